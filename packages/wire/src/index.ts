@@ -1,0 +1,1 @@
+export { VippathError } from './errors.js';
