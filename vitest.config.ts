@@ -15,6 +15,7 @@ const alias = packages.map((name) => ({
 export default defineConfig({
   resolve: { alias },
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       ...packages.map((name) => ({
         extends: true as const,
