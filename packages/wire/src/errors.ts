@@ -11,3 +11,29 @@ export class VippathError extends Error {
     this.code = code;
   }
 }
+
+/** The protocol layer a frame was being read at when it turned out malformed. */
+export type Layer = 'ethernet' | 'vlan' | 'arp' | 'ipv4' | 'ipv6' | 'icmpv4' | 'icmpv6' | 'ndp' | 'tcp' | 'udp';
+
+/**
+ * A frame whose bytes do not hold what their headers claim (too short, bad length field, wrong version…).
+ * `offset` is counted from the first byte of the frame (or of the buffer handed to the parser).
+ */
+export class MalformedFrameError extends VippathError {
+  readonly layer: Layer;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(layer: Layer, offset: number, reason: string) {
+    super('MALFORMED_FRAME', `malformed ${layer} at byte ${offset}: ${reason}`);
+    this.layer = layer;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+/** Throws {@link MalformedFrameError} unless `need` bytes are available at `offset` before `end`. */
+export function ensureBytes(layer: Layer, offset: number, need: number, end: number, what: string): void {
+  if (offset + need > end) {
+    throw new MalformedFrameError(layer, offset, `${what} needs ${need} bytes, ${Math.max(0, end - offset)} available`);
+  }
+}

@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AddressFormatError, formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac } from './addresses.js';
+import { internetChecksum, pseudoHeaderSumV4, verifyL4Checksum, foldSum } from './checksum.js';
+import * as A from './arbitraries.test-helpers.js';
+
+describe('addresses', () => {
+  it('round-trip MAC, IPv4 and IPv6 text', () => {
+    fc.assert(
+      fc.property(A.macArb, A.u32Arb, A.ipv6BytesArb, (mac, v4, v6) => {
+        expect(formatMac(parseMac(mac))).toBe(mac);
+        expect(parseIPv4(formatIPv4(v4))).toBe(v4);
+        expect(Array.from(parseIPv6(formatIPv6(v6)))).toEqual(Array.from(v6));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('formats IPv6 canonically (RFC 5952 §4)', () => {
+    const canon = (t: string): string => formatIPv6(parseIPv6(t));
+    expect(canon('2001:0db8:0000:0000:0000:0000:0002:0001')).toBe('2001:db8::2:1');
+    expect(canon('2001:db8:0:1:1:1:1:1')).toBe('2001:db8:0:1:1:1:1:1'); // a single 0 group is not compressed
+    expect(canon('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1'); // first of equal runs
+    expect(canon('2001:DB8::1')).toBe('2001:db8::1');
+    expect(canon('::')).toBe('::');
+    expect(canon('::ffff:10.180.204.252')).toBe('::ffff:ab4:ccfc');
+    expect(canon('fe80::')).toBe('fe80::');
+  });
+
+  it('rejects malformed text with a typed error', () => {
+    for (const bad of ['10.180.204', '10.180.204.256', '010.1.1.1', 'a.b.c.d', '']) expect(() => parseIPv4(bad)).toThrow(AddressFormatError);
+    for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', 'g::1', '1:2:3:4:5:6:7', ':::']) expect(() => parseIPv6(bad)).toThrow(AddressFormatError);
+    for (const bad of ['52:54:00:aa:00', '52:54:00:aa:00:6g', '525400aa0064']) expect(() => parseMac(bad)).toThrow(/not a valid MAC/);
+  });
+});
+
+describe('checksums', () => {
+  it('matches the RFC 1071 §3 worked example', () => {
+    // Bytes 00 01 f2 03 f4 f5 f6 f7 sum to 0xddf2 (folded); the checksum is its complement.
+    const data = Uint8Array.from([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
+    expect(internetChecksum(data, 0, data.length)).toBe(~0xddf2 & 0xffff);
+  });
+
+  it('recognises offload-partial checksums (pseudo-header sum only) as partial, not bad', () => {
+    const seg = new Uint8Array(20);
+    seg[12] = 0x50;
+    const pseudo = pseudoHeaderSumV4(parseIPv4('10.0.0.1'), parseIPv4('10.0.0.2'), 6, 20);
+    const partial = foldSum(pseudo);
+    seg[16] = partial >> 8;
+    seg[17] = partial & 0xff;
+    expect(verifyL4Checksum(seg, 0, 20, 16, pseudo)).toBe('partial');
+    seg[17] ^= 1;
+    expect(verifyL4Checksum(seg, 0, 20, 16, pseudo)).toBe('bad');
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Addresses as text and as numbers. The hot path keeps IPv4 addresses as unsigned 32-bit numbers and
+ * MACs/IPv6 addresses in place in the frame; these helpers convert for people (CLI, traces, tests).
+ */
+import { VippathError } from './errors.js';
+
+/** An address string that could not be parsed. */
+export class AddressFormatError extends VippathError {
+  constructor(kind: string, text: string) {
+    super('BAD_ADDRESS', `not a valid ${kind} address: ${JSON.stringify(text)}`);
+  }
+}
+
+const HEX = '0123456789abcdef';
+
+/** Formats 6 bytes at `offset` as lowercase colon-separated hex (`52:54:00:aa:00:64`), as tshark does. */
+export function formatMac(buf: Uint8Array, offset = 0): string {
+  let s = '';
+  for (let i = 0; i < 6; i++) {
+    const b = buf[offset + i]!;
+    s += (i ? ':' : '') + HEX[b >> 4] + HEX[b & 15];
+  }
+  return s;
+}
+
+/** Parses `aa:bb:cc:dd:ee:ff` (also `-` separated) into 6 bytes. */
+export function parseMac(text: string): Uint8Array {
+  const parts = text.split(/[:-]/);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new AddressFormatError('MAC', text);
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+/** Writes a MAC given as text or bytes into `buf` at `offset`. */
+export function writeMac(buf: Uint8Array, offset: number, mac: string | Uint8Array): void {
+  buf.set(typeof mac === 'string' ? parseMac(mac) : mac, offset);
+}
+
+/** True when the 6 bytes at `offset` are ff:ff:ff:ff:ff:ff. */
+export function isBroadcastMac(buf: Uint8Array, offset: number): boolean {
+  return (buf[offset]! & buf[offset + 1]! & buf[offset + 2]! & buf[offset + 3]! & buf[offset + 4]! & buf[offset + 5]!) === 0xff;
+}
+
+/** True when the group bit (I/G, the low bit of the first octet) is set: broadcast or multicast. */
+export function isMulticastMac(buf: Uint8Array, offset: number): boolean {
+  return (buf[offset]! & 1) === 1;
+}
+
+/** Reads a big-endian IPv4 address as an unsigned 32-bit number. */
+export function readIPv4(buf: Uint8Array, offset: number): number {
+  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
+}
+
+/** Writes an unsigned 32-bit IPv4 address big-endian. */
+export function writeIPv4(buf: Uint8Array, offset: number, ip: number): void {
+  buf[offset] = ip >>> 24;
+  buf[offset + 1] = (ip >>> 16) & 0xff;
+  buf[offset + 2] = (ip >>> 8) & 0xff;
+  buf[offset + 3] = ip & 0xff;
+}
+
+/** Formats an unsigned 32-bit IPv4 address as dotted decimal. */
+export function formatIPv4(ip: number): string {
+  return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+}
+
+/** Parses dotted-decimal IPv4 (exactly four decimal octets, no leading zeros beyond `0`). */
+export function parseIPv4(text: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4) throw new AddressFormatError('IPv4', text);
+  let ip = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) throw new AddressFormatError('IPv4', text);
+    const v = Number(p);
+    if (v > 255) throw new AddressFormatError('IPv4', text);
+    ip = ip * 256 + v;
+  }
+  return ip >>> 0;
+}
+
+/** Parses an IPv6 address (with `::` compression and an optional embedded IPv4 tail) into 16 bytes. */
+export function parseIPv6(text: string): Uint8Array {
+  const out = new Uint8Array(16);
+  const bad = (): never => {
+    throw new AddressFormatError('IPv6', text);
+  };
+  if (!/^[0-9a-fA-F:.]+$/.test(text)) bad();
+  const halves = text.split('::');
+  if (halves.length > 2) bad();
+  const groups = (s: string): number[] => {
+    if (s === '') return [];
+    const words: number[] = [];
+    const items = s.split(':');
+    items.forEach((item, i) => {
+      if (item.includes('.')) {
+        if (i !== items.length - 1) bad();
+        const v4 = parseIPv4(item);
+        words.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(item)) bad();
+        words.push(parseInt(item, 16));
+      }
+    });
+    return words;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) bad();
+  const words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  words.forEach((w, i) => {
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
+  });
+  return out;
+}
+
+/**
+ * Formats 16 bytes at `offset` as RFC 5952 canonical text (lowercase, longest run of two or more zero
+ * groups compressed, first run on ties), which is also how tshark prints IPv6 addresses.
+ */
+export function formatIPv6(buf: Uint8Array, offset = 0): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((buf[offset + 2 * i]! << 8) | buf[offset + 2 * i + 1]!);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return w.map((x) => x.toString(16)).join(':');
+  const left = w.slice(0, bestStart).map((x) => x.toString(16)).join(':');
+  const right = w.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
+  return `${left}::${right}`;
+}
+
+/** Compares 16 bytes at two places. */
+export function equalIPv6(a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number): boolean {
+  for (let i = 0; i < 16; i++) if (a[aOffset + i] !== b[bOffset + i]) return false;
+  return true;
+}

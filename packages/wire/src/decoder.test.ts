@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatIPv4, formatIPv6, parseIPv4 } from './addresses.js';
+import { DecodedFrame, DecodeError, DecodeStatus, FrameDecoder, L3 } from './decoder.js';
+import { buildFrame, parseFrame } from './frame.js';
+import { MalformedFrameError } from './errors.js';
+import * as A from './arbitraries.test-helpers.js';
+
+const decoder = new FrameDecoder();
+const out = new DecodedFrame();
+
+describe('FrameDecoder', () => {
+  it('agrees with parseFrame on every layer of generated frames', () => {
+    fc.assert(
+      fc.property(A.frameSpecArb, (spec) => {
+        const frame = buildFrame(spec);
+        expect(decoder.decode(frame, out)).toBe(DecodeStatus.OK);
+        const p = parseFrame(frame);
+        expect(out.vlanCount).toBe(p.eth.vlans.length);
+        p.eth.vlans.forEach((v, i) => {
+          expect(out.vid(i)).toBe(v.vid);
+          expect(out.vlanTpid[i]).toBe(v.tpid);
+        });
+        expect(out.etherType).toBe(p.eth.ethertype);
+        if (p.arp) {
+          expect(out.l3).toBe(L3.ARP);
+          expect(out.arpOp).toBe(p.arp.op);
+          expect(formatIPv4(out.arpTpa)).toBe(p.arp.targetIp);
+          expect(formatIPv4(out.arpSpa)).toBe(p.arp.senderIp);
+        }
+        if (p.ipv4) {
+          expect(out.l3).toBe(L3.IPV4);
+          expect(formatIPv4(out.ipSrc)).toBe(p.ipv4.src);
+          expect(formatIPv4(out.ipDst)).toBe(p.ipv4.dst);
+          expect(out.ipProto).toBe(p.ipv4.protocol);
+          expect(out.ipTtl).toBe(p.ipv4.ttl);
+        }
+        if (p.ipv6) {
+          expect(out.l3).toBe(L3.IPV6);
+          expect(formatIPv6(frame, out.l3Offset + 8)).toBe(p.ipv6.src);
+          expect(formatIPv6(frame, out.l3Offset + 24)).toBe(p.ipv6.dst);
+          expect(out.ipProto).toBe(p.ipv6.protocol);
+        }
+        const l4 = p.tcp ?? p.udp;
+        if (l4) {
+          expect(out.srcPort).toBe(l4.srcPort);
+          expect(out.dstPort).toBe(l4.dstPort);
+          expect(out.payloadLength).toBe(l4.payload.length);
+        }
+        if (p.tcp) {
+          expect(out.tcpFlags).toBe(p.tcp.flags);
+          expect(out.tcpSeq).toBe(p.tcp.seq);
+        }
+        if (p.icmp) expect(out.icmpType).toBe(p.icmp.type);
+        if (p.ndp) expect(out.icmpType).toBe(p.ndp.type);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws, and fails exactly where parseFrame throws, on truncated and mutated frames', () => {
+    fc.assert(
+      fc.property(A.frameSpecArb, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (spec, cut, flips) => {
+        const full = buildFrame({ ...spec, padTo: 0 });
+        for (const [at, v] of flips) full[at % full.length] = v;
+        const frame = full.subarray(0, cut % (full.length + 1));
+        const status = decoder.decode(frame, out);
+        let threw: MalformedFrameError | undefined;
+        try {
+          parseFrame(frame);
+        } catch (e) {
+          if (!(e instanceof MalformedFrameError)) throw e;
+          threw = e;
+        }
+        // parseFrame goes further (NDP options), so it may reject what the decoder accepts, never the reverse.
+        if (status !== DecodeStatus.OK) {
+          expect(threw, `decoder said ${out.errorReason}`).toBeDefined();
+          expect(out.errorLayer).toBeDefined();
+          expect(out.errorOffset).toBeGreaterThanOrEqual(0);
+        } else if (threw) {
+          expect(threw.layer).toBe('ndp');
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('resets fields between frames, so a short frame does not inherit the previous one', () => {
+    const tcp = buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: '10.180.204.100', dst: '10.180.204.252' }, tcp: { srcPort: 40000, dstPort: 80 } });
+    decoder.decode(tcp, out);
+    expect(out.dstPort).toBe(80);
+    expect(decoder.decode(tcp.subarray(0, 10), out)).toBe(DecodeStatus.MALFORMED);
+    expect(out.error).toBe(DecodeError.ETHERNET_SHORT);
+    expect(out.dstPort).toBe(0);
+    expect(out.vlanCount).toBe(0);
+    expect(out.errorLayer).toBe('ethernet');
+  });
+
+  it('decodes a bounded length inside a larger buffer', () => {
+    const arp = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: '52:54:00:aa:00:64', arp: { op: 1, senderMac: '52:54:00:aa:00:64', senderIp: '10.180.204.100', targetMac: '00:00:00:00:00:00', targetIp: '10.180.204.252' } });
+    const big = new Uint8Array(100);
+    big.set(arp);
+    expect(decoder.decode(big, out, arp.length)).toBe(DecodeStatus.OK);
+    expect(out.arpTpa).toBe(parseIPv4('10.180.204.252'));
+    expect(decoder.decode(big, out, 30)).toBe(DecodeStatus.MALFORMED);
+    expect(out.error).toBe(DecodeError.ARP_SHORT);
+  });
+
+  it('stops at a non-first IPv4 fragment without reading its payload as TCP', () => {
+    const frame = buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ipv4: { src: '10.0.0.1', dst: '10.0.0.2', fragmentOffset: 3, dontFragment: false }, tcp: { srcPort: 1, dstPort: 2 } });
+    expect(decoder.decode(frame, out)).toBe(DecodeStatus.OK);
+    expect(out.ipFragment).toBe(true);
+    expect(out.l4Offset).toBe(-1);
+    expect(out.dstPort).toBe(0);
+  });
+});

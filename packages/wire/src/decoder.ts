@@ -1,0 +1,315 @@
+/**
+ * The hot-path decoder: one pass over a frame's bytes that fills a preallocated {@link DecodedFrame}
+ * with numbers (offsets, addresses as uint32, ports, flags), in the manner of gopacket's
+ * DecodingLayerParser. It never throws and never allocates; a malformed frame sets `status` and the
+ * `error*` fields, and everything decoded before the bad layer stays valid.
+ */
+import { readIPv4 } from './addresses.js';
+import { read16, read32 } from './checksum.js';
+import type { Layer } from './errors.js';
+import { isVlanTpid, MAX_VLAN_TAGS } from './ethernet.js';
+import { walkIpv6, type Ipv6Walk } from './ipv6.js';
+
+/** What kind of network layer a frame carries. */
+export const L3 = { NONE: 0, ARP: 1, IPV4: 2, IPV6: 3, OTHER: 4 } as const;
+/** Decoding outcome. */
+export const DecodeStatus = { OK: 0, MALFORMED: 1 } as const;
+
+/** Reasons a frame is malformed, as numbers for the hot path; {@link DECODE_ERROR_TEXT} explains them. */
+export const DecodeError = {
+  NONE: 0,
+  ETHERNET_SHORT: 1,
+  VLAN_SHORT: 2,
+  VLAN_TOO_MANY: 3,
+  ARP_SHORT: 4,
+  ARP_NOT_ETHER_IPV4: 5,
+  IPV4_SHORT: 6,
+  IPV4_VERSION: 7,
+  IPV4_IHL: 8,
+  IPV4_TOTAL_LENGTH: 9,
+  IPV6_SHORT: 10,
+  IPV6_VERSION: 11,
+  IPV6_PAYLOAD_LENGTH: 12,
+  IPV6_EXTENSION: 13,
+  TCP_SHORT: 14,
+  TCP_DATA_OFFSET: 15,
+  UDP_SHORT: 16,
+  UDP_LENGTH: 17,
+  ICMP_SHORT: 18,
+} as const;
+
+/** Human text for each {@link DecodeError} code. */
+export const DECODE_ERROR_TEXT: readonly string[] = [
+  'no error',
+  'shorter than the 14-byte Ethernet header',
+  '802.1Q tag cut short',
+  `more than ${MAX_VLAN_TAGS} VLAN tags`,
+  'shorter than the 28-byte Ethernet/IPv4 ARP packet',
+  'ARP is not Ethernet/IPv4 (htype 1, ptype 0x0800, hlen 6, plen 4)',
+  'shorter than the 20-byte IPv4 header',
+  'IPv4 version field is not 4',
+  'IPv4 header length below 20 or past the captured bytes',
+  'IPv4 total length below the header length or past the captured bytes',
+  'shorter than the 40-byte IPv6 header',
+  'IPv6 version field is not 6',
+  'IPv6 payload length past the captured bytes',
+  'IPv6 extension header runs past the payload or the chain is too long',
+  'shorter than the 20-byte TCP header',
+  'TCP data offset below 20 or past the segment',
+  'shorter than the 8-byte UDP header',
+  'UDP length below 8 or past the IP payload',
+  'shorter than the 4-byte ICMP header',
+];
+
+const ERROR_LAYER: readonly Layer[] = [
+  'ethernet', 'ethernet', 'vlan', 'vlan', 'arp', 'arp', 'ipv4', 'ipv4', 'ipv4', 'ipv4',
+  'ipv6', 'ipv6', 'ipv6', 'ipv6', 'tcp', 'tcp', 'udp', 'udp', 'icmpv4',
+];
+
+/**
+ * Everything the decoder learns about one frame, as numbers. Reuse one instance for many frames.
+ * Fields of layers the frame does not have are left at their reset values (0, or -1 for offsets).
+ */
+export class DecodedFrame {
+  /** {@link DecodeStatus}. */
+  status = 0;
+  /** {@link DecodeError} code; 0 when `status` is OK. */
+  error = 0;
+  /** Offset in the frame where the malformed layer starts or the bad field sits. */
+  errorOffset = -1;
+  /** Length of the frame as decoded. */
+  length = 0;
+  /** Number of VLAN tags (outermost first in the arrays). */
+  vlanCount = 0;
+  /** TPID of each tag. */
+  readonly vlanTpid = new Uint16Array(MAX_VLAN_TAGS);
+  /** TCI of each tag (PCP, DEI, VID). */
+  readonly vlanTci = new Uint16Array(MAX_VLAN_TAGS);
+  /** The outer EtherType (bytes 12–13: a TPID when tagged). */
+  outerEtherType = 0;
+  /** The innermost EtherType. */
+  etherType = 0;
+  /** {@link L3} kind. */
+  l3 = 0;
+  /** Offset of the network-layer header, or -1. */
+  l3Offset = -1;
+  /** End of the network-layer datagram (IP total length bounds it; padding lies beyond). */
+  l3End = 0;
+  /** ARP operation. */
+  arpOp = 0;
+  /** ARP sender and target protocol addresses (uint32). */
+  arpSpa = 0;
+  arpTpa = 0;
+  /** IPv4 addresses (uint32); for IPv6 read the 16 bytes at `l3Offset + 8` / `+ 24`. */
+  ipSrc = 0;
+  ipDst = 0;
+  /** IPv4 TOS byte or IPv6 traffic class. */
+  ipTos = 0;
+  /** IPv4 TTL or IPv6 hop limit. */
+  ipTtl = 0;
+  /** Upper-layer protocol (after IPv6 extension headers). */
+  ipProto = 0;
+  /** IPv4 header length or 40 + IPv6 extension headers. */
+  ipHeaderLength = 0;
+  /** True for any fragment; L4 fields are set only for the first one. */
+  ipFragment = false;
+  /** Fragment offset in 8-byte units. */
+  ipFragmentOffset = 0;
+  /** Offset of the transport header, or -1 when not decoded. */
+  l4Offset = -1;
+  /** Length of the transport segment (IP payload). */
+  l4Length = 0;
+  srcPort = 0;
+  dstPort = 0;
+  tcpSeq = 0;
+  tcpAck = 0;
+  /** TCP flag bits (low 9 bits). */
+  tcpFlags = 0;
+  icmpType = 0;
+  icmpCode = 0;
+  /** Offset and length of the application payload (after TCP/UDP/ICMP headers), or -1. */
+  payloadOffset = -1;
+  payloadLength = 0;
+
+  /** The layer named by the error code (for messages). */
+  get errorLayer(): Layer | undefined {
+    return this.status === DecodeStatus.OK ? undefined : ERROR_LAYER[this.error];
+  }
+  /** The error text (for messages). */
+  get errorReason(): string {
+    return DECODE_ERROR_TEXT[this.error] ?? 'unknown';
+  }
+  /** VID of tag `i` (0 = outermost). */
+  vid(i: number): number {
+    return this.vlanTci[i]! & 0xfff;
+  }
+}
+
+/**
+ * Decodes frames into a {@link DecodedFrame}. Stateless apart from a scratch walk record; one instance
+ * can decode any number of frames.
+ */
+export class FrameDecoder {
+  private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
+
+  /**
+   * Decodes `frame[0, length)` (length defaults to the array length) into `out`; returns `out.status`.
+   */
+  decode(frame: Uint8Array, out: DecodedFrame, length = frame.length): number {
+    out.status = 0;
+    out.error = 0;
+    out.errorOffset = -1;
+    out.length = length;
+    out.vlanCount = 0;
+    out.outerEtherType = 0;
+    out.etherType = 0;
+    out.l3 = L3.NONE;
+    out.l3Offset = -1;
+    out.l3End = 0;
+    out.arpOp = 0;
+    out.arpSpa = 0;
+    out.arpTpa = 0;
+    out.ipSrc = 0;
+    out.ipDst = 0;
+    out.ipTos = 0;
+    out.ipTtl = 0;
+    out.ipProto = 0;
+    out.ipHeaderLength = 0;
+    out.ipFragment = false;
+    out.ipFragmentOffset = 0;
+    out.l4Offset = -1;
+    out.l4Length = 0;
+    out.srcPort = 0;
+    out.dstPort = 0;
+    out.tcpSeq = 0;
+    out.tcpAck = 0;
+    out.tcpFlags = 0;
+    out.icmpType = 0;
+    out.icmpCode = 0;
+    out.payloadOffset = -1;
+    out.payloadLength = 0;
+
+    if (length < 14) return fail(out, DecodeError.ETHERNET_SHORT, 0);
+    let at = 12;
+    let type = read16(frame, at);
+    out.outerEtherType = type;
+    while (isVlanTpid(type)) {
+      if (out.vlanCount === MAX_VLAN_TAGS) return fail(out, DecodeError.VLAN_TOO_MANY, at);
+      if (at + 6 > length) return fail(out, DecodeError.VLAN_SHORT, at);
+      out.vlanTpid[out.vlanCount] = type;
+      out.vlanTci[out.vlanCount] = read16(frame, at + 2);
+      out.vlanCount++;
+      at += 4;
+      type = read16(frame, at);
+    }
+    out.etherType = type;
+    const l3 = at + 2;
+    out.l3Offset = l3;
+    if (type === 0x0806) return decodeArp(frame, l3, length, out);
+    if (type === 0x0800) return decodeIpv4(frame, l3, length, out);
+    if (type === 0x86dd) return this.decodeIpv6(frame, l3, length, out);
+    out.l3 = L3.OTHER;
+    out.l3End = length;
+    return DecodeStatus.OK;
+  }
+
+  private decodeIpv6(frame: Uint8Array, off: number, length: number, out: DecodedFrame): number {
+    out.l3 = L3.IPV6;
+    if (off + 40 > length) return fail(out, DecodeError.IPV6_SHORT, off);
+    if (frame[off]! >> 4 !== 6) return fail(out, DecodeError.IPV6_VERSION, off);
+    const end = off + 40 + read16(frame, off + 4);
+    if (end > length) return fail(out, DecodeError.IPV6_PAYLOAD_LENGTH, off + 4);
+    out.l3End = end;
+    out.ipTos = (read16(frame, off) >> 4) & 0xff;
+    out.ipTtl = frame[off + 7]!;
+    const w = this.walk;
+    const r = walkIpv6(frame, off, end, w);
+    if (r < 0) return fail(out, DecodeError.IPV6_EXTENSION, -r - 1);
+    out.ipProto = w.protocol;
+    out.ipHeaderLength = w.upperOffset - off;
+    out.ipFragment = w.fragmented;
+    out.ipFragmentOffset = w.fragmentOffset;
+    if (w.fragmentOffset !== 0) return DecodeStatus.OK;
+    return decodeL4(frame, w.upperOffset, end - w.upperOffset, out);
+  }
+}
+
+function fail(out: DecodedFrame, error: number, offset: number): number {
+  out.status = DecodeStatus.MALFORMED;
+  out.error = error;
+  out.errorOffset = offset;
+  return DecodeStatus.MALFORMED;
+}
+
+function decodeArp(frame: Uint8Array, off: number, length: number, out: DecodedFrame): number {
+  out.l3 = L3.ARP;
+  if (off + 28 > length) return fail(out, DecodeError.ARP_SHORT, off);
+  if (read16(frame, off) !== 1 || read16(frame, off + 2) !== 0x0800 || frame[off + 4] !== 6 || frame[off + 5] !== 4) {
+    return fail(out, DecodeError.ARP_NOT_ETHER_IPV4, off);
+  }
+  out.l3End = off + 28;
+  out.arpOp = read16(frame, off + 6);
+  out.arpSpa = readIPv4(frame, off + 14);
+  out.arpTpa = readIPv4(frame, off + 24);
+  return DecodeStatus.OK;
+}
+
+function decodeIpv4(frame: Uint8Array, off: number, length: number, out: DecodedFrame): number {
+  out.l3 = L3.IPV4;
+  if (off + 20 > length) return fail(out, DecodeError.IPV4_SHORT, off);
+  const vi = frame[off]!;
+  if (vi >> 4 !== 4) return fail(out, DecodeError.IPV4_VERSION, off);
+  const ihl = (vi & 15) << 2;
+  if (ihl < 20 || off + ihl > length) return fail(out, DecodeError.IPV4_IHL, off);
+  const total = read16(frame, off + 2);
+  if (total < ihl || off + total > length) return fail(out, DecodeError.IPV4_TOTAL_LENGTH, off + 2);
+  out.l3End = off + total;
+  out.ipTos = frame[off + 1]!;
+  out.ipTtl = frame[off + 8]!;
+  out.ipProto = frame[off + 9]!;
+  out.ipSrc = readIPv4(frame, off + 12);
+  out.ipDst = readIPv4(frame, off + 16);
+  out.ipHeaderLength = ihl;
+  const ff = read16(frame, off + 6);
+  out.ipFragmentOffset = ff & 0x1fff;
+  out.ipFragment = (ff & 0x3fff) !== 0;
+  if (out.ipFragmentOffset !== 0) return DecodeStatus.OK;
+  return decodeL4(frame, off + ihl, total - ihl, out);
+}
+
+function decodeL4(frame: Uint8Array, off: number, len: number, out: DecodedFrame): number {
+  const proto = out.ipProto;
+  if (proto === 6) {
+    if (len < 20) return fail(out, DecodeError.TCP_SHORT, off);
+    const hl = (frame[off + 12]! >> 4) << 2;
+    if (hl < 20 || hl > len) return fail(out, DecodeError.TCP_DATA_OFFSET, off + 12);
+    out.l4Offset = off;
+    out.l4Length = len;
+    out.srcPort = read16(frame, off);
+    out.dstPort = read16(frame, off + 2);
+    out.tcpSeq = read32(frame, off + 4);
+    out.tcpAck = read32(frame, off + 8);
+    out.tcpFlags = read16(frame, off + 12) & 0x1ff;
+    out.payloadOffset = off + hl;
+    out.payloadLength = len - hl;
+  } else if (proto === 17) {
+    if (len < 8) return fail(out, DecodeError.UDP_SHORT, off);
+    const ulen = read16(frame, off + 4);
+    if (ulen < 8 || ulen > len) return fail(out, DecodeError.UDP_LENGTH, off + 4);
+    out.l4Offset = off;
+    out.l4Length = ulen;
+    out.srcPort = read16(frame, off);
+    out.dstPort = read16(frame, off + 2);
+    out.payloadOffset = off + 8;
+    out.payloadLength = ulen - 8;
+  } else if (proto === 1 || proto === 58) {
+    if (len < 4) return fail(out, DecodeError.ICMP_SHORT, off);
+    out.l4Offset = off;
+    out.l4Length = len;
+    out.icmpType = frame[off]!;
+    out.icmpCode = frame[off + 1]!;
+    out.payloadOffset = off + 4;
+    out.payloadLength = len - 4;
+  }
+  return DecodeStatus.OK;
+}
