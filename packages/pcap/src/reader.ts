@@ -1,0 +1,108 @@
+/**
+ * Reading captures as records: an async iterator over a file path, stdin (`-`) or any Readable, in
+ * constant memory; and a synchronous reader over an in-memory buffer.
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { CaptureCursor, Next, type CaptureInterface, type ReaderOptions, type ReaderStats } from './cursor.js';
+
+/** One captured packet. */
+export interface CaptureRecord {
+  /** Nanoseconds since the Unix epoch. */
+  timestamp: bigint;
+  /** Index of the capture interface (pcapng IDB; 0 for classic pcap). */
+  interfaceId: number;
+  /** The interface's name, when the capture records one (pcapng `if_name`). */
+  interfaceName?: string;
+  linktype: number;
+  captureLength: number;
+  originalLength: number;
+  /** The captured bytes (a view; stable — the reader never reuses a buffer it has handed out). */
+  data: Uint8Array;
+  /** pcapng packet comment, if any. */
+  comment?: string;
+}
+
+/** Where a capture comes from: a file path, `-` for stdin, or a stream of bytes. */
+export type CaptureSource = string | Readable | AsyncIterable<Uint8Array>;
+
+/** An async iterable of records that also reports what it has seen. */
+export interface CaptureReader extends AsyncIterable<CaptureRecord> {
+  /** Counts so far (records, skipped by reason, other blocks). */
+  readonly stats: ReaderStats;
+  /** Interfaces of the current section. */
+  readonly interfaces: readonly CaptureInterface[];
+  /** `pcap` or `pcapng`, once the header has been read. */
+  readonly format: 'pcap' | 'pcapng' | undefined;
+}
+
+function toRecord(c: CaptureCursor): CaptureRecord {
+  const rec: CaptureRecord = {
+    timestamp: c.timestamp,
+    interfaceId: c.interfaceId,
+    linktype: c.linktype,
+    captureLength: c.captureLength,
+    originalLength: c.originalLength,
+    data: c.data,
+  };
+  const name = c.interfaces[c.interfaceId]?.name;
+  if (name !== undefined) rec.interfaceName = name;
+  if (c.comment !== undefined) rec.comment = c.comment;
+  return rec;
+}
+
+function chunksOf(source: CaptureSource): AsyncIterable<Uint8Array> {
+  if (typeof source === 'string') {
+    return source === '-' ? process.stdin : createReadStream(source, { highWaterMark: 1 << 20 });
+  }
+  return source as AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Opens a capture for streaming. Memory stays bounded by the largest record plus one read chunk,
+ * whatever the file size. Errors are {@link PcapFormatError} / {@link TruncatedCaptureError} (thrown from
+ * the iteration, after every complete record before them) unless `onError: 'skip'`.
+ */
+export function openCapture(source: CaptureSource, options: ReaderOptions = {}): CaptureReader {
+  const cursor = new CaptureCursor(options);
+  return {
+    get stats() {
+      return cursor.stats;
+    },
+    get interfaces() {
+      return cursor.interfaces;
+    },
+    get format() {
+      return cursor.formatName;
+    },
+    async *[Symbol.asyncIterator]() {
+      let pending: Uint8Array = new Uint8Array(0);
+      for await (const raw of chunksOf(source)) {
+        const chunk = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
+        // Bytes left over from the previous chunk are joined to the new one. Never mutate a buffer that
+        // records point into: joining always makes a new one.
+        let buf: Uint8Array;
+        if (pending.length === 0) buf = chunk;
+        else {
+          buf = new Uint8Array(pending.length + chunk.length);
+          buf.set(pending);
+          buf.set(chunk, pending.length);
+        }
+        cursor.feed(buf, false);
+        while (cursor.next() === Next.RECORD) yield toRecord(cursor);
+        pending = buf.subarray(cursor.consumed);
+      }
+      cursor.feed(pending, true);
+      while (cursor.next() === Next.RECORD) yield toRecord(cursor);
+    },
+  };
+}
+
+/** Reads every record of an in-memory capture (allocates one record object each; see {@link CaptureCursor} for none). */
+export function readCaptureSync(bytes: Uint8Array, options: ReaderOptions = {}): { records: CaptureRecord[]; stats: ReaderStats; interfaces: CaptureInterface[] } {
+  const cursor = new CaptureCursor(options);
+  cursor.feed(bytes, true);
+  const records: CaptureRecord[] = [];
+  while (cursor.next() === Next.RECORD) records.push(toRecord(cursor));
+  return { records, stats: cursor.stats, interfaces: cursor.interfaces };
+}

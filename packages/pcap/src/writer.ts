@@ -1,0 +1,260 @@
+/**
+ * Writing captures: classic pcap (µs or ns) and pcapng (one IDB per interface, with names, descriptions
+ * and packet comments). Output goes to a {@link ByteSink}: a file written to a temporary name and renamed
+ * into place on `close()` (so a failed run never leaves a half-written file over a good one), a Writable,
+ * or memory.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { VippathError } from '@vippath/wire';
+import { LinkType } from './linktype.js';
+
+/** Where written bytes go. */
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+  /** Finishes the output (for files: flush and rename into place). */
+  close(): Promise<void>;
+  /** Abandons the output (for files: delete the temporary file). */
+  abort(): void;
+}
+
+/** A sink writing to `path` through `path.<pid>.tmp`, renamed on close. */
+export function fileSink(path: string): ByteSink {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let open = true;
+  return {
+    write(bytes) {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    },
+    async close() {
+      if (!open) return;
+      open = false;
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, path);
+    },
+    abort() {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+    },
+  };
+}
+
+/** A sink collecting the bytes in memory; `bytes()` returns them. */
+export function memorySink(): ByteSink & { bytes(): Uint8Array } {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  return {
+    write(bytes) {
+      parts.push(bytes.slice());
+      total += bytes.length;
+    },
+    async close() {},
+    abort() {},
+    bytes() {
+      const out = new Uint8Array(total);
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    },
+  };
+}
+
+/** A sink writing to a Node Writable (e.g. stdout); `close()` ends it and waits for the flush. */
+export function streamSink(stream: Writable, end = true): ByteSink {
+  return {
+    write(bytes) {
+      stream.write(bytes.slice());
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        if (!end) {
+          resolve();
+          return;
+        }
+        stream.once('error', reject);
+        stream.end(resolve);
+      });
+    },
+    abort() {
+      stream.destroy();
+    },
+  };
+}
+
+/** A record to write. `timestamp` is nanoseconds since the epoch. */
+export interface WriteRecord {
+  timestamp: bigint;
+  data: Uint8Array;
+  /** Length on the wire (defaults to `data.length`). */
+  originalLength?: number;
+  /** pcapng interface index (default 0). */
+  interfaceId?: number;
+  /** pcapng packet comment. */
+  comment?: string;
+}
+
+/** Bad arguments to a writer. */
+export class CaptureWriteError extends VippathError {
+  constructor(message: string) {
+    super('CAPTURE_WRITE', message);
+  }
+}
+
+function toSink(out: ByteSink | string): ByteSink {
+  return typeof out === 'string' ? fileSink(out) : out;
+}
+
+/** Writes classic pcap, little-endian, in the host's usual form (as tcpdump writes it). */
+export class PcapWriter {
+  private readonly sink: ByteSink;
+  private readonly nanosecond: boolean;
+  private readonly header = new Uint8Array(16);
+  private readonly hv = new DataView(this.header.buffer);
+  private readonly snaplen: number;
+
+  constructor(out: ByteSink | string, options: { linktype?: number; snaplen?: number; nanosecond?: boolean } = {}) {
+    this.sink = toSink(out);
+    this.nanosecond = options.nanosecond ?? false;
+    this.snaplen = options.snaplen ?? 262144;
+    const h = new Uint8Array(24);
+    const v = new DataView(h.buffer);
+    v.setUint32(0, this.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, true);
+    v.setUint16(4, 2, true);
+    v.setUint16(6, 4, true);
+    v.setUint32(16, this.snaplen, true);
+    v.setUint32(20, options.linktype ?? LinkType.EN10MB, true);
+    this.sink.write(h);
+  }
+
+  /** Appends one record (truncated to the snaplen, as a capture would be). */
+  write(rec: WriteRecord): void {
+    const caplen = Math.min(rec.data.length, this.snaplen);
+    const orig = rec.originalLength ?? rec.data.length;
+    if (orig < caplen) throw new CaptureWriteError(`originalLength ${orig} is below the ${caplen} captured bytes`);
+    const seconds = rec.timestamp / 1_000_000_000n;
+    const nanos = Number(rec.timestamp % 1_000_000_000n);
+    this.hv.setUint32(0, Number(seconds), true);
+    this.hv.setUint32(4, this.nanosecond ? nanos : Math.floor(nanos / 1000), true);
+    this.hv.setUint32(8, caplen, true);
+    this.hv.setUint32(12, orig, true);
+    this.sink.write(this.header);
+    this.sink.write(caplen === rec.data.length ? rec.data : rec.data.subarray(0, caplen));
+  }
+
+  close(): Promise<void> {
+    return this.sink.close();
+  }
+  abort(): void {
+    this.sink.abort();
+  }
+}
+
+/** An interface of a pcapng file. */
+export interface PcapngInterface {
+  name?: string;
+  description?: string;
+  linktype?: number;
+  snaplen?: number;
+}
+
+const encoder = new TextEncoder();
+
+function optionBytes(options: Array<[number, Uint8Array]>): Uint8Array {
+  if (options.length === 0) return new Uint8Array(0);
+  const size = options.reduce((n, [, v]) => n + 4 + ((v.length + 3) & ~3), 0) + 4;
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  let at = 0;
+  for (const [code, value] of options) {
+    if (value.length > 0xffff) throw new CaptureWriteError(`pcapng option ${code} is ${value.length} bytes; the format allows 65535`);
+    dv.setUint16(at, code, true);
+    dv.setUint16(at + 2, value.length, true);
+    out.set(value, at + 4);
+    at += 4 + ((value.length + 3) & ~3);
+  }
+  // opt_endofopt is the zero word already there.
+  return out;
+}
+
+/** Writes pcapng (little-endian): one SHB, the given IDBs (nanosecond timestamps), then EPBs. */
+export class PcapngWriter {
+  private readonly sink: ByteSink;
+  private readonly interfaces: PcapngInterface[];
+
+  constructor(out: ByteSink | string, interfaces: PcapngInterface[], options: { application?: string } = {}) {
+    if (interfaces.length === 0) throw new CaptureWriteError('a pcapng file needs at least one interface');
+    this.sink = toSink(out);
+    this.interfaces = interfaces;
+    const shbOptions = optionBytes([[4, encoder.encode(options.application ?? 'vippath')]]);
+    const shb = new Uint8Array(28 + shbOptions.length);
+    const sv = new DataView(shb.buffer);
+    sv.setUint32(0, 0x0a0d0d0a, true);
+    sv.setUint32(4, shb.length, true);
+    sv.setUint32(8, 0x1a2b3c4d, true);
+    sv.setUint16(12, 1, true);
+    sv.setUint16(14, 0, true);
+    // Section length unknown: -1.
+    sv.setInt32(16, -1, true);
+    sv.setInt32(20, -1, true);
+    shb.set(shbOptions, 24);
+    sv.setUint32(shb.length - 4, shb.length, true);
+    this.sink.write(shb);
+    for (const iface of interfaces) {
+      const opts: Array<[number, Uint8Array]> = [];
+      if (iface.name !== undefined) opts.push([2, encoder.encode(iface.name)]);
+      if (iface.description !== undefined) opts.push([3, encoder.encode(iface.description)]);
+      opts.push([9, Uint8Array.of(9)]); // if_tsresol: 10^-9, nanoseconds
+      const ob = optionBytes(opts);
+      const idb = new Uint8Array(20 + ob.length);
+      const iv = new DataView(idb.buffer);
+      iv.setUint32(0, 1, true);
+      iv.setUint32(4, idb.length, true);
+      iv.setUint16(8, iface.linktype ?? LinkType.EN10MB, true);
+      iv.setUint32(12, iface.snaplen ?? 262144, true);
+      idb.set(ob, 16);
+      iv.setUint32(idb.length - 4, idb.length, true);
+      this.sink.write(idb);
+    }
+  }
+
+  /** Appends one Enhanced Packet Block. */
+  write(rec: WriteRecord): void {
+    const id = rec.interfaceId ?? 0;
+    const iface = this.interfaces[id];
+    if (!iface) throw new CaptureWriteError(`interface ${id} was not declared (this file has ${this.interfaces.length})`);
+    const snaplen = iface.snaplen ?? 262144;
+    const caplen = Math.min(rec.data.length, snaplen);
+    const orig = rec.originalLength ?? rec.data.length;
+    if (orig < caplen) throw new CaptureWriteError(`originalLength ${orig} is below the ${caplen} captured bytes`);
+    const ob = rec.comment !== undefined ? optionBytes([[1, encoder.encode(rec.comment)]]) : new Uint8Array(0);
+    const padded = (caplen + 3) & ~3;
+    const block = new Uint8Array(32 + padded + ob.length);
+    const v = new DataView(block.buffer);
+    v.setUint32(0, 6, true);
+    v.setUint32(4, block.length, true);
+    v.setUint32(8, id, true);
+    v.setUint32(12, Number(rec.timestamp >> 32n), true);
+    v.setUint32(16, Number(rec.timestamp & 0xffffffffn), true);
+    v.setUint32(20, caplen, true);
+    v.setUint32(24, orig, true);
+    block.set(rec.data.subarray(0, caplen), 28);
+    block.set(ob, 28 + padded);
+    v.setUint32(block.length - 4, block.length, true);
+    this.sink.write(block);
+  }
+
+  close(): Promise<void> {
+    return this.sink.close();
+  }
+  abort(): void {
+    this.sink.abort();
+  }
+}
