@@ -114,3 +114,22 @@ describe('FrameDecoder', () => {
     expect(out.dstPort).toBe(0);
   });
 });
+
+describe('FrameDecoder.decodeFrom (non-Ethernet link types)', () => {
+  it('decodes the network layer at an offset, leaving Ethernet fields reset', () => {
+    const eth = buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ipv6: { src: 'fd00::1', dst: 'fd00::2' }, icmp: { type: 128, code: 0, body: new Uint8Array(4) } });
+    const sll2 = new Uint8Array(20 + eth.length - 14);
+    sll2.set(eth.subarray(14), 20);
+    expect(decoder.decodeFrom(sll2, 20, 0x86dd, out)).toBe(DecodeStatus.OK);
+    expect(out.l3).toBe(L3.IPV6);
+    expect(out.icmpType).toBe(128);
+    expect(out.vlanCount).toBe(0);
+    expect(decoder.decodeFrom(sll2.subarray(0, 62), 20, 0x86dd, out)).toBe(DecodeStatus.MALFORMED);
+    expect(out.errorLayer).toBe('ipv6');
+    // An IPv6 payload of 2 bytes cannot hold the 4-byte ICMPv6 header.
+    sll2[20 + 4] = 0;
+    sll2[20 + 5] = 2;
+    expect(decoder.decodeFrom(sll2, 20, 0x86dd, out)).toBe(DecodeStatus.MALFORMED);
+    expect(out.errorLayer).toBe('icmpv6');
+  });
+});

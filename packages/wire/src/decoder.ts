@@ -133,7 +133,9 @@ export class DecodedFrame {
 
   /** The layer named by the error code (for messages). */
   get errorLayer(): Layer | undefined {
-    return this.status === DecodeStatus.OK ? undefined : ERROR_LAYER[this.error];
+    if (this.status === DecodeStatus.OK) return undefined;
+    if (this.error === DecodeError.ICMP_SHORT && this.l3 === L3.IPV6) return 'icmpv6';
+    return ERROR_LAYER[this.error];
   }
   /** The error text (for messages). */
   get errorReason(): string {
@@ -202,8 +204,24 @@ export class FrameDecoder {
       at += 4;
       type = read16(frame, at);
     }
+    return this.network(frame, at + 2, type, out, length);
+  }
+
+  /**
+   * Decodes a packet whose network layer starts at `l3Offset` with the given EtherType — for link types
+   * other than Ethernet (Linux cooked captures); the Ethernet fields of `out` stay reset.
+   */
+  decodeFrom(frame: Uint8Array, l3Offset: number, etherType: number, out: DecodedFrame, length = frame.length): number {
+    this.decode(frame, out, 0);
+    out.status = 0;
+    out.error = 0;
+    out.errorOffset = -1;
+    out.length = length;
+    return this.network(frame, l3Offset, etherType, out, length);
+  }
+
+  private network(frame: Uint8Array, l3: number, type: number, out: DecodedFrame, length: number): number {
     out.etherType = type;
-    const l3 = at + 2;
     out.l3Offset = l3;
     if (type === 0x0806) return decodeArp(frame, l3, length, out);
     if (type === 0x0800) return decodeIpv4(frame, l3, length, out);
