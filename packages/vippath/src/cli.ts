@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { main } from './main.js';
+
+// Writes go straight to the file descriptors' streams; a closed pipe (`vippath pcap x | head`) ends quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+const code = await main(process.argv.slice(2), {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+});
+process.exitCode = code;
