@@ -27,7 +27,7 @@ export function classicFile(records: RawRecord[], opts: { little: boolean; nanos
   v.setUint16(6, 4, opts.little);
   v.setUint32(16, opts.snaplen ?? 65535, opts.little);
   v.setUint32(20, opts.linktype ?? 1, opts.little);
-  const parts = [h];
+  const parts: Uint8Array[] = [h];
   for (const r of records) {
     const rh = new Uint8Array(16);
     const rv = new DataView(rh.buffer);

@@ -8,7 +8,7 @@ import { VippathError } from '@vippath/wire';
 import { CaptureCursor, MAX_RECORD_BYTES, Next } from './cursor.js';
 import { PcapFormatError, TruncatedCaptureError } from './errors.js';
 import { linkHeaderLength, linkProtocol, LinkType } from './linktype.js';
-import { openCapture, readCaptureSync, type CaptureRecord } from './reader.js';
+import { openCapture, readCaptureSync, scanCapture, type CaptureRecord } from './reader.js';
 import { classicFile, concat, pcapngBlock, pcapngSection, type RawRecord } from './capture-helpers.test-helpers.js';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
@@ -266,5 +266,24 @@ describe('CaptureCursor (zero-allocation path)', () => {
     expect(cursor.nanos).toBe(5000);
     expect(Array.from(cursor.buffer.subarray(cursor.dataOffset, cursor.dataOffset + cursor.captureLength))).toEqual([9, 8, 7]);
     expect(cursor.next()).toBe(Next.NEED_MORE);
+  });
+});
+
+describe('scanCapture (streaming, allocation-free)', () => {
+  it('visits the same records as openCapture, whatever the chunking', async () => {
+    const file = fixture('vip-ipv6.pcap');
+    const expected = readCaptureSync(file).records.map((r) => `${r.timestamp}:${Buffer.from(r.data).toString('hex')}`);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 5 }), async (sizes) => {
+        const seen: string[] = [];
+        const result = await scanCapture(chunked(file, sizes), (c) => {
+          seen.push(`${c.timestamp}:${Buffer.from(c.buffer.subarray(c.dataOffset, c.dataOffset + c.captureLength)).toString('hex')}`);
+        });
+        expect(seen).toEqual(expected);
+        expect(result.stats.records).toBe(expected.length);
+        expect(result.format).toBe('pcap');
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -59,6 +59,30 @@ function chunksOf(source: CaptureSource): AsyncIterable<Uint8Array> {
 }
 
 /**
+ * Feeds `cursor` the capture's bytes chunk by chunk, yielding after each feed so the caller can drain the
+ * records; the last feed is marked final. Bytes left over from one chunk are joined to the next in a new
+ * buffer — never by mutating one that records point into.
+ */
+async function* buffersFor(source: CaptureSource, cursor: CaptureCursor): AsyncGenerator<void> {
+  let pending: Uint8Array = new Uint8Array(0);
+  for await (const raw of chunksOf(source)) {
+    const chunk = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
+    let buf: Uint8Array;
+    if (pending.length === 0) buf = chunk;
+    else {
+      buf = new Uint8Array(pending.length + chunk.length);
+      buf.set(pending);
+      buf.set(chunk, pending.length);
+    }
+    cursor.feed(buf, false);
+    yield;
+    pending = buf.subarray(cursor.consumed);
+  }
+  cursor.feed(pending, true);
+  yield;
+}
+
+/**
  * Opens a capture for streaming. Memory stays bounded by the largest record plus one read chunk,
  * whatever the file size. Errors are {@link PcapFormatError} / {@link TruncatedCaptureError} (thrown from
  * the iteration, after every complete record before them) unless `onError: 'skip'`.
@@ -76,24 +100,9 @@ export function openCapture(source: CaptureSource, options: ReaderOptions = {}):
       return cursor.formatName;
     },
     async *[Symbol.asyncIterator]() {
-      let pending: Uint8Array = new Uint8Array(0);
-      for await (const raw of chunksOf(source)) {
-        const chunk = raw instanceof Uint8Array ? raw : new Uint8Array(raw as ArrayBuffer);
-        // Bytes left over from the previous chunk are joined to the new one. Never mutate a buffer that
-        // records point into: joining always makes a new one.
-        let buf: Uint8Array;
-        if (pending.length === 0) buf = chunk;
-        else {
-          buf = new Uint8Array(pending.length + chunk.length);
-          buf.set(pending);
-          buf.set(chunk, pending.length);
-        }
-        cursor.feed(buf, false);
+      for await (const _ of buffersFor(source, cursor)) {
         while (cursor.next() === Next.RECORD) yield toRecord(cursor);
-        pending = buf.subarray(cursor.consumed);
       }
-      cursor.feed(pending, true);
-      while (cursor.next() === Next.RECORD) yield toRecord(cursor);
     },
   };
 }
@@ -105,4 +114,17 @@ export function readCaptureSync(bytes: Uint8Array, options: ReaderOptions = {}):
   const records: CaptureRecord[] = [];
   while (cursor.next() === Next.RECORD) records.push(toRecord(cursor));
   return { records, stats: cursor.stats, interfaces: cursor.interfaces };
+}
+
+/**
+ * Streams a capture through a callback that sees the {@link CaptureCursor} positioned on each record —
+ * the constant-memory *and* allocation-free way through a large capture (the replay's way). The cursor's
+ * fields are valid only during the call. Resolves with the reader's counts.
+ */
+export async function scanCapture(source: CaptureSource, visit: (record: CaptureCursor) => void, options: ReaderOptions = {}): Promise<{ stats: ReaderStats; interfaces: CaptureInterface[]; format: 'pcap' | 'pcapng' | undefined }> {
+  const cursor = new CaptureCursor(options);
+  for await (const _ of buffersFor(source, cursor)) {
+    while (cursor.next() === Next.RECORD) visit(cursor);
+  }
+  return { stats: cursor.stats, interfaces: cursor.interfaces, format: cursor.formatName };
 }

@@ -133,3 +133,26 @@ describe('FrameDecoder.decodeFrom (non-Ethernet link types)', () => {
     expect(out.errorLayer).toBe('icmpv6');
   });
 });
+
+describe('FrameDecoder.decode at an offset', () => {
+  it('decodes a frame where it lies inside a larger buffer, with buffer-relative offsets', () => {
+    fc.assert(
+      fc.property(A.frameSpecArb, fc.integer({ min: 0, max: 40 }), (spec, pad) => {
+        const frame = buildFrame(spec);
+        const buf = new Uint8Array(pad + frame.length + 7).fill(0xee);
+        buf.set(frame, pad);
+        const a = new DecodedFrame();
+        expect(decoder.decode(frame, a)).toBe(DecodeStatus.OK);
+        expect(decoder.decode(buf, out, frame.length, pad)).toBe(DecodeStatus.OK);
+        expect(out.dstPort).toBe(a.dstPort);
+        expect(out.ipDst).toBe(a.ipDst);
+        expect(out.arpTpa).toBe(a.arpTpa);
+        expect(out.l3Offset).toBe(a.l3Offset + pad);
+        expect(out.payloadLength).toBe(a.payloadLength);
+        // The bytes after the frame are not part of it.
+        expect(decoder.decode(buf, out, frame.length - 1, pad) === DecodeStatus.OK ? !!spec.arp || out.l3End <= pad + frame.length - 1 : true).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -155,9 +155,13 @@ export class FrameDecoder {
   private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
 
   /**
-   * Decodes `frame[0, length)` (length defaults to the array length) into `out`; returns `out.status`.
+   * Decodes the frame at `buf[offset, offset + length)` into `out`; returns `out.status`. Offsets in `out`
+   * are indexes into `buf` (frame-relative when `offset` is 0, the usual case), so a replay can decode
+   * frames where they lie in a capture buffer without making a view per frame.
    */
-  decode(frame: Uint8Array, out: DecodedFrame, length = frame.length): number {
+  decode(buf: Uint8Array, out: DecodedFrame, length = buf.length, offset = 0): number {
+    const frame = buf;
+    const end = offset + length;
     out.status = 0;
     out.error = 0;
     out.errorOffset = -1;
@@ -191,20 +195,20 @@ export class FrameDecoder {
     out.payloadOffset = -1;
     out.payloadLength = 0;
 
-    if (length < 14) return fail(out, DecodeError.ETHERNET_SHORT, 0);
-    let at = 12;
+    if (length < 14) return fail(out, DecodeError.ETHERNET_SHORT, offset);
+    let at = offset + 12;
     let type = read16(frame, at);
     out.outerEtherType = type;
     while (isVlanTpid(type)) {
       if (out.vlanCount === MAX_VLAN_TAGS) return fail(out, DecodeError.VLAN_TOO_MANY, at);
-      if (at + 6 > length) return fail(out, DecodeError.VLAN_SHORT, at);
+      if (at + 6 > end) return fail(out, DecodeError.VLAN_SHORT, at);
       out.vlanTpid[out.vlanCount] = type;
       out.vlanTci[out.vlanCount] = read16(frame, at + 2);
       out.vlanCount++;
       at += 4;
       type = read16(frame, at);
     }
-    return this.network(frame, at + 2, type, out, length);
+    return this.network(frame, at + 2, type, out, end);
   }
 
   /**
@@ -220,6 +224,7 @@ export class FrameDecoder {
     return this.network(frame, l3Offset, etherType, out, length);
   }
 
+  /** `length` here is the end index of the frame in `frame`. */
   private network(frame: Uint8Array, l3: number, type: number, out: DecodedFrame, length: number): number {
     out.etherType = type;
     out.l3Offset = l3;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, parseIPv4, parseIPv6 } from './addresses.js';
-import { checksumAdjust16, checksumAdjust32, internetChecksum } from './checksum.js';
-import { DecodedFrame, FrameDecoder } from './decoder.js';
-import { decrementTtl, FrameEditError, popVlan, pushVlan, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort } from './edit.js';
+import { checksumAdjust16, checksumAdjust32, foldSum, internetChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from './checksum.js';
+import { DecodedFrame, FrameDecoder, L3 } from './decoder.js';
+import { completeOffloadChecksum, decrementTtl, FrameEditError, l4ChecksumStatus, popVlan, pushVlan, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort } from './edit.js';
 import { buildFrame, parseFrame } from './frame.js';
 import * as A from './arbitraries.test-helpers.js';
 
@@ -160,5 +160,36 @@ describe('in-place edits', () => {
     expect(() => rewriteIpv4Address(arp, out, 16, 1)).toThrow(/not an IPv4 frame/);
     expect(() => rewritePort(arp, out, 2, 1)).toThrow(FrameEditError);
     expect(() => rewriteIpv6Address(arp, out, 8, parseIPv6('::1'))).toThrow(/not an IPv6/);
+  });
+});
+
+describe('offload-partial checksums', () => {
+  it('are completed as the NIC would, after which rewrites keep them valid', () => {
+    const kinds = A.frameSpecArb.filter((s) => !!(s.tcp || s.udp) && !!(s.ipv4 || s.ipv6));
+    fc.assert(
+      fc.property(kinds, A.u32Arb, (spec, dst) => {
+        const frame = buildFrame({ ...spec, padTo: 0 });
+        decoder.decode(frame, out);
+        expect(l4ChecksumStatus(frame, out)).toBe('ok');
+        expect(completeOffloadChecksum(frame, out)).toBe(false);
+        const good = frame.slice();
+        // Make it partial: the folded pseudo-header sum, as Linux leaves it for the NIC.
+        const at = out.l4Offset + (out.ipProto === 6 ? 16 : 6);
+        const pseudo = out.l3 === L3.IPV4
+          ? pseudoHeaderSumV4(out.ipSrc, out.ipDst, out.ipProto, out.l4Length)
+          : pseudoHeaderSumV6(frame, out.l3Offset + 8, out.l3Offset + 24, out.ipProto, out.l4Length);
+        const partial = foldSum(pseudo);
+        frame[at] = partial >> 8;
+        frame[at + 1] = partial & 0xff;
+        expect(l4ChecksumStatus(frame, out)).toBe('partial');
+        expect(completeOffloadChecksum(frame, out)).toBe(true);
+        expect(Array.from(frame)).toEqual(Array.from(good));
+        if (out.l3 === L3.IPV4) {
+          rewriteIpv4Address(frame, out, 16, dst);
+          expect(l4ChecksumStatus(frame, out)).toBe('ok');
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -8,7 +8,7 @@
  * stale — decode again (or adjust offsets) before further edits.
  */
 import { readIPv4, writeIPv4 } from './addresses.js';
-import { checksumAdjust128, checksumAdjust16, checksumAdjust32, read16, write16 } from './checksum.js';
+import { checksumAdjust128, checksumAdjust16, checksumAdjust32, internetChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, read16, verifyL4Checksum, write16, type ChecksumStatus } from './checksum.js';
 import { VippathError } from './errors.js';
 import { L3, type DecodedFrame } from './decoder.js';
 
@@ -130,4 +130,45 @@ export function popVlan(frame: Uint8Array, length: number): number {
   if (tpid !== 0x8100 && tpid !== 0x88a8 && tpid !== 0x9100) throw new FrameEditError('frame carries no VLAN tag to pop');
   frame.copyWithin(12, 16, length);
   return length - 4;
+}
+
+/**
+ * Verifies the TCP/UDP/ICMP checksum of a decoded frame in place (see {@link ChecksumStatus}).
+ * Returns `none` for frames without one (ARP, fragments, IPv4 UDP with checksum 0).
+ */
+export function l4ChecksumStatus(frame: Uint8Array, d: DecodedFrame): ChecksumStatus {
+  const at = checksumFieldOf(d);
+  if (at < 0) return 'none';
+  if (d.ipProto === 17 && d.l3 === L3.IPV4 && read16(frame, at) === 0) return 'none';
+  return verifyL4Checksum(frame, d.l4Offset, d.l4Length, at, pseudoSumOf(frame, d));
+}
+
+/**
+ * Completes an offload-partial L4 checksum (one holding only the pseudo-header sum, as captures taken on
+ * the sending host show) the way the sender's NIC would have on the wire. Returns true when it changed the
+ * frame. Do this before incremental rewrites: RFC 1624 updates assume a complete checksum, and a partial
+ * one updated that way turns bad (Linux updates partial sums differently: inet_proto_csum_replace4).
+ */
+export function completeOffloadChecksum(frame: Uint8Array, d: DecodedFrame): boolean {
+  if (l4ChecksumStatus(frame, d) !== 'partial') return false;
+  const at = checksumFieldOf(d);
+  write16(frame, at, 0);
+  const sum = internetChecksum(frame, d.l4Offset, d.l4Length, pseudoSumOf(frame, d));
+  write16(frame, at, d.ipProto === 17 && sum === 0 ? 0xffff : sum);
+  return true;
+}
+
+function checksumFieldOf(d: DecodedFrame): number {
+  if (d.l4Offset < 0) return -1;
+  if (d.ipProto === 6) return d.l4Offset + 16;
+  if (d.ipProto === 17) return d.l4Offset + 6;
+  if ((d.ipProto === 1 && d.l3 === L3.IPV4) || (d.ipProto === 58 && d.l3 === L3.IPV6)) return d.l4Offset + 2;
+  return -1;
+}
+
+function pseudoSumOf(frame: Uint8Array, d: DecodedFrame): number {
+  if (d.ipProto === 1) return 0;
+  return d.l3 === L3.IPV4
+    ? pseudoHeaderSumV4(d.ipSrc, d.ipDst, d.ipProto, d.l4Length)
+    : pseudoHeaderSumV6(frame, d.l3Offset + 8, d.l3Offset + 24, d.ipProto, d.l4Length);
 }

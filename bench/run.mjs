@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// vippath benchmarks. Each case runs in its own child process (so peak RSS is the case's own), on a
+// reproducible input it generates, with a warm-up run and then measured runs; results as a table, or
+// JSON with --json. Usage: node bench/run.mjs [--json] [--only a,b] [--frames N] [--runs N]
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { cpus } from 'node:os';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const frames = Number(opt('--frames', '1000000'));
+const runs = Number(opt('--runs', '3'));
+const only = opt('--only', undefined)?.split(',');
+const child = opt('--child', undefined);
+
+async function loadCases() {
+  const files = readdirSync(`${here}cases`).filter((f) => f.endsWith('.mjs')).sort();
+  const cases = [];
+  for (const f of files) cases.push((await import(pathToFileURL(`${here}cases/${f}`).href)).default);
+  return cases;
+}
+
+async function runChild(name) {
+  const kase = (await loadCases()).find((c) => c.name === name);
+  if (!kase) throw new Error(`no bench case ${name}`);
+  const { vipTcpCapture } = await import('./input.mjs');
+  const capture = vipTcpCapture(frames);
+  const state = await kase.setup({ capture, frames });
+  let gcMs = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  await kase.run(state); // warm-up: let the JIT settle
+  obs.observe({ entryTypes: ['gc'] });
+  let best = Infinity;
+  let count = 0;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    count = await kase.run(state);
+    best = Math.min(best, performance.now() - t0);
+  }
+  await new Promise((r) => setTimeout(r, 10));
+  obs.disconnect();
+  if (count !== frames) throw new Error(`${name} processed ${count} frames of ${frames}`);
+  kase.teardown?.(state);
+  const seconds = best / 1000;
+  process.stdout.write(JSON.stringify({
+    name,
+    frames: count,
+    framesPerSecond: Math.round(count / seconds),
+    nsPerFrame: Number(((seconds * 1e9) / count).toFixed(1)),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    gcMs: Number((gcMs / runs).toFixed(1)),
+  }));
+}
+
+async function main() {
+  if (child) return runChild(child);
+  const names = (await loadCases()).map((c) => c.name).filter((n) => !only || only.includes(n));
+  const results = [];
+  for (const name of names) {
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, '--frames', String(frames), '--runs', String(runs)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) {
+      process.stderr.write(`bench ${name} failed:\n${r.stderr}\n`);
+      process.exitCode = 1;
+      continue;
+    }
+    results.push(JSON.parse(r.stdout));
+    if (!args.includes('--json')) process.stderr.write(`  ${name} done\n`);
+  }
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+    return;
+  }
+  const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+  console.log(`\n${cpus()[0]?.model ?? 'cpu'} · node ${process.version} · ${frames.toLocaleString('en')} frames · best of ${runs}\n`);
+  console.log('| case | frames/s | ns/frame | peak RSS | GC ms/run |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    console.log(`| ${r.name} | ${r.framesPerSecond.toLocaleString('en')} | ${r.nsPerFrame} | ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB | ${r.gcMs} |`);
+  }
+  if (byName.reader && byName['pcap-parser']) console.log(`\nreader / pcap-parser: ${(byName.reader.framesPerSecond / byName['pcap-parser'].framesPerSecond).toFixed(1)}×`);
+  if (byName.reader && byName.walk) console.log(`reader / walk (floor): ${(byName.reader.framesPerSecond / byName.walk.framesPerSecond).toFixed(2)}×`);
+}
+
+await main();
