@@ -90,5 +90,13 @@ for _ in $(seq 50); do grep -q listening "$work/sll2.log" 2>/dev/null && break; 
 ip netns exec $CLIENT ping -c 2 -i 0.2 $VIP >/dev/null
 sleep 0.5; kill -INT $tp; wait $tp || true
 tshark -r "$work/sll2.pcap" -Y 'arp || ip' -w "$out/vip-ipv4-sll2.pcap" -F pcap 2>/dev/null
+# The older cooked header (LINUX_SLL), as `tcpdump -y LINUX_SLL` still writes it.
+ip -n $CLIENT neigh flush dev veth-c
+ip netns exec $CLIENT tcpdump -i any -y LINUX_SLL --immediate-mode -U -s 0 -w "$work/sll.pcap" 2>"$work/sll.log" &
+tp=$!
+for _ in $(seq 50); do grep -q listening "$work/sll.log" 2>/dev/null && break; sleep 0.1; done
+ip netns exec $CLIENT ping -c 2 -i 0.2 $VIP >/dev/null
+sleep 0.5; kill -INT $tp; wait $tp || true
+tshark -r "$work/sll.pcap" -Y 'arp || ip' -w "$out/vip-ipv4-sll.pcap" -F pcap 2>/dev/null
 
 ls -l "$out"/*.pcap*

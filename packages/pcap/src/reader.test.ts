@@ -144,7 +144,7 @@ describe('pcapng', () => {
 });
 
 describe('link types', () => {
-  it('exposes the LINUX_SLL2 header of a real `tcpdump -i any` capture', () => {
+  it('exposes the LINUX_SLL2 and LINUX_SLL headers of real `tcpdump -i any` captures', () => {
     const { records } = readCaptureSync(fixture('vip-ipv4-sll2.pcap'));
     expect(records.length).toBeGreaterThan(3);
     for (const r of records) {
@@ -152,6 +152,12 @@ describe('link types', () => {
       expect([0x0800, 0x0806]).toContain(linkProtocol(r.linktype, r.data));
     }
     expect(linkHeaderLength(LinkType.LINUX_SLL2)).toBe(20);
+    const sll = readCaptureSync(fixture('vip-ipv4-sll.pcap')).records;
+    expect(sll.length).toBeGreaterThan(3);
+    for (const r of sll) {
+      expect(r.linktype).toBe(LinkType.LINUX_SLL);
+      expect([0x0800, 0x0806]).toContain(linkProtocol(r.linktype, r.data));
+    }
     expect(linkHeaderLength(LinkType.LINUX_SLL)).toBe(16);
   });
 });
