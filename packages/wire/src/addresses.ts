@@ -2,6 +2,7 @@
  * Addresses as text and as numbers. The hot path keeps IPv4 addresses as unsigned 32-bit numbers and
  * MACs/IPv6 addresses in place in the frame; these helpers convert for people (CLI, traces, tests).
  */
+import { read32, write32 } from './bytes.js';
 import { VippathError } from './errors.js';
 
 /** An address string that could not be parsed. */
@@ -47,15 +48,12 @@ export function isMulticastMac(buf: Uint8Array, offset: number): boolean {
 
 /** Reads a big-endian IPv4 address as an unsigned 32-bit number. */
 export function readIPv4(buf: Uint8Array, offset: number): number {
-  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
+  return read32(buf, offset);
 }
 
 /** Writes an unsigned 32-bit IPv4 address big-endian. */
 export function writeIPv4(buf: Uint8Array, offset: number, ip: number): void {
-  buf[offset] = ip >>> 24;
-  buf[offset + 1] = (ip >>> 16) & 0xff;
-  buf[offset + 2] = (ip >>> 8) & 0xff;
-  buf[offset + 3] = ip & 0xff;
+  write32(buf, offset, ip);
 }
 
 /** Formats an unsigned 32-bit IPv4 address as dotted decimal. */

@@ -4,7 +4,9 @@
  * Sums are kept as plain numbers below 2^32 and folded at the end, so no intermediate allocation or
  * 16-bit wrap handling is needed per word.
  */
-import { readIPv4 } from './addresses.js';
+import { read32 } from './bytes.js';
+
+export { read16, read32, write16, write32 } from './bytes.js';
 
 /** Adds the 16-bit big-endian words of `buf[offset, offset+length)` to `initial` (odd tail padded with 0). */
 export function sumWords(buf: Uint8Array, offset: number, length: number, initial = 0): number {
@@ -43,7 +45,7 @@ export function pseudoHeaderSumV6(buf: Uint8Array, srcOffset: number, dstOffset:
 
 /** IPv4 pseudo-header sum with the addresses read from an IPv4 header at `ipOffset`. */
 export function pseudoHeaderSumV4At(buf: Uint8Array, ipOffset: number, protocol: number, l4Length: number): number {
-  return pseudoHeaderSumV4(readIPv4(buf, ipOffset + 12), readIPv4(buf, ipOffset + 16), protocol, l4Length);
+  return pseudoHeaderSumV4(read32(buf, ipOffset + 12), read32(buf, ipOffset + 16), protocol, l4Length);
 }
 
 /**
@@ -94,28 +96,4 @@ export function checksumAdjust128(checksum: number, old: Uint8Array, oldOffset: 
     sum += (now[newOffset + i]! << 8) | now[newOffset + i + 1]!;
   }
   return ~foldSum(sum) & 0xffff;
-}
-
-/** Reads a 16-bit big-endian value. */
-export function read16(buf: Uint8Array, offset: number): number {
-  return (buf[offset]! << 8) | buf[offset + 1]!;
-}
-
-/** Writes a 16-bit big-endian value. */
-export function write16(buf: Uint8Array, offset: number, value: number): void {
-  buf[offset] = (value >>> 8) & 0xff;
-  buf[offset + 1] = value & 0xff;
-}
-
-/** Reads a 32-bit big-endian value as unsigned. */
-export function read32(buf: Uint8Array, offset: number): number {
-  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
-}
-
-/** Writes a 32-bit big-endian value. */
-export function write32(buf: Uint8Array, offset: number, value: number): void {
-  buf[offset] = value >>> 24;
-  buf[offset + 1] = (value >>> 16) & 0xff;
-  buf[offset + 2] = (value >>> 8) & 0xff;
-  buf[offset + 3] = value & 0xff;
 }
