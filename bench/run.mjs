@@ -22,7 +22,7 @@ const child = opt('--child', undefined);
 async function loadCases() {
   const files = readdirSync(`${here}cases`).filter((f) => f.endsWith('.mjs')).sort();
   const cases = [];
-  for (const f of files) cases.push((await import(pathToFileURL(`${here}cases/${f}`).href)).default);
+  for (const f of files) cases.push(...[(await import(pathToFileURL(`${here}cases/${f}`).href)).default].flat());
   return cases;
 }
 

@@ -1,14 +1,15 @@
 /**
  * `vippath` — the umbrella package: the `vippath` CLI and the library API of every stage.
  *
- * Re-exports `@vippath/wire` (frames), `@vippath/pcap` (captures) and `@vippath/metallb` (L2 announcements) as
- * namespaces, and the decoding the
+ * Re-exports `@vippath/wire` (frames), `@vippath/pcap` (captures), `@vippath/metallb` (L2 announcements) and
+ * `@vippath/openflow` (br-provider) as namespaces, and the decoding the
  * CLI uses ({@link decodeCapture}, {@link formatSummary}).
  * @module
  */
 export * as wire from '@vippath/wire';
 export * as pcap from '@vippath/pcap';
 export * as metallb from '@vippath/metallb';
+export * as openflow from '@vippath/openflow';
 export { decodeCapture, formatSummary, layersOf, type DecodedRecord, type DecodedCapture, type DecodeOptions, type Layers } from './decode.js';
 export { main } from './main.js';
 export { UsageError, type CommandIO, type Command } from './io.js';

@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { VippathError } from '@vippath/wire';
+import { ofCommand } from './commands/of.js';
 import { pcapCommand } from './commands/pcap.js';
 import { UsageError, type Command, type CommandIO } from './io.js';
 
-const commands: Command[] = [pcapCommand];
+const commands: Command[] = [pcapCommand, ofCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { buildFrame, parseFrame } from '@vippath/wire';
+import { Bridge, BridgeError, formatTrace, type TraceStep } from './bridge.js';
+import { Port } from './actions.js';
+
+const A = '52:54:00:aa:00:64';
+const B = '52:54:00:bb:00:03';
+const udp = (src: string, dst: string, vlans: number[] = []): Uint8Array => buildFrame({ dst, src, vlans, ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, udp: { srcPort: 1, dstPort: 2 } });
+
+describe('NORMAL: MAC learning with VLAN port modes and ageing', () => {
+  it('floods unknown destinations, then forwards to the learned port, never back out of the input port', () => {
+    const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }, { name: 'p3', ofport: 3 }]);
+    br.addFlows('priority=0,actions=NORMAL');
+    expect(br.process(udp(A, B), 1).outputs.map((o) => o.port)).toEqual([2, 3, Port.LOCAL]);
+    expect(br.process(udp(B, A), 2).outputs.map((o) => o.port)).toEqual([1]);
+    expect(br.process(udp(A, B), 1).outputs.map((o) => o.port)).toEqual([2]);
+    // B moves behind port 1: a frame from A to B on port 1 is now dropped (learned port = input port).
+    br.process(udp(B, A), 1);
+    expect(br.process(udp(A, B), 1).drop).toBe(true);
+  });
+
+  it('forgets MACs after the ageing time (simulated, ms)', () => {
+    const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }]);
+    br.addFlows('priority=0,actions=NORMAL');
+    br.process(udp(B, A), 2, { now: 0 });
+    expect(br.process(udp(A, B), 1, { now: 299_000 }).outputs.map((o) => o.port)).toEqual([2]);
+    expect(br.process(udp(A, B), 1, { now: 299_000 + 301_000 }).outputs.map((o) => o.port)).toEqual([2, Port.LOCAL]);
+  });
+
+  it('access ports take untagged frames into their VLAN and send untagged; trunks carry tags; bounded table', () => {
+    const br = new Bridge('br0', [{ name: 'access', ofport: 1, tag: 341 }, { name: 'trunk', ofport: 2 }, { name: 'other', ofport: 3, tag: 100 }]);
+    br.addFlows('priority=0,actions=NORMAL');
+    const out = br.process(udp(A, 'ff:ff:ff:ff:ff:ff'), 1).outputs;
+    // LOCAL, like any port without a tag, is a trunk of all VLANs; the other access port is in VLAN 100.
+    expect(out.map((o) => o.port)).toEqual([2, Port.LOCAL]);
+    expect(parseFrame(out[0]!.packet).eth.vlans.map((v) => v.vid)).toEqual([341]);
+    const back = br.process(udp(B, A, [341]), 2).outputs;
+    expect(back.map((o) => o.port)).toEqual([1]);
+    expect(parseFrame(back[0]!.packet).eth.vlans).toEqual([]);
+    expect(br.process(udp(B, A, [341]), 1).drop).toBe(true);
+    br.macLimit = 2;
+    for (let i = 0; i < 5; i++) br.process(udp(`52:54:00:00:00:0${i}`, B), 2);
+    expect(br.macEvictions).toBeGreaterThan(0);
+  });
+});
+
+describe('actions and trace', () => {
+  it('the Kube-OVN rule rewrites the MAC and outputs to the patch port; the trace tells the same story', () => {
+    const br = new Bridge('br-provider', [{ name: 'underlay0.341', ofport: 1 }, { name: 'patch-localnet.underlay-subnet-to-br-int', ofport: 2 }]);
+    br.addFlows('cookie=0x1000,priority=10000,in_port=underlay0.341,tcp,nw_dst=10.180.204.252,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:patch-localnet.underlay-subnet-to-br-int\npriority=0,actions=NORMAL');
+    const syn = buildFrame({ dst: B, src: A, ipv4: { src: '10.180.204.100', dst: '10.180.204.252' }, tcp: { srcPort: 40000, dstPort: 80 } });
+    const trace: TraceStep[] = [];
+    const r = br.process(syn, 1, { trace });
+    expect(r.outputs.map((o) => o.port)).toEqual([2]);
+    expect(parseFrame(r.outputs[0]!.packet).eth.dst).toBe('00:00:00:01:00:01');
+    expect(trace[0]).toMatchObject({ kind: 'lookup', table: 0, priority: 10000, cookie: '0x1000', flow: 'tcp,in_port=1,nw_dst=10.180.204.252,tp_dst=80' });
+    expect(trace.filter((s) => s.kind === 'output')).toEqual([{ kind: 'output', port: 2, packet: Buffer.from(r.outputs[0]!.packet).toString('hex') }]);
+    const text = formatTrace('br-provider', trace, r);
+    expect(text).toMatch(/0\. tcp,in_port=1,nw_dst=10\.180\.204\.252,tp_dst=80, priority 10000, cookie 0x1000/);
+    expect(text).toMatch(/Final: 2/);
+    expect(br.dumpFlows()).toMatch(/n_packets=1, n_bytes=54, priority=10000/);
+  });
+
+  it('resubmit and registers; table miss drops; dec_ttl expiry goes to the controller', () => {
+    const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }]);
+    br.addFlows(['priority=5,ip,actions=load:0x7->NXM_NX_REG3[],resubmit(,1),output:1', 'table=1,reg3=7,actions=output:2', 'table=2,actions=output:2'].join('\n'));
+    expect(br.process(udp(A, B), 1).outputs.map((o) => o.port)).toEqual([2]);
+    const arp = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: A, arp: { op: 1, senderMac: A, senderIp: '10.0.0.1', targetMac: '00:00:00:00:00:00', targetIp: '10.0.0.2' } });
+    expect(br.process(arp, 1)).toMatchObject({ drop: true, outputs: [] });
+    const ttl = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }]);
+    ttl.addFlows('ip,actions=dec_ttl,output:2');
+    const one = buildFrame({ dst: B, src: A, ipv4: { src: '10.0.0.1', dst: '10.0.0.2', ttl: 1 }, udp: { srcPort: 1, dstPort: 2 } });
+    expect(ttl.process(one, 1)).toMatchObject({ drop: true, controller: 1 });
+  });
+
+  it('rejects unknown ports with a typed error', () => {
+    const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }]);
+    expect(() => br.process(udp(A, B), 9)).toThrow(BridgeError);
+    expect(() => br.addPort({ name: 'p1', ofport: 2 })).toThrow(/taken/);
+  });
+});

@@ -1,0 +1,18 @@
+/**
+ * `@vippath/openflow` — `br-provider` as Open vSwitch runs it.
+ *
+ * - {@link parseFlows}/{@link parseFlow}: `ovs-ofctl add-flows` text and `dump-flows` output
+ *   ({@link FlowParseError} with line and column).
+ * - {@link Bridge}: ports, tables with a tuple-space {@link Classifier}, actions, NORMAL, counters,
+ *   {@link Bridge.dumpFlows}; traces recorded by the forwarding code itself ({@link formatTrace}).
+ * - {@link kubeOvnProviderFlows}: the flows Kube-OVN installs on `br-provider`.
+ * @module
+ */
+export * from './errors.js';
+export * from './key.js';
+export * from './fields.js';
+export * from './actions.js';
+export * from './flow.js';
+export * from './classifier.js';
+export * from './bridge.js';
+export * from './kubeovn.js';

@@ -1,0 +1,114 @@
+/**
+ * The real Open vSwitch as a test oracle: ovsdb-server and ovs-vswitchd from Debian's openvswitch-switch,
+ * userspace only (dummy datapath), in a private run directory, stopped by pid. Packets are injected with
+ * `netdev-dummy/receive` and read back from each port's `options:tx_pcap` — the exact bytes OVS emitted.
+ * Recipe: shared/research/ovs-ovn-userspace.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCaptureSync } from '@vippath/pcap';
+
+export const LOCAL = 0xfffe;
+
+/** Why the real OVS cannot run here, or undefined when it can. */
+export function ovsUnavailable(): string | undefined {
+  for (const bin of ['ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovs-ofctl', 'ovs-appctl', 'ovsdb-tool']) {
+    if (spawnSync('which', [bin]).status !== 0) return `${bin} not found (apt-get install openvswitch-switch)`;
+  }
+  if (!existsSync('/usr/share/openvswitch/vswitch.ovsschema')) return 'vswitch.ovsschema not found';
+  return undefined;
+}
+
+export class OvsOracle {
+  readonly dir: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly seen = new Map<number, number>();
+  constructor(readonly ports: number[]) {
+    this.dir = mkdtempSync(join(tmpdir(), 'vippath-ovs-'));
+    const R = this.dir;
+    this.env = { ...process.env, OVS_RUNDIR: R, OVS_LOGDIR: R, OVS_DBDIR: R, OVS_SYSCONFDIR: R };
+    const run = (cmd: string, ...args: string[]): void => {
+      execFileSync(cmd, args, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    };
+    run('ovsdb-tool', 'create', `${R}/conf.db`, '/usr/share/openvswitch/vswitch.ovsschema');
+    run('ovsdb-server', '--detach', '--no-chdir', `--pidfile=${R}/ovsdb-server.pid`, `--log-file=${R}/ovsdb-server.log`, `--remote=punix:${R}/db.sock`, `${R}/conf.db`);
+    run('ovs-vsctl', `--db=unix:${R}/db.sock`, '--no-wait', 'init');
+    run('ovs-vswitchd', '--enable-dummy', '--disable-system', '--detach', '--no-chdir', `--pidfile=${R}/ovs-vswitchd.pid`, `--log-file=${R}/ovs-vswitchd.log`, `unix:${R}/db.sock`);
+    const args = [`--db=unix:${R}/db.sock`, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure', 'other-config:hwaddr=02:00:00:00:00:fe'];
+    for (const p of ports) args.push('--', 'add-port', 'br0', `p${p}`, '--', 'set', 'interface', `p${p}`, 'type=dummy', `ofport_request=${p}`, `options:tx_pcap=${R}/p${p}.pcap`);
+    args.push('--', 'set', 'interface', 'br0', `options:tx_pcap=${R}/local.pcap`);
+    run('ovs-vsctl', ...args);
+  }
+
+  private ctl(cmd: string, ...args: string[]): string {
+    const r = spawnSync(cmd, args, { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Replaces all flows; returns OVS's error text if it refused them. */
+  setFlows(lines: string[]): string | undefined {
+    const file = join(this.dir, 'flows.txt');
+    writeFileSync(file, lines.join('\n') + '\n');
+    this.ctl('ovs-ofctl', 'del-flows', 'br0');
+    const r = spawnSync('ovs-ofctl', ['add-flows', 'br0', file], { env: this.env, encoding: 'utf8' });
+    this.ctl('ovs-appctl', 'fdb/flush', 'br0');
+    return r.status === 0 ? undefined : r.stderr;
+  }
+
+  private pcapOf(port: number): string {
+    return join(this.dir, port === LOCAL ? 'local.pcap' : `p${port}.pcap`);
+  }
+
+  private records(port: number): Uint8Array[] {
+    const f = this.pcapOf(port);
+    if (!existsSync(f)) return [];
+    try {
+      return readCaptureSync(new Uint8Array(readFileSync(f)), { onError: 'skip' }).records.map((r) => r.data);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Injects a packet on `inPort` and returns what left each port, as hex strings. */
+  async send(inPort: number, frame: Uint8Array): Promise<Map<number, string[]>> {
+    const all = [...this.ports, LOCAL];
+    for (const p of all) if (!this.seen.has(p)) this.seen.set(p, this.records(p).length);
+    this.ctl('ovs-appctl', 'netdev-dummy/receive', inPort === LOCAL ? 'br0' : `p${inPort}`, Buffer.from(frame).toString('hex'));
+    // Packets are handled by the vswitchd main loop; wait until the tx captures stop growing.
+    let last = -1;
+    let stable = 0;
+    let out = new Map<number, string[]>();
+    for (let i = 0; i < 40 && stable < 2; i++) {
+      await new Promise((r) => setTimeout(r, 8));
+      out = new Map();
+      let total = 0;
+      for (const p of all) {
+        const recs = this.records(p).slice(this.seen.get(p));
+        total += recs.length;
+        if (recs.length) out.set(p, recs.map((r) => Buffer.from(r).toString('hex')));
+      }
+      stable = total === last ? stable + 1 : 0;
+      last = total;
+    }
+    for (const p of all) this.seen.set(p, this.records(p).length);
+    return out;
+  }
+
+  stop(): void {
+    for (const name of ['ovs-vswitchd', 'ovsdb-server']) {
+      const pidfile = join(this.dir, `${name}.pid`);
+      if (existsSync(pidfile)) {
+        const pid = Number(readFileSync(pidfile, 'utf8').trim());
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
