@@ -79,3 +79,15 @@ describe('actions and trace', () => {
     expect(() => br.addPort({ name: 'p1', ofport: 2 })).toThrow(/taken/);
   });
 });
+
+describe('trace()', () => {
+  it('returns the result, the steps and the text together', async () => {
+    const { trace: traceOf } = await import('./bridge.js');
+    const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }]);
+    br.addFlows('priority=1,actions=output:2');
+    const t = traceOf(br, udp(A, B), 1);
+    expect(t.result.outputs.map((o) => o.port)).toEqual([2]);
+    expect(t.steps[0]).toMatchObject({ kind: 'lookup', priority: 1 });
+    expect(t.text).toMatch(/^bridge\("br0"\)/);
+  });
+});

@@ -558,3 +558,10 @@ export function formatTrace(bridge: string, steps: readonly TraceStep[], result:
   lines.push('', `Final: ${result.drop ? 'drop' : result.outputs.map((o) => (o.port === Port.LOCAL ? 'LOCAL' : String(o.port))).join(',')}${result.controller ? ` (+${result.controller} to controller)` : ''}`);
   return `bridge("${bridge}")\n${'-'.repeat(10 + bridge.length)}\n${lines.join('\n')}\n`;
 }
+
+/** One packet through a bridge with its trace: the result, the steps, and the text `ofproto/trace` would print. */
+export function trace(bridge: Bridge, frame: Uint8Array, inPort: number, options: { now?: number } = {}): { result: ProcessResult; steps: TraceStep[]; text: string } {
+  const steps: TraceStep[] = [];
+  const result = bridge.process(frame, inPort, { ...options, trace: steps });
+  return { result, steps, text: formatTrace(bridge.name, steps, result) };
+}

@@ -126,3 +126,6 @@ export class Classifier {
     for (const t of this.subtables) for (const l of t.buckets.values()) yield* l;
   }
 }
+
+/** A flow table is a classifier over its flows (the name the rest of vippath's docs use). */
+export { Classifier as FlowTable };
