@@ -2,7 +2,7 @@
  * `vippath` — the umbrella package: the `vippath` CLI and the library API of every stage.
  *
  * Re-exports `@vippath/wire` (frames), `@vippath/pcap` (captures), `@vippath/metallb` (L2 announcements) and
- * `@vippath/openflow` (br-provider) as namespaces, and the decoding the
+ * `@vippath/openflow` (br-provider) and `@vippath/ovn` (logical switch, conntrack, LB) as namespaces, and the decoding the
  * CLI uses ({@link decodeCapture}, {@link formatSummary}).
  * @module
  */
@@ -10,6 +10,7 @@ export * as wire from '@vippath/wire';
 export * as pcap from '@vippath/pcap';
 export * as metallb from '@vippath/metallb';
 export * as openflow from '@vippath/openflow';
+export * as ovn from '@vippath/ovn';
 export { decodeCapture, formatSummary, layersOf, type DecodedRecord, type DecodedCapture, type DecodeOptions, type Layers } from './decode.js';
 export { main } from './main.js';
 export { UsageError, type CommandIO, type Command } from './io.js';

@@ -1,0 +1,112 @@
+/**
+ * An OVN Load_Balancer as Kube-OVN writes it (shared/research/kube-ovn.md §3.2): `vips` from "VIP:port" to
+ * "backend:port,…", a protocol, `options:prefer_local_backend`, `ip_port_mappings` (backend IP →
+ * "<lsp>:<check ip>"), optional `selection_fields` (session LBs hash ip_src) and, from Kube-OVN v1.15.20,
+ * the VIP-node marker `external_ids["kube-ovn.io/local-external-vip/<VIP>:<port>"] = "node-<name>"`.
+ */
+import { formatIPv4, parseIPv4, VippathError } from '@vippath/wire';
+
+/** Bad load-balancer configuration (a malformed VIP or backend). */
+export class LoadBalancerError extends VippathError {
+  constructor(message: string) {
+    super('BAD_LOAD_BALANCER', message);
+  }
+}
+
+/** The NB row, as text the way `ovn-nbctl` shows it. */
+export interface LoadBalancerSpec {
+  name: string;
+  protocol?: 'tcp' | 'udp';
+  vips: Record<string, string>;
+  options?: { prefer_local_backend?: boolean | string };
+  ipPortMappings?: Record<string, string>;
+  selectionFields?: Array<'ip_src' | 'ip_dst' | 'tp_src' | 'tp_dst'>;
+  externalIds?: Record<string, string>;
+}
+
+/** One backend. */
+export interface Backend {
+  ip: number;
+  port: number;
+  /** The logical port `ip_port_mappings` names for it, if any. */
+  lsp?: string;
+}
+
+/** One compiled VIP. */
+export interface Vip {
+  key: string;
+  ip: number;
+  port: number;
+  proto: number;
+  backends: Backend[];
+  /** Kube-OVN v1.15.20 marker: the `node-<name>` LSP of the announcing node. */
+  vipNode?: string;
+}
+
+/** A compiled load balancer. */
+export class LoadBalancer {
+  readonly name: string;
+  readonly proto: number;
+  readonly preferLocal: boolean;
+  readonly hashSrcOnly: boolean;
+  readonly vips: Vip[];
+
+  constructor(spec: LoadBalancerSpec) {
+    this.name = spec.name;
+    this.proto = (spec.protocol ?? 'tcp') === 'tcp' ? 6 : 17;
+    const pl = spec.options?.prefer_local_backend;
+    this.preferLocal = pl === true || pl === 'true';
+    this.hashSrcOnly = (spec.selectionFields ?? []).length > 0 && spec.selectionFields!.every((f) => f === 'ip_src');
+    const mapping = new Map<number, string>();
+    for (const [ip, v] of Object.entries(spec.ipPortMappings ?? {})) mapping.set(parseIPv4(ip.replace(/^\[|\]$/g, '')), v.split(':')[0]!);
+    this.vips = Object.entries(spec.vips).map(([key, list]) => {
+      const [vip, vport] = splitHostPort(key, `vips key "${key}"`);
+      const backends = list.split(',').map((s) => s.trim()).filter(Boolean).map((b) => {
+        const [ip, port] = splitHostPort(b, `backend "${b}" of ${key}`);
+        const lsp = mapping.get(ip);
+        return { ip, port, ...(lsp ? { lsp } : {}) };
+      });
+      const marker = spec.externalIds?.[`kube-ovn.io/local-external-vip/${key}`];
+      return { key, ip: vip, port: vport, proto: this.proto, backends, ...(marker ? { vipNode: marker } : {}) };
+    });
+  }
+
+  /** The VIP a packet is addressed to, if any. */
+  match(proto: number, dst: number, dport: number): Vip | undefined {
+    for (const v of this.vips) if (v.proto === proto && v.ip === dst && v.port === dport) return v;
+    return undefined;
+  }
+}
+
+function splitHostPort(text: string, what: string): [number, number] {
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(text.trim());
+  if (!m) throw new LoadBalancerError(`${what}: expected IPv4:port (IPv6 VIPs are not modelled yet)`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new LoadBalancerError(`${what}: port ${port} is not 1–65535`);
+  try {
+    return [parseIPv4(m[1]!), port];
+  } catch {
+    throw new LoadBalancerError(`${what}: "${m[1]}" is not an IPv4 address`);
+  }
+}
+
+/**
+ * Picks a backend the way OVN's select group does — deterministically from a hash of the connection: the
+ * 5-tuple by default (dp_hash), only the source IP for session-affinity LBs. Not bit-identical to the
+ * datapath's hash; stable for a given connection, which is what the simulation needs.
+ */
+export function selectBackend(backends: readonly Backend[], src: number, sport: number, dst: number, dport: number, proto: number, srcOnly: boolean): Backend {
+  let h = Math.imul(src ^ 0x27d4eb2d, 0x165667b1);
+  if (!srcOnly) {
+    h = Math.imul(h ^ dst, 0x85ebca77);
+    h = Math.imul(h ^ ((sport << 16) | dport), 0xc2b2ae3d);
+    h = Math.imul(h ^ proto, 0x27d4eb2f);
+  }
+  h ^= h >>> 15;
+  return backends[(h >>> 0) % backends.length]!;
+}
+
+/** For traces. */
+export function formatBackends(backends: readonly Backend[]): string {
+  return backends.map((b) => `${formatIPv4(b.ip)}:${b.port}`).join(',');
+}

@@ -1,0 +1,183 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildFrame, parseFrame } from '@vippath/wire';
+import { LogicalSwitch, type KubeOvnProfile, type LogicalPort, type StageStep, type SwitchOptions } from './switch.js';
+import type { LoadBalancerSpec } from './loadbalancer.js';
+
+const VIP = '10.180.204.252';
+const CLIENT = '10.180.204.100';
+const CLIENT_MAC = '52:54:00:aa:00:64';
+const podMac = (i: number): string => `00:00:00:b4:cc:${(10 + i).toString(16).padStart(2, '0')}`;
+const podIp = (i: number): string => `10.180.204.${10 + i}`;
+
+/** The default scenario's switch: localnet + one pod per listed node (pod i on node i). */
+function scenario(nodes = [1, 2, 3], options: SwitchOptions = {}, marker?: string): LogicalSwitch {
+  const ports: LogicalPort[] = [{ kind: 'localnet', name: 'localnet.underlay-subnet', network: 'provider' }];
+  for (const i of nodes) ports.push({ kind: 'vif', name: `pod${i}.default`, mac: podMac(i), ips: [podIp(i)], chassis: `node${i}` });
+  const lb: LoadBalancerSpec = {
+    name: 'cluster-tcp-loadbalancer',
+    vips: { [`${VIP}:80`]: nodes.map((i) => `${podIp(i)}:80`).join(',') },
+    options: { prefer_local_backend: true },
+    ipPortMappings: Object.fromEntries(nodes.map((i) => [podIp(i), `pod${i}.default:0.0.0.0`])),
+    ...(marker ? { externalIds: { [`kube-ovn.io/local-external-vip/${VIP}:80`]: marker } } : {}),
+  };
+  return new LogicalSwitch('underlay-subnet', ports, [lb], { subnet: '10.180.204.0/24', ...options });
+}
+
+/** A client segment as br-provider hands it over: eth.dst rewritten to 00:00:00:01:00:01. */
+const fromClient = (sport = 40000, flags = 0x02, seq = 0): Uint8Array =>
+  buildFrame({ dst: '00:00:00:01:00:01', src: CLIENT_MAC, ipv4: { src: CLIENT, dst: VIP }, tcp: { srcPort: sport, dstPort: 80, flags, seq } });
+const fromPod = (i: number, dport = 40000, flags = 0x12): Uint8Array =>
+  buildFrame({ dst: CLIENT_MAC, src: podMac(i), ipv4: { src: podIp(i), dst: CLIENT }, tcp: { srcPort: 80, dstPort: dport, flags } });
+
+describe('request and reply through the default scenario (DATAPATH.md §2–§3)', () => {
+  it('a SYN entering on the owner (node3) is DNATed to node3\'s pod, the client IP preserved; the SYN-ACK leaves with src = VIP:80', () => {
+    const ls = scenario();
+    const trace: StageStep[] = [];
+    const r = ls.process(fromClient(), 'localnet.underlay-subnet', 'node3', 0, trace);
+    expect(r.verdict).toBe('output');
+    if (r.verdict !== 'output') return;
+    expect(r.outputs.map((o) => [o.port, o.chassis])).toEqual([['pod3.default', 'node3']]);
+    const p = parseFrame(r.outputs[0]!.frame);
+    expect(p.ipv4).toMatchObject({ src: CLIENT, dst: podIp(3) });
+    expect(p.tcp!.dstPort).toBe(80);
+    expect(p.eth.dst).toBe(podMac(3));
+    expect(p.checksum).toBe('ok');
+    expect(trace.map((s) => `${s.stage}/${s.priority}`)).toEqual([
+      'ls_in_pre_lb/100', 'ls_in_pre_stateful/120', 'ls_in_lb/140', 'ls_in_l2_lkup/55', 'ls_out_pre_lb/100', 'ls_out_pre_stateful/110', 'ls_out_apply_port_sec/0',
+    ]);
+    expect(trace.find((s) => s.stage === 'ls_in_lb')!.match).toBe(`ct.new && ip4.dst == ${VIP} && tcp.dst == 80 && is_chassis_resident("pod3.default")`);
+
+    const reply = ls.process(fromPod(3), 'pod3.default', 'node3', 1);
+    expect(reply.verdict).toBe('output');
+    if (reply.verdict !== 'output') return;
+    expect(reply.outputs.map((o) => o.port)).toEqual(['localnet.underlay-subnet']);
+    const q = parseFrame(reply.outputs[0]!.frame);
+    expect(q.ipv4).toMatchObject({ src: VIP, dst: CLIENT });
+    expect(q.tcp!.srcPort).toBe(80);
+    expect(q.eth.src).toBe(podMac(3));
+    expect(q.checksum).toBe('ok');
+
+    // The rest of the connection follows the committed entry: same backend, ct.est.
+    const ack = ls.process(fromClient(40000, 0x10, 1), 'localnet.underlay-subnet', 'node3', 2);
+    expect(ack.verdict === 'output' && parseFrame(ack.outputs[0]!.frame).ipv4!.dst).toBe(podIp(3));
+    const zone = ls.zone('node3', 'localnet.underlay-subnet');
+    expect(zone.size).toBe(1);
+    expect(zone.entries()[0]!.tcp).toBe('established');
+  });
+
+  it('kube-ovn-1.14 fallback: no backend on the ingress chassis ⇒ any backend, and the reply leaves un-NATed from another chassis', () => {
+    const ls = scenario([2, 3]);
+    const trace: StageStep[] = [];
+    const r = ls.process(fromClient(40001), 'localnet.underlay-subnet', 'node1', 0, trace);
+    expect(trace.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 120 });
+    expect(r.verdict).toBe('output');
+    if (r.verdict !== 'output') return;
+    // Out through node1's localnet, addressed to a remote pod.
+    expect(r.outputs.map((o) => [o.port, o.chassis])).toEqual([['localnet.underlay-subnet', 'node1']]);
+    const p = parseFrame(r.outputs[0]!.frame);
+    const backend = [2, 3].find((i) => p.ipv4!.dst === podIp(i))!;
+    expect(p.eth.dst).toBe(podMac(backend));
+    // On the backend's node the request arrives from the wire: no VIP match, delivered by IP.
+    const there = ls.process(r.outputs[0]!.frame, 'localnet.underlay-subnet', `node${backend}`, 1);
+    expect(there.verdict === 'output' && there.outputs[0]!.port).toBe(`pod${backend}.default`);
+    // The pod's reply egresses through its own chassis' localnet zone, which has no NAT entry: the client sees the pod IP.
+    const reply = ls.process(fromPod(backend, 40001), `pod${backend}.default`, `node${backend}`, 2);
+    expect(reply.verdict === 'output' && parseFrame(reply.outputs[0]!.frame).ipv4!.src).toBe(podIp(backend));
+  });
+
+  it('ls_ct_skip_dst_lport_ips=true: the VIP is inside the subnet, so no conntrack, no DNAT, and the frame is dropped', () => {
+    const ls = scenario([1, 2, 3], { lsCtSkipDstLportIps: true });
+    const trace: StageStep[] = [];
+    const r = ls.process(fromClient(), 'localnet.underlay-subnet', 'node3', 0, trace);
+    expect(r).toEqual({ verdict: 'drop', reason: expect.stringMatching(/unknown MAC from the localnet port/) });
+    expect(trace[0]).toMatchObject({ stage: 'ls_in_pre_lb', priority: 105, match: 'ip4 && ip4.dst == 10.180.204.0/24' });
+    expect(trace.some((s) => s.stage === 'ls_in_lb')).toBe(false);
+  });
+
+  it('kube-ovn-1.15.20 with the VIP-node marker: DNAT only on the announcing node (139 bypass elsewhere)', () => {
+    const ls = scenario([1, 2, 3], { profile: 'kube-ovn-1.15.20' as KubeOvnProfile }, 'node-node3');
+    const t1: StageStep[] = [];
+    expect(ls.process(fromClient(), 'localnet.underlay-subnet', 'node1', 0, t1).verdict).toBe('drop');
+    expect(t1.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 139, actions: 'next;' });
+    const t3: StageStep[] = [];
+    const r = ls.process(fromClient(40002), 'localnet.underlay-subnet', 'node3', 0, t3);
+    expect(t3.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 140, match: expect.stringContaining('is_chassis_resident("node-node3")') });
+    expect(r.verdict === 'output' && parseFrame(r.outputs[0]!.frame).ipv4!.dst).toBe(podIp(3));
+  });
+
+  it('a backend reaching its own VIP is SNATed to the VIP (hairpin), and its reply is un-NATed both ways', () => {
+    const ls = scenario([3]);
+    const syn = buildFrame({ dst: '00:00:00:01:00:01', src: podMac(3), ipv4: { src: podIp(3), dst: VIP }, tcp: { srcPort: 5555, dstPort: 80 } });
+    const r = ls.process(syn, 'pod3.default', 'node3', 0);
+    expect(r.verdict).toBe('output');
+    if (r.verdict !== 'output') return;
+    expect(parseFrame(r.outputs[0]!.frame).ipv4).toMatchObject({ src: VIP, dst: podIp(3) });
+    const synack = buildFrame({ dst: podMac(3), src: podMac(3), ipv4: { src: podIp(3), dst: VIP }, tcp: { srcPort: 80, dstPort: 5555, flags: 0x12 } });
+    const back = ls.process(synack, 'pod3.default', 'node3', 1);
+    expect(back.verdict === 'output' && parseFrame(back.outputs[0]!.frame).ipv4).toMatchObject({ src: VIP, dst: podIp(3) });
+  });
+
+  it('OVN does not answer ARP from the localnet port; it answers a pod asking for another pod', () => {
+    const ls = scenario();
+    const fromWire = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: CLIENT_MAC, arp: { op: 1, senderMac: CLIENT_MAC, senderIp: CLIENT, targetMac: '00:00:00:00:00:00', targetIp: podIp(3) } });
+    const r = ls.process(fromWire, 'localnet.underlay-subnet', 'node3', 0);
+    expect(r.verdict === 'output' && r.outputs.map((o) => o.port)).toEqual(['pod3.default']);
+    const fromPod1 = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: podMac(1), arp: { op: 1, senderMac: podMac(1), senderIp: podIp(1), targetMac: '00:00:00:00:00:00', targetIp: podIp(3) } });
+    const a = ls.process(fromPod1, 'pod1.default', 'node1', 0);
+    expect(a.verdict === 'output' && parseFrame(a.outputs[0]!.frame).arp).toMatchObject({ op: 2, senderMac: podMac(3), senderIp: podIp(3) });
+    // Port security: a pod cannot send from another MAC.
+    const spoof = buildFrame({ dst: CLIENT_MAC, src: podMac(2), ipv4: { src: podIp(1), dst: CLIENT }, udp: { srcPort: 1, dstPort: 2 } });
+    expect(ls.process(spoof, 'pod1.default', 'node1', 0)).toMatchObject({ verdict: 'drop', reason: expect.stringMatching(/port security/) });
+  });
+});
+
+describe('properties', () => {
+  it('every DNATed flow entering on a chassis with a local backend is answered, un-DNATed, through the same chassis', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ sport: fc.integer({ min: 1024, max: 65535 }), node: fc.constantFrom(1, 2, 3) }), { minLength: 1, maxLength: 30 }), (flows) => {
+        const ls = scenario();
+        let t = 0;
+        for (const f of flows) {
+          const r = ls.process(fromClient(f.sport), 'localnet.underlay-subnet', `node${f.node}`, t++);
+          if (r.verdict !== 'output') return false;
+          const p = parseFrame(r.outputs[0]!.frame);
+          // prefer-local: always the ingress chassis' own pod, client IP preserved.
+          expect(p.ipv4).toMatchObject({ src: CLIENT, dst: podIp(f.node) });
+          const reply = ls.process(fromPod(f.node, f.sport), `pod${f.node}.default`, `node${f.node}`, t++);
+          if (reply.verdict !== 'output') return false;
+          expect(reply.outputs[0]!.chassis).toBe(`node${f.node}`);
+          const q = parseFrame(reply.outputs[0]!.frame);
+          expect(q.ipv4!.src).toBe(VIP);
+          expect(q.tcp!.srcPort).toBe(80);
+          expect(q.checksum).toBe('ok');
+        }
+        return true;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('conntrack never exceeds its bound; evictions are counted', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 80 }), (limit, n) => {
+        const ls = scenario([3], { conntrackLimit: limit });
+        for (let i = 0; i < n; i++) ls.process(fromClient(2000 + i), 'localnet.underlay-subnet', 'node3', i);
+        const zone = ls.zone('node3', 'localnet.underlay-subnet');
+        expect(zone.size).toBeLessThanOrEqual(limit);
+        expect(zone.size + zone.evictions).toBe(n);
+      }),
+    );
+  });
+
+  it('connections expire in simulated time (SYN_SENT after 120 s): the next SYN is a new connection', () => {
+    const ls = scenario([3]);
+    ls.process(fromClient(40000), 'localnet.underlay-subnet', 'node3', 0);
+    const zone = ls.zone('node3', 'localnet.underlay-subnet');
+    expect(zone.size).toBe(1);
+    const trace: StageStep[] = [];
+    ls.process(fromClient(40000), 'localnet.underlay-subnet', 'node3', 121_000, trace);
+    expect(zone.expirations).toBe(1);
+    expect(trace.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 140 });
+  });
+});

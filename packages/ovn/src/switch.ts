@@ -1,0 +1,380 @@
+/**
+ * An OVN logical switch of a Kube-OVN underlay subnet, with the stages of OVN's pipeline that decide the
+ * path to a MetalLB VIP (shared/research/kube-ovn.md §4, §6; DATAPATH.md §2–§3). Each stage records its
+ * decision — stage, priority, match, actions — in the trace as `ovn-trace` would show it, from the same code
+ * that forwards. Ingress runs on the chassis where the packet entered; egress on the chassis of the outport,
+ * which for a remote VIF of this localnet switch is the local localnet port (it leaves on the wire).
+ * IPv4 only for now.
+ */
+import {
+  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, isMulticastMac, L3, parseIPv4, parseMac, rewriteIpv4Address, rewriteMac,
+  rewritePort, VippathError,
+} from '@vippath/wire';
+import { Conntrack, type CtEntry, type Tuple } from './conntrack.js';
+import { formatBackends, LoadBalancer, selectBackend, type Backend, type LoadBalancerSpec, type Vip } from './loadbalancer.js';
+
+/** A pod's logical switch port. */
+export interface VifPort {
+  kind: 'vif';
+  name: string;
+  mac: string;
+  ips: string[];
+  /** The chassis it is bound to (Kube-OVN: the node name). */
+  chassis: string;
+  /** port_security with the MAC and IPs (Kube-OVN sets it by default). */
+  portSecurity?: boolean;
+}
+
+/** The localnet port `localnet.<subnet>` (addresses "unknown"). */
+export interface LocalnetPort {
+  kind: 'localnet';
+  name: string;
+  network: string;
+  tag?: number;
+}
+
+export type LogicalPort = VifPort | LocalnetPort;
+
+/** Kube-OVN versions whose prefer-local flows differ. */
+export type KubeOvnProfile = 'kube-ovn-1.14' | 'kube-ovn-1.15.20';
+
+/** Switch-wide options (NB_Global options and Kube-OVN controller flags). */
+export interface SwitchOptions {
+  profile?: KubeOvnProfile;
+  /** `ls_ct_skip_dst_lport_ips` (Kube-OVN default true; the feature needs false). */
+  lsCtSkipDstLportIps?: boolean;
+  /** `ls_dnat_mod_dl_dst` (default true). */
+  lsDnatModDlDst?: boolean;
+  /** The subnet CIDR (`localnet` external_ids ipv4_network), used by the skip flows. */
+  subnet?: string;
+  /** Bound of each conntrack zone. */
+  conntrackLimit?: number;
+}
+
+/** One stage decision, as ovn-trace shows it. */
+export interface StageStep {
+  stage: string;
+  priority: number;
+  match: string;
+  actions: string;
+  chassis: string;
+  note?: string;
+}
+
+/** Where a packet leaves the switch. */
+export interface SwitchOutput {
+  /** The logical port. */
+  port: string;
+  /** The chassis whose egress sent it (for the localnet port: the chassis whose wire it goes out on). */
+  chassis: string;
+  frame: Uint8Array;
+}
+
+/** The outcome for one packet. */
+export type SwitchResult = { verdict: 'output'; outputs: SwitchOutput[] } | { verdict: 'drop'; reason: string };
+
+/** Bad switch construction or use. */
+export class LogicalSwitchError extends VippathError {
+  constructor(message: string) {
+    super('LOGICAL_SWITCH', message);
+  }
+}
+
+interface CtState {
+  trk: boolean;
+  new: boolean;
+  est: boolean;
+  rpl: boolean;
+  entry: CtEntry | undefined;
+}
+
+function cidrOf(text: string): { net: number; mask: number } {
+  const [ip, len] = text.split('/');
+  const bits = Number(len ?? 32);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return { net: (parseIPv4(ip!) & mask) >>> 0, mask };
+}
+
+/** An OVN logical switch with its load balancers and conntrack zones. */
+export class LogicalSwitch {
+  readonly name: string;
+  readonly ports = new Map<string, LogicalPort>();
+  readonly loadBalancers: LoadBalancer[] = [];
+  readonly options: Required<Omit<SwitchOptions, 'subnet'>> & { subnet?: string };
+  private readonly zones = new Map<string, Conntrack>();
+  private readonly vifByMac = new Map<string, VifPort>();
+  private readonly vifByIp = new Map<number, VifPort>();
+  private readonly decoder = new FrameDecoder();
+  private readonly d = new DecodedFrame();
+  private readonly skip?: { net: number; mask: number };
+
+  constructor(name: string, ports: LogicalPort[], loadBalancers: LoadBalancerSpec[] = [], options: SwitchOptions = {}) {
+    this.name = name;
+    this.options = {
+      profile: options.profile ?? 'kube-ovn-1.14',
+      lsCtSkipDstLportIps: options.lsCtSkipDstLportIps ?? false,
+      lsDnatModDlDst: options.lsDnatModDlDst ?? true,
+      conntrackLimit: options.conntrackLimit ?? 65536,
+      ...(options.subnet ? { subnet: options.subnet } : {}),
+    };
+    if (options.subnet) this.skip = cidrOf(options.subnet);
+    for (const p of ports) {
+      if (this.ports.has(p.name)) throw new LogicalSwitchError(`two ports named ${p.name}`);
+      this.ports.set(p.name, p);
+      if (p.kind === 'vif') {
+        this.vifByMac.set(formatMac(parseMac(p.mac)), p);
+        for (const ip of p.ips) this.vifByIp.set(parseIPv4(ip), p);
+      }
+    }
+    for (const lb of loadBalancers) this.loadBalancers.push(new LoadBalancer(lb));
+  }
+
+  private get localnet(): LocalnetPort | undefined {
+    for (const p of this.ports.values()) if (p.kind === 'localnet') return p;
+    return undefined;
+  }
+
+  /** The conntrack zone of `port` on `chassis` (one per logical port per chassis, the localnet port included). */
+  zone(chassis: string, port: string): Conntrack {
+    const key = `${chassis}/${port}`;
+    let z = this.zones.get(key);
+    if (!z) this.zones.set(key, (z = new Conntrack(this.options.conntrackLimit)));
+    return z;
+  }
+
+  /** Every zone, for invariants and reports. */
+  allZones(): Array<{ chassis: string; port: string; conntrack: Conntrack }> {
+    return [...this.zones].map(([k, conntrack]) => {
+      const [chassis, port] = k.split('/') as [string, string];
+      return { chassis, port, conntrack };
+    });
+  }
+
+  /**
+   * Processes a packet entering from logical port `inport` on `chassis` at simulated time `now` (ms).
+   * `frame` is not modified; outputs are new arrays. With `trace`, every stage decision is appended.
+   */
+  process(frame: Uint8Array, inport: string, chassis: string, now = 0, trace?: StageStep[]): SwitchResult {
+    const inp = this.ports.get(inport);
+    if (!inp) throw new LogicalSwitchError(`no logical port ${inport} on ${this.name}`);
+    if (inp.kind === 'vif' && inp.chassis !== chassis) throw new LogicalSwitchError(`${inport} is bound to ${inp.chassis}, not ${chassis}`);
+    const buf = frame.slice();
+    const d = this.d;
+    this.decoder.decode(buf, d);
+    const step = (stage: string, priority: number, match: string, actions: string, note?: string): void => {
+      trace?.push({ stage, priority, match, actions, chassis, ...(note ? { note } : {}) });
+    };
+    const drop = (reason: string): SwitchResult => ({ verdict: 'drop', reason });
+    if (d.status !== 0 && d.l3 === L3.NONE) return drop('malformed frame');
+
+    // ls_in_check_port_sec: a VIF may only send from its own MAC (and IPv4 addresses).
+    if (inp.kind === 'vif' && inp.portSecurity !== false) {
+      if (formatMac(buf, 6) !== formatMac(parseMac(inp.mac))) {
+        step('ls_in_check_port_sec', 50, `inport == "${inport}"`, 'drop;', `eth.src ${formatMac(buf, 6)} is not ${inp.mac}`);
+        return drop(`port security: ${inport} sent from ${formatMac(buf, 6)}`);
+      }
+      if (d.l3 === L3.IPV4 && !inp.ips.some((ip) => parseIPv4(ip) === d.ipSrc)) {
+        step('ls_in_check_port_sec', 90, `inport == "${inport}" && ip4`, 'drop;', `ip4.src ${formatIPv4(d.ipSrc)} is not one of ${inp.ips.join(', ')}`);
+        return drop(`port security: ${inport} sent from ${formatIPv4(d.ipSrc)}`);
+      }
+      step('ls_in_check_port_sec', 50, `inport == "${inport}" && eth.src == {${inp.mac}}`, 'next;');
+    }
+
+    const isIp = d.l3 === L3.IPV4 && d.status === 0;
+    const hasVips = this.loadBalancers.some((lb) => lb.vips.length > 0);
+    let reg0bit2 = false;
+    // ls_in_pre_lb.
+    if (isIp && hasVips) {
+      if (this.options.lsCtSkipDstLportIps && this.skip && ((d.ipDst & this.skip.mask) >>> 0) === this.skip.net) {
+        step('ls_in_pre_lb', 105, `ip4 && ip4.dst == ${this.options.subnet}`, 'next;', 'ls_ct_skip_dst_lport_ips: no conntrack, so no load balancing');
+      } else {
+        reg0bit2 = true;
+        step('ls_in_pre_lb', 100, 'ip', 'reg0[2] = 1; next;');
+      }
+    } else step('ls_in_pre_lb', 0, '1', 'next;');
+
+    // ls_in_pre_stateful: ct_lb_mark in the inport's zone applies existing NAT.
+    const ct: CtState = { trk: false, new: false, est: false, rpl: false, entry: undefined };
+    let vip: Vip | undefined;
+    let vipLb: LoadBalancer | undefined;
+    if (reg0bit2) {
+      for (const lb of this.loadBalancers) {
+        vip = lb.match(d.ipProto, d.ipDst, d.dstPort);
+        if (vip) {
+          vipLb = lb;
+          break;
+        }
+      }
+      this.ctLb(buf, d, this.zone(chassis, inport), ct, now);
+      if (vip) step('ls_in_pre_stateful', 120, `reg0[2] == 1 && ip4.dst == ${formatIPv4(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`, `reg1 = ${formatIPv4(vip.ip)}; reg2[0..15] = ${vip.port}; ct_lb_mark;`, ctNote(ct));
+      else step('ls_in_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;', ctNote(ct));
+    } else step('ls_in_pre_stateful', 0, '1', 'next;');
+
+    // ls_in_lb: a new connection to a VIP is DNATed to a backend (prefer-local per the Kube-OVN profile).
+    let chosen: Backend | undefined;
+    let loopback = false;
+    if (vip && vipLb && ct.new) {
+      const decision = this.lbDecision(vipLb, vip, chassis);
+      const m = `ct.new && ip4.dst == ${formatIPv4(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`;
+      if (decision.backends.length === 0) {
+        step('ls_in_lb', decision.priority, decision.priority === 139 ? m : `${m}`, 'next;', decision.note);
+      } else {
+        chosen = selectBackend(decision.backends, d.ipSrc, d.srcPort, d.ipDst, d.dstPort, d.ipProto, vipLb.hashSrcOnly);
+        const actions = `ct_lb_mark(backends=${formatBackends(decision.backends)});`;
+        step('ls_in_lb', decision.priority, decision.match ?? m, actions, `${decision.note ? `${decision.note}; ` : ''}chose ${formatIPv4(chosen.ip)}:${chosen.port}`);
+        // ls_in_pre_hairpin / ls_in_nat_hairpin: a backend reaching its own VIP is SNATed to the VIP.
+        const hairpin = d.ipSrc === chosen.ip;
+        const orig: Tuple = { proto: d.ipProto, src: d.ipSrc, sport: d.srcPort, dst: d.ipDst, dport: d.dstPort };
+        ct.entry = this.zone(chassis, inport).commit(orig, { ip: chosen.ip, port: chosen.port }, now, hairpin ? vip.ip : undefined);
+        rewriteIpv4Address(buf, d, 16, chosen.ip);
+        if (d.dstPort !== chosen.port) rewritePort(buf, d, 2, chosen.port);
+        if (hairpin) {
+          loopback = true;
+          rewriteIpv4Address(buf, d, 12, vip.ip);
+          step('ls_in_nat_hairpin', 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;', `hairpin: source becomes ${formatIPv4(vip.ip)}`);
+        }
+      }
+    } else if (reg0bit2) step('ls_in_lb', 0, '1', 'next;');
+    if (ct.est && ct.entry && ct.entry.reply.dst !== ct.entry.orig.src) {
+      // chk_lb_hairpin / chk_lb_hairpin_reply: packets of a hairpinned connection may go back out of the inport.
+      loopback = true;
+      step('ls_in_hairpin', 1, 'reg0[6] == 1 || reg0[12] == 1', 'flags.loopback = 1; next;');
+    }
+
+    // ls_in_arp_rsp: OVN answers ARP for its VIFs' addresses, but not for requests from the localnet port.
+    if (d.l3 === L3.ARP && d.status === 0 && d.arpOp === 1) {
+      if (inp.kind === 'localnet') step('ls_in_arp_rsp', 100, `inport == "${inport}"`, 'next;');
+      else {
+        const target = this.vifByIp.get(d.arpTpa);
+        if (target && target !== inp) {
+          step('ls_in_arp_rsp', 50, `arp.tpa == ${formatIPv4(d.arpTpa)} && arp.op == 1`, `eth.dst = eth.src; eth.src = ${target.mac}; arp.op = 2; /* ARP reply */ outport = inport; flags.loopback = 1; output;`);
+          const reply = buildFrame({ dst: formatMac(buf, 6), src: target.mac, arp: { op: 2, senderMac: target.mac, senderIp: formatIPv4(d.arpTpa), targetMac: formatMac(buf, d.l3Offset + 8), targetIp: formatIPv4(d.arpSpa) } });
+          return { verdict: 'output', outputs: [{ port: inport, chassis, frame: reply }] };
+        }
+      }
+    }
+
+    // ls_in_l2_lkup.
+    let outports: string[];
+    if (isMulticastMac(buf, 0)) {
+      outports = [...this.ports.values()].filter((p) => p.name !== inport && (p.kind === 'localnet' || p.chassis === chassis)).map((p) => p.name);
+      step('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+    } else {
+      const byIp = reg0bit2 && this.options.lsDnatModDlDst && isIp ? this.vifByIp.get(d.ipDst) : undefined;
+      if (byIp) {
+        rewriteMac(buf, 0, parseMac(byIp.mac));
+        step('ls_in_l2_lkup', 55, `reg0[2] != 0 && ip4.dst == ${formatIPv4(d.ipDst)}`, `eth.dst = ${byIp.mac}; outport = "${byIp.name}"; output;`);
+        outports = [byIp.name];
+      } else {
+        const byMac = this.vifByMac.get(formatMac(buf, 0));
+        if (byMac) {
+          step('ls_in_l2_lkup', 50, `eth.dst == ${byMac.mac}`, `outport = "${byMac.name}"; output;`);
+          outports = [byMac.name];
+        } else {
+          step('ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');
+          step('ls_in_l2_unknown', 50, 'outport == "none"', 'outport = "_MC_unknown"; output;');
+          outports = [...this.ports.values()].filter((p) => p.kind === 'localnet').map((p) => p.name);
+        }
+      }
+    }
+    // Never back out of the inport (a hairpinned packet sets flags.loopback and may).
+    if (!loopback) outports = outports.filter((p) => p !== inport);
+    if (outports.length === 0) return drop(inp.kind === 'localnet' ? 'no logical port for the destination (unknown MAC from the localnet port is not sent back out of it)' : 'no outport');
+
+    const outputs: SwitchOutput[] = [];
+    for (const name of outports) {
+      const out = this.ports.get(name)!;
+      const copy = outports.length > 1 ? buf.slice() : buf;
+      // A remote VIF of a localnet switch is reached through this chassis' localnet port (table 43 → localnet).
+      const viaLocalnet = out.kind === 'vif' && out.chassis !== chassis;
+      const egressPort = viaLocalnet ? this.localnet?.name : name;
+      if (!egressPort) continue;
+      const r = this.egress(copy, egressPort, chassis, now, step);
+      if (r) outputs.push({ port: egressPort, chassis, frame: r });
+    }
+    if (outputs.length === 0) return drop('egress port security');
+    return { verdict: 'output', outputs };
+  }
+
+  /** Which ls_in_lb flow applies on `chassis`, per Kube-OVN profile (kube-ovn.md §3.3). */
+  private lbDecision(lb: LoadBalancer, vip: Vip, chassis: string): { priority: number; backends: Backend[]; match?: string; note?: string } {
+    const local = (node: string): Backend[] => vip.backends.filter((b) => {
+      if (!b.lsp) return false;
+      const p = this.ports.get(b.lsp);
+      return p?.kind === 'vif' && p.chassis === node;
+    });
+    const m = `ct.new && ip4.dst == ${formatIPv4(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`;
+    if (lb.preferLocal && this.options.profile === 'kube-ovn-1.15.20' && vip.vipNode) {
+      const vipChassis = vip.vipNode.replace(/^node-/, '');
+      const mine = local(vipChassis);
+      if (chassis === vipChassis && mine.length) return { priority: 140, backends: mine, match: `${m} && is_chassis_resident("${vip.vipNode}")` };
+      return { priority: 139, backends: [], note: chassis === vipChassis ? 'the VIP node has no local backend: no DNAT anywhere' : `not the VIP node (${vipChassis}): DNAT deferred to it` };
+    }
+    if (lb.preferLocal) {
+      const mine = local(chassis);
+      if (mine.length) return { priority: 140, backends: mine, match: `${m} && is_chassis_resident("${mine[0]!.lsp}")` };
+      return { priority: 120, backends: vip.backends, note: 'no backend on this chassis: any backend (a remote one breaks the reply path)' };
+    }
+    return { priority: 120, backends: vip.backends };
+  }
+
+  /** ct_lb_mark without backends: find the connection in `zone`, apply its NAT in the packet's direction. */
+  private ctLb(buf: Uint8Array, d: DecodedFrame, zone: Conntrack, ct: CtState, now: number): void {
+    ct.trk = true;
+    if (d.l4Offset < 0 && d.ipProto !== 1) {
+      ct.new = true;
+      return;
+    }
+    const t: Tuple = { proto: d.ipProto, src: d.ipSrc, sport: d.srcPort, dst: d.ipDst, dport: d.dstPort };
+    const { entry, reply } = zone.lookup(t, now);
+    if (!entry) {
+      ct.new = true;
+      return;
+    }
+    ct.est = true;
+    ct.rpl = reply;
+    ct.entry = entry;
+    zone.touch(entry, reply, d.tcpFlags, now);
+    if (!entry.dnat) return;
+    if (!reply) {
+      rewriteIpv4Address(buf, d, 16, entry.dnat.ip);
+      if (d.dstPort !== entry.dnat.port) rewritePort(buf, d, 2, entry.dnat.port);
+      if (entry.reply.dst !== entry.orig.src) rewriteIpv4Address(buf, d, 12, entry.reply.dst);
+    } else {
+      // Reply direction: un-DNAT, so the source becomes the VIP again (and un-SNAT a hairpin).
+      rewriteIpv4Address(buf, d, 12, entry.orig.dst);
+      if (d.srcPort !== entry.orig.dport) rewritePort(buf, d, 0, entry.orig.dport);
+      if (entry.reply.dst !== entry.orig.src) rewriteIpv4Address(buf, d, 16, entry.orig.src);
+    }
+  }
+
+  private egress(buf: Uint8Array, outport: string, chassis: string, now: number, step: (s: string, p: number, m: string, a: string, n?: string) => void): Uint8Array | undefined {
+    const out = this.ports.get(outport)!;
+    const d = this.d;
+    this.decoder.decode(buf, d);
+    const isIp = d.l3 === L3.IPV4 && d.status === 0;
+    if (isIp && this.loadBalancers.length) {
+      step('ls_out_pre_lb', 100, 'ip', 'reg0[2] = 1; next;');
+      const ct: CtState = { trk: false, new: false, est: false, rpl: false, entry: undefined };
+      this.ctLb(buf, d, this.zone(chassis, outport), ct, now);
+      step('ls_out_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;', `zone ${chassis}/${outport}: ${ctNote(ct)}`);
+    } else step('ls_out_pre_lb', 0, '1', 'next;');
+    if (out.kind === 'vif' && out.portSecurity !== false && !isMulticastMac(buf, 0) && formatMac(buf, 0) !== formatMac(parseMac(out.mac))) {
+      step('ls_out_apply_port_sec', 100, `outport == "${outport}"`, 'drop;', `eth.dst ${formatMac(buf, 0)} is not ${out.mac}`);
+      return undefined;
+    }
+    step('ls_out_apply_port_sec', 0, '1', 'output;', `to ${outport}${out.kind === 'localnet' ? ` (wire of ${chassis})` : ''}`);
+    return buf;
+  }
+}
+
+function protoName(p: number): string {
+  return p === 6 ? 'tcp' : p === 17 ? 'udp' : `ip.proto ${p}`;
+}
+
+function ctNote(ct: CtState): string {
+  const flags = [ct.trk && 'trk', ct.new && 'new', ct.est && 'est', ct.rpl && 'rpl'].filter(Boolean).join('|');
+  const nat = ct.entry?.dnat && ct.est ? `, ${ct.rpl ? 'un-DNAT to VIP' : `DNAT to ${formatIPv4(ct.entry.dnat.ip)}:${ct.entry.dnat.port}`}` : '';
+  return `ct_state=${flags}${nat}`;
+}
+
