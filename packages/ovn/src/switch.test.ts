@@ -44,7 +44,7 @@ describe('request and reply through the default scenario (DATAPATH.md §2–§3)
     expect(p.eth.dst).toBe(podMac(3));
     expect(p.checksum).toBe('ok');
     expect(trace.map((s) => `${s.stage}/${s.priority}`)).toEqual([
-      'ls_in_pre_lb/100', 'ls_in_pre_stateful/120', 'ls_in_lb/140', 'ls_in_l2_lkup/55', 'ls_out_pre_lb/100', 'ls_out_pre_stateful/110', 'ls_out_apply_port_sec/0',
+      'ls_in_pre_lb/100', 'ls_in_pre_stateful/120', 'ls_in_lb/140', 'ls_in_arp_rsp/100', 'ls_in_l2_lkup/55', 'ls_out_pre_lb/100', 'ls_out_pre_stateful/110', 'ls_out_apply_port_sec/0',
     ]);
     expect(trace.find((s) => s.stage === 'ls_in_lb')!.match).toBe(`ct.new && ip4.dst == ${VIP} && tcp.dst == 80 && is_chassis_resident("pod3.default")`);
 

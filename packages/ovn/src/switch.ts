@@ -184,7 +184,9 @@ export class LogicalSwitch {
     const hasVips = this.loadBalancers.some((lb) => lb.vips.length > 0);
     let reg0bit2 = false;
     // ls_in_pre_lb.
-    if (isIp && hasVips) {
+    if (hasVips && isMulticastMac(buf, 0)) {
+      step('ls_in_pre_lb', 110, 'eth.mcast', 'next;', 'multicast and broadcast skip conntrack');
+    } else if (isIp && hasVips) {
       if (this.options.lsCtSkipDstLportIps && this.skip && ((d.ipDst & this.skip.mask) >>> 0) === this.skip.net) {
         step('ls_in_pre_lb', 105, `ip4 && ip4.dst == ${this.options.subnet}`, 'next;', 'ls_ct_skip_dst_lport_ips: no conntrack, so no load balancing');
       } else {
@@ -241,10 +243,13 @@ export class LogicalSwitch {
       step('ls_in_hairpin', 1, 'reg0[6] == 1 || reg0[12] == 1', 'flags.loopback = 1; next;');
     }
 
-    // ls_in_arp_rsp: OVN answers ARP for its VIFs' addresses, but not for requests from the localnet port.
-    if (d.l3 === L3.ARP && d.status === 0 && d.arpOp === 1) {
-      if (inp.kind === 'localnet') step('ls_in_arp_rsp', 100, `inport == "${inport}"`, 'next;');
-      else {
+    // ls_in_arp_rsp: OVN answers ARP for its VIFs' addresses, but nothing that comes from the localnet port.
+    if (inp.kind === 'localnet') step('ls_in_arp_rsp', 100, `inport == "${inport}"`, 'next;');
+    else if (d.l3 === L3.ARP && d.status === 0 && d.arpOp === 1 && inp.ips.some((ip) => parseIPv4(ip) === d.arpTpa)) {
+      // A port asking for its own address (gratuitous ARP, duplicate-address probing) is not answered.
+      step('ls_in_arp_rsp', 100, `arp.tpa == ${formatIPv4(d.arpTpa)} && arp.op == 1 && inport == "${inport}"`, 'next;');
+    } else if (d.l3 === L3.ARP && d.status === 0 && d.arpOp === 1) {
+      {
         const target = this.vifByIp.get(d.arpTpa);
         if (target && target !== inp) {
           step('ls_in_arp_rsp', 50, `arp.tpa == ${formatIPv4(d.arpTpa)} && arp.op == 1`, `eth.dst = eth.src; eth.src = ${target.mac}; arp.op = 2; /* ARP reply */ outport = inport; flags.loopback = 1; output;`);
@@ -353,15 +358,24 @@ export class LogicalSwitch {
     const d = this.d;
     this.decoder.decode(buf, d);
     const isIp = d.l3 === L3.IPV4 && d.status === 0;
-    if (isIp && this.loadBalancers.length) {
+    if (this.loadBalancers.length && isMulticastMac(buf, 0)) {
+      step('ls_out_pre_lb', 110, 'eth.mcast', 'next;');
+    } else if (isIp && this.loadBalancers.length) {
       step('ls_out_pre_lb', 100, 'ip', 'reg0[2] = 1; next;');
       const ct: CtState = { trk: false, new: false, est: false, rpl: false, entry: undefined };
       this.ctLb(buf, d, this.zone(chassis, outport), ct, now);
       step('ls_out_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;', `zone ${chassis}/${outport}: ${ctNote(ct)}`);
     } else step('ls_out_pre_lb', 0, '1', 'next;');
-    if (out.kind === 'vif' && out.portSecurity !== false && !isMulticastMac(buf, 0) && formatMac(buf, 0) !== formatMac(parseMac(out.mac))) {
-      step('ls_out_apply_port_sec', 100, `outport == "${outport}"`, 'drop;', `eth.dst ${formatMac(buf, 0)} is not ${out.mac}`);
-      return undefined;
+    if (out.kind === 'vif' && out.portSecurity !== false && !isMulticastMac(buf, 0)) {
+      if (formatMac(buf, 0) !== formatMac(parseMac(out.mac))) {
+        step('ls_out_apply_port_sec', 100, `outport == "${outport}"`, 'drop;', `eth.dst ${formatMac(buf, 0)} is not ${out.mac}`);
+        return undefined;
+      }
+      // Port security with addresses also filters the IPv4 destination (ls_out_check_port_sec).
+      if (isIp && d.ipDst !== 0xffffffff && (d.ipDst >>> 28) !== 0xe && !out.ips.some((ip) => parseIPv4(ip) === d.ipDst)) {
+        step('ls_out_check_port_sec', 80, `outport == "${outport}" && eth.dst == ${out.mac} && ip4`, 'drop;', `ip4.dst ${formatIPv4(d.ipDst)} is not one of ${out.ips.join(', ')}`);
+        return undefined;
+      }
     }
     step('ls_out_apply_port_sec', 0, '1', 'output;', `to ${outport}${out.kind === 'localnet' ? ` (wire of ${chassis})` : ''}`);
     return buf;

@@ -1,0 +1,89 @@
+/**
+ * The real OVN as a test oracle: Debian's ovn-northd with its NB and SB ovsdb-servers, all userspace, in a
+ * private run directory, stopped by pid. Topology is built with ovn-nbctl, packets are traced with ovn-trace.
+ * Recipe and observed behaviour: shared/research/ovs-ovn-userspace.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function ovnUnavailable(): string | undefined {
+  for (const bin of ['ovsdb-server', 'ovsdb-tool', 'ovn-northd', 'ovn-nbctl', 'ovn-trace']) {
+    if (spawnSync('which', [bin]).status !== 0) return `${bin} not found (apt-get install ovn-central ovn-host)`;
+  }
+  if (!existsSync('/usr/share/ovn/ovn-nb.ovsschema')) return 'ovn-nb.ovsschema not found';
+  return undefined;
+}
+
+/** One matched logical flow in an ovn-trace --detailed output. */
+export interface TracedFlow {
+  pipeline: 'ingress' | 'egress';
+  stage: string;
+  match: string;
+  priority: number;
+  /** The action lines that follow it. */
+  actions: string[];
+}
+
+export class OvnOracle {
+  readonly dir: string;
+  private readonly env: NodeJS.ProcessEnv;
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'vippath-ovn-'));
+    const R = this.dir;
+    this.env = { ...process.env, OVN_RUNDIR: R, OVS_RUNDIR: R, OVN_LOGDIR: R, OVS_LOGDIR: R };
+    const run = (cmd: string, ...args: string[]): void => {
+      execFileSync(cmd, args, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    };
+    run('ovsdb-tool', 'create', `${R}/nb.db`, '/usr/share/ovn/ovn-nb.ovsschema');
+    run('ovsdb-tool', 'create', `${R}/sb.db`, '/usr/share/ovn/ovn-sb.ovsschema');
+    for (const db of ['nb', 'sb']) {
+      run('ovsdb-server', '--detach', '--no-chdir', `--pidfile=${R}/${db}.pid`, `--log-file=${R}/${db}.log`, `--remote=punix:${R}/${db}.sock`, `--unixctl=${R}/${db}.ctl`, `${R}/${db}.db`);
+    }
+    run('ovn-northd', '--detach', '--no-chdir', `--pidfile=${R}/northd.pid`, `--log-file=${R}/northd.log`, `--ovnnb-db=unix:${R}/nb.sock`, `--ovnsb-db=unix:${R}/sb.sock`, `--unixctl=${R}/northd.ctl`);
+  }
+
+  nbctl(...args: string[]): string {
+    const r = spawnSync('ovn-nbctl', [`--db=unix:${this.dir}/nb.sock`, ...args], { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ovn-nbctl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Runs ovn-trace (detailed) and returns the matched flows and the ports it output to. */
+  trace(datapath: string, microflow: string, extra: string[] = []): { flows: TracedFlow[]; outputs: string[]; text: string } {
+    const r = spawnSync('ovn-trace', [`--db=unix:${this.dir}/sb.sock`, datapath, microflow, ...extra], { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ovn-trace: ${r.stderr}`);
+    const flows: TracedFlow[] = [];
+    const outputs: string[] = [];
+    let pipeline: 'ingress' | 'egress' = 'ingress';
+    for (const line of r.stdout.split('\n')) {
+      if (/^egress\(/.test(line.trim())) pipeline = 'egress';
+      if (/^ingress\(/.test(line.trim())) pipeline = 'ingress';
+      const m = /^\s*\d+\. (ls_(?:in|out)_[a-z0-9_]+) \([^)]*\): (.*), priority (\d+), uuid/.exec(line);
+      if (m) {
+        flows.push({ pipeline, stage: m[1]!, match: m[2]!, priority: Number(m[3]), actions: [] });
+        continue;
+      }
+      const out = /\/\* output to "([^"]+)"/.exec(line);
+      if (out) outputs.push(out[1]!);
+      const last = flows[flows.length - 1];
+      if (last && /^\s{4}\S/.test(line)) last.actions.push(line.trim());
+    }
+    return { flows, outputs, text: r.stdout };
+  }
+
+  stop(): void {
+    for (const name of ['northd', 'sb', 'nb']) {
+      const pidfile = join(this.dir, `${name}.pid`);
+      if (existsSync(pidfile)) {
+        try {
+          process.kill(Number(readFileSync(pidfile, 'utf8').trim()), 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
