@@ -181,3 +181,16 @@ describe('properties', () => {
     expect(trace.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 140 });
   });
 });
+
+describe('formatOvnTrace', () => {
+  it('renders the same decisions as text', async () => {
+    const { formatOvnTrace } = await import('./switch.js');
+    const ls = scenario();
+    const steps: StageStep[] = [];
+    const r = ls.process(fromClient(), 'localnet.underlay-subnet', 'node3', 0, steps);
+    const text = formatOvnTrace('underlay-subnet', 'localnet.underlay-subnet', steps, r);
+    expect(text).toMatch(/^ingress\(dp="underlay-subnet", inport="localnet.underlay-subnet"\)/);
+    expect(text).toMatch(/ ls_in_lb: ct\.new && ip4\.dst == 10\.180\.204\.252 && tcp\.dst == 80 && is_chassis_resident\("pod3\.default"\), priority 140/);
+    expect(text).toMatch(/output to "pod3\.default" on node3/);
+  });
+});

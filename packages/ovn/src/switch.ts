@@ -392,3 +392,18 @@ function ctNote(ct: CtState): string {
   return `ct_state=${flags}${nat}`;
 }
 
+
+/** Renders stage steps as text in the manner of `ovn-trace --detailed` (stage, match, priority, actions). */
+export function formatOvnTrace(datapath: string, inport: string, steps: readonly StageStep[], result: SwitchResult): string {
+  const lines = [`ingress(dp="${datapath}", inport="${inport}")`];
+  let egress = false;
+  for (const s of steps) {
+    if (!egress && s.stage.startsWith('ls_out_')) {
+      egress = true;
+      lines.push(`egress(dp="${datapath}") on ${s.chassis}`);
+    }
+    lines.push(` ${s.stage}: ${s.match}, priority ${s.priority}`, `    ${s.actions}${s.note ? ` /* ${s.note} */` : ''}`);
+  }
+  lines.push(result.verdict === 'output' ? `/* output to ${result.outputs.map((o) => `"${o.port}" on ${o.chassis}`).join(', ')} */` : `/* drop: ${result.reason} */`);
+  return `${lines.join('\n')}\n`;
+}
