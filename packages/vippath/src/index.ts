@@ -2,7 +2,8 @@
  * `vippath` — the umbrella package: the `vippath` CLI and the library API of every stage.
  *
  * Re-exports `@vippath/wire` (frames), `@vippath/pcap` (captures), `@vippath/metallb` (L2 announcements) and
- * `@vippath/openflow` (br-provider) and `@vippath/ovn` (logical switch, conntrack, LB) as namespaces, and the decoding the
+ * `@vippath/openflow` (br-provider), `@vippath/ovn` (logical switch, conntrack, LB) and `@vippath/testing`
+ * (property-based testing kit) as namespaces, and the decoding the
  * CLI uses ({@link decodeCapture}, {@link formatSummary}).
  * @module
  */
@@ -11,6 +12,7 @@ export * as pcap from '@vippath/pcap';
 export * as metallb from '@vippath/metallb';
 export * as openflow from '@vippath/openflow';
 export * as ovn from '@vippath/ovn';
+export * as testing from '@vippath/testing';
 export { decodeCapture, formatSummary, layersOf, type DecodedRecord, type DecodedCapture, type DecodeOptions, type Layers } from './decode.js';
 export { main } from './main.js';
 export { UsageError, type CommandIO, type Command } from './io.js';
