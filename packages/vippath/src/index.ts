@@ -3,7 +3,7 @@
  *
  * Re-exports `@vippath/wire` (frames), `@vippath/pcap` (captures), `@vippath/metallb` (L2 announcements) and
  * `@vippath/openflow` (br-provider), `@vippath/ovn` (logical switch, conntrack, LB) and `@vippath/testing`
- * (property-based testing kit) as namespaces, and the decoding the
+ * (property-based testing kit), `@vippath/cluster` (manifests, lint) as namespaces, and the decoding the
  * CLI uses ({@link decodeCapture}, {@link formatSummary}).
  * @module
  */
@@ -13,6 +13,7 @@ export * as metallb from '@vippath/metallb';
 export * as openflow from '@vippath/openflow';
 export * as ovn from '@vippath/ovn';
 export * as testing from '@vippath/testing';
+export * as cluster from '@vippath/cluster';
 export { decodeCapture, formatSummary, layersOf, type DecodedRecord, type DecodedCapture, type DecodeOptions, type Layers } from './decode.js';
 export { main } from './main.js';
 export { UsageError, type CommandIO, type Command } from './io.js';

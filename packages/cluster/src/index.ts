@@ -1,0 +1,8 @@
+/**
+ * `@vippath/cluster` — manifests in: Kubernetes YAML as users have it ({@link loadManifests}), and lint for the
+ * MetalLB-on-Kube-OVN-underlay setup ({@link lint}). The derived state and the per-node composition of the stages
+ * (the replay) build on these.
+ * @module
+ */
+export * from './manifests.js';
+export * from './lint.js';
