@@ -53,3 +53,21 @@ describe('vippath of', () => {
     expect((await run('of')).err).toMatch(/missing subcommand/);
   });
 });
+
+describe('vippath lint and status', () => {
+  it('lint of the seed manifests reports the missing Vlan (error, exit 1) and the pool not excluded', async () => {
+    const seed = new URL('../examples/seed/manifests.yaml', import.meta.url).pathname;
+    const r = await run('lint', '--manifests', seed, '--json');
+    expect(r.code).toBe(1);
+    const codes = (JSON.parse(r.out) as Array<{ code: string }>).map((d) => d.code).sort();
+    expect(codes).toEqual(['POOL_NOT_EXCLUDED', 'SUBNET_WITHOUT_VLAN']);
+  });
+  it('status --json of the default scenario: .252 announced by node3', async () => {
+    const r = await run('status', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { services: Array<{ ingress: string[]; owner: Record<string, string> }> };
+    expect(j.services[0]).toMatchObject({ ingress: ['10.180.204.252'], owner: { '10.180.204.252': 'node3' } });
+    const bad = await run('status', '--manifests', '/nonexistent.yaml');
+    expect(bad.code).toBe(2);
+  });
+});

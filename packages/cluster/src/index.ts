@@ -6,3 +6,5 @@
  */
 export * from './manifests.js';
 export * from './lint.js';
+export * from './scenario.js';
+export * from './derive.js';

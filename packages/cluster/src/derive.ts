@@ -1,0 +1,163 @@
+/**
+ * The state the controllers would compute from the objects: pods placed and addressed (Kube-OVN IPAM: lowest
+ * free address of the subnet, skipping the gateway and excludeIps), endpoints (ready pods matching the
+ * selector), MetalLB's allocation and owner, the OVN load balancer (VIPs, backends, ip_port_mappings,
+ * prefer_local_backend) and Kube-OVN's br-provider flows on every node.
+ */
+import { MetalLB, parseIp, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
+import { kubeOvnProviderFlows } from '@vippath/openflow';
+import type { LoadBalancerSpec } from '@vippath/ovn';
+import { formatIPv4 } from '@vippath/wire';
+import { lint, type Diagnostic } from './lint.js';
+import type { K8sObject } from './manifests.js';
+import type { ClusterSpec } from './scenario.js';
+
+/** A placed pod. */
+export interface PodState {
+  name: string;
+  namespace: string;
+  node: string;
+  ip: string;
+  mac: string;
+  ready: boolean;
+  labels: Record<string, string>;
+  /** Its logical switch port (`<pod>.<namespace>`, as Kube-OVN names it). */
+  lsp: string;
+}
+
+/** The derived state. */
+export interface DerivedState {
+  pods: PodState[];
+  services: Array<{ name: string; namespace: string; ingress: string[]; owners: Record<string, string[]>; endpoints: Array<{ ip: string; node: string; pod: string }>; ports: Array<{ port: number; targetPort: number; protocol: string }> }>;
+  loadBalancers: LoadBalancerSpec[];
+  brProviderFlows: Record<string, string[]>;
+  metallb: MetalLB;
+  lint: Diagnostic[];
+}
+
+const OFPORT = { underlay: 1, patch: 2 } as const;
+
+function ipamAddresses(subnet: K8sObject | undefined, count: number): string[] {
+  const spec = (subnet?.spec ?? {}) as { cidrBlock?: string; gateway?: string; excludeIps?: string[] };
+  const [net, len] = (spec.cidrBlock ?? '10.180.204.0/24').split(',')[0]!.split('/');
+  const base = Number(parseIp(net!).value);
+  const size = 2 ** (32 - Number(len));
+  const taken = new Set<number>();
+  if (spec.gateway) taken.add(Number(parseIp(spec.gateway).value));
+  for (const e of spec.excludeIps ?? []) {
+    const [a, b] = String(e).split('..');
+    const lo = Number(parseIp(a!.trim()).value);
+    const hi = b ? Number(parseIp(b.trim()).value) : lo;
+    for (let v = lo; v <= hi && v - lo < 65536; v++) taken.add(v);
+  }
+  const out: string[] = [];
+  // Network and broadcast addresses are never handed out.
+  for (let v = base + 1; v < base + size - 1 && out.length < count; v++) if (!taken.has(v)) out.push(formatIPv4(v));
+  return out;
+}
+
+/** Derives the controllers' state. */
+export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState {
+  const subnet = objects.find((o) => o.kind === 'Subnet');
+  const subnetName = subnet?.metadata.name ?? 'underlay-subnet';
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  const replicas = deployments.reduce((n, d) => n + Number((d.spec as { replicas?: number }).replicas ?? 1), 0);
+  const addresses = ipamAddresses(subnet, replicas);
+  const pods: PodState[] = [];
+  for (const d of deployments) {
+    const spec = d.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } };
+    for (let i = 0; i < (spec.replicas ?? 1); i++) {
+      const ip = addresses[pods.length];
+      if (!ip) break;
+      const name = `${d.metadata.name}-${i}`;
+      const namespace = d.metadata.namespace ?? 'default';
+      const last = Number(parseIp(ip).value);
+      pods.push({
+        name, namespace, ip, ready: true,
+        // One replica per node in turn (the document's example: three pods on three nodes).
+        node: cluster.nodes[pods.length % cluster.nodes.length]!.name,
+        // Kube-OVN generates pod MACs; vippath derives them from the IP so they are stable and readable.
+        mac: `00:00:00:${((last >>> 16) & 0xff).toString(16).padStart(2, '0')}:${((last >>> 8) & 0xff).toString(16).padStart(2, '0')}:${(last & 0xff).toString(16).padStart(2, '0')}`,
+        labels: spec.template?.metadata?.labels ?? {},
+        lsp: `${name}.${namespace}`,
+      });
+    }
+  }
+  const services = objects.filter((o) => o.kind === 'Service' && (o.spec as { type?: string }).type === 'LoadBalancer');
+  const metallb = new MetalLB(
+    {
+      pools: objects.filter((o) => o.kind === 'IPAddressPool') as unknown as IPAddressPoolObject[],
+      advertisements: objects.filter((o) => o.kind === 'L2Advertisement') as unknown as L2AdvertisementObject[],
+      nodes: cluster.nodes.map((n) => ({
+        node: { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } },
+        interfaces: [
+          { name: n.nic, mac: n.mac, master: 'ovs-system' },
+          { name: `${n.nic}.${cluster.vlan}`, mac: n.mac, master: 'ovs-system' },
+          { name: 'br-provider', mac: n.mac },
+        ],
+      })),
+      services: services.map((s) => {
+        const selector = (s.spec as { selector?: Record<string, string> }).selector ?? {};
+        const eps = pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+        return { service: s as unknown as ServiceObject, endpoints: eps.map((p) => ({ address: p.ip, nodeName: p.node, ready: p.ready })) };
+      }),
+    },
+    { profile: cluster.profiles.metallb },
+  );
+  const loadBalancers: LoadBalancerSpec[] = [];
+  const state: DerivedState['services'] = [];
+  const vips: Record<string, string> = {};
+  const mappings: Record<string, string> = {};
+  const externalIds: Record<string, string> = {};
+  const providerServices: Array<{ name: string; ingress: string[]; ports: Array<{ port: number; protocol?: string }> }> = [];
+  for (const s of services) {
+    const spec = s.spec as { selector?: Record<string, string>; externalTrafficPolicy?: string; ports?: Array<{ port: number; targetPort?: number; protocol?: string }> };
+    const key = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
+    const ingress = metallb.ingressOf(key);
+    const eps = pods.filter((p) => p.ready && Object.entries(spec.selector ?? {}).every(([k, v]) => p.labels[k] === v));
+    const ports = (spec.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort ?? p.port), protocol: p.protocol ?? 'TCP' }));
+    state.push({ name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', ingress, owners: Object.fromEntries(ingress.map((ip) => [ip, metallb.owners(ip)])), endpoints: eps.map((p) => ({ ip: p.ip, node: p.node, pod: p.name })), ports });
+    providerServices.push({ name: s.metadata.name, ingress, ports });
+    // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
+    const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
+    if (!addVip || eps.length === 0) continue;
+    for (const ip of ingress) {
+      for (const p of ports.filter((x) => x.protocol === 'TCP')) {
+        vips[`${ip}:${p.port}`] = eps.map((e) => `${e.ip}:${p.targetPort}`).sort().join(',');
+        const owner = metallb.owners(ip)[0];
+        if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) externalIds[`kube-ovn.io/local-external-vip/${ip}:${p.port}`] = `node-${owner}`;
+      }
+      if (spec.externalTrafficPolicy === 'Local') for (const e of eps) mappings[e.ip] = `${e.lsp}:0.0.0.0`;
+    }
+  }
+  if (Object.keys(vips).length) {
+    loadBalancers.push({ name: 'cluster-tcp-loadbalancer', protocol: 'tcp', vips, options: { prefer_local_backend: cluster.flags.enableOvnLbPreferLocal }, ipPortMappings: mappings, externalIds });
+  }
+  const subnetSpec = (subnet?.spec ?? {}) as { vlan?: string; enableExternalLBAddress?: boolean; u2oInterconnectionMac?: string };
+  const brProviderFlows: Record<string, string[]> = {};
+  for (const n of cluster.nodes) {
+    // ovn-controller creates the patch port only where the switch is local: a node with a pod on it.
+    const local = pods.some((p) => p.node === n.name);
+    brProviderFlows[n.name] = kubeOvnProviderFlows({
+      subnet: { name: subnetName, ...(subnetSpec.vlan ? { vlan: subnetSpec.vlan } : {}), enableExternalLBAddress: subnetSpec.enableExternalLBAddress === true },
+      services: providerServices,
+      underlayOfport: OFPORT.underlay,
+      ...(local ? { patchOfport: OFPORT.patch } : {}),
+    }).flows;
+  }
+  return { pods, services: state, loadBalancers, brProviderFlows, metallb, lint: lint(objects, cluster.flags) };
+}
+
+/** The JSON `vippath status --json` prints. */
+export function statusJson(objects: K8sObject[], cluster: ClusterSpec): Record<string, unknown> {
+  const s = derive(objects, cluster);
+  return {
+    nodes: cluster.nodes.map((n) => ({ name: n.name, nicMac: n.mac, ports: [`${n.nic}.${cluster.vlan}`, 'br-provider', `patch-localnet.${objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet'}-to-br-int`] })),
+    pods: s.pods.map((p) => ({ name: p.name, node: p.node, ip: p.ip, mac: p.mac, ready: p.ready })),
+    services: s.services.map((x) => ({ name: x.name, ingress: x.ingress, owner: Object.fromEntries(Object.entries(x.owners).map(([ip, o]) => [ip, o[0] ?? null])), endpoints: x.endpoints })),
+    ovn: { loadBalancers: s.loadBalancers.map((lb) => ({ name: lb.name, vips: lb.vips, ipPortMappings: lb.ipPortMappings ?? {}, options: lb.options ?? {}, externalIds: lb.externalIds ?? {} })) },
+    brProviderFlows: Object.fromEntries(Object.entries(s.brProviderFlows).map(([n, f]) => [n, f.join('\n')])),
+    profiles: cluster.profiles,
+    lint: s.lint,
+  };
+}
