@@ -17,7 +17,8 @@ const CASES = Number(process.env.VIPPATH_OVN_CASES ?? 200);
 const SEED = process.env.VIPPATH_OVN_SEED ? Number(process.env.VIPPATH_OVN_SEED) : Date.now() % 2 ** 31;
 
 const VIP = '10.180.204.252';
-const pods = [1, 2, 3].map((i) => ({ name: `pod${i}`, mac: `00:00:00:b4:cc:0${i}`, ip: `10.180.204.1${i}` }));
+const VIP6 = 'fd00::252';
+const pods = [1, 2, 3].map((i) => ({ name: `pod${i}`, mac: `00:00:00:b4:cc:0${i}`, ip: `10.180.204.1${i}`, ip6: `fd00::1${i}` }));
 const CLIENT_MAC = '52:54:00:aa:00:64';
 /** The stages whose decisions vippath makes (others — ACL hints, DHCP, DNS… — are not modelled). */
 const COMPARED = ['ls_in_pre_lb', 'ls_in_pre_stateful', 'ls_in_lb', 'ls_in_arp_rsp', 'ls_in_l2_lkup', 'ls_in_l2_unknown', 'ls_out_pre_lb', 'ls_out_pre_stateful'];
@@ -33,26 +34,32 @@ describe.skipIf(unavailable !== undefined)('the OVN logical switch against ovn-n
     ovn.nbctl('lsp-set-options', 'ln', 'network_name=provider');
     for (const p of pods) {
       ovn.nbctl('lsp-add', 'ls', p.name);
-      ovn.nbctl('lsp-set-addresses', p.name, `${p.mac} ${p.ip}`);
-      ovn.nbctl('lsp-set-port-security', p.name, `${p.mac} ${p.ip}`);
+      ovn.nbctl('lsp-set-addresses', p.name, `${p.mac} ${p.ip} ${p.ip6}`);
+      ovn.nbctl('lsp-set-port-security', p.name, `${p.mac} ${p.ip} ${p.ip6}`);
     }
     ovn.nbctl('lb-add', 'lb0', `${VIP}:80`, pods.map((p) => `${p.ip}:80`).join(','), 'tcp');
     ovn.nbctl('ls-lb-add', 'ls', 'lb0');
+    ovn.nbctl('lb-add', 'lb6', `[${VIP6}]:80`, pods.map((p) => `[${p.ip6}]:80`).join(','), 'tcp');
+    ovn.nbctl('ls-lb-add', 'ls', 'lb6');
     ovn.nbctl('--wait=sb', 'sync');
   }, 60_000);
   afterAll(() => ovn?.stop());
 
   // ovn-trace sees the logical topology from one place, with no port bound anywhere: bind every pod to one
   // chassis so that vippath's per-chassis decisions (flooding to local VIFs) take the same view.
-  const ports: LogicalPort[] = [{ kind: 'localnet', name: 'ln', network: 'provider' }, ...pods.map((p) => ({ kind: 'vif' as const, name: p.name, mac: p.mac, ips: [p.ip], chassis: 'node1' }))];
+  const ports: LogicalPort[] = [{ kind: 'localnet', name: 'ln', network: 'provider' }, ...pods.map((p) => ({ kind: 'vif' as const, name: p.name, mac: p.mac, ips: [p.ip, p.ip6], chassis: 'node1' }))];
   // Upstream OVN: no prefer-local, no prio-55 by-IP delivery, no prio-105 skip.
-  const upstream = (): LogicalSwitch => new LogicalSwitch('ls', ports, [{ name: 'lb0', vips: { [`${VIP}:80`]: pods.map((p) => `${p.ip}:80`).join(',') } }], { lsDnatModDlDst: false, lsCtSkipDstLportIps: false });
+  const upstream = (): LogicalSwitch => new LogicalSwitch('ls', ports, [
+    { name: 'lb0', vips: { [`${VIP}:80`]: pods.map((p) => `${p.ip}:80`).join(',') } },
+    { name: 'lb6', vips: { [`[${VIP6}]:80`]: pods.map((p) => `[${p.ip6}]:80`).join(',') } },
+  ], { lsDnatModDlDst: false, lsCtSkipDstLportIps: false });
 
   const caseArb = fc.record({
     inport: fc.constantFrom('ln', 'ln', 'pod1', 'pod2', 'pod3'),
     dstMac: fc.constantFrom(...pods.map((p) => p.mac), '00:00:00:01:00:01', 'ff:ff:ff:ff:ff:ff'),
     dstIp: fc.constantFrom(VIP, VIP, ...pods.map((p) => p.ip), '10.180.204.100'),
-    proto: fc.constantFrom('tcp', 'tcp', 'udp', 'arp'),
+    proto: fc.constantFrom('tcp', 'tcp', 'udp', 'arp', 'tcp6', 'tcp6'),
+    dstIp6: fc.constantFrom(VIP6, VIP6, ...pods.map((p) => p.ip6), 'fd00::100'),
     dport: fc.constantFrom(80, 80, 81),
     sport: fc.integer({ min: 1024, max: 65535 }),
   });
@@ -65,12 +72,16 @@ describe.skipIf(unavailable !== undefined)('the OVN logical switch against ovn-n
         const pod = pods.find((p) => p.name === c.inport);
         const srcMac = pod?.mac ?? CLIENT_MAC;
         const srcIp = pod?.ip ?? '10.180.204.100';
+        const srcIp6 = pod?.ip6 ?? 'fd00::100';
         const chassis = 'node1';
         let micro: string;
         let frame: Uint8Array;
         if (c.proto === 'arp') {
           micro = `inport == "${c.inport}" && eth.src == ${srcMac} && eth.dst == ${c.dstMac} && arp.op == 1 && arp.sha == ${srcMac} && arp.spa == ${srcIp} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${c.dstIp}`;
           frame = buildFrame({ dst: c.dstMac, src: srcMac, arp: { op: 1, senderMac: srcMac, senderIp: srcIp, targetMac: '00:00:00:00:00:00', targetIp: c.dstIp } });
+        } else if (c.proto === 'tcp6') {
+          micro = `inport == "${c.inport}" && eth.src == ${srcMac} && eth.dst == ${c.dstMac} && ip6.src == ${srcIp6} && ip6.dst == ${c.dstIp6} && ip.ttl == 64 && tcp.src == ${c.sport} && tcp.dst == ${c.dport}`;
+          frame = buildFrame({ dst: c.dstMac, src: srcMac, ipv6: { src: srcIp6, dst: c.dstIp6 }, tcp: { srcPort: c.sport, dstPort: c.dport } });
         } else {
           micro = `inport == "${c.inport}" && eth.src == ${srcMac} && eth.dst == ${c.dstMac} && ip4.src == ${srcIp} && ip4.dst == ${c.dstIp} && ip.ttl == 64 && ${c.proto}.src == ${c.sport} && ${c.proto}.dst == ${c.dport}`;
           frame = buildFrame({ dst: c.dstMac, src: srcMac, ipv4: { src: srcIp, dst: c.dstIp }, ...(c.proto === 'tcp' ? { tcp: { srcPort: c.sport, dstPort: c.dport } } : { udp: { srcPort: c.sport, dstPort: c.dport } }) });

@@ -9,6 +9,7 @@
 
 /** A connection's endpoints: protocol, source and destination (IPv4 as uint32) and ports (ICMP: id, 0). */
 export interface Tuple {
+  /** IP protocol; IPv6 connections carry 0x100 on top, so the two families never share a key. */
   proto: number;
   src: number;
   sport: number;
@@ -75,9 +76,10 @@ export class Conntrack {
   }
 
   private timeout(e: CtEntry): number {
-    if (e.orig.proto === 6) return TIMEOUTS.tcp[e.tcp ?? 'syn_sent'];
-    if (e.orig.proto === 17) return e.replied ? TIMEOUTS.udp.replied : TIMEOUTS.udp.unreplied;
-    if (e.orig.proto === 1) return TIMEOUTS.icmp;
+    const proto = e.orig.proto & 0xff;
+    if (proto === 6) return TIMEOUTS.tcp[e.tcp ?? 'syn_sent'];
+    if (proto === 17) return e.replied ? TIMEOUTS.udp.replied : TIMEOUTS.udp.unreplied;
+    if (proto === 1 || proto === 58) return TIMEOUTS.icmp;
     return TIMEOUTS.other;
   }
 
@@ -102,7 +104,7 @@ export class Conntrack {
   touch(e: CtEntry, reply: boolean, tcpFlags: number, now: number): void {
     e.lastSeen = now;
     if (reply) e.replied = true;
-    if (e.orig.proto !== 6) return;
+    if ((e.orig.proto & 0xff) !== 6) return;
     const syn = (tcpFlags & 0x02) !== 0;
     const ack = (tcpFlags & 0x10) !== 0;
     if (tcpFlags & 0x04) e.tcp = 'close';
@@ -125,7 +127,7 @@ export class Conntrack {
       dst: snat ?? orig.src,
       dport: orig.sport,
     };
-    const entry: CtEntry = { orig: { ...orig }, reply, replied: false, created: now, lastSeen: now, ...(dnat ? { dnat } : {}), ...(orig.proto === 6 ? { tcp: 'syn_sent' as TcpState } : {}) };
+    const entry: CtEntry = { orig: { ...orig }, reply, replied: false, created: now, lastSeen: now, ...(dnat ? { dnat } : {}), ...((orig.proto & 0xff) === 6 ? { tcp: 'syn_sent' as TcpState } : {}) };
     this.insert(entry.orig, entry, false);
     this.insert(entry.reply, entry, true);
     this.count++;

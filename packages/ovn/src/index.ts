@@ -5,6 +5,7 @@
  * ovn-trace-like traces. Facts: shared/research/kube-ovn.md §3, §4, §6.
  * @module
  */
+export * from './addresses.js';
 export * from './conntrack.js';
 export * from './loadbalancer.js';
 export * from './switch.js';

@@ -4,7 +4,8 @@
  * "<lsp>:<check ip>"), optional `selection_fields` (session LBs hash ip_src) and, from Kube-OVN v1.15.20,
  * the VIP-node marker `external_ids["kube-ovn.io/local-external-vip/<VIP>:<port>"] = "node-<name>"`.
  */
-import { formatIPv4, parseIPv4, VippathError } from '@vippath/wire';
+import { formatIPv4, parseIPv4, parseIPv6, VippathError } from '@vippath/wire';
+import type { AddressBook } from './addresses.js';
 
 /** Bad load-balancer configuration (a malformed VIP or backend). */
 export class LoadBalancerError extends VippathError {
@@ -26,7 +27,9 @@ export interface LoadBalancerSpec {
 
 /** One backend. */
 export interface Backend {
+  /** IPv4 as uint32, or an IPv6 address's number in the switch's {@link AddressBook}. */
   ip: number;
+  v6: boolean;
   port: number;
   /** The logical port `ip_port_mappings` names for it, if any. */
   lsp?: string;
@@ -35,7 +38,9 @@ export interface Backend {
 /** One compiled VIP. */
 export interface Vip {
   key: string;
+  /** IPv4 as uint32, or an IPv6 address's number in the switch's {@link AddressBook}. */
   ip: number;
+  v6: boolean;
   port: number;
   proto: number;
   backends: Backend[];
@@ -51,42 +56,48 @@ export class LoadBalancer {
   readonly hashSrcOnly: boolean;
   readonly vips: Vip[];
 
-  constructor(spec: LoadBalancerSpec) {
+  constructor(spec: LoadBalancerSpec, book: AddressBook) {
     this.name = spec.name;
     this.proto = (spec.protocol ?? 'tcp') === 'tcp' ? 6 : 17;
     const pl = spec.options?.prefer_local_backend;
     this.preferLocal = pl === true || pl === 'true';
     this.hashSrcOnly = (spec.selectionFields ?? []).length > 0 && spec.selectionFields!.every((f) => f === 'ip_src');
-    const mapping = new Map<number, string>();
-    for (const [ip, v] of Object.entries(spec.ipPortMappings ?? {})) mapping.set(parseIPv4(ip.replace(/^\[|\]$/g, '')), v.split(':')[0]!);
+    const mapping = new Map<string, string>();
+    for (const [ip, v] of Object.entries(spec.ipPortMappings ?? {})) {
+      const v6 = ip.includes(':');
+      mapping.set(`${v6}/${book.parse(ip.replace(/^\[|\]$/g, ''), `ip_port_mappings key "${ip}"`)}`, v.split(':')[0]!);
+    }
     this.vips = Object.entries(spec.vips).map(([key, list]) => {
-      const [vip, vport] = splitHostPort(key, `vips key "${key}"`);
-      const backends = list.split(',').map((s) => s.trim()).filter(Boolean).map((b) => {
-        const [ip, port] = splitHostPort(b, `backend "${b}" of ${key}`);
-        const lsp = mapping.get(ip);
-        return { ip, port, ...(lsp ? { lsp } : {}) };
+      const vip = splitHostPort(key, `vips key "${key}"`, book);
+      const backends = list.split(',').map((s) => s.trim()).filter(Boolean).map((b): Backend => {
+        const be = splitHostPort(b, `backend "${b}" of ${key}`, book);
+        if (be.v6 !== vip.v6) throw new LoadBalancerError(`backend "${b}" of ${key} is not of the VIP's address family`);
+        const lsp = mapping.get(`${be.v6}/${be.ip}`);
+        return { ip: be.ip, v6: be.v6, port: be.port, ...(lsp ? { lsp } : {}) };
       });
       const marker = spec.externalIds?.[`kube-ovn.io/local-external-vip/${key}`];
-      return { key, ip: vip, port: vport, proto: this.proto, backends, ...(marker ? { vipNode: marker } : {}) };
+      return { key, ip: vip.ip, v6: vip.v6, port: vip.port, proto: this.proto, backends, ...(marker ? { vipNode: marker } : {}) };
     });
   }
 
   /** The VIP a packet is addressed to, if any. */
-  match(proto: number, dst: number, dport: number): Vip | undefined {
-    for (const v of this.vips) if (v.proto === proto && v.ip === dst && v.port === dport) return v;
+  match(proto: number, v6: boolean, dst: number, dport: number): Vip | undefined {
+    for (const v of this.vips) if (v.proto === proto && v.v6 === v6 && v.ip === dst && v.port === dport) return v;
     return undefined;
   }
 }
 
-function splitHostPort(text: string, what: string): [number, number] {
-  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(text.trim());
-  if (!m) throw new LoadBalancerError(`${what}: expected IPv4:port (IPv6 VIPs are not modelled yet)`);
+function splitHostPort(text: string, what: string, book: AddressBook): { ip: number; v6: boolean; port: number } {
+  const t = text.trim();
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(t) ?? /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(t);
+  if (!m) throw new LoadBalancerError(`${what}: expected IPv4:port or [IPv6]:port`);
   const port = Number(m[2]);
   if (port < 1 || port > 65535) throw new LoadBalancerError(`${what}: port ${port} is not 1–65535`);
+  const v6 = t.startsWith('[');
   try {
-    return [parseIPv4(m[1]!), port];
+    return { ip: v6 ? book.intern(parseIPv6(m[1]!)) : parseIPv4(m[1]!), v6, port };
   } catch {
-    throw new LoadBalancerError(`${what}: "${m[1]}" is not an IPv4 address`);
+    throw new LoadBalancerError(`${what}: "${m[1]}" is not an IP${v6 ? 'v6' : 'v4'} address`);
   }
 }
 
@@ -107,6 +118,6 @@ export function selectBackend(backends: readonly Backend[], src: number, sport: 
 }
 
 /** For traces. */
-export function formatBackends(backends: readonly Backend[]): string {
-  return backends.map((b) => `${formatIPv4(b.ip)}:${b.port}`).join(',');
+export function formatBackends(backends: readonly Backend[], book: AddressBook): string {
+  return backends.map((b) => (b.v6 ? `[${book.format(b.ip, true)}]:${b.port}` : `${formatIPv4(b.ip)}:${b.port}`)).join(',');
 }

@@ -194,3 +194,51 @@ describe('formatOvnTrace', () => {
     expect(text).toMatch(/output to "pod3\.default" on node3/);
   });
 });
+
+describe('IPv6 VIPs', () => {
+  const VIP6 = 'fd00:10:180:204::252';
+  const CLIENT6 = 'fd00:10:180:204::100';
+  const pod6 = (i: number): string => `fd00:10:180:204::${10 + i}`;
+  function scenario6(): LogicalSwitch {
+    const ports: LogicalPort[] = [{ kind: 'localnet', name: 'ln', network: 'provider' }];
+    for (const i of [1, 2, 3]) ports.push({ kind: 'vif', name: `pod${i}.default`, mac: podMac(i), ips: [podIp(i), pod6(i)], chassis: `node${i}` });
+    return new LogicalSwitch('underlay-subnet', ports, [{
+      name: 'cluster-tcp-loadbalancer',
+      vips: { [`[${VIP6}]:80`]: [1, 2, 3].map((i) => `[${pod6(i)}]:80`).join(',') },
+      options: { prefer_local_backend: true },
+      ipPortMappings: Object.fromEntries([1, 2, 3].map((i) => [`[${pod6(i)}]`, `pod${i}.default:::`])),
+    }], { subnet: '10.180.204.0/24' });
+  }
+  const syn6 = (sport = 40000): Uint8Array => buildFrame({ dst: '00:00:00:01:00:01', src: CLIENT_MAC, ipv6: { src: CLIENT6, dst: VIP6 }, tcp: { srcPort: sport, dstPort: 80 } });
+
+  it('DNATs to the local pod (prefer-local), and the reply leaves with src = [VIP]:80', () => {
+    const ls = scenario6();
+    const trace: StageStep[] = [];
+    const r = ls.process(syn6(), 'ln', 'node2', 0, trace);
+    expect(trace.find((s) => s.stage === 'ls_in_pre_stateful')).toMatchObject({ priority: 120, match: `reg0[2] == 1 && ip6.dst == ${VIP6} && tcp.dst == 80` });
+    expect(trace.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 140, actions: `ct_lb_mark(backends=[${pod6(2)}]:80);` });
+    expect(r.verdict).toBe('output');
+    if (r.verdict !== 'output') return;
+    expect(r.outputs.map((o) => o.port)).toEqual(['pod2.default']);
+    const p = parseFrame(r.outputs[0]!.frame);
+    expect(p.ipv6).toMatchObject({ src: CLIENT6, dst: pod6(2) });
+    expect(p.eth.dst).toBe(podMac(2));
+    expect(p.checksum).toBe('ok');
+    const synack = buildFrame({ dst: CLIENT_MAC, src: podMac(2), ipv6: { src: pod6(2), dst: CLIENT6 }, tcp: { srcPort: 80, dstPort: 40000, flags: 0x12 } });
+    const back = ls.process(synack, 'pod2.default', 'node2', 1);
+    expect(back.verdict === 'output' && back.outputs.map((o) => o.port)).toEqual(['ln']);
+    if (back.verdict !== 'output') return;
+    const q = parseFrame(back.outputs[0]!.frame);
+    expect(q.ipv6).toMatchObject({ src: VIP6, dst: CLIENT6 });
+    expect(q.checksum).toBe('ok');
+  });
+
+  it('IPv4 and IPv6 connections with equal-looking numbers never share a conntrack entry', () => {
+    const ls = scenario6();
+    ls.process(syn6(5000), 'ln', 'node1', 0);
+    const v4 = buildFrame({ dst: podMac(1), src: CLIENT_MAC, ipv4: { src: CLIENT, dst: podIp(1) }, tcp: { srcPort: 5000, dstPort: 80 } });
+    ls.process(v4, 'ln', 'node1', 1);
+    expect(ls.zone('node1', 'ln').size).toBe(1);
+    expect(ls.zone('node1', 'ln').entries()[0]!.orig.proto).toBe(6 | 0x100);
+  });
+});

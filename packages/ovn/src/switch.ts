@@ -4,12 +4,13 @@
  * decision — stage, priority, match, actions — in the trace as `ovn-trace` would show it, from the same code
  * that forwards. Ingress runs on the chassis where the packet entered; egress on the chassis of the outport,
  * which for a remote VIF of this localnet switch is the local localnet port (it leaves on the wire).
- * IPv4 only for now.
+ * IPv4 and IPv6 (IPv6 addresses become numbers through the switch's {@link AddressBook}).
  */
 import {
-  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, isMulticastMac, L3, parseIPv4, parseMac, rewriteIpv4Address, rewriteMac,
-  rewritePort, VippathError,
+  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, isMulticastMac, L3, parseIPv4, parseIPv6, parseMac, rewriteIpv4Address,
+  rewriteIpv6Address, rewriteMac, rewritePort, VippathError,
 } from '@vippath/wire';
+import { AddressBook } from './addresses.js';
 import { Conntrack, type CtEntry, type Tuple } from './conntrack.js';
 import { formatBackends, LoadBalancer, selectBackend, type Backend, type LoadBalancerSpec, type Vip } from './loadbalancer.js';
 
@@ -103,7 +104,10 @@ export class LogicalSwitch {
   readonly options: Required<Omit<SwitchOptions, 'subnet'>> & { subnet?: string };
   private readonly zones = new Map<string, Conntrack>();
   private readonly vifByMac = new Map<string, VifPort>();
-  private readonly vifByIp = new Map<number, VifPort>();
+  private readonly vifByIp4 = new Map<number, VifPort>();
+  private readonly vifByIp6 = new Map<number, VifPort>();
+  /** Interned IPv6 addresses (public for traces and reports). */
+  readonly book = new AddressBook();
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
   private readonly skip?: { net: number; mask: number };
@@ -123,10 +127,13 @@ export class LogicalSwitch {
       this.ports.set(p.name, p);
       if (p.kind === 'vif') {
         this.vifByMac.set(formatMac(parseMac(p.mac)), p);
-        for (const ip of p.ips) this.vifByIp.set(parseIPv4(ip), p);
+        for (const ip of p.ips) {
+          if (ip.includes(':')) this.vifByIp6.set(this.book.intern(parseIPv6(ip)), p);
+          else this.vifByIp4.set(parseIPv4(ip), p);
+        }
       }
     }
-    for (const lb of loadBalancers) this.loadBalancers.push(new LoadBalancer(lb));
+    for (const lb of loadBalancers) this.loadBalancers.push(new LoadBalancer(lb, this.book));
   }
 
   private get localnet(): LocalnetPort | undefined {
@@ -166,6 +173,12 @@ export class LogicalSwitch {
     };
     const drop = (reason: string): SwitchResult => ({ verdict: 'drop', reason });
     if (d.status !== 0 && d.l3 === L3.NONE) return drop('malformed frame');
+    const v6 = d.l3 === L3.IPV6;
+    const ipn = v6 ? 'ip6' : 'ip4';
+    const isIp = (d.l3 === L3.IPV4 || v6) && d.status === 0;
+    const src = v6 && isIp ? this.book.intern(buf, d.l3Offset + 8) : d.ipSrc;
+    const dst = v6 && isIp ? this.book.intern(buf, d.l3Offset + 24) : d.ipDst;
+    const fmt = (n: number): string => this.book.format(n, v6);
 
     // ls_in_check_port_sec: a VIF may only send from its own MAC (and IPv4 addresses).
     if (inp.kind === 'vif' && inp.portSecurity !== false) {
@@ -173,21 +186,20 @@ export class LogicalSwitch {
         step('ls_in_check_port_sec', 50, `inport == "${inport}"`, 'drop;', `eth.src ${formatMac(buf, 6)} is not ${inp.mac}`);
         return drop(`port security: ${inport} sent from ${formatMac(buf, 6)}`);
       }
-      if (d.l3 === L3.IPV4 && !inp.ips.some((ip) => parseIPv4(ip) === d.ipSrc)) {
+      if (d.l3 === L3.IPV4 && !inp.ips.some((ip) => !ip.includes(':') && parseIPv4(ip) === d.ipSrc)) {
         step('ls_in_check_port_sec', 90, `inport == "${inport}" && ip4`, 'drop;', `ip4.src ${formatIPv4(d.ipSrc)} is not one of ${inp.ips.join(', ')}`);
         return drop(`port security: ${inport} sent from ${formatIPv4(d.ipSrc)}`);
       }
       step('ls_in_check_port_sec', 50, `inport == "${inport}" && eth.src == {${inp.mac}}`, 'next;');
     }
 
-    const isIp = d.l3 === L3.IPV4 && d.status === 0;
     const hasVips = this.loadBalancers.some((lb) => lb.vips.length > 0);
     let reg0bit2 = false;
     // ls_in_pre_lb.
     if (hasVips && isMulticastMac(buf, 0)) {
       step('ls_in_pre_lb', 110, 'eth.mcast', 'next;', 'multicast and broadcast skip conntrack');
     } else if (isIp && hasVips) {
-      if (this.options.lsCtSkipDstLportIps && this.skip && ((d.ipDst & this.skip.mask) >>> 0) === this.skip.net) {
+      if (!v6 && this.options.lsCtSkipDstLportIps && this.skip && ((d.ipDst & this.skip.mask) >>> 0) === this.skip.net) {
         step('ls_in_pre_lb', 105, `ip4 && ip4.dst == ${this.options.subnet}`, 'next;', 'ls_ct_skip_dst_lport_ips: no conntrack, so no load balancing');
       } else {
         reg0bit2 = true;
@@ -201,15 +213,15 @@ export class LogicalSwitch {
     let vipLb: LoadBalancer | undefined;
     if (reg0bit2) {
       for (const lb of this.loadBalancers) {
-        vip = lb.match(d.ipProto, d.ipDst, d.dstPort);
+        vip = lb.match(d.ipProto, v6, dst, d.dstPort);
         if (vip) {
           vipLb = lb;
           break;
         }
       }
       this.ctLb(buf, d, this.zone(chassis, inport), ct, now);
-      if (vip) step('ls_in_pre_stateful', 120, `reg0[2] == 1 && ip4.dst == ${formatIPv4(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`, `reg1 = ${formatIPv4(vip.ip)}; reg2[0..15] = ${vip.port}; ct_lb_mark;`, ctNote(ct));
-      else step('ls_in_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;', ctNote(ct));
+      if (vip) step('ls_in_pre_stateful', 120, `reg0[2] == 1 && ${ipn}.dst == ${fmt(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`, `${v6 ? 'xxreg1' : 'reg1'} = ${fmt(vip.ip)}; reg2[0..15] = ${vip.port}; ct_lb_mark;`, this.ctNote(ct));
+      else step('ls_in_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;', this.ctNote(ct));
     } else step('ls_in_pre_stateful', 0, '1', 'next;');
 
     // ls_in_lb: a new connection to a VIP is DNATed to a backend (prefer-local per the Kube-OVN profile).
@@ -217,23 +229,23 @@ export class LogicalSwitch {
     let loopback = false;
     if (vip && vipLb && ct.new) {
       const decision = this.lbDecision(vipLb, vip, chassis);
-      const m = `ct.new && ip4.dst == ${formatIPv4(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`;
+      const m = `ct.new && ${ipn}.dst == ${fmt(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`;
       if (decision.backends.length === 0) {
         step('ls_in_lb', decision.priority, decision.priority === 139 ? m : `${m}`, 'next;', decision.note);
       } else {
-        chosen = selectBackend(decision.backends, d.ipSrc, d.srcPort, d.ipDst, d.dstPort, d.ipProto, vipLb.hashSrcOnly);
-        const actions = `ct_lb_mark(backends=${formatBackends(decision.backends)});`;
-        step('ls_in_lb', decision.priority, decision.match ?? m, actions, `${decision.note ? `${decision.note}; ` : ''}chose ${formatIPv4(chosen.ip)}:${chosen.port}`);
+        chosen = selectBackend(decision.backends, src, d.srcPort, dst, d.dstPort, d.ipProto, vipLb.hashSrcOnly);
+        const actions = `ct_lb_mark(backends=${formatBackends(decision.backends, this.book)});`;
+        step('ls_in_lb', decision.priority, decision.match ?? m, actions, `${decision.note ? `${decision.note}; ` : ''}chose ${fmt(chosen.ip)}:${chosen.port}`);
         // ls_in_pre_hairpin / ls_in_nat_hairpin: a backend reaching its own VIP is SNATed to the VIP.
-        const hairpin = d.ipSrc === chosen.ip;
-        const orig: Tuple = { proto: d.ipProto, src: d.ipSrc, sport: d.srcPort, dst: d.ipDst, dport: d.dstPort };
+        const hairpin = src === chosen.ip;
+        const orig: Tuple = { proto: d.ipProto | (v6 ? 0x100 : 0), src, sport: d.srcPort, dst, dport: d.dstPort };
         ct.entry = this.zone(chassis, inport).commit(orig, { ip: chosen.ip, port: chosen.port }, now, hairpin ? vip.ip : undefined);
-        rewriteIpv4Address(buf, d, 16, chosen.ip);
+        this.setAddress(buf, d, 'dst', chosen.ip);
         if (d.dstPort !== chosen.port) rewritePort(buf, d, 2, chosen.port);
         if (hairpin) {
           loopback = true;
-          rewriteIpv4Address(buf, d, 12, vip.ip);
-          step('ls_in_nat_hairpin', 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;', `hairpin: source becomes ${formatIPv4(vip.ip)}`);
+          this.setAddress(buf, d, 'src', vip.ip);
+          step('ls_in_nat_hairpin', 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;', `hairpin: source becomes ${fmt(vip.ip)}`);
         }
       }
     } else if (reg0bit2) step('ls_in_lb', 0, '1', 'next;');
@@ -245,12 +257,12 @@ export class LogicalSwitch {
 
     // ls_in_arp_rsp: OVN answers ARP for its VIFs' addresses, but nothing that comes from the localnet port.
     if (inp.kind === 'localnet') step('ls_in_arp_rsp', 100, `inport == "${inport}"`, 'next;');
-    else if (d.l3 === L3.ARP && d.status === 0 && d.arpOp === 1 && inp.ips.some((ip) => parseIPv4(ip) === d.arpTpa)) {
+    else if (d.l3 === L3.ARP && d.status === 0 && d.arpOp === 1 && inp.ips.some((ip) => !ip.includes(':') && parseIPv4(ip) === d.arpTpa)) {
       // A port asking for its own address (gratuitous ARP, duplicate-address probing) is not answered.
       step('ls_in_arp_rsp', 100, `arp.tpa == ${formatIPv4(d.arpTpa)} && arp.op == 1 && inport == "${inport}"`, 'next;');
     } else if (d.l3 === L3.ARP && d.status === 0 && d.arpOp === 1) {
       {
-        const target = this.vifByIp.get(d.arpTpa);
+        const target = this.vifByIp4.get(d.arpTpa);
         if (target && target !== inp) {
           step('ls_in_arp_rsp', 50, `arp.tpa == ${formatIPv4(d.arpTpa)} && arp.op == 1`, `eth.dst = eth.src; eth.src = ${target.mac}; arp.op = 2; /* ARP reply */ outport = inport; flags.loopback = 1; output;`);
           const reply = buildFrame({ dst: formatMac(buf, 6), src: target.mac, arp: { op: 2, senderMac: target.mac, senderIp: formatIPv4(d.arpTpa), targetMac: formatMac(buf, d.l3Offset + 8), targetIp: formatIPv4(d.arpSpa) } });
@@ -265,10 +277,11 @@ export class LogicalSwitch {
       outports = [...this.ports.values()].filter((p) => p.name !== inport && (p.kind === 'localnet' || p.chassis === chassis)).map((p) => p.name);
       step('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
     } else {
-      const byIp = reg0bit2 && this.options.lsDnatModDlDst && isIp ? this.vifByIp.get(d.ipDst) : undefined;
+      const dstNow = isIp ? (v6 ? this.book.intern(buf, d.l3Offset + 24) : d.ipDst) : 0;
+      const byIp = reg0bit2 && this.options.lsDnatModDlDst && isIp ? (v6 ? this.vifByIp6 : this.vifByIp4).get(dstNow) : undefined;
       if (byIp) {
         rewriteMac(buf, 0, parseMac(byIp.mac));
-        step('ls_in_l2_lkup', 55, `reg0[2] != 0 && ip4.dst == ${formatIPv4(d.ipDst)}`, `eth.dst = ${byIp.mac}; outport = "${byIp.name}"; output;`);
+        step('ls_in_l2_lkup', 55, `reg0[2] != 0 && ${ipn}.dst == ${fmt(dstNow)}`, `eth.dst = ${byIp.mac}; outport = "${byIp.name}"; output;`);
         outports = [byIp.name];
       } else {
         const byMac = this.vifByMac.get(formatMac(buf, 0));
@@ -308,7 +321,7 @@ export class LogicalSwitch {
       const p = this.ports.get(b.lsp);
       return p?.kind === 'vif' && p.chassis === node;
     });
-    const m = `ct.new && ip4.dst == ${formatIPv4(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`;
+    const m = `ct.new && ${vip.v6 ? 'ip6' : 'ip4'}.dst == ${this.book.format(vip.ip, vip.v6)} && ${protoName(vip.proto)}.dst == ${vip.port}`;
     if (lb.preferLocal && this.options.profile === 'kube-ovn-1.15.20' && vip.vipNode) {
       const vipChassis = vip.vipNode.replace(/^node-/, '');
       const mine = local(vipChassis);
@@ -330,7 +343,14 @@ export class LogicalSwitch {
       ct.new = true;
       return;
     }
-    const t: Tuple = { proto: d.ipProto, src: d.ipSrc, sport: d.srcPort, dst: d.ipDst, dport: d.dstPort };
+    const v6 = d.l3 === L3.IPV6;
+    const t: Tuple = {
+      proto: d.ipProto | (v6 ? 0x100 : 0),
+      src: v6 ? this.book.intern(buf, d.l3Offset + 8) : d.ipSrc,
+      sport: d.srcPort,
+      dst: v6 ? this.book.intern(buf, d.l3Offset + 24) : d.ipDst,
+      dport: d.dstPort,
+    };
     const { entry, reply } = zone.lookup(t, now);
     if (!entry) {
       ct.new = true;
@@ -342,29 +362,43 @@ export class LogicalSwitch {
     zone.touch(entry, reply, d.tcpFlags, now);
     if (!entry.dnat) return;
     if (!reply) {
-      rewriteIpv4Address(buf, d, 16, entry.dnat.ip);
+      this.setAddress(buf, d, 'dst', entry.dnat.ip);
       if (d.dstPort !== entry.dnat.port) rewritePort(buf, d, 2, entry.dnat.port);
-      if (entry.reply.dst !== entry.orig.src) rewriteIpv4Address(buf, d, 12, entry.reply.dst);
+      if (entry.reply.dst !== entry.orig.src) this.setAddress(buf, d, 'src', entry.reply.dst);
     } else {
       // Reply direction: un-DNAT, so the source becomes the VIP again (and un-SNAT a hairpin).
-      rewriteIpv4Address(buf, d, 12, entry.orig.dst);
+      this.setAddress(buf, d, 'src', entry.orig.dst);
       if (d.srcPort !== entry.orig.dport) rewritePort(buf, d, 0, entry.orig.dport);
-      if (entry.reply.dst !== entry.orig.src) rewriteIpv4Address(buf, d, 16, entry.orig.src);
+      if (entry.reply.dst !== entry.orig.src) this.setAddress(buf, d, 'dst', entry.orig.src);
     }
+  }
+
+  /** Writes an address (its family from the packet) into the source or destination field, fixing checksums. */
+  private setAddress(buf: Uint8Array, d: DecodedFrame, which: 'src' | 'dst', n: number): void {
+    if (d.l3 === L3.IPV6) rewriteIpv6Address(buf, d, which === 'src' ? 8 : 24, this.book.bytesOf(n));
+    else rewriteIpv4Address(buf, d, which === 'src' ? 12 : 16, n);
+  }
+
+  private ctNote(ct: CtState): string {
+    const flags = [ct.trk && 'trk', ct.new && 'new', ct.est && 'est', ct.rpl && 'rpl'].filter(Boolean).join('|');
+    const e = ct.entry;
+    const nat = e?.dnat && ct.est ? `, ${ct.rpl ? 'un-DNAT to VIP' : `DNAT to ${this.book.format(e.dnat.ip, (e.orig.proto & 0x100) !== 0)}:${e.dnat.port}`}` : '';
+    return `ct_state=${flags}${nat}`;
   }
 
   private egress(buf: Uint8Array, outport: string, chassis: string, now: number, step: (s: string, p: number, m: string, a: string, n?: string) => void): Uint8Array | undefined {
     const out = this.ports.get(outport)!;
     const d = this.d;
     this.decoder.decode(buf, d);
-    const isIp = d.l3 === L3.IPV4 && d.status === 0;
+    const v6 = d.l3 === L3.IPV6;
+    const isIp = (d.l3 === L3.IPV4 || v6) && d.status === 0;
     if (this.loadBalancers.length && isMulticastMac(buf, 0)) {
       step('ls_out_pre_lb', 110, 'eth.mcast', 'next;');
     } else if (isIp && this.loadBalancers.length) {
       step('ls_out_pre_lb', 100, 'ip', 'reg0[2] = 1; next;');
       const ct: CtState = { trk: false, new: false, est: false, rpl: false, entry: undefined };
       this.ctLb(buf, d, this.zone(chassis, outport), ct, now);
-      step('ls_out_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;', `zone ${chassis}/${outport}: ${ctNote(ct)}`);
+      step('ls_out_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;', `zone ${chassis}/${outport}: ${this.ctNote(ct)}`);
     } else step('ls_out_pre_lb', 0, '1', 'next;');
     if (out.kind === 'vif' && out.portSecurity !== false && !isMulticastMac(buf, 0)) {
       if (formatMac(buf, 0) !== formatMac(parseMac(out.mac))) {
@@ -372,9 +406,19 @@ export class LogicalSwitch {
         return undefined;
       }
       // Port security with addresses also filters the IPv4 destination (ls_out_check_port_sec).
-      if (isIp && d.ipDst !== 0xffffffff && (d.ipDst >>> 28) !== 0xe && !out.ips.some((ip) => parseIPv4(ip) === d.ipDst)) {
+      if (isIp && !v6 && d.ipDst !== 0xffffffff && (d.ipDst >>> 28) !== 0xe && !out.ips.some((ip) => !ip.includes(':') && parseIPv4(ip) === d.ipDst)) {
         step('ls_out_check_port_sec', 80, `outport == "${outport}" && eth.dst == ${out.mac} && ip4`, 'drop;', `ip4.dst ${formatIPv4(d.ipDst)} is not one of ${out.ips.join(', ')}`);
         return undefined;
+      }
+      // IPv6: its addresses, its EUI-64 link-local address, and multicast (ff00::/8) pass.
+      if (isIp && v6 && buf[d.l3Offset + 24] !== 0xff) {
+        const dst6 = this.book.intern(buf, d.l3Offset + 24);
+        const allowed = out.ips.filter((ip) => ip.includes(':')).map((ip) => this.book.intern(parseIPv6(ip)));
+        allowed.push(this.book.intern(eui64LinkLocal(out.mac)));
+        if (!allowed.includes(dst6)) {
+          step('ls_out_check_port_sec', 80, `outport == "${outport}" && eth.dst == ${out.mac} && ip6`, 'drop;', `ip6.dst ${this.book.format(dst6, true)} is not an address of ${outport}`);
+          return undefined;
+        }
       }
     }
     step('ls_out_apply_port_sec', 0, '1', 'output;', `to ${outport}${out.kind === 'localnet' ? ` (wire of ${chassis})` : ''}`);
@@ -382,15 +426,16 @@ export class LogicalSwitch {
   }
 }
 
+/** The EUI-64 link-local address of a MAC (RFC 4291 App. A). */
+function eui64LinkLocal(mac: string): Uint8Array {
+  const m = parseMac(mac);
+  return Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, m[0]! ^ 2, m[1]!, m[2]!, 0xff, 0xfe, m[3]!, m[4]!, m[5]!);
+}
+
 function protoName(p: number): string {
   return p === 6 ? 'tcp' : p === 17 ? 'udp' : `ip.proto ${p}`;
 }
 
-function ctNote(ct: CtState): string {
-  const flags = [ct.trk && 'trk', ct.new && 'new', ct.est && 'est', ct.rpl && 'rpl'].filter(Boolean).join('|');
-  const nat = ct.entry?.dnat && ct.est ? `, ${ct.rpl ? 'un-DNAT to VIP' : `DNAT to ${formatIPv4(ct.entry.dnat.ip)}:${ct.entry.dnat.port}`}` : '';
-  return `ct_state=${flags}${nat}`;
-}
 
 
 /** Renders stage steps as text in the manner of `ovn-trace --detailed` (stage, match, priority, actions). */
