@@ -19,7 +19,7 @@ export interface LoadBalancerSpec {
   name: string;
   protocol?: 'tcp' | 'udp';
   vips: Record<string, string>;
-  options?: { prefer_local_backend?: boolean | string };
+  options?: { prefer_local_backend?: boolean | string; affinity_timeout?: number | string };
   ipPortMappings?: Record<string, string>;
   selectionFields?: Array<'ip_src' | 'ip_dst' | 'tp_src' | 'tp_dst'>;
   externalIds?: Record<string, string>;
@@ -54,6 +54,8 @@ export class LoadBalancer {
   readonly proto: number;
   readonly preferLocal: boolean;
   readonly hashSrcOnly: boolean;
+  /** Session affinity: the same client goes to the same backend while idle less than this (ms); 0 = off. */
+  readonly affinityMs: number;
   readonly vips: Vip[];
 
   constructor(spec: LoadBalancerSpec, book: AddressBook) {
@@ -62,6 +64,9 @@ export class LoadBalancer {
     const pl = spec.options?.prefer_local_backend;
     this.preferLocal = pl === true || pl === 'true';
     this.hashSrcOnly = (spec.selectionFields ?? []).length > 0 && spec.selectionFields!.every((f) => f === 'ip_src');
+    const aff = Number(spec.options?.affinity_timeout ?? 0);
+    if (!Number.isFinite(aff) || aff < 0) throw new LoadBalancerError(`${spec.name}: affinity_timeout "${spec.options?.affinity_timeout}" is not a number of seconds`);
+    this.affinityMs = aff * 1000;
     const mapping = new Map<string, string>();
     for (const [ip, v] of Object.entries(spec.ipPortMappings ?? {})) {
       const v6 = ip.includes(':');

@@ -242,3 +242,57 @@ describe('IPv6 VIPs', () => {
     expect(ls.zone('node1', 'ln').entries()[0]!.orig.proto).toBe(6 | 0x100);
   });
 });
+
+describe('session affinity (affinity_timeout) and router ports', () => {
+  function sessionSwitch(extra: LogicalPort[] = []): LogicalSwitch {
+    const ports: LogicalPort[] = [{ kind: 'localnet', name: 'ln', network: 'provider' }, ...extra];
+    for (const i of [1, 2, 3]) ports.push({ kind: 'vif', name: `pod${i}.default`, mac: podMac(i), ips: [podIp(i)], chassis: 'node1' });
+    return new LogicalSwitch('s', ports, [{
+      name: 'cluster-tcp-session-loadbalancer',
+      vips: { [`${VIP}:80`]: [1, 2, 3].map((i) => `${podIp(i)}:80`).join(',') },
+      options: { affinity_timeout: 10800 },
+    }]);
+  }
+
+  it('a client returns to its learned backend (prio 150) until the affinity times out', () => {
+    const ls = sessionSwitch();
+    const backendOf = (sport: number, t: number, trace?: StageStep[]): string => {
+      const r = ls.process(fromClient(sport), 'ln', 'node1', t, trace);
+      return r.verdict === 'output' ? parseFrame(r.outputs[0]!.frame).ipv4!.dst : 'drop';
+    };
+    const first = backendOf(1000, 0);
+    const learnTrace: StageStep[] = [];
+    for (let sport = 1001; sport < 1030; sport++) expect(backendOf(sport, sport, sport === 1001 ? learnTrace : undefined)).toBe(first);
+    expect(learnTrace.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 150 });
+    expect(learnTrace.some((s) => s.stage === 'ls_in_lb_aff_check')).toBe(true);
+    // Past the timeout the choice is made afresh (prio 120) and learned again.
+    const after: StageStep[] = [];
+    backendOf(2000, 10_800_000 + 100_000, after);
+    expect(after.find((s) => s.stage === 'ls_in_lb')).toMatchObject({ priority: 120 });
+    expect(after.some((s) => s.stage === 'ls_in_lb_aff_learn')).toBe(true);
+  });
+
+  it('router ports: no conntrack from them, delivered by MAC, no prio-55 by-IP delivery on such a switch, ARP for their address answered', () => {
+    const rp: LogicalPort = { kind: 'router', name: 'underlay-subnet-ovn-cluster', mac: '00:00:00:11:22:33', ips: ['10.180.204.1'] };
+    const ls = sessionSwitch([rp]);
+    const fromRouter = buildFrame({ dst: podMac(2), src: '00:00:00:11:22:33', ipv4: { src: '10.16.0.5', dst: podIp(2) }, tcp: { srcPort: 1, dstPort: 80 } });
+    const t1: StageStep[] = [];
+    const r1 = ls.process(fromRouter, rp.name, 'node1', 0, t1);
+    expect(t1[0]).toMatchObject({ stage: 'ls_in_pre_lb', priority: 110 });
+    expect(r1.verdict === 'output' && r1.outputs.map((o) => o.port)).toEqual(['pod2.default']);
+    // With a router port the switch has no prio-55 flows: a packet to a pod IP with the router MAC goes to the router.
+    const toRouter = buildFrame({ dst: '00:00:00:11:22:33', src: podMac(1), ipv4: { src: podIp(1), dst: podIp(3) }, udp: { srcPort: 1, dstPort: 2 } });
+    const t2: StageStep[] = [];
+    const r2 = ls.process(toRouter, 'pod1.default', 'node1', 0, t2);
+    expect(r2.verdict === 'output' && r2.outputs.map((o) => o.port)).toEqual([rp.name]);
+    expect(t2.some((s) => s.stage === 'ls_in_l2_lkup' && s.priority === 55)).toBe(false);
+    expect(t2.find((s) => s.stage === 'ls_out_pre_lb')).toMatchObject({ priority: 110 });
+    const arp = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: podMac(1), arp: { op: 1, senderMac: podMac(1), senderIp: podIp(1), targetMac: '00:00:00:00:00:00', targetIp: '10.180.204.1' } });
+    const r3 = ls.process(arp, 'pod1.default', 'node1', 0);
+    expect(r3.verdict === 'output' && parseFrame(r3.outputs[0]!.frame).arp).toMatchObject({ op: 2, senderMac: '00:00:00:11:22:33' });
+  });
+
+  it('rejects a nonsensical affinity_timeout', () => {
+    expect(() => new LogicalSwitch('s', [], [{ name: 'lb', vips: {}, options: { affinity_timeout: 'soon' } }])).toThrow(/affinity_timeout/);
+  });
+});

@@ -34,7 +34,15 @@ export interface LocalnetPort {
   tag?: number;
 }
 
-export type LogicalPort = VifPort | LocalnetPort;
+/** A router port (`type=router`): the switch's side of a logical router's port. Routing itself is not modelled. */
+export interface RouterPort {
+  kind: 'router';
+  name: string;
+  mac: string;
+  ips: string[];
+}
+
+export type LogicalPort = VifPort | LocalnetPort | RouterPort;
 
 /** Kube-OVN versions whose prefer-local flows differ. */
 export type KubeOvnProfile = 'kube-ovn-1.14' | 'kube-ovn-1.15.20';
@@ -103,14 +111,18 @@ export class LogicalSwitch {
   readonly loadBalancers: LoadBalancer[] = [];
   readonly options: Required<Omit<SwitchOptions, 'subnet'>> & { subnet?: string };
   private readonly zones = new Map<string, Conntrack>();
-  private readonly vifByMac = new Map<string, VifPort>();
-  private readonly vifByIp4 = new Map<number, VifPort>();
-  private readonly vifByIp6 = new Map<number, VifPort>();
+  /** Ports with addresses (VIFs and router ports) by MAC and by IP. */
+  private readonly vifByMac = new Map<string, VifPort | RouterPort>();
+  private readonly vifByIp4 = new Map<number, VifPort | RouterPort>();
+  private readonly vifByIp6 = new Map<number, VifPort | RouterPort>();
   /** Interned IPv6 addresses (public for traces and reports). */
   readonly book = new AddressBook();
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
   private readonly skip?: { net: number; mask: number };
+  /** Learned session affinity per chassis (ls_in_lb_aff_learn): "<chassis>|<VIP key>|<family>|<client>" → backend. */
+  private readonly affinity = new Map<string, { backend: Backend; lastUsed: number }>();
+  private readonly hasRouterPort: boolean;
 
   constructor(name: string, ports: LogicalPort[], loadBalancers: LoadBalancerSpec[] = [], options: SwitchOptions = {}) {
     this.name = name;
@@ -125,7 +137,7 @@ export class LogicalSwitch {
     for (const p of ports) {
       if (this.ports.has(p.name)) throw new LogicalSwitchError(`two ports named ${p.name}`);
       this.ports.set(p.name, p);
-      if (p.kind === 'vif') {
+      if (p.kind === 'vif' || p.kind === 'router') {
         this.vifByMac.set(formatMac(parseMac(p.mac)), p);
         for (const ip of p.ips) {
           if (ip.includes(':')) this.vifByIp6.set(this.book.intern(parseIPv6(ip)), p);
@@ -134,6 +146,7 @@ export class LogicalSwitch {
       }
     }
     for (const lb of loadBalancers) this.loadBalancers.push(new LoadBalancer(lb, this.book));
+    this.hasRouterPort = ports.some((p) => p.kind === 'router');
   }
 
   private get localnet(): LocalnetPort | undefined {
@@ -198,6 +211,8 @@ export class LogicalSwitch {
     // ls_in_pre_lb.
     if (hasVips && isMulticastMac(buf, 0)) {
       step('ls_in_pre_lb', 110, 'eth.mcast', 'next;', 'multicast and broadcast skip conntrack');
+    } else if (isIp && hasVips && inp.kind === 'router') {
+      step('ls_in_pre_lb', 110, `ip && inport == "${inport}"`, 'next;', 'router ports skip conntrack');
     } else if (isIp && hasVips) {
       if (!v6 && this.options.lsCtSkipDstLportIps && this.skip && ((d.ipDst & this.skip.mask) >>> 0) === this.skip.net) {
         step('ls_in_pre_lb', 105, `ip4 && ip4.dst == ${this.options.subnet}`, 'next;', 'ls_ct_skip_dst_lport_ips: no conntrack, so no load balancing');
@@ -229,11 +244,27 @@ export class LogicalSwitch {
     let loopback = false;
     if (vip && vipLb && ct.new) {
       const decision = this.lbDecision(vipLb, vip, chassis);
+      // Session affinity (ls_in_lb_aff_check / prio-150 ls_in_lb / ls_in_lb_aff_learn), learned per chassis.
+      const affKey = vipLb.affinityMs > 0 ? `${chassis}|${vip.key}|${v6}|${src}` : '';
+      if (affKey && decision.backends.length) {
+        step('ls_in_lb_aff_check', 100, `ct.new && ${ipn} && reg1 == ${fmt(vip.ip)} && reg2[0..15] == ${vip.port}`, 'reg9[6] = chk_lb_aff(); next;');
+        const learned = this.affinity.get(affKey);
+        if (learned && now - learned.lastUsed <= vipLb.affinityMs && decision.backends.some((b) => b.ip === learned.backend.ip && b.port === learned.backend.port)) {
+          decision.priority = 150;
+          decision.match = `reg9[6] == 1 && ct.new && ${ipn}.dst == ${fmt(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port} && reg4 == ${fmt(learned.backend.ip)}`;
+          decision.backends = [learned.backend];
+          decision.note = 'session affinity';
+        } else if (learned) this.affinity.delete(affKey);
+      }
       const m = `ct.new && ${ipn}.dst == ${fmt(vip.ip)} && ${protoName(vip.proto)}.dst == ${vip.port}`;
       if (decision.backends.length === 0) {
         step('ls_in_lb', decision.priority, decision.priority === 139 ? m : `${m}`, 'next;', decision.note);
       } else {
         chosen = selectBackend(decision.backends, src, d.srcPort, dst, d.dstPort, d.ipProto, vipLb.hashSrcOnly);
+        if (affKey) {
+          this.affinity.set(affKey, { backend: chosen, lastUsed: now });
+          step('ls_in_lb_aff_learn', 100, `reg9[6] == 0 && ct.new && ${ipn}.dst == ${fmt(vip.ip)}`, `commit_lb_aff(vip = "${vip.key}", backend = "${fmt(chosen.ip)}:${chosen.port}", proto = ${protoName(vip.proto)}, timeout = ${vipLb.affinityMs / 1000});`);
+        }
         const actions = `ct_lb_mark(backends=${formatBackends(decision.backends, this.book)});`;
         step('ls_in_lb', decision.priority, decision.match ?? m, actions, `${decision.note ? `${decision.note}; ` : ''}chose ${fmt(chosen.ip)}:${chosen.port}`);
         // ls_in_pre_hairpin / ls_in_nat_hairpin: a backend reaching its own VIP is SNATed to the VIP.
@@ -274,11 +305,12 @@ export class LogicalSwitch {
     // ls_in_l2_lkup.
     let outports: string[];
     if (isMulticastMac(buf, 0)) {
-      outports = [...this.ports.values()].filter((p) => p.name !== inport && (p.kind === 'localnet' || p.chassis === chassis)).map((p) => p.name);
+      outports = [...this.ports.values()].filter((p) => p.name !== inport && (p.kind !== 'vif' || p.chassis === chassis)).map((p) => p.name);
       step('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
     } else {
       const dstNow = isIp ? (v6 ? this.book.intern(buf, d.l3Offset + 24) : d.ipDst) : 0;
-      const byIp = reg0bit2 && this.options.lsDnatModDlDst && isIp ? (v6 ? this.vifByIp6 : this.vifByIp4).get(dstNow) : undefined;
+      // Kube-OVN's prio-55 delivery by IP exists only on switches without router ports (kube-ovn.md §4.3).
+      const byIp = reg0bit2 && this.options.lsDnatModDlDst && !this.hasRouterPort && isIp ? (v6 ? this.vifByIp6 : this.vifByIp4).get(dstNow) : undefined;
       if (byIp) {
         rewriteMac(buf, 0, parseMac(byIp.mac));
         step('ls_in_l2_lkup', 55, `reg0[2] != 0 && ${ipn}.dst == ${fmt(dstNow)}`, `eth.dst = ${byIp.mac}; outport = "${byIp.name}"; output;`);
@@ -394,6 +426,8 @@ export class LogicalSwitch {
     const isIp = (d.l3 === L3.IPV4 || v6) && d.status === 0;
     if (this.loadBalancers.length && isMulticastMac(buf, 0)) {
       step('ls_out_pre_lb', 110, 'eth.mcast', 'next;');
+    } else if (isIp && this.loadBalancers.length && out.kind === 'router') {
+      step('ls_out_pre_lb', 110, `ip && outport == "${outport}"`, 'next;');
     } else if (isIp && this.loadBalancers.length) {
       step('ls_out_pre_lb', 100, 'ip', 'reg0[2] = 1; next;');
       const ct: CtState = { trk: false, new: false, est: false, rpl: false, entry: undefined };
