@@ -106,5 +106,6 @@ spec: {type: LoadBalancer, externalTrafficPolicy: Local, ports: [{port: 80}]}
     expect(codes(ok.replace('externalTrafficPolicy: Local', 'externalTrafficPolicy: Cluster'), good)).toEqual(['ETP_NOT_LOCAL']);
     expect(codes(ok.replace('ports: [{port: 80}]', 'ports: [{port: 80, protocol: SCTP}]'), good)).toEqual(['SCTP_PORT']);
     expect(codes(ok.replace('10.0.0.250-10.0.0.254', '10.0.0.254-10.0.0.250'), good)).toEqual(['BAD_METALLB_CONFIG']);
+    expect(codes(ok.replace('cidrBlock: 10.0.0.0/24', 'cidrBlock: 10.0.0.300/24'), good)).toEqual(['BAD_CIDR']);
   });
 });
