@@ -71,3 +71,22 @@ describe('vippath lint and status', () => {
     expect(bad.code).toBe(2);
   });
 });
+
+describe('vippath replay', () => {
+  it('replays the bundled capture through the default scenario: node3 answers ARP, its pod serves, the client sees only the VIP', async () => {
+    const capture = new URL('../test/fixtures/vip-ipv4.pcap', import.meta.url).pathname;
+    const r = await run('replay', capture, '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as { injected: number; toClient: { arpRepliesBy: Record<string, number>; gratuitousArpBy: Record<string, number>; tcpFromVip: number; tcpFromPodIp: number; untagged: number }; servedBy: Record<string, { node: string; requests: number; clients: string[] }>; drops: Record<string, number> };
+    expect(s.injected).toBeGreaterThan(15);
+    expect(s.toClient.arpRepliesBy).toEqual({ '52:54:00:bb:00:03': 1 });
+    expect(Object.keys(s.toClient.gratuitousArpBy)).toEqual(['52:54:00:bb:00:03']);
+    expect(s.toClient.tcpFromVip).toBeGreaterThan(5);
+    expect(s.toClient.tcpFromPodIp).toBe(0);
+    expect(s.toClient.untagged).toBe(0);
+    expect(Object.values(s.servedBy)).toEqual([{ node: 'node3', requests: 3, clients: ['10.180.204.100'] }]);
+    expect(s.drops).toEqual({});
+    const text = await run('replay', capture);
+    expect(text.out).toMatch(/VIP 10\.180\.204\.252, announced by node3/);
+  });
+});

@@ -8,3 +8,6 @@ export * from './manifests.js';
 export * from './lint.js';
 export * from './scenario.js';
 export * from './derive.js';
+export * from './pods.js';
+export * from './simulation.js';
+export * from './replay.js';

@@ -296,3 +296,12 @@ describe('session affinity (affinity_timeout) and router ports', () => {
     expect(() => new LogicalSwitch('s', [], [{ name: 'lb', vips: {}, options: { affinity_timeout: 'soon' } }])).toThrow(/affinity_timeout/);
   });
 });
+
+it('never edits the caller\'s frame, even a Node Buffer (whose slice() is a view)', () => {
+  const ls = scenario();
+  const input = Buffer.from(fromClient());
+  const before = Buffer.from(input);
+  const r = ls.process(input, 'localnet.underlay-subnet', 'node3', 0);
+  expect(r.verdict).toBe('output');
+  expect(input.equals(before)).toBe(true);
+});

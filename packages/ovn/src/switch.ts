@@ -7,7 +7,7 @@
  * IPv4 and IPv6 (IPv6 addresses become numbers through the switch's {@link AddressBook}).
  */
 import {
-  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, isMulticastMac, L3, parseIPv4, parseIPv6, parseMac, rewriteIpv4Address,
+  buildFrame, copyBytes, DecodedFrame, FrameDecoder, formatIPv4, formatMac, isMulticastMac, L3, parseIPv4, parseIPv6, parseMac, rewriteIpv4Address,
   rewriteIpv6Address, rewriteMac, rewritePort, VippathError,
 } from '@vippath/wire';
 import { AddressBook } from './addresses.js';
@@ -178,7 +178,7 @@ export class LogicalSwitch {
     const inp = this.ports.get(inport);
     if (!inp) throw new LogicalSwitchError(`no logical port ${inport} on ${this.name}`);
     if (inp.kind === 'vif' && inp.chassis !== chassis) throw new LogicalSwitchError(`${inport} is bound to ${inp.chassis}, not ${chassis}`);
-    const buf = frame.slice();
+    const buf = copyBytes(frame);
     const d = this.d;
     this.decoder.decode(buf, d);
     const step = (stage: string, priority: number, match: string, actions: string, note?: string): void => {

@@ -6,7 +6,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { VippathError } from '@vippath/wire';
+import { copyBytes, VippathError } from '@vippath/wire';
 import { LinkType } from './linktype.js';
 
 /** Where written bytes go. */
@@ -50,7 +50,7 @@ export function memorySink(): ByteSink & { bytes(): Uint8Array } {
   let total = 0;
   return {
     write(bytes) {
-      parts.push(bytes.slice());
+      parts.push(copyBytes(bytes));
       total += bytes.length;
     },
     async close() {},
@@ -71,7 +71,7 @@ export function memorySink(): ByteSink & { bytes(): Uint8Array } {
 export function streamSink(stream: Writable, end = true): ByteSink {
   return {
     write(bytes) {
-      stream.write(bytes.slice());
+      stream.write(copyBytes(bytes));
     },
     close() {
       return new Promise((resolve, reject) => {

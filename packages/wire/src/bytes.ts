@@ -23,3 +23,11 @@ export function write32(buf: Uint8Array, offset: number, value: number): void {
   buf[offset + 2] = (value >>> 8) & 0xff;
   buf[offset + 3] = value & 0xff;
 }
+
+/**
+ * A copy of `bytes[start, end)` as a plain Uint8Array. Not `bytes.slice()`: on a Node Buffer that returns a
+ * view sharing memory, so an in-place edit of the "copy" would change the caller's frame.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes, start, end);
+}

@@ -6,7 +6,7 @@
  */
 import { read32 } from './bytes.js';
 
-export { read16, read32, write16, write32 } from './bytes.js';
+export { copyBytes, read16, read32, write16, write32 } from './bytes.js';
 
 /** Adds the 16-bit big-endian words of `buf[offset, offset+length)` to `initial` (odd tail padded with 0). */
 export function sumWords(buf: Uint8Array, offset: number, length: number, initial = 0): number {

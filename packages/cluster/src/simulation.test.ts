@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readCaptureSync } from '@vippath/pcap';
+import { parseFrame, buildFrame } from '@vippath/wire';
+import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
+import { SimulatedCluster } from './simulation.js';
+
+const capture = fileURLToPath(new URL('../../../test/fixtures/vip-ipv4.pcap', import.meta.url));
+const VIP = '10.180.204.252';
+
+describe('the real capture through the default scenario', () => {
+  it('ARP answered by node3; SYNs DNATed to node3\'s pod with the client IP; replies tagged 341 with src = VIP', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
+    const records = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
+    const t0 = records[0]!.timestamp;
+    let injected = 0;
+    const outside: Uint8Array[] = [];
+    for (const rec of records) {
+      // The capture holds both directions; the node's own replies are what the simulation must produce itself.
+      if (sim.fromCluster(rec.data)) continue;
+      injected++;
+      outside.push(...sim.inject(rec.data, Number(rec.timestamp - t0) / 1e6).outside);
+    }
+    expect(injected).toBeGreaterThan(15);
+    const parsed = outside.map((f) => parseFrame(f));
+    // Everything that reaches the client is tagged 341.
+    expect(parsed.every((p) => p.eth.vlans.length === 1 && p.eth.vlans[0]!.vid === 341)).toBe(true);
+    // ARP for the VIP: the client's request answered once, by node3's br-provider MAC, to the client.
+    const arpReplies = parsed.filter((p) => p.arp?.op === 2 && p.arp.senderIp === VIP && p.eth.dst === '52:54:00:aa:00:64');
+    expect(arpReplies.map((p) => p.arp!.senderMac)).toEqual(['52:54:00:bb:00:03']);
+    // Gratuitous ARP (broadcast request + reply per burst) comes from node3 only.
+    const garp = parsed.filter((p) => p.arp && p.eth.dst === 'ff:ff:ff:ff:ff:ff' && p.arp.senderIp === VIP && p.arp.targetIp === VIP);
+    expect(garp.length).toBeGreaterThan(0);
+    expect(new Set(garp.map((p) => p.eth.src))).toEqual(new Set(['52:54:00:bb:00:03']));
+    // TCP from the VIP: SYN-ACKs and HTTP responses with src = VIP:80, never a pod IP.
+    const tcp = parsed.filter((p) => p.tcp);
+    expect(tcp.length).toBeGreaterThan(5);
+    expect(tcp.every((p) => p.ipv4!.src === VIP && p.tcp!.srcPort === 80)).toBe(true);
+    expect(tcp.filter((p) => p.tcp!.flags === 0x12).length).toBe(3);
+    expect(tcp.every((p) => p.checksum === 'ok')).toBe(true);
+    // The pod on node3 served all three requests and saw the real client address.
+    const node3Pod = [...sim.pods.values()].find((p) => p.pod.node === 'node3')!;
+    expect(node3Pod.log.map((l) => l.path)).toEqual(['/', '/index.html', '/clientip']);
+    expect(node3Pod.log.every((l) => l.client.startsWith('10.180.204.100:'))).toBe(true);
+    for (const p of sim.pods.values()) if (p.pod.node !== 'node3') expect(p.log).toEqual([]);
+    // The /clientip answer carries the client's own address.
+    const bodies = tcp.map((p) => Buffer.from(p.tcp!.payload).toString('latin1')).filter((b) => b.startsWith('HTTP/1.1 200'));
+    expect(bodies.some((b) => /\r\n\r\n10\.180\.204\.100:\d+$/.test(b))).toBe(true);
+  });
+
+  it('frames on another VLAN or untagged never enter the OVN path (counted)', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
+    const syn = (vlans: number[]): Uint8Array => buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', vlans, ipv4: { src: '10.180.204.100', dst: VIP }, tcp: { srcPort: 40000, dstPort: 80 } });
+    const notArp = (fs: Uint8Array[]): Uint8Array[] => fs.filter((f) => !parseFrame(f).arp);
+    expect(notArp(sim.inject(syn([100]), 0).outside)).toEqual([]);
+    expect(notArp(sim.inject(syn([]), 1).outside)).toEqual([]);
+    expect(sim.dropCounts.get('VLAN 100: not for underlay0.341')).toBeGreaterThan(0);
+    expect(sim.dropCounts.get('untagged frame: not for underlay0.341')).toBeGreaterThan(0);
+  });
+});
