@@ -88,7 +88,7 @@ describe.skipIf(skip)('installed from packed tarballs', () => {
     }
   });
 
-  it('imports every package from an ESM script and decodes the bundled capture', () => {
+  it('imports every package from an ESM script, decodes the bundled capture and replays it', () => {
     const app = join(work, 'app');
     const names = publishable.map((p) => p.manifest.name);
     writeFileSync(join(app, 'use.mjs'), [
@@ -98,11 +98,16 @@ describe.skipIf(skip)('installed from packed tarballs', () => {
       "const { FrameDecoder, DecodedFrame } = await import('@vippath/wire');",
       `let frames = 0, vlan341 = 0; const decoder = new FrameDecoder(); const out = new DecodedFrame();`,
       `for await (const rec of openCapture(${JSON.stringify(fixture)})) { frames++; decoder.decode(rec.data, out); if (out.vlanCount > 0 && (out.vlanTci[0] & 0xfff) === 341) vlan341++; }`,
-      'console.log(JSON.stringify({ frames, vlan341 }));',
+      "const { cluster } = await import('vippath');",
+      `const { summary } = await cluster.replayCapture(${JSON.stringify(fixture)}, cluster.defaultObjects(), cluster.DEFAULT_CLUSTER);`,
+      'console.log(JSON.stringify({ frames, vlan341, served: Object.values(summary.servedBy).map((s) => s.node), tcpFromVip: summary.toClient.tcpFromVip }));',
     ].join('\n'));
-    const result = JSON.parse(execFileSync('node', ['use.mjs'], { cwd: app, encoding: 'utf8' })) as { frames: number; vlan341: number };
+    const result = JSON.parse(execFileSync('node', ['use.mjs'], { cwd: app, encoding: 'utf8' })) as { frames: number; vlan341: number; served: string[]; tcpFromVip: number };
     expect(result.frames).toBeGreaterThan(10);
     expect(result.vlan341).toBe(result.frames);
+    // The replay of the bundled capture through the default scenario, from the installed packages.
+    expect(result.served).toEqual(['node3']);
+    expect(result.tcpFromVip).toBeGreaterThan(5);
   });
 
   it('type-checks a TypeScript consumer against the installed types', () => {
@@ -141,5 +146,8 @@ describe.skipIf(skip)('installed from packed tarballs', () => {
       .trim().split('\n').map((l) => JSON.parse(l) as { index: number });
     expect(lines.length).toBeGreaterThan(10);
     expect(lines[0]!.index).toBe(1);
+    const replay = execFileSync('npx', ['--no-install', 'vippath', 'replay', fixture], { cwd: app, encoding: 'utf8' });
+    expect(replay).toMatch(/VIP 10\.180\.204\.252, announced by node3/);
+    expect(replay).toMatch(/served by \S+ on node3/);
   });
 });
