@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,5 +88,33 @@ describe('vippath replay', () => {
     expect(s.drops).toEqual({});
     const text = await run('replay', capture);
     expect(text.out).toMatch(/VIP 10\.180\.204\.252, announced by node3/);
+  });
+});
+
+describe('vippath replay --out', () => {
+  it('writes wire.pcapng (tshark reads it, interfaces named), trace.jsonl and summary.json', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { readCaptureSync } = await import('@vippath/pcap');
+    const capture = new URL('../test/fixtures/vip-ipv4.pcap', import.meta.url).pathname;
+    const out = join(dir, 'replay-out');
+    const r = await run('replay', capture, '--out', out);
+    expect(r.code).toBe(0);
+    const wire = readCaptureSync(new Uint8Array(readFileSync(join(out, 'wire.pcapng'))));
+    expect(wire.interfaces.map((i) => i.name)).toEqual(['outside', 'node1/underlay0', 'node2/underlay0', 'node3/underlay0']);
+    const byIface = new Map<string, number>();
+    for (const rec of wire.records) byIface.set(rec.interfaceName!, (byIface.get(rec.interfaceName!) ?? 0) + 1);
+    // The client's frames, and node3's answers; node1 and node2 never put anything on the wire.
+    expect(byIface.get('outside')).toBeGreaterThan(15);
+    expect(byIface.get('node3/underlay0')).toBeGreaterThan(5);
+    expect(byIface.has('node1/underlay0')).toBe(false);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { injected: number };
+    const lines = readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { hops: unknown[] });
+    expect(lines.length).toBe(summary.injected);
+    expect(lines.every((l) => l.hops.length > 0)).toBe(true);
+    if (spawnSync('tshark', ['--version']).status === 0) {
+      const t = spawnSync('tshark', ['-r', join(out, 'wire.pcapng'), '-T', 'fields', '-e', 'frame.interface_name'], { encoding: 'utf8' });
+      expect(t.status).toBe(0);
+      expect(t.stdout.trim().split('\n').length).toBe(wire.records.length);
+    }
   });
 });

@@ -42,6 +42,8 @@ export class SimulatedCluster {
   private readonly nodeMacs: Set<string>;
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
+  /** Called with every frame put on the wire (by the outside or a node's NIC), as it is on the wire (tagged). */
+  onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
 
   constructor(objects: K8sObject[], readonly cluster: ClusterSpec) {
     this.state = derive(objects, cluster);
@@ -91,6 +93,7 @@ export class SimulatedCluster {
     const src = formatMac(frame, 6);
     const dst = formatMac(frame, 0);
     if (!isMulticastMac(frame, 6)) this.fdb.set(src, from);
+    this.onWire?.(from, frame, now);
     const targets = isMulticastMac(frame, 0) || !this.fdb.has(dst) ? ['outside', ...this.cluster.nodes.map((n) => n.name)] : [this.fdb.get(dst)!];
     r.hops.push({ at: 'wire', what: `${src} → ${dst} from ${from} to ${targets.filter((t) => t !== from).join(', ') || 'nobody'}` });
     for (const t of targets) {

@@ -6,22 +6,28 @@ import { UsageError, type Command } from '../io.js';
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'replay a capture through the simulated cluster (default scenario, or your manifests) and summarise the path',
-  usage: `usage: vippath replay FILE [--manifests FILE]… [--json]
+  usage: `usage: vippath replay FILE [--manifests FILE]… [--out DIR] [--json]
 
 Every frame the capture's client sent enters the wire from the outside at its capture time: underlay0.341 →
 MetalLB on br-provider → br-provider flows → OVN (LB DNAT, prefer-local) → pods, and back. Frames the capture shows
 the cluster sending are skipped (the simulation makes its own). Prints who answered ARP for the VIP, which pods
-served (with the client addresses they saw), what the client got back, and drops by reason.`,
+served (with the client addresses they saw), what the client got back, and drops by reason.
+  --out DIR  also write DIR/wire.pcapng (every frame on the segment, one interface per NIC and one for the
+             outside), DIR/trace.jsonl (each injected frame's hops) and DIR/summary.json`,
   async run(args, io) {
     const files: string[] = [];
     const positionals: string[] = [];
     let json = false;
+    let outDir: string | undefined;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       if (a === '--manifests') {
         const v = args[++i];
         if (!v) throw new UsageError('--manifests needs a file');
         files.push(v);
+      } else if (a === '--out') {
+        outDir = args[++i];
+        if (!outDir) throw new UsageError('--out needs a directory');
       } else if (a === '--json') json = true;
       else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
       else positionals.push(a);
@@ -41,7 +47,7 @@ served (with the client addresses they saw), what the client got back, and drops
       }
       objects = withDefaults(user);
     }
-    const { summary } = await replayCapture(positionals[0]!, objects, DEFAULT_CLUSTER);
+    const { summary } = await replayCapture(positionals[0]!, objects, DEFAULT_CLUSTER, outDir ? { outDir } : {});
     if (json) {
       io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
       return 0;
