@@ -13,7 +13,9 @@ import { LOCAL, OvsOracle, ovsUnavailable } from './ovs-harness.js';
 const unavailable = ovsUnavailable();
 if (unavailable) console.warn(`OVS differential test skipped: ${unavailable}`);
 const CASES = Number(process.env.VIPPATH_OVS_CASES ?? 300);
-const SEED = process.env.VIPPATH_OVS_SEED ? Number(process.env.VIPPATH_OVS_SEED) : Date.now() % 2 ** 31;
+// CI runs a fixed seed, so a submission's result does not depend on luck; `VIPPATH_OVS_SEED=random` explores new cases
+// (and prints the seed of any failure), `VIPPATH_OVS_SEED=<n>` replays one.
+const SEED = process.env.VIPPATH_OVS_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_OVS_SEED ?? 20261124);
 const PORTS = [1, 2, 3];
 
 const MACS = ['52:54:00:aa:00:64', '52:54:00:bb:00:01', '52:54:00:bb:00:03', 'ff:ff:ff:ff:ff:ff'];
@@ -159,7 +161,7 @@ describe.skipIf(unavailable !== undefined)('br-provider against the real ovs-vsw
           const mine = group(br.process(p.frame, p.inPort, { now: packets }).outputs);
           if (mine.size) forwarded++;
           if (JSON.stringify(sorted(mine)) !== JSON.stringify(sorted(real))) {
-            mismatches.push(`flows:\n  ${lines.join('\n  ')}\nin_port ${p.inPort} packet ${Buffer.from(p.frame).toString('hex')}\n  ovs:     ${JSON.stringify(sorted(real))}\n  vippath: ${JSON.stringify(sorted(mine))}`);
+            mismatches.push(`earlier packets: ${pkts.slice(0, pkts.indexOf(p)).map((q) => `${q.inPort}:${Buffer.from(q.frame).toString("hex")}`).join(" ")}\nflows:\n  ${lines.join("\n  ")}\nin_port ${p.inPort} packet ${Buffer.from(p.frame).toString("hex")}\n  ovs:     ${JSON.stringify(sorted(real))}\n  vippath: ${JSON.stringify(sorted(mine))}`);
             return false;
           }
         }

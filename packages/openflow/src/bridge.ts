@@ -470,7 +470,8 @@ export class Bridge {
     const dst = ((x.key[Slot.DL_DST_HI]! * 2 ** 32) + x.key[Slot.DL_DST_LO]!);
     let table = this.macs.get(vlan);
     if (!table) this.macs.set(vlan, (table = new Map()));
-    if (!isMulticastMac(x.buf, 6)) {
+    const learn = (): void => {
+      if (isMulticastMac(x.buf, 6)) return;
       const e = table.get(src);
       if (e) {
         e.port = inPort;
@@ -480,16 +481,23 @@ export class Bridge {
         table.set(src, { port: inPort, seen: x.now });
         x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}` });
       }
-    }
+    };
+    // The source is learned before the destination is looked up — except for a gratuitous ARP (SPA = TPA), whose
+    // learning OVS handles apart (is_gratuitous_arp in xlate_normal): a GARP addressed to its own sender floods.
+    // Both observed with ovs-vswitchd 3.1 in the differential test (frames whose source and destination MACs match).
+    const gratuitous = x.d.l3 === L3.ARP && x.d.status === 0 && x.d.arpSpa === x.d.arpTpa;
+    if (!gratuitous) learn();
     const entry = isMulticastMac(x.buf, 0) ? undefined : table.get(dst);
     const fresh = entry && x.now - entry.seen <= this.macAgingSeconds * 1000;
-    if (entry && fresh) {
-      if (entry.port === inPort) {
+    const learnedPort = fresh ? entry.port : undefined;
+    if (gratuitous) learn();
+    if (learnedPort !== undefined) {
+      if (learnedPort === inPort) {
         x.trace?.push({ kind: 'normal', vlan, decision: 'learned port is input port, dropping' });
         return;
       }
-      x.trace?.push({ kind: 'normal', vlan, decision: `forwarding to learned port ${this.ports.get(entry.port)?.name ?? entry.port}` });
-      this.emitNormal(x, entry.port, vlan);
+      x.trace?.push({ kind: 'normal', vlan, decision: `forwarding to learned port ${this.ports.get(learnedPort)?.name ?? learnedPort}` });
+      this.emitNormal(x, learnedPort, vlan);
       return;
     }
     if (entry && !fresh) table.delete(dst);
