@@ -4,9 +4,10 @@
  * Recipe and observed behaviour: shared/research/ovs-ovn-userspace.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopByPidfiles } from './oracle-process.js';
 
 export function ovnUnavailable(): string | undefined {
   for (const bin of ['ovsdb-server', 'ovsdb-tool', 'ovn-northd', 'ovn-nbctl', 'ovn-trace']) {
@@ -74,16 +75,7 @@ export class OvnOracle {
   }
 
   stop(): void {
-    for (const name of ['northd', 'sb', 'nb']) {
-      const pidfile = join(this.dir, `${name}.pid`);
-      if (existsSync(pidfile)) {
-        try {
-          process.kill(Number(readFileSync(pidfile, 'utf8').trim()), 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    stopByPidfiles(this.dir, ['northd.pid', 'sb.pid', 'nb.pid']);
   }
+
 }

@@ -5,9 +5,10 @@
  * Recipe: shared/research/ovs-ovn-userspace.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopByPidfiles } from './oracle-process.js';
 import { readCaptureSync } from '@vippath/pcap';
 
 export const LOCAL = 0xfffe;
@@ -98,17 +99,7 @@ export class OvsOracle {
   }
 
   stop(): void {
-    for (const name of ['ovs-vswitchd', 'ovsdb-server']) {
-      const pidfile = join(this.dir, `${name}.pid`);
-      if (existsSync(pidfile)) {
-        const pid = Number(readFileSync(pidfile, 'utf8').trim());
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    stopByPidfiles(this.dir, ['ovs-vswitchd.pid', 'ovsdb-server.pid']);
   }
+
 }

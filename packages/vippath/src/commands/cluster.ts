@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_CLUSTER, defaultObjects, lint, loadManifests, statusJson, withDefaults, type K8sObject } from '@vippath/cluster';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
-function objectsFrom(files: string[]): K8sObject[] {
+/** The default scenario, or the given manifest files over it. */
+export function objectsFrom(files: string[]): K8sObject[] {
   if (files.length === 0) return defaultObjects();
   const user: K8sObject[] = [];
   for (const f of files) {
@@ -17,8 +18,8 @@ function objectsFrom(files: string[]): K8sObject[] {
   return withDefaults(user);
 }
 
-/** --manifests may repeat; collects every value. */
-function manifestFiles(args: string[]): { files: string[]; rest: string[] } {
+/** --manifests may repeat; collects every value and leaves the other arguments. */
+export function manifestFiles(args: string[]): { files: string[]; rest: string[] } {
   const files: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {

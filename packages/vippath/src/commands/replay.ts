@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { DEFAULT_CLUSTER, defaultObjects, loadManifests, replayCapture, withDefaults, type K8sObject } from '@vippath/cluster';
+import { DEFAULT_CLUSTER, replayCapture } from '@vippath/cluster';
 import { UsageError, type Command } from '../io.js';
+import { manifestFiles, objectsFrom } from './cluster.js';
 
 /** `vippath replay`. */
 export const replayCommand: Command = {
@@ -15,38 +15,21 @@ served (with the client addresses they saw), what the client got back, and drops
   --out DIR  also write DIR/wire.pcapng (every frame on the segment, one interface per NIC and one for the
              outside), DIR/trace.jsonl (each injected frame's hops) and DIR/summary.json`,
   async run(args, io) {
-    const files: string[] = [];
+    const { files, rest } = manifestFiles(args);
     const positionals: string[] = [];
     let json = false;
     let outDir: string | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--manifests') {
-        const v = args[++i];
-        if (!v) throw new UsageError('--manifests needs a file');
-        files.push(v);
-      } else if (a === '--out') {
-        outDir = args[++i];
+    for (let i = 0; i < rest.length; i++) {
+      const a = rest[i]!;
+      if (a === '--out') {
+        outDir = rest[++i];
         if (!outDir) throw new UsageError('--out needs a directory');
       } else if (a === '--json') json = true;
       else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
       else positionals.push(a);
     }
     if (positionals.length !== 1) throw new UsageError('give exactly one capture FILE (- for standard input)');
-    let objects: K8sObject[] = defaultObjects();
-    if (files.length) {
-      const user: K8sObject[] = [];
-      for (const f of files) {
-        let text: string;
-        try {
-          text = readFileSync(f, 'utf8');
-        } catch (e) {
-          throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
-        }
-        user.push(...loadManifests(text, f).objects);
-      }
-      objects = withDefaults(user);
-    }
+    const objects = objectsFrom(files);
     const { summary } = await replayCapture(positionals[0]!, objects, DEFAULT_CLUSTER, outDir ? { outDir } : {});
     if (json) {
       io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
