@@ -1,0 +1,79 @@
+/**
+ * The shapes of what a replay writes: one {@link TraceLine} per input frame in `trace.jsonl`, and the
+ * {@link ReplaySummary} in `summary.json`. Other tools (the HTML report, users' scripts, the tests) read these,
+ * so they change only with a CHANGELOG entry.
+ */
+
+/** The stages of the path, in the design card's order (DATAPATH.md §2–§6), plus the ends. */
+export type StageName = 'wire' | 'underlay0.341' | 'metallb' | 'br-provider' | 'ovn' | 'lb-dnat' | 'pod' | 'host';
+
+/** One step of a frame's walk: where it was and what was decided there. */
+export interface TraceStep {
+  /** The stage. */
+  stage: StageName;
+  /** Where: `<node>/<port or component>`, `outside`, or `wire`. */
+  at: string;
+  /** What was decided, in one line (e.g. `in_port 1 → 2`, `ct_lb_mark → 10.180.204.4:80`, `delivered`). */
+  decision: string;
+}
+
+/** A frame that left the simulation somewhere: to the outside client, or to a pod. */
+export interface EmittedFrame {
+  /** `outside` or `<node>/<pod-name>`. */
+  to: string;
+  /** The frame's bytes in hex, as they left (tagged on the wire). */
+  hex: string;
+}
+
+/** One line of `trace.jsonl`. */
+export interface TraceLine {
+  /** 1-based record number in the input capture. */
+  index: number;
+  /** Simulated time in ms since the first frame. */
+  time: number;
+  /** Where the frame entered: `outside` (the default) or `<node>/<port>` when pinned. */
+  ingress: string;
+  /** The frame's flow in one line (`tcp 10.180.204.100:41234 > 10.180.204.252:80 vlan 341`), or its kind. */
+  flow: string;
+  /** Every step in order, across nodes. */
+  stages: TraceStep[];
+  /**
+   * `delivered`: reached a pod; `answered`: something answered without a pod (ARP for the VIP); `forwarded`: left
+   * towards the outside or flooded without a final consumer; `dropped`: every copy ended in a drop; `skipped`:
+   * not injected (a frame the capture shows the cluster sending, or not Ethernet).
+   */
+  verdict: 'delivered' | 'answered' | 'forwarded' | 'dropped' | 'skipped';
+  /** Drops with where and why. */
+  drops: Array<{ at: string; reason: string }>;
+  /** Frames that reached the client or a pod because of this frame. */
+  emitted: EmittedFrame[];
+}
+
+/** Something that happened at a point in simulated time (failover, GARP bursts, scheduled events). */
+export interface TimelineEvent {
+  time: number;
+  kind: 'garp' | 'node-down' | 'node-up' | 'endpoint' | 'owner-change';
+  text: string;
+}
+
+/** `summary.json`. */
+export interface ReplaySummary {
+  framesRead: number;
+  injected: number;
+  skippedFromCluster: number;
+  skippedNotEthernet: number;
+  /** Frames through each stage (counted per visit: a flooded frame visits several nodes). */
+  stages: Record<StageName, number>;
+  /** Frames along each edge of the path diagram, `<from> → <to>` with node-qualified stage names. */
+  edges: Array<{ from: string; to: string; frames: number }>;
+  toClient: { frames: number; arpRepliesBy: Record<string, number>; gratuitousArpBy: Record<string, number>; tcpFromVip: number; tcpFromPodIp: number; untagged: number };
+  servedBy: Record<string, { node: string; requests: number; clients: string[] }>;
+  /** LB selections per node and pod: which backends new connections went to. */
+  backends: Record<string, Record<string, number>>;
+  drops: Record<string, number>;
+  verdicts: Record<TraceLine['verdict'], number>;
+  services: Array<{ name: string; ingress: string[]; owners: Record<string, string[]> }>;
+  /** Frames injected per second of simulated time (index = second). */
+  timeline: number[];
+  events: TimelineEvent[];
+}
