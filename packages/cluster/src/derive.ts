@@ -56,6 +56,54 @@ function ipamAddresses(subnet: K8sObject | undefined, count: number): string[] {
   return out;
 }
 
+interface ServiceSpecLike {
+  selector?: Record<string, string>;
+  externalTrafficPolicy?: string;
+  ports?: Array<{ port: number; targetPort?: number | string; protocol?: string }>;
+}
+
+function selects(selector: Record<string, string> | undefined, p: PodState): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => p.labels[k] === v);
+}
+
+function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: number; protocol: string }> {
+  return (spec.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort ?? p.port), protocol: p.protocol ?? 'TCP' }));
+}
+
+/**
+ * The OVN load balancer Kube-OVN's controller writes for the LoadBalancer Services, from the pods' readiness and
+ * MetalLB's current owners (research/kube-ovn.md §3: `handleUpdateEndpointSlice`; the 1.15.20 VIP-node marker
+ * follows the announcing node). Recomputed whenever readiness or ownership changes.
+ */
+export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster: ClusterSpec, metallb: MetalLB): LoadBalancerSpec[] {
+  const vips: Record<string, string> = {};
+  const mappings: Record<string, string> = {};
+  const externalIds: Record<string, string> = {};
+  for (const s of objects.filter(isLoadBalancerService)) {
+    const spec = s.spec as ServiceSpecLike;
+    const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
+    const eps = pods.filter((p) => p.ready && selects(spec.selector, p));
+    // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
+    const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
+    // No ready endpoint ⇒ the VIP is deleted.
+    if (!addVip || eps.length === 0) continue;
+    for (const ip of ingress) {
+      for (const p of portsOf(spec).filter((x) => x.protocol === 'TCP')) {
+        vips[`${ip}:${p.port}`] = eps.map((e) => `${e.ip}:${p.targetPort}`).sort().join(',');
+        const owner = metallb.owners(ip)[0];
+        if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) externalIds[`kube-ovn.io/local-external-vip/${ip}:${p.port}`] = `node-${owner}`;
+      }
+      if (spec.externalTrafficPolicy === 'Local') for (const e of eps) mappings[e.ip] = `${e.lsp}:0.0.0.0`;
+    }
+  }
+  if (Object.keys(vips).length === 0) return [];
+  return [{ name: 'cluster-tcp-loadbalancer', protocol: 'tcp', vips, options: { prefer_local_backend: cluster.flags.enableOvnLbPreferLocal }, ipPortMappings: mappings, externalIds }];
+}
+
+function isLoadBalancerService(o: K8sObject): boolean {
+  return o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer';
+}
+
 /** Derives the controllers' state. */
 export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState {
   const subnet = objects.find((o) => o.kind === 'Subnet');
@@ -65,7 +113,8 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
   const addresses = ipamAddresses(subnet, replicas);
   const pods: PodState[] = [];
   for (const d of deployments) {
-    const spec = d.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } };
+    const spec = d.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> }; spec?: { nodeName?: string } } };
+    const nodeName = spec.template?.spec?.nodeName;
     for (let i = 0; i < (spec.replicas ?? 1); i++) {
       const ip = addresses[pods.length];
       if (!ip) break;
@@ -74,8 +123,9 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
       const last = Number(parseIp(ip).value);
       pods.push({
         name, namespace, ip, ready: true,
-        // One replica per node in turn (the document's example: three pods on three nodes).
-        node: cluster.nodes[pods.length % cluster.nodes.length]!.name,
+        // The Cluster's placement, the template's nodeName, else one replica per node in turn (the document's
+        // example: three pods on three nodes).
+        node: cluster.placement?.[name] ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
         // Kube-OVN generates pod MACs; vippath derives them from the IP so they are stable and readable.
         mac: `00:00:00:${((last >>> 16) & 0xff).toString(16).padStart(2, '0')}:${((last >>> 8) & 0xff).toString(16).padStart(2, '0')}:${(last & 0xff).toString(16).padStart(2, '0')}`,
         labels: spec.template?.metadata?.labels ?? {},
@@ -83,7 +133,7 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
       });
     }
   }
-  const services = objects.filter((o) => o.kind === 'Service' && (o.spec as { type?: string }).type === 'LoadBalancer');
+  const services = objects.filter(isLoadBalancerService);
   const metallb = new MetalLB(
     {
       pools: objects.filter((o) => o.kind === 'IPAddressPool') as unknown as IPAddressPoolObject[],
@@ -104,35 +154,15 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
     },
     { profile: cluster.profiles.metallb },
   );
-  const loadBalancers: LoadBalancerSpec[] = [];
-  const state: DerivedState['services'] = [];
-  const vips: Record<string, string> = {};
-  const mappings: Record<string, string> = {};
-  const externalIds: Record<string, string> = {};
-  const providerServices: Array<{ name: string; ingress: string[]; ports: Array<{ port: number; protocol?: string }> }> = [];
-  for (const s of services) {
-    const spec = s.spec as { selector?: Record<string, string>; externalTrafficPolicy?: string; ports?: Array<{ port: number; targetPort?: number; protocol?: string }> };
+  const state: DerivedState['services'] = services.map((s) => {
+    const spec = s.spec as ServiceSpecLike;
     const key = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
     const ingress = metallb.ingressOf(key);
-    const eps = pods.filter((p) => p.ready && Object.entries(spec.selector ?? {}).every(([k, v]) => p.labels[k] === v));
-    const ports = (spec.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort ?? p.port), protocol: p.protocol ?? 'TCP' }));
-    state.push({ name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', ingress, owners: Object.fromEntries(ingress.map((ip) => [ip, metallb.owners(ip)])), endpoints: eps.map((p) => ({ ip: p.ip, node: p.node, pod: p.name })), ports });
-    providerServices.push({ name: s.metadata.name, ingress, ports });
-    // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
-    const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
-    if (!addVip || eps.length === 0) continue;
-    for (const ip of ingress) {
-      for (const p of ports.filter((x) => x.protocol === 'TCP')) {
-        vips[`${ip}:${p.port}`] = eps.map((e) => `${e.ip}:${p.targetPort}`).sort().join(',');
-        const owner = metallb.owners(ip)[0];
-        if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) externalIds[`kube-ovn.io/local-external-vip/${ip}:${p.port}`] = `node-${owner}`;
-      }
-      if (spec.externalTrafficPolicy === 'Local') for (const e of eps) mappings[e.ip] = `${e.lsp}:0.0.0.0`;
-    }
-  }
-  if (Object.keys(vips).length) {
-    loadBalancers.push({ name: 'cluster-tcp-loadbalancer', protocol: 'tcp', vips, options: { prefer_local_backend: cluster.flags.enableOvnLbPreferLocal }, ipPortMappings: mappings, externalIds });
-  }
+    const eps = pods.filter((p) => p.ready && selects(spec.selector, p));
+    return { name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', ingress, owners: Object.fromEntries(ingress.map((ip) => [ip, metallb.owners(ip)])), endpoints: eps.map((p) => ({ ip: p.ip, node: p.node, pod: p.name })), ports: portsOf(spec) };
+  });
+  const providerServices = state.map((s) => ({ name: s.name, ingress: s.ingress, ports: s.ports }));
+  const loadBalancers = ovnLoadBalancers(objects, pods, cluster, metallb);
   const subnetSpec = (subnet?.spec ?? {}) as { vlan?: string; enableExternalLBAddress?: boolean; u2oInterconnectionMac?: string };
   const brProviderFlows: Record<string, string[]> = {};
   for (const n of cluster.nodes) {

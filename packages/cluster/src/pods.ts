@@ -28,20 +28,39 @@ export class PodHost {
   private readonly conns = new Map<string, Conn>();
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
+  /** Why the last frame given to {@link receive} was not taken (`undefined` when it was). */
+  ignored: string | undefined;
   constructor(readonly pod: PodState, readonly port = 80) {}
 
   /** Frames the pod sends in answer to `frame` (possibly none). */
   receive(frame: Uint8Array, now: number): Uint8Array[] {
     const d = this.d;
-    if (this.decoder.decode(frame, d) !== 0) return [];
+    this.ignored = undefined;
+    if (this.decoder.decode(frame, d) !== 0) return this.ignore(`malformed frame (${d.errorReason})`);
     const me = this.pod;
+    const dstMac = formatMac(frame, 0);
+    if (dstMac !== me.mac && (frame[0]! & 1) === 0) return this.ignore(`Ethernet destination ${dstMac} is not its MAC`);
     if (d.l3 === L3.ARP) {
-      if (d.arpOp !== 1 || formatIPv4(d.arpTpa) !== me.ip) return [];
+      if (d.arpOp !== 1) return this.ignore('ARP reply not asked for');
+      if (formatIPv4(d.arpTpa) !== me.ip) return this.ignore(`ARP for ${formatIPv4(d.arpTpa)}, not its address`);
       const sha = formatMac(frame, d.l3Offset + 8);
       return [buildFrame({ dst: sha, src: me.mac, arp: { op: 2, senderMac: me.mac, senderIp: me.ip, targetMac: sha, targetIp: formatIPv4(d.arpSpa) } })];
     }
-    if (d.l3 !== L3.IPV4 || d.ipProto !== 6 || formatIPv4(d.ipDst) !== me.ip || d.dstPort !== this.port) return [];
+    if (d.l3 !== L3.IPV4) return this.ignore(d.l3 === L3.IPV6 ? 'IPv6 (the pod has no IPv6 address)' : `EtherType 0x${d.etherType.toString(16).padStart(4, '0')}`);
+    if (formatIPv4(d.ipDst) !== me.ip) return this.ignore(`IPv4 destination ${formatIPv4(d.ipDst)} is not its address`);
     const client = formatIPv4(d.ipSrc);
+    if (d.ipProto === 1 && d.icmpType === 8 && !d.ipFragment) {
+      // Echo request: the kernel answers with the same identifier, sequence and data.
+      const rest = frame.slice(d.l4Offset + 4, d.l3End);
+      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: client }, icmp: { type: 0, code: 0, body: rest } })];
+    }
+    if (d.ipProto !== 6) return this.ignore(`IP protocol ${d.ipProto} (only TCP ${this.port} and ping are served)`);
+    if (d.dstPort !== this.port) {
+      if (d.tcpFlags & 0x04) return this.ignore('RST to a closed port');
+      // A closed port answers with RST (RFC 9293 §3.10.7.1).
+      const ackOnly = (d.tcpFlags & 0x10) !== 0;
+      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: client }, tcp: { srcPort: d.dstPort, dstPort: d.srcPort, seq: ackOnly ? d.tcpAck : 0, ack: ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & 0x02) ? 1 : 0)) >>> 0, flags: ackOnly ? 0x04 : 0x14, window: 0 } })];
+    }
     const key = `${client}:${d.srcPort}`;
     const peerMac = formatMac(frame, 6);
     const reply = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array =>
@@ -81,5 +100,10 @@ export class PodHost {
       this.conns.delete(key);
     }
     return out;
+  }
+
+  private ignore(reason: string): Uint8Array[] {
+    this.ignored = reason;
+    return [];
   }
 }

@@ -1,103 +1,183 @@
 /**
- * Replaying a capture through the simulated cluster: every frame the capture's client sent enters from the
- * outside of the wire at its capture time (simulated time starts at the first frame); frames the capture shows
- * the cluster sending are skipped (the simulation produces its own) and counted. The summary says what the
- * seed document's figure says: who answered ARP, which pods served, what the client got back.
+ * Replaying a capture through the simulated cluster: every frame the capture's client sent enters at its
+ * capture time (simulated time starts at the first frame), from the outside of the wire unless pinned
+ * elsewhere; frames the capture shows the cluster sending are skipped (the simulation produces its own) and
+ * counted. The summary says what the seed document's figure says: who answered ARP, which pods served, what
+ * the client got back — plus counters per stage, drops by reason and the backend distribution.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileSink, PcapngWriter, scanCapture, type ByteSink, type CaptureSource } from '@vippath/pcap';
-import { copyBytes, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3 } from '@vippath/wire';
+import { fileSink, PcapngWriter, scanCapture, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, VippathError } from '@vippath/wire';
 import type { K8sObject } from './manifests.js';
+import type { ReplaySummary, TraceLine } from './outputs.js';
 import type { ClusterSpec } from './scenario.js';
-import { SimulatedCluster } from './simulation.js';
+import { SimulatedCluster, traceLine, type InjectResult, type SimulationOptions } from './simulation.js';
 
-/** What a replay did. */
-export interface ReplaySummary {
-  framesRead: number;
-  injected: number;
-  skippedFromCluster: number;
-  skippedNotEthernet: number;
-  toClient: { frames: number; arpRepliesBy: Record<string, number>; gratuitousArpBy: Record<string, number>; tcpFromVip: number; tcpFromPodIp: number; untagged: number };
-  servedBy: Record<string, { node: string; requests: number; clients: string[] }>;
-  drops: Record<string, number>;
-  services: Array<{ name: string; ingress: string[]; owners: Record<string, string[]> }>;
+export type { ReplaySummary } from './outputs.js';
+
+/** Options of {@link replayCapture}. */
+export interface ReplayOptions {
+  /** Write `wire.pcapng`, `nodes.pcapng`, `trace.jsonl` and `summary.json` here. */
+  outDir?: string;
+  /** Where the capture's frames enter (see {@link SimulatedCluster.inject}); default `outside`. */
+  ingress?: string;
+  /** Inject every frame, also those whose source MAC is the cluster's (default: skip them). */
+  includeClusterFrames?: boolean;
+  /** Keep every trace line in memory and return it (for reports); default false. */
+  keepTraces?: boolean;
+  /** Called now and then with the bytes read so far (for progress bars). */
+  onProgress?: (framesRead: number, bytesRead: number) => void;
+  /** Called with the simulation before the first frame: schedule node loss and readiness changes here. */
+  setup?: (sim: SimulatedCluster) => void;
+  /** What to do with a corrupt record: stop (default, a typed error) or skip it and go on (counted). */
+  onError?: ReaderOptions['onError'];
+  simulation?: SimulationOptions;
 }
 
+/** What {@link replayCapture} gives back. */
+export interface ReplayResult {
+  summary: ReplaySummary;
+  sim: SimulatedCluster;
+  /** Every trace line, when `keepTraces` was set. */
+  traces?: TraceLine[];
+}
+
+const encoder = new TextEncoder();
+
 /**
- * Replays a capture (path, `-`, or stream) through the cluster. With `outDir`, writes `wire.pcapng` (every frame
- * on the physical segment as tagged on the wire, one interface for the outside and one per node NIC),
- * `trace.jsonl` (one line per injected frame: its hops and drops) and `summary.json` — each written to a temporary
- * name and renamed when complete, so a failed run leaves earlier outputs alone.
+ * Replays a capture (path, `-`, or stream) through the cluster. With `outDir`, writes `wire.pcapng` (every
+ * frame on the physical segment as tagged on the wire, one interface for the outside and one per node NIC),
+ * `nodes.pcapng` (one interface per node port, `<node>/<port>`, and per pod, `<node>/<pod>`), `trace.jsonl` and
+ * `summary.json` — each to a temporary name renamed when complete, so a failed run leaves earlier outputs alone.
  */
-export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: { outDir?: string } = {}): Promise<{ summary: ReplaySummary; sim: SimulatedCluster }> {
-  const sim = new SimulatedCluster(objects, cluster);
-  let wire: PcapngWriter | undefined;
-  let trace: ByteSink | undefined;
-  const ifaces = ['outside', ...cluster.nodes.map((n) => n.name)];
-  let epochNs = 0n;
-  if (options.outDir) {
-    mkdirSync(options.outDir, { recursive: true });
-    wire = new PcapngWriter(join(options.outDir, 'wire.pcapng'), ifaces.map((n) => ({ name: n === 'outside' ? 'outside' : `${n}/${cluster.nodes.find((x) => x.name === n)!.nic}` })));
-    trace = fileSink(join(options.outDir, 'trace.jsonl'));
-    sim.onWire = (from, frame, now) => wire!.write({ timestamp: epochNs + BigInt(Math.round(now * 1e6)), data: frame, interfaceId: ifaces.indexOf(from) });
-  }
-  const encoder = new TextEncoder();
+export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const tracing = Boolean(options.outDir || options.keepTraces);
+  const sim = new SimulatedCluster(objects, cluster, { trace: tracing, ...options.simulation });
+  const ingress = options.ingress ?? 'outside';
+  sim.checkIngress(ingress);
+  options.setup?.(sim);
+  const outputs = options.outDir ? openOutputs(options.outDir, sim) : undefined;
+  const traces: TraceLine[] | undefined = options.keepTraces ? [] : undefined;
   const vips = new Set(sim.state.services.flatMap((s) => s.ingress));
   const podIps = new Set(sim.state.pods.map((p) => p.ip));
   const summary: ReplaySummary = {
     framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0,
+    stages: sim.stageCounts, edges: [],
     toClient: { frames: 0, arpRepliesBy: {}, gratuitousArpBy: {}, tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
-    servedBy: {}, drops: {}, services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: s.owners })),
+    servedBy: {}, backends: {}, drops: {}, verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
+    services: [], timeline: [], events: [],
   };
   const decoder = new FrameDecoder();
   const d = new DecodedFrame();
+  const toClient = (out: Uint8Array): void => {
+    summary.toClient.frames++;
+    decoder.decode(out, d);
+    if (d.vlanCount === 0) summary.toClient.untagged++;
+    if (d.l3 === L3.ARP && vips.has(formatIPv4(d.arpSpa))) {
+      const mac = formatMac(out, 6);
+      // Broadcast ARP with SPA = TPA = VIP is MetalLB's gratuitous announcement; a unicast reply answers a request.
+      const table = out[0] === 0xff && d.arpTpa === d.arpSpa ? summary.toClient.gratuitousArpBy : d.arpOp === 2 ? summary.toClient.arpRepliesBy : undefined;
+      if (table) table[mac] = (table[mac] ?? 0) + 1;
+    }
+    if (d.l3 === L3.IPV4 && d.ipProto === 6) {
+      if (vips.has(formatIPv4(d.ipSrc))) summary.toClient.tcpFromVip++;
+      else if (podIps.has(formatIPv4(d.ipSrc))) summary.toClient.tcpFromPodIp++;
+    }
+  };
+  const record = (line: TraceLine): void => {
+    traces?.push(line);
+    outputs?.trace.write(encoder.encode(`${JSON.stringify(line)}\n`));
+  };
   let t0: number | undefined;
-  await scanCapture(source, (rec) => {
-    summary.framesRead++;
-    if (rec.linktype !== 1) {
-      summary.skippedNotEthernet++;
-      return;
-    }
-    const frame = copyBytes(rec.buffer, rec.dataOffset, rec.dataOffset + rec.captureLength);
-    if (sim.fromCluster(frame)) {
-      summary.skippedFromCluster++;
-      return;
-    }
-    const ms = rec.seconds * 1000 + rec.nanos / 1e6;
-    if (t0 === undefined) {
-      t0 = ms;
-      epochNs = BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos);
-    }
-    summary.injected++;
-    const result = sim.inject(frame, ms - t0);
-    trace?.write(encoder.encode(`${JSON.stringify({ index: summary.framesRead, time: ms - t0, hops: result.hops, drops: result.drops, toClient: result.outside.length })}\n`));
-    for (const out of result.outside) {
-      summary.toClient.frames++;
-      decoder.decode(out, d);
-      if (d.vlanCount === 0) summary.toClient.untagged++;
-      if (d.l3 === L3.ARP && vips.has(formatIPv4(d.arpSpa))) {
-        const mac = formatMac(out, 6);
-        // Broadcast ARP with SPA = TPA = VIP is MetalLB's gratuitous announcement; a unicast reply answers a request.
-        const table = out[0] === 0xff && d.arpTpa === d.arpSpa ? summary.toClient.gratuitousArpBy : d.arpOp === 2 ? summary.toClient.arpRepliesBy : undefined;
-        if (table) table[mac] = (table[mac] ?? 0) + 1;
+  let lastTime = 0;
+  try {
+    await scanCapture(source, (rec) => {
+      summary.framesRead++;
+      if (options.onProgress && (summary.framesRead & 1023) === 0) options.onProgress(summary.framesRead, rec.fileOffset);
+      const frame = rec.buffer.subarray(rec.dataOffset, rec.dataOffset + rec.captureLength);
+      const ms = rec.seconds * 1000 + rec.nanos / 1e6;
+      if (t0 === undefined) {
+        t0 = ms;
+        if (outputs) outputs.epochNs = BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos);
       }
-      if (d.l3 === L3.IPV4 && d.ipProto === 6) {
-        if (vips.has(formatIPv4(d.ipSrc))) summary.toClient.tcpFromVip++;
-        else if (podIps.has(formatIPv4(d.ipSrc))) summary.toClient.tcpFromPodIp++;
+      // Capture timestamps may step back a little (several interfaces); simulated time never does.
+      const now = Math.max(lastTime, ms - t0);
+      lastTime = now;
+      const skip = rec.linktype !== 1 ? 'not Ethernet' : !options.includeClusterFrames && sim.fromCluster(frame) ? 'sent by the cluster' : undefined;
+      if (skip) {
+        if (skip === 'not Ethernet') summary.skippedNotEthernet++;
+        else summary.skippedFromCluster++;
+        summary.verdicts.skipped++;
+        if (tracing) record({ index: summary.framesRead, time: now, ingress, flow: skip, stages: [], verdict: 'skipped', drops: [], emitted: [] });
+        return;
       }
-    }
-  });
+      const background = sim.advance(now);
+      if (background.stages.length || background.outside.length) {
+        if (tracing) record({ ...traceLine(0, now, 'cluster', new Uint8Array(0), background), flow: 'sent by the cluster on its own (gratuitous ARP/NA)' });
+        for (const out of background.outside) toClient(out);
+      }
+      summary.injected++;
+      const second = Math.floor(now / 1000);
+      while (summary.timeline.length <= second) summary.timeline.push(0);
+      summary.timeline[second]!++;
+      const result: InjectResult = sim.inject(frame, now, ingress);
+      summary.verdicts[result.verdict]++;
+      if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));
+      for (const out of result.outside) toClient(out);
+    }, { onError: options.onError ?? 'stop' });
+  } catch (e) {
+    // The frames so far are summarised and written; the error still reaches the caller, with what was done.
+    finishSummary(summary, sim);
+    if (outputs) await outputs.close(summary).catch(() => undefined);
+    if (e instanceof VippathError) (e as VippathError & { partial?: ReplaySummary }).partial = summary;
+    throw e;
+  }
+  finishSummary(summary, sim);
+  if (outputs) await outputs.close(summary);
+  return { summary, sim, ...(traces ? { traces } : {}) };
+}
+
+function finishSummary(summary: ReplaySummary, sim: SimulatedCluster): void {
   for (const p of sim.pods.values()) {
     if (p.log.length) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.log.length, clients: [...new Set(p.log.map((l) => l.client.split(':')[0]!))] };
   }
-  summary.drops = Object.fromEntries(sim.dropCounts);
-  if (options.outDir) {
-    await wire!.close();
-    await trace!.close();
-    const sink = fileSink(join(options.outDir, 'summary.json'));
-    sink.write(encoder.encode(`${JSON.stringify(summary, null, 2)}\n`));
-    await sink.close();
+  for (const [pod, n] of sim.backendCounts) {
+    const node = sim.pod(pod)!.pod.node;
+    (summary.backends[node] ??= {})[pod] = n;
   }
-  return { summary, sim };
+  summary.drops = Object.fromEntries(sim.dropCounts);
+  summary.edges = sim.edges();
+  summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)])) }));
+  summary.events = sim.timeline();
+}
+
+function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; close(summary: ReplaySummary): Promise<void> } {
+  mkdirSync(dir, { recursive: true });
+  const nodes = sim.cluster.nodes;
+  const wireIfaces = ['outside', ...nodes.map((n) => n.name)];
+  const wire = new PcapngWriter(join(dir, 'wire.pcapng'), wireIfaces.map((n) => ({ name: n === 'outside' ? 'outside' : `${n}/${nodes.find((x) => x.name === n)!.nic}` })));
+  const portNames = sim.portNames();
+  const portIndex = new Map(portNames.map((n, i) => [n, i]));
+  const nodePcap = new PcapngWriter(join(dir, 'nodes.pcapng'), portNames.map((name) => ({ name })));
+  const trace = fileSink(join(dir, 'trace.jsonl'));
+  const out = {
+    trace,
+    epochNs: 0n,
+    async close(summary: ReplaySummary): Promise<void> {
+      await wire.close();
+      await nodePcap.close();
+      await trace.close();
+      const sink = fileSink(join(dir, 'summary.json'));
+      sink.write(encoder.encode(`${JSON.stringify(summary, null, 2)}\n`));
+      await sink.close();
+    },
+  };
+  const ts = (now: number): bigint => out.epochNs + BigInt(Math.round(now * 1e6));
+  sim.onWire = (from, frame, now) => wire.write({ timestamp: ts(now), data: frame, interfaceId: wireIfaces.indexOf(from) });
+  sim.onPort = (port, frame, now) => {
+    const id = portIndex.get(port);
+    if (id !== undefined) nodePcap.write({ timestamp: ts(now), data: frame, interfaceId: id });
+  };
+  return out;
 }

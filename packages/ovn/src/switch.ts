@@ -149,6 +149,18 @@ export class LogicalSwitch {
     this.hasRouterPort = ports.some((p) => p.kind === 'router');
   }
 
+  /**
+   * Replaces the switch's load balancers, as ovn-northd does when the controller rewrites their VIPs (endpoints
+   * became ready or not, the announcing node moved). Conntrack entries stay: established connections keep their
+   * DNAT, as in OVN (only UDP LBs with `ct_flush` flush). Learned affinity is checked against the new backends
+   * on use, so nothing stale is chosen.
+   */
+  setLoadBalancers(specs: LoadBalancerSpec[]): void {
+    const next = specs.map((lb) => new LoadBalancer(lb, this.book));
+    this.loadBalancers.length = 0;
+    this.loadBalancers.push(...next);
+  }
+
   private get localnet(): LocalnetPort | undefined {
     for (const p of this.ports.values()) if (p.kind === 'localnet') return p;
     return undefined;
@@ -339,10 +351,18 @@ export class LogicalSwitch {
       const viaLocalnet = out.kind === 'vif' && out.chassis !== chassis;
       const egressPort = viaLocalnet ? this.localnet?.name : name;
       if (!egressPort) continue;
+      // A packet from the localnet port to a VIF on another chassis is not sent back out of the localnet port:
+      // that chassis takes its own copy off the wire (OVN's loopback check: logical inport = outport once the
+      // remote VIF maps to the localnet port). A load-balanced packet is the exception research/kube-ovn.md
+      // §6.4.4 describes — the prio-120 fallback sends the DNATed request to the remote backend over the wire.
+      if (viaLocalnet && egressPort === inport && !vip) {
+        step('ls_out_apply_port_sec', 0, '1', 'drop;', `${name} is on ${out.kind === 'vif' ? out.chassis : '?'}: not sent back out of ${inport}`);
+        continue;
+      }
       const r = this.egress(copy, egressPort, chassis, now, step);
       if (r) outputs.push({ port: egressPort, chassis, frame: r });
     }
-    if (outputs.length === 0) return drop('egress port security');
+    if (outputs.length === 0) return drop(outports.every((n) => { const o = this.ports.get(n)!; return o.kind === 'vif' && o.chassis !== chassis; }) && inp.kind === 'localnet' ? 'destination is a VIF on another chassis: a frame from the localnet port is not sent back out of it' : 'egress port security');
     return { verdict: 'output', outputs };
   }
 

@@ -2,6 +2,51 @@
 export interface CommandIO {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** True when stderr is a terminal someone watches (progress bars); false or absent otherwise. */
+  interactive?: boolean;
+}
+
+/**
+ * Simulated time as given on the command line: `1500` (ms), `1500ms`, `2s`, `1.5s`, `1m`. Usage error otherwise.
+ */
+export function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${what}: "${text}" is not a time (give 1500, 1500ms, 2s or 1m)`);
+  const n = Number(m[1]);
+  return m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n;
+}
+
+/** A progress line on stderr: frames, rate, share of the input and time left when the size is known. */
+export class Progress {
+  private readonly start = Date.now();
+  private last = 0;
+  constructor(private readonly io: CommandIO, private readonly totalBytes: number | undefined) {}
+
+  update(frames: number, bytes: number): void {
+    if (!this.io.interactive) return;
+    const now = Date.now();
+    if (now - this.last < 200) return;
+    this.last = now;
+    const secs = (now - this.start) / 1000;
+    const rate = frames / Math.max(secs, 1e-3);
+    let line = `  ${fmtCount(frames)} frames  ${fmtCount(rate)}/s`;
+    if (this.totalBytes && bytes > 0) {
+      const share = Math.min(1, bytes / this.totalBytes);
+      const eta = share > 0 ? (secs / share) * (1 - share) : 0;
+      const width = 24;
+      const filled = Math.round(share * width);
+      line = `  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(1)}%${line}  ETA ${Math.floor(eta / 60)}:${String(Math.round(eta % 60)).padStart(2, '0')}`;
+    }
+    this.io.stderr(`\r${line}\x1b[K`);
+  }
+
+  done(): void {
+    if (this.io.interactive && this.last > 0) this.io.stderr('\r\x1b[K');
+  }
+}
+
+function fmtCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(Math.round(n));
 }
 
 /** A command-line usage mistake: reported with the command's usage, exit code 2. */

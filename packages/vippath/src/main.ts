@@ -9,9 +9,10 @@ import { lintCommand, statusCommand } from './commands/cluster.js';
 import { ofCommand } from './commands/of.js';
 import { pcapCommand } from './commands/pcap.js';
 import { replayCommand } from './commands/replay.js';
+import { curlCommand, traceCommand } from './commands/trace.js';
 import { UsageError, type Command, type CommandIO } from './io.js';
 
-const commands: Command[] = [replayCommand, pcapCommand, ofCommand, lintCommand, statusCommand];
+const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, pcapCommand, ofCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

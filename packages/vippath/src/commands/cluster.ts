@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CLUSTER, defaultObjects, lint, loadManifests, statusJson, withDefaults, type K8sObject } from '@vippath/cluster';
+import { clusterFrom, defaultObjects, lint, loadManifests, statusJson, withDefaults, type ClusterSpec, type K8sObject } from '@vippath/cluster';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
 /** The default scenario, or the given manifest files over it. */
@@ -18,16 +18,27 @@ export function objectsFrom(files: string[]): K8sObject[] {
   return withDefaults(user);
 }
 
-/** --manifests may repeat; collects every value and leaves the other arguments. */
+/** The objects and the cluster description from the files (the default scenario fills in what they leave out). */
+export function scenarioFrom(files: string[]): { objects: K8sObject[]; cluster: ClusterSpec } {
+  const objects = objectsFrom(files);
+  return { objects, cluster: clusterFrom(objects) };
+}
+
+/**
+ * --manifests and --cluster may repeat (a Cluster description is a manifest like the others, so both are read
+ * the same way); collects every value and leaves the other arguments.
+ */
 export function manifestFiles(args: string[]): { files: string[]; rest: string[] } {
   const files: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--manifests') {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError('--manifests needs a file');
+    const a = args[i]!;
+    const [name, inline] = a.split('=', 2) as [string, string | undefined];
+    if (name === '--manifests' || name === '--cluster') {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a file`);
       files.push(v);
-    } else rest.push(args[i]!);
+    } else rest.push(a);
   }
   return { files, rest };
 }
@@ -36,14 +47,15 @@ export function manifestFiles(args: string[]): { files: string[]; rest: string[]
 export const lintCommand: Command = {
   name: 'lint',
   summary: 'check manifests against the prerequisites of MetalLB on a Kube-OVN underlay',
-  usage: `usage: vippath lint [--manifests FILE]… [--json]
+  usage: `usage: vippath lint [--manifests FILE]… [--cluster FILE] [--json]
 
 Loads the manifests (the built-in default scenario fills in what they leave out) and reports every finding with a
 code, the object and field, and what it does to VIP traffic. Exit code 1 when any finding is an error.`,
   async run(args, io) {
     const { files, rest } = manifestFiles(args);
     const { flags } = parseArgs(rest, { flags: ['--json'] });
-    const findings = lint(objectsFrom(files), DEFAULT_CLUSTER.flags);
+    const { objects, cluster } = scenarioFrom(files);
+    const findings = lint(objects, cluster.flags);
     if (flags.has('--json')) io.stdout(`${JSON.stringify(findings, null, 2)}\n`);
     else if (findings.length === 0) io.stdout('no findings\n');
     else for (const d of findings) io.stdout(`${d.source ? `${d.source.file}:${d.source.line}: ` : ''}${d.severity} ${d.code} ${d.object} ${d.field}\n  ${d.message}\n  consequence: ${d.consequence}\n`);
@@ -55,7 +67,7 @@ code, the object and field, and what it does to VIP traffic. Exit code 1 when an
 export const statusCommand: Command = {
   name: 'status',
   summary: 'the state the controllers would derive: pods, VIPs and owners, OVN load balancers, br-provider flows',
-  usage: `usage: vippath status [--manifests FILE]… [--json]
+  usage: `usage: vippath status [--manifests FILE]… [--cluster FILE] [--json]
 
 The derived state of the cluster (the built-in default scenario, or your manifests over it): nodes, pods, each
 Service's ingress IPs with the MetalLB owner and endpoints, the OVN load balancers, br-provider flows per node,
@@ -63,7 +75,8 @@ profiles and lint findings.`,
   async run(args, io) {
     const { files, rest } = manifestFiles(args);
     const { flags } = parseArgs(rest, { flags: ['--json'] });
-    const status = statusJson(objectsFrom(files), DEFAULT_CLUSTER) as { services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; endpoints: Array<{ ip: string; node: string }> }>; pods: Array<{ name: string; node: string; ip: string }> };
+    const { objects, cluster } = scenarioFrom(files);
+    const status = statusJson(objects, cluster) as { services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; endpoints: Array<{ ip: string; node: string }> }>; pods: Array<{ name: string; node: string; ip: string }> };
     if (flags.has('--json')) {
       io.stdout(`${JSON.stringify(status, null, 2)}\n`);
       return 0;

@@ -1,52 +1,87 @@
-import { DEFAULT_CLUSTER, replayCapture } from '@vippath/cluster';
-import { UsageError, type Command } from '../io.js';
-import { manifestFiles, objectsFrom } from './cluster.js';
+import { statSync } from 'node:fs';
+import { replayCapture, type ReplaySummary } from '@vippath/cluster';
+import { parseArgs, Progress, UsageError, type Command } from '../io.js';
+import { scenarioFrom, manifestFiles } from './cluster.js';
+import { EVENT_USAGE, eventOptions, scheduleEvents } from './events.js';
+
+/** The summary in words: the seed document's figure 1, told by what the replay did. */
+export function summaryText(summary: ReplaySummary): string {
+  const lines: string[] = [];
+  for (const s of summary.services) for (const ip of s.ingress) lines.push(`service ${s.name}: VIP ${ip}, announced by ${s.owners[ip]?.join(', ') || 'nobody'} (MetalLB L2)`);
+  lines.push(`frames: ${summary.framesRead} read, ${summary.injected} sent by the client into the wire, ${summary.skippedFromCluster} skipped (the cluster's own replies in the capture)${summary.skippedNotEthernet ? `, ${summary.skippedNotEthernet} not Ethernet` : ''}`);
+  const arp = Object.entries(summary.toClient.arpRepliesBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
+  const garp = Object.entries(summary.toClient.gratuitousArpBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
+  lines.push(`ARP for the VIP answered by: ${arp || 'nobody'}; gratuitous ARP from: ${garp || 'nobody'}`);
+  for (const [pod, s] of Object.entries(summary.servedBy)) lines.push(`served by ${pod} on ${s.node}: ${s.requests} request(s), client address seen: ${s.clients.join(', ')} (no SNAT)`);
+  const backends = Object.entries(summary.backends).map(([node, pods]) => `${node}: ${Object.entries(pods).map(([p, n]) => `${p} ×${n}`).join(', ')}`).join('; ');
+  lines.push(`new connections by backend: ${backends || 'none'}`);
+  lines.push(`back to the client: ${summary.toClient.frames} frames, TCP from the VIP ${summary.toClient.tcpFromVip}, from a pod IP ${summary.toClient.tcpFromPodIp}, untagged ${summary.toClient.untagged}`);
+  const v = summary.verdicts;
+  lines.push(`verdicts: ${v.delivered} delivered to a pod, ${v.answered} answered by MetalLB, ${v.forwarded} forwarded, ${v.dropped} dropped, ${v.skipped} skipped`);
+  const drops = Object.entries(summary.drops).sort((a, b) => b[1] - a[1]).map(([r, n]) => `  ${String(n).padStart(6)}  ${r}`);
+  lines.push(drops.length ? `drops (copies of frames, by reason):\n${drops.join('\n')}` : 'drops: none');
+  if (summary.events.length) lines.push(`events:\n${summary.events.map((e) => `  ${(e.time / 1000).toFixed(3).padStart(9)} s  ${e.text}`).join('\n')}`);
+  const s = summary.stages;
+  lines.push(`path: client → wire (${s.wire}) → underlay0.341 untag/tag (${s['underlay0.341']}) → MetalLB on br-provider LOCAL (${s.metallb}) → br-provider flows (${s['br-provider']}) → OVN underlay-subnet (${s.ovn}) → LB DNAT / un-DNAT (${s['lb-dnat']}) → pods (${s.pod}); host stack (${s.host})`);
+  return `${lines.join('\n')}\n`;
+}
 
 /** `vippath replay`. */
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'replay a capture through the simulated cluster (default scenario, or your manifests) and summarise the path',
-  usage: `usage: vippath replay FILE [--manifests FILE]… [--out DIR] [--json]
+  usage: `usage: vippath replay FILE|--pcap FILE [--manifests FILE]… [--cluster FILE] [--out DIR] [--json] [options]
 
 Every frame the capture's client sent enters the wire from the outside at its capture time: underlay0.341 →
 MetalLB on br-provider → br-provider flows → OVN (LB DNAT, prefer-local) → pods, and back. Frames the capture shows
 the cluster sending are skipped (the simulation makes its own). Prints who answered ARP for the VIP, which pods
-served (with the client addresses they saw), what the client got back, and drops by reason.
-  --out DIR  also write DIR/wire.pcapng (every frame on the segment, one interface per NIC and one for the
-             outside), DIR/trace.jsonl (each injected frame's hops) and DIR/summary.json`,
+served (with the client addresses they saw), what the client got back, and drops by reason. FILE may be - (stdin).
+  --out DIR      also write DIR/wire.pcapng (every frame on the segment, one interface per NIC and one for the
+                 outside), DIR/nodes.pcapng (one interface per node port and pod, named <node>/<port>),
+                 DIR/trace.jsonl (each frame's stages, verdict, drops and emitted frames) and DIR/summary.json
+  --ingress AT   where frames enter: outside (default), NODE (its NIC, tagged), NODE/underlay0.341 (untagged),
+                 NODE/br-provider (LOCAL) or NODE/POD (sent by that pod)
+  --include-cluster-frames   inject also the frames whose source MAC is the cluster's
+  --skip-errors  skip corrupt records (counted) instead of stopping at the first
+  --json         print summary.json instead of the text
+${EVENT_USAGE}
+Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.`,
   async run(args, io) {
-    const { files, rest } = manifestFiles(args);
-    const positionals: string[] = [];
-    let json = false;
-    let outDir: string | undefined;
-    for (let i = 0; i < rest.length; i++) {
-      const a = rest[i]!;
-      if (a === '--out') {
-        outDir = rest[++i];
-        if (!outDir) throw new UsageError('--out needs a directory');
-      } else if (a === '--json') json = true;
-      else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
-      else positionals.push(a);
+    const { files, rest: r1 } = manifestFiles(args);
+    const { events, rest } = eventOptions(r1);
+    const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--include-cluster-frames', '--skip-errors'], options: ['--out', '--ingress', '--pcap'] });
+    const pcap = options.get('--pcap');
+    if (pcap !== undefined) positionals.push(pcap);
+    if (positionals.length !== 1) throw new UsageError('give exactly one capture FILE (- for standard input), as an argument or with --pcap');
+    const file = positionals[0]!;
+    const { objects, cluster } = scenarioFrom(files);
+    let size: number | undefined;
+    try {
+      size = file === '-' ? undefined : statSync(file).size;
+    } catch (e) {
+      throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
     }
-    if (positionals.length !== 1) throw new UsageError('give exactly one capture FILE (- for standard input)');
-    const objects = objectsFrom(files);
-    const { summary } = await replayCapture(positionals[0]!, objects, DEFAULT_CLUSTER, outDir ? { outDir } : {});
-    if (json) {
-      io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-      return 0;
+    const progress = new Progress(io, size);
+    const outDir = options.get('--out');
+    const ingress = options.get('--ingress');
+    let summary: ReplaySummary;
+    try {
+      ({ summary } = await replayCapture(file, objects, cluster, {
+        ...(outDir ? { outDir } : {}),
+        ...(ingress ? { ingress } : {}),
+        includeClusterFrames: flags.has('--include-cluster-frames'),
+        onError: flags.has('--skip-errors') ? 'skip' : 'stop',
+        onProgress: (frames, bytes) => progress.update(frames, bytes),
+        setup: (sim) => scheduleEvents(sim, events),
+      }));
+    } catch (e) {
+      progress.done();
+      const partial = (e as { partial?: ReplaySummary }).partial;
+      if (partial) io.stderr(`vippath replay: stopped after ${partial.framesRead} frames; what was read is summarised${outDir ? ` and written to ${outDir}` : ''}\n${summaryText(partial)}`);
+      throw e;
     }
-    const lines: string[] = [];
-    for (const s of summary.services) for (const ip of s.ingress) lines.push(`service ${s.name}: VIP ${ip}, announced by ${s.owners[ip]?.join(', ') || 'nobody'} (MetalLB L2)`);
-    lines.push(`frames: ${summary.framesRead} read, ${summary.injected} sent by the client into the wire, ${summary.skippedFromCluster} skipped (the cluster's own replies in the capture)`);
-    const arp = Object.entries(summary.toClient.arpRepliesBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
-    const garp = Object.entries(summary.toClient.gratuitousArpBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
-    lines.push(`ARP for the VIP answered by: ${arp || 'nobody'}; gratuitous ARP from: ${garp || 'nobody'}`);
-    for (const [pod, s] of Object.entries(summary.servedBy)) lines.push(`served by ${pod} on ${s.node}: ${s.requests} request(s), client address seen: ${s.clients.join(', ')} (no SNAT)`);
-    lines.push(`back to the client: ${summary.toClient.frames} frames, TCP from the VIP ${summary.toClient.tcpFromVip}, from a pod IP ${summary.toClient.tcpFromPodIp}, untagged ${summary.toClient.untagged}`);
-    const drops = Object.entries(summary.drops).map(([r, n]) => `${r} ×${n}`).join('; ');
-    lines.push(`drops: ${drops || 'none'}`);
-    lines.push('path: client → underlay0.341 (untag 341) → br-provider (Kube-OVN rule → patch) → OVN underlay-subnet (LB DNAT, prefer local) → pod; reply un-DNATed to the VIP → br-provider NORMAL → underlay0.341 (tag 341) → client');
-    io.stdout(`${lines.join('\n')}\n`);
+    progress.done();
+    io.stdout(flags.has('--json') ? `${JSON.stringify(summary, null, 2)}\n` : summaryText(summary));
     return 0;
   },
 };
