@@ -31,6 +31,8 @@ async function runChild(name) {
   if (!kase) throw new Error(`no bench case ${name}`);
   const { vipTcpCapture } = await import('./input.mjs');
   const capture = vipTcpCapture(frames);
+  // A case may measure fewer frames than asked (the full-path cases whose every frame takes the slow path).
+  const expected = kase.frames ? Math.min(frames, kase.frames) : frames;
   const state = await kase.setup({ capture, frames });
   let gcMs = 0;
   const obs = new PerformanceObserver((list) => {
@@ -47,7 +49,7 @@ async function runChild(name) {
   }
   await new Promise((r) => setTimeout(r, 10));
   obs.disconnect();
-  if (count !== frames) throw new Error(`${name} processed ${count} frames of ${frames}`);
+  if (count !== expected) throw new Error(`${name} processed ${count} frames of ${expected}`);
   kase.teardown?.(state);
   const seconds = best / 1000;
   process.stdout.write(JSON.stringify({

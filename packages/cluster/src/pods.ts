@@ -4,7 +4,14 @@
  * handshakes (SYN → SYN-ACK), acknowledges data, answers `GET /clientip` with the `ip:port` it saw and
  * `/hostname` with its name, and closes when the client does; everything it receives is in its access log.
  */
-import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3 } from '@vippath/wire';
+import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, internetChecksum, L3, parseIPv4, parseMac, pseudoHeaderSumV4, readIPv4, writeIPv4 } from '@vippath/wire';
+
+function writeU32(f: Uint8Array, at: number, v: number): void {
+  f[at] = v >>> 24;
+  f[at + 1] = (v >>> 16) & 0xff;
+  f[at + 2] = (v >>> 8) & 0xff;
+  f[at + 3] = v & 0xff;
+}
 import type { PodState } from './derive.js';
 
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
@@ -19,18 +26,63 @@ interface Conn {
   seq: number;
   /** Next sequence number it expects. */
   ack: number;
-  peerMac: string;
 }
 
 /** One pod's network stack. */
 export class PodHost {
   readonly log: AccessLogEntry[] = [];
-  private readonly conns = new Map<string, Conn>();
+  /** Open connections by peer IPv4 address (as int32, a small integer to V8) and port. */
+  private readonly conns = new Map<number, Map<number, Conn>>();
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
   /** Why the last frame given to {@link receive} was not taken (`undefined` when it was). */
   ignored: string | undefined;
-  constructor(readonly pod: PodState, readonly port = 80) {}
+  private readonly mac: Uint8Array;
+  private readonly ip: number;
+  constructor(readonly pod: PodState, readonly port = 80) {
+    this.mac = parseMac(pod.mac);
+    this.ip = parseIPv4(pod.ip);
+  }
+
+  /**
+   * A TCP segment back to the sender of `req` (its MAC and IPv4 source), laid out as {@link buildFrame} would
+   * (IPv4 ident 0, DF, TTL 64; TCP without options) but written directly: pods answer on the replay's hot path.
+   */
+  private tcpFrame(req: Uint8Array, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, payload?: Uint8Array): Uint8Array {
+    const n = payload?.length ?? 0;
+    const f = new Uint8Array(54 + n);
+    f.set(req.subarray(6, 12), 0);
+    f.set(this.mac, 6);
+    f[12] = 0x08;
+    const ipTotal = 40 + n;
+    f[14] = 0x45;
+    f[16] = ipTotal >> 8;
+    f[17] = ipTotal & 0xff;
+    f[20] = 0x40;
+    f[22] = 64;
+    f[23] = 6;
+    writeIPv4(f, 26, this.ip);
+    // The request's IPv4 source: its header starts after the Ethernet header and any VLAN tags.
+    f.set(req.subarray(this.d.l3Offset + 12, this.d.l3Offset + 16), 30);
+    const ipSum = internetChecksum(f, 14, 20);
+    f[24] = ipSum >> 8;
+    f[25] = ipSum & 0xff;
+    f[34] = sport >> 8;
+    f[35] = sport & 0xff;
+    f[36] = dport >> 8;
+    f[37] = dport & 0xff;
+    writeU32(f, 38, seq);
+    writeU32(f, 42, ack);
+    f[46] = 0x50 | ((flags >> 8) & 1);
+    f[47] = flags & 0xff;
+    f[48] = window >> 8;
+    f[49] = window & 0xff;
+    if (payload) f.set(payload, 54);
+    const sum = internetChecksum(f, 34, 20 + n, pseudoHeaderSumV4(this.ip, readIPv4(f, 30), 6, 20 + n));
+    f[50] = sum >> 8;
+    f[51] = sum & 0xff;
+    return f;
+  }
 
   /** Frames the pod sends in answer to `frame` (possibly none). */
   receive(frame: Uint8Array, now: number): Uint8Array[] {
@@ -38,48 +90,49 @@ export class PodHost {
     this.ignored = undefined;
     if (this.decoder.decode(frame, d) !== 0) return this.ignore(`malformed frame (${d.errorReason})`);
     const me = this.pod;
-    const dstMac = formatMac(frame, 0);
-    if (dstMac !== me.mac && (frame[0]! & 1) === 0) return this.ignore(`Ethernet destination ${dstMac} is not its MAC`);
+    const mac = this.mac;
+    if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
+      return this.ignore(`Ethernet destination ${formatMac(frame, 0)} is not its MAC`);
+    }
     if (d.l3 === L3.ARP) {
       if (d.arpOp !== 1) return this.ignore('ARP reply not asked for');
-      if (formatIPv4(d.arpTpa) !== me.ip) return this.ignore(`ARP for ${formatIPv4(d.arpTpa)}, not its address`);
+      if (d.arpTpa !== this.ip) return this.ignore(`ARP for ${formatIPv4(d.arpTpa)}, not its address`);
       const sha = formatMac(frame, d.l3Offset + 8);
       return [buildFrame({ dst: sha, src: me.mac, arp: { op: 2, senderMac: me.mac, senderIp: me.ip, targetMac: sha, targetIp: formatIPv4(d.arpSpa) } })];
     }
     if (d.l3 !== L3.IPV4) return this.ignore(d.l3 === L3.IPV6 ? 'IPv6 (the pod has no IPv6 address)' : `EtherType 0x${d.etherType.toString(16).padStart(4, '0')}`);
-    if (formatIPv4(d.ipDst) !== me.ip) return this.ignore(`IPv4 destination ${formatIPv4(d.ipDst)} is not its address`);
-    const client = formatIPv4(d.ipSrc);
+    if (d.ipDst !== this.ip) return this.ignore(`IPv4 destination ${formatIPv4(d.ipDst)} is not its address`);
     if (d.ipProto === 1 && d.icmpType === 8 && !d.ipFragment) {
       // Echo request: the kernel answers with the same identifier, sequence and data.
       const rest = frame.slice(d.l4Offset + 4, d.l3End);
-      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: client }, icmp: { type: 0, code: 0, body: rest } })];
+      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: formatIPv4(d.ipSrc) }, icmp: { type: 0, code: 0, body: rest } })];
     }
     if (d.ipProto !== 6) return this.ignore(`IP protocol ${d.ipProto} (only TCP ${this.port} and ping are served)`);
     if (d.dstPort !== this.port) {
       if (d.tcpFlags & 0x04) return this.ignore('RST to a closed port');
       // A closed port answers with RST (RFC 9293 §3.10.7.1).
       const ackOnly = (d.tcpFlags & 0x10) !== 0;
-      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: client }, tcp: { srcPort: d.dstPort, dstPort: d.srcPort, seq: ackOnly ? d.tcpAck : 0, ack: ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & 0x02) ? 1 : 0)) >>> 0, flags: ackOnly ? 0x04 : 0x14, window: 0 } })];
+      return [this.tcpFrame(frame, d.dstPort, d.srcPort, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & 0x02) ? 1 : 0)) >>> 0, ackOnly ? 0x04 : 0x14, 0)];
     }
-    const key = `${client}:${d.srcPort}`;
-    const peerMac = formatMac(frame, 6);
-    const reply = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array =>
-      buildFrame({ dst: peerMac, src: me.mac, ipv4: { src: me.ip, dst: client }, tcp: { srcPort: this.port, dstPort: d.srcPort, seq, ack, flags, window: 65535, ...(payload ? { payload } : {}) } });
+    const peerIp = d.ipSrc | 0;
+    const peerPort = d.srcPort;
+    const sport = d.srcPort;
+    const reply = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array => this.tcpFrame(frame, this.port, sport, seq, ack, flags, 65535, payload);
     const SYN = 0x02;
     const ACK = 0x10;
     const FIN = 0x01;
     const RST = 0x04;
     if (d.tcpFlags & RST) {
-      this.conns.delete(key);
+      this.closeConn(peerIp, peerPort);
       return [];
     }
     if (d.tcpFlags & SYN) {
       // An ISN derived from the connection, so replays are deterministic.
       const isn = (Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
-      this.conns.set(key, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0, peerMac });
+      this.openConn(peerIp, peerPort, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
       return [reply(SYN | ACK, isn, (d.tcpSeq + 1) >>> 0)];
     }
-    const c = this.conns.get(key);
+    const c = this.conns.get(peerIp)?.get(peerPort);
     if (!c) return [reply(RST, d.tcpAck, 0)];
     const out: Uint8Array[] = [];
     if (d.payloadLength > 0) {
@@ -87,6 +140,7 @@ export class PodHost {
       const text = Buffer.from(frame.subarray(d.payloadOffset, d.payloadOffset + d.payloadLength)).toString('latin1');
       const m = /^GET (\S+) HTTP\/1\.[01]\r\n/.exec(text);
       if (m) {
+        const client = formatIPv4(d.ipSrc);
         this.log.push({ time: now, client: `${client}:${d.srcPort}`, path: m[1]! });
         const body = m[1] === '/clientip' ? `${client}:${d.srcPort}` : m[1] === '/hostname' ? me.name : 'NOW: simulated';
         const response = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
@@ -97,9 +151,32 @@ export class PodHost {
     if (d.tcpFlags & FIN) {
       c.ack = (d.tcpSeq + d.payloadLength + 1) >>> 0;
       out.push(reply(ACK, c.seq, c.ack));
-      this.conns.delete(key);
+      this.closeConn(peerIp, peerPort);
     }
     return out;
+  }
+
+  /** True when the pod has an open connection with the peer `ip` (uint32) `:port`. */
+  hasConn(ip: number, port: number): boolean {
+    return this.conns.get(ip | 0)?.has(port) === true;
+  }
+
+  /** Bumped whenever a connection opens or closes (a flow cache's cheap "nothing changed" check). */
+  connChanges = 0;
+
+  private openConn(ip: number, port: number, c: Conn): void {
+    this.connChanges++;
+    let byPort = this.conns.get(ip);
+    if (!byPort) this.conns.set(ip, (byPort = new Map()));
+    byPort.set(port, c);
+  }
+
+  private closeConn(ip: number, port: number): void {
+    this.connChanges++;
+    const byPort = this.conns.get(ip);
+    if (!byPort) return;
+    byPort.delete(port);
+    if (byPort.size === 0) this.conns.delete(ip);
   }
 
   private ignore(reason: string): Uint8Array[] {

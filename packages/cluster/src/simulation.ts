@@ -7,8 +7,9 @@
  */
 import { Bridge, Port } from '@vippath/openflow';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, pushVlan, readIPv4, VippathError } from '@vippath/wire';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
 import { derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
+import { FlowCache, type CacheEntry } from './flow-cache.js';
 import { describeFrame } from './describe.js';
 import type { K8sObject } from './manifests.js';
 import type { StageName, TimelineEvent, TraceLine, TraceStep } from './outputs.js';
@@ -40,6 +41,8 @@ export interface SimulationOptions {
   notReadyAfterMs?: number;
   /** MAC addresses the wire's learning switch keeps (oldest forgotten first, counted). */
   wireMacLimit?: number;
+  /** Replay established flows from a cache in {@link SimulatedCluster.process} (default true); see flow-cache.ts. */
+  flowCache?: boolean;
 }
 
 /** Where a frame can enter: the outside, a node's NIC (tagged), its VLAN interface or LOCAL port (untagged), a pod. */
@@ -55,6 +58,21 @@ function macNumber(buf: Uint8Array, offset: number): number {
 
 function macText(n: number): string {
   return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}
+
+/** A node's places, named once. */
+interface NodeNames {
+  nic: string;
+  nicAt: string;
+  vif: string;
+  br: string;
+  patchAt: string;
+  metallb: string;
+  host: string;
+  ls: string;
+  lb: string;
+  mac: number;
+  bridge: Bridge;
 }
 
 /** MetalLB's responder drop reasons (speaker.ts), said in words. */
@@ -82,8 +100,16 @@ export class SimulatedCluster {
   readonly dropCounts = new Map<string, number>();
   /** Visits per stage over the whole run. */
   readonly stageCounts: Record<StageName, number> = { wire: 0, 'underlay0.341': 0, metallb: 0, 'br-provider': 0, ovn: 0, 'lb-dnat': 0, pod: 0, host: 0 };
-  /** Frames along each edge of the path (`<from>→<to>`), over the whole run. */
-  readonly edgeCounts = new Map<string, number>();
+  /** Edge ids by `<from>→<to>`; counts in {@link edgeFrames} (numbers, so the hot path allocates nothing). */
+  private readonly edgeIndex = new Map<string, number>();
+  private readonly edgeNames: Array<[string, string]> = [];
+  private readonly edgeRows = new Map<string, Map<string, number>>();
+  /** Names of each node's places, made once (the full path builds no strings unless it traces). */
+  private readonly names = new Map<string, NodeNames>();
+  private readonly podAt = new Map<string, string>();
+  private readonly floods = new Map<string, string[]>();
+  private readonly bridgeOptions = { now: 0 };
+  private edgeFrames: number[] = [];
   /** New connections per backend pod (LB selections), over the whole run. */
   readonly backendCounts = new Map<string, number>();
   /** Things that happened in simulated time (node loss, GARP bursts, owner changes). */
@@ -114,11 +140,23 @@ export class SimulatedCluster {
   private lastOwners = new Map<string, string>();
   private lastGarp = new Map<string, number>();
   private now = 0;
+  /** Whether steps are recorded now (the option for {@link inject}; never on {@link process}'s full path). */
+  private tracing: boolean;
+  /** Bumped when anything a cached flow could rest on changes (events, readiness, ownership, load balancers). */
+  private generation = 0;
+  private nextDue = 0;
+  private fdbChanges = 0;
+  private readonly cache: FlowCache | undefined;
+  private readonly scratch = new Uint8Array(65536 + 64);
+  private readonly hd = new DecodedFrame();
+  private readonly stageBefore = new Int32Array(8);
   private r: InjectResult = { outside: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
   private answered = false;
 
   constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, options: SimulationOptions = {}) {
-    this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192 };
+    this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192, flowCache: options.flowCache ?? true };
+    this.tracing = this.options.trace;
+    this.cache = this.options.flowCache ? new FlowCache() : undefined;
     this.state = derive(objects, cluster);
     const subnet = objects.find((o) => o.kind === 'Subnet');
     this.lsName = subnet?.metadata.name ?? 'underlay-subnet';
@@ -145,6 +183,14 @@ export class SimulatedCluster {
       this.clusterMacs.add(mac);
       this.nodeByMac.set(mac, n.name);
     }
+    for (const n of cluster.nodes) {
+      const nicAt = `${n.name}/${n.nic}`;
+      this.names.set(n.name, {
+        nic: n.nic, nicAt, vif: `${nicAt}.${cluster.vlan}`, br: `${n.name}/br-provider`, patchAt: `${n.name}/${this.patchName}`, metallb: `${n.name}/metallb`,
+        host: `${n.name}/host`, ls: `${n.name}/${this.lsName}`, lb: `${n.name}/lb-dnat`, mac: macNumber(Uint8Array.from(n.mac.split(':').map((x) => parseInt(x, 16))), 0), bridge: this.bridges.get(n.name)!,
+      });
+    }
+    for (const p of this.state.pods) this.podAt.set(p.lsp, `${p.node}/${p.name}`);
     for (const p of this.state.pods) this.clusterMacs.add(macNumber(Uint8Array.from(p.mac.split(':').map((x) => parseInt(x, 16))), 0));
     this.noteOwners();
   }
@@ -225,7 +271,9 @@ export class SimulatedCluster {
       this.sendSpontaneous(frames);
       if (!next || next.time > now) break;
       this.scheduled.shift()!.run();
+      this.generation++;
     }
+    this.nextDue = Math.min(this.scheduled[0]?.time ?? Infinity, this.state.metallb.nextDue());
     return this.finish();
   }
 
@@ -254,12 +302,215 @@ export class SimulatedCluster {
     return this.finish();
   }
 
-  /** The counters as summary fields. */
+  /** Frames that reached the outside during {@link process} (valid only during the call). */
+  onOutside: ((frame: Uint8Array) => void) | undefined;
+
+  /** The flow cache's counts: hits, misses (full path), stale entries refused, entries. */
+  cacheStats(): { hits: number; misses: number; stale: number; entries: number } {
+    const c = this.cache;
+    return { hits: c?.hits ?? 0, misses: c?.misses ?? 0, stale: c?.stale ?? 0, entries: c?.size ?? 0 };
+  }
+
+  /**
+   * The hot path: `frame[0, length)` enters from the outside at simulated time `now` (ms). Counters, conntrack,
+   * pods and MetalLB change exactly as with {@link inject}, but no steps are recorded and nothing is returned
+   * but the verdict; frames reaching the outside go to {@link onOutside}. Packets of established flows are
+   * replayed from the flow cache (flow-cache.ts) without allocating; the rest take the full path.
+   * `frame` is not modified.
+   */
+  process(frame: Uint8Array, length: number, now: number): TraceLine['verdict'] {
+    if (now >= this.nextDue) this.sendBackground(now);
+    const cache = this.cache;
+    const buf = this.scratch;
+    if (length > 65536) length = 65536;
+    buf.set(length === frame.length ? frame : frame.subarray(0, length));
+    const d = this.hd;
+    this.decoder.decode(buf, d, length);
+    // The only shape cached: one 802.1Q tag, IPv4 without options or fragments, TCP, a pure ACK without data.
+    const candidate = cache !== undefined && !this.onWire && !this.onPort && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4 && d.ipProto === 6 && d.ipHeaderLength === 20 && !d.ipFragment && d.tcpFlags === ACK && d.payloadLength === 0 && d.l4Offset >= 0;
+    let hash = 0;
+    if (candidate) {
+      const srcHi = (buf[6]! << 8) | buf[7]!;
+      const srcLo = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+      const dstHi = (buf[0]! << 8) | buf[1]!;
+      const dstLo = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
+      const ports = (d.srcPort << 16) | d.dstPort;
+      hash = FlowCache.hash(srcLo, dstLo, d.ipSrc, d.ipDst, ports, d.tcpFlags);
+      const e = cache.get(hash);
+      if (e && e.srcLo === srcLo && e.dstLo === dstLo && e.srcHi === srcHi && e.dstHi === dstHi && e.ipSrc === d.ipSrc && e.ipDst === d.ipDst && e.ports === ports && e.flags === d.tcpFlags && e.length === length && e.tci === d.vlanTci[0]) {
+        if (this.usable(e, now)) return this.replay(e, buf, length, now);
+        cache.stale++;
+        cache.delete(hash);
+      }
+      cache.misses++;
+    }
+    // The full path, watched when the packet could become a cache entry.
+    const watch = candidate ? this.watchBegin() : undefined;
+    const saved = this.tracing;
+    this.tracing = false;
+    this.begin(now);
+    const copy = buf.slice(0, length);
+    this.decoder.decode(copy, this.d);
+    if (completeOffloadChecksum(copy, this.d)) this.offloadChecksumsCompleted++;
+    this.wire('outside', copy, 0);
+    const r = this.finish();
+    this.tracing = saved;
+    if (watch) this.watchEnd(watch, hash, r, frame, length, now);
+    for (const out of r.outside) this.onOutside?.(out);
+    if (this.onDeliver) for (const x of r.delivered) this.onDeliver(this.pod(x.pod)!, x.frame, x.frame.length);
+    return r.verdict;
+  }
+
+  private sendBackground(now: number): void {
+    const saved = this.tracing;
+    this.tracing = false;
+    const r = this.advance(now);
+    this.tracing = saved;
+    for (const out of r.outside) this.onOutside?.(out);
+  }
+
+  /** Whether every fact entry `e` rests on still holds at `now`. */
+  private usable(e: CacheEntry, now: number): boolean {
+    if (e.generation !== this.generation || e.bridge.version !== e.bridgeVersion || this.ls.version !== e.lsVersion) return false;
+    // The wire's table and the pod's connections: unchanged since the last check, or checked again now.
+    if (e.fdbStamp !== this.fdbChanges) {
+      if (this.fdb.get(e.srcMac) !== 'outside' || this.fdb.get(e.dstMac) !== e.node) return false;
+      e.fdbStamp = this.fdbChanges;
+    }
+    const t = e.touch;
+    if (t.entry.dead || t.entry.tcp !== t.tcp || t.entry.replied !== t.replied || now - t.entry.lastSeen > t.zone.timeoutOf(t.entry)) return false;
+    for (let i = 0; i < e.misses.length; i++) if (e.misses[i]!.zone.version !== e.misses[i]!.version) return false;
+    if (e.podStamp !== e.pod.connChanges) {
+      if (!e.pod.hasConn(e.ipSrc, e.ports >>> 16)) return false;
+      e.podStamp = e.pod.connChanges;
+    }
+    return true;
+  }
+
+  /** Replays a cache entry: the effects of the full path, and the delivered bytes made in place. */
+  private replay(e: CacheEntry, buf: Uint8Array, length: number, now: number): TraceLine['verdict'] {
+    const d = this.hd;
+    this.cache!.hits++;
+    e.hits++;
+    if (completeOffloadChecksum(buf, d)) this.offloadChecksumsCompleted++;
+    // The edits the full path makes: untag, then OVN's DNAT and ls_dnat_mod_dl_dst.
+    const len = popVlan(buf, length);
+    d.l3Offset -= 4;
+    d.l4Offset -= 4;
+    d.payloadOffset -= 4;
+    d.vlanCount = 0;
+    rewriteIpv4Address(buf, d, 16, e.newIpDst);
+    if (e.newDstPort !== d.dstPort) rewritePort(buf, d, 2, e.newDstPort);
+    rewriteMac(buf, 0, e.dstMacBytes);
+    const sd = e.stageDelta;
+    const sc = this.stageCounts;
+    sc.wire += sd[0]!;
+    sc['underlay0.341'] += sd[1]!;
+    sc.metallb += sd[2]!;
+    sc['br-provider'] += sd[3]!;
+    sc.ovn += sd[4]!;
+    sc['lb-dnat'] += sd[5]!;
+    sc.pod += sd[6]!;
+    sc.host += sd[7]!;
+    for (let i = 0; i < e.edgeIds.length; i++) this.edgeFrames[e.edgeIds[i]!]! += e.edgeDelta[i]!;
+    for (let i = 0; i < e.flows.length; i++) {
+      const f = e.flows[i]!;
+      f.flow.nPackets++;
+      f.flow.nBytes += f.bytes;
+    }
+    e.touch.zone.touch(e.touch.entry, e.touch.reply, ACK, now);
+    e.pod.ignored = undefined;
+    this.onDeliver?.(e.pod, buf, len);
+    return 'delivered';
+  }
+
+  /** Called with each frame a pod accepts during {@link process} (bytes valid during the call). */
+  onDeliver: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined;
+
+  private watchBegin(): { stages: Int32Array; edges: number[]; fdb: number; drops: number; bridges: Bridge[]; normal: number[] } {
+    const sc = this.stageCounts;
+    const stages = Int32Array.of(sc.wire, sc['underlay0.341'], sc.metallb, sc['br-provider'], sc.ovn, sc['lb-dnat'], sc.pod, sc.host);
+    const bridges = [...this.bridges.values()];
+    for (const b of bridges) b.hitLog = [];
+    this.ls.effects = { touches: [], misses: [], changes: 0 };
+    return { stages, edges: [...this.edgeFrames], fdb: this.fdbChanges, drops: this.dropCounts.size, bridges, normal: bridges.map((b) => b.normalUsed) };
+  }
+
+  private watchEnd(w: ReturnType<SimulatedCluster['watchBegin']>, hash: number, r: InjectResult, frame: Uint8Array, length: number, now: number): void {
+    const effects = this.ls.effects!;
+    this.ls.effects = undefined;
+    const hitBridges = w.bridges.filter((b) => b.hitLog!.length > 0);
+    const flows = hitBridges.flatMap((b) => b.hitLog!);
+    const normalUsed = w.bridges.some((b, i) => b.normalUsed !== w.normal[i]);
+    for (const b of w.bridges) b.hitLog = undefined;
+    const sc = this.stageCounts;
+    const stageDelta = Int32Array.of(sc.wire, sc['underlay0.341'], sc.metallb, sc['br-provider'], sc.ovn, sc['lb-dnat'], sc.pod, sc.host).map((v, i) => v - w.stages[i]!);
+    // Cacheable: one pod took it, nothing else came of it, and every effect is one a replay reproduces.
+    if (r.verdict !== 'delivered' || r.delivered.length !== 1 || r.outside.length || r.drops.length) return;
+    if (w.fdb !== this.fdbChanges || normalUsed || hitBridges.length !== 1 || effects.changes || effects.touches.length !== 1) return;
+    if (stageDelta[6] !== 1 || stageDelta[4] !== 1 || now >= this.nextDue) return;
+    const t = effects.touches[0]!;
+    if (t.reply || !t.entry.dnat) return;
+    const got = r.delivered[0]!;
+    const pod = this.pod(got.pod)!;
+    const d = this.hd;
+    this.decoder.decode(frame, d, length);
+    if (!pod.hasConn(d.ipSrc, d.srcPort) || pod.ignored !== undefined) return;
+    const node = this.fdb.get(macNumber(frame, 0));
+    if (node === undefined || this.fdb.get(macNumber(frame, 6)) !== 'outside') return;
+    const edgeIds: number[] = [];
+    const edgeDelta: number[] = [];
+    for (let i = 0; i < this.edgeFrames.length; i++) {
+      const delta = this.edgeFrames[i]! - (w.edges[i] ?? 0);
+      if (delta) {
+        edgeIds.push(i);
+        edgeDelta.push(delta);
+      }
+    }
+    const entry: CacheEntry = {
+      srcHi: (frame[6]! << 8) | frame[7]!, srcLo: (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!,
+      dstHi: (frame[0]! << 8) | frame[1]!, dstLo: (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!,
+      srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0), tci: d.vlanTci[0]!, ipSrc: d.ipSrc, ipDst: d.ipDst, ports: (d.srcPort << 16) | d.dstPort, flags: d.tcpFlags, length, ingress: 0,
+      generation: this.generation, fdbStamp: this.fdbChanges, podStamp: pod.connChanges, node, bridge: hitBridges[0]!, bridgeVersion: hitBridges[0]!.version, lsVersion: this.ls.version,
+      touch: { zone: t.zone, entry: t.entry, reply: t.reply, tcp: t.entry.tcp, replied: t.entry.replied },
+      misses: effects.misses.filter((m) => m.zone !== t.zone), pod,
+      stageDelta, edgeIds: Int32Array.from(edgeIds), edgeDelta: Int32Array.from(edgeDelta), flows,
+      dstMacBytes: got.frame.slice(0, 6), newIpDst: readIPv4(got.frame, 30), newDstPort: (got.frame[36]! << 8) | got.frame[37]!, hits: 0,
+    };
+    // The compiled edits must give the full path's bytes exactly, or the flow is not cached.
+    const test = new Uint8Array(length);
+    test.set(frame.subarray(0, length));
+    const td = new DecodedFrame();
+    this.decoder.decode(test, td, length);
+    completeOffloadChecksum(test, td);
+    const len = popVlan(test, length);
+    td.l3Offset -= 4;
+    td.l4Offset -= 4;
+    rewriteIpv4Address(test, td, 16, entry.newIpDst);
+    if (entry.newDstPort !== td.dstPort) rewritePort(test, td, 2, entry.newDstPort);
+    rewriteMac(test, 0, entry.dstMacBytes);
+    if (len !== got.frame.length || !test.subarray(0, len).every((b, i) => b === got.frame[i])) return;
+    this.cache!.set(hash, entry);
+  }
+
+  /** Frames along each edge of the path diagram, over the whole run. */
   edges(): Array<{ from: string; to: string; frames: number }> {
-    return [...this.edgeCounts].map(([k, frames]) => {
-      const [from, to] = k.split('→') as [string, string];
-      return { from, to, frames };
-    });
+    return this.edgeNames.map(([from, to], i) => ({ from, to, frames: this.edgeFrames[i]! })).filter((e) => e.frames > 0);
+  }
+
+  private edgeId(from: string, to: string): number {
+    let row = this.edgeRows.get(from);
+    if (!row) this.edgeRows.set(from, (row = new Map()));
+    let id = row.get(to);
+    if (id === undefined) {
+      const key = `${from}→${to}`;
+      id = this.edgeNames.length;
+      this.edgeIndex.set(key, id);
+      row.set(to, id);
+      this.edgeNames.push([from, to]);
+      this.edgeFrames.push(0);
+    }
+    return id;
   }
 
   /** Throws a `BAD_INGRESS` {@link VippathError} unless `ingress` names a place frames can enter. */
@@ -294,12 +545,14 @@ export class SimulatedCluster {
   }
 
   private schedule(time: number, run: () => void): void {
+    this.nextDue = Math.min(this.nextDue, time);
     let i = this.scheduled.length;
     while (i > 0 && this.scheduled[i - 1]!.time > time) i--;
     this.scheduled.splice(i, 0, { time, run });
   }
 
   private refreshLoadBalancers(): void {
+    this.generation++;
     this.ls.setLoadBalancers(ovnLoadBalancers(this.objects, this.state.pods, this.cluster, this.state.metallb));
   }
 
@@ -359,11 +612,8 @@ export class SimulatedCluster {
 
   private step(stage: StageName, at: string, decision: string, from: string | undefined): void {
     this.stageCounts[stage]++;
-    if (from !== undefined && from !== at) {
-      const key = `${from}→${at}`;
-      this.edgeCounts.set(key, (this.edgeCounts.get(key) ?? 0) + 1);
-    }
-    if (this.options.trace) this.r.stages.push({ stage, at, decision });
+    if (from !== undefined && from !== at) this.edgeFrames[this.edgeId(from, at)]!++;
+    if (this.tracing) this.r.stages.push({ stage, at, decision });
   }
 
   private drop(at: string, reason: string): void {
@@ -377,6 +627,7 @@ export class SimulatedCluster {
 
   private learn(mac: number, port: string): void {
     if (this.fdb.get(mac) === port) return;
+    this.fdbChanges++;
     this.fdb.delete(mac);
     if (this.fdb.size >= this.options.wireMacLimit) {
       this.fdb.delete(this.fdb.keys().next().value!);
@@ -393,20 +644,30 @@ export class SimulatedCluster {
     if ((frame[6]! & 1) === 0) this.learn(src, from);
     this.onWire?.(from, frame, this.now);
     const known = (frame[0]! & 1) === 0 ? this.fdb.get(dst) : undefined;
-    const targets = known !== undefined ? [known] : ['outside', ...this.cluster.nodes.map((n) => n.name)];
-    const to = targets.filter((t) => t !== from);
-    this.step('wire', 'wire', `${macText(src)} → ${macText(dst)} from ${from}${known === undefined ? ' flooded' : ''} to ${to.join(', ') || 'nobody (the port it came from)'}`, from === 'outside' ? 'outside' : `${from}/${this.nicOf(from)}.${this.cluster.vlan}`);
+    const to = known !== undefined ? (known === from ? [] : [known]) : this.floodFrom(from);
+    this.step('wire', 'wire', this.tracing ? `${macText(src)} → ${macText(dst)} from ${from}${known === undefined ? ' flooded' : ''} to ${to.join(', ') || 'nobody (the port it came from)'}` : '', from === 'outside' ? 'outside' : this.names.get(from)!.vif);
     if (to.length === 0) this.drop('wire', 'destination MAC learned on the port the frame came from');
-    for (const t of to) {
+    // Each port gets its own copy (a NIC untags in place), but the last can have the frame itself: the
+    // caller handed it over and never looks at it again.
+    for (let i = 0; i < to.length; i++) {
+      const t = to[i]!;
+      const f = i === to.length - 1 ? frame : new Uint8Array(frame);
       if (t === 'outside') {
-        this.r.outside.push(new Uint8Array(frame));
-        this.bump('wire→outside');
-      } else this.nic(t, new Uint8Array(frame), 'wire', depth + 1);
+        this.r.outside.push(f);
+        this.bump('wire', 'outside');
+      } else this.nic(t, f, 'wire', depth + 1);
     }
   }
 
-  private bump(key: string): void {
-    this.edgeCounts.set(key, (this.edgeCounts.get(key) ?? 0) + 1);
+  /** Every port of the wire but `from`: where a broadcast or unknown destination goes. */
+  private floodFrom(from: string): string[] {
+    let list = this.floods.get(from);
+    if (!list) this.floods.set(from, (list = ['outside', ...this.cluster.nodes.map((n) => n.name)].filter((t) => t !== from)));
+    return list;
+  }
+
+  private bump(from: string, to: string): void {
+    this.edgeFrames[this.edgeId(from, to)]!++;
   }
 
   private nicOf(node: string): string {
@@ -414,44 +675,46 @@ export class SimulatedCluster {
   }
 
   private nic(node: string, frame: Uint8Array, from: string, depth: number): void {
-    const nic = this.nicOf(node);
-    const vif = `${node}/${nic}.${this.cluster.vlan}`;
-    if (this.down.has(node)) return this.drop(`${node}/${nic}`, 'node down');
-    this.port(`${node}/${nic}`, frame);
+    const n = this.names.get(node)!;
+    const vif = n.vif;
+    if (this.down.has(node)) return this.drop(n.nicAt, 'node down');
+    this.port(n.nicAt, frame);
     this.decoder.decode(frame, this.d);
     if (this.d.vlanCount === 0 || this.d.vid(0) !== this.cluster.vlan) {
-      return this.drop(`${node}/${nic}`, this.d.vlanCount === 0 ? `untagged frame: not for ${nic}.${this.cluster.vlan}` : `VLAN ${this.d.vid(0)}: not for ${nic}.${this.cluster.vlan}`);
+      return this.drop(n.nicAt, this.d.vlanCount === 0 ? `untagged frame: not for ${n.nic}.${this.cluster.vlan}` : `VLAN ${this.d.vid(0)}: not for ${n.nic}.${this.cluster.vlan}`);
     }
     const len = popVlan(frame, frame.length);
     const untagged = frame.subarray(0, len);
-    this.step('underlay0.341', vif, `untagged VLAN ${this.cluster.vlan}`, from);
+    this.step('underlay0.341', vif, this.tracing ? `untagged VLAN ${this.cluster.vlan}` : '', from);
     this.port(vif, untagged);
     this.bridge(node, untagged, 1, vif, depth + 1);
   }
 
   private bridge(node: string, frame: Uint8Array, inPort: number, from: string, depth: number): void {
-    if (depth > MAX_DEPTH) return this.drop(`${node}/br-provider`, 'hop limit (a forwarding loop)');
-    const at = `${node}/br-provider`;
-    const res = this.bridges.get(node)!.process(frame, inPort, { now: this.now });
-    const name = (p: number): string => (p === Port.LOCAL ? 'LOCAL' : p === 1 ? `${this.nicOf(node)}.${this.cluster.vlan}` : p === 2 ? 'patch' : String(p));
-    this.step('br-provider', at, `in_port ${name(inPort)} → ${res.outputs.map((o) => name(o.port)).join(', ') || 'drop'}`, from);
+    const n = this.names.get(node)!;
+    const at = n.br;
+    if (depth > MAX_DEPTH) return this.drop(at, 'hop limit (a forwarding loop)');
+    this.bridgeOptions.now = this.now;
+    const res = n.bridge.process(frame, inPort, this.bridgeOptions);
+    const name = (p: number): string => (p === Port.LOCAL ? 'LOCAL' : p === 1 ? `${n.nic}.${this.cluster.vlan}` : p === 2 ? 'patch' : String(p));
+    this.step('br-provider', at, this.tracing ? `in_port ${name(inPort)} → ${res.outputs.map((o) => name(o.port)).join(', ') || 'drop'}` : '', from);
     if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
     for (const o of res.outputs) {
       if (o.port === 1) {
         if (this.down.has(node)) {
-          this.drop(`${node}/${this.nicOf(node)}`, 'node down');
+          this.drop(n.nicAt, 'node down');
           continue;
         }
-        const vif = `${node}/${this.nicOf(node)}.${this.cluster.vlan}`;
+        const vif = n.vif;
         this.port(vif, o.packet);
         const tagged = new Uint8Array(o.packet.length + 4);
         tagged.set(o.packet);
         const len = pushVlan(tagged, o.packet.length, this.cluster.vlan);
-        this.step('underlay0.341', vif, `tagged VLAN ${this.cluster.vlan}`, at);
-        this.port(`${node}/${this.nicOf(node)}`, tagged.subarray(0, len));
+        this.step('underlay0.341', vif, this.tracing ? `tagged VLAN ${this.cluster.vlan}` : '', at);
+        this.port(n.nicAt, tagged.subarray(0, len));
         this.wire(node, tagged.subarray(0, len), depth + 1);
       } else if (o.port === 2) {
-        this.port(`${node}/${this.patchName}`, o.packet);
+        this.port(n.patchAt, o.packet);
         this.ovn(node, o.packet, this.localnet, at, depth + 1);
       } else if (o.port === Port.LOCAL) {
         this.port(at, o.packet);
@@ -461,35 +724,36 @@ export class SimulatedCluster {
   }
 
   private local(node: string, frame: Uint8Array, depth: number): void {
-    const at = `${node}/metallb`;
+    const n = this.names.get(node)!;
+    const at = n.metallb;
     const v = this.state.metallb.receive(node, 'br-provider', frame);
     if (v.verdict === 'reply') {
-      this.step('metallb', at, 'ARP/NDP reply for an announced VIP', `${node}/br-provider`);
+      this.step('metallb', at, 'ARP/NDP reply for an announced VIP', n.br);
       this.answered = true;
-      this.port(`${node}/br-provider`, v.frame);
+      this.port(n.br, v.frame);
       this.bridge(node, v.frame, Port.LOCAL, at, depth + 1);
     } else if (v.verdict === 'drop') {
-      this.step('metallb', at, `no reply: ${RESPONDER_DROP[v.reason] ?? v.reason}`, `${node}/br-provider`);
+      this.step('metallb', at, this.tracing ? `no reply: ${RESPONDER_DROP[v.reason] ?? v.reason}` : '', n.br);
       // The host stack has no such address either, so nothing answers from this node.
       this.drop(at, `metallb: ${RESPONDER_DROP[v.reason] ?? v.reason}`);
     } else this.host(node, frame);
   }
 
   private host(node: string, frame: Uint8Array): void {
-    const at = `${node}/host`;
-    this.decoder.decode(frame, this.d);
+    const n = this.names.get(node)!;
+    const at = n.host;
     // The node's own stack takes frames to its MAC; it holds no pod or VIP address, so anything else dies there.
-    const mine = macNumber(frame, 0) === macNumber(Uint8Array.from(this.cluster.nodes.find((n) => n.name === node)!.mac.split(':').map((x) => parseInt(x, 16))), 0);
-    this.step('host', at, mine ? 'to the node\'s own stack' : 'not for the node', `${node}/br-provider`);
+    const mine = macNumber(frame, 0) === n.mac;
+    this.step('host', at, mine ? 'to the node\'s own stack' : 'not for the node', n.br);
     this.drop(at, mine ? 'host: the node stack does not hold this address (not modelled further)' : 'host: not addressed to the node');
   }
 
   private ovn(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void {
-    if (depth > MAX_DEPTH) return this.drop(`${node}/${this.lsName}`, 'hop limit (a forwarding loop)');
-    const at = `${node}/${this.lsName}`;
-    const steps: StageStep[] | undefined = this.options.trace ? [] : undefined;
+    const at = this.names.get(node)!.ls;
+    if (depth > MAX_DEPTH) return this.drop(at, 'hop limit (a forwarding loop)');
+    const steps: StageStep[] | undefined = this.tracing ? [] : undefined;
     const res = this.ls.process(frame, inport, node, this.now, steps);
-    this.step('ovn', at, `inport ${inport}`, from);
+    this.step('ovn', at, this.tracing ? `inport ${inport}` : '', from);
     if (steps) {
       for (const s of steps) {
         const lb = /ct_lb|ct_snat/.test(s.actions);
@@ -502,19 +766,20 @@ export class SimulatedCluster {
     const inSrc = this.d.l3 === L3.IPV4 ? this.d.ipSrc : 0;
     const syn = this.d.l3 === L3.IPV4 && this.d.ipProto === 6 && (this.d.tcpFlags & (SYN | ACK)) === SYN;
     for (const o of res.outputs) {
-      const outAt = `${o.chassis}/${this.lsName}`;
+      const on = this.names.get(o.chassis)!;
+      const outAt = on.ls;
       let prev = at;
       // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
       const ipv4Out = this.d.l3 === L3.IPV4 && o.frame.length >= this.d.l3Offset + 20;
       const dnat = ipv4Out && readIPv4(o.frame, this.d.l3Offset + 16) !== inDst;
       const undnat = ipv4Out && readIPv4(o.frame, this.d.l3Offset + 12) !== inSrc;
       if (dnat || undnat) {
-        const lbAt = `${node}/lb-dnat`;
-        this.step('lb-dnat', lbAt, dnat ? `DNAT to ${ip4(readIPv4(o.frame, this.d.l3Offset + 16))}` : `un-DNAT: source ${ip4(readIPv4(o.frame, this.d.l3Offset + 12))}`, at);
+        const lbAt = this.names.get(node)!.lb;
+        this.step('lb-dnat', lbAt, !this.tracing ? '' : dnat ? `DNAT to ${ip4(readIPv4(o.frame, this.d.l3Offset + 16))}` : `un-DNAT: source ${ip4(readIPv4(o.frame, this.d.l3Offset + 12))}`, at);
         prev = lbAt;
       }
       if (o.port === this.localnet) {
-        this.port(`${o.chassis}/${this.patchName}`, o.frame);
+        this.port(on.patchAt, o.frame);
         this.bridge(o.chassis, o.frame, 2, prev === at ? outAt : prev, depth + 1);
         continue;
       }
@@ -523,7 +788,7 @@ export class SimulatedCluster {
         this.drop(outAt, `ovn: output to ${o.port}, which vippath does not model`);
         continue;
       }
-      const podAt = `${pod.pod.node}/${pod.pod.name}`;
+      const podAt = this.podAt.get(o.port)!;
       if (this.down.has(pod.pod.node)) {
         this.drop(podAt, 'node down');
         continue;
@@ -532,10 +797,10 @@ export class SimulatedCluster {
       if (dnat && syn) this.backendCounts.set(pod.pod.name, (this.backendCounts.get(pod.pod.name) ?? 0) + 1);
       const replies = pod.receive(o.frame, this.now);
       if (pod.ignored) {
-        this.step('pod', podAt, `ignored: ${pod.ignored}`, prev);
+        this.step('pod', podAt, this.tracing ? `ignored: ${pod.ignored}` : '', prev);
         this.drop(podAt, `pod: ${pod.ignored}`);
       } else {
-        this.step('pod', podAt, `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}`, prev);
+        this.step('pod', podAt, this.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
         this.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: o.frame });
       }
       for (const reply of replies) {

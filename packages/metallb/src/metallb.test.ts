@@ -88,6 +88,16 @@ describe('failover in simulated time', () => {
     expect(m.events.map((e) => e.type)).toEqual(expect.arrayContaining(['speakerDown', 'viewChanged', 'withdrawn', 'speakerUp']));
   });
 
+  it('a node back before the others declared it dead is not removed when the old detection fires (found by the cluster property, seed 263055463)', () => {
+    const m = defaultScenario();
+    m.nodeDown('node3', 0);
+    m.nodeUp('node3', 1);
+    m.advance(10_000);
+    // Without the fix, node1 took over at 5 s while node3 announced too: two owners.
+    expect(m.owners(VIP)).toEqual(['node3']);
+    expect(answering(m, VIP)).toEqual(['node3']);
+  });
+
   it('ETP=Local: the owner\'s pod not ready moves the VIP at once; no ready pod anywhere leaves it unannounced', () => {
     const m = defaultScenario();
     m.advance(6000);

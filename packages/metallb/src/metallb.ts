@@ -113,6 +113,9 @@ export class MetalLB {
     return s.receive(iface, frame, length);
   }
 
+  /** Per node, how many times it went down: a pending failure detection of an older loss is void. */
+  private readonly downEpoch = new Map<string, number>();
+
   /** Kills `node`'s speaker at `at`; the others notice after the failure-detection delay. */
   nodeDown(node: string, at: number): void {
     this.schedule(at, () => {
@@ -120,7 +123,12 @@ export class MetalLB {
       const s = this.speakers.get(node)!;
       for (const svc of this.services.keys()) s.withdraw(svc);
       this.events.push({ time: this.clock, type: 'speakerDown', node });
+      const epoch = (this.downEpoch.get(node) ?? 0) + 1;
+      this.downEpoch.set(node, epoch);
       this.schedule(this.clock + this.options.failureDetectionMs, () => {
+        // Back before the others declared it dead (memberlist refutes the suspicion with a newer incarnation),
+        // or lost again since: this detection is void.
+        if (this.alive.has(node) || this.downEpoch.get(node) !== epoch) return;
         const changed: string[] = [];
         for (const [n, view] of this.views) {
           if (n !== node && view.delete(node)) {
@@ -201,6 +209,11 @@ export class MetalLB {
     this.clock = Math.max(this.clock, to);
     for (const s of this.speakers.values()) if (this.alive.has(s.node)) out.push(...s.tick(this.clock));
     return out.sort((a, b) => a.time - b.time);
+  }
+
+  /** When {@link advance} next has something to do (an event or an announcement), or Infinity. */
+  nextDue(): number {
+    return Math.min(this.queue[0]?.time ?? Infinity, this.nextGarp() ?? Infinity);
   }
 
   private nextGarp(): number | undefined {

@@ -93,6 +93,14 @@ export class Bridge {
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
   macEvictions = 0;
+  /**
+   * When set, every flow hit is appended with the bytes it counted, and `normalUsed` counts NORMAL actions: what
+   * a flow cache needs to replay a packet's effects on the counters (and to know when it cannot).
+   */
+  hitLog: Array<{ flow: Flow; bytes: number }> | undefined;
+  normalUsed = 0;
+  /** Bumped whenever the flow tables change: cached decisions of an older version are void. */
+  version = 0;
 
   constructor(name: string, ports: BridgePort[] = []) {
     this.name = name;
@@ -119,6 +127,7 @@ export class Bridge {
   /** Adds flows (parsed from `ovs-ofctl` text, or already parsed). */
   addFlows(flows: string | Flow[], options: ParseOptions = {}): Flow[] {
     const list = typeof flows === 'string' ? parseFlows(flows, { ports: this.portNames, ...options }) : flows;
+    this.version++;
     for (const f of list) {
       f.seq = this.seq++;
       let t = this.tables.get(f.table);
@@ -130,6 +139,7 @@ export class Bridge {
 
   /** Removes every flow. */
   clearFlows(): void {
+    this.version++;
     this.tables.clear();
   }
 
@@ -189,6 +199,7 @@ export class Bridge {
     if (!flow) return; // table miss: drop (no controller in this model)
     flow.nPackets++;
     flow.nBytes += x.length;
+    this.hitLog?.push({ flow, bytes: x.length });
     const saved = x.table;
     x.table = table;
     x.depth++;
@@ -456,6 +467,7 @@ export class Bridge {
 
   /** NORMAL: the MAC-learning L2 switch of OVS's xlate_normal, with VLAN port modes and ageing. */
   private normal(x: Xlate): void {
+    this.normalUsed++;
     const inPort = x.key[Slot.IN_PORT]!;
     const inP = this.ports.get(inPort);
     if (!inP) return;

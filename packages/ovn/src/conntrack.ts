@@ -26,11 +26,16 @@ export interface CtEntry {
   /** The tuple replies carry: after DNAT, from the backend back to the client. */
   reply: Tuple;
   /** Destination NAT applied to the original direction, if committed by a load balancer. */
-  dnat?: { ip: number; port: number };
-  tcp?: TcpState;
+  dnat?: { ip: number; port: number } | undefined;
+  tcp?: TcpState | undefined;
   replied: boolean;
   created: number;
   lastSeen: number;
+  /** Set when the entry leaves the table (expired, evicted, removed). */
+  dead?: boolean;
+  /** The zone's least-recently-used list (intrusive: no allocation, no holes to skip). */
+  older?: CtEntry | undefined;
+  newer?: CtEntry | undefined;
 }
 
 /** What `ct` found for a packet. */
@@ -63,7 +68,12 @@ function same(a: Tuple, b: Tuple): boolean {
 /** One conntrack zone. */
 export class Conntrack {
   private readonly byHash = new Map<number, Array<{ entry: CtEntry; reply: boolean }>>();
+  /** Entries by last use: `oldest` … `newest`, linked through the entries; touching moves one to the end. */
+  private oldest: CtEntry | undefined;
+  private newest: CtEntry | undefined;
   private count = 0;
+  /** Bumped on every insert and removal: a cached "no entry here" is void once it changes. */
+  version = 0;
   /** Entries evicted because the table was full. */
   evictions = 0;
   /** Entries removed because they timed out. */
@@ -75,7 +85,8 @@ export class Conntrack {
     return this.count;
   }
 
-  private timeout(e: CtEntry): number {
+  /** How long `e` may stay idle in its current state (Linux's nf_conntrack timeouts), ms. */
+  timeoutOf(e: CtEntry): number {
     const proto = e.orig.proto & 0xff;
     if (proto === 6) return TIMEOUTS.tcp[e.tcp ?? 'syn_sent'];
     if (proto === 17) return e.replied ? TIMEOUTS.udp.replied : TIMEOUTS.udp.unreplied;
@@ -89,7 +100,7 @@ export class Conntrack {
     if (list) {
       for (const item of list) {
         if (!same(item.reply ? item.entry.reply : item.entry.orig, t)) continue;
-        if (now - item.entry.lastSeen > this.timeout(item.entry)) {
+        if (now - item.entry.lastSeen > this.timeoutOf(item.entry)) {
           this.remove(item.entry);
           this.expirations++;
           return { entry: undefined, reply: false };
@@ -103,6 +114,10 @@ export class Conntrack {
   /** Records a packet of a known connection: last-seen time, replied flag, TCP state. */
   touch(e: CtEntry, reply: boolean, tcpFlags: number, now: number): void {
     e.lastSeen = now;
+    if (this.newest !== e) {
+      this.unlink(e);
+      this.append(e);
+    }
     if (reply) e.replied = true;
     if ((e.orig.proto & 0xff) !== 6) return;
     const syn = (tcpFlags & 0x02) !== 0;
@@ -127,10 +142,16 @@ export class Conntrack {
       dst: snat ?? orig.src,
       dport: orig.sport,
     };
-    const entry: CtEntry = { orig: { ...orig }, reply, replied: false, created: now, lastSeen: now, ...(dnat ? { dnat } : {}), ...((orig.proto & 0xff) === 6 ? { tcp: 'syn_sent' as TcpState } : {}) };
+    // One object shape for every entry (optional fields present as undefined) keeps property access fast.
+    const entry: CtEntry = {
+      orig: { proto: orig.proto, src: orig.src, sport: orig.sport, dst: orig.dst, dport: orig.dport },
+      reply, replied: false, created: now, lastSeen: now, dnat, tcp: (orig.proto & 0xff) === 6 ? 'syn_sent' : undefined, dead: false, older: undefined, newer: undefined,
+    };
     this.insert(entry.orig, entry, false);
     this.insert(entry.reply, entry, true);
+    this.append(entry);
     this.count++;
+    this.version++;
     return entry;
   }
 
@@ -151,14 +172,35 @@ export class Conntrack {
   }
 
   remove(entry: CtEntry): void {
+    if (entry.dead) return;
     this.removeTuple(entry.orig, entry);
     this.removeTuple(entry.reply, entry);
+    this.unlink(entry);
+    entry.dead = true;
     this.count--;
+    this.version++;
+  }
+
+  /** Evicts the least recently used entry (the stalest lastSeen: simulated time only moves forward). */
+  private append(e: CtEntry): void {
+    e.older = this.newest;
+    e.newer = undefined;
+    if (this.newest) this.newest.newer = e;
+    else this.oldest = e;
+    this.newest = e;
+  }
+
+  private unlink(e: CtEntry): void {
+    if (e.older) e.older.newer = e.newer;
+    else if (this.oldest === e) this.oldest = e.newer;
+    if (e.newer) e.newer.older = e.older;
+    else if (this.newest === e) this.newest = e.older;
+    e.older = undefined;
+    e.newer = undefined;
   }
 
   private evictOldest(): void {
-    let oldest: CtEntry | undefined;
-    for (const list of this.byHash.values()) for (const x of list) if (!x.reply && (!oldest || x.entry.lastSeen < oldest.lastSeen)) oldest = x.entry;
+    const oldest = this.oldest;
     if (oldest) {
       this.remove(oldest);
       this.evictions++;

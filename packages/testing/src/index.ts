@@ -6,8 +6,14 @@
  *   {@link FlowPropertyError} with the minimal packet written as a pcap and the `vippath of trace` command that
  *   replays it. Invariants: {@link neverOutputsTo}, {@link outputsExactly}, {@link onlyVlan}.
  *
- * Cluster-level arbitraries (topologies, conversations, events) and invariants follow the cluster package.
+ * - {@link checkCluster}: invariants of the whole path over generated clusters ({@link topologyArb}), client
+ *   conversations ({@link conversationArb}) and events ({@link eventArb}); the invariant library
+ *   ({@link oneAnnouncer}, {@link servedByAnnouncer}, {@link clientIpPreserved}, {@link repliesFromVip},
+ *   {@link onlyOwnVlanOnWire}, {@link conntrackSymmetricAndBounded}, {@link noSilentLoss}); a failure is a
+ *   {@link ClusterPropertyError} with the shrunk case written as manifests and a pcap, and the `vippath replay`
+ *   command that reproduces it.
  * @module
  */
 export * from './frames.js';
 export * from './flowcheck.js';
+export * from './cluster.js';

@@ -1,0 +1,123 @@
+/**
+ * The flow cache changes nothing but speed: the same traffic through a simulation with the cache and one without
+ * gives the same verdicts, the same bytes to the client and to the pods, and the same state — counters, drops,
+ * br-provider flow statistics, conntrack entries, pods' logs.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildFrame } from '@vippath/wire';
+import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
+import { SimulatedCluster } from './simulation.js';
+
+const VIP = '10.180.204.252';
+const runs = Number(process.env.VIPPATH_PROPERTY_RUNS ?? 200);
+const seed = process.env.VIPPATH_PROPERTY_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_PROPERTY_SEED ?? 20261124);
+
+type Ev =
+  | { kind: 'tcp'; client: number; sport: number; flags: number; data: boolean; gapMs: number; partial: boolean; pad: number }
+  | { kind: 'arp'; client: number; gapMs: number }
+  | { kind: 'down'; node: number; gapMs: number }
+  | { kind: 'acks'; client: number; sport: number; count: number; gapMs: number; partial: boolean; pad: number; handshake: boolean };
+
+const evArb: fc.Arbitrary<Ev> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('tcp' as const), client: fc.integer({ min: 0, max: 1 }), sport: fc.integer({ min: 40000, max: 40001 }), flags: fc.constantFrom(0x02, 0x10, 0x10, 0x10, 0x18, 0x11, 0x04, 0x12), data: fc.boolean(), gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2000 }), fc.constant(130_000)), partial: fc.boolean(), pad: fc.constantFrom(0, 0, 6) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('arp' as const), client: fc.integer({ min: 0, max: 3 }), gapMs: fc.integer({ min: 0, max: 500 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('down' as const), node: fc.integer({ min: 1, max: 3 }), gapMs: fc.integer({ min: 0, max: 100 }) }) },
+  // Runs of pure ACKs on one flow: what the cache serves.
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('acks' as const), client: fc.integer({ min: 0, max: 1 }), sport: fc.integer({ min: 40000, max: 40001 }), count: fc.integer({ min: 1, max: 8 }), gapMs: fc.integer({ min: 0, max: 50 }), partial: fc.boolean(), pad: fc.constantFrom(0, 6), handshake: fc.boolean() }) },
+);
+
+function framesOf(e: Ev): Uint8Array[] {
+  if (e.kind === 'down') return [];
+  if (e.kind === 'acks') {
+    const acks = Array.from({ length: e.count }, () => frameOf({ kind: 'tcp', client: e.client, sport: e.sport, flags: 0x10, data: false, gapMs: 0, partial: e.partial, pad: e.pad })!);
+    return e.handshake ? [frameOf({ kind: 'tcp', client: e.client, sport: e.sport, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!, ...acks] : acks;
+  }
+  return [frameOf(e)!];
+}
+
+function frameOf(e: Ev): Uint8Array | undefined {
+  if (e.kind === 'down' || e.kind === 'acks') return undefined;
+  const ip = `10.181.0.${10 + e.client}`;
+  const mac = `52:54:00:cc:00:${(10 + e.client).toString(16).padStart(2, '0')}`;
+  if (e.kind === 'arp') return buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: mac, vlans: [341], arp: { op: 1, senderMac: mac, senderIp: ip, targetMac: '00:00:00:00:00:00', targetIp: VIP }, padTo: 60 });
+  const f = buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: e.sport, dstPort: 80, flags: e.flags, seq: 1001, ack: 1, ...(e.data ? { payload: new TextEncoder().encode('GET /clientip HTTP/1.1\r\n\r\n') } : {}) } });
+  let out = f;
+  if (e.partial) {
+    // An offload-partial checksum, as captures on the sending host have: only the pseudo-header sum.
+    out = new Uint8Array(f);
+    const l4 = 18 + 20;
+    const len = f.length - l4;
+    let sum = 0x0ab5 + (0x0000 + 10 + e.client) + 0x0ab4 + 0xccfc + 6 + len;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    out[l4 + 16] = sum >> 8;
+    out[l4 + 17] = sum & 0xff;
+  }
+  if (e.pad) {
+    const padded = new Uint8Array(out.length + e.pad);
+    padded.set(out);
+    out = padded;
+  }
+  return out;
+}
+
+function observe(cache: boolean, events: Ev[]): unknown {
+  const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache: cache });
+  const seen: string[] = [];
+  sim.onOutside = (f) => seen.push(`out ${Buffer.from(f).toString('hex')}`);
+  sim.onDeliver = (pod, f, len) => seen.push(`${pod.pod.name} ${Buffer.from(f.subarray(0, len)).toString('hex')}`);
+  let now = 0;
+  for (const e of events) {
+    now += e.gapMs;
+    if (e.kind === 'down') {
+      sim.nodeDown(`node${e.node}`, now);
+      continue;
+    }
+    for (const f of framesOf(e)) seen.push(sim.process(f, f.length, now));
+  }
+  const zones = sim.ls.allZones().map((z) => [z.chassis, z.port, z.conntrack.entries().map((x) => [x.orig, x.reply, x.tcp, x.replied, x.lastSeen, x.created])]);
+  return {
+    seen, stages: { ...sim.stageCounts }, edges: sim.edges(), drops: Object.fromEntries(sim.dropCounts), zones,
+    flows: [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true })]), logs: [...sim.pods.values()].map((p) => p.log), backends: [...sim.backendCounts],
+    checksums: sim.offloadChecksumsCompleted,
+  };
+}
+
+describe('the flow cache', () => {
+  it(`changes nothing but speed (${runs} runs, seed ${seed})`, () => {
+    console.log(`flow-cache property: ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(evArb, { minLength: 1, maxLength: 60 }), (events) => {
+        const a = observe(true, events);
+        const b = observe(false, events);
+        expect(a).toEqual(b);
+        const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+        let now = 0;
+        for (const e of events) {
+          now += e.gapMs;
+          if (e.kind === 'down') sim.nodeDown(`node${e.node}`, now);
+          for (const f of framesOf(e)) sim.process(f, f.length, now);
+        }
+        hits += sim.cacheStats().hits;
+      }),
+      { numRuns: runs, seed },
+    );
+    // The property is only worth something if the cache was used.
+    expect(hits).toBeGreaterThan(runs);
+  }, 600_000);
+
+  it('serves an established flow\'s ACKs from the cache and stops when the connection changes', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    const syn = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
+    const ack = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x10, data: false, gapMs: 0, partial: false, pad: 0 })!;
+    const fin = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x11, data: false, gapMs: 0, partial: false, pad: 0 })!;
+    sim.process(syn, syn.length, 0);
+    for (let i = 1; i <= 5; i++) expect(sim.process(ack, ack.length, i)).toBe('delivered');
+    expect(sim.cacheStats()).toMatchObject({ hits: 4, misses: 1, entries: 1 });
+    sim.process(fin, fin.length, 6);
+    // The FIN closed the pod's connection: the next ACK takes the full path (the pod answers RST).
+    sim.process(ack, ack.length, 7);
+    expect(sim.cacheStats().stale).toBe(1);
+  });
+});
