@@ -328,3 +328,48 @@ spec:
     expect(() => clusterFrom(loadManifests('apiVersion: vippath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec: {colour: red}\n', 'c.yaml').objects)).toThrow(/spec\.colour is not a Cluster field/);
   });
 });
+
+describe('replay on bad input and progress', () => {
+  it('a capture cut mid-record: exit 1, the frames before it summarised and written, a clear message', async () => {
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, readFileSync(capture).subarray(0, 3000));
+    const out = join(dir, 'cut-out');
+    const r = await run('replay', cut, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/stopped after 26 frames; what was read is summarised and written to/);
+    expect(r.err).toMatch(/capture ends in the middle of a \d+-byte record at file offset 2946, after 26 complete records/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ReplaySummary;
+    expect(summary.framesRead).toBe(26);
+    expect(readCaptureSync(new Uint8Array(readFileSync(join(out, 'wire.pcapng')))).records.length).toBeGreaterThan(10);
+    // --skip-errors has nothing to skip at the end of a file: the same frames, exit 0 is not promised by a cut.
+    const text = await run('replay', cut);
+    expect(text.code).toBe(1);
+  });
+
+  it('draws a progress line on an interactive stderr, and nothing otherwise', async () => {
+    const big = join(dir, 'big.pcap');
+    // 3 000 copies of the capture's client frames: enough records for a few progress updates.
+    const recs = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
+    const { PcapWriter, memorySink } = await import('@vippath/pcap');
+    const sink = memorySink();
+    const w = new PcapWriter(sink);
+    for (let i = 0; i < 3000; i++) for (const rec of recs) w.write({ timestamp: rec.timestamp + BigInt(i) * 1_000_000_000n, data: rec.data });
+    writeFileSync(big, sink.bytes());
+    let err = '';
+    const { main: cli } = await import('vippath');
+    const code = await cli(['replay', big], { stdout: () => undefined, stderr: (s) => void (err += s), interactive: true });
+    expect(code).toBe(0);
+    expect(err).toMatch(/\r {2}\[[#.]{24}\] \d+\.\d% {2}[\d.]+ (k|M)? ?frames {2}[\d.]+ (k|M)?\/s {2}ETA \d+:\d\d/);
+    err = '';
+    await cli(['replay', big], { stdout: () => undefined, stderr: (s) => void (err += s) });
+    expect(err).toBe('');
+  });
+
+  it('help for every command', async () => {
+    for (const c of ['replay', 'trace', 'curl', 'lint', 'status', 'pcap', 'of']) {
+      const r = await run(c, '--help');
+      expect(r.code, c).toBe(0);
+      expect(r.out, c).toMatch(new RegExp(`^usage: vippath ${c}`));
+    }
+  });
+});

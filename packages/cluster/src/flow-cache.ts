@@ -14,6 +14,7 @@
  */
 import type { Bridge, Flow } from '@vippath/openflow';
 import type { Conntrack, CtEntry } from '@vippath/ovn';
+import { LruTable } from './lru.js';
 import type { PodHost } from './pods.js';
 
 /** A compiled flow. */
@@ -58,13 +59,15 @@ export interface CacheEntry {
 
 /** Entries by a hash of the key; collisions are compared field by field. */
 export class FlowCache {
-  private readonly table = new Map<number, CacheEntry>();
+  private readonly table: LruTable<number, CacheEntry>;
   hits = 0;
   misses = 0;
   /** Entries refused because a fact they rested on changed (replaced by the next full-path packet). */
   stale = 0;
 
-  constructor(readonly limit = 65536) {}
+  constructor(readonly limit = 65536) {
+    this.table = new LruTable(limit);
+  }
 
   get size(): number {
     return this.table.size;
@@ -85,7 +88,6 @@ export class FlowCache {
   }
 
   set(hash: number, entry: CacheEntry): void {
-    if (!this.table.has(hash) && this.table.size >= this.limit) this.table.delete(this.table.keys().next().value!);
     this.table.set(hash, entry);
   }
 

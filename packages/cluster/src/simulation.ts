@@ -10,6 +10,7 @@ import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
 import { derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type CacheEntry } from './flow-cache.js';
+import { LruTable } from './lru.js';
 import { describeFrame } from './describe.js';
 import type { K8sObject } from './manifests.js';
 import type { StageName, TimelineEvent, TraceLine, TraceStep } from './outputs.js';
@@ -119,14 +120,16 @@ export class SimulatedCluster {
   /** Injected frames whose offload-partial L4 checksum was completed as the sender's NIC would have. */
   offloadChecksumsCompleted = 0;
   /** MAC addresses the wire forgot because its table was full. */
-  wireMacEvictions = 0;
+  get wireMacEvictions(): number {
+    return this.fdb.evictions;
+  }
   /** Called with every frame put on the wire (by the outside or a node's NIC), as it is on the wire (tagged). */
   onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
   /** Called with every frame crossing a node port (`<node>/<port>`) or reaching or leaving a pod (`<node>/<pod>`). */
   onPort: ((port: string, frame: Uint8Array, now: number) => void) | undefined;
 
   private readonly options: Required<SimulationOptions>;
-  private readonly fdb = new Map<number, string>();
+  private readonly fdb: LruTable<number, string>;
   private readonly localnet: string;
   private readonly lsName: string;
   private readonly patchName: string;
@@ -157,6 +160,7 @@ export class SimulatedCluster {
     this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192, flowCache: options.flowCache ?? true };
     this.tracing = this.options.trace;
     this.cache = this.options.flowCache ? new FlowCache() : undefined;
+    this.fdb = new LruTable(this.options.wireMacLimit);
     this.state = derive(objects, cluster);
     const subnet = objects.find((o) => o.kind === 'Subnet');
     this.lsName = subnet?.metadata.name ?? 'underlay-subnet';
@@ -628,11 +632,6 @@ export class SimulatedCluster {
   private learn(mac: number, port: string): void {
     if (this.fdb.get(mac) === port) return;
     this.fdbChanges++;
-    this.fdb.delete(mac);
-    if (this.fdb.size >= this.options.wireMacLimit) {
-      this.fdb.delete(this.fdb.keys().next().value!);
-      this.wireMacEvictions++;
-    }
     this.fdb.set(mac, port);
   }
 

@@ -1,0 +1,83 @@
+/**
+ * A bounded map that forgets its least recently written key first, in O(1): entries are linked in write order.
+ * (A plain Map evicting `keys().next()` degrades: V8 leaves deleted entries as holes that every new iterator
+ * skips, so evicting from the front again and again costs O(holes) each time.)
+ */
+interface Node<K, V> {
+  key: K;
+  value: V;
+  older: Node<K, V> | undefined;
+  newer: Node<K, V> | undefined;
+}
+
+export class LruTable<K, V> {
+  private readonly map = new Map<K, Node<K, V>>();
+  private oldest: Node<K, V> | undefined;
+  private newest: Node<K, V> | undefined;
+  /** Entries forgotten to make room. */
+  evictions = 0;
+
+  constructor(readonly limit: number) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.map.get(key)?.value;
+  }
+
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
+  /** Writes `key` (it becomes the newest), evicting the oldest when full. */
+  set(key: K, value: V): void {
+    const n = this.map.get(key);
+    if (n) {
+      n.value = value;
+      this.unlink(n);
+      this.append(n);
+      return;
+    }
+    if (this.map.size >= this.limit && this.oldest) {
+      const old = this.oldest;
+      this.unlink(old);
+      this.map.delete(old.key);
+      this.evictions++;
+    }
+    const node: Node<K, V> = { key, value, older: undefined, newer: undefined };
+    this.map.set(key, node);
+    this.append(node);
+  }
+
+  delete(key: K): void {
+    const n = this.map.get(key);
+    if (!n) return;
+    this.unlink(n);
+    this.map.delete(key);
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
+  }
+
+  private append(n: Node<K, V>): void {
+    n.older = this.newest;
+    n.newer = undefined;
+    if (this.newest) this.newest.newer = n;
+    else this.oldest = n;
+    this.newest = n;
+  }
+
+  private unlink(n: Node<K, V>): void {
+    if (n.older) n.older.newer = n.newer;
+    else this.oldest = n.newer;
+    if (n.newer) n.newer.older = n.older;
+    else this.newest = n.older;
+    n.older = undefined;
+    n.newer = undefined;
+  }
+}
