@@ -38,11 +38,33 @@ export interface Conversation {
 /** Something that happens to the cluster. */
 export type ClusterEvent = { kind: 'node-down' | 'node-up'; node: number; at: number } | { kind: 'not-ready' | 'ready'; pod: number; at: number };
 
-/** One generated case. */
+/** One generated case: a generated topology, or your own manifests (then `topology` only carries `notReady`). */
 export interface ClusterCase {
   topology: Topology;
+  /** Your manifests (YAML); when given they replace the ones `topology` would make. */
+  manifests?: string;
   conversations: Conversation[];
   events: ClusterEvent[];
+}
+
+/**
+ * Cases over your own manifests: conversations and events drawn around the cluster they describe (its nodes and
+ * pods), judged against its first LoadBalancer address.
+ */
+export function manifestCaseArb(manifests: string, options: { clients?: number; spanMs?: number; events?: boolean } = {}): fc.Arbitrary<ClusterCase> {
+  const objects = withDefaults(loadManifests(manifests, 'manifests.yaml').objects);
+  const sim = new SimulatedCluster(objects, clusterFrom(objects), { trace: false });
+  const nodes = sim.cluster.nodes.length;
+  const pods = sim.state.pods.length;
+  const vip = sim.state.services.flatMap((s) => s.ingress)[0];
+  if (!vip) throw new VippathError('NO_VIP', 'the manifests give no LoadBalancer Service an address: nothing to test');
+  const topology: Topology = { pods: [], notReady: [], etp: 'Local', kubeOvn: sim.cluster.profiles.kubeOvn, metallb: sim.cluster.profiles.metallb, preferLocal: sim.cluster.flags.enableOvnLbPreferLocal, lsCtSkipDstLportIps: sim.cluster.flags.lsCtSkipDstLportIps, vip };
+  return fc.record({
+    topology: fc.constant(topology),
+    manifests: fc.constant(manifests),
+    conversations: conversationArb(options),
+    events: options.events === false ? fc.constant([]) : eventArb(nodes, pods, options),
+  });
 }
 
 /** What a run produced, for invariants to judge. */
@@ -167,7 +189,7 @@ spec:
 
 /** Runs a case: builds the cluster from its manifests, schedules its events, plays its conversations. */
 export function runCase(c: ClusterCase): Observation {
-  const objects = withDefaults(loadManifests(manifestsOf(c.topology), 'generated.yaml').objects);
+  const objects = withDefaults(loadManifests(c.manifests ?? manifestsOf(c.topology), 'generated.yaml').objects);
   const sim = new SimulatedCluster(objects, clusterFrom(objects), { trace: false });
   const pods = sim.state.pods;
   for (const name of c.topology.notReady.map((i) => pods[i]?.name).filter((n): n is string => n !== undefined)) sim.setPodReady(name, false, 0);
@@ -245,7 +267,7 @@ export function checkCluster(options: ClusterCheckOptions): { runs: number; seed
   const dir = resolve(options.outDir ?? 'vippath-counterexamples', `cluster-seed-${seed}`);
   mkdirSync(dir, { recursive: true });
   const manifests = join(dir, 'manifests.yaml');
-  writeFileSync(manifests, manifestsOf(c.topology));
+  writeFileSync(manifests, c.manifests ?? manifestsOf(c.topology));
   const pcap = join(dir, 'client.pcap');
   const epoch = 1_700_000_000_000_000_000n;
   const sink = memorySink();
