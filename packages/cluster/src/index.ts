@@ -15,4 +15,5 @@ export * from './simulation.js';
 export * from './client.js';
 export * from './frame-spec.js';
 export * from './trace-text.js';
+export * from './report.js';
 export * from './replay.js';

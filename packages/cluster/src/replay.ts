@@ -6,11 +6,12 @@
  * the client got back — plus counters per stage, drops by reason and the backend distribution.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileSink, PcapngWriter, scanCapture, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, VippathError } from '@vippath/wire';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
+import { renderReport, type ReportTopology } from './report.js';
 import type { ClusterSpec } from './scenario.js';
 import { SimulatedCluster, traceLine, type InjectResult, type SimulationOptions } from './simulation.js';
 
@@ -26,6 +27,10 @@ export interface ReplayOptions {
   includeClusterFrames?: boolean;
   /** Keep every trace line in memory and return it (for reports); default false. */
   keepTraces?: boolean;
+  /** Also write the HTML report here (see report.ts); it embeds the first `reportFrames` trace lines. */
+  report?: string;
+  /** Trace lines the report embeds (default 100 000; the summary covers every frame regardless). */
+  reportFrames?: number;
   /** Called now and then with the bytes read so far (for progress bars). */
   onProgress?: (framesRead: number, bytesRead: number) => void;
   /** Called with the simulation before the first frame: schedule node loss and readiness changes here. */
@@ -52,7 +57,9 @@ const encoder = new TextEncoder();
  * `summary.json` — each to a temporary name renamed when complete, so a failed run leaves earlier outputs alone.
  */
 export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
-  const tracing = Boolean(options.outDir || options.keepTraces);
+  const tracing = Boolean(options.outDir || options.keepTraces || options.report);
+  const reportLimit = options.reportFrames ?? 100_000;
+  const reportTraces: TraceLine[] | undefined = options.report ? [] : undefined;
   const sim = new SimulatedCluster(objects, cluster, { trace: tracing, ...options.simulation });
   const ingress = options.ingress ?? 'outside';
   sim.checkIngress(ingress);
@@ -88,6 +95,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   sim.onOutside = toClient;
   const record = (line: TraceLine): void => {
     traces?.push(line);
+    if (reportTraces && reportTraces.length < reportLimit) reportTraces.push(line);
     outputs?.trace.write(encoder.encode(`${JSON.stringify(line)}\n`));
   };
   let t0: number | undefined;
@@ -140,12 +148,35 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     // The frames so far are summarised and written; the error still reaches the caller, with what was done.
     finishSummary(summary, sim);
     if (outputs) await outputs.close(summary).catch(() => undefined);
+    if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source).catch(() => undefined);
     if (e instanceof VippathError) (e as VippathError & { partial?: ReplaySummary }).partial = summary;
     throw e;
   }
   finishSummary(summary, sim);
   if (outputs) await outputs.close(summary);
+  if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source);
   return { summary, sim, ...(traces ? { traces } : {}) };
+}
+
+/** The topology as the report draws it. */
+export function reportTopology(sim: SimulatedCluster): ReportTopology {
+  const subnet = sim.objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet';
+  return {
+    vlan: sim.cluster.vlan, subnet, client: sim.cluster.client,
+    nodes: sim.cluster.nodes.map((n) => ({ name: n.name, nic: n.nic, mac: n.mac, pods: sim.state.pods.filter((p) => p.node === n.name).map((p) => ({ name: p.name, ip: p.ip, ready: p.ready })) })),
+    services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)])) })),
+  };
+}
+
+async function writeReport(path: string, sim: SimulatedCluster, summary: ReplaySummary, traces: TraceLine[], source: CaptureSource): Promise<void> {
+  const html = renderReport({
+    title: 'vippath replay',
+    ...(typeof source === 'string' ? { capture: source === '-' ? 'standard input' : basename(source) } : {}),
+    topology: reportTopology(sim), summary, traces,
+  });
+  const sink = fileSink(path);
+  sink.write(encoder.encode(html));
+  await sink.close();
 }
 
 function finishSummary(summary: ReplaySummary, sim: SimulatedCluster): void {

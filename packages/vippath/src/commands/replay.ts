@@ -30,7 +30,7 @@ export function summaryText(summary: ReplaySummary): string {
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'replay a capture through the simulated cluster (default scenario, or your manifests) and summarise the path',
-  usage: `usage: vippath replay FILE|--pcap FILE [--manifests FILE]… [--cluster FILE] [--out DIR] [--json] [options]
+  usage: `usage: vippath replay FILE|--pcap FILE [--manifests FILE]… [--cluster FILE] [--out DIR] [--report FILE] [--json] [options]
 
 Every frame the capture's client sent enters the wire from the outside at its capture time: underlay0.341 →
 MetalLB on br-provider → br-provider flows → OVN (LB DNAT, prefer-local) → pods, and back. Frames the capture shows
@@ -39,6 +39,8 @@ served (with the client addresses they saw), what the client got back, and drops
   --out DIR      also write DIR/wire.pcapng (every frame on the segment, one interface per NIC and one for the
                  outside), DIR/nodes.pcapng (one interface per node port and pod, named <node>/<port>),
                  DIR/trace.jsonl (each frame's stages, verdict, drops and emitted frames) and DIR/summary.json
+  --report FILE  also write a self-contained HTML report: the path diagram with frame counts, drops, backends,
+                 timeline and a searchable table of frames (the first 100 000) with each one's stages
   --ingress AT   where frames enter: outside (default), NODE (its NIC, tagged), NODE/underlay0.341 (untagged),
                  NODE/br-provider (LOCAL) or NODE/POD (sent by that pod)
   --include-cluster-frames   inject also the frames whose source MAC is the cluster's
@@ -49,7 +51,7 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
   async run(args, io) {
     const { files, rest: r1 } = manifestFiles(args);
     const { events, rest } = eventOptions(r1);
-    const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--include-cluster-frames', '--skip-errors'], options: ['--out', '--ingress', '--pcap'] });
+    const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--include-cluster-frames', '--skip-errors'], options: ['--out', '--ingress', '--pcap', '--report'] });
     const pcap = options.get('--pcap');
     if (pcap !== undefined) positionals.push(pcap);
     if (positionals.length !== 1) throw new UsageError('give exactly one capture FILE (- for standard input), as an argument or with --pcap');
@@ -64,11 +66,13 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
     const progress = new Progress(io, size);
     const outDir = options.get('--out');
     const ingress = options.get('--ingress');
+    const report = options.get('--report');
     let summary: ReplaySummary;
     try {
       ({ summary } = await replayCapture(file, objects, cluster, {
         ...(outDir ? { outDir } : {}),
         ...(ingress ? { ingress } : {}),
+        ...(report ? { report } : {}),
         includeClusterFrames: flags.has('--include-cluster-frames'),
         onError: flags.has('--skip-errors') ? 'skip' : 'stop',
         onProgress: (frames, bytes) => progress.update(frames, bytes),
@@ -82,6 +86,7 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
     }
     progress.done();
     io.stdout(flags.has('--json') ? `${JSON.stringify(summary, null, 2)}\n` : summaryText(summary));
+    if (report && !flags.has('--json')) io.stdout(`report: ${report}\n`);
     return 0;
   },
 };
