@@ -13,6 +13,7 @@ function writeU32(f: Uint8Array, at: number, v: number): void {
   f[at + 3] = v & 0xff;
 }
 import type { PodState } from './derive.js';
+import { LruTable } from './lru.js';
 
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
 export interface AccessLogEntry {
@@ -31,8 +32,12 @@ interface Conn {
 /** One pod's network stack. */
 export class PodHost {
   readonly log: AccessLogEntry[] = [];
-  /** Open connections by peer IPv4 address (as int32, a small integer to V8) and port. */
-  private readonly conns = new Map<number, Map<number, Conn>>();
+  /** Open connections by peer (IPv4 address × 65536 + port), bounded like a socket table: oldest dropped first. */
+  private readonly conns = new LruTable<number, Conn>(65536);
+  /** Connections forgotten because the table was full. */
+  get connEvictions(): number {
+    return this.conns.evictions;
+  }
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
   /** Why the last frame given to {@link receive} was not taken (`undefined` when it was). */
@@ -132,7 +137,7 @@ export class PodHost {
       this.openConn(peerIp, peerPort, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
       return [reply(SYN | ACK, isn, (d.tcpSeq + 1) >>> 0)];
     }
-    const c = this.conns.get(peerIp)?.get(peerPort);
+    const c = this.conns.get((peerIp >>> 0) * 65536 + peerPort);
     if (!c) return [reply(RST, d.tcpAck, 0)];
     const out: Uint8Array[] = [];
     if (d.payloadLength > 0) {
@@ -158,7 +163,7 @@ export class PodHost {
 
   /** True when the pod has an open connection with the peer `ip` (uint32) `:port`. */
   hasConn(ip: number, port: number): boolean {
-    return this.conns.get(ip | 0)?.has(port) === true;
+    return this.conns.has((ip >>> 0) * 65536 + port);
   }
 
   /** Bumped whenever a connection opens or closes (a flow cache's cheap "nothing changed" check). */
@@ -166,17 +171,12 @@ export class PodHost {
 
   private openConn(ip: number, port: number, c: Conn): void {
     this.connChanges++;
-    let byPort = this.conns.get(ip);
-    if (!byPort) this.conns.set(ip, (byPort = new Map()));
-    byPort.set(port, c);
+    this.conns.set((ip >>> 0) * 65536 + port, c);
   }
 
   private closeConn(ip: number, port: number): void {
     this.connChanges++;
-    const byPort = this.conns.get(ip);
-    if (!byPort) return;
-    byPort.delete(port);
-    if (byPort.size === 0) this.conns.delete(ip);
+    this.conns.delete((ip >>> 0) * 65536 + port);
   }
 
   private ignore(reason: string): Uint8Array[] {
