@@ -61,7 +61,7 @@ export class ExternalClient {
     const send = (frame: Uint8Array): Uint8Array[] => {
       transcript.push({ time: now, dir: '>', flow: describeFrame(frame) });
       const res = this.sim.inject(frame, now);
-      const mine = res.outside.filter((f) => this.forMe(f));
+      const mine = [...res.background, ...res.outside].filter((f) => this.forMe(f));
       for (const f of mine) transcript.push({ time: now, dir: '<', flow: describeFrame(f) });
       now += stepMs;
       return mine;

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { Allocator, compileConfig, MetalLB, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
 import { lint } from './lint.js';
 import { loadManifests, ManifestLoadError } from './manifests.js';
+import { derive } from './derive.js';
+import { DEFAULT_CLUSTER, withDefaults } from './scenario.js';
 
 const seedPath = fileURLToPath(new URL('../../../examples/seed/manifests.yaml', import.meta.url));
 const seedText = readFileSync(seedPath, 'utf8');
@@ -44,6 +46,21 @@ describe('loading the seed document\'s manifests as written', () => {
     expect([e.line, e.message]).toEqual([2, expect.stringMatching(/no metadata\.name/)]);
     expect(err('- a\n- b\n').message).toMatch(/must be a mapping/);
     expect(loadManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n').ignored).toEqual([{ kind: 'ConfigMap', name: 'c', line: 1 }]);
+  });
+
+  it('a field of the wrong type is an error at its position (fuzz crash: ipAddressPools: 999999999999 was a TypeError)', () => {
+    const text = 'apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: a}\nspec:\n  ipAddressPools: 999999999999\n';
+    expect(() => loadManifests(text, 'l2.yaml')).toThrow(/^l2\.yaml:5:19: L2Advertisement spec\.ipAddressPools must be a list of strings, not 999999999999$/);
+    expect(() => loadManifests('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 70000}]\n', 's.yaml')).toThrow(/s\.yaml:5:\d+: Service spec\.ports\.0\.port must be a port from 1 to 65535/);
+  });
+
+  it('a Deployment without spec loads as one replica (fuzz crash: reading replicas of undefined)', () => {
+    const objects = withDefaults(loadManifests('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, replicas: 3}\n', 'd.yaml').objects);
+    expect(derive(objects, DEFAULT_CLUSTER).pods.map((p) => p.name)).toEqual(['d-0']);
+  });
+
+  it('a billion replicas is refused before anything is allocated', () => {
+    expect(() => loadManifests('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1000000000}\n', 'd.yaml')).toThrow(/at most 4096 pods per Deployment/);
   });
 
   it('fuzz: arbitrary text loads or fails with a ManifestLoadError, never anything else', () => {

@@ -3,7 +3,7 @@
  * metadata. Every object remembers where it came from, so diagnostics can point at it. Parsing uses the `yaml`
  * package (line/column for every node); problems are {@link ManifestLoadError}s naming file, line and column.
  */
-import { LineCounter, parseAllDocuments, isMap } from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, type Document } from 'yaml';
 import { VippathError } from '@vippath/wire';
 
 /** A loaded object: the manifest as data plus its position. */
@@ -33,6 +33,81 @@ export class ManifestLoadError extends VippathError {
 
 /** The kinds vippath reads; others are reported as warnings and ignored. */
 export const KNOWN_KINDS: ReadonlySet<string> = new Set(['Subnet', 'Vlan', 'ProviderNetwork', 'IPAddressPool', 'L2Advertisement', 'Deployment', 'Pod', 'Service', 'Node', 'Cluster']);
+
+type FieldType = 'string' | 'int' | 'port' | 'bool' | 'string[]' | 'map' | 'object' | 'object[]' | 'int|string';
+
+/**
+ * The shape of the fields vippath reads, per kind: a wrong type is reported where it is (file:line:column) instead
+ * of failing later, somewhere less helpful. `*` stands for every element of a list.
+ */
+const SCHEMA: Record<string, Array<[string, FieldType]>> = {
+  '*': [['metadata.namespace', 'string'], ['metadata.labels', 'map'], ['metadata.annotations', 'map'], ['spec', 'object']],
+  Subnet: [['spec.cidrBlock', 'string'], ['spec.gateway', 'string'], ['spec.excludeIps', 'string[]'], ['spec.vlan', 'string'], ['spec.provider', 'string'], ['spec.protocol', 'string'], ['spec.enableExternalLBAddress', 'bool'], ['spec.natOutgoing', 'bool'], ['spec.u2oInterconnection', 'bool']],
+  Vlan: [['spec.id', 'int'], ['spec.provider', 'string']],
+  ProviderNetwork: [['spec.defaultInterface', 'string']],
+  IPAddressPool: [['spec.addresses', 'string[]'], ['spec.autoAssign', 'bool'], ['spec.avoidBuggyIPs', 'bool'], ['spec.serviceAllocation', 'object']],
+  L2Advertisement: [['spec.ipAddressPools', 'string[]'], ['spec.ipAddressPoolSelectors', 'object[]'], ['spec.nodeSelectors', 'object[]'], ['spec.interfaces', 'string[]']],
+  Deployment: [['spec.replicas', 'int'], ['spec.selector', 'object'], ['spec.template', 'object'], ['spec.template.metadata', 'object'], ['spec.template.metadata.labels', 'map'], ['spec.template.spec', 'object'], ['spec.template.spec.nodeName', 'string']],
+  Service: [['spec.type', 'string'], ['spec.selector', 'map'], ['spec.externalTrafficPolicy', 'string'], ['spec.ports', 'object[]'], ['spec.ports.*.port', 'port'], ['spec.ports.*.targetPort', 'int|string'], ['spec.ports.*.protocol', 'string'], ['spec.loadBalancerIP', 'string'], ['spec.ipFamilies', 'string[]'], ['spec.ipFamilyPolicy', 'string']],
+  Node: [['metadata.labels', 'map']],
+};
+
+const isMapOfStrings = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+
+function typeOk(v: unknown, t: FieldType): boolean {
+  switch (t) {
+    case 'string': return typeof v === 'string';
+    case 'int': return Number.isSafeInteger(v) && (v as number) >= 0;
+    case 'port': return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
+    case 'int|string': return typeof v === 'string' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535);
+    case 'bool': return typeof v === 'boolean';
+    case 'string[]': return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'map': return isMapOfStrings(v);
+    case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v);
+    case 'object[]': return Array.isArray(v) && v.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
+  }
+}
+
+const TYPE_WORDS: Record<FieldType, string> = {
+  string: 'a string', int: 'a whole number ≥ 0', port: 'a port from 1 to 65535', 'int|string': 'a port number or a port name', bool: 'true or false',
+  'string[]': 'a list of strings', map: 'a map of string values', object: 'a mapping', 'object[]': 'a list of mappings',
+};
+
+/** Pods per Deployment vippath simulates; more is surely a typo (and would allocate without bound). */
+export const MAX_REPLICAS = 4096;
+
+/** Checks the fields of one object against {@link SCHEMA}; positions come from the YAML nodes. */
+function checkShape(data: Record<string, unknown>, kind: string, doc: Document.Parsed, lines: LineCounter, file: string): void {
+  const at = (path: Array<string | number>): { line: number; col: number } => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    return lines.linePos(node?.range?.[0] ?? doc.contents?.range?.[0] ?? 0);
+  };
+  const visit = (value: unknown, parts: string[], path: Array<string | number>, t: FieldType): void => {
+    if (value === undefined || value === null) return;
+    if (parts.length === 0) {
+      if (!typeOk(value, t)) {
+        const pos = at(path);
+        throw new ManifestLoadError(file, pos.line, pos.col, `${kind} ${path.join('.')} must be ${TYPE_WORDS[t]}, not ${JSON.stringify(value)?.slice(0, 40)}`);
+      }
+      return;
+    }
+    const [head, ...rest] = parts as [string, ...string[]];
+    if (head === '*') {
+      if (Array.isArray(value)) value.forEach((x, i) => visit(x, rest, [...path, i], t));
+      return;
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) return; // the parent's own check reports it
+    visit((value as Record<string, unknown>)[head], rest, [...path, head], t);
+  };
+  for (const [field, t] of [...SCHEMA['*']!, ...(SCHEMA[kind] ?? [])]) visit(data, field.split('.'), [], t);
+  if (kind === 'Deployment') {
+    const replicas = (data.spec as { replicas?: number } | undefined)?.replicas;
+    if (typeof replicas === 'number' && replicas > MAX_REPLICAS) {
+      const pos = at(['spec', 'replicas']);
+      throw new ManifestLoadError(file, pos.line, pos.col, `Deployment spec.replicas is ${replicas}; vippath simulates at most ${MAX_REPLICAS} pods per Deployment`);
+    }
+  }
+}
 
 /** Loads every document of a YAML text. Unknown kinds come back in `ignored`. */
 export function loadManifests(text: string, file = '<input>'): { objects: K8sObject[]; ignored: Array<{ kind: string; name: string; line: number }> } {
@@ -69,6 +144,9 @@ export function loadManifests(text: string, file = '<input>'): { objects: K8sObj
       ignored.push({ kind, name: meta!.name as string, line: start.line });
       continue;
     }
+    // An object without a spec reads as an empty one (what the API server would default), not as a hole.
+    if (data.spec === undefined || data.spec === null) data.spec = {};
+    checkShape(data, kind, doc, lines, file);
     objects.push({ ...data, source: { file, line: start.line, column: start.col } } as K8sObject);
   }
   return { objects, ignored };

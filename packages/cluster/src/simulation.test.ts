@@ -20,7 +20,8 @@ describe('the real capture through the default scenario', () => {
       // The capture holds both directions; the node's own replies are what the simulation must produce itself.
       if (sim.fromCluster(rec.data)) continue;
       injected++;
-      outside.push(...sim.inject(rec.data, Number(rec.timestamp - t0) / 1e6).outside);
+      const r = sim.inject(rec.data, Number(rec.timestamp - t0) / 1e6);
+      outside.push(...r.background, ...r.outside);
     }
     expect(injected).toBeGreaterThan(15);
     const parsed = outside.map((f) => parseFrame(f));
@@ -57,5 +58,14 @@ describe('the real capture through the default scenario', () => {
     expect(notArp(sim.inject(syn([]), 1).outside)).toEqual([]);
     expect(sim.dropCounts.get('VLAN 100: not for underlay0.341')).toBeGreaterThan(0);
     expect(sim.dropCounts.get('untagged frame: not for underlay0.341')).toBeGreaterThan(0);
+  });
+
+  it('an empty frame entering at a LOCAL port is a counted drop, not an exception (fuzz crash: FrameEditError)', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
+    for (const at of ['node2/br-provider', 'node3/underlay0.341', 'node1', 'node3/deploy-169402624-2', 'outside']) {
+      const r = sim.inject(new Uint8Array(0), 1, at);
+      expect(r.verdict, at).toBe('dropped');
+      expect(r.drops.map((d) => d.reason), at).toEqual(['runt frame (shorter than an Ethernet header)']);
+    }
   });
 });

@@ -21,6 +21,8 @@ import type { ClusterSpec } from './scenario.js';
 export interface InjectResult {
   /** Frames that reached the outside (the client's side of the wire), tagged as on the wire. */
   outside: Uint8Array[];
+  /** Frames the cluster sent on its own (gratuitous ARP) that reached the outside before this frame. */
+  background: Uint8Array[];
   /** Frames pods accepted, with the pod. */
   delivered: Array<{ pod: string; node: string; frame: Uint8Array }>;
   /** Every step, in order (empty when the simulation runs without traces). */
@@ -153,7 +155,7 @@ export class SimulatedCluster {
   private readonly scratch = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
   private readonly stageBefore = new Int32Array(8);
-  private r: InjectResult = { outside: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
+  private r: InjectResult = { outside: [], background: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
   private answered = false;
 
   constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, options: SimulationOptions = {}) {
@@ -291,8 +293,8 @@ export class SimulatedCluster {
   inject(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
     const background = this.advance(now);
     this.begin(now);
-    // Frames the cluster sent on its own before this one are part of this result too: nothing goes unreported.
-    this.r.outside.push(...background.outside);
+    // Frames the cluster sent on its own before this one are reported too, apart from this frame's.
+    this.r.background = background.outside;
     const copy = new Uint8Array(frame);
     const where = this.resolveIngress(ingress);
     if (where === undefined || where.kind === 'nic') {
@@ -538,6 +540,8 @@ export class SimulatedCluster {
   private injectAt(ingress: string, frame: Uint8Array): void {
     const where = this.resolveIngress(ingress)!;
     const node = where.node;
+    // What no NIC would hand over is dropped where it enters (the wire does the same for the outside).
+    if (frame.length < 14) return this.drop(ingress, 'runt frame (shorter than an Ethernet header)');
     if (where.kind === 'nic') return this.nic(node, frame, 'outside', 0);
     if (where.kind === 'vlan') return this.bridge(node, frame, 1, `${node}/${this.nicOf(node)}.${this.cluster.vlan}`, 0);
     if (where.kind === 'local') return this.bridge(node, frame, Port.LOCAL, `${node}/br-provider`, 0);
@@ -605,7 +609,7 @@ export class SimulatedCluster {
   private begin(now: number): void {
     this.now = now;
     this.answered = false;
-    this.r = { outside: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
+    this.r = { outside: [], background: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
   }
 
   private finish(): InjectResult {

@@ -354,7 +354,7 @@ export function onlyOwnVlanOnWire(): Invariant {
     name: 'only its own VLAN on the wire',
     check(o) {
       for (const x of o.injected) {
-        for (const f of x.result.outside) {
+        for (const f of [...x.result.background, ...x.result.outside]) {
           decoder.decode(f, d);
           if (d.vlanCount !== 1 || d.vid(0) !== o.vlan) return `a frame left for the outside ${d.vlanCount ? `on VLAN ${d.vid(0)}` : 'untagged'}`;
         }
