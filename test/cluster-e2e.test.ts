@@ -336,7 +336,7 @@ describe('replay on bad input and progress', () => {
     const out = join(dir, 'cut-out');
     const r = await run('replay', cut, '--out', out);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/stopped after 26 frames; what was read is summarised and written to/);
+    expect(r.err).toMatch(/stopped after 26 frames; what was read is summarised and written \(.*cut-out\)/);
     expect(r.err).toMatch(/capture ends in the middle of a \d+-byte record at file offset 2946, after 26 complete records/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ReplaySummary;
     expect(summary.framesRead).toBe(26);
@@ -344,6 +344,36 @@ describe('replay on bad input and progress', () => {
     // --skip-errors has nothing to skip at the end of a file: the same frames, exit 0 is not promised by a cut.
     const text = await run('replay', cut);
     expect(text.code).toBe(1);
+  });
+
+  it('a capture from stdin that ends mid-record: the frames so far summarised, a clear message, exit 1', () => {
+    const cli = fileURLToPath(new URL('../packages/vippath/dist/cli.js', import.meta.url));
+    const r = spawnSync(process.execPath, [cli, 'replay', '-', '--json'], { input: readFileSync(capture).subarray(0, 3000), encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/stopped after 26 frames; what was read is summarised/);
+    expect(r.stderr).toMatch(/capture ends in the middle of a \d+-byte record at file offset 2946/);
+  });
+
+  it('a replay that fails on a corrupt capture leaves an earlier run\'s outputs and report as they were', async () => {
+    const out = join(dir, 'keep');
+    const report = join(dir, 'keep.html');
+    expect((await run('replay', capture, '--out', out, '--report', report)).code).toBe(0);
+    const before = ['summary.json', 'trace.jsonl', 'wire.pcapng', 'nodes.pcapng'].map((f) => readFileSync(join(out, f)));
+    const html = readFileSync(report, 'utf8');
+    const bad = join(dir, 'bad.pcap');
+    // A record whose length field lies far beyond the snapshot length: a PcapFormatError after two records.
+    const bytes = new Uint8Array(readFileSync(capture));
+    const second = 24 + 16 + new DataView(bytes.buffer).getUint32(24 + 8, true);
+    new DataView(bytes.buffer).setUint32(second + 8, 0x7fffffff, true);
+    writeFileSync(bad, bytes);
+    const r = await run('replay', bad, '--out', out, '--report', report);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/earlier outputs in .* are left as they were/);
+    expect(['summary.json', 'trace.jsonl', 'wire.pcapng', 'nodes.pcapng'].map((f) => readFileSync(join(out, f)))).toEqual(before);
+    expect(readFileSync(report, 'utf8')).toBe(html);
+    // And no temporary files are left behind.
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(out).sort()).toEqual(['nodes.pcapng', 'summary.json', 'trace.jsonl', 'wire.pcapng']);
   });
 
   it('draws a progress line on an interactive stderr, and nothing otherwise', async () => {

@@ -76,7 +76,7 @@ describe('the HTML report in Chromium', () => {
       expect(await page.locator('#detail .step').count()).toBeGreaterThan(10);
 
       mkdirSync(artifacts, { recursive: true });
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate("window.scrollTo(0, 0)");
       await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
       await page.screenshot({ path: join(artifacts, 'report-top.png') });
       expect(errors).toEqual([]);

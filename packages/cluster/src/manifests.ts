@@ -111,6 +111,7 @@ function checkShape(data: Record<string, unknown>, kind: string, doc: Document.P
 
 /** Loads every document of a YAML text. Unknown kinds come back in `ignored`. */
 export function loadManifests(text: string, file = '<input>'): { objects: K8sObject[]; ignored: Array<{ kind: string; name: string; line: number }> } {
+  if (typeof text !== 'string') throw new ManifestLoadError(file, 1, 1, `manifests are YAML text (a string), not ${typeof text}`);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const objects: K8sObject[] = [];

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileSink, PcapngWriter, scanCapture, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
+import { fileSink, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, VippathError } from '@vippath/wire';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
@@ -145,10 +145,16 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       for (const out of result.outside) toClient(out);
     }, { onError: options.onError ?? 'stop' });
   } catch (e) {
-    // The frames so far are summarised and written; the error still reaches the caller, with what was done.
     finishSummary(summary, sim);
-    if (outputs) await outputs.close(summary).catch(() => undefined);
-    if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source).catch(() => undefined);
+    if (e instanceof TruncatedCaptureError) {
+      // A capture that stops mid-record (a cut file, a stream that ended) still tells what it held: the frames
+      // so far are summarised and written. The error still reaches the caller, with what was done.
+      if (outputs) await outputs.close(summary).catch(() => undefined);
+      if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source).catch(() => undefined);
+    } else {
+      // Anything else leaves earlier outputs as they were: nothing is renamed over them.
+      outputs?.abort();
+    }
     if (e instanceof VippathError) (e as VippathError & { partial?: ReplaySummary }).partial = summary;
     throw e;
   }
@@ -193,7 +199,7 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster): void {
   summary.events = sim.timeline();
 }
 
-function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; close(summary: ReplaySummary): Promise<void> } {
+function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; close(summary: ReplaySummary): Promise<void>; abort(): void } {
   mkdirSync(dir, { recursive: true });
   const nodes = sim.cluster.nodes;
   const wireIfaces = ['outside', ...nodes.map((n) => n.name)];
@@ -212,6 +218,11 @@ function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epo
       const sink = fileSink(join(dir, 'summary.json'));
       sink.write(encoder.encode(`${JSON.stringify(summary, null, 2)}\n`));
       await sink.close();
+    },
+    abort(): void {
+      wire.abort();
+      nodePcap.abort();
+      trace.abort();
     },
   };
   const ts = (now: number): bigint => out.epochNs + BigInt(Math.round(now * 1e6));

@@ -6,6 +6,7 @@
  * Formats: classic pcap (tcpdump.org "pcap savefile format"; magic 0xa1b2c3d4 µs / 0xa1b23c4d ns, either
  * byte order) and pcapng (IETF draft-ietf-opsawg-pcapng: SHB, IDB, EPB, SPB, OPB; other blocks skipped).
  */
+import { VippathError } from '@vippath/wire';
 import { PcapFormatError, TruncatedCaptureError, type PcapErrorCode } from './errors.js';
 import { SUPPORTED_LINKTYPES } from './linktype.js';
 
@@ -106,6 +107,7 @@ export class CaptureCursor {
    * buffer (see {@link consumed}); `final` says no more will come.
    */
   feed(buf: Uint8Array, final: boolean): void {
+    if (!(buf instanceof Uint8Array)) throw new VippathError('BAD_ARGUMENT', `feed() takes the capture's bytes as a Uint8Array (a Buffer is one), not ${typeof buf}`);
     this.base += this.pos;
     this.buffer = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

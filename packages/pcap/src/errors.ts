@@ -35,6 +35,13 @@ export class TruncatedCaptureError extends VippathError {
   }
 }
 
+/** A capture source that cannot be read at all (no such file, not a stream). */
+export class CaptureReadError extends VippathError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CAPTURE_READ', message, options);
+  }
+}
+
 /** Live capture was asked for but cannot be started. */
 export class LiveCaptureError extends VippathError {
   constructor(code: 'LIVE_UNAVAILABLE' | 'LIVE_OPEN', message: string, options?: { cause?: unknown }) {

@@ -4,6 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { CaptureReadError } from './errors.js';
 import { CaptureCursor, Next, type CaptureInterface, type ReaderOptions, type ReaderStats } from './cursor.js';
 
 /** One captured packet. */
@@ -53,9 +54,22 @@ function toRecord(c: CaptureCursor): CaptureRecord {
 
 function chunksOf(source: CaptureSource): AsyncIterable<Uint8Array> {
   if (typeof source === 'string') {
-    return source === '-' ? process.stdin : createReadStream(source, { highWaterMark: 1 << 20 });
+    return source === '-' ? process.stdin : readFile(source);
+  }
+  if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source)) {
+    throw new CaptureReadError(`a capture source is a path, '-' for standard input, or a stream of bytes (a Readable or async iterable of Uint8Array), not ${typeof source}`);
   }
   return source as AsyncIterable<Uint8Array>;
+}
+
+/** A file's chunks; failing to open or read it is a {@link CaptureReadError} naming the file. */
+async function* readFile(path: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Uint8Array;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new CaptureReadError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message}`, { cause: e });
+  }
 }
 
 /**

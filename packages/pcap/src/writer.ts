@@ -108,6 +108,12 @@ export class CaptureWriteError extends VippathError {
   }
 }
 
+function checkRecord(rec: WriteRecord): void {
+  if (!rec || !(rec.data instanceof Uint8Array) || typeof rec.timestamp !== 'bigint') {
+    throw new CaptureWriteError('write() takes { timestamp: bigint nanoseconds since the epoch, data: Uint8Array }');
+  }
+}
+
 function toSink(out: ByteSink | string): ByteSink {
   return typeof out === 'string' ? fileSink(out) : out;
 }
@@ -136,6 +142,7 @@ export class PcapWriter {
 
   /** Appends one record (truncated to the snaplen, as a capture would be). */
   write(rec: WriteRecord): void {
+    checkRecord(rec);
     const caplen = Math.min(rec.data.length, this.snaplen);
     const orig = rec.originalLength ?? rec.data.length;
     if (orig < caplen) throw new CaptureWriteError(`originalLength ${orig} is below the ${caplen} captured bytes`);
@@ -227,6 +234,7 @@ export class PcapngWriter {
 
   /** Appends one Enhanced Packet Block. */
   write(rec: WriteRecord): void {
+    checkRecord(rec);
     const id = rec.interfaceId ?? 0;
     const iface = this.interfaces[id];
     if (!iface) throw new CaptureWriteError(`interface ${id} was not declared (this file has ${this.interfaces.length})`);

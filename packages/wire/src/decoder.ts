@@ -4,6 +4,7 @@
  * DecodingLayerParser. It never throws and never allocates; a malformed frame sets `status` and the
  * `error*` fields, and everything decoded before the bad layer stays valid.
  */
+import { VippathError } from './errors.js';
 import { readIPv4 } from './addresses.js';
 import { read16, read32 } from './checksum.js';
 import type { Layer } from './errors.js';
@@ -160,6 +161,7 @@ export class FrameDecoder {
    * frames where they lie in a capture buffer without making a view per frame.
    */
   decode(buf: Uint8Array, out: DecodedFrame, length = buf.length, offset = 0): number {
+    if (!(buf instanceof Uint8Array) || !(out instanceof DecodedFrame)) throw new VippathError('BAD_ARGUMENT', 'decode(frame, out) takes the frame as a Uint8Array (a Buffer is one) and a DecodedFrame to fill');
     const frame = buf;
     const end = offset + length;
     out.status = 0;

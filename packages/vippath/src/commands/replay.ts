@@ -81,7 +81,9 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
     } catch (e) {
       progress.done();
       const partial = (e as { partial?: ReplaySummary }).partial;
-      if (partial) io.stderr(`vippath replay: stopped after ${partial.framesRead} frames; what was read is summarised${outDir ? ` and written to ${outDir}` : ''}\n${summaryText(partial)}`);
+      const cut = (e as { code?: string }).code === 'TRUNCATED_CAPTURE';
+      if (partial && cut) io.stderr(`vippath replay: stopped after ${partial.framesRead} frames; what was read is summarised${outDir || report ? ` and written (${[outDir, report].filter(Boolean).join(', ')})` : ''}\n${summaryText(partial)}`);
+      else if (partial && (outDir || report)) io.stderr(`vippath replay: stopped after ${partial.framesRead} frames; earlier outputs in ${[outDir, report].filter(Boolean).join(', ')} are left as they were\n`);
       throw e;
     }
     progress.done();
