@@ -519,7 +519,7 @@ export class SimulatedCluster {
     return id;
   }
 
-  /** Throws a `BAD_INGRESS` {@link VippathError} unless `ingress` names a place frames can enter. */
+  /** Throws a `BAD_INGRESS` error (a `VippathError`) unless `ingress` names a place frames can enter. */
   checkIngress(ingress: Ingress): void {
     this.resolveIngress(ingress);
   }
