@@ -33,7 +33,7 @@ interface Conn {
 export class PodHost {
   readonly log: AccessLogEntry[] = [];
   /** Open connections by peer (IPv4 address × 65536 + port), bounded like a socket table: oldest dropped first. */
-  private readonly conns = new LruTable<number, Conn>(65536);
+  private readonly conns: LruTable<number, Conn>;
   /** Connections forgotten because the table was full. */
   get connEvictions(): number {
     return this.conns.evictions;
@@ -44,7 +44,8 @@ export class PodHost {
   ignored: string | undefined;
   private readonly mac: Uint8Array;
   private readonly ip: number;
-  constructor(readonly pod: PodState, readonly port = 80) {
+  constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
+    this.conns = new LruTable(connLimit);
     this.mac = parseMac(pod.mac);
     this.ip = parseIPv4(pod.ip);
   }

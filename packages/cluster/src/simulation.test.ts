@@ -68,4 +68,20 @@ describe('the real capture through the default scenario', () => {
       expect(r.drops.map((d) => d.reason), at).toEqual(['runt frame (shorter than an Ethernet header)']);
     }
   });
+
+  it('the wire\'s MAC table and the pods\' connection tables are bounded, evictions counted', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, wireMacLimit: 16, podConnLimit: 8 });
+    for (let i = 0; i < 40; i++) {
+      const mac = `52:54:00:cc:00:${i.toString(16).padStart(2, '0')}`;
+      const f = buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: `10.181.0.${i + 1}`, dst: VIP }, tcp: { srcPort: 40000, dstPort: 80, flags: 0x02 } });
+      sim.process(f, f.length, i);
+    }
+    // 40 clients plus node3's NIC and its pod's MAC (relearned whenever evicted) went through 16 places.
+    expect(sim.wireMacs).toBe(16);
+    expect(sim.wireMacEvictions).toBeGreaterThanOrEqual(40 + 2 - 16);
+    const pod = sim.pod('deploy-169402624-2')!;
+    expect(pod.connEvictions).toBe(40 - 8);
+    expect(pod.hasConn(0x0ab50028, 40000)).toBe(true);
+    expect(pod.hasConn(0x0ab50001, 40000)).toBe(false);
+  });
 });

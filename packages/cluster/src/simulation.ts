@@ -46,6 +46,8 @@ export interface SimulationOptions {
   wireMacLimit?: number;
   /** Replay established flows from a cache in {@link SimulatedCluster.process} (default true); see flow-cache.ts. */
   flowCache?: boolean;
+  /** Connections each pod keeps (oldest forgotten first, counted in `connEvictions`); default 65 536. */
+  podConnLimit?: number;
 }
 
 /** Where a frame can enter: the outside, a node's NIC (tagged), its VLAN interface or LOCAL port (untagged), a pod. */
@@ -125,6 +127,11 @@ export class SimulatedCluster {
   get wireMacEvictions(): number {
     return this.fdb.evictions;
   }
+
+  /** MAC addresses the wire knows now. */
+  get wireMacs(): number {
+    return this.fdb.size;
+  }
   /** Called with every frame put on the wire (by the outside or a node's NIC), as it is on the wire (tagged). */
   onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
   /** Called with every frame crossing a node port (`<node>/<port>`) or reaching or leaving a pod (`<node>/<pod>`). */
@@ -159,7 +166,7 @@ export class SimulatedCluster {
   private answered = false;
 
   constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, options: SimulationOptions = {}) {
-    this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192, flowCache: options.flowCache ?? true };
+    this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192, flowCache: options.flowCache ?? true, podConnLimit: options.podConnLimit ?? 65536 };
     this.tracing = this.options.trace;
     this.cache = this.options.flowCache ? new FlowCache() : undefined;
     this.fdb = new LruTable(this.options.wireMacLimit);
@@ -171,7 +178,7 @@ export class SimulatedCluster {
     const ports: LogicalPort[] = [{ kind: 'localnet', name: this.localnet, network: 'provider' }];
     for (const p of this.state.pods) {
       ports.push({ kind: 'vif', name: p.lsp, mac: p.mac, ips: [p.ip], chassis: p.node });
-      const host = new PodHost(p);
+      const host = new PodHost(p, 80, this.options.podConnLimit);
       this.pods.set(p.lsp, host);
       this.podByIp.set(readIPv4(new Uint8Array(p.ip.split('.').map(Number)), 0), host);
     }
