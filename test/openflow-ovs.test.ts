@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bridge, parseFlows } from '@vippath/openflow';
 import { buildFrame, type FrameSpec } from '@vippath/wire';
+import { flowTableArb } from '@vippath/testing';
 import { LOCAL, OvsOracle, ovsUnavailable } from './ovs-harness.js';
 
 const unavailable = ovsUnavailable();
@@ -55,60 +56,8 @@ const packetArb = fc.record({
   return { inPort: p.inPort, frame: buildFrame(spec) };
 });
 
-/** Mostly absent: a flow with every field set would almost never match a packet. */
-const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
-
-const matchArb = fc.record({
-  inPort: sometimes(fc.constantFrom('1', '2', '3', 'LOCAL')),
-  proto: sometimes(fc.constantFrom('ip', 'tcp', 'udp', 'icmp', 'arp', 'tcp6', 'ipv6')),
-  dlDst: sometimes(fc.constantFrom(...MACS, '01:00:00:00:00:00/01:00:00:00:00:00')),
-  dlSrc: sometimes(fc.constantFrom(...MACS.slice(0, 3))),
-  nwDst: sometimes(fc.constantFrom(...IPS, '10.180.204.0/24')),
-  tpDst: sometimes(fc.constantFrom(...TPORTS.map(String), '0x0/0xff00')),
-  vlan: sometimes(fc.constantFrom('341', '100', '0xffff')),
-  reg0: sometimes(fc.constantFrom('0x1', '0x2')),
-  arpOp: sometimes(fc.constantFrom('1', '2')),
-  icmpType: sometimes(fc.constantFrom('8', '0')),
-}).map((m) => {
-  const parts: string[] = [];
-  if (m.proto) parts.push(m.proto);
-  if (m.inPort) parts.push(`in_port=${m.inPort}`);
-  if (m.dlDst) parts.push(`dl_dst=${m.dlDst}`);
-  if (m.dlSrc) parts.push(`dl_src=${m.dlSrc}`);
-  // Only fields whose prerequisites hold: OVS would otherwise drop them (tested separately).
-  if (m.nwDst && (m.proto === 'ip' || m.proto === 'tcp' || m.proto === 'udp' || m.proto === 'icmp')) parts.push(`nw_dst=${m.nwDst}`);
-  if (m.nwDst && m.proto === 'arp') parts.push(`arp_tpa=${m.nwDst}`);
-  if (m.tpDst && (m.proto === 'tcp' || m.proto === 'udp' || m.proto === 'tcp6')) parts.push(`tp_dst=${m.tpDst}`);
-  if (m.vlan) parts.push(`dl_vlan=${m.vlan}`);
-  if (m.reg0) parts.push(`reg0=${m.reg0}`);
-  if (m.arpOp && m.proto === 'arp') parts.push(`arp_op=${m.arpOp}`);
-  if (m.icmpType && m.proto === 'icmp') parts.push(`icmp_type=${m.icmpType}`);
-  return { text: parts.join(','), proto: m.proto };
-});
-
-const actionArb = fc.constantFrom(
-  'output:1', 'output:2', 'output:3', 'LOCAL', 'IN_PORT', 'FLOOD', 'ALL', 'NORMAL',
-  'mod_dl_dst:00:00:00:01:00:01', 'mod_dl_src:52:54:00:cc:00:01', 'mod_nw_dst:10.180.204.12', 'mod_nw_src:10.180.204.99',
-  'mod_tp_dst:8080', 'mod_tp_src:1234', 'mod_vlan_vid:341', 'mod_vlan_pcp:5', 'strip_vlan', 'mod_nw_tos:32',
-  'load:0x1->NXM_NX_REG0[]', 'load:0x2->NXM_NX_REG0[]', 'resubmit(,1)', 'dec_ttl', 'move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]',
-);
-
-const tableArb = fc.record({
-  t0: fc.array(fc.tuple(matchArb, fc.array(actionArb, { minLength: 1, maxLength: 4 }), fc.boolean()), { minLength: 1, maxLength: 4 }),
-  t1: fc.array(fc.tuple(matchArb, fc.array(actionArb.filter((a) => a !== 'resubmit(,1)'), { minLength: 1, maxLength: 3 }), fc.boolean()), { maxLength: 2 }),
-}).map(({ t0, t1 }) => {
-  // Distinct priorities per table: OVS leaves ties between overlapping flows undefined.
-  // ovs-ofctl (OpenFlow 1.0 + NXM) refuses IPv4 rewrites on flows that match another EtherType
-  // (OFPBAC_MATCH_INCONSISTENT) — vippath refuses them too (tested in packages/openflow); keep to what both load.
-  const ipv4Only = new Set(['mod_nw_dst:10.180.204.12', 'mod_nw_src:10.180.204.99', 'mod_nw_tos:32', 'dec_ttl']);
-  const fits = (proto: string | undefined, a: string): boolean => !ipv4Only.has(a) || proto === undefined || ['ip', 'tcp', 'udp', 'icmp'].includes(proto);
-  const lines = (table: number, flows: Array<[{ text: string; proto: string | undefined }, string[], boolean]>): string[] =>
-    flows.map(([match, actions, drop], i) => {
-      const acts = actions.filter((a) => fits(match.proto, a));
-      return `table=${table},priority=${100 - i * 10}${match.text ? `,${match.text}` : ''},actions=${drop && i === flows.length - 1 || acts.length === 0 ? 'drop' : acts.join(',')}`;
-    });
-  return [...lines(0, t0), ...lines(1, t1)];
-});
+// The flow tables come from the testing kit, so the arbitrary users get is the one checked against OVS here.
+const tableArb = flowTableArb({ ports: PORTS, macs: MACS, ipv4: IPS, tpPorts: TPORTS });
 
 function group(outputs: Array<{ port: number; packet: Uint8Array }>): Map<number, string[]> {
   const m = new Map<number, string[]>();

@@ -6,6 +6,8 @@
  *   {@link FlowPropertyError} with the minimal packet written as a pcap and the `vippath of trace` command that
  *   replays it. Invariants: {@link neverOutputsTo}, {@link outputsExactly}, {@link onlyVlan}.
  *
+ * - {@link flowTableArb}, {@link loadBalancerArb}: OpenFlow tables in `ovs-ofctl` syntax (the generator vippath's
+ *   own differential test runs against ovs-vswitchd) and OVN load balancers.
  * - {@link checkCluster}: invariants of the whole path over generated clusters ({@link topologyArb}), client
  *   conversations ({@link conversationArb}) and events ({@link eventArb}); the invariant library
  *   ({@link oneAnnouncer}, {@link servedByAnnouncer}, {@link clientIpPreserved}, {@link repliesFromVip},
@@ -17,3 +19,4 @@
 export * from './frames.js';
 export * from './flowcheck.js';
 export * from './cluster.js';
+export * from './tables.js';
