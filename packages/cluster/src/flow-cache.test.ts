@@ -107,6 +107,33 @@ describe('the flow cache', () => {
     expect(hits).toBeGreaterThan(runs);
   }, 600_000);
 
+  it(`traces stay exact: inject() with the cache gives every frame the same steps as without (${runs} runs, seed ${seed})`, () => {
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(evArb, { minLength: 1, maxLength: 40 }), (events) => {
+        const run = (cache: boolean): unknown[] => {
+          const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: true, flowCache: cache });
+          const out: unknown[] = [];
+          let now = 0;
+          for (const e of events) {
+            now += e.gapMs;
+            if (e.kind === 'down') sim.nodeDown(`node${e.node}`, now);
+            for (const f of framesOf(e)) {
+              const r = sim.inject(f, now);
+              out.push([r.verdict, r.stages, r.drops, r.outside.map((x) => Buffer.from(x).toString('hex')), r.background.length, r.delivered.map((x) => [x.pod, Buffer.from(x.frame).toString('hex')])]);
+            }
+          }
+          if (cache) hits += sim.cacheStats().hits;
+          out.push({ ...sim.stageCounts }, sim.edges(), Object.fromEntries(sim.dropCounts));
+          return out;
+        };
+        expect(run(true)).toEqual(run(false));
+      }),
+      { numRuns: runs, seed },
+    );
+    expect(hits).toBeGreaterThan(runs / 2);
+  }, 600_000);
+
   it('serves an established flow\'s ACKs from the cache and stops when the connection changes', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
     const syn = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;

@@ -15,6 +15,7 @@
 import type { Bridge, Flow } from '@vippath/openflow';
 import type { Conntrack, CtEntry } from '@vippath/ovn';
 import { LruTable } from './lru.js';
+import type { TraceStep } from './outputs.js';
 import type { PodHost } from './pods.js';
 
 /** A compiled flow. */
@@ -55,6 +56,8 @@ export interface CacheEntry {
   newIpDst: number;
   newDstPort: number;
   hits: number;
+  /** The steps the full path recorded for this flow: a cached packet's trace is the same. */
+  stages: TraceStep[];
 }
 
 /** Entries by a hash of the key; collisions are compared field by field. */

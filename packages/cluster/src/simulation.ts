@@ -299,6 +299,13 @@ export class SimulatedCluster {
    */
   inject(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
     const background = this.advance(now);
+    if (ingress === 'outside' && this.cache && !this.onWire && !this.onPort) {
+      // From the outside, established flows come from the flow cache here too — with the very steps the full
+      // path recorded for them.
+      this.fromOutside(frame, frame.length, now, true);
+      this.r.background = background.outside;
+      return this.r;
+    }
     this.begin(now);
     // Frames the cluster sent on its own before this one are reported too, apart from this frame's.
     this.r.background = background.outside;
@@ -333,6 +340,14 @@ export class SimulatedCluster {
    */
   process(frame: Uint8Array, length: number, now: number): TraceLine['verdict'] {
     if (now >= this.nextDue) this.sendBackground(now);
+    return this.fromOutside(frame, length, now, false);
+  }
+
+  /**
+   * A frame from the outside, through the flow cache when it can be. `result`: {@link inject} wants the whole
+   * result in `this.r` (with steps when tracing); {@link process} only the verdict and its callbacks.
+   */
+  private fromOutside(frame: Uint8Array, length: number, now: number, result: boolean): TraceLine['verdict'] {
     const cache = this.cache;
     const buf = this.scratch;
     if (length > 65536) length = 65536;
@@ -351,16 +366,23 @@ export class SimulatedCluster {
       hash = FlowCache.hash(srcLo, dstLo, d.ipSrc, d.ipDst, ports, d.tcpFlags);
       const e = cache.get(hash);
       if (e && e.srcLo === srcLo && e.dstLo === dstLo && e.srcHi === srcHi && e.dstHi === dstHi && e.ipSrc === d.ipSrc && e.ipDst === d.ipDst && e.ports === ports && e.flags === d.tcpFlags && e.length === length && e.tci === d.vlanTci[0]) {
-        if (this.usable(e, now)) return this.replay(e, buf, length, now);
+        if (this.usable(e, now)) {
+          const len = this.replay(e, buf, length, now);
+          if (result) {
+            this.now = now;
+            this.r = { outside: [], background: [], delivered: [{ pod: e.pod.pod.name, node: e.pod.pod.node, frame: buf.slice(0, len) }], stages: this.tracing ? e.stages.slice() : [], drops: [], verdict: 'delivered' };
+          } else this.onDeliver?.(e.pod, buf, len);
+          return 'delivered';
+        }
         cache.stale++;
         cache.delete(hash);
       }
       cache.misses++;
     }
-    // The full path, watched when the packet could become a cache entry.
+    // The full path, watched when the packet could become a cache entry (its steps recorded for later hits).
     const watch = candidate ? this.watchBegin() : undefined;
     const saved = this.tracing;
-    this.tracing = false;
+    this.tracing = watch !== undefined || (result && saved);
     this.begin(now);
     const copy = buf.slice(0, length);
     this.decoder.decode(copy, this.d);
@@ -369,8 +391,11 @@ export class SimulatedCluster {
     const r = this.finish();
     this.tracing = saved;
     if (watch) this.watchEnd(watch, hash, r, frame, length, now);
-    for (const out of r.outside) this.onOutside?.(out);
-    if (this.onDeliver) for (const x of r.delivered) this.onDeliver(this.pod(x.pod)!, x.frame, x.frame.length);
+    if (!(result && saved)) r.stages = [];
+    if (!result) {
+      for (const out of r.outside) this.onOutside?.(out);
+      if (this.onDeliver) for (const x of r.delivered) this.onDeliver(this.pod(x.pod)!, x.frame, x.frame.length);
+    }
     return r.verdict;
   }
 
@@ -401,7 +426,7 @@ export class SimulatedCluster {
   }
 
   /** Replays a cache entry: the effects of the full path, and the delivered bytes made in place. */
-  private replay(e: CacheEntry, buf: Uint8Array, length: number, now: number): TraceLine['verdict'] {
+  private replay(e: CacheEntry, buf: Uint8Array, length: number, now: number): number {
     const d = this.hd;
     this.cache!.hits++;
     e.hits++;
@@ -433,8 +458,7 @@ export class SimulatedCluster {
     }
     e.touch.zone.touch(e.touch.entry, e.touch.reply, ACK, now);
     e.pod.ignored = undefined;
-    this.onDeliver?.(e.pod, buf, len);
-    return 'delivered';
+    return len;
   }
 
   /** Called with each frame a pod accepts during {@link process} (bytes valid during the call). */
@@ -489,6 +513,7 @@ export class SimulatedCluster {
       misses: effects.misses.filter((m) => m.zone !== t.zone), pod,
       stageDelta, edgeIds: Int32Array.from(edgeIds), edgeDelta: Int32Array.from(edgeDelta), flows,
       dstMacBytes: got.frame.slice(0, 6), newIpDst: readIPv4(got.frame, 30), newDstPort: (got.frame[36]! << 8) | got.frame[37]!, hits: 0,
+      stages: r.stages.slice(),
     };
     // The compiled edits must give the full path's bytes exactly, or the flow is not cached.
     const test = new Uint8Array(length);
