@@ -39,6 +39,8 @@ describe('the bundled capture through the default scenario (the README\'s main c
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out) as ReplaySummary;
     expect(s.injected).toBe(21);
+    // The client's flows: its ARP request, its pings (one ICMP flow), three TCP connections.
+    expect(s.flows).toBe(5);
     expect(s.toClient.arpRepliesBy).toEqual({ '52:54:00:bb:00:03': 1 });
     expect(Object.keys(s.toClient.gratuitousArpBy)).toEqual(['52:54:00:bb:00:03']);
     expect(s.toClient.tcpFromVip).toBe(9);

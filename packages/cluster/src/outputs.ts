@@ -62,6 +62,11 @@ export interface ReplaySummary {
   injected: number;
   skippedFromCluster: number;
   skippedNotEthernet: number;
+  /**
+   * Distinct flows among the injected frames: IP 5-tuples (direction included), and for other frames the pair
+   * of MAC addresses and EtherType; counted by a 53-bit hash, up to 1 000 000 (then it stops counting).
+   */
+  flows: number;
   /** Frames through each stage (counted per visit: a flooded frame visits several nodes). */
   stages: Record<StageName, number>;
   /** Frames along each edge of the path diagram, `<from> → <to>` with node-qualified stage names. */
