@@ -4,24 +4,10 @@
 // Cold and ARP take the full path for every frame and are measured on at most 100 000 frames (bench/README.md).
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CLUSTER, defaultObjects, SimulatedCluster } from '../../packages/cluster/dist/index.js';
-import { CaptureCursor, Next } from '../../packages/pcap/dist/index.js';
+import { replayInMemory } from '../replay-loop.mjs';
 import { arpCapture, coldCapture, warmCapture } from '../workloads.mjs';
 
-function replay(capture) {
-  const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
-  const cursor = new CaptureCursor();
-  cursor.feed(capture, true);
-  let n = 0;
-  let t0;
-  while (cursor.next() === Next.RECORD) {
-    const ms = cursor.seconds * 1000 + cursor.nanos / 1e6;
-    t0 ??= ms;
-    sim.process(cursor.buffer.subarray(cursor.dataOffset, cursor.dataOffset + cursor.captureLength), cursor.captureLength, ms - t0);
-    n++;
-  }
-  return n;
-}
+const replay = (capture) => replayInMemory(capture).frames;
 
 function sequential(name, make, cap) {
   return {

@@ -2,44 +2,28 @@
  * Live capture through `cap` on a veth pair: one end stays in this namespace (no address, so nothing
  * here routes through it), the other sits in a namespace the test creates and sends real ARP requests.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FrameDecoder, DecodedFrame, formatIPv4, formatMac } from '@vippath/wire';
 import { liveCaptureAvailable, openLive } from './live.js';
 import { LiveCaptureError } from './errors.js';
 import type { CaptureRecord } from './reader.js';
+import { makeVethClient, vethUnavailable } from '../../../test/veth.js';
 
 const NS = 'vp-live-test';
 const HOST_END = 'vpl-host';
 const NS_END = 'vpl-ns';
 const NS_MAC = '52:54:00:aa:00:99';
 
-function why(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root';
-  if (spawnSync('ip', ['-V']).status !== 0) return 'no `ip` command (iproute2)';
-  if (spawnSync('ping', ['-V']).status !== 0) return 'no `ping` command (iputils-ping)';
-  if (!liveCaptureAvailable()) return 'the optional `cap` addon is not built (needs libpcap-dev)';
-  return undefined;
-}
-const reason = why();
+const reason = vethUnavailable(liveCaptureAvailable);
 if (reason) console.warn(`live capture test skipped: ${reason}`);
-
-function cleanup(): void {
-  spawnSync('ip', ['link', 'del', HOST_END]);
-  spawnSync('ip', ['netns', 'del', NS]);
-}
+let cleanup = (): void => undefined;
 
 describe.skipIf(reason !== undefined)('openLive on a veth pair in a test namespace', () => {
-  afterAll(cleanup);
+  afterAll(() => cleanup());
 
   it('captures the ARP requests the namespace sends, as EN10MB records', async () => {
-    cleanup();
-    execFileSync('ip', ['netns', 'add', NS]);
-    execFileSync('ip', ['link', 'add', HOST_END, 'type', 'veth', 'peer', 'name', NS_END, 'netns', NS]);
-    execFileSync('ip', ['-n', NS, 'link', 'set', NS_END, 'address', NS_MAC]);
-    execFileSync('ip', ['-n', NS, 'addr', 'add', '10.180.204.100/24', 'dev', NS_END]);
-    execFileSync('ip', ['link', 'set', HOST_END, 'up']);
-    execFileSync('ip', ['-n', NS, 'link', 'set', NS_END, 'up']);
+    cleanup = makeVethClient(NS, HOST_END, NS_END, NS_MAC);
 
     const live = openLive({ device: HOST_END, filter: 'arp', snaplen: 2048 });
     expect(live.linktype).toBe(1);

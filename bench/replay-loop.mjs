@@ -1,0 +1,20 @@
+// The benchmarks' replay: a capture in memory through SimulatedCluster.process on the default scenario, frame
+// by frame with the capture's timestamps, optionally only the frames `keep` accepts (a shard's).
+import { DEFAULT_CLUSTER, defaultObjects, SimulatedCluster } from '../packages/cluster/dist/index.js';
+import { CaptureCursor, Next } from '../packages/pcap/dist/index.js';
+
+export function replayInMemory(bytes, keep = undefined) {
+  const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+  const cursor = new CaptureCursor();
+  cursor.feed(bytes, true);
+  let n = 0;
+  let t0;
+  while (cursor.next() === Next.RECORD) {
+    if (keep && !keep(cursor.buffer, cursor.dataOffset, cursor.captureLength)) continue;
+    const ms = cursor.seconds * 1000 + cursor.nanos / 1e6;
+    t0 ??= ms;
+    sim.process(cursor.buffer.subarray(cursor.dataOffset, cursor.dataOffset + cursor.captureLength), cursor.captureLength, ms - t0);
+    n++;
+  }
+  return { frames: n, sim };
+}
