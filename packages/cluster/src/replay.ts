@@ -29,7 +29,10 @@ export interface ReplayOptions {
   keepTraces?: boolean;
   /** Also write the HTML report here (see report.ts); it embeds the first `reportFrames` trace lines. */
   report?: string;
-  /** Trace lines the report embeds (default 100 000; the summary covers every frame regardless). */
+  /**
+   * Trace lines the report embeds (default 5 000, about 2 KB each: the page stays small enough to open; the
+   * diagram, counters and timeline cover every frame regardless).
+   */
   reportFrames?: number;
   /** Called now and then with the bytes read so far (for progress bars). */
   onProgress?: (framesRead: number, bytesRead: number) => void;
@@ -58,7 +61,7 @@ const encoder = new TextEncoder();
  */
 export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const tracing = Boolean(options.outDir || options.keepTraces || options.report);
-  const reportLimit = options.reportFrames ?? 100_000;
+  const reportLimit = options.reportFrames ?? 5000;
   const reportTraces: TraceLine[] | undefined = options.report ? [] : undefined;
   const sim = new SimulatedCluster(objects, cluster, { trace: tracing, ...options.simulation });
   const ingress = options.ingress ?? 'outside';

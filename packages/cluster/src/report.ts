@@ -230,6 +230,7 @@ leaving OVN after un-DNAT count on br-provider ↔ ${escapeHtml(t.subnet)}, fram
 </div>
 <section id="timeline"><h2>Timeline</h2><p class="muted">Frames injected over capture time; events (failover, gratuitous ARP bursts, ownership changes) marked.</p>${timeline(s, input.traces)}</section>
 <section id="flows"><h2>Frames</h2><input id="q" type="search" placeholder="filter: tcp 10.180.204.100, dropped, arp …" aria-label="filter frames">
+<p class="muted">${input.traces.filter((l) => l.index > 0).length < s.framesRead ? `The table holds the first ${fmt(input.traces.filter((l) => l.index > 0).length)} of ${fmt(s.framesRead)} frames (<code>--report-frames</code> for more); the diagram, counters and timeline cover them all.` : 'Every frame of the capture, with what the cluster sent on its own.'}</p>
 <p id="shown" class="muted"></p>
 <table><thead><tr><th>#</th><th>time s</th><th>ingress</th><th>frame</th><th>verdict</th><th>stages</th><th>drops</th></tr></thead><tbody></tbody></table>
 <button id="more" hidden>show more</button>

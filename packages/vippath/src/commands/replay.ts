@@ -40,7 +40,9 @@ served (with the client addresses they saw), what the client got back, and drops
                  outside), DIR/nodes.pcapng (one interface per node port and pod, named <node>/<port>),
                  DIR/trace.jsonl (each frame's stages, verdict, drops and emitted frames) and DIR/summary.json
   --report FILE  also write a self-contained HTML report: the path diagram with frame counts, drops, backends,
-                 timeline and a searchable table of frames (the first 100 000) with each one's stages
+                 timeline and a searchable table of frames (the first --report-frames, default 5 000) with
+                 each one's stages
+  --report-frames N  how many frames the report's table holds
   --ingress AT   where frames enter: outside (default), NODE (its NIC, tagged), NODE/underlay0.341 (untagged),
                  NODE/br-provider (LOCAL) or NODE/POD (sent by that pod)
   --include-cluster-frames   inject also the frames whose source MAC is the cluster's
@@ -51,7 +53,7 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
   async run(args, io) {
     const { files, rest: r1 } = manifestFiles(args);
     const { events, rest } = eventOptions(r1);
-    const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--include-cluster-frames', '--skip-errors'], options: ['--out', '--ingress', '--pcap', '--report'] });
+    const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--include-cluster-frames', '--skip-errors'], options: ['--out', '--ingress', '--pcap', '--report', '--report-frames'] });
     const pcap = options.get('--pcap');
     if (pcap !== undefined) positionals.push(pcap);
     if (positionals.length !== 1) throw new UsageError('give exactly one capture FILE (- for standard input), as an argument or with --pcap');
@@ -67,12 +69,15 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
     const outDir = options.get('--out');
     const ingress = options.get('--ingress');
     const report = options.get('--report');
+    const reportFrames = options.has('--report-frames') ? Number(options.get('--report-frames')) : undefined;
+    if (reportFrames !== undefined && (!Number.isInteger(reportFrames) || reportFrames < 0)) throw new UsageError('--report-frames needs a whole number');
     let summary: ReplaySummary;
     try {
       ({ summary } = await replayCapture(file, objects, cluster, {
         ...(outDir ? { outDir } : {}),
         ...(ingress ? { ingress } : {}),
         ...(report ? { report } : {}),
+        ...(reportFrames !== undefined ? { reportFrames } : {}),
         includeClusterFrames: flags.has('--include-cluster-frames'),
         onError: flags.has('--skip-errors') ? 'skip' : 'stop',
         onProgress: (frames, bytes) => progress.update(frames, bytes),
