@@ -125,12 +125,13 @@ function bars(rows: Array<[string, number]>, cls: string): string {
 }
 
 /**
- * Frames per time bin: from the trace lines when the report has them (60 bins over the capture, however short),
- * else the summary's frames per second.
+ * Frames per time bin: from the trace lines when the report has them all (60 bins over the capture, however
+ * short), else the summary's frames per second.
  */
 function bins(s: ReplaySummary, traces: TraceLine[]): { counts: number[]; binMs: number } {
   const input = traces.filter((t) => t.index > 0 && t.verdict !== 'skipped');
-  if (input.length === 0) return { counts: s.timeline, binMs: 1000 };
+  // Only when the traces hold every injected frame: a first slice would draw a timeline that stops early.
+  if (input.length === 0 || input.length < s.injected) return { counts: s.timeline, binMs: 1000 };
   const span = Math.max(...input.map((t) => t.time), ...s.events.map((e) => e.time), 1);
   const binMs = span / 60;
   const counts = new Array<number>(61).fill(0);
