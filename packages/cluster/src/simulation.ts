@@ -94,6 +94,9 @@ const RESPONDER_DROP: Record<string, string> = {
   malformed: 'malformed ARP/NDP',
 };
 
+/** The same, as drop reasons (made once: a drop is counted by its reason on every flooded ARP). */
+const METALLB_DROP: Record<string, string> = Object.fromEntries(Object.entries(RESPONDER_DROP).map(([k, v]) => [k, `metallb: ${v}`]));
+
 /** The simulated cluster. */
 export class SimulatedCluster {
   readonly state: DerivedState;
@@ -770,7 +773,7 @@ export class SimulatedCluster {
     } else if (v.verdict === 'drop') {
       this.step('metallb', at, this.tracing ? `no reply: ${RESPONDER_DROP[v.reason] ?? v.reason}` : '', n.br);
       // The host stack has no such address either, so nothing answers from this node.
-      this.drop(at, `metallb: ${RESPONDER_DROP[v.reason] ?? v.reason}`);
+      this.drop(at, METALLB_DROP[v.reason] ?? `metallb: ${v.reason}`);
     } else this.host(node, frame);
   }
 

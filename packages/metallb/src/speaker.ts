@@ -8,7 +8,7 @@
  */
 import {
   buildFrame, DecodedFrame, DecodeStatus, equalIPv6, FrameDecoder, formatIPv4, formatIPv6, formatMac, isBroadcastMac,
-  L3, parseIPv6, parseMac,
+  L3, parseIPv6, parseMac, writeIPv4,
 } from '@vippath/wire';
 import { formatIp, parseIp } from './ip.js';
 import { PROFILES, type MetalLBProfile } from './profile.js';
@@ -34,6 +34,9 @@ export const DEFAULT_EXCLUDED_INTERFACES: readonly RegExp[] = [
   /^docker.*/, /^cbr.*/, /^dummy.*/, /^virbr.*/, /^lxcbr.*/, /^veth.*/, /^lo$/, /^cali.*/, /^tunl.*/, /^flannel.*/,
   /^kube-ipvs.*/, /^cni.*/, /^nodelocaldns.*/, /^lxc.*/,
 ];
+
+/** ARP over Ethernet/IPv4, operation 2 (reply): hardware type 1, protocol 0x0800, sizes 6 and 4 (RFC 826). */
+const ARP_REPLY_HEADER = Uint8Array.of(0, 1, 8, 0, 6, 4, 0, 2);
 
 /** Why a responder did not answer a frame (MetalLB's drop reasons, plus vippath's for frames it never sees). */
 export type ResponderDrop =
@@ -328,13 +331,18 @@ export class Speaker {
     const verdict = this.scopeMatches((a) => a.family === 4 && a.v4 === tpa, iface);
     if (verdict !== 'yes') return this.drop(verdict);
     const o = d.l3Offset;
-    const sha = formatMac(frame, o + 8);
-    // Reply to the requester's ARP SHA (not the Ethernet source), padded to the 60-byte minimum.
-    const reply = buildFrame({
-      dst: sha, src: r.iface.mac,
-      arp: { op: 2, senderMac: r.iface.mac, senderIp: formatIPv4(tpa), targetMac: sha, targetIp: formatIPv4(d.arpSpa) },
-      padTo: 60,
-    });
+    // Reply to the requester's ARP SHA (not the Ethernet source), padded to the 60-byte minimum; written
+    // directly (the layout buildFrame would give), as replies are on the replay's path for every request.
+    const reply = new Uint8Array(60);
+    reply.set(frame.subarray(o + 8, o + 14), 0);
+    reply.set(r.mac, 6);
+    reply[12] = 0x08;
+    reply[13] = 0x06;
+    reply.set(ARP_REPLY_HEADER, 14);
+    reply.set(r.mac, 22);
+    writeIPv4(reply, 28, tpa);
+    reply.set(frame.subarray(o + 8, o + 14), 32);
+    writeIPv4(reply, 38, d.arpSpa);
     return { verdict: 'reply', frame: reply };
   }
 

@@ -113,6 +113,7 @@ export class Bridge {
     for (const p of this.ports.values()) if (p.name === port.name) throw new BridgeError(`port name ${port.name} is taken`);
     if (this.ports.has(port.ofport)) throw new BridgeError(`ofport ${port.ofport} is taken by ${this.ports.get(port.ofport)!.name}`);
     this.ports.set(port.ofport, port);
+    this.portOrder = undefined;
   }
 
   /** Port names → ofport, for parsing flows that name ports. */
@@ -447,8 +448,11 @@ export class Bridge {
     }
   }
 
+  /** Ports in number order (floods and NORMAL go through them), sorted once per change of ports. */
+  private portOrder: number[] | undefined;
+
   private sortedPorts(): number[] {
-    return [...this.ports.keys()].sort((a, b) => a - b);
+    return (this.portOrder ??= [...this.ports.keys()].sort((a, b) => a - b));
   }
 
   private portVlan(p: BridgePort, tagged: boolean, vid: number): number {
