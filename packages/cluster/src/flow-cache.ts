@@ -34,7 +34,6 @@ export interface CacheEntry {
   ports: number;
   flags: number;
   length: number;
-  ingress: number;
   // What it rests on.
   generation: number;
   /** The wire's and the pod's change counters when the facts below were last checked: unchanged ⇒ still true. */

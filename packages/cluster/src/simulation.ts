@@ -7,7 +7,7 @@
  */
 import { Bridge, Port } from '@vippath/openflow';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
 import { derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
@@ -147,7 +147,7 @@ export class SimulatedCluster {
   private readonly patchName: string;
   private readonly clusterMacs = new Set<number>();
   private readonly nodeByMac = new Map<number, string>();
-  private readonly podByIp = new Map<number, PodHost>();
+  private readonly podByName = new Map<string, PodHost>();
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
   private readonly scheduled: Array<{ time: number; run: () => void }> = [];
@@ -164,7 +164,6 @@ export class SimulatedCluster {
   private readonly cache: FlowCache | undefined;
   private readonly scratch = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
-  private readonly stageBefore = new Int32Array(8);
   private r: InjectResult = { outside: [], background: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
   private answered = false;
 
@@ -183,7 +182,7 @@ export class SimulatedCluster {
       ports.push({ kind: 'vif', name: p.lsp, mac: p.mac, ips: [p.ip], chassis: p.node });
       const host = new PodHost(p, 80, this.options.podConnLimit);
       this.pods.set(p.lsp, host);
-      this.podByIp.set(readIPv4(new Uint8Array(p.ip.split('.').map(Number)), 0), host);
+      this.podByName.set(p.name, host);
     }
     this.ls = new LogicalSwitch(this.lsName, ports, this.state.loadBalancers, {
       profile: cluster.profiles.kubeOvn,
@@ -228,8 +227,7 @@ export class SimulatedCluster {
 
   /** The pod with `name` (its Kubernetes name, not its port). */
   pod(name: string): PodHost | undefined {
-    for (const p of this.pods.values()) if (p.pod.name === name) return p;
-    return undefined;
+    return this.podByName.get(name);
   }
 
   /**
@@ -510,7 +508,7 @@ export class SimulatedCluster {
     const entry: CacheEntry = {
       srcHi: (frame[6]! << 8) | frame[7]!, srcLo: (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!,
       dstHi: (frame[0]! << 8) | frame[1]!, dstLo: (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!,
-      srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0), tci: d.vlanTci[0]!, ipSrc: d.ipSrc, ipDst: d.ipDst, ports: (d.srcPort << 16) | d.dstPort, flags: d.tcpFlags, length, ingress: 0,
+      srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0), tci: d.vlanTci[0]!, ipSrc: d.ipSrc, ipDst: d.ipDst, ports: (d.srcPort << 16) | d.dstPort, flags: d.tcpFlags, length,
       generation: this.generation, fdbStamp: this.fdbChanges, podStamp: pod.connChanges, node, bridge: hitBridges[0]!, bridgeVersion: hitBridges[0]!.version, lsVersion: this.ls.version,
       touch: { zone: t.zone, entry: t.entry, reply: t.reply, tcp: t.entry.tcp, replied: t.entry.replied },
       misses: effects.misses.filter((m) => m.zone !== t.zone), pod,
@@ -813,7 +811,7 @@ export class SimulatedCluster {
       const undnat = ipv4Out && readIPv4(o.frame, this.d.l3Offset + 12) !== inSrc;
       if (dnat || undnat) {
         const lbAt = this.names.get(node)!.lb;
-        this.step('lb-dnat', lbAt, !this.tracing ? '' : dnat ? `DNAT to ${ip4(readIPv4(o.frame, this.d.l3Offset + 16))}` : `un-DNAT: source ${ip4(readIPv4(o.frame, this.d.l3Offset + 12))}`, at);
+        this.step('lb-dnat', lbAt, !this.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(o.frame, this.d.l3Offset + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(o.frame, this.d.l3Offset + 12))}`, at);
         prev = lbAt;
       }
       if (o.port === this.localnet) {
@@ -847,10 +845,6 @@ export class SimulatedCluster {
       }
     }
   }
-}
-
-function ip4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 /** One trace line for an injection result. */
