@@ -134,6 +134,21 @@ describe('the flow cache', () => {
     expect(hits).toBeGreaterThan(runs / 2);
   }, 600_000);
 
+  it('an entry made on process()\'s untraced path does not give a traced inject() empty steps', () => {
+    const syn = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
+    const ack = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x10, data: false, gapMs: 0, partial: false, pad: 0 })!;
+    const steps = (cache: boolean): unknown[] => {
+      const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: true, flowCache: cache });
+      sim.process(syn, syn.length, 0);
+      sim.process(ack, ack.length, 1);
+      sim.process(ack, ack.length, 2);
+      return [sim.inject(ack, 3).stages, sim.inject(ack, 4).stages];
+    };
+    const cached = steps(true);
+    expect(cached).toEqual(steps(false));
+    expect((cached[0] as unknown[]).length).toBeGreaterThan(5);
+  });
+
   it('serves an established flow\'s ACKs from the cache and stops when the connection changes', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
     const syn = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;

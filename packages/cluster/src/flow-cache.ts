@@ -55,8 +55,8 @@ export interface CacheEntry {
   newIpDst: number;
   newDstPort: number;
   hits: number;
-  /** The steps the full path recorded for this flow: a cached packet's trace is the same. */
-  stages: TraceStep[];
+  /** The steps the full path recorded for this flow (when it was traced): a cached packet's trace is the same. */
+  stages: TraceStep[] | undefined;
 }
 
 /** Entries by a hash of the key; collisions are compared field by field. */

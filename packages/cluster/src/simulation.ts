@@ -164,6 +164,8 @@ export class SimulatedCluster {
   private readonly cache: FlowCache | undefined;
   private readonly scratch = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
+  /** Whether the full-path run being watched recorded its steps (they go into the cache entry). */
+  private tracingEntry = false;
   private r: InjectResult = { outside: [], background: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
   private answered = false;
 
@@ -367,11 +369,13 @@ export class SimulatedCluster {
       hash = FlowCache.hash(srcLo, dstLo, d.ipSrc, d.ipDst, ports, d.tcpFlags);
       const e = cache.get(hash);
       if (e && e.srcLo === srcLo && e.dstLo === dstLo && e.srcHi === srcHi && e.dstHi === dstHi && e.ipSrc === d.ipSrc && e.ipDst === d.ipDst && e.ports === ports && e.flags === d.tcpFlags && e.length === length && e.tci === d.vlanTci[0]) {
-        if (this.usable(e, now)) {
+        // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
+        // path once more and records them.
+        if (this.usable(e, now) && !(result && this.tracing && e.stages === undefined)) {
           const len = this.replay(e, buf, length, now);
           if (result) {
             this.now = now;
-            this.r = { outside: [], background: [], delivered: [{ pod: e.pod.pod.name, node: e.pod.pod.node, frame: buf.slice(0, len) }], stages: this.tracing ? e.stages.slice() : [], drops: [], verdict: 'delivered' };
+            this.r = { outside: [], background: [], delivered: [{ pod: e.pod.pod.name, node: e.pod.pod.node, frame: buf.slice(0, len) }], stages: this.tracing ? e.stages!.slice() : [], drops: [], verdict: 'delivered' };
           } else this.onDeliver?.(e.pod, buf, len);
           return 'delivered';
         }
@@ -380,10 +384,10 @@ export class SimulatedCluster {
       }
       cache.misses++;
     }
-    // The full path, watched when the packet could become a cache entry (its steps recorded for later hits).
+    // The full path, watched when the packet could become a cache entry (with its steps when they are wanted).
     const watch = candidate ? this.watchBegin() : undefined;
     const saved = this.tracing;
-    this.tracing = watch !== undefined || (result && saved);
+    this.tracing = result && saved;
     this.begin(now);
     const copy = buf.slice(0, length);
     this.decoder.decode(copy, this.d);
@@ -391,8 +395,8 @@ export class SimulatedCluster {
     this.wire('outside', copy, 0);
     const r = this.finish();
     this.tracing = saved;
+    this.tracingEntry = result && saved;
     if (watch) this.watchEnd(watch, hash, r, frame, length, now);
-    if (!(result && saved)) r.stages = [];
     if (!result) {
       for (const out of r.outside) this.onOutside?.(out);
       if (this.onDeliver) for (const x of r.delivered) this.onDeliver(this.pod(x.pod)!, x.frame, x.frame.length);
@@ -514,7 +518,7 @@ export class SimulatedCluster {
       misses: effects.misses.filter((m) => m.zone !== t.zone), pod,
       stageDelta, edgeIds: Int32Array.from(edgeIds), edgeDelta: Int32Array.from(edgeDelta), flows,
       dstMacBytes: got.frame.slice(0, 6), newIpDst: readIPv4(got.frame, 30), newDstPort: (got.frame[36]! << 8) | got.frame[37]!, hits: 0,
-      stages: r.stages.slice(),
+      stages: this.tracingEntry ? r.stages.slice() : undefined,
     };
     // The compiled edits must give the full path's bytes exactly, or the flow is not cached.
     const test = new Uint8Array(length);
