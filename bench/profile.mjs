@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Profiles one benchmark case: runs it under `node --cpu-prof` (one measured run, after the usual warm-up) and
+// prints the functions with the most self time. Usage: node bench/profile.mjs CASE [--frames N] [--top N]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const name = args[0];
+if (!name || name.startsWith('--')) {
+  console.error('usage: node bench/profile.mjs CASE [--frames N] [--top N]');
+  process.exit(2);
+}
+const opt = (flag, dflt) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : dflt);
+const dir = mkdtempSync(join(tmpdir(), 'vippath-prof-'));
+const run = fileURLToPath(new URL('./run.mjs', import.meta.url));
+const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, run, '--child', name, '--frames', opt('--frames', '1000000'), '--runs', '1'], { encoding: 'utf8' });
+if (r.status !== 0) {
+  console.error(r.stderr);
+  process.exit(1);
+}
+const profile = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8'));
+rmSync(dir, { recursive: true, force: true });
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+let total = 0;
+profile.samples.forEach((id, i) => {
+  const dt = profile.timeDeltas[i] ?? 0;
+  total += dt;
+  const f = byId.get(id).callFrame;
+  const key = `${f.functionName || '(anonymous)'}  ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + dt);
+});
+console.log(`${name}: ${JSON.parse(r.stdout).framesPerSecond.toLocaleString('en')} frames/s under the profiler; self time (the whole child process, generating the input included):`);
+for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(opt('--top', '25')))) console.log(`${((t / total) * 100).toFixed(1).padStart(6)} %  ${key}`);
