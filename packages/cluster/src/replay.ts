@@ -190,7 +190,7 @@ export function reportTopology(sim: SimulatedCluster): ReportTopology {
   const subnet = sim.objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet';
   return {
     vlan: sim.cluster.vlan, subnet, client: sim.cluster.client,
-    nodes: sim.cluster.nodes.map((n) => ({ name: n.name, nic: n.nic, mac: n.mac, pods: sim.state.pods.filter((p) => p.node === n.name).map((p) => ({ name: p.name, ip: p.ip, ready: p.ready })) })),
+    nodes: sim.cluster.nodes.map((n) => ({ name: n.name, nic: n.nic, mac: n.mac, pods: sim.state.pods.filter((p) => p.node === n.name).map((p) => ({ name: p.name, ip: p.ip, ready: p.ready })), down: sim.down.has(n.name) })),
     services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)])) })),
   };
 }

@@ -38,6 +38,13 @@ describe('the replay report', () => {
     expect(html).toContain(`data-kpi="framesRead"><b>${input.summary.framesRead}</b>`);
   });
 
+  it('marks a node that is down at the end of the run', async () => {
+    const { summary, sim, traces } = await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { keepTraces: true, setup: (s) => s.nodeDown('node3', 100) });
+    const html = renderReport({ topology: reportTopology(sim), summary, traces: traces! });
+    expect([...html.matchAll(/<g class="lane[^"]*\bdown\b[^"]*" data-node="([^"]+)"/g)].map((m) => m[1])).toEqual(['node3']);
+    expect(html).toContain('down at the end of the run');
+  });
+
   it('escapes hostile names in the page and in the embedded data', async () => {
     const input = await realInput();
     input.topology.nodes[0]!.pods[0]!.name = '<img src=x onerror=alert(1)>';

@@ -12,7 +12,7 @@ export interface ReportTopology {
   vlan: number;
   subnet: string;
   client: { ip: string; mac: string };
-  nodes: Array<{ name: string; nic: string; mac: string; pods: Array<{ name: string; ip: string; ready: boolean }> }>;
+  nodes: Array<{ name: string; nic: string; mac: string; pods: Array<{ name: string; ip: string; ready: boolean }>; down?: boolean }>;
   services: Array<{ name: string; ingress: string[]; owners: Record<string, string[]> }>;
 }
 
@@ -94,7 +94,7 @@ function diagram(t: ReportTopology, s: ReplaySummary): { svg: string; drawn: Set
   t.nodes.forEach((node, i) => {
     const y = top + i * laneH + 10;
     const owner = owners.has(node.name);
-    parts.push(`<g class="lane${owner ? ' owner' : ''}" data-node="${escapeHtml(node.name)}"><rect x="${x0 - 20}" y="${y - 22}" width="${width - x0}" height="${laneH - 10}" rx="10"/><text x="${x0 - 10}" y="${y - 6}" class="node">${escapeHtml(node.name)} <tspan class="sub">${escapeHtml(node.mac)}</tspan></text>${owner ? `<text x="${x0 + 2 * colW}" y="${y - 6}" class="badge" data-owner="${escapeHtml(node.name)}">MetalLB: announces ${escapeHtml(vipsOf(node.name).join(', '))}</text>` : ''}</g>`);
+    parts.push(`<g class="lane${owner ? ' owner' : ''}${node.down ? ' down' : ''}" data-node="${escapeHtml(node.name)}"><rect x="${x0 - 20}" y="${y - 22}" width="${width - x0}" height="${laneH - 10}" rx="10"/><text x="${x0 - 10}" y="${y - 6}" class="node">${escapeHtml(node.name)} <tspan class="sub">${escapeHtml(node.mac)}</tspan>${node.down ? ' <tspan class="lost" data-down="true">down at the end of the run</tspan>' : ''}</text>${owner ? `<text x="${x0 + 2 * colW}" y="${y - 6}" class="badge" data-owner="${escapeHtml(node.name)}">MetalLB: announces ${escapeHtml(vipsOf(node.name).join(', '))}</text>` : ''}</g>`);
     const stages = lane(node, t.subnet, t.vlan);
     stages.forEach((st, k) => box(x0 + k * colW, y + 6, st.label, st.sub, st.key, k === 3 ? 'lb' : 'stage', stageCount(st.key)));
     edge(10 + boxW, midY + 20 + boxH / 2, x0, y + 6 + boxH / 2, 'wire', stages[0]!.key);
@@ -167,7 +167,7 @@ svg .box rect{fill:#eef3fb;stroke:#9db4d8}svg .box.client rect,svg .box.wire rec
 svg .box.pod rect{fill:#e9f7ef;stroke:#86c9a0}svg .box.metallb rect{fill:#fdf2f8;stroke:#e7a1c7}svg .box.notready rect{fill:#f6f6f6;stroke:#bbb;stroke-dasharray:4 3}
 svg text{font:12px system-ui,sans-serif;text-anchor:middle;fill:var(--fg)}svg text.sub{font-size:10px;fill:var(--mute)}svg text.node{text-anchor:start;font-weight:600}
 svg .count{font-weight:700;fill:var(--acc)}svg .edge path{fill:none;stroke:var(--acc);stroke-width:2;opacity:.75}svg .edge.idle path{stroke:#c5cbd6;stroke-dasharray:3 4}svg .edge.idle .count{fill:#98a2b3}
-svg .lane rect{fill:none;stroke:#e4e7ec}svg .lane.owner rect{fill:#fffdf2;stroke:#e2c26b}svg .badge{font-weight:700;fill:#8a5a00;font-size:12px;text-anchor:start}
+svg .lane rect{fill:none;stroke:#e4e7ec}svg .lane.down rect{fill:#fbeaea;stroke:#e3a0a0;stroke-dasharray:6 4}svg .lost{fill:#b42318;font-weight:700}svg .lane.owner rect{fill:#fffdf2;stroke:#e2c26b}svg .badge{font-weight:700;fill:#8a5a00;font-size:12px;text-anchor:start}
 svg{max-width:100%;height:auto}svg text{font-size:13px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums;width:5em}
 .bars th{width:55%;font-weight:normal}.bars td.bar{width:30%}.bars td.bar div{height:10px;background:var(--acc);border-radius:3px}.bars.drops td.bar div{background:var(--warn)}
