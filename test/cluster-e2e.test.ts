@@ -153,6 +153,16 @@ describe('the seed document\'s manifests as written', () => {
   });
 });
 
+describe('the seed document\'s verification steps', () => {
+  it('status prints get svc, get endpoints and get pods -o wide as kubectl would', async () => {
+    const r = await run('status');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\$ kubectl get svc\nNAME +TYPE +EXTERNAL-IP +ANNOUNCED BY\nnginx-lb +LoadBalancer +10\.180\.204\.252 +node3\n/);
+    expect(r.out).toMatch(/nginx-lb +10\.180\.204\.2:80,10\.180\.204\.3:80,10\.180\.204\.4:80\n/);
+    expect(r.out).toMatch(/deploy-169402624-2 +1\/1 +10\.180\.204\.4 +node3\n/);
+  });
+});
+
 describe('unassigned pool addresses', () => {
   it('ARP for .250, .251, .253 and .254 is answered by nobody; .252 by node3 only', async () => {
     for (const ip of ['10.180.204.250', '10.180.204.251', '10.180.204.253', '10.180.204.254', VIP]) {

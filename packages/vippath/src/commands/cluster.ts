@@ -81,10 +81,16 @@ profiles and lint findings.`,
       io.stdout(`${JSON.stringify(status, null, 2)}\n`);
       return 0;
     }
-    for (const s of status.services) {
-      io.stdout(`service ${s.name}: ${s.ingress.map((ip) => `${ip} announced by ${s.owner[ip] ?? 'nobody'}`).join(', ') || 'no address'}\n`);
-      for (const e of s.endpoints) io.stdout(`  endpoint ${e.ip} on ${e.node}\n`);
-    }
+    // The seed document's checks, as kubectl would print them: get svc, get endpoints, get pods -o wide.
+    const table = (rows: string[][]): string => {
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n')}\n`;
+    };
+    const full = status as unknown as { services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; ports: Array<{ port: number; targetPort: number; protocol: string }>; endpoints: Array<{ ip: string; node: string; pod: string }> }>; pods: Array<{ name: string; node: string; ip: string; ready: boolean }>; lint: Array<{ severity: string; code: string }> };
+    io.stdout(`$ kubectl get svc\n${table([['NAME', 'TYPE', 'EXTERNAL-IP', 'ANNOUNCED BY'], ...full.services.map((s) => [s.name, 'LoadBalancer', s.ingress.join(',') || '<pending>', s.ingress.map((ip) => s.owner[ip] ?? 'nobody').join(',') || '-'])])}\n`);
+    io.stdout(`$ kubectl get endpoints\n${table([['NAME', 'ENDPOINTS'], ...full.services.map((s) => [s.name, s.endpoints.flatMap((e) => s.ports.map((p) => `${e.ip}:${p.targetPort}`)).join(',') || '<none>'])])}\n`);
+    io.stdout(`$ kubectl get pods -o wide\n${table([['NAME', 'READY', 'IP', 'NODE'], ...full.pods.map((p) => [p.name, p.ready ? '1/1' : '0/1', p.ip, p.node])])}`);
+    if (full.lint.length) io.stdout(`\nlint: ${full.lint.map((d) => `${d.severity} ${d.code}`).join(', ')} (vippath lint for details)\n`);
     return 0;
   },
 };
