@@ -310,6 +310,15 @@ describe('vippath trace', () => {
     expect(unknown.err).toMatch(/unknown key "colour"/);
   });
 
+  it('--ingress from a pod: the description defaults to the pod\'s addresses, and its SYN-ACK leaves for the client', async () => {
+    const r = await run('trace', '--ingress', 'node3/deploy-169402624-2', 'tcp,sport=80,dport=40000,flags=SA', '--json');
+    const line = JSON.parse(r.out) as TraceLine;
+    expect(line.stages[0]).toMatchObject({ stage: 'ovn', at: 'node3/underlay-subnet', decision: 'inport deploy-169402624-2.default' });
+    const out = line.emitted.filter((e) => e.to === 'outside').map((e) => parseFrame(Uint8Array.from(Buffer.from(e.hex, 'hex'))));
+    // No connection was DNATed, so nothing is un-DNATed: the pod's own address, tagged 341 on the wire.
+    expect(out.map((p) => [p.ipv4?.src, p.ipv4?.dst, p.eth.vlans[0]?.vid])).toEqual([['10.180.204.4', '10.180.204.100', 341]]);
+  });
+
   it('--hex: the same frame as bytes gives the same trace as its description', async () => {
     const a = JSON.parse((await run('trace', 'tcp,dport=80', '--json')).out) as TraceLine;
     const frame = (await import('@vippath/cluster')).frameFromDescription('tcp,dport=80', new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER));

@@ -40,8 +40,12 @@ function port(text: string, key: string): number {
   return n;
 }
 
-/** Builds the frame `text` describes, filling gaps from `sim`'s scenario. */
-export function frameFromDescription(text: string, sim: SimulatedCluster): Uint8Array {
+/**
+ * Builds the frame `text` describes, filling gaps from `sim`'s scenario. With `ingress` naming a pod
+ * (`<node>/<pod>`), the defaults are that pod's: its MAC and IP as the source, no VLAN tag, the client as the
+ * destination.
+ */
+export function frameFromDescription(text: string, sim: SimulatedCluster, ingress = 'outside'): Uint8Array {
   let protocol = 'tcp';
   const v = new Map<string, string>();
   for (const raw of text.split(',').map((t) => t.trim()).filter(Boolean)) {
@@ -57,18 +61,19 @@ export function frameFromDescription(text: string, sim: SimulatedCluster): Uint8
     v.set(key, raw.slice(eq + 1));
   }
   const c = sim.cluster;
+  const fromPod = sim.state.pods.find((p) => ingress === `${p.node}/${p.name}`);
   const vip = sim.state.services.flatMap((s) => s.ingress)[0];
-  const dst = v.get('dst') ?? vip;
+  const dst = v.get('dst') ?? (fromPod ? c.client.ip : vip);
   if (!dst) throw new FrameDescriptionError('no dst= given and the scenario has no VIP to default to');
-  const src = v.get('src') ?? c.client.ip;
-  const vlanText = v.get('vlan') ?? String(c.vlan);
+  const src = v.get('src') ?? fromPod?.ip ?? c.client.ip;
+  const vlanText = v.get('vlan') ?? (fromPod ? 'none' : String(c.vlan));
   const vlans = vlanText === 'none' || vlanText === '0xffff' ? [] : [Number(vlanText)];
   if (vlans.some((x) => !Number.isInteger(x) || x < 0 || x > 4095)) throw new FrameDescriptionError(`vlan=${vlanText}: a VLAN ID is 0 to 4095, or none`);
   // The destination MAC the client's ARP would have given: the owner's NIC for a VIP, the pod's for a pod.
   const owner = sim.state.metallb.owners(dst)[0];
   const pod = sim.state.pods.find((p) => p.ip === dst);
-  const resolved = owner ? c.nodes.find((n) => n.name === owner)!.mac : pod ? pod.mac : 'ff:ff:ff:ff:ff:ff';
-  const spec: FrameSpec = { dst: v.get('eth_dst') ?? (protocol === 'arp' ? 'ff:ff:ff:ff:ff:ff' : resolved), src: v.get('eth_src') ?? c.client.mac, vlans };
+  const resolved = owner ? c.nodes.find((n) => n.name === owner)!.mac : pod ? pod.mac : dst === c.client.ip ? c.client.mac : 'ff:ff:ff:ff:ff:ff';
+  const spec: FrameSpec = { dst: v.get('eth_dst') ?? (protocol === 'arp' ? 'ff:ff:ff:ff:ff:ff' : resolved), src: v.get('eth_src') ?? fromPod?.mac ?? c.client.mac, vlans };
   try {
     if (protocol === 'arp') spec.arp = { op: 1, senderMac: spec.src, senderIp: src, targetMac: '00:00:00:00:00:00', targetIp: dst };
     else {

@@ -23,6 +23,7 @@ external client would send (its MAC and IP, VLAN 341, the MAC the VIP resolves t
   vippath trace arp,dst=10.180.204.252            # who answers ARP for the VIP?
   vippath trace --hex 'ffffffffffff 525400aa0064 8100 0155 0806 …'
   --ingress AT  outside (default), NODE, NODE/underlay0, NODE/underlay0.341, NODE/br-provider, NODE/POD
+                (from a pod, the description's defaults are the pod's: its MAC and IP, untagged, to the client)
   --at T        simulated time of the frame (after the events below); default 0
   --json        the trace line as trace.jsonl writes it
 ${EVENT_USAGE}`,
@@ -37,7 +38,7 @@ ${EVENT_USAGE}`,
     const at = options.has('--at') ? parseDuration(options.get('--at')!, '--at') : 0;
     const ingress = options.get('--ingress') ?? 'outside';
     sim.checkIngress(ingress);
-    const frame = options.has('--hex') ? hexFrame(options.get('--hex')!) : frameFromDescription(positionals[0] ?? '', sim);
+    const frame = options.has('--hex') ? hexFrame(options.get('--hex')!) : frameFromDescription(positionals[0] ?? '', sim, ingress);
     // Time runs to the frame first, so elections and announcements are settled and shown apart.
     sim.advance(at);
     const line = traceLine(1, at, ingress, frame, sim.inject(frame, at, ingress));
