@@ -75,6 +75,17 @@ describe('the HTML report in Chromium', () => {
       expect(detail).toMatch(/ls_in_lb 140/);
       expect(await page.locator('#detail .step').count()).toBeGreaterThan(10);
 
+      // The flows table: one row per flow; a click narrows the frames to that flow and shows its first frame.
+      await page.fill('#q', '');
+      const flowRows = await page.locator('#flowsum tbody tr').count();
+      expect(flowRows).toBe(summary.flows);
+      const synFlow = page.locator('#flowsum tbody tr', { hasText: '> 10.180.204.252:80' }).first();
+      const flowFrames = Number(await synFlow.locator('td').nth(1).textContent());
+      await synFlow.click();
+      expect(await page.locator('#flows tbody tr').count()).toBe(flowFrames);
+      expect(await page.textContent('#detail')).toMatch(/\[S\]/);
+      await page.fill('#q', '');
+
       mkdirSync(artifacts, { recursive: true });
       await page.evaluate("window.scrollTo(0, 0)");
       await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });

@@ -173,7 +173,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;
 .bars th{width:55%;font-weight:normal}.bars td.bar{width:30%}.bars td.bar div{height:10px;background:var(--acc);border-radius:3px}.bars.drops td.bar div{background:var(--warn)}
 .timeline rect{fill:var(--acc)}.timeline .event line{stroke:var(--warn);stroke-width:2}.events{margin:8px 0 0;padding-left:18px;color:var(--mute)}.events .t{font-variant-numeric:tabular-nums;color:var(--fg)}
 #flows input{width:100%;padding:8px 10px;border:1px solid var(--line);border-radius:6px;margin-bottom:8px;font:inherit}
-#flows tbody tr{cursor:pointer}#flows tbody tr:hover{background:#f2f6fc}#flows tbody tr.sel{background:#e3ecfb}
+#flows tbody tr,#flowsum tbody tr{cursor:pointer}#flows tbody tr:hover,#flowsum tbody tr:hover{background:#f2f6fc}#flows tbody tr.sel{background:#e3ecfb}
 .v-delivered{color:var(--ok)}.v-dropped{color:var(--warn)}.v-answered{color:#7c3aed}.v-skipped{color:var(--mute)}
 #detail{white-space:normal}#detail .step{display:grid;grid-template-columns:9em 13em 1fr;gap:8px;padding:3px 0;border-bottom:1px dashed #eef0f3;font-family:ui-monospace,monospace;font-size:12px}
 #detail .drop{color:var(--warn)}#more{margin-top:8px}.muted{color:var(--mute)}code{font-family:ui-monospace,monospace;font-size:12px}
@@ -195,6 +195,16 @@ t.drops.forEach(function(d){h.push('<div class="step drop"><span>drop</span><spa
 t.emitted.forEach(function(e){h.push('<div class="step"><span>emitted</span><span>'+esc(e.to)+'</span><span>'+(e.hex.length/2)+' bytes: '+esc(e.hex.slice(0,96))+(e.hex.length>96?'…':'')+'</span></div>');});
 detail.innerHTML=h.join('');var sel=body.querySelector('tr.sel');if(sel)sel.classList.remove('sel');var row=body.querySelector('tr[data-i="'+i+'"]');if(row)row.classList.add('sel');}
 body.addEventListener('click',function(ev){var tr=ev.target.closest('tr');if(tr)show(Number(tr.getAttribute('data-i')));});
+// Flows: frames grouped by what they are, without TCP flags and lengths (both directions stay apart).
+function keyOf(f){return f.replace(/ \\[[^\\]]*\\]/,'').replace(/ len \\d+/,'').replace(/ malformed \\(.*\\)$/,'');}
+var flows=[];var byKey={};traces.forEach(function(t,i){if(t.index===0||t.verdict==='skipped')return;var k=keyOf(t.flow);var f=byKey[k];if(!f){f=byKey[k]={key:k,frames:[],verdicts:{}};flows.push(f);}f.frames.push(i);f.verdicts[t.verdict]=(f.verdicts[t.verdict]||0)+1;});
+var fbody=document.querySelector('#flowsum tbody');
+function renderFlows(){var words=q.value.toLowerCase().split(/\\s+/).filter(Boolean);var rows=[];var n=0;
+flows.forEach(function(f,j){if(n>=500)return;var hay=f.key.toLowerCase();for(var w=0;w<words.length;w++)if(hay.indexOf(words[w])<0&&!f.verdicts[words[w]])return;n++;
+rows.push('<tr data-f="'+j+'"><td><code>'+esc(f.key)+'</code></td><td class="n">'+f.frames.length+'</td><td>'+Object.keys(f.verdicts).map(function(v){return '<span class="v-'+esc(v)+'">'+esc(v)+' '+f.verdicts[v]+'</span>';}).join(', ')+'</td><td class="n">'+traces[f.frames[0]].index+'</td></tr>');});
+fbody.innerHTML=rows.join('');}
+fbody.addEventListener('click',function(ev){var tr=ev.target.closest('tr');if(!tr)return;var f=flows[Number(tr.getAttribute('data-f'))];q.value=f.key;limit=500;render();renderFlows();show(f.frames[0]);document.getElementById('flows').scrollIntoView();});
+q.addEventListener('input',renderFlows);renderFlows();
 q.addEventListener('input',function(){limit=500;render();});more.addEventListener('click',function(){limit+=500;render();});
 render();
 })();
@@ -230,6 +240,8 @@ leaving OVN after un-DNAT count on br-provider ↔ ${escapeHtml(t.subnet)}, fram
 <section id="verdicts"><h2>Verdicts</h2>${bars(verdictRows, 'verdicts')}</section>
 </div>
 <section id="timeline"><h2>Timeline</h2><p class="muted">Frames injected over capture time; events (failover, gratuitous ARP bursts, ownership changes) marked.</p>${timeline(s, input.traces)}</section>
+<section id="flowsum"><h2>Flows</h2><p class="muted">Frames grouped by flow (TCP flags and lengths aside); a click shows the flow's frames below and its first frame's path. The filter below applies here too.</p>
+<table><thead><tr><th>flow</th><th>frames</th><th>verdicts</th><th>first #</th></tr></thead><tbody></tbody></table></section>
 <section id="flows"><h2>Frames</h2><input id="q" type="search" placeholder="filter: tcp 10.180.204.100, dropped, arp …" aria-label="filter frames">
 <p class="muted">${input.traces.filter((l) => l.index > 0).length < s.framesRead ? `The table holds the first ${fmt(input.traces.filter((l) => l.index > 0).length)} of ${fmt(s.framesRead)} frames (<code>--report-frames</code> for more); the diagram, counters and timeline cover them all.` : 'Every frame of the capture, with what the cluster sent on its own.'}</p>
 <p id="shown" class="muted"></p>
