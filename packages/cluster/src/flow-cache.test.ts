@@ -17,18 +17,22 @@ type Ev =
   | { kind: 'tcp'; client: number; sport: number; flags: number; data: boolean; gapMs: number; partial: boolean; pad: number }
   | { kind: 'arp'; client: number; gapMs: number }
   | { kind: 'down'; node: number; gapMs: number }
-  | { kind: 'acks'; client: number; sport: number; count: number; gapMs: number; partial: boolean; pad: number; handshake: boolean };
+  | { kind: 'acks'; client: number; sport: number; count: number; gapMs: number; partial: boolean; pad: number; handshake: boolean }
+  | { kind: 'arps'; client: number; count: number; gapMs: number };
 
 const evArb: fc.Arbitrary<Ev> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('tcp' as const), client: fc.integer({ min: 0, max: 1 }), sport: fc.integer({ min: 40000, max: 40001 }), flags: fc.constantFrom(0x02, 0x10, 0x10, 0x10, 0x18, 0x11, 0x04, 0x12), data: fc.boolean(), gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2000 }), fc.constant(130_000)), partial: fc.boolean(), pad: fc.constantFrom(0, 0, 6) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('arp' as const), client: fc.integer({ min: 0, max: 3 }), gapMs: fc.integer({ min: 0, max: 500 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('down' as const), node: fc.integer({ min: 1, max: 3 }), gapMs: fc.integer({ min: 0, max: 100 }) }) },
+  // Repeated ARP requests for the VIP: what the ARP cache serves.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('arps' as const), client: fc.integer({ min: 0, max: 1 }), count: fc.integer({ min: 1, max: 5 }), gapMs: fc.integer({ min: 0, max: 400 }) }) },
   // Runs of pure ACKs on one flow: what the cache serves.
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('acks' as const), client: fc.integer({ min: 0, max: 1 }), sport: fc.integer({ min: 40000, max: 40001 }), count: fc.integer({ min: 1, max: 8 }), gapMs: fc.integer({ min: 0, max: 50 }), partial: fc.boolean(), pad: fc.constantFrom(0, 6), handshake: fc.boolean() }) },
 );
 
 function framesOf(e: Ev): Uint8Array[] {
   if (e.kind === 'down') return [];
+  if (e.kind === 'arps') return Array.from({ length: e.count }, () => frameOf({ kind: 'arp', client: e.client, gapMs: 0 })!);
   if (e.kind === 'acks') {
     const acks = Array.from({ length: e.count }, () => frameOf({ kind: 'tcp', client: e.client, sport: e.sport, flags: 0x10, data: false, gapMs: 0, partial: e.partial, pad: e.pad })!);
     return e.handshake ? [frameOf({ kind: 'tcp', client: e.client, sport: e.sport, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!, ...acks] : acks;
@@ -37,7 +41,7 @@ function framesOf(e: Ev): Uint8Array[] {
 }
 
 function frameOf(e: Ev): Uint8Array | undefined {
-  if (e.kind === 'down' || e.kind === 'acks') return undefined;
+  if (e.kind === 'down' || e.kind === 'acks' || e.kind === 'arps') return undefined;
   const ip = `10.181.0.${10 + e.client}`;
   const mac = `52:54:00:cc:00:${(10 + e.client).toString(16).padStart(2, '0')}`;
   if (e.kind === 'arp') return buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: mac, vlans: [341], arp: { op: 1, senderMac: mac, senderIp: ip, targetMac: '00:00:00:00:00:00', targetIp: VIP }, padTo: 60 });
@@ -79,6 +83,7 @@ function observe(cache: boolean, events: Ev[]): unknown {
   return {
     seen, stages: { ...sim.stageCounts }, edges: sim.edges(), drops: Object.fromEntries(sim.dropCounts), zones,
     flows: [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true })]), logs: [...sim.pods.values()].map((p) => p.log), backends: [...sim.backendCounts],
+    macs: [...sim.bridges].map(([n, b]) => [n, b.learnedMacs()]), speakers: [...sim.state.metallb.speakers].map(([n, sp]) => [n, { ...sp.drops }]),
     checksums: sim.offloadChecksumsCompleted,
   };
 }
@@ -87,6 +92,7 @@ describe('the flow cache', () => {
   it(`changes nothing but speed (${runs} runs, seed ${seed})`, () => {
     console.log(`flow-cache property: ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
     let hits = 0;
+    let arpHits = 0;
     fc.assert(
       fc.property(fc.array(evArb, { minLength: 1, maxLength: 60 }), (events) => {
         const a = observe(true, events);
@@ -100,11 +106,13 @@ describe('the flow cache', () => {
           for (const f of framesOf(e)) sim.process(f, f.length, now);
         }
         hits += sim.cacheStats().hits;
+        arpHits += sim.cacheStats().arpHits;
       }),
       { numRuns: runs, seed },
     );
-    // The property is only worth something if the cache was used.
+    // The property is only worth something if the caches were used.
     expect(hits).toBeGreaterThan(runs);
+    expect(arpHits).toBeGreaterThan(runs / 4);
   }, 600_000);
 
   it(`traces stay exact: inject() with the cache gives every frame the same steps as without (${runs} runs, seed ${seed})`, () => {

@@ -12,7 +12,7 @@
  * so a cached packet's counters, conntrack state and delivered bytes are those of an uncached one (a property
  * test checks it).
  */
-import type { Bridge, Flow } from '@vippath/openflow';
+import type { Bridge, Flow, MacEntry } from '@vippath/openflow';
 import type { Conntrack, CtEntry } from '@vippath/ovn';
 import { LruTable } from './lru.js';
 import type { TraceStep } from './outputs.js';
@@ -56,6 +56,34 @@ export interface CacheEntry {
   newDstPort: number;
   hits: number;
   /** The steps the full path recorded for this flow (when it was traced): a cached packet's trace is the same. */
+  stages: TraceStep[] | undefined;
+}
+
+/**
+ * A cached ARP request for an announced VIP from the outside: flooded to every node, answered by the owner's
+ * speaker, ignored elsewhere. Its effects are refreshes of MAC entries the bridges already hold, counters
+ * (flows, speakers' drop reasons, stages, edges, drops) and the owner's reply, whose bytes depend only on the
+ * request's first 46 bytes (the key, compared in full).
+ */
+export interface ArpEntry {
+  head: Uint8Array;
+  length: number;
+  generation: number;
+  fdbStamp: number;
+  clientMac: number;
+  ownerMac: number;
+  owner: string;
+  bridgeVersions: Array<{ bridge: Bridge; version: number }>;
+  lsVersion: number;
+  learns: Array<{ table: Map<number, MacEntry>; mac: number; entry: MacEntry; port: number }>;
+  flows: Array<{ flow: Flow; bytes: number }>;
+  speakerDrops: Array<{ drops: Partial<Record<string, number>>; reason: string; delta: number }>;
+  stageDelta: Int32Array;
+  edgeIds: Int32Array;
+  edgeDelta: Int32Array;
+  dropDeltas: Array<{ reason: string; delta: number }>;
+  drops: Array<{ at: string; reason: string }>;
+  reply: Uint8Array;
   stages: TraceStep[] | undefined;
 }
 

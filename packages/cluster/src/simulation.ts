@@ -9,7 +9,7 @@ import { Bridge, Port } from '@vippath/openflow';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
 import { derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
-import { FlowCache, type CacheEntry } from './flow-cache.js';
+import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { describeFrame } from './describe.js';
 import type { K8sObject } from './manifests.js';
@@ -59,6 +59,11 @@ const ACK = 0x10;
 
 function macNumber(buf: Uint8Array, offset: number): number {
   return (buf[offset]! * 0x10000 + buf[offset + 1]! * 0x100 + buf[offset + 2]!) * 0x1000000 + buf[offset + 3]! * 0x10000 + buf[offset + 4]! * 0x100 + buf[offset + 5]!;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function macText(n: number): string {
@@ -162,6 +167,8 @@ export class SimulatedCluster {
   private nextDue = 0;
   private fdbChanges = 0;
   private readonly cache: FlowCache | undefined;
+  private readonly arpCache: LruTable<number, ArpEntry> | undefined;
+  private arpHits = 0;
   private readonly scratch = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
   /** Whether the full-path run being watched recorded its steps (they go into the cache entry). */
@@ -173,6 +180,7 @@ export class SimulatedCluster {
     this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192, flowCache: options.flowCache ?? true, podConnLimit: options.podConnLimit ?? 65536 };
     this.tracing = this.options.trace;
     this.cache = this.options.flowCache ? new FlowCache() : undefined;
+    this.arpCache = this.options.flowCache ? new LruTable(16384) : undefined;
     this.fdb = new LruTable(this.options.wireMacLimit);
     this.state = derive(objects, cluster);
     const subnet = objects.find((o) => o.kind === 'Subnet');
@@ -329,9 +337,14 @@ export class SimulatedCluster {
   onOutside: ((frame: Uint8Array) => void) | undefined;
 
   /** The flow cache's counts: hits, misses (full path), stale entries refused, entries. */
-  cacheStats(): { hits: number; misses: number; stale: number; entries: number } {
+  cacheStats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number } {
     const c = this.cache;
-    return { hits: c?.hits ?? 0, misses: c?.misses ?? 0, stale: c?.stale ?? 0, entries: c?.size ?? 0 };
+    return { hits: c?.hits ?? 0, misses: c?.misses ?? 0, stale: c?.stale ?? 0, entries: c?.size ?? 0, arpHits: this.arpHits, arpEntries: this.arpCache?.size ?? 0 };
+  }
+
+  /** True when simulated time has something due (a scheduled change, an announcement): entries made now would not hold. */
+  dueNow(): boolean {
+    return this.now >= this.nextDue;
   }
 
   /**
@@ -358,6 +371,14 @@ export class SimulatedCluster {
     const d = this.hd;
     if (cache !== undefined && this.cachedHit(buf, length, now, result)) return 'delivered';
     this.decoder.decode(buf, d, length);
+    // ARP requests for what the owner answers: the same request is answered from the ARP cache.
+    const arpCandidate = this.arpCache !== undefined && !this.onWire && !this.onPort && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.ARP && d.arpOp === 1 && length >= 46 && (buf[0]! & buf[1]! & buf[2]! & buf[3]! & buf[4]! & buf[5]!) === 0xff;
+    let arpHash = 0;
+    if (arpCandidate) {
+      arpHash = FlowCache.hash((buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!, d.arpSpa, d.arpTpa, length, (buf[6]! << 8) | buf[7]!, d.vlanTci[0]!);
+      const e = this.arpCache!.get(arpHash);
+      if (e && e.length === length && sameBytes(buf, e.head, 46) && this.arpUsable(e) && !(result && this.tracing && e.stages === undefined)) return this.arpReplay(e, now, result);
+    }
     // The only shape cached: one 802.1Q tag, IPv4 without options or fragments, TCP, a pure ACK without data.
     const candidate = cache !== undefined && !this.onWire && !this.onPort && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4 && d.ipProto === 6 && d.ipHeaderLength === 20 && !d.ipFragment && d.tcpFlags === ACK && d.payloadLength === 0 && d.l4Offset >= 0;
     let hash = 0;
@@ -386,7 +407,10 @@ export class SimulatedCluster {
       cache.misses++;
     }
     // The full path, watched when the packet could become a cache entry (with its steps when they are wanted).
-    const watch = candidate ? this.watchBegin() : undefined;
+    const watch = candidate || arpCandidate ? this.watchBegin() : undefined;
+    const dropsBefore = arpCandidate ? new Map(this.dropCounts) : undefined;
+    const speakerBefore = arpCandidate ? [...this.state.metallb.speakers.values()].map((sp) => ({ drops: sp.drops as Partial<Record<string, number>>, was: { ...sp.drops } as Partial<Record<string, number>> })) : undefined;
+    if (arpCandidate) for (const b of this.bridges.values()) b.learnLog = [];
     const saved = this.tracing;
     this.tracing = result && saved;
     this.begin(now);
@@ -397,7 +421,8 @@ export class SimulatedCluster {
     const r = this.finish();
     this.tracing = saved;
     this.tracingEntry = result && saved;
-    if (watch) this.watchEnd(watch, hash, r, frame, length, now);
+    if (watch && arpCandidate) this.arpWatchEnd(watch, arpHash, r, buf, length, dropsBefore!, speakerBefore!);
+    else if (watch) this.watchEnd(watch, hash, r, frame, length, now);
     if (!result) {
       for (const out of r.outside) this.onOutside?.(out);
       if (this.onDeliver) for (const x of r.delivered) this.onDeliver(this.pod(x.pod)!, x.frame, x.frame.length);
@@ -452,6 +477,103 @@ export class SimulatedCluster {
       this.r = { outside: [], background: [], delivered: [{ pod: e.pod.pod.name, node: e.pod.pod.node, frame: buf.slice(0, len) }], stages: this.tracing ? e.stages!.slice() : [], drops: [], verdict: 'delivered' };
     } else this.onDeliver?.(e.pod, buf, len);
     return true;
+  }
+
+  /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
+  private arpUsable(e: ArpEntry): boolean {
+    if (e.generation !== this.generation || e.lsVersion !== this.ls.version) return false;
+    for (let i = 0; i < e.bridgeVersions.length; i++) if (e.bridgeVersions[i]!.bridge.version !== e.bridgeVersions[i]!.version) return false;
+    if (e.fdbStamp !== this.fdbChanges) {
+      if (this.fdb.get(e.clientMac) !== 'outside' || this.fdb.get(e.ownerMac) !== e.owner) return false;
+      e.fdbStamp = this.fdbChanges;
+    }
+    for (let i = 0; i < e.learns.length; i++) {
+      const l = e.learns[i]!;
+      if (l.table.get(l.mac) !== l.entry || l.entry.port !== l.port) return false;
+    }
+    return true;
+  }
+
+  /** Replays an ARP entry: the refreshes, the counters, the owner's reply. */
+  private arpReplay(e: ArpEntry, now: number, result: boolean): 'answered' {
+    this.arpHits++;
+    for (let i = 0; i < e.learns.length; i++) e.learns[i]!.entry.seen = now;
+    for (let i = 0; i < e.flows.length; i++) {
+      const f = e.flows[i]!;
+      f.flow.nPackets++;
+      f.flow.nBytes += f.bytes;
+    }
+    for (let i = 0; i < e.speakerDrops.length; i++) {
+      const x = e.speakerDrops[i]!;
+      x.drops[x.reason] = (x.drops[x.reason] ?? 0) + x.delta;
+    }
+    this.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
+    for (let i = 0; i < e.dropDeltas.length; i++) {
+      const x = e.dropDeltas[i]!;
+      this.dropCounts.set(x.reason, (this.dropCounts.get(x.reason) ?? 0) + x.delta);
+    }
+    if (result) {
+      this.now = now;
+      this.r = { outside: [e.reply.slice()], background: [], delivered: [], stages: this.tracing ? e.stages!.slice() : [], drops: e.drops.slice(), verdict: 'answered' };
+    } else this.onOutside?.(e.reply);
+    return 'answered';
+  }
+
+  /** Makes an ARP entry from a watched full-path run, when everything it did is something a replay reproduces. */
+  private arpWatchEnd(w: ReturnType<SimulatedCluster['watchBegin']>, hash: number, r: InjectResult, buf: Uint8Array, length: number, dropsBefore: Map<string, number>, speakerBefore: Array<{ drops: Partial<Record<string, number>>; was: Partial<Record<string, number>> }>): void {
+    const effects = this.ls.effects!;
+    this.ls.effects = undefined;
+    const learns = w.bridges.flatMap((b) => b.learnLog!);
+    const flows = w.bridges.flatMap((b) => b.hitLog!);
+    for (const b of w.bridges) {
+      b.hitLog = undefined;
+      b.learnLog = undefined;
+    }
+    if (r.verdict !== 'answered' || r.outside.length !== 1 || r.delivered.length || w.fdb !== this.fdbChanges) return;
+    if (effects.changes || effects.touches.length || effects.misses.length || learns.some((l) => l.created) || this.dueNow()) return;
+    const reply = r.outside[0]!;
+    const ownerMac = macNumber(reply, 6);
+    const owner = this.nodeByMac.get(ownerMac);
+    if (!owner) return;
+    const { stageDelta, edgeIds, edgeDelta } = this.deltas(w);
+    const dropDeltas = [...this.dropCounts].map(([reason, n]) => ({ reason, delta: n - (dropsBefore.get(reason) ?? 0) })).filter((x) => x.delta !== 0);
+    const speakerDrops = speakerBefore.flatMap(({ drops, was }) => Object.entries(drops).map(([reason, n]) => ({ drops, reason, delta: (n ?? 0) - (was[reason] ?? 0) })).filter((x) => x.delta !== 0));
+    this.arpCache!.set(hash, {
+      head: buf.slice(0, 46), length, generation: this.generation, fdbStamp: this.fdbChanges, clientMac: macNumber(buf, 6), ownerMac, owner,
+      bridgeVersions: w.bridges.map((bridge) => ({ bridge, version: bridge.version })), lsVersion: this.ls.version,
+      learns: learns.map((l) => ({ table: l.table, mac: l.mac, entry: l.entry, port: l.port })), flows, speakerDrops,
+      stageDelta, edgeIds, edgeDelta, dropDeltas, drops: r.drops.slice(), reply: reply.slice(), stages: this.tracingEntry ? r.stages.slice() : undefined,
+    });
+  }
+
+  /** Counter changes since `w` (stages; edges as ids and deltas). */
+  private deltas(w: ReturnType<SimulatedCluster['watchBegin']>): { stageDelta: Int32Array; edgeIds: Int32Array; edgeDelta: Int32Array } {
+    const sc = this.stageCounts;
+    const stageDelta = Int32Array.of(sc.wire, sc['underlay0.341'], sc.metallb, sc['br-provider'], sc.ovn, sc['lb-dnat'], sc.pod, sc.host).map((v, i) => v - w.stages[i]!);
+    const ids: number[] = [];
+    const delta: number[] = [];
+    for (let i = 0; i < this.edgeFrames.length; i++) {
+      const dlt = this.edgeFrames[i]! - (w.edges[i] ?? 0);
+      if (dlt) {
+        ids.push(i);
+        delta.push(dlt);
+      }
+    }
+    return { stageDelta, edgeIds: Int32Array.from(ids), edgeDelta: Int32Array.from(delta) };
+  }
+
+  /** Adds an entry's counter deltas. */
+  private credit(stageDelta: Int32Array, edgeIds: Int32Array, edgeDelta: Int32Array): void {
+    const sc = this.stageCounts;
+    sc.wire += stageDelta[0]!;
+    sc['underlay0.341'] += stageDelta[1]!;
+    sc.metallb += stageDelta[2]!;
+    sc['br-provider'] += stageDelta[3]!;
+    sc.ovn += stageDelta[4]!;
+    sc['lb-dnat'] += stageDelta[5]!;
+    sc.pod += stageDelta[6]!;
+    sc.host += stageDelta[7]!;
+    for (let i = 0; i < edgeIds.length; i++) this.edgeFrames[edgeIds[i]!]! += edgeDelta[i]!;
   }
 
   private sendBackground(now: number): void {

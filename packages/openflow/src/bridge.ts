@@ -61,7 +61,8 @@ const STOP = Symbol('stop');
 export const DEFAULT_MAC_AGING_S = 300;
 const HEADROOM = 16;
 
-interface MacEntry {
+/** A learned MAC address: its port and when it was last seen (ms). */
+export interface MacEntry {
   port: number;
   seen: number;
 }
@@ -98,6 +99,8 @@ export class Bridge {
    * a flow cache needs to replay a packet's effects on the counters (and to know when it cannot).
    */
   hitLog: Array<{ flow: Flow; bytes: number }> | undefined;
+  /** When set, every NORMAL learning is appended: the entry and whether it was new (a flow cache replays refreshes). */
+  learnLog: Array<{ table: Map<number, MacEntry>; mac: number; entry: MacEntry; port: number; created: boolean }> | undefined;
   normalUsed = 0;
   /** Bumped whenever the flow tables change: cached decisions of an older version are void. */
   version = 0;
@@ -156,6 +159,13 @@ export class Bridge {
   /** `ovs-ofctl dump-flows`-style text (by table, highest priority first). */
   dumpFlows(options: { stats?: boolean } = {}): string {
     return this.flows().map((f) => formatFlow(f, options)).join('\n') + '\n';
+  }
+
+  /** What NORMAL has learned: VLAN, MAC (as a number), port and when last seen — for tests and reports. */
+  learnedMacs(): Array<{ vlan: number; mac: number; port: number; seen: number }> {
+    const out: Array<{ vlan: number; mac: number; port: number; seen: number }> = [];
+    for (const [vlan, table] of this.macs) for (const [mac, e] of table) out.push({ vlan, mac, port: e.port, seen: e.seen });
+    return out.sort((a, b) => a.vlan - b.vlan || a.mac - b.mac);
   }
 
   /** Forgets learned MACs. */
@@ -490,11 +500,14 @@ export class Bridge {
       if (isMulticastMac(x.buf, 6)) return;
       const e = table.get(src);
       if (e) {
+        this.learnLog?.push({ table, mac: src, entry: e, port: inPort, created: e.port !== inPort });
         e.port = inPort;
         e.seen = x.now;
       } else {
         if (this.macCount() >= this.macLimit) this.evictOldest();
-        table.set(src, { port: inPort, seen: x.now });
+        const created = { port: inPort, seen: x.now };
+        table.set(src, created);
+        this.learnLog?.push({ table, mac: src, entry: created, port: inPort, created: true });
         x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}` });
       }
     };
