@@ -9,7 +9,7 @@ import { kubeOvnProviderFlows } from '@vippath/openflow';
 import type { LoadBalancerSpec } from '@vippath/ovn';
 import { formatIPv4 } from '@vippath/wire';
 import { lint, type Diagnostic } from './lint.js';
-import type { K8sObject } from './manifests.js';
+import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { ClusterSpec } from './scenario.js';
 
 /** A placed pod. */
@@ -62,7 +62,8 @@ interface ServiceSpecLike {
   ports?: Array<{ port: number; targetPort?: number | string; protocol?: string }>;
 }
 
-function selects(selector: Record<string, string> | undefined, p: PodState): boolean {
+/** Whether a Service's selector picks pod `p` (every label matches). */
+export function selects(selector: Record<string, string> | undefined, p: PodState): boolean {
   return Object.entries(selector ?? {}).every(([k, v]) => p.labels[k] === v);
 }
 
@@ -100,9 +101,6 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
   return [{ name: 'cluster-tcp-loadbalancer', protocol: 'tcp', vips, options: { prefer_local_backend: cluster.flags.enableOvnLbPreferLocal }, ipPortMappings: mappings, externalIds }];
 }
 
-function isLoadBalancerService(o: K8sObject): boolean {
-  return o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer';
-}
 
 /** Derives the controllers' state. */
 export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState {
@@ -147,8 +145,7 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
         ],
       })),
       services: services.map((s) => {
-        const selector = (s.spec as { selector?: Record<string, string> }).selector ?? {};
-        const eps = pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+        const eps = pods.filter((p) => selects((s.spec as ServiceSpecLike).selector, p));
         return { service: s as unknown as ServiceObject, endpoints: eps.map((p) => ({ address: p.ip, nodeName: p.node, ready: p.ready })) };
       }),
     },

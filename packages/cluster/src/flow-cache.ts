@@ -124,8 +124,4 @@ export class FlowCache {
   delete(hash: number): void {
     this.table.delete(hash);
   }
-
-  clear(): void {
-    this.table.clear();
-  }
 }

@@ -4,7 +4,7 @@
  * sentence.
  */
 import { compileConfig, parseIp, cidrContains, type IPAddressPoolObject, type L2AdvertisementObject } from '@vippath/metallb';
-import type { K8sObject } from './manifests.js';
+import { isLoadBalancerService, type K8sObject } from './manifests.js';
 
 /** One finding. */
 export interface Diagnostic {
@@ -110,7 +110,7 @@ export function lint(objects: K8sObject[], flags: ControllerFlags = {}): Diagnos
       }
     }
   }
-  for (const svc of objects.filter((o) => o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer')) {
+  for (const svc of objects.filter(isLoadBalancerService)) {
     const spec = svc.spec as { externalTrafficPolicy?: string; ports?: Array<{ protocol?: string; port?: number }> };
     if (spec.externalTrafficPolicy !== 'Local') {
       add(svc, { code: 'ETP_NOT_LOCAL', severity: 'warning', field: 'spec.externalTrafficPolicy', message: 'externalTrafficPolicy is not Local', consequence: 'The MetalLB node may have no local backend; with Kube-OVN 1.14 OVN then picks a remote one and the reply leaves un-NATed from another node, breaking the connection.' });

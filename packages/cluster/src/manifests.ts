@@ -109,6 +109,11 @@ function checkShape(data: Record<string, unknown>, kind: string, doc: Document.P
   }
 }
 
+/** Whether `o` is a `type: LoadBalancer` Service (the only kind MetalLB and this path care about). */
+export function isLoadBalancerService(o: K8sObject): boolean {
+  return o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer';
+}
+
 /** Loads every document of a YAML text. Unknown kinds come back in `ignored`. */
 export function loadManifests(text: string, file = '<input>'): { objects: K8sObject[]; ignored: Array<{ kind: string; name: string; line: number }> } {
   if (typeof text !== 'string') throw new ManifestLoadError(file, 1, 1, `manifests are YAML text (a string), not ${typeof text}`);

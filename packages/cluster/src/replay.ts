@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileSink, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
-import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, readIPv4, VippathError } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
 import { renderReport, type ReportTopology } from './report.js';
@@ -69,8 +69,9 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   options.setup?.(sim);
   const outputs = options.outDir ? openOutputs(options.outDir, sim) : undefined;
   const traces: TraceLine[] | undefined = options.keepTraces ? [] : undefined;
-  const vips = new Set(sim.state.services.flatMap((s) => s.ingress));
-  const podIps = new Set(sim.state.pods.map((p) => p.ip));
+  // IPv4 addresses as numbers: every frame bound for the client is looked up here.
+  const vips = new Set(sim.state.services.flatMap((s) => s.ingress).filter((ip) => !ip.includes(':')).map((ip) => parseIPv4(ip)));
+  const podIps = new Set(sim.state.pods.map((p) => parseIPv4(p.ip)));
   const summary: ReplaySummary = {
     framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, flows: 0,
     stages: sim.stageCounts, edges: [],
@@ -101,15 +102,15 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     summary.toClient.frames++;
     decoder.decode(out, d);
     if (d.vlanCount === 0) summary.toClient.untagged++;
-    if (d.l3 === L3.ARP && vips.has(formatIPv4(d.arpSpa))) {
+    if (d.l3 === L3.ARP && vips.has(d.arpSpa)) {
       const mac = formatMac(out, 6);
       // Broadcast ARP with SPA = TPA = VIP is MetalLB's gratuitous announcement; a unicast reply answers a request.
       const table = out[0] === 0xff && d.arpTpa === d.arpSpa ? summary.toClient.gratuitousArpBy : d.arpOp === 2 ? summary.toClient.arpRepliesBy : undefined;
       if (table) table[mac] = (table[mac] ?? 0) + 1;
     }
     if (d.l3 === L3.IPV4 && d.ipProto === 6) {
-      if (vips.has(formatIPv4(d.ipSrc))) summary.toClient.tcpFromVip++;
-      else if (podIps.has(formatIPv4(d.ipSrc))) summary.toClient.tcpFromPodIp++;
+      if (vips.has(d.ipSrc)) summary.toClient.tcpFromVip++;
+      else if (podIps.has(d.ipSrc)) summary.toClient.tcpFromPodIp++;
     }
   };
   sim.onOutside = toClient;

@@ -8,11 +8,11 @@
 import { Bridge, Port } from '@vippath/openflow';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
-import { derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
+import { derive, ovnLoadBalancers, selects, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { describeFrame } from './describe.js';
-import type { K8sObject } from './manifests.js';
+import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { StageName, TimelineEvent, TraceLine, TraceStep } from './outputs.js';
 import { PodHost } from './pods.js';
 import type { ClusterSpec } from './scenario.js';
@@ -270,9 +270,8 @@ export class SimulatedCluster {
   setPodReady(name: string, ready: boolean, at: number): void {
     const pod = this.state.pods.find((p) => p.name === name);
     if (!pod) throw new VippathError('NO_SUCH_POD', `no pod named ${name}; pods: ${this.state.pods.map((p) => p.name).join(', ')}`);
-    for (const s of this.objects.filter((o) => o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer')) {
-      const selector = (s.spec as { selector?: Record<string, string> }).selector ?? {};
-      const index = this.state.pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v)).indexOf(pod);
+    for (const s of this.objects.filter(isLoadBalancerService)) {
+      const index = this.state.pods.filter((p) => selects((s.spec as { selector?: Record<string, string> }).selector, p)).indexOf(pod);
       if (index >= 0) this.state.metallb.setEndpointReady(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, index, ready, at);
     }
     this.schedule(at, () => {
@@ -394,12 +393,7 @@ export class SimulatedCluster {
         // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
         // path once more and records them.
         if (this.usable(e, now) && !(result && this.tracing && e.stages === undefined)) {
-          const len = this.replay(e, buf, length, now);
-          if (result) {
-            this.now = now;
-            this.r = { outside: [], background: [], delivered: [{ pod: e.pod.pod.name, node: e.pod.pod.node, frame: buf.slice(0, len) }], stages: this.tracing ? e.stages!.slice() : [], drops: [], verdict: 'delivered' };
-          } else this.onDeliver?.(e.pod, buf, len);
-          return 'delivered';
+          return this.hit(e, buf, length, now, result);
         }
         cache.stale++;
         cache.delete(hash);
@@ -471,12 +465,18 @@ export class SimulatedCluster {
     d.payloadOffset = 38 + hl;
     d.payloadLength = 0;
     d.vlanCount = 1;
+    this.hit(e, buf, length, now, result);
+    return true;
+  }
+
+  /** A flow-cache hit: replayed, then reported as {@link inject} or {@link process} wants it. */
+  private hit(e: CacheEntry, buf: Uint8Array, length: number, now: number, result: boolean): 'delivered' {
     const len = this.replay(e, buf, length, now);
     if (result) {
       this.now = now;
       this.r = { outside: [], background: [], delivered: [{ pod: e.pod.pod.name, node: e.pod.pod.node, frame: buf.slice(0, len) }], stages: this.tracing ? e.stages!.slice() : [], drops: [], verdict: 'delivered' };
     } else this.onDeliver?.(e.pod, buf, len);
-    return true;
+    return 'delivered';
   }
 
   /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
@@ -548,8 +548,7 @@ export class SimulatedCluster {
 
   /** Counter changes since `w` (stages; edges as ids and deltas). */
   private deltas(w: ReturnType<SimulatedCluster['watchBegin']>): { stageDelta: Int32Array; edgeIds: Int32Array; edgeDelta: Int32Array } {
-    const sc = this.stageCounts;
-    const stageDelta = Int32Array.of(sc.wire, sc['underlay0.341'], sc.metallb, sc['br-provider'], sc.ovn, sc['lb-dnat'], sc.pod, sc.host).map((v, i) => v - w.stages[i]!);
+    const stageDelta = this.stageVector().map((v, i) => v - w.stages[i]!);
     const ids: number[] = [];
     const delta: number[] = [];
     for (let i = 0; i < this.edgeFrames.length; i++) {
@@ -617,17 +616,7 @@ export class SimulatedCluster {
     rewriteIpv4Address(buf, d, 16, e.newIpDst);
     if (e.newDstPort !== d.dstPort) rewritePort(buf, d, 2, e.newDstPort);
     rewriteMac(buf, 0, e.dstMacBytes);
-    const sd = e.stageDelta;
-    const sc = this.stageCounts;
-    sc.wire += sd[0]!;
-    sc['underlay0.341'] += sd[1]!;
-    sc.metallb += sd[2]!;
-    sc['br-provider'] += sd[3]!;
-    sc.ovn += sd[4]!;
-    sc['lb-dnat'] += sd[5]!;
-    sc.pod += sd[6]!;
-    sc.host += sd[7]!;
-    for (let i = 0; i < e.edgeIds.length; i++) this.edgeFrames[e.edgeIds[i]!]! += e.edgeDelta[i]!;
+    this.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
     for (let i = 0; i < e.flows.length; i++) {
       const f = e.flows[i]!;
       f.flow.nPackets++;
@@ -641,13 +630,17 @@ export class SimulatedCluster {
   /** Called with each frame a pod accepts during {@link process} (bytes valid during the call). */
   onDeliver: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined;
 
-  private watchBegin(): { stages: Int32Array; edges: number[]; fdb: number; drops: number; bridges: Bridge[]; normal: number[] } {
+  /** The stage counters in {@link credit}'s order. */
+  private stageVector(): Int32Array {
     const sc = this.stageCounts;
-    const stages = Int32Array.of(sc.wire, sc['underlay0.341'], sc.metallb, sc['br-provider'], sc.ovn, sc['lb-dnat'], sc.pod, sc.host);
+    return Int32Array.of(sc.wire, sc['underlay0.341'], sc.metallb, sc['br-provider'], sc.ovn, sc['lb-dnat'], sc.pod, sc.host);
+  }
+
+  private watchBegin(): { stages: Int32Array; edges: number[]; fdb: number; bridges: Bridge[]; normal: number[] } {
     const bridges = [...this.bridges.values()];
     for (const b of bridges) b.hitLog = [];
     this.ls.effects = { touches: [], misses: [], changes: 0 };
-    return { stages, edges: [...this.edgeFrames], fdb: this.fdbChanges, drops: this.dropCounts.size, bridges, normal: bridges.map((b) => b.normalUsed) };
+    return { stages: this.stageVector(), edges: [...this.edgeFrames], fdb: this.fdbChanges, bridges, normal: bridges.map((b) => b.normalUsed) };
   }
 
   private watchEnd(w: ReturnType<SimulatedCluster['watchBegin']>, hash: number, r: InjectResult, frame: Uint8Array, length: number, now: number): void {
@@ -657,8 +650,7 @@ export class SimulatedCluster {
     const flows = hitBridges.flatMap((b) => b.hitLog!);
     const normalUsed = w.bridges.some((b, i) => b.normalUsed !== w.normal[i]);
     for (const b of w.bridges) b.hitLog = undefined;
-    const sc = this.stageCounts;
-    const stageDelta = Int32Array.of(sc.wire, sc['underlay0.341'], sc.metallb, sc['br-provider'], sc.ovn, sc['lb-dnat'], sc.pod, sc.host).map((v, i) => v - w.stages[i]!);
+    const { stageDelta, edgeIds, edgeDelta } = this.deltas(w);
     // Cacheable: one pod took it, nothing else came of it, and every effect is one a replay reproduces.
     if (r.verdict !== 'delivered' || r.delivered.length !== 1 || r.outside.length || r.drops.length) return;
     if (w.fdb !== this.fdbChanges || normalUsed || hitBridges.length !== 1 || effects.changes || effects.touches.length !== 1) return;
@@ -672,15 +664,6 @@ export class SimulatedCluster {
     if (!pod.hasConn(d.ipSrc, d.srcPort) || pod.ignored !== undefined) return;
     const node = this.fdb.get(macNumber(frame, 0));
     if (node === undefined || this.fdb.get(macNumber(frame, 6)) !== 'outside') return;
-    const edgeIds: number[] = [];
-    const edgeDelta: number[] = [];
-    for (let i = 0; i < this.edgeFrames.length; i++) {
-      const delta = this.edgeFrames[i]! - (w.edges[i] ?? 0);
-      if (delta) {
-        edgeIds.push(i);
-        edgeDelta.push(delta);
-      }
-    }
     const entry: CacheEntry = {
       srcHi: (frame[6]! << 8) | frame[7]!, srcLo: (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!,
       dstHi: (frame[0]! << 8) | frame[1]!, dstLo: (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!,
@@ -688,7 +671,7 @@ export class SimulatedCluster {
       generation: this.generation, fdbStamp: this.fdbChanges, podStamp: pod.connChanges, node, bridge: hitBridges[0]!, bridgeVersion: hitBridges[0]!.version, lsVersion: this.ls.version,
       touch: { zone: t.zone, entry: t.entry, reply: t.reply, tcp: t.entry.tcp, replied: t.entry.replied },
       misses: effects.misses.filter((m) => m.zone !== t.zone), pod,
-      stageDelta, edgeIds: Int32Array.from(edgeIds), edgeDelta: Int32Array.from(edgeDelta), flows,
+      stageDelta, edgeIds, edgeDelta, flows,
       dstMacBytes: got.frame.slice(0, 6), newIpDst: readIPv4(got.frame, 30), newDstPort: (got.frame[36]! << 8) | got.frame[37]!, hits: 0,
       stages: this.tracingEntry ? r.stages.slice() : undefined,
     };
