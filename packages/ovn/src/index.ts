@@ -9,3 +9,5 @@ export * from './addresses.js';
 export * from './conntrack.js';
 export * from './loadbalancer.js';
 export * from './switch.js';
+export * from './ovsdb.js';
+export * from './lflow/types.js';
