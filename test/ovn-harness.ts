@@ -74,6 +74,22 @@ export class OvnOracle {
     return { flows, outputs, text: r.stdout };
   }
 
+  sbctl(...args: string[]): string {
+    const r = spawnSync('ovn-sbctl', [`--db=unix:${this.dir}/sb.sock`, ...args], { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ovn-sbctl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** One OVSDB transaction on OVN_Northbound (`ovsdb-client transact`); returns the per-operation results. */
+  transact(ops: unknown[]): unknown[] {
+    const r = spawnSync('ovsdb-client', ['transact', `unix:${this.dir}/nb.sock`, JSON.stringify(['OVN_Northbound', ...ops])], { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ovsdb-client transact: ${r.stderr}`);
+    const res = JSON.parse(r.stdout) as Array<{ error?: string; details?: string }>;
+    const err = res.find((x) => x && x.error);
+    if (err) throw new Error(`ovsdb-client transact: ${err.error}: ${err.details ?? ''}`);
+    return res;
+  }
+
   stop(): void {
     stopByPidfiles(this.dir, ['northd.pid', 'sb.pid', 'nb.pid']);
   }

@@ -11,3 +11,7 @@ export * from './loadbalancer.js';
 export * from './switch.js';
 export * from './ovsdb.js';
 export * from './lflow/types.js';
+export * from './lflow/lflow-text.js';
+export * from './northd/nb.js';
+export * from './northd/stages.js';
+export * from './northd/northd.js';

@@ -79,6 +79,8 @@ export interface FdbEntry {
 export interface LogicalDatapath {
   name: string;
   tunnelKey: number;
+  /** The Datapath_Binding row's uuid where known (lflow-list prints it in each header). */
+  uuid?: string;
   /** `external_ids` / `other_config` that matter (e.g. `other_config:vlan-passthru`). */
   options?: Record<string, string>;
 }

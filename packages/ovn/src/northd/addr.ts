@@ -1,0 +1,164 @@
+/**
+ * Address parsing and printing the way northd does it, so that flow texts come out byte-identical: MACs as
+ * `ETH_ADDR_FMT` (lowercase, two digits), IPv4 dotted quads and IPv6 as glibc's `inet_ntop` prints them, LSP address
+ * entries as `extract_lsp_addresses` reads them (ovn-org/ovn lib/ovn-util.c v23.03.1, parse_and_store_addresses),
+ * LB keys as `ip_address_and_port_from_lb_key` reads them (lib/ovn-util.c, via `inet_parse_active`).
+ * @module
+ */
+
+/** A MAC as northd prints it, or undefined when `s` does not start with one. Returns the length consumed too. */
+export function scanMac(s: string): { mac: string; len: number } | undefined {
+  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})/.exec(s);
+  if (!m) return undefined;
+  return { mac: m.slice(1, 7).map((h) => h.toLowerCase().padStart(2, '0')).join(':'), len: m[0].length };
+}
+
+/** Dotted-quad IPv4 (no leading garbage) → its 32-bit value, or undefined. */
+export function parseIp4(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  let v = 0;
+  for (let i = 1; i <= 4; i++) {
+    const b = Number(m[i]);
+    if (b > 255) return undefined;
+    v = v * 256 + b;
+  }
+  return v;
+}
+
+export function formatIp4(v: number): string {
+  return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** IPv6 text → 8 groups, or undefined (an embedded dotted quad at the end is accepted). */
+export function parseIp6(s: string): number[] | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':')) return undefined;
+  let tail: number[] = [];
+  let text = s;
+  const lastColon = s.lastIndexOf(':');
+  if (s.slice(lastColon + 1).includes('.')) {
+    const v4 = parseIp4(s.slice(lastColon + 1));
+    if (v4 === undefined) return undefined;
+    tail = [(v4 >>> 16) & 0xffff, v4 & 0xffff];
+    text = s.slice(0, lastColon + 1) + (s[lastColon - 1] === ':' ? '' : '0');
+    if (text.endsWith(':0')) text = text.slice(0, -2);
+    else if (text.endsWith('::')) { /* keep */ } else text = text.slice(0, -1);
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): number[] | undefined => {
+    if (h === '') return [];
+    const out: number[] = [];
+    for (const g of h.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  if (!head) return undefined;
+  if (halves.length === 1) {
+    const all = [...head, ...tail];
+    return all.length === 8 ? all : undefined;
+  }
+  const rest = groups(halves[1]!);
+  if (!rest) return undefined;
+  const known = head.length + rest.length + tail.length;
+  if (known > 7) return undefined;
+  return [...head, ...new Array<number>(8 - known).fill(0), ...rest, ...tail];
+}
+
+/** 8 groups → text as glibc inet_ntop(AF_INET6) prints it (longest run of ≥2 zero groups compressed, first wins;
+ * `::a.b.c.d` / `::ffff:a.b.c.d` forms for IPv4-compatible and -mapped addresses). */
+export function formatIp6(g: readonly number[]): string {
+  const isMapped = g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff;
+  const isCompat = g.slice(0, 6).every((x) => x === 0) && (g[6] !== 0 || g[7]! > 1);
+  if (isMapped || isCompat) {
+    const v4 = formatIp4(((g[6]! << 16) | g[7]!) >>> 0);
+    return isMapped ? `::ffff:${v4}` : `::${v4}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  if (bestLen < 2) return g.map((x) => x.toString(16)).join(':');
+  const head = g.slice(0, bestStart).map((x) => x.toString(16)).join(':');
+  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
+  return `${head}::${tail}`;
+}
+
+/** The solicited-node multicast address of an IPv6 address (RFC 4291 §2.7.1). */
+export function solicitedNode(g: readonly number[]): number[] {
+  return [0xff02, 0, 0, 0, 0, 1, 0xff00 | (g[6]! & 0xff), g[7]!];
+}
+
+export interface Ip6Addr { addr: string; sn: string }
+
+/** One LSP `addresses`/`port_security` entry as extract_lsp_addresses reads it: a MAC, then IPv4/IPv6 with optional
+ * /plen until the first token that is neither. */
+export interface LspAddresses {
+  mac: string;
+  ipv4: string[];
+  ipv6: Ip6Addr[];
+}
+
+export function extractLspAddresses(entry: string): LspAddresses | undefined {
+  const mac = scanMac(entry);
+  if (!mac) return undefined;
+  const out: LspAddresses = { mac: mac.mac, ipv4: [], ipv6: [] };
+  const rest = entry.slice(mac.len);
+  // ovs_scan requires the MAC to end at a delimiter; anything glued to it makes the scan fail.
+  if (rest !== '' && !/^\s/.test(rest)) return undefined;
+  for (const tok of rest.trim().split(/\s+/)) {
+    if (tok === '') break;
+    const [ip, plen, extra] = tok.split('/');
+    if (extra !== undefined) break;
+    const v4 = parseIp4(ip!);
+    if (v4 !== undefined && (plen === undefined || (/^\d+$/.test(plen) && Number(plen) <= 32))) {
+      out.ipv4.push(formatIp4(v4));
+      continue;
+    }
+    const v6 = parseIp6(ip!);
+    if (v6 !== undefined && (plen === undefined || (/^\d+$/.test(plen) && Number(plen) <= 128))) {
+      out.ipv6.push({ addr: formatIp6(v6), sn: formatIp6(solicitedNode(v6)) });
+      continue;
+    }
+    break;
+  }
+  return out;
+}
+
+/** An LB VIP key or backend (`IP`, `IP:PORT`, `[IP6]:PORT`, `IP6`) as northd reads it. */
+export interface LbAddr {
+  ip: string;
+  family: 4 | 6;
+  /** 0 = none. */
+  port: number;
+}
+
+export function parseLbKey(key: string): LbAddr | undefined {
+  const s = key.trim();
+  let host: string;
+  let port: string | undefined;
+  const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (br) {
+    host = br[1]!;
+    port = br[2];
+  } else if ((s.match(/:/g) ?? []).length === 1) {
+    [host, port] = s.split(':') as [string, string];
+  } else {
+    host = s;
+  }
+  if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65535)) return undefined;
+  const p = port === undefined ? 0 : Number(port);
+  const v4 = parseIp4(host);
+  if (v4 !== undefined) return { ip: formatIp4(v4), family: 4, port: p };
+  const v6 = parseIp6(host);
+  if (v6 !== undefined) return { ip: formatIp6(v6), family: 6, port: p };
+  return undefined;
+}

@@ -1,0 +1,642 @@
+/**
+ * vippath's ovn-northd for logical switches: from a Northbound description, the Logical_Flow rows of each switch
+ * exactly as ovn-northd 23.03 writes them (same stage, table, priority, match and action strings), plus the
+ * Southbound rows the interpreter needs. Every flow below is a fact read from ovn-org/ovn `northd/northd.c` at
+ * v23.03.1; each builder names the function it follows. Router datapaths, DHCP/DNS options, QoS rules, multicast
+ * snooping, health checks, virtual/vtep/external ports are not modelled (their switch stages keep the defaults).
+ * @module
+ */
+import { VippathError } from '@vippath/wire';
+import type { LogicalFlow, MulticastGroup, PortBinding, SbLoadBalancer, SouthboundState } from '../lflow/types.js';
+import { extractLspAddresses, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
+import type { NbAcl, NbLoadBalancer, NbLogicalSwitch, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
+import { stageOf, type OvnVersion } from './stages.js';
+
+/** A Northbound description northd cannot turn into flows (unknown LB name, duplicate names…). */
+export class NorthdError extends VippathError {}
+
+/** Kube-OVN's northd patches applied on top of upstream flows (see overlays.ts). `upstream` = Debian's 23.03. */
+export type NorthdProfile = 'upstream' | 'kube-ovn-1.14' | 'kube-ovn-1.15';
+
+export interface NorthdOptions {
+  profile?: NorthdProfile;
+}
+
+/** The result: SouthboundState plus datapath uuids where the caller supplied them. */
+export type NorthdState = SouthboundState;
+
+const VERSION: OvnVersion = '23.03';
+const UINT16_MAX = 65535;
+/** northd.c OVN_ACL_PRI_OFFSET. */
+const ACL_PRI_OFFSET = 1000;
+/** Multicast group tunnel keys, lib/mcast-group-index.h (OVN_MCAST_FLOOD_TUNNEL_KEY = 32768 …). */
+const MC_FLOOD_KEY = 32768;
+const MC_UNKNOWN_KEY = 32769;
+
+const boolOpt = (o: Record<string, string> | undefined, k: string, def: boolean): boolean => {
+  const v = o?.[k];
+  if (v === undefined) return def;
+  // smap_get_bool: "true" is true, "false" is false, anything else is the default.
+  return v === 'true' ? true : v === 'false' ? false : def;
+};
+
+/** A JSON string as northd's `json_key` prints a port name (`"name"`). */
+const jsonKey = (name: string): string => JSON.stringify(name);
+
+interface Vip {
+  vip: LbAddr;
+  /** The NB backend string, copied verbatim into `ct_lb_mark(backends=…)`. */
+  backendIps: string;
+  backends: LbAddr[];
+}
+
+interface Lb {
+  nb: NbLoadBalancer;
+  proto: 'tcp' | 'udp' | 'sctp';
+  vips: Vip[];
+  selectionFields?: string;
+  affinityTimeout: number;
+}
+
+/** lib/lb.c ovn_northd_lb_create + ovn_lb_vip_init_explicit: a VIP with any unparsable backend is skipped whole. */
+function buildLb(nb: NbLoadBalancer): Lb {
+  const proto = nb.protocol === 'udp' ? 'udp' : nb.protocol === 'sctp' ? 'sctp' : 'tcp';
+  const vips: Vip[] = [];
+  for (const [key, value] of Object.entries(nb.vips)) {
+    const vip = parseLbKey(key);
+    if (!vip) continue;
+    const backends: LbAddr[] = [];
+    let bad = false;
+    for (const tok of value.split(',')) {
+      if (tok === '') continue;
+      const b = parseLbKey(tok);
+      if (!b || b.family !== vip.family || (vip.port !== 0) !== (b.port !== 0)) {
+        bad = true;
+        continue;
+      }
+      backends.push(b);
+    }
+    if (bad) continue;
+    vips.push({ vip, backendIps: value, backends });
+  }
+  let selectionFields: string | undefined;
+  if (nb.selectionFields?.length) {
+    const p = nb.protocol ? nb.protocol : undefined;
+    selectionFields = nb.selectionFields.map((f) => (f === 'tp_src' && p ? `${p}_src` : f === 'tp_dst' && p ? `${p}_dst` : f)).join(',');
+  }
+  const t = Number(nb.options?.affinity_timeout ?? 0);
+  const affinityTimeout = Number.isFinite(t) && t > 0 ? Math.min(Math.floor(t), UINT16_MAX) : 0;
+  return { nb, proto, vips, selectionFields, affinityTimeout };
+}
+
+interface Port {
+  nb: NbLogicalSwitchPort;
+  type: string;
+  enabled: boolean;
+  addrs: LspAddresses[];
+  nPs: number;
+  hasUnknown: boolean;
+}
+
+function buildPort(nb: NbLogicalSwitchPort): Port {
+  const addrs: LspAddresses[] = [];
+  let hasUnknown = false;
+  for (const a of nb.addresses ?? []) {
+    if (a === 'unknown') { hasUnknown = true; continue; }
+    if (a === 'router' || a.startsWith('dynamic')) continue;
+    const parsed = extractLspAddresses(a);
+    if (parsed) addrs.push(parsed);
+  }
+  const nPs = (nb.portSecurity ?? []).filter((p) => extractLspAddresses(p) !== undefined).length;
+  return { nb, type: nb.type ?? '', enabled: nb.enabled !== false, addrs, nPs, hasUnknown };
+}
+
+/** Collects flows the way ovn_lflow_add does: one row per (stage, priority, match, actions). */
+class FlowSet {
+  readonly flows: LogicalFlow[] = [];
+  private readonly seen = new Set<string>();
+  add(stage: string, priority: number, match: string, actions: string): void {
+    const def = stageOf(VERSION, stage);
+    if (!def) throw new NorthdError('NORTHD_STAGE', `no stage ${stage} in OVN ${VERSION}`);
+    const key = `${stage}\u0000${priority}\u0000${match}\u0000${actions}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.flows.push({ pipeline: def.pipeline, table: def.table, stage, priority, match, actions });
+  }
+}
+
+interface Ctx {
+  opts: Record<string, string>;
+  useCtInvMatch: boolean;
+  defaultAclDrop: boolean;
+  checkLspIsUp: boolean;
+}
+
+/** Builds the Southbound state for every switch of `nb`. */
+export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState {
+  const nbOpts = nb.options ?? {};
+  const ctx: Ctx = {
+    opts: nbOpts,
+    useCtInvMatch: boolOpt(nbOpts, 'use_ct_inv_match', true),
+    defaultAclDrop: boolOpt(nbOpts, 'default_acl_drop', false),
+    checkLspIsUp: !boolOpt(nbOpts, 'ignore_lsp_down', true),
+  };
+  const lbsByName = new Map<string, NbLoadBalancer>();
+  for (const lb of nb.loadBalancers ?? []) lbsByName.set(lb.name, lb);
+  const names = new Set<string>();
+  for (const ls of nb.switches) {
+    if (names.has(ls.name)) throw new NorthdError('NORTHD_DUPLICATE', `two logical switches named ${ls.name}`);
+    names.add(ls.name);
+  }
+  const state: NorthdState = {
+    datapaths: [],
+    flows: new Map(),
+    portBindings: [],
+    multicastGroups: [],
+    loadBalancers: [],
+    fdb: [],
+    options: { ...nbOpts },
+    addressSets: new Map((nb.addressSets ?? []).map((a) => [a.name, [...a.addresses]])),
+    portGroups: new Map((nb.portGroups ?? []).map((p) => [p.name, [...p.ports]])),
+  };
+  nb.switches.forEach((ls, i) => {
+    const lbs = (ls.loadBalancers ?? []).map((n) => {
+      const l = lbsByName.get(n);
+      if (!l) throw new NorthdError('NORTHD_NO_LB', `switch ${ls.name} refers to load balancer ${n}, which does not exist`);
+      return l;
+    });
+    // Datapath tunnel keys: northd allocates them from 1 in its own (hash) order; vippath numbers switches in NB
+    // order, which matches northd for a single switch.
+    state.datapaths.push({ name: ls.name, tunnelKey: i + 1, ...(ls.otherConfig ? { options: { ...ls.otherConfig } } : {}) });
+    const flows = switchFlows(ls, lbs, nb, ctx, opts.profile ?? 'upstream');
+    state.flows.set(ls.name, flows);
+    const ports = ls.ports.map(buildPort);
+    // Port tunnel keys: northd allocates the lowest free key per datapath in its own order; NB order here.
+    ports.forEach((p, j) => state.portBindings.push(portBinding(p, ls.name, j + 1)));
+    state.multicastGroups.push(...multicastGroups(ls.name, ports));
+    for (const l of lbs) {
+      const sb = state.loadBalancers.find((x) => x.name === l.name);
+      if (sb) sb.datapaths.push(ls.name);
+      else state.loadBalancers.push(sbLoadBalancer(l, ls.name));
+    }
+  });
+  return state;
+}
+
+function portBinding(p: Port, datapath: string, tunnelKey: number): PortBinding {
+  const pb: PortBinding = {
+    logicalPort: p.nb.name,
+    type: p.type,
+    mac: [...(p.nb.addresses ?? [])],
+    portSecurity: [...(p.nb.portSecurity ?? [])],
+    tunnelKey,
+    options: { ...(p.nb.options ?? {}) },
+    datapath,
+  };
+  if (p.nb.tag !== undefined) pb.tag = p.nb.tag;
+  return pb;
+}
+
+/** `_MC_flood` holds every enabled port; `_MC_unknown` the enabled ports with `unknown` (northd.c
+ * build_lswitch_ip_unicast_lookup / ovn_multicast_add). */
+function multicastGroups(datapath: string, ports: Port[]): MulticastGroup[] {
+  const out: MulticastGroup[] = [{ name: '_MC_flood', datapath, tunnelKey: MC_FLOOD_KEY, ports: ports.filter((p) => p.enabled).map((p) => p.nb.name) }];
+  const unknown = ports.filter((p) => p.enabled && p.hasUnknown).map((p) => p.nb.name);
+  if (unknown.length) out.push({ name: '_MC_unknown', datapath, tunnelKey: MC_UNKNOWN_KEY, ports: unknown });
+  return out;
+}
+
+function sbLoadBalancer(l: NbLoadBalancer, datapath: string): SbLoadBalancer {
+  const sb: SbLoadBalancer = { name: l.name, vips: { ...l.vips }, options: { ...(l.options ?? {}) }, datapaths: [datapath] };
+  sb.protocol = l.protocol ?? 'tcp';
+  return sb;
+}
+
+/** The flows of one switch, following northd.c's build_lswitch_* order (order does not matter: lflow-list sorts). */
+function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: NorthboundDb, ctx: Ctx, _profile: NorthdProfile): LogicalFlow[] {
+  const f = new FlowSet();
+  const ports = ls.ports.map(buildPort);
+  const portNames = new Set(ports.map((p) => p.nb.name));
+  const lbs = nbLbs.map(buildLb);
+  // ls_has_lb_vip: any attached LB whose NB vips column is non-empty, parsable or not.
+  const hasLbVip = nbLbs.some((l) => Object.keys(l.vips).length > 0);
+  // ACLs of the switch, then of every port group holding one of its ports (build_port_group_lswitches).
+  const pgAcls: NbAcl[] = [];
+  for (const pg of nb.portGroups ?? []) {
+    if (pg.ports.some((p) => portNames.has(p))) pgAcls.push(...(pg.acls ?? []));
+  }
+  const allAcls = [...(ls.acls ?? []), ...pgAcls];
+  const hasAcls = allAcls.length > 0;
+  const hasStatefulAcl = allAcls.some((a) => a.action === 'allow-related');
+  const vlanTransparent = boolOpt(ls.otherConfig, 'vlan-passthru', false);
+  const hasUnknown = ports.some((p) => p.enabled && p.hasUnknown);
+
+  // build_lswitch_lflows_admission_control.
+  if (!vlanTransparent) f.add('ls_in_check_port_sec', 100, 'vlan.present', 'drop;');
+  f.add('ls_in_check_port_sec', 100, 'eth.src[40]', 'drop;');
+  f.add('ls_in_check_port_sec', 50, '1', 'reg0[15] = check_in_port_sec(); next;');
+  f.add('ls_in_apply_port_sec', 50, 'reg0[15] == 1', 'drop;');
+  f.add('ls_in_apply_port_sec', 0, '1', 'next;');
+
+  // build_lswitch_learn_fdb_od.
+  f.add('ls_in_lookup_fdb', 0, '1', 'next;');
+  f.add('ls_in_put_fdb', 0, '1', 'next;');
+
+  // build_lswitch_output_port_sec_od.
+  f.add('ls_out_check_port_sec', 100, 'eth.mcast', 'reg0[15] = 0; next;');
+  f.add('ls_out_check_port_sec', 0, '1', 'reg0[15] = check_out_port_sec(); next;');
+  f.add('ls_out_apply_port_sec', 50, 'reg0[15] == 1', 'drop;');
+  f.add('ls_out_apply_port_sec', 0, '1', 'output;');
+
+  // build_lswitch_lflows_pre_acl_and_acl.
+  buildPreAcls(f, ports, allAcls, hasStatefulAcl, hasLbVip);
+  buildPreLb(f, ports, hasLbVip, hasStatefulAcl);
+  buildPreStateful(f);
+  buildAclHints(f, hasAcls, hasStatefulAcl, hasLbVip);
+  buildAcls(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
+  // build_qos: QoS rows are not modelled, the defaults are.
+  for (const s of ['ls_in_qos_mark', 'ls_out_qos_mark', 'ls_in_qos_meter', 'ls_out_qos_meter']) f.add(s, 0, '1', 'next;');
+  buildStateful(f);
+  buildLbHairpin(f, hasLbVip);
+
+  // build_lb_affinity_default_flows.
+  f.add('ls_in_lb_aff_check', 0, '1', 'next;');
+  f.add('ls_in_lb_aff_learn', 0, '1', 'next;');
+
+  // build_lswitch_arp_nd_responder_default, build_lswitch_dhcp_and_dns_defaults.
+  f.add('ls_in_arp_rsp', 0, '1', 'next;');
+  for (const s of ['ls_in_dhcp_options', 'ls_in_dhcp_response', 'ls_in_dns_lookup', 'ls_in_dns_response', 'ls_in_external_port']) f.add(s, 0, '1', 'next;');
+
+  // build_lswitch_destination_lookup_bmcast (multicast snooping not modelled).
+  f.add('ls_in_l2_lkup', 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
+  f.add('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+
+  // build_lswitch_flows.
+  f.add('ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');
+  f.add('ls_in_l2_unknown', 50, 'outport == "none"', hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
+  f.add('ls_in_l2_unknown', 0, '1', 'output;');
+
+  for (const p of ports) {
+    buildPortSecOp(f, p);
+    buildLearnFdbOp(f, p);
+    if (p.type === 'localnet') f.add('ls_in_arp_rsp', 100, `inport == ${jsonKey(p.nb.name)}`, 'next;');
+    buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent);
+    buildUnicastLookup(f, p);
+  }
+
+  for (const lb of lbs) buildLswitchFlowsForLb(f, lb);
+
+  return f.flows;
+}
+
+/** northd.c skip_port_from_conntrack. */
+function skipPortFromConntrack(f: FlowSet, p: Port, inStage: string, outStage: string, priority: number, hasStatefulAcl: boolean): void {
+  const k = jsonKey(p.nb.name);
+  f.add(inStage, priority, `ip && inport == ${k}`, 'next;');
+  f.add(outStage, priority, `ip && outport == ${k}`, hasStatefulAcl ? 'next;' : 'ct_clear; next;');
+}
+
+/** northd.c build_stateless_filters: allow-stateless ACLs set reg0[16] in pre_acl. */
+function buildStatelessFilters(f: FlowSet, acls: NbAcl[]): void {
+  for (const a of acls) {
+    if (a.action !== 'allow-stateless') continue;
+    f.add(a.direction === 'from-lport' ? 'ls_in_pre_acl' : 'ls_out_pre_acl', a.priority + ACL_PRI_OFFSET, a.match, 'reg0[16] = 1; next;');
+  }
+}
+
+/** northd.c build_pre_acls. Router ports are not modelled (no peer routers). */
+function buildPreAcls(f: FlowSet, ports: Port[], acls: NbAcl[], hasStatefulAcl: boolean, hasLbVip: boolean): void {
+  f.add('ls_in_pre_acl', 0, '1', 'next;');
+  f.add('ls_out_pre_acl', 0, '1', 'next;');
+  f.add('ls_in_pre_acl', 110, 'eth.dst == $svc_monitor_mac', 'next;');
+  f.add('ls_out_pre_acl', 110, 'eth.src == $svc_monitor_mac', 'next;');
+  if (hasStatefulAcl) {
+    for (const p of ports) if (p.type === 'localnet') skipPortFromConntrack(f, p, 'ls_in_pre_acl', 'ls_out_pre_acl', 110, hasStatefulAcl);
+    buildStatelessFilters(f, acls);
+    const ndDhcp6 = 'nd || nd_rs || nd_ra || mldv1 || mldv2 || (udp && udp.src == 546 && udp.dst == 547)';
+    f.add('ls_in_pre_acl', 110, ndDhcp6, 'next;');
+    f.add('ls_out_pre_acl', 110, ndDhcp6, 'next;');
+    f.add('ls_in_pre_acl', 110, 'eth.mcast', 'next;');
+    f.add('ls_out_pre_acl', 110, 'eth.mcast', 'next;');
+    f.add('ls_in_pre_acl', 100, 'ip', 'reg0[0] = 1; next;');
+    f.add('ls_out_pre_acl', 100, 'ip', 'reg0[0] = 1; next;');
+  } else if (hasLbVip) {
+    buildStatelessFilters(f, acls);
+  }
+}
+
+/** northd.c build_pre_lb. */
+function buildPreLb(f: FlowSet, ports: Port[], hasLbVip: boolean, hasStatefulAcl: boolean): void {
+  f.add('ls_in_pre_lb', 110, 'eth.mcast', 'next;');
+  f.add('ls_out_pre_lb', 110, 'eth.mcast', 'next;');
+  f.add('ls_in_pre_lb', 110, 'nd || nd_rs || nd_ra || mldv1 || mldv2', 'next;');
+  f.add('ls_out_pre_lb', 110, 'nd || nd_rs || nd_ra || mldv1 || mldv2', 'next;');
+  f.add('ls_in_pre_lb', 110, 'eth.dst == $svc_monitor_mac', 'next;');
+  f.add('ls_out_pre_lb', 110, 'eth.src == $svc_monitor_mac', 'next;');
+  f.add('ls_in_pre_lb', 0, '1', 'next;');
+  f.add('ls_out_pre_lb', 0, '1', 'next;');
+  if (!hasLbVip) {
+    for (const p of ports) if (p.type === 'localnet') skipPortFromConntrack(f, p, 'ls_in_pre_lb', 'ls_out_pre_lb', 110, hasStatefulAcl);
+  }
+  f.add('ls_in_pre_lb', 110, 'reg0[16] == 1', 'next;');
+  f.add('ls_out_pre_lb', 110, 'reg0[16] == 1', 'next;');
+  if (hasLbVip) {
+    f.add('ls_in_pre_lb', 100, 'ip', 'reg0[2] = 1; next;');
+    f.add('ls_out_pre_lb', 100, 'ip', 'reg0[2] = 1; next;');
+  }
+}
+
+/** northd.c build_pre_stateful (chassis features assumed: ct_no_masked_label, so `ct_lb_mark`). */
+function buildPreStateful(f: FlowSet): void {
+  f.add('ls_in_pre_stateful', 0, '1', 'next;');
+  f.add('ls_out_pre_stateful', 0, '1', 'next;');
+  f.add('ls_in_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;');
+  f.add('ls_out_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;');
+  f.add('ls_in_pre_stateful', 100, 'reg0[0] == 1', 'ct_next;');
+  f.add('ls_out_pre_stateful', 100, 'reg0[0] == 1', 'ct_next;');
+}
+
+/** northd.c build_acl_hints. */
+function buildAclHints(f: FlowSet, hasAcls: boolean, hasStatefulAcl: boolean, hasLbVip: boolean): void {
+  for (const stage of ['ls_in_acl_hint', 'ls_out_acl_hint']) {
+    if (!hasAcls && !hasLbVip) f.add(stage, UINT16_MAX, '1', 'next;');
+    else f.add(stage, 0, '1', 'next;');
+    if (!hasStatefulAcl && !hasLbVip) continue;
+    f.add(stage, 7, 'ct.new && !ct.est', 'reg0[7] = 1; reg0[9] = 1; next;');
+    f.add(stage, 6, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 1', 'reg0[7] = 1; reg0[9] = 1; next;');
+    f.add(stage, 5, '!ct.trk', 'reg0[8] = 1; reg0[9] = 1; next;');
+    f.add(stage, 4, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 0', 'reg0[8] = 1; reg0[10] = 1; next;');
+    f.add(stage, 3, '!ct.est', 'reg0[9] = 1; next;');
+    f.add(stage, 2, 'ct.est && ct_mark.blocked == 1', 'reg0[9] = 1; next;');
+    f.add(stage, 1, 'ct.est && ct_mark.blocked == 0', 'reg0[10] = 1; next;');
+  }
+}
+
+/** northd.c build_acl_log. */
+function aclLog(a: NbAcl): string {
+  if (!a.log) return '';
+  let s = 'log(';
+  if (a.name !== undefined) s += `name=${JSON.stringify(a.name)}, `;
+  s += `severity=${a.severity ?? 'info'}, `;
+  s += a.action === 'drop' ? 'verdict=drop, ' : a.action === 'reject' ? 'verdict=reject, ' : 'verdict=allow, ';
+  if (a.meter !== undefined) s += `meter=${JSON.stringify(a.meter)}, `;
+  s = s.replace(/ $/, '').replace(/,$/, '');
+  return `${s}); `;
+}
+
+/** northd.c build_reject_acl_rules (table numbers of 23.03: ls_out_qos_mark 5, ls_in_l2_lkup 25). */
+function rejectAcl(f: FlowSet, stage: string, a: NbAcl, extraMatch: string, extraActions: string): void {
+  const ingress = stage.startsWith('ls_in_');
+  const next = ingress ? `next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});` : `next(pipeline=ingress,table=${stageOf(VERSION, 'ls_in_l2_lkup')!.table});`;
+  const match = (extraMatch ? `(${extraMatch}) && ` : '') + a.match;
+  const actions = `${aclLog(a)}${extraActions ? `${extraActions} ` : ''}reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; ${next} };`;
+  f.add(stage, a.priority + ACL_PRI_OFFSET, match, actions);
+}
+
+/** northd.c consider_acl. */
+function considerAcl(f: FlowSet, ctx: Ctx, a: NbAcl, hasStateful: boolean): void {
+  const ingress = a.direction === 'from-lport';
+  const stage = ingress && boolOpt(a.options, 'apply-after-lb', false) ? 'ls_in_acl_after_lb' : ingress ? 'ls_in_acl' : 'ls_out_acl';
+  const prio = a.priority + ACL_PRI_OFFSET;
+  const label = a.label ?? 0;
+  if (a.action === 'allow-stateless') {
+    f.add(stage, prio, a.match, `${aclLog(a)}next;`);
+  } else if (a.action === 'allow' || a.action === 'allow-related') {
+    if (!hasStateful) {
+      f.add(stage, prio, a.match, `${aclLog(a)}next;`);
+      return;
+    }
+    const lbl = label ? `reg0[13] = 1; reg3 = ${label}; ` : '';
+    f.add(stage, prio, `reg0[7] == 1 && (${a.match})`, `reg0[1] = 1; ${lbl}${aclLog(a)}next;`);
+    f.add(stage, prio, `reg0[8] == 1 && (${a.match})`, `${label ? 'reg0[1] = 1; ' : ''}${lbl}${aclLog(a)}next;`);
+    if (a.log && label && boolOpt(a.options, 'log-related', false)) {
+      const relStage = ingress ? 'ls_out_acl' : 'ls_in_acl';
+      const inv = ctx.useCtInvMatch ? ' && !ct.inv' : '';
+      f.add(relStage, UINT16_MAX - 2, `ct.est && !ct.rel && !ct.new${inv} && ct.rpl && ct_mark.blocked == 0 && ct_label.label == ${label}`, `${aclLog(a)}next;`);
+      f.add(relStage, UINT16_MAX - 2, `!ct.est && ct.rel && !ct.new${inv} && ct_mark.blocked == 0 && ct_label.label == ${label}`, `${aclLog(a)}next;`);
+    }
+  } else if (a.action === 'drop' || a.action === 'reject') {
+    if (hasStateful) {
+      if (a.action === 'reject') rejectAcl(f, stage, a, 'reg0[9] == 1', '');
+      else f.add(stage, prio, `reg0[9] == 1 && (${a.match})`, `${aclLog(a)}/* drop */`);
+      if (a.action === 'reject') rejectAcl(f, stage, a, 'reg0[10] == 1', 'ct_commit { ct_mark.blocked = 1; }; ');
+      else f.add(stage, prio, `reg0[10] == 1 && (${a.match})`, `ct_commit { ct_mark.blocked = 1; }; ${aclLog(a)}/* drop */`);
+    } else if (a.action === 'reject') {
+      rejectAcl(f, stage, a, '', '');
+    } else {
+      f.add(stage, prio, a.match, `${aclLog(a)}/* drop */`);
+    }
+  }
+}
+
+/** northd.c build_acls (no DHCP options or DNS records modelled). */
+function buildAcls(f: FlowSet, ctx: Ctx, acls: NbAcl[], hasAcls: boolean, hasStateful: boolean, hasLbVip: boolean): void {
+  const dropOrNext = ctx.defaultAclDrop ? 'drop;' : 'next;';
+  if (!hasAcls) {
+    if (!hasLbVip) {
+      f.add('ls_in_acl', UINT16_MAX, '1', 'next;');
+      f.add('ls_out_acl', UINT16_MAX, '1', 'next;');
+    } else {
+      f.add('ls_in_acl', 0, '1', 'next;');
+      f.add('ls_out_acl', 0, '1', 'next;');
+    }
+    f.add('ls_in_acl_after_lb', 0, '1', 'next;');
+  } else {
+    f.add('ls_in_acl', 0, '1', dropOrNext);
+    f.add('ls_out_acl', 0, '1', dropOrNext);
+    f.add('ls_in_acl_after_lb', 0, '1', dropOrNext);
+  }
+  if (hasStateful) {
+    for (const s of ['ls_in_acl', 'ls_out_acl']) {
+      f.add(s, 1, 'ip && ct.est && ct_mark.blocked == 1', 'reg0[1] = 1; next;');
+      f.add(s, 1, 'ip && !ct.est', ctx.defaultAclDrop ? 'drop;' : 'reg0[1] = 1; next;');
+      f.add(s, UINT16_MAX - 3, `${ctx.useCtInvMatch ? 'ct.inv || ' : ''}(ct.est && ct.rpl && ct_mark.blocked == 1)`, 'drop;');
+    }
+    const inv = ctx.useCtInvMatch ? ' && !ct.inv' : '';
+    const est = `ct.est && !ct.rel && !ct.new${inv} && ct.rpl && ct_mark.blocked == 0`;
+    f.add('ls_in_acl', UINT16_MAX - 3, est, 'reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; next;');
+    f.add('ls_out_acl', UINT16_MAX - 3, est, 'next;');
+    const rel = `!ct.est && ct.rel && !ct.new${inv} && ct_mark.blocked == 0`;
+    f.add('ls_in_acl', UINT16_MAX - 3, rel, 'reg0[17] = 1; ct_commit_nat;');
+    f.add('ls_out_acl', UINT16_MAX - 3, rel, 'ct_commit_nat;');
+    f.add('ls_in_acl_after_lb', UINT16_MAX - 3, 'reg0[17] == 1', 'next;');
+  }
+  const omit = 'nd || nd_ra || nd_rs || mldv1 || mldv2';
+  f.add('ls_in_acl', UINT16_MAX - 3, omit, 'next;');
+  f.add('ls_out_acl', UINT16_MAX - 3, omit, 'next;');
+  f.add('ls_in_acl_after_lb', UINT16_MAX - 3, omit, 'next;');
+  for (const a of acls) considerAcl(f, ctx, a, hasStateful);
+  if (hasAcls || hasLbVip) {
+    f.add('ls_in_acl', 34000, 'eth.dst == $svc_monitor_mac', 'next;');
+    f.add('ls_out_acl', 34000, 'eth.src == $svc_monitor_mac', 'next;');
+  }
+}
+
+/** northd.c build_stateful. */
+function buildStateful(f: FlowSet): void {
+  f.add('ls_in_lb', 0, '1', 'next;');
+  f.add('ls_in_stateful', 0, '1', 'next;');
+  f.add('ls_out_stateful', 0, '1', 'next;');
+  for (const s of ['ls_in_stateful', 'ls_out_stateful']) {
+    f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 1', 'ct_commit { ct_mark.blocked = 0; ct_label.label = reg3; }; next;');
+    f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 0', 'ct_commit { ct_mark.blocked = 0; }; next;');
+  }
+}
+
+/** northd.c build_lb_hairpin. */
+function buildLbHairpin(f: FlowSet, hasLbVip: boolean): void {
+  f.add('ls_in_pre_hairpin', 0, '1', 'next;');
+  f.add('ls_in_nat_hairpin', 0, '1', 'next;');
+  f.add('ls_in_hairpin', 0, '1', 'next;');
+  if (!hasLbVip) return;
+  f.add('ls_in_pre_hairpin', 100, 'ip && ct.trk', 'reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;');
+  f.add('ls_in_nat_hairpin', 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;');
+  f.add('ls_in_nat_hairpin', 100, 'ip && ct.est && ct.trk && reg0[6] == 1', 'ct_snat;');
+  f.add('ls_in_nat_hairpin', 90, 'ip && reg0[12] == 1', 'ct_snat;');
+  f.add('ls_in_hairpin', 1, '(reg0[6] == 1 || reg0[12] == 1)', 'eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;');
+}
+
+/** northd.c build_lswitch_port_sec_op (qdisc queues and vtep ports not modelled). */
+function buildPortSecOp(f: FlowSet, p: Port): void {
+  if (p.type === 'external' || p.enabled) return;
+  f.add('ls_in_check_port_sec', 100, `inport == ${jsonKey(p.nb.name)}`, 'reg0[15] = 1; next;');
+  f.add('ls_in_l2_unknown', 50, `outport == ${jsonKey(p.nb.name)}`, 'drop;');
+}
+
+/** northd.c build_lswitch_learn_fdb_op. */
+function buildLearnFdbOp(f: FlowSet, p: Port): void {
+  const learns = p.type === '' || (p.type === 'localnet' && boolOpt(p.nb.options, 'localnet_learn_fdb', false));
+  if (p.nPs || !p.hasUnknown || !learns) return;
+  const m = `inport == ${jsonKey(p.nb.name)}`;
+  f.add('ls_in_lookup_fdb', 100, m, 'reg0[11] = lookup_fdb(inport, eth.src); next;');
+  f.add('ls_in_put_fdb', 100, `${m} && reg0[11] == 0`, 'put_fdb(inport, eth.src); next;');
+}
+
+/** northd.c build_lswitch_arp_nd_responder_known_ips (virtual ports and router peers not modelled). */
+function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTransparent: boolean): void {
+  if (p.type === 'virtual') return;
+  if (ctx.checkLspIsUp && p.type !== 'router' && p.type !== 'localport') return; // `up` is never true here
+  if (p.type === 'external' || p.hasUnknown || vlanTransparent) return;
+  const k = jsonKey(p.nb.name);
+  for (const a of p.addrs) {
+    for (const ip of a.ipv4) {
+      const m = `arp.tpa == ${ip} && arp.op == 1`;
+      f.add('ls_in_arp_rsp', 50, m, `eth.dst = eth.src; eth.src = ${a.mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${a.mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`);
+      f.add('ls_in_arp_rsp', 100, `${m} && inport == ${k}`, 'next;');
+    }
+    for (const ip of a.ipv6) {
+      const m = `nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`;
+      f.add('ls_in_arp_rsp', 50, m, `${p.type === 'router' ? 'nd_na_router' : 'nd_na'} { eth.src = ${a.mac}; ip6.src = ${ip.addr}; nd.target = ${ip.addr}; nd.tll = ${a.mac}; outport = inport; flags.loopback = 1; output; };`);
+      f.add('ls_in_arp_rsp', 100, `${m} && inport == ${k}`, 'next;');
+    }
+  }
+}
+
+/** northd.c build_lswitch_ip_unicast_lookup (router peers not modelled: `router` addresses add nothing). */
+function buildUnicastLookup(f: FlowSet, p: Port): void {
+  if (p.type === 'external') return;
+  const action = p.enabled ? `outport = ${jsonKey(p.nb.name)}; output;` : 'drop;';
+  for (const a of p.nb.addresses ?? []) {
+    if (a === 'unknown' || a === 'router') continue;
+    if (a.startsWith('dynamic')) {
+      const d = p.nb.dynamicAddresses ? extractLspAddresses(p.nb.dynamicAddresses) : undefined;
+      if (d) f.add('ls_in_l2_lkup', 50, `eth.dst == ${d.mac}`, action);
+      continue;
+    }
+    const mac = /^([0-9a-fA-F]{1,2}:){5}[0-9a-fA-F]{1,2}/.exec(a);
+    if (mac) f.add('ls_in_l2_lkup', 50, `eth.dst == ${extractMac(mac[0])}`, action);
+  }
+}
+
+const extractMac = (s: string): string => s.split(':').map((h) => h.toLowerCase().padStart(2, '0')).join(':');
+
+/** northd.c build_lswitch_flows_for_lb: empty-LB events, build_lb_rules_pre_stateful, build_lb_rules (+ affinity). */
+function buildLswitchFlowsForLb(f: FlowSet, lb: Lb): void {
+  const nb = lb.nb;
+  const event = boolOpt(nb.options, 'event', false);
+  const reject = boolOpt(nb.options, 'reject', false);
+  for (const v of lb.vips) {
+    const ip = v.vip.family === 4 ? 'ip4' : 'ip6';
+    const port = v.vip.port ? String(v.vip.port) : undefined;
+    // build_empty_lb_event_flow.
+    if (event && v.backends.length === 0 && !reject) {
+      let match = `${ip}.dst == ${v.vip.ip} && ${lb.proto}`;
+      let vipText = v.vip.ip;
+      if (port) {
+        match += ` && ${lb.proto}.dst == ${port}`;
+        vipText = v.vip.family === 4 ? `${v.vip.ip}:${port}` : `[${v.vip.ip}]:${port}`;
+      }
+      f.add('ls_in_pre_lb', 130, match, `trigger_event(event = "empty_lb_backends", vip = "${vipText}", protocol = "${lb.proto}", load_balancer = "${nb.uuid ?? '00000000-0000-0000-0000-000000000000'}");`);
+    }
+  }
+  // build_lb_rules_pre_stateful.
+  for (const v of lb.vips) {
+    const ip = v.vip.family === 4 ? 'ip4' : 'ip6';
+    let action = `${v.vip.family === 4 ? 'reg1' : 'xxreg1'} = ${v.vip.ip}; `;
+    let match = `reg0[2] == 1 && ${ip}.dst == ${v.vip.ip}`;
+    if (v.vip.port) {
+      action += `reg2[0..15] = ${v.vip.port}; `;
+      match += ` && ${lb.proto}.dst == ${v.vip.port}`;
+    }
+    f.add('ls_in_pre_stateful', 120, match, `${action}ct_lb_mark;`);
+  }
+  // build_lb_rules.
+  for (const v of lb.vips) {
+    const ip = v.vip.family === 4 ? 'ip4' : 'ip6';
+    let action: string;
+    if (v.backends.length === 0 && reject) {
+      action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});};`;
+    } else if (v.backends.length === 0) {
+      action = 'drop;';
+    } else {
+      action = `reg0[1] = 0; ct_lb_mark(backends=${v.backendIps}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
+    }
+    let match = `ct.new && ${ip}.dst == ${v.vip.ip}`;
+    let priority = 110;
+    if (v.vip.port) {
+      match += ` && ${lb.proto}.dst == ${v.vip.port}`;
+      priority = 120;
+    }
+    buildLbAffinityLsFlows(f, lb, v);
+    f.add('ls_in_lb', priority, match, action);
+  }
+}
+
+/** northd.c build_lb_affinity_ls_flows. */
+function buildLbAffinityLsFlows(f: FlowSet, lb: Lb, v: Vip): void {
+  if (!lb.affinityTimeout) return;
+  const v6 = v.vip.family === 6;
+  const ip = v6 ? 'ip6' : 'ip4';
+  const regVip = v6 ? 'xxreg1' : 'reg1';
+  const regBackend = v6 ? 'xxreg0' : 'reg4';
+  const port = v.vip.port ? String(v.vip.port) : undefined;
+  f.add('ls_in_lb_aff_check', 100, `ct.new && ${ip} && ${regVip} == ${v.vip.ip}${port ? ` && reg2[0..15] == ${port}` : ''}`, 'reg9[6] = chk_lb_aff(); next;');
+  const actionHead = `reg0[1] = 0; ${regVip} = ${v.vip.ip}; ${port ? `reg2[0..15] = ${port}; ` : ''}ct_lb_mark(backends=`;
+  const learnHead = `commit_lb_aff(vip = "${port ? (v6 ? `[${v.vip.ip}]:${port}` : `${v.vip.ip}:${port}`) : v.vip.ip}", backend = "`;
+  const learnMatchHead = port
+    ? `reg9[6] == 0 && ct.new && ${ip} && ${regVip} == ${v.vip.ip} && reg2[0..15] == ${port} && ${ip}.dst == `
+    : `reg9[6] == 0 && ct.new && ${ip} && ${regVip} == ${v.vip.ip} && ${ip}.dst == `;
+  const matchHead = `reg9[6] == 1 && ct.new && ${ip} && ${regBackend} == `;
+  for (const b of v.backends) {
+    let action = actionHead;
+    let learn = learnHead;
+    let learnMatch = learnMatchHead + b.ip;
+    let match = matchHead + b.ip;
+    if (b.port) {
+      const bt = v6 ? `[${b.ip}]:${b.port}` : `${b.ip}:${b.port}`;
+      action += bt;
+      learn += bt;
+      learnMatch += ` && ${lb.proto}.dst == ${b.port}`;
+      match += ` && reg8[0..15] == ${b.port}`;
+    } else {
+      action += b.ip;
+      learn += b.ip;
+    }
+    action += ');';
+    learn += '"';
+    if (port) learn += `, proto = ${lb.proto}`;
+    learn += `, timeout = ${lb.affinityTimeout}); /* drop */`;
+    f.add('ls_in_lb_aff_learn', 100, learnMatch, learn);
+    f.add('ls_in_lb', 150, match, action);
+  }
+}

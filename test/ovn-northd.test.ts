@@ -1,0 +1,285 @@
+/**
+ * Differential test of vippath's northd against Debian's ovn-northd 23.03: fast-check generates Northbound
+ * configurations (VIF/localnet/localport/router-typed ports with and without port security, IPv4/IPv6/dual-stack
+ * addresses in canonical and non-canonical spellings, disabled ports, several load balancers with and without
+ * ports/backends and every option that changes switch flows, ACLs on the switch and on port groups as Kube-OVN
+ * writes them for NetworkPolicies, address sets, NB_Global options), each applied to a real northd in ONE
+ * `ovsdb-client transact` (which also clears the previous case), synced with `ovn-nbctl --wait=sb sync`; the
+ * switch's `ovn-sbctl lflow-list` must equal vippath's `formatLflowList` byte for byte.
+ * Runs: VIPPATH_NORTHD_RUNS (default 300); seed VIPPATH_NORTHD_SEED (fixed by default, `random` explores).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatLflowList, northd, parseLflowList, type NbAcl, type NbLoadBalancer, type NbLogicalSwitchPort, type NorthboundDb } from '@vippath/ovn';
+import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
+
+const unavailable = ovnUnavailable();
+if (unavailable) console.warn(`ovn-northd differential test skipped: ${unavailable}`);
+const RUNS = Number(process.env.VIPPATH_NORTHD_RUNS ?? 300);
+const SEED = process.env.VIPPATH_NORTHD_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_NORTHD_SEED ?? 20261201);
+
+// ---- NB → one OVSDB transaction ------------------------------------------------------------------------------
+const map = (o: Record<string, string> | undefined): unknown => ['map', Object.entries(o ?? {})];
+const set = (a: unknown[] | undefined): unknown => ['set', a ?? []];
+
+/** The ops that replace the whole NB content by `db` (root tables deleted; the rest is garbage-collected). */
+export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, number> } {
+  const ops: unknown[] = [];
+  for (const t of ['Logical_Switch', 'Load_Balancer', 'Port_Group', 'Address_Set']) ops.push({ op: 'delete', table: t, where: [] });
+  ops.push({ op: 'update', table: 'NB_Global', where: [], row: { options: map(db.options) } });
+  const lbIndex = new Map<string, number>();
+  for (const lb of db.loadBalancers ?? []) {
+    lbIndex.set(lb.name, ops.length);
+    ops.push({
+      op: 'insert', table: 'Load_Balancer', 'uuid-name': `lb_${lb.name}`,
+      row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings) },
+    });
+  }
+  for (const as of db.addressSets ?? []) ops.push({ op: 'insert', table: 'Address_Set', row: { name: as.name, addresses: set(as.addresses) } });
+  let aclN = 0;
+  const aclRow = (a: NbAcl): unknown => {
+    const row: Record<string, unknown> = { direction: a.direction, priority: a.priority, match: a.match, action: a.action, log: a.log ?? false, options: map(a.options) };
+    if (a.name !== undefined) row.name = a.name;
+    if (a.severity !== undefined) row.severity = a.severity;
+    if (a.meter !== undefined) row.meter = a.meter;
+    if (a.label !== undefined) row.label = a.label;
+    const name = `acl${aclN++}`;
+    ops.push({ op: 'insert', table: 'ACL', 'uuid-name': name, row });
+    return ['named-uuid', name];
+  };
+  let portN = 0;
+  const portRef = new Map<string, string>();
+  for (const ls of db.switches) {
+    const ports = ls.ports.map((p: NbLogicalSwitchPort) => {
+      const name = `p${portN++}`;
+      portRef.set(p.name, name);
+      const row: Record<string, unknown> = { name: p.name, type: p.type ?? '', addresses: set(p.addresses), port_security: set(p.portSecurity), options: map(p.options) };
+      if (p.tag !== undefined) row.tag_request = p.tag;
+      if (p.enabled !== undefined) row.enabled = p.enabled;
+      ops.push({ op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': name, row });
+      return ['named-uuid', name];
+    });
+    const acls = (ls.acls ?? []).map(aclRow);
+    ops.push({
+      op: 'insert', table: 'Logical_Switch',
+      row: { name: ls.name, ports: set(ports), acls: set(acls), load_balancer: set((ls.loadBalancers ?? []).map((n) => ['named-uuid', `lb_${n}`])), other_config: map(ls.otherConfig) },
+    });
+  }
+  for (const pg of db.portGroups ?? []) {
+    const acls = (pg.acls ?? []).map(aclRow);
+    ops.push({ op: 'insert', table: 'Port_Group', row: { name: pg.name, ports: set(pg.ports.map((p) => ['named-uuid', portRef.get(p)!])), acls: set(acls) } });
+  }
+  return { ops, lbIndex };
+}
+
+// ---- generators ---------------------------------------------------------------------------------------------
+const macOf = (i: number, upper: boolean): string => {
+  const m = `00:00:00:b4:cc:${(i + 1).toString(16).padStart(2, '0')}`;
+  return upper ? m.toUpperCase() : m;
+};
+const ip4Of = (i: number): string => `10.180.204.${11 + i}`;
+// Non-canonical IPv6 spellings northd must normalise (inet_ntop).
+const ip6Of = (i: number, spelling: number): string => [`fd00::${(0x11 + i).toString(16)}`, `FD00:0:0::${(0x11 + i).toString(16).toUpperCase()}`, `fd00:0000::00${(0x11 + i).toString(16)}`][spelling]!;
+
+const vifArb = (i: number): fc.Arbitrary<NbLogicalSwitchPort> =>
+  fc.record({
+    family: fc.constantFrom('4', '6', 'dual', 'mac-only', 'unknown', 'addr+unknown'),
+    ps: fc.constantFrom('none', 'same', 'mac', 'none'),
+    upper: fc.boolean(),
+    spelling: fc.integer({ min: 0, max: 2 }),
+    type: fc.constantFrom('', '', '', '', 'localport', 'router'),
+    enabled: fc.constantFrom(undefined, undefined, undefined, true, false),
+  }).map((c): NbLogicalSwitchPort => {
+    const mac = macOf(i, c.upper);
+    const ips = c.family === '4' ? [ip4Of(i)] : c.family === '6' ? [ip6Of(i, c.spelling)] : c.family === 'dual' || c.family === 'addr+unknown' ? [ip4Of(i), ip6Of(i, c.spelling)] : [];
+    const entry = [mac, ...ips].join(' ');
+    const addresses = c.family === 'unknown' ? ['unknown'] : c.family === 'addr+unknown' ? [entry, 'unknown'] : [entry];
+    const p: NbLogicalSwitchPort = { name: `pod${i + 1}`, type: c.type, addresses };
+    if (c.ps === 'same' && c.family !== 'unknown') p.portSecurity = [entry];
+    if (c.ps === 'mac') p.portSecurity = [mac];
+    if (c.enabled !== undefined) p.enabled = c.enabled;
+    return p;
+  });
+
+const localnetArb: fc.Arbitrary<NbLogicalSwitchPort | undefined> = fc.option(
+  fc.record({ tag: fc.option(fc.constantFrom(100, 341), { nil: undefined }), learn: fc.constantFrom(undefined, 'true', 'false') }).map((c) => {
+    const p: NbLogicalSwitchPort = { name: 'ln', type: 'localnet', addresses: ['unknown'], options: { network_name: 'provider', ...(c.learn ? { localnet_learn_fdb: c.learn } : {}) } };
+    if (c.tag !== undefined) p.tag = c.tag;
+    return p;
+  }),
+  { nil: undefined, freq: 4 },
+);
+
+const lbArb = (n: number, podCount: number): fc.Arbitrary<NbLoadBalancer> =>
+  fc.record({
+    protocol: fc.constantFrom(undefined, 'tcp', 'udp', 'sctp'),
+    vips: fc.array(fc.record({ v6: fc.boolean(), port: fc.constantFrom(0, 80, 443), nb: fc.integer({ min: 0, max: 3 }), bport: fc.constantFrom(80, 8080), vipN: fc.integer({ min: 0, max: 2 }) }), { minLength: 0, maxLength: 3 }),
+    affinity: fc.constantFrom(undefined, undefined, '10800', '60'),
+    selection: fc.constantFrom(undefined, undefined, ['ip_src'], ['ip_src', 'tp_dst'], ['ip_dst', 'tp_src']),
+    hairpin: fc.constantFrom(undefined, '169.254.0.1'),
+    skipSnat: fc.constantFrom(undefined, 'true'),
+    reject: fc.constantFrom(undefined, undefined, 'true', 'false'),
+    event: fc.constantFrom(undefined, undefined, 'true'),
+    preferLocal: fc.constantFrom(undefined, 'true'),
+  }).map((c): NbLoadBalancer => {
+    const vips: Record<string, string> = {};
+    for (const v of c.vips) {
+      const vip = v.v6 ? `fd00::${0x250 + n * 4 + v.vipN}` : `10.180.204.${250 - n * 4 - v.vipN}`;
+      const key = v.port ? (v.v6 ? `[${vip}]:${v.port}` : `${vip}:${v.port}`) : vip;
+      const backends: string[] = [];
+      for (let b = 0; b < Math.min(v.nb, Math.max(podCount, 1)); b++) {
+        const ip = v.v6 ? `fd00::${(0x11 + b).toString(16)}` : ip4Of(b);
+        backends.push(v.port ? (v.v6 ? `[${ip}]:${v.bport}` : `${ip}:${v.bport}`) : ip);
+      }
+      vips[key] = backends.join(',');
+    }
+    const options: Record<string, string> = {};
+    if (c.affinity) options.affinity_timeout = c.affinity;
+    if (c.hairpin) options.hairpin_snat_ip = c.hairpin;
+    if (c.skipSnat) options.skip_snat = c.skipSnat;
+    if (c.reject) options.reject = c.reject;
+    if (c.event) options.event = c.event;
+    if (c.preferLocal) options.prefer_local_backend = c.preferLocal;
+    const lb: NbLoadBalancer = { name: `lb${n}`, vips, options };
+    if (c.protocol) lb.protocol = c.protocol as 'tcp' | 'udp' | 'sctp';
+    if (c.selection) lb.selectionFields = c.selection;
+    return lb;
+  });
+
+// ACLs as Kube-OVN writes them for NetworkPolicies (pkg/ovs/ovn-nb-acl.go): port-group matches, address sets,
+// allow-related at 2001, drop at 2000, plus the node/subnet-level ACLs at 1000–3000 and a few plain ones.
+const aclArb = (pgs: string[]): fc.Arbitrary<NbAcl> =>
+  fc.record({
+    direction: fc.constantFrom('from-lport', 'to-lport'),
+    priority: fc.constantFrom(1000, 2000, 2001, 2003, 3000, 0, 32767),
+    match: fc.constantFrom(
+      ...pgs.flatMap((pg) => [`outport == @${pg} && ip`, `inport == @${pg} && ip`, `outport == @${pg} && ip && ip4.src == $${pg}.allow.IPv4 && ip4.src != $${pg}.except.IPv4`, `inport == @${pg} && ip && ip6.dst == $${pg}.allow.IPv6`]),
+      'ip4.src == 10.180.204.0/24', 'ip && tcp.dst == 80', 'arp', 'ip4.dst == {10.180.204.11, 10.180.204.12} && icmp4',
+    ),
+    action: fc.constantFrom('allow', 'allow-related', 'allow-related', 'allow-stateless', 'drop', 'drop', 'reject'),
+    log: fc.boolean(),
+    name: fc.option(fc.constantFrom('np/default/deny', 'node-ls'), { nil: undefined }),
+    severity: fc.option(fc.constantFrom('warning', 'info'), { nil: undefined }),
+    meter: fc.option(fc.constant('acl-meter'), { nil: undefined }),
+    label: fc.constantFrom(undefined, undefined, 0, 7),
+    afterLb: fc.constantFrom(undefined, undefined, 'true'),
+    logRelated: fc.constantFrom(undefined, 'true'),
+  }).map((c): NbAcl => {
+    const a: NbAcl = { direction: c.direction as NbAcl['direction'], priority: c.priority, match: c.match, action: c.action as NbAcl['action'], log: c.log };
+    if (c.name !== undefined) a.name = c.name;
+    if (c.severity !== undefined) a.severity = c.severity as NbAcl['severity'];
+    if (c.meter !== undefined) a.meter = c.meter;
+    if (c.label !== undefined) a.label = c.label;
+    const options: Record<string, string> = {};
+    if (c.afterLb) options['apply-after-lb'] = c.afterLb;
+    if (c.logRelated) options['log-related'] = c.logRelated;
+    if (Object.keys(options).length) a.options = options;
+    return a;
+  });
+
+const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((podCount) =>
+  fc.record({
+    pods: fc.tuple(...Array.from({ length: podCount }, (_, i) => vifArb(i))),
+    ln: localnetArb,
+    lbs: fc.integer({ min: 0, max: 3 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => lbArb(i, podCount)))),
+    attach: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+    lsAcls: fc.array(aclArb(['pg.np1']), { maxLength: 3 }),
+    pgs: fc.array(fc.record({ members: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }), acls: fc.array(aclArb(['pg.np1', 'pg.np2']), { maxLength: 3 }) }), { maxLength: 2 }),
+    nbOpts: fc.record({
+      use_ct_inv_match: fc.constantFrom(undefined, 'false', 'true'),
+      default_acl_drop: fc.constantFrom(undefined, undefined, 'true'),
+      svc_monitor_mac: fc.constantFrom(undefined, '0a:58:0a:10:00:01'),
+      ignore_lsp_down: fc.constantFrom(undefined, undefined, 'false'),
+    }),
+    vlanPassthru: fc.constantFrom(undefined, undefined, undefined, 'true'),
+  }).map((c): NorthboundDb => {
+    const ports = [...(c.ln ? [c.ln] : []), ...c.pods];
+    const options: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c.nbOpts)) if (v !== undefined) options[k] = v;
+    const loadBalancers = c.lbs as NbLoadBalancer[];
+    const podNames = c.pods.map((p) => p.name);
+    const portGroups = c.pgs.map((pg, i) => ({
+      name: `pg.np${i + 1}`,
+      ports: [...new Set(pg.members.filter((m) => m < podNames.length).map((m) => podNames[m]!))],
+      acls: pg.acls,
+    }));
+    return {
+      switches: [{
+        name: 'ls', ports, acls: c.lsAcls,
+        loadBalancers: loadBalancers.filter((_, i) => c.attach[i] !== false).map((l) => l.name),
+        ...(c.vlanPassthru ? { otherConfig: { 'vlan-passthru': c.vlanPassthru } } : {}),
+      }],
+      loadBalancers,
+      portGroups,
+      addressSets: [{ name: 'pg.np1.allow.IPv4', addresses: ['10.180.204.100'] }],
+      options,
+    };
+  }),
+);
+
+/** The default scenario's underlay switch: a localnet port, three pods with port security, one TCP VIP. */
+const DEFAULT_NB: NorthboundDb = {
+  switches: [{
+    name: 'ls',
+    ports: [
+      { name: 'ln', type: 'localnet', addresses: ['unknown'], options: { network_name: 'provider' } },
+      ...[1, 2, 3].map((i) => ({ name: `pod${i}`, addresses: [`00:00:00:b4:cc:0${i} 10.180.204.1${i}`], portSecurity: [`00:00:00:b4:cc:0${i} 10.180.204.1${i}`] })),
+    ],
+    loadBalancers: ['lb0'],
+  }],
+  loadBalancers: [{ name: 'lb0', protocol: 'tcp', vips: { '10.180.204.252:80': '10.180.204.11:80,10.180.204.12:80,10.180.204.13:80' } }],
+};
+
+/** First differing lines of two lflow-list texts, for a readable failure. */
+function firstDiff(real: string, ours: string): string {
+  const a = real.split('\n');
+  const b = ours.split('\n');
+  const onlyReal = a.filter((l) => !b.includes(l));
+  const onlyOurs = b.filter((l) => !a.includes(l));
+  return [`only in ovn-northd (${onlyReal.length}):`, ...onlyReal.slice(0, 8), `only in vippath (${onlyOurs.length}):`, ...onlyOurs.slice(0, 8)].join('\n');
+}
+
+describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23.03', () => {
+  let ovn: OvnOracle;
+  beforeAll(() => {
+    ovn = new OvnOracle();
+    ovn.nbctl('init');
+  }, 60_000);
+  afterAll(() => ovn?.stop());
+
+  /** Applies `db` to the real northd and returns [real lflow-list, vippath's lflow-list]. */
+  const both = (db: NorthboundDb): [string, string] => {
+    const { ops, lbIndex } = nbOps(db);
+    const res = ovn.transact(ops) as Array<{ uuid?: [string, string] }>;
+    for (const lb of db.loadBalancers ?? []) lb.uuid = res[lbIndex.get(lb.name)!]!.uuid![1];
+    ovn.nbctl('--wait=sb', 'sync');
+    const real = ovn.sbctl('lflow-list', 'ls');
+    const state = northd(db);
+    const uuid = /^Datapath: "ls" \(([0-9a-f-]+)\)/.exec(real)?.[1];
+    if (uuid) state.datapaths[0]!.uuid = uuid;
+    return [real, formatLflowList(state, { datapath: 'ls' })];
+  };
+
+  it('the default scenario switch: identical lflow-list', () => {
+    const [real, ours] = both(structuredClone(DEFAULT_NB));
+    expect(real.split('\n').length).toBeGreaterThan(100);
+    expect(ours, firstDiff(real, ours)).toBe(real);
+    // The parser reads real output back to the same rows.
+    const parsed = parseLflowList(real);
+    expect(parsed.get('ls')?.length).toBe(real.split('\n').filter((l) => l.startsWith('  table=')).length);
+    expect(formatLflowList({ datapaths: [{ name: 'ls', tunnelKey: 1, uuid: /\(([0-9a-f-]+)\)/.exec(real)![1]! }], flows: parsed })).toBe(real);
+  });
+
+  it(`generated NB configurations: identical lflow-list (seed ${SEED}, ${RUNS} runs)`, () => {
+    let flows = 0;
+    fc.assert(
+      fc.property(nbArb, (db) => {
+        const [real, ours] = both(db);
+        flows += real.split('\n').length;
+        if (ours !== real) throw new Error(`lflow-list differs for NB ${JSON.stringify(db)}\n${firstDiff(real, ours)}`);
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: false },
+    );
+    console.log(`northd differential: ${RUNS} configurations, ${flows} lflow-list lines compared (seed ${SEED})`);
+  }, 600_000);
+});
