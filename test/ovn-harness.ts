@@ -90,6 +90,13 @@ export class OvnOracle {
     return res;
   }
 
+  /** The Northbound database as `ovsdb-client backup` writes it. */
+  backupNb(): Buffer {
+    const r = spawnSync('ovsdb-client', ['backup', `unix:${this.dir}/nb.sock`, 'OVN_Northbound'], { env: this.env });
+    if (r.status !== 0) throw new Error(`ovsdb-client backup: ${r.stderr.toString()}`);
+    return r.stdout;
+  }
+
   stop(): void {
     stopByPidfiles(this.dir, ['northd.pid', 'sb.pid', 'nb.pid']);
   }

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatLflowList, northd, parseLflowList, type NbAcl, type NbLoadBalancer, type NbLogicalSwitchPort, type NorthboundDb } from '@vippath/ovn';
+import { formatLflowList, nbFromOvsdb, northd, parseLflowList, readOvsdbFile, type NbAcl, type NbLoadBalancer, type NbLogicalSwitchPort, type NorthboundDb } from '@vippath/ovn';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 const unavailable = ovnUnavailable();
@@ -230,6 +230,37 @@ const DEFAULT_NB: NorthboundDb = {
   loadBalancers: [{ name: 'lb0', protocol: 'tcp', vips: { '10.180.204.252:80': '10.180.204.11:80,10.180.204.12:80,10.180.204.13:80' } }],
 };
 
+/** Flow texts that prove a generated feature reached northd; each must show up in some configuration of a run. */
+const FEATURES: Array<[string, RegExp]> = [
+  ['LB VIP with port', /ls_in_lb\s+\), priority=120/],
+  ['LB VIP without port', /ls_in_lb\s+\), priority=110/],
+  ['IPv6 VIP', /xxreg1 = /],
+  ['VIP without backends (drop)', /ls_in_lb\s+\), priority=1[12]0\s*, match=\([^)]*\), action=\(drop;\)/],
+  ['LB reject', /ls_in_lb .*reject \{/],
+  ['LB empty-backend event', /trigger_event\(/],
+  ['LB selection_fields', /hash_fields="/],
+  ['LB affinity', /commit_lb_aff\(/],
+  ['ARP responder', /ARP reply/],
+  ['ND responder (VIF)', /nd_na \{/],
+  ['ND responder (router-typed port)', /nd_na_router \{/],
+  ['FDB learning', /lookup_fdb\(/],
+  ['disabled port', /reg0\[15\] = 1; next;/],
+  ['localnet conntrack skip', /ct_clear; next;/],
+  ['stateful ACL pre_acl', /udp\.src == 546/],
+  ['allow-related ACL', /reg0\[7\] == 1 && \(/],
+  ['drop ACL with stateful', /reg0\[10\] == 1 && \(.*ct_mark\.blocked = 1/],
+  ['stateless ACL', /reg0\[16\] = 1; next;/],
+  ['ACL reject', /ls_(?:in|out)_acl .*reject \{/],
+  ['ACL log', /log\(/],
+  ['ACL label', /reg3 = 7/],
+  ['ACL log-related', /ct_label\.label == 7/],
+  ['ACL after LB', /ls_in_acl_after_lb \), priority=(?:1|2|3)\d{3} /],
+  ['port-group ACL', /@pg\.np/],
+  ['use_ct_inv_match=false', /match=\(\(ct\.est && ct\.rpl && ct_mark\.blocked == 1\)\)/],
+  ['default_acl_drop', /ls_in_acl\s+\), priority=0\s+, match=\(1\), action=\(drop;\)/],
+  ['no vlan.present (vlan-passthru)', /^(?![\s\S]*vlan\.present)/],
+];
+
 /** First differing lines of two lflow-list texts, for a readable failure. */
 function firstDiff(real: string, ours: string): string {
   const a = real.split('\n');
@@ -247,8 +278,9 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
   }, 60_000);
   afterAll(() => ovn?.stop());
 
-  /** Applies `db` to the real northd and returns [real lflow-list, vippath's lflow-list]. */
-  const both = (db: NorthboundDb): [string, string] => {
+  /** Applies `db` to the real northd and returns [real lflow-list, vippath's lflow-list from the typed NB, vippath's
+   * lflow-list from the NB database file (`ovsdb-client backup`)]. */
+  const both = (db: NorthboundDb): [string, string, string] => {
     const { ops, lbIndex } = nbOps(db);
     const res = ovn.transact(ops) as Array<{ uuid?: [string, string] }>;
     for (const lb of db.loadBalancers ?? []) lb.uuid = res[lbIndex.get(lb.name)!]!.uuid![1];
@@ -257,13 +289,16 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     const state = northd(db);
     const uuid = /^Datapath: "ls" \(([0-9a-f-]+)\)/.exec(real)?.[1];
     if (uuid) state.datapaths[0]!.uuid = uuid;
-    return [real, formatLflowList(state, { datapath: 'ls' })];
+    const fromFile = northd(nbFromOvsdb(readOvsdbFile(ovn.backupNb(), 'nb.backup')));
+    if (uuid) fromFile.datapaths[0]!.uuid = uuid;
+    return [real, formatLflowList(state, { datapath: 'ls' }), formatLflowList(fromFile, { datapath: 'ls' })];
   };
 
   it('the default scenario switch: identical lflow-list', () => {
-    const [real, ours] = both(structuredClone(DEFAULT_NB));
+    const [real, ours, fromFile] = both(structuredClone(DEFAULT_NB));
     expect(real.split('\n').length).toBeGreaterThan(100);
     expect(ours, firstDiff(real, ours)).toBe(real);
+    expect(fromFile, firstDiff(real, fromFile)).toBe(real);
     // The parser reads real output back to the same rows.
     const parsed = parseLflowList(real);
     expect(parsed.get('ls')?.length).toBe(real.split('\n').filter((l) => l.startsWith('  table=')).length);
@@ -272,14 +307,20 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
 
   it(`generated NB configurations: identical lflow-list (seed ${SEED}, ${RUNS} runs)`, () => {
     let flows = 0;
+    const seen = new Map<string, number>();
     fc.assert(
       fc.property(nbArb, (db) => {
-        const [real, ours] = both(db);
+        const [real, ours, fromFile] = both(db);
         flows += real.split('\n').length;
+        for (const [name, re] of FEATURES) if (re.test(real)) seen.set(name, (seen.get(name) ?? 0) + 1);
         if (ours !== real) throw new Error(`lflow-list differs for NB ${JSON.stringify(db)}\n${firstDiff(real, ours)}`);
+        if (fromFile !== real) throw new Error(`lflow-list from the NB backup file differs for NB ${JSON.stringify(db)}\n${firstDiff(real, fromFile)}`);
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: false },
     );
     console.log(`northd differential: ${RUNS} configurations, ${flows} lflow-list lines compared (seed ${SEED})`);
+    console.log(`features (configurations showing each): ${FEATURES.map(([n]) => `${n} ${seen.get(n) ?? 0}`).join(', ')}`);
+    // The generators must keep reaching every feature, or the comparison above proves less than it claims.
+    if (RUNS >= 300) expect(FEATURES.filter(([n]) => !seen.get(n)).map(([n]) => n)).toEqual([]);
   }, 600_000);
 });

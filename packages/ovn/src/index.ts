@@ -15,3 +15,4 @@ export * from './lflow/lflow-text.js';
 export * from './northd/nb.js';
 export * from './northd/stages.js';
 export * from './northd/northd.js';
+export * from './northd/nb-ovsdb.js';

@@ -1,0 +1,114 @@
+/**
+ * An OVN_Northbound database file (read by ovsdb.ts) mapped to northd's typed Northbound objects. Load balancers
+ * reached through Load_Balancer_Group rows are attached to the switch directly: northd builds the same flows for
+ * both (northd.c build_lswitch_flows_for_lb walks lb->nb_ls_map, which holds both kinds of association).
+ * Column names: ovn-nb(5), OVN 23.03.
+ * @module
+ */
+import { ovsdbInteger, ovsdbMap, ovsdbRows, ovsdbString, ovsdbStrings, type OvsdbDatabase, type OvsdbRow } from '../ovsdb.js';
+import type { NbAcl, NbLoadBalancer, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
+import { NorthdError } from './northd.js';
+
+const nonEmpty = (o: Record<string, string>): Record<string, string> | undefined => (Object.keys(o).length ? { ...o } : undefined);
+
+export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
+  if (db.name !== 'OVN_Northbound') throw new NorthdError('NORTHD_NOT_NB', `expected an OVN_Northbound database, got ${db.name}`);
+  const byUuid = (table: string): Map<string, OvsdbRow> => new Map(ovsdbRows(db, table).map((r) => [r._uuid, r]));
+  const lsps = byUuid('Logical_Switch_Port');
+  const acls = byUuid('ACL');
+  const lbRows = ovsdbRows(db, 'Load_Balancer');
+  const lbGroups = byUuid('Load_Balancer_Group');
+
+  // LB names need not be unique in the NB; northd keys them by row, vippath by name, so clashing names get the
+  // row's uuid appended.
+  const nameCount = new Map<string, number>();
+  for (const r of lbRows) nameCount.set(ovsdbString(r, 'name') ?? '', (nameCount.get(ovsdbString(r, 'name') ?? '') ?? 0) + 1);
+  const lbName = new Map<string, string>();
+  const loadBalancers: NbLoadBalancer[] = lbRows.map((r) => {
+    const base = ovsdbString(r, 'name') ?? '';
+    const name = nameCount.get(base)! > 1 ? `${base}#${r._uuid}` : base;
+    lbName.set(r._uuid, name);
+    const lb: NbLoadBalancer = { name, vips: { ...ovsdbMap(r, 'vips') }, uuid: r._uuid };
+    const proto = ovsdbString(r, 'protocol');
+    if (proto === 'tcp' || proto === 'udp' || proto === 'sctp') lb.protocol = proto;
+    const sel = ovsdbStrings(r, 'selection_fields');
+    if (sel.length) lb.selectionFields = sel;
+    const options = nonEmpty(ovsdbMap(r, 'options'));
+    if (options) lb.options = options;
+    const ipm = nonEmpty(ovsdbMap(r, 'ip_port_mappings'));
+    if (ipm) lb.ipPortMappings = ipm;
+    const ext = nonEmpty(ovsdbMap(r, 'external_ids'));
+    if (ext) lb.externalIds = ext;
+    return lb;
+  });
+
+  const acl = (uuid: string): NbAcl | undefined => {
+    const r = acls.get(uuid);
+    if (!r) return undefined;
+    const a: NbAcl = {
+      direction: ovsdbString(r, 'direction') as NbAcl['direction'],
+      priority: ovsdbInteger(r, 'priority') ?? 0,
+      match: ovsdbString(r, 'match') ?? '',
+      action: ovsdbString(r, 'action') as NbAcl['action'],
+      log: r.columns.get('log') === true,
+    };
+    const name = ovsdbString(r, 'name');
+    if (name !== undefined) a.name = name;
+    const severity = ovsdbString(r, 'severity');
+    if (severity !== undefined) a.severity = severity as NbAcl['severity'];
+    const meter = ovsdbString(r, 'meter');
+    if (meter !== undefined) a.meter = meter;
+    const label = ovsdbInteger(r, 'label');
+    if (label) a.label = label;
+    const options = nonEmpty(ovsdbMap(r, 'options'));
+    if (options) a.options = options;
+    return a;
+  };
+
+  const lspName = new Map<string, string>();
+  const switches = ovsdbRows(db, 'Logical_Switch').map((r) => {
+    const ports = ovsdbStrings(r, 'ports').flatMap((u): NbLogicalSwitchPort[] => {
+      const p = lsps.get(u);
+      if (!p) return [];
+      const port: NbLogicalSwitchPort = { name: ovsdbString(p, 'name') ?? '', type: ovsdbString(p, 'type') ?? '', uuid: p._uuid };
+      lspName.set(u, port.name);
+      const addresses = ovsdbStrings(p, 'addresses');
+      if (addresses.length) port.addresses = addresses;
+      const ps = ovsdbStrings(p, 'port_security');
+      if (ps.length) port.portSecurity = ps;
+      const options = nonEmpty(ovsdbMap(p, 'options'));
+      if (options) port.options = options;
+      const tag = ovsdbInteger(p, 'tag') ?? ovsdbInteger(p, 'tag_request');
+      if (tag !== undefined) port.tag = tag;
+      const enabled = p.columns.get('enabled');
+      const en = Array.isArray(enabled) ? enabled[0] : enabled;
+      if (typeof en === 'boolean') port.enabled = en;
+      const dyn = ovsdbString(p, 'dynamic_addresses');
+      if (dyn !== undefined) port.dynamicAddresses = dyn;
+      return [port];
+    });
+    const lbUuids = [...ovsdbStrings(r, 'load_balancer'), ...ovsdbStrings(r, 'load_balancer_group').flatMap((g) => (lbGroups.get(g) ? ovsdbStrings(lbGroups.get(g)!, 'load_balancer') : []))];
+    const names = [...new Set(lbUuids.map((u) => lbName.get(u)).filter((n): n is string => n !== undefined))];
+    const sw = {
+      name: ovsdbString(r, 'name') ?? '',
+      ports,
+      loadBalancers: names,
+      acls: ovsdbStrings(r, 'acls').map(acl).filter((a): a is NbAcl => a !== undefined),
+      uuid: r._uuid,
+    } as NorthboundDb['switches'][number];
+    const oc = nonEmpty(ovsdbMap(r, 'other_config'));
+    if (oc) sw.otherConfig = oc;
+    const ext = nonEmpty(ovsdbMap(r, 'external_ids'));
+    if (ext) sw.externalIds = ext;
+    return sw;
+  });
+
+  const portGroups = ovsdbRows(db, 'Port_Group').map((r) => ({
+    name: ovsdbString(r, 'name') ?? '',
+    ports: ovsdbStrings(r, 'ports').map((u) => lspName.get(u) ?? (lsps.get(u) ? ovsdbString(lsps.get(u)!, 'name') : undefined) ?? '').filter((n) => n !== ''),
+    acls: ovsdbStrings(r, 'acls').map(acl).filter((a): a is NbAcl => a !== undefined),
+  }));
+  const addressSets = ovsdbRows(db, 'Address_Set').map((r) => ({ name: ovsdbString(r, 'name') ?? '', addresses: ovsdbStrings(r, 'addresses') }));
+  const global = ovsdbRows(db, 'NB_Global')[0];
+  return { switches, loadBalancers, portGroups, addressSets, options: global ? { ...ovsdbMap(global, 'options') } : {} };
+}
