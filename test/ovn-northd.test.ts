@@ -11,6 +11,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatLflowList, nbFromOvsdb, northd, parseLflowList, readOvsdbFile, type NbAcl, type NbLoadBalancer, type NbLogicalSwitchPort, type NorthboundDb } from '@vippath/ovn';
+import { main } from 'vippath';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 const unavailable = ovnUnavailable();
@@ -142,7 +146,7 @@ const lbArb = (n: number, podCount: number): fc.Arbitrary<NbLoadBalancer> =>
     if (c.preferLocal) options.prefer_local_backend = c.preferLocal;
     const lb: NbLoadBalancer = { name: `lb${n}`, vips, options };
     if (c.protocol) lb.protocol = c.protocol as 'tcp' | 'udp' | 'sctp';
-    if (c.selection) lb.selectionFields = c.selection;
+    if (c.selection) lb.selectionFields = [...c.selection];
     return lb;
   });
 
@@ -303,6 +307,36 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     const parsed = parseLflowList(real);
     expect(parsed.get('ls')?.length).toBe(real.split('\n').filter((l) => l.startsWith('  table=')).length);
     expect(formatLflowList({ datapaths: [{ name: 'ls', tunnelKey: 1, uuid: /\(([0-9a-f-]+)\)/.exec(real)![1]! }], flows: parsed })).toBe(real);
+  });
+
+  it('vippath ovn lflows --nb: the NB backup file and the typed-NB JSON both print the real lflow-list', async () => {
+    const db = structuredClone(DEFAULT_NB);
+    const [real] = both(db);
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-northd-cli-'));
+    try {
+      writeFileSync(join(dir, 'nb.backup'), ovn.backupNb());
+      writeFileSync(join(dir, 'nb.json'), JSON.stringify(db));
+      writeFileSync(join(dir, 'bad.json'), '{"ports": []}');
+      const run = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+        let out = '';
+        let err = '';
+        const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+        return { code, out, err };
+      };
+      // The SB datapath uuid is not in the NB: compare with it blanked out.
+      const blank = (t: string): string => t.replace(/\([0-9a-f-]{36}\)/g, '(UUID)');
+      for (const file of ['nb.backup', 'nb.json']) {
+        const r = await run('ovn', 'lflows', '--nb', join(dir, file), '--datapath', 'ls');
+        expect(r.code, r.err).toBe(0);
+        expect(blank(r.out)).toBe(blank(real));
+      }
+      expect((await run('ovn', 'lflows', '--nb', join(dir, 'bad.json'))).code).toBe(1);
+      expect((await run('ovn', 'lflows', '--nb', join(dir, 'nb.json'), '--datapath', 'nope')).code).toBe(1);
+      expect((await run('ovn', 'lflows', '--nb', join(dir, 'nb.json'), '--profile', 'nope')).code).toBe(2);
+      expect((await run('ovn', 'lflows')).code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it(`generated NB configurations: identical lflow-list (seed ${SEED}, ${RUNS} runs)`, () => {

@@ -7,12 +7,13 @@ import { readFileSync } from 'node:fs';
 import { VippathError } from '@vippath/wire';
 import { lintCommand, statusCommand } from './commands/cluster.js';
 import { ofCommand } from './commands/of.js';
+import { ovnLflowsCommand } from './commands/ovn-lflows.js';
 import { pcapCommand } from './commands/pcap.js';
 import { replayCommand } from './commands/replay.js';
 import { curlCommand, traceCommand } from './commands/trace.js';
 import { UsageError, type Command, type CommandIO } from './io.js';
 
-const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, pcapCommand, ofCommand];
+const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, pcapCommand, ofCommand, ovnLflowsCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -45,7 +46,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return 0;
   }
   if (name === 'help') {
-    const target = commands.find((c) => c.name === rest[0]);
+    const target = commands.find((c) => c.name === rest.slice(0, 2).join(' ')) ?? commands.find((c) => c.name === rest[0]);
     if (!target) {
       io.stdout(overview());
       return rest[0] === undefined ? 0 : 2;
@@ -53,7 +54,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stdout(`${target.usage}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
+  // Two-word commands (`ovn lflows`) are looked up first.
+  const twoWord = commands.find((c) => c.name === `${name} ${rest[0]}`);
+  if (twoWord) rest.shift();
+  const command = twoWord ?? commands.find((c) => c.name === name);
   if (!command) {
     io.stderr(`vippath: unknown command "${name}"\n\n${overview()}`);
     return 2;
