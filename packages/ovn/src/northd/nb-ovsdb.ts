@@ -78,6 +78,8 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
       if (ps.length) port.portSecurity = ps;
       const options = nonEmpty(ovsdbMap(p, 'options'));
       if (options) port.options = options;
+      const pext = nonEmpty(ovsdbMap(p, 'external_ids'));
+      if (pext) port.externalIds = pext;
       const tag = ovsdbInteger(p, 'tag') ?? ovsdbInteger(p, 'tag_request');
       if (tag !== undefined) port.tag = tag;
       const enabled = p.columns.get('enabled');

@@ -22,6 +22,8 @@ export interface NbLogicalSwitchPort {
   enabled?: boolean;
   /** `dynamic_addresses` ("MAC [IP]") when `addresses` holds `dynamic`. */
   dynamicAddresses?: string;
+  /** `external_ids` (Kube-OVN's `ipv4_network`/`ipv6_network` on localnet ports). */
+  externalIds?: Record<string, string>;
   /** Row uuid where known (only printed where northd prints it). */
   uuid?: string;
 }

@@ -8,9 +8,10 @@
  */
 import { VippathError } from '@vippath/wire';
 import type { LogicalFlow, MulticastGroup, PortBinding, SbLoadBalancer, SouthboundState } from '../lflow/types.js';
-import { extractLspAddresses, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
+import { extractLspAddresses, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
 import type { NbAcl, NbLoadBalancer, NbLogicalSwitch, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
 import { stageOf, type OvnVersion } from './stages.js';
+import { nodeLocalDnsIps, skipConntrackCidrs } from './overlays.js';
 
 /** A Northbound description northd cannot turn into flows (unknown LB name, duplicate names…). */
 export class NorthdError extends VippathError {}
@@ -20,6 +21,9 @@ export type NorthdProfile = 'upstream' | 'kube-ovn-1.14' | 'kube-ovn-1.15';
 
 export interface NorthdOptions {
   profile?: NorthdProfile;
+  /** Where each logical port is bound (Port_Binding.chassis): LSP name → chassis name. Only Kube-OVN's
+   * prefer-local overlay reads it (upstream northd writes no chassis into flows). */
+  chassis?: Record<string, string>;
 }
 
 /** The result: SouthboundState plus datapath uuids where the caller supplied them. */
@@ -127,6 +131,10 @@ class FlowSet {
 
 interface Ctx {
   opts: Record<string, string>;
+  profile: NorthdProfile;
+  chassis: Record<string, string>;
+  /** Every switch port by name (northd's ls_ports). */
+  allPorts: Map<string, Port>;
   useCtInvMatch: boolean;
   defaultAclDrop: boolean;
   checkLspIsUp: boolean;
@@ -135,8 +143,13 @@ interface Ctx {
 /** Builds the Southbound state for every switch of `nb`. */
 export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState {
   const nbOpts = nb.options ?? {};
+  const allPorts = new Map<string, Port>();
+  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p));
   const ctx: Ctx = {
     opts: nbOpts,
+    profile: opts.profile ?? 'upstream',
+    chassis: opts.chassis ?? {},
+    allPorts,
     useCtInvMatch: boolOpt(nbOpts, 'use_ct_inv_match', true),
     defaultAclDrop: boolOpt(nbOpts, 'default_acl_drop', false),
     checkLspIsUp: !boolOpt(nbOpts, 'ignore_lsp_down', true),
@@ -168,11 +181,11 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     // Datapath tunnel keys: northd allocates them from 1 in its own (hash) order; vippath numbers switches in NB
     // order, which matches northd for a single switch.
     state.datapaths.push({ name: ls.name, tunnelKey: i + 1, ...(ls.otherConfig ? { options: { ...ls.otherConfig } } : {}) });
-    const flows = switchFlows(ls, lbs, nb, ctx, opts.profile ?? 'upstream');
+    const flows = switchFlows(ls, lbs, nb, ctx);
     state.flows.set(ls.name, flows);
     const ports = ls.ports.map(buildPort);
     // Port tunnel keys: northd allocates the lowest free key per datapath in its own order; NB order here.
-    ports.forEach((p, j) => state.portBindings.push(portBinding(p, ls.name, j + 1)));
+    ports.forEach((p, j) => state.portBindings.push(portBinding(p, ls.name, j + 1, ctx.chassis[p.nb.name])));
     state.multicastGroups.push(...multicastGroups(ls.name, ports));
     for (const l of lbs) {
       const sb = state.loadBalancers.find((x) => x.name === l.name);
@@ -183,7 +196,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
   return state;
 }
 
-function portBinding(p: Port, datapath: string, tunnelKey: number): PortBinding {
+function portBinding(p: Port, datapath: string, tunnelKey: number, chassis: string | undefined): PortBinding {
   const pb: PortBinding = {
     logicalPort: p.nb.name,
     type: p.type,
@@ -194,6 +207,7 @@ function portBinding(p: Port, datapath: string, tunnelKey: number): PortBinding 
     datapath,
   };
   if (p.nb.tag !== undefined) pb.tag = p.nb.tag;
+  if (chassis !== undefined) pb.chassis = chassis;
   return pb;
 }
 
@@ -213,7 +227,7 @@ function sbLoadBalancer(l: NbLoadBalancer, datapath: string): SbLoadBalancer {
 }
 
 /** The flows of one switch, following northd.c's build_lswitch_* order (order does not matter: lflow-list sorts). */
-function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: NorthboundDb, ctx: Ctx, _profile: NorthdProfile): LogicalFlow[] {
+function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: NorthboundDb, ctx: Ctx): LogicalFlow[] {
   const f = new FlowSet();
   const ports = ls.ports.map(buildPort);
   const portNames = new Set(ports.map((p) => p.nb.name));
@@ -251,6 +265,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   // build_lswitch_lflows_pre_acl_and_acl.
   buildPreAcls(f, ports, allAcls, hasStatefulAcl, hasLbVip);
   buildPreLb(f, ports, hasLbVip, hasStatefulAcl);
+  if (hasLbVip && ctx.profile !== 'upstream') kubeOvnPreLbSkips(f, ctx, ports, 0);
   buildPreStateful(f);
   buildAclHints(f, hasAcls, hasStatefulAcl, hasLbVip);
   buildAcls(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
@@ -282,9 +297,10 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
     if (p.type === 'localnet') f.add('ls_in_arp_rsp', 100, `inport == ${jsonKey(p.nb.name)}`, 'next;');
     buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent);
     buildUnicastLookup(f, p);
+    if (ctx.profile !== 'upstream') kubeOvnDnatModDlDst(f, ctx, p, 0);
   }
 
-  for (const lb of lbs) buildLswitchFlowsForLb(f, lb);
+  for (const lb of lbs) buildLswitchFlowsForLb(f, lb, ctx);
 
   return f.flows;
 }
@@ -551,7 +567,7 @@ function buildUnicastLookup(f: FlowSet, p: Port): void {
 const extractMac = (s: string): string => s.split(':').map((h) => h.toLowerCase().padStart(2, '0')).join(':');
 
 /** northd.c build_lswitch_flows_for_lb: empty-LB events, build_lb_rules_pre_stateful, build_lb_rules (+ affinity). */
-function buildLswitchFlowsForLb(f: FlowSet, lb: Lb): void {
+function buildLswitchFlowsForLb(f: FlowSet, lb: Lb, ctx: Ctx): void {
   const nb = lb.nb;
   const event = boolOpt(nb.options, 'event', false);
   const reject = boolOpt(nb.options, 'reject', false);
@@ -583,13 +599,19 @@ function buildLswitchFlowsForLb(f: FlowSet, lb: Lb): void {
   // build_lb_rules.
   for (const v of lb.vips) {
     const ip = v.vip.family === 4 ? 'ip4' : 'ip6';
+    let vipNodeLsp: string | undefined;
+    if (ctx.profile !== 'upstream' && boolOpt(nb.options, 'prefer_local_backend', false)) {
+      vipNodeLsp = kubeOvnPreferLocal(f, ctx, lb, v, reject);
+    }
     let action: string;
     if (v.backends.length === 0 && reject) {
       action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});};`;
     } else if (v.backends.length === 0) {
       action = 'drop;';
     } else {
-      action = `reg0[1] = 0; ct_lb_mark(backends=${v.backendIps}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
+      // Kube-OVN 1.14's patch clears the action before every ls_in_lb flow of the VIP, generic one included.
+      const prefix = ctx.profile === 'kube-ovn-1.14' ? '' : 'reg0[1] = 0; ';
+      action = `${prefix}ct_lb_mark(backends=${v.backendIps}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
     }
     let match = `ct.new && ${ip}.dst == ${v.vip.ip}`;
     let priority = 110;
@@ -597,27 +619,30 @@ function buildLswitchFlowsForLb(f: FlowSet, lb: Lb): void {
       match += ` && ${lb.proto}.dst == ${v.vip.port}`;
       priority = 120;
     }
-    buildLbAffinityLsFlows(f, lb, v);
+    // 9286e1fd: with a VIP-node marker only the VIP node's (filtered, resident) affinity flows exist.
+    if (!vipNodeLsp) buildLbAffinityLsFlows(f, lb, v);
     f.add('ls_in_lb', priority, match, action);
   }
 }
 
-/** northd.c build_lb_affinity_ls_flows. */
-function buildLbAffinityLsFlows(f: FlowSet, lb: Lb, v: Vip): void {
+/** northd.c build_lb_affinity_ls_flows; `only`/`resident`: 9286e1fd's backend filter and chassis guard. */
+function buildLbAffinityLsFlows(f: FlowSet, lb: Lb, v: Vip, only?: Set<number>, resident?: string): void {
   if (!lb.affinityTimeout) return;
   const v6 = v.vip.family === 6;
   const ip = v6 ? 'ip6' : 'ip4';
   const regVip = v6 ? 'xxreg1' : 'reg1';
   const regBackend = v6 ? 'xxreg0' : 'reg4';
   const port = v.vip.port ? String(v.vip.port) : undefined;
-  f.add('ls_in_lb_aff_check', 100, `ct.new && ${ip} && ${regVip} == ${v.vip.ip}${port ? ` && reg2[0..15] == ${port}` : ''}`, 'reg9[6] = chk_lb_aff(); next;');
+  const guard = resident ? ` && is_chassis_resident(${jsonKey(resident)})` : '';
+  f.add('ls_in_lb_aff_check', 100, `ct.new && ${ip} && ${regVip} == ${v.vip.ip}${port ? ` && reg2[0..15] == ${port}` : ''}${guard}`, 'reg9[6] = chk_lb_aff(); next;');
   const actionHead = `reg0[1] = 0; ${regVip} = ${v.vip.ip}; ${port ? `reg2[0..15] = ${port}; ` : ''}ct_lb_mark(backends=`;
   const learnHead = `commit_lb_aff(vip = "${port ? (v6 ? `[${v.vip.ip}]:${port}` : `${v.vip.ip}:${port}`) : v.vip.ip}", backend = "`;
   const learnMatchHead = port
     ? `reg9[6] == 0 && ct.new && ${ip} && ${regVip} == ${v.vip.ip} && reg2[0..15] == ${port} && ${ip}.dst == `
     : `reg9[6] == 0 && ct.new && ${ip} && ${regVip} == ${v.vip.ip} && ${ip}.dst == `;
   const matchHead = `reg9[6] == 1 && ct.new && ${ip} && ${regBackend} == `;
-  for (const b of v.backends) {
+  for (const [bi, b] of v.backends.entries()) {
+    if (only && !only.has(bi)) continue;
     let action = actionHead;
     let learn = learnHead;
     let learnMatch = learnMatchHead + b.ip;
@@ -635,8 +660,117 @@ function buildLbAffinityLsFlows(f: FlowSet, lb: Lb, v: Vip): void {
     action += ');';
     learn += '"';
     if (port) learn += `, proto = ${lb.proto}`;
+    learnMatch += guard;
+    match += guard;
     learn += `, timeout = ${lb.affinityTimeout}); /* drop */`;
     f.add('ls_in_lb_aff_learn', 100, learnMatch, learn);
     f.add('ls_in_lb', 150, match, action);
   }
+}
+
+// ---- Kube-OVN overlays (sources and scope: overlays.ts) -------------------------------------------------------
+
+/** The `ls_in_pre_lb` 105 `next;` flows of node_local_dns_ip, skip_conntrack_dst_cidrs (1.15) and
+ * ls_ct_skip_dst_lport_ips (localnet variant; `nRouterPorts` decides the variant as the patch does). */
+function kubeOvnPreLbSkips(f: FlowSet, ctx: Ctx, ports: Port[], nRouterPorts: number): void {
+  const dns = nodeLocalDnsIps(ctx.opts.node_local_dns_ip);
+  for (const ip of dns.v4) f.add('ls_in_pre_lb', 105, `ip4 && ip4.dst == ${ip}`, 'next;');
+  for (const ip of dns.v6) f.add('ls_in_pre_lb', 105, `ip6 && ip6.dst == ${ip}`, 'next;');
+  if (ctx.profile === 'kube-ovn-1.15') {
+    const cidrs = skipConntrackCidrs(ctx.opts.skip_conntrack_dst_cidrs);
+    for (const c of cidrs.v4) f.add('ls_in_pre_lb', 105, `ip4 && ip4.dst == ${c}`, 'next;');
+    for (const c of cidrs.v6) f.add('ls_in_pre_lb', 105, `ip6 && ip6.dst == ${c}`, 'next;');
+  }
+  if (!boolOpt(ctx.opts, 'ls_ct_skip_dst_lport_ips', false)) return;
+  const localnets = ports.filter((p) => p.type === 'localnet');
+  if (nRouterPorts !== 1 && localnets.length === 0) return;
+  if (nRouterPorts === 1) return; // router peers are not modelled
+  for (const p of localnets) {
+    const ext = p.nb.externalIds ?? {};
+    const v4 = ext.ipv4_network;
+    if (v4 !== undefined) {
+      const m = /^([^/]+)(?:\/(\d+))?$/.exec(v4);
+      const a = m ? parseIp4(m[1]!) : undefined;
+      if (a === undefined) continue; // ip_parse_cidr failed: the patch skips this port's IPv6 network too
+      const plen = m![2] === undefined ? 32 : Number(m![2]);
+      if (plen && plen !== 32) f.add('ls_in_pre_lb', 105, `ip4 && ip4.dst == ${formatIp4(a)}/${plen}`, 'next;');
+    }
+    const v6 = ext.ipv6_network;
+    if (v6 !== undefined) {
+      const m = /^([^/]+)(?:\/(\d+))?$/.exec(v6);
+      const g = m ? parseIp6(m[1]!) : undefined;
+      if (!g) continue;
+      const plen = m![2] === undefined ? 128 : Number(m![2]);
+      if (plen && plen !== 128) f.add('ls_in_pre_lb', 105, `ip6 && ip6.dst == ${formatIp6(g)}/${plen}`, 'next;');
+    }
+  }
+}
+
+/** f4b1f5fb / a297b840 build_lswitch_dnat_mod_dl_dst_rules: after DNAT, deliver by destination IP. */
+function kubeOvnDnatModDlDst(f: FlowSet, ctx: Ctx, p: Port, nRouterPorts: number): void {
+  if (!boolOpt(ctx.opts, 'ls_dnat_mod_dl_dst', false) || nRouterPorts) return;
+  if (p.type === 'virtual' || p.type === 'localport' || p.type === 'external' || p.type === 'router' || p.hasUnknown) return;
+  if (p.addrs.length !== 1) return;
+  const a = p.addrs[0]!;
+  if (!a.ipv4.length && !a.ipv6.length) return;
+  const action = `eth.dst = ${a.mac}; outport = "${p.nb.name}"; output;`;
+  for (const ip of a.ipv4) f.add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ip4.dst == ${ip}`, action);
+  for (const ip of a.ipv6) f.add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ip6.dst == ${ip.addr}`, action);
+}
+
+/**
+ * a9e00913 (1.14) / 9286e1fd (1.15) prefer-local flows of one VIP; returns the VIP-node LSP when 9286e1fd's marker
+ * applies (then the generic affinity flows are not built).
+ */
+function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolean): string | undefined {
+  const v6 = v.vip.family === 6;
+  const ip = v6 ? 'ip6' : 'ip4';
+  // ovn_lb_backend_set_logical_port: ip_port_mappings keyed by the backend IP ("[IP]" for IPv6), value "LSP:SRC".
+  const groups = new Map<string, { ports: string[]; idx: Set<number>; backends: string[] }>();
+  v.backends.forEach((b, i) => {
+    const m = lb.nb.ipPortMappings?.[v6 ? `[${b.ip}]` : b.ip];
+    if (m === undefined) return;
+    const lsp = m.split(':')[0]!;
+    const chassis = ctx.allPorts.has(lsp) ? ctx.chassis[lsp] : undefined;
+    if (chassis === undefined) return;
+    let g = groups.get(chassis);
+    if (!g) groups.set(chassis, (g = { ports: [], idx: new Set(), backends: [] }));
+    g.ports.push(lsp);
+    g.idx.add(i);
+    // The patch prints backend->port_str with %s; for a VIP without port that is NULL, which glibc prints "(null)".
+    g.backends.push(`${v6 ? `[${b.ip}]` : b.ip}:${b.port ? b.port : '(null)'}`);
+  });
+  let vipNodeLsp: string | undefined;
+  let vipNodeChassis: string | undefined;
+  if (ctx.profile === 'kube-ovn-1.15' && v.vip.port) {
+    vipNodeLsp = lb.nb.externalIds?.[`kube-ovn.io/local-external-vip/${v6 ? `[${v.vip.ip}]` : v.vip.ip}:${v.vip.port}`];
+    if (vipNodeLsp !== undefined) {
+      const c = ctx.allPorts.has(vipNodeLsp) ? ctx.chassis[vipNodeLsp] : undefined;
+      if (c !== undefined && groups.has(c)) vipNodeChassis = c;
+      f.add('ls_in_lb', 139, `ct.new && ${ip}.dst == ${v.vip.ip} && ${lb.proto}.dst == ${v.vip.port}`, 'next;');
+      // build_underlay_vip_backend_l2_lookup_flows needs router and localnet ports on the switch: routers are
+      // not modelled, so it adds nothing here.
+    }
+  }
+  for (const [chassis, g] of groups) {
+    if (vipNodeLsp !== undefined && chassis !== vipNodeChassis) continue;
+    let prefix = '';
+    if (ctx.profile === 'kube-ovn-1.15') prefix = `${v6 ? 'xxreg1' : 'reg4'} = ${v.vip.ip}; ${v.vip.port ? `reg2[0..15] = ${v.vip.port}; ` : ''}`;
+    let action: string;
+    if (v.backends.length === 0 && reject) action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});};`;
+    else if (v.backends.length === 0) action = 'drop;';
+    else action = `${prefix}ct_lb_mark(backends=${g.backends.join(',')}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
+    const resident = vipNodeChassis !== undefined ? vipNodeLsp! : g.ports[0]!;
+    let match = `ct.new && ${ip}.dst == ${v.vip.ip}`;
+    let priority = 130;
+    if (v.vip.port) {
+      match += ` && ${lb.proto}.dst == ${v.vip.port}`;
+      priority = 140;
+    }
+    match += ` && is_chassis_resident(${JSON.stringify(resident)})`;
+    if (ctx.profile === 'kube-ovn-1.15') buildLbAffinityLsFlows(f, lb, v, g.idx, vipNodeChassis !== undefined ? vipNodeLsp : undefined);
+    else buildLbAffinityLsFlows(f, lb, v);
+    f.add('ls_in_lb', priority, match, action);
+  }
+  return vipNodeLsp;
 }
