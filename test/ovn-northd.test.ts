@@ -29,7 +29,7 @@ const set = (a: unknown[] | undefined): unknown => ['set', a ?? []];
 /** The ops that replace the whole NB content by `db` (root tables deleted; the rest is garbage-collected). */
 export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, number> } {
   const ops: unknown[] = [];
-  for (const t of ['Logical_Switch', 'Load_Balancer', 'Port_Group', 'Address_Set']) ops.push({ op: 'delete', table: t, where: [] });
+  for (const t of ['Logical_Switch', 'Logical_Router', 'Load_Balancer', 'Port_Group', 'Address_Set']) ops.push({ op: 'delete', table: t, where: [] });
   ops.push({ op: 'update', table: 'NB_Global', where: [], row: { options: map(db.options) } });
   const lbIndex = new Map<string, number>();
   for (const lb of db.loadBalancers ?? []) {
@@ -38,6 +38,16 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
       op: 'insert', table: 'Load_Balancer', 'uuid-name': `lb_${lb.name}`,
       row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings) },
     });
+  }
+  for (const lr of db.routers ?? []) {
+    const ports = lr.ports.map((p, i) => {
+      const name = `lrp_${lr.name}_${i}`;
+      const row: Record<string, unknown> = { name: p.name, mac: p.mac, networks: set(p.networks) };
+      if (p.enabled !== undefined) row.enabled = p.enabled;
+      ops.push({ op: 'insert', table: 'Logical_Router_Port', 'uuid-name': name, row });
+      return ['named-uuid', name];
+    });
+    ops.push({ op: 'insert', table: 'Logical_Router', row: { name: lr.name, ports: set(ports) } });
   }
   for (const as of db.addressSets ?? []) ops.push({ op: 'insert', table: 'Address_Set', row: { name: as.name, addresses: set(as.addresses) } });
   let aclN = 0;
@@ -113,6 +123,21 @@ const localnetArb: fc.Arbitrary<NbLogicalSwitchPort | undefined> = fc.option(
   }),
   { nil: undefined, freq: 4 },
 );
+
+/** Up to two router ports towards logical routers (U2O-style), with the peer present or missing. */
+const routersArb = fc.array(
+  fc.record({
+    addresses: fc.constantFrom(['router'], ['router'], [], ['00:00:00:01:00:09 10.180.204.9']),
+    peer: fc.constantFrom('ok', 'ok', 'ok', 'missing'),
+    networks: fc.constantFrom(['10.180.204.1/24'], ['10.180.204.1/24', 'fd00::1/64'], ['FD00:0::1/64'], ['10.180.204.1/24', '100.64.0.1/16']),
+    upper: fc.boolean(),
+    enabled: fc.constantFrom(undefined, undefined, false),
+  }),
+  { maxLength: 2 },
+).map((rs) => rs.map((r, i) => ({
+  lsp: { name: `ls-lr${i}`, type: 'router', addresses: [...r.addresses], options: { 'router-port': r.peer === 'ok' ? `lr${i}-ls` : `gone${i}` } } as NbLogicalSwitchPort,
+  router: { name: `lr${i}`, ports: [{ name: `lr${i}-ls`, mac: r.upper ? `00:00:00:0A:0B:0${i}` : `00:00:00:0a:0b:0${i}`, networks: [...r.networks], ...(r.enabled === false ? { enabled: false } : {}) }, { name: `lr${i}-join`, mac: `00:00:00:0c:0d:0${i}`, networks: ['100.64.0.1/16'] }] },
+})));
 
 const lbArb = (n: number, podCount: number): fc.Arbitrary<NbLoadBalancer> =>
   fc.record({
@@ -196,8 +221,9 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
       ignore_lsp_down: fc.constantFrom(undefined, undefined, 'false'),
     }),
     vlanPassthru: fc.constantFrom(undefined, undefined, undefined, 'true'),
+    routers: routersArb,
   }).map((c): NorthboundDb => {
-    const ports = [...(c.ln ? [c.ln] : []), ...c.pods];
+    const ports = [...(c.ln ? [c.ln] : []), ...c.pods, ...c.routers.map((r) => r.lsp)];
     const options: Record<string, string> = {};
     for (const [k, v] of Object.entries(c.nbOpts)) if (v !== undefined) options[k] = v;
     const loadBalancers = c.lbs as NbLoadBalancer[];
@@ -213,6 +239,7 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
         loadBalancers: loadBalancers.filter((_, i) => c.attach[i] !== false).map((l) => l.name),
         ...(c.vlanPassthru ? { otherConfig: { 'vlan-passthru': c.vlanPassthru } } : {}),
       }],
+      routers: c.routers.map((r) => r.router),
       loadBalancers,
       portGroups,
       addressSets: [{ name: 'pg.np1.allow.IPv4', addresses: ['10.180.204.100'] }],
@@ -262,6 +289,9 @@ const FEATURES: Array<[string, RegExp]> = [
   ['port-group ACL', /@pg\.np/],
   ['use_ct_inv_match=false', /match=\(\(ct\.est && ct\.rpl && ct_mark\.blocked == 1\)\)/],
   ['default_acl_drop', /ls_in_acl\s+\), priority=0\s+, match=\(1\), action=\(drop;\)/],
+  ['router port ARP/NS to the router', /clone \{outport = "ls-lr\d"; output; \}/],
+  ['router port ND responder (LLA)', /nd_na_router \{ eth\.src = 00:00:00:0a:0b:0\d; ip6\.src = fe80::/],
+  ['router port conntrack skip', /ip && inport == "ls-lr\d"/],
   ['no vlan.present (vlan-passthru)', /^(?![\s\S]*vlan\.present)/],
 ];
 

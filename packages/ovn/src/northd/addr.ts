@@ -162,3 +162,38 @@ export function parseLbKey(key: string): LbAddr | undefined {
   if (v6 !== undefined) return { ip: formatIp6(v6), family: 6, port: p };
   return undefined;
 }
+
+/** The IPv6 link-local address northd derives from a MAC (in6_generate_lla, EUI-64). */
+export function linkLocalFromMac(mac: string): number[] {
+  const b = mac.split(':').map((h) => parseInt(h, 16));
+  return [0xfe80, 0, 0, 0, ((b[0]! ^ 2) << 8) | b[1]!, (b[2]! << 8) | 0xff, 0xfe00 | b[3]!, (b[4]! << 8) | b[5]!];
+}
+
+/** A router port's MAC and networks as extract_lrp_networks reads them (lib/ovn-util.c): invalid networks and
+ * 0.0.0.0 are skipped, and the MAC's link-local IPv6 address is appended. Undefined when the MAC is invalid. */
+export function extractLrpNetworks(mac: string, networks: readonly string[]): (LspAddresses & { ipv4Cidrs: Array<{ addr: string; plen: number }> }) | undefined {
+  const m = /^([0-9a-fA-F]{1,2}:){5}[0-9a-fA-F]{1,2}$/.test(mac.trim()) ? scanMac(mac.trim()) : undefined;
+  if (!m) return undefined;
+  const out = { mac: m.mac, ipv4: [] as string[], ipv6: [] as Ip6Addr[], ipv4Cidrs: [] as Array<{ addr: string; plen: number }> };
+  for (const n of networks) {
+    const [ip, plenText, extra] = n.split('/');
+    if (extra !== undefined) continue;
+    const v4 = parseIp4(ip!);
+    if (v4 !== undefined) {
+      const plen = plenText === undefined ? 32 : Number(plenText);
+      if (!/^\d*$/.test(plenText ?? '') || plen > 32 || v4 === 0) continue;
+      out.ipv4.push(formatIp4(v4));
+      out.ipv4Cidrs.push({ addr: formatIp4(v4), plen });
+      continue;
+    }
+    const v6 = parseIp6(ip!);
+    if (v6 !== undefined) {
+      const plen = plenText === undefined ? 128 : Number(plenText);
+      if (!/^\d*$/.test(plenText ?? '') || plen > 128) continue;
+      out.ipv6.push({ addr: formatIp6(v6), sn: formatIp6(solicitedNode(v6)) });
+    }
+  }
+  const lla = linkLocalFromMac(out.mac);
+  out.ipv6.push({ addr: formatIp6(lla), sn: formatIp6(solicitedNode(lla)) });
+  return out;
+}

@@ -6,7 +6,7 @@
  * @module
  */
 import { ovsdbInteger, ovsdbMap, ovsdbRows, ovsdbString, ovsdbStrings, type OvsdbDatabase, type OvsdbRow } from '../ovsdb.js';
-import type { NbAcl, NbLoadBalancer, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
+import type { NbAcl, NbLoadBalancer, NbLogicalRouterPort, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
 import { NorthdError } from './northd.js';
 
 const nonEmpty = (o: Record<string, string>): Record<string, string> | undefined => (Object.keys(o).length ? { ...o } : undefined);
@@ -111,6 +111,19 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
     acls: ovsdbStrings(r, 'acls').map(acl).filter((a): a is NbAcl => a !== undefined),
   }));
   const addressSets = ovsdbRows(db, 'Address_Set').map((r) => ({ name: ovsdbString(r, 'name') ?? '', addresses: ovsdbStrings(r, 'addresses') }));
+  const lrps = byUuid('Logical_Router_Port');
+  const routers = ovsdbRows(db, 'Logical_Router').map((r) => ({
+    name: ovsdbString(r, 'name') ?? '',
+    ports: ovsdbStrings(r, 'ports').flatMap((u) => {
+      const p = lrps.get(u);
+      if (!p) return [];
+      const port: NbLogicalRouterPort = { name: ovsdbString(p, 'name') ?? '', mac: ovsdbString(p, 'mac') ?? '', networks: ovsdbStrings(p, 'networks') };
+      const enabled = p.columns.get('enabled');
+      const en = Array.isArray(enabled) ? enabled[0] : enabled;
+      if (typeof en === 'boolean') port.enabled = en;
+      return [port];
+    }),
+  }));
   const global = ovsdbRows(db, 'NB_Global')[0];
-  return { switches, loadBalancers, portGroups, addressSets, options: global ? { ...ovsdbMap(global, 'options') } : {} };
+  return { switches, routers, loadBalancers, portGroups, addressSets, options: global ? { ...ovsdbMap(global, 'options') } : {} };
 }

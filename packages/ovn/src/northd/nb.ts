@@ -91,9 +91,27 @@ export interface NbAddressSet {
   addresses: string[];
 }
 
+/** `Logical_Router_Port`: the peer of a switch port of type `router` (`options:router-port`). */
+export interface NbLogicalRouterPort {
+  name: string;
+  mac: string;
+  /** `"IP/plen"` entries. */
+  networks: string[];
+  /** `enabled`: absent means enabled. */
+  enabled?: boolean;
+}
+
+/** `Logical_Router`, as far as its ports shape the switches' flows (gateway ports, NAT and router load balancers
+ * are not modelled). */
+export interface NbLogicalRouter {
+  name: string;
+  ports: NbLogicalRouterPort[];
+}
+
 /** The Northbound database as far as a switch's flows depend on it. */
 export interface NorthboundDb {
   switches: NbLogicalSwitch[];
+  routers?: NbLogicalRouter[];
   loadBalancers?: NbLoadBalancer[];
   portGroups?: NbPortGroup[];
   addressSets?: NbAddressSet[];

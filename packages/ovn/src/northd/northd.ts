@@ -8,8 +8,8 @@
  */
 import { VippathError } from '@vippath/wire';
 import type { LogicalFlow, MulticastGroup, PortBinding, SbLoadBalancer, SouthboundState } from '../lflow/types.js';
-import { extractLspAddresses, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
-import type { NbAcl, NbLoadBalancer, NbLogicalSwitch, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
+import { extractLrpNetworks, extractLspAddresses, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
+import type { NbAcl, NbLoadBalancer, NbLogicalRouterPort, NbLogicalSwitch, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
 import { stageOf, type OvnVersion } from './stages.js';
 import { nodeLocalDnsIps, skipConntrackCidrs } from './overlays.js';
 
@@ -36,6 +36,7 @@ const ACL_PRI_OFFSET = 1000;
 /** Multicast group tunnel keys, lib/mcast-group-index.h (OVN_MCAST_FLOOD_TUNNEL_KEY = 32768 …). */
 const MC_FLOOD_KEY = 32768;
 const MC_UNKNOWN_KEY = 32769;
+const MC_FLOOD_L2_KEY = 32772;
 
 const boolOpt = (o: Record<string, string> | undefined, k: string, def: boolean): boolean => {
   const v = o?.[k];
@@ -95,6 +96,8 @@ function buildLb(nb: NbLoadBalancer): Lb {
 
 interface Port {
   nb: NbLogicalSwitchPort;
+  /** The peer router port of a `router` port (options:router-port naming an existing LRP). */
+  peer?: NbLogicalRouterPort;
   type: string;
   enabled: boolean;
   addrs: LspAddresses[];
@@ -102,7 +105,9 @@ interface Port {
   hasUnknown: boolean;
 }
 
-function buildPort(nb: NbLogicalSwitchPort): Port {
+/** join_logical_ports: addresses, port security, and for a `router` port its peer and (with address `router`) the
+ * peer's networks appended to its addresses. */
+function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>): Port {
   const addrs: LspAddresses[] = [];
   let hasUnknown = false;
   for (const a of nb.addresses ?? []) {
@@ -112,7 +117,16 @@ function buildPort(nb: NbLogicalSwitchPort): Port {
     if (parsed) addrs.push(parsed);
   }
   const nPs = (nb.portSecurity ?? []).filter((p) => extractLspAddresses(p) !== undefined).length;
-  return { nb, type: nb.type ?? '', enabled: nb.enabled !== false, addrs, nPs, hasUnknown };
+  const port: Port = { nb, type: nb.type ?? '', enabled: nb.enabled !== false, addrs, nPs, hasUnknown };
+  const peer = port.type === 'router' ? lrps.get(nb.options?.['router-port'] ?? '') : undefined;
+  if (peer) {
+    port.peer = peer;
+    if ((nb.addresses ?? []).includes('router')) {
+      const net = extractLrpNetworks(peer.mac, peer.networks);
+      if (net) addrs.push({ mac: net.mac, ipv4: net.ipv4, ipv6: net.ipv6 });
+    }
+  }
+  return port;
 }
 
 /** Collects flows the way ovn_lflow_add does: one row per (stage, priority, match, actions). */
@@ -135,6 +149,9 @@ interface Ctx {
   chassis: Record<string, string>;
   /** Every switch port by name (northd's ls_ports). */
   allPorts: Map<string, Port>;
+  /** The ports of the switch being built, and whether it has both router and localnet ports. */
+  switchPorts: Port[];
+  switchHasRouterAndLocalnet: boolean;
   useCtInvMatch: boolean;
   defaultAclDrop: boolean;
   checkLspIsUp: boolean;
@@ -143,13 +160,17 @@ interface Ctx {
 /** Builds the Southbound state for every switch of `nb`. */
 export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState {
   const nbOpts = nb.options ?? {};
+  const lrps = new Map<string, NbLogicalRouterPort>();
+  for (const lr of nb.routers ?? []) for (const p of lr.ports) lrps.set(p.name, p);
   const allPorts = new Map<string, Port>();
-  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p));
+  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p, lrps));
   const ctx: Ctx = {
     opts: nbOpts,
     profile: opts.profile ?? 'upstream',
     chassis: opts.chassis ?? {},
     allPorts,
+    switchPorts: [],
+    switchHasRouterAndLocalnet: false,
     useCtInvMatch: boolOpt(nbOpts, 'use_ct_inv_match', true),
     defaultAclDrop: boolOpt(nbOpts, 'default_acl_drop', false),
     checkLspIsUp: !boolOpt(nbOpts, 'ignore_lsp_down', true),
@@ -183,7 +204,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     state.datapaths.push({ name: ls.name, tunnelKey: i + 1, ...(ls.otherConfig ? { options: { ...ls.otherConfig } } : {}) });
     const flows = switchFlows(ls, lbs, nb, ctx);
     state.flows.set(ls.name, flows);
-    const ports = ls.ports.map(buildPort);
+    const ports = ls.ports.map((p) => allPorts.get(p.name)!);
     // Port tunnel keys: northd allocates the lowest free key per datapath in its own order; NB order here.
     ports.forEach((p, j) => state.portBindings.push(portBinding(p, ls.name, j + 1, ctx.chassis[p.nb.name])));
     state.multicastGroups.push(...multicastGroups(ls.name, ports));
@@ -217,6 +238,8 @@ function multicastGroups(datapath: string, ports: Port[]): MulticastGroup[] {
   const out: MulticastGroup[] = [{ name: '_MC_flood', datapath, tunnelKey: MC_FLOOD_KEY, ports: ports.filter((p) => p.enabled).map((p) => p.nb.name) }];
   const unknown = ports.filter((p) => p.enabled && p.hasUnknown).map((p) => p.nb.name);
   if (unknown.length) out.push({ name: '_MC_unknown', datapath, tunnelKey: MC_UNKNOWN_KEY, ports: unknown });
+  const l2 = ports.filter((p) => p.enabled && p.type !== 'router').map((p) => p.nb.name);
+  if (l2.length) out.push({ name: '_MC_flood_l2', datapath, tunnelKey: MC_FLOOD_L2_KEY, ports: l2 });
   return out;
 }
 
@@ -229,7 +252,11 @@ function sbLoadBalancer(l: NbLoadBalancer, datapath: string): SbLoadBalancer {
 /** The flows of one switch, following northd.c's build_lswitch_* order (order does not matter: lflow-list sorts). */
 function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: NorthboundDb, ctx: Ctx): LogicalFlow[] {
   const f = new FlowSet();
-  const ports = ls.ports.map(buildPort);
+  const ports = ls.ports.map((p) => ctx.allPorts.get(p.name)!);
+  // od->router_ports: router-type ports whose peer LRP exists.
+  const routerPorts = ports.filter((p) => p.peer !== undefined);
+  ctx.switchPorts = ports;
+  ctx.switchHasRouterAndLocalnet = routerPorts.length > 0 && ports.some((p) => p.type === 'localnet');
   const portNames = new Set(ports.map((p) => p.nb.name));
   const lbs = nbLbs.map(buildLb);
   // ls_has_lb_vip: any attached LB whose NB vips column is non-empty, parsable or not.
@@ -263,9 +290,9 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   f.add('ls_out_apply_port_sec', 0, '1', 'output;');
 
   // build_lswitch_lflows_pre_acl_and_acl.
-  buildPreAcls(f, ports, allAcls, hasStatefulAcl, hasLbVip);
-  buildPreLb(f, ports, hasLbVip, hasStatefulAcl);
-  if (hasLbVip && ctx.profile !== 'upstream') kubeOvnPreLbSkips(f, ctx, ports, 0);
+  buildPreAcls(f, ports, routerPorts, allAcls, hasStatefulAcl, hasLbVip);
+  buildPreLb(f, ports, routerPorts, hasLbVip, hasStatefulAcl);
+  if (hasLbVip && ctx.profile !== 'upstream') kubeOvnPreLbSkips(f, ctx, ports, routerPorts.length);
   buildPreStateful(f);
   buildAclHints(f, hasAcls, hasStatefulAcl, hasLbVip);
   buildAcls(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
@@ -296,8 +323,9 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
     buildLearnFdbOp(f, p);
     if (p.type === 'localnet') f.add('ls_in_arp_rsp', 100, `inport == ${jsonKey(p.nb.name)}`, 'next;');
     buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent);
+    if (p.peer) buildRportArpReqFlows(f, p, p.peer, routerPorts.length !== ports.length);
     buildUnicastLookup(f, p);
-    if (ctx.profile !== 'upstream') kubeOvnDnatModDlDst(f, ctx, p, 0);
+    if (ctx.profile !== 'upstream') kubeOvnDnatModDlDst(f, ctx, p, routerPorts.length);
   }
 
   for (const lb of lbs) buildLswitchFlowsForLb(f, lb, ctx);
@@ -321,12 +349,13 @@ function buildStatelessFilters(f: FlowSet, acls: NbAcl[]): void {
 }
 
 /** northd.c build_pre_acls. Router ports are not modelled (no peer routers). */
-function buildPreAcls(f: FlowSet, ports: Port[], acls: NbAcl[], hasStatefulAcl: boolean, hasLbVip: boolean): void {
+function buildPreAcls(f: FlowSet, ports: Port[], routerPorts: Port[], acls: NbAcl[], hasStatefulAcl: boolean, hasLbVip: boolean): void {
   f.add('ls_in_pre_acl', 0, '1', 'next;');
   f.add('ls_out_pre_acl', 0, '1', 'next;');
   f.add('ls_in_pre_acl', 110, 'eth.dst == $svc_monitor_mac', 'next;');
   f.add('ls_out_pre_acl', 110, 'eth.src == $svc_monitor_mac', 'next;');
   if (hasStatefulAcl) {
+    for (const p of routerPorts) skipPortFromConntrack(f, p, 'ls_in_pre_acl', 'ls_out_pre_acl', 110, hasStatefulAcl);
     for (const p of ports) if (p.type === 'localnet') skipPortFromConntrack(f, p, 'ls_in_pre_acl', 'ls_out_pre_acl', 110, hasStatefulAcl);
     buildStatelessFilters(f, acls);
     const ndDhcp6 = 'nd || nd_rs || nd_ra || mldv1 || mldv2 || (udp && udp.src == 546 && udp.dst == 547)';
@@ -342,7 +371,7 @@ function buildPreAcls(f: FlowSet, ports: Port[], acls: NbAcl[], hasStatefulAcl: 
 }
 
 /** northd.c build_pre_lb. */
-function buildPreLb(f: FlowSet, ports: Port[], hasLbVip: boolean, hasStatefulAcl: boolean): void {
+function buildPreLb(f: FlowSet, ports: Port[], routerPorts: Port[], hasLbVip: boolean, hasStatefulAcl: boolean): void {
   f.add('ls_in_pre_lb', 110, 'eth.mcast', 'next;');
   f.add('ls_out_pre_lb', 110, 'eth.mcast', 'next;');
   f.add('ls_in_pre_lb', 110, 'nd || nd_rs || nd_ra || mldv1 || mldv2', 'next;');
@@ -351,6 +380,7 @@ function buildPreLb(f: FlowSet, ports: Port[], hasLbVip: boolean, hasStatefulAcl
   f.add('ls_out_pre_lb', 110, 'eth.src == $svc_monitor_mac', 'next;');
   f.add('ls_in_pre_lb', 0, '1', 'next;');
   f.add('ls_out_pre_lb', 0, '1', 'next;');
+  for (const p of routerPorts) skipPortFromConntrack(f, p, 'ls_in_pre_lb', 'ls_out_pre_lb', 110, hasStatefulAcl);
   if (!hasLbVip) {
     for (const p of ports) if (p.type === 'localnet') skipPortFromConntrack(f, p, 'ls_in_pre_lb', 'ls_out_pre_lb', 110, hasStatefulAcl);
   }
@@ -548,12 +578,30 @@ function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTranspar
   }
 }
 
-/** northd.c build_lswitch_ip_unicast_lookup (router peers not modelled: `router` addresses add nothing). */
+/** northd.c build_lswitch_rport_arp_req_flows (the peer router's NATs and load balancers are not modelled): ARP/NS
+ * for the router port's own addresses go to it (and, when the switch has other ports, to _MC_flood_l2 too). */
+function buildRportArpReqFlows(f: FlowSet, p: Port, lrp: NbLogicalRouterPort, otherPorts: boolean): void {
+  if (lrp.enabled === false) return;
+  const net = extractLrpNetworks(lrp.mac, lrp.networks);
+  if (!net) return;
+  const k = jsonKey(p.nb.name);
+  const action = otherPorts ? `clone {outport = ${k}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${k}; output;`;
+  for (const ip of net.ipv4) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
+  for (const ip of net.ipv6) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`, action);
+  if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
+}
+
+/** northd.c build_lswitch_ip_unicast_lookup (no gateway router ports: no is_chassis_resident guards). */
 function buildUnicastLookup(f: FlowSet, p: Port): void {
   if (p.type === 'external') return;
   const action = p.enabled ? `outport = ${jsonKey(p.nb.name)}; output;` : 'drop;';
   for (const a of p.nb.addresses ?? []) {
-    if (a === 'unknown' || a === 'router') continue;
+    if (a === 'unknown') continue;
+    if (a === 'router') {
+      const net = p.peer ? extractLrpNetworks(p.peer.mac, []) : undefined;
+      if (net) f.add('ls_in_l2_lkup', 50, `eth.dst == ${net.mac}`, action);
+      continue;
+    }
     if (a.startsWith('dynamic')) {
       const d = p.nb.dynamicAddresses ? extractLspAddresses(p.nb.dynamicAddresses) : undefined;
       if (d) f.add('ls_in_l2_lkup', 50, `eth.dst == ${d.mac}`, action);
@@ -684,7 +732,9 @@ function kubeOvnPreLbSkips(f: FlowSet, ctx: Ctx, ports: Port[], nRouterPorts: nu
   if (!boolOpt(ctx.opts, 'ls_ct_skip_dst_lport_ips', false)) return;
   const localnets = ports.filter((p) => p.type === 'localnet');
   if (nRouterPorts !== 1 && localnets.length === 0) return;
-  if (nRouterPorts === 1) return; // router peers are not modelled
+  // With one router port the patch walks peer->od->router_ports — the *router's* router_ports, which northd never
+  // fills (ovn_datapath_add_router_port is only called for switches, northd.c 23.03–25.03): no flows, as read.
+  if (nRouterPorts === 1) return;
   for (const p of localnets) {
     const ext = p.nb.externalIds ?? {};
     const v4 = ext.ipv4_network;
@@ -748,8 +798,7 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
       const c = ctx.allPorts.has(vipNodeLsp) ? ctx.chassis[vipNodeLsp] : undefined;
       if (c !== undefined && groups.has(c)) vipNodeChassis = c;
       f.add('ls_in_lb', 139, `ct.new && ${ip}.dst == ${v.vip.ip} && ${lb.proto}.dst == ${v.vip.port}`, 'next;');
-      // build_underlay_vip_backend_l2_lookup_flows needs router and localnet ports on the switch: routers are
-      // not modelled, so it adds nothing here.
+      if (vipNodeChassis !== undefined) underlayVipBackendL2Lookup(f, ctx, lb, v, vipNodeLsp, vipNodeChassis);
     }
   }
   for (const [chassis, g] of groups) {
@@ -773,4 +822,19 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
     f.add('ls_in_lb', priority, match, action);
   }
   return vipNodeLsp;
+}
+
+/** 9286e1fd build_underlay_vip_backend_l2_lookup_flows: on a switch with router and localnet ports, VIP-node
+ * backends are delivered by IP after DNAT. Flows go to the backend's switch; vippath adds them to the switch being
+ * built when the backend port is on it (`ctx.switchPorts`). */
+function underlayVipBackendL2Lookup(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, vipNodeLsp: string, vipNodeChassis: string): void {
+  const v6 = v.vip.family === 6;
+  for (const b of v.backends) {
+    const m = lb.nb.ipPortMappings?.[v6 ? `[${b.ip}]` : b.ip];
+    if (m === undefined) continue;
+    const lsp = m.split(':')[0]!;
+    const op = ctx.switchPorts.find((p) => p.nb.name === lsp);
+    if (!op || ctx.chassis[lsp] !== vipNodeChassis || !ctx.switchHasRouterAndLocalnet || op.addrs.length !== 1) continue;
+    f.add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ${v6 ? 'ip6' : 'ip4'}.dst == ${b.ip} && is_chassis_resident(${JSON.stringify(vipNodeLsp)})`, `eth.dst = ${op.addrs[0]!.mac}; outport = "${lsp}"; output;`);
+  }
 }
