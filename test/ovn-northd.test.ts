@@ -33,10 +33,15 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
   ops.push({ op: 'update', table: 'NB_Global', where: [], row: { options: map(db.options) } });
   const lbIndex = new Map<string, number>();
   for (const lb of db.loadBalancers ?? []) {
+    const hcs = (lb.healthChecks ?? []).map((h, i) => {
+      const name = `hc_${lb.name}_${i}`;
+      ops.push({ op: 'insert', table: 'Load_Balancer_Health_Check', 'uuid-name': name, row: { vip: h.vip, options: map(h.options) } });
+      return ['named-uuid', name];
+    });
     lbIndex.set(lb.name, ops.length);
     ops.push({
       op: 'insert', table: 'Load_Balancer', 'uuid-name': `lb_${lb.name}`,
-      row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings) },
+      row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings), health_check: set(hcs) },
     });
   }
   for (const lr of db.routers ?? []) {
@@ -150,6 +155,9 @@ const lbArb = (n: number, podCount: number): fc.Arbitrary<NbLoadBalancer> =>
     reject: fc.constantFrom(undefined, undefined, 'true', 'false'),
     event: fc.constantFrom(undefined, undefined, 'true'),
     preferLocal: fc.constantFrom(undefined, 'true'),
+    healthCheck: fc.constantFrom(false, false, true),
+    // ip_port_mappings per backend index: none, a source IP, a bracketed/unbracketed IPv6 source, a bad one.
+    mappings: fc.array(fc.constantFrom('none', 'src', 'src', 'bad', 'noport'), { minLength: 3, maxLength: 3 }),
   }).map((c): NbLoadBalancer => {
     const vips: Record<string, string> = {};
     for (const v of c.vips) {
@@ -170,6 +178,16 @@ const lbArb = (n: number, podCount: number): fc.Arbitrary<NbLoadBalancer> =>
     if (c.event) options.event = c.event;
     if (c.preferLocal) options.prefer_local_backend = c.preferLocal;
     const lb: NbLoadBalancer = { name: `lb${n}`, vips, options };
+    const ipPortMappings: Record<string, string> = {};
+    c.mappings.forEach((m, b) => {
+      if (m === 'none' || b >= podCount) return;
+      const pod = m === 'noport' ? `nope${b}` : `pod${b + 1}`;
+      ipPortMappings[ip4Of(b)] = m === 'bad' ? `${pod}:x.y` : `${pod}:10.180.204.2`;
+      ipPortMappings[`[fd00::${(0x11 + b).toString(16)}]`] = m === 'bad' ? `${pod}` : b % 2 ? `${pod}:[fd00::2]` : `${pod}:FD00:0::2`;
+    });
+    if (Object.keys(ipPortMappings).length) lb.ipPortMappings = ipPortMappings;
+    const firstVip = Object.keys(vips)[0];
+    if (c.healthCheck && firstVip !== undefined) lb.healthChecks = [{ vip: firstVip, options: { interval: '5' } }];
     if (c.protocol) lb.protocol = c.protocol as 'tcp' | 'udp' | 'sctp';
     if (c.selection) lb.selectionFields = [...c.selection];
     return lb;
@@ -272,6 +290,9 @@ const FEATURES: Array<[string, RegExp]> = [
   ['LB selection_fields', /hash_fields="/],
   ['LB affinity', /commit_lb_aff\(/],
   ['ARP responder', /ARP reply/],
+  ['health check: monitored backends only', /ct_lb_mark\(backends=(?:\[[^\]]+\]|[\d.]+):\d+\)/],
+  ['health check: svc monitor ARP responder', /priority=110  , match=\(arp\.tpa == 10\.180\.204\.2 /],
+  ['health check: svc monitor NS responder', /priority=110  , match=\(nd_ns && nd\.target == fd00::2\)/],
   ['ND responder (VIF)', /nd_na \{/],
   ['ND responder (router-typed port)', /nd_na_router \{/],
   ['FDB learning', /lookup_fdb\(/],
@@ -320,10 +341,12 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     for (const lb of db.loadBalancers ?? []) lb.uuid = res[lbIndex.get(lb.name)!]!.uuid![1];
     ovn.nbctl('--wait=sb', 'sync');
     const real = ovn.sbctl('lflow-list', 'ls');
-    const state = northd(db);
+    const fromNb = nbFromOvsdb(readOvsdbFile(ovn.backupNb(), 'nb.backup'));
+    // northd writes a random svc_monitor_mac into NB_Global when none is set; it shows in health-check flows.
+    const state = northd({ ...db, options: { ...db.options, svc_monitor_mac: fromNb.options!.svc_monitor_mac! } });
     const uuid = /^Datapath: "ls" \(([0-9a-f-]+)\)/.exec(real)?.[1];
     if (uuid) state.datapaths[0]!.uuid = uuid;
-    const fromFile = northd(nbFromOvsdb(readOvsdbFile(ovn.backupNb(), 'nb.backup')));
+    const fromFile = northd(fromNb);
     if (uuid) fromFile.datapaths[0]!.uuid = uuid;
     return [real, formatLflowList(state, { datapath: 'ls' }), formatLflowList(fromFile, { datapath: 'ls' })];
   };

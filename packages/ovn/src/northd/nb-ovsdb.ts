@@ -18,6 +18,7 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
   const acls = byUuid('ACL');
   const lbRows = ovsdbRows(db, 'Load_Balancer');
   const lbGroups = byUuid('Load_Balancer_Group');
+  const healthChecks = byUuid('Load_Balancer_Health_Check');
 
   // LB names need not be unique in the NB; northd keys them by row, vippath by name, so clashing names get the
   // row's uuid appended.
@@ -37,6 +38,11 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
     if (options) lb.options = options;
     const ipm = nonEmpty(ovsdbMap(r, 'ip_port_mappings'));
     if (ipm) lb.ipPortMappings = ipm;
+    const hcs = ovsdbStrings(r, 'health_check').flatMap((u) => {
+      const h = healthChecks.get(u);
+      return h ? [{ vip: ovsdbString(h, 'vip') ?? '', options: { ...ovsdbMap(h, 'options') } }] : [];
+    });
+    if (hcs.length) lb.healthChecks = hcs;
     const ext = nonEmpty(ovsdbMap(r, 'external_ids'));
     if (ext) lb.externalIds = ext;
     return lb;

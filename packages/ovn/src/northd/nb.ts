@@ -57,8 +57,11 @@ export interface NbLoadBalancer {
   selectionFields?: string[];
   /** `options`: `affinity_timeout`, `hairpin_snat_ip`, `skip_snat`, `reject`, `event`, `prefer_local_backend`, … */
   options?: Record<string, string>;
-  /** `ip_port_mappings`: backend IP → `"LSP:SRC_IP"`. */
+  /** `ip_port_mappings`: backend IP (`[IP]` for IPv6) → `"LSP:SRC_IP"` (health-check source, or Kube-OVN's
+   * prefer-local port mapping). */
   ipPortMappings?: Record<string, string>;
+  /** `health_check` rows (`Load_Balancer_Health_Check`): `vip` is the VIP key exactly as in `vips`. */
+  healthChecks?: Array<{ vip: string; options?: Record<string, string> }>;
   externalIds?: Record<string, string>;
   /** Row uuid: printed in the `trigger_event` action of `options:event=true` VIPs without backends. */
   uuid?: string;

@@ -8,7 +8,7 @@
  */
 import { VippathError } from '@vippath/wire';
 import type { LogicalFlow, MulticastGroup, PortBinding, SbLoadBalancer, SouthboundState } from '../lflow/types.js';
-import { extractLrpNetworks, extractLspAddresses, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
+import { extractLrpNetworks, extractLspAddresses, scanMac, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
 import type { NbAcl, NbLoadBalancer, NbLogicalRouterPort, NbLogicalSwitch, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
 import { stageOf, type OvnVersion } from './stages.js';
 import { nodeLocalDnsIps, skipConntrackCidrs } from './overlays.js';
@@ -53,6 +53,10 @@ interface Vip {
   /** The NB backend string, copied verbatim into `ct_lb_mark(backends=…)`. */
   backendIps: string;
   backends: LbAddr[];
+  /** A Load_Balancer_Health_Check names this VIP (never for SCTP). */
+  healthCheck: boolean;
+  /** Per backend: the ip_port_mappings port and normalised source IP (northd.c ovn_lb_svc_create). */
+  monitors: Array<{ lsp: string; srcIp?: string } | undefined>;
 }
 
 interface Lb {
@@ -82,7 +86,17 @@ function buildLb(nb: NbLoadBalancer): Lb {
       backends.push(b);
     }
     if (bad) continue;
-    vips.push({ vip, backendIps: value, backends });
+    const healthCheck = proto !== 'sctp' && (nb.healthChecks ?? []).some((h) => h.vip === key);
+    const monitors = backends.map((b) => {
+      const m = nb.ipPortMappings?.[vip.family === 4 ? b.ip : `[${b.ip}]`];
+      if (m === undefined) return undefined;
+      const colon = m.indexOf(':');
+      if (colon < 0) return undefined;
+      // inet_parse_address: an address, bracketed or not; printed back without brackets.
+      const src = parseLbKey(m.slice(colon + 1).replace(/^\[(.*)\]$/, '$1'));
+      return { lsp: m.slice(0, colon), ...(src && src.port === 0 ? { srcIp: src.ip } : {}) };
+    });
+    vips.push({ vip, backendIps: value, backends, healthCheck, monitors });
   }
   let selectionFields: string | undefined;
   if (nb.selectionFields?.length) {
@@ -152,6 +166,9 @@ interface Ctx {
   /** The ports of the switch being built, and whether it has both router and localnet ports. */
   switchPorts: Port[];
   switchHasRouterAndLocalnet: boolean;
+  /** NB_Global options:svc_monitor_mac normalised; when unset northd picks a random one and writes it back to the
+   * NB, so vippath uses a fixed stand-in (read the written-back value from the NB to match a real run). */
+  svcMonitorMac: string;
   useCtInvMatch: boolean;
   defaultAclDrop: boolean;
   checkLspIsUp: boolean;
@@ -171,6 +188,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     allPorts,
     switchPorts: [],
     switchHasRouterAndLocalnet: false,
+    svcMonitorMac: (nbOpts.svc_monitor_mac !== undefined ? scanMacStrict(nbOpts.svc_monitor_mac) : undefined) ?? '0a:00:00:00:00:01',
     useCtInvMatch: boolOpt(nbOpts, 'use_ct_inv_match', true),
     defaultAclDrop: boolOpt(nbOpts, 'default_acl_drop', false),
     checkLspIsUp: !boolOpt(nbOpts, 'ignore_lsp_down', true),
@@ -329,6 +347,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   }
 
   for (const lb of lbs) buildLswitchFlowsForLb(f, lb, ctx);
+  buildServiceMonitorResponders(f, ctx, (nb.loadBalancers ?? []).map(buildLb), portNames);
 
   return f.flows;
 }
@@ -612,6 +631,12 @@ function buildUnicastLookup(f: FlowSet, p: Port): void {
   }
 }
 
+/** eth_addr_from_string: the whole string must be a MAC. */
+const scanMacStrict = (s: string): string | undefined => {
+  const m = scanMac(s.trim());
+  return m && m.len === s.trim().length ? m.mac : undefined;
+};
+
 const extractMac = (s: string): string => s.split(':').map((h) => h.toLowerCase().padStart(2, '0')).join(':');
 
 /** northd.c build_lswitch_flows_for_lb: empty-LB events, build_lb_rules_pre_stateful, build_lb_rules (+ affinity). */
@@ -652,10 +677,17 @@ function buildLswitchFlowsForLb(f: FlowSet, lb: Lb, ctx: Ctx): void {
       vipNodeLsp = kubeOvnPreferLocal(f, ctx, lb, v, reject);
     }
     let action: string;
-    if (v.backends.length === 0 && reject) {
+    // build_lb_vip_actions: with a health check only monitored backends (mapped to an enabled port, with a
+    // source IP) are listed, and their count decides drop/reject; the port is printed with %u (0 when none).
+    const active = v.healthCheck ? v.backends.filter((_, i) => isMonitored(ctx, v, i)) : v.backends;
+    if (active.length === 0 && reject) {
       action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});};`;
-    } else if (v.backends.length === 0) {
+    } else if (active.length === 0) {
       action = 'drop;';
+    } else if (v.healthCheck) {
+      const prefix = ctx.profile === 'kube-ovn-1.14' ? '' : 'reg0[1] = 0; ';
+      const list = active.map((b) => (v.vip.family === 4 ? `${b.ip}:${b.port}` : `[${b.ip}]:${b.port}`)).join(',');
+      action = `${prefix}ct_lb_mark(backends=${list}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
     } else {
       // Kube-OVN 1.14's patch clears the action before every ls_in_lb flow of the VIP, generic one included.
       const prefix = ctx.profile === 'kube-ovn-1.14' ? '' : 'reg0[1] = 0; ';
@@ -670,6 +702,33 @@ function buildLswitchFlowsForLb(f: FlowSet, lb: Lb, ctx: Ctx): void {
     // 9286e1fd: with a VIP-node marker only the VIP node's (filtered, resident) affinity flows exist.
     if (!vipNodeLsp) buildLbAffinityLsFlows(f, lb, v);
     f.add('ls_in_lb', priority, match, action);
+  }
+}
+
+/** ovn_lb_svc_create: a backend is health-checked when its mapping names an existing, enabled switch port and a
+ * parsable source IP. */
+function isMonitored(ctx: Ctx, v: Vip, i: number): boolean {
+  const m = v.monitors[i];
+  const op = m ? ctx.allPorts.get(m.lsp) : undefined;
+  return !!m && m.srcIp !== undefined && !!op && op.enabled;
+}
+
+/** northd.c build_lswitch_arp_nd_service_monitor: the switch answers ARP/NS for the health checks' source IPs on
+ * behalf of $svc_monitor_mac. Built for every load balancer (attached or not) on the backend port's switch. */
+function buildServiceMonitorResponders(f: FlowSet, ctx: Ctx, lbs: Lb[], portNames: Set<string>): void {
+  const mac = ctx.svcMonitorMac;
+  for (const lb of lbs) {
+    for (const v of lb.vips) {
+      if (!v.healthCheck) continue;
+      for (const m of v.monitors) {
+        if (!m || m.srcIp === undefined || !portNames.has(m.lsp)) continue;
+        if (v.vip.family === 4) {
+          f.add('ls_in_arp_rsp', 110, `arp.tpa == ${m.srcIp} && arp.op == 1`, `eth.dst = eth.src; eth.src = ${mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${mac}; arp.tpa = arp.spa; arp.spa = ${m.srcIp}; outport = inport; flags.loopback = 1; output;`);
+        } else {
+          f.add('ls_in_arp_rsp', 110, `nd_ns && nd.target == ${m.srcIp}`, `nd_na { eth.dst = eth.src; eth.src = ${mac}; ip6.src = ${m.srcIp}; nd.target = ${m.srcIp}; nd.tll = ${mac}; outport = inport; flags.loopback = 1; output; };`);
+        }
+      }
+    }
   }
 }
 
@@ -778,7 +837,8 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
   // ovn_lb_backend_set_logical_port: ip_port_mappings keyed by the backend IP ("[IP]" for IPv6), value "LSP:SRC".
   const groups = new Map<string, { ports: string[]; idx: Set<number>; backends: string[] }>();
   v.backends.forEach((b, i) => {
-    const m = lb.nb.ipPortMappings?.[v6 ? `[${b.ip}]` : b.ip];
+    // With a health check the patch's "else if (prefer_local_backend)" never sets the backends' logical ports.
+    const m = v.healthCheck ? undefined : lb.nb.ipPortMappings?.[v6 ? `[${b.ip}]` : b.ip];
     if (m === undefined) return;
     const lsp = m.split(':')[0]!;
     const chassis = ctx.allPorts.has(lsp) ? ctx.chassis[lsp] : undefined;
