@@ -29,7 +29,7 @@ const set = (a: unknown[] | undefined): unknown => ['set', a ?? []];
 /** The ops that replace the whole NB content by `db` (root tables deleted; the rest is garbage-collected). */
 export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, number> } {
   const ops: unknown[] = [];
-  for (const t of ['Logical_Switch', 'Logical_Router', 'Load_Balancer', 'Port_Group', 'Address_Set']) ops.push({ op: 'delete', table: t, where: [] });
+  for (const t of ['Logical_Switch', 'Logical_Router', 'Load_Balancer', 'Load_Balancer_Group', 'Port_Group', 'Address_Set']) ops.push({ op: 'delete', table: t, where: [] });
   ops.push({ op: 'update', table: 'NB_Global', where: [], row: { options: map(db.options) } });
   const lbIndex = new Map<string, number>();
   for (const lb of db.loadBalancers ?? []) {
@@ -43,6 +43,9 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
       op: 'insert', table: 'Load_Balancer', 'uuid-name': `lb_${lb.name}`,
       row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings), health_check: set(hcs) },
     });
+  }
+  for (const g of db.loadBalancerGroups ?? []) {
+    ops.push({ op: 'insert', table: 'Load_Balancer_Group', 'uuid-name': `lbg_${g.name}`, row: { name: g.name, load_balancer: set(g.loadBalancers.map((n) => ['named-uuid', `lb_${n}`])) } });
   }
   for (const lr of db.routers ?? []) {
     const ports = lr.ports.map((p, i) => {
@@ -79,9 +82,19 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
       return ['named-uuid', name];
     });
     const acls = (ls.acls ?? []).map(aclRow);
+    const qos = (ls.qosRules ?? []).map((q, i) => {
+      const name = `qos_${ls.name}_${i}`;
+      const ints = (o: Record<string, number | undefined> | undefined): unknown => ['map', Object.entries(o ?? {}).filter(([, v]) => v !== undefined)];
+      ops.push({ op: 'insert', table: 'QoS', 'uuid-name': name, row: { direction: q.direction, priority: q.priority, match: q.match, action: ints(q.action), bandwidth: ints(q.bandwidth) } });
+      return ['named-uuid', name];
+    });
     ops.push({
       op: 'insert', table: 'Logical_Switch',
-      row: { name: ls.name, ports: set(ports), acls: set(acls), load_balancer: set((ls.loadBalancers ?? []).map((n) => ['named-uuid', `lb_${n}`])), other_config: map(ls.otherConfig) },
+      row: {
+        name: ls.name, ports: set(ports), acls: set(acls), qos_rules: set(qos), other_config: map(ls.otherConfig),
+        load_balancer: set((ls.loadBalancers ?? []).map((n) => ['named-uuid', `lb_${n}`])),
+        load_balancer_group: set((ls.loadBalancerGroups ?? []).map((n) => ['named-uuid', `lbg_${n}`])),
+      },
     });
   }
   for (const pg of db.portGroups ?? []) {
@@ -229,11 +242,25 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
     pods: fc.tuple(...Array.from({ length: podCount }, (_, i) => vifArb(i))),
     ln: localnetArb,
     lbs: fc.integer({ min: 0, max: 3 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => lbArb(i, podCount)))),
-    attach: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+    attach: fc.array(fc.constantFrom('direct', 'direct', 'group', 'both', 'none'), { minLength: 3, maxLength: 3 }),
+    qos: fc.array(fc.record({
+      direction: fc.constantFrom('from-lport', 'to-lport'),
+      priority: fc.constantFrom(0, 100, 2000),
+      match: fc.constantFrom('ip4.src == 10.180.204.11', 'inport == "pod1"', 'ip6'),
+      dscp: fc.option(fc.constantFrom(0, 46), { nil: undefined }),
+      rate: fc.option(fc.constantFrom(1000, 5000), { nil: undefined }),
+      burst: fc.option(fc.constantFrom(100), { nil: undefined }),
+    }), { maxLength: 2 }),
+    vport: fc.option(fc.record({
+      ip: fc.constantFrom('10.180.204.200', 'fd00::200', 'FD00:0::0200', '10.180.204.256'),
+      parents: fc.constantFrom('pod1,pod2', 'pod1,nope', ',pod2', 'pod3'),
+      addresses: fc.constantFrom([], ['00:00:00:00:02:00 10.180.204.200']),
+    }), { nil: undefined, freq: 4 }),
     lsAcls: fc.array(aclArb(['pg.np1']), { maxLength: 3 }),
     pgs: fc.array(fc.record({ members: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }), acls: fc.array(aclArb(['pg.np1', 'pg.np2']), { maxLength: 3 }) }), { maxLength: 2 }),
     nbOpts: fc.record({
       use_ct_inv_match: fc.constantFrom(undefined, 'false', 'true'),
+      controller_event: fc.constantFrom(undefined, undefined, undefined, 'true'),
       default_acl_drop: fc.constantFrom(undefined, undefined, 'true'),
       svc_monitor_mac: fc.constantFrom(undefined, '0a:58:0a:10:00:01'),
       ignore_lsp_down: fc.constantFrom(undefined, undefined, 'false'),
@@ -241,7 +268,8 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
     vlanPassthru: fc.constantFrom(undefined, undefined, undefined, 'true'),
     routers: routersArb,
   }).map((c): NorthboundDb => {
-    const ports = [...(c.ln ? [c.ln] : []), ...c.pods, ...c.routers.map((r) => r.lsp)];
+    const vports: NbLogicalSwitchPort[] = c.vport ? [{ name: 'vip1', type: 'virtual', addresses: [...c.vport.addresses], options: { 'virtual-ip': c.vport.ip, 'virtual-parents': c.vport.parents } }] : [];
+    const ports = [...(c.ln ? [c.ln] : []), ...c.pods, ...c.routers.map((r) => r.lsp), ...vports];
     const options: Record<string, string> = {};
     for (const [k, v] of Object.entries(c.nbOpts)) if (v !== undefined) options[k] = v;
     const loadBalancers = c.lbs as NbLoadBalancer[];
@@ -254,10 +282,17 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
     return {
       switches: [{
         name: 'ls', ports, acls: c.lsAcls,
-        loadBalancers: loadBalancers.filter((_, i) => c.attach[i] !== false).map((l) => l.name),
+        loadBalancers: loadBalancers.filter((_, i) => c.attach[i] === 'direct' || c.attach[i] === 'both').map((l) => l.name),
+        loadBalancerGroups: ['lbg'],
+        qosRules: c.qos.map((q) => ({
+          direction: q.direction as 'from-lport' | 'to-lport', priority: q.priority, match: q.match,
+          ...(q.dscp !== undefined ? { action: { dscp: q.dscp } } : {}),
+          ...(q.rate !== undefined || q.burst !== undefined ? { bandwidth: { ...(q.rate !== undefined ? { rate: q.rate } : {}), ...(q.burst !== undefined ? { burst: q.burst } : {}) } } : {}),
+        })),
         ...(c.vlanPassthru ? { otherConfig: { 'vlan-passthru': c.vlanPassthru } } : {}),
       }],
       routers: c.routers.map((r) => r.router),
+      loadBalancerGroups: [{ name: 'lbg', loadBalancers: loadBalancers.filter((_, i) => c.attach[i] === 'group' || c.attach[i] === 'both').map((l) => l.name) }],
       loadBalancers,
       portGroups,
       addressSets: [{ name: 'pg.np1.allow.IPv4', addresses: ['10.180.204.100'] }],
@@ -290,6 +325,10 @@ const FEATURES: Array<[string, RegExp]> = [
   ['LB selection_fields', /hash_fields="/],
   ['LB affinity', /commit_lb_aff\(/],
   ['ARP responder', /ARP reply/],
+  ['QoS dscp', /ip\.dscp = 46; next;/],
+  ['QoS meter with burst', /set_meter\(\d+, 100\); next;/],
+  ['virtual port bind (IPv4)', /arp\.spa == 10\.180\.204\.200 && arp\.tpa == 10\.180\.204\.200\).*bind_vport\("vip1", inport\)/],
+  ['virtual port bind (IPv6)', /nd\.target == (?:fd00::200|FD00:0::0200)\) \|\|\(nd_na/],
   ['health check: monitored backends only', /ct_lb_mark\(backends=(?:\[[^\]]+\]|[\d.]+):\d+\)/],
   ['health check: svc monitor ARP responder', /priority=110  , match=\(arp\.tpa == 10\.180\.204\.2 /],
   ['health check: svc monitor NS responder', /priority=110  , match=\(nd_ns && nd\.target == fd00::2\)/],

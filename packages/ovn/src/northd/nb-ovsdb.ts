@@ -1,12 +1,11 @@
 /**
- * An OVN_Northbound database file (read by ovsdb.ts) mapped to northd's typed Northbound objects. Load balancers
- * reached through Load_Balancer_Group rows are attached to the switch directly: northd builds the same flows for
- * both (northd.c build_lswitch_flows_for_lb walks lb->nb_ls_map, which holds both kinds of association).
+ * An OVN_Northbound database file (read by ovsdb.ts) mapped to northd's typed Northbound objects. Rows are
+ * referred to by name in the typed objects; load balancers and groups whose names clash get `#<uuid>` appended.
  * Column names: ovn-nb(5), OVN 23.03.
  * @module
  */
 import { ovsdbInteger, ovsdbMap, ovsdbRows, ovsdbString, ovsdbStrings, type OvsdbDatabase, type OvsdbRow } from '../ovsdb.js';
-import type { NbAcl, NbLoadBalancer, NbLogicalRouterPort, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
+import type { NbAcl, NbLoadBalancer, NbLogicalRouterPort, NbLogicalSwitchPort, NbQos, NorthboundDb } from './nb.js';
 import { NorthdError } from './northd.js';
 
 const nonEmpty = (o: Record<string, string>): Record<string, string> | undefined => (Object.keys(o).length ? { ...o } : undefined);
@@ -17,7 +16,14 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
   const lsps = byUuid('Logical_Switch_Port');
   const acls = byUuid('ACL');
   const lbRows = ovsdbRows(db, 'Load_Balancer');
-  const lbGroups = byUuid('Load_Balancer_Group');
+  const lbGroupRows = ovsdbRows(db, 'Load_Balancer_Group');
+  const qosRows = byUuid('QoS');
+  const intMap = (row: OvsdbRow, column: string): Record<string, number> => {
+    const out: Record<string, number> = {};
+    const v = row.columns.get(column);
+    if (v instanceof Map) for (const [k, val] of v) if (typeof val === 'number') out[String(k)] = val;
+    return out;
+  };
   const healthChecks = byUuid('Load_Balancer_Health_Check');
 
   // LB names need not be unique in the NB; northd keys them by row, vippath by name, so clashing names get the
@@ -71,6 +77,16 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
     return a;
   };
 
+  const groupCount = new Map<string, number>();
+  for (const g of lbGroupRows) groupCount.set(ovsdbString(g, 'name') ?? '', (groupCount.get(ovsdbString(g, 'name') ?? '') ?? 0) + 1);
+  const groupName = new Map<string, string>();
+  const loadBalancerGroups = lbGroupRows.map((g) => {
+    const base = ovsdbString(g, 'name') ?? '';
+    const name = groupCount.get(base)! > 1 ? `${base}#${g._uuid}` : base;
+    groupName.set(g._uuid, name);
+    return { name, loadBalancers: ovsdbStrings(g, 'load_balancer').map((u) => lbName.get(u)).filter((n): n is string => n !== undefined) };
+  });
+
   const lspName = new Map<string, string>();
   const switches = ovsdbRows(db, 'Logical_Switch').map((r) => {
     const ports = ovsdbStrings(r, 'ports').flatMap((u): NbLogicalSwitchPort[] => {
@@ -95,8 +111,8 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
       if (dyn !== undefined) port.dynamicAddresses = dyn;
       return [port];
     });
-    const lbUuids = [...ovsdbStrings(r, 'load_balancer'), ...ovsdbStrings(r, 'load_balancer_group').flatMap((g) => (lbGroups.get(g) ? ovsdbStrings(lbGroups.get(g)!, 'load_balancer') : []))];
-    const names = [...new Set(lbUuids.map((u) => lbName.get(u)).filter((n): n is string => n !== undefined))];
+    const names = [...new Set(ovsdbStrings(r, 'load_balancer').map((u) => lbName.get(u)).filter((n): n is string => n !== undefined))];
+    const groupNames = ovsdbStrings(r, 'load_balancer_group').map((u) => groupName.get(u)).filter((n): n is string => n !== undefined);
     const sw = {
       name: ovsdbString(r, 'name') ?? '',
       ports,
@@ -104,6 +120,18 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
       acls: ovsdbStrings(r, 'acls').map(acl).filter((a): a is NbAcl => a !== undefined),
       uuid: r._uuid,
     } as NorthboundDb['switches'][number];
+    if (groupNames.length) sw.loadBalancerGroups = groupNames;
+    const qos = ovsdbStrings(r, 'qos_rules').flatMap((u): NbQos[] => {
+      const q = qosRows.get(u);
+      if (!q) return [];
+      const rule: NbQos = { direction: ovsdbString(q, 'direction') as NbQos['direction'], priority: ovsdbInteger(q, 'priority') ?? 0, match: ovsdbString(q, 'match') ?? '' };
+      const act = intMap(q, 'action');
+      if (act.dscp !== undefined) rule.action = { dscp: act.dscp };
+      const bw = intMap(q, 'bandwidth');
+      if (bw.rate !== undefined || bw.burst !== undefined) rule.bandwidth = { ...(bw.rate !== undefined ? { rate: bw.rate } : {}), ...(bw.burst !== undefined ? { burst: bw.burst } : {}) };
+      return [rule];
+    });
+    if (qos.length) sw.qosRules = qos;
     const oc = nonEmpty(ovsdbMap(r, 'other_config'));
     if (oc) sw.otherConfig = oc;
     const ext = nonEmpty(ovsdbMap(r, 'external_ids'));
@@ -131,5 +159,5 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
     }),
   }));
   const global = ovsdbRows(db, 'NB_Global')[0];
-  return { switches, routers, loadBalancers, portGroups, addressSets, options: global ? { ...ovsdbMap(global, 'options') } : {} };
+  return { switches, routers, loadBalancers, loadBalancerGroups, portGroups, addressSets, options: global ? { ...ovsdbMap(global, 'options') } : {} };
 }

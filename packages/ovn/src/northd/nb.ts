@@ -67,12 +67,34 @@ export interface NbLoadBalancer {
   uuid?: string;
 }
 
+/** `QoS` (on a Logical_Switch). */
+export interface NbQos {
+  direction: 'from-lport' | 'to-lport';
+  /** 0…32767. */
+  priority: number;
+  match: string;
+  /** `action`: `dscp` → 0…63. */
+  action?: { dscp?: number };
+  /** `bandwidth`: `rate` (kbps) and `burst` (kb). */
+  bandwidth?: { rate?: number; burst?: number };
+}
+
+/** `Load_Balancer_Group`. */
+export interface NbLoadBalancerGroup {
+  name: string;
+  /** Load_Balancer names. */
+  loadBalancers: string[];
+}
+
 /** `Logical_Switch`. */
 export interface NbLogicalSwitch {
   name: string;
   ports: NbLogicalSwitchPort[];
   /** Names of Load_Balancer rows attached to the switch. */
   loadBalancers?: string[];
+  /** Names of Load_Balancer_Group rows attached to the switch (their load balancers count as attached). */
+  loadBalancerGroups?: string[];
+  qosRules?: NbQos[];
   acls?: NbAcl[];
   /** `other_config` (`vlan-passthru`, `mcast_snoop`, …). */
   otherConfig?: Record<string, string>;
@@ -115,6 +137,7 @@ export interface NbLogicalRouter {
 export interface NorthboundDb {
   switches: NbLogicalSwitch[];
   routers?: NbLogicalRouter[];
+  loadBalancerGroups?: NbLoadBalancerGroup[];
   loadBalancers?: NbLoadBalancer[];
   portGroups?: NbPortGroup[];
   addressSets?: NbAddressSet[];

@@ -8,7 +8,7 @@
  */
 import { VippathError } from '@vippath/wire';
 import type { LogicalFlow, MulticastGroup, PortBinding, SbLoadBalancer, SouthboundState } from '../lflow/types.js';
-import { extractLrpNetworks, extractLspAddresses, scanMac, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, type LbAddr, type LspAddresses } from './addr.js';
+import { extractLrpNetworks, extractLspAddresses, scanMac, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, solicitedNode, type LbAddr, type LspAddresses } from './addr.js';
 import type { NbAcl, NbLoadBalancer, NbLogicalRouterPort, NbLogicalSwitch, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
 import { stageOf, type OvnVersion } from './stages.js';
 import { nodeLocalDnsIps, skipConntrackCidrs } from './overlays.js';
@@ -211,8 +211,16 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     addressSets: new Map((nb.addressSets ?? []).map((a) => [a.name, [...a.addresses]])),
     portGroups: new Map((nb.portGroups ?? []).map((p) => [p.name, [...p.ports]])),
   };
+  const groups = new Map((nb.loadBalancerGroups ?? []).map((g) => [g.name, g]));
   nb.switches.forEach((ls, i) => {
-    const lbs = (ls.loadBalancers ?? []).map((n) => {
+    const names = [...(ls.loadBalancers ?? [])];
+    for (const gn of ls.loadBalancerGroups ?? []) {
+      const g = groups.get(gn);
+      if (!g) throw new NorthdError('NORTHD_NO_LB_GROUP', `switch ${ls.name} refers to load balancer group ${gn}, which does not exist`);
+      names.push(...g.loadBalancers);
+    }
+    // An LB attached directly and through a group is one association (lb->nb_ls_map is a bitmap).
+    const lbs = [...new Set(names)].map((n) => {
       const l = lbsByName.get(n);
       if (!l) throw new NorthdError('NORTHD_NO_LB', `switch ${ls.name} refers to load balancer ${n}, which does not exist`);
       return l;
@@ -315,7 +323,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   buildAclHints(f, hasAcls, hasStatefulAcl, hasLbVip);
   buildAcls(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
   // build_qos: QoS rows are not modelled, the defaults are.
-  for (const s of ['ls_in_qos_mark', 'ls_out_qos_mark', 'ls_in_qos_meter', 'ls_out_qos_meter']) f.add(s, 0, '1', 'next;');
+  buildQos(f, ls);
   buildStateful(f);
   buildLbHairpin(f, hasLbVip);
 
@@ -340,7 +348,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
     buildPortSecOp(f, p);
     buildLearnFdbOp(f, p);
     if (p.type === 'localnet') f.add('ls_in_arp_rsp', 100, `inport == ${jsonKey(p.nb.name)}`, 'next;');
-    buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent);
+    buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent, portNames);
     if (p.peer) buildRportArpReqFlows(f, p, p.peer, routerPorts.length !== ports.length);
     buildUnicastLookup(f, p);
     if (ctx.profile !== 'upstream') kubeOvnDnatModDlDst(f, ctx, p, routerPorts.length);
@@ -537,6 +545,18 @@ function buildAcls(f: FlowSet, ctx: Ctx, acls: NbAcl[], hasAcls: boolean, hasSta
   }
 }
 
+/** northd.c build_qos. */
+function buildQos(f: FlowSet, ls: NbLogicalSwitch): void {
+  for (const s of ['ls_in_qos_mark', 'ls_out_qos_mark', 'ls_in_qos_meter', 'ls_out_qos_meter']) f.add(s, 0, '1', 'next;');
+  for (const q of ls.qosRules ?? []) {
+    const ingress = q.direction === 'from-lport';
+    if (q.action?.dscp !== undefined) f.add(ingress ? 'ls_in_qos_mark' : 'ls_out_qos_mark', q.priority, q.match, `ip.dscp = ${q.action.dscp}; next;`);
+    const rate = q.bandwidth?.rate ?? 0;
+    const burst = q.bandwidth?.burst ?? 0;
+    if (rate) f.add(ingress ? 'ls_in_qos_meter' : 'ls_out_qos_meter', q.priority, q.match, burst ? `set_meter(${rate}, ${burst}); next;` : `set_meter(${rate}); next;`);
+  }
+}
+
 /** northd.c build_stateful. */
 function buildStateful(f: FlowSet): void {
   f.add('ls_in_lb', 0, '1', 'next;');
@@ -578,8 +598,11 @@ function buildLearnFdbOp(f: FlowSet, p: Port): void {
 }
 
 /** northd.c build_lswitch_arp_nd_responder_known_ips (virtual ports and router peers not modelled). */
-function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTransparent: boolean): void {
-  if (p.type === 'virtual') return;
+function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTransparent: boolean, portNames: Set<string>): void {
+  if (p.type === 'virtual') {
+    buildVirtualPortBindFlows(f, p, portNames);
+    return;
+  }
   if (ctx.checkLspIsUp && p.type !== 'router' && p.type !== 'localport') return; // `up` is never true here
   if (p.type === 'external' || p.hasUnknown || vlanTransparent) return;
   const k = jsonKey(p.nb.name);
@@ -608,6 +631,32 @@ function buildRportArpReqFlows(f: FlowSet, p: Port, lrp: NbLogicalRouterPort, ot
   for (const ip of net.ipv4) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
   for (const ip of net.ipv6) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`, action);
   if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
+}
+
+/** The virtual-port branch of build_lswitch_arp_nd_responder_known_ips: ARP/ND for the virtual IP from a parent
+ * binds the virtual port to it. The virtual IP is printed as written (only the solicited-node address is
+ * re-printed). */
+function buildVirtualPortBindFlows(f: FlowSet, p: Port, portNames: Set<string>): void {
+  const vip = p.nb.options?.['virtual-ip'];
+  const parents = p.nb.options?.['virtual-parents'];
+  if (vip === undefined || parents === undefined) return;
+  const v4 = vip.includes('.');
+  let sn: string | undefined;
+  if (v4) {
+    if (parseIp4(vip) === undefined) return;
+  } else {
+    const g = parseIp6(vip);
+    if (!g) return;
+    sn = formatIp6(solicitedNode(g));
+  }
+  // strtok_r on ",": empty tokens are skipped.
+  for (const parent of parents.split(',').filter((t) => t !== '')) {
+    if (!portNames.has(parent)) continue;
+    const match = v4
+      ? `inport == "${parent}" && ((arp.op == 1 && arp.spa == ${vip} && arp.tpa == ${vip}) || (arp.op == 2 && arp.spa == ${vip}))`
+      : `inport == "${parent}" && ((nd_ns && ip6.dst == {${vip}, ${sn}} && nd.target == ${vip}) ||(nd_na && nd.target == ${vip}))`;
+    f.add('ls_in_arp_rsp', 100, match, `bind_vport(${jsonKey(p.nb.name)}, inport); next;`);
+  }
 }
 
 /** northd.c build_lswitch_ip_unicast_lookup (no gateway router ports: no is_chassis_resident guards). */
@@ -642,7 +691,8 @@ const extractMac = (s: string): string => s.split(':').map((h) => h.toLowerCase(
 /** northd.c build_lswitch_flows_for_lb: empty-LB events, build_lb_rules_pre_stateful, build_lb_rules (+ affinity). */
 function buildLswitchFlowsForLb(f: FlowSet, lb: Lb, ctx: Ctx): void {
   const nb = lb.nb;
-  const event = boolOpt(nb.options, 'event', false);
+  // options:event, or the deprecated NB_Global options:controller_event for every LB.
+  const event = boolOpt(nb.options, 'event', false) || boolOpt(ctx.opts, 'controller_event', false);
   const reject = boolOpt(nb.options, 'reject', false);
   for (const v of lb.vips) {
     const ip = v.vip.family === 4 ? 'ip4' : 'ip6';
