@@ -401,6 +401,28 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     expect(formatLflowList({ datapaths: [{ name: 'ls', tunnelKey: 1, uuid: /\(([0-9a-f-]+)\)/.exec(real)![1]! }], flows: parsed })).toBe(real);
   });
 
+  it('Southbound rows besides the flows: datapath key, multicast groups, port bindings (keys aside)', () => {
+    const db: NorthboundDb = structuredClone(DEFAULT_NB);
+    db.switches[0]!.ports.push({ name: 'ls-lr0', type: 'router', addresses: ['router'], options: { 'router-port': 'lr0-ls' } }, { name: 'off', addresses: ['00:00:00:b4:cc:09 10.180.204.19'], enabled: false });
+    db.routers = [{ name: 'lr0', ports: [{ name: 'lr0-ls', mac: '00:00:00:0a:0b:00', networks: ['10.180.204.1/24'] }] }];
+    both(db);
+    const list = (table: string, cols: string): unknown[][] => (JSON.parse(ovn.sbctl('--format=json', `--columns=_uuid,${cols}`, 'list', table)) as { data: unknown[][] }).data;
+    const uuidName = new Map(list('Port_Binding', 'logical_port').map((r) => [(r[0] as string[])[1], r[1] as string]));
+    const names = (v: unknown): string[] => {
+      const a = v as [string, unknown];
+      const uuids = a[0] === 'set' ? (a[1] as Array<[string, string]>).map((u) => u[1]) : [(a as unknown as [string, string])[1]];
+      return uuids.map((u) => uuidName.get(u)!).sort();
+    };
+    const real = list('Multicast_Group', 'name,tunnel_key,ports').map((r) => ({ name: r[1], key: r[2], ports: names(r[3]) })).sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const state = northd(db);
+    const ours = state.multicastGroups.map((m) => ({ name: m.name, key: m.tunnelKey, ports: [...m.ports].sort() })).sort((a, b) => a.name.localeCompare(b.name));
+    expect(ours).toEqual(real);
+    const lsUuid = list('Datapath_Binding', 'external_ids').find((r) => JSON.stringify(r[1]).includes('["name","ls"]'))![0] as [string, string];
+    const pbs = list('Port_Binding', 'logical_port,type,mac,datapath').filter((r) => (r[4] as string[])[1] === lsUuid[1]).map((r) => ({ port: r[1], type: r[2], mac: typeof r[3] === 'string' ? [r[3]] : ((r[3] as [string, string[]])[1]) })).sort((a, b) => String(a.port).localeCompare(String(b.port)));
+    expect(state.portBindings.map((p) => ({ port: p.logicalPort, type: p.type, mac: p.mac })).sort((a, b) => a.port.localeCompare(b.port))).toEqual(pbs);
+    expect(list('Datapath_Binding', 'tunnel_key,external_ids').filter((r) => r[0] === lsUuid || (r[0] as string[])[1] === lsUuid[1]).map((r) => r[1])).toEqual(state.datapaths.map((d) => d.tunnelKey));
+  });
+
   it('vippath ovn lflows --nb: the NB backup file and the typed-NB JSON both print the real lflow-list', async () => {
     const db = structuredClone(DEFAULT_NB);
     const [real] = both(db);

@@ -246,7 +246,8 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
 function portBinding(p: Port, datapath: string, tunnelKey: number, chassis: string | undefined): PortBinding {
   const pb: PortBinding = {
     logicalPort: p.nb.name,
-    type: p.type,
+    // A switch's router port is a `patch` binding in the SB (northd.c ovn_port_update_sbrec).
+    type: p.type === 'router' ? 'patch' : p.type,
     mac: [...(p.nb.addresses ?? [])],
     portSecurity: [...(p.nb.portSecurity ?? [])],
     tunnelKey,
