@@ -55,7 +55,7 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
       ops.push({ op: 'insert', table: 'Logical_Router_Port', 'uuid-name': name, row });
       return ['named-uuid', name];
     });
-    ops.push({ op: 'insert', table: 'Logical_Router', row: { name: lr.name, ports: set(ports) } });
+    ops.push({ op: 'insert', table: 'Logical_Router', row: { name: lr.name, ports: set(ports), options: map(lr.options) } });
   }
   for (const as of db.addressSets ?? []) ops.push({ op: 'insert', table: 'Address_Set', row: { name: as.name, addresses: set(as.addresses) } });
   let aclN = 0;
@@ -150,11 +150,12 @@ const routersArb = fc.array(
     networks: fc.constantFrom(['10.180.204.1/24'], ['10.180.204.1/24', 'fd00::1/64'], ['FD00:0::1/64'], ['10.180.204.1/24', '100.64.0.1/16']),
     upper: fc.boolean(),
     enabled: fc.constantFrom(undefined, undefined, false),
+    relay: fc.constantFrom(undefined, undefined, 'true'),
   }),
   { maxLength: 2 },
 ).map((rs) => rs.map((r, i) => ({
   lsp: { name: `ls-lr${i}`, type: 'router', addresses: [...r.addresses], options: { 'router-port': r.peer === 'ok' ? `lr${i}-ls` : `gone${i}` } } as NbLogicalSwitchPort,
-  router: { name: `lr${i}`, ports: [{ name: `lr${i}-ls`, mac: r.upper ? `00:00:00:0A:0B:0${i}` : `00:00:00:0a:0b:0${i}`, networks: [...r.networks], ...(r.enabled === false ? { enabled: false } : {}) }, { name: `lr${i}-join`, mac: `00:00:00:0c:0d:0${i}`, networks: ['100.64.0.1/16'] }] },
+  router: { name: `lr${i}`, ...(r.relay ? { options: { mcast_relay: r.relay } } : {}), ports: [{ name: `lr${i}-ls`, mac: r.upper ? `00:00:00:0A:0B:0${i}` : `00:00:00:0a:0b:0${i}`, networks: [...r.networks], ...(r.enabled === false ? { enabled: false } : {}) }, { name: `lr${i}-join`, mac: `00:00:00:0c:0d:0${i}`, networks: ['100.64.0.1/16'] }] },
 })));
 
 const lbArb = (n: number, podCount: number): fc.Arbitrary<NbLoadBalancer> =>
@@ -266,10 +267,20 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
       ignore_lsp_down: fc.constantFrom(undefined, undefined, 'false'),
     }),
     vlanPassthru: fc.constantFrom(undefined, undefined, undefined, 'true'),
+    mcast: fc.constantFrom(undefined, undefined, 'snoop', 'snoop+unregistered'),
+    mcastFlood: fc.array(fc.constantFrom(undefined, undefined, 'mcast_flood', 'mcast_flood_reports'), { minLength: 4, maxLength: 4 }),
     routers: routersArb,
   }).map((c): NorthboundDb => {
     const vports: NbLogicalSwitchPort[] = c.vport ? [{ name: 'vip1', type: 'virtual', addresses: [...c.vport.addresses], options: { 'virtual-ip': c.vport.ip, 'virtual-parents': c.vport.parents } }] : [];
+    c.pods.forEach((p, i) => {
+      const opt = c.mcastFlood[i];
+      if (opt) p.options = { ...p.options, [opt]: 'true' };
+    });
     const ports = [...(c.ln ? [c.ln] : []), ...c.pods, ...c.routers.map((r) => r.lsp), ...vports];
+    const otherConfig: Record<string, string> = {};
+    if (c.vlanPassthru) otherConfig['vlan-passthru'] = c.vlanPassthru;
+    if (c.mcast) otherConfig.mcast_snoop = 'true';
+    if (c.mcast === 'snoop+unregistered') otherConfig.mcast_flood_unregistered = 'true';
     const options: Record<string, string> = {};
     for (const [k, v] of Object.entries(c.nbOpts)) if (v !== undefined) options[k] = v;
     const loadBalancers = c.lbs as NbLoadBalancer[];
@@ -289,7 +300,7 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
           ...(q.dscp !== undefined ? { action: { dscp: q.dscp } } : {}),
           ...(q.rate !== undefined || q.burst !== undefined ? { bandwidth: { ...(q.rate !== undefined ? { rate: q.rate } : {}), ...(q.burst !== undefined ? { burst: q.burst } : {}) } } : {}),
         })),
-        ...(c.vlanPassthru ? { otherConfig: { 'vlan-passthru': c.vlanPassthru } } : {}),
+        ...(Object.keys(otherConfig).length ? { otherConfig } : {}),
       }],
       routers: c.routers.map((r) => r.router),
       loadBalancerGroups: [{ name: 'lbg', loadBalancers: loadBalancers.filter((_, i) => c.attach[i] === 'group' || c.attach[i] === 'both').map((l) => l.name) }],
@@ -325,6 +336,10 @@ const FEATURES: Array<[string, RegExp]> = [
   ['LB selection_fields', /hash_fields="/],
   ['LB affinity', /commit_lb_aff\(/],
   ['ARP responder', /ARP reply/],
+  ['multicast snooping', /igmp;/],
+  ['multicast unregistered drop', /ip4\.mcast \|\| ip6\.mcast\), action=\(drop;\)/],
+  ['multicast static flood', /outport ="_MC_static"; output;/],
+  ['multicast relay', /clone \{ outport = "_MC_mrouter_flood"/],
   ['QoS dscp', /ip\.dscp = 46; next;/],
   ['QoS meter with burst', /set_meter\(\d+, 100\); next;/],
   ['virtual port bind (IPv4)', /arp\.spa == 10\.180\.204\.200 && arp\.tpa == 10\.180\.204\.200\).*bind_vport\("vip1", inport\)/],
@@ -404,7 +419,9 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
   it('Southbound rows besides the flows: datapath key, multicast groups, port bindings (keys aside)', () => {
     const db: NorthboundDb = structuredClone(DEFAULT_NB);
     db.switches[0]!.ports.push({ name: 'ls-lr0', type: 'router', addresses: ['router'], options: { 'router-port': 'lr0-ls' } }, { name: 'off', addresses: ['00:00:00:b4:cc:09 10.180.204.19'], enabled: false });
-    db.routers = [{ name: 'lr0', ports: [{ name: 'lr0-ls', mac: '00:00:00:0a:0b:00', networks: ['10.180.204.1/24'] }] }];
+    db.routers = [{ name: 'lr0', options: { mcast_relay: 'true' }, ports: [{ name: 'lr0-ls', mac: '00:00:00:0a:0b:00', networks: ['10.180.204.1/24'] }] }];
+    db.switches[0]!.ports[1]!.options = { mcast_flood: 'true' };
+    db.switches[0]!.ports[2]!.options = { mcast_flood_reports: 'true' };
     both(db);
     const list = (table: string, cols: string): unknown[][] => (JSON.parse(ovn.sbctl('--format=json', `--columns=_uuid,${cols}`, 'list', table)) as { data: unknown[][] }).data;
     const uuidName = new Map(list('Port_Binding', 'logical_port').map((r) => [(r[0] as string[])[1], r[1] as string]));
@@ -417,6 +434,7 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     const state = northd(db);
     const ours = state.multicastGroups.map((m) => ({ name: m.name, key: m.tunnelKey, ports: [...m.ports].sort() })).sort((a, b) => a.name.localeCompare(b.name));
     expect(ours).toEqual(real);
+    expect(ours.map((m) => m.name)).toEqual(['_MC_flood', '_MC_flood_l2', '_MC_mrouter_flood', '_MC_static', '_MC_unknown']);
     const lsUuid = list('Datapath_Binding', 'external_ids').find((r) => JSON.stringify(r[1]).includes('["name","ls"]'))![0] as [string, string];
     const pbs = list('Port_Binding', 'logical_port,type,mac,datapath').filter((r) => (r[4] as string[])[1] === lsUuid[1]).map((r) => ({ port: r[1], type: r[2], mac: typeof r[3] === 'string' ? [r[3]] : ((r[3] as [string, string[]])[1]) })).sort((a, b) => String(a.port).localeCompare(String(b.port)));
     expect(state.portBindings.map((p) => ({ port: p.logicalPort, type: p.type, mac: p.mac })).sort((a, b) => a.port.localeCompare(b.port))).toEqual(pbs);

@@ -148,6 +148,7 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
   const lrps = byUuid('Logical_Router_Port');
   const routers = ovsdbRows(db, 'Logical_Router').map((r) => ({
     name: ovsdbString(r, 'name') ?? '',
+    options: { ...ovsdbMap(r, 'options') },
     ports: ovsdbStrings(r, 'ports').flatMap((u) => {
       const p = lrps.get(u);
       if (!p) return [];

@@ -131,6 +131,8 @@ export interface NbLogicalRouterPort {
 export interface NbLogicalRouter {
   name: string;
   ports: NbLogicalRouterPort[];
+  /** `options` (`mcast_relay`). */
+  options?: Record<string, string>;
 }
 
 /** The Northbound database as far as a switch's flows depend on it. */

@@ -36,6 +36,8 @@ const ACL_PRI_OFFSET = 1000;
 /** Multicast group tunnel keys, lib/mcast-group-index.h (OVN_MCAST_FLOOD_TUNNEL_KEY = 32768 …). */
 const MC_FLOOD_KEY = 32768;
 const MC_UNKNOWN_KEY = 32769;
+const MC_MROUTER_FLOOD_KEY = 32770;
+const MC_STATIC_KEY = 32771;
 const MC_FLOOD_L2_KEY = 32772;
 
 const boolOpt = (o: Record<string, string> | undefined, k: string, def: boolean): boolean => {
@@ -112,6 +114,8 @@ interface Port {
   nb: NbLogicalSwitchPort;
   /** The peer router port of a `router` port (options:router-port naming an existing LRP). */
   peer?: NbLogicalRouterPort;
+  /** The peer's router has options:mcast_relay=true. */
+  peerRelay?: boolean;
   type: string;
   enabled: boolean;
   addrs: LspAddresses[];
@@ -121,7 +125,7 @@ interface Port {
 
 /** join_logical_ports: addresses, port security, and for a `router` port its peer and (with address `router`) the
  * peer's networks appended to its addresses. */
-function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>): Port {
+function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>): Port {
   const addrs: LspAddresses[] = [];
   let hasUnknown = false;
   for (const a of nb.addresses ?? []) {
@@ -135,6 +139,7 @@ function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPor
   const peer = port.type === 'router' ? lrps.get(nb.options?.['router-port'] ?? '') : undefined;
   if (peer) {
     port.peer = peer;
+    port.peerRelay = relayLrps.has(peer.name);
     if ((nb.addresses ?? []).includes('router')) {
       const net = extractLrpNetworks(peer.mac, peer.networks);
       if (net) addrs.push({ mac: net.mac, ipv4: net.ipv4, ipv6: net.ipv6 });
@@ -178,9 +183,15 @@ interface Ctx {
 export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState {
   const nbOpts = nb.options ?? {};
   const lrps = new Map<string, NbLogicalRouterPort>();
-  for (const lr of nb.routers ?? []) for (const p of lr.ports) lrps.set(p.name, p);
+  const relayLrps = new Set<string>();
+  for (const lr of nb.routers ?? []) {
+    for (const p of lr.ports) {
+      lrps.set(p.name, p);
+      if (boolOpt(lr.options, 'mcast_relay', false)) relayLrps.add(p.name);
+    }
+  }
   const allPorts = new Map<string, Port>();
-  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p, lrps));
+  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p, lrps, relayLrps));
   const ctx: Ctx = {
     opts: nbOpts,
     profile: opts.profile ?? 'upstream',
@@ -267,6 +278,12 @@ function multicastGroups(datapath: string, ports: Port[]): MulticastGroup[] {
   if (unknown.length) out.push({ name: '_MC_unknown', datapath, tunnelKey: MC_UNKNOWN_KEY, ports: unknown });
   const l2 = ports.filter((p) => p.enabled && p.type !== 'router').map((p) => p.nb.name);
   if (l2.length) out.push({ name: '_MC_flood_l2', datapath, tunnelKey: MC_FLOOD_L2_KEY, ports: l2 });
+  // northd.c build_mcast_groups: relay-router ports and mcast_flood_reports ports; mcast_flood ports.
+  const floodRelay = ports.some((p) => p.peerRelay);
+  const mrouter = ports.filter((p) => p.enabled && ((floodRelay && p.peerRelay) || boolOpt(p.nb.options, 'mcast_flood_reports', false))).map((p) => p.nb.name);
+  if (mrouter.length) out.push({ name: '_MC_mrouter_flood', datapath, tunnelKey: MC_MROUTER_FLOOD_KEY, ports: mrouter });
+  const stat = ports.filter((p) => p.enabled && boolOpt(p.nb.options, 'mcast_flood', false)).map((p) => p.nb.name);
+  if (stat.length) out.push({ name: '_MC_static', datapath, tunnelKey: MC_STATIC_KEY, ports: stat });
   return out;
 }
 
@@ -336,8 +353,23 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   f.add('ls_in_arp_rsp', 0, '1', 'next;');
   for (const s of ['ls_in_dhcp_options', 'ls_in_dhcp_response', 'ls_in_dns_lookup', 'ls_in_dns_response', 'ls_in_external_port']) f.add(s, 0, '1', 'next;');
 
-  // build_lswitch_destination_lookup_bmcast (multicast snooping not modelled).
+  // build_lswitch_destination_lookup_bmcast (no learned IGMP groups: those come from ovn-controller).
   f.add('ls_in_l2_lkup', 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
+  if (boolOpt(ls.otherConfig, 'mcast_snoop', false)) {
+    f.add('ls_in_l2_lkup', 100, 'igmp', 'igmp;');
+    f.add('ls_in_l2_lkup', 100, 'mldv1 || mldv2', 'igmp;');
+    f.add('ls_in_l2_lkup', 85, 'ip4.mcast && ip4.dst == 224.0.0.0/24', 'outport = "_MC_flood_l2"; output;');
+    f.add('ls_in_l2_lkup', 85, 'ip6.mcast_flood', 'outport = "_MC_flood"; output;');
+    if (!boolOpt(ls.otherConfig, 'mcast_flood_unregistered', false)) {
+      const floodRelay = ports.some((p) => p.peerRelay);
+      const floodStatic = ports.some((p) => p.enabled && boolOpt(p.nb.options, 'mcast_flood', false));
+      let actions = '';
+      if (floodRelay) actions += 'clone { outport = "_MC_mrouter_flood"; output; }; ';
+      if (floodStatic) actions += 'outport ="_MC_static"; output;';
+      if (!floodRelay && !floodStatic) actions += 'drop;';
+      f.add('ls_in_l2_lkup', 80, 'ip4.mcast || ip6.mcast', actions);
+    }
+  }
   f.add('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
 
   // build_lswitch_flows.
