@@ -12,3 +12,4 @@ export * from './switch.js';
 export * from './ovsdb.js';
 export * from './lflow/types.js';
 export * from './lflow/ct-api.js';
+export * from './ct/index.js';
