@@ -155,9 +155,8 @@ function natReverse(a: number): number {
 }
 
 function mix(h: number, w: number): number {
-  h = Math.imul(h ^ w, 0xcc9e2d51);
-  h = (h << 15) | (h >>> 17);
-  return Math.imul(h, 0x1b873593);
+  h = Math.imul(h ^ w, 0x9e3779b1);
+  return h ^ (h >>> 15);
 }
 
 function finish(h: number): number {
@@ -1174,8 +1173,19 @@ export class OvsConntrack implements ConntrackEngine {
   // ---------------------------------------------------------------- table
 
   private hashAt(k: Uint32Array, o: number): number {
-    let h = this.hashSeed;
-    for (let i = 0; i < CT_KEY_WORDS; i++) h = mix(h, k[o + i]!);
+    // IPv4 keys leave address words 1–3 zero: hash only the words that can differ.
+    const meta = k[o + K_META]!;
+    let h = mix(this.hashSeed, meta);
+    h = mix(h, k[o + K_SRC]!);
+    h = mix(h, k[o + K_DST]!);
+    h = mix(h, k[o + K_SL4]!);
+    h = mix(h, k[o + K_DL4]!);
+    if (meta & V6_BIT) {
+      for (let i = 1; i < 4; i++) {
+        h = mix(h, k[o + K_SRC + i]!);
+        h = mix(h, k[o + K_DST + i]!);
+      }
+    }
     return finish(h);
   }
 
@@ -1188,9 +1198,10 @@ export class OvsConntrack implements ConntrackEngine {
       const e = n >> 1;
       if (now >= this.expiration[e]!) continue;
       const b = n * CT_KEY_WORDS;
+      if (keys[b + K_META] !== k[o + K_META] || keys[b + K_SL4] !== k[o + K_SL4] || keys[b + K_DL4] !== k[o + K_DL4]) continue;
       let i = 0;
-      while (i < CT_KEY_WORDS && keys[b + i] === k[o + i]) i++;
-      if (i < CT_KEY_WORDS) continue;
+      while (i < 8 && keys[b + i] === k[o + i]) i++;
+      if (i < 8) continue;
       // OVS compares the original key first: a connection whose two keys are equal matches as original.
       if (n & 1) {
         const f = e * 2 * CT_KEY_WORDS;
