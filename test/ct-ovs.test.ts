@@ -19,11 +19,11 @@ import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
 
 const unavailable = ovsUnavailable();
 if (unavailable) console.warn(`conntrack differential test skipped: ${unavailable}`);
-const CASES = Number(process.env.VIPPATH_CT_CASES ?? 60);
+const CASES = Number(process.env.VIPPATH_CT_CASES ?? 100);
 const SEED = process.env.VIPPATH_CT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_CT_SEED ?? 20261201);
 
 const OUT = 9;
-const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10];
+const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13];
 const ADDR = {
   4: { C: '10.0.0.1', V: '10.96.0.10', B: '10.1.0.5', S: '192.0.2.1' },
   6: { C: 'fd00::1', V: 'fd00:96::10', B: 'fd00:1::5', S: 'fd00:ff::1' },
@@ -48,6 +48,13 @@ function flows(): string[] {
       `table=0,${m},in_port=8,actions=ct(zone=5,table=2)`,
       `table=2,priority=10,${m},in_port=8,ct_state=+new-inv+trk,actions=ct(commit,zone=5,exec(set_field:0x4/0x4->ct_mark),table=1)`,
       `table=0,${m},in_port=10,actions=ct(commit,force,zone=5,table=1)`,
+      // Two zones, as OVN's ingress (inport's zone) and egress (outport's zone) pipelines use them.
+      `table=0,${m},in_port=11,actions=ct(zone=5,nat,table=3)`,
+      `table=3,priority=10,${m},in_port=11,actions=ct(zone=6,table=1)`,
+      `table=0,${m},in_port=12,actions=ct(commit,zone=5,nat(dst=${b}),table=3)`,
+      `table=3,priority=10,${m},in_port=12,actions=ct(commit,zone=6,table=1)`,
+      `table=0,${m},in_port=13,actions=ct(zone=6,table=3)`,
+      `table=3,priority=10,${m},in_port=13,actions=ct(zone=5,nat,table=1)`,
     );
   }
   lines.push('table=2,priority=1,actions=resubmit(,1)');
@@ -73,6 +80,15 @@ function runEngine(r: Runner, f: Uint8Array, port: number, fam: 4 | 6): void {
   if (port === 7) {
     r.call(f, { zone: 5, nat: 'apply' });
     if (newOk()) r.call(f, { zone: 5, commit: true, dnat: b });
+  } else if (port === 11) {
+    r.call(f, { zone: 5, nat: 'apply' });
+    r.call(f, { zone: 6 });
+  } else if (port === 12) {
+    r.call(f, { zone: 5, commit: true, dnat: b });
+    r.call(f, { zone: 6, commit: true });
+  } else if (port === 13) {
+    r.call(f, { zone: 6 });
+    r.call(f, { zone: 5, nat: 'apply' });
   } else if (port === 8) {
     r.call(f, { zone: 5 });
     if (newOk()) r.call(f, { zone: 5, commit: true, mark: [4, 4] });
@@ -92,7 +108,7 @@ const TCP_FLAGS = [F.SYN, F.SYN | F.ACK, F.ACK, F.PSH | F.ACK, F.FIN | F.ACK, F.
 const w = <T,>(pairs: [T, number][]): T[] => pairs.flatMap(([v, n]) => Array<T>(n).fill(v));
 const stepArb = fc.record({
   kind: fc.constantFrom<Kind>(...w<Kind>([['fwdV', 5], ['revB', 4], ['revV', 2], ['fwdB', 1], ['revS', 2], ['errB', 1], ['errV', 1], ['errC', 1]])),
-  port: fc.constantFrom(...w([[7, 4], [4, 3], [3, 1], [1, 1], [2, 1], [5, 2], [6, 1], [8, 2], [10, 1]])),
+  port: fc.constantFrom(...w([[7, 4], [4, 3], [3, 1], [1, 1], [2, 1], [5, 2], [6, 1], [8, 2], [10, 1], [11, 1], [12, 2], [13, 2]])),
   flags: fc.constantFrom(...w([[0, 3], [1, 3], [2, 4], [3, 4], [4, 2], [5, 1], [6, 1], [7, 1], [8, 1], [9, 1]])),
   seqMode: fc.constantFrom(...w([['next', 8], ['retrans', 1], ['far', 1], ['back', 1]])),
   payload: fc.constantFrom(0, 0, 10, 100),
@@ -170,6 +186,26 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
   });
   afterAll(() => ovs?.stop());
 
+  it('zone limits: commits beyond a zone limit are refused (new, no entry), as dpctl/ct-set-limits', async () => {
+    ovs.appctl('dpctl/flush-conntrack');
+    ovs.appctl('dpctl/ct-set-limits', 'zone=5,limit=2');
+    try {
+      const r = new Runner({ zoneLimits: { 5: 2 } });
+      for (let i = 0; i < 4; i++) {
+        const f = frame({ src: ADDR[4].C, dst: ADDR[4].V, proto: 'udp', sport: 3000 + i, dport: 53 });
+        const got = await ovs.send(3, f.slice(), { port: OUT, count: 1 });
+        runEngine(r, f, 3, 4);
+        expect(got.get(OUT)).toEqual([hex(f)]);
+      }
+      const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '').sort();
+      expect(theirs).toHaveLength(2);
+      expect(r.ct.formatDump(r.now)).toEqual(theirs);
+      expect(ovs.appctl('dpctl/ct-get-limits', 'zone=5')).toContain('zone=5,limit=2,count=2');
+    } finally {
+      ovs.appctl('dpctl/ct-del-limits', 'zone=5');
+    }
+  });
+
   // VIPPATH_CT_CONV='<counterexample JSON>' replays one conversation and prints both sides, packet by packet.
   it.skipIf(!process.env.VIPPATH_CT_CONV)('replay one conversation', async () => {
     const conv = JSON.parse(process.env.VIPPATH_CT_CONV!) as Conv;
@@ -191,8 +227,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     let crashes = 0;
     const vswitchdAlive = (): boolean => {
       try {
-        process.kill(Number(readFileSync(`${ovs.dir}/ovs-vswitchd.pid`, 'utf8').trim()), 0);
-        return true;
+        const pid = Number(readFileSync(`${ovs.dir}/ovs-vswitchd.pid`, 'utf8').trim());
+        // A daemon that died may linger as a zombie nobody reaps: signal 0 would still reach it.
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
       } catch {
         return false;
       }
@@ -203,7 +240,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
       crashes++;
       let tail = '';
       try {
-        tail = readFileSync(`${ovs.dir}/ovs-vswitchd.log`, 'utf8').split('\n').slice(-6).join('\n');
+        tail = readFileSync(`${ovs.dir}/ovs-vswitchd.log`, 'utf8').split('\n').slice(-12).join('\n');
       } catch {
         // no log
       }
