@@ -73,11 +73,18 @@ export class OvsOracle {
     }
   }
 
-  /** Injects a packet on `inPort` and returns what left each port, as hex strings. */
-  async send(inPort: number, frame: Uint8Array): Promise<Map<number, string[]>> {
+  /**
+   * Injects a packet on `inPort` and returns what left each port, as hex strings. With `waitFor`, first waits
+   * (up to 5 s) until that port has sent that many frames — robust when the machine is loaded and vswitchd slow.
+   */
+  async send(inPort: number, frame: Uint8Array, waitFor?: { port: number; count: number }): Promise<Map<number, string[]>> {
     const all = [...this.ports, LOCAL];
     for (const p of all) if (!this.seen.has(p)) this.seen.set(p, this.records(p).length);
     this.ctl('ovs-appctl', 'netdev-dummy/receive', inPort === LOCAL ? 'br0' : `p${inPort}`, Buffer.from(frame).toString('hex'));
+    if (waitFor) {
+      const base = this.seen.get(waitFor.port)!;
+      for (let i = 0; i < 1000 && this.records(waitFor.port).length - base < waitFor.count; i++) await new Promise((r) => setTimeout(r, 5));
+    }
     // Packets are handled by the vswitchd main loop; wait until the tx captures stop growing.
     let last = -1;
     let stable = 0;
@@ -96,6 +103,11 @@ export class OvsOracle {
     }
     for (const p of all) this.seen.set(p, this.records(p).length);
     return out;
+  }
+
+  /** Runs `ovs-appctl` against this oracle's ovs-vswitchd (e.g. `dpctl/dump-conntrack`); returns stdout. */
+  appctl(...args: string[]): string {
+    return this.ctl('ovs-appctl', ...args);
   }
 
   stop(): void {

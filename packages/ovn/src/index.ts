@@ -16,3 +16,5 @@ export * from './northd/nb.js';
 export * from './northd/stages.js';
 export * from './northd/northd.js';
 export * from './northd/nb-ovsdb.js';
+export * from './lflow/ct-api.js';
+export * from './ct/index.js';

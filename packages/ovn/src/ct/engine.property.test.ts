@@ -1,0 +1,127 @@
+/**
+ * Properties of the conntrack engine over generated addresses, ports, conversations and times.
+ * Seeds: fast-check prints the seed and the shrunk counterexample of any failure; VIPPATH_CT_PROP_SEED replays.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatIPv4 } from '@vippath/wire';
+import { CtState } from '../lflow/ct-api.js';
+import { CtReason } from './constants.js';
+import { checksumsOk, F, frame, icmpError, innerTupleOf, Runner, tupleOf } from './packets.test-helpers.js';
+
+const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
+const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(SEED !== undefined ? { seed: SEED } : {}) });
+
+const ip4 = fc.integer({ min: 0x0a000001, max: 0x0affffff }).map(formatIPv4);
+const port = fc.integer({ min: 1, max: 65535 });
+const proto = fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp');
+
+describe('OvsConntrack properties', () => {
+  it('a reply to a committed DNAT connection is un-NATed to the original destination (and checksums hold)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(ip4, { minLength: 3, maxLength: 3 }), port, port, port, proto, fc.integer({ min: 0, max: 65535 }), (addrs, cport, vport, bport, p, zone) => {
+        const [c, v, b] = addrs as [string, string, string];
+        const r = new Runner();
+        const f = frame({ src: c, dst: v, proto: p, sport: cport, dport: vport, flags: F.SYN });
+        expect(r.run(f, { zone, commit: true, dnat: `${b}:${bport}` }) & CtState.DNAT).toBe(CtState.DNAT);
+        const fwd = tupleOf(f);
+        expect(fwd.dst).toBe(b);
+        expect(fwd.dport).toBe(bport);
+        const reply = frame({ src: b, dst: c, proto: p, sport: bport, dport: fwd.sport, flags: F.SYN | F.ACK, seq: 77, ack: 1001 });
+        const st = r.run(reply, { zone, nat: 'apply' });
+        expect(st & (CtState.EST | CtState.RPL)).toBe(CtState.EST | CtState.RPL);
+        expect(tupleOf(reply)).toEqual({ src: v, dst: c, sport: vport, dport: cport });
+        expect(checksumsOk(f) && checksumsOk(reply)).toBe(true);
+      }),
+      params(300),
+    );
+  });
+
+  it('est only after both directions were seen (UDP/ICMP, any order of packets)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }), fc.constantFrom<'udp' | 'icmp'>('udp', 'icmp'), (dirs, p) => {
+        const r = new Runner();
+        const out = frame({ src: '10.0.0.1', dst: '10.0.0.2', proto: p, sport: 1000, dport: 2000, icmpType: 8 });
+        const back = frame({ src: '10.0.0.2', dst: '10.0.0.1', proto: p, sport: 2000, dport: 1000, icmpType: 0 });
+        r.run(out.slice(), { commit: true });
+        let replied = false;
+        for (const isReply of dirs) {
+          const st = r.run((isReply ? back : out).slice(), {});
+          if (isReply) replied = true;
+          expect((st & CtState.EST) !== 0).toBe(replied);
+          expect((st & CtState.RPL) !== 0).toBe(isReply);
+          expect((st & CtState.NEW) !== 0).toBe(!replied);
+        }
+      }),
+      params(300),
+    );
+  });
+
+  it('related ICMP errors round-trip through DNAT: the client sees its own packet inside', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(ip4, { minLength: 3, maxLength: 3 }), port, port, port, proto, fc.constantFrom(8, 20, 1000), (addrs, cport, vport, bport, p, embed) => {
+        const [c, v, b] = addrs as [string, string, string];
+        const r = new Runner();
+        const f = frame({ src: c, dst: v, proto: p, sport: cport, dport: vport, flags: F.SYN, payload: 12 });
+        r.run(f, { commit: true, dnat: `${b}:${bport}` });
+        const err = icmpError(f, b, { embed });
+        const st = r.run(err, { nat: 'apply' });
+        expect(st & (CtState.REL | CtState.RPL | CtState.INV)).toBe(CtState.REL | CtState.RPL);
+        expect(tupleOf(err)).toMatchObject({ src: v, dst: c });
+        expect(innerTupleOf(err)).toEqual({ src: c, dst: v, sport: cport, dport: vport });
+        expect(checksumsOk(err)).toBe(true);
+      }),
+      params(300),
+    );
+  });
+
+  it('the table never exceeds its limit, nor a zone its limit; refusals are counted', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.array(fc.record({ zone: fc.integer({ min: 1, max: 4 }), sport: port, time: fc.integer({ min: 0, max: 200_000 }) }), { maxLength: 60 }),
+        (max, zoneLimit, commits) => {
+          const r = new Runner({ maxConnections: max, initialCapacity: 1, zoneLimits: { 2: zoneLimit }, sweepIntervalMs: 20_000 });
+          let now = 0;
+          let refused = 0;
+          for (const c of commits) {
+            now += c.time;
+            r.now = now;
+            const before = r.ct.counters[CtReason.TABLE_FULL]! + r.ct.counters[CtReason.ZONE_FULL]!;
+            r.run(frame({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'udp', sport: c.sport, dport: 53 }), { zone: c.zone, commit: true });
+            refused += r.ct.counters[CtReason.TABLE_FULL]! + r.ct.counters[CtReason.ZONE_FULL]! - before;
+            expect(r.ct.size).toBeLessThanOrEqual(max);
+            expect(r.ct.poolCapacity).toBeLessThanOrEqual(max);
+            expect(r.ct.zoneSize(2)).toBeLessThanOrEqual(zoneLimit);
+          }
+          expect(refused).toBe(r.ct.counters[CtReason.TABLE_FULL]! + r.ct.counters[CtReason.ZONE_FULL]!);
+        },
+      ),
+      params(200),
+    );
+  });
+
+  it('expiry: a connection is found exactly while now < last refresh + its timeout', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 90_000 }), { minLength: 1, maxLength: 10 }), (gaps) => {
+        const r = new Runner();
+        const out = frame({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'udp', sport: 7, dport: 9 });
+        r.run(out.slice(), { commit: true });
+        // UDP (conntrack-other): 60 s after the first packet, 60 s while only the originator sends.
+        let expires = 60_000;
+        let now = 0;
+        for (const gap of gaps) {
+          now += gap;
+          r.now = now;
+          const alive = now < expires;
+          expect(r.ct.connections(now).length).toBe(alive ? 1 : 0);
+          r.run(out.slice(), { commit: !alive });
+          // Either refreshed (alive) or committed anew: 60 s from now.
+          expires = now + 60_000;
+        }
+      }),
+      params(300),
+    );
+  });
+});

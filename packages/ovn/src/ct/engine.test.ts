@@ -1,0 +1,497 @@
+import { describe, expect, it } from 'vitest';
+import { CtState } from '../lflow/ct-api.js';
+import { CtReason, CtTcpState } from './constants.js';
+import { checksumsOk, F, frame, icmpError, innerTupleOf, long6, Runner, tupleOf } from './packets.test-helpers.js';
+
+const { NEW, EST, REL, RPL, INV, TRK, SNAT, DNAT } = CtState;
+const C = '10.0.0.1';
+const V = '10.96.0.10';
+const B = '10.1.0.5';
+
+const syn = (over: Partial<Parameters<typeof frame>[0]> = {}) => frame({ src: C, dst: V, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000, ...over });
+
+describe('OvsConntrack: states', () => {
+  it('an uncommitted packet is new and leaves no entry', () => {
+    const r = new Runner();
+    expect(r.run(syn(), { zone: 1 })).toBe(NEW | TRK);
+    expect(r.ct.size).toBe(0);
+    expect(r.run(syn(), { zone: 1 })).toBe(NEW | TRK);
+    expect(r.res.hasOriginal).toBe(true);
+    expect(r.res.originalDstPort).toBe(80);
+  });
+
+  it('TCP: SYN commits new, repeated SYN stays new, SYN-ACK is est|rpl, then est', () => {
+    const r = new Runner();
+    expect(r.run(syn(), { zone: 1, commit: true })).toBe(NEW | TRK);
+    expect(r.ct.size).toBe(1);
+    expect(r.run(syn(), { zone: 1 })).toBe(NEW | TRK);
+    const synack = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    expect(r.run(synack, { zone: 1 })).toBe(EST | RPL | TRK);
+    const ack = syn({ flags: F.ACK, seq: 1001, ack: 5001 });
+    expect(r.run(ack, { zone: 1 })).toBe(EST | TRK);
+    const [slot] = r.ct.connections(0).map((c) => c.slot);
+    expect(r.ct.tcpStates(slot!)).toEqual([CtTcpState.ESTABLISHED, CtTcpState.ESTABLISHED]);
+    expect(r.ct.formatDump(0)).toEqual(['tcp,orig=(src=10.0.0.1,dst=10.96.0.10,sport=40000,dport=80),reply=(src=10.96.0.10,dst=10.0.0.1,sport=80,dport=40000),zone=1,protoinfo=(state=ESTABLISHED)']);
+  });
+
+  it('UDP: est only once a reply has been seen', () => {
+    const r = new Runner();
+    const out = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });
+    const back = frame({ src: V, dst: C, proto: 'udp', sport: 53, dport: 5000 });
+    expect(r.run(out, { commit: true })).toBe(NEW | TRK);
+    expect(r.run(out, {})).toBe(NEW | TRK);
+    expect(r.run(back, {})).toBe(EST | RPL | TRK);
+    expect(r.run(out, {})).toBe(EST | TRK);
+  });
+
+  it('ICMP echo: request new, reply est|rpl; an echo reply cannot start a connection', () => {
+    const r = new Runner();
+    const req = frame({ src: C, dst: V, proto: 'icmp', icmpType: 8, icmpId: 7 });
+    const rep = frame({ src: V, dst: C, proto: 'icmp', icmpType: 0, icmpId: 7 });
+    expect(r.run(rep, { commit: true })).toBe(INV | TRK);
+    expect(r.ct.size).toBe(0);
+    expect(r.run(req, { commit: true })).toBe(NEW | TRK);
+    expect(r.run(rep, {})).toBe(EST | RPL | TRK);
+    expect(r.ct.formatDump(0)).toEqual(['icmp,orig=(src=10.0.0.1,dst=10.96.0.10,id=7,type=8,code=0),reply=(src=10.96.0.10,dst=10.0.0.1,id=7,type=0,code=0)']);
+    // Another id is another connection.
+    expect(r.run(frame({ src: V, dst: C, proto: 'icmp', icmpType: 0, icmpId: 8 }), {})).toBe(INV | TRK);
+  });
+
+  it('other protocols: tracked by addresses only', () => {
+    const r = new Runner();
+    const gre = frame({ src: C, dst: V, proto: 'other', ipProto: 47 });
+    const back = frame({ src: V, dst: C, proto: 'other', ipProto: 47 });
+    expect(r.run(gre, { commit: true })).toBe(NEW | TRK);
+    expect(r.run(back, {})).toBe(EST | RPL | TRK);
+    expect(r.ct.formatDump(0)).toEqual(['47,orig=(src=10.0.0.1,dst=10.96.0.10,sport=0,dport=0),reply=(src=10.96.0.10,dst=10.0.0.1,sport=0,dport=0)']);
+  });
+
+  it('zones are separate tables', () => {
+    const r = new Runner();
+    r.run(syn(), { zone: 1, commit: true });
+    const synack = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    expect(r.run(synack, { zone: 2 })).toBe(INV | TRK);
+    expect(r.run(synack, { zone: 1 })).toBe(EST | RPL | TRK);
+    expect(r.ct.zoneSize(1)).toBe(1);
+    expect(r.ct.zoneSize(2)).toBe(0);
+  });
+
+  it('entering another zone starts from a clean ct_state', () => {
+    const r = new Runner();
+    r.run(syn(), { zone: 1, commit: true, dnat: B });
+    const f2 = syn({ seq: 1000 });
+    r.res.reset();
+    r.call(f2, { zone: 1, nat: 'apply' });
+    expect(r.res.state).toBe(NEW | TRK | DNAT);
+    // Zone 2 has no connection: the DNAT bit of zone 1 is gone.
+    expect(r.call(f2, { zone: 2 })).toBe(NEW | TRK);
+  });
+});
+
+describe('OvsConntrack: TCP validity', () => {
+  it('SYN+RST, FIN without ACK and no flags are invalid; SYN+ACK cannot start a connection', () => {
+    const r = new Runner();
+    expect(r.run(syn({ flags: F.SYN | F.RST }), { commit: true })).toBe(INV | TRK);
+    expect(r.run(syn({ flags: F.FIN }), { commit: true })).toBe(INV | TRK);
+    expect(r.run(syn({ flags: 0 }), { commit: true })).toBe(INV | TRK);
+    expect(r.run(syn({ flags: F.SYN | F.ACK }), { commit: true })).toBe(INV | TRK);
+    expect(r.ct.size).toBe(0);
+    expect(r.ct.counters[CtReason.TCP_FLAGS]).toBe(3);
+    expect(r.ct.counters[CtReason.INVALID_NEW]).toBe(1);
+    // A plain ACK may start one (a connection picked up mid-stream).
+    expect(r.run(syn({ flags: F.ACK, ack: 1 }), { commit: true })).toBe(NEW | TRK);
+  });
+
+  it('bad flags inside a connection are invalid', () => {
+    const r = new Runner();
+    r.run(syn(), { commit: true });
+    expect(r.run(syn({ flags: F.SYN | F.FIN }), {})).toBe(INV | TRK);
+  });
+
+  it('a segment far outside the window is invalid unless sequence checking is off', () => {
+    for (const check of [true, false]) {
+      const r = new Runner({ tcpSequenceCheck: check });
+      r.run(syn(), { commit: true });
+      r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001, win: 1000 }), {});
+      r.run(syn({ flags: F.ACK, seq: 1001, ack: 5001, win: 1000 }), {});
+      const far = syn({ flags: F.ACK | F.PSH, seq: 1001 + 10_000_000, ack: 5001, payload: 10 });
+      expect(r.run(far, {})).toBe(check ? INV | TRK : EST | TRK);
+      if (check) expect(r.ct.counters[CtReason.TCP_WINDOW]).toBe(1);
+    }
+  });
+
+  it('an RST in window closes; a new SYN on the closed connection reopens it as new', () => {
+    const r = new Runner();
+    r.run(syn(), { commit: true });
+    r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 }), {});
+    expect(r.run(syn({ flags: F.RST, seq: 1001 }), {})).toBe(EST | TRK);
+    const c = r.ct.connections(0)[0]!;
+    expect([c.tcpStateOrig, c.tcpStateReply]).toEqual(['TIME_WAIT', 'TIME_WAIT']);
+    expect(r.ct.formatDump(0)[0]).toContain('protoinfo=(state=TIME_WAIT)');
+    // CLOSED timeout is 30 s.
+    expect(c.timeout).toBe(30);
+    expect(r.run(syn({ seq: 90000 }), { commit: true })).toBe(NEW | TRK);
+    expect(r.ct.counters[CtReason.FORCE_EXPIRED]).toBe(1);
+    expect(r.ct.connections(0)).toHaveLength(1);
+  });
+
+  it('FIN/FIN-ACK/ACK closes through CLOSING to TIME_WAIT with OVS timeouts', () => {
+    const r = new Runner();
+    r.run(syn(), { commit: true });
+    r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 }), {});
+    r.run(syn({ flags: F.ACK, seq: 1001, ack: 5001 }), {});
+    expect(r.ct.connections(0)[0]!.timeout).toBe(86400);
+    r.run(syn({ flags: F.FIN | F.ACK, seq: 1001, ack: 5001 }), {});
+    expect(r.ct.connections(0)[0]!.timeout).toBe(900);
+    r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.FIN | F.ACK, seq: 5001, ack: 1002 }), {});
+    expect(r.ct.connections(0)[0]!.timeout).toBe(45);
+    expect(r.run(syn({ flags: F.ACK, seq: 1002, ack: 5002 }), {})).toBe(EST | TRK);
+    const c = r.ct.connections(0)[0]!;
+    expect([c.tcpStateOrig, c.tcpStateReply]).toEqual(['FIN_WAIT_2', 'FIN_WAIT_2']);
+    expect(c.timeout).toBe(30);
+  });
+
+  it('window scaling: a scaled window admits data beyond 64 KiB', () => {
+    const r = new Runner();
+    r.run(syn({ wscale: 7 }), { commit: true });
+    r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001, wscale: 7, win: 65535 }), {});
+    r.run(syn({ flags: F.ACK, seq: 1001, ack: 5001, win: 65535 }), {});
+    // The server's first scaled window: 65535 << 7.
+    r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.ACK, seq: 5001, ack: 1001, win: 65535 }), {});
+    // Unscaled, the SYN-ACK's window allowed only 64 KiB: 3 MB ahead was outside.
+    // 3 MB ahead is inside a window of 65535 << 7 = 8 MiB.
+    const ahead = syn({ flags: F.ACK, seq: 1001 + 3_000_000, ack: 5001, payload: 100 });
+    expect(r.run(ahead, {})).toBe(EST | TRK);
+  });
+
+  it('force: a committed connection seen in the other direction is replaced', () => {
+    const r = new Runner();
+    r.run(syn(), { commit: true });
+    const rev = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN, seq: 7 });
+    expect(r.run(rev, { force: true })).toBe(NEW | TRK);
+    const dump = r.ct.formatDump(0);
+    expect(dump).toEqual(['tcp,orig=(src=10.96.0.10,dst=10.0.0.1,sport=80,dport=40000),reply=(src=10.0.0.1,dst=10.96.0.10,sport=40000,dport=80),protoinfo=(state=SYN_SENT)']);
+  });
+});
+
+describe('OvsConntrack: NAT', () => {
+  it('DNAT on commit, reply un-DNAT, later packets translated by "apply"', () => {
+    const r = new Runner();
+    const f = syn();
+    expect(r.run(f, { zone: 3, commit: true, dnat: `${B}:8080` })).toBe(NEW | TRK | DNAT);
+    expect(tupleOf(f)).toEqual({ src: C, dst: B, sport: 40000, dport: 8080 });
+    expect(checksumsOk(f)).toBe(true);
+    expect(r.res.rewritten).toBe(true);
+    expect(r.res.originalDstPort).toBe(80);
+    const reply = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    // OVS marks what was done to this packet: a reply's source is translated back, so +snat.
+    expect(r.run(reply, { zone: 3, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+    expect(tupleOf(reply)).toEqual({ src: V, dst: C, sport: 80, dport: 40000 });
+    expect(checksumsOk(reply)).toBe(true);
+    const ack = syn({ flags: F.ACK, seq: 1001, ack: 5001 });
+    expect(r.run(ack, { zone: 3, nat: 'apply' })).toBe(EST | TRK | DNAT);
+    expect(tupleOf(ack)).toEqual({ src: C, dst: B, sport: 40000, dport: 8080 });
+    expect(r.ct.formatDump(0)).toEqual(['tcp,orig=(src=10.0.0.1,dst=10.96.0.10,sport=40000,dport=80),reply=(src=10.1.0.5,dst=10.0.0.1,sport=8080,dport=40000),zone=3,protoinfo=(state=ESTABLISHED)']);
+  });
+
+  it('a ct() without nat does not translate, but finds the connection', () => {
+    const r = new Runner();
+    r.run(syn(), { commit: true, dnat: B });
+    const again = syn();
+    expect(r.run(again, {})).toBe(NEW | TRK);
+    expect(tupleOf(again).dst).toBe(V);
+  });
+
+  it('the same zone does not translate twice', () => {
+    const r = new Runner();
+    const f = syn();
+    r.run(f, { zone: 1, commit: true, dnat: `${B}:8080` });
+    const g = syn();
+    r.res.reset();
+    r.call(g, { zone: 1, nat: 'apply' });
+    expect(tupleOf(g).dst).toBe(B);
+    // A second ct(nat) in zone 1: looked up by its reverse, already translated.
+    expect(r.call(g, { zone: 1, nat: 'apply' })).toBe(NEW | TRK | DNAT);
+    expect(tupleOf(g)).toEqual({ src: C, dst: B, sport: 40000, dport: 8080 });
+  });
+
+  it('SNAT with a port range; a colliding source port is moved', () => {
+    const r = new Runner();
+    const a = frame({ src: '10.0.0.1', dst: '8.8.8.8', proto: 'udp', sport: 3000, dport: 53 });
+    const b = frame({ src: '10.0.0.2', dst: '8.8.8.8', proto: 'udp', sport: 3000, dport: 53 });
+    expect(r.run(a, { commit: true, snat: '192.0.2.1' })).toBe(NEW | TRK | SNAT);
+    expect(r.run(b, { commit: true, snat: '192.0.2.1' })).toBe(NEW | TRK | SNAT);
+    const ta = tupleOf(a);
+    const tb = tupleOf(b);
+    expect(ta).toEqual({ src: '192.0.2.1', dst: '8.8.8.8', sport: 3000, dport: 53 });
+    expect(tb.src).toBe('192.0.2.1');
+    expect(tb.sport).not.toBe(3000);
+    expect(tb.sport).toBeGreaterThanOrEqual(1024);
+    expect(checksumsOk(a) && checksumsOk(b)).toBe(true);
+    // Replies reach the right client.
+    const back = frame({ src: '8.8.8.8', dst: '192.0.2.1', proto: 'udp', sport: 53, dport: tb.sport });
+    expect(r.run(back, { nat: 'apply' })).toBe(EST | RPL | TRK | DNAT);
+    expect(tupleOf(back)).toEqual({ src: '8.8.8.8', dst: '10.0.0.2', sport: 53, dport: 3000 });
+    // With an explicit range the port is picked inside it.
+    const c = frame({ src: '10.0.0.3', dst: '8.8.8.8', proto: 'udp', sport: 3000, dport: 53 });
+    r.run(c, { commit: true, snat: '192.0.2.1:20000-20010' });
+    expect(tupleOf(c).sport).toBeGreaterThanOrEqual(20000);
+    expect(tupleOf(c).sport).toBeLessThanOrEqual(20010);
+  });
+
+  it('NAT tuple exhaustion refuses the commit and counts it', () => {
+    const r = new Runner();
+    for (let i = 0; i < 2; i++) {
+      const f = frame({ src: `10.0.0.${i + 1}`, dst: '8.8.8.8', proto: 'udp', sport: 3000, dport: 53 });
+      r.run(f, { commit: true, snat: '192.0.2.1:20000' });
+    }
+    expect(r.ct.size).toBe(1);
+    expect(r.ct.counters[CtReason.NAT_EXHAUSTED]).toBe(1);
+    expect(r.res.state).toBe(NEW | TRK);
+  });
+
+  it('UDP without checksum stays without checksum through NAT', () => {
+    const r = new Runner();
+    const f = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53, udpNoChecksum: true });
+    r.run(f, { commit: true, dnat: `${B}:5353` });
+    expect(tupleOf(f)).toEqual({ src: C, dst: B, sport: 5000, dport: 5353 });
+    expect(f[14 + 20 + 6]! | f[14 + 20 + 7]!).toBe(0);
+    expect(checksumsOk(f)).toBe(true);
+  });
+
+  it('ICMP echo through DNAT', () => {
+    const r = new Runner();
+    const f = frame({ src: C, dst: V, proto: 'icmp', icmpType: 8, icmpId: 9 });
+    expect(r.run(f, { commit: true, dnat: B })).toBe(NEW | TRK | DNAT);
+    expect(tupleOf(f).dst).toBe(B);
+    const rep = frame({ src: B, dst: C, proto: 'icmp', icmpType: 0, icmpId: 9 });
+    expect(r.run(rep, { nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+    expect(tupleOf(rep).src).toBe(V);
+    expect(checksumsOk(f) && checksumsOk(rep)).toBe(true);
+  });
+
+  it('IPv6 DNAT and un-DNAT with valid checksums', () => {
+    const r = new Runner();
+    const c6 = 'fd00::1';
+    const v6 = 'fd00:96::10';
+    const b6 = 'fd00:1::5';
+    const f = frame({ src: c6, dst: v6, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN });
+    expect(r.run(f, { zone: 4, commit: true, dnat: `[${b6}]:8080` })).toBe(NEW | TRK | DNAT);
+    expect(tupleOf(f)).toEqual({ src: long6(c6), dst: long6(b6), sport: 40000, dport: 8080 });
+    expect(checksumsOk(f)).toBe(true);
+    const back = frame({ src: b6, dst: c6, proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 9, ack: 1001 });
+    expect(r.run(back, { zone: 4, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+    expect(tupleOf(back)).toEqual({ src: long6(v6), dst: long6(c6), sport: 80, dport: 40000 });
+    expect(checksumsOk(back)).toBe(true);
+    expect(r.ct.formatDump(0)).toEqual(['tcp,orig=(src=fd00::1,dst=fd00:96::10,sport=40000,dport=80),reply=(src=fd00:1::5,dst=fd00::1,sport=8080,dport=40000),zone=4,protoinfo=(state=ESTABLISHED)']);
+  });
+});
+
+describe('OvsConntrack: related ICMP', () => {
+  it('an ICMP error from the backend is related, reply, and un-NATed inside', () => {
+    const r = new Runner();
+    const f = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });
+    r.run(f, { commit: true, dnat: `${B}:5353` });
+    // The backend answers the translated packet with port unreachable.
+    const err = icmpError(f, B);
+    expect(r.run(err, { nat: 'apply' })).toBe(REL | RPL | TRK | SNAT);
+    expect(tupleOf(err)).toMatchObject({ src: V, dst: C });
+    expect(innerTupleOf(err)).toEqual({ src: C, dst: V, sport: 5000, dport: 53 });
+    expect(checksumsOk(err)).toBe(true);
+  });
+
+  it('an ICMP error in the original direction is related without rpl', () => {
+    const r = new Runner();
+    const f = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });
+    r.run(f, { commit: true });
+    const back = frame({ src: V, dst: C, proto: 'udp', sport: 53, dport: 5000 });
+    const err = icmpError(back, C);
+    expect(r.run(err, {})).toBe(REL | TRK);
+  });
+
+  it('an ICMP error about no connection is invalid and never commits', () => {
+    const r = new Runner();
+    const f = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });
+    expect(r.run(icmpError(f, V), { commit: true })).toBe(INV | TRK);
+    expect(r.ct.size).toBe(0);
+    expect(r.ct.counters[CtReason.RELATED_NOT_FOUND]).toBe(1);
+  });
+
+  it('an ICMP error whose embedded source is not its destination is invalid', () => {
+    const r = new Runner();
+    const f = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });
+    r.run(f, { commit: true });
+    expect(r.run(icmpError(f, V, { to: '10.9.9.9' }), {})).toBe(INV | TRK);
+  });
+
+  it('ICMP errors carrying a whole TCP header: embedded TCP checksum fixed too', () => {
+    const r = new Runner();
+    const f = syn();
+    r.run(f, { commit: true, dnat: `${B}:8080` });
+    const err = icmpError(f, B, { embed: 20 });
+    expect(r.run(err, { nat: 'apply' })).toBe(REL | RPL | TRK | SNAT);
+    expect(innerTupleOf(err)).toEqual({ src: C, dst: V, sport: 40000, dport: 80 });
+    expect(checksumsOk(err)).toBe(true);
+    // The embedded TCP header's checksum equals the one the client sent.
+    const orig = syn();
+    const innerL4 = 14 + 20 + 8 + 20;
+    expect([err[innerL4 + 16], err[innerL4 + 17]]).toEqual([orig[14 + 20 + 16], orig[14 + 20 + 17]]);
+  });
+
+  it('ICMPv6 errors are related and un-NATed', () => {
+    const r = new Runner();
+    const f = frame({ src: 'fd00::1', dst: 'fd00:96::10', proto: 'udp', sport: 5000, dport: 53 });
+    r.run(f, { commit: true, dnat: '[fd00:1::5]:5353' });
+    const err = icmpError(f, 'fd00:1::5');
+    expect(r.run(err, { nat: 'apply' })).toBe(REL | RPL | TRK | SNAT);
+    expect(tupleOf(err).src).toBe(long6('fd00:96::10'));
+    expect(innerTupleOf(err)).toMatchObject({ dst: long6('fd00:96::10'), sport: 5000, dport: 53 });
+    expect(checksumsOk(err)).toBe(true);
+  });
+});
+
+describe('OvsConntrack: mark and label', () => {
+  it('set on commit with masks, read back on later lookups', () => {
+    const r = new Runner();
+    r.run(syn(), { commit: true, mark: [0x2, 0x2], label: [[0, 0, 0, 0x80000000], [0, 0, 0, 0x80000000]] });
+    expect(r.res.mark).toBe(2);
+    r.run(syn(), { commit: true, mark: [0x10, 0x10] });
+    expect(r.res.mark).toBe(0x12);
+    r.run(syn(), {});
+    expect(r.res.mark).toBe(0x12);
+    expect([...r.res.label]).toEqual([0, 0, 0, 0x80000000]);
+    expect(r.ct.formatDump(0)[0]).toContain(',mark=18,labels=0x80000000000000000000000000000000,');
+    // A packet without a connection reads 0.
+    r.run(frame({ src: C, dst: V, proto: 'udp', sport: 1, dport: 2 }), {});
+    expect(r.res.mark).toBe(0);
+  });
+
+  it('ct_next then ct_commit on one packet: the second call commits and writes the mark', () => {
+    const r = new Runner();
+    const f = syn();
+    r.res.reset();
+    expect(r.call(f, { zone: 5 })).toBe(NEW | TRK);
+    expect(r.call(f, { zone: 5, commit: true, mark: [1, 1] })).toBe(NEW | TRK);
+    expect(r.ct.size).toBe(1);
+    // A third call in the same zone reuses the connection found (no second TCP update) and keeps the state.
+    expect(r.call(f, { zone: 5, commit: true, mark: [4, 4] })).toBe(NEW | TRK);
+    expect(r.res.mark).toBe(5);
+  });
+});
+
+describe('OvsConntrack: limits and time', () => {
+  it('zone limit refuses commits in that zone only; counted', () => {
+    const r = new Runner({ zoneLimits: { 7: 2 } });
+    for (let i = 0; i < 4; i++) r.run(syn({ sport: 1000 + i }), { zone: 7, commit: true });
+    expect(r.ct.zoneSize(7)).toBe(2);
+    expect(r.ct.counters[CtReason.ZONE_FULL]).toBe(2);
+    expect(r.ct.zoneLimit(7)).toEqual({ zone: 7, limit: 2, count: 2 });
+    for (let i = 0; i < 4; i++) r.run(syn({ sport: 1000 + i }), { zone: 8, commit: true });
+    expect(r.ct.zoneSize(8)).toBe(4);
+  });
+
+  it('OVS 3.1 default zone limit: zones without their own limit share one count', () => {
+    const r = new Runner({ defaultZoneLimit: 3 });
+    for (let z = 1; z <= 5; z++) r.run(syn({ sport: 2000 + z }), { zone: z, commit: true });
+    expect(r.ct.size).toBe(3);
+    expect(r.ct.counters[CtReason.ZONE_FULL]).toBe(2);
+  });
+
+  it('table limit refuses commits once full; the pool never exceeds the limit', () => {
+    const r = new Runner({ maxConnections: 5, initialCapacity: 2 });
+    for (let i = 0; i < 9; i++) r.run(syn({ sport: 3000 + i }), { commit: true });
+    expect(r.ct.size).toBe(5);
+    expect(r.ct.poolCapacity).toBe(5);
+    expect(r.ct.counters[CtReason.TABLE_FULL]).toBe(4);
+  });
+
+  it('expiry: an expired connection is invisible at once, holds its slot until swept, then the slot is reused', () => {
+    const r = new Runner({ maxConnections: 1, initialCapacity: 1 });
+    const f = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });
+    r.run(f, { commit: true });
+    r.now = 59_999;
+    expect(r.run(f, {})).toBe(NEW | TRK);
+    r.now = 119_998;
+    expect(r.run(f, {})).toBe(NEW | TRK);
+    expect(r.ct.connections(179_997)).toHaveLength(1);
+    r.now = 179_998;
+    expect(r.ct.connections(r.now)).toHaveLength(0);
+    // Still occupying the only slot: a new commit is refused (as OVS before its sweep).
+    const g = frame({ src: C, dst: V, proto: 'udp', sport: 5001, dport: 53 });
+    r.run(g, { commit: true });
+    expect(r.ct.counters[CtReason.TABLE_FULL]).toBe(1);
+    expect(r.ct.sweep(r.now)).toBe(1);
+    expect(r.ct.counters[CtReason.EXPIRED]).toBe(1);
+    r.run(g, { commit: true });
+    expect(r.ct.size).toBe(1);
+    expect(r.ct.poolCapacity).toBe(1);
+  });
+
+  it('automatic sweeps run every sweepIntervalMs of simulated time', () => {
+    const r = new Runner({ sweepIntervalMs: 20_000 });
+    r.run(frame({ src: C, dst: V, proto: 'icmp', icmpType: 8 }), { commit: true });
+    r.now = 70_000;
+    r.run(frame({ src: C, dst: V, proto: 'udp', sport: 1, dport: 2 }), {});
+    expect(r.ct.size).toBe(0);
+  });
+
+  it('timeouts follow OVS defaults per protocol state', () => {
+    const r = new Runner();
+    const u = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });
+    r.run(u, { commit: true });
+    expect(r.ct.connections(0)[0]!.timeout).toBe(60);
+    r.run(frame({ src: V, dst: C, proto: 'udp', sport: 53, dport: 5000 }), {});
+    expect(r.ct.connections(0)[0]!.timeout).toBe(30);
+    const r2 = new Runner({ timeouts: { otherBidir: 5 } });
+    r2.run(u, { commit: true });
+    r2.run(frame({ src: V, dst: C, proto: 'udp', sport: 53, dport: 5000 }), {});
+    expect(r2.ct.connections(0)[0]!.timeout).toBe(5);
+  });
+
+  it('flush empties one zone or all', () => {
+    const r = new Runner();
+    r.run(syn({ sport: 1 }), { zone: 1, commit: true });
+    r.run(syn({ sport: 2 }), { zone: 2, commit: true });
+    expect(r.ct.flush(1)).toBe(1);
+    expect(r.ct.size).toBe(1);
+    expect(r.ct.flush()).toBe(1);
+    expect(r.ct.size).toBe(0);
+  });
+});
+
+describe('OvsConntrack: untrackable packets', () => {
+  it('bad IPv4 header or L4 checksum, port 0, fragments and non-IP are invalid', () => {
+    const r = new Runner();
+    const bad = syn();
+    bad[14 + 10]! ^= 0xff;
+    expect(r.run(bad, { commit: true })).toBe(INV | TRK);
+    const badL4 = syn();
+    badL4[14 + 20 + 16]! ^= 0xff;
+    expect(r.run(badL4, { commit: true })).toBe(INV | TRK);
+    expect(r.run(syn({ sport: 0 }), { commit: true })).toBe(INV | TRK);
+    const arp = new Uint8Array(60);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    expect(r.run(arp, { commit: true })).toBe(INV | TRK);
+    expect(r.ct.size).toBe(0);
+    expect(r.ct.counters[CtReason.L3_CHECKSUM]).toBe(1);
+    expect(r.ct.counters[CtReason.L4_CHECKSUM]).toBe(1);
+    expect(r.ct.counters[CtReason.L4_UNTRACKABLE]).toBe(1);
+    expect(r.ct.counters[CtReason.NOT_IP]).toBe(1);
+    expect(r.res.hasOriginal).toBe(false);
+  });
+
+  it('checksum validation can be turned off', () => {
+    const r = new Runner({ validateChecksums: false });
+    const badL4 = syn();
+    badL4[14 + 20 + 16]! ^= 0xff;
+    expect(r.run(badL4, { commit: true })).toBe(NEW | TRK);
+  });
+
+  it('ICMP types conntrack does not track (router advertisement, nonzero echo code) are invalid', () => {
+    const r = new Runner();
+    expect(r.run(frame({ src: C, dst: V, proto: 'icmp', icmpType: 9 }), { commit: true })).toBe(INV | TRK);
+    expect(r.run(frame({ src: C, dst: V, proto: 'icmp', icmpType: 8, icmpCode: 1 }), { commit: true })).toBe(INV | TRK);
+    expect(r.run(frame({ src: 'fd00::1', dst: 'fd00::2', proto: 'icmp', icmpType: 135 }), { commit: true })).toBe(INV | TRK);
+  });
+});

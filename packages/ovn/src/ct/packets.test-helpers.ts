@@ -1,0 +1,297 @@
+/**
+ * Test packets for the conntrack engine: Ethernet + IPv4/IPv6 + TCP/UDP/ICMP built byte by byte with valid
+ * checksums (TCP options such as window scale included), ICMP errors embedding another packet, and a runner
+ * that applies `ct()` calls the way the logical-flow executor will.
+ */
+import {
+  DecodedFrame,
+  FrameDecoder,
+  foldSum,
+  internetChecksum,
+  parseIPv4,
+  parseIPv6,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  read16,
+  read32,
+  sumWords,
+  write16,
+  write32,
+} from '@vippath/wire';
+import { CtNat, CtRequest, CtResult } from '../lflow/ct-api.js';
+import { OvsConntrack, type OvsConntrackOptions } from './engine.js';
+
+export const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
+
+export interface PacketSpec {
+  src: string;
+  dst: string;
+  proto: 'tcp' | 'udp' | 'icmp' | 'other';
+  sport?: number;
+  dport?: number;
+  flags?: number;
+  seq?: number;
+  ack?: number;
+  win?: number;
+  /** TCP window scale option to include. */
+  wscale?: number;
+  /** Payload bytes (filled with a pattern). */
+  payload?: number;
+  /** ICMP echo (request 8 / 128, reply 0 / 129) fields. */
+  icmpType?: number;
+  icmpCode?: number;
+  icmpId?: number;
+  /** UDP checksum left 0 (IPv4 "no checksum"). */
+  udpNoChecksum?: boolean;
+  /** Raw IP protocol number for proto 'other'. */
+  ipProto?: number;
+}
+
+const MAC_A = [0x02, 0, 0, 0, 0, 0x0a];
+const MAC_B = [0x02, 0, 0, 0, 0, 0x0b];
+
+function isV6(a: string): boolean {
+  return a.includes(':');
+}
+
+function l4Bytes(p: PacketSpec, v6: boolean): { proto: number; bytes: Uint8Array; csumAt: number } {
+  const pay = p.payload ?? 0;
+  if (p.proto === 'tcp') {
+    const opts = p.wscale !== undefined ? [1, 3, 3, p.wscale] : [];
+    const hl = 20 + opts.length;
+    const b = new Uint8Array(hl + pay);
+    write16(b, 0, p.sport ?? 40000);
+    write16(b, 2, p.dport ?? 80);
+    write32(b, 4, p.seq ?? 1000);
+    write32(b, 8, p.ack ?? 0);
+    write16(b, 12, ((hl / 4) << 12) | (p.flags ?? F.SYN));
+    write16(b, 14, p.win ?? 65535);
+    b.set(opts, 20);
+    for (let i = 0; i < pay; i++) b[hl + i] = (i * 7 + 1) & 0xff;
+    return { proto: 6, bytes: b, csumAt: 16 };
+  }
+  if (p.proto === 'udp') {
+    const b = new Uint8Array(8 + pay);
+    write16(b, 0, p.sport ?? 40000);
+    write16(b, 2, p.dport ?? 53);
+    write16(b, 4, 8 + pay);
+    for (let i = 0; i < pay; i++) b[8 + i] = (i * 5 + 3) & 0xff;
+    return { proto: 17, bytes: b, csumAt: p.udpNoChecksum ? -1 : 6 };
+  }
+  if (p.proto === 'icmp') {
+    const b = new Uint8Array(8 + pay);
+    b[0] = p.icmpType ?? (v6 ? 128 : 8);
+    b[1] = p.icmpCode ?? 0;
+    write16(b, 4, p.icmpId ?? 0x1234);
+    write16(b, 6, 1);
+    for (let i = 0; i < pay; i++) b[8 + i] = i & 0xff;
+    return { proto: v6 ? 58 : 1, bytes: b, csumAt: 2 };
+  }
+  const b = new Uint8Array(Math.max(pay, 8));
+  return { proto: p.ipProto ?? 47, bytes: b, csumAt: -1 };
+}
+
+/** The IP packet (no Ethernet) for a spec, with every checksum valid. */
+export function ipPacket(p: PacketSpec): Uint8Array {
+  const v6 = isV6(p.src);
+  const l4 = l4Bytes(p, v6);
+  return ipWrap(p.src, p.dst, l4.proto, l4.bytes, l4.csumAt);
+}
+
+function ipWrap(src: string, dst: string, proto: number, l4: Uint8Array, csumAt: number): Uint8Array {
+  const v6 = isV6(src);
+  const hl = v6 ? 40 : 20;
+  const b = new Uint8Array(hl + l4.length);
+  if (v6) {
+    b[0] = 0x60;
+    write16(b, 4, l4.length);
+    b[6] = proto;
+    b[7] = 64;
+    b.set(parseIPv6(src), 8);
+    b.set(parseIPv6(dst), 24);
+  } else {
+    b[0] = 0x45;
+    write16(b, 2, hl + l4.length);
+    write16(b, 4, 0x1111);
+    b[8] = 64;
+    b[9] = proto;
+    write32(b, 12, parseIPv4(src));
+    write32(b, 16, parseIPv4(dst));
+    write16(b, 10, internetChecksum(b, 0, 20));
+  }
+  b.set(l4, hl);
+  if (csumAt >= 0) {
+    const pseudo = proto === 1 ? 0 : v6 ? pseudoHeaderSumV6(b, 8, 24, proto, l4.length) : pseudoHeaderSumV4(parseIPv4(src), parseIPv4(dst), proto, l4.length);
+    write16(b, hl + csumAt, 0);
+    let sum = internetChecksum(b, hl, l4.length, pseudo);
+    if (proto === 17 && sum === 0) sum = 0xffff;
+    write16(b, hl + csumAt, sum);
+  }
+  return b;
+}
+
+/** Wraps an IP packet in Ethernet. */
+export function ether(ip: Uint8Array, reverseMacs = false): Uint8Array {
+  const f = new Uint8Array(14 + ip.length);
+  f.set(reverseMacs ? MAC_A : MAC_B, 0);
+  f.set(reverseMacs ? MAC_B : MAC_A, 6);
+  write16(f, 12, (ip[0]! >> 4) === 6 ? 0x86dd : 0x0800);
+  f.set(ip, 14);
+  return f;
+}
+
+/** A whole frame for a spec. */
+export function frame(p: PacketSpec): Uint8Array {
+  return ether(ipPacket(p));
+}
+
+/**
+ * An ICMP error sent by `from` about `about` (an Ethernet frame): destination unreachable (port) by default,
+ * embedding the about-packet's IP header and `embed` bytes of its payload (default: IPv4 8, IPv6 all).
+ */
+export function icmpError(about: Uint8Array, from: string, options: { type?: number; code?: number; embed?: number; to?: string } = {}): Uint8Array {
+  const ip = about.subarray(14);
+  const v6 = (ip[0]! >> 4) === 6;
+  const hl = v6 ? 40 : (ip[0]! & 15) * 4;
+  const embed = Math.min(ip.length - hl, options.embed ?? (v6 ? ip.length : 8));
+  const inner = ip.subarray(0, hl + embed);
+  const body = new Uint8Array(8 + inner.length);
+  body[0] = options.type ?? (v6 ? 1 : 3);
+  body[1] = options.code ?? (v6 ? 4 : 3);
+  body.set(inner, 8);
+  const to = options.to ?? (v6 ? fmt6(ip, 8) : fmt4(read32(ip, 12)));
+  return ether(ipWrap(from, to, v6 ? 58 : 1, body, 2), true);
+}
+
+function fmt4(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+function fmt6(b: Uint8Array, o: number): string {
+  const w: string[] = [];
+  for (let i = 0; i < 8; i++) w.push(read16(b, o + i * 2).toString(16));
+  return w.join(':');
+}
+
+/** Every checksum of a frame verifies (IPv4 header, L4 or ICMP; embedded IPv4 header of ICMP errors). */
+export function checksumsOk(f: Uint8Array): boolean {
+  const v6 = read16(f, 12) === 0x86dd;
+  const l3 = 14;
+  if (!v6 && internetChecksum(f, l3, (f[l3]! & 15) * 4) !== 0) return false;
+  const hl = v6 ? 40 : (f[l3]! & 15) * 4;
+  const proto = v6 ? f[l3 + 6]! : f[l3 + 9]!;
+  const l4 = l3 + hl;
+  const len = v6 ? read16(f, l3 + 4) : read16(f, l3 + 2) - hl;
+  if (proto === 17 && !v6 && read16(f, l4 + 6) === 0) return true;
+  const pseudo = proto === 1 ? 0 : v6 ? pseudoHeaderSumV6(f, l3 + 8, l3 + 24, proto, len) : pseudoHeaderSumV4(read32(f, l3 + 12), read32(f, l3 + 16), proto, len);
+  if (proto === 6 || proto === 17 || proto === 1 || proto === 58) {
+    if (foldSum(sumWords(f, l4, len, pseudo)) !== 0xffff) return false;
+  }
+  if (proto === 1 && f[l4]! !== 0 && f[l4]! !== 8) {
+    const il3 = l4 + 8;
+    if (internetChecksum(f, il3, (f[il3]! & 15) * 4) !== 0) return false;
+  }
+  return true;
+}
+
+/** What one ct() call takes. */
+export interface CtCall {
+  zone?: number;
+  commit?: boolean;
+  force?: boolean;
+  /** 'apply', or a NAT target "ADDR" / "ADDR:PORT" / "ADDR:MIN-MAX" ("[v6]:port" for IPv6). */
+  dnat?: string;
+  snat?: string;
+  nat?: 'apply';
+  mark?: [number, number];
+  label?: [number[], number[]];
+}
+
+/** Drives an engine with the executor's objects, one packet at a time. */
+export class Runner {
+  readonly ct: OvsConntrack;
+  readonly decoder = new FrameDecoder();
+  readonly d = new DecodedFrame();
+  readonly req = new CtRequest();
+  readonly res = new CtResult();
+  now = 0;
+
+  constructor(options: OvsConntrackOptions = {}) {
+    this.ct = new OvsConntrack({ sweepIntervalMs: 0, ...options });
+  }
+
+  /** Starts a new packet (fresh metadata) and runs the calls in order on it; returns the final state. */
+  run(f: Uint8Array, ...calls: CtCall[]): number {
+    this.res.reset();
+    for (const c of calls) this.call(f, c);
+    return this.res.state;
+  }
+
+  /** One ct() on the packet in hand (metadata kept from the previous call). */
+  call(f: Uint8Array, c: CtCall): number {
+    this.decoder.decode(f, this.d);
+    const r = this.req;
+    r.reset();
+    r.zone = c.zone ?? 0;
+    r.commit = c.commit ?? c.force ?? false;
+    r.force = c.force ?? false;
+    if (c.nat) r.nat = CtNat.APPLY;
+    const target = c.dnat ?? c.snat;
+    if (target !== undefined) {
+      r.nat = c.dnat !== undefined ? CtNat.DNAT : CtNat.SNAT;
+      const m = /^\[(.+)\](?::(\d+)(?:-(\d+))?)?$/.exec(target) ?? /^([^:]+)(?::(\d+)(?:-(\d+))?)?$/.exec(target)!;
+      const addr = m[1]!;
+      if (addr.includes(':')) {
+        r.natIpv6 = true;
+        r.natAddrMin.set(parseIPv6(addr));
+        r.natAddrMax.set(parseIPv6(addr));
+      } else {
+        write32(r.natAddrMin, 0, parseIPv4(addr));
+        write32(r.natAddrMax, 0, parseIPv4(addr));
+      }
+      if (m[2]) {
+        r.natPortMin = Number(m[2]);
+        r.natPortMax = Number(m[3] ?? m[2]);
+      }
+    }
+    if (c.mark) {
+      r.setMark = true;
+      r.markValue = c.mark[0];
+      r.markMask = c.mark[1];
+    }
+    if (c.label) {
+      r.setLabel = true;
+      r.labelValue.set(c.label[0]);
+      r.labelMask.set(c.label[1]);
+    }
+    this.ct.execute(f, f.length, this.d, r, this.res, this.now);
+    return this.res.state;
+  }
+}
+
+/** Reads the IP/L4 tuple of a frame, for assertions. */
+export function tupleOf(f: Uint8Array): { src: string; dst: string; sport: number; dport: number } {
+  const d = new DecodedFrame();
+  new FrameDecoder().decode(f, d);
+  if (d.l3 === 3) return { src: fmt6c(f, d.l3Offset + 8), dst: fmt6c(f, d.l3Offset + 24), sport: d.srcPort, dport: d.dstPort };
+  return { src: fmt4(d.ipSrc), dst: fmt4(d.ipDst), sport: d.srcPort, dport: d.dstPort };
+}
+
+function fmt6c(b: Uint8Array, o: number): string {
+  return Array.from({ length: 8 }, (_, i) => read16(b, o + i * 2).toString(16)).join(':');
+}
+
+/** The embedded packet's tuple of an ICMP error frame. */
+export function innerTupleOf(f: Uint8Array): { src: string; dst: string; sport: number; dport: number } {
+  const v6 = read16(f, 12) === 0x86dd;
+  const l4 = 14 + (v6 ? 40 : (f[14]! & 15) * 4);
+  const il3 = l4 + 8;
+  if (v6) return { src: fmt6c(f, il3 + 8), dst: fmt6c(f, il3 + 24), sport: read16(f, il3 + 40), dport: read16(f, il3 + 42) };
+  const ihl = (f[il3]! & 15) * 4;
+  return { src: fmt4(read32(f, il3 + 12)), dst: fmt4(read32(f, il3 + 16)), sport: read16(f, il3 + ihl), dport: read16(f, il3 + ihl + 2) };
+}
+
+/** Long IPv6 text as {@link tupleOf} prints it. */
+export function long6(a: string): string {
+  const b = parseIPv6(a);
+  return fmt6c(b, 0);
+}

@@ -1,0 +1,300 @@
+/**
+ * Differential test: vippath's conntrack engine (`OvsConntrack`, packages/ovn/src/ct) against the real
+ * userspace conntrack of ovs-vswitchd 3.1 (dummy datapath). fast-check generates conversations — TCP
+ * handshakes, data, retransmissions, out-of-window segments, FIN/RST, bad flag combinations, UDP, ICMP echo,
+ * ICMP errors embedding 8 bytes, a whole header or the whole packet — over IPv4 or IPv6, each packet sent
+ * through one of several `ct()` pipelines chosen by its in_port (ct_next, commit, DNAT, NAT apply, SNAT,
+ * mark/label writes, OVN's ct_lb pattern, ct_next-then-commit, force). OVS copies the packet's ct_state and
+ * ct_mark into its Ethernet source and outputs it: the bytes out (NAT rewrites, checksums, state, mark) must be
+ * identical, and at the end of each conversation `dpctl/dump-conntrack` must list the same connections.
+ * Cases: VIPPATH_CT_CASES (default 60 conversations); seed printed, VIPPATH_CT_SEED replays
+ * (`random` explores).
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CtReason, CtState } from '@vippath/ovn';
+import { F, frame, icmpError, Runner, type CtCall } from '../packages/ovn/src/ct/packets.test-helpers.js';
+import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
+
+const unavailable = ovsUnavailable();
+if (unavailable) console.warn(`conntrack differential test skipped: ${unavailable}`);
+const CASES = Number(process.env.VIPPATH_CT_CASES ?? 100);
+const SEED = process.env.VIPPATH_CT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_CT_SEED ?? 20261201);
+
+const OUT = 9;
+const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13];
+const ADDR = {
+  4: { C: '10.0.0.1', V: '10.96.0.10', B: '10.1.0.5', S: '192.0.2.1' },
+  6: { C: 'fd00::1', V: 'fd00:96::10', B: 'fd00:1::5', S: 'fd00:ff::1' },
+} as const;
+
+function flows(): string[] {
+  const lines: string[] = [];
+  for (const fam of [4, 6] as const) {
+    const m = fam === 4 ? 'ip' : 'ipv6';
+    const a = ADDR[fam];
+    const b = fam === 4 ? `${a.B}:8080` : `[${a.B}]:8080`;
+    const s = fam === 4 ? a.S : `[${a.S}]`;
+    lines.push(
+      `table=0,${m},in_port=1,actions=ct(zone=5,table=1)`,
+      `table=0,${m},in_port=2,actions=ct(commit,zone=5,table=1)`,
+      `table=0,${m},in_port=3,actions=ct(commit,zone=5,nat(dst=${b}),table=1)`,
+      `table=0,${m},in_port=4,actions=ct(zone=5,nat,table=1)`,
+      `table=0,${m},in_port=5,actions=ct(commit,zone=5,nat(src=${s}),table=1)`,
+      `table=0,${m},in_port=6,actions=ct(commit,zone=5,exec(set_field:0x3/0x3->ct_mark,set_field:0x80000000000000000000000000000001/0x80000000000000000000000000000001->ct_label),table=1)`,
+      `table=0,${m},in_port=7,actions=ct(zone=5,nat,table=2)`,
+      `table=2,priority=10,${m},in_port=7,ct_state=+new-inv+trk,actions=ct(commit,zone=5,nat(dst=${b}),table=1)`,
+      `table=0,${m},in_port=8,actions=ct(zone=5,table=2)`,
+      `table=2,priority=10,${m},in_port=8,ct_state=+new-inv+trk,actions=ct(commit,zone=5,exec(set_field:0x4/0x4->ct_mark),table=1)`,
+      `table=0,${m},in_port=10,actions=ct(commit,force,zone=5,table=1)`,
+      // Two zones, as OVN's ingress (inport's zone) and egress (outport's zone) pipelines use them.
+      `table=0,${m},in_port=11,actions=ct(zone=5,nat,table=3)`,
+      `table=3,priority=10,${m},in_port=11,actions=ct(zone=6,table=1)`,
+      `table=0,${m},in_port=12,actions=ct(commit,zone=5,nat(dst=${b}),table=3)`,
+      `table=3,priority=10,${m},in_port=12,actions=ct(commit,zone=6,table=1)`,
+      `table=0,${m},in_port=13,actions=ct(zone=6,table=3)`,
+      `table=3,priority=10,${m},in_port=13,actions=ct(zone=5,nat,table=1)`,
+    );
+  }
+  lines.push('table=2,priority=1,actions=resubmit(,1)');
+  lines.push(`table=1,actions=move:NXM_NX_CT_STATE[0..7]->NXM_OF_ETH_SRC[0..7],move:NXM_NX_CT_MARK[0..7]->NXM_OF_ETH_SRC[8..15],output:${OUT}`);
+  return lines;
+}
+
+/** The same pipelines on the engine. */
+function runEngine(r: Runner, f: Uint8Array, port: number, fam: 4 | 6): void {
+  const a = ADDR[fam];
+  const b = fam === 4 ? `${a.B}:8080` : `[${a.B}]:8080`;
+  const newOk = (): boolean => (r.res.state & (CtState.NEW | CtState.INV | CtState.TRK)) === (CtState.NEW | CtState.TRK);
+  const calls: Record<number, CtCall> = {
+    1: { zone: 5 },
+    2: { zone: 5, commit: true },
+    3: { zone: 5, commit: true, dnat: b },
+    4: { zone: 5, nat: 'apply' },
+    5: { zone: 5, commit: true, snat: fam === 4 ? a.S : `[${a.S}]` },
+    6: { zone: 5, commit: true, mark: [3, 3], label: [[1, 0, 0, 0x80000000], [1, 0, 0, 0x80000000]] },
+    10: { zone: 5, force: true },
+  };
+  r.res.reset();
+  if (port === 7) {
+    r.call(f, { zone: 5, nat: 'apply' });
+    if (newOk()) r.call(f, { zone: 5, commit: true, dnat: b });
+  } else if (port === 11) {
+    r.call(f, { zone: 5, nat: 'apply' });
+    r.call(f, { zone: 6 });
+  } else if (port === 12) {
+    r.call(f, { zone: 5, commit: true, dnat: b });
+    r.call(f, { zone: 6, commit: true });
+  } else if (port === 13) {
+    r.call(f, { zone: 6 });
+    r.call(f, { zone: 5, nat: 'apply' });
+  } else if (port === 8) {
+    r.call(f, { zone: 5 });
+    if (newOk()) r.call(f, { zone: 5, commit: true, mark: [4, 4] });
+  } else {
+    r.call(f, calls[port]!);
+  }
+  f[11] = r.res.state & 0xff;
+  f[10] = r.res.mark & 0xff;
+}
+
+const KINDS = ['fwdV', 'fwdB', 'revV', 'revB', 'revS', 'errB', 'errV', 'errC'] as const;
+type Kind = (typeof KINDS)[number];
+const TCP_FLAGS = [F.SYN, F.SYN | F.ACK, F.ACK, F.PSH | F.ACK, F.FIN | F.ACK, F.RST, F.RST | F.ACK, F.SYN | F.RST, F.FIN, F.ACK | F.URG];
+
+// Weighted towards conversations that get somewhere (handshakes through the ct_lb pipeline, replies through NAT),
+// with enough bad flags, stray sequence numbers and ICMP errors to reach inv and rel.
+const w = <T,>(pairs: [T, number][]): T[] => pairs.flatMap(([v, n]) => Array<T>(n).fill(v));
+const stepArb = fc.record({
+  kind: fc.constantFrom<Kind>(...w<Kind>([['fwdV', 5], ['revB', 4], ['revV', 2], ['fwdB', 1], ['revS', 2], ['errB', 1], ['errV', 1], ['errC', 1]])),
+  port: fc.constantFrom(...w([[7, 4], [4, 3], [3, 1], [1, 1], [2, 1], [5, 2], [6, 1], [8, 2], [10, 1], [11, 1], [12, 2], [13, 2]])),
+  flags: fc.constantFrom(...w([[0, 3], [1, 3], [2, 4], [3, 4], [4, 2], [5, 1], [6, 1], [7, 1], [8, 1], [9, 1]])),
+  seqMode: fc.constantFrom(...w([['next', 8], ['retrans', 1], ['far', 1], ['back', 1]])),
+  payload: fc.constantFrom(0, 0, 10, 100),
+  wscale: fc.constantFrom<number | undefined>(undefined, undefined, 2),
+  embed: fc.constantFrom(8, 20, 1000),
+});
+const convArb = fc.record({
+  fam: fc.constantFrom<4 | 6>(4, 4, 6),
+  proto: fc.constantFrom('tcp', 'tcp', 'udp', 'icmp') as fc.Arbitrary<'tcp' | 'udp' | 'icmp'>,
+  cport: fc.integer({ min: 1, max: 65535 }),
+  steps: fc.array(stepArb, { minLength: 1, maxLength: 12 }),
+});
+type Conv = typeof convArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Turns a conversation into frames, tracking each side's next sequence number. */
+function materialize(c: Conv): { port: number; frame: Uint8Array }[] {
+  const a = ADDR[c.fam];
+  const next = { client: 1000, server: 5000 };
+  const out: { port: number; frame: Uint8Array }[] = [];
+  const packet = (src: string, dst: string, sport: number, dport: number, fromClient: boolean, s: Conv['steps'][number]): Uint8Array => {
+    if (c.proto === 'udp') return frame({ src, dst, proto: 'udp', sport, dport, payload: s.payload });
+    if (c.proto === 'icmp') {
+      const type = fromClient ? (c.fam === 4 ? 8 : 128) : c.fam === 4 ? 0 : 129;
+      return frame({ src, dst, proto: 'icmp', icmpType: type, icmpId: 0x77, payload: s.payload });
+    }
+    const flags = TCP_FLAGS[s.flags]!;
+    const me = fromClient ? 'client' : 'server';
+    const other = fromClient ? 'server' : 'client';
+    const base = next[me];
+    const seq = s.seqMode === 'retrans' ? base - 10 : s.seqMode === 'far' ? base + 0x40000000 : s.seqMode === 'back' ? base - 200000 : base;
+    const f = frame({ src, dst, proto: 'tcp', sport, dport, flags, seq: seq >>> 0, ack: flags & F.ACK ? next[other] >>> 0 : 0, payload: s.payload, ...(s.wscale !== undefined && flags & F.SYN ? { wscale: s.wscale } : {}) });
+    if (s.seqMode === 'next') next[me] = (base + s.payload + (flags & F.SYN ? 1 : 0) + (flags & F.FIN ? 1 : 0)) >>> 0;
+    return f;
+  };
+  for (const s of c.steps) {
+    let f: Uint8Array;
+    switch (s.kind) {
+      case 'fwdV':
+        f = packet(a.C, a.V, c.cport, 80, true, s);
+        break;
+      case 'fwdB':
+        f = packet(a.C, a.B, c.cport, 8080, true, s);
+        break;
+      case 'revV':
+        f = packet(a.V, a.C, 80, c.cport, false, s);
+        break;
+      case 'revB':
+        f = packet(a.B, a.C, 8080, c.cport, false, s);
+        break;
+      case 'revS':
+        f = packet(a.V, a.S, 80, c.cport, false, s);
+        break;
+      case 'errB':
+        f = icmpError(packet(a.C, a.B, c.cport, 8080, true, { ...s, seqMode: 'retrans' }), a.B, { embed: s.embed });
+        break;
+      case 'errV':
+        f = icmpError(packet(a.C, a.V, c.cport, 80, true, { ...s, seqMode: 'retrans' }), a.V, { embed: s.embed });
+        break;
+      default:
+        f = icmpError(packet(a.V, a.C, 80, c.cport, false, { ...s, seqMode: 'retrans' }), a.C, { embed: s.embed });
+    }
+    out.push({ port: s.port, frame: f });
+  }
+  return out;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1 userspace conntrack', () => {
+  let ovs: OvsOracle;
+  beforeAll(() => {
+    ovs = new OvsOracle([...IN_PORTS, OUT]);
+    const err = ovs.setFlows(flows());
+    if (err) throw new Error(`OVS refused the flows: ${err}`);
+  });
+  afterAll(() => ovs?.stop());
+
+  it('zone limits: commits beyond a zone limit are refused (new, no entry), as dpctl/ct-set-limits', async () => {
+    ovs.appctl('dpctl/flush-conntrack');
+    ovs.appctl('dpctl/ct-set-limits', 'zone=5,limit=2');
+    try {
+      const r = new Runner({ zoneLimits: { 5: 2 } });
+      for (let i = 0; i < 4; i++) {
+        const f = frame({ src: ADDR[4].C, dst: ADDR[4].V, proto: 'udp', sport: 3000 + i, dport: 53 });
+        const got = await ovs.send(3, f.slice(), { port: OUT, count: 1 });
+        runEngine(r, f, 3, 4);
+        expect(got.get(OUT)).toEqual([hex(f)]);
+      }
+      const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '').sort();
+      expect(theirs).toHaveLength(2);
+      expect(r.ct.formatDump(r.now)).toEqual(theirs);
+      expect(ovs.appctl('dpctl/ct-get-limits', 'zone=5')).toContain('zone=5,limit=2,count=2');
+    } finally {
+      ovs.appctl('dpctl/ct-del-limits', 'zone=5');
+    }
+  });
+
+  // VIPPATH_CT_CONV='<counterexample JSON>' replays one conversation and prints both sides, packet by packet.
+  it.skipIf(!process.env.VIPPATH_CT_CONV)('replay one conversation', async () => {
+    const conv = JSON.parse(process.env.VIPPATH_CT_CONV!) as Conv;
+    ovs.appctl('dpctl/flush-conntrack');
+    const r = new Runner();
+    for (const { port, frame: f } of materialize(conv)) {
+      const got = await ovs.send(port, f.slice());
+      runEngine(r, f, port, conv.fam);
+      console.log(`in_port ${port}\n  ovs:    ${(got.get(OUT) ?? []).join(' ')}\n  engine: ${hex(f)}`);
+    }
+    console.log(`vswitchd log tail:\n${readFileSync(`${ovs.dir}/ovs-vswitchd.log`, 'utf8').split('\n').slice(-15).join('\n')}`);
+    console.log(`ovs dump:\n${ovs.appctl('dpctl/dump-conntrack', '-m')}\nengine dump:\n${r.ct.formatDump(r.now).join('\n')}`);
+  });
+
+  it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${CASES} generated conversations: same bytes, ct_state, ct_mark out; same connection table (seed ${SEED})`, async () => {
+    console.log(`conntrack vs OVS: seed ${SEED}, ${CASES} conversations (VIPPATH_CT_SEED=${SEED} replays)`);
+    let packets = 0;
+    let skipped = 0;
+    let crashes = 0;
+    const vswitchdAlive = (): boolean => {
+      try {
+        const pid = Number(readFileSync(`${ovs.dir}/ovs-vswitchd.pid`, 'utf8').trim());
+        // A daemon that died may linger as a zombie nobody reaps: signal 0 would still reach it.
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    // Debian's ovs-vswitchd 3.1.0 has been seen to die during long runs (heap damage from its NAT reverse entries,
+    // see the comment at the cut below, is the likely cause); its log tail is printed and a fresh one started.
+    const restartAfterCrash = (conv: Conv): void => {
+      crashes++;
+      let tail = '';
+      try {
+        tail = readFileSync(`${ovs.dir}/ovs-vswitchd.log`, 'utf8').split('\n').slice(-12).join('\n');
+      } catch {
+        // no log
+      }
+      console.warn(`ovs-vswitchd died during ${JSON.stringify(conv)}; log tail:\n${tail}`);
+      ovs.stop();
+      ovs = new OvsOracle([...IN_PORTS, OUT]);
+      const err = ovs.setFlows(flows());
+      if (err) throw new Error(`OVS refused the flows: ${err}`);
+    };
+    // Which ct_state values the comparison covered (printed, so a run that never reaches rel/inv/nat shows it).
+    const seen = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(convArb, async (conv) => {
+        if (process.env.VIPPATH_CT_TRACE) console.log(JSON.stringify(conv));
+        try {
+          await conversation(conv);
+        } catch (e) {
+          if (vswitchdAlive()) throw e;
+          // ovs-vswitchd 3.1.0 itself died (see restartAfterCrash): not a disagreement; start a fresh one.
+          restartAfterCrash(conv);
+        }
+      }),
+      { numRuns: CASES, seed: SEED, verbose: 1 },
+    );
+    const names = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'];
+    const text = [...seen].sort((x, y) => y[1] - x[1]).map(([st, n]) => `${names.filter((_, i) => st & (1 << i)).join('|')}: ${n}`);
+    console.log(`conntrack vs OVS: ${packets} packets compared (${skipped} conversations cut at a force-expired NAT connection, ${crashes} ovs-vswitchd crashes); ct_state seen: ${text.join(', ')}`);
+
+    async function conversation(conv: Conv): Promise<void> {
+        ovs.appctl('dpctl/flush-conntrack');
+        const r = new Runner();
+        for (const { port, frame: f } of materialize(conv)) {
+          const sent = f.slice();
+          const natBefore = r.ct.connections(r.now).filter((c) => c.nat).map((c) => c.slot);
+          const forcedBefore = r.ct.counters[CtReason.FORCE_EXPIRED]!;
+          runEngine(r, f, port, conv.fam);
+          const live = new Set(r.ct.connections(r.now).map((c) => c.slot));
+          if (r.ct.counters[CtReason.FORCE_EXPIRED]! > forcedBefore && natBefore.some((slot) => !live.has(slot))) {
+            // OVS 3.1.0 (Debian's) keeps an expired NAT connection's reverse entry (CT_CONN_TYPE_UN_NAT) alive until
+            // its clean thread sweeps it, in wall-clock time: until then a new connection's NAT avoids that tuple (a
+            // reopened connection gets another source port), `force` on a NAT reply is ignored, and lookups that
+            // hit the entry read TCP state past its allocation (lib/conntrack.c v3.1.0 process_one/conn_key_lookup;
+            // fixed in v3.1.3 by "conntrack: Remove nat_conn introducing key directionality"). The engine follows
+            // the fixed branch-3.1; the comparison of this conversation stops here.
+            skipped++;
+            return;
+          }
+          const got = await ovs.send(port, sent, { port: OUT, count: 1 });
+          packets++;
+          seen.set(f[11]!, (seen.get(f[11]!) ?? 0) + 1);
+          expect({ port, out: got.get(OUT) ?? [] }).toEqual({ port, out: [hex(f)] });
+        }
+        const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '').sort();
+        expect(r.ct.formatDump(r.now)).toEqual(theirs);
+    }
+  });
+});
