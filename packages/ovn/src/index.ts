@@ -11,3 +11,4 @@ export * from './loadbalancer.js';
 export * from './switch.js';
 export * from './ovsdb.js';
 export * from './lflow/types.js';
+export * from './lflow/ct-api.js';

@@ -1,0 +1,151 @@
+/**
+ * The conntrack interface the logical-flow executor calls, shaped after OVS's `conntrack_execute()`
+ * (lib/conntrack.h, OVS 3.1): one call per `ct()` action a logical action compiles to, with a zone, commit
+ * and force bits, an optional NAT (to an address and port range, or "apply what the connection has"), and
+ * mark/label writes; the answer is the packet's ct_state bits, its connection's mark and label, and — for the
+ * hairpin checks ovn-controller compiles — the connection's original-direction tuple (`ct_nw_dst`, `ct_tp_dst`).
+ *
+ * How OVN's actions map to it (ovn lib/actions.c branch-23.03, encode_CT_NEXT / encode_CT_COMMIT_V2 /
+ * encode_ct_nat / encode_ct_lb; the executor does this, engines need not know):
+ * - `ct_next;`               → zone, no commit, no NAT
+ * - `ct_commit { … };`       → zone, commit, mark/label writes from the braces
+ * - `ct_commit_nat;`         → zone, commit, NAT APPLY
+ * - `ct_dnat;` / `ct_snat;`  → zone, NAT APPLY (no commit); with an address: commit, NAT DNAT/SNAT to it
+ * - `ct_lb_mark;`            → zone, NAT APPLY (no commit)
+ * - `ct_lb_mark(backends=…)` → zone, commit, NAT DNAT to the chosen backend, mark bit `natted` (and
+ *                               `skip_snat`/`force_snat` when the LB sets them)
+ * - `ct_snat_to_vip;`        → the SNAT zone, commit, NAT SNAT to the VIP (ovn-controller table 70)
+ *
+ * Engines: `ct/` holds one that behaves like OVS's userspace conntrack; `lflow/ct-trace.ts` one that answers
+ * as `ovn-trace --ct` does.
+ * @module
+ */
+import type { DecodedFrame } from '@vippath/wire';
+
+/**
+ * ct_state bits, numbered as OVS numbers them (lib/packets.h `CS_*`, the `ct_state` field's bits) and as
+ * OVN's `ct.*` predicates read them (ovn lib/logical-fields.c: ct.new = ct_state[0] … ct.dnat = ct_state[7]).
+ */
+export const CtState = {
+  NEW: 0x01,
+  EST: 0x02,
+  REL: 0x04,
+  RPL: 0x08,
+  INV: 0x10,
+  TRK: 0x20,
+  SNAT: 0x40,
+  DNAT: 0x80,
+} as const;
+
+/** What a `ct()` call does about NAT. */
+export const CtNat = {
+  /** No `nat` clause: the packet is not translated. */
+  NONE: 0,
+  /** `nat` with no address: apply the connection's existing translation (reverse it for replies). */
+  APPLY: 1,
+  /** `nat(dst=…)`: on commit of a new connection, translate the destination; otherwise as APPLY. */
+  DNAT: 2,
+  /** `nat(src=…)`: on commit of a new connection, translate the source; otherwise as APPLY. */
+  SNAT: 3,
+} as const;
+
+/**
+ * One `ct()` call's parameters. Preallocated and reused by the executor: an engine must copy what it keeps.
+ * Addresses are 16 bytes; an IPv4 address is in the first 4 (`natIpv6` false).
+ */
+export class CtRequest {
+  /** Conntrack zone (OVN: the port's zone from reg13, or the datapath's SNAT zone from reg12). */
+  zone = 0;
+  commit = false;
+  /** `force`: a committed connection in the other direction is torn down and this packet starts a new one. */
+  force = false;
+  /** One of {@link CtNat}. */
+  nat: number = CtNat.NONE;
+  natIpv6 = false;
+  /** Lowest NAT address of the range (OVN uses single addresses: min = max). */
+  readonly natAddrMin = new Uint8Array(16);
+  readonly natAddrMax = new Uint8Array(16);
+  /** NAT port range; 0/0 keeps the port. */
+  natPortMin = 0;
+  natPortMax = 0;
+  /** Write `mark = (mark & ~markMask) | (markValue & markMask)` on commit. */
+  setMark = false;
+  markValue = 0;
+  markMask = 0;
+  /** 128-bit label write, word 0 = bits 0..31 (`ct_label[0..31]`). */
+  setLabel = false;
+  readonly labelValue = new Uint32Array(4);
+  readonly labelMask = new Uint32Array(4);
+
+  /** Back to "ct(zone=0)": no commit, no NAT, no writes. */
+  reset(): void {
+    this.zone = 0;
+    this.commit = false;
+    this.force = false;
+    this.nat = CtNat.NONE;
+    this.natIpv6 = false;
+    this.natAddrMin.fill(0);
+    this.natAddrMax.fill(0);
+    this.natPortMin = 0;
+    this.natPortMax = 0;
+    this.setMark = false;
+    this.markValue = 0;
+    this.markMask = 0;
+    this.setLabel = false;
+    this.labelValue.fill(0);
+    this.labelMask.fill(0);
+  }
+}
+
+/** What a `ct()` call reports back. Preallocated by the executor, filled by the engine. */
+export class CtResult {
+  /** {@link CtState} bits; always includes TRK (or is INV|TRK for a packet conntrack cannot track). */
+  state = 0;
+  /** The zone the lookup was made in (OVS sets `ct_zone`). */
+  zone = 0;
+  /** The connection's ct_mark after this call (0 when there is no connection). */
+  mark = 0;
+  /** The connection's ct_label after this call, word 0 = bits 0..31. */
+  readonly label = new Uint32Array(4);
+  /**
+   * True when the engine changed the frame's bytes (NAT). Offsets stay valid (NAT never changes header
+   * lengths) but the executor re-decodes so that every field it reads is the translated one.
+   */
+  rewritten = false;
+  /** The connection's original-direction tuple is known (a connection exists). */
+  hasOriginal = false;
+  originalIpv6 = false;
+  /** `ct_nw_src`/`ct_ipv6_src` and `ct_nw_dst`/`ct_ipv6_dst`: the original direction's addresses. */
+  readonly originalSrc = new Uint8Array(16);
+  readonly originalDst = new Uint8Array(16);
+  /** `ct_nw_proto`, `ct_tp_src`, `ct_tp_dst` of the original direction. */
+  originalProto = 0;
+  originalSrcPort = 0;
+  originalDstPort = 0;
+
+  /** "Not tracked yet": what a packet's ct fields are before its first `ct()`. */
+  reset(): void {
+    this.state = 0;
+    this.zone = 0;
+    this.mark = 0;
+    this.label.fill(0);
+    this.rewritten = false;
+    this.hasOriginal = false;
+    this.originalIpv6 = false;
+    this.originalSrc.fill(0);
+    this.originalDst.fill(0);
+    this.originalProto = 0;
+    this.originalSrcPort = 0;
+    this.originalDstPort = 0;
+  }
+}
+
+/**
+ * A conntrack engine. `execute` is on the hot path: it must not allocate per packet and must not throw for a
+ * packet it cannot track (that is `INV|TRK`). `frame[0, length)` is the packet as the pipeline holds it now,
+ * `decoded` describes it (the engine may use the wire edit functions, which keep `decoded`'s addresses and ports
+ * current). `now` is simulated time in milliseconds (capture timestamps), never the wall clock.
+ */
+export interface ConntrackEngine {
+  execute(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number): void;
+}
