@@ -50,10 +50,28 @@ export const CtNat = {
 } as const;
 
 /**
+ * Which OVN action asked for this `ct()` call. Informational for a real engine (it acts on the request's
+ * fields alone); an engine that imitates ovn-trace needs it, because ovn-trace treats each action differently
+ * (utilities/ovn-trace.c: `ct_commit` and `ct_snat_to_vip` do nothing, `ct_next` replaces ct_state, the NAT
+ * actions OR into it).
+ */
+export const CtAction = {
+  CT_NEXT: 0,
+  CT_COMMIT: 1,
+  CT_COMMIT_NAT: 2,
+  CT_DNAT: 3,
+  CT_SNAT: 4,
+  CT_LB_MARK: 5,
+  CT_SNAT_TO_VIP: 6,
+} as const;
+
+/**
  * One `ct()` call's parameters. Preallocated and reused by the executor: an engine must copy what it keeps.
  * Addresses are 16 bytes; an IPv4 address is in the first 4 (`natIpv6` false).
  */
 export class CtRequest {
+  /** One of {@link CtAction}. */
+  action: number = CtAction.CT_NEXT;
   /** Conntrack zone (OVN: the port's zone from reg13, or the datapath's SNAT zone from reg12). */
   zone = 0;
   commit = false;
@@ -79,6 +97,7 @@ export class CtRequest {
 
   /** Back to "ct(zone=0)": no commit, no NAT, no writes. */
   reset(): void {
+    this.action = CtAction.CT_NEXT;
     this.zone = 0;
     this.commit = false;
     this.force = false;
@@ -97,7 +116,10 @@ export class CtRequest {
   }
 }
 
-/** What a `ct()` call reports back. Preallocated by the executor, filled by the engine. */
+/**
+ * What a `ct()` call reports back. Preallocated by the executor. On entry it holds the packet's current ct fields
+ * (state, mark, label, original tuple — what an earlier `ct()` left); the engine overwrites what the call sets.
+ */
 export class CtResult {
   /** {@link CtState} bits; always includes TRK (or is INV|TRK for a packet conntrack cannot track). */
   state = 0;
