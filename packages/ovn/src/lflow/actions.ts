@@ -225,7 +225,7 @@ function action(c: Ctx): Action {
               const v = peek(c).text;
               c.i++;
               if (v !== 'ingress' && v !== 'egress') fail(c, 'pipeline must be ingress or egress');
-              pipeline = v;
+              pipeline = v as Pipeline;
             } else if (key === 'table') table = intTok(c);
             else fail(c, `unknown next() argument ${key}`);
             if (isOp(c, ',')) c.i++;
