@@ -299,11 +299,12 @@ export class LflowExecutor {
     if (!sets.has('svc_monitor_mac')) sets.set('svc_monitor_mac', sb.options['svc_monitor_mac'] ? [sb.options['svc_monitor_mac']] : []);
     env.addressSets = sets;
     const flows = sb.flows.get(datapath) ?? [];
+    const tie = tieBreaker(sb);
     for (const pipeline of ['ingress', 'egress'] as const) {
       const mine = flows.filter((f) => f.pipeline === pipeline);
       const max = mine.reduce((m, f) => Math.max(m, f.table), -1);
       for (let t = 0; t <= max; t++) {
-        const tf = mine.filter((f) => f.table === t).sort((a, b) => b.priority - a.priority);
+        const tf = mine.filter((f) => f.table === t).sort((a, b) => b.priority - a.priority || tie(a) - tie(b));
         const compiled = tf.map((f) => this.compileFlow(f, env));
         this.tables[pipeline].push(this.buildTable(tf[0]?.stage ?? '', compiled));
       }
@@ -1101,6 +1102,27 @@ export class LflowExecutor {
   }
 }
 
+/**
+ * Order among flows of equal priority. OVS leaves overlapping equal-priority flows' order undefined; ovn-trace
+ * takes the first in the order its IDL hash map iterates the Logical_Flow rows (hmap bucket = first 32 bits of the
+ * uuid & mask, mask grown by hmap_expand as rows are inserted; its sort by priority is stable). Reproducing that
+ * bucket order makes ties resolve as ovn-trace resolves them (rows sharing a bucket aside).
+ */
+function tieBreaker(sb: SouthboundState): (f: LogicalFlow) => number {
+  const uuids = new Set<string>();
+  for (const list of sb.flows.values()) for (const f of list) if (f.uuid) uuids.add(f.uuid);
+  let mask = 0;
+  for (let n = 1; n <= uuids.size; n++) {
+    if (Math.floor(n / 2) > mask) {
+      let m = Math.floor(n / 2);
+      for (let s = 1; s < 32; s <<= 1) m |= m >>> s;
+      m |= (m & 1) << 1;
+      if (m > mask) mask = m;
+    }
+  }
+  return (f) => (f.uuid ? (parseInt(f.uuid.slice(0, 8), 16) & mask) >>> 0 : 0);
+}
+
 function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void {
   req.natIpv6 = ipv6;
   req.natAddrMin.fill(0);
@@ -1149,4 +1171,9 @@ function valueText(r: FieldRef, w: Uint32Array): string {
 }
 
 export { formatFlow, regWord };
-void L3;
+
+
+/** The environment a microflow is parsed in for this executor's datapath. */
+export function microflowEnv(ex: LflowExecutor, sb: SouthboundState): MatchEnv {
+  return { addressSets: sb.addressSets, portGroups: sb.portGroups, portKey: (n) => ex.portKey(n) };
+}
