@@ -14,12 +14,12 @@ import { VippathError } from '@vippath/wire';
 const NAMES: Record<string, number> = { new: CtState.NEW, est: CtState.EST, rel: CtState.REL, rpl: CtState.RPL, inv: CtState.INV, trk: CtState.TRK, snat: CtState.SNAT, dnat: CtState.DNAT };
 
 /**
- * Parses one `--ct` argument as ovn-trace does (`parse_ct_option`: flags separated by `,` or `|`, `trk` implied).
+ * Parses one `--ct` argument as ovn-trace does (`parse_ct_option`: flags separated by `,` or spaces, `trk` implied).
  * Throws a VippathError (`BAD_CT_FLAGS`) on an unknown flag.
  */
 export function parseCtFlags(text: string): number {
   let state = CtState.TRK as number;
-  for (const part of text.split(/[,|]/)) {
+  for (const part of text.split(/[,\s]+/)) {
     const name = part.trim().replace(/^\+/, '');
     if (!name) continue;
     const bit = NAMES[name];

@@ -231,8 +231,8 @@ export class LflowExecutor {
   private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
   private readonly pool: Uint32Array[] = [];
   private depth = 0;
-  private readonly ct: ConntrackEngine;
-  private readonly traceCt: TraceConntrack | undefined;
+  private ct: ConntrackEngine;
+  private traceCt: TraceConntrack | undefined;
   private readonly req = new CtRequest();
   private readonly res = new CtResult();
   private chassis: string | undefined;
@@ -310,6 +310,14 @@ export class LflowExecutor {
       }
     }
     for (let i = 0; i < POOL; i++) this.pool.push(new Uint32Array(W.SIZE));
+    this.ct = options.ct ?? new TraceConntrack();
+    this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
+    this.chassis = options.chassis;
+    this.lbDst = options.lbDst;
+  }
+
+  /** Changes the engine, chassis and `--lb-dst` without recompiling the tables. */
+  configure(options: ExecutorOptions): void {
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.chassis = options.chassis;
