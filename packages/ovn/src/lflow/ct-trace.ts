@@ -110,6 +110,12 @@ export class TraceConntrack implements ConntrackEngine {
       rewriteIpv6Address(frame, d, 24, req.natAddrMin, 0);
     }
     if (req.natPortMin && d.l4Offset >= 0 && (d.ipProto === 6 || d.ipProto === 17)) rewritePort(frame, d, 2, req.natPortMin);
+    else if (req.natPortMin && d.l4Offset >= 0 && (d.ipProto === 1 || d.ipProto === 58)) {
+      // ovn-trace sets the flow's tp_dst to the backend port whatever the protocol; for ICMP that slot is the
+      // code (OVS struct flow), which chk_lb_hairpin_reply then compares with the VIP's port.
+      frame[d.l4Offset + 1] = req.natPortMin & 0xff;
+      d.icmpCode = req.natPortMin & 0xff;
+    }
     res.rewritten = true;
   }
 
