@@ -22,3 +22,4 @@ export * from './lflow/ct-trace.js';
 export * from './lflow/executor.js';
 export * from './lflow/microflow.js';
 export * from './lflow/sb.js';
+export * from './lflow/lflow-text.js';

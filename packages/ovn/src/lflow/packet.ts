@@ -219,7 +219,9 @@ const hex = (v: number, digits = 0): string => `0x${v.toString(16).padStart(digi
  * microflow on its first line: protocol name, registers, VLAN, Ethernet, then the L3/L4 fields of the protocol.
  * ct fields are printed when set (the final packet of a trace carries them).
  */
-export function formatFlow(words: Uint32Array): string {
+export function formatFlow(words: Uint32Array, options: { ct?: boolean; regs?: 'all' | 'ports' } = {}): string {
+  const withCt = options.ct ?? true;
+  const regsShown = options.regs ?? 'all';
   const parts: string[] = [];
   const type = words[W.ETH_TYPE]!;
   const proto = words[W.IP_PROTO]!;
@@ -230,14 +232,14 @@ export function formatFlow(words: Uint32Array): string {
   else if (type === 0x806) name = 'arp';
   else if (type === 0x8035) name = 'rarp';
   if (name) parts.push(name);
-  const ct = words[W.CT_STATE]!;
+  const ct = withCt ? words[W.CT_STATE]! : 0;
   if (ct) parts.push(`ct_state=${formatCtState(ct)}`);
-  if (words[W.CT_MARK]) parts.push(`ct_mark=${hex(words[W.CT_MARK]!)}`);
-  if (words[W.CT_LABEL] || words[W.CT_LABEL + 1] || words[W.CT_LABEL + 2] || words[W.CT_LABEL + 3]) {
+  if (withCt && words[W.CT_MARK]) parts.push(`ct_mark=${hex(words[W.CT_MARK]!)}`);
+  if (withCt && (words[W.CT_LABEL] || words[W.CT_LABEL + 1] || words[W.CT_LABEL + 2] || words[W.CT_LABEL + 3])) {
     const big = (BigInt(words[W.CT_LABEL + 3]!) << 96n) | (BigInt(words[W.CT_LABEL + 2]!) << 64n) | (BigInt(words[W.CT_LABEL + 1]!) << 32n) | BigInt(words[W.CT_LABEL]!);
     parts.push(`ct_label=0x${big.toString(16)}`);
   }
-  for (let r = 0; r < 16; r++) {
+  for (let r = regsShown === 'all' ? 0 : 14; r < 16; r++) {
     const v = r < 10 ? words[regWord(r)]! : r === 10 ? words[W.FLAGS]! : r === 11 ? words[W.DNAT_ZONE]! : r === 12 ? words[W.SNAT_ZONE]! : r === 13 ? words[W.CT_ZONE]! : r === 14 ? words[W.INPORT]! : words[W.OUTPORT]!;
     if (v) parts.push(`reg${r}=${hex(v)}`);
   }
