@@ -62,7 +62,7 @@ interface Port {
   chassis?: string;
   tag?: number;
   /** Port security entries: MAC (as 2 words), IPv4s, IPv6s (4 words each). */
-  ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[] }[];
+  ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[]; lla: Uint32Array }[];
 }
 
 interface Group {
@@ -133,15 +133,16 @@ export interface ExecutorOptions {
   lbDst?: LbDst;
 }
 
-/** One packet leaving the switch. */
+/** One packet leaving the switch. Slots are reused by the next run: copy what you keep. */
 export interface ExecOutput {
   port: string;
-  /** The localnet VLAN tag pushed on the way out (chassis mode). */
-  tag?: number;
-  /** The packet's flow words at output (a snapshot). */
+  /** The localnet VLAN tag pushed on the way out (chassis mode), else undefined. */
+  tag: number | undefined;
+  /** The packet's flow words at output. */
   words: Uint32Array;
-  /** The frame as it leaves (frame mode). */
-  frame?: Uint8Array;
+  /** The frame as it leaves: `frame[0, length)` (length 0 when the frame could not be decoded). */
+  frame: Uint8Array;
+  length: number;
 }
 
 export interface ExecDrop {
@@ -199,7 +200,12 @@ function parseAddresses(entry: string): Port['ps'][number] | undefined {
       ip6.push(w);
     } else ip4.push(parseIPv4(ip));
   }
-  return { mac, ip4, ip6 };
+  return { mac, ip4, ip6, lla: lla(mac) };
+}
+
+function anyEq6(w: Uint32Array, at: number, list: readonly Uint32Array[]): boolean {
+  for (let i = 0; i < list.length; i++) if (eq6(w, at, list[i]!)) return true;
+  return false;
 }
 
 const eq6 = (w: Uint32Array, at: number, v: Uint32Array): boolean => w[at] === v[0] && w[at + 1] === v[1] && w[at + 2] === v[2] && w[at + 3] === v[3];
@@ -249,6 +255,11 @@ export class LflowExecutor {
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
   readonly result: ExecResult = { outputs: [], drops: [], stages: [] };
+  private readonly outSlots: ExecOutput[] = [];
+  private readonly dropSlots: ExecDrop[] = [];
+  private readonly savedShadow = new Uint32Array(W.SIZE);
+  private readonly natScratch = new Uint8Array(16);
+  private hash = 0;
 
   constructor(sb: SouthboundState, datapath: string, options: ExecutorOptions = {}) {
     this.datapath = datapath;
@@ -447,7 +458,8 @@ export class LflowExecutor {
     if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
       // ovn-controller physical.c: a localnet port with a tag matches only that VLAN and strips it.
       if (this.decoded.vlanCount === 0 || this.decoded.vid(0) !== port.tag) {
-        this.result.drops.push({ pipeline: 'ingress', table: 0, stage: 'physical', reason: DropReason.LOCALNET_TAG });
+        this.drop('ingress', 0, DropReason.LOCALNET_TAG);
+        this.result.drops[0]!.stage = 'physical';
         return this.result;
       }
       len = popVlan(frame, len);
@@ -496,7 +508,13 @@ export class LflowExecutor {
   }
 
   private drop(pipeline: Pipeline, table: number, reason: number): void {
-    this.result.drops.push({ pipeline, table, stage: this.stageName(pipeline, table), reason });
+    const i = this.result.drops.length;
+    const d = this.dropSlots[i] ?? (this.dropSlots[i] = { pipeline, table, stage: '', reason });
+    d.pipeline = pipeline;
+    d.table = table;
+    d.stage = this.stageName(pipeline, table);
+    d.reason = reason;
+    this.result.drops.push(d);
   }
 
   private runTable(w: Uint32Array, table: number, pipeline: Pipeline, parent: TraceNode | undefined): void {
@@ -781,21 +799,22 @@ export class LflowExecutor {
       node?.append(NodeType.ERROR, '*** no load balancing destination (use --lb-dst)');
       return undefined;
     }
-    let h = 0x811c9dc5;
-    const mix = (x: number): void => {
-      h = Math.imul(h ^ x, 0x01000193) >>> 0;
-    };
+    this.hash = 0x811c9dc5;
     const fields = hashFields ?? 'ip_src,ip_dst,tp_src,tp_dst';
-    if (fields.includes('ip_src')) for (let i = 0; i < (v6 ? 4 : 1); i++) mix(w[(v6 ? W.IPV6_SRC : W.IPV4_SRC) + i]!);
-    if (fields.includes('ip_dst')) for (let i = 0; i < (v6 ? 4 : 1); i++) mix(w[(v6 ? W.IPV6_DST : W.IPV4_DST) + i]!);
-    if (fields.includes('tp_src')) mix(w[W.TP_SRC]!);
-    if (fields.includes('tp_dst')) mix(w[W.TP_DST]!);
-    let pick = h % n;
+    if (fields.includes('ip_src')) for (let i = 0; i < (v6 ? 4 : 1); i++) this.mix(w[(v6 ? W.IPV6_SRC : W.IPV4_SRC) + i]!);
+    if (fields.includes('ip_dst')) for (let i = 0; i < (v6 ? 4 : 1); i++) this.mix(w[(v6 ? W.IPV6_DST : W.IPV4_DST) + i]!);
+    if (fields.includes('tp_src')) this.mix(w[W.TP_SRC]!);
+    if (fields.includes('tp_dst')) this.mix(w[W.TP_DST]!);
+    let pick = this.hash % n;
     for (const b of backends) {
       if (b.ipv6 !== v6) continue;
       if (pick-- === 0) return b;
     }
     return undefined;
+  }
+
+  private mix(x: number): void {
+    this.hash = Math.imul(this.hash ^ x, 0x01000193) >>> 0;
   }
 
   private ctCommit(nested: readonly Action[], w: Uint32Array): void {
@@ -856,7 +875,8 @@ export class LflowExecutor {
     req.commit = true;
     req.nat = CtNat.SNAT;
     req.zone = w[W.SNAT_ZONE]!;
-    const a = new Uint8Array(16);
+    const a = this.natScratch;
+    a.fill(0);
     if (vip.ipv6) storeV6(vip.addr, 0, a, 0);
     else {
       a[0] = vip.ip4 >>> 24;
@@ -879,7 +899,7 @@ export class LflowExecutor {
         const type = w[W.ETH_TYPE];
         if (vip && (type === 0x800 || type === 0x86dd)) {
           if (w[W.CT_STATE]! & CtState.DNAT) {
-            r = type === 0x800 ? (w[W.IPV4_SRC] === w[W.IPV4_DST] ? 1 : 0) : eq6(w, W.IPV6_SRC, w.subarray(W.IPV6_DST, W.IPV6_DST + 4)) ? 1 : 0;
+            r = type === 0x800 ? (w[W.IPV4_SRC] === w[W.IPV4_DST] ? 1 : 0) : w[W.IPV6_SRC] === w[W.IPV6_DST] && w[W.IPV6_SRC + 1] === w[W.IPV6_DST + 1] && w[W.IPV6_SRC + 2] === w[W.IPV6_DST + 2] && w[W.IPV6_SRC + 3] === w[W.IPV6_DST + 3] ? 1 : 0;
           }
           r &= vip.port === (fn === 'chk_lb_hairpin' ? w[W.CT_TP_DST] : w[W.TP_DST]) ? 1 : 0;
         }
@@ -918,13 +938,13 @@ export class LflowExecutor {
       }
       if (type === 0x86dd) {
         if (!ps.ip4.length && !ps.ip6.length) return true;
-        const ll = lla(ps.mac);
-        if (!ps.ip6.some((a) => eq6(w, W.IPV6_SRC, a)) && !eq6(w, W.IPV6_SRC, ll)) return false;
+        const ll = ps.lla;
+        if (!anyEq6(w, W.IPV6_SRC, ps.ip6) && !eq6(w, W.IPV6_SRC, ll)) return false;
         if (w[W.IP_PROTO] === 58) {
           if (w[W.TP_SRC] === 135 && (w[W.ARP_SHA] || w[W.ARP_SHA + 1]) && (w[W.ARP_SHA] !== ps.mac[0] || w[W.ARP_SHA + 1] !== ps.mac[1])) return false;
           if (w[W.TP_SRC] === 136) {
             if ((w[W.ARP_THA] || w[W.ARP_THA + 1]) && (w[W.ARP_THA] !== ps.mac[0] || w[W.ARP_THA + 1] !== ps.mac[1])) return false;
-            if (ps.ip6.length && !ps.ip6.some((a) => eq6(w, W.ND_TARGET, a)) && !eq6(w, W.ND_TARGET, ll)) return false;
+            if (ps.ip6.length && !anyEq6(w, W.ND_TARGET, ps.ip6) && !eq6(w, W.ND_TARGET, ll)) return false;
           }
         }
         return true;
@@ -949,8 +969,8 @@ export class LflowExecutor {
       if (type === 0x86dd) {
         if (!ps.ip4.length && !ps.ip6.length) return true;
         if (!ps.ip6.length) return false;
-        if (ps.ip6.some((a) => eq6(w, W.IPV6_DST, a))) return true;
-        if (eq6(w, W.IPV6_DST, lla(ps.mac))) return true;
+        if (anyEq6(w, W.IPV6_DST, ps.ip6)) return true;
+        if (eq6(w, W.IPV6_DST, ps.lla)) return true;
         return w[W.IPV6_DST + 3]! >>> 24 === 0xff;
       }
       return true;
@@ -993,7 +1013,8 @@ export class LflowExecutor {
     // The new packet is a different frame: rebuild it so conntrack and outputs see its bytes.
     const savedFrame = this.frame;
     const savedLen = this.frameLength;
-    const savedShadow = this.shadow.slice();
+    const savedShadow = this.savedShadow;
+    savedShadow.set(this.shadow);
     if (fn !== 'clone') {
       const f = frameFromFlow(c);
       this.frame = new Uint8Array(f.length + 8);
@@ -1092,19 +1113,23 @@ export class LflowExecutor {
   }
 
   private deliver(w: Uint32Array, port: Port, node: TraceNode | undefined): void {
-    const words = w.slice();
-    const out: ExecOutput = { port: port.name, words };
+    const i = this.result.outputs.length;
+    const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+    out.port = port.name;
+    out.tag = undefined;
+    out.words.set(w);
+    out.length = 0;
     if (this.decoded.status === 0) {
       this.syncFrame(w);
-      let frame = this.frame.slice(0, this.frameLength + 4);
+      if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
+      out.frame.set(this.frame.subarray(0, this.frameLength));
       let len = this.frameLength;
       if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
-        len = pushVlan(frame, len, port.tag);
+        len = pushVlan(out.frame, len, port.tag);
         out.tag = port.tag;
         node?.append(NodeType.OUTPUT, `/* push VLAN ${port.tag} (localnet tag) */`);
       }
-      frame = frame.subarray(0, len);
-      out.frame = frame;
+      out.length = len;
     }
     this.result.outputs.push(out);
   }
