@@ -113,11 +113,11 @@ const leafArb: fc.Arbitrary<SyntaxExpr> = fc.oneof(
   fc.boolean().map((value): SyntaxExpr => ({ t: 'bool', value })),
   fc.tuple(fc.constantFrom(...fieldNames), fc.constantFrom('==', '!=', '<', '<=', '>', '>=' as const), fc.array(constArb, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([name, op, values, set]): SyntaxExpr => ({ t: 'cmp', name, op, values: set ? values : values.slice(0, 1), set })),
 );
-const exprArb: fc.Arbitrary<SyntaxExpr> = fc.letrec((tie) => ({
+const exprArb = fc.letrec((tie) => ({
   e: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafArb, tie('not'), tie('and')),
   not: tie('e').map((x): SyntaxExpr => ({ t: 'not', x: x as SyntaxExpr })),
   and: fc.tuple(fc.constantFrom('and', 'or' as const), fc.array(tie('e'), { minLength: 2, maxLength: 3 })).map(([t, xs]): SyntaxExpr => ({ t, xs: xs as SyntaxExpr[] })),
-})).e;
+})).e as fc.Arbitrary<SyntaxExpr>;
 
 describe('match syntax round trip (fast-check)', () => {
   it('print → parse → print is the identity, and the parse is the tree', () => {
