@@ -12,7 +12,7 @@
  * @module
  */
 import { DecodedFrame, FrameDecoder, L3, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan } from '@vippath/wire';
-import { compile, lower, parseMatch, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
+import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend } from './actions.js';
 import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } from './ct-api.js';
@@ -343,6 +343,7 @@ export class LflowExecutor {
         const extra = prereqs.map((p) => lower(parseMatch(p), env, false, p));
         low = { t: 'and', xs: [low, ...extra] };
       }
+      low = simplify(low);
       const omit = flow.match.trim() === '1' && actions.length === 1 && actions[0]!.k === 'next' && actions[0]!.pipeline === flow.pipeline && actions[0]!.table === flow.table + 1;
       const uuid = (flow.uuid ?? '').replace(/-/g, '').slice(0, 8).padEnd(8, '0');
       const src = flow.stage && flow.source ? `${flow.stage} (${flow.source}): ` : flow.stage ? `${flow.stage}: ` : flow.source ? `(${flow.source}): ` : '';
@@ -1122,7 +1123,9 @@ export class LflowExecutor {
     if (this.decoded.status === 0) {
       this.syncFrame(w);
       if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
-      out.frame.set(this.frame.subarray(0, this.frameLength));
+      const src = this.frame;
+      const dst = out.frame;
+      for (let i = 0; i < this.frameLength; i++) dst[i] = src[i]!;
       let len = this.frameLength;
       if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
         len = pushVlan(out.frame, len, port.tag);
@@ -1158,9 +1161,12 @@ function tieBreaker(sb: SouthboundState): (f: LogicalFlow) => number {
 
 function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void {
   req.natIpv6 = ipv6;
-  req.natAddrMin.fill(0);
-  req.natAddrMin.set(addr.subarray(0, ipv6 ? 16 : 4));
-  req.natAddrMax.set(req.natAddrMin);
+  const n = ipv6 ? 16 : 4;
+  for (let i = 0; i < 16; i++) {
+    const b = i < n ? addr[i]! : 0;
+    req.natAddrMin[i] = b;
+    req.natAddrMax[i] = b;
+  }
   req.natPortMin = port;
   req.natPortMax = port;
 }

@@ -243,7 +243,9 @@ export type LowExpr =
   | { t: 'cmp'; word: number; masks: number[]; vals: number[]; ne: boolean; ref: FieldRef; text: string }
   | { t: 'rel'; word: number; lo: number; width: number; op: '<' | '<=' | '>' | '>='; value: number }
   | { t: 'and' | 'or'; xs: LowExpr[] }
-  | { t: 'resident'; port: string; neg: boolean };
+  | { t: 'resident'; port: string; neg: boolean }
+  /** One word under one mask equal to any of a few values (what `x == {a, b}` and `ip4 || ip6` become). */
+  | { t: 'in'; word: number; mask: number; values: number[] };
 
 const TRUE: LowExpr = { t: 'const', value: true };
 const FALSE: LowExpr = { t: 'const', value: false };
@@ -394,6 +396,124 @@ export function lower(e: SyntaxExpr, env: MatchEnv, neg = false, text = ''): Low
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Simplification (what expr_simplify/expr_normalize buy OVN: prerequisites appear once)
+
+function keyOf(e: LowExpr): string {
+  switch (e.t) {
+    case 'const':
+      return e.value ? 'T' : 'F';
+    case 'cmp':
+      return `c${e.ne ? '!' : '='}${e.word}:${e.masks.join(',')}:${e.vals.join(',')}`;
+    case 'rel':
+      return `r${e.word}:${e.lo}:${e.width}${e.op}${e.value}`;
+    case 'resident':
+      return `R${e.neg ? '!' : ''}${e.port}`;
+    case 'in':
+      return `i${e.word}:${e.mask}:${e.values.join(',')}`;
+    default:
+      return `${e.t}(${e.xs.map(keyOf).join(';')})`;
+  }
+}
+
+/** A single-word equality's (word, mask, value), if `e` is one. */
+function single(e: LowExpr): { word: number; mask: number; value: number } | undefined {
+  if (e.t !== 'cmp' || e.ne) return undefined;
+  let found: { word: number; mask: number; value: number } | undefined;
+  for (let i = 0; i < e.masks.length; i++) {
+    if (e.masks[i] === 0) continue;
+    if (found) return undefined;
+    found = { word: e.word + i, mask: e.masks[i]!, value: e.vals[i]! };
+  }
+  return found;
+}
+
+/**
+ * Removes what OVN's simplifier removes: duplicate terms (every `tcp.dst` brings `ip.proto == 6` and `ip`),
+ * disjunctions implied by a term beside them (`ip` next to `eth.type == 0x86dd`), contradictory equalities, and
+ * turns disjunctions of one word's values into a set test. Semantics are unchanged; evaluation gets cheaper.
+ */
+export function simplify(e: LowExpr): LowExpr {
+  if (e.t === 'and') {
+    const terms: LowExpr[] = [];
+    const seen = new Set<string>();
+    const push = (x: LowExpr): boolean => {
+      if (x.t === 'const') return x.value;
+      if (x.t === 'and') {
+        for (const y of x.xs) if (!push(y)) return false;
+        return true;
+      }
+      const k = keyOf(x);
+      if (!seen.has(k)) {
+        seen.add(k);
+        terms.push(x);
+      }
+      return true;
+    };
+    for (const x of e.xs) if (!push(simplify(x))) return FALSE;
+    // Equalities on one word must agree.
+    const fixed = new Map<number, { mask: number; value: number }>();
+    for (const t of terms) {
+      const s1 = single(t);
+      if (!s1) continue;
+      const prev = fixed.get(s1.word);
+      if (prev && ((prev.value ^ s1.value) & prev.mask & s1.mask) !== 0) return FALSE;
+      fixed.set(s1.word, prev ? { mask: (prev.mask | s1.mask) >>> 0, value: (prev.value | s1.value) >>> 0 } : s1);
+    }
+    const implied = (x: LowExpr): boolean => {
+      if (x.t === 'in') {
+        const f = fixed.get(x.word);
+        return f !== undefined && (f.mask & x.mask) === x.mask && x.values.includes((f.value & x.mask) >>> 0);
+      }
+      return x.t === 'or' && x.xs.some((d) => seen.has(keyOf(d)) || implied(d));
+    };
+    const kept = terms.filter((t) => !(t.t === 'or' || t.t === 'in') || !implied(t));
+    // Cheap single-word tests first.
+    kept.sort((a, b) => rank(a) - rank(b));
+    return kept.length === 0 ? TRUE : kept.length === 1 ? kept[0]! : { t: 'and', xs: kept };
+  }
+  if (e.t === 'or') {
+    const terms: LowExpr[] = [];
+    const seen = new Set<string>();
+    for (const x0 of e.xs) {
+      const x = simplify(x0);
+      if (x.t === 'const') {
+        if (x.value) return TRUE;
+        continue;
+      }
+      for (const y of x.t === 'or' ? x.xs : [x]) {
+        const k = keyOf(y);
+        if (!seen.has(k)) {
+          seen.add(k);
+          terms.push(y);
+        }
+      }
+    }
+    // Equalities of one word under one mask → one set test.
+    const groups = new Map<string, { word: number; mask: number; values: number[] }>();
+    const rest: LowExpr[] = [];
+    for (const t of terms) {
+      const s1 = single(t);
+      if (s1) {
+        const g = groups.get(`${s1.word}/${s1.mask}`) ?? { word: s1.word, mask: s1.mask, values: [] };
+        g.values.push(s1.value);
+        groups.set(`${s1.word}/${s1.mask}`, g);
+      } else if (t.t === 'in') {
+        const g = groups.get(`${t.word}/${t.mask}`) ?? { word: t.word, mask: t.mask, values: [] };
+        g.values.push(...t.values);
+        groups.set(`${t.word}/${t.mask}`, g);
+      } else rest.push(t);
+    }
+    const out: LowExpr[] = [...[...groups.values()].map((g): LowExpr => ({ t: 'in', word: g.word, mask: g.mask, values: [...new Set(g.values)] })), ...rest];
+    return out.length === 0 ? FALSE : out.length === 1 ? out[0]! : { t: 'or', xs: out };
+  }
+  return e;
+}
+
+function rank(e: LowExpr): number {
+  return e.t === 'cmp' ? (single(e) ? 0 : 1) : e.t === 'in' ? 2 : e.t === 'rel' ? 3 : e.t === 'resident' ? 4 : 5;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Compilation
 
 /** Context a compiled match reads besides the flow words (set once per packet by the executor). */
@@ -470,13 +590,29 @@ export function compile(e: LowExpr): CompiledMatch {
       const { port, neg } = e;
       return (_w, c) => c.isResident(port) !== neg;
     }
+    case 'in': {
+      const { word, mask } = e;
+      if (e.values.length === 1) {
+        const v0 = e.values[0]!;
+        return (w) => ((w[word]! & mask) >>> 0) === v0;
+      }
+      if (e.values.length === 2) {
+        const [v0, v1] = e.values as [number, number];
+        return (w) => {
+          const v = (w[word]! & mask) >>> 0;
+          return v === v0 || v === v1;
+        };
+      }
+      const set = new Set(e.values);
+      return (w) => set.has((w[word]! & mask) >>> 0);
+    }
   }
   throw new Error('unreachable');
 }
 
 /** Parses, lowers and compiles a match for one datapath. */
 export function compileMatch(text: string, env: MatchEnv): { low: LowExpr; fn: CompiledMatch } {
-  const low = lower(parseMatch(text), env, false, text);
+  const low = simplify(lower(parseMatch(text), env, false, text));
   return { low, fn: compile(low) };
 }
 
@@ -514,6 +650,16 @@ function assign(e: LowExpr, w: Uint32Array, fixed: Uint32Array, checks: LowExpr[
         fixed[at] = (fixed[at]! | m) >>> 0;
       }
       return true;
+    case 'in': {
+      const at = e.word;
+      if (((fixed[at]! & e.mask) >>> 0) === e.mask) {
+        checks.push(e);
+        return true;
+      }
+      w[at] = ((w[at]! & ~e.mask) | e.values[0]!) >>> 0;
+      fixed[at] = (fixed[at]! | e.mask) >>> 0;
+      return true;
+    }
     case 'rel':
     case 'resident':
       checks.push(e);
