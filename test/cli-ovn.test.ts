@@ -32,6 +32,7 @@ describe('vippath ovn trace', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { stages: Array<{ stage: string; priority: number }>; outputs: Array<{ port: string; microflow: string }>; drops: unknown[] };
     expect(j.stages.map((s) => `${s.stage}/${s.priority}`)).toContain('ls_in_pre_stateful/120');
+    expect((JSON.parse(r.out) as { ct: Array<{ stage: string; backend?: string; state: string }> }).ct[0]).toEqual({ pipeline: 'ingress', table: 6, stage: 'ls_in_pre_stateful', action: 'ct_lb_mark', state: 'new|trk|dnat', backend: `${POD1.ip}:80` });
     expect(j.outputs.map((o) => o.port)).toEqual([POD1.name]);
     expect(j.outputs[0]!.microflow).toContain(`nw_dst=${POD1.ip}`);
     // ovn-trace ORs each ct action's state in: new|trk from --ct, dnat from the DNAT, est|trk from the egress default.

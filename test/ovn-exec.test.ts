@@ -197,15 +197,16 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     const mine = cases.map(ours);
     const oursMs = Date.now() - t1;
     const failing = cases.findIndex((_, i) => mine[i]!.text !== real[i]);
-    const stats = { outputs: 0, drops: 0, lb: 0, kinds: new Set<string>(), ports: new Set<string>() };
+    const stats = { outputs: 0, drops: 0, lb: 0, hairpin: 0, kinds: new Set<string>(), ports: new Set<string>() };
     real.forEach((t, i) => {
       if (/output\("/.test(t)) stats.outputs++;
       else stats.drops++;
       if (/ct_lb_mark\(backends/.test(t)) stats.lb++;
+      if (/reg0\[6\] = 1/.test(t)) stats.hairpin++;
       stats.kinds.add(cases[i]!.kind);
       stats.ports.add(cases[i]!.inport);
     });
-    console.log(`ovn-exec: ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ct_lb_mark(backends)`);
+    console.log(`ovn-exec: ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ct_lb_mark(backends), ${stats.hairpin} hairpinned`);
     if (failing >= 0) {
       // Shrink: replay the same generator with fast-check up to the first failure, which then shrinks it.
       let shrunk = '';
@@ -225,6 +226,7 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     expect(stats.kinds.size).toBe(10);
     expect(stats.ports.size).toBe(6);
     expect(stats.lb).toBeGreaterThan(0);
+    expect(stats.hairpin).toBeGreaterThan(0);
     expect(stats.outputs).toBeGreaterThan(RUNS / 10);
     expect(stats.drops).toBeGreaterThan(RUNS / 10);
   }, 180_000);

@@ -158,6 +158,8 @@ export interface ExecResult {
   drops: ExecDrop[];
   /** Trace root (tracing only). */
   trace?: TraceNode;
+  /** Each ct action's outcome: the state it left and, for ct_lb_mark, the backend chosen (tracing only). */
+  ct: { pipeline: Pipeline; table: number; stage: string; action: string; state: string; backend?: string }[];
   /** Matched (shown) flows in visit order (tracing only). */
   stages: { pipeline: Pipeline; table: number; stage: string; priority: number; match: string; actions: string; uuid?: string }[];
 }
@@ -254,7 +256,7 @@ export class LflowExecutor {
   private readonly shadow = new Uint32Array(W.SIZE);
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
-  readonly result: ExecResult = { outputs: [], drops: [], stages: [] };
+  readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
   private readonly outSlots: ExecOutput[] = [];
   private readonly dropSlots: ExecDrop[] = [];
   private readonly savedShadow = new Uint32Array(W.SIZE);
@@ -432,6 +434,7 @@ export class LflowExecutor {
     this.result.outputs.length = 0;
     this.result.drops.length = 0;
     this.result.stages.length = 0;
+    this.result.ct.length = 0;
     delete this.result.trace;
   }
 
@@ -751,7 +754,11 @@ export class LflowExecutor {
       if (node) label = 'ct_lb_mark';
     } else {
       this.callCt(copy);
-      if (node) label = this.ctLabel(a, copy);
+      if (node) {
+        label = this.ctLabel(a, copy);
+        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}` : ''}` : undefined;
+        this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
+      }
     }
     const sub = node?.append(NodeType.TRANSFORMATION, label);
     this.runTable(copy, table + 1, pipeline, sub);

@@ -28,6 +28,7 @@ Runs OVN's logical flows for one packet, as ovn-trace 23.03 does, and prints the
   --select-id N   accepted for ovn-trace compatibility (select() is a router action; switches have none)
   MICROFLOW       ovn-trace syntax: inport == "p" && eth.src == … && ip4.dst == … && tcp.dst == 80
   --json          { "microflow", "stages": [{ pipeline, table, stage, priority, match, actions, uuid }],
+                    "ct": [{ pipeline, table, stage, action, state, backend }],
                     "outputs": [{ port, microflow }], "drops": [{ pipeline, table, stage, reason }] }`;
 
 interface TraceArgs {
@@ -125,6 +126,7 @@ export async function ovnTrace(args: string[], io: CommandIO): Promise<number> {
     io.stdout(`${JSON.stringify({
       microflow: header,
       stages: r.stages,
+      ct: r.ct,
       outputs: r.outputs.map((o) => ({ port: o.port, ...(o.tag !== undefined ? { tag: o.tag } : {}), microflow: formatFlow(o.words, { regs: 'ports' }) })),
       drops: r.drops.map((d) => ({ pipeline: d.pipeline, table: d.table, stage: d.stage, reason: DROP_REASON_TEXT[d.reason] })),
     }, null, 2)}\n`);
