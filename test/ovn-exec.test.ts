@@ -153,6 +153,12 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     nb('set', 'Load_Balancer', 'lbu', 'selection_fields=ip_src,ip_dst');
     nb('lb-add', 'lbn', NOPORT_VIP, pods.slice(0, 3).map((p) => p.ip).join(','));
     for (const lb of ['lb0', 'lb6', 'lbu', 'lbn']) nb('ls-lb-add', 'ls', lb);
+    // ACLs on a port group with an address set, so the flows hold @port_groups, $address_sets and ACL stages.
+    nb('pg-add', 'pg1', 'pod1', 'pod2');
+    nb('create', 'Address_Set', 'name=as1', `addresses="${CLIENT.ip}","10.180.204.66"`);
+    nb('acl-add', 'pg1', 'to-lport', '1001', 'outport == @pg1 && ip4.src == $as1 && tcp.dst == 80', 'allow-related');
+    nb('acl-add', 'pg1', 'to-lport', '1000', 'outport == @pg1 && udp', 'drop');
+    nb('acl-add', 'pg1', 'from-lport', '1000', 'inport == @pg1 && icmp6', 'reject');
     nb('--wait=sb', 'sync');
     sb = sbFromOvsdb(readOvsdbFile(ovn.sbBackup()));
   }, 60_000);
@@ -197,16 +203,17 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     const mine = cases.map(ours);
     const oursMs = Date.now() - t1;
     const failing = cases.findIndex((_, i) => mine[i]!.text !== real[i]);
-    const stats = { outputs: 0, drops: 0, lb: 0, hairpin: 0, kinds: new Set<string>(), ports: new Set<string>() };
+    const stats = { outputs: 0, drops: 0, lb: 0, hairpin: 0, acl: 0, kinds: new Set<string>(), ports: new Set<string>() };
     real.forEach((t, i) => {
       if (/output\("/.test(t)) stats.outputs++;
       else stats.drops++;
       if (/ct_lb_mark\(backends/.test(t)) stats.lb++;
       if (/reg0\[6\] = 1/.test(t)) stats.hairpin++;
+      if (/@pg1/.test(t)) stats.acl++;
       stats.kinds.add(cases[i]!.kind);
       stats.ports.add(cases[i]!.inport);
     });
-    console.log(`ovn-exec: ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ct_lb_mark(backends), ${stats.hairpin} hairpinned`);
+    console.log(`ovn-exec: ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ct_lb_mark(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL`);
     if (failing >= 0) {
       // Shrink: replay the same generator with fast-check up to the first failure, which then shrinks it.
       let shrunk = '';
@@ -227,6 +234,7 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     expect(stats.ports.size).toBe(6);
     expect(stats.lb).toBeGreaterThan(0);
     expect(stats.hairpin).toBeGreaterThan(0);
+    expect(stats.acl).toBeGreaterThan(0);
     expect(stats.outputs).toBeGreaterThan(RUNS / 10);
     expect(stats.drops).toBeGreaterThan(RUNS / 10);
   }, 180_000);

@@ -20,6 +20,9 @@ export interface LbBackend {
   text: string;
 }
 
+/** Actions that run their nested actions on a new packet (or, for `clone`, a copy). */
+export type NestFn = 'arp' | 'nd_na' | 'nd_na_router' | 'clone' | 'reject' | 'icmp4' | 'icmp4_error' | 'icmp6' | 'icmp6_error' | 'tcp_reset';
+
 export type Action =
   | { k: 'next'; pipeline: Pipeline; table: number; text: string }
   | { k: 'output'; text: string }
@@ -39,7 +42,7 @@ export type Action =
   | { k: 'get_fdb'; dst: FieldRef; mac: FieldRef; text: string }
   | { k: 'lookup_fdb'; dst: FieldRef; port: FieldRef; mac: FieldRef; text: string }
   | { k: 'put_fdb'; port: FieldRef; mac: FieldRef; text: string }
-  | { k: 'nest'; fn: 'arp' | 'nd_na' | 'nd_na_router' | 'clone'; nested: Action[]; text: string }
+  | { k: 'nest'; fn: NestFn; nested: Action[]; text: string }
   | { k: 'handle_svc_check'; port: FieldRef; text: string }
   | { k: 'dec_ttl'; text: string }
   /** Actions ovn-trace treats as no-ops here (`put_arp`, `set_queue`, `log`…): kept so traces show them. */
@@ -190,11 +193,13 @@ function assignment(c: Ctx, dst: FieldRef): Action {
   return { k: 'load', dst, value: t.value, text: `${formatRef(dst)} = ${constantText(t)};` };
 }
 
-function nested(c: Ctx): Action[] {
+function nested(c: Ctx, passPrereqs = false): Action[] {
   expectOp(c, '{');
   const inner: Ctx = { ...c, prereqs: [] };
   const acts = list(inner, '}');
   c.i = inner.i;
+  // parse_nested_action: with no prerequisite of its own (clone, reject) the inner ones join the flow's.
+  if (passPrereqs) c.prereqs.push(...inner.prereqs);
   return acts;
 }
 
@@ -335,10 +340,17 @@ function action(c: Ctx): Action {
     case 'arp':
     case 'nd_na':
     case 'nd_na_router':
-    case 'clone': {
-      if (name === 'arp') c.prereqs.push('ip4');
-      if (name === 'nd_na' || name === 'nd_na_router') c.prereqs.push('nd_ns');
-      const inner = nested(c);
+    case 'clone':
+    case 'reject':
+    case 'icmp4':
+    case 'icmp4_error':
+    case 'icmp6':
+    case 'icmp6_error':
+    case 'tcp_reset': {
+      // actions.c parse_ARP … parse_REJECT: the prerequisite each nested action adds.
+      const pre = ({ arp: 'ip4', nd_na: 'nd_ns', nd_na_router: 'nd_ns', icmp4: 'ip4', icmp4_error: 'ip4', icmp6: 'ip6', icmp6_error: 'ip6', tcp_reset: 'tcp' } as Record<string, string>)[name];
+      if (pre) c.prereqs.push(pre);
+      const inner = nested(c, pre === undefined);
       return { k: 'nest', fn: name, nested: inner, text: `${name} { ${inner.map((a) => a.text).join(' ')} };` };
     }
     case 'dec_ttl':

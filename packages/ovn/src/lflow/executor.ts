@@ -13,7 +13,7 @@
  */
 import { DecodedFrame, FrameDecoder, L3, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
-import { parseActions, type Action, type LbBackend } from './actions.js';
+import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
@@ -235,6 +235,8 @@ export class LflowExecutor {
   private readonly groupsByKey = new Map<number, Group>();
   private readonly tables: { ingress: Table[]; egress: Table[] } = { ingress: [], egress: [] };
   private readonly localnet: Port | undefined;
+  /** Port groups as `@name` resolves on this datapath. */
+  readonly portGroups: ReadonlyMap<string, readonly string[]>;
   private readonly fdb = new Map<number, number>();
   private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
   private readonly pool: Uint32Array[] = [];
@@ -302,9 +304,17 @@ export class LflowExecutor {
         }
       }
     }
+    // northd names a switch's share of a port group `<datapath key>_<name>`; expr.c resolves `@name` to it first.
+    const dpKey = sb.datapaths.find((d) => d.name === datapath)?.tunnelKey;
+    const groupsHere = new Map(sb.portGroups);
+    for (const [name, ports] of sb.portGroups) {
+      const m = /^(\d+)_(.+)$/.exec(name);
+      if (m && Number(m[1]) === dpKey) groupsHere.set(m[2]!, ports);
+    }
+    this.portGroups = groupsHere;
     const env: MatchEnv = {
       addressSets: sb.addressSets,
-      portGroups: sb.portGroups,
+      portGroups: groupsHere,
       portKey: (name) => this.ports.get(name)?.key ?? this.groups.get(name)?.key,
     };
     // svc_monitor_mac is an address set ovn-controller fills from SB_Global options:svc_monitor_mac.
@@ -986,9 +996,46 @@ export class LflowExecutor {
     return false;
   }
 
-  private nest(fn: 'arp' | 'nd_na' | 'nd_na_router' | 'clone', nested: readonly Action[], w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): void {
+  private nest(fn0: NestFn, nested: readonly Action[], w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): void {
+    // ovn-trace execute_reject: a TCP RST for TCP, else an ICMP destination unreachable, sent back (loopback).
+    let fn = fn0;
+    let loopback = false;
+    if (fn === 'reject') {
+      loopback = true;
+      fn = w[W.IP_PROTO] === 6 ? 'tcp_reset' : w[W.ETH_TYPE] === 0x800 ? 'icmp4' : 'icmp6';
+      // (SCTP abort is not modelled: logical switches here carry no SCTP.)
+    }
+    if (fn === 'icmp4_error') fn = 'icmp4';
+    if (fn === 'icmp6_error') fn = 'icmp6';
+    if (loopback && (fn === 'icmp4' || fn === 'icmp6') && w[W.TP_SRC] === (fn === 'icmp4' ? 3 : 1)) return; // no recirculation
     const c = this.take(w);
-    if (fn === 'arp') {
+    if (fn === 'icmp4' || fn === 'icmp6' || fn === 'tcp_reset') {
+      // ovn-trace execute_icmp4 / execute_icmp6 / execute_tcp4_reset.
+      if (loopback) {
+        for (let i = 0; i < 2; i++) {
+          c[W.ETH_DST + i] = w[W.ETH_SRC + i]!;
+          c[W.ETH_SRC + i] = w[W.ETH_DST + i]!;
+        }
+        if (w[W.ETH_TYPE] === 0x800) {
+          c[W.IPV4_DST] = w[W.IPV4_SRC]!;
+          c[W.IPV4_SRC] = w[W.IPV4_DST]!;
+        } else {
+          for (let i = 0; i < 4; i++) {
+            c[W.IPV6_DST + i] = w[W.IPV6_SRC + i]!;
+            c[W.IPV6_SRC + i] = w[W.IPV6_DST + i]!;
+          }
+        }
+      }
+      c[W.IP_TTL] = 255;
+      if (fn === 'tcp_reset') {
+        c[W.IP_PROTO] = 6;
+        c[W.TCP_FLAGS] = 0x004;
+      } else {
+        c[W.IP_PROTO] = fn === 'icmp4' ? 1 : 58;
+        c[W.TP_SRC] = fn === 'icmp4' ? 3 : 1;
+        c[W.TP_DST] = 1;
+      }
+    } else if (fn === 'arp') {
       // ovn-trace execute_arp.
       c[W.IP_FRAG] = 0;
       c[W.IP_DSCP] = 0;
@@ -1221,5 +1268,5 @@ export { formatFlow, regWord };
 
 /** The environment a microflow is parsed in for this executor's datapath. */
 export function microflowEnv(ex: LflowExecutor, sb: SouthboundState): MatchEnv {
-  return { addressSets: sb.addressSets, portGroups: sb.portGroups, portKey: (n) => ex.portKey(n) };
+  return { addressSets: sb.addressSets, portGroups: ex.portGroups, portKey: (n) => ex.portKey(n) };
 }
