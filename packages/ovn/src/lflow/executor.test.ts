@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame, parseFrame, type DecodedFrame, type FrameSpec } from '@vippath/wire';
 import { CtNat, CtRequest, CtState, type ConntrackEngine, type CtResult } from './ct-api.js';
 import { TraceConntrack, parseCtFlags } from './ct-trace.js';
-import { DropReason, LflowExecutor, microflowEnv, parseLbDst } from './executor.js';
+import { DNAT_ZONE, DropReason, LflowExecutor, SNAT_ZONE, microflowEnv, parseLbDst } from './executor.js';
 import { parseActions } from './actions.js';
 import { parseMicroflow } from './microflow.js';
 import { formatFlow } from './packet.js';
@@ -129,7 +129,7 @@ describe('actions', () => {
     for (const a of ['ct_commit_nat;', 'ct_dnat;', 'ct_snat;']) {
       const c = new RecordingCt();
       run(switchOf([[0, 0, '1', a], [1, 0, '1', 'drop;']]), 'p1', syn(), { ct: c });
-      expect(c.calls[0], a).toMatchObject({ nat: CtNat.APPLY, commit: a === 'ct_commit_nat;' });
+      expect(c.calls[0], a).toMatchObject({ nat: CtNat.APPLY, commit: a === 'ct_commit_nat;', zone: a === 'ct_dnat;' ? DNAT_ZONE : a === 'ct_snat;' ? SNAT_ZONE : 2 });
     }
     const to = new RecordingCt();
     run(switchOf([[0, 0, '1', 'ct_dnat(10.9.9.9);'], [1, 0, '1', 'drop;']]), 'p1', syn(), { ct: to });

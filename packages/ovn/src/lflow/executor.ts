@@ -165,6 +165,9 @@ export interface ExecResult {
 }
 
 const POOL = 64;
+/** The switch datapath's DNAT and SNAT conntrack zones (port zones are the ports' tunnel keys, below 32768). */
+export const DNAT_ZONE = 65534;
+export const SNAT_ZONE = 65533;
 const MAX_DEPTH = 60;
 
 function lla(mac: Uint32Array): Uint32Array {
@@ -715,6 +718,15 @@ export class LflowExecutor {
     return pipeline === 'ingress' ? w[W.INPORT]! : w[W.OUTPORT]!;
   }
 
+  /**
+   * Zone of a NAT action (actions.c branch-23.03: ct_dnat → MFF_LOG_DNAT_ZONE (reg11), ct_snat and the
+   * ct_snat_to_vip table → MFF_LOG_SNAT_ZONE (reg12), ct_commit_nat on a switch → the port's zone (reg13));
+   * ovn-controller allocates a DNAT and an SNAT zone per local datapath, here {@link DNAT_ZONE}/{@link SNAT_ZONE}.
+   */
+  private natZone(kind: 'ct_dnat' | 'ct_snat'): number {
+    return kind === 'ct_dnat' ? DNAT_ZONE : SNAT_ZONE;
+  }
+
   private ctFork(a: Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' }>, w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): void {
     const copy = this.take(w);
     const req = this.req;
@@ -735,6 +747,7 @@ export class LflowExecutor {
       case 'ct_dnat':
       case 'ct_snat':
         req.action = a.k === 'ct_dnat' ? CtAction.CT_DNAT : CtAction.CT_SNAT;
+        req.zone = this.natZone(a.k);
         if (a.to) {
           req.commit = true;
           req.nat = a.k === 'ct_dnat' ? CtNat.DNAT : CtNat.SNAT;
@@ -892,7 +905,7 @@ export class LflowExecutor {
     req.action = CtAction.CT_SNAT_TO_VIP;
     req.commit = true;
     req.nat = CtNat.SNAT;
-    req.zone = w[W.SNAT_ZONE]!;
+    req.zone = SNAT_ZONE;
     const a = this.natScratch;
     a.fill(0);
     if (vip.ipv6) storeV6(vip.addr, 0, a, 0);
