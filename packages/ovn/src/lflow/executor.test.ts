@@ -192,6 +192,21 @@ describe('actions', () => {
   });
 });
 
+describe('table lookup', () => {
+  it('an index on a pinned field (here eth.dst) keeps priority order with the flows it does not cover', () => {
+    const macs = ['00:00:00:00:00:01', '00:00:00:00:00:02', '00:00:00:00:00:0a', '00:00:00:00:00:0b', '00:00:00:00:00:0c'];
+    const sb = switchOf([
+      [0, 100, 'inport == "p1" && ip4.dst == 10.0.0.77', 'outport = "p3"; output;'],
+      ...macs.map((mac, i): [number, number, string, string] => [0, 50, `eth.dst == ${mac}`, `outport = "${i % 2 ? 'p2' : 'p1'}"; output;`]),
+      [0, 40, 'eth.dst == 00:00:00:00:00:0b && ip4', 'drop;'],
+      [0, 0, '1', 'drop;'],
+    ]);
+    expect(outPorts(run(sb, 'p1', syn(P1, '10.0.0.77')))).toEqual(['p3']);
+    expect(outPorts(run(sb, 'p3', { ...syn(P1, '10.0.0.77'), dst: '00:00:00:00:00:0b' }))).toEqual(['p2']);
+    expect(outPorts(run(sb, 'p3', { ...syn(P1, '10.0.0.77'), dst: '00:00:00:00:00:0d' }))).toEqual([]);
+  });
+});
+
 describe('the physical side (chassis mode)', () => {
   const l2 = switchOf([[0, 70, 'eth.mcast', 'outport = "_MC_flood"; output;'], [0, 50, `eth.dst == ${P1.mac}`, 'outport = "p1"; output;'], [0, 50, `eth.dst == ${P2.mac}`, 'outport = "p2"; output;'], [0, 0, '1', 'outport = "_MC_unknown"; output;']]);
   const tagged = (spec: FrameSpec): FrameSpec => ({ ...spec, vlans: [341] });

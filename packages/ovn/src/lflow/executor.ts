@@ -80,6 +80,8 @@ interface CompiledFlow {
   omit: boolean;
   /** Header printed for the table (built once). */
   header: string;
+  /** Position in the table's priority order (ties resolved as ovn-trace resolves them). */
+  order: number;
 }
 
 interface Table {
@@ -331,7 +333,7 @@ export class LflowExecutor {
       const max = mine.reduce((m, f) => Math.max(m, f.table), -1);
       for (let t = 0; t <= max; t++) {
         const tf = mine.filter((f) => f.table === t).sort((a, b) => b.priority - a.priority || tie(a) - tie(b));
-        const compiled = tf.map((f) => this.compileFlow(f, env));
+        const compiled = tf.map((f, i) => this.compileFlow(f, env, i));
         this.tables[pipeline].push(this.buildTable(tf[0]?.stage ?? '', compiled));
       }
     }
@@ -350,7 +352,7 @@ export class LflowExecutor {
     this.lbDst = options.lbDst;
   }
 
-  private compileFlow(flow: LogicalFlow, env: MatchEnv): CompiledFlow {
+  private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number): CompiledFlow {
     try {
       const { actions, prereqs } = parseActions(flow.actions, flow.pipeline, flow.table);
       let low = lower(parseMatch(flow.match), env, false, flow.match);
@@ -363,7 +365,7 @@ export class LflowExecutor {
       const uuid = (flow.uuid ?? '').replace(/-/g, '').slice(0, 8).padEnd(8, '0');
       const src = flow.stage && flow.source ? `${flow.stage} (${flow.source}): ` : flow.stage ? `${flow.stage}: ` : flow.source ? `(${flow.source}): ` : '';
       const header = `${String(flow.table).padStart(2)}. ${src}${flow.match}, priority ${flow.priority}, uuid ${uuid}`;
-      return { flow, match: compile(low), actions, omit, header, low } as CompiledFlow & { low: LowExpr };
+      return { flow, match: compile(low), actions, omit, header, order, low } as CompiledFlow & { low: LowExpr };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new LflowError('BAD_LFLOW', `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}: ${msg}`);
@@ -409,14 +411,14 @@ export class LflowExecutor {
     const key = t.indexWidthWords === 1 ? w[t.indexWord]! : w[t.indexWord + 1]! * 2 ** 32 + w[t.indexWord]!;
     const a = t.index.get(key);
     const b = t.others;
-    // Merge the two priority-ordered lists.
+    // Merge the two lists in the table's order.
     let i = 0;
     let j = 0;
     const na = a ? a.length : 0;
     while (i < na || j < b.length) {
       const fa = i < na ? a![i] : undefined;
       const fb = j < b.length ? b[j] : undefined;
-      const f = fa && (!fb || fa.flow.priority >= fb.flow.priority) ? fa : fb!;
+      const f = fa && (!fb || fa.order < fb.order) ? fa : fb!;
       if (f === fa) i++;
       else j++;
       if (f.match(w, this.matchCtx)) return f;
