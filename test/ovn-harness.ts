@@ -3,7 +3,7 @@
  * private run directory, stopped by pid. Topology is built with ovn-nbctl, packets are traced with ovn-trace.
  * Recipe and observed behaviour: shared/research/ovs-ovn-userspace.md.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,21 @@ export class OvnOracle {
     const r = spawnSync('ovsdb-client', ['backup', `unix:${this.dir}/nb.sock`, 'OVN_Northbound'], { env: this.env });
     if (r.status !== 0) throw new Error(`ovsdb-client backup: ${r.stderr.toString()}`);
     return r.stdout;
+  }
+
+  /** The Southbound database as `ovsdb-client backup` writes it (what a user copies off a real cluster). */
+  sbBackup(): Uint8Array {
+    return execFileSync('ovsdb-client', ['backup', `unix:${this.dir}/sb.sock`], { env: this.env, maxBuffer: 64 << 20 });
+  }
+
+  /** Runs ovn-trace with the given arguments without blocking (so several can run at once); resolves to stdout. */
+  traceAsync(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile('ovn-trace', [`--db=unix:${this.dir}/sb.sock`, ...args], { env: this.env, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`ovn-trace ${args.join(' ')}: ${stderr || err.message}`));
+        else resolve(stdout);
+      });
+    });
   }
 
   stop(): void {

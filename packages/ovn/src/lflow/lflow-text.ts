@@ -7,7 +7,7 @@
  * @module
  */
 import { VippathError } from '@vippath/wire';
-import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
+import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
 
 /** Text that is not `ovn-sbctl lflow-list` output. */
 export class LflowTextError extends VippathError {}
@@ -115,4 +115,21 @@ export function parseLflowList(text: string): Map<string, LogicalFlow[]> {
     out.get(current.name)!.push(flow);
   }
   return out;
+}
+/** A Southbound state from lflow-list text alone (see the module note for what it has to guess). */
+export function sbFromLflowList(text: string): SouthboundState {
+  const flows = parseLflowList(text);
+  const portBindings: PortBinding[] = [];
+  const multicastGroups: SouthboundState['multicastGroups'] = [];
+  let dpKey = 0;
+  const datapaths = [...flows.keys()].map((name) => ({ name, tunnelKey: ++dpKey }));
+  for (const [dp, list] of flows) {
+    const names = new Set<string>();
+    for (const f of list) for (const m of `${f.match} ${f.actions}`.matchAll(/(?:inport|outport)\s*(?:==|!=|=)\s*"([^"]+)"/g)) names.add(m[1]!);
+    const ports = [...names].filter((n) => !n.startsWith('_MC_') && n !== 'none');
+    ports.forEach((n, i) => portBindings.push({ logicalPort: n, type: '', mac: [], portSecurity: [], tunnelKey: i + 1, options: {}, datapath: dp }));
+    multicastGroups.push({ name: '_MC_flood', datapath: dp, tunnelKey: 32768, ports });
+    multicastGroups.push({ name: '_MC_unknown', datapath: dp, tunnelKey: 32769, ports: [] });
+  }
+  return { datapaths, flows, portBindings, multicastGroups, loadBalancers: [], fdb: [], options: {}, addressSets: new Map(), portGroups: new Map() };
 }

@@ -3,7 +3,7 @@ import { formatLflowList, nbFromOvsdb, northd, readOvsdbFile, type NorthboundDb,
 import { VippathError } from '@vippath/wire';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
-const PROFILES: NorthdProfile[] = ['upstream', 'kube-ovn-1.14', 'kube-ovn-1.15'];
+export const PROFILES: NorthdProfile[] = ['upstream', 'kube-ovn-1.14', 'kube-ovn-1.15'];
 
 const usage = `usage: vippath ovn lflows --nb FILE [--profile NAME] [--datapath NAME] [--uuid]
 

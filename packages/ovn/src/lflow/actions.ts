@@ -1,0 +1,392 @@
+/**
+ * OVN's action language (ovn lib/actions.c, branch-23.03), the actions logical switch flows use: parsed once at
+ * load into a small tree, each node with its canonical text (`ovnacts_format`, which is what ovn-trace prints)
+ * and the prerequisites it adds to the flow's match (`add_prerequisite`: `ip` for every ct action, `ip4` for
+ * `arp {…}`, `nd_ns` for `nd_na {…}`, the assigned field's own prerequisites).
+ * @module
+ */
+import { LflowSyntaxError, tokenize, type Token } from './lexer.js';
+import { resolveField, type FieldRef } from './fields.js';
+import type { Pipeline } from './types.js';
+
+/** An `ip:port` backend of `ct_lb_mark(backends=…)`. */
+export interface LbBackend {
+  ipv6: boolean;
+  /** 16 bytes; IPv4 in the first 4. */
+  addr: Uint8Array;
+  /** IPv4 as uint32 (0 for IPv6). */
+  ip4: number;
+  port: number;
+  text: string;
+}
+
+/** Actions that run their nested actions on a new packet (or, for `clone`, a copy). */
+export type NestFn = 'arp' | 'nd_na' | 'nd_na_router' | 'clone' | 'reject' | 'icmp4' | 'icmp4_error' | 'icmp6' | 'icmp6_error' | 'tcp_reset';
+
+export type Action =
+  | { k: 'next'; pipeline: Pipeline; table: number; text: string }
+  | { k: 'output'; text: string }
+  | { k: 'drop'; text: string }
+  /** `dst = constant` (a port name for `inport`/`outport`). */
+  | { k: 'load'; dst: FieldRef; value: bigint; port?: string; text: string }
+  | { k: 'move'; dst: FieldRef; src: FieldRef; text: string }
+  | { k: 'exchange'; a: FieldRef; b: FieldRef; text: string }
+  | { k: 'ct_next'; text: string }
+  | { k: 'ct_commit'; nested: Action[]; text: string }
+  | { k: 'ct_commit_nat'; text: string }
+  | { k: 'ct_dnat' | 'ct_snat'; to?: LbBackend; text: string }
+  | { k: 'ct_lb_mark'; backends: LbBackend[]; hashFields?: string; flag?: 'skip_snat' | 'force_snat'; text: string }
+  | { k: 'ct_snat_to_vip'; text: string }
+  | { k: 'result'; fn: 'chk_lb_hairpin' | 'chk_lb_hairpin_reply' | 'check_in_port_sec' | 'check_out_port_sec' | 'chk_lb_aff'; dst: FieldRef; text: string }
+  | { k: 'commit_lb_aff'; text: string }
+  | { k: 'get_fdb'; dst: FieldRef; mac: FieldRef; text: string }
+  | { k: 'lookup_fdb'; dst: FieldRef; port: FieldRef; mac: FieldRef; text: string }
+  | { k: 'put_fdb'; port: FieldRef; mac: FieldRef; text: string }
+  | { k: 'nest'; fn: NestFn; nested: Action[]; text: string }
+  | { k: 'handle_svc_check'; port: FieldRef; text: string }
+  | { k: 'dec_ttl'; text: string }
+  /** Actions ovn-trace treats as no-ops here (`put_arp`, `set_queue`, `log`…): kept so traces show them. */
+  | { k: 'noop'; text: string };
+
+/** A flow's actions, parsed: the list, and the prerequisites to AND into its match. */
+export interface ParsedActions {
+  actions: Action[];
+  prereqs: string[];
+}
+
+interface Ctx {
+  text: string;
+  toks: Token[];
+  i: number;
+  pipeline: Pipeline;
+  table: number;
+  prereqs: string[];
+}
+
+const peek = (c: Ctx): Token => c.toks[c.i]!;
+const isOp = (c: Ctx, op: string): boolean => peek(c).type === 'op' && peek(c).text === op;
+const fail = (c: Ctx, msg: string): never => {
+  throw new LflowSyntaxError(c.text, peek(c).pos + 1, msg);
+};
+const expectOp = (c: Ctx, op: string): void => {
+  if (!isOp(c, op)) fail(c, `expecting '${op}'`);
+  c.i++;
+};
+const isId = (c: Ctx, id: string): boolean => peek(c).type === 'id' && peek(c).text === id;
+
+function fieldRef(c: Ctx): FieldRef {
+  const t = peek(c);
+  if (t.type !== 'id') fail(c, 'expecting field name');
+  c.i++;
+  const ref = resolveField(t.text);
+  if (!ref) return fail(c, `unknown field ${t.text}`);
+  if (isOp(c, '[')) {
+    c.i++;
+    const lo = intTok(c);
+    let hi = lo;
+    if (isOp(c, '..')) {
+      c.i++;
+      hi = intTok(c);
+    }
+    expectOp(c, ']');
+    if (hi < lo || hi >= ref.width) fail(c, `${t.text}[${lo}..${hi}] is outside the field`);
+    return { ...ref, lo: ref.lo + lo, width: hi - lo + 1, subscript: { lo, hi } };
+  }
+  return ref;
+}
+
+function intTok(c: Ctx): number {
+  const t = peek(c);
+  if (t.type !== 'int') fail(c, 'expecting integer');
+  c.i++;
+  return Number(t.value);
+}
+
+/** `expr_field_format`. */
+export function formatRef(r: FieldRef): string {
+  if (!r.subscript) return r.name;
+  return r.subscript.lo === r.subscript.hi ? `${r.name}[${r.subscript.lo}]` : `${r.name}[${r.subscript.lo}..${r.subscript.hi}]`;
+}
+
+function backend(c: Ctx): LbBackend {
+  let ipv6 = false;
+  let bracket = false;
+  if (isOp(c, '[')) {
+    c.i++;
+    bracket = true;
+  }
+  const t = peek(c);
+  if (t.type !== 'ip4' && t.type !== 'ip6') fail(c, 'expecting IP address');
+  c.i++;
+  ipv6 = t.type === 'ip6';
+  if (bracket) expectOp(c, ']');
+  let port = 0;
+  if (isOp(c, ':')) {
+    c.i++;
+    port = intTok(c);
+  }
+  const addr = new Uint8Array(16);
+  const width = ipv6 ? 16 : 4;
+  for (let b = 0; b < width; b++) addr[b] = Number((t.value! >> BigInt(8 * (width - 1 - b))) & 0xffn);
+  const ip4 = ipv6 ? 0 : Number(t.value!);
+  const text = ipv6 ? (port ? `[${t.text}]:${port}` : t.text) : port ? `${t.text}:${port}` : t.text;
+  return { ipv6, addr, ip4, port, text };
+}
+
+function resultCall(c: Ctx, dst: FieldRef, fn: Extract<Action, { k: 'result' }>['fn']): Action {
+  c.i++;
+  expectOp(c, '(');
+  expectOp(c, ')');
+  return { k: 'result', fn, dst, text: `${formatRef(dst)} = ${fn}();` };
+}
+
+function constantText(t: Token): string {
+  if (t.type === 'string') return JSON.stringify(t.text);
+  if (t.mask !== undefined) return t.prefix !== undefined ? `${t.text}/${t.prefix}` : `${t.text}/0x${t.mask.toString(16)}`;
+  if (t.type === 'int' && !t.hex) return t.value!.toString();
+  return t.text;
+}
+
+function assignment(c: Ctx, dst: FieldRef): Action {
+  if (isOp(c, '<->')) {
+    c.i++;
+    const b = fieldRef(c);
+    c.prereqs.push(...dst.prereqs, ...b.prereqs);
+    return { k: 'exchange', a: dst, b, text: `${formatRef(dst)} <-> ${formatRef(b)};` };
+  }
+  expectOp(c, '=');
+  const t = peek(c);
+  if (t.type === 'id') {
+    const fn = t.text;
+    const after = c.toks[c.i + 1]!;
+    if (after.type === 'op' && after.text === '(') {
+      if (fn === 'chk_lb_hairpin' || fn === 'chk_lb_hairpin_reply' || fn === 'check_in_port_sec' || fn === 'check_out_port_sec' || fn === 'chk_lb_aff') return resultCall(c, dst, fn);
+      if (fn === 'get_fdb') {
+        c.i += 2;
+        const mac = fieldRef(c);
+        expectOp(c, ')');
+        return { k: 'get_fdb', dst, mac, text: `${formatRef(dst)} = get_fdb(${formatRef(mac)});` };
+      }
+      if (fn === 'lookup_fdb') {
+        c.i += 2;
+        const port = fieldRef(c);
+        expectOp(c, ',');
+        const mac = fieldRef(c);
+        expectOp(c, ')');
+        return { k: 'lookup_fdb', dst, port, mac, text: `${formatRef(dst)} = lookup_fdb(${formatRef(port)}, ${formatRef(mac)});` };
+      }
+      return fail(c, `unsupported action ${fn}()`);
+    }
+    const src = fieldRef(c);
+    if (src.width !== dst.width) fail(c, `cannot assign ${src.width} bits to ${dst.width} bits`);
+    c.prereqs.push(...dst.prereqs, ...src.prereqs);
+    return { k: 'move', dst, src, text: `${formatRef(dst)} = ${formatRef(src)};` };
+  }
+  c.i++;
+  c.prereqs.push(...dst.prereqs);
+  if (t.type === 'string') {
+    if (!dst.field.string) fail(c, `${dst.name} does not take a port name`);
+    return { k: 'load', dst, value: 0n, port: t.text, text: `${formatRef(dst)} = ${JSON.stringify(t.text)};` };
+  }
+  if (t.value === undefined) return fail(c, 'expecting constant');
+  if (t.value >> BigInt(dst.width) !== 0n) fail(c, `${t.text} does not fit ${formatRef(dst)}`);
+  return { k: 'load', dst, value: t.value, text: `${formatRef(dst)} = ${constantText(t)};` };
+}
+
+function nested(c: Ctx, passPrereqs = false): Action[] {
+  expectOp(c, '{');
+  const inner: Ctx = { ...c, prereqs: [] };
+  const acts = list(inner, '}');
+  c.i = inner.i;
+  // parse_nested_action: with no prerequisite of its own (clone, reject) the inner ones join the flow's.
+  if (passPrereqs) c.prereqs.push(...inner.prereqs);
+  return acts;
+}
+
+function action(c: Ctx): Action {
+  const t = peek(c);
+  if (t.type !== 'id') return fail(c, 'expecting action');
+  const name = t.text;
+  const after = c.toks[c.i + 1]!;
+  const assign = after.type === 'op' && (after.text === '=' || after.text === '<->' || after.text === '[');
+  if (assign && resolveField(name)) {
+    const dst = fieldRef(c);
+    return assignment(c, dst);
+  }
+  c.i++;
+  switch (name) {
+    case 'next': {
+      let pipeline = c.pipeline;
+      let table = c.table + 1;
+      if (isOp(c, '(')) {
+        c.i++;
+        if (peek(c).type === 'int') table = intTok(c);
+        else {
+          while (!isOp(c, ')')) {
+            const key = peek(c).text;
+            c.i++;
+            expectOp(c, '=');
+            if (key === 'pipeline') {
+              const v = peek(c).text;
+              c.i++;
+              if (v !== 'ingress' && v !== 'egress') fail(c, 'pipeline must be ingress or egress');
+              pipeline = v as Pipeline;
+            } else if (key === 'table') table = intTok(c);
+            else fail(c, `unknown next() argument ${key}`);
+            if (isOp(c, ',')) c.i++;
+          }
+        }
+        expectOp(c, ')');
+      }
+      const text = pipeline !== c.pipeline ? `next(pipeline=${pipeline}, table=${table});` : table !== c.table + 1 ? `next(${table});` : 'next;';
+      return { k: 'next', pipeline, table, text };
+    }
+    case 'output':
+      return { k: 'output', text: 'output;' };
+    case 'drop':
+      return { k: 'drop', text: 'drop;' };
+    case 'ct_next':
+      c.prereqs.push('ip');
+      return { k: 'ct_next', text: 'ct_next;' };
+    case 'ct_commit': {
+      c.prereqs.push('ip');
+      if (!isOp(c, '{')) return { k: 'ct_commit', nested: [], text: 'ct_commit;' };
+      const inner = nested(c);
+      return { k: 'ct_commit', nested: inner, text: `ct_commit { ${inner.map((a) => a.text).join(' ')} };` };
+    }
+    case 'ct_commit_nat':
+      c.prereqs.push('ip');
+      return { k: 'ct_commit_nat', text: 'ct_commit_nat;' };
+    case 'ct_dnat':
+    case 'ct_snat': {
+      c.prereqs.push('ip');
+      if (isOp(c, '(')) {
+        c.i++;
+        const to = backend(c);
+        expectOp(c, ')');
+        return { k: name, to, text: `${name}(${to.ipv6 ? to.text.replace(/^\[|\]:\d+$/g, '') : to.text.replace(/:\d+$/, '')}${to.port ? `,${to.port}` : ''});` };
+      }
+      return { k: name, text: `${name};` };
+    }
+    case 'ct_lb_mark': {
+      c.prereqs.push('ip');
+      const backends: LbBackend[] = [];
+      let hashFields: string | undefined;
+      let flag: 'skip_snat' | 'force_snat' | undefined;
+      if (isOp(c, '(')) {
+        c.i++;
+        if (!isOp(c, ')')) {
+          if (!isId(c, 'backends')) fail(c, 'expecting backends');
+          c.i++;
+          expectOp(c, '=');
+          while (!isOp(c, ';') && !isOp(c, ')')) {
+            backends.push(backend(c));
+            if (isOp(c, ',')) c.i++;
+          }
+          if (isOp(c, ';')) c.i++;
+          if (isId(c, 'hash_fields')) {
+            c.i++;
+            expectOp(c, '=');
+            const s = peek(c);
+            if (s.type !== 'string') fail(c, 'invalid hash_fields');
+            hashFields = s.text;
+            c.i++;
+            if (isOp(c, ';')) c.i++;
+          }
+          if (isId(c, 'skip_snat') || isId(c, 'force_snat')) {
+            flag = peek(c).text as 'skip_snat' | 'force_snat';
+            c.i++;
+          }
+        }
+        expectOp(c, ')');
+      }
+      let text = 'ct_lb_mark';
+      if (backends.length) {
+        text += `(backends=${backends.map((b) => b.text).join(',')}`;
+        if (hashFields !== undefined) text += `; hash_fields="${hashFields}"`;
+        if (flag) text += `; ${flag}`;
+        text += ')';
+      }
+      return { k: 'ct_lb_mark', backends, ...(hashFields !== undefined ? { hashFields } : {}), ...(flag ? { flag } : {}), text: `${text};` };
+    }
+    case 'ct_snat_to_vip':
+      return { k: 'ct_snat_to_vip', text: 'ct_snat_to_vip;' };
+    case 'commit_lb_aff': {
+      // Kept as text: ovn-trace 23.03 does nothing with it; the executor learns affinity from its parts.
+      const start = peek(c).pos;
+      let depth = 0;
+      do {
+        if (isOp(c, '(')) depth++;
+        if (isOp(c, ')')) depth--;
+        c.i++;
+      } while (depth > 0 && peek(c).type !== 'end');
+      const raw = c.text.slice(start, c.toks[c.i - 1]!.pos + 1);
+      return { k: 'commit_lb_aff', text: `commit_lb_aff${raw.replace(/\s*=\s*/g, ' = ').replace(/\s*,\s*/g, ', ')};` };
+    }
+    case 'put_fdb': {
+      expectOp(c, '(');
+      const port = fieldRef(c);
+      expectOp(c, ',');
+      const mac = fieldRef(c);
+      expectOp(c, ')');
+      return { k: 'put_fdb', port, mac, text: `put_fdb(${formatRef(port)}, ${formatRef(mac)});` };
+    }
+    case 'handle_svc_check': {
+      expectOp(c, '(');
+      const port = fieldRef(c);
+      expectOp(c, ')');
+      return { k: 'handle_svc_check', port, text: `handle_svc_check(${formatRef(port)});` };
+    }
+    case 'arp':
+    case 'nd_na':
+    case 'nd_na_router':
+    case 'clone':
+    case 'reject':
+    case 'icmp4':
+    case 'icmp4_error':
+    case 'icmp6':
+    case 'icmp6_error':
+    case 'tcp_reset': {
+      // actions.c parse_ARP … parse_REJECT: the prerequisite each nested action adds.
+      const pre = ({ arp: 'ip4', nd_na: 'nd_ns', nd_na_router: 'nd_ns', icmp4: 'ip4', icmp4_error: 'ip4', icmp6: 'ip6', icmp6_error: 'ip6', tcp_reset: 'tcp' } as Record<string, string>)[name];
+      if (pre) c.prereqs.push(pre);
+      const inner = nested(c, pre === undefined);
+      return { k: 'nest', fn: name, nested: inner, text: `${name} { ${inner.map((a) => a.text).join(' ')} };` };
+    }
+    case 'dec_ttl':
+      c.prereqs.push('ip');
+      return { k: 'dec_ttl', text: 'ip.ttl--;' };
+    default:
+      return fail(c, `unsupported action ${name}`);
+  }
+}
+
+function list(c: Ctx, end: '}' | 'end'): Action[] {
+  const out: Action[] = [];
+  for (;;) {
+    if (end === '}' ? isOp(c, '}') : peek(c).type === 'end') {
+      if (end === '}') c.i++;
+      return out;
+    }
+    if (isOp(c, ';')) {
+      c.i++;
+      continue;
+    }
+    out.push(action(c));
+    if (end === '}' && isOp(c, '}')) continue;
+    if (peek(c).type === 'end' && end === 'end') continue;
+    expectOp(c, ';');
+  }
+}
+
+/** Parses a flow's actions for the table it sits in (so `next;` resolves to table + 1). */
+export function parseActions(text: string, pipeline: Pipeline, table: number): ParsedActions {
+  const c: Ctx = { text, toks: tokenize(text), i: 0, pipeline, table, prereqs: [] };
+  const actions = list(c, 'end');
+  return { actions, prereqs: c.prereqs };
+}
+
+/** The action list as ovn-trace prints it, one action per line. */
+export function formatActions(actions: readonly Action[]): string {
+  return actions.map((a) => a.text).join(' ');
+}

@@ -1,0 +1,1287 @@
+/**
+ * The logical-flow executor: one logical switch's Logical_Flow rows compiled once into per-stage tables, run
+ * over a frame the way OVN runs them. The control flow is ovn-trace's (utilities/ovn-trace.c branch-23.03
+ * `trace__`/`trace_actions`/`execute_*`), so that with {@link TraceConntrack} the trace is ovn-trace's; with a
+ * real conntrack engine and a chassis it is what ovn-controller's OpenFlow does, including the physical steps
+ * ovn-trace does not show (controller/physical.c): a port bound on another chassis of a switch with a localnet
+ * port is reached through the localnet port, the loopback check then drops what would leave by its inport,
+ * multicast groups reach only this chassis' ports, the localnet VLAN tag is stripped and pushed, and
+ * `is_chassis_resident()` is evaluated for the chassis.
+ *
+ * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
+ * @module
+ */
+import { DecodedFrame, FrameDecoder, L3, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan } from '@vippath/wire';
+import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
+import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
+import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
+import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } from './ct-api.js';
+import { TraceConntrack } from './ct-trace.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { NodeType, TraceNode } from './trace.js';
+import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
+
+/** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
+export class LflowError extends VippathError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** Why a packet stopped short of an output; numbers for the hot path, {@link DROP_REASON_TEXT} for people. */
+export const DropReason = {
+  /** An explicit `drop;` (or an empty action list). */
+  DROP_ACTION: 0,
+  /** A table with no matching flow. */
+  NO_MATCH: 1,
+  /** Actions ended without `next` or `output` (e.g. `commit_lb_aff(…); /* drop *\/`). */
+  ACTIONS_END: 2,
+  /** `output` with outport 0. */
+  NULL_OUTPORT: 3,
+  /** outport == inport and `flags.loopback` is 0 (ovn-controller table 39 / ovn-trace's omitted output). */
+  LOOPBACK: 4,
+  /** outport names no port or group of the datapath. */
+  UNKNOWN_OUTPORT: 5,
+  /** The outport is a VIF bound to no chassis (no physical flow reaches it). */
+  UNBOUND: 6,
+  /** A frame that arrived on a localnet port with a tag other than the port's. */
+  LOCALNET_TAG: 7,
+  /** Recursion through tables went deeper than the executor's bound. */
+  TOO_DEEP: 8,
+} as const;
+export const DROP_REASON_TEXT: readonly string[] = [
+  'drop action', 'no match (implicit drop)', 'actions end without next or output', 'output to null logical port',
+  'inport == outport && !flags.loopback', 'unknown port or multicast group', 'port not bound to any chassis',
+  'VLAN tag does not match the localnet port', 'pipeline too deep',
+];
+
+interface Port {
+  name: string;
+  key: number;
+  type: string;
+  chassis?: string;
+  tag?: number;
+  /** Port security entries: MAC (as 2 words), IPv4s, IPv6s (4 words each). */
+  ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[]; lla: Uint32Array }[];
+}
+
+interface Group {
+  name: string;
+  key: number;
+  /** Member ports, sorted by name (ovn-trace read_mcgroups). */
+  ports: Port[];
+}
+
+interface CompiledFlow {
+  flow: LogicalFlow;
+  match: CompiledMatch;
+  actions: Action[];
+  /** `1` → `next;` to the following table: ovn-trace does not show it (may_omit_stage). */
+  omit: boolean;
+  /** Header printed for the table (built once). */
+  header: string;
+  /** Position in the table's priority order (ties resolved as ovn-trace resolves them). */
+  order: number;
+}
+
+interface Table {
+  stage: string;
+  flows: CompiledFlow[];
+  /** Fast path: flows that require an exact value of one field, by that value; the rest in `others`. */
+  indexWord: number;
+  indexWidthWords: number;
+  index: Map<number, CompiledFlow[]>;
+  others: CompiledFlow[];
+}
+
+/** An `ovn-trace --lb-dst` destination. */
+export interface LbDst {
+  ipv6: boolean;
+  addr: Uint8Array;
+  port: number;
+}
+
+/** Parses `IP[:PORT]` / `[IPv6]:PORT` as ovn-trace's `--lb-dst`. */
+export function parseLbDst(text: string): LbDst {
+  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const addr = new Uint8Array(16);
+  try {
+    if (m6 || (text.includes(':') && !/^\d+\.\d+\.\d+\.\d+:\d+$/.test(text))) {
+      const ip = m6 ? m6[1]! : text;
+      addr.set(parseIPv6(ip));
+      return { ipv6: true, addr, port: m6?.[2] ? Number(m6[2]) : 0 };
+    }
+    const [ip, port] = text.split(':');
+    const v = parseIPv4(ip!);
+    addr[0] = v >>> 24;
+    addr[1] = (v >>> 16) & 255;
+    addr[2] = (v >>> 8) & 255;
+    addr[3] = v & 255;
+    return { ipv6: false, addr, port: port ? Number(port) : 0 };
+  } catch {
+    throw new LflowError('BAD_LB_DST', `--lb-dst: bad address "${text}" (IP, IP:PORT or [IPv6]:PORT)`);
+  }
+}
+
+export interface ExecutorOptions {
+  /** Conntrack engine; default: one that answers like `ovn-trace` with no `--ct`. */
+  ct?: ConntrackEngine;
+  /**
+   * The chassis the packet is on. Unset: ovn-trace's view (every port resident, no physical translation).
+   * Set: is_chassis_resident() for this chassis, remote ports through the localnet port, per-chassis groups.
+   */
+  chassis?: string;
+  /** `--lb-dst`: the backend ct_lb_mark picks (and the DNAT target of backend-less ct_lb_mark). */
+  lbDst?: LbDst;
+}
+
+/** One packet leaving the switch. Slots are reused by the next run: copy what you keep. */
+export interface ExecOutput {
+  port: string;
+  /** The localnet VLAN tag pushed on the way out (chassis mode), else undefined. */
+  tag: number | undefined;
+  /** The packet's flow words at output. */
+  words: Uint32Array;
+  /** The frame as it leaves: `frame[0, length)` (length 0 when the frame could not be decoded). */
+  frame: Uint8Array;
+  length: number;
+}
+
+export interface ExecDrop {
+  pipeline: Pipeline;
+  table: number;
+  stage: string;
+  reason: number;
+}
+
+/** Everything a run produced; reuse one per executor. */
+export interface ExecResult {
+  outputs: ExecOutput[];
+  drops: ExecDrop[];
+  /** Trace root (tracing only). */
+  trace?: TraceNode;
+  /** Each ct action's outcome: the state it left and, for ct_lb_mark, the backend chosen (tracing only). */
+  ct: { pipeline: Pipeline; table: number; stage: string; action: string; state: string; backend?: string }[];
+  /** Matched (shown) flows in visit order (tracing only). */
+  stages: { pipeline: Pipeline; table: number; stage: string; priority: number; match: string; actions: string; uuid?: string }[];
+}
+
+const POOL = 64;
+/** The switch datapath's DNAT and SNAT conntrack zones (port zones are the ports' tunnel keys, below 32768). */
+export const DNAT_ZONE = 65534;
+export const SNAT_ZONE = 65533;
+const MAX_DEPTH = 60;
+
+function lla(mac: Uint32Array): Uint32Array {
+  // in6_generate_lla: fe80::/64 + modified EUI-64 (U/L bit flipped, ff:fe in the middle).
+  const b = new Uint8Array(6);
+  storeMac(mac, 0, b, 0);
+  const a = new Uint8Array(16);
+  a[0] = 0xfe;
+  a[1] = 0x80;
+  a[8] = b[0]! ^ 2;
+  a[9] = b[1]!;
+  a[10] = b[2]!;
+  a[11] = 0xff;
+  a[12] = 0xfe;
+  a[13] = b[3]!;
+  a[14] = b[4]!;
+  a[15] = b[5]!;
+  const w = new Uint32Array(4);
+  loadV6(w, 0, a, 0);
+  return w;
+}
+
+function parseAddresses(entry: string): Port['ps'][number] | undefined {
+  const parts = entry.trim().split(/\s+/);
+  if (!parts[0] || !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(parts[0])) return undefined;
+  const mac = new Uint32Array(2);
+  loadMac(mac, 0, parseMac(parts[0]), 0);
+  const ip4: number[] = [];
+  const ip6: Uint32Array[] = [];
+  for (const p of parts.slice(1)) {
+    const ip = p.replace(/\/\d+$/, '');
+    if (ip.includes(':')) {
+      const w = new Uint32Array(4);
+      loadV6(w, 0, parseIPv6(ip), 0);
+      ip6.push(w);
+    } else ip4.push(parseIPv4(ip));
+  }
+  return { mac, ip4, ip6, lla: lla(mac) };
+}
+
+function anyEq6(w: Uint32Array, at: number, list: readonly Uint32Array[]): boolean {
+  for (let i = 0; i < list.length; i++) if (eq6(w, at, list[i]!)) return true;
+  return false;
+}
+
+const eq6 = (w: Uint32Array, at: number, v: Uint32Array): boolean => w[at] === v[0] && w[at + 1] === v[1] && w[at + 2] === v[2] && w[at + 3] === v[3];
+
+/** Does the lowered match require `field == value` (full width) at top level? Returns the value. */
+function exactKey(low: LowExpr, word: number, words: number): number | undefined {
+  const terms = low.t === 'and' ? low.xs : [low];
+  for (const t of terms) {
+    if (t.t !== 'cmp' || t.ne || t.word !== word) continue;
+    if (words === 1 && t.masks[0] === 0xffffffff) return t.vals[0];
+    if (words === 2 && t.masks[0] === 0xffffffff && t.masks[1] === 0xffff) return t.vals[1]! * 2 ** 32 + t.vals[0]!;
+  }
+  return undefined;
+}
+
+/**
+ * One logical switch's pipelines, compiled. `run`/`runFrame` execute one packet; the result object and every
+ * buffer are reused across packets.
+ */
+export class LflowExecutor {
+  readonly datapath: string;
+  private readonly ports = new Map<string, Port>();
+  private readonly portsByKey = new Map<number, Port>();
+  private readonly groups = new Map<string, Group>();
+  private readonly groupsByKey = new Map<number, Group>();
+  private readonly tables: { ingress: Table[]; egress: Table[] } = { ingress: [], egress: [] };
+  private readonly localnet: Port | undefined;
+  /** Port groups as `@name` resolves on this datapath. */
+  readonly portGroups: ReadonlyMap<string, readonly string[]>;
+  private readonly fdb = new Map<number, number>();
+  private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
+  private readonly pool: Uint32Array[] = [];
+  private depth = 0;
+  private ct: ConntrackEngine;
+  private traceCt: TraceConntrack | undefined;
+  private readonly req = new CtRequest();
+  private readonly res = new CtResult();
+  private chassis: string | undefined;
+  private lbDst: LbDst | undefined;
+  private lbDstConsumed = false;
+  private tracing = false;
+  private inKey = 0;
+  private now = 0;
+  private readonly decoder = new FrameDecoder();
+  private readonly decoded = new DecodedFrame();
+  private frame: Uint8Array = new Uint8Array(0);
+  private frameLength = 0;
+  private readonly shadow = new Uint32Array(W.SIZE);
+  private readonly scratch = new Uint8Array(16);
+  private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
+  readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
+  private readonly outSlots: ExecOutput[] = [];
+  private readonly dropSlots: ExecDrop[] = [];
+  private readonly savedShadow = new Uint32Array(W.SIZE);
+  private readonly natScratch = new Uint8Array(16);
+  private hash = 0;
+
+  constructor(sb: SouthboundState, datapath: string, options: ExecutorOptions = {}) {
+    this.datapath = datapath;
+    if (!sb.datapaths.some((d) => d.name === datapath) && !sb.flows.has(datapath)) {
+      throw new LflowError('UNKNOWN_DATAPATH', `unknown datapath "${datapath}" (known: ${[...sb.flows.keys()].join(', ') || 'none'})`);
+    }
+    for (const pb of sb.portBindings) {
+      if (pb.datapath !== datapath) continue;
+      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, ...(pb.chassis ? { chassis: pb.chassis } : {}), ...(pb.tag !== undefined ? { tag: pb.tag } : {}), ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined) };
+      this.ports.set(port.name, port);
+      this.portsByKey.set(port.key, port);
+    }
+    this.localnet = [...this.ports.values()].find((p) => p.type === 'localnet');
+    for (const g of sb.multicastGroups) {
+      if (g.datapath !== datapath) continue;
+      const members = g.ports.map((n) => this.ports.get(n)).filter((p): p is Port => p !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const group: Group = { name: g.name, key: g.tunnelKey, ports: members };
+      this.groups.set(g.name, group);
+      this.groupsByKey.set(g.tunnelKey, group);
+    }
+    for (const e of sb.fdb) {
+      if (e.datapath !== datapath) continue;
+      const p = this.ports.get(e.port);
+      const w = new Uint32Array(2);
+      loadMac(w, 0, parseMac(e.mac), 0);
+      if (p) this.fdb.set(w[1]! * 2 ** 32 + w[0]!, p.key);
+    }
+    for (const lb of sb.loadBalancers) {
+      for (const vip of Object.keys(lb.vips)) {
+        const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(vip);
+        const addr = new Uint32Array(4);
+        if (m6 || vip.split(':').length > 2) {
+          loadV6(addr, 0, parseIPv6(m6 ? m6[1]! : vip), 0);
+          this.vips.push({ ipv6: true, addr, ip4: 0, port: m6?.[2] ? Number(m6[2]) : 0, text: m6 ? m6[1]! : vip });
+        } else {
+          const [ip, port] = vip.split(':');
+          this.vips.push({ ipv6: false, addr, ip4: parseIPv4(ip!), port: port ? Number(port) : 0, text: ip! });
+        }
+      }
+    }
+    // northd names a switch's share of a port group `<datapath key>_<name>`; expr.c resolves `@name` to it first.
+    const dpKey = sb.datapaths.find((d) => d.name === datapath)?.tunnelKey;
+    const groupsHere = new Map(sb.portGroups);
+    for (const [name, ports] of sb.portGroups) {
+      const m = /^(\d+)_(.+)$/.exec(name);
+      if (m && Number(m[1]) === dpKey) groupsHere.set(m[2]!, ports);
+    }
+    this.portGroups = groupsHere;
+    const env: MatchEnv = {
+      addressSets: sb.addressSets,
+      portGroups: groupsHere,
+      portKey: (name) => this.ports.get(name)?.key ?? this.groups.get(name)?.key,
+    };
+    // svc_monitor_mac is an address set ovn-controller fills from SB_Global options:svc_monitor_mac.
+    const sets = new Map(sb.addressSets);
+    if (!sets.has('svc_monitor_mac')) sets.set('svc_monitor_mac', sb.options['svc_monitor_mac'] ? [sb.options['svc_monitor_mac']] : []);
+    env.addressSets = sets;
+    const flows = sb.flows.get(datapath) ?? [];
+    const tie = tieBreaker(sb);
+    for (const pipeline of ['ingress', 'egress'] as const) {
+      const mine = flows.filter((f) => f.pipeline === pipeline);
+      const max = mine.reduce((m, f) => Math.max(m, f.table), -1);
+      for (let t = 0; t <= max; t++) {
+        const tf = mine.filter((f) => f.table === t).sort((a, b) => b.priority - a.priority || tie(a) - tie(b));
+        const compiled = tf.map((f, i) => this.compileFlow(f, env, i));
+        this.tables[pipeline].push(this.buildTable(tf[0]?.stage ?? '', compiled));
+      }
+    }
+    for (let i = 0; i < POOL; i++) this.pool.push(new Uint32Array(W.SIZE));
+    this.ct = options.ct ?? new TraceConntrack();
+    this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
+    this.chassis = options.chassis;
+    this.lbDst = options.lbDst;
+  }
+
+  /** Changes the engine, chassis and `--lb-dst` without recompiling the tables. */
+  configure(options: ExecutorOptions): void {
+    this.ct = options.ct ?? new TraceConntrack();
+    this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
+    this.chassis = options.chassis;
+    this.lbDst = options.lbDst;
+  }
+
+  private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number): CompiledFlow {
+    try {
+      const { actions, prereqs } = parseActions(flow.actions, flow.pipeline, flow.table);
+      let low = lower(parseMatch(flow.match), env, false, flow.match);
+      if (prereqs.length) {
+        const extra = prereqs.map((p) => lower(parseMatch(p), env, false, p));
+        low = { t: 'and', xs: [low, ...extra] };
+      }
+      low = simplify(low);
+      const omit = flow.match.trim() === '1' && actions.length === 1 && actions[0]!.k === 'next' && actions[0]!.pipeline === flow.pipeline && actions[0]!.table === flow.table + 1;
+      const uuid = (flow.uuid ?? '').replace(/-/g, '').slice(0, 8).padEnd(8, '0');
+      const src = flow.stage && flow.source ? `${flow.stage} (${flow.source}): ` : flow.stage ? `${flow.stage}: ` : flow.source ? `(${flow.source}): ` : '';
+      const header = `${String(flow.table).padStart(2)}. ${src}${flow.match}, priority ${flow.priority}, uuid ${uuid}`;
+      return { flow, match: compile(low), actions, omit, header, order, low } as CompiledFlow & { low: LowExpr };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new LflowError('BAD_LFLOW', `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}: ${msg}`);
+    }
+  }
+
+  private buildTable(stage: string, flows: CompiledFlow[]): Table {
+    // Pick the field most flows pin to one value (inport, eth.dst, ip4.dst…) and index them by it.
+    let best: { word: number; words: number; n: number } = { word: -1, words: 1, n: 0 };
+    for (const [word, words] of [[W.INPORT, 1], [W.OUTPORT, 1], [W.ETH_DST, 2], [W.IPV4_DST, 1], [W.ETH_SRC, 2]] as const) {
+      const n = flows.filter((f) => exactKey((f as CompiledFlow & { low: LowExpr }).low, word, words) !== undefined).length;
+      if (n > best.n) best = { word, words, n };
+    }
+    const index = new Map<number, CompiledFlow[]>();
+    const others: CompiledFlow[] = [];
+    if (best.n >= 4) {
+      for (const f of flows) {
+        const k = exactKey((f as CompiledFlow & { low: LowExpr }).low, best.word, best.words);
+        if (k === undefined) others.push(f);
+        else {
+          const list = index.get(k) ?? [];
+          list.push(f);
+          index.set(k, list);
+        }
+      }
+    }
+    return { stage, flows, indexWord: best.n >= 4 ? best.word : -1, indexWidthWords: best.words, index, others };
+  }
+
+  /** Stage name of a table (for drops and the "no match" line). */
+  stageName(pipeline: Pipeline, table: number): string {
+    return this.tables[pipeline][table]?.stage ?? '';
+  }
+
+  private lookup(w: Uint32Array, table: number, pipeline: Pipeline): CompiledFlow | undefined {
+    const t = this.tables[pipeline][table];
+    if (!t) return undefined;
+    if (t.indexWord < 0) {
+      const fs = t.flows;
+      for (let i = 0; i < fs.length; i++) if (fs[i]!.match(w, this.matchCtx)) return fs[i];
+      return undefined;
+    }
+    const key = t.indexWidthWords === 1 ? w[t.indexWord]! : w[t.indexWord + 1]! * 2 ** 32 + w[t.indexWord]!;
+    const a = t.index.get(key);
+    const b = t.others;
+    // Merge the two lists in the table's order.
+    let i = 0;
+    let j = 0;
+    const na = a ? a.length : 0;
+    while (i < na || j < b.length) {
+      const fa = i < na ? a![i] : undefined;
+      const fb = j < b.length ? b[j] : undefined;
+      const f = fa && (!fb || fa.order < fb.order) ? fa : fb!;
+      if (f === fa) i++;
+      else j++;
+      if (f.match(w, this.matchCtx)) return f;
+    }
+    return undefined;
+  }
+
+  private isResident(port: string): boolean {
+    if (port === '') return true;
+    const p = this.ports.get(port);
+    if (!p) return false;
+    if (this.chassis === undefined) return true;
+    return p.chassis === this.chassis;
+  }
+
+  private take(src: Uint32Array): Uint32Array {
+    const w = this.pool[this.depth] ?? new Uint32Array(W.SIZE);
+    if (this.depth >= this.pool.length) this.pool.push(w);
+    this.depth++;
+    w.set(src);
+    return w;
+  }
+  private give(): void {
+    this.depth--;
+  }
+
+  private resetResult(): void {
+    this.result.outputs.length = 0;
+    this.result.drops.length = 0;
+    this.result.stages.length = 0;
+    this.result.ct.length = 0;
+    delete this.result.trace;
+  }
+
+  /** Port names of this datapath. */
+  portNames(): string[] {
+    return [...this.ports.keys()];
+  }
+  portKey(name: string): number | undefined {
+    return this.ports.get(name)?.key ?? this.groups.get(name)?.key;
+  }
+  portName(key: number): string | undefined {
+    return this.portsByKey.get(key)?.name ?? this.groupsByKey.get(key)?.name;
+  }
+
+  /**
+   * Runs one frame arriving on `inport`. `frame` may be rewritten in place (and, for a tagged localnet frame,
+   * shortened by the tag). Outputs reference copies of the frame as it leaves each port.
+   */
+  runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false): ExecResult {
+    const port = this.ports.get(inport);
+    if (!port) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
+    this.resetResult();
+    let len = length;
+    this.decoder.decode(frame, this.decoded, len);
+    if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
+      // ovn-controller physical.c: a localnet port with a tag matches only that VLAN and strips it.
+      if (this.decoded.vlanCount === 0 || this.decoded.vid(0) !== port.tag) {
+        this.drop('ingress', 0, DropReason.LOCALNET_TAG);
+        this.result.drops[0]!.stage = 'physical';
+        return this.result;
+      }
+      len = popVlan(frame, len);
+      this.decoder.decode(frame, this.decoded, len);
+    }
+    const w = this.pool[0]!;
+    w.fill(0);
+    loadFrame(frame, this.decoded, w);
+    w[W.INPORT] = port.key;
+    this.frame = frame;
+    this.frameLength = len;
+    this.shadow.set(w);
+    return this.start(w, now, trace);
+  }
+
+  /** Runs a packet given as flow words (a microflow): a frame is built from them so conntrack can work on bytes. */
+  runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
+    this.resetResult();
+    const w = this.pool[0]!;
+    w.set(words);
+    const frame = frameFromFlow(w);
+    const buf = new Uint8Array(frame.length + 8);
+    buf.set(frame);
+    this.frame = buf;
+    this.frameLength = frame.length;
+    this.decoder.decode(buf, this.decoded, frame.length);
+    this.shadow.set(w);
+    return this.start(w, now, trace);
+  }
+
+  private start(w: Uint32Array, now: number, trace: boolean): ExecResult {
+    this.now = now;
+    this.tracing = trace;
+    this.depth = 1;
+    this.lbDstConsumed = false;
+    this.traceCt?.reset();
+    this.inKey = w[W.INPORT]!;
+    if (this.chassis !== undefined && this.portsByKey.get(this.inKey)?.type === 'localnet') w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
+    let root: TraceNode | undefined;
+    if (trace) {
+      root = new TraceNode(NodeType.PIPELINE, `ingress(dp="${this.datapath}", inport="${this.portName(this.inKey) ?? '(unnamed)'}")`);
+      this.result.trace = root;
+    }
+    this.runTable(w, 0, 'ingress', root);
+    return this.result;
+  }
+
+  private drop(pipeline: Pipeline, table: number, reason: number): void {
+    const i = this.result.drops.length;
+    const d = this.dropSlots[i] ?? (this.dropSlots[i] = { pipeline, table, stage: '', reason });
+    d.pipeline = pipeline;
+    d.table = table;
+    d.stage = this.stageName(pipeline, table);
+    d.reason = reason;
+    this.result.drops.push(d);
+  }
+
+  private runTable(w: Uint32Array, table: number, pipeline: Pipeline, parent: TraceNode | undefined): void {
+    if (this.depth > MAX_DEPTH) {
+      parent?.append(NodeType.ERROR, '*** pipeline too deep');
+      this.drop(pipeline, table, DropReason.TOO_DEEP);
+      return;
+    }
+    let f: CompiledFlow | undefined;
+    for (;;) {
+      f = this.lookup(w, table, pipeline);
+      if (!f || !f.omit || f.actions[0]!.k !== 'next' || (f.actions[0] as { table: number }).table !== table + 1) break;
+      table++;
+    }
+    let node: TraceNode | undefined;
+    if (parent) {
+      if (f) {
+        node = parent.append(NodeType.TABLE, f.header);
+        this.result.stages.push({ pipeline, table, stage: f.flow.stage, priority: f.flow.priority, match: f.flow.match, actions: f.actions.map((a) => a.text).join(' ') || 'drop;', ...(f.flow.uuid ? { uuid: f.flow.uuid } : {}) });
+      } else {
+        const stage = this.stageName(pipeline, table);
+        node = parent.append(NodeType.TABLE, `${String(table).padStart(2)}. ${stage ? `${stage}: ` : ''}no match (implicit drop)`);
+      }
+    }
+    if (!f) {
+      this.drop(pipeline, table, DropReason.NO_MATCH);
+      return;
+    }
+    this.runActions(f.actions, w, table, pipeline, node);
+  }
+
+  /** Runs an action list; returns whether control went on (next, output, a ct fork or a nested packet). */
+  private runActions(actions: readonly Action[], w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): boolean {
+    if (actions.length === 0 || (actions.length === 1 && actions[0]!.k === 'drop')) {
+      node?.append(NodeType.ACTION, 'drop;');
+      this.drop(pipeline, table, DropReason.DROP_ACTION);
+      return false;
+    }
+    let went = false;
+    for (const a of actions) {
+      if (node) node.append(NodeType.ACTION, a.text);
+      switch (a.k) {
+        case 'next':
+          went = true;
+          if (a.pipeline !== pipeline) {
+            const key = a.pipeline === 'ingress' ? w[W.INPORT]! : w[W.OUTPORT]!;
+            const sub = node?.append(NodeType.PIPELINE, `${a.pipeline}(dp="${this.datapath}", ${a.pipeline === 'ingress' ? 'inport' : 'outport'}="${this.portName(key) ?? '(unnamed)'}")`);
+            this.runTable(w, a.table, a.pipeline, sub);
+          } else this.runTable(w, a.table, a.pipeline, node);
+          break;
+        case 'output':
+          went = true;
+          this.output(w, pipeline, table, node);
+          break;
+        case 'drop':
+          break;
+        case 'load':
+          this.load(a.dst, a.value, a.port, w);
+          if (node && !isRegister(a.dst)) node.append(NodeType.MODIFY, a.text.slice(0, -1));
+          break;
+        case 'move':
+          if (node && !isRegister(a.dst)) node.append(NodeType.MODIFY, `${refText(a.dst)} = ${valueText(a.src, w)}`);
+          copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
+          break;
+        case 'exchange': {
+          if (node) {
+            if (!isRegister(a.a)) node.append(NodeType.MODIFY, `${refText(a.a)} = ${valueText(a.b, w)}`);
+            if (!isRegister(a.b)) node.append(NodeType.MODIFY, `${refText(a.b)} = ${valueText(a.a, w)}`);
+          }
+          const tmp = this.take(w);
+          copyBits(w, a.b.field.word, a.b.lo, w, a.a.field.word, a.a.lo, a.a.width);
+          copyBits(tmp, a.a.field.word, a.a.lo, w, a.b.field.word, a.b.lo, a.b.width);
+          this.give();
+          break;
+        }
+        case 'ct_next':
+        case 'ct_commit_nat':
+        case 'ct_dnat':
+        case 'ct_snat':
+        case 'ct_lb_mark':
+          went = true;
+          this.ctFork(a, w, table, pipeline, node);
+          break;
+        case 'ct_commit':
+          this.ctCommit(a.nested, w);
+          break;
+        case 'ct_snat_to_vip':
+          this.ctSnatToVip(w, node);
+          break;
+        case 'result':
+          this.result1(a.fn, a.dst, w, node);
+          break;
+        case 'get_fdb': {
+          const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
+          writeBits(w, a.dst.field.word, a.dst.lo, a.dst.width, this.fdb.get(mac) ?? 0);
+          break;
+        }
+        case 'lookup_fdb': {
+          const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
+          const port = readBits(w, a.port.field.word, a.port.lo, 32);
+          const hit = this.fdb.get(mac) === port;
+          node?.append(NodeType.ACTION, hit ? `/* MAC lookup for ${macOf(w, W.ETH_DST)} found in FDB. */` : '/* lookup mac failed in mac learning table. */');
+          writeBits(w, a.dst.field.word, a.dst.lo, a.dst.width, hit ? 1 : 0);
+          break;
+        }
+        case 'put_fdb':
+          // ovn-trace does nothing; ovn-controller (pinctrl) learns the MAC on the port.
+          if (this.chassis !== undefined) {
+            const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
+            this.fdb.set(mac, readBits(w, a.port.field.word, a.port.lo, 32));
+          }
+          break;
+        case 'nest':
+          went = true;
+          this.nest(a.fn, a.nested, w, table, pipeline, node);
+          break;
+        case 'dec_ttl':
+          if (w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) {
+            if (w[W.IP_TTL]) {
+              w[W.IP_TTL] = w[W.IP_TTL]! - 1;
+              node?.append(NodeType.MODIFY, 'ip.ttl--');
+            } else node?.append(NodeType.ERROR, '*** TTL underflow');
+          }
+          break;
+        case 'commit_lb_aff':
+        case 'handle_svc_check':
+        case 'noop':
+          break;
+      }
+    }
+    if (!went) this.drop(pipeline, table, DropReason.ACTIONS_END);
+    return went;
+  }
+
+  private load(dst: FieldRef, value: bigint, port: string | undefined, w: Uint32Array): void {
+    if (port !== undefined) {
+      writeBits(w, dst.field.word, dst.lo, 32, port === '' || port === 'none' ? 0 : (this.portKey(port) ?? 0));
+      return;
+    }
+    if (dst.width <= 32) {
+      writeBits(w, dst.field.word, dst.lo, dst.width, Number(value));
+      return;
+    }
+    for (let done = 0; done < dst.width; done += 32) {
+      const n = Math.min(32, dst.width - done);
+      writeBits(w, dst.field.word, dst.lo + done, n, Number((value >> BigInt(done)) & 0xffffffffn));
+    }
+  }
+
+  /** Writes changed header words into the frame before conntrack reads it. */
+  private syncFrame(w: Uint32Array): void {
+    if (this.decoded.status !== 0) return;
+    storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch);
+  }
+
+  private reloadFrame(w: Uint32Array): void {
+    this.decoder.decode(this.frame, this.decoded, this.frameLength);
+    loadFrame(this.frame, this.decoded, w);
+    this.shadow.set(w);
+  }
+
+  private callCt(w: Uint32Array): void {
+    const res = this.res;
+    res.state = w[W.CT_STATE]!;
+    res.mark = w[W.CT_MARK]!;
+    for (let i = 0; i < 4; i++) res.label[i] = w[W.CT_LABEL + i]!;
+    res.hasOriginal = false;
+    res.rewritten = false;
+    this.syncFrame(w);
+    this.ct.execute(this.frame, this.frameLength, this.decoded, this.req, res, this.now);
+    if (res.rewritten) this.reloadFrame(w);
+    w[W.CT_STATE] = res.state;
+    w[W.CT_MARK] = res.mark;
+    for (let i = 0; i < 4; i++) w[W.CT_LABEL + i] = res.label[i]!;
+    if (res.hasOriginal) {
+      if (res.originalIpv6) loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
+      else w[W.CT_NW_DST] = ((res.originalDst[0]! << 24) | (res.originalDst[1]! << 16) | (res.originalDst[2]! << 8) | res.originalDst[3]!) >>> 0;
+      w[W.CT_TP_DST] = res.originalDstPort;
+    }
+  }
+
+  private zone(w: Uint32Array, pipeline: Pipeline): number {
+    // ovn-controller gives every local VIF its own zone (reg13); the port's key stands in for the zone number.
+    return pipeline === 'ingress' ? w[W.INPORT]! : w[W.OUTPORT]!;
+  }
+
+  /**
+   * Zone of a NAT action (actions.c branch-23.03: ct_dnat → MFF_LOG_DNAT_ZONE (reg11), ct_snat and the
+   * ct_snat_to_vip table → MFF_LOG_SNAT_ZONE (reg12), ct_commit_nat on a switch → the port's zone (reg13));
+   * ovn-controller allocates a DNAT and an SNAT zone per local datapath, here {@link DNAT_ZONE}/{@link SNAT_ZONE}.
+   */
+  private natZone(kind: 'ct_dnat' | 'ct_snat'): number {
+    return kind === 'ct_dnat' ? DNAT_ZONE : SNAT_ZONE;
+  }
+
+  private ctFork(a: Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' }>, w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): void {
+    const copy = this.take(w);
+    const req = this.req;
+    req.reset();
+    req.zone = this.zone(w, pipeline);
+    let label = '';
+    const ip = w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd;
+    const v6 = w[W.ETH_TYPE] === 0x86dd;
+    switch (a.k) {
+      case 'ct_next':
+        req.action = CtAction.CT_NEXT;
+        break;
+      case 'ct_commit_nat':
+        req.action = CtAction.CT_COMMIT_NAT;
+        req.commit = true;
+        req.nat = CtNat.APPLY;
+        break;
+      case 'ct_dnat':
+      case 'ct_snat':
+        req.action = a.k === 'ct_dnat' ? CtAction.CT_DNAT : CtAction.CT_SNAT;
+        req.zone = this.natZone(a.k);
+        if (a.to) {
+          req.commit = true;
+          req.nat = a.k === 'ct_dnat' ? CtNat.DNAT : CtNat.SNAT;
+          setNatAddr(req, a.to.addr, a.to.ipv6, a.to.port);
+        } else req.nat = CtNat.APPLY;
+        break;
+      case 'ct_lb_mark': {
+        req.action = CtAction.CT_LB_MARK;
+        req.nat = CtNat.APPLY;
+        const dst = ip ? this.pickBackend(a.backends, a.hashFields, v6, copy, node) : undefined;
+        if (dst) {
+          req.commit = a.backends.length > 0;
+          req.nat = CtNat.DNAT;
+          setNatAddr(req, dst.addr, dst.ipv6, dst.port);
+          // ct_lb_mark marks the connection natted (ct_mark bit 1) and the LB's SNAT flag (actions.c encode_ct_lb).
+          if (a.backends.length) {
+            req.setMark = true;
+            req.markValue = 2 | (a.flag === 'skip_snat' ? 4 : a.flag === 'force_snat' ? 8 : 0);
+            req.markMask = req.markValue;
+          }
+        }
+        break;
+      }
+    }
+    if (!ip && a.k === 'ct_lb_mark') {
+      // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark.
+      if (node) label = 'ct_lb_mark';
+    } else {
+      this.callCt(copy);
+      if (node) {
+        label = this.ctLabel(a, copy);
+        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}` : ''}` : undefined;
+        this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
+      }
+    }
+    const sub = node?.append(NodeType.TRANSFORMATION, label);
+    this.runTable(copy, table + 1, pipeline, sub);
+    this.give();
+  }
+
+  private ctLabel(a: Action, w: Uint32Array): string {
+    const dflt = this.traceCt?.lastDefault ? ' /* default (use --ct to customize) */' : '';
+    switch (a.k) {
+      case 'ct_next':
+        return `ct_next(ct_state=${formatCtState(w[W.CT_STATE]!)}${dflt})`;
+      case 'ct_lb_mark':
+        return `ct_lb_mark${dflt}`;
+      case 'ct_commit_nat':
+        return `ct_commit_nat /* assuming no un-nat entry, so no change */${dflt}`;
+      case 'ct_dnat':
+      case 'ct_snat': {
+        const d = a.k === 'ct_dnat' ? 'dst' : 'src';
+        if (a.to) return `ct_${d[0]}nat(${a.to.ipv6 ? 'ip6' : 'ip4'}.${d}=${a.to.ipv6 ? formatIPv6(a.to.addr, 0) : formatIPv4(a.to.ip4)})${dflt}`;
+        return `ct_${d[0]}nat /* assuming no un-${d[0]}nat entry, so no change */${dflt}`;
+      }
+      default:
+        return '';
+    }
+  }
+
+  /**
+   * The backend ct_lb_mark DNATs to. ovn-trace 23.03 (execute_ct_lb): `--lb-dst` if it is one of the backends
+   * (then it is used up), else a random backend; for backend-less ct_lb_mark, `--lb-dst` if given (never used
+   * up). Here the fallback is a hash of the 5-tuple (OVS's select group hashes; `hash_fields` names the fields),
+   * so runs are reproducible.
+   */
+  private pickBackend(backends: readonly LbBackend[], hashFields: string | undefined, v6: boolean, w: Uint32Array, node: TraceNode | undefined): { addr: Uint8Array; ipv6: boolean; port: number } | undefined {
+    const lbDst = this.lbDst && !this.lbDstConsumed && this.lbDst.ipv6 === v6 ? this.lbDst : undefined;
+    if (backends.length === 0) return lbDst;
+    let n = 0;
+    for (const b of backends) {
+      if (b.ipv6 !== v6) continue;
+      n++;
+      if (lbDst && equalAddr(b.addr, lbDst.addr)) {
+        this.lbDstConsumed = true;
+        return b;
+      }
+    }
+    if (n === 0) {
+      node?.append(NodeType.ERROR, '*** no load balancing destination (use --lb-dst)');
+      return undefined;
+    }
+    this.hash = 0x811c9dc5;
+    const fields = hashFields ?? 'ip_src,ip_dst,tp_src,tp_dst';
+    if (fields.includes('ip_src')) for (let i = 0; i < (v6 ? 4 : 1); i++) this.mix(w[(v6 ? W.IPV6_SRC : W.IPV4_SRC) + i]!);
+    if (fields.includes('ip_dst')) for (let i = 0; i < (v6 ? 4 : 1); i++) this.mix(w[(v6 ? W.IPV6_DST : W.IPV4_DST) + i]!);
+    if (fields.includes('tp_src')) this.mix(w[W.TP_SRC]!);
+    if (fields.includes('tp_dst')) this.mix(w[W.TP_DST]!);
+    let pick = this.hash % n;
+    for (const b of backends) {
+      if (b.ipv6 !== v6) continue;
+      if (pick-- === 0) return b;
+    }
+    return undefined;
+  }
+
+  private mix(x: number): void {
+    this.hash = Math.imul(this.hash ^ x, 0x01000193) >>> 0;
+  }
+
+  private ctCommit(nested: readonly Action[], w: Uint32Array): void {
+    const req = this.req;
+    req.reset();
+    req.action = CtAction.CT_COMMIT;
+    req.commit = true;
+    req.zone = w[W.OUTPORT] && this.inEgress ? w[W.OUTPORT]! : w[W.INPORT]!;
+    const tmp = this.take(w);
+    tmp.fill(0);
+    const mask = this.take(w);
+    mask.fill(0);
+    for (const a of nested) {
+      if (a.k === 'load') {
+        this.load(a.dst, a.value, a.port, tmp);
+        const ones = this.take(w);
+        ones.fill(0);
+        for (let done = 0; done < a.dst.width; done += 32) writeBits(mask, a.dst.field.word, a.dst.lo + done, Math.min(32, a.dst.width - done), 0xffffffff);
+        this.give();
+      } else if (a.k === 'move') {
+        copyBits(w, a.src.field.word, a.src.lo, tmp, a.dst.field.word, a.dst.lo, a.dst.width);
+        for (let done = 0; done < a.dst.width; done += 32) writeBits(mask, a.dst.field.word, a.dst.lo + done, Math.min(32, a.dst.width - done), 0xffffffff);
+      }
+    }
+    if (mask[W.CT_MARK]) {
+      req.setMark = true;
+      req.markValue = tmp[W.CT_MARK]!;
+      req.markMask = mask[W.CT_MARK]!;
+    }
+    for (let i = 0; i < 4; i++) {
+      if (mask[W.CT_LABEL + i]) req.setLabel = true;
+      req.labelValue[i] = tmp[W.CT_LABEL + i]!;
+      req.labelMask[i] = mask[W.CT_LABEL + i]!;
+    }
+    this.give();
+    this.give();
+    this.callCt(w);
+  }
+
+  private inEgress = false;
+
+  /** The LB VIP whose address is the connection's original destination (ovn-trace get_lb_vip_data). */
+  private vipOf(w: Uint32Array): (typeof this.vips)[number] | undefined {
+    for (const v of this.vips) {
+      if (!v.ipv6 && v.ip4 === w[W.CT_NW_DST]) return v;
+      if (v.ipv6 && eq6(w, W.CT_IPV6_DST, v.addr)) return v;
+    }
+    return undefined;
+  }
+
+  private ctSnatToVip(w: Uint32Array, node: TraceNode | undefined): void {
+    const vip = this.vipOf(w);
+    if (!vip || vip.port !== w[W.CT_TP_DST]) return;
+    node?.append(NodeType.ACTION, `/* nat(src=${vip.text}) */`);
+    const req = this.req;
+    req.reset();
+    req.action = CtAction.CT_SNAT_TO_VIP;
+    req.commit = true;
+    req.nat = CtNat.SNAT;
+    req.zone = SNAT_ZONE;
+    const a = this.natScratch;
+    a.fill(0);
+    if (vip.ipv6) storeV6(vip.addr, 0, a, 0);
+    else {
+      a[0] = vip.ip4 >>> 24;
+      a[1] = (vip.ip4 >>> 16) & 255;
+      a[2] = (vip.ip4 >>> 8) & 255;
+      a[3] = vip.ip4 & 255;
+    }
+    setNatAddr(req, a, vip.ipv6, 0);
+    this.callCt(w);
+  }
+
+  private result1(fn: Extract<Action, { k: 'result' }>['fn'], dst: FieldRef, w: Uint32Array, node: TraceNode | undefined): void {
+    let r = 0;
+    switch (fn) {
+      case 'chk_lb_hairpin':
+      case 'chk_lb_hairpin_reply': {
+        // ovn-trace execute_chk_lb_hairpin: a DNATed packet whose source equals its destination, for a VIP that is
+        // the connection's original destination, on the VIP's port (original direction for chk_lb_hairpin).
+        const vip = this.vipOf(w);
+        const type = w[W.ETH_TYPE];
+        if (vip && (type === 0x800 || type === 0x86dd)) {
+          if (w[W.CT_STATE]! & CtState.DNAT) {
+            r = type === 0x800 ? (w[W.IPV4_SRC] === w[W.IPV4_DST] ? 1 : 0) : w[W.IPV6_SRC] === w[W.IPV6_DST] && w[W.IPV6_SRC + 1] === w[W.IPV6_DST + 1] && w[W.IPV6_SRC + 2] === w[W.IPV6_DST + 2] && w[W.IPV6_SRC + 3] === w[W.IPV6_DST + 3] ? 1 : 0;
+          }
+          r &= vip.port === (fn === 'chk_lb_hairpin' ? w[W.CT_TP_DST] : w[W.TP_DST]) ? 1 : 0;
+        }
+        writeBits(w, dst.field.word, dst.lo, 1, r);
+        node?.append(NodeType.MODIFY, `${refText(dst)} = ${r}`);
+        return;
+      }
+      case 'check_in_port_sec':
+        r = this.inPortSec(w) ? 0 : 1;
+        break;
+      case 'check_out_port_sec':
+        r = this.outPortSec(w) ? 0 : 1;
+        break;
+      case 'chk_lb_aff':
+        // ovn-trace 23.03 does nothing here (the destination keeps its value).
+        return;
+    }
+    writeBits(w, dst.field.word, dst.lo, 1, r);
+  }
+
+  private inPortSec(w: Uint32Array): boolean {
+    const port = this.portsByKey.get(w[W.INPORT]!);
+    if (!port || port.ps.length === 0) return true;
+    for (const ps of port.ps) {
+      if (w[W.ETH_SRC] !== ps.mac[0] || w[W.ETH_SRC + 1] !== ps.mac[1]) continue;
+      const type = w[W.ETH_TYPE];
+      if (type === 0x800) {
+        if (!ps.ip4.length && !ps.ip6.length) return true;
+        if (ps.ip4.includes(w[W.IPV4_SRC]!)) return true;
+        return w[W.IP_PROTO] === 17 && w[W.TP_SRC] === 68 && w[W.TP_DST] === 67 && w[W.IPV4_SRC] === 0 && w[W.IPV4_DST] === 0xffffffff;
+      }
+      if (type === 0x806) {
+        if (w[W.ARP_SHA] !== ps.mac[0] || w[W.ARP_SHA + 1] !== ps.mac[1]) return false;
+        if (!ps.ip4.length) return true;
+        return ps.ip4.includes(w[W.IPV4_SRC]!);
+      }
+      if (type === 0x86dd) {
+        if (!ps.ip4.length && !ps.ip6.length) return true;
+        const ll = ps.lla;
+        if (!anyEq6(w, W.IPV6_SRC, ps.ip6) && !eq6(w, W.IPV6_SRC, ll)) return false;
+        if (w[W.IP_PROTO] === 58) {
+          if (w[W.TP_SRC] === 135 && (w[W.ARP_SHA] || w[W.ARP_SHA + 1]) && (w[W.ARP_SHA] !== ps.mac[0] || w[W.ARP_SHA + 1] !== ps.mac[1])) return false;
+          if (w[W.TP_SRC] === 136) {
+            if ((w[W.ARP_THA] || w[W.ARP_THA + 1]) && (w[W.ARP_THA] !== ps.mac[0] || w[W.ARP_THA + 1] !== ps.mac[1])) return false;
+            if (ps.ip6.length && !anyEq6(w, W.ND_TARGET, ps.ip6) && !eq6(w, W.ND_TARGET, ll)) return false;
+          }
+        }
+        return true;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private outPortSec(w: Uint32Array): boolean {
+    const port = this.portsByKey.get(w[W.OUTPORT]!);
+    if (!port || port.ps.length === 0) return true;
+    for (const ps of port.ps) {
+      if (w[W.ETH_DST] !== ps.mac[0] || w[W.ETH_DST + 1] !== ps.mac[1]) continue;
+      const type = w[W.ETH_TYPE];
+      if (type === 0x800) {
+        if (!ps.ip4.length && !ps.ip6.length) return true;
+        if (!ps.ip4.length) return false;
+        const d = w[W.IPV4_DST]!;
+        return ps.ip4.includes(d) || d === 0xffffffff || d >>> 28 === 0xe;
+      }
+      if (type === 0x86dd) {
+        if (!ps.ip4.length && !ps.ip6.length) return true;
+        if (!ps.ip6.length) return false;
+        if (anyEq6(w, W.IPV6_DST, ps.ip6)) return true;
+        if (eq6(w, W.IPV6_DST, ps.lla)) return true;
+        return w[W.IPV6_DST + 3]! >>> 24 === 0xff;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private nest(fn0: NestFn, nested: readonly Action[], w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): void {
+    // ovn-trace execute_reject: a TCP RST for TCP, else an ICMP destination unreachable, sent back (loopback).
+    let fn = fn0;
+    let loopback = false;
+    if (fn === 'reject') {
+      loopback = true;
+      fn = w[W.IP_PROTO] === 6 ? 'tcp_reset' : w[W.ETH_TYPE] === 0x800 ? 'icmp4' : 'icmp6';
+      // (SCTP abort is not modelled: logical switches here carry no SCTP.)
+    }
+    if (fn === 'icmp4_error') fn = 'icmp4';
+    if (fn === 'icmp6_error') fn = 'icmp6';
+    if (loopback && (fn === 'icmp4' || fn === 'icmp6') && w[W.TP_SRC] === (fn === 'icmp4' ? 3 : 1)) return; // no recirculation
+    const c = this.take(w);
+    if (fn === 'icmp4' || fn === 'icmp6' || fn === 'tcp_reset') {
+      // ovn-trace execute_icmp4 / execute_icmp6 / execute_tcp4_reset.
+      if (loopback) {
+        for (let i = 0; i < 2; i++) {
+          c[W.ETH_DST + i] = w[W.ETH_SRC + i]!;
+          c[W.ETH_SRC + i] = w[W.ETH_DST + i]!;
+        }
+        if (w[W.ETH_TYPE] === 0x800) {
+          c[W.IPV4_DST] = w[W.IPV4_SRC]!;
+          c[W.IPV4_SRC] = w[W.IPV4_DST]!;
+        } else {
+          for (let i = 0; i < 4; i++) {
+            c[W.IPV6_DST + i] = w[W.IPV6_SRC + i]!;
+            c[W.IPV6_SRC + i] = w[W.IPV6_DST + i]!;
+          }
+        }
+      }
+      c[W.IP_TTL] = 255;
+      if (fn === 'tcp_reset') {
+        c[W.IP_PROTO] = 6;
+        c[W.TCP_FLAGS] = 0x004;
+      } else {
+        c[W.IP_PROTO] = fn === 'icmp4' ? 1 : 58;
+        c[W.TP_SRC] = fn === 'icmp4' ? 3 : 1;
+        c[W.TP_DST] = 1;
+      }
+    } else if (fn === 'arp') {
+      // ovn-trace execute_arp.
+      c[W.IP_FRAG] = 0;
+      c[W.IP_DSCP] = 0;
+      c[W.IP_ECN] = 0;
+      c[W.IP_TTL] = 0;
+      c[W.TCP_FLAGS] = 0;
+      c[W.ETH_TYPE] = 0x806;
+      c[W.ARP_OP] = 1;
+      c[W.ARP_SHA] = w[W.ETH_SRC]!;
+      c[W.ARP_SHA + 1] = w[W.ETH_SRC + 1]!;
+      c[W.ARP_THA] = 0;
+      c[W.ARP_THA + 1] = 0;
+    } else if (fn === 'nd_na' || fn === 'nd_na_router') {
+      // ovn-trace execute_nd_na.
+      c[W.ETH_SRC] = w[W.ETH_DST]!;
+      c[W.ETH_SRC + 1] = w[W.ETH_DST + 1]!;
+      c[W.ETH_DST] = w[W.ETH_SRC]!;
+      c[W.ETH_DST + 1] = w[W.ETH_SRC + 1]!;
+      for (let i = 0; i < 4; i++) {
+        c[W.IPV6_DST + i] = w[W.IPV6_SRC + i]!;
+        c[W.IPV6_SRC + i] = w[W.ND_TARGET + i]!;
+      }
+      c[W.TP_SRC] = 136;
+      c[W.ARP_SHA] = 0;
+      c[W.ARP_SHA + 1] = 0;
+      c[W.ARP_THA] = w[W.ETH_DST]!;
+      c[W.ARP_THA + 1] = w[W.ETH_DST + 1]!;
+    }
+    const sub = node?.append(NodeType.TRANSFORMATION, fn === 'nd_na_router' ? 'nd_na' : fn);
+    // The new packet is a different frame: rebuild it so conntrack and outputs see its bytes.
+    const savedFrame = this.frame;
+    const savedLen = this.frameLength;
+    const savedShadow = this.savedShadow;
+    savedShadow.set(this.shadow);
+    if (fn !== 'clone') {
+      const f = frameFromFlow(c);
+      this.frame = new Uint8Array(f.length + 8);
+      this.frame.set(f);
+      this.frameLength = f.length;
+      this.decoder.decode(this.frame, this.decoded, f.length);
+      this.shadow.set(c);
+    }
+    this.runActions(nested, c, table, pipeline, sub);
+    this.frame = savedFrame;
+    this.frameLength = savedLen;
+    this.shadow.set(savedShadow);
+    this.decoder.decode(this.frame, this.decoded, this.frameLength);
+    this.give();
+  }
+
+  private output(w: Uint32Array, pipeline: Pipeline, table: number, node: TraceNode | undefined): void {
+    const key = w[W.OUTPORT]!;
+    if (!key) {
+      node?.append(NodeType.ERROR, '*** output to null logical port');
+      this.drop(pipeline, table, DropReason.NULL_OUTPORT);
+      return;
+    }
+    const port = this.portsByKey.get(key);
+    const group = port ? undefined : this.groupsByKey.get(key);
+    const outName = port?.name ?? group?.name ?? '(unnamed)';
+    if (!port && !group) {
+      node?.append(NodeType.ERROR, `*** unknown port or multicast group ${key}`);
+      this.drop(pipeline, table, DropReason.UNKNOWN_OUTPORT);
+    }
+    if (pipeline === 'egress') {
+      node?.append(NodeType.OUTPUT, `/* output to "${outName}", type "${port?.type ?? ''}" */`);
+      node?.append(NodeType.MODIFY, `output("${outName}")`);
+      if (port) this.deliver(w, port, node);
+      return;
+    }
+    const eg = this.take(w);
+    eg[W.FLAGS] = 0;
+    eg.fill(0, W.REGS, W.REGS + 10);
+    eg[W.DNAT_ZONE] = 0;
+    eg[W.SNAT_ZONE] = 0;
+    eg[W.CT_ZONE] = 0;
+    const inKey = w[W.INPORT]!;
+    const inName = this.portName(inKey) ?? '(unnamed)';
+    const loopback = (w[W.FLAGS]! & LogFlag.ALLOW_LOOPBACK) !== 0;
+    if (group) {
+      const mc = node?.append(NodeType.PIPELINE, `multicast(dp="${this.datapath}", mcgroup="${group.name}")`);
+      for (const p of group.ports) {
+        if (this.chassis !== undefined && p.type === '' && p.chassis !== this.chassis) {
+          // physical.c consider_mc_group: on a switch with a localnet port, other chassis' VIFs are reached by
+          // the copy sent out of the localnet port, not from here.
+          mc?.append(NodeType.OUTPUT, `/* skipping "${p.name}": not on chassis ${this.chassis} */`);
+          continue;
+        }
+        const n = mc?.append(NodeType.PIPELINE, `egress(dp="${this.datapath}", inport="${inName}", outport="${p.name}")`);
+        if (p.key !== inKey || loopback) {
+          if (n) n.alwaysIndent = true;
+          eg[W.OUTPORT] = p.key;
+          this.egress(eg, n);
+        } else {
+          n?.append(NodeType.OUTPUT, '/* omitting output because inport == outport && !flags.loopback */');
+          this.drop(pipeline, table, DropReason.LOOPBACK);
+        }
+      }
+      this.give();
+      return;
+    }
+    let target = port;
+    if (this.chassis !== undefined && port && port.type === '' && port.chassis !== this.chassis) {
+      if (!port.chassis || !this.localnet) {
+        node?.append(NodeType.ERROR, `*** "${port.name}" is not bound to any chassis reachable from ${this.chassis}`);
+        this.drop(pipeline, table, DropReason.UNBOUND);
+        this.give();
+        return;
+      }
+      // physical.c (remote port on a localnet switch): outport becomes the localnet port, then the loopback check.
+      node?.append(NodeType.OUTPUT, `/* "${port.name}" is bound on chassis ${port.chassis}: output through localnet port "${this.localnet.name}" */`);
+      target = this.localnet;
+      eg[W.OUTPORT] = target.key;
+    }
+    if ((target && target.key !== inKey) || loopback) {
+      const n = node?.append(NodeType.PIPELINE, `egress(dp="${this.datapath}", inport="${inName}", outport="${target?.name ?? outName}")`);
+      this.egress(eg, n);
+    } else {
+      node?.append(NodeType.OUTPUT, '/* omitting output because inport == outport && !flags.loopback */');
+      this.drop(pipeline, table, DropReason.LOOPBACK);
+    }
+    this.give();
+  }
+
+  private egress(w: Uint32Array, node: TraceNode | undefined): void {
+    const was = this.inEgress;
+    this.inEgress = true;
+    this.runTable(w, 0, 'egress', node);
+    this.inEgress = was;
+  }
+
+  private deliver(w: Uint32Array, port: Port, node: TraceNode | undefined): void {
+    const i = this.result.outputs.length;
+    const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+    out.port = port.name;
+    out.tag = undefined;
+    out.words.set(w);
+    out.length = 0;
+    if (this.decoded.status === 0) {
+      this.syncFrame(w);
+      if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
+      const src = this.frame;
+      const dst = out.frame;
+      for (let i = 0; i < this.frameLength; i++) dst[i] = src[i]!;
+      let len = this.frameLength;
+      if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
+        len = pushVlan(out.frame, len, port.tag);
+        out.tag = port.tag;
+        node?.append(NodeType.OUTPUT, `/* push VLAN ${port.tag} (localnet tag) */`);
+      }
+      out.length = len;
+    }
+    this.result.outputs.push(out);
+  }
+}
+
+/**
+ * Order among flows of equal priority. OVS leaves overlapping equal-priority flows' order undefined; ovn-trace
+ * takes the first in the order its IDL hash map iterates the Logical_Flow rows (hmap bucket = first 32 bits of the
+ * uuid & mask, mask grown by hmap_expand as rows are inserted; its sort by priority is stable). Reproducing that
+ * bucket order makes ties resolve as ovn-trace resolves them (rows sharing a bucket aside).
+ */
+function tieBreaker(sb: SouthboundState): (f: LogicalFlow) => number {
+  const uuids = new Set<string>();
+  for (const list of sb.flows.values()) for (const f of list) if (f.uuid) uuids.add(f.uuid);
+  let mask = 0;
+  for (let n = 1; n <= uuids.size; n++) {
+    if (Math.floor(n / 2) > mask) {
+      let m = Math.floor(n / 2);
+      for (let s = 1; s < 32; s <<= 1) m |= m >>> s;
+      m |= (m & 1) << 1;
+      if (m > mask) mask = m;
+    }
+  }
+  return (f) => (f.uuid ? (parseInt(f.uuid.slice(0, 8), 16) & mask) >>> 0 : 0);
+}
+
+function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void {
+  req.natIpv6 = ipv6;
+  const n = ipv6 ? 16 : 4;
+  for (let i = 0; i < 16; i++) {
+    const b = i < n ? addr[i]! : 0;
+    req.natAddrMin[i] = b;
+    req.natAddrMax[i] = b;
+  }
+  req.natPortMin = port;
+  req.natPortMax = port;
+}
+
+const equalAddr = (a: Uint8Array, b: Uint8Array): boolean => {
+  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/** OVS registers (mf_is_register): reg0–15, xreg, xxreg — which includes inport/outport/flags. */
+function isRegister(r: FieldRef): boolean {
+  const w = r.field.word;
+  return w === W.INPORT || w === W.OUTPORT || w === W.FLAGS || (w >= W.REGS && w < W.REGS + 10);
+}
+
+function refText(r: FieldRef): string {
+  if (!r.subscript) return r.name;
+  return r.subscript.lo === r.subscript.hi ? `${r.name}[${r.subscript.lo}]` : `${r.name}[${r.subscript.lo}..${r.subscript.hi}]`;
+}
+
+function macOf(w: Uint32Array, at: number): string {
+  const b = new Uint8Array(6);
+  storeMac(w, at, b, 0);
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** A field's current value as OVS's mf_format prints it (summarize_move). */
+function valueText(r: FieldRef, w: Uint32Array): string {
+  const full = r.lo === 0 && r.width === r.field.width;
+  if (full && r.field.format === 'mac') return macOf(w, r.field.word);
+  if (full && r.field.format === 'ip4') return formatIPv4(w[r.field.word]!);
+  if (full && r.field.format === 'ip6') {
+    const b = new Uint8Array(16);
+    storeV6(w, r.field.word, b, 0);
+    return formatIPv6(b, 0);
+  }
+  if (full && r.width <= 32) return String(readBits(w, r.field.word, r.lo, r.width));
+  let v = 0n;
+  for (let done = 0; done < r.width; done += 32) v |= BigInt(readBits(w, r.field.word, r.lo + done, Math.min(32, r.width - done))) << BigInt(done);
+  return `0x${v.toString(16)}`;
+}
+
+export { formatFlow, regWord };
+
+
+/** The environment a microflow is parsed in for this executor's datapath. */
+export function microflowEnv(ex: LflowExecutor, sb: SouthboundState): MatchEnv {
+  return { addressSets: sb.addressSets, portGroups: ex.portGroups, portKey: (n) => ex.portKey(n) };
+}

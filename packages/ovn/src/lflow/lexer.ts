@@ -1,0 +1,180 @@
+/**
+ * OVN's lexer for matches and actions (ovn lib/lex.c, branch-23.03), reduced to what logical switch flows use:
+ * identifiers with dots, integers (decimal and hex), MAC, IPv4 and IPv6 constants each optionally masked
+ * (`/prefix` or `/mask`), quoted strings, `$address_set`, `@port_group`, and the punctuation of both languages.
+ * @module
+ */
+import { VippathError } from '@vippath/wire';
+
+/** A match or action text that does not parse. `column` counts from 1. */
+export class LflowSyntaxError extends VippathError {
+  readonly text: string;
+  readonly column: number;
+  constructor(text: string, column: number, message: string) {
+    super('LFLOW_SYNTAX', `${message} at column ${column} of "${text}"`);
+    this.text = text;
+    this.column = column;
+  }
+}
+
+export type TokenType = 'id' | 'int' | 'mac' | 'ip4' | 'ip6' | 'string' | 'addrset' | 'portgroup' | 'op' | 'end';
+
+/** One token. Constants carry their value (and mask) as bigints: parse time only, never per packet. */
+export interface Token {
+  type: TokenType;
+  text: string;
+  pos: number;
+  value?: bigint;
+  /** Explicit mask (`/24` → prefix mask of the constant's width, `/0xff` → that value). */
+  mask?: bigint;
+  /** How the constant was written, for printing back: `hex` for 0x…, `prefix` when the mask is `/N`. */
+  hex?: boolean;
+  prefix?: number;
+}
+
+const OPS = ['<->', '->', '==', '!=', '<=', '>=', '&&', '||', '..', '<', '>', '!', '(', ')', '{', '}', '[', ']', ',', ';', '=', ':', '/'];
+const ID_START = /[A-Za-z_]/;
+const ID_CHAR = /[A-Za-z0-9_.]/;
+
+export function parseIpv6Big(text: string): bigint | undefined {
+  let head = text;
+  let v4tail: number[] | undefined;
+  const m4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (m4) {
+    v4tail = m4.slice(1).map(Number);
+    if (v4tail.some((x) => x > 255)) return undefined;
+    head = text.slice(0, m4.index) + '0:0';
+  }
+  const parts = head.split('::');
+  if (parts.length > 2) return undefined;
+  const left = parts[0] ? parts[0].split(':') : [];
+  const right = parts.length === 2 && parts[1] ? parts[1].split(':') : [];
+  if (parts.length === 1 && left.length !== 8) return undefined;
+  if (left.length + right.length > (parts.length === 2 ? 7 : 8)) return undefined;
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  let v = 0n;
+  for (const g of groups) {
+    if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined;
+    v = (v << 16n) | BigInt(parseInt(g, 16));
+  }
+  if (v4tail) v = (v & ~0xffffffffn) | BigInt((((v4tail[0]! << 24) | (v4tail[1]! << 16) | (v4tail[2]! << 8) | v4tail[3]!) >>> 0));
+  return v;
+}
+
+const prefixMask = (prefix: number, width: number): bigint => (prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(width - prefix));
+
+/** Splits `text` into tokens; throws {@link LflowSyntaxError} on a character no token starts with. */
+export function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) throw new LflowSyntaxError(text, i + 1, 'unterminated comment');
+      i = end + 2;
+      continue;
+    }
+    const start = i;
+    if (c === '"') {
+      let s = '';
+      i++;
+      while (i < n && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < n) i++;
+        s += text[i];
+        i++;
+      }
+      if (i >= n) throw new LflowSyntaxError(text, start + 1, 'unterminated string');
+      i++;
+      out.push({ type: 'string', text: s, pos: start });
+      continue;
+    }
+    if (c === '$' || c === '@') {
+      i++;
+      while (i < n && /[A-Za-z0-9_.]/.test(text[i]!)) i++;
+      out.push({ type: c === '$' ? 'addrset' : 'portgroup', text: text.slice(start + 1, i), pos: start });
+      continue;
+    }
+    // Addresses: a run of hex digits, colons and dots that holds a colon is a MAC or an IPv6 address
+    // (identifiers never contain ':'); digits and dots with three dots are IPv4.
+    const run = /^[0-9A-Fa-f:.]+/.exec(text.slice(i))?.[0] ?? '';
+    const trimmed = run.replace(/\.\.[\s\S]*$/, '');
+    if (trimmed.includes(':') && !/^[:]/.test(trimmed) || /^::/.test(trimmed)) {
+      const tok = addressToken(text, start, trimmed);
+      if (tok) {
+        i += trimmed.length;
+        i = maskSuffix(text, i, tok);
+        out.push(tok);
+        continue;
+      }
+    }
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![0-9])/.exec(text.slice(i));
+    if (v4 && v4.slice(1).every((p) => Number(p) <= 255)) {
+      const parts = v4.slice(1).map(Number);
+      const tok: Token = { type: 'ip4', text: v4[0], pos: start, value: BigInt(((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) };
+      i += v4[0].length;
+      i = maskSuffix(text, i, tok);
+      out.push(tok);
+      continue;
+    }
+    if (/[0-9]/.test(c)) {
+      const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)/.exec(text.slice(i))!;
+      const tok: Token = { type: 'int', text: m[0], pos: start, value: BigInt(m[0]), hex: /^0[xX]/.test(m[0]) };
+      i += m[0].length;
+      i = maskSuffix(text, i, tok);
+      out.push(tok);
+      continue;
+    }
+    if (ID_START.test(c)) {
+      while (i < n && (ID_CHAR.test(text[i]!) && !(text[i] === '.' && text[i + 1] === '.'))) i++;
+      out.push({ type: 'id', text: text.slice(start, i), pos: start });
+      continue;
+    }
+    const op = OPS.find((o) => text.startsWith(o, i));
+    if (!op) throw new LflowSyntaxError(text, i + 1, `unexpected character '${c}'`);
+    i += op.length;
+    out.push({ type: 'op', text: op, pos: start });
+  }
+  out.push({ type: 'end', text: '', pos: n });
+  return out;
+}
+
+function addressToken(text: string, pos: number, run: string): Token | undefined {
+  if (/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(run)) {
+    return { type: 'mac', text: run, pos, value: BigInt(`0x${run.replace(/:/g, '')}`) };
+  }
+  const v = parseIpv6Big(run);
+  if (v === undefined) return undefined;
+  void text;
+  return { type: 'ip6', text: run, pos, value: v };
+}
+
+/** Reads `/N` or `/mask` after a constant. */
+function maskSuffix(text: string, i: number, tok: Token): number {
+  if (text[i] !== '/' || text[i + 1] === '*') return i;
+  const width = tok.type === 'ip4' ? 32 : tok.type === 'ip6' ? 128 : tok.type === 'mac' ? 48 : 0;
+  const rest = text.slice(i + 1);
+  const addr = /^[0-9A-Fa-f:.]+/.exec(rest)?.[0] ?? '';
+  if (width > 0 && /^\d+$/.test(addr)) {
+    tok.prefix = Number(addr);
+    tok.mask = prefixMask(tok.prefix, width);
+  } else if (tok.type === 'ip4' && /^\d+\.\d+\.\d+\.\d+$/.test(addr)) {
+    tok.mask = BigInt(addr.split('.').map(Number).reduce((a, b) => a * 256 + b, 0));
+  } else if (tok.type === 'ip6' && addr.includes(':')) {
+    tok.mask = parseIpv6Big(addr);
+  } else if (tok.type === 'mac' && addr.includes(':')) {
+    tok.mask = BigInt(`0x${addr.replace(/:/g, '')}`);
+  } else {
+    const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)/.exec(rest);
+    if (!m) throw new LflowSyntaxError(text, i + 1, 'bad mask');
+    tok.mask = BigInt(m[0]);
+    return i + 1 + m[0].length;
+  }
+  if (tok.mask === undefined) throw new LflowSyntaxError(text, i + 1, 'bad mask');
+  return i + 1 + addr.length;
+}

@@ -1,0 +1,93 @@
+/**
+ * `vippath ovn trace` on the Southbound that real ovn-northd 23.03 wrote for the default scenario's switch
+ * (test/fixtures/ovsdb/sb-backup.db, made by scripts/make-ovsdb-fixtures.sh): the JSON names the backend's port and
+ * the DNATed packet; and, where ovn-trace is installed, the same command line given to ovn-trace (served the same
+ * file by an ovsdb-server) prints the same text.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from 'vippath';
+import { ovnUnavailable } from './ovn-harness.js';
+import { stopByPidfiles } from './oracle-process.js';
+
+const SB = new URL('fixtures/ovsdb/sb-backup.db', import.meta.url).pathname;
+const LN = 'localnet.underlay-subnet';
+const POD1 = { name: 'deploy-169402624-1.default', mac: '00:00:00:0a:0b:02', ip: '10.180.204.3' };
+const SYN = `inport == "${LN}" && eth.src == 52:54:00:aa:00:64 && eth.dst == ${POD1.mac} && ip4.src == 10.180.204.100 && ip4.dst == 10.180.204.252 && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == 80`;
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
+  return { code, out, err };
+}
+
+describe('vippath ovn trace', () => {
+  it('--json: a SYN to the VIP with --lb-dst pinned leaves by the backend\'s port, DNATed', async () => {
+    const r = await run('ovn', 'trace', '--sb', SB, '--ct', 'new', `--lb-dst=${POD1.ip}:80`, '--json', 'underlay-subnet', SYN);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { stages: Array<{ stage: string; priority: number }>; outputs: Array<{ port: string; microflow: string }>; drops: unknown[] };
+    expect(j.stages.map((s) => `${s.stage}/${s.priority}`)).toContain('ls_in_pre_stateful/120');
+    expect((JSON.parse(r.out) as { ct: Array<{ stage: string; backend?: string; state: string }> }).ct[0]).toEqual({ pipeline: 'ingress', table: 6, stage: 'ls_in_pre_stateful', action: 'ct_lb_mark', state: 'new|trk|dnat', backend: `${POD1.ip}:80` });
+    expect(j.outputs.map((o) => o.port)).toEqual([POD1.name]);
+    expect(j.outputs[0]!.microflow).toContain(`nw_dst=${POD1.ip}`);
+    // ovn-trace ORs each ct action's state in: new|trk from --ct, dnat from the DNAT, est|trk from the egress default.
+    expect(j.outputs[0]!.microflow).toContain('ct_state=new|est|trk|dnat');
+  });
+
+  it('--chassis: a backend bound to no chassis is not reachable (ovn-trace would deliver it)', async () => {
+    const r = await run('ovn', 'trace', '--sb', SB, '--chassis', 'node1', '--ct', 'new', `--lb-dst=${POD1.ip}:80`, '--json', 'underlay-subnet', SYN);
+    const j = JSON.parse(r.out) as { outputs: unknown[]; drops: Array<{ reason: string }> };
+    expect(j.outputs).toEqual([]);
+    expect(j.drops.map((d) => d.reason)).toContain('port not bound to any chassis');
+  });
+
+  it('rejects what ovn-trace rejects, with usage errors', async () => {
+    expect((await run('ovn', 'trace', '--sb', SB, '--ct', 'est|rpl', 'underlay-subnet', SYN)).code).toBe(1);
+    expect((await run('ovn', 'trace', 'underlay-subnet', SYN)).code).toBe(2);
+    expect((await run('ovn', 'trace', '--sb', SB, 'nosuch', SYN)).code).toBe(1);
+    expect((await run('ovn', 'trace', '--sb', SB, 'underlay-subnet', 'inport == "x" &&')).code).toBe(1);
+  });
+
+  it('--lflows: lflow-list text runs too (flows only)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-cli-ovn-'));
+    try {
+      const j = JSON.parse((await run('ovn', 'trace', '--sb', SB, '--json', 'underlay-subnet', SYN)).out) as { stages: Array<{ pipeline: string; table: number; stage: string; priority: number; match: string; actions: string }> };
+      // Rebuild lflow-list text from the stages and every other flow is irrelevant to this packet's path.
+      const text = `Datapath: "underlay-subnet" (00000000-0000-0000-0000-000000000000)  Pipeline: ingress\n${j.stages.filter((s) => s.pipeline === 'ingress').map((s) => `  table=${s.table} (${s.stage}), priority=${s.priority}, match=(${s.match}), action=(${s.actions})`).join('\n')}\n`;
+      writeFileSync(join(dir, 'lflows.txt'), text);
+      const r = await run('ovn', 'trace', '--lflows', join(dir, 'lflows.txt'), '--minimal', 'underlay-subnet', SYN);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^# tcp,reg14=0x1,/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const unavailable = ovnUnavailable();
+  it.skipIf(unavailable !== undefined)('prints what ovn-trace prints for the same command line, at every level', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-cli-ovn-'));
+    try {
+      copyFileSync(SB, join(dir, 'sb.db'));
+      execFileSync('ovsdb-server', ['--detach', '--no-chdir', `--pidfile=${dir}/sb.pid`, `--log-file=${dir}/sb.log`, `--remote=punix:${dir}/sb.sock`, `--unixctl=${dir}/sb.ctl`, `${dir}/sb.db`], { stdio: 'ignore' });
+      const lines = [
+        ['--ct=new', `--lb-dst=${POD1.ip}:80`, '--detailed', '--summary', '--minimal', 'underlay-subnet', SYN],
+        ['--ct=est,rpl', '--summary', 'underlay-subnet', SYN.replace('eth.dst == 00:00:00:0a:0b:02', 'eth.dst == ff:ff:ff:ff:ff:ff')],
+        ['--minimal', SYN],
+      ];
+      for (const args of lines) {
+        const real = spawnSync('ovn-trace', [`--db=unix:${dir}/sb.sock`, ...args], { encoding: 'utf8' });
+        expect(real.status).toBe(0);
+        const mine = await run('ovn', 'trace', '--sb', SB, ...args);
+        expect(mine.out).toBe(real.stdout);
+      }
+      void readFileSync;
+    } finally {
+      stopByPidfiles(dir, ['sb.pid']);
+    }
+  });
+});
