@@ -161,6 +161,27 @@ describe('the seed document\'s verification steps', () => {
     expect(r.out).toMatch(/nginx-lb +10\.180\.204\.2:80,10\.180\.204\.3:80,10\.180\.204\.4:80\n/);
     expect(r.out).toMatch(/deploy-169402624-2 +1\/1 +10\.180\.204\.4 +node3\n/);
   });
+
+  it('status text has what its help promises: nodes, the OVN load balancers, br-provider flows per node, profiles', async () => {
+    const r = await run('status');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^profiles: kube-ovn-1\.14, metallb-0\.13\.7\n/);
+    expect(r.out).toMatch(/\nnode3 +52:54:00:bb:00:03 +underlay0\.341, br-provider, patch-localnet\.underlay-subnet-to-br-int\n/);
+    expect(r.out).toMatch(/\$ ovn-nbctl lb-list\nLB +PROTO +VIP +IPs\ncluster-tcp-loadbalancer +tcp +10\.180\.204\.252:80 +10\.180\.204\.2:80,10\.180\.204\.3:80,10\.180\.204\.4:80\n/);
+    expect(r.out).toContain('cluster-tcp-loadbalancer options: prefer_local_backend=true\n');
+    expect(r.out).toContain([
+      '$ ovs-ofctl dump-flows br-provider   # on node1, node2, node3',
+      ' cookie=0x1000, table=0, priority=10000,tcp,in_port=1,nw_dst=10.180.204.252,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:2',
+      ' cookie=0x0, table=0, priority=0 actions=NORMAL',
+    ].join('\n'));
+    // The text shows what --json has: every LB VIP and every node's flows.
+    const json = JSON.parse((await run('status', '--json')).out) as { ovn: { loadBalancers: Array<{ vips: Record<string, string> }> }; brProviderFlows: Record<string, string> };
+    for (const vip of json.ovn.loadBalancers.flatMap((lb) => Object.keys(lb.vips))) expect(r.out).toContain(vip);
+    for (const node of Object.keys(json.brProviderFlows)) expect(r.out).toMatch(new RegExp(`dump-flows br-provider {3}# on .*\\b${node}\\b`));
+    // The seed manifests' subnet has no vlan: Kube-OVN installs no LB rule, and the text says so by its absence.
+    const seed = await run('status', '--manifests', seedManifests);
+    expect(seed.out).toContain('$ ovs-ofctl dump-flows br-provider   # on node1, node2, node3\n cookie=0x0, table=0, priority=0 actions=NORMAL\n');
+  });
 });
 
 describe('unassigned pool addresses', () => {
