@@ -13,7 +13,8 @@
  *   seed document's `curl`.
  * - Replays: {@link replayCapture} writes `wire.pcapng`, `nodes.pcapng`, `trace.jsonl` ({@link TraceLine}),
  *   `summary.json` ({@link ReplaySummary}) and the HTML report ({@link renderReport}).
- * @module
+ * @document ../README.md
+ * @module @vippath/cluster
  */
 export * from './manifests.js';
 export * from './lint.js';
