@@ -81,6 +81,23 @@ interface Xlate {
   table: number;
 }
 
+// A traced packet names each rule and action it meets; a flow's match and actions do not change once loaded,
+// so their texts are made once per flow (and dropped with it).
+const matchTexts = new WeakMap<Flow, string>();
+const actionTexts = new WeakMap<Action, string>();
+
+function matchText(flow: Flow): string {
+  let t = matchTexts.get(flow);
+  if (t === undefined) matchTexts.set(flow, (t = formatMatch({ priority: DEFAULT_PRIORITY, match: flow.match }) || '(match all)'));
+  return t;
+}
+
+function actionText(a: Action): string {
+  let t = actionTexts.get(a);
+  if (t === undefined) actionTexts.set(a, (t = formatAction(a)));
+  return t;
+}
+
 /** An OpenFlow bridge. */
 export class Bridge {
   readonly name: string;
@@ -206,7 +223,7 @@ export class Bridge {
       return;
     }
     const flow = this.tables.get(table)?.lookup(x.key);
-    x.trace?.push({ kind: 'lookup', table, inPort: x.key[Slot.IN_PORT]!, flow: flow ? formatMatch({ priority: DEFAULT_PRIORITY, match: flow.match }) || '(match all)' : null, priority: flow?.priority ?? null, cookie: flow ? `0x${flow.cookie.toString(16)}` : null });
+    x.trace?.push({ kind: 'lookup', table, inPort: x.key[Slot.IN_PORT]!, flow: flow ? matchText(flow) : null, priority: flow?.priority ?? null, cookie: flow ? `0x${flow.cookie.toString(16)}` : null });
     if (!flow) return; // table miss: drop (no controller in this model)
     flow.nPackets++;
     flow.nBytes += x.length;
@@ -221,7 +238,7 @@ export class Bridge {
 
   /** Runs one action; returns {@link STOP} when the rest of this action list must not run. */
   private execute(x: Xlate, a: Action): void | typeof STOP {
-    x.trace?.push({ kind: 'action', table: x.table, action: formatAction(a) });
+    if (x.trace) x.trace.push({ kind: 'action', table: x.table, action: actionText(a) });
     switch (a.kind) {
       case 'output':
         return this.output(x, a.port);
