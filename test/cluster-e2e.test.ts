@@ -346,6 +346,7 @@ describe('vippath trace', () => {
     expect(outbound).toMatchObject({ inPort: 'patch-localnet.underlay-subnet-to-br-int', ofport: 2, datapathActions: 'underlay0.341,LOCAL' });
     expect(outbound.rules).toEqual([{ table: 0, cookie: '0x0', priority: 0, match: '', actions: ['NORMAL'] }]);
     expect(outbound.lines).toContain('     -> no learned MAC for destination, flooding');
+    expect(outbound.lines.some((l) => l.includes('output to'))).toBe(false);
 
     const text = (await run('trace', 'tcp,dst=10.180.204.252,dport=80')).out;
     // ovs-vswitchd 3.1's ofproto/trace prints these lines for the same packet and flows (checked by hand).

@@ -23,15 +23,14 @@ function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: numb
 }
 
 /**
- * The header edits between what came in (or the previous output) and what went out, in the datapath's words
- * (`push_vlan`, `pop_vlan`, `set(eth(…))`, `set(ipv4(…))`): lib/odp-util.c format_odp_action's spellings.
+ * The header edits between what came in (or the previous output) and what went out, in the datapath's words and
+ * in the order ovs-vswitchd commits them before an output (lib/odp-util.c commit_odp_actions: Ethernet, then IPv4,
+ * then the transport ports, then the VLAN tag; a changed tag is popped and pushed again).
  */
 function edits(from: Uint8Array, to: Uint8Array): string[] {
   const out: string[] = [];
   decoder.decode(from, before);
   decoder.decode(to, after);
-  if (after.vlanCount > before.vlanCount) out.push(`push_vlan(vid=${after.vid(0)},pcp=${after.vlanTci[0]! >> 13})`);
-  else if (after.vlanCount < before.vlanCount) out.push('pop_vlan');
   const eth: string[] = [];
   if (from.length >= 12 && to.length >= 12) {
     if (!sameBytes(from, 6, to, 6, 6)) eth.push(`src=${mac(to, 6)}`);
@@ -42,8 +41,22 @@ function edits(from: Uint8Array, to: Uint8Array): string[] {
     const ip: string[] = [];
     if (before.ipSrc !== after.ipSrc) ip.push(`src=${formatIPv4(after.ipSrc)}`);
     if (before.ipDst !== after.ipDst) ip.push(`dst=${formatIPv4(after.ipDst)}`);
+    // The mask is the part of the byte an action writes: mod_nw_tos the DSCP bits, mod_nw_ecn the ECN bits.
+    const tosDiff = before.ipTos ^ after.ipTos;
+    if (tosDiff) ip.push(`tos=0x${after.ipTos.toString(16)}/0x${((tosDiff & 0xfc ? 0xfc : 0) | (tosDiff & 0x03 ? 0x03 : 0)).toString(16)}`);
+    if (before.ipTtl !== after.ipTtl) ip.push(`ttl=${after.ipTtl}`);
     if (ip.length) out.push(`set(ipv4(${ip.join(',')}))`);
+    if (before.ipProto === after.ipProto && (after.ipProto === 6 || after.ipProto === 17) && before.l4Offset >= 0 && after.l4Offset >= 0) {
+      const ports: string[] = [];
+      if (before.srcPort !== after.srcPort) ports.push(`src=${after.srcPort}`);
+      if (before.dstPort !== after.dstPort) ports.push(`dst=${after.dstPort}`);
+      if (ports.length) out.push(`set(${after.ipProto === 6 ? 'tcp' : 'udp'}(${ports.join(',')}))`);
+    }
   }
+  const push = (): string => `push_vlan(vid=${after.vid(0)},pcp=${after.vlanTci[0]! >> 13})`;
+  if (after.vlanCount > before.vlanCount) out.push(push());
+  else if (after.vlanCount < before.vlanCount) out.push('pop_vlan');
+  else if (after.vlanCount > 0 && after.vlanTci[0] !== before.vlanTci[0]) out.push('pop_vlan', push());
   return out;
 }
 
@@ -81,7 +94,7 @@ export function bridgeTrace(bridge: string, inPort: number, portName: (p: number
         lines.push(`     -> ${s.decision}`);
         break;
       case 'output':
-        lines.push(`     -> output to ${portName(s.port)}`);
+        // ofproto/trace says nothing at an output to a plain port: the datapath actions list where copies went.
         break;
       case 'drop':
         lines.push(`     >> ${s.reason}`);
