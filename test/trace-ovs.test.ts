@@ -2,8 +2,8 @@
  * Differential test of what `vippath trace` shows at br-provider against `ovs-appctl ofproto/trace` of the real
  * ovs-vswitchd (dummy datapath): node3's bridge in the default scenario is loaded with fast-check-generated flow
  * tables (the testing kit's `flowTableArb`, resubmits included) and a generated packet enters it from the VLAN
- * interface or LOCAL; the cluster's trace of that visit (`TraceStep.openflow`) must name the same rules (table,
- * match, priority, cookie) and actions, in the same order, as OVS prints, and — where no NORMAL or controller is
+ * interface or LOCAL; the cluster's trace of that visit (`TraceStep.openflow`) must print the same rules (table,
+ * match, priority, cookie) and actions, in the same order and at the same indentation, as OVS does, and — where no NORMAL or controller is
  * involved — the same datapath actions. Cases: VIPPATH_OVS_TRACE_CASES (default 150); seed printed
  * (VIPPATH_OVS_SEED=<n>|random).
  */
@@ -46,9 +46,9 @@ const packetArb = fc.record({
 
 const tableArb = flowTableArb({ ports: [1, 2], macs: MACS, ipv4: IPS, tpPorts: TPORTS });
 
-/** The rule and action lines of a trace, without indentation (OVS indents resubmits) or NORMAL's notes. */
+/** The rule and action lines of a trace, indentation included, without NORMAL's and the drops' notes. */
 function ruleLines(lines: string[]): string[] {
-  return lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('->') && !l.startsWith('>>'));
+  return lines.filter((l) => l.trim() !== '' && !/^\s*(->|>>)/.test(l));
 }
 
 /** OVS's trace between the bridge header and the blank line before `Final flow`. */

@@ -67,16 +67,17 @@ function edits(from: Uint8Array, to: Uint8Array): string[] {
 export function bridgeTrace(bridge: string, inPort: number, portName: (p: number) => string, frame: Uint8Array, steps: readonly BridgeStep[], result: ProcessResult): BridgeTrace {
   const rules: BridgeRuleHit[] = [];
   const lines: string[] = [];
+  const pad = (n: number | undefined, fallback: number): string => ' '.repeat(n ?? fallback);
   for (const s of steps) {
     switch (s.kind) {
       case 'lookup': {
         // As ovs-vswitchd 3.1 prints a table's rule: the match (nothing for a match-all rule), the priority, and
-        // the cookie only when it is not zero.
+        // the cookie only when it is not zero; a nested table indented under the resubmit that called it.
         const match = s.flow === '(match all)' ? '' : s.flow;
         rules.push({ table: s.table, cookie: s.cookie, priority: s.priority, match, actions: [] });
-        const table = String(s.table).padStart(2);
-        if (match === null) lines.push(`${table}. No match.`, '    drop');
-        else lines.push(`${table}. ${match ? `${match}, ` : ''}priority ${s.priority}${s.cookie === '0x0' ? '' : `, cookie ${s.cookie}`}`);
+        const head = `${pad(s.indent, 0)}${String(s.table).padStart(2)}.`;
+        if (match === null) lines.push(`${head} No match.`, `${pad(s.actionIndent, 4)}drop`);
+        else lines.push(`${head} ${match ? `${match}, ` : ''}priority ${s.priority}${s.cookie === '0x0' ? '' : `, cookie ${s.cookie}`}`);
         break;
       }
       case 'action': {
@@ -87,17 +88,18 @@ export function bridgeTrace(bridge: string, inPort: number, portName: (p: number
             break;
           }
         }
-        lines.push(`    ${s.action}`);
+        lines.push(`${pad(s.indent, 4)}${s.action}`);
         break;
       }
       case 'normal':
-        lines.push(`     -> ${s.decision}`);
+        lines.push(`${pad(s.indent, 5)}-> ${s.decision}`);
         break;
       case 'output':
         // ofproto/trace says nothing at an output to a plain port: the datapath actions list where copies went.
         break;
       case 'drop':
-        lines.push(`     >> ${s.reason}`);
+        // "no output" is the datapath actions' `drop`, which ofproto/trace does not repeat in the tables.
+        if (s.reason !== 'no output') lines.push(`${pad(s.indent, 5)}>> ${s.reason}`);
         break;
     }
   }
