@@ -161,6 +161,27 @@ describe('the seed document\'s verification steps', () => {
     expect(r.out).toMatch(/nginx-lb +10\.180\.204\.2:80,10\.180\.204\.3:80,10\.180\.204\.4:80\n/);
     expect(r.out).toMatch(/deploy-169402624-2 +1\/1 +10\.180\.204\.4 +node3\n/);
   });
+
+  it('status text has what its help promises: nodes, the OVN load balancers, br-provider flows per node, profiles', async () => {
+    const r = await run('status');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^profiles: kube-ovn-1\.14, metallb-0\.13\.7\n/);
+    expect(r.out).toMatch(/\nnode3 +52:54:00:bb:00:03 +underlay0\.341, br-provider, patch-localnet\.underlay-subnet-to-br-int\n/);
+    expect(r.out).toMatch(/\$ ovn-nbctl lb-list\nLB +PROTO +VIP +IPs\ncluster-tcp-loadbalancer +tcp +10\.180\.204\.252:80 +10\.180\.204\.2:80,10\.180\.204\.3:80,10\.180\.204\.4:80\n/);
+    expect(r.out).toContain('cluster-tcp-loadbalancer options: prefer_local_backend=true\n');
+    expect(r.out).toContain([
+      '$ ovs-ofctl dump-flows br-provider   # on node1, node2, node3',
+      ' cookie=0x1000, table=0, priority=10000,tcp,in_port=1,nw_dst=10.180.204.252,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:2',
+      ' cookie=0x0, table=0, priority=0 actions=NORMAL',
+    ].join('\n'));
+    // The text shows what --json has: every LB VIP and every node's flows.
+    const json = JSON.parse((await run('status', '--json')).out) as { ovn: { loadBalancers: Array<{ vips: Record<string, string> }> }; brProviderFlows: Record<string, string> };
+    for (const vip of json.ovn.loadBalancers.flatMap((lb) => Object.keys(lb.vips))) expect(r.out).toContain(vip);
+    for (const node of Object.keys(json.brProviderFlows)) expect(r.out).toMatch(new RegExp(`dump-flows br-provider {3}# on .*\\b${node}\\b`));
+    // The seed manifests' subnet has no vlan: Kube-OVN installs no LB rule, and the text says so by its absence.
+    const seed = await run('status', '--manifests', seedManifests);
+    expect(seed.out).toContain('$ ovs-ofctl dump-flows br-provider   # on node1, node2, node3\n cookie=0x0, table=0, priority=0 actions=NORMAL\n');
+  });
 });
 
 describe('unassigned pool addresses', () => {
@@ -308,6 +329,42 @@ describe('vippath trace', () => {
     expect(bad.err).toMatch(/dport=99999: a port is 0 to 65535/);
     const unknown = await run('trace', 'tcp,colour=blue');
     expect(unknown.err).toMatch(/unknown key "colour"/);
+  });
+
+  it('br-provider\'s own steps at every node the frame crosses, as ofproto/trace shows them (--json and text)', async () => {
+    const line = JSON.parse((await run('trace', 'tcp,dst=10.180.204.252,dport=80', '--json')).out) as TraceLine;
+    const visits = line.stages.filter((s) => s.stage === 'br-provider');
+    expect(visits.map((s) => s.at)).toEqual(['node3/br-provider', 'node3/br-provider']);
+    expect(visits.every((s) => s.openflow !== undefined)).toBe(true);
+    // In: Kube-OVN's LB rule (cookie 0x1000, priority 10000) sends the SYN to the patch port with the LB MAC.
+    const inbound = visits[0]!.openflow!;
+    expect(inbound).toMatchObject({ bridge: 'br-provider', inPort: 'underlay0.341', ofport: 1 });
+    expect(inbound.rules).toEqual([{ table: 0, cookie: '0x1000', priority: 10000, match: 'tcp,in_port=1,nw_dst=10.180.204.252,tp_dst=80', actions: ['mod_dl_dst:00:00:00:01:00:01', 'output:2'] }]);
+    expect(inbound.datapathActions).toBe('set(eth(dst=00:00:00:01:00:01)),patch-localnet.underlay-subnet-to-br-int');
+    // Out: the SYN-ACK from the patch port meets only the priority-0 NORMAL rule, which floods (nothing learned yet).
+    const outbound = visits[1]!.openflow!;
+    expect(outbound).toMatchObject({ inPort: 'patch-localnet.underlay-subnet-to-br-int', ofport: 2, datapathActions: 'underlay0.341,LOCAL' });
+    expect(outbound.rules).toEqual([{ table: 0, cookie: '0x0', priority: 0, match: '', actions: ['NORMAL'] }]);
+    expect(outbound.lines).toContain('     -> no learned MAC for destination, flooding');
+    expect(outbound.lines.some((l) => l.includes('output to'))).toBe(false);
+
+    const text = (await run('trace', 'tcp,dst=10.180.204.252,dport=80')).out;
+    // ovs-vswitchd 3.1's ofproto/trace prints these lines for the same packet and flows (checked by hand).
+    expect(text).toContain([
+      '      bridge("br-provider"), in_port underlay0.341 (ofport 1)',
+      '      -------------------------------------------------------',
+      '       0. tcp,in_port=1,nw_dst=10.180.204.252,tp_dst=80, priority 10000, cookie 0x1000',
+      '          mod_dl_dst:00:00:00:01:00:01',
+      '          output:2',
+    ].join('\n'));
+    expect(text).toContain('      Datapath actions: set(eth(dst=00:00:00:01:00:01)),patch-localnet.underlay-subnet-to-br-int\n');
+    expect(text).toMatch(/\n {7}0\. priority 0\n {10}NORMAL\n/);
+
+    // A broadcast crosses every node's bridge: each visit carries its rule.
+    const arp = JSON.parse((await run('trace', 'arp,dst=10.180.204.252', '--json')).out) as TraceLine;
+    const arpVisits = arp.stages.filter((s) => s.stage === 'br-provider');
+    expect(new Set(arpVisits.map((s) => s.at))).toEqual(new Set(['node1/br-provider', 'node2/br-provider', 'node3/br-provider']));
+    for (const v of arpVisits) expect(v.openflow?.rules.length, v.at).toBeGreaterThan(0);
   });
 
   it('--ingress from a pod: the description defaults to the pod\'s addresses, and its SYN-ACK leaves for the client', async () => {

@@ -10,7 +10,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -69,13 +69,25 @@ describe.skipIf(skip)('installed from packed tarballs', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('packs workspace: ranges into real versions and ships only built output', () => {
+  it('packs workspace: ranges into real versions; ships built output and the sources its maps name, no tests', () => {
     for (const { manifest } of publishable) {
       const file = tarballs.get(manifest.name)!;
       const listing = execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n').filter(Boolean);
       expect(listing, manifest.name).toContain('package/dist/index.js');
       expect(listing, manifest.name).toContain('package/dist/index.d.ts');
-      expect(listing.filter((f) => f.startsWith('package/src/') || f.endsWith('.test.js')), `${manifest.name} ships sources or tests`).toEqual([]);
+      expect(listing, manifest.name).toContain('package/src/index.ts');
+      expect(listing.filter((f) => /\.test(-helpers)?\.(js|ts)$/.test(f) || f.endsWith('.tsbuildinfo')), `${manifest.name} ships tests or build state`).toEqual([]);
+      // Every source a map names (stack traces, "go to definition" through .d.ts.map) is in the tarball.
+      const shipped = new Set(listing);
+      const maps = listing.filter((f) => f.endsWith('.map'));
+      expect(maps.length, manifest.name).toBeGreaterThan(0);
+      for (const map of maps) {
+        const { sources, sourceRoot } = JSON.parse(execFileSync('tar', ['-xzOf', file, map], { encoding: 'utf8' })) as { sources: string[]; sourceRoot?: string };
+        for (const source of sources) {
+          const path = posix.normalize(posix.join(posix.dirname(map), sourceRoot ?? '', source));
+          expect(shipped.has(path), `${manifest.name}: ${map} names ${source}, which is not shipped`).toBe(true);
+        }
+      }
       const packed = JSON.parse(execFileSync('tar', ['-xzOf', file, 'package/package.json'], { encoding: 'utf8' })) as Manifest;
       for (const [dep, range] of Object.entries(packed.dependencies ?? {})) {
         expect(range, `${manifest.name} → ${dep}`).not.toMatch(/^workspace:/);
@@ -136,6 +148,32 @@ describe.skipIf(skip)('installed from packed tarballs', () => {
     writeFileSync(join(app, 'wrong.ts'), "import { DecodedFrame } from '@vippath/wire';\nexport const x: string = new DecodedFrame();\n");
     writeFileSync(join(app, 'tsconfig.wrong.json'), JSON.stringify({ extends: './tsconfig.json', files: ['wrong.ts'] }));
     expect(() => execFileSync('node', [tsc, '-p', 'tsconfig.wrong.json'], { cwd: app, stdio: 'pipe' })).toThrow();
+  });
+
+  it('a stack trace through the installed packages (--enable-source-maps) names files that exist', () => {
+    const app = join(work, 'app');
+    // Two errors a user meets: a typed error from @vippath/wire, and a failing flow-table property from
+    // @vippath/testing (the issue's example: flowcheck.ts), each thrown from deep in the packages.
+    writeFileSync(join(app, 'stack.mjs'), [
+      "import { parseMac } from '@vippath/wire';",
+      "import { Port } from '@vippath/openflow';",
+      "import { checkFlowTable, frameArb, neverOutputsTo } from '@vippath/testing';",
+      'const stacks = [];',
+      "try { parseMac('52:54:00'); } catch (e) { stacks.push(e.stack); }",
+      'try {',
+      "  checkFlowTable({ flows: 'priority=0,actions=NORMAL', ports: [{ name: 'u', ofport: 1 }, { name: 'p', ofport: 2 }], inPorts: [1], packets: frameArb({ kinds: ['tcp4'] }), property: neverOutputsTo(Port.LOCAL), parameters: { seed: 1, numRuns: 5 }, outDir: 'counterexample' });",
+      '} catch (e) { stacks.push(e.stack); }',
+      'console.log(JSON.stringify(stacks));',
+    ].join('\n'));
+    const stacks = JSON.parse(execFileSync('node', ['--enable-source-maps', 'stack.mjs'], { cwd: app, encoding: 'utf8' })) as string[];
+    expect(stacks).toHaveLength(2);
+    for (const [i, pkg] of [[0, 'wire'], [1, 'testing']] as const) {
+      const frames = [...stacks[i]!.matchAll(/\(?(\/[^\s()]+?):(\d+):(\d+)\)?$/gm)].map((m) => m[1]!).filter((f) => f.includes('/node_modules/@vippath/'));
+      // Mapped back to the TypeScript sources, in the package that threw…
+      expect(frames.filter((f) => f.includes(`/node_modules/@vippath/${pkg}/src/`) && f.endsWith('.ts')), stacks[i]).not.toEqual([]);
+      // …and every file the trace names is there to open.
+      for (const f of frames) expect(existsSync(f), `${f} (named in the stack trace) does not exist`).toBe(true);
+    }
   });
 
   it('runs the installed vippath bin', () => {

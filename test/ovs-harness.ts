@@ -110,6 +110,18 @@ export class OvsOracle {
     return this.ctl('ovs-appctl', ...args);
   }
 
+  /** `ovs-appctl ofproto/trace` of one packet arriving on `inPort`: OVS's own text. */
+  trace(inPort: number, frame: Uint8Array): string {
+    return this.ctl('ovs-appctl', 'ofproto/trace', 'br0', `in_port=${inPort === LOCAL ? 'LOCAL' : inPort}`, Buffer.from(frame).toString('hex'));
+  }
+
+  /** The datapath port number of each OpenFlow port (`dpif/show`: `p1 1/1`), LOCAL as {@link LOCAL}. */
+  datapathPorts(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const m of this.ctl('ovs-appctl', 'dpif/show').matchAll(/^\s+\S+ (\d+)\/(\d+):/gm)) out.set(Number(m[1]), Number(m[2]));
+    return out;
+  }
+
   stop(): void {
     stopByPidfiles(this.dir, ['ovs-vswitchd.pid', 'ovsdb-server.pid']);
   }

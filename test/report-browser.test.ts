@@ -1,8 +1,9 @@
 /**
  * The report in a real browser (Debian's chromium through playwright-core; CI installs it): the bundled capture
  * replayed through the default scenario with `vippath replay --report`, the page opened from disk, the diagram's
- * counts checked against summary.json, the search and the click on a frame exercised, and a screenshot kept in
- * test/artifacts/report.png. No request may leave the page.
+ * counts checked against summary.json, copies and frames told apart in every count, the timeline's time axis, the
+ * search and the click on a frame exercised, and a screenshot kept in test/artifacts/report.png. No request may
+ * leave the page.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,6 +86,58 @@ describe('the HTML report in Chromium', () => {
       expect(await page.locator('#flows tbody tr').count()).toBe(flowFrames);
       expect(await page.textContent('#detail')).toMatch(/\[S\]/);
       await page.fill('#q', '');
+
+      // Copies and frames are told apart everywhere: the header's two drop counts, the panels' units, the table.
+      const copies = Object.values(summary.drops).reduce((a, b) => a + b, 0);
+      expect(copies).toBeGreaterThan(summary.verdicts.dropped);
+      expect(await page.textContent('[data-kpi="drops"]')).toBe(`${copies}copies dropped`);
+      expect(await page.textContent('[data-kpi="framesDropped"]')).toBe(`${summary.verdicts.dropped}frames dropped`);
+      expect(await page.textContent('[data-kpi="injected"]')).toBe(`${summary.injected}frames injected`);
+      expect(await page.textContent('#drops h2')).toBe('Drops by reason (copies)');
+      expect(await page.textContent('#verdicts h2')).toBe('Verdicts (frames)');
+      const barsOf = async (id: string): Promise<Record<string, number>> => Object.fromEntries(await page.locator(`#${id} .bars tr`).evaluateAll((rows) => rows.map((r) => [r.querySelector('th')!.textContent!, Number(r.querySelector('td.n')!.textContent!.replace(/,/g, ''))])));
+      expect(Object.values(await barsOf('drops')).reduce((a, b) => a + b, 0)).toBe(copies);
+      const verdictBars = await barsOf('verdicts');
+      expect(verdictBars.dropped).toBe(summary.verdicts.dropped);
+      expect(Object.values(verdictBars).reduce((a, b) => a + b, 0)).toBe(summary.framesRead);
+      expect(await page.textContent('#drops p')).toContain(`${copies} copies dropped`);
+      expect(await page.textContent('#verdicts p')).toContain(`${summary.verdicts.dropped} frames`);
+      const headers = await page.locator('#flows thead th').allTextContents();
+      expect(headers).toEqual(['#', 'time s', 'ingress', 'frame', 'verdict', 'stages', 'copies dropped']);
+      // The table's column adds up to the header's copies (it holds every trace line, the cluster's own included).
+      const column = await page.locator('#flows tbody tr td:nth-child(7)').allTextContents();
+      expect(column.reduce((a, c) => a + Number(c), 0)).toBe(copies);
+
+      // The timeline's time axis: labelled ticks from 0, evenly spaced, in order, not overlapping, and placed so
+      // that every bar sits where its own time range says.
+      const ticks = await page.locator('.timeline .tick').evaluateAll((gs) => gs.map((g) => {
+        const t = g.querySelector('text')!;
+        const box = t.getBoundingClientRect();
+        return { label: t.textContent!, x: Number(t.getAttribute('x')), left: box.left, right: box.right, height: box.height };
+      }));
+      expect(ticks.length).toBeGreaterThanOrEqual(3);
+      expect(ticks[0]!.label).toMatch(/^0 (ms|s)$/);
+      const unitOf = ticks[0]!.label.split(' ')[1]!;
+      const values = ticks.map((t) => {
+        const m = /^(\d+(?:\.\d+)?) (ms|s)$/.exec(t.label);
+        expect(m, t.label).not.toBeNull();
+        expect(m![2]).toBe(unitOf);
+        return Number(m![1]) * (unitOf === 's' ? 1000 : 1);
+      });
+      const step = values[1]! - values[0]!;
+      values.forEach((v, i) => expect(v).toBeCloseTo(i * step, 6));
+      const pxPerMs = (ticks[1]!.x - ticks[0]!.x) / step;
+      ticks.forEach((t, i) => expect(t.x).toBeCloseTo(ticks[0]!.x + values[i]! * pxPerMs, 1));
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.left, `${ticks[i - 1]!.label} overlaps ${ticks[i]!.label}`).toBeGreaterThan(ticks[i - 1]!.right);
+      expect(Math.min(...ticks.map((t) => t.height))).toBeGreaterThan(6);
+      const barStarts = await page.locator('.timeline rect').evaluateAll((rs) => rs.map((r) => ({ x: Number(r.getAttribute('x')), title: r.querySelector('title')!.textContent! })));
+      expect(barStarts.length).toBeGreaterThan(10);
+      for (const b of barStarts) {
+        const startS = Number(/^(\d+(?:\.\d+)?) s–/.exec(b.title)![1]);
+        expect(b.x, b.title).toBeCloseTo(ticks[0]!.x + startS * 1000 * pxPerMs, -0.5);
+      }
+      expect(await page.textContent('.timeline .axis .title')).toBe('capture time →');
+      expect(await page.textContent('#timeline p')).toMatch(/^Frames injected per \d+(\.\d+)? (ms|s) of capture time/);
 
       mkdirSync(artifacts, { recursive: true });
       await page.evaluate("window.scrollTo(0, 0)");

@@ -182,7 +182,7 @@ export function statusJson(objects: K8sObject[], cluster: ClusterSpec): Record<s
     nodes: cluster.nodes.map((n) => ({ name: n.name, nicMac: n.mac, ports: [`${n.nic}.${cluster.vlan}`, 'br-provider', `patch-localnet.${objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet'}-to-br-int`] })),
     pods: s.pods.map((p) => ({ name: p.name, node: p.node, ip: p.ip, mac: p.mac, ready: p.ready })),
     services: s.services.map((x) => ({ name: x.name, ingress: x.ingress, owner: Object.fromEntries(Object.entries(x.owners).map(([ip, o]) => [ip, o[0] ?? null])), ports: x.ports, endpoints: x.endpoints })),
-    ovn: { loadBalancers: s.loadBalancers.map((lb) => ({ name: lb.name, vips: lb.vips, ipPortMappings: lb.ipPortMappings ?? {}, options: lb.options ?? {}, externalIds: lb.externalIds ?? {} })) },
+    ovn: { loadBalancers: s.loadBalancers.map((lb) => ({ name: lb.name, protocol: lb.protocol ?? 'tcp', vips: lb.vips, ipPortMappings: lb.ipPortMappings ?? {}, options: lb.options ?? {}, externalIds: lb.externalIds ?? {} })) },
     brProviderFlows: Object.fromEntries(Object.entries(s.brProviderFlows).map(([n, f]) => [n, f.join('\n')])),
     profiles: cluster.profiles,
     lint: s.lint,

@@ -13,14 +13,15 @@
  *   seed document's `curl`.
  * - Replays: {@link replayCapture} writes `wire.pcapng`, `nodes.pcapng`, `trace.jsonl` ({@link TraceLine}),
  *   `summary.json` ({@link ReplaySummary}) and the HTML report ({@link renderReport}).
- * @module
+ * @document ../README.md
+ * @module @vippath/cluster
  */
 export * from './manifests.js';
 export * from './lint.js';
 export * from './scenario.js';
 export * from './derive.js';
 export * from './pods.js';
-export type { StageName, TraceStep, EmittedFrame, TraceLine, TimelineEvent } from './outputs.js';
+export type { StageName, TraceStep, BridgeTrace, BridgeRuleHit, EmittedFrame, TraceLine, TimelineEvent } from './outputs.js';
 export * from './describe.js';
 export * from './simulation.js';
 export * from './client.js';

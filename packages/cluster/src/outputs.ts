@@ -15,6 +15,39 @@ export interface TraceStep {
   at: string;
   /** What was decided, in one line (e.g. `in_port 1 → 2`, `ct_lb_mark → 10.180.204.4:80`, `delivered`). */
   decision: string;
+  /** At `br-provider`: the bridge's own trace of this visit, as `ovs-appctl ofproto/trace` shows it. */
+  openflow?: BridgeTrace;
+}
+
+/** One visit of br-provider, step by step as `ovs-appctl ofproto/trace` prints it. */
+export interface BridgeTrace {
+  /** The bridge's name (`br-provider`). */
+  bridge: string;
+  /** The port the frame came in on, by name (`underlay0.341`, `patch-localnet.<subnet>-to-br-int`, `LOCAL`). */
+  inPort: string;
+  /** Its OpenFlow port number (`LOCAL` for the bridge's internal port). */
+  ofport: number | 'LOCAL';
+  /** The rule each table lookup found, in the order they ran (a resubmit adds one). */
+  rules: BridgeRuleHit[];
+  /** ofproto/trace's text: each table's rule, its actions, NORMAL's decisions, drops, then `Datapath actions`. */
+  lines: string[];
+  /**
+   * What the datapath would do with the packet: header edits (`set(eth(dst=…))`, `push_vlan(…)`, `pop_vlan`)
+   * then each output port by name, comma-separated; `drop` when nothing left the bridge.
+   */
+  datapathActions: string;
+}
+
+/** A table lookup in br-provider and the rule it found (`match` null: no rule matched, the packet is dropped). */
+export interface BridgeRuleHit {
+  table: number;
+  /** `0x1000` for Kube-OVN's LB rule; null on a miss. */
+  cookie: string | null;
+  priority: number | null;
+  /** The rule's match as `ovs-ofctl dump-flows` prints it (`tcp,in_port=1,nw_dst=…,tp_dst=80`; empty: matches all); null on a miss. */
+  match: string | null;
+  /** The actions the rule ran, in order (`mod_dl_dst:00:00:00:01:00:01`, `output:2`, `NORMAL`). */
+  actions: string[];
 }
 
 /** A frame that left the simulation somewhere: to the outside client, or to a pod. */

@@ -58,6 +58,18 @@ describe('the replay report', () => {
     expect(JSON.parse(scriptJson({ s: '</script>\u2028' })).s).toBe('</script>\u2028');
   });
 
+  it('labels the timeline\'s time axis in round steps, in ms for short captures and s for long ones', async () => {
+    const input = await realInput();
+    const labels = (html: string): string[] => [...html.matchAll(/<g class="tick">.*?<text [^>]*>([^<]+)<\/text><\/g>/g)].map((m) => m[1]!);
+    // The bundled capture: 268 ms, 60 bins from the trace lines.
+    expect(labels(renderReport(input))).toEqual(['0 ms', '50 ms', '100 ms', '150 ms', '200 ms', '250 ms']);
+    // An hour without every trace line in the report: the summary's frames per second, labelled in seconds.
+    const hour = { ...input, traces: [], summary: { ...input.summary, timeline: new Array<number>(3600).fill(1) } };
+    expect(labels(renderReport(hour))).toEqual(['0 s', '500 s', '1000 s', '1500 s', '2000 s', '2500 s', '3000 s', '3500 s']);
+    const short = { ...input, traces: input.traces.map((t) => ({ ...t, time: t.time / 100 })), summary: { ...input.summary, events: [] } };
+    expect(labels(renderReport(short))).toEqual(['0.0 ms', '0.5 ms', '1.0 ms', '1.5 ms', '2.0 ms', '2.5 ms']);
+  });
+
   it('grows linearly with the number of frames', async () => {
     const input = await realInput();
     const line = input.traces.find((t) => t.verdict === 'delivered')!;

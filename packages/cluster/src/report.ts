@@ -139,20 +139,49 @@ function bins(s: ReplaySummary, traces: TraceLine[]): { counts: number[]; binMs:
   return { counts, binMs };
 }
 
+/** A tick step of 1, 2 or 5 × 10^k ms that cuts `span` ms into at most `max` intervals. */
+function tickStep(span: number, max = 8): number {
+  const base = 10 ** Math.floor(Math.log10(Math.max(span, 1e-3) / max));
+  for (const m of [1, 2, 5]) if (span / (base * m) <= max) return base * m;
+  return base * 10;
+}
+
+/** A time-axis label for `ms` on an axis of `step`: milliseconds below a one-second step, else seconds. */
+function tickLabel(ms: number, step: number): string {
+  const decimals = (unit: number): number => Math.max(0, -Math.floor(Math.log10(step / unit) + 1e-9));
+  return step < 1000 ? `${ms.toFixed(decimals(1))} ms` : `${(ms / 1000).toFixed(decimals(1000))} s`;
+}
+
 function timeline(s: ReplaySummary, traces: TraceLine[]): string {
+  // The plot sits inside margins that leave room for the axis labels; the SVG scales as a whole (text keeps its
+  // proportions), so the labels stay readable at any width.
   const w = 900;
+  const padX = 28;
+  const plotW = w - 2 * padX;
   const h = 120;
+  const axisH = 34;
   const { counts, binMs } = bins(s, traces);
   const n = Math.max(1, counts.length);
+  const axisMs = n * binMs;
   const max = Math.max(1, ...counts);
-  const bw = w / n;
+  const bw = plotW / n;
+  const at = (ms: number): number => padX + Math.min(1, ms / axisMs) * plotW;
   const unit = (ms: number): string => (binMs >= 1000 ? `${(ms / 1000).toFixed(0)} s` : `${(ms / 1000).toFixed(3)} s`);
-  const rects = counts.map((v, i) => `<rect x="${(i * bw).toFixed(2)}" y="${(h - (v / max) * (h - 20)).toFixed(2)}" width="${Math.max(1, bw - 1).toFixed(2)}" height="${((v / max) * (h - 20)).toFixed(2)}"><title>${unit(i * binMs)}: ${fmt(v)} frames</title></rect>`).join('');
+  const rects = counts.map((v, i) => `<rect x="${(padX + i * bw).toFixed(2)}" y="${(h - (v / max) * (h - 20)).toFixed(2)}" width="${Math.max(1, bw - 1).toFixed(2)}" height="${((v / max) * (h - 20)).toFixed(2)}"><title>${unit(i * binMs)}–${unit((i + 1) * binMs)}: ${fmt(v)} frames</title></rect>`).join('');
+  const step = tickStep(axisMs);
+  const ticks: string[] = [];
+  for (let k = 0; k * step <= axisMs * (1 + 1e-9); k++) {
+    const x = at(k * step).toFixed(2);
+    ticks.push(`<g class="tick"><line x1="${x}" y1="${h}" x2="${x}" y2="${h + 5}"/><text x="${x}" y="${h + 18}">${tickLabel(k * step, step)}</text></g>`);
+  }
+  const axis = `<g class="axis"><line x1="${padX}" y1="${h}" x2="${padX + plotW}" y2="${h}"/>${ticks.join('')}<text class="title" x="${padX + plotW}" y="${h + axisH - 2}">capture time →</text><text class="ymax" x="${padX + 2}" y="12">${fmt(max)} frame${max === 1 ? '' : 's'}</text></g>`;
   const marks = s.events.map((e) => {
-    const x = Math.min(w - 1, (e.time / binMs / n) * w);
+    const x = at(e.time);
     return `<g class="event ${escapeHtml(e.kind)}"><line x1="${x.toFixed(2)}" y1="0" x2="${x.toFixed(2)}" y2="${h}"/><title>${(e.time / 1000).toFixed(3)} s: ${escapeHtml(e.text)}</title></g>`;
   }).join('');
-  return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="100%" height="${h}" preserveAspectRatio="none">${rects}${marks}</svg>
+  const bin = binMs >= 1000 ? `${fmt(binMs / 1000)} s` : `${binMs.toFixed(binMs >= 10 ? 0 : 2)} ms`;
+  return `<p class="muted" data-bin-ms="${binMs}">Frames injected per ${bin} of capture time (each bar one bin; the tallest, ${fmt(max)}, reaches the top); events (failover, gratuitous ARP bursts, ownership changes) marked in orange.</p>
+<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h + axisH}" width="100%" role="img" aria-label="frames injected over capture time">${rects}${marks}${axis}</svg>
 <ol class="events">${s.events.map((e) => `<li data-kind="${escapeHtml(e.kind)}"><span class="t">${(e.time / 1000).toFixed(3)} s</span> ${escapeHtml(e.text)}</li>`).join('')}</ol>`;
 }
 
@@ -162,7 +191,7 @@ const CSS = `
 header{padding:20px 28px;background:#102a4c;color:#fff}header h1{margin:0 0 4px;font-size:20px}header .meta{color:#c9d6ea;font-size:13px}
 .kpis{display:flex;gap:12px;margin-top:14px;flex-wrap:wrap}.kpi{background:#1b3a66;border-radius:8px;padding:8px 14px}.kpi b{display:block;font-size:20px}
 main{padding:20px 28px;display:grid;gap:18px}section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;overflow:auto}
-h2{margin:0 0 10px;font-size:16px}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:18px}
+h2{margin:0 0 10px;font-size:16px}h2 .unit{font-weight:normal;color:var(--mute)}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:18px}
 svg .box rect{fill:#eef3fb;stroke:#9db4d8}svg .box.client rect,svg .box.wire rect{fill:#f4f1fb;stroke:#b9a7e0}svg .box.lb rect{fill:#fff4e5;stroke:#f0b46b}
 svg .box.pod rect{fill:#e9f7ef;stroke:#86c9a0}svg .box.metallb rect{fill:#fdf2f8;stroke:#e7a1c7}svg .box.notready rect{fill:#f6f6f6;stroke:#bbb;stroke-dasharray:4 3}
 svg text{font:12px system-ui,sans-serif;text-anchor:middle;fill:var(--fg)}svg text.sub{font-size:10px;fill:var(--mute)}svg text.node{text-anchor:start;font-weight:600}
@@ -171,7 +200,7 @@ svg .lane rect{fill:none;stroke:#e4e7ec}svg .lane.down rect{fill:#fbeaea;stroke:
 svg{max-width:100%;height:auto}svg text{font-size:13px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums;width:5em}
 .bars th{width:55%;font-weight:normal}.bars td.bar{width:30%}.bars td.bar div{height:10px;background:var(--acc);border-radius:3px}.bars.drops td.bar div{background:var(--warn)}
-.timeline rect{fill:var(--acc)}.timeline .event line{stroke:var(--warn);stroke-width:2}.events{margin:8px 0 0;padding-left:18px;color:var(--mute)}.events .t{font-variant-numeric:tabular-nums;color:var(--fg)}
+.timeline rect{fill:var(--acc)}.timeline .event line{stroke:var(--warn);stroke-width:2}.timeline .axis line{stroke:var(--mute)}.timeline .axis text{font-size:11px;fill:var(--mute)}.timeline .axis text.title{text-anchor:end}.timeline .axis text.ymax{text-anchor:start}.events{margin:8px 0 0;padding-left:18px;color:var(--mute)}.events .t{font-variant-numeric:tabular-nums;color:var(--fg)}
 #flows input{width:100%;padding:8px 10px;border:1px solid var(--line);border-radius:6px;margin-bottom:8px;font:inherit}
 #flows tbody tr,#flowsum tbody tr{cursor:pointer}#flows tbody tr:hover,#flowsum tbody tr:hover{background:#f2f6fc}#flows tbody tr.sel{background:#e3ecfb}
 .v-delivered{color:var(--ok)}.v-dropped{color:var(--warn)}.v-answered{color:#7c3aed}.v-skipped{color:var(--mute)}
@@ -218,6 +247,9 @@ export function renderReport(input: ReportInput): string {
   const other = s.edges.filter((e) => !drawn.has(`${e.from}→${e.to}`));
   const backendRows: Array<[string, number]> = Object.entries(s.backends).flatMap(([node, pods]) => Object.entries(pods).map(([pod, n]) => [`${node} · ${pod}`, n] as [string, number]));
   const dropRows = Object.entries(s.drops).sort((a, b) => b[1] - a[1]);
+  // Two counts that differ on purpose: copies (a frame flooded to three nodes can be dropped three times, and the
+  // cluster's own gratuitous ARPs are copied too) and frames (one verdict per injected frame). Each place says which.
+  const copiesDropped = Object.values(s.drops).reduce((a, b) => a + b, 0);
   const verdictRows = Object.entries(s.verdicts) as Array<[string, number]>;
   const vips = t.services.flatMap((svc) => svc.ingress.map((ip) => `${svc.name} ${ip} → ${(svc.owners[ip] ?? []).join(', ') || 'nobody'}`));
   const title = input.title ?? 'vippath replay';
@@ -227,25 +259,25 @@ export function renderReport(input: ReportInput): string {
 <body>
 <header><h1>${escapeHtml(title)}</h1>
 <div class="meta">${input.capture ? `capture <code>${escapeHtml(input.capture)}</code> · ` : ''}subnet ${escapeHtml(t.subnet)} · VLAN ${t.vlan} · ${escapeHtml(vips.join(' · '))}${input.generatedAt ? ` · ${escapeHtml(input.generatedAt)}` : ''}</div>
-<div class="kpis"><div class="kpi" data-kpi="framesRead"><b>${fmt(s.framesRead)}</b>frames read</div><div class="kpi" data-kpi="injected"><b>${fmt(s.injected)}</b>injected</div><div class="kpi" data-kpi="toClient"><b>${fmt(s.toClient.frames)}</b>back to the client</div><div class="kpi" data-kpi="drops"><b>${fmt(Object.values(s.drops).reduce((a, b) => a + b, 0))}</b>drops</div><div class="kpi" data-kpi="tcpFromVip"><b>${fmt(s.toClient.tcpFromVip)}</b>TCP from the VIP</div><div class="kpi" data-kpi="tcpFromPodIp"><b>${fmt(s.toClient.tcpFromPodIp)}</b>TCP from a pod IP</div></div>
+<div class="kpis"><div class="kpi" data-kpi="framesRead"><b>${fmt(s.framesRead)}</b>frames read</div><div class="kpi" data-kpi="injected"><b>${fmt(s.injected)}</b>frames injected</div><div class="kpi" data-kpi="toClient"><b>${fmt(s.toClient.frames)}</b>frames back to the client</div><div class="kpi" data-kpi="framesDropped" title="injected frames whose every copy was dropped (the Verdicts panel)"><b>${fmt(s.verdicts.dropped)}</b>frames dropped</div><div class="kpi" data-kpi="drops" title="copies that ended in a drop: a broadcast is copied to every node and pod, and the cluster's own frames count too (Drops by reason)"><b>${fmt(copiesDropped)}</b>copies dropped</div><div class="kpi" data-kpi="tcpFromVip"><b>${fmt(s.toClient.tcpFromVip)}</b>TCP frames from the VIP</div><div class="kpi" data-kpi="tcpFromPodIp"><b>${fmt(s.toClient.tcpFromPodIp)}</b>TCP frames from a pod IP</div></div>
 </header>
 <main>
 <section id="diagram"><h2>The path</h2>${svg}
 ${other.length ? `<p class="muted">Other edges: ${other.map((e) => `<span data-edge="${escapeHtml(`${e.from}→${e.to}`)}">${escapeHtml(e.from)} → ${escapeHtml(e.to)} <b class="count">${fmt(e.frames)}</b></span>`).join(' · ')}</p>` : ''}
-<p class="muted">Counts are frames along each edge in either direction (a flooded frame counts once per copy); replies
+<p class="muted">Counts are copies of frames along each edge and through each box, in either direction (a flooded frame counts once per copy); replies
 leaving OVN after un-DNAT count on br-provider ↔ ${escapeHtml(t.subnet)}, frames between a pod and the switch on LB DNAT ↔ pod.</p></section>
 <div class="grid">
-<section id="drops"><h2>Drops by reason</h2>${dropRows.length ? bars(dropRows, 'drops') : '<p class="muted">none</p>'}</section>
+<section id="drops"><h2>Drops by reason <span class="unit">(copies)</span></h2><p class="muted">${fmt(copiesDropped)} copies dropped: every copy of a frame that ended in a drop, with what the cluster sent on its own (a broadcast is copied to every node and pod). Frames whose every copy was dropped: Verdicts.</p>${dropRows.length ? bars(dropRows, 'drops') : '<p class="muted">none</p>'}</section>
 <section id="backends"><h2>New connections by backend</h2>${backendRows.length ? bars(backendRows, 'backends') : '<p class="muted">none</p>'}</section>
-<section id="verdicts"><h2>Verdicts</h2>${bars(verdictRows, 'verdicts')}</section>
+<section id="verdicts"><h2>Verdicts <span class="unit">(frames)</span></h2><p class="muted">One per frame read: delivered (a copy reached a pod), answered, forwarded, dropped (every copy was dropped — ${fmt(s.verdicts.dropped)} frames); skipped frames were not injected (sent by the cluster in the capture, or not Ethernet).</p>${bars(verdictRows, 'verdicts')}</section>
 </div>
-<section id="timeline"><h2>Timeline</h2><p class="muted">Frames injected over capture time; events (failover, gratuitous ARP bursts, ownership changes) marked.</p>${timeline(s, input.traces)}</section>
+<section id="timeline"><h2>Timeline</h2>${timeline(s, input.traces)}</section>
 <section id="flowsum"><h2>Flows</h2><p class="muted">Frames grouped by flow (TCP flags and lengths aside); a click shows the flow's frames below and its first frame's path. The filter below applies here too.</p>
 <table><thead><tr><th>flow</th><th>frames</th><th>verdicts</th><th>first #</th></tr></thead><tbody></tbody></table></section>
 <section id="flows"><h2>Frames</h2><input id="q" type="search" placeholder="filter: tcp 10.180.204.100, dropped, arp …" aria-label="filter frames">
 <p class="muted">${input.traces.filter((l) => l.index > 0).length < s.framesRead ? `The table holds the first ${fmt(input.traces.filter((l) => l.index > 0).length)} of ${fmt(s.framesRead)} frames (<code>--report-frames</code> for more); the diagram, counters and timeline cover them all.` : 'Every frame of the capture, with what the cluster sent on its own.'}</p>
 <p id="shown" class="muted"></p>
-<table><thead><tr><th>#</th><th>time s</th><th>ingress</th><th>frame</th><th>verdict</th><th>stages</th><th>drops</th></tr></thead><tbody></tbody></table>
+<table><thead><tr><th>#</th><th>time s</th><th>ingress</th><th>frame</th><th>verdict</th><th>stages</th><th title="copies of this frame that ended in a drop">copies dropped</th></tr></thead><tbody></tbody></table>
 <button id="more" hidden>show more</button>
 <div id="detail" class="muted">Click a frame to see its path, stage by stage.</div></section>
 </main>

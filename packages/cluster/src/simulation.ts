@@ -5,7 +5,8 @@
  * switch (chassis = node) → LB DNAT → pod; and back. Every hop is recorded, so each injected frame has a story,
  * and every copy of a frame ends delivered, sent out, or dropped with a counted reason.
  */
-import { Bridge, Port } from '@vippath/openflow';
+import { Bridge, Port, type TraceStep as BridgeStep } from '@vippath/openflow';
+import { bridgeTrace } from './bridge-trace.js';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
 import { derive, ovnLoadBalancers, selects, type DerivedState, type PodState } from './derive.js';
@@ -890,9 +891,15 @@ export class SimulatedCluster {
     const at = n.br;
     if (depth > MAX_DEPTH) return this.drop(at, 'hop limit (a forwarding loop)');
     this.bridgeOptions.now = this.now;
-    const res = n.bridge.process(frame, inPort, this.bridgeOptions);
+    // Traced, the bridge records its own steps (ofproto/trace's story): the rules behind this one-line decision.
+    const steps: BridgeStep[] | undefined = this.tracing ? [] : undefined;
+    const res = n.bridge.process(frame, inPort, steps ? { now: this.now, trace: steps } : this.bridgeOptions);
     const name = (p: number): string => (p === Port.LOCAL ? 'LOCAL' : p === 1 ? `${n.nic}.${this.cluster.vlan}` : p === 2 ? 'patch' : String(p));
     this.step('br-provider', at, this.tracing ? `in_port ${name(inPort)} → ${res.outputs.map((o) => name(o.port)).join(', ') || 'drop'}` : '', from);
+    if (steps) {
+      const full = (p: number): string => (p === 2 ? this.patchName : name(p));
+      this.r.stages[this.r.stages.length - 1]!.openflow = bridgeTrace(n.bridge.name, inPort, full, frame, steps, res);
+    }
     if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
     for (const o of res.outputs) {
       if (o.port === 1) {

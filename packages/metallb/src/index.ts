@@ -10,7 +10,8 @@
  *   readiness changes and split membership views.
  *
  * Profiles: `metallb-0.13.7` (the seed's version, the default) and `metallb-current`.
- * @module
+ * @document ../README.md
+ * @module @vippath/metallb
  */
 export * from './errors.js';
 export * from './ip.js';

@@ -31,13 +31,16 @@ export interface BridgeOutput {
   packet: Uint8Array;
 }
 
-/** One decision of a trace. */
+/**
+ * One decision of a trace. `indent` is the column `ofproto/trace` prints it at: a resubmit that is not the last
+ * action of its list nests the table it calls (ovs-vswitchd 3.1's layout), a last one continues at its level.
+ */
 export type TraceStep =
-  | { kind: 'lookup'; table: number; inPort: number; flow: string | null; priority: number | null; cookie: string | null }
-  | { kind: 'action'; table: number; action: string; note?: string }
+  | { kind: 'lookup'; table: number; inPort: number; flow: string | null; priority: number | null; cookie: string | null; indent?: number; actionIndent?: number }
+  | { kind: 'action'; table: number; action: string; note?: string; indent?: number }
   | { kind: 'output'; port: number; packet: string }
-  | { kind: 'normal'; vlan: number; decision: string }
-  | { kind: 'drop'; reason: string };
+  | { kind: 'normal'; vlan: number; decision: string; indent?: number }
+  | { kind: 'drop'; reason: string; indent?: number };
 
 /** The result of processing one packet. */
 export interface ProcessResult {
@@ -79,6 +82,28 @@ interface Xlate {
   controller: number;
   now: number;
   table: number;
+  /** Whether the action being executed is the last of its list (a tail resubmit does not nest in a trace). */
+  last: boolean;
+  /** Trace columns: where the current table's line and its actions are printed. */
+  tableCol: number;
+  actionCol: number;
+}
+
+// A traced packet names each rule and action it meets; a flow's match and actions do not change once loaded,
+// so their texts are made once per flow (and dropped with it).
+const matchTexts = new WeakMap<Flow, string>();
+const actionTexts = new WeakMap<Action, string>();
+
+function matchText(flow: Flow): string {
+  let t = matchTexts.get(flow);
+  if (t === undefined) matchTexts.set(flow, (t = formatMatch({ priority: DEFAULT_PRIORITY, match: flow.match }) || '(match all)'));
+  return t;
+}
+
+function actionText(a: Action): string {
+  let t = actionTexts.get(a);
+  if (t === undefined) actionTexts.set(a, (t = formatAction(a)));
+  return t;
 }
 
 /** An OpenFlow bridge. */
@@ -89,7 +114,7 @@ export class Bridge {
   private readonly macs = new Map<number, Map<number, MacEntry>>();
   private readonly decoder = new FrameDecoder();
   private seq = 0;
-  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], trace: undefined, depth: 0, controller: 0, now: 0, table: 0 };
+  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], trace: undefined, depth: 0, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4 };
   macAgingSeconds = DEFAULT_MAC_AGING_S;
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
@@ -193,20 +218,22 @@ export class Bridge {
     x.controller = 0;
     x.now = options.now ?? 0;
     x.table = 0;
+    x.tableCol = 0;
+    x.actionCol = 4;
     this.decoder.decode(x.buf, x.d, length);
     extractKey(x.buf, x.d, inPort, x.key);
     this.runTable(x, 0);
-    if (x.outputs.length === 0) x.trace?.push({ kind: 'drop', reason: 'no output' });
+    if (x.outputs.length === 0) x.trace?.push({ kind: 'drop', reason: 'no output', indent: 4 });
     return { outputs: x.outputs, drop: x.outputs.length === 0, controller: x.controller };
   }
 
   private runTable(x: Xlate, table: number): void {
     if (x.depth >= MAX_RESUBMIT_DEPTH) {
-      x.trace?.push({ kind: 'drop', reason: `resubmit depth ${MAX_RESUBMIT_DEPTH} exceeded` });
+      x.trace?.push({ kind: 'drop', reason: `resubmit depth ${MAX_RESUBMIT_DEPTH} exceeded`, indent: x.actionCol + 1 });
       return;
     }
     const flow = this.tables.get(table)?.lookup(x.key);
-    x.trace?.push({ kind: 'lookup', table, inPort: x.key[Slot.IN_PORT]!, flow: flow ? formatMatch({ priority: DEFAULT_PRIORITY, match: flow.match }) || '(match all)' : null, priority: flow?.priority ?? null, cookie: flow ? `0x${flow.cookie.toString(16)}` : null });
+    x.trace?.push({ kind: 'lookup', table, inPort: x.key[Slot.IN_PORT]!, flow: flow ? matchText(flow) : null, priority: flow?.priority ?? null, cookie: flow ? `0x${flow.cookie.toString(16)}` : null, indent: x.tableCol, actionIndent: x.actionCol });
     if (!flow) return; // table miss: drop (no controller in this model)
     flow.nPackets++;
     flow.nBytes += x.length;
@@ -214,14 +241,18 @@ export class Bridge {
     const saved = x.table;
     x.table = table;
     x.depth++;
-    for (const a of flow.actions) if (this.execute(x, a) === STOP) break;
+    const actions = flow.actions;
+    for (let i = 0; i < actions.length; i++) {
+      x.last = i === actions.length - 1;
+      if (this.execute(x, actions[i]!) === STOP) break;
+    }
     x.depth--;
     x.table = saved;
   }
 
   /** Runs one action; returns {@link STOP} when the rest of this action list must not run. */
   private execute(x: Xlate, a: Action): void | typeof STOP {
-    x.trace?.push({ kind: 'action', table: x.table, action: formatAction(a) });
+    if (x.trace) x.trace.push({ kind: 'action', table: x.table, action: actionText(a), indent: x.actionCol });
     switch (a.kind) {
       case 'output':
         return this.output(x, a.port);
@@ -248,19 +279,19 @@ export class Bridge {
         const port = a.port === undefined ? x.key[Slot.IN_PORT]! : a.port === Port.IN_PORT ? x.key[Slot.IN_PORT]! : a.port;
         const saved = x.key[Slot.IN_PORT]!;
         x.key[Slot.IN_PORT] = port;
-        this.runTable(x, a.table ?? x.table);
+        this.nested(x, a.table ?? x.table);
         x.key[Slot.IN_PORT] = saved;
         return;
       }
       case 'goto_table':
-        return this.runTable(x, a.table);
+        return this.nested(x, a.table);
       case 'dec_ttl':
         if (x.d.l3 !== L3.IPV4 && x.d.l3 !== L3.IPV6) return;
         if (decrementTtl(x.buf, x.d) < 0) {
           // OVS compose_dec_ttl: an expiring TTL goes to the controller (invalid_ttl) and the rest of this
           // action list is skipped; an enclosing resubmit's list goes on.
           x.controller++;
-          x.trace?.push({ kind: 'drop', reason: 'dec_ttl: TTL expired (sent to controller, counted); rest of this action list skipped' });
+          x.trace?.push({ kind: 'drop', reason: 'dec_ttl: TTL expired (sent to controller, counted); rest of this action list skipped', indent: x.actionCol + 1 });
           return STOP;
         }
         x.key[Slot.NW_TTL] = x.d.ipTtl;
@@ -271,6 +302,20 @@ export class Bridge {
       case 'note':
         return;
     }
+  }
+
+  /** A table called from an action: traced nested under it, or at its level when it is the list's last action. */
+  private nested(x: Xlate, table: number): void {
+    const tableCol = x.tableCol;
+    const actionCol = x.actionCol;
+    if (x.last) x.tableCol = actionCol - 4;
+    else {
+      x.tableCol = actionCol;
+      x.actionCol = actionCol + 8;
+    }
+    this.runTable(x, table);
+    x.tableCol = tableCol;
+    x.actionCol = actionCol;
   }
 
   private redecode(x: Xlate): void {
@@ -447,11 +492,11 @@ export class Bridge {
         return;
       default:
         if (port === inPort) {
-          x.trace?.push({ kind: 'drop', reason: `skipping output to input port ${port}` });
+          x.trace?.push({ kind: 'drop', reason: `skipping output to input port ${port}`, indent: x.actionCol + 1 });
           return;
         }
         if (!this.ports.has(port)) {
-          x.trace?.push({ kind: 'drop', reason: `output to nonexistent port ${port}` });
+          x.trace?.push({ kind: 'drop', reason: `output to nonexistent port ${port}`, indent: x.actionCol + 1 });
           return;
         }
         return this.emit(x, port);
@@ -489,7 +534,7 @@ export class Bridge {
     const vid = tagged ? x.d.vid(0) : 0;
     const vlan = this.portVlan(inP, tagged, vid);
     if (vlan < 0) {
-      x.trace?.push({ kind: 'normal', vlan: vid, decision: `dropping VLAN ${vid} packet received on port ${inP.name} not configured for it` });
+      x.trace?.push({ kind: 'normal', vlan: vid, decision: `dropping VLAN ${vid} packet received on port ${inP.name} not configured for it`, indent: x.actionCol + 1 });
       return;
     }
     const src = ((x.key[Slot.DL_SRC_HI]! * 2 ** 32) + x.key[Slot.DL_SRC_LO]!);
@@ -508,7 +553,7 @@ export class Bridge {
         const created = { port: inPort, seen: x.now };
         table.set(src, created);
         this.learnLog?.push({ table, mac: src, entry: created, port: inPort, created: true });
-        x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}` });
+        x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}`, indent: x.actionCol + 1 });
       }
     };
     // The source is learned before the destination is looked up — except for a gratuitous ARP (SPA = TPA), whose
@@ -522,15 +567,15 @@ export class Bridge {
     if (gratuitous) learn();
     if (learnedPort !== undefined) {
       if (learnedPort === inPort) {
-        x.trace?.push({ kind: 'normal', vlan, decision: 'learned port is input port, dropping' });
+        x.trace?.push({ kind: 'normal', vlan, decision: 'learned port is input port, dropping', indent: x.actionCol + 1 });
         return;
       }
-      x.trace?.push({ kind: 'normal', vlan, decision: `forwarding to learned port ${this.ports.get(learnedPort)?.name ?? learnedPort}` });
+      x.trace?.push({ kind: 'normal', vlan, decision: `forwarding to learned port ${this.ports.get(learnedPort)?.name ?? learnedPort}`, indent: x.actionCol + 1 });
       this.emitNormal(x, learnedPort, vlan);
       return;
     }
     if (entry && !fresh) table.delete(dst);
-    x.trace?.push({ kind: 'normal', vlan, decision: isMulticastMac(x.buf, 0) ? 'multicast/broadcast, flooding' : 'no learned MAC for destination, flooding' });
+    x.trace?.push({ kind: 'normal', vlan, decision: isMulticastMac(x.buf, 0) ? 'multicast/broadcast, flooding' : 'no learned MAC for destination, flooding', indent: x.actionCol + 1 });
     for (const p of this.sortedPorts()) {
       if (p === inPort) continue;
       const port = this.ports.get(p)!;
@@ -573,22 +618,25 @@ export class Bridge {
 /** Renders a trace as text in the manner of `ovs-appctl ofproto/trace`. */
 export function formatTrace(bridge: string, steps: readonly TraceStep[], result: ProcessResult): string {
   const lines: string[] = [];
+  const pad = (n: number | undefined, fallback: number): string => ' '.repeat(n ?? fallback);
   for (const s of steps) {
     switch (s.kind) {
-      case 'lookup':
-        lines.push(s.flow === null ? `${s.table}. No match.\n    drop` : `${s.table}. ${s.flow}, priority ${s.priority}, cookie ${s.cookie}`);
+      case 'lookup': {
+        const head = `${pad(s.indent, 0)}${String(s.table).padStart(2)}.`;
+        lines.push(s.flow === null ? `${head} No match.\n${pad(s.actionIndent, 4)}drop` : `${head} ${s.flow}, priority ${s.priority}, cookie ${s.cookie}`);
         break;
+      }
       case 'action':
-        lines.push(`    ${s.action}`);
+        lines.push(`${pad(s.indent, 4)}${s.action}`);
         break;
       case 'normal':
-        lines.push(`     -> ${s.decision}`);
+        lines.push(`${pad(s.indent, 5)}-> ${s.decision}`);
         break;
       case 'output':
         lines.push(`     -> output to ${s.port === Port.LOCAL ? 'LOCAL' : s.port}`);
         break;
       case 'drop':
-        lines.push(`     >> ${s.reason}`);
+        lines.push(`${pad(s.indent, 5)}>> ${s.reason}`);
         break;
     }
   }

@@ -221,7 +221,8 @@ export function formatMatch(flow: Pick<Flow, 'priority' | 'match'>): string {
   const bySlot = new Map(flow.match.map((m) => [m.slot, m]));
   const dlType = bySlot.get(Slot.DL_TYPE)?.value;
   const nwProto = dlType === 0x0800 || dlType === 0x86dd ? bySlot.get(Slot.NW_PROTO)?.value : undefined;
-  const shorthand = shorthandFor(dlType, nwProto) ?? (dlType !== undefined ? shorthandFor(dlType, undefined) : undefined);
+  const exact = shorthandFor(dlType, nwProto);
+  const shorthand = exact ?? (dlType !== undefined ? shorthandFor(dlType, undefined) : undefined);
   const parts: string[] = [];
   if (flow.priority !== DEFAULT_PRIORITY) parts.push(`priority=${flow.priority}`);
   if (shorthand) parts.push(shorthand);
@@ -229,16 +230,16 @@ export function formatMatch(flow: Pick<Flow, 'priority' | 'match'>): string {
   if (shorthand && SHORTHANDS[shorthand]!.nwProto !== undefined) used.add(Slot.NW_PROTO);
   const isArp = dlType === 0x0806 || dlType === 0x8035;
   const isIcmp = nwProto === 1 || nwProto === 58;
-  const candidates = FIELDS.filter((f) => {
+  const candidates = fieldsInOrder().filter((f) => {
     if (f.name === 'dl_type') return !shorthand && dlType !== undefined;
     if (f.name === 'nw_src' || f.name === 'nw_dst') return !isArp;
     if (f.name === 'arp_spa' || f.name === 'arp_tpa' || f.name === 'arp_op' || f.name === 'arp_sha' || f.name === 'arp_tha') return isArp;
-    if (f.name === 'nw_proto') return !isArp && !shorthandFor(dlType, nwProto);
+    if (f.name === 'nw_proto') return !isArp && !exact;
     if (f.name === 'tp_src' || f.name === 'tp_dst') return !isIcmp;
     if (f.name === 'icmp_type' || f.name === 'icmp_code') return isIcmp;
     if (f.name === 'dl_vlan' || f.name === 'dl_vlan_pcp') return false;
     return true;
-  }).sort((a, b) => a.order - b.order);
+  });
   for (const f of candidates) {
     const slots = slotsOf(f);
     const ms = slots.map((s) => bySlot.get(s)).filter((m): m is SlotMatch => !!m);
@@ -259,7 +260,24 @@ export function formatMatch(flow: Pick<Flow, 'priority' | 'match'>): string {
   return parts.join(',');
 }
 
+/** Which slots each field covers: fixed per field, and parsing to learn it is what made formatting slow. */
+const slotCache = new Map<FieldDef, number[]>();
+let ordered: FieldDef[] | undefined;
+
+/** The fields in OVS's printed order (a stable sort, made once). */
+function fieldsInOrder(): FieldDef[] {
+  return (ordered ??= [...FIELDS].sort((a, b) => a.order - b.order));
+}
+
 function slotsOf(f: FieldDef): number[] {
+  const cached = slotCache.get(f);
+  if (cached) return cached;
+  const slots = sampleSlots(f);
+  slotCache.set(f, slots);
+  return slots;
+}
+
+function sampleSlots(f: FieldDef): number[] {
   // Parse a neutral value to learn which slots a field covers.
   const sample: Record<string, string> = { dl_src: '00:00:00:00:00:00', dl_dst: '00:00:00:00:00:00', arp_sha: '00:00:00:00:00:00', arp_tha: '00:00:00:00:00:00', nw_src: '0.0.0.0', nw_dst: '0.0.0.0', arp_spa: '0.0.0.0', arp_tpa: '0.0.0.0', ipv6_src: '::', ipv6_dst: '::', nd_target: '::', in_port: '1', tcp_flags: '0', metadata: '0', dl_vlan: '1', dl_vlan_pcp: '1' };
   return f.parse(sample[f.name] ?? '0').map((p) => p.slot);

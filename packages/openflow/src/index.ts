@@ -6,7 +6,8 @@
  * - {@link Bridge}: ports, tables with a tuple-space {@link Classifier}, actions, NORMAL, counters,
  *   {@link Bridge.dumpFlows}; traces recorded by the forwarding code itself ({@link formatTrace}).
  * - {@link kubeOvnProviderFlows}: the flows Kube-OVN installs on `br-provider`.
- * @module
+ * @document ../README.md
+ * @module @vippath/openflow
  */
 export * from './errors.js';
 export * from './key.js';

@@ -5,7 +5,8 @@
  * - {@link CaptureCursor}: the zero-allocation cursor underneath, for in-memory buffers (benchmarks, tests).
  * - {@link PcapWriter} / {@link PcapngWriter}: write captures tshark reads.
  * - {@link openLive}: live capture through the optional `cap` addon.
- * @module
+ * @document ../README.md
+ * @module @vippath/pcap
  */
 export * from './errors.js';
 export * from './linktype.js';

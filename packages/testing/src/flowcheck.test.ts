@@ -76,3 +76,36 @@ describe('checkFlowTable', () => {
     expect(checkFlowTable({ flows: 'priority=1,actions=output:2', ports, inPorts: [1], packets: frameArb({ vlans: [[341]] }), property: onlyVlan(341), parameters: { numRuns: 50 } }).runs).toBe(50);
   });
 });
+
+describe('the README\'s run counts', () => {
+  // The README says which default belongs to which check; these hold it to what the code does.
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const stated = (fn: string, unit: string): number => {
+    const m = new RegExp(`\`${fn}\` runs (\\d+) ${unit} per property by default`).exec(readme);
+    expect(m, `README: "\`${fn}\` runs N ${unit} per property by default"`).not.toBeNull();
+    return Number(m![1]);
+  };
+  const withoutEnv = <T>(f: () => T): T => {
+    const saved = process.env.VIPPATH_PROPERTY_RUNS;
+    delete process.env.VIPPATH_PROPERTY_RUNS;
+    try {
+      return f();
+    } finally {
+      if (saved !== undefined) process.env.VIPPATH_PROPERTY_RUNS = saved;
+    }
+  };
+
+  it('checkFlowTable: the packets per property the README states', () => {
+    const r = withoutEnv(() => checkFlowTable({ flows: 'priority=0,actions=output:2', ports, inPorts: [1], packets: frameArb({ kinds: ['arp'] }), property: () => true, parameters: { seed: 1 }, outDir: dir }));
+    expect(r.runs).toBe(stated('checkFlowTable', 'packets'));
+  });
+
+  it('checkCluster: the cases per property the README states', async () => {
+    const { checkCluster, clusterCaseArb } = await import('./cluster.js');
+    // One small case over and over: what is counted is the runs, not what they find.
+    const [c] = fc.sample(clusterCaseArb({ prerequisites: true }), { numRuns: 1, seed: 1 });
+    const small = { ...c!, conversations: [], events: [] };
+    const r = withoutEnv(() => checkCluster({ cases: fc.constant(small), invariants: [], parameters: { seed: 1 }, outDir: dir }));
+    expect(r.runs).toBe(stated('checkCluster', 'cases'));
+  }, 60_000);
+});

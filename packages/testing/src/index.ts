@@ -14,7 +14,8 @@
  *   {@link onlyOwnVlanOnWire}, {@link conntrackSymmetricAndBounded}, {@link noSilentLoss}); a failure is a
  *   {@link ClusterPropertyError} with the shrunk case written as manifests and a pcap, and the `vippath replay`
  *   command that reproduces it.
- * @module
+ * @document ../README.md
+ * @module @vippath/testing
  */
 export * from './frames.js';
 export * from './flowcheck.js';

@@ -5,7 +5,8 @@
  * `@vippath/openflow` (br-provider), `@vippath/ovn` (logical switch, conntrack, LB) and `@vippath/testing`
  * (property-based testing kit), `@vippath/cluster` (manifests, lint) as namespaces, and the decoding the
  * CLI uses ({@link decodeCapture}, {@link formatSummary}).
- * @module
+ * @document ../README.md
+ * @module vippath
  */
 export * as wire from '@vippath/wire';
 export * as pcap from '@vippath/pcap';

@@ -10,7 +10,8 @@
  *   for whole frames.
  *
  * Malformed input is a {@link MalformedFrameError} (layer, offset, reason) or, in the decoder, a status.
- * @module
+ * @document ../README.md
+ * @module @vippath/wire
  */
 export * from './errors.js';
 export * from './addresses.js';

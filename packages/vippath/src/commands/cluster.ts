@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { clusterFrom, defaultObjects, lint, loadManifests, statusJson, withDefaults, type ClusterSpec, type K8sObject } from '@vippath/cluster';
+import { formatFlow, parseFlows } from '@vippath/openflow';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
 /** The default scenario, or the given manifest files over it. */
@@ -63,6 +64,47 @@ code, the object and field, and what it does to VIP traffic. Exit code 1 when an
   },
 };
 
+/** What {@link statusJson} returns, as far as the text view reads it. */
+interface StatusJson {
+  nodes: Array<{ name: string; nicMac: string; ports: string[] }>;
+  services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; ports: Array<{ port: number; targetPort: number; protocol: string }>; endpoints: Array<{ ip: string; node: string; pod: string }> }>;
+  pods: Array<{ name: string; node: string; ip: string; ready: boolean }>;
+  ovn: { loadBalancers: Array<{ name: string; protocol: string; vips: Record<string, string>; ipPortMappings: Record<string, string>; options: Record<string, unknown>; externalIds: Record<string, string> }> };
+  brProviderFlows: Record<string, string>;
+  profiles: { kubeOvn: string; metallb: string };
+  lint: Array<{ severity: string; code: string }>;
+}
+
+/** The OVN load balancers as `ovn-nbctl lb-list` lists them (one row per VIP), with the options Kube-OVN sets. */
+function ovnLoadBalancerText(lbs: StatusJson['ovn']['loadBalancers']): string {
+  if (lbs.length === 0) return '$ ovn-nbctl lb-list\n(no load balancers: no Service has an ingress IP that becomes an OVN VIP)\n';
+  const rows = [['LB', 'PROTO', 'VIP', 'IPs']];
+  const notes: string[] = [];
+  for (const lb of lbs) {
+    const vips = Object.entries(lb.vips);
+    if (vips.length === 0) rows.push([lb.name, lb.protocol, '-', '-']);
+    vips.forEach(([vip, ips], i) => rows.push([i === 0 ? lb.name : '', i === 0 ? lb.protocol : '', vip, ips || '-']));
+    const options = Object.entries(lb.options).map(([k, v]) => `${k}=${String(v)}`);
+    const mappings = Object.entries(lb.ipPortMappings).map(([ip, port]) => `${ip}=${port}`);
+    if (options.length) notes.push(`${lb.name} options: ${options.join(' ')}`);
+    if (mappings.length) notes.push(`${lb.name} ip_port_mappings: ${mappings.join(' ')}`);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return `$ ovn-nbctl lb-list\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n')}\n${notes.map((n) => `${n}\n`).join('')}`;
+}
+
+/** br-provider's flows per node, as `ovs-ofctl dump-flows` prints them; nodes with the same flows share a block. */
+function brProviderText(flows: Record<string, string>): string {
+  const byText = new Map<string, string[]>();
+  for (const [node, text] of Object.entries(flows)) byText.set(text, [...(byText.get(text) ?? []), node]);
+  const blocks: string[] = [];
+  for (const [text, nodes] of byText) {
+    const lines = text ? parseFlows(text).map((f) => formatFlow(f, { stats: false })) : ['(no flows)'];
+    blocks.push(`$ ovs-ofctl dump-flows br-provider   # on ${nodes.join(', ')}\n${lines.join('\n')}\n`);
+  }
+  return blocks.join('\n');
+}
+
 /** `vippath status`. */
 export const statusCommand: Command = {
   name: 'status',
@@ -86,10 +128,13 @@ profiles and lint findings.`,
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
       return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n')}\n`;
     };
-    const full = status as unknown as { services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; ports: Array<{ port: number; targetPort: number; protocol: string }>; endpoints: Array<{ ip: string; node: string; pod: string }> }>; pods: Array<{ name: string; node: string; ip: string; ready: boolean }>; lint: Array<{ severity: string; code: string }> };
+    const full = status as unknown as StatusJson;
+    io.stdout(`profiles: ${full.profiles.kubeOvn}, ${full.profiles.metallb}\n\n`);
+    io.stdout(`nodes\n${table([['NAME', 'NIC MAC', 'BR-PROVIDER PORTS'], ...full.nodes.map((n) => [n.name, n.nicMac, n.ports.join(', ')])])}\n`);
     io.stdout(`$ kubectl get svc\n${table([['NAME', 'TYPE', 'EXTERNAL-IP', 'ANNOUNCED BY'], ...full.services.map((s) => [s.name, 'LoadBalancer', s.ingress.join(',') || '<pending>', s.ingress.map((ip) => s.owner[ip] ?? 'nobody').join(',') || '-'])])}\n`);
     io.stdout(`$ kubectl get endpoints\n${table([['NAME', 'ENDPOINTS'], ...full.services.map((s) => [s.name, s.endpoints.flatMap((e) => s.ports.map((p) => `${e.ip}:${p.targetPort}`)).join(',') || '<none>'])])}\n`);
-    io.stdout(`$ kubectl get pods -o wide\n${table([['NAME', 'READY', 'IP', 'NODE'], ...full.pods.map((p) => [p.name, p.ready ? '1/1' : '0/1', p.ip, p.node])])}`);
+    io.stdout(`$ kubectl get pods -o wide\n${table([['NAME', 'READY', 'IP', 'NODE'], ...full.pods.map((p) => [p.name, p.ready ? '1/1' : '0/1', p.ip, p.node])])}\n`);
+    io.stdout(`${ovnLoadBalancerText(full.ovn.loadBalancers)}\n${brProviderText(full.brProviderFlows)}`);
     if (full.lint.length) io.stdout(`\nlint: ${full.lint.map((d) => `${d.severity} ${d.code}`).join(', ')} (vippath lint for details)\n`);
     return 0;
   },

@@ -12,7 +12,7 @@ function hexFrame(text: string): Uint8Array {
 /** `vippath trace`. */
 export const traceCommand: Command = {
   name: 'trace',
-  summary: 'follow one frame through the cluster, stage by stage (like ovn-trace)',
+  summary: 'follow one frame through the cluster, stage by stage (like ovn-trace; br-provider like ofproto/trace)',
   usage: `usage: vippath trace [DESCRIPTION | --hex HEX] [--ingress AT] [--at T] [--manifests FILE]… [--cluster FILE] [--json]
 
 DESCRIPTION is flow-like, comma-separated, in ovs-ofctl's words or short ones; what it leaves out is what the
@@ -26,6 +26,9 @@ external client would send (its MAC and IP, VLAN 341, the MAC the VIP resolves t
                 (from a pod, the description's defaults are the pod's: its MAC and IP, untagged, to the client)
   --at T        simulated time of the frame (after the events below); default 0
   --json        the trace line as trace.jsonl writes it
+At every br-provider the frame crosses, the bridge's own steps follow as ovs-appctl ofproto/trace prints them:
+each table's rule (match, priority, cookie), its actions, NORMAL's decisions and the datapath actions (in
+--json: the stage's "openflow" object with rules, lines and datapathActions).
 ${EVENT_USAGE}`,
   async run(args, io) {
     const { files, rest: r1 } = manifestFiles(args);
