@@ -4,7 +4,8 @@
  * handshakes, data, retransmissions, out-of-window segments, FIN/RST, bad flag combinations, UDP, ICMP echo,
  * ICMP errors embedding 8 bytes, a whole header or the whole packet — over IPv4 or IPv6, each packet sent
  * through one of several `ct()` pipelines chosen by its in_port (ct_next, commit, DNAT, NAT apply, SNAT,
- * mark/label writes, OVN's ct_lb pattern, ct_next-then-commit, force). OVS copies the packet's ct_state and
+ * mark/label writes, OVN's ct_lb pattern, ct_next-then-commit, force, two zones as OVN's ingress and egress
+ * pipelines use them, a port rewrite between two ct() of one zone). OVS copies the packet's ct_state and
  * ct_mark into its Ethernet source and outputs it: the bytes out (NAT rewrites, checksums, state, mark) must be
  * identical, and at the end of each conversation `dpctl/dump-conntrack` must list the same connections.
  * Cases: VIPPATH_CT_CASES (default 60 conversations); seed printed, VIPPATH_CT_SEED replays
@@ -14,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtReason, CtState } from '@vippath/ovn';
+import { rewritePort } from '@vippath/wire';
 import { F, frame, icmpError, Runner, type CtCall } from '../packages/ovn/src/ct/packets.test-helpers.js';
 import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
 
@@ -23,7 +25,7 @@ const CASES = Number(process.env.VIPPATH_CT_CASES ?? 100);
 const SEED = process.env.VIPPATH_CT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_CT_SEED ?? 20261201);
 
 const OUT = 9;
-const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13];
+const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14];
 const ADDR = {
   4: { C: '10.0.0.1', V: '10.96.0.10', B: '10.1.0.5', S: '192.0.2.1' },
   6: { C: 'fd00::1', V: 'fd00:96::10', B: 'fd00:1::5', S: 'fd00:ff::1' },
@@ -55,6 +57,11 @@ function flows(): string[] {
       `table=3,priority=10,${m},in_port=12,actions=ct(commit,zone=6,table=1)`,
       `table=0,${m},in_port=13,actions=ct(zone=6,table=3)`,
       `table=3,priority=10,${m},in_port=13,actions=ct(zone=5,nat,table=1)`,
+      // A rewrite between two ct() in one zone: the second finds the connection by the original tuple.
+      `table=0,${m},in_port=14,actions=ct(commit,zone=5,nat(dst=${b}),table=3)`,
+      `table=3,priority=10,${m},in_port=14,actions=ct(zone=5,table=1)`,
+      `table=3,priority=20,${fam === 4 ? 'tcp' : 'tcp6'},in_port=14,actions=mod_tp_src:4660,ct(zone=5,table=1)`,
+      `table=3,priority=20,${fam === 4 ? 'udp' : 'udp6'},in_port=14,actions=mod_tp_src:4660,ct(zone=5,table=1)`,
     );
   }
   lines.push('table=2,priority=1,actions=resubmit(,1)');
@@ -89,6 +96,10 @@ function runEngine(r: Runner, f: Uint8Array, port: number, fam: 4 | 6): void {
   } else if (port === 13) {
     r.call(f, { zone: 6 });
     r.call(f, { zone: 5, nat: 'apply' });
+  } else if (port === 14) {
+    r.call(f, { zone: 5, commit: true, dnat: b });
+    if (r.d.l4Offset >= 0 && (r.d.ipProto === 6 || r.d.ipProto === 17)) rewritePort(f, r.d, 0, 4660);
+    r.call(f, { zone: 5 });
   } else if (port === 8) {
     r.call(f, { zone: 5 });
     if (newOk()) r.call(f, { zone: 5, commit: true, mark: [4, 4] });
@@ -108,7 +119,7 @@ const TCP_FLAGS = [F.SYN, F.SYN | F.ACK, F.ACK, F.PSH | F.ACK, F.FIN | F.ACK, F.
 const w = <T,>(pairs: [T, number][]): T[] => pairs.flatMap(([v, n]) => Array<T>(n).fill(v));
 const stepArb = fc.record({
   kind: fc.constantFrom<Kind>(...w<Kind>([['fwdV', 5], ['revB', 4], ['revV', 2], ['fwdB', 1], ['revS', 2], ['errB', 1], ['errV', 1], ['errC', 1]])),
-  port: fc.constantFrom(...w([[7, 4], [4, 3], [3, 1], [1, 1], [2, 1], [5, 2], [6, 1], [8, 2], [10, 1], [11, 1], [12, 2], [13, 2]])),
+  port: fc.constantFrom(...w([[7, 4], [4, 3], [3, 1], [1, 1], [2, 1], [5, 2], [6, 1], [8, 2], [10, 1], [11, 1], [12, 2], [13, 2], [14, 1]])),
   flags: fc.constantFrom(...w([[0, 3], [1, 3], [2, 4], [3, 4], [4, 2], [5, 1], [6, 1], [7, 1], [8, 1], [9, 1]])),
   seqMode: fc.constantFrom(...w([['next', 8], ['retrans', 1], ['far', 1], ['back', 1]])),
   payload: fc.constantFrom(0, 0, 10, 100),
@@ -214,7 +225,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     for (const { port, frame: f } of materialize(conv)) {
       const got = await ovs.send(port, f.slice());
       runEngine(r, f, port, conv.fam);
-      console.log(`in_port ${port}\n  ovs:    ${(got.get(OUT) ?? []).join(' ')}\n  engine: ${hex(f)}`);
+      console.log(`in_port ${port}\n  ovs:    ${(got.get(OUT) ?? []).join(' ')}\n  engine: ${hex(f)}\n  engine table: ${JSON.stringify(r.ct.connections(r.now))}`);
     }
     console.log(`vswitchd log tail:\n${readFileSync(`${ovs.dir}/ovs-vswitchd.log`, 'utf8').split('\n').slice(-15).join('\n')}`);
     console.log(`ovs dump:\n${ovs.appctl('dpctl/dump-conntrack', '-m')}\nengine dump:\n${r.ct.formatDump(r.now).join('\n')}`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rewritePort } from '@vippath/wire';
 import { CtState } from '../lflow/ct-api.js';
 import { CtReason, CtTcpState } from './constants.js';
 import { checksumsOk, F, frame, icmpError, innerTupleOf, long6, Runner, tupleOf } from './packets.test-helpers.js';
@@ -495,3 +496,84 @@ describe('OvsConntrack: untrackable packets', () => {
     expect(r.run(frame({ src: 'fd00::1', dst: 'fd00::2', proto: 'icmp', icmpType: 135 }), { commit: true })).toBe(INV | TRK);
   });
 });
+
+describe('OvsConntrack: OVS details', () => {
+  it('ICMPv6 error through NAT: the outer address change also adjusts the embedded header where the embedded protocol keeps its checksum, as OVS 3.1 does', () => {
+    // Seen on ovs-vswitchd 3.1 (test/ct-ovs.test.ts): the embedded fd00::1 comes out as fc60::1, because OVS adjusts
+    // "the TCP checksum" at offset 16 of the ICMPv6 message for the outer source change (nat_packet_ipv6 passes the
+    // connection's protocol), which is the embedded IPv6 source's first word.
+    const r = new Runner();
+    const f = frame({ src: 'fd00::1', dst: 'fd00:96::10', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN });
+    r.run(f, { commit: true, dnat: '[fd00:1::5]:8080' });
+    const err = icmpError(f, 'fd00:1::5');
+    expect(r.run(err, { nat: 'apply' })).toBe(REL | RPL | TRK | SNAT);
+    expect(innerTupleOf(err)).toEqual({ src: 'fc60:0:0:0:0:0:0:1', dst: long6('fd00:96::10'), sport: 40000, dport: 80 });
+    expect(checksumsOk(err)).toBe(true);
+  });
+
+  it('NAT to an address range picks inside it (IPv4 and IPv6) and keeps the pick for the connection', () => {
+    const r = new Runner();
+    const picks = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const f = frame({ src: '10.0.0.1', dst: '10.96.0.10', proto: 'udp', sport: 2000 + i, dport: 53 });
+      r.run(f, { commit: true, dnat: '10.1.0.5' });
+      picks.add(tupleOf(f).dst);
+    }
+    expect([...picks]).toEqual(['10.1.0.5']);
+    const rr = new Runner();
+    rr.req.reset();
+    const seen = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const f = frame({ src: '10.0.0.1', dst: '10.96.0.10', proto: 'udp', sport: 3000 + i, dport: 53 });
+      rr.res.reset();
+      rr.decoder.decode(f, rr.d);
+      const q = rr.req;
+      q.reset();
+      q.commit = true;
+      q.nat = 2; // CtNat.DNAT
+      q.natAddrMin.set([10, 1, 0, 10]);
+      q.natAddrMax.set([10, 1, 0, 13]);
+      rr.ct.execute(f, f.length, rr.d, q, rr.res, 0);
+      const last = f[14 + 19]!;
+      expect(last).toBeGreaterThanOrEqual(10);
+      expect(last).toBeLessThanOrEqual(13);
+      seen.add(last);
+      // The reply comes back from whichever was picked.
+      const back = frame({ src: `10.1.0.${last}`, dst: '10.0.0.1', proto: 'udp', sport: 53, dport: 3000 + i });
+      expect(rr.run(back, { nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    const r6 = new Runner();
+    const q6 = r6.req;
+    const f6 = frame({ src: 'fd00::1', dst: 'fd00:96::10', proto: 'udp', sport: 5, dport: 53 });
+    r6.decoder.decode(f6, r6.d);
+    q6.reset();
+    q6.commit = true;
+    q6.nat = 2;
+    q6.natIpv6 = true;
+    q6.natAddrMin.set([0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10]);
+    q6.natAddrMax.set([0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20]);
+    r6.res.reset();
+    r6.ct.execute(f6, f6.length, r6.d, q6, r6.res, 0);
+    const dst = tupleOf(f6).dst.split(':');
+    expect(dst.slice(0, 7)).toEqual(['fd00', '1', '0', '0', '0', '0', '0']);
+    expect(parseInt(dst[7]!, 16)).toBeGreaterThanOrEqual(0x10);
+    expect(parseInt(dst[7]!, 16)).toBeLessThanOrEqual(0x20);
+  });
+
+  it('a NATed packet rewritten since is found again by the original tuple in its metadata (check_orig_tuple)', () => {
+    const r = new Runner();
+    const f = syn();
+    r.res.reset();
+    r.call(f, { zone: 5, commit: true, dnat: `${B}:8080`, mark: [7, 0xff] });
+    // Something between the two ct() calls changes the source port: the reverse lookup cannot find it.
+    r.decoder.decode(f, r.d);
+    rewritePort(f, r.d, 0, 0x1234);
+    expect(r.call(f, { zone: 5 })).toBe(NEW | TRK | DNAT);
+    expect(r.res.mark).toBe(7);
+    // Without the NAT bits (a fresh packet with that source port) it is simply new.
+    expect(r.run(f, { zone: 5 })).toBe(NEW | TRK);
+    expect(r.res.mark).toBe(0);
+  });
+});
+

@@ -422,7 +422,7 @@ export class OvsConntrack implements ConntrackEngine {
     const ck = this.ck;
     if (natted) reverseKey(ck, 0);
     const n = this.lookupKey(ck, 0, now);
-    this.ctxReply = (n & 1) === 1;
+    this.ctxReply = n >= 0 && (n & 1) === 1;
     if (!natted) return n >= 0 ? n >> 1 : -1;
     if (n < 0) {
       reverseKey(ck, 0);
