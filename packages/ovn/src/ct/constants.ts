@@ -119,6 +119,8 @@ export const CtReason = {
   FORCE_EXPIRED: 13,
   /** An entry was removed by `flush`. */
   FLUSHED: 14,
+  /** Commit refused: the NAT address family is not the packet's (OVS refuses such flows when they are added). */
+  NAT_FAMILY: 15,
 } as const;
 
 /** Text for each {@link CtReason}, for reports. */
@@ -138,6 +140,7 @@ export const CT_REASON_TEXT: readonly string[] = [
   'expired',
   'expired early (force or reopened)',
   'flushed',
+  'NAT address family differs from the packet',
 ];
 
 /** OVS's table-wide limit when none is configured (lib/conntrack.c `DEFAULT_N_CONN_LIMIT`). */

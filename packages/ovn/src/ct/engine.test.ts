@@ -251,6 +251,14 @@ describe('OvsConntrack: NAT', () => {
     expect(r.res.state).toBe(NEW | TRK);
   });
 
+  it('a NAT address of the other family refuses the commit, counted', () => {
+    const r = new Runner();
+    const f = frame({ src: 'fd00::1', dst: 'fd00::2', proto: 'udp', sport: 1, dport: 2 });
+    expect(r.run(f, { commit: true, dnat: '10.1.0.5' })).toBe(NEW | TRK);
+    expect(r.ct.size).toBe(0);
+    expect(r.ct.counters[CtReason.NAT_FAMILY]).toBe(1);
+  });
+
   it('UDP without checksum stays without checksum through NAT', () => {
     const r = new Runner();
     const f = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53, udpNoChecksum: true });

@@ -554,6 +554,10 @@ export class OvsConntrack implements ConntrackEngine {
     res.state = CtState.NEW;
     if (!req.commit) return -1;
 
+    if ((req.nat === CtNat.DNAT || req.nat === CtNat.SNAT) && req.natIpv6 !== ((ck[K_META]! & V6_BIT) !== 0)) {
+      this.counters[CtReason.NAT_FAMILY]!++;
+      return -1;
+    }
     const zone = ck[K_META]! & 0xffff;
     const zl = this.zoneLimits.get(zone) ?? this.zoneLimits.get(DEFAULT_ZONE);
     if (zl && zl.count >= zl.limit) {
