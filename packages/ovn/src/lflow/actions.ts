@@ -38,7 +38,8 @@ export type Action =
   | { k: 'ct_lb_mark'; backends: LbBackend[]; hashFields?: string; flag?: 'skip_snat' | 'force_snat'; text: string }
   | { k: 'ct_snat_to_vip'; text: string }
   | { k: 'result'; fn: 'chk_lb_hairpin' | 'chk_lb_hairpin_reply' | 'check_in_port_sec' | 'check_out_port_sec' | 'chk_lb_aff'; dst: FieldRef; text: string }
-  | { k: 'commit_lb_aff'; text: string }
+  /** Learns "this client → this backend" for `timeout` seconds (actions.c parse_commit_lb_aff). */
+  | { k: 'commit_lb_aff'; vip: LbBackend; backend: LbBackend; proto: number; timeout: number; text: string }
   | { k: 'get_fdb'; dst: FieldRef; mac: FieldRef; text: string }
   | { k: 'lookup_fdb'; dst: FieldRef; port: FieldRef; mac: FieldRef; text: string }
   | { k: 'put_fdb'; port: FieldRef; mac: FieldRef; text: string }
@@ -321,7 +322,18 @@ function action(c: Ctx): Action {
         c.i++;
       } while (depth > 0 && peek(c).type !== 'end');
       const raw = c.text.slice(start, c.toks[c.i - 1]!.pos + 1);
-      return { k: 'commit_lb_aff', text: `commit_lb_aff${raw.replace(/\s*=\s*/g, ' = ').replace(/\s*,\s*/g, ', ')};` };
+      const arg = (name: string): string | undefined => {
+        const m = new RegExp(`${name}\\s*=\\s*(?:"([^"]*)"|([A-Za-z0-9]+))`).exec(raw);
+        return m ? (m[1] ?? m[2]) : undefined;
+      };
+      const addr = (name: string): LbBackend => {
+        const text = arg(name);
+        if (!text) return fail(c, `commit_lb_aff needs ${name}`);
+        const sub: Ctx = { text, toks: tokenize(text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [] };
+        return backend(sub);
+      };
+      const proto = ({ tcp: 6, udp: 17, sctp: 132 } as Record<string, number>)[arg('proto') ?? 'tcp'] ?? 6;
+      return { k: 'commit_lb_aff', vip: addr('vip'), backend: addr('backend'), proto, timeout: Number(arg('timeout') ?? 0), text: `commit_lb_aff${raw.replace(/\s*=\s*/g, ' = ').replace(/\s*,\s*/g, ', ')};` };
     }
     case 'put_fdb': {
       expectOp(c, '(');

@@ -151,6 +151,46 @@ describe('actions', () => {
     expect(outPorts(other)).toEqual([]);
   });
 
+  it('chk_lb_aff/commit_lb_aff: with a chassis the first packet is dropped after learning, the next goes to the learned backend (ovn-trace: no-ops)', () => {
+    // The flows real ovn-northd 23.03 writes for options:affinity_timeout=60 (ls_in_lb_aff_check, ls_in_lb 150, ls_in_lb_aff_learn).
+    const aff = (b: typeof P1): Array<[number, number, string, string]> => [
+      [2, 150, `reg9[6] == 1 && ct.new && ip4 && reg4 == ${b.ip} && reg8[0..15] == 80`, `reg0[1] = 0; reg1 = ${VIP}; reg2[0..15] = 80; ct_lb_mark(backends=${b.ip}:80);`],
+      [3, 100, `reg9[6] == 0 && ct.new && ip4 && reg1 == ${VIP} && reg2[0..15] == 80 && ip4.dst == ${b.ip} && tcp.dst == 80`, `commit_lb_aff(vip = "${VIP}:80", backend = "${b.ip}:80", proto = tcp, timeout = 60); /* drop */`],
+    ];
+    const sb = switchOf([
+      [0, 0, '1', 'ct_next;'],
+      [1, 100, `ct.new && ip4 && ip4.dst == ${VIP} && tcp.dst == 80`, `reg1 = ${VIP}; reg2[0..15] = 80; reg9[6] = chk_lb_aff(); next;`],
+      [1, 0, '1', 'next;'],
+      ...aff(P1), ...aff(P2),
+      [2, 120, `ct.new && ip4.dst == ${VIP} && tcp.dst == 80`, `ct_lb_mark(backends=${P1.ip}:80,${P2.ip}:80);`],
+      [2, 0, '1', 'next;'],
+      [3, 0, '1', 'next;'],
+      [4, 0, '1', 'outport = "p1"; output;'],
+    ]);
+    const client = { mac: '52:54:00:00:00:64', ip: '10.0.0.50' };
+    const ex = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: new TraceConntrack([parseCtFlags('new'), parseCtFlags('new')]) });
+    const send = (sport: number, now: number): ReturnType<LflowExecutor['runFrame']> => {
+      const f = buildFrame(syn(client, VIP, sport));
+      return ex.runFrame(f, f.length, 'p2', now, true);
+    };
+    const first = send(40000, 0);
+    expect(outPorts(first)).toEqual([]);
+    expect(first.drops.map((d) => d.stage)).toEqual(['ls_in_t3']);
+    const learned = first.ct.find((c) => c.backend)!.backend;
+    for (let sport = 40001; sport < 40006; sport++) {
+      const r = send(sport, 1000);
+      expect(outPorts(r)).toEqual(['p1']);
+      expect(r.ct.find((c) => c.backend)!.backend).toBe(learned);
+      expect(r.stages.find((s) => s.stage === 'ls_in_t2')!.priority).toBe(150);
+    }
+    expect(outPorts(send(40010, 1000 + 61_000))).toEqual([]); // idle longer than the timeout: learned again
+    const traceMode = new LflowExecutor(sb, 'ls', { ct: new TraceConntrack([parseCtFlags('new'), parseCtFlags('new')]) });
+    for (const sport of [1, 2]) {
+      const f = buildFrame(syn(client, VIP, sport));
+      expect(outPorts(traceMode.runFrame(f, f.length, 'p2'))).toEqual([]);
+    }
+  });
+
   it('check_in_port_sec / check_out_port_sec as ovn-trace computes them', () => {
     const sb = switchOf([[0, 0, '1', 'reg0[15] = check_in_port_sec(); next;'], [1, 50, 'reg0[15] == 1', 'drop;'], [1, 0, '1', 'outport = "p2"; output;']], [[0, 0, '1', 'reg0[15] = check_out_port_sec(); next;'], [1, 50, 'reg0[15] == 1', 'drop;'], [1, 0, '1', 'output;']]);
     expect(outPorts(run(sb, 'p1', { ...syn(P1, P2.ip) }))).toEqual(['p2']);

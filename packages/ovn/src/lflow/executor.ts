@@ -659,6 +659,8 @@ export class LflowExecutor {
           }
           break;
         case 'commit_lb_aff':
+          if (this.chassis !== undefined) this.learnAffinity(a, w);
+          break;
         case 'handle_svc_check':
         case 'noop':
           break;
@@ -947,10 +949,50 @@ export class LflowExecutor {
         r = this.outPortSec(w) ? 0 : 1;
         break;
       case 'chk_lb_aff':
-        // ovn-trace 23.03 does nothing here (the destination keeps its value).
-        return;
+        // ovn-trace 23.03 does nothing here (the destination keeps its value); ovn-controller looks the client up in
+        // the flows commit_lb_aff learned.
+        if (this.chassis === undefined) return;
+        r = this.lookupAffinity(w) ? 1 : 0;
+        break;
     }
     writeBits(w, dst.field.word, dst.lo, 1, r);
+  }
+
+  /** Affinity learned by commit_lb_aff: client → (VIP, port) → backend, with an idle timeout. */
+  private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number }>();
+
+  private affinityKey(w: Uint32Array, v6: boolean, vipWords: ArrayLike<number>, port: number): string {
+    // Keys are built for new connections of LBs with affinity only (commit and check), not per packet.
+    const src = v6 ? `${w[W.IPV6_SRC]},${w[W.IPV6_SRC + 1]},${w[W.IPV6_SRC + 2]},${w[W.IPV6_SRC + 3]}` : `${w[W.IPV4_SRC]}`;
+    return `${src}>${Array.from(vipWords).join(',')}:${port}`;
+  }
+
+  /**
+   * commit_lb_aff (actions.c encode_COMMIT_LB_AFF): a learned flow matching the client (ip.src), the VIP, the
+   * protocol and the VIP's port, that loads the backend into reg4 (xxreg0 for IPv6) and reg8[0..15] and sets the
+   * affinity flag; idle_timeout = timeout.
+   */
+  private learnAffinity(a: Extract<Action, { k: 'commit_lb_aff' }>, w: Uint32Array): void {
+    const v6 = a.vip.ipv6;
+    const vipWords = v6 ? wordsOf6(a.vip.addr) : [a.vip.ip4];
+    this.affinity.set(this.affinityKey(w, v6, vipWords, a.vip.port), { backend: a.backend, proto: a.proto, timeoutMs: a.timeout * 1000, expires: this.now + a.timeout * 1000 });
+  }
+
+  private lookupAffinity(w: Uint32Array): boolean {
+    const v6 = w[W.ETH_TYPE] === 0x86dd;
+    const vipWords = v6 ? [w[W.IPV6_DST]!, w[W.IPV6_DST + 1]!, w[W.IPV6_DST + 2]!, w[W.IPV6_DST + 3]!] : [w[W.IPV4_DST]!];
+    const key = this.affinityKey(w, v6, vipWords, w[W.TP_DST]!);
+    const e = this.affinity.get(key);
+    if (!e || e.proto !== w[W.IP_PROTO]) return false;
+    if (e.expires < this.now) {
+      this.affinity.delete(key);
+      return false;
+    }
+    e.expires = this.now + e.timeoutMs;
+    if (e.backend.ipv6) loadV6(w, W.REGS, e.backend.addr, 0);
+    else w[regWord(4)] = e.backend.ip4;
+    writeBits(w, regWord(8), 0, 16, e.backend.port);
+    return true;
   }
 
   private inPortSec(w: Uint32Array): boolean {
@@ -1226,6 +1268,12 @@ function tieBreaker(sb: SouthboundState): (f: LogicalFlow) => number {
     }
   }
   return (f) => (f.uuid ? (parseInt(f.uuid.slice(0, 8), 16) & mask) >>> 0 : 0);
+}
+
+function wordsOf6(addr: Uint8Array): number[] {
+  const w = new Uint32Array(4);
+  loadV6(w, 0, addr, 0);
+  return [...w];
 }
 
 function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void {
