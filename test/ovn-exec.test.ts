@@ -68,6 +68,10 @@ interface Case {
   /** Pin `--lb-dst`. Unpinned, ovn-trace picks a random backend in ls_in_lb (unprinted): such cases come from the
    * localnet port to an unknown MAC, where every backend leads to the same trace. */
   pinLb: boolean;
+  /** Pin the inport's own pod as the backend (a pod reaching its own VIP: hairpin). */
+  selfBackend: boolean;
+  /** Make it a pod's new TCP connection to its own VIP with itself as the backend (rare otherwise). */
+  hairpin: boolean;
 }
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
@@ -85,6 +89,8 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   ttl: fc.constantFrom(64, 255),
   vlan: fc.constantFrom(false, false, false, false, false, false, false, false, false, true),
   pinLb: fc.constantFrom(true, true, false),
+  selfBackend: fc.constantFrom(false, false, false, true),
+  hairpin: fc.constantFrom(false, false, false, false, false, false, false, true),
 });
 
 function srcOf(c: Case): { mac: string; ip: string; ip6: string } {
@@ -95,7 +101,8 @@ function srcOf(c: Case): { mac: string; ip: string; ip6: string } {
 }
 
 /** The microflow and ovn-trace options of a case. */
-export function microflowOf(c0: Case): { micro: string; opts: string[] } {
+export function microflowOf(c1: Case): { micro: string; opts: string[] } {
+  const c0: Case = c1.hairpin ? { ...c1, inport: c1.inport.startsWith('pod') && c1.inport !== 'pod4' ? c1.inport : 'pod1', kind: c1.kind === 'tcp6' ? 'tcp6' : 'tcp4', dst4: VIP, dst6: VIP6, dport: 80, honestSrc: true, pinLb: true, selfBackend: true, vlan: false } : c1;
   // With ovn-trace's random backend the packet must not be able to tell backends apart: no hairpin (not from a
   // backend), no egress port security on the destination IP (not to a pod's MAC).
   const c = c0.pinLb ? c0 : { ...c0, inport: c0.inport.startsWith('pod') ? 'ln' : c0.inport, dstMac: '00:00:00:01:00:01' };
@@ -130,7 +137,9 @@ export function microflowOf(c0: Case): { micro: string; opts: string[] } {
       l3 = 'eth.type == 0x88b5';
   }
   const v6 = ['tcp6', 'udp6', 'icmp6', 'ns', 'na'].includes(c.kind);
-  const backend = v6 ? `[${pods[c.backend % 3]!.ip6}]:80` : `${pods[c.backend % 3]!.ip}:${c.kind === 'udp4' ? 53 : 80}`;
+  const own = pods.findIndex((p) => p.name === c.inport);
+  const b = c.selfBackend && own >= 0 && own < 3 ? own : c.backend % 3;
+  const backend = v6 ? `[${pods[b]!.ip6}]:80` : `${pods[b]!.ip}:${c.kind === 'udp4' ? 53 : 80}`;
   return { micro: `${l2} && ${l3}`, opts: [...c.ct.map((x) => `--ct=${x}`), ...(c.pinLb ? [`--lb-dst=${backend}`] : [])] };
 }
 
