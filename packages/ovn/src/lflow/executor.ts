@@ -820,7 +820,9 @@ export class LflowExecutor {
    */
   private pickBackend(backends: readonly LbBackend[], hashFields: string | undefined, v6: boolean, w: Uint32Array, node: TraceNode | undefined): { addr: Uint8Array; ipv6: boolean; port: number } | undefined {
     const lbDst = this.lbDst && !this.lbDstConsumed && this.lbDst.ipv6 === v6 ? this.lbDst : undefined;
-    if (backends.length === 0) return lbDst;
+    // A backend-less ct_lb_mark is `ct(nat)` in OVS: it applies a connection's NAT and never starts one. Only
+    // ovn-trace (no chassis) DNATs it to --lb-dst.
+    if (backends.length === 0) return this.chassis === undefined ? lbDst : undefined;
     let n = 0;
     for (const b of backends) {
       if (b.ipv6 !== v6) continue;
