@@ -283,6 +283,11 @@ describe('the physical side (chassis mode)', () => {
     expect(outPorts(run(sb, 'p3', syn(), { chassis: 'node2' }))).toEqual(['p2']);
     expect(outPorts(run(sb, 'p3', syn(), { chassis: 'node1' }))).toEqual(['p1']);
     expect(outPorts(run(sb, 'p3', syn()))).toEqual(['p2']);
+    // Not bound in the data but requested on node2 (Kube-OVN's requested-chassis): resident there.
+    const req = switchOf([[0, 140, 'is_chassis_resident("p3")', 'outport = "p1"; output;'], [0, 0, '1', 'drop;']]);
+    req.portBindings.find((p) => p.logicalPort === 'p3')!.options['requested-chassis'] = 'node1';
+    expect(outPorts(run(req, 'p2', syn(), { chassis: 'node1' }))).toEqual(['p1']);
+    expect(outPorts(run(req, 'p2', syn(), { chassis: 'node2' }))).toEqual([]);
   });
 });
 

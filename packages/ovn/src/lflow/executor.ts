@@ -277,7 +277,10 @@ export class LflowExecutor {
     }
     for (const pb of sb.portBindings) {
       if (pb.datapath !== datapath) continue;
-      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, ...(pb.chassis ? { chassis: pb.chassis } : {}), ...(pb.tag !== undefined ? { tag: pb.tag } : {}), ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined) };
+      // Unbound in the data (a Southbound from northd alone), a port with options:requested-chassis is taken as bound
+      // there: ovn-controller binds it only on that chassis (Kube-OVN sets it to the pod's node).
+      const chassis = pb.chassis ?? pb.options['requested-chassis'];
+      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, ...(chassis ? { chassis } : {}), ...(pb.tag !== undefined ? { tag: pb.tag } : {}), ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined) };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
