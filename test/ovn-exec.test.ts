@@ -22,7 +22,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LflowExecutor, TraceConntrack, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
+import { LflowExecutor, TraceConntrack, decodeOnce, frameFromFlow, loadFrame, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 /** What ovn-trace 23.03 approximates; the comparison here is with those approximations, by name. */
@@ -181,6 +181,11 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     ex ??= new LflowExecutor(sb, 'ls');
     ex.configure({ ct, ...(lbDst ? { lbDst: parseLbDst(lbDst.slice(9)) } : {}) });
     const w = parseMicroflow(micro, microflowEnv(ex, sb));
+    // The frame built for the microflow decodes back to the same packet (the frame path and the flow agree).
+    const f = frameFromFlow(w);
+    const back = w.slice();
+    loadFrame(f, decodeOnce(f), back);
+    if (formatFlow(back) !== formatFlow(w)) return { text: `frame round trip: ${formatFlow(back)} != ${formatFlow(w)}` };
     const r = ex.runFlow(w, 0, true);
     return { text: `# ${formatFlow(w)}\n${formatTrace([r.trace!], 'detailed')}${formatTrace([r.trace!], 'summary')}${formatTrace([r.trace!], 'minimal')}` };
   };
