@@ -7,7 +7,7 @@
  */
 import { Allocator } from './allocator.js';
 import { compileConfig, type MetalLBConfig, type Pool } from './config.js';
-import { announcedInterfaces, shouldAnnounce, type ElectionResult } from './election.js';
+import { announcedInterfaces, decide, electionView, type ElectionResult, type ElectionView } from './election.js';
 import { AllocationError } from './errors.js';
 import { cidrContains, parseIp } from './ip.js';
 import { objectKey, type Endpoint, type IPAddressPoolObject, type L2AdvertisementObject, type NodeObject, type ServiceObject } from './objects.js';
@@ -85,7 +85,10 @@ export class MetalLB {
       this.speakers.set(name, new Speaker(name, n.interfaces, { profile: this.profile }));
       this.alive.add(name);
     }
-    for (const name of this.alive) this.views.set(name, new Set(this.alive));
+    // One view shared by every speaker until one changes (copy on write, see changeViews): N speakers with N
+    // private copies of the same membership cost N² memory for 10 000 nodes.
+    const all = new Set(this.alive);
+    for (const name of this.alive) this.views.set(name, all);
     for (const s of init.services) this.services.set(objectKey(s.service.metadata), { service: s.service, endpoints: s.endpoints.map((e) => ({ ...e })) });
     this.reconcile();
   }
@@ -129,13 +132,7 @@ export class MetalLB {
         // Back before the others declared it dead (memberlist refutes the suspicion with a newer incarnation),
         // or lost again since: this detection is void.
         if (this.alive.has(node) || this.downEpoch.get(node) !== epoch) return;
-        const changed: string[] = [];
-        for (const [n, view] of this.views) {
-          if (n !== node && view.delete(node)) {
-            changed.push(n);
-            this.events.push({ time: this.clock, type: 'viewChanged', node: n, members: [...view] });
-          }
-        }
+        const changed = this.changeViews((n, view) => n !== node && view.has(node), (view) => view.delete(node));
         // NodeLeave reaches each speaker that saw it: those resync (speakerlist → ForceSync).
         this.reconcile(changed);
       });
@@ -152,14 +149,7 @@ export class MetalLB {
       // The starting speaker syncs everything; the others only once they see it join.
       this.reconcile([node]);
       this.schedule(this.clock + this.options.rejoinMs, () => {
-        const changed: string[] = [];
-        for (const [n, view] of this.views) {
-          if (n !== node && this.alive.has(n) && !view.has(node)) {
-            view.add(node);
-            changed.push(n);
-            this.events.push({ time: this.clock, type: 'viewChanged', node: n, members: [...view] });
-          }
-        }
+        const changed = this.changeViews((n, view) => n !== node && this.alive.has(n) && !view.has(node), (view) => view.add(node));
         this.reconcile(changed);
       });
     });
@@ -226,6 +216,28 @@ export class MetalLB {
     return t;
   }
 
+  /**
+   * Applies `edit` to the view of every speaker `which` selects, copying each shared view once (speakers that
+   * shared a view before share its edited copy after). Returns the speakers whose view changed.
+   */
+  private changeViews(which: (node: string, view: ReadonlySet<string>) => boolean, edit: (view: Set<string>) => void): string[] {
+    const copies = new Map<Set<string>, Set<string>>();
+    const changed: string[] = [];
+    for (const [n, view] of this.views) {
+      if (!which(n, view)) continue;
+      let copy = copies.get(view);
+      if (!copy) {
+        copy = new Set(view);
+        edit(copy);
+        copies.set(view, copy);
+      }
+      this.views.set(n, copy);
+      changed.push(n);
+      this.events.push({ time: this.clock, type: 'viewChanged', node: n, members: [...copy] });
+    }
+    return changed;
+  }
+
   private schedule(time: number, run: () => void): void {
     this.queue.push({ time, seq: this.seq++, run });
     this.queue.sort((a, b) => a.time - b.time || a.seq - b.seq);
@@ -254,6 +266,8 @@ export class MetalLB {
       }
       const ing = this.ingress.get(key);
       const now = new Set<string>();
+      // Speakers sharing a view elect alike: one election per distinct view.
+      const elections = new Map<ReadonlySet<string> | null, ElectionView>();
       for (const speaker of this.speakers.values()) {
         if (!this.alive.has(speaker.node)) continue;
         if (!resync.has(speaker.node)) {
@@ -264,17 +278,13 @@ export class MetalLB {
           speaker.withdraw(key);
           continue;
         }
-        const outcome = shouldAnnounce({
-          node: speaker.node,
-          service: s.service,
-          ips: ing.ips,
-          pool: ing.pool,
-          endpoints: s.endpoints,
-          nodes: this.nodes,
-          members: this.options.memberlist ? this.views.get(speaker.node)! : null,
-          profile: this.profile,
-          ignoreExcludeLb: this.options.ignoreExcludeLb,
-        });
+        const members = this.options.memberlist ? this.views.get(speaker.node)! : null;
+        let view = elections.get(members);
+        if (!view) {
+          view = electionView({ service: s.service, ips: ing.ips, pool: ing.pool, endpoints: s.endpoints, nodes: this.nodes, members, profile: this.profile, ignoreExcludeLb: this.options.ignoreExcludeLb });
+          elections.set(members, view);
+        }
+        const outcome = decide(speaker.node, view, this.profile);
         const was = this.announcing.get(key)?.has(speaker.node) ?? false;
         if (outcome.result === '') {
           const res = speaker.announce(key, ing.ips, announcedInterfaces(outcome.advertisements, speaker.node), this.clock);
