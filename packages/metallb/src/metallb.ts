@@ -109,6 +109,15 @@ export class MetalLB {
     return [...this.speakers.values()].filter((s) => this.alive.has(s.node) && s.announcedIps.some((a) => { const x = parseIp(a); return x.family === canonical.family && x.value === canonical.value; })).map((s) => s.node);
   }
 
+  /**
+   * The owners of `ip` that can actually answer for it (a responder on an interface their announcement covers).
+   * Fewer than {@link owners} when an L2Advertisement's `interfaces` leaves out every interface with a responder:
+   * MetalLB still reports the node (ServiceL2Status, `nodeAssigned`), but nobody answers ARP.
+   */
+  announcers(ip: string): string[] {
+    return this.owners(ip).filter((n) => this.speakers.get(n)!.answeringInterfaces(ip).length > 0);
+  }
+
   /** A frame arriving at `node` on `iface`. A dead speaker answers nothing. */
   receive(node: string, iface: string, frame: Uint8Array, length = frame.length): ResponderVerdict {
     const s = this.speakers.get(node);
