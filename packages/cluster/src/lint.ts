@@ -210,6 +210,17 @@ export function lintAnnouncement(objects: K8sObject[], cluster: ClusterSpec, pod
       }
     }
   }
+  // MetalLB's own record of the announcer (ServiceL2Status, v0.14+ and collected snapshots): vippath computes the
+  // election itself; when the two disagree, the cluster is not in the state vippath simulates.
+  for (const st of objects.filter((o) => o.kind === 'ServiceL2Status')) {
+    const x = (st.status ?? {}) as { node?: string; serviceName?: string; serviceNamespace?: string };
+    if (!x.node || !x.serviceName) continue;
+    const key = `${x.serviceNamespace ?? 'default'}/${x.serviceName}`;
+    const elected = [...new Set(metallb.ingressOf(key).flatMap((ip) => metallb.owners(ip)))];
+    if (!elected.includes(x.node)) {
+      add(st, { code: 'L2STATUS_DISAGREES', severity: 'warning', field: 'status.node', message: `MetalLB recorded ${x.node} as announcing ${key}; vippath elects ${elected.join(', ') || 'nobody'} from the same objects`, consequence: 'The simulation\'s announcer is not the cluster\'s: ARP answers and prefer-local backends may differ (a speaker down, a memberlist split, or state changed since the snapshot).' });
+    }
+  }
   for (const e of metallb.events) {
     if (e.type !== 'announceFailed' || reported.has(`af:${e.service}`)) continue;
     reported.add(`af:${e.service}`);

@@ -141,7 +141,9 @@ export function withDefaults(user: K8sObject[]): K8sObject[] {
  */
 export function clusterFrom(objects: K8sObject[], base: ClusterSpec = DEFAULT_CLUSTER): ClusterSpec {
   const spec: ClusterSpec = { ...base, nodes: base.nodes, flags: { ...base.flags }, profiles: { ...base.profiles }, client: { ...base.client } };
-  const nodeObjects = objects.filter((o) => o.kind === 'Node');
+  // A Node given twice is one node (lint reports DUPLICATE_OBJECT).
+  const nodeNames = new Set<string>();
+  const nodeObjects = objects.filter((o) => o.kind === 'Node' && !nodeNames.has(o.metadata.name) && nodeNames.add(o.metadata.name));
   if (nodeObjects.length) {
     spec.nodes = nodeObjects.map((o, i) => ({ name: o.metadata.name, nic: 'underlay0', mac: `52:54:00:bb:${((i + 1) >> 8).toString(16).padStart(2, '0')}:${((i + 1) & 255).toString(16).padStart(2, '0')}` }));
   }
