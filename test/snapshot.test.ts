@@ -184,6 +184,10 @@ describe('what breaks announcement is linted, and status, curl and trace agree (
     expect((JSON.parse(curl.out) as { arp?: unknown; error: string }).arp).toBeUndefined();
     const arp = JSON.parse((await run('trace', 'arp,dst=10.180.204.252', '--manifests', f, '--json')).out) as TraceLine;
     expect(arpReplies(arp)).toEqual([]);
+    // The replay's summary says the same: announced by nobody, no ARP answered.
+    const replay = JSON.parse((await run('replay', fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url)), '--manifests', f, '--json')).out) as { services: Array<{ owners: Record<string, string[]> }>; toClient: { arpRepliesBy: Record<string, number> } };
+    expect(replay.services[0]!.owners[VIP]).toEqual([]);
+    expect(replay.toClient.arpRepliesBy).toEqual({});
   };
 
   it('interfaces: [underlay0.341] as the seed document suggests: elected, silent (br-provider is where MetalLB answers)', async () => {
