@@ -210,10 +210,20 @@ describe('what breaks announcement is linted, and status, curl and trace agree (
     await check('etp.yaml', '{ipAddressPools: [underlay-pool], nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node3}}]}', 'ETP_LOCAL_NO_ELIGIBLE_NODE');
   });
 
-  it('ServiceL2Status naming another node than vippath elects is a finding', async () => {
+  it('ServiceL2Status: the recorded announcer is followed while it can announce, and a difference from the computed election is a finding', async () => {
     const f = file('l2s.yaml', readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('status: {node: node1,', 'status: {node: node2,'));
     const lint = JSON.parse((await run('lint', '--manifests', f, '--json')).out) as Array<{ code: string; message: string }>;
-    expect(lint.find((d) => d.code === 'L2STATUS_DISAGREES')!.message).toMatch(/recorded node2 .* vippath elects node1/);
+    expect(lint.find((d) => d.code === 'L2STATUS_DISAGREES')!.message).toMatch(/recorded node2 .* vippath elects node1 from the same objects, and follows the record/);
+    // The simulation follows the recorded announcer: node2 answers ARP and its pod serves (prefer-local).
+    const s = JSON.parse((await run('status', '--manifests', f, '--json')).out) as Status;
+    expect(s.services[0]!.owner[VIP]).toBe('node2');
+    const curl = JSON.parse((await run('curl', '--manifests', f, '--json')).out) as { servedBy: { pod: string; node: string } };
+    expect(curl.servedBy).toMatchObject({ pod: 'web-b', node: 'node2' });
+    // A record naming a node that cannot announce (no endpoint under ETP=Local) is not followed.
+    const g = file('l2s3.yaml', readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('status: {node: node1,', 'status: {node: node3,'));
+    const lint3 = JSON.parse((await run('lint', '--manifests', g, '--json')).out) as Array<{ code: string; message: string }>;
+    expect(lint3.find((d) => d.code === 'L2STATUS_DISAGREES')!.message).toMatch(/recorded node3 .* cannot announce it here .* vippath elects node1/);
+    expect((JSON.parse((await run('status', '--manifests', g, '--json')).out) as Status).services[0]!.owner[VIP]).toBe('node1');
   });
 });
 

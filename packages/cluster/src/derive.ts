@@ -258,6 +258,17 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
 }
 
 
+/** MetalLB's record of each Service's announcer (ServiceL2Status, MetalLB ≥ 0.14): service key → node. */
+function recordedAnnouncers(objects: K8sObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const o of objects) {
+    if (o.kind !== 'ServiceL2Status') continue;
+    const x = (o.status ?? {}) as { node?: unknown; serviceName?: unknown; serviceNamespace?: unknown };
+    if (typeof x.node === 'string' && typeof x.serviceName === 'string') out.set(`${typeof x.serviceNamespace === 'string' ? x.serviceNamespace : 'default'}/${x.serviceName}`, x.node);
+  }
+  return out;
+}
+
 /**
  * Derives the controllers' state. Pods are the given `kind: Pod` objects when there are any (Deployments are then
  * only their owners), else made from the Deployments (an info finding says so); endpoints are the given
@@ -291,7 +302,7 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
         return { service: s as unknown as ServiceObject, endpoints: eps.map((p) => ({ address: p.ip, nodeName: p.node, ready: p.ready })) };
       }),
     },
-    { profile: cluster.profiles.metallb },
+    { profile: cluster.profiles.metallb, recordedAnnouncers: recordedAnnouncers(objects) },
   );
   const state: DerivedState['services'] = services.map((s) => {
     const spec = s.spec as ServiceSpecLike;

@@ -210,16 +210,18 @@ export function lintAnnouncement(objects: K8sObject[], cluster: ClusterSpec, pod
       }
     }
   }
-  // MetalLB's own record of the announcer (ServiceL2Status, v0.14+ and collected snapshots): vippath computes the
-  // election itself; when the two disagree, the cluster is not in the state vippath simulates.
+  // MetalLB's own record of the announcer (ServiceL2Status, v0.14+ and collected snapshots): the simulation follows
+  // it while the recorded node is a candidate; where MetalLB's hash over the same objects elects another node, or
+  // the recorded node cannot announce, the cluster is not in the state vippath sees.
   for (const st of objects.filter((o) => o.kind === 'ServiceL2Status')) {
     const x = (st.status ?? {}) as { node?: string; serviceName?: string; serviceNamespace?: string };
     if (!x.node || !x.serviceName) continue;
     const key = `${x.serviceNamespace ?? 'default'}/${x.serviceName}`;
-    const elected = [...new Set(metallb.ingressOf(key).flatMap((ip) => metallb.owners(ip)))];
-    if (!elected.includes(x.node)) {
-      add(st, { code: 'L2STATUS_DISAGREES', severity: 'warning', field: 'status.node', message: `MetalLB recorded ${x.node} as announcing ${key}; vippath elects ${elected.join(', ') || 'nobody'} from the same objects`, consequence: 'The simulation\'s announcer is not the cluster\'s: ARP answers and prefer-local backends may differ (a speaker down, a memberlist split, or state changed since the snapshot).' });
-    }
+    const r = metallb.recorded.get(key);
+    if (!r || r.computed === r.recorded) continue;
+    add(st, r.followed
+      ? { code: 'L2STATUS_DISAGREES', severity: 'warning', field: 'status.node', message: `MetalLB recorded ${r.recorded} as announcing ${key}; vippath elects ${r.computed ?? 'nobody'} from the same objects, and follows the record`, consequence: `Traffic is simulated through ${r.recorded}, as the cluster announced it; the difference points at state the snapshot does not hold (a speaker down, a memberlist split, a change since).` }
+      : { code: 'L2STATUS_DISAGREES', severity: 'warning', field: 'status.node', message: `MetalLB recorded ${r.recorded} as announcing ${key}, but ${r.recorded} cannot announce it here (no live speaker, endpoint or advertisement for it); vippath elects ${r.computed ?? 'nobody'}`, consequence: `Traffic is simulated through ${r.computed ?? 'no node'}, not the recorded announcer: the snapshot is inconsistent or stale.` });
   }
   for (const e of metallb.events) {
     if (e.type !== 'announceFailed' || reported.has(`af:${e.service}`)) continue;

@@ -40,6 +40,12 @@ export interface MetalLBOptions {
   ignoreExcludeLb?: boolean;
   /** `false`: memberlist disabled (v0.13.7: nobody announces; later: every Node is a candidate). */
   memberlist?: boolean;
+  /**
+   * Announcers as a cluster recorded them (ServiceL2Status: service key → node), for replaying a collected
+   * cluster as it was: while the recorded node is a candidate it wins the election; otherwise the election is
+   * computed. {@link MetalLB.recorded} tells where the record and the computation differ.
+   */
+  recordedAnnouncers?: ReadonlyMap<string, string>;
 }
 
 /** Something the model did, for traces and reports. */
@@ -64,6 +70,12 @@ export class MetalLB {
   private readonly nodes = new Map<string, NodeObject>();
   private readonly services = new Map<string, MetalLBService>();
   private readonly views = new Map<string, Set<string>>();
+  private readonly recordedAnnouncers: ReadonlyMap<string, string>;
+  /**
+   * Per service with a recorded announcer: the node MetalLB's hash would elect, the recorded one, and whether the
+   * record was followed (it is not when the recorded node is no candidate). Kept from the latest election.
+   */
+  readonly recorded = new Map<string, { computed: string | undefined; recorded: string; followed: boolean }>();
   private readonly alive = new Set<string>();
   private readonly allocator: Allocator;
   private readonly ingress = new Map<string, { ips: string[]; pool: Pool }>();
@@ -72,11 +84,12 @@ export class MetalLB {
   private readonly queue: Scheduled[] = [];
   private seq = 0;
   private clock = 0;
-  private readonly options: Required<Omit<MetalLBOptions, 'profile'>>;
+  private readonly options: Required<Omit<MetalLBOptions, 'profile' | 'recordedAnnouncers'>>;
 
   constructor(init: { pools: IPAddressPoolObject[]; advertisements: L2AdvertisementObject[]; nodes: MetalLBNode[]; services: MetalLBService[] }, options: MetalLBOptions = {}) {
     this.profile = options.profile ?? 'metallb-0.13.7';
     this.options = { failureDetectionMs: options.failureDetectionMs ?? 5000, rejoinMs: options.rejoinMs ?? 0, ignoreExcludeLb: options.ignoreExcludeLb ?? false, memberlist: options.memberlist ?? true };
+    this.recordedAnnouncers = options.recordedAnnouncers ?? new Map();
     this.config = compileConfig(init.pools, init.advertisements, init.nodes.map((n) => n.node));
     this.allocator = new Allocator(this.config, this.profile);
     for (const n of init.nodes) {
@@ -291,6 +304,12 @@ export class MetalLB {
         let view = elections.get(members);
         if (!view) {
           view = electionView({ service: s.service, ips: ing.ips, pool: ing.pool, endpoints: s.endpoints, nodes: this.nodes, members, profile: this.profile, ignoreExcludeLb: this.options.ignoreExcludeLb });
+          const rec = this.recordedAnnouncers.get(key);
+          if (rec !== undefined) {
+            const at = view.candidates.indexOf(rec);
+            this.recorded.set(key, { computed: view.candidates[0], recorded: rec, followed: at >= 0 });
+            if (at > 0) view = { ...view, candidates: [rec, ...view.candidates.filter((n) => n !== rec)] };
+          }
           elections.set(members, view);
         }
         const outcome = decide(speaker.node, view, this.profile);
