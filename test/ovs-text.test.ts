@@ -6,11 +6,12 @@
  * output must parse to the same flows.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Bridge, formatFlow, parseFlows, parseShowPorts, resolvePortName, FlowParseError } from '@vippath/openflow';
 import { ovsUnavailable } from './ovs-harness.js';
 
@@ -73,4 +74,64 @@ describe('ovs-ofctl text', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+});
+
+/**
+ * Differential: generated flow tables go into the real ovs-vswitchd by number; what `ovs-ofctl dump-flows --names`
+ * (OpenFlow 1.0 and 1.3) prints back — ports with spaces, commas and quotes, names longer than 15 characters — must
+ * parse, with the ports `ovs-ofctl show` prints, to the same flows as the numeric dump.
+ */
+describe.skipIf(ovsUnavailable() !== undefined)(`dump-flows --names from the real ovs-ofctl${ovsUnavailable() ? ` (skipped: ${ovsUnavailable()})` : ''}`, () => {
+  const PORTS: Array<[string, number]> = [['underlay0.341', 1], ['patch-localnet.underlay-subnet-to-br-int', 2], ['odd name,x', 7], ['q"u,o\\te', 8], ['averyveryverylongportname', 9]];
+  const R = mkdtempSync(join(tmpdir(), 'vippath-ovs-names-'));
+  const env = { ...process.env, OVS_RUNDIR: R, OVS_LOGDIR: R, OVS_DBDIR: R, OVS_SYSCONFDIR: R };
+  const sh = (cmd: string, ...args: string[]): string => {
+    const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  afterAll(() => {
+    for (const p of ['ovs-vswitchd', 'ovsdb-server']) {
+      const pidfile = join(R, `${p}.pid`);
+      if (existsSync(pidfile)) spawnSync('kill', [readFileSync(pidfile, 'utf8').trim()]);
+    }
+    rmSync(R, { recursive: true, force: true });
+  });
+
+  it('generated tables (40, seed printed): the --names dumps parse to the numeric dump\'s flows', () => {
+    sh('ovsdb-tool', 'create', join(R, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema');
+    sh('ovsdb-server', '--detach', '--no-chdir', `--pidfile=${R}/ovsdb-server.pid`, `--log-file=${R}/ovsdb-server.log`, `--remote=punix:${R}/db.sock`, join(R, 'conf.db'));
+    sh('ovs-vsctl', `--db=unix:${R}/db.sock`, '--no-wait', 'init');
+    sh('ovs-vswitchd', '--enable-dummy', '--disable-system', '--detach', '--no-chdir', `--pidfile=${R}/ovs-vswitchd.pid`, `--log-file=${R}/ovs-vswitchd.log`, `unix:${R}/db.sock`);
+    const add = ['add-br', 'br-provider', '--', 'set', 'bridge', 'br-provider', 'datapath_type=dummy', 'fail-mode=secure'];
+    for (const [name, ofport] of PORTS) add.push('--', 'add-port', 'br-provider', name, '--', 'set', 'interface', name, 'type=dummy', `ofport_request=${ofport}`);
+    sh('ovs-vsctl', `--db=unix:${R}/db.sock`, ...add);
+    const shown = parseShowPorts(sh('ovs-ofctl', 'show', 'br-provider'));
+    expect(shown.find((p) => p.ofport === 9)!.name).toBe('averyveryverylo');
+    const ports = new Map(shown.map((p) => [p.name, p.ofport]));
+    const port = fc.constantFrom('1', '2', '7', '8', '9', 'LOCAL');
+    const flow = fc.record({
+      priority: fc.integer({ min: 0, max: 65535 }),
+      inPort: fc.option(port, { nil: undefined }),
+      match: fc.constantFrom('', 'tcp,nw_dst=10.180.204.252,tp_dst=80', 'arp,arp_tpa=10.180.204.252', 'ip,nw_src=10.0.0.0/8', 'dl_vlan=341', 'udp,tp_src=53'),
+      actions: fc.oneof(fc.constant('drop'), fc.array(fc.oneof(port.map((p) => `output:${p}`), fc.constantFrom('NORMAL', 'mod_dl_dst:00:00:00:01:00:01', 'strip_vlan', 'resubmit(9,0)', 'resubmit(,1)')), { minLength: 1, maxLength: 3 }).map((a) => a.join(','))),
+      table: fc.constantFrom(0, 0, 1),
+    });
+    const seed = Number(process.env.VIPPATH_OVS_SEED ?? 20261201);
+    console.log(`dump-flows --names differential: 40 tables, seed ${seed} (VIPPATH_OVS_SEED reproduces)`);
+    const norm = (t: string): string[] => parseFlows(t, { ports }).map((f) => formatFlow(f, { stats: false }).trim()).sort();
+    fc.assert(
+      fc.property(fc.array(flow, { minLength: 1, maxLength: 8 }), (flows) => {
+        const file = join(R, 'flows.txt');
+        writeFileSync(file, `${flows.map((f) => `table=${f.table},priority=${f.priority}${f.inPort ? `,in_port=${f.inPort}` : ''}${f.match ? `,${f.match}` : ''},actions=${f.actions}`).join('\n')}\n`);
+        sh('ovs-ofctl', 'del-flows', 'br-provider');
+        sh('ovs-ofctl', 'add-flows', 'br-provider', file);
+        const numeric = norm(sh('ovs-ofctl', 'dump-flows', 'br-provider'));
+        expect(numeric.length).toBeGreaterThan(0);
+        expect(norm(sh('ovs-ofctl', 'dump-flows', '--names', 'br-provider'))).toEqual(numeric);
+        expect(norm(sh('ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', '--names', 'br-provider'))).toEqual(numeric);
+      }),
+      { numRuns: 40, seed, endOnFailure: true },
+    );
+  }, 120_000);
 });

@@ -151,8 +151,10 @@ export function splitTopLevel(text: string): Array<[string, number]> {
     const c = text[i];
     // A quoted port name (`output:"a,b"`) may hold commas and parentheses.
     if (c === '"') {
-      const end = text.indexOf('"', i + 1);
-      if (end > 0) {
+      // To the closing quote, past escaped ones (ovs-ofctl prints `output:"q\"uote"`).
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (end < text.length) {
         i = end;
         continue;
       }
