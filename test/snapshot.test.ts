@@ -3,7 +3,7 @@
  * (`--snapshot DIR`) for every cluster command, `status --write-snapshot` round trips, and the announcement lint
  * agreeing with what curl and trace then do. Each failure in the issue's "Why" has a test here that failed before.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterFrom, describeFrame, frameFromDescription, loadManifests, loadSnapshot, SimulatedCluster, SnapshotError, withDefaults, writeSnapshot, type InjectResult, type TraceLine } from '@vippath/cluster';
 import { manifestsOf, topologyArb } from '@vippath/testing';
+import { VippathError } from '@vippath/wire';
 import { main } from 'vippath';
 
 const fixture = fileURLToPath(new URL('./fixtures/snapshot/', import.meta.url));
@@ -167,6 +168,50 @@ describe('--snapshot DIR (issue 18 "Why" 3 and 4: flows as a terminal prints the
 
 /** The ARP replies a trace sent to the outside. */
 const arpReplies = (line: TraceLine): string[] => line.emitted.filter((e) => e.to === 'outside').map((e) => describeFrame(Buffer.from(e.hex, 'hex'))).filter((d) => d.startsWith('arp reply'));
+
+describe('hostile snapshots', () => {
+  it('a bad flow line names its file; a node named ../../x neither reads nor writes outside the snapshot', async () => {
+    const snap = join(dir, 'badflow');
+    cpSync(fixture, snap, { recursive: true });
+    writeFileSync(join(snap, 'nodes', 'node2', 'br-provider.flows'), ' cookie=0x0, table=0, priority=5,in_port="nosuchport" actions=NORMAL\n');
+    const r = await run('status', '--snapshot', snap);
+    expect([r.code, r.err]).toEqual([1, expect.stringContaining(`${join(snap, 'nodes', 'node2', 'br-provider.flows')}: line 1, column`)]);
+    const evil = join(dir, 'evil');
+    cpSync(fixture, evil, { recursive: true });
+    writeFileSync(join(evil, 'cluster.yaml'), readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('    name: node1\n', '    name: ../../outside\n'));
+    expect(() => loadSnapshot(evil)).toThrow(/not a Kubernetes node name/);
+    const objects = loadManifests('apiVersion: v1\nkind: Node\nmetadata: {name: ../../outside}\n').objects;
+    expect(() => writeSnapshot(join(dir, 'w'), objects, clusterFrom(objects))).toThrow(SnapshotError);
+    expect(existsSync(join(dir, 'w'))).toBe(false);
+  });
+
+  it('fuzz: cut and salted snapshot files load and simulate, or fail with a VippathError (60 cases, seed printed)', () => {
+    const files = ['cluster.yaml', 'versions.json', 'nodes/node1/br-provider.flows', 'nodes/node1/br-provider.ports', 'nodes/node2/br-provider.ports'];
+    const seed = Number(process.env.VIPPATH_FUZZ_SEED ?? 1818);
+    console.log(`snapshot fuzz: 60 cases, seed ${seed} (VIPPATH_FUZZ_SEED reproduces)`);
+    let i = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...files), fc.nat(), fc.nat(), fc.constantFrom('', '"', '(', ')', ',', '\n', 'x', '\u0000', '{', ': ', '999999999999', 'null', '\t- '), (f, a, b, salt) => {
+        const snap = join(dir, `fz-${i++}`);
+        cpSync(fixture, snap, { recursive: true });
+        const text = readFileSync(join(snap, f), 'utf8');
+        const lo = a % (text.length + 1);
+        const hi = lo + (b % 40);
+        writeFileSync(join(snap, f), text.slice(0, lo) + salt + text.slice(hi));
+        try {
+          const { objects, cluster } = loadSnapshot(snap);
+          const sim = new SimulatedCluster(objects, cluster);
+          sim.inject(frameFromDescription('arp,dst=10.180.204.252', sim), 100);
+        } catch (e) {
+          if (!(e instanceof VippathError)) throw e;
+        } finally {
+          rmSync(snap, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 60, seed, endOnFailure: true },
+    );
+  }, 120_000);
+});
 
 describe('what breaks announcement is linted, and status, curl and trace agree (issue 18 "Why" 5)', () => {
   const seedLike = (l2: string, extra = ''): string => readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('  spec: {ipAddressPools: [underlay-pool]}', `  spec: ${l2}`) + extra;

@@ -19,7 +19,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseShowPorts } from '@vippath/openflow';
+import { Bridge, parseShowPorts } from '@vippath/openflow';
 import { ovsdbMap, ovsdbRows, ovsdbString, readOvsdbFile } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 import { backs, derive } from './derive.js';
@@ -46,6 +46,15 @@ function read(path: string): string {
   } catch (e) {
     throw new SnapshotError(`cannot read ${path}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A node's directory under nodes/: its name must be one Kubernetes allows (a DNS subdomain: lowercase letters,
+ * digits, `-` and `.`), so a hostile name (`../../etc`) cannot read or write outside the snapshot.
+ */
+function nodeDir(dir: string, node: string): string {
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(node) || node.includes('..')) throw new SnapshotError(`node name ${JSON.stringify(node.slice(0, 80))} is not a Kubernetes node name (lowercase letters, digits, - and .): no snapshot directory for it`);
+  return join(dir, 'nodes', node);
 }
 
 /** Kube-OVN and MetalLB versions → the profiles vippath has (the behaviour that differs between them). */
@@ -117,8 +126,8 @@ export function loadSnapshot(dir: string): LoadedSnapshot {
   // br-provider per node: flows and port numbers as collected.
   cluster.brProvider = Object.create(null) as NonNullable<ClusterSpec['brProvider']>;
   for (const n of cluster.nodes) {
-    const flows = join(dir, 'nodes', n.name, 'br-provider.flows');
-    const portsFile = join(dir, 'nodes', n.name, 'br-provider.ports');
+    const flows = join(nodeDir(dir, n.name), 'br-provider.flows');
+    const portsFile = join(nodeDir(dir, n.name), 'br-provider.ports');
     if (!existsSync(flows)) {
       findings.push({ code: 'SNAPSHOT_NO_FLOWS', severity: 'error', object: `Node/${n.name}`, field: 'nodes/<node>/br-provider.flows', message: `${flows} is missing`, consequence: `${n.name}'s br-provider has no flows in the simulation: every frame reaching it is dropped (no flow output).` });
       cluster.brProvider[n.name] = { flows: '', ports: [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }], file: flows };
@@ -135,7 +144,15 @@ export function loadSnapshot(dir: string): LoadedSnapshot {
       findings.push({ code: 'SNAPSHOT_NO_PORTS', severity: 'warning', object: `Node/${n.name}`, field: 'nodes/<node>/br-provider.ports', message: `${portsFile} is missing: port names in the flows resolve to vippath's numbering (${n.nic}.${cluster.vlan} = 1, the patch port = 2)`, consequence: 'Flows that give port numbers may point at other ports than on the node.' });
       ports = [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, { name: 'patch-localnet.', ofport: 2 }];
     }
-    cluster.brProvider[n.name] = { flows: read(flows), ports, file: flows };
+    const text = read(flows);
+    // Checked here, so a bad line is reported with its file (the bridge would say only line and column).
+    try {
+      new Bridge('br-provider', ports).addFlows(text);
+    } catch (e) {
+      if (e instanceof VippathError) throw new SnapshotError(`${e.code === 'BAD_FLOW' ? flows : portsFile}: ${e.message}`);
+      throw e;
+    }
+    cluster.brProvider[n.name] = { flows: text, ports, file: flows };
   }
   const nodesDir = join(dir, 'nodes');
   if (existsSync(nodesDir)) {
@@ -184,6 +201,7 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
  * ports as ovs-ofctl prints them (the patch port's name cut to 15 characters, as OpenFlow does), versions.json.
  */
 export function writeSnapshot(dir: string, objects: K8sObject[], cluster: ClusterSpec): void {
+  for (const n of cluster.nodes) nodeDir(dir, n.name); // every name checked before anything is written
   const state = derive(objects, cluster);
   mkdirSync(dir, { recursive: true });
   const strip = (o: K8sObject): Record<string, unknown> => {
@@ -219,7 +237,7 @@ export function writeSnapshot(dir: string, objects: K8sObject[], cluster: Cluste
   const subnet = objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet';
   const patch = `patch-localnet.${subnet}-to-br-int`;
   for (const n of cluster.nodes) {
-    const d = join(dir, 'nodes', n.name);
+    const d = nodeDir(dir, n.name);
     mkdirSync(d, { recursive: true });
     const collected = cluster.brProvider?.[n.name];
     const ports = collected ? collected.ports : [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, { name: patch, ofport: 2 }];
