@@ -3,7 +3,7 @@
  * (`--snapshot DIR`) for every cluster command, `status --write-snapshot` round trips, and the announcement lint
  * agreeing with what curl and trace then do. Each failure in the issue's "Why" has a test here that failed before.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, truncateSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,14 @@ spec: {replicas: 1}
     expect(lint.filter((d) => d.code === 'DUPLICATE_OBJECT')).toHaveLength(1);
     const s = JSON.parse((await run('status', '--manifests', file('pod.yaml', pod), '--json')).out) as Status & { nodes: unknown[] };
     expect(s.nodes).toHaveLength(1);
+  });
+
+  it('a manifest file over the size limit is refused by its size, before it is read (issue 19 item 6)', async () => {
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, '');
+    truncateSync(big, 65 * 1024 * 1024); // sparse: nothing to read, only a size
+    const r = await run('lint', '--manifests', big);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/big\.yaml:1:1: the file is 68157440 bytes \(limit bytes = 67108864\)/)]);
   });
 
   it('--defaults mixes the default scenario in, and says so', async () => {

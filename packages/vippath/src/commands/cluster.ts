@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { clusterFrom, defaultObjects, derive, ignoredFindings, loadManifests, loadSnapshot, statusJson, withDefaults, writeSnapshot, type ClusterSpec, type Diagnostic, type K8sObject } from '@vippath/cluster';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { clusterFrom, defaultObjects, derive, ignoredFindings, loadManifests, loadSnapshot, MANIFEST_LIMITS, ManifestLimitError, statusJson, withDefaults, writeSnapshot, type ClusterSpec, type Diagnostic, type K8sObject } from '@vippath/cluster';
 import { formatFlow, parseFlows } from '@vippath/openflow';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
@@ -10,11 +10,46 @@ import { parseArgs, UsageError, type Command } from '../io.js';
  */
 export type ScenarioFiles = string[] & { snapshot?: string; defaults?: boolean };
 
+/**
+ * A manifest file's text, refused over {@link MANIFEST_LIMITS}.bytes before it is read whole (a file by its size,
+ * standard input as it arrives): a multi-gigabyte file must not be read into memory to be told it is too big.
+ */
 function readManifestFile(f: string): string {
+  const limit = MANIFEST_LIMITS.bytes;
+  const tooBig = (size: number): never => {
+    throw new ManifestLimitError(f, 1, 1, 'bytes', limit, `the file is ${size === Infinity ? 'more than ' + limit : size} bytes`);
+  };
+  let fd: number;
   try {
-    return f === '-' ? readFileSync(0, 'utf8') : readFileSync(f, 'utf8');
+    fd = f === '-' ? 0 : openSync(f, 'r');
   } catch (e) {
     throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
+  }
+  try {
+    if (f !== '-') {
+      const size = fstatSync(fd).size;
+      if (size > limit) tooBig(size);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > limit) tooBig(Infinity);
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    if (f !== '-') closeSync(fd);
   }
 }
 
