@@ -138,17 +138,27 @@ export function lint(objects: K8sObject[], flags: ControllerFlags = {}): Diagnos
   return out;
 }
 
-/** Findings for objects the loader left out: unknown kinds, with the kind a misspelling most likely meant. */
+/**
+ * Findings for objects the loader left out: a kind that is most likely a misspelling, one error each (with the
+ * kind it meant); other kinds, one info per kind (a `kubectl get all` has many), naming a few of them.
+ */
 export function ignoredFindings(ignored: readonly IgnoredObject[]): Diagnostic[] {
-  return ignored.map((i) => ({
-    code: i.didYouMean ? 'UNKNOWN_KIND_TYPO' : 'IGNORED_KIND',
-    severity: i.didYouMean ? 'error' : 'info',
-    object: `${i.kind}/${i.name}`,
-    field: 'kind',
-    message: i.didYouMean ? `kind ${i.kind} is not a kind vippath reads: did you mean ${i.didYouMean}?` : `kind ${i.kind} is not on the VIP path: ignored`,
-    consequence: i.didYouMean ? `The object is ignored: whatever the ${i.didYouMean} would do for VIP traffic does not happen (the API server would refuse the kind).` : 'None for VIP traffic.',
-    ...(i.file ? { source: { file: i.file, line: i.line } } : {}),
-  }));
+  const out: Diagnostic[] = [];
+  const byKind = new Map<string, IgnoredObject[]>();
+  for (const i of ignored) {
+    if (i.didYouMean) {
+      out.push({ code: 'UNKNOWN_KIND_TYPO', severity: 'error', object: `${i.kind}/${i.name}`, field: 'kind', message: `kind ${i.kind} is not a kind vippath reads: did you mean ${i.didYouMean}?`, consequence: `The object is ignored: whatever the ${i.didYouMean} would do for VIP traffic does not happen (the API server would refuse the kind).`, ...(i.file ? { source: { file: i.file, line: i.line } } : {}) });
+      continue;
+    }
+    let list = byKind.get(i.kind);
+    if (!list) byKind.set(i.kind, (list = []));
+    list.push(i);
+  }
+  for (const [kind, list] of byKind) {
+    const first = list[0]!;
+    out.push({ code: 'IGNORED_KIND', severity: 'info', object: list.length === 1 ? `${kind}/${first.name}` : `${kind} ×${list.length}`, field: 'kind', message: `kind ${kind} is not on the VIP path: ${list.length} object(s) ignored (${list.slice(0, 3).map((x) => x.name).join(', ')}${list.length > 3 ? ', …' : ''})`, consequence: 'None for VIP traffic.', ...(first.file ? { source: { file: first.file, line: first.line } } : {}) });
+  }
+  return out;
 }
 
 /**

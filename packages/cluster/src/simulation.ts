@@ -998,8 +998,14 @@ export class SimulatedCluster {
         prev = lbAt;
       }
       if (o.port === this.localnet) {
+        const patch = this.names.get(o.chassis)!.patchPort;
+        // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
+        if (patch < 0) {
+          this.drop(outAt, `ovn: ${o.chassis}'s br-provider has no patch port to br-int`);
+          continue;
+        }
         this.port(on.patchAt, o.frame);
-        this.bridge(o.chassis, o.frame, this.names.get(o.chassis)!.patchPort, prev === at ? outAt : prev, depth + 1);
+        this.bridge(o.chassis, o.frame, patch, prev === at ? outAt : prev, depth + 1);
         continue;
       }
       const pod = this.pods.get(o.port);
