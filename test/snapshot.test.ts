@@ -294,6 +294,22 @@ describe('status --write-snapshot round trip', () => {
     expect(strip(b.out)).toEqual(strip(a.out));
   });
 
+  it('a pod that is not ready stays out of the endpoints through write → load, and the VIP moves to the node that has one', async () => {
+    const text = readFileSync(join(fixture, 'cluster.yaml'), 'utf8')
+      .replace('conditions: [{type: Initialized, status: "True"}, {type: Ready, status: "True"}, {type: ContainersReady, status: "True"}]', 'conditions: [{type: Ready, status: "False"}]')
+      .replace(/    - \{ip: 10\.180\.204\.11, nodeName: node1[^\n]*\n/, '')
+      .replace('  - {addresses: [10.180.204.11], conditions: {ready: true', '  - {addresses: [10.180.204.11], conditions: {ready: false');
+    const f = file('notready.yaml', text);
+    const a = JSON.parse((await run('status', '--manifests', f, '--json', '--write-snapshot', join(dir, 'notready'))).out) as Status;
+    expect(a.services[0]!.endpoints.map((e) => e.pod)).toEqual(['web-b']);
+    expect(a.services[0]!.owner[VIP]).toBe('node2');
+    const b = JSON.parse((await run('status', '--snapshot', join(dir, 'notready'), '--json')).out) as Status;
+    expect(b.services).toEqual(a.services);
+    expect(readFileSync(join(dir, 'notready', 'cluster.yaml'), 'utf8')).toMatch(/"notReadyAddresses": \[\s*\{\s*"ip": "10\.180\.204\.11"/);
+    const curl = JSON.parse((await run('curl', '--snapshot', join(dir, 'notready'), '--json')).out) as { servedBy: { pod: string } };
+    expect(curl.servedBy.pod).toBe('web-b');
+  });
+
   it('property: for generated cluster descriptions, write → load gives the same frames out for the same injected frames', () => {
     let n = 0;
     fc.assert(
