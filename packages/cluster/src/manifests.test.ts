@@ -106,6 +106,11 @@ describe('input dropped silently (issue 19 item 7)', () => {
     expect(objects.map((o) => [o.kind, o.spec?.nodeName, o.status?.podIP])).toEqual([['Pod', 'node1', '10.180.204.11']]);
   });
 
+  it('a Pod whose status.conditions is not a list is an error at its position (fuzz crash: conditions.find is not a function)', () => {
+    expect(() => loadManifests('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nstatus:\n  conditions: "\\u0000"\n', 'p.yaml')).toThrow(/^p\.yaml:5:15: Pod status\.conditions must be a list of mappings/);
+    expect(() => loadManifests('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {containers: 3}}}\n', 'd.yaml')).toThrow(/Deployment spec\.template\.spec\.containers must be a list of mappings/);
+  });
+
   it('a duplicate key in a mapping is an error at the second key', () => {
     expect(() => loadManifests('apiVersion: v1\nkind: Node\nmetadata: {name: a}\nmetadata: {name: b}\n', 'd.yaml')).toThrow(/^d\.yaml:4:1: duplicate key "metadata"/);
   });
