@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Bridge, formatFlow, parseFlows, parseShowPorts, resolvePortName, FlowParseError } from '@vippath/openflow';
 import { ovsUnavailable } from './ovs-harness.js';
+import { main } from 'vippath';
 
 const dir = fileURLToPath(new URL('./fixtures/ovs-text/', import.meta.url));
 const script = fileURLToPath(new URL('../scripts/ovs-text-fixtures.sh', import.meta.url));
@@ -57,6 +58,26 @@ describe('ovs-ofctl text', () => {
     // A quoted name may hold commas and spaces.
     const odd = parseFlows('in_port="a, b",actions=output:"c,d"', { ports: new Map([['a, b', 4], ['c,d', 5]]) });
     expect(formatFlow(odd[0]!, { stats: false })).toMatch(/in_port=4 actions=output:5$/);
+  });
+
+  it('vippath of trace takes the terminal text with --ports NAME=N, with --ports FILE (ovs-ofctl show), or the .ports beside the flows (it refused it before)', async () => {
+    const runCli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+      return { code, out, err };
+    };
+    const flow = ['--flow', 'in_port=1,tcp,nw_dst=10.180.204.252,tp_dst=80', '--json'];
+    const byList = await runCli('of', 'trace', '--flows', join(dir, 'dump-flows-names.txt'), '--ports', 'underlay0.341=1,patch-localnet.underlay-subnet-to-br-int=2', ...flow);
+    expect(byList.err).toBe('');
+    expect((JSON.parse(byList.out) as { outputs: Array<{ port: number }> }).outputs.map((o) => o.port)).toEqual([2]);
+    const byFile = await runCli('of', 'trace', '--flows', join(dir, 'dump-flows-of13-names.txt'), '--ports', join(dir, 'br-provider.ports'), ...flow);
+    expect((JSON.parse(byFile.out) as { outputs: Array<{ port: number }> }).outputs.map((o) => o.port)).toEqual([2]);
+    const snapshotNode = fileURLToPath(new URL('./fixtures/snapshot/nodes/node1/br-provider.flows', import.meta.url));
+    const beside = await runCli('of', 'trace', '--flows', snapshotNode, '--flow', 'in_port=underlay0.341,tcp,nw_dst=10.180.204.252,tp_dst=80', '--json');
+    expect((JSON.parse(beside.out) as { outputs: Array<{ port: number }> }).outputs.map((o) => o.port)).toEqual([5]);
+    const none = await runCli('of', 'trace', '--flows', join(dir, 'dump-flows-names.txt'), ...flow);
+    expect([none.code, none.err]).toEqual([1, expect.stringMatching(/in_port "underlay0\.341" is neither a port number, LOCAL, nor a known port name \(give the bridge's ports: br-provider\.ports or --ports\)/)]);
   });
 
   const why = ovsUnavailable();
