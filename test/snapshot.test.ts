@@ -124,6 +124,10 @@ describe('--snapshot DIR (issue 18 "Why" 3 and 4: flows as a terminal prints the
     expect(s.pods.map((p) => p.name)).toEqual(['web-a', 'web-b']);
     expect(s.profiles).toEqual({ kubeOvn: 'kube-ovn-1.14', metallb: 'metallb-0.13.7' });
     expect(s.brProviderFlows.node1).toMatch(/in_port="underlay0\.341".*output:"patch-localnet\."/);
+    // The text view prints the collected flows with the node's own port numbers (the names resolved).
+    const text = await run('status', '--snapshot', fixture);
+    expect([text.code, text.err]).toEqual([0, '']);
+    expect(text.out).toMatch(/# on node1, node2\n.*in_port=3,nw_dst=10\.180\.204\.252,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:5/);
     const lint = await run('lint', '--snapshot', fixture, '--json');
     expect(lint.code).toBe(0);
     expect((JSON.parse(lint.out) as Array<{ code: string }>).map((d) => d.code)).toEqual(['PODS_OFF_THE_UNDERLAY']);

@@ -175,12 +175,19 @@ function ovnLoadBalancerText(lbs: StatusJson['ovn']['loadBalancers']): string {
 }
 
 /** br-provider's flows per node, as `ovs-ofctl dump-flows` prints them; nodes with the same flows share a block. */
-function brProviderText(flows: Record<string, string>): string {
+function brProviderText(flows: Record<string, string>, cluster: ClusterSpec): string {
+  // Nodes with the same flows (and, for a snapshot, the same port numbers) share a block.
   const byText = new Map<string, string[]>();
-  for (const [node, text] of Object.entries(flows)) byText.set(text, [...(byText.get(text) ?? []), node]);
+  for (const [node, text] of Object.entries(flows)) {
+    const key = `${text}\u0000${JSON.stringify(cluster.brProvider?.[node]?.ports ?? null)}`;
+    byText.set(key, [...(byText.get(key) ?? []), node]);
+  }
   const blocks: string[] = [];
-  for (const [text, nodes] of byText) {
-    const lines = text ? parseFlows(text).map((f) => formatFlow(f, { stats: false })) : ['(no flows)'];
+  for (const [key, nodes] of byText) {
+    const text = key.slice(0, key.lastIndexOf('\u0000'));
+    // A snapshot's flows name its own ports (quoted, cut to 15 characters): resolved with its br-provider.ports.
+    const ports = cluster.brProvider?.[nodes[0]!]?.ports;
+    const lines = text ? parseFlows(text, ports ? { ports: new Map(ports.map((p) => [p.name, p.ofport])) } : {}).map((f) => formatFlow(f, { stats: false })) : ['(no flows)'];
     blocks.push(`$ ovs-ofctl dump-flows br-provider   # on ${nodes.join(', ')}\n${lines.join('\n')}\n`);
   }
   return blocks.join('\n');
@@ -219,7 +226,7 @@ ${SCENARIO_USAGE}`,
     io.stdout(`$ kubectl get svc\n${table([['NAME', 'TYPE', 'EXTERNAL-IP', 'ANNOUNCED BY'], ...full.services.map((s) => [s.name, 'LoadBalancer', s.ingress.join(',') || '<pending>', s.ingress.map((ip) => s.owner[ip] ?? 'nobody').join(',') || '-'])])}\n`);
     io.stdout(`$ kubectl get endpoints\n${table([['NAME', 'ENDPOINTS'], ...full.services.map((s) => [s.name, s.endpoints.flatMap((e) => s.ports.map((p) => `${e.ip}:${p.targetPort}`)).join(',') || '<none>'])])}\n`);
     io.stdout(`$ kubectl get pods -o wide\n${table([['NAME', 'READY', 'IP', 'NODE'], ...full.pods.map((p) => [p.name, p.ready ? '1/1' : '0/1', p.ip, p.node])])}\n`);
-    io.stdout(`${ovnLoadBalancerText(full.ovn.loadBalancers)}\n${brProviderText(full.brProviderFlows)}`);
+    io.stdout(`${ovnLoadBalancerText(full.ovn.loadBalancers)}\n${brProviderText(full.brProviderFlows, cluster)}`);
     if (full.lint.length) io.stdout(`\nlint: ${full.lint.map((d) => `${d.severity} ${d.code}`).join(', ')} (vippath lint for details)\n`);
     return 0;
   },
