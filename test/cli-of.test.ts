@@ -60,7 +60,8 @@ describe('vippath lint and status', () => {
     const r = await run('lint', '--manifests', seed, '--json');
     expect(r.code).toBe(1);
     const codes = (JSON.parse(r.out) as Array<{ code: string }>).map((d) => d.code).sort();
-    expect(codes).toEqual(['POOL_NOT_EXCLUDED', 'SUBNET_WITHOUT_VLAN']);
+    // The seed has no Nodes and no Pods: both are said (issue 18: no silent defaults).
+    expect(codes).toEqual(['NO_NODES', 'PODS_FROM_DEPLOYMENTS', 'POOL_NOT_EXCLUDED', 'SUBNET_WITHOUT_VLAN']);
   });
   it('status --json of the default scenario: .252 announced by node3', async () => {
     const r = await run('status', '--json');

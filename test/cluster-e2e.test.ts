@@ -275,7 +275,8 @@ spec:
 `);
 
   it('ETP=Cluster, owner node3 without a local backend (HEAD/1.15.20 keeps the VIP): DNAT to a remote pod, whose reply is never un-DNATed', async () => {
-    const files = ['--manifests', etpCluster('kube-ovn-1.15.20')];
+    // Partial manifests: the rest (Subnet, pool, advertisement) from the default scenario, asked for explicitly.
+    const files = ['--manifests', etpCluster('kube-ovn-1.15.20'), '--defaults'];
     const status = JSON.parse((await run('status', ...files, '--json')).out) as { services: Array<{ owner: Record<string, string> }>; pods: Array<{ name: string; node: string }> };
     expect(status.services[0]!.owner[VIP]).toBe('node3');
     expect(status.pods.map((p) => `${p.name}@${p.node}`)).toEqual(['deploy-169402624-0@node1', 'deploy-169402624-1@node2', 'other-0@node3']);
@@ -307,7 +308,7 @@ spec:
   });
 
   it('the same under kube-ovn-1.14: no VIP for ETP=Cluster, so VIP traffic dies in OVN (counted)', async () => {
-    const r = await run('trace', '--manifests', etpCluster('kube-ovn-1.14'), '--json');
+    const r = await run('trace', '--manifests', etpCluster('kube-ovn-1.14'), '--defaults', '--json');
     const line = JSON.parse(r.out) as TraceLine;
     expect(line.verdict).toBe('dropped');
     expect(line.drops.map((d) => d.at)).toContain('node3/underlay-subnet');

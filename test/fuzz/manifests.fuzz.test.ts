@@ -13,7 +13,9 @@ import { announce, budget, seed } from './budget.js';
 
 const seedText = readFileSync(fileURLToPath(new URL('../../examples/seed/manifests.yaml', import.meta.url)), 'utf8');
 const good = readFileSync(fileURLToPath(new URL('../../examples/seed/default-with-vlan.yaml', import.meta.url)), 'utf8');
-const lines = [...seedText.split('\n'), ...good.split('\n')];
+// A collected cluster as kubectl prints it: a List with managedFields, status, Pods, Endpoints, EndpointSlices.
+const listText = readFileSync(fileURLToPath(new URL('../fixtures/snapshot/cluster.yaml', import.meta.url)), 'utf8');
+const lines = [...seedText.split('\n'), ...good.split('\n'), ...listText.split('\n')];
 
 // Values of the wrong type or shape where manifests have values.
 const VALUES = ['[]', '{}', '-1', '1e9', '0', '999999999999', 'null', '~', '"x"', '[1, 2]', '{a: 1}', '10.180.204.0/33', '300.1.1.1', '10.180.204.254-10.180.204.250',
@@ -21,7 +23,7 @@ const VALUES = ['[]', '{}', '-1', '1e9', '0', '999999999999', 'null', '~', '"x"'
 
 const manifestArb = fc.oneof(
   // Lines dropped, duplicated, values replaced.
-  fc.tuple(fc.constantFrom(seedText, good), fc.array(fc.tuple(fc.constantFrom('drop', 'dup', 'value', 'indent'), fc.nat(), fc.constantFrom(...VALUES)), { minLength: 1, maxLength: 5 })).map(([text, edits]) => {
+  fc.tuple(fc.constantFrom(seedText, good, listText), fc.array(fc.tuple(fc.constantFrom('drop', 'dup', 'value', 'indent'), fc.nat(), fc.constantFrom(...VALUES)), { minLength: 1, maxLength: 5 })).map(([text, edits]) => {
     const ls = text.split('\n');
     for (const [op, at, v] of edits) {
       const i = at % ls.length;
@@ -47,7 +49,9 @@ describe('malformed manifests', () => {
     fc.assert(
       fc.property(manifestArb, (text) => {
         try {
-          const objects = withDefaults(loadManifests(text, 'fuzz.yaml').objects);
+          // As the CLI reads them: alone (no defaults mixed in), and with --defaults.
+          const loaded = loadManifests(text, 'fuzz.yaml').objects;
+          const objects = text.length % 2 ? withDefaults(loaded) : loaded;
           const cluster = clusterFrom(objects);
           lint(objects, cluster.flags);
           statusJson(objects, cluster);

@@ -70,6 +70,9 @@ describe('the invariants catch real misconfigurations', () => {
     expect(code).toBe(0);
     const summary = JSON.parse(out) as { toClient: { tcpFromVip: number }; verdicts: { delivered: number } };
     expect(summary.toClient.tcpFromVip).toBe(0);
+    // The case's manifests are partial (the kit's Cluster, Deployment and Service): the command fills in the rest
+    // with --defaults, so the replay has the VIP the case had (without it, no pool: no VIP at all).
+    expect((JSON.parse(out) as { services: Array<{ ingress: string[] }> }).services[0]!.ingress).toEqual([e.counterexample.topology.vip]);
     expect(readFileSync(e.files.manifests, 'utf8')).toMatch(/externalTrafficPolicy: Cluster/);
     rmSync(dir, { recursive: true, force: true });
   });

@@ -45,7 +45,7 @@ describe('loading the seed document\'s manifests as written', () => {
     const e = err('---\napiVersion: v1\nkind: Service\nmetadata: {}\n');
     expect([e.line, e.message]).toEqual([2, expect.stringMatching(/no metadata\.name/)]);
     expect(err('- a\n- b\n').message).toMatch(/must be a mapping/);
-    expect(loadManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n').ignored).toEqual([{ kind: 'ConfigMap', name: 'c', line: 1 }]);
+    expect(loadManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n').ignored).toEqual([{ kind: 'ConfigMap', name: 'c', line: 1, file: '<input>' }]);
   });
 
   it('a field of the wrong type is an error at its position (fuzz crash: ipAddressPools: 999999999999 was a TypeError)', () => {

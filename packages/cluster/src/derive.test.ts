@@ -36,7 +36,8 @@ describe('derived state', () => {
     const s = derive(withDefaults(seed), DEFAULT_CLUSTER);
     expect(s.services[0]).toMatchObject({ ingress: ['10.180.204.250'], owners: { '10.180.204.250': ['node2'] } });
     expect(s.brProviderFlows.node1).toEqual(['priority=0,actions=NORMAL']);
-    expect(s.lint.map((d) => d.code).sort()).toEqual(['POOL_NOT_EXCLUDED', 'SUBNET_WITHOUT_VLAN']);
+    // No Nodes and no Pods in the seed: vippath says it invents them (issue 18: no silent defaults).
+    expect(s.lint.map((d) => d.code).sort()).toEqual(['NO_NODES', 'PODS_FROM_DEPLOYMENTS', 'POOL_NOT_EXCLUDED', 'SUBNET_WITHOUT_VLAN']);
   });
 
   it('kube-ovn-1.15.20 marks the VIP with the announcing node; prefer-local off writes no VIP', () => {

@@ -8,7 +8,7 @@ import { MetalLB, parseIp, type IPAddressPoolObject, type L2AdvertisementObject,
 import { kubeOvnProviderFlows } from '@vippath/openflow';
 import type { LoadBalancerSpec } from '@vippath/ovn';
 import { formatIPv4 } from '@vippath/wire';
-import { lint, type Diagnostic } from './lint.js';
+import { lint, lintAnnouncement, type Diagnostic } from './lint.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { ClusterSpec } from './scenario.js';
 
@@ -67,6 +67,162 @@ export function selects(selector: Record<string, string> | undefined, p: PodStat
   return Object.entries(selector ?? {}).every(([k, v]) => p.labels[k] === v);
 }
 
+/** Services whose endpoints were given (Endpoints / EndpointSlices): their pods by logical switch port. */
+const givenEndpoints = new WeakMap<K8sObject, ReadonlySet<string>>();
+
+/**
+ * Whether pod `p` backs Service `svc`: the pods its given Endpoints/EndpointSlices list when the manifests or
+ * snapshot have them (what the cluster really did), else its selector (what the EndpointSlice controller would do).
+ */
+export function backs(svc: K8sObject, p: PodState): boolean {
+  const given = givenEndpoints.get(svc);
+  return given ? given.has(p.lsp) : selects((svc.spec as ServiceSpecLike | undefined)?.selector, p);
+}
+
+const podMac = (ip: string): string => {
+  const last = Number(parseIp(ip).value);
+  // Kube-OVN generates pod MACs; vippath derives them from the IP so they are stable and readable.
+  return `00:00:00:${((last >>> 16) & 0xff).toString(16).padStart(2, '0')}:${((last >>> 8) & 0xff).toString(16).padStart(2, '0')}:${(last & 0xff).toString(16).padStart(2, '0')}`;
+};
+
+const ref = (o: K8sObject): string => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+const at = (o: K8sObject): { source: { file: string; line: number } } => ({ source: { file: o.source.file, line: o.source.line } });
+
+function inCidr(ip: string, cidrText: string | undefined): boolean {
+  if (!cidrText) return true;
+  const [net, len] = cidrText.split(',')[0]!.split('/');
+  try {
+    const x = parseIp(ip);
+    const n = parseIp(net!);
+    if (x.family !== 4 || n.family !== 4) return false;
+    const host = BigInt(32 - Number(len));
+    return x.value >> host === n.value >> host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The pods as the cluster has them (`kind: Pod`): address from `status.podIP` or Kube-OVN's
+ * `ovn.kubernetes.io/ip_address`, MAC from `ovn.kubernetes.io/mac_address`, node from `spec.nodeName`, readiness
+ * from the Ready condition. Pods outside the underlay subnet are left out (they are not on this path); pods that
+ * cannot be placed are findings naming the field.
+ */
+function podsFromObjects(podObjects: K8sObject[], subnet: K8sObject | undefined, cluster: ClusterSpec, notes: Diagnostic[]): PodState[] {
+  const pods: PodState[] = [];
+  const cidr = subnet?.spec?.cidrBlock as string | undefined;
+  const nodes = new Set(cluster.nodes.map((n) => n.name));
+  let outside = 0;
+  for (const o of podObjects) {
+    const ann = o.metadata.annotations ?? {};
+    const status = (o.status ?? {}) as { podIP?: string; podIPs?: Array<{ ip?: string }>; conditions?: Array<{ type?: string; status?: string }> };
+    const candidates = [status.podIP, ...(status.podIPs ?? []).map((x) => x.ip), ...String(ann['ovn.kubernetes.io/ip_address'] ?? '').split(',')].filter((x): x is string => typeof x === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(x.trim())).map((x) => x.trim());
+    const ip = candidates[0];
+    const add = (d: Omit<Diagnostic, 'object' | 'source'>): void => void notes.push({ ...d, object: ref(o), ...at(o) });
+    if (!ip) {
+      add({ code: 'POD_WITHOUT_IP', severity: 'warning', field: 'status.podIP', message: 'the pod has no IPv4 address (neither status.podIP nor the ovn.kubernetes.io/ip_address annotation)', consequence: 'vippath leaves the pod out: no traffic can reach it.' });
+      continue;
+    }
+    const switchName = ann['ovn.kubernetes.io/logical_switch'];
+    if ((switchName !== undefined && subnet && switchName !== subnet.metadata.name) || !inCidr(ip, cidr)) {
+      outside++;
+      continue;
+    }
+    const node = (o.spec as { nodeName?: string } | undefined)?.nodeName;
+    if (!node || !nodes.has(node)) {
+      add({ code: 'POD_ON_UNKNOWN_NODE', severity: 'error', field: 'spec.nodeName', message: node ? `the pod runs on ${node}, which is not among the nodes (${[...nodes].slice(0, 5).join(', ')}${nodes.size > 5 ? ', …' : ''})` : 'the pod has no spec.nodeName (not scheduled)', consequence: 'vippath cannot place the pod: it is left out, and traffic DNATed to its address goes nowhere.' });
+      continue;
+    }
+    const mac = ann['ovn.kubernetes.io/mac_address'];
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    const namespace = o.metadata.namespace ?? 'default';
+    pods.push({ name: o.metadata.name, namespace, node, ip, mac: typeof mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) ? mac.toLowerCase() : podMac(ip), ready: ready ? ready.status === 'True' : true, labels: o.metadata.labels ?? {}, lsp: `${o.metadata.name}.${namespace}` });
+  }
+  if (outside) notes.push({ code: 'PODS_OFF_THE_UNDERLAY', severity: 'info', object: 'Pod', field: 'status.podIP', message: `${outside} pod(s) are not on the underlay subnet${subnet ? ` ${subnet.metadata.name}` : ''} and are left out`, consequence: 'None for VIP traffic: only pods on the underlay subnet can be its backends here.' });
+  return pods;
+}
+
+/**
+ * Pods from Deployments, for manifests without Pod objects (the seed document's): `replicas` pods named
+ * `<deployment>-<i>`, addressed by Kube-OVN's IPAM (lowest free address), one per node in turn. Said in a finding.
+ */
+function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undefined, cluster: ClusterSpec, notes: Diagnostic[]): PodState[] {
+  const replicas = deployments.reduce((n, d) => n + Number((d.spec as { replicas?: number }).replicas ?? 1), 0);
+  const addresses = ipamAddresses(subnet, replicas);
+  const pods: PodState[] = [];
+  for (const d of deployments) {
+    const spec = d.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> }; spec?: { nodeName?: string } } };
+    const nodeName = spec.template?.spec?.nodeName;
+    for (let i = 0; i < (spec.replicas ?? 1); i++) {
+      const ip = addresses[pods.length];
+      if (!ip) break;
+      const name = `${d.metadata.name}-${i}`;
+      const namespace = d.metadata.namespace ?? 'default';
+      pods.push({
+        name, namespace, ip, ready: true,
+        // The Cluster's placement, the template's nodeName, else one replica per node in turn (the document's
+        // example: three pods on three nodes).
+        node: cluster.placement?.[name] ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
+        mac: podMac(ip),
+        labels: spec.template?.metadata?.labels ?? {},
+        lsp: `${name}.${namespace}`,
+      });
+    }
+  }
+  const fromUser = deployments.filter((d) => d.source.file !== '<default scenario>');
+  if (fromUser.length) {
+    notes.push({ code: 'PODS_FROM_DEPLOYMENTS', severity: 'info', object: fromUser.map(ref).join(', '), field: 'spec.replicas', message: `no Pod objects given: vippath made ${pods.length} pod(s) from the Deployment(s) (${pods.map((p) => `${p.name} ${p.ip} on ${p.node}`).join(', ')}), addressed as Kube-OVN's IPAM would`, consequence: 'The pods, their addresses and nodes are vippath\'s guess: give the Pods (kubectl get pods -o yaml, or a snapshot) to simulate the real ones.', ...at(fromUser[0]!) });
+  }
+  return pods;
+}
+
+/**
+ * Given Endpoints and EndpointSlices, per Service: the pods they list (by address). An address with no pod is a
+ * finding; the Service then keeps only the pods found.
+ */
+function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodState[], notes: Diagnostic[]): void {
+  const byIp = new Map<string, PodState>();
+  for (const p of pods) byIp.set(p.ip, p);
+  const key = (ns: string | undefined, name: string): string => `${ns ?? 'default'}/${name}`;
+  const lists = new Map<string, Array<{ ip: string; o: K8sObject; field: string }>>();
+  const push = (k: string, e: { ip: string; o: K8sObject; field: string }): void => {
+    let l = lists.get(k);
+    if (!l) lists.set(k, (l = []));
+    l.push(e);
+  };
+  for (const o of objects) {
+    if (o.kind === 'Endpoints') {
+      const subsets = (o.subsets ?? []) as Array<{ addresses?: Array<{ ip?: string }>; notReadyAddresses?: Array<{ ip?: string }> }>;
+      const k = key(o.metadata.namespace, o.metadata.name);
+      if (!lists.has(k)) lists.set(k, []);
+      subsets.forEach((s, i) => {
+        (s.addresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].addresses[${j}].ip` }));
+        (s.notReadyAddresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].notReadyAddresses[${j}].ip` }));
+      });
+    } else if (o.kind === 'EndpointSlice') {
+      const svc = o.metadata.labels?.['kubernetes.io/service-name'];
+      if (!svc) continue;
+      const k = key(o.metadata.namespace, svc);
+      if (!lists.has(k)) lists.set(k, []);
+      ((o.endpoints ?? []) as Array<{ addresses?: string[] }>).forEach((e, i) => (e.addresses ?? []).forEach((ip, j) => push(k, { ip, o, field: `endpoints[${i}].addresses[${j}]` })));
+    }
+  }
+  for (const s of services) {
+    const list = lists.get(key(s.metadata.namespace, s.metadata.name));
+    if (!list) continue;
+    const members = new Set<string>();
+    const seen = new Set<string>();
+    for (const e of list) {
+      if (seen.has(e.ip)) continue; // Endpoints and EndpointSlices of the same Service list the same addresses
+      seen.add(e.ip);
+      const p = byIp.get(e.ip);
+      if (p) members.add(p.lsp);
+      else notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'error', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'vippath has nothing to deliver to at that address: it is left out of the Service\'s backends (give its Pod).', ...at(e.o) });
+    }
+    givenEndpoints.set(s, members);
+  }
+}
+
 function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: number; protocol: string }> {
   return (spec.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort ?? p.port), protocol: p.protocol ?? 'TCP' }));
 }
@@ -83,7 +239,7 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
   for (const s of objects.filter(isLoadBalancerService)) {
     const spec = s.spec as ServiceSpecLike;
     const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
-    const eps = pods.filter((p) => p.ready && selects(spec.selector, p));
+    const eps = pods.filter((p) => p.ready && backs(s, p));
     // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
     const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
     // No ready endpoint ⇒ the VIP is deleted.
@@ -102,42 +258,39 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
 }
 
 
-/** Derives the controllers' state. */
+/** MetalLB's record of each Service's announcer (ServiceL2Status, MetalLB ≥ 0.14): service key → node. */
+function recordedAnnouncers(objects: K8sObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const o of objects) {
+    if (o.kind !== 'ServiceL2Status') continue;
+    const x = (o.status ?? {}) as { node?: unknown; serviceName?: unknown; serviceNamespace?: unknown };
+    if (typeof x.node === 'string' && typeof x.serviceName === 'string') out.set(`${typeof x.serviceNamespace === 'string' ? x.serviceNamespace : 'default'}/${x.serviceName}`, x.node);
+  }
+  return out;
+}
+
+/**
+ * Derives the controllers' state. Pods are the given `kind: Pod` objects when there are any (Deployments are then
+ * only their owners), else made from the Deployments (an info finding says so); endpoints are the given
+ * Endpoints/EndpointSlices when there are any, else the selector's ready pods.
+ */
 export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState {
   const subnet = objects.find((o) => o.kind === 'Subnet');
   const subnetName = subnet?.metadata.name ?? 'underlay-subnet';
-  const deployments = objects.filter((o) => o.kind === 'Deployment');
-  const replicas = deployments.reduce((n, d) => n + Number((d.spec as { replicas?: number }).replicas ?? 1), 0);
-  const addresses = ipamAddresses(subnet, replicas);
-  const pods: PodState[] = [];
-  for (const d of deployments) {
-    const spec = d.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> }; spec?: { nodeName?: string } } };
-    const nodeName = spec.template?.spec?.nodeName;
-    for (let i = 0; i < (spec.replicas ?? 1); i++) {
-      const ip = addresses[pods.length];
-      if (!ip) break;
-      const name = `${d.metadata.name}-${i}`;
-      const namespace = d.metadata.namespace ?? 'default';
-      const last = Number(parseIp(ip).value);
-      pods.push({
-        name, namespace, ip, ready: true,
-        // The Cluster's placement, the template's nodeName, else one replica per node in turn (the document's
-        // example: three pods on three nodes).
-        node: cluster.placement?.[name] ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
-        // Kube-OVN generates pod MACs; vippath derives them from the IP so they are stable and readable.
-        mac: `00:00:00:${((last >>> 16) & 0xff).toString(16).padStart(2, '0')}:${((last >>> 8) & 0xff).toString(16).padStart(2, '0')}:${(last & 0xff).toString(16).padStart(2, '0')}`,
-        labels: spec.template?.metadata?.labels ?? {},
-        lsp: `${name}.${namespace}`,
-      });
-    }
-  }
+  const notes: Diagnostic[] = [];
+  const podObjects = objects.filter((o) => o.kind === 'Pod');
+  const pods = podObjects.length ? podsFromObjects(podObjects, subnet, cluster, notes) : podsFromDeployments(objects.filter((o) => o.kind === 'Deployment'), subnet, cluster, notes);
   const services = objects.filter(isLoadBalancerService);
+  endpointsGiven(objects, services, pods, notes);
+  const nodeLabels = new Map<string, Record<string, string>>();
+  for (const o of objects) if (o.kind === 'Node') nodeLabels.set(o.metadata.name, o.metadata.labels ?? {});
   const metallb = new MetalLB(
     {
       pools: objects.filter((o) => o.kind === 'IPAddressPool') as unknown as IPAddressPoolObject[],
       advertisements: objects.filter((o) => o.kind === 'L2Advertisement') as unknown as L2AdvertisementObject[],
       nodes: cluster.nodes.map((n) => ({
-        node: { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } },
+        // The Node's own labels when it was given (nodeSelectors match on them); the hostname label otherwise.
+        node: { metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, ...nodeLabels.get(n.name) } } },
         interfaces: [
           { name: n.nic, mac: n.mac, master: 'ovs-system' },
           { name: `${n.nic}.${cluster.vlan}`, mac: n.mac, master: 'ovs-system' },
@@ -145,17 +298,17 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
         ],
       })),
       services: services.map((s) => {
-        const eps = pods.filter((p) => selects((s.spec as ServiceSpecLike).selector, p));
+        const eps = pods.filter((p) => backs(s, p));
         return { service: s as unknown as ServiceObject, endpoints: eps.map((p) => ({ address: p.ip, nodeName: p.node, ready: p.ready })) };
       }),
     },
-    { profile: cluster.profiles.metallb },
+    { profile: cluster.profiles.metallb, recordedAnnouncers: recordedAnnouncers(objects) },
   );
   const state: DerivedState['services'] = services.map((s) => {
     const spec = s.spec as ServiceSpecLike;
     const key = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
     const ingress = metallb.ingressOf(key);
-    const eps = pods.filter((p) => p.ready && selects(spec.selector, p));
+    const eps = pods.filter((p) => p.ready && backs(s, p));
     return { name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', ingress, owners: Object.fromEntries(ingress.map((ip) => [ip, metallb.owners(ip)])), endpoints: eps.map((p) => ({ ip: p.ip, node: p.node, pod: p.name })), ports: portsOf(spec) };
   });
   const providerServices = state.map((s) => ({ name: s.name, ingress: s.ingress, ports: s.ports }));
@@ -163,6 +316,12 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
   const subnetSpec = (subnet?.spec ?? {}) as { vlan?: string; enableExternalLBAddress?: boolean; u2oInterconnectionMac?: string };
   const brProviderFlows: Record<string, string[]> = {};
   for (const n of cluster.nodes) {
+    const collected = cluster.brProvider?.[n.name];
+    if (collected) {
+      // A snapshot's flows are the node's own (Kube-OVN's patches of whatever version come with them).
+      brProviderFlows[n.name] = collected.flows.split(/\r?\n/).filter((l) => l.trim() !== '' && !/^(NXST|OFPST)_FLOW reply/.test(l.trim()));
+      continue;
+    }
     // ovn-controller creates the patch port only where the switch is local: a node with a pod on it.
     const local = pods.some((p) => p.node === n.name);
     brProviderFlows[n.name] = kubeOvnProviderFlows({
@@ -172,7 +331,8 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
       ...(local ? { patchOfport: OFPORT.patch } : {}),
     }).flows;
   }
-  return { pods, services: state, loadBalancers, brProviderFlows, metallb, lint: lint(objects, cluster.flags) };
+  const findings = [...(cluster.findings ?? []), ...notes, ...lint(objects, cluster.flags), ...lintAnnouncement(objects, cluster, pods, metallb, backs)];
+  return { pods, services: state, loadBalancers, brProviderFlows, metallb, lint: findings };
 }
 
 /** The JSON `vippath status --json` prints. */
@@ -181,7 +341,9 @@ export function statusJson(objects: K8sObject[], cluster: ClusterSpec): Record<s
   return {
     nodes: cluster.nodes.map((n) => ({ name: n.name, nicMac: n.mac, ports: [`${n.nic}.${cluster.vlan}`, 'br-provider', `patch-localnet.${objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet'}-to-br-int`] })),
     pods: s.pods.map((p) => ({ name: p.name, node: p.node, ip: p.ip, mac: p.mac, ready: p.ready })),
-    services: s.services.map((x) => ({ name: x.name, ingress: x.ingress, owner: Object.fromEntries(Object.entries(x.owners).map(([ip, o]) => [ip, o[0] ?? null])), ports: x.ports, endpoints: x.endpoints })),
+    // `owner`: the node that answers ARP for the address (null when none can, even if one is elected — an
+    // L2Advertisement `interfaces` list without br-provider); `elected`: the node MetalLB reports (ServiceL2Status).
+    services: s.services.map((x) => ({ name: x.name, ingress: x.ingress, owner: Object.fromEntries(x.ingress.map((ip) => [ip, s.metallb.announcers(ip)[0] ?? null])), elected: Object.fromEntries(Object.entries(x.owners).map(([ip, o]) => [ip, o[0] ?? null])), ports: x.ports, endpoints: x.endpoints })),
     ovn: { loadBalancers: s.loadBalancers.map((lb) => ({ name: lb.name, protocol: lb.protocol ?? 'tcp', vips: lb.vips, ipPortMappings: lb.ipPortMappings ?? {}, options: lb.options ?? {}, externalIds: lb.externalIds ?? {} })) },
     brProviderFlows: Object.fromEntries(Object.entries(s.brProviderFlows).map(([n, f]) => [n, f.join('\n')])),
     profiles: cluster.profiles,

@@ -192,7 +192,7 @@ export function reportTopology(sim: SimulatedCluster): ReportTopology {
   return {
     vlan: sim.cluster.vlan, subnet, client: sim.cluster.client,
     nodes: sim.cluster.nodes.map((n) => ({ name: n.name, nic: n.nic, mac: n.mac, pods: sim.state.pods.filter((p) => p.node === n.name).map((p) => ({ name: p.name, ip: p.ip, ready: p.ready })), down: sim.down.has(n.name) })),
-    services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)])) })),
+    services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.announcers(ip)])) })),
   };
 }
 
@@ -218,7 +218,7 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: num
   }
   summary.drops = Object.fromEntries(sim.dropCounts);
   summary.edges = sim.edges();
-  summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)])) }));
+  summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.announcers(ip)])) }));
   summary.events = sim.timeline();
 }
 

@@ -6,6 +6,7 @@
  * (as written it gets .250), and the Subnet names a Vlan with id 0 (the kernel's `underlay0.341` device tags;
  * Kube-OVN refuses the br-provider rule for a subnet without one — the seed as written trips that lint rule).
  */
+import type { Diagnostic } from './lint.js';
 import { loadManifests, ManifestLoadError, type K8sObject } from './manifests.js';
 
 /** What a node is, for vippath. */
@@ -26,6 +27,14 @@ export interface ClusterSpec {
   client: { ip: string; mac: string };
   /** Pod name → node, overriding the default placement (one replica per node in turn). */
   placement?: Record<string, string>;
+  /**
+   * br-provider as collected, per node (a snapshot's `nodes/<node>/br-provider.flows` and `.ports`): used instead
+   * of the flows vippath derives from the Subnet and Services. Ports are ofport numbers by name, as `ovs-ofctl show`
+   * prints them (names may be cut to 15 characters).
+   */
+  brProvider?: Record<string, { flows: string; ports: Array<{ name: string; ofport: number }>; file?: string }>;
+  /** Findings made while loading (ignored kinds, what a snapshot lacks): reported by lint and status with the rest. */
+  findings?: Diagnostic[];
 }
 
 export const DEFAULT_CLUSTER: ClusterSpec = {
@@ -132,7 +141,9 @@ export function withDefaults(user: K8sObject[]): K8sObject[] {
  */
 export function clusterFrom(objects: K8sObject[], base: ClusterSpec = DEFAULT_CLUSTER): ClusterSpec {
   const spec: ClusterSpec = { ...base, nodes: base.nodes, flags: { ...base.flags }, profiles: { ...base.profiles }, client: { ...base.client } };
-  const nodeObjects = objects.filter((o) => o.kind === 'Node');
+  // A Node given twice is one node (lint reports DUPLICATE_OBJECT).
+  const nodeNames = new Set<string>();
+  const nodeObjects = objects.filter((o) => o.kind === 'Node' && !nodeNames.has(o.metadata.name) && nodeNames.add(o.metadata.name));
   if (nodeObjects.length) {
     spec.nodes = nodeObjects.map((o, i) => ({ name: o.metadata.name, nic: 'underlay0', mac: `52:54:00:bb:${((i + 1) >> 8).toString(16).padStart(2, '0')}:${((i + 1) & 255).toString(16).padStart(2, '0')}` }));
   }

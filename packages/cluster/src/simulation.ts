@@ -5,11 +5,11 @@
  * switch (chassis = node) → LB DNAT → pod; and back. Every hop is recorded, so each injected frame has a story,
  * and every copy of a frame ends delivered, sent out, or dropped with a counted reason.
  */
-import { Bridge, Port, type TraceStep as BridgeStep } from '@vippath/openflow';
+import { Bridge, Port, resolvePortName, type TraceStep as BridgeStep } from '@vippath/openflow';
 import { bridgeTrace } from './bridge-trace.js';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
-import { derive, ovnLoadBalancers, selects, type DerivedState, type PodState } from './derive.js';
+import { backs, derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { describeFrame } from './describe.js';
@@ -84,6 +84,9 @@ interface NodeNames {
   lb: string;
   mac: number;
   bridge: Bridge;
+  /** br-provider's ofport for the VLAN interface and for the patch to br-int (-1: none; snapshots number their own). */
+  upPort: number;
+  patchPort: number;
 }
 
 /** MetalLB's responder drop reasons (speaker.ts), said in words. */
@@ -201,8 +204,21 @@ export class SimulatedCluster {
       lsDnatModDlDst: cluster.flags.lsDnatModDlDst,
       ...(typeof subnet?.spec?.cidrBlock === 'string' ? { subnet: subnet.spec.cidrBlock.split(',')[0]! } : {}),
     });
+    const ofports = new Map<string, { up: number; patch: number }>();
     for (const n of cluster.nodes) {
-      const br = new Bridge('br-provider', [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, { name: this.patchName, ofport: 2 }]);
+      const vif = `${n.nic}.${cluster.vlan}`;
+      const snap = cluster.brProvider?.[n.name];
+      let br: Bridge;
+      if (snap) {
+        // The ports as collected (`ovs-ofctl show`): their numbers are the node's, the names possibly cut to 15.
+        br = new Bridge('br-provider', snap.ports);
+        const names = br.portNames;
+        const up = resolvePortName(vif, names) ?? snap.ports.find((p) => !p.name.startsWith('patch-'))?.ofport ?? -1;
+        ofports.set(n.name, { up, patch: resolvePortName(this.patchName, names) ?? -1 });
+      } else {
+        br = new Bridge('br-provider', [{ name: vif, ofport: 1 }, { name: this.patchName, ofport: 2 }]);
+        ofports.set(n.name, { up: 1, patch: 2 });
+      }
       br.addFlows(this.state.brProviderFlows[n.name]!.join('\n'));
       this.bridges.set(n.name, br);
       const mac = macNumber(Uint8Array.from(n.mac.split(':').map((x) => parseInt(x, 16))), 0);
@@ -214,6 +230,7 @@ export class SimulatedCluster {
       this.names.set(n.name, {
         nic: n.nic, nicAt, vif: `${nicAt}.${cluster.vlan}`, br: `${n.name}/br-provider`, patchAt: `${n.name}/${this.patchName}`, metallb: `${n.name}/metallb`,
         host: `${n.name}/host`, ls: `${n.name}/${this.lsName}`, lb: `${n.name}/lb-dnat`, mac: macNumber(Uint8Array.from(n.mac.split(':').map((x) => parseInt(x, 16))), 0), bridge: this.bridges.get(n.name)!,
+        upPort: ofports.get(n.name)!.up, patchPort: ofports.get(n.name)!.patch,
       });
     }
     for (const p of this.state.pods) this.podAt.set(p.lsp, `${p.node}/${p.name}`);
@@ -272,7 +289,7 @@ export class SimulatedCluster {
     const pod = this.state.pods.find((p) => p.name === name);
     if (!pod) throw new VippathError('NO_SUCH_POD', `no pod named ${name}; pods: ${this.state.pods.map((p) => p.name).join(', ')}`);
     for (const s of this.objects.filter(isLoadBalancerService)) {
-      const index = this.state.pods.filter((p) => selects((s.spec as { selector?: Record<string, string> }).selector, p)).indexOf(pod);
+      const index = this.state.pods.filter((p) => backs(s, p)).indexOf(pod);
       if (index >= 0) this.state.metallb.setEndpointReady(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, index, ready, at);
     }
     this.schedule(at, () => {
@@ -736,7 +753,7 @@ export class SimulatedCluster {
     // What no NIC would hand over is dropped where it enters (the wire does the same for the outside).
     if (frame.length < 14) return this.drop(ingress, 'runt frame (shorter than an Ethernet header)');
     if (where.kind === 'nic') return this.nic(node, frame, 'outside', 0);
-    if (where.kind === 'vlan') return this.bridge(node, frame, 1, `${node}/${this.nicOf(node)}.${this.cluster.vlan}`, 0);
+    if (where.kind === 'vlan') return this.bridge(node, frame, this.names.get(node)!.upPort, `${node}/${this.nicOf(node)}.${this.cluster.vlan}`, 0);
     if (where.kind === 'local') return this.bridge(node, frame, Port.LOCAL, `${node}/br-provider`, 0);
     return this.ovn(node, frame, where.pod!.pod.lsp, `${node}/${where.pod!.pod.name}`, 0);
   }
@@ -883,7 +900,7 @@ export class SimulatedCluster {
     const untagged = frame.subarray(0, len);
     this.step('underlay0.341', vif, this.tracing ? `untagged VLAN ${this.cluster.vlan}` : '', from);
     this.port(vif, untagged);
-    this.bridge(node, untagged, 1, vif, depth + 1);
+    this.bridge(node, untagged, n.upPort, vif, depth + 1);
   }
 
   private bridge(node: string, frame: Uint8Array, inPort: number, from: string, depth: number): void {
@@ -894,15 +911,15 @@ export class SimulatedCluster {
     // Traced, the bridge records its own steps (ofproto/trace's story): the rules behind this one-line decision.
     const steps: BridgeStep[] | undefined = this.tracing ? [] : undefined;
     const res = n.bridge.process(frame, inPort, steps ? { now: this.now, trace: steps } : this.bridgeOptions);
-    const name = (p: number): string => (p === Port.LOCAL ? 'LOCAL' : p === 1 ? `${n.nic}.${this.cluster.vlan}` : p === 2 ? 'patch' : String(p));
+    const name = (p: number): string => (p === Port.LOCAL ? 'LOCAL' : p === n.upPort ? `${n.nic}.${this.cluster.vlan}` : p === n.patchPort ? 'patch' : String(p));
     this.step('br-provider', at, this.tracing ? `in_port ${name(inPort)} → ${res.outputs.map((o) => name(o.port)).join(', ') || 'drop'}` : '', from);
     if (steps) {
-      const full = (p: number): string => (p === 2 ? this.patchName : name(p));
+      const full = (p: number): string => (p === n.patchPort ? this.patchName : name(p));
       this.r.stages[this.r.stages.length - 1]!.openflow = bridgeTrace(n.bridge.name, inPort, full, frame, steps, res);
     }
     if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
     for (const o of res.outputs) {
-      if (o.port === 1) {
+      if (o.port === n.upPort) {
         if (this.down.has(node)) {
           this.drop(n.nicAt, 'node down');
           continue;
@@ -915,7 +932,7 @@ export class SimulatedCluster {
         this.step('underlay0.341', vif, this.tracing ? `tagged VLAN ${this.cluster.vlan}` : '', at);
         this.port(n.nicAt, tagged.subarray(0, len));
         this.wire(node, tagged.subarray(0, len), depth + 1);
-      } else if (o.port === 2) {
+      } else if (o.port === n.patchPort) {
         this.port(n.patchAt, o.packet);
         this.ovn(node, o.packet, this.localnet, at, depth + 1);
       } else if (o.port === Port.LOCAL) {
@@ -981,8 +998,14 @@ export class SimulatedCluster {
         prev = lbAt;
       }
       if (o.port === this.localnet) {
+        const patch = this.names.get(o.chassis)!.patchPort;
+        // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
+        if (patch < 0) {
+          this.drop(outAt, `ovn: ${o.chassis}'s br-provider has no patch port to br-int`);
+          continue;
+        }
         this.port(on.patchAt, o.frame);
-        this.bridge(o.chassis, o.frame, 2, prev === at ? outAt : prev, depth + 1);
+        this.bridge(o.chassis, o.frame, patch, prev === at ? outAt : prev, depth + 1);
         continue;
       }
       const pod = this.pods.get(o.port);

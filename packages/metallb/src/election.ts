@@ -60,16 +60,24 @@ export function advertisementsForService(pool: Pool, svc: ServiceObject): L2Adve
   return pool.l2Advertisements.filter((ad) => ad.serviceSelectors.length === 0 || anySelectorMatches(ad.serviceSelectors, svc.metadata.labels));
 }
 
-/** MetalLB's `ShouldAnnounce` for one speaker. */
-export function shouldAnnounce(input: ElectionInput): ElectionOutcome {
+/** What every speaker with the same view computes alike: the serving endpoints, the advertisements, the candidates in order. */
+export interface ElectionView {
+  /** False when no endpoint can serve anywhere (every node withdraws). */
+  serving: boolean;
+  advertisements: L2Advertisement[];
+  /** Candidates in election order. */
+  candidates: string[];
+}
+
+/**
+ * The part of `ShouldAnnounce` that does not depend on the deciding speaker, only on its view: computed once per
+ * distinct view, so a cluster of N nodes sharing one view costs one election, not N (each sorting N candidates).
+ */
+export function electionView(input: Omit<ElectionInput, 'node'>): ElectionView {
   const rules = PROFILES[input.profile];
   const serving = input.endpoints.filter((ep) => endpointCanServe(ep, input.profile));
   const ads = advertisementsForService(input.pool, input.service);
-  // No endpoint can serve anywhere: every node withdraws, even under ETP=Cluster.
-  if (serving.length === 0) return { result: 'notOwner', candidates: [], advertisements: ads };
-  if (!ads.some((ad) => ad.nodes.has(input.node))) {
-    return { result: rules.noMatchingAdvertisementReason ? 'noMatchingAdvertisement' : 'notOwner', candidates: [], advertisements: ads };
-  }
+  if (serving.length === 0) return { serving: false, advertisements: ads, candidates: [] };
   let pool: Iterable<string>;
   if (input.members) pool = input.members;
   else if (rules.nodesWithoutMemberlist) pool = input.nodes.keys();
@@ -85,9 +93,24 @@ export function shouldAnnounce(input: ElectionInput): ElectionOutcome {
     const withEndpoint = new Set(serving.map((ep) => ep.nodeName).filter((n): n is string => !!n));
     candidates = speakers.filter((n) => withEndpoint.has(n));
   }
-  if (candidates.length === 0 || input.ips.length === 0) return { result: 'notOwner', candidates: [], advertisements: ads };
-  const ordered = sortCandidates([...new Set(candidates)], input.ips[0]!);
-  return { result: ordered[0] === input.node ? '' : 'notOwner', candidates: ordered, advertisements: ads };
+  if (candidates.length === 0 || input.ips.length === 0) return { serving: true, advertisements: ads, candidates: [] };
+  return { serving: true, advertisements: ads, candidates: sortCandidates([...new Set(candidates)], input.ips[0]!) };
+}
+
+/** One speaker's decision from its view's {@link electionView}. */
+export function decide(node: string, view: ElectionView, profile: MetalLBProfile): ElectionOutcome {
+  const ads = view.advertisements;
+  if (!view.serving) return { result: 'notOwner', candidates: [], advertisements: ads };
+  if (!ads.some((ad) => ad.nodes.has(node))) {
+    return { result: PROFILES[profile].noMatchingAdvertisementReason ? 'noMatchingAdvertisement' : 'notOwner', candidates: [], advertisements: ads };
+  }
+  if (view.candidates.length === 0) return { result: 'notOwner', candidates: [], advertisements: ads };
+  return { result: view.candidates[0] === node ? '' : 'notOwner', candidates: view.candidates, advertisements: ads };
+}
+
+/** MetalLB's `ShouldAnnounce` for one speaker. */
+export function shouldAnnounce(input: ElectionInput): ElectionOutcome {
+  return decide(input.node, electionView(input), input.profile);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { Allocator } from './allocator.js';
 import { compileConfig, type MetalLBConfig, type Pool } from './config.js';
-import { announcedInterfaces, shouldAnnounce, type ElectionResult } from './election.js';
+import { announcedInterfaces, decide, electionView, type ElectionResult, type ElectionView } from './election.js';
 import { AllocationError } from './errors.js';
 import { cidrContains, parseIp } from './ip.js';
 import { objectKey, type Endpoint, type IPAddressPoolObject, type L2AdvertisementObject, type NodeObject, type ServiceObject } from './objects.js';
@@ -40,6 +40,12 @@ export interface MetalLBOptions {
   ignoreExcludeLb?: boolean;
   /** `false`: memberlist disabled (v0.13.7: nobody announces; later: every Node is a candidate). */
   memberlist?: boolean;
+  /**
+   * Announcers as a cluster recorded them (ServiceL2Status: service key → node), for replaying a collected
+   * cluster as it was: while the recorded node is a candidate it wins the election; otherwise the election is
+   * computed. {@link MetalLB.recorded} tells where the record and the computation differ.
+   */
+  recordedAnnouncers?: ReadonlyMap<string, string>;
 }
 
 /** Something the model did, for traces and reports. */
@@ -64,6 +70,12 @@ export class MetalLB {
   private readonly nodes = new Map<string, NodeObject>();
   private readonly services = new Map<string, MetalLBService>();
   private readonly views = new Map<string, Set<string>>();
+  private readonly recordedAnnouncers: ReadonlyMap<string, string>;
+  /**
+   * Per service with a recorded announcer: the node MetalLB's hash would elect, the recorded one, and whether the
+   * record was followed (it is not when the recorded node is no candidate). Kept from the latest election.
+   */
+  readonly recorded = new Map<string, { computed: string | undefined; recorded: string; followed: boolean }>();
   private readonly alive = new Set<string>();
   private readonly allocator: Allocator;
   private readonly ingress = new Map<string, { ips: string[]; pool: Pool }>();
@@ -72,11 +84,12 @@ export class MetalLB {
   private readonly queue: Scheduled[] = [];
   private seq = 0;
   private clock = 0;
-  private readonly options: Required<Omit<MetalLBOptions, 'profile'>>;
+  private readonly options: Required<Omit<MetalLBOptions, 'profile' | 'recordedAnnouncers'>>;
 
   constructor(init: { pools: IPAddressPoolObject[]; advertisements: L2AdvertisementObject[]; nodes: MetalLBNode[]; services: MetalLBService[] }, options: MetalLBOptions = {}) {
     this.profile = options.profile ?? 'metallb-0.13.7';
     this.options = { failureDetectionMs: options.failureDetectionMs ?? 5000, rejoinMs: options.rejoinMs ?? 0, ignoreExcludeLb: options.ignoreExcludeLb ?? false, memberlist: options.memberlist ?? true };
+    this.recordedAnnouncers = options.recordedAnnouncers ?? new Map();
     this.config = compileConfig(init.pools, init.advertisements, init.nodes.map((n) => n.node));
     this.allocator = new Allocator(this.config, this.profile);
     for (const n of init.nodes) {
@@ -85,7 +98,10 @@ export class MetalLB {
       this.speakers.set(name, new Speaker(name, n.interfaces, { profile: this.profile }));
       this.alive.add(name);
     }
-    for (const name of this.alive) this.views.set(name, new Set(this.alive));
+    // One view shared by every speaker until one changes (copy on write, see changeViews): N speakers with N
+    // private copies of the same membership cost N² memory for 10 000 nodes.
+    const all = new Set(this.alive);
+    for (const name of this.alive) this.views.set(name, all);
     for (const s of init.services) this.services.set(objectKey(s.service.metadata), { service: s.service, endpoints: s.endpoints.map((e) => ({ ...e })) });
     this.reconcile();
   }
@@ -104,6 +120,15 @@ export class MetalLB {
   owners(ip: string): string[] {
     const canonical = parseIp(ip);
     return [...this.speakers.values()].filter((s) => this.alive.has(s.node) && s.announcedIps.some((a) => { const x = parseIp(a); return x.family === canonical.family && x.value === canonical.value; })).map((s) => s.node);
+  }
+
+  /**
+   * The owners of `ip` that can actually answer for it (a responder on an interface their announcement covers).
+   * Fewer than {@link owners} when an L2Advertisement's `interfaces` leaves out every interface with a responder:
+   * MetalLB still reports the node (ServiceL2Status, `nodeAssigned`), but nobody answers ARP.
+   */
+  announcers(ip: string): string[] {
+    return this.owners(ip).filter((n) => this.speakers.get(n)!.answeringInterfaces(ip).length > 0);
   }
 
   /** A frame arriving at `node` on `iface`. A dead speaker answers nothing. */
@@ -129,13 +154,7 @@ export class MetalLB {
         // Back before the others declared it dead (memberlist refutes the suspicion with a newer incarnation),
         // or lost again since: this detection is void.
         if (this.alive.has(node) || this.downEpoch.get(node) !== epoch) return;
-        const changed: string[] = [];
-        for (const [n, view] of this.views) {
-          if (n !== node && view.delete(node)) {
-            changed.push(n);
-            this.events.push({ time: this.clock, type: 'viewChanged', node: n, members: [...view] });
-          }
-        }
+        const changed = this.changeViews((n, view) => n !== node && view.has(node), (view) => view.delete(node));
         // NodeLeave reaches each speaker that saw it: those resync (speakerlist → ForceSync).
         this.reconcile(changed);
       });
@@ -152,14 +171,7 @@ export class MetalLB {
       // The starting speaker syncs everything; the others only once they see it join.
       this.reconcile([node]);
       this.schedule(this.clock + this.options.rejoinMs, () => {
-        const changed: string[] = [];
-        for (const [n, view] of this.views) {
-          if (n !== node && this.alive.has(n) && !view.has(node)) {
-            view.add(node);
-            changed.push(n);
-            this.events.push({ time: this.clock, type: 'viewChanged', node: n, members: [...view] });
-          }
-        }
+        const changed = this.changeViews((n, view) => n !== node && this.alive.has(n) && !view.has(node), (view) => view.add(node));
         this.reconcile(changed);
       });
     });
@@ -226,6 +238,28 @@ export class MetalLB {
     return t;
   }
 
+  /**
+   * Applies `edit` to the view of every speaker `which` selects, copying each shared view once (speakers that
+   * shared a view before share its edited copy after). Returns the speakers whose view changed.
+   */
+  private changeViews(which: (node: string, view: ReadonlySet<string>) => boolean, edit: (view: Set<string>) => void): string[] {
+    const copies = new Map<Set<string>, Set<string>>();
+    const changed: string[] = [];
+    for (const [n, view] of this.views) {
+      if (!which(n, view)) continue;
+      let copy = copies.get(view);
+      if (!copy) {
+        copy = new Set(view);
+        edit(copy);
+        copies.set(view, copy);
+      }
+      this.views.set(n, copy);
+      changed.push(n);
+      this.events.push({ time: this.clock, type: 'viewChanged', node: n, members: [...copy] });
+    }
+    return changed;
+  }
+
   private schedule(time: number, run: () => void): void {
     this.queue.push({ time, seq: this.seq++, run });
     this.queue.sort((a, b) => a.time - b.time || a.seq - b.seq);
@@ -254,6 +288,8 @@ export class MetalLB {
       }
       const ing = this.ingress.get(key);
       const now = new Set<string>();
+      // Speakers sharing a view elect alike: one election per distinct view.
+      const elections = new Map<ReadonlySet<string> | null, ElectionView>();
       for (const speaker of this.speakers.values()) {
         if (!this.alive.has(speaker.node)) continue;
         if (!resync.has(speaker.node)) {
@@ -264,17 +300,19 @@ export class MetalLB {
           speaker.withdraw(key);
           continue;
         }
-        const outcome = shouldAnnounce({
-          node: speaker.node,
-          service: s.service,
-          ips: ing.ips,
-          pool: ing.pool,
-          endpoints: s.endpoints,
-          nodes: this.nodes,
-          members: this.options.memberlist ? this.views.get(speaker.node)! : null,
-          profile: this.profile,
-          ignoreExcludeLb: this.options.ignoreExcludeLb,
-        });
+        const members = this.options.memberlist ? this.views.get(speaker.node)! : null;
+        let view = elections.get(members);
+        if (!view) {
+          view = electionView({ service: s.service, ips: ing.ips, pool: ing.pool, endpoints: s.endpoints, nodes: this.nodes, members, profile: this.profile, ignoreExcludeLb: this.options.ignoreExcludeLb });
+          const rec = this.recordedAnnouncers.get(key);
+          if (rec !== undefined) {
+            const at = view.candidates.indexOf(rec);
+            this.recorded.set(key, { computed: view.candidates[0], recorded: rec, followed: at >= 0 });
+            if (at > 0) view = { ...view, candidates: [rec, ...view.candidates.filter((n) => n !== rec)] };
+          }
+          elections.set(members, view);
+        }
+        const outcome = decide(speaker.node, view, this.profile);
         const was = this.announcing.get(key)?.has(speaker.node) ?? false;
         if (outcome.result === '') {
           const res = speaker.announce(key, ing.ips, announcedInterfaces(outcome.advertisements, speaker.node), this.clock);

@@ -165,6 +165,22 @@ export class Speaker {
   }
 
   /**
+   * The interfaces on which this speaker would answer ARP/NDP for `ip` now: those with a responder that the
+   * announcement's scope includes. Empty while it announces `ip` means it is elected but silent (an
+   * L2Advertisement `interfaces` list naming only interfaces without a responder, e.g. an OVS port).
+   */
+  answeringInterfaces(ip: string): string[] {
+    const x = parseIp(ip);
+    const canonical = formatIp(x);
+    const out: string[] = [];
+    for (const [name, r] of this.responders) {
+      if (!(x.family === 4 ? r.arp : r.linkLocal)) continue;
+      if (this.scopeMatches((a) => a.ip === canonical, name) === 'yes') out.push(name);
+    }
+    return out;
+  }
+
+  /**
    * The winner's `SetBalancer`: announce `ips` for `service` on `scope`. Returns `announceFailed` (and announces
    * nothing) when the scope lists only interfaces this node does not have — the VIP stays dark (MetalLB does not
    * re-run the election). Every call restarts the gratuitous window.

@@ -3,6 +3,7 @@
  * the way `ovs-ofctl dump-flows` prints them.
  */
 import { formatIPv4, formatMac, parseIPv4, parseMac } from '@vippath/wire';
+import { resolvePortName } from './ports.js';
 import { Slot } from './key.js';
 
 /** Reserved OpenFlow 1.0 port numbers (OFPP_*). */
@@ -148,6 +149,16 @@ export function splitTopLevel(text: string): Array<[string, number]> {
   let start = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = text[i];
+    // A quoted port name (`output:"a,b"`) may hold commas and parentheses.
+    if (c === '"') {
+      // To the closing quote, past escaped ones (ovs-ofctl prints `output:"q\"uote"`).
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (end < text.length) {
+        i = end;
+        continue;
+      }
+    }
     if (c === '(') depth++;
     else if (c === ')') depth--;
     if (i === text.length || (c === ',' && depth === 0)) {
@@ -172,8 +183,9 @@ function portArg(text: string, ports?: ReadonlyMap<string, number>): number {
   const t = text.trim();
   const reserved: Record<string, number> = { IN_PORT: Port.IN_PORT, NORMAL: Port.NORMAL, FLOOD: Port.FLOOD, ALL: Port.ALL, LOCAL: Port.LOCAL, CONTROLLER: Port.CONTROLLER };
   if (t.toUpperCase() in reserved) return reserved[t.toUpperCase()]!;
-  const named = ports?.get(t);
+  const named = resolvePortName(t, ports);
   if (named !== undefined) return named;
+  if (t.startsWith('"')) throw new Error(`port ${t} is not a known port name (give the bridge's ports: br-provider.ports or --ports)`);
   return num(t, 16, 'port');
 }
 

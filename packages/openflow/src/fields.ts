@@ -4,6 +4,7 @@
  * does not match ("normalization changed ofp_match"); vippath does the same and reports a warning.
  */
 import { formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac } from '@vippath/wire';
+import { resolvePortName } from './ports.js';
 import { Slot } from './key.js';
 
 /** One slot's masked comparison. */
@@ -174,9 +175,9 @@ const inPort: FieldDef = {
   parse(text, ports) {
     const t = text.trim();
     if (t === 'LOCAL') return [{ slot: Slot.IN_PORT, value: 0xfffe, mask: ALL }];
-    const named = ports?.get(t);
+    const named = resolvePortName(t, ports);
     if (named !== undefined) return [{ slot: Slot.IN_PORT, value: named, mask: ALL }];
-    if (!/^[0-9]+$/.test(t)) throw new Error(`in_port "${t}" is neither a port number, LOCAL, nor a known port name`);
+    if (!/^[0-9]+$/.test(t)) throw new Error(`in_port ${t.startsWith('"') ? t : `"${t}"`} is neither a port number, LOCAL, nor a known port name (give the bridge's ports: br-provider.ports or --ports)`);
     return [{ slot: Slot.IN_PORT, value: parseNumber(t, 16), mask: ALL }];
   },
   format: ([s]) => (s!.value === 0xfffe ? 'LOCAL' : String(s!.value)),

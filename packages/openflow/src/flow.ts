@@ -46,7 +46,8 @@ interface Token {
 
 function tokenize(body: string, base: number): Token[] {
   const out: Token[] = [];
-  const re = /[^,\s]+/g;
+  // A quoted port name (in_port="a b,c") is one token.
+  const re = /(?:"(?:[^"\\]|\\.)*"|[^,\s"])+/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(body))) out.push({ text: m[0], col: base + m.index });
   return out;

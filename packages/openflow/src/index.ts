@@ -6,6 +6,8 @@
  * - {@link Bridge}: ports, tables with a tuple-space {@link Classifier}, actions, NORMAL, counters,
  *   {@link Bridge.dumpFlows}; traces recorded by the forwarding code itself ({@link formatTrace}).
  * - {@link kubeOvnProviderFlows}: the flows Kube-OVN installs on `br-provider`.
+ * - {@link parseShowPorts}, {@link resolvePortName}: port names as `ovs-ofctl show` and `dump-flows --names`
+ *   print them (quoted, cut to 15 characters).
  * @document ../README.md
  * @module @vippath/openflow
  */
@@ -17,3 +19,4 @@ export * from './flow.js';
 export * from './classifier.js';
 export * from './bridge.js';
 export * from './kubeovn.js';
+export * from './ports.js';

@@ -276,7 +276,7 @@ export function checkCluster(options: ClusterCheckOptions): { runs: number; seed
   writeFileSync(pcap, sink.bytes());
   const events = c.events.map((e) => ('node' in e ? `--${e.kind} node${e.node + 1}@${e.at}` : `--${e.kind} ${o.sim.state.pods[e.pod]?.name ?? `pod${e.pod}`}@${e.at}`));
   for (const i of c.topology.notReady) if (o.sim.state.pods[i]) events.unshift(`--not-ready ${o.sim.state.pods[i]!.name}@0`);
-  const replay = `npx vippath replay ${pcap} --manifests ${manifests}${events.length ? ` ${events.join(' ')}` : ''}`;
+  const replay = `npx vippath replay ${pcap} --manifests ${manifests} --defaults${events.length ? ` ${events.join(' ')}` : ''}`;
   writeFileSync(join(dir, 'README.txt'), `${violations.join('\n')}\n\nreproduce: ${replay}\ncase: ${JSON.stringify(c)}\n`);
   throw new ClusterPropertyError(
     `cluster property failed after ${details.numRuns} runs (seed ${seed}, shrunk ${details.numShrinks} times):\n  ${violations.join('\n  ')}\ncase: ${JSON.stringify(c)}\nreproduce: ${replay}`,

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { VippathError } from '@vippath/wire';
 import { lintCommand, statusCommand } from './commands/cluster.js';
+import { collectCommand } from './commands/collect.js';
 import { ofCommand } from './commands/of.js';
 import { ovnLflowsCommand } from './commands/ovn-lflows.js';
 import { ovnCommand } from './commands/ovn.js';
@@ -14,7 +15,7 @@ import { replayCommand } from './commands/replay.js';
 import { curlCommand, traceCommand } from './commands/trace.js';
 import { UsageError, type Command, type CommandIO } from './io.js';
 
-const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, pcapCommand, ofCommand, ovnLflowsCommand, ovnCommand];
+const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, collectCommand, pcapCommand, ofCommand, ovnLflowsCommand, ovnCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

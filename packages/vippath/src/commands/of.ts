@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { Bridge, formatTrace, parseFlow, Port, Slot, type TraceStep } from '@vippath/openflow';
+import { existsSync, readFileSync } from 'node:fs';
+import { Bridge, formatTrace, parseFlow, parseShowPorts, Port, Slot, type TraceStep } from '@vippath/openflow';
 import { buildFrame, formatIPv4, formatMac, type FrameSpec } from '@vippath/wire';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
@@ -11,8 +11,20 @@ function readText(path: string): string {
   }
 }
 
-function parsePorts(text: string | undefined): Array<{ name: string; ofport: number }> {
-  if (!text) return [];
+/**
+ * --ports: `NAME=OFPORT,…`, or a file of `ovs-ofctl show` text (a snapshot's br-provider.ports). Without it, a
+ * `<flows>.ports` file beside the flows file is read when there is one.
+ */
+function parsePorts(text: string | undefined, flowsPath: string): Array<{ name: string; ofport: number }> {
+  if (!text) {
+    const beside = flowsPath === '-' ? undefined : flowsPath.replace(/\.[^./]*$/, '') + '.ports';
+    return beside && beside !== flowsPath && existsSync(beside) ? parseShowPorts(readText(beside)) : [];
+  }
+  if (!text.includes('=')) {
+    const ports = parseShowPorts(readText(text));
+    if (ports.length === 0) throw new UsageError(`--ports: ${text} holds no ports as ovs-ofctl show prints them (" 1(name): addr:…")`);
+    return ports;
+  }
   return text.split(',').map((item) => {
     const [name, num] = item.split('=');
     const ofport = Number(num);
@@ -54,10 +66,13 @@ function packetFromMicroflow(text: string, ports: ReadonlyMap<string, number>): 
   return { inPort, frame: buildFrame(spec) };
 }
 
-const usage = `usage: vippath of trace --flows FILE [--ports NAME=OFPORT,…] (--packet HEX --in-port PORT | --flow MICROFLOW) [--json]
-       vippath of dump --flows FILE [--ports NAME=OFPORT,…]
+const usage = `usage: vippath of trace --flows FILE [--ports NAME=OFPORT,…|PORTS_FILE] (--packet HEX --in-port PORT | --flow MICROFLOW) [--json]
+       vippath of dump --flows FILE [--ports NAME=OFPORT,…|PORTS_FILE]
 
-An OpenFlow bridge with the listed ports plus LOCAL, loaded with FILE (ovs-ofctl add-flows or dump-flows text).
+An OpenFlow bridge with the listed ports plus LOCAL, loaded with FILE (ovs-ofctl add-flows or dump-flows text,
+with --names or as a terminal shows it: quoted names, names cut to 15 characters). The ports come from --ports,
+as NAME=OFPORT pairs or an \`ovs-ofctl show\` text file, else from FILE's sibling with the extension .ports
+(a snapshot's br-provider.flows → br-provider.ports).
   trace  the ofproto/trace-like story of one packet: table, matched flow, each action, outputs;
          --flow takes ofproto/trace's microflow syntax (in_port=1,tcp,nw_dst=…,tp_dst=80);
          --json prints { "outputs": [{ "port", "packet" }], "drop", "steps" }
@@ -74,7 +89,7 @@ export const ofCommand: Command = {
     const { flags, options } = parseArgs(rest, { flags: ['--json'], options: ['--flows', '--ports', '--in-port', '--packet', '--flow'] });
     const flowsPath = options.get('--flows');
     if (!flowsPath) throw new UsageError('--flows FILE is required');
-    const bridge = new Bridge('br0', parsePorts(options.get('--ports')));
+    const bridge = new Bridge('br0', parsePorts(options.get('--ports'), flowsPath));
     bridge.addFlows(readText(flowsPath));
     if (sub === 'dump') {
       io.stdout(bridge.dumpFlows({ stats: false }));

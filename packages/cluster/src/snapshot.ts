@@ -1,0 +1,251 @@
+/**
+ * A cluster's state on disk, as `vippath collect` writes it (and `vippath status --write-snapshot` for vippath's
+ * own simulated cluster):
+ *
+ * ```
+ * DIR/cluster.yaml                      kubectl get … -o yaml (a List, or documents): Nodes, Pods, Services,
+ *                                       Endpoints/EndpointSlices, MetalLB and Kube-OVN objects
+ * DIR/vippath.yaml                      optional: a vippath Cluster description (flags, node MACs, client, …)
+ * DIR/nodes/<node>/br-provider.flows    ovs-ofctl dump-flows --names br-provider
+ * DIR/nodes/<node>/br-provider.ports    ovs-ofctl show br-provider
+ * DIR/ovn/nb.db, DIR/ovn/sb.db          ovsdb-client backup of OVN's Northbound and Southbound databases
+ * DIR/versions.json                     {"kubeOvn": "v1.14.10", "metallb": "v0.13.7", "ovn": …, "ovs": …}
+ * ```
+ *
+ * Loading takes the cluster exactly as collected: its Nodes, Pods and Endpoints (no default scenario), each
+ * node's br-provider flows and port numbers, the profiles from versions.json, the controller flags from the
+ * kube-ovn-controller Deployment's arguments when it is there. What the path needs and the snapshot lacks is a
+ * finding naming the file or object.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Bridge, parseShowPorts } from '@vippath/openflow';
+import { ovsdbMap, ovsdbRows, ovsdbString, readOvsdbFile } from '@vippath/ovn';
+import { VippathError } from '@vippath/wire';
+import { backs, derive } from './derive.js';
+import { ignoredFindings, type Diagnostic } from './lint.js';
+import { loadManifests, type K8sObject } from './manifests.js';
+import { clusterFrom, type ClusterSpec } from './scenario.js';
+
+/** A snapshot directory that cannot be loaded (missing cluster.yaml, unreadable files, bad versions.json). */
+export class SnapshotError extends VippathError {
+  constructor(message: string) {
+    super('BAD_SNAPSHOT', message);
+  }
+}
+
+/** What {@link loadSnapshot} returns: the objects and the cluster description, ready for derive/SimulatedCluster. */
+export interface LoadedSnapshot {
+  objects: K8sObject[];
+  cluster: ClusterSpec;
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SnapshotError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A node's directory under nodes/: its name must be one Kubernetes allows (a DNS subdomain: lowercase letters,
+ * digits, `-` and `.`), so a hostile name (`../../etc`) cannot read or write outside the snapshot.
+ */
+function nodeDir(dir: string, node: string): string {
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(node) || node.includes('..')) throw new SnapshotError(`node name ${JSON.stringify(node.slice(0, 80))} is not a Kubernetes node name (lowercase letters, digits, - and .): no snapshot directory for it`);
+  return join(dir, 'nodes', node);
+}
+
+/** Kube-OVN and MetalLB versions → the profiles vippath has (the behaviour that differs between them). */
+export function profilesFromVersions(v: { kubeOvn?: unknown; metallb?: unknown }): Partial<ClusterSpec['profiles']> {
+  const out: Partial<ClusterSpec['profiles']> = {};
+  const ver = (x: unknown): number[] | undefined => {
+    const m = typeof x === 'string' ? /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(x) : null;
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
+  };
+  const k = ver(v.kubeOvn);
+  // The VIP-node marker and ETP=Cluster VIPs arrived in 1.15.20 (research/kube-ovn.md §3).
+  if (k) out.kubeOvn = k[0]! > 1 || k[1]! > 15 || (k[1] === 15 && k[2]! >= 20) ? 'kube-ovn-1.15.20' : 'kube-ovn-1.14';
+  const m = ver(v.metallb);
+  if (m) out.metallb = m[0] === 0 && m[1]! <= 13 ? 'metallb-0.13.7' : 'metallb-current';
+  return out;
+}
+
+/** kube-ovn-controller's flags from its Deployment's container arguments (`--enable-ovn-lb-prefer-local=true`). */
+function controllerFlags(objects: K8sObject[], flags: ClusterSpec['flags']): ClusterSpec['flags'] {
+  const d = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kube-ovn-controller');
+  if (!d) return flags;
+  const containers = ((d.spec as { template?: { spec?: { containers?: Array<{ args?: unknown[]; command?: unknown[] }> } } }).template?.spec?.containers ?? []);
+  const args = containers.flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])]).filter((a): a is string => typeof a === 'string');
+  const flag = (name: string, dflt: boolean): boolean => {
+    const a = args.find((x) => x === `--${name}` || x.startsWith(`--${name}=`));
+    if (a === undefined) return dflt;
+    return a === `--${name}` || a.endsWith('=true');
+  };
+  // Kube-OVN's own defaults: prefer-local off, ct-skip on (cmd/controller/config.go).
+  return { ...flags, enableOvnLbPreferLocal: flag('enable-ovn-lb-prefer-local', false), lsCtSkipDstLportIps: flag('ls-ct-skip-dst-lport-ips', true) };
+}
+
+/** Loads a snapshot directory (see the module's description). */
+export function loadSnapshot(dir: string): LoadedSnapshot {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SnapshotError(`${dir} is not a snapshot directory`);
+  const clusterFile = join(dir, 'cluster.yaml');
+  if (!existsSync(clusterFile)) throw new SnapshotError(`${dir} has no cluster.yaml (vippath collect writes one; or kubectl get nodes,pods,svc,endpoints,… -o yaml > ${clusterFile})`);
+  const findings: Diagnostic[] = [];
+  const loaded = loadManifests(read(clusterFile), clusterFile);
+  findings.push(...ignoredFindings(loaded.ignored.filter((i) => i.didYouMean)));
+  const objects = loaded.objects;
+  const described = join(dir, 'vippath.yaml');
+  if (existsSync(described)) {
+    const extra = loadManifests(read(described), described);
+    objects.push(...extra.objects);
+    findings.push(...ignoredFindings(extra.ignored));
+  }
+  const cluster = clusterFrom(objects);
+  // The NIC and VLAN as Kube-OVN has them: the ProviderNetwork's interface (`underlay0.341` = NIC underlay0, VLAN 341).
+  const givenCluster = objects.find((o) => o.kind === 'Cluster')?.spec as { nodes?: unknown; vlan?: unknown; profiles?: unknown; flags?: unknown } | undefined;
+  const pn = objects.find((o) => o.kind === 'ProviderNetwork')?.spec as { defaultInterface?: string } | undefined;
+  const m = pn?.defaultInterface ? /^(.+)\.(\d+)$/.exec(pn.defaultInterface) : null;
+  if (m && givenCluster?.vlan === undefined) cluster.vlan = Number(m[2]);
+  if (m && givenCluster?.nodes === undefined) cluster.nodes = cluster.nodes.map((n) => ({ ...n, nic: m[1]! }));
+  if (givenCluster?.flags === undefined) cluster.flags = controllerFlags(objects, cluster.flags);
+  const versionsFile = join(dir, 'versions.json');
+  if (existsSync(versionsFile)) {
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(read(versionsFile)) as Record<string, unknown>;
+    } catch (e) {
+      throw new SnapshotError(`${versionsFile}: not JSON (${(e as Error).message})`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SnapshotError(`${versionsFile}: must be an object like {"kubeOvn": "v1.14.10", "metallb": "v0.13.7"}`);
+    if (givenCluster?.profiles === undefined) cluster.profiles = { ...cluster.profiles, ...profilesFromVersions(v) };
+  } else {
+    findings.push({ code: 'SNAPSHOT_NO_VERSIONS', severity: 'warning', object: 'versions.json', field: '-', message: `${versionsFile} is missing: profiles ${cluster.profiles.kubeOvn} and ${cluster.profiles.metallb} are vippath's defaults`, consequence: 'Behaviour that differs between versions (the ETP=Cluster VIP, the VIP-node marker, MetalLB\'s election rules) may not be your cluster\'s.' });
+  }
+  // br-provider per node: flows and port numbers as collected.
+  cluster.brProvider = Object.create(null) as NonNullable<ClusterSpec['brProvider']>;
+  for (const n of cluster.nodes) {
+    const flows = join(nodeDir(dir, n.name), 'br-provider.flows');
+    const portsFile = join(nodeDir(dir, n.name), 'br-provider.ports');
+    if (!existsSync(flows)) {
+      findings.push({ code: 'SNAPSHOT_NO_FLOWS', severity: 'error', object: `Node/${n.name}`, field: 'nodes/<node>/br-provider.flows', message: `${flows} is missing`, consequence: `${n.name}'s br-provider has no flows in the simulation: every frame reaching it is dropped (no flow output).` });
+      cluster.brProvider[n.name] = { flows: '', ports: [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }], file: flows };
+      continue;
+    }
+    let ports: Array<{ name: string; ofport: number }> = [];
+    if (existsSync(portsFile)) {
+      const text = read(portsFile);
+      ports = parseShowPorts(text);
+      // The bridge's own MAC (LOCAL) is the node's: Kube-OVN moves the NIC's address to br-provider.
+      const local = /LOCAL\([^)]*\): addr:([0-9a-f:]{17})/i.exec(text);
+      if (local && givenCluster?.nodes === undefined) n.mac = local[1]!.toLowerCase();
+    } else {
+      findings.push({ code: 'SNAPSHOT_NO_PORTS', severity: 'warning', object: `Node/${n.name}`, field: 'nodes/<node>/br-provider.ports', message: `${portsFile} is missing: port names in the flows resolve to vippath's numbering (${n.nic}.${cluster.vlan} = 1, the patch port = 2)`, consequence: 'Flows that give port numbers may point at other ports than on the node.' });
+      ports = [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, { name: 'patch-localnet.', ofport: 2 }];
+    }
+    const text = read(flows);
+    // Checked here, so a bad line is reported with its file (the bridge would say only line and column).
+    try {
+      new Bridge('br-provider', ports).addFlows(text);
+    } catch (e) {
+      if (e instanceof VippathError) throw new SnapshotError(`${e.code === 'BAD_FLOW' ? flows : portsFile}: ${e.message}`);
+      throw e;
+    }
+    cluster.brProvider[n.name] = { flows: text, ports, file: flows };
+  }
+  const nodesDir = join(dir, 'nodes');
+  if (existsSync(nodesDir)) {
+    const known = new Set(cluster.nodes.map((n) => n.name));
+    for (const d of readdirSync(nodesDir)) if (!known.has(d)) findings.push({ code: 'SNAPSHOT_UNKNOWN_NODE', severity: 'warning', object: `nodes/${d}`, field: '-', message: `${join(nodesDir, d)} belongs to no Node of cluster.yaml`, consequence: 'Its flows are not used.' });
+  }
+  findings.push(...ovnFindings(dir, objects, cluster));
+  cluster.findings = findings;
+  return { objects, cluster };
+}
+
+/**
+ * OVN's databases, when collected: read (framing and checksums checked) and compared with what vippath derives:
+ * the Northbound load balancers' VIPs. The simulation runs vippath's OVN model; interpreting the Southbound logical
+ * flows is not done yet (a finding says so).
+ */
+function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const nb = join(dir, 'ovn', 'nb.db');
+  const sb = join(dir, 'ovn', 'sb.db');
+  if (existsSync(nb)) {
+    const db = readOvsdbFile(new Uint8Array(readFileSync(nb)), nb);
+    if (db.name !== 'OVN_Northbound') throw new SnapshotError(`${nb} is a ${db.name} database, not OVN_Northbound`);
+    const theirs = new Map<string, string>();
+    for (const row of ovsdbRows(db, 'Load_Balancer')) for (const [vip, backends] of Object.entries(ovsdbMap(row, 'vips'))) theirs.set(`${ovsdbString(row, 'name')} ${vip}`, backends.split(',').sort().join(','));
+    const ours = new Map<string, string>();
+    for (const lb of derive(objects, { ...cluster, findings: [] }).loadBalancers) for (const [vip, backends] of Object.entries(lb.vips)) ours.set(`${lb.name} ${vip}`, backends);
+    for (const [k, v] of ours) {
+      const t = theirs.get(k);
+      if (t !== v) out.push({ code: 'OVN_LB_DIFFERS', severity: 'warning', object: `Load_Balancer/${k.split(' ')[0]}`, field: `vips["${k.split(' ')[1]}"]`, message: `Northbound has ${t === undefined ? 'no such VIP' : `backends ${t}`}; vippath derives ${v}`, consequence: 'vippath simulates its own derivation: where they differ, your cluster DNATs differently than the simulation shows.', source: { file: nb, line: 0 } });
+    }
+    out.push({ code: 'OVN_NB_READ', severity: 'info', object: 'ovn/nb.db', field: '-', message: `${db.name} ${db.version} (${db.format}): ${ovsdbRows(db, 'Load_Balancer').length} load balancer(s), ${ovsdbRows(db, 'Logical_Switch').length} logical switch(es) read and compared`, consequence: 'None: information.' });
+  }
+  if (existsSync(sb)) {
+    const db = readOvsdbFile(new Uint8Array(readFileSync(sb)), sb);
+    if (db.name !== 'OVN_Southbound') throw new SnapshotError(`${sb} is a ${db.name} database, not OVN_Southbound`);
+    out.push({ code: 'OVN_SB_NOT_INTERPRETED', severity: 'info', object: 'ovn/sb.db', field: '-', message: `${db.name} ${db.version} (${db.format}): ${ovsdbRows(db, 'Logical_Flow').length} logical flow(s) read; the simulation does not run them yet (vippath's own OVN model of Kube-OVN's writes runs instead)`, consequence: 'Kube-OVN patches to the logical pipeline that vippath does not model are not in the simulation.' });
+  }
+  return out;
+}
+
+/**
+ * Writes vippath's own simulated cluster as a snapshot in the layout {@link loadSnapshot} reads: cluster.yaml
+ * with the objects plus the Pods, Nodes and Endpoints vippath derived (so loading it back simulates the same
+ * cluster without deriving them again), vippath.yaml (the Cluster description), each node's br-provider flows and
+ * ports as ovs-ofctl prints them (the patch port's name cut to 15 characters, as OpenFlow does), versions.json.
+ */
+export function writeSnapshot(dir: string, objects: K8sObject[], cluster: ClusterSpec): void {
+  for (const n of cluster.nodes) nodeDir(dir, n.name); // every name checked before anything is written
+  const state = derive(objects, cluster);
+  mkdirSync(dir, { recursive: true });
+  const strip = (o: K8sObject): Record<string, unknown> => {
+    const { source: _source, ...rest } = o;
+    return rest;
+  };
+  const items: Array<Record<string, unknown>> = objects.filter((o) => o.kind !== 'Cluster' && o.kind !== 'Node' && o.kind !== 'Pod' && o.kind !== 'Endpoints' && o.kind !== 'EndpointSlice').map(strip);
+  for (const n of cluster.nodes) {
+    const given = objects.find((o) => o.kind === 'Node' && o.metadata.name === n.name);
+    items.push(given ? strip(given) : { apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name } } });
+  }
+  for (const p of state.pods) {
+    items.push({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: p.name, namespace: p.namespace, labels: p.labels, annotations: { 'ovn.kubernetes.io/ip_address': p.ip, 'ovn.kubernetes.io/mac_address': p.mac, 'ovn.kubernetes.io/logical_switch': objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet' } },
+      spec: { nodeName: p.node },
+      status: { phase: 'Running', podIP: p.ip, conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }] },
+    });
+  }
+  for (const s of objects.filter((o) => o.kind === 'Service')) {
+    const svc = state.services.find((x) => x.name === s.metadata.name && x.namespace === (s.metadata.namespace ?? 'default'));
+    if (!svc) continue;
+    const all = state.pods.filter((p) => backs(s, p));
+    items.push({
+      apiVersion: 'v1', kind: 'Endpoints', metadata: { name: s.metadata.name, namespace: s.metadata.namespace ?? 'default' },
+      subsets: [{ addresses: all.filter((p) => p.ready).map((p) => ({ ip: p.ip, nodeName: p.node, targetRef: { kind: 'Pod', name: p.name, namespace: p.namespace } })), notReadyAddresses: all.filter((p) => !p.ready).map((p) => ({ ip: p.ip, nodeName: p.node })) }],
+    });
+  }
+  // JSON is YAML: exact, and no quoting rules to get wrong.
+  writeFileSync(join(dir, 'cluster.yaml'), `${JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items }, null, 1)}\n`);
+  const description = { apiVersion: 'vippath.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'snapshot' }, spec: { vlan: cluster.vlan, nodes: cluster.nodes, flags: cluster.flags, profiles: cluster.profiles, client: cluster.client } };
+  writeFileSync(join(dir, 'vippath.yaml'), `${JSON.stringify(description, null, 1)}\n`);
+  const subnet = objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet';
+  const patch = `patch-localnet.${subnet}-to-br-int`;
+  for (const n of cluster.nodes) {
+    const d = nodeDir(dir, n.name);
+    mkdirSync(d, { recursive: true });
+    const collected = cluster.brProvider?.[n.name];
+    const ports = collected ? collected.ports : [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, { name: patch, ofport: 2 }];
+    writeFileSync(join(d, 'br-provider.flows'), `${state.brProviderFlows[n.name]!.join('\n')}\n`);
+    const show = [`OFPT_FEATURES_REPLY (xid=0x2): dpid:0000${n.mac.replace(/:/g, '')}`, 'n_tables:254, n_buffers:0'];
+    for (const p of ports) show.push(` ${p.ofport}(${p.name.slice(0, 15)}): addr:aa:55:aa:55:00:${p.ofport.toString(16).padStart(2, '0').slice(-2)}`);
+    show.push(` LOCAL(br-provider): addr:${n.mac}`);
+    writeFileSync(join(d, 'br-provider.ports'), `${show.join('\n')}\n`);
+  }
+  writeFileSync(join(dir, 'versions.json'), `${JSON.stringify({ kubeOvn: cluster.profiles.kubeOvn === 'kube-ovn-1.14' ? 'v1.14.0' : 'v1.15.20', metallb: cluster.profiles.metallb === 'metallb-0.13.7' ? 'v0.13.7' : 'v0.14.9', source: 'vippath status --write-snapshot' }, null, 1)}\n`);
+}

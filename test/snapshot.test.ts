@@ -1,0 +1,343 @@
+/**
+ * Your cluster, offline (issue 18): manifests as kubectl prints them, no silent defaults, a snapshot directory
+ * (`--snapshot DIR`) for every cluster command, `status --write-snapshot` round trips, and the announcement lint
+ * agreeing with what curl and trace then do. Each failure in the issue's "Why" has a test here that failed before.
+ */
+import { cpSync, existsSync, truncateSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clusterFrom, describeFrame, frameFromDescription, loadManifests, loadSnapshot, SimulatedCluster, SnapshotError, withDefaults, writeSnapshot, type InjectResult, type TraceLine } from '@vippath/cluster';
+import { manifestsOf, topologyArb } from '@vippath/testing';
+import { VippathError } from '@vippath/wire';
+import { main } from 'vippath';
+
+const fixture = fileURLToPath(new URL('./fixtures/snapshot/', import.meta.url));
+const ovsdbFixtures = fileURLToPath(new URL('./fixtures/ovsdb/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'vippath-snapshot-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const VIP = '10.180.204.252';
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
+  return { code, out, err };
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+type Status = { services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; elected: Record<string, string | null>; endpoints: Array<{ ip: string; pod: string }> }>; pods: Array<{ name: string; ip: string; node: string; mac: string }>; lint: Array<{ code: string; severity: string; source?: { file: string } }> };
+
+describe('manifests as kubectl prints them, and nothing mixed in (issue 18 "Why" 1 and 2)', () => {
+  const clusterYaml = join(fixture, 'cluster.yaml');
+
+  it('kubectl get … -o yaml (a kind: List) is read: it was refused with "the object has no metadata.name"', async () => {
+    const r = await run('status', '--manifests', clusterYaml, '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('the real Pods and Endpoints are the cluster: two pods at .11/.12, not three invented deploy-* pods; no default scenario object in lint', async () => {
+    const s = JSON.parse((await run('status', '--manifests', clusterYaml, '--json')).out) as Status;
+    expect(s.pods.map((p) => `${p.name} ${p.ip} ${p.node} ${p.mac}`)).toEqual(['web-a 10.180.204.11 node1 00:00:00:6c:1a:11', 'web-b 10.180.204.12 node2 00:00:00:6c:1a:12']);
+    expect(s.services[0]!.endpoints.map((e) => e.pod)).toEqual(['web-a', 'web-b']);
+    expect(s.lint.filter((d) => d.source?.file === '<default scenario>')).toEqual([]);
+    // The same objects split into documents behave the same.
+    const docs = loadManifests(readFileSync(clusterYaml, 'utf8')).objects.map(({ source: _s, ...o }) => JSON.stringify(o)).join('\n---\n');
+    const split = JSON.parse((await run('status', '--manifests', file('split.yaml', docs), '--json')).out) as Status;
+    expect(split.pods.map((p) => p.name)).toEqual(['web-a', 'web-b']);
+  });
+
+  it('Endpoints rule over the selector: an endpoint address with no pod is a finding, and only listed pods serve', async () => {
+    const text = readFileSync(clusterYaml, 'utf8').replace('    - {ip: 10.180.204.12, nodeName: node2, targetRef: {kind: Pod, name: web-b, namespace: default}}', '    - {ip: 10.180.204.99, nodeName: node2}').replace(/  - \{addresses: \[10\.180\.204\.12\][^\n]*\n/, '');
+    const s = JSON.parse((await run('status', '--manifests', file('eps.yaml', text), '--json')).out) as Status;
+    expect(s.services[0]!.endpoints.map((e) => e.pod)).toEqual(['web-a']);
+    expect(s.lint.find((d) => d.code === 'ENDPOINT_WITHOUT_POD')).toMatchObject({ severity: 'error', object: 'Endpoints/default/nginx-lb', field: 'subsets[0].addresses[1].ip' });
+  });
+
+  it('what the path lacks is said: no Nodes, no Pods (Deployment only), an unknown Vlan, a misspelled kind, a Pod on no node, a duplicate', async () => {
+    const text = `apiVersion: kubeovn.io/v1
+kind: Subnet
+metadata: {name: s}
+spec: {cidrBlock: 10.180.204.0/24, vlan: nope, enableExternalLBAddress: true}
+---
+apiVersion: kubeovn.io/v1
+kind: Vlan
+metadata: {name: v}
+spec: {id: 0, provider: p}
+---
+apiVersion: v1
+kind: Servcie
+metadata: {name: typo}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec: {replicas: 1, template: {metadata: {labels: {app: x}}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec: {replicas: 1}
+`;
+    const r = await run('lint', '--manifests', file('lacks.yaml', text), '--json');
+    expect(r.code).toBe(1);
+    const codes = (JSON.parse(r.out) as Array<{ code: string; message: string }>).map((d) => d.code);
+    expect(codes).toEqual(expect.arrayContaining(['NO_NODES', 'PODS_FROM_DEPLOYMENTS', 'VLAN_NOT_FOUND', 'UNKNOWN_KIND_TYPO', 'DUPLICATE_OBJECT']));
+    expect((JSON.parse(r.out) as Array<{ code: string; message: string }>).find((d) => d.code === 'UNKNOWN_KIND_TYPO')!.message).toMatch(/did you mean Service\?/);
+    const pod = 'apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: elsewhere}\nstatus: {podIP: 10.180.204.7}\n';
+    const lint = JSON.parse((await run('lint', '--manifests', file('pod.yaml', pod), '--json')).out) as Array<{ code: string; field: string }>;
+    expect(lint.find((d) => d.code === 'POD_ON_UNKNOWN_NODE')).toMatchObject({ field: 'spec.nodeName' });
+    expect(lint.filter((d) => d.code === 'DUPLICATE_OBJECT')).toHaveLength(1);
+    const s = JSON.parse((await run('status', '--manifests', file('pod.yaml', pod), '--json')).out) as Status & { nodes: unknown[] };
+    expect(s.nodes).toHaveLength(1);
+  });
+
+  it('a manifest file over the size limit is refused by its size, before it is read (issue 19 item 6)', async () => {
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, '');
+    truncateSync(big, 65 * 1024 * 1024); // sparse: nothing to read, only a size
+    const r = await run('lint', '--manifests', big);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/big\.yaml:1:1: the file is 68157440 bytes \(limit bytes = 67108864\)/)]);
+  });
+
+  it('--defaults mixes the default scenario in, and says so', async () => {
+    const svc = 'apiVersion: v1\nkind: Service\nmetadata: {name: only}\nspec: {type: LoadBalancer, selector: {app: nginx}, ports: [{port: 80}], externalTrafficPolicy: Local}\n';
+    const alone = JSON.parse((await run('status', '--manifests', file('svc.yaml', svc), '--json')).out) as Status;
+    expect(alone.services[0]!.ingress).toEqual([]);
+    const mixed = JSON.parse((await run('status', '--manifests', file('svc.yaml', svc), '--defaults', '--json')).out) as Status;
+    expect(mixed.services[0]!.ingress).toHaveLength(1);
+    expect(mixed.lint.map((d) => d.code)).toContain('DEFAULTS_MIXED_IN');
+  });
+});
+
+describe('--snapshot DIR (issue 18 "Why" 3 and 4: flows as a terminal prints them, and flows for replay, trace, curl)', () => {
+  it('status, lint, curl, trace and replay run on the collected cluster: its pods, its flows with its port numbers (3, 5), profiles from versions.json, flags from kube-ovn-controller', async () => {
+    const s = JSON.parse((await run('status', '--snapshot', fixture, '--json')).out) as Status & { profiles: Record<string, string>; brProviderFlows: Record<string, string> };
+    expect(s.pods.map((p) => p.name)).toEqual(['web-a', 'web-b']);
+    expect(s.profiles).toEqual({ kubeOvn: 'kube-ovn-1.14', metallb: 'metallb-0.13.7' });
+    expect(s.brProviderFlows.node1).toMatch(/in_port="underlay0\.341".*output:"patch-localnet\."/);
+    // The text view prints the collected flows with the node's own port numbers (the names resolved).
+    const text = await run('status', '--snapshot', fixture);
+    expect([text.code, text.err]).toEqual([0, '']);
+    expect(text.out).toMatch(/# on node1, node2\n.*in_port=3,nw_dst=10\.180\.204\.252,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:5/);
+    const lint = await run('lint', '--snapshot', fixture, '--json');
+    expect(lint.code).toBe(0);
+    expect((JSON.parse(lint.out) as Array<{ code: string }>).map((d) => d.code)).toEqual(['PODS_OFF_THE_UNDERLAY']);
+    const curl = await run('curl', '--snapshot', fixture, '--json');
+    expect(curl.code).toBe(0);
+    const res = JSON.parse(curl.out) as { servedBy: { pod: string; client: string } };
+    expect(res.servedBy).toMatchObject({ pod: 'web-a', client: expect.stringMatching(/^10\.180\.204\.100:/) });
+    const line = JSON.parse((await run('trace', '--snapshot', fixture, '--json')).out) as TraceLine;
+    expect(line.stages.find((x) => x.at === 'node1/br-provider')!.decision).toMatch(/^in_port underlay0\.341 → patch/);
+    expect(line.emitted.map((e) => e.to)).toContain('node1/web-a');
+    const replay = await run('replay', fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url)), '--snapshot', fixture, '--json');
+    expect(replay.code).toBe(0);
+    // The bundled capture's frames (recorded against another cluster) are served by the snapshot's own pods.
+    const served = Object.keys((JSON.parse(replay.out) as { servedBy: Record<string, unknown> }).servedBy);
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.every((p) => p === 'web-a' || p === 'web-b')).toBe(true);
+  });
+
+  it('a node without flows is a finding, and its bridge drops; a missing cluster.yaml is a typed error; --snapshot with --manifests is a usage error', async () => {
+    const snap = join(dir, 'noflows');
+    cpSync(fixture, snap, { recursive: true });
+    unlinkSync(join(snap, 'nodes', 'node1', 'br-provider.flows'));
+    const lint = JSON.parse((await run('lint', '--snapshot', snap, '--json')).out) as Array<{ code: string; object: string }>;
+    expect(lint.find((d) => d.code === 'SNAPSHOT_NO_FLOWS')).toMatchObject({ object: 'Node/node1' });
+    expect((await run('curl', '--snapshot', snap)).code).toBe(1);
+    expect(() => loadSnapshot(join(dir, 'nothing-here'))).toThrow(SnapshotError);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const r = await run('status', '--snapshot', empty);
+    expect([r.code, r.err]).toEqual([1, expect.stringMatching(/has no cluster\.yaml/)]);
+    expect((await run('status', '--snapshot', fixture, '--manifests', join(fixture, 'cluster.yaml'))).code).toBe(2);
+  });
+
+  it('OVN databases: the Northbound load balancers are compared with what vippath derives, the Southbound read and said not interpreted', async () => {
+    const snap = join(dir, 'with-ovn');
+    expect((await run('status', '--write-snapshot', snap)).code).toBe(0);
+    mkdirSync(join(snap, 'ovn'));
+    cpSync(join(ovsdbFixtures, 'nb-backup.db'), join(snap, 'ovn', 'nb.db'));
+    cpSync(join(ovsdbFixtures, 'sb-backup.db'), join(snap, 'ovn', 'sb.db'));
+    const lint = JSON.parse((await run('lint', '--snapshot', snap, '--json')).out) as Array<{ code: string; message: string }>;
+    const codes = lint.map((d) => d.code);
+    expect(codes).toEqual(expect.arrayContaining(['OVN_NB_READ', 'OVN_SB_NOT_INTERPRETED']));
+    // The NB backup holds the default scenario's load balancer, as Kube-OVN would write it: no difference.
+    expect(codes).not.toContain('OVN_LB_DIFFERS');
+    cpSync(join(ovsdbFixtures, 'nb-backup.db'), join(snap, 'ovn', 'sb.db'));
+    const wrong = await run('lint', '--snapshot', snap);
+    expect([wrong.code, wrong.err]).toEqual([1, expect.stringMatching(/is a OVN_Northbound database, not OVN_Southbound/)]);
+  });
+});
+
+/** The ARP replies a trace sent to the outside. */
+const arpReplies = (line: TraceLine): string[] => line.emitted.filter((e) => e.to === 'outside').map((e) => describeFrame(Buffer.from(e.hex, 'hex'))).filter((d) => d.startsWith('arp reply'));
+
+describe('hostile snapshots', () => {
+  it('a bad flow line names its file; a node named ../../x neither reads nor writes outside the snapshot', async () => {
+    const snap = join(dir, 'badflow');
+    cpSync(fixture, snap, { recursive: true });
+    writeFileSync(join(snap, 'nodes', 'node2', 'br-provider.flows'), ' cookie=0x0, table=0, priority=5,in_port="nosuchport" actions=NORMAL\n');
+    const r = await run('status', '--snapshot', snap);
+    expect([r.code, r.err]).toEqual([1, expect.stringContaining(`${join(snap, 'nodes', 'node2', 'br-provider.flows')}: line 1, column`)]);
+    const evil = join(dir, 'evil');
+    cpSync(fixture, evil, { recursive: true });
+    writeFileSync(join(evil, 'cluster.yaml'), readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('    name: node1\n', '    name: ../../outside\n'));
+    expect(() => loadSnapshot(evil)).toThrow(/not a Kubernetes node name/);
+    const objects = loadManifests('apiVersion: v1\nkind: Node\nmetadata: {name: ../../outside}\n').objects;
+    expect(() => writeSnapshot(join(dir, 'w'), objects, clusterFrom(objects))).toThrow(SnapshotError);
+    expect(existsSync(join(dir, 'w'))).toBe(false);
+  });
+
+  it('fuzz: cut and salted snapshot files load and simulate, or fail with a VippathError (60 cases, seed printed)', () => {
+    const files = ['cluster.yaml', 'versions.json', 'nodes/node1/br-provider.flows', 'nodes/node1/br-provider.ports', 'nodes/node2/br-provider.ports'];
+    const seed = Number(process.env.VIPPATH_FUZZ_SEED ?? 1818);
+    console.log(`snapshot fuzz: 60 cases, seed ${seed} (VIPPATH_FUZZ_SEED reproduces)`);
+    let i = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...files), fc.nat(), fc.nat(), fc.constantFrom('', '"', '(', ')', ',', '\n', 'x', '\u0000', '{', ': ', '999999999999', 'null', '\t- '), (f, a, b, salt) => {
+        const snap = join(dir, `fz-${i++}`);
+        cpSync(fixture, snap, { recursive: true });
+        const text = readFileSync(join(snap, f), 'utf8');
+        const lo = a % (text.length + 1);
+        const hi = lo + (b % 40);
+        writeFileSync(join(snap, f), text.slice(0, lo) + salt + text.slice(hi));
+        try {
+          const { objects, cluster } = loadSnapshot(snap);
+          const sim = new SimulatedCluster(objects, cluster);
+          sim.inject(frameFromDescription('arp,dst=10.180.204.252', sim), 100);
+        } catch (e) {
+          if (!(e instanceof VippathError)) throw e;
+        } finally {
+          rmSync(snap, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 60, seed, endOnFailure: true },
+    );
+  }, 120_000);
+});
+
+describe('what breaks announcement is linted, and status, curl and trace agree (issue 18 "Why" 5)', () => {
+  const seedLike = (l2: string, extra = ''): string => readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('  spec: {ipAddressPools: [underlay-pool]}', `  spec: ${l2}`) + extra;
+  const check = async (name: string, l2: string, code: string): Promise<void> => {
+    const f = file(name, seedLike(l2));
+    const lint = await run('lint', '--manifests', f, '--json');
+    expect(lint.code).toBe(1);
+    const d = (JSON.parse(lint.out) as Array<{ code: string; consequence: string }>).find((x) => x.code === code);
+    expect(d, lint.out).toBeDefined();
+    expect(d!.consequence).toMatch(/dark/);
+    const status = await run('status', '--manifests', f);
+    expect(status.out).toMatch(/nginx-lb +LoadBalancer +10\.180\.204\.252 +nobody/);
+    const curl = await run('curl', '--manifests', f, '--json');
+    expect(curl.code).toBe(1);
+    expect((JSON.parse(curl.out) as { arp?: unknown; error: string }).arp).toBeUndefined();
+    const arp = JSON.parse((await run('trace', 'arp,dst=10.180.204.252', '--manifests', f, '--json')).out) as TraceLine;
+    expect(arpReplies(arp)).toEqual([]);
+    // The replay's summary says the same: announced by nobody, no ARP answered.
+    const replay = JSON.parse((await run('replay', fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url)), '--manifests', f, '--json')).out) as { services: Array<{ owners: Record<string, string[]> }>; toClient: { arpRepliesBy: Record<string, number> } };
+    expect(replay.services[0]!.owners[VIP]).toEqual([]);
+    expect(replay.toClient.arpRepliesBy).toEqual({});
+  };
+
+  it('interfaces: [underlay0.341] as the seed document suggests: elected, silent (br-provider is where MetalLB answers)', async () => {
+    await check('if.yaml', '{ipAddressPools: [underlay-pool], interfaces: [underlay0.341]}', 'L2_INTERFACES_WITHOUT_RESPONDER');
+    const s = JSON.parse((await run('status', '--manifests', join(dir, 'if.yaml'), '--json')).out) as Status;
+    expect(s.services[0]!.elected[VIP]).toBe('node1');
+    expect(s.services[0]!.owner[VIP]).toBeNull();
+    // Listing br-provider works.
+    const ok = file('if-ok.yaml', seedLike('{ipAddressPools: [underlay-pool], interfaces: [br-provider]}'));
+    expect((await run('curl', '--manifests', ok)).code).toBe(0);
+    expect(arpReplies(JSON.parse((await run('trace', 'arp,dst=10.180.204.252', '--manifests', ok, '--json')).out) as TraceLine)).toEqual(['arp reply 10.180.204.252 is-at 52:54:00:bb:00:01 vlan 341']);
+    expect((JSON.parse((await run('lint', '--manifests', ok, '--json')).out) as Array<{ code: string }>).map((d) => d.code)).not.toContain('L2_INTERFACES_WITHOUT_RESPONDER');
+  });
+
+  it('nodeSelectors that match no Node', async () => {
+    await check('sel.yaml', '{ipAddressPools: [underlay-pool], nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node9}}]}', 'NODE_SELECTORS_MATCH_NO_NODE');
+  });
+
+  it('ETP=Local with the endpoints on nodes no advertisement selects', async () => {
+    await check('etp.yaml', '{ipAddressPools: [underlay-pool], nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node3}}]}', 'ETP_LOCAL_NO_ELIGIBLE_NODE');
+  });
+
+  it('ServiceL2Status: the recorded announcer is followed while it can announce, and a difference from the computed election is a finding', async () => {
+    const f = file('l2s.yaml', readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('status: {node: node1,', 'status: {node: node2,'));
+    const lint = JSON.parse((await run('lint', '--manifests', f, '--json')).out) as Array<{ code: string; message: string }>;
+    expect(lint.find((d) => d.code === 'L2STATUS_DISAGREES')!.message).toMatch(/recorded node2 .* vippath elects node1 from the same objects, and follows the record/);
+    // The simulation follows the recorded announcer: node2 answers ARP and its pod serves (prefer-local).
+    const s = JSON.parse((await run('status', '--manifests', f, '--json')).out) as Status;
+    expect(s.services[0]!.owner[VIP]).toBe('node2');
+    const curl = JSON.parse((await run('curl', '--manifests', f, '--json')).out) as { servedBy: { pod: string; node: string } };
+    expect(curl.servedBy).toMatchObject({ pod: 'web-b', node: 'node2' });
+    // A record naming a node that cannot announce (no endpoint under ETP=Local) is not followed.
+    const g = file('l2s3.yaml', readFileSync(join(fixture, 'cluster.yaml'), 'utf8').replace('status: {node: node1,', 'status: {node: node3,'));
+    const lint3 = JSON.parse((await run('lint', '--manifests', g, '--json')).out) as Array<{ code: string; message: string }>;
+    expect(lint3.find((d) => d.code === 'L2STATUS_DISAGREES')!.message).toMatch(/recorded node3 .* cannot announce it here .* vippath elects node1/);
+    expect((JSON.parse((await run('status', '--manifests', g, '--json')).out) as Status).services[0]!.owner[VIP]).toBe('node1');
+  });
+});
+
+describe('status --write-snapshot round trip', () => {
+  it('writes the layout collect writes; the default scenario loads back to the same status', async () => {
+    const snap = join(dir, 'default');
+    const a = await run('status', '--json', '--write-snapshot', snap);
+    const b = await run('status', '--json', '--snapshot', snap);
+    const strip = (t: string): unknown => {
+      const s = JSON.parse(t) as Record<string, unknown>;
+      delete s.brProviderFlows; // the same flows; the snapshot's as its files hold them
+      delete s.lint;
+      return s;
+    };
+    expect(strip(b.out)).toEqual(strip(a.out));
+  });
+
+  it('a pod that is not ready stays out of the endpoints through write → load, and the VIP moves to the node that has one', async () => {
+    const text = readFileSync(join(fixture, 'cluster.yaml'), 'utf8')
+      .replace('conditions: [{type: Initialized, status: "True"}, {type: Ready, status: "True"}, {type: ContainersReady, status: "True"}]', 'conditions: [{type: Ready, status: "False"}]')
+      .replace(/    - \{ip: 10\.180\.204\.11, nodeName: node1[^\n]*\n/, '')
+      .replace('  - {addresses: [10.180.204.11], conditions: {ready: true', '  - {addresses: [10.180.204.11], conditions: {ready: false');
+    const f = file('notready.yaml', text);
+    const a = JSON.parse((await run('status', '--manifests', f, '--json', '--write-snapshot', join(dir, 'notready'))).out) as Status;
+    expect(a.services[0]!.endpoints.map((e) => e.pod)).toEqual(['web-b']);
+    expect(a.services[0]!.owner[VIP]).toBe('node2');
+    const b = JSON.parse((await run('status', '--snapshot', join(dir, 'notready'), '--json')).out) as Status;
+    expect(b.services).toEqual(a.services);
+    expect(readFileSync(join(dir, 'notready', 'cluster.yaml'), 'utf8')).toMatch(/"notReadyAddresses": \[\s*\{\s*"ip": "10\.180\.204\.11"/);
+    const curl = JSON.parse((await run('curl', '--snapshot', join(dir, 'notready'), '--json')).out) as { servedBy: { pod: string } };
+    expect(curl.servedBy.pod).toBe('web-b');
+  });
+
+  it('property: for generated cluster descriptions, write → load gives the same frames out for the same injected frames', () => {
+    let n = 0;
+    fc.assert(
+      fc.property(topologyArb({ maxNodes: 3, maxPodsPerNode: 2 }), fc.array(fc.record({ dst: fc.constantFrom('vip', 'pod', 'other'), proto: fc.constantFrom('tcp', 'arp', 'udp', 'icmp'), dport: fc.constantFrom(80, 443, 22), flags: fc.constantFrom('S', 'A', 'R') }), { minLength: 1, maxLength: 6 }), (t, frames) => {
+        const objects = withDefaults(loadManifests(manifestsOf(t), 'generated.yaml').objects);
+        const cluster = clusterFrom(objects);
+        const snap = join(dir, `prop-${n++}`);
+        writeSnapshot(snap, objects, cluster);
+        const loaded = loadSnapshot(snap);
+        const a = new SimulatedCluster(objects, cluster);
+        const b = new SimulatedCluster(loaded.objects, loaded.cluster);
+        expect(b.state.pods).toEqual(a.state.pods);
+        const vip = a.state.services.flatMap((s) => s.ingress)[0] ?? '10.180.204.252';
+        const pod = a.state.pods[0]?.ip ?? '10.180.204.2';
+        const seen = (r: InjectResult): unknown => ({ verdict: r.verdict, outside: r.outside.map((f) => Buffer.from(f).toString('hex')), background: r.background.map((f) => Buffer.from(f).toString('hex')), delivered: r.delivered.map((d) => `${d.pod}@${d.node} ${Buffer.from(d.frame).toString('hex')}`), drops: r.drops });
+        frames.forEach((f, i) => {
+          const dst = f.dst === 'vip' ? vip : f.dst === 'pod' ? pod : '10.180.204.77';
+          const text = f.proto === 'arp' ? `arp,dst=${dst}` : f.proto === 'tcp' ? `tcp,dst=${dst},dport=${f.dport},flags=${f.flags},sport=${40000 + i}` : f.proto === 'udp' ? `udp,dst=${dst},dport=${f.dport}` : `icmp,dst=${dst}`;
+          const at = 100 + i * 300;
+          expect(seen(b.inject(frameFromDescription(text, b), at)), text).toEqual(seen(a.inject(frameFromDescription(text, a), at)));
+        });
+        rmSync(snap, { recursive: true, force: true });
+      }),
+      { numRuns: 40, seed: Number(process.env.VIPPATH_SEED ?? 18), endOnFailure: true },
+    );
+  }, 120_000);
+});
