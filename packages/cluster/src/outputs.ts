@@ -111,7 +111,12 @@ export interface ReplaySummary {
   drops: Record<string, number>;
   verdicts: Record<TraceLine['verdict'], number>;
   services: Array<{ name: string; ingress: string[]; owners: Record<string, string[]> }>;
-  /** Frames injected per second of simulated time (index = second). */
+  /**
+   * Frames injected per bin of simulated time: bin i covers [i·timelineBinMs, (i+1)·timelineBinMs). At most
+   * `TIMELINE_BINS` (4 096) bins; the width starts at 1 000 ms and doubles as the capture's span needs.
+   */
   timeline: number[];
+  /** The width of one {@link ReplaySummary.timeline} bin in ms (1 000 for captures under 4 096 s). */
+  timelineBinMs: number;
   events: TimelineEvent[];
 }

@@ -54,6 +54,13 @@ export interface ReplayResult {
 const encoder = new TextEncoder();
 
 /**
+ * Most bins {@link ReplaySummary.timeline} holds. A capture's timestamps are untrusted (two frames 0xffffffff s
+ * apart are one record edit away), so the timeline never grows with the span: when the next frame falls past the
+ * last bin, neighbouring bins merge and the width doubles (1 s, 2 s, 4 s…).
+ */
+export const TIMELINE_BINS = 4096;
+
+/**
  * Replays a capture (path, `-`, or stream) through the cluster. With `outDir`, writes `wire.pcapng` (every
  * frame on the physical segment as tagged on the wire, one interface for the outside and one per node NIC),
  * `nodes.pcapng` (one interface per node port, `<node>/<port>`, and per pod, `<node>/<pod>`), `trace.jsonl` and
@@ -77,7 +84,21 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     stages: sim.stageCounts, edges: [],
     toClient: { frames: 0, arpRepliesBy: {}, gratuitousArpBy: {}, tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
     servedBy: {}, backends: {}, drops: {}, verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
-    services: [], timeline: [], events: [],
+    services: [], timeline: [], timelineBinMs: 1000, events: [],
+  };
+  const countTime = (now: number): void => {
+    let bin = Math.floor(now / summary.timelineBinMs);
+    while (bin >= TIMELINE_BINS) {
+      const old = summary.timeline;
+      const merged: number[] = [];
+      for (let i = 0; i < old.length; i += 2) merged.push(old[i]! + (old[i + 1] ?? 0));
+      summary.timeline = merged;
+      summary.timelineBinMs *= 2;
+      bin = Math.floor(now / summary.timelineBinMs);
+    }
+    const tl = summary.timeline;
+    while (tl.length <= bin) tl.push(0);
+    tl[bin]!++;
   };
   const decoder = new FrameDecoder();
   const d = new DecodedFrame();
@@ -146,9 +167,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       if (!tracing && ingress === 'outside') {
         // The hot path: no trace wanted, so established flows come from the flow cache.
         summary.injected++;
-        const second = Math.floor(now / 1000);
-        while (summary.timeline.length <= second) summary.timeline.push(0);
-        summary.timeline[second]!++;
+        countTime(now);
         summary.verdicts[sim.process(frame, frame.length, now)]++;
         return;
       }
@@ -158,9 +177,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
         for (const out of background.outside) toClient(out);
       }
       summary.injected++;
-      const second = Math.floor(now / 1000);
-      while (summary.timeline.length <= second) summary.timeline.push(0);
-      summary.timeline[second]!++;
+      countTime(now);
       const result: InjectResult = sim.inject(frame, now, ingress);
       summary.verdicts[result.verdict]++;
       if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));

@@ -65,7 +65,7 @@ function diagram(t: ReportTopology, s: ReplaySummary): { svg: string; drawn: Set
   const boxW = 148;
   const boxH = 46;
   const x0 = 210;
-  const podsMax = Math.max(1, ...t.nodes.map((n) => n.pods.length));
+  const podsMax = t.nodes.reduce((m, n) => Math.max(m, n.pods.length), 1);
   const laneH = Math.max(130, 30 + podsMax * 40);
   const top = 60;
   const width = x0 + 5 * colW + 20;
@@ -120,7 +120,8 @@ function diagram(t: ReportTopology, s: ReplaySummary): { svg: string; drawn: Set
 }
 
 function bars(rows: Array<[string, number]>, cls: string): string {
-  const max = Math.max(1, ...rows.map(([, n]) => n));
+  let max = 1;
+  for (const [, n] of rows) if (n > max) max = n;
   return `<table class="bars ${cls}">${rows.map(([k, n]) => `<tr><th>${escapeHtml(k)}</th><td class="n">${fmt(n)}</td><td class="bar"><div style="width:${((n / max) * 100).toFixed(1)}%"></div></td></tr>`).join('')}</table>`;
 }
 
@@ -131,8 +132,11 @@ function bars(rows: Array<[string, number]>, cls: string): string {
 function bins(s: ReplaySummary, traces: TraceLine[]): { counts: number[]; binMs: number } {
   const input = traces.filter((t) => t.index > 0 && t.verdict !== 'skipped');
   // Only when the traces hold every injected frame: a first slice would draw a timeline that stops early.
-  if (input.length === 0 || input.length < s.injected) return { counts: s.timeline, binMs: 1000 };
-  const span = Math.max(...input.map((t) => t.time), ...s.events.map((e) => e.time), 1);
+  if (input.length === 0 || input.length < s.injected) return { counts: s.timeline, binMs: s.timelineBinMs ?? 1000 };
+  // Loops, not Math.max(...): spreading a long array overflows the stack.
+  let span = 1;
+  for (const t of input) if (t.time > span) span = t.time;
+  for (const e of s.events) if (e.time > span) span = e.time;
   const binMs = span / 60;
   const counts = new Array<number>(61).fill(0);
   for (const t of input) counts[Math.min(60, Math.floor(t.time / binMs))]!++;
@@ -163,7 +167,9 @@ function timeline(s: ReplaySummary, traces: TraceLine[]): string {
   const { counts, binMs } = bins(s, traces);
   const n = Math.max(1, counts.length);
   const axisMs = n * binMs;
-  const max = Math.max(1, ...counts);
+  // A loop, not Math.max(...counts): spreading a long array overflows the stack.
+  let max = 1;
+  for (const v of counts) if (v > max) max = v;
   const bw = plotW / n;
   const at = (ms: number): number => padX + Math.min(1, ms / axisMs) * plotW;
   const unit = (ms: number): string => (binMs >= 1000 ? `${(ms / 1000).toFixed(0)} s` : `${(ms / 1000).toFixed(3)} s`);

@@ -125,7 +125,7 @@ profiles and lint findings.`,
     }
     // The seed document's checks, as kubectl would print them: get svc, get endpoints, get pods -o wide.
     const table = (rows: string[][]): string => {
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      const widths = rows[0]!.map((_, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), 0));
       return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n')}\n`;
     };
     const full = status as unknown as StatusJson;
