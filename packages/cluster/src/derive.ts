@@ -64,7 +64,7 @@ interface ServiceSpecLike {
 
 /** Whether a Service's selector picks pod `p` (every label matches). */
 export function selects(selector: Record<string, string> | undefined, p: PodState): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => p.labels[k] === v);
+  return Object.entries(selector ?? {}).every(([k, v]) => Object.hasOwn(p.labels, k) && p.labels[k] === v);
 }
 
 function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: number; protocol: string }> {
@@ -77,9 +77,10 @@ function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: numbe
  * follows the announcing node). Recomputed whenever readiness or ownership changes.
  */
 export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster: ClusterSpec, metallb: MetalLB): LoadBalancerSpec[] {
-  const vips: Record<string, string> = {};
-  const mappings: Record<string, string> = {};
-  const externalIds: Record<string, string> = {};
+  // Keys built from user-given names and addresses: null-prototype objects, so `__proto__` is a key like any other.
+  const vips: Record<string, string> = Object.create(null);
+  const mappings: Record<string, string> = Object.create(null);
+  const externalIds: Record<string, string> = Object.create(null);
   for (const s of objects.filter(isLoadBalancerService)) {
     const spec = s.spec as ServiceSpecLike;
     const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
@@ -123,7 +124,7 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
         name, namespace, ip, ready: true,
         // The Cluster's placement, the template's nodeName, else one replica per node in turn (the document's
         // example: three pods on three nodes).
-        node: cluster.placement?.[name] ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
+        node: (cluster.placement && Object.hasOwn(cluster.placement, name) ? cluster.placement[name] : undefined) ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
         // Kube-OVN generates pod MACs; vippath derives them from the IP so they are stable and readable.
         mac: `00:00:00:${((last >>> 16) & 0xff).toString(16).padStart(2, '0')}:${((last >>> 8) & 0xff).toString(16).padStart(2, '0')}:${(last & 0xff).toString(16).padStart(2, '0')}`,
         labels: spec.template?.metadata?.labels ?? {},
@@ -161,7 +162,8 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
   const providerServices = state.map((s) => ({ name: s.name, ingress: s.ingress, ports: s.ports }));
   const loadBalancers = ovnLoadBalancers(objects, pods, cluster, metallb);
   const subnetSpec = (subnet?.spec ?? {}) as { vlan?: string; enableExternalLBAddress?: boolean; u2oInterconnectionMac?: string };
-  const brProviderFlows: Record<string, string[]> = {};
+  // Node names are user-given: a null-prototype object keeps a node named `__proto__`.
+  const brProviderFlows: Record<string, string[]> = Object.create(null);
   for (const n of cluster.nodes) {
     // ovn-controller creates the patch port only where the switch is local: a node with a pod on it.
     const local = pods.some((p) => p.node === n.name);

@@ -54,6 +54,21 @@ export interface ReplayResult {
 const encoder = new TextEncoder();
 
 /**
+ * An object for keys that are user-given names (nodes, pods, MACs, drop reasons): no prototype, so a node named
+ * `__proto__` or `constructor` is a key like any other instead of reaching Object.prototype.
+ */
+function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** {@link dict} filled from entries. */
+function dictOf<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const d = dict<T>();
+  for (const [k, v] of entries) d[k] = v;
+  return d;
+}
+
+/**
  * Most bins {@link ReplaySummary.timeline} holds. A capture's timestamps are untrusted (two frames 0xffffffff s
  * apart are one record edit away), so the timeline never grows with the span: when the next frame falls past the
  * last bin, neighbouring bins merge and the width doubles (1 s, 2 s, 4 s…).
@@ -82,8 +97,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const summary: ReplaySummary = {
     framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, flows: 0,
     stages: sim.stageCounts, edges: [],
-    toClient: { frames: 0, arpRepliesBy: {}, gratuitousArpBy: {}, tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
-    servedBy: {}, backends: {}, drops: {}, verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
+    toClient: { frames: 0, arpRepliesBy: dict(), gratuitousArpBy: dict(), tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
+    servedBy: dict(), backends: dict(), drops: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
     services: [], timeline: [], timelineBinMs: 1000, events: [],
   };
   const countTime = (now: number): void => {
@@ -209,7 +224,7 @@ export function reportTopology(sim: SimulatedCluster): ReportTopology {
   return {
     vlan: sim.cluster.vlan, subnet, client: sim.cluster.client,
     nodes: sim.cluster.nodes.map((n) => ({ name: n.name, nic: n.nic, mac: n.mac, pods: sim.state.pods.filter((p) => p.node === n.name).map((p) => ({ name: p.name, ip: p.ip, ready: p.ready })), down: sim.down.has(n.name) })),
-    services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)])) })),
+    services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: dictOf(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)] as const)) })),
   };
 }
 
@@ -231,11 +246,11 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: num
   }
   for (const [pod, n] of sim.backendCounts) {
     const node = sim.pod(pod)!.pod.node;
-    (summary.backends[node] ??= {})[pod] = n;
+    (summary.backends[node] ??= dict())[pod] = n;
   }
-  summary.drops = Object.fromEntries(sim.dropCounts);
+  summary.drops = dictOf(sim.dropCounts);
   summary.edges = sim.edges();
-  summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)])) }));
+  summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: dictOf(s.ingress.map((ip) => [ip, sim.state.metallb.owners(ip)] as const)) }));
   summary.events = sim.timeline();
 }
 
