@@ -39,20 +39,42 @@ const OFPORT = { underlay: 1, patch: 2 } as const;
 
 function ipamAddresses(subnet: K8sObject | undefined, count: number): string[] {
   const spec = (subnet?.spec ?? {}) as { cidrBlock?: string; gateway?: string; excludeIps?: string[] };
-  const [net, len] = (spec.cidrBlock ?? '10.180.204.0/24').split(',')[0]!.split('/');
+  // A dual-stack subnet lists its blocks comma-separated (either order); vippath's pods take IPv4 addresses.
+  const block = (spec.cidrBlock ?? '10.180.204.0/24').split(',').map((b) => b.trim()).find((b) => !b.includes(':'));
+  if (!block) return [];
+  const [net, len] = block.split('/');
   const base = Number(parseIp(net!).value);
   const size = 2 ** (32 - Number(len));
-  const taken = new Set<number>();
-  if (spec.gateway) taken.add(Number(parseIp(spec.gateway).value));
+  const end = base + size - 1;
+  // Excluded ranges clipped to the block, as [lo, hi] pairs: IPv6 entries belong to the other block (or are a
+  // mistake lint reports) and never enter IPv4 arithmetic, where `v++` on 3.4e38 does not move.
+  const ranges: Array<[number, number]> = [];
+  const exclude = (lo: number, hi: number): void => {
+    if (hi >= base && lo <= end) ranges.push([Math.max(lo, base), Math.min(hi, end)]);
+  };
+  if (spec.gateway && !spec.gateway.includes(':')) {
+    const g = Number(parseIp(spec.gateway).value);
+    exclude(g, g);
+  }
   for (const e of spec.excludeIps ?? []) {
     const [a, b] = String(e).split('..');
-    const lo = Number(parseIp(a!.trim()).value);
-    const hi = b ? Number(parseIp(b.trim()).value) : lo;
-    for (let v = lo; v <= hi && v - lo < 65536; v++) taken.add(v);
+    const lo = parseIp(a!.trim());
+    const hi = b ? parseIp(b.trim()) : lo;
+    if (lo.family !== 4 || hi.family !== 4) continue;
+    exclude(Number(lo.value), Number(hi.value));
   }
+  ranges.sort((x, y) => x[0] - y[0]);
   const out: string[] = [];
-  // Network and broadcast addresses are never handed out.
-  for (let v = base + 1; v < base + size - 1 && out.length < count; v++) if (!taken.has(v)) out.push(formatIPv4(v));
+  // Network and broadcast addresses are never handed out; an excluded range is stepped over in one move.
+  let r = 0;
+  for (let v = base + 1; v < end && out.length < count; v++) {
+    while (r < ranges.length && ranges[r]![1] < v) r++;
+    if (r < ranges.length && ranges[r]![0] <= v) {
+      v = ranges[r]![1];
+      continue;
+    }
+    out.push(formatIPv4(v));
+  }
   return out;
 }
 

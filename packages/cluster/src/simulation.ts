@@ -199,7 +199,8 @@ export class SimulatedCluster {
       profile: cluster.profiles.kubeOvn,
       lsCtSkipDstLportIps: cluster.flags.lsCtSkipDstLportIps,
       lsDnatModDlDst: cluster.flags.lsDnatModDlDst,
-      ...(typeof subnet?.spec?.cidrBlock === 'string' ? { subnet: subnet.spec.cidrBlock.split(',')[0]! } : {}),
+      // The IPv4 block of a dual-stack subnet (listed in either order): the switch's pods have IPv4 addresses.
+      ...(typeof subnet?.spec?.cidrBlock === 'string' ? { subnet: ((b) => b.find((x) => !x.includes(':')) ?? b[0]!)(subnet.spec.cidrBlock.split(',').map((x) => x.trim())) } : {}),
     });
     for (const n of cluster.nodes) {
       const br = new Bridge('br-provider', [{ name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, { name: this.patchName, ofport: 2 }]);
