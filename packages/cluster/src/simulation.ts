@@ -8,7 +8,7 @@
 import { Bridge, Port, type TraceStep as BridgeStep } from '@vippath/openflow';
 import { bridgeTrace } from './bridge-trace.js';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError, checkTime } from '@vippath/wire';
 import { derive, ovnLoadBalancers, selects, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
@@ -248,6 +248,7 @@ export class SimulatedCluster {
    * turn not ready (MetalLB and the OVN load balancer follow).
    */
   nodeDown(node: string, at: number): void {
+    checkTime(at, 'nodeDown at');
     this.requireNode(node);
     this.state.metallb.nodeDown(node, at);
     this.schedule(at, () => {
@@ -259,6 +260,7 @@ export class SimulatedCluster {
 
   /** Brings `node` back at `at`; its pods turn ready again at once. */
   nodeUp(node: string, at: number): void {
+    checkTime(at, 'nodeUp at');
     this.requireNode(node);
     this.state.metallb.nodeUp(node, at);
     this.schedule(at, () => {
@@ -270,6 +272,7 @@ export class SimulatedCluster {
 
   /** Changes a pod's readiness at `at` (ms): its endpoints in every Service, and the OVN load balancer. */
   setPodReady(name: string, ready: boolean, at: number): void {
+    checkTime(at, 'setPodReady at');
     const pod = this.state.pods.find((p) => p.name === name);
     if (!pod) throw new VippathError('NO_SUCH_POD', `no pod named ${name}; pods: ${this.state.pods.map((p) => p.name).join(', ')}`);
     for (const s of this.objects.filter(isLoadBalancerService)) {
@@ -289,6 +292,7 @@ export class SimulatedCluster {
    * (which enter br-provider from the LOCAL port and go out on the wire). Returns what those frames did.
    */
   advance(now: number): InjectResult {
+    checkTime(now, 'advance now');
     this.begin(now);
     for (;;) {
       const next = this.scheduled[0];
@@ -310,6 +314,7 @@ export class SimulatedCluster {
    * The frame's bytes are not modified.
    */
   inject(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
+    checkTime(now, 'inject now');
     const background = this.advance(now);
     if (ingress === 'outside' && this.cache && !this.onWire && !this.onPort) {
       // From the outside, established flows come from the flow cache here too — with the very steps the full
@@ -356,6 +361,8 @@ export class SimulatedCluster {
    * `frame` is not modified.
    */
   process(frame: Uint8Array, length: number, now: number): TraceLine['verdict'] {
+    // One comparison pair: NaN and Infinity fail it (the hot path keeps the check inline).
+    if (!(now >= 0 && now <= Number.MAX_SAFE_INTEGER)) checkTime(now, 'process now');
     if (now >= this.nextDue) this.sendBackground(now);
     return this.fromOutside(frame, length, now, false);
   }

@@ -6,6 +6,9 @@ export interface CommandIO {
   interactive?: boolean;
 }
 
+/** The longest simulated time the command line takes: a year, far beyond any capture or scenario. */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+
 /**
  * Simulated time as given on the command line: `1500` (ms), `1500ms`, `2s`, `1.5s`, `1m`. Usage error otherwise.
  */
@@ -13,7 +16,10 @@ export function parseDuration(text: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) throw new UsageError(`${what}: "${text}" is not a time (give 1500, 1500ms, 2s or 1m)`);
   const n = Number(m[1]);
-  return m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n;
+  const ms = m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n;
+  // `1` and 400 zeros is Infinity: refused here rather than poisoning the simulation's schedule.
+  if (!(ms <= MAX_DURATION_MS)) throw new UsageError(`${what}: "${text}" is too long a time (at most ${MAX_DURATION_MS / 86_400_000} days)`);
+  return ms;
 }
 
 /** A progress line on stderr: frames, rate, share of the input and time left when the size is known. */
