@@ -10,6 +10,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const code = await main(process.argv.slice(2), {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
+  control: (s) => void process.stderr.write(s),
   // Progress bars only where a person watches: a terminal, and not under CI.
   interactive: process.stderr.isTTY === true && !process.env.CI,
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { clusterFrom, defaultObjects, lint, loadManifests, statusJson, withDefaults, type ClusterSpec, type K8sObject } from '@vippath/cluster';
 import { formatFlow, parseFlows } from '@vippath/openflow';
-import { parseArgs, UsageError, type Command } from '../io.js';
+import { parseArgs, shown, UsageError, type Command } from '../io.js';
 
 /** The default scenario, or the given manifest files over it. */
 export function objectsFrom(files: string[]): K8sObject[] {
@@ -59,7 +59,7 @@ code, the object and field, and what it does to VIP traffic. Exit code 1 when an
     const findings = lint(objects, cluster.flags);
     if (flags.has('--json')) io.stdout(`${JSON.stringify(findings, null, 2)}\n`);
     else if (findings.length === 0) io.stdout('no findings\n');
-    else for (const d of findings) io.stdout(`${d.source ? `${d.source.file}:${d.source.line}: ` : ''}${d.severity} ${d.code} ${d.object} ${d.field}\n  ${d.message}\n  consequence: ${d.consequence}\n`);
+    else for (const d of findings) io.stdout(`${d.source ? `${shown(d.source.file)}:${d.source.line}: ` : ''}${d.severity} ${d.code} ${shown(d.object)} ${shown(d.field)}\n  ${shown(d.message)}\n  consequence: ${d.consequence}\n`);
     return findings.some((d) => d.severity === 'error') ? 1 : 0;
   },
 };
@@ -124,7 +124,9 @@ profiles and lint findings.`,
       return 0;
     }
     // The seed document's checks, as kubectl would print them: get svc, get endpoints, get pods -o wide.
-    const table = (rows: string[][]): string => {
+    const table = (cells: string[][]): string => {
+      // Every cell may be a user-given name: escaped before the widths are measured.
+      const rows = cells.map((r) => r.map(shown));
       const widths = rows[0]!.map((_, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), 0));
       return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n')}\n`;
     };
