@@ -908,7 +908,8 @@ export class SimulatedCluster {
       const full = (p: number): string => (p === 2 ? this.patchName : name(p));
       this.r.stages[this.r.stages.length - 1]!.openflow = bridgeTrace(n.bridge.name, inPort, full, frame, steps, res);
     }
-    if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
+    if (res.error) this.drop(at, res.error === 'RECURSION_TOO_DEEP' ? 'translation failed: resubmits nested deeper than 64 (OVS RECURSION_TOO_DEEP)' : 'translation failed: over 4096 resubmits (OVS TOO_MANY_RESUBMITS)');
+    else if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
     for (const o of res.outputs) {
       if (o.port === 1) {
         if (this.down.has(node)) {
