@@ -29,3 +29,4 @@ export * from './frame-spec.js';
 export * from './trace-text.js';
 export * from './report.js';
 export * from './replay.js';
+export { FLOW_COUNT_LIMIT } from './flow-count.js';

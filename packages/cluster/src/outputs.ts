@@ -97,9 +97,11 @@ export interface ReplaySummary {
   skippedNotEthernet: number;
   /**
    * Distinct flows among the injected frames: IP 5-tuples (direction included), and for other frames the pair
-   * of MAC addresses and EtherType; counted by a 53-bit hash, up to 1 000 000 (then it stops counting).
+   * of MAC addresses and EtherType; counted exactly up to 1 000 000 (`FLOW_COUNT_LIMIT`), then it stops.
    */
   flows: number;
+  /** True when {@link ReplaySummary.flows} stopped at the limit: there were at least that many. */
+  flowsCapped: boolean;
   /** Frames through each stage (counted per visit: a flooded frame visits several nodes). */
   stages: Record<StageName, number>;
   /** Frames along each edge of the path diagram, `<from> → <to>` with node-qualified stage names. */

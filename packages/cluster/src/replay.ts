@@ -8,7 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileSink, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
-import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
+import { FlowCounter } from './flow-count.js';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
 import { renderReport, type ReportTopology } from './report.js';
@@ -95,7 +96,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const vips = new Set(sim.state.services.flatMap((s) => s.ingress).filter((ip) => !ip.includes(':')).map((ip) => parseIPv4(ip)));
   const podIps = new Set(sim.state.pods.map((p) => parseIPv4(p.ip)));
   const summary: ReplaySummary = {
-    framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, flows: 0,
+    framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, flows: 0, flowsCapped: false,
     stages: sim.stageCounts, edges: [],
     toClient: { frames: 0, arpRepliesBy: dict(), gratuitousArpBy: dict(), tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
     servedBy: dict(), backends: dict(), drops: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
@@ -117,23 +118,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   };
   const decoder = new FrameDecoder();
   const d = new DecodedFrame();
-  const fd = new DecodedFrame();
-  const flowSet = new Set<number>();
-  // One number per flow (53 bits, so collisions are negligible at the million flows counted).
-  const countFlow = (frame: Uint8Array): void => {
-    if (flowSet.size >= 1_000_000) return;
-    decoder.decode(frame, fd);
-    let h: number;
-    if (fd.l3 === L3.IPV4 || fd.l3 === L3.IPV6) {
-      const a = fd.l3 === L3.IPV6 ? readIPv4(frame, fd.l3Offset + 20) : fd.ipSrc;
-      const b = fd.l3 === L3.IPV6 ? readIPv4(frame, fd.l3Offset + 36) : fd.ipDst;
-      h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35) ^ Math.imul((fd.srcPort << 16) | fd.dstPort, 0x27d4eb2f);
-      h = (h >>> 0) * 2048 + ((fd.ipProto ^ (fd.l3 << 8)) & 0x7ff);
-    } else {
-      h = (Math.imul(readIPv4(frame, 2) ^ readIPv4(frame, 8), 0x85ebca6b) >>> 0) * 2048 + (fd.etherType & 0x7ff);
-    }
-    flowSet.add(h);
-  };
+  const flows = new FlowCounter();
+  const countFlow = (frame: Uint8Array): void => flows.add(frame);
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
     decoder.decode(out, d);
@@ -199,7 +185,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       for (const out of result.outside) toClient(out);
     }, { onError: options.onError ?? 'stop' });
   } catch (e) {
-    finishSummary(summary, sim, flowSet.size);
+    finishSummary(summary, sim, flows);
     if (e instanceof TruncatedCaptureError) {
       // A capture that stops mid-record (a cut file, a stream that ended) still tells what it held: the frames
       // so far are summarised and written. The error still reaches the caller, with what was done.
@@ -212,7 +198,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     if (e instanceof VippathError) (e as VippathError & { partial?: ReplaySummary }).partial = summary;
     throw e;
   }
-  finishSummary(summary, sim, flowSet.size);
+  finishSummary(summary, sim, flows);
   if (outputs) await outputs.close(summary);
   if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source);
   return { summary, sim, ...(traces ? { traces } : {}) };
@@ -239,8 +225,9 @@ async function writeReport(path: string, sim: SimulatedCluster, summary: ReplayS
   await sink.close();
 }
 
-function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: number): void {
-  summary.flows = flows;
+function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {
+  summary.flows = flows.count;
+  summary.flowsCapped = flows.capped;
   for (const p of sim.pods.values()) {
     if (p.log.length) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.log.length, clients: [...new Set(p.log.map((l) => l.client.split(':')[0]!))] };
   }
