@@ -5,9 +5,9 @@
  * counted. The summary says what the seed document's figure says: who answered ARP, which pods served, what
  * the client got back — plus counters per stage, drops by reason and the backend distribution.
  */
-import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileSink, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkOutputPath, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
 import { FlowCounter } from './flow-count.js';
 import type { K8sObject } from './manifests.js';
@@ -37,6 +37,11 @@ export interface ReplayOptions {
   reportFrames?: number;
   /** Called now and then with the bytes read so far (for progress bars). */
   onProgress?: (framesRead: number, bytesRead: number) => void;
+  /**
+   * Other files the run reads (manifests): no output may be one of them. The capture, when a path, is checked
+   * anyway.
+   */
+  inputs?: string[];
   /** Called with the simulation before the first frame: schedule node loss and readiness changes here. */
   setup?: (sim: SimulatedCluster) => void;
   /** What to do with a corrupt record: stop (default, a typed error) or skip it and go on (counted). */
@@ -90,7 +95,11 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const ingress = options.ingress ?? 'outside';
   sim.checkIngress(ingress);
   options.setup?.(sim);
-  const outputs = options.outDir ? openOutputs(options.outDir, sim) : undefined;
+  // Every output is checked before anything is read or written: not an input, not another output, not a
+  // directory, FIFO or device.
+  const outDir = options.outDir || options.report ? prepareOutputs(source, options) : undefined;
+  const outputs = outDir ? openOutputs(outDir, sim) : undefined;
+  const sinks: FileSink[] = outputs ? [...outputs.sinks] : [];
   const traces: TraceLine[] | undefined = options.keepTraces ? [] : undefined;
   // IPv4 addresses as numbers: every frame bound for the client is looked up here.
   const vips = new Set(sim.state.services.flatMap((s) => s.ingress).filter((ip) => !ip.includes(':')).map((ip) => parseIPv4(ip)));
@@ -189,20 +198,100 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     if (e instanceof TruncatedCaptureError) {
       // A capture that stops mid-record (a cut file, a stream that ended) still tells what it held: the frames
       // so far are summarised and written. The error still reaches the caller, with what was done.
-      if (outputs) await outputs.close(summary).catch(() => undefined);
-      if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source).catch(() => undefined);
+      await publish().catch(() => undefined);
     } else {
       // Anything else leaves earlier outputs as they were: nothing is renamed over them.
-      outputs?.abort();
+      for (const sink of sinks) sink.abort();
     }
     if (e instanceof VippathError) (e as VippathError & { partial?: ReplaySummary }).partial = summary;
     throw e;
   }
   finishSummary(summary, sim, flows);
-  if (outputs) await outputs.close(summary);
-  if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source);
+  await publish();
   return { summary, sim, ...(traces ? { traces } : {}) };
+
+  /**
+   * Finishes every output into its temporary, then renames them all: a run publishes its outputs together or
+   * not at all (never new pcapngs beside an old summary). The summary's text is made before any rename.
+   */
+  async function publish(): Promise<void> {
+    try {
+      if (outputs) await outputs.finish(`${JSON.stringify(summary, null, 2)}\n`);
+      if (options.report) sinks.push(await writeReport(options.report, sim, summary, reportTraces!, source));
+      for (const sink of sinks) sink.commit();
+    } catch (e) {
+      for (const sink of sinks) sink.abort();
+      throw e;
+    }
+  }
 }
+
+/** The file a path names once its directory's symbolic links are resolved (the file need not exist). */
+function canonical(path: string): string {
+  const abs = resolve(path);
+  try {
+    return join(realpathSync(dirname(abs)), basename(abs));
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * Checks the outputs of a run before it starts, and makes `outDir`: each output must be a regular file or
+ * absent (not a directory, FIFO or device), none may be the capture or another input (same file by device and
+ * inode, or by resolved path), and no two outputs may be the same file. Returns `outDir`.
+ */
+function prepareOutputs(source: CaptureSource, options: ReplayOptions): string | undefined {
+  const outDir = options.outDir;
+  const files: Array<[string, string]> = [];
+  if (outDir) {
+    try {
+      if (!statSync(outDir).isDirectory()) throw new OutputError(outDir, 'it exists and is not a directory; --out takes a directory');
+    } catch (e) {
+      if (e instanceof OutputError) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(outDir, (e as Error).message, { cause: e });
+    }
+    for (const name of OUT_FILES) files.push([join(outDir, name), `--out ${name}`]);
+  }
+  if (options.report) files.push([options.report, 'the report']);
+  const inputs = [...(typeof source === 'string' && source !== '-' ? [source] : []), ...(options.inputs ?? []).filter((f) => f !== '-')];
+  const inputIds = inputs.flatMap((f) => {
+    try {
+      const st = statSync(f);
+      return [{ f, dev: st.dev, ino: st.ino, path: canonical(f) }];
+    } catch {
+      return [{ f, dev: -1, ino: -1, path: canonical(f) }];
+    }
+  });
+  const seen = new Map<string, string>();
+  for (const [path] of files) {
+    checkOutputPath(path);
+    const c = canonical(path);
+    let st: { dev: number; ino: number } | undefined;
+    try {
+      st = statSync(path);
+    } catch {
+      st = undefined;
+    }
+    for (const i of inputIds) {
+      if (c === i.path || (st && st.dev === i.dev && st.ino === i.ino)) throw new OutputError(path, `it is ${i.f}, an input of this run; vippath never writes over what it reads`);
+    }
+    const other = seen.get(c);
+    if (other !== undefined) throw new OutputError(path, `it is also ${other}: two outputs of one run cannot be the same file`);
+    seen.set(c, path);
+  }
+  if (outDir) {
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw new OutputError(outDir, `cannot make the directory: ${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (e as Error).message}`, { cause: e });
+    }
+  }
+  return outDir;
+}
+
+/** What `outDir` holds after a run. */
+const OUT_FILES = ['wire.pcapng', 'nodes.pcapng', 'trace.jsonl', 'summary.json'] as const;
 
 /** The topology as the report draws it. */
 export function reportTopology(sim: SimulatedCluster): ReportTopology {
@@ -214,15 +303,21 @@ export function reportTopology(sim: SimulatedCluster): ReportTopology {
   };
 }
 
-async function writeReport(path: string, sim: SimulatedCluster, summary: ReplaySummary, traces: TraceLine[], source: CaptureSource): Promise<void> {
+async function writeReport(path: string, sim: SimulatedCluster, summary: ReplaySummary, traces: TraceLine[], source: CaptureSource): Promise<FileSink> {
   const html = renderReport({
     title: 'vippath replay',
     ...(typeof source === 'string' ? { capture: source === '-' ? 'standard input' : basename(source) } : {}),
     topology: reportTopology(sim), summary, traces,
   });
-  const sink = fileSink(path);
-  sink.write(encoder.encode(html));
-  await sink.close();
+  const sink = fileSink(path, { commitOnClose: false });
+  try {
+    sink.write(encoder.encode(html));
+    await sink.close();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+  return sink;
 }
 
 function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {
@@ -241,30 +336,36 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: Flo
   summary.events = sim.timeline();
 }
 
-function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; close(summary: ReplaySummary): Promise<void>; abort(): void } {
-  mkdirSync(dir, { recursive: true });
+function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; sinks: FileSink[]; finish(summaryJson: string): Promise<void> } {
   const nodes = sim.cluster.nodes;
   const wireIfaces = ['outside', ...nodes.map((n) => n.name)];
-  const wire = new PcapngWriter(join(dir, 'wire.pcapng'), wireIfaces.map((n) => ({ name: n === 'outside' ? 'outside' : `${n}/${nodes.find((x) => x.name === n)!.nic}` })));
+  const sinks: FileSink[] = [];
+  const open = (name: string): FileSink => {
+    try {
+      const sink = fileSink(join(dir, name), { commitOnClose: false });
+      sinks.push(sink);
+      return sink;
+    } catch (e) {
+      for (const s of sinks) s.abort();
+      throw e;
+    }
+  };
+  const wire = new PcapngWriter(open('wire.pcapng'), wireIfaces.map((n) => ({ name: n === 'outside' ? 'outside' : `${n}/${nodes.find((x) => x.name === n)!.nic}` })));
   const portNames = sim.portNames();
   const portIndex = new Map(portNames.map((n, i) => [n, i]));
-  const nodePcap = new PcapngWriter(join(dir, 'nodes.pcapng'), portNames.map((name) => ({ name })));
-  const trace = fileSink(join(dir, 'trace.jsonl'));
+  const nodePcap = new PcapngWriter(open('nodes.pcapng'), portNames.map((name) => ({ name })));
+  const trace = open('trace.jsonl');
+  const summarySink = open('summary.json');
   const out = {
     trace,
     epochNs: 0n,
-    async close(summary: ReplaySummary): Promise<void> {
+    sinks,
+    async finish(summaryJson: string): Promise<void> {
       await wire.close();
       await nodePcap.close();
       await trace.close();
-      const sink = fileSink(join(dir, 'summary.json'));
-      sink.write(encoder.encode(`${JSON.stringify(summary, null, 2)}\n`));
-      await sink.close();
-    },
-    abort(): void {
-      wire.abort();
-      nodePcap.abort();
-      trace.abort();
+      summarySink.write(encoder.encode(summaryJson));
+      await summarySink.close();
     },
   };
   const ts = (now: number): bigint => out.epochNs + BigInt(Math.round(now * 1e6));

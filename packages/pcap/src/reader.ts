@@ -115,6 +115,9 @@ async function* buffersFor(source: CaptureSource, cursor: CaptureCursor): AsyncG
   yield;
 }
 
+/** Records {@link scanCapture} visits between two turns of the event loop. */
+const YIELD_EVERY = 512;
+
 /**
  * Opens a capture for streaming. Memory stays bounded by the largest record plus one read chunk,
  * whatever the file size. Errors are {@link PcapFormatError} / {@link TruncatedCaptureError} (thrown from
@@ -156,8 +159,17 @@ export function readCaptureSync(bytes: Uint8Array, options: ReaderOptions = {}):
  */
 export async function scanCapture(source: CaptureSource, visit: (record: CaptureCursor) => void, options: ReaderOptions = {}): Promise<{ stats: ReaderStats; interfaces: CaptureInterface[]; format: 'pcap' | 'pcapng' | undefined }> {
   const cursor = new CaptureCursor(options);
+  let sinceYield = 0;
   for await (const _ of buffersFor(source, cursor)) {
-    while (cursor.next() === Next.RECORD) visit(cursor);
+    while (cursor.next() === Next.RECORD) {
+      visit(cursor);
+      // A chunk holds thousands of records: let the event loop run now and then (signal handlers, timers), so
+      // Ctrl-C takes effect within a few thousand records rather than after the whole chunk.
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
   }
   return { stats: cursor.stats, interfaces: cursor.interfaces, format: cursor.formatName };
 }

@@ -82,6 +82,7 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
         onError: flags.has('--skip-errors') ? 'skip' : 'stop',
         onProgress: (frames, bytes) => progress.update(frames, bytes),
         setup: (sim) => scheduleEvents(sim, events),
+        inputs: files,
       }));
     } catch (e) {
       progress.done();
