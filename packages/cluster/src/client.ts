@@ -94,7 +94,7 @@ export class ExternalClient {
     const isn = 1000;
     const seg = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array =>
       buildFrame({ dst: mac!, src: this.mac, vlans: [this.vlan], ipv4: { src: this.ip, dst: target.ip }, tcp: { srcPort: sport, dstPort: port, seq, ack, flags, window: 64240, ...(payload ? { payload } : {}) } });
-    const logsBefore = new Map([...this.sim.pods.values()].map((p) => [p, p.log.length]));
+    const logsBefore = new Map([...this.sim.pods.values()].map((p) => [p, p.requests]));
     let synTime = now;
     let synAck = this.tcpFrom(send(seg(SYN, isn, 0)), sport, target.ip, port);
     // Unanswered SYNs are sent again after 1 s, then 2 s (Linux's initial RTO, doubled), to the MAC the ARP
@@ -139,7 +139,8 @@ export class ExternalClient {
     const m = /^HTTP\/1\.[01] (\d{3})[^\r]*\r\n[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(body);
     let servedBy: CurlResult['servedBy'];
     for (const [p, n] of logsBefore) {
-      const entry = p.log[n];
+      // The log keeps the newest entries: the one this request added is its last.
+      const entry = p.requests > n ? p.log.at(-1) : undefined;
       if (entry) servedBy = { pod: p.pod.name, node: p.pod.node, client: entry.client };
     }
     if (!m) return fail(body ? 'the response is not HTTP' : 'no response to the request', { arp, ...(servedBy ? { servedBy } : {}) });

@@ -107,7 +107,11 @@ export interface ReplaySummary {
   /** Frames along each edge of the path diagram, `<from> → <to>` with node-qualified stage names. */
   edges: Array<{ from: string; to: string; frames: number }>;
   toClient: { frames: number; arpRepliesBy: Record<string, number>; gratuitousArpBy: Record<string, number>; tcpFromVip: number; tcpFromPodIp: number; untagged: number };
-  servedBy: Record<string, { node: string; requests: number; clients: string[] }>;
+  /**
+   * Requests each pod served and the client addresses it saw (the first 256 distinct; requests from further
+   * addresses are counted in `otherClientRequests`).
+   */
+  servedBy: Record<string, { node: string; requests: number; clients: string[]; otherClientRequests?: number }>;
   /** LB selections per node and pod: which backends new connections went to. */
   backends: Record<string, Record<string, number>>;
   drops: Record<string, number>;

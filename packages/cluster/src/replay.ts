@@ -5,14 +5,14 @@
  * counted. The summary says what the seed document's figure says: who answered ARP, which pods served, what
  * the client got back — plus counters per stage, drops by reason and the backend distribution.
  */
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputPath, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
 import { FlowCounter } from './flow-count.js';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
-import { renderReport, type ReportTopology } from './report.js';
+import { renderReportTo, scriptJson, type ReportTopology, type StreamedTraces } from './report.js';
 import type { ClusterSpec } from './scenario.js';
 import { SimulatedCluster, traceLine, type InjectResult, type SimulationOptions } from './simulation.js';
 
@@ -90,7 +90,6 @@ export const TIMELINE_BINS = 4096;
 export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const tracing = Boolean(options.outDir || options.keepTraces || options.report);
   const reportLimit = options.reportFrames ?? 5000;
-  const reportTraces: TraceLine[] | undefined = options.report ? [] : undefined;
   const sim = new SimulatedCluster(objects, cluster, { trace: tracing, ...options.simulation });
   const ingress = options.ingress ?? 'outside';
   sim.checkIngress(ingress);
@@ -100,6 +99,16 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const outDir = options.outDir || options.report ? prepareOutputs(source, options) : undefined;
   const outputs = outDir ? openOutputs(outDir, sim) : undefined;
   const sinks: FileSink[] = outputs ? [...outputs.sinks] : [];
+  // The report's trace lines wait in a temporary beside the report, serialised, not as objects in memory
+  // (100 000 lines held as objects took 1.5 GB); the page copies them from there.
+  let spill: TraceSpill | undefined;
+  try {
+    spill = options.report ? new TraceSpill(options.report) : undefined;
+  } catch (e) {
+    for (const sink of sinks) sink.abort();
+    throw e;
+  }
+  if (spill) sinks.push(spill.sink);
   const traces: TraceLine[] | undefined = options.keepTraces ? [] : undefined;
   // IPv4 addresses as numbers: every frame bound for the client is looked up here.
   const vips = new Set(sim.state.services.flatMap((s) => s.ingress).filter((ip) => !ip.includes(':')).map((ip) => parseIPv4(ip)));
@@ -147,7 +156,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   sim.onOutside = toClient;
   const record = (line: TraceLine): void => {
     traces?.push(line);
-    if (reportTraces && reportTraces.length < reportLimit) reportTraces.push(line);
+    if (spill && spill.lines < reportLimit) spill.add(line);
     outputs?.trace.write(encoder.encode(`${JSON.stringify(line)}\n`));
   };
   let t0: number | undefined;
@@ -217,7 +226,9 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   async function publish(): Promise<void> {
     try {
       if (outputs) await outputs.finish(`${JSON.stringify(summary, null, 2)}\n`);
-      if (options.report) sinks.push(await writeReport(options.report, sim, summary, reportTraces!, source));
+      if (options.report) sinks.push(await writeReport(options.report, sim, summary, spill!, source));
+      // The spill was read into the report: it goes, never published.
+      spill?.sink.abort();
       for (const sink of sinks) sink.commit();
     } catch (e) {
       for (const sink of sinks) sink.abort();
@@ -303,15 +314,49 @@ export function reportTopology(sim: SimulatedCluster): ReportTopology {
   };
 }
 
-async function writeReport(path: string, sim: SimulatedCluster, summary: ReplaySummary, traces: TraceLine[], source: CaptureSource): Promise<FileSink> {
-  const html = renderReport({
+/** The report's trace lines, serialised into a temporary as they come (see {@link replayCapture}). */
+class TraceSpill implements StreamedTraces {
+  readonly sink: FileSink;
+  lines = 0;
+  frames = 0;
+  readonly injectedTimes: number[] = [];
+  constructor(report: string) {
+    this.sink = fileSink(report, { commitOnClose: false });
+  }
+
+  add(line: TraceLine): void {
+    this.sink.write(encoder.encode(this.lines++ ? `,${scriptJson(line)}` : scriptJson(line)));
+    if (line.index > 0) {
+      this.frames++;
+      if (line.verdict !== 'skipped') this.injectedTimes.push(line.time);
+    }
+  }
+
+  /** Copies the serialised lines out, 1 MB at a time (after `sink.close()`). */
+  writeJson(write: (text: string) => void): void {
+    const fd = openSync(this.sink.temporary, 'r');
+    try {
+      const buf = new Uint8Array(1 << 20);
+      const decoder = new TextDecoder();
+      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) write(decoder.decode(buf.subarray(0, n), { stream: true }));
+      write(decoder.decode());
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+async function writeReport(path: string, sim: SimulatedCluster, summary: ReplaySummary, spill: TraceSpill, source: CaptureSource): Promise<FileSink> {
+  await spill.sink.close();
+  const input = {
     title: 'vippath replay',
     ...(typeof source === 'string' ? { capture: source === '-' ? 'standard input' : basename(source) } : {}),
-    topology: reportTopology(sim), summary, traces,
-  });
+    topology: reportTopology(sim), summary, traces: [], streamedTraces: spill,
+  };
   const sink = fileSink(path, { commitOnClose: false });
   try {
-    sink.write(encoder.encode(html));
+    // Streamed through the sink's buffer: no string of the whole page.
+    renderReportTo(input, (text) => sink.write(encoder.encode(text)));
     await sink.close();
   } catch (e) {
     sink.abort();
@@ -324,7 +369,7 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: Flo
   summary.flows = flows.count;
   summary.flowsCapped = flows.capped;
   for (const p of sim.pods.values()) {
-    if (p.log.length) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.log.length, clients: [...new Set(p.log.map((l) => l.client.split(':')[0]!))] };
+    if (p.requests) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.requests, clients: [...p.clients.keys()], ...(p.otherClientRequests ? { otherClientRequests: p.otherClientRequests } : {}) };
   }
   for (const [pod, n] of sim.backendCounts) {
     const node = sim.pod(pod)!.pod.node;
