@@ -286,6 +286,46 @@ describe('signals', () => {
   }
 });
 
+describe('fuzz: signals at random moments', () => {
+  const runs = budget(4);
+  announce('signals', runs, 'replays interrupted at a random moment by SIGINT or SIGTERM');
+  const medium = join(root, 'medium.pcap');
+  writeFileSync(medium, pcapAt(Array.from({ length: 20_000 }, (_, i) => 1 + i / 10_000), (i) => synFrame(1024 + (i % 60000))));
+
+  it('whenever the signal lands: finished (complete outputs) or interrupted (130/143, earlier outputs intact, no temporaries)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('SIGINT', 'SIGTERM') as fc.Arbitrary<'SIGINT' | 'SIGTERM'>, fc.integer({ min: 0, max: 2500 }), async (signal, delay) => {
+        const d = sandbox();
+        const out = join(d, 'o');
+        const report = join(d, 'r.html');
+        expect((await run(['replay', fixture, '--out', out, '--report', report])).code).toBe(0);
+        const before = snapshot(d);
+        const child = spawn(process.execPath, [cli, 'replay', medium, '--out', out, '--report', report], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (b: Buffer) => void (err += b.toString()));
+        const done = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
+        await new Promise((r) => setTimeout(r, delay));
+        child.kill(signal);
+        const { code, sig } = await done;
+        expect(temporaries(d)).toEqual([]);
+        if (code === 0) {
+          // It finished first: the outputs are the new run's, complete.
+          expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).framesRead).toBe(20_000);
+          expect(readFileSync(report, 'utf8')).toMatch(/<\/html>\n$/);
+        } else {
+          // Interrupted (or killed before the handler existed, during start-up): nothing changed.
+          if (sig === null) {
+            expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+            expect(err).toMatch(new RegExp(`interrupted \\(${signal}\\)`));
+          } else expect(sig).toBe(signal);
+          expect(snapshot(d)).toEqual(before);
+        }
+      }),
+      { numRuns: runs, seed },
+    );
+  }, 180_000);
+});
+
 describe('fuzz: hostile output paths', () => {
   const runs = budget(60);
   announce('outputs', runs, 'replays with hostile --out/--report paths');
