@@ -330,8 +330,8 @@ describe('fuzz: hostile output paths', () => {
   const runs = budget(60);
   announce('outputs', runs, 'replays with hostile --out/--report paths');
 
-  type Target = 'fresh' | 'existing-file' | 'input' | 'input-symlink' | 'input-hardlink' | 'dir' | 'fifo' | 'devnull-link' | 'missing-dir' | 'dangling-link' | 'planted-tmp';
-  const targets: Target[] = ['fresh', 'existing-file', 'input', 'input-symlink', 'input-hardlink', 'dir', 'fifo', 'devnull-link', 'missing-dir', 'dangling-link', 'planted-tmp'];
+  type Target = 'fresh' | 'existing-file' | 'input' | 'input-symlink' | 'input-hardlink' | 'dir' | 'fifo' | 'devnull-link' | 'missing-dir' | 'dangling-link' | 'planted-tmp' | 'under-file';
+  const targets: Target[] = ['fresh', 'existing-file', 'input', 'input-symlink', 'input-hardlink', 'dir', 'fifo', 'devnull-link', 'missing-dir', 'dangling-link', 'planted-tmp', 'under-file'];
 
   it('never a stack, never an input or a special file changed, never a temporary left; success publishes complete outputs', async () => {
     await fc.assert(
@@ -375,6 +375,9 @@ describe('fuzz: hostile output paths', () => {
             case 'planted-tmp':
               symlinkSync(victim, `${p}.${process.pid}.tmp`);
               return p;
+            case 'under-file':
+              // A path through a regular file: ENOTDIR.
+              return join(victim, name);
           }
         };
         const args = ['replay', input];
@@ -402,6 +405,7 @@ describe('fuzz: hostile output paths', () => {
           // A refused run changes nothing at all.
           expect(after).toEqual(before);
           expect(r.err).toMatch(/^vippath replay: /);
+          expect(r.err).not.toMatch(/\bE[A-Z]{3,}\b:/);
         }
       }),
       { numRuns: runs, seed },

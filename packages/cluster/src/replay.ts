@@ -7,7 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkOutputPath, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
+import { checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
 import { FlowCounter } from './flow-count.js';
 import type { K8sObject } from './manifests.js';
@@ -260,7 +260,7 @@ function prepareOutputs(source: CaptureSource, options: ReplayOptions): string |
       if (!statSync(outDir).isDirectory()) throw new OutputError(outDir, 'it exists and is not a directory; --out takes a directory');
     } catch (e) {
       if (e instanceof OutputError) throw e;
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(outDir, (e as Error).message, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(outDir, describeFileError(e), { cause: e });
     }
     for (const name of OUT_FILES) files.push([join(outDir, name), `--out ${name}`]);
   }
@@ -295,7 +295,7 @@ function prepareOutputs(source: CaptureSource, options: ReplayOptions): string |
     try {
       mkdirSync(outDir, { recursive: true });
     } catch (e) {
-      throw new OutputError(outDir, `cannot make the directory: ${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (e as Error).message}`, { cause: e });
+      throw new OutputError(outDir, `cannot make the directory: ${describeFileError(e)}`, { cause: e });
     }
   }
   return outDir;

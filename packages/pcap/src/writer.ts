@@ -33,8 +33,8 @@ export class OutputError extends VippathError {
   }
 }
 
-/** An errno error in words. */
-function errnoText(e: unknown): string {
+/** A file-system error (`EACCES`, `ENOTDIR`, `EISDIR`…) in words, for messages without an errno stack. */
+export function describeFileError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
     case 'EACCES':
@@ -81,7 +81,7 @@ export function checkOutputPath(path: string): void {
     st = statSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new OutputError(path, errnoText(e), { cause: e });
+    throw new OutputError(path, describeFileError(e), { cause: e });
   }
   const kind = kindOf(st);
   if (kind) throw new OutputError(path, `it is ${kind}, not a regular file; give a file path (vippath replaces outputs whole, by renaming)`);
@@ -137,7 +137,7 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
     } catch (e) {
       // A name taken by chance (or by someone guessing): another random name; anything else is the answer.
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 8) continue;
-      throw new OutputError(path, `cannot create a file in ${dir}: ${errnoText(e)}`, { cause: e });
+      throw new OutputError(path, `cannot create a file in ${dir}: ${describeFileError(e)}`, { cause: e });
     }
   }
   live.add(tmp);
@@ -148,7 +148,7 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
     try {
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     } catch (e) {
-      throw new OutputError(path, `writing failed: ${errnoText(e)}`, { cause: e });
+      throw new OutputError(path, `writing failed: ${describeFileError(e)}`, { cause: e });
     }
   };
   const flush = (): void => {
@@ -191,7 +191,7 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
       } catch (e) {
         closeSync(fd);
         remove();
-        throw new OutputError(path, `writing failed: ${errnoText(e)}`, { cause: e });
+        throw new OutputError(path, `writing failed: ${describeFileError(e)}`, { cause: e });
       }
       closeSync(fd);
       closed = true;
@@ -205,7 +205,7 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
         renameSync(tmp, path);
       } catch (e) {
         remove();
-        throw e instanceof OutputError ? e : new OutputError(path, errnoText(e), { cause: e });
+        throw e instanceof OutputError ? e : new OutputError(path, describeFileError(e), { cause: e });
       }
       live.delete(tmp);
     },
