@@ -49,7 +49,10 @@ served (with the client addresses they saw), what the client got back, and drops
   --skip-errors  skip corrupt records (counted) instead of stopping at the first
   --json         print summary.json instead of the text
 ${EVENT_USAGE}
-Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.`,
+Outputs are written whole: each to a temporary beside it, all renamed together when the run is complete. An
+output that is an input, another output, a directory, a FIFO or a device is refused before anything is read.
+Ctrl-C (SIGINT) or SIGTERM removes the temporaries and leaves earlier outputs as they were.
+Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage, 130/143 interrupted.`,
   async run(args, io) {
     const { files, rest: r1 } = manifestFiles(args);
     const { events, rest } = eventOptions(r1);
