@@ -88,4 +88,20 @@ describe('the replay timeline under hostile timestamps', () => {
     expect(summary.framesRead).toBe(2);
     expect(summary.timeline.length).toBeLessThanOrEqual(TIMELINE_BINS);
   });
+
+  it('a pcapng timestamp of 2^64 s (second resolution): the frame enters at the previous time, counted, --out too', async () => {
+    const sink = memorySink();
+    const w = new PcapngWriter(sink, [{ name: 'eth0' }]);
+    w.write({ timestamp: 0n, data: synFrame() });
+    w.write({ timestamp: 0xffffffffffffffffn, data: synFrame(40001) });
+    const bytes = Buffer.from(sink.bytes());
+    // if_tsresol (option 9, one byte): 10^-9 → 10^0, so the 64-bit count is seconds.
+    const at = bytes.indexOf(Buffer.from([9, 0, 1, 0, 9]));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 4] = 0;
+    const { summary } = await replayCapture(bytesSource(bytes), defaultObjects(), DEFAULT_CLUSTER, { outDir: join(dir, 'huge-ts') });
+    expect(summary.framesRead).toBe(2);
+    expect(summary.injected).toBe(2);
+    expect(summary.timestampsClamped).toBe(1);
+  });
 });

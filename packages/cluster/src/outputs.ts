@@ -96,6 +96,11 @@ export interface ReplaySummary {
   skippedFromCluster: number;
   skippedNotEthernet: number;
   /**
+   * Frames whose timestamp lies more than 2^53 ms after the first frame's (beyond what simulated time can hold):
+   * they entered at the previous frame's time.
+   */
+  timestampsClamped: number;
+  /**
    * Distinct flows among the injected frames: IP 5-tuples (direction included), and for other frames the pair
    * of MAC addresses and EtherType; counted exactly up to 1 000 000 (`FLOW_COUNT_LIMIT`), then it stops.
    */

@@ -114,7 +114,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const vips = new Set(sim.state.services.flatMap((s) => s.ingress).filter((ip) => !ip.includes(':')).map((ip) => parseIPv4(ip)));
   const podIps = new Set(sim.state.pods.map((p) => parseIPv4(p.ip)));
   const summary: ReplaySummary = {
-    framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, flows: 0, flowsCapped: false,
+    framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, timestampsClamped: 0, flows: 0, flowsCapped: false,
     stages: sim.stageCounts, edges: [],
     toClient: { frames: 0, arpRepliesBy: dict(), gratuitousArpBy: dict(), tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
     servedBy: dict(), backends: dict(), drops: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
@@ -172,7 +172,14 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
         if (outputs) outputs.epochNs = BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos);
       }
       // Capture timestamps may step back a little (several interfaces); simulated time never does.
-      const now = Math.max(lastTime, ms - t0);
+      // A timestamp the simulation cannot represent (a pcapng with second resolution and a 64-bit count can say
+      // 10^19 s) enters at the previous frame's time, counted.
+      let rel = ms - t0;
+      if (!(rel <= Number.MAX_SAFE_INTEGER)) {
+        summary.timestampsClamped++;
+        rel = lastTime;
+      }
+      const now = Math.max(lastTime, rel);
       lastTime = now;
       const skip = rec.linktype !== 1 ? 'not Ethernet' : !options.includeClusterFrames && sim.fromCluster(frame) ? 'sent by the cluster' : undefined;
       if (skip) {

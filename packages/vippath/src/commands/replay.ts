@@ -8,7 +8,7 @@ import { EVENT_USAGE, eventOptions, scheduleEvents } from './events.js';
 export function summaryText(summary: ReplaySummary): string {
   const lines: string[] = [];
   for (const s of summary.services) for (const ip of s.ingress) lines.push(`service ${shown(s.name)}: VIP ${ip}, announced by ${s.owners[ip]?.map(shown).join(', ') || 'nobody'} (MetalLB L2)`);
-  lines.push(`frames: ${summary.framesRead} read, ${summary.injected} sent by the client into the wire (${summary.flowsCapped ? `at least ${summary.flows}` : summary.flows} flows), ${summary.skippedFromCluster} skipped (the cluster's own replies in the capture)${summary.skippedNotEthernet ? `, ${summary.skippedNotEthernet} not Ethernet` : ''}`);
+  lines.push(`frames: ${summary.framesRead} read, ${summary.injected} sent by the client into the wire (${summary.flowsCapped ? `at least ${summary.flows}` : summary.flows} flows), ${summary.skippedFromCluster} skipped (the cluster's own replies in the capture)${summary.skippedNotEthernet ? `, ${summary.skippedNotEthernet} not Ethernet` : ''}${summary.timestampsClamped ? `; ${summary.timestampsClamped} with a timestamp beyond 2^53 ms after the first entered at the previous frame's time` : ''}`);
   const arp = Object.entries(summary.toClient.arpRepliesBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
   const garp = Object.entries(summary.toClient.gratuitousArpBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
   lines.push(`ARP for the VIP answered by: ${arp || 'nobody'}; gratuitous ARP from: ${garp || 'nobody'}`);
