@@ -5,7 +5,7 @@
  * and the close — and that refuses a SYN-ACK from an address it did not call, as a real stack does (it answers
  * with RST). Every frame goes through {@link SimulatedCluster.inject}, so the transcript is the path's own.
  */
-import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4 } from '@vippath/wire';
+import { buildFrame, checkTime, DecodedFrame, FrameDecoder, formatIPv4, formatMac, InvalidArgumentError, L3, parseIPv4 } from '@vippath/wire';
 import { describeFrame } from './describe.js';
 import type { SimulatedCluster } from './simulation.js';
 
@@ -37,6 +37,12 @@ const FIN = 0x01;
 const RST = 0x04;
 const PSH = 0x08;
 
+/**
+ * The ephemeral source ports the client takes in turn, Linux's default net.ipv4.ip_local_port_range
+ * (32768 60999, Documentation/networking/ip-sysctl.rst): after 60999 it starts again at 32768, never at 0.
+ */
+export const EPHEMERAL_PORTS = { first: 32768, last: 60999 } as const;
+
 /** An external client on the VLAN. */
 export class ExternalClient {
   /** The ARP cache: IPv4 → MAC. */
@@ -54,9 +60,12 @@ export class ExternalClient {
    * scheduled events (failover, GARP) happen during the exchange as they would.
    */
   curl(target: { ip: string; port?: number; path?: string }, at: number, stepMs = 1): CurlResult {
+    checkTime(at, 'curl at');
+    if (typeof stepMs !== 'number' || !(stepMs >= 0 && stepMs <= 3_600_000)) throw new InvalidArgumentError('curl stepMs', `the time each frame takes is from 0 to 3 600 000 ms, not ${String(stepMs)}`);
+    const port = target?.port ?? 80;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('curl port', `a TCP port is a whole number from 1 to 65535, not ${String(port)}`);
     const transcript: CurlFrame[] = [];
     let now = at;
-    const port = target.port ?? 80;
     const path = target.path ?? '/clientip';
     const send = (frame: Uint8Array): Uint8Array[] => {
       transcript.push({ time: now, dir: '>', flow: describeFrame(frame) });
@@ -80,11 +89,12 @@ export class ExternalClient {
     const nodeOf = (m: string): string | undefined => this.sim.cluster.nodes.find((n) => n.mac === m)?.name;
     const arp: NonNullable<CurlResult['arp']> = { mac, ...(nodeOf(mac) ? { node: nodeOf(mac)! } : {}), fromCache };
     // 2. Handshake.
-    const sport = this.nextPort++;
+    const sport = this.nextPort;
+    this.nextPort = sport >= EPHEMERAL_PORTS.last ? EPHEMERAL_PORTS.first : sport + 1;
     const isn = 1000;
     const seg = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array =>
       buildFrame({ dst: mac!, src: this.mac, vlans: [this.vlan], ipv4: { src: this.ip, dst: target.ip }, tcp: { srcPort: sport, dstPort: port, seq, ack, flags, window: 64240, ...(payload ? { payload } : {}) } });
-    const logsBefore = new Map([...this.sim.pods.values()].map((p) => [p, p.log.length]));
+    const logsBefore = new Map([...this.sim.pods.values()].map((p) => [p, p.requests]));
     let synTime = now;
     let synAck = this.tcpFrom(send(seg(SYN, isn, 0)), sport, target.ip, port);
     // Unanswered SYNs are sent again after 1 s, then 2 s (Linux's initial RTO, doubled), to the MAC the ARP
@@ -129,7 +139,8 @@ export class ExternalClient {
     const m = /^HTTP\/1\.[01] (\d{3})[^\r]*\r\n[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(body);
     let servedBy: CurlResult['servedBy'];
     for (const [p, n] of logsBefore) {
-      const entry = p.log[n];
+      // The log keeps the newest entries: the one this request added is its last.
+      const entry = p.requests > n ? p.log.at(-1) : undefined;
       if (entry) servedBy = { pod: p.pod.name, node: p.pod.node, client: entry.client };
     }
     if (!m) return fail(body ? 'the response is not HTTP' : 'no response to the request', { arp, ...(servedBy ? { servedBy } : {}) });

@@ -39,20 +39,42 @@ const OFPORT = { underlay: 1, patch: 2 } as const;
 
 function ipamAddresses(subnet: K8sObject | undefined, count: number): string[] {
   const spec = (subnet?.spec ?? {}) as { cidrBlock?: string; gateway?: string; excludeIps?: string[] };
-  const [net, len] = (spec.cidrBlock ?? '10.180.204.0/24').split(',')[0]!.split('/');
+  // A dual-stack subnet lists its blocks comma-separated (either order); vippath's pods take IPv4 addresses.
+  const block = (spec.cidrBlock ?? '10.180.204.0/24').split(',').map((b) => b.trim()).find((b) => !b.includes(':'));
+  if (!block) return [];
+  const [net, len] = block.split('/');
   const base = Number(parseIp(net!).value);
   const size = 2 ** (32 - Number(len));
-  const taken = new Set<number>();
-  if (spec.gateway) taken.add(Number(parseIp(spec.gateway).value));
+  const end = base + size - 1;
+  // Excluded ranges clipped to the block, as [lo, hi] pairs: IPv6 entries belong to the other block (or are a
+  // mistake lint reports) and never enter IPv4 arithmetic, where `v++` on 3.4e38 does not move.
+  const ranges: Array<[number, number]> = [];
+  const exclude = (lo: number, hi: number): void => {
+    if (hi >= base && lo <= end) ranges.push([Math.max(lo, base), Math.min(hi, end)]);
+  };
+  if (spec.gateway && !spec.gateway.includes(':')) {
+    const g = Number(parseIp(spec.gateway).value);
+    exclude(g, g);
+  }
   for (const e of spec.excludeIps ?? []) {
     const [a, b] = String(e).split('..');
-    const lo = Number(parseIp(a!.trim()).value);
-    const hi = b ? Number(parseIp(b.trim()).value) : lo;
-    for (let v = lo; v <= hi && v - lo < 65536; v++) taken.add(v);
+    const lo = parseIp(a!.trim());
+    const hi = b ? parseIp(b.trim()) : lo;
+    if (lo.family !== 4 || hi.family !== 4) continue;
+    exclude(Number(lo.value), Number(hi.value));
   }
+  ranges.sort((x, y) => x[0] - y[0]);
   const out: string[] = [];
-  // Network and broadcast addresses are never handed out.
-  for (let v = base + 1; v < base + size - 1 && out.length < count; v++) if (!taken.has(v)) out.push(formatIPv4(v));
+  // Network and broadcast addresses are never handed out; an excluded range is stepped over in one move.
+  let r = 0;
+  for (let v = base + 1; v < end && out.length < count; v++) {
+    while (r < ranges.length && ranges[r]![1] < v) r++;
+    if (r < ranges.length && ranges[r]![0] <= v) {
+      v = ranges[r]![1];
+      continue;
+    }
+    out.push(formatIPv4(v));
+  }
   return out;
 }
 
@@ -64,7 +86,7 @@ interface ServiceSpecLike {
 
 /** Whether a Service's selector picks pod `p` (every label matches). */
 export function selects(selector: Record<string, string> | undefined, p: PodState): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => p.labels[k] === v);
+  return Object.entries(selector ?? {}).every(([k, v]) => Object.hasOwn(p.labels, k) && p.labels[k] === v);
 }
 
 /** Services whose endpoints were given (Endpoints / EndpointSlices): their pods by logical switch port. */
@@ -162,7 +184,7 @@ function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undef
         name, namespace, ip, ready: true,
         // The Cluster's placement, the template's nodeName, else one replica per node in turn (the document's
         // example: three pods on three nodes).
-        node: cluster.placement?.[name] ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
+        node: (cluster.placement && Object.hasOwn(cluster.placement, name) ? cluster.placement[name] : undefined) ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
         mac: podMac(ip),
         labels: spec.template?.metadata?.labels ?? {},
         lsp: `${name}.${namespace}`,
@@ -233,9 +255,10 @@ function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: numbe
  * follows the announcing node). Recomputed whenever readiness or ownership changes.
  */
 export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster: ClusterSpec, metallb: MetalLB): LoadBalancerSpec[] {
-  const vips: Record<string, string> = {};
-  const mappings: Record<string, string> = {};
-  const externalIds: Record<string, string> = {};
+  // Keys built from user-given names and addresses: null-prototype objects, so `__proto__` is a key like any other.
+  const vips: Record<string, string> = Object.create(null);
+  const mappings: Record<string, string> = Object.create(null);
+  const externalIds: Record<string, string> = Object.create(null);
   for (const s of objects.filter(isLoadBalancerService)) {
     const spec = s.spec as ServiceSpecLike;
     const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
@@ -314,7 +337,8 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
   const providerServices = state.map((s) => ({ name: s.name, ingress: s.ingress, ports: s.ports }));
   const loadBalancers = ovnLoadBalancers(objects, pods, cluster, metallb);
   const subnetSpec = (subnet?.spec ?? {}) as { vlan?: string; enableExternalLBAddress?: boolean; u2oInterconnectionMac?: string };
-  const brProviderFlows: Record<string, string[]> = {};
+  // Node names are user-given: a null-prototype object keeps a node named `__proto__`.
+  const brProviderFlows: Record<string, string[]> = Object.create(null);
   for (const n of cluster.nodes) {
     const collected = cluster.brProvider?.[n.name];
     if (collected) {

@@ -30,3 +30,4 @@ export * from './trace-text.js';
 export * from './report.js';
 export * from './replay.js';
 export * from './snapshot.js';
+export { FLOW_COUNT_LIMIT } from './flow-count.js';

@@ -3,7 +3,7 @@
  * of shared/research/kube-ovn.md §7, as diagnostics with a code, the object and field, and the consequence in one
  * sentence.
  */
-import { advertisementsForService, compileConfig, parseIp, cidrContains, type IPAddressPoolObject, type L2AdvertisementObject, type MetalLB, type ServiceObject } from '@vippath/metallb';
+import { advertisementsForService, compileConfig, parseIp, cidrContains, type Cidr, type Ip, type IPAddressPoolObject, type L2AdvertisementObject, type MetalLB, type ServiceObject } from '@vippath/metallb';
 import { isLoadBalancerService, type IgnoredObject, type K8sObject } from './manifests.js';
 import type { PodState } from './derive.js';
 import type { ClusterSpec } from './scenario.js';
@@ -70,19 +70,48 @@ export function lint(objects: K8sObject[], flags: ControllerFlags = {}): Diagnos
       add(s, { code: 'SUBNET_WITHOUT_VLAN', severity: 'error', field: 'spec.vlan', message: 'the subnet names no Vlan (underlay subnets need one; Vlan id 0 when the VLAN sub-interface tags)', consequence: 'Kube-OVN refuses the br-provider rule ("vlan not specified in subnet"), so VIP traffic goes to the host stack instead of OVN.' });
     }
   }
-  let cidr: { family: 4 | 6; base: bigint; bits: number } | undefined;
+  // Every block of the subnet: a dual-stack one lists an IPv4 and an IPv6 block, in either order.
+  let cidrs: Cidr[] | undefined;
   const subnet = subnets[0];
   const cidrText = subnet?.spec?.cidrBlock;
   if (typeof cidrText === 'string') {
-    const [ip, len] = cidrText.split(',')[0]!.split('/');
     try {
-      const p = parseIp(ip!);
-      const bits = Number(len);
-      const host = BigInt((p.family === 4 ? 32 : 128) - bits);
-      cidr = { family: p.family, base: (p.value >> host) << host, bits };
+      cidrs = cidrText.split(',').map((b) => {
+        const [ip, len] = b.trim().split('/');
+        const p = parseIp(ip!);
+        const bits = Number(len);
+        const host = BigInt((p.family === 4 ? 32 : 128) - bits);
+        return { family: p.family, base: (p.value >> host) << host, bits };
+      });
     } catch {
       add(subnet, { code: 'BAD_CIDR', severity: 'error', field: 'spec.cidrBlock', message: `"${cidrText}" is not a CIDR`, consequence: 'The subnet cannot be created.' });
     }
+  }
+  if (subnet && typeof cidrText === 'string') {
+    // Kube-OVN's ValidateSubnet (pkg/util/validator.go) refuses an excludeIps entry that is not an address or
+    // whose range runs backwards, and accepts one outside every block (it then excludes nothing). vippath's
+    // IPAM hung on an IPv6 entry in an IPv4 subnet before; both cases are findings now.
+    const blocks: Cidr[] = cidrs ?? [];
+    const list: unknown[] = Array.isArray(subnet.spec?.excludeIps) ? (subnet.spec.excludeIps as unknown[]) : [];
+    list.forEach((e, i) => {
+      const [a, b] = String(e).split('..');
+      let lo: Ip | undefined;
+      let hi: Ip | undefined;
+      try {
+        lo = parseIp(a!.trim());
+        hi = b ? parseIp(b.trim()) : lo;
+      } catch {
+        add(subnet, { code: 'BAD_EXCLUDE_IP', severity: 'error', field: `spec.excludeIps[${i}]`, message: `${JSON.stringify(e)} is not an address or an address range (a..b)`, consequence: 'Kube-OVN refuses the subnet ("is not a valid address").' });
+        return;
+      }
+      if (lo.family !== hi.family || lo.value > hi.value) {
+        add(subnet, { code: 'BAD_EXCLUDE_IP', severity: 'error', field: `spec.excludeIps[${i}]`, message: `${String(e)} is not a range from a lower to a higher address of one family`, consequence: 'Kube-OVN refuses the subnet ("is not a valid ip range").' });
+        return;
+      }
+      if (blocks.length && !blocks.some((c) => cidrContains(c, lo!) && cidrContains(c, hi!))) {
+        add(subnet, { code: 'EXCLUDE_IP_OUTSIDE_SUBNET', severity: 'warning', field: `spec.excludeIps[${i}]`, message: `${String(e)} is not in the subnet's ${blocks.length > 1 ? 'blocks' : 'block'} ${cidrText}${lo.family === 6 && blocks.every((c) => c.family === 4) ? ' (an IPv6 address in an IPv4 subnet)' : ''}`, consequence: 'Kube-OVN accepts it and excludes nothing with it: if it was meant to keep a MetalLB address from pods, it does not.' });
+      }
+    });
   }
   if (pools.length) {
     let config;
@@ -100,11 +129,11 @@ export function lint(objects: K8sObject[], flags: ControllerFlags = {}): Diagnos
         const size = 1n << BigInt((c.family === 4 ? 32 : 128) - c.bits);
         for (let v = c.base; v < c.base + size && v < c.base + 4096n; v++) {
           const ip = { family: c.family, value: v };
-          if (cidr && !cidrContains(cidr, ip)) outside = true;
+          if (cidrs && !cidrs.some((c) => cidrContains(c, ip))) outside = true;
           if (!excludes.some((x) => v >= x.lo && v <= x.hi)) missing.push(ip.family === 4 ? `${Number(v >> 24n)}.${Number((v >> 16n) & 255n)}.${Number((v >> 8n) & 255n)}.${Number(v & 255n)}` : v.toString(16));
         }
       }
-      if (cidr && outside) {
+      if (cidrs && outside) {
         add(obj, { code: 'POOL_OUTSIDE_SUBNET', severity: 'error', field: 'spec.addresses', message: `the pool is not a subset of the underlay subnet ${String(cidrText)}`, consequence: 'Addresses outside the subnet are not on the VLAN segment: nothing steers their traffic into OVN.' });
       }
       if (subnet && missing.length) {

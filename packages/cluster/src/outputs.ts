@@ -96,22 +96,38 @@ export interface ReplaySummary {
   skippedFromCluster: number;
   skippedNotEthernet: number;
   /**
+   * Frames whose timestamp lies more than 2^53 ms after the first frame's (beyond what simulated time can hold):
+   * they entered at the previous frame's time.
+   */
+  timestampsClamped: number;
+  /**
    * Distinct flows among the injected frames: IP 5-tuples (direction included), and for other frames the pair
-   * of MAC addresses and EtherType; counted by a 53-bit hash, up to 1 000 000 (then it stops counting).
+   * of MAC addresses and EtherType; counted exactly up to 1 000 000 (`FLOW_COUNT_LIMIT`), then it stops.
    */
   flows: number;
+  /** True when {@link ReplaySummary.flows} stopped at the limit: there were at least that many. */
+  flowsCapped: boolean;
   /** Frames through each stage (counted per visit: a flooded frame visits several nodes). */
   stages: Record<StageName, number>;
   /** Frames along each edge of the path diagram, `<from> → <to>` with node-qualified stage names. */
   edges: Array<{ from: string; to: string; frames: number }>;
   toClient: { frames: number; arpRepliesBy: Record<string, number>; gratuitousArpBy: Record<string, number>; tcpFromVip: number; tcpFromPodIp: number; untagged: number };
-  servedBy: Record<string, { node: string; requests: number; clients: string[] }>;
+  /**
+   * Requests each pod served and the client addresses it saw (the first 256 distinct; requests from further
+   * addresses are counted in `otherClientRequests`).
+   */
+  servedBy: Record<string, { node: string; requests: number; clients: string[]; otherClientRequests?: number }>;
   /** LB selections per node and pod: which backends new connections went to. */
   backends: Record<string, Record<string, number>>;
   drops: Record<string, number>;
   verdicts: Record<TraceLine['verdict'], number>;
   services: Array<{ name: string; ingress: string[]; owners: Record<string, string[]> }>;
-  /** Frames injected per second of simulated time (index = second). */
+  /**
+   * Frames injected per bin of simulated time: bin i covers [i·timelineBinMs, (i+1)·timelineBinMs). At most
+   * `TIMELINE_BINS` (4 096) bins; the width starts at 1 000 ms and doubles as the capture's span needs.
+   */
   timeline: number[];
+  /** The width of one {@link ReplaySummary.timeline} bin in ms (1 000 for captures under 4 096 s). */
+  timelineBinMs: number;
   events: TimelineEvent[];
 }

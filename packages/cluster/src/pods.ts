@@ -22,6 +22,13 @@ export interface AccessLogEntry {
   path: string;
 }
 
+/**
+ * Bounds of a pod's access log: the newest entries kept, distinct client addresses counted by name, and the
+ * characters of a path kept — a replay of millions of requests (or of 1 KB paths) must not grow memory with it.
+ * Every request is still counted ({@link PodHost.requests}).
+ */
+export const ACCESS_LOG_LIMITS = { entries: 1000, clients: 256, pathChars: 256 } as const;
+
 interface Conn {
   /** Next sequence number the pod sends. */
   seq: number;
@@ -31,7 +38,14 @@ interface Conn {
 
 /** One pod's network stack. */
 export class PodHost {
+  /** The newest {@link ACCESS_LOG_LIMITS}.entries requests, oldest first. */
   readonly log: AccessLogEntry[] = [];
+  /** Every request served, also those no longer in {@link log}. */
+  requests = 0;
+  /** Requests per client IPv4 address, for the first {@link ACCESS_LOG_LIMITS}.clients distinct addresses. */
+  readonly clients = new Map<string, number>();
+  /** Requests from addresses beyond that bound. */
+  otherClientRequests = 0;
   /** Open connections by peer (IPv4 address × 65536 + port), bounded like a socket table: oldest dropped first. */
   private readonly conns: LruTable<number, Conn>;
   /** Connections forgotten because the table was full. */
@@ -147,7 +161,14 @@ export class PodHost {
       const m = /^GET (\S+) HTTP\/1\.[01]\r\n/.exec(text);
       if (m) {
         const client = formatIPv4(d.ipSrc);
-        this.log.push({ time: now, client: `${client}:${d.srcPort}`, path: m[1]! });
+        const path = m[1]!.length > ACCESS_LOG_LIMITS.pathChars ? `${m[1]!.slice(0, ACCESS_LOG_LIMITS.pathChars)}…` : m[1]!;
+        this.requests++;
+        // A 1 000-entry array: shift() moves 1 000 pointers, cheaper than anything cleverer here.
+        if (this.log.push({ time: now, client: `${client}:${d.srcPort}`, path }) > ACCESS_LOG_LIMITS.entries) this.log.shift();
+        const seen = this.clients.get(client);
+        if (seen !== undefined) this.clients.set(client, seen + 1);
+        else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(client, 1);
+        else this.otherClientRequests++;
         const body = m[1] === '/clientip' ? `${client}:${d.srcPort}` : m[1] === '/hostname' ? me.name : 'NOW: simulated';
         const response = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
         out.push(reply(ACK | 0x08 | FIN, c.seq, c.ack, new Uint8Array(response)));

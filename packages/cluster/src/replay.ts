@@ -5,13 +5,14 @@
  * counted. The summary says what the seed document's figure says: who answered ARP, which pods served, what
  * the client got back — plus counters per stage, drops by reason and the backend distribution.
  */
-import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileSink, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
-import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
+import { closeSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
+import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
+import { FlowCounter } from './flow-count.js';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
-import { renderReport, type ReportTopology } from './report.js';
+import { renderReportTo, scriptJson, type ReportTopology, type StreamedTraces } from './report.js';
 import type { ClusterSpec } from './scenario.js';
 import { SimulatedCluster, traceLine, type InjectResult, type SimulationOptions } from './simulation.js';
 
@@ -36,6 +37,11 @@ export interface ReplayOptions {
   reportFrames?: number;
   /** Called now and then with the bytes read so far (for progress bars). */
   onProgress?: (framesRead: number, bytesRead: number) => void;
+  /**
+   * Other files the run reads (manifests): no output may be one of them. The capture, when a path, is checked
+   * anyway.
+   */
+  inputs?: string[];
   /** Called with the simulation before the first frame: schedule node loss and readiness changes here. */
   setup?: (sim: SimulatedCluster) => void;
   /** What to do with a corrupt record: stop (default, a typed error) or skip it and go on (counted). */
@@ -54,6 +60,28 @@ export interface ReplayResult {
 const encoder = new TextEncoder();
 
 /**
+ * An object for keys that are user-given names (nodes, pods, MACs, drop reasons): no prototype, so a node named
+ * `__proto__` or `constructor` is a key like any other instead of reaching Object.prototype.
+ */
+function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** {@link dict} filled from entries. */
+function dictOf<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const d = dict<T>();
+  for (const [k, v] of entries) d[k] = v;
+  return d;
+}
+
+/**
+ * Most bins {@link ReplaySummary.timeline} holds. A capture's timestamps are untrusted (two frames 0xffffffff s
+ * apart are one record edit away), so the timeline never grows with the span: when the next frame falls past the
+ * last bin, neighbouring bins merge and the width doubles (1 s, 2 s, 4 s…).
+ */
+export const TIMELINE_BINS = 4096;
+
+/**
  * Replays a capture (path, `-`, or stream) through the cluster. With `outDir`, writes `wire.pcapng` (every
  * frame on the physical segment as tagged on the wire, one interface for the outside and one per node NIC),
  * `nodes.pcapng` (one interface per node port, `<node>/<port>`, and per pod, `<node>/<pod>`), `trace.jsonl` and
@@ -62,42 +90,54 @@ const encoder = new TextEncoder();
 export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const tracing = Boolean(options.outDir || options.keepTraces || options.report);
   const reportLimit = options.reportFrames ?? 5000;
-  const reportTraces: TraceLine[] | undefined = options.report ? [] : undefined;
   const sim = new SimulatedCluster(objects, cluster, { trace: tracing, ...options.simulation });
   const ingress = options.ingress ?? 'outside';
   sim.checkIngress(ingress);
   options.setup?.(sim);
-  const outputs = options.outDir ? openOutputs(options.outDir, sim) : undefined;
+  // Every output is checked before anything is read or written: not an input, not another output, not a
+  // directory, FIFO or device.
+  const outDir = options.outDir || options.report ? prepareOutputs(source, options) : undefined;
+  const outputs = outDir ? openOutputs(outDir, sim) : undefined;
+  const sinks: FileSink[] = outputs ? [...outputs.sinks] : [];
+  // The report's trace lines wait in a temporary beside the report, serialised, not as objects in memory
+  // (100 000 lines held as objects took 1.5 GB); the page copies them from there.
+  let spill: TraceSpill | undefined;
+  try {
+    spill = options.report ? new TraceSpill(options.report) : undefined;
+  } catch (e) {
+    for (const sink of sinks) sink.abort();
+    throw e;
+  }
+  if (spill) sinks.push(spill.sink);
   const traces: TraceLine[] | undefined = options.keepTraces ? [] : undefined;
   // IPv4 addresses as numbers: every frame bound for the client is looked up here.
   const vips = new Set(sim.state.services.flatMap((s) => s.ingress).filter((ip) => !ip.includes(':')).map((ip) => parseIPv4(ip)));
   const podIps = new Set(sim.state.pods.map((p) => parseIPv4(p.ip)));
   const summary: ReplaySummary = {
-    framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, flows: 0,
+    framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, timestampsClamped: 0, flows: 0, flowsCapped: false,
     stages: sim.stageCounts, edges: [],
-    toClient: { frames: 0, arpRepliesBy: {}, gratuitousArpBy: {}, tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
-    servedBy: {}, backends: {}, drops: {}, verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
-    services: [], timeline: [], events: [],
+    toClient: { frames: 0, arpRepliesBy: dict(), gratuitousArpBy: dict(), tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
+    servedBy: dict(), backends: dict(), drops: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
+    services: [], timeline: [], timelineBinMs: 1000, events: [],
+  };
+  const countTime = (now: number): void => {
+    let bin = Math.floor(now / summary.timelineBinMs);
+    while (bin >= TIMELINE_BINS) {
+      const old = summary.timeline;
+      const merged: number[] = [];
+      for (let i = 0; i < old.length; i += 2) merged.push(old[i]! + (old[i + 1] ?? 0));
+      summary.timeline = merged;
+      summary.timelineBinMs *= 2;
+      bin = Math.floor(now / summary.timelineBinMs);
+    }
+    const tl = summary.timeline;
+    while (tl.length <= bin) tl.push(0);
+    tl[bin]!++;
   };
   const decoder = new FrameDecoder();
   const d = new DecodedFrame();
-  const fd = new DecodedFrame();
-  const flowSet = new Set<number>();
-  // One number per flow (53 bits, so collisions are negligible at the million flows counted).
-  const countFlow = (frame: Uint8Array): void => {
-    if (flowSet.size >= 1_000_000) return;
-    decoder.decode(frame, fd);
-    let h: number;
-    if (fd.l3 === L3.IPV4 || fd.l3 === L3.IPV6) {
-      const a = fd.l3 === L3.IPV6 ? readIPv4(frame, fd.l3Offset + 20) : fd.ipSrc;
-      const b = fd.l3 === L3.IPV6 ? readIPv4(frame, fd.l3Offset + 36) : fd.ipDst;
-      h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35) ^ Math.imul((fd.srcPort << 16) | fd.dstPort, 0x27d4eb2f);
-      h = (h >>> 0) * 2048 + ((fd.ipProto ^ (fd.l3 << 8)) & 0x7ff);
-    } else {
-      h = (Math.imul(readIPv4(frame, 2) ^ readIPv4(frame, 8), 0x85ebca6b) >>> 0) * 2048 + (fd.etherType & 0x7ff);
-    }
-    flowSet.add(h);
-  };
+  const flows = new FlowCounter();
+  const countFlow = (frame: Uint8Array): void => flows.add(frame);
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
     decoder.decode(out, d);
@@ -116,7 +156,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   sim.onOutside = toClient;
   const record = (line: TraceLine): void => {
     traces?.push(line);
-    if (reportTraces && reportTraces.length < reportLimit) reportTraces.push(line);
+    if (spill && spill.lines < reportLimit) spill.add(line);
     outputs?.trace.write(encoder.encode(`${JSON.stringify(line)}\n`));
   };
   let t0: number | undefined;
@@ -132,7 +172,14 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
         if (outputs) outputs.epochNs = BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos);
       }
       // Capture timestamps may step back a little (several interfaces); simulated time never does.
-      const now = Math.max(lastTime, ms - t0);
+      // A timestamp the simulation cannot represent (a pcapng with second resolution and a 64-bit count can say
+      // 10^19 s) enters at the previous frame's time, counted.
+      let rel = ms - t0;
+      if (!(rel <= Number.MAX_SAFE_INTEGER)) {
+        summary.timestampsClamped++;
+        rel = lastTime;
+      }
+      const now = Math.max(lastTime, rel);
       lastTime = now;
       const skip = rec.linktype !== 1 ? 'not Ethernet' : !options.includeClusterFrames && sim.fromCluster(frame) ? 'sent by the cluster' : undefined;
       if (skip) {
@@ -146,9 +193,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       if (!tracing && ingress === 'outside') {
         // The hot path: no trace wanted, so established flows come from the flow cache.
         summary.injected++;
-        const second = Math.floor(now / 1000);
-        while (summary.timeline.length <= second) summary.timeline.push(0);
-        summary.timeline[second]!++;
+        countTime(now);
         summary.verdicts[sim.process(frame, frame.length, now)]++;
         return;
       }
@@ -158,33 +203,113 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
         for (const out of background.outside) toClient(out);
       }
       summary.injected++;
-      const second = Math.floor(now / 1000);
-      while (summary.timeline.length <= second) summary.timeline.push(0);
-      summary.timeline[second]!++;
+      countTime(now);
       const result: InjectResult = sim.inject(frame, now, ingress);
       summary.verdicts[result.verdict]++;
       if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));
       for (const out of result.outside) toClient(out);
     }, { onError: options.onError ?? 'stop' });
   } catch (e) {
-    finishSummary(summary, sim, flowSet.size);
+    finishSummary(summary, sim, flows);
     if (e instanceof TruncatedCaptureError) {
       // A capture that stops mid-record (a cut file, a stream that ended) still tells what it held: the frames
       // so far are summarised and written. The error still reaches the caller, with what was done.
-      if (outputs) await outputs.close(summary).catch(() => undefined);
-      if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source).catch(() => undefined);
+      await publish().catch(() => undefined);
     } else {
       // Anything else leaves earlier outputs as they were: nothing is renamed over them.
-      outputs?.abort();
+      for (const sink of sinks) sink.abort();
     }
     if (e instanceof VippathError) (e as VippathError & { partial?: ReplaySummary }).partial = summary;
     throw e;
   }
-  finishSummary(summary, sim, flowSet.size);
-  if (outputs) await outputs.close(summary);
-  if (options.report) await writeReport(options.report, sim, summary, reportTraces!, source);
+  finishSummary(summary, sim, flows);
+  await publish();
   return { summary, sim, ...(traces ? { traces } : {}) };
+
+  /**
+   * Finishes every output into its temporary, then renames them all: a run publishes its outputs together or
+   * not at all (never new pcapngs beside an old summary). The summary's text is made before any rename.
+   */
+  async function publish(): Promise<void> {
+    try {
+      if (outputs) await outputs.finish(`${JSON.stringify(summary, null, 2)}\n`);
+      if (options.report) sinks.push(await writeReport(options.report, sim, summary, spill!, source));
+      // The spill was read into the report: it goes, never published.
+      spill?.sink.abort();
+      for (const sink of sinks) sink.commit();
+    } catch (e) {
+      for (const sink of sinks) sink.abort();
+      throw e;
+    }
+  }
 }
+
+/** The file a path names once its directory's symbolic links are resolved (the file need not exist). */
+function canonical(path: string): string {
+  const abs = resolve(path);
+  try {
+    return join(realpathSync(dirname(abs)), basename(abs));
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * Checks the outputs of a run before it starts, and makes `outDir`: each output must be a regular file or
+ * absent (not a directory, FIFO or device), none may be the capture or another input (same file by device and
+ * inode, or by resolved path), and no two outputs may be the same file. Returns `outDir`.
+ */
+function prepareOutputs(source: CaptureSource, options: ReplayOptions): string | undefined {
+  const outDir = options.outDir;
+  const files: Array<[string, string]> = [];
+  if (outDir) {
+    try {
+      if (!statSync(outDir).isDirectory()) throw new OutputError(outDir, 'it exists and is not a directory; --out takes a directory');
+    } catch (e) {
+      if (e instanceof OutputError) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(outDir, describeFileError(e), { cause: e });
+    }
+    for (const name of OUT_FILES) files.push([join(outDir, name), `--out ${name}`]);
+  }
+  if (options.report) files.push([options.report, 'the report']);
+  const inputs = [...(typeof source === 'string' && source !== '-' ? [source] : []), ...(options.inputs ?? []).filter((f) => f !== '-')];
+  const inputIds = inputs.flatMap((f) => {
+    try {
+      const st = statSync(f);
+      return [{ f, dev: st.dev, ino: st.ino, path: canonical(f) }];
+    } catch {
+      return [{ f, dev: -1, ino: -1, path: canonical(f) }];
+    }
+  });
+  const seen = new Map<string, string>();
+  for (const [path] of files) {
+    checkOutputPath(path);
+    const c = canonical(path);
+    let st: { dev: number; ino: number } | undefined;
+    try {
+      st = statSync(path);
+    } catch {
+      st = undefined;
+    }
+    for (const i of inputIds) {
+      if (c === i.path || (st && st.dev === i.dev && st.ino === i.ino)) throw new OutputError(path, `it is ${i.f}, an input of this run; vippath never writes over what it reads`);
+    }
+    const other = seen.get(c);
+    if (other !== undefined) throw new OutputError(path, `it is also ${other}: two outputs of one run cannot be the same file`);
+    seen.set(c, path);
+  }
+  if (outDir) {
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw new OutputError(outDir, `cannot make the directory: ${describeFileError(e)}`, { cause: e });
+    }
+  }
+  return outDir;
+}
+
+/** What `outDir` holds after a run. */
+const OUT_FILES = ['wire.pcapng', 'nodes.pcapng', 'trace.jsonl', 'summary.json'] as const;
 
 /** The topology as the report draws it. */
 export function reportTopology(sim: SimulatedCluster): ReportTopology {
@@ -192,60 +317,108 @@ export function reportTopology(sim: SimulatedCluster): ReportTopology {
   return {
     vlan: sim.cluster.vlan, subnet, client: sim.cluster.client,
     nodes: sim.cluster.nodes.map((n) => ({ name: n.name, nic: n.nic, mac: n.mac, pods: sim.state.pods.filter((p) => p.node === n.name).map((p) => ({ name: p.name, ip: p.ip, ready: p.ready })), down: sim.down.has(n.name) })),
-    services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.announcers(ip)])) })),
+    services: sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: dictOf(s.ingress.map((ip) => [ip, sim.state.metallb.announcers(ip)] as const)) })),
   };
 }
 
-async function writeReport(path: string, sim: SimulatedCluster, summary: ReplaySummary, traces: TraceLine[], source: CaptureSource): Promise<void> {
-  const html = renderReport({
-    title: 'vippath replay',
-    ...(typeof source === 'string' ? { capture: source === '-' ? 'standard input' : basename(source) } : {}),
-    topology: reportTopology(sim), summary, traces,
-  });
-  const sink = fileSink(path);
-  sink.write(encoder.encode(html));
-  await sink.close();
+/** The report's trace lines, serialised into a temporary as they come (see {@link replayCapture}). */
+class TraceSpill implements StreamedTraces {
+  readonly sink: FileSink;
+  lines = 0;
+  frames = 0;
+  readonly injectedTimes: number[] = [];
+  constructor(report: string) {
+    this.sink = fileSink(report, { commitOnClose: false });
+  }
+
+  add(line: TraceLine): void {
+    this.sink.write(encoder.encode(this.lines++ ? `,${scriptJson(line)}` : scriptJson(line)));
+    if (line.index > 0) {
+      this.frames++;
+      // Past a million the report draws the summary's bounded timeline instead (a shorter list says so).
+      if (line.verdict !== 'skipped' && this.injectedTimes.length < 1_000_000) this.injectedTimes.push(line.time);
+    }
+  }
+
+  /** Copies the serialised lines out, 1 MB at a time (after `sink.close()`). */
+  writeJson(write: (text: string) => void): void {
+    const fd = openSync(this.sink.temporary, 'r');
+    try {
+      const buf = new Uint8Array(1 << 20);
+      const decoder = new TextDecoder();
+      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) write(decoder.decode(buf.subarray(0, n), { stream: true }));
+      write(decoder.decode());
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
-function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: number): void {
-  summary.flows = flows;
+async function writeReport(path: string, sim: SimulatedCluster, summary: ReplaySummary, spill: TraceSpill, source: CaptureSource): Promise<FileSink> {
+  await spill.sink.close();
+  const input = {
+    title: 'vippath replay',
+    ...(typeof source === 'string' ? { capture: source === '-' ? 'standard input' : basename(source) } : {}),
+    topology: reportTopology(sim), summary, traces: [], streamedTraces: spill,
+  };
+  const sink = fileSink(path, { commitOnClose: false });
+  try {
+    // Streamed through the sink's buffer: no string of the whole page.
+    renderReportTo(input, (text) => sink.write(encoder.encode(text)));
+    await sink.close();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+  return sink;
+}
+
+function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {
+  summary.flows = flows.count;
+  summary.flowsCapped = flows.capped;
   for (const p of sim.pods.values()) {
-    if (p.log.length) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.log.length, clients: [...new Set(p.log.map((l) => l.client.split(':')[0]!))] };
+    if (p.requests) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.requests, clients: [...p.clients.keys()], ...(p.otherClientRequests ? { otherClientRequests: p.otherClientRequests } : {}) };
   }
   for (const [pod, n] of sim.backendCounts) {
     const node = sim.pod(pod)!.pod.node;
-    (summary.backends[node] ??= {})[pod] = n;
+    (summary.backends[node] ??= dict())[pod] = n;
   }
-  summary.drops = Object.fromEntries(sim.dropCounts);
+  summary.drops = dictOf(sim.dropCounts);
   summary.edges = sim.edges();
-  summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: Object.fromEntries(s.ingress.map((ip) => [ip, sim.state.metallb.announcers(ip)])) }));
+  summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: dictOf(s.ingress.map((ip) => [ip, sim.state.metallb.announcers(ip)] as const)) }));
   summary.events = sim.timeline();
 }
 
-function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; close(summary: ReplaySummary): Promise<void>; abort(): void } {
-  mkdirSync(dir, { recursive: true });
+function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; sinks: FileSink[]; finish(summaryJson: string): Promise<void> } {
   const nodes = sim.cluster.nodes;
   const wireIfaces = ['outside', ...nodes.map((n) => n.name)];
-  const wire = new PcapngWriter(join(dir, 'wire.pcapng'), wireIfaces.map((n) => ({ name: n === 'outside' ? 'outside' : `${n}/${nodes.find((x) => x.name === n)!.nic}` })));
+  const sinks: FileSink[] = [];
+  const open = (name: string): FileSink => {
+    try {
+      const sink = fileSink(join(dir, name), { commitOnClose: false });
+      sinks.push(sink);
+      return sink;
+    } catch (e) {
+      for (const s of sinks) s.abort();
+      throw e;
+    }
+  };
+  const wire = new PcapngWriter(open('wire.pcapng'), wireIfaces.map((n) => ({ name: n === 'outside' ? 'outside' : `${n}/${nodes.find((x) => x.name === n)!.nic}` })));
   const portNames = sim.portNames();
   const portIndex = new Map(portNames.map((n, i) => [n, i]));
-  const nodePcap = new PcapngWriter(join(dir, 'nodes.pcapng'), portNames.map((name) => ({ name })));
-  const trace = fileSink(join(dir, 'trace.jsonl'));
+  const nodePcap = new PcapngWriter(open('nodes.pcapng'), portNames.map((name) => ({ name })));
+  const trace = open('trace.jsonl');
+  const summarySink = open('summary.json');
   const out = {
     trace,
     epochNs: 0n,
-    async close(summary: ReplaySummary): Promise<void> {
+    sinks,
+    async finish(summaryJson: string): Promise<void> {
       await wire.close();
       await nodePcap.close();
       await trace.close();
-      const sink = fileSink(join(dir, 'summary.json'));
-      sink.write(encoder.encode(`${JSON.stringify(summary, null, 2)}\n`));
-      await sink.close();
-    },
-    abort(): void {
-      wire.abort();
-      nodePcap.abort();
-      trace.abort();
+      summarySink.write(encoder.encode(summaryJson));
+      await summarySink.close();
     },
   };
   const ts = (now: number): bigint => out.epochNs + BigInt(Math.round(now * 1e6));

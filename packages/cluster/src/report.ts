@@ -26,6 +26,32 @@ export interface ReportInput {
   topology: ReportTopology;
   summary: ReplaySummary;
   traces: TraceLine[];
+  /**
+   * The trace lines as already-serialised JSON, for reports too large to hold as objects (the replay spills
+   * them to a temporary file): used instead of `traces` when given.
+   */
+  streamedTraces?: StreamedTraces;
+}
+
+/** Trace lines the report embeds without holding them: what the page needs of them, and their JSON. */
+export interface StreamedTraces {
+  /** Lines of input frames (index > 0). */
+  frames: number;
+  /** Simulated times of the injected frames among them (index > 0, not skipped), for the timeline. */
+  injectedTimes: number[];
+  /** Writes the lines as `scriptJson(line)` texts joined by commas (the inside of the JSON array). */
+  writeJson(write: (text: string) => void): void;
+}
+
+/** What the page needs from the trace lines, whichever way they come. */
+function traceFacts(input: ReportInput): StreamedTraces {
+  if (input.streamedTraces) return input.streamedTraces;
+  const traces = input.traces;
+  return {
+    frames: traces.filter((l) => l.index > 0).length,
+    injectedTimes: traces.filter((t) => t.index > 0 && t.verdict !== 'skipped').map((t) => t.time),
+    writeJson: (write) => traces.forEach((line, i) => write(i ? `,${scriptJson(line)}` : scriptJson(line))),
+  };
 }
 
 /** Escapes text for HTML element content and attribute values. */
@@ -65,7 +91,7 @@ function diagram(t: ReportTopology, s: ReplaySummary): { svg: string; drawn: Set
   const boxW = 148;
   const boxH = 46;
   const x0 = 210;
-  const podsMax = Math.max(1, ...t.nodes.map((n) => n.pods.length));
+  const podsMax = t.nodes.reduce((m, n) => Math.max(m, n.pods.length), 1);
   const laneH = Math.max(130, 30 + podsMax * 40);
   const top = 60;
   const width = x0 + 5 * colW + 20;
@@ -120,7 +146,8 @@ function diagram(t: ReportTopology, s: ReplaySummary): { svg: string; drawn: Set
 }
 
 function bars(rows: Array<[string, number]>, cls: string): string {
-  const max = Math.max(1, ...rows.map(([, n]) => n));
+  let max = 1;
+  for (const [, n] of rows) if (n > max) max = n;
   return `<table class="bars ${cls}">${rows.map(([k, n]) => `<tr><th>${escapeHtml(k)}</th><td class="n">${fmt(n)}</td><td class="bar"><div style="width:${((n / max) * 100).toFixed(1)}%"></div></td></tr>`).join('')}</table>`;
 }
 
@@ -128,14 +155,16 @@ function bars(rows: Array<[string, number]>, cls: string): string {
  * Frames per time bin: from the trace lines when the report has them all (60 bins over the capture, however
  * short), else the summary's frames per second.
  */
-function bins(s: ReplaySummary, traces: TraceLine[]): { counts: number[]; binMs: number } {
-  const input = traces.filter((t) => t.index > 0 && t.verdict !== 'skipped');
+function bins(s: ReplaySummary, input: number[]): { counts: number[]; binMs: number } {
   // Only when the traces hold every injected frame: a first slice would draw a timeline that stops early.
-  if (input.length === 0 || input.length < s.injected) return { counts: s.timeline, binMs: 1000 };
-  const span = Math.max(...input.map((t) => t.time), ...s.events.map((e) => e.time), 1);
+  if (input.length === 0 || input.length < s.injected) return { counts: s.timeline, binMs: s.timelineBinMs ?? 1000 };
+  // Loops, not Math.max(...): spreading a long array overflows the stack.
+  let span = 1;
+  for (const t of input) if (t > span) span = t;
+  for (const e of s.events) if (e.time > span) span = e.time;
   const binMs = span / 60;
   const counts = new Array<number>(61).fill(0);
-  for (const t of input) counts[Math.min(60, Math.floor(t.time / binMs))]!++;
+  for (const t of input) counts[Math.min(60, Math.floor(t / binMs))]!++;
   return { counts, binMs };
 }
 
@@ -152,7 +181,7 @@ function tickLabel(ms: number, step: number): string {
   return step < 1000 ? `${ms.toFixed(decimals(1))} ms` : `${(ms / 1000).toFixed(decimals(1000))} s`;
 }
 
-function timeline(s: ReplaySummary, traces: TraceLine[]): string {
+function timeline(s: ReplaySummary, traces: number[]): string {
   // The plot sits inside margins that leave room for the axis labels; the SVG scales as a whole (text keeps its
   // proportions), so the labels stay readable at any width.
   const w = 900;
@@ -163,7 +192,9 @@ function timeline(s: ReplaySummary, traces: TraceLine[]): string {
   const { counts, binMs } = bins(s, traces);
   const n = Math.max(1, counts.length);
   const axisMs = n * binMs;
-  const max = Math.max(1, ...counts);
+  // A loop, not Math.max(...counts): spreading a long array overflows the stack.
+  let max = 1;
+  for (const v of counts) if (v > max) max = v;
   const bw = plotW / n;
   const at = (ms: number): number => padX + Math.min(1, ms / axisMs) * plotW;
   const unit = (ms: number): string => (binMs >= 1000 ? `${(ms / 1000).toFixed(0)} s` : `${(ms / 1000).toFixed(3)} s`);
@@ -241,6 +272,16 @@ render();
 
 /** Renders the report. */
 export function renderReport(input: ReportInput): string {
+  const parts: string[] = [];
+  renderReportTo(input, (text) => void parts.push(text));
+  return parts.join('');
+}
+
+/**
+ * Renders the report piece by piece into `write` (the page head, then one piece per trace line, then the end):
+ * a report of 100 000 frames is written without a string of the whole page — or of all its data — in memory.
+ */
+export function renderReportTo(input: ReportInput, write: (text: string) => void): void {
   const s = input.summary;
   const t = input.topology;
   const { svg, drawn } = diagram(t, s);
@@ -253,7 +294,8 @@ export function renderReport(input: ReportInput): string {
   const verdictRows = Object.entries(s.verdicts) as Array<[string, number]>;
   const vips = t.services.flatMap((svc) => svc.ingress.map((ip) => `${svc.name} ${ip} → ${(svc.owners[ip] ?? []).join(', ') || 'nobody'}`));
   const title = input.title ?? 'vippath replay';
-  return `<!doctype html>
+  const facts = traceFacts(input);
+  write(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${CSS}</style></head>
 <body>
@@ -271,18 +313,22 @@ leaving OVN after un-DNAT count on br-provider ↔ ${escapeHtml(t.subnet)}, fram
 <section id="backends"><h2>New connections by backend</h2>${backendRows.length ? bars(backendRows, 'backends') : '<p class="muted">none</p>'}</section>
 <section id="verdicts"><h2>Verdicts <span class="unit">(frames)</span></h2><p class="muted">One per frame read: delivered (a copy reached a pod), answered, forwarded, dropped (every copy was dropped — ${fmt(s.verdicts.dropped)} frames); skipped frames were not injected (sent by the cluster in the capture, or not Ethernet).</p>${bars(verdictRows, 'verdicts')}</section>
 </div>
-<section id="timeline"><h2>Timeline</h2>${timeline(s, input.traces)}</section>
+<section id="timeline"><h2>Timeline</h2>${timeline(s, facts.injectedTimes)}</section>
 <section id="flowsum"><h2>Flows</h2><p class="muted">Frames grouped by flow (TCP flags and lengths aside); a click shows the flow's frames below and its first frame's path. The filter below applies here too.</p>
 <table><thead><tr><th>flow</th><th>frames</th><th>verdicts</th><th>first #</th></tr></thead><tbody></tbody></table></section>
 <section id="flows"><h2>Frames</h2><input id="q" type="search" placeholder="filter: tcp 10.180.204.100, dropped, arp …" aria-label="filter frames">
-<p class="muted">${input.traces.filter((l) => l.index > 0).length < s.framesRead ? `The table holds the first ${fmt(input.traces.filter((l) => l.index > 0).length)} of ${fmt(s.framesRead)} frames (<code>--report-frames</code> for more); the diagram, counters and timeline cover them all.` : 'Every frame of the capture, with what the cluster sent on its own.'}</p>
+<p class="muted">${facts.frames < s.framesRead ? `The table holds the first ${fmt(facts.frames)} of ${fmt(s.framesRead)} frames (<code>--report-frames</code> for more); the diagram, counters and timeline cover them all.` : 'Every frame of the capture, with what the cluster sent on its own.'}</p>
 <p id="shown" class="muted"></p>
 <table><thead><tr><th>#</th><th>time s</th><th>ingress</th><th>frame</th><th>verdict</th><th>stages</th><th title="copies of this frame that ended in a drop">copies dropped</th></tr></thead><tbody></tbody></table>
 <button id="more" hidden>show more</button>
 <div id="detail" class="muted">Click a frame to see its path, stage by stage.</div></section>
 </main>
-<script type="application/json" id="vippath-data">${scriptJson({ traces: input.traces })}</script>
+<script type="application/json" id="vippath-data">`);
+  // scriptJson({ traces }), a line at a time (its escapes are per character, so the pieces join to the same text).
+  write('{"traces":[');
+  facts.writeJson(write);
+  write(`]}</script>
 <script>${SCRIPT}</script>
 </body></html>
-`;
+`);
 }

@@ -8,7 +8,7 @@
 import { Bridge, Port, resolvePortName, type TraceStep as BridgeStep } from '@vippath/openflow';
 import { bridgeTrace } from './bridge-trace.js';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError } from '@vippath/wire';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError, checkTime } from '@vippath/wire';
 import { backs, derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
@@ -202,7 +202,8 @@ export class SimulatedCluster {
       profile: cluster.profiles.kubeOvn,
       lsCtSkipDstLportIps: cluster.flags.lsCtSkipDstLportIps,
       lsDnatModDlDst: cluster.flags.lsDnatModDlDst,
-      ...(typeof subnet?.spec?.cidrBlock === 'string' ? { subnet: subnet.spec.cidrBlock.split(',')[0]! } : {}),
+      // The IPv4 block of a dual-stack subnet (listed in either order): the switch's pods have IPv4 addresses.
+      ...(typeof subnet?.spec?.cidrBlock === 'string' ? { subnet: ((b) => b.find((x) => !x.includes(':')) ?? b[0]!)(subnet.spec.cidrBlock.split(',').map((x) => x.trim())) } : {}),
     });
     const ofports = new Map<string, { up: number; patch: number }>();
     for (const n of cluster.nodes) {
@@ -264,6 +265,7 @@ export class SimulatedCluster {
    * turn not ready (MetalLB and the OVN load balancer follow).
    */
   nodeDown(node: string, at: number): void {
+    checkTime(at, 'nodeDown at');
     this.requireNode(node);
     this.state.metallb.nodeDown(node, at);
     this.schedule(at, () => {
@@ -275,6 +277,7 @@ export class SimulatedCluster {
 
   /** Brings `node` back at `at`; its pods turn ready again at once. */
   nodeUp(node: string, at: number): void {
+    checkTime(at, 'nodeUp at');
     this.requireNode(node);
     this.state.metallb.nodeUp(node, at);
     this.schedule(at, () => {
@@ -286,6 +289,7 @@ export class SimulatedCluster {
 
   /** Changes a pod's readiness at `at` (ms): its endpoints in every Service, and the OVN load balancer. */
   setPodReady(name: string, ready: boolean, at: number): void {
+    checkTime(at, 'setPodReady at');
     const pod = this.state.pods.find((p) => p.name === name);
     if (!pod) throw new VippathError('NO_SUCH_POD', `no pod named ${name}; pods: ${this.state.pods.map((p) => p.name).join(', ')}`);
     for (const s of this.objects.filter(isLoadBalancerService)) {
@@ -305,6 +309,7 @@ export class SimulatedCluster {
    * (which enter br-provider from the LOCAL port and go out on the wire). Returns what those frames did.
    */
   advance(now: number): InjectResult {
+    checkTime(now, 'advance now');
     this.begin(now);
     for (;;) {
       const next = this.scheduled[0];
@@ -326,6 +331,7 @@ export class SimulatedCluster {
    * The frame's bytes are not modified.
    */
   inject(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
+    checkTime(now, 'inject now');
     const background = this.advance(now);
     if (ingress === 'outside' && this.cache && !this.onWire && !this.onPort) {
       // From the outside, established flows come from the flow cache here too — with the very steps the full
@@ -372,6 +378,8 @@ export class SimulatedCluster {
    * `frame` is not modified.
    */
   process(frame: Uint8Array, length: number, now: number): TraceLine['verdict'] {
+    // One comparison pair: NaN and Infinity fail it (the hot path keeps the check inline).
+    if (!(now >= 0 && now <= Number.MAX_SAFE_INTEGER)) checkTime(now, 'process now');
     if (now >= this.nextDue) this.sendBackground(now);
     return this.fromOutside(frame, length, now, false);
   }
@@ -917,7 +925,8 @@ export class SimulatedCluster {
       const full = (p: number): string => (p === n.patchPort ? this.patchName : name(p));
       this.r.stages[this.r.stages.length - 1]!.openflow = bridgeTrace(n.bridge.name, inPort, full, frame, steps, res);
     }
-    if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
+    if (res.error) this.drop(at, res.error === 'RECURSION_TOO_DEEP' ? 'translation failed: resubmits nested deeper than 64 (OVS RECURSION_TOO_DEEP)' : 'translation failed: over 4096 resubmits (OVS TOO_MANY_RESUBMITS)');
+    else if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
     for (const o of res.outputs) {
       if (o.port === n.upPort) {
         if (this.down.has(node)) {

@@ -19,7 +19,9 @@ export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-b
  */
 export function sortCandidates(nodes: readonly string[], ip: string, scores: Readonly<Record<string, number>> = {}): string[] {
   const digest = new Map(nodes.map((n) => [n, createHash('sha256').update(`${n}#${ip}`).digest()]));
-  return [...nodes].sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || Buffer.compare(digest.get(a)!, digest.get(b)!));
+  // Own properties only: node names are user-given, and `scores.constructor` is not a score.
+  const score = (n: string): number => (Object.hasOwn(scores, n) ? scores[n]! : 0);
+  return [...nodes].sort((a, b) => score(b) - score(a) || Buffer.compare(digest.get(a)!, digest.get(b)!));
 }
 
 /** Whether an endpoint "can serve" (internal/k8s/epslices: v0.13 ready-only; v0.14.5+ ready-or-serving). */

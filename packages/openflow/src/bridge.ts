@@ -49,7 +49,19 @@ export interface ProcessResult {
   drop: boolean;
   /** Packets sent to the controller (counted, not delivered). */
   controller: number;
+  /**
+   * Set when translation hit one of OVS's limits and stopped: the whole packet is dropped, outputs composed
+   * before the limit included (OVS clears the datapath actions, ofproto-dpif-xlate.c xlate_actions).
+   */
+  error?: XlateError;
 }
+
+/**
+ * Why a translation stopped, as OVS names it (ofproto/ofproto-dpif-xlate.c, enum xlate_error):
+ * `RECURSION_TOO_DEEP` — more than {@link MAX_RESUBMIT_DEPTH} nested resubmits to the same or an earlier table;
+ * `TOO_MANY_RESUBMITS` — more than {@link MAX_RESUBMITS} resubmits in one packet's translation, nested or not.
+ */
+export type XlateError = 'RECURSION_TOO_DEEP' | 'TOO_MANY_RESUBMITS';
 
 /** Bridge construction or use that cannot work (unknown port…). */
 export class BridgeError extends VippathError {
@@ -58,7 +70,16 @@ export class BridgeError extends VippathError {
   }
 }
 
-const MAX_RESUBMIT_DEPTH = 64;
+/**
+ * OVS's bound on nested resubmits (ofproto-dpif-xlate.c MAX_DEPTH): only a resubmit to the same or an earlier
+ * table deepens, since strictly increasing tables end by themselves.
+ */
+export const MAX_RESUBMIT_DEPTH = 64;
+/**
+ * OVS's bound on the total work of one translation (ofproto-dpif-xlate.c MAX_RESUBMITS = MAX_DEPTH²): resubmits
+ * counted whether nested or not, so k tables each resubmitting twice stop after 4 096 instead of running 2^k.
+ */
+export const MAX_RESUBMITS = MAX_RESUBMIT_DEPTH * MAX_RESUBMIT_DEPTH;
 const STOP = Symbol('stop');
 /** OVS's default MAC ageing time (`other_config:mac-aging-time`), seconds. */
 export const DEFAULT_MAC_AGING_S = 300;
@@ -79,6 +100,8 @@ interface Xlate {
   outputs: BridgeOutput[];
   trace: TraceStep[] | undefined;
   depth: number;
+  resubmits: number;
+  error: XlateError | undefined;
   controller: number;
   now: number;
   table: number;
@@ -114,7 +137,7 @@ export class Bridge {
   private readonly macs = new Map<number, Map<number, MacEntry>>();
   private readonly decoder = new FrameDecoder();
   private seq = 0;
-  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], trace: undefined, depth: 0, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4 };
+  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4 };
   macAgingSeconds = DEFAULT_MAC_AGING_S;
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
@@ -215,6 +238,8 @@ export class Bridge {
     x.outputs = [];
     x.trace = options.trace;
     x.depth = 0;
+    x.resubmits = 0;
+    x.error = undefined;
     x.controller = 0;
     x.now = options.now ?? 0;
     x.table = 0;
@@ -222,15 +247,31 @@ export class Bridge {
     x.actionCol = 4;
     this.decoder.decode(x.buf, x.d, length);
     extractKey(x.buf, x.d, inPort, x.key);
-    this.runTable(x, 0);
+    this.runTable(x, 0, false);
+    if (x.error) {
+      // OVS: "Translation failed (<xlate_strerror>), packet is dropped." — outputs already composed go too.
+      x.trace?.push({ kind: 'drop', reason: `translation failed (${x.error === 'RECURSION_TOO_DEEP' ? 'Recursion too deep' : 'Too many resubmits'}), packet is dropped`, indent: 4 });
+      return { outputs: [], drop: true, controller: x.controller, error: x.error };
+    }
     if (x.outputs.length === 0) x.trace?.push({ kind: 'drop', reason: 'no output', indent: 4 });
     return { outputs: x.outputs, drop: x.outputs.length === 0, controller: x.controller };
   }
 
-  private runTable(x: Xlate, table: number): void {
-    if (x.depth >= MAX_RESUBMIT_DEPTH) {
-      x.trace?.push({ kind: 'drop', reason: `resubmit depth ${MAX_RESUBMIT_DEPTH} exceeded`, indent: x.actionCol + 1 });
-      return;
+  /** A lookup in `table`: the first one (table 0), or a resubmit/goto_table from the current table. */
+  private runTable(x: Xlate, table: number, resubmit = true): void {
+    if (x.error) return;
+    if (resubmit) {
+      // OVS's resource check, before the lookup (xlate_resubmit_resource_check): depth first, then the total.
+      if (x.depth >= MAX_RESUBMIT_DEPTH) {
+        x.error = 'RECURSION_TOO_DEEP';
+        x.trace?.push({ kind: 'drop', reason: `over max translation depth ${MAX_RESUBMIT_DEPTH}`, indent: x.actionCol + 1 });
+        return;
+      }
+      if (x.resubmits >= MAX_RESUBMITS) {
+        x.error = 'TOO_MANY_RESUBMITS';
+        x.trace?.push({ kind: 'drop', reason: `over ${MAX_RESUBMITS} resubmit actions`, indent: x.actionCol + 1 });
+        return;
+      }
     }
     const flow = this.tables.get(table)?.lookup(x.key);
     x.trace?.push({ kind: 'lookup', table, inPort: x.key[Slot.IN_PORT]!, flow: flow ? matchText(flow) : null, priority: flow?.priority ?? null, cookie: flow ? `0x${flow.cookie.toString(16)}` : null, indent: x.tableCol, actionIndent: x.actionCol });
@@ -239,14 +280,17 @@ export class Bridge {
     flow.nBytes += x.length;
     this.hitLog?.push({ flow, bytes: x.length });
     const saved = x.table;
+    // OVS xlate_recursively: every resubmit that finds a rule counts; only one to the same or an earlier table deepens.
+    const deepens = resubmit && table <= saved ? 1 : 0;
+    if (resubmit) x.resubmits++;
     x.table = table;
-    x.depth++;
+    x.depth += deepens;
     const actions = flow.actions;
     for (let i = 0; i < actions.length; i++) {
       x.last = i === actions.length - 1;
-      if (this.execute(x, actions[i]!) === STOP) break;
+      if (x.error || this.execute(x, actions[i]!) === STOP) break;
     }
-    x.depth--;
+    x.depth -= deepens;
     x.table = saved;
   }
 

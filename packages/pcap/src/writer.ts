@@ -4,7 +4,9 @@
  * into place on `close()` (so a failed run never leaves a half-written file over a good one), a Writable,
  * or memory.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fsyncSync, lstatSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { copyBytes, VippathError } from '@vippath/wire';
 import { LinkType } from './linktype.js';
@@ -18,30 +20,204 @@ export interface ByteSink {
   abort(): void;
 }
 
-/** A sink writing to `path` through `path.<pid>.tmp`, renamed on close. */
-export function fileSink(path: string): ByteSink {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
-  let open = true;
-  return {
-    write(bytes) {
-      let off = 0;
+/**
+ * An output file that cannot be written where asked: the path names a directory, a FIFO or a device, an input
+ * of the same run, another output of the same run; permission denied; no space left… `path` is the output's
+ * path, the message says what is wrong in words (no raw errno stack).
+ */
+export class OutputError extends VippathError {
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('OUTPUT', `${path}: ${message}`, options);
+    this.path = path;
+  }
+}
+
+/** A file-system error (`EACCES`, `ENOTDIR`, `EISDIR`…) in words, for messages without an errno stack. */
+export function describeFileError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'its directory does not exist';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    case 'ENAMETOOLONG':
+      return 'the name is too long';
+    default:
+      return err.message ?? String(e);
+  }
+}
+
+function kindOf(st: Stats): string | undefined {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return undefined;
+}
+
+/**
+ * Refuses an output path that is not a regular file or absent: outputs are written by renaming a complete
+ * file over the path, which would replace a FIFO, a device or a socket with a file — and a directory cannot be
+ * replaced at all. A symbolic link is followed for this check (the link itself is what the rename replaces).
+ */
+export function checkOutputPath(path: string): void {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new OutputError(path, describeFileError(e), { cause: e });
+  }
+  const kind = kindOf(st);
+  if (kind) throw new OutputError(path, `it is ${kind}, not a regular file; give a file path (vippath replaces outputs whole, by renaming)`);
+}
+
+// Temporaries not yet renamed or removed: what a signal handler deletes (removeTemporaries).
+const live = new Set<string>();
+
+/**
+ * Deletes every temporary output file not yet renamed into place (for SIGINT/SIGTERM handlers: synchronous,
+ * never throws). Returns how many it removed.
+ */
+export function removeTemporaries(): number {
+  let n = 0;
+  for (const t of live) {
+    try {
+      unlinkSync(t);
+      n++;
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+  return n;
+}
+
+/** A file output: bytes go to a temporary in the final directory; {@link FileSink.commit} renames it into place. */
+export interface FileSink extends ByteSink {
+  /** The final path. */
+  readonly path: string;
+  /** The temporary being written: `.<name>.<random>.tmp` beside the final path. */
+  readonly temporary: string;
+  /** Renames the finished temporary over the path (after `close()`); by itself when `commitOnClose`. */
+  commit(): void;
+}
+
+/**
+ * A sink writing to `path` through a temporary beside it, renamed on close (or on {@link FileSink.commit} with
+ * `commitOnClose: false`, to publish several outputs together). The temporary's name is unpredictable
+ * (`.<name>.<16 hex digits>.tmp`) and it is created with O_CREAT|O_EXCL|O_NOFOLLOW: a file or symbolic link
+ * planted at any name is never opened, let alone followed. Failures are {@link OutputError}s.
+ */
+export function fileSink(path: string, options: { commitOnClose?: boolean } = {}): FileSink {
+  checkOutputPath(path);
+  const commitOnClose = options.commitOnClose ?? true;
+  const dir = dirname(path);
+  let tmp = '';
+  let fd = -1;
+  for (let attempt = 0; fd < 0; attempt++) {
+    tmp = join(dir, `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o666);
+    } catch (e) {
+      // A name taken by chance (or by someone guessing): another random name; anything else is the answer.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 8) continue;
+      throw new OutputError(path, `cannot create a file in ${dir}: ${describeFileError(e)}`, { cause: e });
+    }
+  }
+  live.add(tmp);
+  const buffer = new Uint8Array(1 << 16);
+  let used = 0;
+  const writeAll = (bytes: Uint8Array): void => {
+    let off = 0;
+    try {
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      throw new OutputError(path, `writing failed: ${describeFileError(e)}`, { cause: e });
+    }
+  };
+  const flush = (): void => {
+    if (used > 0) writeAll(buffer.subarray(0, used));
+    used = 0;
+  };
+  let open = true;
+  let closed = false;
+  const remove = (): void => {
+    live.delete(tmp);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  };
+  const sink: FileSink = {
+    path,
+    temporary: tmp,
+    write(bytes) {
+      // Small writes (a trace line, a packet block) gather in a buffer: one system call per 64 KB, not per write.
+      if (used + bytes.length <= buffer.length) {
+        buffer.set(bytes, used);
+        used += bytes.length;
+        return;
+      }
+      flush();
+      if (bytes.length >= buffer.length) writeAll(bytes);
+      else {
+        buffer.set(bytes, 0);
+        used = bytes.length;
+      }
     },
     async close() {
       if (!open) return;
       open = false;
-      fsyncSync(fd);
+      try {
+        flush();
+        fsyncSync(fd);
+      } catch (e) {
+        closeSync(fd);
+        remove();
+        throw new OutputError(path, `writing failed: ${describeFileError(e)}`, { cause: e });
+      }
       closeSync(fd);
-      renameSync(tmp, path);
+      closed = true;
+      if (commitOnClose) sink.commit();
+    },
+    commit() {
+      if (!closed || !live.has(tmp)) return;
+      try {
+        // The path may have changed since the sink was made.
+        checkOutputPath(path);
+        renameSync(tmp, path);
+      } catch (e) {
+        remove();
+        throw e instanceof OutputError ? e : new OutputError(path, describeFileError(e), { cause: e });
+      }
+      live.delete(tmp);
     },
     abort() {
-      if (!open) return;
-      open = false;
-      closeSync(fd);
-      rmSync(tmp, { force: true });
+      if (open) {
+        open = false;
+        closeSync(fd);
+      }
+      remove();
     },
   };
+  return sink;
 }
 
 /** A sink collecting the bytes in memory; `bytes()` returns them. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { removeTemporaries } from '@vippath/pcap';
 import { main } from './main.js';
 
 // Writes go straight to the file descriptors' streams; a closed pipe (`vippath pcap x | head`) ends quietly.
@@ -7,9 +8,20 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Interrupted (Ctrl-C, kill): the temporaries of unfinished outputs go, earlier outputs stay as they were
+// (nothing was renamed over them), and the exit status says which signal (128 + its number).
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(signal, () => {
+    const removed = removeTemporaries();
+    process.stderr.write(`\nvippath: interrupted (${signal})${removed ? `; ${removed} unfinished output file(s) removed` : ''}; earlier outputs are left as they were\n`);
+    process.exit(code);
+  });
+}
+
 const code = await main(process.argv.slice(2), {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
+  control: (s) => void process.stderr.write(s),
   // Progress bars only where a person watches: a terminal, and not under CI.
   interactive: process.stderr.isTTY === true && !process.env.CI,
 });

@@ -17,5 +17,5 @@ export * as testing from '@vippath/testing';
 export * as cluster from '@vippath/cluster';
 export { decodeCapture, formatSummary, layersOf, type DecodedRecord, type DecodedCapture, type DecodeOptions, type Layers } from './decode.js';
 export { main } from './main.js';
-export { UsageError, type CommandIO, type Command } from './io.js';
+export { shown, terminalText, UsageError, type CommandIO, type Command } from './io.js';
 export type { CommandIO as CliIO } from './io.js';

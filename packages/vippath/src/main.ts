@@ -13,7 +13,7 @@ import { ovnCommand } from './commands/ovn.js';
 import { pcapCommand } from './commands/pcap.js';
 import { replayCommand } from './commands/replay.js';
 import { curlCommand, traceCommand } from './commands/trace.js';
-import { UsageError, type Command, type CommandIO } from './io.js';
+import { shown, terminalText, UsageError, type Command, type CommandIO } from './io.js';
 
 const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, collectCommand, pcapCommand, ofCommand, ovnLflowsCommand, ovnCommand];
 
@@ -37,7 +37,9 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 }
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
-export async function main(argv: string[], io: CommandIO): Promise<number> {
+export async function main(argv: string[], raw: CommandIO): Promise<number> {
+  // Names in the output come from captures and manifests: no control character reaches the terminal raw.
+  const io: CommandIO = { ...raw, stdout: (s) => raw.stdout(terminalText(s)), stderr: (s) => raw.stderr(terminalText(s)), control: raw.control ?? raw.stderr };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     io.stdout(overview());
@@ -61,7 +63,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   if (twoWord) rest.shift();
   const command = twoWord ?? commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`vippath: unknown command "${name}"\n\n${overview()}`);
+    io.stderr(`vippath: unknown command "${shown(name)}"\n\n${overview()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -72,11 +74,12 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`vippath ${command.name}: ${e.message}\n\n${command.usage}\n`);
+      io.stderr(`vippath ${command.name}: ${shown(e.message)}\n\n${command.usage}\n`);
       return 2;
     }
     if (e instanceof VippathError) {
-      io.stderr(`vippath ${command.name}: ${e.message}\n`);
+      // One line: a line break in it came from a name inside the message.
+      io.stderr(`vippath ${command.name}: ${shown(e.message)}\n`);
       return 1;
     }
     throw e;

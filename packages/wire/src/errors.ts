@@ -37,3 +37,26 @@ export function ensureBytes(layer: Layer, offset: number, need: number, end: num
     throw new MalformedFrameError(layer, offset, `${what} needs ${need} bytes, ${Math.max(0, end - offset)} available`);
   }
 }
+
+/**
+ * An argument outside what the API accepts (a time that is not a finite number, a port above 65535…), refused
+ * at the boundary so it never reaches state it would poison. `argument` names the parameter.
+ */
+export class InvalidArgumentError extends VippathError {
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super('INVALID_ARGUMENT', `${argument}: ${message}`);
+    this.argument = argument;
+  }
+}
+
+/**
+ * Simulated time as the API takes it: ms from 0 up to 2^53 (a `NaN` or `Infinity` would make every later
+ * comparison false and stall or poison the schedule). Throws {@link InvalidArgumentError}.
+ */
+export function checkTime(value: unknown, argument: string): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= Number.MAX_SAFE_INTEGER)) {
+    throw new InvalidArgumentError(argument, `a simulated time is a finite number of ms from 0 to 2^53, not ${typeof value === 'number' ? String(value) : typeof value}`);
+  }
+  return value;
+}

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { clusterFrom, defaultObjects, derive, ignoredFindings, loadManifests, loadSnapshot, MANIFEST_LIMITS, ManifestLimitError, statusJson, withDefaults, writeSnapshot, type ClusterSpec, type Diagnostic, type K8sObject } from '@vippath/cluster';
 import { formatFlow, parseFlows } from '@vippath/openflow';
-import { parseArgs, UsageError, type Command } from '../io.js';
+import { parseArgs, shown, UsageError, type Command } from '../io.js';
 
 /**
  * Where the cluster comes from: `--manifests`/`--cluster` files, a `--snapshot DIR`, or neither (the built-in
@@ -140,7 +140,7 @@ ${SCENARIO_USAGE}`,
     const findings = derive(objects, cluster).lint;
     if (flags.has('--json')) io.stdout(`${JSON.stringify(findings, null, 2)}\n`);
     else if (findings.length === 0) io.stdout('no findings\n');
-    else for (const d of findings) io.stdout(`${d.source ? `${d.source.file}:${d.source.line}: ` : ''}${d.severity} ${d.code} ${d.object} ${d.field}\n  ${d.message}\n  consequence: ${d.consequence}\n`);
+    else for (const d of findings) io.stdout(`${d.source ? `${shown(d.source.file)}:${d.source.line}: ` : ''}${d.severity} ${d.code} ${shown(d.object)} ${shown(d.field)}\n  ${shown(d.message)}\n  consequence: ${d.consequence}\n`);
     return findings.some((d) => d.severity === 'error') ? 1 : 0;
   },
 };
@@ -216,8 +216,10 @@ ${SCENARIO_USAGE}`,
       return 0;
     }
     // The seed document's checks, as kubectl would print them: get svc, get endpoints, get pods -o wide.
-    const table = (rows: string[][]): string => {
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const table = (cells: string[][]): string => {
+      // Every cell may be a user-given name: escaped before the widths are measured.
+      const rows = cells.map((r) => r.map(shown));
+      const widths = rows[0]!.map((_, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), 0));
       return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n')}\n`;
     };
     const full = status as unknown as StatusJson;

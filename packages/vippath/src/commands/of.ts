@@ -75,7 +75,8 @@ as NAME=OFPORT pairs or an \`ovs-ofctl show\` text file, else from FILE's siblin
 (a snapshot's br-provider.flows → br-provider.ports).
   trace  the ofproto/trace-like story of one packet: table, matched flow, each action, outputs;
          --flow takes ofproto/trace's microflow syntax (in_port=1,tcp,nw_dst=…,tp_dst=80);
-         --json prints { "outputs": [{ "port", "packet" }], "drop", "steps" }
+         --json prints { "outputs": [{ "port", "packet" }], "drop", "error"?, "steps" }; like OVS, a
+         translation stops (and drops the packet) past 64 nested or 4 096 resubmits in all
   dump   the flows, normalized as ovs-ofctl dump-flows prints them`;
 
 /** `vippath of trace|dump`. */
@@ -114,7 +115,7 @@ export const ofCommand: Command = {
     const steps: TraceStep[] = [];
     const result = bridge.process(frame, inPort, { trace: steps });
     if (flags.has('--json')) {
-      io.stdout(`${JSON.stringify({ outputs: result.outputs.map((o) => ({ port: o.port === Port.LOCAL ? 'LOCAL' : o.port, packet: Buffer.from(o.packet).toString('hex') })), drop: result.drop, controller: result.controller, steps })}\n`);
+      io.stdout(`${JSON.stringify({ outputs: result.outputs.map((o) => ({ port: o.port === Port.LOCAL ? 'LOCAL' : o.port, packet: Buffer.from(o.packet).toString('hex') })), drop: result.drop, ...(result.error ? { error: result.error } : {}), controller: result.controller, steps })}\n`);
     } else io.stdout(formatTrace('br0', steps, result));
     return 0;
   },

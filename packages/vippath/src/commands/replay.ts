@@ -1,26 +1,26 @@
 import { statSync } from 'node:fs';
 import { replayCapture, type ReplaySummary } from '@vippath/cluster';
-import { parseArgs, Progress, UsageError, type Command } from '../io.js';
+import { parseArgs, Progress, shown, UsageError, type Command } from '../io.js';
 import { scenarioFrom, manifestFiles } from './cluster.js';
 import { EVENT_USAGE, eventOptions, scheduleEvents } from './events.js';
 
 /** The summary in words: the seed document's figure 1, told by what the replay did. */
 export function summaryText(summary: ReplaySummary): string {
   const lines: string[] = [];
-  for (const s of summary.services) for (const ip of s.ingress) lines.push(`service ${s.name}: VIP ${ip}, announced by ${s.owners[ip]?.join(', ') || 'nobody'} (MetalLB L2)`);
-  lines.push(`frames: ${summary.framesRead} read, ${summary.injected} sent by the client into the wire (${summary.flows} flows), ${summary.skippedFromCluster} skipped (the cluster's own replies in the capture)${summary.skippedNotEthernet ? `, ${summary.skippedNotEthernet} not Ethernet` : ''}`);
+  for (const s of summary.services) for (const ip of s.ingress) lines.push(`service ${shown(s.name)}: VIP ${ip}, announced by ${s.owners[ip]?.map(shown).join(', ') || 'nobody'} (MetalLB L2)`);
+  lines.push(`frames: ${summary.framesRead} read, ${summary.injected} sent by the client into the wire (${summary.flowsCapped ? `at least ${summary.flows}` : summary.flows} flows), ${summary.skippedFromCluster} skipped (the cluster's own replies in the capture)${summary.skippedNotEthernet ? `, ${summary.skippedNotEthernet} not Ethernet` : ''}${summary.timestampsClamped ? `; ${summary.timestampsClamped} with a timestamp beyond 2^53 ms after the first entered at the previous frame's time` : ''}`);
   const arp = Object.entries(summary.toClient.arpRepliesBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
   const garp = Object.entries(summary.toClient.gratuitousArpBy).map(([mac, n]) => `${mac} ×${n}`).join(', ');
   lines.push(`ARP for the VIP answered by: ${arp || 'nobody'}; gratuitous ARP from: ${garp || 'nobody'}`);
-  for (const [pod, s] of Object.entries(summary.servedBy)) lines.push(`served by ${pod} on ${s.node}: ${s.requests} request(s), client address seen: ${s.clients.join(', ')} (no SNAT)`);
-  const backends = Object.entries(summary.backends).map(([node, pods]) => `${node}: ${Object.entries(pods).map(([p, n]) => `${p} ×${n}`).join(', ')}`).join('; ');
+  for (const [pod, s] of Object.entries(summary.servedBy)) lines.push(`served by ${shown(pod)} on ${shown(s.node)}: ${s.requests} request(s), client address seen: ${s.clients.map(shown).join(', ')} (no SNAT)`);
+  const backends = Object.entries(summary.backends).map(([node, pods]) => `${shown(node)}: ${Object.entries(pods).map(([p, n]) => `${shown(p)} ×${n}`).join(', ')}`).join('; ');
   lines.push(`new connections by backend: ${backends || 'none'}`);
   lines.push(`back to the client: ${summary.toClient.frames} frames, TCP from the VIP ${summary.toClient.tcpFromVip}, from a pod IP ${summary.toClient.tcpFromPodIp}, untagged ${summary.toClient.untagged}`);
   const v = summary.verdicts;
   lines.push(`verdicts: ${v.delivered} delivered to a pod, ${v.answered} answered by MetalLB, ${v.forwarded} forwarded, ${v.dropped} dropped, ${v.skipped} skipped`);
-  const drops = Object.entries(summary.drops).sort((a, b) => b[1] - a[1]).map(([r, n]) => `  ${String(n).padStart(6)}  ${r}`);
+  const drops = Object.entries(summary.drops).sort((a, b) => b[1] - a[1]).map(([r, n]) => `  ${String(n).padStart(6)}  ${shown(r)}`);
   lines.push(drops.length ? `drops (copies of frames, by reason):\n${drops.join('\n')}` : 'drops: none');
-  if (summary.events.length) lines.push(`events:\n${summary.events.map((e) => `  ${(e.time / 1000).toFixed(3).padStart(9)} s  ${e.text}`).join('\n')}`);
+  if (summary.events.length) lines.push(`events:\n${summary.events.map((e) => `  ${(e.time / 1000).toFixed(3).padStart(9)} s  ${shown(e.text)}`).join('\n')}`);
   const s = summary.stages;
   lines.push(`path: client → wire (${s.wire}) → underlay0.341 untag/tag (${s['underlay0.341']}) → MetalLB on br-provider LOCAL (${s.metallb}) → br-provider flows (${s['br-provider']}) → OVN underlay-subnet (${s.ovn}) → LB DNAT / un-DNAT (${s['lb-dnat']}) → pods (${s.pod}); host stack (${s.host})`);
   return `${lines.join('\n')}\n`;
@@ -49,7 +49,10 @@ served (with the client addresses they saw), what the client got back, and drops
   --skip-errors  skip corrupt records (counted) instead of stopping at the first
   --json         print summary.json instead of the text
 ${EVENT_USAGE}
-Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.`,
+Outputs are written whole: each to a temporary beside it, all renamed together when the run is complete. An
+output that is an input, another output, a directory, a FIFO or a device is refused before anything is read.
+Ctrl-C (SIGINT) or SIGTERM removes the temporaries and leaves earlier outputs as they were.
+Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage, 130/143 interrupted.`,
   async run(args, io) {
     const { files, rest: r1 } = manifestFiles(args);
     const { events, rest } = eventOptions(r1);
@@ -82,6 +85,7 @@ Exit status: 0 done, 1 bad input (the frames before it are summarised), 2 usage.
         onError: flags.has('--skip-errors') ? 'skip' : 'stop',
         onProgress: (frames, bytes) => progress.update(frames, bytes),
         setup: (sim) => scheduleEvents(sim, events),
+        inputs: files,
       }));
     } catch (e) {
       progress.done();

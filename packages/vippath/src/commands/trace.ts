@@ -75,6 +75,7 @@ Exit status: 0 when every request got an HTTP response, 1 otherwise.`,
     if (!url) throw new UsageError('no URL given and the scenario has no VIP');
     const m = /^(?:http:\/\/)?(\d+\.\d+\.\d+\.\d+)(?::(\d+))?(\/[^\s]*)?$/.exec(url);
     if (!m) throw new UsageError(`"${url}" is not http://IPv4[:port][/path]`);
+    if (m[2] !== undefined && !(Number(m[2]) >= 1 && Number(m[2]) <= 65535)) throw new UsageError(`port ${m[2]} in "${url}" is out of range: a TCP port is 1 to 65535`);
     const repeat = Number(options.get('--repeat') ?? 1);
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100000) throw new UsageError('--repeat needs a whole number from 1 to 100000');
     const every = parseDuration(options.get('--every') ?? '1s', '--every');
