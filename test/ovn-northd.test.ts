@@ -32,24 +32,29 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
   for (const t of ['Logical_Switch', 'Logical_Router', 'Load_Balancer', 'Load_Balancer_Group', 'Port_Group', 'Address_Set']) ops.push({ op: 'delete', table: t, where: [] });
   ops.push({ op: 'update', table: 'NB_Global', where: [], row: { options: map(db.options) } });
   const lbIndex = new Map<string, number>();
+  // uuid-names must be identifiers; NB names need not be.
+  const lbRef = new Map((db.loadBalancers ?? []).map((lb, i) => [lb.name, `lb_${i}`]));
+  const groupRef = new Map((db.loadBalancerGroups ?? []).map((g, i) => [g.name, `lbg_${i}`]));
   for (const lb of db.loadBalancers ?? []) {
     const hcs = (lb.healthChecks ?? []).map((h, i) => {
-      const name = `hc_${lb.name}_${i}`;
+      const name = `hc_${lbRef.get(lb.name)}_${i}`;
       ops.push({ op: 'insert', table: 'Load_Balancer_Health_Check', 'uuid-name': name, row: { vip: h.vip, options: map(h.options) } });
       return ['named-uuid', name];
     });
     lbIndex.set(lb.name, ops.length);
     ops.push({
-      op: 'insert', table: 'Load_Balancer', 'uuid-name': `lb_${lb.name}`,
+      op: 'insert', table: 'Load_Balancer', 'uuid-name': lbRef.get(lb.name),
       row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings), health_check: set(hcs) },
     });
   }
   for (const g of db.loadBalancerGroups ?? []) {
-    ops.push({ op: 'insert', table: 'Load_Balancer_Group', 'uuid-name': `lbg_${g.name}`, row: { name: g.name, load_balancer: set(g.loadBalancers.map((n) => ['named-uuid', `lb_${n}`])) } });
+    ops.push({ op: 'insert', table: 'Load_Balancer_Group', 'uuid-name': groupRef.get(g.name), row: { name: g.name, load_balancer: set(g.loadBalancers.map((n) => ['named-uuid', lbRef.get(n)])) } });
   }
+  let routerN = 0;
   for (const lr of db.routers ?? []) {
+    routerN++;
     const ports = lr.ports.map((p, i) => {
-      const name = `lrp_${lr.name}_${i}`;
+      const name = `lrp_${routerN}_${i}`;
       const row: Record<string, unknown> = { name: p.name, mac: p.mac, networks: set(p.networks) };
       if (p.enabled !== undefined) row.enabled = p.enabled;
       ops.push({ op: 'insert', table: 'Logical_Router_Port', 'uuid-name': name, row });
@@ -83,7 +88,7 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
     });
     const acls = (ls.acls ?? []).map(aclRow);
     const qos = (ls.qosRules ?? []).map((q, i) => {
-      const name = `qos_${ls.name}_${i}`;
+      const name = `qos_${portN}_${i}`;
       const ints = (o: Record<string, number | undefined> | undefined): unknown => ['map', Object.entries(o ?? {}).filter(([, v]) => v !== undefined)];
       ops.push({ op: 'insert', table: 'QoS', 'uuid-name': name, row: { direction: q.direction, priority: q.priority, match: q.match, action: ints(q.action), bandwidth: ints(q.bandwidth) } });
       return ['named-uuid', name];
@@ -92,8 +97,8 @@ export function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, 
       op: 'insert', table: 'Logical_Switch',
       row: {
         name: ls.name, ports: set(ports), acls: set(acls), qos_rules: set(qos), other_config: map(ls.otherConfig),
-        load_balancer: set((ls.loadBalancers ?? []).map((n) => ['named-uuid', `lb_${n}`])),
-        load_balancer_group: set((ls.loadBalancerGroups ?? []).map((n) => ['named-uuid', `lbg_${n}`])),
+        load_balancer: set((ls.loadBalancers ?? []).map((n) => ['named-uuid', lbRef.get(n)])),
+        load_balancer_group: set((ls.loadBalancerGroups ?? []).map((n) => ['named-uuid', groupRef.get(n)])),
       },
     });
   }
@@ -414,6 +419,39 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     const parsed = parseLflowList(real);
     expect(parsed.get('ls')?.length).toBe(real.split('\n').filter((l) => l.startsWith('  table=')).length);
     expect(formatLflowList({ datapaths: [{ name: 'ls', tunnelKey: 1, uuid: /\(([0-9a-f-]+)\)/.exec(real)![1]! }], flows: parsed })).toBe(real);
+    // With --uuid the row uuids' first 32 bits are read and printed back.
+    const withUuid = ovn.sbctl('--uuid', 'lflow-list', 'ls');
+    const parsedU = parseLflowList(withUuid);
+    expect(parsedU.get('ls')!.every((f) => /^[0-9a-f]{8}$/.test(f.uuid ?? ''))).toBe(true);
+    expect(formatLflowList({ datapaths: [{ name: 'ls', tunnelKey: 1, uuid: /\(([0-9a-f-]+)\)/.exec(real)![1]! }], flows: parsedU }, { uuid: true })).toBe(withUuid);
+  });
+
+  it("Kube-OVN's NB for the default scenario (VPC load balancers, session affinity, Kube-OVN NB_Global options): identical", () => {
+    // What kube-ovn-controller writes (research/kube-ovn.md §1, §3.2): the VPC LBs on every subnet switch, the
+    // session LBs with selection_fields and affinity_timeout, prefer_local_backend with ip_port_mappings, and the
+    // NB_Global options — upstream 23.03 reads only use_ct_inv_match of them.
+    const pods = [1, 2, 3].map((i) => ({ lsp: `nginx-${i - 1}.default`, mac: `00:00:00:b4:cc:0${i}`, ip: `10.180.204.1${i}` }));
+    const backends = pods.map((p) => `${p.ip}:80`).join(',');
+    const lbs = ['tcp', 'udp', 'sctp'].flatMap((proto): NbLoadBalancer[] => [
+      { name: `cluster-${proto}-loadbalancer`, protocol: proto as 'tcp', vips: proto === 'tcp' ? { '10.96.0.10:80': backends, '10.180.204.252:80': backends } : ({} as Record<string, string>), options: { prefer_local_backend: 'true', ...(proto === 'udp' ? { ct_flush: 'true' } : {}) }, ipPortMappings: Object.fromEntries(pods.map((p) => [p.ip, `${p.lsp}:0.0.0.0`])) },
+      { name: `cluster-${proto}-session-loadbalancer`, protocol: proto as 'tcp', vips: proto === 'tcp' ? { '10.96.0.11:80': backends } : ({} as Record<string, string>), selectionFields: ['ip_src'], options: { affinity_timeout: '10800', prefer_local_backend: 'true' } },
+    ]);
+    const db: NorthboundDb = {
+      switches: [{
+        name: 'ls',
+        ports: [
+          { name: 'localnet.underlay-subnet', type: 'localnet', addresses: ['unknown'], options: { network_name: 'provider' }, tag: 341 },
+          ...pods.map((p) => ({ name: p.lsp, addresses: [`${p.mac} ${p.ip}`], portSecurity: [`${p.mac} ${p.ip}`], externalIds: { pod: p.lsp } })),
+        ],
+        loadBalancers: lbs.map((l) => l.name),
+      }],
+      loadBalancers: lbs,
+      options: { use_ct_inv_match: 'false', ls_dnat_mod_dl_dst: 'true', ls_ct_skip_dst_lport_ips: 'true', svc_monitor_mac: '0a:58:0a:10:00:01' },
+    };
+    const [real, ours, fromFile] = both(db);
+    expect(real).toContain('commit_lb_aff(vip = "10.96.0.11:80"');
+    expect(ours, firstDiff(real, ours)).toBe(real);
+    expect(fromFile, firstDiff(real, fromFile)).toBe(real);
   });
 
   it('Southbound rows besides the flows: datapath key, multicast groups, port bindings (keys aside)', () => {
