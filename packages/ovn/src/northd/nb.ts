@@ -4,6 +4,7 @@
  * meanings: ovn-nb(5), OVN 23.03. Maps are plain records, sets are arrays, optional scalars are optional fields.
  * @module
  */
+import { VippathError } from '@vippath/wire';
 
 /** `Logical_Switch_Port`. */
 export interface NbLogicalSwitchPort {
@@ -146,4 +147,127 @@ export interface NorthboundDb {
   /** `NB_Global.options`: `use_ct_inv_match`, `svc_monitor_mac`, `default_acl_drop`, `ignore_lsp_down`, Kube-OVN's
    * `ls_dnat_mod_dl_dst`, `ls_ct_skip_dst_lport_ips`, … */
   options?: Record<string, string>;
+}
+
+/** A Northbound description that does not have the shape of these types (JSON from a user); `path` names the
+ * offending member. */
+export class NbShapeError extends VippathError {
+  constructor(readonly path: string, message: string) {
+    super('NB_SHAPE', `${path}: ${message}`);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks that `value` (parsed JSON) has the shape of a NorthboundDb, column by column, and returns it typed; the
+ * first mismatch is reported with its path (`switches[0].ports[2].addresses`). The enumerations and ranges are the
+ * OVN_Northbound schema's (ovn-nb.ovsschema 23.03).
+ */
+export function checkNorthbound(value: unknown): NorthboundDb {
+  const str = (v: unknown, p: string, optional = false): void => {
+    if (v === undefined && optional) return;
+    if (typeof v !== 'string') throw new NbShapeError(p, 'expected a string');
+  };
+  const int = (v: unknown, p: string, min: number, max: number, optional = false): void => {
+    if (v === undefined && optional) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new NbShapeError(p, `expected an integer in ${min}…${max}`);
+  };
+  const strs = (v: unknown, p: string): void => {
+    if (v === undefined) return;
+    if (!Array.isArray(v)) throw new NbShapeError(p, 'expected an array of strings');
+    v.forEach((x, i) => str(x, `${p}[${i}]`));
+  };
+  const smap = (v: unknown, p: string): void => {
+    if (v === undefined) return;
+    if (!isObj(v)) throw new NbShapeError(p, 'expected an object of strings');
+    for (const [k, x] of Object.entries(v)) str(x, `${p}.${k}`);
+  };
+  const arr = (v: unknown, p: string, each: (x: Record<string, unknown>, q: string) => void): void => {
+    if (v === undefined) return;
+    if (!Array.isArray(v)) throw new NbShapeError(p, 'expected an array');
+    v.forEach((x, i) => {
+      if (!isObj(x)) throw new NbShapeError(`${p}[${i}]`, 'expected an object');
+      each(x, `${p}[${i}]`);
+    });
+  };
+  const oneOf = (v: unknown, p: string, values: string[], optional = false): void => {
+    if (v === undefined && optional) return;
+    if (typeof v !== 'string' || !values.includes(v)) throw new NbShapeError(p, `expected one of ${values.join(', ')}`);
+  };
+  const acl = (a: Record<string, unknown>, p: string): void => {
+    oneOf(a.direction, `${p}.direction`, ['from-lport', 'to-lport']);
+    int(a.priority, `${p}.priority`, 0, 32767);
+    str(a.match, `${p}.match`);
+    oneOf(a.action, `${p}.action`, ['allow', 'allow-related', 'allow-stateless', 'drop', 'reject']);
+    if (a.log !== undefined && typeof a.log !== 'boolean') throw new NbShapeError(`${p}.log`, 'expected a boolean');
+    str(a.name, `${p}.name`, true);
+    oneOf(a.severity, `${p}.severity`, ['alert', 'warning', 'notice', 'info', 'debug'], true);
+    str(a.meter, `${p}.meter`, true);
+    int(a.label, `${p}.label`, 0, 4294967295, true);
+    smap(a.options, `${p}.options`);
+  };
+  if (!isObj(value)) throw new NbShapeError('(root)', 'expected an object');
+  if (!Array.isArray(value.switches)) throw new NbShapeError('switches', 'expected an array');
+  arr(value.switches, 'switches', (ls, p) => {
+    str(ls.name, `${p}.name`);
+    if (!Array.isArray(ls.ports)) throw new NbShapeError(`${p}.ports`, 'expected an array');
+    arr(ls.ports, `${p}.ports`, (lsp, q) => {
+      str(lsp.name, `${q}.name`);
+      str(lsp.type, `${q}.type`, true);
+      strs(lsp.addresses, `${q}.addresses`);
+      strs(lsp.portSecurity, `${q}.portSecurity`);
+      smap(lsp.options, `${q}.options`);
+      smap(lsp.externalIds, `${q}.externalIds`);
+      int(lsp.tag, `${q}.tag`, 0, 4095, true);
+      if (lsp.enabled !== undefined && typeof lsp.enabled !== 'boolean') throw new NbShapeError(`${q}.enabled`, 'expected a boolean');
+    });
+    strs(ls.loadBalancers, `${p}.loadBalancers`);
+    strs(ls.loadBalancerGroups, `${p}.loadBalancerGroups`);
+    arr(ls.acls, `${p}.acls`, acl);
+    arr(ls.qosRules, `${p}.qosRules`, (q, r) => {
+      oneOf(q.direction, `${r}.direction`, ['from-lport', 'to-lport']);
+      int(q.priority, `${r}.priority`, 0, 32767);
+      str(q.match, `${r}.match`);
+    });
+    smap(ls.otherConfig, `${p}.otherConfig`);
+  });
+  arr(value.loadBalancers, 'loadBalancers', (lb, p) => {
+    str(lb.name, `${p}.name`);
+    oneOf(lb.protocol, `${p}.protocol`, ['tcp', 'udp', 'sctp'], true);
+    if (!isObj(lb.vips)) throw new NbShapeError(`${p}.vips`, 'expected an object of strings');
+    smap(lb.vips, `${p}.vips`);
+    strs(lb.selectionFields, `${p}.selectionFields`);
+    smap(lb.options, `${p}.options`);
+    smap(lb.ipPortMappings, `${p}.ipPortMappings`);
+    smap(lb.externalIds, `${p}.externalIds`);
+    arr(lb.healthChecks, `${p}.healthChecks`, (h, q) => {
+      str(h.vip, `${q}.vip`);
+      smap(h.options, `${q}.options`);
+    });
+  });
+  arr(value.loadBalancerGroups, 'loadBalancerGroups', (g, p) => {
+    str(g.name, `${p}.name`);
+    strs(g.loadBalancers ?? [], `${p}.loadBalancers`);
+  });
+  arr(value.routers, 'routers', (lr, p) => {
+    str(lr.name, `${p}.name`);
+    smap(lr.options, `${p}.options`);
+    arr(lr.ports, `${p}.ports`, (lrp, q) => {
+      str(lrp.name, `${q}.name`);
+      str(lrp.mac, `${q}.mac`);
+      strs(lrp.networks ?? [], `${q}.networks`);
+    });
+  });
+  arr(value.portGroups, 'portGroups', (pg, p) => {
+    str(pg.name, `${p}.name`);
+    strs(pg.ports ?? [], `${p}.ports`);
+    arr(pg.acls, `${p}.acls`, acl);
+  });
+  arr(value.addressSets, 'addressSets', (as, p) => {
+    str(as.name, `${p}.name`);
+    strs(as.addresses ?? [], `${p}.addresses`);
+  });
+  smap(value.options, 'options');
+  return value as unknown as NorthboundDb;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatLflowList, parseLflowList } from '../lflow/lflow-text.js';
 import type { LogicalFlow } from '../lflow/types.js';
 import { extractLspAddresses, formatIp6, parseIp6, parseLbKey } from './addr.js';
-import type { NorthboundDb } from './nb.js';
+import { checkNorthbound, NbShapeError, type NorthboundDb } from './nb.js';
 import { northd, NorthdError, type NorthdOptions } from './northd.js';
 import { SWITCH_STAGES, stageOf } from './stages.js';
 
@@ -63,6 +63,15 @@ describe('northd input errors', () => {
     expect(() => northd({ switches: [{ name: 'ls', ports: [], loadBalancers: ['nope'] }] })).toThrow(NorthdError);
     expect(() => northd({ switches: [{ name: 'a', ports: [] }, { name: 'a', ports: [] }] })).toThrow(/two logical switches/);
   });
+  it('checkNorthbound names the first member that has the wrong shape', () => {
+    expect(() => checkNorthbound({ switches: [{ name: 'ls', ports: [{ name: 'p', addresses: 'x' }] }] })).toThrow('switches[0].ports[0].addresses: expected an array of strings');
+    expect(() => checkNorthbound({ switches: [{ name: 'ls', ports: [], acls: [{ direction: 'in', priority: 1, match: '1', action: 'drop' }] }] })).toThrow(/switches\[0\]\.acls\[0\]\.direction/);
+    expect(() => checkNorthbound({ switches: [], loadBalancers: [{ name: 'l', vips: { a: 1 } }] })).toThrow(NbShapeError);
+    expect(() => checkNorthbound([])).toThrow(/\(root\)/);
+    const ok = { switches: [{ name: 'ls', ports: [{ name: 'p', addresses: ['unknown'] }] }] };
+    expect(checkNorthbound(ok)).toBe(ok);
+  });
+
   it('parseLflowList rejects text that is not lflow-list output', () => {
     expect(() => parseLflowList('hello')).toThrow(/Datapath/);
     expect(() => parseLflowList('Datapath: "ls" (0000)  Pipeline: ingress\n  nonsense')).toThrow(/not an lflow-list row/);

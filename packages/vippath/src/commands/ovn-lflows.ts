@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatLflowList, nbFromOvsdb, northd, readOvsdbFile, type NorthboundDb, type NorthdProfile } from '@vippath/ovn';
+import { checkNorthbound, formatLflowList, nbFromOvsdb, NbShapeError, northd, readOvsdbFile, type NorthboundDb, type NorthdProfile } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
@@ -30,10 +30,12 @@ export function readNorthbound(path: string): NorthboundDb {
   } catch (e) {
     throw new VippathError('NB_FILE_SYNTAX', `${path}: neither an OVSDB database file nor JSON (${(e as Error).message})`);
   }
-  if (!json || typeof json !== 'object' || !Array.isArray((json as NorthboundDb).switches)) {
-    throw new VippathError('NB_FILE_SHAPE', `${path}: JSON without a "switches" array is not a vippath Northbound description`);
+  try {
+    return checkNorthbound(json);
+  } catch (e) {
+    if (e instanceof NbShapeError) throw new NbShapeError(e.path, `${path}: ${e.message.slice(e.path.length + 2)}`);
+    throw e;
   }
-  return json as NorthboundDb;
 }
 
 export const ovnLflowsCommand: Command = {
