@@ -171,10 +171,16 @@ export function linkLocalFromMac(mac: string): number[] {
 
 /** A router port's MAC and networks as extract_lrp_networks reads them (lib/ovn-util.c): invalid networks and
  * 0.0.0.0 are skipped, and the MAC's link-local IPv6 address is appended. Undefined when the MAC is invalid. */
-export function extractLrpNetworks(mac: string, networks: readonly string[]): (LspAddresses & { ipv4Cidrs: Array<{ addr: string; plen: number }> }) | undefined {
+export interface LrpNetworks extends LspAddresses {
+  ipv4Cidrs: Array<{ addr: string; plen: number }>;
+  /** IPv6 networks as groups and prefix length, the link-local /64 included. */
+  ipv6Cidrs: Array<{ groups: number[]; plen: number }>;
+}
+
+export function extractLrpNetworks(mac: string, networks: readonly string[]): LrpNetworks | undefined {
   const m = /^([0-9a-fA-F]{1,2}:){5}[0-9a-fA-F]{1,2}$/.test(mac.trim()) ? scanMac(mac.trim()) : undefined;
   if (!m) return undefined;
-  const out = { mac: m.mac, ipv4: [] as string[], ipv6: [] as Ip6Addr[], ipv4Cidrs: [] as Array<{ addr: string; plen: number }> };
+  const out: LrpNetworks = { mac: m.mac, ipv4: [], ipv6: [], ipv4Cidrs: [], ipv6Cidrs: [] };
   for (const n of networks) {
     const [ip, plenText, extra] = n.split('/');
     if (extra !== undefined) continue;
@@ -191,9 +197,32 @@ export function extractLrpNetworks(mac: string, networks: readonly string[]): (L
       const plen = plenText === undefined ? 128 : Number(plenText);
       if (!/^\d*$/.test(plenText ?? '') || plen > 128) continue;
       out.ipv6.push({ addr: formatIp6(v6), sn: formatIp6(solicitedNode(v6)) });
+      out.ipv6Cidrs.push({ groups: v6, plen });
     }
   }
   const lla = linkLocalFromMac(out.mac);
   out.ipv6.push({ addr: formatIp6(lla), sn: formatIp6(solicitedNode(lla)) });
+  out.ipv6Cidrs.push({ groups: lla, plen: 64 });
   return out;
+}
+
+/** lrouter_port_ipv4_reachable / _ipv6_reachable: the address is inside one of the router port's networks. */
+export function lrpReaches(net: LrpNetworks, ip: string): boolean {
+  const v4 = parseIp4(ip);
+  if (v4 !== undefined) {
+    return net.ipv4Cidrs.some((c) => {
+      const mask = c.plen === 0 ? 0 : (0xffffffff << (32 - c.plen)) >>> 0;
+      return ((v4 & mask) >>> 0) === ((parseIp4(c.addr)! & mask) >>> 0);
+    });
+  }
+  const v6 = parseIp6(ip);
+  if (!v6) return false;
+  return net.ipv6Cidrs.some((c) => {
+    for (let i = 0; i < 8; i++) {
+      const bits = Math.max(0, Math.min(16, c.plen - i * 16));
+      const mask = bits === 0 ? 0 : (0xffff << (16 - bits)) & 0xffff;
+      if ((v6[i]! & mask) !== (c.groups[i]! & mask)) return false;
+    }
+    return true;
+  });
 }

@@ -149,6 +149,8 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
   const routers = ovsdbRows(db, 'Logical_Router').map((r) => ({
     name: ovsdbString(r, 'name') ?? '',
     options: { ...ovsdbMap(r, 'options') },
+    loadBalancers: [...new Set(ovsdbStrings(r, 'load_balancer').map((u) => lbName.get(u)).filter((n): n is string => n !== undefined))],
+    loadBalancerGroups: ovsdbStrings(r, 'load_balancer_group').map((u) => groupName.get(u)).filter((n): n is string => n !== undefined),
     ports: ovsdbStrings(r, 'ports').flatMap((u) => {
       const p = lrps.get(u);
       if (!p) return [];

@@ -134,6 +134,10 @@ export interface NbLogicalRouter {
   ports: NbLogicalRouterPort[];
   /** `options` (`mcast_relay`). */
   options?: Record<string, string>;
+  /** Load_Balancer / Load_Balancer_Group names on the router: their VIPs inside a router port's networks make
+   * the switch send ARP/NS for them to the router port (build_lswitch_rport_arp_req_flows). */
+  loadBalancers?: string[];
+  loadBalancerGroups?: string[];
 }
 
 /** The Northbound database as far as a switch's flows depend on it. */

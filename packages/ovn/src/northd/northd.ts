@@ -8,7 +8,7 @@
  */
 import { VippathError } from '@vippath/wire';
 import type { LogicalFlow, MulticastGroup, PortBinding, SbLoadBalancer, SouthboundState } from '../lflow/types.js';
-import { extractLrpNetworks, extractLspAddresses, scanMac, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, solicitedNode, type LbAddr, type LspAddresses } from './addr.js';
+import { extractLrpNetworks, extractLspAddresses, lrpReaches, scanMac, formatIp4, formatIp6, parseIp4, parseIp6, parseLbKey, solicitedNode, type LbAddr, type LspAddresses } from './addr.js';
 import type { NbAcl, NbLoadBalancer, NbLogicalRouterPort, NbLogicalSwitch, NbLogicalSwitchPort, NorthboundDb } from './nb.js';
 import { stageOf, type OvnVersion } from './stages.js';
 import { nodeLocalDnsIps, skipConntrackCidrs } from './overlays.js';
@@ -116,6 +116,9 @@ interface Port {
   peer?: NbLogicalRouterPort;
   /** The peer's router has options:mcast_relay=true. */
   peerRelay?: boolean;
+  /** The peer router's load-balancer VIPs (od->lb_ips), in the order northd's sset would not keep — order is
+   * irrelevant, flows are sorted. */
+  peerLbIps?: string[];
   type: string;
   enabled: boolean;
   addrs: LspAddresses[];
@@ -125,7 +128,7 @@ interface Port {
 
 /** join_logical_ports: addresses, port security, and for a `router` port its peer and (with address `router`) the
  * peer's networks appended to its addresses. */
-function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>): Port {
+function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>, lrpLbIps: Map<string, string[]>): Port {
   const addrs: LspAddresses[] = [];
   let hasUnknown = false;
   for (const a of nb.addresses ?? []) {
@@ -140,6 +143,7 @@ function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPor
   if (peer) {
     port.peer = peer;
     port.peerRelay = relayLrps.has(peer.name);
+    port.peerLbIps = lrpLbIps.get(peer.name) ?? [];
     if ((nb.addresses ?? []).includes('router')) {
       const net = extractLrpNetworks(peer.mac, peer.networks);
       if (net) addrs.push({ mac: net.mac, ipv4: net.ipv4, ipv6: net.ipv6 });
@@ -184,14 +188,26 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
   const nbOpts = nb.options ?? {};
   const lrps = new Map<string, NbLogicalRouterPort>();
   const relayLrps = new Set<string>();
+  const lrpLbIps = new Map<string, string[]>();
+  const lbByName = new Map((nb.loadBalancers ?? []).map((l) => [l.name, l]));
+  const groupByName = new Map((nb.loadBalancerGroups ?? []).map((g) => [g.name, g]));
   for (const lr of nb.routers ?? []) {
+    // build_lrouter_lb_ips: every parsed VIP of the router's load balancers, directly or through groups.
+    const names = [...(lr.loadBalancers ?? []), ...(lr.loadBalancerGroups ?? []).flatMap((g) => groupByName.get(g)?.loadBalancers ?? [])];
+    const ips = new Set<string>();
+    for (const n of names) {
+      const l = lbByName.get(n);
+      if (!l) throw new NorthdError('NORTHD_NO_LB', `router ${lr.name} refers to load balancer ${n}, which does not exist`);
+      for (const v of buildLb(l).vips) ips.add(v.vip.ip);
+    }
     for (const p of lr.ports) {
       lrps.set(p.name, p);
+      lrpLbIps.set(p.name, [...ips]);
       if (boolOpt(lr.options, 'mcast_relay', false)) relayLrps.add(p.name);
     }
   }
   const allPorts = new Map<string, Port>();
-  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p, lrps, relayLrps));
+  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps));
   const ctx: Ctx = {
     opts: nbOpts,
     profile: opts.profile ?? 'upstream',
@@ -653,14 +669,19 @@ function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTranspar
   }
 }
 
-/** northd.c build_lswitch_rport_arp_req_flows (the peer router's NATs and load balancers are not modelled): ARP/NS
- * for the router port's own addresses go to it (and, when the switch has other ports, to _MC_flood_l2 too). */
+/** northd.c build_lswitch_rport_arp_req_flows (the peer router's NATs are not modelled): ARP/NS for the router
+ * port's own addresses and for the router's LB VIPs inside its networks go to it (and, when the switch has other
+ * ports, to _MC_flood_l2 too). */
 function buildRportArpReqFlows(f: FlowSet, p: Port, lrp: NbLogicalRouterPort, otherPorts: boolean): void {
   if (lrp.enabled === false) return;
   const net = extractLrpNetworks(lrp.mac, lrp.networks);
   if (!net) return;
   const k = jsonKey(p.nb.name);
   const action = otherPorts ? `clone {outport = ${k}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${k}; output;`;
+  for (const ip of p.peerLbIps ?? []) {
+    if (!lrpReaches(net, ip)) continue;
+    f.add('ls_in_l2_lkup', 80, ip.includes(':') ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
+  }
   for (const ip of net.ipv4) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
   for (const ip of net.ipv6) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`, action);
   if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
