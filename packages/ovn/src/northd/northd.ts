@@ -258,8 +258,12 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     const flows = switchFlows(ls, lbs, nb, ctx);
     state.flows.set(ls.name, flows);
     const ports = ls.ports.map((p) => allPorts.get(p.name)!);
-    // Port tunnel keys: northd allocates the lowest free key per datapath in its own order; NB order here.
-    ports.forEach((p, j) => state.portBindings.push(portBinding(p, ls.name, j + 1, ctx.chassis[p.nb.name])));
+    // Port tunnel keys: a fresh switch's ports get 1, 2, … in the order join_logical_ports meets them, which is the
+    // order of the Logical_Switch.ports set — sorted by row uuid (seen against ovn-northd 23.03). Without uuids
+    // (typed NB from code) NB order stands in. A switch that grew over time keeps older keys; not modelled.
+    const keyOrder = ports.every((p) => p.nb.uuid !== undefined) ? [...ports].sort((a, b) => (a.nb.uuid! < b.nb.uuid! ? -1 : a.nb.uuid! > b.nb.uuid! ? 1 : 0)) : ports;
+    const keyOf = new Map(keyOrder.map((p, j) => [p, j + 1]));
+    for (const p of ports) state.portBindings.push(portBinding(p, ls.name, keyOf.get(p)!, ctx.chassis[p.nb.name]));
     state.multicastGroups.push(...multicastGroups(ls.name, ports));
     for (const l of lbs) {
       const sb = state.loadBalancers.find((x) => x.name === l.name);
