@@ -502,10 +502,11 @@ function buildAclHints(f: FlowSet, hasAcls: boolean, hasStatefulAcl: boolean, ha
 function aclLog(a: NbAcl): string {
   if (!a.log) return '';
   let s = 'log(';
-  if (a.name !== undefined) s += `name=${JSON.stringify(a.name)}, `;
+  // Printed with "%s" between quotes, unescaped (northd.c build_acl_log).
+  if (a.name !== undefined) s += `name="${a.name}", `;
   s += `severity=${a.severity ?? 'info'}, `;
   s += a.action === 'drop' ? 'verdict=drop, ' : a.action === 'reject' ? 'verdict=reject, ' : 'verdict=allow, ';
-  if (a.meter !== undefined) s += `meter=${JSON.stringify(a.meter)}, `;
+  if (a.meter !== undefined) s += `meter="${a.meter}", `;
   s = s.replace(/ $/, '').replace(/,$/, '');
   return `${s}); `;
 }
@@ -848,7 +849,7 @@ function buildLbAffinityLsFlows(f: FlowSet, lb: Lb, v: Vip, only?: Set<number>, 
   const regVip = v6 ? 'xxreg1' : 'reg1';
   const regBackend = v6 ? 'xxreg0' : 'reg4';
   const port = v.vip.port ? String(v.vip.port) : undefined;
-  const guard = resident ? ` && is_chassis_resident(${jsonKey(resident)})` : '';
+  const guard = resident ? ` && is_chassis_resident("${resident}")` : '';
   f.add('ls_in_lb_aff_check', 100, `ct.new && ${ip} && ${regVip} == ${v.vip.ip}${port ? ` && reg2[0..15] == ${port}` : ''}${guard}`, 'reg9[6] = chk_lb_aff(); next;');
   const actionHead = `reg0[1] = 0; ${regVip} = ${v.vip.ip}; ${port ? `reg2[0..15] = ${port}; ` : ''}ct_lb_mark(backends=`;
   const learnHead = `commit_lb_aff(vip = "${port ? (v6 ? `[${v.vip.ip}]:${port}` : `${v.vip.ip}:${port}`) : v.vip.ip}", backend = "`;
@@ -984,7 +985,7 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
       match += ` && ${lb.proto}.dst == ${v.vip.port}`;
       priority = 140;
     }
-    match += ` && is_chassis_resident(${JSON.stringify(resident)})`;
+    match += ` && is_chassis_resident("${resident}")`;
     if (ctx.profile === 'kube-ovn-1.15') buildLbAffinityLsFlows(f, lb, v, g.idx, vipNodeChassis !== undefined ? vipNodeLsp : undefined);
     else buildLbAffinityLsFlows(f, lb, v);
     f.add('ls_in_lb', priority, match, action);
@@ -1003,6 +1004,6 @@ function underlayVipBackendL2Lookup(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, vipNod
     const lsp = m.split(':')[0]!;
     const op = ctx.switchPorts.find((p) => p.nb.name === lsp);
     if (!op || ctx.chassis[lsp] !== vipNodeChassis || !ctx.switchHasRouterAndLocalnet || op.addrs.length !== 1) continue;
-    f.add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ${v6 ? 'ip6' : 'ip4'}.dst == ${b.ip} && is_chassis_resident(${JSON.stringify(vipNodeLsp)})`, `eth.dst = ${op.addrs[0]!.mac}; outport = "${lsp}"; output;`);
+    f.add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ${v6 ? 'ip6' : 'ip4'}.dst == ${b.ip} && is_chassis_resident("${vipNodeLsp}")`, `eth.dst = ${op.addrs[0]!.mac}; outport = "${lsp}"; output;`);
   }
 }
