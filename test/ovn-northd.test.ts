@@ -498,6 +498,12 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     const lsUuid = list('Datapath_Binding', 'external_ids').find((r) => JSON.stringify(r[1]).includes('["name","ls"]'))![0] as [string, string];
     const pbs = list('Port_Binding', 'logical_port,type,mac,datapath').filter((r) => (r[4] as string[])[1] === lsUuid[1]).map((r) => ({ port: r[1], type: r[2], mac: typeof r[3] === 'string' ? [r[3]] : ((r[3] as [string, string[]])[1]) })).sort((a, b) => String(a.port).localeCompare(String(b.port)));
     expect(state.portBindings.map((p) => ({ port: p.logicalPort, type: p.type, mac: p.mac })).sort((a, b) => a.port.localeCompare(b.port))).toEqual(pbs);
+    // The whole lflow-list (switch and router datapaths, router stage names) reads back and prints identically.
+    const all = ovn.sbctl('lflow-list');
+    const parsedAll = parseLflowList(all);
+    expect([...parsedAll.keys()].sort()).toEqual(['lr0', 'ls']);
+    const dps = [...all.matchAll(/^Datapath: "([^"]+)" \(([0-9a-f-]+)\)/gm)].map((m) => ({ name: m[1]!, tunnelKey: 0, uuid: m[2]! }));
+    expect(formatLflowList({ datapaths: [...new Map(dps.map((d) => [d.name, d])).values()], flows: parsedAll })).toBe(all);
     // Port tunnel keys: from the NB file (row uuids known) they are northd's.
     const fromFile = northd(nbFromOvsdb(readOvsdbFile(ovn.backupNb(), 'nb.backup')));
     const realKeys = list('Port_Binding', 'logical_port,tunnel_key,datapath').filter((r) => (r[3] as string[])[1] === lsUuid[1]).map((r) => `${r[1]}=${r[2]}`).sort();
