@@ -2,8 +2,9 @@
  * vippath's ovn-northd for logical switches: from a Northbound description, the Logical_Flow rows of each switch
  * exactly as ovn-northd 23.03 writes them (same stage, table, priority, match and action strings), plus the
  * Southbound rows the interpreter needs. Every flow below is a fact read from ovn-org/ovn `northd/northd.c` at
- * v23.03.1; each builder names the function it follows. Router datapaths, DHCP/DNS options, QoS rules, multicast
- * snooping, health checks, virtual/vtep/external ports are not modelled (their switch stages keep the defaults).
+ * v23.03.1; each builder names the function it follows; test/ovn-northd.test.ts diffs them against the real northd.
+ * Not modelled: the routers' own flows, DHCP/DNS options, gateway router ports, router NAT, meters and COPP,
+ * learned IGMP groups, external/vtep ports, OVN's dynamic addressing (their switch stages keep the defaults).
  * @module
  */
 import { VippathError } from '@vippath/wire';
