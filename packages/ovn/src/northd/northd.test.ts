@@ -62,6 +62,7 @@ describe('northd input errors', () => {
   it('rejects a switch that names a missing load balancer, and duplicate switch names', () => {
     expect(() => northd({ switches: [{ name: 'ls', ports: [], loadBalancers: ['nope'] }] })).toThrow(NorthdError);
     expect(() => northd({ switches: [{ name: 'a', ports: [] }, { name: 'a', ports: [] }] })).toThrow(/two logical switches/);
+    expect(() => northd({ switches: [{ name: 'a', ports: [{ name: 'p' }] }, { name: 'b', ports: [{ name: 'p' }] }] })).toThrow(/two logical switch ports named p/);
   });
   it('checkNorthbound names the first member that has the wrong shape', () => {
     expect(() => checkNorthbound({ switches: [{ name: 'ls', ports: [{ name: 'p', addresses: 'x' }] }] })).toThrow('switches[0].ports[0].addresses: expected an array of strings');

@@ -208,7 +208,13 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     }
   }
   const allPorts = new Map<string, Port>();
-  for (const ls of nb.switches) for (const p of ls.ports) allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps));
+  for (const ls of nb.switches) {
+    for (const p of ls.ports) {
+      // northd keys ports by name across all datapaths (ovn_port_find); a duplicate is skipped there with a warning.
+      if (allPorts.has(p.name)) throw new NorthdError('NORTHD_DUPLICATE', `two logical switch ports named ${p.name}`);
+      allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps));
+    }
+  }
   const ctx: Ctx = {
     opts: nbOpts,
     profile: opts.profile ?? 'upstream',
