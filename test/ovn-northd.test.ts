@@ -285,6 +285,8 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
     mcastFlood: fc.array(fc.constantFrom(undefined, undefined, 'mcast_flood', 'mcast_flood_reports'), { minLength: 4, maxLength: 4 }),
     routers: routersArb,
     routerLbs: fc.constantFrom('none', 'none', 'direct', 'group'),
+    // A second switch: its own pods (port-group members too), a subset of the LBs, its own localnet.
+    second: fc.option(fc.record({ pods: fc.integer({ min: 1, max: 2 }), lbs: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), inPg: fc.boolean(), ln: fc.boolean() }), { nil: undefined, freq: 3 }),
   }).map((c): NorthboundDb => {
     const vports: NbLogicalSwitchPort[] = c.vport ? [{ name: 'vip1', type: 'virtual', addresses: [...c.vport.addresses], options: { 'virtual-ip': c.vport.ip, 'virtual-parents': c.vport.parents } }] : [];
     c.pods.forEach((p, i) => {
@@ -300,9 +302,19 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
     for (const [k, v] of Object.entries(c.nbOpts)) if (v !== undefined) options[k] = v;
     const loadBalancers = c.lbs as NbLoadBalancer[];
     const podNames = c.pods.map((p) => p.name);
+    const second = c.second
+      ? {
+        name: 'ls2',
+        ports: [
+          ...(c.second.ln ? [{ name: 'ln2', type: 'localnet', addresses: ['unknown'], options: { network_name: 'provider2' } }] : []),
+          ...Array.from({ length: c.second.pods }, (_, i): NbLogicalSwitchPort => ({ name: `b-pod${i + 1}`, addresses: [`00:00:00:b5:00:0${i + 1} 10.181.0.${i + 11}`], portSecurity: [`00:00:00:b5:00:0${i + 1} 10.181.0.${i + 11}`] })),
+        ],
+        loadBalancers: loadBalancers.filter((_, i) => c.second!.lbs[i]).map((l) => l.name),
+      }
+      : undefined;
     const portGroups = c.pgs.map((pg, i) => ({
       name: `pg.np${i + 1}`,
-      ports: [...new Set(pg.members.filter((m) => m < podNames.length).map((m) => podNames[m]!))],
+      ports: [...new Set(pg.members.filter((m) => m < podNames.length).map((m) => podNames[m]!)), ...(second && c.second!.inPg && i === 0 ? ['b-pod1'] : [])],
       acls: pg.acls,
     }));
     return {
@@ -316,7 +328,7 @@ const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).chain((
           ...(q.rate !== undefined || q.burst !== undefined ? { bandwidth: { ...(q.rate !== undefined ? { rate: q.rate } : {}), ...(q.burst !== undefined ? { burst: q.burst } : {}) } } : {}),
         })),
         ...(Object.keys(otherConfig).length ? { otherConfig } : {}),
-      }],
+      }, ...(second ? [second] : [])],
       routers: c.routers.map((r) => ({
         ...r.router,
         ...(c.routerLbs === 'direct' ? { loadBalancers: loadBalancers.map((l) => l.name) } : {}),
@@ -382,6 +394,7 @@ const FEATURES: Array<[string, RegExp]> = [
   ['ACL log-related', /ct_label\.label == 7/],
   ['ACL after LB', /ls_in_acl_after_lb \), priority=(?:1|2|3)\d{3} /],
   ['port-group ACL', /@pg\.np/],
+  ['second switch', /^Datapath: "ls2"/m],
   ['use_ct_inv_match=false', /match=\(\(ct\.est && ct\.rpl && ct_mark\.blocked == 1\)\)/],
   ['default_acl_drop', /ls_in_acl\s+\), priority=0\s+, match=\(1\), action=\(drop;\)/],
   ['router port ARP/NS to the router', /clone \{outport = "ls-lr\d"; output; \}/],
@@ -421,15 +434,22 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
     const res = ovn.transact(ops) as Array<{ uuid?: [string, string] }>;
     for (const lb of db.loadBalancers ?? []) lb.uuid = res[lbIndex.get(lb.name)!]!.uuid![1];
     ovn.nbctl('--wait=sb', 'sync');
-    const real = ovn.sbctl('lflow-list', 'ls');
+    // Every switch's lflow-list, one after the other (the SB datapath uuids come from the real headers).
+    const names = db.switches.map((l) => l.name);
+    const reals = names.map((n) => ovn.sbctl('lflow-list', n));
     const fromNb = nbFromOvsdb(readOvsdbFile(ovn.backupNb(), 'nb.backup'));
     // northd writes a random svc_monitor_mac into NB_Global when none is set; it shows in health-check flows.
     const state = northd({ ...db, options: { ...db.options, svc_monitor_mac: fromNb.options!.svc_monitor_mac! } });
-    const uuid = /^Datapath: "ls" \(([0-9a-f-]+)\)/.exec(real)?.[1];
-    if (uuid) state.datapaths[0]!.uuid = uuid;
     const fromFile = northd(fromNb);
-    if (uuid) fromFile.datapaths[0]!.uuid = uuid;
-    return [real, formatLflowList(state, { datapath: 'ls' }), formatLflowList(fromFile, { datapath: 'ls' })];
+    names.forEach((n, i) => {
+      const uuid = new RegExp(`^Datapath: "${n}" \\(([0-9a-f-]+)\\)`).exec(reals[i]!)?.[1];
+      for (const st of [state, fromFile]) {
+        const dp = st.datapaths.find((d) => d.name === n);
+        if (dp && uuid) dp.uuid = uuid;
+      }
+    });
+    const print = (st: typeof state): string => names.map((n) => formatLflowList(st, { datapath: n })).join('');
+    return [reals.join(''), print(state), print(fromFile)];
   };
 
   it('the default scenario switch: identical lflow-list', () => {
