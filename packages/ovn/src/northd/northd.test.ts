@@ -112,6 +112,15 @@ describe('Kube-OVN overlays', () => {
     expect(texts(unbound, 'ls_in_lb').filter((t) => t.startsWith('140'))).toEqual(['140 ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod1.ns") => ct_lb_mark(backends=10.180.204.11:80; hash_fields="ip_src");']);
   });
 
+  it('ports bind where options:requested-chassis says unless chassis overrides it', () => {
+    const db = nb();
+    db.switches[0]!.ports.forEach((p) => { if (chassis![p.name]) p.options = { ...p.options, 'requested-chassis': chassis![p.name]! }; });
+    expect(texts(flows(db, { profile: 'kube-ovn-1.14' }), 'ls_in_lb')).toEqual(texts(flows(nb(), { profile: 'kube-ovn-1.14', chassis }), 'ls_in_lb'));
+    const moved = flows(db, { profile: 'kube-ovn-1.14', chassis: { 'pod3.ns': 'n1' } });
+    expect(texts(moved, 'ls_in_lb').filter((t) => t.startsWith('140'))).toEqual(['140 ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod1.ns") => ct_lb_mark(backends=10.180.204.11:80,10.180.204.12:80,10.180.204.13:80; hash_fields="ip_src");']);
+    expect(northd(db, {}).portBindings.find((p) => p.logicalPort === 'pod3.ns')?.chassis).toBe('n2');
+  });
+
   it('kube-ovn-1.15 without marker: the same groups with 25.03\'s reg4/reg2 prefix (9286e1fd patch)', () => {
     const fl = flows(nb(), { profile: 'kube-ovn-1.15', chassis });
     expect(texts(fl, 'ls_in_lb').filter((t) => t.startsWith('140'))).toEqual([

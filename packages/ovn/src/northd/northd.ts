@@ -22,8 +22,10 @@ export type NorthdProfile = 'upstream' | 'kube-ovn-1.14' | 'kube-ovn-1.15';
 
 export interface NorthdOptions {
   profile?: NorthdProfile;
-  /** Where each logical port is bound (Port_Binding.chassis): LSP name → chassis name. Only Kube-OVN's
-   * prefer-local overlay reads it (upstream northd writes no chassis into flows). */
+  /** Where each logical port is bound (Port_Binding.chassis): LSP name → chassis name. Ports not listed count as
+   * bound where their `options:requested-chassis` says (Kube-OVN sets it on every pod port, and ovn-controller
+   * binds the port there). Only Kube-OVN's prefer-local overlay reads it (upstream northd writes no chassis into
+   * flows). */
   chassis?: Record<string, string>;
 }
 
@@ -218,7 +220,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
   const ctx: Ctx = {
     opts: nbOpts,
     profile: opts.profile ?? 'upstream',
-    chassis: opts.chassis ?? {},
+    chassis: { ...requestedChassis(nb), ...(opts.chassis ?? {}) },
     allPorts,
     switchPorts: [],
     switchHasRouterAndLocalnet: false,
@@ -279,6 +281,16 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     }
   });
   return state;
+}
+
+/** LSP name → options:requested-chassis, for every port that has one. */
+function requestedChassis(nb: NorthboundDb): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const ls of nb.switches) for (const p of ls.ports) {
+    const c = p.options?.['requested-chassis'];
+    if (c) out[p.name] = c;
+  }
+  return out;
 }
 
 function portBinding(p: Port, datapath: string, tunnelKey: number, chassis: string | undefined): PortBinding {

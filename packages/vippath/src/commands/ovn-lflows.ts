@@ -5,15 +5,29 @@ import { parseArgs, UsageError, type Command } from '../io.js';
 
 export const PROFILES: NorthdProfile[] = ['upstream', 'kube-ovn-1.14', 'kube-ovn-1.15'];
 
-const usage = `usage: vippath ovn lflows --nb FILE [--profile NAME] [--datapath NAME] [--uuid]
+const usage = `usage: vippath ovn lflows --nb FILE [--profile NAME] [--bind LSP=CHASSIS,…] [--datapath NAME] [--uuid]
 
 Prints the logical switches' flows as ovn-northd 23.03 writes them, in the text of \`ovn-sbctl lflow-list\`
 (diff it against the real thing). FILE is an OVN_Northbound database as \`ovsdb-client backup\` writes it (or a
 server's .db file), or a JSON file of vippath's typed Northbound objects ({ "switches": [...], ... }).
 
   --profile NAME   ${PROFILES.join(' | ')} (default upstream: Debian's OVN 23.03, no Kube-OVN patches)
+  --bind LSP=CHASSIS,…  where ports are bound, for the Kube-OVN prefer-local flows (default: each port's
+                   options:requested-chassis, which Kube-OVN sets)
   --datapath NAME  only this logical switch (as \`ovn-sbctl lflow-list NAME\`)
   --uuid           print uuid prefixes (vippath's flows have none: 0x00000000)`;
+
+/** `LSP=CHASSIS,…` → a binding map; a usage error otherwise. */
+export function parseBindings(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of (text ?? '').split(',')) {
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0 || eq === item.length - 1) throw new UsageError(`--bind: "${item}" is not LSP=CHASSIS`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
 
 /** A Northbound description from a file: an OVSDB database file, or vippath's typed NB objects as JSON. */
 export function readNorthbound(path: string): NorthboundDb {
@@ -43,13 +57,13 @@ export const ovnLflowsCommand: Command = {
   summary: "a Northbound database's logical-switch flows, as ovn-sbctl lflow-list prints them",
   usage,
   async run(args, io) {
-    const { flags, options, positionals } = parseArgs(args, { flags: ['--uuid'], options: ['--nb', '--profile', '--datapath'] });
+    const { flags, options, positionals } = parseArgs(args, { flags: ['--uuid'], options: ['--nb', '--profile', '--datapath', '--bind'] });
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const file = options.get('--nb');
     if (!file) throw new UsageError('--nb FILE is required');
     const profile = (options.get('--profile') ?? 'upstream') as NorthdProfile;
     if (!PROFILES.includes(profile)) throw new UsageError(`--profile: "${profile}" is not one of ${PROFILES.join(', ')}`);
-    const state = northd(readNorthbound(file), { profile });
+    const state = northd(readNorthbound(file), { profile, chassis: parseBindings(options.get('--bind')) });
     const datapath = options.get('--datapath');
     if (datapath !== undefined && !state.datapaths.some((d) => d.name === datapath)) {
       throw new VippathError('NB_NO_DATAPATH', `no logical switch named ${datapath} in ${file}`);
