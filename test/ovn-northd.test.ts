@@ -57,7 +57,12 @@ function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, number>
     routerN++;
     const ports = lr.ports.map((p, i) => {
       const name = `lrp_${routerN}_${i}`;
-      const row: Record<string, unknown> = { name: p.name, mac: p.mac, networks: set(p.networks) };
+      const gws = (p.gatewayChassis ?? []).map((c, j) => {
+        const gw = `gw_${routerN}_${i}_${j}`;
+        ops.push({ op: 'insert', table: 'Gateway_Chassis', 'uuid-name': gw, row: { name: `${p.name}-${c}`, chassis_name: c, priority: j + 1 } });
+        return ['named-uuid', gw];
+      });
+      const row: Record<string, unknown> = { name: p.name, mac: p.mac, networks: set(p.networks), gateway_chassis: set(gws), options: map(p.options) };
       if (p.enabled !== undefined) row.enabled = p.enabled;
       ops.push({ op: 'insert', table: 'Logical_Router_Port', 'uuid-name': name, row });
       return ['named-uuid', name];
@@ -165,11 +170,19 @@ const routersArb = fc.array(
     upper: fc.boolean(),
     enabled: fc.constantFrom(undefined, undefined, false),
     relay: fc.constantFrom(undefined, undefined, 'true'),
+    // A distributed gateway port: this one, the router's other port (with or without reside-on-redirect-chassis).
+    gateway: fc.constantFrom('none', 'none', 'this', 'other', 'other+reside'),
   }),
   { maxLength: 2 },
 ).map((rs) => rs.map((r, i) => ({
   lsp: { name: `ls-lr${i}`, type: 'router', addresses: [...r.addresses], options: { 'router-port': r.peer === 'ok' ? `lr${i}-ls` : `gone${i}` } } as NbLogicalSwitchPort,
-  router: { name: `lr${i}`, ...(r.relay ? { options: { mcast_relay: r.relay } } : {}), ports: [{ name: `lr${i}-ls`, mac: r.upper ? `00:00:00:0A:0B:0${i}` : `00:00:00:0a:0b:0${i}`, networks: [...r.networks], ...(r.enabled === false ? { enabled: false } : {}) }, { name: `lr${i}-join`, mac: `00:00:00:0c:0d:0${i}`, networks: ['100.64.0.1/16'] }] },
+  router: {
+    name: `lr${i}`, ...(r.relay ? { options: { mcast_relay: r.relay } } : {}),
+    ports: [
+      { name: `lr${i}-ls`, mac: r.upper ? `00:00:00:0A:0B:0${i}` : `00:00:00:0a:0b:0${i}`, networks: [...r.networks], ...(r.enabled === false ? { enabled: false } : {}), ...(r.gateway === 'this' ? { gatewayChassis: ['gw1', 'gw2'] } : {}), ...(r.gateway === 'other+reside' ? { options: { 'reside-on-redirect-chassis': 'true' } } : {}) },
+      { name: `lr${i}-join`, mac: `00:00:00:0c:0d:0${i}`, networks: ['100.64.0.1/16'], ...(r.gateway.startsWith('other') ? { gatewayChassis: ['gw1'] } : {}) },
+    ],
+  },
 })));
 
 const lbArb = (n: number, podCount: number): fc.Arbitrary<NbLoadBalancer> =>
@@ -401,6 +414,7 @@ const FEATURES: Array<[string, RegExp]> = [
   ['router port ND responder (LLA)', /nd_na_router \{ eth\.src = 00:00:00:0a:0b:0\d; ip6\.src = fe80::/],
   ['router LB VIP ARP to the router', /priority=80   , match=\(flags\[1\] == 0 && arp\.op == 1 && arp\.tpa == 10\.180\.204\.2[45]\d\)/],
   ['router LB VIP NS to the router', /priority=80   , match=\(flags\[1\] == 0 && nd_ns && nd\.target == fd00::[56]\d\d\)/],
+  ['gateway router port MAC resident', /eth\.dst == 00:00:00:0a:0b:0\d && is_chassis_resident\("cr-lr\d-(?:ls|join)"\)/],
   ['router port conntrack skip', /ip && inport == "ls-lr\d"/],
   ['no vlan.present (vlan-passthru)', /^(?![\s\S]*vlan\.present)/],
 ];

@@ -146,6 +146,7 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
   }));
   const addressSets = ovsdbRows(db, 'Address_Set').map((r) => ({ name: ovsdbString(r, 'name') ?? '', addresses: ovsdbStrings(r, 'addresses') }));
   const lrps = byUuid('Logical_Router_Port');
+  const gwRows = byUuid('Gateway_Chassis');
   const routers = ovsdbRows(db, 'Logical_Router').map((r) => ({
     name: ovsdbString(r, 'name') ?? '',
     options: { ...ovsdbMap(r, 'options') },
@@ -155,6 +156,10 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
       const p = lrps.get(u);
       if (!p) return [];
       const port: NbLogicalRouterPort = { name: ovsdbString(p, 'name') ?? '', mac: ovsdbString(p, 'mac') ?? '', networks: ovsdbStrings(p, 'networks') };
+      const gws = ovsdbStrings(p, 'gateway_chassis').map((g) => gwRows.get(g)).filter((g): g is OvsdbRow => g !== undefined).map((g) => ovsdbString(g, 'chassis_name') ?? '');
+      if (gws.length) port.gatewayChassis = gws;
+      const popts = nonEmpty(ovsdbMap(p, 'options'));
+      if (popts) port.options = popts;
       const enabled = p.columns.get('enabled');
       const en = Array.isArray(enabled) ? enabled[0] : enabled;
       if (typeof en === 'boolean') port.enabled = en;

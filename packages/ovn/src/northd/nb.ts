@@ -125,6 +125,10 @@ export interface NbLogicalRouterPort {
   networks: string[];
   /** `enabled`: absent means enabled. */
   enabled?: boolean;
+  /** Chassis names of its `gateway_chassis` rows: a distributed gateway port (northd adds `cr-<name>`). */
+  gatewayChassis?: string[];
+  /** `options` (`reside-on-redirect-chassis`). */
+  options?: Record<string, string>;
 }
 
 /** `Logical_Router`, as far as its ports shape the switches' flows (gateway ports, NAT and router load balancers

@@ -3,7 +3,7 @@
  * exactly as ovn-northd 23.03 writes them (same stage, table, priority, match and action strings), plus the
  * Southbound rows the interpreter needs. Every flow below is a fact read from ovn-org/ovn `northd/northd.c` at
  * v23.03.1; each builder names the function it follows; test/ovn-northd.test.ts diffs them against the real northd.
- * Not modelled: the routers' own flows, DHCP/DNS options, gateway router ports, router NAT, meters and COPP,
+ * Not modelled: the routers' own flows, DHCP/DNS options, router NAT, meters and COPP,
  * learned IGMP groups, external/vtep ports, OVN's dynamic addressing (their switch stages keep the defaults).
  * @module
  */
@@ -119,6 +119,8 @@ interface Port {
   peer?: NbLogicalRouterPort;
   /** The peer's router has options:mcast_relay=true. */
   peerRelay?: boolean;
+  /** The cr- port whose residence guards traffic to the router MAC (build_lswitch_ip_unicast_lookup), if any. */
+  peerResidentCr?: string;
   /** The peer router's load-balancer VIPs (od->lb_ips), in the order northd's sset would not keep — order is
    * irrelevant, flows are sorted. */
   peerLbIps?: string[];
@@ -131,7 +133,7 @@ interface Port {
 
 /** join_logical_ports: addresses, port security, and for a `router` port its peer and (with address `router`) the
  * peer's networks appended to its addresses. */
-function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>, lrpLbIps: Map<string, string[]>): Port {
+function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>, lrpLbIps: Map<string, string[]>, lrpResidentCr: Map<string, string>): Port {
   const addrs: LspAddresses[] = [];
   let hasUnknown = false;
   for (const a of nb.addresses ?? []) {
@@ -147,6 +149,8 @@ function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPor
     port.peer = peer;
     port.peerRelay = relayLrps.has(peer.name);
     port.peerLbIps = lrpLbIps.get(peer.name) ?? [];
+    const cr = lrpResidentCr.get(peer.name);
+    if (cr !== undefined) port.peerResidentCr = cr;
     if ((nb.addresses ?? []).includes('router')) {
       const net = extractLrpNetworks(peer.mac, peer.networks);
       if (net) addrs.push({ mac: net.mac, ipv4: net.ipv4, ipv6: net.ipv6 });
@@ -192,6 +196,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
   const lrps = new Map<string, NbLogicalRouterPort>();
   const relayLrps = new Set<string>();
   const lrpLbIps = new Map<string, string[]>();
+  const lrpResidentCr = new Map<string, string>();
   const lbByName = new Map((nb.loadBalancers ?? []).map((l) => [l.name, l]));
   const groupByName = new Map((nb.loadBalancerGroups ?? []).map((g) => [g.name, g]));
   for (const lr of nb.routers ?? []) {
@@ -203,9 +208,15 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
       if (!l) throw new NorthdError('NORTHD_NO_LB', `router ${lr.name} refers to load balancer ${n}, which does not exist`);
       for (const v of buildLb(l).vips) ips.add(v.vip.ip);
     }
+    // Distributed gateway ports (gateway_chassis set, not on an L3 gateway router with options:chassis).
+    const l3dgw = lr.options?.chassis ? [] : lr.ports.filter((p) => (p.gatewayChassis ?? []).length > 0);
     for (const p of lr.ports) {
       lrps.set(p.name, p);
       lrpLbIps.set(p.name, [...ips]);
+      if (l3dgw.length) {
+        if (l3dgw.includes(p)) lrpResidentCr.set(p.name, `cr-${p.name}`);
+        else if (boolOpt(p.options, 'reside-on-redirect-chassis', false) && l3dgw.length === 1) lrpResidentCr.set(p.name, `cr-${l3dgw[0]!.name}`);
+      }
       if (boolOpt(lr.options, 'mcast_relay', false)) relayLrps.add(p.name);
     }
   }
@@ -214,7 +225,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     for (const p of ls.ports) {
       // northd keys ports by name across all datapaths (ovn_port_find); a duplicate is skipped there with a warning.
       if (allPorts.has(p.name)) throw new NorthdError('NORTHD_DUPLICATE', `two logical switch ports named ${p.name}`);
-      allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps));
+      allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps, lrpResidentCr));
     }
   }
   const ctx: Ctx = {
@@ -422,7 +433,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
     if (p.type === 'localnet') f.add('ls_in_arp_rsp', 100, `inport == ${jsonKey(p.nb.name)}`, 'next;');
     buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent, portNames);
     if (p.peer) buildRportArpReqFlows(f, p, p.peer, routerPorts.length !== ports.length);
-    buildUnicastLookup(f, p);
+    buildUnicastLookup(f, p, ports.some((q) => q.type === 'localnet'));
     if (ctx.profile !== 'upstream') kubeOvnDnatModDlDst(f, ctx, p, routerPorts.length);
   }
 
@@ -738,14 +749,17 @@ function buildVirtualPortBindFlows(f: FlowSet, p: Port, portNames: Set<string>):
 }
 
 /** northd.c build_lswitch_ip_unicast_lookup (no gateway router ports: no is_chassis_resident guards). */
-function buildUnicastLookup(f: FlowSet, p: Port): void {
+function buildUnicastLookup(f: FlowSet, p: Port, hasLocalnet: boolean): void {
   if (p.type === 'external') return;
   const action = p.enabled ? `outport = ${jsonKey(p.nb.name)}; output;` : 'drop;';
   for (const a of p.nb.addresses ?? []) {
     if (a === 'unknown') continue;
     if (a === 'router') {
       const net = p.peer ? extractLrpNetworks(p.peer.mac, []) : undefined;
-      if (net) f.add('ls_in_l2_lkup', 50, `eth.dst == ${net.mac}`, action);
+      // With a distributed gateway port on the peer router and a localnet port here, only the gateway chassis
+      // takes the router MAC.
+      const guard = p.peerResidentCr !== undefined && hasLocalnet ? ` && is_chassis_resident(${jsonKey(p.peerResidentCr)})` : '';
+      if (net) f.add('ls_in_l2_lkup', 50, `eth.dst == ${net.mac}${guard}`, action);
       continue;
     }
     if (a.startsWith('dynamic')) {
