@@ -67,10 +67,15 @@ function nbOps(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, number>
       ops.push({ op: 'insert', table: 'Logical_Router_Port', 'uuid-name': name, row });
       return ['named-uuid', name];
     });
+    const nats = (lr.nat ?? []).map((n, i) => {
+      const name = `nat_${routerN}_${i}`;
+      ops.push({ op: 'insert', table: 'NAT', 'uuid-name': name, row: { type: n.type, external_ip: n.externalIp, logical_ip: n.logicalIp } });
+      return ['named-uuid', name];
+    });
     ops.push({
       op: 'insert', table: 'Logical_Router',
       row: {
-        name: lr.name, ports: set(ports), options: map(lr.options),
+        name: lr.name, ports: set(ports), options: map(lr.options), nat: set(nats),
         load_balancer: set((lr.loadBalancers ?? []).map((n) => ['named-uuid', lbRef.get(n)])),
         load_balancer_group: set((lr.loadBalancerGroups ?? []).map((n) => ['named-uuid', groupRef.get(n)])),
       },
@@ -172,12 +177,18 @@ const routersArb = fc.array(
     relay: fc.constantFrom(undefined, undefined, 'true'),
     // A distributed gateway port: this one, the router's other port (with or without reside-on-redirect-chassis).
     gateway: fc.constantFrom('none', 'none', 'this', 'other', 'other+reside'),
+    nat: fc.subarray([
+      { type: 'dnat_and_snat' as const, externalIp: '10.180.204.230', logicalIp: '10.16.0.5' },
+      { type: 'snat' as const, externalIp: '10.180.204.231', logicalIp: '10.16.0.0/16' },
+      { type: 'dnat' as const, externalIp: 'FD00::0230', logicalIp: 'fd00:10:16::5' },
+      { type: 'dnat_and_snat' as const, externalIp: '10.180.204.250', logicalIp: '10.16.0.6' },
+    ]),
   }),
   { maxLength: 2 },
 ).map((rs) => rs.map((r, i) => ({
   lsp: { name: `ls-lr${i}`, type: 'router', addresses: [...r.addresses], options: { 'router-port': r.peer === 'ok' ? `lr${i}-ls` : `gone${i}` } } as NbLogicalSwitchPort,
   router: {
-    name: `lr${i}`, ...(r.relay ? { options: { mcast_relay: r.relay } } : {}),
+    name: `lr${i}`, ...(r.relay ? { options: { mcast_relay: r.relay } } : {}), nat: r.nat,
     ports: [
       { name: `lr${i}-ls`, mac: r.upper ? `00:00:00:0A:0B:0${i}` : `00:00:00:0a:0b:0${i}`, networks: [...r.networks], ...(r.enabled === false ? { enabled: false } : {}), ...(r.gateway === 'this' ? { gatewayChassis: ['gw1', 'gw2'] } : {}), ...(r.gateway === 'other+reside' ? { options: { 'reside-on-redirect-chassis': 'true' } } : {}) },
       { name: `lr${i}-join`, mac: `00:00:00:0c:0d:0${i}`, networks: ['100.64.0.1/16'], ...(r.gateway.startsWith('other') ? { gatewayChassis: ['gw1'] } : {}) },
@@ -414,6 +425,8 @@ const FEATURES: Array<[string, RegExp]> = [
   ['router port ND responder (LLA)', /nd_na_router \{ eth\.src = 00:00:00:0a:0b:0\d; ip6\.src = fe80::/],
   ['router LB VIP ARP to the router', /priority=80   , match=\(flags\[1\] == 0 && arp\.op == 1 && arp\.tpa == 10\.180\.204\.2[45]\d\)/],
   ['router LB VIP NS to the router', /priority=80   , match=\(flags\[1\] == 0 && nd_ns && nd\.target == fd00::[56]\d\d\)/],
+  ['router NAT external IP to the router', /arp\.tpa == 10\.180\.204\.230\)/],
+  ['router NAT IPv6 external IP as written', /nd\.target == FD00::0230\)/],
   ['gateway router port MAC resident', /eth\.dst == 00:00:00:0a:0b:0\d && is_chassis_resident\("cr-lr\d-(?:ls|join)"\)/],
   ['router port conntrack skip', /ip && inport == "ls-lr\d"/],
   ['no vlan.present (vlan-passthru)', /^(?![\s\S]*vlan\.present)/],

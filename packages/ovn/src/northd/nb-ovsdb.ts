@@ -147,9 +147,14 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
   const addressSets = ovsdbRows(db, 'Address_Set').map((r) => ({ name: ovsdbString(r, 'name') ?? '', addresses: ovsdbStrings(r, 'addresses') }));
   const lrps = byUuid('Logical_Router_Port');
   const gwRows = byUuid('Gateway_Chassis');
+  const natRows = byUuid('NAT');
   const routers = ovsdbRows(db, 'Logical_Router').map((r) => ({
     name: ovsdbString(r, 'name') ?? '',
     options: { ...ovsdbMap(r, 'options') },
+    nat: ovsdbStrings(r, 'nat').flatMap((u) => {
+      const n = natRows.get(u);
+      return n ? [{ type: (ovsdbString(n, 'type') ?? 'snat') as 'snat', externalIp: ovsdbString(n, 'external_ip') ?? '', logicalIp: ovsdbString(n, 'logical_ip') ?? '' }] : [];
+    }),
     loadBalancers: [...new Set(ovsdbStrings(r, 'load_balancer').map((u) => lbName.get(u)).filter((n): n is string => n !== undefined))],
     loadBalancerGroups: ovsdbStrings(r, 'load_balancer_group').map((u) => groupName.get(u)).filter((n): n is string => n !== undefined),
     ports: ovsdbStrings(r, 'ports').flatMap((u) => {

@@ -138,6 +138,9 @@ export interface NbLogicalRouter {
   ports: NbLogicalRouterPort[];
   /** `options` (`mcast_relay`). */
   options?: Record<string, string>;
+  /** `nat` rows (external MACs are not modelled): a non-snat external IP makes the switch send ARP/NS for it to
+   * the router port. */
+  nat?: Array<{ type: 'snat' | 'dnat' | 'dnat_and_snat'; externalIp: string; logicalIp: string }>;
   /** Load_Balancer / Load_Balancer_Group names on the router: their VIPs inside a router port's networks make
    * the switch send ARP/NS for them to the router port (build_lswitch_rport_arp_req_flows). */
   loadBalancers?: string[];

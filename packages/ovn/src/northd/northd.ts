@@ -3,7 +3,7 @@
  * exactly as ovn-northd 23.03 writes them (same stage, table, priority, match and action strings), plus the
  * Southbound rows the interpreter needs. Every flow below is a fact read from ovn-org/ovn `northd/northd.c` at
  * v23.03.1; each builder names the function it follows; test/ovn-northd.test.ts diffs them against the real northd.
- * Not modelled: the routers' own flows, DHCP/DNS options, router NAT, meters and COPP,
+ * Not modelled: the routers' own flows, DHCP/DNS options, NAT external MACs, meters and COPP,
  * learned IGMP groups, external/vtep ports, OVN's dynamic addressing (their switch stages keep the defaults).
  * @module
  */
@@ -121,6 +121,8 @@ interface Port {
   peerRelay?: boolean;
   /** The cr- port whose residence guards traffic to the router MAC (build_lswitch_ip_unicast_lookup), if any. */
   peerResidentCr?: string;
+  /** The peer router's NAT external IPs (non-snat, valid, not an LB VIP), printed as written. */
+  peerNatIps?: string[];
   /** The peer router's load-balancer VIPs (od->lb_ips), in the order northd's sset would not keep — order is
    * irrelevant, flows are sorted. */
   peerLbIps?: string[];
@@ -133,7 +135,7 @@ interface Port {
 
 /** join_logical_ports: addresses, port security, and for a `router` port its peer and (with address `router`) the
  * peer's networks appended to its addresses. */
-function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>, lrpLbIps: Map<string, string[]>, lrpResidentCr: Map<string, string>): Port {
+function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>, lrpLbIps: Map<string, string[]>, lrpResidentCr: Map<string, string>, lrpNatIps: Map<string, string[]>): Port {
   const addrs: LspAddresses[] = [];
   let hasUnknown = false;
   for (const a of nb.addresses ?? []) {
@@ -149,6 +151,7 @@ function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPor
     port.peer = peer;
     port.peerRelay = relayLrps.has(peer.name);
     port.peerLbIps = lrpLbIps.get(peer.name) ?? [];
+    port.peerNatIps = lrpNatIps.get(peer.name) ?? [];
     const cr = lrpResidentCr.get(peer.name);
     if (cr !== undefined) port.peerResidentCr = cr;
     if ((nb.addresses ?? []).includes('router')) {
@@ -197,6 +200,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
   const relayLrps = new Set<string>();
   const lrpLbIps = new Map<string, string[]>();
   const lrpResidentCr = new Map<string, string>();
+  const lrpNatIps = new Map<string, string[]>();
   const lbByName = new Map((nb.loadBalancers ?? []).map((l) => [l.name, l]));
   const groupByName = new Map((nb.loadBalancerGroups ?? []).map((g) => [g.name, g]));
   for (const lr of nb.routers ?? []) {
@@ -210,9 +214,22 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     }
     // Distributed gateway ports (gateway_chassis set, not on an L3 gateway router with options:chassis).
     const l3dgw = lr.options?.chassis ? [] : lr.ports.filter((p) => (p.gatewayChassis ?? []).length > 0);
+    // build_lswitch_rport_arp_req_flows over od->nat_entries: valid (one address) non-snat entries whose external
+    // IP is not one of the router's LB VIPs (compared as written).
+    const natIps: string[] = [];
+    for (const n of lr.nat ?? []) {
+      if (n.type === 'snat') continue;
+      const toks = n.externalIp.trim().split(/\s+/);
+      if (toks.length !== 1) continue;
+      const [ip] = toks[0]!.split('/');
+      const isV4 = parseIp4(ip!) !== undefined;
+      if (!isV4 && !parseIp6(ip!)) continue;
+      if (!ips.has(n.externalIp)) natIps.push(n.externalIp);
+    }
     for (const p of lr.ports) {
       lrps.set(p.name, p);
       lrpLbIps.set(p.name, [...ips]);
+      lrpNatIps.set(p.name, natIps);
       if (l3dgw.length) {
         if (l3dgw.includes(p)) lrpResidentCr.set(p.name, `cr-${p.name}`);
         else if (boolOpt(p.options, 'reside-on-redirect-chassis', false) && l3dgw.length === 1) lrpResidentCr.set(p.name, `cr-${l3dgw[0]!.name}`);
@@ -225,7 +242,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     for (const p of ls.ports) {
       // northd keys ports by name across all datapaths (ovn_port_find); a duplicate is skipped there with a warning.
       if (allPorts.has(p.name)) throw new NorthdError('NORTHD_DUPLICATE', `two logical switch ports named ${p.name}`);
-      allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps, lrpResidentCr));
+      allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps, lrpResidentCr, lrpNatIps));
     }
   }
   const ctx: Ctx = {
@@ -716,6 +733,10 @@ function buildRportArpReqFlows(f: FlowSet, p: Port, lrp: NbLogicalRouterPort, ot
   for (const ip of p.peerLbIps ?? []) {
     if (!lrpReaches(net, ip)) continue;
     f.add('ls_in_l2_lkup', 80, ip.includes(':') ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
+  }
+  for (const ip of p.peerNatIps ?? []) {
+    const v6 = parseIp4(ip.split('/')[0]!) === undefined;
+    f.add('ls_in_l2_lkup', 80, v6 ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
   }
   for (const ip of net.ipv4) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
   for (const ip of net.ipv6) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`, action);
