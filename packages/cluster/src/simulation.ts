@@ -87,6 +87,8 @@ interface NodeNames {
   /** br-provider's ofport for the VLAN interface and for the patch to br-int (-1: none; snapshots number their own). */
   upPort: number;
   patchPort: number;
+  nicIn: string;
+  nicOut: string;
 }
 
 /** MetalLB's responder drop reasons (speaker.ts), said in words. */
@@ -148,6 +150,14 @@ export class SimulatedCluster {
   onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
   /** Called with every frame crossing a node port (`<node>/<port>`) or reaching or leaving a pod (`<node>/<pod>`). */
   onPort: ((port: string, frame: Uint8Array, now: number) => void) | undefined;
+  /**
+   * Called with every frame a port sends towards an end of the path, by direction — what a capture on that
+   * port's far side records: `outside` (to the client), `<node>/<nic>:in` (the wire to the node's NIC, tagged),
+   * `<node>/<nic>:out` (the node's NIC to the wire, tagged), `<node>/br-provider` (br-provider to its LOCAL port,
+   * i.e. MetalLB and the host stack) and `<node>/<pod>` (to the pod). The real-cluster testbed records the same
+   * ports, so the two compare frame by frame. Setting it turns the flow cache's shortcuts off, as onPort does.
+   */
+  onTap: ((tap: string, frame: Uint8Array) => void) | undefined;
 
   private readonly options: Required<SimulationOptions>;
   private readonly fdb: LruTable<number, string>;
@@ -232,6 +242,7 @@ export class SimulatedCluster {
         nic: n.nic, nicAt, vif: `${nicAt}.${cluster.vlan}`, br: `${n.name}/br-provider`, patchAt: `${n.name}/${this.patchName}`, metallb: `${n.name}/metallb`,
         host: `${n.name}/host`, ls: `${n.name}/${this.lsName}`, lb: `${n.name}/lb-dnat`, mac: macNumber(Uint8Array.from(n.mac.split(':').map((x) => parseInt(x, 16))), 0), bridge: this.bridges.get(n.name)!,
         upPort: ofports.get(n.name)!.up, patchPort: ofports.get(n.name)!.patch,
+        nicIn: `${nicAt}:in`, nicOut: `${nicAt}:out`,
       });
     }
     for (const p of this.state.pods) this.podAt.set(p.lsp, `${p.node}/${p.name}`);
@@ -333,7 +344,7 @@ export class SimulatedCluster {
   inject(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
     checkTime(now, 'inject now');
     const background = this.advance(now);
-    if (ingress === 'outside' && this.cache && !this.onWire && !this.onPort) {
+    if (ingress === 'outside' && this.cache && !this.onWire && !this.onPort && !this.onTap) {
       // From the outside, established flows come from the flow cache here too — with the very steps the full
       // path recorded for them.
       this.fromOutside(frame, frame.length, now, true);
@@ -397,7 +408,7 @@ export class SimulatedCluster {
     if (cache !== undefined && this.cachedHit(buf, length, now, result)) return 'delivered';
     this.decoder.decode(buf, d, length);
     // ARP requests for what the owner answers: the same request is answered from the ARP cache.
-    const arpCandidate = this.arpCache !== undefined && !this.onWire && !this.onPort && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.ARP && d.arpOp === 1 && length >= 46 && (buf[0]! & buf[1]! & buf[2]! & buf[3]! & buf[4]! & buf[5]!) === 0xff;
+    const arpCandidate = this.arpCache !== undefined && !this.onWire && !this.onPort && !this.onTap && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.ARP && d.arpOp === 1 && length >= 46 && (buf[0]! & buf[1]! & buf[2]! & buf[3]! & buf[4]! & buf[5]!) === 0xff;
     let arpHash = 0;
     if (arpCandidate) {
       arpHash = FlowCache.hash((buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!, d.arpSpa, d.arpTpa, length, (buf[6]! << 8) | buf[7]!, d.vlanTci[0]!);
@@ -405,7 +416,7 @@ export class SimulatedCluster {
       if (e && e.length === length && sameBytes(buf, e.head, 46) && this.arpUsable(e) && !(result && this.tracing && e.stages === undefined)) return this.arpReplay(e, now, result);
     }
     // The only shape cached: one 802.1Q tag, IPv4 without options or fragments, TCP, a pure ACK without data.
-    const candidate = cache !== undefined && !this.onWire && !this.onPort && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4 && d.ipProto === 6 && d.ipHeaderLength === 20 && !d.ipFragment && d.tcpFlags === ACK && d.payloadLength === 0 && d.l4Offset >= 0;
+    const candidate = cache !== undefined && !this.onWire && !this.onPort && !this.onTap && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4 && d.ipProto === 6 && d.ipHeaderLength === 20 && !d.ipFragment && d.tcpFlags === ACK && d.payloadLength === 0 && d.l4Offset >= 0;
     let hash = 0;
     if (candidate) {
       const srcHi = (buf[6]! << 8) | buf[7]!;
@@ -457,7 +468,7 @@ export class SimulatedCluster {
    * way, which decodes in full and does the cache's bookkeeping.
    */
   private cachedHit(buf: Uint8Array, length: number, now: number, result: boolean): boolean {
-    if (length < 58 || this.onWire || this.onPort || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return false;
+    if (length < 58 || this.onWire || this.onPort || this.onTap || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return false;
     if (((buf[24]! & 0x3f) | buf[25]!) !== 0) return false;
     const total = (buf[20]! << 8) | buf[21]!;
     const hl = (buf[46]! >> 4) << 2;
@@ -875,6 +886,7 @@ export class SimulatedCluster {
       const f = i === to.length - 1 ? frame : new Uint8Array(frame);
       if (t === 'outside') {
         this.r.outside.push(f);
+        this.onTap?.('outside', f);
         this.bump('wire', 'outside');
       } else this.nic(t, f, 'wire', depth + 1);
     }
@@ -900,6 +912,7 @@ export class SimulatedCluster {
     const vif = n.vif;
     if (this.down.has(node)) return this.drop(n.nicAt, 'node down');
     this.port(n.nicAt, frame);
+    this.onTap?.(n.nicIn, frame);
     this.decoder.decode(frame, this.d);
     if (this.d.vlanCount === 0 || this.d.vid(0) !== this.cluster.vlan) {
       return this.drop(n.nicAt, this.d.vlanCount === 0 ? `untagged frame: not for ${n.nic}.${this.cluster.vlan}` : `VLAN ${this.d.vid(0)}: not for ${n.nic}.${this.cluster.vlan}`);
@@ -940,12 +953,14 @@ export class SimulatedCluster {
         const len = pushVlan(tagged, o.packet.length, this.cluster.vlan);
         this.step('underlay0.341', vif, this.tracing ? `tagged VLAN ${this.cluster.vlan}` : '', at);
         this.port(n.nicAt, tagged.subarray(0, len));
+        this.onTap?.(n.nicOut, tagged.subarray(0, len));
         this.wire(node, tagged.subarray(0, len), depth + 1);
       } else if (o.port === n.patchPort) {
         this.port(n.patchAt, o.packet);
         this.ovn(node, o.packet, this.localnet, at, depth + 1);
       } else if (o.port === Port.LOCAL) {
         this.port(at, o.packet);
+        this.onTap?.(at, o.packet);
         this.local(node, o.packet, depth + 1);
       } else this.drop(at, `output to unknown port ${o.port}`);
     }
@@ -1028,6 +1043,7 @@ export class SimulatedCluster {
         continue;
       }
       this.port(podAt, o.frame);
+      this.onTap?.(podAt, o.frame);
       if (dnat && syn) this.backendCounts.set(pod.pod.name, (this.backendCounts.get(pod.pod.name) ?? 0) + 1);
       const replies = pod.receive(o.frame, this.now);
       if (pod.ignored) {

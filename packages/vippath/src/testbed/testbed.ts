@@ -1,0 +1,438 @@
+/**
+ * A real cluster in userspace, built from vippath's own derived state: the oracle the simulation is checked
+ * against, end to end (issue 16; recipe in shared/research/ovs-ovn-userspace.md).
+ *
+ * - OVN central: NB and SB ovsdb-servers and ovn-northd. The NB holds what Kube-OVN's controller writes for the
+ *   scenario: the logical switch, its localnet port (`network_name=provider`), one VIF port per pod (addresses
+ *   and port security "MAC IP"), and the load balancer with its VIPs, `ip_port_mappings`, options and
+ *   external_ids, attached to the switch.
+ * - The physical switch: an ovs-vswitchd whose one bridge (`wire`, action NORMAL) has a port for the outside
+ *   client and one per node NIC.
+ * - Per node (chassis = node name): an ovsdb-server, an ovs-vswitchd (dummy datapath) and an ovn-controller, each
+ *   in the node's own run directory. Bridges: `br-nic` stands for the kernel's NIC and its VLAN device
+ *   (`underlay0` tagged ↔ `underlay0.341` untagged: strip VLAN 341 in, push it out; nothing else crosses),
+ *   `br-provider` (MAC = the node's, the Kube-OVN flows vippath derives, LOCAL = MetalLB and the host) and
+ *   `br-int` (ovn-controller's, pods as dummy ports with `external_ids:iface-id`).
+ * - The ends are answered by vippath's own models, so the application side is the same on both: each pod by a
+ *   {@link PodHost}, each node's LOCAL port by its MetalLB speaker (ARP/NDP replies; gratuitous announcements
+ *   when simulated time says so).
+ *
+ * Frames cross the ends as 2-byte big-endian length + bytes on the dummy ports' unix streams; what the NICs
+ * carry is read from `tx_pcap` files. Profiles: upstream OVN as installed; `kube-ovn` adds the logical flows of
+ * Kube-OVN's northd patches (prefer-local ls_in_lb 140, ls_in_l2_lkup 55, ls_in_pre_lb 105) straight into the
+ * SB after pausing ovn-northd, which the real ovn-controllers then compile.
+ */
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { derive, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
+import { Daemons, TestbedError } from './daemons.js';
+
+/** Which OVN the testbed runs: as installed, or with Kube-OVN's northd patches written into the SB. */
+export type TestbedProfile = 'upstream' | 'kube-ovn';
+
+/** Options of {@link Testbed.start}. */
+export interface TestbedOptions {
+  profile?: TestbedProfile;
+  /** Quiet time that ends a settle (ms); default 40. */
+  settleMs?: number;
+  /** Keep the run directory (logs, databases) after stopping, for a post-mortem. */
+  keep?: boolean;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** One frame a port sent, as recorded. */
+export interface TapFrame {
+  tap: string;
+  frame: Uint8Array;
+}
+
+const NIC_PORT = 'underlay0';
+
+/** A unix-stream end of a dummy port. */
+class StreamEnd {
+  private buf = Buffer.alloc(0);
+  constructor(readonly socket: Socket, onFrame: (f: Uint8Array) => void) {
+    socket.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      while (this.buf.length >= 2) {
+        const n = this.buf.readUInt16BE(0);
+        if (this.buf.length < 2 + n) break;
+        onFrame(new Uint8Array(this.buf.subarray(2, 2 + n)));
+        this.buf = this.buf.subarray(2 + n);
+      }
+    });
+    socket.on('error', () => undefined);
+  }
+
+  send(frame: Uint8Array): void {
+    const h = Buffer.alloc(2);
+    h.writeUInt16BE(frame.length);
+    this.socket.write(Buffer.concat([h, frame]));
+  }
+}
+
+async function openStream(path: string, onFrame: (f: Uint8Array) => void): Promise<StreamEnd> {
+  for (let i = 0; ; i++) {
+    try {
+      const s = await new Promise<Socket>((resolve, reject) => {
+        const c = connect(path);
+        c.once('connect', () => resolve(c));
+        c.once('error', reject);
+      });
+      return new StreamEnd(s, onFrame);
+    } catch (e) {
+      if (i >= 100) throw new TestbedError(`cannot connect to ${path}: ${(e as Error).message}`);
+      await sleep(20);
+    }
+  }
+}
+
+/** Reads the records a dummy port appends to its tx_pcap, as they come. */
+class PcapTail {
+  private offset = 24;
+  private fd: number | undefined;
+  constructor(readonly path: string) {}
+
+  /** New records since the last call. */
+  read(): Uint8Array[] {
+    if (this.fd === undefined) {
+      if (!existsSync(this.path)) return [];
+      this.fd = openSync(this.path, 'r');
+    }
+    const size = fstatSync(this.fd).size;
+    const out: Uint8Array[] = [];
+    while (this.offset + 16 <= size) {
+      const h = Buffer.alloc(16);
+      readSync(this.fd, h, 0, 16, this.offset);
+      // OVS writes the host's byte order (ovs_pcap_write); this runs on the same host.
+      const incl = h.readUInt32LE(8);
+      if (this.offset + 16 + incl > size) break;
+      const data = Buffer.alloc(incl);
+      readSync(this.fd, data, 0, incl, this.offset + 16);
+      out.push(new Uint8Array(data));
+      this.offset += 16 + incl;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `ovs-vsctl`/`ovn-nbctl` quoting of one string value. */
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+function ovsMap(m: Record<string, string>): string {
+  return `{${Object.entries(m).map(([k, v]) => `${q(k)}=${q(v)}`).join(', ')}}`;
+}
+
+/** The real cluster. */
+export class Testbed {
+  /** The testbed's own derived state: its MetalLB and pods are separate from any simulation's. */
+  readonly state: DerivedState;
+  /** Ports recorded, in a stable order: outside, then per node NIC in/out, br-provider LOCAL, its pods. */
+  readonly taps: string[] = [];
+  readonly pods = new Map<string, PodHost>();
+  /** Logical flows written into the SB for the kube-ovn profile (stage, priority, match, actions). */
+  readonly overlay: Array<{ stage: string; priority: number; match: string; actions: string }> = [];
+  private readonly daemons: Daemons;
+  private readonly streams = new Map<string, StreamEnd>();
+  private readonly tails: Array<{ tap: string; tail: PcapTail }> = [];
+  private recorded: TapFrame[] = [];
+  private lastActivity = 0;
+  private now = 0;
+  private readonly settleMs: number;
+  private readonly log: (line: string) => void;
+
+  private constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, readonly dir: string, readonly options: TestbedOptions) {
+    this.state = derive(objects, cluster);
+    this.daemons = new Daemons(dir, options.keep);
+    this.settleMs = options.settleMs ?? 40;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Builds and starts the real cluster; stops everything it started if any step fails. */
+  static async start(objects: K8sObject[], cluster: ClusterSpec, options: TestbedOptions = {}): Promise<Testbed> {
+    // Short paths: unix socket names are limited to 107 bytes.
+    const dir = mkdtempSync(join(tmpdir(), 'vptb-'));
+    const bed = new Testbed(objects, cluster, dir, options);
+    try {
+      await bed.build();
+      return bed;
+    } catch (e) {
+      await bed.stop();
+      throw e;
+    }
+  }
+
+  private lsName(): string {
+    return this.objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet';
+  }
+
+  private nodeDir(i: number): string {
+    return join(this.dir, `n${i}`);
+  }
+
+  private env(rundir: string): NodeJS.ProcessEnv {
+    return { OVS_RUNDIR: rundir, OVS_LOGDIR: rundir, OVS_DBDIR: rundir, OVS_SYSCONFDIR: rundir, OVN_RUNDIR: rundir, OVN_LOGDIR: rundir, OVN_DBDIR: rundir, OVN_SYSCONFDIR: rundir };
+  }
+
+  private ovsdb(rundir: string, name: string, schema: string): void {
+    const env = this.env(rundir);
+    this.daemons.run(env, 'ovsdb-tool', ['create', join(rundir, `${name}.db`), schema]);
+    this.daemons.start(env, 'ovsdb-server', [`--log-file=${join(rundir, `${name}.log`)}`, `--remote=punix:${join(rundir, `${name}.sock`)}`, `--unixctl=${join(rundir, `${name}.ctl`)}`, join(rundir, `${name}.db`)], join(rundir, `${name}.pid`));
+  }
+
+  private vswitchd(rundir: string): (...args: string[]) => string {
+    const env = this.env(rundir);
+    this.ovsdb(rundir, 'conf', '/usr/share/openvswitch/vswitch.ovsschema');
+    const vsctl = (...args: string[]): string => this.daemons.run(env, 'ovs-vsctl', [`--db=unix:${join(rundir, 'conf.sock')}`, '--timeout=20', ...args]);
+    vsctl('--no-wait', 'init');
+    this.daemons.start(env, 'ovs-vswitchd', ['--enable-dummy=override', '--disable-system', `--log-file=${join(rundir, 'ovs-vswitchd.log')}`, `--unixctl=${join(rundir, 'ovs-vswitchd.ctl')}`, `unix:${join(rundir, 'conf.sock')}`], join(rundir, 'ovs-vswitchd.pid'));
+    return vsctl;
+  }
+
+  nbctl(...args: string[]): string {
+    return this.daemons.run({}, 'ovn-nbctl', [`--db=unix:${join(this.dir, 'c', 'nb.sock')}`, '--timeout=20', ...args]);
+  }
+
+  sbctl(...args: string[]): string {
+    return this.daemons.run({}, 'ovn-sbctl', [`--db=unix:${join(this.dir, 'c', 'sb.sock')}`, '--timeout=20', ...args]);
+  }
+
+  ofctl(node: number, ...args: string[]): string {
+    const [cmd, bridge, ...rest] = args;
+    return this.daemons.run({}, 'ovs-ofctl', [cmd!, `unix:${join(this.nodeDir(node), `${bridge}.mgmt`)}`, ...rest]);
+  }
+
+  private async build(): Promise<void> {
+    const t0 = Date.now();
+    const { state, cluster } = this;
+    const ls = this.lsName();
+    const localnet = `localnet.${ls}`;
+    // OVN central.
+    const c = join(this.dir, 'c');
+    mkdir(c);
+    this.ovsdb(c, 'nb', '/usr/share/ovn/ovn-nb.ovsschema');
+    this.ovsdb(c, 'sb', '/usr/share/ovn/ovn-sb.ovsschema');
+    this.daemons.start(this.env(c), 'ovn-northd', [`--log-file=${join(c, 'northd.log')}`, `--ovnnb-db=unix:${join(c, 'nb.sock')}`, `--ovnsb-db=unix:${join(c, 'sb.sock')}`, `--unixctl=${join(c, 'northd.ctl')}`], join(c, 'northd.pid'));
+    // The NB as Kube-OVN's controller writes it.
+    const nb: string[] = ['--', 'ls-add', ls, '--', 'lsp-add', ls, localnet, '--', 'lsp-set-type', localnet, 'localnet', '--', 'lsp-set-addresses', localnet, 'unknown', '--', 'lsp-set-options', localnet, 'network_name=provider'];
+    for (const p of state.pods) nb.push('--', 'lsp-add', ls, p.lsp, '--', 'lsp-set-addresses', p.lsp, `${p.mac} ${p.ip}`, '--', 'lsp-set-port-security', p.lsp, `${p.mac} ${p.ip}`);
+    for (const lb of state.loadBalancers) {
+      const id = `@lb${this.overlay.length}${lb.name.replace(/[^a-z0-9]/gi, '')}`;
+      const options: Record<string, string> = {};
+      for (const [k, v] of Object.entries(lb.options ?? {})) if (v !== undefined) options[k] = String(v);
+      nb.push('--', `--id=${id}`, 'create', 'Load_Balancer', `name=${q(lb.name)}`, `protocol=${lb.protocol ?? 'tcp'}`, `vips=${ovsMap(lb.vips)}`, `options=${ovsMap(options)}`, `ip_port_mappings=${ovsMap(lb.ipPortMappings ?? {})}`, `external_ids=${ovsMap(lb.externalIds ?? {})}`);
+      nb.push('--', 'add', 'Logical_Switch', ls, 'load_balancer', id);
+    }
+    this.nbctl(...nb);
+    // The physical switch.
+    const w = join(this.dir, 'w');
+    mkdir(w);
+    const wctl = this.vswitchd(w);
+    const wargs = ['add-br', 'wire', '--', 'set', 'bridge', 'wire', 'datapath_type=dummy', '--', 'add-port', 'wire', 'outside', '--', 'set', 'interface', 'outside', 'type=dummy', `options:pstream=punix:${join(w, 'outside.sock')}`];
+    cluster.nodes.forEach((_, i) => wargs.push('--', 'add-port', 'wire', `n${i}`, '--', 'set', 'interface', `n${i}`, 'type=dummy', `options:pstream=punix:${join(w, `n${i}.sock`)}`, `options:tx_pcap=${join(w, `n${i}.pcap`)}`));
+    wctl(...wargs);
+    this.taps.push('outside');
+    this.streams.set('outside', await openStream(join(w, 'outside.sock'), (f) => this.record('outside', f)));
+    // The nodes.
+    for (const [i, n] of cluster.nodes.entries()) {
+      const r = this.nodeDir(i);
+      mkdir(r);
+      const vsctl = this.vswitchd(r);
+      vsctl('set', 'open', '.', `external_ids:system-id=${n.name}`, `external_ids:ovn-remote=unix:${join(c, 'sb.sock')}`, 'external_ids:ovn-encap-type=geneve', `external_ids:ovn-encap-ip=127.0.1.${i + 1}`, 'external_ids:ovn-bridge-mappings=provider:br-provider', `external_ids:hostname=${n.name}`);
+      const nicAt = `${n.name}/${n.nic}`;
+      const args = [
+        'add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=dummy', 'fail-mode=secure',
+        '--', 'add-br', 'br-provider', '--', 'set', 'bridge', 'br-provider', 'datapath_type=dummy', `other-config:hwaddr=${n.mac}`,
+        '--', 'set', 'interface', 'br-provider', `options:pstream=punix:${join(r, 'local.sock')}`,
+        '--', 'add-port', 'br-provider', `${NIC_PORT}.${cluster.vlan}`, '--', 'set', 'interface', `${NIC_PORT}.${cluster.vlan}`, 'type=patch', 'options:peer=vlan-dev', 'ofport_request=1',
+        '--', 'add-br', 'br-nic', '--', 'set', 'bridge', 'br-nic', 'datapath_type=dummy', 'fail-mode=secure',
+        '--', 'add-port', 'br-nic', NIC_PORT, '--', 'set', 'interface', NIC_PORT, 'type=dummy', `options:stream=unix:${join(w, `n${i}.sock`)}`, `options:tx_pcap=${join(r, 'nic.pcap')}`, 'ofport_request=1',
+        '--', 'add-port', 'br-nic', 'vlan-dev', '--', 'set', 'interface', 'vlan-dev', 'type=patch', `options:peer=${NIC_PORT}.${cluster.vlan}`, 'ofport_request=2',
+      ];
+      const pods = state.pods.filter((p) => p.node === n.name);
+      pods.forEach((p, j) => args.push('--', 'add-port', 'br-int', `pod${j}`, '--', 'set', 'interface', `pod${j}`, 'type=dummy', `options:pstream=punix:${join(r, `pod${j}.sock`)}`, `external_ids:iface-id=${p.lsp}`));
+      vsctl(...args);
+      // The kernel's VLAN device: tagged 341 in becomes untagged on underlay0.341, and the reverse.
+      this.daemons.run({}, 'ovs-ofctl', ['replace-flows', `unix:${join(r, 'br-nic.mgmt')}`, '-'], `in_port=1,dl_vlan=${cluster.vlan},actions=strip_vlan,output:2\nin_port=2,actions=mod_vlan_vid:${cluster.vlan},output:1\n`);
+      this.daemons.start(this.env(r), 'ovn-controller', [`--log-file=${join(r, 'ovn-controller.log')}`, `unix:${join(r, 'conf.sock')}`], join(r, 'ovn-controller.pid'));
+      this.taps.push(`${nicAt}:in`, `${nicAt}:out`);
+      this.tails.push({ tap: `${nicAt}:in`, tail: new PcapTail(join(w, `n${i}.pcap`)) }, { tap: `${nicAt}:out`, tail: new PcapTail(join(r, 'nic.pcap')) });
+      const localTap = `${n.name}/br-provider`;
+      this.taps.push(localTap);
+      this.streams.set(localTap, await openStream(join(r, 'local.sock'), (f) => this.fromLocal(n.name, localTap, f)));
+      for (const [j, p] of pods.entries()) {
+        const host = new PodHost(p, 80);
+        this.pods.set(p.name, host);
+        const tap = `${n.name}/${p.name}`;
+        this.taps.push(tap);
+        this.streams.set(tap, await openStream(join(r, `pod${j}.sock`), (f) => this.fromPod(host, tap, f)));
+      }
+    }
+    // Every chassis has caught up with the NB (ports bound, flows installed).
+    this.nbctl('--wait=hv', 'sync');
+    const patch = `patch-${localnet}-to-br-int`;
+    for (const [i, n] of cluster.nodes.entries()) {
+      const local = state.pods.some((p) => p.node === n.name);
+      let flows = state.brProviderFlows[n.name]!;
+      if (local) {
+        const ofport = await this.waitFor(() => {
+          const out = this.daemons.run(this.env(this.nodeDir(i)), 'ovs-vsctl', [`--db=unix:${join(this.nodeDir(i), 'conf.sock')}`, '--if-exists', 'get', 'interface', patch, 'ofport']).trim();
+          return /^\d+$/.test(out) && out !== '0' ? Number(out) : undefined;
+        }, `${n.name}: ovn-controller did not create ${patch}`);
+        // vippath derives the rules for ofport 2 (the patch port is the second port ovn-controller's bridge gets).
+        if (ofport !== 2) flows = flows.map((f) => f.replace(/output:2\b/, `output:${ofport}`));
+      }
+      this.daemons.run({}, 'ovs-ofctl', ['replace-flows', `unix:${join(this.nodeDir(i), 'br-provider.mgmt')}`, '-'], `${flows.join('\n')}\n`);
+    }
+    if (this.options.profile === 'kube-ovn') await this.applyKubeOvnOverlay();
+    this.log(`testbed up in ${Date.now() - t0} ms: ${cluster.nodes.length} node(s), ${state.pods.length} pod(s), profile ${this.options.profile ?? 'upstream'} (${this.dir})`);
+  }
+
+  private async waitFor<T>(probe: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const v = probe();
+      if (v !== undefined) return v;
+      if (Date.now() > until) throw new TestbedError(what);
+      await sleep(25);
+    }
+  }
+
+  /**
+   * Kube-OVN's northd patches as logical flows (shared/design/DATAPATH.md §2 steps 5, 7, 8; the same flows
+   * vippath's switch model applies): ovn-northd is paused after its sync so it does not take them out again,
+   * and the testbed waits until every ovn-controller has compiled them (their OpenFlow cookies appear on br-int).
+   */
+  private async applyKubeOvnOverlay(): Promise<void> {
+    const { state, cluster } = this;
+    const ls = this.lsName();
+    const c = join(this.dir, 'c');
+    this.daemons.run({}, 'ovn-appctl', ['-t', join(c, 'northd.ctl'), 'pause']);
+    const dp = this.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', `external_ids:name=${ls}`).trim();
+    if (!dp) throw new TestbedError(`no SB datapath for ${ls}`);
+    const table = (stage: string): number => {
+      const out = this.sbctl('--bare', '--columns=table_id', 'find', 'Logical_Flow', `external_ids:stage-name=${stage}`).trim().split(/\s+/)[0];
+      if (!out) throw new TestbedError(`no logical flow of stage ${stage} in the SB`);
+      return Number(out);
+    };
+    const add = (stage: string, priority: number, match: string, actions: string): string => {
+      this.overlay.push({ stage, priority, match, actions });
+      return this.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', `table_id=${table(stage)}`, `priority=${priority}`, `match=${q(match)}`, `actions=${q(actions)}`, `external_ids:stage-name=${stage}`).trim();
+    };
+    const resident: Array<{ uuid: string; nodes: string[] }> = [];
+    if (cluster.flags.lsCtSkipDstLportIps) {
+      const cidr = this.objects.find((o) => o.kind === 'Subnet')?.spec?.cidrBlock;
+      if (typeof cidr === 'string') resident.push({ uuid: add('ls_in_pre_lb', 105, `ip4.dst == ${cidr.split(',')[0]}`, 'next;'), nodes: cluster.nodes.map((n) => n.name) });
+    }
+    for (const lb of state.loadBalancers) {
+      if (String(lb.options?.prefer_local_backend) !== 'true') continue;
+      const lspOf = new Map(Object.entries(lb.ipPortMappings ?? {}).map(([ip, v]) => [ip, v.split(':')[0]!]));
+      for (const [vip, backends] of Object.entries(lb.vips)) {
+        const [ip, port] = vip.split(':') as [string, string];
+        const match = `ct.new && ip4.dst == ${ip} && ${lb.protocol ?? 'tcp'}.dst == ${port}`;
+        if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && lb.externalIds?.[`kube-ovn.io/local-external-vip/${vip}`]) {
+          throw new TestbedError('the kube-ovn-1.15.20 overlay (VIP-node marker) is not built yet: use profile kube-ovn-1.14 or upstream');
+        }
+        for (const n of cluster.nodes) {
+          const mine = backends.split(',').filter((b) => {
+            const lsp = lspOf.get(b.split(':')[0]!);
+            return lsp !== undefined && state.pods.some((p) => p.lsp === lsp && p.node === n.name);
+          });
+          if (!mine.length) continue;
+          const first = lspOf.get(mine[0]!.split(':')[0]!)!;
+          resident.push({ uuid: add('ls_in_lb', 140, `${match} && is_chassis_resident(${q(first)})`, `reg0[1] = 0; ct_lb_mark(backends=${mine.join(',')});`), nodes: [n.name] });
+        }
+      }
+    }
+    if (cluster.flags.lsDnatModDlDst) {
+      for (const p of state.pods) resident.push({ uuid: add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ip4.dst == ${p.ip}`, `eth.dst = ${p.mac}; outport = ${q(p.lsp)}; output;`), nodes: cluster.nodes.filter((n) => state.pods.some((x) => x.node === n.name)).map((n) => n.name) });
+    }
+    for (const [i, n] of cluster.nodes.entries()) {
+      const want = resident.filter((r) => r.nodes.includes(n.name)).map((r) => `cookie=0x${r.uuid.slice(0, 8)}`);
+      if (!want.length) continue;
+      await this.waitFor(() => {
+        const flows = this.ofctl(i, 'dump-flows', 'br-int');
+        return want.every((c) => flows.includes(c)) ? true : undefined;
+      }, `${n.name}: ovn-controller did not compile the Kube-OVN overlay flows`);
+    }
+  }
+
+  private record(tap: string, frame: Uint8Array): void {
+    this.lastActivity = Date.now();
+    this.recorded.push({ tap, frame });
+  }
+
+  private fromLocal(node: string, tap: string, frame: Uint8Array): void {
+    this.record(tap, frame);
+    const v = this.state.metallb.receive(node, 'br-provider', frame);
+    if (v.verdict === 'reply') this.streams.get(tap)!.send(v.frame);
+  }
+
+  private fromPod(host: PodHost, tap: string, frame: Uint8Array): void {
+    this.record(tap, frame);
+    for (const reply of host.receive(frame, this.now)) this.streams.get(tap)!.send(reply);
+  }
+
+  /** Nodes and their MetalLB frames due by `now` (ms, simulated): sent on the owner's LOCAL port. Returns their count. */
+  advance(now: number): number {
+    this.now = now;
+    const frames = this.state.metallb.advance(now);
+    for (const g of frames) this.streams.get(`${g.node}/br-provider`)?.send(g.frame);
+    if (frames.length) this.lastActivity = Date.now();
+    return frames.length;
+  }
+
+  /** Puts a frame on the wire from the outside client (`outside`) or sends it from a pod (`<node>/<pod>`). */
+  send(at: string, frame: Uint8Array): void {
+    const s = this.streams.get(at);
+    if (!s || at.endsWith('/br-provider')) throw new TestbedError(`cannot send at ${at}: use outside or <node>/<pod> (${this.taps.filter((t) => t !== 'outside' && !t.includes(':') && !t.endsWith('/br-provider')).join(', ')})`);
+    this.lastActivity = Date.now();
+    s.send(frame);
+  }
+
+  /** Waits until no port has sent anything for the settle time (pods' and MetalLB's answers included); at most `maxMs`. */
+  async settle(maxMs = 5000): Promise<void> {
+    const until = Date.now() + maxMs;
+    for (;;) {
+      await sleep(4);
+      for (const { tap, tail } of this.tails) for (const f of tail.read()) this.record(tap, f);
+      if (Date.now() - this.lastActivity >= this.settleMs || Date.now() > until) return;
+    }
+  }
+
+  /** What the ports sent since the last call, in the order it was seen (in order per port). */
+  take(): TapFrame[] {
+    const r = this.recorded;
+    this.recorded = [];
+    return r;
+  }
+
+  /** The run directory's daemon pids still running. */
+  running(): number[] {
+    return this.daemons.running();
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.streams.values()) s.socket.destroy();
+    for (const t of this.tails) t.tail.close();
+    await this.daemons.stop();
+  }
+}
+
+function mkdir(p: string): void {
+  mkdirSync(p, { recursive: true });
+}
