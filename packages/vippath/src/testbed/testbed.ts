@@ -362,7 +362,7 @@ export class Testbed {
       for (const p of state.pods) resident.push({ uuid: add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ip4.dst == ${p.ip}`, `eth.dst = ${p.mac}; outport = ${q(p.lsp)}; output;`), nodes: cluster.nodes.filter((n) => state.pods.some((x) => x.node === n.name)).map((n) => n.name) });
     }
     for (const [i, n] of cluster.nodes.entries()) {
-      const want = resident.filter((r) => r.nodes.includes(n.name)).map((r) => `cookie=0x${r.uuid.slice(0, 8)}`);
+      const want = resident.filter((r) => r.nodes.includes(n.name)).map((r) => `cookie=0x${r.uuid.slice(0, 8).replace(/^0+(?=.)/, "")},`);
       if (!want.length) continue;
       await this.waitFor(() => {
         const flows = this.ofctl(i, 'dump-flows', 'br-int');
