@@ -13,9 +13,10 @@ import { ovnCommand } from './commands/ovn.js';
 import { pcapCommand } from './commands/pcap.js';
 import { replayCommand } from './commands/replay.js';
 import { curlCommand, traceCommand } from './commands/trace.js';
+import { verifyCommand } from './commands/verify.js';
 import { shown, terminalText, UsageError, type Command, type CommandIO } from './io.js';
 
-const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, collectCommand, pcapCommand, ofCommand, ovnLflowsCommand, ovnCommand];
+const commands: Command[] = [replayCommand, traceCommand, curlCommand, lintCommand, statusCommand, collectCommand, pcapCommand, ofCommand, ovnLflowsCommand, ovnCommand, verifyCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

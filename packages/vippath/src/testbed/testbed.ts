@@ -53,7 +53,7 @@ const NIC_PORT = 'underlay0';
 
 /** A unix-stream end of a dummy port. */
 class StreamEnd {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   constructor(readonly socket: Socket, onFrame: (f: Uint8Array) => void) {
     socket.on('data', (d: Buffer) => {
       this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;

@@ -1,0 +1,42 @@
+/**
+ * The real cluster in userspace (OVS + OVN) as the oracle of the simulation: {@link Testbed} builds it from
+ * vippath's derived state, {@link Differential} feeds both frame by frame and compares every port, and
+ * {@link verifyFrames} does a whole capture in a throwaway testbed (what `vippath verify` runs).
+ * @module
+ */
+import { SimulatedCluster, type ClusterSpec, type K8sObject } from '@vippath/cluster';
+import { Differential, type DifferentialTotals, type DriveFrame, type StepResult } from './differential.js';
+import { Testbed, type TestbedOptions } from './testbed.js';
+
+export { Testbed, type TestbedOptions, type TestbedProfile, type TapFrame } from './testbed.js';
+export { Differential, EXCLUSIONS, type Difference, type DifferentialTotals, type DriveFrame, type ExclusionReason, type PortFrames, type StepResult } from './differential.js';
+export { Daemons, TestbedError, testbedUnavailable, TESTBED_PROGRAMS } from './daemons.js';
+
+/** What {@link verifyFrames} gives back. */
+export interface VerifyResult {
+  totals: DifferentialTotals;
+  steps: StepResult[];
+}
+
+/**
+ * Feeds `frames` through a fresh simulation and a throwaway real cluster built from the same description;
+ * `skipped` inputs (counted by reason) are added to the totals' exclusions. The testbed is stopped however
+ * this ends.
+ */
+export async function verifyFrames(objects: K8sObject[], cluster: ClusterSpec, frames: DriveFrame[], options: TestbedOptions & { excluded?: Record<string, number>; onStep?: (s: StepResult) => void } = {}): Promise<VerifyResult> {
+  const bed = await Testbed.start(objects, cluster, options);
+  try {
+    const sim = new SimulatedCluster(objects, cluster);
+    const diff = new Differential(sim, bed);
+    for (const [reason, n] of Object.entries(options.excluded ?? {})) diff.exclude(reason as never, n);
+    const steps: StepResult[] = [];
+    for (const f of frames) {
+      const s = await diff.feed(f);
+      steps.push(s);
+      options.onStep?.(s);
+    }
+    return { totals: diff.totals, steps };
+  } finally {
+    await bed.stop();
+  }
+}
