@@ -85,3 +85,67 @@ describe('the real capture through the default scenario', () => {
     expect(pod.hasConn(0x0ab50001, 40000)).toBe(false);
   });
 });
+
+describe('what a real OVS + OVN run showed (issue 16, test/testbed.test.ts)', () => {
+  const tapsOf = (sim: SimulatedCluster): Array<[string, Uint8Array]> => {
+    const taps: Array<[string, Uint8Array]> = [];
+    sim.onTap = (tap, f) => taps.push([tap, f.slice()]);
+    return taps;
+  };
+
+  it('ovn-controller announces bound VIFs at 0, 2, 6, 14 and 30 s after binding, out of the localnet port, so the wire learns the pods\' MACs', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { vifBoundAt: 1000 });
+    const taps = tapsOf(sim);
+    const pod = sim.state.pods[0]!;
+    sim.advance(999);
+    // MetalLB's own announcements run from time 0; nothing from ovn-controller before binding.
+    expect(taps.filter(([, f]) => parseFrame(f).arp?.senderIp === pod.ip)).toEqual([]);
+    sim.advance(1000);
+    const garp = taps.filter(([tap]) => tap === 'outside').map(([, f]) => parseFrame(f)).filter((p) => p.arp?.senderIp === pod.ip);
+    expect(garp).toHaveLength(1);
+    expect(garp[0]!.eth).toMatchObject({ dst: 'ff:ff:ff:ff:ff:ff', src: pod.mac });
+    expect(garp[0]!.eth.vlans.map((v) => v.vid)).toEqual([341]);
+    expect(garp[0]!.arp).toMatchObject({ op: 1, senderMac: pod.mac, targetIp: pod.ip, targetMac: '00:00:00:00:00:00' });
+    const times: number[] = [0];
+    for (let t = 1500; t <= 40_000; t += 500) {
+      taps.length = 0;
+      sim.advance(t);
+      if (taps.some(([tap, f]) => tap === 'outside' && parseFrame(f).arp?.senderIp === pod.ip)) times.push(t - 1000);
+    }
+    expect(times).toEqual([0, 2000, 6000, 14000, 30000]);
+    // Learned: a frame from the outside to the pod's MAC goes to its node only, not flooded.
+    taps.length = 0;
+    sim.inject(buildFrame({ dst: pod.mac, src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: '10.180.204.100', dst: pod.ip }, udp: { srcPort: 5000, dstPort: 53 } }), 41_000);
+    expect(taps.filter(([tap]) => tap.endsWith(':in')).map(([tap]) => tap)).toEqual([`${pod.node}/underlay0:in`]);
+  });
+
+  it('without vifBoundAt (the pods were bound long before), no such announcement, and the wire floods to an unknown pod MAC', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
+    const taps = tapsOf(sim);
+    sim.advance(60_000);
+    const pod = sim.state.pods[0]!;
+    expect(taps.filter(([, f]) => parseFrame(f).arp?.senderIp === pod.ip)).toEqual([]);
+    taps.length = 0;
+    sim.inject(buildFrame({ dst: pod.mac, src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: '10.180.204.100', dst: pod.ip }, udp: { srcPort: 5000, dstPort: 53 } }), 61_000);
+    expect(taps.filter(([tap]) => tap.endsWith(':in')).map(([tap]) => tap).sort()).toEqual(['node1/underlay0:in', 'node2/underlay0:in', 'node3/underlay0:in']);
+  });
+
+  it('the wire learns per VLAN: the owner\'s MAC learned on VLAN 341 is unknown on VLAN 100 and untagged, so those flood', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
+    const taps = tapsOf(sim);
+    const client = '52:54:00:aa:00:64';
+    // The owner (node3) answers ARP on VLAN 341: the wire learns its MAC there.
+    sim.inject(buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: client, vlans: [341], arp: { op: 1, senderMac: client, senderIp: '10.180.204.100', targetMac: '00:00:00:00:00:00', targetIp: VIP } }), 10);
+    const owner = '52:54:00:bb:00:03';
+    const to = (vlans: number[]): string[] => {
+      taps.length = 0;
+      sim.inject(buildFrame({ dst: owner, src: client, vlans, ipv4: { src: '10.180.204.100', dst: VIP }, icmp: { type: 8, code: 0, body: new Uint8Array(8) } }), 20);
+      return taps.filter(([tap]) => tap.endsWith(':in')).map(([tap]) => tap).sort();
+    };
+    expect(to([341])).toEqual(['node3/underlay0:in']);
+    expect(to([100, 341])).toEqual(['node1/underlay0:in', 'node2/underlay0:in', 'node3/underlay0:in']);
+    expect(to([])).toEqual(['node1/underlay0:in', 'node2/underlay0:in', 'node3/underlay0:in']);
+    // The client on three VLANs (341, 100, untagged) and the owner on 341.
+    expect(sim.wireMacs).toBe(4);
+  });
+});

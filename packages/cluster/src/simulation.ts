@@ -8,7 +8,7 @@
 import { Bridge, Port, resolvePortName, type TraceStep as BridgeStep } from '@vippath/openflow';
 import { bridgeTrace } from './bridge-trace.js';
 import { LogicalSwitch, type LogicalPort, type StageStep } from '@vippath/ovn';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError, checkTime } from '@vippath/wire';
+import { buildFrame, completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError, checkTime } from '@vippath/wire';
 import { backs, derive, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
@@ -49,7 +49,18 @@ export interface SimulationOptions {
   flowCache?: boolean;
   /** Connections each pod keeps (oldest forgotten first, counted in `connEvictions`); default 65 536. */
   podConnLimit?: number;
+  /**
+   * When the pods' ports were bound (ms of simulated time), if the run covers it: ovn-controller then announces
+   * each bound VIF address with a gratuitous ARP out of the localnet port, at {@link VIF_GARP_OFFSETS} after
+   * binding (seen on a real OVS 3.1 + OVN 23.03 run: ~0, 2, 6, 14, 30 s), so the physical switch and br-provider
+   * learn the pods' MACs. Undefined (the default): the pods were bound long before the run starts (a capture of
+   * a running cluster), and no such announcement falls into it.
+   */
+  vifBoundAt?: number;
 }
+
+/** When ovn-controller announces a newly bound VIF, after binding (ms): a doubling backoff, five times. */
+export const VIF_GARP_OFFSETS = [0, 2000, 6000, 14000, 30000] as const;
 
 /** Where a frame can enter: the outside, a node's NIC (tagged), its VLAN interface or LOCAL port (untagged), a pod. */
 export type Ingress = string;
@@ -139,12 +150,16 @@ export class SimulatedCluster {
   offloadChecksumsCompleted = 0;
   /** MAC addresses the wire forgot because its table was full. */
   get wireMacEvictions(): number {
-    return this.fdb.evictions;
+    let n = this.fdb.evictions;
+    for (const t of this.otherFdbs.values()) n += t.evictions;
+    return n;
   }
 
-  /** MAC addresses the wire knows now. */
+  /** MAC addresses the wire knows now (over every VLAN). */
   get wireMacs(): number {
-    return this.fdb.size;
+    let n = this.fdb.size;
+    for (const t of this.otherFdbs.values()) n += t.size;
+    return n;
   }
   /** Called with every frame put on the wire (by the outside or a node's NIC), as it is on the wire (tagged). */
   onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
@@ -160,7 +175,10 @@ export class SimulatedCluster {
   onTap: ((tap: string, frame: Uint8Array) => void) | undefined;
 
   private readonly options: Required<SimulationOptions>;
+  /** The wire's MAC table for the cluster's VLAN (every cached flow's); learning is per VLAN, as on a real switch. */
   private readonly fdb: LruTable<number, string>;
+  /** The wire's MAC tables of the other VLANs (0: untagged), made when a frame of that VLAN first crosses. */
+  private readonly otherFdbs = new Map<number, LruTable<number, string>>();
   private readonly localnet: string;
   private readonly lsName: string;
   private readonly patchName: string;
@@ -191,7 +209,7 @@ export class SimulatedCluster {
   private answered = false;
 
   constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, options: SimulationOptions = {}) {
-    this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192, flowCache: options.flowCache ?? true, podConnLimit: options.podConnLimit ?? 65536 };
+    this.options = { trace: options.trace ?? true, notReadyAfterMs: options.notReadyAfterMs ?? 40_000, wireMacLimit: options.wireMacLimit ?? 8192, flowCache: options.flowCache ?? true, podConnLimit: options.podConnLimit ?? 65536, vifBoundAt: options.vifBoundAt ?? Number.NaN };
     this.tracing = this.options.trace;
     this.cache = this.options.flowCache ? new FlowCache() : undefined;
     this.arpCache = this.options.flowCache ? new LruTable(16384) : undefined;
@@ -248,6 +266,25 @@ export class SimulatedCluster {
     for (const p of this.state.pods) this.podAt.set(p.lsp, `${p.node}/${p.name}`);
     for (const p of this.state.pods) this.clusterMacs.add(macNumber(Uint8Array.from(p.mac.split(':').map((x) => parseInt(x, 16))), 0));
     this.noteOwners();
+    const bound = this.options.vifBoundAt;
+    if (Number.isFinite(bound)) for (const at of VIF_GARP_OFFSETS) this.schedule(bound + at, () => this.vifGarps(bound + at));
+  }
+
+  /**
+   * ovn-controller's announcement of the VIFs bound on each chassis (ovn controller/pinctrl.c, send_garp_rarp):
+   * a broadcast ARP request, SHA = the VIF's MAC, SPA = TPA = its IPv4, THA zero, unpadded (42 bytes), sent
+   * out of the localnet port — so it enters br-provider from the patch port.
+   */
+  private vifGarps(at: number): void {
+    for (const p of this.state.pods) {
+      if (this.down.has(p.node) || p.ip.includes(':')) continue;
+      const frame = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: p.mac, arp: { op: 1, senderMac: p.mac, senderIp: p.ip, targetMac: '00:00:00:00:00:00', targetIp: p.ip } });
+      const n = this.names.get(p.node)!;
+      this.events.push({ time: at, kind: 'garp', text: `ovn-controller on ${p.node} announces ${p.name} (${p.ip} is-at ${p.mac})` });
+      this.step('ovn', n.ls, 'ovn-controller: gratuitous ARP for a bound VIF, out of the localnet port', undefined);
+      this.port(n.patchAt, frame);
+      this.bridge(p.node, frame, 2, n.patchAt, 0);
+    }
   }
 
   /** The port names {@link onPort} reports, per node: NIC, VLAN interface, LOCAL, patch, then the node's pods. */
@@ -862,10 +899,23 @@ export class SimulatedCluster {
     this.onPort?.(name, frame, this.now);
   }
 
-  private learn(mac: number, port: string): void {
-    if (this.fdb.get(mac) === port) return;
+  private learn(fdb: LruTable<number, string>, mac: number, port: string): void {
+    if (fdb.get(mac) === port) return;
     this.fdbChanges++;
-    this.fdb.set(mac, port);
+    fdb.set(mac, port);
+  }
+
+  /**
+   * The MAC table of a frame's VLAN: the outer 802.1Q tag's VID, 0 when untagged. A switch learns per VLAN
+   * (independent VLAN learning; ovs-vswitchd's NORMAL does): a MAC learned on VLAN 341 is unknown on VLAN 100,
+   * so such a frame floods. (802.1ad outer tags count as untagged: a C-VLAN switch does not parse them.)
+   */
+  private fdbOf(frame: Uint8Array): LruTable<number, string> {
+    const vid = frame[12] === 0x81 && frame[13] === 0 && frame.length >= 16 ? ((frame[14]! & 0x0f) << 8) | frame[15]! : 0;
+    if (vid === this.cluster.vlan) return this.fdb;
+    let t = this.otherFdbs.get(vid);
+    if (!t) this.otherFdbs.set(vid, (t = new LruTable(this.options.wireMacLimit)));
+    return t;
   }
 
   private wire(from: string, frame: Uint8Array, depth: number): void {
@@ -873,9 +923,10 @@ export class SimulatedCluster {
     if (frame.length < 14) return this.drop('wire', 'runt frame (shorter than an Ethernet header)');
     const src = macNumber(frame, 6);
     const dst = macNumber(frame, 0);
-    if ((frame[6]! & 1) === 0) this.learn(src, from);
+    const fdb = this.fdbOf(frame);
+    if ((frame[6]! & 1) === 0) this.learn(fdb, src, from);
     this.onWire?.(from, frame, this.now);
-    const known = (frame[0]! & 1) === 0 ? this.fdb.get(dst) : undefined;
+    const known = (frame[0]! & 1) === 0 ? fdb.get(dst) : undefined;
     const to = known !== undefined ? (known === from ? [] : [known]) : this.floodFrom(from);
     this.step('wire', 'wire', this.tracing ? `${macText(src)} → ${macText(dst)} from ${from}${known === undefined ? ' flooded' : ''} to ${to.join(', ') || 'nobody (the port it came from)'}` : '', from === 'outside' ? 'outside' : this.names.get(from)!.vif);
     if (to.length === 0) this.drop('wire', 'destination MAC learned on the port the frame came from');

@@ -26,7 +26,8 @@ export interface VerifyResult {
 export async function verifyFrames(objects: K8sObject[], cluster: ClusterSpec, frames: DriveFrame[], options: TestbedOptions & { excluded?: Record<string, number>; onStep?: (s: StepResult) => void } = {}): Promise<VerifyResult> {
   const bed = await Testbed.start(objects, cluster, options);
   try {
-    const sim = new SimulatedCluster(objects, cluster);
+    // The testbed's pods are bound just before the first input: the simulation's are bound at time 0.
+    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0 });
     const diff = new Differential(sim, bed);
     for (const [reason, n] of Object.entries(options.excluded ?? {})) diff.exclude(reason as never, n);
     const steps: StepResult[] = [];

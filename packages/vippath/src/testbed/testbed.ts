@@ -299,6 +299,16 @@ export class Testbed {
       this.daemons.run({}, 'ovs-ofctl', ['replace-flows', `unix:${join(this.nodeDir(i), 'br-provider.mgmt')}`, '-'], `${flows.join('\n')}\n`);
     }
     if (this.options.profile === 'kube-ovn') await this.applyKubeOvnOverlay();
+    // ovn-controller announces each VIF when it binds it; the first round has gone out (the switches learned the
+    // pods' MACs) before the first input, as in a simulation whose pods were bound at time 0. (Outside, tagged:
+    // the ARP sender MAC is at byte 26.)
+    const v4 = state.pods.filter((p) => !p.ip.includes(':'));
+    await this.waitFor(() => {
+      const seen = new Set(this.recorded.filter((r) => r.tap === 'outside' && r.frame.length >= 46 && r.frame[0] === 0xff && r.frame[16] === 0x08 && r.frame[17] === 0x06).map((r) => Array.from(r.frame.subarray(26, 32), (x) => x.toString(16).padStart(2, '0')).join(':')));
+      return v4.every((p) => seen.has(p.mac)) ? true : undefined;
+    }, 'ovn-controller did not announce every bound pod', 8000);
+    await this.settle();
+    this.take();
     this.log(`testbed up in ${Date.now() - t0} ms: ${cluster.nodes.length} node(s), ${state.pods.length} pod(s), profile ${this.options.profile ?? 'upstream'} (${this.dir})`);
   }
 

@@ -1,0 +1,204 @@
+/**
+ * The test harness over the real-cluster testbed (packages/vippath/src/testbed): one testbed per scenario,
+ * started by the test and stopped by pid however the test ends (try/finally here, the process-exit hook in
+ * daemons.ts for a killed run), and generated conversations that react to what the cluster answered (a client
+ * acknowledges the SYN-ACK it got, as a real stack does, so conntrack sees a consistent TCP stream).
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { clusterFrom, loadManifests, SimulatedCluster, withDefaults, type ClusterSpec, type K8sObject } from '@vippath/cluster';
+import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3 } from '@vippath/wire';
+import { Differential, Testbed, testbedUnavailable, type StepResult, type TestbedProfile } from '../../packages/vippath/src/testbed/index.js';
+
+export const unavailable = testbedUnavailable();
+
+/** A scenario: manifests over the defaults (a Cluster object included), and the OVN profile of the real side. */
+export interface Scenario {
+  name: string;
+  manifests: string;
+  profile: TestbedProfile;
+}
+
+export function scenarioObjects(s: Scenario): { objects: K8sObject[]; cluster: ClusterSpec } {
+  const objects = s.manifests ? withDefaults(loadManifests(s.manifests, s.name).objects) : withDefaults([]);
+  return { objects, cluster: clusterFrom(objects) };
+}
+
+/** Runs `fn` with a fresh testbed and simulation of `scenario`; the testbed is stopped and checked gone afterwards. */
+export async function withTestbed<T>(scenario: Scenario, fn: (diff: Differential, sim: SimulatedCluster, bed: Testbed) => Promise<T>): Promise<T> {
+  const { objects, cluster } = scenarioObjects(scenario);
+  const bed = await Testbed.start(objects, cluster, { profile: scenario.profile, ...(process.env.VIPPATH_TESTBED_KEEP ? { keep: true, log: (l: string) => console.log(l) } : {}) });
+  let pids: number[] = [];
+  try {
+    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0 });
+    return await fn(new Differential(sim, bed), sim, bed);
+  } finally {
+    pids = bed.running();
+    await bed.stop();
+    const left = pids.filter((p) => {
+      try {
+        process.kill(p, 0);
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+    if (left.length) throw new Error(`testbed daemons still running after stop: ${left.join(', ')}`);
+  }
+}
+
+/** One generated conversation. */
+export type Conversation =
+  | { kind: 'arp'; client: number; target: 'vip' | 'pod'; which: number; pad: boolean }
+  | { kind: 'tcp'; client: number; target: 'vip' | 'pod'; which: number; sport: number; isn: number; path: string; close: 'fin' | 'rst' | 'early-fin' }
+  | { kind: 'icmp'; client: number; target: 'vip' | 'pod'; which: number; id: number; count: number }
+  | { kind: 'udp'; client: number; target: 'vip' | 'pod'; which: number; sport: number; dport: number; size: number }
+  | { kind: 'pod-client'; pod: number; what: 'arp-client' | 'icmp-client' | 'syn-client' | 'syn-own-vip' | 'syn-other-pod' ; sport: number }
+  | { kind: 'foreign-vlan'; client: number; vlan: number | null };
+
+export const conversationArb: fc.Arbitrary<Conversation> = fc.oneof(
+  fc.record({ kind: fc.constant('arp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'pod' as const), which: fc.nat(7), pad: fc.boolean() }),
+  fc.record({ kind: fc.constant('tcp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'vip' as const, 'pod' as const), which: fc.nat(7), sport: fc.integer({ min: 1024, max: 65535 }), isn: fc.nat(), path: fc.constantFrom('/clientip', '/hostname', '/'), close: fc.constantFrom('fin' as const, 'rst' as const, 'early-fin' as const) }),
+  fc.record({ kind: fc.constant('icmp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'pod' as const), which: fc.nat(7), id: fc.integer({ min: 0, max: 65535 }), count: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ kind: fc.constant('udp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'pod' as const), which: fc.nat(7), sport: fc.integer({ min: 1024, max: 65535 }), dport: fc.constantFrom(53, 80, 8080), size: fc.integer({ min: 0, max: 64 }) }),
+  fc.record({ kind: fc.constant('pod-client' as const), pod: fc.nat(7), what: fc.constantFrom('arp-client' as const, 'icmp-client' as const, 'syn-client' as const, 'syn-own-vip' as const, 'syn-other-pod' as const), sport: fc.integer({ min: 1024, max: 65535 }) }),
+  fc.record({ kind: fc.constant('foreign-vlan' as const), client: fc.integer({ min: 0, max: 20 }), vlan: fc.constantFrom(null, 1, 342) }),
+);
+
+const SYN = 0x02;
+const ACK = 0x10;
+const FIN = 0x01;
+const RST = 0x04;
+const PSH = 0x08;
+
+const dec = new FrameDecoder();
+const d = new DecodedFrame();
+
+/** The outside frames of a step, the real side's first (the oracle), else the simulation's. */
+function outsideFrames(s: StepResult, port = 'outside'): Uint8Array[] {
+  const p = s.ports.find((x) => x.port === port);
+  return p ? (p.real.length ? p.real : p.simulated) : [];
+}
+
+/**
+ * Plays a conversation through the differential driver, from simulated time `t`; returns the time after it.
+ * Every step's result goes to `onStep`.
+ */
+export async function play(c: Conversation, diff: Differential, t: number, onStep: (s: StepResult) => void): Promise<number> {
+  const sim = diff.sim;
+  const st = sim.state;
+  const vlan = sim.cluster.vlan;
+  const vips = st.services.flatMap((s) => s.ingress.filter((ip) => !ip.includes(':')).map((ip) => ({ ip, owner: st.metallb.owners(ip)[0], port: s.ports[0]?.port ?? 80 })));
+  const pods = st.pods;
+  const clientIp = (n: number): string => `10.180.204.${100 + n}`;
+  const clientMac = (n: number): string => `52:54:00:aa:01:${(n + 0x10).toString(16).padStart(2, '0')}`;
+  const nodeMac = (node: string | undefined): string => sim.cluster.nodes.find((n) => n.name === node)?.mac ?? 'ff:ff:ff:ff:ff:ff';
+  const feed = async (at: string, frame: Uint8Array): Promise<StepResult> => {
+    t += 7;
+    const s = await diff.feed({ at, frame, time: t, label: `${c.kind} ${JSON.stringify(c)}` });
+    onStep(s);
+    return s;
+  };
+  const target = (kind: 'vip' | 'pod', which: number): { ip: string; mac: string; port: number } | undefined => {
+    if (kind === 'vip') {
+      const v = vips[which % Math.max(1, vips.length)];
+      return v && { ip: v.ip, mac: nodeMac(v.owner), port: v.port };
+    }
+    const p = pods[which % Math.max(1, pods.length)];
+    return p && { ip: p.ip, mac: p.mac, port: 80 };
+  };
+  switch (c.kind) {
+    case 'arp': {
+      const tg = target(c.target, c.which);
+      if (!tg) return t;
+      await feed('outside', buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: clientMac(c.client), vlans: [vlan], arp: { op: 1, senderMac: clientMac(c.client), senderIp: clientIp(c.client), targetMac: '00:00:00:00:00:00', targetIp: tg.ip }, ...(c.pad ? { padTo: 64 } : {}) }));
+      return t;
+    }
+    case 'foreign-vlan': {
+      const tg = target('vip', 0);
+      if (!tg) return t;
+      await feed('outside', buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: clientMac(c.client), vlans: c.vlan === null ? [] : [c.vlan], arp: { op: 1, senderMac: clientMac(c.client), senderIp: clientIp(c.client), targetMac: '00:00:00:00:00:00', targetIp: tg.ip } }));
+      return t;
+    }
+    case 'icmp': {
+      const tg = target(c.target, c.which);
+      if (!tg) return t;
+      for (let i = 0; i < c.count; i++) {
+        const body = new Uint8Array(4 + 16);
+        body[0] = c.id >> 8;
+        body[1] = c.id & 0xff;
+        body[3] = i + 1;
+        await feed('outside', buildFrame({ dst: tg.mac, src: clientMac(c.client), vlans: [vlan], ipv4: { src: clientIp(c.client), dst: tg.ip }, icmp: { type: 8, code: 0, body } }));
+      }
+      return t;
+    }
+    case 'udp': {
+      const tg = target(c.target, c.which);
+      if (!tg) return t;
+      await feed('outside', buildFrame({ dst: tg.mac, src: clientMac(c.client), vlans: [vlan], ipv4: { src: clientIp(c.client), dst: tg.ip }, udp: { srcPort: c.sport, dstPort: c.dport, payload: new Uint8Array(c.size).fill(0x61) } }));
+      return t;
+    }
+    case 'tcp': {
+      const tg = target(c.target, c.which);
+      if (!tg) return t;
+      const mac = clientMac(c.client);
+      const ip = clientIp(c.client);
+      const seg = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array => buildFrame({ dst: tg.mac, src: mac, vlans: [vlan], ipv4: { src: ip, dst: tg.ip }, tcp: { srcPort: c.sport, dstPort: tg.port, seq: seq >>> 0, ack: ack >>> 0, flags, window: 64240, ...(payload ? { payload } : {}) } });
+      // The answers the client got: the server's next sequence number and whether it closed.
+      const answers = (s: StepResult): { seq?: number; fin: boolean; len: number } => {
+        let out: { seq?: number; fin: boolean; len: number } = { fin: false, len: 0 };
+        for (const f of outsideFrames(s)) {
+          if (dec.decode(f, d) !== 0 || d.l3 !== L3.IPV4 || d.ipProto !== 6 || d.dstPort !== c.sport || formatIPv4(d.ipDst) !== ip) continue;
+          out = { seq: d.tcpSeq, fin: (d.tcpFlags & FIN) !== 0, len: d.payloadLength + ((d.tcpFlags & (SYN | FIN)) ? 1 : 0) };
+        }
+        return out;
+      };
+      let seq = c.isn >>> 0;
+      const synack = answers(await feed('outside', seg(SYN, seq, 0)));
+      seq = (seq + 1) >>> 0;
+      if (synack.seq === undefined) return t;
+      let ack = (synack.seq + synack.len) >>> 0;
+      await feed('outside', seg(ACK, seq, ack));
+      if (c.close === 'early-fin') {
+        const r = answers(await feed('outside', seg(FIN | ACK, seq, ack)));
+        seq = (seq + 1) >>> 0;
+        if (r.seq !== undefined) await feed('outside', seg(ACK, seq, (r.seq + r.len) >>> 0));
+        return t;
+      }
+      const req = new TextEncoder().encode(`GET ${c.path} HTTP/1.1\r\nHost: ${tg.ip}\r\n\r\n`);
+      const resp = answers(await feed('outside', seg(PSH | ACK, seq, ack, req)));
+      seq = (seq + req.length) >>> 0;
+      if (resp.seq === undefined) return t;
+      ack = (resp.seq + resp.len) >>> 0;
+      if (c.close === 'rst') {
+        await feed('outside', seg(RST | ACK, seq, ack));
+        return t;
+      }
+      await feed('outside', seg(FIN | ACK, seq, ack));
+      return t;
+    }
+    case 'pod-client': {
+      const p = pods[c.pod % Math.max(1, pods.length)];
+      if (!p) return t;
+      const at = `${p.node}/${p.name}`;
+      const client = { ip: sim.cluster.client.ip, mac: sim.cluster.client.mac };
+      const vip = vips[0];
+      if (c.what === 'arp-client') await feed(at, buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: p.mac, arp: { op: 1, senderMac: p.mac, senderIp: p.ip, targetMac: '00:00:00:00:00:00', targetIp: client.ip } }));
+      else if (c.what === 'icmp-client') await feed(at, buildFrame({ dst: client.mac, src: p.mac, ipv4: { src: p.ip, dst: client.ip }, icmp: { type: 8, code: 0, body: new Uint8Array(8) } }));
+      else if (c.what === 'syn-client') await feed(at, buildFrame({ dst: client.mac, src: p.mac, ipv4: { src: p.ip, dst: client.ip }, tcp: { srcPort: c.sport, dstPort: 8080, seq: 1000, flags: SYN } }));
+      else if (c.what === 'syn-own-vip' && vip) await feed(at, buildFrame({ dst: nodeMac(vip.owner), src: p.mac, ipv4: { src: p.ip, dst: vip.ip }, tcp: { srcPort: c.sport, dstPort: vip.port, seq: 1000, flags: SYN } }));
+      else if (c.what === 'syn-other-pod') {
+        const q = pods[(c.pod + 1) % pods.length]!;
+        await feed(at, buildFrame({ dst: q.mac, src: p.mac, ipv4: { src: p.ip, dst: q.ip }, tcp: { srcPort: c.sport, dstPort: 80, seq: 1000, flags: SYN } }));
+      }
+      return t;
+    }
+  }
+}
+
+/** One line per difference, for the test log. */
+export function differenceLines(s: StepResult): string[] {
+  return s.differences.map((x) => `  input ${x.input} ${x.label}\n    port ${x.port}[${x.position}]\n    real: ${x.realText ?? '(nothing)'} ${x.real ?? ''}\n    sim:  ${x.simulatedText ?? '(nothing)'} ${x.simulated ?? ''}`);
+}
+
+export { formatMac };
