@@ -122,6 +122,24 @@ export class OvsOracle {
     return out;
   }
 
+  /** `ovs-ofctl dump-flows br0 --no-stats`, one flow per line. */
+  dumpFlows(): string[] {
+    return this.ctl('ovs-ofctl', 'dump-flows', 'br0', '--no-stats').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('NXST') && !l.startsWith('OFPST'));
+  }
+
+  /**
+   * `ovs-appctl ofproto/trace br0 ARGS…`: its text and the OpenFlow ports of its `Datapath actions` (datapath
+   * port numbers mapped back through `dpif/show`; LOCAL as {@link LOCAL}), sorted.
+   */
+  traceArgs(...args: string[]): { text: string; ports: number[] } {
+    const text = this.ctl('ovs-appctl', 'ofproto/trace', 'br0', ...args);
+    const dp = new Map<number, number>();
+    for (const m of this.ctl('ovs-appctl', 'dpif/show').matchAll(/^\s+(\S+) (\d+)\/(\d+):/gm)) dp.set(Number(m[3]), Number(m[2]) === 65534 ? LOCAL : Number(m[2]));
+    const actions = /Datapath actions: (.*)$/m.exec(text)?.[1] ?? 'drop';
+    const ports = actions === 'drop' ? [] : actions.split(',').filter((a) => /^\d+$/.test(a.trim())).map((a) => dp.get(Number(a.trim())) ?? -1);
+    return { text, ports: ports.sort((a, b) => a - b) };
+  }
+
   stop(): void {
     stopByPidfiles(this.dir, ['ovs-vswitchd.pid', 'ovsdb-server.pid']);
   }

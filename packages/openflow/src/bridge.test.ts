@@ -91,3 +91,28 @@ describe('trace()', () => {
     expect(t.text).toMatch(/^bridge\("br0"\)/);
   });
 });
+
+describe('as ovs-vswitchd 3.1 does it (test/openflow-ovs-semantics.test.ts checks these against it)', () => {
+  const frame = buildFrame({ dst: '52:54:00:aa:00:01', src: '52:54:00:aa:00:01', ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, udp: { srcPort: 1, dstPort: 2 } });
+
+  it('a flow with the same table, match and priority replaces the earlier one, in its place', () => {
+    const br = new Bridge('br0', [1, 2, 3].map((p) => ({ name: `p${p}`, ofport: p })));
+    br.addFlows('priority=5,in_port=1,udp actions=output:2\npriority=5,in_port=1 actions=output:3\ntable=0,priority=5,udp,in_port=1,actions=LOCAL');
+    expect(br.flows()).toHaveLength(2);
+    // The replacement wins the equal-priority overlap with in_port=1 as the flow it replaced did.
+    expect(br.process(frame, 1).outputs.map((o) => o.port)).toEqual([0xfffe]);
+    br.addFlows('priority=6,in_port=1 actions=output:2\npriority=6,in_port=1 actions=drop');
+    expect(br.flows()).toHaveLength(3);
+    expect(br.process(frame, 1).drop).toBe(true);
+  });
+
+  it('NORMAL with learn: false (a microflow trace) learns nothing: a frame to its own source floods', () => {
+    const br = new Bridge('br0', [1, 2, 3].map((p) => ({ name: `p${p}`, ofport: p })));
+    br.addFlows('priority=0,actions=NORMAL');
+    expect(br.process(frame, 1, { learn: false }).outputs.map((o) => o.port).sort()).toEqual([2, 3, 0xfffe]);
+    expect(br.learnedMacs()).toEqual([]);
+    // Learning (a packet trace, or forwarding): the source is learned first, so the same frame is dropped.
+    expect(br.process(frame, 1).drop).toBe(true);
+    expect(br.learnedMacs()).toHaveLength(1);
+  });
+});

@@ -110,6 +110,8 @@ interface Xlate {
   /** Trace columns: where the current table's line and its actions are printed. */
   tableCol: number;
   actionCol: number;
+  /** Whether NORMAL learns source MACs (not for a microflow trace). */
+  learn: boolean;
 }
 
 // A traced packet names each rule and action it meets; a flow's match and actions do not change once loaded,
@@ -137,7 +139,7 @@ export class Bridge {
   private readonly macs = new Map<number, Map<number, MacEntry>>();
   private readonly decoder = new FrameDecoder();
   private seq = 0;
-  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4 };
+  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4, learn: true };
   macAgingSeconds = DEFAULT_MAC_AGING_S;
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
@@ -223,9 +225,11 @@ export class Bridge {
 
   /**
    * Processes one packet arriving on `inPort` at simulated time `now` (ms). `frame[0, length)` is copied;
-   * outputs are fresh arrays. With `trace`, every decision is appended to it.
+   * outputs are fresh arrays. With `trace`, every decision is appended to it. `learn: false`: NORMAL learns no
+   * source MAC — what `ofproto/trace` does for a microflow (ovs-vswitchd 3.1: a trace of a packet given as hex
+   * learns, a trace of a microflow does not, so a microflow without MACs floods).
    */
-  process(frame: Uint8Array, inPort: number, options: { length?: number; now?: number; trace?: TraceStep[] } = {}): ProcessResult {
+  process(frame: Uint8Array, inPort: number, options: { length?: number; now?: number; trace?: TraceStep[]; learn?: boolean } = {}): ProcessResult {
     if (!this.ports.has(inPort)) throw new BridgeError(`in_port ${inPort} is not a port of ${this.name} (ports: ${[...this.ports.keys()].join(', ')})`);
     const length = options.length ?? frame.length;
     // Scratch state is reused from packet to packet (the bridge is not re-entrant): only the packets that
@@ -242,6 +246,7 @@ export class Bridge {
     x.error = undefined;
     x.controller = 0;
     x.now = options.now ?? 0;
+    x.learn = options.learn ?? true;
     x.table = 0;
     x.tableCol = 0;
     x.actionCol = 4;
@@ -586,7 +591,7 @@ export class Bridge {
     let table = this.macs.get(vlan);
     if (!table) this.macs.set(vlan, (table = new Map()));
     const learn = (): void => {
-      if (isMulticastMac(x.buf, 6)) return;
+      if (!x.learn || isMulticastMac(x.buf, 6)) return;
       const e = table.get(src);
       if (e) {
         this.learnLog?.push({ table, mac: src, entry: e, port: inPort, created: e.port !== inPort });
@@ -689,7 +694,7 @@ export function formatTrace(bridge: string, steps: readonly TraceStep[], result:
 }
 
 /** One packet through a bridge with its trace: the result, the steps, and the text `ofproto/trace` would print. */
-export function trace(bridge: Bridge, frame: Uint8Array, inPort: number, options: { now?: number } = {}): { result: ProcessResult; steps: TraceStep[]; text: string } {
+export function trace(bridge: Bridge, frame: Uint8Array, inPort: number, options: { now?: number; learn?: boolean } = {}): { result: ProcessResult; steps: TraceStep[]; text: string } {
   const steps: TraceStep[] = [];
   const result = bridge.process(frame, inPort, { ...options, trace: steps });
   return { result, steps, text: formatTrace(bridge.name, steps, result) };

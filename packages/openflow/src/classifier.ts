@@ -40,6 +40,17 @@ function matches(flow: Flow, key: Uint32Array): boolean {
   return true;
 }
 
+/** Whether two flows match exactly the same packets by the same fields (matches are kept sorted by slot). */
+function sameMatch(a: Flow, b: Flow): boolean {
+  if (a.match.length !== b.match.length) return false;
+  for (let i = 0; i < a.match.length; i++) {
+    const x = a.match[i]!;
+    const y = b.match[i]!;
+    if (x.slot !== y.slot || x.mask !== y.mask || ((x.value & x.mask) >>> 0) !== ((y.value & y.mask) >>> 0)) return false;
+  }
+  return true;
+}
+
 /** Higher priority first; among equals, the earlier added. */
 function better(a: Flow, b: Flow | undefined): boolean {
   return !b || a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
@@ -65,6 +76,17 @@ export class Classifier {
     }
     const h = flowHash(flow, t);
     const list = t.buckets.get(h) ?? [];
+    // A flow with the same match and priority is replaced, as ovs-ofctl add-flow(s) does (OFPFC_ADD over an
+    // identical flow: seen with ovs-vswitchd 3.1, the later of two such lines in one add-flows file stays).
+    const same = list.findIndex((f) => f.priority === flow.priority && sameMatch(f, flow));
+    if (same >= 0) {
+      // It takes the old flow's place among equal-priority overlaps too (OVS keeps the rule's subtable, which
+      // decides such ties there).
+      flow.seq = list[same]!.seq;
+      list[same] = flow;
+      list.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+      return;
+    }
     list.push(flow);
     list.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
     t.buckets.set(h, list);

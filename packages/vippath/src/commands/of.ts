@@ -113,7 +113,8 @@ export const ofCommand: Command = {
     } else throw new UsageError('give the packet as --packet HEX or --flow MICROFLOW');
     if (Number.isNaN(inPort)) throw new UsageError(`unknown in_port "${options.get('--in-port')}"`);
     const steps: TraceStep[] = [];
-    const result = bridge.process(frame, inPort, { trace: steps });
+    // ofproto/trace learns MACs from a packet given as hex, not from a microflow (checked with ovs-vswitchd 3.1).
+    const result = bridge.process(frame, inPort, { trace: steps, learn: !options.has('--flow') });
     if (flags.has('--json')) {
       io.stdout(`${JSON.stringify({ outputs: result.outputs.map((o) => ({ port: o.port === Port.LOCAL ? 'LOCAL' : o.port, packet: Buffer.from(o.packet).toString('hex') })), drop: result.drop, ...(result.error ? { error: result.error } : {}), controller: result.controller, steps })}\n`);
     } else io.stdout(formatTrace('br0', steps, result));
