@@ -154,6 +154,24 @@ spec:
 ];
 
 describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspace as the oracle${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it('a test that throws still stops every daemon it started (by pid), leaving nothing running', async () => {
+    let pids: number[] = [];
+    await expect(withTestbed(SCENARIOS[2]!, async (_diff, _sim, bed) => {
+      pids = bed.running();
+      throw new Error('the test body failed');
+    })).rejects.toThrow('the test body failed');
+    // ovsdb-server ×2, ovn-northd, the switch's ovsdb-server + vswitchd, the node's ovsdb-server, vswitchd, ovn-controller.
+    expect(pids).toHaveLength(8);
+    const alive = pids.filter((p) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
+  });
+
   const captures = readdirSync(fixtures).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort();
 
   it.each(captures)('capture %s: every frame, every port, the same bytes (or a named, counted exclusion)', async (name) => {
