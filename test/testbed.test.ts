@@ -199,6 +199,40 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     expect(bad, bad.join('\n')).toEqual([]);
   });
 
+  it('failover: the owner (node3) loses its link; MetalLB moves the VIP; conversations before and after', async () => {
+    const outsideOnly = conversationArb.filter((c) => c.kind !== 'pod-client');
+    const before = fc.sample(outsideOnly, { seed: SEED, numRuns: Math.max(2, RUNS / 2) });
+    const after = fc.sample(outsideOnly, { seed: SEED + 1, numRuns: Math.max(4, RUNS) });
+    const bad: string[] = [];
+    let owners: string[] = [];
+    await withTestbed(DEFAULT, async (diff, sim) => {
+      const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
+      const vip = sim.state.services[0]!.ingress[0]!;
+      let t = 100;
+      for (const c of before) {
+        const steps: StepResult[] = [];
+        t = await play(c, diff, t, (s) => steps.push(s));
+        bad.push(...judgeConversation(steps, podPorts));
+      }
+      owners.push(sim.state.metallb.owners(vip).join());
+      diff.nodeDown('node3', t + 10);
+      // Past MetalLB's failure detection (5 s), well before the endpoints would turn not ready (40 s).
+      t += 8000;
+      for (const c of after) {
+        const steps: StepResult[] = [];
+        t = await play(c, diff, t, (s) => steps.push(s));
+        bad.push(...judgeConversation(steps, podPorts));
+      }
+      owners.push(sim.state.metallb.owners(vip).join());
+      expect(diff.totals.compared).toBeGreaterThan(0);
+    });
+    // Not vacuous: the VIP did move.
+    expect(owners[0]).toBe('node3');
+    expect(owners[1]).not.toBe('node3');
+    expect(owners[1]).not.toBe('');
+    expect(bad, `seed ${SEED}:\n${bad.join('\n')}`).toEqual([]);
+  });
+
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('generated conversations, %s', async (_name, scenario) => {
     const convs = fc.sample(conversationArb, { seed: SEED, numRuns: RUNS });
     console.log(`${scenario.name}: seed ${SEED}, ${convs.length} conversations`);

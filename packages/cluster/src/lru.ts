@@ -58,6 +58,18 @@ export class LruTable<K, V> {
     this.map.delete(key);
   }
 
+  /** Deletes every entry whose value satisfies `drop`; returns how many. */
+  deleteWhere(drop: (value: V) => boolean): number {
+    let n = 0;
+    for (const [key, node] of this.map) {
+      if (!drop(node.value)) continue;
+      this.unlink(node);
+      this.map.delete(key);
+      n++;
+    }
+    return n;
+  }
+
   clear(): void {
     this.map.clear();
     this.oldest = undefined;

@@ -130,6 +130,21 @@ describe('what a real OVS + OVN run showed (issue 16, test/testbed.test.ts)', ()
     expect(taps.filter(([tap]) => tap.endsWith(':in')).map(([tap]) => tap).sort()).toEqual(['node1/underlay0:in', 'node2/underlay0:in', 'node3/underlay0:in']);
   });
 
+  it('a node that goes down takes its switch port\'s MACs with it: frames to its pods\' MACs flood to the nodes left', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { vifBoundAt: 0 });
+    const taps = tapsOf(sim);
+    sim.advance(10);
+    const pod = sim.state.pods.find((p) => p.node === 'node3')!;
+    const udp = buildFrame({ dst: pod.mac, src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: '10.180.204.100', dst: pod.ip }, udp: { srcPort: 5000, dstPort: 53 } });
+    taps.length = 0;
+    sim.inject(udp, 20);
+    expect(taps.filter(([tap]) => tap.endsWith(':in')).map(([tap]) => tap)).toEqual(['node3/underlay0:in']);
+    sim.nodeDown('node3', 30);
+    taps.length = 0;
+    sim.inject(udp, 40);
+    expect(taps.filter(([tap]) => tap.endsWith(':in')).map(([tap]) => tap).sort()).toEqual(['node1/underlay0:in', 'node2/underlay0:in']);
+  });
+
   it('the wire learns per VLAN: the owner\'s MAC learned on VLAN 341 is unknown on VLAN 100 and untagged, so those flood', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
     const taps = tapsOf(sim);

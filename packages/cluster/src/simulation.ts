@@ -318,6 +318,11 @@ export class SimulatedCluster {
     this.state.metallb.nodeDown(node, at);
     this.schedule(at, () => {
       this.down.add(node);
+      // The switch port's link goes down with the machine: the switch forgets the MACs learned on it (seen on
+      // the real testbed when a node's port goes), so frames to them flood to the nodes left.
+      let forgotten = this.fdb.deleteWhere((p) => p === node);
+      for (const t of this.otherFdbs.values()) forgotten += t.deleteWhere((p) => p === node);
+      if (forgotten) this.fdbChanges++;
       this.events.push({ time: at, kind: 'node-down', text: `${node} lost (NIC, speaker and pods gone)` });
     });
     for (const p of this.state.pods) if (p.node === node) this.setPodReady(p.name, false, at + this.options.notReadyAfterMs);

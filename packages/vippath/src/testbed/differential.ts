@@ -90,6 +90,12 @@ export class Differential {
     sim.onTap = (tap, frame) => this.simTaps.push({ tap, frame: frame.slice() });
   }
 
+  /** Takes `node` down at `at` (ms) on both sides: see {@link Testbed.nodeDown} and SimulatedCluster.nodeDown. */
+  nodeDown(node: string, at: number): void {
+    this.sim.nodeDown(node, at);
+    this.bed.nodeDown(node, at);
+  }
+
   /** Counts an input left out (and why). */
   exclude(reason: ExclusionReason, n = 1): void {
     this.totals.excluded[reason] = (this.totals.excluded[reason] ?? 0) + n;
@@ -121,7 +127,7 @@ export class Differential {
     this.simTaps = [];
     // MetalLB's announcements due by now, on both sides, settled before the frame itself.
     this.sim.advance(input.time);
-    if (this.bed.advance(input.time) > 0) await this.bed.settle();
+    await this.bed.advance(input.time);
     let frame = input.frame;
     if (input.at === 'outside') {
       // A capture from the sending host holds offload-partial checksums its NIC completes: the real wire

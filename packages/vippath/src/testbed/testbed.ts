@@ -150,6 +150,9 @@ export class Testbed {
   private readonly streams = new Map<string, StreamEnd>();
   private readonly tails: Array<{ tap: string; tail: PcapTail }> = [];
   private recorded: TapFrame[] = [];
+  /** Nodes whose machine is down: their link to the physical switch is gone, nothing of theirs is recorded. */
+  readonly down = new Set<string>();
+  private readonly scheduled: Array<{ time: number; run: () => void }> = [];
   private lastActivity = 0;
   private now = 0;
   private readonly settleMs: number;
@@ -383,27 +386,65 @@ export class Testbed {
 
   private record(tap: string, frame: Uint8Array): void {
     this.lastActivity = Date.now();
+    const node = tap.split('/')[0]!;
+    if (this.down.has(node)) return;
     this.recorded.push({ tap, frame });
   }
 
   private fromLocal(node: string, tap: string, frame: Uint8Array): void {
+    if (this.down.has(node)) return;
     this.record(tap, frame);
     const v = this.state.metallb.receive(node, 'br-provider', frame);
     if (v.verdict === 'reply') this.streams.get(tap)!.send(v.frame);
   }
 
   private fromPod(host: PodHost, tap: string, frame: Uint8Array): void {
+    if (this.down.has(host.pod.node)) return;
     this.record(tap, frame);
     for (const reply of host.receive(frame, this.now)) this.streams.get(tap)!.send(reply);
   }
 
-  /** Nodes and their MetalLB frames due by `now` (ms, simulated): sent on the owner's LOCAL port. Returns their count. */
-  advance(now: number): number {
+  /**
+   * Runs simulated time up to `now` (ms) as the simulation does: MetalLB's frames due (sent on the speaker's
+   * LOCAL port, then settled) and scheduled node losses, in time order. Returns how many frames were sent.
+   */
+  async advance(now: number): Promise<number> {
     this.now = now;
-    const frames = this.state.metallb.advance(now);
-    for (const g of frames) this.streams.get(`${g.node}/br-provider`)?.send(g.frame);
-    if (frames.length) this.lastActivity = Date.now();
-    return frames.length;
+    let sent = 0;
+    for (;;) {
+      const next = this.scheduled[0];
+      const frames = this.state.metallb.advance(next && next.time <= now ? next.time : now);
+      for (const g of frames) if (!this.down.has(g.node)) this.streams.get(`${g.node}/br-provider`)?.send(g.frame);
+      if (frames.length) {
+        this.lastActivity = Date.now();
+        sent += frames.length;
+        await this.settle();
+      }
+      if (!next || next.time > now) break;
+      this.scheduled.shift()!.run();
+    }
+    return sent;
+  }
+
+  /**
+   * Takes `node` down at `at` (ms, simulated): its link to the physical switch goes (the port is deleted, so the
+   * switch forgets its MACs), its speaker dies (MetalLB's other speakers notice after failure detection), its
+   * pods answer nothing. Endpoint readiness is not followed here (the OVN load balancer stays as built).
+   */
+  nodeDown(node: string, at: number): void {
+    const i = this.cluster.nodes.findIndex((n) => n.name === node);
+    if (i < 0) throw new TestbedError(`no node named ${node}`);
+    this.state.metallb.nodeDown(node, at);
+    let k = this.scheduled.length;
+    while (k > 0 && this.scheduled[k - 1]!.time > at) k--;
+    this.scheduled.splice(k, 0, {
+      time: at,
+      run: () => {
+        this.down.add(node);
+        const w = join(this.dir, 'w');
+        this.daemons.run(this.env(w), 'ovs-vsctl', [`--db=unix:${join(w, 'conf.sock')}`, '--timeout=20', 'del-port', 'wire', `n${i}`]);
+      },
+    });
   }
 
   /** Puts a frame on the wire from the outside client (`outside`) or sends it from a pod (`<node>/<pod>`). */
