@@ -310,20 +310,24 @@ export class SimulatedCluster {
   /**
    * Takes `node` down at `at` (ms): its NIC stops receiving and sending, its speaker dies (the others notice
    * after MetalLB's failure detection), its pods stop answering, and after `notReadyAfterMs` their endpoints
-   * turn not ready (MetalLB and the OVN load balancer follow).
+   * turn not ready (MetalLB and the OVN load balancer follow). With `linkDown`, its switch port's link goes down
+   * too (the machine is off or unplugged rather than hung): the switch forgets the MACs it learned there, so
+   * frames to them flood to the nodes left — where Kube-OVN's br-provider rule (which matches the VIP, not the
+   * MAC) takes them into OVN. Without it, the switch keeps sending them to the dead port until they age out.
    */
-  nodeDown(node: string, at: number): void {
+  nodeDown(node: string, at: number, options: { linkDown?: boolean } = {}): void {
     checkTime(at, 'nodeDown at');
     this.requireNode(node);
     this.state.metallb.nodeDown(node, at);
     this.schedule(at, () => {
       this.down.add(node);
-      // The switch port's link goes down with the machine: the switch forgets the MACs learned on it (seen on
-      // the real testbed when a node's port goes), so frames to them flood to the nodes left.
+      this.events.push({ time: at, kind: 'node-down', text: `${node} lost (NIC, speaker and pods gone${options.linkDown ? ', switch port link down' : ''})` });
+      if (!options.linkDown) return;
+      // The switch forgets the MACs learned on a port whose link went (seen on the real testbed when a node's
+      // port goes), so frames to them flood to the nodes left.
       let forgotten = this.fdb.deleteWhere((p) => p === node);
       for (const t of this.otherFdbs.values()) forgotten += t.deleteWhere((p) => p === node);
       if (forgotten) this.fdbChanges++;
-      this.events.push({ time: at, kind: 'node-down', text: `${node} lost (NIC, speaker and pods gone)` });
     });
     for (const p of this.state.pods) if (p.node === node) this.setPodReady(p.name, false, at + this.options.notReadyAfterMs);
   }

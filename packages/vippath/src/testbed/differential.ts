@@ -90,9 +90,12 @@ export class Differential {
     sim.onTap = (tap, frame) => this.simTaps.push({ tap, frame: frame.slice() });
   }
 
-  /** Takes `node` down at `at` (ms) on both sides: see {@link Testbed.nodeDown} and SimulatedCluster.nodeDown. */
+  /**
+   * Takes `node` down at `at` (ms) on both sides: the testbed deletes its switch port, so the simulation's node
+   * goes down with its link (see {@link Testbed.nodeDown} and SimulatedCluster.nodeDown).
+   */
   nodeDown(node: string, at: number): void {
-    this.sim.nodeDown(node, at);
+    this.sim.nodeDown(node, at, { linkDown: true });
     this.bed.nodeDown(node, at);
   }
 
