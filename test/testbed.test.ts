@@ -128,6 +128,17 @@ spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, selector: {app: web},
 `,
   },
   {
+    name: 'default, Kube-OVN 1.15.20 (VIP-node marker: DNAT only on the announcing node)',
+    profile: 'kube-ovn',
+    manifests: `
+apiVersion: vippath.dev/v1alpha1
+kind: Cluster
+metadata: {name: v115}
+spec:
+  profiles: {kubeOvn: kube-ovn-1.15.20}
+`,
+  },
+  {
     name: 'one node, Kube-OVN 1.14 patches',
     profile: 'kube-ovn',
     manifests: `
@@ -237,7 +248,10 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     const convs = fc.sample(conversationArb, { seed: SEED, numRuns: RUNS });
     console.log(`${scenario.name}: seed ${SEED}, ${convs.length} conversations`);
     const bad: string[] = [];
-    await withTestbed(scenario, async (diff, sim) => {
+    await withTestbed(scenario, async (diff, sim, bed) => {
+      // The real side carries the patches the simulated profile assumes (none for upstream).
+      if (scenario.profile === 'upstream') expect(bed.overlay).toEqual([]);
+      else expect(bed.overlay.map((f) => `${f.stage}/${f.priority}`)).toEqual(expect.arrayContaining(sim.cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' ? ['ls_in_lb/139', 'ls_in_lb/140'] : ['ls_in_lb/140', 'ls_in_l2_lkup/55']));
       const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
       let t = 100;
       for (const c of convs) {

@@ -240,6 +240,13 @@ export class Testbed {
       nb.push('--', `--id=${id}`, 'create', 'Load_Balancer', `name=${q(lb.name)}`, `protocol=${lb.protocol ?? 'tcp'}`, `vips=${ovsMap(lb.vips)}`, `options=${ovsMap(options)}`, `ip_port_mappings=${ovsMap(lb.ipPortMappings ?? {})}`, `external_ids=${ovsMap(lb.externalIds ?? {})}`);
       nb.push('--', 'add', 'Logical_Switch', ls, 'load_balancer', id);
     }
+    // Kube-OVN 1.15.20 names the announcing node in the VIP's marker and matches is_chassis_resident("node-<node>"):
+    // the node's join-switch port, bound on that chassis (a dummy port on its br-int here).
+    const markers = this.vipNodeMarkers();
+    if (markers.length) {
+      nb.push('--', 'ls-add', 'join');
+      for (const n of cluster.nodes) nb.push('--', 'lsp-add', 'join', `node-${n.name}`);
+    }
     this.nbctl(...nb);
     // The physical switch.
     const w = join(this.dir, 'w');
@@ -267,6 +274,7 @@ export class Testbed {
         '--', 'add-port', 'br-nic', 'vlan-dev', '--', 'set', 'interface', 'vlan-dev', 'type=patch', `options:peer=${NIC_PORT}.${cluster.vlan}`, 'ofport_request=2',
       ];
       const pods = state.pods.filter((p) => p.node === n.name);
+      if (markers.length) args.push('--', 'add-port', 'br-int', 'ovn0', '--', 'set', 'interface', 'ovn0', 'type=dummy', `external_ids:iface-id=node-${n.name}`);
       pods.forEach((p, j) => args.push('--', 'add-port', 'br-int', `pod${j}`, '--', 'set', 'interface', `pod${j}`, 'type=dummy', `options:pstream=punix:${join(r, `pod${j}.sock`)}`, `external_ids:iface-id=${p.lsp}`));
       vsctl(...args);
       // The kernel's VLAN device: tagged 341 in becomes untagged on underlay0.341, and the reverse.
@@ -315,6 +323,12 @@ export class Testbed {
     this.log(`testbed up in ${Date.now() - t0} ms: ${cluster.nodes.length} node(s), ${state.pods.length} pod(s), profile ${this.options.profile ?? 'upstream'} (${this.dir})`);
   }
 
+  /** The VIP-node markers Kube-OVN 1.15.20 writes into the load balancers' external_ids. */
+  private vipNodeMarkers(): string[] {
+    if (this.cluster.profiles.kubeOvn !== 'kube-ovn-1.15.20' || this.options.profile !== 'kube-ovn') return [];
+    return this.state.loadBalancers.flatMap((lb) => Object.entries(lb.externalIds ?? {}).filter(([k]) => k.startsWith('kube-ovn.io/local-external-vip/')).map(([, v]) => v));
+  }
+
   private async waitFor<T>(probe: () => T | undefined, what: string, ms = 10_000): Promise<T> {
     const until = Date.now() + ms;
     for (;;) {
@@ -357,14 +371,21 @@ export class Testbed {
       for (const [vip, backends] of Object.entries(lb.vips)) {
         const [ip, port] = vip.split(':') as [string, string];
         const match = `ct.new && ip4.dst == ${ip} && ${lb.protocol ?? 'tcp'}.dst == ${port}`;
-        if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && lb.externalIds?.[`kube-ovn.io/local-external-vip/${vip}`]) {
-          throw new TestbedError('the kube-ovn-1.15.20 overlay (VIP-node marker) is not built yet: use profile kube-ovn-1.14 or upstream');
+        const local = (node: string): string[] => backends.split(',').filter((b) => {
+          const lsp = lspOf.get(b.split(':')[0]!);
+          return lsp !== undefined && state.pods.some((p) => p.lsp === lsp && p.node === node);
+        });
+        const marker = cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' ? lb.externalIds?.[`kube-ovn.io/local-external-vip/${vip}`] : undefined;
+        if (marker) {
+          // 1.15.20: no DNAT anywhere (139) but on the VIP's node, and there only to its own backends (140).
+          resident.push({ uuid: add('ls_in_lb', 139, match, 'next;'), nodes: cluster.nodes.map((n) => n.name) });
+          const vipNode = marker.replace(/^node-/, '');
+          const mine = local(vipNode);
+          if (mine.length) resident.push({ uuid: add('ls_in_lb', 140, `${match} && is_chassis_resident(${q(marker)})`, `reg0[1] = 0; ct_lb_mark(backends=${mine.join(',')});`), nodes: [vipNode] });
+          continue;
         }
         for (const n of cluster.nodes) {
-          const mine = backends.split(',').filter((b) => {
-            const lsp = lspOf.get(b.split(':')[0]!);
-            return lsp !== undefined && state.pods.some((p) => p.lsp === lsp && p.node === n.name);
-          });
+          const mine = local(n.name);
           if (!mine.length) continue;
           const first = lspOf.get(mine[0]!.split(':')[0]!)!;
           resident.push({ uuid: add('ls_in_lb', 140, `${match} && is_chassis_resident(${q(first)})`, `reg0[1] = 0; ct_lb_mark(backends=${mine.join(',')});`), nodes: [n.name] });
