@@ -54,7 +54,8 @@ export type Conversation =
   | { kind: 'icmp'; client: number; target: 'vip' | 'pod'; which: number; id: number; count: number }
   | { kind: 'udp'; client: number; target: 'vip' | 'pod'; which: number; sport: number; dport: number; size: number }
   | { kind: 'pod-client'; pod: number; what: 'arp-client' | 'icmp-client' | 'syn-client' | 'syn-own-vip' | 'syn-other-pod' ; sport: number }
-  | { kind: 'foreign-vlan'; client: number; vlan: number | null };
+  | { kind: 'foreign-vlan'; client: number; vlan: number | null }
+  | { kind: 'ipv6'; client: number; what: 'ns' | 'syn'; target: number; sport: number };
 
 export const conversationArb: fc.Arbitrary<Conversation> = fc.oneof(
   fc.record({ kind: fc.constant('arp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'pod' as const), which: fc.nat(7), pad: fc.boolean() }),
@@ -63,6 +64,7 @@ export const conversationArb: fc.Arbitrary<Conversation> = fc.oneof(
   fc.record({ kind: fc.constant('udp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'pod' as const), which: fc.nat(7), sport: fc.integer({ min: 1024, max: 65535 }), dport: fc.constantFrom(53, 80, 8080), size: fc.integer({ min: 0, max: 64 }) }),
   fc.record({ kind: fc.constant('pod-client' as const), pod: fc.nat(7), what: fc.constantFrom('arp-client' as const, 'icmp-client' as const, 'syn-client' as const, 'syn-own-vip' as const, 'syn-other-pod' as const), sport: fc.integer({ min: 1024, max: 65535 }) }),
   fc.record({ kind: fc.constant('foreign-vlan' as const), client: fc.integer({ min: 0, max: 20 }), vlan: fc.constantFrom(null, 1, 342) }),
+  fc.record({ kind: fc.constant('ipv6' as const), client: fc.integer({ min: 0, max: 20 }), what: fc.constantFrom('ns' as const, 'syn' as const), target: fc.constantFrom(0x252, 0x2, 0x100), sport: fc.integer({ min: 1024, max: 65535 }) }),
 );
 
 const SYN = 0x02;
@@ -112,6 +114,22 @@ export async function play(c: Conversation, diff: Differential, t: number, onSte
       const tg = target(c.target, c.which);
       if (!tg) return t;
       await feed('outside', buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: clientMac(c.client), vlans: [vlan], arp: { op: 1, senderMac: clientMac(c.client), senderIp: clientIp(c.client), targetMac: '00:00:00:00:00:00', targetIp: tg.ip }, ...(c.pad ? { padTo: 64 } : {}) }));
+      return t;
+    }
+    case 'ipv6': {
+      // IPv6 on an IPv4 underlay: neighbor solicitation (multicast to the solicited-node group, with the source
+      // link-layer option) and a TCP SYN to the VIP owner's MAC — through br-provider and OVN without a v6 LB.
+      const mac = clientMac(c.client);
+      const src = `fd00::${(0x100 + c.client).toString(16)}`;
+      const target = `fd00::${c.target.toString(16)}`;
+      const t16 = c.target & 0xffff;
+      if (c.what === 'ns') {
+        const sll = Uint8Array.from(mac.split(':').map((x) => parseInt(x, 16)));
+        await feed('outside', buildFrame({ dst: `33:33:ff:00:${(t16 >> 8).toString(16).padStart(2, '0')}:${(t16 & 0xff).toString(16).padStart(2, '0')}`, src: mac, vlans: [vlan], ipv6: { src, dst: `ff02::1:ff00:${t16.toString(16)}`, hopLimit: 255 }, ndp: { type: 135, router: false, solicited: false, override: false, target, options: [{ type: 1, data: sll }] } }));
+      } else {
+        const owner = vips[0]?.owner;
+        await feed('outside', buildFrame({ dst: nodeMac(owner), src: mac, vlans: [vlan], ipv6: { src, dst: target }, tcp: { srcPort: c.sport, dstPort: 80, seq: 1, flags: SYN } }));
+      }
       return t;
     }
     case 'foreign-vlan': {

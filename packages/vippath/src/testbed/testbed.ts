@@ -35,8 +35,18 @@ export type TestbedProfile = 'upstream' | 'kube-ovn';
 /** Options of {@link Testbed.start}. */
 export interface TestbedOptions {
   profile?: TestbedProfile;
-  /** Quiet time that ends a settle (ms); default 40. */
+  /**
+   * Quiet time that ends a settle (ms); default 100. Frames have been seen to take 50 ms and more on a busy
+   * 2-core machine (an upcall after a port change, a multicast neighbor solicitation): a shorter wait hands them to
+   * the next input.
+   */
   settleMs?: number;
+  /**
+   * How long a settle waits for the first frame after a send when none has come yet (ms); default 300. Some
+   * frames take longer than the quiet time to come out at all (an IPv6 neighbor solicitation to a multicast
+   * group: ~50 ms through ovs-vswitchd 3.1's NORMAL here, against ~1 ms for a TCP SYN through OVS and OVN).
+   */
+  firstFrameMs?: number;
   /** Keep the run directory (logs, databases) after stopping, for a post-mortem. */
   keep?: boolean;
   /** Progress lines. */
@@ -154,6 +164,9 @@ export class Testbed {
   readonly down = new Set<string>();
   private readonly scheduled: Array<{ time: number; run: () => void }> = [];
   private lastActivity = 0;
+  private lastSend = 0;
+  private seenSinceSend = true;
+  private readonly firstFrameMs: number;
   private now = 0;
   private readonly settleMs: number;
   private readonly log: (line: string) => void;
@@ -161,7 +174,8 @@ export class Testbed {
   private constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, readonly dir: string, readonly options: TestbedOptions) {
     this.state = derive(objects, cluster);
     this.daemons = new Daemons(dir, options.keep);
-    this.settleMs = options.settleMs ?? 40;
+    this.settleMs = options.settleMs ?? 100;
+    this.firstFrameMs = options.firstFrameMs ?? 300;
     this.log = options.log ?? (() => undefined);
   }
 
@@ -407,6 +421,7 @@ export class Testbed {
 
   private record(tap: string, frame: Uint8Array): void {
     this.lastActivity = Date.now();
+    this.seenSinceSend = true;
     const node = tap.split('/')[0]!;
     if (this.down.has(node)) return;
     this.recorded.push({ tap, frame });
@@ -472,7 +487,8 @@ export class Testbed {
   send(at: string, frame: Uint8Array): void {
     const s = this.streams.get(at);
     if (!s || at.endsWith('/br-provider')) throw new TestbedError(`cannot send at ${at}: use outside or <node>/<pod> (${this.taps.filter((t) => t !== 'outside' && !t.includes(':') && !t.endsWith('/br-provider')).join(', ')})`);
-    this.lastActivity = Date.now();
+    this.lastActivity = this.lastSend = Date.now();
+    this.seenSinceSend = false;
     s.send(frame);
   }
 
@@ -482,7 +498,9 @@ export class Testbed {
     for (;;) {
       await sleep(4);
       for (const { tap, tail } of this.tails) for (const f of tail.read()) this.record(tap, f);
-      if (Date.now() - this.lastActivity >= this.settleMs || Date.now() > until) return;
+      const now = Date.now();
+      const quiet = now - this.lastActivity >= this.settleMs;
+      if ((quiet && (this.seenSinceSend || now - this.lastSend >= this.firstFrameMs)) || now > until) return;
     }
   }
 
