@@ -57,6 +57,8 @@ export interface TestbedOptions {
 export interface TapFrame {
   tap: string;
   frame: Uint8Array;
+  /** Wall-clock time it was seen (ms since the epoch). */
+  time: number;
 }
 
 const NIC_PORT = 'underlay0';
@@ -156,6 +158,8 @@ export class Testbed {
   readonly pods = new Map<string, PodHost>();
   /** Logical flows written into the SB for the kube-ovn profile (stage, priority, match, actions). */
   readonly overlay: Array<{ stage: string; priority: number; match: string; actions: string }> = [];
+  /** What the ports sent while the testbed came up (ovn-controller's first announcements), before any input. */
+  startup: TapFrame[] = [];
   private readonly daemons: Daemons;
   private readonly streams = new Map<string, StreamEnd>();
   private readonly tails: Array<{ tap: string; tail: PcapTail }> = [];
@@ -333,7 +337,7 @@ export class Testbed {
       return v4.every((p) => seen.has(p.mac)) ? true : undefined;
     }, 'ovn-controller did not announce every bound pod', 8000);
     await this.settle();
-    this.take();
+    this.startup = this.take();
     this.log(`testbed up in ${Date.now() - t0} ms: ${cluster.nodes.length} node(s), ${state.pods.length} pod(s), profile ${this.options.profile ?? 'upstream'} (${this.dir})`);
   }
 
@@ -424,7 +428,7 @@ export class Testbed {
     this.seenSinceSend = true;
     const node = tap.split('/')[0]!;
     if (this.down.has(node)) return;
-    this.recorded.push({ tap, frame });
+    this.recorded.push({ tap, frame, time: this.lastActivity });
   }
 
   private fromLocal(node: string, tap: string, frame: Uint8Array): void {
