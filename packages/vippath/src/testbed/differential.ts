@@ -56,7 +56,7 @@ export interface StepResult {
 
 /** The documented exclusions: frames left out of the comparison, and why. */
 export const EXCLUSIONS = {
-  'ovn-controller-garp': 'ovn-controller announces every bound VIF address with gratuitous ARP out of the localnet port at about 0, 2, 6, 14 and 30 s after binding, on a wall clock vippath does not share; vippath does not model these yet (a known difference, counted, see issue 16)',
+  'ovn-controller-garp': 'ovn-controller announces every bound VIF address with gratuitous ARP out of the localnet port at 0, 2, 6, 14 and 30 s after binding on the wall clock; vippath models them on simulated time (SimulationOptions.vifBoundAt; bytes, count and offsets checked against the real ones in test/testbed.test.ts), so they cannot fall on the same input and are left out of the per-input comparison, counted',
   'cluster-frame-in-capture': 'the capture shows the cluster sending it: not injected (both sides make their own)',
   'not-ethernet': 'not an Ethernet frame',
 } as const;
