@@ -508,6 +508,20 @@ export class Testbed {
     }
   }
 
+  /**
+   * Waits (at most `maxMs`) until what the ports sent since the last {@link take} satisfies `want` — e.g. as many
+   * frames per port as the simulation sent, so a frame the real datapath is merely slow with is not handed to
+   * the next input — then settles again.
+   */
+  async settleUntil(want: (seen: readonly TapFrame[]) => boolean, maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs;
+    while (!want(this.recorded) && Date.now() < until) {
+      await sleep(4);
+      for (const { tap, tail } of this.tails) for (const f of tail.read()) this.record(tap, f);
+    }
+    await this.settle();
+  }
+
   /** What the ports sent since the last call, in the order it was seen (in order per port). */
   take(): TapFrame[] {
     const r = this.recorded;
