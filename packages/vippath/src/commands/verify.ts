@@ -14,6 +14,7 @@ function differenceText(d: Difference): string {
   let out = `input ${d.input} (${d.label}), port ${d.port}, frame ${d.position + 1}:\n`;
   out += frameLines('real     ', d.realText, d.real);
   out += frameLines('simulated', d.simulatedText, d.simulated);
+  if (d.hint) out += `    known: ${d.hint}\n`;
   out += '    vippath stages:\n';
   for (const s of d.stages) out += `      ${s.stage.padEnd(13)} ${s.at}: ${s.decision}\n`;
   return out;
@@ -80,7 +81,7 @@ running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage or 
     const result = await verifyFrames(objects, cluster, frames, { profile, excluded, keep: flags.has('--keep'), ...(flags.has('--keep') ? { log: (l: string) => io.stderr(`${l}\n`) } : {}) });
     const t = result.totals;
     if (flags.has('--json')) {
-      io.stdout(`${JSON.stringify({ compared: t.compared, real: t.real, simulated: t.simulated, differences: t.differences.map((d) => ({ input: d.input, label: d.label, port: d.port, position: d.position, real: d.real, simulated: d.simulated, realText: d.realText, simulatedText: d.simulatedText })), excluded: t.excluded }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ compared: t.compared, real: t.real, simulated: t.simulated, differences: t.differences.map((d) => ({ input: d.input, label: d.label, port: d.port, position: d.position, real: d.real, simulated: d.simulated, realText: d.realText, simulatedText: d.simulatedText, ...(d.hint ? { hint: d.hint } : {}) })), excluded: t.excluded }, null, 2)}\n`);
     } else {
       for (const d of t.differences.slice(0, show)) io.stdout(differenceText(d));
       if (t.differences.length > show) io.stdout(`… ${t.differences.length - show} more difference(s) (--show N, --json)\n`);

@@ -43,6 +43,8 @@ export interface Difference {
   simulatedText: string | null;
   /** vippath's stage trace of the input frame. */
   stages: TraceStep[];
+  /** What this kind of difference has turned out to be, when it matches one already understood (see {@link hintFor}). */
+  hint?: string;
 }
 
 /** What one input did on both sides. */
@@ -88,7 +90,10 @@ export class Differential {
   /** How much longer to wait for frames the simulation sent and the real cluster has not (ms). */
   lateMs = 300;
 
+  private readonly podPorts: Set<string>;
+
   constructor(readonly sim: SimulatedCluster, readonly bed: Testbed) {
+    this.podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
     for (const p of sim.state.pods) garpKey(this.garpOf, p.ip, p.mac);
     sim.onTap = (tap, frame) => this.simTaps.push({ tap, frame: frame.slice() });
   }
@@ -180,11 +185,13 @@ export class Differential {
         const a = p.real[i];
         const b = p.simulated[i];
         if (a && b && hex(a) === hex(b)) continue;
+        const hint = hintFor(input.frame, a, b, p.port, this.podPorts);
         differences.push({
           input: index, label, port: p.port, position: i,
           real: a ? hex(a) : null, simulated: b ? hex(b) : null,
           realText: a ? describeFrame(a) : null, simulatedText: b ? describeFrame(b) : null,
           stages: r.stages,
+          ...(hint ? { hint } : {}),
         });
         // The first difference per port: what follows it is usually its consequence.
         break;
@@ -200,4 +207,28 @@ function garpKey(m: Map<number, bigint>, ip: string, mac: string): void {
   let v = 0n;
   for (const b of parseMac(mac)) v = (v << 8n) | BigInt(b);
   m.set(parseIPv4(ip) >>> 0, v);
+}
+
+const hd = new FrameDecoder();
+const hdd = new DecodedFrame();
+
+/**
+ * Differences already understood (found with this testbed; issue 16), said in one line so a user of `vippath
+ * verify` knows what they are looking at. A hint is a reading, not an excuse: the difference still counts.
+ */
+export function hintFor(input: Uint8Array, real: Uint8Array | undefined, simulated: Uint8Array | undefined, port: string, podPorts: ReadonlySet<string>): string | undefined {
+  const tcp = (f: Uint8Array): number | undefined => (hd.decode(f, hdd) === 0 && (hdd.l3 === L3.IPV4 || hdd.l3 === L3.IPV6) && hdd.ipProto === 6 ? hdd.tcpFlags : undefined);
+  const inFlags = tcp(input);
+  if (!real && simulated && inFlags !== undefined && (inFlags & 0x02) === 0) {
+    return 'the real conntrack tracks TCP windows and drops a segment whose sequence or acknowledgment numbers do not fit the connection (ct.inv) — e.g. a capture replayed against pods that pick other initial sequence numbers than the recorded server; vippath\'s conntrack does not check them';
+  }
+  if (real && simulated && podPorts.has(port) && real.length === simulated.length && real.length >= 14) {
+    let onlySrc = true;
+    for (let i = 0; i < real.length && onlySrc; i++) if ((i < 6 || i >= 12) && real[i] !== simulated[i]) onlySrc = false;
+    if (onlySrc) return 'only the Ethernet source differs on a frame to a pod: OVN hairpins a pod\'s own VIP traffic with eth.src = the MAC the pod sent to, vippath keeps the pod\'s MAC';
+  }
+  if (podPorts.has(port) && ((real && !simulated && tcp(real) !== undefined && (tcp(real)! & 0x12) === 0x02) || (simulated && !real && tcp(simulated) !== undefined && (tcp(simulated)! & 0x12) === 0x02))) {
+    return 'a new connection reached another backend: among two or more candidates OVS\'s select group (dp_hash over the 5-tuple) and vippath pick differently';
+  }
+  return undefined;
 }

@@ -9,7 +9,7 @@ import { Differential, type DifferentialTotals, type DriveFrame, type StepResult
 import { Testbed, type TestbedOptions } from './testbed.js';
 
 export { Testbed, type TestbedOptions, type TestbedProfile, type TapFrame } from './testbed.js';
-export { Differential, EXCLUSIONS, type Difference, type DifferentialTotals, type DriveFrame, type ExclusionReason, type PortFrames, type StepResult } from './differential.js';
+export { Differential, EXCLUSIONS, hintFor, type Difference, type DifferentialTotals, type DriveFrame, type ExclusionReason, type PortFrames, type StepResult } from './differential.js';
 export { Daemons, TestbedError, testbedUnavailable, TESTBED_PROGRAMS } from './daemons.js';
 
 /** What {@link verifyFrames} gives back. */
