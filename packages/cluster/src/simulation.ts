@@ -280,10 +280,12 @@ export class SimulatedCluster {
       if (this.down.has(p.node) || p.ip.includes(':')) continue;
       const frame = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: p.mac, arp: { op: 1, senderMac: p.mac, senderIp: p.ip, targetMac: '00:00:00:00:00:00', targetIp: p.ip } });
       const n = this.names.get(p.node)!;
+      // A collected br-provider without the patch port: nothing leaves through the localnet port there.
+      if (n.patchPort < 0) continue;
       this.events.push({ time: at, kind: 'garp', text: `ovn-controller on ${p.node} announces ${p.name} (${p.ip} is-at ${p.mac})` });
       this.step('ovn', n.ls, 'ovn-controller: gratuitous ARP for a bound VIF, out of the localnet port', undefined);
       this.port(n.patchAt, frame);
-      this.bridge(p.node, frame, 2, n.patchAt, 0);
+      this.bridge(p.node, frame, n.patchPort, n.patchAt, 0);
     }
   }
 
