@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { derive, statusJson } from './derive.js';
+import { northd } from '@vippath/ovn';
+import { derive, northboundFor, northdProfile, statusJson } from './derive.js';
 import { loadManifests } from './manifests.js';
 import { DEFAULT_CLUSTER, defaultObjects, withDefaults } from './scenario.js';
 
@@ -19,10 +20,9 @@ describe('derived state', () => {
     expect(s.loadBalancers).toEqual([{
       name: 'cluster-tcp-loadbalancer', protocol: 'tcp',
       vips: { '10.180.204.252:80': '10.180.204.2:80,10.180.204.3:80,10.180.204.4:80' },
-      options: { prefer_local_backend: true },
+      options: { prefer_local_backend: 'true' },
       ipPortMappings: { '10.180.204.2': 'deploy-169402624-0.default:0.0.0.0', '10.180.204.3': 'deploy-169402624-1.default:0.0.0.0', '10.180.204.4': 'deploy-169402624-2.default:0.0.0.0' },
-      externalIds: {},
-    }]);
+    }, { name: 'cluster-udp-loadbalancer', protocol: 'udp', vips: {}, options: { prefer_local_backend: 'true' } }]);
     for (const n of ['node1', 'node2', 'node3']) {
       expect(s.brProviderFlows[n]).toEqual([
         'cookie=0x1000,priority=10000,in_port=1,tcp,nw_dst=10.180.204.252,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:2',
@@ -43,7 +43,27 @@ describe('derived state', () => {
   it('kube-ovn-1.15.20 marks the VIP with the announcing node; prefer-local off writes no VIP', () => {
     const s = derive(defaultObjects(), { ...DEFAULT_CLUSTER, profiles: { ...DEFAULT_CLUSTER.profiles, kubeOvn: 'kube-ovn-1.15.20' } });
     expect(s.loadBalancers[0]!.externalIds).toEqual({ 'kube-ovn.io/local-external-vip/10.180.204.252:80': 'node-node3' });
-    expect(derive(defaultObjects(), { ...DEFAULT_CLUSTER, flags: { ...DEFAULT_CLUSTER.flags, enableOvnLbPreferLocal: false } }).loadBalancers).toEqual([]);
+    expect(derive(defaultObjects(), { ...DEFAULT_CLUSTER, flags: { ...DEFAULT_CLUSTER.flags, enableOvnLbPreferLocal: false } }).loadBalancers.map((lb) => lb.vips)).toEqual([{}, {}]);
+  });
+
+  it('the Northbound is what Kube-OVN writes, and northd makes the profile\'s prefer-local flows of it', () => {
+    const objects = defaultObjects();
+    for (const [kubeOvn, profile] of [['kube-ovn-1.14', 'kube-ovn-1.14'], ['kube-ovn-1.15.20', 'kube-ovn-1.15']] as const) {
+      const cluster = { ...DEFAULT_CLUSTER, profiles: { ...DEFAULT_CLUSTER.profiles, kubeOvn } };
+      const s = derive(objects, cluster);
+      const { nb, chassis } = northboundFor(objects, s.pods, cluster, s.loadBalancers);
+      const ls = nb.switches.find((x) => x.name === 'underlay-subnet')!;
+      expect(ls.ports[0]).toEqual({ name: 'localnet.underlay-subnet', type: 'localnet', addresses: ['unknown'], options: { network_name: 'provider' }, externalIds: { ipv4_network: '10.180.204.0/24' } });
+      expect(ls.ports[1]).toEqual({ name: 'deploy-169402624-0.default', addresses: ['00:00:00:b4:cc:02 10.180.204.2'], portSecurity: ['00:00:00:b4:cc:02 10.180.204.2'] });
+      expect(ls.loadBalancers).toEqual(['cluster-tcp-loadbalancer', 'cluster-udp-loadbalancer']);
+      expect(nb.options).toEqual({ use_ct_inv_match: 'false', ls_dnat_mod_dl_dst: 'true', ls_ct_skip_dst_lport_ips: 'false' });
+      expect(chassis).toMatchObject({ 'deploy-169402624-2.default': 'node3', 'node-node3': 'node3' });
+      expect(northdProfile(cluster)).toBe(profile);
+      const lb = northd(nb, { profile, chassis }).flows.get('underlay-subnet')!.filter((f) => f.stage === 'ls_in_lb' && f.match.includes('10.180.204.252'));
+      const texts = lb.map((f) => `${f.priority} ${f.match}`);
+      if (kubeOvn === 'kube-ovn-1.14') expect(texts.some((t) => t.startsWith('140 ') && t.includes('is_chassis_resident("deploy-169402624-2.default")'))).toBe(true);
+      else expect(texts.some((t) => t.startsWith('140 ') && t.includes('is_chassis_resident("node-node3")'))).toBe(true);
+    }
   });
 
   it('statusJson has the shape other tools rely on', () => {

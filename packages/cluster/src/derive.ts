@@ -6,7 +6,7 @@
  */
 import { MetalLB, parseIp, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
 import { kubeOvnProviderFlows } from '@vippath/openflow';
-import type { LoadBalancerSpec } from '@vippath/ovn';
+import type { NbLoadBalancer, NbLogicalSwitchPort, NorthboundDb, NorthdProfile } from '@vippath/ovn';
 import { formatIPv4 } from '@vippath/wire';
 import { lint, lintAnnouncement, type Diagnostic } from './lint.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
@@ -29,7 +29,8 @@ export interface PodState {
 export interface DerivedState {
   pods: PodState[];
   services: Array<{ name: string; namespace: string; ingress: string[]; owners: Record<string, string[]>; endpoints: Array<{ ip: string; node: string; pod: string }>; ports: Array<{ port: number; targetPort: number; protocol: string }> }>;
-  loadBalancers: LoadBalancerSpec[];
+  /** The Load_Balancer rows Kube-OVN's controller writes (`cluster-tcp-loadbalancer`, `cluster-udp-loadbalancer`). */
+  loadBalancers: NbLoadBalancer[];
   brProviderFlows: Record<string, string[]>;
   metallb: MetalLB;
   lint: Diagnostic[];
@@ -250,15 +251,15 @@ function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: numbe
 }
 
 /**
- * The OVN load balancer Kube-OVN's controller writes for the LoadBalancer Services, from the pods' readiness and
+ * The OVN load balancers Kube-OVN's controller writes for the LoadBalancer Services, from the pods' readiness and
  * MetalLB's current owners (research/kube-ovn.md §3: `handleUpdateEndpointSlice`; the 1.15.20 VIP-node marker
- * follows the announcing node). Recomputed whenever readiness or ownership changes.
+ * follows the announcing node): the VPC's `cluster-tcp-loadbalancer` and `cluster-udp-loadbalancer`, always
+ * present (the controller creates them at start-up), VIPs only while a Service has ready endpoints.
+ * Recomputed whenever readiness or ownership changes.
  */
-export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster: ClusterSpec, metallb: MetalLB): LoadBalancerSpec[] {
+export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster: ClusterSpec, metallb: MetalLB): NbLoadBalancer[] {
   // Keys built from user-given names and addresses: null-prototype objects, so `__proto__` is a key like any other.
-  const vips: Record<string, string> = Object.create(null);
-  const mappings: Record<string, string> = Object.create(null);
-  const externalIds: Record<string, string> = Object.create(null);
+  const lbs = (['tcp', 'udp'] as const).map((protocol) => ({ protocol, vips: Object.create(null) as Record<string, string>, mappings: Object.create(null) as Record<string, string>, externalIds: Object.create(null) as Record<string, string> }));
   for (const s of objects.filter(isLoadBalancerService)) {
     const spec = s.spec as ServiceSpecLike;
     const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
@@ -268,18 +269,85 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
     // No ready endpoint ⇒ the VIP is deleted.
     if (!addVip || eps.length === 0) continue;
     for (const ip of ingress) {
-      for (const p of portsOf(spec).filter((x) => x.protocol === 'TCP')) {
-        vips[`${ip}:${p.port}`] = eps.map((e) => `${e.ip}:${p.targetPort}`).sort().join(',');
-        const owner = metallb.owners(ip)[0];
-        if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) externalIds[`kube-ovn.io/local-external-vip/${ip}:${p.port}`] = `node-${owner}`;
+      for (const lb of lbs) {
+        const ports = portsOf(spec).filter((x) => x.protocol.toLowerCase() === lb.protocol);
+        for (const p of ports) {
+          // An IPv6 VIP is written `[addr]:port` (ovn-nb(5) Load_Balancer vips; the marker's key likewise).
+          const key = ip.includes(':') ? `[${ip}]:${p.port}` : `${ip}:${p.port}`;
+          lb.vips[key] = eps.map((e) => (e.ip.includes(':') ? `[${e.ip}]:${p.targetPort}` : `${e.ip}:${p.targetPort}`)).sort().join(',');
+          const owner = metallb.owners(ip)[0];
+          if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
+        }
+        if (ports.length && spec.externalTrafficPolicy === 'Local') for (const e of eps) lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
       }
-      if (spec.externalTrafficPolicy === 'Local') for (const e of eps) mappings[e.ip] = `${e.lsp}:0.0.0.0`;
     }
   }
-  if (Object.keys(vips).length === 0) return [];
-  return [{ name: 'cluster-tcp-loadbalancer', protocol: 'tcp', vips, options: { prefer_local_backend: cluster.flags.enableOvnLbPreferLocal }, ipPortMappings: mappings, externalIds }];
+  return lbs.map((lb) => ({
+    name: `cluster-${lb.protocol}-loadbalancer`, protocol: lb.protocol, vips: lb.vips,
+    ...(cluster.flags.enableOvnLbPreferLocal ? { options: { prefer_local_backend: 'true' } } : {}),
+    ...(Object.keys(lb.mappings).length ? { ipPortMappings: lb.mappings } : {}),
+    ...(Object.keys(lb.externalIds).length ? { externalIds: lb.externalIds } : {}),
+  }));
 }
 
+/** The northd profile of a Kube-OVN version (1.14 ships OVN 24.03 with its patches, 1.15 OVN 25.03 with its own). */
+export function northdProfile(cluster: ClusterSpec): NorthdProfile {
+  return cluster.profiles.kubeOvn === 'kube-ovn-1.14' ? 'kube-ovn-1.14' : 'kube-ovn-1.15';
+}
+
+/** The underlay subnet's logical switch name. */
+export function subnetName(objects: K8sObject[]): string {
+  return objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet';
+}
+
+/**
+ * The OVN Northbound Kube-OVN's controller writes for the cluster (research/kube-ovn.md §3–§5): the underlay
+ * subnet's logical switch with its localnet port `localnet.<subnet>` (addresses `unknown`, `network_name` = the
+ * provider network, `external_ids:ipv4_network` = the subnet CIDR, `tag` = the Vlan's id when 0 < id < 4096) and a
+ * VIF port per pod `<pod>.<namespace>` (addresses and port_security "MAC IP"); the join switch with the nodes'
+ * `node-<name>` ports (what 1.15's VIP-node marker names); the VPC's load balancers, attached to the subnet's
+ * switch; NB_Global options the controller sets at start-up (`use_ct_inv_match=false` always, and its flags).
+ * With the binding of every port to its node (Port_Binding.chassis, which ovn-controller sets).
+ */
+export function northboundFor(objects: K8sObject[], pods: PodState[], cluster: ClusterSpec, loadBalancers: NbLoadBalancer[]): { nb: NorthboundDb; chassis: Record<string, string> } {
+  const subnet = objects.find((o) => o.kind === 'Subnet');
+  const name = subnetName(objects);
+  const spec = (subnet?.spec ?? {}) as { cidrBlock?: string; vlan?: string; provider?: string };
+  const vlan = objects.find((o) => o.kind === 'Vlan' && o.metadata.name === spec.vlan);
+  const vspec = (vlan?.spec ?? {}) as { id?: number; provider?: string };
+  const provider = vspec.provider ?? objects.find((o) => o.kind === 'ProviderNetwork')?.metadata.name ?? 'provider';
+  const ext: Record<string, string> = {};
+  for (const cidr of (spec.cidrBlock ?? '').split(',').filter(Boolean)) ext[cidr.includes(':') ? 'ipv6_network' : 'ipv4_network'] = cidr.trim();
+  const tag = Number(vspec.id ?? 0);
+  const ports: NbLogicalSwitchPort[] = [{
+    name: `localnet.${name}`, type: 'localnet', addresses: ['unknown'], options: { network_name: provider },
+    ...(tag > 0 && tag < 4096 ? { tag } : {}), ...(Object.keys(ext).length ? { externalIds: ext } : {}),
+  }];
+  const chassis: Record<string, string> = {};
+  for (const p of pods) {
+    ports.push({ name: p.lsp, addresses: [`${p.mac} ${p.ip}`], portSecurity: [`${p.mac} ${p.ip}`] });
+    chassis[p.lsp] = p.node;
+  }
+  // The nodes' ovn0 ports on the join switch (100.64.0.0/16, the gateway .1): vippath numbers them in node order.
+  const join: NbLogicalSwitchPort[] = cluster.nodes.map((n, i) => {
+    chassis[`node-${n.name}`] = n.name;
+    const host = i + 2;
+    return { name: `node-${n.name}`, addresses: [`00:00:00:64:${((host >> 8) & 0xff).toString(16).padStart(2, '0')}:${(host & 0xff).toString(16).padStart(2, '0')} 100.64.${(host >> 8) & 0xff}.${host & 0xff}`] };
+  });
+  const nb: NorthboundDb = {
+    switches: [
+      { name, ports, loadBalancers: loadBalancers.map((lb) => lb.name), externalIds: { vendor: 'kube-ovn' } },
+      { name: 'join', ports: join, externalIds: { vendor: 'kube-ovn' } },
+    ],
+    loadBalancers,
+    options: {
+      use_ct_inv_match: 'false',
+      ls_dnat_mod_dl_dst: String(cluster.flags.lsDnatModDlDst),
+      ls_ct_skip_dst_lport_ips: String(cluster.flags.lsCtSkipDstLportIps),
+    },
+  };
+  return { nb, chassis };
+}
 
 /** MetalLB's record of each Service's announcer (ServiceL2Status, MetalLB ≥ 0.14): service key → node. */
 function recordedAnnouncers(objects: K8sObject[]): Map<string, string> {

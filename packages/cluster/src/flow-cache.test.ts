@@ -79,7 +79,7 @@ function observe(cache: boolean, events: Ev[]): unknown {
     }
     for (const f of framesOf(e)) seen.push(sim.process(f, f.length, now));
   }
-  const zones = sim.ls.allZones().map((z) => [z.chassis, z.port, z.conntrack.entries().map((x) => [x.orig, x.reply, x.tcp, x.replied, x.lastSeen, x.created])]);
+  const zones = sim.ls.conntracks().map((z) => [z.chassis, z.conntrack.connections(now).map((c) => ({ ...c, slot: 0 }))]);
   return {
     seen, stages: { ...sim.stageCounts }, edges: sim.edges(), drops: Object.fromEntries(sim.dropCounts), zones,
     flows: [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true })]), logs: [...sim.pods.values()].map((p) => p.log), backends: [...sim.backendCounts],

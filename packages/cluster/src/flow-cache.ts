@@ -13,7 +13,6 @@
  * test checks it).
  */
 import type { Bridge, Flow, MacEntry } from '@vippath/openflow';
-import type { Conntrack, CtEntry } from '@vippath/ovn';
 import { LruTable } from './lru.js';
 import type { TraceStep } from './outputs.js';
 import type { PodHost } from './pods.js';
@@ -43,8 +42,6 @@ export interface CacheEntry {
   bridge: Bridge;
   bridgeVersion: number;
   lsVersion: number;
-  touch: { zone: Conntrack; entry: CtEntry; reply: boolean; tcp: CtEntry['tcp']; replied: boolean };
-  misses: Array<{ zone: Conntrack; version: number }>;
   pod: PodHost;
   // What it does.
   stageDelta: Int32Array;

@@ -17,6 +17,18 @@ export interface TraceStep {
   decision: string;
   /** At `br-provider`: the bridge's own trace of this visit, as `ovs-appctl ofproto/trace` shows it. */
   openflow?: BridgeTrace;
+  /** At `ovn`/`lb-dnat`: the logical flow hit, as ovn-trace shows it. */
+  ovn?: OvnFlowHit;
+}
+
+/** A logical flow a frame hit in the OVN switch (ovn-sbctl lflow-list's columns). */
+export interface OvnFlowHit {
+  pipeline: 'ingress' | 'egress';
+  table: number;
+  stage: string;
+  priority: number;
+  match: string;
+  actions: string;
 }
 
 /** One visit of br-provider, step by step as `ovs-appctl ofproto/trace` prints it. */

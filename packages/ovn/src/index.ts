@@ -6,9 +6,6 @@
  * @document ../README.md
  * @module @vippath/ovn
  */
-export * from './addresses.js';
-export * from './conntrack.js';
-export * from './loadbalancer.js';
 export * from './switch.js';
 export * from './ovsdb.js';
 export * from './lflow/types.js';

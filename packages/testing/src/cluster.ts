@@ -364,17 +364,25 @@ export function onlyOwnVlanOnWire(): Invariant {
   };
 }
 
-/** Conntrack entries are found by both of their tuples, and no zone holds more than its limit. */
+/**
+ * Every chassis' conntrack holds no more than its bound, and each connection's reply tuple is its original tuple
+ * reversed, but for the one side its NAT translated (DNAT: the reply comes from the backend to the client; SNAT:
+ * from the destination to the translated source).
+ */
 export function conntrackSymmetricAndBounded(): Invariant {
   return {
     name: 'conntrack symmetric and bounded',
     check(o) {
-      for (const z of o.sim.ls.allZones()) {
-        if (z.conntrack.size > z.conntrack.limit) return `zone ${z.chassis}/${z.port} holds ${z.conntrack.size} entries, over its limit ${z.conntrack.limit}`;
-        for (const e of z.conntrack.entries()) {
-          const fwd = z.conntrack.lookup(e.orig, e.lastSeen);
-          const rev = z.conntrack.lookup(e.reply, e.lastSeen);
-          if (fwd.entry !== e || fwd.reply || rev.entry !== e || !rev.reply) return `an entry of zone ${z.chassis}/${z.port} is not found by both its tuples`;
+      for (const { chassis, conntrack } of o.sim.ls.conntracks()) {
+        if (conntrack.size > conntrack.limit) return `the conntrack of ${chassis} holds ${conntrack.size} connections, over its limit ${conntrack.limit}`;
+        for (const c of conntrack.connections(Number.MAX_SAFE_INTEGER / 2)) {
+          const { orig, reply } = c;
+          const ok = c.proto === 1 || c.proto === 58
+            ? true
+            : c.nat === 'dst' ? reply.dst === orig.src && reply.dport === orig.sport
+            : c.nat === 'src' ? reply.src === orig.dst && reply.sport === orig.dport
+            : reply.src === orig.dst && reply.dst === orig.src && reply.sport === orig.dport && reply.dport === orig.sport;
+          if (!ok) return `a connection in zone ${c.zone} on ${chassis} has a reply tuple that does not answer its original (${orig.src}:${orig.sport} → ${orig.dst}:${orig.dport}, reply ${reply.src}:${reply.sport} → ${reply.dst}:${reply.dport})`;
         }
       }
       return undefined;

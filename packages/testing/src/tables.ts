@@ -1,10 +1,10 @@
 /**
  * Arbitraries for forwarding state: OpenFlow flow tables in `ovs-ofctl` syntax (the generator vippath's own
  * differential test runs against ovs-vswitchd, so every table it makes is one OVS loads) and OVN load balancers
- * (`@vippath/ovn` `LoadBalancerSpec`: VIPs, backends, prefer-local with `ip_port_mappings`, affinity).
+ * (`@vippath/ovn` `NbLoadBalancer` rows: VIPs, backends, prefer-local with `ip_port_mappings`, affinity).
  */
 import fc from 'fast-check';
-import type { LoadBalancerSpec } from '@vippath/ovn';
+import type { NbLoadBalancer } from '@vippath/ovn';
 
 /** What flow tables draw from. */
 export interface FlowTableChoices {
@@ -98,7 +98,7 @@ export interface LoadBalancerChoices {
  * OVN load balancers: one to three VIPs (IPv4 `ip:port`), each with a non-empty subset of the backends, and
  * the Kube-OVN options — `prefer_local_backend` with `ip_port_mappings` for the backends, session affinity.
  */
-export function loadBalancerArb(choices: LoadBalancerChoices = {}): fc.Arbitrary<LoadBalancerSpec> {
+export function loadBalancerArb(choices: LoadBalancerChoices = {}): fc.Arbitrary<NbLoadBalancer> {
   const vips = choices.vips ?? ['10.180.204.252', '10.180.204.250'];
   const backends = choices.backends ?? [{ ip: '10.180.204.2', lsp: 'web-0.default' }, { ip: '10.180.204.3', lsp: 'web-1.default' }, { ip: '10.180.204.4', lsp: 'web-2.default' }];
   const ports = choices.ports ?? [80, 443];
@@ -108,11 +108,11 @@ export function loadBalancerArb(choices: LoadBalancerChoices = {}): fc.Arbitrary
     preferLocal: fc.boolean(),
     affinity: fc.constantFrom(0, 0, 10800),
   }).map(({ vips: list, preferLocal, affinity }) => {
-    const spec: LoadBalancerSpec = {
+    const spec: NbLoadBalancer = {
       name: 'cluster-tcp-loadbalancer',
       protocol: 'tcp',
       vips: Object.fromEntries(list.map((v) => [`${v.vip}:${v.port}`, v.members.map((b) => `${b.ip}:${v.target}`).sort().join(',')])),
-      options: { prefer_local_backend: preferLocal, ...(affinity ? { affinity_timeout: affinity } : {}) },
+      options: { prefer_local_backend: String(preferLocal), ...(affinity ? { affinity_timeout: String(affinity) } : {}) },
       ipPortMappings: preferLocal ? Object.fromEntries(backends.map((b) => [b.ip, `${b.lsp}:0.0.0.0`])) : {},
     };
     if (affinity) spec.selectionFields = ['ip_src'];
