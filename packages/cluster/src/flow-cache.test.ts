@@ -157,17 +157,31 @@ describe('the flow cache', () => {
     expect((cached[0] as unknown[]).length).toBeGreaterThan(5);
   });
 
-  it('serves an established flow\'s ACKs from the cache and stops when the connection changes', () => {
-    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+  it('serves an established flow\'s ACKs from the cache, runs the switch and the pod for real, and stops when a fact changes', () => {
     const syn = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
     const ack = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x10, data: false, gapMs: 0, partial: false, pad: 0 })!;
     const fin = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x11, data: false, gapMs: 0, partial: false, pad: 0 })!;
-    sim.process(syn, syn.length, 0);
-    for (let i = 1; i <= 5; i++) expect(sim.process(ack, ack.length, i)).toBe('delivered');
-    expect(sim.cacheStats()).toMatchObject({ hits: 4, misses: 1, entries: 1 });
-    sim.process(fin, fin.length, 6);
-    // The FIN closed the pod's connection: the next ACK takes the full path (the pod answers RST).
-    sim.process(ack, ack.length, 7);
-    expect(sim.cacheStats().stale).toBe(1);
+    const run = (cache: boolean): { sim: SimulatedCluster; out: string[]; verdicts: string[] } => {
+      const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache: cache });
+      const out: string[] = [];
+      sim.onOutside = (f) => out.push(Buffer.from(f).toString('hex'));
+      const verdicts = [sim.process(syn, syn.length, 0)];
+      for (let i = 1; i <= 5; i++) verdicts.push(sim.process(ack, ack.length, i));
+      verdicts.push(sim.process(fin, fin.length, 6));
+      // The FIN closed the pod's connection: the next ACK, from the cache up to the switch, is answered with an RST.
+      verdicts.push(sim.process(ack, ack.length, 7));
+      return { sim, out, verdicts };
+    };
+    const a = run(true);
+    const b = run(false);
+    expect(a.verdicts).toEqual(b.verdicts);
+    expect(a.out).toEqual(b.out);
+    expect(a.verdicts.slice(1, 6)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered']);
+    expect(a.sim.cacheStats()).toMatchObject({ hits: 5, misses: 1, entries: 1 });
+    expect(a.sim.ls.conntracks().map((c) => c.conntrack.formatDump(7))).toEqual(b.sim.ls.conntracks().map((c) => c.conntrack.formatDump(7)));
+    // A node lost changes the generation: the entry is not used again.
+    a.sim.nodeDown('node1', 8);
+    a.sim.process(ack, ack.length, 9);
+    expect(a.sim.cacheStats().stale).toBe(1);
   });
 });

@@ -1,21 +1,18 @@
 /**
  * The simulation's flow cache, in the spirit of OVS's exact-match cache: the first packet of a flow runs every
- * stage; what it did is compiled into an entry — the bytes to rewrite, the counters to credit, the conntrack
- * entry to touch — and later packets of the same flow replay that entry instead of the stages.
+ * stage; what it did up to the OVN switch is compiled into an entry — the bytes to rewrite, the counters to
+ * credit — and later packets of the same flow replay that entry, then run the switch (its logical flows, with the
+ * chassis' conntrack) and everything after it for real.
  *
- * Only packets whose whole effect can be replayed exactly are cached: a pure TCP ACK of an established,
- * load-balanced connection that the wire sends to one node, br-provider to the patch port without NORMAL, OVN
- * through an existing conntrack entry to one pod that answers nothing. Everything else (handshakes, data, ARP,
- * anything flooded, dropped or answered) takes the full path every time. An entry is used only while every
- * fact it rests on still holds — the wire's MAC table, the bridge's and the switch's versions, the conntrack
- * entry (alive, same state, not timed out), the zones it found empty still unchanged, the pod's connection —
- * so a cached packet's counters, conntrack state and delivered bytes are those of an uncached one (a property
- * test checks it).
- */
+ * Only a pure TCP ACK from the outside that the wire sends to one node and br-provider's own rule sends to the
+ * patch port (no NORMAL, no learning, nothing else on the way) makes an entry. An entry is used only while every
+ * fact it rests on still holds — the wire's MAC table, the bridge's version, the simulation's generation — so a
+ * cached packet's counters, conntrack state and delivered bytes are those of an uncached one (a property test
+ * checks it). The switch is not replayed: its conntrack calls (OVS's TCP tracking, timeouts, NAT) change state
+ * an entry could only reproduce by making them. */
 import type { Bridge, Flow, MacEntry } from '@vippath/openflow';
 import { LruTable } from './lru.js';
 import type { TraceStep } from './outputs.js';
-import type { PodHost } from './pods.js';
 
 /** A compiled flow. */
 export interface CacheEntry {
@@ -35,24 +32,22 @@ export interface CacheEntry {
   length: number;
   // What it rests on.
   generation: number;
-  /** The wire's and the pod's change counters when the facts below were last checked: unchanged ⇒ still true. */
+  /** The wire's change counter when the facts below were last checked: unchanged ⇒ still true. */
   fdbStamp: number;
-  podStamp: number;
   node: string;
   bridge: Bridge;
   bridgeVersion: number;
-  lsVersion: number;
-  pod: PodHost;
-  // What it does.
+  // What it does up to the switch; the switch and what follows run for real.
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;
   flows: Array<{ flow: Flow; bytes: number }>;
   dstMacBytes: Uint8Array;
-  newIpDst: number;
-  newDstPort: number;
+  /** Where the frame came from into the switch, and at what depth (for the switch's own hop). */
+  from: string;
+  depth: number;
   hits: number;
-  /** The steps the full path recorded for this flow (when it was traced): a cached packet's trace is the same. */
+  /** The steps the full path recorded up to the switch (when it was traced): a cached packet's trace starts with them. */
   stages: TraceStep[] | undefined;
 }
 

@@ -447,7 +447,10 @@ export class SimulatedCluster {
     if (length > 65536) length = 65536;
     buf.set(length === frame.length ? frame : frame.subarray(0, length));
     const d = this.hd;
-    if (cache !== undefined && this.cachedHit(buf, length, now, result)) return 'delivered';
+    if (cache !== undefined) {
+      const v = this.cachedHit(buf, length, now, result);
+      if (v !== undefined) return v;
+    }
     this.decoder.decode(buf, d, length);
     // ARP requests for what the owner answers: the same request is answered from the ARP cache.
     const arpCandidate = this.arpCache !== undefined && !this.onWire && !this.onPort && !this.onTap && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.ARP && d.arpOp === 1 && length >= 46 && (buf[0]! & buf[1]! & buf[2]! & buf[3]! & buf[4]! & buf[5]!) === 0xff;
@@ -471,7 +474,7 @@ export class SimulatedCluster {
       if (e && e.srcLo === srcLo && e.dstLo === dstLo && e.srcHi === srcHi && e.dstHi === dstHi && e.ipSrc === d.ipSrc && e.ipDst === d.ipDst && e.ports === ports && e.flags === d.tcpFlags && e.length === length && e.tci === d.vlanTci[0]) {
         // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
         // path once more and records them.
-        if (this.usable(e, now) && !(result && this.tracing && e.stages === undefined)) {
+        if (this.usable(e) && !(result && this.tracing && e.stages === undefined)) {
           return this.hit(e, buf, length, now, result);
         }
         cache.stale++;
@@ -509,12 +512,12 @@ export class SimulatedCluster {
    * and served when its entry is usable. Anything else (another layout, no entry, a stale one) goes the general
    * way, which decodes in full and does the cache's bookkeeping.
    */
-  private cachedHit(buf: Uint8Array, length: number, now: number, result: boolean): boolean {
-    if (length < 58 || this.onWire || this.onPort || this.onTap || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return false;
-    if (((buf[24]! & 0x3f) | buf[25]!) !== 0) return false;
+  private cachedHit(buf: Uint8Array, length: number, now: number, result: boolean): TraceLine['verdict'] | undefined {
+    if (length < 58 || this.onWire || this.onPort || this.onTap || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return undefined;
+    if (((buf[24]! & 0x3f) | buf[25]!) !== 0) return undefined;
     const total = (buf[20]! << 8) | buf[21]!;
     const hl = (buf[46]! >> 4) << 2;
-    if ((((buf[46]! & 1) << 8) | buf[47]!) !== ACK || total < 40 || 18 + total > length || hl < 20 || hl !== total - 20) return false;
+    if ((((buf[46]! & 1) << 8) | buf[47]!) !== ACK || total < 40 || 18 + total > length || hl < 20 || hl !== total - 20) return undefined;
     const srcLo = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
     const dstLo = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
     const ipSrc = readIPv4(buf, 30);
@@ -523,8 +526,8 @@ export class SimulatedCluster {
     const dport = (buf[40]! << 8) | buf[41]!;
     const ports = (sport << 16) | dport;
     const e = this.cache!.get(FlowCache.hash(srcLo, dstLo, ipSrc, ipDst, ports, ACK));
-    if (!e || e.srcLo !== srcLo || e.dstLo !== dstLo || e.srcHi !== ((buf[6]! << 8) | buf[7]!) || e.dstHi !== ((buf[0]! << 8) | buf[1]!) || e.ipSrc !== ipSrc || e.ipDst !== ipDst || e.ports !== ports || e.flags !== ACK || e.length !== length || e.tci !== ((buf[14]! << 8) | buf[15]!)) return false;
-    if (!this.usable(e, now) || (result && this.tracing && e.stages === undefined)) return false;
+    if (!e || e.srcLo !== srcLo || e.dstLo !== dstLo || e.srcHi !== ((buf[6]! << 8) | buf[7]!) || e.dstHi !== ((buf[0]! << 8) | buf[1]!) || e.ipSrc !== ipSrc || e.ipDst !== ipDst || e.ports !== ports || e.flags !== ACK || e.length !== length || e.tci !== ((buf[14]! << 8) | buf[15]!)) return undefined;
+    if (!this.usable(e) || (result && this.tracing && e.stages === undefined)) return undefined;
     // What replay() and the edits read of the decoded frame, as the decoder would have set it.
     const d = this.hd;
     d.status = 0;
@@ -544,18 +547,28 @@ export class SimulatedCluster {
     d.payloadOffset = 38 + hl;
     d.payloadLength = 0;
     d.vlanCount = 1;
-    this.hit(e, buf, length, now, result);
-    return true;
+    return this.hit(e, buf, length, now, result);
   }
 
-  /** A flow-cache hit: replayed, then reported as {@link inject} or {@link process} wants it. */
-  private hit(e: CacheEntry, buf: Uint8Array, length: number, now: number, result: boolean): 'delivered' {
-    const len = this.replay(e, buf, length, now);
-    if (result) {
-      this.now = now;
-      this.r = { outside: [], background: [], delivered: [{ pod: e.pod.pod.name, node: e.pod.pod.node, frame: buf.slice(0, len) }], stages: this.tracing ? e.stages!.slice() : [], drops: [], verdict: 'delivered' };
-    } else this.onDeliver?.(e.pod, buf, len);
-    return 'delivered';
+  /**
+   * A flow-cache hit: the path up to the OVN switch replayed, then the switch, the pods and whatever they answer
+   * run for real (their state — conntrack above all — changes as on the full path), reported as {@link inject} or
+   * {@link process} wants it.
+   */
+  private hit(e: CacheEntry, buf: Uint8Array, length: number, now: number, result: boolean): TraceLine['verdict'] {
+    const len = this.replay(e, buf, length);
+    const saved = this.tracing;
+    this.tracing = result && saved;
+    this.begin(now);
+    if (this.tracing) for (const st of e.stages!) this.r.stages.push(st);
+    this.ovn(e.node, buf.subarray(0, len), this.localnet, e.from, e.depth);
+    const r = this.finish();
+    this.tracing = saved;
+    if (!result) {
+      for (const out of r.outside) this.onOutside?.(out);
+      if (this.onDeliver) for (const x of r.delivered) this.onDeliver(this.pod(x.pod)!, x.frame, x.frame.length);
+    }
+    return r.verdict;
   }
 
   /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
@@ -662,35 +675,24 @@ export class SimulatedCluster {
     for (const out of r.outside) this.onOutside?.(out);
   }
 
-  /** Whether every fact entry `e` rests on still holds at `now`. */
-  private usable(e: CacheEntry, now: number): boolean {
-    if (e.generation !== this.generation || e.bridge.version !== e.bridgeVersion || this.ls.version !== e.lsVersion) return false;
-    // The wire's table and the pod's connections: unchanged since the last check, or checked again now.
+  /** Whether every fact entry `e` rests on still holds: versions, and the wire's MAC table. */
+  private usable(e: CacheEntry): boolean {
+    if (e.generation !== this.generation || e.bridge.version !== e.bridgeVersion) return false;
+    // The wire's table: unchanged since the last check, or checked again now.
     if (e.fdbStamp !== this.fdbChanges) {
       if (this.fdb.get(e.srcMac) !== 'outside' || this.fdb.get(e.dstMac) !== e.node) return false;
       e.fdbStamp = this.fdbChanges;
     }
-    if (e.podStamp !== e.pod.connChanges) {
-      if (!e.pod.hasConn(e.ipSrc, e.ports >>> 16)) return false;
-      e.podStamp = e.pod.connChanges;
-    }
     return true;
   }
 
-  /** Replays a cache entry: the effects of the full path, and the delivered bytes made in place. */
-  private replay(e: CacheEntry, buf: Uint8Array, length: number, now: number): number {
+  /** Replays the path up to the switch: its counters, and its edits of the bytes (untag, br-provider's mod_dl_dst). */
+  private replay(e: CacheEntry, buf: Uint8Array, length: number): number {
     const d = this.hd;
     this.cache!.hits++;
     e.hits++;
     if (completeOffloadChecksum(buf, d)) this.offloadChecksumsCompleted++;
-    // The edits the full path makes: untag, then OVN's DNAT and ls_dnat_mod_dl_dst.
     const len = popVlan(buf, length);
-    d.l3Offset -= 4;
-    d.l4Offset -= 4;
-    d.payloadOffset -= 4;
-    d.vlanCount = 0;
-    rewriteIpv4Address(buf, d, 16, e.newIpDst);
-    if (e.newDstPort !== d.dstPort) rewritePort(buf, d, 2, e.newDstPort);
     rewriteMac(buf, 0, e.dstMacBytes);
     this.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
     for (let i = 0; i < e.flows.length; i++) {
@@ -698,7 +700,6 @@ export class SimulatedCluster {
       f.flow.nPackets++;
       f.flow.nBytes += f.bytes;
     }
-    e.pod.ignored = undefined;
     return len;
   }
 
@@ -715,54 +716,77 @@ export class SimulatedCluster {
     const bridges = [...this.bridges.values()];
     for (const b of bridges) b.hitLog = [];
     this.ls.effects = { ctCalls: 0, packets: 0 };
+    this.split = undefined;
+    this.watching = true;
     return { stages: this.stageVector(), edges: [...this.edgeFrames], fdb: this.fdbChanges, bridges, normal: bridges.map((b) => b.normalUsed) };
   }
 
+  /** Where a watched full-path run first reached the OVN switch: the state then, and how it got there. */
+  private split: {
+    stages: Int32Array; edges: number[]; fdb: number; hits: number[]; normal: number[]; steps: number; quiet: boolean;
+    frame: Uint8Array; inport: string; from: string; depth: number; node: string;
+  } | undefined;
+  private watching = false;
+
+  /** Called as the OVN hop begins: on a watched run, the first time, the state the cache entry will stop at. */
+  private noteSplit(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void {
+    const bridges = [...this.bridges.values()];
+    this.split = {
+      stages: this.stageVector(), edges: [...this.edgeFrames], fdb: this.fdbChanges, hits: bridges.map((b) => b.hitLog?.length ?? 0), normal: bridges.map((b) => b.normalUsed),
+      steps: this.r.stages.length, quiet: this.r.outside.length === 0 && this.r.delivered.length === 0 && this.r.drops.length === 0,
+      frame: frame.slice(), inport, from, depth, node,
+    };
+  }
+
+  /**
+   * Makes a cache entry from a watched full-path run: the part up to the OVN switch, when it was one wire hop to
+   * one node, br-provider's own rule (no NORMAL, no learning) to the patch port, and nothing else. The switch and
+   * what follows it run for real on every hit, so whatever they do (conntrack, drops, answers) is exact.
+   */
   private watchEnd(w: ReturnType<SimulatedCluster['watchBegin']>, hash: number, r: InjectResult, frame: Uint8Array, length: number, now: number): void {
-    const effects = this.ls.effects!;
     this.ls.effects = undefined;
-    const hitBridges = w.bridges.filter((b) => b.hitLog!.length > 0);
-    const flows = hitBridges.flatMap((b) => b.hitLog!);
-    const normalUsed = w.bridges.some((b, i) => b.normalUsed !== w.normal[i]);
+    this.watching = false;
+    const sp = this.split;
+    this.split = undefined;
+    const hitsBefore = w.bridges.map((b) => b.hitLog!.slice(0, sp ? sp.hits[w.bridges.indexOf(b)] : 0));
     for (const b of w.bridges) b.hitLog = undefined;
-    const { stageDelta, edgeIds, edgeDelta } = this.deltas(w);
-    // Cacheable: one pod took it, nothing else came of it, and every effect is one a replay reproduces.
-    if (r.verdict !== 'delivered' || r.delivered.length !== 1 || r.outside.length || r.drops.length) return;
-    if (w.fdb !== this.fdbChanges || normalUsed || hitBridges.length !== 1) return;
-    // TODO(issue 15): a frame that crossed the OVN switch made conntrack calls (OvsConntrack's TCP tracking,
-    // timeouts) that an entry cannot replay exactly: not cached until the cache runs the OVN hop for real.
-    if (effects.ctCalls || effects.packets) return;
-    if (stageDelta[6] !== 1 || stageDelta[4] !== 1 || now >= this.nextDue) return;
-    const got = r.delivered[0]!;
-    const pod = this.pod(got.pod)!;
+    if (!sp || !sp.quiet || sp.inport !== this.localnet || sp.fdb !== w.fdb || sp.fdb !== this.fdbChanges || now >= this.nextDue) return;
+    if (w.bridges.some((b, i) => sp.normal[i] !== w.normal[i])) return;
+    const hitBridges = w.bridges.filter((_, i) => hitsBefore[i]!.length > 0);
+    if (hitBridges.length !== 1 || hitBridges[0] !== this.bridges.get(sp.node)) return;
+    const flows = hitsBefore.flat();
+    const stageDelta = sp.stages.map((v, i) => v - w.stages[i]!);
+    const ids: number[] = [];
+    const delta: number[] = [];
+    for (let i = 0; i < sp.edges.length; i++) {
+      const dlt = sp.edges[i]! - (w.edges[i] ?? 0);
+      if (dlt) {
+        ids.push(i);
+        delta.push(dlt);
+      }
+    }
     const d = this.hd;
     this.decoder.decode(frame, d, length);
-    if (!pod.hasConn(d.ipSrc, d.srcPort) || pod.ignored !== undefined) return;
     const node = this.fdb.get(macNumber(frame, 0));
-    if (node === undefined || this.fdb.get(macNumber(frame, 6)) !== 'outside') return;
+    if (node !== sp.node || this.fdb.get(macNumber(frame, 6)) !== 'outside') return;
     const entry: CacheEntry = {
       srcHi: (frame[6]! << 8) | frame[7]!, srcLo: (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!,
       dstHi: (frame[0]! << 8) | frame[1]!, dstLo: (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!,
       srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0), tci: d.vlanTci[0]!, ipSrc: d.ipSrc, ipDst: d.ipDst, ports: (d.srcPort << 16) | d.dstPort, flags: d.tcpFlags, length,
-      generation: this.generation, fdbStamp: this.fdbChanges, podStamp: pod.connChanges, node, bridge: hitBridges[0]!, bridgeVersion: hitBridges[0]!.version, lsVersion: this.ls.version,
-      pod,
-      stageDelta, edgeIds, edgeDelta, flows,
-      dstMacBytes: got.frame.slice(0, 6), newIpDst: readIPv4(got.frame, 30), newDstPort: (got.frame[36]! << 8) | got.frame[37]!, hits: 0,
-      stages: this.tracingEntry ? r.stages.slice() : undefined,
+      generation: this.generation, fdbStamp: this.fdbChanges, node, bridge: hitBridges[0]!, bridgeVersion: hitBridges[0]!.version,
+      stageDelta, edgeIds: Int32Array.from(ids), edgeDelta: Int32Array.from(delta), flows,
+      dstMacBytes: sp.frame.slice(0, 6), from: sp.from, depth: sp.depth, hits: 0,
+      stages: this.tracingEntry ? r.stages.slice(0, sp.steps) : undefined,
     };
-    // The compiled edits must give the full path's bytes exactly, or the flow is not cached.
+    // The compiled edits must give the bytes that reached the switch exactly, or the flow is not cached.
     const test = new Uint8Array(length);
     test.set(frame.subarray(0, length));
     const td = new DecodedFrame();
     this.decoder.decode(test, td, length);
     completeOffloadChecksum(test, td);
     const len = popVlan(test, length);
-    td.l3Offset -= 4;
-    td.l4Offset -= 4;
-    rewriteIpv4Address(test, td, 16, entry.newIpDst);
-    if (entry.newDstPort !== td.dstPort) rewritePort(test, td, 2, entry.newDstPort);
     rewriteMac(test, 0, entry.dstMacBytes);
-    if (len !== got.frame.length || !test.subarray(0, len).every((b, i) => b === got.frame[i])) return;
+    if (len !== sp.frame.length || !test.subarray(0, len).every((b, i) => b === sp.frame[i])) return;
     this.cache!.set(hash, entry);
   }
 
@@ -1045,6 +1069,7 @@ export class SimulatedCluster {
   }
 
   private ovn(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void {
+    if (this.watching && this.split === undefined) this.noteSplit(node, frame, inport, from, depth);
     const at = this.names.get(node)!.ls;
     if (depth > MAX_DEPTH) return this.drop(at, 'hop limit (a forwarding loop)');
     const steps: StageStep[] | undefined = this.tracing ? [] : undefined;
