@@ -32,6 +32,7 @@ export type Action =
   | { k: 'move'; dst: FieldRef; src: FieldRef; text: string }
   | { k: 'exchange'; a: FieldRef; b: FieldRef; text: string }
   | { k: 'ct_next'; text: string }
+  | { k: 'ct_clear'; text: string }
   | { k: 'ct_commit'; nested: Action[]; text: string }
   | { k: 'ct_commit_nat'; text: string }
   | { k: 'ct_dnat' | 'ct_snat'; to?: LbBackend; text: string }
@@ -249,6 +250,9 @@ function action(c: Ctx): Action {
     case 'ct_next':
       c.prereqs.push('ip');
       return { k: 'ct_next', text: 'ct_next;' };
+    case 'ct_clear':
+      // actions.c parse_CT_CLEAR: no prerequisite.
+      return { k: 'ct_clear', text: 'ct_clear;' };
     case 'ct_commit': {
       c.prereqs.push('ip');
       if (!isOp(c, '{')) return { k: 'ct_commit', nested: [], text: 'ct_commit;' };

@@ -235,6 +235,8 @@ function exactKey(low: LowExpr, word: number, words: number): number | undefined
 export class LflowExecutor {
   readonly datapath: string;
   private readonly ports = new Map<string, Port>();
+  /** Every Port_Binding's chassis, by logical port, across datapaths. */
+  private readonly residence = new Map<string, string | undefined>();
   private readonly portsByKey = new Map<number, Port>();
   private readonly groups = new Map<string, Group>();
   private readonly groupsByKey = new Map<number, Group>();
@@ -276,6 +278,8 @@ export class LflowExecutor {
       throw new LflowError('UNKNOWN_DATAPATH', `unknown datapath "${datapath}" (known: ${[...sb.flows.keys()].join(', ') || 'none'})`);
     }
     for (const pb of sb.portBindings) {
+      // is_chassis_resident() names any datapath's port (Kube-OVN's VIP-node marker names a join-switch port).
+      this.residence.set(pb.logicalPort, pb.chassis);
       if (pb.datapath !== datapath) continue;
       // Unbound in the data (a Southbound from northd alone), a port with options:requested-chassis is taken as bound
       // there: ovn-controller binds it only on that chassis (Kube-OVN sets it to the pod's node).
@@ -431,10 +435,9 @@ export class LflowExecutor {
 
   private isResident(port: string): boolean {
     if (port === '') return true;
-    const p = this.ports.get(port);
-    if (!p) return false;
+    if (!this.residence.has(port)) return false;
     if (this.chassis === undefined) return true;
-    return p.chassis === this.chassis;
+    return this.residence.get(port) === this.chassis;
   }
 
   private take(src: Uint32Array): Uint32Array {
@@ -622,6 +625,20 @@ export class LflowExecutor {
           break;
         case 'ct_commit':
           this.ctCommit(a.nested, w);
+          break;
+        case 'ct_clear':
+          // OVS ct_clear / ovn-trace flow_clear_conntrack: the packet's conntrack fields back to "not tracked".
+          w[W.CT_STATE] = 0;
+          w[W.CT_MARK] = 0;
+          w.fill(0, W.CT_LABEL, W.CT_LABEL + 4);
+          w[W.CT_NW_SRC] = 0;
+          w[W.CT_NW_DST] = 0;
+          w.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
+          w.fill(0, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
+          w[W.CT_TP_SRC] = 0;
+          w[W.CT_TP_DST] = 0;
+          w[W.CT_NW_PROTO] = 0;
+          w[W.CT_ZONE] = 0;
           break;
         case 'ct_snat_to_vip':
           this.ctSnatToVip(w, node);
