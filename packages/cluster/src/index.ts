@@ -21,7 +21,7 @@ export * from './lint.js';
 export * from './scenario.js';
 export * from './derive.js';
 export * from './pods.js';
-export type { StageName, TraceStep, BridgeTrace, BridgeRuleHit, EmittedFrame, TraceLine, TimelineEvent } from './outputs.js';
+export type { StageName, TraceStep, BridgeTrace, BridgeRuleHit, OvnFlowHit, EmittedFrame, TraceLine, TimelineEvent } from './outputs.js';
 export * from './describe.js';
 export * from './simulation.js';
 export * from './client.js';

@@ -1,8 +1,8 @@
 /**
- * `@vippath/ovn` — the OVN logical switch of a Kube-OVN underlay subnet: ports, the pipeline stages that
- * decide the path to a MetalLB VIP, per-(chassis, zone) conntrack, load-balancer DNAT with Kube-OVN's
- * local-backend preference (profiles `kube-ovn-1.14` and `kube-ovn-1.15.20`), reply un-DNAT, and
- * ovn-trace-like traces. Facts: shared/research/kube-ovn.md §3, §4, §6.
+ * `@vippath/ovn` — OVN for a Kube-OVN underlay subnet, from its own logical flows: northd (the Logical_Flow rows
+ * ovn-northd 23.03 writes, Kube-OVN's patches as profile overlays), the logical-flow executor with OVS-like
+ * conntrack and the chassis' physical side, ovn-trace-like traces, and `LogicalSwitch`, which runs a switch per
+ * chassis the way a cluster does. Facts: shared/research/kube-ovn.md §3, §4, §6.
  * @document ../README.md
  * @module @vippath/ovn
  */
