@@ -288,6 +288,15 @@ describe('the physical side (chassis mode)', () => {
     req.portBindings.find((p) => p.logicalPort === 'p3')!.options['requested-chassis'] = 'node1';
     expect(outPorts(run(req, 'p2', syn(), { chassis: 'node1' }))).toEqual(['p1']);
     expect(outPorts(run(req, 'p2', syn(), { chassis: 'node2' }))).toEqual([]);
+    // A port of another datapath (Kube-OVN's VIP-node marker names the node's join-switch port node-<name>).
+    const other = switchOf([[0, 140, 'is_chassis_resident("node-node2")', 'outport = "p2"; output;'], [0, 0, '1', 'outport = "p1"; output;']]);
+    other.portBindings.push({ logicalPort: 'node-node2', type: '', mac: [], portSecurity: [], tunnelKey: 1, chassis: 'node2', options: {}, datapath: 'join' });
+    expect(outPorts(run(other, 'p3', syn(), { chassis: 'node2' }))).toEqual(['p2']);
+    expect(outPorts(run(other, 'p3', syn(), { chassis: 'node1' }))).toEqual(['p1']);
+    expect(outPorts(run(other, 'p3', syn()))).toEqual(['p2']);
+    // An unknown port is resident nowhere, in ovn-trace's view too.
+    other.portBindings.pop();
+    expect(outPorts(run(other, 'p3', syn()))).toEqual(['p1']);
   });
 });
 

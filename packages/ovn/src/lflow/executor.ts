@@ -278,12 +278,12 @@ export class LflowExecutor {
       throw new LflowError('UNKNOWN_DATAPATH', `unknown datapath "${datapath}" (known: ${[...sb.flows.keys()].join(', ') || 'none'})`);
     }
     for (const pb of sb.portBindings) {
-      // is_chassis_resident() names any datapath's port (Kube-OVN's VIP-node marker names a join-switch port).
-      this.residence.set(pb.logicalPort, pb.chassis);
-      if (pb.datapath !== datapath) continue;
       // Unbound in the data (a Southbound from northd alone), a port with options:requested-chassis is taken as bound
       // there: ovn-controller binds it only on that chassis (Kube-OVN sets it to the pod's node).
       const chassis = pb.chassis ?? pb.options['requested-chassis'];
+      // is_chassis_resident() names any datapath's port (Kube-OVN's VIP-node marker names a join-switch port).
+      this.residence.set(pb.logicalPort, chassis);
+      if (pb.datapath !== datapath) continue;
       const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, ...(chassis ? { chassis } : {}), ...(pb.tag !== undefined ? { tag: pb.tag } : {}), ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined) };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
