@@ -426,8 +426,9 @@ export class SimulatedCluster {
   /**
    * The hot path: `frame[0, length)` enters from the outside at simulated time `now` (ms). Counters, conntrack,
    * pods and MetalLB change exactly as with {@link inject}, but no steps are recorded and nothing is returned
-   * but the verdict; frames reaching the outside go to {@link onOutside}. Packets of established flows are
-   * replayed from the flow cache (flow-cache.ts) without allocating; the rest take the full path.
+   * but the verdict; frames reaching the outside go to {@link onOutside}. Pure ACKs of established flows replay
+   * the path up to the OVN switch from the flow cache (flow-cache.ts), then run the switch and the pod for real;
+   * the rest take the full path.
    * `frame` is not modified.
    */
   process(frame: Uint8Array, length: number, now: number): TraceLine['verdict'] {

@@ -158,7 +158,7 @@ export class LogicalSwitch {
     buf.set(frame);
     this.ct.inner = this.conntrack(chassis);
     if (this.ct.effects) this.ct.effects.packets++;
-    this.executor.configure({ ct: this.ct, chassis });
+    this.executor.setChassis(chassis);
     const r = this.executor.runFrame(buf, frame.length, inport, now, trace !== undefined);
     if (trace) steps(r, chassis, trace);
     if (r.outputs.length === 0) {

@@ -351,6 +351,11 @@ export class LflowExecutor {
     this.lbDst = options.lbDst;
   }
 
+  /** The chassis the next packets are on (a cluster runs one compiled switch on every node); no allocation. */
+  setChassis(chassis: string | undefined): void {
+    this.chassis = chassis;
+  }
+
   /** Changes the engine, chassis and `--lb-dst` without recompiling the tables. */
   configure(options: ExecutorOptions): void {
     this.ct = options.ct ?? new TraceConntrack();
