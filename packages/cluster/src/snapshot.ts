@@ -189,7 +189,7 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
   if (existsSync(sb)) {
     const db = readOvsdbFile(new Uint8Array(readFileSync(sb)), sb);
     if (db.name !== 'OVN_Southbound') throw new SnapshotError(`${sb} is a ${db.name} database, not OVN_Southbound`);
-    out.push({ code: 'OVN_SB_NOT_INTERPRETED', severity: 'info', object: 'ovn/sb.db', field: '-', message: `${db.name} ${db.version} (${db.format}): ${ovsdbRows(db, 'Logical_Flow').length} logical flow(s) read; the simulation does not run them yet (vippath's own OVN model of Kube-OVN's writes runs instead)`, consequence: 'Kube-OVN patches to the logical pipeline that vippath does not model are not in the simulation.' });
+    out.push({ code: 'OVN_SB_NOT_INTERPRETED', severity: 'info', object: 'ovn/sb.db', field: '-', message: `${db.name} ${db.version} (${db.format}): ${ovsdbRows(db, 'Logical_Flow').length} logical flow(s) read; the simulation does not run them yet (it runs the flows vippath's northd makes of the Northbound vippath derives)`, consequence: 'Kube-OVN patches to the logical pipeline that vippath does not model are not in the simulation.' });
   }
   return out;
 }
