@@ -26,7 +26,8 @@ export class OvsOracle {
   readonly dir: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly seen = new Map<number, number>();
-  constructor(readonly ports: number[]) {
+  /** `streams`: ports that also listen on `<dir>/p<N>.sock` (netdev-dummy `pstream`), as the testbed's ports do. */
+  constructor(readonly ports: number[], streams: number[] = []) {
     this.dir = mkdtempSync(join(tmpdir(), 'vippath-ovs-'));
     const R = this.dir;
     this.env = { ...process.env, OVS_RUNDIR: R, OVS_LOGDIR: R, OVS_DBDIR: R, OVS_SYSCONFDIR: R };
@@ -38,7 +39,7 @@ export class OvsOracle {
     run('ovs-vsctl', `--db=unix:${R}/db.sock`, '--no-wait', 'init');
     run('ovs-vswitchd', '--enable-dummy', '--disable-system', '--detach', '--no-chdir', `--pidfile=${R}/ovs-vswitchd.pid`, `--log-file=${R}/ovs-vswitchd.log`, `unix:${R}/db.sock`);
     const args = [`--db=unix:${R}/db.sock`, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure', 'other-config:hwaddr=02:00:00:00:00:fe'];
-    for (const p of ports) args.push('--', 'add-port', 'br0', `p${p}`, '--', 'set', 'interface', `p${p}`, 'type=dummy', `ofport_request=${p}`, `options:tx_pcap=${R}/p${p}.pcap`);
+    for (const p of ports) args.push('--', 'add-port', 'br0', `p${p}`, '--', 'set', 'interface', `p${p}`, 'type=dummy', `ofport_request=${p}`, `options:tx_pcap=${R}/p${p}.pcap`, ...(streams.includes(p) ? [`options:pstream=punix:${R}/p${p}.sock`] : []));
     args.push('--', 'set', 'interface', 'br0', `options:tx_pcap=${R}/local.pcap`);
     run('ovs-vsctl', ...args);
   }
@@ -103,6 +104,16 @@ export class OvsOracle {
     }
     for (const p of all) this.seen.set(p, this.records(p).length);
     return out;
+  }
+
+  /** The frames `port` has sent, from the `from`-th on (its `tx_pcap`). */
+  framesSince(port: number, from: number): Uint8Array[] {
+    return this.records(port).slice(from);
+  }
+
+  /** Runs `ovs-ofctl ARGS…` against this oracle's bridge (e.g. `-O OpenFlow15 add-group br0 …`); returns stdout. */
+  ofctl(...args: string[]): string {
+    return this.ctl('ovs-ofctl', ...args);
   }
 
   /** Runs `ovs-appctl` against this oracle's ovs-vswitchd (e.g. `dpctl/dump-conntrack`); returns stdout. */
