@@ -6,7 +6,7 @@
  * port 10+i. Packets enter through a dummy port's unix stream (as in the testbed), optionally through a ct()
  * recirculation first (as OVN's ls_in_pre_stateful does before ls_in_lb), so the RSS hash and the recirculation
  * path are the real ones. fast-check generates IPv4/IPv6 TCP/UDP/SCTP/ICMP 5-tuples and N in 1..8.
- * Cases: VIPPATH_SELECT_CASES groups (default 24), each with a batch of packets; seed printed,
+ * Cases: VIPPATH_SELECT_CASES groups (default 60), each with a batch of packets; seed printed,
  * VIPPATH_SELECT_SEED replays (`random` explores).
  */
 import { connect, type Socket } from 'node:net';
@@ -18,7 +18,7 @@ import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
 
 const unavailable = ovsUnavailable();
 if (unavailable) console.warn(`select-group differential test skipped: ${unavailable}`);
-const CASES = Number(process.env.VIPPATH_SELECT_CASES ?? 24);
+const CASES = Number(process.env.VIPPATH_SELECT_CASES ?? 60);
 const SEED = process.env.VIPPATH_SELECT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_SELECT_SEED ?? 20261201);
 
 const IN = 1;

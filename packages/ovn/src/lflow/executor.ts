@@ -19,6 +19,7 @@ import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } f
 import { TraceConntrack } from './ct-trace.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { NodeType, TraceNode } from './trace.js';
+import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
@@ -270,7 +271,10 @@ export class LflowExecutor {
   private readonly dropSlots: ExecDrop[] = [];
   private readonly savedShadow = new Uint32Array(W.SIZE);
   private readonly natScratch = new Uint8Array(16);
-  private hash = 0;
+  /** The packet's addresses, most significant word first (source at 0, destination at 4), for the bucket hash. */
+  private readonly lbAddr = new Uint32Array(8);
+  /** Compiled `hash_fields` texts; -1 for one OVS would refuse. */
+  private readonly hashFieldBits = new Map<string, number>();
 
   constructor(sb: SouthboundState, datapath: string, options: ExecutorOptions = {}) {
     this.datapath = datapath;
@@ -840,8 +844,10 @@ export class LflowExecutor {
   /**
    * The backend ct_lb_mark DNATs to. ovn-trace 23.03 (execute_ct_lb): `--lb-dst` if it is one of the backends
    * (then it is used up), else a random backend; for backend-less ct_lb_mark, `--lb-dst` if given (never used
-   * up). Here the fallback is a hash of the 5-tuple (OVS's select group hashes; `hash_fields` names the fields),
-   * so runs are reproducible.
+   * up). Here the fallback is the bucket OVS 3.1 picks in the select group ovn-controller installs for the
+   * action (select-group.ts): buckets in the order of the backends, dp_hash over the packet's 5-tuple, or
+   * `hash_fields`. The 5-tuple is the packet's at this point, which is the one it entered the datapath with
+   * unless an earlier stage of the same pass NATed it.
    */
   private pickBackend(backends: readonly LbBackend[], hashFields: string | undefined, v6: boolean, w: Uint32Array, node: TraceNode | undefined): { addr: Uint8Array; ipv6: boolean; port: number } | undefined {
     const lbDst = this.lbDst && !this.lbDstConsumed && this.lbDst.ipv6 === v6 ? this.lbDst : undefined;
@@ -861,13 +867,27 @@ export class LflowExecutor {
       node?.append(NodeType.ERROR, '*** no load balancing destination (use --lb-dst)');
       return undefined;
     }
-    this.hash = 0x811c9dc5;
-    const fields = hashFields ?? 'ip_src,ip_dst,tp_src,tp_dst';
-    if (fields.includes('ip_src')) for (let i = 0; i < (v6 ? 4 : 1); i++) this.mix(w[(v6 ? W.IPV6_SRC : W.IPV4_SRC) + i]!);
-    if (fields.includes('ip_dst')) for (let i = 0; i < (v6 ? 4 : 1); i++) this.mix(w[(v6 ? W.IPV6_DST : W.IPV4_DST) + i]!);
-    if (fields.includes('tp_src')) this.mix(w[W.TP_SRC]!);
-    if (fields.includes('tp_dst')) this.mix(w[W.TP_DST]!);
-    let pick = this.hash % n;
+    let fields = 0;
+    if (hashFields !== undefined) {
+      fields = this.hashFieldBits.get(hashFields) ?? this.compileFields(hashFields);
+      if (fields < 0) {
+        node?.append(NodeType.ERROR, `*** OVS refuses the select group fields(${hashFields}): no backend`);
+        return undefined;
+      }
+    }
+    const a = this.lbAddr;
+    if (v6) {
+      for (let i = 0; i < 4; i++) {
+        a[i] = w[W.IPV6_SRC + 3 - i]!;
+        a[4 + i] = w[W.IPV6_DST + 3 - i]!;
+      }
+    } else {
+      a[0] = w[W.IPV4_SRC]!;
+      a[4] = w[W.IPV4_DST]!;
+    }
+    const proto = w[W.IP_PROTO]!;
+    // Northd never mixes families in one action; if it did, only the packet's family would count as buckets here.
+    let pick = fields ? hashFieldsBucket(fields, v6, a, 0, 4, proto, w[W.TP_SRC]!, w[W.TP_DST]!, n) : dpHashBucket(rssHash(v6, a, 0, 4, proto, w[W.TP_SRC]!, w[W.TP_DST]!), n);
     for (const b of backends) {
       if (b.ipv6 !== v6) continue;
       if (pick-- === 0) return b;
@@ -875,8 +895,16 @@ export class LflowExecutor {
     return undefined;
   }
 
-  private mix(x: number): void {
-    this.hash = Math.imul(this.hash ^ x, 0x01000193) >>> 0;
+  private compileFields(text: string): number {
+    let bits: number;
+    try {
+      bits = compileHashFields(text);
+    } catch (e) {
+      if (!(e instanceof VippathError)) throw e;
+      bits = -1;
+    }
+    this.hashFieldBits.set(text, bits);
+    return bits;
   }
 
   private ctCommit(nested: readonly Action[], w: Uint32Array): void {
