@@ -228,7 +228,7 @@ export function hintFor(input: Uint8Array, real: Uint8Array | undefined, simulat
     if (onlySrc) return 'only the Ethernet source differs on a frame to a pod: OVN hairpins a pod\'s own VIP traffic with eth.src = the MAC the pod sent to, vippath keeps the pod\'s MAC';
   }
   if (podPorts.has(port) && ((real && !simulated && tcp(real) !== undefined && (tcp(real)! & 0x12) === 0x02) || (simulated && !real && tcp(simulated) !== undefined && (tcp(simulated)! & 0x12) === 0x02))) {
-    return 'a new connection reached another backend: among two or more candidates OVS\'s select group (dp_hash over the 5-tuple) and vippath pick differently';
+    return 'a new connection reached another backend: vippath picks the bucket OVS 3.1\'s select group picks (dp_hash of the 5-tuple the packet entered the datapath with, baseline x86-64 hashing); an OVS built with SSE4.2 hashing, another OVS version, or a packet NATed earlier in the same datapath pass picks differently';
   }
   return undefined;
 }
