@@ -3,8 +3,9 @@
 import { DEFAULT_CLUSTER, defaultObjects, SimulatedCluster } from '../packages/cluster/dist/index.js';
 import { CaptureCursor, Next } from '../packages/pcap/dist/index.js';
 
-export function replayInMemory(bytes, keep = undefined) {
+export function replayInMemory(bytes, keep = undefined, hook = undefined) {
   const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+  hook?.(sim);
   const cursor = new CaptureCursor();
   cursor.feed(bytes, true);
   let n = 0;

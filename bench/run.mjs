@@ -50,7 +50,8 @@ async function runChild(name) {
   await new Promise((r) => setTimeout(r, 10));
   obs.disconnect();
   if (count !== expected) throw new Error(`${name} processed ${count} frames of ${expected}`);
-  kase.teardown?.(state);
+  const extra = kase.extra?.(state) ?? {};
+  await kase.teardown?.(state);
   const seconds = best / 1000;
   process.stdout.write(JSON.stringify({
     name,
@@ -59,6 +60,7 @@ async function runChild(name) {
     nsPerFrame: Number(((seconds * 1e9) / count).toFixed(1)),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     gcMs: Number((gcMs / runs).toFixed(1)),
+    ...extra,
   }));
 }
 
@@ -87,6 +89,7 @@ async function main() {
   for (const r of results) {
     console.log(`| ${r.name} | ${r.framesPerSecond.toLocaleString('en')} | ${r.nsPerFrame} | ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB | ${r.gcMs} |`);
   }
+  for (const r of results) if (r.outputBytes !== undefined) console.log(`\n${r.name}: outputs ${r.outputBytes.toLocaleString('en')} bytes for ${r.inputBytes.toLocaleString('en')} input bytes (${r.outputRatio}×): ${Object.entries(r.outputs).map(([f, n]) => `${f} ${n.toLocaleString('en')}`).join(', ')}`);
   if (byName.reader && byName['pcap-parser']) console.log(`\nreader / pcap-parser: ${(byName.reader.framesPerSecond / byName['pcap-parser'].framesPerSecond).toFixed(1)}×`);
   if (byName.reader && byName.walk) console.log(`reader / walk (floor): ${(byName.reader.framesPerSecond / byName.walk.framesPerSecond).toFixed(2)}×`);
 }

@@ -80,3 +80,79 @@ export function arpCapture(frames) {
   const arps = Array.from({ length: 1024 }, (_, i) => arp(client(i)));
   return pcap(frames, (i) => arps[i % 1024]);
 }
+
+// The pods' initial sequence number for a connection (packages/cluster/src/pods.ts, PodHost.receive on a SYN):
+// derived from the client's address and port so replays are deterministic. The http workload's ACKs depend on
+// it; the case's setup replays the capture once and refuses to measure if any pod answered with RST.
+function podIsn(ip, sport) {
+  return (Math.imul(ip ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+}
+
+function httpClient(i) {
+  const a = 181 + (i >>> 16);
+  const hi = (i >> 8) & 0xff;
+  const lo = i & 0xff;
+  const h = (v) => v.toString(16).padStart(2, '0');
+  return { ip: `10.${a}.${hi}.${lo}`, n: ((10 << 24) | (a << 16) | (hi << 8) | lo) >>> 0, mac: `52:54:00:${h(a)}:${h(hi)}:${h(lo)}` };
+}
+
+function tcpData(c, sport, flags, seq, ack, payload) {
+  return buildFrame({ dst: OWNER_MAC, src: c.mac, vlans: [341], ipv4: { src: c.ip, dst: VIP }, tcp: { srcPort: sport, dstPort: 80, flags, seq, ack, window: 64240, ...(payload ? { payload } : {}) } });
+}
+
+/**
+ * Conversations as curl makes them to http://VIP/clientip, `concurrent` at a time interleaved step by step: ARP
+ * for the VIP (a client's first conversation only), SYN, the handshake's ACK, the request (PSH|ACK with a
+ * curl-like GET), the ACK of the pod's response (which carries FIN: agnhost closes), then FIN|ACK. Up to
+ * `clients` distinct clients; every fourth conversation is a client reconnecting from a new port. Returns the
+ * pcap, how many SYNs and requests it holds (a conversation cut by the frame budget may lack its later steps), and
+ * the ISN each connection's pod is expected to choose (by client address × 65 536 + port).
+ */
+export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {}) {
+  const out = [];
+  let requests = 0;
+  let conv = 0;
+  let fresh = 0;
+  let syns = 0;
+  const isns = new Map();
+  while (out.length < frames) {
+    const group = [];
+    for (let k = 0; k < concurrent; k++, conv++) {
+      const reconnect = conv % 4 === 3 && fresh > 0;
+      const isNew = !reconnect && fresh < clients;
+      const ci = reconnect ? (Math.imul(conv, 7919) >>> 0) % fresh : isNew ? fresh++ : conv % clients;
+      const c = httpClient(ci);
+      const sport = 32768 + (conv % 28000);
+      const isn = podIsn(c.n, sport);
+      isns.set(c.n * 65536 + sport, isn);
+      const seq = Math.imul(conv, 0x10001) >>> 0;
+      const get = Buffer.from(`GET /clientip HTTP/1.1\r\nHost: ${VIP}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n`, 'latin1');
+      const body = `${c.ip}:${sport}`;
+      const respLen = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`.length;
+      const s1 = (seq + 1) >>> 0;
+      const s2 = (s1 + get.length) >>> 0;
+      const a1 = (isn + 1) >>> 0;
+      const a2 = (a1 + respLen + 1) >>> 0; // the response and its FIN
+      const steps = [
+        ...(isNew ? [arp(c)] : []),
+        tcpData(c, sport, 0x02, seq, 0),
+        tcpData(c, sport, 0x10, s1, a1),
+        tcpData(c, sport, 0x18, s1, a1, new Uint8Array(get)),
+        tcpData(c, sport, 0x10, s2, a2),
+        tcpData(c, sport, 0x11, s2, a2),
+      ];
+      group.push(steps);
+    }
+    for (let step = 0; step < 6 && out.length < frames; step++) {
+      for (const steps of group) {
+        // Clients without an ARP step start one step later, so every request still follows its handshake.
+        const s = steps.length === 6 ? steps[step] : step === 0 ? undefined : steps[step - 1];
+        if (!s || out.length >= frames) continue;
+        if (s.length > 100 && s[51] === 0x18) requests++;
+        if (s[16] === 8 && s[51] === 0x02) syns++;
+        out.push(s);
+      }
+    }
+  }
+  return { capture: pcap(out.length, (i) => out[i]), requests, syns, isns, frames: out.length };
+}
