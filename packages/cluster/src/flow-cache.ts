@@ -10,6 +10,7 @@
  * cached packet's counters, conntrack state and delivered bytes are those of an uncached one (a property test
  * checks it). The switch is not replayed: its conntrack calls (OVS's TCP tracking, timeouts, NAT) change state
  * an entry could only reproduce by making them. */
+import type { DropCode } from './drops.js';
 import type { Bridge, Flow, MacEntry } from '@vippath/openflow';
 import { LruTable } from './lru.js';
 import type { TraceStep } from './outputs.js';
@@ -73,8 +74,8 @@ export interface ArpEntry {
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;
-  dropDeltas: Array<{ reason: string; delta: number }>;
-  drops: Array<{ at: string; reason: string }>;
+  dropDeltas: Array<{ code: DropCode; delta: number }>;
+  drops: Array<{ at: string; code: DropCode; reason: string }>;
   reply: Uint8Array;
   stages: TraceStep[] | undefined;
 }

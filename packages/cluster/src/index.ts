@@ -29,5 +29,6 @@ export * from './frame-spec.js';
 export * from './trace-text.js';
 export * from './report.js';
 export * from './replay.js';
+export * from './drops.js';
 export * from './snapshot.js';
 export { FLOW_COUNT_LIMIT } from './flow-count.js';

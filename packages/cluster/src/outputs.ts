@@ -3,6 +3,7 @@
  * {@link ReplaySummary} in `summary.json`. Other tools (the HTML report, users' scripts, the tests) read these,
  * so they change only with a CHANGELOG entry.
  */
+import type { DropCode } from './drops.js';
 
 /** The stages of the path, in the design card's order (DATAPATH.md §2–§6), plus the ends. */
 export type StageName = 'wire' | 'underlay0.341' | 'metallb' | 'br-provider' | 'ovn' | 'lb-dnat' | 'pod' | 'host';
@@ -88,8 +89,11 @@ export interface TraceLine {
    * not injected (a frame the capture shows the cluster sending, or not Ethernet).
    */
   verdict: 'delivered' | 'answered' | 'forwarded' | 'dropped' | 'skipped';
-  /** Drops with where and why. */
-  drops: Array<{ at: string; reason: string }>;
+  /**
+   * Drops with where and why: `code` from the fixed table (drops.ts), `reason` its words — in detailed traces
+   * with the particulars (which VLAN, which address).
+   */
+  drops: Array<{ at: string; code: DropCode; reason: string }>;
   /** Frames that reached the client or a pod because of this frame. */
   emitted: EmittedFrame[];
 }
@@ -131,7 +135,13 @@ export interface ReplaySummary {
   servedBy: Record<string, { node: string; requests: number; clients: string[]; otherClientRequests?: number }>;
   /** LB selections per node and pod: which backends new connections went to. */
   backends: Record<string, Record<string, number>>;
+  /**
+   * Copies of frames dropped, by reason in words (`<stage>: <text>`, one key per code of drops.ts: bounded,
+   * never an address).
+   */
   drops: Record<string, number>;
+  /** The same by code (`<stage>.<what>`, drops.ts's DROP_TEXT): what scripts should read. */
+  dropCodes: Partial<Record<DropCode, number>>;
   verdicts: Record<TraceLine['verdict'], number>;
   services: Array<{ name: string; ingress: string[]; owners: Record<string, string[]> }>;
   /**

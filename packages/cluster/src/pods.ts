@@ -13,6 +13,7 @@ function writeU32(f: Uint8Array, at: number, v: number): void {
   f[at + 3] = v & 0xff;
 }
 import type { PodState } from './derive.js';
+import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { LruTable } from './lru.js';
 
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
@@ -54,8 +55,32 @@ export class PodHost {
   }
   private readonly decoder = new FrameDecoder();
   private readonly d = new DecodedFrame();
-  /** Why the last frame given to {@link receive} was not taken (`undefined` when it was). */
-  ignored: string | undefined;
+  /** Why the last frame given to {@link receive} was not taken, as a code (`undefined` when it was). */
+  ignoredCode: PodIgnore | undefined;
+  // The particular of the last refusal (an address, a protocol number), put into words only when asked.
+  private ignoredArg = 0;
+  /** {@link ignoredCode} in words, with the particular (which address, which protocol): for traces. */
+  get ignored(): string | undefined {
+    const a = this.ignoredArg;
+    switch (this.ignoredCode) {
+      case undefined:
+        return undefined;
+      case 'malformed':
+        return 'malformed frame';
+      case 'not-its-mac':
+        return `Ethernet destination ${[40, 32, 24, 16, 8, 0].map((b) => Math.floor(a / 2 ** b) % 256).map((x) => x.toString(16).padStart(2, '0')).join(':')} is not its MAC`;
+      case 'arp-not-its-ip':
+        return `ARP for ${formatIPv4(a)}, not its address`;
+      case 'ethertype':
+        return `EtherType 0x${a.toString(16).padStart(4, '0')}`;
+      case 'not-its-ip':
+        return `IPv4 destination ${formatIPv4(a)} is not its address`;
+      case 'ip-proto':
+        return `IP protocol ${a} (only TCP ${this.port} and ping are served)`;
+      default:
+        return DROP_TEXT[`pod.${this.ignoredCode}`];
+    }
+  }
   private readonly mac: Uint8Array;
   private readonly ip: number;
   constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
@@ -107,29 +132,29 @@ export class PodHost {
   /** Frames the pod sends in answer to `frame` (possibly none). */
   receive(frame: Uint8Array, now: number): Uint8Array[] {
     const d = this.d;
-    this.ignored = undefined;
-    if (this.decoder.decode(frame, d) !== 0) return this.ignore(`malformed frame (${d.errorReason})`);
+    this.ignoredCode = undefined;
+    if (this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
     const me = this.pod;
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
-      return this.ignore(`Ethernet destination ${formatMac(frame, 0)} is not its MAC`);
+      return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));
     }
     if (d.l3 === L3.ARP) {
-      if (d.arpOp !== 1) return this.ignore('ARP reply not asked for');
-      if (d.arpTpa !== this.ip) return this.ignore(`ARP for ${formatIPv4(d.arpTpa)}, not its address`);
+      if (d.arpOp !== 1) return this.ignore('arp-reply');
+      if (d.arpTpa !== this.ip) return this.ignore('arp-not-its-ip', d.arpTpa);
       const sha = formatMac(frame, d.l3Offset + 8);
       return [buildFrame({ dst: sha, src: me.mac, arp: { op: 2, senderMac: me.mac, senderIp: me.ip, targetMac: sha, targetIp: formatIPv4(d.arpSpa) } })];
     }
-    if (d.l3 !== L3.IPV4) return this.ignore(d.l3 === L3.IPV6 ? 'IPv6 (the pod has no IPv6 address)' : `EtherType 0x${d.etherType.toString(16).padStart(4, '0')}`);
-    if (d.ipDst !== this.ip) return this.ignore(`IPv4 destination ${formatIPv4(d.ipDst)} is not its address`);
+    if (d.l3 !== L3.IPV4) return d.l3 === L3.IPV6 ? this.ignore('ipv6') : this.ignore('ethertype', d.etherType);
+    if (d.ipDst !== this.ip) return this.ignore('not-its-ip', d.ipDst);
     if (d.ipProto === 1 && d.icmpType === 8 && !d.ipFragment) {
       // Echo request: the kernel answers with the same identifier, sequence and data.
       const rest = frame.slice(d.l4Offset + 4, d.l3End);
       return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: formatIPv4(d.ipSrc) }, icmp: { type: 0, code: 0, body: rest } })];
     }
-    if (d.ipProto !== 6) return this.ignore(`IP protocol ${d.ipProto} (only TCP ${this.port} and ping are served)`);
+    if (d.ipProto !== 6) return this.ignore('ip-proto', d.ipProto);
     if (d.dstPort !== this.port) {
-      if (d.tcpFlags & 0x04) return this.ignore('RST to a closed port');
+      if (d.tcpFlags & 0x04) return this.ignore('rst-closed-port');
       // A closed port answers with RST (RFC 9293 §3.10.7.1).
       const ackOnly = (d.tcpFlags & 0x10) !== 0;
       return [this.tcpFrame(frame, d.dstPort, d.srcPort, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & 0x02) ? 1 : 0)) >>> 0, ackOnly ? 0x04 : 0x14, 0)];
@@ -201,8 +226,9 @@ export class PodHost {
     this.conns.delete((ip >>> 0) * 65536 + port);
   }
 
-  private ignore(reason: string): Uint8Array[] {
-    this.ignored = reason;
+  private ignore(code: PodIgnore, arg = 0): Uint8Array[] {
+    this.ignoredCode = code;
+    this.ignoredArg = arg;
     return [];
   }
 }

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
 import { FlowCounter } from './flow-count.js';
+import { DROP_KEY } from './drops.js';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
 import { renderReportTo, scriptJson, type ReportTopology, type StreamedTraces } from './report.js';
@@ -117,7 +118,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, timestampsClamped: 0, flows: 0, flowsCapped: false,
     stages: sim.stageCounts, edges: [],
     toClient: { frames: 0, arpRepliesBy: dict(), gratuitousArpBy: dict(), tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
-    servedBy: dict(), backends: dict(), drops: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
+    servedBy: dict(), backends: dict(), drops: dict(), dropCodes: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
     services: [], timeline: [], timelineBinMs: 1000, events: [],
   };
   const countTime = (now: number): void => {
@@ -383,7 +384,12 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: Flo
     const node = sim.pod(pod)!.pod.node;
     (summary.backends[node] ??= dict())[pod] = n;
   }
-  summary.drops = dictOf(sim.dropCounts);
+  summary.drops = dict();
+  summary.dropCodes = dict();
+  for (const [code, n] of sim.dropCounts) {
+    summary.drops[DROP_KEY[code]] = (summary.drops[DROP_KEY[code]] ?? 0) + n;
+    summary.dropCodes[code] = n;
+  }
   summary.edges = sim.edges();
   summary.services = sim.state.services.map((s) => ({ name: s.name, ingress: s.ingress, owners: dictOf(s.ingress.map((ip) => [ip, sim.state.metallb.announcers(ip)] as const)) }));
   summary.events = sim.timeline();

@@ -48,7 +48,7 @@ describe('the replay report', () => {
   it('escapes hostile names in the page and in the embedded data', async () => {
     const input = await realInput();
     input.topology.nodes[0]!.pods[0]!.name = '<img src=x onerror=alert(1)>';
-    const evil: TraceLine = { index: 99, time: 1, ingress: 'outside', flow: 'tcp </script><script>alert(1)</script>', stages: [], verdict: 'dropped', drops: [{ at: 'wire', reason: '<b>x</b>' }], emitted: [] };
+    const evil: TraceLine = { index: 99, time: 1, ingress: 'outside', flow: 'tcp </script><script>alert(1)</script>', stages: [], verdict: 'dropped', drops: [{ at: 'wire', code: 'wire.runt', reason: '<b>x</b>' }], emitted: [] };
     input.traces.push(evil);
     const html = renderReport(input);
     expect(html).not.toContain('<img src=x');

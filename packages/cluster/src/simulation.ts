@@ -13,6 +13,7 @@ import { backs, derive, northboundFor, northdProfile, ovnLoadBalancers, type Der
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { describeFrame } from './describe.js';
+import { DROP_KEY, DROP_TEXT, ovnDropCode, type DropCode } from './drops.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { StageName, TimelineEvent, TraceLine, TraceStep } from './outputs.js';
 import { PodHost } from './pods.js';
@@ -29,7 +30,7 @@ export interface InjectResult {
   /** Every step, in order (empty when the simulation runs without traces). */
   stages: TraceStep[];
   /** Why copies of the frame ended without delivery. */
-  drops: Array<{ at: string; reason: string }>;
+  drops: Array<{ at: string; code: DropCode; reason: string }>;
   verdict: TraceLine['verdict'];
 }
 
@@ -102,23 +103,6 @@ interface NodeNames {
   nicOut: string;
 }
 
-/** MetalLB's responder drop reasons (speaker.ts), said in words. */
-const RESPONDER_DROP: Record<string, string> = {
-  arpReply: 'an ARP reply (the responder answers requests only)',
-  ethernetDestination: 'Ethernet destination is neither broadcast nor the interface MAC',
-  notMatchInterface: 'interface not selected by any L2Advertisement',
-  announceIP: 'this node does not announce the target IP',
-  messageType: 'not a neighbor solicitation',
-  noSourceLL: 'neighbor solicitation without a source link-layer option',
-  ownLinkLocal: 'from its own link-local address',
-  notListening: 'no responder on this interface',
-  noResponder: 'no responder',
-  malformed: 'malformed ARP/NDP',
-};
-
-/** The same, as drop reasons (made once: a drop is counted by its reason on every flooded ARP). */
-const METALLB_DROP: Record<string, string> = Object.fromEntries(Object.entries(RESPONDER_DROP).map(([k, v]) => [k, `metallb: ${v}`]));
-
 /** The simulated cluster. */
 export class SimulatedCluster {
   readonly state: DerivedState;
@@ -127,7 +111,7 @@ export class SimulatedCluster {
   /** Pods by logical switch port name (`<pod>.<namespace>`). */
   readonly pods = new Map<string, PodHost>();
   /** Drops by reason over the whole run. */
-  readonly dropCounts = new Map<string, number>();
+  readonly dropCounts = new Map<DropCode, number>();
   /** Visits per stage over the whole run. */
   readonly stageCounts: Record<StageName, number> = { wire: 0, 'underlay0.341': 0, metallb: 0, 'br-provider': 0, ovn: 0, 'lb-dnat': 0, pod: 0, host: 0 };
   /** Edge ids by `<from>→<to>`; counts in {@link edgeFrames} (numbers, so the hot path allocates nothing). */
@@ -603,11 +587,11 @@ export class SimulatedCluster {
     this.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
     for (let i = 0; i < e.dropDeltas.length; i++) {
       const x = e.dropDeltas[i]!;
-      this.dropCounts.set(x.reason, (this.dropCounts.get(x.reason) ?? 0) + x.delta);
+      this.dropCounts.set(x.code, (this.dropCounts.get(x.code) ?? 0) + x.delta);
     }
     if (result) {
       this.now = now;
-      this.r = { outside: [e.reply.slice()], background: [], delivered: [], stages: this.tracing ? e.stages!.slice() : [], drops: e.drops.slice(), verdict: 'answered' };
+      this.r = { outside: [e.reply.slice()], background: [], delivered: [], stages: this.tracing ? e.stages!.slice() : [], drops: this.tracing ? e.drops.slice() : e.drops.map((x) => ({ at: x.at, code: x.code, reason: DROP_KEY[x.code] })), verdict: 'answered' };
     } else this.onOutside?.(e.reply);
     return 'answered';
   }
@@ -629,7 +613,7 @@ export class SimulatedCluster {
     const owner = this.nodeByMac.get(ownerMac);
     if (!owner) return;
     const { stageDelta, edgeIds, edgeDelta } = this.deltas(w);
-    const dropDeltas = [...this.dropCounts].map(([reason, n]) => ({ reason, delta: n - (dropsBefore.get(reason) ?? 0) })).filter((x) => x.delta !== 0);
+    const dropDeltas = [...this.dropCounts].map(([code, n]) => ({ code, delta: n - (dropsBefore.get(code) ?? 0) })).filter((x) => x.delta !== 0);
     const speakerDrops = speakerBefore.flatMap(({ drops, was }) => Object.entries(drops).map(([reason, n]) => ({ drops, reason, delta: (n ?? 0) - (was[reason] ?? 0) })).filter((x) => x.delta !== 0));
     this.arpCache!.set(hash, {
       head: buf.slice(0, 46), length, generation: this.generation, fdbStamp: this.fdbChanges, clientMac: macNumber(buf, 6), ownerMac, owner,
@@ -833,7 +817,7 @@ export class SimulatedCluster {
     const where = this.resolveIngress(ingress)!;
     const node = where.node;
     // What no NIC would hand over is dropped where it enters (the wire does the same for the outside).
-    if (frame.length < 14) return this.drop(ingress, 'runt frame (shorter than an Ethernet header)');
+    if (frame.length < 14) return this.drop(ingress, 'wire.runt');
     if (where.kind === 'nic') return this.nic(node, frame, 'outside', 0);
     if (where.kind === 'vlan') return this.bridge(node, frame, this.names.get(node)!.upPort, `${node}/${this.nicOf(node)}.${this.cluster.vlan}`, 0);
     if (where.kind === 'local') return this.bridge(node, frame, Port.LOCAL, `${node}/br-provider`, 0);
@@ -917,9 +901,13 @@ export class SimulatedCluster {
     if (this.tracing) this.r.stages.push({ stage, at, decision });
   }
 
-  private drop(at: string, reason: string): void {
-    this.r.drops.push({ at, reason });
-    this.dropCounts.set(reason, (this.dropCounts.get(reason) ?? 0) + 1);
+  /**
+   * A copy of the frame ends here. The code is what is counted; `detail` (the particulars: which VLAN, which
+   * address) is put into words only for traces.
+   */
+  private drop(at: string, code: DropCode, detail?: () => string): void {
+    this.r.drops.push({ at, code, reason: this.tracing && detail ? detail() : DROP_KEY[code] });
+    this.dropCounts.set(code, (this.dropCounts.get(code) ?? 0) + 1);
   }
 
   private port(name: string, frame: Uint8Array): void {
@@ -946,8 +934,8 @@ export class SimulatedCluster {
   }
 
   private wire(from: string, frame: Uint8Array, depth: number): void {
-    if (depth > MAX_DEPTH) return this.drop('wire', 'hop limit (a forwarding loop)');
-    if (frame.length < 14) return this.drop('wire', 'runt frame (shorter than an Ethernet header)');
+    if (depth > MAX_DEPTH) return this.drop('wire', 'wire.hop-limit');
+    if (frame.length < 14) return this.drop('wire', 'wire.runt');
     const src = macNumber(frame, 6);
     const dst = macNumber(frame, 0);
     const fdb = this.fdbOf(frame);
@@ -956,7 +944,7 @@ export class SimulatedCluster {
     const known = (frame[0]! & 1) === 0 ? fdb.get(dst) : undefined;
     const to = known !== undefined ? (known === from ? [] : [known]) : this.floodFrom(from);
     this.step('wire', 'wire', this.tracing ? `${macText(src)} → ${macText(dst)} from ${from}${known === undefined ? ' flooded' : ''} to ${to.join(', ') || 'nobody (the port it came from)'}` : '', from === 'outside' ? 'outside' : this.names.get(from)!.vif);
-    if (to.length === 0) this.drop('wire', 'destination MAC learned on the port the frame came from');
+    if (to.length === 0) this.drop('wire', 'wire.same-port');
     // Each port gets its own copy (a NIC untags in place), but the last can have the frame itself: the
     // caller handed it over and never looks at it again.
     for (let i = 0; i < to.length; i++) {
@@ -988,12 +976,13 @@ export class SimulatedCluster {
   private nic(node: string, frame: Uint8Array, from: string, depth: number): void {
     const n = this.names.get(node)!;
     const vif = n.vif;
-    if (this.down.has(node)) return this.drop(n.nicAt, 'node down');
+    if (this.down.has(node)) return this.drop(n.nicAt, 'nic.node-down');
     this.port(n.nicAt, frame);
     this.onTap?.(n.nicIn, frame);
     this.decoder.decode(frame, this.d);
     if (this.d.vlanCount === 0 || this.d.vid(0) !== this.cluster.vlan) {
-      return this.drop(n.nicAt, this.d.vlanCount === 0 ? `untagged frame: not for ${n.nic}.${this.cluster.vlan}` : `VLAN ${this.d.vid(0)}: not for ${n.nic}.${this.cluster.vlan}`);
+      const vid = this.d.vlanCount === 0 ? -1 : this.d.vid(0);
+      return this.drop(n.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${this.cluster.vlan}`);
     }
     const len = popVlan(frame, frame.length);
     const untagged = frame.subarray(0, len);
@@ -1005,7 +994,7 @@ export class SimulatedCluster {
   private bridge(node: string, frame: Uint8Array, inPort: number, from: string, depth: number): void {
     const n = this.names.get(node)!;
     const at = n.br;
-    if (depth > MAX_DEPTH) return this.drop(at, 'hop limit (a forwarding loop)');
+    if (depth > MAX_DEPTH) return this.drop(at, 'br-provider.hop-limit');
     this.bridgeOptions.now = this.now;
     // Traced, the bridge records its own steps (ofproto/trace's story): the rules behind this one-line decision.
     const steps: BridgeStep[] | undefined = this.tracing ? [] : undefined;
@@ -1016,12 +1005,12 @@ export class SimulatedCluster {
       const full = (p: number): string => (p === n.patchPort ? this.patchName : name(p));
       this.r.stages[this.r.stages.length - 1]!.openflow = bridgeTrace(n.bridge.name, inPort, full, frame, steps, res);
     }
-    if (res.error) this.drop(at, res.error === 'RECURSION_TOO_DEEP' ? 'translation failed: resubmits nested deeper than 64 (OVS RECURSION_TOO_DEEP)' : 'translation failed: over 4096 resubmits (OVS TOO_MANY_RESUBMITS)');
-    else if (res.drop || res.outputs.length === 0) this.drop(at, 'no flow output');
+    if (res.error) this.drop(at, res.error === 'RECURSION_TOO_DEEP' ? 'br-provider.recursion-too-deep' : 'br-provider.too-many-resubmits');
+    else if (res.drop || res.outputs.length === 0) this.drop(at, 'br-provider.no-output');
     for (const o of res.outputs) {
       if (o.port === n.upPort) {
         if (this.down.has(node)) {
-          this.drop(n.nicAt, 'node down');
+          this.drop(n.nicAt, 'nic.node-down');
           continue;
         }
         const vif = n.vif;
@@ -1040,7 +1029,7 @@ export class SimulatedCluster {
         this.port(at, o.packet);
         this.onTap?.(at, o.packet);
         this.local(node, o.packet, depth + 1);
-      } else this.drop(at, `output to unknown port ${o.port}`);
+      } else this.drop(at, 'br-provider.unknown-port', () => `output to unknown port ${o.port}`);
     }
   }
 
@@ -1054,9 +1043,9 @@ export class SimulatedCluster {
       this.port(n.br, v.frame);
       this.bridge(node, v.frame, Port.LOCAL, at, depth + 1);
     } else if (v.verdict === 'drop') {
-      this.step('metallb', at, this.tracing ? `no reply: ${RESPONDER_DROP[v.reason] ?? v.reason}` : '', n.br);
+      this.step('metallb', at, this.tracing ? `no reply: ${DROP_TEXT[`metallb.${v.reason}`]}` : '', n.br);
       // The host stack has no such address either, so nothing answers from this node.
-      this.drop(at, METALLB_DROP[v.reason] ?? `metallb: ${v.reason}`);
+      this.drop(at, `metallb.${v.reason}`);
     } else this.host(node, frame);
   }
 
@@ -1066,13 +1055,13 @@ export class SimulatedCluster {
     // The node's own stack takes frames to its MAC; it holds no pod or VIP address, so anything else dies there.
     const mine = macNumber(frame, 0) === n.mac;
     this.step('host', at, mine ? 'to the node\'s own stack' : 'not for the node', n.br);
-    this.drop(at, mine ? 'host: the node stack does not hold this address (not modelled further)' : 'host: not addressed to the node');
+    this.drop(at, mine ? 'host.not-held' : 'host.not-addressed');
   }
 
   private ovn(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void {
     if (this.watching && this.split === undefined) this.noteSplit(node, frame, inport, from, depth);
     const at = this.names.get(node)!.ls;
-    if (depth > MAX_DEPTH) return this.drop(at, 'hop limit (a forwarding loop)');
+    if (depth > MAX_DEPTH) return this.drop(at, 'ovn.hop-limit');
     const steps: StageStep[] | undefined = this.tracing ? [] : undefined;
     const res = this.ls.process(frame, inport, node, this.now, steps);
     this.step('ovn', at, this.tracing ? `inport ${inport}` : '', from);
@@ -1082,7 +1071,7 @@ export class SimulatedCluster {
         this.r.stages.push({ stage: lb ? 'lb-dnat' : 'ovn', at: `${s.chassis}/${lb ? 'lb-dnat' : this.lsName}`, decision: `${s.stage} ${s.priority}: ${s.match} → ${s.actions}${s.note ? ` (${s.note})` : ''}`, ovn: { pipeline: s.pipeline, table: s.table, stage: s.stage, priority: s.priority, match: s.match, actions: s.actions } });
       }
     }
-    if (res.verdict === 'drop') return this.drop(at, `ovn: ${res.reason}`);
+    if (res.verdict === 'drop') return this.drop(at, ovnDropCode(res.code), () => `ovn: ${res.reason}`);
     this.decoder.decode(frame, this.d);
     const inDst = this.d.l3 === L3.IPV4 ? this.d.ipDst : 0;
     const inSrc = this.d.l3 === L3.IPV4 ? this.d.ipSrc : 0;
@@ -1104,7 +1093,7 @@ export class SimulatedCluster {
         const patch = this.names.get(o.chassis)!.patchPort;
         // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
         if (patch < 0) {
-          this.drop(outAt, `ovn: ${o.chassis}'s br-provider has no patch port to br-int`);
+          this.drop(outAt, 'ovn.no-patch-port', () => `ovn: ${o.chassis}'s br-provider has no patch port to br-int`);
           continue;
         }
         this.port(on.patchAt, o.frame);
@@ -1113,21 +1102,21 @@ export class SimulatedCluster {
       }
       const pod = this.pods.get(o.port);
       if (!pod) {
-        this.drop(outAt, `ovn: output to ${o.port}, which vippath does not model`);
+        this.drop(outAt, 'ovn.unmodelled-output', () => `ovn: output to ${o.port}, which vippath does not model`);
         continue;
       }
       const podAt = this.podAt.get(o.port)!;
       if (this.down.has(pod.pod.node)) {
-        this.drop(podAt, 'node down');
+        this.drop(podAt, 'pod.node-down');
         continue;
       }
       this.port(podAt, o.frame);
       this.onTap?.(podAt, o.frame);
       if (dnat && syn) this.backendCounts.set(pod.pod.name, (this.backendCounts.get(pod.pod.name) ?? 0) + 1);
       const replies = pod.receive(o.frame, this.now);
-      if (pod.ignored) {
+      if (pod.ignoredCode !== undefined) {
         this.step('pod', podAt, this.tracing ? `ignored: ${pod.ignored}` : '', prev);
-        this.drop(podAt, `pod: ${pod.ignored}`);
+        this.drop(podAt, `pod.${pod.ignoredCode}`, () => `pod: ${pod.ignored}`);
       } else {
         this.step('pod', podAt, this.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
         this.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: o.frame });
