@@ -30,5 +30,6 @@ export * from './trace-text.js';
 export * from './report.js';
 export * from './replay.js';
 export * from './drops.js';
+export * from './trace-levels.js';
 export * from './snapshot.js';
 export { FLOW_COUNT_LIMIT } from './flow-count.js';

@@ -133,6 +133,11 @@ export interface ReplaySummary {
    * addresses are counted in `otherClientRequests`).
    */
   servedBy: Record<string, { node: string; requests: number; clients: string[]; otherClientRequests?: number }>;
+  /**
+   * The client addresses the pods saw: how many, and the ones with the most requests (at most 10). Counted from
+   * the pods' tables of the first 256 addresses each: `addressesCapped` when some pod saw more.
+   */
+  clients: { addresses: number; addressesCapped?: boolean; top: Array<{ address: string; requests: number }> };
   /** LB selections per node and pod: which backends new connections went to. */
   backends: Record<string, Record<string, number>>;
   /**

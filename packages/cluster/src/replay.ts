@@ -5,7 +5,7 @@
  * counted. The summary says what the seed document's figure says: who answered ARP, which pods served, what
  * the client got back — plus counters per stage, drops by reason and the backend distribution.
  */
-import { closeSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
@@ -16,6 +16,7 @@ import type { ReplaySummary, TraceLine } from './outputs.js';
 import { renderReportTo, scriptJson, type ReportTopology, type StreamedTraces } from './report.js';
 import type { ClusterSpec } from './scenario.js';
 import { SimulatedCluster, traceLine, type InjectResult, type SimulationOptions } from './simulation.js';
+import { LineWriter, portSelector, summaryLineJson, TRACE_LEVELS, type TraceLevel } from './trace-levels.js';
 
 export type { ReplaySummary } from './outputs.js';
 
@@ -23,6 +24,13 @@ export type { ReplaySummary } from './outputs.js';
 export interface ReplayOptions {
   /** Write `wire.pcapng`, `nodes.pcapng`, `trace.jsonl` and `summary.json` here. */
   outDir?: string;
+  /** How much `trace.jsonl` says per frame (see {@link TraceLevel}); default `summary`. */
+  trace?: TraceLevel;
+  /**
+   * The node ports `nodes.pcapng` records (`all`, `none`, `pods`, a node, `<node>/<port>` with `*`; see
+   * {@link portSelector}); default {@link DEFAULT_CAPTURE_PORTS}.
+   */
+  capturePorts?: readonly string[];
   /** Where the capture's frames enter (see {@link SimulatedCluster.inject}); default `outside`. */
   ingress?: string;
   /** Inject every frame, also those whose source MAC is the cluster's (default: skip them). */
@@ -83,13 +91,26 @@ function dictOf<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
 export const TIMELINE_BINS = 4096;
 
 /**
+ * What `nodes.pcapng` records unless told: nothing (no file). The outputs' budget is 3× the input's bytes at the
+ * default level, and on curl-like traffic `wire.pcapng` alone is 2× (the client's frames and the cluster's
+ * answers, in pcapng's larger records) and the summary trace about 1×; the pods' interfaces would add 2×, every
+ * port of every node 9× (each frame is recorded at the NIC, the VLAN interface, LOCAL or the patch port, and the
+ * pod). `capturePorts` asks for them (bench/README.md has the measurements).
+ */
+export const DEFAULT_CAPTURE_PORTS: readonly string[] = ['none'];
+
+/**
  * Replays a capture (path, `-`, or stream) through the cluster. With `outDir`, writes `wire.pcapng` (every
  * frame on the physical segment as tagged on the wire, one interface for the outside and one per node NIC),
  * `nodes.pcapng` (one interface per node port, `<node>/<port>`, and per pod, `<node>/<pod>`), `trace.jsonl` and
  * `summary.json` — each to a temporary name renamed when complete, so a failed run leaves earlier outputs alone.
  */
 export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
-  const tracing = Boolean(options.outDir || options.keepTraces || options.report);
+  const level: TraceLevel = options.trace ?? 'summary';
+  if (!TRACE_LEVELS.includes(level)) throw new VippathError('BAD_OPTION', `trace level ${String(level)}: use ${TRACE_LEVELS.join(', ')}`);
+  // Steps are recorded only for what shows them: a detailed trace, the report, kept traces.
+  const tracing = Boolean((options.outDir && level === 'detailed') || options.keepTraces || options.report);
+  const summaryLines = Boolean(options.outDir) && level === 'summary';
   const reportLimit = options.reportFrames ?? 5000;
   const sim = new SimulatedCluster(objects, cluster, { trace: tracing, ...options.simulation });
   const ingress = options.ingress ?? 'outside';
@@ -98,7 +119,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   // Every output is checked before anything is read or written: not an input, not another output, not a
   // directory, FIFO or device.
   const outDir = options.outDir || options.report ? prepareOutputs(source, options) : undefined;
-  const outputs = outDir ? openOutputs(outDir, sim) : undefined;
+  const outputs = outDir ? openOutputs(outDir, sim, level, options.capturePorts ?? DEFAULT_CAPTURE_PORTS) : undefined;
   const sinks: FileSink[] = outputs ? [...outputs.sinks] : [];
   // The report's trace lines wait in a temporary beside the report, serialised, not as objects in memory
   // (100 000 lines held as objects took 1.5 GB); the page copies them from there.
@@ -118,7 +139,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, timestampsClamped: 0, flows: 0, flowsCapped: false,
     stages: sim.stageCounts, edges: [],
     toClient: { frames: 0, arpRepliesBy: dict(), gratuitousArpBy: dict(), tcpFromVip: 0, tcpFromPodIp: 0, untagged: 0 },
-    servedBy: dict(), backends: dict(), drops: dict(), dropCodes: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
+    servedBy: dict(), clients: { addresses: 0, top: [] }, backends: dict(), drops: dict(), dropCodes: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
     services: [], timeline: [], timelineBinMs: 1000, events: [],
   };
   const countTime = (now: number): void => {
@@ -158,7 +179,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const record = (line: TraceLine): void => {
     traces?.push(line);
     if (spill && spill.lines < reportLimit) spill.add(line);
-    outputs?.trace.write(encoder.encode(`${JSON.stringify(line)}\n`));
+    if (level === 'detailed') outputs?.trace?.write(`${JSON.stringify(line)}\n`);
   };
   let t0: number | undefined;
   let lastTime = 0;
@@ -188,10 +209,11 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
         else summary.skippedFromCluster++;
         summary.verdicts.skipped++;
         if (tracing) record({ index: summary.framesRead, time: now, ingress, flow: skip, stages: [], verdict: 'skipped', drops: [], emitted: [] });
+        if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, skip, SKIPPED));
         return;
       }
       countFlow(frame);
-      if (!tracing && ingress === 'outside') {
+      if (!tracing && !summaryLines && ingress === 'outside') {
         // The hot path: no trace wanted, so established flows come from the flow cache.
         summary.injected++;
         countTime(now);
@@ -201,6 +223,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       const background = sim.advance(now);
       if (background.stages.length || background.outside.length) {
         if (tracing) record({ ...traceLine(0, now, 'cluster', new Uint8Array(0), background), flow: 'sent by the cluster on its own (gratuitous ARP/NA)' });
+        if (summaryLines) outputs!.trace!.write(summaryLineJson(0, now, 'cluster', 'sent by the cluster on its own (gratuitous ARP/NA)', background));
         for (const out of background.outside) toClient(out);
       }
       summary.injected++;
@@ -208,6 +231,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       const result: InjectResult = sim.inject(frame, now, ingress);
       summary.verdicts[result.verdict]++;
       if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));
+      if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, undefined, result));
       for (const out of result.outside) toClient(out);
     }, { onError: options.onError ?? 'stop' });
   } catch (e) {
@@ -238,6 +262,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       // The spill was read into the report: it goes, never published.
       spill?.sink.abort();
       for (const sink of sinks) sink.commit();
+      // What this run does not write must not stay from an earlier one beside what it did.
+      if (outDir) for (const name of outputs!.unwritten) rmSync(join(outDir, name), { force: true });
     } catch (e) {
       for (const sink of sinks) sink.abort();
       throw e;
@@ -374,12 +400,36 @@ async function writeReport(path: string, sim: SimulatedCluster, summary: ReplayS
   return sink;
 }
 
+/** How many entries the summary's top lists hold. */
+export const TOP_N = 10;
+
+/** The `n` entries with the largest counts, largest first (ties in first-seen order). */
+export function topN<K>(counts: Iterable<readonly [K, number]>, n: number): Array<[K, number]> {
+  const top: Array<[K, number]> = [];
+  for (const [k, c] of counts) {
+    if (top.length === n && c <= top[n - 1]![1]) continue;
+    let i = top.length;
+    while (i > 0 && top[i - 1]![1] < c) i--;
+    top.splice(i, 0, [k, c]);
+    if (top.length > n) top.pop();
+  }
+  return top;
+}
+
 function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {
   summary.flows = flows.count;
   summary.flowsCapped = flows.capped;
   for (const p of sim.pods.values()) {
     if (p.requests) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.requests, clients: [...p.clients.keys()], ...(p.otherClientRequests ? { otherClientRequests: p.otherClientRequests } : {}) };
   }
+  // From the pods' bounded tables of clients (each keeps the first addresses it saw, with counts).
+  const byClient = new Map<string, number>();
+  let capped = false;
+  for (const p of sim.pods.values()) {
+    for (const [ip, n] of p.clients) byClient.set(ip, (byClient.get(ip) ?? 0) + n);
+    if (p.otherClientRequests) capped = true;
+  }
+  summary.clients = { addresses: byClient.size, ...(capped ? { addressesCapped: true } : {}), top: topN(byClient, TOP_N).map(([address, requests]) => ({ address, requests })) };
   for (const [pod, n] of sim.backendCounts) {
     const node = sim.pod(pod)!.pod.node;
     (summary.backends[node] ??= dict())[pod] = n;
@@ -395,7 +445,9 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: Flo
   summary.events = sim.timeline();
 }
 
-function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epochNs: bigint; sinks: FileSink[]; finish(summaryJson: string): Promise<void> } {
+const SKIPPED: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'> = { verdict: 'skipped', outside: [], delivered: [], drops: [] };
+
+function openOutputs(dir: string, sim: SimulatedCluster, level: TraceLevel, ports: readonly string[]): { trace: LineWriter | undefined; unwritten: string[]; epochNs: bigint; sinks: FileSink[]; finish(summaryJson: string): Promise<void> } {
   const nodes = sim.cluster.nodes;
   const wireIfaces = ['outside', ...nodes.map((n) => n.name)];
   const sinks: FileSink[] = [];
@@ -410,28 +462,34 @@ function openOutputs(dir: string, sim: SimulatedCluster): { trace: ByteSink; epo
     }
   };
   const wire = new PcapngWriter(open('wire.pcapng'), wireIfaces.map((n) => ({ name: n === 'outside' ? 'outside' : `${n}/${nodes.find((x) => x.name === n)!.nic}` })));
-  const portNames = sim.portNames();
+  const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
+  const selected = portSelector(ports, podPorts);
+  const portNames = sim.portNames().filter(selected);
   const portIndex = new Map(portNames.map((n, i) => [n, i]));
-  const nodePcap = new PcapngWriter(open('nodes.pcapng'), portNames.map((name) => ({ name })));
-  const trace = open('trace.jsonl');
+  // No port selected: no nodes.pcapng (an empty one would say the ports saw nothing).
+  const nodePcap = portNames.length ? new PcapngWriter(open('nodes.pcapng'), portNames.map((name) => ({ name }))) : undefined;
+  const trace = level === 'none' ? undefined : new LineWriter(open('trace.jsonl'));
   const summarySink = open('summary.json');
   const out = {
     trace,
+    unwritten: [...(nodePcap ? [] : ['nodes.pcapng']), ...(trace ? [] : ['trace.jsonl'])],
     epochNs: 0n,
     sinks,
     async finish(summaryJson: string): Promise<void> {
       await wire.close();
-      await nodePcap.close();
-      await trace.close();
+      await nodePcap?.close();
+      await trace?.close();
       summarySink.write(encoder.encode(summaryJson));
       await summarySink.close();
     },
   };
   const ts = (now: number): bigint => out.epochNs + BigInt(Math.round(now * 1e6));
   sim.onWire = (from, frame, now) => wire.write({ timestamp: ts(now), data: frame, interfaceId: wireIfaces.indexOf(from) });
-  sim.onPort = (port, frame, now) => {
-    const id = portIndex.get(port);
-    if (id !== undefined) nodePcap.write({ timestamp: ts(now), data: frame, interfaceId: id });
-  };
+  if (nodePcap) {
+    sim.onPort = (port, frame, now) => {
+      const id = portIndex.get(port);
+      if (id !== undefined) nodePcap.write({ timestamp: ts(now), data: frame, interfaceId: id });
+    };
+  }
   return out;
 }

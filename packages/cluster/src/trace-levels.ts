@@ -1,0 +1,141 @@
+/**
+ * What a replay writes, and how much: the level of `trace.jsonl` (as ovn-trace has `--summary`, `--detailed`),
+ * which node ports `nodes.pcapng` records, and a buffered writer of text lines. A capture of millions of frames
+ * must not turn into terabytes: the default trace line says what happened to a frame in well under a few
+ * hundred bytes, and the per-port capture records the pods' side unless asked for more.
+ */
+import type { ByteSink } from '@vippath/pcap';
+import type { DropCode } from './drops.js';
+import type { TraceLine } from './outputs.js';
+import type { InjectResult } from './simulation.js';
+
+/**
+ * `none`: no `trace.jsonl`. `summary` (the default): one short line per frame — index, time, verdict, where
+ * its copies ended and the drop codes ({@link TraceSummaryLine}); the frame itself is record `index` of the input. `detailed`: every step of every frame
+ * with each emitted frame's bytes ({@link TraceLine}), about 10 KB per frame.
+ */
+export type TraceLevel = 'none' | 'summary' | 'detailed';
+
+/** The trace levels, for option parsing. */
+export const TRACE_LEVELS: readonly TraceLevel[] = ['none', 'summary', 'detailed'];
+
+/** One line of `trace.jsonl` at the `summary` level: the fields it shares with {@link TraceLine} mean the same. */
+export interface TraceSummaryLine {
+  /** The record in the input capture (1-based); 0 for frames the cluster sent on its own. */
+  index: number;
+  /** Simulated ms since the first frame (µs resolution), only on lines with index 0: a record's time is the capture's. */
+  time?: number;
+  /** Only when the frame did not enter from the outside (`cluster`: what the cluster sent on its own). */
+  ingress?: string;
+  /** Only for lines that are no frame of the capture: why it was skipped, or what the cluster sent on its own. */
+  flow?: string;
+  verdict: TraceLine['verdict'];
+  /** Where copies ended up: `outside` (to the client) and the pods by name, each once, in order; absent: nowhere. */
+  to?: string[];
+  /** Copies dropped, by code (drops.ts; where each happened is in the detailed trace); absent: none. */
+  drops?: Partial<Record<DropCode, number>>;
+}
+
+/**
+ * The JSON text of a summary line for a frame and what became of it, built directly (no object per frame). Empty
+ * `to` and `drops` are left out, and so is the time of a capture's frame (it is the record's, in the capture):
+ * the line is what a frame costs on every replay with `--out`, so it stays under the size of a small frame.
+ */
+export function summaryLineJson(index: number, time: number, ingress: string, flow: string | undefined, r: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'>): string {
+  // A capture's frame has its time in the capture (record `index`); the cluster's own frames have only this one.
+  let s = index > 0 ? `{"index":${index}` : `{"index":0,"time":${Math.round(time * 1000) / 1000}`;
+  if (ingress !== 'outside') s += `,"ingress":${JSON.stringify(ingress)}`;
+  if (flow !== undefined) s += `,"flow":${JSON.stringify(flow)}`;
+  s += `,"verdict":"${r.verdict}"`;
+  if (r.outside.length || r.delivered.length) {
+    s += ',"to":[';
+    let first = true;
+    if (r.outside.length) {
+      s += '"outside"';
+      first = false;
+    }
+    let last = '';
+    for (const x of r.delivered) {
+      if (x.pod === last) continue;
+      last = x.pod;
+      s += `${first ? '' : ','}${JSON.stringify(x.pod)}`;
+      first = false;
+    }
+    s += ']';
+  }
+  const drops = r.drops;
+  if (drops.length) {
+    // Counted by code: a flooded ARP's drops at every node and pod are a few entries, not one per copy.
+    s += ',"drops":{';
+    let first = true;
+    for (let i = 0; i < drops.length; i++) {
+      const code = drops[i]!.code;
+      let seen = false;
+      for (let j = 0; j < i && !seen; j++) seen = drops[j]!.code === code;
+      if (seen) continue;
+      let n = 1;
+      for (let j = i + 1; j < drops.length; j++) if (drops[j]!.code === code) n++;
+      s += `${first ? '' : ','}"${code}":${n}`;
+      first = false;
+    }
+    s += '}';
+  }
+  return `${s}}\n`;
+}
+
+/**
+ * Which node ports `nodes.pcapng` records, from `--capture-ports` words: `all`, `none`, `pods` (every pod's
+ * interface), a node name (all its ports), or `<node>/<port>` where `*` stands for any run of characters but
+ * `/` (`*\/underlay0.341`, `node1/*`). Unknown words select nothing; {@link unmatchedPortPatterns} names them.
+ */
+export function portSelector(patterns: readonly string[], podPorts: ReadonlySet<string>): (port: string) => boolean {
+  if (patterns.includes('all')) return () => true;
+  const res: RegExp[] = [];
+  let pods = false;
+  for (const p of patterns) {
+    if (p === 'none') continue;
+    if (p === 'pods') {
+      pods = true;
+      continue;
+    }
+    const glob = p.includes('/') ? p : `${p}/*`;
+    res.push(new RegExp(`^${glob.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`));
+  }
+  return (port) => (pods && podPorts.has(port)) || res.some((r) => r.test(port));
+}
+
+/** The words of `patterns` that select none of `ports` (for a usage error: a typo should not silently record nothing). */
+export function unmatchedPortPatterns(patterns: readonly string[], ports: readonly string[], podPorts: ReadonlySet<string>): string[] {
+  return patterns.filter((p) => p !== 'none' && p !== 'all' && (p !== 'pods' || podPorts.size === 0) && !ports.some(portSelector([p], podPorts)));
+}
+
+/**
+ * Text lines into a byte sink in chunks of about 64 KB: one encode and one write per chunk instead of per line
+ * (a write per line is a system call per frame).
+ */
+export class LineWriter {
+  private pending = '';
+  private readonly encoder = new TextEncoder();
+  constructor(readonly sink: ByteSink, private readonly chunk = 1 << 16) {}
+
+  write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= this.chunk) this.flush();
+  }
+
+  flush(): void {
+    if (!this.pending) return;
+    this.sink.write(this.encoder.encode(this.pending));
+    this.pending = '';
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    await this.sink.close();
+  }
+
+  abort(): void {
+    this.pending = '';
+    this.sink.abort();
+  }
+}
