@@ -72,7 +72,7 @@ describe('the bundled capture through the default scenario (the README\'s main c
 
   it('--out: wire.pcapng and nodes.pcapng open in tshark without warnings, their frames match trace.jsonl', async () => {
     const out = join(dir, 'out');
-    const r = await run('replay', '--pcap', capture, '--out', out);
+    const r = await run('replay', '--pcap', capture, '--out', out, '--trace', 'detailed', '--capture-ports', 'all');
     expect(r.code).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as ReplaySummary;
     const lines = readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceLine);
@@ -431,7 +431,7 @@ describe('replay on bad input and progress', () => {
   it('a replay that fails on a corrupt capture leaves an earlier run\'s outputs and report as they were', async () => {
     const out = join(dir, 'keep');
     const report = join(dir, 'keep.html');
-    expect((await run('replay', capture, '--out', out, '--report', report)).code).toBe(0);
+    expect((await run('replay', capture, '--out', out, '--report', report, '--capture-ports', 'all')).code).toBe(0);
     const before = ['summary.json', 'trace.jsonl', 'wire.pcapng', 'nodes.pcapng'].map((f) => readFileSync(join(out, f)));
     const html = readFileSync(report, 'utf8');
     const bad = join(dir, 'bad.pcap');
@@ -440,7 +440,7 @@ describe('replay on bad input and progress', () => {
     const second = 24 + 16 + new DataView(bytes.buffer).getUint32(24 + 8, true);
     new DataView(bytes.buffer).setUint32(second + 8, 0x7fffffff, true);
     writeFileSync(bad, bytes);
-    const r = await run('replay', bad, '--out', out, '--report', report);
+    const r = await run('replay', bad, '--out', out, '--report', report, '--capture-ports', 'all');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/earlier outputs in .* are left as they were/);
     expect(['summary.json', 'trace.jsonl', 'wire.pcapng', 'nodes.pcapng'].map((f) => readFileSync(join(out, f)))).toEqual(before);

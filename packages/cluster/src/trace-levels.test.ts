@@ -1,0 +1,135 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { memorySink, readCaptureSync } from '@vippath/pcap';
+import type { TraceLine } from './outputs.js';
+import { DEFAULT_CAPTURE_PORTS, replayCapture, topN } from './replay.js';
+import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
+import { LineWriter, portSelector, summaryLineJson, unmatchedPortPatterns, type TraceSummaryLine } from './trace-levels.js';
+
+const capture = fileURLToPath(new URL('../../../test/fixtures/vip-ipv4.pcap', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'vippath-trace-levels-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PORTS = ['node1/underlay0', 'node1/underlay0.341', 'node1/br-provider', 'node1/patch-x', 'node1/web-a', 'node2/underlay0', 'node2/web-b'];
+const PODS = new Set(['node1/web-a', 'node2/web-b']);
+
+const lines = (path: string): string[] => readFileSync(path, 'utf8').trim().split('\n');
+
+describe('capture port selection', () => {
+  it('all, none, pods, a node, NODE/PORT globs', () => {
+    const pick = (...p: string[]): string[] => PORTS.filter(portSelector(p, PODS));
+    expect(pick('all')).toEqual(PORTS);
+    expect(pick('none')).toEqual([]);
+    expect(pick('pods')).toEqual(['node1/web-a', 'node2/web-b']);
+    expect(pick('node2')).toEqual(['node2/underlay0', 'node2/web-b']);
+    expect(pick('*/underlay0')).toEqual(['node1/underlay0', 'node2/underlay0']);
+    expect(pick('node1/underlay0.*')).toEqual(['node1/underlay0.341']);
+    expect(pick('node1/*', 'pods')).toEqual([...PORTS.slice(0, 5), 'node2/web-b']);
+    // A dot in a name is a dot, not any character.
+    expect(pick('node1/underlay0x341')).toEqual([]);
+    expect(unmatchedPortPatterns(['pods', 'node9', 'node1/eth7', '*/underlay0', 'none'], PORTS, PODS)).toEqual(['node9', 'node1/eth7']);
+  });
+});
+
+describe('summary trace lines', () => {
+  it('are valid JSON with the verdict, where copies went and drops counted by code; bounded however many copies', () => {
+    const drops = Array.from({ length: 300 }, (_, i) => ({ at: `node${i}/pod-${i}`, code: i % 2 ? 'pod.arp-not-its-ip' as const : 'metallb.announceIP' as const, reason: 'x' }));
+    const text = summaryLineJson(7, 12.3456789, 'outside', undefined, { verdict: 'answered', outside: [new Uint8Array(60), new Uint8Array(60)], delivered: [], drops });
+    const line = JSON.parse(text) as TraceSummaryLine;
+    expect(line).toEqual({ index: 7, verdict: 'answered', to: ['outside'], drops: { 'metallb.announceIP': 150, 'pod.arp-not-its-ip': 150 } });
+    expect(text.length).toBeLessThan(120);
+    const bg = JSON.parse(summaryLineJson(0, 12.3456789, 'cluster', 'sent by the cluster "on its own"', { verdict: 'forwarded', outside: [], delivered: [{ pod: 'p"1', node: 'n', frame: new Uint8Array(0) }, { pod: 'p"1', node: 'n', frame: new Uint8Array(0) }], drops: [] })) as TraceSummaryLine;
+    expect(bg).toEqual({ index: 0, time: 12.346, ingress: 'cluster', flow: 'sent by the cluster "on its own"', verdict: 'forwarded', to: ['p"1'] });
+  });
+
+  it('LineWriter writes in chunks, in order, and everything on close', async () => {
+    const sink = memorySink();
+    let writes = 0;
+    const counting = { write: (b: Uint8Array) => { writes++; sink.write(b); }, close: () => sink.close(), abort: () => sink.abort() };
+    const w = new LineWriter(counting, 1000);
+    let expected = '';
+    for (let i = 0; i < 500; i++) {
+      const l = `{"index":${i}}\n`;
+      expected += l;
+      w.write(l);
+    }
+    await w.close();
+    expect(new TextDecoder().decode(sink.bytes())).toBe(expected);
+    expect(writes).toBeGreaterThan(3);
+    expect(writes).toBeLessThan(20);
+  });
+
+  it('topN keeps the largest counts, largest first, ties in first-seen order', () => {
+    const counts = new Map([['a', 1], ['b', 5], ['c', 3], ['d', 5], ['e', 0], ['f', 4]]);
+    expect(topN(counts, 3)).toEqual([['b', 5], ['d', 5], ['f', 4]]);
+    expect(topN(counts, 10).map(([k]) => k)).toEqual(['b', 'd', 'f', 'c', 'a', 'e']);
+    expect(topN(new Map<string, number>(), 3)).toEqual([]);
+  });
+});
+
+describe('replay outputs by level', () => {
+  it('summary (default): one short line per frame agreeing with the detailed trace; none: no file; detailed: the steps', async () => {
+    const outS = join(dir, 'summary');
+    const outD = join(dir, 'detailed');
+    const outN = join(dir, 'none');
+    const s = (await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: outS })).summary;
+    await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: outD, trace: 'detailed' });
+    await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: outN, trace: 'none' });
+    const summaryLines = lines(join(outS, 'trace.jsonl'));
+    const detailed = lines(join(outD, 'trace.jsonl')).map((l) => JSON.parse(l) as TraceLine);
+    const short = summaryLines.map((l) => JSON.parse(l) as TraceSummaryLine);
+    expect(short.filter((l) => l.index > 0).map((l) => l.index)).toEqual(Array.from({ length: s.framesRead }, (_, i) => i + 1));
+    expect(short.length).toBe(detailed.length);
+    for (let i = 0; i < short.length; i++) {
+      const a = short[i]!;
+      const b = detailed[i]!;
+      expect(a.index).toBe(b.index);
+      expect(a.verdict).toBe(b.verdict);
+      const to = [...new Set(b.emitted.map((e) => (e.to === 'outside' ? 'outside' : e.to.split('/')[1]!)))];
+      expect(a.to ?? []).toEqual(to);
+      const codes: Record<string, number> = {};
+      for (const d of b.drops) codes[d.code] = (codes[d.code] ?? 0) + 1;
+      expect(a.drops ?? {}).toEqual(codes);
+      expect(b.verdict === 'skipped' || b.stages.length > 0).toBe(true);
+    }
+    for (const l of summaryLines) expect(l.length).toBeLessThan(300);
+    // The detailed trace is an order of magnitude larger; the summary stays near the capture's own size.
+    const sizeS = statSync(join(outS, 'trace.jsonl')).size;
+    expect(statSync(join(outD, 'trace.jsonl')).size).toBeGreaterThan(sizeS * 10);
+    expect(sizeS).toBeLessThan(statSync(capture).size);
+    expect(existsSync(join(outN, 'trace.jsonl'))).toBe(false);
+    expect(existsSync(join(outN, 'wire.pcapng'))).toBe(true);
+  });
+
+  it('nodes.pcapng holds the selected ports only; none by default; a file a run does not write is removed', async () => {
+    expect(DEFAULT_CAPTURE_PORTS).toEqual(['none']);
+    const out = join(dir, 'ports');
+    await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: out, capturePorts: ['all'] });
+    const all = readCaptureSync(new Uint8Array(readFileSync(join(out, 'nodes.pcapng'))));
+    expect(all.interfaces.length).toBe(3 * 4 + 3);
+    await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: out, capturePorts: ['pods'] });
+    const pods = readCaptureSync(new Uint8Array(readFileSync(join(out, 'nodes.pcapng'))));
+    expect(pods.interfaces.map((i) => i.name)).toEqual(['node1/deploy-169402624-0', 'node2/deploy-169402624-1', 'node3/deploy-169402624-2']);
+    // The pods' records are the same frames the all-ports capture holds for them.
+    const podRecs = (c: typeof all): string[] => c.records.filter((r) => r.interfaceName!.includes('/deploy-')).map((r) => `${r.interfaceName} ${Buffer.from(r.data).toString('hex')}`);
+    expect(podRecs(pods)).toEqual(podRecs(all));
+    expect(pods.records.length).toBeGreaterThan(0);
+    await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: out, capturePorts: ['node3/underlay0.341', '*/br-provider'] });
+    const some = readCaptureSync(new Uint8Array(readFileSync(join(out, 'nodes.pcapng'))));
+    expect(some.interfaces.map((i) => i.name)).toEqual(['node1/br-provider', 'node2/br-provider', 'node3/underlay0.341', 'node3/br-provider']);
+    writeFileSync(join(out, 'unrelated.txt'), 'kept');
+    await replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: out, trace: 'none' });
+    expect(existsSync(join(out, 'nodes.pcapng'))).toBe(false);
+    expect(existsSync(join(out, 'trace.jsonl'))).toBe(false);
+    expect(readFileSync(join(out, 'unrelated.txt'), 'utf8')).toBe('kept');
+  });
+
+  it('refuses an unknown trace level with a typed error before writing anything', async () => {
+    const out = join(dir, 'bad-level');
+    await expect(replayCapture(capture, defaultObjects(), DEFAULT_CLUSTER, { outDir: out, trace: 'verbose' as never })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    expect(existsSync(out)).toBe(false);
+  });
+});
