@@ -88,12 +88,22 @@ function podIsn(ip, sport) {
   return (Math.imul(ip ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
 }
 
+// The router in front of the VLAN: clients off the subnet reach the VIP through it, so their frames carry its MAC.
+const GATEWAY = { ip: '10.180.204.1', mac: '52:54:00:ee:00:01' };
+
+/**
+ * Client `i`: 10.181.0.0/15 hosts; one in 16 on the VLAN itself (its own MAC, it ARPs for the VIP), the rest
+ * behind the gateway (its MAC; the gateway resolved the VIP once). A segment with 100 000 hosts on one VLAN would
+ * be unusual, and it also overflows the simulated wire's MAC table (8 192 entries), whose entries age from when
+ * they were first learned — the owner's MAC is then forgotten and its frames flood to every node (see the report).
+ */
 function httpClient(i) {
   const a = 181 + (i >>> 16);
   const hi = (i >> 8) & 0xff;
   const lo = i & 0xff;
   const h = (v) => v.toString(16).padStart(2, '0');
-  return { ip: `10.${a}.${hi}.${lo}`, n: ((10 << 24) | (a << 16) | (hi << 8) | lo) >>> 0, mac: `52:54:00:${h(a)}:${h(hi)}:${h(lo)}` };
+  const onLink = i % 16 === 0;
+  return { ip: `10.${a}.${hi}.${lo}`, n: ((10 << 24) | (a << 16) | (hi << 8) | lo) >>> 0, mac: onLink ? `52:54:00:${h(a)}:${h(hi)}:${h(lo)}` : GATEWAY.mac, onLink };
 }
 
 function tcpData(c, sport, flags, seq, ack, payload) {
@@ -102,19 +112,20 @@ function tcpData(c, sport, flags, seq, ack, payload) {
 
 /**
  * Conversations as curl makes them to http://VIP/clientip, `concurrent` at a time interleaved step by step: ARP
- * for the VIP (a client's first conversation only), SYN, the handshake's ACK, the request (PSH|ACK with a
+ * for the VIP (an on-link client's first conversation only; the gateway's once, first), SYN, the handshake's ACK, the request (PSH|ACK with a
  * curl-like GET), the ACK of the pod's response (which carries FIN: agnhost closes), then FIN|ACK. Up to
  * `clients` distinct clients; every fourth conversation is a client reconnecting from a new port. Returns the
  * pcap, how many SYNs and requests it holds (a conversation cut by the frame budget may lack its later steps), and
  * the ISN each connection's pod is expected to choose (by client address × 65 536 + port).
  */
 export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {}) {
-  const out = [];
+  const out = [arp(GATEWAY)];
   let requests = 0;
   let conv = 0;
   let fresh = 0;
   let syns = 0;
   const isns = new Map();
+  const conns = new Uint16Array(clients);
   while (out.length < frames) {
     const group = [];
     for (let k = 0; k < concurrent; k++, conv++) {
@@ -122,7 +133,9 @@ export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {})
       const isNew = !reconnect && fresh < clients;
       const ci = reconnect ? (Math.imul(conv, 7919) >>> 0) % fresh : isNew ? fresh++ : conv % clients;
       const c = httpClient(ci);
-      const sport = 32768 + (conv % 28000);
+      // A client's connections use successive ports, so no 4-tuple repeats (a reused one would meet the old
+      // connection's conntrack entry).
+      const sport = 32768 + (conns[ci]++ % 28000);
       const isn = podIsn(c.n, sport);
       isns.set(c.n * 65536 + sport, isn);
       const seq = Math.imul(conv, 0x10001) >>> 0;
@@ -134,7 +147,7 @@ export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {})
       const a1 = (isn + 1) >>> 0;
       const a2 = (a1 + respLen + 1) >>> 0; // the response and its FIN
       const steps = [
-        ...(isNew ? [arp(c)] : []),
+        ...(isNew && c.onLink ? [arp(c)] : []),
         tcpData(c, sport, 0x02, seq, 0),
         tcpData(c, sport, 0x10, s1, a1),
         tcpData(c, sport, 0x18, s1, a1, new Uint8Array(get)),

@@ -49,7 +49,7 @@ function watcher(state) {
 
 function check(name, sim, state, w) {
   let served = 0;
-  for (const p of sim.pods.values()) served += p.log.length;
+  for (const p of sim.pods.values()) served += p.requests;
   if (served !== state.requests || w.responses !== state.requests || w.synAcks !== state.syns || w.wrong || w.rst) {
     throw new Error(`${name}: ${served} of ${state.requests} requests served, ${w.responses} responses and ${w.synAcks} of ${state.syns} SYN-ACKs as expected, ${w.wrong} with other sequence numbers, ${w.rst} RST: the capture does not match the pod model`);
   }
