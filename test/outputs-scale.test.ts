@@ -31,19 +31,19 @@ describe('the text summary of a replay with many clients', () => {
     const summary: ReplaySummary = {
       ...base,
       servedBy: { 'web-a': { node: 'node1', requests: 30_000, clients: Array.from({ length: 256 }, (_, i) => ip(i)), otherClientRequests: 20_000 } },
-      clients: { addresses: clients, top: Array.from({ length: 10 }, (_, i) => ({ address: ip(i), requests: 100 - i })) },
+      clients: { addresses: clients, top: Array.from({ length: 10 }, (_, i) => ({ address: ip(i), frames: 100 - i })) },
       backends: { node1: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`web-${i}`, 1000 - i])) },
       toClient: { ...base.toClient, arpRepliesBy: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`52:54:00:00:00:${i.toString(16).padStart(2, '0')}`, i + 1])) },
     };
     const text = summaryText(summary);
     for (const line of text.split('\n')) expect(line.length).toBeLessThan(400);
-    expect(text).toContain(`clients: 10000 addresses; most requests: ${ip(0)} ×100, ${ip(1)} ×99, ${ip(2)} ×98, ${ip(3)} ×97, ${ip(4)} ×96, … (9995 more)`);
+    expect(text).toContain(`clients: 10000 addresses; most frames: ${ip(0)} ×100, ${ip(1)} ×99, ${ip(2)} ×98, ${ip(3)} ×97, ${ip(4)} ×96, … (9995 more)`);
     expect(text).toContain(`served by web-a on node1: 30000 request(s), over 256 client addresses seen: ${ip(0)}, ${ip(1)}, ${ip(2)}, ${ip(3)}, ${ip(4)}, … (no SNAT)`);
     expect(text).toContain('node1: web-0 ×1000, web-1 ×999, web-2 ×998, web-3 ×997, web-4 ×996, … (35 more)');
     expect(text).toMatch(/ARP for the VIP answered by: 52:54:00:00:00:31 ×50, 52:54:00:00:00:30 ×49, .*… \(45 more\);/);
     expect(text).not.toContain(ip(300));
     const capped = summaryText({ ...summary, clients: { ...summary.clients, addressesCapped: true } });
-    expect(capped).toContain('clients: at least 10000 addresses;');
+    expect(capped).toContain('clients: over 10000 addresses;');
   });
 
   it('a few clients are still listed whole', async () => {

@@ -62,6 +62,11 @@ describe('coded drop reasons', () => {
     expect(sum(big.drops)).toBe(sum(big.dropCodes));
     for (const code of Object.keys(big.dropCodes)) expect(isDropCode(code)).toBe(true);
     expect(JSON.stringify(big.drops).length).toBeLessThan(4096);
+    // Clients: every source address counted (two IPv4 frames each), the top list bounded.
+    expect(big.clients.addresses).toBe(1500);
+    expect(big.clients.addressesCapped).toBeUndefined();
+    expect(big.clients.top).toHaveLength(10);
+    expect(big.clients.top[0]).toEqual({ address: '10.181.0.0', frames: 2 });
   });
 
   it('traces keep the particulars in the words, and the code beside them', async () => {

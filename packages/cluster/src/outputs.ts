@@ -134,10 +134,10 @@ export interface ReplaySummary {
    */
   servedBy: Record<string, { node: string; requests: number; clients: string[]; otherClientRequests?: number }>;
   /**
-   * The client addresses the pods saw: how many, and the ones with the most requests (at most 10). Counted from
-   * the pods' tables of the first 256 addresses each: `addressesCapped` when some pod saw more.
+   * The IPv4 source addresses of the injected frames (the clients): how many, and the 10 that sent the most frames.
+   * Counted up to 100 000 addresses (`CLIENT_LIMIT`): `addressesCapped` when there were more.
    */
-  clients: { addresses: number; addressesCapped?: boolean; top: Array<{ address: string; requests: number }> };
+  clients: { addresses: number; addressesCapped?: boolean; top: Array<{ address: string; frames: number }> };
   /** LB selections per node and pod: which backends new connections went to. */
   backends: Record<string, Record<string, number>>;
   /**

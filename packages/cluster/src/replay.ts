@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
-import { DecodedFrame, FrameDecoder, formatMac, L3, parseIPv4, VippathError } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
 import { FlowCounter } from './flow-count.js';
 import { DROP_KEY } from './drops.js';
 import type { K8sObject } from './manifests.js';
@@ -159,7 +159,25 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const decoder = new FrameDecoder();
   const d = new DecodedFrame();
   const flows = new FlowCounter();
-  const countFlow = (frame: Uint8Array): void => flows.add(frame);
+  // Frames per client IPv4 source, for the summary's top list: bounded (then counted only for addresses already
+  // seen, and the summary says "at least").
+  const byClient = new Map<number, number>();
+  let clientsCapped = false;
+  const countFlow = (frame: Uint8Array): void => {
+    flows.add(frame);
+    let l3 = 14;
+    let type = frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : 0;
+    while ((type === 0x8100 || type === 0x88a8) && frame.length >= l3 + 4) {
+      type = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
+      l3 += 4;
+    }
+    if (type !== 0x0800 || frame.length < l3 + 20) return;
+    const src = readIPv4(frame, l3 + 12);
+    const n = byClient.get(src);
+    if (n !== undefined) byClient.set(src, n + 1);
+    else if (byClient.size < CLIENT_LIMIT) byClient.set(src, 1);
+    else clientsCapped = true;
+  };
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
     decoder.decode(out, d);
@@ -236,6 +254,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     }, { onError: options.onError ?? 'stop' });
   } catch (e) {
     finishSummary(summary, sim, flows);
+    summarizeClients(summary, byClient, clientsCapped);
     if (e instanceof TruncatedCaptureError) {
       // A capture that stops mid-record (a cut file, a stream that ended) still tells what it held: the frames
       // so far are summarised and written. The error still reaches the caller, with what was done.
@@ -248,6 +267,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     throw e;
   }
   finishSummary(summary, sim, flows);
+  summarizeClients(summary, byClient, clientsCapped);
   await publish();
   return { summary, sim, ...(traces ? { traces } : {}) };
 
@@ -416,20 +436,19 @@ export function topN<K>(counts: Iterable<readonly [K, number]>, n: number): Arra
   return top;
 }
 
+/** Client addresses counted at most (a Map entry each: a few MB). */
+export const CLIENT_LIMIT = 100_000;
+
+function summarizeClients(summary: ReplaySummary, byClient: Map<number, number>, capped: boolean): void {
+  summary.clients = { addresses: byClient.size, ...(capped ? { addressesCapped: true } : {}), top: topN(byClient, TOP_N).map(([ip, frames]) => ({ address: formatIPv4(ip), frames })) };
+}
+
 function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {
   summary.flows = flows.count;
   summary.flowsCapped = flows.capped;
   for (const p of sim.pods.values()) {
     if (p.requests) summary.servedBy[p.pod.name] = { node: p.pod.node, requests: p.requests, clients: [...p.clients.keys()], ...(p.otherClientRequests ? { otherClientRequests: p.otherClientRequests } : {}) };
   }
-  // From the pods' bounded tables of clients (each keeps the first addresses it saw, with counts).
-  const byClient = new Map<string, number>();
-  let capped = false;
-  for (const p of sim.pods.values()) {
-    for (const [ip, n] of p.clients) byClient.set(ip, (byClient.get(ip) ?? 0) + n);
-    if (p.otherClientRequests) capped = true;
-  }
-  summary.clients = { addresses: byClient.size, ...(capped ? { addressesCapped: true } : {}), top: topN(byClient, TOP_N).map(([address, requests]) => ({ address, requests })) };
   for (const [pod, n] of sim.backendCounts) {
     const node = sim.pod(pod)!.pod.node;
     (summary.backends[node] ??= dict())[pod] = n;

@@ -31,7 +31,7 @@ export function summaryText(summary: ReplaySummary): string {
     lines.push(`served by ${shown(pod)} on ${shown(s.node)}: ${s.requests} request(s), ${seen} (no SNAT)`);
   }
   const clients = summary.clients;
-  if (clients && clients.addresses > SHOWN) lines.push(`clients: ${clients.addressesCapped ? 'at least ' : ''}${clients.addresses} addresses; most requests: ${topText(clients.top.map((c) => [shown(c.address), c.requests]), clients.addresses)}`);
+  if (clients && clients.addresses > SHOWN) lines.push(`clients: ${clients.addressesCapped ? 'over ' : ''}${clients.addresses} addresses; most frames: ${topText(clients.top.map((c) => [shown(c.address), c.frames]), clients.addresses)}`);
   const backends = Object.entries(summary.backends).map(([node, pods]) => `${shown(node)}: ${topText(byCount(pods).map(([p, k]) => [shown(p), k]))}`).join('; ');
   lines.push(`new connections by backend: ${backends || 'none'}`);
   lines.push(`back to the client: ${summary.toClient.frames} frames, TCP from the VIP ${summary.toClient.tcpFromVip}, from a pod IP ${summary.toClient.tcpFromPodIp}, untagged ${summary.toClient.untagged}`);
