@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { memorySink, PcapWriter } from '@vippath/pcap';
 import { DropReason } from '@vippath/ovn';
 import { buildFrame } from '@vippath/wire';
-import { DROP_KEY, DROP_TEXT, isDropCode, ovnDropCode } from './drops.js';
+import { DROP_KEY, DROP_TEXT, isDropCode, METALLB_DROP_CODE, ovnDropCode, POD_DROP_CODE } from './drops.js';
 import { replayCapture } from './replay.js';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 
@@ -46,6 +46,9 @@ describe('coded drop reasons', () => {
     expect(Object.keys(R)).toHaveLength(9);
     expect(ovnDropCode(-1)).toBe('ovn.no-output');
     expect(ovnDropCode(99)).toBe('ovn.no-output');
+    // Every responder reason and pod refusal has its code (a missing one would count as undefined).
+    for (const r of ['arpReply', 'ethernetDestination', 'notMatchInterface', 'announceIP', 'messageType', 'noSourceLL', 'ownLinkLocal', 'notListening', 'noResponder', 'malformed']) expect(METALLB_DROP_CODE[r]).toBe(`metallb.${r}`);
+    for (const r of ['malformed', 'not-its-mac', 'arp-reply', 'arp-not-its-ip', 'ipv6', 'ethertype', 'not-its-ip', 'ip-proto', 'rst-closed-port'] as const) expect(POD_DROP_CODE[r]).toBe(`pod.${r}`);
   });
 
   it('summary keys stay bounded by the table, whatever addresses and VLANs the capture holds; counts agree by words and by code', async () => {

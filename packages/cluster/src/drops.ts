@@ -74,6 +74,16 @@ export const DROP_KEY: Readonly<Record<DropCode, string>> = Object.fromEntries(
   }),
 ) as Record<DropCode, string>;
 
+/** MetalLB's responder drop reasons as codes (looked up, not concatenated, per drop). */
+export const METALLB_DROP_CODE: Readonly<Record<string, DropCode>> = Object.fromEntries(
+  Object.keys(DROP_TEXT).filter((c) => c.startsWith('metallb.')).map((c) => [c.slice('metallb.'.length), c]),
+) as Record<string, DropCode>;
+
+/** What a pod did not take, as codes. */
+export const POD_DROP_CODE: Readonly<Record<PodIgnore, DropCode>> = Object.fromEntries(
+  Object.keys(DROP_TEXT).filter((c) => c.startsWith('pod.') && c !== 'pod.node-down').map((c) => [c.slice('pod.'.length), c]),
+) as Record<PodIgnore, DropCode>;
+
 /** True for a string that is a drop code. */
 export function isDropCode(s: string): s is DropCode {
   return Object.prototype.hasOwnProperty.call(DROP_TEXT, s);

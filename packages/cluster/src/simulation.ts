@@ -13,7 +13,7 @@ import { backs, derive, northboundFor, northdProfile, ovnLoadBalancers, type Der
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { describeFrame } from './describe.js';
-import { DROP_KEY, DROP_TEXT, ovnDropCode, type DropCode } from './drops.js';
+import { DROP_KEY, DROP_TEXT, METALLB_DROP_CODE, ovnDropCode, POD_DROP_CODE, type DropCode } from './drops.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { StageName, TimelineEvent, TraceLine, TraceStep } from './outputs.js';
 import { PodHost } from './pods.js';
@@ -903,7 +903,8 @@ export class SimulatedCluster {
 
   /**
    * A copy of the frame ends here. The code is what is counted; `detail` (the particulars: which VLAN, which
-   * address) is put into words only for traces.
+   * address) is put into words only for traces (callers on flooded paths pass it only when tracing, so an
+   * untraced drop allocates nothing but its entry).
    */
   private drop(at: string, code: DropCode, detail?: () => string): void {
     this.r.drops.push({ at, code, reason: this.tracing && detail ? detail() : DROP_KEY[code] });
@@ -982,7 +983,7 @@ export class SimulatedCluster {
     this.decoder.decode(frame, this.d);
     if (this.d.vlanCount === 0 || this.d.vid(0) !== this.cluster.vlan) {
       const vid = this.d.vlanCount === 0 ? -1 : this.d.vid(0);
-      return this.drop(n.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${this.cluster.vlan}`);
+      return this.drop(n.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', this.tracing ? () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${this.cluster.vlan}` : undefined);
     }
     const len = popVlan(frame, frame.length);
     const untagged = frame.subarray(0, len);
@@ -1045,7 +1046,7 @@ export class SimulatedCluster {
     } else if (v.verdict === 'drop') {
       this.step('metallb', at, this.tracing ? `no reply: ${DROP_TEXT[`metallb.${v.reason}`]}` : '', n.br);
       // The host stack has no such address either, so nothing answers from this node.
-      this.drop(at, `metallb.${v.reason}`);
+      this.drop(at, METALLB_DROP_CODE[v.reason]!);
     } else this.host(node, frame);
   }
 
@@ -1116,7 +1117,7 @@ export class SimulatedCluster {
       const replies = pod.receive(o.frame, this.now);
       if (pod.ignoredCode !== undefined) {
         this.step('pod', podAt, this.tracing ? `ignored: ${pod.ignored}` : '', prev);
-        this.drop(podAt, `pod.${pod.ignoredCode}`, () => `pod: ${pod.ignored}`);
+        this.drop(podAt, POD_DROP_CODE[pod.ignoredCode], this.tracing ? () => `pod: ${pod.ignored}` : undefined);
       } else {
         this.step('pod', podAt, this.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
         this.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: o.frame });
