@@ -1072,7 +1072,7 @@ export class SimulatedCluster {
         this.r.stages.push({ stage: lb ? 'lb-dnat' : 'ovn', at: `${s.chassis}/${lb ? 'lb-dnat' : this.lsName}`, decision: `${s.stage} ${s.priority}: ${s.match} → ${s.actions}${s.note ? ` (${s.note})` : ''}`, ovn: { pipeline: s.pipeline, table: s.table, stage: s.stage, priority: s.priority, match: s.match, actions: s.actions } });
       }
     }
-    if (res.verdict === 'drop') return this.drop(at, ovnDropCode(res.code), () => `ovn: ${res.reason}`);
+    if (res.verdict === 'drop') return this.drop(at, ovnDropCode(res.code), this.tracing ? () => `ovn: ${res.reason}` : undefined);
     this.decoder.decode(frame, this.d);
     const inDst = this.d.l3 === L3.IPV4 ? this.d.ipDst : 0;
     const inSrc = this.d.l3 === L3.IPV4 ? this.d.ipSrc : 0;
