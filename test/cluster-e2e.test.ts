@@ -298,7 +298,7 @@ spec:
     // SYN-ACK then left un-DNATed). Nothing reaches a pod or the wire.
     expect(line.stages.some((x) => x.ovn?.stage === 'ls_in_l2_lkup' && x.ovn.actions.includes(`outport = "${pod}"`))).toBe(true);
     expect(line.verdict).toBe('dropped');
-    expect(line.drops).toEqual([{ at: 'node3/underlay-subnet', reason: 'ovn: ls_in_l2_lkup: inport == outport && !flags.loopback' }]);
+    expect(line.drops).toEqual([{ at: 'node3/underlay-subnet', code: 'ovn.loopback', reason: 'ovn: ls_in_l2_lkup: inport == outport && !flags.loopback' }]);
     expect(line.emitted).toEqual([]);
   });
 
