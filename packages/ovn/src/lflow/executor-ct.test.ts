@@ -48,5 +48,14 @@ describe('logical flows with OVS-like conntrack (chassis mode)', () => {
     expect(r.outputs.map((o) => o.port)).toEqual([POD.name]);
     const out = parseFrame(r.outputs[0]!.frame.subarray(0, r.outputs[0]!.length));
     expect([out.eth.src, out.eth.dst, out.ipv4?.src, out.ipv4?.dst, out.checksum]).toEqual(['00:00:00:01:00:01', POD.mac, VIP, POD.ip, 'ok']);
+    // The pod answers the VIP it saw as source; ovn-controller learned that reply (chk_lb_hairpin_reply): it is
+    // un-SNATed in the SNAT zone, hairpinned, and un-DNATed in the pod's zone — the pod sees VIP:80 → itself.
+    // Found by the real OVS+OVN testbed (before, the SYN-ACK left through the localnet port).
+    const synAck = buildFrame({ src: POD.mac, dst: '00:00:00:01:00:01', ipv4: { src: POD.ip, dst: VIP }, tcp: { srcPort: 80, dstPort: 40000, seq: 5000, ack: 1001, flags: 0x012 } });
+    const back = ex.runFrame(synAck.slice(), synAck.length, POD.name, 1, true);
+    expect(back.stages.filter((s) => s.stage === 'ls_in_nat_hairpin' || s.stage === 'ls_in_hairpin').length).toBe(2);
+    expect(back.outputs.map((o) => o.port)).toEqual([POD.name]);
+    const rep = parseFrame(back.outputs[0]!.frame.subarray(0, back.outputs[0]!.length));
+    expect([rep.eth.src, rep.eth.dst, rep.ipv4?.src, rep.ipv4?.dst, rep.tcp?.srcPort, rep.tcp?.dstPort, rep.checksum]).toEqual(['00:00:00:01:00:01', POD.mac, VIP, POD.ip, 80, 40000, 'ok']);
   });
 });

@@ -992,6 +992,17 @@ export class LflowExecutor {
             r = type === 0x800 ? (w[W.IPV4_SRC] === w[W.IPV4_DST] ? 1 : 0) : w[W.IPV6_SRC] === w[W.IPV6_DST] && w[W.IPV6_SRC + 1] === w[W.IPV6_DST + 1] && w[W.IPV6_SRC + 2] === w[W.IPV6_DST + 2] && w[W.IPV6_SRC + 3] === w[W.IPV6_DST + 3] ? 1 : 0;
           }
           r &= vip.port === (fn === 'chk_lb_hairpin' ? w[W.CT_TP_DST] : w[W.TP_DST]) ? 1 : 0;
+          // On a chassis, the reply check is ovn-controller's, not ovn-trace's formula: the hairpin flow of
+          // OFTABLE_CHK_LB_HAIRPIN learns (learn() into OFTABLE_CHK_LB_HAIRPIN_REPLY) "ip.src == backend && ip.dst
+          // == VIP && proto && tp_src == backend port" (ovn-org/ovn controller/lflow.c branch-23.03,
+          // add_lb_vip_hairpin_reply_action), and the reply check is a lookup of what was learned. A real run showed
+          // the difference: the backend's SYN-ACK to the VIP (the hairpinned SYN's SNAT source) is a hairpin reply.
+          if (this.chassis !== undefined && type === 0x800) {
+            if (fn === 'chk_lb_hairpin' && r === 1) this.learnHairpinReply(w[W.IPV4_DST]!, vip.ip4, w[W.IP_PROTO]!, w[W.TP_DST]!);
+            if (fn === 'chk_lb_hairpin_reply') r = this.hairpinReplyLearned(w) ? 1 : 0;
+          }
+        } else if (fn === 'chk_lb_hairpin_reply' && this.chassis !== undefined && type === 0x800) {
+          r = this.hairpinReplyLearned(w) ? 1 : 0;
         }
         writeBits(w, dst.field.word, dst.lo, 1, r);
         node?.append(NodeType.MODIFY, `${refText(dst)} = ${r}`);
@@ -1014,6 +1025,29 @@ export class LflowExecutor {
   }
 
   /** Affinity learned by commit_lb_aff: client → (VIP, port) → backend, with an idle timeout. */
+  /**
+   * The hairpin-reply flows ovn-controller's learn() installed, per chassis (each chassis is its own OVS):
+   * chassis → backend IPv4 → VIP IPv4 → (proto << 16 | backend port). Learned once per hairpinned connection's
+   * first packet; read allocation-free on every tracked packet. IPv6 keeps ovn-trace's formula.
+   */
+  private readonly hairpinReplies = new Map<string, Map<number, Map<number, Set<number>>>>();
+
+  private learnHairpinReply(backend: number, vip: number, proto: number, port: number): void {
+    const chassis = this.chassis!;
+    let byBackend = this.hairpinReplies.get(chassis);
+    if (!byBackend) this.hairpinReplies.set(chassis, (byBackend = new Map()));
+    let byVip = byBackend.get(backend);
+    if (!byVip) byBackend.set(backend, (byVip = new Map()));
+    let ports = byVip.get(vip);
+    if (!ports) byVip.set(vip, (ports = new Set()));
+    ports.add(((proto & 0xff) << 16) | (port & 0xffff));
+  }
+
+  private hairpinReplyLearned(w: Uint32Array): boolean {
+    const ports = this.hairpinReplies.get(this.chassis!)?.get(w[W.IPV4_SRC]!)?.get(w[W.IPV4_DST]!);
+    return ports !== undefined && ports.has(((w[W.IP_PROTO]! & 0xff) << 16) | (w[W.TP_SRC]! & 0xffff));
+  }
+
   private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number }>();
 
   private affinityKey(w: Uint32Array, v6: boolean, vipWords: ArrayLike<number>, port: number): string {

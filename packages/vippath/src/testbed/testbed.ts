@@ -266,6 +266,9 @@ export class Testbed {
       for (const n of cluster.nodes) nb.push('--', 'lsp-add', 'join', `node-${n.name}`);
     }
     this.nbctl(...nb);
+    // Kube-OVN's controller sets this at start-up whatever its flags (shared/research/kube-ovn.md §3): without it,
+    // upstream northd drops ct.inv at ls_in_acl 65532, which Kube-OVN clusters never do.
+    this.nbctl('set', 'NB_Global', '.', 'options:use_ct_inv_match=false');
     // The physical switch.
     const w = join(this.dir, 'w');
     mkdir(w);
