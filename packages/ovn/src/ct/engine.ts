@@ -11,6 +11,7 @@
  * @module
  */
 import {
+  formatIPv6,
   DecodeStatus,
   L3,
   VippathError,
@@ -1465,26 +1466,16 @@ function addrText(k: Uint32Array, o: number, v6: boolean): string {
     const a = k[o]!;
     return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
   }
-  const w: number[] = [];
-  for (let i = 0; i < 4; i++) w.push(k[o + i]! >>> 16, k[o + i]! & 0xffff);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
+  // Output only (dump lines): one small buffer per call is fine. inet_ntop's text, as OVS prints, is RFC 5952's.
+  const b = new Uint8Array(16);
+  for (let i = 0; i < 4; i++) {
+    const x = k[o + i]!;
+    b[4 * i] = x >>> 24;
+    b[4 * i + 1] = (x >>> 16) & 255;
+    b[4 * i + 2] = (x >>> 8) & 255;
+    b[4 * i + 3] = x & 255;
   }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(w);
-  return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
+  return formatIPv6(b, 0);
 }
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 58: 'icmpv6', 6: 'tcp', 17: 'udp', 132: 'sctp', 136: 'udplite', 33: 'dccp', 2: 'igmp' };
