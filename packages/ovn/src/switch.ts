@@ -13,16 +13,10 @@ import { DROP_REASON_TEXT, LflowExecutor, type ExecResult } from './lflow/execut
 import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
 import { northd, type NorthdProfile } from './northd/northd.js';
-import type { Pipeline, SouthboundState } from './lflow/types.js';
+import type { LogicalFlow, SouthboundState } from './lflow/types.js';
 
 /** One logical flow a packet hit, as ovn-trace shows it (plus the chassis it ran on). */
-export interface StageStep {
-  pipeline: Pipeline;
-  table: number;
-  stage: string;
-  priority: number;
-  match: string;
-  actions: string;
+export interface StageStep extends Pick<LogicalFlow, 'pipeline' | 'table' | 'stage' | 'priority' | 'match' | 'actions'> {
   chassis: string;
   /** What the flow's ct action found (`ct_state=…`) and, for ct_lb_mark with backends, the backend chosen. */
   note?: string;
