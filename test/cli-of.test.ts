@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFrame } from '@vippath/wire';
-import { main } from 'vippath';
+import { run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vippath-cli-of-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,12 +13,6 @@ writeFileSync(flows, [
   'priority=0,actions=NORMAL',
 ].join('\n'));
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 describe('vippath of', () => {
   it('trace --flow --json: the Kube-OVN rule sends a SYN to the patch port with the placeholder MAC', async () => {

@@ -9,21 +9,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from 'vippath';
 import { ovnUnavailable } from './ovn-harness.js';
 import { stopByPidfiles } from './oracle-process.js';
+import { run } from './helpers/cli.js';
 
 const SB = new URL('fixtures/ovsdb/sb-backup.db', import.meta.url).pathname;
 const LN = 'localnet.underlay-subnet';
 const POD1 = { name: 'deploy-169402624-1.default', mac: '00:00:00:0a:0b:02', ip: '10.180.204.3' };
 const SYN = `inport == "${LN}" && eth.src == 52:54:00:aa:00:64 && eth.dst == ${POD1.mac} && ip4.src == 10.180.204.100 && ip4.dst == 10.180.204.252 && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == 80`;
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 describe('vippath ovn trace', () => {
   it('--json: a SYN to the VIP with --lb-dst pinned leaves by the backend\'s port, DNATed', async () => {

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { clusterFrom, DEFAULT_CLUSTER, defaultObjects, ExternalClient, loadManifests, replayCapture, SimulatedCluster, withDefaults, type ReplaySummary, type TraceLine } from '@vippath/cluster';
 import { readCaptureSync } from '@vippath/pcap';
 import { parseFrame } from '@vippath/wire';
-import { main } from 'vippath';
+import { run } from './helpers/cli.js';
 
 const capture = fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url));
 const seedManifests = fileURLToPath(new URL('../examples/seed/manifests.yaml', import.meta.url));
@@ -20,12 +20,6 @@ const dir = mkdtempSync(join(tmpdir(), 'vippath-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const VIP = '10.180.204.252';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 function yamlFile(name: string, text: string): string {
   const p = join(dir, name);

@@ -8,19 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayCapture, DEFAULT_CLUSTER, defaultObjects, type ReplaySummary } from '@vippath/cluster';
-import { main } from 'vippath';
 import { summaryText } from '../packages/vippath/src/commands/replay.js';
+import { run } from './helpers/cli.js';
 
 const capture = fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vippath-outputs-scale-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 const ip = (i: number): string => `10.${181 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 

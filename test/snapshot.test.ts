@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { clusterFrom, describeFrame, frameFromDescription, loadManifests, loadSnapshot, SimulatedCluster, SnapshotError, withDefaults, writeSnapshot, type InjectResult, type TraceLine } from '@vippath/cluster';
 import { manifestsOf, topologyArb } from '@vippath/testing';
 import { VippathError } from '@vippath/wire';
-import { main } from 'vippath';
+import { run } from './helpers/cli.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/snapshot/', import.meta.url));
 const ovsdbFixtures = fileURLToPath(new URL('./fixtures/ovsdb/', import.meta.url));
@@ -20,12 +20,6 @@ const dir = mkdtempSync(join(tmpdir(), 'vippath-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const VIP = '10.180.204.252';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 function file(name: string, text: string): string {
   const p = join(dir, name);

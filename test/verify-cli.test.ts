@@ -10,20 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapWriter } from '@vippath/pcap';
 import { buildFrame } from '@vippath/wire';
-import { main } from 'vippath';
 import { testbedUnavailable } from '../packages/vippath/src/testbed/index.js';
+import { run } from './helpers/cli.js';
 
 const unavailable = testbedUnavailable();
 const capture = fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vippath-verify-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 interface VerifyJson {
   compared: number;
