@@ -35,13 +35,19 @@ const KNOWN: Record<string, { reason: string; matches: (d: Difference, input: Ui
  * after). Each one is a finding about vippath's OVN model (packages/ovn), not filtered out but counted.
  */
 const ROOTS: Record<string, { reason: string; matches: (s: StepResult, podPorts: Set<string>) => boolean }> = {
-  'lb-backend-choice': {
-    reason: 'among two or more candidate backends, OVS\'s select group (dp_hash over the 5-tuple, bucket by hash) and vippath\'s selection pick different pods for the same new connection: vippath does not model OVS\'s hash (packages/ovn, LB selection)',
+  'hairpin-reply': {
+    reason: 'a pod load-balanced to itself through its own VIP answers (to the VIP, the hairpin SNAT source): ovn-controller matches that reply in the flows it learned when the hairpin session started (controller/lflow.c branch-23.03, add_lb_vip_hairpin_reply_action) and un-SNATs it back to the pod; vippath\'s chk_lb_hairpin_reply follows ovn-trace\'s approximation (a DNATed packet whose source equals its destination), misses the reply and sends it out of the node (packages/ovn, LflowExecutor chk_lb_hairpin_reply)',
     matches: (s, podPorts) => {
-      const synTo = (side: 'real' | 'simulated'): string => s.ports.filter((p) => podPorts.has(p.port) && p[side].some((f) => isSyn(f))).map((p) => p.port).sort().join(',');
-      const a = synTo('real');
-      const b = synTo('simulated');
-      return a !== '' && b !== '' && a !== b;
+      const v4 = (f: Uint8Array): [number, number] | undefined => (dec.decode(f, dd) === 0 && dd.l3 === L3.IPV4 ? [dd.ipSrc, dd.ipDst] : undefined);
+      for (const p of s.ports) {
+        if (!podPorts.has(p.port)) continue;
+        for (const f of p.real) {
+          if (p.simulated.some((g) => g.length === f.length && g.every((x, i) => x === f[i]))) continue;
+          const r = v4(f);
+          if (r && s.ports.some((q) => q.port !== p.port && q.simulated.some((g) => { const t = v4(g); return t !== undefined && t[0] === r[1] && t[1] === r[0]; }))) return true;
+        }
+      }
+      return false;
     },
   },
   'hairpin-eth-src': {
