@@ -43,7 +43,7 @@ describe('vippath verify without Open vSwitch and OVN', () => {
 });
 
 describe.skipIf(unavailable !== undefined)(`vippath verify against a real cluster${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
-  it('the bundled capture: --json totals, every difference with input, port and both frames, exit 1 exactly when something differs', async () => {
+  it('the bundled capture: --json totals, no difference, exit 0', async () => {
     const r = await run('verify', capture, '--json');
     const j = JSON.parse(r.out) as VerifyJson;
     expect(j.compared).toBeGreaterThan(20);
@@ -51,14 +51,25 @@ describe.skipIf(unavailable !== undefined)(`vippath verify against a real cluste
     expect(j.simulated).toBeGreaterThan(20);
     // The capture's own cluster frames are not fed (21 of them): counted, not silently dropped.
     expect(j.excluded['cluster-frame-in-capture']).toBe(21);
+    // The real capture agrees byte for byte since the testbed's NB carries Kube-OVN's use_ct_inv_match=false
+    // (before, its out-of-window ACKs were dropped by the real side only); the differences' shape is checked on a
+    // capture that must differ, in the next test.
+    expect(j.differences, JSON.stringify(j.differences.slice(0, 2))).toEqual([]);
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('a capture that must differ (the real cluster built as upstream OVN, vippath as Kube-OVN 1.14): exit 1, each difference with input, port and the frame of the side that sent it', async () => {
+    const r = await run('verify', capture, '--profile', 'upstream', '--json');
+    const j = JSON.parse(r.out) as VerifyJson;
+    expect(r.code).toBe(1);
+    expect(j.differences.length).toBeGreaterThan(0);
+    expect(j.simulated).toBeGreaterThan(j.real);
     for (const d of j.differences) {
       expect(d.input).toBeGreaterThan(0);
       expect(d.port).toMatch(/^(outside|node\d\/\S+)$/);
       expect(d.real !== null || d.simulated !== null).toBe(true);
-      // Every difference this capture shows is one already understood, and says so.
-      expect(d.hint, JSON.stringify(d)).toMatch(/conntrack tracks TCP windows/);
+      for (const f of [d.real, d.simulated]) if (f !== null) expect(f).toMatch(/^([0-9a-f]{2})+$/);
     }
-    expect(r.code).toBe(j.differences.length === 0 ? 0 : 1);
   }, 120_000);
 
   it('a capture both agree on (ARP for the VIP and a pod, pings to a pod and the VIP): exit 0, text totals', async () => {
