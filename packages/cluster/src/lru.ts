@@ -31,6 +31,17 @@ export class LruTable<K, V> {
     return this.map.has(key);
   }
 
+  /** Makes `key` the newest without changing its value (a MAC seen again); false when it is not there. */
+  touch(key: K): boolean {
+    const n = this.map.get(key);
+    if (!n) return false;
+    if (n !== this.newest) {
+      this.unlink(n);
+      this.append(n);
+    }
+    return true;
+  }
+
   /** Writes `key` (it becomes the newest), evicting the oldest when full. */
   set(key: K, value: V): void {
     const n = this.map.get(key);

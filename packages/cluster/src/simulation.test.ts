@@ -163,4 +163,30 @@ describe('what a real OVS + OVN run showed (issue 16, test/testbed.test.ts)', ()
     // The client on three VLANs (341, 100, untagged) and the owner on 341.
     expect(sim.wireMacs).toBe(4);
   });
+
+  it('the wire ages a MAC from when it was last seen: the owner answering ARP stays learned in a full table', () => {
+    for (const cached of [false, true]) {
+      const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, wireMacLimit: 4, ...(cached ? {} : { flowCache: false }) });
+      const owner = '52:54:00:bb:00:03';
+      const mac = (i: number): string => `52:54:00:cc:00:${i.toString(16).padStart(2, '0')}`;
+      const arp = (i: number, at: number): void => void sim.inject(buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: mac(i), vlans: [341], arp: { op: 1, senderMac: mac(i), senderIp: `10.180.204.${100 + i}`, targetMac: '00:00:00:00:00:00', targetIp: VIP }, padTo: 60 }), at);
+      // A segment to the owner's MAC that nothing answers (no LB on port 81: br-provider's NORMAL hands it to the host).
+      const toOwner = (i: number, at: number): void => void sim.inject(buildFrame({ dst: owner, src: mac(i), vlans: [341], ipv4: { src: `10.180.204.${100 + i}`, dst: VIP }, tcp: { srcPort: 40000, dstPort: 81, flags: 0x02, seq: 1 } }), at);
+      // After MetalLB's gratuitous ARPs (0–4.4 s) the wire knows node3. Client 1 ARPs (node3 answers), clients 2
+      // and 3 fill the table, client 1 sends and ARPs again (node3 answers: seen last, from the ARP cache when it
+      // is on), client 4 arrives.
+      arp(1, 10_000);
+      arp(1, 10_000.5); // the ARP cache's entry is made from a request that changes no MAC table
+      toOwner(2, 10_001);
+      toOwner(3, 10_002);
+      toOwner(1, 10_002.5); // client 1 seen again: node3 is now the oldest entry until it answers again
+      arp(1, 10_003);
+      if (cached) expect(sim.cacheStats()).toMatchObject({ arpEntries: 1, arpHits: 1 });
+      // Taps only now: with a tap the caches stand aside, and the ARPs above must take them.
+      const taps = tapsOf(sim);
+      toOwner(4, 10_004);
+      // Aged from first sight, node3's MAC was the oldest entry and went for client 4's: the segment flooded.
+      expect(taps.filter(([tap]) => tap.endsWith(':in')).map(([tap]) => tap), `flow cache ${cached}`).toEqual(['node3/underlay0:in']);
+    }
+  });
 });

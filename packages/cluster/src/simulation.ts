@@ -574,6 +574,9 @@ export class SimulatedCluster {
   /** Replays an ARP entry: the refreshes, the counters, the owner's reply. */
   private arpReplay(e: ArpEntry, now: number, result: boolean): 'answered' {
     this.arpHits++;
+    // What the full path's wire learn did: the client's and the owner's MACs seen again.
+    this.fdb.touch(e.clientMac);
+    this.fdb.touch(e.ownerMac);
     for (let i = 0; i < e.learns.length; i++) e.learns[i]!.entry.seen = now;
     for (let i = 0; i < e.flows.length; i++) {
       const f = e.flows[i]!;
@@ -676,6 +679,7 @@ export class SimulatedCluster {
     const d = this.hd;
     this.cache!.hits++;
     e.hits++;
+    this.fdb.touch(e.srcMac);
     if (completeOffloadChecksum(buf, d)) this.offloadChecksumsCompleted++;
     const len = popVlan(buf, length);
     rewriteMac(buf, 0, e.dstMacBytes);
@@ -916,7 +920,12 @@ export class SimulatedCluster {
   }
 
   private learn(fdb: LruTable<number, string>, mac: number, port: string): void {
-    if (fdb.get(mac) === port) return;
+    // A switch ages an entry from when its MAC was last seen, not first learned: a busy sender (the node that
+    // answers every ARP) must not be the one forgotten when the table fills with new clients.
+    if (fdb.get(mac) === port) {
+      fdb.touch(mac);
+      return;
+    }
     this.fdbChanges++;
     fdb.set(mac, port);
   }
