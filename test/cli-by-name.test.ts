@@ -22,7 +22,10 @@ if (!built) console.warn('cli-by-name: packages/*/dist missing, run `pnpm run bu
 const version = (JSON.parse(readFileSync(join(root, 'packages/vippath/package.json'), 'utf8')) as { version: string }).version;
 
 function run(cmd: string, args: string[], cwd: string) {
-  return spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_yes: 'false' } });
+  // As a user's shell would run it: without the npm_config_* variables `pnpm test` exports (npm warns about the
+  // ones it does not know, e.g. verify-deps-before-run, on stderr).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  return spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...env, npm_config_yes: 'false' } });
 }
 
 describe('vippath by name', () => {
