@@ -14,6 +14,7 @@ export * from './northd/nb.js';
 export * from './northd/stages.js';
 export * from './northd/northd.js';
 export * from './northd/nb-ovsdb.js';
+export * from './northd/nb-transact.js';
 export * from './lflow/ct-api.js';
 export * from './ct/index.js';
 export * from './lflow/fields.js';

@@ -26,7 +26,8 @@ import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { derive, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
+import { derive, northboundFor, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
+import { nbTransaction } from '@vippath/ovn';
 import { Daemons, TestbedError } from './daemons.js';
 
 /** Which OVN the testbed runs: as installed, or with Kube-OVN's northd patches written into the SB. */
@@ -145,10 +146,6 @@ function q(s: string): string {
   return JSON.stringify(s);
 }
 
-function ovsMap(m: Record<string, string>): string {
-  return `{${Object.entries(m).map(([k, v]) => `${q(k)}=${q(v)}`).join(', ')}}`;
-}
-
 /** The real cluster. */
 export class Testbed {
   /** The testbed's own derived state: its MetalLB and pods are separate from any simulation's. */
@@ -248,27 +245,13 @@ export class Testbed {
     this.ovsdb(c, 'nb', '/usr/share/ovn/ovn-nb.ovsschema');
     this.ovsdb(c, 'sb', '/usr/share/ovn/ovn-sb.ovsschema');
     this.daemons.start(this.env(c), 'ovn-northd', [`--log-file=${join(c, 'northd.log')}`, `--ovnnb-db=unix:${join(c, 'nb.sock')}`, `--ovnsb-db=unix:${join(c, 'sb.sock')}`, `--unixctl=${join(c, 'northd.ctl')}`], join(c, 'northd.pid'));
-    // The NB as Kube-OVN's controller writes it.
-    const nb: string[] = ['--', 'ls-add', ls, '--', 'lsp-add', ls, localnet, '--', 'lsp-set-type', localnet, 'localnet', '--', 'lsp-set-addresses', localnet, 'unknown', '--', 'lsp-set-options', localnet, 'network_name=provider'];
-    for (const p of state.pods) nb.push('--', 'lsp-add', ls, p.lsp, '--', 'lsp-set-addresses', p.lsp, `${p.mac} ${p.ip}`, '--', 'lsp-set-port-security', p.lsp, `${p.mac} ${p.ip}`);
-    for (const lb of state.loadBalancers) {
-      const id = `@lb${this.overlay.length}${lb.name.replace(/[^a-z0-9]/gi, '')}`;
-      const options: Record<string, string> = {};
-      for (const [k, v] of Object.entries(lb.options ?? {})) if (v !== undefined) options[k] = String(v);
-      nb.push('--', `--id=${id}`, 'create', 'Load_Balancer', `name=${q(lb.name)}`, `protocol=${lb.protocol ?? 'tcp'}`, `vips=${ovsMap(lb.vips)}`, `options=${ovsMap(options)}`, `ip_port_mappings=${ovsMap(lb.ipPortMappings ?? {})}`, `external_ids=${ovsMap(lb.externalIds ?? {})}`);
-      nb.push('--', 'add', 'Logical_Switch', ls, 'load_balancer', id);
-    }
-    // Kube-OVN 1.15.20 names the announcing node in the VIP's marker and matches is_chassis_resident("node-<node>"):
-    // the node's join-switch port, bound on that chassis (a dummy port on its br-int here).
+    // The NB as Kube-OVN's controller writes it: the very NB vippath's simulation runs northd on
+    // (northboundFor), sent as one transaction, so the two sides cannot differ in what they were given.
     const markers = this.vipNodeMarkers();
-    if (markers.length) {
-      nb.push('--', 'ls-add', 'join');
-      for (const n of cluster.nodes) nb.push('--', 'lsp-add', 'join', `node-${n.name}`);
-    }
-    this.nbctl(...nb);
-    // Kube-OVN's controller sets this at start-up whatever its flags (shared/research/kube-ovn.md §3): without it,
-    // upstream northd drops ct.inv at ls_in_acl 65532, which Kube-OVN clusters never do.
-    this.nbctl('set', 'NB_Global', '.', 'options:use_ct_inv_match=false');
+    const { nb } = northboundFor(this.objects, state.pods, cluster, state.loadBalancers);
+    const res = JSON.parse(this.daemons.run({}, 'ovsdb-client', ['transact', `unix:${join(c, 'nb.sock')}`, JSON.stringify(['OVN_Northbound', ...nbTransaction(nb).ops])])) as Array<{ error?: string; details?: string } | null>;
+    const failed = res.find((r) => r?.error);
+    if (failed) throw new TestbedError(`NB transaction: ${failed.error}: ${failed.details ?? ''}`);
     // The physical switch.
     const w = join(this.dir, 'w');
     mkdir(w);
