@@ -7,7 +7,7 @@
  */
 import { Bridge, Port, resolvePortName, type TraceStep as BridgeStep } from '@vippath/openflow';
 import { bridgeTrace } from './bridge-trace.js';
-import { LogicalSwitch, type StageStep } from '@vippath/ovn';
+import { LogicalSwitch, switchDropReason, type StageStep } from '@vippath/ovn';
 import { buildFrame, completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError, checkTime } from '@vippath/wire';
 import { backs, derive, northboundFor, northdProfile, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
@@ -1081,7 +1081,7 @@ export class SimulatedCluster {
         this.r.stages.push({ stage: lb ? 'lb-dnat' : 'ovn', at: `${s.chassis}/${lb ? 'lb-dnat' : this.lsName}`, decision: `${s.stage} ${s.priority}: ${s.match} → ${s.actions}${s.note ? ` (${s.note})` : ''}`, ovn: { pipeline: s.pipeline, table: s.table, stage: s.stage, priority: s.priority, match: s.match, actions: s.actions } });
       }
     }
-    if (res.verdict === 'drop') return this.drop(at, ovnDropCode(res.code), this.tracing ? () => `ovn: ${res.reason}` : undefined);
+    if (res.verdict === 'drop') return this.drop(at, ovnDropCode(res.code), this.tracing ? () => `ovn: ${switchDropReason(res)}` : undefined);
     this.decoder.decode(frame, this.d);
     const inDst = this.d.l3 === L3.IPV4 ? this.d.ipDst : 0;
     const inSrc = this.d.l3 === L3.IPV4 ? this.d.ipSrc : 0;

@@ -13,7 +13,7 @@ import { DROP_REASON_TEXT, LflowExecutor, type ExecResult } from './lflow/execut
 import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
 import { northd, type NorthdProfile } from './northd/northd.js';
-import type { LogicalFlow, SouthboundState } from './lflow/types.js';
+import type { LogicalFlow, Pipeline, SouthboundState } from './lflow/types.js';
 
 /** One logical flow a packet hit, as ovn-trace shows it (plus the chassis it ran on). */
 export interface StageStep extends Pick<LogicalFlow, 'pipeline' | 'table' | 'stage' | 'priority' | 'match' | 'actions'> {
@@ -32,7 +32,31 @@ export interface SwitchOutput {
 }
 
 /** The outcome for one packet. `code` is the executor's {@link DropReason}. */
-export type SwitchResult = { verdict: 'output'; outputs: SwitchOutput[] } | { verdict: 'drop'; reason: string; code: number; stage: string };
+/**
+ * A drop: the executor's DropReason `code` (or {@link SWITCH_NO_OUTPUT} / {@link SWITCH_UNDECODABLE}) and the flow's
+ * place. Its words are made only when asked for ({@link switchDropReason}): a dropped packet builds no string.
+ */
+export interface SwitchDrop {
+  verdict: 'drop';
+  code: number;
+  stage: string;
+  pipeline: Pipeline | '';
+  table: number;
+}
+
+export type SwitchResult = { verdict: 'output'; outputs: SwitchOutput[] } | SwitchDrop;
+
+/** No flow output the packet and none dropped it with a reason. */
+export const SWITCH_NO_OUTPUT = -1;
+/** Every output was empty (the executor could not re-encode the frame). */
+export const SWITCH_UNDECODABLE = -2;
+
+/** The words for a drop, as traces print them: `<stage>: <reason>`. */
+export function switchDropReason(d: SwitchDrop): string {
+  if (d.code === SWITCH_NO_OUTPUT) return 'no output';
+  if (d.code === SWITCH_UNDECODABLE) return 'undecodable frame';
+  return `${d.stage || `${d.pipeline} table ${d.table}`}: ${DROP_REASON_TEXT[d.code]}`;
+}
 
 /** Bad switch construction or use. */
 export class LogicalSwitchError extends VippathError {
@@ -157,12 +181,12 @@ export class LogicalSwitch {
     if (trace) steps(r, chassis, trace);
     if (r.outputs.length === 0) {
       const d = r.drops[0];
-      if (!d) return { verdict: 'drop', reason: 'no output', code: -1, stage: '' };
-      return { verdict: 'drop', reason: `${d.stage || `${d.pipeline} table ${d.table}`}: ${DROP_REASON_TEXT[d.reason]}`, code: d.reason, stage: d.stage };
+      if (!d) return { verdict: 'drop', code: SWITCH_NO_OUTPUT, stage: '', pipeline: '', table: 0 };
+      return { verdict: 'drop', code: d.reason, stage: d.stage, pipeline: d.pipeline, table: d.table };
     }
     const outputs: SwitchOutput[] = [];
     for (const o of r.outputs) if (o.length > 0) outputs.push({ port: o.port, chassis, frame: o.frame.slice(0, o.length) });
-    if (outputs.length === 0) return { verdict: 'drop', reason: 'undecodable frame', code: -1, stage: '' };
+    if (outputs.length === 0) return { verdict: 'drop', code: SWITCH_UNDECODABLE, stage: '', pipeline: '', table: 0 };
     return { verdict: 'output', outputs };
   }
 }
@@ -188,6 +212,6 @@ export function formatOvnTrace(datapath: string, inport: string, trace: readonly
     }
     lines.push(` ${String(s.table).padStart(2)}. ${s.stage}: ${s.match}, priority ${s.priority}`, `    ${s.actions}${s.note ? ` /* ${s.note} */` : ''}`);
   }
-  lines.push(result.verdict === 'output' ? `/* output to ${result.outputs.map((o) => `"${o.port}" on ${o.chassis}`).join(', ')} */` : `/* drop: ${result.reason} */`);
+  lines.push(result.verdict === 'output' ? `/* output to ${result.outputs.map((o) => `"${o.port}" on ${o.chassis}`).join(', ')} */` : `/* drop: ${switchDropReason(result)} */`);
   return `${lines.join('\n')}\n`;
 }
