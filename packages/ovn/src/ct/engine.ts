@@ -649,13 +649,7 @@ export class OvsConntrack implements ConntrackEngine {
       res.label.fill(0);
     }
     if (e < 0 && !haveKey) {
-      res.hasOriginal = false;
-      res.originalIpv6 = false;
-      res.originalSrc.fill(0);
-      res.originalDst.fill(0);
-      res.originalProto = 0;
-      res.originalSrcPort = 0;
-      res.originalDstPort = 0;
+      res.clearOriginal();
       return;
     }
     const k = e >= 0 ? this.keys : this.ck;

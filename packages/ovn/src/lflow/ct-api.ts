@@ -152,6 +152,11 @@ export class CtResult {
     this.mark = 0;
     this.label.fill(0);
     this.rewritten = false;
+    this.clearOriginal();
+  }
+
+  /** Forgets the original-direction tuple (no connection, and none to be read from the packet). */
+  clearOriginal(): void {
     this.hasOriginal = false;
     this.originalIpv6 = false;
     this.originalSrc.fill(0);
