@@ -93,9 +93,8 @@ const GATEWAY = { ip: '10.180.204.1', mac: '52:54:00:ee:00:01' };
 
 /**
  * Client `i`: 10.181.0.0/15 hosts; one in 16 on the VLAN itself (its own MAC, it ARPs for the VIP), the rest
- * behind the gateway (its MAC; the gateway resolved the VIP once). A segment with 100 000 hosts on one VLAN would
- * be unusual, and it also overflows the simulated wire's MAC table (8 192 entries), whose entries age from when
- * they were first learned — the owner's MAC is then forgotten and its frames flood to every node (see the report).
+ * behind the gateway (its MAC; the gateway resolved the VIP once): a VIP serving many clients sees most of them
+ * routed. (This mix first worked around the wire's MAC table ageing entries from first sight; that is fixed.)
  */
 function httpClient(i) {
   const a = 181 + (i >>> 16);
