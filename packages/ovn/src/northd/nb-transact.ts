@@ -13,7 +13,8 @@ export const NB_CLEAR_OPS: unknown[] = ['Logical_Switch', 'Logical_Router', 'Loa
 
 /**
  * The ops that fill an empty NB with `db` (RFC 7047 §5.2 operations for `ovsdb-client transact`), and where each
- * load balancer's insert stands among them (its result holds the row's uuid).
+ * load balancer's insert stands among them (its result holds the row's uuid). NB_Global is updated, not
+ * inserted: the server must already hold its row (`ovn-nbctl init`, or ovn-northd once it has run).
  */
 export function nbTransaction(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<string, number> } {
   const ops: unknown[] = [];

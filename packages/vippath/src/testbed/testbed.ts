@@ -248,6 +248,9 @@ export class Testbed {
     // The NB as Kube-OVN's controller writes it: the very NB vippath's simulation runs northd on
     // (northboundFor), sent as one transaction, so the two sides cannot differ in what they were given.
     const markers = this.vipNodeMarkers();
+    // `init` makes the NB_Global row if ovn-northd has not yet: the transaction's NB_Global update (its options,
+    // e.g. use_ct_inv_match=false) would otherwise find no row and set nothing — a race seen in CI.
+    this.nbctl('--no-wait', 'init');
     const { nb } = northboundFor(this.objects, state.pods, cluster, state.loadBalancers);
     const res = JSON.parse(this.daemons.run({}, 'ovsdb-client', ['transact', `unix:${join(c, 'nb.sock')}`, JSON.stringify(['OVN_Northbound', ...nbTransaction(nb).ops])])) as Array<{ error?: string; details?: string } | null>;
     const failed = res.find((r) => r?.error);
