@@ -72,6 +72,8 @@ export function nbFromOvsdb(db: OvsdbDatabase): NorthboundDb {
     if (meter !== undefined) a.meter = meter;
     const label = ovsdbInteger(r, 'label');
     if (label) a.label = label;
+    const tier = ovsdbInteger(r, 'tier');
+    if (tier) a.tier = tier;
     const options = nonEmpty(ovsdbMap(r, 'options'));
     if (options) a.options = options;
     return a;

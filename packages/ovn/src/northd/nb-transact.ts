@@ -75,6 +75,8 @@ export function nbTransaction(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<
     if (a.severity !== undefined) row.severity = a.severity;
     if (a.meter !== undefined) row.meter = a.meter;
     if (a.label !== undefined) row.label = a.label;
+    // 23.03's schema has no tier column: only written when set.
+    if (a.tier) row.tier = a.tier;
     const name = `acl${aclN++}`;
     ops.push({ op: 'insert', table: 'ACL', 'uuid-name': name, row });
     return ['named-uuid', name];

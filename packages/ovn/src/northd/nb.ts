@@ -35,7 +35,10 @@ export interface NbAcl {
   /** 0…32767. */
   priority: number;
   match: string;
-  action: 'allow' | 'allow-related' | 'allow-stateless' | 'drop' | 'reject';
+  /** `pass` exists from OVN 23.06 on (with tiers); northd 23.03 rejects it. */
+  action: 'allow' | 'allow-related' | 'allow-stateless' | 'drop' | 'reject' | 'pass';
+  /** `tier` 0…3 (OVN ≥ 23.06; Kube-OVN writes 2 for NetworkPolicy ACLs). 23.03 has no such column. */
+  tier?: number;
   log?: boolean;
   name?: string;
   severity?: 'alert' | 'warning' | 'notice' | 'info' | 'debug';
@@ -210,7 +213,8 @@ export function checkNorthbound(value: unknown): NorthboundDb {
     oneOf(a.direction, `${p}.direction`, ['from-lport', 'to-lport']);
     int(a.priority, `${p}.priority`, 0, 32767);
     str(a.match, `${p}.match`);
-    oneOf(a.action, `${p}.action`, ['allow', 'allow-related', 'allow-stateless', 'drop', 'reject']);
+    oneOf(a.action, `${p}.action`, ['allow', 'allow-related', 'allow-stateless', 'drop', 'reject', 'pass']);
+    int(a.tier, `${p}.tier`, 0, 3, true);
     if (a.log !== undefined && typeof a.log !== 'boolean') throw new NbShapeError(`${p}.log`, 'expected a boolean');
     str(a.name, `${p}.name`, true);
     oneOf(a.severity, `${p}.severity`, ['alert', 'warning', 'notice', 'info', 'debug'], true);

@@ -1,10 +1,19 @@
 /**
  * vippath's ovn-northd for logical switches: from a Northbound description, the Logical_Flow rows of each switch
- * exactly as ovn-northd 23.03 writes them (same stage, table, priority, match and action strings), plus the
- * Southbound rows the interpreter needs. Every flow below is a fact read from ovn-org/ovn `northd/northd.c` at
- * v23.03.1; each builder names the function it follows; test/ovn-northd.test.ts diffs them against the real northd.
- * Not modelled: the routers' own flows, DHCP/DNS options, NAT external MACs, meters and COPP,
- * learned IGMP groups, external/vtep ports, OVN's dynamic addressing (their switch stages keep the defaults).
+ * exactly as ovn-northd writes them (same stage, table, priority, match and action strings), plus the Southbound rows
+ * the interpreter needs. Three OVN versions, chosen by `ovnVersion` (default: the profile's):
+ * - 23.03 — ovn-org/ovn `northd/northd.c` v23.03.1, the version Debian ships; test/ovn-northd.test.ts diffs every
+ *   flow against the real northd.
+ * - 24.03 — ovn-org/ovn ef8f5c1ac (branch-24.03, v24.03.7-43), the commit Kube-OVN release-1.14 builds its image
+ *   from (`dist/images/Dockerfile.base`); flows in `northd/northd.c` there.
+ * - 25.03 — ovn-org/ovn cbb88276a (branch-25.03, v25.03.3-42), the head Kube-OVN release-1.15 clones.
+ * No 24.03/25.03 binary is available here: those forms are read from the source, each difference marked in the code
+ * with `[24.03]`/`[25.03]` and the function it comes from (northd.c at the commits above unless another file is
+ * named); northd.test.ts checks them against the source's strings. Differences that only touch columns
+ * `lflow-list` does not print (25.03's `flow_desc` drop descriptions, `tags:acl_ct_translation`) are not modelled.
+ * Not modelled (any version): the routers' own flows, DHCP/DNS options, NAT external MACs, meters and COPP,
+ * learned IGMP groups, external/vtep ports, OVN's dynamic addressing, arp_proxy, ACL sampling (Sample rows),
+ * persist-established ACL ids, switch ports with a chassis-resident `cr-` port (centralize_routing).
  * @module
  */
 import { VippathError } from '@vippath/wire';
@@ -22,6 +31,9 @@ export type NorthdProfile = 'upstream' | 'kube-ovn-1.14' | 'kube-ovn-1.15';
 
 export interface NorthdOptions {
   profile?: NorthdProfile;
+  /** The OVN release whose flows to write. Default: the profile's — upstream 23.03 (Debian), kube-ovn-1.14 24.03,
+   * kube-ovn-1.15 25.03 (the OVN each Kube-OVN release builds, shared/research/kube-ovn.md §1). */
+  ovnVersion?: OvnVersion;
   /** Where each logical port is bound (Port_Binding.chassis): LSP name → chassis name. Ports not listed count as
    * bound where their `options:requested-chassis` says (Kube-OVN sets it on every pod port, and ovn-controller
    * binds the port there). Only Kube-OVN's prefer-local overlay reads it (upstream northd writes no chassis into
@@ -32,7 +44,10 @@ export interface NorthdOptions {
 /** The result: SouthboundState plus datapath uuids where the caller supplied them. */
 export type NorthdState = SouthboundState;
 
-const VERSION: OvnVersion = '23.03';
+/** The OVN release each profile's images carry. */
+export const PROFILE_OVN_VERSION: Readonly<Record<NorthdProfile, OvnVersion>> = {
+  upstream: '23.03', 'kube-ovn-1.14': '24.03', 'kube-ovn-1.15': '25.03',
+};
 const UINT16_MAX = 65535;
 /** northd.c OVN_ACL_PRI_OFFSET. */
 const ACL_PRI_OFFSET = 1000;
@@ -113,14 +128,32 @@ function buildLb(nb: NbLoadBalancer): Lb {
   return { nb, proto, vips, selectionFields, affinityTimeout };
 }
 
+/** Per router port: what [24.03] build_lswitch_rport_arp_req_flows_for_lbnats and
+ * build_lswitch_icmp_packet_toobig_admin_flows read of its router. */
+interface LrpInfo {
+  /** options:chassis set (od->is_gw_router). */
+  gwRouter: boolean;
+  /** SNAT-only external IPs (not a router IP, not an LB VIP), as written. */
+  snatIps: string[];
+  /** Every parsed LB VIP of the router, and those [24.03] counts as reachable (neighbor_responder ≠ none). */
+  ips: string[];
+  reachable: string[];
+  /** Valid non-snat NAT external IPs, as written. */
+  dnatIps: string[];
+}
+
 interface Port {
   nb: NbLogicalSwitchPort;
   /** The peer router port of a `router` port (options:router-port naming an existing LRP). */
   peer?: NbLogicalRouterPort;
+  /** The peer is a distributed gateway port (gateway_chassis on a router without options:chassis). */
+  peerIsL3dgw?: boolean;
   /** The peer's router has options:mcast_relay=true. */
   peerRelay?: boolean;
   /** The cr- port whose residence guards traffic to the router MAC (build_lswitch_ip_unicast_lookup), if any. */
   peerResidentCr?: string;
+  /** What the 24.03/25.03 switch flows read of the peer's router (gateway router, SNAT IPs, reachable VIPs). */
+  peerRouter?: LrpInfo;
   /** The peer router's NAT external IPs (non-snat, valid, not an LB VIP), printed as written. */
   peerNatIps?: string[];
   /** The peer router's load-balancer VIPs (od->lb_ips), in the order northd's sset would not keep — order is
@@ -135,7 +168,7 @@ interface Port {
 
 /** join_logical_ports: addresses, port security, and for a `router` port its peer and (with address `router`) the
  * peer's networks appended to its addresses. */
-function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>, lrpLbIps: Map<string, string[]>, lrpResidentCr: Map<string, string>, lrpNatIps: Map<string, string[]>): Port {
+function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPort>, relayLrps: Set<string>, lrpLbIps: Map<string, string[]>, lrpResidentCr: Map<string, string>, lrpNatIps: Map<string, string[]>, routerInfo: Map<string, LrpInfo>): Port {
   const addrs: LspAddresses[] = [];
   let hasUnknown = false;
   for (const a of nb.addresses ?? []) {
@@ -154,6 +187,9 @@ function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPor
     port.peerNatIps = lrpNatIps.get(peer.name) ?? [];
     const cr = lrpResidentCr.get(peer.name);
     if (cr !== undefined) port.peerResidentCr = cr;
+    if (cr === `cr-${peer.name}`) port.peerIsL3dgw = true;
+    const info = routerInfo.get(peer.name);
+    if (info) port.peerRouter = info;
     if ((nb.addresses ?? []).includes('router')) {
       const net = extractLrpNetworks(peer.mac, peer.networks);
       if (net) addrs.push({ mac: net.mac, ipv4: net.ipv4, ipv6: net.ipv6 });
@@ -166,9 +202,22 @@ function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPor
 class FlowSet {
   readonly flows: LogicalFlow[] = [];
   private readonly seen = new Set<string>();
+  /** 24.03 or later / 25.03 or later: the version tests the builders make. */
+  readonly v24: boolean;
+  readonly v25: boolean;
+  constructor(readonly version: OvnVersion) {
+    this.v24 = version !== '23.03';
+    this.v25 = version === '25.03';
+  }
+  /** The table number of `stage` in this version (for `next(pipeline=…,table=N)` texts). */
+  table(stage: string): number {
+    const def = stageOf(this.version, stage);
+    if (!def) throw new NorthdError('NORTHD_STAGE', `no stage ${stage} in OVN ${this.version}`);
+    return def.table;
+  }
   add(stage: string, priority: number, match: string, actions: string): void {
-    const def = stageOf(VERSION, stage);
-    if (!def) throw new NorthdError('NORTHD_STAGE', `no stage ${stage} in OVN ${VERSION}`);
+    const def = stageOf(this.version, stage);
+    if (!def) throw new NorthdError('NORTHD_STAGE', `no stage ${stage} in OVN ${this.version}`);
     const key = `${stage}\u0000${priority}\u0000${match}\u0000${actions}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
@@ -179,6 +228,7 @@ class FlowSet {
 interface Ctx {
   opts: Record<string, string>;
   profile: NorthdProfile;
+  version: OvnVersion;
   chassis: Record<string, string>;
   /** Every switch port by name (northd's ls_ports). */
   allPorts: Map<string, Port>;
@@ -201,22 +251,30 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
   const lrpLbIps = new Map<string, string[]>();
   const lrpResidentCr = new Map<string, string>();
   const lrpNatIps = new Map<string, string[]>();
+  const routerInfo = new Map<string, LrpInfo>();
   const lbByName = new Map((nb.loadBalancers ?? []).map((l) => [l.name, l]));
   const groupByName = new Map((nb.loadBalancerGroups ?? []).map((g) => [g.name, g]));
   for (const lr of nb.routers ?? []) {
     // build_lrouter_lb_ips: every parsed VIP of the router's load balancers, directly or through groups.
     const names = [...(lr.loadBalancers ?? []), ...(lr.loadBalancerGroups ?? []).flatMap((g) => groupByName.get(g)?.loadBalancers ?? [])];
     const ips = new Set<string>();
+    // [24.03] en-lr-stateful.c add_neigh_ips_to_lrouter: VIPs of LBs with options:neighbor_responder=none are not
+    // "reachable", and only reachable VIPs get ARP/NS forwarding.
+    const reachable = new Set<string>();
     for (const n of names) {
       const l = lbByName.get(n);
       if (!l) throw new NorthdError('NORTHD_NO_LB', `router ${lr.name} refers to load balancer ${n}, which does not exist`);
-      for (const v of buildLb(l).vips) ips.add(v.vip.ip);
+      for (const v of buildLb(l).vips) {
+        ips.add(v.vip.ip);
+        if (l.options?.neighbor_responder !== 'none') reachable.add(v.vip.ip);
+      }
     }
     // Distributed gateway ports (gateway_chassis set, not on an L3 gateway router with options:chassis).
     const l3dgw = lr.options?.chassis ? [] : lr.ports.filter((p) => (p.gatewayChassis ?? []).length > 0);
     // build_lswitch_rport_arp_req_flows over od->nat_entries: valid (one address) non-snat entries whose external
     // IP is not one of the router's LB VIPs (compared as written).
     const natIps: string[] = [];
+    const dnatIps: string[] = [];
     for (const n of lr.nat ?? []) {
       if (n.type === 'snat') continue;
       const toks = n.externalIp.trim().split(/\s+/);
@@ -224,9 +282,25 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
       const [ip] = toks[0]!.split('/');
       const isV4 = parseIp4(ip!) !== undefined;
       if (!isV4 && !parseIp6(ip!)) continue;
+      dnatIps.push(n.externalIp);
       if (!ips.has(n.externalIp)) natIps.push(n.externalIp);
     }
+    // [24.03] SNAT external IPs get ARP/NS forwarding too (lrnat_rec->snat_ips: IPs with a plain snat entry whose
+    // first entry is not a router IP), unless an LB VIP has the IP ([25.03] a reachable VIP).
+    const routerIps = new Set(lr.ports.flatMap((p) => p.networks.map((n) => n.split('/')[0]!)));
+    const snatIps: string[] = [];
+    for (const n of lr.nat ?? []) {
+      if (n.type !== 'snat' || snatIps.includes(n.externalIp)) continue;
+      const toks = n.externalIp.trim().split(/\s+/);
+      if (toks.length !== 1) continue;
+      const ip = toks[0]!.split('/')[0]!;
+      if (parseIp4(ip) === undefined && !parseIp6(ip)) continue;
+      if (routerIps.has(ip)) continue;
+      snatIps.push(n.externalIp);
+    }
+    const info: LrpInfo = { gwRouter: !!lr.options?.chassis, snatIps, dnatIps, ips: [...ips], reachable: [...reachable] };
     for (const p of lr.ports) {
+      routerInfo.set(p.name, info);
       lrps.set(p.name, p);
       lrpLbIps.set(p.name, [...ips]);
       lrpNatIps.set(p.name, natIps);
@@ -242,12 +316,13 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     for (const p of ls.ports) {
       // northd keys ports by name across all datapaths (ovn_port_find); a duplicate is skipped there with a warning.
       if (allPorts.has(p.name)) throw new NorthdError('NORTHD_DUPLICATE', `two logical switch ports named ${p.name}`);
-      allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps, lrpResidentCr, lrpNatIps));
+      allPorts.set(p.name, buildPort(p, lrps, relayLrps, lrpLbIps, lrpResidentCr, lrpNatIps, routerInfo));
     }
   }
   const ctx: Ctx = {
     opts: nbOpts,
     profile: opts.profile ?? 'upstream',
+    version: opts.ovnVersion ?? PROFILE_OVN_VERSION[opts.profile ?? 'upstream'],
     chassis: { ...requestedChassis(nb), ...(opts.chassis ?? {}) },
     allPorts,
     switchPorts: [],
@@ -362,7 +437,7 @@ function sbLoadBalancer(l: NbLoadBalancer, datapath: string): SbLoadBalancer {
 
 /** The flows of one switch, following northd.c's build_lswitch_* order (order does not matter: lflow-list sorts). */
 function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: NorthboundDb, ctx: Ctx): LogicalFlow[] {
-  const f = new FlowSet();
+  const f = new FlowSet(ctx.version);
   const ports = ls.ports.map((p) => ctx.allPorts.get(p.name)!);
   // od->router_ports: router-type ports whose peer LRP exists.
   const routerPorts = ports.filter((p) => p.peer !== undefined);
@@ -383,7 +458,15 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   const vlanTransparent = boolOpt(ls.otherConfig, 'vlan-passthru', false);
   const hasUnknown = ports.some((p) => p.enabled && p.hasUnknown);
 
+  if (!f.v24 && allAcls.some((a) => a.tier || a.action === 'pass')) {
+    throw new NorthdError('NORTHD_ACL_TIER', 'ACL tiers and the pass action need OVN 23.06 or later (ovnVersion 24.03/25.03)');
+  }
+  const hasLocalnet = ports.some((p) => p.type === 'localnet');
+
   // build_lswitch_lflows_admission_control.
+  // [24.03] a recirculated ICMP "packet too big" from a tunnel is dropped (flags.tunnel_rx); same text in 25.03,
+  // where the drops gain a flow_desc lflow-list does not print.
+  if (f.v24) f.add('ls_in_check_port_sec', 105, ICMP_TOO_BIG_TUNNEL, 'drop;');
   if (!vlanTransparent) f.add('ls_in_check_port_sec', 100, 'vlan.present', 'drop;');
   f.add('ls_in_check_port_sec', 100, 'eth.src[40]', 'drop;');
   f.add('ls_in_check_port_sec', 50, '1', 'reg0[15] = check_in_port_sec(); next;');
@@ -393,6 +476,11 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   // build_lswitch_learn_fdb_od.
   f.add('ls_in_lookup_fdb', 0, '1', 'next;');
   f.add('ls_in_put_fdb', 0, '1', 'next;');
+  // [25.03] the egress FDB stages (for remote ports) get their defaults.
+  if (f.v25) {
+    f.add('ls_out_lookup_fdb', 0, '1', 'next;');
+    f.add('ls_out_put_fdb', 0, '1', 'next;');
+  }
 
   // build_lswitch_output_port_sec_od.
   f.add('ls_out_check_port_sec', 100, 'eth.mcast', 'reg0[15] = 0; next;');
@@ -400,19 +488,19 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   f.add('ls_out_apply_port_sec', 50, 'reg0[15] == 1', 'drop;');
   f.add('ls_out_apply_port_sec', 0, '1', 'output;');
 
-  // build_lswitch_lflows_pre_acl_and_acl.
-  buildPreAcls(f, ports, routerPorts, allAcls, hasStatefulAcl, hasLbVip);
+  // build_lswitch_lflows_pre_acl_and_acl (23.03); [24.03] split into it and build_ls_stateful_flows — same flows.
+  buildPreAcls(f, ports, routerPorts, allAcls, hasStatefulAcl, hasLbVip, ctx);
   buildPreLb(f, ports, routerPorts, hasLbVip, hasStatefulAcl);
   if (hasLbVip && ctx.profile !== 'upstream') kubeOvnPreLbSkips(f, ctx, ports, routerPorts.length);
   buildPreStateful(f);
   buildAclHints(f, hasAcls, hasStatefulAcl, hasLbVip);
-  buildAcls(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
-  // build_qos: QoS rows are not modelled, the defaults are.
+  if (f.v24) buildAclsEvalAction(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
+  else buildAcls(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
   buildQos(f, ls);
   buildStateful(f);
   buildLbHairpin(f, hasLbVip);
 
-  // build_lb_affinity_default_flows.
+  // build_lb_affinity_default_flows ([24.03] build_lswitch_lb_affinity_default_flows, same flows).
   f.add('ls_in_lb_aff_check', 0, '1', 'next;');
   f.add('ls_in_lb_aff_learn', 0, '1', 'next;');
 
@@ -422,14 +510,15 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
 
   // build_lswitch_destination_lookup_bmcast (no learned IGMP groups: those come from ovn-controller).
   f.add('ls_in_l2_lkup', 110, 'eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)', 'handle_svc_check(inport);');
+  const floodRelay = ports.some((p) => p.peerRelay);
+  const floodStatic = ports.some((p) => p.enabled && boolOpt(p.nb.options, 'mcast_flood', false));
   if (boolOpt(ls.otherConfig, 'mcast_snoop', false)) {
     f.add('ls_in_l2_lkup', 100, 'igmp', 'igmp;');
     f.add('ls_in_l2_lkup', 100, 'mldv1 || mldv2', 'igmp;');
     f.add('ls_in_l2_lkup', 85, 'ip4.mcast && ip4.dst == 224.0.0.0/24', 'outport = "_MC_flood_l2"; output;');
     f.add('ls_in_l2_lkup', 85, 'ip6.mcast_flood', 'outport = "_MC_flood"; output;');
+    // [25.03] the same 80 flow moved to build_mcast_flood_lswitch.
     if (!boolOpt(ls.otherConfig, 'mcast_flood_unregistered', false)) {
-      const floodRelay = ports.some((p) => p.peerRelay);
-      const floodStatic = ports.some((p) => p.enabled && boolOpt(p.nb.options, 'mcast_flood', false));
       let actions = '';
       if (floodRelay) actions += 'clone { outport = "_MC_mrouter_flood"; output; }; ';
       if (floodStatic) actions += 'outport ="_MC_static"; output;';
@@ -437,9 +526,30 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
       f.add('ls_in_l2_lkup', 80, 'ip4.mcast || ip6.mcast', actions);
     }
   }
-  f.add('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+  if (!f.v24) {
+    f.add('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood"; output;');
+  } else {
+    // [24.03] build_lswitch_destination_lookup_bmcast: ARP/IP multicast floods everywhere (71), other L2
+    // multicast skips the router ports (70 → _MC_flood_l2); other_config:broadcast-arps-to-all-routers=false keeps
+    // ARP requests and NS off the routers (72).
+    if (!boolOpt(ls.otherConfig, 'broadcast-arps-to-all-routers', true)) {
+      f.add('ls_in_l2_lkup', 72, 'eth.mcast && (arp.op == 1 || nd_ns)', 'outport = "_MC_flood_l2"; output;');
+    }
+    if (!f.v25) {
+      f.add('ls_in_l2_lkup', 71, 'eth.mcast && (arp || ip)', 'outport = "_MC_flood"; output;');
+    } else {
+      // [25.03] NA/RS/RA and ARP flood to routers too; IP multicast only to relay routers and mcast_flood ports.
+      f.add('ls_in_l2_lkup', 72, 'eth.mcast && (nd_na || nd_rs || nd_ra)', 'outport = "_MC_flood"; output;');
+      f.add('ls_in_l2_lkup', 71, 'eth.mcast && arp', 'outport = "_MC_flood"; output;');
+      let actions = '';
+      if (floodRelay) actions += 'clone { outport = "_MC_mrouter_flood"; output; }; ';
+      if (floodStatic) actions += 'clone { outport = "_MC_static"; output; }; ';
+      f.add('ls_in_l2_lkup', 71, 'eth.mcast && ip', `${actions}outport = "_MC_flood_l2"; output;`);
+    }
+    f.add('ls_in_l2_lkup', 70, 'eth.mcast', 'outport = "_MC_flood_l2"; output;');
+  }
 
-  // build_lswitch_flows.
+  // build_lswitch_flows ([24.03] build_lswitch_learn_fdb_od and build_lswitch_lflows_l2_unknown, same flows).
   f.add('ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');
   f.add('ls_in_l2_unknown', 50, 'outport == "none"', hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
   f.add('ls_in_l2_unknown', 0, '1', 'output;');
@@ -447,10 +557,16 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   for (const p of ports) {
     buildPortSecOp(f, p);
     buildLearnFdbOp(f, p);
-    if (p.type === 'localnet') f.add('ls_in_arp_rsp', 100, `inport == ${jsonKey(p.nb.name)}`, 'next;');
-    buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent, portNames);
+    if (p.type === 'localnet') {
+      // build_lswitch_arp_nd_responder_skip_local (arp_proxy ports, which [24.03] exempts, are not modelled);
+      // [25.03] gone: build_lswitch_from_localnet_op marks the packet instead and the responder checks residence.
+      if (!f.v25) f.add('ls_in_arp_rsp', 100, `inport == ${jsonKey(p.nb.name)}`, 'next;');
+      else f.add('ls_in_lookup_fdb', 50, `inport == ${jsonKey(p.nb.name)}`, 'flags.localnet = 1; next;');
+    }
+    buildArpNdResponderKnownIps(f, p, ctx, vlanTransparent, portNames, hasLocalnet);
+    if (f.v24) buildIcmpTooBigAdminFlows(f, p);
     if (p.peer) buildRportArpReqFlows(f, p, p.peer, routerPorts.length !== ports.length);
-    buildUnicastLookup(f, p, ports.some((q) => q.type === 'localnet'));
+    buildUnicastLookup(f, p, hasLocalnet, hasUnknown);
     if (ctx.profile !== 'upstream') kubeOvnDnatModDlDst(f, ctx, p, routerPorts.length);
   }
 
@@ -459,6 +575,10 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
 
   return f.flows;
 }
+
+/** [24.03] The ICMP "fragmentation needed" / "packet too big" that ovn-controller recirculates from a tunnel
+ * (build_lswitch_lflows_admission_control, build_ls_stateful_rec_pre_acls). */
+const ICMP_TOO_BIG_TUNNEL = '((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0)) && flags.tunnel_rx == 1';
 
 /** northd.c skip_port_from_conntrack. */
 function skipPortFromConntrack(f: FlowSet, p: Port, inStage: string, outStage: string, priority: number, hasStatefulAcl: boolean): void {
@@ -475,21 +595,38 @@ function buildStatelessFilters(f: FlowSet, acls: NbAcl[]): void {
   }
 }
 
-/** northd.c build_pre_acls. Router ports are not modelled (no peer routers). */
-function buildPreAcls(f: FlowSet, ports: Port[], routerPorts: Port[], acls: NbAcl[], hasStatefulAcl: boolean, hasLbVip: boolean): void {
+/** northd.c build_pre_acls ([24.03] + build_ls_stateful_rec_pre_acls). */
+function buildPreAcls(f: FlowSet, ports: Port[], routerPorts: Port[], acls: NbAcl[], hasStatefulAcl: boolean, hasLbVip: boolean, ctx: Ctx): void {
   f.add('ls_in_pre_acl', 0, '1', 'next;');
   f.add('ls_out_pre_acl', 0, '1', 'next;');
   f.add('ls_in_pre_acl', 110, 'eth.dst == $svc_monitor_mac', 'next;');
   f.add('ls_out_pre_acl', 110, 'eth.src == $svc_monitor_mac', 'next;');
   if (hasStatefulAcl) {
-    for (const p of routerPorts) skipPortFromConntrack(f, p, 'ls_in_pre_acl', 'ls_out_pre_acl', 110, hasStatefulAcl);
+    for (const p of routerPorts) {
+      // [24.03] build_ls_stateful_rec_pre_acls: options:enable_router_port_acl on the peer of a distributed gateway
+      // port sends its traffic through the ACLs (join_logical_ports sets the flag only for such peers).
+      if (f.v24 && p.peerIsL3dgw && boolOpt(p.nb.options, 'enable_router_port_acl', false)) continue;
+      skipPortFromConntrack(f, p, 'ls_in_pre_acl', 'ls_out_pre_acl', 110, hasStatefulAcl);
+    }
     for (const p of ports) if (p.type === 'localnet') skipPortFromConntrack(f, p, 'ls_in_pre_acl', 'ls_out_pre_acl', 110, hasStatefulAcl);
     buildStatelessFilters(f, acls);
     const ndDhcp6 = 'nd || nd_rs || nd_ra || mldv1 || mldv2 || (udp && udp.src == 546 && udp.dst == 547)';
     f.add('ls_in_pre_acl', 110, ndDhcp6, 'next;');
     f.add('ls_out_pre_acl', 110, ndDhcp6, 'next;');
-    f.add('ls_in_pre_acl', 110, 'eth.mcast', 'next;');
-    f.add('ls_out_pre_acl', 110, 'eth.mcast', 'next;');
+    // [25.03] NB_Global options:acl_ct_translation=true sends multicast through conntrack too.
+    if (!(f.v25 && boolOpt(ctx.opts, 'acl_ct_translation', false))) {
+      f.add('ls_in_pre_acl', 110, 'eth.mcast', 'next;');
+      f.add('ls_out_pre_acl', 110, 'eth.mcast', 'next;');
+    }
+    // Kube-OVN e7d3ba53 ("skip node local dns ip conntrack when set acl", release-1.14 and 1.15, applied on the
+    // 24.03/25.03 bases): node_local_dns_ip bypasses conntrack in both pre_acl stages.
+    if (ctx.profile !== 'upstream') {
+      const dns = nodeLocalDnsIps(ctx.opts.node_local_dns_ip);
+      for (const ip of dns.v4) for (const st of ['ls_in_pre_acl', 'ls_out_pre_acl']) f.add(st, 110, `ip4 && ip4.dst == ${ip}`, 'next;');
+      for (const ip of dns.v6) for (const st of ['ls_in_pre_acl', 'ls_out_pre_acl']) f.add(st, 110, `ip6 && ip6.dst == ${ip}`, 'next;');
+    }
+    // [24.03] build_ls_stateful_rec_pre_acls: ICMP too-big from a tunnel skips conntrack (ingress only).
+    if (f.v24) f.add('ls_in_pre_acl', 110, ICMP_TOO_BIG_TUNNEL, 'next;');
     f.add('ls_in_pre_acl', 100, 'ip', 'reg0[0] = 1; next;');
     f.add('ls_out_pre_acl', 100, 'ip', 'reg0[0] = 1; next;');
   } else if (hasLbVip) {
@@ -503,6 +640,8 @@ function buildPreLb(f: FlowSet, ports: Port[], routerPorts: Port[], hasLbVip: bo
   f.add('ls_out_pre_lb', 110, 'eth.mcast', 'next;');
   f.add('ls_in_pre_lb', 110, 'nd || nd_rs || nd_ra || mldv1 || mldv2', 'next;');
   f.add('ls_out_pre_lb', 110, 'nd || nd_rs || nd_ra || mldv1 || mldv2', 'next;');
+  // [24.03] build_pre_lb: the same ICMP too-big bypass, written without a space after "||".
+  if (f.v24) f.add('ls_in_pre_lb', 110, '((ip4 && icmp4.type == 3 && icmp4.code == 4) ||(ip6 && icmp6.type == 2 && icmp6.code == 0)) && flags.tunnel_rx == 1', 'next;');
   f.add('ls_in_pre_lb', 110, 'eth.dst == $svc_monitor_mac', 'next;');
   f.add('ls_out_pre_lb', 110, 'eth.src == $svc_monitor_mac', 'next;');
   f.add('ls_in_pre_lb', 0, '1', 'next;');
@@ -525,6 +664,8 @@ function buildPreStateful(f: FlowSet): void {
   f.add('ls_out_pre_stateful', 0, '1', 'next;');
   f.add('ls_in_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;');
   f.add('ls_out_pre_stateful', 110, 'reg0[2] == 1', 'ct_lb_mark;');
+  // [24.03] build_pre_stateful: a fragment sets REGBIT_IP_FRAG (reg0[19]), ip.is_frag being lost in recirculation.
+  if (f.v24) f.add('ls_in_pre_stateful', 115, 'reg0[2] == 1 && ip.is_frag', 'reg0[19] = 1; ct_lb_mark;');
   f.add('ls_in_pre_stateful', 100, 'reg0[0] == 1', 'ct_next;');
   f.add('ls_out_pre_stateful', 100, 'reg0[0] == 1', 'ct_next;');
 }
@@ -535,8 +676,11 @@ function buildAclHints(f: FlowSet, hasAcls: boolean, hasStatefulAcl: boolean, ha
     if (!hasAcls && !hasLbVip) f.add(stage, UINT16_MAX, '1', 'next;');
     else f.add(stage, 0, '1', 'next;');
     if (!hasStatefulAcl && !hasLbVip) continue;
-    f.add(stage, 7, 'ct.new && !ct.est', 'reg0[7] = 1; reg0[9] = 1; next;');
-    f.add(stage, 6, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 1', 'reg0[7] = 1; reg0[9] = 1; next;');
+    // [24.03] build_acl_hints: the hint stage also sets REGBIT_CONNTRACK_COMMIT for new and re-allowed
+    // connections (the allow ACLs no longer do).
+    const commit = f.v24 ? 'reg0[1] = 1; ' : '';
+    f.add(stage, 7, 'ct.new && !ct.est', `reg0[7] = 1; reg0[9] = 1; ${commit}next;`);
+    f.add(stage, 6, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 1', `reg0[7] = 1; reg0[9] = 1; ${commit}next;`);
     f.add(stage, 5, '!ct.trk', 'reg0[8] = 1; reg0[9] = 1; next;');
     f.add(stage, 4, '!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 0', 'reg0[8] = 1; reg0[10] = 1; next;');
     f.add(stage, 3, '!ct.est', 'reg0[9] = 1; next;');
@@ -552,7 +696,7 @@ function aclLog(a: NbAcl): string {
   // Printed with "%s" between quotes, unescaped (northd.c build_acl_log).
   if (a.name !== undefined) s += `name="${a.name}", `;
   s += `severity=${a.severity ?? 'info'}, `;
-  s += a.action === 'drop' ? 'verdict=drop, ' : a.action === 'reject' ? 'verdict=reject, ' : 'verdict=allow, ';
+  s += a.action === 'drop' ? 'verdict=drop, ' : a.action === 'reject' ? 'verdict=reject, ' : a.action === 'pass' ? 'verdict=pass, ' : 'verdict=allow, ';
   if (a.meter !== undefined) s += `meter="${a.meter}", `;
   s = s.replace(/ $/, '').replace(/,$/, '');
   return `${s}); `;
@@ -561,7 +705,7 @@ function aclLog(a: NbAcl): string {
 /** northd.c build_reject_acl_rules (table numbers of 23.03: ls_out_qos_mark 5, ls_in_l2_lkup 25). */
 function rejectAcl(f: FlowSet, stage: string, a: NbAcl, extraMatch: string, extraActions: string): void {
   const ingress = stage.startsWith('ls_in_');
-  const next = ingress ? `next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});` : `next(pipeline=ingress,table=${stageOf(VERSION, 'ls_in_l2_lkup')!.table});`;
+  const next = ingress ? `next(pipeline=egress,table=${f.table(f.v25 ? 'ls_out_qos' : 'ls_out_qos_mark')});` : `next(pipeline=ingress,table=${f.table('ls_in_l2_lkup')});`;
   const match = (extraMatch ? `(${extraMatch}) && ` : '') + a.match;
   const actions = `${aclLog(a)}${extraActions ? `${extraActions} ` : ''}reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; ${next} };`;
   f.add(stage, a.priority + ACL_PRI_OFFSET, match, actions);
@@ -646,8 +790,149 @@ function buildAcls(f: FlowSet, ctx: Ctx, acls: NbAcl[], hasAcls: boolean, hasSta
   }
 }
 
+/**
+ * [24.03] build_acls / consider_acl / build_acl_log_related_flows / build_acl_action_lflows: every ACL stage is split
+ * into `_eval`, which only records a verdict (REGBIT_ACL_VERDICT_ALLOW/DROP/REJECT = reg8[16]/[17]/[18]), and
+ * `_action`, which acts on it; ACL tiers (reg8[30..31]) re-run the eval stage for the next tier.
+ * [25.03] adds: the persist-established bypass (ct_mark.allow_established), the `_sample` stages' defaults, a label
+ * carried as observation point id (build_acl_sample_label_action), per-stage maximum tiers and the egress QoS stage as
+ * reject target. ACL Sample rows (sample_new/sample_est) and persist-established ids are not modelled.
+ */
+function buildAclsEvalAction(f: FlowSet, ctx: Ctx, acls: NbAcl[], hasAcls: boolean, hasStateful: boolean, hasLbVip: boolean): void {
+  const allow = 'reg8[16] = 1; next;';
+  if (!hasAcls) {
+    const prio = hasLbVip ? 0 : UINT16_MAX;
+    f.add('ls_in_acl_eval', prio, '1', 'next;');
+    f.add('ls_out_acl_eval', prio, '1', 'next;');
+  } else {
+    f.add('ls_in_acl_eval', 0, '1', 'next;');
+    f.add('ls_out_acl_eval', 0, '1', 'next;');
+  }
+  f.add('ls_in_acl_after_lb_eval', 0, '1', 'next;');
+  const inv = ctx.useCtInvMatch ? ' && !ct.inv' : '';
+  if (hasStateful) {
+    for (const s of ['ls_in_acl_eval', 'ls_out_acl_eval']) {
+      f.add(s, 1, 'ip && ct.est && ct_mark.blocked == 1', allow);
+      // The commit bit now comes from ls_*_acl_hint; default_acl_drop is the action stage's business.
+      f.add(s, 1, 'ip && !ct.est', 'next;');
+      f.add(s, UINT16_MAX - 3, `${ctx.useCtInvMatch ? 'ct.inv || ' : ''}(ct.est && ct.rpl && ct_mark.blocked == 1)`, 'reg8[17] = 1; next;');
+    }
+    const est = `ct.est && !ct.rel && !ct.new${inv} && ct.rpl && ct_mark.blocked == 0`;
+    f.add('ls_in_acl_eval', UINT16_MAX - 3, est, `reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; ${allow}`);
+    f.add('ls_out_acl_eval', UINT16_MAX - 3, est, allow);
+    const rel = `!ct.est && ct.rel && !ct.new${inv} && ct_mark.blocked == 0`;
+    f.add('ls_in_acl_eval', UINT16_MAX - 3, rel, 'reg0[17] = 1; reg8[16] = 1; ct_commit_nat;');
+    f.add('ls_out_acl_eval', UINT16_MAX - 3, rel, 'reg8[16] = 1; ct_commit_nat;');
+    f.add('ls_in_acl_after_lb_eval', UINT16_MAX - 3, 'reg0[17] == 1', allow);
+    if (f.v25) {
+      // [25.03] build_acls: connections committed by a persist-established ACL stay allowed (REGBIT_ACL_HINT_ALLOW_
+      // PERSISTED reg0[21] carries it past the LB).
+      f.add('ls_in_acl_eval', UINT16_MAX - 3, 'ct.est && ct_mark.allow_established == 1', `reg0[21] = 1; ${allow}`);
+      f.add('ls_out_acl_eval', UINT16_MAX - 3, 'ct.est && ct_mark.allow_established == 1', allow);
+      f.add('ls_in_acl_after_lb_eval', UINT16_MAX - 3, 'reg0[21] == 1', allow);
+    }
+  }
+  const omit = 'nd || nd_ra || nd_rs || mldv1 || mldv2';
+  for (const s of ['ls_in_acl_eval', 'ls_out_acl_eval', 'ls_in_acl_after_lb_eval']) f.add(s, UINT16_MAX - 3, omit, allow);
+  // [25.03] build_acl_sample_default_flows.
+  if (f.v25) for (const s of ['ls_in_acl_sample', 'ls_out_acl_sample', 'ls_in_acl_after_lb_sample']) f.add(s, 0, '1', 'next;');
+
+  // Max tier: [24.03] one over all the switch's ACLs (ls_stateful_record_set_acl_flags_); [25.03] per stage
+  // (en-ls-stateful.c update_ls_max_acl_tier).
+  const tierStage = (a: NbAcl): number => (a.direction !== 'from-lport' ? 2 : boolOpt(a.options, 'apply-after-lb', false) ? 1 : 0);
+  const maxTier = [0, 0, 0];
+  for (const a of acls) {
+    const t = a.tier ?? 0;
+    if (f.v25) maxTier[tierStage(a)] = Math.max(maxTier[tierStage(a)]!, t);
+    else for (let i = 0; i < 3; i++) maxTier[i] = Math.max(maxTier[i]!, t);
+  }
+  for (const a of acls) {
+    buildAclLogRelated24(f, ctx, a, hasStateful);
+    considerAcl24(f, a, hasStateful, maxTier[tierStage(a)]!);
+  }
+  if (hasAcls || hasLbVip) {
+    f.add('ls_in_acl_eval', 34000, 'eth.dst == $svc_monitor_mac', allow);
+    f.add('ls_out_acl_eval', 34000, 'eth.src == $svc_monitor_mac', allow);
+  }
+
+  // build_acl_action_lflows.
+  const stages: Array<[string, string, number]> = [['ls_in_acl_action', 'ls_in_acl_eval', 0], ['ls_in_acl_after_lb_action', 'ls_in_acl_after_lb_eval', 1], ['ls_out_acl_action', 'ls_out_acl_eval', 2]];
+  for (const [stage, evalStage, i] of stages) {
+    if (!hasAcls) {
+      f.add(stage, 0, '1', 'next;');
+      continue;
+    }
+    const tiers = maxTier[i]!;
+    const reset = `reg8[16] = 0; reg8[17] = 0; reg8[18] = 0; ${tiers ? 'reg8[30..31] = 0; ' : ''}`;
+    const ingress = stage.startsWith('ls_in_');
+    f.add(stage, 1000, 'reg8[16] == 1', `${reset}next;`);
+    f.add(stage, 1000, 'reg8[17] == 1', `${reset}/* drop */`);
+    const next = ingress ? `next(pipeline=egress,table=${f.table(f.v25 ? 'ls_out_qos' : 'ls_out_qos_mark')});` : `next(pipeline=ingress,table=${f.table('ls_in_l2_lkup')});`;
+    f.add(stage, 1000, 'reg8[18] == 1', `${reset}reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; ${next} };`);
+    f.add(stage, 0, '1', `${reset}${ctx.defaultAclDrop ? '/* drop */' : 'next;'}`);
+    // [24.03] jumps back to table(action) - 1, which is the eval stage; [25.03] names the eval stage (a sample
+    // stage sits between).
+    for (let j = 0; j < tiers; j++) f.add(stage, 500, `reg8[30..31] == ${j}`, `reg8[30..31] = ${j + 1}; next(pipeline=${ingress ? 'ingress' : 'egress'},table=${f.table(evalStage)});`);
+  }
+}
+
+/** [24.03] consider_acl (see buildAclsEvalAction). */
+function considerAcl24(f: FlowSet, a: NbAcl, hasStateful: boolean, maxTier: number): void {
+  const ingress = a.direction === 'from-lport';
+  const afterLb = ingress && boolOpt(a.options, 'apply-after-lb', false);
+  const stage = afterLb ? 'ls_in_acl_after_lb_eval' : ingress ? 'ls_in_acl_eval' : 'ls_out_acl_eval';
+  const verdict = a.action === 'drop' ? 'reg8[17] = 1; ' : a.action === 'reject' ? 'reg8[18] = 1; ' : a.action === 'pass' ? '' : 'reg8[16] = 1; ';
+  const base = `${aclLog(a)}${verdict}`;
+  const prio = a.priority + ACL_PRI_OFFSET;
+  const tier = maxTier ? `reg8[30..31] == ${a.tier ?? 0} && ` : '';
+  const label = a.label ?? 0;
+  // [25.03] build_acl_sample_label_action: with a label, the label is the observation point id of both new and
+  // established traffic (reg3 and reg9), collectors 0, and the observation stage (0 from-lport, 1 after-lb, 2
+  // to-lport) in reg8[19..20].
+  const sample = f.v25 && label ? `reg0[13] = 1; reg3 = ${label}; reg9 = ${label}; reg8[0..7] = 0; reg8[8..15] = 0; reg8[19..20] = ${afterLb ? 1 : ingress ? 0 : 2}; ` : '';
+  if (!hasStateful || a.action === 'pass' || a.action === 'allow-stateless') {
+    f.add(stage, prio, `${tier}(${a.match})`, `${base}${sample}next;`);
+    return;
+  }
+  if (a.action === 'allow' || a.action === 'allow-related') {
+    const lbl24 = !f.v25 && label ? `reg0[13] = 1; reg3 = ${label}; ` : '';
+    f.add(stage, prio, `${tier}reg0[7] == 1 && (${a.match})`, `${base}${lbl24}${sample}next;`);
+    f.add(stage, prio, `${tier}reg0[8] == 1 && (${a.match})`, `${base}${label ? 'reg0[1] = 1; ' : ''}${lbl24}${sample}next;`);
+  } else {
+    f.add(stage, prio, `${tier}reg0[9] == 1 && (${a.match})`, `${base}${sample}next;`);
+    const commit = f.v25 ? 'ct_commit { ct_mark.blocked = 1; ct_label.obs_point_id = 0; }; next;' : 'ct_commit { ct_mark.blocked = 1; }; next;';
+    f.add(stage, prio, `${tier}reg0[10] == 1 && (${a.match})`, `${base}${sample}${commit}`);
+  }
+}
+
+/** [24.03] build_acl_log_related_flows: the 65533 logging flows also record an allow verdict. */
+function buildAclLogRelated24(f: FlowSet, ctx: Ctx, a: NbAcl, hasStateful: boolean): void {
+  if (a.action === 'allow-stateless' || !hasStateful) return;
+  if (a.action !== 'allow' && a.action !== 'allow-related') return;
+  const label = a.label ?? 0;
+  if (!a.log || !label || !boolOpt(a.options, 'log-related', false)) return;
+  const stage = a.direction === 'from-lport' ? 'ls_out_acl_eval' : 'ls_in_acl_eval';
+  const inv = ctx.useCtInvMatch ? ' && !ct.inv' : '';
+  const actions = `${aclLog(a)}reg8[16] = 1; next;`;
+  f.add(stage, UINT16_MAX - 2, `ct.est && !ct.rel && !ct.new${inv} && ct.rpl && ct_mark.blocked == 0 && ct_label.label == ${label}`, actions);
+  f.add(stage, UINT16_MAX - 2, `!ct.est && ct.rel && !ct.new${inv} && ct_mark.blocked == 0 && ct_label.label == ${label}`, actions);
+}
+
 /** northd.c build_qos. */
 function buildQos(f: FlowSet, ls: NbLogicalSwitch): void {
+  if (f.v25) {
+    // [25.03] build_qos: one ls_in_qos/ls_out_qos stage; a rule's meter and marking share one flow.
+    f.add('ls_in_qos', 0, '1', 'next;');
+    f.add('ls_out_qos', 0, '1', 'next;');
+    for (const q of ls.qosRules ?? []) {
+      const rate = q.bandwidth?.rate ?? 0;
+      const burst = q.bandwidth?.burst ?? 0;
+      let action = rate ? (burst ? `set_meter(${rate}, ${burst}); ` : `set_meter(${rate}); `) : '';
+      if (q.action?.dscp !== undefined) action += `ip.dscp = ${q.action.dscp}; `;
+      f.add(q.direction === 'from-lport' ? 'ls_in_qos' : 'ls_out_qos', q.priority, q.match, `${action}next;`);
+    }
+    return;
+  }
   for (const s of ['ls_in_qos_mark', 'ls_out_qos_mark', 'ls_in_qos_meter', 'ls_out_qos_meter']) f.add(s, 0, '1', 'next;');
   for (const q of ls.qosRules ?? []) {
     const ingress = q.direction === 'from-lport';
@@ -663,6 +948,15 @@ function buildStateful(f: FlowSet): void {
   f.add('ls_in_lb', 0, '1', 'next;');
   f.add('ls_in_stateful', 0, '1', 'next;');
   f.add('ls_out_stateful', 0, '1', 'next;');
+  if (f.v25) {
+    // [25.03] build_stateful: the commit also stores the persist-established bit, the ACL id and (with a label or
+    // sample) the observation ids; the label itself now travels as ct_label.obs_point_id.
+    for (const s of ['ls_in_stateful', 'ls_out_stateful']) {
+      f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 1', 'ct_commit { ct_mark.blocked = 0; ct_mark.allow_established = reg0[20]; ct_mark.obs_stage = reg8[19..20]; ct_mark.obs_collector_id = reg8[8..15]; ct_label.obs_point_id = reg9; ct_label.acl_id = reg2[16..31]; }; next;');
+      f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 0', 'ct_commit { ct_mark.blocked = 0; ct_mark.allow_established = reg0[20]; ct_label.acl_id = reg2[16..31]; }; next;');
+    }
+    return;
+  }
   for (const s of ['ls_in_stateful', 'ls_out_stateful']) {
     f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 1', 'ct_commit { ct_mark.blocked = 0; ct_label.label = reg3; }; next;');
     f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 0', 'ct_commit { ct_mark.blocked = 0; }; next;');
@@ -675,6 +969,12 @@ function buildLbHairpin(f: FlowSet, hasLbVip: boolean): void {
   f.add('ls_in_nat_hairpin', 0, '1', 'next;');
   f.add('ls_in_hairpin', 0, '1', 'next;');
   if (!hasLbVip) return;
+  if (f.v24) {
+    // [24.03] build_lb_hairpin: after conntrack a fragment's original destination comes from the ct tuple
+    // (REG_ORIG_DIP_IPV4/6, REG_ORIG_TP_DPORT); [25.03] into REG_LB_IPV4 (reg4) / REG_LB_IPV6 / REG_LB_PORT.
+    f.add('ls_in_lb', 110, 'ct.trk && !ct.rpl && reg0[19] == 1 && ip4', `${f.v25 ? 'reg4' : 'reg1'} = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;`);
+    f.add('ls_in_lb', 110, 'ct.trk && !ct.rpl && reg0[19] == 1 && ip6', 'xxreg1 = ct_ip6_dst(); reg2[0..15] = ct_tp_dst(); next;');
+  }
   f.add('ls_in_pre_hairpin', 100, 'ip && ct.trk', 'reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;');
   f.add('ls_in_nat_hairpin', 100, 'ip && ct.new && ct.trk && reg0[6] == 1', 'ct_snat_to_vip; next;');
   f.add('ls_in_nat_hairpin', 100, 'ip && ct.est && ct.trk && reg0[6] == 1', 'ct_snat;');
@@ -684,38 +984,59 @@ function buildLbHairpin(f: FlowSet, hasLbVip: boolean): void {
 
 /** northd.c build_lswitch_port_sec_op (qdisc queues and vtep ports not modelled). */
 function buildPortSecOp(f: FlowSet, p: Port): void {
-  if (p.type === 'external' || p.enabled) return;
+  if (p.type === 'external') return;
+  if (p.enabled) {
+    // [24.03] build_lswitch_port_sec_op: traffic from a router port is marked REGBIT_FROM_ROUTER_PORT (reg0[18]),
+    // which keeps it off the proxy-ARP responders.
+    if (f.v24 && p.type === 'router') f.add('ls_in_check_port_sec', 70, `inport == ${jsonKey(p.nb.name)}`, 'reg0[18] = 1; next;');
+    return;
+  }
   f.add('ls_in_check_port_sec', 100, `inport == ${jsonKey(p.nb.name)}`, 'reg0[15] = 1; next;');
   f.add('ls_in_l2_unknown', 50, `outport == ${jsonKey(p.nb.name)}`, 'drop;');
 }
 
 /** northd.c build_lswitch_learn_fdb_op. */
 function buildLearnFdbOp(f: FlowSet, p: Port): void {
-  const learns = p.type === '' || (p.type === 'localnet' && boolOpt(p.nb.options, 'localnet_learn_fdb', false));
-  if (p.nPs || !p.hasUnknown || !learns) return;
+  const localnetLearns = p.type === 'localnet' && boolOpt(p.nb.options, 'localnet_learn_fdb', false);
+  // [25.03] remote ports learn in the egress FDB stages, "switch" ports like VIFs (they always have unknown
+  // addresses); port security counts as set when any entry starts with a MAC (lsp_has_port_sec).
+  const remote = f.v25 && p.type === 'remote';
+  const learns = p.type === '' || localnetLearns || remote || (f.v25 && p.type === 'switch');
+  const hasPs = f.v25 ? (p.nb.portSecurity ?? []).some((e) => scanMac(e.startsWith('VRRPv3') ? e.slice(7) : e) !== undefined) : p.nPs > 0;
+  if (hasPs || !(p.hasUnknown || (f.v25 && p.type === 'switch')) || !learns) return;
   const m = `inport == ${jsonKey(p.nb.name)}`;
-  f.add('ls_in_lookup_fdb', 100, m, 'reg0[11] = lookup_fdb(inport, eth.src); next;');
-  f.add('ls_in_put_fdb', 100, `${m} && reg0[11] == 0`, 'put_fdb(inport, eth.src); next;');
+  // [24.03] build_lswitch_learn_fdb_op: a localnet port marks its packets flags.localnet before the lookup.
+  const mark = f.v24 && p.type === 'localnet' ? 'flags.localnet = 1; ' : '';
+  f.add(remote ? 'ls_out_lookup_fdb' : 'ls_in_lookup_fdb', 100, m, `${mark}reg0[11] = lookup_fdb(inport, eth.src); next;`);
+  f.add(remote ? 'ls_out_put_fdb' : 'ls_in_put_fdb', 100, `${m} && reg0[11] == 0`, 'put_fdb(inport, eth.src); next;');
 }
 
 /** northd.c build_lswitch_arp_nd_responder_known_ips (virtual ports and router peers not modelled). */
-function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTransparent: boolean, portNames: Set<string>): void {
+function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTransparent: boolean, portNames: Set<string>, hasLocalnet: boolean): void {
   if (p.type === 'virtual') {
     buildVirtualPortBindFlows(f, p, portNames);
     return;
   }
   if (ctx.checkLspIsUp && p.type !== 'router' && p.type !== 'localport') return; // `up` is never true here
   if (p.type === 'external' || p.hasUnknown || vlanTransparent) return;
+  // [25.03] options:disable_arp_nd_rsp=true on a VIF turns its responder off.
+  if (f.v25 && p.type === '' && boolOpt(p.nb.options, 'disable_arp_nd_rsp', false)) return;
   const k = jsonKey(p.nb.name);
+  // [25.03] build_lswitch_arp_nd_local_resp_match: on a switch with localnet ports, requests that came in through
+  // one are answered only on the chassis the target port is bound to.
+  const local = f.v25 && hasLocalnet ? ` && ((flags.localnet == 1 && is_chassis_resident(${k})) || flags.localnet == 0)` : '';
   for (const a of p.addrs) {
     for (const ip of a.ipv4) {
-      const m = `arp.tpa == ${ip} && arp.op == 1`;
-      f.add('ls_in_arp_rsp', 50, m, `eth.dst = eth.src; eth.src = ${a.mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${a.mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`);
+      // [24.03] build_lswitch_arp_nd_responder_known_ips: only broadcast requests are answered; unicast ones reach
+      // the target (liveness checks).
+      const m = f.v24 ? `arp.tpa == ${ip} && arp.op == 1 && eth.dst == ff:ff:ff:ff:ff:ff` : `arp.tpa == ${ip} && arp.op == 1`;
+      f.add('ls_in_arp_rsp', 50, m + local, `eth.dst = eth.src; eth.src = ${a.mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${a.mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`);
       f.add('ls_in_arp_rsp', 100, `${m} && inport == ${k}`, 'next;');
     }
     for (const ip of a.ipv6) {
-      const m = `nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`;
-      f.add('ls_in_arp_rsp', 50, m, `${p.type === 'router' ? 'nd_na_router' : 'nd_na'} { eth.src = ${a.mac}; ip6.src = ${ip.addr}; nd.target = ${ip.addr}; nd.tll = ${a.mac}; outport = inport; flags.loopback = 1; output; };`);
+      // [24.03] only multicast (solicited-node) solicitations are answered.
+      const m = f.v24 ? `nd_ns_mcast && ip6.dst == ${ip.sn} && nd.target == ${ip.addr}` : `nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`;
+      f.add('ls_in_arp_rsp', 50, m + local, `${p.type === 'router' ? 'nd_na_router' : 'nd_na'} { eth.src = ${a.mac}; ip6.src = ${ip.addr}; nd.target = ${ip.addr}; nd.tll = ${a.mac}; outport = inport; flags.loopback = 1; output; };`);
       f.add('ls_in_arp_rsp', 100, `${m} && inport == ${k}`, 'next;');
     }
   }
@@ -730,17 +1051,24 @@ function buildRportArpReqFlows(f: FlowSet, p: Port, lrp: NbLogicalRouterPort, ot
   if (!net) return;
   const k = jsonKey(p.nb.name);
   const action = otherPorts ? `clone {outport = ${k}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${k}; output;`;
-  for (const ip of p.peerLbIps ?? []) {
+  const arpOrNs = (ip: string): string => (parseIp4(ip.split('/')[0]!) === undefined ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`);
+  const r = p.peerRouter;
+  // [24.03] build_lswitch_rport_arp_req_flows_for_lbnats: only "reachable" VIPs (neighbor_responder ≠ none).
+  const lbIps = f.v24 && r ? r.reachable : p.peerLbIps ?? [];
+  for (const ip of lbIps) {
     if (!lrpReaches(net, ip)) continue;
     f.add('ls_in_l2_lkup', 80, ip.includes(':') ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
   }
-  for (const ip of p.peerNatIps ?? []) {
-    const v6 = parseIp4(ip.split('/')[0]!) === undefined;
-    f.add('ls_in_l2_lkup', 80, v6 ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
-  }
+  // [25.03] a NAT/SNAT IP is skipped only when it is a reachable VIP (24.03: any VIP of the router).
+  const natExcluded = new Set(f.v25 && r ? r.reachable : r?.ips ?? []);
+  const natIps = f.v25 && r ? r.dnatIps.filter((ip) => !natExcluded.has(ip)) : p.peerNatIps ?? [];
+  for (const ip of natIps) f.add('ls_in_l2_lkup', 80, arpOrNs(ip), action);
+  if (f.v24 && r) for (const ip of r.snatIps) if (!natExcluded.has(ip)) f.add('ls_in_l2_lkup', 80, arpOrNs(ip), action);
   for (const ip of net.ipv4) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
   for (const ip of net.ipv6) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`, action);
-  if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
+  // [24.03] build_lswitch_rport_arp_req_self_orig_flow: self-originated requests must be broadcast.
+  const bcast = f.v24 ? 'eth.dst == ff:ff:ff:ff:ff:ff && ' : '';
+  if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && ${bcast}(arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
 }
 
 /** The virtual-port branch of build_lswitch_arp_nd_responder_known_ips: ARP/ND for the virtual IP from a parent
@@ -769,9 +1097,62 @@ function buildVirtualPortBindFlows(f: FlowSet, p: Port, portNames: Set<string>):
   }
 }
 
+/**
+ * [24.03] build_lswitch_ip_unicast_lookup, rewritten there: a router port with a peer gets the peer's MAC (whether or
+ * not its addresses say `router`), any other port one flow per parsed address (op->lsp_addrs, normalised MAC).
+ * [25.03] options:force_fdb_lookup=true on a VIF with unknown addresses leaves it to the FDB;
+ * options:pkt_clone_type=mc_unknown clones to _MC_unknown as well when the switch has unknown ports.
+ */
+function buildUnicastLookup24(f: FlowSet, p: Port, hasLocalnet: boolean, swHasUnknown: boolean): void {
+  if (f.v25 && p.type === '' && p.hasUnknown && boolOpt(p.nb.options, 'force_fdb_lookup', false)) return;
+  const k = jsonKey(p.nb.name);
+  const cloneUnknown = f.v25 && p.type === '' && (p.nb.options?.pkt_clone_type ?? '').toLowerCase() === 'mc_unknown' && swHasUnknown;
+  const action = !p.enabled ? 'drop;' : cloneUnknown ? `clone {outport = ${k}; output; };outport = "_MC_unknown"; output;` : `outport = ${k}; output;`;
+  if (p.type === 'router' && p.peer) {
+    const net = extractLrpNetworks(p.peer.mac, []);
+    if (!net) return;
+    const guard = p.peerResidentCr !== undefined && hasLocalnet ? ` && is_chassis_resident(${jsonKey(p.peerResidentCr)})` : '';
+    f.add('ls_in_l2_lkup', 50, `eth.dst == ${net.mac}${guard}`, action);
+    return;
+  }
+  const addrs = [...p.addrs];
+  if ((p.nb.addresses ?? []).some((a) => a.startsWith('dynamic')) && p.nb.dynamicAddresses) {
+    const d = extractLspAddresses(p.nb.dynamicAddresses);
+    if (d) addrs.push(d);
+  }
+  for (const a of addrs) f.add('ls_in_l2_lkup', 50, `eth.dst == ${a.mac}`, action);
+}
+
+/**
+ * [24.03] build_lswitch_icmp_packet_toobig_admin_flows: an ICMP too-big that a port's own MAC sent towards that port
+ * from a remote chassis (the tunnel's MTU) is turned back to where it came from; for a router port, by the peer's
+ * MAC (gateway router: by outport; otherwise straight to ls_in_l2_lkup).
+ */
+function buildIcmpTooBigAdminFlows(f: FlowSet, p: Port): void {
+  const icmp = '((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0))';
+  const k = jsonKey(p.nb.name);
+  if (p.type !== 'router') {
+    for (const a of p.addrs) {
+      f.add('ls_in_check_port_sec', 110, `${icmp} && eth.src == ${a.mac} && outport == ${k} && !is_chassis_resident(${k}) && flags.tunnel_rx == 1`, 'outport <-> inport; next;');
+    }
+    return;
+  }
+  if (!p.peer) return;
+  // The peer's MAC is printed as written in the NB (peer->nbrp->mac).
+  if (p.peerRouter?.gwRouter) {
+    f.add('ls_in_check_port_sec', 120, `${icmp} && eth.src == ${p.peer.mac} && outport == ${k} && flags.tunnel_rx == 1`, 'outport <-> inport; next;');
+  } else {
+    f.add('ls_in_check_port_sec', 120, `${icmp} && eth.dst == ${p.peer.mac} && flags.tunnel_rx == 1`, `outport <-> inport; next(pipeline=ingress,table=${f.table('ls_in_l2_lkup')});`);
+  }
+}
+
 /** northd.c build_lswitch_ip_unicast_lookup (no gateway router ports: no is_chassis_resident guards). */
-function buildUnicastLookup(f: FlowSet, p: Port, hasLocalnet: boolean): void {
+function buildUnicastLookup(f: FlowSet, p: Port, hasLocalnet: boolean, swHasUnknown: boolean): void {
   if (p.type === 'external') return;
+  if (f.v24) {
+    buildUnicastLookup24(f, p, hasLocalnet, swHasUnknown);
+    return;
+  }
   const action = p.enabled ? `outport = ${jsonKey(p.nb.name)}; output;` : 'drop;';
   for (const a of p.nb.addresses ?? []) {
     if (a === 'unknown') continue;
@@ -821,10 +1202,10 @@ function buildLswitchFlowsForLb(f: FlowSet, lb: Lb, ctx: Ctx): void {
       f.add('ls_in_pre_lb', 130, match, `trigger_event(event = "empty_lb_backends", vip = "${vipText}", protocol = "${lb.proto}", load_balancer = "${nb.uuid ?? '00000000-0000-0000-0000-000000000000'}");`);
     }
   }
-  // build_lb_rules_pre_stateful.
+  // build_lb_rules_pre_stateful ([25.03] REG_LB_IPV4 is reg4).
   for (const v of lb.vips) {
     const ip = v.vip.family === 4 ? 'ip4' : 'ip6';
-    let action = `${v.vip.family === 4 ? 'reg1' : 'xxreg1'} = ${v.vip.ip}; `;
+    let action = `${v.vip.family === 4 ? (f.v25 ? 'reg4' : 'reg1') : 'xxreg1'} = ${v.vip.ip}; `;
     let match = `reg0[2] == 1 && ${ip}.dst == ${v.vip.ip}`;
     if (v.vip.port) {
       action += `reg2[0..15] = ${v.vip.port}; `;
@@ -844,17 +1225,12 @@ function buildLswitchFlowsForLb(f: FlowSet, lb: Lb, ctx: Ctx): void {
     // source IP) are listed, and their count decides drop/reject; the port is printed with %u (0 when none).
     const active = v.healthCheck ? v.backends.filter((_, i) => isMonitored(ctx, v, i)) : v.backends;
     if (active.length === 0 && reject) {
-      action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});};`;
+      action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${f.table(f.v25 ? 'ls_out_qos' : 'ls_out_qos_mark')});};`;
     } else if (active.length === 0) {
       action = 'drop;';
-    } else if (v.healthCheck) {
-      const prefix = ctx.profile === 'kube-ovn-1.14' ? '' : 'reg0[1] = 0; ';
-      const list = active.map((b) => (v.vip.family === 4 ? `${b.ip}:${b.port}` : `[${b.ip}]:${b.port}`)).join(',');
-      action = `${prefix}ct_lb_mark(backends=${list}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
     } else {
-      // Kube-OVN 1.14's patch clears the action before every ls_in_lb flow of the VIP, generic one included.
-      const prefix = ctx.profile === 'kube-ovn-1.14' ? '' : 'reg0[1] = 0; ';
-      action = `${prefix}ct_lb_mark(backends=${v.backendIps}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
+      const list = v.healthCheck ? active.map((b) => (v.vip.family === 4 ? `${b.ip}:${b.port}` : `[${b.ip}]:${b.port}`)).join(',') : v.backendIps;
+      action = `${lbActionPrefix(f, ctx, v)}ct_lb_mark(backends=${list}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
     }
     let match = `ct.new && ${ip}.dst == ${v.vip.ip}`;
     let priority = 110;
@@ -866,6 +1242,26 @@ function buildLswitchFlowsForLb(f: FlowSet, lb: Lb, ctx: Ctx): void {
     if (!vipNodeLsp) buildLbAffinityLsFlows(f, lb, v);
     f.add('ls_in_lb', priority, match, action);
   }
+}
+
+/**
+ * What precedes `ct_lb_mark(…)` in an ls_in_lb flow of VIP `v`:
+ * - 23.03 build_lb_rules: `reg0[1] = 0; ` (REGBIT_CONNTRACK_COMMIT cleared so ls_in_stateful does not commit again).
+ * - [24.03] build_lb_rules also stores the VIP for hairpin of fragments: `reg0[1] = 0; reg1 = VIP; reg2[0..15] =
+ *   PORT; ` (IPv6 `xxreg1 = VIP; `).
+ * - [25.03] build_lb_vip_actions writes `reg4 = VIP; reg2[0..15] = PORT; ` (REG_LB_IPV4/IPV6/PORT) and nothing
+ *   clears reg0[1] (commit a0beaab8c "northd: Commit from-lport ACL label (and state) when LBs are used").
+ * Kube-OVN 1.14's a9e00913 (on 24.03 build_lb_rules, context checked by applying the release-1.14 patch series on
+ * ef8f5c1ac) does `ds_clear(action)` before every ls_in_lb flow of the VIP, so none of that prefix survives there;
+ * 1.15's 9286e1fd leaves 25.03's prefix alone (build_lb_vip_actions writes it after any clear).
+ */
+function lbActionPrefix(f: FlowSet, ctx: Ctx, v: Vip): string {
+  const port = v.vip.port ? `reg2[0..15] = ${v.vip.port}; ` : '';
+  const v6 = v.vip.family === 6;
+  if (f.v25) return `${v6 ? 'xxreg1' : 'reg4'} = ${v.vip.ip}; ${port}`;
+  if (ctx.profile === 'kube-ovn-1.14') return '';
+  if (f.v24) return `reg0[1] = 0; ${v6 ? 'xxreg1' : 'reg1'} = ${v.vip.ip}; ${port}`;
+  return 'reg0[1] = 0; ';
 }
 
 /** ovn_lb_svc_create: a backend is health-checked when its mapping names an existing, enabled switch port and a
@@ -900,17 +1296,25 @@ function buildLbAffinityLsFlows(f: FlowSet, lb: Lb, v: Vip, only?: Set<number>, 
   if (!lb.affinityTimeout) return;
   const v6 = v.vip.family === 6;
   const ip = v6 ? 'ip6' : 'ip4';
-  const regVip = v6 ? 'xxreg1' : 'reg1';
-  const regBackend = v6 ? 'xxreg0' : 'reg4';
+  // [25.03] one register pair for VIP and backend: REG_LB_IPV4 reg4 / REG_LB_IPV6 xxreg1, REG_LB_PORT reg2[0..15]
+  // (23.03/24.03: VIP in reg1/xxreg1, chk_lb_aff's backend in reg4/xxreg0 and reg8[0..15]).
+  const regVip = v6 ? 'xxreg1' : f.v25 ? 'reg4' : 'reg1';
+  const regBackend = f.v25 ? regVip : v6 ? 'xxreg0' : 'reg4';
+  const regBackendPort = f.v25 ? 'reg2[0..15]' : 'reg8[0..15]';
   const port = v.vip.port ? String(v.vip.port) : undefined;
   const guard = resident ? ` && is_chassis_resident("${resident}")` : '';
-  f.add('ls_in_lb_aff_check', 100, `ct.new && ${ip} && ${regVip} == ${v.vip.ip}${port ? ` && reg2[0..15] == ${port}` : ''}${guard}`, 'reg9[6] = chk_lb_aff(); next;');
-  const actionHead = `reg0[1] = 0; ${regVip} = ${v.vip.ip}; ${port ? `reg2[0..15] = ${port}; ` : ''}ct_lb_mark(backends=`;
+  // [25.03] the check matches the packet itself, not the registers ls_in_pre_stateful loaded.
+  const check = f.v25
+    ? `ct.new && ${ip} && ${ip}.dst == ${v.vip.ip}${port ? ` && ${lb.proto} && ${lb.proto}.dst == ${port}` : ''}${guard}`
+    : `ct.new && ${ip} && ${regVip} == ${v.vip.ip}${port ? ` && reg2[0..15] == ${port}` : ''}${guard}`;
+  f.add('ls_in_lb_aff_check', 100, check, 'reg9[6] = chk_lb_aff(); next;');
+  const actionHead = `${f.v25 ? '' : 'reg0[1] = 0; '}${regVip} = ${v.vip.ip}; ${port ? `reg2[0..15] = ${port}; ` : ''}ct_lb_mark(backends=`;
   const learnHead = `commit_lb_aff(vip = "${port ? (v6 ? `[${v.vip.ip}]:${port}` : `${v.vip.ip}:${port}`) : v.vip.ip}", backend = "`;
   const learnMatchHead = port
     ? `reg9[6] == 0 && ct.new && ${ip} && ${regVip} == ${v.vip.ip} && reg2[0..15] == ${port} && ${ip}.dst == `
     : `reg9[6] == 0 && ct.new && ${ip} && ${regVip} == ${v.vip.ip} && ${ip}.dst == `;
-  const matchHead = `reg9[6] == 1 && ct.new && ${ip} && ${regBackend} == `;
+  // [24.03] build_lb_affinity_ls_flows matches the VIP itself (`ip4.dst == VIP`), not just the family.
+  const matchHead = f.v24 ? `reg9[6] == 1 && ct.new && ${ip}.dst == ${v.vip.ip} && ${regBackend} == ` : `reg9[6] == 1 && ct.new && ${ip} && ${regBackend} == `;
   for (const [bi, b] of v.backends.entries()) {
     if (only && !only.has(bi)) continue;
     let action = actionHead;
@@ -922,7 +1326,7 @@ function buildLbAffinityLsFlows(f: FlowSet, lb: Lb, v: Vip, only?: Set<number>, 
       action += bt;
       learn += bt;
       learnMatch += ` && ${lb.proto}.dst == ${b.port}`;
-      match += ` && reg8[0..15] == ${b.port}`;
+      match += ` && ${regBackendPort} == ${b.port}`;
     } else {
       action += b.ip;
       learn += b.ip;
@@ -1026,10 +1430,12 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
   }
   for (const [chassis, g] of groups) {
     if (vipNodeLsp !== undefined && chassis !== vipNodeChassis) continue;
-    let prefix = '';
-    if (ctx.profile === 'kube-ovn-1.15') prefix = `${v6 ? 'xxreg1' : 'reg4'} = ${v.vip.ip}; ${v.vip.port ? `reg2[0..15] = ${v.vip.port}; ` : ''}`;
+    // The prefix is the base version's (lbActionPrefix): none under a9e00913's clear on 24.03, 25.03's
+    // REG_LB registers under 9286e1fd. With an explicit ovnVersion that differs from the profile's, the same rule
+    // applies to that version.
+    const prefix = lbActionPrefix(f, ctx, v);
     let action: string;
-    if (v.backends.length === 0 && reject) action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${stageOf(VERSION, 'ls_out_qos_mark')!.table});};`;
+    if (v.backends.length === 0 && reject) action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${f.table(f.v25 ? 'ls_out_qos' : 'ls_out_qos_mark')});};`;
     else if (v.backends.length === 0) action = 'drop;';
     else action = `${prefix}ct_lb_mark(backends=${g.backends.join(',')}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
     const resident = vipNodeChassis !== undefined ? vipNodeLsp! : g.ports[0]!;
