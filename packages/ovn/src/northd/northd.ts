@@ -552,6 +552,11 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   // build_lswitch_flows ([24.03] build_lswitch_learn_fdb_od and build_lswitch_lflows_l2_unknown, same flows).
   f.add('ls_in_l2_lkup', 0, '1', 'outport = get_fdb(eth.dst); next;');
   f.add('ls_in_l2_unknown', 50, 'outport == "none"', hasUnknown ? 'outport = "_MC_unknown"; output;' : 'drop;');
+  // Kube-OVN 5593e614 (1.14) / e889d469 (1.15) "fix reaching resubmit limit in underlay", in
+  // build_lswitch_lflows_l2_unknown: with NB_Global options:bcast_arp_req_flood=false a broadcast ARP request on a
+  // switch with unknown ports is not flooded but looked up (and so goes to _MC_unknown); see kubeOvnArpForward.
+  const bcastArpFlood = ctx.profile === 'upstream' || boolOpt(ctx.opts, 'bcast_arp_req_flood', true);
+  if (!bcastArpFlood && hasUnknown) f.add('ls_in_l2_lkup', 90, 'eth.bcast && arp.op == 1', 'next;');
   f.add('ls_in_l2_unknown', 0, '1', 'output;');
 
   for (const p of ports) {
@@ -567,7 +572,11 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
     if (f.v24) buildIcmpTooBigAdminFlows(f, p);
     if (p.peer) buildRportArpReqFlows(f, p, p.peer, routerPorts.length !== ports.length);
     buildUnicastLookup(f, p, hasLocalnet, hasUnknown);
-    if (ctx.profile !== 'upstream') kubeOvnDnatModDlDst(f, ctx, p, routerPorts.length);
+    if (ctx.profile !== 'upstream') {
+      kubeOvnDnatModDlDst(f, ctx, p, routerPorts.length);
+      kubeOvnModDlSrc(f, p, routerPorts, hasLocalnet);
+      if (!bcastArpFlood && !vlanTransparent) kubeOvnArpForward(f, p, ports);
+    }
   }
 
   for (const lb of lbs) buildLswitchFlowsForLb(f, lb, ctx);
@@ -1021,6 +1030,7 @@ function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTranspar
   if (p.type === 'external' || p.hasUnknown || vlanTransparent) return;
   // [25.03] options:disable_arp_nd_rsp=true on a VIF turns its responder off.
   if (f.v25 && p.type === '' && boolOpt(p.nb.options, 'disable_arp_nd_rsp', false)) return;
+  if (ctx.profile !== 'upstream') kubeOvnSkipLrpArpFromLocalnet(f, ctx, p);
   const k = jsonKey(p.nb.name);
   // [25.03] build_lswitch_arp_nd_local_resp_match: on a switch with localnet ports, requests that came in through
   // one are answered only on the chassis the target port is bound to.
@@ -1379,6 +1389,62 @@ function kubeOvnPreLbSkips(f: FlowSet, ctx: Ctx, ports: Port[], nRouterPorts: nu
       const plen = m![2] === undefined ? 128 : Number(m![2]);
       if (plen && plen !== 128) f.add('ls_in_pre_lb', 105, `ip6 && ip6.dst == ${formatIp6(g)}/${plen}`, 'next;');
     }
+  }
+}
+
+/**
+ * 4a8e051f (1.14) / 477695a0 (1.15) "northd: skip arp/nd request for lrp addresses from localnet ports", in
+ * build_lswitch_arp_nd_responder_known_ips: ARP/NS from a localnet port for the IPs of a plain (not gateway) router
+ * port's peer are dropped at ls_in_arp_rsp 105, link-local addresses excepted (169.254/16 with plen ≥ 16,
+ * fe80::/10 networks).
+ */
+function kubeOvnSkipLrpArpFromLocalnet(f: FlowSet, ctx: Ctx, p: Port): void {
+  const lrp = p.peer;
+  if (p.type !== 'router' || !lrp || (lrp.gatewayChassis ?? []).length > 0) return;
+  const net = extractLrpNetworks(lrp.mac, lrp.networks);
+  if (!net) return;
+  for (const ln of ctx.switchPorts.filter((q) => q.type === 'localnet')) {
+    const lk = jsonKey(ln.nb.name);
+    for (const c of net.ipv4Cidrs) {
+      const a = parseIp4(c.addr)!;
+      if (c.plen >= 16 && (a & 0xffff0000) >>> 0 === 0xa9fe0000) continue;
+      f.add('ls_in_arp_rsp', 105, `inport == ${lk} && arp.tpa == ${c.addr} && arp.op == 1`, 'drop;');
+    }
+    net.ipv6Cidrs.forEach((c, i) => {
+      // in6_is_lla on the network (address masked to plen).
+      const first = c.plen >= 10 ? c.groups[0]! & 0xffc0 : c.plen === 0 ? 0 : c.groups[0]! & (0xffff << (16 - c.plen)) & 0xffc0;
+      if (first === 0xfe80) return;
+      const ip = net.ipv6[i]!;
+      f.add('ls_in_arp_rsp', 105, `inport == ${lk} && nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`, 'drop;');
+    });
+  }
+}
+
+/**
+ * fb0108d8 (1.14) / 52b727b3 (1.15) build_lswitch_mod_dl_src_rules ("set dl_src for packets redirected by router
+ * port"): on a switch with router and localnet ports, a packet a plain router port sends with one of a VIF's IPs as
+ * source but another MAC gets the VIF's MAC and is looked up again (ls_in_l2_lkup 60).
+ */
+function kubeOvnModDlSrc(f: FlowSet, p: Port, routerPorts: Port[], hasLocalnet: boolean): void {
+  if (!routerPorts.length || !hasLocalnet || !p.enabled) return;
+  if (['virtual', 'localport', 'external', 'router'].includes(p.type) || p.hasUnknown) return;
+  if (p.addrs.length !== 1) return;
+  const a = p.addrs[0]!;
+  if (!a.ipv4.length && !a.ipv6.length) return;
+  const action = `eth.src = ${a.mac}; next(pipeline=ingress, table=${f.table('ls_in_l2_lkup')});`;
+  for (const rp of routerPorts) {
+    if ((rp.peer!.gatewayChassis ?? []).length > 0) continue;
+    const rk = jsonKey(rp.nb.name);
+    for (const ip of a.ipv4) f.add('ls_in_l2_lkup', 60, `inport == ${rk} && ip4.src == ${ip} && eth.src != ${a.mac}`, action);
+    for (const ip of a.ipv6) f.add('ls_in_l2_lkup', 60, `inport == ${rk} && ip6.src == ${ip.addr} && eth.src != ${a.mac}`, action);
+  }
+}
+
+/** 5593e614 / e889d469 build_lswitch_arp_nd_forward_for_unknown_ips: with bcast_arp_req_flood=false a broadcast
+ * ARP request from a localnet port for a port's IPv4 address goes to that port (ls_in_arp_rsp 110). */
+function kubeOvnArpForward(f: FlowSet, p: Port, ports: Port[]): void {
+  for (const ln of ports.filter((q) => q.type === 'localnet')) {
+    for (const a of p.addrs) for (const ip of a.ipv4) f.add('ls_in_arp_rsp', 110, `inport == ${jsonKey(ln.nb.name)} && eth.bcast && arp.op == 1 && arp.tpa == ${ip}`, `outport = ${jsonKey(p.nb.name)}; output;`);
   }
 }
 
