@@ -39,12 +39,12 @@ const texts = (fl: LogicalFlow[], stage: string): string[] => fl.filter((f) => f
 const row = (fl: LogicalFlow[], stage: string, text: string): boolean => texts(fl, stage).includes(text);
 
 describe('ovnVersion', () => {
-  it('defaults to the OVN each profile ships and numbers tables by that version', () => {
+  it('maps each profile to the OVN its images carry, defaults to 23.03, and numbers tables by the version', () => {
     expect(PROFILE_OVN_VERSION).toEqual({ upstream: '23.03', 'kube-ovn-1.14': '24.03', 'kube-ovn-1.15': '25.03' });
     const lb = (o: NorthdOptions): number => northd(nb(), o).flows.get('ls')!.find((f) => f.stage === 'ls_in_lb')!.table;
-    expect([lb({}), lb({ profile: 'kube-ovn-1.14' }), lb({ profile: 'kube-ovn-1.15' })]).toEqual([12, 13, 13]);
+    expect([lb({}), lb({ profile: 'kube-ovn-1.14' }), lb({ ovnVersion: '24.03' }), lb({ profile: 'kube-ovn-1.15', ovnVersion: '25.03' })]).toEqual([12, 12, 13, 13]);
     const l2 = (o: NorthdOptions): number => northd(nb(), o).flows.get('ls')!.find((f) => f.stage === 'ls_in_l2_lkup')!.table;
-    expect([l2({}), l2({ profile: 'kube-ovn-1.14' }), l2({ profile: 'kube-ovn-1.15' }), l2({ profile: 'kube-ovn-1.15', ovnVersion: '23.03' })]).toEqual([25, 27, 28, 25]);
+    expect([l2({}), l2({ ovnVersion: '24.03' }), l2({ ovnVersion: '25.03' })]).toEqual([25, 27, 28]);
     // No 23.03 flow names a 24.03 stage and vice versa.
     expect(flows('23.03').some((f) => f.stage.endsWith('_eval') || f.stage === 'ls_in_acl')).toBe(true);
     expect(flows('24.03').some((f) => f.stage === 'ls_in_acl' || f.stage === 'ls_in_acl_sample')).toBe(false);

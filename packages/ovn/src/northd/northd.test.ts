@@ -104,9 +104,6 @@ describe('Kube-OVN overlays', () => {
     const fl = flows(nb(), { profile: 'kube-ovn-1.14', chassis });
     expect(texts(fl, 'ls_in_lb')).toEqual([
       '0 1 => next;',
-      // 24.03's build_lb_hairpin fragment flows (the base of the 1.14 image).
-      '110 ct.trk && !ct.rpl && reg0[19] == 1 && ip4 => reg1 = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;',
-      '110 ct.trk && !ct.rpl && reg0[19] == 1 && ip6 => xxreg1 = ct_ip6_dst(); reg2[0..15] = ct_tp_dst(); next;',
       '120 ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 => ct_lb_mark(backends=10.180.204.11:80,10.180.204.12:80,10.180.204.13:80; hash_fields="ip_src");',
       '140 ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod1.ns") => ct_lb_mark(backends=10.180.204.11:80,10.180.204.12:80; hash_fields="ip_src");',
       '140 ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod3.ns") => ct_lb_mark(backends=10.180.204.13:80; hash_fields="ip_src");',
@@ -141,8 +138,10 @@ describe('Kube-OVN overlays', () => {
     expect(lb).toContain('139 ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 => next;');
     expect(lb.filter((t) => t.startsWith('140'))).toEqual(['140 ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("node-n1") => reg4 = 10.180.204.252; reg2[0..15] = 80; ct_lb_mark(backends=10.180.204.11:80,10.180.204.12:80; hash_fields="ip_src");']);
     // Affinity: only the VIP node's two backends, each guarded; no unguarded check.
-    // 25.03's check matches the packet (build_lb_affinity_ls_flows, cbb88276a); 9286e1fd appends the guard.
-    expect(texts(fl, 'ls_in_lb_aff_check')).toEqual(['0 1 => next;', '100 ct.new && ip4 && ip4.dst == 10.180.204.252 && tcp && tcp.dst == 80 && is_chassis_resident("node-n1") => reg9[6] = chk_lb_aff(); next;']);
+    expect(texts(fl, 'ls_in_lb_aff_check')).toEqual(['0 1 => next;', '100 ct.new && ip4 && reg1 == 10.180.204.252 && reg2[0..15] == 80 && is_chassis_resident("node-n1") => reg9[6] = chk_lb_aff(); next;']);
+    // On its real base (25.03) the check matches the packet (build_lb_affinity_ls_flows, cbb88276a); 9286e1fd
+    // appends the guard.
+    expect(texts(flows(db, { profile: 'kube-ovn-1.15', chassis, ovnVersion: '25.03' }), 'ls_in_lb_aff_check')).toEqual(['0 1 => next;', '100 ct.new && ip4 && ip4.dst == 10.180.204.252 && tcp && tcp.dst == 80 && is_chassis_resident("node-n1") => reg9[6] = chk_lb_aff(); next;']);
     expect(texts(fl, 'ls_in_lb_aff_learn').length).toBe(3);
     expect(lb.filter((t) => t.startsWith('150')).every((t) => t.includes('is_chassis_resident("node-n1")'))).toBe(true);
     // Marker naming a node that hosts no backend: bypass only — the VIP is DNATed nowhere by 139/140.

@@ -1,7 +1,8 @@
 /**
  * vippath's ovn-northd for logical switches: from a Northbound description, the Logical_Flow rows of each switch
  * exactly as ovn-northd writes them (same stage, table, priority, match and action strings), plus the Southbound rows
- * the interpreter needs. Three OVN versions, chosen by `ovnVersion` (default: the profile's):
+ * the interpreter needs. Three OVN versions, chosen by `ovnVersion` (default 23.03; PROFILE_OVN_VERSION maps a
+ * profile to the release its images carry):
  * - 23.03 — ovn-org/ovn `northd/northd.c` v23.03.1, the version Debian ships; test/ovn-northd.test.ts diffs every
  *   flow against the real northd.
  * - 24.03 — ovn-org/ovn ef8f5c1ac (branch-24.03, v24.03.7-43), the commit Kube-OVN release-1.14 builds its image
@@ -31,8 +32,13 @@ export type NorthdProfile = 'upstream' | 'kube-ovn-1.14' | 'kube-ovn-1.15';
 
 export interface NorthdOptions {
   profile?: NorthdProfile;
-  /** The OVN release whose flows to write. Default: the profile's — upstream 23.03 (Debian), kube-ovn-1.14 24.03,
-   * kube-ovn-1.15 25.03 (the OVN each Kube-OVN release builds, shared/research/kube-ovn.md §1). */
+  /**
+   * The OVN release whose flows to write. Default 23.03 — the version the differential tests (and the testbed's real
+   * OVN) run, and the one the logical-flow executor fully supports; {@link PROFILE_OVN_VERSION} gives the release a
+   * profile's images carry (what `vippath ovn lflows --profile` prints). The 24.03/25.03 flows use what the executor
+   * does not know yet: `flags.tunnel_rx`, `ct_nw_dst()`/`ct_ip6_dst()`/`ct_tp_dst()` (24.03), the ct_mark/ct_label
+   * fields allow_established, obs_stage, obs_collector_id, obs_point_id, acl_id (25.03).
+   */
   ovnVersion?: OvnVersion;
   /** Where each logical port is bound (Port_Binding.chassis): LSP name → chassis name. Ports not listed count as
    * bound where their `options:requested-chassis` says (Kube-OVN sets it on every pod port, and ovn-controller
@@ -44,7 +50,8 @@ export interface NorthdOptions {
 /** The result: SouthboundState plus datapath uuids where the caller supplied them. */
 export type NorthdState = SouthboundState;
 
-/** The OVN release each profile's images carry. */
+/** The OVN release each profile's images carry: Debian's 23.03; Kube-OVN release-1.14 builds ovn-org/ovn ef8f5c1ac
+ * (branch-24.03), release-1.15 clones branch-25.03 (kubeovn/kube-ovn `dist/images/Dockerfile.base`). */
 export const PROFILE_OVN_VERSION: Readonly<Record<NorthdProfile, OvnVersion>> = {
   upstream: '23.03', 'kube-ovn-1.14': '24.03', 'kube-ovn-1.15': '25.03',
 };
@@ -322,7 +329,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
   const ctx: Ctx = {
     opts: nbOpts,
     profile: opts.profile ?? 'upstream',
-    version: opts.ovnVersion ?? PROFILE_OVN_VERSION[opts.profile ?? 'upstream'],
+    version: opts.ovnVersion ?? '23.03',
     chassis: { ...requestedChassis(nb), ...(opts.chassis ?? {}) },
     allPorts,
     switchPorts: [],
@@ -1496,10 +1503,10 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
   }
   for (const [chassis, g] of groups) {
     if (vipNodeLsp !== undefined && chassis !== vipNodeChassis) continue;
-    // The prefix is the base version's (lbActionPrefix): none under a9e00913's clear on 24.03, 25.03's
-    // REG_LB registers under 9286e1fd. With an explicit ovnVersion that differs from the profile's, the same rule
-    // applies to that version.
-    const prefix = lbActionPrefix(f, ctx, v);
+    // The prefix the patch writes on its own base: none under a9e00913's clear (24.03), 25.03's REG_LB registers
+    // under 9286e1fd — kept whatever ovnVersion the rest of the switch is built for (the 1.15 patch exists only
+    // on 25.03).
+    const prefix = ctx.profile === 'kube-ovn-1.15' ? `${v6 ? 'xxreg1' : 'reg4'} = ${v.vip.ip}; ${v.vip.port ? `reg2[0..15] = ${v.vip.port}; ` : ''}` : '';
     let action: string;
     if (v.backends.length === 0 && reject) action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${f.table(f.v25 ? 'ls_out_qos' : 'ls_out_qos_mark')});};`;
     else if (v.backends.length === 0) action = 'drop;';
