@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { northd, type NorthboundDb, type OvnVersion } from '@vippath/ovn';
 import { nbArb } from './helpers/northd-nb-arb.js';
+import { run, tempDir } from './helpers/cli.js';
 
 const RUNS = Number(process.env.VIPPATH_NORTHD_VERSIONS_RUNS ?? 300);
 const SEED = process.env.VIPPATH_NORTHD_VERSIONS_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_NORTHD_VERSIONS_SEED ?? 20261201);
@@ -145,4 +146,30 @@ describe('northd 24.03/25.03 against 23.03/24.03: only the named differences', (
       for (const id of mustSee) expect(hits.get(id) ?? 0, id).toBeGreaterThan(0);
     });
   }
+});
+
+describe('vippath ovn lflows --profile / --ovn-version', () => {
+  const { file } = tempDir('lflows-versions');
+  const nb: NorthboundDb = {
+    switches: [{ name: 'ls', ports: [{ name: 'p1', addresses: ['00:00:00:00:00:01 10.0.0.11'] }], loadBalancers: ['lb'] }],
+    loadBalancers: [{ name: 'lb', vips: { '10.0.0.200:80': '10.0.0.11:8080' } }],
+  };
+  const path = file('nb.json', JSON.stringify(nb));
+  it('prints the OVN release a profile ships unless --ovn-version says otherwise', async () => {
+    const k14 = await run('ovn', 'lflows', '--nb', path, '--profile', 'kube-ovn-1.14');
+    expect(k14.code).toBe(0);
+    // 24.03 numbering (ls_in_lb is table 13) and 24.03's ACL stages.
+    expect(k14.out).toContain('table=13(ls_in_lb           ), priority=110  , match=(ct.trk && !ct.rpl && reg0[19] == 1 && ip4), action=(reg1 = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;)');
+    expect(k14.out).toContain('ls_in_acl_eval');
+    const k15 = await run('ovn', 'lflows', '--nb', path, '--profile', 'kube-ovn-1.15');
+    expect(k15.out).toContain('action=(reg4 = 10.0.0.200; reg2[0..15] = 80; ct_lb_mark(backends=10.0.0.11:8080);)');
+    expect(k15.out).toContain('ls_in_acl_sample');
+    const up = await run('ovn', 'lflows', '--nb', path);
+    expect(up.out).toContain('table=12(ls_in_lb           ), priority=120  , match=(ct.new && ip4.dst == 10.0.0.200 && tcp.dst == 80), action=(reg0[1] = 0; ct_lb_mark(backends=10.0.0.11:8080);)');
+    const k14on23 = await run('ovn', 'lflows', '--nb', path, '--profile', 'kube-ovn-1.14', '--ovn-version', '23.03');
+    expect(k14on23.out).not.toContain('ls_in_acl_eval');
+    const bad = await run('ovn', 'lflows', '--nb', path, '--ovn-version', '24.09');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--ovn-version: "24.09" is not one of 23.03, 24.03, 25.03/);
+  });
 });

@@ -1,17 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { checkNorthbound, formatLflowList, nbFromOvsdb, NbShapeError, northd, readOvsdbFile, type NorthboundDb, type NorthdProfile } from '@vippath/ovn';
+import { checkNorthbound, formatLflowList, nbFromOvsdb, NbShapeError, northd, PROFILE_OVN_VERSION, readOvsdbFile, SWITCH_STAGES, type NorthboundDb, type NorthdProfile, type OvnVersion } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 import { parseArgs, UsageError, type Command } from '../io.js';
 
 export const PROFILES: NorthdProfile[] = ['upstream', 'kube-ovn-1.14', 'kube-ovn-1.15'];
 
-const usage = `usage: vippath ovn lflows --nb FILE [--profile NAME] [--bind LSP=CHASSIS,…] [--datapath NAME] [--uuid]
+const VERSIONS = Object.keys(SWITCH_STAGES) as OvnVersion[];
 
-Prints the logical switches' flows as ovn-northd 23.03 writes them, in the text of \`ovn-sbctl lflow-list\`
-(diff it against the real thing). FILE is an OVN_Northbound database as \`ovsdb-client backup\` writes it (or a
-server's .db file), or a JSON file of vippath's typed Northbound objects ({ "switches": [...], ... }).
+const usage = `usage: vippath ovn lflows --nb FILE [--profile NAME] [--ovn-version VER] [--bind LSP=CHASSIS,…] [--datapath NAME]
+                         [--uuid]
 
-  --profile NAME   ${PROFILES.join(' | ')} (default upstream: Debian's OVN 23.03, no Kube-OVN patches)
+Prints the logical switches' flows as ovn-northd writes them, in the text of \`ovn-sbctl lflow-list\` (diff it
+against the real thing). FILE is an OVN_Northbound database as \`ovsdb-client backup\` writes it (or a server's .db
+file), or a JSON file of vippath's typed Northbound objects ({ "switches": [...], ... }).
+
+  --profile NAME   ${PROFILES.join(' | ')} (default upstream: Debian's OVN 23.03, no Kube-OVN patches);
+                   kube-ovn-1.14 is OVN 24.03 with Kube-OVN's patches, kube-ovn-1.15 OVN 25.03 with its patches
+  --ovn-version VER  ${VERSIONS.join(' | ')}: the OVN release whose flows to write (default: the profile's —
+                   ${PROFILES.map((p) => `${p} ${PROFILE_OVN_VERSION[p]}`).join(', ')}). 23.03 is checked against
+                   the real ovn-northd; 24.03 and 25.03 are read from OVN's source (branch-24.03 ef8f5c1ac, the
+                   commit Kube-OVN 1.14 builds; branch-25.03 cbb88276a), no binary to diff against here
   --bind LSP=CHASSIS,…  where ports are bound, for the Kube-OVN prefer-local flows (default: each port's
                    options:requested-chassis, which Kube-OVN sets)
   --datapath NAME  only this logical switch (as \`ovn-sbctl lflow-list NAME\`)
@@ -57,13 +65,15 @@ export const ovnLflowsCommand: Command = {
   summary: "a Northbound database's logical-switch flows, as ovn-sbctl lflow-list prints them",
   usage,
   async run(args, io) {
-    const { flags, options, positionals } = parseArgs(args, { flags: ['--uuid'], options: ['--nb', '--profile', '--datapath', '--bind'] });
+    const { flags, options, positionals } = parseArgs(args, { flags: ['--uuid'], options: ['--nb', '--profile', '--ovn-version', '--datapath', '--bind'] });
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const file = options.get('--nb');
     if (!file) throw new UsageError('--nb FILE is required');
     const profile = (options.get('--profile') ?? 'upstream') as NorthdProfile;
     if (!PROFILES.includes(profile)) throw new UsageError(`--profile: "${profile}" is not one of ${PROFILES.join(', ')}`);
-    const state = northd(readNorthbound(file), { profile, chassis: parseBindings(options.get('--bind')) });
+    const ovnVersion = (options.get('--ovn-version') ?? PROFILE_OVN_VERSION[profile]) as OvnVersion;
+    if (!VERSIONS.includes(ovnVersion)) throw new UsageError(`--ovn-version: "${ovnVersion}" is not one of ${VERSIONS.join(', ')}`);
+    const state = northd(readNorthbound(file), { profile, ovnVersion, chassis: parseBindings(options.get('--bind')) });
     const datapath = options.get('--datapath');
     if (datapath !== undefined && !state.datapaths.some((d) => d.name === datapath)) {
       throw new VippathError('NB_NO_DATAPATH', `no logical switch named ${datapath} in ${file}`);

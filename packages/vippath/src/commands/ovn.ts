@@ -20,7 +20,9 @@ const usage = `usage: vippath ovn trace (--sb FILE | --lflows FILE | --nb FILE [
 Runs OVN's logical flows for one packet, as ovn-trace 23.03 does, and prints the same trace.
   --sb FILE       an OVN_Southbound database file (ovsdb-client backup, or a server's .db)
   --lflows FILE   ovn-sbctl lflow-list text (flows only: no port security, multicast groups guessed)
-  --nb FILE       an OVN_Northbound file run through vippath's northd (needs the northd module)
+  --nb FILE       an OVN_Northbound file run through vippath's northd: OVN 23.03's flows, with --profile Kube-OVN's
+                  patches on them (\`ovn lflows --profile\` prints the 24.03/25.03 flows Kube-OVN really runs;
+                  tracing those needs executor support for flags.tunnel_rx, ct_nw_dst() and 25.03's ct_mark fields)
   --chassis NAME  the chassis the packet is on: is_chassis_resident() for it, remote ports through the localnet
                   port, the loopback check, per-chassis multicast groups, localnet VLAN tags (ovn-trace shows none)
   --ct FLAGS      ct_state for the next ct action (new, est, rel, rpl, inv, trk, snat, dnat; comma-separated);
