@@ -17,11 +17,18 @@
  * - `737d9f932edada5a91f315b5f382daada8dee952.patch` (1.15 only): `options:skip_conntrack_dst_cidrs` — 105 per CIDR.
  * All the pre_lb 105 flows sit in the `has_lb_vip` branch of build_ls_stateful_rec_pre_lb, after the 100 `ip` flow.
  *
- * What is NOT carried over: the patches sit on OVN 24.03/25.03, whose own flows differ from 23.03 (ACL eval/action
- * stages, register layout); the flows those versions changed are not reproduced — a profile is 23.03 plus the
- * patches' deltas. Where a patch's text embeds its base version's action prefix (build_lb_vip_actions), the
- * prefix of that base is used: none on 24.03 (the patch clears the action, also for the generic flow), and
- * `reg4 = VIP; reg2[0..15] = PORT; ` (IPv6 `xxreg1 = VIP;`) on 25.03 (northd.c branch-25.03 build_lb_vip_actions).
+ * More patches of both series add switch flows and are overlays too (at their call sites in northd.ts):
+ * e7d3ba53 (node_local_dns_ip in pre_acl), 4a8e051f/477695a0 (localnet ARP/NS for router-port IPs dropped),
+ * fb0108d8/52b727b3 (eth.src of router-redirected VIF traffic), 5593e614/e889d469 (bcast_arp_req_flood). Not
+ * modelled: 53d96149/e76880e7 `version_compatibility` (an NB option that rolls flows back to older releases).
+ * Every patch of each release's series applies cleanly (`git apply`, Dockerfile order) on its base: ef8f5c1ac for
+ * release-1.14, cbb88276a for release-1.15 — the context lines match the branch source the flows are read from.
+ *
+ * The patches sit on OVN 24.03/25.03, whose own flows northd.ts writes when `ovnVersion` says so; by default (23.03)
+ * a profile is 23.03 plus the patches' deltas. Where a patch's text embeds its base version's action prefix
+ * (build_lb_vip_actions), the prefix of that base is used: none on 24.03 (a9e00913 clears the action, also for the
+ * generic flow), and `reg4 = VIP; reg2[0..15] = PORT; ` (IPv6 `xxreg1 = VIP;`) on 25.03 (northd.c branch-25.03
+ * build_lb_vip_actions).
  * @module
  */
 import { formatIp4, parseIp4, parseIp6, formatIp6 } from './addr.js';
