@@ -242,7 +242,8 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
       expect((await run('ovn', 'lflows', '--nb', join(dir, 'nb.json'), '--profile', 'nope')).code).toBe(2);
       expect((await run('ovn', 'lflows')).code).toBe(2);
       expect((await run('ovn', 'lflows', '--nb', join(dir, 'nb.json'), '--bind', 'pod1')).code).toBe(2);
-      // Kube-OVN profile with bindings: the per-chassis flows appear (the VIP's backends are pods 1–3).
+      // Kube-OVN profile with bindings: the per-chassis flows appear (the VIP's backends are pods 1–3), in the
+      // OVN 24.03 the 1.14 images carry (ls_in_lb is table 13 there).
       const kdb = structuredClone(DEFAULT_NB);
       kdb.loadBalancers![0]!.options = { prefer_local_backend: 'true' };
       kdb.loadBalancers![0]!.ipPortMappings = { '10.180.204.11': 'pod1:0.0.0.0', '10.180.204.12': 'pod2:0.0.0.0', '10.180.204.13': 'pod3:0.0.0.0' };
@@ -250,9 +251,11 @@ describe.skipIf(unavailable !== undefined)('vippath northd against ovn-northd 23
       const k = await run('ovn', 'lflows', '--nb', join(dir, 'k.json'), '--profile', 'kube-ovn-1.14', '--bind', 'pod1=n1,pod2=n2,pod3=n2');
       expect(k.code, k.err).toBe(0);
       expect(k.out.split('\n').filter((l) => l.includes('priority=140'))).toEqual([
-        '  table=12(ls_in_lb           ), priority=140  , match=(ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod1")), action=(ct_lb_mark(backends=10.180.204.11:80);)',
-        '  table=12(ls_in_lb           ), priority=140  , match=(ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod2")), action=(ct_lb_mark(backends=10.180.204.12:80,10.180.204.13:80);)',
+        '  table=13(ls_in_lb           ), priority=140  , match=(ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod1")), action=(ct_lb_mark(backends=10.180.204.11:80);)',
+        '  table=13(ls_in_lb           ), priority=140  , match=(ct.new && ip4.dst == 10.180.204.252 && tcp.dst == 80 && is_chassis_resident("pod2")), action=(ct_lb_mark(backends=10.180.204.12:80,10.180.204.13:80);)',
       ]);
+      const k23 = await run('ovn', 'lflows', '--nb', join(dir, 'k.json'), '--profile', 'kube-ovn-1.14', '--ovn-version', '23.03', '--bind', 'pod1=n1,pod2=n2,pod3=n2');
+      expect(k23.out.split('\n').filter((l) => l.includes('priority=140')).every((l) => l.startsWith('  table=12(ls_in_lb'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
