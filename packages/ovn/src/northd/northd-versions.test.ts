@@ -6,6 +6,7 @@
  * against the real ovn-northd 23.03 by test/ovn-northd.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { formatLflowList } from '../lflow/lflow-text.js';
 import type { LogicalFlow } from '../lflow/types.js';
 import type { NbAcl, NorthboundDb } from './nb.js';
 import { northd, NorthdError, PROFILE_OVN_VERSION, type NorthdOptions } from './northd.js';
@@ -306,5 +307,49 @@ describe('Kube-OVN patches on their bases', () => {
     expect(row(fl, 'ls_in_l2_lkup', '90 eth.bcast && arp.op == 1 => next;')).toBe(true);
     expect(row(fl, 'ls_in_arp_rsp', '110 inport == "ln" && eth.bcast && arp.op == 1 && arp.tpa == 10.0.0.11 => outport = "p1"; output;')).toBe(true);
     expect(row(flows('24.03', db), 'ls_in_l2_lkup', '90 eth.bcast && arp.op == 1 => next;')).toBe(false);
+  });
+});
+
+// Lines of a real `ovn-sbctl lflow-list` of a newer OVN (the 25.03 stage layout: ls_out_acl_eval 6, _sample 7,
+// _action 8), quoted in ovn-org/ovn-kubernetes issue #5667 (2025): a port group with a tier-2 to-lport drop ACL
+// on a switch with stateful ACLs. The only real-program output of a post-23.03 northd available here.
+const ISSUE_5667 = [
+  '  table=6 (ls_out_acl_eval    ), priority=2000 , match=(reg8[30..31] == 2 && reg0[10] == 1 && (outport == @a15879257590319427746)), action=(reg8[17] = 1; ct_commit { ct_mark.blocked = 1; ct_label.obs_point_id = 0; }; next;)',
+  '  table=6 (ls_out_acl_eval    ), priority=2000 , match=(reg8[30..31] == 2 && reg0[9] == 1 && (outport == @a15879257590319427746)), action=(reg8[17] = 1; next;)',
+  '  table=6 (ls_out_acl_eval    ), priority=1    , match=(ip && !ct.est), action=(next;)',
+  '  table=6 (ls_out_acl_eval    ), priority=1    , match=(ip && ct.est && ct_mark.blocked == 1), action=(reg8[16] = 1; next;)',
+  '  table=6 (ls_out_acl_eval    ), priority=0    , match=(1), action=(next;)',
+  '  table=7 (ls_out_acl_sample  ), priority=0    , match=(1), action=(next;)',
+  '  table=8 (ls_out_acl_action  ), priority=1000 , match=(reg8[16] == 1), action=(reg8[16] = 0; reg8[17] = 0; reg8[18] = 0; reg8[30..31] = 0; next;)',
+  '  table=8 (ls_out_acl_action  ), priority=1000 , match=(reg8[17] == 1), action=(reg8[16] = 0; reg8[17] = 0; reg8[18] = 0; reg8[30..31] = 0; /* drop */)',
+  '  table=7 (ls_in_acl_hint     ), priority=0    , match=(1), action=(next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=65532, match=(!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0), action=(reg0[17] = 1; reg8[16] = 1; ct_commit_nat;)',
+  '  table=8 (ls_in_acl_eval     ), priority=65532, match=(ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0), action=(reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; reg8[16] = 1; next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=65532, match=(ct.est && ct_mark.allow_established == 1), action=(reg0[21] = 1; reg8[16] = 1; next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=65532, match=(ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1)), action=(reg8[17] = 1; next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=65532, match=(nd || nd_ra || nd_rs || mldv1 || mldv2), action=(reg8[16] = 1; next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=34000, match=(eth.dst == $svc_monitor_mac), action=(reg8[16] = 1; next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=1    , match=(ip && !ct.est), action=(next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=1    , match=(ip && ct.est && ct_mark.blocked == 1), action=(reg8[16] = 1; next;)',
+  '  table=8 (ls_in_acl_eval     ), priority=0    , match=(1), action=(next;)',
+];
+
+describe('against a real post-23.03 lflow-list (ovn-kubernetes issue #5667)', () => {
+  it('25.03 prints the quoted rows byte for byte', () => {
+    const pg = 'a15879257590319427746';
+    const db: NorthboundDb = {
+      switches: [{ name: 'ls', ports: [{ name: 'p1', addresses: ['00:00:00:00:00:01 10.0.0.11'] }] }],
+      portGroups: [{ name: pg, ports: ['p1'], acls: [
+        { direction: 'to-lport', priority: 1000, match: `outport == @${pg}`, action: 'drop', tier: 2 },
+        { direction: 'to-lport', priority: 1001, match: `outport == @${pg} && ip4.src == 10.0.0.2`, action: 'allow-related', tier: 2 },
+      ] }],
+    };
+    const text = formatLflowList(northd(db, { ovnVersion: '25.03' }));
+    const lines = new Set(text.split('\n'));
+    expect(ISSUE_5667.filter((l) => !lines.has(l))).toEqual([]);
+    // 24.03 lacks the egress FDB and sample stages, the persist-established row and the obs_point_id: the quoted
+    // egress rows and those differ there (so the check can tell the versions apart).
+    const t24 = new Set(formatLflowList(northd(db, { ovnVersion: '24.03' })).split('\n'));
+    expect(ISSUE_5667.filter((l) => !t24.has(l)).length).toBe(9);
   });
 });
