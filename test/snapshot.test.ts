@@ -155,20 +155,111 @@ describe('--snapshot DIR (issue 18 "Why" 3 and 4: flows as a terminal prints the
     expect((await run('status', '--snapshot', fixture, '--manifests', join(fixture, 'cluster.yaml'))).code).toBe(2);
   });
 
-  it('OVN databases: the Northbound load balancers are compared with what vippath derives, the Southbound read and said not interpreted', async () => {
+  it('OVN databases: the Northbound load balancers are compared with what vippath derives, the Southbound read and run', async () => {
     const snap = join(dir, 'with-ovn');
     expect((await run('status', '--write-snapshot', snap)).code).toBe(0);
-    mkdirSync(join(snap, 'ovn'));
+    mkdirSync(join(snap, 'ovn'), { recursive: true });
     cpSync(join(ovsdbFixtures, 'nb-backup.db'), join(snap, 'ovn', 'nb.db'));
     cpSync(join(ovsdbFixtures, 'sb-backup.db'), join(snap, 'ovn', 'sb.db'));
     const lint = JSON.parse((await run('lint', '--snapshot', snap, '--json')).out) as Array<{ code: string; message: string }>;
     const codes = lint.map((d) => d.code);
-    expect(codes).toEqual(expect.arrayContaining(['OVN_NB_READ', 'OVN_SB_NOT_INTERPRETED']));
+    expect(codes).toEqual(expect.arrayContaining(['OVN_NB_READ', 'OVN_SB_RUN']));
+    expect(codes).not.toContain('OVN_SB_LB_DIFFERS');
     // The NB backup holds the default scenario's load balancer, as Kube-OVN would write it: no difference.
     expect(codes).not.toContain('OVN_LB_DIFFERS');
     cpSync(join(ovsdbFixtures, 'nb-backup.db'), join(snap, 'ovn', 'sb.db'));
     const wrong = await run('lint', '--snapshot', snap);
     expect([wrong.code, wrong.err]).toEqual([1, expect.stringMatching(/is a OVN_Northbound database, not OVN_Southbound/)]);
+  });
+});
+
+describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 2)', () => {
+  const snapWith = (name: string, sb?: string): string => {
+    const snap = join(dir, name);
+    writeSnapshot(snap, withDefaults([]), clusterFrom(withDefaults([])));
+    if (sb) cpSync(join(ovsdbFixtures, sb), join(snap, 'ovn', 'sb.db'));
+    return snap;
+  };
+  const syn = (sim: SimulatedCluster, sport: number): string => {
+    const r = sim.inject(frameFromDescription(`tcp,dst=${VIP},dport=80,flags=S,sport=${sport}`, sim), 100 + sport);
+    return r.delivered.map((d) => `${d.pod}@${d.node}`).join(',') || r.drops.map((d) => d.reason).join(',');
+  };
+
+  it('sb.db as ovn-northd 23.03 wrote it (no Kube-OVN patches): its rows run, not vippath\'s kube-ovn-1.14 flows, so prefer-local is gone', () => {
+    const loaded = loadSnapshot(snapWith('sb-real', 'sb-backup.db'));
+    expect(loaded.cluster.southbound?.file).toMatch(/sb\.db$/);
+    const sim = new SimulatedCluster(loaded.objects, loaded.cluster);
+    const collected = loaded.cluster.southbound!.state.flows.get('underlay-subnet')!;
+    expect(sim.ls.sb.flows.get('underlay-subnet')).toBe(collected);
+    // The collected rows are upstream's: no ls_in_lb flow of priority 140 (Kube-OVN's prefer-local).
+    expect(collected.some((f) => f.stage === 'ls_in_lb' && f.priority === 140)).toBe(false);
+    const derived = new SimulatedCluster(withDefaults([]), clusterFrom(withDefaults([])));
+    expect(derived.ls.sb.flows.get('underlay-subnet')!.some((f) => f.stage === 'ls_in_lb' && f.priority === 140)).toBe(true);
+    // What that changes on the wire: the derived (prefer-local) cluster always serves on the VIP's node; the
+    // collected one hashes over every backend, so some new connections leave for other nodes.
+    const owner = derived.state.services[0]!.owners[VIP]![0]!;
+    const mine = Array.from({ length: 16 }, (_, i) => syn(derived, 41000 + i));
+    const theirs = Array.from({ length: 16 }, (_, i) => syn(sim, 41000 + i));
+    expect(mine.every((m) => m.endsWith(`@${owner}`)), mine.join(' ')).toBe(true);
+    expect(theirs).not.toEqual(mine);
+  });
+
+  it('a readiness change is applied to the collected rows as northd\'s difference; when they lack what it takes out, vippath\'s flows take over and an event says so', () => {
+    // lflows.txt (as status --write-snapshot writes it) holds vippath's flows: the difference applies.
+    const loaded = loadSnapshot(snapWith('sb-text'));
+    expect(loaded.cluster.southbound?.file).toMatch(/lflows\.txt$/);
+    expect(loaded.cluster.findings!.map((f) => f.code)).toEqual(expect.arrayContaining(['OVN_SB_FROM_TEXT', 'OVN_SB_RUN']));
+    const sim = new SimulatedCluster(loaded.objects, loaded.cluster);
+    // Marked: a collected flow the change leaves alone stays the same object.
+    const before = sim.ls.sb.flows.get('underlay-subnet')!;
+    const kept = before.find((f) => f.stage.startsWith('ls_in_') && f.stage !== 'ls_in_lb')!;
+    expect(kept).toBeDefined();
+    const pod = sim.state.pods[0]!;
+    sim.setPodReady(pod.name, false, 50);
+    sim.advance(60);
+    const after = sim.ls.sb.flows.get('underlay-subnet')!;
+    expect(sim.ls.southboundReplaced).toBeUndefined();
+    expect(after).toContain(kept);
+    const lbs = (fl: typeof after): string[] => fl.filter((f) => f.stage === 'ls_in_lb' && f.actions.includes('ct_lb_mark')).map((f) => f.actions);
+    expect(lbs(before).some((a) => a.includes(`${pod.ip}:80`))).toBe(true);
+    expect(lbs(after).some((a) => a.includes(`${pod.ip}:80`))).toBe(false);
+    // The same as vippath's own flows after the change.
+    const derived = new SimulatedCluster(withDefaults([]), clusterFrom(withDefaults([])));
+    derived.setPodReady(pod.name, false, 50);
+    derived.advance(60);
+    expect(lbs(after).sort()).toEqual(lbs(derived.ls.sb.flows.get('underlay-subnet')!).sort());
+    for (let i = 0; i < 12; i++) expect(syn(sim, 42000 + i)).toBe(syn(derived, 42000 + i));
+
+    // The real 23.03 Southbound has no prefer-local flows: the change cannot be applied to it.
+    const real = loadSnapshot(snapWith('sb-real2', 'sb-backup.db'));
+    const sim2 = new SimulatedCluster(real.objects, real.cluster);
+    sim2.setPodReady(pod.name, false, 50);
+    sim2.advance(60);
+    expect(sim2.ls.southboundReplaced).toMatch(/collected Southbound has no ls_in_lb flow of priority 140/);
+    expect(sim2.events.map((e) => e.text)).toEqual(expect.arrayContaining([expect.stringMatching(/^OVN: the collected Southbound has no/)]));
+    expect(lbs(sim2.ls.sb.flows.get('underlay-subnet')!).sort()).toEqual(lbs(derived.ls.sb.flows.get('underlay-subnet')!).sort());
+  });
+
+  it('where the collected rows and the derived state disagree, a finding names both: a pod with no Port_Binding, another chassis, other addresses, other backends', () => {
+    const snap = snapWith('sb-disagree');
+    const text = readFileSync(join(snap, 'ovn', 'lflows.txt'), 'utf8');
+    expect(text).toMatch(/deploy-169402624-0\.default/);
+    const cy = readFileSync(join(snap, 'cluster.yaml'), 'utf8');
+    // A pod the Southbound never saw (renamed in cluster.yaml).
+    writeFileSync(join(snap, 'cluster.yaml'), cy.replace(/"name": "deploy-169402624-2"/, '"name": "deploy-169402624-9"'));
+    const f = loadSnapshot(snap).cluster.findings!;
+    const noPort = f.find((d) => d.code === 'OVN_SB_NO_PORT');
+    expect(noPort?.object).toBe('Pod/default/deploy-169402624-9');
+    expect(noPort?.message).toMatch(/no Port_Binding deploy-169402624-9\.default on underlay-subnet/);
+    expect(noPort?.severity).toBe('error');
+    // Flows from another moment than cluster.yaml are not run (said), rather than failing on the pod's frames.
+    expect(loadSnapshot(snap).cluster.southbound).toBeUndefined();
+    expect(f.map((d) => d.code)).not.toContain('OVN_SB_RUN');
+    // sb.db from real ovn-northd: its chassis are unset (no ovn-controller ran): no chassis finding; same LB.
+    const real = loadSnapshot(snapWith('sb-real3', 'sb-backup.db')).cluster.findings!.map((d) => d.code);
+    expect(real).not.toContain('OVN_SB_PORT_CHASSIS');
+    expect(real).not.toContain('OVN_SB_LB_DIFFERS');
+    expect(real).not.toContain('OVN_SB_NO_PORT');
   });
 });
 

@@ -6,6 +6,7 @@
  * (as written it gets .250), and the Subnet names a Vlan with id 0 (the kernel's `underlay0.341` device tags;
  * Kube-OVN refuses the br-provider rule for a subnet without one — the seed as written trips that lint rule).
  */
+import type { SouthboundState } from '@vippath/ovn';
 import type { Diagnostic } from './lint.js';
 import { loadManifests, ManifestLoadError, type K8sObject } from './manifests.js';
 
@@ -33,6 +34,12 @@ export interface ClusterSpec {
    * prints them (names may be cut to 15 characters).
    */
   brProvider?: Record<string, { flows: string; ports: Array<{ name: string; ofport: number }>; file?: string }>;
+  /**
+   * OVN's Southbound as collected (a snapshot's `ovn/sb.db`): the switch runs these logical flows, not the ones
+   * vippath's northd makes of the derived Northbound (see LogicalSwitch's `southbound` option for what a later
+   * change does to them). Port_Binding chassis are named by node.
+   */
+  southbound?: { state: SouthboundState; file: string };
   /** Findings made while loading (ignored kinds, what a snapshot lacks): reported by lint and status with the rest. */
   findings?: Diagnostic[];
 }

@@ -210,7 +210,7 @@ export class SimulatedCluster {
     }
     // The switch runs from the logical flows northd makes of the Northbound Kube-OVN's controller writes.
     const { nb, chassis } = northboundFor(objects, this.state.pods, cluster, this.state.loadBalancers);
-    this.ls = new LogicalSwitch(nb, this.lsName, chassis, { profile: northdProfile(cluster) });
+    this.ls = new LogicalSwitch(nb, this.lsName, chassis, { profile: northdProfile(cluster), ...(cluster.southbound ? { southbound: cluster.southbound.state } : {}) });
     const ofports = new Map<string, { up: number; patch: number }>();
     for (const n of cluster.nodes) {
       const vif = `${n.nic}.${cluster.vlan}`;
@@ -842,7 +842,9 @@ export class SimulatedCluster {
   private refreshLoadBalancers(): void {
     this.generation++;
     this.state.loadBalancers = ovnLoadBalancers(this.objects, this.state.pods, this.cluster, this.state.metallb);
+    const collected = this.ls.southboundReplaced === undefined;
     this.ls.setNorthbound(northboundFor(this.objects, this.state.pods, this.cluster, this.state.loadBalancers).nb);
+    if (collected && this.ls.southboundReplaced !== undefined) this.events.push({ time: this.now, kind: 'endpoint', text: `OVN: ${this.ls.southboundReplaced}` });
   }
 
   /**

@@ -9,20 +9,22 @@
  * DIR/nodes/<node>/br-provider.flows    ovs-ofctl dump-flows --names br-provider
  * DIR/nodes/<node>/br-provider.ports    ovs-ofctl show br-provider
  * DIR/ovn/nb.db, DIR/ovn/sb.db          ovsdb-client backup of OVN's Northbound and Southbound databases
+ * DIR/ovn/lflows.txt                    optional, when there is no sb.db: ovn-sbctl lflow-list (status
+ *                                       --write-snapshot writes it)
  * DIR/versions.json                     {"kubeOvn": "v1.14.10", "metallb": "v0.13.7", "ovn": …, "ovs": …}
  * ```
  *
  * Loading takes the cluster exactly as collected: its Nodes, Pods and Endpoints (no default scenario), each
- * node's br-provider flows and port numbers, the profiles from versions.json, the controller flags from the
- * kube-ovn-controller Deployment's arguments when it is there. What the path needs and the snapshot lacks is a
+ * node's br-provider flows and port numbers, its Southbound logical flows (the switch runs them), the profiles
+ * from versions.json, the controller flags from the kube-ovn-controller Deployment's arguments when it is there. What the path needs and the snapshot lacks is a
  * finding naming the file or object.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bridge, parseShowPorts } from '@vippath/openflow';
-import { ovsdbMap, ovsdbRows, ovsdbString, readOvsdbFile } from '@vippath/ovn';
+import { formatLflowList, northd, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
-import { backs, derive } from './derive.js';
+import { backs, derive, northboundFor, northdProfile, subnetName } from './derive.js';
 import { ignoredFindings, type Diagnostic } from './lint.js';
 import { loadManifests, type K8sObject } from './manifests.js';
 import { clusterFrom, type ClusterSpec } from './scenario.js';
@@ -165,31 +167,97 @@ export function loadSnapshot(dir: string): LoadedSnapshot {
 }
 
 /**
- * OVN's databases, when collected: read (framing and checksums checked) and compared with what vippath derives:
- * the Northbound load balancers' VIPs. The simulation runs vippath's OVN model; interpreting the Southbound logical
- * flows is not done yet (a finding says so).
+ * OVN's databases, when collected. The Northbound's load balancers are compared with what vippath derives. The
+ * Southbound (`ovn/sb.db`, or `ovn/lflows.txt` from `ovn-sbctl lflow-list` when there is no database) is what the
+ * simulation runs: its Logical_Flow rows — the cluster's own northd, Kube-OVN's patches included, whatever its
+ * version — with its Port_Binding and Load_Balancer rows (chassis named by node: a Chassis row's `hostname` when
+ * its name is not a node's). Where those rows and the derived state disagree (a pod's port, its chassis or
+ * addresses; a load balancer's backends) a finding names both. Lflow text carries no other rows: ports, groups and
+ * load balancers then come from vippath's northd of the derived Northbound.
  */
 function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): Diagnostic[] {
   const out: Diagnostic[] = [];
   const nb = join(dir, 'ovn', 'nb.db');
   const sb = join(dir, 'ovn', 'sb.db');
+  const lflows = join(dir, 'ovn', 'lflows.txt');
+  const derived = derive(objects, { ...cluster, findings: [] });
+  const ours = new Map<string, string>();
+  for (const lb of derived.loadBalancers) for (const [vip, backends] of Object.entries(lb.vips)) ours.set(`${lb.name} ${vip}`, backends);
+  const compareLbs = (theirs: Map<string, string>, file: string, what: string): void => {
+    for (const [k, v] of ours) {
+      const t = theirs.get(k);
+      if (t !== v) out.push({ code: what === 'Northbound' ? 'OVN_LB_DIFFERS' : 'OVN_SB_LB_DIFFERS', severity: 'warning', object: `Load_Balancer/${k.split(' ')[0]}`, field: `vips["${k.split(' ')[1]}"]`, message: `${what} has ${t === undefined ? 'no such VIP' : `backends ${t}`}; vippath derives ${v}`, consequence: what === 'Northbound' ? 'The Southbound flows (when collected) DNAT as your cluster does; what vippath derives from the Kubernetes objects disagrees, so a later change (readiness, failover) is applied to a different starting point.' : 'The simulation DNATs as the collected Southbound flows say, not as the Kubernetes objects would have it: check that the snapshot was taken at one moment.', source: { file, line: 0 } });
+    }
+  };
   if (existsSync(nb)) {
     const db = readOvsdbFile(new Uint8Array(readFileSync(nb)), nb);
     if (db.name !== 'OVN_Northbound') throw new SnapshotError(`${nb} is a ${db.name} database, not OVN_Northbound`);
     const theirs = new Map<string, string>();
     for (const row of ovsdbRows(db, 'Load_Balancer')) for (const [vip, backends] of Object.entries(ovsdbMap(row, 'vips'))) theirs.set(`${ovsdbString(row, 'name')} ${vip}`, backends.split(',').sort().join(','));
-    const ours = new Map<string, string>();
-    for (const lb of derive(objects, { ...cluster, findings: [] }).loadBalancers) for (const [vip, backends] of Object.entries(lb.vips)) ours.set(`${lb.name} ${vip}`, backends);
-    for (const [k, v] of ours) {
-      const t = theirs.get(k);
-      if (t !== v) out.push({ code: 'OVN_LB_DIFFERS', severity: 'warning', object: `Load_Balancer/${k.split(' ')[0]}`, field: `vips["${k.split(' ')[1]}"]`, message: `Northbound has ${t === undefined ? 'no such VIP' : `backends ${t}`}; vippath derives ${v}`, consequence: 'vippath simulates its own derivation: where they differ, your cluster DNATs differently than the simulation shows.', source: { file: nb, line: 0 } });
-    }
+    compareLbs(theirs, nb, 'Northbound');
     out.push({ code: 'OVN_NB_READ', severity: 'info', object: 'ovn/nb.db', field: '-', message: `${db.name} ${db.version} (${db.format}): ${ovsdbRows(db, 'Load_Balancer').length} load balancer(s), ${ovsdbRows(db, 'Logical_Switch').length} logical switch(es) read and compared`, consequence: 'None: information.' });
   }
+  const ls = subnetName(objects);
+  const nodes = new Set(cluster.nodes.map((n) => n.name));
+  let state: SouthboundState | undefined;
+  let file = sb;
   if (existsSync(sb)) {
     const db = readOvsdbFile(new Uint8Array(readFileSync(sb)), sb);
     if (db.name !== 'OVN_Southbound') throw new SnapshotError(`${sb} is a ${db.name} database, not OVN_Southbound`);
-    out.push({ code: 'OVN_SB_NOT_INTERPRETED', severity: 'info', object: 'ovn/sb.db', field: '-', message: `${db.name} ${db.version} (${db.format}): ${ovsdbRows(db, 'Logical_Flow').length} logical flow(s) read; the simulation does not run them yet (it runs the flows vippath's northd makes of the Northbound vippath derives)`, consequence: 'Kube-OVN patches to the logical pipeline that vippath does not model are not in the simulation.' });
+    state = sbFromOvsdb(db);
+    // Kube-OVN's chassis are named by a generated system-id; the Chassis row's hostname is the node.
+    const nodeOf = new Map<string, string>();
+    for (const row of ovsdbRows(db, 'Chassis')) {
+      const name = ovsdbString(row, 'name') ?? '';
+      const host = ovsdbString(row, 'hostname') ?? '';
+      nodeOf.set(name, nodes.has(name) || !nodes.has(host) ? name : host);
+    }
+    for (const pb of state.portBindings) if (pb.chassis !== undefined) pb.chassis = nodeOf.get(pb.chassis) ?? pb.chassis;
+  } else if (existsSync(lflows)) {
+    file = lflows;
+    let flows: Map<string, LogicalFlow[]>;
+    try {
+      flows = parseLflowList(read(lflows));
+    } catch (e) {
+      if (e instanceof VippathError) throw new SnapshotError(`${lflows}: ${e.message}`);
+      throw e;
+    }
+    const { nb: dnb, chassis } = northboundFor(objects, derived.pods, cluster, derived.loadBalancers);
+    const base = northd(dnb, { profile: northdProfile(cluster), chassis });
+    const merged = new Map(base.flows);
+    for (const [name, list] of flows) merged.set(name, list);
+    state = { ...base, flows: merged };
+    out.push({ code: 'OVN_SB_FROM_TEXT', severity: 'info', object: 'ovn/lflows.txt', field: '-', message: `${lflows}: logical flows read from ovn-sbctl lflow-list text; its ports, multicast groups and load balancers are vippath's northd's of the derived Northbound (no ovn/sb.db)`, consequence: 'Port tunnel keys (and so conntrack zones) are vippath\'s numbering; the flows are the cluster\'s.' });
+  }
+  if (state) {
+    const flows = state.flows.get(ls);
+    if (!flows) {
+      out.push({ code: 'OVN_SB_NO_SWITCH', severity: 'error', object: `Subnet/${ls}`, field: 'metadata.name', message: `${file} has no logical switch (Datapath_Binding external_ids:name) ${ls}; it has ${[...state.flows.keys()].join(', ') || 'none'}`, consequence: 'Its logical flows are not run: the simulation runs vippath\'s northd flows of the derived Northbound.', source: { file, line: 0 } });
+      return out;
+    }
+    const runFinding = out.length;
+    out.push({ code: 'OVN_SB_RUN', severity: 'info', object: file.endsWith('.db') ? 'ovn/sb.db' : 'ovn/lflows.txt', field: '-', message: `the simulation runs the ${flows.length} collected logical flow(s) of ${ls} (not vippath's northd's); a readiness or ownership change is applied to them as the difference it makes to vippath's northd flows`, consequence: 'None: information. When a change takes out a flow the collected ones lack, the simulation switches to vippath\'s northd flows and says so in its events.' });
+    const pbs = new Map(state.portBindings.filter((p) => p.datapath === ls).map((p) => [p.logicalPort, p]));
+    // Lflow text has no Port_Binding rows (they are vippath's): a port is known to it when its flows name it.
+    const named = file === lflows ? new Set([...flows.map((f) => `${f.match} ${f.actions}`).join('\n').matchAll(/(?:inport|outport)\s*==\s*"([^"]+)"/g)].map((m) => m[1]!)) : undefined;
+    for (const p of derived.pods) {
+      const pb = named && !named.has(p.lsp) ? undefined : pbs.get(p.lsp);
+      const obj = `Pod/${p.namespace}/${p.name}`;
+      if (!pb) {
+        out.push({ code: 'OVN_SB_NO_PORT', severity: 'error', object: obj, field: 'metadata.annotations["ovn.kubernetes.io/logical_switch"]', message: `${file} has no Port_Binding ${p.lsp} on ${ls}`, consequence: `The collected flows do not know ${p.name} (cluster.yaml and the OVN databases are from different moments?): they are not run; the simulation runs vippath's northd flows of the derived Northbound.`, source: { file, line: 0 } });
+        continue;
+      }
+      if (pb.chassis !== undefined && pb.chassis !== p.node) out.push({ code: 'OVN_SB_PORT_CHASSIS', severity: 'warning', object: obj, field: 'spec.nodeName', message: `Port_Binding ${p.lsp} is bound to chassis ${pb.chassis}; the Pod is on ${p.node}`, consequence: 'The collected flows\' is_chassis_resident() answers for the chassis the Port_Binding names (prefer-local picks on it).', source: { file, line: 0 } });
+      const addr = pb.mac.join(' ').split(/\s+/);
+      if (pb.mac.length && (!addr.includes(p.mac) || !addr.includes(p.ip))) out.push({ code: 'OVN_SB_PORT_ADDRESS', severity: 'warning', object: obj, field: 'metadata.annotations["ovn.kubernetes.io/ip_address"]', message: `Port_Binding ${p.lsp} has addresses "${pb.mac.join(', ')}"; the Pod has ${p.mac} ${p.ip}`, consequence: 'The collected flows deliver by the Port_Binding\'s addresses: frames to the Pod\'s address may go elsewhere or be dropped.', source: { file, line: 0 } });
+    }
+    if (file.endsWith('.db')) {
+      const theirs = new Map<string, string>();
+      for (const lb of state.loadBalancers) if (lb.datapaths.includes(ls)) for (const [vip, backends] of Object.entries(lb.vips)) theirs.set(`${lb.name} ${vip}`, backends.split(',').sort().join(','));
+      compareLbs(theirs, file, 'Southbound');
+    }
+    if (out.some((d) => d.code === 'OVN_SB_NO_PORT')) out.splice(runFinding, 1);
+    else cluster.southbound = { state, file };
   }
   return out;
 }
@@ -247,5 +315,10 @@ export function writeSnapshot(dir: string, objects: K8sObject[], cluster: Cluste
     show.push(` LOCAL(br-provider): addr:${n.mac}`);
     writeFileSync(join(d, 'br-provider.ports'), `${show.join('\n')}\n`);
   }
+  // The switch's logical flows as `ovn-sbctl lflow-list` prints them: loading them back runs them (the collected
+  // ones when this cluster came from a snapshot), so the round trip covers the Southbound path too.
+  const { nb, chassis } = northboundFor(objects, state.pods, cluster, state.loadBalancers);
+  mkdirSync(join(dir, 'ovn'), { recursive: true });
+  writeFileSync(join(dir, 'ovn', 'lflows.txt'), formatLflowList(cluster.southbound?.state ?? northd(nb, { profile: northdProfile(cluster), chassis }), { datapath: subnet }));
   writeFileSync(join(dir, 'versions.json'), `${JSON.stringify({ kubeOvn: cluster.profiles.kubeOvn === 'kube-ovn-1.14' ? 'v1.14.0' : 'v1.15.20', metallb: cluster.profiles.metallb === 'metallb-0.13.7' ? 'v0.13.7' : 'v0.14.9', source: 'vippath status --write-snapshot' }, null, 1)}\n`);
 }

@@ -27,3 +27,4 @@ export * from './lflow/ct-trace.js';
 export * from './lflow/executor.js';
 export * from './lflow/microflow.js';
 export * from './lflow/sb.js';
+export * from './lflow/delta.js';

@@ -14,6 +14,7 @@ import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
 import { northd, type NorthdProfile } from './northd/northd.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './lflow/types.js';
+import { patchSouthbound } from './lflow/delta.js';
 
 /** One logical flow a packet hit, as ovn-trace shows it (plus the chassis it ran on). */
 export interface StageStep extends Pick<LogicalFlow, 'pipeline' | 'table' | 'stage' | 'priority' | 'match' | 'actions'> {
@@ -81,6 +82,15 @@ export interface SwitchOptions {
   profile?: NorthdProfile;
   /** Each chassis' conntrack options. */
   conntrack?: OvsConntrackOptions;
+  /**
+   * Southbound rows to run instead of northd's flows of the Northbound (a collected sb.db: the cluster's own
+   * northd, Kube-OVN's patches included, whatever its version). The Northbound given is then only what the
+   * controller's changes are measured on: {@link LogicalSwitch.setNorthbound} applies to these rows the
+   * difference the change makes to northd's flows, and every other collected flow stays. When the rows do not
+   * hold a flow that difference takes out, they were not written the way vippath's northd writes them: the
+   * switch then runs northd's flows of the new Northbound and says so in {@link LogicalSwitch.southboundReplaced}.
+   */
+  southbound?: SouthboundState;
 }
 
 /** Counts the conntrack calls of the chassis a packet is on (for {@link SwitchEffects}). */
@@ -106,6 +116,10 @@ export class LogicalSwitch {
   private readonly profile: NorthdProfile;
   private readonly ctOptions: OvsConntrackOptions;
   private buf = new Uint8Array(2048);
+  /** northd's flows of the current Northbound, while collected Southbound rows run (what changes are measured on). */
+  private derived: SouthboundState | undefined;
+  /** Why the collected Southbound rows stopped running (see {@link SwitchOptions.southbound}); undefined while they run. */
+  southboundReplaced: string | undefined;
 
   /**
    * @param nb the Northbound rows (the switch named `name` among them)
@@ -115,6 +129,10 @@ export class LogicalSwitch {
     this.nb = nb;
     this.profile = options.profile ?? 'upstream';
     this.ctOptions = options.conntrack ?? {};
+    if (options.southbound) {
+      this.derived = northd(nb, { profile: this.profile, chassis: this.chassisOf });
+      this.sb = options.southbound;
+    }
     this.compile();
   }
 
@@ -136,12 +154,28 @@ export class LogicalSwitch {
    */
   setNorthbound(nb: NorthboundDb): void {
     this.nb = nb;
-    this.compile();
+    this.compile(true);
     this.version++;
   }
 
-  private compile(): void {
-    this.sb = northd(this.nb, { profile: this.profile, chassis: this.chassisOf });
+  /** The collected rows with the change the new Northbound makes to northd's flows (see {@link SwitchOptions.southbound}). */
+  private patchCollected(): void {
+    const after = northd(this.nb, { profile: this.profile, chassis: this.chassisOf });
+    const r = patchSouthbound(this.sb, this.derived!, after, this.name);
+    if (r.missing.length) {
+      const f = r.missing[0]!;
+      this.southboundReplaced = `the collected Southbound has no ${f.stage} flow of priority ${f.priority} "${f.match}" / "${f.actions}" that the change takes out${r.missing.length > 1 ? ` (and ${r.missing.length - 1} more)` : ''}: running vippath's northd flows from here on`;
+      this.derived = undefined;
+      this.sb = after;
+      return;
+    }
+    this.derived = after;
+    this.sb = r.sb;
+  }
+
+  private compile(changed = false): void {
+    if (this.derived && changed) this.patchCollected();
+    else if (!this.derived) this.sb = northd(this.nb, { profile: this.profile, chassis: this.chassisOf });
     if (!this.sb.flows.has(this.name)) throw new LogicalSwitchError(`no logical switch ${this.name} in the Northbound`);
     this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct });
   }
