@@ -18,9 +18,9 @@
  *   when simulated time says so).
  *
  * Frames cross the ends as 2-byte big-endian length + bytes on the dummy ports' unix streams; what the NICs
- * carry is read from `tx_pcap` files. Profiles: upstream OVN as installed; `kube-ovn` adds the logical flows of
- * Kube-OVN's northd patches (prefer-local ls_in_lb 140, ls_in_l2_lkup 55, ls_in_pre_lb 105) straight into the
- * SB after pausing ovn-northd, which the real ovn-controllers then compile.
+ * carry is read from `tx_pcap` files. Profiles: upstream OVN as installed; `kube-ovn` writes Kube-OVN's northd
+ * patches (prefer-local ls_in_lb 140, ls_in_l2_lkup 55, ls_in_pre_lb 105, …), as vippath's northd computes them
+ * for the cluster's profile, straight into the SB after pausing ovn-northd; the real ovn-controllers compile them.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -29,6 +29,8 @@ import { join } from 'node:path';
 import { derive, northboundFor, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
 import { nbTransaction } from '@vippath/ovn';
 import { Daemons, TestbedError } from './daemons.js';
+import { testbedProviderFlows } from './flows.js';
+import { kubeOvnOverlay, residentPorts } from './overlay.js';
 
 /** Which OVN the testbed runs: as installed, or with Kube-OVN's northd patches written into the SB. */
 export type TestbedProfile = 'upstream' | 'kube-ovn';
@@ -306,14 +308,18 @@ export class Testbed {
     for (const [i, n] of cluster.nodes.entries()) {
       const local = state.pods.some((p) => p.node === n.name);
       let flows = state.brProviderFlows[n.name]!;
+      let ofport = 2;
       if (local) {
-        const ofport = await this.waitFor(() => {
+        ofport = await this.waitFor(() => {
           const out = this.daemons.run(this.env(this.nodeDir(i)), 'ovs-vsctl', [`--db=unix:${join(this.nodeDir(i), 'conf.sock')}`, '--if-exists', 'get', 'interface', patch, 'ofport']).trim();
           return /^\d+$/.test(out) && out !== '0' ? Number(out) : undefined;
         }, `${n.name}: ovn-controller did not create ${patch}`);
         // vippath derives the rules for ofport 2 (the patch port is the second port ovn-controller's bridge gets).
-        if (ofport !== 2) flows = flows.map((f) => f.replace(/output:2\b/, `output:${ofport}`));
+        if (ofport !== 2 && !cluster.brProvider?.[n.name]) flows = flows.map((f) => f.replace(/output:2\b/, `output:${ofport}`));
       }
+      // A snapshot's flows, as dump-flows printed them on the node, onto this bridge's ports.
+      const collected = cluster.brProvider?.[n.name];
+      if (collected) flows = testbedProviderFlows(flows, collected.ports, { uplink: { name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, patch: { name: patch, ofport } });
       this.daemons.run({}, 'ovs-ofctl', ['replace-flows', `unix:${join(this.nodeDir(i), 'br-provider.mgmt')}`, '-'], `${flows.join('\n')}\n`);
     }
     if (this.options.profile === 'kube-ovn') await this.applyKubeOvnOverlay();
@@ -347,9 +353,11 @@ export class Testbed {
   }
 
   /**
-   * Kube-OVN's northd patches as logical flows (shared/design/DATAPATH.md §2 steps 5, 7, 8; the same flows
-   * vippath's switch model applies): ovn-northd is paused after its sync so it does not take them out again,
-   * and the testbed waits until every ovn-controller has compiled them (their OpenFlow cookies appear on br-int).
+   * Kube-OVN's northd patches as logical flows: the difference vippath's northd makes between the cluster's
+   * profile and upstream (see overlay.ts), so the flows are the simulation's own. ovn-northd is paused after its
+   * sync so it does not take them out again; the upstream rows the patch replaces are deleted, the new ones
+   * created (table numbers from the stage's rows), and the testbed waits until every ovn-controller that runs the
+   * switch has compiled them (their OpenFlow cookies appear on br-int).
    */
   private async applyKubeOvnOverlay(): Promise<void> {
     const { state, cluster } = this;
@@ -358,56 +366,39 @@ export class Testbed {
     this.daemons.run({}, 'ovn-appctl', ['-t', join(c, 'northd.ctl'), 'pause']);
     const dp = this.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', `external_ids:name=${ls}`).trim();
     if (!dp) throw new TestbedError(`no SB datapath for ${ls}`);
-    const table = (stage: string): number => {
-      const out = this.sbctl('--bare', '--columns=table_id', 'find', 'Logical_Flow', `external_ids:stage-name=${stage}`).trim().split(/\s+/)[0];
-      if (!out) throw new TestbedError(`no logical flow of stage ${stage} in the SB`);
-      return Number(out);
-    };
-    const add = (stage: string, priority: number, match: string, actions: string): string => {
-      this.overlay.push({ stage, priority, match, actions });
-      return this.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', `table_id=${table(stage)}`, `priority=${priority}`, `match=${q(match)}`, `actions=${q(actions)}`, `external_ids:stage-name=${stage}`).trim();
-    };
-    const resident: Array<{ uuid: string; nodes: string[] }> = [];
-    if (cluster.flags.lsCtSkipDstLportIps) {
-      const cidr = this.objects.find((o) => o.kind === 'Subnet')?.spec?.cidrBlock;
-      if (typeof cidr === 'string') resident.push({ uuid: add('ls_in_pre_lb', 105, `ip4.dst == ${cidr.split(',')[0]}`, 'next;'), nodes: cluster.nodes.map((n) => n.name) });
+    const listed = JSON.parse(this.sbctl('--format=json', '--columns=_uuid,pipeline,table_id,priority,match,actions,external_ids', 'list', 'Logical_Flow')) as { headings: string[]; data: unknown[][] };
+    const col = (name: string): number => listed.headings.indexOf(name);
+    const rows = listed.data.map((r) => {
+      const ext = new Map(((r[col('external_ids')] as [string, Array<[string, string]>])[1] ?? []));
+      return { uuid: (r[col('_uuid')] as [string, string])[1], pipeline: r[col('pipeline')] as string, table: r[col('table_id')] as number, priority: r[col('priority')] as number, match: r[col('match')] as string, actions: r[col('actions')] as string, stage: ext.get('stage-name') ?? '' };
+    });
+    const delta = kubeOvnOverlay(this.objects, state, cluster, ls);
+    for (const f of delta.removed) {
+      const i = rows.findIndex((r) => r.pipeline === f.pipeline && r.stage === f.stage && r.priority === f.priority && r.match === f.match && r.actions === f.actions);
+      if (i < 0) throw new TestbedError(`the Kube-OVN overlay replaces ${f.stage} priority ${f.priority} "${f.match}" / "${f.actions}", which ovn-northd did not write (vippath's upstream northd and the real one disagree)`);
+      this.sbctl('destroy', 'Logical_Flow', rows[i]!.uuid);
+      rows.splice(i, 1);
     }
-    for (const lb of state.loadBalancers) {
-      if (String(lb.options?.prefer_local_backend) !== 'true') continue;
-      const lspOf = new Map(Object.entries(lb.ipPortMappings ?? {}).map(([ip, v]) => [ip, v.split(':')[0]!]));
-      for (const [vip, backends] of Object.entries(lb.vips)) {
-        const [ip, port] = vip.split(':') as [string, string];
-        const match = `ct.new && ip4.dst == ${ip} && ${lb.protocol ?? 'tcp'}.dst == ${port}`;
-        const local = (node: string): string[] => backends.split(',').filter((b) => {
-          const lsp = lspOf.get(b.split(':')[0]!);
-          return lsp !== undefined && state.pods.some((p) => p.lsp === lsp && p.node === node);
-        });
-        const marker = cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' ? lb.externalIds?.[`kube-ovn.io/local-external-vip/${vip}`] : undefined;
-        if (marker) {
-          // 1.15.20: no DNAT anywhere (139) but on the VIP's node, and there only to its own backends (140).
-          resident.push({ uuid: add('ls_in_lb', 139, match, 'next;'), nodes: cluster.nodes.map((n) => n.name) });
-          const vipNode = marker.replace(/^node-/, '');
-          const mine = local(vipNode);
-          if (mine.length) resident.push({ uuid: add('ls_in_lb', 140, `${match} && is_chassis_resident(${q(marker)})`, `reg0[1] = 0; ct_lb_mark(backends=${mine.join(',')});`), nodes: [vipNode] });
-          continue;
-        }
-        for (const n of cluster.nodes) {
-          const mine = local(n.name);
-          if (!mine.length) continue;
-          const first = lspOf.get(mine[0]!.split(':')[0]!)!;
-          resident.push({ uuid: add('ls_in_lb', 140, `${match} && is_chassis_resident(${q(first)})`, `reg0[1] = 0; ct_lb_mark(backends=${mine.join(',')});`), nodes: [n.name] });
-        }
-      }
-    }
-    if (cluster.flags.lsDnatModDlDst) {
-      for (const p of state.pods) resident.push({ uuid: add('ls_in_l2_lkup', 55, `reg0[2] != 0 && ip4.dst == ${p.ip}`, `eth.dst = ${p.mac}; outport = ${q(p.lsp)}; output;`), nodes: cluster.nodes.filter((n) => state.pods.some((x) => x.node === n.name)).map((n) => n.name) });
+    const table = (pipeline: string, stage: string, fallback: number): number => rows.find((r) => r.pipeline === pipeline && r.stage === stage)?.table ?? fallback;
+    const bound = new Map(state.pods.map((p) => [p.lsp, p.node]));
+    for (const n of cluster.nodes) bound.set(`node-${n.name}`, n.name);
+    const created: Array<{ cookie: string; nodes: string[] }> = [];
+    const runners = cluster.nodes.filter((n) => state.pods.some((p) => p.node === n.name)).map((n) => n.name);
+    for (const f of delta.added) {
+      this.overlay.push({ stage: f.stage, priority: f.priority, match: f.match, actions: f.actions });
+      const uuid = this.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, `pipeline=${f.pipeline}`, `table_id=${table(f.pipeline, f.stage, f.table)}`, `priority=${f.priority}`, `match=${q(f.match)}`, `actions=${q(f.actions)}`, `external_ids:stage-name=${f.stage}`).trim();
+      // ovn-controller compiles a switch's flows where a port of it is bound (no pods: no local datapath), and a
+      // flow guarded by is_chassis_resident("P") only where P is.
+      const resident = residentPorts(f.match);
+      const nodes = resident.length ? runners.filter((n) => resident.every((p) => bound.get(p) === n)) : runners;
+      created.push({ cookie: `cookie=0x${uuid.slice(0, 8).replace(/^0+(?=.)/, '')},`, nodes });
     }
     for (const [i, n] of cluster.nodes.entries()) {
-      const want = resident.filter((r) => r.nodes.includes(n.name)).map((r) => `cookie=0x${r.uuid.slice(0, 8).replace(/^0+(?=.)/, "")},`);
+      const want = created.filter((r) => r.nodes.includes(n.name)).map((r) => r.cookie);
       if (!want.length) continue;
       await this.waitFor(() => {
         const flows = this.ofctl(i, 'dump-flows', 'br-int');
-        return want.every((c) => flows.includes(c)) ? true : undefined;
+        return want.every((k) => flows.includes(k)) ? true : undefined;
       }, `${n.name}: ovn-controller did not compile the Kube-OVN overlay flows`);
     }
   }
