@@ -3,7 +3,7 @@
  * characters, durations and counters, `reset_counts`, the node's own port numbers) made into flows the testbed's
  * `ovs-ofctl replace-flows` takes: parsed with the snapshot's ports (`br-provider.ports`), each port put on the
  * testbed's port of the same role (the uplink `underlay0.<vlan>`, the patch port to br-int, LOCAL), printed as
- * numbers without statistics.
+ * numbers without statistics (and without `table=0`, which ovs-ofctl replace-flows cannot use on OpenFlow 1.0).
  */
 import { Port, formatFlow, parseFlows, resolvePortName, Slot, type Action, type Flow } from '@vippath/openflow';
 import { TestbedError } from './daemons.js';
@@ -38,6 +38,8 @@ export function testbedProviderFlows(lines: readonly string[], ports: ReadonlyAr
   return flows.map((f) => {
     const match = f.match.map((m) => (m.slot === Slot.IN_PORT ? { ...m, value: port(m.value, f) } : m));
     const actions = f.actions.map((a): Action => (a.kind === 'output' ? { ...a, port: port(a.port, f) } : a.kind === 'resubmit' && a.port !== undefined && a.port !== Port.IN_PORT ? { ...a, port: port(a.port, f) } : a));
-    return formatFlow({ ...f, match, actions }, { stats: false }).trim();
+    // `table=0` spelled out asks for a flow format with table ids, which replace-flows' dump of the bridge
+    // refuses ("switch does not support any of the usable flow formats"); table 0 is the default.
+    return formatFlow({ ...f, match, actions }, { stats: false }).trim().replace(/^(cookie=0x[0-9a-f]+), table=0,/, '$1,');
   });
 }
