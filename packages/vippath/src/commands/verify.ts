@@ -4,6 +4,7 @@ import { readCaptureSync } from '@vippath/pcap';
 import { parseArgs, UsageError, type Command } from '../io.js';
 import { testbedUnavailable, verifyFrames, type Difference, type DriveFrame, type TestbedProfile } from '../testbed/index.js';
 import { manifestFiles, scenarioFrom } from './cluster.js';
+import { EVENT_USAGE, eventOptions, scheduleEvents } from './events.js';
 
 function frameLines(label: string, text: string | null, hex: string | null): string {
   if (hex === null) return `    ${label}: (nothing)\n`;
@@ -24,7 +25,7 @@ function differenceText(d: Difference): string {
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'replay a capture through vippath and a throwaway real OVS + OVN cluster; show where they differ',
-  usage: `usage: vippath verify CAPTURE [--manifests FILE]… [--cluster FILE] [--profile kube-ovn|upstream] [--ingress AT] [--show N] [--json] [--keep]
+  usage: `usage: vippath verify CAPTURE [--manifests FILE]… [--cluster FILE] [--snapshot DIR] [--profile kube-ovn|upstream] [--ingress AT] [--show N] [--json] [--keep]
 
 Builds the same scenario twice — in vippath's simulation and as a real cluster of ovs-vswitchd, ovsdb-server,
 ovn-northd and one ovn-controller per node, all in userspace (dummy datapath) in a temporary directory — then
@@ -36,12 +37,20 @@ speaker model on both sides, so only the datapath differs.
                  (the real ovn-controllers compile them); upstream: OVN as installed
   --ingress AT   where frames enter: outside (default) or NODE/POD
   --show N       how many differences to print in full (default 5)
-  --json         {compared, real, simulated, differences: [{input, port, real, simulated}], excluded}
+  --snapshot DIR a collected cluster: the simulation runs its Southbound logical flows and br-provider flows as
+                 collected; the real cluster is built from its Kubernetes objects, its br-provider flows (names
+                 resolved through br-provider.ports, put on the testbed's ports) and vippath's Kube-OVN patches
+  --json         {compared, real, simulated, differences: [{input, port, real, simulated}], excluded, events}
   --keep         keep the testbed's run directory (logs, databases) and print where
+${EVENT_USAGE}
+                 (on both sides: the real node's switch port goes and comes back, its speaker stops; a readiness
+                 change rewrites the real NB's load balancers, ovn-northd runs again and Kube-OVN's patch flows are
+                 written anew; events at their simulated time, between the frames)
 Needs Open vSwitch (≥ 3.1) and OVN (≥ 23.03) installed; nothing runs as a system service and nothing is left
 running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage or OVS/OVN missing.`,
   async run(args, io) {
-    const { files, rest } = manifestFiles(args);
+    const { files, rest: r1 } = manifestFiles(args);
+    const { events, rest } = eventOptions(r1);
     const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--keep'], options: ['--profile', '--ingress', '--show'] });
     if (positionals.length !== 1) throw new UsageError('give exactly one CAPTURE file');
     const profile = (options.get('--profile') ?? 'kube-ovn') as TestbedProfile;
@@ -65,6 +74,12 @@ running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage or 
     // Only to sort the capture's frames (the client's are fed, the cluster's own are not).
     const probe = new SimulatedCluster(objects, cluster);
     if (at !== 'outside' && !probe.state.pods.some((p) => at === `${p.node}/${p.name}`)) throw new UsageError(`--ingress must be outside or NODE/POD (${probe.state.pods.map((p) => `${p.node}/${p.name}`).join(', ')})`);
+    // Unknown nodes and pods are refused here, before a testbed is built for nothing.
+    try {
+      scheduleEvents(probe, events);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const frames: DriveFrame[] = [];
     const excluded: Record<string, number> = {};
     const t0 = records[0]?.timestamp ?? 0n;
@@ -78,13 +93,24 @@ running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage or 
       lastTime = Math.max(lastTime, Number(r.timestamp - t0) / 1e6);
       frames.push({ at, frame: r.data, time: lastTime, label: `record ${i + 1}` });
     });
-    const result = await verifyFrames(objects, cluster, frames, { profile, excluded, keep: flags.has('--keep'), ...(flags.has('--keep') ? { log: (l: string) => io.stderr(`${l}\n`) } : {}) });
+    const result = await verifyFrames(objects, cluster, frames, {
+      profile, excluded, keep: flags.has('--keep'), ...(flags.has('--keep') ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
+      setup: (diff) => {
+        for (const e of events) {
+          if (e.kind === '--node-down') diff.nodeDown(e.target, e.at);
+          else if (e.kind === '--node-up') diff.nodeUp(e.target, e.at);
+          else diff.setPodReady(e.target, e.kind === '--ready', e.at);
+        }
+      },
+    });
+    const timeline = result.events.filter((e) => e.kind !== 'garp');
     const t = result.totals;
     if (flags.has('--json')) {
-      io.stdout(`${JSON.stringify({ compared: t.compared, real: t.real, simulated: t.simulated, differences: t.differences.map((d) => ({ input: d.input, label: d.label, port: d.port, position: d.position, real: d.real, simulated: d.simulated, realText: d.realText, simulatedText: d.simulatedText, ...(d.hint ? { hint: d.hint } : {}) })), excluded: t.excluded }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ compared: t.compared, real: t.real, simulated: t.simulated, differences: t.differences.map((d) => ({ input: d.input, label: d.label, port: d.port, position: d.position, real: d.real, simulated: d.simulated, realText: d.realText, simulatedText: d.simulatedText, ...(d.hint ? { hint: d.hint } : {}) })), excluded: t.excluded, events: timeline }, null, 2)}\n`);
     } else {
       for (const d of t.differences.slice(0, show)) io.stdout(differenceText(d));
       if (t.differences.length > show) io.stdout(`… ${t.differences.length - show} more difference(s) (--show N, --json)\n`);
+      if (timeline.length) io.stdout(`events (simulated time; the real cluster was given the same):\n${timeline.map((e) => `  ${(e.time / 1000).toFixed(3).padStart(9)} s  ${e.text}`).join('\n')}\n`);
       const ex = Object.entries(t.excluded).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
       io.stdout(`${frames.length} input frame(s), profile ${profile}: ${t.compared} frame(s) compared, real cluster sent ${t.real}, vippath ${t.simulated}; ${t.differences.length} difference(s) (first per port and input); excluded: ${ex}\n`);
       io.stdout(t.differences.length === 0 ? 'vippath and the real datapath agree, byte for byte.\n' : 'vippath and the real datapath differ.\n');

@@ -10,6 +10,9 @@ import { SimulatedCluster, describeFrame, type TraceStep } from '@vippath/cluste
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, parseIPv4, parseMac } from '@vippath/wire';
 import type { Testbed } from './testbed.js';
 
+/** SimulationOptions.notReadyAfterMs's default: how long after a node is lost its endpoints turn not ready. */
+const NOT_READY_AFTER_MS = 40_000;
+
 /** One frame to feed. */
 export interface DriveFrame {
   /** `outside` (the client on the wire, tagged) or `<node>/<pod>` (sent by that pod). */
@@ -105,6 +108,21 @@ export class Differential {
   nodeDown(node: string, at: number): void {
     this.sim.nodeDown(node, at, { linkDown: true });
     this.bed.nodeDown(node, at);
+    // The simulation turns the node's endpoints not ready after its notReadyAfterMs (default 40 s; verifyFrames
+    // and the suites use the default): the testbed's controller does the same.
+    for (const p of this.bed.state.pods) if (p.node === node) this.bed.setPodReady(p.name, false, at + NOT_READY_AFTER_MS);
+  }
+
+  /** Brings `node` back at `at` (ms) on both sides (its pods ready again at once). */
+  nodeUp(node: string, at: number): void {
+    this.sim.nodeUp(node, at);
+    this.bed.nodeUp(node, at);
+  }
+
+  /** Changes a pod's readiness at `at` (ms) on both sides: endpoints, MetalLB, the OVN load balancers. */
+  setPodReady(pod: string, ready: boolean, at: number): void {
+    this.sim.setPodReady(pod, ready, at);
+    this.bed.setPodReady(pod, ready, at);
   }
 
   /** Counts an input left out (and why). */

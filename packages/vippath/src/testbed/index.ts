@@ -4,7 +4,7 @@
  * {@link verifyFrames} does a whole capture in a throwaway testbed (what `vippath verify` runs).
  * @module
  */
-import { SimulatedCluster, type ClusterSpec, type K8sObject } from '@vippath/cluster';
+import { SimulatedCluster, type ClusterSpec, type K8sObject, type TimelineEvent } from '@vippath/cluster';
 import { Differential, type DifferentialTotals, type DriveFrame, type StepResult } from './differential.js';
 import { Testbed, type TestbedOptions } from './testbed.js';
 
@@ -16,6 +16,8 @@ export { Daemons, TestbedError, testbedUnavailable, TESTBED_PROGRAMS } from './d
 export interface VerifyResult {
   totals: DifferentialTotals;
   steps: StepResult[];
+  /** The simulation's timeline (node losses, readiness, owner changes, ovn-controller's announcements). */
+  events: TimelineEvent[];
 }
 
 /**
@@ -23,20 +25,22 @@ export interface VerifyResult {
  * `skipped` inputs (counted by reason) are added to the totals' exclusions. The testbed is stopped however
  * this ends.
  */
-export async function verifyFrames(objects: K8sObject[], cluster: ClusterSpec, frames: DriveFrame[], options: TestbedOptions & { excluded?: Record<string, number>; onStep?: (s: StepResult) => void } = {}): Promise<VerifyResult> {
+export async function verifyFrames(objects: K8sObject[], cluster: ClusterSpec, frames: DriveFrame[], options: TestbedOptions & { excluded?: Record<string, number>; onStep?: (s: StepResult) => void; setup?: (diff: Differential) => void } = {}): Promise<VerifyResult> {
   const bed = await Testbed.start(objects, cluster, options);
   try {
     // The testbed's pods are bound just before the first input: the simulation's are bound at time 0.
     const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0 });
     const diff = new Differential(sim, bed);
     for (const [reason, n] of Object.entries(options.excluded ?? {})) diff.exclude(reason as never, n);
+    // Events (node down/up, readiness) go on both sides before the first frame, each at its own simulated time.
+    options.setup?.(diff);
     const steps: StepResult[] = [];
     for (const f of frames) {
       const s = await diff.feed(f);
       steps.push(s);
       options.onStep?.(s);
     }
-    return { totals: diff.totals, steps };
+    return { totals: diff.totals, steps, events: sim.events };
   } finally {
     await bed.stop();
   }

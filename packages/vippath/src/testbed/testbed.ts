@@ -26,7 +26,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { derive, northboundFor, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
+import { backs, derive, isLoadBalancerService, northboundFor, ovnLoadBalancers, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
 import { nbTransaction } from '@vippath/ovn';
 import { Daemons, TestbedError } from './daemons.js';
 import { testbedProviderFlows } from './flows.js';
@@ -162,10 +162,11 @@ export class Testbed {
   private readonly daemons: Daemons;
   private readonly streams = new Map<string, StreamEnd>();
   private readonly tails: Array<{ tap: string; tail: PcapTail }> = [];
+  private relinks = 0;
   private recorded: TapFrame[] = [];
   /** Nodes whose machine is down: their link to the physical switch is gone, nothing of theirs is recorded. */
   readonly down = new Set<string>();
-  private readonly scheduled: Array<{ time: number; run: () => void }> = [];
+  private readonly scheduled: Array<{ time: number; run: () => void | Promise<void> }> = [];
   private lastActivity = 0;
   private lastSend = 0;
   private seenSinceSend = true;
@@ -441,7 +442,7 @@ export class Testbed {
         await this.settle();
       }
       if (!next || next.time > now) break;
-      this.scheduled.shift()!.run();
+      await this.scheduled.shift()!.run();
     }
     return sent;
   }
@@ -449,7 +450,8 @@ export class Testbed {
   /**
    * Takes `node` down at `at` (ms, simulated): its link to the physical switch goes (the port is deleted, so the
    * switch forgets its MACs), its speaker dies (MetalLB's other speakers notice after failure detection), its
-   * pods answer nothing. Endpoint readiness is not followed here (the OVN load balancer stays as built).
+   * pods answer nothing. Endpoint readiness is not followed here: {@link Differential.nodeDown} schedules it
+   * ({@link setPodReady}) as the simulation does.
    */
   nodeDown(node: string, at: number): void {
     const i = this.cluster.nodes.findIndex((n) => n.name === node);
@@ -465,6 +467,85 @@ export class Testbed {
         this.daemons.run(this.env(w), 'ovs-vsctl', [`--db=unix:${join(w, 'conf.sock')}`, '--timeout=20', 'del-port', 'wire', `n${i}`]);
       },
     });
+  }
+
+  private at(time: number, run: () => void | Promise<void>): void {
+    let k = this.scheduled.length;
+    while (k > 0 && this.scheduled[k - 1]!.time > time) k--;
+    this.scheduled.splice(k, 0, { time, run });
+  }
+
+  /**
+   * Brings `node` back at `at` (ms, simulated), as the simulation's nodeUp: its link to the physical switch
+   * returns (the switch port is added again and the node's NIC reconnects to it), its speaker is back, and its
+   * pods turn ready at once.
+   */
+  nodeUp(node: string, at: number): void {
+    const i = this.cluster.nodes.findIndex((n) => n.name === node);
+    if (i < 0) throw new TestbedError(`no node named ${node}`);
+    this.state.metallb.nodeUp(node, at);
+    this.at(at, async () => {
+      if (!this.down.has(node)) return;
+      const w = join(this.dir, 'w');
+      // A new pcap file: OVS would truncate the old one under the tail reading it.
+      const pcap = join(w, `n${i}-${++this.relinks}.pcap`);
+      this.daemons.run(this.env(w), 'ovs-vsctl', [`--db=unix:${join(w, 'conf.sock')}`, '--timeout=20', '--may-exist', 'add-port', 'wire', `n${i}`, '--', 'set', 'interface', `n${i}`, 'type=dummy', `options:pstream=punix:${join(w, `n${i}.sock`)}`, `options:tx_pcap=${pcap}`]);
+      const tap = `${node}/${this.cluster.nodes[i]!.nic}:in`;
+      const t = this.tails.find((x) => x.tap === tap);
+      if (t) {
+        t.tail.close();
+        t.tail = new PcapTail(pcap);
+      }
+      // The node's NIC is the active end: it reconnects on its own (netdev-dummy's reconnect backoff).
+      const state = (): string => this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'netdev-dummy/conn-state', NIC_PORT]).trim();
+      await this.waitFor(() => (/: connected$/.test(state()) ? true : undefined), `${node}: its NIC did not reconnect to the switch`, 15_000);
+      this.down.delete(node);
+    });
+    for (const p of this.state.pods) if (p.node === node) this.setPodReady(p.name, true, at);
+  }
+
+  /**
+   * Changes a pod's readiness at `at` (ms, simulated), as the simulation's setPodReady: its endpoints in every
+   * LoadBalancer Service (MetalLB's ETP=Local announcement follows) and the OVN load balancers, which the
+   * controller rewrites in the NB. With Kube-OVN's patches, ovn-northd runs again for the change and the patch
+   * flows are written anew for the new Northbound (see applyKubeOvnOverlay).
+   */
+  setPodReady(name: string, ready: boolean, at: number): void {
+    const pod = this.state.pods.find((p) => p.name === name);
+    if (!pod) throw new TestbedError(`no pod named ${name}; pods: ${this.state.pods.map((p) => p.name).join(', ')}`);
+    for (const s of this.objects.filter(isLoadBalancerService)) {
+      const index = this.state.pods.filter((p) => backs(s, p)).indexOf(pod);
+      if (index >= 0) this.state.metallb.setEndpointReady(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, index, ready, at);
+    }
+    this.at(at, async () => {
+      if (pod.ready === ready) return;
+      pod.ready = ready;
+      await this.rewriteLoadBalancers();
+    });
+  }
+
+  /** The controller's rewrite of the OVN load balancers after a readiness change, and the chassis caught up. */
+  private async rewriteLoadBalancers(): Promise<void> {
+    const { state, cluster } = this;
+    state.loadBalancers = ovnLoadBalancers(this.objects, state.pods, cluster, state.metallb);
+    const args: string[] = [];
+    for (const lb of state.loadBalancers) {
+      args.push('--', 'clear', 'load_balancer', lb.name, 'vips', '--', 'clear', 'load_balancer', lb.name, 'ip_port_mappings');
+      const sets = [...Object.entries(lb.vips).map(([k, v]) => `vips:${q(k)}=${q(v)}`), ...Object.entries(lb.ipPortMappings ?? {}).map(([k, v]) => `ip_port_mappings:${q(k)}=${q(v)}`)];
+      if (sets.length) args.push('--', 'set', 'load_balancer', lb.name, ...sets);
+      const ext = Object.entries(lb.externalIds ?? {});
+      args.push('--', 'clear', 'load_balancer', lb.name, 'external_ids');
+      if (ext.length) args.push('--', 'set', 'load_balancer', lb.name, ...ext.map(([k, v]) => `external_ids:${q(k)}=${q(v)}`));
+    }
+    if (!args.length) return;
+    const c = join(this.dir, 'c');
+    if (this.options.profile === 'kube-ovn') this.daemons.run({}, 'ovn-appctl', ['-t', join(c, 'northd.ctl'), 'resume']);
+    this.nbctl(...args.slice(1));
+    this.nbctl('--wait=hv', 'sync');
+    if (this.options.profile === 'kube-ovn') {
+      this.overlay.length = 0;
+      await this.applyKubeOvnOverlay();
+    }
   }
 
   /** Puts a frame on the wire from the outside client (`outside`) or sends it from a pod (`<node>/<pod>`). */
