@@ -3,6 +3,7 @@
  * (`--snapshot DIR`) for every cluster command, `status --write-snapshot` round trips, and the announcement lint
  * agreeing with what curl and trace then do. Each failure in the issue's "Why" has a test here that failed before.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, truncateSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterFrom, describeFrame, frameFromDescription, loadManifests, loadSnapshot, SimulatedCluster, SnapshotError, withDefaults, writeSnapshot, type InjectResult, type TraceLine } from '@vippath/cluster';
+import { readOvsdbFile } from '@vippath/ovn';
 import { manifestsOf, topologyArb } from '@vippath/testing';
 import { VippathError } from '@vippath/wire';
 import { run } from './helpers/cli.js';
@@ -238,6 +240,27 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     expect(sim2.ls.southboundReplaced).toMatch(/collected Southbound has no ls_in_lb flow of priority 140/);
     expect(sim2.events.map((e) => e.text)).toEqual(expect.arrayContaining([expect.stringMatching(/^OVN: the collected Southbound has no/)]));
     expect(lbs(sim2.ls.sb.flows.get('underlay-subnet')!).sort()).toEqual(lbs(derived.ls.sb.flows.get('underlay-subnet')!).sort());
+  });
+
+  it('Kube-OVN\'s chassis are named by a generated system-id: Port_Binding chassis become nodes through Chassis.hostname, and a binding on another node than the Pod\'s is a finding', () => {
+    // The fixture as ovn-northd wrote it, plus one transaction as ovn-controller would make: a Chassis row and
+    // a Port_Binding bound to it (a standalone file's record: "OVSDB JSON <length> <sha1>").
+    const bind = (name: string, host: string): string => {
+      const snap = snapWith(`sb-chassis-${host}`, 'sb-backup.db');
+      const file = join(snap, 'ovn', 'sb.db');
+      const db = readOvsdbFile(readFileSync(file));
+      const pb = [...db.tables.get('Port_Binding')!.values()].find((r) => r.columns.get('logical_port') === 'deploy-169402624-2.default')!;
+      const chassis = 'b5e2a1c0-0000-4000-8000-00000000c0de';
+      const body = JSON.stringify({ Chassis: { [chassis]: { name, hostname: host } }, Port_Binding: { [pb._uuid]: { chassis: ['uuid', chassis] } } });
+      writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from(`OVSDB JSON ${Buffer.byteLength(body)} ${createHash('sha1').update(body).digest('hex')}\n${body}\n`)]));
+      return snap;
+    };
+    const ok = loadSnapshot(bind('7d3f0c2e-5d8b-4a59-9a57-6c1f0e3b9a11', 'node3'));
+    expect(ok.cluster.southbound!.state.portBindings.find((p) => p.logicalPort === 'deploy-169402624-2.default')?.chassis).toBe('node3');
+    expect(ok.cluster.findings!.map((d) => d.code)).not.toContain('OVN_SB_PORT_CHASSIS');
+    const moved = loadSnapshot(bind('7d3f0c2e-5d8b-4a59-9a57-6c1f0e3b9a11', 'node1')).cluster.findings!.find((d) => d.code === 'OVN_SB_PORT_CHASSIS');
+    expect(moved?.object).toBe('Pod/default/deploy-169402624-2');
+    expect(moved?.message).toBe('Port_Binding deploy-169402624-2.default is bound to chassis node1; the Pod is on node3');
   });
 
   it('where the collected rows and the derived state disagree, a finding names both: a pod with no Port_Binding, another chassis, other addresses, other backends', () => {
