@@ -83,6 +83,11 @@ describe.skipIf(unavailable !== undefined)(`vippath verify against a real cluste
     // Not vacuous: without the event the pod on node3 serves; with it, it receives nothing.
     const plain = JSON.parse((await run('verify', capture, '--json')).out) as VerifyJson & { events: unknown[] };
     expect(plain.real).not.toBe(j.real);
+    // At time 0, before any frame: the speakers' announcements at once (node3 elected, then node1) — sent one by
+    // one and each settled, as vippath runs them (sent together, node1's announcement overtook its reply to
+    // node3's on the real side).
+    const at0 = await run('verify', capture, '--not-ready', 'deploy-169402624-2@0', '--json');
+    expect((JSON.parse(at0.out) as VerifyJson).differences, at0.out.slice(0, 2000)).toEqual([]);
     // A name the cluster does not have is a usage error before any testbed is built.
     const bad = await run('verify', capture, '--not-ready', 'nosuchpod@0');
     expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/no pod named nosuchpod/)]);

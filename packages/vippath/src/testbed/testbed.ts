@@ -435,10 +435,13 @@ export class Testbed {
     for (;;) {
       const next = this.scheduled[0];
       const frames = this.state.metallb.advance(next && next.time <= now ? next.time : now);
-      for (const g of frames) if (!this.down.has(g.node)) this.streams.get(`${g.node}/br-provider`)?.send(g.frame);
-      if (frames.length) {
+      // One at a time, each settled (answers included) before the next, as the simulation runs them: sent
+      // together, one speaker's announcement could overtake another's reply to an earlier one.
+      for (const g of frames) {
+        if (this.down.has(g.node)) continue;
+        this.streams.get(`${g.node}/br-provider`)?.send(g.frame);
         this.lastActivity = Date.now();
-        sent += frames.length;
+        sent++;
         await this.settle();
       }
       if (!next || next.time > now) break;
