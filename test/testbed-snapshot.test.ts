@@ -119,7 +119,7 @@ describe('br-provider flows as dump-flows --names printed them, made into flows 
 describe.skipIf(unavailable !== undefined)(`a snapshot of the real testbed${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   const snap = join(dir, 'snap');
 
-  it('collected (ovsdb-client backup, dump-flows --names, show, kubectl Lists) and loaded as --snapshot: the same frames as the testbed, byte for byte, running the collected Southbound flows', async () => {
+  it('collected (ovsdb-client backup, dump-flows --names, show, kubectl Lists) and loaded as --snapshot: the same frames as the testbed, byte for byte, running the collected Southbound flows — before and after a readiness change', async () => {
     const { objects, cluster } = scenarioObjects({ name: 'default', manifests: '', profile: 'kube-ovn' });
     const bed = await Testbed.start(objects, cluster, { profile: 'kube-ovn' });
     const bad: string[] = [];
@@ -159,6 +159,22 @@ describe.skipIf(unavailable !== undefined)(`a snapshot of the real testbed${unav
       console.log(`snapshot of the testbed: seed ${SEED}, ${convs.length} conversations after the capture`);
       t += 1000;
       for (const c of convs) t = await play(c, diff, t, (s: StepResult) => bad.push(...differenceLines(s)));
+      // A readiness change while the collected flows run: vippath applies to them the difference it makes to its
+      // northd's flows; the testbed's controller rewrites the NB, ovn-northd runs again and the patch flows are
+      // written anew. The collected rows must hold what the difference takes out (real ovn-northd wrote them as
+      // vippath's northd does), and the frames after it must agree too.
+      const lbBefore = flows.filter((f) => f.stage === 'ls_in_lb').map((f) => f.actions).join('\n');
+      const owner = sim.state.metallb.owners(sim.state.services[0]!.ingress[0]!)[0]!;
+      const pod = sim.state.pods.find((p) => p.node === owner)!;
+      diff.setPodReady(pod.name, false, t + 10);
+      t += 20;
+      const more = fc.sample(conversationArb, { seed: SEED + 7, numRuns: RUNS });
+      for (const c of more) t = await play(c, diff, t, (s: StepResult) => bad.push(...differenceLines(s)));
+      expect(sim.ls.southboundReplaced).toBeUndefined();
+      const lbAfter = sim.ls.sb.flows.get('underlay-subnet')!.filter((f) => f.stage === 'ls_in_lb').map((f) => f.actions).join('\n');
+      expect(lbBefore).toContain(`${pod.ip}:80`);
+      expect(lbAfter).not.toContain(`${pod.ip}:80`);
+      expect(sim.events.map((e) => e.text)).toEqual(expect.arrayContaining([`${pod.name} not ready`, expect.stringMatching(new RegExp(`^${owner} stops announcing`))]));
       compared = diff.totals.compared;
       console.log(`snapshot of the testbed: ${diff.totals.compared} frame(s) compared, real ${diff.totals.real}, vippath ${diff.totals.simulated}; excluded ${JSON.stringify(diff.totals.excluded)}`);
     } finally {
