@@ -7,10 +7,11 @@
  * logical flows as collected (the testbed's ovn-northd's, with the Kube-OVN patch flows written into its SB), and the
  * same inputs fed to both give the same frames on every port, byte for byte. Then `vippath verify --snapshot` builds a
  * second testbed from that snapshot: its dump-flows text must be normalised for `ovs-ofctl replace-flows`.
- * Cases: the bundled capture plus VIPPATH_TESTBED_RUNS generated conversations (default 6), seed printed.
+ * Cases, for Kube-OVN 1.14 and 1.15.20: the bundled capture plus VIPPATH_TESTBED_RUNS generated conversations
+ * (default 6), then a readiness change and as many more; seed printed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,12 +72,12 @@ function kubectlList(objects: K8sObject[], state: DerivedState, nodes: Array<{ n
     } else items.push({ ...item, status: {} });
   }
   // kube-ovn-controller's flags, as its Deployment carries them (the testbed's default cluster: prefer-local on, ct-skip off).
-  items.push({ ...served({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kube-ovn-controller', namespace: 'kube-system' } }, i++, 'kubectl'), spec: { template: { spec: { containers: [{ name: 'kube-ovn-controller', image: 'docker.io/kubeovn/kube-ovn:v1.14.10', args: ['/kube-ovn/start-controller.sh', '--enable-ovn-lb-prefer-local=true', '--ls-ct-skip-dst-lport-ips=false', '--ls-dnat-mod-dl-dst=true'] }] } } }, status: { readyReplicas: 1 } });
+  items.push({ ...served({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kube-ovn-controller', namespace: 'kube-system' } }, i++, 'kubectl'), spec: { template: { spec: { containers: [{ name: 'kube-ovn-controller', image: 'docker.io/kubeovn/kube-ovn', args: ['/kube-ovn/start-controller.sh', '--enable-ovn-lb-prefer-local=true', '--ls-ct-skip-dst-lport-ips=false', '--ls-dnat-mod-dl-dst=true'] }] } } }, status: { readyReplicas: 1 } });
   return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }, null, 1)}\n`;
 }
 
 /** Collects the running testbed into a snapshot directory, as `vippath collect` does on a cluster. */
-function collect(bed: Testbed, out: string): void {
+function collect(bed: Testbed, out: string, kubeOvn: string): void {
   mkdirSync(join(out, 'ovn'), { recursive: true });
   const c = join(bed.dir, 'c');
   for (const db of ['nb', 'sb']) writeFileSync(join(out, 'ovn', `${db}.db`), execFileSync('ovsdb-client', ['backup', `unix:${join(c, `${db}.sock`)}`]));
@@ -87,7 +88,7 @@ function collect(bed: Testbed, out: string): void {
     writeFileSync(join(d, 'br-provider.ports'), bed.ofctl(i, 'show', 'br-provider'));
   });
   writeFileSync(join(out, 'cluster.yaml'), kubectlList(bed.objects, bed.state, bed.cluster.nodes));
-  writeFileSync(join(out, 'versions.json'), `${JSON.stringify({ kubeOvn: 'v1.14.10', metallb: 'v0.13.7', ovn: execFileSync('ovn-nbctl', ['--version'], { encoding: 'utf8' }).split('\n')[0], ovs: execFileSync('ovs-vswitchd', ['--version'], { encoding: 'utf8' }).split('\n')[0] })}\n`);
+  writeFileSync(join(out, 'versions.json'), `${JSON.stringify({ kubeOvn, metallb: 'v0.13.7', ovn: execFileSync('ovn-nbctl', ['--version'], { encoding: 'utf8' }).split('\n')[0], ovs: execFileSync('ovs-vswitchd', ['--version'], { encoding: 'utf8' }).split('\n')[0] })}\n`);
 }
 
 describe('br-provider flows as dump-flows --names printed them, made into flows for the testbed\'s bridge', () => {
@@ -117,21 +118,27 @@ describe('br-provider flows as dump-flows --names printed them, made into flows 
 });
 
 describe.skipIf(unavailable !== undefined)(`a snapshot of the real testbed${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
-  const snap = join(dir, 'snap');
-
-  it('collected (ovsdb-client backup, dump-flows --names, show, kubectl Lists) and loaded as --snapshot: the same frames as the testbed, byte for byte, running the collected Southbound flows — before and after a readiness change', async () => {
-    const { objects, cluster } = scenarioObjects({ name: 'default', manifests: '', profile: 'kube-ovn' });
+  const cases: Array<[string, string, string]> = [
+    ['Kube-OVN 1.14', 'v1.14.10', ''],
+    // The VIP-node marker: the owner's change after the readiness change rewrites the load balancer's external_ids too.
+    ['Kube-OVN 1.15.20', 'v1.15.20', 'apiVersion: vippath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: v115}\nspec:\n  profiles: {kubeOvn: kube-ovn-1.15.20}\n'],
+  ];
+  it.each(cases)('%s: collected (ovsdb-client backup, dump-flows --names, show, kubectl Lists) and loaded as --snapshot: the same frames as the testbed, byte for byte, running the collected Southbound flows — before and after a readiness change', async (_name, version, manifests) => {
+    const { objects, cluster } = scenarioObjects({ name: version, manifests, profile: 'kube-ovn' });
     const bed = await Testbed.start(objects, cluster, { profile: 'kube-ovn' });
     const bad: string[] = [];
     let compared = 0;
+    const snap = join(dir, `snap-${version}`);
     try {
-      collect(bed, snap);
+      collect(bed, snap, version);
+      if (version === 'v1.14.10') cpSync(snap, join(dir, 'snap'), { recursive: true });
       // The snapshot holds flows as the node printed them: names, counters.
       expect(readFileSync(join(snap, 'nodes', 'node1', 'br-provider.flows'), 'utf8')).toMatch(/n_packets=\d+.*(in_port|output:)"?patch-localnet\."?/);
       const loaded = loadSnapshot(snap);
       const errors = (loaded.cluster.findings ?? []).filter((f) => f.severity === 'error' || f.code.startsWith('OVN_SB_') && f.code !== 'OVN_SB_RUN');
       expect(errors, JSON.stringify(errors)).toEqual([]);
       expect(loaded.cluster.southbound?.file).toMatch(/sb\.db$/);
+      expect(loaded.cluster.profiles.kubeOvn).toBe(version === 'v1.15.20' ? 'kube-ovn-1.15.20' : 'kube-ovn-1.14');
       const sim = new SimulatedCluster(loaded.objects, loaded.cluster, { vifBoundAt: 0 });
       // The collected rows run: the testbed's ovn-northd's flows with the patch flows in its SB.
       const flows = sim.ls.sb.flows.get('underlay-subnet')!;
@@ -185,7 +192,7 @@ describe.skipIf(unavailable !== undefined)(`a snapshot of the real testbed${unav
   }, 120_000);
 
   it('vippath verify --snapshot: the snapshot\'s dump-flows text goes into a new testbed (it failed with "switch does not support any of the usable flow formats"), and both sides agree', async () => {
-    const r = await run('verify', capture, '--snapshot', snap, '--json');
+    const r = await run('verify', capture, '--snapshot', join(dir, 'snap'), '--json');
     expect(r.err).not.toMatch(/usable flow formats/);
     expect(r.out, r.err).not.toBe('');
     const j = JSON.parse(r.out) as { compared: number; differences: unknown[] };
