@@ -4,7 +4,8 @@
  * packet runs those flows on the chassis it is on, with that chassis' own conntrack ({@link OvsConntrack}: each
  * node's ovn-controller allocates its own zones, so a connection committed on one node is unknown on another).
  * Nothing here decides a packet's path: the flows do. A Northbound change (load balancer VIPs and backends, the
- * VIP-node marker) re-runs northd and recompiles; conntrack stays, as in OVN.
+ * VIP-node marker) re-runs northd and recompiles; conntrack stays, as in OVN. A collected Southbound (a cluster's
+ * sb.db) can run instead of northd's flows ({@link SwitchOptions.southbound}); a change then patches its rows.
  */
 import { VippathError } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from './ct/engine.js';
