@@ -640,6 +640,7 @@ export class OvsConntrack implements ConntrackEngine {
 
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
   private writeMeta(res: CtResult, zone: number, e: number, haveKey: boolean): void {
+    res.tupleWritten = true;
     res.state |= CtState.TRK;
     res.zone = zone;
     if (e >= 0) {

@@ -144,6 +144,13 @@ export class CtResult {
   originalProto = 0;
   originalSrcPort = 0;
   originalDstPort = 0;
+  /**
+   * This call wrote the original tuple: the connection's, else the packet's own, else none (`hasOriginal` false,
+   * the packet's ct_nw_* / ct_tp_* / ct_nw_proto become 0) — what OVS's write_ct_md does on every ct() (lib/conntrack.c
+   * branch-3.1). An engine that leaves it false leaves the packet's earlier tuple as it was, except where it sets
+   * `hasOriginal` (ovn-trace: only a DNAT writes ct_nw_dst / ct_tp_dst, the rest stays until ct_clear).
+   */
+  tupleWritten = false;
 
   /** "Not tracked yet": what a packet's ct fields are before its first `ct()`. */
   reset(): void {

@@ -20,6 +20,7 @@ import { TraceConntrack } from './ct-trace.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
+import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
@@ -247,6 +248,8 @@ export class LflowExecutor {
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
   private readonly fdb = new Map<number, number>();
   private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
+  /** ovn-controller's hairpin tables, used on a chassis (ovn-trace's formulas without one). */
+  private readonly hairpin: HairpinTables;
   private readonly pool: Uint32Array[] = [];
   private depth = 0;
   private ct: ConntrackEngine;
@@ -320,6 +323,7 @@ export class LflowExecutor {
         }
       }
     }
+    this.hairpin = new HairpinTables(sb.loadBalancers, datapath, sb.options);
     // northd names a switch's share of a port group `<datapath key>_<name>`; expr.c resolves `@name` to it first.
     const dpKey = sb.datapaths.find((d) => d.name === datapath)?.tunnelKey;
     const groupsHere = new Map(sb.portGroups);
@@ -731,7 +735,8 @@ export class LflowExecutor {
     res.state = w[W.CT_STATE]!;
     res.mark = w[W.CT_MARK]!;
     for (let i = 0; i < 4; i++) res.label[i] = w[W.CT_LABEL + i]!;
-    res.hasOriginal = false;
+    loadOriginal(w, res);
+    res.tupleWritten = false;
     res.rewritten = false;
     this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, this.req, res, this.now);
@@ -739,7 +744,8 @@ export class LflowExecutor {
     w[W.CT_STATE] = res.state;
     w[W.CT_MARK] = res.mark;
     for (let i = 0; i < 4; i++) w[W.CT_LABEL + i] = res.label[i]!;
-    if (res.hasOriginal) {
+    if (res.tupleWritten) storeOriginal(w, res);
+    else if (res.hasOriginal) {
       if (res.originalIpv6) loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
       else w[W.CT_NW_DST] = ((res.originalDst[0]! << 24) | (res.originalDst[1]! << 16) | (res.originalDst[2]! << 8) | res.originalDst[3]!) >>> 0;
       w[W.CT_TP_DST] = res.originalDstPort;
@@ -956,6 +962,10 @@ export class LflowExecutor {
   }
 
   private ctSnatToVip(w: Uint32Array, node: TraceNode | undefined): void {
+    if (this.chassis !== undefined) {
+      this.ctSnatHairpinTable(w, node);
+      return;
+    }
     const vip = this.vipOf(w);
     if (!vip || vip.port !== w[W.CT_TP_DST]) return;
     node?.append(NodeType.ACTION, `/* nat(src=${vip.text}) */`);
@@ -978,11 +988,38 @@ export class LflowExecutor {
     this.callCt(w);
   }
 
+  /**
+   * ct_snat_to_vip on a chassis: ovn-controller's OFTABLE_CT_SNAT_HAIRPIN (hairpin.ts), SNAT to the LB's
+   * hairpin_snat_ip or the VIP; no matching flow leaves the packet as it is.
+   */
+  private ctSnatHairpinTable(w: Uint32Array, node: TraceNode | undefined): void {
+    const to = this.hairpin.snatTarget(w);
+    if (!to) return;
+    node?.append(NodeType.ACTION, `/* ct(commit, zone=SNAT, nat(src=${to.v6 ? formatIPv6(to.bytes, 0) : formatIPv4(to.words[0]!)})) */`);
+    const req = this.req;
+    req.reset();
+    req.action = CtAction.CT_SNAT_TO_VIP;
+    req.commit = true;
+    req.nat = CtNat.SNAT;
+    req.zone = SNAT_ZONE;
+    setNatAddr(req, to.bytes, to.v6, 0);
+    this.callCt(w);
+  }
+
   private result1(fn: Extract<Action, { k: 'result' }>['fn'], dst: FieldRef, w: Uint32Array, node: TraceNode | undefined): void {
     let r = 0;
     switch (fn) {
       case 'chk_lb_hairpin':
       case 'chk_lb_hairpin_reply': {
+        if (this.chassis !== undefined) {
+          // ovn-controller's OFTABLE_CHK_LB_HAIRPIN / OFTABLE_CHK_LB_HAIRPIN_REPLY (hairpin.ts), not ovn-trace's
+          // formula below. A real run showed the difference: the backend's SYN-ACK to the hairpin SNAT address is
+          // a hairpin reply only through the flow the SYN learned.
+          r = (fn === 'chk_lb_hairpin' ? this.hairpin.check(w, this.chassis) : this.hairpin.reply(w, this.chassis)) ? 1 : 0;
+          writeBits(w, dst.field.word, dst.lo, 1, r);
+          node?.append(NodeType.MODIFY, `${refText(dst)} = ${r}`);
+          return;
+        }
         // ovn-trace execute_chk_lb_hairpin: a DNATed packet whose source equals its destination, for a VIP that is
         // the connection's original destination, on the VIP's port (original direction for chk_lb_hairpin).
         const vip = this.vipOf(w);
@@ -992,17 +1029,6 @@ export class LflowExecutor {
             r = type === 0x800 ? (w[W.IPV4_SRC] === w[W.IPV4_DST] ? 1 : 0) : w[W.IPV6_SRC] === w[W.IPV6_DST] && w[W.IPV6_SRC + 1] === w[W.IPV6_DST + 1] && w[W.IPV6_SRC + 2] === w[W.IPV6_DST + 2] && w[W.IPV6_SRC + 3] === w[W.IPV6_DST + 3] ? 1 : 0;
           }
           r &= vip.port === (fn === 'chk_lb_hairpin' ? w[W.CT_TP_DST] : w[W.TP_DST]) ? 1 : 0;
-          // On a chassis, the reply check is ovn-controller's, not ovn-trace's formula: the hairpin flow of
-          // OFTABLE_CHK_LB_HAIRPIN learns (learn() into OFTABLE_CHK_LB_HAIRPIN_REPLY) "ip.src == backend && ip.dst
-          // == VIP && proto && tp_src == backend port" (ovn-org/ovn controller/lflow.c branch-23.03,
-          // add_lb_vip_hairpin_reply_action), and the reply check is a lookup of what was learned. A real run showed
-          // the difference: the backend's SYN-ACK to the VIP (the hairpinned SYN's SNAT source) is a hairpin reply.
-          if (this.chassis !== undefined && type === 0x800) {
-            if (fn === 'chk_lb_hairpin' && r === 1) this.learnHairpinReply(w[W.IPV4_DST]!, vip.ip4, w[W.IP_PROTO]!, w[W.TP_DST]!);
-            if (fn === 'chk_lb_hairpin_reply') r = this.hairpinReplyLearned(w) ? 1 : 0;
-          }
-        } else if (fn === 'chk_lb_hairpin_reply' && this.chassis !== undefined && type === 0x800) {
-          r = this.hairpinReplyLearned(w) ? 1 : 0;
         }
         writeBits(w, dst.field.word, dst.lo, 1, r);
         node?.append(NodeType.MODIFY, `${refText(dst)} = ${r}`);
@@ -1025,29 +1051,6 @@ export class LflowExecutor {
   }
 
   /** Affinity learned by commit_lb_aff: client → (VIP, port) → backend, with an idle timeout. */
-  /**
-   * The hairpin-reply flows ovn-controller's learn() installed, per chassis (each chassis is its own OVS):
-   * chassis → backend IPv4 → VIP IPv4 → (proto << 16 | backend port). Learned once per hairpinned connection's
-   * first packet; read allocation-free on every tracked packet. IPv6 keeps ovn-trace's formula.
-   */
-  private readonly hairpinReplies = new Map<string, Map<number, Map<number, Set<number>>>>();
-
-  private learnHairpinReply(backend: number, vip: number, proto: number, port: number): void {
-    const chassis = this.chassis!;
-    let byBackend = this.hairpinReplies.get(chassis);
-    if (!byBackend) this.hairpinReplies.set(chassis, (byBackend = new Map()));
-    let byVip = byBackend.get(backend);
-    if (!byVip) byBackend.set(backend, (byVip = new Map()));
-    let ports = byVip.get(vip);
-    if (!ports) byVip.set(vip, (ports = new Set()));
-    ports.add(((proto & 0xff) << 16) | (port & 0xffff));
-  }
-
-  private hairpinReplyLearned(w: Uint32Array): boolean {
-    const ports = this.hairpinReplies.get(this.chassis!)?.get(w[W.IPV4_SRC]!)?.get(w[W.IPV4_DST]!);
-    return ports !== undefined && ports.has(((w[W.IP_PROTO]! & 0xff) << 16) | (w[W.TP_SRC]! & 0xffff));
-  }
-
   private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number }>();
 
   private affinityKey(w: Uint32Array, v6: boolean, vipWords: ArrayLike<number>, port: number): string {
@@ -1363,6 +1366,64 @@ function wordsOf6(addr: Uint8Array): number[] {
   const w = new Uint32Array(4);
   loadV6(w, 0, addr, 0);
   return [...w];
+}
+
+/**
+ * The original tuple a previous ct() left on the packet, handed to the next (OVS keeps it in the packet's metadata:
+ * conntrack's check_orig_tuple finds a NATed packet's connection by it). None while ct_nw_proto is 0, which is
+ * also how ovn-trace's flows (that never set it) pass nothing.
+ */
+function loadOriginal(w: Uint32Array, res: CtResult): void {
+  const proto = w[W.CT_NW_PROTO]!;
+  res.hasOriginal = proto !== 0;
+  res.originalProto = proto;
+  res.originalIpv6 = w[W.ETH_TYPE] === 0x86dd;
+  if (res.originalIpv6) {
+    storeV6(w, W.CT_IPV6_SRC, res.originalSrc, 0);
+    storeV6(w, W.CT_IPV6_DST, res.originalDst, 0);
+  } else {
+    res.originalSrc.fill(0);
+    res.originalDst.fill(0);
+    put32(res.originalSrc, w[W.CT_NW_SRC]!);
+    put32(res.originalDst, w[W.CT_NW_DST]!);
+  }
+  res.originalSrcPort = w[W.CT_TP_SRC]!;
+  res.originalDstPort = w[W.CT_TP_DST]!;
+}
+
+/**
+ * The whole original tuple as the engine wrote it (OVS write_ct_md, read back by miniflow_extract after the
+ * recirculation): every ct() replaces it, with zeros when the packet could not be tracked.
+ */
+function storeOriginal(w: Uint32Array, res: CtResult): void {
+  w[W.CT_NW_SRC] = 0;
+  w[W.CT_NW_DST] = 0;
+  w.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
+  w.fill(0, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
+  if (!res.hasOriginal) {
+    w[W.CT_TP_SRC] = 0;
+    w[W.CT_TP_DST] = 0;
+    w[W.CT_NW_PROTO] = 0;
+    return;
+  }
+  if (res.originalIpv6) {
+    loadV6(w, W.CT_IPV6_SRC, res.originalSrc, 0);
+    loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
+  } else {
+    w[W.CT_NW_SRC] = get32(res.originalSrc);
+    w[W.CT_NW_DST] = get32(res.originalDst);
+  }
+  w[W.CT_TP_SRC] = res.originalSrcPort;
+  w[W.CT_TP_DST] = res.originalDstPort;
+  w[W.CT_NW_PROTO] = res.originalProto;
+}
+
+const get32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+function put32(b: Uint8Array, v: number): void {
+  b[0] = v >>> 24;
+  b[1] = (v >>> 16) & 255;
+  b[2] = (v >>> 8) & 255;
+  b[3] = v & 255;
 }
 
 function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void {
