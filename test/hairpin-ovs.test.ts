@@ -51,7 +51,7 @@ const LBS: Lb[] = [
 
 /** One dummy port's unix stream: 2-byte big-endian length + frame. */
 class Stream {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   readonly got: Uint8Array[] = [];
   last = 0;
   constructor(readonly socket: Socket) {
