@@ -948,6 +948,7 @@ export class LflowExecutor {
     this.give();
     this.give();
     this.callCt(w);
+    if (this.chassis !== undefined) hideCt(w);
   }
 
   private inEgress = false;
@@ -1004,6 +1005,7 @@ export class LflowExecutor {
     req.zone = SNAT_ZONE;
     setNatAddr(req, to.bytes, to.v6, 0);
     this.callCt(w);
+    hideCt(w);
   }
 
   private result1(fn: Extract<Action, { k: 'result' }>['fn'], dst: FieldRef, w: Uint32Array, node: TraceNode | undefined): void {
@@ -1366,6 +1368,27 @@ function wordsOf6(addr: Uint8Array): number[] {
   const w = new Uint32Array(4);
   loadV6(w, 0, addr, 0);
   return [...w];
+}
+
+/**
+ * After a ct() that does not recirculate (OVN's ct_commit, ovn-controller's ct_snat_to_vip table), the flows that
+ * follow in the same pass see an untracked packet: OVS's xlate clears every ct field ("The ct_* fields are only
+ * available in the scope of the 'recirc_table' call chain", ofproto/ofproto-dpif-xlate.c branch-3.1,
+ * compose_conntrack_action). The packet's datapath metadata keeps them, but in OVN's switch pipelines the next ct()
+ * after one of these is always in another zone, where OVS's conntrack starts from a clean ct_state anyway. ovn-trace
+ * does not do this (its ct_commit is a no-op): only on a chassis.
+ */
+function hideCt(w: Uint32Array): void {
+  w[W.CT_STATE] = 0;
+  w[W.CT_MARK] = 0;
+  w.fill(0, W.CT_LABEL, W.CT_LABEL + 4);
+  w[W.CT_NW_SRC] = 0;
+  w[W.CT_NW_DST] = 0;
+  w.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
+  w.fill(0, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
+  w[W.CT_TP_SRC] = 0;
+  w[W.CT_TP_DST] = 0;
+  w[W.CT_NW_PROTO] = 0;
 }
 
 /**

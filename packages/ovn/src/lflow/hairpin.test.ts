@@ -132,15 +132,10 @@ class Scripted implements ConntrackEngine {
   }
 }
 
-describe('the conntrack original tuple between ct() actions (OVS write_ct_md)', () => {
-  const flows: LogicalFlow[] = [
-    [0, 0, '1', 'ct_next;'],
-    [1, 0, '1', 'ct_next;'],
-    [2, 10, 'ct_nw_dst == 10.96.0.10', 'outport = "p2"; output;'],
-    [2, 0, '1', 'drop;'],
-  ].map(([table, priority, match, actions], i) => ({ pipeline: 'ingress', table: table as number, stage: `ls_in_t${table}`, priority: priority as number, match: match as string, actions: actions as string, uuid: `${i}0000000-0000-0000-0000-000000000000` }));
+function sbWith(rows: Array<[number, number, string, string]>): SouthboundState {
+  const flows: LogicalFlow[] = rows.map(([table, priority, match, actions], i) => ({ pipeline: 'ingress', table, stage: `ls_in_t${table}`, priority, match, actions, uuid: `${i}0000000-0000-0000-0000-000000000000` }));
   flows.push({ pipeline: 'egress', table: 0, stage: 'ls_out_t0', priority: 0, match: '1', actions: 'output;' });
-  const sb: SouthboundState = {
+  return {
     datapaths: [{ name: 'ls', tunnelKey: 1 }],
     flows: new Map([['ls', flows]]),
     portBindings: [
@@ -149,6 +144,15 @@ describe('the conntrack original tuple between ct() actions (OVS write_ct_md)', 
     ],
     multicastGroups: [], loadBalancers: [], fdb: [], options: {}, addressSets: new Map(), portGroups: new Map(),
   };
+}
+
+describe('the conntrack original tuple between ct() actions (OVS write_ct_md)', () => {
+  const sb = sbWith([
+    [0, 0, '1', 'ct_next;'],
+    [1, 0, '1', 'ct_next;'],
+    [2, 10, 'ct_nw_dst == 10.96.0.10', 'outport = "p2"; output;'],
+    [2, 0, '1', 'drop;'],
+  ]);
   const conn = (res: CtResult): void => {
     res.state = CtState.TRK | CtState.EST;
     res.tupleWritten = true;
@@ -159,9 +163,9 @@ describe('the conntrack original tuple between ct() actions (OVS write_ct_md)', 
     res.originalProto = 6;
     res.originalDstPort = 80;
   };
-  const run = (engine: Scripted): string[] => {
+  const run = (engine: Scripted, on = sb, chassis: string | null = 'n'): string[] => {
     const f = buildFrame({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02', ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, tcp: { srcPort: 40000, dstPort: 80 } });
-    return new LflowExecutor(sb, 'ls', { chassis: 'n', ct: engine }).runFrame(f, f.length, 'p1').outputs.map((o) => o.port);
+    return new LflowExecutor(on, 'ls', { ...(chassis ? { chassis } : {}), ct: engine }).runFrame(f, f.length, 'p1').outputs.map((o) => o.port);
   };
 
   it('a second ct() that cannot track the packet zeroes ct_nw_dst; one that finds a connection writes its tuple', () => {
@@ -178,5 +182,16 @@ describe('the conntrack original tuple between ct() actions (OVS write_ct_md)', 
     const e = new Scripted([conn, (res) => (res.state = CtState.TRK | CtState.EST)]);
     expect(run(e)).toEqual(['p2']);
     expect(e.seen).toEqual([{ hasOriginal: false, dst: 0 }, { hasOriginal: true, dst: parseIPv4('10.96.0.10') }]);
+  });
+
+  it('after ct_commit (no recirculation) the rest of the pass sees an untracked packet on a chassis, not in ovn-trace', () => {
+    const committed = sbWith([
+      [0, 0, '1', 'ct_next;'],
+      [1, 0, '1', 'ct_commit { ct_mark.blocked = 0; }; next;'],
+      [2, 10, 'ct.trk', 'outport = "p2"; output;'],
+      [2, 0, '1', 'drop;'],
+    ]);
+    expect(run(new Scripted([conn, conn]), committed)).toEqual([]);
+    expect(run(new Scripted([conn, conn]), committed, null)).toEqual(['p2']);
   });
 });
