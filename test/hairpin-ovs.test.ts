@@ -8,11 +8,14 @@
  * fast-check generates conversations: a pod opens a connection to a VIP of one of several load balancers (one
  * backend, itself or another pod; several backends; with and without hairpin_snat_ip, with and without ports,
  * TCP and UDP), the pod that receives the first packet answers it as a host would (to the source it saw), and the
- * sender goes on with a second packet. Every frame every pod port receives must be the same, byte for byte.
+ * sender goes on with a second packet; then load balancers are generated too (VIPs and ports, protocol, backends,
+ * hairpin_snat_ip of either or both families), one at a time in place of the last. Every frame every pod port
+ * receives must be the same, byte for byte.
  * A last part pauses northd and takes options:hairpin_orig_tuple off a load balancer's Southbound row, so
  * ovn-controller matches the conntrack original tuple (ct_nw_dst, ct_nw_proto, ct_tp_dst) after two ct()
  * actions instead of registers.
- * Cases: VIPPATH_HAIRPIN_CASES (default 40) conversations; seed VIPPATH_HAIRPIN_SEED (printed; `random` explores).
+ * Cases: VIPPATH_HAIRPIN_CASES (default 40) conversations, VIPPATH_HAIRPIN_LBS (default 8) generated load
+ * balancers with 1–3 conversations each; seed VIPPATH_HAIRPIN_SEED (printed; `random` explores).
  */
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -128,15 +131,7 @@ class Bed {
       cmds.push('--', 'lsp-add', 'ls', p.name, '--', 'lsp-set-addresses', p.name, a, '--', 'lsp-set-port-security', p.name, a);
     }
     this.nbctl(...cmds);
-    for (const lb of LBS) {
-      for (const fam of [lb.v4, lb.v6]) {
-        const v6 = fam === lb.v6;
-        const ep = (ip: string, port: number): string => (port ? (v6 ? `[${ip}]:${port}` : `${ip}:${port}`) : ip);
-        this.nbctl('lb-add', lb.name, ep(fam.vip, fam.port), fam.backends.map((i) => ep(v6 ? PODS[i]!.ip6 : PODS[i]!.ip4, fam.bport)).join(','), ...(fam.port ? [lb.proto] : []));
-      }
-      if (lb.snat) this.nbctl('set', 'load_balancer', lb.name, `options:hairpin_snat_ip="${lb.snat}"`);
-      this.nbctl('ls-lb-add', 'ls', lb.name);
-    }
+    for (const lb of LBS) this.addLb(lb);
     const r = join(c, 'n');
     mkdirSync(r);
     this.db(r, 'conf', '/usr/share/openvswitch/vswitch.ovsschema');
@@ -149,6 +144,25 @@ class Bed {
     vsctl(...args);
     this.d.start(this.env(r), 'ovn-controller', [`--log-file=${join(r, 'ovn-controller.log')}`, `unix:${join(r, 'conf.sock')}`], join(r, 'ovn-controller.pid'));
     for (const p of PODS) this.streams.set(p.name, await open(join(r, `${p.name}.sock`)));
+    this.nbctl('--wait=hv', 'sync');
+  }
+
+  private addLb(lb: Lb): void {
+    for (const fam of [lb.v4, lb.v6]) {
+      const v6 = fam === lb.v6;
+      const ep = (ip: string, port: number): string => (port ? (v6 ? `[${ip}]:${port}` : `${ip}:${port}`) : ip);
+      this.nbctl('lb-add', lb.name, ep(fam.vip, fam.port), fam.backends.map((i) => ep(v6 ? PODS[i]!.ip6 : PODS[i]!.ip4, fam.bport)).join(','), ...(fam.port ? [lb.proto] : []));
+    }
+    if (lb.snat) this.nbctl('set', 'load_balancer', lb.name, `options:hairpin_snat_ip="${lb.snat}"`);
+    this.nbctl('ls-lb-add', 'ls', lb.name);
+  }
+
+  private generated: string | undefined;
+  /** Swaps the generated load balancer for `lb` and waits until the chassis has its flows. */
+  replaceLb(lb: Lb): void {
+    if (this.generated) this.nbctl('lb-del', this.generated);
+    this.addLb(lb);
+    this.generated = lb.name;
     this.nbctl('--wait=hv', 'sync');
   }
 
@@ -183,6 +197,22 @@ interface Conv {
 const convArb: fc.Arbitrary<Conv> = fc.record({ pod: fc.integer({ min: 0, max: 2 }), lb: fc.integer({ min: 0, max: LBS.length - 2 }), v6: fc.boolean() });
 
 let sport = 30000;
+
+const GENERATED = Number(process.env.VIPPATH_HAIRPIN_LBS ?? 8);
+const famArb = (v6: boolean): fc.Arbitrary<Lb['v4']> =>
+  fc.record({
+    vip: v6 ? fc.integer({ min: 1, max: 0xfffe }).map((x) => `fd00:97::${x.toString(16)}`) : fc.integer({ min: 1, max: 254 }).map((x) => `10.97.0.${x}`),
+    port: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 65535 })),
+    backends: fc.uniqueArray(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 3 }),
+    bport: fc.integer({ min: 1, max: 65535 }),
+  }).map((f) => ({ ...f, bport: f.port ? f.bport : 0 }));
+const lbArb: fc.Arbitrary<Omit<Lb, 'name'>> = fc.record({
+  proto: fc.constantFrom('tcp' as const, 'udp' as const),
+  v4: famArb(false),
+  v6: famArb(true),
+  // Only values ovn-controller accepts: a bad one (e.g. 'fd00:170::3/64') makes 23.03 SNAT to freed memory (hairpin.ts).
+  snat: fc.option(fc.constantFrom('169.254.170.1', 'fd00:170::1', '169.254.170.2 fd00:170::2', 'fd00:170::3/128 169.254.170.3/32', '169.254.170.4 junk fd00:170::4'), { nil: undefined }),
+}).map((l) => (l.snat === undefined ? { proto: l.proto, v4: l.v4, v6: l.v6 } : l));
 
 function packet(v6: boolean, proto: 'tcp' | 'udp', src: { mac: string; ip: string; port: number }, dst: { mac: string; ip: string; port: number }, flags: number, seq: number, ack: number): Uint8Array {
   const l3 = v6 ? { ipv6: { src: src.ip, dst: dst.ip } } : { ipv4: { src: src.ip, dst: dst.ip } };
@@ -222,9 +252,8 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
     return real;
   }
 
-  async function conversation(c: Conv): Promise<void> {
+  async function conversation(c: Conv, lb = LBS[c.lb]!): Promise<void> {
     stats.conversations++;
-    const lb = LBS[c.lb]!;
     const fam = c.v6 ? lb.v6 : lb.v4;
     const pod = PODS[c.pod]!;
     const me = { mac: pod.mac, ip: c.v6 ? pod.ip6 : pod.ip4, port: sport++ };
@@ -258,6 +287,16 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
     expect(stats.snatIp).toBeGreaterThan(0);
     expect(stats.v6).toBeGreaterThan(0);
     expect(stats.replies).toBeGreaterThan(0);
+  }, 150_000);
+
+  it(`${GENERATED} generated load balancers (VIPs, ports, protocol, backends, hairpin_snat_ip) give the same frames`, async () => {
+    let n = 0;
+    await fc.assert(fc.asyncProperty(lbArb, fc.array(fc.record({ pod: fc.integer({ min: 0, max: 2 }), v6: fc.boolean() }), { minLength: 1, maxLength: 3 }), async (gen, convs) => {
+      const lb: Lb = { ...gen, name: `lb-gen${n++}` };
+      bed.replaceLb(lb);
+      ex = new LflowExecutor(sbFromOvsdb(readOvsdbFile(bed.sbBackup())), 'ls', { chassis: 'node1', ct: new OvsConntrack() });
+      for (const c of convs) await conversation({ ...c, lb: -1 }, lb);
+    }), { numRuns: GENERATED, seed: SEED, endOnFailure: true });
   }, 150_000);
 
   it('without options:hairpin_orig_tuple ovn-controller reads the conntrack original tuple after the second ct()', async () => {

@@ -8,12 +8,18 @@ import { loadV6 } from './packet.js';
 import type { LogicalFlow, SbLoadBalancer, SouthboundState } from './types.js';
 
 describe('hairpin_snat_ip as ovn-controller reads it (extract_ip_addresses)', () => {
-  it('first IPv4 and first IPv6, prefixes allowed, reading stops at the first token that is no address', () => {
+  it('at most one IPv4 and one IPv6, host prefixes allowed, reading stops at the first token that is no address', () => {
     expect(hairpinSnatIps('169.254.0.1 fd00::1')).toEqual({ v4: '169.254.0.1', v6: 'fd00::1' });
-    expect(hairpinSnatIps('fd00::1/64  10.0.0.1/32 10.0.0.2')).toEqual({ v4: '10.0.0.1', v6: 'fd00::1' });
-    expect(hairpinSnatIps('10.0.0.1 bogus fd00::1')).toEqual({ v4: '10.0.0.1' });
+    expect(hairpinSnatIps('fd00::1/128  10.0.0.1/32')).toEqual({ v4: '10.0.0.1', v6: 'fd00::1' });
+    expect(hairpinSnatIps('10.0.0.1 bogus fd00::1 fd00::2')).toEqual({ v4: '10.0.0.1' });
     expect(hairpinSnatIps('bogus 10.0.0.1')).toEqual({});
     expect(hairpinSnatIps(undefined)).toEqual({});
+  });
+
+  it('a bad value (two of a family, a network prefix) is ignored as a whole', () => {
+    expect(hairpinSnatIps('10.0.0.1 10.0.0.2')).toEqual({});
+    expect(hairpinSnatIps('fd00::3/64 169.254.0.3')).toEqual({});
+    expect(hairpinSnatIps('169.254.0.3/24')).toEqual({});
   });
 });
 

@@ -109,21 +109,28 @@ function endpoint(text: string): { a: Addr; port: number } | undefined {
 }
 
 /**
- * options:hairpin_snat_ip as ovn-controller reads it (lib/lb.c ovn_lb_get_hairpin_snat_ip → extract_ip_addresses):
- * addresses (CIDR suffixes allowed) separated by spaces, read until the first that is not one; the first IPv4 and
- * the first IPv6 are used.
+ * options:hairpin_snat_ip as ovn-controller reads it (lib/lb.c ovn_lb_get_hairpin_snat_ip → lib/ovn-util.c
+ * extract_ip_address): addresses separated by spaces, read until the first token that is not one; valid when that
+ * gives at most one IPv4 (/32 if a prefix is written) and at most one IPv6 (/128). Anything else is "bad
+ * hairpin_snat_ip": OVN means to ignore it (the VIP is used), but 23.03 (and main) free the parsed addresses while
+ * keeping their counts, so the real ovn-controller then SNATs to whatever the freed memory holds — seen here as
+ * addresses like `::e0:8010:3c04:400:0:0` in its flows (test/hairpin-ovs.test.ts does not generate such values).
+ * vippath takes the intent: no hairpin_snat_ip.
  */
 export function hairpinSnatIps(text: string | undefined): { v4?: string; v6?: string } {
-  const out: { v4?: string; v6?: string } = {};
-  if (!text) return out;
+  if (!text) return {};
+  const v4: string[] = [];
+  const v6: string[] = [];
+  let hostOnly = true;
   for (const tok of text.trim().split(/\s+/)) {
-    const ip = tok.replace(/\/\d+$/, '');
-    const a = tok && /^[0-9a-fA-F:.]+(\/\d+)?$/.test(tok) ? addr(ip) : undefined;
-    if (!a) break;
-    if (a.v6) out.v6 ??= ip;
-    else out.v4 ??= ip;
+    const m = /^([0-9a-fA-F:.]+)(?:\/(\d+))?$/.exec(tok);
+    const a = m ? addr(m[1]!) : undefined;
+    if (!m || !a) break;
+    if (m[2] !== undefined && Number(m[2]) !== (a.v6 ? 128 : 32)) hostOnly = false;
+    (a.v6 ? v6 : v4).push(m[1]!);
   }
-  return out;
+  if (!hostOnly || v4.length > 1 || v6.length > 1) return {};
+  return { ...(v4[0] ? { v4: v4[0] } : {}), ...(v6[0] ? { v6: v6[0] } : {}) };
 }
 
 const eqWords = (w: Uint32Array, at: number, a: Uint32Array, v6: boolean): boolean =>
