@@ -6,7 +6,8 @@
  * reply flows it learns, ct_snat_to_vip to options:hairpin_snat_ip or the VIP), IPv4 and IPv6.
  *
  * fast-check generates conversations: a pod opens a connection to a VIP of one of several load balancers (one
- * backend, itself or another pod; several backends; with and without hairpin_snat_ip, with and without ports,
+ * backend, itself or another pod; several backends; with and without hairpin_snat_ip, with and without ports, a VIP
+ * shared with a load balancer of a second switch that has a hairpin_snat_ip,
  * TCP and UDP), the pod that receives the first packet answers it as a host would (to the source it saw), and the
  * sender goes on with a second packet; then load balancers are generated too (VIPs and ports, protocol, backends,
  * hairpin_snat_ip of either or both families), one at a time in place of the last. Every frame every pod port
@@ -32,7 +33,9 @@ if (unavailable) console.warn(`hairpin differential test skipped: ${unavailable}
 const CASES = Number(process.env.VIPPATH_HAIRPIN_CASES ?? 40);
 const SEED = process.env.VIPPATH_HAIRPIN_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_HAIRPIN_SEED ?? 20261201);
 
-const PODS = [1, 2, 3].map((i) => ({ name: `p${i}`, mac: `0a:58:0a:00:00:0${i}`, ip4: `10.0.0.${i}`, ip6: `fd00::${i}` }));
+// p4 is on a second switch, whose load balancer shares lb-vip's VIPs and has a hairpin_snat_ip: ovn-controller's
+// SNAT flow for it matches that datapath only (priority 200 + metadata), lb-vip's (100) every other.
+const PODS = [1, 2, 3, 4].map((i) => ({ name: `p${i}`, ls: i === 4 ? 'ls2' : 'ls', mac: `0a:58:0a:00:00:0${i}`, ip4: `10.0.0.${i}`, ip6: `fd00::${i}` }));
 const GW = '0a:58:0a:00:00:fe';
 interface Lb {
   name: string;
@@ -51,6 +54,7 @@ const LBS: Lb[] = [
   // Its Southbound row loses options:hairpin_orig_tuple in the last part (see the header).
   { name: 'lb-ct', proto: 'tcp', v4: { vip: '10.96.0.15', port: 80, backends: [0], bport: 8080 }, v6: { vip: 'fd00:96::15', port: 80, backends: [0], bport: 8080 } },
 ];
+const LB_LS2: Lb = { name: 'lb-ls2', proto: 'tcp', v4: { vip: '10.96.0.10', port: 80, backends: [3], bport: 8080 }, v6: { vip: 'fd00:96::10', port: 80, backends: [3], bport: 8080 }, snat: '169.254.169.9 fd00:169::9' };
 
 /** One dummy port's unix stream: 2-byte big-endian length + frame. */
 class Stream {
@@ -125,13 +129,14 @@ class Bed {
     this.db(c, 'nb', '/usr/share/ovn/ovn-nb.ovsschema');
     this.db(c, 'sb', '/usr/share/ovn/ovn-sb.ovsschema');
     this.d.start(this.env(c), 'ovn-northd', [`--log-file=${join(c, 'northd.log')}`, `--ovnnb-db=unix:${join(c, 'nb.sock')}`, `--ovnsb-db=unix:${join(c, 'sb.sock')}`, `--unixctl=${join(c, 'northd.ctl')}`], join(c, 'northd.pid'));
-    const cmds: string[] = ['--', 'init', '--', 'ls-add', 'ls'];
+    const cmds: string[] = ['--', 'init', '--', 'ls-add', 'ls', '--', 'ls-add', 'ls2'];
     for (const p of PODS) {
       const a = `${p.mac} ${p.ip4} ${p.ip6}`;
-      cmds.push('--', 'lsp-add', 'ls', p.name, '--', 'lsp-set-addresses', p.name, a, '--', 'lsp-set-port-security', p.name, a);
+      cmds.push('--', 'lsp-add', p.ls, p.name, '--', 'lsp-set-addresses', p.name, a, '--', 'lsp-set-port-security', p.name, a);
     }
     this.nbctl(...cmds);
     for (const lb of LBS) this.addLb(lb);
+    this.addLb(LB_LS2, 'ls2');
     const r = join(c, 'n');
     mkdirSync(r);
     this.db(r, 'conf', '/usr/share/openvswitch/vswitch.ovsschema');
@@ -145,16 +150,21 @@ class Bed {
     this.d.start(this.env(r), 'ovn-controller', [`--log-file=${join(r, 'ovn-controller.log')}`, `unix:${join(r, 'conf.sock')}`], join(r, 'ovn-controller.pid'));
     for (const p of PODS) this.streams.set(p.name, await open(join(r, `${p.name}.sock`)));
     this.nbctl('--wait=hv', 'sync');
+    // `--wait=hv` can return before the last port's claim is in the SB: the simulation would find it unbound.
+    for (let i = 0; PODS.some((p) => !this.sbctl('--bare', '--columns=chassis', 'find', 'Port_Binding', `logical_port=${p.name}`).trim()); i++) {
+      if (i > 400) throw new Error('ovn-controller did not bind every pod port');
+      await sleep(25);
+    }
   }
 
-  private addLb(lb: Lb): void {
+  private addLb(lb: Lb, ls = 'ls'): void {
     for (const fam of [lb.v4, lb.v6]) {
       const v6 = fam === lb.v6;
       const ep = (ip: string, port: number): string => (port ? (v6 ? `[${ip}]:${port}` : `${ip}:${port}`) : ip);
       this.nbctl('lb-add', lb.name, ep(fam.vip, fam.port), fam.backends.map((i) => ep(v6 ? PODS[i]!.ip6 : PODS[i]!.ip4, fam.bport)).join(','), ...(fam.port ? [lb.proto] : []));
     }
     if (lb.snat) this.nbctl('set', 'load_balancer', lb.name, `options:hairpin_snat_ip="${lb.snat}"`);
-    this.nbctl('ls-lb-add', 'ls', lb.name);
+    this.nbctl('ls-lb-add', ls, lb.name);
   }
 
   private generated: string | undefined;
@@ -194,7 +204,7 @@ interface Conv {
   lb: number;
   v6: boolean;
 }
-const convArb: fc.Arbitrary<Conv> = fc.record({ pod: fc.integer({ min: 0, max: 2 }), lb: fc.integer({ min: 0, max: LBS.length - 2 }), v6: fc.boolean() });
+const convArb: fc.Arbitrary<Conv> = fc.record({ pod: fc.integer({ min: 0, max: 3 }), lb: fc.integer({ min: 0, max: LBS.length - 2 }), v6: fc.boolean() });
 
 let sport = 30000;
 
@@ -222,13 +232,18 @@ function packet(v6: boolean, proto: 'tcp' | 'udp', src: { mac: string; ip: strin
 
 describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller + ovs-vswitchd (1 chassis)', () => {
   const bed = new Bed();
-  let ex: LflowExecutor;
+  /** One executor per switch, on the Southbound as it is now (each switch's zones its own). */
+  const ex = new Map<string, LflowExecutor>();
+  const rebuild = (): void => {
+    const sb = sbFromOvsdb(readOvsdbFile(bed.sbBackup()));
+    for (const ls of ['ls', 'ls2']) ex.set(ls, new LflowExecutor(sb, ls, { chassis: 'node1', ct: new OvsConntrack() }));
+  };
   let now = 0;
   const stats = { conversations: 0, frames: 0, hairpins: 0, snatIp: 0, v6: 0, replies: 0 };
 
   beforeAll(async () => {
     await bed.start();
-    ex = new LflowExecutor(sbFromOvsdb(readOvsdbFile(bed.sbBackup())), 'ls', { chassis: 'node1', ct: new OvsConntrack() });
+    rebuild();
   }, 60_000);
   afterAll(async () => {
     console.log(`hairpin-ovs: seed ${SEED}, ${stats.conversations} conversations, ${stats.frames} frames compared; ${stats.hairpins} hairpinned first packets (${stats.snatIp} to a hairpin_snat_ip, ${stats.v6} IPv6), ${stats.replies} replies through a learned hairpin reply flow`);
@@ -237,7 +252,7 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
 
   /** Runs one frame through the simulation: the frames each pod port gets. */
   function simulate(from: string, frame: Uint8Array): Map<string, string[]> {
-    const r = ex.runFrame(frame.slice(), frame.length, from, (now += 10), false);
+    const r = ex.get(PODS.find((p) => p.name === from)!.ls)!.runFrame(frame.slice(), frame.length, from, (now += 10), false);
     const out = new Map<string, string[]>();
     for (const o of r.outputs) out.set(o.port, [...(out.get(o.port) ?? []), hex(o.frame.subarray(0, o.length))]);
     return out;
@@ -252,10 +267,11 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
     return real;
   }
 
-  async function conversation(c: Conv, lb = LBS[c.lb]!): Promise<void> {
+  async function conversation(c: Conv, given?: Lb): Promise<void> {
     stats.conversations++;
-    const fam = c.v6 ? lb.v6 : lb.v4;
     const pod = PODS[c.pod]!;
+    const lb = given ?? (pod.ls === 'ls2' ? LB_LS2 : LBS[c.lb]!);
+    const fam = c.v6 ? lb.v6 : lb.v4;
     const me = { mac: pod.mac, ip: c.v6 ? pod.ip6 : pod.ip4, port: sport++ };
     const vipPort = fam.port || 7000 + (sport % 100);
     const syn = packet(c.v6, lb.proto, me, { mac: GW, ip: fam.vip, port: vipPort }, 0x002, 1000, 0);
@@ -294,7 +310,7 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
     await fc.assert(fc.asyncProperty(lbArb, fc.array(fc.record({ pod: fc.integer({ min: 0, max: 2 }), v6: fc.boolean() }), { minLength: 1, maxLength: 3 }), async (gen, convs) => {
       const lb: Lb = { ...gen, name: `lb-gen${n++}` };
       bed.replaceLb(lb);
-      ex = new LflowExecutor(sbFromOvsdb(readOvsdbFile(bed.sbBackup())), 'ls', { chassis: 'node1', ct: new OvsConntrack() });
+      rebuild();
       for (const c of convs) await conversation({ ...c, lb: -1 }, lb);
     }), { numRuns: GENERATED, seed: SEED, endOnFailure: true });
   }, 150_000);
@@ -306,7 +322,7 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
     // The chk flow of lb-ct now matches ct_nw_dst (ct_state=+trk+dnat) instead of reg1.
     for (let i = 0; i < 200 && !/ct_nw_dst=10\.96\.0\.15/.test(bed.ofctl('dump-flows')); i++) await sleep(25);
     expect(bed.ofctl('dump-flows')).toMatch(/ct_nw_dst=10\.96\.0\.15/);
-    ex = new LflowExecutor(sbFromOvsdb(readOvsdbFile(bed.sbBackup())), 'ls', { chassis: 'node1', ct: new OvsConntrack() });
+    rebuild();
     for (const v6 of [false, true]) {
       const before = stats.hairpins;
       await conversation({ pod: 0, lb: LBS.length - 1, v6 });
