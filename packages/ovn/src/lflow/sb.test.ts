@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { readOvsdbFile } from '../ovsdb.js';
 import { sbFromOvsdb } from './sb.js';
 import { LflowExecutor } from './executor.js';
+import { nbFromOvsdb } from '../northd/nb-ovsdb.js';
+import { northd } from '../northd/northd.js';
 
 const fixture = (name: string): URL => new URL(`../../../../test/fixtures/ovsdb/${name}`, import.meta.url);
 /** `ovsdb-client dump --format=json` of the same server (scripts/make-ovsdb-fixtures.sh): one table per line. */
@@ -30,5 +32,15 @@ describe('sbFromOvsdb on the Southbound real ovn-northd 23.03 wrote (test/fixtur
     expect(sb.options['svc_monitor_mac']).toMatch(/^[0-9a-f:]{17}$/);
     expect(() => new LflowExecutor(sb, 'underlay-subnet')).not.toThrow();
     expect(() => new LflowExecutor(sb, 'nosuch')).toThrow(/unknown datapath/);
+  });
+});
+
+describe('vippath\'s northd writes the Southbound Load_Balancer rows real ovn-northd 23.03 wrote for the same NB', () => {
+  it('name, protocol, vips, datapaths and options (hairpin_orig_tuple=true, which ovn-controller\'s hairpin flows read)', () => {
+    const real = sbFromOvsdb(readOvsdbFile(readFileSync(fixture('sb-backup.db'))));
+    const ours = northd(nbFromOvsdb(readOvsdbFile(readFileSync(fixture('nb-backup.db')))));
+    const rows = (lbs: typeof real.loadBalancers) => lbs.map((l) => ({ name: l.name, protocol: l.protocol, vips: l.vips, datapaths: l.datapaths, options: l.options }));
+    expect(rows(ours.loadBalancers)).toEqual(rows(real.loadBalancers));
+    expect(real.loadBalancers[0]!.options['hairpin_orig_tuple']).toBe('true');
   });
 });

@@ -437,7 +437,10 @@ function multicastGroups(datapath: string, ports: Port[]): MulticastGroup[] {
 }
 
 function sbLoadBalancer(l: NbLoadBalancer, datapath: string): SbLoadBalancer {
-  const sb: SbLoadBalancer = { name: l.name, vips: { ...l.vips }, options: { ...(l.options ?? {}) }, datapaths: [datapath] };
+  // northd always tells ovn-controller that the VIP is in the registers ls_in_lb wrote, so its hairpin flows match
+  // them rather than the ct_* original tuple (northd.c branch-23.03 sync_lbs: smap_replace "hairpin_orig_tuple";
+  // test/fixtures/ovsdb/sb-backup.db, written by real ovn-northd 23.03, has it on every row).
+  const sb: SbLoadBalancer = { name: l.name, vips: { ...l.vips }, options: { ...(l.options ?? {}), hairpin_orig_tuple: 'true' }, datapaths: [datapath] };
   sb.protocol = l.protocol ?? 'tcp';
   return sb;
 }
