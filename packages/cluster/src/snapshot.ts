@@ -166,6 +166,22 @@ export function loadSnapshot(dir: string): LoadedSnapshot {
   return { objects, cluster };
 }
 
+/** An OVSDB file of the snapshot; one vippath cannot read is a {@link SnapshotError} naming it and why. */
+function readDatabase(file: string): ReturnType<typeof readOvsdbFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new SnapshotError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return readOvsdbFile(bytes, file);
+  } catch (e) {
+    if (e instanceof VippathError) throw new SnapshotError(`${file} is not an OVSDB database file as ovsdb-client backup or a clustered server writes it (${e.code}: ${e.message})`);
+    throw e;
+  }
+}
+
 /**
  * OVN's databases, when collected. The Northbound's load balancers are compared with what vippath derives. The
  * Southbound (`ovn/sb.db`, or `ovn/lflows.txt` from `ovn-sbctl lflow-list` when there is no database) is what the
@@ -190,7 +206,7 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
     }
   };
   if (existsSync(nb)) {
-    const db = readOvsdbFile(new Uint8Array(readFileSync(nb)), nb);
+    const db = readDatabase(nb);
     if (db.name !== 'OVN_Northbound') throw new SnapshotError(`${nb} is a ${db.name} database, not OVN_Northbound`);
     const theirs = new Map<string, string>();
     for (const row of ovsdbRows(db, 'Load_Balancer')) for (const [vip, backends] of Object.entries(ovsdbMap(row, 'vips'))) theirs.set(`${ovsdbString(row, 'name')} ${vip}`, backends.split(',').sort().join(','));
@@ -202,7 +218,7 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
   let state: SouthboundState | undefined;
   let file = sb;
   if (existsSync(sb)) {
-    const db = readOvsdbFile(new Uint8Array(readFileSync(sb)), sb);
+    const db = readDatabase(sb);
     if (db.name !== 'OVN_Southbound') throw new SnapshotError(`${sb} is a ${db.name} database, not OVN_Southbound`);
     state = sbFromOvsdb(db);
     // Kube-OVN's chassis are named by a generated system-id; the Chassis row's hostname is the node.

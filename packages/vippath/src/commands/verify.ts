@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { SimulatedCluster } from '@vippath/cluster';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SimulatedCluster, SnapshotError, subnetName, type K8sObject, type ClusterSpec } from '@vippath/cluster';
 import { readCaptureSync } from '@vippath/pcap';
 import { parseArgs, UsageError, type Command } from '../io.js';
-import { testbedUnavailable, verifyFrames, type Difference, type DriveFrame, type TestbedProfile } from '../testbed/index.js';
-import { manifestFiles, scenarioFrom } from './cluster.js';
+import { CollectedNorthboundError, testbedUnavailable, verifyFrames, type Difference, type DriveFrame, type TestbedProfile, type TestbedSource } from '../testbed/index.js';
+import { manifestFiles, scenarioFrom, type ScenarioFiles } from './cluster.js';
 import { EVENT_USAGE, eventOptions, scheduleEvents } from './events.js';
 
 function frameLines(label: string, text: string | null, hex: string | null): string {
@@ -21,11 +22,24 @@ function differenceText(d: Difference): string {
   return out;
 }
 
+/** One line on what the real side was built from. */
+function sourceText(s: TestbedSource, profile: TestbedProfile): string {
+  const nb = s.northbound.from === 'collected'
+    ? `Northbound ${s.northbound.file} (as collected, ${s.northbound.format} ${s.northbound.version}; pods bound to its ports${s.northbound.unbound.length ? `; no port for ${s.northbound.unbound.join(', ')}` : ''})`
+    : 'Northbound derived by vippath from the Kubernetes objects';
+  const patches = s.patchFlows.from === 'collected'
+    ? `Kube-OVN patch flows: the collected Southbound's own rows (${s.patchFlows.added} written, ${s.patchFlows.removed} of ovn-northd's replaced)`
+    : s.patchFlows.from === 'vippath'
+      ? `Kube-OVN patch flows computed by vippath (${s.patchFlows.added} written, ${s.patchFlows.removed} replaced)`
+      : profile === 'upstream' ? 'no Kube-OVN patch flows (profile upstream)' : 'no Kube-OVN patch flows (no collected Southbound to take them from)';
+  return `real side: ${nb}; ${patches}`;
+}
+
 /** `vippath verify`. */
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'replay a capture through vippath and a throwaway real OVS + OVN cluster; show where they differ',
-  usage: `usage: vippath verify CAPTURE [--manifests FILE]… [--cluster FILE] [--snapshot DIR] [--profile kube-ovn|upstream] [--ingress AT] [--show N] [--json] [--keep]
+  usage: `usage: vippath verify CAPTURE [--manifests FILE]… [--cluster FILE] [--snapshot DIR [--real-northbound collected|derived]] [--profile kube-ovn|upstream] [--ingress AT] [--show N] [--json] [--keep]
 
 Builds the same scenario twice — in vippath's simulation and as a real cluster of ovs-vswitchd, ovsdb-server,
 ovn-northd and one ovn-controller per node, all in userspace (dummy datapath) in a temporary directory — then
@@ -37,9 +51,20 @@ speaker model on both sides, so only the datapath differs.
                  (the real ovn-controllers compile them); upstream: OVN as installed
   --ingress AT   where frames enter: outside (default) or NODE/POD
   --show N       how many differences to print in full (default 5)
-  --snapshot DIR a collected cluster: the simulation runs its Southbound logical flows and br-provider flows as
-                 collected; the real cluster is built from its Kubernetes objects, its br-provider flows (names
-                 resolved through br-provider.ports, put on the testbed's ports) and vippath's Kube-OVN patches
+  --snapshot DIR a collected cluster: the simulation runs its Southbound logical flows (ovn/sb.db or
+                 ovn/lflows.txt) and br-provider flows as collected. The real cluster runs the snapshot's own
+                 Northbound when it has ovn/nb.db (standalone or clustered; converted to the installed schema;
+                 each pod bound to the logical port of its name, or of its MAC and IP; the localnet port's
+                 network_name mapped to br-provider); its Kube-OVN patch flows are the collected Southbound rows
+                 the installed ovn-northd does not write from that Northbound (written as collected, the rows
+                 they replace deleted). Without ovn/nb.db the real cluster's Northbound is derived from the
+                 Kubernetes objects and the patch flows are vippath's. Both sides get the snapshot's br-provider
+                 flows (names resolved through br-provider.ports, put on the testbed's ports). The output says
+                 which source the real side used ("real side: …"; --json: "realSide").
+  --real-northbound derived
+                 with a snapshot's ovn/nb.db, build the real side from the Kubernetes objects all the same
+                 (needed for --ready/--not-ready/--node-down: the real side's load balancers are rewritten as
+                 vippath derives them)
   --json         {compared, real, simulated, differences: [{input, port, real, simulated}], excluded, events}
   --keep         keep the testbed's run directory (logs, databases) and print where
 ${EVENT_USAGE}
@@ -47,11 +72,12 @@ ${EVENT_USAGE}
                  change rewrites the real NB's load balancers, ovn-northd runs again and Kube-OVN's patch flows are
                  written anew; events at their simulated time, between the frames)
 Needs Open vSwitch (≥ 3.1) and OVN (≥ 23.03) installed; nothing runs as a system service and nothing is left
-running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage or OVS/OVN missing.`,
+running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage, a snapshot that cannot be used
+(BAD_SNAPSHOT, BAD_NORTHBOUND: e.g. an ovn/nb.db that is no OVSDB file), or OVS/OVN missing.`,
   async run(args, io) {
     const { files, rest: r1 } = manifestFiles(args);
     const { events, rest } = eventOptions(r1);
-    const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--keep'], options: ['--profile', '--ingress', '--show'] });
+    const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--keep'], options: ['--profile', '--ingress', '--show', '--real-northbound'] });
     if (positionals.length !== 1) throw new UsageError('give exactly one CAPTURE file');
     const profile = (options.get('--profile') ?? 'kube-ovn') as TestbedProfile;
     if (profile !== 'kube-ovn' && profile !== 'upstream') throw new UsageError('--profile must be kube-ovn or upstream');
@@ -62,7 +88,22 @@ running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage or 
       io.stderr(`vippath verify: ${missing}\n`);
       return 2;
     }
-    const { objects, cluster } = scenarioFrom(files);
+    let objects: K8sObject[];
+    let cluster: ClusterSpec;
+    try {
+      ({ objects, cluster } = scenarioFrom(files));
+    } catch (e) {
+      if (!(e instanceof SnapshotError)) throw e;
+      io.stderr(`vippath verify: ${e.code}: ${e.message}\n`);
+      return 2;
+    }
+    const snapshot = (files as ScenarioFiles).snapshot;
+    const realNb = options.get('--real-northbound') ?? 'collected';
+    if (realNb !== 'collected' && realNb !== 'derived') throw new UsageError('--real-northbound must be collected or derived');
+    if (options.has('--real-northbound') && snapshot === undefined) throw new UsageError('--real-northbound goes with --snapshot DIR');
+    const nbFile = snapshot !== undefined && realNb === 'collected' && existsSync(join(snapshot, 'ovn', 'nb.db')) ? join(snapshot, 'ovn', 'nb.db') : undefined;
+    if (nbFile && events.length) throw new UsageError(`${events.map((e) => e.kind).join(', ')} rewrite the real side's load balancers as vippath derives them, which would write over the collected Northbound ${nbFile}: add --real-northbound derived`);
+    const collectedFlows = nbFile ? cluster.southbound?.state.flows.get(subnetName(objects)) : undefined;
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(readFileSync(positionals[0]!));
@@ -93,25 +134,33 @@ running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage or 
       lastTime = Math.max(lastTime, Number(r.timestamp - t0) / 1e6);
       frames.push({ at, frame: r.data, time: lastTime, label: `record ${i + 1}` });
     });
-    const result = await verifyFrames(objects, cluster, frames, {
-      profile, excluded, keep: flags.has('--keep'), ...(flags.has('--keep') ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
-      setup: (diff) => {
-        for (const e of events) {
-          if (e.kind === '--node-down') diff.nodeDown(e.target, e.at);
-          else if (e.kind === '--node-up') diff.nodeUp(e.target, e.at);
-          else diff.setPodReady(e.target, e.kind === '--ready', e.at);
-        }
-      },
-    });
+    let result: Awaited<ReturnType<typeof verifyFrames>>;
+    try {
+      result = await verifyFrames(objects, cluster, frames, {
+        profile, excluded, ...(nbFile ? { northbound: nbFile, ...(collectedFlows ? { collectedFlows } : {}) } : {}), keep: flags.has('--keep'), ...(flags.has('--keep') ? { log: (l: string) => io.stderr(`${l}\n`) } : {}),
+        setup: (diff) => {
+          for (const e of events) {
+            if (e.kind === '--node-down') diff.nodeDown(e.target, e.at);
+            else if (e.kind === '--node-up') diff.nodeUp(e.target, e.at);
+            else diff.setPodReady(e.target, e.kind === '--ready', e.at);
+          }
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof CollectedNorthboundError)) throw e;
+      io.stderr(`vippath verify: ${e.code}: ${e.message}\n`);
+      return 2;
+    }
     const timeline = result.events.filter((e) => e.kind !== 'garp');
     const t = result.totals;
     if (flags.has('--json')) {
-      io.stdout(`${JSON.stringify({ compared: t.compared, real: t.real, simulated: t.simulated, differences: t.differences.map((d) => ({ input: d.input, label: d.label, port: d.port, position: d.position, real: d.real, simulated: d.simulated, realText: d.realText, simulatedText: d.simulatedText, ...(d.hint ? { hint: d.hint } : {}) })), excluded: t.excluded, events: timeline }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ compared: t.compared, real: t.real, simulated: t.simulated, differences: t.differences.map((d) => ({ input: d.input, label: d.label, port: d.port, position: d.position, real: d.real, simulated: d.simulated, realText: d.realText, simulatedText: d.simulatedText, ...(d.hint ? { hint: d.hint } : {}) })), excluded: t.excluded, events: timeline, realSide: result.source }, null, 2)}\n`);
     } else {
       for (const d of t.differences.slice(0, show)) io.stdout(differenceText(d));
       if (t.differences.length > show) io.stdout(`… ${t.differences.length - show} more difference(s) (--show N, --json)\n`);
       if (timeline.length) io.stdout(`events (simulated time; the real cluster was given the same):\n${timeline.map((e) => `  ${(e.time / 1000).toFixed(3).padStart(9)} s  ${e.text}`).join('\n')}\n`);
       const ex = Object.entries(t.excluded).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+      io.stdout(`${sourceText(result.source, profile)}\n`);
       io.stdout(`${frames.length} input frame(s), profile ${profile}: ${t.compared} frame(s) compared, real cluster sent ${t.real}, vippath ${t.simulated}; ${t.differences.length} difference(s) (first per port and input); excluded: ${ex}\n`);
       io.stdout(t.differences.length === 0 ? 'vippath and the real datapath agree, byte for byte.\n' : 'vippath and the real datapath differ.\n');
     }

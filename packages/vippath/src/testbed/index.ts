@@ -6,9 +6,10 @@
  */
 import { SimulatedCluster, type ClusterSpec, type K8sObject, type TimelineEvent } from '@vippath/cluster';
 import { Differential, type DifferentialTotals, type DriveFrame, type StepResult } from './differential.js';
-import { Testbed, type TestbedOptions } from './testbed.js';
+import { Testbed, type TestbedOptions, type TestbedSource } from './testbed.js';
 
-export { Testbed, type TestbedOptions, type TestbedProfile, type TapFrame } from './testbed.js';
+export { Testbed, type TestbedOptions, type TestbedProfile, type TestbedSource, type TapFrame } from './testbed.js';
+export { CollectedNorthboundError, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
 export { Differential, EXCLUSIONS, hintFor, type Difference, type DifferentialTotals, type DriveFrame, type ExclusionReason, type PortFrames, type StepResult } from './differential.js';
 export { Daemons, TestbedError, testbedUnavailable, TESTBED_PROGRAMS } from './daemons.js';
 
@@ -18,6 +19,8 @@ export interface VerifyResult {
   steps: StepResult[];
   /** The simulation's timeline (node losses, readiness, owner changes, ovn-controller's announcements). */
   events: TimelineEvent[];
+  /** What the real side was built from (its Northbound, Kube-OVN's patch flows). */
+  source: TestbedSource;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function verifyFrames(objects: K8sObject[], cluster: ClusterSpec, f
       steps.push(s);
       options.onStep?.(s);
     }
-    return { totals: diff.totals, steps, events: sim.events };
+    return { totals: diff.totals, steps, events: sim.events, source: bed.source };
   } finally {
     await bed.stop();
   }

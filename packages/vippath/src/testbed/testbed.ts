@@ -27,7 +27,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backs, derive, isLoadBalancerService, northboundFor, ovnLoadBalancers, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
-import { nbTransaction } from '@vippath/ovn';
+import { nbTransaction, type LogicalFlow } from '@vippath/ovn';
+import { collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
 import { Daemons, TestbedError } from './daemons.js';
 import { testbedProviderFlows } from './flows.js';
 import { kubeOvnOverlay, residentPorts } from './overlay.js';
@@ -54,6 +55,23 @@ export interface TestbedOptions {
   keep?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * A collected Northbound database file (a snapshot's `ovn/nb.db`): the NB runs on it instead of vippath's
+   * derived Northbound (see collected.ts).
+   */
+  northbound?: string;
+  /**
+   * The collected Southbound rows of the switch: Kube-OVN's patches are those of them the testbed's ovn-northd
+   * does not write (instead of vippath's overlay computation). Used with {@link northbound} and profile kube-ovn.
+   */
+  collectedFlows?: readonly LogicalFlow[];
+}
+
+/** Where a testbed's Northbound and Kube-OVN patch flows came from. */
+export interface TestbedSource {
+  northbound: { from: 'derived' } | { from: 'collected'; file: string; format: string; version: string; ports: Record<string, string>; unbound: string[] };
+  /** `vippath`: computed by vippath's northd (overlay.ts); `collected`: the collected Southbound's own rows; `none`. */
+  patchFlows: { from: 'vippath' | 'collected' | 'none'; added: number; removed: number };
 }
 
 /** One frame a port sent, as recorded. */
@@ -157,6 +175,11 @@ export class Testbed {
   readonly pods = new Map<string, PodHost>();
   /** Logical flows written into the SB for the kube-ovn profile (stage, priority, match, actions). */
   readonly overlay: Array<{ stage: string; priority: number; match: string; actions: string }> = [];
+  /** Where the Northbound and the patch flows came from (set by start). */
+  source: TestbedSource = { northbound: { from: 'derived' }, patchFlows: { from: 'none', added: 0, removed: 0 } };
+  private collectedNb: CollectedNorthbound | undefined;
+  /** The logical port each pod binds (iface-id): its derived name, or the collected Northbound's. */
+  private readonly ifaceId = new Map<string, string>();
   /** What the ports sent while the testbed came up (ovn-controller's first announcements), before any input. */
   startup: TapFrame[] = [];
   private readonly daemons: Daemons;
@@ -209,9 +232,9 @@ export class Testbed {
     return { OVS_RUNDIR: rundir, OVS_LOGDIR: rundir, OVS_DBDIR: rundir, OVS_SYSCONFDIR: rundir, OVN_RUNDIR: rundir, OVN_LOGDIR: rundir, OVN_DBDIR: rundir, OVN_SYSCONFDIR: rundir };
   }
 
-  private ovsdb(rundir: string, name: string, schema: string): void {
+  private ovsdb(rundir: string, name: string, schema: string, existing = false): void {
     const env = this.env(rundir);
-    this.daemons.run(env, 'ovsdb-tool', ['create', join(rundir, `${name}.db`), schema]);
+    if (!existing) this.daemons.run(env, 'ovsdb-tool', ['create', join(rundir, `${name}.db`), schema]);
     this.daemons.start(env, 'ovsdb-server', [`--log-file=${join(rundir, `${name}.log`)}`, `--remote=punix:${join(rundir, `${name}.sock`)}`, `--unixctl=${join(rundir, `${name}.ctl`)}`, join(rundir, `${name}.db`)], join(rundir, `${name}.pid`));
   }
 
@@ -241,11 +264,19 @@ export class Testbed {
     const t0 = Date.now();
     const { state, cluster } = this;
     const ls = this.lsName();
-    const localnet = `localnet.${ls}`;
     // OVN central.
     const c = join(this.dir, 'c');
     mkdir(c);
-    this.ovsdb(c, 'nb', '/usr/share/ovn/ovn-nb.ovsschema');
+    const nbSchema = '/usr/share/ovn/ovn-nb.ovsschema';
+    const collectedNb = this.options.northbound ? prepareCollectedNorthbound(this.options.northbound, join(c, 'nb.db'), ls, nbSchema, (a) => this.daemons.run({}, 'ovsdb-tool', a)) : undefined;
+    this.collectedNb = collectedNb;
+    for (const p of state.pods) this.ifaceId.set(p.name, (collectedNb ? collectedPortFor(collectedNb, p) : p.lsp) ?? p.lsp);
+    if (collectedNb) {
+      const ports = Object.fromEntries(state.pods.filter((p) => collectedPortFor(collectedNb, p)).map((p) => [p.name, this.ifaceId.get(p.name)!]));
+      this.source.northbound = { from: 'collected', file: this.options.northbound!, format: collectedNb.format, version: collectedNb.version, ports, unbound: state.pods.filter((p) => !(p.name in ports)).map((p) => p.name) };
+    }
+    const localnet = collectedNb?.localnet.name ?? `localnet.${ls}`;
+    this.ovsdb(c, 'nb', nbSchema, collectedNb !== undefined);
     this.ovsdb(c, 'sb', '/usr/share/ovn/ovn-sb.ovsschema');
     this.daemons.start(this.env(c), 'ovn-northd', [`--log-file=${join(c, 'northd.log')}`, `--ovnnb-db=unix:${join(c, 'nb.sock')}`, `--ovnsb-db=unix:${join(c, 'sb.sock')}`, `--unixctl=${join(c, 'northd.ctl')}`], join(c, 'northd.pid'));
     // The NB as Kube-OVN's controller writes it: the very NB vippath's simulation runs northd on
@@ -254,10 +285,12 @@ export class Testbed {
     // `init` makes the NB_Global row if ovn-northd has not yet: the transaction's NB_Global update (its options,
     // e.g. use_ct_inv_match=false) would otherwise find no row and set nothing — a race seen in CI.
     this.nbctl('--no-wait', 'init');
-    const { nb } = northboundFor(this.objects, state.pods, cluster, state.loadBalancers);
-    const res = JSON.parse(this.daemons.run({}, 'ovsdb-client', ['transact', `unix:${join(c, 'nb.sock')}`, JSON.stringify(['OVN_Northbound', ...nbTransaction(nb).ops])])) as Array<{ error?: string; details?: string } | null>;
-    const failed = res.find((r) => r?.error);
-    if (failed) throw new TestbedError(`NB transaction: ${failed.error}: ${failed.details ?? ''}`);
+    if (!collectedNb) {
+      const { nb } = northboundFor(this.objects, state.pods, cluster, state.loadBalancers);
+      const res = JSON.parse(this.daemons.run({}, 'ovsdb-client', ['transact', `unix:${join(c, 'nb.sock')}`, JSON.stringify(['OVN_Northbound', ...nbTransaction(nb).ops])])) as Array<{ error?: string; details?: string } | null>;
+      const failed = res.find((r) => r?.error);
+      if (failed) throw new TestbedError(`NB transaction: ${failed.error}: ${failed.details ?? ''}`);
+    }
     // The physical switch.
     const w = join(this.dir, 'w');
     mkdir(w);
@@ -272,7 +305,7 @@ export class Testbed {
       const r = this.nodeDir(i);
       mkdir(r);
       const vsctl = this.vswitchd(r);
-      vsctl('set', 'open', '.', `external_ids:system-id=${n.name}`, `external_ids:ovn-remote=unix:${join(c, 'sb.sock')}`, 'external_ids:ovn-encap-type=geneve', `external_ids:ovn-encap-ip=127.0.1.${i + 1}`, 'external_ids:ovn-bridge-mappings=provider:br-provider', `external_ids:hostname=${n.name}`);
+      vsctl('set', 'open', '.', `external_ids:system-id=${n.name}`, `external_ids:ovn-remote=unix:${join(c, 'sb.sock')}`, 'external_ids:ovn-encap-type=geneve', `external_ids:ovn-encap-ip=127.0.1.${i + 1}`, `external_ids:ovn-bridge-mappings=${collectedNb?.localnet.network ?? 'provider'}:br-provider`, `external_ids:hostname=${n.name}`);
       const nicAt = `${n.name}/${n.nic}`;
       const args = [
         'add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=dummy', 'fail-mode=secure',
@@ -284,8 +317,8 @@ export class Testbed {
         '--', 'add-port', 'br-nic', 'vlan-dev', '--', 'set', 'interface', 'vlan-dev', 'type=patch', `options:peer=${NIC_PORT}.${cluster.vlan}`, 'ofport_request=2',
       ];
       const pods = state.pods.filter((p) => p.node === n.name);
-      if (markers.length) args.push('--', 'add-port', 'br-int', 'ovn0', '--', 'set', 'interface', 'ovn0', 'type=dummy', `external_ids:iface-id=node-${n.name}`);
-      pods.forEach((p, j) => args.push('--', 'add-port', 'br-int', `pod${j}`, '--', 'set', 'interface', `pod${j}`, 'type=dummy', `options:pstream=punix:${join(r, `pod${j}.sock`)}`, `external_ids:iface-id=${p.lsp}`));
+      if (collectedNb ? collectedNb.allPorts.has(`node-${n.name}`) : markers.length) args.push('--', 'add-port', 'br-int', 'ovn0', '--', 'set', 'interface', 'ovn0', 'type=dummy', `external_ids:iface-id=node-${n.name}`);
+      pods.forEach((p, j) => args.push('--', 'add-port', 'br-int', `pod${j}`, '--', 'set', 'interface', `pod${j}`, 'type=dummy', `options:pstream=punix:${join(r, `pod${j}.sock`)}`, `external_ids:iface-id=${this.ifaceId.get(p.name)}`));
       vsctl(...args);
       // The kernel's VLAN device: tagged 341 in becomes untagged on underlay0.341, and the reverse.
       this.daemons.run({}, 'ovs-ofctl', ['replace-flows', `unix:${join(r, 'br-nic.mgmt')}`, '-'], `in_port=1,dl_vlan=${cluster.vlan},actions=strip_vlan,output:2\nin_port=2,actions=mod_vlan_vid:${cluster.vlan},output:1\n`);
@@ -327,7 +360,8 @@ export class Testbed {
     // ovn-controller announces each VIF when it binds it; the first round has gone out (the switches learned the
     // pods' MACs) before the first input, as in a simulation whose pods were bound at time 0. (Outside, tagged:
     // the ARP sender MAC is at byte 26.)
-    const v4 = state.pods.filter((p) => !p.ip.includes(':'));
+    // (A pod the collected Northbound has no port for is bound to nothing and announced by no one.)
+    const v4 = state.pods.filter((p) => !p.ip.includes(':') && (!collectedNb || collectedPortFor(collectedNb, p)));
     await this.waitFor(() => {
       const seen = new Set(this.recorded.filter((r) => r.tap === 'outside' && r.frame.length >= 46 && r.frame[0] === 0xff && r.frame[16] === 0x08 && r.frame[17] === 0x06).map((r) => Array.from(r.frame.subarray(26, 32), (x) => x.toString(16).padStart(2, '0')).join(':')));
       return v4.every((p) => seen.has(p.mac)) ? true : undefined;
@@ -367,21 +401,31 @@ export class Testbed {
     this.daemons.run({}, 'ovn-appctl', ['-t', join(c, 'northd.ctl'), 'pause']);
     const dp = this.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', `external_ids:name=${ls}`).trim();
     if (!dp) throw new TestbedError(`no SB datapath for ${ls}`);
-    const listed = JSON.parse(this.sbctl('--format=json', '--columns=_uuid,pipeline,table_id,priority,match,actions,external_ids', 'list', 'Logical_Flow')) as { headings: string[]; data: unknown[][] };
+    const listed = JSON.parse(this.sbctl('--format=json', '--columns=_uuid,pipeline,table_id,priority,match,actions,external_ids,logical_datapath,logical_dp_group', 'list', 'Logical_Flow')) as { headings: string[]; data: unknown[][] };
     const col = (name: string): number => listed.headings.indexOf(name);
-    const rows = listed.data.map((r) => {
+    // A collected Northbound may hold other switches and routers: only this switch's rows (its own, or a
+    // datapath group's it is in) are the ones the patches touch.
+    const groups = new Set<string>();
+    if (this.collectedNb) {
+      const g = JSON.parse(this.sbctl('--format=json', '--columns=_uuid,datapaths', 'list', 'Logical_DP_Group')) as { data: Array<[[string, string], [string, unknown]]> };
+      for (const [[, uuid], dps] of g.data) if (JSON.stringify(dps).includes(dp)) groups.add(uuid);
+    }
+    const uuidOf = (v: unknown): string | undefined => (Array.isArray(v) && v[0] === 'uuid' ? (v[1] as string) : undefined);
+    const rows = listed.data.filter((r) => !this.collectedNb || uuidOf(r[col('logical_datapath')]) === dp || groups.has(uuidOf(r[col('logical_dp_group')]) ?? '')).map((r) => {
       const ext = new Map(((r[col('external_ids')] as [string, Array<[string, string]>])[1] ?? []));
-      return { uuid: (r[col('_uuid')] as [string, string])[1], pipeline: r[col('pipeline')] as string, table: r[col('table_id')] as number, priority: r[col('priority')] as number, match: r[col('match')] as string, actions: r[col('actions')] as string, stage: ext.get('stage-name') ?? '' };
+      return { uuid: (r[col('_uuid')] as [string, string])[1], pipeline: r[col('pipeline')] as LogicalFlow['pipeline'], table: r[col('table_id')] as number, priority: r[col('priority')] as number, match: r[col('match')] as string, actions: r[col('actions')] as string, stage: ext.get('stage-name') ?? '' };
     });
-    const delta = kubeOvnOverlay(this.objects, state, cluster, ls);
+    const collected = this.collectedNb ? this.options.collectedFlows : undefined;
+    const delta = collected ? collectedOverlay(rows, collected) : this.collectedNb ? { removed: [], added: [] } : kubeOvnOverlay(this.objects, state, cluster, ls);
+    this.source.patchFlows = { from: collected ? 'collected' : this.collectedNb ? 'none' : 'vippath', added: delta.added.length, removed: delta.removed.length };
     for (const f of delta.removed) {
       const i = rows.findIndex((r) => r.pipeline === f.pipeline && r.stage === f.stage && r.priority === f.priority && r.match === f.match && r.actions === f.actions);
-      if (i < 0) throw new TestbedError(`the Kube-OVN overlay replaces ${f.stage} priority ${f.priority} "${f.match}" / "${f.actions}", which ovn-northd did not write (vippath's upstream northd and the real one disagree)`);
+      if (i < 0) throw new TestbedError(`the Kube-OVN ${collected ? 'patch flows of the collected Southbound replace' : 'overlay replaces'} ${f.stage} priority ${f.priority} "${f.match}" / "${f.actions}", which ovn-northd did not write (vippath's upstream northd and the real one disagree)`);
       this.sbctl('destroy', 'Logical_Flow', rows[i]!.uuid);
       rows.splice(i, 1);
     }
     const table = (pipeline: string, stage: string, fallback: number): number => rows.find((r) => r.pipeline === pipeline && r.stage === stage)?.table ?? fallback;
-    const bound = new Map(state.pods.map((p) => [p.lsp, p.node]));
+    const bound = new Map(state.pods.map((p) => [this.ifaceId.get(p.name) ?? p.lsp, p.node]));
     for (const n of cluster.nodes) bound.set(`node-${n.name}`, n.name);
     const created: Array<{ cookie: string; nodes: string[] }> = [];
     const runners = cluster.nodes.filter((n) => state.pods.some((p) => p.node === n.name)).map((n) => n.name);
@@ -530,6 +574,9 @@ export class Testbed {
   /** The controller's rewrite of the OVN load balancers after a readiness change, and the chassis caught up. */
   private async rewriteLoadBalancers(): Promise<void> {
     const { state, cluster } = this;
+    // The controller's rewrite is of the load balancers vippath derives: on a collected Northbound it would write
+    // over what the user's cluster had (and the collected patch flows are of the old one).
+    if (this.collectedNb) throw new TestbedError('a readiness change cannot be applied to a collected Northbound (ovn/nb.db): the real side would be rewritten with the load balancers vippath derives');
     state.loadBalancers = ovnLoadBalancers(this.objects, state.pods, cluster, state.metallb);
     const args: string[] = [];
     for (const lb of state.loadBalancers) {
