@@ -598,6 +598,23 @@ export class Testbed {
     }
   }
 
+  /**
+   * Changes the running cluster's Northbound as an operator or another controller would (`ovn-nbctl` arguments):
+   * ovn-northd runs again and, with Kube-OVN's patches, they are written anew (applyKubeOvnOverlay). For a cluster
+   * whose Northbound is not what vippath derives — e.g. to collect a snapshot of one.
+   */
+  async editNorthbound(...args: string[]): Promise<void> {
+    const c = join(this.dir, 'c');
+    const patched = this.options.profile === 'kube-ovn';
+    if (patched) this.daemons.run({}, 'ovn-appctl', ['-t', join(c, 'northd.ctl'), 'resume']);
+    this.nbctl(...args);
+    this.nbctl('--wait=hv', 'sync');
+    if (patched) {
+      this.overlay.length = 0;
+      await this.applyKubeOvnOverlay();
+    }
+  }
+
   /** Puts a frame on the wire from the outside client (`outside`) or sends it from a pod (`<node>/<pod>`). */
   send(at: string, frame: Uint8Array): void {
     const s = this.streams.get(at);

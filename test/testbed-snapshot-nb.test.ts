@@ -1,0 +1,149 @@
+/**
+ * `vippath verify --snapshot` with the snapshot's own Northbound (ovn/nb.db): the real side runs what the user's
+ * cluster had, not what vippath derives from the Kubernetes objects, and Kube-OVN's patch flows are the collected
+ * Southbound's rows. The snapshot is collected from a testbed (profile Kube-OVN 1.14) whose Northbound was then
+ * edited live — an ACL Kube-OVN's controller never writes for these objects, dropping the client's TCP to the
+ * pods — so the collected NB and SB hold it and the derived Northbound does not:
+ * - with nb.db, the real side drops the TCP as the collected flows the simulation runs do: no difference;
+ * - the same snapshot without nb.db (the real side derived, as before): the real pods answer, vippath's do not;
+ * - nb.db as a clustered server's file (converted by ovsdb-tool) gives the same as the standalone one;
+ * - an nb.db that is no OVSDB file, or a Northbound without the switch, is a typed error and exit 2.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadSnapshot } from '@vippath/cluster';
+import { CollectedNorthboundError, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, Testbed, type CollectedNorthbound } from '../packages/vippath/src/testbed/index.js';
+import { collect } from './testbed/collect.js';
+import { scenarioObjects, unavailable } from './testbed/harness.js';
+import { run } from './helpers/cli.js';
+
+const capture = fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'vippath-tbnb-'));
+afterAll(() => (process.env.VIPPATH_KEEP_SNAP ? console.log(dir) : rmSync(dir, { recursive: true, force: true })));
+const NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema';
+const CLIENT = '10.180.204.100';
+const tool = (args: string[]): string => execFileSync('ovsdb-tool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+interface VerifyJson {
+  compared: number;
+  real: number;
+  simulated: number;
+  differences: Array<{ port: string; real: string | null; simulated: string | null; realText: string | null; simulatedText: string | null }>;
+  realSide: { northbound: { from: string; format?: string; ports?: Record<string, string>; unbound?: string[] }; patchFlows: { from: string; added: number; removed: number } };
+}
+
+describe('a collected Northbound made ready for the testbed', () => {
+  const nb: CollectedNorthbound = {
+    file: '', format: 'standalone', version: '7.0.0', allPorts: new Set(),
+    ports: [{ name: 'web-0.default', type: '', addresses: ['00:00:00:0A:00:02 10.180.204.11'] }, { name: 'localnet.underlay-subnet', type: 'localnet', addresses: ['unknown'] }],
+    localnet: { name: 'localnet.underlay-subnet', network: 'provider' },
+  };
+
+  it('a pod binds the port of its name, else the one holding its MAC and IP, else none', () => {
+    expect(collectedPortFor(nb, { lsp: 'web-0.default', mac: '00:00:00:00:00:01', ip: '10.0.0.1' })).toBe('web-0.default');
+    expect(collectedPortFor(nb, { lsp: 'renamed.default', mac: '00:00:00:0a:00:02', ip: '10.180.204.11' })).toBe('web-0.default');
+    expect(collectedPortFor(nb, { lsp: 'renamed.default', mac: '00:00:00:0a:00:02', ip: '10.180.204.12' })).toBeUndefined();
+  });
+
+  it('the patch flows are the collected rows the installed ovn-northd does not write, and the rows they replace', () => {
+    const f = (priority: number, actions: string) => ({ pipeline: 'ingress' as const, table: 13, stage: 'ls_in_lb', priority, match: 'ct.new && ip4.dst == 10.180.204.252', actions });
+    const d = collectedOverlay([f(120, 'a;'), f(50, 'next;')], [f(140, 'b;'), f(120, 'a;'), f(50, 'next;')]);
+    expect(d).toEqual({ removed: [], added: [f(140, 'b;')] });
+    expect(collectedOverlay([f(120, 'a;')], [f(120, 'c;')])).toEqual({ removed: [f(120, 'a;')], added: [f(120, 'c;')] });
+  });
+
+  it.skipIf(unavailable !== undefined)('an empty Northbound (no such switch) and a file that is no database are BAD_NORTHBOUND errors naming the file', () => {
+    const empty = join(dir, 'empty-nb.db');
+    tool(['create', empty, NB_SCHEMA]);
+    expect(() => prepareCollectedNorthbound(empty, join(dir, 'x.db'), 'underlay-subnet', NB_SCHEMA, tool)).toThrow(/empty-nb\.db has no Logical_Switch named underlay-subnet \(it has none\)/);
+    const junk = join(dir, 'junk.db');
+    writeFileSync(junk, 'this is not a database\n');
+    let err: unknown;
+    try {
+      prepareCollectedNorthbound(junk, join(dir, 'y.db'), 'underlay-subnet', NB_SCHEMA, tool);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CollectedNorthboundError);
+    expect((err as CollectedNorthboundError).code).toBe('BAD_NORTHBOUND');
+    expect((err as Error).message).toMatch(/junk\.db is not an OVSDB database file/);
+  });
+});
+
+describe.skipIf(unavailable !== undefined)(`verify --snapshot: the real side from the collected Northbound${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  const snap = join(dir, 'snap');
+  let overlay = 0;
+
+  it('collected from a Kube-OVN 1.14 testbed whose NB was edited (an ACL): the collected NB and SB hold it, the derived NB does not', async () => {
+    const { objects, cluster } = scenarioObjects({ name: 'v1.14', manifests: '', profile: 'kube-ovn' });
+    const bed = await Testbed.start(objects, cluster, { profile: 'kube-ovn' });
+    try {
+      await bed.editNorthbound('acl-add', 'underlay-subnet', 'to-lport', '1001', `ip4.src == ${CLIENT} && tcp.dst == 80`, 'drop');
+      overlay = bed.overlay.length;
+      collect(bed, snap, 'v1.14.10');
+    } finally {
+      await bed.stop();
+    }
+    expect(overlay).toBeGreaterThan(0);
+    const loaded = loadSnapshot(snap);
+    const flows = loaded.cluster.southbound!.state.flows.get('underlay-subnet')!;
+    // The simulation runs the collected flows: the ACL's drop is among them, with the Kube-OVN patch rows.
+    expect(flows.some((f) => f.stage === 'ls_out_acl' && f.match.includes(CLIENT) && /drop/.test(f.actions))).toBe(true);
+    expect(flows.some((f) => f.stage === 'ls_in_lb' && f.priority === 140)).toBe(true);
+  }, 60_000);
+
+  it('with ovn/nb.db the real side runs it and the collected patch rows: it drops the TCP as vippath does — no difference', async () => {
+    const r = await run('verify', capture, '--snapshot', snap, '--json');
+    expect(r.out, r.err).not.toBe('');
+    const j = JSON.parse(r.out) as VerifyJson;
+    expect(j.realSide.northbound).toMatchObject({ from: 'collected', format: 'standalone', unbound: [] });
+    expect(Object.keys(j.realSide.northbound.ports!).length).toBeGreaterThan(1);
+    // Exactly the patch rows the first testbed wrote, none of ovn-northd's own from the (same) NB.
+    expect(j.realSide.patchFlows).toMatchObject({ from: 'collected', added: overlay });
+    expect(j.compared).toBeGreaterThan(20);
+    expect(j.differences, JSON.stringify(j.differences.slice(0, 2), null, 1)).toEqual([]);
+    expect(r.code).toBe(0);
+    // Without nb.db (the real side derived from the objects, as before): no ACL there, the real pods answer the
+    // client's SYNs; vippath, running the collected flows, drops them.
+    const bare = join(dir, 'bare');
+    cpSync(snap, bare, { recursive: true });
+    rmSync(join(bare, 'ovn', 'nb.db'));
+    const d = await run('verify', capture, '--snapshot', bare, '--json');
+    const k = JSON.parse(d.out) as VerifyJson;
+    expect(k.realSide).toMatchObject({ northbound: { from: 'derived' }, patchFlows: { from: 'vippath' } });
+    expect(k.real).toBeGreaterThan(j.real);
+    expect(k.differences.some((x) => x.simulated === null && /^tcp 10\.180\.204\.252:80 > 10\.180\.204\.100:\d+ \[S\.\]/.test(x.realText ?? '') && x.port === 'outside'), JSON.stringify(k.differences.slice(0, 3).map((x) => [x.port, x.realText, x.simulatedText]))).toBe(true);
+    expect(d.code).toBe(1);
+  }, 120_000);
+
+  it('nb.db as a clustered server\'s file: converted (cluster-to-standalone, then to the installed schema), the same agreement; the text says so', async () => {
+    const clustered = join(dir, 'clustered');
+    cpSync(snap, clustered, { recursive: true });
+    const nb = join(clustered, 'ovn', 'nb.db');
+    rmSync(nb);
+    tool(['create-cluster', nb, join(snap, 'ovn', 'nb.db'), `unix:${join(dir, 'raft.sock')}`]);
+    expect(readFileSync(nb, 'utf8').slice(0, 14)).toBe('OVSDB CLUSTER ');
+    const r = await run('verify', capture, '--snapshot', clustered);
+    expect(r.out, r.err).toMatch(/real side: Northbound \S+clustered\/ovn\/nb\.db \(as collected, clustered [\d.]+; pods bound to its ports\); Kube-OVN patch flows: the collected Southbound's own rows \(\d+ written/);
+    expect(r.out).toMatch(/vippath and the real datapath agree, byte for byte/);
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('an nb.db that is no database: BAD_SNAPSHOT naming it, exit 2, no testbed; events with a collected NB need --real-northbound derived', async () => {
+    const broken = join(dir, 'broken');
+    cpSync(snap, broken, { recursive: true });
+    writeFileSync(join(broken, 'ovn', 'nb.db'), 'OVSDB JSON 12 0000\n{"truncated"');
+    const r = await run('verify', capture, '--snapshot', broken);
+    expect(r.err).toMatch(/BAD_SNAPSHOT: .*broken\/ovn\/nb\.db is not an OVSDB database file/);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(2);
+    const pod = loadSnapshot(snap).objects.find((o) => o.kind === 'Pod')!.metadata.name;
+    const e = await run('verify', capture, '--snapshot', snap, '--not-ready', `${pod}@1s`);
+    expect(e.err).toMatch(/--not-ready rewrite the real side's load balancers .* add --real-northbound derived/);
+    expect(e.code).toBe(2);
+  }, 30_000);
+});
