@@ -7,7 +7,8 @@
  * - with nb.db, the real side drops the TCP as the collected flows the simulation runs do: no difference;
  * - the same snapshot without nb.db (the real side derived, as before): the real pods answer, vippath's do not;
  * - nb.db as a clustered server's file (converted by ovsdb-tool) gives the same as the standalone one;
- * - an nb.db that is no OVSDB file, or a Northbound without the switch, is a typed error and exit 2.
+ * - an nb.db that is no OVSDB file, or a Northbound without the switch, is a typed error and exit 2;
+ * - `--real-northbound derived` leaves the nb.db aside (needed for the event options, which rewrite the NB).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -145,5 +146,11 @@ describe.skipIf(unavailable !== undefined)(`verify --snapshot: the real side fro
     const e = await run('verify', capture, '--snapshot', snap, '--not-ready', `${pod}@1s`);
     expect(e.err).toMatch(/--not-ready rewrite the real side's load balancers .* add --real-northbound derived/);
     expect(e.code).toBe(2);
-  }, 30_000);
+    // --real-northbound derived: the nb.db is left aside (today's real side), so the ACL is not there.
+    const derived = await run('verify', capture, '--snapshot', snap, '--real-northbound', 'derived', '--json');
+    const j = JSON.parse(derived.out) as VerifyJson;
+    expect(j.realSide.northbound.from).toBe('derived');
+    expect(j.differences.length).toBeGreaterThan(0);
+    expect(derived.code).toBe(1);
+  }, 90_000);
 });

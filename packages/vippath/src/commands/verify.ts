@@ -31,7 +31,7 @@ function sourceText(s: TestbedSource, profile: TestbedProfile): string {
     ? `Kube-OVN patch flows: the collected Southbound's own rows (${s.patchFlows.added} written, ${s.patchFlows.removed} of ovn-northd's replaced)`
     : s.patchFlows.from === 'vippath'
       ? `Kube-OVN patch flows computed by vippath (${s.patchFlows.added} written, ${s.patchFlows.removed} replaced)`
-      : profile === 'upstream' ? 'no Kube-OVN patch flows (profile upstream)' : 'no Kube-OVN patch flows (no collected Southbound to take them from)';
+      : profile === 'upstream' ? 'no Kube-OVN patch flows (profile upstream)' : 'no Kube-OVN patch flows (no collected Southbound flows of the switch to take them from: see vippath lint --snapshot)';
   return `real side: ${nb}; ${patches}`;
 }
 
@@ -65,7 +65,8 @@ speaker model on both sides, so only the datapath differs.
                  with a snapshot's ovn/nb.db, build the real side from the Kubernetes objects all the same
                  (needed for --ready/--not-ready/--node-down: the real side's load balancers are rewritten as
                  vippath derives them)
-  --json         {compared, real, simulated, differences: [{input, port, real, simulated}], excluded, events}
+  --json         {compared, real, simulated, differences: [{input, port, real, simulated}], excluded, events,
+                 realSide: {northbound, patchFlows}}
   --keep         keep the testbed's run directory (logs, databases) and print where
 ${EVENT_USAGE}
                  (on both sides: the real node's switch port goes and comes back, its speaker stops; a readiness
