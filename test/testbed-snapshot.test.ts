@@ -143,9 +143,18 @@ describe.skipIf(unavailable !== undefined)(`a snapshot of the real testbed${unav
     const r = await run('verify', capture, '--snapshot', join(dir, 'snap'), '--json');
     expect(r.err).not.toMatch(/usable flow formats/);
     expect(r.out, r.err).not.toBe('');
-    const j = JSON.parse(r.out) as { compared: number; differences: unknown[] };
+    const j = JSON.parse(r.out) as { compared: number; differences: unknown[]; realSide: { northbound: { from: string }; patchFlows: { from: string; added: number } } };
     expect(j.compared).toBeGreaterThan(20);
     expect(j.differences, JSON.stringify(j.differences.slice(0, 2))).toEqual([]);
     expect(r.code).toBe(0);
+    // The snapshot has ovn/nb.db: the real side ran it, with the collected Southbound's patch rows.
+    expect(j.realSide).toMatchObject({ northbound: { from: 'collected' }, patchFlows: { from: 'collected' } });
+    expect(j.realSide.patchFlows.added).toBeGreaterThan(0);
+    // Kube-OVN 1.15.20's collected Northbound too: its node-<node> ports (the VIP-node marker) are bound on ovn0.
+    const r115 = await run('verify', capture, '--snapshot', join(dir, 'snap-v1.15.20'), '--json');
+    const j115 = JSON.parse(r115.out) as typeof j;
+    expect(j115.realSide).toMatchObject({ northbound: { from: 'collected' }, patchFlows: { from: 'collected' } });
+    expect(j115.differences, JSON.stringify(j115.differences.slice(0, 2))).toEqual([]);
+    expect(r115.code).toBe(0);
   }, 120_000);
 });
