@@ -73,6 +73,24 @@ describe('a collected Northbound made ready for the testbed', () => {
     expect((err as CollectedNorthboundError).code).toBe('BAD_NORTHBOUND');
     expect((err as Error).message).toMatch(/junk\.db is not an OVSDB database file/);
   });
+  it.skipIf(unavailable !== undefined)('a Northbound of another schema version is converted to the installed one, and says so; its switch\'s ports and localnet are found', () => {
+    const schema = JSON.parse(readFileSync(NB_SCHEMA, 'utf8')) as { version: string };
+    const old = join(dir, 'old.ovsschema');
+    writeFileSync(old, JSON.stringify({ ...schema, version: '5.0.0' }));
+    const file = join(dir, 'old-nb.db');
+    tool(['create', file, old]);
+    tool(['transact', file, JSON.stringify(['OVN_Northbound',
+      { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'localnet.underlay-subnet', type: 'localnet', addresses: 'unknown', options: ['map', [['network_name', 'phys']]] }, 'uuid-name': 'ln' },
+      { op: 'insert', table: 'Logical_Switch_Port', row: { name: 'web-0.default', addresses: '00:00:00:0a:00:02 10.180.204.11' }, 'uuid-name': 'p0' },
+      { op: 'insert', table: 'Logical_Switch', row: { name: 'underlay-subnet', ports: ['set', [['named-uuid', 'ln'], ['named-uuid', 'p0']]] } },
+    ])]);
+    const out = join(dir, 'old-converted.db');
+    const nb = prepareCollectedNorthbound(file, out, 'underlay-subnet', NB_SCHEMA, tool);
+    expect(nb).toMatchObject({ format: 'standalone', version: '5.0.0', convertedTo: schema.version, localnet: { name: 'localnet.underlay-subnet', network: 'phys' } });
+    expect(nb.ports.map((p) => p.name).sort()).toEqual(['localnet.underlay-subnet', 'web-0.default']);
+    expect(tool(['db-version', out]).trim()).toBe(schema.version);
+    expect(tool(['db-version', file]).trim()).toBe('5.0.0');
+  });
 });
 
 describe.skipIf(unavailable !== undefined)(`verify --snapshot: the real side from the collected Northbound${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {

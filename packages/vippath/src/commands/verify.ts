@@ -25,7 +25,7 @@ function differenceText(d: Difference): string {
 /** One line on what the real side was built from. */
 function sourceText(s: TestbedSource, profile: TestbedProfile): string {
   const nb = s.northbound.from === 'collected'
-    ? `Northbound ${s.northbound.file} (as collected, ${s.northbound.format} ${s.northbound.version}; pods bound to its ports${s.northbound.unbound.length ? `; no port for ${s.northbound.unbound.join(', ')}` : ''})`
+    ? `Northbound ${s.northbound.file} (as collected, ${s.northbound.format} ${s.northbound.version}${s.northbound.convertedTo ? `, converted to the installed schema ${s.northbound.convertedTo}: what it does not know is left out` : ''}; pods bound to its ports${s.northbound.unbound.length ? `; no port for ${s.northbound.unbound.join(', ')}` : ''})`
     : 'Northbound derived by vippath from the Kubernetes objects';
   const patches = s.patchFlows.from === 'collected'
     ? `Kube-OVN patch flows: the collected Southbound's own rows (${s.patchFlows.added} written, ${s.patchFlows.removed} of ovn-northd's replaced)`

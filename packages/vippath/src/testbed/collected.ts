@@ -35,6 +35,11 @@ export interface CollectedNorthbound {
   format: string;
   /** The schema version the collected file had. */
   version: string;
+  /**
+   * The installed schema's version when the file was converted to it (`ovsdb-tool convert`: columns and tables
+   * the installed OVN does not know are left out, so the real side cannot run them).
+   */
+  convertedTo?: string;
   /** The switch's ports. */
   ports: CollectedPort[];
   /** Every logical switch port's name (any switch): Kube-OVN 1.15.20's `node-<node>` ports may be on another. */
@@ -83,8 +88,13 @@ export function prepareCollectedNorthbound(src: string, dest: string, ls: string
   };
   if (db.format === 'clustered') run(['cluster-to-standalone', dest, src]);
   else copyFileSync(src, dest);
-  if (run(['needs-conversion', dest, schema]).trim() === 'yes') run(['convert', dest, schema]);
-  return { file: dest, format: db.format ?? 'standalone', version: db.version, ports, allPorts: new Set(ovsdbRows(db, 'Logical_Switch_Port').map((r) => ovsdbString(r, 'name') ?? '')), localnet: { name: ovsdbString(ln, 'name') ?? '', network } };
+  let convertedTo: string | undefined;
+  if (run(['needs-conversion', dest, schema]).trim() === 'yes') {
+    run(['convert', dest, schema]);
+    const installed = run(['schema-version', schema]).trim();
+    if (installed !== db.version) convertedTo = installed;
+  }
+  return { file: dest, format: db.format ?? 'standalone', version: db.version, ...(convertedTo ? { convertedTo } : {}), ports, allPorts: new Set(ovsdbRows(db, 'Logical_Switch_Port').map((r) => ovsdbString(r, 'name') ?? '')), localnet: { name: ovsdbString(ln, 'name') ?? '', network } };
 }
 
 /**

@@ -69,7 +69,7 @@ export interface TestbedOptions {
 
 /** Where a testbed's Northbound and Kube-OVN patch flows came from. */
 export interface TestbedSource {
-  northbound: { from: 'derived' } | { from: 'collected'; file: string; format: string; version: string; ports: Record<string, string>; unbound: string[] };
+  northbound: { from: 'derived' } | { from: 'collected'; file: string; format: string; version: string; convertedTo?: string; ports: Record<string, string>; unbound: string[] };
   /** `vippath`: computed by vippath's northd (overlay.ts); `collected`: the collected Southbound's own rows; `none`. */
   patchFlows: { from: 'vippath' | 'collected' | 'none'; added: number; removed: number };
 }
@@ -273,7 +273,7 @@ export class Testbed {
     for (const p of state.pods) this.ifaceId.set(p.name, (collectedNb ? collectedPortFor(collectedNb, p) : p.lsp) ?? p.lsp);
     if (collectedNb) {
       const ports = Object.fromEntries(state.pods.filter((p) => collectedPortFor(collectedNb, p)).map((p) => [p.name, this.ifaceId.get(p.name)!]));
-      this.source.northbound = { from: 'collected', file: this.options.northbound!, format: collectedNb.format, version: collectedNb.version, ports, unbound: state.pods.filter((p) => !(p.name in ports)).map((p) => p.name) };
+      this.source.northbound = { from: 'collected', file: this.options.northbound!, format: collectedNb.format, version: collectedNb.version, ...(collectedNb.convertedTo ? { convertedTo: collectedNb.convertedTo } : {}), ports, unbound: state.pods.filter((p) => !(p.name in ports)).map((p) => p.name) };
     }
     const localnet = collectedNb?.localnet.name ?? `localnet.${ls}`;
     this.ovsdb(c, 'nb', nbSchema, collectedNb !== undefined);
