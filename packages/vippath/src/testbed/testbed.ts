@@ -444,7 +444,7 @@ export class Testbed {
       await this.waitFor(() => {
         const flows = this.ofctl(i, 'dump-flows', 'br-int');
         return want.every((k) => flows.includes(k)) ? true : undefined;
-      }, `${n.name}: ovn-controller did not compile the Kube-OVN overlay flows`);
+      }, collected ? `${n.name}: ovn-controller did not compile the collected Southbound's patch rows (another OVN version's match or actions? see ovn-controller.log with --keep)` : `${n.name}: ovn-controller did not compile the Kube-OVN overlay flows`);
     }
   }
 
