@@ -6,6 +6,7 @@
  * pods — so the collected NB and SB hold it and the derived Northbound does not:
  * - with nb.db, the real side drops the TCP as the collected flows the simulation runs do: no difference;
  * - the same snapshot without nb.db (the real side derived, as before): the real pods answer, vippath's do not;
+ * - nb.db without sb.db: the real side runs the NB with the patches vippath computes on it;
  * - nb.db as a clustered server's file (converted by ovsdb-tool) gives the same as the standalone one;
  * - an nb.db that is no OVSDB file, or a Northbound without the switch, is a typed error and exit 2;
  * - `--real-northbound derived` leaves the nb.db aside (needed for the event options, which rewrite the NB).
@@ -38,10 +39,8 @@ interface VerifyJson {
 }
 
 describe('a collected Northbound made ready for the testbed', () => {
-  const nb: CollectedNorthbound = {
-    file: '', format: 'standalone', version: '7.0.0', allPorts: new Set(),
+  const nb: Pick<CollectedNorthbound, 'ports'> = {
     ports: [{ name: 'web-0.default', type: '', addresses: ['00:00:00:0A:00:02 10.180.204.11'] }, { name: 'localnet.underlay-subnet', type: 'localnet', addresses: ['unknown'] }],
-    localnet: { name: 'localnet.underlay-subnet', network: 'provider' },
   };
 
   it('a pod binds the port of its name, else the one holding its MAC and IP, else none', () => {
@@ -138,6 +137,18 @@ describe.skipIf(unavailable !== undefined)(`verify --snapshot: the real side fro
     expect(k.differences.some((x) => x.simulated === null && /^tcp 10\.180\.204\.252:80 > 10\.180\.204\.100:\d+ \[S\.\]/.test(x.realText ?? '') && x.port === 'outside'), JSON.stringify(k.differences.slice(0, 3).map((x) => [x.port, x.realText, x.simulatedText]))).toBe(true);
     expect(d.code).toBe(1);
   }, 120_000);
+
+  it('nb.db without sb.db: the real side runs the NB with the patch flows vippath computes on it (the ACL drops there); vippath runs its northd of the derived NB (no ACL): they differ', async () => {
+    const nbOnly = join(dir, 'nb-only');
+    cpSync(snap, nbOnly, { recursive: true });
+    rmSync(join(nbOnly, 'ovn', 'sb.db'));
+    const r = await run('verify', capture, '--snapshot', nbOnly, '--json');
+    const j = JSON.parse(r.out) as VerifyJson;
+    // The ACL touches no stage the 1.14 patches replace: the same patch rows as the first testbed wrote.
+    expect(j.realSide).toMatchObject({ northbound: { from: 'collected' }, patchFlows: { from: 'vippath', added: overlay } });
+    expect(j.differences.some((x) => x.real === null && /^tcp 10\.180\.204\.252:80 > 10\.180\.204\.100:\d+ \[S\.\]/.test(x.simulatedText ?? '') && x.port === 'outside')).toBe(true);
+    expect(r.code).toBe(1);
+  }, 60_000);
 
   it('nb.db as a clustered server\'s file: converted (cluster-to-standalone, then to the installed schema), the same agreement; the text says so', async () => {
     const clustered = join(dir, 'clustered');

@@ -30,8 +30,8 @@ function sourceText(s: TestbedSource, profile: TestbedProfile): string {
   const patches = s.patchFlows.from === 'collected'
     ? `Kube-OVN patch flows: the collected Southbound's own rows (${s.patchFlows.added} written, ${s.patchFlows.removed} of ovn-northd's replaced)`
     : s.patchFlows.from === 'vippath'
-      ? `Kube-OVN patch flows computed by vippath (${s.patchFlows.added} written, ${s.patchFlows.removed} replaced)`
-      : profile === 'upstream' ? 'no Kube-OVN patch flows (profile upstream)' : 'no Kube-OVN patch flows (no collected Southbound flows of the switch to take them from: see vippath lint --snapshot)';
+      ? `Kube-OVN patch flows computed by vippath${s.northbound.from === 'collected' ? ' on that Northbound (no collected Southbound flows of the switch to take them from: see vippath lint --snapshot)' : ''} (${s.patchFlows.added} written, ${s.patchFlows.removed} replaced)`
+      : 'no Kube-OVN patch flows (profile upstream)';
   return `real side: ${nb}; ${patches}`;
 }
 
@@ -57,7 +57,8 @@ speaker model on both sides, so only the datapath differs.
                  each pod bound to the logical port of its name, or of its MAC and IP; the localnet port's
                  network_name mapped to br-provider); its Kube-OVN patch flows are the collected Southbound rows
                  the installed ovn-northd does not write from that Northbound (written as collected, the rows
-                 they replace deleted). Without ovn/nb.db the real cluster's Northbound is derived from the
+                 they replace deleted; with no collected Southbound flows, the patches vippath's northd
+                 computes on that Northbound). Without ovn/nb.db the real cluster's Northbound is derived from the
                  Kubernetes objects and the patch flows are vippath's. Both sides get the snapshot's br-provider
                  flows (names resolved through br-provider.ports, put on the testbed's ports). The output says
                  which source the real side used ("real side: …"; --json: "realSide").

@@ -9,7 +9,7 @@
  * @module
  */
 import { copyFileSync, readFileSync } from 'node:fs';
-import { lflowDelta, ovsdbMap, ovsdbRows, ovsdbString, ovsdbStrings, readOvsdbFile, type LflowDelta, type LogicalFlow } from '@vippath/ovn';
+import { lflowDelta, nbFromOvsdb, northd, ovsdbMap, ovsdbRows, ovsdbString, ovsdbStrings, readOvsdbFile, type LflowDelta, type LogicalFlow, type NorthdProfile, type OvsdbDatabase } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 
 /** A collected Northbound that the testbed cannot run on (unreadable, another database, no such switch). */
@@ -46,6 +46,8 @@ export interface CollectedNorthbound {
   allPorts: Set<string>;
   /** The switch's localnet port and its `options:network_name` (the bridge mapping's name). */
   localnet: { name: string; network: string };
+  /** The collected database as read (before any conversion). */
+  db: OvsdbDatabase;
 }
 
 /**
@@ -94,7 +96,7 @@ export function prepareCollectedNorthbound(src: string, dest: string, ls: string
     const installed = run(['schema-version', schema]).trim();
     if (installed !== db.version) convertedTo = installed;
   }
-  return { file: dest, format: db.format ?? 'standalone', version: db.version, ...(convertedTo ? { convertedTo } : {}), ports, allPorts: new Set(ovsdbRows(db, 'Logical_Switch_Port').map((r) => ovsdbString(r, 'name') ?? '')), localnet: { name: ovsdbString(ln, 'name') ?? '', network } };
+  return { file: dest, format: db.format ?? 'standalone', version: db.version, ...(convertedTo ? { convertedTo } : {}), ports, allPorts: new Set(ovsdbRows(db, 'Logical_Switch_Port').map((r) => ovsdbString(r, 'name') ?? '')), localnet: { name: ovsdbString(ln, 'name') ?? '', network }, db };
 }
 
 /**
@@ -102,7 +104,7 @@ export function prepareCollectedNorthbound(src: string, dest: string, ls: string
  * Kube-OVN's naming), else the one whose addresses hold its MAC and IP; undefined when none does (the real side
  * then has no port for it).
  */
-export function collectedPortFor(nb: CollectedNorthbound, pod: { lsp: string; mac: string; ip: string }): string | undefined {
+export function collectedPortFor(nb: Pick<CollectedNorthbound, 'ports'>, pod: { lsp: string; mac: string; ip: string }): string | undefined {
   if (nb.ports.some((p) => p.name === pod.lsp)) return pod.lsp;
   return nb.ports.find((p) => p.addresses.some((a) => {
     const words = a.toLowerCase().split(/\s+/);
@@ -117,4 +119,20 @@ export function collectedPortFor(nb: CollectedNorthbound, pod: { lsp: string; ma
  */
 export function collectedOverlay(written: readonly LogicalFlow[], collected: readonly LogicalFlow[]): LflowDelta {
   return lflowDelta(written, collected);
+}
+
+/**
+ * Kube-OVN's patches computed by vippath's northd on the collected Northbound (when there are no collected
+ * Southbound rows to take them from): the difference between its flows of `ls` with `profile` and upstream.
+ * `chassis`: where each logical port is bound (prefer-local reads it).
+ */
+export function collectedNbOverlay(nb: CollectedNorthbound, ls: string, profile: NorthdProfile, chassis: Record<string, string>): LflowDelta {
+  let typed: ReturnType<typeof nbFromOvsdb>;
+  try {
+    typed = nbFromOvsdb(nb.db);
+  } catch (e) {
+    if (e instanceof VippathError) throw new CollectedNorthboundError(`vippath's northd cannot read the collected Northbound (${e.code}: ${e.message}): no Kube-OVN patch flows can be computed for it`);
+    throw e;
+  }
+  return lflowDelta(northd(typed, { profile: 'upstream', chassis }).flows.get(ls) ?? [], northd(typed, { profile, chassis }).flows.get(ls) ?? []);
 }

@@ -26,9 +26,9 @@ import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backs, derive, isLoadBalancerService, northboundFor, ovnLoadBalancers, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
+import { backs, derive, isLoadBalancerService, northboundFor, northdProfile, ovnLoadBalancers, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
 import { nbTransaction, type LogicalFlow } from '@vippath/ovn';
-import { collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
+import { collectedNbOverlay, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
 import { Daemons, TestbedError } from './daemons.js';
 import { testbedProviderFlows } from './flows.js';
 import { kubeOvnOverlay, residentPorts } from './overlay.js';
@@ -416,8 +416,14 @@ export class Testbed {
       return { uuid: (r[col('_uuid')] as [string, string])[1], pipeline: r[col('pipeline')] as LogicalFlow['pipeline'], table: r[col('table_id')] as number, priority: r[col('priority')] as number, match: r[col('match')] as string, actions: r[col('actions')] as string, stage: ext.get('stage-name') ?? '' };
     });
     const collected = this.collectedNb ? this.options.collectedFlows : undefined;
-    const delta = collected ? collectedOverlay(rows, collected) : this.collectedNb ? { removed: [], added: [] } : kubeOvnOverlay(this.objects, state, cluster, ls);
-    this.source.patchFlows = { from: collected ? 'collected' : this.collectedNb ? 'none' : 'vippath', added: delta.added.length, removed: delta.removed.length };
+    const chassis = (): Record<string, string> => {
+      const out: Record<string, string> = {};
+      for (const p of state.pods) out[this.ifaceId.get(p.name) ?? p.lsp] = p.node;
+      for (const n of cluster.nodes) out[`node-${n.name}`] = n.name;
+      return out;
+    };
+    const delta = collected ? collectedOverlay(rows, collected) : this.collectedNb ? collectedNbOverlay(this.collectedNb, ls, northdProfile(cluster), chassis()) : kubeOvnOverlay(this.objects, state, cluster, ls);
+    this.source.patchFlows = { from: collected ? 'collected' : 'vippath', added: delta.added.length, removed: delta.removed.length };
     for (const f of delta.removed) {
       const i = rows.findIndex((r) => r.pipeline === f.pipeline && r.stage === f.stage && r.priority === f.priority && r.match === f.match && r.actions === f.actions);
       if (i < 0) throw new TestbedError(`the Kube-OVN ${collected ? 'patch flows of the collected Southbound replace' : 'overlay replaces'} ${f.stage} priority ${f.priority} "${f.match}" / "${f.actions}", which ovn-northd did not write (vippath's upstream northd and the real one disagree)`);
