@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSnapshot } from '@vippath/cluster';
+import { derive, loadSnapshot } from '@vippath/cluster';
 import { CollectedNorthboundError, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, Testbed, type CollectedNorthbound } from '../packages/vippath/src/testbed/index.js';
 import { collect } from './testbed/collect.js';
 import { scenarioObjects, unavailable } from './testbed/harness.js';
@@ -29,6 +29,14 @@ afterAll(() => (process.env.VIPPATH_KEEP_SNAP ? console.log(dir) : rmSync(dir, {
 const NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema';
 const CLIENT = '10.180.204.100';
 const tool = (args: string[]): string => execFileSync('ovsdb-tool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** Sets options:requested-chassis on every pod's port of a standalone NB file, offline. */
+function requestChassis(file: string, node: (p: { name: string; node: string }) => string): void {
+  const loaded = loadSnapshot(join(dir, 'snap'));
+  const ops = derive(loaded.objects, loaded.cluster).pods.map((p) => ({ op: 'mutate', table: 'Logical_Switch_Port', where: [['name', '==', p.lsp]], mutations: [['options', 'insert', ['map', [['requested-chassis', node(p)]]]]] }));
+  const res = JSON.parse(tool(['transact', file, JSON.stringify(['OVN_Northbound', ...ops])])) as Array<{ count?: number }>;
+  expect(res.map((x) => x.count)).toEqual(ops.map(() => 1));
+}
 
 interface VerifyJson {
   compared: number;
@@ -154,14 +162,28 @@ describe.skipIf(unavailable !== undefined)(`verify --snapshot: the real side fro
     const clustered = join(dir, 'clustered');
     cpSync(snap, clustered, { recursive: true });
     const nb = join(clustered, 'ovn', 'nb.db');
+    // As Kube-OVN writes pod ports: options:requested-chassis = the pod's node (ovn-controller binds it only there).
+    const standalone = join(dir, 'requested.db');
+    cpSync(join(snap, 'ovn', 'nb.db'), standalone);
+    requestChassis(standalone, (p) => p.node);
     rmSync(nb);
-    tool(['create-cluster', nb, join(snap, 'ovn', 'nb.db'), `unix:${join(dir, 'raft.sock')}`]);
+    tool(['create-cluster', nb, standalone, `unix:${join(dir, 'raft.sock')}`]);
     expect(readFileSync(nb, 'utf8').slice(0, 14)).toBe('OVSDB CLUSTER ');
     const r = await run('verify', capture, '--snapshot', clustered);
     expect(r.out, r.err).toMatch(/real side: Northbound \S+clustered\/ovn\/nb\.db \(as collected, clustered [\d.]+; pods bound to its ports\); Kube-OVN patch flows: the collected Southbound's own rows \(\d+ written/);
     expect(r.out).toMatch(/vippath and the real datapath agree, byte for byte/);
     expect(r.code).toBe(0);
   }, 120_000);
+
+  it('a pod port requested on another node than cluster.yaml puts the pod: BAD_NORTHBOUND naming both, exit 2', async () => {
+    const moved = join(dir, 'moved');
+    cpSync(snap, moved, { recursive: true });
+    const nodes = loadSnapshot(snap).cluster.nodes.map((n) => n.name);
+    requestChassis(join(moved, 'ovn', 'nb.db'), (p) => nodes.find((n) => n !== p.node)!);
+    const r = await run('verify', capture, '--snapshot', moved);
+    expect(r.err).toMatch(/BAD_NORTHBOUND: .*moved\/ovn\/nb\.db: Logical_Switch_Port \S+ has options:requested-chassis=node\d, but Pod \S+ is on node\d in cluster\.yaml/);
+    expect(r.code).toBe(2);
+  }, 30_000);
 
   it('an nb.db that is no database: BAD_SNAPSHOT naming it, exit 2, no testbed; events with a collected NB need --real-northbound derived', async () => {
     const broken = join(dir, 'broken');

@@ -25,6 +25,8 @@ export interface CollectedPort {
   type: string;
   /** `addresses` entries ("MAC IP…", `unknown`, `router`, …). */
   addresses: string[];
+  /** `options:requested-chassis` (Kube-OVN sets the pod's node): ovn-controller binds the port only there. */
+  requestedChassis?: string;
 }
 
 /** What the testbed needs to know of a collected Northbound, and the standalone copy its server runs on. */
@@ -75,7 +77,9 @@ export function prepareCollectedNorthbound(src: string, dest: string, ls: string
   const lsps = new Map(ovsdbRows(db, 'Logical_Switch_Port').map((r) => [r._uuid, r]));
   const ports: CollectedPort[] = ovsdbStrings(sw, 'ports').flatMap((u) => {
     const r = lsps.get(u);
-    return r ? [{ name: ovsdbString(r, 'name') ?? '', type: ovsdbString(r, 'type') ?? '', addresses: ovsdbStrings(r, 'addresses') }] : [];
+    if (!r) return [];
+    const requested = ovsdbMap(r, 'options')['requested-chassis'];
+    return [{ name: ovsdbString(r, 'name') ?? '', type: ovsdbString(r, 'type') ?? '', addresses: ovsdbStrings(r, 'addresses'), ...(requested ? { requestedChassis: requested } : {}) }];
   });
   const ln = ovsdbStrings(sw, 'ports').map((u) => lsps.get(u)).find((r) => r && ovsdbString(r, 'type') === 'localnet');
   const network = ln ? ovsdbMap(ln, 'options').network_name : undefined;

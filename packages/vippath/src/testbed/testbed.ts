@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backs, derive, isLoadBalancerService, northboundFor, northdProfile, ovnLoadBalancers, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
 import { nbTransaction, type LogicalFlow } from '@vippath/ovn';
-import { collectedNbOverlay, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
+import { CollectedNorthboundError, collectedNbOverlay, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
 import { Daemons, TestbedError } from './daemons.js';
 import { testbedProviderFlows } from './flows.js';
 import { kubeOvnOverlay, residentPorts } from './overlay.js';
@@ -272,6 +272,12 @@ export class Testbed {
     this.collectedNb = collectedNb;
     for (const p of state.pods) this.ifaceId.set(p.name, (collectedNb ? collectedPortFor(collectedNb, p) : p.lsp) ?? p.lsp);
     if (collectedNb) {
+      // A port Kube-OVN requested on another node than the Pod's is bound by no ovn-controller of the testbed
+      // (chassis = node name): cluster.yaml and the Northbound are from different moments.
+      for (const p of state.pods) {
+        const lsp = collectedNb.ports.find((x) => x.name === this.ifaceId.get(p.name));
+        if (lsp?.requestedChassis !== undefined && lsp.requestedChassis !== p.node) throw new CollectedNorthboundError(`${this.options.northbound}: Logical_Switch_Port ${lsp.name} has options:requested-chassis=${lsp.requestedChassis}, but Pod ${p.namespace}/${p.name} is on ${p.node} in cluster.yaml: no chassis would bind it (the snapshot's files are from different moments?)`);
+      }
       const ports = Object.fromEntries(state.pods.filter((p) => collectedPortFor(collectedNb, p)).map((p) => [p.name, this.ifaceId.get(p.name)!]));
       this.source.northbound = { from: 'collected', file: this.options.northbound!, format: collectedNb.format, version: collectedNb.version, ...(collectedNb.convertedTo ? { convertedTo: collectedNb.convertedTo } : {}), ports, unbound: state.pods.filter((p) => !(p.name in ports)).map((p) => p.name) };
     }
