@@ -175,7 +175,7 @@ describe.skipIf(unavailable !== undefined)(`verify --snapshot: the real side fro
     expect(r.code).toBe(0);
   }, 120_000);
 
-  it('a pod port requested on another node than cluster.yaml puts the pod: BAD_NORTHBOUND naming both, exit 2', async () => {
+  it('a pod port requested on another node than cluster.yaml puts the pod, or with another MAC: BAD_NORTHBOUND naming both, exit 2', async () => {
     const moved = join(dir, 'moved');
     cpSync(snap, moved, { recursive: true });
     const nodes = loadSnapshot(snap).cluster.nodes.map((n) => n.name);
@@ -183,6 +183,15 @@ describe.skipIf(unavailable !== undefined)(`verify --snapshot: the real side fro
     const r = await run('verify', capture, '--snapshot', moved);
     expect(r.err).toMatch(/BAD_NORTHBOUND: .*moved\/ovn\/nb\.db: Logical_Switch_Port \S+ has options:requested-chassis=node\d, but Pod \S+ is on node\d in cluster\.yaml/);
     expect(r.code).toBe(2);
+    // A port whose MAC is not the Pod's: the same, named (rather than a wait for an announcement that never comes).
+    const remac = join(dir, 'remac');
+    cpSync(snap, remac, { recursive: true });
+    const pod = derive(loadSnapshot(snap).objects, loadSnapshot(snap).cluster).pods[0]!;
+    const res = JSON.parse(tool(['transact', join(remac, 'ovn', 'nb.db'), JSON.stringify(['OVN_Northbound', { op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', pod.lsp]], row: { addresses: `02:00:00:00:00:99 ${pod.ip}` } }])])) as Array<{ count?: number }>;
+    expect(res[0]!.count).toBe(1);
+    const m = await run('verify', capture, '--snapshot', remac);
+    expect(m.err).toMatch(new RegExp(`BAD_NORTHBOUND: .*Logical_Switch_Port ${pod.lsp.replace(/\./g, '\\.')} has addresses "02:00:00:00:00:99 ${pod.ip.replace(/\./g, '\\.')}", but Pod \\S+ has MAC ${pod.mac}`));
+    expect(m.code).toBe(2);
   }, 30_000);
 
   it('an nb.db that is no database: BAD_SNAPSHOT naming it, exit 2, no testbed; events with a collected NB need --real-northbound derived', async () => {

@@ -277,6 +277,9 @@ export class Testbed {
       for (const p of state.pods) {
         const lsp = collectedNb.ports.find((x) => x.name === this.ifaceId.get(p.name));
         if (lsp?.requestedChassis !== undefined && lsp.requestedChassis !== p.node) throw new CollectedNorthboundError(`${this.options.northbound}: Logical_Switch_Port ${lsp.name} has options:requested-chassis=${lsp.requestedChassis}, but Pod ${p.namespace}/${p.name} is on ${p.node} in cluster.yaml: no chassis would bind it (the snapshot's files are from different moments?)`);
+        // The pod model answers with the Pod's MAC; the real switch delivers and announces by the port's addresses.
+        const macs = lsp?.addresses.map((x) => x.split(/\s+/)[0]!.toLowerCase()).filter((x) => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(x)) ?? [];
+        if (macs.length && !macs.includes(p.mac.toLowerCase())) throw new CollectedNorthboundError(`${this.options.northbound}: Logical_Switch_Port ${lsp!.name} has addresses "${lsp!.addresses.join(', ')}", but Pod ${p.namespace}/${p.name} has MAC ${p.mac} in cluster.yaml (the snapshot's files are from different moments?)`);
       }
       const ports = Object.fromEntries(state.pods.filter((p) => collectedPortFor(collectedNb, p)).map((p) => [p.name, this.ifaceId.get(p.name)!]));
       this.source.northbound = { from: 'collected', file: this.options.northbound!, format: collectedNb.format, version: collectedNb.version, ...(collectedNb.convertedTo ? { convertedTo: collectedNb.convertedTo } : {}), ports, unbound: state.pods.filter((p) => !(p.name in ports)).map((p) => p.name) };
