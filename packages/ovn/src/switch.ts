@@ -11,6 +11,7 @@ import { VippathError } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from './ct/engine.js';
 import type { ConntrackEngine, CtRequest, CtResult } from './lflow/ct-api.js';
 import { DROP_REASON_TEXT, LflowExecutor, type ExecResult } from './lflow/executor.js';
+import type { MegaflowStats } from './lflow/megaflow.js';
 import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
 import { northd, type NorthdProfile } from './northd/northd.js';
@@ -92,6 +93,36 @@ export interface SwitchOptions {
    * switch then runs northd's flows of the new Northbound and says so in {@link LogicalSwitch.southboundReplaced}.
    */
   southbound?: SouthboundState;
+  /**
+   * The megaflow cache (OVS's datapath cache over the logical-flow walk between conntrack calls, per chassis):
+   * `false` runs every packet through the tables. Default on, 65 536 segments per chassis.
+   */
+  megaflows?: boolean | { maxEntries?: number };
+}
+
+/**
+ * A packet's outcome written in place by {@link LogicalSwitch.processInto}: made once by the caller and reused.
+ * `frames[i]` are the switch's own buffers (`frames[i][0, lengths[i])` is output `i`), valid until the next call.
+ */
+export class SwitchOutcome {
+  verdict: 'output' | 'drop' = 'drop';
+  /** Outputs written (`verdict` 'output' ⇔ count > 0). */
+  count = 0;
+  readonly ports: string[] = [];
+  readonly frames: Uint8Array[] = [];
+  readonly lengths: number[] = [];
+  /** The chassis whose pipeline sent the outputs. */
+  chassis = '';
+  /** A drop's code and place (as {@link SwitchDrop}). */
+  code = 0;
+  stage = '';
+  pipeline: Pipeline | '' = '';
+  table = 0;
+
+  /** The drop as a {@link SwitchDrop} (allocates: for output paths, not per packet). */
+  toDrop(): SwitchDrop {
+    return { verdict: 'drop', code: this.code, stage: this.stage, pipeline: this.pipeline, table: this.table };
+  }
 }
 
 /** Counts the conntrack calls of the chassis a packet is on (for {@link SwitchEffects}). */
@@ -121,6 +152,8 @@ export class LogicalSwitch {
   private derived: SouthboundState | undefined;
   /** Why the collected Southbound rows stopped running (see {@link SwitchOptions.southbound}); undefined while they run. */
   southboundReplaced: string | undefined;
+  private readonly megaflows: SwitchOptions['megaflows'];
+  private readonly outcome = new SwitchOutcome();
 
   /**
    * @param nb the Northbound rows (the switch named `name` among them)
@@ -134,6 +167,7 @@ export class LogicalSwitch {
       this.derived = northd(nb, { profile: this.profile, chassis: this.chassisOf });
       this.sb = options.southbound;
     }
+    this.megaflows = options.megaflows ?? true;
     this.compile();
   }
 
@@ -178,7 +212,14 @@ export class LogicalSwitch {
     if (this.derived && changed) this.patchCollected();
     else if (!this.derived) this.sb = northd(this.nb, { profile: this.profile, chassis: this.chassisOf });
     if (!this.sb.flows.has(this.name)) throw new LogicalSwitchError(`no logical switch ${this.name} in the Northbound`);
-    this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct });
+    // A recompiled switch starts with empty caches: the Northbound change voids every cached segment.
+    const mega = this.megaflows;
+    this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, ...(mega ? { megaflows: mega } : {}) });
+  }
+
+  /** The megaflow cache's counters, of one chassis or summed (zeros with the cache off). */
+  megaflowStats(chassis?: string): MegaflowStats {
+    return this.executor.megaflowStats(chassis);
   }
 
   /** The chassis' conntrack (made on first use). */
@@ -200,28 +241,86 @@ export class LogicalSwitch {
 
   /**
    * Processes a packet entering from logical port `inport` on `chassis` at simulated time `now` (ms). `frame` is
-   * not modified; outputs are new arrays. With `trace`, every flow hit is appended, in the order run.
+   * not modified; outputs are new arrays. With `trace`, every flow hit is appended, in the order run (a traced packet
+   * always walks the tables).
    */
   process(frame: Uint8Array, inport: string, chassis: string, now = 0, trace?: StageStep[]): SwitchResult {
+    if (trace) {
+      this.run(frame, frame.length, inport, chassis, now, true);
+      const r = this.executor.result;
+      steps(r, chassis, trace);
+      return this.fill(r, chassis, this.outcome) ? this.result(this.outcome) : this.outcome.toDrop();
+    }
+    const o = this.processInto(frame, frame.length, inport, chassis, now, this.outcome);
+    return this.result(o);
+  }
+
+  /**
+   * {@link process} without allocation: `frame[0, length)` entering on `inport`, the outcome written into `out`
+   * (whose output buffers are the switch's, valid until the next call). Returns `out`.
+   */
+  processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome): SwitchOutcome {
+    this.run(frame, length, inport, chassis, now, false);
+    this.fill(this.executor.result, chassis, out);
+    return out;
+  }
+
+  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean): void {
     const bound = this.chassisOf[inport];
     if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${inport} on ${this.name}`);
     if (bound !== undefined && bound !== chassis) throw new LogicalSwitchError(`${inport} is bound to ${bound}, not ${chassis}`);
-    if (this.buf.length < frame.length + 8) this.buf = new Uint8Array(frame.length + 64);
+    if (length > frame.length) throw new LogicalSwitchError(`frame length ${length} beyond its ${frame.length} bytes`);
+    if (this.buf.length < length + 8) this.buf = new Uint8Array(length + 64);
     const buf = this.buf;
-    buf.set(frame);
+    if (length === frame.length) buf.set(frame);
+    else for (let i = 0; i < length; i++) buf[i] = frame[i]!;
     this.ct.inner = this.conntrack(chassis);
     if (this.ct.effects) this.ct.effects.packets++;
     this.executor.setChassis(chassis);
-    const r = this.executor.runFrame(buf, frame.length, inport, now, trace !== undefined);
-    if (trace) steps(r, chassis, trace);
+    this.executor.runFrame(buf, length, inport, now, trace);
+  }
+
+  /** Writes the executor's result into `out`; returns whether there is an output. */
+  private fill(r: ExecResult, chassis: string, out: SwitchOutcome): boolean {
+    out.chassis = chassis;
+    out.count = 0;
+    out.verdict = 'drop';
+    out.stage = '';
+    out.pipeline = '';
+    out.table = 0;
     if (r.outputs.length === 0) {
       const d = r.drops[0];
-      if (!d) return { verdict: 'drop', code: SWITCH_NO_OUTPUT, stage: '', pipeline: '', table: 0 };
-      return { verdict: 'drop', code: d.reason, stage: d.stage, pipeline: d.pipeline, table: d.table };
+      if (!d) out.code = SWITCH_NO_OUTPUT;
+      else {
+        out.code = d.reason;
+        out.stage = d.stage;
+        out.pipeline = d.pipeline;
+        out.table = d.table;
+      }
+      return false;
     }
+    let n = 0;
+    for (let i = 0; i < r.outputs.length; i++) {
+      const o = r.outputs[i]!;
+      if (o.length === 0) continue;
+      out.ports[n] = o.port;
+      out.frames[n] = o.frame;
+      out.lengths[n] = o.length;
+      n++;
+    }
+    out.count = n;
+    if (n === 0) {
+      out.code = SWITCH_UNDECODABLE;
+      return false;
+    }
+    out.verdict = 'output';
+    return true;
+  }
+
+  private result(o: SwitchOutcome): SwitchResult {
+    if (o.count === 0) return o.toDrop();
     const outputs: SwitchOutput[] = [];
-    for (const o of r.outputs) if (o.length > 0) outputs.push({ port: o.port, chassis, frame: o.frame.slice(0, o.length) });
-    if (outputs.length === 0) return { verdict: 'drop', code: SWITCH_UNDECODABLE, stage: '', pipeline: '', table: 0 };
+    for (let i = 0; i < o.count; i++) outputs.push({ port: o.ports[i]!, chassis: o.chassis, frame: o.frames[i]!.slice(0, o.lengths[i]) });
     return { verdict: 'output', outputs };
   }
 }

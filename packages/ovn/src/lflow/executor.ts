@@ -22,6 +22,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
+import { MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
@@ -135,6 +136,11 @@ export interface ExecutorOptions {
   chassis?: string;
   /** `--lb-dst`: the backend ct_lb_mark picks (and the DNAT target of backend-less ct_lb_mark). */
   lbDst?: LbDst;
+  /**
+   * The megaflow cache ({@link LflowExecutor.enableMegaflows}): untraced frames run cached translations of the
+   * table walk between conntrack calls. Off by default.
+   */
+  megaflows?: boolean | { maxEntries?: number };
 }
 
 /** One packet leaving the switch. Slots are reused by the next run: copy what you keep. */
@@ -278,6 +284,23 @@ export class LflowExecutor {
   private readonly lbAddr = new Uint32Array(8);
   /** Compiled `hash_fields` texts; -1 for one OVS would refuse. */
   private readonly hashFieldBits = new Map<string, number>();
+  private megaOptions: { maxEntries: number } | undefined;
+  private readonly megaTables = new Map<string, MegaflowTable>();
+  /** The current chassis' megaflow table (undefined: cache off). */
+  private mega: MegaflowTable | undefined;
+  /** The segment being recorded, if any. */
+  private rec: Recording | undefined;
+  private readonly recState = new Recording();
+  /** Subtrees entered whose caller has more to do afterwards (a ct call inside one cannot end a segment). */
+  private pending = 0;
+  /** Per pool slot: bits the segment being recorded wrote (their values follow from the key). */
+  private readonly dirty: Uint32Array[] = [];
+  /** Entry points of segments by id (0 = ingress table 0). */
+  private readonly conts: MfCont[] = [{ kind: 'root', pipeline: 'ingress', table: 0, inEgress: false, index: 0 }];
+  private readonly contIds = new Map<readonly unknown[], Map<string, number>>();
+  private readonly keyScratch = new Uint32Array(W.SIZE);
+  /** Version of the learned FDB (segments that read it rest on it; the hairpin tables keep their own). */
+  private fdbVersion = 0;
 
   constructor(sb: SouthboundState, datapath: string, options: ExecutorOptions = {}) {
     this.datapath = datapath;
@@ -357,11 +380,13 @@ export class LflowExecutor {
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
+    if (options.megaflows) this.enableMegaflows(options.megaflows === true ? {} : options.megaflows);
   }
 
   /** The chassis the next packets are on (a cluster runs one compiled switch on every node); no allocation. */
   setChassis(chassis: string | undefined): void {
     this.chassis = chassis;
+    if (this.megaOptions !== undefined) this.mega = this.megaTable(chassis);
   }
 
   /** Changes the engine, chassis and `--lb-dst` without recompiling the tables. */
@@ -370,6 +395,7 @@ export class LflowExecutor {
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
+    if (this.megaOptions !== undefined) this.mega = this.megaTable(this.chassis);
   }
 
   private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number): CompiledFlow {
@@ -423,6 +449,7 @@ export class LflowExecutor {
   private lookup(w: Uint32Array, table: number, pipeline: Pipeline): CompiledFlow | undefined {
     const t = this.tables[pipeline][table];
     if (!t) return undefined;
+    if (this.rec !== undefined) return this.lookupRec(t, w);
     if (t.indexWord < 0) {
       const fs = t.flows;
       for (let i = 0; i < fs.length; i++) if (fs[i]!.match(w, this.matchCtx)) return fs[i];
@@ -456,6 +483,7 @@ export class LflowExecutor {
   private take(src: Uint32Array): Uint32Array {
     const w = this.pool[this.depth] ?? new Uint32Array(W.SIZE);
     if (this.depth >= this.pool.length) this.pool.push(w);
+    if (this.rec !== undefined) this.dirtyOf(this.depth).set(this.dirtyOf(this.slotOf(src)));
     this.depth++;
     w.set(src);
     return w;
@@ -510,6 +538,7 @@ export class LflowExecutor {
     this.frame = frame;
     this.frameLength = len;
     this.shadow.set(w);
+    if (!trace && this.mega !== undefined && this.decoded.status === 0) return this.startCached(w, now);
     return this.start(w, now, trace);
   }
 
@@ -553,6 +582,7 @@ export class LflowExecutor {
     d.stage = this.stageName(pipeline, table);
     d.reason = reason;
     this.result.drops.push(d);
+    if (this.rec !== undefined) this.emit(MfOp.DROP, undefined, 0, 0, 0, reason, pipeline, table);
   }
 
   private runTable(w: Uint32Array, table: number, pipeline: Pipeline, parent: TraceNode | undefined): void {
@@ -584,37 +614,54 @@ export class LflowExecutor {
     this.runActions(f.actions, w, table, pipeline, node);
   }
 
-  /** Runs an action list; returns whether control went on (next, output, a ct fork or a nested packet). */
-  private runActions(actions: readonly Action[], w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): boolean {
-    if (actions.length === 0 || (actions.length === 1 && actions[0]!.k === 'drop')) {
+  /**
+   * Runs an action list (from `from` on, when a cached walk resumes after an in-place ct); returns whether control
+   * went on (next, output, a ct fork or a nested packet). While a segment is being recorded, each action is also
+   * written into its program and its reads into its key.
+   */
+  private runActions(actions: readonly Action[], w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined, from = 0): boolean {
+    if (from === 0 && (actions.length === 0 || (actions.length === 1 && actions[0]!.k === 'drop'))) {
       node?.append(NodeType.ACTION, 'drop;');
       this.drop(pipeline, table, DropReason.DROP_ACTION);
       return false;
     }
     let went = false;
-    for (const a of actions) {
+    for (let i = from; i < actions.length; i++) {
+      const a = actions[i]!;
       if (node) node.append(NodeType.ACTION, a.text);
+      // A walk that goes on after a subtree cannot end a segment inside it (the cached program would lose what follows).
+      const inner = this.rec !== undefined && i < actions.length - 1;
       switch (a.k) {
         case 'next':
           went = true;
+          if (inner) this.pending++;
           if (a.pipeline !== pipeline) {
             const key = a.pipeline === 'ingress' ? w[W.INPORT]! : w[W.OUTPORT]!;
             const sub = node?.append(NodeType.PIPELINE, `${a.pipeline}(dp="${this.datapath}", ${a.pipeline === 'ingress' ? 'inport' : 'outport'}="${this.portName(key) ?? '(unnamed)'}")`);
             this.runTable(w, a.table, a.pipeline, sub);
           } else this.runTable(w, a.table, a.pipeline, node);
+          if (inner) this.pending--;
           break;
         case 'output':
           went = true;
+          if (inner) this.pending++;
           this.output(w, pipeline, table, node);
+          if (inner) this.pending--;
           break;
         case 'drop':
           break;
         case 'load':
+          if (this.rec !== undefined) this.recLoad(a, w);
           this.load(a.dst, a.value, a.port, w);
           if (node && !isRegister(a.dst)) node.append(NodeType.MODIFY, a.text.slice(0, -1));
           break;
         case 'move':
           if (node && !isRegister(a.dst)) node.append(NodeType.MODIFY, `${refText(a.dst)} = ${valueText(a.src, w)}`);
+          if (this.rec !== undefined) {
+            this.recRef(w, a.src, false);
+            this.recRef(w, a.dst, true);
+            this.emit(MfOp.MOVE, a);
+          }
           copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
           break;
         case 'exchange': {
@@ -622,10 +669,14 @@ export class LflowExecutor {
             if (!isRegister(a.a)) node.append(NodeType.MODIFY, `${refText(a.a)} = ${valueText(a.b, w)}`);
             if (!isRegister(a.b)) node.append(NodeType.MODIFY, `${refText(a.b)} = ${valueText(a.a, w)}`);
           }
-          const tmp = this.take(w);
-          copyBits(w, a.b.field.word, a.b.lo, w, a.a.field.word, a.a.lo, a.a.width);
-          copyBits(tmp, a.a.field.word, a.a.lo, w, a.b.field.word, a.b.lo, a.b.width);
-          this.give();
+          if (this.rec !== undefined) {
+            this.recRef(w, a.a, false);
+            this.recRef(w, a.b, false);
+            this.recRef(w, a.a, true);
+            this.recRef(w, a.b, true);
+            this.emit(MfOp.EXCHANGE, a);
+          }
+          this.exchange(a, w);
           break;
         }
         case 'ct_next':
@@ -634,34 +685,37 @@ export class LflowExecutor {
         case 'ct_snat':
         case 'ct_lb_mark':
           went = true;
+          if (inner) this.pending++;
           this.ctFork(a, w, table, pipeline, node);
+          if (inner) this.pending--;
           break;
-        case 'ct_commit':
+        case 'ct_commit': {
+          const cont = this.rec !== undefined ? this.recInPlace(MfOp.CT_COMMIT, a, actions, i, table, pipeline, went) : -1;
           this.ctCommit(a.nested, w);
+          if (cont >= 0) this.beginRec(cont, w);
           break;
+        }
         case 'ct_clear':
-          // OVS ct_clear / ovn-trace flow_clear_conntrack: the packet's conntrack fields back to "not tracked".
-          w[W.CT_STATE] = 0;
-          w[W.CT_MARK] = 0;
-          w.fill(0, W.CT_LABEL, W.CT_LABEL + 4);
-          w[W.CT_NW_SRC] = 0;
-          w[W.CT_NW_DST] = 0;
-          w.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
-          w.fill(0, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
-          w[W.CT_TP_SRC] = 0;
-          w[W.CT_TP_DST] = 0;
-          w[W.CT_NW_PROTO] = 0;
-          w[W.CT_ZONE] = 0;
+          if (this.rec !== undefined) {
+            this.recDirtyCt(w);
+            this.emit(MfOp.CT_CLEAR, a);
+          }
+          ctClear(w);
           break;
-        case 'ct_snat_to_vip':
+        case 'ct_snat_to_vip': {
+          const cont = this.rec !== undefined ? this.recInPlace(MfOp.CT_SNAT_VIP, a, actions, i, table, pipeline, went) : -1;
           this.ctSnatToVip(w, node);
+          if (cont >= 0) this.beginRec(cont, w);
           break;
+        }
         case 'result':
           this.result1(a.fn, a.dst, w, node);
           break;
         case 'get_fdb': {
           const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
-          writeBits(w, a.dst.field.word, a.dst.lo, a.dst.width, this.fdb.get(mac) ?? 0);
+          const v = this.fdb.get(mac) ?? 0;
+          if (this.rec !== undefined) this.recFdb(w, a.mac, undefined, a.dst, v);
+          writeBits(w, a.dst.field.word, a.dst.lo, a.dst.width, v);
           break;
         }
         case 'lookup_fdb': {
@@ -669,21 +723,30 @@ export class LflowExecutor {
           const port = readBits(w, a.port.field.word, a.port.lo, 32);
           const hit = this.fdb.get(mac) === port;
           node?.append(NodeType.ACTION, hit ? `/* MAC lookup for ${macOf(w, W.ETH_DST)} found in FDB. */` : '/* lookup mac failed in mac learning table. */');
+          if (this.rec !== undefined) this.recFdb(w, a.mac, a.port, a.dst, hit ? 1 : 0);
           writeBits(w, a.dst.field.word, a.dst.lo, a.dst.width, hit ? 1 : 0);
           break;
         }
         case 'put_fdb':
           // ovn-trace does nothing; ovn-controller (pinctrl) learns the MAC on the port.
           if (this.chassis !== undefined) {
-            const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
-            this.fdb.set(mac, readBits(w, a.port.field.word, a.port.lo, 32));
+            if (this.rec !== undefined) this.emit(MfOp.PUT_FDB, a);
+            this.putFdb(a, w);
           }
           break;
         case 'nest':
           went = true;
+          // A new packet (its frame built from words) inside the walk: not translated, the slow path runs it.
+          if (this.rec !== undefined) this.poison();
           this.nest(a.fn, a.nested, w, table, pipeline, node);
           break;
         case 'dec_ttl':
+          if (this.rec !== undefined) {
+            this.recRead(w, W.ETH_TYPE, 0xffffffff);
+            this.recRead(w, W.IP_TTL, 0xffffffff);
+            this.dirtyOf(this.slotOf(w))[W.IP_TTL] = 0xffffffff;
+            this.emit(MfOp.DEC_TTL, a);
+          }
           if (w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) {
             if (w[W.IP_TTL]) {
               w[W.IP_TTL] = w[W.IP_TTL]! - 1;
@@ -692,7 +755,10 @@ export class LflowExecutor {
           }
           break;
         case 'commit_lb_aff':
-          if (this.chassis !== undefined) this.learnAffinity(a, w);
+          if (this.chassis !== undefined) {
+            if (this.rec !== undefined) this.emit(MfOp.LEARN_AFF, a);
+            this.learnAffinity(a, w);
+          }
           break;
         case 'handle_svc_check':
         case 'noop':
@@ -701,6 +767,22 @@ export class LflowExecutor {
     }
     if (!went) this.drop(pipeline, table, DropReason.ACTIONS_END);
     return went;
+  }
+
+  private exchange(a: Extract<Action, { k: 'exchange' }>, w: Uint32Array): void {
+    const tmp = this.take(w);
+    copyBits(w, a.b.field.word, a.b.lo, w, a.a.field.word, a.a.lo, a.a.width);
+    copyBits(tmp, a.a.field.word, a.a.lo, w, a.b.field.word, a.b.lo, a.b.width);
+    this.give();
+  }
+
+  private putFdb(a: Extract<Action, { k: 'put_fdb' }>, w: Uint32Array): void {
+    const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
+    const port = readBits(w, a.port.field.word, a.port.lo, 32);
+    if (this.fdb.get(mac) !== port) {
+      this.fdb.set(mac, port);
+      this.fdbVersion++;
+    }
   }
 
   private load(dst: FieldRef, value: bigint, port: string | undefined, w: Uint32Array): void {
@@ -766,8 +848,18 @@ export class LflowExecutor {
     return kind === 'ct_dnat' ? DNAT_ZONE : SNAT_ZONE;
   }
 
-  private ctFork(a: Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' }>, w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): void {
+  private ctFork(a: ForkAction, w: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): void {
+    const cont = this.rec !== undefined ? this.recFork(a, table, pipeline) : -1;
     const copy = this.take(w);
+    const label = this.forkCt(a, w, copy, table, pipeline, node);
+    if (cont >= 0) this.beginRec(cont, copy);
+    const sub = node?.append(NodeType.TRANSFORMATION, label);
+    this.runTable(copy, table + 1, pipeline, sub);
+    this.give();
+  }
+
+  /** The conntrack call of a forking ct action, on `copy` (a copy of `w`); returns the trace label. */
+  private forkCt(a: ForkAction, w: Uint32Array, copy: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): string {
     const req = this.req;
     req.reset();
     req.zone = this.zone(w, pipeline);
@@ -822,9 +914,7 @@ export class LflowExecutor {
         this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
       }
     }
-    const sub = node?.append(NodeType.TRANSFORMATION, label);
-    this.runTable(copy, table + 1, pipeline, sub);
-    this.give();
+    return label;
   }
 
   private ctLabel(a: Action, w: Uint32Array): string {
@@ -955,6 +1045,16 @@ export class LflowExecutor {
 
   /** The LB VIP whose address is the connection's original destination (ovn-trace get_lb_vip_data). */
   private vipOf(w: Uint32Array): (typeof this.vips)[number] | undefined {
+    if (this.rec !== undefined) {
+      const v4: number[] = [];
+      let v6 = false;
+      for (const v of this.vips) {
+        if (v.ipv6) v6 = true;
+        else v4.push(v.ip4);
+      }
+      if (v4.length) this.recMember(w, W.CT_NW_DST, v4.includes(w[W.CT_NW_DST]!), v4);
+      if (v6) this.r6(w, W.CT_IPV6_DST);
+    }
     for (const v of this.vips) {
       if (!v.ipv6 && v.ip4 === w[W.CT_NW_DST]) return v;
       if (v.ipv6 && eq6(w, W.CT_IPV6_DST, v.addr)) return v;
@@ -1017,21 +1117,23 @@ export class LflowExecutor {
           // ovn-controller's OFTABLE_CHK_LB_HAIRPIN / OFTABLE_CHK_LB_HAIRPIN_REPLY (hairpin.ts), not ovn-trace's
           // formula below. A real run showed the difference: the backend's SYN-ACK to the hairpin SNAT address is
           // a hairpin reply only through the flow the SYN learned.
-          r = (fn === 'chk_lb_hairpin' ? this.hairpin.check(w, this.chassis) : this.hairpin.reply(w, this.chassis)) ? 1 : 0;
+          if (this.rec !== undefined) r = this.recHairpin(fn, w);
+          else r = (fn === 'chk_lb_hairpin' ? this.hairpin.check(w, this.chassis) : this.hairpin.reply(w, this.chassis)) ? 1 : 0;
+          if (this.rec !== undefined) this.recResult(w, dst, r);
           writeBits(w, dst.field.word, dst.lo, 1, r);
           node?.append(NodeType.MODIFY, `${refText(dst)} = ${r}`);
           return;
         }
         // ovn-trace execute_chk_lb_hairpin: a DNATed packet whose source equals its destination, for a VIP that is
         // the connection's original destination, on the VIP's port (original direction for chk_lb_hairpin).
+        // (Reads are made only where they decide the result, so that a megaflow key holds no more than that.)
         const vip = this.vipOf(w);
-        const type = w[W.ETH_TYPE];
+        const type = this.rd(w, W.ETH_TYPE);
         if (vip && (type === 0x800 || type === 0x86dd)) {
-          if (w[W.CT_STATE]! & CtState.DNAT) {
-            r = type === 0x800 ? (w[W.IPV4_SRC] === w[W.IPV4_DST] ? 1 : 0) : w[W.IPV6_SRC] === w[W.IPV6_DST] && w[W.IPV6_SRC + 1] === w[W.IPV6_DST + 1] && w[W.IPV6_SRC + 2] === w[W.IPV6_DST + 2] && w[W.IPV6_SRC + 3] === w[W.IPV6_DST + 3] ? 1 : 0;
-          }
-          r &= vip.port === (fn === 'chk_lb_hairpin' ? w[W.CT_TP_DST] : w[W.TP_DST]) ? 1 : 0;
+          if (this.rdBits(w, W.CT_STATE, CtState.DNAT)) r = type === 0x800 ? (this.sameWords(w, W.IPV4_SRC, W.IPV4_DST, 1) ? 1 : 0) : this.sameWords(w, W.IPV6_SRC, W.IPV6_DST, 4) ? 1 : 0;
+          if (r === 1) r = vip.port === this.rd(w, fn === 'chk_lb_hairpin' ? W.CT_TP_DST : W.TP_DST) ? 1 : 0;
         }
+        if (this.rec !== undefined) this.recResult(w, dst, r);
         writeBits(w, dst.field.word, dst.lo, 1, r);
         node?.append(NodeType.MODIFY, `${refText(dst)} = ${r}`);
         return;
@@ -1046,10 +1148,56 @@ export class LflowExecutor {
         // ovn-trace 23.03 does nothing here (the destination keeps its value); ovn-controller looks the client up in
         // the flows commit_lb_aff learned.
         if (this.chassis === undefined) return;
+        // The learned affinity flows are not translated: the slow path runs this walk.
+        if (this.rec !== undefined) this.poison();
         r = this.lookupAffinity(w) ? 1 : 0;
         break;
     }
+    if (this.rec !== undefined) this.recResult(w, dst, r);
     writeBits(w, dst.field.word, dst.lo, 1, r);
+  }
+
+  /**
+   * chk_lb_hairpin / chk_lb_hairpin_reply on a chassis while a segment is recorded (hairpin.ts), the key taking what
+   * decides the result. Every flow of OFTABLE_CHK_LB_HAIRPIN requires ip.src == ip.dst: a packet whose addresses
+   * differ is told apart by one byte of each (nearly every packet); a hairpinned one reads whole every field the
+   * table looks at, and its hit is replayed for the learn(). The reply table holds only learned flows, read as a
+   * classifier reads them: nothing while none is learned, else the bits that tell the source from every learned
+   * backend, or the whole fields; such entries rest on the tables' version.
+   */
+  private recHairpin(fn: 'chk_lb_hairpin' | 'chk_lb_hairpin_reply', w: Uint32Array): number {
+    const chassis = this.chassis!;
+    const type = this.rd(w, W.ETH_TYPE);
+    const v6 = type === 0x86dd;
+    if (!v6 && type !== 0x800) return 0;
+    const src = v6 ? W.IPV6_SRC : W.IPV4_SRC;
+    const dst = v6 ? W.IPV6_DST : W.IPV4_DST;
+    const n = v6 ? 4 : 1;
+    if (fn === 'chk_lb_hairpin') {
+      if (!this.sameWords(w, src, dst, n)) return 0;
+      for (const word of HAIRPIN_CHECK_WORDS) this.recRead(w, word, 0xffffffff);
+      const hit = this.hairpin.check(w, chassis);
+      if (hit) this.emit(MfOp.LEARN_HAIRPIN);
+      return hit ? 1 : 0;
+    }
+    this.rec!.deps |= MfDep.HAIRPIN;
+    const keys = this.hairpin.learnedKeys(chassis);
+    if (keys === undefined) return 0;
+    const has = this.hairpin.hasLearned(chassis, w[src]!);
+    this.recMember(w, src, has, keys);
+    if (!has) return 0;
+    for (let i = 0; i < n; i++) {
+      this.recRead(w, src + i, 0xffffffff);
+      this.recRead(w, dst + i, 0xffffffff);
+    }
+    this.recRead(w, W.IP_PROTO, 0xffffffff);
+    this.recRead(w, W.TP_SRC, 0xffffffff);
+    return this.hairpin.reply(w, chassis) ? 1 : 0;
+  }
+
+  private recResult(w: Uint32Array, dst: FieldRef, r: number): void {
+    this.emit(MfOp.SETBITS, undefined, dst.field.word, dst.lo, 1, r);
+    this.recBits(w, dst.field.word, dst.lo, 1, true);
   }
 
   /** Affinity learned by commit_lb_aff: client → (VIP, port) → backend, with an idle timeout. */
@@ -1090,30 +1238,30 @@ export class LflowExecutor {
   }
 
   private inPortSec(w: Uint32Array): boolean {
-    const port = this.portsByKey.get(w[W.INPORT]!);
+    const port = this.portsByKey.get(this.rd(w, W.INPORT));
     if (!port || port.ps.length === 0) return true;
     for (const ps of port.ps) {
-      if (w[W.ETH_SRC] !== ps.mac[0] || w[W.ETH_SRC + 1] !== ps.mac[1]) continue;
-      const type = w[W.ETH_TYPE];
+      if (this.rd(w, W.ETH_SRC) !== ps.mac[0] || this.rd(w, W.ETH_SRC + 1) !== ps.mac[1]) continue;
+      const type = this.rd(w, W.ETH_TYPE);
       if (type === 0x800) {
         if (!ps.ip4.length && !ps.ip6.length) return true;
-        if (ps.ip4.includes(w[W.IPV4_SRC]!)) return true;
-        return w[W.IP_PROTO] === 17 && w[W.TP_SRC] === 68 && w[W.TP_DST] === 67 && w[W.IPV4_SRC] === 0 && w[W.IPV4_DST] === 0xffffffff;
+        if (ps.ip4.includes(this.rd(w, W.IPV4_SRC))) return true;
+        return this.rd(w, W.IP_PROTO) === 17 && this.rd(w, W.TP_SRC) === 68 && this.rd(w, W.TP_DST) === 67 && this.rd(w, W.IPV4_SRC) === 0 && this.rd(w, W.IPV4_DST) === 0xffffffff;
       }
       if (type === 0x806) {
-        if (w[W.ARP_SHA] !== ps.mac[0] || w[W.ARP_SHA + 1] !== ps.mac[1]) return false;
+        if (this.rd(w, W.ARP_SHA) !== ps.mac[0] || this.rd(w, W.ARP_SHA + 1) !== ps.mac[1]) return false;
         if (!ps.ip4.length) return true;
-        return ps.ip4.includes(w[W.IPV4_SRC]!);
+        return ps.ip4.includes(this.rd(w, W.IPV4_SRC));
       }
       if (type === 0x86dd) {
         if (!ps.ip4.length && !ps.ip6.length) return true;
         const ll = ps.lla;
-        if (!anyEq6(w, W.IPV6_SRC, ps.ip6) && !eq6(w, W.IPV6_SRC, ll)) return false;
-        if (w[W.IP_PROTO] === 58) {
-          if (w[W.TP_SRC] === 135 && (w[W.ARP_SHA] || w[W.ARP_SHA + 1]) && (w[W.ARP_SHA] !== ps.mac[0] || w[W.ARP_SHA + 1] !== ps.mac[1])) return false;
-          if (w[W.TP_SRC] === 136) {
-            if ((w[W.ARP_THA] || w[W.ARP_THA + 1]) && (w[W.ARP_THA] !== ps.mac[0] || w[W.ARP_THA + 1] !== ps.mac[1])) return false;
-            if (ps.ip6.length && !anyEq6(w, W.ND_TARGET, ps.ip6) && !eq6(w, W.ND_TARGET, ll)) return false;
+        if (!anyEq6(this.r6(w, W.IPV6_SRC), W.IPV6_SRC, ps.ip6) && !eq6(this.r6(w, W.IPV6_SRC), W.IPV6_SRC, ll)) return false;
+        if (this.rd(w, W.IP_PROTO) === 58) {
+          if (this.rd(w, W.TP_SRC) === 135 && (this.rd(w, W.ARP_SHA) || this.rd(w, W.ARP_SHA + 1)) && (this.rd(w, W.ARP_SHA) !== ps.mac[0] || this.rd(w, W.ARP_SHA + 1) !== ps.mac[1])) return false;
+          if (this.rd(w, W.TP_SRC) === 136) {
+            if ((this.rd(w, W.ARP_THA) || this.rd(w, W.ARP_THA + 1)) && (this.rd(w, W.ARP_THA) !== ps.mac[0] || this.rd(w, W.ARP_THA + 1) !== ps.mac[1])) return false;
+            if (ps.ip6.length && !anyEq6(this.r6(w, W.ND_TARGET), W.ND_TARGET, ps.ip6) && !eq6(this.r6(w, W.ND_TARGET), W.ND_TARGET, ll)) return false;
           }
         }
         return true;
@@ -1124,22 +1272,22 @@ export class LflowExecutor {
   }
 
   private outPortSec(w: Uint32Array): boolean {
-    const port = this.portsByKey.get(w[W.OUTPORT]!);
+    const port = this.portsByKey.get(this.rd(w, W.OUTPORT));
     if (!port || port.ps.length === 0) return true;
     for (const ps of port.ps) {
-      if (w[W.ETH_DST] !== ps.mac[0] || w[W.ETH_DST + 1] !== ps.mac[1]) continue;
-      const type = w[W.ETH_TYPE];
+      if (this.rd(w, W.ETH_DST) !== ps.mac[0] || this.rd(w, W.ETH_DST + 1) !== ps.mac[1]) continue;
+      const type = this.rd(w, W.ETH_TYPE);
       if (type === 0x800) {
         if (!ps.ip4.length && !ps.ip6.length) return true;
         if (!ps.ip4.length) return false;
-        const d = w[W.IPV4_DST]!;
+        const d = this.rd(w, W.IPV4_DST);
         return ps.ip4.includes(d) || d === 0xffffffff || d >>> 28 === 0xe;
       }
       if (type === 0x86dd) {
         if (!ps.ip4.length && !ps.ip6.length) return true;
         if (!ps.ip6.length) return false;
-        if (anyEq6(w, W.IPV6_DST, ps.ip6)) return true;
-        if (eq6(w, W.IPV6_DST, ps.lla)) return true;
+        if (anyEq6(this.r6(w, W.IPV6_DST), W.IPV6_DST, ps.ip6)) return true;
+        if (eq6(this.r6(w, W.IPV6_DST), W.IPV6_DST, ps.lla)) return true;
         return w[W.IPV6_DST + 3]! >>> 24 === 0xff;
       }
       return true;
@@ -1239,6 +1387,11 @@ export class LflowExecutor {
 
   private output(w: Uint32Array, pipeline: Pipeline, table: number, node: TraceNode | undefined): void {
     const key = w[W.OUTPORT]!;
+    if (this.rec !== undefined) {
+      this.recRead(w, W.OUTPORT, 0xffffffff);
+      this.recRead(w, W.INPORT, 0xffffffff);
+      this.recRead(w, W.FLAGS, LogFlag.ALLOW_LOOPBACK);
+    }
     if (!key) {
       node?.append(NodeType.ERROR, '*** output to null logical port');
       this.drop(pipeline, table, DropReason.NULL_OUTPORT);
@@ -1257,18 +1410,15 @@ export class LflowExecutor {
       if (port) this.deliver(w, port, node);
       return;
     }
-    const eg = this.take(w);
-    eg[W.FLAGS] = 0;
-    eg.fill(0, W.REGS, W.REGS + 10);
-    eg[W.DNAT_ZONE] = 0;
-    eg[W.SNAT_ZONE] = 0;
-    eg[W.CT_ZONE] = 0;
+    const eg = this.egressCopy(w);
     const inKey = w[W.INPORT]!;
     const inName = this.portName(inKey) ?? '(unnamed)';
     const loopback = (w[W.FLAGS]! & LogFlag.ALLOW_LOOPBACK) !== 0;
     if (group) {
       const mc = node?.append(NodeType.PIPELINE, `multicast(dp="${this.datapath}", mcgroup="${group.name}")`);
-      for (const p of group.ports) {
+      for (let gi = 0; gi < group.ports.length; gi++) {
+        const p = group.ports[gi]!;
+        const inner = this.rec !== undefined && gi < group.ports.length - 1;
         if (this.chassis !== undefined && p.type === '' && p.chassis !== this.chassis) {
           // physical.c consider_mc_group: on a switch with a localnet port, other chassis' VIFs are reached by
           // the copy sent out of the localnet port, not from here.
@@ -1279,13 +1429,19 @@ export class LflowExecutor {
         if (p.key !== inKey || loopback) {
           if (n) n.alwaysIndent = true;
           eg[W.OUTPORT] = p.key;
+          if (this.rec !== undefined) {
+            this.dirtyOf(this.slotOf(eg))[W.OUTPORT] = 0xffffffff;
+            this.emit(MfOp.SET_OUTPORT, undefined, W.OUTPORT, 0, 32, p.key);
+          }
+          if (inner) this.pending++;
           this.egress(eg, n);
+          if (inner) this.pending--;
         } else {
           n?.append(NodeType.OUTPUT, '/* omitting output because inport == outport && !flags.loopback */');
           this.drop(pipeline, table, DropReason.LOOPBACK);
         }
       }
-      this.give();
+      this.giveEgress();
       return;
     }
     let target = port;
@@ -1293,13 +1449,17 @@ export class LflowExecutor {
       if (!port.chassis || !this.localnet) {
         node?.append(NodeType.ERROR, `*** "${port.name}" is not bound to any chassis reachable from ${this.chassis}`);
         this.drop(pipeline, table, DropReason.UNBOUND);
-        this.give();
+        this.giveEgress();
         return;
       }
       // physical.c (remote port on a localnet switch): outport becomes the localnet port, then the loopback check.
       node?.append(NodeType.OUTPUT, `/* "${port.name}" is bound on chassis ${port.chassis}: output through localnet port "${this.localnet.name}" */`);
       target = this.localnet;
       eg[W.OUTPORT] = target.key;
+      if (this.rec !== undefined) {
+        this.dirtyOf(this.slotOf(eg))[W.OUTPORT] = 0xffffffff;
+        this.emit(MfOp.SET_OUTPORT, undefined, W.OUTPORT, 0, 32, target.key);
+      }
     }
     if ((target && target.key !== inKey) || loopback) {
       const n = node?.append(NodeType.PIPELINE, `egress(dp="${this.datapath}", inport="${inName}", outport="${target?.name ?? outName}")`);
@@ -1307,6 +1467,37 @@ export class LflowExecutor {
     } else {
       node?.append(NodeType.OUTPUT, '/* omitting output because inport == outport && !flags.loopback */');
       this.drop(pipeline, table, DropReason.LOOPBACK);
+    }
+    this.giveEgress();
+  }
+
+  /** The copy of a packet that goes through egress: logical flags, registers and zones cleared (physical.c). */
+  private egressCopy(w: Uint32Array): Uint32Array {
+    const eg = this.take(w);
+    eg[W.FLAGS] = 0;
+    eg.fill(0, W.REGS, W.REGS + 10);
+    eg[W.DNAT_ZONE] = 0;
+    eg[W.SNAT_ZONE] = 0;
+    eg[W.CT_ZONE] = 0;
+    const rec = this.rec;
+    if (rec !== undefined) {
+      const d = this.dirtyOf(this.depth - 1);
+      d[W.FLAGS] = 0xffffffff;
+      d.fill(0xffffffff, W.REGS, W.REGS + 10);
+      d[W.DNAT_ZONE] = 0xffffffff;
+      d[W.SNAT_ZONE] = 0xffffffff;
+      d[W.CT_ZONE] = 0xffffffff;
+      rec.openTakes++;
+      this.emit(MfOp.OUT_BEGIN);
+    }
+    return eg;
+  }
+
+  private giveEgress(): void {
+    const rec = this.rec;
+    if (rec !== undefined && rec.openTakes > 0) {
+      rec.openTakes--;
+      this.emit(MfOp.GIVE);
     }
     this.give();
   }
@@ -1321,6 +1512,7 @@ export class LflowExecutor {
   private deliver(w: Uint32Array, port: Port, node: TraceNode | undefined): void {
     const i = this.result.outputs.length;
     const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+    if (this.rec !== undefined) this.emit(MfOp.DELIVER, undefined, 0, 0, 0, 0, 'egress', 0, -1, port);
     out.port = port.name;
     out.tag = undefined;
     out.words.set(w);
@@ -1341,6 +1533,558 @@ export class LflowExecutor {
     }
     this.result.outputs.push(out);
   }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // The megaflow cache (megaflow.ts): recording segments on the slow path, replaying them on the fast path.
+
+  /**
+   * Turns the megaflow cache on (one table per chassis, cleared when `maxEntries` is reached). Traced runs, microflows
+   * and frames the decoder rejects always take the slow path.
+   */
+  enableMegaflows(options: { maxEntries?: number } = {}): void {
+    this.megaOptions = { maxEntries: options.maxEntries ?? 65536 };
+    this.megaTables.clear();
+    this.mega = this.megaTable(this.chassis);
+  }
+
+  disableMegaflows(): void {
+    this.megaOptions = undefined;
+    this.megaTables.clear();
+    this.mega = undefined;
+  }
+
+  /** The counters of one chassis' cache (`null` for ovn-trace's chassis-blind view), or of all summed. */
+  megaflowStats(chassis?: string | null): MegaflowStats {
+    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0 };
+    for (const [k, t] of this.megaTables) {
+      if (chassis !== undefined && k !== (chassis ?? '')) continue;
+      for (const f of Object.keys(sum) as (keyof MegaflowStats)[]) sum[f] += t.stats[f];
+    }
+    return sum;
+  }
+
+  private megaTable(chassis: string | undefined): MegaflowTable | undefined {
+    if (this.megaOptions === undefined) return undefined;
+    const k = chassis ?? '';
+    let t = this.megaTables.get(k);
+    if (t === undefined) this.megaTables.set(k, (t = new MegaflowTable(this.megaOptions.maxEntries)));
+    return t;
+  }
+
+  private startCached(w: Uint32Array, now: number): ExecResult {
+    this.now = now;
+    this.tracing = false;
+    this.depth = 1;
+    this.lbDstConsumed = false;
+    this.traceCt?.reset();
+    this.inKey = w[W.INPORT]!;
+    if (this.chassis !== undefined && this.portsByKey.get(this.inKey)?.type === 'localnet') w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
+    this.inEgress = false;
+    this.pending = 0;
+    this.rec = undefined;
+    this.enter(0, w);
+    return this.result;
+  }
+
+  /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
+  private enter(cont: number, w: Uint32Array): void {
+    const t = this.mega!;
+    const seg = this.lookupSegment(t, cont, w);
+    if (seg !== undefined) {
+      seg.hits++;
+      if (seg.ops[0]!.op === MfOp.SLOW) {
+        t.stats.slow++;
+        this.resume(cont, w);
+        return;
+      }
+      t.stats.hits++;
+      this.exec(seg.ops);
+      return;
+    }
+    t.stats.misses++;
+    this.beginRec(cont, w);
+    this.resume(cont, w);
+    if (this.rec !== undefined) this.closeRec(undefined);
+  }
+
+  /** The slow path from an entry point. */
+  private resume(id: number, w: Uint32Array): void {
+    const c = this.conts[id]!;
+    const was = this.inEgress;
+    this.inEgress = c.inEgress;
+    if (c.kind === 'root') this.runTable(w, 0, 'ingress', undefined);
+    else if (c.kind === 'fork') this.runTable(w, c.table + 1, c.pipeline, undefined);
+    else this.runActions(c.actions!, w, c.table, c.pipeline, undefined, c.index);
+    this.inEgress = was;
+  }
+
+  private exec(ops: readonly MfInstr[]): void {
+    for (let i = 0; i < ops.length; i++) {
+      const o = ops[i]!;
+      const w = this.pool[this.depth - 1]!;
+      switch (o.op) {
+        case MfOp.LOAD: {
+          const a = o.action as Extract<Action, { k: 'load' }>;
+          this.load(a.dst, a.value, a.port, w);
+          break;
+        }
+        case MfOp.MOVE: {
+          const a = o.action as Extract<Action, { k: 'move' }>;
+          copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
+          break;
+        }
+        case MfOp.EXCHANGE:
+          this.exchange(o.action as Extract<Action, { k: 'exchange' }>, w);
+          break;
+        case MfOp.CT_CLEAR:
+          ctClear(w);
+          break;
+        case MfOp.SETBITS:
+          writeBits(w, o.word, o.lo, o.width, o.value);
+          break;
+        case MfOp.DEC_TTL:
+          if ((w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) && w[W.IP_TTL]) w[W.IP_TTL] = w[W.IP_TTL]! - 1;
+          break;
+        case MfOp.PUT_FDB:
+          this.putFdb(o.action as Extract<Action, { k: 'put_fdb' }>, w);
+          break;
+        case MfOp.LEARN_HAIRPIN:
+          // The hit the key decided, run again for its learn() of the reply flow.
+          this.hairpin.check(w, this.chassis!);
+          break;
+        case MfOp.LEARN_AFF:
+          this.learnAffinity(o.action as Extract<Action, { k: 'commit_lb_aff' }>, w);
+          break;
+        case MfOp.OUT_BEGIN:
+          this.egressCopy(w);
+          break;
+        case MfOp.SET_OUTPORT:
+          w[W.OUTPORT] = o.value;
+          break;
+        case MfOp.GIVE:
+          this.give();
+          break;
+        case MfOp.DELIVER:
+          this.deliver(w, o.port as Port, undefined);
+          break;
+        case MfOp.DROP:
+          this.drop(o.pipeline, o.table, o.value);
+          break;
+        case MfOp.CT_FORK: {
+          this.inEgress = o.inEgress;
+          const copy = this.take(w);
+          this.forkCt(o.action as ForkAction, w, copy, o.table, o.pipeline, undefined);
+          this.enter(o.cont, copy);
+          this.give();
+          break;
+        }
+        case MfOp.CT_COMMIT:
+          this.inEgress = o.inEgress;
+          this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w);
+          this.enter(o.cont, w);
+          break;
+        case MfOp.CT_SNAT_VIP:
+          this.inEgress = o.inEgress;
+          this.ctSnatToVip(w, undefined);
+          this.enter(o.cont, w);
+          break;
+      }
+    }
+  }
+
+  private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {
+    const shapes = t.points[cont];
+    if (shapes === undefined) return undefined;
+    const k = this.keyScratch;
+    for (let s = 0; s < shapes.length; s++) {
+      const sh = shapes[s]!;
+      const words = sh.words;
+      const masks = sh.masks;
+      const n = words.length;
+      let h = cont;
+      for (let i = 0; i < n; i++) {
+        const v = (w[words[i]!]! & masks[i]!) >>> 0;
+        k[i] = v;
+        h = mixHash(h, v);
+      }
+      let prev: MfSegment | undefined;
+      for (let e = sh.map.get(h); e !== undefined; prev = e, e = e.chain) {
+        const key = e.key;
+        let i = 0;
+        while (i < n && key[i] === k[i]) i++;
+        if (i < n) continue;
+        if (((e.deps & MfDep.FDB) !== 0 && e.fdbVersion !== this.fdbVersion) || ((e.deps & MfDep.HAIRPIN) !== 0 && e.hairpinVersion !== this.hairpin.version)) {
+          // What it read of learned state has changed: forget it (the slow path records it again).
+          if (prev === undefined) {
+            if (e.chain === undefined) sh.map.delete(h);
+            else sh.map.set(h, e.chain);
+          } else prev.chain = e.chain;
+          t.stats.entries--;
+          t.stats.stale++;
+          return undefined;
+        }
+        sh.hits++;
+        return e;
+      }
+    }
+    return undefined;
+  }
+
+  private beginRec(cont: number, w: Uint32Array): void {
+    const r = this.recState;
+    r.cont = cont;
+    r.mask.fill(0);
+    r.val.fill(0);
+    r.ops = [];
+    r.deps = 0;
+    r.fdbVersion = this.fdbVersion;
+    r.hairpinVersion = this.hairpin.version;
+    r.openTakes = 0;
+    this.rec = r;
+    this.pending = 0;
+    this.dirtyOf(this.slotOf(w)).fill(0);
+    // start(): the inport decides the localnet flag before any table runs.
+    if (cont === 0) this.recRead(w, W.INPORT, 0xffffffff);
+  }
+
+  private closeRec(final: MfInstr | undefined): void {
+    const r = this.rec!;
+    this.rec = undefined;
+    if (final) r.ops.push(final);
+    if (r.ops.length === 0) r.ops.push(instr(MfOp.SETBITS, undefined, W.PKT_MARK, 0, 0, 0));
+    this.insert(r);
+  }
+
+  /** The walk from here is not translated: a `SLOW` entry under what was read so far, and no more recording. */
+  private poison(): void {
+    const r = this.rec!;
+    this.rec = undefined;
+    r.ops = [instr(MfOp.SLOW)];
+    this.insert(r);
+  }
+
+  private insert(r: Recording): void {
+    const t = this.mega!;
+    if (t.stats.entries >= t.maxEntries) {
+      t.clear();
+      t.stats.flushes++;
+    }
+    let n = 0;
+    for (let i = 0; i < W.SIZE; i++) if (r.mask[i]) n++;
+    const words = new Int32Array(n);
+    const masks = new Uint32Array(n);
+    const key = new Uint32Array(n);
+    let h = r.cont;
+    for (let i = 0, j = 0; i < W.SIZE; i++) {
+      if (!r.mask[i]) continue;
+      words[j] = i;
+      masks[j] = r.mask[i]!;
+      key[j] = r.val[i]!;
+      h = mixHash(h, key[j]!);
+      j++;
+    }
+    let shapes = t.points[r.cont];
+    if (shapes === undefined) t.points[r.cont] = shapes = [];
+    let shape = shapes.find((s) => s.same(words, masks));
+    if (shape === undefined) shapes.push((shape = new MfShape(words, masks)));
+    let prev: MfSegment | undefined;
+    for (let e = shape.map.get(h); e !== undefined; prev = e, e = e.chain) {
+      let i = 0;
+      while (i < n && e.key[i] === key[i]) i++;
+      if (i < n) continue;
+      if (prev === undefined) {
+        if (e.chain === undefined) shape.map.delete(h);
+        else shape.map.set(h, e.chain);
+      } else prev.chain = e.chain;
+      t.stats.entries--;
+      break;
+    }
+    const seg = new MfSegment(key, h, r.ops, r.deps, r.fdbVersion, r.hairpinVersion);
+    seg.chain = shape.map.get(h);
+    shape.map.set(h, seg);
+    t.stats.entries++;
+    t.stats.inserted++;
+  }
+
+  private contId(kind: 'fork' | 'inplace', pipeline: Pipeline, table: number, actions: readonly Action[] | undefined, index: number): number {
+    const name = `${kind}|${pipeline}|${table}|${this.inEgress ? 1 : 0}|${index}`;
+    let byName = this.contIds.get(actions ?? this.conts);
+    if (byName === undefined) this.contIds.set(actions ?? this.conts, (byName = new Map()));
+    let id = byName.get(name);
+    if (id === undefined) {
+      id = this.conts.length;
+      this.conts.push({ kind, pipeline, table, inEgress: this.inEgress, ...(actions ? { actions } : {}), index });
+      byName.set(name, id);
+    }
+    return id;
+  }
+
+  private recFork(a: ForkAction, table: number, pipeline: Pipeline): number {
+    if (this.pending > 0) {
+      this.poison();
+      return -1;
+    }
+    const cont = this.contId('fork', pipeline, table, undefined, 0);
+    this.closeRec(instr(MfOp.CT_FORK, a, 0, 0, 0, 0, pipeline, table, cont, this.inEgress));
+    return cont;
+  }
+
+  private recInPlace(op: number, a: Action, actions: readonly Action[], i: number, table: number, pipeline: Pipeline, went: boolean): number {
+    if (this.pending > 0 || went) {
+      this.poison();
+      return -1;
+    }
+    const cont = this.contId('inplace', pipeline, table, actions, i + 1);
+    this.closeRec(instr(op, a, 0, 0, 0, 0, pipeline, table, cont, this.inEgress));
+    return cont;
+  }
+
+  private emit(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, port?: Port): void {
+    const r = this.rec;
+    if (r === undefined) return;
+    r.ops.push(instr(op, action, word, lo, width, value, pipeline, table, cont, this.inEgress, port));
+  }
+
+  private slotOf(w: Uint32Array): number {
+    const top = this.depth - 1;
+    if (this.pool[top] === w) return top;
+    const i = this.pool.indexOf(w);
+    return i < 0 ? top : i;
+  }
+
+  private dirtyOf(slot: number): Uint32Array {
+    return this.dirty[slot] ?? (this.dirty[slot] = new Uint32Array(W.SIZE));
+  }
+
+  /** Adds `mask` bits of `word` to the key, except bits the segment itself wrote (the key determines those). */
+  private recRead(w: Uint32Array, word: number, mask: number): void {
+    const r = this.rec!;
+    const eff = (mask & ~this.dirtyOf(this.slotOf(w))[word]!) >>> 0;
+    if (eff === 0) return;
+    r.mask[word] = (r.mask[word]! | eff) >>> 0;
+    r.val[word] = (r.val[word]! | (w[word]! & eff)) >>> 0;
+  }
+
+  /** Reads (into the key) or writes (marks determined) `width` bits from bit `lo` of the run at `word`. */
+  private recBits(w: Uint32Array, word: number, lo: number, width: number, write: boolean): void {
+    const d = write ? this.dirtyOf(this.slotOf(w)) : undefined;
+    let at = lo;
+    let left = width;
+    while (left > 0) {
+      const wi = word + (at >>> 5);
+      const sh = at & 31;
+      const n = Math.min(32 - sh, left);
+      const m = n === 32 ? 0xffffffff : ((2 ** n - 1) * 2 ** sh) >>> 0;
+      if (d) d[wi] = (d[wi]! | m) >>> 0;
+      else this.recRead(w, wi, m);
+      at += n;
+      left -= n;
+    }
+  }
+
+  private recRef(w: Uint32Array, r: FieldRef, write: boolean): void {
+    this.recBits(w, r.field.word, r.lo, r.width, write);
+  }
+
+  private recLoad(a: Extract<Action, { k: 'load' }>, w: Uint32Array): void {
+    this.recBits(w, a.dst.field.word, a.dst.lo, a.port !== undefined ? 32 : a.dst.width, true);
+    this.emit(MfOp.LOAD, a);
+  }
+
+  private recDirtyCt(w: Uint32Array): void {
+    const d = this.dirtyOf(this.slotOf(w));
+    d[W.CT_STATE] = d[W.CT_MARK] = d[W.CT_NW_SRC] = d[W.CT_NW_DST] = d[W.CT_TP_SRC] = d[W.CT_TP_DST] = d[W.CT_NW_PROTO] = d[W.CT_ZONE] = 0xffffffff;
+    d.fill(0xffffffff, W.CT_LABEL, W.CT_LABEL + 4);
+    d.fill(0xffffffff, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
+    d.fill(0xffffffff, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
+  }
+
+  private recFdb(w: Uint32Array, mac: FieldRef, port: FieldRef | undefined, dst: FieldRef, v: number): void {
+    this.rec!.deps |= MfDep.FDB;
+    this.recBits(w, mac.field.word, mac.lo, 48, false);
+    if (port) this.recBits(w, port.field.word, port.lo, 32, false);
+    this.emit(MfOp.SETBITS, undefined, dst.field.word, dst.lo, dst.width, v);
+    this.recRef(w, dst, true);
+  }
+
+  /** A word read by a helper function (port security, hairpin checks): the whole word goes into the key. */
+  private rd(w: Uint32Array, i: number): number {
+    if (this.rec !== undefined) this.recRead(w, i, 0xffffffff);
+    return w[i]!;
+  }
+
+  private rdBits(w: Uint32Array, i: number, mask: number): number {
+    if (this.rec !== undefined) this.recRead(w, i, mask);
+    return (w[i]! & mask) >>> 0;
+  }
+
+  private r6(w: Uint32Array, at: number): Uint32Array {
+    if (this.rec !== undefined) for (let i = 0; i < 4; i++) this.recRead(w, at + i, 0xffffffff);
+    return w;
+  }
+
+  /** Whether `n` words at `a` equal those at `b`; the key gets all of them if so, else one differing byte's worth. */
+  private sameWords(w: Uint32Array, a: number, b: number, n: number): boolean {
+    for (let i = 0; i < n; i++) {
+      if (w[a + i] === w[b + i]) continue;
+      if (this.rec !== undefined) {
+        const d = (w[a + i]! ^ w[b + i]!) >>> 0;
+        const hb = (31 - Math.clz32(d)) & ~7;
+        const m = hb === 0 ? 0xffffffff : (~((1 << hb) - 1)) >>> 0;
+        this.recRead(w, a + i, m);
+        this.recRead(w, b + i, m);
+      }
+      return false;
+    }
+    if (this.rec !== undefined) {
+      for (let i = 0; i < n; i++) {
+        this.recRead(w, a + i, 0xffffffff);
+        this.recRead(w, b + i, 0xffffffff);
+      }
+    }
+    return true;
+  }
+
+  /** Membership of `w[word]` in `values`, recorded as the key needs it (the word if in, a proof prefix if not). */
+  private recMember(w: Uint32Array, word: number, hit: boolean, values: Iterable<number>): void {
+    if (hit) this.recRead(w, word, 0xffffffff);
+    else this.recRead(w, word, prefixProof(w[word]!, 0xffffffff, Array.from(values)));
+  }
+
+  private lookupRec(t: Table, w: Uint32Array): CompiledFlow | undefined {
+    const fs = t.flows;
+    const slot = this.slotOf(w);
+    for (let i = 0; i < fs.length; i++) {
+      const sink: number[] = [];
+      const hit = this.evalRec((fs[i] as CompiledFlow & { low: LowExpr }).low, w, slot, sink);
+      for (let j = 0; j < sink.length; j += 2) this.recRead(w, sink[j]!, sink[j + 1]!);
+      if (hit) return fs[i];
+    }
+    return undefined;
+  }
+
+  /**
+   * A match evaluated as the compiled closure evaluates it, the bits that decide it appended to `sink` (word, mask
+   * pairs). Where several operands decide an `&&` (any false one) or an `||` (any true one), the proof kept is the
+   * cheapest — header fields that vary per connection cost more than the packet's type or the registers — so that
+   * `icmp6.type == 135 && ip6` rejects a TCP packet by its EtherType, not by its source port's low byte.
+   */
+  private evalRec(e: LowExpr, w: Uint32Array, slot: number, sink: number[]): boolean {
+    const d = this.dirtyOf(slot);
+    const put = (word: number, mask: number): void => {
+      const eff = (mask & ~d[word]!) >>> 0;
+      if (eff !== 0) sink.push(word, eff);
+    };
+    switch (e.t) {
+      case 'const':
+        return e.value;
+      case 'resident':
+        return this.isResident(e.port) !== e.neg;
+      case 'rel': {
+        let at = e.lo;
+        let left = e.width;
+        while (left > 0) {
+          const sh = at & 31;
+          const n = Math.min(32 - sh, left);
+          put(e.word + (at >>> 5), n === 32 ? 0xffffffff : ((2 ** n - 1) * 2 ** sh) >>> 0);
+          at += n;
+          left -= n;
+        }
+        const v = readBits(w, e.word, e.lo, e.width);
+        return e.op === '<' ? v < e.value : e.op === '<=' ? v <= e.value : e.op === '>' ? v > e.value : v >= e.value;
+      }
+      case 'and':
+      case 'or': {
+        // &&: false if any operand is false (one false operand's proof suffices); ||: true if any is true.
+        const decisive = e.t === 'or';
+        let best: number[] | undefined;
+        let bestCost = Infinity;
+        const all: number[] = [];
+        for (const x of e.xs) {
+          const sub: number[] = [];
+          const v = this.evalRec(x, w, slot, sub);
+          if (v === decisive) {
+            const c = proofCost(sub);
+            if (c < bestCost) {
+              best = sub;
+              bestCost = c;
+            }
+          } else for (const n of sub) all.push(n);
+        }
+        if (best) {
+          for (const n of best) sink.push(n);
+          return decisive;
+        }
+        for (const n of all) sink.push(n);
+        return !decisive;
+      }
+      case 'in': {
+        const x = (w[e.word]! & e.mask) >>> 0;
+        const hit = e.values.includes(x);
+        put(e.word, hit ? e.mask : prefixProof(x, e.mask, e.values));
+        return hit;
+      }
+      case 'cmp': {
+        let diff = -1;
+        for (let i = 0; i < e.masks.length; i++) {
+          const m = e.masks[i]!;
+          if (m !== 0 && ((w[e.word + i]! & m) >>> 0) !== e.vals[i]) {
+            diff = i;
+            break;
+          }
+        }
+        if (diff < 0) {
+          for (let i = 0; i < e.masks.length; i++) if (e.masks[i]) put(e.word + i, e.masks[i]!);
+        } else put(e.word + diff, prefixProof(w[e.word + diff]!, e.masks[diff]!, [e.vals[diff]!]));
+        return (diff < 0) !== e.ne;
+      }
+    }
+  }
+}
+
+/** Everything OFTABLE_CHK_LB_HAIRPIN's flows may look at besides the addresses (hairpin.ts check/origDst). */
+const HAIRPIN_CHECK_WORDS: readonly number[] = [
+  W.IPV4_SRC, W.IPV4_DST, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.IPV6_DST, W.IPV6_DST + 1,
+  W.IPV6_DST + 2, W.IPV6_DST + 3, W.CT_MARK, W.CT_LABEL, W.IP_PROTO, W.TP_DST, W.CT_STATE, W.CT_NW_DST, W.CT_IPV6_DST,
+  W.CT_IPV6_DST + 1, W.CT_IPV6_DST + 2, W.CT_IPV6_DST + 3, W.CT_NW_PROTO, W.CT_TP_DST, regWord(1), regWord(2),
+  W.REGS + 4, W.REGS + 5, W.REGS + 6, W.REGS + 7,
+];
+
+/** Words whose bits in a megaflow key multiply entries (per-connection header fields): a proof avoids them. */
+const COSTLY = new Set<number>([
+  W.ETH_SRC, W.ETH_SRC + 1, W.ETH_DST, W.ETH_DST + 1, W.IPV4_SRC, W.IPV4_DST, W.TP_SRC, W.TP_DST, W.TCP_FLAGS,
+  W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.IPV6_DST, W.IPV6_DST + 1, W.IPV6_DST + 2, W.IPV6_DST + 3,
+  W.ARP_SHA, W.ARP_SHA + 1, W.ARP_THA, W.ARP_THA + 1, W.ND_TARGET, W.ND_TARGET + 1, W.ND_TARGET + 2, W.ND_TARGET + 3,
+  W.IPV6_LABEL, W.IP_TTL, W.CT_NW_DST, W.CT_TP_DST,
+]);
+
+function popcount(v: number): number {
+  let x = v - ((v >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+function proofCost(pairs: readonly number[]): number {
+  let c = 0;
+  for (let i = 0; i < pairs.length; i += 2) c += popcount(pairs[i + 1]!) * (COSTLY.has(pairs[i]!) ? 16 : 1);
+  return c;
+}
+
+/** The state of the segment being recorded (one per executor, reused). */
+class Recording {
+  cont = 0;
+  readonly mask = new Uint32Array(W.SIZE);
+  readonly val = new Uint32Array(W.SIZE);
+  ops: MfInstr[] = [];
+  deps = 0;
+  fdbVersion = 0;
+  hairpinVersion = 0;
+  /** Egress copies taken in this segment and not yet given back. */
+  openTakes = 0;
+}
+
+function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, inEgress = false, port?: unknown): MfInstr {
+  return { op, ...(action ? { action } : {}), word, lo, width, value, pipeline, table, cont, inEgress, ...(port ? { port } : {}) };
 }
 
 /**
@@ -1368,6 +2112,14 @@ function wordsOf6(addr: Uint8Array): number[] {
   const w = new Uint32Array(4);
   loadV6(w, 0, addr, 0);
   return [...w];
+}
+
+type ForkAction = Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' }>;
+
+/** OVS ct_clear / ovn-trace flow_clear_conntrack: the packet's conntrack fields back to "not tracked". */
+function ctClear(w: Uint32Array): void {
+  hideCt(w);
+  w[W.CT_ZONE] = 0;
 }
 
 /**

@@ -145,6 +145,8 @@ export class HairpinTables {
   /** chassis → learned reply flows by the backend address's low word. */
   private readonly learned = new Map<string, Map<number, Learned[]>>();
   private readonly useCtMark: boolean;
+  /** Bumped by every new learned flow (a megaflow that read the learned table rests on it). */
+  version = 0;
 
   constructor(lbs: readonly SbLoadBalancer[], datapath: string, sbOptions: Record<string, string>) {
     // ovn-controller.c: SB_Global options:lb_hairpin_use_ct_mark (default true; northd 23.03 sets it false only
@@ -222,6 +224,18 @@ export class HairpinTables {
       if (l.v6 === f.v6 && l.proto === proto && l.port === port && eqWords(l.backend, 0, f.backend, f.v6) && eqWords(l.snat, 0, f.snat.words, f.v6)) return;
     }
     list.push({ v6: f.v6, backend: f.backend, snat: f.snat.words, proto, port });
+    this.version++;
+  }
+
+  /** The low words of the backend addresses `chassis` learned reply flows for (undefined: none learned). */
+  learnedKeys(chassis: string): Iterable<number> | undefined {
+    const m = this.learned.get(chassis);
+    return m && m.size > 0 ? m.keys() : undefined;
+  }
+
+  /** Whether `chassis` learned a reply flow for a backend address whose low word is `low`. */
+  hasLearned(chassis: string, low: number): boolean {
+    return this.learned.get(chassis)?.has(low) ?? false;
   }
 
   /** `chk_lb_hairpin_reply()` on `chassis`: a learned reply flow matches. */

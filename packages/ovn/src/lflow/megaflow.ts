@@ -1,0 +1,165 @@
+/**
+ * The megaflow cache's data: what the logical-flow executor's slow path records and its fast path replays. The
+ * design is the one of OVS's datapath (ofproto/ofproto-dpif-xlate.c + lib/dpif-netdev.c megaflows, and
+ * recirculation around `ct()`): the walk through the logical tables between two conntrack calls — a *segment* — is
+ * translated once into a compact program (register/field writes, outputs, drops, side effects, and the ct call that
+ * ends it with the id of the segment that follows it, OVS's recirc_id); its key is what that walk read, as OVS's
+ * wildcards are: every word under the mask of the bits the matches and the helper functions looked at, as they were
+ * when read. Conntrack itself always runs; only the table walk is cached.
+ *
+ * Entries are grouped by shape (the set of masked words, OVS's subtable); a lookup tries each shape of the
+ * segment's entry point, hashing the packet's words under that shape's masks.
+ * @module
+ */
+import type { Action } from './actions.js';
+import type { Pipeline } from './types.js';
+
+/** Opcodes of a segment program. */
+export const MfOp = {
+  /** `dst = constant` (the action's own load). */
+  LOAD: 0,
+  /** `dst = src` at replay time. */
+  MOVE: 1,
+  EXCHANGE: 2,
+  CT_CLEAR: 3,
+  /** writeBits(word, lo, width, value): the result of a helper (check_in_port_sec, get_fdb…) the key determines. */
+  SETBITS: 4,
+  DEC_TTL: 5,
+  PUT_FDB: 6,
+  /** The hairpin-reply flow ovn-controller's learn() installs (value = the VIP). */
+  LEARN_HAIRPIN: 7,
+  LEARN_AFF: 8,
+  /** `output` from ingress: the egress copy of the packet (flags, registers and zones cleared). */
+  OUT_BEGIN: 9,
+  SET_OUTPORT: 10,
+  GIVE: 11,
+  DELIVER: 12,
+  DROP: 13,
+  /** A ct action that forks (ct_next, ct_lb_mark, ct_dnat…): copy, conntrack, then the next segment on the copy. */
+  CT_FORK: 14,
+  /** `ct_commit { … }` in place, then the next segment. */
+  CT_COMMIT: 15,
+  /** `ct_snat_to_vip` in place (conntrack only for a VIP's connection), then the next segment. */
+  CT_SNAT_VIP: 16,
+  /** Nothing cached from here: run the slow path from the entry point. */
+  SLOW: 17,
+} as const;
+
+/** One instruction. Made when a segment is recorded, never per packet. */
+export interface MfInstr {
+  op: number;
+  action?: Action;
+  word: number;
+  lo: number;
+  width: number;
+  value: number;
+  pipeline: Pipeline;
+  table: number;
+  /** The next segment's entry point (ct ops). */
+  cont: number;
+  /** Whether the egress pipeline's zone rules apply (ct_commit's zone). */
+  inEgress: boolean;
+  /** DELIVER's port (the executor's port record). */
+  port?: unknown;
+}
+
+/** Where a segment starts: the root (ingress table 0) or the point after a ct call. */
+export interface MfCont {
+  kind: 'root' | 'fork' | 'inplace';
+  pipeline: Pipeline;
+  /** fork: the table of the ct action (the walk goes on at table + 1); inplace: the flow's table. */
+  table: number;
+  inEgress: boolean;
+  /** inplace: the flow's action list and the index to go on from. */
+  actions?: readonly Action[];
+  index: number;
+}
+
+/** A cached segment. */
+export class MfSegment {
+  /** Next in the same hash bucket. */
+  chain: MfSegment | undefined;
+  hits = 0;
+  constructor(
+    readonly key: Uint32Array,
+    readonly hash: number,
+    readonly ops: readonly MfInstr[],
+    /** Bits of {@link MfDep} the segment's decisions rest on, with the versions seen when it was recorded. */
+    readonly deps: number,
+    readonly fdbVersion: number,
+    readonly hairpinVersion: number,
+  ) {}
+}
+
+/** Learned state a segment read (besides the packet): it is void once that state's version moved. */
+export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
+
+/** A set of masked words (OVS: a subtable) and the segments keyed under it. */
+export class MfShape {
+  readonly map = new Map<number, MfSegment>();
+  hits = 0;
+  constructor(readonly words: Int32Array, readonly masks: Uint32Array) {}
+  same(words: Int32Array, masks: Uint32Array): boolean {
+    if (words.length !== this.words.length) return false;
+    for (let i = 0; i < words.length; i++) if (words[i] !== this.words[i] || masks[i] !== this.masks[i]) return false;
+    return true;
+  }
+}
+
+/** Counters of one chassis' cache. */
+export interface MegaflowStats {
+  /** Segments served from the cache. */
+  hits: number;
+  /** Segment lookups that found nothing (the slow path ran and recorded). */
+  misses: number;
+  /** Lookups that found a `SLOW` entry (a walk the cache does not translate: nested packets, affinity checks…). */
+  slow: number;
+  /** Entries found void (learned state they read changed since). */
+  stale: number;
+  /** Segments recorded. */
+  inserted: number;
+  /** Entries now. */
+  entries: number;
+  /** Times the cache was full and was cleared. */
+  flushes: number;
+}
+
+/** One chassis' cache: per entry point, its shapes. */
+export class MegaflowTable {
+  readonly points: MfShape[][] = [];
+  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0 };
+  constructor(readonly maxEntries: number) {}
+
+  clear(): void {
+    this.points.length = 0;
+    this.stats.entries = 0;
+  }
+}
+
+/** Mixes one word into a 32-bit hash (murmur3's round). */
+export function mixHash(h: number, v: number): number {
+  let k = Math.imul(v, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/**
+ * The bits of `x` (under `mask`) that prove it differs from every value of `values` (each already masked): a
+ * prefix from the top down to the lowest of the highest differing bits, rounded down to a byte so that few shapes
+ * arise (OVS's prefix tries un-wildcard prefixes for the same reason). `x` must differ from every value.
+ */
+export function prefixProof(x: number, mask: number, values: ArrayLike<number>, n = values.length): number {
+  let low = 32;
+  const xm = (x & mask) >>> 0;
+  for (let i = 0; i < n; i++) {
+    const d = (xm ^ values[i]!) >>> 0;
+    const hb = 31 - Math.clz32(d);
+    if (hb < low) low = hb;
+  }
+  if (low >= 32) return 0;
+  low &= ~7;
+  return (mask & (low === 0 ? 0xffffffff : ~((1 << low) - 1))) >>> 0;
+}
