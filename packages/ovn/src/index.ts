@@ -28,4 +28,4 @@ export * from './lflow/executor.js';
 export * from './lflow/microflow.js';
 export * from './lflow/sb.js';
 export * from './lflow/delta.js';
-export * from './lflow/megaflow.js';
+export type { MegaflowStats } from './lflow/megaflow.js';
