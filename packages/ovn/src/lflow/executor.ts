@@ -493,11 +493,12 @@ export class LflowExecutor {
   }
 
   private resetResult(): void {
-    this.result.outputs.length = 0;
-    this.result.drops.length = 0;
-    this.result.stages.length = 0;
-    this.result.ct.length = 0;
-    delete this.result.trace;
+    const r = this.result;
+    if (r.outputs.length) r.outputs.length = 0;
+    if (r.drops.length) r.drops.length = 0;
+    if (r.stages.length) r.stages.length = 0;
+    if (r.ct.length) r.ct.length = 0;
+    if (r.trace !== undefined) delete r.trace;
   }
 
   /** Port names of this datapath. */
@@ -1886,9 +1887,19 @@ export class LflowExecutor {
     this.recBits(w, r.field.word, r.lo, r.width, write);
   }
 
+  /** A load's constant, resolved now (port names to keys, wide values to 32-bit pieces): SETBITS at replay. */
   private recLoad(a: Extract<Action, { k: 'load' }>, w: Uint32Array): void {
-    this.recBits(w, a.dst.field.word, a.dst.lo, a.port !== undefined ? 32 : a.dst.width, true);
-    this.emit(MfOp.LOAD, a);
+    const dst = a.dst;
+    if (a.port !== undefined) {
+      this.recBits(w, dst.field.word, dst.lo, 32, true);
+      this.emit(MfOp.SETBITS, undefined, dst.field.word, dst.lo, 32, a.port === '' || a.port === 'none' ? 0 : (this.portKey(a.port) ?? 0));
+      return;
+    }
+    this.recBits(w, dst.field.word, dst.lo, dst.width, true);
+    for (let done = 0; done < dst.width; done += 32) {
+      const n = Math.min(32, dst.width - done);
+      this.emit(MfOp.SETBITS, undefined, dst.field.word, dst.lo + done, n, Number((a.value >> BigInt(done)) & 0xffffffffn));
+    }
   }
 
   private recDirtyCt(w: Uint32Array): void {
@@ -1899,10 +1910,25 @@ export class LflowExecutor {
     d.fill(0xffffffff, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
   }
 
+  /**
+   * get_fdb / lookup_fdb: the learned table is read as OVS's classifier reads OFTABLE_GET_FDB — the MAC in full where
+   * it is in the table, else only the bits that tell it from every learned MAC (nothing while nothing is learned),
+   * so that replies to many clients share one entry; the entry rests on the table's version.
+   */
   private recFdb(w: Uint32Array, mac: FieldRef, port: FieldRef | undefined, dst: FieldRef, v: number): void {
     this.rec!.deps |= MfDep.FDB;
-    this.recBits(w, mac.field.word, mac.lo, 48, false);
-    if (port) this.recBits(w, port.field.word, port.lo, 32, false);
+    const key = readBits(w, mac.field.word, mac.lo + 32, 16) * 2 ** 32 + readBits(w, mac.field.word, mac.lo, 32);
+    if (this.fdb.has(key)) {
+      this.recBits(w, mac.field.word, mac.lo, 48, false);
+      if (port) this.recBits(w, port.field.word, port.lo, 32, false);
+    } else if (this.fdb.size > 0) {
+      const hi = Math.floor(key / 2 ** 32);
+      const his: number[] = [];
+      for (const k of this.fdb.keys()) his.push(Math.floor(k / 2 ** 32));
+      // The high 16 bits alone when they differ from every learned MAC's, else the whole MAC.
+      if (mac.lo % 32 === 0 && !his.includes(hi)) this.recRead(w, mac.field.word + mac.lo / 32 + 1, prefixProof(hi, 0xffff, his));
+      else this.recBits(w, mac.field.word, mac.lo, 48, false);
+    }
     this.emit(MfOp.SETBITS, undefined, dst.field.word, dst.lo, dst.width, v);
     this.recRef(w, dst, true);
   }
