@@ -231,7 +231,7 @@ describe('megaflow cache', () => {
     let slow = 0;
     let stale = 0;
     fc.assert(
-      fc.property(variant, fc.array(pkt, { minLength: 1, maxLength: 60 }), (v, seq) => {
+      fc.property(variant, fc.array(pkt, { minLength: 1, maxLength: 60, size: "max" }), (v, seq) => {
         const s = compareRun(v, seq);
         hits += s.hits;
         misses += s.misses;
@@ -243,7 +243,7 @@ describe('megaflow cache', () => {
     console.log(`megaflow property: ${RUNS} runs, seed ${SEED} (VIPPATH_MEGAFLOW_SEED / VIPPATH_MEGAFLOW_RUNS): ${hits} hits, ${misses} misses, ${slow} slow-path entries used, ${stale} entries voided by learning`);
     // The comparison means something only if the cache served segments, including entries that learned state voided
     // (FDB, hairpin replies) and walks it leaves to the slow path (affinity).
-    expect(hits * 2).toBeGreaterThan(misses);
+    expect(hits).toBeGreaterThan(misses);
     expect(stale).toBeGreaterThan(0);
     expect(slow).toBeGreaterThan(0);
   }, 180_000);
