@@ -493,9 +493,11 @@ export class LflowExecutor {
   }
 
   private resetResult(): void {
+    // outputs and drops keep their length until the run ends (finish): truncating an array to 0 frees its store,
+    // and the next push would allocate one per packet.
     const r = this.result;
-    if (r.outputs.length) r.outputs.length = 0;
-    if (r.drops.length) r.drops.length = 0;
+    this.nOutputs = 0;
+    this.nDrops = 0;
     if (r.stages.length) r.stages.length = 0;
     if (r.ct.length) r.ct.length = 0;
     if (r.trace !== undefined) delete r.trace;
@@ -527,7 +529,7 @@ export class LflowExecutor {
       if (this.decoded.vlanCount === 0 || this.decoded.vid(0) !== port.tag) {
         this.drop('ingress', 0, DropReason.LOCALNET_TAG);
         this.result.drops[0]!.stage = 'physical';
-        return this.result;
+        return this.finish();
       }
       len = popVlan(frame, len);
       this.decoder.decode(frame, this.decoded, len);
@@ -572,17 +574,27 @@ export class LflowExecutor {
       this.result.trace = root;
     }
     this.runTable(w, 0, 'ingress', root);
-    return this.result;
+    return this.finish();
+  }
+
+  private nOutputs = 0;
+  private nDrops = 0;
+
+  private finish(): ExecResult {
+    const r = this.result;
+    if (r.outputs.length !== this.nOutputs) r.outputs.length = this.nOutputs;
+    if (r.drops.length !== this.nDrops) r.drops.length = this.nDrops;
+    return r;
   }
 
   private drop(pipeline: Pipeline, table: number, reason: number): void {
-    const i = this.result.drops.length;
+    const i = this.nDrops++;
     const d = this.dropSlots[i] ?? (this.dropSlots[i] = { pipeline, table, stage: '', reason });
     d.pipeline = pipeline;
     d.table = table;
     d.stage = this.stageName(pipeline, table);
     d.reason = reason;
-    this.result.drops.push(d);
+    this.result.drops[i] = d;
     if (this.rec !== undefined) this.emit(MfOp.DROP, undefined, 0, 0, 0, reason, pipeline, table);
   }
 
@@ -1511,7 +1523,7 @@ export class LflowExecutor {
   }
 
   private deliver(w: Uint32Array, port: Port, node: TraceNode | undefined): void {
-    const i = this.result.outputs.length;
+    const i = this.nOutputs++;
     const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
     if (this.rec !== undefined) this.emit(MfOp.DELIVER, undefined, 0, 0, 0, 0, 'egress', 0, -1, port);
     out.port = port.name;
@@ -1532,7 +1544,7 @@ export class LflowExecutor {
       }
       out.length = len;
     }
-    this.result.outputs.push(out);
+    this.result.outputs[i] = out;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -1584,7 +1596,7 @@ export class LflowExecutor {
     this.pending = 0;
     this.rec = undefined;
     this.enter(0, w);
-    return this.result;
+    return this.finish();
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */

@@ -145,7 +145,7 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
     if (words[W.TP_SRC] !== shadow[W.TP_SRC]) rewritePort(frame, d, 0, words[W.TP_SRC]!);
     if (words[W.TP_DST] !== shadow[W.TP_DST]) rewritePort(frame, d, 2, words[W.TP_DST]!);
   }
-  shadow.set(words.subarray(HEADER_FIRST, HEADER_LAST + 1), HEADER_FIRST);
+  for (let i = HEADER_FIRST; i <= HEADER_LAST; i++) shadow[i] = words[i]!;
 }
 
 function macText(words: Uint32Array, at: number): string {
