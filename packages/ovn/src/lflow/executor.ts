@@ -1714,12 +1714,17 @@ export class LflowExecutor {
       const words = sh.words;
       const masks = sh.masks;
       const n = words.length;
-      let h = cont;
-      for (let i = 0; i < n; i++) {
-        const v = (w[words[i]!]! & masks[i]!) >>> 0;
-        k[i] = v;
-        h = mixHash(h, v);
+      for (let i = 0; i < n; i++) k[i] = (w[words[i]!]! & masks[i]!) >>> 0;
+      // The shape's last hit first (a run of one connection's packets hashes nothing).
+      const last = sh.last;
+      if (last !== undefined && last.chain !== last) {
+        const key = last.key;
+        let i = 0;
+        while (i < n && key[i] === k[i]) i++;
+        if (i === n && ((last.deps & MfDep.FDB) === 0 || last.fdbVersion === this.fdbVersion) && ((last.deps & MfDep.HAIRPIN) === 0 || last.hairpinVersion === this.hairpinVersion)) return last;
       }
+      let h = cont;
+      for (let i = 0; i < n; i++) h = mixHash(h, k[i]!);
       let prev: MfSegment | undefined;
       for (let e = sh.map.get(h); e !== undefined; prev = e, e = e.chain) {
         const key = e.key;
@@ -1734,9 +1739,11 @@ export class LflowExecutor {
           } else prev.chain = e.chain;
           t.stats.entries--;
           t.stats.stale++;
+          e.chain = e;
+          if (sh.last === e) sh.last = undefined;
           return undefined;
         }
-        sh.hits++;
+        sh.last = e;
         return e;
       }
     }
@@ -1810,6 +1817,7 @@ export class LflowExecutor {
         else shape.map.set(h, e.chain);
       } else prev.chain = e.chain;
       t.stats.entries--;
+      if (shape.last === e) shape.last = undefined;
       break;
     }
     const seg = new MfSegment(key, h, r.ops, r.deps, r.fdbVersion, r.hairpinVersion);
@@ -2122,7 +2130,8 @@ class Recording {
 }
 
 function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, inEgress = false, port?: unknown): MfInstr {
-  return { op, ...(action ? { action } : {}), word, lo, width, value, pipeline, table, cont, inEgress, ...(port ? { port } : {}) };
+  // Every instruction has every property (one hidden class: the replay loop's property reads stay monomorphic).
+  return { op, action, word, lo, width, value, pipeline, table, cont, inEgress, port };
 }
 
 /**

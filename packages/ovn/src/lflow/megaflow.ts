@@ -48,7 +48,7 @@ export const MfOp = {
 /** One instruction. Made when a segment is recorded, never per packet. */
 export interface MfInstr {
   op: number;
-  action?: Action;
+  action: Action | undefined;
   word: number;
   lo: number;
   width: number;
@@ -60,7 +60,7 @@ export interface MfInstr {
   /** Whether the egress pipeline's zone rules apply (ct_commit's zone). */
   inEgress: boolean;
   /** DELIVER's port (the executor's port record). */
-  port?: unknown;
+  port: unknown;
 }
 
 /** Where a segment starts: the root (ingress table 0) or the point after a ct call. */
@@ -97,7 +97,8 @@ export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
 /** A set of masked words (OVS: a subtable) and the segments keyed under it. */
 export class MfShape {
   readonly map = new Map<number, MfSegment>();
-  hits = 0;
+  /** The last segment found (looked at before hashing). */
+  last: MfSegment | undefined;
   constructor(readonly words: Int32Array, readonly masks: Uint32Array) {}
   same(words: Int32Array, masks: Uint32Array): boolean {
     if (words.length !== this.words.length) return false;
