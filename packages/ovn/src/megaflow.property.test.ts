@@ -253,6 +253,21 @@ describe('megaflow cache', () => {
     expect(flushes).toBeGreaterThan(0);
   }, 180_000);
 
+  it('replays hairpin connections (a pod to its own VIP) and their learned reply flows exactly', () => {
+    const v: Variant = { affinity: false, second: false, v6: false, acls: false, selection: false, kubeOvn: true, fdb: false, tiny: false };
+    const seq: Pkt[] = [];
+    const base: Pkt = { kind: 'tcp', from: 'pod', client: 0, pod: 0, cport: 0, to: 'vip', flags: 0, dport: 80, payload: 0, via: 0, dt: 1 };
+    for (let round = 0; round < 3; round++) {
+      for (let pod = 0; pod < 3; pod++) {
+        for (let cport = 0; cport < 4; cport++) {
+          seq.push({ ...base, pod, cport }, { ...base, pod, cport, to: 'pod', flags: 1 }, { ...base, pod, cport, to: 'pod', flags: 0 }, { ...base, pod, cport, flags: 2 });
+        }
+      }
+    }
+    const s = compareRun(v, seq);
+    expect(s.hits).toBeGreaterThan(s.misses * 4);
+  });
+
   it('serves a repeated conversation from the cache, and a Northbound change empties it', () => {
     const v: Variant = { affinity: false, second: false, v6: false, acls: false, selection: false, kubeOvn: true, fdb: false, tiny: false };
     const ls = make(v, true);
