@@ -1652,8 +1652,8 @@ export class LflowExecutor {
         case MfOp.CT_CLEAR:
           ctClear(w);
           break;
-        case MfOp.SETBITS:
-          writeBits(w, o.word, o.lo, o.width, o.value);
+        case MfOp.SETW:
+          w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
           break;
         case MfOp.DEC_TTL:
           if ((w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) && w[W.IP_TTL]) w[W.IP_TTL] = w[W.IP_TTL]! - 1;
@@ -1771,7 +1771,7 @@ export class LflowExecutor {
     const r = this.rec!;
     this.rec = undefined;
     if (final) r.ops.push(final);
-    if (r.ops.length === 0) r.ops.push(instr(MfOp.SETBITS, undefined, W.PKT_MARK, 0, 0, 0));
+    if (r.ops.length === 0) r.ops.push(instr(MfOp.SETW, undefined, W.PKT_MARK, 0, 0, 0));
     this.insert(r);
   }
 
@@ -1863,6 +1863,28 @@ export class LflowExecutor {
   private emit(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, port?: Port): void {
     const r = this.rec;
     if (r === undefined) return;
+    if (op === MfOp.SETBITS) {
+      // Constant writes become per-word masked stores, merged with the previous one on the same word.
+      let at = lo;
+      let left = width;
+      let v = value >>> 0;
+      while (left > 0) {
+        const wi = word + (at >>> 5);
+        const sh = at & 31;
+        const n = Math.min(32 - sh, left);
+        const m = n === 32 ? 0xffffffff : ((2 ** n - 1) * 2 ** sh) >>> 0;
+        const bits = (((v % 2 ** n) * 2 ** sh) >>> 0) & m;
+        const prev = r.ops[r.ops.length - 1];
+        if (prev !== undefined && prev.op === MfOp.SETW && prev.word === wi) {
+          prev.width = (prev.width | m) >>> 0;
+          prev.value = ((prev.value & ~m) | bits) >>> 0;
+        } else r.ops.push(instr(MfOp.SETW, undefined, wi, 0, m, bits, pipeline, table, cont, this.inEgress));
+        v = Math.floor(v / 2 ** n);
+        at += n;
+        left -= n;
+      }
+      return;
+    }
     r.ops.push(instr(op, action, word, lo, width, value, pipeline, table, cont, this.inEgress, port));
   }
 

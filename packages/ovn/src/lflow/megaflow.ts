@@ -43,6 +43,8 @@ export const MfOp = {
   CT_SNAT_VIP: 16,
   /** Nothing cached from here: run the slow path from the entry point. */
   SLOW: 17,
+  /** `w[word] = (w[word] & ~width) | value`: the constant writes to one word, merged (SETBITS is recorded as these). */
+  SETW: 18,
 } as const;
 
 /** One instruction. Made when a segment is recorded, never per packet. */
