@@ -1721,7 +1721,7 @@ export class LflowExecutor {
         const key = last.key;
         let i = 0;
         while (i < n && key[i] === k[i]) i++;
-        if (i === n && ((last.deps & MfDep.FDB) === 0 || last.fdbVersion === this.fdbVersion) && ((last.deps & MfDep.HAIRPIN) === 0 || last.hairpinVersion === this.hairpinVersion)) return last;
+        if (i === n && ((last.deps & MfDep.FDB) === 0 || last.fdbVersion === this.fdbVersion) && ((last.deps & MfDep.HAIRPIN) === 0 || last.hairpinVersion === this.hairpin.version)) return last;
       }
       let h = cont;
       for (let i = 0; i < n; i++) h = mixHash(h, k[i]!);
