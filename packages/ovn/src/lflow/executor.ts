@@ -17,6 +17,7 @@ import { parseActions, type Action, type LbBackend, type NestFn } from './action
 import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
+import { loadCtOrig } from './ct-orig.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
@@ -332,6 +333,7 @@ export class LflowExecutor {
       if (m && Number(m[1]) === dpKey) groupsHere.set(m[2]!, ports);
     }
     this.portGroups = groupsHere;
+    this.registerConsolidation = sb.options['register_consolidation'] === 'true';
     const env: MatchEnv = {
       addressSets: sb.addressSets,
       portGroups: groupsHere,
@@ -658,6 +660,11 @@ export class LflowExecutor {
           break;
         case 'result':
           this.result1(a.fn, a.dst, w, node);
+          break;
+        case 'ct_orig':
+          // ovn-trace 24.03 leaves the destination alone (execute_actions: OVNACT_CT_ORIG_* do nothing); on a chassis
+          // it is what ovn-controller's tables 81–83 load (ct-orig.ts).
+          if (this.chassis !== undefined) loadCtOrig(a, w);
           break;
         case 'get_fdb': {
           const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
@@ -1053,6 +1060,9 @@ export class LflowExecutor {
   }
 
   /** Affinity learned by commit_lb_aff: client → (VIP, port) → backend, with an idle timeout. */
+  /** SB_Global options:register_consolidation ([25.03]): where a learned affinity puts the backend. */
+  private registerConsolidation = false;
+
   private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number }>();
 
   private affinityKey(w: Uint32Array, v6: boolean, vipWords: ArrayLike<number>, port: number): string {
@@ -1083,9 +1093,14 @@ export class LflowExecutor {
       return false;
     }
     e.expires = this.now + e.timeoutMs;
-    if (e.backend.ipv6) loadV6(w, W.REGS, e.backend.addr, 0);
+    // The learned flow's loads (actions.c encode_COMMIT_LB_AFF): MFF_LOG_LB_AFF_MATCH_IP4_ADDR reg4, the switch's
+    // IPv6 xxreg0 and the port in reg8[0..15] — or, [25.03] when SB_Global options:register_consolidation is true
+    // (northd en-global-config.c cbb88276a always sets it), xxreg1 and reg2[0..15]; and MLF_USE_LB_AFF_SESSION.
+    const rc = this.registerConsolidation;
+    if (e.backend.ipv6) loadV6(w, rc ? W.REGS + 4 : W.REGS, e.backend.addr, 0);
     else w[regWord(4)] = e.backend.ip4;
-    writeBits(w, regWord(8), 0, 16, e.backend.port);
+    if (e.backend.port) writeBits(w, rc ? regWord(2) : regWord(8), 0, 16, e.backend.port);
+    w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.USE_LB_AFF_SESSION) >>> 0;
     return true;
   }
 

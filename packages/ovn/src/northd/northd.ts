@@ -353,7 +353,9 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     multicastGroups: [],
     loadBalancers: [],
     fdb: [],
-    options: { ...nbOpts },
+    // [25.03] en-global-config.c cbb88276a update_sb_config_options_to_sbrec: "register_consolidation" = "true"
+    // tells ovn-controller the flows use the consolidated LB registers (where commit_lb_aff's learned flow loads).
+    options: { ...nbOpts, ...(opts.ovnVersion === '25.03' ? { register_consolidation: 'true' } : {}) },
     addressSets: new Map((nb.addressSets ?? []).map((a) => [a.name, [...a.addresses]])),
     portGroups: new Map((nb.portGroups ?? []).map((p) => [p.name, [...p.ports]])),
   };
