@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame, type DecodedFrame, type FrameSpec } from '@vippath/wire';
 import { OvsConntrack } from '../ct/index.js';
 import { northd } from '../northd/northd.js';
+import { ovnVersionOfFlows } from '../northd/stages.js';
 import type { NbAcl, NorthboundDb } from '../northd/nb.js';
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
@@ -187,6 +188,14 @@ describe('ACL tiers and pass (northd 24.03 build_acl_action_lflows, consider_acl
   });
 });
 
+describe('ovnVersionOfFlows', () => {
+  it('names the release whose stage table a switch\'s rows follow, undefined for another table', () => {
+    for (const v of ['23.03', '24.03', '25.03'] as const) expect(ovnVersionOfFlows(northd(nbWith([{ direction: 'to-lport', priority: 1000, match: 'ip4', action: 'allow-related' }]), { ovnVersion: v }).flows.get('ls')!)).toBe(v);
+    expect(ovnVersionOfFlows([{ pipeline: 'ingress', table: 3, stage: 'ls_in_acl' }])).toBeUndefined();
+    expect(ovnVersionOfFlows([])).toBeUndefined();
+  });
+});
+
 describe('affinity registers (commit_lb_aff / chk_lb_aff)', () => {
   const lb = { name: 'lb', protocol: 'tcp' as const, vips: { '10.0.0.100:80': `${P1.ip}:8080,${P2.ip}:8080` }, options: { affinity_timeout: '60' } };
   for (const v of ['23.03', '24.03', '25.03'] as const) {
@@ -208,6 +217,15 @@ describe('affinity registers (commit_lb_aff / chk_lb_aff)', () => {
       expect(seen.size).toBe(1);
     });
   }
+
+  it('rows without SB options (lflow-list text) take register_consolidation from their release: 25.03 stages → consolidated', () => {
+    const sb = northd(nbWith([], { loadBalancers: [lb] }), { ovnVersion: '25.03' });
+    const ex = new LflowExecutor({ ...sb, options: {} }, 'ls', { chassis: 'node1', ct: new OvsConntrack() });
+    const vip = { mac: P2.mac, ip: '10.0.0.100' };
+    send(ex, tcp(P3, vip, 80, 40000), 'ln');
+    const r = send(ex, tcp(P3, vip, 80, 40001), 'ln', 1);
+    expect(r.stages.some((s) => s.stage === 'ls_in_lb' && s.priority === 150)).toBe(true);
+  });
 
   it('25.03 flows with the old registers (no register_consolidation) miss the affinity flow', () => {
     const sb = northd(nbWith([], { loadBalancers: [lb] }), { ovnVersion: '25.03' });

@@ -18,6 +18,7 @@ import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } fro
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
+import { ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
@@ -333,7 +334,9 @@ export class LflowExecutor {
       if (m && Number(m[1]) === dpKey) groupsHere.set(m[2]!, ports);
     }
     this.portGroups = groupsHere;
-    this.registerConsolidation = sb.options['register_consolidation'] === 'true';
+    // Rows without SB_Global (lflow-list text) say it by their release: 25.03's northd always sets it.
+    const rc = sb.options['register_consolidation'];
+    this.registerConsolidation = rc !== undefined ? rc === 'true' : ovnVersionOfFlows(sb.flows.get(datapath) ?? []) === '25.03';
     const env: MatchEnv = {
       addressSets: sb.addressSets,
       portGroups: groupsHere,
