@@ -188,6 +188,22 @@ describe('ACL tiers and pass (northd 24.03 build_acl_action_lflows, consider_acl
   });
 });
 
+describe('hairpin on a chassis (hairpin_orig_tuple: the VIP in reg1, [25.03] reg4 with register_consolidation)', () => {
+  for (const v of ['23.03', '24.03', '25.03'] as const) {
+    it(`${v}: a pod reaching its own VIP gets its SYN back, SNATed to the VIP`, () => {
+      const lb = { name: 'lb', protocol: 'tcp' as const, vips: { '10.0.0.100:80': `${P1.ip}:8080` } };
+      const sb = northd(nbWith([], { loadBalancers: [lb] }), { ovnVersion: v });
+      const ex = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: new OvsConntrack() });
+      const r = send(ex, tcp(P1, { mac: '00:00:00:01:00:01', ip: '10.0.0.100' }, 80, 40000), 'p1');
+      expect(ports(r)).toEqual(['p1']);
+      expect(r.stages.filter((s) => s.stage === 'ls_in_nat_hairpin' || s.stage === 'ls_in_hairpin').length).toBe(2);
+      const out = r.outputs[0]!.words;
+      // ip4.src (the SNAT to the VIP) and ip4.dst (the backend) as flow words.
+      expect([out[30], out[31]]).toEqual([(10 << 24 | 100) >>> 0, (10 << 24 | 1) >>> 0]);
+    });
+  }
+});
+
 describe('ovnVersionOfFlows', () => {
   it('names the release whose stage table a switch\'s rows follow, undefined for another table', () => {
     for (const v of ['23.03', '24.03', '25.03'] as const) expect(ovnVersionOfFlows(northd(nbWith([{ direction: 'to-lport', priority: 1000, match: 'ip4', action: 'allow-related' }]), { ovnVersion: v }).flows.get('ls')!)).toBe(v);

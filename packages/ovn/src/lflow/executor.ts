@@ -325,7 +325,10 @@ export class LflowExecutor {
         }
       }
     }
-    this.hairpin = new HairpinTables(sb.loadBalancers, datapath, sb.options);
+    // Rows without SB_Global (lflow-list text) say it by their release: 25.03's northd always sets it.
+    const rc = sb.options['register_consolidation'];
+    this.registerConsolidation = rc !== undefined ? rc === 'true' : ovnVersionOfFlows(sb.flows.get(datapath) ?? []) === '25.03';
+    this.hairpin = new HairpinTables(sb.loadBalancers, datapath, sb.options, this.registerConsolidation);
     // northd names a switch's share of a port group `<datapath key>_<name>`; expr.c resolves `@name` to it first.
     const dpKey = sb.datapaths.find((d) => d.name === datapath)?.tunnelKey;
     const groupsHere = new Map(sb.portGroups);
@@ -334,9 +337,6 @@ export class LflowExecutor {
       if (m && Number(m[1]) === dpKey) groupsHere.set(m[2]!, ports);
     }
     this.portGroups = groupsHere;
-    // Rows without SB_Global (lflow-list text) say it by their release: 25.03's northd always sets it.
-    const rc = sb.options['register_consolidation'];
-    this.registerConsolidation = rc !== undefined ? rc === 'true' : ovnVersionOfFlows(sb.flows.get(datapath) ?? []) === '25.03';
     const env: MatchEnv = {
       addressSets: sb.addressSets,
       portGroups: groupsHere,
