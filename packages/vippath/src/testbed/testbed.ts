@@ -434,7 +434,7 @@ export class Testbed {
       for (const n of cluster.nodes) out[`node-${n.name}`] = n.name;
       return out;
     };
-    const delta = collected ? collectedOverlay(rows, collected) : this.collectedNb ? collectedNbOverlay(this.collectedNb, ls, northdProfile(cluster), chassis()) : kubeOvnOverlay(this.objects, state, cluster, ls);
+    const delta = collected ? collectedOverlay(rows, collected) : this.collectedNb ? collectedNbOverlay(this.collectedNb, ls, northdProfile(cluster), chassis(), this.ovnVersion) : kubeOvnOverlay(this.objects, state, cluster, ls, this.ovnVersion);
     this.source.patchFlows = { from: collected ? 'collected' : 'vippath', added: delta.added.length, removed: delta.removed.length };
     for (const f of delta.removed) {
       const i = rows.findIndex((r) => r.pipeline === f.pipeline && r.stage === f.stage && r.priority === f.priority && r.match === f.match && r.actions === f.actions);
