@@ -74,6 +74,26 @@ describe('vippath ovn trace', () => {
     }
   });
 
+  it('--nb --profile traces the release the profile\'s images carry (kube-ovn-1.14 → 24.03, 1.15 → 25.03); --ovn-version overrides', async () => {
+    const NB = new URL('fixtures/ovsdb/nb-backup.db', import.meta.url).pathname;
+    const trace = async (...extra: string[]): Promise<{ stages: string[]; outputs: string[] }> => {
+      const r = await run('ovn', 'trace', '--nb', NB, ...extra, '--ct', 'new', `--lb-dst=${POD1.ip}:80`, '--json', 'underlay-subnet', SYN);
+      expect(r.err).toBe('');
+      const j = JSON.parse(r.out) as { stages: Array<{ stage: string; table: number }>; outputs: Array<{ port: string }> };
+      return { stages: j.stages.map((s) => `${s.stage}/${s.table}`), outputs: j.outputs.map((o) => o.port) };
+    };
+    const v24 = await trace('--profile', 'kube-ovn-1.14');
+    const v25 = await trace('--profile', 'kube-ovn-1.15');
+    const v23 = await trace('--profile', 'kube-ovn-1.14', '--ovn-version', '23.03');
+    // ACLs split into eval/action from 24.03 (table 8 either way); ls_in_l2_lkup moves 25 → 27 → 28.
+    expect(v24.stages).toEqual(expect.arrayContaining(['ls_in_acl_eval/8', 'ls_in_l2_lkup/27']));
+    expect(v25.stages).toEqual(expect.arrayContaining(['ls_in_acl_eval/8', 'ls_in_l2_lkup/28']));
+    expect(v23.stages).toEqual(expect.arrayContaining(['ls_in_acl/8', 'ls_in_l2_lkup/25']));
+    for (const t of [v23, v24, v25]) expect(t.outputs).toEqual([POD1.name]);
+    expect((await run('ovn', 'trace', '--nb', NB, '--ovn-version', '22.03', 'underlay-subnet', SYN)).code).toBe(2);
+    expect((await run('ovn', 'trace', '--sb', SB, '--ovn-version', '24.03', 'underlay-subnet', SYN)).code).toBe(2);
+  });
+
   const unavailable = ovnUnavailable();
   it.skipIf(unavailable !== undefined)('prints what ovn-trace prints for the same command line, at every level', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vippath-cli-ovn-'));

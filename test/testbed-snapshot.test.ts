@@ -79,7 +79,7 @@ describe.skipIf(unavailable !== undefined)(`a snapshot of the real testbed${unav
       expect(errors, JSON.stringify(errors)).toEqual([]);
       expect(loaded.cluster.southbound?.file).toMatch(/sb\.db$/);
       expect(loaded.cluster.profiles.kubeOvn).toBe(version === 'v1.15.20' ? 'kube-ovn-1.15.20' : 'kube-ovn-1.14');
-      const sim = new SimulatedCluster(loaded.objects, loaded.cluster, { vifBoundAt: 0 });
+      const sim = new SimulatedCluster(loaded.objects, loaded.cluster, { vifBoundAt: 0, ovnVersion: bed.ovnVersion });
       // The collected rows run: the testbed's ovn-northd's flows with the patch flows in its SB.
       const flows = sim.ls.sb.flows.get('underlay-subnet')!;
       expect(flows).toBe(loaded.cluster.southbound!.state.flows.get('underlay-subnet'));

@@ -30,7 +30,7 @@ export async function withTestbed<T>(scenario: Scenario, fn: (diff: Differential
   const bed = await Testbed.start(objects, cluster, { profile: scenario.profile, ...(process.env.VIPPATH_TESTBED_KEEP ? { keep: true, log: (l: string) => console.log(l) } : {}) });
   let pids: number[] = [];
   try {
-    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0 });
+    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0, ovnVersion: bed.ovnVersion });
     return await fn(new Differential(sim, bed), sim, bed);
   } finally {
     pids = bed.running();

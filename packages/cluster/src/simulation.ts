@@ -7,7 +7,7 @@
  */
 import { Bridge, Port, resolvePortName, type TraceStep as BridgeStep } from '@vippath/openflow';
 import { bridgeTrace } from './bridge-trace.js';
-import { LogicalSwitch, switchDropReason, type StageStep } from '@vippath/ovn';
+import { LogicalSwitch, switchDropReason, type OvnVersion, type StageStep } from '@vippath/ovn';
 import { buildFrame, completeOffloadChecksum, DecodedFrame, FrameDecoder, formatIPv4, L3, popVlan, pushVlan, readIPv4, rewriteIpv4Address, rewriteMac, rewritePort, VippathError, checkTime } from '@vippath/wire';
 import { backs, derive, northboundFor, northdProfile, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
@@ -58,6 +58,12 @@ export interface SimulationOptions {
    * a running cluster), and no such announcement falls into it.
    */
   vifBoundAt?: number;
+  /**
+   * The OVN release whose logical flows the switch runs. Default: the Kube-OVN profile's (`PROFILE_OVN_VERSION` of
+   * @vippath/ovn: kube-ovn-1.14 → 24.03, 1.15 → 25.03). Set it to compare with a real OVN of another
+   * release: the testbed passes the installed one's (Debian's 23.03).
+   */
+  ovnVersion?: OvnVersion;
 }
 
 /** When ovn-controller announces a newly bound VIF, after binding (ms): a doubling backoff, five times. */
@@ -158,7 +164,7 @@ export class SimulatedCluster {
    */
   onTap: ((tap: string, frame: Uint8Array) => void) | undefined;
 
-  private readonly options: Required<SimulationOptions>;
+  private readonly options: Required<Omit<SimulationOptions, 'ovnVersion'>>;
   /** The wire's MAC table for the cluster's VLAN (every cached flow's); learning is per VLAN, as on a real switch. */
   private readonly fdb: LruTable<number, string>;
   /** The wire's MAC tables of the other VLANs (0: untagged), made when a frame of that VLAN first crosses. */
@@ -210,7 +216,7 @@ export class SimulatedCluster {
     }
     // The switch runs from the logical flows northd makes of the Northbound Kube-OVN's controller writes.
     const { nb, chassis } = northboundFor(objects, this.state.pods, cluster, this.state.loadBalancers);
-    this.ls = new LogicalSwitch(nb, this.lsName, chassis, { profile: northdProfile(cluster), ...(cluster.southbound ? { southbound: cluster.southbound.state } : {}) });
+    this.ls = new LogicalSwitch(nb, this.lsName, chassis, { profile: northdProfile(cluster), ...(options.ovnVersion ? { ovnVersion: options.ovnVersion } : {}), ...(cluster.southbound ? { southbound: cluster.southbound.state } : {}) });
     const ofports = new Map<string, { up: number; patch: number }>();
     for (const n of cluster.nodes) {
       const vif = `${n.nic}.${cluster.vlan}`;

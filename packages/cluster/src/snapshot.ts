@@ -22,7 +22,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bridge, parseShowPorts } from '@vippath/openflow';
-import { formatLflowList, northd, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
+import { formatLflowList, northd, ovnVersionOfFlows, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, PROFILE_OVN_VERSION, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 import { backs, derive, northboundFor, northdProfile, subnetName } from './derive.js';
 import { ignoredFindings, type Diagnostic } from './lint.js';
@@ -239,7 +239,10 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
       throw e;
     }
     const { nb: dnb, chassis } = northboundFor(objects, derived.pods, cluster, derived.loadBalancers);
-    const base = northd(dnb, { profile: northdProfile(cluster), chassis });
+    // Ports, groups and SB options (register_consolidation) from vippath's northd of the release that wrote the text.
+    const profile = northdProfile(cluster);
+    const ovnVersion = ovnVersionOfFlows(flows.get(ls) ?? []) ?? PROFILE_OVN_VERSION[profile];
+    const base = northd(dnb, { profile, ovnVersion, chassis });
     const merged = new Map(base.flows);
     for (const [name, list] of flows) merged.set(name, list);
     state = { ...base, flows: merged };
@@ -335,6 +338,6 @@ export function writeSnapshot(dir: string, objects: K8sObject[], cluster: Cluste
   // ones when this cluster came from a snapshot), so the round trip covers the Southbound path too.
   const { nb, chassis } = northboundFor(objects, state.pods, cluster, state.loadBalancers);
   mkdirSync(join(dir, 'ovn'), { recursive: true });
-  writeFileSync(join(dir, 'ovn', 'lflows.txt'), formatLflowList(cluster.southbound?.state ?? northd(nb, { profile: northdProfile(cluster), chassis }), { datapath: subnet }));
+  writeFileSync(join(dir, 'ovn', 'lflows.txt'), formatLflowList(cluster.southbound?.state ?? northd(nb, { profile: northdProfile(cluster), ovnVersion: PROFILE_OVN_VERSION[northdProfile(cluster)], chassis }), { datapath: subnet }));
   writeFileSync(join(dir, 'versions.json'), `${JSON.stringify({ kubeOvn: cluster.profiles.kubeOvn === 'kube-ovn-1.14' ? 'v1.14.0' : 'v1.15.20', metallb: cluster.profiles.metallb === 'metallb-0.13.7' ? 'v0.13.7' : 'v0.14.9', source: 'vippath status --write-snapshot' }, null, 1)}\n`);
 }

@@ -14,7 +14,8 @@ import { DROP_REASON_TEXT, LflowExecutor, type ExecResult } from './lflow/execut
 import type { MegaflowStats } from './lflow/megaflow.js';
 import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
-import { northd, type NorthdProfile } from './northd/northd.js';
+import { northd, PROFILE_OVN_VERSION, type NorthdProfile } from './northd/northd.js';
+import { ovnVersionOfFlows, type OvnVersion } from './northd/stages.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './lflow/types.js';
 import { patchSouthbound } from './lflow/delta.js';
 
@@ -82,6 +83,12 @@ export interface SwitchEffects {
 export interface SwitchOptions {
   /** northd's profile (Kube-OVN's overlays). Default `upstream`. */
   profile?: NorthdProfile;
+  /**
+   * The OVN release whose flows northd writes. Default: the profile's ({@link PROFILE_OVN_VERSION}: upstream 23.03,
+   * kube-ovn-1.14 24.03, kube-ovn-1.15 25.03) — what the cluster the profile describes runs. Set it to compare with
+   * another OVN (the testbed runs Debian's 23.03 with any profile's patches).
+   */
+  ovnVersion?: OvnVersion;
   /** Each chassis' conntrack options. */
   conntrack?: OvsConntrackOptions;
   /**
@@ -146,6 +153,8 @@ export class LogicalSwitch {
   private readonly ct = new ChassisConntrack();
   private nb: NorthboundDb;
   private readonly profile: NorthdProfile;
+  /** The OVN release northd writes for. */
+  readonly ovnVersion: OvnVersion;
   private readonly ctOptions: OvsConntrackOptions;
   private buf = new Uint8Array(2048);
   /** northd's flows of the current Northbound, while collected Southbound rows run (what changes are measured on). */
@@ -162,9 +171,12 @@ export class LogicalSwitch {
   constructor(nb: NorthboundDb, readonly name: string, readonly chassisOf: Record<string, string>, options: SwitchOptions = {}) {
     this.nb = nb;
     this.profile = options.profile ?? 'upstream';
+    // Collected rows were written by the cluster's own northd: their changes are measured on that release's flows
+    // (recognised by its stage table), whatever release the profile's images carry.
+    this.ovnVersion = options.ovnVersion ?? (options.southbound ? ovnVersionOfFlows(options.southbound.flows.get(name) ?? []) : undefined) ?? PROFILE_OVN_VERSION[this.profile];
     this.ctOptions = options.conntrack ?? {};
     if (options.southbound) {
-      this.derived = northd(nb, { profile: this.profile, chassis: this.chassisOf });
+      this.derived = northd(nb, { profile: this.profile, ovnVersion: this.ovnVersion, chassis: this.chassisOf });
       this.sb = options.southbound;
     }
     this.megaflows = options.megaflows ?? true;
@@ -195,7 +207,7 @@ export class LogicalSwitch {
 
   /** The collected rows with the change the new Northbound makes to northd's flows (see {@link SwitchOptions.southbound}). */
   private patchCollected(): void {
-    const after = northd(this.nb, { profile: this.profile, chassis: this.chassisOf });
+    const after = northd(this.nb, { profile: this.profile, ovnVersion: this.ovnVersion, chassis: this.chassisOf });
     const r = patchSouthbound(this.sb, this.derived!, after, this.name);
     if (r.missing.length) {
       const f = r.missing[0]!;
@@ -210,7 +222,7 @@ export class LogicalSwitch {
 
   private compile(changed = false): void {
     if (this.derived && changed) this.patchCollected();
-    else if (!this.derived) this.sb = northd(this.nb, { profile: this.profile, chassis: this.chassisOf });
+    else if (!this.derived) this.sb = northd(this.nb, { profile: this.profile, ovnVersion: this.ovnVersion, chassis: this.chassisOf });
     if (!this.sb.flows.has(this.name)) throw new LogicalSwitchError(`no logical switch ${this.name} in the Northbound`);
     // A recompiled switch starts with empty caches: the Northbound change voids every cached segment.
     const mega = this.megaflows;

@@ -38,6 +38,11 @@ export type Action =
   | { k: 'ct_dnat' | 'ct_snat'; to?: LbBackend; text: string }
   | { k: 'ct_lb_mark'; backends: LbBackend[]; hashFields?: string; flag?: 'skip_snat' | 'force_snat'; text: string }
   | { k: 'ct_snat_to_vip'; text: string }
+  /**
+   * [24.03] `dst = ct_nw_dst()` / `ct_ip6_dst()` / `ct_tp_dst()` (actions.c ef8f5c1ac parse_CT_ORIG_NW_DST …): the
+   * connection's original destination, loaded only for a tracked, established packet of the family.
+   */
+  | { k: 'ct_orig'; src: 'ct_nw_dst' | 'ct_ip6_dst' | 'ct_tp_dst'; dst: FieldRef; text: string }
   | { k: 'result'; fn: 'chk_lb_hairpin' | 'chk_lb_hairpin_reply' | 'check_in_port_sec' | 'check_out_port_sec' | 'chk_lb_aff'; dst: FieldRef; text: string }
   /** Learns "this client → this backend" for `timeout` seconds (actions.c parse_commit_lb_aff). */
   | { k: 'commit_lb_aff'; vip: LbBackend; backend: LbBackend; proto: number; timeout: number; text: string }
@@ -163,6 +168,17 @@ function assignment(c: Ctx, dst: FieldRef): Action {
     const after = c.toks[c.i + 1]!;
     if (after.type === 'op' && after.text === '(') {
       if (fn === 'chk_lb_hairpin' || fn === 'chk_lb_hairpin_reply' || fn === 'check_in_port_sec' || fn === 'check_out_port_sec' || fn === 'chk_lb_aff') return resultCall(c, dst, fn);
+      if (fn === 'ct_nw_dst' || fn === 'ct_ip6_dst' || fn === 'ct_tp_dst') {
+        // actions.c ef8f5c1ac parse_CT_ORIG_*: parse_ovnact_result__ with widths 32/128/16 — the destination must
+        // be exactly that wide; format_CT_ORIG_* prints `dst = ct_nw_dst();`.
+        c.i++;
+        expectOp(c, '(');
+        expectOp(c, ')');
+        const width = fn === 'ct_nw_dst' ? 32 : fn === 'ct_ip6_dst' ? 128 : 16;
+        if (dst.width !== width) fail(c, `${fn}() needs a ${width}-bit destination, ${formatRef(dst)} has ${dst.width}`);
+        c.prereqs.push(...dst.prereqs);
+        return { k: 'ct_orig', src: fn, dst, text: `${formatRef(dst)} = ${fn}();` };
+      }
       if (fn === 'get_fdb') {
         c.i += 2;
         const mac = fieldRef(c);
@@ -369,12 +385,65 @@ function action(c: Ctx): Action {
       const inner = nested(c, pre === undefined);
       return { k: 'nest', fn: name, nested: inner, text: `${name} { ${inner.map((a) => a.text).join(' ')} };` };
     }
+    case 'log': {
+      // actions.c parse_LOG / format_LOG: name, verdict, severity, meter, printed in that order. Logging is
+      // ovn-controller's business (a packet-in); the packet goes on unchanged. (format_LOG prints the name raw, as
+      // northd writes it: a name with a `"` breaks the flow in OVN too, and fails to parse here.)
+      const args = callArgs(c);
+      const name = args.get('name');
+      const text = `log(${name !== undefined ? `name="${name}", ` : ''}verdict=${args.get('verdict') ?? 'allow'}, severity=${args.get('severity') ?? 'info'}${args.has('meter') ? `, meter="${args.get('meter')}"` : ''});`;
+      return { k: 'noop', text };
+    }
+    case 'set_meter':
+    case 'trigger_event':
+    case 'bind_vport': {
+      // Controller/meter actions ovn-trace skips (ovn-trace.c execute_actions: OVNACT_SET_METER, _TRIGGER_EVENT,
+      // _BIND_VPORT do nothing). Not modelled here either: rate limits, the empty-LB event, virtual-port binding.
+      const start = t.pos;
+      skipParens(c);
+      return { k: 'noop', text: `${c.text.slice(start, c.toks[c.i - 1]!.pos + 1)};` };
+    }
+    case 'igmp':
+      // actions.c encode_IGMP: the packet goes to ovn-controller's IGMP snooping and no further (ovn-trace: nothing).
+      return { k: 'noop', text: 'igmp;' };
     case 'dec_ttl':
       c.prereqs.push('ip');
       return { k: 'dec_ttl', text: 'ip.ttl--;' };
     default:
       return fail(c, `unsupported action ${name}`);
   }
+}
+
+/** Skips a balanced `( … )` argument list (the call's own text is kept by the caller). */
+function skipParens(c: Ctx): void {
+  if (!isOp(c, '(')) fail(c, "expecting '('");
+  let depth = 0;
+  do {
+    if (isOp(c, '(')) depth++;
+    if (isOp(c, ')')) depth--;
+    if (peek(c).type === 'end') fail(c, "expecting ')'");
+    c.i++;
+  } while (depth > 0);
+}
+
+/** `(key=value, …)` with string, identifier or number values. */
+function callArgs(c: Ctx): Map<string, string> {
+  const out = new Map<string, string>();
+  expectOp(c, '(');
+  while (!isOp(c, ')')) {
+    const k = peek(c);
+    if (k.type !== 'id') fail(c, 'expecting argument name');
+    c.i++;
+    expectOp(c, '=');
+    const v = peek(c);
+    if (v.type === 'end') fail(c, 'expecting value');
+    out.set(k.text, v.text);
+    c.i++;
+    if (isOp(c, ',')) c.i++;
+    else if (!isOp(c, ')')) fail(c, "expecting ',' or ')'");
+  }
+  c.i++;
+  return out;
 }
 
 function list(c: Ctx, end: '}' | 'end'): Action[] {

@@ -17,6 +17,8 @@ import { parseActions, type Action, type LbBackend, type NestFn } from './action
 import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
+import { loadCtOrig } from './ct-orig.js';
+import { ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
@@ -346,7 +348,10 @@ export class LflowExecutor {
         }
       }
     }
-    this.hairpin = new HairpinTables(sb.loadBalancers, datapath, sb.options);
+    // Rows without SB_Global (lflow-list text) say it by their release: 25.03's northd always sets it.
+    const rc = sb.options['register_consolidation'];
+    this.registerConsolidation = rc !== undefined ? rc === 'true' : ovnVersionOfFlows(sb.flows.get(datapath) ?? []) === '25.03';
+    this.hairpin = new HairpinTables(sb.loadBalancers, datapath, sb.options, this.registerConsolidation);
     // northd names a switch's share of a port group `<datapath key>_<name>`; expr.c resolves `@name` to it first.
     const dpKey = sb.datapaths.find((d) => d.name === datapath)?.tunnelKey;
     const groupsHere = new Map(sb.portGroups);
@@ -723,6 +728,16 @@ export class LflowExecutor {
         }
         case 'result':
           this.result1(a.fn, a.dst, w, node);
+          break;
+        case 'ct_orig':
+          // ovn-trace 24.03 leaves the destination alone (execute_actions: OVNACT_CT_ORIG_* do nothing); on a chassis
+          // it is what ovn-controller's tables 81–83 load (ct-orig.ts).
+          if (this.chassis !== undefined) {
+            // The load reads the connection's original tuple (ct-orig.ts), which the megaflow recorder does not
+            // key: a walk that runs it is not translated (fragments only, rare), the slow path runs it every time.
+            if (this.rec !== undefined) this.poison();
+            loadCtOrig(a, w);
+          }
           break;
         case 'get_fdb': {
           const mac = readBits(w, a.mac.field.word, a.mac.lo + 32, 16) * 2 ** 32 + readBits(w, a.mac.field.word, a.mac.lo, 32);
@@ -1214,6 +1229,9 @@ export class LflowExecutor {
   }
 
   /** Affinity learned by commit_lb_aff: client → (VIP, port) → backend, with an idle timeout. */
+  /** SB_Global options:register_consolidation ([25.03]): where a learned affinity puts the backend. */
+  private registerConsolidation = false;
+
   private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number }>();
 
   private affinityKey(w: Uint32Array, v6: boolean, vipWords: ArrayLike<number>, port: number): string {
@@ -1244,9 +1262,14 @@ export class LflowExecutor {
       return false;
     }
     e.expires = this.now + e.timeoutMs;
-    if (e.backend.ipv6) loadV6(w, W.REGS, e.backend.addr, 0);
+    // The learned flow's loads (actions.c encode_COMMIT_LB_AFF): MFF_LOG_LB_AFF_MATCH_IP4_ADDR reg4, the switch's
+    // IPv6 xxreg0 and the port in reg8[0..15] — or, [25.03] when SB_Global options:register_consolidation is true
+    // (northd en-global-config.c cbb88276a always sets it), xxreg1 and reg2[0..15]; and MLF_USE_LB_AFF_SESSION.
+    const rc = this.registerConsolidation;
+    if (e.backend.ipv6) loadV6(w, rc ? W.REGS + 4 : W.REGS, e.backend.addr, 0);
     else w[regWord(4)] = e.backend.ip4;
-    writeBits(w, regWord(8), 0, 16, e.backend.port);
+    if (e.backend.port) writeBits(w, rc ? regWord(2) : regWord(8), 0, 16, e.backend.port);
+    w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.USE_LB_AFF_SESSION) >>> 0;
     return true;
   }
 

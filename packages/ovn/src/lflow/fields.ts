@@ -72,6 +72,7 @@ export const LogFlag = {
   SKIP_SNAT_FOR_LB: 1 << 9,
   USE_SNAT_ZONE: 1 << 11,
   CHECK_PORT_SEC: 1 << 12,
+  USE_LB_AFF_SESSION: 1 << 14,
   LOCALNET: 1 << 15,
 } as const;
 
@@ -134,13 +135,32 @@ sub('flags.force_snat_for_lb', 'flags', 3, 3);
 sub('flags.skip_snat_for_lb', 'flags', 9, 9);
 sub('flags.use_snat_zone', 'flags', 11, 11);
 sub('flags.localnet', 'flags', 15, 15);
+// One table serves every version vippath runs (23.03, 24.03, 25.03): names added later are added here; a name that
+// moved is kept where 23.03 has it. The only move a switch could see: flags.from_ctrl, bit 16 in 23.03 and 19 from
+// 24.03 (include/ovn/logical-fields.h MLF_FROM_CTRL_BIT at ef8f5c1ac), where 16 became MLF_RX_FROM_TUNNEL_BIT. No
+// switch flow of any of these versions names from_ctrl (router pipelines do), and nothing on a localnet switch sets
+// either bit, so sharing bit 16 changes no switch's behaviour.
 sub('flags.from_ctrl', 'flags', 16, 16);
+// [24.03] lib/logical-fields.c ef8f5c1ac ovn_init_symtab: MLF_RX_FROM_TUNNEL_BIT 16, MLF_ICMP_SNAT_BIT 17,
+// MLF_NETWORK_ID 28..31 (include/ovn/logical-fields.h). ovn-controller sets tunnel_rx on packets it receives from a
+// Geneve/VXLAN tunnel (physical.c); a localnet switch's packets never come that way, so it reads 0 here.
+sub('flags.tunnel_rx', 'flags', 16, 16);
+sub('flags.icmp_snat', 'flags', 17, 17);
+sub('flags.network_id', 'flags', 28, 31);
+// [25.03] lib/logical-fields.c cbb88276a: MLF_UNSNAT_NEW_BIT 20, MLF_UNSNAT_NOT_TRACKED_BIT 21 (router flags).
+sub('flags.unsnat_new', 'flags', 20, 20);
+sub('flags.unsnat_not_tracked', 'flags', 21, 21);
 field('ct_mark', W.CT_MARK, 32);
 sub('ct_mark.blocked', 'ct_mark', 0, 0);
 sub('ct_mark.natted', 'ct_mark', 1, 1);
 sub('ct_mark.ecmp_reply_port', 'ct_mark', 16, 31);
 sub('ct_mark.skip_snat', 'ct_mark', 2, 2);
 sub('ct_mark.force_snat', 'ct_mark', 3, 3);
+// [25.03] lib/logical-fields.c cbb88276a, include/ovn/logical-fields.h: OVN_CT_OBS_STAGE_1ST_BIT 4 ..
+// OVN_CT_OBS_STAGE_END_BIT 5, OVN_CT_ALLOW_ESTABLISHED_BIT 6, obs_collector_id `ct_mark[16..23]` (all WR_CT_COMMIT).
+sub('ct_mark.obs_stage', 'ct_mark', 4, 5);
+sub('ct_mark.allow_established', 'ct_mark', 6, 6);
+sub('ct_mark.obs_collector_id', 'ct_mark', 16, 23);
 field('ct_label', W.CT_LABEL, 128);
 sub('ct_label.blocked', 'ct_label', 0, 0);
 sub('ct_label.natted', 'ct_label', 1, 1);
@@ -149,6 +169,12 @@ sub('ct_label.ecmp_reply_port', 'ct_label', 80, 95);
 sub('ct_label.label', 'ct_label', 96, 127);
 sub('ct_label.skip_snat', 'ct_label', 2, 2);
 sub('ct_label.force_snat', 'ct_label', 3, 3);
+// [25.03] lib/logical-fields.c cbb88276a: obs_point_id `ct_label[96..127]` (the bits ct_label.label names),
+// obs_unused `ct_label[0..95]`, acl_id `ct_label[80..95]`. 25.03 drops ct_label.blocked/natted/ecmp_reply_port/
+// skip_snat/force_snat from its table; 25.03's switch flows name none of them, so keeping them here is harmless.
+sub('ct_label.obs_point_id', 'ct_label', 96, 127);
+sub('ct_label.obs_unused', 'ct_label', 0, 95);
+sub('ct_label.acl_id', 'ct_label', 80, 95);
 field('ct_state', W.CT_STATE, 32);
 // CS_STATES order (ovs lib/packets.h): new est rel rpl inv trk snat dnat; all but trk require ct.trk.
 ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'].forEach((n, i) => sub(`ct.${n}`, 'ct_state', i, i, n === 'trk' ? undefined : 'ct.trk'));
@@ -201,6 +227,12 @@ field('arp.sha', W.ARP_SHA, 48, 'arp', 'mac');
 field('arp.tpa', W.IPV4_DST, 32, 'arp', 'ip4');
 field('arp.tha', W.ARP_THA, 48, 'arp', 'mac');
 pred('rarp', 'eth.type == 0x8035');
+// RARP shares ARP's OVS fields (MFF_ARP_*), with its own prerequisite.
+field('rarp.op', W.ARP_OP, 16, 'rarp');
+field('rarp.spa', W.IPV4_SRC, 32, 'rarp', 'ip4');
+field('rarp.sha', W.ARP_SHA, 48, 'rarp', 'mac');
+field('rarp.tpa', W.IPV4_DST, 32, 'rarp', 'ip4');
+field('rarp.tha', W.ARP_THA, 48, 'rarp', 'mac');
 pred('nd', 'icmp6.type == {135, 136} && icmp6.code == 0 && ip.ttl == 255');
 pred('nd_ns', 'icmp6.type == 135 && icmp6.code == 0 && ip.ttl == 255');
 pred('nd_ns_mcast', 'ip6.mcast && icmp6.type == 135 && icmp6.code == 0 && ip.ttl == 255');

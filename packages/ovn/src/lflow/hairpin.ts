@@ -147,8 +147,15 @@ export class HairpinTables {
   private readonly useCtMark: boolean;
   /** Bumped by every new learned flow (a megaflow that read the learned table rests on it). */
   version = 0;
+  /** Where the VIP's IPv4 address is with hairpin_orig_tuple: reg1, or [25.03] reg4 with register_consolidation. */
+  private readonly vip4Word: number;
 
-  constructor(lbs: readonly SbLoadBalancer[], datapath: string, sbOptions: Record<string, string>) {
+  /** @param registerConsolidation SB_Global options:register_consolidation ([25.03]; see the executor). */
+  constructor(lbs: readonly SbLoadBalancer[], datapath: string, sbOptions: Record<string, string>, registerConsolidation = sbOptions['register_consolidation'] === 'true') {
+    // controller/lflow.c cbb88276a add_lb_vip_hairpin_flows / add_lb_ct_snat_hairpin_vip_flow: with
+    // register_consolidation the original VIP is MFF_LOG_LB_ORIG_DIP_IPV4 (reg4), else _OLD (reg1); IPv6 xxreg1 and
+    // the port reg2[0..15] either way (include/ovn/logical-fields.h cbb88276a).
+    this.vip4Word = registerConsolidation ? regWord(4) : regWord(1);
     // ovn-controller.c: SB_Global options:lb_hairpin_use_ct_mark (default true; northd 23.03 sets it false only
     // for chassis that cannot match on ct_mark, when `ct.natted` then lives in ct_label bit 1).
     this.useCtMark = sbOptions['lb_hairpin_use_ct_mark'] !== 'false';
@@ -184,7 +191,7 @@ export class HairpinTables {
   /** The original destination (address, and port when `port` is nonzero) equals the VIP. */
   private origDst(w: Uint32Array, origTuple: boolean, v6: boolean, vip: Uint32Array, proto: number, port: number): boolean {
     if (origTuple) {
-      if (!eqWords(w, v6 ? W.REGS + 4 : regWord(1), vip, v6)) return false;
+      if (!eqWords(w, v6 ? W.REGS + 4 : this.vip4Word, vip, v6)) return false;
       return !port || (w[regWord(2)]! & 0xffff) === port;
     }
     const need = CtState.TRK | CtState.DNAT;

@@ -34,10 +34,9 @@ export interface NorthdOptions {
   profile?: NorthdProfile;
   /**
    * The OVN release whose flows to write. Default 23.03 — the version the differential tests (and the testbed's real
-   * OVN) run, and the one the logical-flow executor fully supports; {@link PROFILE_OVN_VERSION} gives the release a
-   * profile's images carry (what `vippath ovn lflows --profile` prints). The 24.03/25.03 flows use what the executor
-   * does not know yet: `flags.tunnel_rx`, `ct_nw_dst()`/`ct_ip6_dst()`/`ct_tp_dst()` (24.03), the ct_mark/ct_label
-   * fields allow_established, obs_stage, obs_collector_id, obs_point_id, acl_id (25.03).
+   * OVN) run; {@link PROFILE_OVN_VERSION} gives the release a profile's images carry (what `vippath ovn lflows
+   * --profile` prints and what `LogicalSwitch` runs by default). The executor runs every release's flows; 25.03's
+   * SB options carry `register_consolidation=true`, as its northd writes them (where learned affinity loads).
    */
   ovnVersion?: OvnVersion;
   /** Where each logical port is bound (Port_Binding.chassis): LSP name → chassis name. Ports not listed count as
@@ -353,7 +352,9 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
     multicastGroups: [],
     loadBalancers: [],
     fdb: [],
-    options: { ...nbOpts },
+    // [25.03] en-global-config.c cbb88276a update_sb_config_options_to_sbrec: "register_consolidation" = "true"
+    // tells ovn-controller the flows use the consolidated LB registers (where commit_lb_aff's learned flow loads).
+    options: { ...nbOpts, ...(opts.ovnVersion === '25.03' ? { register_consolidation: 'true' } : {}) },
     addressSets: new Map((nb.addressSets ?? []).map((a) => [a.name, [...a.addresses]])),
     portGroups: new Map((nb.portGroups ?? []).map((p) => [p.name, [...p.ports]])),
   };

@@ -60,3 +60,18 @@ export const SWITCH_STAGES: Readonly<Record<OvnVersion, readonly StageDef[]>> = 
 export function stageOf(version: OvnVersion, name: string): StageDef | undefined {
   return SWITCH_STAGES[version].find((s) => s.name === name);
 }
+
+/**
+ * The release whose stage table a switch's flows follow (every flow's stage name at its pipeline and table), or
+ * undefined when none does (flows without stage names, or another release's). Tells which northd wrote collected
+ * Southbound rows.
+ */
+export function ovnVersionOfFlows(flows: readonly { pipeline: Pipeline; table: number; stage: string }[]): OvnVersion | undefined {
+  const named = flows.filter((f) => f.stage !== '');
+  if (!named.length) return undefined;
+  for (const v of Object.keys(SWITCH_STAGES) as OvnVersion[]) {
+    const at = new Map(SWITCH_STAGES[v].map((s) => [s.name, s]));
+    if (named.every((f) => at.get(f.stage)?.pipeline === f.pipeline && at.get(f.stage)?.table === f.table)) return v;
+  }
+  return undefined;
+}

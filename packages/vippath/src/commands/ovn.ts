@@ -7,22 +7,23 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  DROP_REASON_TEXT, LflowExecutor, northd, TraceConntrack, type NorthdProfile, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromLflowList, sbFromOvsdb,
+  DROP_REASON_TEXT, LflowExecutor, northd, PROFILE_OVN_VERSION, SWITCH_STAGES, TraceConntrack, type NorthdProfile, type OvnVersion, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromLflowList, sbFromOvsdb,
   type SouthboundState, type TraceLevel,
 } from '@vippath/ovn';
 import { UsageError, type Command, type CommandIO } from '../io.js';
 import { PROFILES, readNorthbound } from './ovn-lflows.js';
 
-const usage = `usage: vippath ovn trace (--sb FILE | --lflows FILE | --nb FILE [--profile NAME]) [--chassis NAME]
+const usage = `usage: vippath ovn trace (--sb FILE | --lflows FILE | --nb FILE [--profile NAME] [--ovn-version VER]) [--chassis NAME]
                          [--ct FLAGS]… [--lb-dst IP[:PORT]] [--select-id N]
                          [--minimal|--summary|--detailed] [--json] [DATAPATH] MICROFLOW
 
 Runs OVN's logical flows for one packet, as ovn-trace 23.03 does, and prints the same trace.
   --sb FILE       an OVN_Southbound database file (ovsdb-client backup, or a server's .db)
   --lflows FILE   ovn-sbctl lflow-list text (flows only: no port security, multicast groups guessed)
-  --nb FILE       an OVN_Northbound file run through vippath's northd: OVN 23.03's flows, with --profile Kube-OVN's
-                  patches on them (\`ovn lflows --profile\` prints the 24.03/25.03 flows Kube-OVN really runs;
-                  tracing those needs executor support for flags.tunnel_rx, ct_nw_dst() and 25.03's ct_mark fields)
+  --nb FILE       an OVN_Northbound file run through vippath's northd, as \`ovn lflows\` prints it: --profile picks
+                  Kube-OVN's patches and the OVN release its images carry (${PROFILES.map((p) => `${p} ${PROFILE_OVN_VERSION[p]}`).join(', ')})
+  --ovn-version VER  ${Object.keys(SWITCH_STAGES).join(' | ')}: trace another release's flows (default: the profile's);
+                  what ovn-trace 24.03/25.03 would print is read from their source, not compared with a binary
   --chassis NAME  the chassis the packet is on: is_chassis_resident() for it, remote ports through the localnet
                   port, the loopback check, per-chassis multicast groups, localnet VLAN tags (ovn-trace shows none)
   --ct FLAGS      ct_state for the next ct action (new, est, rel, rpl, inv, trk, snat, dnat; comma-separated);
@@ -39,6 +40,7 @@ interface TraceArgs {
   lflows?: string;
   nb?: string;
   profile?: string;
+  ovnVersion?: string;
   chassis?: string;
   ct: string[];
   lbDst?: string;
@@ -49,7 +51,7 @@ interface TraceArgs {
 
 function parseTraceArgs(args: string[]): TraceArgs {
   const out: TraceArgs = { ct: [], levels: [], json: false, positionals: [] };
-  const valued = ['--sb', '--lflows', '--nb', '--profile', '--chassis', '--ct', '--lb-dst', '--select-id'];
+  const valued = ['--sb', '--lflows', '--nb', '--profile', '--ovn-version', '--chassis', '--ct', '--lb-dst', '--select-id'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {
@@ -80,6 +82,9 @@ function parseTraceArgs(args: string[]): TraceArgs {
       case '--lb-dst':
         out.lbDst = value;
         break;
+      case '--ovn-version':
+        out.ovnVersion = value;
+        break;
       case '--select-id':
         if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`--select-id: ${value}: bad select-id`);
         break;
@@ -102,10 +107,13 @@ function loadSouthbound(a: TraceArgs): SouthboundState {
   const sources = [a.sb, a.lflows, a.nb].filter((x) => x !== undefined).length;
   if (sources !== 1) throw new UsageError('give exactly one of --sb FILE, --lflows FILE, --nb FILE');
   if (a.profile !== undefined && a.nb === undefined) throw new UsageError('--profile goes with --nb');
+  if (a.ovnVersion !== undefined && a.nb === undefined) throw new UsageError('--ovn-version goes with --nb');
   if (a.nb !== undefined) {
     const profile = (a.profile ?? 'upstream') as NorthdProfile;
     if (!PROFILES.includes(profile)) throw new UsageError(`--profile: "${profile}" is not one of ${PROFILES.join(', ')}`);
-    return northd(readNorthbound(a.nb), { profile });
+    const ovnVersion = (a.ovnVersion ?? PROFILE_OVN_VERSION[profile]) as OvnVersion;
+    if (!(ovnVersion in SWITCH_STAGES)) throw new UsageError(`--ovn-version: "${ovnVersion}" is not one of ${Object.keys(SWITCH_STAGES).join(', ')}`);
+    return northd(readNorthbound(a.nb), { profile, ovnVersion });
   }
   if (a.sb !== undefined) return sbFromOvsdb(readOvsdbFile(read(a.sb), a.sb));
   return sbFromLflowList(read(a.lflows!).toString('utf8'));

@@ -9,7 +9,7 @@
  * @module
  */
 import { copyFileSync, readFileSync } from 'node:fs';
-import { lflowDelta, nbFromOvsdb, northd, ovsdbMap, ovsdbRows, ovsdbString, ovsdbStrings, readOvsdbFile, type LflowDelta, type LogicalFlow, type NorthdProfile, type OvsdbDatabase } from '@vippath/ovn';
+import { lflowDelta, nbFromOvsdb, northd, ovsdbMap, ovsdbRows, ovsdbString, ovsdbStrings, readOvsdbFile, type LflowDelta, type LogicalFlow, type NorthdProfile, type OvnVersion, type OvsdbDatabase } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 
 /** A collected Northbound that the testbed cannot run on (unreadable, another database, no such switch). */
@@ -130,7 +130,7 @@ export function collectedOverlay(written: readonly LogicalFlow[], collected: rea
  * Southbound rows to take them from): the difference between its flows of `ls` with `profile` and upstream.
  * `chassis`: where each logical port is bound (prefer-local reads it).
  */
-export function collectedNbOverlay(nb: CollectedNorthbound, ls: string, profile: NorthdProfile, chassis: Record<string, string>): LflowDelta {
+export function collectedNbOverlay(nb: CollectedNorthbound, ls: string, profile: NorthdProfile, chassis: Record<string, string>, ovnVersion: OvnVersion = '23.03'): LflowDelta {
   let typed: ReturnType<typeof nbFromOvsdb>;
   try {
     typed = nbFromOvsdb(nb.db);
@@ -138,5 +138,5 @@ export function collectedNbOverlay(nb: CollectedNorthbound, ls: string, profile:
     if (e instanceof VippathError) throw new CollectedNorthboundError(`vippath's northd cannot read the collected Northbound (${e.code}: ${e.message}): no Kube-OVN patch flows can be computed for it`);
     throw e;
   }
-  return lflowDelta(northd(typed, { profile: 'upstream', chassis }).flows.get(ls) ?? [], northd(typed, { profile, chassis }).flows.get(ls) ?? []);
+  return lflowDelta(northd(typed, { profile: 'upstream', ovnVersion, chassis }).flows.get(ls) ?? [], northd(typed, { profile, ovnVersion, chassis }).flows.get(ls) ?? []);
 }

@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { SWITCH_STAGES, type OvnVersion } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 
 /** A testbed daemon or tool failed. */
@@ -28,6 +29,20 @@ export function testbedUnavailable(): string | undefined {
   if (missing.length === 0 && schemas.length === 0) return undefined;
   const packages = [...new Set(missing.map(([, p]) => p))];
   return `Open vSwitch and OVN are needed (${[...missing.map(([b]) => b), ...schemas].join(', ')} not found): install them, e.g. \`apt-get install openvswitch-switch ovn-central ovn-host\` (Debian/Ubuntu; OVS ≥ 3.1, OVN ≥ 23.03)${packages.length ? `; missing packages: ${packages.join(', ')}` : ''}`;
+}
+
+/**
+ * The release of the installed OVN (`ovn-northd --version`: "ovn-northd 23.03.1"), as the OVN version vippath's
+ * northd writes for: the simulation a testbed is compared with must run that release's flows, whatever release the
+ * profile's own images carry. A release vippath has no flows for is a {@link TestbedError}.
+ */
+export function installedOvnVersion(): OvnVersion {
+  const r = spawnSync('ovn-northd', ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const m = /ovn-northd\s+(\d+)\.(\d+)/.exec(r.stdout ?? '');
+  if (!m) throw new TestbedError(`ovn-northd --version: no version in "${(r.stdout || r.stderr || r.error?.message || '').trim()}"`);
+  const v = `${m[1]}.${m[2]!.padStart(2, '0')}`;
+  if (!(v in SWITCH_STAGES)) throw new TestbedError(`installed OVN ${v} is not one vippath writes flows for (${Object.keys(SWITCH_STAGES).join(', ')})`);
+  return v as OvnVersion;
 }
 
 const live = new Set<Daemons>();

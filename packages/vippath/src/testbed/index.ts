@@ -11,7 +11,7 @@ import { Testbed, type TestbedOptions, type TestbedSource } from './testbed.js';
 export { Testbed, type TestbedOptions, type TestbedProfile, type TestbedSource, type TapFrame } from './testbed.js';
 export { CollectedNorthboundError, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
 export { Differential, EXCLUSIONS, hintFor, type Difference, type DifferentialTotals, type DriveFrame, type ExclusionReason, type PortFrames, type StepResult } from './differential.js';
-export { Daemons, TestbedError, testbedUnavailable, TESTBED_PROGRAMS } from './daemons.js';
+export { Daemons, installedOvnVersion, TestbedError, testbedUnavailable, TESTBED_PROGRAMS } from './daemons.js';
 
 /** What {@link verifyFrames} gives back. */
 export interface VerifyResult {
@@ -32,7 +32,8 @@ export async function verifyFrames(objects: K8sObject[], cluster: ClusterSpec, f
   const bed = await Testbed.start(objects, cluster, options);
   try {
     // The testbed's pods are bound just before the first input: the simulation's are bound at time 0.
-    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0 });
+    // Compared with the installed OVN, the simulation runs that release's flows (not the profile's own release).
+    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0, ovnVersion: bed.ovnVersion });
     const diff = new Differential(sim, bed);
     for (const [reason, n] of Object.entries(options.excluded ?? {})) diff.exclude(reason as never, n);
     // Events (node down/up, readiness) go on both sides before the first frame, each at its own simulated time.

@@ -6,13 +6,14 @@
  * @module
  */
 import { northboundFor, northdProfile, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
-import { lflowDelta, northd, type LflowDelta } from '@vippath/ovn';
+import { lflowDelta, northd, type LflowDelta, type OvnVersion } from '@vippath/ovn';
 
 /** The flows the cluster's Kube-OVN profile adds to and takes from upstream northd's, on switch `ls`. */
-export function kubeOvnOverlay(objects: K8sObject[], state: DerivedState, cluster: ClusterSpec, ls: string): LflowDelta {
+export function kubeOvnOverlay(objects: K8sObject[], state: DerivedState, cluster: ClusterSpec, ls: string, ovnVersion: OvnVersion = '23.03'): LflowDelta {
   const { nb, chassis } = northboundFor(objects, state.pods, cluster, state.loadBalancers);
-  const upstream = northd(nb, { profile: 'upstream', chassis });
-  const patched = northd(nb, { profile: northdProfile(cluster), chassis });
+  // At the release the testbed's real ovn-northd writes (its rows are what the difference is applied to).
+  const upstream = northd(nb, { profile: 'upstream', ovnVersion, chassis });
+  const patched = northd(nb, { profile: northdProfile(cluster), ovnVersion, chassis });
   return lflowDelta(upstream.flows.get(ls) ?? [], patched.flows.get(ls) ?? []);
 }
 

@@ -27,9 +27,9 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backs, derive, isLoadBalancerService, northboundFor, northdProfile, ovnLoadBalancers, PodHost, type ClusterSpec, type DerivedState, type K8sObject } from '@vippath/cluster';
-import { nbTransaction, type LogicalFlow } from '@vippath/ovn';
+import { nbTransaction, type LogicalFlow, type OvnVersion } from '@vippath/ovn';
 import { CollectedNorthboundError, collectedNbOverlay, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
-import { Daemons, TestbedError } from './daemons.js';
+import { Daemons, installedOvnVersion, TestbedError } from './daemons.js';
 import { testbedProviderFlows } from './flows.js';
 import { kubeOvnOverlay, residentPorts } from './overlay.js';
 
@@ -180,6 +180,8 @@ export class Testbed {
   private collectedNb: CollectedNorthbound | undefined;
   /** The logical port each pod binds (iface-id): its derived name, or the collected Northbound's. */
   private readonly ifaceId = new Map<string, string>();
+  /** The installed OVN's release (`ovn-northd --version`): what a simulation compared with this testbed must run. */
+  readonly ovnVersion: OvnVersion;
   /** What the ports sent while the testbed came up (ovn-controller's first announcements), before any input. */
   startup: TapFrame[] = [];
   private readonly daemons: Daemons;
@@ -200,6 +202,7 @@ export class Testbed {
 
   private constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, readonly dir: string, readonly options: TestbedOptions) {
     this.state = derive(objects, cluster);
+    this.ovnVersion = installedOvnVersion();
     this.daemons = new Daemons(dir, options.keep);
     this.settleMs = options.settleMs ?? 100;
     this.firstFrameMs = options.firstFrameMs ?? 300;
@@ -431,7 +434,7 @@ export class Testbed {
       for (const n of cluster.nodes) out[`node-${n.name}`] = n.name;
       return out;
     };
-    const delta = collected ? collectedOverlay(rows, collected) : this.collectedNb ? collectedNbOverlay(this.collectedNb, ls, northdProfile(cluster), chassis()) : kubeOvnOverlay(this.objects, state, cluster, ls);
+    const delta = collected ? collectedOverlay(rows, collected) : this.collectedNb ? collectedNbOverlay(this.collectedNb, ls, northdProfile(cluster), chassis(), this.ovnVersion) : kubeOvnOverlay(this.objects, state, cluster, ls, this.ovnVersion);
     this.source.patchFlows = { from: collected ? 'collected' : 'vippath', added: delta.added.length, removed: delta.removed.length };
     for (const f of delta.removed) {
       const i = rows.findIndex((r) => r.pipeline === f.pipeline && r.stage === f.stage && r.priority === f.priority && r.match === f.match && r.actions === f.actions);
