@@ -35,6 +35,8 @@ interface Variant {
   selection: boolean;
   /** Kube-OVN's northd patches (ls_dnat_mod_dl_dst: the DNATed packet goes to the backend's MAC). */
   kubeOvn: boolean;
+  /** With kubeOvn: Kube-OVN 1.15's profile (OVN 25.03's flows: consolidated LB registers), else 1.14's (24.03). */
+  k15?: boolean;
   /** A VIF with `addresses=unknown` (and FDB learning on the localnet port): get_fdb, lookup_fdb and put_fdb. */
   fdb: boolean;
   /** A cache of 6 segments per chassis: cleared when full, again and again. */
@@ -206,9 +208,9 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
   dt: fc.constantFrom(0, 1, 10, 1000, 120_000),
 });
 
-const variant: fc.Arbitrary<Variant> = fc.record({ affinity: fc.boolean(), second: fc.boolean(), v6: fc.boolean(), acls: fc.boolean(), selection: fc.boolean(), kubeOvn: fc.boolean(), fdb: fc.boolean(), tiny: fc.constantFrom(false, false, false, true) });
+const variant: fc.Arbitrary<Variant> = fc.record({ affinity: fc.boolean(), second: fc.boolean(), v6: fc.boolean(), acls: fc.boolean(), selection: fc.boolean(), kubeOvn: fc.boolean(), k15: fc.boolean(), fdb: fc.boolean(), tiny: fc.constantFrom(false, false, false, true) });
 
-const make = (v: Variant, cache: boolean): LogicalSwitch => new LogicalSwitch(northbound(v), 'ls', CHASSIS, { megaflows: cache && v.tiny ? { maxEntries: 6 } : cache, ...(v.kubeOvn ? { profile: 'kube-ovn-1.14' as const } : {}) });
+const make = (v: Variant, cache: boolean): LogicalSwitch => new LogicalSwitch(northbound(v), 'ls', CHASSIS, { megaflows: cache && v.tiny ? { maxEntries: 6 } : cache, ...(v.kubeOvn ? { profile: v.k15 ? ('kube-ovn-1.15' as const) : ('kube-ovn-1.14' as const) } : {}) });
 
 /** Everything observable about one packet and the state it left. */
 function observe(ls: LogicalSwitch, o: SwitchOutcome, now: number): unknown {
