@@ -16,7 +16,7 @@ const VIP = '10.180.204.252';
 const dir = mkdtempSync(join(tmpdir(), 'vippath-replay-caches-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Clients that ARP for the VIP (twice), open a connection, send pure ACKs, and a request; 1 ms apart. */
+/** Clients that ARP for the VIP (twice), open a connection, send pure ACKs, and a request, and a frame on another VLAN; 1 ms apart. */
 function capture(clients: number): string {
   const sink = memorySink();
   const w = new PcapWriter(sink);
@@ -36,6 +36,8 @@ function capture(clients: number): string {
     for (let i = 0; i < 6; i++) put(tcp(0x10));
     put(tcp(0x18, 'GET /clientip HTTP/1.1\r\n\r\n'));
     put(arp);
+    // On another VLAN: flooded, dropped by every NIC.
+    put(buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [100], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 50000 + c, dstPort: 80, flags: 0x02 } }));
   }
   const path = join(dir, `clients-${clients}.pcap`);
   writeFileSync(path, sink.bytes());
@@ -59,6 +61,12 @@ describe('replayCapture with outputs, caches on', () => {
     expect(cached.hits).toBeGreaterThanOrEqual(12 * 4);
     expect(cached.arpHits).toBeGreaterThanOrEqual(12);
     expect(uncached.hits + uncached.arpHits).toBe(0);
+    // Without outputs the replay takes process()'s path (drops counted, not listed): the same verdicts and drops.
+    const plain = (await replayCapture(pcap, defaultObjects(), DEFAULT_CLUSTER)).summary;
+    const written = JSON.parse(cached.bytes[2]!.toString('utf8')) as typeof plain;
+    expect(plain.verdicts).toEqual(written.verdicts);
+    expect(plain.dropCodes).toEqual(written.dropCodes);
+    expect(plain.verdicts.dropped).toBeGreaterThan(0);
   });
 
   it('--report: steps for the frames the page embeds only, then the caches; the same page and summary as without them', async () => {

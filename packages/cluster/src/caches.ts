@@ -75,6 +75,7 @@ export class PathCaches implements PathWatch {
   private readonly arps = new LruTable<number, ArpEntry>(16384);
   private arpHits = 0;
   private readonly scratch = new Uint8Array(65536 + 64);
+  private readonly work = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
   private readonly decoder = new FrameDecoder();
   private split: Split | undefined;
@@ -142,7 +143,7 @@ export class PathCaches implements PathWatch {
     const watch = candidate || arpCandidate ? this.watchBegin(arpCandidate) : undefined;
     const saved = rec.tracing;
     rec.tracing = tracing;
-    const r = this.fullPath(buf, length, now, keep);
+    const r = this.fullPath(buf, length, now, keep, watch !== undefined);
     rec.tracing = saved;
     this.tracedEntry = tracing;
     if (watch && arpCandidate) this.arpWatchEnd(watch, arpHash, r, buf, length);
@@ -152,11 +153,16 @@ export class PathCaches implements PathWatch {
   }
 
   /** The path from the outside, uncached: the wire's hop onwards, on a copy of the frame. */
-  private fullPath(buf: Uint8Array, length: number, now: number, keep: boolean): InjectResult {
+  private fullPath(buf: Uint8Array, length: number, now: number, keep: boolean, watched: boolean): InjectResult {
     const dp = this.host.dp;
     dp.rec.begin(keep);
+    // Unwatched and unkept, nobody reads the frame's list of drops.
+    dp.rec.lean = !keep && !watched;
     dp.now = now;
-    const copy = buf.slice(0, length);
+    // The hops edit the frame in place and copy what they keep (br-provider, the switch, the pods, the outputs):
+    // a second scratch buffer holds it, not a fresh copy per frame.
+    const copy = this.work.subarray(0, length);
+    copy.set(buf.subarray(0, length));
     // Captures taken on the sending host hold offload-partial checksums that its NIC completes on the way out;
     // on the wire (where this frame enters) they are complete.
     this.decoder.decode(copy, dp.d);
@@ -242,6 +248,7 @@ export class PathCaches implements PathWatch {
     const saved = rec.tracing;
     rec.tracing = keep && saved;
     rec.begin(keep);
+    rec.lean = !keep;
     dp.now = now;
     dp.segment.fdb.touch(e.srcMac);
     if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();

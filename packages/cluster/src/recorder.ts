@@ -21,6 +21,12 @@ export interface InjectResult {
   verdict: TraceLine['verdict'];
 }
 
+/** What {@link SimulatedCluster.advance} returns when nothing was due: nothing, and nothing can be added to it. */
+export const NOTHING: InjectResult = Object.freeze({
+  outside: Object.freeze([]) as unknown as Uint8Array[], background: Object.freeze([]) as unknown as Uint8Array[], delivered: Object.freeze([]) as unknown as InjectResult['delivered'],
+  stages: Object.freeze([]) as unknown as TraceStep[], drops: Object.freeze([]) as unknown as InjectResult['drops'], verdict: 'forwarded',
+}) as InjectResult;
+
 /** The stage counters' order in counter vectors ({@link TraceRecorder.stageVector}, cache entries' deltas). */
 const STAGES: readonly StageName[] = ['wire', 'underlay0.341', 'metallb', 'br-provider', 'ovn', 'lb-dnat', 'pod', 'host'];
 
@@ -40,6 +46,12 @@ export class TraceRecorder {
   /** Whether a responder answered the frame (an ARP reply): the verdict `answered`. */
   answered = false;
   /**
+   * Drops are only counted, not listed, for the frame being processed (nobody reads its list: {@link
+   * SimulatedCluster.process} off a cache's watch) — no object per drop.
+   */
+  lean = false;
+  private leanDrops = 0;
+  /**
    * The result {@link begin} reuses when the caller only wants the verdict and callbacks ({@link SimulatedCluster.process}):
    * cleared, not made anew, per frame.
    */
@@ -56,6 +68,8 @@ export class TraceRecorder {
   /** A new frame: a fresh result for a caller that keeps it, or the reused one (valid until the next frame). */
   begin(keep: boolean): void {
     this.answered = false;
+    this.lean = false;
+    this.leanDrops = 0;
     if (keep) {
       this.r = TraceRecorder.fresh();
       return;
@@ -72,7 +86,7 @@ export class TraceRecorder {
 
   finish(): InjectResult {
     const r = this.r;
-    r.verdict = r.delivered.length > 0 ? 'delivered' : this.answered ? 'answered' : r.outside.length > 0 ? 'forwarded' : r.drops.length > 0 ? 'dropped' : 'forwarded';
+    r.verdict = r.delivered.length > 0 ? 'delivered' : this.answered ? 'answered' : r.outside.length > 0 ? 'forwarded' : r.drops.length > 0 || this.leanDrops > 0 ? 'dropped' : 'forwarded';
     return r;
   }
 
@@ -96,7 +110,8 @@ export class TraceRecorder {
    * untraced drop allocates nothing but its entry).
    */
   drop(at: string, code: DropCode, detail?: () => string): void {
-    this.r.drops.push({ at, code, reason: this.tracing && detail ? detail() : DROP_KEY[code] });
+    if (this.lean) this.leanDrops++;
+    else this.r.drops.push({ at, code, reason: this.tracing && detail ? detail() : DROP_KEY[code] });
     this.dropCounts.set(code, (this.dropCounts.get(code) ?? 0) + 1);
   }
 

@@ -21,7 +21,7 @@ import type { DropCode } from './drops.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { StageName, TimelineEvent, TraceLine } from './outputs.js';
 import { PodHost } from './pods.js';
-import { TraceRecorder, type InjectResult } from './recorder.js';
+import { NOTHING, TraceRecorder, type InjectResult } from './recorder.js';
 import type { ClusterSpec } from './scenario.js';
 import { Scheduler } from './scheduler.js';
 import { WireSegment } from './segment.js';
@@ -350,10 +350,10 @@ export class SimulatedCluster {
 
   /** {@link advance}'s work; `keep`: the result is the caller's (else valid until the next frame). */
   private runTime(now: number, keep: boolean): InjectResult {
-    this.rec.begin(keep);
     this.dp.now = now;
     // Nothing due before `now`: MetalLB would only move its clock, and the owners are as they were.
-    if (now < this.nextDue) return this.rec.finish();
+    if (now < this.nextDue) return NOTHING;
+    this.rec.begin(keep);
     for (;;) {
       const next = this.scheduler.next;
       const frames = this.state.metallb.advance(next <= now ? next : now);
@@ -426,6 +426,7 @@ export class SimulatedCluster {
     const saved = this.rec.tracing;
     this.rec.tracing = false;
     this.rec.begin(false);
+    this.rec.lean = true;
     this.dp.now = now;
     if (length > 65536) length = 65536;
     const copy = frame.slice(0, length);
