@@ -96,7 +96,7 @@ export class PodHost {
    * A TCP segment back to the sender of `req` (its MAC and IPv4 source), laid out as {@link buildFrame} would
    * (IPv4 ident 0, DF, TTL 64; TCP without options) but written directly: pods answer on the replay's hot path.
    */
-  private tcpFrame(req: Uint8Array, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, payload?: Uint8Array): Uint8Array {
+  private tcpFrame(req: Uint8Array, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, payload?: string): Uint8Array {
     const n = payload?.length ?? 0;
     const f = new Uint8Array(54 + n);
     f.set(req.subarray(6, 12), 0);
@@ -125,7 +125,8 @@ export class PodHost {
     f[47] = flags & 0xff;
     f[48] = window >> 8;
     f[49] = window & 0xff;
-    if (payload) f.set(payload, 54);
+    // The payload's text written as latin1 into the frame (no buffer of it first).
+    if (payload) for (let i = 0; i < n; i++) f[54 + i] = payload.charCodeAt(i) & 0xff;
     const sum = internetChecksum(f, 34, 20 + n, pseudoHeaderSumV4(this.ip, readIPv4(f, 30), 6, 20 + n));
     f[50] = sum >> 8;
     f[51] = sum & 0xff;
@@ -186,7 +187,8 @@ export class PodHost {
     if (d.payloadLength > 0) {
       out = [];
       c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
-      const text = Buffer.from(frame.subarray(d.payloadOffset, d.payloadOffset + d.payloadLength)).toString('latin1');
+      // A view of the payload, not a copy of it.
+      const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
       const m = /^GET (\S+) HTTP\/1\.[01]\r\n/.exec(text);
       if (m) {
         const client = formatIPv4(d.ipSrc);
@@ -199,7 +201,7 @@ export class PodHost {
         else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(client, 1);
         else this.otherClientRequests++;
         const body = m[1] === '/clientip' ? `${client}:${d.srcPort}` : m[1] === '/hostname' ? me.name : 'NOW: simulated';
-        const response = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
+        const response = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
         out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
         c.seq = (c.seq + response.length + 1) >>> 0;
       } else out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
