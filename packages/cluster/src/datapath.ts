@@ -12,7 +12,7 @@ import { DecodedFrame, FrameDecoder, formatIPv4, isVlanTpid, MAX_VLAN_TAGS, popV
 import { bridgeTrace } from './bridge-trace.js';
 import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode, POD_DROP_CODE } from './drops.js';
 import type { PodHost } from './pods.js';
-import type { TraceRecorder } from './recorder.js';
+import { edgeMemo, type EdgeMemo, type TraceRecorder } from './recorder.js';
 import type { WireSegment } from './segment.js';
 
 /** Hops a frame may take before it is taken for a loop and dropped. */
@@ -95,6 +95,7 @@ export class Datapath implements PathTaps {
   wireSeen: Array<{ from: string; frame: Uint8Array }> | undefined;
   readonly decoder = new FrameDecoder();
   readonly d = new DecodedFrame();
+  private readonly outsideMemo = edgeMemo();
 
   constructor(
     readonly rec: TraceRecorder,
@@ -133,8 +134,8 @@ export class Datapath implements PathTaps {
     }
     const known = (frame[0]! & 1) === 0 ? fdb.get(macNumber(frame, 0)) : undefined;
     const flood = known === undefined ? seg.floodFrom(from) : undefined;
-    const fromAt = from === 'outside' ? 'outside' : this.nodes.get(from)!.names.vif;
-    rec.step('wire', 'wire', rec.tracing ? this.wireDecision(frame, from, known, flood) : '', fromAt);
+    const path = from === 'outside' ? undefined : this.nodes.get(from)!;
+    rec.stepAt('wire', 'wire', rec.tracing ? this.wireDecision(frame, from, known, flood) : '', path === undefined ? 'outside' : path.names.vif, path === undefined ? this.outsideMemo : path.wireMemo);
     if (known !== undefined) {
       if (known === from) return rec.drop('wire', 'wire.same-port');
       return this.carry(known, frame, depth);
@@ -176,6 +177,13 @@ export interface NodeNames {
 /** One node's path. */
 export class NodePath {
   private readonly bridgeOptions = { now: 0 };
+  /** The last edge counted at each of this node's places (see TraceRecorder.stepAt). */
+  readonly wireMemo: EdgeMemo = edgeMemo();
+  private readonly nicMemo = edgeMemo();
+  private readonly tagMemo = edgeMemo();
+  private readonly brMemo = edgeMemo();
+  private readonly lsMemo = edgeMemo();
+  private readonly lbMemo = edgeMemo();
 
   constructor(
     private readonly dp: Datapath,
@@ -203,7 +211,7 @@ export class NodePath {
     if (vid !== dp.vlan) return rec.drop(n.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', rec.tracing ? () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${dp.vlan}` : undefined);
     const len = popVlan(frame, frame.length);
     const untagged = frame.subarray(0, len);
-    rec.step('underlay0.341', n.vif, rec.tracing ? `untagged VLAN ${dp.vlan}` : '', from);
+    rec.stepAt('underlay0.341', n.vif, rec.tracing ? `untagged VLAN ${dp.vlan}` : '', from, this.nicMemo);
     dp.port(n.vif, untagged);
     this.toBridge(untagged, this.upPort, n.vif, depth + 1);
   }
@@ -224,13 +232,13 @@ export class NodePath {
     if (rec.tracing) {
       const steps: BridgeStep[] = [];
       res = this.bridge.process(frame, inPort, { now: dp.now, trace: steps });
-      rec.step('br-provider', at, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from);
+      rec.stepAt('br-provider', at, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from, this.brMemo);
       const full = (p: number): string => (p === this.patchPort ? dp.patchName : this.portName(p));
       rec.r.stages[rec.r.stages.length - 1]!.openflow = bridgeTrace(this.bridge.name, inPort, full, frame, steps, res);
     } else {
       this.bridgeOptions.now = dp.now;
       res = this.bridge.process(frame, inPort, this.bridgeOptions);
-      rec.step('br-provider', at, '', from);
+      rec.stepAt('br-provider', at, '', from, this.brMemo);
     }
     if (res.error) rec.drop(at, res.error === 'RECURSION_TOO_DEEP' ? 'br-provider.recursion-too-deep' : 'br-provider.too-many-resubmits');
     else if (res.drop || res.outputs.length === 0) rec.drop(at, 'br-provider.no-output');
@@ -246,7 +254,7 @@ export class NodePath {
         const tagged = new Uint8Array(o.packet.length + 4);
         tagged.set(o.packet);
         const len = pushVlan(tagged, o.packet.length, dp.vlan);
-        rec.step('underlay0.341', n.vif, rec.tracing ? `tagged VLAN ${dp.vlan}` : '', at);
+        rec.stepAt('underlay0.341', n.vif, rec.tracing ? `tagged VLAN ${dp.vlan}` : '', at, this.tagMemo);
         const out = len === tagged.length ? tagged : tagged.subarray(0, len);
         dp.port(n.nicAt, out);
         dp.onTap?.(n.nicOut, out);
@@ -302,7 +310,7 @@ export class NodePath {
     if (depth > MAX_DEPTH) return rec.drop(at, 'ovn.hop-limit');
     const steps: StageStep[] | undefined = rec.tracing ? [] : undefined;
     const res = dp.ls.process(frame, inport, this.node, dp.now, steps);
-    rec.step('ovn', at, rec.tracing ? `inport ${inport}` : '', from);
+    rec.stepAt('ovn', at, rec.tracing ? `inport ${inport}` : '', from, this.lsMemo);
     if (steps) {
       for (const s of steps) {
         const lb = /ct_lb|ct_snat/.test(s.actions);
@@ -330,7 +338,7 @@ export class NodePath {
       const undnat = ipv4Out && readIPv4(o.frame, off + 12) !== inSrc;
       if (dnat || undnat) {
         const lbAt = this.names.lb;
-        rec.step('lb-dnat', lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(o.frame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(o.frame, off + 12))}`, at);
+        rec.stepAt('lb-dnat', lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(o.frame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(o.frame, off + 12))}`, at, this.lbMemo);
         prev = lbAt;
       }
       if (o.port === dp.localnet) {
