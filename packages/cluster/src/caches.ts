@@ -14,7 +14,6 @@ import { macNumber, type Datapath, type NodePath, type PathWatch } from './datap
 import { DROP_KEY, type DropCode } from './drops.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
-import type { TraceLine } from './outputs.js';
 import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
 
@@ -427,4 +426,3 @@ export class PathCaches implements PathWatch {
   }
 }
 
-export type { TraceLine };

@@ -4,7 +4,7 @@
  * and back out the same way. Each hop hands the frame to the next directly; the trace recorder is told what
  * happened, and nothing returns to a hub between hops.
  */
-import { Bridge, Port, type TraceStep as BridgeStep } from '@vippath/openflow';
+import { Port, type Bridge, type TraceStep as BridgeStep } from '@vippath/openflow';
 import type { LogicalSwitch, StageStep } from '@vippath/ovn';
 import { switchDropReason } from '@vippath/ovn';
 import type { MetalLB } from '@vippath/metallb';

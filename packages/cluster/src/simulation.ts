@@ -40,7 +40,7 @@ export interface SimulationOptions {
   notReadyAfterMs?: number;
   /** MAC addresses the wire's learning switch keeps (oldest forgotten first, counted). */
   wireMacLimit?: number;
-  /** Replay established flows from a cache in {@link SimulatedCluster.process} (default true); see flow-cache.ts. */
+  /** Serve established flows and repeated ARP requests from the caches (default true); see caches.ts. */
   flowCache?: boolean;
   /** Connections each pod keeps (oldest forgotten first, counted in `connEvictions`); default 65 536. */
   podConnLimit?: number;
