@@ -60,6 +60,15 @@ interface Split {
   path: NodePath;
 }
 
+/** What flow entries taking the same way replay alike. */
+interface SharedParts {
+  stageDelta: Int32Array;
+  edgeIds: Int32Array;
+  edgeDelta: Int32Array;
+  effects: BridgeEffects;
+  dstMacBytes: Uint8Array;
+}
+
 /** A watched full-path run. */
 interface Watch {
   stages: Int32Array;
@@ -82,7 +91,19 @@ export class PathCaches implements PathWatch {
   /** Whether the full-path run being watched recorded its steps (they go into the entry). */
   private tracedEntry = false;
 
+  /** Replay parts shared between flow entries, by their content (bounded: cleared when it grows past the cache). */
+  private readonly sharedParts = new Map<string, SharedParts>();
+
   constructor(private readonly host: CacheHost) {}
+
+  private shared(key: string, make: () => SharedParts): SharedParts {
+    let p = this.sharedParts.get(key);
+    if (p === undefined) {
+      if (this.sharedParts.size >= 4096) this.sharedParts.clear();
+      this.sharedParts.set(key, (p = make()));
+    }
+    return p;
+  }
 
   stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number } {
     const c = this.flows;
@@ -367,8 +388,12 @@ export class PathCaches implements PathWatch {
     const hit = w.effects.map((_, i) => sp.rules[i]!).map((n, i) => (n > 0 ? i : -1)).filter((i) => i >= 0);
     if (hit.length !== 1 || host.bridges[hit[0]!] !== sp.path.bridge) return;
     if (wires && sp.wires !== 1) return;
-    const effects = w.effects[hit[0]!]!.slice(0, sp.rules[hit[0]!]);
-    const { stageDelta, edgeIds, edgeDelta } = dp.rec.deltasSince(w.stages, w.edges, sp.stages, sp.edges);
+    // What entries replay is the same for every flow taking the same way (same node, rules, frame length): one
+    // copy shared by all of them, so 65 536 entries hold their keys and references, not 65 536 copies.
+    const fx = w.effects[hit[0]!]!.slice(0, sp.rules[hit[0]!]);
+    const deltas = dp.rec.deltasSince(w.stages, w.edges, sp.stages, sp.edges);
+    const shared = this.shared(`${sp.path.node}|${fx.rules.map((f, i) => `${f.seq}/${fx.bytes[i]}`).join(',')}|${deltas.stageDelta.join(',')}|${deltas.edgeIds.join(',')}|${deltas.edgeDelta.join(',')}|${sp.frame[0]},${sp.frame[1]},${sp.frame[2]},${sp.frame[3]},${sp.frame[4]},${sp.frame[5]}`, () => ({ ...deltas, effects: fx, dstMacBytes: sp.frame.slice(0, 6) }));
+    const { stageDelta, edgeIds, edgeDelta, effects } = shared;
     const d = this.hd;
     this.decoder.decode(frame, d, length);
     const node = dp.segment.fdb.get(macNumber(frame, 0));
@@ -379,7 +404,7 @@ export class PathCaches implements PathWatch {
       srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0), tci: d.vlanTci[0]!, ipSrc: d.ipSrc, ipDst: d.ipDst, ports: (d.srcPort << 16) | d.dstPort, flags: d.tcpFlags, length,
       generation: host.generation, fdbStamp: dp.segment.changes, node, path: sp.path, bridge: sp.path.bridge, bridgeVersion: sp.path.bridge.version,
       stageDelta, edgeIds, edgeDelta, effects,
-      dstMacBytes: sp.frame.slice(0, 6), from: sp.from, depth: sp.depth, hits: 0,
+      dstMacBytes: shared.dstMacBytes, from: sp.from, depth: sp.depth, hits: 0,
       stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
     };
     // The compiled edits must give the bytes that reached the switch exactly, or the flow is not cached.
