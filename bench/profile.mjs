@@ -25,6 +25,7 @@ const profile = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8'))
 rmSync(dir, { recursive: true, force: true });
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map();
+const byPackage = new Map();
 let total = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
@@ -32,6 +33,12 @@ profile.samples.forEach((id, i) => {
   const f = byId.get(id).callFrame;
   const key = `${f.functionName || '(anonymous)'}  ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
   self.set(key, (self.get(key) ?? 0) + dt);
+  // By package (packages/<name>/…), Node's own code, the bench's, GC and the idle/program ticks.
+  const m = /packages\/([^/]+)\//.exec(f.url);
+  const where = m ? `@vippath/${m[1]}` : f.url.includes('/bench/') ? 'bench (input, driver)' : f.url.startsWith('node:') ? 'node internals' : f.functionName.startsWith('(') ? f.functionName : f.url ? 'other' : 'native/builtins';
+  byPackage.set(where, (byPackage.get(where) ?? 0) + dt);
 });
 console.log(`${name}: ${JSON.parse(r.stdout).framesPerSecond.toLocaleString('en')} frames/s under the profiler; self time (the whole child process, generating the input included):`);
 for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(opt('--top', '25')))) console.log(`${((t / total) * 100).toFixed(1).padStart(6)} %  ${key}`);
+console.log('\nby package (self time):');
+for (const [key, t] of [...byPackage].sort((a, b) => b[1] - a[1])) console.log(`${((t / total) * 100).toFixed(1).padStart(6)} %  ${key}`);

@@ -65,9 +65,11 @@ function frameOf(e: Ev): Uint8Array | undefined {
   return out;
 }
 
-function observe(cache: boolean, events: Ev[]): unknown {
+function observe(cache: boolean, events: Ev[], wire = false, stats?: { hits: number; arpHits: number }): unknown {
   const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache: cache });
   const seen: string[] = [];
+  // The wire captured (what `--out` writes to wire.pcapng): the caches stay on and replay these frames too.
+  if (wire) sim.onWire = (from, f, now) => seen.push(`wire ${from} ${now} ${Buffer.from(f).toString('hex')}`);
   sim.onOutside = (f) => seen.push(`out ${Buffer.from(f).toString('hex')}`);
   sim.onDeliver = (pod, f, len) => seen.push(`${pod.pod.name} ${Buffer.from(f.subarray(0, len)).toString('hex')}`);
   let now = 0;
@@ -79,6 +81,13 @@ function observe(cache: boolean, events: Ev[]): unknown {
     }
     for (const f of framesOf(e)) seen.push(sim.process(f, f.length, now));
   }
+  if (stats) {
+    stats.hits += sim.cacheStats().hits;
+    stats.arpHits += sim.cacheStats().arpHits;
+  }
+  // Recording effects is a watch's business only: nothing is left recording after a frame.
+  for (const b of sim.bridges.values()) expect(b.effects).toBeUndefined();
+  for (const sp of sim.state.metallb.speakers.values()) expect(sp.effects).toBeUndefined();
   const zones = sim.ls.conntracks().map((z) => [z.chassis, z.conntrack.connections(now).map((c) => ({ ...c, slot: 0 }))]);
   return {
     seen, stages: { ...sim.stageCounts }, edges: sim.edges(), drops: Object.fromEntries(sim.dropCounts), zones,
@@ -140,6 +149,46 @@ describe('the flow cache', () => {
       { numRuns: runs, seed },
     );
     expect(hits).toBeGreaterThan(runs / 2);
+  }, 600_000);
+
+  it(`the wire captured (--out): the caches stay on and give the same wire frames, verdicts and state as without (${runs} runs, seed ${seed})`, () => {
+    const stats = { hits: 0, arpHits: 0 };
+    fc.assert(
+      fc.property(fc.array(evArb, { minLength: 1, maxLength: 60 }), (events) => {
+        expect(observe(true, events, true, stats)).toEqual(observe(false, events, true));
+      }),
+      { numRuns: runs, seed },
+    );
+    expect(stats.hits).toBeGreaterThan(runs);
+    expect(stats.arpHits).toBeGreaterThan(runs / 4);
+  }, 600_000);
+
+  it(`inject() with the wire captured and no steps (--out at the summary level): the same results and wire frames as without the caches (${runs} runs, seed ${seed})`, () => {
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(evArb, { minLength: 1, maxLength: 40 }), (events) => {
+        const run = (cache: boolean): unknown[] => {
+          const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache: cache });
+          const out: unknown[] = [];
+          sim.onWire = (from, f, now) => out.push(['wire', from, now, Buffer.from(f).toString('hex')]);
+          let now = 0;
+          for (const e of events) {
+            now += e.gapMs;
+            if (e.kind === 'down') sim.nodeDown(`node${e.node}`, now);
+            for (const f of framesOf(e)) {
+              const r = sim.inject(f, now);
+              out.push([r.verdict, r.stages.length, r.drops, r.outside.map((x) => Buffer.from(x).toString('hex')), r.background.length, r.delivered.map((x) => [x.pod, Buffer.from(x.frame).toString('hex')])]);
+            }
+          }
+          if (cache) hits += sim.cacheStats().hits + sim.cacheStats().arpHits;
+          out.push({ ...sim.stageCounts }, sim.edges(), Object.fromEntries(sim.dropCounts), [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true }), b.learnedMacs()]));
+          return out;
+        };
+        expect(run(true)).toEqual(run(false));
+      }),
+      { numRuns: runs, seed },
+    );
+    expect(hits).toBeGreaterThan(runs);
   }, 600_000);
 
   it('an entry made on process()\'s untraced path does not give a traced inject() empty steps', () => {

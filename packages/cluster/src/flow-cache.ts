@@ -11,7 +11,9 @@
  * checks it). The switch is not replayed: its conntrack calls (OVS's TCP tracking, timeouts, NAT) change state
  * an entry could only reproduce by making them. */
 import type { DropCode } from './drops.js';
-import type { Bridge, Flow, MacEntry } from '@vippath/openflow';
+import type { Bridge, BridgeEffects } from '@vippath/openflow';
+import type { ResponderDrop, Speaker } from '@vippath/metallb';
+import type { NodePath } from './datapath.js';
 import { LruTable } from './lru.js';
 import type { TraceStep } from './outputs.js';
 
@@ -36,13 +38,16 @@ export interface CacheEntry {
   /** The wire's change counter when the facts below were last checked: unchanged ⇒ still true. */
   fdbStamp: number;
   node: string;
+  /** The node's path, whose switch hop a hit resumes at. */
+  path: NodePath;
   bridge: Bridge;
   bridgeVersion: number;
   // What it does up to the switch; the switch and what follows run for real.
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;
-  flows: Array<{ flow: Flow; bytes: number }>;
+  /** br-provider's effects up to the switch (its own rules' statistics; no NORMAL), replayed by the bridge. */
+  effects: BridgeEffects;
   dstMacBytes: Uint8Array;
   /** Where the frame came from into the switch, and at what depth (for the switch's own hop). */
   from: string;
@@ -66,11 +71,13 @@ export interface ArpEntry {
   clientMac: number;
   ownerMac: number;
   owner: string;
-  bridgeVersions: Array<{ bridge: Bridge; version: number }>;
+  /** Every bridge, its version then, and what the request did to it (rule hits, MAC refreshes — none new). */
+  bridges: Bridge[];
+  bridgeVersions: number[];
+  effects: BridgeEffects[];
   lsVersion: number;
-  learns: Array<{ table: Map<number, MacEntry>; mac: number; entry: MacEntry; port: number }>;
-  flows: Array<{ flow: Flow; bytes: number }>;
-  speakerDrops: Array<{ drops: Partial<Record<string, number>>; reason: string; delta: number }>;
+  /** The reasons the speakers that did not answer counted. */
+  speakerDrops: Array<{ speaker: Speaker; reason: ResponderDrop }>;
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;

@@ -51,13 +51,16 @@ export class LruTable<K, V> {
       this.append(n);
       return;
     }
+    let node: Node<K, V>;
     if (this.map.size >= this.limit && this.oldest) {
-      const old = this.oldest;
-      this.unlink(old);
-      this.map.delete(old.key);
+      // The evicted entry's node carries the new one: a full table (a wire seeing new clients) allocates nothing.
+      node = this.oldest;
+      this.unlink(node);
+      this.map.delete(node.key);
       this.evictions++;
-    }
-    const node: Node<K, V> = { key, value, older: undefined, newer: undefined };
+      node.key = key;
+      node.value = value;
+    } else node = { key, value, older: undefined, newer: undefined };
     this.map.set(key, node);
     this.append(node);
   }

@@ -16,6 +16,9 @@ import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { LruTable } from './lru.js';
 
+
+/** No frames in answer: shared, and frozen so that no caller can add to it. */
+const NO_FRAMES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
 export interface AccessLogEntry {
   time: number;
@@ -93,7 +96,7 @@ export class PodHost {
    * A TCP segment back to the sender of `req` (its MAC and IPv4 source), laid out as {@link buildFrame} would
    * (IPv4 ident 0, DF, TTL 64; TCP without options) but written directly: pods answer on the replay's hot path.
    */
-  private tcpFrame(req: Uint8Array, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, payload?: Uint8Array): Uint8Array {
+  private tcpFrame(req: Uint8Array, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, payload?: string): Uint8Array {
     const n = payload?.length ?? 0;
     const f = new Uint8Array(54 + n);
     f.set(req.subarray(6, 12), 0);
@@ -122,7 +125,8 @@ export class PodHost {
     f[47] = flags & 0xff;
     f[48] = window >> 8;
     f[49] = window & 0xff;
-    if (payload) f.set(payload, 54);
+    // The payload's text written as latin1 into the frame (no buffer of it first).
+    if (payload) for (let i = 0; i < n; i++) f[54 + i] = payload.charCodeAt(i) & 0xff;
     const sum = internetChecksum(f, 34, 20 + n, pseudoHeaderSumV4(this.ip, readIPv4(f, 30), 6, 20 + n));
     f[50] = sum >> 8;
     f[51] = sum & 0xff;
@@ -162,27 +166,29 @@ export class PodHost {
     const peerIp = d.ipSrc | 0;
     const peerPort = d.srcPort;
     const sport = d.srcPort;
-    const reply = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array => this.tcpFrame(frame, this.port, sport, seq, ack, flags, 65535, payload);
     const SYN = 0x02;
     const ACK = 0x10;
     const FIN = 0x01;
     const RST = 0x04;
     if (d.tcpFlags & RST) {
       this.closeConn(peerIp, peerPort);
-      return [];
+      return NO_FRAMES;
     }
     if (d.tcpFlags & SYN) {
       // An ISN derived from the connection, so replays are deterministic.
       const isn = (Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
       this.openConn(peerIp, peerPort, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
-      return [reply(SYN | ACK, isn, (d.tcpSeq + 1) >>> 0)];
+      return [this.tcpFrame(frame, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535)];
     }
     const c = this.conns.get((peerIp >>> 0) * 65536 + peerPort);
-    if (!c) return [reply(RST, d.tcpAck, 0)];
-    const out: Uint8Array[] = [];
+    if (!c) return [this.tcpFrame(frame, this.port, sport, d.tcpAck, 0, RST, 65535)];
+    // Most segments (ACKs of an open connection) are answered with nothing: no array is made for them.
+    let out: Uint8Array[] = NO_FRAMES;
     if (d.payloadLength > 0) {
+      out = [];
       c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
-      const text = Buffer.from(frame.subarray(d.payloadOffset, d.payloadOffset + d.payloadLength)).toString('latin1');
+      // A view of the payload, not a copy of it.
+      const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
       const m = /^GET (\S+) HTTP\/1\.[01]\r\n/.exec(text);
       if (m) {
         const client = formatIPv4(d.ipSrc);
@@ -195,14 +201,15 @@ export class PodHost {
         else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(client, 1);
         else this.otherClientRequests++;
         const body = m[1] === '/clientip' ? `${client}:${d.srcPort}` : m[1] === '/hostname' ? me.name : 'NOW: simulated';
-        const response = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
-        out.push(reply(ACK | 0x08 | FIN, c.seq, c.ack, new Uint8Array(response)));
+        const response = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+        out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
         c.seq = (c.seq + response.length + 1) >>> 0;
-      } else out.push(reply(ACK, c.seq, c.ack));
+      } else out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
     }
     if (d.tcpFlags & FIN) {
       c.ack = (d.tcpSeq + d.payloadLength + 1) >>> 0;
-      out.push(reply(ACK, c.seq, c.ack));
+      if (out === NO_FRAMES) out = [];
+      out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
       this.closeConn(peerIp, peerPort);
     }
     return out;
@@ -229,6 +236,6 @@ export class PodHost {
   private ignore(code: PodIgnore, arg = 0): Uint8Array[] {
     this.ignoredCode = code;
     this.ignoredArg = arg;
-    return [];
+    return NO_FRAMES;
   }
 }

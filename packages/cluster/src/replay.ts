@@ -108,8 +108,10 @@ export const DEFAULT_CAPTURE_PORTS: readonly string[] = ['none'];
 export async function replayCapture(source: CaptureSource, objects: K8sObject[], cluster: ClusterSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const level: TraceLevel = options.trace ?? 'summary';
   if (!TRACE_LEVELS.includes(level)) throw new VippathError('BAD_OPTION', `trace level ${String(level)}: use ${TRACE_LEVELS.join(', ')}`);
-  // Steps are recorded only for what shows them: a detailed trace, the report, kept traces.
-  const tracing = Boolean((options.outDir && level === 'detailed') || options.keepTraces || options.report);
+  // Steps are recorded only for what shows them: a detailed trace, the report, kept traces — and for the report
+  // alone, only until it has the lines it embeds (then the rest of the capture runs untraced, through the caches).
+  const traceAll = Boolean((options.outDir && level === 'detailed') || options.keepTraces);
+  let tracing = traceAll || (Boolean(options.report) && (options.reportFrames ?? 5000) > 0);
   const summaryLines = Boolean(options.outDir) && level === 'summary';
   const reportLimit = options.reportFrames ?? 5000;
   const sim = new SimulatedCluster(objects, cluster, { trace: tracing, ...options.simulation });
@@ -198,6 +200,10 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     traces?.push(line);
     if (spill && spill.lines < reportLimit) spill.add(line);
     if (level === 'detailed') outputs?.trace?.write(`${JSON.stringify(line)}\n`);
+    if (!traceAll && spill && spill.lines >= reportLimit) {
+      tracing = false;
+      sim.tracing = false;
+    }
   };
   let t0: number | undefined;
   let lastTime = 0;

@@ -53,6 +53,25 @@ describe('ARP responder (arp.go, TestARPResponder)', () => {
     expect(s.receive('br-provider', buildFrame({ dst: MAC, src: CLIENT, ipv4: { src: '10.180.204.100', dst: VIP }, tcp: { srcPort: 1, dstPort: 80 } }))).toEqual({ verdict: 'ignore' });
   });
 
+  it('records the reasons of what it did not answer while effects are wanted, and credits them back as receive counts them', () => {
+    const s = speaker();
+    s.receive('br-provider', arpRequest({}, { op: 2 }));
+    s.effects = [];
+    s.receive('br-provider', arpRequest({}, { targetIp: '10.180.204.253' }));
+    s.receive('br-provider', arpRequest());
+    s.receive('eth9', arpRequest());
+    const recorded = s.effects;
+    s.effects = undefined;
+    // Only unanswered frames while recording, in order; a reply records nothing.
+    expect(recorded).toEqual(['announceIP', 'noResponder']);
+    const other = speaker();
+    other.receive('br-provider', arpRequest({}, { op: 2 }));
+    for (const reason of recorded) other.creditDrop(reason);
+    other.receive('br-provider', arpRequest({}, { targetIp: '10.180.204.253' }));
+    expect(other.drops).toEqual({ arpReply: 1, announceIP: 2, noResponder: 1 });
+    expect(s.drops).toEqual({ arpReply: 1, announceIP: 1, noResponder: 1 });
+  });
+
   it('parses through 802.1Q tags like mdlayher/arp', () => {
     expect(speaker().receive('br-provider', arpRequest({ vlans: [341] })).verdict).toBe('reply');
   });

@@ -116,6 +116,11 @@ export class Speaker {
   readonly node: string;
   /** Counts of frames not answered, by reason. */
   readonly drops: Partial<Record<ResponderDrop, number>> = {};
+  /**
+   * When set, every frame not answered appends its reason here: what a cache of the path replays through
+   * {@link creditDrop} for a frame it serves without running the responder.
+   */
+  effects: ResponderDrop[] | undefined;
   private readonly responders = new Map<string, Responder>();
   private readonly interfaceNames: string[] = [];
   /** Per service, its advertisements. */
@@ -313,8 +318,14 @@ export class Speaker {
     });
   }
 
+  /** Counts a frame not answered for `reason`, as {@link receive} does (a cached frame's replay). */
+  creditDrop(reason: ResponderDrop): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+  }
+
   private drop(reason: ResponderDrop): ResponderVerdict {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    this.effects?.push(reason);
     return { verdict: 'drop', reason };
   }
 

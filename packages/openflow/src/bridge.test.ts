@@ -1,11 +1,58 @@
 import { describe, expect, it } from 'vitest';
 import { buildFrame, parseFrame } from '@vippath/wire';
-import { Bridge, BridgeError, formatTrace, type TraceStep } from './bridge.js';
+import { Bridge, BridgeEffects, BridgeError, formatTrace, type TraceStep } from './bridge.js';
 import { Port } from './actions.js';
 
 const A = '52:54:00:aa:00:64';
 const B = '52:54:00:bb:00:03';
 const udp = (src: string, dst: string, vlans: number[] = []): Uint8Array => buildFrame({ dst, src, vlans, ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, udp: { srcPort: 1, dstPort: 2 } });
+
+describe('effects: what packets did, recorded and replayed by the bridge (a cache\'s XC_RULE / XC_NORMAL)', () => {
+  it('a replay credits the same rules and refreshes the same MACs as running the packet again', () => {
+    const make = (): Bridge => {
+      const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }]);
+      br.addFlows('table=0,priority=10,udp,actions=resubmit(,1)\ntable=1,priority=0,actions=NORMAL');
+      br.process(udp(B, A), 2, { now: 0 });
+      return br;
+    };
+    const ran = make();
+    const replayed = make();
+    replayed.effects = new BridgeEffects();
+    replayed.process(udp(A, B), 1, { now: 10 });
+    const fx = replayed.effects;
+    replayed.effects = undefined;
+    expect(fx.rules.map((f) => f.table)).toEqual([0, 1]);
+    expect(fx.bytes).toEqual([udp(A, B).length, udp(A, B).length]);
+    expect(fx.normal).toBe(1);
+    // A is new on port 1: a created learning (a cache must not replay one); B's entry was not touched.
+    expect(fx.macs.map((m) => [m.port, m.created])).toEqual([[1, true]]);
+    ran.process(udp(A, B), 1, { now: 10 });
+    // The second packet of the flow: recorded, it refreshes A's entry (not new), and replaying it is running it.
+    replayed.effects = new BridgeEffects();
+    replayed.process(udp(A, B), 1, { now: 20 });
+    const second = replayed.effects;
+    replayed.effects = undefined;
+    expect(second.macs.map((m) => m.created)).toEqual([false]);
+    expect(second.macs.every((m) => replayed.learnedStill(m))).toBe(true);
+    ran.process(udp(A, B), 1, { now: 20 });
+    ran.process(udp(A, B), 1, { now: 30 });
+    replayed.replayEffects(second, 30);
+    expect(replayed.dumpFlows({ stats: true })).toBe(ran.dumpFlows({ stats: true }));
+    expect(replayed.learnedMacs()).toEqual(ran.learnedMacs());
+    // A moved: the recorded learning no longer stands, so a cache must not replay it.
+    replayed.process(udp(A, B), 2, { now: 40 });
+    expect(second.macs.every((m) => replayed.learnedStill(m))).toBe(false);
+  });
+
+  it('credit counts one packet of so many bytes on a rule, as a hit does', () => {
+    const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }]);
+    const [flow] = br.addFlows('priority=10,actions=output:2');
+    br.credit(flow!, 60);
+    br.process(udp(A, B), 1);
+    expect(flow!.nPackets).toBe(2);
+    expect(flow!.nBytes).toBe(60 + udp(A, B).length);
+  });
+});
 
 describe('NORMAL: MAC learning with VLAN port modes and ageing', () => {
   it('floods unknown destinations, then forwards to the learned port, never back out of the input port', () => {

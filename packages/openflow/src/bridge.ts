@@ -91,6 +91,40 @@ export interface MacEntry {
   seen: number;
 }
 
+/** A MAC learning NORMAL did (OVS's xlate cache XC_NORMAL/XC_LEARN): the entry, and whether it was new or moved. */
+export interface MacLearned {
+  table: Map<number, MacEntry>;
+  mac: number;
+  entry: MacEntry;
+  port: number;
+  created: boolean;
+}
+
+/**
+ * What packets did to a bridge, recorded while {@link Bridge.effects} is set — as OVS's xlate cache records
+ * `XC_RULE` (a rule's statistics) and `XC_NORMAL` (MAC learning) for a megaflow — so that a cache can replay them
+ * through {@link Bridge.replayEffects} without running the tables again.
+ */
+export class BridgeEffects {
+  /** Rules hit, in order, and the bytes each counted. */
+  readonly rules: Flow[] = [];
+  readonly bytes: number[] = [];
+  /** MACs NORMAL learned or refreshed. */
+  readonly macs: MacLearned[] = [];
+  /** NORMAL actions run (each may flood, learn or age out: what a cache must know it did not rest on). */
+  normal = 0;
+
+  /** The effects recorded from `from` on (a prefix of a run stops there). */
+  slice(fromRules: number, toRules = this.rules.length): BridgeEffects {
+    const e = new BridgeEffects();
+    for (let i = fromRules; i < toRules; i++) {
+      e.rules.push(this.rules[i]!);
+      e.bytes.push(this.bytes[i]!);
+    }
+    return e;
+  }
+}
+
 interface Xlate {
   buf: Uint8Array;
   length: number;
@@ -144,14 +178,8 @@ export class Bridge {
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
   macEvictions = 0;
-  /**
-   * When set, every flow hit is appended with the bytes it counted, and `normalUsed` counts NORMAL actions: what
-   * a flow cache needs to replay a packet's effects on the counters (and to know when it cannot).
-   */
-  hitLog: Array<{ flow: Flow; bytes: number }> | undefined;
-  /** When set, every NORMAL learning is appended: the entry and whether it was new (a flow cache replays refreshes). */
-  learnLog: Array<{ table: Map<number, MacEntry>; mac: number; entry: MacEntry; port: number; created: boolean }> | undefined;
-  normalUsed = 0;
+  /** When set, what packets do to the bridge is recorded here (see {@link BridgeEffects}). */
+  effects: BridgeEffects | undefined;
   /** Bumped whenever the flow tables change: cached decisions of an older version are void. */
   version = 0;
 
@@ -216,6 +244,32 @@ export class Bridge {
     const out: Array<{ vlan: number; mac: number; port: number; seen: number }> = [];
     for (const [vlan, table] of this.macs) for (const [mac, e] of table) out.push({ vlan, mac, port: e.port, seen: e.seen });
     return out.sort((a, b) => a.vlan - b.vlan || a.mac - b.mac);
+  }
+
+  /** Credits a rule with a packet of `bytes`, as a hit would: its `n_packets` and `n_bytes`. */
+  credit(flow: Flow, bytes: number): void {
+    flow.nPackets++;
+    flow.nBytes += bytes;
+  }
+
+  /** Whether a learning recorded earlier still stands: the table holds that very entry, on that port. */
+  learnedStill(l: MacLearned): boolean {
+    return l.table.get(l.mac) === l.entry && l.entry.port === l.port;
+  }
+
+  /**
+   * Replays recorded effects for one more packet: every rule credited, every MAC it refreshed seen again at
+   * `now`. The caller checked the MAC entries still stand ({@link learnedStill}) and that none was new.
+   */
+  replayEffects(e: BridgeEffects, now: number): void {
+    const rules = e.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const f = rules[i]!;
+      f.nPackets++;
+      f.nBytes += e.bytes[i]!;
+    }
+    const macs = e.macs;
+    for (let i = 0; i < macs.length; i++) macs[i]!.entry.seen = now;
   }
 
   /** Forgets learned MACs. */
@@ -283,7 +337,10 @@ export class Bridge {
     if (!flow) return; // table miss: drop (no controller in this model)
     flow.nPackets++;
     flow.nBytes += x.length;
-    this.hitLog?.push({ flow, bytes: x.length });
+    if (this.effects) {
+      this.effects.rules.push(flow);
+      this.effects.bytes.push(x.length);
+    }
     const saved = x.table;
     // OVS xlate_recursively: every resubmit that finds a rule counts; only one to the same or an earlier table deepens.
     const deepens = resubmit && table <= saved ? 1 : 0;
@@ -575,7 +632,7 @@ export class Bridge {
 
   /** NORMAL: the MAC-learning L2 switch of OVS's xlate_normal, with VLAN port modes and ageing. */
   private normal(x: Xlate): void {
-    this.normalUsed++;
+    if (this.effects) this.effects.normal++;
     const inPort = x.key[Slot.IN_PORT]!;
     const inP = this.ports.get(inPort);
     if (!inP) return;
@@ -590,30 +647,15 @@ export class Bridge {
     const dst = ((x.key[Slot.DL_DST_HI]! * 2 ** 32) + x.key[Slot.DL_DST_LO]!);
     let table = this.macs.get(vlan);
     if (!table) this.macs.set(vlan, (table = new Map()));
-    const learn = (): void => {
-      if (!x.learn || isMulticastMac(x.buf, 6)) return;
-      const e = table.get(src);
-      if (e) {
-        this.learnLog?.push({ table, mac: src, entry: e, port: inPort, created: e.port !== inPort });
-        e.port = inPort;
-        e.seen = x.now;
-      } else {
-        if (this.macCount() >= this.macLimit) this.evictOldest();
-        const created = { port: inPort, seen: x.now };
-        table.set(src, created);
-        this.learnLog?.push({ table, mac: src, entry: created, port: inPort, created: true });
-        x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}`, indent: x.actionCol + 1 });
-      }
-    };
     // The source is learned before the destination is looked up — except for a gratuitous ARP (SPA = TPA), whose
     // learning OVS handles apart (is_gratuitous_arp in xlate_normal): a GARP addressed to its own sender floods.
     // Both observed with ovs-vswitchd 3.1 in the differential test (frames whose source and destination MACs match).
     const gratuitous = x.d.l3 === L3.ARP && x.d.status === 0 && x.d.arpSpa === x.d.arpTpa;
-    if (!gratuitous) learn();
+    if (!gratuitous) this.learnSource(x, table, src, inPort, inP, vlan);
     const entry = isMulticastMac(x.buf, 0) ? undefined : table.get(dst);
     const fresh = entry && x.now - entry.seen <= this.macAgingSeconds * 1000;
     const learnedPort = fresh ? entry.port : undefined;
-    if (gratuitous) learn();
+    if (gratuitous) this.learnSource(x, table, src, inPort, inP, vlan);
     if (learnedPort !== undefined) {
       if (learnedPort === inPort) {
         x.trace?.push({ kind: 'normal', vlan, decision: 'learned port is input port, dropping', indent: x.actionCol + 1 });
@@ -629,6 +671,23 @@ export class Bridge {
       if (p === inPort) continue;
       const port = this.ports.get(p)!;
       if (this.carries(port, vlan)) this.emitNormal(x, p, vlan);
+    }
+  }
+
+  /** NORMAL's learning of the source MAC (a method, not a closure per packet). */
+  private learnSource(x: Xlate, table: Map<number, MacEntry>, src: number, inPort: number, inP: BridgePort, vlan: number): void {
+    if (!x.learn || isMulticastMac(x.buf, 6)) return;
+    const e = table.get(src);
+    if (e) {
+      this.effects?.macs.push({ table, mac: src, entry: e, port: inPort, created: e.port !== inPort });
+      e.port = inPort;
+      e.seen = x.now;
+    } else {
+      if (this.macCount() >= this.macLimit) this.evictOldest();
+      const created = { port: inPort, seen: x.now };
+      table.set(src, created);
+      this.effects?.macs.push({ table, mac: src, entry: created, port: inPort, created: true });
+      x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}`, indent: x.actionCol + 1 });
     }
   }
 

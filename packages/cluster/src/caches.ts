@@ -1,0 +1,453 @@
+/**
+ * The caches in front of the datapath for frames from the outside: the flow cache (pure ACKs of established
+ * flows, up to the OVN switch) and the ARP cache (repeated ARP requests for an announced VIP). A miss runs the
+ * full path watched: each package records what the frame did to it as typed effects (br-provider's rule hits
+ * and MAC learnings, the speakers' unanswered reasons, the recorder's counters and drops, the frames put on the
+ * wire), and an entry keeps them when a replay can reproduce the run exactly. A hit replays them through the
+ * packages' own methods ({@link Bridge.replayEffects}, {@link Speaker.creditDrop}, the recorder's credits) —
+ * no package's fields are written from here.
+ */
+import { BridgeEffects, type Bridge } from '@vippath/openflow';
+import type { ResponderDrop, Speaker } from '@vippath/metallb';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, readIPv4, rewriteMac } from '@vippath/wire';
+import { macNumber, type Datapath, type NodePath, type PathWatch } from './datapath.js';
+import { DROP_KEY, type DropCode } from './drops.js';
+import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
+import { LruTable } from './lru.js';
+import type { PodHost } from './pods.js';
+import type { InjectResult } from './recorder.js';
+
+const ACK = 0x10;
+
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What the caches need of the simulation around them. */
+export interface CacheHost {
+  readonly dp: Datapath;
+  /** Bumped when anything an entry could rest on changes (events, readiness, ownership, load balancers). */
+  readonly generation: number;
+  /** True when simulated time has something due: entries made now would not hold. */
+  dueNow(): boolean;
+  readonly bridges: readonly Bridge[];
+  readonly speakers: readonly Speaker[];
+  /** The node owning a NIC MAC. */
+  readonly nodeByMac: ReadonlyMap<number, string>;
+  /** Counts an offload-partial checksum completed as the sender's NIC would have. */
+  checksumCompleted(): void;
+  onOutside: ((frame: Uint8Array) => void) | undefined;
+  onDeliver: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined;
+  pod(name: string): PodHost | undefined;
+}
+
+/** Where a watched full-path run first reached the OVN switch: the state then, and how it got there. */
+interface Split {
+  stages: Int32Array;
+  edges: number[];
+  fdb: number;
+  /** Rule hits and NORMAL actions recorded per bridge by then. */
+  rules: number[];
+  normal: number[];
+  wires: number;
+  steps: number;
+  quiet: boolean;
+  frame: Uint8Array;
+  inport: string;
+  from: string;
+  depth: number;
+  path: NodePath;
+}
+
+/** What flow entries taking the same way replay alike. */
+interface SharedParts {
+  stageDelta: Int32Array;
+  edgeIds: Int32Array;
+  edgeDelta: Int32Array;
+  effects: BridgeEffects;
+  dstMacBytes: Uint8Array;
+}
+
+/** A watched full-path run. */
+interface Watch {
+  stages: Int32Array;
+  edges: number[];
+  fdb: number;
+  effects: BridgeEffects[];
+  speakerEffects: ResponderDrop[][];
+}
+
+export class PathCaches implements PathWatch {
+  private readonly flows = new FlowCache();
+  private readonly arps = new LruTable<number, ArpEntry>(16384);
+  private arpHits = 0;
+  private readonly scratch = new Uint8Array(65536 + 64);
+  private readonly work = new Uint8Array(65536 + 64);
+  private readonly hd = new DecodedFrame();
+  private readonly decoder = new FrameDecoder();
+  private split: Split | undefined;
+  private watching = false;
+  /** Whether the full-path run being watched recorded its steps (they go into the entry). */
+  private tracedEntry = false;
+
+  /** Replay parts shared between flow entries, by their content (bounded: cleared when it grows past the cache). */
+  private readonly sharedParts = new Map<string, SharedParts>();
+
+  constructor(private readonly host: CacheHost) {}
+
+  private shared(key: string, make: () => SharedParts): SharedParts {
+    let p = this.sharedParts.get(key);
+    if (p === undefined) {
+      if (this.sharedParts.size >= 4096) this.sharedParts.clear();
+      this.sharedParts.set(key, (p = make()));
+    }
+    return p;
+  }
+
+  stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number } {
+    const c = this.flows;
+    return { hits: c.hits, misses: c.misses, stale: c.stale, entries: c.size, arpHits: this.arpHits, arpEntries: this.arps.size };
+  }
+
+  /**
+   * A frame from the outside, through the caches when it can be. `keep`: {@link SimulatedCluster.inject} wants
+   * the whole result (with steps when tracing); {@link SimulatedCluster.process} only the verdict and callbacks.
+   * Returns the result (for `keep`, the caller's; otherwise valid until the next frame).
+   */
+  serve(frame: Uint8Array, length: number, now: number, keep: boolean): InjectResult {
+    const host = this.host;
+    const dp = host.dp;
+    const rec = dp.rec;
+    const buf = this.scratch;
+    if (length > 65536) length = 65536;
+    buf.set(length === frame.length ? frame : frame.subarray(0, length));
+    const tracing = keep && rec.tracing;
+    // Only the wire's capture is replayed: a capture of the node ports wants the full path.
+    const usable = !dp.portTapped;
+    if (usable) {
+      const e = this.fastLane(buf, length, tracing);
+      if (e !== undefined) return this.hit(e, buf, length, now, keep);
+    }
+    const d = this.hd;
+    this.decoder.decode(buf, d, length);
+    // ARP requests for what the owner answers: the same request is answered from the ARP cache.
+    const arpCandidate = usable && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.ARP && d.arpOp === 1 && length >= 46 && (buf[0]! & buf[1]! & buf[2]! & buf[3]! & buf[4]! & buf[5]!) === 0xff;
+    let arpHash = 0;
+    if (arpCandidate) {
+      arpHash = FlowCache.hash((buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!, d.arpSpa, d.arpTpa, length, (buf[6]! << 8) | buf[7]!, d.vlanTci[0]!);
+      const e = this.arps.get(arpHash);
+      if (e && e.length === length && sameBytes(buf, e.head, 46) && this.arpUsable(e) && !(tracing && e.stages === undefined)) return this.arpReplay(e, buf, length, now, keep);
+    }
+    // The only shape cached: one 802.1Q tag, IPv4 without options or fragments, TCP, a pure ACK without data.
+    const candidate = usable && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4 && d.ipProto === 6 && d.ipHeaderLength === 20 && !d.ipFragment && d.tcpFlags === ACK && d.payloadLength === 0 && d.l4Offset >= 0;
+    let hash = 0;
+    if (candidate) {
+      const srcHi = (buf[6]! << 8) | buf[7]!;
+      const srcLo = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+      const dstHi = (buf[0]! << 8) | buf[1]!;
+      const dstLo = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
+      const ports = (d.srcPort << 16) | d.dstPort;
+      hash = FlowCache.hash(srcLo, dstLo, d.ipSrc, d.ipDst, ports, d.tcpFlags);
+      const e = this.flows.get(hash);
+      if (e && e.srcLo === srcLo && e.dstLo === dstLo && e.srcHi === srcHi && e.dstHi === dstHi && e.ipSrc === d.ipSrc && e.ipDst === d.ipDst && e.ports === ports && e.flags === d.tcpFlags && e.length === length && e.tci === d.vlanTci[0]) {
+        // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
+        // path once more and records them.
+        if (this.usable(e) && !(tracing && e.stages === undefined)) return this.hit(e, buf, length, now, keep);
+        this.flows.stale++;
+        this.flows.delete(hash);
+      }
+      this.flows.misses++;
+    }
+    // The full path, watched when the packet could become an entry (with its steps when they are wanted).
+    const watch = candidate || arpCandidate ? this.watchBegin(arpCandidate) : undefined;
+    const saved = rec.tracing;
+    rec.tracing = tracing;
+    const r = this.fullPath(buf, length, now, keep, watch !== undefined);
+    rec.tracing = saved;
+    this.tracedEntry = tracing;
+    if (watch && arpCandidate) this.arpWatchEnd(watch, arpHash, r, buf, length);
+    else if (watch) this.watchEnd(watch, hash, r, frame, length);
+    if (!keep) this.report(r);
+    return r;
+  }
+
+  /** The path from the outside, uncached: the wire's hop onwards, on a copy of the frame. */
+  private fullPath(buf: Uint8Array, length: number, now: number, keep: boolean, watched: boolean): InjectResult {
+    const dp = this.host.dp;
+    dp.rec.begin(keep);
+    // Unwatched and unkept, nobody reads the frame's list of drops.
+    dp.rec.lean = !keep && !watched;
+    dp.now = now;
+    // The hops edit the frame in place and copy what they keep (br-provider, the switch, the pods, the outputs):
+    // a second scratch buffer holds it, not a fresh copy per frame.
+    const copy = this.work.subarray(0, length);
+    copy.set(buf.subarray(0, length));
+    // Captures taken on the sending host hold offload-partial checksums that its NIC completes on the way out;
+    // on the wire (where this frame enters) they are complete.
+    this.decoder.decode(copy, dp.d);
+    if (completeOffloadChecksum(copy, dp.d)) this.host.checksumCompleted();
+    dp.wire('outside', copy, 0);
+    return dp.rec.finish();
+  }
+
+  private report(r: InjectResult): void {
+    const host = this.host;
+    if (host.onOutside) for (let i = 0; i < r.outside.length; i++) host.onOutside(r.outside[i]!);
+    if (host.onDeliver) for (let i = 0; i < r.delivered.length; i++) host.onDeliver(host.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
+  }
+
+  /**
+   * The flow cache's fast lane: the one cached layout (802.1Q, IPv4 without options or fragments, a pure TCP ACK
+   * without data) recognised from fixed offsets — the checks FrameDecoder makes for that layout, nothing more —
+   * and its entry when usable. Anything else (another layout, no entry, a stale one) goes the general way, which
+   * decodes in full and does the cache's bookkeeping. Fills what the replay reads of the decoded frame.
+   */
+  private fastLane(buf: Uint8Array, length: number, tracing: boolean): CacheEntry | undefined {
+    if (length < 58 || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return undefined;
+    if (((buf[24]! & 0x3f) | buf[25]!) !== 0) return undefined;
+    const total = (buf[20]! << 8) | buf[21]!;
+    const hl = (buf[46]! >> 4) << 2;
+    if ((((buf[46]! & 1) << 8) | buf[47]!) !== ACK || total < 40 || 18 + total > length || hl < 20 || hl !== total - 20) return undefined;
+    const srcLo = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+    const dstLo = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
+    const ipSrc = readIPv4(buf, 30);
+    const ipDst = readIPv4(buf, 34);
+    const sport = (buf[38]! << 8) | buf[39]!;
+    const dport = (buf[40]! << 8) | buf[41]!;
+    const ports = (sport << 16) | dport;
+    const e = this.flows.get(FlowCache.hash(srcLo, dstLo, ipSrc, ipDst, ports, ACK));
+    if (!e || e.srcLo !== srcLo || e.dstLo !== dstLo || e.srcHi !== ((buf[6]! << 8) | buf[7]!) || e.dstHi !== ((buf[0]! << 8) | buf[1]!) || e.ipSrc !== ipSrc || e.ipDst !== ipDst || e.ports !== ports || e.flags !== ACK || e.length !== length || e.tci !== ((buf[14]! << 8) | buf[15]!)) return undefined;
+    if (!this.usable(e) || (tracing && e.stages === undefined)) return undefined;
+    // What the replay and the edits read of the decoded frame, as the decoder would have set it.
+    const d = this.hd;
+    d.status = 0;
+    d.l3 = L3.IPV4;
+    d.l3Offset = 18;
+    d.l3End = 18 + total;
+    d.l4Offset = 38;
+    d.l4Length = total - 20;
+    d.ipProto = 6;
+    d.ipHeaderLength = 20;
+    d.ipFragment = false;
+    d.ipSrc = ipSrc;
+    d.ipDst = ipDst;
+    d.srcPort = sport;
+    d.dstPort = dport;
+    d.tcpFlags = ACK;
+    d.payloadOffset = 38 + hl;
+    d.payloadLength = 0;
+    d.vlanCount = 1;
+    return e;
+  }
+
+  /** Whether every fact entry `e` rests on still holds: versions, and the wire's MAC table. */
+  private usable(e: CacheEntry): boolean {
+    if (e.generation !== this.host.generation || e.bridge.version !== e.bridgeVersion) return false;
+    // The wire's table: unchanged since the last check, or checked again now.
+    const seg = this.host.dp.segment;
+    if (e.fdbStamp !== seg.changes) {
+      if (seg.fdb.get(e.srcMac) !== 'outside' || seg.fdb.get(e.dstMac) !== e.node) return false;
+      e.fdbStamp = seg.changes;
+    }
+    return true;
+  }
+
+  /**
+   * A flow-cache hit: the path up to the OVN switch replayed — the wire's capture of the frame, its MAC table
+   * refreshed, the untag and br-provider's edit of the bytes, the rules' statistics, the counters — then the
+   * switch, the pods and whatever they answer run for real (their state, conntrack above all, changes as on the
+   * full path).
+   */
+  private hit(e: CacheEntry, buf: Uint8Array, length: number, now: number, keep: boolean): InjectResult {
+    const host = this.host;
+    const dp = host.dp;
+    const rec = dp.rec;
+    this.flows.hits++;
+    e.hits++;
+    const saved = rec.tracing;
+    rec.tracing = keep && saved;
+    rec.begin(keep);
+    rec.lean = !keep;
+    dp.now = now;
+    dp.segment.fdb.touch(e.srcMac);
+    if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();
+    dp.onWire?.('outside', buf.subarray(0, length), now);
+    const len = popVlan(buf, length);
+    rewriteMac(buf, 0, e.dstMacBytes);
+    rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
+    e.bridge.replayEffects(e.effects, now);
+    if (rec.tracing) for (const st of e.stages!) rec.r.stages.push(st);
+    e.path.ovn(buf.subarray(0, len), dp.localnet, e.from, e.depth);
+    const r = rec.finish();
+    rec.tracing = saved;
+    if (!keep) this.report(r);
+    return r;
+  }
+
+  /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
+  private arpUsable(e: ArpEntry): boolean {
+    const host = this.host;
+    if (e.generation !== host.generation || e.lsVersion !== host.dp.ls.version) return false;
+    for (let i = 0; i < e.bridges.length; i++) if (e.bridges[i]!.version !== e.bridgeVersions[i]) return false;
+    const seg = host.dp.segment;
+    if (e.fdbStamp !== seg.changes) {
+      if (seg.fdb.get(e.clientMac) !== 'outside' || seg.fdb.get(e.ownerMac) !== e.owner) return false;
+      e.fdbStamp = seg.changes;
+    }
+    for (let i = 0; i < e.bridges.length; i++) {
+      const macs = e.effects[i]!.macs;
+      for (let j = 0; j < macs.length; j++) if (!e.bridges[i]!.learnedStill(macs[j]!)) return false;
+    }
+    return true;
+  }
+
+  /** Replays an ARP entry: the wire's capture, the refreshes, the counters, the owner's reply. */
+  private arpReplay(e: ArpEntry, buf: Uint8Array, length: number, now: number, keep: boolean): InjectResult {
+    const dp = this.host.dp;
+    const rec = dp.rec;
+    this.arpHits++;
+    dp.now = now;
+    // What the full path's wire did: the client's and the owner's MACs seen again, both frames captured.
+    const seg = dp.segment;
+    seg.fdb.touch(e.clientMac);
+    seg.fdb.touch(e.ownerMac);
+    if (dp.onWire) {
+      dp.onWire('outside', buf.subarray(0, length), now);
+      dp.onWire(e.owner, e.reply, now);
+    }
+    for (let i = 0; i < e.bridges.length; i++) e.bridges[i]!.replayEffects(e.effects[i]!, now);
+    for (let i = 0; i < e.speakerDrops.length; i++) e.speakerDrops[i]!.speaker.creditDrop(e.speakerDrops[i]!.reason);
+    rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
+    rec.creditDrops(e.dropDeltas);
+    rec.begin(keep);
+    const r = rec.r;
+    r.verdict = 'answered';
+    if (keep) {
+      r.outside.push(e.reply.slice());
+      if (rec.tracing) {
+        for (const st of e.stages!) r.stages.push(st);
+        for (const x of e.drops) r.drops.push(x);
+      } else for (const x of e.drops) r.drops.push({ at: x.at, code: x.code, reason: DROP_KEY[x.code] });
+    } else this.host.onOutside?.(e.reply);
+    return r;
+  }
+
+  private watchBegin(arp: boolean): Watch {
+    const host = this.host;
+    const effects = host.bridges.map((b) => (b.effects = new BridgeEffects()));
+    const speakerEffects = arp ? host.speakers.map((sp) => (sp.effects = [])) : [];
+    host.dp.ls.effects = { ctCalls: 0, packets: 0 };
+    host.dp.wireSeen = host.dp.onWire ? [] : undefined;
+    this.split = undefined;
+    this.watching = !arp;
+    if (!arp) host.dp.watch = this;
+    return { stages: host.dp.rec.stageVector(), edges: [...host.dp.rec.edgeFrames], fdb: host.dp.segment.changes, effects, speakerEffects };
+  }
+
+  /** Stops recording effects everywhere (whatever the watch decides). */
+  private watchStop(): void {
+    const host = this.host;
+    for (const b of host.bridges) b.effects = undefined;
+    for (const sp of host.speakers) sp.effects = undefined;
+    host.dp.ls.effects = undefined;
+    host.dp.watch = undefined;
+    this.watching = false;
+  }
+
+  /** The datapath's call as a watched frame reaches the OVN switch: the first time, the state the entry stops at. */
+  atSwitch(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void {
+    if (!this.watching || this.split !== undefined) return;
+    const host = this.host;
+    const dp = host.dp;
+    this.split = {
+      stages: dp.rec.stageVector(), edges: [...dp.rec.edgeFrames], fdb: dp.segment.changes,
+      rules: host.bridges.map((b) => b.effects?.rules.length ?? 0), normal: host.bridges.map((b) => b.effects?.normal ?? 0),
+      wires: dp.wireSeen?.length ?? 0,
+      steps: dp.rec.r.stages.length, quiet: dp.rec.r.outside.length === 0 && dp.rec.r.delivered.length === 0 && dp.rec.r.drops.length === 0,
+      frame: frame.slice(), inport, from, depth, path: dp.nodes.get(node)!,
+    };
+  }
+
+  /**
+   * Makes a flow entry from a watched full-path run: the part up to the OVN switch, when it was one wire hop to
+   * one node, br-provider's own rule (no NORMAL, no learning) to the patch port, and nothing else. The switch and
+   * what follows it run for real on every hit, so whatever they do (conntrack, drops, answers) is exact.
+   */
+  private watchEnd(w: Watch, hash: number, r: InjectResult, frame: Uint8Array, length: number): void {
+    const host = this.host;
+    const dp = host.dp;
+    const wires = dp.wireSeen;
+    dp.wireSeen = undefined;
+    this.watchStop();
+    const sp = this.split;
+    this.split = undefined;
+    if (!sp || !sp.quiet || sp.inport !== dp.localnet || sp.fdb !== w.fdb || sp.fdb !== dp.segment.changes || host.dueNow()) return;
+    // Up to the switch: no NORMAL anywhere, one bridge's rules, and (when captured) one frame on the wire.
+    if (sp.normal.some((n) => n !== 0)) return;
+    const hit = w.effects.map((_, i) => sp.rules[i]!).map((n, i) => (n > 0 ? i : -1)).filter((i) => i >= 0);
+    if (hit.length !== 1 || host.bridges[hit[0]!] !== sp.path.bridge) return;
+    if (wires && sp.wires !== 1) return;
+    // What entries replay is the same for every flow taking the same way (same node, rules, frame length): one
+    // copy shared by all of them, so 65 536 entries hold their keys and references, not 65 536 copies.
+    const fx = w.effects[hit[0]!]!.slice(0, sp.rules[hit[0]!]);
+    const deltas = dp.rec.deltasSince(w.stages, w.edges, sp.stages, sp.edges);
+    const shared = this.shared(`${sp.path.node}|${fx.rules.map((f, i) => `${f.seq}/${fx.bytes[i]}`).join(',')}|${deltas.stageDelta.join(',')}|${deltas.edgeIds.join(',')}|${deltas.edgeDelta.join(',')}|${sp.frame[0]},${sp.frame[1]},${sp.frame[2]},${sp.frame[3]},${sp.frame[4]},${sp.frame[5]}`, () => ({ ...deltas, effects: fx, dstMacBytes: sp.frame.slice(0, 6) }));
+    const { stageDelta, edgeIds, edgeDelta, effects } = shared;
+    const d = this.hd;
+    this.decoder.decode(frame, d, length);
+    const node = dp.segment.fdb.get(macNumber(frame, 0));
+    if (node !== sp.path.node || dp.segment.fdb.get(macNumber(frame, 6)) !== 'outside') return;
+    const entry: CacheEntry = {
+      srcHi: (frame[6]! << 8) | frame[7]!, srcLo: (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!,
+      dstHi: (frame[0]! << 8) | frame[1]!, dstLo: (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!,
+      srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0), tci: d.vlanTci[0]!, ipSrc: d.ipSrc, ipDst: d.ipDst, ports: (d.srcPort << 16) | d.dstPort, flags: d.tcpFlags, length,
+      generation: host.generation, fdbStamp: dp.segment.changes, node, path: sp.path, bridge: sp.path.bridge, bridgeVersion: sp.path.bridge.version,
+      stageDelta, edgeIds, edgeDelta, effects,
+      dstMacBytes: shared.dstMacBytes, from: sp.from, depth: sp.depth, hits: 0,
+      stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
+    };
+    // The compiled edits must give the bytes that reached the switch exactly, or the flow is not cached.
+    const test = new Uint8Array(length);
+    test.set(frame.subarray(0, length));
+    const td = new DecodedFrame();
+    this.decoder.decode(test, td, length);
+    completeOffloadChecksum(test, td);
+    const len = popVlan(test, length);
+    rewriteMac(test, 0, entry.dstMacBytes);
+    if (len !== sp.frame.length || !test.subarray(0, len).every((b, i) => b === sp.frame[i])) return;
+    this.flows.set(hash, entry);
+  }
+
+  /** Makes an ARP entry from a watched full-path run, when everything it did is something a replay reproduces. */
+  private arpWatchEnd(w: Watch, hash: number, r: InjectResult, buf: Uint8Array, length: number): void {
+    const host = this.host;
+    const dp = host.dp;
+    const ct = dp.ls.effects!;
+    const wires = dp.wireSeen;
+    dp.wireSeen = undefined;
+    this.watchStop();
+    if (r.verdict !== 'answered' || r.outside.length !== 1 || r.delivered.length || w.fdb !== dp.segment.changes) return;
+    if (ct.ctCalls || w.effects.some((e) => e.macs.some((l) => l.created)) || host.dueNow()) return;
+    const reply = r.outside[0]!;
+    const ownerMac = macNumber(reply, 6);
+    const owner = host.nodeByMac.get(ownerMac);
+    if (!owner) return;
+    // Captured, the wire saw the request and the owner's reply, nothing else.
+    if (wires && (wires.length !== 2 || wires[0]!.from !== 'outside' || wires[1]!.from !== owner || !sameBytes(wires[1]!.frame, reply, reply.length) || wires[1]!.frame.length !== reply.length)) return;
+    const { stageDelta, edgeIds, edgeDelta } = dp.rec.deltasSince(w.stages, w.edges);
+    const byCode = new Map<DropCode, number>();
+    for (const x of r.drops) byCode.set(x.code, (byCode.get(x.code) ?? 0) + 1);
+    const speakerDrops: ArpEntry['speakerDrops'] = [];
+    host.speakers.forEach((speaker, i) => {
+      for (const reason of w.speakerEffects[i]!) speakerDrops.push({ speaker, reason });
+    });
+    this.arps.set(hash, {
+      head: buf.slice(0, 46), length, generation: host.generation, fdbStamp: dp.segment.changes, clientMac: macNumber(buf, 6), ownerMac, owner,
+      bridges: [...host.bridges], bridgeVersions: host.bridges.map((b) => b.version), lsVersion: dp.ls.version,
+      effects: w.effects, speakerDrops,
+      stageDelta, edgeIds, edgeDelta, dropDeltas: [...byCode].map(([code, delta]) => ({ code, delta })), drops: r.drops.slice(), reply: reply.slice(), stages: this.tracedEntry ? r.stages.slice() : undefined,
+    });
+  }
+}
+

@@ -1,0 +1,382 @@
+/**
+ * The datapath: the physical segment's hop and, per node, the straight path a frame walks — NIC (untag 341) →
+ * br-provider → LOCAL (MetalLB's responder, the host stack) or patch → the OVN logical switch (LB DNAT) → pod,
+ * and back out the same way. Each hop hands the frame to the next directly; the trace recorder is told what
+ * happened, and nothing returns to a hub between hops.
+ */
+import { Port, type Bridge, type TraceStep as BridgeStep } from '@vippath/openflow';
+import type { LogicalSwitch, StageStep } from '@vippath/ovn';
+import { switchDropReason } from '@vippath/ovn';
+import type { MetalLB } from '@vippath/metallb';
+import { DecodedFrame, FrameDecoder, formatIPv4, isVlanTpid, MAX_VLAN_TAGS, popVlan, pushVlan, readIPv4 } from '@vippath/wire';
+import { bridgeTrace } from './bridge-trace.js';
+import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode, POD_DROP_CODE } from './drops.js';
+import type { PodHost } from './pods.js';
+import { edgeMemo, type EdgeMemo, type TraceRecorder } from './recorder.js';
+import type { WireSegment } from './segment.js';
+
+/** Hops a frame may take before it is taken for a loop and dropped. */
+export const MAX_DEPTH = 256;
+const SYN = 0x02;
+const ACK = 0x10;
+
+export function macNumber(buf: Uint8Array, offset: number): number {
+  return (buf[offset]! * 0x10000 + buf[offset + 1]! * 0x100 + buf[offset + 2]!) * 0x1000000 + buf[offset + 3]! * 0x10000 + buf[offset + 4]! * 0x100 + buf[offset + 5]!;
+}
+
+/**
+ * Where an IPv4 header starts in an Ethernet frame, behind any 802.1Q/802.1ad tags, as FrameDecoder finds it:
+ * positive when the header is valid (version, IHL, total length within the frame — the decoder then reads the
+ * addresses), negative (−offset) when the EtherType is IPv4 but the header is not, -0x10000 when not IPv4.
+ */
+function ipv4At(frame: Uint8Array): number {
+  const n = frame.length;
+  if (n < 14) return -0x10000;
+  let at = 12;
+  let type = (frame[12]! << 8) | frame[13]!;
+  let tags = 0;
+  while (isVlanTpid(type)) {
+    if (tags === MAX_VLAN_TAGS || at + 6 > n) return -0x10000;
+    tags++;
+    at += 4;
+    type = (frame[at]! << 8) | frame[at + 1]!;
+  }
+  if (type !== 0x0800) return -0x10000;
+  const l3 = at + 2;
+  if (l3 + 20 > n || frame[l3]! >> 4 !== 4) return -l3;
+  const ihl = (frame[l3]! & 15) << 2;
+  const total = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
+  if (ihl < 20 || l3 + ihl > n || total < ihl || l3 + total > n) return -l3;
+  return l3;
+}
+
+/** A TCP SYN without ACK, behind the valid IPv4 header at `l3` (the decoder's conditions for reading the flags). */
+function isSyn(frame: Uint8Array, l3: number): boolean {
+  if (frame[l3 + 9] !== 6 || (((frame[l3 + 6]! & 0x1f) << 8) | frame[l3 + 7]!) !== 0) return false;
+  const ihl = (frame[l3]! & 15) << 2;
+  const len = ((frame[l3 + 2]! << 8) | frame[l3 + 3]!) - ihl;
+  const tcp = l3 + ihl;
+  if (len < 20) return false;
+  const hl = (frame[tcp + 12]! >> 4) << 2;
+  if (hl < 20 || hl > len) return false;
+  return (frame[tcp + 13]! & (SYN | ACK)) === SYN;
+}
+
+function macText(n: number): string {
+  return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}
+
+/** Who watches the path for a cache entry: told where a frame first reaches the OVN switch. */
+export interface PathWatch {
+  atSwitch(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void;
+}
+
+/** Observers of the frames crossing places (capture outputs); see {@link SimulatedCluster}'s fields of the same names. */
+export interface PathTaps {
+  onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
+  onPort: ((port: string, frame: Uint8Array, now: number) => void) | undefined;
+  onTap: ((tap: string, frame: Uint8Array) => void) | undefined;
+}
+
+/** What every hop shares: the recorder, the segment, the switch, the pods, time, and the observers. */
+export class Datapath implements PathTaps {
+  readonly nodes = new Map<string, NodePath>();
+  /** Nodes whose machine is down (their NIC receives nothing). */
+  readonly down = new Set<string>();
+  /** New connections per backend pod (LB selections), over the whole run. */
+  readonly backendCounts = new Map<string, number>();
+  now = 0;
+  onWire: PathTaps['onWire'] = undefined;
+  onPort: PathTaps['onPort'] = undefined;
+  onTap: PathTaps['onTap'] = undefined;
+  /** Set while a cache watches a full-path run. */
+  watch: PathWatch | undefined;
+  /** Set while a cache watches a captured run: the frames put on the wire, copied (an entry replays them). */
+  wireSeen: Array<{ from: string; frame: Uint8Array }> | undefined;
+  readonly decoder = new FrameDecoder();
+  readonly d = new DecodedFrame();
+  private readonly outsideMemo = edgeMemo();
+
+  constructor(
+    readonly rec: TraceRecorder,
+    readonly segment: WireSegment,
+    readonly ls: LogicalSwitch,
+    readonly metallb: MetalLB,
+    /** Pods by logical switch port name, and where each sits (`<node>/<pod>`). */
+    readonly pods: ReadonlyMap<string, PodHost>,
+    readonly podAt: ReadonlyMap<string, string>,
+    readonly vlan: number,
+    readonly lsName: string,
+    readonly localnet: string,
+    readonly patchName: string,
+  ) {}
+
+  /** Whether any observer wants frames: the caches replay only what they recorded for the wire. */
+  get portTapped(): boolean {
+    return this.onPort !== undefined || this.onTap !== undefined;
+  }
+
+  port(name: string, frame: Uint8Array): void {
+    this.onPort?.(name, frame, this.now);
+  }
+
+  /** The segment's hop: learn the source, then one NIC (known destination), or every port but `from` (flood). */
+  wire(from: string, frame: Uint8Array, depth: number): void {
+    const rec = this.rec;
+    if (depth > MAX_DEPTH) return rec.drop('wire', 'wire.hop-limit');
+    if (frame.length < 14) return rec.drop('wire', 'wire.runt');
+    const seg = this.segment;
+    const fdb = seg.tableOf(frame);
+    if ((frame[6]! & 1) === 0) seg.learn(fdb, macNumber(frame, 6), from);
+    if (this.onWire) {
+      this.onWire(from, frame, this.now);
+      this.wireSeen?.push({ from, frame: frame.slice() });
+    }
+    const known = (frame[0]! & 1) === 0 ? fdb.get(macNumber(frame, 0)) : undefined;
+    const flood = known === undefined ? seg.floodFrom(from) : undefined;
+    const path = from === 'outside' ? undefined : this.nodes.get(from)!;
+    rec.stepAt('wire', 'wire', rec.tracing ? this.wireDecision(frame, from, known, flood) : '', path === undefined ? 'outside' : path.names.vif, path === undefined ? this.outsideMemo : path.wireMemo);
+    if (known !== undefined) {
+      if (known === from) return rec.drop('wire', 'wire.same-port');
+      return this.carry(known, frame, depth);
+    }
+    // Each port gets its own copy (a NIC untags in place), but the last can have the frame itself: the
+    // caller handed it over and never looks at it again.
+    for (let i = 0; i < flood!.length; i++) this.carry(flood![i]!, i === flood!.length - 1 ? frame : new Uint8Array(frame), depth);
+  }
+
+  private wireDecision(frame: Uint8Array, from: string, known: string | undefined, flood: string[] | undefined): string {
+    const to = known !== undefined ? (known === from ? [] : [known]) : flood!;
+    return `${macText(macNumber(frame, 6))} → ${macText(macNumber(frame, 0))} from ${from}${known === undefined ? ' flooded' : ''} to ${to.join(', ') || 'nobody (the port it came from)'}`;
+  }
+
+  private carry(to: string, frame: Uint8Array, depth: number): void {
+    if (to === 'outside') {
+      this.rec.r.outside.push(frame);
+      this.onTap?.('outside', frame);
+      this.rec.bump('wire', 'outside');
+    } else this.nodes.get(to)!.nic(frame, 'wire', depth + 1);
+  }
+}
+
+/** A node's places, named once (the path builds no strings unless it traces). */
+export interface NodeNames {
+  nic: string;
+  nicAt: string;
+  vif: string;
+  br: string;
+  patchAt: string;
+  metallb: string;
+  host: string;
+  ls: string;
+  lb: string;
+  nicIn: string;
+  nicOut: string;
+}
+
+/** One node's path. */
+export class NodePath {
+  private readonly bridgeOptions = { now: 0 };
+  /** The last edge counted at each of this node's places (see TraceRecorder.stepAt). */
+  readonly wireMemo: EdgeMemo = edgeMemo();
+  private readonly nicMemo = edgeMemo();
+  private readonly tagMemo = edgeMemo();
+  private readonly brMemo = edgeMemo();
+  private readonly lsMemo = edgeMemo();
+  private readonly lbMemo = edgeMemo();
+
+  constructor(
+    private readonly dp: Datapath,
+    readonly node: string,
+    readonly names: NodeNames,
+    /** The node NIC's MAC, as a number. */
+    readonly mac: number,
+    readonly bridge: Bridge,
+    /** br-provider's ofport for the VLAN interface and for the patch to br-int (-1: none; snapshots number their own). */
+    readonly upPort: number,
+    readonly patchPort: number,
+  ) {}
+
+  /** The NIC: frames of the cluster's VLAN are untagged into `underlay0.341` and enter br-provider. */
+  nic(frame: Uint8Array, from: string, depth: number): void {
+    const dp = this.dp;
+    const rec = dp.rec;
+    const n = this.names;
+    if (dp.down.has(this.node)) return rec.drop(n.nicAt, 'nic.node-down');
+    dp.port(n.nicAt, frame);
+    dp.onTap?.(n.nicIn, frame);
+    // Only the outer tag is read: the rest is br-provider's to decode.
+    const tagged = frame.length >= 18 && isVlanTpid((frame[12]! << 8) | frame[13]!);
+    const vid = tagged ? ((frame[14]! & 0x0f) << 8) | frame[15]! : -1;
+    if (vid !== dp.vlan) return rec.drop(n.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', rec.tracing ? () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${dp.vlan}` : undefined);
+    const len = popVlan(frame, frame.length);
+    const untagged = frame.subarray(0, len);
+    rec.stepAt('underlay0.341', n.vif, rec.tracing ? `untagged VLAN ${dp.vlan}` : '', from, this.nicMemo);
+    dp.port(n.vif, untagged);
+    this.toBridge(untagged, this.upPort, n.vif, depth + 1);
+  }
+
+  private portName(p: number): string {
+    return p === Port.LOCAL ? 'LOCAL' : p === this.upPort ? `${this.names.nic}.${this.dp.vlan}` : p === this.patchPort ? 'patch' : String(p);
+  }
+
+  /** br-provider: Kube-OVN's flows; its outputs go on to the VLAN interface, the patch port or LOCAL. */
+  toBridge(frame: Uint8Array, inPort: number, from: string, depth: number): void {
+    const dp = this.dp;
+    const rec = dp.rec;
+    const n = this.names;
+    const at = n.br;
+    if (depth > MAX_DEPTH) return rec.drop(at, 'br-provider.hop-limit');
+    // Traced, the bridge records its own steps (ofproto/trace's story): the rules behind this one-line decision.
+    let res;
+    if (rec.tracing) {
+      const steps: BridgeStep[] = [];
+      res = this.bridge.process(frame, inPort, { now: dp.now, trace: steps });
+      rec.stepAt('br-provider', at, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from, this.brMemo);
+      const full = (p: number): string => (p === this.patchPort ? dp.patchName : this.portName(p));
+      rec.r.stages[rec.r.stages.length - 1]!.openflow = bridgeTrace(this.bridge.name, inPort, full, frame, steps, res);
+    } else {
+      this.bridgeOptions.now = dp.now;
+      res = this.bridge.process(frame, inPort, this.bridgeOptions);
+      rec.stepAt('br-provider', at, '', from, this.brMemo);
+    }
+    if (res.error) rec.drop(at, res.error === 'RECURSION_TOO_DEEP' ? 'br-provider.recursion-too-deep' : 'br-provider.too-many-resubmits');
+    else if (res.drop || res.outputs.length === 0) rec.drop(at, 'br-provider.no-output');
+    const outputs = res.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
+      if (o.port === this.upPort) {
+        if (dp.down.has(this.node)) {
+          rec.drop(n.nicAt, 'nic.node-down');
+          continue;
+        }
+        dp.port(n.vif, o.packet);
+        const tagged = new Uint8Array(o.packet.length + 4);
+        tagged.set(o.packet);
+        const len = pushVlan(tagged, o.packet.length, dp.vlan);
+        rec.stepAt('underlay0.341', n.vif, rec.tracing ? `tagged VLAN ${dp.vlan}` : '', at, this.tagMemo);
+        const out = len === tagged.length ? tagged : tagged.subarray(0, len);
+        dp.port(n.nicAt, out);
+        dp.onTap?.(n.nicOut, out);
+        dp.wire(this.node, out, depth + 1);
+      } else if (o.port === this.patchPort) {
+        dp.port(n.patchAt, o.packet);
+        this.ovn(o.packet, dp.localnet, at, depth + 1);
+      } else if (o.port === Port.LOCAL) {
+        dp.port(at, o.packet);
+        dp.onTap?.(at, o.packet);
+        this.local(o.packet, depth + 1);
+      } else rec.drop(at, 'br-provider.unknown-port', () => `output to unknown port ${o.port}`);
+    }
+  }
+
+  /** LOCAL: MetalLB's responder answers ARP/NDP for what this node announces; anything else reaches the host stack. */
+  local(frame: Uint8Array, depth: number): void {
+    const dp = this.dp;
+    const rec = dp.rec;
+    const n = this.names;
+    const at = n.metallb;
+    const v = dp.metallb.receive(this.node, 'br-provider', frame);
+    if (v.verdict === 'reply') {
+      rec.step('metallb', at, 'ARP/NDP reply for an announced VIP', n.br);
+      rec.answered = true;
+      dp.port(n.br, v.frame);
+      this.toBridge(v.frame, Port.LOCAL, at, depth + 1);
+    } else if (v.verdict === 'drop') {
+      rec.step('metallb', at, rec.tracing ? `no reply: ${DROP_TEXT[`metallb.${v.reason}`]}` : '', n.br);
+      // The host stack has no such address either, so nothing answers from this node.
+      rec.drop(at, METALLB_DROP_CODE[v.reason]!);
+    } else this.host(frame);
+  }
+
+  private host(frame: Uint8Array): void {
+    const rec = this.dp.rec;
+    const at = this.names.host;
+    // The node's own stack takes frames to its MAC; it holds no pod or VIP address, so anything else dies there.
+    const mine = macNumber(frame, 0) === this.mac;
+    rec.step('host', at, mine ? 'to the node\'s own stack' : 'not for the node', this.names.br);
+    rec.drop(at, mine ? 'host.not-held' : 'host.not-addressed');
+  }
+
+  /**
+   * The OVN logical switch, run on this node's chassis: its outputs go to a pod (whose answers enter the switch
+   * again) or out of the localnet port into the output chassis' br-provider.
+   */
+  ovn(frame: Uint8Array, inport: string, from: string, depth: number): void {
+    const dp = this.dp;
+    const rec = dp.rec;
+    dp.watch?.atSwitch(this.node, frame, inport, from, depth);
+    const at = this.names.ls;
+    if (depth > MAX_DEPTH) return rec.drop(at, 'ovn.hop-limit');
+    const steps: StageStep[] | undefined = rec.tracing ? [] : undefined;
+    const res = dp.ls.process(frame, inport, this.node, dp.now, steps);
+    rec.stepAt('ovn', at, rec.tracing ? `inport ${inport}` : '', from, this.lsMemo);
+    if (steps) {
+      for (const s of steps) {
+        const lb = /ct_lb|ct_snat/.test(s.actions);
+        rec.r.stages.push({ stage: lb ? 'lb-dnat' : 'ovn', at: `${s.chassis}/${lb ? 'lb-dnat' : dp.lsName}`, decision: `${s.stage} ${s.priority}: ${s.match} → ${s.actions}${s.note ? ` (${s.note})` : ''}`, ovn: { pipeline: s.pipeline, table: s.table, stage: s.stage, priority: s.priority, match: s.match, actions: s.actions } });
+      }
+    }
+    if (res.verdict === 'drop') return rec.drop(at, ovnDropCode(res.code), rec.tracing ? () => `ovn: ${switchDropReason(res)}` : undefined);
+    // What DNAT changed is read from the input's IPv4 header (the switch left `frame` as it came) — the fields
+    // FrameDecoder would give, read in place: no second decode of the frame.
+    const l3 = ipv4At(frame);
+    const ipv4 = l3 !== -0x10000;
+    const inDst = l3 > 0 ? readIPv4(frame, l3 + 16) : 0;
+    const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
+    const syn = l3 > 0 && isSyn(frame, l3);
+    const off = ipv4 ? Math.abs(l3) : 0;
+    const outputs = res.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
+      const outPath = dp.nodes.get(o.chassis)!;
+      const outAt = outPath.names.ls;
+      let prev = at;
+      // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
+      const ipv4Out = ipv4 && o.frame.length >= off + 20;
+      const dnat = ipv4Out && readIPv4(o.frame, off + 16) !== inDst;
+      const undnat = ipv4Out && readIPv4(o.frame, off + 12) !== inSrc;
+      if (dnat || undnat) {
+        const lbAt = this.names.lb;
+        rec.stepAt('lb-dnat', lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(o.frame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(o.frame, off + 12))}`, at, this.lbMemo);
+        prev = lbAt;
+      }
+      if (o.port === dp.localnet) {
+        // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
+        if (outPath.patchPort < 0) {
+          rec.drop(outAt, 'ovn.no-patch-port', () => `ovn: ${o.chassis}'s br-provider has no patch port to br-int`);
+          continue;
+        }
+        dp.port(outPath.names.patchAt, o.frame);
+        outPath.toBridge(o.frame, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
+        continue;
+      }
+      const pod = dp.pods.get(o.port);
+      if (!pod) {
+        rec.drop(outAt, 'ovn.unmodelled-output', () => `ovn: output to ${o.port}, which vippath does not model`);
+        continue;
+      }
+      const podAt = dp.podAt.get(o.port)!;
+      if (dp.down.has(pod.pod.node)) {
+        rec.drop(podAt, 'pod.node-down');
+        continue;
+      }
+      dp.port(podAt, o.frame);
+      dp.onTap?.(podAt, o.frame);
+      if (dnat && syn) dp.backendCounts.set(pod.pod.name, (dp.backendCounts.get(pod.pod.name) ?? 0) + 1);
+      const replies = pod.receive(o.frame, dp.now);
+      if (pod.ignoredCode !== undefined) {
+        rec.step('pod', podAt, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
+        rec.drop(podAt, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? () => `pod: ${pod.ignored}` : undefined);
+      } else {
+        rec.step('pod', podAt, rec.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
+        rec.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: o.frame });
+      }
+      const podPath = pod.pod.node === this.node ? this : dp.nodes.get(pod.pod.node)!;
+      for (let j = 0; j < replies.length; j++) {
+        dp.port(podAt, replies[j]!);
+        podPath.ovn(replies[j]!, o.port, podAt, depth + 1);
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Issue 17: writing outputs keeps the caches on. `replayCapture` with `outDir` at the default levels (the wire's
+ * capture and the summary trace) and with a report serves established flows and repeated ARP requests from the
+ * caches, and writes byte for byte what the uncached run writes; the report's steps are recorded only for the
+ * frames it embeds.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CLUSTER, defaultObjects, replayCapture } from '@vippath/cluster';
+import { memorySink, PcapWriter } from '@vippath/pcap';
+import { buildFrame } from '@vippath/wire';
+
+const VIP = '10.180.204.252';
+const dir = mkdtempSync(join(tmpdir(), 'vippath-replay-caches-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Clients that ARP for the VIP (twice), open a connection, send pure ACKs, and a request, and a frame on another VLAN; 1 ms apart. */
+function capture(clients: number): string {
+  const sink = memorySink();
+  const w = new PcapWriter(sink);
+  let t = 1_700_000_000_000_000_000n;
+  const put = (data: Uint8Array): void => {
+    w.write({ timestamp: t, data });
+    t += 1_000_000n;
+  };
+  for (let c = 0; c < clients; c++) {
+    const ip = `10.181.0.${10 + c}`;
+    const mac = `52:54:00:cc:00:${(10 + c).toString(16).padStart(2, '0')}`;
+    const arp = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: mac, vlans: [341], arp: { op: 1, senderMac: mac, senderIp: ip, targetMac: '00:00:00:00:00:00', targetIp: VIP }, padTo: 60 });
+    const tcp = (flags: number, payload?: string): Uint8Array => buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 40000 + c, dstPort: 80, flags, seq: 1001, ack: 1, ...(payload ? { payload: new TextEncoder().encode(payload) } : {}) } });
+    put(arp);
+    put(arp);
+    put(tcp(0x02));
+    for (let i = 0; i < 6; i++) put(tcp(0x10));
+    put(tcp(0x18, 'GET /clientip HTTP/1.1\r\n\r\n'));
+    put(arp);
+    // On another VLAN: flooded, dropped by every NIC.
+    put(buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [100], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 50000 + c, dstPort: 80, flags: 0x02 } }));
+  }
+  const path = join(dir, `clients-${clients}.pcap`);
+  writeFileSync(path, sink.bytes());
+  return path;
+}
+
+describe('replayCapture with outputs, caches on', () => {
+  const pcap = capture(12);
+
+  it('--out at the default levels: the same wire.pcapng, trace.jsonl and summary as without the caches, with the caches used', async () => {
+    const files = ['wire.pcapng', 'trace.jsonl', 'summary.json'];
+    const out = async (flowCache: boolean): Promise<{ bytes: Buffer[]; hits: number; arpHits: number }> => {
+      const outDir = join(dir, `out-${flowCache}`);
+      const { sim } = await replayCapture(pcap, defaultObjects(), DEFAULT_CLUSTER, { outDir, simulation: { flowCache } });
+      return { bytes: files.map((f) => readFileSync(join(outDir, f))), hits: sim.cacheStats().hits, arpHits: sim.cacheStats().arpHits };
+    };
+    const cached = await out(true);
+    const uncached = await out(false);
+    for (let i = 0; i < files.length; i++) expect(cached.bytes[i]!.equals(uncached.bytes[i]!), files[i]).toBe(true);
+    // 12 clients × 5 ACKs after each flow's first, and the ARP requests after each client's first two.
+    expect(cached.hits).toBeGreaterThanOrEqual(12 * 4);
+    expect(cached.arpHits).toBeGreaterThanOrEqual(12);
+    expect(uncached.hits + uncached.arpHits).toBe(0);
+    // Without outputs the replay takes process()'s path (drops counted, not listed): the same verdicts and drops.
+    const plain = (await replayCapture(pcap, defaultObjects(), DEFAULT_CLUSTER)).summary;
+    const written = JSON.parse(cached.bytes[2]!.toString('utf8')) as typeof plain;
+    expect(plain.verdicts).toEqual(written.verdicts);
+    expect(plain.dropCodes).toEqual(written.dropCodes);
+    expect(plain.verdicts.dropped).toBeGreaterThan(0);
+  });
+
+  it('--report: steps for the frames the page embeds only, then the caches; the same page and summary as without them', async () => {
+    const run = async (flowCache: boolean): Promise<{ page: string; summary: unknown; hits: number; tracing: boolean }> => {
+      const report = join(dir, `report-${flowCache}.html`);
+      const { sim, summary } = await replayCapture(pcap, defaultObjects(), DEFAULT_CLUSTER, { report, reportFrames: 20, simulation: { flowCache } });
+      return { page: readFileSync(report, 'utf8'), summary, hits: sim.cacheStats().hits + sim.cacheStats().arpHits, tracing: sim.tracing };
+    };
+    const cached = await run(true);
+    const uncached = await run(false);
+    expect(cached.summary).toEqual(uncached.summary);
+    expect(cached.page).toBe(uncached.page);
+    // Past the 20 embedded frames nothing records steps, and the caches serve what they can.
+    expect(cached.tracing).toBe(false);
+    expect(cached.hits).toBeGreaterThan(40);
+    // The page embeds 20 traced frames, each with its steps.
+    const embedded = cached.page.match(/"stages":\[\{/g) ?? [];
+    expect(embedded.length).toBeGreaterThanOrEqual(15);
+  });
+});
