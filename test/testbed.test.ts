@@ -318,6 +318,54 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     expect(bad, `seed ${SEED}:\n${bad.join('\n')}`).toEqual([]);
   });
 
+  it('readiness: the VIP owner\'s only pod turns unready (Kube-OVN rewrites the LB, MetalLB withdraws ETP Local) and ready again; conversations in each phase', async () => {
+    const outsideOnly = conversationArb.filter((c) => c.kind !== 'pod-client');
+    const phases = [0, 1, 2].map((i) => fc.sample(outsideOnly, { seed: SEED + 10 + i, numRuns: Math.max(3, RUNS / 2) }));
+    const bad: string[] = [];
+    const owners: string[] = [];
+    const vipsSeen: string[] = [];
+    const overlays: string[] = [];
+    await withTestbed(DEFAULT, async (diff, sim, bed) => {
+      const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
+      const vip = sim.state.services[0]!.ingress[0]!;
+      const pod = sim.state.pods.find((p) => p.node === 'node3')!.name;
+      let t = 100;
+      const run = async (convs: Conversation[]): Promise<void> => {
+        for (const c of convs) {
+          const steps: StepResult[] = [];
+          t = await play(c, diff, t, (s) => steps.push(s));
+          bad.push(...judgeConversation(steps, podPorts));
+        }
+        owners.push(sim.state.metallb.owners(vip).join());
+        vipsSeen.push(bed.nbctl('--bare', '--columns=vips', 'list', 'Load_Balancer', 'cluster-tcp-loadbalancer').trim());
+        overlays.push(bed.overlay.filter((f) => f.stage === 'ls_in_lb').map((f) => f.actions).join(' '));
+      };
+      await run(phases[0]!);
+      diff.setPodReady(pod, false, t + 10);
+      t += 1000;
+      await run(phases[1]!);
+      diff.setPodReady(pod, true, t + 10);
+      t += 1000;
+      await run(phases[2]!);
+      interleaved += diff.totals.interleaved;
+      expect(diff.totals.compared).toBeGreaterThan(0);
+    });
+    // Not vacuous: the VIP left node3 and came back, and the real LB lost the backend and got it again.
+    expect(owners[0]).toBe('node3');
+    expect(owners[1]).not.toMatch(/node3|^$/);
+    expect(owners[2]).toBe('node3');
+    expect(vipsSeen[0]).toContain('10.180.204.4:80');
+    expect(vipsSeen[1]).not.toContain('10.180.204.4:80');
+    expect(vipsSeen[1]).toContain('10.180.204.2:80');
+    expect(vipsSeen[2]).toContain('10.180.204.4:80');
+    // The patch flows were made again from the new LB: no prefer-local DNAT to the unready pod meanwhile.
+    expect(overlays[0]).toContain('10.180.204.4:80');
+    expect(overlays[1]).not.toContain('10.180.204.4:80');
+    expect(overlays[1]).toContain('10.180.204.2:80');
+    expect(overlays[2]).toContain('10.180.204.4:80');
+    expect(bad, `seed ${SEED}:\n${bad.join('\n')}`).toEqual([]);
+  });
+
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('generated conversations, %s', async (_name, scenario) => {
     const convs = fc.sample(conversationArb, { seed: SEED, numRuns: RUNS });
     console.log(`${scenario.name}: seed ${SEED}, ${convs.length} conversations`);
