@@ -3,7 +3,9 @@
  * conversations go frame by frame through vippath and through real ovs-vswitchd + ovn-northd + ovn-controller
  * (test/testbed/harness.ts); for every input frame every port must send the same frames, byte for byte.
  * Exclusions and known differences are named and counted below, each with its reason; anything else fails.
- * Cases: VIPPATH_TESTBED_RUNS conversations per scenario (default 12), seed VIPPATH_TESTBED_SEED (printed).
+ * Cases: VIPPATH_TESTBED_RUNS conversations per scenario (default 12), seed VIPPATH_TESTBED_SEED (printed); the
+ * generated conversations are a fast-check property per scenario, so a difference shrinks to a minimal list of
+ * conversations, printed with its seed and path (VIPPATH_TESTBED_PATH replays it).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +14,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
 import type { Difference, StepResult } from '../packages/vippath/src/testbed/index.js';
-import { conversationArb, differenceLines, play, unavailable, withTestbed, type Conversation, type Scenario } from './testbed/harness.js';
+import { conversationArb, differenceLines, openTestbed, play, unavailable, withTestbed, type Conversation, type OpenTestbed, type Scenario } from './testbed/harness.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const RUNS = Number(process.env.VIPPATH_TESTBED_RUNS ?? 12);
+/** Generated conversations are lists of up to this many, one list per property run (about RUNS conversations in all). */
+const CONVERSATIONS_PER_RUN = 4;
+const PROPERTY_RUNS = Math.max(1, Math.ceil(RUNS / 2.5));
+/** A counterexample's path (printed with its seed) replays it at once: VIPPATH_TESTBED_PATH. */
+const PATH = process.env.VIPPATH_TESTBED_PATH;
 // Fixed in CI like the other differential tests; VIPPATH_TESTBED_SEED=random explores (seed 854575347 found the
 // failover interleaving pinned below).
 const SEED = process.env.VIPPATH_TESTBED_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_TESTBED_SEED ?? 20261201);
@@ -366,25 +373,63 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     expect(bad, `seed ${SEED}:\n${bad.join('\n')}`).toEqual([]);
   });
 
-  it.each(SCENARIOS.map((s) => [s.name, s] as const))('generated conversations, %s', async (_name, scenario) => {
-    const convs = fc.sample(conversationArb, { seed: SEED, numRuns: RUNS });
-    console.log(`${scenario.name}: seed ${SEED}, ${convs.length} conversations`);
-    const bad: string[] = [];
-    await withTestbed(scenario, async (diff, sim, bed) => {
+  it.each(SCENARIOS.map((s) => [s.name, s] as const))('generated conversations, %s (a property: a failure shrinks to a minimal conversation list)', async (_name, scenario) => {
+    // Each run plays a list of conversations from a clean slate: both sides forget every connection (conntrack
+    // flushed on every node, pods fresh) — and after a failing run the next one (a shrink candidate) gets a new
+    // cluster on both sides, so what a counterexample shows does not rest on the runs before it.
+    let open: OpenTestbed | undefined;
+    let dirty = false;
+    let t = 100;
+    let runs = 0;
+    let failure: string[] = [];
+    const checkOverlay = (o: OpenTestbed): void => {
       // The real side carries the patches the simulated profile assumes (none for upstream).
-      if (scenario.profile === 'upstream') expect(bed.overlay).toEqual([]);
-      else expect(bed.overlay.map((f) => `${f.stage}/${f.priority}`)).toEqual(expect.arrayContaining(sim.cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' ? ['ls_in_lb/139', 'ls_in_lb/140'] : ['ls_in_lb/140', 'ls_in_l2_lkup/55']));
+      if (scenario.profile === 'upstream') expect(o.bed.overlay).toEqual([]);
+      else expect(o.bed.overlay.map((f) => `${f.stage}/${f.priority}`)).toEqual(expect.arrayContaining(o.sim.cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' ? ['ls_in_lb/139', 'ls_in_lb/140'] : ['ls_in_lb/140', 'ls_in_l2_lkup/55']));
+    };
+    const property = fc.asyncProperty(fc.array(conversationArb, { minLength: 1, maxLength: CONVERSATIONS_PER_RUN }), async (convs) => {
+      runs++;
+      if (!open || dirty) {
+        await open?.close();
+        open = undefined;
+        open = await openTestbed(scenario);
+        checkOverlay(open);
+        dirty = false;
+        t = 100;
+      } else {
+        open.diff.resetConnections();
+      }
+      const { diff, sim } = open;
       const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
-      let t = 100;
+      const compared = diff.totals.compared;
+      const bad: string[] = [];
       for (const c of convs) {
         const steps: StepResult[] = [];
         t = await play(c, diff, t, (s) => steps.push(s));
         bad.push(...judgeConversation(steps, podPorts));
       }
-      for (const [k, n] of Object.entries(diff.totals.excluded)) excluded[k] = (excluded[k] ?? 0) + n;
-      interleaved += diff.totals.interleaved;
-      expect(diff.totals.compared).toBeGreaterThan(0);
+      if (bad.length) {
+        dirty = true;
+        failure = bad;
+        throw new Error(bad.join('\n'));
+      }
+      expect(diff.totals.compared).toBeGreaterThan(compared);
     });
-    expect(bad, `seed ${SEED}:\n${bad.join('\n')}`).toEqual([]);
+    try {
+      const result = await fc.check(property, { seed: SEED, numRuns: PROPERTY_RUNS, ...(PATH ? { path: PATH } : {}) });
+      if (result.failed) {
+        const replay = `VIPPATH_TESTBED_SEED=${result.seed} VIPPATH_TESTBED_PATH=${result.counterexamplePath ?? ''}`;
+        console.log(`${scenario.name}: counterexample after ${result.numShrinks} shrink(s) (replay: ${replay}):\n${JSON.stringify(result.counterexample?.[0])}`);
+        expect(failure, `${scenario.name}, seed ${result.seed}, path ${result.counterexamplePath} (${replay}); minimal conversations ${JSON.stringify(result.counterexample?.[0])}:\n${failure.join('\n')}`).toEqual([]);
+        throw new Error(`property failed without a difference list: ${String(result.errorInstance ?? '')}`);
+      }
+      console.log(`${scenario.name}: seed ${SEED}, ${runs} run(s) of up to ${CONVERSATIONS_PER_RUN} conversations, all the same on both sides`);
+    } finally {
+      if (open) {
+        for (const [k, n] of Object.entries(open.diff.totals.excluded)) excluded[k] = (excluded[k] ?? 0) + n;
+        interleaved += open.diff.totals.interleaved;
+        await open.close();
+      }
+    }
   });
 });

@@ -24,16 +24,20 @@ export function scenarioObjects(s: Scenario): { objects: K8sObject[]; cluster: C
   return { objects, cluster: clusterFrom(objects) };
 }
 
-/** Runs `fn` with a fresh testbed and simulation of `scenario`; the testbed is stopped and checked gone afterwards. */
-export async function withTestbed<T>(scenario: Scenario, fn: (diff: Differential, sim: SimulatedCluster, bed: Testbed) => Promise<T>): Promise<T> {
+/** A running testbed and simulation of one scenario; `close` stops the testbed and checks nothing is left. */
+export interface OpenTestbed {
+  diff: Differential;
+  sim: SimulatedCluster;
+  bed: Testbed;
+  close(): Promise<void>;
+}
+
+/** Starts a fresh testbed and simulation of `scenario` (the caller closes it). */
+export async function openTestbed(scenario: Scenario): Promise<OpenTestbed> {
   const { objects, cluster } = scenarioObjects(scenario);
   const bed = await Testbed.start(objects, cluster, { profile: scenario.profile, ...(process.env.VIPPATH_TESTBED_KEEP ? { keep: true, log: (l: string) => console.log(l) } : {}) });
-  let pids: number[] = [];
-  try {
-    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0, ovnVersion: bed.ovnVersion });
-    return await fn(new Differential(sim, bed), sim, bed);
-  } finally {
-    pids = bed.running();
+  const close = async (): Promise<void> => {
+    const pids = bed.running();
     await bed.stop();
     const left = pids.filter((p) => {
       try {
@@ -44,6 +48,23 @@ export async function withTestbed<T>(scenario: Scenario, fn: (diff: Differential
       }
     });
     if (left.length) throw new Error(`testbed daemons still running after stop: ${left.join(', ')}`);
+  };
+  try {
+    const sim = new SimulatedCluster(objects, cluster, { vifBoundAt: 0, ovnVersion: bed.ovnVersion });
+    return { diff: new Differential(sim, bed), sim, bed, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Runs `fn` with a fresh testbed and simulation of `scenario`; the testbed is stopped and checked gone afterwards. */
+export async function withTestbed<T>(scenario: Scenario, fn: (diff: Differential, sim: SimulatedCluster, bed: Testbed) => Promise<T>): Promise<T> {
+  const t = await openTestbed(scenario);
+  try {
+    return await fn(t.diff, t.sim, t.bed);
+  } finally {
+    await t.close();
   }
 }
 

@@ -328,6 +328,22 @@ export class SimulatedCluster {
     for (const p of this.state.pods) if (p.node === node) this.setPodReady(p.name, true, at);
   }
 
+  /**
+   * Forgets every connection, as `ovs-appctl dpctl/flush-conntrack` on every node and restarted pods do: each
+   * chassis' conntrack is emptied and each pod starts with no TCP state. What was learned (the wire's and
+   * br-provider's MACs, OVN's FDB and hairpin flows) and MetalLB stay. Lets a differential run start the next
+   * conversation from a clean slate without building the cluster again (the real testbed does the same).
+   */
+  resetConnections(): void {
+    for (const { conntrack } of this.ls.conntracks()) conntrack.flush();
+    for (const p of this.state.pods) {
+      const host = new PodHost(p, 80, this.options.podConnLimit);
+      this.pods.set(p.lsp, host);
+      this.podByName.set(p.name, host);
+    }
+    this.generation++;
+  }
+
   /** Changes a pod's readiness at `at` (ms): its endpoints in every Service, and the OVN load balancer. */
   setPodReady(name: string, ready: boolean, at: number): void {
     checkTime(at, 'setPodReady at');

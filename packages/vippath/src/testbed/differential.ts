@@ -131,6 +131,12 @@ export class Differential {
     this.bed.setPodReady(pod, ready, at);
   }
 
+  /** Forgets every connection on both sides (conntrack flushed, pods fresh): the next input starts clean. */
+  resetConnections(): void {
+    this.sim.resetConnections();
+    this.bed.resetConnections();
+  }
+
   /** Counts an input left out (and why). */
   exclude(reason: ExclusionReason, n = 1): void {
     this.totals.excluded[reason] = (this.totals.excluded[reason] ?? 0) + n;

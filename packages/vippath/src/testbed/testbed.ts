@@ -341,11 +341,11 @@ export class Testbed {
       this.taps.push(localTap);
       this.streams.set(localTap, await openStream(join(r, 'local.sock'), (f) => this.fromLocal(n.name, localTap, f)));
       for (const [j, p] of pods.entries()) {
-        const host = new PodHost(p, 80);
-        this.pods.set(p.name, host);
+        this.pods.set(p.name, new PodHost(p, 80));
         const tap = `${n.name}/${p.name}`;
         this.taps.push(tap);
-        this.streams.set(tap, await openStream(join(r, `pod${j}.sock`), (f) => this.fromPod(host, tap, f)));
+        // The pod is looked up per frame: resetConnections puts fresh ones in.
+        this.streams.set(tap, await openStream(join(r, `pod${j}.sock`), (f) => this.fromPod(this.pods.get(p.name)!, tap, f)));
       }
     }
     // Every chassis has caught up with the NB (ports bound, flows installed).
@@ -631,6 +631,15 @@ export class Testbed {
       this.overlay.length = 0;
       await this.applyKubeOvnOverlay();
     }
+  }
+
+  /**
+   * Forgets every connection (as SimulatedCluster.resetConnections does): `dpctl/flush-conntrack` on every node's
+   * ovs-vswitchd, and fresh pods. Learned MACs, OVN's FDB, ovn-controller's learned flows and MetalLB stay.
+   */
+  resetConnections(): void {
+    for (const [i] of this.cluster.nodes.entries()) this.daemons.run({}, 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'dpctl/flush-conntrack']);
+    for (const p of this.state.pods) this.pods.set(p.name, new PodHost(p, 80));
   }
 
   /** Puts a frame on the wire from the outside client (`outside`) or sends it from a pod (`<node>/<pod>`). */
