@@ -161,6 +161,35 @@ spec:
 `,
   },
   {
+    name: 'a UDP Service (ETP Local, port 53) beside the TCP one, 3 nodes',
+    profile: 'kube-ovn',
+    manifests: `
+apiVersion: vippath.dev/v1alpha1
+kind: Cluster
+metadata: {name: udp}
+spec:
+  nodes: [{name: node1}, {name: node2}, {name: node3}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dns, labels: {app: dns}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: dns}}
+  template: {metadata: {labels: {app: dns}}, spec: {containers: [{name: dns, image: agnhost}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns-udp, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.253}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: dns}, ports: [{port: 53, targetPort: 53, protocol: UDP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns-tcp, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: dns}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
+`,
+  },
+  {
     // Upstream OVN has none of Kube-OVN's patches; vippath gets the same cluster with the patches' flags off
     // (Kube-OVN then writes no VIP into the OVN load balancer at all).
     name: 'default scenario on upstream OVN 23.03 (no Kube-OVN patches, their flags off)',
@@ -371,6 +400,26 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     expect(overlays[1]).toContain('10.180.204.2:80');
     expect(overlays[2]).toContain('10.180.204.4:80');
     expect(bad, `seed ${SEED}:\n${bad.join('\n')}`).toEqual([]);
+  });
+
+  it('UDP Service, pinned: datagrams to the UDP VIP reach the owner\'s own pod DNATed (port 53), the same on both sides', async () => {
+    const scenario = SCENARIOS.find((x) => x.name.startsWith('a UDP Service'))!;
+    const bad: string[] = [];
+    let delivered = 0;
+    await withTestbed(scenario, async (diff, sim) => {
+      const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
+      const udpVip = sim.state.services.findIndex((x) => x.ports[0]?.protocol === 'UDP');
+      expect(udpVip).toBeGreaterThanOrEqual(0);
+      let t = await play({ kind: 'arp', client: 5, target: 'vip', which: udpVip, pad: false }, diff, 100, () => undefined);
+      for (const size of [0, 33]) {
+        const steps: StepResult[] = [];
+        t = await play({ kind: 'udp', client: 5, target: 'vip', which: udpVip, sport: 40000 + size, dport: 53, size }, diff, t, (s) => steps.push(s));
+        bad.push(...judgeConversation(steps, podPorts));
+        for (const st of steps) for (const p of st.ports) if (podPorts.has(p.port)) delivered += p.real.filter((f) => f.length > 23 && f[23] === 17 && f[36] === 0 && f[37] === 53).length;
+      }
+    });
+    expect(bad, bad.join('\n')).toEqual([]);
+    expect(delivered).toBe(2);
   });
 
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('generated conversations, %s (a property: a failure shrinks to a minimal conversation list)', async (_name, scenario) => {
