@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
+import { describeFrame } from '@vippath/cluster';
 import type { Difference, StepResult } from '../packages/vippath/src/testbed/index.js';
 import { conversationArb, differenceLines, openTestbed, play, unavailable, withTestbed, type Conversation, type OpenTestbed, type Scenario } from './testbed/harness.js';
 
@@ -45,11 +46,21 @@ const ROOTS: Record<string, { reason: string; matches: (s: StepResult, podPorts:
   // Found here and fixed in packages/ovn: 'lb-backend-choice' (OVS 3.1's select-group hash, select-group.ts),
   // 'hairpin-eth-src' (the switch now runs northd's ls_in_hairpin flows), 'hairpin-reply' (chk_lb_hairpin_reply
   // as ovn-controller's learned flows on a chassis).
+  'icmp-error-hairpin': {
+    reason: 'an ICMP error from a pod about its own hairpinned connection to its VIP: ovn-controller\'s chk_lb_hairpin flow matches the packet\'s protocol and tp.dst = the backend port (lflow.c branch-23.03 add_lb_vip_hairpin_flows), so the real switch does not hairpin it and drops it (outport == inport); vippath\'s chassis-mode check follows ovn-trace\'s formula (no protocol/port) and loops it back to the pod. packages/ovn: the hairpin branch\'s HairpinTables match both; this entry goes when it lands',
+    matches: (s, podPorts) => s.differences.length > 0 && s.differences.every((d) => podPorts.has(d.port) && d.real === null && d.simulated !== null && hairpinIcmpError(d.simulated)),
+  },
   'reopened-nat-tuple-ovs-3.1.0': {
     reason: 'a SYN reopening a TIME_WAIT connection to the VIP: Debian\'s ovs-vswitchd 3.1.0 keeps the old connection\'s un-NAT entry until its clean thread sweeps it, so the new DNAT avoids that reply tuple and the pod sees source port +1; packages/ovn\'s conntrack follows branch-3.1 as fixed in v3.1.3 ("conntrack: Remove nat_conn introducing key directionality"), the same choice test/ct-ovs.test.ts documents',
     matches: (s, podPorts) => s.differences.some((d) => podPorts.has(d.port) && d.real !== null && d.simulated !== null && synMovedPort(d.real, d.simulated)),
   },
 };
+
+/** An ICMP destination unreachable whose outer source and destination are the same address (looped back). */
+function hairpinIcmpError(simHex: string): boolean {
+  const f = Buffer.from(simHex, 'hex');
+  return dec.decode(f, dd) === 0 && dd.l3 === L3.IPV4 && dd.ipProto === 1 && f[dd.l4Offset] === 3 && dd.ipSrc === dd.ipDst;
+}
 
 /** Both frames are the same TCP SYN but for the source port (and so the checksum). */
 function synMovedPort(realHex: string, simHex: string): boolean {
@@ -420,6 +431,38 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     });
     expect(bad, bad.join('\n')).toEqual([]);
     expect(delivered).toBe(2);
+  });
+
+  it('rel traffic, pinned: ICMP errors (host/port unreachable, frag needed; 28 bytes or the whole packet embedded) about a connection, from the client (to the VIP, to a pod) and from a pod that connected to its VIP', async () => {
+    const bad: string[] = [];
+    // Where each ICMP error went on the real side, by case: the ports it reached.
+    const reached = new Map<string, string[]>();
+    await withTestbed(DEFAULT, async (diff, sim) => {
+      const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
+      let t = await play({ kind: 'arp', client: 6, target: 'vip', which: 0, pad: false }, diff, 100, () => undefined);
+      const cases: Conversation[] = [];
+      for (const [from, to] of [['outside', 'vip'], ['outside', 'pod'], ['pod', 'vip']] as const) {
+        for (const [code, embed] of [[4, 'header'], [3, 'all'], [1, 'header']] as const) cases.push({ kind: 'icmp-error', from, to, client: 6, pod: cases.length % 3, sport: 30000 + cases.length, code, embed });
+      }
+      for (const c of cases) {
+        const steps: StepResult[] = [];
+        t = await play(c, diff, t, (s) => steps.push(s));
+        bad.push(...judgeConversation(steps, podPorts));
+        const last = steps.at(-1);
+        if (steps.length !== 2 || !last) continue;
+        const key = c.kind === 'icmp-error' ? `${c.from}→${c.to}` : '';
+        const ports = last.ports.filter((p) => p.real.some((f) => dec.decode(f, dd) === 0 && dd.l3 === L3.IPV4 && dd.ipProto === 1 && f[dd.l4Offset] === 3)).map((p) => p.port.replace(/^node\d\//, '').replace(/-\d+$/, '').replace(/^deploy.*/, 'pod'));
+        reached.set(key, [...new Set([...(reached.get(key) ?? []), ...ports])]);
+      }
+    });
+    console.log(`ICMP errors reached: ${JSON.stringify(Object.fromEntries(reached))}`);
+    expect(bad, bad.join('\n')).toEqual([]);
+    // To a pod's own address: through OVN's conntrack as related traffic, to the pod.
+    expect(reached.get('outside→pod')).toContain('pod');
+    // To the VIP: Kube-OVN's br-provider rule takes only TCP to VIP:port into OVN; the error goes to the node's
+    // own stack (LOCAL), never to the pod that holds the connection (a PMTU black hole for the VIP's clients).
+    expect(reached.get('outside→vip')).toContain('br-provider');
+    expect(reached.get('outside→vip')).not.toContain('pod');
   });
 
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('generated conversations, %s (a property: a failure shrinks to a minimal conversation list)', async (_name, scenario) => {

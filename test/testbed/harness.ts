@@ -76,7 +76,8 @@ export type Conversation =
   | { kind: 'udp'; client: number; target: 'vip' | 'pod'; which: number; sport: number; dport: number; size: number }
   | { kind: 'pod-client'; pod: number; what: 'arp-client' | 'icmp-client' | 'syn-client' | 'syn-own-vip' | 'syn-other-pod' ; sport: number }
   | { kind: 'foreign-vlan'; client: number; vlan: number | null }
-  | { kind: 'ipv6'; client: number; what: 'ns' | 'syn'; target: number; sport: number };
+  | { kind: 'ipv6'; client: number; what: 'ns' | 'syn'; target: number; sport: number }
+  | { kind: 'icmp-error'; from: 'outside' | 'pod'; to: 'vip' | 'pod'; client: number; pod: number; sport: number; code: 1 | 3 | 4; embed: 'header' | 'all' };
 
 export const conversationArb: fc.Arbitrary<Conversation> = fc.oneof(
   fc.record({ kind: fc.constant('arp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'pod' as const), which: fc.nat(7), pad: fc.boolean() }),
@@ -86,6 +87,10 @@ export const conversationArb: fc.Arbitrary<Conversation> = fc.oneof(
   fc.record({ kind: fc.constant('pod-client' as const), pod: fc.nat(7), what: fc.constantFrom('arp-client' as const, 'icmp-client' as const, 'syn-client' as const, 'syn-own-vip' as const, 'syn-other-pod' as const), sport: fc.integer({ min: 1024, max: 65535 }) }),
   fc.record({ kind: fc.constant('foreign-vlan' as const), client: fc.integer({ min: 0, max: 20 }), vlan: fc.constantFrom(null, 1, 342) }),
   fc.record({ kind: fc.constant('ipv6' as const), client: fc.integer({ min: 0, max: 20 }), what: fc.constantFrom('ns' as const, 'syn' as const), target: fc.constantFrom(0x252, 0x2, 0x100), sport: fc.integer({ min: 1024, max: 65535 }) }),
+  // `rel` traffic: an ICMP error (host/port unreachable, fragmentation needed) about a connection, embedding the
+  // SYN-ACK its sender got: from the outside client about a connection to the VIP or to a pod's own address, or
+  // from a pod that connected to the VIP.
+  fc.record({ kind: fc.constant('icmp-error' as const), from: fc.constantFrom('outside' as const, 'pod' as const), to: fc.constantFrom('vip' as const, 'pod' as const), client: fc.integer({ min: 0, max: 20 }), pod: fc.nat(7), sport: fc.integer({ min: 1024, max: 65535 }), code: fc.constantFrom(1 as const, 3 as const, 4 as const), embed: fc.constantFrom('header' as const, 'all' as const) }),
 );
 
 const SYN = 0x02;
@@ -214,6 +219,29 @@ export async function play(c: Conversation, diff: Differential, t: number, onSte
         return t;
       }
       await feed('outside', seg(FIN | ACK, seq, ack));
+      return t;
+    }
+    case 'icmp-error': {
+      const p = pods[c.pod % Math.max(1, pods.length)];
+      const outside = c.from === 'outside' || !p;
+      // A pod's own address is a destination for the outside client only (a pod reaching another pod is no LB).
+      const v = vips[0];
+      const dest = outside && c.to === 'pod' && p ? { ip: p.ip, port: 80, mac: p.mac } : v && { ip: v.ip, port: v.port, mac: nodeMac(v.owner) };
+      if (!dest) return t;
+      const at = outside ? 'outside' : `${p.node}/${p.name}`;
+      const mac = outside ? clientMac(c.client) : p.mac;
+      const ip = outside ? clientIp(c.client) : p.ip;
+      const tags = outside ? [vlan] : [];
+      const s = await feed(at, buildFrame({ dst: dest.mac, src: mac, vlans: tags, ipv4: { src: ip, dst: dest.ip }, tcp: { srcPort: c.sport, dstPort: dest.port, seq: 7000, flags: SYN, window: 64240 } }));
+      // The SYN-ACK as its receiver got it (the oracle's, else the simulation's), from its IP header on.
+      const got = outsideFrames(s, at).find((f) => dec.decode(f, d) === 0 && d.l3 === L3.IPV4 && d.ipProto === 6 && d.dstPort === c.sport && (d.tcpFlags & (SYN | ACK)) === (SYN | ACK));
+      if (!got) return t;
+      dec.decode(got, d);
+      const inner = got.subarray(d.l3Offset, c.embed === 'header' ? d.l3Offset + 28 : d.l3End);
+      const body = new Uint8Array(4 + inner.length);
+      if (c.code === 4) body.set([0x05, 0x78], 2);
+      body.set(inner, 4);
+      await feed(at, buildFrame({ dst: dest.mac, src: mac, vlans: tags, ipv4: { src: ip, dst: dest.ip }, icmp: { type: 3, code: c.code, body } }));
       return t;
     }
     case 'pod-client': {
