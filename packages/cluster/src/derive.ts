@@ -82,6 +82,7 @@ function ipamAddresses(subnet: K8sObject | undefined, count: number): string[] {
 interface ServiceSpecLike {
   selector?: Record<string, string>;
   externalTrafficPolicy?: string;
+  sessionAffinity?: string;
   ports?: Array<{ port: number; targetPort?: number | string; protocol?: string }>;
 }
 
@@ -259,9 +260,16 @@ function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: numbe
  */
 export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster: ClusterSpec, metallb: MetalLB): NbLoadBalancer[] {
   // Keys built from user-given names and addresses: null-prototype objects, so `__proto__` is a key like any other.
-  const lbs = (['tcp', 'udp'] as const).map((protocol) => ({ protocol, vips: Object.create(null) as Record<string, string>, mappings: Object.create(null) as Record<string, string>, externalIds: Object.create(null) as Record<string, string> }));
-  for (const s of objects.filter(isLoadBalancerService)) {
+  // The session LBs (Kube-OVN release-1.14 init.go initLB: selection_fields ip_src, options:affinity_timeout
+  // 10800, util.DefaultServiceSessionStickinessTimeout) hold the VIPs of `sessionAffinity: ClientIP` Services
+  // (endpoint_slice.go). The controller makes them at start-up; they are written here only when such a Service
+  // exists, as without VIPs they change no logical flow.
+  const services = objects.filter(isLoadBalancerService);
+  const sessions = services.some((s) => (s.spec as ServiceSpecLike).sessionAffinity === 'ClientIP') ? [false, true] : [false];
+  const lbs = sessions.flatMap((session) => (['tcp', 'udp'] as const).map((protocol) => ({ protocol, session, vips: Object.create(null) as Record<string, string>, mappings: Object.create(null) as Record<string, string>, externalIds: Object.create(null) as Record<string, string> })));
+  for (const s of services) {
     const spec = s.spec as ServiceSpecLike;
+    const session = spec.sessionAffinity === 'ClientIP';
     const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
     const eps = pods.filter((p) => p.ready && backs(s, p));
     // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
@@ -270,6 +278,7 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
     if (!addVip || eps.length === 0) continue;
     for (const ip of ingress) {
       for (const lb of lbs) {
+        if (lb.session !== session) continue;
         const ports = portsOf(spec).filter((x) => x.protocol.toLowerCase() === lb.protocol);
         for (const p of ports) {
           // An IPv6 VIP is written `[addr]:port` (ovn-nb(5) Load_Balancer vips; the marker's key likewise).
@@ -283,8 +292,9 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
     }
   }
   return lbs.map((lb) => ({
-    name: `cluster-${lb.protocol}-loadbalancer`, protocol: lb.protocol, vips: lb.vips,
-    ...(cluster.flags.enableOvnLbPreferLocal ? { options: { prefer_local_backend: 'true' } } : {}),
+    name: `cluster-${lb.protocol}-${lb.session ? 'session-' : ''}loadbalancer`, protocol: lb.protocol, vips: lb.vips,
+    ...(lb.session ? { selectionFields: ['ip_src'] } : {}),
+    ...(lb.session || cluster.flags.enableOvnLbPreferLocal ? { options: { ...(lb.session ? { affinity_timeout: '10800' } : {}), ...(cluster.flags.enableOvnLbPreferLocal ? { prefer_local_backend: 'true' } : {}) } } : {}),
     ...(Object.keys(lb.mappings).length ? { ipPortMappings: lb.mappings } : {}),
     ...(Object.keys(lb.externalIds).length ? { externalIds: lb.externalIds } : {}),
   }));
