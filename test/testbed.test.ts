@@ -47,8 +47,10 @@ const ROOTS: Record<string, { reason: string; matches: (s: StepResult, podPorts:
   // 'hairpin-eth-src' (the switch now runs northd's ls_in_hairpin flows), 'hairpin-reply' (chk_lb_hairpin_reply
   // as ovn-controller's learned flows on a chassis).
   'icmp-error-hairpin': {
-    reason: 'an ICMP error from a pod about its own hairpinned connection to its VIP: ovn-controller\'s chk_lb_hairpin flow matches the packet\'s protocol and tp.dst = the backend port (lflow.c branch-23.03 add_lb_vip_hairpin_flows), so the real switch does not hairpin it and drops it (outport == inport); vippath\'s chassis-mode check follows ovn-trace\'s formula (no protocol/port) and loops it back to the pod. packages/ovn: the hairpin branch\'s HairpinTables match both; this entry goes when it lands',
-    matches: (s, podPorts) => s.differences.length > 0 && s.differences.every((d) => podPorts.has(d.port) && d.real === null && d.simulated !== null && hairpinIcmpError(d.simulated)),
+    reason: 'an ICMP error from a pod about its own hairpinned connection to its VIP: ovn-controller\'s chk_lb_hairpin flow matches the packet\'s protocol and tp.dst = the backend port (lflow.c branch-23.03 add_lb_vip_hairpin_flows), so the real switch does not hairpin it (Kube-OVN: dropped, outport == inport; upstream: out of the localnet port); vippath\'s chassis-mode check follows ovn-trace\'s formula (no protocol/port) and loops it back to the pod. packages/ovn: the hairpin branch\'s HairpinTables match both; this entry goes when it lands',
+    // vippath loops it back to the pod; the real switch drops it (Kube-OVN's l2_lkup 55 names the pod itself) or,
+    // upstream, sends it out of the localnet port to the VIP owner's MAC: every differing frame is that error.
+    matches: (s) => s.differences.length > 0 && s.differences.every((d) => [d.real, d.simulated].every((h) => h === null || hairpinIcmpError(h))),
   },
   'session-overlay-hash-fields': {
     reason: 'a session-affinity LB: the testbed\'s hand-written Kube-OVN overlay writes the prefer-local ls_in_lb 140 flow without hash_fields="ip_src", so the real select group hashes the 5-tuple while vippath (like Kube-OVN 1.14\'s patch a9e00913, which passes lb->selection_fields to build_lb_vip_actions) hashes the client address: a client\'s first connection may learn another backend, and its later connections (ls_in_lb 150, affinity) go there. The testbed\'s fault; goes when the overlay is made from vippath\'s northd (the snapshot branch)',
@@ -235,16 +237,30 @@ spec: {type: LoadBalancer, externalTrafficPolicy: Local, sessionAffinity: Client
 `,
   },
   {
-    // Upstream OVN has none of Kube-OVN's patches; vippath gets the same cluster with the patches' flags off
-    // (Kube-OVN then writes no VIP into the OVN load balancer at all).
-    name: 'default scenario on upstream OVN 23.03 (no Kube-OVN patches, their flags off)',
+    // Upstream OVN has none of Kube-OVN's patches; vippath runs its own upstream profile (its northd without the
+    // patches, the patches' flags off: Kube-OVN then writes no VIP into the OVN load balancer at all).
+    name: 'default scenario on upstream OVN 23.03 (vippath profile upstream: no Kube-OVN patches, their flags off)',
     profile: 'upstream',
     manifests: `
 apiVersion: vippath.dev/v1alpha1
 kind: Cluster
 metadata: {name: upstream}
 spec:
-  flags: {enableOvnLbPreferLocal: false, lsCtSkipDstLportIps: false, lsDnatModDlDst: false}
+  profiles: {kubeOvn: upstream}
+`,
+  },
+  {
+    // Kube-OVN's controller writing ingress VIPs (prefer-local on) into an OVN without its patches: the LB DNATs
+    // to any backend on whichever node the frame enters (no prefer_local_backend in upstream northd).
+    name: 'upstream OVN 23.03 with enableOvnLbPreferLocal on (VIPs in the LB, no patches to honour them)',
+    profile: 'upstream',
+    manifests: `
+apiVersion: vippath.dev/v1alpha1
+kind: Cluster
+metadata: {name: upstream-vips}
+spec:
+  profiles: {kubeOvn: upstream}
+  flags: {enableOvnLbPreferLocal: true}
 `,
   },
 ];

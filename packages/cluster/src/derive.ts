@@ -300,9 +300,9 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
   }));
 }
 
-/** The northd profile of a Kube-OVN version (1.14 ships OVN 24.03 with its patches, 1.15 OVN 25.03 with its own). */
+/** The northd profile of a Kube-OVN version (1.14 ships OVN 24.03 with its patches, 1.15 OVN 25.03 with its own; upstream: none). */
 export function northdProfile(cluster: ClusterSpec): NorthdProfile {
-  return cluster.profiles.kubeOvn === 'kube-ovn-1.14' ? 'kube-ovn-1.14' : 'kube-ovn-1.15';
+  return cluster.profiles.kubeOvn === 'upstream' ? 'upstream' : cluster.profiles.kubeOvn === 'kube-ovn-1.14' ? 'kube-ovn-1.14' : 'kube-ovn-1.15';
 }
 
 /** The underlay subnet's logical switch name. */

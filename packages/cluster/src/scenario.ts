@@ -22,7 +22,11 @@ export interface NodeSpec {
 export interface ClusterSpec {
   nodes: NodeSpec[];
   flags: { enableOvnLbPreferLocal: boolean; lsCtSkipDstLportIps: boolean; lsDnatModDlDst: boolean };
-  profiles: { kubeOvn: 'kube-ovn-1.14' | 'kube-ovn-1.15.20'; metallb: 'metallb-0.13.7' | 'metallb-current' };
+  /**
+   * `kubeOvn: upstream` is OVN as released (ovn-northd without Kube-OVN's patches, as Debian's 23.03), with the
+   * controller's patch flags off unless `spec.flags` sets them: Kube-OVN then writes no ingress VIP into the LB.
+   */
+  profiles: { kubeOvn: 'kube-ovn-1.14' | 'kube-ovn-1.15.20' | 'upstream'; metallb: 'metallb-0.13.7' | 'metallb-current' };
   /** The VLAN the underlay sub-interface carries. */
   vlan: number;
   client: { ip: string; mac: string };
@@ -194,8 +198,13 @@ export function clusterFrom(objects: K8sObject[], base: ClusterSpec = DEFAULT_CL
   if (s.profiles !== undefined) {
     const p = (s.profiles ?? {}) as Record<string, unknown>;
     if (p.kubeOvn !== undefined) {
-      if (p.kubeOvn !== 'kube-ovn-1.14' && p.kubeOvn !== 'kube-ovn-1.15.20') fail(c, `spec.profiles.kubeOvn must be kube-ovn-1.14 or kube-ovn-1.15.20, not ${JSON.stringify(p.kubeOvn)}`);
+      if (p.kubeOvn !== 'kube-ovn-1.14' && p.kubeOvn !== 'kube-ovn-1.15.20' && p.kubeOvn !== 'upstream') fail(c, `spec.profiles.kubeOvn must be kube-ovn-1.14, kube-ovn-1.15.20 or upstream, not ${JSON.stringify(p.kubeOvn)}`);
       spec.profiles.kubeOvn = p.kubeOvn as ClusterSpec['profiles']['kubeOvn'];
+      // No patches, no patch flags: those spec.flags does not set are off.
+      if (p.kubeOvn === 'upstream') {
+        const given = (s.flags ?? {}) as Record<string, unknown>;
+        for (const k of Object.keys(spec.flags)) if (!(k in given)) (spec.flags as Record<string, boolean>)[k] = false;
+      }
     }
     if (p.metallb !== undefined) {
       if (p.metallb !== 'metallb-0.13.7' && p.metallb !== 'metallb-current') fail(c, `spec.profiles.metallb must be metallb-0.13.7 or metallb-current, not ${JSON.stringify(p.metallb)}`);

@@ -20,7 +20,7 @@ export interface Topology {
   /** Pods (by index over all of them) whose readiness probe fails from the start. */
   notReady: number[];
   etp: 'Local' | 'Cluster';
-  kubeOvn: 'kube-ovn-1.14' | 'kube-ovn-1.15.20';
+  kubeOvn: 'kube-ovn-1.14' | 'kube-ovn-1.15.20' | 'upstream';
   metallb: 'metallb-0.13.7' | 'metallb-current';
   preferLocal: boolean;
   lsCtSkipDstLportIps: boolean;
