@@ -5,7 +5,7 @@
 import { SimulatedCluster, clusterFrom, withDefaults } from '@vippath/cluster';
 import { buildFrame } from '@vippath/wire';
 import { describe, expect, it } from 'vitest';
-import { Differential } from './differential.js';
+import { Differential, hintFor } from './differential.js';
 import type { TapFrame, Testbed } from './testbed.js';
 
 /** A stand-in for the real cluster: another simulation, its frames handed over through `reorder`. */
@@ -94,5 +94,19 @@ describe('Differential: frames that reach one switch port from several machines'
   it('frames on a pod port keep their order (one machine)', async () => {
     const { s } = await failover(swapLastTwo('node1/deploy-169402624-0'));
     expect(s.differences.map((d) => d.port)).toContain('node1/deploy-169402624-0');
+  });
+});
+
+describe('hintFor', () => {
+  const syn = (sport: number): Uint8Array => buildFrame({ dst: '00:00:00:b4:cc:02', src: '52:54:00:aa:01:22', ipv4: { src: '10.180.204.118', dst: '10.180.204.2' }, tcp: { srcPort: sport, dstPort: 80, seq: 8, flags: 0x02, window: 64240 } });
+  const pods = new Set(['node1/web-0']);
+  it('names OVS 3.1.0\'s moved source port when a pod got the same SYN but for its source port', () => {
+    expect(hintFor(syn(1026), syn(1027), syn(1026), 'node1/web-0', pods)).toMatch(/TIME_WAIT.*3\.1\.0/);
+  });
+  it('says nothing of it for another difference, or on a port that is no pod', () => {
+    const other = syn(1027);
+    other[other.length - 5] ^= 1;
+    expect(hintFor(syn(1026), other, syn(1026), 'node1/web-0', pods) ?? '').not.toMatch(/TIME_WAIT/);
+    expect(hintFor(syn(1026), syn(1027), syn(1026), 'outside', pods)).toBeUndefined();
   });
 });

@@ -291,6 +291,14 @@ function bySource(frames: Uint8Array[], sources: Map<string, number[]>): Uint8Ar
   return keyed.map((x) => x.f);
 }
 
+/** The same TCP SYN but for the source port (and so the checksum). */
+function sameSynButSourcePort(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length || hd.decode(a, hdd) !== 0 || hdd.l3 !== L3.IPV4 || hdd.ipProto !== 6 || (hdd.tcpFlags & 0x12) !== 0x02) return false;
+  const l4 = hdd.l4Offset;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(i >= l4 && i < l4 + 2) && !(i >= l4 + 16 && i < l4 + 18)) return false;
+  return a[l4] !== b[l4] || a[l4 + 1] !== b[l4 + 1];
+}
+
 function garpKey(m: Map<number, bigint>, ip: string, mac: string): void {
   if (ip.includes(':')) return;
   let v = 0n;
@@ -308,6 +316,9 @@ const hdd = new DecodedFrame();
  */
 export function hintFor(input: Uint8Array, real: Uint8Array | undefined, simulated: Uint8Array | undefined, port: string, podPorts: ReadonlySet<string>): string | undefined {
   const tcp = (f: Uint8Array): number | undefined => (hd.decode(f, hdd) === 0 && (hdd.l3 === L3.IPV4 || hdd.l3 === L3.IPV6) && hdd.ipProto === 6 ? hdd.tcpFlags : undefined);
+  if (podPorts.has(port) && real && simulated && sameSynButSourcePort(real, simulated)) {
+    return 'a SYN reopening a connection whose previous one is in TIME_WAIT: ovs-vswitchd 3.1.0 keeps the old connection\'s un-NAT entry until its clean thread sweeps it and moves the new DNAT\'s source port; vippath follows branch-3.1 as fixed in v3.1.3 ("conntrack: Remove nat_conn introducing key directionality")';
+  }
   if (podPorts.has(port) && ((real && !simulated && tcp(real) !== undefined && (tcp(real)! & 0x12) === 0x02) || (simulated && !real && tcp(simulated) !== undefined && (tcp(simulated)! & 0x12) === 0x02))) {
     return 'a new connection reached another backend: vippath picks the bucket OVS 3.1\'s select group picks (dp_hash of the 5-tuple the packet entered the datapath with, baseline x86-64 hashing); an OVS built with SSE4.2 hashing, another OVS version, or a packet NATed earlier in the same datapath pass picks differently';
   }
