@@ -45,28 +45,19 @@ const KNOWN: Record<string, { reason: string; matches: (d: Difference, input: Ui
 const ROOTS: Record<string, { reason: string; matches: (s: StepResult, podPorts: Set<string>) => boolean }> = {
   // Found here and fixed in packages/ovn: 'lb-backend-choice' (OVS 3.1's select-group hash, select-group.ts),
   // 'hairpin-eth-src' (the switch now runs northd's ls_in_hairpin flows), 'hairpin-reply' (chk_lb_hairpin_reply
-  // as ovn-controller's learned flows on a chassis).
+  // as ovn-controller's learned flows on a chassis). Gone with the testbed's overlay made by vippath's northd:
+  // 'session-overlay-hash-fields' (the hand-written prefer-local flow lacked the session LB's hash_fields).
   'icmp-error-hairpin': {
     reason: 'an ICMP error from a pod about its own hairpinned connection to its VIP: ovn-controller\'s chk_lb_hairpin flow matches the packet\'s protocol and tp.dst = the backend port (lflow.c branch-23.03 add_lb_vip_hairpin_flows), so the real switch does not hairpin it (Kube-OVN: dropped, outport == inport; upstream: out of the localnet port); vippath\'s chassis-mode check follows ovn-trace\'s formula (no protocol/port) and loops it back to the pod. packages/ovn: the hairpin branch\'s HairpinTables match both; this entry goes when it lands',
     // vippath loops it back to the pod; the real switch drops it (Kube-OVN's l2_lkup 55 names the pod itself) or,
     // upstream, sends it out of the localnet port to the VIP owner's MAC: every differing frame is that error.
     matches: (s) => s.differences.length > 0 && s.differences.every((d) => [d.real, d.simulated].every((h) => h === null || hairpinIcmpError(h))),
   },
-  'session-overlay-hash-fields': {
-    reason: 'a session-affinity LB: the testbed\'s hand-written Kube-OVN overlay writes the prefer-local ls_in_lb 140 flow without hash_fields="ip_src", so the real select group hashes the 5-tuple while vippath (like Kube-OVN 1.14\'s patch a9e00913, which passes lb->selection_fields to build_lb_vip_actions) hashes the client address: a client\'s first connection may learn another backend, and its later connections (ls_in_lb 150, affinity) go there. The testbed\'s fault; goes when the overlay is made from vippath\'s northd (the snapshot branch)',
-    matches: (s, podPorts) => s.stages.some((x) => /^ls_in_lb 150:/.test(x.decision)) && s.differences.some((d) => podPorts.has(d.port) && [d.real, d.simulated].some((h) => h !== null && isSyn(h))),
-  },
   'reopened-nat-tuple-ovs-3.1.0': {
     reason: 'a SYN reopening a TIME_WAIT connection to the VIP: Debian\'s ovs-vswitchd 3.1.0 keeps the old connection\'s un-NAT entry until its clean thread sweeps it, so the new DNAT avoids that reply tuple and the pod sees source port +1; packages/ovn\'s conntrack follows branch-3.1 as fixed in v3.1.3 ("conntrack: Remove nat_conn introducing key directionality"), the same choice test/ct-ovs.test.ts documents',
     matches: (s, podPorts) => s.differences.some((d) => podPorts.has(d.port) && d.real !== null && d.simulated !== null && synMovedPort(d.real, d.simulated)),
   },
 };
-
-/** A TCP SYN (no ACK). */
-function isSyn(hex: string): boolean {
-  const f = Buffer.from(hex, 'hex');
-  return dec.decode(f, dd) === 0 && (dd.l3 === L3.IPV4 || dd.l3 === L3.IPV6) && dd.ipProto === 6 && (dd.tcpFlags & 0x12) === 0x02;
-}
 
 /** An ICMP destination unreachable whose outer source and destination are the same address (looped back). */
 function hairpinIcmpError(simHex: string): boolean {

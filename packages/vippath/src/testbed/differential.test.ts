@@ -30,6 +30,8 @@ function standIn(reorder: (frames: TapFrame[]) => TapFrame[]): { bed: Testbed; o
       return r;
     },
     nodeDown: (node: string, at: number) => other.nodeDown(node, at, { linkDown: true }),
+    setPodReady: (name: string, ready: boolean, at: number) => other.setPodReady(name, ready, at),
+    state: other.state,
   };
   return { bed: bed as unknown as Testbed, other };
 }
