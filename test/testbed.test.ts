@@ -46,24 +46,14 @@ const ROOTS: Record<string, { reason: string; matches: (s: StepResult, podPorts:
   // Found here and fixed in packages/ovn: 'lb-backend-choice' (OVS 3.1's select-group hash, select-group.ts),
   // 'hairpin-eth-src' (the switch now runs northd's ls_in_hairpin flows), 'hairpin-reply' (chk_lb_hairpin_reply
   // as ovn-controller's learned flows on a chassis). Gone with the testbed's overlay made by vippath's northd:
-  // 'session-overlay-hash-fields' (the hand-written prefer-local flow lacked the session LB's hash_fields).
-  'icmp-error-hairpin': {
-    reason: 'an ICMP error from a pod about its own hairpinned connection to its VIP: ovn-controller\'s chk_lb_hairpin flow matches the packet\'s protocol and tp.dst = the backend port (lflow.c branch-23.03 add_lb_vip_hairpin_flows), so the real switch does not hairpin it (Kube-OVN: dropped, outport == inport; upstream: out of the localnet port); vippath\'s chassis-mode check follows ovn-trace\'s formula (no protocol/port) and loops it back to the pod. packages/ovn: the hairpin branch\'s HairpinTables match both; this entry goes when it lands',
-    // vippath loops it back to the pod; the real switch drops it (Kube-OVN's l2_lkup 55 names the pod itself) or,
-    // upstream, sends it out of the localnet port to the VIP owner's MAC: every differing frame is that error.
-    matches: (s) => s.differences.length > 0 && s.differences.every((d) => [d.real, d.simulated].every((h) => h === null || hairpinIcmpError(h))),
-  },
+  // 'session-overlay-hash-fields' (the hand-written prefer-local flow lacked the session LB's hash_fields). Gone
+  // with ovn-controller's hairpin tables in packages/ovn: 'icmp-error-hairpin' (a pod's ICMP error about its own
+  // hairpinned VIP connection: chk_lb_hairpin matches the packet's protocol and backend port).
   'reopened-nat-tuple-ovs-3.1.0': {
     reason: 'a SYN reopening a TIME_WAIT connection to the VIP: Debian\'s ovs-vswitchd 3.1.0 keeps the old connection\'s un-NAT entry until its clean thread sweeps it, so the new DNAT avoids that reply tuple and the pod sees source port +1; packages/ovn\'s conntrack follows branch-3.1 as fixed in v3.1.3 ("conntrack: Remove nat_conn introducing key directionality"), the same choice test/ct-ovs.test.ts documents',
     matches: (s, podPorts) => s.differences.some((d) => podPorts.has(d.port) && d.real !== null && d.simulated !== null && synMovedPort(d.real, d.simulated)),
   },
 };
-
-/** An ICMP destination unreachable whose outer source and destination are the same address (looped back). */
-function hairpinIcmpError(simHex: string): boolean {
-  const f = Buffer.from(simHex, 'hex');
-  return dec.decode(f, dd) === 0 && dd.l3 === L3.IPV4 && dd.ipProto === 1 && f[dd.l4Offset] === 3 && dd.ipSrc === dd.ipDst;
-}
 
 /** Both frames are the same TCP SYN but for the source port (and so the checksum). */
 function synMovedPort(realHex: string, simHex: string): boolean {
@@ -538,6 +528,9 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     // own stack (LOCAL), never to the pod that holds the connection (a PMTU black hole for the VIP's clients).
     expect(reached.get('outside→vip')).toContain('br-provider');
     expect(reached.get('outside→vip')).not.toContain('pod');
+    // From a pod about its own hairpinned connection to the VIP: not hairpinned (ovn-controller's chk_lb_hairpin
+    // wants the LB's protocol and backend port), so Kube-OVN's l2_lkup 55 sends it to its own port: dropped.
+    expect(reached.get('pod→vip')).toEqual([]);
   });
 
   it('session affinity, pinned: one client\'s connections (new source ports) stick to one backend, others\' spread; the same on both sides', async () => {
