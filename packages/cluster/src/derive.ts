@@ -4,10 +4,9 @@
  * selector), MetalLB's allocation and owner, the OVN load balancer (VIPs, backends, ip_port_mappings,
  * prefer_local_backend) and Kube-OVN's br-provider flows on every node.
  */
-import { MetalLB, parseIp, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
+import { formatIp, MetalLB, parseCidr, parseIp, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
 import { kubeOvnProviderFlows } from '@vippath/openflow';
 import type { NbLoadBalancer, NbLogicalSwitchPort, NorthboundDb, NorthdProfile } from '@vippath/ovn';
-import { formatIPv4 } from '@vippath/wire';
 import { lint, lintAnnouncement, type Diagnostic } from './lint.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { ClusterSpec } from './scenario.js';
@@ -18,6 +17,8 @@ export interface PodState {
   namespace: string;
   node: string;
   ip: string;
+  /** Its IPv6 address on a dual-stack subnet (Kube-OVN gives a pod one address of each family, one MAC). */
+  ip6?: string;
   mac: string;
   ready: boolean;
   labels: Record<string, string>;
@@ -38,43 +39,59 @@ export interface DerivedState {
 
 const OFPORT = { underlay: 1, patch: 2 } as const;
 
-function ipamAddresses(subnet: K8sObject | undefined, count: number): string[] {
+/**
+ * Kube-OVN's IPAM for one family of the subnet: the lowest free addresses from the block's first address
+ * (network + 1) to its last (network + size − 2), skipping the gateway and excludeIps — the same bounds for IPv4
+ * and IPv6 (kube-ovn pkg/util/net.go FirstIP/LastIP; pkg/ipam hands out the lowest free address of the range).
+ * A dual-stack subnet lists its blocks (and gateways) comma-separated, in either order.
+ */
+function ipamAddresses(subnet: K8sObject | undefined, count: number, family: 4 | 6 = 4): string[] {
   const spec = (subnet?.spec ?? {}) as { cidrBlock?: string; gateway?: string; excludeIps?: string[] };
-  // A dual-stack subnet lists its blocks comma-separated (either order); vippath's pods take IPv4 addresses.
-  const block = (spec.cidrBlock ?? '10.180.204.0/24').split(',').map((b) => b.trim()).find((b) => !b.includes(':'));
+  const block = (spec.cidrBlock ?? '10.180.204.0/24').split(',').map((b) => b.trim()).find((b) => b.includes(':') === (family === 6));
   if (!block) return [];
-  const [net, len] = block.split('/');
-  const base = Number(parseIp(net!).value);
-  const size = 2 ** (32 - Number(len));
-  const end = base + size - 1;
-  // Excluded ranges clipped to the block, as [lo, hi] pairs: IPv6 entries belong to the other block (or are a
-  // mistake lint reports) and never enter IPv4 arithmetic, where `v++` on 3.4e38 does not move.
-  const ranges: Array<[number, number]> = [];
-  const exclude = (lo: number, hi: number): void => {
-    if (hi >= base && lo <= end) ranges.push([Math.max(lo, base), Math.min(hi, end)]);
+  let cidr;
+  try {
+    cidr = parseCidr(block);
+  } catch {
+    return [];
+  }
+  const base = cidr.base;
+  const end = base + (1n << BigInt((family === 4 ? 32 : 128) - cidr.bits)) - 1n;
+  // Excluded ranges clipped to the block, as [lo, hi] pairs; entries of the other family belong to the other block.
+  const ranges: Array<[bigint, bigint]> = [];
+  const exclude = (lo: bigint, hi: bigint): void => {
+    if (hi >= base && lo <= end) ranges.push([lo > base ? lo : base, hi < end ? hi : end]);
   };
-  if (spec.gateway && !spec.gateway.includes(':')) {
-    const g = Number(parseIp(spec.gateway).value);
-    exclude(g, g);
+  const parse = (t: string): ReturnType<typeof parseIp> | undefined => {
+    try {
+      return parseIp(t.trim());
+    } catch {
+      return undefined;
+    }
+  };
+  for (const g of (spec.gateway ?? '').split(',').filter((x) => x.trim() !== '')) {
+    const v = parse(g);
+    if (v?.family === family) exclude(v.value, v.value);
   }
   for (const e of spec.excludeIps ?? []) {
     const [a, b] = String(e).split('..');
-    const lo = parseIp(a!.trim());
-    const hi = b ? parseIp(b.trim()) : lo;
-    if (lo.family !== 4 || hi.family !== 4) continue;
-    exclude(Number(lo.value), Number(hi.value));
+    const lo = parse(a!);
+    const hi = b ? parse(b) : lo;
+    if (lo?.family !== family || hi?.family !== family) continue;
+    exclude(lo.value, hi.value);
   }
-  ranges.sort((x, y) => x[0] - y[0]);
+  ranges.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const out: string[] = [];
-  // Network and broadcast addresses are never handed out; an excluded range is stepped over in one move.
+  // Network (and, for IPv4, broadcast; for IPv6, the all-ones address) are never handed out; an excluded range
+  // is stepped over in one move.
   let r = 0;
-  for (let v = base + 1; v < end && out.length < count; v++) {
+  for (let v = base + 1n; v < end && out.length < count; v++) {
     while (r < ranges.length && ranges[r]![1] < v) r++;
     if (r < ranges.length && ranges[r]![0] <= v) {
       v = ranges[r]![1];
       continue;
     }
-    out.push(formatIPv4(v));
+    out.push(formatIp({ family, value: v }));
   }
   return out;
 }
@@ -112,6 +129,19 @@ const podMac = (ip: string): string => {
 const ref = (o: K8sObject): string => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 const at = (o: K8sObject): { source: { file: string; line: number } } => ({ source: { file: o.source.file, line: o.source.line } });
 
+/** Whether IPv6 `ip` is in the subnet's IPv6 block (false when the subnet has none: a single-stack IPv4 subnet). */
+function inCidr6(ip: string, cidrText: string | undefined): boolean {
+  const block = (cidrText ?? '').split(',').map((b) => b.trim()).find((b) => b.includes(':'));
+  if (!block) return false;
+  try {
+    const c = parseCidr(block);
+    const x = parseIp(ip);
+    return x.family === 6 && x.value >> BigInt(128 - c.bits) === c.base >> BigInt(128 - c.bits);
+  } catch {
+    return false;
+  }
+}
+
 function inCidr(ip: string, cidrText: string | undefined): boolean {
   if (!cidrText) return true;
   const [net, len] = cidrText.split(',')[0]!.split('/');
@@ -142,6 +172,10 @@ function podsFromObjects(podObjects: K8sObject[], subnet: K8sObject | undefined,
     const status = (o.status ?? {}) as { podIP?: string; podIPs?: Array<{ ip?: string }>; conditions?: Array<{ type?: string; status?: string }> };
     const candidates = [status.podIP, ...(status.podIPs ?? []).map((x) => x.ip), ...String(ann['ovn.kubernetes.io/ip_address'] ?? '').split(',')].filter((x): x is string => typeof x === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(x.trim())).map((x) => x.trim());
     const ip = candidates[0];
+    // The pod's IPv6 address, on a dual-stack subnet: from status.podIPs or the annotation's "v4,v6" form.
+    const ip6Text = [status.podIP, ...(status.podIPs ?? []).map((x) => x.ip), ...String(ann['ovn.kubernetes.io/ip_address'] ?? '').split(',')].map((x) => (typeof x === 'string' ? x.trim() : '')).find((x) => x.includes(':') && inCidr6(x, cidr));
+    // Kept in canonical form (RFC 5952), as OVN and the VIP keys print it.
+    const ip6 = ip6Text === undefined ? undefined : canonical6(ip6Text);
     const add = (d: Omit<Diagnostic, 'object' | 'source'>): void => void notes.push({ ...d, object: ref(o), ...at(o) });
     if (!ip) {
       add({ code: 'POD_WITHOUT_IP', severity: 'warning', field: 'status.podIP', message: 'the pod has no IPv4 address (neither status.podIP nor the ovn.kubernetes.io/ip_address annotation)', consequence: 'vippath leaves the pod out: no traffic can reach it.' });
@@ -160,7 +194,7 @@ function podsFromObjects(podObjects: K8sObject[], subnet: K8sObject | undefined,
     const mac = ann['ovn.kubernetes.io/mac_address'];
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     const namespace = o.metadata.namespace ?? 'default';
-    pods.push({ name: o.metadata.name, namespace, node, ip, mac: typeof mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) ? mac.toLowerCase() : podMac(ip), ready: ready ? ready.status === 'True' : true, labels: o.metadata.labels ?? {}, lsp: `${o.metadata.name}.${namespace}` });
+    pods.push({ name: o.metadata.name, namespace, node, ip, ...(ip6 ? { ip6 } : {}), mac: typeof mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) ? mac.toLowerCase() : podMac(ip), ready: ready ? ready.status === 'True' : true, labels: o.metadata.labels ?? {}, lsp: `${o.metadata.name}.${namespace}` });
   }
   if (outside) notes.push({ code: 'PODS_OFF_THE_UNDERLAY', severity: 'info', object: 'Pod', field: 'status.podIP', message: `${outside} pod(s) are not on the underlay subnet${subnet ? ` ${subnet.metadata.name}` : ''} and are left out`, consequence: 'None for VIP traffic: only pods on the underlay subnet can be its backends here.' });
   return pods;
@@ -173,17 +207,19 @@ function podsFromObjects(podObjects: K8sObject[], subnet: K8sObject | undefined,
 function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undefined, cluster: ClusterSpec, notes: Diagnostic[]): PodState[] {
   const replicas = deployments.reduce((n, d) => n + Number((d.spec as { replicas?: number }).replicas ?? 1), 0);
   const addresses = ipamAddresses(subnet, replicas);
+  const addresses6 = ipamAddresses(subnet, replicas, 6);
   const pods: PodState[] = [];
   for (const d of deployments) {
     const spec = d.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> }; spec?: { nodeName?: string } } };
     const nodeName = spec.template?.spec?.nodeName;
     for (let i = 0; i < (spec.replicas ?? 1); i++) {
+      const ip6 = addresses6[pods.length];
       const ip = addresses[pods.length];
       if (!ip) break;
       const name = `${d.metadata.name}-${i}`;
       const namespace = d.metadata.namespace ?? 'default';
       pods.push({
-        name, namespace, ip, ready: true,
+        name, namespace, ip, ...(ip6 ? { ip6 } : {}), ready: true,
         // The Cluster's placement, the template's nodeName, else one replica per node in turn (the document's
         // example: three pods on three nodes).
         node: (cluster.placement && Object.hasOwn(cluster.placement, name) ? cluster.placement[name] : undefined) ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
@@ -206,7 +242,10 @@ function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undef
  */
 function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodState[], notes: Diagnostic[]): void {
   const byIp = new Map<string, PodState>();
-  for (const p of pods) byIp.set(p.ip, p);
+  for (const p of pods) {
+    byIp.set(p.ip, p);
+    if (p.ip6) byIp.set(p.ip6, p);
+  }
   const key = (ns: string | undefined, name: string): string => `${ns ?? 'default'}/${name}`;
   const lists = new Map<string, Array<{ ip: string; o: K8sObject; field: string }>>();
   const push = (k: string, e: { ip: string; o: K8sObject; field: string }): void => {
@@ -239,13 +278,21 @@ function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodSt
     for (const e of list) {
       if (seen.has(e.ip)) continue; // Endpoints and EndpointSlices of the same Service list the same addresses
       seen.add(e.ip);
-      const p = byIp.get(e.ip);
+      const p = byIp.get(e.ip.includes(':') ? canonical6(e.ip) : e.ip);
       if (p) members.add(p.lsp);
       else notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'error', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'vippath has nothing to deliver to at that address: it is left out of the Service\'s backends (give its Pod).', ...at(e.o) });
     }
     givenEndpoints.set(s, members);
   }
 }
+
+const canonical6 = (t: string): string => {
+  try {
+    return formatIp(parseIp(t));
+  } catch {
+    return t;
+  }
+};
 
 function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: number; protocol: string }> {
   return (spec.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort ?? p.port), protocol: p.protocol ?? 'TCP' }));
@@ -283,7 +330,11 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
         for (const p of ports) {
           // An IPv6 VIP is written `[addr]:port` (ovn-nb(5) Load_Balancer vips; the marker's key likewise).
           const key = ip.includes(':') ? `[${ip}]:${p.port}` : `${ip}:${p.port}`;
-          lb.vips[key] = eps.map((e) => (e.ip.includes(':') ? `[${e.ip}]:${p.targetPort}` : `${e.ip}:${p.targetPort}`)).sort().join(',');
+          // The backends of the VIP's family (Kube-OVN endpoint_slice.go: addresses whose protocol is the VIP's):
+          // an IPv6 VIP gets the pods' IPv6 addresses, and without any it is not written.
+          const backends = ip.includes(':') ? eps.filter((e) => e.ip6).map((e) => `[${e.ip6}]:${p.targetPort}`) : eps.map((e) => `${e.ip}:${p.targetPort}`);
+          if (!backends.length) continue;
+          lb.vips[key] = backends.sort().join(',');
           const owner = metallb.owners(ip)[0];
           if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
         }
@@ -335,7 +386,10 @@ export function northboundFor(objects: K8sObject[], pods: PodState[], cluster: C
   }];
   const chassis: Record<string, string> = {};
   for (const p of pods) {
-    ports.push({ name: p.lsp, addresses: [`${p.mac} ${p.ip}`], portSecurity: [`${p.mac} ${p.ip}`] });
+    // "MAC IPv4 IPv6" on a dual-stack subnet (kube-ovn pkg/ovs CreateLogicalSwitchPort: the pod's "v4,v6" with
+    // the comma made a space), addresses and port_security alike.
+    const a = p.ip6 ? `${p.mac} ${p.ip} ${p.ip6}` : `${p.mac} ${p.ip}`;
+    ports.push({ name: p.lsp, addresses: [a], portSecurity: [a] });
     chassis[p.lsp] = p.node;
   }
   // The nodes' ovn0 ports on the join switch (100.64.0.0/16, the gateway .1): vippath numbers them in node order.
@@ -442,7 +496,7 @@ export function statusJson(objects: K8sObject[], cluster: ClusterSpec): Record<s
   const s = derive(objects, cluster);
   return {
     nodes: cluster.nodes.map((n) => ({ name: n.name, nicMac: n.mac, ports: [`${n.nic}.${cluster.vlan}`, 'br-provider', `patch-localnet.${objects.find((o) => o.kind === 'Subnet')?.metadata.name ?? 'underlay-subnet'}-to-br-int`] })),
-    pods: s.pods.map((p) => ({ name: p.name, node: p.node, ip: p.ip, mac: p.mac, ready: p.ready })),
+    pods: s.pods.map((p) => ({ name: p.name, node: p.node, ip: p.ip, ...(p.ip6 ? { ip6: p.ip6 } : {}), mac: p.mac, ready: p.ready })),
     // `owner`: the node that answers ARP for the address (null when none can, even if one is elected — an
     // L2Advertisement `interfaces` list without br-provider); `elected`: the node MetalLB reports (ServiceL2Status).
     services: s.services.map((x) => ({ name: x.name, ingress: x.ingress, owner: Object.fromEntries(x.ingress.map((ip) => [ip, s.metallb.announcers(ip)[0] ?? null])), elected: Object.fromEntries(Object.entries(x.owners).map(([ip, o]) => [ip, o[0] ?? null])), ports: x.ports, endpoints: x.endpoints })),

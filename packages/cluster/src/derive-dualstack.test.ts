@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { derive, northboundFor } from './derive.js';
+import { loadManifests } from './manifests.js';
+import { DEFAULT_CLUSTER, withDefaults } from './scenario.js';
+
+/** The default scenario with a dual-stack Subnet, pool and Service (IPv4 and IPv6 ingress). */
+const DUAL = `
+apiVersion: kubeovn.io/v1
+kind: Subnet
+metadata: {name: underlay-subnet}
+spec:
+  protocol: Dual
+  cidrBlock: 10.180.204.0/24,fd00:10:180::/120
+  gateway: 10.180.204.1,fd00:10:180::1
+  vlan: underlay-vlan
+  excludeIps: [10.180.204.250..10.180.204.254, "fd00:10:180::2", "fd00:10:180::fa..fd00:10:180::fe"]
+  enableExternalLBAddress: true
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: underlay-pool, namespace: metallb-system}
+spec: {addresses: [10.180.204.250-10.180.204.254, "fd00:10:180::fa-fd00:10:180::fe"]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: nginx-lb
+  annotations: {metallb.universe.tf/loadBalancerIPs: "10.180.204.252,fd00:10:180::fc"}
+spec:
+  externalTrafficPolicy: Local
+  ipFamilies: [IPv4, IPv6]
+  ipFamilyPolicy: RequireDualStack
+  clusterIPs: [10.96.0.10, "fd00:96::a"]
+  ports: [{port: 80, protocol: TCP, targetPort: 80}]
+  selector: {app: nginx}
+  type: LoadBalancer
+`;
+
+const objects = (): ReturnType<typeof withDefaults> => withDefaults(loadManifests(DUAL, 'dual.yaml').objects);
+
+describe('derived state of a dual-stack subnet', () => {
+  it('pods get one address of each family by IPAM (lowest free, gateway and excludeIps skipped), one MAC', () => {
+    const s = derive(objects(), DEFAULT_CLUSTER);
+    expect(s.pods.map((p) => [p.name, p.ip, p.ip6, p.mac])).toEqual([
+      ['deploy-169402624-0', '10.180.204.2', 'fd00:10:180::3', '00:00:00:b4:cc:02'],
+      ['deploy-169402624-1', '10.180.204.3', 'fd00:10:180::4', '00:00:00:b4:cc:03'],
+      ['deploy-169402624-2', '10.180.204.4', 'fd00:10:180::5', '00:00:00:b4:cc:04'],
+    ]);
+  });
+
+  it('the IPv6 ingress becomes an IPv6 VIP with the pods\' IPv6 backends, next to the IPv4 one; br-provider gets the tcp6 rule', () => {
+    const s = derive(objects(), DEFAULT_CLUSTER);
+    expect(s.services[0]!.ingress).toEqual(['10.180.204.252', 'fd00:10:180::fc']);
+    expect(s.loadBalancers[0]!.vips).toEqual({
+      '10.180.204.252:80': '10.180.204.2:80,10.180.204.3:80,10.180.204.4:80',
+      '[fd00:10:180::fc]:80': '[fd00:10:180::3]:80,[fd00:10:180::4]:80,[fd00:10:180::5]:80',
+    });
+    expect(s.brProviderFlows.node1).toContain('cookie=0x1001,priority=10000,in_port=1,tcp6,ipv6_dst=fd00:10:180::fc,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:2');
+  });
+
+  it('the LSP lists "MAC IPv4 IPv6" in addresses and port_security, and the localnet port both networks', () => {
+    const o = objects();
+    const s = derive(o, DEFAULT_CLUSTER);
+    const { nb } = northboundFor(o, s.pods, DEFAULT_CLUSTER, s.loadBalancers);
+    const ls = nb.switches[0]!;
+    const lsp = ls.ports.find((p) => p.name === 'deploy-169402624-0.default')!;
+    expect(lsp.addresses).toEqual(['00:00:00:b4:cc:02 10.180.204.2 fd00:10:180::3']);
+    expect(lsp.portSecurity).toEqual(['00:00:00:b4:cc:02 10.180.204.2 fd00:10:180::3']);
+    expect(ls.ports[0]!.externalIds).toEqual({ ipv4_network: '10.180.204.0/24', ipv6_network: 'fd00:10:180::/120' });
+  });
+
+  it('Pod objects: the IPv6 address from the annotation\'s "v4,v6" or status.podIPs (kept canonical); one outside the IPv6 block is not taken', () => {
+    const pods = `
+apiVersion: v1
+kind: Pod
+metadata: {name: a, labels: {app: nginx}, annotations: {ovn.kubernetes.io/ip_address: "10.180.204.7,fd00:10:180::7", ovn.kubernetes.io/mac_address: "00:00:00:11:22:33"}}
+spec: {nodeName: node1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, labels: {app: nginx}}
+spec: {nodeName: node2}
+status: {podIP: 10.180.204.8, podIPs: [{ip: 10.180.204.8}, {ip: "FD00:10:180::8"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, labels: {app: nginx}}
+spec: {nodeName: node3}
+status: {podIP: 10.180.204.9, podIPs: [{ip: 10.180.204.9}, {ip: "fd00:99::9"}]}
+`;
+    const s = derive([...objects(), ...loadManifests(pods, 'pods.yaml').objects], DEFAULT_CLUSTER);
+    expect(s.pods.map((p) => [p.name, p.ip, p.ip6])).toEqual([['a', '10.180.204.7', 'fd00:10:180::7'], ['b', '10.180.204.8', 'fd00:10:180::8'], ['c', '10.180.204.9', undefined]]);
+    // c has no IPv6 address: the IPv6 VIP is backed by a and b only.
+    expect(s.loadBalancers[0]!.vips['[fd00:10:180::fc]:80']).toBe('[fd00:10:180::7]:80,[fd00:10:180::8]:80');
+  });
+
+  it('a single-stack IPv4 subnet gives no IPv6 addresses, and an IPv6 VIP without IPv6 backends is not written', () => {
+    const o = objects().map((x) => (x.kind === 'Subnet' ? { ...x, spec: { ...x.spec, cidrBlock: '10.180.204.0/24', gateway: '10.180.204.1' } } : x));
+    const s = derive(o, DEFAULT_CLUSTER);
+    expect(s.pods.every((p) => p.ip6 === undefined)).toBe(true);
+    expect(Object.keys(s.loadBalancers[0]!.vips)).toEqual(['10.180.204.252:80']);
+  });
+});
