@@ -4,7 +4,7 @@
  * handshakes (SYN → SYN-ACK), acknowledges data, answers `GET /clientip` with the `ip:port` it saw and
  * `/hostname` with its name, and closes when the client does; everything it receives is in its access log.
  */
-import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, internetChecksum, L3, parseIPv4, parseMac, pseudoHeaderSumV4, readIPv4, writeIPv4 } from '@vippath/wire';
+import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatMac, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV4, readIPv4, writeIPv4 } from '@vippath/wire';
 
 function writeU32(f: Uint8Array, at: number, v: number): void {
   f[at] = v >>> 24;
@@ -13,6 +13,12 @@ function writeU32(f: Uint8Array, at: number, v: number): void {
   f[at + 3] = v & 0xff;
 }
 import type { PodState } from './derive.js';
+
+/** Whether the 16 bytes at `at` in `f` are `addr`. */
+function equal16(f: Uint8Array, at: number, addr: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (f[at + i] !== addr[i]) return false;
+  return true;
+}
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { LruTable } from './lru.js';
 
@@ -86,10 +92,19 @@ export class PodHost {
   }
   private readonly mac: Uint8Array;
   private readonly ip: number;
+  /** Its IPv6 address's bytes on a dual-stack subnet (undefined: IPv6 is not taken). */
+  private readonly ip6: Uint8Array | undefined;
+  /**
+   * Open IPv6 connections by peer (`address bytes in hex` + port): a string key, made per IPv6 segment — the
+   * IPv4 hot path keeps its number keys; IPv6 to pods is the dual-stack scenario's, not the bulk replay's.
+   */
+  private readonly conns6: LruTable<string, Conn>;
   constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
     this.conns = new LruTable(connLimit);
+    this.conns6 = new LruTable(connLimit);
     this.mac = parseMac(pod.mac);
     this.ip = parseIPv4(pod.ip);
+    this.ip6 = pod.ip6 ? parseIPv6(pod.ip6) : undefined;
   }
 
   /**
@@ -149,7 +164,8 @@ export class PodHost {
       const sha = formatMac(frame, d.l3Offset + 8);
       return [buildFrame({ dst: sha, src: me.mac, arp: { op: 2, senderMac: me.mac, senderIp: me.ip, targetMac: sha, targetIp: formatIPv4(d.arpSpa) } })];
     }
-    if (d.l3 !== L3.IPV4) return d.l3 === L3.IPV6 ? this.ignore('ipv6') : this.ignore('ethertype', d.etherType);
+    if (d.l3 === L3.IPV6) return this.ip6 ? this.receive6(frame, now) : this.ignore('ipv6');
+    if (d.l3 !== L3.IPV4) return this.ignore('ethertype', d.etherType);
     if (d.ipDst !== this.ip) return this.ignore('not-its-ip', d.ipDst);
     if (d.ipProto === 1 && d.icmpType === 8 && !d.ipFragment) {
       // Echo request: the kernel answers with the same identifier, sequence and data.
@@ -211,6 +227,96 @@ export class PodHost {
       if (out === NO_FRAMES) out = [];
       out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
       this.closeConn(peerIp, peerPort);
+    }
+    return out;
+  }
+
+  /**
+   * IPv6 to a dual-stack pod, as Linux answers: a neighbor solicitation for its address with a solicited,
+   * override advertisement carrying its MAC (RFC 4861 §7.2.4; hop limit 255), an echo request with its reply,
+   * and TCP on its port as over IPv4 (closed ports RST). Anything else IPv6 is not taken (`ipv6`).
+   */
+  private receive6(frame: Uint8Array, now: number): Uint8Array[] {
+    const d = this.d;
+    const me = this.pod;
+    const ip6 = this.ip6!;
+    const l3 = d.l3Offset;
+    const src = formatIPv6(frame, l3 + 8);
+    const dstIsMe = equal16(frame, l3 + 24, ip6);
+    if (d.ipProto === 58 && d.icmpType === 135) {
+      // Neighbor solicitation: to its address or its solicited-node group (ff02::1:ffXX:XXXX), target its address,
+      // hop limit 255 (RFC 4861 §7.1.1); answered to the source, or to all nodes from the unspecified address.
+      const solicited = frame[l3 + 24] === 0xff && frame[l3 + 25] === 0x02 && frame[l3 + 35] === 0x01 && frame[l3 + 36] === 0xff && frame[l3 + 37] === ip6[13] && frame[l3 + 38] === ip6[14] && frame[l3 + 39] === ip6[15];
+      if (!(dstIsMe || solicited) || d.ipTtl !== 255 || d.l4Offset + 24 > d.l3End || !equal16(frame, d.l4Offset + 8, ip6)) return this.ignore('ipv6');
+      const dad = src === '::';
+      return [buildFrame({
+        dst: dad ? '33:33:00:00:00:01' : formatMac(frame, 6), src: me.mac,
+        ipv6: { src: me.ip6!, dst: dad ? 'ff02::1' : src, hopLimit: 255 },
+        ndp: { type: 136, router: false, solicited: !dad, override: true, target: me.ip6!, options: [{ type: 2, data: this.mac }] },
+      })];
+    }
+    if (!dstIsMe) return this.ignore('ipv6');
+    if (d.ipProto === 58 && d.icmpType === 128 && !d.ipFragment) {
+      const rest = frame.slice(d.l4Offset + 4, d.l3End);
+      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv6: { src: me.ip6!, dst: src }, icmp: { type: 129, code: 0, body: rest } })];
+    }
+    if (d.ipProto !== 6) return this.ignore('ipv6');
+    const seg = (seq: number, ack: number, flags: number, window: number, payload?: string): Uint8Array => buildFrame({
+      dst: formatMac(frame, 6), src: me.mac, ipv6: { src: me.ip6!, dst: src },
+      tcp: { srcPort: d.dstPort, dstPort: d.srcPort, seq: seq >>> 0, ack: ack >>> 0, flags, window, ...(payload ? { payload: Buffer.from(payload, 'latin1') } : {}) },
+    });
+    const SYN = 0x02;
+    const ACK = 0x10;
+    const FIN = 0x01;
+    const RST = 0x04;
+    if (d.dstPort !== this.port) {
+      if (d.tcpFlags & RST) return this.ignore('rst-closed-port');
+      const ackOnly = (d.tcpFlags & ACK) !== 0;
+      return [seg(ackOnly ? d.tcpAck : 0, ackOnly ? 0 : d.tcpSeq + d.payloadLength + ((d.tcpFlags & SYN) ? 1 : 0), ackOnly ? RST : RST | ACK, 0)];
+    }
+    const key = `${Buffer.from(frame.buffer, frame.byteOffset + l3 + 8, 16).toString('hex')}/${d.srcPort}`;
+    if (d.tcpFlags & RST) {
+      this.conns6.delete(key);
+      this.connChanges++;
+      return NO_FRAMES;
+    }
+    if (d.tcpFlags & SYN) {
+      // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
+      const isn = (Math.imul(readIPv4(frame, l3 + 20) ^ (d.srcPort << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      this.connChanges++;
+      this.conns6.set(key, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
+      return [seg(isn, d.tcpSeq + 1, SYN | ACK, 65535)];
+    }
+    const c = this.conns6.get(key);
+    if (!c) return [seg(d.tcpAck, 0, RST, 65535)];
+    let out: Uint8Array[] = NO_FRAMES;
+    if (d.payloadLength > 0) {
+      out = [];
+      c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
+      const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
+      const m = /^GET (\S+) HTTP\/1\.[01]\r\n/.exec(text);
+      if (m) {
+        // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
+        const client = `[${src}]:${d.srcPort}`;
+        const path = m[1]!.length > ACCESS_LOG_LIMITS.pathChars ? `${m[1]!.slice(0, ACCESS_LOG_LIMITS.pathChars)}…` : m[1]!;
+        this.requests++;
+        if (this.log.push({ time: now, client, path }) > ACCESS_LOG_LIMITS.entries) this.log.shift();
+        const seen = this.clients.get(src);
+        if (seen !== undefined) this.clients.set(src, seen + 1);
+        else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(src, 1);
+        else this.otherClientRequests++;
+        const body = m[1] === '/clientip' ? client : m[1] === '/hostname' ? me.name : 'NOW: simulated';
+        const response = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+        out.push(seg(c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
+        c.seq = (c.seq + response.length + 1) >>> 0;
+      } else out.push(seg(c.seq, c.ack, ACK, 65535));
+    }
+    if (d.tcpFlags & FIN) {
+      c.ack = (d.tcpSeq + d.payloadLength + 1) >>> 0;
+      if (out === NO_FRAMES) out = [];
+      out.push(seg(c.seq, c.ack, ACK, 65535));
+      this.conns6.delete(key);
+      this.connChanges++;
     }
     return out;
   }
