@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { clusterFrom, loadManifests, SimulatedCluster, withDefaults, type ClusterSpec, type K8sObject } from '@vippath/cluster';
-import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3 } from '@vippath/wire';
+import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv6 } from '@vippath/wire';
 import { Differential, Testbed, testbedUnavailable, type StepResult, type TestbedProfile } from '../../packages/vippath/src/testbed/index.js';
 
 export const unavailable = testbedUnavailable();
@@ -77,7 +77,21 @@ export type Conversation =
   | { kind: 'pod-client'; pod: number; what: 'arp-client' | 'icmp-client' | 'syn-client' | 'syn-own-vip' | 'syn-other-pod' ; sport: number }
   | { kind: 'foreign-vlan'; client: number; vlan: number | null }
   | { kind: 'ipv6'; client: number; what: 'ns' | 'syn'; target: number; sport: number }
-  | { kind: 'icmp-error'; from: 'outside' | 'pod'; to: 'vip' | 'pod'; client: number; pod: number; sport: number; code: 1 | 3 | 4; embed: 'header' | 'all' };
+  | { kind: 'icmp-error'; from: 'outside' | 'pod'; to: 'vip' | 'pod'; client: number; pod: number; sport: number; code: 1 | 3 | 4; embed: 'header' | 'all' }
+  | Conversation6;
+
+/**
+ * A dual-stack conversation over IPv6 (not in {@link conversationArb}: the dual-stack scenario's own, so the other
+ * scenarios' generated inputs stay as they were): the client's neighbor solicitation for the target (the IPv6
+ * VIP, which MetalLB's speaker answers, or a pod's IPv6 address, which the pod answers), then a TCP connection to
+ * it — SYN, ACK, a request, and the close — as the 'tcp' conversation over IPv4.
+ */
+export type Conversation6 = { kind: 'tcp6'; client: number; target: 'vip' | 'pod'; which: number; ns: boolean; sport: number; isn: number; path: string; close: 'fin' | 'rst' | 'early-fin' };
+
+export const conversation6Arb: fc.Arbitrary<Conversation6> = fc.record({
+  kind: fc.constant('tcp6' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'vip' as const, 'pod' as const), which: fc.nat(7), ns: fc.boolean(),
+  sport: fc.integer({ min: 1024, max: 65535 }), isn: fc.nat(), path: fc.constantFrom('/clientip', '/hostname', '/'), close: fc.constantFrom('fin' as const, 'rst' as const, 'early-fin' as const),
+});
 
 export const conversationArb: fc.Arbitrary<Conversation> = fc.oneof(
   fc.record({ kind: fc.constant('arp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constantFrom('vip' as const, 'pod' as const), which: fc.nat(7), pad: fc.boolean() }),
@@ -156,6 +170,56 @@ export async function play(c: Conversation, diff: Differential, t: number, onSte
         const owner = vips[0]?.owner;
         await feed('outside', buildFrame({ dst: nodeMac(owner), src: mac, vlans: [vlan], ipv6: { src, dst: target }, tcp: { srcPort: c.sport, dstPort: 80, seq: 1, flags: SYN } }));
       }
+      return t;
+    }
+    case 'tcp6': {
+      const v6 = st.services.flatMap((x) => x.ingress.filter((ip) => ip.includes(':')).map((ip) => ({ ip, owner: st.metallb.owners(ip)[0], port: x.ports[0]?.port ?? 80 })));
+      const pods6 = pods.filter((p) => p.ip6);
+      const tg = c.target === 'vip'
+        ? ((v) => v && { ip: v.ip, mac: nodeMac(v.owner), port: v.port })(v6[c.which % Math.max(1, v6.length)])
+        : ((p) => p && { ip: p.ip6!, mac: p.mac, port: 80 })(pods6[c.which % Math.max(1, pods6.length)]);
+      if (!tg) return t;
+      const mac = clientMac(c.client);
+      // The client in the subnet's IPv6 block (the dual-stack scenario's fd00:10:180::/120), clear of the pods.
+      const ip = `fd00:10:180::${(0x80 + c.client).toString(16)}`;
+      const ipBytes = parseIPv6(ip);
+      if (c.ns) {
+        const tb = parseIPv6(tg.ip);
+        const hex = (b: number): string => b.toString(16).padStart(2, '0');
+        const sll = Uint8Array.from(mac.split(':').map((x) => parseInt(x, 16)));
+        await feed('outside', buildFrame({ dst: `33:33:ff:${hex(tb[13]!)}:${hex(tb[14]!)}:${hex(tb[15]!)}`, src: mac, vlans: [vlan], ipv6: { src: ip, dst: `ff02::1:ff${hex(tb[13]!)}:${hex(tb[14]!)}${hex(tb[15]!)}`, hopLimit: 255 }, ndp: { type: 135, router: false, solicited: false, override: false, target: tg.ip, options: [{ type: 1, data: sll }] } }));
+      }
+      const seg = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array => buildFrame({ dst: tg.mac, src: mac, vlans: [vlan], ipv6: { src: ip, dst: tg.ip }, tcp: { srcPort: c.sport, dstPort: tg.port, seq: seq >>> 0, ack: ack >>> 0, flags, window: 64240, ...(payload ? { payload } : {}) } });
+      const toClient = (f: Uint8Array): boolean => {
+        for (let i = 0; i < 16; i++) if (f[d.l3Offset + 24 + i] !== ipBytes[i]) return false;
+        return true;
+      };
+      const answers = (s: StepResult): { seq?: number; fin: boolean; len: number } => {
+        let out: { seq?: number; fin: boolean; len: number } = { fin: false, len: 0 };
+        for (const f of outsideFrames(s)) {
+          if (dec.decode(f, d) !== 0 || d.l3 !== L3.IPV6 || d.ipProto !== 6 || d.dstPort !== c.sport || !toClient(f)) continue;
+          out = { seq: d.tcpSeq, fin: (d.tcpFlags & FIN) !== 0, len: d.payloadLength + ((d.tcpFlags & (SYN | FIN)) ? 1 : 0) };
+        }
+        return out;
+      };
+      let seq = c.isn >>> 0;
+      const synack = answers(await feed('outside', seg(SYN, seq, 0)));
+      seq = (seq + 1) >>> 0;
+      if (synack.seq === undefined) return t;
+      let ack = (synack.seq + synack.len) >>> 0;
+      await feed('outside', seg(ACK, seq, ack));
+      if (c.close === 'early-fin') {
+        const r = answers(await feed('outside', seg(FIN | ACK, seq, ack)));
+        seq = (seq + 1) >>> 0;
+        if (r.seq !== undefined) await feed('outside', seg(ACK, seq, (r.seq + r.len) >>> 0));
+        return t;
+      }
+      const req = new TextEncoder().encode(`GET ${c.path} HTTP/1.1\r\nHost: [${tg.ip}]\r\n\r\n`);
+      const resp = answers(await feed('outside', seg(PSH | ACK, seq, ack, req)));
+      seq = (seq + req.length) >>> 0;
+      if (resp.seq === undefined) return t;
+      ack = (resp.seq + resp.len) >>> 0;
+      await feed('outside', seg(c.close === 'rst' ? RST | ACK : FIN | ACK, seq, ack));
       return t;
     }
     case 'foreign-vlan': {
