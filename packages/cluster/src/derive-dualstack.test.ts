@@ -55,6 +55,11 @@ describe('derived state of a dual-stack subnet', () => {
       '10.180.204.252:80': '10.180.204.2:80,10.180.204.3:80,10.180.204.4:80',
       '[fd00:10:180::fc]:80': '[fd00:10:180::3]:80,[fd00:10:180::4]:80,[fd00:10:180::5]:80',
     });
+    // ip_port_mappings: the IPv6 addresses bare, as Kube-OVN writes them (northd looks them up bracketed).
+    expect(s.loadBalancers[0]!.ipPortMappings).toEqual({
+      '10.180.204.2': 'deploy-169402624-0.default:0.0.0.0', '10.180.204.3': 'deploy-169402624-1.default:0.0.0.0', '10.180.204.4': 'deploy-169402624-2.default:0.0.0.0',
+      'fd00:10:180::3': 'deploy-169402624-0.default:0.0.0.0', 'fd00:10:180::4': 'deploy-169402624-1.default:0.0.0.0', 'fd00:10:180::5': 'deploy-169402624-2.default:0.0.0.0',
+    });
     expect(s.brProviderFlows.node1).toContain('cookie=0x1001,priority=10000,in_port=1,tcp6,ipv6_dst=fd00:10:180::fc,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:2');
   });
 
@@ -99,5 +104,6 @@ status: {podIP: 10.180.204.9, podIPs: [{ip: 10.180.204.9}, {ip: "fd00:99::9"}]}
     const s = derive(o, DEFAULT_CLUSTER);
     expect(s.pods.every((p) => p.ip6 === undefined)).toBe(true);
     expect(Object.keys(s.loadBalancers[0]!.vips)).toEqual(['10.180.204.252:80']);
+    expect(Object.keys(s.loadBalancers[0]!.ipPortMappings!).every((k) => !k.includes(':'))).toBe(true);
   });
 });

@@ -323,6 +323,7 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
     const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
     // No ready endpoint ⇒ the VIP is deleted.
     if (!addVip || eps.length === 0) continue;
+    const dual = ingress.some((ip) => ip.includes(':'));
     for (const ip of ingress) {
       for (const lb of lbs) {
         if (lb.session !== session) continue;
@@ -338,7 +339,16 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
           const owner = metallb.owners(ip)[0];
           if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
         }
-        if (ports.length && spec.externalTrafficPolicy === 'Local') for (const e of eps) lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
+        if (ports.length && spec.externalTrafficPolicy === 'Local') {
+          for (const e of eps) {
+            lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
+            // A dual-stack Service's IPv6 EndpointSlice maps its addresses too, written bare as Kube-OVN writes
+            // every endpoint address (endpoint_slice.go getIPPortMappingBackend: ipPortMapping[address], inserted,
+            // so the first VIP's value stays). northd looks IPv6 backends up as "[addr]" (ovn_lb_backend_set_
+            // logical_port), so these keys give the IPv6 VIP no prefer-local grouping — as on a real cluster.
+            if (e.ip6 && dual) lb.mappings[e.ip6] ??= `${e.lsp}:0.0.0.0`;
+          }
+        }
       }
     }
   }
