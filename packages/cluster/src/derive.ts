@@ -1,7 +1,7 @@
 /**
- * The state the controllers would compute from the objects: pods placed and addressed (Kube-OVN IPAM: lowest
- * free address of the subnet, skipping the gateway and excludeIps), endpoints (ready pods matching the
- * selector), MetalLB's allocation and owner, the OVN load balancer (VIPs, backends, ip_port_mappings,
+ * The state the controllers would compute from the objects: pods placed and addressed, one address per family of
+ * the subnet (Kube-OVN IPAM: lowest free address of each block, skipping the gateway and excludeIps), endpoints
+ * (ready pods matching the selector), MetalLB's allocation and owner, the OVN load balancer (VIPs, backends, ip_port_mappings,
  * prefer_local_backend) and Kube-OVN's br-provider flows on every node.
  */
 import { formatIp, MetalLB, parseCidr, parseIp, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
@@ -375,7 +375,7 @@ export function subnetName(objects: K8sObject[]): string {
  * The OVN Northbound Kube-OVN's controller writes for the cluster (research/kube-ovn.md §3–§5): the underlay
  * subnet's logical switch with its localnet port `localnet.<subnet>` (addresses `unknown`, `network_name` = the
  * provider network, `external_ids:ipv4_network` = the subnet CIDR, `tag` = the Vlan's id when 0 < id < 4096) and a
- * VIF port per pod `<pod>.<namespace>` (addresses and port_security "MAC IP"); the join switch with the nodes'
+ * VIF port per pod `<pod>.<namespace>` (addresses and port_security "MAC IP", "MAC IPv4 IPv6" on a dual-stack subnet); the join switch with the nodes'
  * `node-<name>` ports (what 1.15's VIP-node marker names); the VPC's load balancers, attached to the subnet's
  * switch; NB_Global options the controller sets at start-up (`use_ct_inv_match=false` always, and its flags).
  * With the binding of every port to its node (Port_Binding.chassis, which ovn-controller sets).
