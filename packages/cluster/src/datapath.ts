@@ -5,8 +5,8 @@
  * happened, and nothing returns to a hub between hops.
  */
 import { Port, type Bridge, type TraceStep as BridgeStep } from '@vippath/openflow';
-import type { LogicalSwitch, StageStep } from '@vippath/ovn';
-import { switchDropReason } from '@vippath/ovn';
+import type { LogicalSwitch, StageStep, SwitchResult } from '@vippath/ovn';
+import { SwitchOutcome, switchDropReason } from '@vippath/ovn';
 import type { MetalLB } from '@vippath/metallb';
 import { DecodedFrame, FrameDecoder, formatIPv4, isVlanTpid, MAX_VLAN_TAGS, popVlan, pushVlan, readIPv4 } from '@vippath/wire';
 import { bridgeTrace } from './bridge-trace.js';
@@ -96,6 +96,22 @@ export class Datapath implements PathTaps {
   readonly decoder = new FrameDecoder();
   readonly d = new DecodedFrame();
   private readonly outsideMemo = edgeMemo();
+  /**
+   * The switch's outcomes, one per nesting level of the OVN hop: a pod's answer or a frame sent out the localnet
+   * port re-enters the switch while the outer hop still walks its own outputs.
+   */
+  private readonly outcomes: SwitchOutcome[] = [];
+  private ovnLevel = 0;
+
+  /** The outcome the next OVN hop writes into (its level's; {@link leaveOvn} when done with it). */
+  enterOvn(): SwitchOutcome {
+    const i = this.ovnLevel++;
+    return this.outcomes[i] ?? (this.outcomes[i] = new SwitchOutcome());
+  }
+
+  leaveOvn(): void {
+    this.ovnLevel--;
+  }
 
   constructor(
     readonly rec: TraceRecorder,
@@ -308,16 +324,50 @@ export class NodePath {
     dp.watch?.atSwitch(this.node, frame, inport, from, depth);
     const at = this.names.ls;
     if (depth > MAX_DEPTH) return rec.drop(at, 'ovn.hop-limit');
-    const steps: StageStep[] | undefined = rec.tracing ? [] : undefined;
-    const res = dp.ls.process(frame, inport, this.node, dp.now, steps);
-    rec.stepAt('ovn', at, rec.tracing ? `inport ${inport}` : '', from, this.lsMemo);
-    if (steps) {
+    const out = dp.enterOvn();
+    try {
+      this.ovnHop(frame, inport, from, depth, out);
+    } finally {
+      dp.leaveOvn();
+    }
+  }
+
+  private ovnHop(frame: Uint8Array, inport: string, from: string, depth: number, out: SwitchOutcome): void {
+    const dp = this.dp;
+    const rec = dp.rec;
+    const at = this.names.ls;
+    let traced: SwitchResult | undefined;
+    if (rec.tracing) {
+      const steps: StageStep[] = [];
+      traced = dp.ls.process(frame, inport, this.node, dp.now, steps);
+      rec.stepAt('ovn', at, `inport ${inport}`, from, this.lsMemo);
       for (const s of steps) {
         const lb = /ct_lb|ct_snat/.test(s.actions);
         rec.r.stages.push({ stage: lb ? 'lb-dnat' : 'ovn', at: `${s.chassis}/${lb ? 'lb-dnat' : dp.lsName}`, decision: `${s.stage} ${s.priority}: ${s.match} → ${s.actions}${s.note ? ` (${s.note})` : ''}`, ovn: { pipeline: s.pipeline, table: s.table, stage: s.stage, priority: s.priority, match: s.match, actions: s.actions } });
       }
+      if (traced.verdict === 'drop') {
+        const res = traced;
+        return rec.drop(at, ovnDropCode(res.code), () => `ovn: ${switchDropReason(res)}`);
+      }
+      out.count = traced.outputs.length;
+      for (let i = 0; i < out.count; i++) {
+        const o = traced.outputs[i]!;
+        out.ports[i] = o.port;
+        out.frames[i] = o.frame;
+        out.lengths[i] = o.frame.length;
+        out.chassis = o.chassis;
+      }
+    } else {
+      dp.ls.processInto(frame, frame.length, inport, this.node, dp.now, out);
+      rec.stepAt('ovn', at, '', from, this.lsMemo);
+      if (out.count === 0) return rec.drop(at, ovnDropCode(out.code));
+      // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
+      // frame through another chassis is, before this hop is done. One output is used up before that (what
+      // keeps it — a delivery, an observer — copies it); several, or observers that may keep what they are
+      // shown, get copies of their own.
+      if (out.count === 1 && !dp.portTapped) out.frames[0] = out.frames[0]!.subarray(0, out.lengths[0]);
+      else for (let i = 0; i < out.count; i++) out.frames[i] = out.frames[i]!.slice(0, out.lengths[i]);
     }
-    if (res.verdict === 'drop') return rec.drop(at, ovnDropCode(res.code), rec.tracing ? () => `ovn: ${switchDropReason(res)}` : undefined);
     // What DNAT changed is read from the input's IPv4 header (the switch left `frame` as it came) — the fields
     // FrameDecoder would give, read in place: no second decode of the frame.
     const l3 = ipv4At(frame);
@@ -326,56 +376,57 @@ export class NodePath {
     const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
     const syn = l3 > 0 && isSyn(frame, l3);
     const off = ipv4 ? Math.abs(l3) : 0;
-    const outputs = res.outputs;
-    for (let i = 0; i < outputs.length; i++) {
-      const o = outputs[i]!;
-      const outPath = dp.nodes.get(o.chassis)!;
-      const outAt = outPath.names.ls;
+    const outPath = dp.nodes.get(out.chassis)!;
+    const outAt = outPath.names.ls;
+    const count = out.count;
+    for (let i = 0; i < count; i++) {
+      const oFrame = out.frames[i]!;
+      const oPort = out.ports[i]!;
       let prev = at;
       // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
-      const ipv4Out = ipv4 && o.frame.length >= off + 20;
-      const dnat = ipv4Out && readIPv4(o.frame, off + 16) !== inDst;
-      const undnat = ipv4Out && readIPv4(o.frame, off + 12) !== inSrc;
+      const ipv4Out = ipv4 && oFrame.length >= off + 20;
+      const dnat = ipv4Out && readIPv4(oFrame, off + 16) !== inDst;
+      const undnat = ipv4Out && readIPv4(oFrame, off + 12) !== inSrc;
       if (dnat || undnat) {
         const lbAt = this.names.lb;
-        rec.stepAt('lb-dnat', lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(o.frame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(o.frame, off + 12))}`, at, this.lbMemo);
+        rec.stepAt('lb-dnat', lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at, this.lbMemo);
         prev = lbAt;
       }
-      if (o.port === dp.localnet) {
+      if (oPort === dp.localnet) {
         // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
         if (outPath.patchPort < 0) {
-          rec.drop(outAt, 'ovn.no-patch-port', () => `ovn: ${o.chassis}'s br-provider has no patch port to br-int`);
+          rec.drop(outAt, 'ovn.no-patch-port', () => `ovn: ${out.chassis}'s br-provider has no patch port to br-int`);
           continue;
         }
-        dp.port(outPath.names.patchAt, o.frame);
-        outPath.toBridge(o.frame, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
+        dp.port(outPath.names.patchAt, oFrame);
+        outPath.toBridge(oFrame, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
         continue;
       }
-      const pod = dp.pods.get(o.port);
+      const pod = dp.pods.get(oPort);
       if (!pod) {
-        rec.drop(outAt, 'ovn.unmodelled-output', () => `ovn: output to ${o.port}, which vippath does not model`);
+        rec.drop(outAt, 'ovn.unmodelled-output', () => `ovn: output to ${oPort}, which vippath does not model`);
         continue;
       }
-      const podAt = dp.podAt.get(o.port)!;
+      const podAt = dp.podAt.get(oPort)!;
       if (dp.down.has(pod.pod.node)) {
         rec.drop(podAt, 'pod.node-down');
         continue;
       }
-      dp.port(podAt, o.frame);
-      dp.onTap?.(podAt, o.frame);
+      dp.port(podAt, oFrame);
+      dp.onTap?.(podAt, oFrame);
       if (dnat && syn) dp.backendCounts.set(pod.pod.name, (dp.backendCounts.get(pod.pod.name) ?? 0) + 1);
-      const replies = pod.receive(o.frame, dp.now);
+      const replies = pod.receive(oFrame, dp.now);
       if (pod.ignoredCode !== undefined) {
         rec.step('pod', podAt, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
         rec.drop(podAt, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? () => `pod: ${pod.ignored}` : undefined);
       } else {
         rec.step('pod', podAt, rec.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
-        rec.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: o.frame });
+        rec.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: oFrame.slice() });
       }
       const podPath = pod.pod.node === this.node ? this : dp.nodes.get(pod.pod.node)!;
       for (let j = 0; j < replies.length; j++) {
         dp.port(podAt, replies[j]!);
-        podPath.ovn(replies[j]!, o.port, podAt, depth + 1);
+        podPath.ovn(replies[j]!, oPort, podAt, depth + 1);
       }
     }
   }
