@@ -4,7 +4,7 @@
  * and back out the same way. Each hop hands the frame to the next directly; the trace recorder is told what
  * happened, and nothing returns to a hub between hops.
  */
-import { Port, type Bridge, type TraceStep as BridgeStep } from '@vippath/openflow';
+import { BridgeOutcome, Port, type Bridge, type TraceStep as BridgeStep } from '@vippath/openflow';
 import type { LogicalSwitch, StageStep, SwitchResult } from '@vippath/ovn';
 import { SwitchOutcome, switchDropReason } from '@vippath/ovn';
 import type { MetalLB } from '@vippath/metallb';
@@ -111,6 +111,19 @@ export class Datapath implements PathTaps {
 
   leaveOvn(): void {
     this.ovnLevel--;
+  }
+
+  /** br-provider's outcomes, one per nesting level of that hop (as {@link outcomes}: a bridge's output can come back to a bridge). */
+  private readonly brOutcomes: BridgeOutcome[] = [];
+  private brLevel = 0;
+
+  enterBridge(): BridgeOutcome {
+    const i = this.brLevel++;
+    return this.brOutcomes[i] ?? (this.brOutcomes[i] = new BridgeOutcome());
+  }
+
+  leaveBridge(): void {
+    this.brLevel--;
   }
 
   constructor(
@@ -239,50 +252,68 @@ export class NodePath {
   /** br-provider: Kube-OVN's flows; its outputs go on to the VLAN interface, the patch port or LOCAL. */
   toBridge(frame: Uint8Array, inPort: number, from: string, depth: number): void {
     const dp = this.dp;
+    if (depth > MAX_DEPTH) return dp.rec.drop(this.names.br, 'br-provider.hop-limit');
+    const out = dp.enterBridge();
+    try {
+      this.bridgeHop(frame, inPort, from, depth, out);
+    } finally {
+      dp.leaveBridge();
+    }
+  }
+
+  private bridgeHop(frame: Uint8Array, inPort: number, from: string, depth: number, out: BridgeOutcome): void {
+    const dp = this.dp;
     const rec = dp.rec;
     const n = this.names;
     const at = n.br;
-    if (depth > MAX_DEPTH) return rec.drop(at, 'br-provider.hop-limit');
     // Traced, the bridge records its own steps (ofproto/trace's story): the rules behind this one-line decision.
-    let res;
     if (rec.tracing) {
       const steps: BridgeStep[] = [];
-      res = this.bridge.process(frame, inPort, { now: dp.now, trace: steps });
+      const res = this.bridge.process(frame, inPort, { now: dp.now, trace: steps });
       rec.stepAt('br-provider', at, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from, this.brMemo);
       const full = (p: number): string => (p === this.patchPort ? dp.patchName : this.portName(p));
       rec.r.stages[rec.r.stages.length - 1]!.openflow = bridgeTrace(this.bridge.name, inPort, full, frame, steps, res);
+      out.error = res.error;
+      out.count = res.outputs.length;
+      for (let i = 0; i < out.count; i++) {
+        out.ports[i] = res.outputs[i]!.port;
+        out.packets[i] = res.outputs[i]!.packet;
+      }
     } else {
-      this.bridgeOptions.now = dp.now;
-      res = this.bridge.process(frame, inPort, this.bridgeOptions);
+      this.bridge.processInto(frame, frame.length, inPort, dp.now, out);
       rec.stepAt('br-provider', at, '', from, this.brMemo);
+      // The packets are this level's buffers, used up before the level is left; observers, which may keep
+      // what they are shown, get copies.
+      if (dp.portTapped) for (let i = 0; i < out.count; i++) out.packets[i] = out.packets[i]!.slice();
     }
-    if (res.error) rec.drop(at, res.error === 'RECURSION_TOO_DEEP' ? 'br-provider.recursion-too-deep' : 'br-provider.too-many-resubmits');
-    else if (res.drop || res.outputs.length === 0) rec.drop(at, 'br-provider.no-output');
-    const outputs = res.outputs;
-    for (let i = 0; i < outputs.length; i++) {
-      const o = outputs[i]!;
-      if (o.port === this.upPort) {
+    if (out.error) rec.drop(at, out.error === 'RECURSION_TOO_DEEP' ? 'br-provider.recursion-too-deep' : 'br-provider.too-many-resubmits');
+    else if (out.count === 0) rec.drop(at, 'br-provider.no-output');
+    const count = out.count;
+    for (let i = 0; i < count; i++) {
+      const port = out.ports[i]!;
+      const packet = out.packets[i]!;
+      if (port === this.upPort) {
         if (dp.down.has(this.node)) {
           rec.drop(n.nicAt, 'nic.node-down');
           continue;
         }
-        dp.port(n.vif, o.packet);
-        const tagged = new Uint8Array(o.packet.length + 4);
-        tagged.set(o.packet);
-        const len = pushVlan(tagged, o.packet.length, dp.vlan);
+        dp.port(n.vif, packet);
+        const tagged = new Uint8Array(packet.length + 4);
+        tagged.set(packet);
+        const len = pushVlan(tagged, packet.length, dp.vlan);
         rec.stepAt('underlay0.341', n.vif, rec.tracing ? `tagged VLAN ${dp.vlan}` : '', at, this.tagMemo);
-        const out = len === tagged.length ? tagged : tagged.subarray(0, len);
-        dp.port(n.nicAt, out);
-        dp.onTap?.(n.nicOut, out);
-        dp.wire(this.node, out, depth + 1);
-      } else if (o.port === this.patchPort) {
-        dp.port(n.patchAt, o.packet);
-        this.ovn(o.packet, dp.localnet, at, depth + 1);
-      } else if (o.port === Port.LOCAL) {
-        dp.port(at, o.packet);
-        dp.onTap?.(at, o.packet);
-        this.local(o.packet, depth + 1);
-      } else rec.drop(at, 'br-provider.unknown-port', () => `output to unknown port ${o.port}`);
+        const wired = len === tagged.length ? tagged : tagged.subarray(0, len);
+        dp.port(n.nicAt, wired);
+        dp.onTap?.(n.nicOut, wired);
+        dp.wire(this.node, wired, depth + 1);
+      } else if (port === this.patchPort) {
+        dp.port(n.patchAt, packet);
+        this.ovn(packet, dp.localnet, at, depth + 1);
+      } else if (port === Port.LOCAL) {
+        dp.port(at, packet);
+        dp.onTap?.(at, packet);
+        this.local(packet, depth + 1);
+      } else rec.drop(at, 'br-provider.unknown-port', () => `output to unknown port ${port}`);
     }
   }
 

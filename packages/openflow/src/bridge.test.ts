@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFrame, parseFrame } from '@vippath/wire';
-import { Bridge, BridgeEffects, BridgeError, formatTrace, type TraceStep } from './bridge.js';
+import { Bridge, BridgeEffects, BridgeError, BridgeOutcome, formatTrace, type TraceStep } from './bridge.js';
 import { Port } from './actions.js';
 
 const A = '52:54:00:aa:00:64';
@@ -161,5 +161,55 @@ describe('as ovs-vswitchd 3.1 does it (test/openflow-ovs-semantics.test.ts check
     // Learning (a packet trace, or forwarding): the source is learned first, so the same frame is dropped.
     expect(br.process(frame, 1).drop).toBe(true);
     expect(br.learnedMacs()).toHaveLength(1);
+  });
+});
+
+describe('processInto: the outputs written into a reused outcome', () => {
+  const make = (): Bridge => {
+    const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }, { name: 'p3', ofport: 3 }]);
+    // Port 1 floods (NORMAL), tags for port 2 and strips for port 3: outputs of three lengths from one packet.
+    br.addFlows([
+      'table=0,priority=20,in_port=1,udp,actions=output:3,mod_vlan_vid:7,output:2,NORMAL',
+      'table=0,priority=20,in_port=2,actions=strip_vlan,output:3',
+      'table=0,priority=10,in_port=3,actions=resubmit(,0),resubmit(,0)',
+      'table=0,priority=0,actions=NORMAL',
+    ].join('\n'));
+    return br;
+  };
+  const outputs = (o: BridgeOutcome): Array<[number, string]> => Array.from({ length: o.count }, (_, i) => [o.ports[i]!, Buffer.from(o.packets[i]!).toString('hex')]);
+
+  it('gives the ports and bytes process() gives, packet after packet, with one outcome', () => {
+    const a = make();
+    const b = make();
+    const out = new BridgeOutcome();
+    const frames: Array<[Uint8Array, number]> = [[udp(A, B), 1], [udp(B, A, [7]), 2], [udp(B, A), 1], [udp(A, B, [9]), 2], [udp(A, B), 1]];
+    let seen = 0;
+    for (const [frame, port] of frames) {
+      const want = a.process(frame, port, { now: 5 });
+      b.processInto(frame, frame.length, port, 5, out);
+      expect(outputs(out)).toEqual(want.outputs.map((o) => [o.port, Buffer.from(o.packet).toString('hex')]));
+      expect(out.packets.slice(0, out.count).map((p) => p.length)).toEqual(want.outputs.map((o) => o.packet.length));
+      seen += out.count;
+    }
+    expect(seen).toBeGreaterThan(frames.length);
+    expect(b.dumpFlows({ stats: true })).toBe(a.dumpFlows({ stats: true }));
+    expect(b.learnedMacs()).toEqual(a.learnedMacs());
+  });
+
+  it('reads only frame[0, length), and reports a translation error with no outputs', () => {
+    const br = make();
+    const out = new BridgeOutcome();
+    const frame = udp(A, B);
+    const padded = new Uint8Array(frame.length + 10).fill(0xee);
+    padded.set(frame);
+    br.processInto(padded, frame.length, 1, 0, out);
+    expect(out.count).toBe(5);
+    expect(out.packets[0]).toEqual(frame);
+    // Port 3's rule resubmits to itself twice per level: the recursion limit stops it.
+    br.processInto(frame, frame.length, 3, 0, out);
+    expect(out.error).toBe('RECURSION_TOO_DEEP');
+    expect(out.count).toBe(0);
+    expect(br.process(frame, 3).error).toBe('RECURSION_TOO_DEEP');
+    expect(() => br.processInto(frame, frame.length, 9, 0, out)).toThrow(BridgeError);
   });
 });

@@ -25,6 +25,9 @@ export interface BridgePort {
   patchPeer?: string;
 }
 
+/** processInto's stand-in for the outputs list it does not fill. */
+const NO_OUTPUTS: BridgeOutput[] = Object.freeze([]) as unknown as BridgeOutput[];
+
 /** A packet leaving the bridge. */
 export interface BridgeOutput {
   port: number;
@@ -54,6 +57,38 @@ export interface ProcessResult {
    * before the limit included (OVS clears the datapath actions, ofproto-dpif-xlate.c xlate_actions).
    */
   error?: XlateError;
+}
+
+/**
+ * A packet's outputs written in place by {@link Bridge.processInto}: made once by the caller and reused. Output `i`
+ * is `ports[i]` and `packets[i]` — exactly the packet's bytes, in a buffer the outcome owns: valid until the
+ * outcome is written again (a caller that keeps a packet longer copies it).
+ */
+export class BridgeOutcome {
+  /** Outputs written (0: dropped). */
+  count = 0;
+  readonly ports: number[] = [];
+  readonly packets: Uint8Array[] = [];
+  /** As {@link ProcessResult}'s fields of the same names. */
+  controller = 0;
+  error: XlateError | undefined = undefined;
+  private readonly bufs: Uint8Array[] = [];
+  // Views of each buffer by length: a packet of a length seen before costs no allocation.
+  private readonly views: Array<Array<Uint8Array | undefined>> = [];
+
+  /** Appends output `port` with `src[0, length)` (the bridge's; not for callers). */
+  put(port: number, src: Uint8Array, length: number): void {
+    const i = this.count++;
+    let buf = this.bufs[i];
+    let views = this.views[i];
+    if (buf === undefined || buf.length < length || views === undefined) {
+      buf = this.bufs[i] = new Uint8Array(Math.max(2048, length));
+      views = this.views[i] = [];
+    }
+    for (let k = 0; k < length; k++) buf[k] = src[k]!;
+    this.ports[i] = port;
+    this.packets[i] = views[length] ?? (views[length] = buf.subarray(0, length));
+  }
 }
 
 /**
@@ -132,6 +167,8 @@ interface Xlate {
   key: Uint32Array;
   inPort: number;
   outputs: BridgeOutput[];
+  /** Where outputs go instead of {@link outputs} (processInto). */
+  into: BridgeOutcome | undefined;
   trace: TraceStep[] | undefined;
   depth: number;
   resubmits: number;
@@ -173,7 +210,7 @@ export class Bridge {
   private readonly macs = new Map<number, Map<number, MacEntry>>();
   private readonly decoder = new FrameDecoder();
   private seq = 0;
-  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4, learn: true };
+  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], into: undefined, trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4, learn: true };
   macAgingSeconds = DEFAULT_MAC_AGING_S;
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
@@ -284,23 +321,44 @@ export class Bridge {
    * learns, a trace of a microflow does not, so a microflow without MACs floods).
    */
   process(frame: Uint8Array, inPort: number, options: { length?: number; now?: number; trace?: TraceStep[]; learn?: boolean } = {}): ProcessResult {
+    const x = this.run(frame, inPort, options.length ?? frame.length, options.now ?? 0, options.trace, options.learn ?? true, undefined);
+    if (x.error) return { outputs: [], drop: true, controller: x.controller, error: x.error };
+    return { outputs: x.outputs, drop: x.outputs.length === 0, controller: x.controller };
+  }
+
+  /**
+   * {@link process} without allocation, untraced: `frame[0, length)` arriving on `inPort` at `now`, the outputs
+   * written into `out` (the caller's, so a bridge a packet re-enters before its outputs are used writes elsewhere).
+   * A translation error leaves `out.count` 0 and sets `out.error`.
+   */
+  processInto(frame: Uint8Array, length: number, inPort: number, now: number, out: BridgeOutcome): BridgeOutcome {
+    out.count = 0;
+    const x = this.run(frame, inPort, length, now, undefined, true, out);
+    out.controller = x.controller;
+    out.error = x.error;
+    if (x.error) out.count = 0;
+    return out;
+  }
+
+  private run(frame: Uint8Array, inPort: number, length: number, now: number, trace: TraceStep[] | undefined, learn: boolean, into: BridgeOutcome | undefined): Xlate {
     if (!this.ports.has(inPort)) throw new BridgeError(`in_port ${inPort} is not a port of ${this.name} (ports: ${[...this.ports.keys()].join(', ')})`);
-    const length = options.length ?? frame.length;
     // Scratch state is reused from packet to packet (the bridge is not re-entrant): only the packets that
-    // leave the bridge are new arrays.
+    // leave the bridge are new arrays (or, with `into`, the caller's buffers).
     const x = this.scratch;
     if (x.buf.length < length + HEADROOM) x.buf = new Uint8Array(length + HEADROOM);
-    x.buf.set(frame.subarray(0, length));
+    if (length === frame.length) x.buf.set(frame);
+    else x.buf.set(frame.subarray(0, length));
     x.length = length;
     x.inPort = inPort;
-    x.outputs = [];
-    x.trace = options.trace;
+    x.outputs = into === undefined ? [] : NO_OUTPUTS;
+    x.into = into;
+    x.trace = trace;
     x.depth = 0;
     x.resubmits = 0;
     x.error = undefined;
     x.controller = 0;
-    x.now = options.now ?? 0;
-    x.learn = options.learn ?? true;
+    x.now = now;
+    x.learn = learn;
     x.table = 0;
     x.tableCol = 0;
     x.actionCol = 4;
@@ -310,10 +368,8 @@ export class Bridge {
     if (x.error) {
       // OVS: "Translation failed (<xlate_strerror>), packet is dropped." — outputs already composed go too.
       x.trace?.push({ kind: 'drop', reason: `translation failed (${x.error === 'RECURSION_TOO_DEEP' ? 'Recursion too deep' : 'Too many resubmits'}), packet is dropped`, indent: 4 });
-      return { outputs: [], drop: true, controller: x.controller, error: x.error };
-    }
-    if (x.outputs.length === 0) x.trace?.push({ kind: 'drop', reason: 'no output', indent: 4 });
-    return { outputs: x.outputs, drop: x.outputs.length === 0, controller: x.controller };
+    } else if ((into === undefined ? x.outputs.length : into.count) === 0) x.trace?.push({ kind: 'drop', reason: 'no output', indent: 4 });
+    return x;
   }
 
   /** A lookup in `table`: the first one (table 0), or a resubmit/goto_table from the current table. */
@@ -577,6 +633,10 @@ export class Bridge {
   }
 
   private emit(x: Xlate, port: number, buf = x.buf, length = x.length): void {
+    if (x.into !== undefined) {
+      x.into.put(port, buf, length);
+      return;
+    }
     const packet = buf.slice(0, length);
     x.outputs.push({ port, packet });
     x.trace?.push({ kind: 'output', port, packet: Buffer.from(packet).toString('hex') });
