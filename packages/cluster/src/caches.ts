@@ -10,7 +10,7 @@
 import { BridgeEffects, type Bridge } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, readIPv4, rewriteMac } from '@vippath/wire';
-import { macNumber, type Datapath, type NodePath, type PathWatch } from './datapath.js';
+import { macNumber, ScratchCopy, type Datapath, type NodePath, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
 import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
@@ -18,6 +18,12 @@ import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
 
 const ACK = 0x10;
+
+/** Makes `dst` a copy of `src` (no new array). */
+function copyInto(dst: number[], src: readonly number[]): void {
+  dst.length = src.length;
+  for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
@@ -87,6 +93,9 @@ export class PathCaches implements PathWatch {
   private readonly hd = new DecodedFrame();
   private readonly decoder = new FrameDecoder();
   private split: Split | undefined;
+  private splitStore: Split | undefined;
+  private readonly splitFrame = new ScratchCopy();
+  private flowWatch: Watch | undefined;
   private watching = false;
   /** Whether the full-path run being watched recorded its steps (they go into the entry). */
   private tracedEntry = false;
@@ -335,14 +344,29 @@ export class PathCaches implements PathWatch {
 
   private watchBegin(arp: boolean): Watch {
     const host = this.host;
-    const effects = host.bridges.map((b) => (b.effects = new BridgeEffects()));
-    const speakerEffects = arp ? host.speakers.map((sp) => (sp.effects = [])) : [];
     host.dp.ls.effects = { ctCalls: 0, packets: 0 };
     host.dp.wireSeen = host.dp.onWire ? [] : undefined;
     this.split = undefined;
     this.watching = !arp;
-    if (!arp) host.dp.watch = this;
-    return { stages: host.dp.rec.stageVector(), edges: [...host.dp.rec.edgeFrames], fdb: host.dp.segment.changes, effects, speakerEffects };
+    if (arp) {
+      // An ARP entry keeps the watch's effects: they are its own.
+      const effects = host.bridges.map((b) => (b.effects = new BridgeEffects()));
+      const speakerEffects = host.speakers.map((sp) => (sp.effects = []));
+      return { stages: host.dp.rec.stageVector(), edges: [...host.dp.rec.edgeFrames], fdb: host.dp.segment.changes, effects, speakerEffects };
+    }
+    host.dp.watch = this;
+    // A flow entry keeps only copies (slices, deltas) of what a watch records: one watch's state, cleared and
+    // refilled, serves every miss.
+    const w = this.flowWatch ?? (this.flowWatch = { stages: new Int32Array(host.dp.rec.stageVector().length), edges: [], fdb: 0, effects: host.bridges.map(() => new BridgeEffects()), speakerEffects: [] });
+    for (let i = 0; i < host.bridges.length; i++) {
+      const fx = w.effects[i]!;
+      fx.clear();
+      host.bridges[i]!.effects = fx;
+    }
+    host.dp.rec.stageVector(w.stages);
+    copyInto(w.edges, host.dp.rec.edgeFrames);
+    w.fdb = host.dp.segment.changes;
+    return w;
   }
 
   /** Stops recording effects everywhere (whatever the watch decides). */
@@ -360,13 +384,27 @@ export class PathCaches implements PathWatch {
     if (!this.watching || this.split !== undefined) return;
     const host = this.host;
     const dp = host.dp;
-    this.split = {
-      stages: dp.rec.stageVector(), edges: [...dp.rec.edgeFrames], fdb: dp.segment.changes,
-      rules: host.bridges.map((b) => b.effects?.rules.length ?? 0), normal: host.bridges.map((b) => b.effects?.normal ?? 0),
-      wires: dp.wireSeen?.length ?? 0,
-      steps: dp.rec.r.stages.length, quiet: dp.rec.r.outside.length === 0 && dp.rec.r.delivered.length === 0 && dp.rec.r.drops.length === 0,
-      frame: frame.slice(), inport, from, depth, path: dp.nodes.get(node)!,
-    };
+    // One split's state, refilled per watched miss (watchEnd keeps only copies of it).
+    const sp = this.splitStore ?? (this.splitStore = { stages: new Int32Array(dp.rec.stageVector().length), edges: [], fdb: 0, rules: [], normal: [], wires: 0, steps: 0, quiet: false, frame: new Uint8Array(0), inport: '', from: '', depth: 0, path: dp.nodes.get(node)! });
+    dp.rec.stageVector(sp.stages);
+    copyInto(sp.edges, dp.rec.edgeFrames);
+    sp.fdb = dp.segment.changes;
+    const bridges = host.bridges;
+    sp.rules.length = bridges.length;
+    sp.normal.length = bridges.length;
+    for (let i = 0; i < bridges.length; i++) {
+      sp.rules[i] = bridges[i]!.effects?.rules.length ?? 0;
+      sp.normal[i] = bridges[i]!.effects?.normal ?? 0;
+    }
+    sp.wires = dp.wireSeen?.length ?? 0;
+    sp.steps = dp.rec.r.stages.length;
+    sp.quiet = dp.rec.r.outside.length === 0 && dp.rec.r.delivered.length === 0 && dp.rec.r.drops.length === 0;
+    sp.frame = this.splitFrame.copy(frame);
+    sp.inport = inport;
+    sp.from = from;
+    sp.depth = depth;
+    sp.path = dp.nodes.get(node)!;
+    this.split = sp;
   }
 
   /**

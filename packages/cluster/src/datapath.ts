@@ -66,6 +66,25 @@ function macText(n: number): string {
   return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 }
 
+/**
+ * A reused buffer handing out copies as exact-length views (one view per length, made once): a copy that is dead
+ * before the next one is made costs no allocation.
+ */
+export class ScratchCopy {
+  private buf = new Uint8Array(2048);
+  private views: Array<Uint8Array | undefined> = [];
+
+  copy(src: Uint8Array): Uint8Array {
+    const n = src.length;
+    if (n > this.buf.length) {
+      this.buf = new Uint8Array(n);
+      this.views = [];
+    }
+    this.buf.set(src);
+    return this.views[n] ?? (this.views[n] = this.buf.subarray(0, n));
+  }
+}
+
 /** Who watches the path for a cache entry: told where a frame first reaches the OVN switch. */
 export interface PathWatch {
   atSwitch(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void;
@@ -96,6 +115,7 @@ export class Datapath implements PathTaps {
   readonly decoder = new FrameDecoder();
   readonly d = new DecodedFrame();
   private readonly outsideMemo = edgeMemo();
+  private readonly floodCopy = new ScratchCopy();
   /**
    * The switch's outcomes, one per nesting level of the OVN hop: a pod's answer or a frame sent out the localnet
    * port re-enters the switch while the outer hop still walks its own outputs.
@@ -170,8 +190,14 @@ export class Datapath implements PathTaps {
       return this.carry(known, frame, depth);
     }
     // Each port gets its own copy (a NIC untags in place), but the last can have the frame itself: the
-    // caller handed it over and never looks at it again.
-    for (let i = 0; i < flood!.length; i++) this.carry(flood![i]!, i === flood!.length - 1 ? frame : new Uint8Array(frame), depth);
+    // caller handed it over and never looks at it again. A node's copy is used up before the next is made
+    // (br-provider copies it in first), so one scratch serves them all — unless something keeps it: the
+    // outside's list, or observers.
+    const last = flood!.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const to = flood![i]!;
+      this.carry(to, i === last ? frame : to === 'outside' || this.portTapped ? new Uint8Array(frame) : this.floodCopy.copy(frame), depth);
+    }
   }
 
   private wireDecision(frame: Uint8Array, from: string, known: string | undefined, flood: string[] | undefined): string {

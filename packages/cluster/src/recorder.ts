@@ -157,9 +157,8 @@ export class TraceRecorder {
   }
 
   /** The stage counters in {@link credit}'s order. */
-  stageVector(): Int32Array {
+  stageVector(v: Int32Array = new Int32Array(STAGES.length)): Int32Array {
     const sc = this.stageCounts;
-    const v = new Int32Array(STAGES.length);
     for (let i = 0; i < STAGES.length; i++) v[i] = sc[STAGES[i]!];
     return v;
   }

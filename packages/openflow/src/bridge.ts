@@ -149,6 +149,14 @@ export class BridgeEffects {
   /** NORMAL actions run (each may flood, learn or age out: what a cache must know it did not rest on). */
   normal = 0;
 
+  /** Empties the record, for reuse by a watcher that keeps only {@link slice}s of it. */
+  clear(): void {
+    this.rules.length = 0;
+    this.bytes.length = 0;
+    this.macs.length = 0;
+    this.normal = 0;
+  }
+
   /** The effects recorded from `from` on (a prefix of a run stops there). */
   slice(fromRules: number, toRules = this.rules.length): BridgeEffects {
     const e = new BridgeEffects();
