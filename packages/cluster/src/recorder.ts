@@ -73,17 +73,28 @@ export class TraceRecorder {
     return { outside: [], background: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
   }
 
+  /**
+   * Set for one frame whose caller wants a full result (drops listed) but reads it before the next frame
+   * ({@link SimulatedCluster.injectTransient}): the next {@link begin} gives the reused result even when `keep`.
+   */
+  reuseNext = false;
+  private readonly reusedBackground: Uint8Array[] = [];
+
   /** A new frame: a fresh result for a caller that keeps it, or the reused one (valid until the next frame). */
   begin(keep: boolean): void {
     this.answered = false;
     this.lean = false;
     this.leanDrops = 0;
-    if (keep) {
+    const reuse = this.reuseNext;
+    this.reuseNext = false;
+    if (keep && !reuse) {
       this.r = TraceRecorder.fresh();
       return;
     }
     const r = this.reused;
     r.outside.length = 0;
+    // A caller may have hung another result's list here (inject's background): that one is not ours to empty.
+    r.background = this.reusedBackground;
     r.background.length = 0;
     r.delivered.length = 0;
     r.stages.length = 0;

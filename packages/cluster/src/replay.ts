@@ -252,7 +252,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       }
       summary.injected++;
       countTime(now);
-      const result: InjectResult = sim.inject(frame, now, ingress);
+      // Traced lines are kept (record), summary lines are written at once: their result can be the reused one.
+      const result: InjectResult = tracing ? sim.inject(frame, now, ingress) : sim.injectTransient(frame, now, ingress);
       summary.verdicts[result.verdict]++;
       if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));
       if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, undefined, result));

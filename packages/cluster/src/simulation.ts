@@ -397,7 +397,25 @@ export class SimulatedCluster {
    */
   inject(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
     checkTime(now, 'inject now');
+    return this.injectAfter(frame, now, ingress, this.advance(now));
+  }
+
+  /**
+   * {@link inject}, but the result (not its background, which is the caller's) is the simulation's own: valid
+   * until the next frame. For a caller that reads it at once (replay's summary lines): no result made per frame.
+   */
+  injectTransient(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
+    checkTime(now, 'inject now');
     const background = this.advance(now);
+    this.rec.reuseNext = true;
+    try {
+      return this.injectAfter(frame, now, ingress, background);
+    } finally {
+      this.rec.reuseNext = false;
+    }
+  }
+
+  private injectAfter(frame: Uint8Array, now: number, ingress: Ingress, background: InjectResult): InjectResult {
     if (ingress === 'outside' && this.caches) {
       // From the outside, established flows come from the caches here too — with the very steps the full path
       // recorded for them.
