@@ -35,12 +35,16 @@ function watcher(state) {
   // replayCapture sets onOutside after `setup` runs, so the watcher wraps whatever handler is installed; with
   // traces it takes `inject`'s results instead, so those are watched too (process and inject never call each other).
   w.hook = (sim) => {
-    const inject = sim.inject.bind(sim);
-    sim.inject = (...a) => {
-      const r = inject(...a);
-      for (const f of r.outside) see(f);
-      return r;
-    };
+    // replayCapture's summary lines take injectTransient (inject with a reused result), traced lines inject.
+    for (const name of ['inject', 'injectTransient']) {
+      if (typeof sim[name] !== 'function') continue;
+      const inject = sim[name].bind(sim);
+      sim[name] = (...a) => {
+        const r = inject(...a);
+        for (const f of r.outside) see(f);
+        return r;
+      };
+    }
     let inner;
     Object.defineProperty(sim, 'onOutside', { configurable: true, get: () => (f) => { see(f); inner?.(f); }, set: (h) => { inner = h; } });
   };
