@@ -419,10 +419,10 @@ export class NodePath {
       rec.stepAt('ovn', at, '', from, this.lsMemo);
       if (out.count === 0) return rec.drop(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
-      // frame through another chassis is, before this hop is done. One output is used up before that (what
-      // keeps it — a delivery, an observer — copies it); several, or observers that may keep what they are
-      // shown, get copies of their own.
-      if (out.count === 1 && !dp.portTapped) out.frames[0] = out.frames[0]!.subarray(0, out.lengths[0]);
+      // frame through another chassis is, before this hop is done. One output out of the localnet port is used
+      // up before that (br-provider copies it in first): a view of it will do. A pod's is kept (the frame's
+      // deliveries), and several outputs or observers that may keep what they are shown get copies of their own.
+      if (out.count === 1 && !dp.portTapped && out.ports[0] === dp.localnet) out.frames[0] = out.frames[0]!.subarray(0, out.lengths[0]);
       else for (let i = 0; i < out.count; i++) out.frames[i] = out.frames[i]!.slice(0, out.lengths[i]);
     }
     // What DNAT changed is read from the input's IPv4 header (the switch left `frame` as it came) — the fields
@@ -478,7 +478,8 @@ export class NodePath {
         rec.drop(podAt, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? () => `pod: ${pod.ignored}` : undefined);
       } else {
         rec.step('pod', podAt, rec.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
-        rec.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: oFrame.slice() });
+        // Every output to a pod is a copy of its own (above; traced, process() made it).
+        rec.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: oFrame });
       }
       const podPath = pod.pod.node === this.node ? this : dp.nodes.get(pod.pod.node)!;
       for (let j = 0; j < replies.length; j++) {
