@@ -565,7 +565,8 @@ export class LflowExecutor {
     return this.start(w, now, trace);
   }
 
-  private start(w: Uint32Array, now: number, trace: boolean): ExecResult {
+  /** A packet's per-run state, the same for the walked and the cached run. */
+  private begin(w: Uint32Array, now: number, trace: boolean): void {
     this.now = now;
     this.tracing = trace;
     this.depth = 1;
@@ -573,6 +574,10 @@ export class LflowExecutor {
     this.traceCt?.reset();
     this.inKey = w[W.INPORT]!;
     if (this.chassis !== undefined && this.portsByKey.get(this.inKey)?.type === 'localnet') w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
+  }
+
+  private start(w: Uint32Array, now: number, trace: boolean): ExecResult {
+    this.begin(w, now, trace);
     let root: TraceNode | undefined;
     if (trace) {
       root = new TraceNode(NodeType.PIPELINE, `ingress(dp="${this.datapath}", inport="${this.portName(this.inKey) ?? '(unnamed)'}")`);
@@ -1608,13 +1613,7 @@ export class LflowExecutor {
   }
 
   private startCached(w: Uint32Array, now: number): ExecResult {
-    this.now = now;
-    this.tracing = false;
-    this.depth = 1;
-    this.lbDstConsumed = false;
-    this.traceCt?.reset();
-    this.inKey = w[W.INPORT]!;
-    if (this.chassis !== undefined && this.portsByKey.get(this.inKey)?.type === 'localnet') w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
+    this.begin(w, now, false);
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
