@@ -24,6 +24,8 @@ import { LruTable } from './lru.js';
 
 
 /** No frames in answer: shared, and frozen so that no caller can add to it. */
+/** The request line of an HTTP/1.x GET; group 1 is the target. */
+const GET_LINE = /^GET (\S+) HTTP\/1\.[01]\r\n/;
 const NO_FRAMES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
 export interface AccessLogEntry {
@@ -205,19 +207,10 @@ export class PodHost {
       c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
       // A view of the payload, not a copy of it.
       const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
-      const m = /^GET (\S+) HTTP\/1\.[01]\r\n/.exec(text);
-      if (m) {
+      const target = GET_LINE.exec(text)?.[1];
+      if (target !== undefined) {
         const client = formatIPv4(d.ipSrc);
-        const path = m[1]!.length > ACCESS_LOG_LIMITS.pathChars ? `${m[1]!.slice(0, ACCESS_LOG_LIMITS.pathChars)}…` : m[1]!;
-        this.requests++;
-        // A 1 000-entry array: shift() moves 1 000 pointers, cheaper than anything cleverer here.
-        if (this.log.push({ time: now, client: `${client}:${d.srcPort}`, path }) > ACCESS_LOG_LIMITS.entries) this.log.shift();
-        const seen = this.clients.get(client);
-        if (seen !== undefined) this.clients.set(client, seen + 1);
-        else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(client, 1);
-        else this.otherClientRequests++;
-        const body = m[1] === '/clientip' ? `${client}:${d.srcPort}` : m[1] === '/hostname' ? me.name : 'NOW: simulated';
-        const response = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+        const response = this.answerGet(target, client, `${client}:${d.srcPort}`, now);
         out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
         c.seq = (c.seq + response.length + 1) >>> 0;
       } else out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
@@ -294,19 +287,10 @@ export class PodHost {
       out = [];
       c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
       const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
-      const m = /^GET (\S+) HTTP\/1\.[01]\r\n/.exec(text);
-      if (m) {
+      const target = GET_LINE.exec(text)?.[1];
+      if (target !== undefined) {
         // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
-        const client = `[${src}]:${d.srcPort}`;
-        const path = m[1]!.length > ACCESS_LOG_LIMITS.pathChars ? `${m[1]!.slice(0, ACCESS_LOG_LIMITS.pathChars)}…` : m[1]!;
-        this.requests++;
-        if (this.log.push({ time: now, client, path }) > ACCESS_LOG_LIMITS.entries) this.log.shift();
-        const seen = this.clients.get(src);
-        if (seen !== undefined) this.clients.set(src, seen + 1);
-        else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(src, 1);
-        else this.otherClientRequests++;
-        const body = m[1] === '/clientip' ? client : m[1] === '/hostname' ? me.name : 'NOW: simulated';
-        const response = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+        const response = this.answerGet(target, src, `[${src}]:${d.srcPort}`, now);
         out.push(seg(c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
         c.seq = (c.seq + response.length + 1) >>> 0;
       } else out.push(seg(c.seq, c.ack, ACK, 65535));
@@ -319,6 +303,24 @@ export class PodHost {
       this.connChanges++;
     }
     return out;
+  }
+
+  /**
+   * An HTTP GET as agnhost's netexec answers it, over either family: logged (bounded), its client counted by
+   * address, and the whole response (headers and body, `Connection: close`) returned.
+   * @param remote the peer as Go's RemoteAddr prints it (`/clientip`'s body)
+   */
+  private answerGet(target: string, addr: string, remote: string, now: number): string {
+    const path = target.length > ACCESS_LOG_LIMITS.pathChars ? `${target.slice(0, ACCESS_LOG_LIMITS.pathChars)}…` : target;
+    this.requests++;
+    // A 1 000-entry array: shift() moves 1 000 pointers, cheaper than anything cleverer here.
+    if (this.log.push({ time: now, client: remote, path }) > ACCESS_LOG_LIMITS.entries) this.log.shift();
+    const seen = this.clients.get(addr);
+    if (seen !== undefined) this.clients.set(addr, seen + 1);
+    else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(addr, 1);
+    else this.otherClientRequests++;
+    const body = target === '/clientip' ? remote : target === '/hostname' ? this.pod.name : 'NOW: simulated';
+    return `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
   }
 
   /** True when the pod has an open connection with the peer `ip` (uint32) `:port`. */
