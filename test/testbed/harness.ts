@@ -126,6 +126,40 @@ function outsideFrames(s: StepResult, port = 'outside'): Uint8Array[] {
  * Plays a conversation through the differential driver, from simulated time `t`; returns the time after it.
  * Every step's result goes to `onStep`.
  */
+/** What a client saw of the server's segments in one step: its last sequence number, and the length it acks. */
+interface Answer { seq?: number; fin: boolean; len: number }
+
+/**
+ * A curl-like TCP conversation over either family: handshake, then a FIN right away (`early-fin`) or a GET and a
+ * FIN or RST after the response; it stops where the server stops answering.
+ */
+async function httpDialogue(
+  c: { isn: number; path: string; close: 'fin' | 'rst' | 'early-fin' },
+  host: string,
+  seg: (flags: number, seq: number, ack: number, payload?: Uint8Array) => Uint8Array,
+  answers: (s: StepResult) => Answer,
+  feed: (at: string, frame: Uint8Array) => Promise<StepResult>,
+): Promise<void> {
+  let seq = c.isn >>> 0;
+  const synack = answers(await feed('outside', seg(SYN, seq, 0)));
+  seq = (seq + 1) >>> 0;
+  if (synack.seq === undefined) return;
+  let ack = (synack.seq + synack.len) >>> 0;
+  await feed('outside', seg(ACK, seq, ack));
+  if (c.close === 'early-fin') {
+    const r = answers(await feed('outside', seg(FIN | ACK, seq, ack)));
+    seq = (seq + 1) >>> 0;
+    if (r.seq !== undefined) await feed('outside', seg(ACK, seq, (r.seq + r.len) >>> 0));
+    return;
+  }
+  const req = new TextEncoder().encode(`GET ${c.path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+  const resp = answers(await feed('outside', seg(PSH | ACK, seq, ack, req)));
+  seq = (seq + req.length) >>> 0;
+  if (resp.seq === undefined) return;
+  ack = (resp.seq + resp.len) >>> 0;
+  await feed('outside', seg(c.close === 'rst' ? RST | ACK : FIN | ACK, seq, ack));
+}
+
 export async function play(c: Conversation, diff: Differential, t: number, onStep: (s: StepResult) => void): Promise<number> {
   const sim = diff.sim;
   const st = sim.state;
@@ -194,32 +228,15 @@ export async function play(c: Conversation, diff: Differential, t: number, onSte
         for (let i = 0; i < 16; i++) if (f[d.l3Offset + 24 + i] !== ipBytes[i]) return false;
         return true;
       };
-      const answers = (s: StepResult): { seq?: number; fin: boolean; len: number } => {
-        let out: { seq?: number; fin: boolean; len: number } = { fin: false, len: 0 };
+      const answers = (s: StepResult): Answer => {
+        let out: Answer = { fin: false, len: 0 };
         for (const f of outsideFrames(s)) {
           if (dec.decode(f, d) !== 0 || d.l3 !== L3.IPV6 || d.ipProto !== 6 || d.dstPort !== c.sport || !toClient(f)) continue;
           out = { seq: d.tcpSeq, fin: (d.tcpFlags & FIN) !== 0, len: d.payloadLength + ((d.tcpFlags & (SYN | FIN)) ? 1 : 0) };
         }
         return out;
       };
-      let seq = c.isn >>> 0;
-      const synack = answers(await feed('outside', seg(SYN, seq, 0)));
-      seq = (seq + 1) >>> 0;
-      if (synack.seq === undefined) return t;
-      let ack = (synack.seq + synack.len) >>> 0;
-      await feed('outside', seg(ACK, seq, ack));
-      if (c.close === 'early-fin') {
-        const r = answers(await feed('outside', seg(FIN | ACK, seq, ack)));
-        seq = (seq + 1) >>> 0;
-        if (r.seq !== undefined) await feed('outside', seg(ACK, seq, (r.seq + r.len) >>> 0));
-        return t;
-      }
-      const req = new TextEncoder().encode(`GET ${c.path} HTTP/1.1\r\nHost: [${tg.ip}]\r\n\r\n`);
-      const resp = answers(await feed('outside', seg(PSH | ACK, seq, ack, req)));
-      seq = (seq + req.length) >>> 0;
-      if (resp.seq === undefined) return t;
-      ack = (resp.seq + resp.len) >>> 0;
-      await feed('outside', seg(c.close === 'rst' ? RST | ACK : FIN | ACK, seq, ack));
+      await httpDialogue(c, `[${tg.ip}]`, seg, answers, feed);
       return t;
     }
     case 'foreign-vlan': {
@@ -253,36 +270,15 @@ export async function play(c: Conversation, diff: Differential, t: number, onSte
       const ip = clientIp(c.client);
       const seg = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array => buildFrame({ dst: tg.mac, src: mac, vlans: [vlan], ipv4: { src: ip, dst: tg.ip }, tcp: { srcPort: c.sport, dstPort: tg.port, seq: seq >>> 0, ack: ack >>> 0, flags, window: 64240, ...(payload ? { payload } : {}) } });
       // The answers the client got: the server's next sequence number and whether it closed.
-      const answers = (s: StepResult): { seq?: number; fin: boolean; len: number } => {
-        let out: { seq?: number; fin: boolean; len: number } = { fin: false, len: 0 };
+      const answers = (s: StepResult): Answer => {
+        let out: Answer = { fin: false, len: 0 };
         for (const f of outsideFrames(s)) {
           if (dec.decode(f, d) !== 0 || d.l3 !== L3.IPV4 || d.ipProto !== 6 || d.dstPort !== c.sport || formatIPv4(d.ipDst) !== ip) continue;
           out = { seq: d.tcpSeq, fin: (d.tcpFlags & FIN) !== 0, len: d.payloadLength + ((d.tcpFlags & (SYN | FIN)) ? 1 : 0) };
         }
         return out;
       };
-      let seq = c.isn >>> 0;
-      const synack = answers(await feed('outside', seg(SYN, seq, 0)));
-      seq = (seq + 1) >>> 0;
-      if (synack.seq === undefined) return t;
-      let ack = (synack.seq + synack.len) >>> 0;
-      await feed('outside', seg(ACK, seq, ack));
-      if (c.close === 'early-fin') {
-        const r = answers(await feed('outside', seg(FIN | ACK, seq, ack)));
-        seq = (seq + 1) >>> 0;
-        if (r.seq !== undefined) await feed('outside', seg(ACK, seq, (r.seq + r.len) >>> 0));
-        return t;
-      }
-      const req = new TextEncoder().encode(`GET ${c.path} HTTP/1.1\r\nHost: ${tg.ip}\r\n\r\n`);
-      const resp = answers(await feed('outside', seg(PSH | ACK, seq, ack, req)));
-      seq = (seq + req.length) >>> 0;
-      if (resp.seq === undefined) return t;
-      ack = (resp.seq + resp.len) >>> 0;
-      if (c.close === 'rst') {
-        await feed('outside', seg(RST | ACK, seq, ack));
-        return t;
-      }
-      await feed('outside', seg(FIN | ACK, seq, ack));
+      await httpDialogue(c, tg.ip, seg, answers, feed);
       return t;
     }
     case 'icmp-error': {
