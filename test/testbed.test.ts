@@ -282,39 +282,8 @@ spec:
 const DUAL_STACK: Scenario = {
   name: 'dual-stack (IPv6 VIP, NDP, TCP)',
   profile: 'kube-ovn',
-  manifests: `
-apiVersion: kubeovn.io/v1
-kind: Subnet
-metadata: {name: underlay-subnet}
-spec:
-  protocol: Dual
-  provider: ovn
-  cidrBlock: 10.180.204.0/24,fd00:10:180::/120
-  gateway: 10.180.204.1,fd00:10:180::1
-  vlan: underlay-vlan
-  excludeIps: [10.180.204.250..10.180.204.254, "fd00:10:180::fa..fd00:10:180::fe"]
-  natOutgoing: false
-  enableExternalLBAddress: true
----
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: underlay-pool, namespace: metallb-system}
-spec: {addresses: [10.180.204.250-10.180.204.254, "fd00:10:180::fa-fd00:10:180::fe"]}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: nginx-lb
-  annotations: {metallb.universe.tf/loadBalancerIPs: "10.180.204.252,fd00:10:180::fc"}
-spec:
-  externalTrafficPolicy: Local
-  ipFamilies: [IPv4, IPv6]
-  ipFamilyPolicy: RequireDualStack
-  clusterIPs: [10.96.0.10, "fd00:96::a"]
-  ports: [{port: 80, protocol: TCP, targetPort: 80}]
-  selector: {app: nginx}
-  type: LoadBalancer
-`,
+  manifests: readFileSync(new URL('fixtures/manifests/dual-stack.yaml', import.meta.url), 'utf8'),
+
 };
 
 describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspace as the oracle${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {

@@ -1,40 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { derive, northboundFor } from './derive.js';
 import { loadManifests } from './manifests.js';
 import { DEFAULT_CLUSTER, withDefaults } from './scenario.js';
 
-/** The default scenario with a dual-stack Subnet, pool and Service (IPv4 and IPv6 ingress). */
-const DUAL = `
-apiVersion: kubeovn.io/v1
-kind: Subnet
-metadata: {name: underlay-subnet}
-spec:
-  protocol: Dual
-  cidrBlock: 10.180.204.0/24,fd00:10:180::/120
-  gateway: 10.180.204.1,fd00:10:180::1
-  vlan: underlay-vlan
-  excludeIps: [10.180.204.250..10.180.204.254, "fd00:10:180::2", "fd00:10:180::fa..fd00:10:180::fe"]
-  enableExternalLBAddress: true
----
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: underlay-pool, namespace: metallb-system}
-spec: {addresses: [10.180.204.250-10.180.204.254, "fd00:10:180::fa-fd00:10:180::fe"]}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: nginx-lb
-  annotations: {metallb.universe.tf/loadBalancerIPs: "10.180.204.252,fd00:10:180::fc"}
-spec:
-  externalTrafficPolicy: Local
-  ipFamilies: [IPv4, IPv6]
-  ipFamilyPolicy: RequireDualStack
-  clusterIPs: [10.96.0.10, "fd00:96::a"]
-  ports: [{port: 80, protocol: TCP, targetPort: 80}]
-  selector: {app: nginx}
-  type: LoadBalancer
-`;
+/**
+ * The default scenario with a dual-stack Subnet, pool and Service (test/fixtures/manifests/dual-stack.yaml, the
+ * testbed's dual-stack scenario), with fd00:10:180::2 excluded too, so IPAM has an IPv6 exclusion to skip.
+ */
+const DUAL = readFileSync(new URL('../../../test/fixtures/manifests/dual-stack.yaml', import.meta.url), 'utf8')
+  .replace('"fd00:10:180::fa..fd00:10:180::fe"]', '"fd00:10:180::2", "fd00:10:180::fa..fd00:10:180::fe"]');
 
 const objects = (): ReturnType<typeof withDefaults> => withDefaults(loadManifests(DUAL, 'dual.yaml').objects);
 
