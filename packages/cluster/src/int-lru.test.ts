@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { IntLruTable } from './int-lru.js';
+import { LruTable } from './lru.js';
+
+// Keys as the callers make them (48-bit MACs, IPv4 × 65 536 + port): a few distinct ones, some colliding in the
+// index's low bits, so probing, backward-shift deletion and growth are all exercised.
+const KEYS = [0, 1, 2, 7, 8, 0xffff, 0x10000, 0x525400cc0001, 0x525400cc0002, 0x525400bb0003, 0xffffffffffff, 2 ** 32, 2 ** 32 + 1, 0x0ab50001 * 65536 + 32768, 2 ** 53 - 1];
+
+type Op = ['set' | 'delete' | 'touch' | 'deleteWhere' | 'clear', number, number];
+
+it('does what LruTable does, operation for operation (keys below 2^53, limits from 0 up across its growth)', () => {
+  const op = fc.tuple(fc.constantFrom<Op[0]>('set', 'set', 'set', 'delete', 'touch', 'deleteWhere', 'clear'), fc.constantFrom(...KEYS), fc.integer({ min: 0, max: 3 }));
+  fc.assert(
+    fc.property(fc.constantFrom(0, 1, 2, 3, 5, 8, 13, 1500), fc.array(op, { maxLength: 300 }), (limit, ops) => {
+      const a = new IntLruTable<number>(limit);
+      const b = new LruTable<number, number>(limit);
+      for (const [kind, key, v] of ops) {
+        if (kind === 'set') {
+          a.set(key, v);
+          b.set(key, v);
+        } else if (kind === 'delete') {
+          a.delete(key);
+          b.delete(key);
+        } else if (kind === 'touch') {
+          // touchIf(k, v) is touch when k holds v: what the learning switch does before writing.
+          if (v === 0) expect(a.touch(key)).toBe(b.touch(key));
+          else expect(a.touchIf(key, v)).toBe(b.get(key) === v && b.touch(key));
+        }
+        else if (kind === 'deleteWhere') expect(a.deleteWhere((x) => x === v)).toBe(b.deleteWhere((x) => x === v));
+        else {
+          a.clear();
+          b.clear();
+        }
+        expect(a.size).toBe(b.size);
+        expect(a.evictions).toBe(b.evictions);
+      }
+      for (const k of KEYS) {
+        expect(a.get(k)).toBe(b.get(k));
+        expect(a.has(k)).toBe(b.has(k));
+      }
+    }),
+    { numRuns: 400 },
+  );
+});
+
+it('keeps 65 536 entries of turning-over keys, forgetting exactly the least recently written', () => {
+  const t = new IntLruTable<number>(65536);
+  const model = new LruTable<number, number>(65536);
+  const key = (i: number): number => ((0x0ab50000 | (i & 0xffff)) >>> 0) * 65536 + 1024 + Math.floor(i / 65536);
+  for (let i = 0; i < 200_000; i++) {
+    t.set(key(i), i);
+    model.set(key(i), i);
+    // Key 3 written again now and then stays; everything else older than 65 536 writes goes.
+    if (i % 1000 === 0) {
+      t.set(key(3), -1);
+      model.set(key(3), -1);
+    }
+  }
+  expect(t.size).toBe(65536);
+  expect(t.get(key(3))).toBe(-1);
+  expect(t.get(key(200_000 - 1))).toBe(199_999);
+  expect(t.get(key(200_000 - 65_000))).toBe(200_000 - 65_000);
+  expect(t.has(key(100_000))).toBe(false);
+  expect(t.evictions).toBe(model.evictions);
+  for (let i = 0; i < 200_000; i += 7) expect(t.get(key(i))).toBe(model.get(key(i)));
+});
