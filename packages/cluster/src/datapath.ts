@@ -12,7 +12,7 @@ import { DecodedFrame, FrameDecoder, formatIPv4, isVlanTpid, MAX_VLAN_TAGS, popV
 import { bridgeTrace } from './bridge-trace.js';
 import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode, POD_DROP_CODE } from './drops.js';
 import type { PodHost } from './pods.js';
-import { edgeMemo, type EdgeMemo, type TraceRecorder } from './recorder.js';
+import { ST_BRIDGE, ST_HOST, ST_LB, ST_METALLB, ST_OVN, ST_POD, ST_VLAN, ST_WIRE, type TraceRecorder } from './recorder.js';
 import type { WireSegment } from './segment.js';
 
 /** Hops a frame may take before it is taken for a loop and dropped. */
@@ -97,9 +97,20 @@ export interface PathTaps {
   onTap: ((tap: string, frame: Uint8Array) => void) | undefined;
 }
 
+/** A pod's logical switch port as the OVN hop delivers to it: the pod, where it sits, that place's number. */
+export interface PodPort {
+  /** The pod's model (replaced when connections are reset). */
+  host: PodHost;
+  /** `<node>/<pod>`, and its place number. */
+  at: string;
+  atId: number;
+}
+
 /** What every hop shares: the recorder, the segment, the switch, the pods, time, and the observers. */
 export class Datapath implements PathTaps {
   readonly nodes = new Map<string, NodePath>();
+  /** The pods by logical switch port name. */
+  readonly podPorts = new Map<string, PodPort>();
   /** Nodes whose machine is down (their NIC receives nothing). */
   readonly down = new Set<string>();
   /** New connections per backend pod (LB selections), over the whole run. */
@@ -114,8 +125,10 @@ export class Datapath implements PathTaps {
   wireSeen: Array<{ from: string; frame: Uint8Array }> | undefined;
   readonly decoder = new FrameDecoder();
   readonly d = new DecodedFrame();
-  private readonly outsideMemo = edgeMemo();
   private readonly floodCopy = new ScratchCopy();
+  /** Place numbers of the wire, the outside and the outside's end of the wire (see {@link TraceRecorder.place}). */
+  readonly wireAt: number;
+  readonly outsideAt: number;
   /**
    * The switch's outcomes, one per nesting level of the OVN hop: a pod's answer or a frame sent out the localnet
    * port re-enters the switch while the outer hop still walks its own outputs.
@@ -151,14 +164,32 @@ export class Datapath implements PathTaps {
     readonly segment: WireSegment,
     readonly ls: LogicalSwitch,
     readonly metallb: MetalLB,
-    /** Pods by logical switch port name, and where each sits (`<node>/<pod>`). */
-    readonly pods: ReadonlyMap<string, PodHost>,
-    readonly podAt: ReadonlyMap<string, string>,
     readonly vlan: number,
     readonly lsName: string,
     readonly localnet: string,
     readonly patchName: string,
-  ) {}
+  ) {
+    this.wireAt = rec.place('wire');
+    this.outsideAt = rec.place('outside');
+  }
+
+  /** Adds (or, after a reset of the pods' connections, replaces) the pod behind logical switch port `lsp`. */
+  setPod(lsp: string, host: PodHost): void {
+    const known = this.podPorts.get(lsp);
+    if (known) known.host = host;
+    else {
+      const at = `${host.pod.node}/${host.pod.name}`;
+      this.podPorts.set(lsp, { host, at, atId: this.rec.place(at) });
+    }
+  }
+
+  /**
+   * A copy of `frame` for the result of the frame being processed: a buffer of the recorder's when that result
+   * is transient (valid until the next frame), else an array of its own.
+   */
+  keep(frame: Uint8Array, length: number): Uint8Array {
+    return this.rec.transient && !this.portTapped ? this.rec.copyOf(frame, length) : frame.slice(0, length);
+  }
 
   /** Whether any observer wants frames: the caches replay only what they recorded for the wire. */
   get portTapped(): boolean {
@@ -171,9 +202,14 @@ export class Datapath implements PathTaps {
 
   /** The segment's hop: learn the source, then one NIC (known destination), or every port but `from` (flood). */
   wire(from: string, frame: Uint8Array, depth: number): void {
+    this.wireFrom(from, from === 'outside' ? undefined : this.nodes.get(from)!, frame, depth);
+  }
+
+  /** {@link wire} from node `path` (undefined: the outside), whose port name is `from`. */
+  wireFrom(from: string, path: NodePath | undefined, frame: Uint8Array, depth: number): void {
     const rec = this.rec;
-    if (depth > MAX_DEPTH) return rec.drop('wire', 'wire.hop-limit');
-    if (frame.length < 14) return rec.drop('wire', 'wire.runt');
+    if (depth > MAX_DEPTH) return rec.dropAt(this.wireAt, 'wire.hop-limit');
+    if (frame.length < 14) return rec.dropAt(this.wireAt, 'wire.runt');
     const seg = this.segment;
     const fdb = seg.tableOf(frame);
     if ((frame[6]! & 1) === 0) seg.learn(fdb, macNumber(frame, 6), from);
@@ -183,20 +219,19 @@ export class Datapath implements PathTaps {
     }
     const known = (frame[0]! & 1) === 0 ? fdb.get(macNumber(frame, 0)) : undefined;
     const flood = known === undefined ? seg.floodFrom(from) : undefined;
-    const path = from === 'outside' ? undefined : this.nodes.get(from)!;
-    rec.stepAt('wire', 'wire', rec.tracing ? this.wireDecision(frame, from, known, flood) : '', path === undefined ? 'outside' : path.names.vif, path === undefined ? this.outsideMemo : path.wireMemo);
+    rec.stepAt(ST_WIRE, this.wireAt, rec.tracing ? this.wireDecision(frame, from, known, flood) : '', path === undefined ? this.outsideAt : path.ids.vif);
     if (known !== undefined) {
-      if (known === from) return rec.drop('wire', 'wire.same-port');
+      if (known === from) return rec.dropAt(this.wireAt, 'wire.same-port');
       return this.carry(known, frame, depth);
     }
     // Each port gets its own copy (a NIC untags in place), but the last can have the frame itself: the
     // caller handed it over and never looks at it again. A node's copy is used up before the next is made
     // (br-provider copies it in first), so one scratch serves them all — unless something keeps it: the
-    // outside's list, or observers.
+    // outside's list (the result's: transient, a buffer of the recorder's), or observers.
     const last = flood!.length - 1;
     for (let i = 0; i <= last; i++) {
       const to = flood![i]!;
-      this.carry(to, i === last ? frame : to === 'outside' || this.portTapped ? new Uint8Array(frame) : this.floodCopy.copy(frame), depth);
+      this.carry(to, i === last ? frame : to === 'outside' ? this.keep(frame, frame.length) : this.portTapped ? new Uint8Array(frame) : this.floodCopy.copy(frame), depth);
     }
   }
 
@@ -209,8 +244,8 @@ export class Datapath implements PathTaps {
     if (to === 'outside') {
       this.rec.r.outside.push(frame);
       this.onTap?.('outside', frame);
-      this.rec.bump('wire', 'outside');
-    } else this.nodes.get(to)!.nic(frame, 'wire', depth + 1);
+      this.rec.bump(this.wireAt, this.outsideAt);
+    } else this.nodes.get(to)!.nic(frame, this.wireAt, depth + 1);
   }
 }
 
@@ -229,16 +264,12 @@ export interface NodeNames {
   nicOut: string;
 }
 
+/** A node's places as the recorder numbers them (resolved once: the hops count steps by number). */
+export type NodeIds = { [K in keyof NodeNames]: number };
+
 /** One node's path. */
 export class NodePath {
-  private readonly bridgeOptions = { now: 0 };
-  /** The last edge counted at each of this node's places (see TraceRecorder.stepAt). */
-  readonly wireMemo: EdgeMemo = edgeMemo();
-  private readonly nicMemo = edgeMemo();
-  private readonly tagMemo = edgeMemo();
-  private readonly brMemo = edgeMemo();
-  private readonly lsMemo = edgeMemo();
-  private readonly lbMemo = edgeMemo();
+  readonly ids: NodeIds;
 
   constructor(
     private readonly dp: Datapath,
@@ -250,53 +281,66 @@ export class NodePath {
     /** br-provider's ofport for the VLAN interface and for the patch to br-int (-1: none; snapshots number their own). */
     readonly upPort: number,
     readonly patchPort: number,
-  ) {}
+  ) {
+    const ids = {} as NodeIds;
+    for (const k of Object.keys(names) as Array<keyof NodeNames>) ids[k] = dp.rec.place(names[k]);
+    this.ids = ids;
+  }
+
+  /** Whether this node's machine is down (the common case — nothing down — costs no lookup). */
+  private get isDown(): boolean {
+    const down = this.dp.down;
+    return down.size !== 0 && down.has(this.node);
+  }
 
   /** The NIC: frames of the cluster's VLAN are untagged into `underlay0.341` and enter br-provider. */
-  nic(frame: Uint8Array, from: string, depth: number): void {
+  nic(frame: Uint8Array, from: number, depth: number): void {
     const dp = this.dp;
     const rec = dp.rec;
     const n = this.names;
-    if (dp.down.has(this.node)) return rec.drop(n.nicAt, 'nic.node-down');
+    const ids = this.ids;
+    if (this.isDown) return rec.dropAt(ids.nicAt, 'nic.node-down');
     dp.port(n.nicAt, frame);
     dp.onTap?.(n.nicIn, frame);
     // Only the outer tag is read: the rest is br-provider's to decode.
     const tagged = frame.length >= 18 && isVlanTpid((frame[12]! << 8) | frame[13]!);
     const vid = tagged ? ((frame[14]! & 0x0f) << 8) | frame[15]! : -1;
-    if (vid !== dp.vlan) return rec.drop(n.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', rec.tracing ? () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${dp.vlan}` : undefined);
+    if (vid !== dp.vlan) return rec.dropAt(ids.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', rec.tracing ? () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${dp.vlan}` : undefined);
+    // Untagged in place: br-provider reads `frame[0, len)`, so no view of it is made (observers get one).
     const len = popVlan(frame, frame.length);
-    const untagged = frame.subarray(0, len);
-    rec.stepAt('underlay0.341', n.vif, rec.tracing ? `untagged VLAN ${dp.vlan}` : '', from, this.nicMemo);
-    dp.port(n.vif, untagged);
-    this.toBridge(untagged, this.upPort, n.vif, depth + 1);
+    rec.stepAt(ST_VLAN, ids.vif, rec.tracing ? `untagged VLAN ${dp.vlan}` : '', from);
+    if (dp.onPort) dp.port(n.vif, frame.subarray(0, len));
+    this.toBridge(frame, len, this.upPort, ids.vif, depth + 1);
   }
 
   private portName(p: number): string {
     return p === Port.LOCAL ? 'LOCAL' : p === this.upPort ? `${this.names.nic}.${this.dp.vlan}` : p === this.patchPort ? 'patch' : String(p);
   }
 
-  /** br-provider: Kube-OVN's flows; its outputs go on to the VLAN interface, the patch port or LOCAL. */
-  toBridge(frame: Uint8Array, inPort: number, from: string, depth: number): void {
+  /** br-provider: Kube-OVN's flows on `frame[0, length)`; its outputs go on to the VLAN interface, the patch port or LOCAL. */
+  toBridge(frame: Uint8Array, length: number, inPort: number, from: number, depth: number): void {
     const dp = this.dp;
-    if (depth > MAX_DEPTH) return dp.rec.drop(this.names.br, 'br-provider.hop-limit');
+    if (depth > MAX_DEPTH) return dp.rec.dropAt(this.ids.br, 'br-provider.hop-limit');
     const out = dp.enterBridge();
     try {
-      this.bridgeHop(frame, inPort, from, depth, out);
+      this.bridgeHop(frame, length, inPort, from, depth, out);
     } finally {
       dp.leaveBridge();
     }
   }
 
-  private bridgeHop(frame: Uint8Array, inPort: number, from: string, depth: number, out: BridgeOutcome): void {
+  private bridgeHop(frame: Uint8Array, length: number, inPort: number, from: number, depth: number, out: BridgeOutcome): void {
     const dp = this.dp;
     const rec = dp.rec;
     const n = this.names;
-    const at = n.br;
+    const ids = this.ids;
+    const at = ids.br;
     // Traced, the bridge records its own steps (ofproto/trace's story): the rules behind this one-line decision.
     if (rec.tracing) {
+      if (length !== frame.length) frame = frame.subarray(0, length);
       const steps: BridgeStep[] = [];
       const res = this.bridge.process(frame, inPort, { now: dp.now, trace: steps });
-      rec.stepAt('br-provider', at, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from, this.brMemo);
+      rec.stepAt(ST_BRIDGE, at, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from);
       const full = (p: number): string => (p === this.patchPort ? dp.patchName : this.portName(p));
       rec.r.stages[rec.r.stages.length - 1]!.openflow = bridgeTrace(this.bridge.name, inPort, full, frame, steps, res);
       out.error = res.error;
@@ -306,40 +350,42 @@ export class NodePath {
         out.packets[i] = res.outputs[i]!.packet;
       }
     } else {
-      this.bridge.processInto(frame, frame.length, inPort, dp.now, out);
-      rec.stepAt('br-provider', at, '', from, this.brMemo);
+      this.bridge.processInto(frame, length, inPort, dp.now, out);
+      rec.stepAt(ST_BRIDGE, at, '', from);
       // The packets are this level's buffers, used up before the level is left; observers, which may keep
       // what they are shown, get copies.
       if (dp.portTapped) for (let i = 0; i < out.count; i++) out.packets[i] = out.packets[i]!.slice();
     }
-    if (out.error) rec.drop(at, out.error === 'RECURSION_TOO_DEEP' ? 'br-provider.recursion-too-deep' : 'br-provider.too-many-resubmits');
-    else if (out.count === 0) rec.drop(at, 'br-provider.no-output');
+    if (out.error) rec.dropAt(at, out.error === 'RECURSION_TOO_DEEP' ? 'br-provider.recursion-too-deep' : 'br-provider.too-many-resubmits');
+    else if (out.count === 0) rec.dropAt(at, 'br-provider.no-output');
     const count = out.count;
     for (let i = 0; i < count; i++) {
       const port = out.ports[i]!;
       const packet = out.packets[i]!;
       if (port === this.upPort) {
-        if (dp.down.has(this.node)) {
-          rec.drop(n.nicAt, 'nic.node-down');
+        if (this.isDown) {
+          rec.dropAt(ids.nicAt, 'nic.node-down');
           continue;
         }
         dp.port(n.vif, packet);
-        const tagged = new Uint8Array(packet.length + 4);
+        // The tagged frame may end in the result's outside list: its own array when the result is the caller's,
+        // a buffer of the recorder's when it is transient.
+        const tagged = dp.rec.transient && !dp.portTapped ? rec.buffer(packet.length + 4) : new Uint8Array(packet.length + 4);
         tagged.set(packet);
         const len = pushVlan(tagged, packet.length, dp.vlan);
-        rec.stepAt('underlay0.341', n.vif, rec.tracing ? `tagged VLAN ${dp.vlan}` : '', at, this.tagMemo);
+        rec.stepAt(ST_VLAN, ids.vif, rec.tracing ? `tagged VLAN ${dp.vlan}` : '', at);
         const wired = len === tagged.length ? tagged : tagged.subarray(0, len);
         dp.port(n.nicAt, wired);
         dp.onTap?.(n.nicOut, wired);
-        dp.wire(this.node, wired, depth + 1);
+        dp.wireFrom(this.node, this, wired, depth + 1);
       } else if (port === this.patchPort) {
         dp.port(n.patchAt, packet);
-        this.ovn(packet, dp.localnet, at, depth + 1);
+        this.ovnAt(packet, dp.localnet, at, depth + 1);
       } else if (port === Port.LOCAL) {
-        dp.port(at, packet);
-        dp.onTap?.(at, packet);
+        dp.port(n.br, packet);
+        dp.onTap?.(n.br, packet);
         this.local(packet, depth + 1);
-      } else rec.drop(at, 'br-provider.unknown-port', () => `output to unknown port ${port}`);
+      } else rec.dropAt(at, 'br-provider.unknown-port', () => `output to unknown port ${port}`);
     }
   }
 
@@ -348,39 +394,44 @@ export class NodePath {
     const dp = this.dp;
     const rec = dp.rec;
     const n = this.names;
-    const at = n.metallb;
     const v = dp.metallb.receive(this.node, 'br-provider', frame);
+    const ids = this.ids;
     if (v.verdict === 'reply') {
-      rec.step('metallb', at, 'ARP/NDP reply for an announced VIP', n.br);
+      rec.stepAt(ST_METALLB, ids.metallb, 'ARP/NDP reply for an announced VIP', ids.br);
       rec.answered = true;
       dp.port(n.br, v.frame);
-      this.toBridge(v.frame, Port.LOCAL, at, depth + 1);
+      this.toBridge(v.frame, v.frame.length, Port.LOCAL, ids.metallb, depth + 1);
     } else if (v.verdict === 'drop') {
-      rec.step('metallb', at, rec.tracing ? `no reply: ${DROP_TEXT[`metallb.${v.reason}`]}` : '', n.br);
+      rec.stepAt(ST_METALLB, ids.metallb, rec.tracing ? `no reply: ${DROP_TEXT[`metallb.${v.reason}`]}` : '', ids.br);
       // The host stack has no such address either, so nothing answers from this node.
-      rec.drop(at, METALLB_DROP_CODE[v.reason]!);
+      rec.dropAt(ids.metallb, METALLB_DROP_CODE[v.reason]!);
     } else this.host(frame);
   }
 
   private host(frame: Uint8Array): void {
     const rec = this.dp.rec;
-    const at = this.names.host;
+    const ids = this.ids;
     // The node's own stack takes frames to its MAC; it holds no pod or VIP address, so anything else dies there.
     const mine = macNumber(frame, 0) === this.mac;
-    rec.step('host', at, mine ? 'to the node\'s own stack' : 'not for the node', this.names.br);
-    rec.drop(at, mine ? 'host.not-held' : 'host.not-addressed');
+    rec.stepAt(ST_HOST, ids.host, mine ? 'to the node\'s own stack' : 'not for the node', ids.br);
+    rec.dropAt(ids.host, mine ? 'host.not-held' : 'host.not-addressed');
   }
 
   /**
    * The OVN logical switch, run on this node's chassis: its outputs go to a pod (whose answers enter the switch
-   * again) or out of the localnet port into the output chassis' br-provider.
+   * again) or out of the localnet port into the output chassis' br-provider. `from` by name: for callers off the
+   * hop-to-hop path (a cache's replay, an injection at a pod).
    */
   ovn(frame: Uint8Array, inport: string, from: string, depth: number): void {
+    this.ovnAt(frame, inport, this.dp.rec.place(from), depth);
+  }
+
+  /** {@link ovn} from place number `from`. */
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number): void {
     const dp = this.dp;
     const rec = dp.rec;
-    dp.watch?.atSwitch(this.node, frame, inport, from, depth);
-    const at = this.names.ls;
-    if (depth > MAX_DEPTH) return rec.drop(at, 'ovn.hop-limit');
+    dp.watch?.atSwitch(this.node, frame, inport, rec.placeName(from), depth);
+    if (depth > MAX_DEPTH) return rec.dropAt(this.ids.ls, 'ovn.hop-limit');
     const out = dp.enterOvn();
     try {
       this.ovnHop(frame, inport, from, depth, out);
@@ -389,22 +440,22 @@ export class NodePath {
     }
   }
 
-  private ovnHop(frame: Uint8Array, inport: string, from: string, depth: number, out: SwitchOutcome): void {
+  private ovnHop(frame: Uint8Array, inport: string, from: number, depth: number, out: SwitchOutcome): void {
     const dp = this.dp;
     const rec = dp.rec;
-    const at = this.names.ls;
+    const at = this.ids.ls;
     let traced: SwitchResult | undefined;
     if (rec.tracing) {
       const steps: StageStep[] = [];
       traced = dp.ls.process(frame, inport, this.node, dp.now, steps);
-      rec.stepAt('ovn', at, `inport ${inport}`, from, this.lsMemo);
+      rec.stepAt(ST_OVN, at, `inport ${inport}`, from);
       for (const s of steps) {
         const lb = /ct_lb|ct_snat/.test(s.actions);
         rec.r.stages.push({ stage: lb ? 'lb-dnat' : 'ovn', at: `${s.chassis}/${lb ? 'lb-dnat' : dp.lsName}`, decision: `${s.stage} ${s.priority}: ${s.match} → ${s.actions}${s.note ? ` (${s.note})` : ''}`, ovn: { pipeline: s.pipeline, table: s.table, stage: s.stage, priority: s.priority, match: s.match, actions: s.actions } });
       }
       if (traced.verdict === 'drop') {
         const res = traced;
-        return rec.drop(at, ovnDropCode(res.code), () => `ovn: ${switchDropReason(res)}`);
+        return rec.dropAt(at, ovnDropCode(res.code), () => `ovn: ${switchDropReason(res)}`);
       }
       out.count = traced.outputs.length;
       for (let i = 0; i < out.count; i++) {
@@ -416,14 +467,14 @@ export class NodePath {
       }
     } else {
       dp.ls.processInto(frame, frame.length, inport, this.node, dp.now, out);
-      rec.stepAt('ovn', at, '', from, this.lsMemo);
-      if (out.count === 0) return rec.drop(at, ovnDropCode(out.code));
+      rec.stepAt(ST_OVN, at, '', from);
+      if (out.count === 0) return rec.dropAt(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
       // frame through another chassis is, before this hop is done. One output out of the localnet port is used
-      // up before that (br-provider copies it in first): a view of it will do. A pod's is kept (the frame's
-      // deliveries), and several outputs or observers that may keep what they are shown get copies of their own.
-      if (out.count === 1 && !dp.portTapped && out.ports[0] === dp.localnet) out.frames[0] = out.frames[0]!.subarray(0, out.lengths[0]);
-      else for (let i = 0; i < out.count; i++) out.frames[i] = out.frames[i]!.slice(0, out.lengths[i]);
+      // up before that (br-provider copies it in first, reading `[0, length)`): it goes on as it is. A pod's is
+      // kept (the frame's deliveries: a copy, below), and several outputs or observers that may keep what they
+      // are shown get copies of their own.
+      if (out.count > 1 || dp.portTapped) for (let i = 0; i < out.count; i++) out.frames[i] = out.frames[i]!.slice(0, out.lengths[i]);
     }
     // What DNAT changed is read from the input's IPv4 header (the switch left `frame` as it came) — the fields
     // FrameDecoder would give, read in place: no second decode of the frame.
@@ -433,58 +484,61 @@ export class NodePath {
     const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
     const syn = l3 > 0 && isSyn(frame, l3);
     const off = ipv4 ? Math.abs(l3) : 0;
-    const outPath = dp.nodes.get(out.chassis)!;
-    const outAt = outPath.names.ls;
+    const outPath = out.chassis === this.node ? this : dp.nodes.get(out.chassis) ?? this;
+    const outAt = outPath.ids.ls;
     const count = out.count;
     for (let i = 0; i < count; i++) {
-      const oFrame = out.frames[i]!;
+      let oFrame = out.frames[i]!;
+      const oLength = out.lengths[i]!;
       const oPort = out.ports[i]!;
       let prev = at;
       // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
-      const ipv4Out = ipv4 && oFrame.length >= off + 20;
+      const ipv4Out = ipv4 && oLength >= off + 20;
       const dnat = ipv4Out && readIPv4(oFrame, off + 16) !== inDst;
       const undnat = ipv4Out && readIPv4(oFrame, off + 12) !== inSrc;
       if (dnat || undnat) {
-        const lbAt = this.names.lb;
-        rec.stepAt('lb-dnat', lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at, this.lbMemo);
+        const lbAt = this.ids.lb;
+        rec.stepAt(ST_LB, lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
         prev = lbAt;
       }
       if (oPort === dp.localnet) {
         // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
         if (outPath.patchPort < 0) {
-          rec.drop(outAt, 'ovn.no-patch-port', () => `ovn: ${out.chassis}'s br-provider has no patch port to br-int`);
+          rec.dropAt(outAt, 'ovn.no-patch-port', () => `ovn: ${out.chassis}'s br-provider has no patch port to br-int`);
           continue;
         }
-        dp.port(outPath.names.patchAt, oFrame);
-        outPath.toBridge(oFrame, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
+        if (dp.onPort) dp.port(outPath.names.patchAt, oFrame.length === oLength ? oFrame : oFrame.subarray(0, oLength));
+        outPath.toBridge(oFrame, oLength, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
         continue;
       }
-      const pod = dp.pods.get(oPort);
-      if (!pod) {
-        rec.drop(outAt, 'ovn.unmodelled-output', () => `ovn: output to ${oPort}, which vippath does not model`);
+      const pp = dp.podPorts.get(oPort);
+      if (pp === undefined) {
+        rec.dropAt(outAt, 'ovn.unmodelled-output', () => `ovn: output to ${oPort}, which vippath does not model`);
         continue;
       }
-      const podAt = dp.podAt.get(oPort)!;
-      if (dp.down.has(pod.pod.node)) {
-        rec.drop(podAt, 'pod.node-down');
+      const pod = pp.host;
+      const podNode = pod.pod.node;
+      const podPath = podNode === this.node ? this : dp.nodes.get(podNode)!;
+      if (podPath.isDown) {
+        rec.dropAt(pp.atId, 'pod.node-down');
         continue;
       }
-      dp.port(podAt, oFrame);
-      dp.onTap?.(podAt, oFrame);
+      // The pod's frame is the result's (its deliveries): a copy unless copied above.
+      if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !rec.tracing)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
+      dp.port(pp.at, oFrame);
+      dp.onTap?.(pp.at, oFrame);
       if (dnat && syn) dp.backendCounts.set(pod.pod.name, (dp.backendCounts.get(pod.pod.name) ?? 0) + 1);
       const replies = pod.receive(oFrame, dp.now);
       if (pod.ignoredCode !== undefined) {
-        rec.step('pod', podAt, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
-        rec.drop(podAt, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? () => `pod: ${pod.ignored}` : undefined);
+        rec.stepAt(ST_POD, pp.atId, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
+        rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? () => `pod: ${pod.ignored}` : undefined);
       } else {
-        rec.step('pod', podAt, rec.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
-        // Every output to a pod is a copy of its own (above; traced, process() made it).
-        rec.r.delivered.push({ pod: pod.pod.name, node: pod.pod.node, frame: oFrame });
+        rec.stepAt(ST_POD, pp.atId, rec.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
+        rec.deliver(pod.pod.name, podNode, oFrame);
       }
-      const podPath = pod.pod.node === this.node ? this : dp.nodes.get(pod.pod.node)!;
       for (let j = 0; j < replies.length; j++) {
-        dp.port(podAt, replies[j]!);
-        podPath.ovn(replies[j]!, oPort, podAt, depth + 1);
+        dp.port(pp.at, replies[j]!);
+        podPath.ovnAt(replies[j]!, oPort, pp.atId, depth + 1);
       }
     }
   }

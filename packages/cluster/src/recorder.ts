@@ -27,26 +27,68 @@ export const NOTHING: InjectResult = Object.freeze({
   stages: Object.freeze([]) as unknown as TraceStep[], drops: Object.freeze([]) as unknown as InjectResult['drops'], verdict: 'forwarded',
 }) as InjectResult;
 
+/**
+ * Buffers for the frames a transient result lists (see {@link TraceRecorder.transient}): handed out in turn during
+ * one frame, all free again at the next. A view per buffer and length is made once, so a frame of a length seen
+ * before costs no allocation.
+ */
+class FramePool {
+  private readonly bufs: Uint8Array[] = [];
+  private readonly views: Array<Array<Uint8Array | undefined>> = [];
+  private used = 0;
+
+  reset(): void {
+    this.used = 0;
+  }
+
+  take(n: number): Uint8Array {
+    const i = this.used++;
+    let buf = this.bufs[i];
+    let views = this.views[i];
+    if (buf === undefined || views === undefined || buf.length < n) {
+      buf = this.bufs[i] = new Uint8Array(Math.max(2048, n));
+      views = this.views[i] = [];
+    }
+    return views[n] ?? (views[n] = buf.subarray(0, n));
+  }
+}
+
 /** The stage counters' order in counter vectors ({@link TraceRecorder.stageVector}, cache entries' deltas). */
 const STAGES: readonly StageName[] = ['wire', 'underlay0.341', 'metallb', 'br-provider', 'ovn', 'lb-dnat', 'pod', 'host'];
 
-/** The last edge a call site counted (see {@link TraceRecorder.stepAt}). */
-export interface EdgeMemo {
-  from: string | undefined;
-  id: number;
-}
+/** The stages by number (their index in {@link STAGES}): hops count a stage by number, never by name. */
+export const ST_WIRE = 0;
+export const ST_VLAN = 1;
+export const ST_METALLB = 2;
+export const ST_BRIDGE = 3;
+export const ST_OVN = 4;
+export const ST_LB = 5;
+export const ST_POD = 6;
+export const ST_HOST = 7;
 
-export const edgeMemo = (): EdgeMemo => ({ from: undefined, id: -1 });
+/** No place: a step that crossed no edge (a spontaneous frame's first step). */
+export const NO_PLACE = -1;
 
+/**
+ * Per-frame and per-run accounting. Places (`<node>/br-provider`, `outside`, …) are numbered once
+ * ({@link place}); hops pass those numbers, and the counters are arrays indexed by them: counting a step is two
+ * array loads and an increment, with no string compared or hashed. Names are looked up only for output.
+ */
 export class TraceRecorder {
-  /** Visits per stage over the whole run. */
-  readonly stageCounts: Record<StageName, number> = { wire: 0, 'underlay0.341': 0, metallb: 0, 'br-provider': 0, ovn: 0, 'lb-dnat': 0, pod: 0, host: 0 };
+  /** Visits per stage over the whole run, by stage number. */
+  private readonly stageN = new Float64Array(STAGES.length);
+  /** Visits per stage over the whole run: a live view of the counters (reads and writes go to them). */
+  readonly stageCounts: Record<StageName, number>;
   /** Drops by code over the whole run. */
   readonly dropCounts = new Map<DropCode, number>();
-  /** Frames per edge id; ids by `from` then `to` (numbers, so counting allocates nothing once an edge is known). */
+  /** Frames per edge id; ids in the order edges were first crossed (numbers, so counting allocates nothing). */
   edgeFrames: number[] = [];
   private readonly edgeNames: Array<[string, string]> = [];
-  private readonly edgeRows = new Map<string, Map<string, number>>();
+  /** Place names by number, and numbers by name. */
+  private readonly placeNames: string[] = [];
+  private readonly placeIds = new Map<string, number>();
+  /** Edge ids by place numbers: `edgeOf[from][to]`, -1 until first crossed (rows as long as there are places). */
+  private readonly edgeOf: number[][] = [];
   /** Whether steps are recorded now. */
   tracing: boolean;
   /** The result of the frame being processed. */
@@ -64,13 +106,39 @@ export class TraceRecorder {
    * cleared, not made anew, per frame.
    */
   private readonly reused: InjectResult = TraceRecorder.fresh();
+  /** Frames of the reused result (valid, like it, until the next frame). */
+  private readonly pool = new FramePool();
+  /** Delivery records of the reused result, reused in turn (valid, like it, until the next frame). */
+  private readonly deliveries: Array<{ pod: string; node: string; frame: Uint8Array }> = [];
 
   constructor(tracing: boolean) {
     this.tracing = tracing;
+    const n = this.stageN;
+    const view = {} as Record<StageName, number>;
+    STAGES.forEach((name, i) => Object.defineProperty(view, name, { enumerable: true, get: () => n[i]!, set: (v: number) => (n[i] = v) }));
+    this.stageCounts = view;
   }
 
   private static fresh(): InjectResult {
     return { outside: [], background: [], delivered: [], stages: [], drops: [], verdict: 'dropped' };
+  }
+
+  /** The number of place `name`, made the first time it is asked for. */
+  place(name: string): number {
+    let id = this.placeIds.get(name);
+    if (id === undefined) {
+      id = this.placeNames.length;
+      this.placeIds.set(name, id);
+      this.placeNames.push(name);
+      for (const row of this.edgeOf) row.push(-1);
+      this.edgeOf.push(new Array<number>(id + 1).fill(-1));
+    }
+    return id;
+  }
+
+  /** The name of place number `id`. */
+  placeName(id: number): string {
+    return this.placeNames[id]!;
   }
 
   /**
@@ -79,6 +147,29 @@ export class TraceRecorder {
    */
   reuseNext = false;
   private readonly reusedBackground: Uint8Array[] = [];
+
+  /**
+   * Whether the frame being processed has the reused result: what it lists (frames to the outside, deliveries)
+   * need only last until the next frame, so the datapath may hand it buffers of its own instead of copies.
+   */
+  get transient(): boolean {
+    return this.r === this.reused;
+  }
+
+  /** A buffer of `n` bytes for the transient result's lists (a frame to the outside), valid until the next frame. */
+  buffer(n: number): Uint8Array {
+    return this.pool.take(n);
+  }
+
+  /** A copy of `frame[0, length)` in a {@link buffer}. */
+  copyOf(frame: Uint8Array, length: number): Uint8Array {
+    const b = this.pool.take(length);
+    if (length === frame.length) b.set(frame);
+    // A short frame out of a longer buffer is copied by hand: a view of it to copy from would be an allocation.
+    else if (length <= 256) for (let i = 0; i < length; i++) b[i] = frame[i]!;
+    else b.set(frame.subarray(0, length));
+    return b;
+  }
 
   /** A new frame: a fresh result for a caller that keeps it, or the reused one (valid until the next frame). */
   begin(keep: boolean): void {
@@ -92,13 +183,15 @@ export class TraceRecorder {
       return;
     }
     const r = this.reused;
-    r.outside.length = 0;
+    this.pool.reset();
+    // Truncating an array is a call into the runtime even when it is empty: only the non-empty ones are.
+    if (r.outside.length !== 0) r.outside.length = 0;
     // A caller may have hung another result's list here (inject's background): that one is not ours to empty.
     r.background = this.reusedBackground;
-    r.background.length = 0;
-    r.delivered.length = 0;
-    r.stages.length = 0;
-    r.drops.length = 0;
+    if (r.background.length !== 0) r.background.length = 0;
+    if (r.delivered.length !== 0) r.delivered.length = 0;
+    if (r.stages.length !== 0) r.stages.length = 0;
+    if (r.drops.length !== 0) r.drops.length = 0;
     r.verdict = 'dropped';
     this.r = r;
   }
@@ -109,27 +202,34 @@ export class TraceRecorder {
     return r;
   }
 
-  /** A stage visited at `at`, coming from `from` (the edge counted); `decision` is kept only while tracing. */
-  step(stage: StageName, at: string, decision: string, from: string | undefined): void {
-    this.stageCounts[stage]++;
-    if (from !== undefined && from !== at) this.edgeFrames[this.edgeId(from, at)]!++;
-    if (this.tracing) this.r.stages.push({ stage, at, decision });
+  /** A frame pod `pod` (on `node`) accepted: `frame` is the result's (the caller's copy, or for the reused result a buffer valid until the next frame). */
+  deliver(pod: string, node: string, frame: Uint8Array): void {
+    const r = this.r;
+    if (r !== this.reused) {
+      r.delivered.push({ pod, node, frame });
+      return;
+    }
+    const i = r.delivered.length;
+    let d = this.deliveries[i];
+    if (d === undefined) this.deliveries.push((d = { pod, node, frame }));
+    else {
+      d.pod = pod;
+      d.node = node;
+      d.frame = frame;
+    }
+    r.delivered.push(d);
   }
 
-  /**
-   * {@link step} for a call site whose `at` is fixed: `memo` keeps the last `from` seen there and its edge's id,
-   * so a frame on its usual way costs a comparison instead of two map lookups.
-   */
-  stepAt(stage: StageName, at: string, decision: string, from: string, memo: EdgeMemo): void {
-    this.stageCounts[stage]++;
-    if (from !== at) {
-      if (memo.from !== from) {
-        memo.id = this.edgeId(from, at);
-        memo.from = from;
-      }
-      this.edgeFrames[memo.id]!++;
-    }
-    if (this.tracing) this.r.stages.push({ stage, at, decision });
+  /** A stage visited at `at`, coming from `from` (the edge counted); `decision` is kept only while tracing. Places by name: for callers off the hot path. */
+  step(stage: StageName, at: string, decision: string, from: string | undefined): void {
+    this.stepAt(STAGES.indexOf(stage), this.place(at), decision, from === undefined ? NO_PLACE : this.place(from));
+  }
+
+  /** A stage (by number) visited at place `at`, coming from place `from` (the edge counted unless the same, or {@link NO_PLACE}). */
+  stepAt(stage: number, at: number, decision: string, from: number): void {
+    this.stageN[stage]++;
+    if (from !== at && from >= 0) this.edgeFrames[this.edgeAt(from, at)]!++;
+    if (this.tracing) this.r.stages.push({ stage: STAGES[stage]!, at: this.placeNames[at]!, decision });
   }
 
   /**
@@ -143,22 +243,33 @@ export class TraceRecorder {
     this.dropCounts.set(code, (this.dropCounts.get(code) ?? 0) + 1);
   }
 
-  /** A frame along an edge that is no stage's visit (the wire to the outside). */
-  bump(from: string, to: string): void {
-    this.edgeFrames[this.edgeId(from, to)]!++;
+  /** {@link drop} at place number `at`: its name is looked up only when the drop is listed. */
+  dropAt(at: number, code: DropCode, detail?: () => string): void {
+    this.drop(this.placeNames[at]!, code, detail);
   }
 
-  /** The id of the edge `from → to`, made the first time it is crossed. */
+  /** A frame along an edge that is no stage's visit (the wire to the outside), by place numbers. */
+  bump(from: number, to: number): void {
+    this.edgeFrames[this.edgeAt(from, to)]!++;
+  }
+
+  /** The id of the edge `from → to` (place names), made the first time it is crossed. */
   edgeId(from: string, to: string): number {
-    let row = this.edgeRows.get(from);
-    if (!row) this.edgeRows.set(from, (row = new Map()));
-    let id = row.get(to);
-    if (id === undefined) {
-      id = this.edgeNames.length;
-      row.set(to, id);
-      this.edgeNames.push([from, to]);
-      this.edgeFrames.push(0);
-    }
+    return this.edgeAt(this.place(from), this.place(to));
+  }
+
+  /** The id of the edge between place numbers `from → to`, made the first time it is crossed. */
+  private edgeAt(from: number, to: number): number {
+    const row = this.edgeOf[from]!;
+    const id = row[to]!;
+    return id >= 0 ? id : this.newEdge(from, to);
+  }
+
+  private newEdge(from: number, to: number): number {
+    const id = this.edgeNames.length;
+    this.edgeOf[from]![to] = id;
+    this.edgeNames.push([this.placeNames[from]!, this.placeNames[to]!]);
+    this.edgeFrames.push(0);
     return id;
   }
 
@@ -169,37 +280,35 @@ export class TraceRecorder {
 
   /** The stage counters in {@link credit}'s order. */
   stageVector(v: Int32Array = new Int32Array(STAGES.length)): Int32Array {
-    const sc = this.stageCounts;
-    for (let i = 0; i < STAGES.length; i++) v[i] = sc[STAGES[i]!];
+    const sc = this.stageN;
+    for (let i = 0; i < STAGES.length; i++) v[i] = sc[i]!;
     return v;
   }
 
   /** Counter changes since a {@link stageVector} and a copy of {@link edgeFrames} (stages; edges as ids and deltas). */
   deltasSince(stages: Int32Array, edges: readonly number[], nowStages = this.stageVector(), nowEdges: readonly number[] = this.edgeFrames): { stageDelta: Int32Array; edgeIds: Int32Array; edgeDelta: Int32Array } {
-    const stageDelta = nowStages.map((v, i) => v - stages[i]!);
-    const ids: number[] = [];
-    const delta: number[] = [];
-    for (let i = 0; i < nowEdges.length; i++) {
-      const dlt = nowEdges[i]! - (edges[i] ?? 0);
-      if (dlt) {
-        ids.push(i);
-        delta.push(dlt);
+    const stageDelta = new Int32Array(STAGES.length);
+    for (let i = 0; i < STAGES.length; i++) stageDelta[i] = nowStages[i]! - stages[i]!;
+    // Two passes over the edges (count, then fill) make the two arrays at their size, with nothing in between.
+    const known = edges.length;
+    let n = 0;
+    for (let i = 0; i < nowEdges.length; i++) if (nowEdges[i]! !== (i < known ? edges[i]! : 0)) n++;
+    const edgeIds = new Int32Array(n);
+    const edgeDelta = new Int32Array(n);
+    for (let i = 0, k = 0; k < n; i++) {
+      const dlt = nowEdges[i]! - (i < known ? edges[i]! : 0);
+      if (dlt !== 0) {
+        edgeIds[k] = i;
+        edgeDelta[k++] = dlt;
       }
     }
-    return { stageDelta, edgeIds: Int32Array.from(ids), edgeDelta: Int32Array.from(delta) };
+    return { stageDelta, edgeIds, edgeDelta };
   }
 
   /** Adds a cache entry's counter deltas. */
   credit(stageDelta: Int32Array, edgeIds: Int32Array, edgeDelta: Int32Array): void {
-    const sc = this.stageCounts;
-    sc.wire += stageDelta[0]!;
-    sc['underlay0.341'] += stageDelta[1]!;
-    sc.metallb += stageDelta[2]!;
-    sc['br-provider'] += stageDelta[3]!;
-    sc.ovn += stageDelta[4]!;
-    sc['lb-dnat'] += stageDelta[5]!;
-    sc.pod += stageDelta[6]!;
-    sc.host += stageDelta[7]!;
+    const sc = this.stageN;
+    for (let i = 0; i < STAGES.length; i++) sc[i] += stageDelta[i]!;
     const ef = this.edgeFrames;
     for (let i = 0; i < edgeIds.length; i++) ef[edgeIds[i]!]! += edgeDelta[i]!;
   }

@@ -187,9 +187,8 @@ export class SimulatedCluster {
     // The switch runs from the logical flows northd makes of the Northbound Kube-OVN's controller writes.
     const { nb, chassis } = northboundFor(objects, this.state.pods, cluster, this.state.loadBalancers);
     this.ls = new LogicalSwitch(nb, this.lsName, chassis, { profile: northdProfile(cluster), ...(options.ovnVersion ? { ovnVersion: options.ovnVersion } : {}), ...(cluster.southbound ? { southbound: cluster.southbound.state } : {}) });
-    const podAt = new Map<string, string>();
-    for (const p of this.state.pods) podAt.set(p.lsp, `${p.node}/${p.name}`);
-    this.dp = new Datapath(this.rec, this.segment, this.ls, this.state.metallb, this.pods, podAt, cluster.vlan, this.lsName, localnet, this.patchName);
+    this.dp = new Datapath(this.rec, this.segment, this.ls, this.state.metallb, cluster.vlan, this.lsName, localnet, this.patchName);
+    for (const [lsp, host] of this.pods) this.dp.setPod(lsp, host);
     for (const n of cluster.nodes) {
       const vif = `${n.nic}.${cluster.vlan}`;
       const snap = cluster.brProvider?.[n.name];
@@ -270,7 +269,7 @@ export class SimulatedCluster {
       this.events.push({ time: at, kind: 'garp', text: `ovn-controller on ${p.node} announces ${p.name} (${p.ip} is-at ${p.mac})` });
       this.rec.step('ovn', n.names.ls, 'ovn-controller: gratuitous ARP for a bound VIF, out of the localnet port', undefined);
       this.dp.port(n.names.patchAt, frame);
-      n.toBridge(frame, n.patchPort, n.names.patchAt, 0);
+      n.toBridge(frame, frame.length, n.patchPort, n.ids.patchAt, 0);
     }
   }
 
@@ -340,6 +339,7 @@ export class SimulatedCluster {
       const host = new PodHost(p, 80, this.options.podConnLimit);
       this.pods.set(p.lsp, host);
       this.podByName.set(p.name, host);
+      this.dp.setPod(p.lsp, host);
     }
     this.generation++;
   }
@@ -515,9 +515,9 @@ export class SimulatedCluster {
     const n = this.dp.nodes.get(where.node)!;
     // What no NIC would hand over is dropped where it enters (the wire does the same for the outside).
     if (frame.length < 14) return this.rec.drop(ingress, 'wire.runt');
-    if (where.kind === 'nic') return n.nic(frame, 'outside', 0);
-    if (where.kind === 'vlan') return n.toBridge(frame, n.upPort, n.names.vif, 0);
-    if (where.kind === 'local') return n.toBridge(frame, Port.LOCAL, n.names.br, 0);
+    if (where.kind === 'nic') return n.nic(frame, this.dp.outsideAt, 0);
+    if (where.kind === 'vlan') return n.toBridge(frame, frame.length, n.upPort, n.ids.vif, 0);
+    if (where.kind === 'local') return n.toBridge(frame, frame.length, Port.LOCAL, n.ids.br, 0);
     return n.ovn(frame, where.pod!.pod.lsp, `${where.node}/${where.pod!.pod.name}`, 0);
   }
 
@@ -577,7 +577,7 @@ export class SimulatedCluster {
       const n = this.dp.nodes.get(g.node)!;
       this.rec.step('metallb', n.names.metallb, 'gratuitous announcement', undefined);
       this.dp.port(n.names.br, g.frame);
-      n.toBridge(new Uint8Array(g.frame), Port.LOCAL, n.names.metallb, 0);
+      n.toBridge(new Uint8Array(g.frame), g.frame.length, Port.LOCAL, n.ids.metallb, 0);
     }
   }
 }
