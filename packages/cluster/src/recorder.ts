@@ -53,6 +53,12 @@ class FramePool {
   }
 }
 
+/** Empties `list` in place. */
+function empty(list: unknown[]): void {
+  if (list.length > 8) list.length = 0;
+  else while (list.length !== 0) list.pop();
+}
+
 /** The stage counters' order in counter vectors ({@link TraceRecorder.stageVector}, cache entries' deltas). */
 const STAGES: readonly StageName[] = ['wire', 'underlay0.341', 'metallb', 'br-provider', 'ovn', 'lb-dnat', 'pod', 'host'];
 
@@ -184,14 +190,15 @@ export class TraceRecorder {
     }
     const r = this.reused;
     this.pool.reset();
-    // Truncating an array is a call into the runtime even when it is empty: only the non-empty ones are.
-    if (r.outside.length !== 0) r.outside.length = 0;
+    // Truncating an array through its length is a call into the runtime, even when it is empty; popping a few
+    // elements is not (the lists hold one or two entries per frame).
+    empty(r.outside);
     // A caller may have hung another result's list here (inject's background): that one is not ours to empty.
     r.background = this.reusedBackground;
-    if (r.background.length !== 0) r.background.length = 0;
-    if (r.delivered.length !== 0) r.delivered.length = 0;
-    if (r.stages.length !== 0) r.stages.length = 0;
-    if (r.drops.length !== 0) r.drops.length = 0;
+    empty(r.background);
+    empty(r.delivered);
+    empty(r.stages);
+    empty(r.drops);
     r.verdict = 'dropped';
     this.r = r;
   }
