@@ -41,6 +41,27 @@ class FramePool {
     this.used = 0;
   }
 
+  /**
+   * `src[0, n)` as a view, for copying from: the sources are a few long-lived buffers (the switch's outputs), so
+   * their views by length are kept (a view made per copy would be an allocation per frame).
+   */
+  head(src: Uint8Array, n: number): Uint8Array {
+    const srcs = this.srcs;
+    let k = srcs.indexOf(src);
+    if (k < 0) {
+      k = this.nextSrc;
+      this.nextSrc = (k + 1) % 8;
+      srcs[k] = src;
+      this.srcViews[k] = [];
+    }
+    const views = this.srcViews[k]!;
+    return views[n] ?? (views[n] = src.subarray(0, n));
+  }
+
+  private readonly srcs: Uint8Array[] = [];
+  private readonly srcViews: Array<Array<Uint8Array | undefined>> = [];
+  private nextSrc = 0;
+
   take(n: number): Uint8Array {
     const i = this.used++;
     let buf = this.bufs[i];
@@ -170,10 +191,7 @@ export class TraceRecorder {
   /** A copy of `frame[0, length)` in a {@link buffer}. */
   copyOf(frame: Uint8Array, length: number): Uint8Array {
     const b = this.pool.take(length);
-    if (length === frame.length) b.set(frame);
-    // A short frame out of a longer buffer is copied by hand: a view of it to copy from would be an allocation.
-    else if (length <= 256) for (let i = 0; i < length; i++) b[i] = frame[i]!;
-    else b.set(frame.subarray(0, length));
+    b.set(length === frame.length ? frame : this.pool.head(frame, length));
     return b;
   }
 
