@@ -19,7 +19,7 @@ import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } f
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, reloadTranslated, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -262,7 +262,13 @@ export class LflowExecutor {
   private depth = 0;
   private ct: ConntrackEngine;
   private traceCt: TraceConntrack | undefined;
+  /** The request of the ct calls not planned once (ct_snat_to_vip, ct_commit braces that copy fields). */
   private readonly req = new CtRequest();
+  /** Each forking ct action's request(s) ({@link forkPlan}); each constant ct_commit's. */
+  private readonly ctPlans = new Map<Action, CtPlan>();
+  private readonly commitPlans = new Map<readonly Action[], CtRequest>();
+  /** Whether {@link shadow} is the frame's image in every header word (a frame's run), not only where stored. */
+  private shadowExact = false;
   private readonly res = new CtResult();
   private chassis: string | undefined;
   private lbDst: LbDst | undefined;
@@ -546,6 +552,7 @@ export class LflowExecutor {
     this.frame = frame;
     this.frameLength = len;
     this.shadow.set(w);
+    this.shadowExact = true;
     if (!trace && this.mega !== undefined && this.decoded.status === 0) return this.startCached(w, now);
     return this.start(w, now, trace);
   }
@@ -562,6 +569,7 @@ export class LflowExecutor {
     this.frameLength = frame.length;
     this.decoder.decode(buf, this.decoded, frame.length);
     this.shadow.set(w);
+    this.shadowExact = false;
     return this.start(w, now, trace);
   }
 
@@ -845,20 +853,33 @@ export class LflowExecutor {
     this.shadow.set(w);
   }
 
-  private callCt(w: Uint32Array): void {
+  private callCt(w: Uint32Array, req: CtRequest): void {
     const res = this.res;
     res.state = w[W.CT_STATE]!;
     res.mark = w[W.CT_MARK]!;
-    for (let i = 0; i < 4; i++) res.label[i] = w[W.CT_LABEL + i]!;
+    const label = res.label;
+    label[0] = w[W.CT_LABEL]!;
+    label[1] = w[W.CT_LABEL + 1]!;
+    label[2] = w[W.CT_LABEL + 2]!;
+    label[3] = w[W.CT_LABEL + 3]!;
     loadOriginal(w, res);
     res.tupleWritten = false;
     res.rewritten = false;
     this.syncFrame(w);
-    this.ct.execute(this.frame, this.frameLength, this.decoded, this.req, res, this.now);
-    if (res.rewritten) this.reloadFrame(w);
+    this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
+    if (res.rewritten) {
+      // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
+      // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
+      // packet), where only a decode says what the frame holds.
+      if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow);
+      else this.reloadFrame(w);
+    }
     w[W.CT_STATE] = res.state;
     w[W.CT_MARK] = res.mark;
-    for (let i = 0; i < 4; i++) w[W.CT_LABEL + i] = res.label[i]!;
+    w[W.CT_LABEL] = label[0]!;
+    w[W.CT_LABEL + 1] = label[1]!;
+    w[W.CT_LABEL + 2] = label[2]!;
+    w[W.CT_LABEL + 3] = label[3]!;
     if (res.tupleWritten) storeOriginal(w, res);
     else if (res.hasOriginal) {
       if (res.originalIpv6) loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
@@ -893,12 +914,38 @@ export class LflowExecutor {
 
   /** The conntrack call of a forking ct action, on `copy` (a copy of `w`); returns the trace label. */
   private forkCt(a: ForkAction, w: Uint32Array, copy: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): string {
-    const req = this.req;
-    req.reset();
-    req.zone = this.zone(w, pipeline);
+    const plan = this.forkPlan(a);
+    let req = plan.base;
     let label = '';
     const ip = w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd;
-    const v6 = w[W.ETH_TYPE] === 0x86dd;
+    if (a.k === 'ct_lb_mark') {
+      const dst = ip ? this.pickBackend(a.backends, a.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
+      if (dst) req = this.lbRequest(plan, a, dst);
+    }
+    if (!plan.fixedZone) req.zone = this.zone(w, pipeline);
+    if (!ip && a.k === 'ct_lb_mark') {
+      // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark.
+      if (node) label = 'ct_lb_mark';
+    } else {
+      this.callCt(copy, req);
+      if (node) {
+        label = this.ctLabel(a, copy);
+        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}` : ''}` : undefined;
+        this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
+      }
+    }
+    return label;
+  }
+
+  /**
+   * The request a forking ct action makes, built once per action (OVN compiles each to one fixed `ct()`: only the
+   * zone, from the packet's port, and ct_lb_mark's backend vary). Requests are never changed by an engine.
+   */
+  private forkPlan(a: ForkAction): CtPlan {
+    let plan = this.ctPlans.get(a);
+    if (plan !== undefined) return plan;
+    const req = new CtRequest();
+    let fixedZone = false;
     switch (a.k) {
       case 'ct_next':
         req.action = CtAction.CT_NEXT;
@@ -912,42 +959,41 @@ export class LflowExecutor {
       case 'ct_snat':
         req.action = a.k === 'ct_dnat' ? CtAction.CT_DNAT : CtAction.CT_SNAT;
         req.zone = this.natZone(a.k);
+        fixedZone = true;
         if (a.to) {
           req.commit = true;
           req.nat = a.k === 'ct_dnat' ? CtNat.DNAT : CtNat.SNAT;
           setNatAddr(req, a.to.addr, a.to.ipv6, a.to.port);
         } else req.nat = CtNat.APPLY;
         break;
-      case 'ct_lb_mark': {
+      case 'ct_lb_mark':
         req.action = CtAction.CT_LB_MARK;
         req.nat = CtNat.APPLY;
-        const dst = ip ? this.pickBackend(a.backends, a.hashFields, v6, copy, node) : undefined;
-        if (dst) {
-          req.commit = a.backends.length > 0;
-          req.nat = CtNat.DNAT;
-          setNatAddr(req, dst.addr, dst.ipv6, dst.port);
-          // ct_lb_mark marks the connection natted (ct_mark bit 1) and the LB's SNAT flag (actions.c encode_ct_lb).
-          if (a.backends.length) {
-            req.setMark = true;
-            req.markValue = 2 | (a.flag === 'skip_snat' ? 4 : a.flag === 'force_snat' ? 8 : 0);
-            req.markMask = req.markValue;
-          }
-        }
         break;
-      }
     }
-    if (!ip && a.k === 'ct_lb_mark') {
-      // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark.
-      if (node) label = 'ct_lb_mark';
-    } else {
-      this.callCt(copy);
-      if (node) {
-        label = this.ctLabel(a, copy);
-        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}` : ''}` : undefined;
-        this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
-      }
+    plan = { base: req, fixedZone, lb: undefined };
+    this.ctPlans.set(a, plan);
+    return plan;
+  }
+
+  /** ct_lb_mark's request for backend `dst` (one per backend, made on first use). */
+  private lbRequest(plan: CtPlan, a: Extract<Action, { k: 'ct_lb_mark' }>, dst: { addr: Uint8Array; ipv6: boolean; port: number }): CtRequest {
+    const lb = plan.lb ?? (plan.lb = new Map());
+    let req = lb.get(dst);
+    if (req !== undefined) return req;
+    req = new CtRequest();
+    req.action = CtAction.CT_LB_MARK;
+    req.commit = a.backends.length > 0;
+    req.nat = CtNat.DNAT;
+    setNatAddr(req, dst.addr, dst.ipv6, dst.port);
+    // ct_lb_mark marks the connection natted (ct_mark bit 1) and the LB's SNAT flag (actions.c encode_ct_lb).
+    if (a.backends.length) {
+      req.setMark = true;
+      req.markValue = 2 | (a.flag === 'skip_snat' ? 4 : a.flag === 'force_snat' ? 8 : 0);
+      req.markMask = req.markValue;
     }
-    return label;
+    lb.set(dst, req);
+    return req;
   }
 
   private ctLabel(a: Action, w: Uint32Array): string {
@@ -1037,11 +1083,23 @@ export class LflowExecutor {
   }
 
   private ctCommit(nested: readonly Action[], w: Uint32Array): void {
-    const req = this.req;
+    let req = this.commitPlans.get(nested);
+    if (req === undefined) {
+      // Braces of constant writes (every switch's `ct_commit { ct_mark.blocked = 0; }`) make one request for good.
+      const constant = nested.every((a) => a.k !== 'move');
+      req = this.commitRequest(nested, w, constant ? new CtRequest() : this.req);
+      if (constant) this.commitPlans.set(nested, req);
+    }
+    req.zone = w[W.OUTPORT] && this.inEgress ? w[W.OUTPORT]! : w[W.INPORT]!;
+    this.callCt(w, req);
+    if (this.chassis !== undefined) hideCt(w);
+  }
+
+  /** ct_commit's request: its braces' writes to ct_mark and ct_label as masked values. */
+  private commitRequest(nested: readonly Action[], w: Uint32Array, req: CtRequest): CtRequest {
     req.reset();
     req.action = CtAction.CT_COMMIT;
     req.commit = true;
-    req.zone = w[W.OUTPORT] && this.inEgress ? w[W.OUTPORT]! : w[W.INPORT]!;
     const tmp = this.take(w);
     tmp.fill(0);
     const mask = this.take(w);
@@ -1049,10 +1107,7 @@ export class LflowExecutor {
     for (const a of nested) {
       if (a.k === 'load') {
         this.load(a.dst, a.value, a.port, tmp);
-        const ones = this.take(w);
-        ones.fill(0);
         for (let done = 0; done < a.dst.width; done += 32) writeBits(mask, a.dst.field.word, a.dst.lo + done, Math.min(32, a.dst.width - done), 0xffffffff);
-        this.give();
       } else if (a.k === 'move') {
         copyBits(w, a.src.field.word, a.src.lo, tmp, a.dst.field.word, a.dst.lo, a.dst.width);
         for (let done = 0; done < a.dst.width; done += 32) writeBits(mask, a.dst.field.word, a.dst.lo + done, Math.min(32, a.dst.width - done), 0xffffffff);
@@ -1070,8 +1125,7 @@ export class LflowExecutor {
     }
     this.give();
     this.give();
-    this.callCt(w);
-    if (this.chassis !== undefined) hideCt(w);
+    return req;
   }
 
   private inEgress = false;
@@ -1119,7 +1173,7 @@ export class LflowExecutor {
       a[3] = vip.ip4 & 255;
     }
     setNatAddr(req, a, vip.ipv6, 0);
-    this.callCt(w);
+    this.callCt(w, req);
   }
 
   /**
@@ -1137,7 +1191,7 @@ export class LflowExecutor {
     req.nat = CtNat.SNAT;
     req.zone = SNAT_ZONE;
     setNatAddr(req, to.bytes, to.v6, 0);
-    this.callCt(w);
+    this.callCt(w, req);
     hideCt(w);
   }
 
@@ -1410,6 +1464,7 @@ export class LflowExecutor {
     const savedLen = this.frameLength;
     const savedShadow = this.savedShadow;
     savedShadow.set(this.shadow);
+    const savedExact = this.shadowExact;
     if (fn !== 'clone') {
       const f = frameFromFlow(c);
       this.frame = new Uint8Array(f.length + 8);
@@ -1417,11 +1472,13 @@ export class LflowExecutor {
       this.frameLength = f.length;
       this.decoder.decode(this.frame, this.decoded, f.length);
       this.shadow.set(c);
+      this.shadowExact = false;
     }
     this.runActions(nested, c, table, pipeline, sub);
     this.frame = savedFrame;
     this.frameLength = savedLen;
     this.shadow.set(savedShadow);
+    this.shadowExact = savedExact;
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
     this.give();
   }
@@ -1736,17 +1793,24 @@ export class LflowExecutor {
       const words = sh.words;
       const masks = sh.masks;
       const n = words.length;
-      for (let i = 0; i < n; i++) k[i] = (w[words[i]!]! & masks[i]!) >>> 0;
-      // The shape's last hit first (a run of one connection's packets hashes nothing).
+      // The shape's last hit first, compared word by word as it is read (a run of one connection's packets hashes
+      // nothing and stops at the first word that differs).
       const last = sh.last;
       if (last !== undefined && last.chain !== last) {
         const key = last.key;
         let i = 0;
-        while (i < n && key[i] === k[i]) i++;
-        if (i === n && ((last.deps & MfDep.FDB) === 0 || last.fdbVersion === this.fdbVersion) && ((last.deps & MfDep.HAIRPIN) === 0 || last.hairpinVersion === this.hairpin.version)) return last;
+        while (i < n && key[i] === ((w[words[i]!]! & masks[i]!) >>> 0)) i++;
+        if (i === n && ((last.deps & MfDep.FDB) === 0 || last.fdbVersion === this.fdbVersion) && ((last.deps & MfDep.HAIRPIN) === 0 || last.hairpinVersion === this.hairpin.version)) {
+          this.ranked(shapes, s);
+          return last;
+        }
       }
       let h = cont;
-      for (let i = 0; i < n; i++) h = mixHash(h, k[i]!);
+      for (let i = 0; i < n; i++) {
+        const v = (w[words[i]!]! & masks[i]!) >>> 0;
+        k[i] = v;
+        h = mixHash(h, v);
+      }
       let prev: MfSegment | undefined;
       for (let e = sh.map.get(h); e !== undefined; prev = e, e = e.chain) {
         const key = e.key;
@@ -1766,10 +1830,25 @@ export class LflowExecutor {
           return undefined;
         }
         sh.last = e;
+        this.ranked(shapes, s);
         return e;
       }
     }
     return undefined;
+  }
+
+  /**
+   * Counts a hit of shape `s` and moves it one place up when it has had more hits than the one before it: the
+   * shapes an entry point's packets mostly take are tried first (OVS's dpcls ranks its subtables by hits the same
+   * way). Any entry a packet matches is a translation of its walk, so the order decides only the cost.
+   */
+  private ranked(shapes: MfShape[], s: number): void {
+    const sh = shapes[s]!;
+    sh.hits++;
+    if (s > 0 && sh.hits > shapes[s - 1]!.hits) {
+      shapes[s] = shapes[s - 1]!;
+      shapes[s - 1] = sh;
+    }
   }
 
   private beginRec(cont: number, w: Uint32Array): void {
@@ -2207,6 +2286,14 @@ function wordsOf6(addr: Uint8Array): number[] {
 
 type ForkAction = Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' }>;
 
+/** A forking ct action's request, made once: `base`, or per backend for ct_lb_mark's DNAT. */
+interface CtPlan {
+  base: CtRequest;
+  /** The zone is the action's own (ct_dnat/ct_snat: the datapath's NAT zones), not the packet's port's. */
+  fixedZone: boolean;
+  lb: Map<object, CtRequest> | undefined;
+}
+
 /** OVS ct_clear / ovn-trace flow_clear_conntrack: the packet's conntrack fields back to "not tracked". */
 function ctClear(w: Uint32Array): void {
   hideCt(w);
@@ -2244,17 +2331,20 @@ function loadOriginal(w: Uint32Array, res: CtResult): void {
   res.hasOriginal = proto !== 0;
   res.originalProto = proto;
   res.originalIpv6 = w[W.ETH_TYPE] === 0x86dd;
+  res.originalSrcPort = w[W.CT_TP_SRC]!;
+  res.originalDstPort = w[W.CT_TP_DST]!;
+  // Without a tuple (hasOriginal false) no engine reads the addresses: they are left as they are.
+  if (proto === 0) return;
   if (res.originalIpv6) {
     storeV6(w, W.CT_IPV6_SRC, res.originalSrc, 0);
     storeV6(w, W.CT_IPV6_DST, res.originalDst, 0);
   } else {
-    res.originalSrc.fill(0);
-    res.originalDst.fill(0);
-    put32(res.originalSrc, w[W.CT_NW_SRC]!);
-    put32(res.originalDst, w[W.CT_NW_DST]!);
+    const s = res.originalSrc;
+    const d = res.originalDst;
+    for (let i = 4; i < 16; i++) s[i] = d[i] = 0;
+    put32(s, w[W.CT_NW_SRC]!);
+    put32(d, w[W.CT_NW_DST]!);
   }
-  res.originalSrcPort = w[W.CT_TP_SRC]!;
-  res.originalDstPort = w[W.CT_TP_DST]!;
 }
 
 /**
@@ -2264,8 +2354,7 @@ function loadOriginal(w: Uint32Array, res: CtResult): void {
 function storeOriginal(w: Uint32Array, res: CtResult): void {
   w[W.CT_NW_SRC] = 0;
   w[W.CT_NW_DST] = 0;
-  w.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
-  w.fill(0, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
+  for (let i = 0; i < 4; i++) w[W.CT_IPV6_SRC + i] = w[W.CT_IPV6_DST + i] = 0;
   if (!res.hasOriginal) {
     w[W.CT_TP_SRC] = 0;
     w[W.CT_TP_DST] = 0;

@@ -101,6 +101,8 @@ export class MfShape {
   readonly map = new Map<number, MfSegment>();
   /** The last segment found (looked at before hashing). */
   last: MfSegment | undefined;
+  /** Lookups it answered (its rank among its entry point's shapes). */
+  hits = 0;
   constructor(readonly words: Int32Array, readonly masks: Uint32Array) {}
   same(words: Int32Array, masks: Uint32Array): boolean {
     if (words.length !== this.words.length) return false;

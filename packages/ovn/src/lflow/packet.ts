@@ -106,19 +106,35 @@ export function loadFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array
 }
 
 /**
- * Writes header words that differ from `shadow` into the frame (in place, checksums kept), then copies them to
- * `shadow`. Frames whose kind changed (an NS turned into an NA) are not handled here: see {@link frameFromFlow}.
+ * Writes header words that differ from `shadow` into the frame (in place, checksums kept) and copies each word
+ * written to `shadow`, which so stays an image of the frame's headers (as {@link loadFrame} would read them). Words
+ * no frame field holds here (TTL, DSCP, flags…) are neither written nor copied. Frames whose kind changed (an NS
+ * turned into an NA) are not handled here: see {@link frameFromFlow}.
  */
 export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, scratch: Uint8Array): void {
   if (words[W.ETH_DST] !== shadow[W.ETH_DST] || words[W.ETH_DST + 1] !== shadow[W.ETH_DST + 1]) {
     storeMac(words, W.ETH_DST, scratch, 0);
     rewriteMac(frame, 0, scratch, 0);
+    shadow[W.ETH_DST] = words[W.ETH_DST]!;
+    shadow[W.ETH_DST + 1] = words[W.ETH_DST + 1]!;
   }
   if (words[W.ETH_SRC] !== shadow[W.ETH_SRC] || words[W.ETH_SRC + 1] !== shadow[W.ETH_SRC + 1]) {
     storeMac(words, W.ETH_SRC, scratch, 0);
     rewriteMac(frame, 6, scratch, 0);
+    shadow[W.ETH_SRC] = words[W.ETH_SRC]!;
+    shadow[W.ETH_SRC + 1] = words[W.ETH_SRC + 1]!;
   }
-  if (d.l3 === L3.ARP) {
+  const l3 = d.l3;
+  if (l3 === L3.IPV4) {
+    if (words[W.IPV4_SRC] !== shadow[W.IPV4_SRC]) {
+      rewriteIpv4Address(frame, d, 12, words[W.IPV4_SRC]!);
+      shadow[W.IPV4_SRC] = words[W.IPV4_SRC]!;
+    }
+    if (words[W.IPV4_DST] !== shadow[W.IPV4_DST]) {
+      rewriteIpv4Address(frame, d, 16, words[W.IPV4_DST]!);
+      shadow[W.IPV4_DST] = words[W.IPV4_DST]!;
+    }
+  } else if (l3 === L3.ARP) {
     const o = d.l3Offset;
     if (words[W.ARP_OP] !== shadow[W.ARP_OP]) write16(frame, o + 6, words[W.ARP_OP]!);
     storeMac(words, W.ARP_SHA, frame, o + 8);
@@ -130,22 +146,68 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
       frame[o + off + 2] = (v >>> 8) & 255;
       frame[o + off + 3] = v & 255;
     }
-  } else if (d.l3 === L3.IPV4) {
-    if (words[W.IPV4_SRC] !== shadow[W.IPV4_SRC]) rewriteIpv4Address(frame, d, 12, words[W.IPV4_SRC]!);
-    if (words[W.IPV4_DST] !== shadow[W.IPV4_DST]) rewriteIpv4Address(frame, d, 16, words[W.IPV4_DST]!);
-  } else if (d.l3 === L3.IPV6) {
+    for (const w of ARP_WORDS) shadow[w] = words[w]!;
+  } else if (l3 === L3.IPV6) {
     for (const [w, off] of V6_FIELDS) {
       if (words[w] !== shadow[w] || words[w + 1] !== shadow[w + 1] || words[w + 2] !== shadow[w + 2] || words[w + 3] !== shadow[w + 3]) {
         storeV6(words, w, scratch, 0);
         rewriteIpv6Address(frame, d, off as 8 | 24, scratch, 0);
+        for (let i = 0; i < 4; i++) shadow[w + i] = words[w + i]!;
       }
     }
   }
   if (d.l4Offset >= 0 && (d.ipProto === 6 || d.ipProto === 17)) {
-    if (words[W.TP_SRC] !== shadow[W.TP_SRC]) rewritePort(frame, d, 0, words[W.TP_SRC]!);
-    if (words[W.TP_DST] !== shadow[W.TP_DST]) rewritePort(frame, d, 2, words[W.TP_DST]!);
+    if (words[W.TP_SRC] !== shadow[W.TP_SRC]) {
+      rewritePort(frame, d, 0, words[W.TP_SRC]!);
+      shadow[W.TP_SRC] = words[W.TP_SRC]!;
+    }
+    if (words[W.TP_DST] !== shadow[W.TP_DST]) {
+      rewritePort(frame, d, 2, words[W.TP_DST]!);
+      shadow[W.TP_DST] = words[W.TP_DST]!;
+    }
   }
-  for (let i = HEADER_FIRST; i <= HEADER_LAST; i++) shadow[i] = words[i]!;
+}
+
+/** The header words an ARP frame's store writes whatever changed. */
+const ARP_WORDS = [W.ARP_OP, W.ARP_SHA, W.ARP_SHA + 1, W.ARP_THA, W.ARP_THA + 1, W.IPV4_SRC, W.IPV4_DST];
+
+/**
+ * After conntrack translated the frame in place (NAT: addresses, ports, an ICMP error's inner header; never a
+ * length or an offset): reads back into `shadow` and `d` the header fields NAT can change, as a fresh decode and
+ * {@link loadFrame} would, then copies `shadow`'s header words into `words`. `shadow` must be the frame's image
+ * (see {@link storeFrame}); `d` stays valid, so the frame is not decoded again.
+ */
+export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
+  const o = d.l3Offset;
+  if (d.l3 === L3.IPV4) {
+    const src = ((frame[o + 12]! << 24) | (frame[o + 13]! << 16) | (frame[o + 14]! << 8) | frame[o + 15]!) >>> 0;
+    const dst = ((frame[o + 16]! << 24) | (frame[o + 17]! << 16) | (frame[o + 18]! << 8) | frame[o + 19]!) >>> 0;
+    d.ipSrc = src;
+    d.ipDst = dst;
+    shadow[W.IPV4_SRC] = src;
+    shadow[W.IPV4_DST] = dst;
+  } else if (d.l3 === L3.IPV6) {
+    loadV6(shadow, W.IPV6_SRC, frame, o + 8);
+    loadV6(shadow, W.IPV6_DST, frame, o + 24);
+  }
+  const l4 = d.l4Offset;
+  if (l4 >= 0) {
+    const proto = d.ipProto;
+    if (proto === 6 || proto === 17 || proto === 132) {
+      const sp = (frame[l4]! << 8) | frame[l4 + 1]!;
+      const dp = (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+      d.srcPort = sp;
+      d.dstPort = dp;
+      shadow[W.TP_SRC] = sp;
+      shadow[W.TP_DST] = dp;
+    } else if (proto === 1 || proto === 58) {
+      d.icmpType = frame[l4]!;
+      d.icmpCode = frame[l4 + 1]!;
+      shadow[W.TP_SRC] = d.icmpType;
+      shadow[W.TP_DST] = d.icmpCode;
+    }
+  }
+  for (let i = HEADER_FIRST; i <= HEADER_LAST; i++) words[i] = shadow[i]!;
 }
 
 function macText(words: Uint32Array, at: number): string {
