@@ -252,6 +252,8 @@ export class LflowExecutor {
   private readonly groupsByKey = new Map<number, Group>();
   private readonly tables: { ingress: Table[]; egress: Table[] } = { ingress: [], egress: [] };
   private readonly localnet: Port | undefined;
+  /** Keys of the localnet ports (a packet from one carries flags.localnet on a chassis). */
+  private readonly localnetKeys = new Set<number>();
   /** Port groups as `@name` resolves on this datapath. */
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
   private readonly fdb = new Map<number, number>();
@@ -327,6 +329,7 @@ export class LflowExecutor {
       this.portsByKey.set(port.key, port);
     }
     this.localnet = [...this.ports.values()].find((p) => p.type === 'localnet');
+    for (const p of this.ports.values()) if (p.type === 'localnet') this.localnetKeys.add(p.key);
     for (const g of sb.multicastGroups) {
       if (g.datapath !== datapath) continue;
       const members = g.ports.map((n) => this.ports.get(n)).filter((p): p is Port => p !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -530,7 +533,13 @@ export class LflowExecutor {
    * shortened by the tag). Outputs reference copies of the frame as it leaves each port.
    */
   runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false): ExecResult {
-    const port = this.ports.get(inport);
+    // A run of packets mostly enters by one port: its record is kept (the name compared, not hashed).
+    let port = this.lastInport === inport ? this.lastInportRecord : undefined;
+    if (port === undefined) {
+      port = this.ports.get(inport);
+      this.lastInport = inport;
+      this.lastInportRecord = port;
+    }
     if (!port) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
     this.resetResult();
     let len = length;
@@ -581,7 +590,7 @@ export class LflowExecutor {
     this.lbDstConsumed = false;
     this.traceCt?.reset();
     this.inKey = w[W.INPORT]!;
-    if (this.chassis !== undefined && this.portsByKey.get(this.inKey)?.type === 'localnet') w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
+    if (this.chassis !== undefined && this.localnetKeys.has(this.inKey)) w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
   }
 
   private start(w: Uint32Array, now: number, trace: boolean): ExecResult {
@@ -597,6 +606,8 @@ export class LflowExecutor {
 
   private nOutputs = 0;
   private nDrops = 0;
+  private lastInport = '';
+  private lastInportRecord: Port | undefined;
 
   private finish(): ExecResult {
     const r = this.result;
@@ -2311,11 +2322,9 @@ function ctClear(w: Uint32Array): void {
 function hideCt(w: Uint32Array): void {
   w[W.CT_STATE] = 0;
   w[W.CT_MARK] = 0;
-  w.fill(0, W.CT_LABEL, W.CT_LABEL + 4);
   w[W.CT_NW_SRC] = 0;
   w[W.CT_NW_DST] = 0;
-  w.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
-  w.fill(0, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
+  for (let i = 0; i < 4; i++) w[W.CT_LABEL + i] = w[W.CT_IPV6_SRC + i] = w[W.CT_IPV6_DST + i] = 0;
   w[W.CT_TP_SRC] = 0;
   w[W.CT_TP_DST] = 0;
   w[W.CT_NW_PROTO] = 0;
