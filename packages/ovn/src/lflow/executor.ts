@@ -1583,11 +1583,7 @@ export class LflowExecutor {
   /** The copy of a packet that goes through egress: logical flags, registers and zones cleared (physical.c). */
   private egressCopy(w: Uint32Array): Uint32Array {
     const eg = this.take(w);
-    eg[W.FLAGS] = 0;
-    eg.fill(0, W.REGS, W.REGS + 10);
-    eg[W.DNAT_ZONE] = 0;
-    eg[W.SNAT_ZONE] = 0;
-    eg[W.CT_ZONE] = 0;
+    clearForEgress(eg);
     const rec = this.rec;
     if (rec !== undefined) {
       const d = this.dirtyOf(this.depth - 1);
@@ -1761,6 +1757,9 @@ export class LflowExecutor {
         case MfOp.OUT_BEGIN:
           this.egressCopy(w);
           break;
+        case MfOp.OUT_INPLACE:
+          clearForEgress(w);
+          break;
         case MfOp.SET_OUTPORT:
           w[W.OUTPORT] = o.value;
           break;
@@ -1773,14 +1772,14 @@ export class LflowExecutor {
         case MfOp.DROP:
           this.drop(o.pipeline, o.table, o.value);
           break;
-        case MfOp.CT_FORK: {
+        case MfOp.CT_FORK:
+          // A fork ends its segment, and a segment is cut at a ct call only when no walk around it has more to do
+          // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
+          // instead of on a copy.
           this.inEgress = o.inEgress;
-          const copy = this.take(w);
-          this.forkCt(o.action as ForkAction, w, copy, o.table, o.pipeline, undefined);
-          this.enter(o.cont, copy);
-          this.give();
+          this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined);
+          this.enter(o.cont, w);
           break;
-        }
         case MfOp.CT_COMMIT:
           this.inEgress = o.inEgress;
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w);
@@ -1932,6 +1931,7 @@ export class LflowExecutor {
       if (shape.last === e) shape.last = undefined;
       break;
     }
+    inPlaceEgress(r.ops);
     const seg = new MfSegment(key, h, r.ops, r.deps, r.fdbVersion, r.hairpinVersion);
     seg.chain = shape.map.get(h);
     shape.map.set(h, seg);
@@ -2303,6 +2303,31 @@ interface CtPlan {
   /** The zone is the action's own (ct_dnat/ct_snat: the datapath's NAT zones), not the packet's port's. */
   fixedZone: boolean;
   lb: Map<object, CtRequest> | undefined;
+}
+
+/** What ovn-controller clears between ingress and egress (physical.c): logical flags, registers and zones. */
+function clearForEgress(w: Uint32Array): void {
+  w[W.FLAGS] = 0;
+  for (let i = W.REGS; i < W.REGS + 10; i++) w[i] = 0;
+  w[W.DNAT_ZONE] = 0;
+  w[W.SNAT_ZONE] = 0;
+  w[W.CT_ZONE] = 0;
+}
+
+/**
+ * An egress copy whose walk ends in the segment's closing ct call (no GIVE follows it) is the last use of the
+ * ingress words: the replay clears them in place instead of copying (OUT_INPLACE).
+ */
+function inPlaceEgress(ops: MfInstr[]): void {
+  let open = 0;
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const o = ops[i]!;
+    if (o.op === MfOp.GIVE) open++;
+    else if (o.op === MfOp.OUT_BEGIN) {
+      if (open > 0) open--;
+      else o.op = MfOp.OUT_INPLACE;
+    }
+  }
 }
 
 /** OVS ct_clear / ovn-trace flow_clear_conntrack: the packet's conntrack fields back to "not tracked". */

@@ -45,6 +45,8 @@ export const MfOp = {
   SLOW: 17,
   /** `w[word] = (w[word] & ~width) | value`: the constant writes to one word, merged (SETBITS is recorded as these). */
   SETW: 18,
+  /** OUT_BEGIN whose egress walk ends in the segment's ct call (no GIVE follows): the words are cleared in place. */
+  OUT_INPLACE: 19,
 } as const;
 
 /** One instruction. Made when a segment is recorded, never per packet. */
