@@ -19,7 +19,7 @@ import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } f
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, reloadTranslated, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { frameFromFlow, headerView, loadFrame, loadMac, loadV6, reloadTranslated, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -283,6 +283,7 @@ export class LflowExecutor {
   private frame: Uint8Array = new Uint8Array(0);
   private frameLength = 0;
   private readonly shadow = new Uint32Array(W.SIZE);
+  private readonly shadowHeader = headerView(this.shadow);
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
   readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
@@ -882,7 +883,7 @@ export class LflowExecutor {
       // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
       // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
       // packet), where only a decode says what the frame holds.
-      if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow);
+      if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow, this.shadowHeader);
       else this.reloadFrame(w);
     }
     w[W.CT_STATE] = res.state;
@@ -1625,10 +1626,8 @@ export class LflowExecutor {
     if (this.decoded.status === 0) {
       this.syncFrame(w);
       if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
-      const src = this.frame;
-      const dst = out.frame;
-      for (let i = 0; i < this.frameLength; i++) dst[i] = src[i]!;
       let len = this.frameLength;
+      out.frame.set(this.frameView(len));
       if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
         len = pushVlan(out.frame, len, port.tag);
         out.tag = port.tag;
@@ -1638,6 +1637,19 @@ export class LflowExecutor {
     }
     this.result.outputs[i] = out;
   }
+
+  /** `frame[0, len)` as a view, kept per length while the frame's buffer stays (a copy of it allocates nothing). */
+  private frameView(len: number): Uint8Array {
+    const f = this.frame;
+    if (this.viewsOf !== f) {
+      this.views.length = 0;
+      this.viewsOf = f;
+    }
+    return this.views[len] ?? (this.views[len] = f.subarray(0, len));
+  }
+
+  private viewsOf: Uint8Array | undefined;
+  private readonly views: Uint8Array[] = [];
 
   // ---------------------------------------------------------------------------------------------------------------
   // The megaflow cache (megaflow.ts): recording segments on the slow path, replaying them on the fast path.

@@ -174,10 +174,10 @@ const ARP_WORDS = [W.ARP_OP, W.ARP_SHA, W.ARP_SHA + 1, W.ARP_THA, W.ARP_THA + 1,
 /**
  * After conntrack translated the frame in place (NAT: addresses, ports, an ICMP error's inner header; never a
  * length or an offset): reads back into `shadow` and `d` the header fields NAT can change, as a fresh decode and
- * {@link loadFrame} would, then copies `shadow`'s header words into `words`. `shadow` must be the frame's image
- * (see {@link storeFrame}); `d` stays valid, so the frame is not decoded again.
+ * {@link loadFrame} would, then copies `shadow`'s header words (`shadowHeader`, {@link headerView}) into `words`.
+ * `shadow` must be the frame's image (see {@link storeFrame}); `d` stays valid, so the frame is not decoded again.
  */
-export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
+export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, shadowHeader: Uint32Array): void {
   const o = d.l3Offset;
   if (d.l3 === L3.IPV4) {
     const src = ((frame[o + 12]! << 24) | (frame[o + 13]! << 16) | (frame[o + 14]! << 8) | frame[o + 15]!) >>> 0;
@@ -207,7 +207,12 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
       shadow[W.TP_DST] = d.icmpCode;
     }
   }
-  for (let i = HEADER_FIRST; i <= HEADER_LAST; i++) words[i] = shadow[i]!;
+  words.set(shadowHeader, HEADER_FIRST);
+}
+
+/** `shadow`'s header words as one view (made once per shadow), for {@link reloadTranslated}'s copy. */
+export function headerView(shadow: Uint32Array): Uint32Array {
+  return shadow.subarray(HEADER_FIRST, HEADER_LAST + 1);
 }
 
 function macText(words: Uint32Array, at: number): string {
