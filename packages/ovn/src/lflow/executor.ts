@@ -1062,6 +1062,10 @@ export class LflowExecutor {
         return undefined;
       }
     }
+    if (n === 1) {
+      // Both bucket choices of a one-bucket group are bucket 0: no hash to compute.
+      for (const b of backends) if (b.ipv6 === v6) return b;
+    }
     const a = this.lbAddr;
     if (v6) {
       for (let i = 0; i < 4; i++) {
