@@ -925,8 +925,7 @@ export class LflowExecutor {
   }
 
   /** The conntrack call of a forking ct action, on `copy` (a copy of `w`); returns the trace label. */
-  private forkCt(a: ForkAction, w: Uint32Array, copy: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined): string {
-    const plan = this.forkPlan(a);
+  private forkCt(a: ForkAction, w: Uint32Array, copy: Uint32Array, table: number, pipeline: Pipeline, node: TraceNode | undefined, plan = this.forkPlan(a)): string {
     let req = plan.base;
     let label = '';
     const ip = w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd;
@@ -1793,7 +1792,7 @@ export class LflowExecutor {
           // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
           // instead of on a copy.
           this.inEgress = o.inEgress;
-          this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined);
+          this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
           this.enter(o.cont, w);
           break;
         case MfOp.CT_COMMIT:
@@ -1974,7 +1973,7 @@ export class LflowExecutor {
       return -1;
     }
     const cont = this.contId('fork', pipeline, table, undefined, 0);
-    this.closeRec(instr(MfOp.CT_FORK, a, 0, 0, 0, 0, pipeline, table, cont, this.inEgress));
+    this.closeRec(instr(MfOp.CT_FORK, a, 0, 0, 0, 0, pipeline, table, cont, this.inEgress, this.forkPlan(a)));
     return cont;
   }
 

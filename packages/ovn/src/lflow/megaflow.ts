@@ -63,7 +63,7 @@ export interface MfInstr {
   cont: number;
   /** Whether the egress pipeline's zone rules apply (ct_commit's zone). */
   inEgress: boolean;
-  /** DELIVER's port (the executor's port record). */
+  /** DELIVER's port (the executor's port record); CT_FORK's request plan. */
   port: unknown;
 }
 
