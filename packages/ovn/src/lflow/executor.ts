@@ -309,7 +309,9 @@ export class LflowExecutor {
   /** Entry points of segments by id (0 = ingress table 0). */
   private readonly conts: MfCont[] = [{ kind: 'root', pipeline: 'ingress', table: 0, inEgress: false, index: 0 }];
   private readonly contIds = new Map<readonly unknown[], Map<string, number>>();
-  private readonly keyScratch = new Uint32Array(W.SIZE);
+  private readonly keyScratch = new Int32Array(W.SIZE);
+  /** Each pool slot's words as signed 32-bit (the megaflow keys' type: compared without unsigned conversions). */
+  private readonly poolSigned: Int32Array[] = [];
   /** Version of the learned FDB (segments that read it rest on it; the hairpin tables keep their own). */
   private fdbVersion = 0;
 
@@ -390,7 +392,7 @@ export class LflowExecutor {
         this.tables[pipeline].push(this.buildTable(tf[0]?.stage ?? '', compiled));
       }
     }
-    for (let i = 0; i < POOL; i++) this.pool.push(new Uint32Array(W.SIZE));
+    for (let i = 0; i < POOL; i++) this.addSlot();
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.chassis = options.chassis;
@@ -496,13 +498,19 @@ export class LflowExecutor {
   }
 
   private take(src: Uint32Array): Uint32Array {
-    const w = this.pool[this.depth] ?? new Uint32Array(W.SIZE);
-    if (this.depth >= this.pool.length) this.pool.push(w);
+    if (this.depth >= this.pool.length) this.addSlot();
+    const w = this.pool[this.depth]!;
     if (this.rec !== undefined) this.dirtyOf(this.depth).set(this.dirtyOf(this.slotOf(src)));
     this.depth++;
     w.set(src);
     return w;
   }
+  private addSlot(): void {
+    const w = new Uint32Array(W.SIZE);
+    this.pool.push(w);
+    this.poolSigned.push(new Int32Array(w.buffer, w.byteOffset, W.SIZE));
+  }
+
   private give(): void {
     this.depth--;
   }
@@ -1813,6 +1821,9 @@ export class LflowExecutor {
     const shapes = t.points[cont];
     if (shapes === undefined) return undefined;
     const k = this.keyScratch;
+    // The segment runs on the top of the pool; its signed view is read.
+    const top = this.depth - 1;
+    const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
     for (let s = 0; s < shapes.length; s++) {
       const sh = shapes[s]!;
       const words = sh.words;
@@ -1824,7 +1835,7 @@ export class LflowExecutor {
       if (last !== undefined && last.chain !== last) {
         const key = last.key;
         let i = 0;
-        while (i < n && key[i] === ((w[words[i]!]! & masks[i]!) >>> 0)) i++;
+        while (i < n && key[i] === (ws[words[i]!]! & masks[i]!)) i++;
         if (i === n && ((last.deps & MfDep.FDB) === 0 || last.fdbVersion === this.fdbVersion) && ((last.deps & MfDep.HAIRPIN) === 0 || last.hairpinVersion === this.hairpin.version)) {
           this.ranked(shapes, s);
           return last;
@@ -1832,7 +1843,7 @@ export class LflowExecutor {
       }
       let h = cont;
       for (let i = 0; i < n; i++) {
-        const v = (w[words[i]!]! & masks[i]!) >>> 0;
+        const v = ws[words[i]!]! & masks[i]!;
         k[i] = v;
         h = mixHash(h, v);
       }
@@ -1918,8 +1929,8 @@ export class LflowExecutor {
     let n = 0;
     for (let i = 0; i < W.SIZE; i++) if (r.mask[i]) n++;
     const words = new Int32Array(n);
-    const masks = new Uint32Array(n);
-    const key = new Uint32Array(n);
+    const masks = new Int32Array(n);
+    const key = new Int32Array(n);
     let h = r.cont;
     for (let i = 0, j = 0; i < W.SIZE; i++) {
       if (!r.mask[i]) continue;

@@ -85,7 +85,8 @@ export class MfSegment {
   chain: MfSegment | undefined;
   hits = 0;
   constructor(
-    readonly key: Uint32Array,
+    /** The masked words' values, signed (as {@link MfShape.masks}). */
+    readonly key: Int32Array,
     readonly hash: number,
     readonly ops: readonly MfInstr[],
     /** Bits of {@link MfDep} the segment's decisions rest on, with the versions seen when it was recorded. */
@@ -105,8 +106,9 @@ export class MfShape {
   last: MfSegment | undefined;
   /** Lookups it answered (its rank among its entry point's shapes). */
   hits = 0;
-  constructor(readonly words: Int32Array, readonly masks: Uint32Array) {}
-  same(words: Int32Array, masks: Uint32Array): boolean {
+  /** `masks` are the masks' bits as signed 32-bit values (keys are compared in the engine's integer type). */
+  constructor(readonly words: Int32Array, readonly masks: Int32Array) {}
+  same(words: Int32Array, masks: Int32Array): boolean {
     if (words.length !== this.words.length) return false;
     for (let i = 0; i < words.length; i++) if (words[i] !== this.words[i] || masks[i] !== this.masks[i]) return false;
     return true;
