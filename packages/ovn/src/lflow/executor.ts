@@ -2399,11 +2399,9 @@ function loadOriginal(w: Uint32Array, res: CtResult): void {
     storeV6(w, W.CT_IPV6_SRC, res.originalSrc, 0);
     storeV6(w, W.CT_IPV6_DST, res.originalDst, 0);
   } else {
-    const s = res.originalSrc;
-    const d = res.originalDst;
-    for (let i = 4; i < 16; i++) s[i] = d[i] = 0;
-    put32(s, w[W.CT_NW_SRC]!);
-    put32(d, w[W.CT_NW_DST]!);
+    // An IPv4 address is the first 4 bytes (ct-api.ts): the rest is not read.
+    put32(res.originalSrc, w[W.CT_NW_SRC]!);
+    put32(res.originalDst, w[W.CT_NW_DST]!);
   }
 }
 
