@@ -19,7 +19,8 @@ import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } f
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, headerView, loadFrame, loadMac, loadV6, reloadTranslated, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { headerView, reloadTranslated } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
