@@ -5,13 +5,14 @@
  * code that forwards: pass a trace array and each decision is recorded as it is made.
  */
 import {
-  checksumAdjust16, DecodedFrame, decrementTtl, FrameDecoder, formatMac, isMulticastMac, L3, popVlan, pushVlan, read16, rewriteIpv4Address,
+  checksumAdjust16, DecodedFrame, DecodeStatus, decrementTtl, FrameDecoder, formatMac, isMulticastMac, L3, popVlan, pushVlan, read16, rewriteIpv4Address,
   rewriteMac, rewritePort, VippathError, write16,
 } from '@vippath/wire';
 import { formatAction, Port, type Action, type FieldRef } from './actions.js';
 import { Classifier } from './classifier.js';
 import { DEFAULT_PRIORITY, formatFlow, formatMatch, parseFlows, type Flow, type ParseOptions } from './flow.js';
-import { extractKey, newKey, Slot } from './key.js';
+import { extractKey, KEY_SLOTS, newKey, Slot } from './key.js';
+import { MegaflowTable, MF_INNER, MF_LAYOUT, MF_SLOTS, MfDst, MfEntry, MfNormal, MfOp, type MegaflowStats } from './megaflow.js';
 
 /** A bridge port. */
 export interface BridgePort {
@@ -168,7 +169,92 @@ export class BridgeEffects {
   }
 }
 
+/** Options of a {@link Bridge}. */
+export interface BridgeOptions {
+  /**
+   * The megaflow cache (default on): translations kept by the fields they read, as ovs-vswitchd's datapath flows,
+   * so that a packet like an earlier one skips the tables. `false` translates every packet (tests, benchmarks).
+   * `maxEntries` bounds it (the cache is dropped and refilled when full; default {@link DEFAULT_MEGAFLOW_LIMIT}).
+   */
+  megaflows?: boolean | { maxEntries?: number };
+}
+
+/**
+ * Entries a megaflow cache holds before it starts over. OVS's default flow limit is 200 000; an entry here is a
+ * few hundred bytes of JavaScript objects, and a bridge's distinct translations in vippath's traffic are far fewer.
+ */
+export const DEFAULT_MEGAFLOW_LIMIT = 65536;
+/** Translations longer than this (rules hit, datapath actions) are not cached: they are the pathological ones. */
+const MF_MAX_RULES = 256;
+const MF_MAX_OPS = 256;
+
+/**
+ * A translation being recorded as a megaflow (one per bridge, reused): the wildcards (what of the packet it read)
+ * and the datapath actions and effects it produced.
+ */
+class Recording {
+  readonly wc = new Uint32Array(MF_SLOTS);
+  /**
+   * Bits of each key word that still are the packet's own. An action's write makes its bits the rules' (decided
+   * by what the megaflow already matches), so a later lookup on them un-wildcards nothing of the packet.
+   */
+  readonly clean = new Uint32Array(KEY_SLOTS);
+  /** {@link MfOp} triples, and the rewrite of each SET by op index. */
+  readonly ops: number[] = [];
+  readonly actions: Array<Action | undefined> = [];
+  readonly rules: Flow[] = [];
+  readonly bytes: number[] = [];
+  readonly normals: MfNormal[] = [];
+  inLength = 0;
+  macChanges = 0;
+
+  begin(inLength: number, macChanges: number): void {
+    const wc = this.wc;
+    wc.fill(0);
+    // OVS matches in_port and dl_type always (xlate_wc_init); the layout words are the decoder's facts the
+    // actions branch on (see megaflow.ts).
+    wc[Slot.IN_PORT] = wc[Slot.DL_TYPE] = wc[MF_LAYOUT] = wc[MF_INNER] = 0xffffffff;
+    this.clean.fill(0xffffffff, 0, Slot.METADATA_HI);
+    // Metadata and registers start at 0 for every packet: what they hold is the rules' doing, never the packet's.
+    this.clean.fill(0, Slot.METADATA_HI);
+    this.ops.length = 0;
+    this.actions.length = 0;
+    this.rules.length = 0;
+    this.bytes.length = 0;
+    this.normals.length = 0;
+    this.inLength = inLength;
+    this.macChanges = macChanges;
+  }
+
+  /** The translation read `mask` of key word `slot`. */
+  reads(slot: number, mask: number): void {
+    this.wc[slot] = this.wc[slot]! | (mask & this.clean[slot]!);
+  }
+
+  op(code: number, a: number, b: number, action?: Action): void {
+    this.ops.push(code, a, b);
+    this.actions.push(action);
+  }
+
+  /** A VLAN edit: what follows depends on the tag as it was (its PCP, a tag a pop exposes), so all of it is matched. */
+  vlanOp(code: number, a: number): void {
+    this.reads(Slot.VLAN_TCI, 0xffffffff);
+    this.clean[Slot.VLAN_TCI] = 0;
+    this.op(code, a, 0);
+  }
+
+  /** The megaflow of this translation for the packet whose key (with layout words) is `key`. */
+  entry(mf: MegaflowTable, key: Uint32Array, controller: number): MfEntry {
+    const t = mf.subtable(this.wc);
+    const normals = this.normals.slice();
+    for (const n of normals) if (n.src !== undefined) n.learned = { table: n.table!, mac: n.srcMac, entry: n.src, port: n.srcPort, created: false };
+    return new MfEntry(t, t.hash(key), MegaflowTable.values(t, key), Int32Array.from(this.ops), this.actions.slice(), this.rules.slice(), Int32Array.from(this.bytes), normals, controller);
+  }
+}
+
 interface Xlate {
+  /** Set while the translation is recorded as a megaflow. */
+  rec: Recording | undefined;
   buf: Uint8Array;
   length: number;
   d: DecodedFrame;
@@ -218,7 +304,7 @@ export class Bridge {
   private readonly macs = new Map<number, Map<number, MacEntry>>();
   private readonly decoder = new FrameDecoder();
   private seq = 0;
-  private readonly scratch: Xlate = { buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], into: undefined, trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4, learn: true };
+  private readonly scratch: Xlate = { rec: undefined, buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], into: undefined, trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4, learn: true };
   macAgingSeconds = DEFAULT_MAC_AGING_S;
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
@@ -227,11 +313,40 @@ export class Bridge {
   effects: BridgeEffects | undefined;
   /** Bumped whenever the flow tables change: cached decisions of an older version are void. */
   version = 0;
+  /** Bumped whenever the MAC table changes other than by a refresh (learned, moved, aged out, evicted, flushed). */
+  private macChanges = 0;
+  private readonly mf: MegaflowTable | undefined;
+  private readonly mfLimit: number;
+  /** The flow-table version the megaflows were made under. */
+  private mfVersion = 0;
+  private readonly mfKey = new Uint32Array(MF_SLOTS);
+  private readonly rec = new Recording();
+  private readonly mfStats = { hits: 0, misses: 0, stale: 0, uncacheable: 0, bypassed: 0, flushes: 0 };
+  /** Registers and metadata kept across a re-decode. */
+  private readonly kept = new Uint32Array(KEY_SLOTS - Slot.METADATA_HI);
+  /** NORMAL's re-tagged copy of a packet for one port. */
+  private tagBuf = new Uint8Array(2048);
 
-  constructor(name: string, ports: BridgePort[] = []) {
+  constructor(name: string, ports: BridgePort[] = [], options: BridgeOptions = {}) {
     this.name = name;
+    const mega = options.megaflows ?? true;
+    this.mf = mega === false ? undefined : new MegaflowTable();
+    this.mfLimit = (mega === true || mega === false ? undefined : mega.maxEntries) ?? DEFAULT_MEGAFLOW_LIMIT;
     this.ports.set(Port.LOCAL, { name, ofport: Port.LOCAL });
     for (const p of ports) this.addPort(p);
+  }
+
+  /** The megaflow cache's counters (all 0 when it is off). */
+  megaflowStats(): MegaflowStats {
+    return { ...this.mfStats, entries: this.mf?.size ?? 0, masks: this.mf?.masks ?? 0 };
+  }
+
+  /** Drops every megaflow (what they rest on changed for all of them). */
+  private flushMegaflows(): void {
+    if (this.mf === undefined) return;
+    if (this.mf.size > 0) this.mfStats.flushes++;
+    this.mf.clear();
+    this.mfVersion = this.version;
   }
 
   addPort(port: BridgePort): void {
@@ -240,6 +355,8 @@ export class Bridge {
     if (this.ports.has(port.ofport)) throw new BridgeError(`ofport ${port.ofport} is taken by ${this.ports.get(port.ofport)!.name}`);
     this.ports.set(port.ofport, port);
     this.portOrder = undefined;
+    // Floods and NORMAL's VLAN decisions go through the ports.
+    this.flushMegaflows();
   }
 
   /** Port names → ofport, for parsing flows that name ports. */
@@ -268,6 +385,13 @@ export class Bridge {
   clearFlows(): void {
     this.version++;
     this.tables.clear();
+  }
+
+  /** Removes one flow (as returned by {@link addFlows} or {@link flows}); false when the bridge does not hold it. */
+  removeFlow(flow: Flow): boolean {
+    if (this.tables.get(flow.table)?.remove(flow) !== true) return false;
+    this.version++;
+    return true;
   }
 
   /** All flows by table, then priority (highest first). */
@@ -320,6 +444,8 @@ export class Bridge {
   /** Forgets learned MACs. */
   flushMacs(): void {
     this.macs.clear();
+    this.macChanges++;
+    this.flushMegaflows();
   }
 
   /**
@@ -370,14 +496,136 @@ export class Bridge {
     x.table = 0;
     x.tableCol = 0;
     x.actionCol = 4;
+    x.rec = undefined;
     this.decoder.decode(x.buf, x.d, length);
     extractKey(x.buf, x.d, inPort, x.key);
-    this.runTable(x, 0, false);
+    // A traced packet tells its story table by table; a microflow trace must not learn: both take the tables.
+    if (this.mf !== undefined && trace === undefined && learn) this.cached(x, this.mf);
+    else this.runTable(x, 0, false);
     if (x.error) {
       // OVS: "Translation failed (<xlate_strerror>), packet is dropped." — outputs already composed go too.
       x.trace?.push({ kind: 'drop', reason: `translation failed (${x.error === 'RECURSION_TOO_DEEP' ? 'Recursion too deep' : 'Too many resubmits'}), packet is dropped`, indent: 4 });
     } else if ((into === undefined ? x.outputs.length : into.count) === 0) x.trace?.push({ kind: 'drop', reason: 'no output', indent: 4 });
     return x;
+  }
+
+  /**
+   * The packet through the megaflow cache: a hit replays its entry; a miss translates through the tables while
+   * recording, and installs the result when it can stand for every packet its wildcards match.
+   */
+  private cached(x: Xlate, mf: MegaflowTable): void {
+    const d = x.d;
+    const st = this.mfStats;
+    // A malformed frame's key leaves out bytes the actions read (a TTL past a cut header); QinQ deeper than two
+    // tags would need more tags in the key. Rare: they take the tables.
+    if (d.status !== DecodeStatus.OK || d.vlanCount > 2) {
+      st.bypassed++;
+      this.runTable(x, 0, false);
+      return;
+    }
+    if (this.version !== this.mfVersion) this.flushMegaflows();
+    const k = this.mfKey;
+    k.set(x.key);
+    k[MF_LAYOUT] = d.l3 | (d.vlanCount << 3) | (d.l4Offset >= 0 ? 64 : 0) | (d.ipProto << 7);
+    k[MF_INNER] = d.vlanCount > 1 ? d.vlanTci[1]! : 0;
+    const e = mf.lookup(k);
+    if (e !== undefined) {
+      if (this.standing(e, x.now)) {
+        st.hits++;
+        this.replay(x, e);
+        return;
+      }
+      mf.remove(e);
+      st.stale++;
+    }
+    st.misses++;
+    const rec = this.rec;
+    rec.begin(x.length, this.macChanges);
+    x.rec = rec;
+    this.runTable(x, 0, false);
+    x.rec = undefined;
+    // A translation that changed the MAC table decided on the table as it was before: the next packet, seeing the
+    // change, may go elsewhere (a gratuitous ARP's sender learned after its lookup). It installs nothing; the next
+    // packet's translation, which only refreshes, does (OVS revalidates after a learning for the same reason).
+    if (x.error !== undefined || rec.macChanges !== this.macChanges || rec.rules.length > MF_MAX_RULES || rec.ops.length > 3 * MF_MAX_OPS) {
+      st.uncacheable++;
+      return;
+    }
+    if (mf.size >= this.mfLimit) this.flushMegaflows();
+    mf.insert(rec.entry(mf, k, x.controller));
+  }
+
+  /** Whether the MAC entries a megaflow's NORMAL decisions rest on still stand as they were. */
+  private standing(e: MfEntry, now: number): boolean {
+    const normals = e.normals;
+    for (let i = 0; i < normals.length; i++) {
+      const n = normals[i]!;
+      const t = n.table;
+      if (t === undefined) continue;
+      if (n.src !== undefined && (t.get(n.srcMac) !== n.src || n.src.port !== n.srcPort)) return false;
+      if (n.dstKind === MfDst.LEARNED) {
+        const dst = n.dst!;
+        if (t.get(n.dstMac) !== dst || dst.port !== n.dstPort || now - dst.seen > this.macAgingSeconds * 1000) return false;
+      } else if (n.dstKind === MfDst.ABSENT && t.has(n.dstMac)) return false;
+    }
+    return true;
+  }
+
+  /** A megaflow hit: the rules credited, the MACs refreshed, the datapath actions run on the packet. */
+  private replay(x: Xlate, e: MfEntry): void {
+    e.hits++;
+    const fx = this.effects;
+    const rules = e.rules;
+    const delta = e.byteDelta;
+    for (let i = 0; i < rules.length; i++) {
+      const f = rules[i]!;
+      const bytes = x.length + delta[i]!;
+      f.nPackets++;
+      f.nBytes += bytes;
+      if (fx !== undefined) {
+        fx.rules.push(f);
+        fx.bytes.push(bytes);
+      }
+    }
+    const normals = e.normals;
+    for (let i = 0; i < normals.length; i++) {
+      const n = normals[i]!;
+      if (n.src === undefined) continue;
+      n.src.seen = x.now;
+      if (fx !== undefined) fx.macs.push(n.learned as MacLearned);
+    }
+    if (fx !== undefined) fx.normal += normals.length;
+    const ops = e.ops;
+    for (let i = 0; i < ops.length; i += 3) {
+      const a = ops[i + 1]!;
+      switch (ops[i]) {
+        case MfOp.SET:
+          this.set(x, e.actions[i / 3] as Extract<Action, { kind: 'set' }>);
+          break;
+        case MfOp.PUSH_VLAN:
+          this.pushTag(x, a);
+          break;
+        case MfOp.POP_VLAN:
+          this.popTag(x);
+          break;
+        case MfOp.WRITE_TCI:
+          this.writeTci(x, a);
+          break;
+        case MfOp.PUSH_TCI:
+          this.pushTci(x, a);
+          break;
+        case MfOp.DEC_TTL:
+          this.decTtl(x);
+          break;
+        case MfOp.OUTPUT:
+          this.send(x, a);
+          break;
+        case MfOp.OUTPUT_NORMAL:
+          this.emitNormal(x, a, ops[i + 2]!);
+          break;
+      }
+    }
+    x.controller = e.controller;
   }
 
   /** A lookup in `table`: the first one (table 0), or a resubmit/goto_table from the current table. */
@@ -396,7 +644,9 @@ export class Bridge {
         return;
       }
     }
-    const flow = this.tables.get(table)?.lookup(x.key);
+    const cls = this.tables.get(table);
+    const rec = x.rec;
+    const flow = cls === undefined ? undefined : rec === undefined ? cls.lookup(x.key) : cls.lookup(x.key, rec.wc, rec.clean);
     x.trace?.push({ kind: 'lookup', table, inPort: x.key[Slot.IN_PORT]!, flow: flow ? matchText(flow) : null, priority: flow?.priority ?? null, cookie: flow ? `0x${flow.cookie.toString(16)}` : null, indent: x.tableCol, actionIndent: x.actionCol });
     if (!flow) return; // table miss: drop (no controller in this model)
     flow.nPackets++;
@@ -404,6 +654,10 @@ export class Bridge {
     if (this.effects) {
       this.effects.rules.push(flow);
       this.effects.bytes.push(x.length);
+    }
+    if (rec !== undefined) {
+      rec.rules.push(flow);
+      rec.bytes.push(x.length - rec.inLength);
     }
     const saved = x.table;
     // OVS xlate_recursively: every resubmit that finds a rule counts; only one to the same or an earlier table deepens.
@@ -430,16 +684,10 @@ export class Bridge {
         return;
       case 'set':
         return this.set(x, a);
-      case 'push_vlan': {
-        const tci = x.d.vlanCount > 0 ? x.d.vlanTci[0]! : 0;
-        x.length = pushVlan(x.buf, x.length, tci, a.tpid);
-        return this.redecode(x);
-      }
+      case 'push_vlan':
+        return this.pushTag(x, a.tpid);
       case 'pop_vlan':
-        if (x.d.vlanCount > 0) {
-          x.length = popVlan(x.buf, x.length);
-          this.redecode(x);
-        }
+        if (x.d.vlanCount > 0) this.popTag(x);
         return;
       case 'load':
         return this.writeField(x, a.dst, a.value);
@@ -457,14 +705,13 @@ export class Bridge {
         return this.nested(x, a.table);
       case 'dec_ttl':
         if (x.d.l3 !== L3.IPV4 && x.d.l3 !== L3.IPV6) return;
-        if (decrementTtl(x.buf, x.d) < 0) {
+        if (!this.decTtl(x)) {
           // OVS compose_dec_ttl: an expiring TTL goes to the controller (invalid_ttl) and the rest of this
           // action list is skipped; an enclosing resubmit's list goes on.
           x.controller++;
           x.trace?.push({ kind: 'drop', reason: 'dec_ttl: TTL expired (sent to controller, counted); rest of this action list skipped', indent: x.actionCol + 1 });
           return STOP;
         }
-        x.key[Slot.NW_TTL] = x.d.ipTtl;
         return;
       case 'controller':
         x.controller++;
@@ -490,14 +737,61 @@ export class Bridge {
 
   private redecode(x: Xlate): void {
     const inPort = x.key[Slot.IN_PORT]!;
-    const saved = x.key.slice(Slot.METADATA_HI);
+    const kept = this.kept;
+    for (let i = 0; i < kept.length; i++) kept[i] = x.key[Slot.METADATA_HI + i]!;
     this.decoder.decode(x.buf, x.d, x.length);
     extractKey(x.buf, x.d, inPort, x.key);
-    x.key.set(saved, Slot.METADATA_HI);
+    x.key.set(kept, Slot.METADATA_HI);
+  }
+
+  // The datapath actions: run by a translation (which records them when it becomes a megaflow) and by a replay.
+
+  /** push_vlan: a new outer tag, a copy of the present outer TCI (or 0). */
+  private pushTag(x: Xlate, tpid: number): void {
+    x.rec?.vlanOp(MfOp.PUSH_VLAN, tpid);
+    const tci = x.d.vlanCount > 0 ? x.d.vlanTci[0]! : 0;
+    x.length = pushVlan(x.buf, x.length, tci, tpid);
+    this.redecode(x);
+  }
+
+  private popTag(x: Xlate): void {
+    x.rec?.vlanOp(MfOp.POP_VLAN, 0);
+    x.length = popVlan(x.buf, x.length);
+    this.redecode(x);
+  }
+
+  private writeTci(x: Xlate, tci: number): void {
+    x.rec?.vlanOp(MfOp.WRITE_TCI, tci);
+    write16(x.buf, 14, tci);
+    this.redecode(x);
+  }
+
+  private pushTci(x: Xlate, tci: number): void {
+    x.rec?.vlanOp(MfOp.PUSH_TCI, tci);
+    x.length = pushVlan(x.buf, x.length, tci);
+    this.redecode(x);
+  }
+
+  /** dec_ttl on an IP packet: false (nothing written) when the TTL expires. */
+  private decTtl(x: Xlate): boolean {
+    const rec = x.rec;
+    if (rec !== undefined) {
+      // Whether it expires is the TTL's to say.
+      rec.reads(Slot.NW_TTL, 0xff);
+      rec.op(MfOp.DEC_TTL, 0, 0);
+    }
+    if (decrementTtl(x.buf, x.d) < 0) return false;
+    x.key[Slot.NW_TTL] = x.d.ipTtl;
+    return true;
   }
 
   private set(x: Xlate, a: Extract<Action, { kind: 'set' }>): void {
     const d = x.d;
+    const rec = x.rec;
+    // The rewrite is recorded as it is and run again on each hit: its branches below follow the layout and the
+    // protocol, which every megaflow matches, and its checksum updates follow the packet's own bytes. The words
+    // it writes become the rule's constants.
+    rec?.op(MfOp.SET, 0, 0, a);
     switch (a.field) {
       // Rewrites that move no header keep the decoded offsets: update the key in place, no re-decode.
       case 'dl_src':
@@ -507,20 +801,26 @@ export class Bridge {
         const hi = a.field === 'dl_src' ? Slot.DL_SRC_HI : Slot.DL_DST_HI;
         x.key[hi] = (m[0]! << 8) | m[1]!;
         x.key[hi + 1] = ((m[2]! << 24) | (m[3]! << 16) | (m[4]! << 8) | m[5]!) >>> 0;
+        if (rec !== undefined) rec.clean[hi] = rec.clean[hi + 1] = 0;
         return;
       }
       case 'nw_src':
-      case 'nw_dst':
+      case 'nw_dst': {
         if (d.l3 !== L3.IPV4) return;
         rewriteIpv4Address(x.buf, d, a.field === 'nw_src' ? 12 : 16, a.value);
-        x.key[a.field === 'nw_src' ? Slot.NW_SRC : Slot.NW_DST] = a.value >>> 0;
+        const slot = a.field === 'nw_src' ? Slot.NW_SRC : Slot.NW_DST;
+        x.key[slot] = a.value >>> 0;
+        if (rec !== undefined) rec.clean[slot] = 0;
         return;
+      }
       case 'tp_src':
       case 'tp_dst': {
         if (d.l4Offset < 0) return;
+        const slot = a.field === 'tp_src' ? Slot.TP_SRC : Slot.TP_DST;
         if (d.ipProto === 6 || d.ipProto === 17) {
           rewritePort(x.buf, d, a.field === 'tp_src' ? 0 : 2, a.value);
-          x.key[a.field === 'tp_src' ? Slot.TP_SRC : Slot.TP_DST] = a.value;
+          x.key[slot] = a.value;
+          if (rec !== undefined) rec.clean[slot] = 0;
           return;
         }
         if ((d.ipProto === 1 && d.l3 === L3.IPV4) || (d.ipProto === 58 && d.l3 === L3.IPV6)) {
@@ -529,11 +829,13 @@ export class Bridge {
           const old = read16(x.buf, at);
           x.buf[at + (a.field === 'tp_src' ? 0 : 1)] = a.value & 0xff;
           write16(x.buf, at + 2, checksumAdjust16(read16(x.buf, at + 2), old, read16(x.buf, at)));
+          if (rec !== undefined) rec.clean[slot] = 0;
           break;
         }
         return;
       }
       case 'nw_tos': {
+        if (rec !== undefined) rec.clean[Slot.NW_TOS] = 0;
         const at = d.l3Offset;
         if (d.l3 === L3.IPV4) {
           const old = read16(x.buf, at);
@@ -549,6 +851,11 @@ export class Bridge {
       }
       case 'vlan_vid':
       case 'vlan_pcp': {
+        if (rec !== undefined) {
+          // The other part of the TCI stays the packet's.
+          rec.reads(Slot.VLAN_TCI, 0xffffffff);
+          rec.clean[Slot.VLAN_TCI] = 0;
+        }
         if (d.vlanCount === 0) {
           // OpenFlow 1.0 mod_vlan_*: on an untagged packet, push a tag first (OVS push_vlan_if_needed).
           if (!a.pushIfNeeded) return;
@@ -563,7 +870,20 @@ export class Bridge {
     this.redecode(x);
   }
 
+  /** The slots of a header field a load or move reads (all of it: a conservative megaflow, as OVS's for moves). */
+  private static readonly HEADER_SLOTS: Record<NonNullable<FieldRef['header']>, readonly number[]> = {
+    dl_src: [Slot.DL_SRC_HI, Slot.DL_SRC_LO], dl_dst: [Slot.DL_DST_HI, Slot.DL_DST_LO], nw_src: [Slot.NW_SRC], nw_dst: [Slot.NW_DST],
+    tp_src: [Slot.TP_SRC], tp_dst: [Slot.TP_DST], nw_tos: [Slot.NW_TOS], vlan_vid: [Slot.VLAN_TCI], vlan_pcp: [Slot.VLAN_TCI],
+    in_port: [Slot.IN_PORT], vlan_tci: [Slot.VLAN_TCI],
+  };
+
   private readField(x: Xlate, r: FieldRef): bigint {
+    if (x.rec !== undefined) {
+      // A header field read into a register or another field: its value decides what follows (registers and
+      // metadata start at 0, so reading them reads nothing of the packet).
+      const slots = r.slot !== undefined ? (r.width === 64 ? [r.slot, r.slot + 1] : [r.slot]) : Bridge.HEADER_SLOTS[r.header!];
+      for (const s of slots) x.rec.reads(s, 0xffffffff);
+    }
     let v: bigint;
     if (r.slot !== undefined) {
       v = r.width === 64 ? (BigInt(x.key[r.slot]!) << 32n) | BigInt(x.key[r.slot + 1]!) : BigInt(x.key[r.slot]!);
@@ -626,18 +946,17 @@ export class Bridge {
         x.key[Slot.IN_PORT] = n;
         return;
       case 'vlan_tci':
-        if (x.d.vlanCount > 0 && n & 0x1000) {
-          write16(x.buf, 14, n & 0xefff);
-          this.redecode(x);
-        } else if (x.d.vlanCount > 0) {
-          x.length = popVlan(x.buf, x.length);
-          this.redecode(x);
-        } else if (n & 0x1000) {
-          x.length = pushVlan(x.buf, x.length, n & 0xefff);
-          this.redecode(x);
-        }
+        if (x.d.vlanCount > 0 && n & 0x1000) this.writeTci(x, n & 0xefff);
+        else if (x.d.vlanCount > 0) this.popTag(x);
+        else if (n & 0x1000) this.pushTci(x, n & 0xefff);
         return;
     }
+  }
+
+  /** The packet as it is, out of `port` (a datapath output). */
+  private send(x: Xlate, port: number): void {
+    x.rec?.op(MfOp.OUTPUT, port, 0);
+    this.emit(x, port);
   }
 
   private emit(x: Xlate, port: number, buf = x.buf, length = x.length): void {
@@ -654,12 +973,12 @@ export class Bridge {
     const inPort = x.key[Slot.IN_PORT]!;
     switch (port) {
       case Port.IN_PORT:
-        return this.emit(x, inPort);
+        return this.send(x, inPort);
       case Port.NORMAL:
         return this.normal(x);
       case Port.FLOOD:
       case Port.ALL:
-        for (const p of this.sortedPorts()) if (p !== inPort) this.emit(x, p);
+        for (const p of this.sortedPorts()) if (p !== inPort) this.send(x, p);
         return;
       case Port.CONTROLLER:
         x.controller++;
@@ -673,7 +992,7 @@ export class Bridge {
           x.trace?.push({ kind: 'drop', reason: `output to nonexistent port ${port}`, indent: x.actionCol + 1 });
           return;
         }
-        return this.emit(x, port);
+        return this.send(x, port);
     }
   }
 
@@ -701,6 +1020,21 @@ export class Bridge {
   /** NORMAL: the MAC-learning L2 switch of OVS's xlate_normal, with VLAN port modes and ageing. */
   private normal(x: Xlate): void {
     if (this.effects) this.effects.normal++;
+    const rec = x.rec;
+    let dep: MfNormal | undefined;
+    if (rec !== undefined) {
+      // NORMAL reads the VLAN, both MACs (learning, lookup, multicast bits) and, for ARP, whether it is gratuitous.
+      rec.normals.push((dep = new MfNormal()));
+      rec.reads(Slot.VLAN_TCI, 0xffffffff);
+      rec.reads(Slot.DL_SRC_HI, 0xffffffff);
+      rec.reads(Slot.DL_SRC_LO, 0xffffffff);
+      rec.reads(Slot.DL_DST_HI, 0xffffffff);
+      rec.reads(Slot.DL_DST_LO, 0xffffffff);
+      if (x.d.l3 === L3.ARP) {
+        rec.reads(Slot.NW_SRC, 0xffffffff);
+        rec.reads(Slot.NW_DST, 0xffffffff);
+      }
+    }
     const inPort = x.key[Slot.IN_PORT]!;
     const inP = this.ports.get(inPort);
     if (!inP) return;
@@ -715,15 +1049,25 @@ export class Bridge {
     const dst = ((x.key[Slot.DL_DST_HI]! * 2 ** 32) + x.key[Slot.DL_DST_LO]!);
     let table = this.macs.get(vlan);
     if (!table) this.macs.set(vlan, (table = new Map()));
+    if (dep !== undefined) dep.table = table;
     // The source is learned before the destination is looked up — except for a gratuitous ARP (SPA = TPA), whose
     // learning OVS handles apart (is_gratuitous_arp in xlate_normal): a GARP addressed to its own sender floods.
     // Both observed with ovs-vswitchd 3.1 in the differential test (frames whose source and destination MACs match).
     const gratuitous = x.d.l3 === L3.ARP && x.d.status === 0 && x.d.arpSpa === x.d.arpTpa;
-    if (!gratuitous) this.learnSource(x, table, src, inPort, inP, vlan);
-    const entry = isMulticastMac(x.buf, 0) ? undefined : table.get(dst);
+    if (!gratuitous) this.learnSource(x, table, src, inPort, inP, vlan, dep);
+    const multicast = isMulticastMac(x.buf, 0);
+    const entry = multicast ? undefined : table.get(dst);
     const fresh = entry && x.now - entry.seen <= this.macAgingSeconds * 1000;
     const learnedPort = fresh ? entry.port : undefined;
-    if (gratuitous) this.learnSource(x, table, src, inPort, inP, vlan);
+    if (dep !== undefined && !multicast) {
+      dep.dstMac = dst;
+      if (fresh) {
+        dep.dstKind = MfDst.LEARNED;
+        dep.dst = entry;
+        dep.dstPort = entry.port;
+      } else dep.dstKind = MfDst.ABSENT;
+    }
+    if (gratuitous) this.learnSource(x, table, src, inPort, inP, vlan, dep);
     if (learnedPort !== undefined) {
       if (learnedPort === inPort) {
         x.trace?.push({ kind: 'normal', vlan, decision: 'learned port is input port, dropping', indent: x.actionCol + 1 });
@@ -733,7 +1077,10 @@ export class Bridge {
       this.emitNormal(x, learnedPort, vlan);
       return;
     }
-    if (entry && !fresh) table.delete(dst);
+    if (entry && !fresh) {
+      table.delete(dst);
+      this.macChanges++;
+    }
     x.trace?.push({ kind: 'normal', vlan, decision: isMulticastMac(x.buf, 0) ? 'multicast/broadcast, flooding' : 'no learned MAC for destination, flooding', indent: x.actionCol + 1 });
     for (const p of this.sortedPorts()) {
       if (p === inPort) continue;
@@ -743,14 +1090,21 @@ export class Bridge {
   }
 
   /** NORMAL's learning of the source MAC (a method, not a closure per packet). */
-  private learnSource(x: Xlate, table: Map<number, MacEntry>, src: number, inPort: number, inP: BridgePort, vlan: number): void {
+  private learnSource(x: Xlate, table: Map<number, MacEntry>, src: number, inPort: number, inP: BridgePort, vlan: number, dep: MfNormal | undefined): void {
     if (!x.learn || isMulticastMac(x.buf, 6)) return;
     const e = table.get(src);
     if (e) {
+      if (e.port !== inPort) this.macChanges++;
       this.effects?.macs.push({ table, mac: src, entry: e, port: inPort, created: e.port !== inPort });
       e.port = inPort;
       e.seen = x.now;
+      if (dep !== undefined) {
+        dep.src = e;
+        dep.srcMac = src;
+        dep.srcPort = inPort;
+      }
     } else {
+      this.macChanges++;
       if (this.macCount() >= this.macLimit) this.evictOldest();
       const created = { port: inPort, seen: x.now };
       table.set(src, created);
@@ -760,15 +1114,18 @@ export class Bridge {
   }
 
   private emitNormal(x: Xlate, out: number, vlan: number): void {
+    x.rec?.op(MfOp.OUTPUT_NORMAL, out, vlan);
     const p = this.ports.get(out)!;
     const tagged = x.d.vlanCount > 0;
     // A priority-tagged frame (VID 0) in VLAN 0 leaves a trunk with its tag as it is (observed with
     // ovs-vswitchd 3.1 in the differential test).
     const wantTag = p.tag === undefined && (vlan !== 0 || (tagged && x.d.vid(0) === 0));
     if (tagged === wantTag && (!tagged || x.d.vid(0) === vlan)) return this.emit(x, out);
-    // Re-tag a copy for this port: access ports send untagged, trunks tagged with the VLAN.
-    const copy = new Uint8Array(x.length + 4);
-    copy.set(x.buf.subarray(0, x.length));
+    // Re-tag a copy for this port: access ports send untagged, trunks tagged with the VLAN. The copy is the
+    // bridge's (emit copies it out), so a hit re-tags without allocating.
+    if (this.tagBuf.length < x.length + 4) this.tagBuf = new Uint8Array(x.length + HEADROOM);
+    const copy = this.tagBuf;
+    for (let i = 0; i < x.length; i++) copy[i] = x.buf[i]!;
     let len = x.length;
     if (tagged) len = popVlan(copy, len);
     if (wantTag) len = pushVlan(copy, len, (tagged ? x.d.vlanTci[0]! & 0xe000 : 0) | vlan);
@@ -787,6 +1144,7 @@ export class Bridge {
     if (oldest) {
       oldest.t.delete(oldest.k);
       this.macEvictions++;
+      this.macChanges++;
     }
   }
 }

@@ -122,13 +122,25 @@ export class Classifier {
     return true;
   }
 
-  /** The highest-priority flow matching `key`, or undefined (table miss). */
-  lookup(key: Uint32Array): Flow | undefined {
+  /**
+   * The highest-priority flow matching `key`, or undefined (table miss). With `wc`, the masks of every subtable
+   * probed are OR-ed into it, as OVS's classifier_lookup un-wildcards them (a megaflow must match what decided the
+   * lookup, including the subtables that did not match) — restricted to the bits `clean` still has of the packet
+   * (bits the actions wrote earlier are the rules' own and decided already).
+   */
+  lookup(key: Uint32Array, wc?: Uint32Array, clean?: Uint32Array): Flow | undefined {
     let best: Flow | undefined;
     const subtables = this.subtables;
     for (let i = 0; i < subtables.length; i++) {
       const t = subtables[i]!;
+      // Subtables that cannot beat the best match are not probed, so a megaflow need not match their fields.
       if (best && best.priority > t.maxPriority) break;
+      if (wc !== undefined) {
+        for (let k = 0; k < t.slots.length; k++) {
+          const s = t.slots[k]!;
+          wc[s] = wc[s]! | (t.masks[k]! & clean![s]!);
+        }
+      }
       const list = t.buckets.get(hashMasked(key, t));
       if (!list) continue;
       for (let j = 0; j < list.length; j++) {

@@ -18,5 +18,6 @@ export * from './actions.js';
 export * from './flow.js';
 export * from './classifier.js';
 export * from './bridge.js';
+export type { MegaflowStats } from './megaflow.js';
 export * from './kubeovn.js';
 export * from './ports.js';

@@ -1,0 +1,243 @@
+/**
+ * br-provider's megaflow cache: what ovs-vswitchd's datapath flow table is to its OpenFlow tables. A packet that
+ * misses is translated as before while the bridge accumulates wildcards — the masks of every classifier subtable
+ * it probed and the fields NORMAL read (ofproto/ofproto-dpif-xlate.c, `ctx->wc`) — and the translation becomes an
+ * entry: the packet's key under those masks → the datapath actions (byte edits, outputs) and what to credit (the
+ * rules' statistics, NORMAL's MAC refreshes: OVS's xlate cache, XC_RULE / XC_NORMAL). Entries are grouped by mask
+ * (lib/dpif-netdev.c's dpcls subtables, each a hash on the masked key), so a lookup costs one hash per distinct
+ * mask, whatever the number of flows.
+ *
+ * The key is the classifier's key plus two words the classifier never sees: the frame's layout (the decoder's
+ * facts the actions branch on — L3 kind, VLAN tag count, whether there is an L4 header, the IP protocol) and the
+ * second VLAN tag (what a pop exposes). Both are always matched exactly, as OVS always matches in_port, dl_type
+ * and nw_frag (xlate_wc_init).
+ * @module
+ */
+import type { Action } from './actions.js';
+import type { Flow } from './flow.js';
+import { KEY_SLOTS } from './key.js';
+
+/** The layout word of a megaflow key. */
+export const MF_LAYOUT = KEY_SLOTS;
+/** The inner VLAN tag word (the TCI of the second tag, 0 with fewer). */
+export const MF_INNER = KEY_SLOTS + 1;
+/** Words in a megaflow key. */
+export const MF_SLOTS = KEY_SLOTS + 2;
+
+/** The datapath actions an entry replays on the packet, in order (three words each: op, a, b). */
+export const MfOp = {
+  /** A header rewrite: `actions[i]`, run as the slow path ran it (checksums follow the packet's own bytes). */
+  SET: 0,
+  /** push_vlan with TPID a (the tag copies the outer TCI, as the action does). */
+  PUSH_VLAN: 1,
+  POP_VLAN: 2,
+  /** The outer TCI written as a (a load/move into vlan_tci on a tagged packet). */
+  WRITE_TCI: 3,
+  /** A tag with TCI a pushed (a load/move into vlan_tci on an untagged packet). */
+  PUSH_TCI: 4,
+  DEC_TTL: 5,
+  /** The packet as it is, out of port a. */
+  OUTPUT: 6,
+  /** NORMAL's output to port a in VLAN b (re-tagged for the port when it must be). */
+  OUTPUT_NORMAL: 7,
+} as const;
+
+/** A learned MAC address as the bridge keeps it (the bridge's {@link MacEntry}). */
+interface MacSlot {
+  port: number;
+  seen: number;
+}
+
+/** How NORMAL decided where a packet goes, as far as the MAC table was concerned. */
+export const MfDst = {
+  /** Multicast, or dropped before the lookup: the table was not read for the destination. */
+  NONE: 0,
+  /** Forwarded to (or dropped on) a fresh learned entry: it must still be there, on that port, fresh. */
+  LEARNED: 1,
+  /** Flooded for want of an entry: there must still be none. */
+  ABSENT: 2,
+} as const;
+
+/** What one NORMAL action read of the MAC table and refreshed in it; checked before its entry is used. */
+export class MfNormal {
+  /** The VLAN's table (undefined: the input port does not carry the packet's VLAN; nothing was read). */
+  table: Map<number, MacSlot> | undefined = undefined;
+  /** The source entry NORMAL refreshed (undefined: it learned nothing — multicast source). */
+  src: MacSlot | undefined = undefined;
+  srcMac = 0;
+  srcPort = 0;
+  /** What the refresh records in the bridge's effects (made once, pushed on every hit). */
+  learned: object | undefined = undefined;
+  dstKind: number = MfDst.NONE;
+  dstMac = 0;
+  dst: MacSlot | undefined = undefined;
+  dstPort = 0;
+}
+
+/** One megaflow. */
+export class MfEntry {
+  /** Next entry in the same hash bucket. */
+  next: MfEntry | undefined = undefined;
+  hits = 0;
+  constructor(
+    readonly subtable: MfSubtable,
+    readonly hash: number,
+    /** The key's words under the subtable's masks, in the subtable's slot order. */
+    readonly values: Uint32Array,
+    /** {@link MfOp} triples. */
+    readonly ops: Int32Array,
+    /** The rewrite of each SET op (by op index; undefined for others). */
+    readonly actions: ReadonlyArray<Action | undefined>,
+    /** Rules hit, in order, and the bytes each counted relative to the input length (VLAN pushes and pops move it). */
+    readonly rules: readonly Flow[],
+    readonly byteDelta: Int32Array,
+    readonly normals: readonly MfNormal[],
+    readonly controller: number,
+  ) {}
+}
+
+/** The entries sharing one mask (OVS: a dpcls subtable). */
+export class MfSubtable {
+  readonly buckets = new Map<number, MfEntry>();
+  size = 0;
+  /** Hits since the last reordering (the busiest subtable is probed first, as dpcls's pvector does). */
+  hits = 0;
+  constructor(
+    readonly slots: Int32Array,
+    readonly masks: Uint32Array,
+    readonly signature: string,
+  ) {}
+
+  hash(key: Uint32Array): number {
+    const slots = this.slots;
+    const masks = this.masks;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < slots.length; i++) {
+      h = Math.imul(h ^ ((key[slots[i]!]! & masks[i]!) >>> 0), 0x01000193);
+      h ^= h >>> 15;
+    }
+    return h >>> 0;
+  }
+
+  find(key: Uint32Array): MfEntry | undefined {
+    let e = this.buckets.get(this.hash(key));
+    const slots = this.slots;
+    const masks = this.masks;
+    outer: while (e !== undefined) {
+      const v = e.values;
+      for (let i = 0; i < slots.length; i++) {
+        if (((key[slots[i]!]! & masks[i]!) >>> 0) !== v[i]) {
+          e = e.next;
+          continue outer;
+        }
+      }
+      return e;
+    }
+    return undefined;
+  }
+}
+
+/** Counters of a bridge's megaflow cache. */
+export interface MegaflowStats {
+  /** Packets served from the cache. */
+  hits: number;
+  /** Packets translated by the tables (and, when they could be, installed). */
+  misses: number;
+  /** Entries found void (a MAC entry they rest on moved, went or aged) and dropped. */
+  stale: number;
+  /** Translations not installed: they changed the MAC table, hit a translation limit, or were too long. */
+  uncacheable: number;
+  /** Packets the cache does not take: malformed, or with more than two VLAN tags. */
+  bypassed: number;
+  /** Times the whole cache was dropped: flow-table or port changes, MAC flushes, or the entry limit reached. */
+  flushes: number;
+  entries: number;
+  /** Distinct masks (subtables). */
+  masks: number;
+}
+
+function byHits(a: MfSubtable, b: MfSubtable): number {
+  return b.hits - a.hits;
+}
+
+/** The megaflow table: subtables by mask, each a hash on the masked key. */
+export class MegaflowTable {
+  private subtables: MfSubtable[] = [];
+  private readonly bySignature = new Map<string, MfSubtable>();
+  private lookups = 0;
+  size = 0;
+
+  get masks(): number {
+    return this.subtables.length;
+  }
+
+  lookup(key: Uint32Array): MfEntry | undefined {
+    const subs = this.subtables;
+    if ((++this.lookups & 4095) === 0 && subs.length > 1) {
+      subs.sort(byHits);
+      for (let i = 0; i < subs.length; i++) subs[i]!.hits >>>= 1;
+    }
+    for (let i = 0; i < subs.length; i++) {
+      const e = subs[i]!.find(key);
+      if (e !== undefined) {
+        subs[i]!.hits++;
+        return e;
+      }
+    }
+    return undefined;
+  }
+
+  /** The subtable of `mask` (made on first use): its words are the non-zero ones. */
+  subtable(mask: Uint32Array): MfSubtable {
+    const slots: number[] = [];
+    for (let s = 0; s < mask.length; s++) if (mask[s] !== 0) slots.push(s);
+    const signature = slots.map((s) => `${s}:${mask[s]}`).join(',');
+    let t = this.bySignature.get(signature);
+    if (t === undefined) {
+      t = new MfSubtable(Int32Array.from(slots), Uint32Array.from(slots.map((s) => mask[s]!)), signature);
+      this.bySignature.set(signature, t);
+      this.subtables.push(t);
+    }
+    return t;
+  }
+
+  /** The masked words of `key` in `t`'s slot order. */
+  static values(t: MfSubtable, key: Uint32Array): Uint32Array {
+    const v = new Uint32Array(t.slots.length);
+    for (let i = 0; i < v.length; i++) v[i] = (key[t.slots[i]!]! & t.masks[i]!) >>> 0;
+    return v;
+  }
+
+  insert(e: MfEntry): void {
+    const t = e.subtable;
+    e.next = t.buckets.get(e.hash);
+    t.buckets.set(e.hash, e);
+    t.size++;
+    this.size++;
+  }
+
+  remove(e: MfEntry): void {
+    const t = e.subtable;
+    let p = t.buckets.get(e.hash);
+    if (p === e) {
+      if (e.next === undefined) t.buckets.delete(e.hash);
+      else t.buckets.set(e.hash, e.next);
+    } else {
+      while (p !== undefined && p.next !== e) p = p.next;
+      if (p === undefined) return;
+      p.next = e.next;
+    }
+    t.size--;
+    this.size--;
+    if (t.size === 0) {
+      this.bySignature.delete(t.signature);
+      this.subtables = this.subtables.filter((x) => x !== t);
+    }
+  }
+
+  clear(): void {
+    this.subtables = [];
+    this.bySignature.clear();
+    this.size = 0;
+  }
+}
