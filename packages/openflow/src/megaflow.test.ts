@@ -82,8 +82,8 @@ function flowOf(line: string): Flow | undefined {
   }
 }
 
-/** A packet's headers: a case draws a few and sends them many times, so that megaflows are made and hit. */
-const templateArb = fc.record({
+/** A packet's headers, as choices. */
+const headersArb = fc.record({
   kind: fc.constantFrom('tcp', 'tcp', 'udp', 'icmp', 'arp', 'garp', 'tcp6', 'other'),
   vlans: fc.constantFrom<number[]>([], [], [341], [341], [100], [0], [341, 100]),
   pcp: fc.constantFrom(0, 5),
@@ -96,7 +96,10 @@ const templateArb = fc.record({
   ttl: fc.constantFrom(64, 64, 1, 2),
   payload: fc.constantFrom(0, 0, 3, 100),
   inPort: fc.constantFrom(...IN_PORTS),
-}).map((p) => {
+});
+type Headers = typeof headersArb extends fc.Arbitrary<infer T> ? T : never;
+
+function specOf(p: Headers): { inPort: number; spec: FrameSpec } {
   const vlans = p.vlans.map((vid, i) => (i === 0 ? { tpid: 0x8100, pcp: p.pcp, dei: 0, vid } : vid));
   const base: FrameSpec = { dst: p.dst, src: p.src, vlans };
   const payload = new Uint8Array(p.payload).fill(7);
@@ -122,7 +125,18 @@ const templateArb = fc.record({
       spec = { ...base, ipv4: { src: p.ipSrc, dst: p.ipDst, ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: p.dport, flags: 0x10, payload } };
   }
   return { inPort: p.inPort, spec };
-});
+}
+
+/**
+ * The packets of a case: one drawn freely and variants of it that differ in one or two fields (a port, a MAC, the
+ * TTL, the tag…), sent many times each. A megaflow is only as good as the fields it matches: a packet like an
+ * earlier one but for a field the translation read must miss, and one differing only elsewhere should hit.
+ */
+const FIELDS = ['kind', 'vlans', 'pcp', 'src', 'dst', 'ipSrc', 'ipDst', 'sport', 'dport', 'ttl', 'payload', 'inPort'] as const;
+const templatesArb = fc.tuple(headersArb, fc.array(fc.tuple(headersArb, fc.subarray([...FIELDS], { minLength: 1, maxLength: 2 })), { maxLength: 5 })).map(([base, variants]) => [
+  specOf(base),
+  ...variants.map(([other, fields]) => specOf({ ...base, ...Object.fromEntries(fields.map((f) => [f, other[f]])) })),
+]);
 
 const packetArb = fc.record({
   template: fc.nat(),
@@ -145,7 +159,7 @@ const eventArb = fc.oneof(
 const caseArb = fc.record({
   kubeOvn: fc.boolean(),
   flows: fc.array(flowArb, { maxLength: 8 }),
-  templates: fc.array(templateArb, { minLength: 1, maxLength: 5 }),
+  templates: templatesArb,
   events: fc.array(eventArb, { minLength: 8, maxLength: 60 }),
   // A small MAC table makes NORMAL evict.
   macLimit: fc.constantFrom(8192, 8192, 3),
