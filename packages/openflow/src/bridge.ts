@@ -687,6 +687,8 @@ export class Bridge {
       case 'push_vlan':
         return this.pushTag(x, a.tpid);
       case 'pop_vlan':
+        // Whether there is a tag to pop is the packet's to say.
+        x.rec?.reads(Slot.VLAN_TCI, 0x1000);
         if (x.d.vlanCount > 0) this.popTag(x);
         return;
       case 'load':

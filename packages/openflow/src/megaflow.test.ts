@@ -73,6 +73,23 @@ const flowArb = fc.record({
   return `${m.join(',')},actions=${f.drop || acts.length === 0 ? 'drop' : acts.join(',')}`;
 });
 
+/**
+ * Rule pairs where a later lookup reads what an earlier action wrote or read (a rewritten port, a popped or pushed
+ * tag, a TTL, a moved MAC or address): the wildcards of such chains are the subtle ones, so cases draw them often.
+ */
+const CHAINS: string[][] = [
+  ['table=0,priority=50,tcp,actions=mod_tp_dst:8080,resubmit(,1)', 'table=1,priority=10,tcp,tp_dst=8080,actions=output:2', 'table=1,priority=5,actions=output:3'],
+  ['table=0,priority=50,actions=strip_vlan,output:2'],
+  ['table=0,priority=50,ip,actions=dec_ttl,output:2'],
+  ['table=0,priority=50,actions=push_vlan:0x8100,resubmit(,1)', 'table=1,priority=10,actions=NORMAL'],
+  ['table=0,priority=50,actions=mod_vlan_vid:100,resubmit(,1)', 'table=1,priority=10,dl_vlan=100,dl_vlan_pcp=5,actions=output:2', 'table=1,priority=5,actions=NORMAL'],
+  ['table=0,priority=50,actions=strip_vlan,resubmit(,1)', 'table=1,priority=10,dl_vlan=100,actions=output:2', 'table=1,priority=5,actions=output:4'],
+  ['table=0,priority=50,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],resubmit(,1)', 'table=1,priority=10,dl_dst=52:54:00:aa:00:64,actions=output:2', 'table=1,priority=5,actions=NORMAL'],
+  ['table=0,priority=50,ip,actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG1[],resubmit(,1)', 'table=1,priority=10,reg1=0xab4cc00/0xffffff00,actions=output:3', 'table=1,priority=5,actions=output:2'],
+  ['table=0,priority=50,actions=load:0x1155->NXM_OF_VLAN_TCI[],resubmit(,1)', 'table=1,priority=10,dl_vlan=341,actions=NORMAL'],
+  ['table=0,priority=50,in_port=1,actions=resubmit(2,1)', 'table=1,priority=10,in_port=2,actions=NORMAL', 'table=1,priority=5,actions=output:3'],
+];
+
 /** A flow line as a flow, or undefined when the parser refuses it (an IPv4 rewrite on an ARP flow…). */
 function flowOf(line: string): Flow | undefined {
   try {
@@ -84,7 +101,7 @@ function flowOf(line: string): Flow | undefined {
 
 /** A packet's headers, as choices. */
 const headersArb = fc.record({
-  kind: fc.constantFrom('tcp', 'tcp', 'udp', 'icmp', 'arp', 'garp', 'tcp6', 'other'),
+  kind: fc.constantFrom('tcp', 'tcp', 'udp', 'icmp', 'arp', 'garp', 'tcp6', 'frag', 'other'),
   vlans: fc.constantFrom<number[]>([], [], [341], [341], [100], [0], [341, 100]),
   pcp: fc.constantFrom(0, 5),
   src: fc.constantFrom(...MACS, MACS[0]!, '01:00:5e:00:00:02'),
@@ -118,6 +135,10 @@ function specOf(p: Headers): { inPort: number; spec: FrameSpec } {
     case 'udp':
       spec = { ...base, ipv4: { src: p.ipSrc, dst: p.ipDst, ttl: p.ttl }, udp: { srcPort: p.sport, dstPort: p.dport, payload } };
       break;
+    case 'frag':
+      // A later fragment of a TCP segment: same protocol, but no transport header to read or rewrite.
+      spec = { ...base, ipv4: { src: p.ipSrc, dst: p.ipDst, ttl: p.ttl, fragmentOffset: 8, moreFragments: false, dontFragment: false }, tcp: { srcPort: p.sport, dstPort: p.dport, payload } };
+      break;
     case 'other':
       spec = { ...base, ethertype: 0x88b5, payload: new Uint8Array(46 + p.payload) };
       break;
@@ -132,8 +153,9 @@ function specOf(p: Headers): { inPort: number; spec: FrameSpec } {
  * TTL, the tag…), sent many times each. A megaflow is only as good as the fields it matches: a packet like an
  * earlier one but for a field the translation read must miss, and one differing only elsewhere should hit.
  */
-const FIELDS = ['kind', 'vlans', 'pcp', 'src', 'dst', 'ipSrc', 'ipDst', 'sport', 'dport', 'ttl', 'payload', 'inPort'] as const;
-const templatesArb = fc.tuple(headersArb, fc.array(fc.tuple(headersArb, fc.subarray([...FIELDS], { minLength: 1, maxLength: 2 })), { maxLength: 5 })).map(([base, variants]) => [
+const FIELDS = ['kind', 'vlans', 'vlans', 'pcp', 'src', 'src', 'dst', 'dst', 'ipSrc', 'ipDst', 'sport', 'dport', 'ttl', 'ttl', 'payload', 'inPort', 'inPort'] as const;
+const fieldArb = fc.constantFrom(...FIELDS);
+const templatesArb = fc.tuple(headersArb, fc.array(fc.tuple(headersArb, fc.uniqueArray(fieldArb, { minLength: 1, maxLength: 2 })), { maxLength: 6 })).map(([base, variants]) => [
   specOf(base),
   ...variants.map(([other, fields]) => specOf({ ...base, ...Object.fromEntries(fields.map((f) => [f, other[f]])) })),
 ]);
@@ -150,7 +172,7 @@ const packetArb = fc.record({
 }).map((p) => ({ kind: 'packet' as const, ...p }));
 
 const eventArb = fc.oneof(
-  { weight: 12, arbitrary: packetArb },
+  { weight: 24, arbitrary: packetArb },
   { weight: 1, arbitrary: flowArb.map((line) => ({ kind: 'add' as const, line })) },
   { weight: 1, arbitrary: fc.nat(40).map((index) => ({ kind: 'remove' as const, index })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'flush' as const }) },
@@ -158,9 +180,10 @@ const eventArb = fc.oneof(
 
 const caseArb = fc.record({
   kubeOvn: fc.boolean(),
-  flows: fc.array(flowArb, { maxLength: 8 }),
+  chains: fc.subarray(CHAINS, { maxLength: 2 }),
+  flows: fc.array(flowArb, { maxLength: 6 }),
   templates: templatesArb,
-  events: fc.array(eventArb, { minLength: 8, maxLength: 60 }),
+  events: fc.array(eventArb, { minLength: 8, maxLength: 80 }),
   // A small MAC table makes NORMAL evict.
   macLimit: fc.constantFrom(8192, 8192, 3),
 });
@@ -199,7 +222,7 @@ describe('megaflow cache: a bridge with it is indistinguishable from one without
         const plain = new Bridge('br-provider', PORTS, { megaflows: false });
         const outA = new BridgeOutcome();
         const outB = new BridgeOutcome();
-        const lines = [...(c.kubeOvn ? kubeOvnProviderFlows({ subnet: { name: 'underlay-subnet', vlan: 'vlan341', enableExternalLBAddress: true }, services: [{ name: 'nginx-lb', ingress: ['10.180.204.252'], ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] }], underlayOfport: 1, patchOfport: 2 }).flows : []), ...c.flows];
+        const lines = [...(c.kubeOvn ? kubeOvnProviderFlows({ subnet: { name: 'underlay-subnet', vlan: 'vlan341', enableExternalLBAddress: true }, services: [{ name: 'nginx-lb', ingress: ['10.180.204.252'], ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] }], underlayOfport: 1, patchOfport: 2 }).flows : []), ...c.chains.flat(), ...c.flows];
         for (const br of [cached, plain]) {
           br.macLimit = c.macLimit;
           br.addFlows(lines.map(flowOf).filter((f): f is Flow => f !== undefined));
