@@ -342,6 +342,20 @@ describe('megaflow cache: what an entry matches and rests on', () => {
     expect(out.count).toBe(1);
   });
 
+  it('a later fragment does not take its flow\'s entry: the frame\'s layout is part of every key', () => {
+    // The rewritten port decides table 1, so no entry matches the packet's own port; a fragment has no port to
+    // rewrite, and only the layout word tells it from the segment whose entry rests on the rewrite.
+    const br = new Bridge('br0', PORTS);
+    br.addFlows(['table=0,priority=50,tcp,actions=mod_tp_dst:8080,resubmit(,1)', 'table=1,priority=10,tcp,tp_dst=8080,actions=output:2', 'table=1,priority=5,actions=output:3'].join('\n'));
+    const seg = (fragmentOffset: number): Uint8Array => buildFrame({ dst: MACS[1]!, src: MACS[0]!, ipv4: { src: '10.0.0.1', dst: '10.0.0.2', fragmentOffset, dontFragment: false }, tcp: { srcPort: 1, dstPort: 80 } });
+    const out = new BridgeOutcome();
+    br.processInto(seg(0), seg(0).length, 1, 0, out);
+    br.processInto(seg(0), seg(0).length, 1, 0, out);
+    expect([out.ports[0], br.megaflowStats().hits]).toEqual([2, 1]);
+    br.processInto(seg(8), seg(8).length, 1, 0, out);
+    expect([out.count, out.ports[0]]).toEqual([1, 3]);
+  });
+
   it('off: every packet through the tables', () => {
     const br = new Bridge('br-provider', PORTS, { megaflows: false });
     br.addFlows('priority=0,actions=output:2');
