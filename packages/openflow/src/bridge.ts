@@ -12,7 +12,7 @@ import { formatAction, Port, type Action, type FieldRef } from './actions.js';
 import { Classifier } from './classifier.js';
 import { DEFAULT_PRIORITY, formatFlow, formatMatch, parseFlows, type Flow, type ParseOptions } from './flow.js';
 import { extractKey, KEY_SLOTS, newKey, Slot } from './key.js';
-import { MegaflowTable, MF_INNER, MF_LAYOUT, MF_SLOTS, MfDst, MfEntry, MfNormal, MfOp, type MegaflowStats } from './megaflow.js';
+import { MegaflowTable, MfDst, MfEntry, MfNormal, MfOp, type MegaflowStats } from './megaflow.js';
 
 /** A bridge port. */
 export interface BridgePort {
@@ -121,7 +121,10 @@ const STOP = Symbol('stop');
 export const DEFAULT_MAC_AGING_S = 300;
 const HEADROOM = 16;
 
-/** A learned MAC address: its port and when it was last seen (ms). */
+/**
+ * A learned MAC address: its port and when it was last seen (ms). An entry NORMAL removes (aged out, evicted,
+ * flushed) gets port -1, so that whoever kept it (a megaflow) sees at once that it no longer stands.
+ */
 export interface MacEntry {
   port: number;
   seen: number;
@@ -193,7 +196,7 @@ const MF_MAX_OPS = 256;
  * and the datapath actions and effects it produced.
  */
 class Recording {
-  readonly wc = new Uint32Array(MF_SLOTS);
+  readonly wc = new Uint32Array(KEY_SLOTS);
   /**
    * Bits of each key word that still are the packet's own. An action's write makes its bits the rules' (decided
    * by what the megaflow already matches), so a later lookup on them un-wildcards nothing of the packet.
@@ -209,11 +212,8 @@ class Recording {
   macChanges = 0;
 
   begin(inLength: number, macChanges: number): void {
-    const wc = this.wc;
-    wc.fill(0);
-    // OVS matches in_port and dl_type always (xlate_wc_init); the layout words are the decoder's facts the
-    // actions branch on (see megaflow.ts).
-    wc[Slot.IN_PORT] = wc[Slot.DL_TYPE] = wc[MF_LAYOUT] = wc[MF_INNER] = 0xffffffff;
+    // in_port, dl_type and the frame's layout are matched exactly, outside the mask (see megaflow.ts).
+    this.wc.fill(0);
     this.clean.fill(0xffffffff, 0, Slot.METADATA_HI);
     // Metadata and registers start at 0 for every packet: what they hold is the rules' doing, never the packet's.
     this.clean.fill(0, Slot.METADATA_HI);
@@ -243,12 +243,12 @@ class Recording {
     this.op(code, a, 0);
   }
 
-  /** The megaflow of this translation for the packet whose key (with layout words) is `key`. */
-  entry(mf: MegaflowTable, key: Uint32Array, controller: number): MfEntry {
+  /** The megaflow of this translation for the packet whose key is `key` and exact words `w0`, `w1`. */
+  entry(mf: MegaflowTable, key: Uint32Array, w0: number, w1: number, controller: number): MfEntry {
     const t = mf.subtable(this.wc);
     const normals = this.normals.slice();
     for (const n of normals) if (n.src !== undefined) n.learned = { table: n.table!, mac: n.srcMac, entry: n.src, port: n.srcPort, created: false };
-    return new MfEntry(t, t.hash(key), MegaflowTable.values(t, key), Int32Array.from(this.ops), this.actions.slice(), this.rules.slice(), Int32Array.from(this.bytes), normals, controller);
+    return new MfEntry(t, t.hash(key, w0, w1), w0, w1, MegaflowTable.values(t, key), mf.program(this.ops, this.actions, this.rules, this.bytes, controller), normals);
   }
 }
 
@@ -315,11 +315,12 @@ export class Bridge {
   version = 0;
   /** Bumped whenever the MAC table changes other than by a refresh (learned, moved, aged out, evicted, flushed). */
   private macChanges = 0;
+  /** Bumped whenever a MAC is learned anew: a megaflow that flooded for want of an entry looks again. */
+  private macInserts = 0;
   private readonly mf: MegaflowTable | undefined;
   private readonly mfLimit: number;
   /** The flow-table version the megaflows were made under. */
   private mfVersion = 0;
-  private readonly mfKey = new Uint32Array(MF_SLOTS);
   private readonly rec = new Recording();
   private readonly mfStats = { hits: 0, misses: 0, stale: 0, uncacheable: 0, bypassed: 0, flushes: 0 };
   /** Registers and metadata kept across a re-decode. */
@@ -443,6 +444,7 @@ export class Bridge {
 
   /** Forgets learned MACs. */
   flushMacs(): void {
+    for (const t of this.macs.values()) for (const e of t.values()) e.port = -1;
     this.macs.clear();
     this.macChanges++;
     this.flushMegaflows();
@@ -524,11 +526,10 @@ export class Bridge {
       return;
     }
     if (this.version !== this.mfVersion) this.flushMegaflows();
-    const k = this.mfKey;
-    k.set(x.key);
-    k[MF_LAYOUT] = d.l3 | (d.vlanCount << 3) | (d.l4Offset >= 0 ? 64 : 0) | (d.ipProto << 7);
-    k[MF_INNER] = d.vlanCount > 1 ? d.vlanTci[1]! : 0;
-    const e = mf.lookup(k);
+    const k = x.key;
+    const w0 = (k[Slot.IN_PORT]! << 16) | k[Slot.DL_TYPE]!;
+    const w1 = d.l3 | (d.vlanCount << 3) | (d.l4Offset >= 0 ? 32 : 0) | (d.ipProto << 6) | ((d.vlanCount > 1 ? d.vlanTci[1]! : 0) << 14);
+    const e = mf.lookup(k, w0, w1);
     if (e !== undefined) {
       if (this.standing(e, x.now)) {
         st.hits++;
@@ -552,21 +553,26 @@ export class Bridge {
       return;
     }
     if (mf.size >= this.mfLimit) this.flushMegaflows();
-    mf.insert(rec.entry(mf, k, x.controller));
+    mf.insert(rec.entry(mf, k, w0, w1, x.controller));
   }
 
-  /** Whether the MAC entries a megaflow's NORMAL decisions rest on still stand as they were. */
+  /**
+   * Whether the MAC entries a megaflow's NORMAL decisions rest on still stand as they were: the same entries on the
+   * same ports (an entry removed from its table has port -1), the destination still fresh — or, for a flood, still
+   * unknown (looked up again only when a MAC was learned since).
+   */
   private standing(e: MfEntry, now: number): boolean {
     const normals = e.normals;
     for (let i = 0; i < normals.length; i++) {
       const n = normals[i]!;
-      const t = n.table;
-      if (t === undefined) continue;
-      if (n.src !== undefined && (t.get(n.srcMac) !== n.src || n.src.port !== n.srcPort)) return false;
+      if (n.src !== undefined && n.src.port !== n.srcPort) return false;
       if (n.dstKind === MfDst.LEARNED) {
         const dst = n.dst!;
-        if (t.get(n.dstMac) !== dst || dst.port !== n.dstPort || now - dst.seen > this.macAgingSeconds * 1000) return false;
-      } else if (n.dstKind === MfDst.ABSENT && t.has(n.dstMac)) return false;
+        if (dst.port !== n.dstPort || now - dst.seen > this.macAgingSeconds * 1000) return false;
+      } else if (n.dstKind === MfDst.ABSENT && n.inserts !== this.macInserts) {
+        if (n.table!.has(n.dstMac)) return false;
+        n.inserts = this.macInserts;
+      }
     }
     return true;
   }
@@ -575,8 +581,9 @@ export class Bridge {
   private replay(x: Xlate, e: MfEntry): void {
     e.hits++;
     const fx = this.effects;
-    const rules = e.rules;
-    const delta = e.byteDelta;
+    const prog = e.program;
+    const rules = prog.rules;
+    const delta = prog.byteDelta;
     for (let i = 0; i < rules.length; i++) {
       const f = rules[i]!;
       const bytes = x.length + delta[i]!;
@@ -595,12 +602,12 @@ export class Bridge {
       if (fx !== undefined) fx.macs.push(n.learned as MacLearned);
     }
     if (fx !== undefined) fx.normal += normals.length;
-    const ops = e.ops;
+    const ops = prog.ops;
     for (let i = 0; i < ops.length; i += 3) {
       const a = ops[i + 1]!;
       switch (ops[i]) {
         case MfOp.SET:
-          this.set(x, e.actions[i / 3] as Extract<Action, { kind: 'set' }>);
+          this.set(x, prog.actions[i / 3] as Extract<Action, { kind: 'set' }>);
           break;
         case MfOp.PUSH_VLAN:
           this.pushTag(x, a);
@@ -625,7 +632,7 @@ export class Bridge {
           break;
       }
     }
-    x.controller = e.controller;
+    x.controller = prog.controller;
   }
 
   /** A lookup in `table`: the first one (table 0), or a resubmit/goto_table from the current table. */
@@ -1067,7 +1074,10 @@ export class Bridge {
         dep.dstKind = MfDst.LEARNED;
         dep.dst = entry;
         dep.dstPort = entry.port;
-      } else dep.dstKind = MfDst.ABSENT;
+      } else {
+        dep.dstKind = MfDst.ABSENT;
+        dep.inserts = this.macInserts;
+      }
     }
     if (gratuitous) this.learnSource(x, table, src, inPort, inP, vlan, dep);
     if (learnedPort !== undefined) {
@@ -1081,6 +1091,7 @@ export class Bridge {
     }
     if (entry && !fresh) {
       table.delete(dst);
+      entry.port = -1;
       this.macChanges++;
     }
     x.trace?.push({ kind: 'normal', vlan, decision: isMulticastMac(x.buf, 0) ? 'multicast/broadcast, flooding' : 'no learned MAC for destination, flooding', indent: x.actionCol + 1 });
@@ -1107,6 +1118,7 @@ export class Bridge {
       }
     } else {
       this.macChanges++;
+      this.macInserts++;
       if (this.macCount() >= this.macLimit) this.evictOldest();
       const created = { port: inPort, seen: x.now };
       table.set(src, created);
@@ -1144,6 +1156,7 @@ export class Bridge {
     let oldest: { t: Map<number, MacEntry>; k: number; seen: number } | undefined;
     for (const t of this.macs.values()) for (const [k, e] of t) if (!oldest || e.seen < oldest.seen) oldest = { t, k, seen: e.seen };
     if (oldest) {
+      oldest.t.get(oldest.k)!.port = -1;
       oldest.t.delete(oldest.k);
       this.macEvictions++;
       this.macChanges++;

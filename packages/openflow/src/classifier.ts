@@ -16,13 +16,14 @@ interface Subtable {
   size: number;
 }
 
+// Kept to 30 bits: a small integer, which a Map takes without boxing it (a uint32 above 2^30 is a heap number).
 function hashMasked(key: Uint32Array, t: Subtable): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < t.slots.length; i++) {
-    h = Math.imul(h ^ ((key[t.slots[i]!]! & t.masks[i]!) >>> 0), 0x01000193);
+    h = Math.imul(h ^ (key[t.slots[i]!]! & t.masks[i]!), 0x01000193);
     h ^= h >>> 15;
   }
-  return h >>> 0;
+  return h & 0x3fffffff;
 }
 
 function flowHash(flow: Flow, t: Subtable): number {

@@ -7,22 +7,20 @@
  * (lib/dpif-netdev.c's dpcls subtables, each a hash on the masked key), so a lookup costs one hash per distinct
  * mask, whatever the number of flows.
  *
- * The key is the classifier's key plus two words the classifier never sees: the frame's layout (the decoder's
- * facts the actions branch on — L3 kind, VLAN tag count, whether there is an L4 header, the IP protocol) and the
- * second VLAN tag (what a pop exposes). Both are always matched exactly, as OVS always matches in_port, dl_type
- * and nw_frag (xlate_wc_init).
+ * The key is the classifier's key under the mask, plus two words always matched exactly, as OVS always matches
+ * in_port, dl_type and nw_frag (xlate_wc_init): in_port with dl_type, and the frame's layout — the decoder's facts
+ * the actions branch on (L3 kind, VLAN tag count, whether there is an L4 header, the IP protocol) with the second
+ * VLAN tag (what a pop exposes). Hashes are kept to 30 bits: small integers, which a Map takes without boxing.
  * @module
  */
 import type { Action } from './actions.js';
 import type { Flow } from './flow.js';
-import { KEY_SLOTS } from './key.js';
+import { Slot } from './key.js';
 
-/** The layout word of a megaflow key. */
-export const MF_LAYOUT = KEY_SLOTS;
-/** The inner VLAN tag word (the TCI of the second tag, 0 with fewer). */
-export const MF_INNER = KEY_SLOTS + 1;
-/** Words in a megaflow key. */
-export const MF_SLOTS = KEY_SLOTS + 2;
+/** Key words matched exactly in every megaflow (folded into {@link MfEntry.w0}), never part of a mask. */
+export function alwaysExact(slot: number): boolean {
+  return slot === Slot.IN_PORT || slot === Slot.DL_TYPE;
+}
 
 /** The datapath actions an entry replays on the packet, in order (three words each: op, a, b). */
 export const MfOp = {
@@ -42,7 +40,7 @@ export const MfOp = {
   OUTPUT_NORMAL: 7,
 } as const;
 
-/** A learned MAC address as the bridge keeps it (the bridge's {@link MacEntry}). */
+/** A learned MAC address as the bridge keeps it (the bridge's MacEntry: port -1 once removed from its table). */
 interface MacSlot {
   port: number;
   seen: number;
@@ -62,6 +60,8 @@ export const MfDst = {
 export class MfNormal {
   /** The VLAN's table (undefined: the input port does not carry the packet's VLAN; nothing was read). */
   table: Map<number, MacSlot> | undefined = undefined;
+  /** The bridge's count of MAC insertions when the destination was last seen absent. */
+  inserts = 0;
   /** The source entry NORMAL refreshed (undefined: it learned nothing — multicast source). */
   src: MacSlot | undefined = undefined;
   srcMac = 0;
@@ -74,6 +74,23 @@ export class MfNormal {
   dstPort = 0;
 }
 
+/**
+ * What a megaflow does: its datapath actions and what it credits. Shared by every entry that does the same (all
+ * the MAC pairs NORMAL forwards the same way), so a hit touches one hot copy.
+ */
+export class MfProgram {
+  constructor(
+    /** {@link MfOp} triples. */
+    readonly ops: Int32Array,
+    /** The rewrite of each SET op (by op index; undefined for others). */
+    readonly actions: ReadonlyArray<Action | undefined>,
+    /** Rules hit, in order, and the bytes each counted relative to the input length (VLAN pushes and pops move it). */
+    readonly rules: readonly Flow[],
+    readonly byteDelta: Int32Array,
+    readonly controller: number,
+  ) {}
+}
+
 /** One megaflow. */
 export class MfEntry {
   /** Next entry in the same hash bucket. */
@@ -82,17 +99,13 @@ export class MfEntry {
   constructor(
     readonly subtable: MfSubtable,
     readonly hash: number,
+    /** The exact words: in_port and dl_type, the layout and the inner tag. */
+    readonly w0: number,
+    readonly w1: number,
     /** The key's words under the subtable's masks, in the subtable's slot order. */
-    readonly values: Uint32Array,
-    /** {@link MfOp} triples. */
-    readonly ops: Int32Array,
-    /** The rewrite of each SET op (by op index; undefined for others). */
-    readonly actions: ReadonlyArray<Action | undefined>,
-    /** Rules hit, in order, and the bytes each counted relative to the input length (VLAN pushes and pops move it). */
-    readonly rules: readonly Flow[],
-    readonly byteDelta: Int32Array,
+    readonly values: Int32Array,
+    readonly program: MfProgram,
     readonly normals: readonly MfNormal[],
-    readonly controller: number,
   ) {}
 }
 
@@ -108,30 +121,31 @@ export class MfSubtable {
     readonly signature: string,
   ) {}
 
-  hash(key: Uint32Array): number {
+  hash(key: Uint32Array, w0: number, w1: number): number {
     const slots = this.slots;
     const masks = this.masks;
-    let h = 0x811c9dc5;
-    for (let i = 0; i < slots.length; i++) {
-      h = Math.imul(h ^ ((key[slots[i]!]! & masks[i]!) >>> 0), 0x01000193);
-      h ^= h >>> 15;
-    }
-    return h >>> 0;
+    let h = Math.imul(0x811c9dc5 ^ w0, 0x01000193);
+    h = Math.imul(h ^ w1, 0x01000193);
+    for (let i = 0; i < slots.length; i++) h = Math.imul(h ^ (key[slots[i]!]! & masks[i]!), 0x01000193);
+    return (h ^ (h >>> 15)) & 0x3fffffff;
   }
 
-  find(key: Uint32Array): MfEntry | undefined {
-    let e = this.buckets.get(this.hash(key));
+  find(key: Uint32Array, w0: number, w1: number): MfEntry | undefined {
+    let e = this.buckets.get(this.hash(key, w0, w1));
     const slots = this.slots;
     const masks = this.masks;
     outer: while (e !== undefined) {
-      const v = e.values;
-      for (let i = 0; i < slots.length; i++) {
-        if (((key[slots[i]!]! & masks[i]!) >>> 0) !== v[i]) {
-          e = e.next;
-          continue outer;
+      if (e.w0 === w0 && e.w1 === w1) {
+        const v = e.values;
+        for (let i = 0; i < slots.length; i++) {
+          if ((key[slots[i]!]! & masks[i]!) !== v[i]) {
+            e = e.next;
+            continue outer;
+          }
         }
+        return e;
       }
-      return e;
+      e = e.next;
     }
     return undefined;
   }
@@ -166,19 +180,24 @@ export class MegaflowTable {
   private readonly bySignature = new Map<string, MfSubtable>();
   private lookups = 0;
   size = 0;
+  /** Programs by content (valid while the flow tables are: cleared with the entries). */
+  private readonly programs = new Map<string, MfProgram>();
+  /** Ids of the rewrite actions programs hold, for their content keys. */
+  private readonly actionIds = new WeakMap<Action, number>();
+  private nextActionId = 0;
 
   get masks(): number {
     return this.subtables.length;
   }
 
-  lookup(key: Uint32Array): MfEntry | undefined {
+  lookup(key: Uint32Array, w0: number, w1: number): MfEntry | undefined {
     const subs = this.subtables;
     if ((++this.lookups & 4095) === 0 && subs.length > 1) {
       subs.sort(byHits);
       for (let i = 0; i < subs.length; i++) subs[i]!.hits >>>= 1;
     }
     for (let i = 0; i < subs.length; i++) {
-      const e = subs[i]!.find(key);
+      const e = subs[i]!.find(key, w0, w1);
       if (e !== undefined) {
         subs[i]!.hits++;
         return e;
@@ -187,10 +206,10 @@ export class MegaflowTable {
     return undefined;
   }
 
-  /** The subtable of `mask` (made on first use): its words are the non-zero ones. */
+  /** The subtable of `mask` (made on first use): its words are the non-zero ones but the exact ones. */
   subtable(mask: Uint32Array): MfSubtable {
     const slots: number[] = [];
-    for (let s = 0; s < mask.length; s++) if (mask[s] !== 0) slots.push(s);
+    for (let s = 0; s < mask.length; s++) if (mask[s] !== 0 && !alwaysExact(s)) slots.push(s);
     const signature = slots.map((s) => `${s}:${mask[s]}`).join(',');
     let t = this.bySignature.get(signature);
     if (t === undefined) {
@@ -201,11 +220,27 @@ export class MegaflowTable {
     return t;
   }
 
-  /** The masked words of `key` in `t`'s slot order. */
-  static values(t: MfSubtable, key: Uint32Array): Uint32Array {
-    const v = new Uint32Array(t.slots.length);
-    for (let i = 0; i < v.length; i++) v[i] = (key[t.slots[i]!]! & t.masks[i]!) >>> 0;
+  /** The masked words of `key` in `t`'s slot order (as int32s: what `&` gives, so compared without conversion). */
+  static values(t: MfSubtable, key: Uint32Array): Int32Array {
+    const v = new Int32Array(t.slots.length);
+    for (let i = 0; i < v.length; i++) v[i] = key[t.slots[i]!]! & t.masks[i]!;
     return v;
+  }
+
+  /** The program of these contents: an existing one when an entry already does the same. */
+  program(ops: readonly number[], actions: ReadonlyArray<Action | undefined>, rules: readonly Flow[], bytes: readonly number[], controller: number): MfProgram {
+    const ids = actions.map((a) => {
+      if (a === undefined) return '';
+      let id = this.actionIds.get(a);
+      if (id === undefined) this.actionIds.set(a, (id = this.nextActionId++));
+      return id;
+    });
+    // A flow's seq names it within one version of the tables (a replaced flow keeps its predecessor's, but the
+    // replacement voids every program).
+    const key = `${ops.join(',')}|${ids.join(',')}|${rules.map((f) => f.seq).join(',')}|${bytes.join(',')}|${controller}`;
+    let p = this.programs.get(key);
+    if (p === undefined) this.programs.set(key, (p = new MfProgram(Int32Array.from(ops), actions.slice(), rules.slice(), Int32Array.from(bytes), controller)));
+    return p;
   }
 
   insert(e: MfEntry): void {
@@ -238,6 +273,7 @@ export class MegaflowTable {
   clear(): void {
     this.subtables = [];
     this.bySignature.clear();
+    this.programs.clear();
     this.size = 0;
   }
 }
