@@ -196,6 +196,8 @@ const MF_MAX_OPS = 256;
  * and the datapath actions and effects it produced.
  */
 class Recording {
+  /** The packet's key before any action. */
+  readonly key = new Uint32Array(KEY_SLOTS);
   readonly wc = new Uint32Array(KEY_SLOTS);
   /**
    * Bits of each key word that still are the packet's own. An action's write makes its bits the rules' (decided
@@ -541,6 +543,8 @@ export class Bridge {
     }
     st.misses++;
     const rec = this.rec;
+    // The actions edit the key as they go; the entry is keyed by the packet as it came.
+    rec.key.set(k);
     rec.begin(x.length, this.macChanges);
     x.rec = rec;
     this.runTable(x, 0, false);
@@ -553,7 +557,7 @@ export class Bridge {
       return;
     }
     if (mf.size >= this.mfLimit) this.flushMegaflows();
-    mf.insert(rec.entry(mf, k, w0, w1, x.controller));
+    mf.insert(rec.entry(mf, rec.key, w0, w1, x.controller));
   }
 
   /**

@@ -87,6 +87,8 @@ const CHAINS: string[][] = [
   ['table=0,priority=50,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],resubmit(,1)', 'table=1,priority=10,dl_dst=52:54:00:aa:00:64,actions=output:2', 'table=1,priority=5,actions=NORMAL'],
   ['table=0,priority=50,ip,actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG1[],resubmit(,1)', 'table=1,priority=10,reg1=0xab4cc00/0xffffff00,actions=output:3', 'table=1,priority=5,actions=output:2'],
   ['table=0,priority=50,actions=load:0x1155->NXM_OF_VLAN_TCI[],resubmit(,1)', 'table=1,priority=10,dl_vlan=341,actions=NORMAL'],
+  // The entry is keyed by the packet as it came: a packet already carrying the rewritten MAC goes elsewhere.
+  ['table=0,priority=60,dl_dst=52:54:00:bb:00:01,actions=mod_dl_dst:00:00:00:01:00:01,output:2', 'table=0,priority=55,dl_dst=00:00:00:01:00:01,actions=output:3'],
   ['table=0,priority=50,in_port=1,actions=resubmit(2,1)', 'table=1,priority=10,in_port=2,actions=NORMAL', 'table=1,priority=5,actions=output:3'],
 ];
 
