@@ -5,31 +5,92 @@
  * its cost grows with the number of distinct masks, not of flows. No allocation per lookup.
  */
 import type { Flow } from './flow.js';
-import { KEY_SLOTS } from './key.js';
+import { KEY_SLOTS, Slot } from './key.js';
+
+/**
+ * A subtable's fields in OVS's lookup stages (lib/classifier.c, staged lookup): metadata (in_port, registers),
+ * then L2, L3 and L4. A packet whose fields up to a stage match no flow of the subtable cannot match any, so a
+ * megaflow need only match the fields up to that stage — the return traffic of Kube-OVN's `in_port=<NIC>,tcp,
+ * nw_dst=VIP,tp_dst=80` rule, coming from the patch port, is not split by address and port.
+ */
+export function stageOf(slot: number): number {
+  if (slot === Slot.IN_PORT || slot >= Slot.METADATA_HI) return 0;
+  if (slot <= Slot.VLAN_TCI) return 1;
+  if (slot === Slot.TP_SRC || slot === Slot.TP_DST || slot === Slot.TCP_FLAGS || (slot >= Slot.ND_TARGET && slot < Slot.ND_TARGET + 4)) return 3;
+  return 2;
+}
 
 interface Subtable {
+  /** The fields, by stage then slot. */
   slots: Int32Array;
   masks: Uint32Array;
+  /** Where each stage but the last ends in {@link slots}, and the prefix hashes of the flows up to it (counted). */
+  stageEnds: Int32Array;
+  stageHashes: Array<Map<number, number>>;
   signature: string;
   maxPriority: number;
   buckets: Map<number, Flow[]>;
   size: number;
 }
 
+const FNV = 0x811c9dc5;
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x01000193);
+  return h ^ (h >>> 15);
+}
+
 // Kept to 30 bits: a small integer, which a Map takes without boxing it (a uint32 above 2^30 is a heap number).
 function hashMasked(key: Uint32Array, t: Subtable): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < t.slots.length; i++) {
-    h = Math.imul(h ^ (key[t.slots[i]!]! & t.masks[i]!), 0x01000193);
-    h ^= h >>> 15;
-  }
+  let h = FNV;
+  for (let i = 0; i < t.slots.length; i++) h = mix(h, key[t.slots[i]!]! & t.masks[i]!);
   return h & 0x3fffffff;
 }
 
-function flowHash(flow: Flow, t: Subtable): number {
+/** The hashes of `key`'s fields up to each stage end of `t` (a flow's, when it is inserted or removed). */
+function stagePrefixes(key: Uint32Array, t: Subtable): number[] {
+  const out: number[] = [];
+  let h = FNV;
+  let s = 0;
+  for (let i = 0; i < t.slots.length; i++) {
+    if (s < t.stageEnds.length && i === t.stageEnds[s]) {
+      out.push(h & 0x3fffffff);
+      s++;
+    }
+    h = mix(h, key[t.slots[i]!]! & t.masks[i]!);
+  }
+  return out;
+}
+
+function keyOfFlow(flow: Flow): Uint32Array {
   const key = new Uint32Array(KEY_SLOTS);
   for (const m of flow.match) key[m.slot] = m.value;
-  return hashMasked(key, t);
+  return key;
+}
+
+function flowHash(flow: Flow, t: Subtable): number {
+  return hashMasked(keyOfFlow(flow), t);
+}
+
+function countStages(flow: Flow, t: Subtable, by: number): void {
+  const prefixes = stagePrefixes(keyOfFlow(flow), t);
+  for (let s = 0; s < prefixes.length; s++) {
+    const m = t.stageHashes[s]!;
+    const n = (m.get(prefixes[s]!) ?? 0) + by;
+    if (n === 0) m.delete(prefixes[s]!);
+    else m.set(prefixes[s]!, n);
+  }
+}
+
+function newSubtable(flow: Flow, signature: string): Subtable {
+  const fields = flow.match.map((m) => ({ slot: m.slot, mask: m.mask })).sort((a, b) => stageOf(a.slot) - stageOf(b.slot) || a.slot - b.slot);
+  const ends: number[] = [];
+  for (let i = 1; i < fields.length; i++) if (stageOf(fields[i]!.slot) !== stageOf(fields[i - 1]!.slot)) ends.push(i);
+  return {
+    slots: Int32Array.from(fields.map((f) => f.slot)), masks: Uint32Array.from(fields.map((f) => f.mask)),
+    stageEnds: Int32Array.from(ends), stageHashes: ends.map(() => new Map()),
+    signature, maxPriority: -1, buckets: new Map(), size: 0,
+  };
 }
 
 function matches(flow: Flow, key: Uint32Array): boolean {
@@ -71,7 +132,7 @@ export class Classifier {
     const signature = flow.match.map((m) => `${m.slot}:${m.mask}`).join(',');
     let t = this.bySignature.get(signature);
     if (!t) {
-      t = { slots: Int32Array.from(flow.match.map((m) => m.slot)), masks: Uint32Array.from(flow.match.map((m) => m.mask)), signature, maxPriority: -1, buckets: new Map(), size: 0 };
+      t = newSubtable(flow, signature);
       this.bySignature.set(signature, t);
       this.subtables.push(t);
     }
@@ -91,6 +152,7 @@ export class Classifier {
     list.push(flow);
     list.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
     t.buckets.set(h, list);
+    countStages(flow, t, 1);
     t.size++;
     if (flow.priority > t.maxPriority) {
       t.maxPriority = flow.priority;
@@ -109,6 +171,7 @@ export class Classifier {
     if (!list || i < 0) return false;
     list.splice(i, 1);
     if (list.length === 0) t.buckets.delete(h);
+    countStages(flow, t, -1);
     t.size--;
     this.count--;
     if (t.size === 0) {
@@ -127,7 +190,8 @@ export class Classifier {
    * The highest-priority flow matching `key`, or undefined (table miss). With `wc`, the masks of every subtable
    * probed are OR-ed into it, as OVS's classifier_lookup un-wildcards them (a megaflow must match what decided the
    * lookup, including the subtables that did not match) — restricted to the bits `clean` still has of the packet
-   * (bits the actions wrote earlier are the rules' own and decided already).
+   * (bits the actions wrote earlier are the rules' own and decided already). A subtable whose flows share no
+   * stage prefix with the packet is left at that stage, its later fields not un-wildcarded (staged lookup).
    */
   lookup(key: Uint32Array, wc?: Uint32Array, clean?: Uint32Array): Flow | undefined {
     let best: Flow | undefined;
@@ -136,12 +200,7 @@ export class Classifier {
       const t = subtables[i]!;
       // Subtables that cannot beat the best match are not probed, so a megaflow need not match their fields.
       if (best && best.priority > t.maxPriority) break;
-      if (wc !== undefined) {
-        for (let k = 0; k < t.slots.length; k++) {
-          const s = t.slots[k]!;
-          wc[s] = wc[s]! | (t.masks[k]! & clean![s]!);
-        }
-      }
+      if (wc !== undefined && !this.probe(t, key, wc, clean!)) continue;
       const list = t.buckets.get(hashMasked(key, t));
       if (!list) continue;
       for (let j = 0; j < list.length; j++) {
@@ -154,6 +213,27 @@ export class Classifier {
       }
     }
     return best;
+  }
+
+  /**
+   * Un-wildcards what a lookup in `t` reads: its fields stage by stage, stopping after the first stage at which no
+   * flow of `t` shares the packet's fields (then false: `t` cannot match, so the bucket need not be looked at).
+   */
+  private probe(t: Subtable, key: Uint32Array, wc: Uint32Array, clean: Uint32Array): boolean {
+    const slots = t.slots;
+    const masks = t.masks;
+    let h = FNV;
+    let stage = 0;
+    for (let k = 0; k < slots.length; k++) {
+      if (stage < t.stageEnds.length && k === t.stageEnds[stage]) {
+        if (!t.stageHashes[stage]!.has(h & 0x3fffffff)) return false;
+        stage++;
+      }
+      const s = slots[k]!;
+      wc[s] = wc[s]! | (masks[k]! & clean[s]!);
+      h = mix(h, key[s]! & masks[k]!);
+    }
+    return true;
   }
 
   /** All flows, in no particular order. */
