@@ -109,12 +109,12 @@ const headersArb = fc.record({
   src: fc.constantFrom(...MACS, MACS[0]!, '01:00:5e:00:00:02'),
   dst: fc.constantFrom(...DSTS),
   ipSrc: fc.constantFrom(...IPS),
-  ipDst: fc.constantFrom(...IPS),
+  ipDst: fc.constantFrom(...IPS, IPS[1]!),
   sport: fc.constantFrom(...TP, 40000),
-  dport: fc.constantFrom(...TP),
+  dport: fc.constantFrom(...TP, 80),
   ttl: fc.constantFrom(64, 64, 1, 2),
   payload: fc.constantFrom(0, 0, 3, 100),
-  inPort: fc.constantFrom(...IN_PORTS),
+  inPort: fc.constantFrom(...IN_PORTS, 1, 2),
 });
 type Headers = typeof headersArb extends fc.Arbitrary<infer T> ? T : never;
 
