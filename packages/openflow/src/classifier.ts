@@ -13,7 +13,7 @@ import { KEY_SLOTS, Slot } from './key.js';
  * megaflow need only match the fields up to that stage — the return traffic of Kube-OVN's `in_port=<NIC>,tcp,
  * nw_dst=VIP,tp_dst=80` rule, coming from the patch port, is not split by address and port.
  */
-export function stageOf(slot: number): number {
+function stageOf(slot: number): number {
   if (slot === Slot.IN_PORT || slot >= Slot.METADATA_HI) return 0;
   if (slot <= Slot.VLAN_TCI) return 1;
   if (slot === Slot.TP_SRC || slot === Slot.TP_DST || slot === Slot.TCP_FLAGS || (slot >= Slot.ND_TARGET && slot < Slot.ND_TARGET + 4)) return 3;
