@@ -89,6 +89,15 @@ export class MfProgram {
     readonly byteDelta: Int32Array,
     readonly controller: number,
   ) {}
+
+  /** Whether this program is these contents (the same rewrite objects, the same rule objects). */
+  is(ops: readonly number[], actions: ReadonlyArray<Action | undefined>, rules: readonly Flow[], bytes: readonly number[], controller: number): boolean {
+    if (controller !== this.controller || ops.length !== this.ops.length || rules.length !== this.rules.length) return false;
+    for (let i = 0; i < ops.length; i++) if (ops[i] !== this.ops[i]) return false;
+    for (let i = 0; i < actions.length; i++) if (actions[i] !== this.actions[i]) return false;
+    for (let i = 0; i < rules.length; i++) if (rules[i] !== this.rules[i] || bytes[i] !== this.byteDelta[i]) return false;
+    return true;
+  }
 }
 
 /** One megaflow. */
@@ -128,6 +137,17 @@ export class MfSubtable {
     h = Math.imul(h ^ w1, 0x01000193);
     for (let i = 0; i < slots.length; i++) h = Math.imul(h ^ (key[slots[i]!]! & masks[i]!), 0x01000193);
     return (h ^ (h >>> 15)) & 0x3fffffff;
+  }
+
+  /** Whether this subtable's mask is `mask` (the exact words aside). */
+  hasMask(mask: Uint32Array): boolean {
+    let n = 0;
+    for (let s = 0; s < mask.length; s++) {
+      if (mask[s] === 0 || alwaysExact(s)) continue;
+      if (n >= this.slots.length || this.slots[n] !== s || this.masks[n] !== mask[s]) return false;
+      n++;
+    }
+    return n === this.slots.length;
   }
 
   find(key: Uint32Array, w0: number, w1: number): MfEntry | undefined {
@@ -180,11 +200,8 @@ export class MegaflowTable {
   private readonly bySignature = new Map<string, MfSubtable>();
   private lookups = 0;
   size = 0;
-  /** Programs by content (valid while the flow tables are: cleared with the entries). */
-  private readonly programs = new Map<string, MfProgram>();
-  /** Ids of the rewrite actions programs hold, for their content keys. */
-  private readonly actionIds = new WeakMap<Action, number>();
-  private nextActionId = 0;
+  /** Programs by a hash of their content (valid while the flow tables are: cleared with the entries). */
+  private readonly programs = new Map<number, MfProgram[]>();
 
   get masks(): number {
     return this.subtables.length;
@@ -208,6 +225,8 @@ export class MegaflowTable {
 
   /** The subtable of `mask` (made on first use): its words are the non-zero ones but the exact ones. */
   subtable(mask: Uint32Array): MfSubtable {
+    // Most misses land in a subtable that exists: found by comparing masks, without making its signature.
+    for (const t of this.subtables) if (t.hasMask(mask)) return t;
     const slots: number[] = [];
     for (let s = 0; s < mask.length; s++) if (mask[s] !== 0 && !alwaysExact(s)) slots.push(s);
     const signature = slots.map((s) => `${s}:${mask[s]}`).join(',');
@@ -229,17 +248,15 @@ export class MegaflowTable {
 
   /** The program of these contents: an existing one when an entry already does the same. */
   program(ops: readonly number[], actions: ReadonlyArray<Action | undefined>, rules: readonly Flow[], bytes: readonly number[], controller: number): MfProgram {
-    const ids = actions.map((a) => {
-      if (a === undefined) return '';
-      let id = this.actionIds.get(a);
-      if (id === undefined) this.actionIds.set(a, (id = this.nextActionId++));
-      return id;
-    });
-    // A flow's seq names it within one version of the tables (a replaced flow keeps its predecessor's, but the
-    // replacement voids every program).
-    const key = `${ops.join(',')}|${ids.join(',')}|${rules.map((f) => f.seq).join(',')}|${bytes.join(',')}|${controller}`;
-    let p = this.programs.get(key);
-    if (p === undefined) this.programs.set(key, (p = new MfProgram(Int32Array.from(ops), actions.slice(), rules.slice(), Int32Array.from(bytes), controller)));
+    let h = Math.imul(0x811c9dc5 ^ controller, 0x01000193);
+    for (let i = 0; i < ops.length; i++) h = Math.imul(h ^ ops[i]!, 0x01000193);
+    for (let i = 0; i < rules.length; i++) h = Math.imul(h ^ rules[i]!.seq ^ (bytes[i]! << 20), 0x01000193);
+    h &= 0x3fffffff;
+    let list = this.programs.get(h);
+    if (list === undefined) this.programs.set(h, (list = []));
+    for (const p of list) if (p.is(ops, actions, rules, bytes, controller)) return p;
+    const p = new MfProgram(Int32Array.from(ops), actions.slice(), rules.slice(), Int32Array.from(bytes), controller);
+    list.push(p);
     return p;
   }
 
