@@ -2,7 +2,7 @@
  * The megaflow cache is invisible: a bridge with it and one without, given the same flow tables and the same
  * packets, give the same outputs (ports and bytes), counters, MAC tables and effects — whatever the rules read,
  * whatever NORMAL learned, moved or aged, whatever flows came and went between packets. Cases:
- * VIPPATH_MEGAFLOW_CASES (default 400 sequences), seed VIPPATH_MEGAFLOW_SEED (printed; `random` for a new one).
+ * VIPPATH_MEGAFLOW_CASES (default 1 000 sequences, ~10–25 s), seed VIPPATH_MEGAFLOW_SEED (printed; `random` for a new one).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { Bridge, BridgeEffects, BridgeOutcome, type BridgePort } from './bridge.
 import { parseFlow, type Flow } from './flow.js';
 import { kubeOvnProviderFlows } from './kubeovn.js';
 
-const CASES = Number(process.env.VIPPATH_MEGAFLOW_CASES ?? 400);
+const CASES = Number(process.env.VIPPATH_MEGAFLOW_CASES ?? 1000);
 const SEED = process.env.VIPPATH_MEGAFLOW_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_MEGAFLOW_SEED ?? 20261201);
 
 // A trunk for every VLAN, the patch port, an access port of VLAN 341 and a trunk of VLAN 341 only (NORMAL's port modes).
