@@ -107,3 +107,234 @@ export class LruTable<K, V> {
     n.newer = undefined;
   }
 }
+
+const EMPTY = -1;
+
+/**
+ * A bounded table keyed by an address of up to 128 bits (four 32-bit words; IPv4 as the mapped form
+ * ::ffff:a.b.c.d) and a port, with two number columns per entry, least recently written forgotten first — a
+ * socket table without an object per entry: keys, values and the write-order links live in typed arrays,
+ * grown by doubling up to the limit, and lookups allocate nothing (a Map keyed by address × 65 536 + port
+ * boxes a heap number per lookup and keeps a node object and a value object per entry).
+ *
+ * Entries are named by slot numbers, valid until the entry is deleted or evicted.
+ */
+export class AddressPortTable {
+  /** Entries forgotten to make room. */
+  evictions = 0;
+  /** The first value column of each slot. */
+  a: Float64Array;
+  /** The second value column of each slot. */
+  b: Float64Array;
+  private keys: Uint32Array;
+  private hashes: Int32Array;
+  private older: Int32Array;
+  private newer: Int32Array;
+  private buckets: Int32Array;
+  private mask: number;
+  private capacity: number;
+  private count = 0;
+  /** Slots never used yet start at `fresh`; freed ones are chained through `newer` from `free`. */
+  private fresh = 0;
+  private free = EMPTY;
+  private oldest = EMPTY;
+  private newest = EMPTY;
+
+  constructor(readonly limit: number, initial = 64) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a table's limit is a positive whole number, not ${limit}`);
+    this.capacity = Math.min(limit, initial);
+    const c = this.capacity;
+    this.keys = new Uint32Array(c * 5);
+    this.hashes = new Int32Array(c);
+    this.older = new Int32Array(c);
+    this.newer = new Int32Array(c);
+    this.a = new Float64Array(c);
+    this.b = new Float64Array(c);
+    const nb = bucketsFor(c);
+    this.buckets = new Int32Array(nb).fill(EMPTY);
+    this.mask = nb - 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The slot of the key, or -1. Does not change the order. */
+  find(w0: number, w1: number, w2: number, w3: number, port: number): number {
+    const h = hashKey(w0, w1, w2, w3, port);
+    const k = this.keys;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const s = this.buckets[i]!;
+      if (s === EMPTY) return EMPTY;
+      const o = s * 5;
+      if (this.hashes[s] === h && k[o] === w0 >>> 0 && k[o + 1] === w1 >>> 0 && k[o + 2] === w2 >>> 0 && k[o + 3] === w3 >>> 0 && k[o + 4] === port) return s;
+    }
+  }
+
+  /** {@link find} for an IPv4 address (an unsigned 32-bit number). */
+  find4(ip: number, port: number): number {
+    return this.find(0, 0, 0xffff, ip, port);
+  }
+
+  /** {@link find} for the 16 address bytes at `at` in `buf`. */
+  find6(buf: Uint8Array, at: number, port: number): number {
+    return this.find(word(buf, at), word(buf, at + 4), word(buf, at + 8), word(buf, at + 12), port);
+  }
+
+  /**
+   * The key's slot, made the newest; a new entry (values 0) when it is not there, the oldest entry evicted for
+   * it when the table is full.
+   */
+  insert(w0: number, w1: number, w2: number, w3: number, port: number): number {
+    const found = this.find(w0, w1, w2, w3, port);
+    if (found !== EMPTY) {
+      this.unlink(found);
+      this.append(found);
+      return found;
+    }
+    if (this.count >= this.limit) {
+      this.evictions++;
+      this.delete(this.oldest);
+    } else if (this.count >= this.capacity) this.grow();
+    let s: number;
+    if (this.free !== EMPTY) {
+      s = this.free;
+      this.free = this.newer[s]!;
+    } else s = this.fresh++;
+    const o = s * 5;
+    this.keys[o] = w0;
+    this.keys[o + 1] = w1;
+    this.keys[o + 2] = w2;
+    this.keys[o + 3] = w3;
+    this.keys[o + 4] = port;
+    const h = hashKey(w0, w1, w2, w3, port);
+    this.hashes[s] = h;
+    this.a[s] = 0;
+    this.b[s] = 0;
+    let i = h & this.mask;
+    while (this.buckets[i] !== EMPTY) i = (i + 1) & this.mask;
+    this.buckets[i] = s;
+    this.count++;
+    this.append(s);
+    return s;
+  }
+
+  insert4(ip: number, port: number): number {
+    return this.insert(0, 0, 0xffff, ip, port);
+  }
+
+  insert6(buf: Uint8Array, at: number, port: number): number {
+    return this.insert(word(buf, at), word(buf, at + 4), word(buf, at + 8), word(buf, at + 12), port);
+  }
+
+  /** Removes the entry in slot `s` (a slot {@link find} or {@link insert} gave). */
+  delete(s: number): void {
+    if (s < 0) return;
+    const mask = this.mask;
+    const b = this.buckets;
+    let i = this.hashes[s]! & mask;
+    while (b[i] !== s) i = (i + 1) & mask;
+    // Backward-shift deletion: entries after the hole that could sit in it move up, so probes stay unbroken.
+    for (let j = (i + 1) & mask; b[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = this.hashes[b[j]!]! & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        b[i] = b[j]!;
+        i = j;
+      }
+    }
+    b[i] = EMPTY;
+    this.unlink(s);
+    this.newer[s] = this.free;
+    this.free = s;
+    this.count--;
+  }
+
+  /** The address words and port of slot `s`, into `out` (5 numbers). */
+  keyOf(s: number, out: Uint32Array): void {
+    for (let i = 0; i < 5; i++) out[i] = this.keys[s * 5 + i]!;
+  }
+
+  /** The slots oldest first (the order of writes). */
+  *slots(): IterableIterator<number> {
+    for (let s = this.oldest; s !== EMPTY; s = this.newer[s]!) yield s;
+  }
+
+  clear(): void {
+    this.buckets.fill(EMPTY);
+    this.count = 0;
+    this.fresh = 0;
+    this.free = EMPTY;
+    this.oldest = EMPTY;
+    this.newest = EMPTY;
+  }
+
+  private append(s: number): void {
+    this.older[s] = this.newest;
+    this.newer[s] = EMPTY;
+    if (this.newest !== EMPTY) this.newer[this.newest] = s;
+    else this.oldest = s;
+    this.newest = s;
+  }
+
+  private unlink(s: number): void {
+    const o = this.older[s]!;
+    const n = this.newer[s]!;
+    if (o !== EMPTY) this.newer[o] = n;
+    else this.oldest = n;
+    if (n !== EMPTY) this.older[n] = o;
+    else this.newest = o;
+  }
+
+  private grow(): void {
+    const c = Math.min(this.limit, this.capacity * 2);
+    const keys = new Uint32Array(c * 5);
+    keys.set(this.keys);
+    this.keys = keys;
+    const g = (old: Int32Array): Int32Array => {
+      const n = new Int32Array(c);
+      n.set(old);
+      return n;
+    };
+    const f = (old: Float64Array): Float64Array => {
+      const n = new Float64Array(c);
+      n.set(old);
+      return n;
+    };
+    this.hashes = g(this.hashes);
+    this.older = g(this.older);
+    this.newer = g(this.newer);
+    this.a = f(this.a);
+    this.b = f(this.b);
+    this.capacity = c;
+    const nb = bucketsFor(c);
+    this.buckets = new Int32Array(nb).fill(EMPTY);
+    this.mask = nb - 1;
+    for (let s = this.oldest; s !== EMPTY; s = this.newer[s]!) {
+      let i = this.hashes[s]! & this.mask;
+      while (this.buckets[i] !== EMPTY) i = (i + 1) & this.mask;
+      this.buckets[i] = s;
+    }
+  }
+}
+
+/** A power of two at least twice `capacity`: probes stay short at a load of one half or less. */
+function bucketsFor(capacity: number): number {
+  let n = 4;
+  while (n < capacity * 2) n *= 2;
+  return n;
+}
+
+function word(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
+function hashKey(w0: number, w1: number, w2: number, w3: number, port: number): number {
+  let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ w3, 0xcc9e2d51);
+  h = Math.imul((h << 13) | (h >>> 19), 5) ^ w2;
+  h = Math.imul(h ^ w1, 0x1b873593);
+  h = Math.imul((h << 15) | (h >>> 17), 5) ^ w0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AddressFormatError, formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac } from './addresses.js';
+import { AddressFormatError, formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac, writeIPv4Text, writeIPv6Text } from './addresses.js';
 import { internetChecksum, pseudoHeaderSumV4, verifyL4Checksum, foldSum } from './checksum.js';
 import * as A from './arbitraries.test-helpers.js';
 
@@ -13,6 +13,24 @@ describe('addresses', () => {
         expect(Array.from(parseIPv6(formatIPv6(v6)))).toEqual(Array.from(v6));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('writes the same text as bytes (writeIPv4Text, writeIPv6Text) as formatIPv4/formatIPv6 give, and nothing beyond it', () => {
+    fc.assert(
+      fc.property(A.u32Arb, A.ipv6BytesArb, fc.integer({ min: 0, max: 8 }), (v4, v6, at) => {
+        const buf = new Uint8Array(64).fill(0xee);
+        const end4 = writeIPv4Text(buf, at, v4);
+        expect(Buffer.from(buf.subarray(at, end4)).toString('latin1')).toBe(formatIPv4(v4));
+        expect(buf[end4]).toBe(0xee);
+        // The source may sit in the same array as the text.
+        buf.fill(0xee);
+        buf.set(v6, 48);
+        const end6 = writeIPv6Text(buf, at, buf, 48);
+        expect(Buffer.from(buf.subarray(at, end6)).toString('latin1')).toBe(formatIPv6(v6));
+        expect(end6 <= 48 && (end6 === 48 || buf[end6] === 0xee)).toBe(true);
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -111,6 +111,70 @@ export function parseIPv6(text: string): Uint8Array {
   return out;
 }
 
+/** Writes `n` (a whole number from 0) as decimal ASCII at `at`; returns the end. */
+function writeDecimalAscii(buf: Uint8Array, at: number, n: number): number {
+  let digits = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+  for (let i = at + digits - 1, v = n; i >= at; i--, v = Math.floor(v / 10)) buf[i] = 48 + (v % 10);
+  return at + digits;
+}
+
+/**
+ * Writes {@link formatIPv4}'s text of `ip` as ASCII into `buf` at `at` (up to 15 bytes); returns the end. For
+ * frames whose payload carries an address (an HTTP body), without a string per frame.
+ */
+export function writeIPv4Text(buf: Uint8Array, at: number, ip: number): number {
+  at = writeDecimalAscii(buf, at, ip >>> 24);
+  buf[at++] = 46;
+  at = writeDecimalAscii(buf, at, (ip >>> 16) & 0xff);
+  buf[at++] = 46;
+  at = writeDecimalAscii(buf, at, (ip >>> 8) & 0xff);
+  buf[at++] = 46;
+  return writeDecimalAscii(buf, at, ip & 0xff);
+}
+
+/** Writes a 16-bit group as lowercase hex without leading zeros; returns the end. */
+function writeHexGroup(buf: Uint8Array, at: number, w: number): number {
+  let shift = 12;
+  while (shift > 0 && (w >> shift) === 0) shift -= 4;
+  for (; shift >= 0; shift -= 4) buf[at++] = HEX.charCodeAt((w >> shift) & 15);
+  return at;
+}
+
+/**
+ * Writes {@link formatIPv6}'s text (RFC 5952) of the 16 bytes at `srcOffset` in `src` as ASCII into `buf` at
+ * `at` (up to 39 bytes); returns the end. `src` and `buf` may be the same array if the ranges do not overlap.
+ */
+export function writeIPv6Text(buf: Uint8Array, at: number, src: Uint8Array, srcOffset = 0): number {
+  // The longest run of two or more zero groups, the first on ties (as formatIPv6).
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (src[srcOffset + 2 * i] !== 0 || src[srcOffset + 2 * i + 1] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && src[srcOffset + 2 * j] === 0 && src[srcOffset + 2 * j + 1] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      buf[at++] = 58;
+      buf[at++] = 58;
+      i += bestLen - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) buf[at++] = 58;
+    at = writeHexGroup(buf, at, (src[srcOffset + 2 * i]! << 8) | src[srcOffset + 2 * i + 1]!);
+  }
+  return at;
+}
+
 /**
  * Formats 16 bytes at `offset` as RFC 5952 canonical text (lowercase, longest run of two or more zero
  * groups compressed, first run on ties), which is also how tshark prints IPv6 addresses.
