@@ -528,7 +528,8 @@ export class NodePath {
       dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
       if (dnat && syn) dp.backendCounts.set(pod.pod.name, (dp.backendCounts.get(pod.pod.name) ?? 0) + 1);
-      const replies = pod.receive(oFrame, dp.now);
+      // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
+      const replies = pod.answer(oFrame, dp.now);
       if (pod.ignoredCode !== undefined) {
         rec.stepAt(ST_POD, pp.atId, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
         rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? () => `pod: ${pod.ignored}` : undefined);
@@ -537,9 +538,11 @@ export class NodePath {
         rec.deliver(pod.pod.name, podNode, oFrame);
       }
       for (let j = 0; j < replies.length; j++) {
-        dp.port(pp.at, replies[j]!);
-        podPath.ovnAt(replies[j]!, oPort, pp.atId, depth + 1);
+        const reply = dp.portTapped ? replies[j]!.slice() : replies[j]!;
+        dp.port(pp.at, reply);
+        podPath.ovnAt(reply, oPort, pp.atId, depth + 1);
       }
+      pod.release(replies);
     }
   }
 }

@@ -3,30 +3,17 @@
  * host to answer what the simulation sends: ARP for its own address, a TCP listener on its port that completes
  * handshakes (SYN → SYN-ACK), acknowledges data, answers `GET /clientip` with the `ip:port` it saw and
  * `/hostname` with its name, and closes when the client does; everything it receives is in its access log.
+ *
+ * The answers are on the replay's hot path (every handshake, request and close of a capture), so they are
+ * written byte by byte into the pod's own reused buffers: the pod's addresses are bytes and numbers resolved
+ * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
+ * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatMac, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV4, readIPv4, writeIPv4 } from '@vippath/wire';
-
-function writeU32(f: Uint8Array, at: number, v: number): void {
-  f[at] = v >>> 24;
-  f[at + 1] = (v >>> 16) & 0xff;
-  f[at + 2] = (v >>> 8) & 0xff;
-  f[at + 3] = v & 0xff;
-}
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readIPv4, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
-
-/** Whether the 16 bytes at `at` in `f` are `addr`. */
-function equal16(f: Uint8Array, at: number, addr: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (f[at + i] !== addr[i]) return false;
-  return true;
-}
 import { DROP_TEXT, type PodIgnore } from './drops.js';
-import { LruTable } from './lru.js';
+import { AddressPortTable } from './lru.js';
 
-
-/** No frames in answer: shared, and frozen so that no caller can add to it. */
-/** The request line of an HTTP/1.x GET; group 1 is the target. */
-const GET_LINE = /^GET (\S+) HTTP\/1\.[01]\r\n/;
-const NO_FRAMES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
 export interface AccessLogEntry {
   time: number;
@@ -41,35 +28,234 @@ export interface AccessLogEntry {
  */
 export const ACCESS_LOG_LIMITS = { entries: 1000, clients: 256, pathChars: 256 } as const;
 
-interface Conn {
-  /** Next sequence number the pod sends. */
-  seq: number;
-  /** Next sequence number it expects. */
-  ack: number;
+/** No frames in answer: shared, and frozen so that no caller can add to it. */
+const NO_FRAMES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
+const SYN = 0x02;
+const ACK = 0x10;
+const FIN = 0x01;
+const RST = 0x04;
+const PSH = 0x08;
+
+const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+/** The response around its body, agnhost's (Go net/http with `Connection: close`). */
+const RESPONSE_HEAD = latin1('HTTP/1.1 200 OK\r\nContent-Length: ');
+const RESPONSE_MID = latin1('\r\nConnection: close\r\n\r\n');
+const NOW_BODY = latin1('NOW: simulated');
+const CLIENTIP = latin1('/clientip');
+const HOSTNAME = latin1('/hostname');
+const HTTP_1 = latin1(' HTTP/1.');
+/** ff02::1, all nodes (a DAD probe's answer goes there). */
+const ALL_NODES = parseIPv6('ff02::1');
+/** Views of reply buffers are kept per length up to this (a frame of another length gets a view of its own). */
+const VIEW_CACHE = 2048;
+
+function writeU32(f: Uint8Array, at: number, v: number): void {
+  f[at] = v >>> 24;
+  f[at + 1] = (v >>> 16) & 0xff;
+  f[at + 2] = (v >>> 8) & 0xff;
+  f[at + 3] = v & 0xff;
+}
+
+function copy(to: Uint8Array, at: number, from: Uint8Array, fromAt: number, n: number): void {
+  for (let i = 0; i < n; i++) to[at + i] = from[fromAt + i]!;
+}
+
+/** Whether the 16 bytes at `at` in `f` are `addr`. */
+function equal16(f: Uint8Array, at: number, addr: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (f[at + i] !== addr[i]) return false;
+  return true;
+}
+
+function equalAt(f: Uint8Array, at: number, n: number, what: Uint8Array): boolean {
+  if (n !== what.length) return false;
+  for (let i = 0; i < n; i++) if (f[at + i] !== what[i]) return false;
+  return true;
+}
+
+/** JavaScript's `\s` within latin1: tab, LF, VT, FF, CR, space, no-break space. */
+function isSpace(b: number): boolean {
+  return (b >= 9 && b <= 13) || b === 32 || b === 0xa0;
+}
+
+/**
+ * The target's length when `len` bytes at `at` start with an HTTP/1.x GET's request line (`GET <target>
+ * HTTP/1.0|1.1\r\n`, the target a run of non-space), 0 when they do not. The target starts at `at + 4`.
+ */
+function getTarget(f: Uint8Array, at: number, len: number): number {
+  const end = at + len;
+  if (len < 4 || f[at] !== 71 || f[at + 1] !== 69 || f[at + 2] !== 84 || f[at + 3] !== 32) return 0;
+  let i = at + 4;
+  while (i < end && !isSpace(f[i]!)) i++;
+  const n = i - (at + 4);
+  if (n === 0 || i + 11 > end) return 0;
+  for (let k = 0; k < 8; k++) if (f[i + k] !== HTTP_1[k]) return 0;
+  const minor = f[i + 8];
+  return (minor === 48 || minor === 49) && f[i + 9] === 13 && f[i + 10] === 10 ? n : 0;
+}
+
+function decimalDigits(n: number): number {
+  let d = 1;
+  for (; n >= 10; n = Math.floor(n / 10)) d++;
+  return d;
+}
+
+function writeDecimal(f: Uint8Array, at: number, n: number): number {
+  const d = decimalDigits(n);
+  for (let i = at + d - 1; i >= at; i--, n = Math.floor(n / 10)) f[i] = 48 + (n % 10);
+  return at + d;
+}
+
+/** The one's complement of a folded 32-bit sum of 16-bit words. */
+function complement(sum: number): number {
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/**
+ * The access log's entries as bytes in a ring: the newest {@link ACCESS_LOG_LIMITS}.entries requests, made
+ * into {@link AccessLogEntry} objects only when read (a replay's million requests write bytes, not strings).
+ */
+class AccessLog {
+  private readonly cap = ACCESS_LOG_LIMITS.entries;
+  private readonly chars = ACCESS_LOG_LIMITS.pathChars;
+  private n = 0;
+  private next = 0;
+  // Made at the first request: most pods of a replay serve nothing.
+  private time: Float64Array | undefined;
+  private addr = new Uint8Array(0);
+  private v6 = new Uint8Array(0);
+  private port = new Uint16Array(0);
+  private pathLen = new Uint16Array(0);
+  private cut = new Uint8Array(0);
+  private path = new Uint8Array(0);
+  private read: AccessLogEntry[] | undefined = [];
+
+  /** A request at `time` from the address at `src[srcAt…]` (4 or 16 bytes) and `port`, for the target at `f[at…at+len)`. */
+  add(time: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, f: Uint8Array, at: number, len: number): void {
+    if (!this.time) {
+      const c = this.cap;
+      this.time = new Float64Array(c);
+      this.addr = new Uint8Array(c * 16);
+      this.v6 = new Uint8Array(c);
+      this.port = new Uint16Array(c);
+      this.pathLen = new Uint16Array(c);
+      this.cut = new Uint8Array(c);
+      this.path = new Uint8Array(c * this.chars);
+    }
+    const i = this.next;
+    this.time[i] = time;
+    copy(this.addr, i * 16, src, srcAt, v6 ? 16 : 4);
+    this.v6[i] = v6 ? 1 : 0;
+    this.port[i] = port;
+    const kept = Math.min(len, this.chars);
+    copy(this.path, i * this.chars, f, at, kept);
+    this.pathLen[i] = kept;
+    this.cut[i] = len > this.chars ? 1 : 0;
+    this.next = (i + 1) % this.cap;
+    if (this.n < this.cap) this.n++;
+    this.read = undefined;
+  }
+
+  /** The entries, oldest first (the same array until the next request). */
+  entries(): AccessLogEntry[] {
+    if (this.read) return this.read;
+    const out: AccessLogEntry[] = [];
+    for (let k = 0; k < this.n; k++) {
+      const i = (this.next - this.n + k + this.cap) % this.cap;
+      const host = this.v6[i] ? `[${formatIPv6(this.addr, i * 16)}]` : formatIPv4(readIPv4(this.addr, i * 16));
+      const path = Buffer.from(this.path.buffer, this.path.byteOffset + i * this.chars, this.pathLen[i]).toString('latin1');
+      out.push({ time: this.time![i]!, client: `${host}:${this.port[i]}`, path: this.cut[i] ? `${path}…` : path });
+    }
+    return (this.read = out);
+  }
 }
 
 /** One pod's network stack. */
 export class PodHost {
-  /** The newest {@link ACCESS_LOG_LIMITS}.entries requests, oldest first. */
-  readonly log: AccessLogEntry[] = [];
   /** Every request served, also those no longer in {@link log}. */
   requests = 0;
-  /** Requests per client IPv4 address, for the first {@link ACCESS_LOG_LIMITS}.clients distinct addresses. */
-  readonly clients = new Map<string, number>();
-  /** Requests from addresses beyond that bound. */
+  /** Requests from addresses beyond {@link ACCESS_LOG_LIMITS}.clients distinct ones. */
   otherClientRequests = 0;
-  /** Open connections by peer (IPv4 address × 65536 + port), bounded like a socket table: oldest dropped first. */
-  private readonly conns: LruTable<number, Conn>;
-  /** Connections forgotten because the table was full. */
-  get connEvictions(): number {
-    return this.conns.evictions;
-  }
-  private readonly decoder = new FrameDecoder();
-  private readonly d = new DecodedFrame();
+  /** Bumped whenever a connection opens or closes (a flow cache's cheap "nothing changed" check). */
+  connChanges = 0;
   /** Why the last frame given to {@link receive} was not taken, as a code (`undefined` when it was). */
   ignoredCode: PodIgnore | undefined;
   // The particular of the last refusal (an address, a protocol number), put into words only when asked.
   private ignoredArg = 0;
+  private readonly accessLog = new AccessLog();
+  /**
+   * Requests per client address (key port 0: IPv4, 1: IPv6 — an IPv4-mapped IPv6 client is another name),
+   * for the first {@link ACCESS_LOG_LIMITS}.clients distinct addresses, in the order first seen.
+   */
+  private readonly clientTable = new AddressPortTable(ACCESS_LOG_LIMITS.clients, 16);
+  private clientsRead: Map<string, number> | undefined;
+  /**
+   * Open connections by peer address and port (seq: the next sequence number the pod sends, ack: the next it
+   * expects), bounded like a socket table: oldest dropped first. IPv4 and IPv6 each have their own.
+   */
+  private readonly conns: AddressPortTable;
+  private readonly conns6: AddressPortTable;
+  private readonly decoder = new FrameDecoder();
+  private readonly d = new DecodedFrame();
+  private readonly mac: Uint8Array;
+  private readonly ip: number;
+  /** Its IPv6 address's bytes on a dual-stack subnet (undefined: IPv6 is not taken). */
+  private readonly ip6: Uint8Array | undefined;
+  /** `/hostname`'s body. */
+  private readonly nameBody: Uint8Array;
+  /** The constant words of its IPv4 header's checksum (version/IHL, DF, TTL, its address). */
+  private readonly ipSumBase: number;
+  /** The response being sent (headers and body), and its body while it is made. */
+  private response = new Uint8Array(512);
+  private readonly body = new Uint8Array(512);
+  // Replies: two reused buffers (an answer is at most two frames), an exact-length view of each per length, and
+  // the arrays handed out. While a caller holds an answer (until release), a nested one gets new frames.
+  private readonly bufs = [new Uint8Array(256), new Uint8Array(256)];
+  private readonly views: Array<Array<Uint8Array | undefined>> = [[], []];
+  private readonly one: Uint8Array[] = [new Uint8Array(0)];
+  private readonly two: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  private held = false;
+  private fresh = false;
+  private count = 0;
+  private r0: Uint8Array = new Uint8Array(0);
+  private r1: Uint8Array = new Uint8Array(0);
+
+  constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
+    this.conns = new AddressPortTable(connLimit);
+    this.conns6 = new AddressPortTable(connLimit);
+    this.mac = parseMac(pod.mac);
+    this.ip = parseIPv4(pod.ip);
+    this.ip6 = pod.ip6 ? parseIPv6(pod.ip6) : undefined;
+    this.nameBody = latin1(pod.name);
+    this.ipSumBase = 0x4500 + 0x4000 + (64 << 8) + (this.ip >>> 16) + (this.ip & 0xffff);
+  }
+
+  /** The newest {@link ACCESS_LOG_LIMITS}.entries requests, oldest first (made from the log's bytes when read). */
+  get log(): AccessLogEntry[] {
+    return this.accessLog.entries();
+  }
+
+  /** Requests per client address, for the first {@link ACCESS_LOG_LIMITS}.clients distinct addresses, first seen first. */
+  get clients(): Map<string, number> {
+    if (this.clientsRead) return this.clientsRead;
+    const m = new Map<string, number>();
+    const key = new Uint32Array(5);
+    const bytes = new Uint8Array(16);
+    for (const s of this.clientTable.slots()) {
+      this.clientTable.keyOf(s, key);
+      for (let i = 0; i < 4; i++) writeU32(bytes, i * 4, key[i]!);
+      m.set(key[4] === 0 ? formatIPv4(key[3]!) : formatIPv6(bytes), this.clientTable.a[s]!);
+    }
+    return (this.clientsRead = m);
+  }
+
+  /** Connections forgotten because the table was full. */
+  get connEvictions(): number {
+    return this.conns.evictions;
+  }
+
   /** {@link ignoredCode} in words, with the particular (which address, which protocol): for traces. */
   get ignored(): string | undefined {
     const a = this.ignoredArg;
@@ -92,70 +278,71 @@ export class PodHost {
         return DROP_TEXT[`pod.${this.ignoredCode}`];
     }
   }
-  private readonly mac: Uint8Array;
-  private readonly ip: number;
-  /** Its IPv6 address's bytes on a dual-stack subnet (undefined: IPv6 is not taken). */
-  private readonly ip6: Uint8Array | undefined;
-  /**
-   * Open IPv6 connections by peer (`address bytes in hex` + port): a string key, made per IPv6 segment — the
-   * IPv4 hot path keeps its number keys; IPv6 to pods is the dual-stack scenario's, not the bulk replay's.
-   */
-  private readonly conns6: LruTable<string, Conn>;
-  constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
-    this.conns = new LruTable(connLimit);
-    this.conns6 = new LruTable(connLimit);
-    this.mac = parseMac(pod.mac);
-    this.ip = parseIPv4(pod.ip);
-    this.ip6 = pod.ip6 ? parseIPv6(pod.ip6) : undefined;
+
+  /** True when the pod has an open connection with the peer `ip` (uint32) `:port`. */
+  hasConn(ip: number, port: number): boolean {
+    return this.conns.find4(ip >>> 0, port) >= 0;
+  }
+
+  /** Frames the pod sends in answer to `frame` (possibly none), each the caller's to keep. */
+  receive(frame: Uint8Array, now: number): Uint8Array[] {
+    const r = this.answer(frame, now);
+    if (r !== this.one && r !== this.two) return r;
+    const own = r.map((f) => f.slice());
+    this.release(r);
+    return own;
   }
 
   /**
-   * A TCP segment back to the sender of `req` (its MAC and IPv4 source), laid out as {@link buildFrame} would
-   * (IPv4 ident 0, DF, TTL 64; TCP without options) but written directly: pods answer on the replay's hot path.
+   * {@link receive} without copies: the frames are the pod's buffers, valid until {@link release} is called
+   * with the array (the datapath hands them to the switch, which copies them in). An answer asked for while one
+   * is held — a reply that comes back to the same pod before its caller is done — gets frames of its own.
    */
-  private tcpFrame(req: Uint8Array, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, payload?: string): Uint8Array {
-    const n = payload?.length ?? 0;
-    const f = new Uint8Array(54 + n);
-    f.set(req.subarray(6, 12), 0);
-    f.set(this.mac, 6);
-    f[12] = 0x08;
-    const ipTotal = 40 + n;
-    f[14] = 0x45;
-    f[16] = ipTotal >> 8;
-    f[17] = ipTotal & 0xff;
-    f[20] = 0x40;
-    f[22] = 64;
-    f[23] = 6;
-    writeIPv4(f, 26, this.ip);
-    // The request's IPv4 source: its header starts after the Ethernet header and any VLAN tags.
-    f.set(req.subarray(this.d.l3Offset + 12, this.d.l3Offset + 16), 30);
-    const ipSum = internetChecksum(f, 14, 20);
-    f[24] = ipSum >> 8;
-    f[25] = ipSum & 0xff;
-    f[34] = sport >> 8;
-    f[35] = sport & 0xff;
-    f[36] = dport >> 8;
-    f[37] = dport & 0xff;
-    writeU32(f, 38, seq);
-    writeU32(f, 42, ack);
-    f[46] = 0x50 | ((flags >> 8) & 1);
-    f[47] = flags & 0xff;
-    f[48] = window >> 8;
-    f[49] = window & 0xff;
-    // The payload's text written as latin1 into the frame (no buffer of it first).
-    if (payload) for (let i = 0; i < n; i++) f[54 + i] = payload.charCodeAt(i) & 0xff;
-    const sum = internetChecksum(f, 34, 20 + n, pseudoHeaderSumV4(this.ip, readIPv4(f, 30), 6, 20 + n));
-    f[50] = sum >> 8;
-    f[51] = sum & 0xff;
+  answer(frame: Uint8Array, now: number): Uint8Array[] {
+    this.fresh = this.held;
+    this.count = 0;
+    this.handle(frame, now);
+    const n = this.count;
+    if (n === 0) return NO_FRAMES;
+    if (this.fresh) return n === 1 ? [this.r0] : [this.r0, this.r1];
+    this.held = true;
+    if (n === 1) {
+      this.one[0] = this.r0;
+      return this.one;
+    }
+    this.two[0] = this.r0;
+    this.two[1] = this.r1;
+    return this.two;
+  }
+
+  /** Done with an {@link answer}'s frames: the pod may write its buffers again. */
+  release(replies: Uint8Array[]): void {
+    if (replies === this.one || replies === this.two) this.held = false;
+  }
+
+  /** The next reply's bytes, `len` long: a view of a reused buffer, or a new array while an answer is held. */
+  private take(len: number): Uint8Array {
+    const i = this.count++;
+    let f: Uint8Array;
+    if (this.fresh) f = new Uint8Array(len);
+    else {
+      let buf = this.bufs[i]!;
+      if (buf.length < len) {
+        buf = this.bufs[i] = new Uint8Array(Math.max(len, buf.length * 2));
+        this.views[i] = [];
+      }
+      const v = this.views[i]!;
+      f = len > VIEW_CACHE ? buf.subarray(0, len) : (v[len] ?? (v[len] = buf.subarray(0, len)));
+    }
+    if (i === 0) this.r0 = f;
+    else this.r1 = f;
     return f;
   }
 
-  /** Frames the pod sends in answer to `frame` (possibly none). */
-  receive(frame: Uint8Array, now: number): Uint8Array[] {
+  private handle(frame: Uint8Array, now: number): void {
     const d = this.d;
     this.ignoredCode = undefined;
     if (this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
-    const me = this.pod;
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));
@@ -163,65 +350,58 @@ export class PodHost {
     if (d.l3 === L3.ARP) {
       if (d.arpOp !== 1) return this.ignore('arp-reply');
       if (d.arpTpa !== this.ip) return this.ignore('arp-not-its-ip', d.arpTpa);
-      const sha = formatMac(frame, d.l3Offset + 8);
-      return [buildFrame({ dst: sha, src: me.mac, arp: { op: 2, senderMac: me.mac, senderIp: me.ip, targetMac: sha, targetIp: formatIPv4(d.arpSpa) } })];
+      return this.arpReply(frame, d.l3Offset + 8, d.arpSpa);
     }
-    if (d.l3 === L3.IPV6) return this.ip6 ? this.receive6(frame, now) : this.ignore('ipv6');
+    if (d.l3 === L3.IPV6) return this.ip6 ? this.handle6(frame, now) : this.ignore('ipv6');
     if (d.l3 !== L3.IPV4) return this.ignore('ethertype', d.etherType);
     if (d.ipDst !== this.ip) return this.ignore('not-its-ip', d.ipDst);
-    if (d.ipProto === 1 && d.icmpType === 8 && !d.ipFragment) {
-      // Echo request: the kernel answers with the same identifier, sequence and data.
-      const rest = frame.slice(d.l4Offset + 4, d.l3End);
-      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: formatIPv4(d.ipSrc) }, icmp: { type: 0, code: 0, body: rest } })];
-    }
+    if (d.ipProto === 1 && d.icmpType === 8 && !d.ipFragment) return this.echoReply4(frame);
     if (d.ipProto !== 6) return this.ignore('ip-proto', d.ipProto);
-    if (d.dstPort !== this.port) {
-      if (d.tcpFlags & 0x04) return this.ignore('rst-closed-port');
-      // A closed port answers with RST (RFC 9293 §3.10.7.1).
-      const ackOnly = (d.tcpFlags & 0x10) !== 0;
-      return [this.tcpFrame(frame, d.dstPort, d.srcPort, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & 0x02) ? 1 : 0)) >>> 0, ackOnly ? 0x04 : 0x14, 0)];
-    }
-    const peerIp = d.ipSrc | 0;
-    const peerPort = d.srcPort;
+    const peer = d.ipSrc >>> 0;
     const sport = d.srcPort;
-    const SYN = 0x02;
-    const ACK = 0x10;
-    const FIN = 0x01;
-    const RST = 0x04;
+    if (d.dstPort !== this.port) {
+      if (d.tcpFlags & RST) return this.ignore('rst-closed-port');
+      // A closed port answers with RST (RFC 9293 §3.10.7.1).
+      const ackOnly = (d.tcpFlags & ACK) !== 0;
+      return this.tcp4(frame, peer, d.dstPort, sport, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & SYN) ? 1 : 0)) >>> 0, ackOnly ? RST : RST | ACK, 0, 0);
+    }
+    const conns = this.conns;
     if (d.tcpFlags & RST) {
-      this.closeConn(peerIp, peerPort);
-      return NO_FRAMES;
+      this.connChanges++;
+      conns.delete(conns.find4(peer, sport));
+      return;
     }
     if (d.tcpFlags & SYN) {
       // An ISN derived from the connection, so replays are deterministic.
-      const isn = (Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
-      this.openConn(peerIp, peerPort, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
-      return [this.tcpFrame(frame, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535)];
+      const isn = (Math.imul(d.ipSrc ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      this.connChanges++;
+      const s = conns.insert4(peer, sport);
+      conns.a[s] = isn + 1;
+      conns.b[s] = (d.tcpSeq + 1) >>> 0;
+      return this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
     }
-    const c = this.conns.get((peerIp >>> 0) * 65536 + peerPort);
-    if (!c) return [this.tcpFrame(frame, this.port, sport, d.tcpAck, 0, RST, 65535)];
-    // Most segments (ACKs of an open connection) are answered with nothing: no array is made for them.
-    let out: Uint8Array[] = NO_FRAMES;
+    const s = conns.find4(peer, sport);
+    if (s < 0) return this.tcp4(frame, peer, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
+    // Most segments (ACKs of an open connection) are answered with nothing.
     if (d.payloadLength > 0) {
-      out = [];
-      c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
-      // A view of the payload, not a copy of it.
-      const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
-      const target = GET_LINE.exec(text)?.[1];
-      if (target !== undefined) {
-        const client = formatIPv4(d.ipSrc);
-        const response = this.answerGet(target, client, `${client}:${d.srcPort}`, now);
-        out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
-        c.seq = (c.seq + response.length + 1) >>> 0;
-      } else out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
+      conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
+      const target = getTarget(frame, d.payloadOffset, d.payloadLength);
+      if (target > 0) {
+        const l3 = d.l3Offset;
+        let n = writeIPv4Text(this.body, 0, peer);
+        this.body[n++] = 58;
+        n = writeDecimal(this.body, n, sport);
+        const len = this.answerGet(frame, d.payloadOffset + 4, target, frame, l3 + 12, false, sport, n, now);
+        this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK | PSH | FIN, 65535, len);
+        conns.a[s] = (conns.a[s]! + len + 1) >>> 0;
+      } else this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
     }
     if (d.tcpFlags & FIN) {
-      c.ack = (d.tcpSeq + d.payloadLength + 1) >>> 0;
-      if (out === NO_FRAMES) out = [];
-      out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
-      this.closeConn(peerIp, peerPort);
+      conns.b[s] = (d.tcpSeq + d.payloadLength + 1) >>> 0;
+      this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
+      this.connChanges++;
+      conns.delete(s);
     }
-    return out;
   }
 
   /**
@@ -229,121 +409,269 @@ export class PodHost {
    * override advertisement carrying its MAC (RFC 4861 §7.2.4; hop limit 255), an echo request with its reply,
    * and TCP on its port as over IPv4 (closed ports RST). Anything else IPv6 is not taken (`ipv6`).
    */
-  private receive6(frame: Uint8Array, now: number): Uint8Array[] {
+  private handle6(frame: Uint8Array, now: number): void {
     const d = this.d;
-    const me = this.pod;
     const ip6 = this.ip6!;
     const l3 = d.l3Offset;
-    const src = formatIPv6(frame, l3 + 8);
+    const src = l3 + 8;
     const dstIsMe = equal16(frame, l3 + 24, ip6);
     if (d.ipProto === 58 && d.icmpType === 135) {
       // Neighbor solicitation: to its address or its solicited-node group (ff02::1:ffXX:XXXX), target its address,
       // hop limit 255 (RFC 4861 §7.1.1); answered to the source, or to all nodes from the unspecified address.
       const solicited = frame[l3 + 24] === 0xff && frame[l3 + 25] === 0x02 && frame[l3 + 35] === 0x01 && frame[l3 + 36] === 0xff && frame[l3 + 37] === ip6[13] && frame[l3 + 38] === ip6[14] && frame[l3 + 39] === ip6[15];
       if (!(dstIsMe || solicited) || d.ipTtl !== 255 || d.l4Offset + 24 > d.l3End || !equal16(frame, d.l4Offset + 8, ip6)) return this.ignore('ipv6');
-      const dad = src === '::';
-      return [buildFrame({
-        dst: dad ? '33:33:00:00:00:01' : formatMac(frame, 6), src: me.mac,
-        ipv6: { src: me.ip6!, dst: dad ? 'ff02::1' : src, hopLimit: 255 },
-        ndp: { type: 136, router: false, solicited: !dad, override: true, target: me.ip6!, options: [{ type: 2, data: this.mac }] },
-      })];
+      return this.neighborAdvert(frame, src);
     }
     if (!dstIsMe) return this.ignore('ipv6');
-    if (d.ipProto === 58 && d.icmpType === 128 && !d.ipFragment) {
-      const rest = frame.slice(d.l4Offset + 4, d.l3End);
-      return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv6: { src: me.ip6!, dst: src }, icmp: { type: 129, code: 0, body: rest } })];
-    }
+    if (d.ipProto === 58 && d.icmpType === 128 && !d.ipFragment) return this.echoReply6(frame, src);
     if (d.ipProto !== 6) return this.ignore('ipv6');
-    const seg = (seq: number, ack: number, flags: number, window: number, payload?: string): Uint8Array => buildFrame({
-      dst: formatMac(frame, 6), src: me.mac, ipv6: { src: me.ip6!, dst: src },
-      tcp: { srcPort: d.dstPort, dstPort: d.srcPort, seq: seq >>> 0, ack: ack >>> 0, flags, window, ...(payload ? { payload: Buffer.from(payload, 'latin1') } : {}) },
-    });
-    const SYN = 0x02;
-    const ACK = 0x10;
-    const FIN = 0x01;
-    const RST = 0x04;
+    const sport = d.srcPort;
     if (d.dstPort !== this.port) {
       if (d.tcpFlags & RST) return this.ignore('rst-closed-port');
       const ackOnly = (d.tcpFlags & ACK) !== 0;
-      return [seg(ackOnly ? d.tcpAck : 0, ackOnly ? 0 : d.tcpSeq + d.payloadLength + ((d.tcpFlags & SYN) ? 1 : 0), ackOnly ? RST : RST | ACK, 0)];
+      return this.tcp6(frame, src, d.dstPort, sport, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & SYN) ? 1 : 0)) >>> 0, ackOnly ? RST : RST | ACK, 0, 0);
     }
-    const key = `${Buffer.from(frame.buffer, frame.byteOffset + l3 + 8, 16).toString('hex')}/${d.srcPort}`;
+    const conns = this.conns6;
     if (d.tcpFlags & RST) {
-      this.conns6.delete(key);
+      conns.delete(conns.find6(frame, src, sport));
       this.connChanges++;
-      return NO_FRAMES;
+      return;
     }
     if (d.tcpFlags & SYN) {
       // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
-      const isn = (Math.imul(readIPv4(frame, l3 + 20) ^ (d.srcPort << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      const isn = (Math.imul(readIPv4(frame, l3 + 20) ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
       this.connChanges++;
-      this.conns6.set(key, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
-      return [seg(isn, d.tcpSeq + 1, SYN | ACK, 65535)];
+      const s = conns.insert6(frame, src, sport);
+      conns.a[s] = isn + 1;
+      conns.b[s] = (d.tcpSeq + 1) >>> 0;
+      return this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
     }
-    const c = this.conns6.get(key);
-    if (!c) return [seg(d.tcpAck, 0, RST, 65535)];
-    let out: Uint8Array[] = NO_FRAMES;
+    const s = conns.find6(frame, src, sport);
+    if (s < 0) return this.tcp6(frame, src, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
     if (d.payloadLength > 0) {
-      out = [];
-      c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
-      const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
-      const target = GET_LINE.exec(text)?.[1];
-      if (target !== undefined) {
+      conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
+      const target = getTarget(frame, d.payloadOffset, d.payloadLength);
+      if (target > 0) {
         // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
-        const response = this.answerGet(target, src, `[${src}]:${d.srcPort}`, now);
-        out.push(seg(c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
-        c.seq = (c.seq + response.length + 1) >>> 0;
-      } else out.push(seg(c.seq, c.ack, ACK, 65535));
+        this.body[0] = 91;
+        let n = writeIPv6Text(this.body, 1, frame, src);
+        this.body[n++] = 93;
+        this.body[n++] = 58;
+        n = writeDecimal(this.body, n, sport);
+        const len = this.answerGet(frame, d.payloadOffset + 4, target, frame, src, true, sport, n, now);
+        this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK | PSH | FIN, 65535, len);
+        conns.a[s] = (conns.a[s]! + len + 1) >>> 0;
+      } else this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
     }
     if (d.tcpFlags & FIN) {
-      c.ack = (d.tcpSeq + d.payloadLength + 1) >>> 0;
-      if (out === NO_FRAMES) out = [];
-      out.push(seg(c.seq, c.ack, ACK, 65535));
-      this.conns6.delete(key);
+      conns.b[s] = (d.tcpSeq + d.payloadLength + 1) >>> 0;
+      this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
+      conns.delete(s);
       this.connChanges++;
     }
-    return out;
   }
 
   /**
    * An HTTP GET as agnhost's netexec answers it, over either family: logged (bounded), its client counted by
-   * address, and the whole response (headers and body, `Connection: close`) returned.
-   * @param remote the peer as Go's RemoteAddr prints it (`/clientip`'s body)
+   * address, and the whole response (headers and body, `Connection: close`) written into {@link response}.
+   * The target is `f[at…at+len)`; the client's address `src[srcAt…]`; `/clientip`'s body (the peer as Go's
+   * RemoteAddr prints it) is already in {@link body}, `remoteLen` long. Returns the response's length.
    */
-  private answerGet(target: string, addr: string, remote: string, now: number): string {
-    const path = target.length > ACCESS_LOG_LIMITS.pathChars ? `${target.slice(0, ACCESS_LOG_LIMITS.pathChars)}…` : target;
+  private answerGet(f: Uint8Array, at: number, len: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, remoteLen: number, now: number): number {
     this.requests++;
-    // A 1 000-entry array: shift() moves 1 000 pointers, cheaper than anything cleverer here.
-    if (this.log.push({ time: now, client: remote, path }) > ACCESS_LOG_LIMITS.entries) this.log.shift();
-    const seen = this.clients.get(addr);
-    if (seen !== undefined) this.clients.set(addr, seen + 1);
-    else if (this.clients.size < ACCESS_LOG_LIMITS.clients) this.clients.set(addr, 1);
+    this.accessLog.add(now, src, srcAt, v6, port, f, at, len);
+    const t = this.clientTable;
+    const s = v6 ? t.find6(src, srcAt, 1) : t.find4(readIPv4(src, srcAt), 0);
+    if (s >= 0) t.a[s]!++;
+    else if (t.size < ACCESS_LOG_LIMITS.clients) t.a[v6 ? t.insert6(src, srcAt, 1) : t.insert4(readIPv4(src, srcAt), 0)] = 1;
     else this.otherClientRequests++;
-    const body = target === '/clientip' ? remote : target === '/hostname' ? this.pod.name : 'NOW: simulated';
-    return `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+    this.clientsRead = undefined;
+    const body = equalAt(f, at, len, CLIENTIP) ? this.body : equalAt(f, at, len, HOSTNAME) ? this.nameBody : NOW_BODY;
+    const bodyLen = body === this.body ? remoteLen : body.length;
+    const total = RESPONSE_HEAD.length + decimalDigits(bodyLen) + RESPONSE_MID.length + bodyLen;
+    if (this.response.length < total) this.response = new Uint8Array(total * 2);
+    const r = this.response;
+    copy(r, 0, RESPONSE_HEAD, 0, RESPONSE_HEAD.length);
+    let n = writeDecimal(r, RESPONSE_HEAD.length, bodyLen);
+    copy(r, n, RESPONSE_MID, 0, RESPONSE_MID.length);
+    n += RESPONSE_MID.length;
+    copy(r, n, body, 0, bodyLen);
+    return total;
   }
 
-  /** True when the pod has an open connection with the peer `ip` (uint32) `:port`. */
-  hasConn(ip: number, port: number): boolean {
-    return this.conns.has((ip >>> 0) * 65536 + port);
+  /** Ethernet to `frame`'s source (`dst` at `dstAt`) from the pod, of `type`. */
+  private ethernet(f: Uint8Array, dst: Uint8Array, dstAt: number, type: number): void {
+    copy(f, 0, dst, dstAt, 6);
+    copy(f, 6, this.mac, 0, 6);
+    f[12] = type >> 8;
+    f[13] = type & 0xff;
   }
 
-  /** Bumped whenever a connection opens or closes (a flow cache's cheap "nothing changed" check). */
-  connChanges = 0;
-
-  private openConn(ip: number, port: number, c: Conn): void {
-    this.connChanges++;
-    this.conns.set((ip >>> 0) * 65536 + port, c);
+  /** An IPv4 header as buildFrame writes one by default (no options, ident 0, DF, TTL 64) from the pod to `dst`. */
+  private ipv4(f: Uint8Array, total: number, protocol: number, dst: number): void {
+    f[14] = 0x45;
+    f[15] = 0;
+    f[16] = total >> 8;
+    f[17] = total & 0xff;
+    f[18] = 0;
+    f[19] = 0;
+    f[20] = 0x40;
+    f[21] = 0;
+    f[22] = 64;
+    f[23] = protocol;
+    writeIPv4(f, 26, this.ip);
+    writeIPv4(f, 30, dst);
+    const sum = complement(this.ipSumBase + protocol + total + (dst >>> 16) + (dst & 0xffff));
+    f[24] = sum >> 8;
+    f[25] = sum & 0xff;
   }
 
-  private closeConn(ip: number, port: number): void {
-    this.connChanges++;
-    this.conns.delete((ip >>> 0) * 65536 + port);
+  /** An IPv6 header (traffic class and flow label 0) from the pod to the 16 bytes at `dst[dstAt…]`. */
+  private ipv6(f: Uint8Array, payload: number, next: number, hopLimit: number, dst: Uint8Array, dstAt: number): void {
+    f[14] = 0x60;
+    f[15] = 0;
+    f[16] = 0;
+    f[17] = 0;
+    f[18] = payload >> 8;
+    f[19] = payload & 0xff;
+    f[20] = next;
+    f[21] = hopLimit;
+    copy(f, 22, this.ip6!, 0, 16);
+    copy(f, 38, dst, dstAt, 16);
   }
 
-  private ignore(code: PodIgnore, arg = 0): Uint8Array[] {
+  /** A TCP header without options at `at`, and the payload ({@link response}'s first `n` bytes) after it. */
+  private tcp(f: Uint8Array, at: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
+    f[at] = sport >> 8;
+    f[at + 1] = sport & 0xff;
+    f[at + 2] = dport >> 8;
+    f[at + 3] = dport & 0xff;
+    writeU32(f, at + 4, seq);
+    writeU32(f, at + 8, ack);
+    f[at + 12] = 0x50 | ((flags >> 8) & 1);
+    f[at + 13] = flags & 0xff;
+    f[at + 14] = window >> 8;
+    f[at + 15] = window & 0xff;
+    f[at + 16] = 0;
+    f[at + 17] = 0;
+    f[at + 18] = 0;
+    f[at + 19] = 0;
+    if (n > 0) copy(f, at + 20, this.response, 0, n);
+  }
+
+  /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with `n` bytes of {@link response}. */
+  private tcp4(req: Uint8Array, peer: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
+    const f = this.take(54 + n);
+    this.ethernet(f, req, 6, 0x0800);
+    this.ipv4(f, 40 + n, 6, peer);
+    this.tcp(f, 34, sport, dport, seq, ack, flags, window, n);
+    const ip = this.ip;
+    const sum = internetChecksum(f, 34, 20 + n, (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
+    f[50] = sum >> 8;
+    f[51] = sum & 0xff;
+  }
+
+  /** The same over IPv6, to the source address at `src` in `req`. */
+  private tcp6(req: Uint8Array, src: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
+    const f = this.take(74 + n);
+    this.ethernet(f, req, 6, 0x86dd);
+    this.ipv6(f, 20 + n, 6, 64, req, src);
+    this.tcp(f, 54, sport, dport, seq, ack, flags, window, n);
+    const sum = internetChecksum(f, 54, 20 + n, pseudoHeaderSumV6(f, 22, 38, 6, 20 + n));
+    f[70] = sum >> 8;
+    f[71] = sum & 0xff;
+  }
+
+  /** An ARP reply to the requester (its hardware address at `sha` in `req`, its IPv4 `spa`). */
+  private arpReply(req: Uint8Array, sha: number, spa: number): void {
+    const f = this.take(42);
+    this.ethernet(f, req, sha, 0x0806);
+    f[14] = 0;
+    f[15] = 1;
+    f[16] = 0x08;
+    f[17] = 0;
+    f[18] = 6;
+    f[19] = 4;
+    f[20] = 0;
+    f[21] = 2;
+    copy(f, 22, this.mac, 0, 6);
+    writeIPv4(f, 28, this.ip);
+    copy(f, 32, req, sha, 6);
+    writeIPv4(f, 38, spa);
+  }
+
+  /** An echo reply: the kernel answers with the same identifier, sequence and data. */
+  private echoReply4(req: Uint8Array): void {
+    const d = this.d;
+    const rest = d.l3End - (d.l4Offset + 4);
+    const f = this.take(38 + rest);
+    this.ethernet(f, req, 6, 0x0800);
+    this.ipv4(f, 24 + rest, 1, d.ipSrc >>> 0);
+    f[34] = 0;
+    f[35] = 0;
+    f[36] = 0;
+    f[37] = 0;
+    copy(f, 38, req, d.l4Offset + 4, rest);
+    const sum = internetChecksum(f, 34, 4 + rest);
+    f[36] = sum >> 8;
+    f[37] = sum & 0xff;
+  }
+
+  private echoReply6(req: Uint8Array, src: number): void {
+    const d = this.d;
+    const rest = d.l3End - (d.l4Offset + 4);
+    const f = this.take(58 + rest);
+    this.ethernet(f, req, 6, 0x86dd);
+    this.ipv6(f, 4 + rest, 58, 64, req, src);
+    f[54] = 129;
+    f[55] = 0;
+    f[56] = 0;
+    f[57] = 0;
+    copy(f, 58, req, d.l4Offset + 4, rest);
+    const sum = internetChecksum(f, 54, 4 + rest, pseudoHeaderSumV6(f, 22, 38, 58, 4 + rest));
+    f[56] = sum >> 8;
+    f[57] = sum & 0xff;
+  }
+
+  /** A solicited, override advertisement of its address with its MAC; to all nodes when the solicitation was DAD's. */
+  private neighborAdvert(req: Uint8Array, src: number): void {
+    let dad = true;
+    for (let i = 0; i < 16; i++) if (req[src + i] !== 0) dad = false;
+    const f = this.take(86);
+    if (dad) {
+      f[0] = 0x33;
+      f[1] = 0x33;
+      f[2] = 0;
+      f[3] = 0;
+      f[4] = 0;
+      f[5] = 1;
+      copy(f, 6, this.mac, 0, 6);
+      f[12] = 0x86;
+      f[13] = 0xdd;
+      this.ipv6(f, 32, 58, 255, ALL_NODES, 0);
+    } else {
+      this.ethernet(f, req, 6, 0x86dd);
+      this.ipv6(f, 32, 58, 255, req, src);
+    }
+    f[54] = 136;
+    f[55] = 0;
+    f[56] = 0;
+    f[57] = 0;
+    f[58] = dad ? 0x20 : 0x60;
+    f[59] = 0;
+    f[60] = 0;
+    f[61] = 0;
+    copy(f, 62, this.ip6!, 0, 16);
+    f[78] = 2;
+    f[79] = 1;
+    copy(f, 80, this.mac, 0, 6);
+    const sum = internetChecksum(f, 54, 32, pseudoHeaderSumV6(f, 22, 38, 58, 32));
+    f[56] = sum >> 8;
+    f[57] = sum & 0xff;
+  }
+
+  private ignore(code: PodIgnore, arg = 0): void {
     this.ignoredCode = code;
     this.ignoredArg = arg;
-    return NO_FRAMES;
   }
 }
