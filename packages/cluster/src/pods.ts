@@ -483,7 +483,11 @@ export class PodHost {
     const t = this.clientTable;
     const s = v6 ? t.find6(src, srcAt, 1) : t.find4(readIPv4(src, srcAt), 0);
     if (s >= 0) t.a[s]!++;
-    else if (t.size < ACCESS_LOG_LIMITS.clients) t.a[v6 ? t.insert6(src, srcAt, 1) : t.insert4(readIPv4(src, srcAt), 0)] = 1;
+    else if (t.size < ACCESS_LOG_LIMITS.clients) {
+      // Inserting may grow the table's columns: the slot first, then the (new) column.
+      const added = v6 ? t.insert6(src, srcAt, 1) : t.insert4(readIPv4(src, srcAt), 0);
+      t.a[added] = 1;
+    }
     else this.otherClientRequests++;
     this.clientsRead = undefined;
     const body = equalAt(f, at, len, CLIENTIP) ? this.body : equalAt(f, at, len, HOSTNAME) ? this.nameBody : NOW_BODY;

@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildFrame, parseIPv4 } from '@vippath/wire';
+import type { PodState } from './derive.js';
+import { ACCESS_LOG_LIMITS, PodHost } from './pods.js';
+import { ReferencePodHost } from './pods-reference.test-helpers.js';
+
+const POD: PodState = { name: 'web-0.default', namespace: 'default', node: 'node1', ip: '10.180.204.2', ip6: 'fd00:10:180::3', mac: '00:00:00:b4:cc:02', ready: true, labels: {}, lsp: 'web-0.default' };
+const { ip6: _, ...V4_ONLY } = POD;
+
+const PEERS4 = ['10.180.204.100', '10.181.0.7', '192.168.255.1'];
+const PEERS6 = ['fd00:10:180::100', '::', 'fd00::ffff:0:1', '::ffff:10.1.2.3'];
+const MACS = ['52:54:00:aa:01:10', '52:54:00:ee:00:01'];
+const PAYLOADS = [
+  '',
+  'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n',
+  'GET /hostname HTTP/1.0\r\n\r\n',
+  'GET /other?x=1 HTTP/1.1\r\n',
+  `GET /${'a'.repeat(300)} HTTP/1.1\r\n`,
+  'GET /clientip HTTP/1.2\r\n',
+  'GET /clientip\tHTTP/1.1\r\n',
+  'GET  HTTP/1.1\r\n',
+  'GET /\u00e9\u00a0x HTTP/1.1\r\n',
+  'POST /clientip HTTP/1.1\r\n',
+  'GET /clientip HTTP/1.1\r',
+  'hello',
+];
+
+const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+
+/** One frame a pod might be given: ARP, ping, TCP over either family, neighbor solicitation, and the ones it refuses. */
+const frameArb = fc.oneof(
+  fc.record({ kind: fc.constant('tcp4' as const), peer: fc.integer({ min: 0, max: PEERS4.length - 1 }), port: fc.constantFrom(40000, 40001, 65535), dport: fc.constantFrom(80, 80, 80, 8080), flags: fc.constantFrom(0x02, 0x10, 0x18, 0x11, 0x19, 0x04, 0x14, 0x12, 0x01), seq: fc.constantFrom(0, 1000, 0xffffffff, 0x7ffffff0), ack: fc.constantFrom(0, 1, 0xfffffff0), payload: fc.integer({ min: 0, max: PAYLOADS.length - 1 }), mac: fc.integer({ min: 0, max: 1 }), vlan: fc.boolean() }),
+  fc.record({ kind: fc.constant('tcp6' as const), peer: fc.integer({ min: 0, max: PEERS6.length - 1 }), port: fc.constantFrom(40000, 40001), dport: fc.constantFrom(80, 80, 8080), flags: fc.constantFrom(0x02, 0x10, 0x18, 0x11, 0x19, 0x04, 0x14), seq: fc.constantFrom(0, 1000, 0xffffffff), ack: fc.constantFrom(0, 1), payload: fc.integer({ min: 0, max: PAYLOADS.length - 1 }), mac: fc.integer({ min: 0, max: 1 }), vlan: fc.constant(false) }),
+  fc.record({ kind: fc.constant('arp' as const), peer: fc.integer({ min: 0, max: PEERS4.length - 1 }), op: fc.constantFrom(1, 1, 2), toMe: fc.boolean(), broadcast: fc.boolean() }),
+  fc.record({ kind: fc.constant('ping4' as const), peer: fc.integer({ min: 0, max: PEERS4.length - 1 }), body: fc.uint8Array({ maxLength: 80 }), type: fc.constantFrom(8, 8, 0), toMe: fc.constantFrom(true, true, false), proto: fc.constantFrom(1, 1, 17) }),
+  fc.record({ kind: fc.constant('ping6' as const), peer: fc.integer({ min: 0, max: PEERS6.length - 1 }), body: fc.uint8Array({ maxLength: 80 }), type: fc.constantFrom(128, 128, 129), toMe: fc.constantFrom(true, true, false) }),
+  fc.record({ kind: fc.constant('ns' as const), peer: fc.integer({ min: 0, max: PEERS6.length - 1 }), solicitedNode: fc.boolean(), hop: fc.constantFrom(255, 255, 64), targetMe: fc.constantFrom(true, true, false) }),
+  fc.record({ kind: fc.constant('other' as const), what: fc.constantFrom('not-its-mac', 'truncated', 'ethertype', 'not-its-ip') }),
+);
+type FrameCase = typeof frameArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(c: FrameCase): Uint8Array {
+  switch (c.kind) {
+    case 'tcp4':
+    case 'tcp6': {
+      const p = PAYLOADS[c.payload]!;
+      const ip = c.kind === 'tcp4' ? { ipv4: { src: PEERS4[c.peer]!, dst: POD.ip } } : { ipv6: { src: PEERS6[c.peer]!, dst: POD.ip6! } };
+      return buildFrame({ dst: POD.mac, src: MACS[c.mac]!, ...(c.vlan ? { vlans: [341] } : {}), ...ip, tcp: { srcPort: c.port, dstPort: c.dport, flags: c.flags, seq: c.seq, ack: c.ack, window: 64240, ...(p ? { payload: latin1(p) } : {}) } });
+    }
+    case 'arp':
+      return buildFrame({ dst: c.broadcast ? 'ff:ff:ff:ff:ff:ff' : POD.mac, src: MACS[0]!, arp: { op: c.op, senderMac: MACS[0]!, senderIp: PEERS4[c.peer]!, targetMac: '00:00:00:00:00:00', targetIp: c.toMe ? POD.ip : '10.180.204.9' }, padTo: 60 });
+    case 'ping4':
+      if (c.proto === 17) return buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[c.peer]!, dst: POD.ip }, udp: { srcPort: 1, dstPort: 2, payload: c.body } });
+      return buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[c.peer]!, dst: c.toMe ? POD.ip : '10.180.204.3' }, icmp: { type: c.type, code: 0, body: Uint8Array.from([0, 7, 0, 1, ...c.body]) } });
+    case 'ping6':
+      return buildFrame({ dst: POD.mac, src: MACS[0]!, ipv6: { src: PEERS6[c.peer]!, dst: c.toMe ? POD.ip6! : 'fd00:10:180::9' }, icmp: { type: c.type, code: 0, body: Uint8Array.from([0, 7, 0, 1, ...c.body]) } });
+    case 'ns':
+      return buildFrame({
+        dst: '33:33:ff:00:00:03', src: MACS[0]!,
+        ipv6: { src: PEERS6[c.peer]!, dst: c.solicitedNode ? 'ff02::1:ff00:3' : POD.ip6!, hopLimit: c.hop },
+        ndp: { type: 135, router: false, solicited: false, override: false, target: c.targetMe ? POD.ip6! : 'fd00:10:180::4', options: [] },
+      });
+    case 'other':
+      if (c.what === 'not-its-mac') return buildFrame({ dst: '52:54:00:00:00:09', src: MACS[0]!, ipv4: { src: PEERS4[0]!, dst: POD.ip }, tcp: { srcPort: 1, dstPort: 80 } });
+      if (c.what === 'truncated') return buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[0]!, dst: POD.ip }, tcp: { srcPort: 1, dstPort: 80 } }).subarray(0, 30);
+      if (c.what === 'ethertype') return buildFrame({ dst: POD.mac, src: MACS[0]!, ethertype: 0x88cc, payload: new Uint8Array(46) });
+      return buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[0]!, dst: '10.180.204.77' }, tcp: { srcPort: 1, dstPort: 80 } });
+  }
+}
+
+const hex = (fs: Uint8Array[]): string[] => fs.map((f) => Buffer.from(f).toString('hex'));
+
+/** Everything the pod model exposes, to compare the two. */
+function state(p: PodHost | ReferencePodHost): unknown {
+  return {
+    requests: p.requests, log: p.log, clients: [...p.clients], other: p.otherClientRequests, changes: p.connChanges, evictions: p.connEvictions,
+    conns: PEERS4.flatMap((ip) => [40000, 40001, 65535].map((port) => p.hasConn(parseIPv4(ip), port))),
+  };
+}
+
+describe('PodHost answers byte for byte as the buildFrame model did (pods-reference.test-helpers.ts)', () => {
+  it('on random sequences of frames of every kind, with a small connection table', () => {
+    const seed = Number(process.env.VIPPATH_PODS_SEED ?? Date.now() % 1_000_000);
+    const runs = Number(process.env.VIPPATH_PODS_RUNS ?? 300);
+    console.log(`pods property: ${runs} runs, seed ${seed} (VIPPATH_PODS_SEED / VIPPATH_PODS_RUNS)`);
+    fc.assert(
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 4 }), fc.array(fc.tuple(frameArb, fc.constantFrom('receive', 'answer', 'hold')), { maxLength: 60 }), (dual, limit, steps) => {
+        const spec = dual ? POD : V4_ONLY;
+        const pod = new PodHost(spec, 80, limit);
+        const ref = new ReferencePodHost(spec, 80, limit);
+        // Frames an answer handed out and not yet released (`hold`): a later answer must not write over them.
+        const held: Array<{ frames: Uint8Array[]; bytes: string[] }> = [];
+        steps.forEach(([c, how], i) => {
+          const frame = build(c);
+          const want = hex(ref.receive(frame.slice(), i));
+          let got: string[];
+          if (how === 'receive') got = hex(pod.receive(frame, i));
+          else {
+            const r = pod.answer(frame, i);
+            got = hex(r);
+            if (how === 'hold') held.push({ frames: r, bytes: got });
+            else pod.release(r);
+          }
+          expect(got).toEqual(want);
+          expect(pod.ignoredCode).toBe(ref.ignoredCode);
+          expect(pod.ignored).toBe(ref.ignored);
+          for (const h of held) expect(hex(h.frames)).toEqual(h.bytes);
+        });
+        for (const h of held.reverse()) pod.release(h.frames);
+        expect(state(pod)).toEqual(state(ref));
+      }),
+      { seed, numRuns: runs },
+    );
+  });
+
+  it('the access log and the client counts past their bounds (entries, clients, path characters)', () => {
+    const pod = new PodHost(POD);
+    const ref = new ReferencePodHost(POD);
+    const n = ACCESS_LOG_LIMITS.entries + 300;
+    for (let i = 0; i < n; i++) {
+      const v6 = i % 7 === 0;
+      const src = v6 ? `fd00:10:181::${(i % 300).toString(16)}` : `10.181.${(i >> 8) & 0xff}.${i % 250}`;
+      const path = i % 5 === 0 ? `/${'p'.repeat(ACCESS_LOG_LIMITS.pathChars + (i % 3))}` : '/clientip';
+      for (const flags of [0x02, 0x18, 0x11]) {
+        const seq = flags === 0x02 ? 100 : flags === 0x18 ? 101 : 101 + 17 + path.length;
+        const payload = flags === 0x18 ? latin1(`GET ${path} HTTP/1.1\r\n\r\n`) : undefined;
+        const f = buildFrame({ dst: POD.mac, src: MACS[1]!, ...(v6 ? { ipv6: { src, dst: POD.ip6! } } : { ipv4: { src, dst: POD.ip } }), tcp: { srcPort: 1024 + (i % 5000), dstPort: 80, flags, seq, ack: 0, ...(payload ? { payload } : {}) } });
+        expect(hex(pod.receive(f, i))).toEqual(hex(ref.receive(f.slice(), i)));
+      }
+    }
+    expect(pod.log.length).toBe(ACCESS_LOG_LIMITS.entries);
+    expect(pod.clients.size).toBe(ACCESS_LOG_LIMITS.clients);
+    expect(pod.otherClientRequests).toBeGreaterThan(0);
+    expect(state(pod)).toEqual(state(ref));
+  });
+
+  it('reuses its reply buffers once released, and gives a nested answer frames of its own', () => {
+    const pod = new PodHost(POD);
+    const syn = (port: number): Uint8Array => buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[0]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x02, seq: 1 } });
+    const a = pod.answer(syn(1), 0);
+    const aBytes = hex(a);
+    // Asked again before `a` is released (a reply that came back to the pod): new frames, `a` untouched.
+    const b = pod.answer(syn(2), 0);
+    expect(b[0]!.buffer).not.toBe(a[0]!.buffer);
+    expect(hex(a)).toEqual(aBytes);
+    pod.release(b);
+    pod.release(a);
+    const c = pod.answer(syn(3), 0);
+    expect(c[0]!.buffer).toBe(a[0]!.buffer);
+    pod.release(c);
+    // receive hands out copies, whatever is held.
+    const d = pod.receive(syn(4), 0);
+    expect(d[0]!.buffer).not.toBe(a[0]!.buffer);
+  });
+});
