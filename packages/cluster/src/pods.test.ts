@@ -112,7 +112,7 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
       }),
       { seed, numRuns: runs },
     );
-  });
+  }, 120_000);
 
   it('the access log and the client counts past their bounds (entries, clients, path characters)', () => {
     const pod = new PodHost(POD);
