@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CLUSTER, defaultObjects, replayCapture } from '../../packages/cluster/dist/index.js';
 import { replayInMemory } from '../replay-loop.mjs';
-import { httpCapture } from '../workloads.mjs';
+import { httpCapture, podIsn } from '../workloads.mjs';
 
 /**
  * Watches what reaches the clients: each SYN-ACK must carry the ISN the capture's ACKs were computed from, each
@@ -23,7 +23,8 @@ function watcher(state) {
     const flags = f[t + 13];
     if (flags & 4) { w.rst++; return; }
     const rd = (at) => ((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]) >>> 0;
-    const isn = state.isns.get(rd(off + 16) * 65536 + ((f[t + 2] << 8) | f[t + 3]));
+    // The ISN the capture's ACKs were computed from, for the client's address and port (the reply's destination).
+    const isn = podIsn(rd(off + 16), (f[t + 2] << 8) | f[t + 3]);
     if (flags === 0x12) {
       if (rd(t + 4) === isn) w.synAcks++;
       else w.wrong++;
