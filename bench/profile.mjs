@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Profiles one benchmark case: runs it under `node --cpu-prof` (one measured run, after the usual warm-up) and
-// prints the functions with the most self time. Usage: node bench/profile.mjs CASE [--frames N] [--top N]
+// Profiles one benchmark case: one measured run, after the usual warm-up, under the inspector's CPU profiler
+// (run.mjs --profile: the measured run only — not making the input, which for http is buildFrame per frame, nor
+// the warm-up), and prints the functions with the most self time. Usage: node bench/profile.mjs CASE [--frames N] [--top N]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ if (!name || name.startsWith('--')) {
 const opt = (flag, dflt) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : dflt);
 const dir = mkdtempSync(join(tmpdir(), 'vippath-prof-'));
 const run = fileURLToPath(new URL('./run.mjs', import.meta.url));
-const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, run, '--child', name, '--frames', opt('--frames', '1000000'), '--runs', '1'], { encoding: 'utf8' });
+const r = spawnSync(process.execPath, ['--expose-gc', run, '--child', name, '--frames', opt('--frames', '1000000'), '--runs', '1', '--profile', join(dir, 'run.cpuprofile')], { encoding: 'utf8' });
 if (r.status !== 0) {
   console.error(r.stderr);
   process.exit(1);
@@ -38,7 +39,7 @@ profile.samples.forEach((id, i) => {
   const where = m ? `@vippath/${m[1]}` : f.url.includes('/bench/') ? 'bench (input, driver)' : f.url.startsWith('node:') ? 'node internals' : f.functionName.startsWith('(') ? f.functionName : f.url ? 'other' : 'native/builtins';
   byPackage.set(where, (byPackage.get(where) ?? 0) + dt);
 });
-console.log(`${name}: ${JSON.parse(r.stdout).framesPerSecond.toLocaleString('en')} frames/s under the profiler; self time (the whole child process, generating the input included):`);
+console.log(`${name}: ${JSON.parse(r.stdout).framesPerSecond.toLocaleString('en')} frames/s under the profiler; self time of the measured run:`);
 for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(opt('--top', '25')))) console.log(`${((t / total) * 100).toFixed(1).padStart(6)} %  ${key}`);
 console.log('\nby package (self time):');
 for (const [key, t] of [...byPackage].sort((a, b) => b[1] - a[1])) console.log(`${((t / total) * 100).toFixed(1).padStart(6)} %  ${key}`);

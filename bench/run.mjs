@@ -43,6 +43,16 @@ async function runChild(name) {
     for (const e of list.getEntries()) if (!forced.some(([a, b]) => e.startTime >= a && e.startTime <= b)) gcMs += e.duration;
   });
   await kase.run(state); // warm-up: let the JIT settle
+  // --profile FILE: a CPU profile of the measured runs only (not of making the input or the warm-up).
+  const profileTo = opt('--profile', undefined);
+  let session;
+  if (profileTo) {
+    const { Session } = await import('node:inspector/promises');
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   obs.observe({ entryTypes: ['gc'] });
   let best = Infinity;
   let count = 0;
@@ -55,6 +65,12 @@ async function runChild(name) {
     const t0 = performance.now();
     count = await kase.run(state);
     best = Math.min(best, performance.now() - t0);
+  }
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(profileTo, JSON.stringify(profile));
+    session.disconnect();
   }
   await new Promise((r) => setTimeout(r, 10));
   obs.disconnect();
