@@ -29,7 +29,8 @@ const self = new Map();
 const byPackage = new Map();
 let total = 0;
 profile.samples.forEach((id, i) => {
-  const dt = profile.timeDeltas[i] ?? 0;
+  // The first delta runs from the profiler's start (inside the inspector's own dispatch) to the first sample.
+  const dt = i === 0 ? 0 : (profile.timeDeltas[i] ?? 0);
   total += dt;
   const f = byId.get(id).callFrame;
   const key = `${f.functionName || '(anonymous)'}  ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
