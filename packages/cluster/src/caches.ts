@@ -1,23 +1,21 @@
 /**
- * The caches in front of the datapath for frames from the outside: the flow cache (pure ACKs of established
- * flows, up to the OVN switch) and the ARP cache (repeated ARP requests for an announced VIP). A miss runs the
+ * The caches in front of the datapath for frames from the outside: the flow cache (a megaflow cache of the path
+ * up to the OVN switch for IPv4 frames of any kind, keyed on the fields that path reads) and the ARP cache (repeated ARP requests for an announced VIP). A miss runs the
  * full path watched: each package records what the frame did to it as typed effects (br-provider's rule hits
  * and MAC learnings, the speakers' unanswered reasons, the recorder's counters and drops, the frames put on the
  * wire), and an entry keeps them when a replay can reproduce the run exactly. A hit replays them through the
  * packages' own methods ({@link Bridge.replayEffects}, {@link Speaker.creditDrop}, the recorder's credits) —
  * no package's fields are written from here.
  */
-import { BridgeEffects, type Bridge } from '@vippath/openflow';
+import { BridgeEffects, extractKey, newKey, type Bridge, type Flow } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, readIPv4, rewriteMac } from '@vippath/wire';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan } from '@vippath/wire';
 import { macNumber, ScratchCopy, type Datapath, type NodePath, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
-import { FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
+import { BASE_WORDS, BridgeReads, FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
-
-const ACK = 0x10;
 
 /** Makes `dst` a copy of `src` (no new array). */
 function copyInto(dst: number[], src: readonly number[]): void {
@@ -28,6 +26,28 @@ function copyInto(dst: number[], src: readonly number[]): void {
 function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Whether the first `n` rules of a run only resubmit, set Ethernet addresses to constants, and output once, to
+ * `patch`: what a hit replays (the addresses at the switch, one frame into it). Anything else — NORMAL, a second
+ * output, an action that reads or rewrites other fields (dec_ttl, move, load, VLAN, IP or port rewrites) — would
+ * make the outcome depend on more than the key, or be more than the switch hop.
+ */
+function onlyToPatch(rules: readonly Flow[], n: number, patch: number): boolean {
+  let outputs = 0;
+  for (let i = 0; i < n; i++) {
+    const actions = rules[i]!.actions;
+    for (let j = 0; j < actions.length; j++) {
+      const a = actions[j]!;
+      if (a.kind === 'output') {
+        if (a.port !== patch || ++outputs > 1) return false;
+      } else if (a.kind === 'set') {
+        if ((a.field !== 'dl_dst' && a.field !== 'dl_src') || a.mac === undefined) return false;
+      } else if (a.kind !== 'resubmit' && a.kind !== 'goto_table' && a.kind !== 'note') return false;
+    }
+  }
+  return outputs === 1;
 }
 
 /** What the caches need of the simulation around them. */
@@ -66,15 +86,6 @@ interface Split {
   path: NodePath;
 }
 
-/** What flow entries taking the same way replay alike. */
-interface SharedParts {
-  stageDelta: Int32Array;
-  edgeIds: Int32Array;
-  edgeDelta: Int32Array;
-  effects: BridgeEffects;
-  dstMacBytes: Uint8Array;
-}
-
 /** A watched full-path run. */
 interface Watch {
   stages: Int32Array;
@@ -100,19 +111,17 @@ export class PathCaches implements PathWatch {
   /** Whether the full-path run being watched recorded its steps (they go into the entry). */
   private tracedEntry = false;
 
-  /** Replay parts shared between flow entries, by their content (bounded: cleared when it grows past the cache). */
-  private readonly sharedParts = new Map<string, SharedParts>();
+  /** What br-provider's flows match on, beyond the fields every key holds. */
+  private readonly reads = new BridgeReads();
+  /** The key of the frame being served ({@link keyOf}) and br-provider's flow key of it (for the extra slots). */
+  private readonly kw = new Int32Array(BASE_WORDS + 64);
+  private kn = 0;
+  private readonly ofKey = newKey();
+  /** A scratch copy for checking a new entry's compiled edits. */
+  private readonly check = new Uint8Array(65536 + 64);
+  private readonly checkD = new DecodedFrame();
 
   constructor(private readonly host: CacheHost) {}
-
-  private shared(key: string, make: () => SharedParts): SharedParts {
-    let p = this.sharedParts.get(key);
-    if (p === undefined) {
-      if (this.sharedParts.size >= 4096) this.sharedParts.clear();
-      this.sharedParts.set(key, (p = make()));
-    }
-    return p;
-  }
 
   stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number } {
     const c = this.flows;
@@ -134,10 +143,6 @@ export class PathCaches implements PathWatch {
     const tracing = keep && rec.tracing;
     // Only the wire's capture is replayed: a capture of the node ports wants the full path.
     const usable = !dp.portTapped;
-    if (usable) {
-      const e = this.fastLane(buf, length, tracing);
-      if (e !== undefined) return this.hit(e, buf, length, now, keep);
-    }
     const d = this.hd;
     this.decoder.decode(buf, d, length);
     // ARP requests for what the owner answers: the same request is answered from the ARP cache.
@@ -148,18 +153,15 @@ export class PathCaches implements PathWatch {
       const e = this.arps.get(arpHash);
       if (e && e.length === length && sameBytes(buf, e.head, 46) && this.arpUsable(e) && !(tracing && e.stages === undefined)) return this.arpReplay(e, buf, length, now, keep);
     }
-    // The only shape cached: one 802.1Q tag, IPv4 without options or fragments, TCP, a pure ACK without data.
-    const candidate = usable && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4 && d.ipProto === 6 && d.ipHeaderLength === 20 && !d.ipFragment && d.tcpFlags === ACK && d.payloadLength === 0 && d.l4Offset >= 0;
+    // The class cached: one 802.1Q tag, a valid IPv4 header (any protocol, flags, payload, options or fragment:
+    // the key says which).
+    const candidate = usable && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4;
     let hash = 0;
     if (candidate) {
-      const srcHi = (buf[6]! << 8) | buf[7]!;
-      const srcLo = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
-      const dstHi = (buf[0]! << 8) | buf[1]!;
-      const dstLo = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-      const ports = (d.srcPort << 16) | d.dstPort;
-      hash = FlowCache.hash(srcLo, dstLo, d.ipSrc, d.ipDst, ports, d.tcpFlags);
-      const e = this.flows.get(hash);
-      if (e && e.srcLo === srcLo && e.dstLo === dstLo && e.srcHi === srcHi && e.dstHi === dstHi && e.ipSrc === d.ipSrc && e.ipDst === d.ipDst && e.ports === ports && e.flags === d.tcpFlags && e.length === length && e.tci === d.vlanTci[0]) {
+      const n = (this.kn = this.keyOf(buf, d));
+      hash = FlowCache.hashWords(this.kw, n);
+      const e = this.flows.find(hash, this.kw, n);
+      if (e !== undefined) {
         // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
         // path once more and records them.
         if (this.usable(e) && !(tracing && e.stages === undefined)) return this.hit(e, buf, length, now, keep);
@@ -207,47 +209,34 @@ export class PathCaches implements PathWatch {
   }
 
   /**
-   * The flow cache's fast lane: the one cached layout (802.1Q, IPv4 without options or fragments, a pure TCP ACK
-   * without data) recognised from fixed offsets — the checks FrameDecoder makes for that layout, nothing more —
-   * and its entry when usable. Anything else (another layout, no entry, a stale one) goes the general way, which
-   * decodes in full and does the cache's bookkeeping. Fills what the replay reads of the decoded frame.
+   * The key of the decoded frame in `buf` into {@link kw}; returns its length in words. What the path up to the
+   * switch reads: the MACs and the tag (the wire, the NIC), the decoder's classification (EtherType, IHL,
+   * fragment bits, whether the transport header was read, the protocol) and what br-provider's flow key holds
+   * for the fields its flows match on — the destination address and port always (Kube-OVN's rules), any other
+   * slot only as far as some flow's mask reaches.
    */
-  private fastLane(buf: Uint8Array, length: number, tracing: boolean): CacheEntry | undefined {
-    if (length < 58 || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return undefined;
-    if (((buf[24]! & 0x3f) | buf[25]!) !== 0) return undefined;
-    const total = (buf[20]! << 8) | buf[21]!;
-    const hl = (buf[46]! >> 4) << 2;
-    if ((((buf[46]! & 1) << 8) | buf[47]!) !== ACK || total < 40 || 18 + total > length || hl < 20 || hl !== total - 20) return undefined;
-    const srcLo = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
-    const dstLo = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-    const ipSrc = readIPv4(buf, 30);
-    const ipDst = readIPv4(buf, 34);
-    const sport = (buf[38]! << 8) | buf[39]!;
-    const dport = (buf[40]! << 8) | buf[41]!;
-    const ports = (sport << 16) | dport;
-    const e = this.flows.get(FlowCache.hash(srcLo, dstLo, ipSrc, ipDst, ports, ACK));
-    if (!e || e.srcLo !== srcLo || e.dstLo !== dstLo || e.srcHi !== ((buf[6]! << 8) | buf[7]!) || e.dstHi !== ((buf[0]! << 8) | buf[1]!) || e.ipSrc !== ipSrc || e.ipDst !== ipDst || e.ports !== ports || e.flags !== ACK || e.length !== length || e.tci !== ((buf[14]! << 8) | buf[15]!)) return undefined;
-    if (!this.usable(e) || (tracing && e.stages === undefined)) return undefined;
-    // What the replay and the edits read of the decoded frame, as the decoder would have set it.
-    const d = this.hd;
-    d.status = 0;
-    d.l3 = L3.IPV4;
-    d.l3Offset = 18;
-    d.l3End = 18 + total;
-    d.l4Offset = 38;
-    d.l4Length = total - 20;
-    d.ipProto = 6;
-    d.ipHeaderLength = 20;
-    d.ipFragment = false;
-    d.ipSrc = ipSrc;
-    d.ipDst = ipDst;
-    d.srcPort = sport;
-    d.dstPort = dport;
-    d.tcpFlags = ACK;
-    d.payloadOffset = 38 + hl;
-    d.payloadLength = 0;
-    d.vlanCount = 1;
-    return e;
+  private keyOf(buf: Uint8Array, d: DecodedFrame): number {
+    const w = this.kw;
+    w[0] = (buf[0]! << 8) | buf[1]!;
+    w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
+    w[2] = (buf[6]! << 8) | buf[7]!;
+    w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+    w[4] = d.vlanTci[0]!;
+    w[5] = d.etherType;
+    const l4 = d.l4Offset >= 0;
+    const proto = d.ipProto;
+    w[6] = d.ipHeaderLength | (d.ipFragment ? 0x100 : 0) | (d.ipFragmentOffset !== 0 ? 0x200 : 0) | (l4 ? 0x400 : 0) | (proto << 16);
+    w[7] = d.ipDst;
+    // tp_dst as br-provider's flow key has it (lib/flow.c: ICMP's code).
+    w[8] = !l4 ? 0 : proto === 6 || proto === 17 || proto === 132 ? d.dstPort : proto === 1 ? d.icmpCode : 0;
+    const reads = this.reads;
+    reads.refresh(this.host.bridges);
+    const slots = reads.slots;
+    if (slots.length === 0) return BASE_WORDS;
+    const k = this.ofKey;
+    extractKey(buf, d, 0, k);
+    for (let i = 0; i < slots.length; i++) w[BASE_WORDS + i] = (k[slots[i]!]! & reads.masks[i]!) | 0;
+    return BASE_WORDS + slots.length;
   }
 
   /** Whether every fact entry `e` rests on still holds: versions, and the wire's MAC table. */
@@ -264,7 +253,7 @@ export class PathCaches implements PathWatch {
 
   /**
    * A flow-cache hit: the path up to the OVN switch replayed — the wire's capture of the frame, its MAC table
-   * refreshed, the untag and br-provider's edit of the bytes, the rules' statistics, the counters — then the
+   * refreshed, the untag and br-provider's rewrite of the addresses, the rules' statistics, the counters — then the
    * switch, the pods and whatever they answer run for real (their state, conntrack above all, changes as on the
    * full path).
    */
@@ -283,9 +272,11 @@ export class PathCaches implements PathWatch {
     if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();
     dp.onWire?.('outside', buf.subarray(0, length), now);
     const len = popVlan(buf, length);
-    rewriteMac(buf, 0, e.dstMacBytes);
+    buf.set(e.macs, 0);
     rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
-    e.bridge.replayEffects(e.effects, now);
+    // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
+    const rules = e.rules;
+    for (let i = 0; i < rules.length; i++) e.bridge.credit(rules[i]!, length + e.byteDelta[i]!);
     if (rec.tracing) for (const st of e.stages!) rec.r.stages.push(st);
     e.path.ovn(buf.subarray(0, len), dp.localnet, e.from, e.depth);
     const r = rec.finish();
@@ -409,8 +400,10 @@ export class PathCaches implements PathWatch {
 
   /**
    * Makes a flow entry from a watched full-path run: the part up to the OVN switch, when it was one wire hop to
-   * one node, br-provider's own rule (no NORMAL, no learning) to the patch port, and nothing else. The switch and
-   * what follows it run for real on every hit, so whatever they do (conntrack, drops, answers) is exact.
+   * one node and br-provider's own rules (no NORMAL, no learning) to the patch port — and nothing else: the rules
+   * hit may only resubmit, rewrite the Ethernet addresses to constants and output once, to the patch port, so the
+   * bytes at the switch are a function of the key (checked on this frame). The switch and what follows it run for
+   * real on every hit, so whatever they do (conntrack, drops, answers) is exact.
    */
   private watchEnd(w: Watch, hash: number, r: InjectResult, frame: Uint8Array, length: number): void {
     const host = this.host;
@@ -422,39 +415,46 @@ export class PathCaches implements PathWatch {
     this.split = undefined;
     if (!sp || !sp.quiet || sp.inport !== dp.localnet || sp.fdb !== w.fdb || sp.fdb !== dp.segment.changes || host.dueNow()) return;
     // Up to the switch: no NORMAL anywhere, one bridge's rules, and (when captured) one frame on the wire.
-    if (sp.normal.some((n) => n !== 0)) return;
-    const hit = w.effects.map((_, i) => sp.rules[i]!).map((n, i) => (n > 0 ? i : -1)).filter((i) => i >= 0);
-    if (hit.length !== 1 || host.bridges[hit[0]!] !== sp.path.bridge) return;
+    const bridges = host.bridges;
+    let hitAt = -1;
+    for (let i = 0; i < bridges.length; i++) {
+      if (sp.normal[i] !== 0) return;
+      if (sp.rules[i]! > 0) {
+        if (hitAt >= 0) return;
+        hitAt = i;
+      }
+    }
+    const path = sp.path;
+    if (hitAt < 0 || bridges[hitAt] !== path.bridge) return;
     if (wires && sp.wires !== 1) return;
-    // What entries replay is the same for every flow taking the same way (same node, rules, frame length): one
-    // copy shared by all of them, so 65 536 entries hold their keys and references, not 65 536 copies.
-    const fx = w.effects[hit[0]!]!.slice(0, sp.rules[hit[0]!]);
-    const deltas = dp.rec.deltasSince(w.stages, w.edges, sp.stages, sp.edges);
-    const shared = this.shared(`${sp.path.node}|${fx.rules.map((f, i) => `${f.seq}/${fx.bytes[i]}`).join(',')}|${deltas.stageDelta.join(',')}|${deltas.edgeIds.join(',')}|${deltas.edgeDelta.join(',')}|${sp.frame[0]},${sp.frame[1]},${sp.frame[2]},${sp.frame[3]},${sp.frame[4]},${sp.frame[5]}`, () => ({ ...deltas, effects: fx, dstMacBytes: sp.frame.slice(0, 6) }));
-    const { stageDelta, edgeIds, edgeDelta, effects } = shared;
-    const d = this.hd;
-    this.decoder.decode(frame, d, length);
+    const fx = w.effects[hitAt]!;
+    const n = sp.rules[hitAt]!;
+    if (!onlyToPatch(fx.rules, n, path.patchPort)) return;
     const node = dp.segment.fdb.get(macNumber(frame, 0));
-    if (node !== sp.path.node || dp.segment.fdb.get(macNumber(frame, 6)) !== 'outside') return;
-    const entry: CacheEntry = {
-      srcHi: (frame[6]! << 8) | frame[7]!, srcLo: (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!,
-      dstHi: (frame[0]! << 8) | frame[1]!, dstLo: (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!,
-      srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0), tci: d.vlanTci[0]!, ipSrc: d.ipSrc, ipDst: d.ipDst, ports: (d.srcPort << 16) | d.dstPort, flags: d.tcpFlags, length,
-      generation: host.generation, fdbStamp: dp.segment.changes, node, path: sp.path, bridge: sp.path.bridge, bridgeVersion: sp.path.bridge.version,
-      stageDelta, edgeIds, edgeDelta, effects,
-      dstMacBytes: shared.dstMacBytes, from: sp.from, depth: sp.depth, hits: 0,
-      stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
-    };
-    // The compiled edits must give the bytes that reached the switch exactly, or the flow is not cached.
-    const test = new Uint8Array(length);
+    if (node !== path.node || dp.segment.fdb.get(macNumber(frame, 6)) !== 'outside') return;
+    // The compiled edits must give the bytes that reached the switch exactly, or the class is not cached.
+    const test = this.check;
     test.set(frame.subarray(0, length));
-    const td = new DecodedFrame();
-    this.decoder.decode(test, td, length);
-    completeOffloadChecksum(test, td);
+    const view = test.subarray(0, length);
+    this.decoder.decode(view, this.checkD, length);
+    completeOffloadChecksum(view, this.checkD);
     const len = popVlan(test, length);
-    rewriteMac(test, 0, entry.dstMacBytes);
-    if (len !== sp.frame.length || !test.subarray(0, len).every((b, i) => b === sp.frame[i])) return;
-    this.flows.set(hash, entry);
+    for (let i = 0; i < 12; i++) test[i] = sp.frame[i]!;
+    if (len !== sp.frame.length || !sameBytes(test, sp.frame, len)) return;
+    const rules: Flow[] = [];
+    const byteDelta = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      rules.push(fx.rules[i]!);
+      byteDelta[i] = fx.bytes[i]! - length;
+    }
+    const deltas = dp.rec.deltasSince(w.stages, w.edges, sp.stages, sp.edges);
+    this.flows.set(hash, {
+      key: this.kw.slice(0, this.kn), srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0),
+      generation: host.generation, fdbStamp: dp.segment.changes, node, path, bridge: path.bridge, bridgeVersion: path.bridge.version,
+      stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules, byteDelta,
+      macs: sp.frame.slice(0, 12), from: sp.from, depth: sp.depth, hits: 0,
+      stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
+    });
   }
 
   /** Makes an ARP entry from a watched full-path run, when everything it did is something a replay reproduces. */

@@ -1,38 +1,35 @@
 /**
- * The simulation's flow cache, in the spirit of OVS's exact-match cache: the first packet of a flow runs every
- * stage; what it did up to the OVN switch is compiled into an entry — the bytes to rewrite, the counters to
- * credit — and later packets of the same flow replay that entry, then run the switch (its logical flows, with the
- * chassis' conntrack) and everything after it for real.
+ * The simulation's flow cache, a megaflow cache in OVS's sense over the path from the wire to the OVN switch:
+ * the first frame of a class runs every stage; what it did up to the switch — the bytes to rewrite, the rules and
+ * counters to credit — is compiled into an entry whose key is only the fields that path read, and every later
+ * frame agreeing on those fields replays the entry, then runs the switch (its logical flows, with the chassis'
+ * conntrack), the pods and everything after them for real.
  *
- * Only a pure TCP ACK from the outside that the wire sends to one node and br-provider's own rule sends to the
- * patch port (no NORMAL, no learning, nothing else on the way) makes an entry. An entry is used only while every
- * fact it rests on still holds — the wire's MAC table, the bridge's version, the simulation's generation — so a
- * cached packet's counters, conntrack state and delivered bytes are those of an uncached one (a property test
- * checks it). The switch is not replayed: its conntrack calls (OVS's TCP tracking, timeouts, NAT) change state
- * an entry could only reproduce by making them. */
+ * What the path up to the switch reads: the wire the MACs and the VLAN tag (learning, its table, the lookup), the
+ * NIC the tag, br-provider whatever its flows match on ({@link BridgeReads}: the union of their masks) after the
+ * decoder has classified the frame (EtherType, the IPv4 header's length and fragment bits, whether the transport
+ * header is there, the protocol). Nothing else: an entry made by one client's SYN serves the FIN, the data and
+ * the ACKs of every client behind the same MAC to the same VIP and port, and the rules' byte counters are
+ * credited with each frame's own length.
+ *
+ * An entry is used only while every fact it rests on still holds — the wire's MAC table, the bridge's version,
+ * the simulation's generation — so a cached frame's counters, conntrack state and delivered bytes are those of
+ * an uncached one (property tests check it). The switch is not replayed: its conntrack calls (OVS's TCP
+ * tracking, timeouts, NAT) change state an entry could only reproduce by making them. */
 import type { DropCode } from './drops.js';
-import type { Bridge, BridgeEffects } from '@vippath/openflow';
+import { Slot, type Bridge, type BridgeEffects, type Flow } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import type { NodePath } from './datapath.js';
 import { LruTable } from './lru.js';
 import type { TraceStep } from './outputs.js';
 
-/** A compiled flow. */
+/** A compiled path prefix (wire → NIC → br-provider → the switch's localnet port). */
 export interface CacheEntry {
-  // The key: every header field the full path looked at, plus the frame's length. MACs as 16 + 32 bits (small
-  // integers to V8: no boxing), and as 48-bit numbers for the wire's table.
-  srcHi: number;
-  srcLo: number;
-  dstHi: number;
-  dstLo: number;
+  /** The key: the fields the path read ({@link FlowCache.keyWords}' layout), compared in full on a lookup. */
+  key: Int32Array;
+  /** The MACs as 48-bit numbers, for the wire's table. */
   srcMac: number;
   dstMac: number;
-  tci: number;
-  ipSrc: number;
-  ipDst: number;
-  ports: number;
-  flags: number;
-  length: number;
   // What it rests on.
   generation: number;
   /** The wire's change counter when the facts below were last checked: unchanged ⇒ still true. */
@@ -46,15 +43,51 @@ export interface CacheEntry {
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;
-  /** br-provider's effects up to the switch (its own rules' statistics; no NORMAL), replayed by the bridge. */
-  effects: BridgeEffects;
-  dstMacBytes: Uint8Array;
+  /** br-provider's rules hit on the way, in order, and the bytes each counted less the frame's length. */
+  rules: Flow[];
+  byteDelta: Int32Array;
+  /** The Ethernet addresses the frame has at the switch (br-provider's constant rewrites over key fields). */
+  macs: Uint8Array;
   /** Where the frame came from into the switch, and at what depth (for the switch's own hop). */
   from: string;
   depth: number;
   hits: number;
   /** The steps the full path recorded up to the switch (when it was traced): a cached packet's trace starts with them. */
   stages: TraceStep[] | undefined;
+}
+
+/** The key slots the path reads whatever br-provider's flows are (words of {@link FlowCache.keyWords}). */
+export const BASE_WORDS = 9;
+
+/** Slots {@link BASE_WORDS} covers already, or that are constant for a frame the cache takes (registers, in_port, no tag left). */
+function coveredSlot(s: number): boolean {
+  return s === Slot.IN_PORT || s === Slot.DL_SRC_HI || s === Slot.DL_SRC_LO || s === Slot.DL_DST_HI || s === Slot.DL_DST_LO || s === Slot.DL_TYPE || s === Slot.VLAN_TCI || s === Slot.NW_DST || s === Slot.NW_PROTO || s === Slot.TP_DST || s >= Slot.METADATA_HI;
+}
+
+/**
+ * What br-provider's classifier consults, over every bridge: per key slot the union of the masks of all flows of
+ * all tables (OVS's megaflow mask is at most that). Two frames that agree on these bits meet the same rule in
+ * every table, whatever rule set is loaded. Recomputed when a bridge's version moves.
+ */
+export class BridgeReads {
+  private versions: number[] = [];
+  /** The slots beyond {@link BASE_WORDS} that some flow matches on, and the union of their masks. */
+  slots = new Int32Array(0);
+  masks = new Uint32Array(0);
+
+  /** Brings the union up to date with `bridges`' flow tables (cheap when no version moved). */
+  refresh(bridges: readonly Bridge[]): void {
+    const v = this.versions;
+    let same = v.length === bridges.length;
+    for (let i = 0; same && i < bridges.length; i++) same = v[i] === bridges[i]!.version;
+    if (same) return;
+    const union = new Map<number, number>();
+    for (const b of bridges) for (const f of b.flows()) for (const m of f.match) union.set(m.slot, ((union.get(m.slot) ?? 0) | m.mask) >>> 0);
+    const extra = [...union].filter(([s, m]) => m !== 0 && !coveredSlot(s)).sort((a, b) => a[0] - b[0]);
+    this.slots = Int32Array.from(extra.map(([s]) => s));
+    this.masks = Uint32Array.from(extra.map(([, m]) => m));
+    this.versions = bridges.map((b) => b.version);
+  }
 }
 
 /**
@@ -87,7 +120,7 @@ export interface ArpEntry {
   stages: TraceStep[] | undefined;
 }
 
-/** Entries by a hash of the key; collisions are compared field by field. */
+/** Entries by a hash of the key words; collisions are compared word by word. */
 export class FlowCache {
   private readonly table: LruTable<number, CacheEntry>;
   hits = 0;
@@ -103,18 +136,30 @@ export class FlowCache {
     return this.table.size;
   }
 
-  static hash(srcLo: number, dstLo: number, ipSrc: number, ipDst: number, ports: number, flags: number): number {
-    let h = Math.imul(srcLo ^ 0x9e3779b9, 0x85ebca6b);
-    h = Math.imul(h ^ dstLo, 0xc2b2ae35);
-    h = Math.imul(h ^ ipSrc, 0x85ebca6b);
-    h = Math.imul(h ^ ipDst, 0xc2b2ae35);
-    h = Math.imul(h ^ ports, 0x85ebca6b);
-    h = Math.imul(h ^ flags, 0xc2b2ae35);
+  static hash(a: number, b: number, c: number, d: number, e: number, f: number): number {
+    let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ b, 0xc2b2ae35);
+    h = Math.imul(h ^ c, 0x85ebca6b);
+    h = Math.imul(h ^ d, 0xc2b2ae35);
+    h = Math.imul(h ^ e, 0x85ebca6b);
+    h = Math.imul(h ^ f, 0xc2b2ae35);
     return (h ^ (h >>> 15)) | 0;
   }
 
-  get(hash: number): CacheEntry | undefined {
-    return this.table.get(hash);
+  static hashWords(w: Int32Array, n: number): number {
+    let h = 0x9e3779b9;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ w[i]!, i & 1 ? 0xc2b2ae35 : 0x85ebca6b);
+    return (h ^ (h >>> 15)) | 0;
+  }
+
+  /** The entry stored under `hash` when its key is `w[0, n)`. */
+  find(hash: number, w: Int32Array, n: number): CacheEntry | undefined {
+    const e = this.table.get(hash);
+    if (e === undefined) return undefined;
+    const k = e.key;
+    if (k.length !== n) return undefined;
+    for (let i = 0; i < n; i++) if (k[i] !== w[i]) return undefined;
+    return e;
   }
 
   set(hash: number, entry: CacheEntry): void {
