@@ -171,7 +171,7 @@ export class PathCaches implements PathWatch {
       this.flows.misses++;
     }
     // The full path, watched when the packet could become an entry (with its steps when they are wanted).
-    const watch = candidate || arpCandidate ? this.watchBegin(arpCandidate) : undefined;
+    const watch = (candidate && this.couldMake(buf)) || arpCandidate ? this.watchBegin(arpCandidate) : undefined;
     const saved = rec.tracing;
     rec.tracing = tracing;
     const r = this.fullPath(buf, length, now, keep, watch !== undefined);
@@ -237,6 +237,18 @@ export class PathCaches implements PathWatch {
     extractKey(buf, d, 0, k);
     for (let i = 0; i < slots.length; i++) w[BASE_WORDS + i] = (k[slots[i]!]! & reads.masks[i]!) | 0;
     return BASE_WORDS + slots.length;
+  }
+
+  /**
+   * Whether a frame's run could make an entry at all: the wire knows its source on the outside (the first frame
+   * from a MAC changes the table it rests on while it runs) and its destination on a node (else it floods).
+   * Others are not watched: a watch costs two copies of the counters and the effects, for nothing.
+   */
+  private couldMake(buf: Uint8Array): boolean {
+    const fdb = this.host.dp.segment.fdb;
+    if (fdb.get(macNumber(buf, 6)) !== 'outside') return false;
+    const to = fdb.get(macNumber(buf, 0));
+    return to !== undefined && to !== 'outside';
   }
 
   /** Whether every fact entry `e` rests on still holds: versions, and the wire's MAC table. */
