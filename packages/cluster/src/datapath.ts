@@ -90,6 +90,15 @@ export interface PathWatch {
   atSwitch(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void;
 }
 
+/**
+ * A cache of the way back out: `frame[0, length)`, sent by the switch out of the localnet port into `path`'s br-provider (and
+ * on through the NIC and the wire). `fromPatch` either does that whole hop (a replay, or a watched run) and
+ * returns true, or declines and the hop runs as usual.
+ */
+export interface OutPathCache {
+  fromPatch(path: NodePath, frame: Uint8Array, length: number, from: string, depth: number): boolean;
+}
+
 /** Observers of the frames crossing places (capture outputs); see {@link SimulatedCluster}'s fields of the same names. */
 export interface PathTaps {
   onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
@@ -121,6 +130,8 @@ export class Datapath implements PathTaps {
   onTap: PathTaps['onTap'] = undefined;
   /** Set while a cache watches a full-path run. */
   watch: PathWatch | undefined;
+  /** Set when a cache serves the way back out of the switch's localnet port. */
+  outCache: OutPathCache | undefined;
   /** Set while a cache watches a captured run: the frames put on the wire, copied (an entry replays them). */
   wireSeen: Array<{ from: string; frame: Uint8Array }> | undefined;
   readonly decoder = new FrameDecoder();
@@ -508,7 +519,7 @@ export class NodePath {
           continue;
         }
         if (dp.onPort) dp.port(outPath.names.patchAt, oFrame.length === oLength ? oFrame : oFrame.subarray(0, oLength));
-        outPath.toBridge(oFrame, oLength, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
+        if (dp.outCache?.fromPatch(outPath, oFrame, oLength, prev === at ? outAt : prev, depth + 1) !== true) outPath.toBridge(oFrame, oLength, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
         continue;
       }
       const pp = dp.podPorts.get(oPort);
