@@ -9,10 +9,10 @@
  */
 import { BridgeEffects, extractKey, newKey, type Bridge, type Flow } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan } from '@vippath/wire';
-import { macNumber, ScratchCopy, type Datapath, type NodePath, type PathWatch } from './datapath.js';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, pushVlan } from '@vippath/wire';
+import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
-import { BASE_WORDS, BridgeReads, FlowCache, type ArpEntry, type CacheEntry } from './flow-cache.js';
+import { BackReads, BASE_WORDS, BridgeReads, FlowCache, type ArpEntry, type BackEntry, type CacheEntry } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
@@ -48,6 +48,28 @@ function onlyToPatch(rules: readonly Flow[], n: number, patch: number): boolean 
     }
   }
   return outputs === 1;
+}
+
+/**
+ * Whether br-provider's rules on the way back out only forward: outputs (NORMAL among them), resubmits in place,
+ * goto_table, notes — nothing that rewrites the frame or reads a field into a register, so what leaves is what
+ * came in and the rules met are a function of the key.
+ */
+function onlyForward(rules: readonly Flow[]): boolean {
+  for (let i = 0; i < rules.length; i++) {
+    const actions = rules[i]!.actions;
+    for (let j = 0; j < actions.length; j++) {
+      const a = actions[j]!;
+      if (a.kind === 'resubmit' ? a.port !== undefined : a.kind !== 'output' && a.kind !== 'goto_table' && a.kind !== 'note') return false;
+    }
+  }
+  return true;
+}
+
+function sameWords(a: Int32Array, w: Int32Array, n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== w[i]) return false;
+  return true;
 }
 
 /** What the caches need of the simulation around them. */
@@ -95,7 +117,7 @@ interface Watch {
   speakerEffects: ResponderDrop[][];
 }
 
-export class PathCaches implements PathWatch {
+export class PathCaches implements PathWatch, OutPathCache {
   private readonly flows = new FlowCache();
   private readonly arps = new LruTable<number, ArpEntry>(16384);
   private arpHits = 0;
@@ -121,11 +143,28 @@ export class PathCaches implements PathWatch {
   private readonly check = new Uint8Array(65536 + 64);
   private readonly checkD = new DecodedFrame();
 
-  constructor(private readonly host: CacheHost) {}
+  /** The way back out: entries by a hash of their key, and what br-provider's flows read there per node. */
+  private readonly backs = new LruTable<number, BackEntry>(16384);
+  private readonly backReads = new Map<NodePath, BackReads>();
+  private backHits = 0;
+  private backMisses = 0;
+  /** Set while any watch runs: the way back out then runs for real (a watch records what it does). */
+  private inWatch = false;
+  private readonly bd = new DecodedFrame();
+  private readonly bw = new Int32Array(8 + 64);
+  private readonly bExpect = new ScratchCopy();
+  private readonly bStages = new Int32Array(16);
+  private readonly bEdges: number[] = [];
+  private readonly bFx = new BridgeEffects();
+  private readonly bSpeakerFx: ResponderDrop[] = [];
 
-  stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number } {
+  constructor(private readonly host: CacheHost) {
+    host.dp.outCache = this;
+  }
+
+  stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; backHits: number; backMisses: number; backEntries: number } {
     const c = this.flows;
-    return { hits: c.hits, misses: c.misses, stale: c.stale, entries: c.size, arpHits: this.arpHits, arpEntries: this.arps.size };
+    return { hits: c.hits, misses: c.misses, stale: c.stale, entries: c.size, arpHits: this.arpHits, arpEntries: this.arps.size, backHits: this.backHits, backMisses: this.backMisses, backEntries: this.backs.size };
   }
 
   /**
@@ -297,6 +336,181 @@ export class PathCaches implements PathWatch {
     return r;
   }
 
+  /**
+   * The way back out (a pod's answer, un-DNAT'd by the switch, out of the localnet port into `path`'s
+   * br-provider, its NORMAL, the NIC's tag and the wire to the outside), as a megaflow: keyed on what that path
+   * reads — the MACs (NORMAL's learning and lookup, the wire's, the host's), the EtherType and IPv4 shape (the
+   * decoder, MetalLB's responder, which lets IPv4 pass), and what br-provider's flows that can see the patch port
+   * match on — not the addresses, ports, flags or payload. A hit credits the rules with the frame's length,
+   * refreshes the MACs NORMAL saw, tags the frame and puts it on the wire as the full path does.
+   */
+  fromPatch(path: NodePath, frame: Uint8Array, from: string, depth: number): boolean {
+    const host = this.host;
+    const dp = host.dp;
+    const rec = dp.rec;
+    if (rec.tracing || this.inWatch || dp.portTapped || dp.wireSeen !== undefined || depth + 8 > MAX_DEPTH) return false;
+    const len = frame.length;
+    const d = this.bd;
+    this.decoder.decode(frame, d, len);
+    if (d.status !== 0 || d.vlanCount !== 0 || d.l3 !== L3.IPV4 || (frame[6]! & 1) !== 0) return false;
+    const w = this.bw;
+    w[0] = (frame[0]! << 8) | frame[1]!;
+    w[1] = (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!;
+    w[2] = (frame[6]! << 8) | frame[7]!;
+    w[3] = (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!;
+    w[4] = d.etherType;
+    w[5] = d.ipHeaderLength | (d.ipFragment ? 0x100 : 0) | (d.ipFragmentOffset !== 0 ? 0x200 : 0) | (d.l4Offset >= 0 ? 0x400 : 0) | (d.ipProto << 16);
+    let n = 6;
+    let reads = this.backReads.get(path);
+    if (reads === undefined) this.backReads.set(path, (reads = new BackReads(path.bridge, path.patchPort)));
+    reads.refresh();
+    const slots = reads.slots;
+    if (slots.length > 0) {
+      const k = this.ofKey;
+      extractKey(frame, d, path.patchPort, k);
+      for (let i = 0; i < slots.length; i++) w[n++] = (k[slots[i]!]! & reads.masks[i]!) | 0;
+    }
+    const hash = (FlowCache.hashWords(w, n) ^ Math.imul(path.mac % 0x100000000, 0x27d4eb2d)) | 0;
+    const e = this.backs.get(hash);
+    if (e !== undefined && e.path === path && e.from === from && sameWords(e.key, w, n)) {
+      if (this.backUsable(e)) {
+        this.backReplay(e, frame, len);
+        return true;
+      }
+      this.backs.delete(hash);
+    }
+    this.backMisses++;
+    if (host.dueNow() || !this.backCouldMake(frame, path)) return false;
+    this.backWatch(path, frame, from, depth, hash, w.slice(0, n));
+    return true;
+  }
+
+  /** Whether the wire knows the answer's source on its node and its destination outside (else it floods or learns). */
+  private backCouldMake(frame: Uint8Array, path: NodePath): boolean {
+    const fdb = this.host.dp.segment.fdb;
+    return fdb.get(macNumber(frame, 6)) === path.node && fdb.get(macNumber(frame, 0)) === 'outside';
+  }
+
+  private backUsable(e: BackEntry): boolean {
+    const host = this.host;
+    const dp = host.dp;
+    if (e.generation !== host.generation || e.path.bridge.version !== e.bridgeVersion) return false;
+    const seg = dp.segment;
+    if (e.fdbStamp !== seg.changes) {
+      if (seg.fdb.get(e.srcMac) !== e.path.node || seg.fdb.get(e.dstMac) !== 'outside') return false;
+      e.fdbStamp = seg.changes;
+    }
+    const b = e.path.bridge;
+    const macs = e.macFx.macs;
+    for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
+    // NORMAL's lookup of the destination: still unknown (it flooded), or still fresh on the same port.
+    if (e.dstTable !== undefined) {
+      const entry = e.dstTable.get(e.dstMac);
+      if (e.dstPort < 0 ? entry !== undefined : entry === undefined || entry.port !== e.dstPort || dp.now - entry.seen > b.macAgingSeconds * 1000) return false;
+    }
+    return true;
+  }
+
+  private backReplay(e: BackEntry, frame: Uint8Array, len: number): void {
+    const dp = this.host.dp;
+    const rec = dp.rec;
+    this.backHits++;
+    rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
+    const b = e.path.bridge;
+    for (let i = 0; i < e.rules.length; i++) b.credit(e.rules[i]!, len + e.byteDelta[i]!);
+    b.replayEffects(e.macFx, dp.now);
+    if (e.wire) {
+      // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
+      const tagged = new Uint8Array(len + 4);
+      tagged.set(frame);
+      const n = pushVlan(tagged, len, dp.vlan);
+      const wired = n === tagged.length ? tagged : tagged.subarray(0, n);
+      dp.segment.fdb.touch(e.srcMac);
+      dp.onWire?.(e.path.node, wired, dp.now);
+      rec.r.outside.push(wired);
+    }
+    for (let i = 0; i < e.drops.length; i++) rec.drop(e.drops[i]!.at, e.drops[i]!.code);
+  }
+
+  /** Runs the way back out for real, watched, and makes an entry when a replay would reproduce it exactly. */
+  private backWatch(path: NodePath, frame: Uint8Array, from: string, depth: number, hash: number, key: Int32Array): void {
+    const host = this.host;
+    const dp = host.dp;
+    const rec = dp.rec;
+    const seg = dp.segment;
+    const len = frame.length;
+    // What the wire should see: the frame as it came, tagged (the switch's buffer may be rewritten meanwhile).
+    const expect = this.bExpect.copy(frame);
+    rec.stageVector(this.bStages);
+    copyInto(this.bEdges, rec.edgeFrames);
+    const fdb0 = seg.changes;
+    const r = rec.r;
+    const outs0 = r.outside.length;
+    const delivered0 = r.delivered.length;
+    const drops0 = r.drops.length;
+    const answered0 = rec.answered;
+    const lean = rec.lean;
+    // Listed while watched, to learn where the drops happen; put back as counted ones after.
+    rec.lean = false;
+    const fx = this.bFx;
+    fx.clear();
+    path.bridge.effects = fx;
+    const sfx = this.bSpeakerFx;
+    sfx.length = 0;
+    for (const sp of host.speakers) sp.effects = sfx;
+    this.inWatch = true;
+    try {
+      path.toBridge(frame, path.patchPort, from, depth);
+    } finally {
+      this.inWatch = false;
+      path.bridge.effects = undefined;
+      for (const sp of host.speakers) sp.effects = undefined;
+    }
+    const drops: Array<{ at: string; code: DropCode }> = [];
+    for (let i = drops0; i < r.drops.length; i++) drops.push({ at: r.drops[i]!.at, code: r.drops[i]!.code });
+    if (lean) {
+      r.drops.length = drops0;
+      rec.lean = true;
+      for (const x of drops) {
+        rec.drop(x.at, x.code);
+        rec.creditDrops([{ code: x.code, delta: -1 }]);
+      }
+    }
+    // The shape a replay reproduces: br-provider once, to the wire once at most and from there to the outside,
+    // LOCAL to the host at most; no switch, pod or responder; nothing learned anew, on the wire or the bridge.
+    const deltas = rec.deltasSince(this.bStages, this.bEdges);
+    const sd = deltas.stageDelta;
+    if (sd[3] !== 1 || sd[2] !== 0 || sd[4] !== 0 || sd[5] !== 0 || sd[6] !== 0 || sd[0]! > 1 || sd[1] !== sd[0]) return;
+    const outs = r.outside.length - outs0;
+    if (outs !== sd[0] || r.delivered.length !== delivered0 || rec.answered !== answered0 || seg.changes !== fdb0 || sfx.length !== 0) return;
+    if (outs === 1) {
+      const out = r.outside[outs0]!;
+      if (out.length !== len + 4 || out[12] !== 0x81 || out[13] !== 0 || ((out[14]! & 0x0f) << 8 | out[15]!) !== dp.vlan || !sameBytes(out, expect, 12) || !sameBytes(out.subarray(16), expect.subarray(12), len - 12)) return;
+      if (((out[14]! << 8) | out[15]!) !== dp.vlan) return;
+    }
+    if (!onlyForward(fx.rules) || fx.normal > 1 || fx.macs.some((m) => m.created)) return;
+    let dstTable: BackEntry['dstTable'];
+    let dstPort = -1;
+    const srcMac = macNumber(frame, 6);
+    const dstMac = macNumber(frame, 0);
+    if (fx.normal === 1) {
+      if (fx.macs.length !== 1 || fx.macs[0]!.mac !== srcMac || srcMac === dstMac) return;
+      dstTable = fx.macs[0]!.table;
+      const entry = dstTable.get(dstMac);
+      dstPort = entry === undefined ? -1 : entry.port;
+    } else if (fx.macs.length !== 0) return;
+    if (seg.fdb.get(srcMac) !== path.node || seg.fdb.get(dstMac) !== 'outside') return;
+    const macFx = new BridgeEffects();
+    for (const m of fx.macs) macFx.macs.push(m);
+    const byteDelta = new Int32Array(fx.rules.length);
+    for (let i = 0; i < fx.rules.length; i++) byteDelta[i] = fx.bytes[i]! - len;
+    this.backs.set(hash, {
+      key, path, from, generation: host.generation, bridgeVersion: path.bridge.version, fdbStamp: seg.changes, srcMac, dstMac,
+      stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules: fx.rules.slice(), byteDelta, macFx, dstTable, dstPort,
+      wire: outs === 1, drops,
+    });
+  }
+
   /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
   private arpUsable(e: ArpEntry): boolean {
     const host = this.host;
@@ -351,6 +565,7 @@ export class PathCaches implements PathWatch {
     host.dp.wireSeen = host.dp.onWire ? [] : undefined;
     this.split = undefined;
     this.watching = !arp;
+    this.inWatch = true;
     if (arp) {
       // An ARP entry keeps the watch's effects: they are its own.
       const effects = host.bridges.map((b) => (b.effects = new BridgeEffects()));
@@ -380,6 +595,7 @@ export class PathCaches implements PathWatch {
     host.dp.ls.effects = undefined;
     host.dp.watch = undefined;
     this.watching = false;
+    this.inWatch = false;
   }
 
   /** The datapath's call as a watched frame reaches the OVN switch: the first time, the state the entry stops at. */

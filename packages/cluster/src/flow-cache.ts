@@ -120,6 +120,62 @@ export interface ArpEntry {
   stages: TraceStep[] | undefined;
 }
 
+/**
+ * What br-provider's flows that can see a frame from the patch port read (the way back out): the union of the masks
+ * of every flow whose in_port, if it has one, is the patch port — a frame from there meets no other (the way back
+ * takes no resubmit that changes in_port) — beyond what every back key holds.
+ */
+export class BackReads {
+  private version = -1;
+  slots = new Int32Array(0);
+  masks = new Uint32Array(0);
+
+  constructor(private readonly bridge: Bridge, private readonly patchPort: number) {}
+
+  refresh(): void {
+    if (this.version === this.bridge.version) return;
+    const union = new Map<number, number>();
+    for (const f of this.bridge.flows()) {
+      if (f.match.some((m) => m.slot === Slot.IN_PORT && ((this.patchPort & m.mask) >>> 0) !== m.value >>> 0)) continue;
+      for (const m of f.match) union.set(m.slot, ((union.get(m.slot) ?? 0) | m.mask) >>> 0);
+    }
+    const extra = [...union].filter(([s, m]) => m !== 0 && !backCovered(s)).sort((a, b) => a[0] - b[0]);
+    this.slots = Int32Array.from(extra.map(([s]) => s));
+    this.masks = Uint32Array.from(extra.map(([, m]) => m));
+    this.version = this.bridge.version;
+  }
+}
+
+function backCovered(s: number): boolean {
+  return s === Slot.IN_PORT || s === Slot.DL_SRC_HI || s === Slot.DL_SRC_LO || s === Slot.DL_DST_HI || s === Slot.DL_DST_LO || s === Slot.DL_TYPE || s === Slot.VLAN_TCI || s >= Slot.METADATA_HI;
+}
+
+/** A compiled way back out: from the switch's localnet port through `path`'s br-provider, NIC and the wire. */
+export interface BackEntry {
+  key: Int32Array;
+  path: NodePath;
+  /** Where the frame came from into br-provider (the edge counted). */
+  from: string;
+  generation: number;
+  bridgeVersion: number;
+  fdbStamp: number;
+  srcMac: number;
+  dstMac: number;
+  stageDelta: Int32Array;
+  edgeIds: Int32Array;
+  edgeDelta: Int32Array;
+  rules: Flow[];
+  byteDelta: Int32Array;
+  /** The MAC refreshes NORMAL made (none new). */
+  macFx: BridgeEffects;
+  /** NORMAL's table and what it knew of the destination: -1 nothing (it flooded), else the learned port. */
+  dstTable: Map<number, { port: number; seen: number }> | undefined;
+  dstPort: number;
+  /** Whether the frame went out on the wire (to the outside). */
+  wire: boolean;
+  drops: Array<{ at: string; code: DropCode }>;
+}
+
 /** Entries by a hash of the key words; collisions are compared word by word. */
 export class FlowCache {
   private readonly table: LruTable<number, CacheEntry>;
