@@ -157,6 +157,8 @@ export class PathCaches implements PathWatch, OutPathCache {
   private readonly bEdges: number[] = [];
   private readonly bFx = new BridgeEffects();
   private readonly bSpeakerFx: ResponderDrop[] = [];
+  /** Hashes of back keys that missed once, direct-mapped (a collision only delays an entry). */
+  private readonly backSeen = new Int32Array(1 << 14);
 
   constructor(private readonly host: CacheHost) {
     host.dp.outCache = this;
@@ -381,6 +383,13 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
     this.backMisses++;
     if (host.dueNow() || !this.backCouldMake(frame, path)) return false;
+    // A key is watched the second time it misses, not the first: a watch costs more than the hop, and a key seen
+    // once (every new client's first answer, when each client has a MAC of its own) may never come again.
+    const slot = hash & (this.backSeen.length - 1);
+    if (this.backSeen[slot] !== hash) {
+      this.backSeen[slot] = hash;
+      return false;
+    }
     this.backWatch(path, frame, from, depth, hash, w.slice(0, n));
     return true;
   }
