@@ -402,12 +402,12 @@ export class PathCaches implements PathWatch, OutPathCache {
    * match on — not the addresses, ports, flags or payload. A hit credits the rules with the frame's length,
    * refreshes the MACs NORMAL saw, tags the frame and puts it on the wire as the full path does.
    */
-  fromPatch(path: NodePath, frame: Uint8Array, from: string, depth: number): boolean {
+  fromPatch(path: NodePath, frame: Uint8Array, length: number, from: number, depth: number): boolean {
     const host = this.host;
     const dp = host.dp;
     const rec = dp.rec;
     if (rec.tracing || this.inWatch || dp.portTapped || dp.wireSeen !== undefined || depth + 8 > MAX_DEPTH) return false;
-    const len = frame.length;
+    const len = length;
     const d = this.bd;
     this.decoder.decode(frame, d, len);
     if (d.status !== 0 || d.vlanCount !== 0 || d.l3 !== L3.IPV4 || (frame[6]! & 1) !== 0) return false;
@@ -446,7 +446,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       this.backSeen[slot] = hash;
       return false;
     }
-    this.backWatch(path, frame, from, depth, hash, w.slice(0, n));
+    this.backWatch(path, frame, len, from, depth, hash, w.slice(0, n));
     return true;
   }
 
@@ -486,8 +486,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     b.replayEffects(e.macFx, dp.now);
     if (e.wire) {
       // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
-      const tagged = new Uint8Array(len + 4);
-      tagged.set(frame);
+      const tagged = rec.transient ? rec.buffer(len + 4) : new Uint8Array(len + 4);
+      tagged.set(frame.length === len ? frame : frame.subarray(0, len));
       const n = pushVlan(tagged, len, dp.vlan);
       const wired = n === tagged.length ? tagged : tagged.subarray(0, n);
       dp.segment.fdb.touch(e.srcMac);
@@ -498,14 +498,13 @@ export class PathCaches implements PathWatch, OutPathCache {
   }
 
   /** Runs the way back out for real, watched, and makes an entry when a replay would reproduce it exactly. */
-  private backWatch(path: NodePath, frame: Uint8Array, from: string, depth: number, hash: number, key: Int32Array): void {
+  private backWatch(path: NodePath, frame: Uint8Array, len: number, from: number, depth: number, hash: number, key: Int32Array): void {
     const host = this.host;
     const dp = host.dp;
     const rec = dp.rec;
     const seg = dp.segment;
-    const len = frame.length;
     // What the wire should see: the frame as it came, tagged (the switch's buffer may be rewritten meanwhile).
-    const expect = this.bExpect.copy(frame);
+    const expect = this.bExpect.copy(frame.length === len ? frame : frame.subarray(0, len));
     rec.stageVector(this.bStages);
     copyInto(this.bEdges, rec.edgeFrames);
     const fdb0 = seg.changes;
@@ -525,7 +524,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (const sp of host.speakers) sp.effects = sfx;
     this.inWatch = true;
     try {
-      path.toBridge(frame, path.patchPort, from, depth);
+      path.toBridge(frame, len, path.patchPort, from, depth);
     } finally {
       this.inWatch = false;
       path.bridge.effects = undefined;

@@ -91,12 +91,12 @@ export interface PathWatch {
 }
 
 /**
- * A cache of the way back out: `frame[0, length)`, sent by the switch out of the localnet port into `path`'s br-provider (and
- * on through the NIC and the wire). `fromPatch` either does that whole hop (a replay, or a watched run) and
- * returns true, or declines and the hop runs as usual.
+ * A cache of the way back out: `frame[0, length)`, sent by the switch out of the localnet port into `path`'s
+ * br-provider (and on through the NIC and the wire), coming from place `from`. `fromPatch` either does that whole
+ * hop (a replay, or a watched run) and returns true, or declines and the hop runs as usual.
  */
 export interface OutPathCache {
-  fromPatch(path: NodePath, frame: Uint8Array, length: number, from: string, depth: number): boolean;
+  fromPatch(path: NodePath, frame: Uint8Array, length: number, from: number, depth: number): boolean;
 }
 
 /** Observers of the frames crossing places (capture outputs); see {@link SimulatedCluster}'s fields of the same names. */

@@ -154,8 +154,8 @@ function backCovered(s: number): boolean {
 export interface BackEntry {
   key: Int32Array;
   path: NodePath;
-  /** Where the frame came from into br-provider (the edge counted). */
-  from: string;
+  /** Where the frame came from into br-provider (a place number: the edge counted). */
+  from: number;
   generation: number;
   bridgeVersion: number;
   fdbStamp: number;
