@@ -387,7 +387,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const rules = e.rules;
     for (let i = 0; i < rules.length; i++) e.bridge.credit(rules[i]!, length + e.byteDelta[i]!);
     if (rec.tracing) for (const st of e.stages!) rec.r.stages.push(st);
-    e.path.ovn(buf.subarray(0, len), dp.localnet, e.from, e.depth);
+    e.path.ovnAt(buf.subarray(0, len), dp.localnet, e.fromAt, e.depth);
     const r = rec.finish();
     rec.tracing = saved;
     if (!keep) this.report(r);
@@ -744,7 +744,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       key: this.kw.slice(0, this.kn), srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0),
       generation: host.generation, fdbStamp: dp.segment.changes, node, path, bridge: path.bridge, bridgeVersion: path.bridge.version,
       stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules, byteDelta,
-      macs: sp.frame.slice(0, 12), from: sp.from, depth: sp.depth, hits: 0,
+      macs: sp.frame.slice(0, 12), from: sp.from, fromAt: dp.rec.place(sp.from), depth: sp.depth, hits: 0,
       stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
     });
   }

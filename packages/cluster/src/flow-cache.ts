@@ -50,6 +50,8 @@ export interface CacheEntry {
   macs: Uint8Array;
   /** Where the frame came from into the switch, and at what depth (for the switch's own hop). */
   from: string;
+  /** {@link from} as the recorder's place number (the switch hop is entered by number: no lookup per hit). */
+  fromAt: number;
   depth: number;
   hits: number;
   /** The steps the full path recorded up to the switch (when it was traced): a cached packet's trace starts with them. */
