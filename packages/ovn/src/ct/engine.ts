@@ -32,7 +32,7 @@ import {
 } from '@vippath/wire';
 import { CtNat, CtState, type ConntrackEngine, type CtRequest, type CtResult } from '../lflow/ct-api.js';
 import { CT_DEFAULT_CONN_LIMIT, CT_DEFAULT_TIMEOUTS, CtL4, CtNatAction, CtReason, CtTimeout, timeoutTable, type CtTimeoutPolicy } from './constants.js';
-import { CtUpdate, allocTcpPeers, growTcpPeers, tcpInvalidFlags, tcpNewConn, tcpUpdate, tcpValidNew, type TcpPeers } from './tcp.js';
+import { CtUpdate, allocTcpPeers, growTcpPeers, tcpInvalidFlags, tcpNewConn, tcpPeerState, tcpUpdate, tcpValidNew, type TcpPeers } from './tcp.js';
 
 /** Words per connection key: source address (4), destination address (4), source L4, destination L4, meta. */
 export const CT_KEY_WORDS = 11;
@@ -43,6 +43,30 @@ const K_DL4 = 9;
 /** zone (bits 0–15) | IP protocol (16–23) | 1 << 24 for IPv6. */
 const K_META = 10;
 const V6_BIT = 1 << 24;
+
+/*
+ * A connection is one record of R words (128 bytes) in one buffer, read through three views (u32, f64, bytes):
+ * its two keys (node 0 = original direction at word 0, node 1 = reply at word W), the expiration, mark, label,
+ * tracker kind/NAT action/protocol state and generation. A lookup that finds a connection and the state update
+ * after it read one record instead of a line in each of a dozen parallel arrays: with 100 000+ connections
+ * nearly every such access was a cache miss. The hash chains are apart, in `links` (node n: hash at 2n, next
+ * node at 2n + 1): a lookup that misses — every new connection's, and each NAT tuple probe — walks 8-byte
+ * entries of a dense array and never touches a record.
+ */
+const W = CT_KEY_WORDS;
+/** Words per connection record (even: the expiration is a float64 at an even word). */
+const R = 32;
+/** Expiration in simulated ms (float64, words 22–23). */
+const R_EXP = 22;
+const R_MARK = 24;
+/** Bytes of this word: tracker kind ({@link CtL4}), NAT action bits, the other/ICMP tracker's state. */
+const R_BYTES = 25;
+const R_LABEL = 26;
+/** Bumped when the slot is freed: invalidates the per-packet connection cache. */
+const R_GEN = 30;
+const B_L4 = 0;
+const B_NAT = 1;
+const B_STATE = 2;
 
 const { SRC, SRC_PORT, DST, DST_PORT } = CtNatAction;
 const NAT_BITS = CtState.SNAT | CtState.DNAT;
@@ -187,21 +211,15 @@ export class OvsConntrack implements ConntrackEngine {
   private rng: number;
   private readonly hashSeed: number;
 
-  // Slot storage.
+  // Slot storage: the records (four views of one buffer), then cold per-slot bookkeeping.
   private keys: Uint32Array;
-  private chain: Int32Array;
-  private nodeHash: Int32Array;
+  private links: Int32Array;
+  private recF: Float64Array;
+  private recB: Uint8Array;
   private buckets: Int32Array;
   private bucketMask: number;
-  private expiration: Float64Array;
-  private l4: Uint8Array;
-  private l4State: Uint8Array;
-  private natAction: Uint8Array;
-  private mark: Uint32Array;
-  private label: Uint32Array;
   private admitZone: Int32Array;
   private zoneSeq: Uint32Array;
-  private generation: Uint32Array;
   private liveNext: Int32Array;
   private livePrev: Int32Array;
   private tcp: TcpPeers;
@@ -217,7 +235,30 @@ export class OvsConntrack implements ConntrackEngine {
   // Per-packet scratch (OVS `struct conn_lookup_ctx`).
   private readonly ck = new Uint32Array(CT_KEY_WORDS);
   private readonly tk = new Uint32Array(CT_KEY_WORDS);
-  private ctxHash = 0;
+  /** Hash of `ck` while `ckHashed` (cleared whenever `ck` is rewritten). */
+  private ckHash = 0;
+  private ckHashed = false;
+  /** Hash of the new connection's reply key, left by the NAT tuple search that found it free. */
+  private revHash = 0;
+  /** lookupCk's memo of its last miss: the key, the insert count then (`version`) and the time. */
+  private readonly missKey = new Uint32Array(CT_KEY_WORDS);
+  private missVersion = -1;
+  private missNow = 0;
+  /** Nodes inserted so far (a lookup that missed misses again until this moves). */
+  private version = 0;
+  // The packet's key kept across its ct() calls (samePacket): the key with zone 0 and the fingerprint.
+  private readonly xk = new Uint32Array(CT_KEY_WORDS);
+  private xOk = false;
+  private xState = -1;
+  private xFrame: Uint8Array | undefined;
+  private xDecoded: DecodedFrame | undefined;
+  private xL3 = 0;
+  private xL4 = 0;
+  private xEnd = 0;
+  private xIpSum = 0;
+  private xL4Sum = 0;
+  /** Offset of the key natPacket translated the packet to (reversed), -1 when it did not or it was an ICMP error. */
+  private natKo = -1;
   private ctxReply = false;
   private ctxRelated = false;
   private innerL3 = 0;
@@ -248,18 +289,13 @@ export class OvsConntrack implements ConntrackEngine {
     this.hashSeed = (options.seed ?? 0x5eed) | 0;
     this.rng = (this.hashSeed ^ 0x9e3779b9) | 1;
     const cap = this.capacity;
-    this.keys = new Uint32Array(cap * 2 * CT_KEY_WORDS);
-    this.chain = new Int32Array(cap * 2);
-    this.nodeHash = new Int32Array(cap * 2);
-    this.expiration = new Float64Array(cap);
-    this.l4 = new Uint8Array(cap);
-    this.l4State = new Uint8Array(cap);
-    this.natAction = new Uint8Array(cap);
-    this.mark = new Uint32Array(cap);
-    this.label = new Uint32Array(cap * 4);
+    const buf = new ArrayBuffer(cap * R * 4);
+    this.keys = new Uint32Array(buf);
+    this.links = new Int32Array(cap * 4);
+    this.recF = new Float64Array(buf);
+    this.recB = new Uint8Array(buf);
     this.admitZone = new Int32Array(cap);
     this.zoneSeq = new Uint32Array(cap);
-    this.generation = new Uint32Array(cap);
     this.liveNext = new Int32Array(cap);
     this.livePrev = new Int32Array(cap);
     this.tcp = allocTcpPeers(cap);
@@ -318,7 +354,7 @@ export class OvsConntrack implements ConntrackEngine {
   /** Connections currently in `zone` (including expired ones not yet swept). */
   zoneSize(zone: number): number {
     let n = 0;
-    for (let e = this.liveHead; e >= 0; e = this.liveNext[e]!) if ((this.keys[e * 2 * CT_KEY_WORDS + K_META]! & 0xffff) === zone) n++;
+    for (let e = this.liveHead; e >= 0; e = this.liveNext[e]!) if ((this.keys[e * R + K_META]! & 0xffff) === zone) n++;
     return n;
   }
 
@@ -337,16 +373,18 @@ export class OvsConntrack implements ConntrackEngine {
     res.rewritten = false;
     const zone = req.zone & 0xffff;
     const nat = req.nat !== CtNat.NONE;
+    const same = this.samePacket(frame, d, res);
+    this.natKo = -1;
 
     // process_one_fast: the packet's previous ct() in this zone found a connection and nothing rewrote it since.
     if (
       this.cacheResult === res &&
       this.cacheSlot >= 0 &&
-      this.generation[this.cacheSlot] === this.cacheGen &&
+      this.keys[this.cacheSlot * R + R_GEN] === this.cacheGen &&
       res.state === this.cacheState &&
       res.zone === zone &&
       !req.force &&
-      (this.keys[this.cacheSlot * 2 * CT_KEY_WORDS + K_META]! & 0xffff) === zone
+      (this.keys[this.cacheSlot * R + K_META]! & 0xffff) === zone
     ) {
       const e = this.cacheSlot;
       if (nat) {
@@ -358,18 +396,116 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
       this.cacheState = res.state;
+      this.noteKey(frame, d, res, same);
       return;
     }
     this.cacheSlot = -1;
 
-    const bad = this.extractKey(frame, d, zone);
-    if (bad >= 0) {
-      this.counters[bad]!++;
-      res.state = CtState.INV;
-      this.writeMeta(res, zone, -1, false);
-      return;
+    if (same) {
+      this.reuseKey(zone);
+    } else {
+      const bad = this.extractKey(frame, d, zone);
+      if (bad >= 0) {
+        this.counters[bad]!++;
+        res.state = CtState.INV;
+        this.writeMeta(res, zone, -1, false);
+        this.xState = -1;
+        return;
+      }
+      this.keepKey();
     }
     this.processOne(frame, d, req, res, zone, nat, now);
+    this.noteKey(frame, d, res, this.xOk);
+  }
+
+  /*
+   * The key of the packet's previous ct() kept for its next one (OVS extracts the key, checksums included, on
+   * every ct(): lib/conntrack.c branch-3.1 conntrack_execute → conn_key_extract). OVN runs several ct() per
+   * packet — ct_lb_mark twice, ct_commit, then the egress pipeline's zone — and in between nothing changes the
+   * packet but checksum-preserving address/port writes (ours, NAT; the executor's, which rewrite `d` too).
+   * The kept key is reused when the packet looks the same: same frame and decode objects, the ct_state this
+   * engine left (a fresh packet enters with 0 — the test process_one_fast relies on too), same offsets,
+   * addresses, ports and both checksum fields. Checksums that verified then verify now: every write since
+   * adjusted them (RFC 1624) and a valid sum stays valid. Only IPv4 TCP/UDP packets that are not ICMP errors
+   * are kept; the rest are extracted each time.
+   */
+
+  /** Whether the kept key describes this packet as it is now. */
+  private samePacket(frame: Uint8Array, d: DecodedFrame, res: CtResult): boolean {
+    if (res.state !== this.xState || frame !== this.xFrame || d !== this.xDecoded) return false;
+    const xk = this.xk;
+    const l3 = d.l3Offset;
+    const l4 = d.l4Offset;
+    return (
+      d.status === DecodeStatus.OK &&
+      d.l3 === L3.IPV4 &&
+      !d.ipFragment &&
+      l3 === this.xL3 &&
+      l4 === this.xL4 &&
+      d.l3End === this.xEnd &&
+      d.ipProto === xk[K_META]! >>> 16 &&
+      d.ipSrc === xk[K_SRC] &&
+      d.ipDst === xk[K_DST] &&
+      d.srcPort === xk[K_SL4] &&
+      d.dstPort === xk[K_DL4] &&
+      read16(frame, l3 + 10) === this.xIpSum &&
+      read16(frame, l4 + (d.ipProto === 6 ? 16 : 6)) === this.xL4Sum
+    );
+  }
+
+  /** The kept key into `ck`, in this call's zone. */
+  private reuseKey(zone: number): void {
+    const ck = this.ck;
+    const xk = this.xk;
+    for (let i = 0; i < K_META; i++) ck[i] = xk[i]!;
+    ck[K_META] = xk[K_META]! | zone;
+    this.ckHashed = false;
+    this.ctxRelated = false;
+    this.ctxReply = false;
+    this.xOk = true;
+  }
+
+  /** After an extraction: keep the key if the packet is of a kind kept. */
+  private keepKey(): void {
+    const ck = this.ck;
+    const proto = (ck[K_META]! >>> 16) & 0xff;
+    this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
+    if (!this.xOk) return;
+    const xk = this.xk;
+    for (let i = 0; i < K_META; i++) xk[i] = ck[i]!;
+    xk[K_META] = ck[K_META]! & ~0xffff;
+  }
+
+  /**
+   * At the end of a ct(): fingerprint the packet as it leaves (NAT rewrote it: the kept key becomes the
+   * translated tuple, the connection's other key reversed — what natPacket wrote).
+   */
+  private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean): void {
+    if (!ok) {
+      this.xState = -1;
+      return;
+    }
+    if (res.rewritten) {
+      const ko = this.natKo;
+      if (ko < 0) {
+        this.xState = -1;
+        return;
+      }
+      const keys = this.keys;
+      const xk = this.xk;
+      xk[K_SRC] = keys[ko + K_DST]!;
+      xk[K_DST] = keys[ko + K_SRC]!;
+      xk[K_SL4] = keys[ko + K_DL4]!;
+      xk[K_DL4] = keys[ko + K_SL4]!;
+    }
+    this.xState = res.state;
+    this.xFrame = frame;
+    this.xDecoded = d;
+    this.xL3 = d.l3Offset;
+    this.xL4 = d.l4Offset;
+    this.xEnd = d.l3End;
+    this.xIpSum = read16(frame, d.l3Offset + 10);
+    this.xL4Sum = read16(frame, d.l4Offset + (d.ipProto === 6 ? 16 : 6));
   }
 
   /** process_one (lib/conntrack.c): lookup, state update, commit, NAT, metadata. */
@@ -381,7 +517,7 @@ export class OvsConntrack implements ConntrackEngine {
 
     // force: a connection seen in the other direction is expired and this packet starts a new one.
     if (req.force && this.ctxReply && e >= 0) {
-      if (this.lookupKey(this.keys, e * 2 * CT_KEY_WORDS, now) >= 0) this.forceExpire(e);
+      if (this.lookupOwn(e, now) >= 0) this.forceExpire(e);
       e = -1;
     }
 
@@ -400,8 +536,11 @@ export class OvsConntrack implements ConntrackEngine {
     }
 
     if (createNew) {
+      // OVS looks the key up once more under ct_lock (another thread may have committed it meanwhile); here
+      // nothing runs in between, and when the first lookup of this very key missed, lookupCk answers from its
+      // memo without hashing.
       e = -1;
-      if (this.lookupKey(this.ck, 0, now) < 0) e = this.connNotFound(frame, d, req, res, now);
+      if (this.lookupCk(now) < 0) e = this.connNotFound(frame, d, req, res, now);
     }
 
     this.writeMeta(res, zone, e, true);
@@ -412,7 +551,7 @@ export class OvsConntrack implements ConntrackEngine {
     if (!nat && e >= 0) {
       this.cacheResult = res;
       this.cacheSlot = e;
-      this.cacheGen = this.generation[e]!;
+      this.cacheGen = this.keys[e * R + R_GEN];
       this.cacheReply = this.ctxReply;
       this.cacheRelated = this.ctxRelated;
       this.cacheState = res.state;
@@ -422,19 +561,65 @@ export class OvsConntrack implements ConntrackEngine {
   /** initial_conn_lookup: a packet NATed by an earlier ct() in this zone is looked up by its reverse. */
   private initialLookup(natted: boolean, now: number): number {
     const ck = this.ck;
-    if (natted) reverseKey(ck, 0);
-    const n = this.lookupKey(ck, 0, now);
-    this.ctxReply = n >= 0 && (n & 1) === 1;
-    if (!natted) return n >= 0 ? n >> 1 : -1;
+    if (!natted) {
+      const n = this.lookupCk(now);
+      this.ctxReply = n >= 0 && (n & 1) === 1;
+      return n >= 0 ? n >> 1 : -1;
+    }
+    const h = this.ckHash;
+    const hashed = this.ckHashed;
+    reverseKey(ck, 0);
+    this.ckHashed = false;
+    const n = this.lookupCk(now);
     if (n < 0) {
       reverseKey(ck, 0);
+      this.ckHash = h;
+      this.ckHashed = hashed;
+      this.ctxReply = false;
       return -1;
     }
-    this.ctxReply = !this.ctxReply;
+    // The packet is in the other direction of the node found; the key becomes that direction's, whose hash
+    // the node stores.
+    this.ctxReply = (n & 1) === 0;
     const e = n >> 1;
-    const from = (e * 2 + (this.ctxReply ? 1 : 0)) * CT_KEY_WORDS;
-    for (let i = 0; i < CT_KEY_WORDS; i++) ck[i] = this.keys[from + i]!;
+    const from = e * R + (this.ctxReply ? W : 0);
+    for (let i = 0; i < W; i++) ck[i] = this.keys[from + i]!;
+    this.ckHash = this.links[(e * 2 + (this.ctxReply ? 1 : 0)) * 2]!;
+    this.ckHashed = true;
     return e;
+  }
+
+  /**
+   * The packet's key `ck` looked up, its hash computed at most once per key (OVS's `ctx->hash`). A miss is
+   * remembered with the table's insert count and the time: until a connection is inserted (or time runs
+   * backwards, which could revive an expired entry) the same key misses again — which it is asked at once by
+   * the commit path after a miss, and by the next ct() of the same packet in OVN's ct_lb pattern (ct(nat),
+   * then ct(commit, nat(dst=…)) on a new connection), each otherwise a full hash and chain walk.
+   */
+  private lookupCk(now: number): number {
+    const ck = this.ck;
+    const mk = this.missKey;
+    if (this.missVersion === this.version && now >= this.missNow) {
+      let i = K_META;
+      while (i >= 0 && ck[i] === mk[i]) i--;
+      if (i < 0) return -1;
+    }
+    if (!this.ckHashed) {
+      this.ckHash = this.hashAt(ck, 0);
+      this.ckHashed = true;
+    }
+    const n = this.lookupKey(ck, 0, now, this.ckHash);
+    if (n < 0) {
+      for (let i = 0; i < W; i++) mk[i] = ck[i]!;
+      this.missVersion = this.version;
+      this.missNow = now;
+    }
+    return n;
+  }
+
+  /** Connection `e`'s own original key looked up (is it still live and the first match?). */
+  private lookupOwn(e: number, now: number): number {
+    return this.lookupKey(this.keys, e * R, now, this.links[e * 4]!);
   }
 
   /**
@@ -452,7 +637,10 @@ export class OvsConntrack implements ConntrackEngine {
         tk[K_DST + i] = read32(res.originalDst, i * 4);
       }
     } else {
-      tk.fill(0, 0, 8);
+      for (let i = 1; i < 4; i++) {
+        tk[K_SRC + i] = 0;
+        tk[K_DST + i] = 0;
+      }
       tk[K_SRC] = read32(res.originalSrc, 0);
       tk[K_DST] = read32(res.originalDst, 0);
     }
@@ -467,7 +655,7 @@ export class OvsConntrack implements ConntrackEngine {
       tk[K_DL4] = res.originalDstPort;
     }
     tk[K_META] = (res.zone & 0xffff) | (res.originalProto << 16) | (v6 ? V6_BIT : 0);
-    const n = this.lookupKey(tk, 0, now);
+    const n = this.lookupKey(tk, 0, now, this.hashAt(tk, 0));
     return n >= 0 ? n >> 1 : -1;
   }
 
@@ -488,7 +676,7 @@ export class OvsConntrack implements ConntrackEngine {
         res.state = CtState.INV;
         return false;
       case CtUpdate.NEW:
-        if (this.lookupKey(this.keys, e * 2 * CT_KEY_WORDS, now) >= 0) this.forceExpire(e);
+        if (this.lookupOwn(e, now) >= 0) this.forceExpire(e);
         return true;
       default:
         res.state |= CtState.NEW;
@@ -498,7 +686,7 @@ export class OvsConntrack implements ConntrackEngine {
 
   /** conn_update: dispatch to the protocol tracker; moves the expiration. */
   private connUpdate(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, now: number): number {
-    const kind = this.l4[e]!;
+    const kind = this.recB[(e * R + R_BYTES) * 4 + B_L4];
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
       const flags = read16(frame, l4 + 12) & 0xfff;
@@ -509,24 +697,24 @@ export class OvsConntrack implements ConntrackEngine {
       const payload = d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2);
       const r = tcpUpdate(this.tcp, e, reply, frame, l4, payload, this.seqCheck);
       const tm = (r >> 4) - 1;
-      if (tm >= 0) this.expiration[e] = now + this.timeouts[tm]! * 1000;
+      if (tm >= 0) this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
       if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
       return r & 15;
     }
     if (kind === CtL4.OTHER) {
       // conntrack-other.c: FIRST → MULTIPLE on more original packets, BIDIR once a reply is seen.
-      let s = this.l4State[e]!;
+      let s = this.recB[(e * R + R_BYTES) * 4 + B_STATE];
       if (reply && s !== 2) s = 2;
       else if (s === 0) s = 1;
-      this.l4State[e] = s;
-      this.expiration[e] = now + this.timeouts[s === 0 ? CtTimeout.OTHER_FIRST : s === 1 ? CtTimeout.OTHER_MULTIPLE : CtTimeout.OTHER_BIDIR]! * 1000;
+      this.recB[(e * R + R_BYTES) * 4 + B_STATE] = s;
+      this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[s === 0 ? CtTimeout.OTHER_FIRST : s === 1 ? CtTimeout.OTHER_MULTIPLE : CtTimeout.OTHER_BIDIR]! * 1000;
       return s === 2 ? CtUpdate.VALID : CtUpdate.VALID_NEW;
     }
     // conntrack-icmp.c: FIRST until a reply, then REPLY.
     let r: number = CtUpdate.VALID;
-    if (reply && this.l4State[e] === 0) this.l4State[e] = 1;
-    else if (this.l4State[e] === 0) r = CtUpdate.VALID_NEW;
-    this.expiration[e] = now + this.timeouts[this.l4State[e] === 0 ? CtTimeout.ICMP_FIRST : CtTimeout.ICMP_REPLY]! * 1000;
+    if (reply && this.recB[(e * R + R_BYTES) * 4 + B_STATE] === 0) this.recB[(e * R + R_BYTES) * 4 + B_STATE] = 1;
+    else if (this.recB[(e * R + R_BYTES) * 4 + B_STATE] === 0) r = CtUpdate.VALID_NEW;
+    this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[this.recB[(e * R + R_BYTES) * 4 + B_STATE] === 0 ? CtTimeout.ICMP_FIRST : CtTimeout.ICMP_REPLY]! * 1000;
     return r;
   }
 
@@ -561,7 +749,8 @@ export class OvsConntrack implements ConntrackEngine {
       return -1;
     }
     const zone = ck[K_META]! & 0xffff;
-    const zl = this.zoneLimits.get(zone) ?? this.zoneLimits.get(DEFAULT_ZONE);
+    // Two Map lookups per commit only when some limit is configured (OVS: zone_limit_lookup_or_default).
+    const zl = this.zoneLimits.size === 0 ? undefined : (this.zoneLimits.get(zone) ?? this.zoneLimits.get(DEFAULT_ZONE));
     if (zl && zl.count >= zl.limit) {
       this.counters[CtReason.ZONE_FULL]!++;
       return -1;
@@ -575,30 +764,34 @@ export class OvsConntrack implements ConntrackEngine {
       this.counters[CtReason.TABLE_FULL]!++;
       return -1;
     }
-    const fwd = e * 2 * CT_KEY_WORDS;
-    const rev = fwd + CT_KEY_WORDS;
+    const fwd = e * R;
+    const rev = fwd + W;
     const keys = this.keys;
     for (let i = 0; i < CT_KEY_WORDS; i++) keys[fwd + i] = ck[i]!;
     for (let i = 0; i < CT_KEY_WORDS; i++) keys[rev + i] = ck[i]!;
     reverseKey(keys, rev);
-    this.l4[e] = kind;
-    this.l4State[e] = 0;
-    this.mark[e] = 0;
-    this.label.fill(0, e * 4, e * 4 + 4);
-    this.natAction[e] = 0;
+    this.recB[(e * R + R_BYTES) * 4 + B_L4] = kind;
+    this.recB[(e * R + R_BYTES) * 4 + B_STATE] = 0;
+    this.keys[e * R + R_MARK] = 0;
+    const lb = e * R + R_LABEL;
+    keys[lb] = 0;
+    keys[lb + 1] = 0;
+    keys[lb + 2] = 0;
+    keys[lb + 3] = 0;
+    this.recB[(e * R + R_BYTES) * 4 + B_NAT] = 0;
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
       tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
-      this.expiration[e] = now + this.timeouts[CtTimeout.TCP_FIRST_PACKET]! * 1000;
+      this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[CtTimeout.TCP_FIRST_PACKET]! * 1000;
     } else {
-      this.expiration[e] = now + this.timeouts[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]! * 1000;
+      this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]! * 1000;
     }
 
     if (req.nat !== CtNat.NONE) {
       let act = 0;
       if (req.nat === CtNat.DNAT) act = DST | (req.natPortMin || req.natPortMax ? DST_PORT : 0);
       else if (req.nat === CtNat.SNAT) act = SRC | (req.natPortMin || req.natPortMax ? SRC_PORT : 0);
-      this.natAction[e] = act;
+      this.recB[(e * R + R_BYTES) * 4 + B_NAT] = act;
       if (act && !this.natUniqueTuple(e, req, now)) {
         this.counters[CtReason.NAT_EXHAUSTED]!++;
         this.freeSlot(e);
@@ -613,29 +806,35 @@ export class OvsConntrack implements ConntrackEngine {
     } else {
       this.admitZone[e] = INVALID_ZONE;
     }
-    this.insertNode(e * 2);
-    this.insertNode(e * 2 + 1);
+    // Both nodes' hashes are known by now: the original key is ck, looked up just before (hashed unless the
+    // miss memo answered); the reply key was hashed by the NAT tuple search that found it free.
+    if (!this.ckHashed) {
+      this.ckHash = this.hashAt(ck, 0);
+      this.ckHashed = true;
+    }
+    this.insertNode(e * 2, this.ckHash);
+    this.insertNode(e * 2 + 1, this.recB[(e * R + R_BYTES) * 4 + B_NAT] ? this.revHash : this.hashAt(keys, rev));
     this.linkLive(e);
     this.nConns++;
-    if (this.natAction[e]) this.natPacket(frame, d, e, false, this.ctxRelated, res);
+    if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) this.natPacket(frame, d, e, false, this.ctxRelated, res);
     return e;
   }
 
   /** handle_nat: translate with the connection's NAT unless this zone already did. */
   private handleNat(frame: Uint8Array, d: DecodedFrame, e: number, zone: number, reply: boolean, related: boolean, res: CtResult): void {
-    if (this.natAction[e] && (!(res.state & NAT_BITS) || zone !== res.zone)) {
+    if (this.recB[(e * R + R_BYTES) * 4 + B_NAT] && (!(res.state & NAT_BITS) || zone !== res.zone)) {
       res.state &= ~NAT_BITS;
       this.natPacket(frame, d, e, reply, related, res);
     }
   }
 
   private readMarkLabel(e: number, res: CtResult): void {
-    res.mark = this.mark[e]!;
-    const l = e * 4;
-    res.label[0] = this.label[l]!;
-    res.label[1] = this.label[l + 1]!;
-    res.label[2] = this.label[l + 2]!;
-    res.label[3] = this.label[l + 3]!;
+    res.mark = this.keys[e * R + R_MARK];
+    const l = e * R + R_LABEL;
+    res.label[0] = this.keys[l]!;
+    res.label[1] = this.keys[l + 1]!;
+    res.label[2] = this.keys[l + 2]!;
+    res.label[3] = this.keys[l + 3]!;
   }
 
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
@@ -647,14 +846,18 @@ export class OvsConntrack implements ConntrackEngine {
       this.readMarkLabel(e, res);
     } else {
       res.mark = 0;
-      res.label.fill(0);
+      const l = res.label;
+      l[0] = 0;
+      l[1] = 0;
+      l[2] = 0;
+      l[3] = 0;
     }
     if (e < 0 && !haveKey) {
       res.clearOriginal();
       return;
     }
     const k = e >= 0 ? this.keys : this.ck;
-    const o = e >= 0 ? e * 2 * CT_KEY_WORDS : 0;
+    const o = e >= 0 ? e * R : 0;
     const meta = k[o + K_META]!;
     const v6 = (meta & V6_BIT) !== 0;
     const proto = (meta >>> 16) & 0xff;
@@ -666,10 +869,14 @@ export class OvsConntrack implements ConntrackEngine {
         write32(res.originalDst, i * 4, k[o + K_DST + i]!);
       }
     } else {
-      res.originalSrc.fill(0);
-      res.originalDst.fill(0);
-      write32(res.originalSrc, 0, k[o + K_SRC]!);
-      write32(res.originalDst, 0, k[o + K_DST]!);
+      const s = res.originalSrc;
+      const t = res.originalDst;
+      for (let i = 4; i < 16; i++) {
+        s[i] = 0;
+        t[i] = 0;
+      }
+      write32(s, 0, k[o + K_SRC]!);
+      write32(t, 0, k[o + K_DST]!);
     }
     res.originalProto = proto;
     if ((proto === 1 && !v6) || (proto === 58 && v6)) {
@@ -686,15 +893,15 @@ export class OvsConntrack implements ConntrackEngine {
   private setMark(e: number, req: CtRequest, res: CtResult): void {
     const m = ((req.markValue & req.markMask) | (res.mark & ~req.markMask)) >>> 0;
     res.mark = m;
-    this.mark[e] = m;
+    this.keys[e * R + R_MARK] = m;
   }
 
   private setLabel(e: number, req: CtRequest, res: CtResult): void {
-    const l = e * 4;
+    const l = e * R + R_LABEL;
     for (let i = 0; i < 4; i++) {
       const v = ((req.labelValue[i]! & req.labelMask[i]!) | (res.label[i]! & ~req.labelMask[i]!)) >>> 0;
       res.label[i] = v;
-      this.label[l + i] = v;
+      this.keys[l + i] = v;
     }
   }
 
@@ -707,6 +914,7 @@ export class OvsConntrack implements ConntrackEngine {
   private extractKey(frame: Uint8Array, d: DecodedFrame, zone: number): number {
     this.ctxRelated = false;
     this.ctxReply = false;
+    this.ckHashed = false;
     const ck = this.ck;
     if (d.status !== DecodeStatus.OK) {
       return d.l3 === L3.IPV4 || d.l3 === L3.IPV6 ? (d.l3Offset >= 0 && d.ipHeaderLength > 0 ? CtReason.L4_UNTRACKABLE : CtReason.NOT_IP) : CtReason.NOT_IP;
@@ -716,7 +924,11 @@ export class OvsConntrack implements ConntrackEngine {
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
       if (this.validate && internetChecksum(frame, l3, d.ipHeaderLength) !== 0) return CtReason.L3_CHECKSUM;
-      ck.fill(0, 0, 8);
+      // Not fill(): a builtin call costs more than these stores (words 0 and 4 are set next).
+      for (let i = 1; i < 4; i++) {
+        ck[K_SRC + i] = 0;
+        ck[K_DST + i] = 0;
+      }
       ck[K_SRC] = d.ipSrc;
       ck[K_DST] = d.ipDst;
     } else if (d.l3 === L3.IPV6) {
@@ -892,12 +1104,13 @@ export class OvsConntrack implements ConntrackEngine {
   private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult): void {
     const keys = this.keys;
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
-    const ko = (e * 2 + (reply ? 0 : 1)) * CT_KEY_WORDS;
-    const act = reply ? natReverse(this.natAction[e]!) : this.natAction[e]!;
+    const ko = e * R + (reply ? 0 : W);
+    const act = reply ? natReverse(this.recB[(e * R + R_BYTES) * 4 + B_NAT]) : this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     if (act & SRC) res.state |= CtState.SNAT;
     else if (act & DST) res.state |= CtState.DNAT;
     if (!(act & (SRC | DST))) return;
     res.rewritten = true;
+    this.natKo = related ? -1 : ko;
     const proto = (keys[ko + K_META]! >>> 16) & 0xff;
     const l4size = d.l4Offset >= 0 ? d.l3End - d.l4Offset : 0;
     if (d.l3 === L3.IPV4) {
@@ -1032,9 +1245,9 @@ export class OvsConntrack implements ConntrackEngine {
    */
   private natUniqueTuple(e: number, req: CtRequest, now: number): boolean {
     const keys = this.keys;
-    const fwd = e * 2 * CT_KEY_WORDS;
-    const rev = fwd + CT_KEY_WORDS;
-    const act = this.natAction[e]!;
+    const fwd = e * R;
+    const rev = fwd + W;
+    const act = this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     const v6 = (keys[fwd + K_META]! & V6_BIT) !== 0;
     const proto = (keys[fwd + K_META]! >>> 16) & 0xff;
     const pat = proto === 6 || proto === 17;
@@ -1062,8 +1275,10 @@ export class OvsConntrack implements ConntrackEngine {
       const min = read32(req.natAddrMin, 0);
       const max = read32(req.natAddrMax, 0);
       const range = ((max - min) >>> 0) + 1;
-      a.fill(0);
       a[0] = (min + (hash % range)) >>> 0;
+      a[1] = 0;
+      a[2] = 0;
+      a[3] = 0;
     } else {
       for (let i = 0; i < 4; i++) a[i] = read32(req.natAddrMin, i * 4);
       // nat_ipv6_addrs_delta: ranges are used up to 2^32-1 addresses.
@@ -1129,7 +1344,10 @@ export class OvsConntrack implements ConntrackEngine {
     const to = rev + (act & SRC ? K_DST : K_SRC);
     for (let i = 0; i < 4; i++) keys[to + i] = a[i]!;
 
-    if (!pat) return this.lookupKey(keys, rev, now) < 0;
+    if (!pat) {
+      this.revHash = this.hashAt(keys, rev);
+      return this.lookupKey(keys, rev, now, this.revHash) < 0;
+    }
     let found = false;
     if (act & DST_PORT) found = this.uniquePort(rev, K_SL4, dCurr, dMin, dMax, now);
     if (!found) found = this.uniquePort(rev, K_DL4, sCurr, sMin, sMax, now);
@@ -1149,7 +1367,11 @@ export class OvsConntrack implements ConntrackEngine {
       for (; n > 0; n--) {
         if (i++ >= attempts) break;
         keys[ko + field] = curr;
-        if (this.lookupKey(keys, ko, now) < 0) return true;
+        const h = this.hashAt(keys, ko);
+        if (this.lookupKey(keys, ko, now, h) < 0) {
+          this.revHash = h;
+          return true;
+        }
         curr = curr < min || curr > max || curr === max ? min : curr + 1;
       }
       if (attempts < range && attempts >= 16) {
@@ -1190,50 +1412,67 @@ export class OvsConntrack implements ConntrackEngine {
     return finish(h);
   }
 
-  /** The live node (`slot * 2 + direction`) whose key equals `k[o…]`, or -1. Expired connections are skipped. */
-  private lookupKey(k: Uint32Array, o: number, now: number): number {
-    const h = this.hashAt(k, o);
+  /**
+   * The live node (`slot * 2 + direction`) whose key equals `k[o…]` (hash `h`, from {@link hashAt}), or -1.
+   * Expired connections are skipped. The expiration is read last: a node whose hash and key match is almost
+   * always the one sought, so a miss costs no read of it.
+   */
+  private lookupKey(k: Uint32Array, o: number, now: number, h: number): number {
     const keys = this.keys;
-    for (let n = this.buckets[h & this.bucketMask]!; n >= 0; n = this.chain[n]!) {
-      if (this.nodeHash[n] !== h) continue;
-      const e = n >> 1;
-      if (now >= this.expiration[e]!) continue;
-      const b = n * CT_KEY_WORDS;
-      if (keys[b + K_META] !== k[o + K_META] || keys[b + K_SL4] !== k[o + K_SL4] || keys[b + K_DL4] !== k[o + K_DL4]) continue;
+    const links = this.links;
+    for (let n = this.buckets[h & this.bucketMask]!; n >= 0; ) {
+      const next = links[n * 2 + 1]!;
+      if (links[n * 2] !== h) {
+        n = next;
+        continue;
+      }
+      const base = (n >> 1) * R;
+      const b = base + (n & 1) * W;
+      if (keys[b + K_META] !== k[o + K_META] || keys[b + K_SL4] !== k[o + K_SL4] || keys[b + K_DL4] !== k[o + K_DL4]) {
+        n = next;
+        continue;
+      }
       let i = 0;
       while (i < 8 && keys[b + i] === k[o + i]) i++;
-      if (i < 8) continue;
+      if (i < 8 || now >= this.recF[(base + R_EXP) >> 1]!) {
+        n = next;
+        continue;
+      }
       // OVS compares the original key first: a connection whose two keys are equal matches as original.
       if (n & 1) {
-        const f = e * 2 * CT_KEY_WORDS;
         let j = 0;
-        while (j < CT_KEY_WORDS && keys[f + j] === k[o + j]) j++;
-        if (j === CT_KEY_WORDS) return n - 1;
+        while (j < W && keys[base + j] === k[o + j]) j++;
+        if (j === W) return n - 1;
       }
       return n;
     }
     return -1;
   }
 
-  private insertNode(n: number): void {
-    const h = this.hashAt(this.keys, n * CT_KEY_WORDS);
-    this.nodeHash[n] = h;
+  /** Links node `n` (its key already written) into its bucket under hash `h`. */
+  private insertNode(n: number, h: number): void {
+    const at = n * 2;
     const b = h & this.bucketMask;
-    this.chain[n] = this.buckets[b]!;
+    this.links[at] = h;
+    this.links[at + 1] = this.buckets[b]!;
     this.buckets[b] = n;
+    this.version++;
   }
 
   private removeNode(n: number): void {
-    const b = this.nodeHash[n]! & this.bucketMask;
+    const ri = this.links;
+    const at = n * 2;
+    const b = ri[at]! & this.bucketMask;
     let p = this.buckets[b]!;
     if (p === n) {
-      this.buckets[b] = this.chain[n]!;
+      this.buckets[b] = ri[at + 1]!;
       return;
     }
     while (p >= 0) {
-      const next = this.chain[p]!;
+      const pl = p * 2 + 1;
+      const next = ri[pl]!;
       if (next === n) {
-        this.chain[p] = this.chain[n]!;
+        ri[pl] = ri[at + 1]!;
         return;
       }
       p = next;
@@ -1262,7 +1501,7 @@ export class OvsConntrack implements ConntrackEngine {
 
   /** Returns a slot that was never inserted (NAT exhaustion) to the free list. */
   private freeSlot(e: number): void {
-    this.generation[e] = (this.generation[e]! + 1) >>> 0;
+    this.keys[e * R + R_GEN] = (this.keys[e * R + R_GEN] + 1) >>> 0;
     this.liveNext[e] = this.freeHead;
     this.freeHead = e;
   }
@@ -1287,30 +1526,28 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   private forceExpire(e: number): void {
-    if (this.expiration[e] !== 0) this.counters[CtReason.FORCE_EXPIRED]!++;
-    this.expiration[e] = 0;
+    if (this.recF[(e * R + R_EXP) >> 1] !== 0) this.counters[CtReason.FORCE_EXPIRED]!++;
+    this.recF[(e * R + R_EXP) >> 1] = 0;
   }
 
   private grow(cap: number): void {
     const old = this.capacity;
-    const W = CT_KEY_WORDS;
-    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, per: number, make: (n: number) => T): T => {
+    const g = <T extends Uint32Array | Int32Array>(a: T, per: number, make: (n: number) => T): T => {
       const b = make(cap * per);
       b.set(a.subarray(0, old * per) as never);
       return b;
     };
-    this.keys = g(this.keys, 2 * W, (n) => new Uint32Array(n));
-    this.chain = g(this.chain, 2, (n) => new Int32Array(n));
-    this.nodeHash = g(this.nodeHash, 2, (n) => new Int32Array(n));
-    this.expiration = g(this.expiration, 1, (n) => new Float64Array(n));
-    this.l4 = g(this.l4, 1, (n) => new Uint8Array(n));
-    this.l4State = g(this.l4State, 1, (n) => new Uint8Array(n));
-    this.natAction = g(this.natAction, 1, (n) => new Uint8Array(n));
-    this.mark = g(this.mark, 1, (n) => new Uint32Array(n));
-    this.label = g(this.label, 4, (n) => new Uint32Array(n));
+    const buf = new ArrayBuffer(cap * R * 4);
+    const keys = new Uint32Array(buf);
+    keys.set(this.keys);
+    this.keys = keys;
+    const links = new Int32Array(cap * 4);
+    links.set(this.links);
+    this.links = links;
+    this.recF = new Float64Array(buf);
+    this.recB = new Uint8Array(buf);
     this.admitZone = g(this.admitZone, 1, (n) => new Int32Array(n));
     this.zoneSeq = g(this.zoneSeq, 1, (n) => new Uint32Array(n));
-    this.generation = g(this.generation, 1, (n) => new Uint32Array(n));
     this.liveNext = g(this.liveNext, 1, (n) => new Int32Array(n));
     this.livePrev = g(this.livePrev, 1, (n) => new Int32Array(n));
     this.tcp = growTcpPeers(this.tcp, cap, old);
@@ -1320,10 +1557,10 @@ export class OvsConntrack implements ConntrackEngine {
     this.bucketMask = nb - 1;
     for (let e = this.liveHead; e >= 0; e = this.liveNext[e]!) {
       for (let dir = 0; dir < 2; dir++) {
-        const n = e * 2 + dir;
-        const b = this.nodeHash[n]! & this.bucketMask;
-        this.chain[n] = this.buckets[b]!;
-        this.buckets[b] = n;
+        const at = (e * 2 + dir) * 2;
+        const b = links[at]! & this.bucketMask;
+        links[at + 1] = this.buckets[b]!;
+        this.buckets[b] = e * 2 + dir;
       }
     }
   }
@@ -1333,7 +1570,7 @@ export class OvsConntrack implements ConntrackEngine {
     let n = 0;
     for (let e = this.liveHead; e >= 0; ) {
       const next = this.liveNext[e]!;
-      if (now >= this.expiration[e]!) {
+      if (now >= this.recF[(e * R + R_EXP) >> 1]) {
         this.removeConn(e, CtReason.EXPIRED);
         n++;
       }
@@ -1347,7 +1584,7 @@ export class OvsConntrack implements ConntrackEngine {
     let n = 0;
     for (let e = this.liveHead; e >= 0; ) {
       const next = this.liveNext[e]!;
-      if (zone === undefined || (this.keys[e * 2 * CT_KEY_WORDS + K_META]! & 0xffff) === zone) {
+      if (zone === undefined || (this.keys[e * R + K_META]! & 0xffff) === zone) {
         this.removeConn(e, CtReason.FLUSHED);
         n++;
       }
@@ -1360,8 +1597,8 @@ export class OvsConntrack implements ConntrackEngine {
   connections(now: number, zone?: number): CtConnectionInfo[] {
     const out: CtConnectionInfo[] = [];
     for (let e = this.liveHead; e >= 0; e = this.liveNext[e]!) {
-      if (now >= this.expiration[e]!) continue;
-      const fwd = e * 2 * CT_KEY_WORDS;
+      if (now >= this.recF[(e * R + R_EXP) >> 1]) continue;
+      const fwd = e * R;
       const z = this.keys[fwd + K_META]! & 0xffff;
       if (zone !== undefined && z !== zone) continue;
       out.push(this.info(e, now));
@@ -1371,7 +1608,7 @@ export class OvsConntrack implements ConntrackEngine {
 
   private info(e: number, now: number): CtConnectionInfo {
     const keys = this.keys;
-    const fwd = e * 2 * CT_KEY_WORDS;
+    const fwd = e * R;
     const meta = keys[fwd + K_META]!;
     const v6 = (meta & V6_BIT) !== 0;
     const proto = (meta >>> 16) & 0xff;
@@ -1388,29 +1625,29 @@ export class OvsConntrack implements ConntrackEngine {
       }
       return t;
     };
-    const nat = this.natAction[e]!;
+    const nat = this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     const info: CtConnectionInfo = {
       zone: meta & 0xffff,
       ipv6: v6,
       proto,
       orig: tuple(fwd),
-      reply: tuple(fwd + CT_KEY_WORDS),
-      mark: this.mark[e]!,
-      label: [this.label[e * 4]!, this.label[e * 4 + 1]!, this.label[e * 4 + 2]!, this.label[e * 4 + 3]!],
+      reply: tuple(fwd + W),
+      mark: this.keys[e * R + R_MARK],
+      label: [keys[e * R + R_LABEL]!, keys[e * R + R_LABEL + 1]!, keys[e * R + R_LABEL + 2]!, keys[e * R + R_LABEL + 3]!],
       nat: nat & SRC ? 'src' : nat & DST ? 'dst' : undefined,
-      timeout: Math.max(0, Math.floor((this.expiration[e]! - now) / 1000)),
+      timeout: Math.max(0, Math.floor((this.recF[(e * R + R_EXP) >> 1] - now) / 1000)),
       slot: e,
     };
-    if (this.l4[e] === CtL4.TCP) {
-      info.tcpStateOrig = TCP_NAMES[this.tcp.state[e * 2]!];
-      info.tcpStateReply = TCP_NAMES[this.tcp.state[e * 2 + 1]!];
+    if (this.recB[(e * R + R_BYTES) * 4 + B_L4] === CtL4.TCP) {
+      info.tcpStateOrig = TCP_NAMES[tcpPeerState(this.tcp, e, 0)];
+      info.tcpStateReply = TCP_NAMES[tcpPeerState(this.tcp, e, 1)];
     }
     return info;
   }
 
   /** The raw TCP peer states of a connection slot (tests). */
   tcpStates(slot: number): [number, number] {
-    return [this.tcp.state[slot * 2]!, this.tcp.state[slot * 2 + 1]!];
+    return [tcpPeerState(this.tcp, slot, 0), tcpPeerState(this.tcp, slot, 1)];
   }
 
   /**
@@ -1431,9 +1668,13 @@ function adjust32(sum: number, oldValue: number, newValue: number): number {
   return ~foldSum(s) & 0xffff;
 }
 
+/**
+ * Buckets for `cap` connections (2·cap nodes): at least twice the nodes, so that a full pool's chains average at
+ * most half a node — most misses end at an empty bucket.
+ */
 function bucketCount(cap: number): number {
   let n = 16;
-  while (n < cap * 2) n *= 2;
+  while (n < cap * 4) n *= 2;
   return n;
 }
 

@@ -1,0 +1,96 @@
+// What the engine remembers between calls to save work — the last missed key, the packet's key across its ct()
+// calls — must never change an answer. Each test here is a case where a stale memory would answer wrongly.
+import { describe, expect, it } from 'vitest';
+import { rewriteIpv4Address, rewritePort } from '@vippath/wire';
+import { CtState } from '../lflow/ct-api.js';
+import { checksumsOk, F, frame, Runner, tupleOf } from './packets.test-helpers.js';
+
+const { NEW, EST, RPL, INV, TRK, DNAT } = CtState;
+const C = '10.0.0.1';
+const V = '10.96.0.10';
+const B = '10.1.0.5';
+const syn = (over: Partial<Parameters<typeof frame>[0]> = {}) => frame({ src: C, dst: V, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000, ...over });
+
+describe('OvsConntrack: the miss memo', () => {
+  it('a key that missed is found once committed, by the same packet and by the next', () => {
+    const r = new Runner();
+    const f = syn();
+    r.res.reset();
+    expect(r.call(f, { zone: 1 })).toBe(NEW | TRK);
+    expect(r.call(f, { zone: 1, commit: true })).toBe(NEW | TRK);
+    // The packet's own third ct() finds the entry its second one created.
+    expect(r.call(f, { zone: 1 })).toBe(NEW | TRK);
+    expect(r.ct.size).toBe(1);
+    const synack = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    expect(r.run(synack, { zone: 1 })).toBe(EST | RPL | TRK);
+  });
+
+  it('time running backwards finds an entry that looked expired (capture timestamps are not monotonic)', () => {
+    const r = new Runner();
+    const synack = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    expect(r.run(syn(), { zone: 1, commit: true })).toBe(NEW | TRK);
+    // SYN_SENT times out after 30 s: at 31 s the SYN-ACK has no connection (a SYN-ACK cannot start one).
+    r.now = 31_000;
+    expect(r.run(synack, { zone: 1 })).toBe(INV | TRK);
+    // A frame stamped earlier (reordered capture) sees the entry alive again.
+    r.now = 1_000;
+    expect(r.run(synack, { zone: 1 })).toBe(EST | RPL | TRK);
+  });
+
+  it('a miss in one zone says nothing about another zone', () => {
+    const r = new Runner();
+    expect(r.run(syn(), { zone: 2, commit: true })).toBe(NEW | TRK);
+    expect(r.run(syn(), { zone: 1 })).toBe(NEW | TRK);
+    const synack = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    expect(r.run(synack, { zone: 1 })).toBe(INV | TRK);
+    expect(r.run(synack, { zone: 2 })).toBe(EST | RPL | TRK);
+  });
+});
+
+describe("OvsConntrack: the packet's key kept across its ct() calls", () => {
+  it('follows a port rewrite by the caller between two calls in different zones', () => {
+    const r = new Runner();
+    const f = syn();
+    r.res.reset();
+    expect(r.call(f, { zone: 1, commit: true })).toBe(NEW | TRK);
+    r.decoder.decode(f, r.d);
+    rewritePort(f, r.d, 0, 41000);
+    expect(r.call(f, { zone: 2, commit: true })).toBe(NEW | TRK);
+    // Zone 2 holds the rewritten tuple, zone 1 the original.
+    expect(r.ct.connections(0, 2).map((c) => c.orig.sport)).toEqual([41000]);
+    expect(r.ct.connections(0, 1).map((c) => c.orig.sport)).toEqual([40000]);
+  });
+
+  it('follows an address rewrite by the caller', () => {
+    const r = new Runner();
+    const f = syn();
+    r.res.reset();
+    r.call(f, { zone: 1, commit: true });
+    r.decoder.decode(f, r.d);
+    rewriteIpv4Address(f, r.d, 12, 0x0a000063);
+    r.call(f, { zone: 2, commit: true });
+    expect(r.ct.connections(0, 2).map((c) => c.orig.src)).toEqual(['10.0.0.99']);
+  });
+
+  it("follows the engine's own NAT: after ct_lb's DNAT the egress zone tracks the translated tuple", () => {
+    const r = new Runner();
+    const f = syn();
+    r.res.reset();
+    expect(r.call(f, { zone: 1, nat: 'apply' })).toBe(NEW | TRK);
+    expect(r.call(f, { zone: 1, commit: true, dnat: `${B}:8080` })).toBe(NEW | TRK | DNAT);
+    expect(r.call(f, { zone: 2, commit: true })).toBe(NEW | TRK);
+    expect(tupleOf(f)).toEqual({ src: C, dst: B, sport: 40000, dport: 8080 });
+    expect(checksumsOk(f)).toBe(true);
+    expect(r.ct.formatDump(0, { zone: 2 })).toEqual(['tcp,orig=(src=10.0.0.1,dst=10.1.0.5,sport=40000,dport=8080),reply=(src=10.1.0.5,dst=10.0.0.1,sport=8080,dport=40000),zone=2,protoinfo=(state=SYN_SENT)']);
+  });
+
+  it('is not reused for another packet: a fresh packet in the same buffer is checked again', () => {
+    const r = new Runner();
+    const f = syn();
+    expect(r.run(f, { zone: 1 })).toBe(NEW | TRK);
+    // Same buffer, same headers, a corrupted byte the TCP checksum covers (the sequence number): OVS drops it
+    // as invalid, and so must we although the last call saw these very headers valid.
+    f[14 + 20 + 4] = f[14 + 20 + 4]! ^ 0xff;
+    expect(r.run(f, { zone: 1 })).toBe(INV | TRK);
+  });
+});
