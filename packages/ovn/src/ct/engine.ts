@@ -45,9 +45,10 @@ const K_META = 10;
 const V6_BIT = 1 << 24;
 
 /*
- * A connection is one record of R words (128 bytes) in one buffer, read through three views (u32, f64, bytes):
- * its two keys (node 0 = original direction at word 0, node 1 = reply at word W), the expiration, mark, label,
- * tracker kind/NAT action/protocol state and generation. A lookup that finds a connection and the state update
+ * A connection is one record of R words (128 bytes, two cache lines) in one buffer, read through three views
+ * (u32, f64, bytes). The first line holds the original key and all a lookup and an update read besides the key
+ * — expiration, mark, tracker kind/NAT action/protocol state, generation, whether a label is set —, the second
+ * the reply key and the label: a packet of the original direction reads one line. A lookup that finds a connection and the state update
  * after it read one record instead of a line in each of a dozen parallel arrays: with 100 000+ connections
  * nearly every such access was a cache miss. The hash chains are apart, in `links` (node n: hash at 2n, next
  * node at 2n + 1): a lookup that misses — every new connection's, and each NAT tuple probe — walks 8-byte
@@ -56,17 +57,21 @@ const V6_BIT = 1 << 24;
 const W = CT_KEY_WORDS;
 /** Words per connection record (even: the expiration is a float64 at an even word). */
 const R = 32;
-/** Expiration in simulated ms (float64, words 22–23). */
-const R_EXP = 22;
-const R_MARK = 24;
-/** Bytes of this word: tracker kind ({@link CtL4}), NAT action bits, the other/ICMP tracker's state. */
-const R_BYTES = 25;
-const R_LABEL = 26;
+/** The reply key's word (node 1; node 0's key is at word 0). */
+const REV = 16;
+const R_MARK = 11;
+/** Expiration in simulated ms (float64, words 12–13). */
+const R_EXP = 12;
+/** Bytes of this word: tracker kind ({@link CtL4}), NAT action bits, the other/ICMP tracker's state, label set. */
+const R_BYTES = 14;
 /** Bumped when the slot is freed: invalidates the per-packet connection cache. */
-const R_GEN = 30;
+const R_GEN = 15;
+const R_LABEL = 27;
 const B_L4 = 0;
 const B_NAT = 1;
 const B_STATE = 2;
+/** Nonzero when the label is (so a zero label is answered without reading the record's second line). */
+const B_LABEL = 3;
 
 const { SRC, SRC_PORT, DST, DST_PORT } = CtNatAction;
 const NAT_BITS = CtState.SNAT | CtState.DNAT;
@@ -217,6 +222,13 @@ export class OvsConntrack implements ConntrackEngine {
   private recF: Float64Array;
   private recB: Uint8Array;
   private buckets: Int32Array;
+  /**
+   * One bit per bucket: set while its chain is not empty. Most lookups of a new connection's key and of NAT
+   * tuple candidates miss, and most of them land on an empty bucket: the bitmap (1/32 of the buckets' size,
+   * small enough to stay in cache with 100 000s of connections) answers those without reading the bucket,
+   * whose array is too large to stay cached — that read was the largest single cost of a new connection.
+   */
+  private occupied: Uint32Array;
   private bucketMask: number;
   private admitZone: Int32Array;
   private zoneSeq: Uint32Array;
@@ -301,6 +313,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.tcp = allocTcpPeers(cap);
     const nb = bucketCount(cap);
     this.buckets = new Int32Array(nb).fill(-1);
+    this.occupied = new Uint32Array((nb + 31) >>> 5);
     this.bucketMask = nb - 1;
     if (options.defaultZoneLimit !== undefined) this.setZoneLimit(DEFAULT_ZONE, options.defaultZoneLimit);
     const zl = options.zoneLimits;
@@ -582,7 +595,7 @@ export class OvsConntrack implements ConntrackEngine {
     // the node stores.
     this.ctxReply = (n & 1) === 0;
     const e = n >> 1;
-    const from = e * R + (this.ctxReply ? W : 0);
+    const from = e * R + (this.ctxReply ? REV : 0);
     for (let i = 0; i < W; i++) ck[i] = this.keys[from + i]!;
     this.ckHash = this.links[(e * 2 + (this.ctxReply ? 1 : 0)) * 2]!;
     this.ckHashed = true;
@@ -765,7 +778,7 @@ export class OvsConntrack implements ConntrackEngine {
       return -1;
     }
     const fwd = e * R;
-    const rev = fwd + W;
+    const rev = fwd + REV;
     const keys = this.keys;
     for (let i = 0; i < CT_KEY_WORDS; i++) keys[fwd + i] = ck[i]!;
     for (let i = 0; i < CT_KEY_WORDS; i++) keys[rev + i] = ck[i]!;
@@ -779,6 +792,7 @@ export class OvsConntrack implements ConntrackEngine {
     keys[lb + 2] = 0;
     keys[lb + 3] = 0;
     this.recB[(e * R + R_BYTES) * 4 + B_NAT] = 0;
+    this.recB[(e * R + R_BYTES) * 4 + B_LABEL] = 0;
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
       tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
@@ -829,12 +843,20 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   private readMarkLabel(e: number, res: CtResult): void {
-    res.mark = this.keys[e * R + R_MARK];
+    res.mark = this.keys[e * R + R_MARK]!;
+    const out = res.label;
+    if (this.recB[(e * R + R_BYTES) * 4 + B_LABEL] === 0) {
+      out[0] = 0;
+      out[1] = 0;
+      out[2] = 0;
+      out[3] = 0;
+      return;
+    }
     const l = e * R + R_LABEL;
-    res.label[0] = this.keys[l]!;
-    res.label[1] = this.keys[l + 1]!;
-    res.label[2] = this.keys[l + 2]!;
-    res.label[3] = this.keys[l + 3]!;
+    out[0] = this.keys[l]!;
+    out[1] = this.keys[l + 1]!;
+    out[2] = this.keys[l + 2]!;
+    out[3] = this.keys[l + 3]!;
   }
 
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
@@ -898,11 +920,14 @@ export class OvsConntrack implements ConntrackEngine {
 
   private setLabel(e: number, req: CtRequest, res: CtResult): void {
     const l = e * R + R_LABEL;
+    let any = 0;
     for (let i = 0; i < 4; i++) {
       const v = ((req.labelValue[i]! & req.labelMask[i]!) | (res.label[i]! & ~req.labelMask[i]!)) >>> 0;
       res.label[i] = v;
       this.keys[l + i] = v;
+      if (v !== 0) any = 1;
     }
+    this.recB[(e * R + R_BYTES) * 4 + B_LABEL] = any;
   }
 
   // ---------------------------------------------------------------- key extraction
@@ -1104,7 +1129,7 @@ export class OvsConntrack implements ConntrackEngine {
   private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult): void {
     const keys = this.keys;
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
-    const ko = e * R + (reply ? 0 : W);
+    const ko = e * R + (reply ? 0 : REV);
     const act = reply ? natReverse(this.recB[(e * R + R_BYTES) * 4 + B_NAT]) : this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     if (act & SRC) res.state |= CtState.SNAT;
     else if (act & DST) res.state |= CtState.DNAT;
@@ -1246,7 +1271,7 @@ export class OvsConntrack implements ConntrackEngine {
   private natUniqueTuple(e: number, req: CtRequest, now: number): boolean {
     const keys = this.keys;
     const fwd = e * R;
-    const rev = fwd + W;
+    const rev = fwd + REV;
     const act = this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     const v6 = (keys[fwd + K_META]! & V6_BIT) !== 0;
     const proto = (keys[fwd + K_META]! >>> 16) & 0xff;
@@ -1420,14 +1445,16 @@ export class OvsConntrack implements ConntrackEngine {
   private lookupKey(k: Uint32Array, o: number, now: number, h: number): number {
     const keys = this.keys;
     const links = this.links;
-    for (let n = this.buckets[h & this.bucketMask]!; n >= 0; ) {
+    const bk = h & this.bucketMask;
+    if ((this.occupied[bk >>> 5]! & (1 << (bk & 31))) === 0) return -1;
+    for (let n = this.buckets[bk]!; n >= 0; ) {
       const next = links[n * 2 + 1]!;
       if (links[n * 2] !== h) {
         n = next;
         continue;
       }
       const base = (n >> 1) * R;
-      const b = base + (n & 1) * W;
+      const b = base + (n & 1) * REV;
       if (keys[b + K_META] !== k[o + K_META] || keys[b + K_SL4] !== k[o + K_SL4] || keys[b + K_DL4] !== k[o + K_DL4]) {
         n = next;
         continue;
@@ -1454,8 +1481,13 @@ export class OvsConntrack implements ConntrackEngine {
     const at = n * 2;
     const b = h & this.bucketMask;
     this.links[at] = h;
-    this.links[at + 1] = this.buckets[b]!;
+    // An empty bucket (per the bitmap) is not read: the store alone does not wait for its cache line.
+    const ow = b >>> 5;
+    const bit = 1 << (b & 31);
+    const occ = this.occupied[ow]!;
+    this.links[at + 1] = occ & bit ? this.buckets[b]! : -1;
     this.buckets[b] = n;
+    this.occupied[ow] = occ | bit;
     this.version++;
   }
 
@@ -1465,7 +1497,9 @@ export class OvsConntrack implements ConntrackEngine {
     const b = ri[at]! & this.bucketMask;
     let p = this.buckets[b]!;
     if (p === n) {
-      this.buckets[b] = ri[at + 1]!;
+      const next = ri[at + 1]!;
+      this.buckets[b] = next;
+      if (next < 0) this.occupied[b >>> 5]! &= ~(1 << (b & 31));
       return;
     }
     while (p >= 0) {
@@ -1554,6 +1588,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.capacity = cap;
     const nb = bucketCount(cap);
     this.buckets = new Int32Array(nb).fill(-1);
+    this.occupied = new Uint32Array((nb + 31) >>> 5);
     this.bucketMask = nb - 1;
     for (let e = this.liveHead; e >= 0; e = this.liveNext[e]!) {
       for (let dir = 0; dir < 2; dir++) {
@@ -1561,6 +1596,7 @@ export class OvsConntrack implements ConntrackEngine {
         const b = links[at]! & this.bucketMask;
         links[at + 1] = this.buckets[b]!;
         this.buckets[b] = e * 2 + dir;
+        this.occupied[b >>> 5]! |= 1 << (b & 31);
       }
     }
   }
@@ -1631,7 +1667,7 @@ export class OvsConntrack implements ConntrackEngine {
       ipv6: v6,
       proto,
       orig: tuple(fwd),
-      reply: tuple(fwd + W),
+      reply: tuple(fwd + REV),
       mark: this.keys[e * R + R_MARK],
       label: [keys[e * R + R_LABEL]!, keys[e * R + R_LABEL + 1]!, keys[e * R + R_LABEL + 2]!, keys[e * R + R_LABEL + 3]!],
       nat: nat & SRC ? 'src' : nat & DST ? 'dst' : undefined,
