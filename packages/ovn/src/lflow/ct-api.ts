@@ -195,6 +195,11 @@ export class CtResult {
  * packet it cannot track (that is `INV|TRK`). `frame[0, length)` is the packet as the pipeline holds it now,
  * `decoded` describes it (the engine may use the wire edit functions, which keep `decoded`'s addresses and ports
  * current). `now` is simulated time in milliseconds (capture timestamps), never the wall clock.
+ *
+ * Between two calls on one packet, a caller changes the frame only as OVS's actions do: address and port writes
+ * that adjust the checksums (the wire edit functions), header fields through `decoded`. An engine may then
+ * keep what it learnt of the packet (its key, that its checksums verified) for the packet's next call, as
+ * `OvsConntrack` does; a new packet starts from a reset result (state 0).
  */
 export interface ConntrackEngine {
   execute(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number): void;
