@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Two builds in one process, alternating short runs, CPU time per frame (best and median of the rounds): on a
+// machine whose load moves separate runs by 20–40 %, both builds then see the same load. BASE and NEW are roots
+// of built checkouts. Usage:
+//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|http [FRAMES] [ROUNDS]
+const [base, next, kase = 'ct-est', framesArg, roundsArg] = process.argv.slice(2);
+if (!base || !next) {
+  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|http [FRAMES] [ROUNDS]');
+  process.exit(2);
+}
+const ct = kase.startsWith('ct-');
+const frames = Number(framesArg ?? (kase === 'ct-est' ? 200000 : ct ? 100000 : 50000));
+const rounds = Number(roundsArg ?? (ct ? 20 : 6));
+
+async function load(root) {
+  if (ct) {
+    const c = (await import(`${root}/bench/cases/conntrack.mjs`)).default.find((x) => x.name === kase);
+    const s = await c.setup({ frames });
+    c.run(s);
+    return { run: () => c.run(s), t: [] };
+  }
+  const w = await import(`${root}/bench/workloads.mjs`);
+  const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
+  const capture = kase === 'full-cold' ? w.coldCapture(frames) : w.httpCapture(frames).capture;
+  replayInMemory(capture);
+  return { run: () => (replayInMemory(capture), frames), t: [] };
+}
+
+const a = await load(base);
+const b = await load(next);
+for (let r = 0; r < rounds; r++) {
+  for (const x of r % 2 ? [a, b] : [b, a]) {
+    const c0 = process.cpuUsage();
+    const n = x.run();
+    const c = process.cpuUsage(c0);
+    x.t.push(((c.user + c.system) * 1000) / n);
+  }
+}
+const stat = (t) => {
+  t.sort((p, q) => p - q);
+  return { bestNs: Math.round(t[0]), medianNs: Math.round(t[t.length >> 1]) };
+};
+console.log(JSON.stringify({ case: kase, frames, rounds, base: stat(a.t), new: stat(b.t) }));
