@@ -14,6 +14,7 @@
  * slot numbers and hashes. The arrays double as the table fills, up to the limit (a limit of millions costs memory only
  * when used); a write at the limit reuses the evicted entry's slot: nothing is allocated once the table is full.
  */
+import { SlotOrder } from './slot-order.js';
 
 const EMPTY = -1;
 const TWO32 = 4294967296;
@@ -37,9 +38,8 @@ function indexSize(slots: number): number {
 export class IntLruTable<V> {
   private keys: Float64Array;
   private values: Array<V | undefined>;
-  /** The LRU list by slot: towards the oldest, towards the newest (-1: none). */
-  private older: Int32Array;
-  private newer: Int32Array;
+  /** The LRU list by slot. */
+  private readonly order: SlotOrder;
   /**
    * The open-addressed index: per position a slot number (EMPTY when free) and its key's hash side by side, so a
    * probe or a backward shift reads one cache line, not the keys'. Positions: a power of two, at least twice the slots.
@@ -50,8 +50,6 @@ export class IntLruTable<V> {
   private fresh = 0;
   private free: Int32Array;
   private freeCount = 0;
-  private oldest = EMPTY;
-  private newest = EMPTY;
   private count = 0;
   /** Entries forgotten to make room. */
   evictions = 0;
@@ -61,8 +59,7 @@ export class IntLruTable<V> {
     const slots = Math.max(1, Math.min(1024, Math.ceil(limit) || 0));
     this.keys = new Float64Array(slots);
     this.values = new Array<V | undefined>(slots).fill(undefined);
-    this.older = new Int32Array(slots);
-    this.newer = new Int32Array(slots);
+    this.order = new SlotOrder(slots);
     this.free = new Int32Array(slots);
     this.index = new Int32Array(2 * indexSize(slots)).fill(EMPTY);
     this.mask = this.index.length / 2 - 1;
@@ -74,19 +71,14 @@ export class IntLruTable<V> {
     const keys = new Float64Array(slots);
     keys.set(this.keys);
     this.keys = keys;
-    const older = new Int32Array(slots);
-    older.set(this.older);
-    this.older = older;
-    const newer = new Int32Array(slots);
-    newer.set(this.newer);
-    this.newer = newer;
+    this.order.resize(slots);
     const free = new Int32Array(slots);
     free.set(this.free);
     this.free = free;
     for (let s = this.values.length; s < slots; s++) this.values.push(undefined);
     this.index = new Int32Array(2 * indexSize(slots)).fill(EMPTY);
     this.mask = this.index.length / 2 - 1;
-    for (let s = this.oldest; s !== EMPTY; s = this.newer[s]!) this.place(s);
+    for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) this.place(s);
   }
 
   /** Puts slot `s` into the index at the first free position from its key's home. */
@@ -130,9 +122,9 @@ export class IntLruTable<V> {
     const i = this.find(key);
     if (i < 0) return false;
     const s = this.index[2 * i]!;
-    if (s !== this.newest) {
-      this.unlink(s);
-      this.append(s);
+    if (s !== this.order.newest) {
+      this.order.unlink(s);
+      this.order.append(s);
     }
     return true;
   }
@@ -143,9 +135,9 @@ export class IntLruTable<V> {
     if (i < 0) return false;
     const s = this.index[2 * i]!;
     if (this.values[s] !== value) return false;
-    if (s !== this.newest) {
-      this.unlink(s);
-      this.append(s);
+    if (s !== this.order.newest) {
+      this.order.unlink(s);
+      this.order.append(s);
     }
     return true;
   }
@@ -156,17 +148,17 @@ export class IntLruTable<V> {
     if (found >= 0) {
       const s = this.index[2 * found]!;
       this.values[s] = value;
-      if (s !== this.newest) {
-        this.unlink(s);
-        this.append(s);
+      if (s !== this.order.newest) {
+        this.order.unlink(s);
+        this.order.append(s);
       }
       return;
     }
     let s: number;
-    if (this.count >= this.limit && this.oldest !== EMPTY) {
+    if (this.count >= this.limit && this.order.oldest !== EMPTY) {
       // The evicted entry's slot carries the new one.
-      s = this.oldest;
-      this.unlink(s);
+      s = this.order.oldest;
+      this.order.unlink(s);
       this.removeFromIndex(this.find(this.keys[s]!));
       this.evictions++;
     } else {
@@ -177,7 +169,7 @@ export class IntLruTable<V> {
     this.keys[s] = key;
     this.values[s] = value;
     this.place(s);
-    this.append(s);
+    this.order.append(s);
   }
 
   delete(key: number): void {
@@ -191,8 +183,8 @@ export class IntLruTable<V> {
   /** Deletes every entry whose value satisfies `drop`; returns how many. */
   deleteWhere(drop: (value: V) => boolean): number {
     let n = 0;
-    for (let s = this.oldest; s !== EMPTY; ) {
-      const next = this.newer[s]!;
+    for (let s = this.order.oldest; s !== EMPTY; ) {
+      const next = this.order.newer[s]!;
       if (drop(this.values[s]!)) {
         this.removeFromIndex(this.find(this.keys[s]!));
         this.release(s);
@@ -208,14 +200,13 @@ export class IntLruTable<V> {
     this.values.fill(undefined);
     this.fresh = 0;
     this.freeCount = 0;
-    this.oldest = EMPTY;
-    this.newest = EMPTY;
+    this.order.clear();
     this.count = 0;
   }
 
   /** Takes slot `s` (already out of the index) off the list and frees it. */
   private release(s: number): void {
-    this.unlink(s);
+    this.order.unlink(s);
     this.values[s] = undefined;
     this.free[this.freeCount++] = s;
     this.count--;
@@ -238,22 +229,5 @@ export class IntLruTable<V> {
       hole = j;
     }
     index[2 * hole] = EMPTY;
-  }
-
-  private append(s: number): void {
-    this.older[s] = this.newest;
-    this.newer[s] = EMPTY;
-    if (this.newest !== EMPTY) this.newer[this.newest] = s;
-    else this.oldest = s;
-    this.newest = s;
-  }
-
-  private unlink(s: number): void {
-    const o = this.older[s]!;
-    const n = this.newer[s]!;
-    if (o !== EMPTY) this.newer[o] = n;
-    else this.oldest = n;
-    if (n !== EMPTY) this.older[n] = o;
-    else this.newest = o;
   }
 }

@@ -1,3 +1,5 @@
+import { SlotOrder } from './slot-order.js';
+
 /**
  * A bounded map that forgets its least recently written key first, in O(1): entries are linked in write order.
  * (A plain Map evicting `keys().next()` degrades: V8 leaves deleted entries as holes that every new iterator
@@ -128,8 +130,8 @@ export class AddressPortTable {
   b: Float64Array;
   private keys: Uint32Array;
   private hashes: Int32Array;
-  private older: Int32Array;
-  private newer: Int32Array;
+  /** The write order; `newer` also chains the freed slots from `free`. */
+  private readonly order: SlotOrder;
   private buckets: Int32Array;
   private mask: number;
   private capacity: number;
@@ -137,8 +139,6 @@ export class AddressPortTable {
   /** Slots never used yet start at `fresh`; freed ones are chained through `newer` from `free`. */
   private fresh = 0;
   private free = EMPTY;
-  private oldest = EMPTY;
-  private newest = EMPTY;
 
   constructor(readonly limit: number, initial = 64) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a table's limit is a positive whole number, not ${limit}`);
@@ -146,8 +146,7 @@ export class AddressPortTable {
     const c = this.capacity;
     this.keys = new Uint32Array(c * 5);
     this.hashes = new Int32Array(c);
-    this.older = new Int32Array(c);
-    this.newer = new Int32Array(c);
+    this.order = new SlotOrder(c);
     this.a = new Float64Array(c);
     this.b = new Float64Array(c);
     const nb = bucketsFor(c);
@@ -188,18 +187,18 @@ export class AddressPortTable {
   insert(w0: number, w1: number, w2: number, w3: number, port: number): number {
     const found = this.find(w0, w1, w2, w3, port);
     if (found !== EMPTY) {
-      this.unlink(found);
-      this.append(found);
+      this.order.unlink(found);
+      this.order.append(found);
       return found;
     }
     if (this.count >= this.limit) {
       this.evictions++;
-      this.delete(this.oldest);
+      this.delete(this.order.oldest);
     } else if (this.count >= this.capacity) this.grow();
     let s: number;
     if (this.free !== EMPTY) {
       s = this.free;
-      this.free = this.newer[s]!;
+      this.free = this.order.newer[s]!;
     } else s = this.fresh++;
     const o = s * 5;
     this.keys[o] = w0;
@@ -215,7 +214,7 @@ export class AddressPortTable {
     while (this.buckets[i] !== EMPTY) i = (i + 1) & this.mask;
     this.buckets[i] = s;
     this.count++;
-    this.append(s);
+    this.order.append(s);
     return s;
   }
 
@@ -243,8 +242,8 @@ export class AddressPortTable {
       }
     }
     b[i] = EMPTY;
-    this.unlink(s);
-    this.newer[s] = this.free;
+    this.order.unlink(s);
+    this.order.newer[s] = this.free;
     this.free = s;
     this.count--;
   }
@@ -256,7 +255,7 @@ export class AddressPortTable {
 
   /** The slots oldest first (the order of writes). */
   *slots(): IterableIterator<number> {
-    for (let s = this.oldest; s !== EMPTY; s = this.newer[s]!) yield s;
+    for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) yield s;
   }
 
   clear(): void {
@@ -264,25 +263,7 @@ export class AddressPortTable {
     this.count = 0;
     this.fresh = 0;
     this.free = EMPTY;
-    this.oldest = EMPTY;
-    this.newest = EMPTY;
-  }
-
-  private append(s: number): void {
-    this.older[s] = this.newest;
-    this.newer[s] = EMPTY;
-    if (this.newest !== EMPTY) this.newer[this.newest] = s;
-    else this.oldest = s;
-    this.newest = s;
-  }
-
-  private unlink(s: number): void {
-    const o = this.older[s]!;
-    const n = this.newer[s]!;
-    if (o !== EMPTY) this.newer[o] = n;
-    else this.oldest = n;
-    if (n !== EMPTY) this.older[n] = o;
-    else this.newest = o;
+    this.order.clear();
   }
 
   private grow(): void {
@@ -301,15 +282,14 @@ export class AddressPortTable {
       return n;
     };
     this.hashes = g(this.hashes);
-    this.older = g(this.older);
-    this.newer = g(this.newer);
+    this.order.resize(c);
     this.a = f(this.a);
     this.b = f(this.b);
     this.capacity = c;
     const nb = bucketsFor(c);
     this.buckets = new Int32Array(nb).fill(EMPTY);
     this.mask = nb - 1;
-    for (let s = this.oldest; s !== EMPTY; s = this.newer[s]!) {
+    for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) {
       let i = this.hashes[s]! & this.mask;
       while (this.buckets[i] !== EMPTY) i = (i + 1) & this.mask;
       this.buckets[i] = s;
