@@ -468,11 +468,9 @@ export class PathCaches implements PathWatch, OutPathCache {
     const b = e.path.bridge;
     const macs = e.macFx.macs;
     for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
-    // NORMAL's lookup of the destination: still unknown (it flooded), or still fresh on the same port.
-    if (e.dstTable !== undefined) {
-      const entry = e.dstTable.get(e.dstMac);
-      if (e.dstPort < 0 ? entry !== undefined : entry === undefined || entry.port !== e.dstPort || dp.now - entry.seen > b.macAgingSeconds * 1000) return false;
-    }
+    // NORMAL's lookup of the destination: the same answer as when the entry was made (still unknown, or
+    // still fresh on that port; an aged entry NORMAL would forget is neither).
+    if (e.normal !== undefined && b.normalLookup(e.normal, e.dstMac, dp.now) !== e.dstPort) return false;
     return true;
   }
 
@@ -553,15 +551,15 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (((out[14]! << 8) | out[15]!) !== dp.vlan) return;
     }
     if (!onlyForward(fx.rules) || fx.normal > 1 || fx.macs.some((m) => m.created)) return;
-    let dstTable: BackEntry['dstTable'];
+    let normal: BackEntry['normal'];
     let dstPort = -1;
     const srcMac = macNumber(frame, 6);
     const dstMac = macNumber(frame, 0);
     if (fx.normal === 1) {
       if (fx.macs.length !== 1 || fx.macs[0]!.mac !== srcMac || srcMac === dstMac) return;
-      dstTable = fx.macs[0]!.table;
-      const entry = dstTable.get(dstMac);
-      dstPort = entry === undefined ? -1 : entry.port;
+      normal = fx.macs[0]!;
+      dstPort = path.bridge.normalLookup(normal, dstMac, dp.now);
+      if (dstPort === -2) return;
     } else if (fx.macs.length !== 0) return;
     if (seg.fdb.get(srcMac) !== path.node || seg.fdb.get(dstMac) !== 'outside') return;
     const macFx = new BridgeEffects();
@@ -570,7 +568,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < fx.rules.length; i++) byteDelta[i] = fx.bytes[i]! - len;
     this.backs.set(hash, {
       key, path, from, generation: host.generation, bridgeVersion: path.bridge.version, fdbStamp: seg.changes, srcMac, dstMac,
-      stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules: fx.rules.slice(), byteDelta, macFx, dstTable, dstPort,
+      stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules: fx.rules.slice(), byteDelta, macFx, normal, dstPort,
       wire: outs === 1, drops,
     });
   }

@@ -17,7 +17,7 @@
  * an uncached one (property tests check it). The switch is not replayed: its conntrack calls (OVS's TCP
  * tracking, timeouts, NAT) change state an entry could only reproduce by making them. */
 import type { DropCode } from './drops.js';
-import { Slot, type Bridge, type BridgeEffects, type Flow } from '@vippath/openflow';
+import { Slot, type Bridge, type BridgeEffects, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import type { NodePath } from './datapath.js';
 import { LruTable } from './lru.js';
@@ -170,8 +170,9 @@ export interface BackEntry {
   byteDelta: Int32Array;
   /** The MAC refreshes NORMAL made (none new). */
   macFx: BridgeEffects;
-  /** NORMAL's table and what it knew of the destination: -1 nothing (it flooded), else the learned port. */
-  dstTable: Map<number, { port: number; seen: number }> | undefined;
+  /** NORMAL's learning of the source (its table is the one the destination is looked up in), when NORMAL ran. */
+  normal: MacLearned | undefined;
+  /** NORMAL's lookup of the destination then ({@link Bridge.normalLookup}): -1 unknown (it flooded), else the learned port. */
   dstPort: number;
   /** Whether the frame went out on the wire (to the outside). */
   wire: boolean;

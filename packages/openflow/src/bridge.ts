@@ -424,6 +424,23 @@ export class Bridge {
     flow.nBytes += bytes;
   }
 
+  /**
+   * What NORMAL's lookup of `mac`, in the MAC table learning `l` was made in (the same VLAN), does at `now`: the
+   * learned port while the entry is fresh; -1 when there is no entry (it floods, the table unchanged); -2 when
+   * the entry has aged out (it floods and forgets the entry: a table change). A cache replaying a NORMAL run asks
+   * this rather than reading the table and repeating the ageing rule.
+   */
+  normalLookup(l: MacLearned, mac: number, now: number): number {
+    const entry = l.table.get(mac);
+    if (entry === undefined) return -1;
+    return this.isFresh(entry, now) ? entry.port : -2;
+  }
+
+  /** Whether NORMAL still forwards on a learned entry at `now` (OVS's mac-aging-time). */
+  private isFresh(entry: MacEntry, now: number): boolean {
+    return now - entry.seen <= this.macAgingSeconds * 1000;
+  }
+
   /** Whether a learning recorded earlier still stands: the table holds that very entry, on that port. */
   learnedStill(l: MacLearned): boolean {
     return l.table.get(l.mac) === l.entry && l.entry.port === l.port;
@@ -1070,14 +1087,14 @@ export class Bridge {
     if (!gratuitous) this.learnSource(x, table, src, inPort, inP, vlan, dep);
     const multicast = isMulticastMac(x.buf, 0);
     const entry = multicast ? undefined : table.get(dst);
-    const fresh = entry && x.now - entry.seen <= this.macAgingSeconds * 1000;
-    const learnedPort = fresh ? entry.port : undefined;
+    const fresh = entry !== undefined && this.isFresh(entry, x.now) ? entry : undefined;
+    const learnedPort = fresh ? fresh.port : undefined;
     if (dep !== undefined && !multicast) {
       dep.dstMac = dst;
       if (fresh) {
         dep.dstKind = MfDst.LEARNED;
-        dep.dst = entry;
-        dep.dstPort = entry.port;
+        dep.dst = fresh;
+        dep.dstPort = fresh.port;
       } else {
         dep.dstKind = MfDst.ABSENT;
         dep.inserts = this.macInserts;
