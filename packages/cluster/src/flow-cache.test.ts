@@ -99,6 +99,28 @@ function observe(cache: boolean, events: Ev[], wire = false, stats?: { hits: num
   };
 }
 
+/**
+ * Every frame of `events` through inject(): each result (its steps, or only their count), then the counters — and,
+ * with the wire captured, the wire's frames and br-provider's flows and MACs. `hits` counts what the cache served.
+ */
+function injectAll(cache: boolean, events: Ev[], opts: { trace: boolean; wire: boolean }, hits: (s: ReturnType<SimulatedCluster['cacheStats']>) => number): { out: unknown[]; hits: number } {
+  const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: opts.trace, flowCache: cache });
+  const out: unknown[] = [];
+  if (opts.wire) sim.onWire = (from, f, now) => out.push(['wire', from, now, Buffer.from(f).toString('hex')]);
+  let now = 0;
+  for (const e of events) {
+    now += e.gapMs;
+    if (e.kind === 'down') sim.nodeDown(`node${e.node}`, now);
+    for (const f of framesOf(e)) {
+      const r = sim.inject(f, now);
+      out.push([r.verdict, opts.trace ? r.stages : r.stages.length, r.drops, r.outside.map((x) => Buffer.from(x).toString('hex')), r.background.length, r.delivered.map((x) => [x.pod, Buffer.from(x.frame).toString('hex')])]);
+    }
+  }
+  out.push({ ...sim.stageCounts }, sim.edges(), Object.fromEntries(sim.dropCounts));
+  if (opts.wire) out.push([...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true }), b.learnedMacs()]));
+  return { out, hits: cache ? hits(sim.cacheStats()) : 0 };
+}
+
 describe('the flow cache', () => {
   it(`changes nothing but speed (${runs} runs, seed ${seed})`, () => {
     console.log(`flow-cache property: ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
@@ -130,23 +152,9 @@ describe('the flow cache', () => {
     let hits = 0;
     fc.assert(
       fc.property(fc.array(evArb, { minLength: 1, maxLength: 40 }), (events) => {
-        const run = (cache: boolean): unknown[] => {
-          const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: true, flowCache: cache });
-          const out: unknown[] = [];
-          let now = 0;
-          for (const e of events) {
-            now += e.gapMs;
-            if (e.kind === 'down') sim.nodeDown(`node${e.node}`, now);
-            for (const f of framesOf(e)) {
-              const r = sim.inject(f, now);
-              out.push([r.verdict, r.stages, r.drops, r.outside.map((x) => Buffer.from(x).toString('hex')), r.background.length, r.delivered.map((x) => [x.pod, Buffer.from(x.frame).toString('hex')])]);
-            }
-          }
-          if (cache) hits += sim.cacheStats().hits;
-          out.push({ ...sim.stageCounts }, sim.edges(), Object.fromEntries(sim.dropCounts));
-          return out;
-        };
-        expect(run(true)).toEqual(run(false));
+        const cached = injectAll(true, events, { trace: true, wire: false }, (c) => c.hits);
+        hits += cached.hits;
+        expect(cached.out).toEqual(injectAll(false, events, { trace: true, wire: false }, (c) => c.hits).out);
       }),
       { numRuns: runs, seed },
     );
@@ -169,24 +177,10 @@ describe('the flow cache', () => {
     let hits = 0;
     fc.assert(
       fc.property(fc.array(evArb, { minLength: 1, maxLength: 40 }), (events) => {
-        const run = (cache: boolean): unknown[] => {
-          const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache: cache });
-          const out: unknown[] = [];
-          sim.onWire = (from, f, now) => out.push(['wire', from, now, Buffer.from(f).toString('hex')]);
-          let now = 0;
-          for (const e of events) {
-            now += e.gapMs;
-            if (e.kind === 'down') sim.nodeDown(`node${e.node}`, now);
-            for (const f of framesOf(e)) {
-              const r = sim.inject(f, now);
-              out.push([r.verdict, r.stages.length, r.drops, r.outside.map((x) => Buffer.from(x).toString('hex')), r.background.length, r.delivered.map((x) => [x.pod, Buffer.from(x.frame).toString('hex')])]);
-            }
-          }
-          if (cache) hits += sim.cacheStats().hits + sim.cacheStats().arpHits;
-          out.push({ ...sim.stageCounts }, sim.edges(), Object.fromEntries(sim.dropCounts), [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true }), b.learnedMacs()]));
-          return out;
-        };
-        expect(run(true)).toEqual(run(false));
+        const both = (c: ReturnType<SimulatedCluster['cacheStats']>): number => c.hits + c.arpHits;
+        const cached = injectAll(true, events, { trace: false, wire: true }, both);
+        hits += cached.hits;
+        expect(cached.out).toEqual(injectAll(false, events, { trace: false, wire: true }, both).out);
       }),
       { numRuns: runs, seed },
     );
