@@ -33,22 +33,31 @@ function pcap(frames, frameAt) {
     size += 16 + f.length;
   }
   const out = Buffer.alloc(size);
+  pcapHeader(out);
+  let at = 24;
+  for (let i = 0; i < frames; i++) at = pcapRecord(out, at, i, parts[i]);
+  return out;
+}
+
+/** A classic pcap's global header (microseconds, v2.4, snaplen 262 144, Ethernet) at the start of `out`. */
+function pcapHeader(out) {
   out.writeUInt32LE(0xa1b2c3d4, 0);
   out.writeUInt16LE(2, 4);
   out.writeUInt16LE(4, 6);
+  out.writeUInt32LE(0, 8);
+  out.writeUInt32LE(0, 12);
   out.writeUInt32LE(262144, 16);
   out.writeUInt32LE(1, 20);
-  let at = 24;
-  for (let i = 0; i < frames; i++) {
-    const f = parts[i];
-    out.writeUInt32LE(1_700_000_000 + Math.floor(i / 1e6), at);
-    out.writeUInt32LE(i % 1e6, at + 4);
-    out.writeUInt32LE(f.length, at + 8);
-    out.writeUInt32LE(f.length, at + 12);
-    out.set(f, at + 16);
-    at += 16 + f.length;
-  }
-  return out;
+}
+
+/** Frame `n`'s record at `at` (1 µs after frame n − 1); returns where the next one goes. */
+function pcapRecord(out, at, n, f) {
+  out.writeUInt32LE(1_700_000_000 + Math.floor(n / 1e6), at);
+  out.writeUInt32LE(n % 1e6, at + 4);
+  out.writeUInt32LE(f.length, at + 8);
+  out.writeUInt32LE(f.length, at + 12);
+  out.set(f, at + 16);
+  return at + 16 + f.length;
 }
 
 export function warmCapture(frames, flows = 10_000) {
@@ -121,23 +130,11 @@ function tcpData(c, sport, flags, seq, ack, payload) {
 export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {}) {
   // The largest record is a GET (16 + 143 bytes): the buffer's untouched tail is never resident.
   const out = Buffer.allocUnsafe(24 + frames * 176);
-  out.writeUInt32LE(0xa1b2c3d4, 0);
-  out.writeUInt16LE(2, 4);
-  out.writeUInt16LE(4, 6);
-  out.writeUInt32LE(0, 8);
-  out.writeUInt32LE(0, 12);
-  out.writeUInt32LE(262144, 16);
-  out.writeUInt32LE(1, 20);
+  pcapHeader(out);
   let at = 24;
   let n = 0;
   const put = (f) => {
-    out.writeUInt32LE(1_700_000_000 + Math.floor(n / 1e6), at);
-    out.writeUInt32LE(n % 1e6, at + 4);
-    out.writeUInt32LE(f.length, at + 8);
-    out.writeUInt32LE(f.length, at + 12);
-    out.set(f, at + 16);
-    at += 16 + f.length;
-    n++;
+    at = pcapRecord(out, at, n++, f);
   };
   put(arp(GATEWAY));
   let requests = 0;
