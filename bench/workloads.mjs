@@ -1,7 +1,8 @@
 // The full-path workloads (issue #8), generated reproducibly as classic pcaps in memory:
 //   warm: `flows` client flows of VLAN-341 TCP to the VIP:80 that repeat — each flow's first frame a SYN, its
 //         second the handshake's ACK, then pure ACKs — with one frame in 64 an ARP request for the VIP;
-//   cold: every frame a new flow (a SYN from a new client address and port): conntrack insert + LB choice each;
+//   cold: every frame a new flow (a SYN from a new client address and port): conntrack insert + LB choice each,
+//         its clients the http workload's (mostly routed: the gateway's MAC);
 //   arp:  ARP requests for the VIP from 1 024 clients in turn.
 // Clients are 10.181.0.0/16 hosts (MAC 52:54:00:cc:xx:xx) on the outside of the wire.
 import { buildFrame } from '../packages/wire/dist/index.js';
@@ -81,8 +82,36 @@ export function warmCapture(frames, flows = 10_000) {
   });
 }
 
+/**
+ * Every frame a new connection: SYNs from 65 536 clients in turn (a new source port each round), the clients
+ * {@link httpClient}'s — one in 16 on the VLAN with its own MAC, which ARPs for the VIP before its first SYN, the
+ * rest routed, so their frames carry the gateway's MAC; the gateway ARPs once, first. (Until session 7 every
+ * client was on the VLAN with a MAC of its own: 65 536 MACs turned the wire's 8 192-entry table over, it forgot
+ * the VIP owner's NIC — the pods' answers carry the pods' MACs, so nothing refreshed it — and every later SYN was
+ * flooded to all three nodes, each of which answered it from its own pod; and br-provider, which had never seen
+ * a client's MAC through NORMAL, flooded each SYN-ACK to its LOCAL port too. A capture of a VIP serving that many
+ * clients does not look like that.)
+ */
 export function coldCapture(frames) {
-  return pcap(frames, (i) => tcp(client(i % 65536), 1024 + Math.floor(i / 65536), 0x02, 1000, 0));
+  let conv = 0;
+  let pending;
+  return pcap(frames, (i) => {
+    if (i === 0) return arp(GATEWAY);
+    if (pending) {
+      const f = pending;
+      pending = undefined;
+      return f;
+    }
+    const ci = conv % 65536;
+    const c = httpClient(ci);
+    const syn = tcp(c, 1024 + Math.floor(conv / 65536), 0x02, 1000, 0);
+    conv++;
+    if (c.onLink && conv <= 65536) {
+      pending = syn;
+      return arp(c);
+    }
+    return syn;
+  });
 }
 
 export function arpCapture(frames) {
