@@ -122,6 +122,8 @@ export class PathCaches implements PathWatch, OutPathCache {
   private readonly arps = new LruTable<number, ArpEntry>(16384);
   private arpHits = 0;
   private readonly scratch = new Uint8Array(65536 + 64);
+  /** Views of {@link scratch} by length: a hit hands the switch `scratch[0, len)` without making a view per frame. */
+  private readonly scratchViews: Array<Uint8Array | undefined> = [];
   private readonly work = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
   private readonly decoder = new FrameDecoder();
@@ -387,7 +389,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     const rules = e.rules;
     for (let i = 0; i < rules.length; i++) e.bridge.credit(rules[i]!, length + e.byteDelta[i]!);
     if (rec.tracing) for (const st of e.stages!) rec.r.stages.push(st);
-    e.path.ovnAt(buf.subarray(0, len), dp.localnet, e.fromAt, e.depth);
+    const view = buf !== this.scratch ? buf.subarray(0, len) : (this.scratchViews[len] ?? (this.scratchViews[len] = buf.subarray(0, len)));
+    e.path.ovnAt(view, dp.localnet, e.fromAt, e.depth);
     const r = rec.finish();
     rec.tracing = saved;
     if (!keep) this.report(r);
@@ -428,7 +431,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       extractKey(frame, d, path.patchPort, k);
       for (let i = 0; i < slots.length; i++) w[n++] = (k[slots[i]!]! & reads.masks[i]!) | 0;
     }
-    const hash = (FlowCache.hashWords(w, n) ^ Math.imul(path.mac % 0x100000000, 0x27d4eb2d)) | 0;
+    const hash = (FlowCache.hashWords(w, n) ^ Math.imul(path.mac % 0x100000000, 0x27d4eb2d)) & 0x3fffffff;
     const e = this.backs.get(hash);
     if (e !== undefined && e.path === path && e.from === from && sameWords(e.key, w, n)) {
       if (this.backUsable(e)) {
@@ -485,7 +488,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (e.wire) {
       // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
       const tagged = rec.transient ? rec.buffer(len + 4) : new Uint8Array(len + 4);
-      tagged.set(frame.length === len ? frame : frame.subarray(0, len));
+      // A byte loop, not set(subarray): the answer is a few dozen bytes, and a view would be made per frame.
+      for (let i = 0; i < len; i++) tagged[i] = frame[i]!;
       const n = pushVlan(tagged, len, dp.vlan);
       const wired = n === tagged.length ? tagged : tagged.subarray(0, n);
       dp.segment.fdb.touch(e.srcMac);

@@ -202,13 +202,13 @@ export class FlowCache {
     h = Math.imul(h ^ d, 0xc2b2ae35);
     h = Math.imul(h ^ e, 0x85ebca6b);
     h = Math.imul(h ^ f, 0xc2b2ae35);
-    return (h ^ (h >>> 15)) | 0;
+    return (h ^ (h >>> 15)) & 0x3fffffff;
   }
 
   static hashWords(w: Int32Array, n: number): number {
     let h = 0x9e3779b9;
     for (let i = 0; i < n; i++) h = Math.imul(h ^ w[i]!, i & 1 ? 0xc2b2ae35 : 0x85ebca6b);
-    return (h ^ (h >>> 15)) | 0;
+    return (h ^ (h >>> 15)) & 0x3fffffff;
   }
 
   /** The entry stored under `hash` when its key is `w[0, n)`. */

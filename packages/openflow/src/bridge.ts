@@ -122,6 +122,15 @@ export const DEFAULT_MAC_AGING_S = 300;
 const HEADROOM = 16;
 
 /**
+ * Empties `list` in place. Setting `length` is a call into the runtime even on an empty array; popping the few
+ * elements a translation's record holds is not (a bridge miss empties five such lists, a watched frame three more).
+ */
+function truncate(list: unknown[]): void {
+  if (list.length > 16) list.length = 0;
+  else while (list.length !== 0) list.pop();
+}
+
+/**
  * A learned MAC address: its port and when it was last seen (ms). An entry NORMAL removes (aged out, evicted,
  * flushed) gets port -1, so that whoever kept it (a megaflow) sees at once that it no longer stands.
  */
@@ -155,9 +164,9 @@ export class BridgeEffects {
 
   /** Empties the record, for reuse by a watcher that keeps only {@link slice}s of it. */
   clear(): void {
-    this.rules.length = 0;
-    this.bytes.length = 0;
-    this.macs.length = 0;
+    truncate(this.rules);
+    truncate(this.bytes);
+    truncate(this.macs);
     this.normal = 0;
   }
 
@@ -219,11 +228,11 @@ class Recording {
     this.clean.fill(0xffffffff, 0, Slot.METADATA_HI);
     // Metadata and registers start at 0 for every packet: what they hold is the rules' doing, never the packet's.
     this.clean.fill(0, Slot.METADATA_HI);
-    this.ops.length = 0;
-    this.actions.length = 0;
-    this.rules.length = 0;
-    this.bytes.length = 0;
-    this.normals.length = 0;
+    truncate(this.ops);
+    truncate(this.actions);
+    truncate(this.rules);
+    truncate(this.bytes);
+    truncate(this.normals);
     this.inLength = inLength;
     this.macChanges = macChanges;
   }
