@@ -42,6 +42,16 @@ describe('effects: what packets did, recorded and replayed by the bridge (a cach
     // A moved: the recorded learning no longer stands, so a cache must not replay it.
     replayed.process(udp(A, B), 2, { now: 40 });
     expect(second.macs.every((m) => replayed.learnedStill(m))).toBe(false);
+    // Flushed and learned anew on the same port: a new entry, so the learning recorded before the flush is void.
+    replayed.effects = new BridgeEffects();
+    replayed.process(udp(A, B), 2, { now: 50 });
+    const third = replayed.effects;
+    replayed.effects = undefined;
+    expect(third.macs.length === 1 && replayed.learnedStill(third.macs[0]!)).toBe(true);
+    replayed.flushMacs();
+    replayed.process(udp(A, B), 2, { now: 60 });
+    expect(replayed.learnedMacs().some((m) => m.port === 2)).toBe(true);
+    expect(replayed.learnedStill(third.macs[0]!)).toBe(false);
   });
 
   it('credit counts one packet of so many bytes on a rule, as a hit does', () => {

@@ -450,9 +450,13 @@ export class Bridge {
     return now - entry.seen <= this.macAgingSeconds * 1000;
   }
 
-  /** Whether a learning recorded earlier still stands: the table holds that very entry, on that port. */
+  /**
+   * Whether a learning recorded earlier still stands: the table holds that very entry, on that port. Every removal
+   * of an entry (aged out, evicted, flushed) sets its port to -1 and a MAC is never given a second entry while
+   * it has one, so the entry's port says it — no lookup of a 48-bit key (a heap number per call) in the table.
+   */
   learnedStill(l: MacLearned): boolean {
-    return l.table.get(l.mac) === l.entry && l.entry.port === l.port;
+    return l.entry.port === l.port;
   }
 
   /**
