@@ -221,7 +221,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       this.flows.misses++;
     }
     // The full path, watched when the packet could become an entry (with its steps when they are wanted).
-    const watch = (candidate && this.couldMake(buf)) || arpCandidate ? this.watchBegin(arpCandidate) : undefined;
+    const watch = (candidate && this.couldMake(buf)) || (arpCandidate && this.arpCouldMake(buf)) ? this.watchBegin(arpCandidate) : undefined;
     const saved = rec.tracing;
     rec.tracing = tracing;
     const r = this.fullPath(buf, length, now, keep, watch !== undefined);
@@ -348,6 +348,16 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (fdb.get(macNumber(buf, 6)) !== 'outside') return false;
     const to = fdb.get(macNumber(buf, 0));
     return to !== undefined && to !== 'outside';
+  }
+
+  /**
+   * Whether an ARP request's run could make an entry: not when the wire is about to learn its sender (a new
+   * client's first request, or one that moved) — the table changes while it runs, which {@link arpWatchEnd}
+   * refuses. Such a request (every on-link client's first, in a capture of new clients) takes the full path
+   * unwatched: lean, with no effects recorded anywhere.
+   */
+  private arpCouldMake(buf: Uint8Array): boolean {
+    return (buf[6]! & 1) !== 0 || this.host.dp.segment.fdb.get(macNumber(buf, 6)) === 'outside';
   }
 
   /** Whether every fact entry `e` rests on still holds: versions, and the wire's MAC table. */
