@@ -98,6 +98,19 @@ describe('NORMAL: MAC learning with VLAN port modes and ageing', () => {
     br.macLimit = 2;
     for (let i = 0; i < 5; i++) br.process(udp(`52:54:00:00:00:0${i}`, B), 2);
     expect(br.macEvictions).toBeGreaterThan(0);
+    // The bound holds over every VLAN's table (the trunk's untagged VLAN 0 and the access port's 100 count
+    // together), through evictions and flushes.
+    expect(br.learnedMacs()).toHaveLength(2);
+    br.process(udp('52:54:00:00:01:00', B), 3);
+    expect(br.learnedMacs()).toHaveLength(2);
+    expect(new Set(br.learnedMacs().map((m) => m.vlan))).toEqual(new Set([0, 100]));
+    br.flushMacs();
+    br.macLimit = 3;
+    for (let i = 0; i < 3; i++) br.process(udp(`52:54:00:00:02:0${i}`, B), 2);
+    const evicted = br.macEvictions;
+    expect(br.learnedMacs()).toHaveLength(3);
+    br.process(udp('52:54:00:00:02:09', B), 2);
+    expect(br.macEvictions).toBe(evicted + 1);
   });
 });
 

@@ -319,6 +319,8 @@ export class Bridge {
   macAgingSeconds = DEFAULT_MAC_AGING_S;
   /** Bound on learned MACs; the oldest is evicted (and counted) beyond it. */
   macLimit = 8192;
+  /** Learned MACs over every VLAN's table (kept as they change: a new MAC checks the bound without a walk). */
+  private macTotal = 0;
   macEvictions = 0;
   /** When set, what packets do to the bridge is recorded here (see {@link BridgeEffects}). */
   effects: BridgeEffects | undefined;
@@ -478,6 +480,7 @@ export class Bridge {
   flushMacs(): void {
     for (const t of this.macs.values()) for (const e of t.values()) e.port = -1;
     this.macs.clear();
+    this.macTotal = 0;
     this.macChanges++;
     this.flushMegaflows();
   }
@@ -1125,6 +1128,7 @@ export class Bridge {
     }
     if (entry && !fresh) {
       table.delete(dst);
+      this.macTotal--;
       entry.port = -1;
       this.macChanges++;
     }
@@ -1153,9 +1157,10 @@ export class Bridge {
     } else {
       this.macChanges++;
       this.macInserts++;
-      if (this.macCount() >= this.macLimit) this.evictOldest();
+      if (this.macTotal >= this.macLimit) this.evictOldest();
       const created = { port: inPort, seen: x.now };
       table.set(src, created);
+      this.macTotal++;
       this.effects?.macs.push({ table, mac: src, entry: created, port: inPort, created: true });
       x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}`, indent: x.actionCol + 1 });
     }
@@ -1180,18 +1185,13 @@ export class Bridge {
     this.emit(x, out, copy, len);
   }
 
-  private macCount(): number {
-    let n = 0;
-    for (const t of this.macs.values()) n += t.size;
-    return n;
-  }
-
   private evictOldest(): void {
     let oldest: { t: Map<number, MacEntry>; k: number; seen: number } | undefined;
     for (const t of this.macs.values()) for (const [k, e] of t) if (!oldest || e.seen < oldest.seen) oldest = { t, k, seen: e.seen };
     if (oldest) {
       oldest.t.get(oldest.k)!.port = -1;
       oldest.t.delete(oldest.k);
+      this.macTotal--;
       this.macEvictions++;
       this.macChanges++;
     }
