@@ -498,8 +498,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (e.wire) {
       // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
       const tagged = rec.transient ? rec.buffer(len + 4) : new Uint8Array(len + 4);
-      // A byte loop, not set(subarray): the answer is a few dozen bytes, and a view would be made per frame.
-      for (let i = 0; i < len; i++) tagged[i] = frame[i]!;
+      // The answer is the switch's long-lived output buffer: its views by length are kept (none made per frame).
+      tagged.set(frame.length === len ? frame : rec.viewOf(frame, len));
       const n = pushVlan(tagged, len, dp.vlan);
       const wired = n === tagged.length ? tagged : tagged.subarray(0, n);
       dp.segment.fdb.touch(e.srcMac);

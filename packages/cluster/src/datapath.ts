@@ -5,7 +5,7 @@
  * happened, and nothing returns to a hub between hops.
  */
 import { BridgeOutcome, Port, type Bridge, type TraceStep as BridgeStep } from '@vippath/openflow';
-import type { LogicalSwitch, StageStep, SwitchResult } from '@vippath/ovn';
+import type { LogicalSwitch, StageStep, SwitchDrop, SwitchResult } from '@vippath/ovn';
 import { SwitchOutcome, switchDropReason } from '@vippath/ovn';
 import type { MetalLB } from '@vippath/metallb';
 import { DecodedFrame, FrameDecoder, formatIPv4, isVlanTpid, MAX_VLAN_TAGS, popVlan, pushVlan, readIPv4 } from '@vippath/wire';
@@ -51,6 +51,16 @@ function ipv4At(frame: Uint8Array): number {
 }
 
 /** A TCP SYN without ACK, behind the valid IPv4 header at `l3` (the decoder's conditions for reading the flags). */
+// A drop's words, made by these helpers only when a drop happens: a closure written inside a hop would make the
+// hop capture what it names, and V8 then allocates a context for those variables on every call (or every turn of
+// the loop that declares them), drop or not.
+const nicVlanDetail = (vid: number, nic: string, vlan: number) => (): string => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${nic}.${vlan}`;
+const unknownPortDetail = (port: number) => (): string => `output to unknown port ${port}`;
+const switchDropDetail = (res: SwitchDrop) => (): string => `ovn: ${switchDropReason(res)}`;
+const noPatchDetail = (chassis: string) => (): string => `ovn: ${chassis}'s br-provider has no patch port to br-int`;
+const unmodelledDetail = (port: string) => (): string => `ovn: output to ${port}, which vippath does not model`;
+const podIgnoredDetail = (pod: PodHost) => (): string => `pod: ${pod.ignored}`;
+
 function isSyn(frame: Uint8Array, l3: number): boolean {
   if (frame[l3 + 9] !== 6 || (((frame[l3 + 6]! & 0x1f) << 8) | frame[l3 + 7]!) !== 0) return false;
   const ihl = (frame[l3]! & 15) << 2;
@@ -316,7 +326,7 @@ export class NodePath {
     // Only the outer tag is read: the rest is br-provider's to decode.
     const tagged = frame.length >= 18 && isVlanTpid((frame[12]! << 8) | frame[13]!);
     const vid = tagged ? ((frame[14]! & 0x0f) << 8) | frame[15]! : -1;
-    if (vid !== dp.vlan) return rec.dropAt(ids.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', rec.tracing ? () => `${vid < 0 ? 'untagged frame' : `VLAN ${vid}`}: not for ${n.nic}.${dp.vlan}` : undefined);
+    if (vid !== dp.vlan) return rec.dropAt(ids.nicAt, vid < 0 ? 'nic.untagged' : 'nic.other-vlan', rec.tracing ? nicVlanDetail(vid, n.nic, dp.vlan) : undefined);
     // Untagged in place: br-provider reads `frame[0, len)`, so no view of it is made (observers get one).
     const len = popVlan(frame, frame.length);
     rec.stepAt(ST_VLAN, ids.vif, rec.tracing ? `untagged VLAN ${dp.vlan}` : '', from);
@@ -340,27 +350,35 @@ export class NodePath {
     }
   }
 
+  /**
+   * br-provider traced: the bridge records its own steps (ofproto/trace's story), the rules behind the hop's
+   * one-line decision. A method of its own: the closures naming ports would otherwise make every untraced hop
+   * allocate a context for what they capture.
+   */
+  private tracedBridge(frame: Uint8Array, inPort: number, from: number, out: BridgeOutcome): void {
+    const dp = this.dp;
+    const rec = dp.rec;
+    const steps: BridgeStep[] = [];
+    const res = this.bridge.process(frame, inPort, { now: dp.now, trace: steps });
+    rec.stepAt(ST_BRIDGE, this.ids.br, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from);
+    const full = (p: number): string => (p === this.patchPort ? dp.patchName : this.portName(p));
+    rec.r.stages[rec.r.stages.length - 1]!.openflow = bridgeTrace(this.bridge.name, inPort, full, frame, steps, res);
+    out.error = res.error;
+    out.count = res.outputs.length;
+    for (let i = 0; i < out.count; i++) {
+      out.ports[i] = res.outputs[i]!.port;
+      out.packets[i] = res.outputs[i]!.packet;
+    }
+  }
+
   private bridgeHop(frame: Uint8Array, length: number, inPort: number, from: number, depth: number, out: BridgeOutcome): void {
     const dp = this.dp;
     const rec = dp.rec;
     const n = this.names;
     const ids = this.ids;
     const at = ids.br;
-    // Traced, the bridge records its own steps (ofproto/trace's story): the rules behind this one-line decision.
-    if (rec.tracing) {
-      if (length !== frame.length) frame = frame.subarray(0, length);
-      const steps: BridgeStep[] = [];
-      const res = this.bridge.process(frame, inPort, { now: dp.now, trace: steps });
-      rec.stepAt(ST_BRIDGE, at, `in_port ${this.portName(inPort)} → ${res.outputs.map((o) => this.portName(o.port)).join(', ') || 'drop'}`, from);
-      const full = (p: number): string => (p === this.patchPort ? dp.patchName : this.portName(p));
-      rec.r.stages[rec.r.stages.length - 1]!.openflow = bridgeTrace(this.bridge.name, inPort, full, frame, steps, res);
-      out.error = res.error;
-      out.count = res.outputs.length;
-      for (let i = 0; i < out.count; i++) {
-        out.ports[i] = res.outputs[i]!.port;
-        out.packets[i] = res.outputs[i]!.packet;
-      }
-    } else {
+    if (rec.tracing) this.tracedBridge(length !== frame.length ? frame.subarray(0, length) : frame, inPort, from, out);
+    else {
       this.bridge.processInto(frame, length, inPort, dp.now, out);
       rec.stepAt(ST_BRIDGE, at, '', from);
       // The packets are this level's buffers, used up before the level is left; observers, which may keep
@@ -396,7 +414,7 @@ export class NodePath {
         dp.port(n.br, packet);
         dp.onTap?.(n.br, packet);
         this.local(packet, depth + 1);
-      } else rec.dropAt(at, 'br-provider.unknown-port', () => `output to unknown port ${port}`);
+      } else rec.dropAt(at, 'br-provider.unknown-port', unknownPortDetail(port));
     }
   }
 
@@ -465,8 +483,7 @@ export class NodePath {
         rec.r.stages.push({ stage: lb ? 'lb-dnat' : 'ovn', at: `${s.chassis}/${lb ? 'lb-dnat' : dp.lsName}`, decision: `${s.stage} ${s.priority}: ${s.match} → ${s.actions}${s.note ? ` (${s.note})` : ''}`, ovn: { pipeline: s.pipeline, table: s.table, stage: s.stage, priority: s.priority, match: s.match, actions: s.actions } });
       }
       if (traced.verdict === 'drop') {
-        const res = traced;
-        return rec.dropAt(at, ovnDropCode(res.code), () => `ovn: ${switchDropReason(res)}`);
+        return rec.dropAt(at, ovnDropCode(traced.code), switchDropDetail(traced));
       }
       out.count = traced.outputs.length;
       for (let i = 0; i < out.count; i++) {
@@ -515,7 +532,7 @@ export class NodePath {
       if (oPort === dp.localnet) {
         // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
         if (outPath.patchPort < 0) {
-          rec.dropAt(outAt, 'ovn.no-patch-port', () => `ovn: ${out.chassis}'s br-provider has no patch port to br-int`);
+          rec.dropAt(outAt, 'ovn.no-patch-port', noPatchDetail(out.chassis));
           continue;
         }
         if (dp.onPort) dp.port(outPath.names.patchAt, oFrame.length === oLength ? oFrame : oFrame.subarray(0, oLength));
@@ -524,7 +541,7 @@ export class NodePath {
       }
       const pp = dp.podPorts.get(oPort);
       if (pp === undefined) {
-        rec.dropAt(outAt, 'ovn.unmodelled-output', () => `ovn: output to ${oPort}, which vippath does not model`);
+        rec.dropAt(outAt, 'ovn.unmodelled-output', unmodelledDetail(oPort));
         continue;
       }
       const pod = pp.host;
@@ -543,7 +560,7 @@ export class NodePath {
       const replies = pod.answer(oFrame, dp.now);
       if (pod.ignoredCode !== undefined) {
         rec.stepAt(ST_POD, pp.atId, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
-        rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? () => `pod: ${pod.ignored}` : undefined);
+        rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? podIgnoredDetail(pod) : undefined);
       } else {
         rec.stepAt(ST_POD, pp.atId, rec.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
         rec.deliver(pod.pod.name, podNode, oFrame);

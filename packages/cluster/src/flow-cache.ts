@@ -134,8 +134,13 @@ export class BackReads {
 
   constructor(private readonly bridge: Bridge, private readonly patchPort: number) {}
 
+  /** Brings the union up to date with the bridge's flow table (one comparison when it did not change). */
   refresh(): void {
-    if (this.version === this.bridge.version) return;
+    if (this.version !== this.bridge.version) this.rebuild();
+  }
+
+  // Apart from refresh: its closure captures `this`, which would make every call allocate a context.
+  private rebuild(): void {
     const union = new Map<number, number>();
     for (const f of this.bridge.flows()) {
       if (f.match.some((m) => m.slot === Slot.IN_PORT && ((this.patchPort & m.mask) >>> 0) !== m.value >>> 0)) continue;

@@ -195,6 +195,11 @@ export class TraceRecorder {
     return b;
   }
 
+  /** `frame[0, length)` as a view to copy from: views of the few long-lived buffers frames come from are kept. */
+  viewOf(frame: Uint8Array, length: number): Uint8Array {
+    return this.pool.head(frame, length);
+  }
+
   /** A new frame: a fresh result for a caller that keeps it, or the reused one (valid until the next frame). */
   begin(keep: boolean): void {
     this.answered = false;
