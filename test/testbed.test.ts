@@ -15,7 +15,7 @@ import { readCaptureSync } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
 import { describeFrame } from '@vippath/cluster';
 import type { Difference, StepResult } from '../packages/vippath/src/testbed/index.js';
-import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario } from './testbed/harness.js';
+import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario } from './testbed/harness.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const RUNS = Number(process.env.VIPPATH_TESTBED_RUNS ?? 12);
@@ -51,24 +51,9 @@ const ROOTS: Record<string, { reason: string; matches: (s: StepResult, podPorts:
   // hairpinned VIP connection: chk_lb_hairpin matches the packet's protocol and backend port).
   'reopened-nat-tuple-ovs-3.1.0': {
     reason: 'a SYN reopening a TIME_WAIT connection to the VIP: Debian\'s ovs-vswitchd 3.1.0 keeps the old connection\'s un-NAT entry until its clean thread sweeps it, so the new DNAT avoids that reply tuple and the pod sees source port +1; packages/ovn\'s conntrack follows branch-3.1 as fixed in v3.1.3 ("conntrack: Remove nat_conn introducing key directionality"), the same choice test/ct-ovs.test.ts documents',
-    matches: (s, podPorts) => s.differences.some((d) => podPorts.has(d.port) && d.real !== null && d.simulated !== null && synMovedPort(d.real, d.simulated)),
+    matches: reopenedNatTuple,
   },
 };
-
-/** Both frames are the same TCP SYN but for the source port (and so the checksum). */
-function synMovedPort(realHex: string, simHex: string): boolean {
-  const a = Buffer.from(realHex, 'hex');
-  const b = Buffer.from(simHex, 'hex');
-  if (a.length !== b.length || dec.decode(a, dd) !== 0 || dd.l3 !== L3.IPV4 || dd.ipProto !== 6 || (dd.tcpFlags & 0x12) !== 0x02) return false;
-  const l4 = dd.l4Offset;
-  for (let i = 0; i < a.length; i++) {
-    const port = i >= l4 && i < l4 + 2;
-    const sum = i >= l4 + 16 && i < l4 + 18;
-    if (!port && !sum && a[i] !== b[i]) return false;
-  }
-  return a.readUInt16BE(l4) !== b.readUInt16BE(l4);
-}
-
 
 /** Judges a whole conversation: a known first difference turns the rest of it into counted consequences. */
 function judgeConversation(steps: StepResult[], podPorts: Set<string>): string[] {

@@ -440,9 +440,12 @@ export class SimulatedCluster {
     return this.rec.finish();
   }
 
-  /** The flow cache's counts: hits, misses (full path), stale entries refused, entries. */
-  cacheStats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number } {
-    return this.caches?.stats() ?? { hits: 0, misses: 0, stale: 0, entries: 0, arpHits: 0, arpEntries: 0 };
+  /**
+   * The caches' counts: the way-in flow cache's hits, misses (full path), stale entries refused and entries; the
+   * ARP cache's hits and entries; the way-back cache's (out of the localnet port to the wire).
+   */
+  cacheStats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; backHits: number; backMisses: number; backEntries: number } {
+    return this.caches?.stats() ?? { hits: 0, misses: 0, stale: 0, entries: 0, arpHits: 0, arpEntries: 0, backHits: 0, backMisses: 0, backEntries: 0 };
   }
 
   /** True when simulated time has something due (a scheduled change, an announcement): entries made now would not hold. */

@@ -6,9 +6,9 @@
  *
  * Exclusions are named and counted, never silent: {@link EXCLUSIONS} says why each exists.
  */
-import { SimulatedCluster, describeFrame, type TraceStep } from '@vippath/cluster';
+import { SimulatedCluster, describeFrame, type InjectResult, type TraceStep } from '@vippath/cluster';
 import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, parseIPv4, parseMac } from '@vippath/wire';
-import type { Testbed } from './testbed.js';
+import type { TapFrame, Testbed } from './testbed.js';
 
 /** SimulationOptions.notReadyAfterMs's default: how long after a node is lost its endpoints turn not ready. */
 const NOT_READY_AFTER_MS = 40_000;
@@ -87,6 +87,18 @@ function hex(f: Uint8Array): string {
   return Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('hex');
 }
 
+/**
+ * What the simulation is watched through. `taps` (the default): every port of every node, as the testbed
+ * records them — which turns the cluster's caches off (they replay the wire, not the ports inside). `wire`: only
+ * what a capture of the wire and the replay's callbacks show, so every cache stays on, as in `vippath replay`:
+ * what each machine put on the wire (`onWire`: the client's frame as the port `outside:out`, each node NIC's as
+ * `<node>/<nic>:out`), what reached the client (`onOutside`, port `outside`) and what each pod took (`onDeliver`,
+ * its port: the real side's frames its model accepted). Frames from the outside go through
+ * {@link SimulatedCluster.process}, the replay's hot path; the simulation should be made with `trace: false`
+ * (traced, br-provider's, the switch's and the way-back megaflows stand aside).
+ */
+export type Observe = 'taps' | 'wire';
+
 /** Lockstep driver over a simulation and a real testbed built from the same objects and cluster. */
 export class Differential {
   readonly totals: DifferentialTotals = { compared: 0, real: 0, simulated: 0, differences: [], excluded: {}, interleaved: 0 };
@@ -101,10 +113,30 @@ export class Differential {
 
   private readonly podPorts: Set<string>;
 
-  constructor(readonly sim: SimulatedCluster, readonly bed: Testbed) {
+  constructor(readonly sim: SimulatedCluster, readonly bed: Testbed, readonly observe: Observe = 'taps') {
     this.podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
     for (const p of sim.state.pods) garpKey(this.garpOf, p.ip, p.mac);
-    sim.onTap = (tap, frame) => this.simTaps.push({ tap, frame: frame.slice() });
+    if (observe === 'taps') {
+      sim.onTap = (tap, frame) => this.simTaps.push({ tap, frame: frame.slice() });
+      return;
+    }
+    const outOf = new Map(sim.cluster.nodes.map((n) => [n.name, `${n.name}/${n.nic}:out`]));
+    sim.onWire = (from, frame) => this.simTaps.push({ tap: outOf.get(from) ?? `${from}:out`, frame: frame.slice() });
+    sim.onOutside = (frame) => this.simTaps.push({ tap: 'outside', frame: frame.slice() });
+    sim.onDeliver = (pod, frame, length) => this.simTaps.push({ tap: `${pod.pod.node}/${pod.pod.name}`, frame: frame.slice(0, length) });
+  }
+
+  /** Frames of a result that `wire` observation takes from it (inject's and advance's are not reported to the callbacks). */
+  private fromResult(r: InjectResult): void {
+    for (const f of r.outside) this.simTaps.push({ tap: 'outside', frame: f.slice() });
+    for (const x of r.delivered) this.simTaps.push({ tap: `${x.node}/${x.pod}`, frame: x.frame.slice() });
+  }
+
+  /** The real side's frames that `wire` observation has a counterpart of: see {@link Observe}. */
+  private comparable(x: TapFrame): boolean {
+    if (this.observe === 'taps') return true;
+    if (x.tap === 'outside' || x.tap.endsWith(':out')) return true;
+    return this.podPorts.has(x.tap) && x.accepted === true;
   }
 
   /**
@@ -188,7 +220,8 @@ export class Differential {
     const label = input.label ?? `#${index}`;
     this.simTaps = [];
     // MetalLB's announcements due by now, on both sides, settled before the frame itself.
-    this.sim.advance(input.time);
+    const background = this.sim.advance(input.time);
+    if (this.observe === 'wire') this.fromResult(background);
     await this.bed.advance(input.time);
     let frame = input.frame;
     if (input.at === 'outside') {
@@ -198,7 +231,10 @@ export class Differential {
       this.decoder.decode(frame, this.d);
       completeOffloadChecksum(frame, this.d);
     }
-    const r = this.sim.inject(input.frame, input.time, input.at);
+    let stages: TraceStep[] = [];
+    if (this.observe === 'taps') stages = this.sim.inject(input.frame, input.time, input.at).stages;
+    else if (input.at === 'outside') this.sim.process(input.frame, input.frame.length, input.time);
+    else this.fromResult(this.sim.inject(input.frame, input.time, input.at));
     this.bed.send(input.at, frame);
     await this.bed.settle();
     const simulated = this.keep(this.simTaps, false);
@@ -208,11 +244,14 @@ export class Differential {
     for (const x of simulated) wanted.set(x.tap, (wanted.get(x.tap) ?? 0) + 1);
     await this.bed.settleUntil((seen) => {
       const got = new Map<string, number>();
-      for (const x of seen) if (wanted.has(x.tap) && !this.isOvnGarp(x.frame)) got.set(x.tap, (got.get(x.tap) ?? 0) + 1);
+      for (const x of seen) if (wanted.has(x.tap) && this.comparable(x) && !this.isOvnGarp(x.frame)) got.set(x.tap, (got.get(x.tap) ?? 0) + 1);
       for (const [tap, n] of wanted) if ((got.get(tap) ?? 0) < n) return false;
       return true;
     }, this.lateMs);
-    const real = this.keep(this.bed.take(), true);
+    const taken = this.bed.take();
+    const real = this.keep(this.observe === 'taps' ? taken : taken.filter((x) => this.comparable(x)), true);
+    // The client's own frame on the wire: what the real client sent (the testbed has no tap there, it is the input).
+    if (this.observe === 'wire' && input.at === 'outside') real.unshift({ tap: 'outside:out', frame });
     this.simTaps = [];
     const ports: PortFrames[] = [];
     const byPort = new Map<string, PortFrames>();
@@ -259,7 +298,7 @@ export class Differential {
           input: index, label, port: p.port, position: i,
           real: a ? hex(a) : null, simulated: b ? hex(b) : null,
           realText: a ? describeFrame(a) : null, simulatedText: b ? describeFrame(b) : null,
-          stages: r.stages,
+          stages,
           ...(hint ? { hint } : {}),
         });
         // The first difference per port: what follows it is usually its consequence.
@@ -267,7 +306,7 @@ export class Differential {
       }
     }
     this.totals.differences.push(...differences);
-    return { input: index, label, ports, differences, stages: r.stages };
+    return { input: index, label, ports, differences, stages };
   }
 }
 

@@ -10,7 +10,7 @@ import { Testbed, type TestbedOptions, type TestbedSource } from './testbed.js';
 
 export { Testbed, type TestbedOptions, type TestbedProfile, type TestbedSource, type TapFrame } from './testbed.js';
 export { CollectedNorthboundError, collectedOverlay, collectedPortFor, prepareCollectedNorthbound, type CollectedNorthbound } from './collected.js';
-export { Differential, EXCLUSIONS, hintFor, type Difference, type DifferentialTotals, type DriveFrame, type ExclusionReason, type PortFrames, type StepResult } from './differential.js';
+export { Differential, EXCLUSIONS, hintFor, type Difference, type DifferentialTotals, type DriveFrame, type ExclusionReason, type Observe, type PortFrames, type StepResult } from './differential.js';
 export { Daemons, installedOvnVersion, TestbedError, testbedUnavailable, TESTBED_PROGRAMS } from './daemons.js';
 
 /** What {@link verifyFrames} gives back. */

@@ -80,6 +80,11 @@ export interface TapFrame {
   frame: Uint8Array;
   /** Wall-clock time it was seen (ms since the epoch). */
   time: number;
+  /**
+   * For a frame that reached a pod: whether the pod's model took it (false: ignored, with its reason in the
+   * model) — what the simulation's deliveries list, so a run that watches only deliveries compares the same.
+   */
+  accepted?: boolean;
 }
 
 const NIC_PORT = 'underlay0';
@@ -466,12 +471,14 @@ export class Testbed {
     }
   }
 
-  private record(tap: string, frame: Uint8Array): void {
+  private record(tap: string, frame: Uint8Array): TapFrame | undefined {
     this.lastActivity = Date.now();
     this.seenSinceSend = true;
     const node = tap.split('/')[0]!;
-    if (this.down.has(node)) return;
-    this.recorded.push({ tap, frame, time: this.lastActivity });
+    if (this.down.has(node)) return undefined;
+    const r = { tap, frame, time: this.lastActivity };
+    this.recorded.push(r);
+    return r;
   }
 
   private fromLocal(node: string, tap: string, frame: Uint8Array): void {
@@ -483,8 +490,10 @@ export class Testbed {
 
   private fromPod(host: PodHost, tap: string, frame: Uint8Array): void {
     if (this.down.has(host.pod.node)) return;
-    this.record(tap, frame);
-    for (const reply of host.receive(frame, this.now)) this.streams.get(tap)!.send(reply);
+    const r = this.record(tap, frame);
+    const replies = host.receive(frame, this.now);
+    if (r) r.accepted = host.ignoredCode === undefined;
+    for (const reply of replies) this.streams.get(tap)!.send(reply);
   }
 
   /**
