@@ -24,6 +24,9 @@ import { conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, 
 const SEED = process.env.VIPPATH_TESTBED_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_TESTBED_SEED ?? 20261202);
 const PATH = process.env.VIPPATH_TESTBED_PATH;
 const RUNS = Number(process.env.VIPPATH_TESTBED_CACHE_RUNS ?? 8);
+/** The whole property's time limit (a failure's shrinking stops there) and the test's own timeout past it. */
+const SHRINK_LIMIT_MS = 140_000;
+const TIMEOUT_MS = 175_000;
 
 const DEFAULT: Scenario = { name: 'default (3 nodes, ETP Local, Kube-OVN 1.14 patches)', manifests: '', profile: 'kube-ovn' };
 
@@ -248,7 +251,10 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
       }
     });
     try {
-      const result = await fc.check(property, { seed: SEED, numRuns: RUNS, ...(PATH ? { path: PATH } : {}) });
+      // Shrinking restarts the cluster after every failing candidate: bounded, so a failure reports its smallest
+      // counterexample so far inside the test's time rather than a timeout.
+      const result = await fc.check(property, { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: SHRINK_LIMIT_MS, ...(PATH ? { path: PATH } : {}) });
+      if (result.interrupted && !result.failed) console.log(`cached: interrupted after ${result.numRuns} run(s) (time limit)`);
       if (result.failed) {
         const replay = `VIPPATH_TESTBED_SEED=${result.seed} VIPPATH_TESTBED_PATH=${result.counterexamplePath ?? ''}`;
         const minimal = JSON.stringify(result.counterexample?.[0]);
@@ -269,7 +275,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
     expect(sum.backHits).toBeGreaterThan(0);
     expect(sum.ovnHits).toBeGreaterThan(0);
     expect(sum.brHits).toBeGreaterThan(0);
-  });
+  }, TIMEOUT_MS);
 });
 
 /** A conversation's differences; a known first difference (reopenedNatTuple) makes the rest its consequences. */
