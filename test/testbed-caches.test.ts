@@ -30,6 +30,43 @@ const TIMEOUT_MS = 175_000;
 
 const DEFAULT: Scenario = { name: 'default (3 nodes, ETP Local, Kube-OVN 1.14 patches)', manifests: '', profile: 'kube-ovn' };
 
+/** ETP Cluster beside ETP Local: a frame DNATed to a pod on another node, its answer back out of that node. */
+const TWO_SERVICES: Scenario = {
+  name: 'two Services (ETP Local and Cluster), 2 nodes, 4 pods',
+  profile: 'kube-ovn',
+  manifests: `
+apiVersion: vippath.dev/v1alpha1
+kind: Cluster
+metadata: {name: two}
+spec:
+  nodes: [{name: node1}, {name: node2}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: agnhost}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-local, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-cluster, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.253}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
+`,
+};
+
+/** Scenarios and their runs (VIPPATH_TESTBED_CACHE_RUNS sets the first's; the second gets half). */
+const SCENARIOS: Array<[string, Scenario, number]> = [
+  [DEFAULT.name, DEFAULT, RUNS],
+  [TWO_SERVICES.name, TWO_SERVICES, Math.max(1, Math.round(RUNS / 2))],
+];
+
 /** What happens once among a run's conversations. */
 type Event = 'none' | 'mac-move' | 'unready' | 'node-down';
 
@@ -123,6 +160,8 @@ interface Counts {
   compared: number;
   flowHits: number;
   flowMisses: number;
+  /** Way-in entries found void (a MAC moved, an event): refused, the full path taken. */
+  flowStale: number;
   arpHits: number;
   backHits: number;
   backMisses: number;
@@ -133,7 +172,7 @@ interface Counts {
 }
 
 function zero(): Counts {
-  return { inputs: 0, compared: 0, flowHits: 0, flowMisses: 0, arpHits: 0, backHits: 0, backMisses: 0, ovnHits: 0, ovnMisses: 0, brHits: 0, brMisses: 0 };
+  return { inputs: 0, compared: 0, flowHits: 0, flowMisses: 0, flowStale: 0, arpHits: 0, backHits: 0, backMisses: 0, ovnHits: 0, ovnMisses: 0, brHits: 0, brMisses: 0 };
 }
 
 /** The caches' counters of one simulation. */
@@ -147,7 +186,7 @@ function counts(sim: SimulatedCluster): Omit<Counts, 'inputs' | 'compared'> {
     brHits += s.hits;
     brMisses += s.misses;
   }
-  return { flowHits: c.hits, flowMisses: c.misses, arpHits: c.arpHits, backHits: c.backHits, backMisses: c.backMisses, ovnHits: o.hits, ovnMisses: o.misses, brHits, brMisses };
+  return { flowHits: c.hits, flowMisses: c.misses, flowStale: c.stale, arpHits: c.arpHits, backHits: c.backHits, backMisses: c.backMisses, ovnHits: o.hits, ovnMisses: o.misses, brHits, brMisses };
 }
 
 const totals: Record<string, Counts> = {};
@@ -156,14 +195,14 @@ afterAll(() => {
 });
 
 describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the simulation with its caches on${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
-  it('generated repeated conversations and one event (MAC move, pod unready, node lost) each: the wire, the client and the pods see the same frames; the caches served a share of them', async () => {
-    const scenario = DEFAULT;
+  it.each(SCENARIOS)('%s: generated repeated conversations and one event (MAC move, pod unready, node lost) each; the wire, the client and the pods see the same frames; the caches served a share of them', async (_name, scenario, numRuns) => {
     let open: OpenTestbed | undefined;
     let dirty = false;
     let t = 100;
     let runs = 0;
     let failure: string[] = [];
     const sum = zero();
+    const events: Record<string, number> = {};
     const add = (sim: SimulatedCluster, inputs: number, compared: number): void => {
       const c = counts(sim);
       for (const k of Object.keys(c) as Array<keyof typeof c>) sum[k] += c[k];
@@ -196,6 +235,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
       const event = (): void => {
         const owner = sim.state.metallb.owners(vip)[0];
         if (!owner || run.event === 'none') return;
+        events[run.event] = (events[run.event] ?? 0) + 1;
         if (run.event === 'unready') {
           const pod = sim.state.pods.find((p) => p.node === owner && p.ready);
           if (!pod) return;
@@ -225,6 +265,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
           if (run.event === 'mac-move') {
             const owner = sim.state.metallb.owners(vip)[0];
             if (owner) {
+              events['mac-move'] = (events['mac-move'] ?? 0) + 1;
               t += 7;
               const s = await diff.feed({ at: 'outside', frame: macMove(sim, owner), time: t, label: `mac-move of ${owner}'s MAC to the outside` });
               onStep(s);
@@ -253,12 +294,12 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
     try {
       // Shrinking restarts the cluster after every failing candidate: bounded, so a failure reports its smallest
       // counterexample so far inside the test's time rather than a timeout.
-      const result = await fc.check(property, { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: SHRINK_LIMIT_MS, ...(PATH ? { path: PATH } : {}) });
-      if (result.interrupted && !result.failed) console.log(`cached: interrupted after ${result.numRuns} run(s) (time limit)`);
+      const result = await fc.check(property, { seed: SEED, numRuns, interruptAfterTimeLimit: SHRINK_LIMIT_MS, ...(PATH ? { path: PATH } : {}) });
+      if (result.interrupted && !result.failed) console.log(`${scenario.name}: interrupted after ${result.numRuns} run(s) (time limit)`);
       if (result.failed) {
         const replay = `VIPPATH_TESTBED_SEED=${result.seed} VIPPATH_TESTBED_PATH=${result.counterexamplePath ?? ''}`;
         const minimal = JSON.stringify(result.counterexample?.[0]);
-        console.log(`cached: counterexample after ${result.numShrinks} shrink(s) (replay: ${replay}):\n${minimal}`);
+        console.log(`${scenario.name}: counterexample after ${result.numShrinks} shrink(s) (replay: ${replay}):\n${minimal}`);
         expect(failure, `seed ${result.seed}, path ${result.counterexamplePath} (${replay}); minimal run ${minimal}:\n${failure.join('\n')}`).toEqual([]);
         throw new Error(`property failed without a difference list: ${String(result.errorInstance ?? '')}`);
       }
@@ -266,7 +307,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
       await close();
       totals[scenario.name] = sum;
     }
-    console.log(`cached: seed ${SEED}, ${runs} run(s), ${sum.inputs} input(s), ${sum.compared} frame(s) compared, all the same on both sides; caches ${JSON.stringify(sum)}`);
+    console.log(`${scenario.name}: seed ${SEED}, ${runs} run(s), ${sum.inputs} input(s), ${sum.compared} frame(s) compared, all the same on both sides; events ${JSON.stringify(events)}; caches ${JSON.stringify(sum)}`);
     // Not vacuous, and the caches were on: each one served frames here, and the way in served a share of them.
     expect(sum.compared).toBeGreaterThan(0);
     expect(sum.flowHits).toBeGreaterThan(0);
