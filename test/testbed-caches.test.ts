@@ -23,6 +23,8 @@ import { conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, 
 
 const SEED = process.env.VIPPATH_TESTBED_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_TESTBED_SEED ?? 20261202);
 const PATH = process.env.VIPPATH_TESTBED_PATH;
+/** `taps` plays the same runs with every port watched (the caches off): tells a cache's difference from another. */
+const OBSERVE = process.env.VIPPATH_TESTBED_OBSERVE === 'taps' ? 'taps' : 'wire';
 const RUNS = Number(process.env.VIPPATH_TESTBED_CACHE_RUNS ?? 8);
 /** The whole property's time limit (a failure's shrinking stops there) and the test's own timeout past it. */
 const SHRINK_LIMIT_MS = 140_000;
@@ -141,7 +143,13 @@ function repeat(c: Conversation, k: number): Conversation {
   }
 }
 
-/** A broadcast ARP request from the outside whose source is the VIP owner's MAC: the wire learns it there. */
+let moves = 0;
+
+/**
+ * A broadcast ARP request from the outside whose source is the VIP owner's MAC: the wire learns it there. Its
+ * sender address is new each time, so the real switch meets it on no datapath flow of an earlier one and learns
+ * from it at once (see Testbed.wireMacPort).
+ */
 function macMove(sim: SimulatedCluster, owner: string): Uint8Array {
   const mac = sim.cluster.nodes.find((n) => n.name === owner)!.mac;
   const m = mac.split(':').map((x) => parseInt(x, 16));
@@ -150,7 +158,7 @@ function macMove(sim: SimulatedCluster, owner: string): Uint8Array {
   f.set(m, 6);
   f.set([0x81, 0x00, sim.cluster.vlan >> 8, sim.cluster.vlan & 0xff, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1], 12);
   f.set(m, 26);
-  f.set([10, 180, 204, 99], 32);
+  f.set([10, 180, 204, 150 + (moves++ % 50)], 32);
   f.set([10, 180, 204, 98], 42);
   return f;
 }
@@ -218,14 +226,19 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
       open = undefined;
       await o.close();
     };
+    // The runs played on the open cluster before the current one: what it still carries (learned MACs, a node that
+    // came back), printed with a failure so it can be played again as it happened.
+    let history: CachedRun[] = [];
     const property = fc.asyncProperty(runArb, async (run) => {
       runs++;
       if (!open || dirty) {
         await close();
-        open = await openTestbed(scenario, 'wire');
+        open = await openTestbed(scenario, OBSERVE);
         dirty = false;
         t = 100;
+        history = [];
       } else open.diff.resetConnections();
+      history.push(run);
       const { diff, sim } = open;
       const podPorts = new Set(sim.state.pods.map((p) => `${p.node}/${p.name}`));
       const vip = sim.state.services[0]!.ingress[0]!;
@@ -266,10 +279,26 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
             const owner = sim.state.metallb.owners(vip)[0];
             if (owner) {
               events['mac-move'] = (events['mac-move'] ?? 0) + 1;
+              const mac = sim.cluster.nodes.find((n) => n.name === owner)!.mac;
               t += 7;
-              const s = await diff.feed({ at: 'outside', frame: macMove(sim, owner), time: t, label: `mac-move of ${owner}'s MAC to the outside` });
-              onStep(s);
-              bad.push(...differenceLines(s));
+              const moved = await diff.feed({ at: 'outside', frame: macMove(sim, owner), time: t, label: `mac-move of ${owner}'s MAC to the outside` });
+              onStep(moved);
+              bad.push(...differenceLines(moved));
+              await wireLearned(open.bed, mac, 'outside');
+              // While it is there: the anchor's client connects to the VIP (the flow-cache entry for it rests on the
+              // owner's MAC on the owner's port: stale), and the switch drops the SYN on both sides (the port it came in).
+              const a = run.pool[0]!;
+              if (a.kind === 'tcp') {
+                const before = steps.length;
+                t = await play({ ...a, sport: 1024 + ((a.sport + 4099) % 64512), close: 'early-fin' }, diff, t, onStep);
+                bad.push(...judge(steps.slice(before), podPorts));
+                // Back: the client asks for the VIP, the owner answers from its MAC. The real switch learns it back
+                // when a revalidator runs, not as the answer passes (Testbed.wireMacPort): waited for, so the next
+                // frame meets on both sides the table a switch in hardware would have. (Not waiting, the next SYN
+                // was dropped on the real side now and then: seed 877721073, the finding this wait leaves out.)
+                t = await play({ kind: 'arp', client: a.client, target: 'vip', which: a.which, pad: false }, diff, t, onStep);
+                await wireLearned(open.bed, mac, owner);
+              }
             }
           } else event();
         }
@@ -287,7 +316,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
       // The restore's own frames (MetalLB moving back, a settle) come with the next run's first input.
       if (bad.length) {
         dirty = true;
-        failure = bad;
+        failure = [`after ${history.length - 1} run(s) on the same cluster: ${JSON.stringify(history.slice(0, -1))}`, ...bad];
         throw new Error(bad.join('\n'));
       }
     });
@@ -310,6 +339,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
     console.log(`${scenario.name}: seed ${SEED}, ${runs} run(s), ${sum.inputs} input(s), ${sum.compared} frame(s) compared, all the same on both sides; events ${JSON.stringify(events)}; caches ${JSON.stringify(sum)}`);
     // Not vacuous, and the caches were on: each one served frames here, and the way in served a share of them.
     expect(sum.compared).toBeGreaterThan(0);
+    if (OBSERVE === 'taps') return;
     expect(sum.flowHits).toBeGreaterThan(0);
     expect(sum.flowHits / Math.max(1, sum.flowHits + sum.flowMisses)).toBeGreaterThan(0.2);
     expect(sum.arpHits).toBeGreaterThan(0);
@@ -318,6 +348,18 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
     expect(sum.brHits).toBeGreaterThan(0);
   }, TIMEOUT_MS);
 });
+
+/**
+ * Waits (at most 3 s) until the real switch has learned `mac` on `port` (`outside` or a node), as the simulation's
+ * wire has at once: ovs-vswitchd, the stand-in for a switch in hardware, learns and re-forwards after a MAC move
+ * only as its revalidators run (Testbed.wireMacPort, wireRevalidated).
+ */
+async function wireLearned(bed: OpenTestbed['bed'], mac: string, port: string): Promise<void> {
+  const until = Date.now() + 3000;
+  while (bed.wireMacPort(mac) !== port && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // ...and until its datapath flows follow the table (a flow made before the move forwards to the old port).
+  bed.wireRevalidated();
+}
 
 /** A conversation's differences; a known first difference (reopenedNatTuple) makes the rest its consequences. */
 function judge(steps: StepResult[], podPorts: Set<string>): string[] {

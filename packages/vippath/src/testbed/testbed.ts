@@ -651,6 +651,41 @@ export class Testbed {
     for (const p of this.state.pods) this.pods.set(p.name, new PodHost(p, 80));
   }
 
+  /**
+   * Where the physical switch has learned `mac` (on the cluster's VLAN) now: `outside`, a node's name, or undefined
+   * (not learned). ovs-vswitchd learns from a frame that takes a datapath flow already installed only when a
+   * revalidator pushes that flow's statistics, not as the frame passes, so right after a MAC moved its table can
+   * lag what a switch in hardware (and vippath's wire) would know: a test that moves a MAC waits on this.
+   */
+  wireMacPort(mac: string): string | undefined {
+    const w = join(this.dir, 'w');
+    const names = new Map<string, string>();
+    for (const line of this.daemons.run(this.env(w), 'ovs-vsctl', [`--db=unix:${join(w, 'conf.sock')}`, '--bare', '--columns=ofport,name', 'list', 'interface']).split('\n\n')) {
+      const [ofport, name] = line.trim().split('\n');
+      if (ofport && name) names.set(ofport.trim(), name.trim());
+    }
+    const want = mac.toLowerCase();
+    for (const line of this.daemons.run(this.env(w), 'ovs-appctl', ['-t', join(w, 'ovs-vswitchd.ctl'), 'fdb/show', 'wire']).split('\n')) {
+      const [port, vlan, m] = line.trim().split(/\s+/);
+      if (m?.toLowerCase() !== want || Number(vlan) !== this.cluster.vlan) continue;
+      const name = names.get(port!);
+      if (name === 'outside') return 'outside';
+      const i = name?.startsWith('n') ? Number(name.slice(1)) : NaN;
+      return this.cluster.nodes[i]?.name;
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits until the physical switch's datapath flows follow its MAC table: two revalidation rounds
+   * (`revalidator/wait` waits for the end of the round under way, which may have passed a flow already). After a
+   * MAC moved, a flow installed before keeps forwarding to the old port until revalidated.
+   */
+  wireRevalidated(): void {
+    const w = join(this.dir, 'w');
+    for (let i = 0; i < 2; i++) this.daemons.run(this.env(w), 'ovs-appctl', ['-t', join(w, 'ovs-vswitchd.ctl'), 'revalidator/wait']);
+  }
+
   /** Puts a frame on the wire from the outside client (`outside`) or sends it from a pod (`<node>/<pod>`). */
   send(at: string, frame: Uint8Array): void {
     const s = this.streams.get(at);
