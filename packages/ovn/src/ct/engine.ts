@@ -1588,18 +1588,49 @@ export class OvsConntrack implements ConntrackEngine {
     this.tcp = growTcpPeers(this.tcp, cap, old);
     this.capacity = cap;
     const nb = bucketCount(cap);
-    this.buckets = new Int32Array(nb).fill(-1);
-    this.occupied = new Uint32Array((nb + 31) >>> 5);
-    this.bucketMask = nb - 1;
-    for (let e = this.liveHead; e >= 0; e = this.liveNext[e]!) {
-      for (let dir = 0; dir < 2; dir++) {
-        const at = (e * 2 + dir) * 2;
-        const b = links[at]! & this.bucketMask;
-        links[at + 1] = this.buckets[b]!;
-        this.buckets[b] = e * 2 + dir;
-        this.occupied[b >>> 5]! |= 1 << (b & 31);
+    if (nb !== this.bucketMask + 1) this.rehash(nb);
+  }
+
+  /**
+   * The chains split into `nb` buckets, each keeping its nodes' order: which of two live nodes with the same key
+   * a lookup finds (the newer, nearer the head) must not depend on whether the pool grew in between. Each old
+   * chain's nodes go to the buckets with its index in the low bits, appended at their tails; the old buckets
+   * are read in order and the nodes once each.
+   */
+  private rehash(nb: number): void {
+    const links = this.links;
+    const oldBuckets = this.buckets;
+    const oldOcc = this.occupied;
+    const oldNb = this.bucketMask + 1;
+    const mask = nb - 1;
+    const buckets = new Int32Array(nb).fill(-1);
+    const occupied = new Uint32Array((nb + 31) >>> 5);
+    // Tail of each new bucket an old one splits into (nb / oldNb of them), by the hash bits above the old mask.
+    const shift = Math.log2(oldNb);
+    const tails = new Int32Array(nb / oldNb);
+    for (let ob = 0; ob < oldNb; ob++) {
+      if ((oldOcc[ob >>> 5]! & (1 << (ob & 31))) === 0) continue;
+      for (let i = 0; i < tails.length; i++) tails[i] = -1;
+      for (let n = oldBuckets[ob]!; n >= 0; ) {
+        const at = n * 2;
+        const next = links[at + 1]!;
+        const b = links[at]! & mask;
+        const t = b >>> shift;
+        const tail = tails[t]!;
+        if (tail < 0) {
+          buckets[b] = n;
+          occupied[b >>> 5]! |= 1 << (b & 31);
+        } else {
+          links[tail * 2 + 1] = n;
+        }
+        links[at + 1] = -1;
+        tails[t] = n;
+        n = next;
       }
     }
+    this.buckets = buckets;
+    this.occupied = occupied;
+    this.bucketMask = mask;
   }
 
   /** Removes every connection expired at `now` (OVS's clean thread, `ct_sweep`). Returns how many. */

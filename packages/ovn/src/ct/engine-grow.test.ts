@@ -1,0 +1,52 @@
+// Growing the pool rebuilds the hash chains. Which connection a lookup finds when two live nodes hold the same key
+// depends on the chain order, so a rebuild must keep it: the answers may not depend on `initialCapacity`.
+import { describe, expect, it } from 'vitest';
+import { CtState } from '../lflow/ct-api.js';
+import { F, frame, Runner, tupleOf } from './packets.test-helpers.js';
+
+const { EST, RPL, TRK, SNAT } = CtState;
+const C = '10.0.0.1';
+const V = '10.96.0.10';
+const B = '10.1.0.5';
+
+/**
+ * A client's SYN to the VIP DNATed to B:8080, then the same client port straight to B:8080 (not NATed, so its
+ * reply key B:8080→C:40000 equals the first connection's), then `fill` unrelated connections, then B's SYN-ACK.
+ */
+function duplicateReplyKey(initialCapacity: number, fill: number): { state: number; tuple: ReturnType<typeof tupleOf>; slots: number } {
+  const r = new Runner({ initialCapacity });
+  r.run(frame({ src: C, dst: V, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000 }), { zone: 1, commit: true, dnat: `${B}:8080` });
+  r.run(frame({ src: C, dst: B, proto: 'tcp', sport: 40000, dport: 8080, flags: F.SYN, seq: 1000 }), { zone: 1, commit: true });
+  for (let i = 0; i < fill; i++) r.run(frame({ src: '10.0.9.9', dst: V, proto: 'tcp', sport: 1024 + i, dport: 80, flags: F.SYN, seq: 7 }), { zone: 1, commit: true });
+  const synack = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+  const state = r.run(synack, { zone: 1, nat: 'apply' });
+  return { state, tuple: tupleOf(synack), slots: r.ct.poolCapacity };
+}
+
+describe('OvsConntrack: pool growth', () => {
+  it('keeps the chain order: a key two connections share finds the same one with or without a grow', () => {
+    for (const fill of [1, 3, 7, 40]) {
+      const grown = duplicateReplyKey(2, fill);
+      const roomy = duplicateReplyKey(1024, fill);
+      expect(grown.slots).toBeGreaterThan(2);
+      expect(roomy.slots).toBe(1024);
+      expect(grown).toEqual({ ...roomy, slots: grown.slots });
+    }
+    // The newer connection (not NATed: no un-DNAT of the reply, which would read SNAT) answers, as before any grow.
+    expect(duplicateReplyKey(1024, 1)).toMatchObject({ state: EST | RPL | TRK, tuple: { src: B, sport: 8080 } });
+    expect(duplicateReplyKey(1024, 1).state & SNAT).toBe(0);
+  });
+
+  it('finds every connection after several grows', () => {
+    const r = new Runner({ initialCapacity: 1 });
+    const n = 300;
+    for (let i = 0; i < n; i++) r.run(frame({ src: C, dst: V, proto: 'tcp', sport: 1024 + i, dport: 80, flags: F.SYN, seq: 1 }), { zone: 1, commit: true, dnat: `${B}:8080` });
+    expect(r.ct.size).toBe(n);
+    expect(r.ct.poolCapacity).toBe(512);
+    for (let i = 0; i < n; i++) {
+      const synack = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 1024 + i, flags: F.SYN | F.ACK, seq: 9, ack: 2 });
+      expect(r.run(synack, { zone: 1, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+      expect(tupleOf(synack)).toEqual({ src: V, dst: C, sport: 80, dport: 1024 + i });
+    }
+  });
+});
