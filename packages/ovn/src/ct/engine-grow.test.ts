@@ -2,6 +2,7 @@
 // depends on the chain order, so a rebuild must keep it: the answers may not depend on `initialCapacity`.
 import { describe, expect, it } from 'vitest';
 import { CtState } from '../lflow/ct-api.js';
+import { CtReason } from './constants.js';
 import { F, frame, Runner, tupleOf } from './packets.test-helpers.js';
 
 const { EST, RPL, TRK, SNAT } = CtState;
@@ -48,5 +49,50 @@ describe('OvsConntrack: pool growth', () => {
       expect(r.run(synack, { zone: 1, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
       expect(tupleOf(synack)).toEqual({ src: V, dst: C, sport: 80, dport: 1024 + i });
     }
+  });
+});
+
+describe('OvsConntrack: flushing everything', () => {
+  const synTo = (sport: number) => frame({ src: C, dst: V, proto: 'tcp', sport, dport: 80, flags: F.SYN, seq: 1000 });
+  const synackFrom = (dport: number) => frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+
+  it('leaves nothing to find, zone counts at zero, and a table that fills and grows again as new', () => {
+    const r = new Runner({ initialCapacity: 4, zoneLimits: { 1: 50 }, defaultZoneLimit: 1000 });
+    for (let i = 0; i < 40; i++) r.run(synTo(1024 + i), { zone: i % 2 ? 1 : 2, commit: true, dnat: `${B}:8080` });
+    expect(r.ct.zoneLimit(1)!.count).toBe(20);
+    expect(r.ct.zoneLimit(2)!.count).toBe(20);
+    expect(r.ct.flush()).toBe(40);
+    expect(r.ct.size).toBe(0);
+    expect(r.ct.connections(0)).toEqual([]);
+    expect(r.ct.zoneLimit(1)!.count).toBe(0);
+    expect(r.ct.zoneLimit(2)!.count).toBe(0);
+    expect(r.ct.counters[CtReason.FLUSHED]).toBe(40);
+    // A reply to a flushed connection finds nothing (a SYN-ACK cannot start one).
+    expect(r.run(synackFrom(1025), { zone: 1, nat: 'apply' })).toBe(CtState.INV | TRK);
+    // Refill past the old size: every connection is found, counted, and un-NATs its reply.
+    for (let i = 0; i < 70; i++) r.run(synTo(2000 + i), { zone: 1, commit: true, dnat: `${B}:8080` });
+    expect(r.ct.size).toBe(50);
+    expect(r.ct.zoneLimit(1)!.count).toBe(50);
+    for (let i = 0; i < 50; i++) {
+      const sa = synackFrom(2000 + i);
+      expect(r.run(sa, { zone: 1, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+      expect(tupleOf(sa)).toEqual({ src: V, dst: C, sport: 80, dport: 2000 + i });
+    }
+    expect(r.run(synackFrom(2050), { zone: 1, nat: 'apply' })).toBe(CtState.INV | TRK);
+    expect(r.ct.formatDump(0, { zone: 1 })).toHaveLength(50);
+  });
+
+  it("drops the packet's cached connection: its next ct() looks the key up again", () => {
+    const r = new Runner();
+    const f = synTo(40000);
+    r.res.reset();
+    expect(r.call(f, { zone: 1, commit: true })).toBe(CtState.NEW | TRK);
+    r.ct.flush();
+    // The same packet's next ct() in the zone would reuse the connection it found; flushed, it is new again and
+    // this commit creates it once more.
+    expect(r.call(f, { zone: 1, commit: true })).toBe(CtState.NEW | TRK);
+    expect(r.ct.size).toBe(1);
+    const sa = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    expect(r.run(sa, { zone: 1 })).toBe(EST | RPL | TRK);
   });
 });
