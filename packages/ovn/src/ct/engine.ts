@@ -781,19 +781,33 @@ export class OvsConntrack implements ConntrackEngine {
     const fwd = e * R;
     const rev = fwd + REV;
     const keys = this.keys;
-    for (let i = 0; i < CT_KEY_WORDS; i++) keys[fwd + i] = ck[i]!;
-    for (let i = 0; i < CT_KEY_WORDS; i++) keys[rev + i] = ck[i]!;
-    reverseKey(keys, rev);
-    this.recB[(e * R + R_BYTES) * 4 + B_L4] = kind;
-    this.recB[(e * R + R_BYTES) * 4 + B_STATE] = 0;
-    this.keys[e * R + R_MARK] = 0;
-    const lb = e * R + R_LABEL;
+    // The original key, and the reply key written reversed in the same pass.
+    for (let i = 0; i < 4; i++) {
+      const s = ck[K_SRC + i]!;
+      const t = ck[K_DST + i]!;
+      keys[fwd + K_SRC + i] = s;
+      keys[fwd + K_DST + i] = t;
+      keys[rev + K_SRC + i] = t;
+      keys[rev + K_DST + i] = s;
+    }
+    const sl4 = ck[K_SL4]!;
+    const dl4 = ck[K_DL4]!;
+    const meta = ck[K_META]!;
+    keys[fwd + K_SL4] = sl4;
+    keys[fwd + K_DL4] = dl4;
+    keys[fwd + K_META] = meta;
+    keys[rev + K_SL4] = dl4;
+    keys[rev + K_DL4] = sl4;
+    keys[rev + K_META] = meta;
+    keys[fwd + R_MARK] = 0;
+    // Tracker kind set, NAT action, tracker state and label-set byte cleared: one word cleared, one byte set.
+    keys[fwd + R_BYTES] = 0;
+    this.recB[(fwd + R_BYTES) * 4 + B_L4] = kind;
+    const lb = fwd + R_LABEL;
     keys[lb] = 0;
     keys[lb + 1] = 0;
     keys[lb + 2] = 0;
     keys[lb + 3] = 0;
-    this.recB[(e * R + R_BYTES) * 4 + B_NAT] = 0;
-    this.recB[(e * R + R_BYTES) * 4 + B_LABEL] = 0;
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
       tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
@@ -1282,18 +1296,25 @@ export class OvsConntrack implements ConntrackEngine {
     if (minPort && !maxPort) maxPort = minPort;
     if (!minPort && maxPort) minPort = maxPort;
 
-    let h = this.hashSeed;
-    for (let i = 0; i < 4; i++) h = mix(h, read32(req.natAddrMin, i * 4));
-    for (let i = 0; i < 4; i++) h = mix(h, read32(req.natAddrMax, i * 4));
-    h = mix(h, (maxPort << 16) | minPort);
-    for (let i = 0; i < CT_KEY_WORDS; i++) h = mix(h, keys[fwd + i]!);
-    const hash = finish(h) >>> 0;
-
     // find_addr
     const a = this.addrScratch;
     const wordsOf = v6 ? 4 : 1;
     let zero = true;
-    for (let i = 0; i < wordsOf * 4; i++) if (req.natAddrMin[i] !== 0) zero = false;
+    let oneAddr = true;
+    for (let i = 0; i < wordsOf * 4; i++) {
+      if (req.natAddrMin[i] !== 0) zero = false;
+      if (req.natAddrMin[i] !== req.natAddrMax[i]) oneAddr = false;
+    }
+    // The hash only picks within a range (x % 1 is 0): a single address and port — ct_lb's backend — needs none.
+    let hash = 0;
+    if (!(zero || oneAddr) || (minPort !== maxPort && act & (SRC_PORT | DST_PORT))) {
+      let h = this.hashSeed;
+      for (let i = 0; i < 4; i++) h = mix(h, read32(req.natAddrMin, i * 4));
+      for (let i = 0; i < 4; i++) h = mix(h, read32(req.natAddrMax, i * 4));
+      h = mix(h, (maxPort << 16) | minPort);
+      for (let i = 0; i < CT_KEY_WORDS; i++) h = mix(h, keys[fwd + i]!);
+      hash = finish(h) >>> 0;
+    }
     if (zero) {
       const from = fwd + (act & SRC ? K_SRC : K_DST);
       for (let i = 0; i < 4; i++) a[i] = keys[from + i]!;
