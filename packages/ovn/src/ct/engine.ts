@@ -257,6 +257,7 @@ export class OvsConntrack implements ConntrackEngine {
   private readonly missKey = new Uint32Array(CT_KEY_WORDS);
   private missVersion = -1;
   private missNow = 0;
+  private missHash = 0;
   /** Nodes inserted so far (a lookup that missed misses again until this moves). */
   private version = 0;
   // The packet's key kept across its ct() calls (samePacket): the key with zone 0 and the fingerprint.
@@ -616,7 +617,12 @@ export class OvsConntrack implements ConntrackEngine {
     if (this.missVersion === this.version && now >= this.missNow) {
       let i = K_META;
       while (i >= 0 && ck[i] === mk[i]) i--;
-      if (i < 0) return -1;
+      if (i < 0) {
+        // The same key: its hash too (the commit that follows inserts under it without hashing again).
+        this.ckHash = this.missHash;
+        this.ckHashed = true;
+        return -1;
+      }
     }
     if (!this.ckHashed) {
       this.ckHash = this.hashAt(ck, 0);
@@ -625,6 +631,7 @@ export class OvsConntrack implements ConntrackEngine {
     const n = this.lookupKey(ck, 0, now, this.ckHash);
     if (n < 0) {
       for (let i = 0; i < W; i++) mk[i] = ck[i]!;
+      this.missHash = this.ckHash;
       this.missVersion = this.version;
       this.missNow = now;
     }
