@@ -5,7 +5,7 @@ import { rewriteIpv4Address, rewritePort } from '@vippath/wire';
 import { CtState } from '../lflow/ct-api.js';
 import { checksumsOk, F, frame, Runner, tupleOf } from './packets.test-helpers.js';
 
-const { NEW, EST, RPL, INV, TRK, DNAT } = CtState;
+const { NEW, EST, RPL, INV, TRK, DNAT, SNAT } = CtState;
 const C = '10.0.0.1';
 const V = '10.96.0.10';
 const B = '10.1.0.5';
@@ -82,6 +82,35 @@ describe("OvsConntrack: the packet's key kept across its ct() calls", () => {
     expect(tupleOf(f)).toEqual({ src: C, dst: B, sport: 40000, dport: 8080 });
     expect(checksumsOk(f)).toBe(true);
     expect(r.ct.formatDump(0, { zone: 2 })).toEqual(['tcp,orig=(src=10.0.0.1,dst=10.1.0.5,sport=40000,dport=8080),reply=(src=10.1.0.5,dst=10.0.0.1,sport=8080,dport=40000),zone=2,protoinfo=(state=SYN_SENT)']);
+  });
+
+  it("after NAT, the zone's next ct() finds the connection by the translated key — original and reply direction", () => {
+    const r = new Runner();
+    const f = syn();
+    r.res.reset();
+    expect(r.call(f, { zone: 1, nat: 'apply' })).toBe(NEW | TRK);
+    expect(r.call(f, { zone: 1, commit: true, dnat: `${B}:8080` })).toBe(NEW | TRK | DNAT);
+    // ct_commit in the same zone: looked up by the reverse of the translated packet, found, not translated again.
+    expect(r.call(f, { zone: 1, commit: true })).toBe(NEW | TRK | DNAT);
+    expect(r.ct.size).toBe(1);
+    const synack = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    r.res.reset();
+    expect(r.call(synack, { zone: 1, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+    expect(r.call(synack, { zone: 1, commit: true })).toBe(EST | RPL | TRK | SNAT);
+    expect(tupleOf(synack)).toEqual({ src: V, dst: C, sport: 80, dport: 40000 });
+    expect(r.ct.size).toBe(1);
+  });
+
+  it('after NAT, a connection swept between two calls of the packet is not found by its old key', () => {
+    const r = new Runner({ sweepIntervalMs: 1_000 });
+    const f = syn();
+    r.res.reset();
+    expect(r.call(f, { zone: 1, commit: true, dnat: `${B}:8080` })).toBe(NEW | TRK | DNAT);
+    // 31 s later SYN_SENT has expired; this call sweeps it first, so the packet's connection is gone: new again,
+    // in a reused slot, committed without translation (this ct() asks none).
+    r.now = 31_000;
+    expect(r.call(f, { zone: 1, commit: true })).toBe(NEW | TRK);
+    expect(r.ct.formatDump(r.now)).toEqual(['tcp,orig=(src=10.0.0.1,dst=10.1.0.5,sport=40000,dport=8080),reply=(src=10.1.0.5,dst=10.0.0.1,sport=8080,dport=40000),zone=1,protoinfo=(state=SYN_SENT)']);
   });
 
   it('is not reused for another packet: a fresh packet in the same buffer is checked again', () => {

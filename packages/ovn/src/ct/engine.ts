@@ -271,6 +271,13 @@ export class OvsConntrack implements ConntrackEngine {
   private xEnd = 0;
   private xIpSum = 0;
   private xL4Sum = 0;
+  /**
+   * The node whose key, reversed, the kept key is since NAT wrote the packet from it (-1: none), and its slot's
+   * generation then. The next ct() in that zone looks the packet up by that very key (initial_conn_lookup of a
+   * NATed packet): its hash is the node's, stored in `links`.
+   */
+  private xNode = -1;
+  private xNodeGen = 0;
   /** Offset of the key natPacket translated the packet to (reversed), -1 when it did not or it was an ICMP error. */
   private natKo = -1;
   private ctxReply = false;
@@ -482,6 +489,7 @@ export class OvsConntrack implements ConntrackEngine {
 
   /** After an extraction: keep the key if the packet is of a kind kept. */
   private keepKey(): void {
+    this.xNode = -1;
     const ck = this.ck;
     const proto = (ck[K_META]! >>> 16) & 0xff;
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
@@ -512,6 +520,9 @@ export class OvsConntrack implements ConntrackEngine {
       xk[K_DST] = keys[ko + K_SRC]!;
       xk[K_SL4] = keys[ko + K_DL4]!;
       xk[K_DL4] = keys[ko + K_SL4]!;
+      // Keys sit at e * R and e * R + REV, R = 2 * REV: the offset over REV is the node.
+      this.xNode = ko / REV;
+      this.xNodeGen = keys[(ko - (ko % R)) + R_GEN]!;
     }
     this.xState = res.state;
     this.xFrame = frame;
@@ -585,6 +596,13 @@ export class OvsConntrack implements ConntrackEngine {
     const hashed = this.ckHashed;
     reverseKey(ck, 0);
     this.ckHashed = false;
+    // The packet as the previous ct() NATed it (the kept key, see noteKey) in the zone of that connection: the key
+    // is that node's, and so is the hash.
+    const xn = this.xNode;
+    if (xn >= 0 && this.xOk && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[xn * REV + K_META] === ck[K_META]) {
+      this.ckHash = this.links[xn * 2]!;
+      this.ckHashed = true;
+    }
     const n = this.lookupCk(now);
     if (n < 0) {
       reverseKey(ck, 0);
@@ -1705,6 +1723,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.used = 0;
     this.nConns = 0;
     this.cacheSlot = -1;
+    this.xNode = -1;
     for (const zl of this.zoneLimits.values()) zl.count = 0;
     this.counters[CtReason.FLUSHED]! += n;
     return n;
