@@ -1649,7 +1649,8 @@ export class OvsConntrack implements ConntrackEngine {
     const oldOcc = this.occupied;
     const oldNb = this.bucketMask + 1;
     const mask = nb - 1;
-    const buckets = new Int32Array(nb).fill(-1);
+    // Not filled with -1: a bucket is read only while its bit is set, and the bit is set with its first store.
+    const buckets = new Int32Array(nb);
     const occupied = new Uint32Array((nb + 31) >>> 5);
     // Tail of each new bucket an old one splits into (nb / oldNb of them), by the hash bits above the old mask.
     const shift = Math.log2(oldNb);
