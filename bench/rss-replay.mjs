@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // Memory under a long replay: a capture of SIZE bytes (default 10 GB) generated on the fly — never stored —
-// streamed through replayCapture on the default scenario, RSS sampled every 5 %, the growth after warm-up
-// reported; exits 1 if RSS grows by more than 64 MiB after the first 10 %. Workloads:
+// streamed through replayCapture on the default scenario, RSS sampled every 5 % (each sample printed as it is
+// taken, so a run stopped early still says how far it got), the growth and the slope after warm-up reported; exits 1
+// if RSS grows by more than 64 MiB after the first 10 %. Workloads:
 //   warm (default): 10 000 client flows repeating, 1 in 64 an ARP request (full-warm's traffic), 1 µs apart;
 //   http: httpCapture's conversations (ARP, handshake, GET, the pods' answers, FIN) from 100 000 clients, at
-//         --fps frames per second of capture time (default 10 000: ≈ 2 000 new connections a second, whose
-//         conntrack entries live 30 s after the close — OVS's CT_TM_TCP_CLOSED — so the table holds ≈ 120 000
-//         entries once the first 30 s have passed). A block of --block frames (default 500 000, 45 MB, ≥ 50 s
-//         of capture time so that a 4-tuple meets its old entry only after that expired) is made once and
-//         repeated with advancing timestamps; the generator holds it, and hands out 1 MiB copies.
-// Usage: node bench/rss-replay.mjs [--gb 10] [--workload warm|http] [--fps 10000] [--block 500000] [--json]
+//         --fps frames per second of capture time (default 10 000: ≈ 1 800 new connections a second, whose
+//         conntrack entries live 30 s after the close — OVS's CT_TM_TCP_CLOSED — so the table holds ≈ 110 000
+//         entries once the first 30 s have passed), made as they are streamed (bench/workloads.mjs httpStream:
+//         templates with the fields patched, every conversation a new 4-tuple) in fresh 1 MiB buffers.
+// Usage: node bench/rss-replay.mjs [--gb 10] [--workload warm|http] [--fps 10000] [--json]
 import { Readable } from 'node:stream';
 import { DEFAULT_CLUSTER, defaultObjects, replayCapture } from '../packages/cluster/dist/index.js';
-import { httpCapture, warmCapture } from './workloads.mjs';
+import { httpStream, warmCapture } from './workloads.mjs';
 
 const args = process.argv.slice(2);
 const opt = (flag, dflt) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : dflt);
@@ -45,56 +45,43 @@ function* warmChunks() {
   }
 }
 
-function* httpChunks() {
-  const fps = Number(opt('--fps', '10000'));
-  const perBlock = Number(opt('--block', '500000'));
-  const block = httpCapture(perBlock).capture;
-  yield Buffer.from(block.subarray(0, 24));
-  const body = block.subarray(24);
-  let written = 24;
-  let index = 0;
-  const slice = 1 << 20;
-  while (written < total) {
-    // The block again, its records `index` onwards in capture time (`fps` a second), handed out in 1 MiB
-    // copies cut at record boundaries.
-    let at = 0;
-    while (at < body.length && written < total) {
-      let end = at;
-      while (end < body.length && end - at < slice) end += 16 + body.readUInt32LE(end + 8);
-      const copy = Buffer.from(body.subarray(at, end));
-      for (let r = 0; r < copy.length; r += 16 + copy.readUInt32LE(r + 8), index++) {
-        const us = Math.round((index * 1e6) / fps);
-        copy.writeUInt32LE(1_700_000_000 + Math.floor(us / 1e6), r);
-        copy.writeUInt32LE(us % 1e6, r + 4);
-      }
-      yield copy;
-      written += copy.length;
-      at = end;
-    }
-  }
-}
-
+const sent = { requests: 0 };
 const samples = [];
+const line = (s) => `${String(s.share).padStart(3)} %  ${s.frames.toLocaleString('en').padStart(14)} frames  ${String(s.seconds).padStart(6)} s  RSS ${s.rssMiB} MiB (heap ${s.heapMiB}, array buffers ${s.arrayBuffersMiB})`;
 let next = 0;
 const started = Date.now();
-const { summary, sim } = await replayCapture(Readable.from(workload === 'http' ? httpChunks() : warmChunks(), { objectMode: false }), defaultObjects(), DEFAULT_CLUSTER, {
+const { summary, sim } = await replayCapture(Readable.from(workload === 'http' ? httpStream(total, { fps: Number(opt('--fps', '10000')), stats: sent }) : warmChunks(), { objectMode: false }), defaultObjects(), DEFAULT_CLUSTER, {
   onProgress: (frames, bytes) => {
     if (bytes / total >= next && next <= 1.0001) {
       const m = process.memoryUsage();
-      samples.push({ share: Math.round(next * 100), frames, rssMiB: Math.round(m.rss / 2 ** 20), heapMiB: Math.round(m.heapUsed / 2 ** 20), arrayBuffersMiB: Math.round(m.arrayBuffers / 2 ** 20) });
+      const s = { share: Math.round(next * 100), frames, seconds: Math.round((Date.now() - started) / 1000), rssMiB: Math.round(m.rss / 2 ** 20), heapMiB: Math.round(m.heapUsed / 2 ** 20), arrayBuffersMiB: Math.round(m.arrayBuffers / 2 ** 20) };
+      samples.push(s);
+      if (!args.includes('--json')) console.log(line(s));
       next += 0.05;
     }
   },
 });
 const seconds = (Date.now() - started) / 1000;
+{
+  // The end of the stream (the last 5 % step may fall a chunk short of the total).
+  const m = process.memoryUsage();
+  const s = { share: 100, frames: summary.framesRead, seconds: Math.round(seconds), rssMiB: Math.round(m.rss / 2 ** 20), heapMiB: Math.round(m.heapUsed / 2 ** 20), arrayBuffersMiB: Math.round(m.arrayBuffers / 2 ** 20) };
+  if (samples.at(-1)?.share === 100) samples.pop();
+  samples.push(s);
+  if (!args.includes('--json')) console.log(`${line(s)} (end)`);
+}
 const after = samples.filter((s) => s.share >= 10).map((s) => s.rssMiB);
 const growth = after.length ? Math.max(...after) - after[0] : 0;
+// Least-squares slope of RSS against the share replayed, from 10 % on: MiB per 10 % of the run.
+const pts = samples.filter((s) => s.share >= 10);
+const mx = pts.reduce((n, s) => n + s.share, 0) / pts.length;
+const my = pts.reduce((n, s) => n + s.rssMiB, 0) / pts.length;
+const slope = pts.length > 1 ? (pts.reduce((n, s) => n + (s.share - mx) * (s.rssMiB - my), 0) / pts.reduce((n, s) => n + (s.share - mx) ** 2, 0)) * 10 : 0;
 let requests = 0;
 for (const p of sim.pods.values()) requests += p.requests;
-const result = { workload, gigabytes: gb, frames: summary.framesRead, requests, seconds, framesPerSecond: Math.round(summary.framesRead / seconds), rssAt10PercentMiB: after[0], maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), growthAfterWarmupMiB: growth, samples };
+const result = { workload, gigabytes: gb, frames: summary.framesRead, requests, ...(workload === 'http' ? { requestsSent: sent.requests } : {}), seconds, framesPerSecond: Math.round(summary.framesRead / seconds), rssAt10PercentMiB: after[0], maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), growthAfterWarmupMiB: growth, slopeMiBPer10Percent: Number(slope.toFixed(2)), samples };
 if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
 else {
-  for (const s of samples) console.log(`${String(s.share).padStart(3)} %  ${s.frames.toLocaleString('en').padStart(14)} frames  RSS ${s.rssMiB} MiB (heap ${s.heapMiB}, array buffers ${s.arrayBuffersMiB})`);
-  console.log(`${result.frames.toLocaleString('en')} frames (${requests.toLocaleString('en')} requests served) in ${seconds.toFixed(0)} s (${result.framesPerSecond.toLocaleString('en')}/s); peak RSS ${result.maxRssMiB} MiB; RSS growth after the first 10 %: ${growth} MiB`);
+  console.log(`${result.frames.toLocaleString('en')} frames (${requests.toLocaleString('en')} requests served${workload === 'http' ? ` of ${sent.requests.toLocaleString('en')} sent` : ''}) in ${seconds.toFixed(0)} s (${result.framesPerSecond.toLocaleString('en')}/s); peak RSS ${result.maxRssMiB} MiB; RSS growth after the first 10 %: ${growth} MiB; slope ${result.slopeMiBPer10Percent} MiB per 10 %`);
 }
 process.exitCode = growth > 64 ? 1 : 0;

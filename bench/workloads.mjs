@@ -130,9 +130,9 @@ export function podIsn(ip, sport) {
 const GATEWAY = { ip: '10.180.204.1', mac: '52:54:00:ee:00:01' };
 
 /**
- * Client `i`: 10.181.0.0/15 hosts; one in 16 on the VLAN itself (its own MAC, it ARPs for the VIP), the rest
- * behind the gateway (its MAC; the gateway resolved the VIP once): a VIP serving many clients sees most of them
- * routed. (This mix first worked around the wire's MAC table ageing entries from first sight; that is fixed.)
+ * Client `i` as {@link HttpConversations} numbers them: 10.181.0.0/15 hosts; one in 16 on the VLAN itself (its own
+ * MAC, it ARPs for the VIP), the rest behind the gateway (its MAC; the gateway resolved the VIP once): a VIP serving
+ * many clients sees most of them routed.
  */
 function httpClient(i) {
   const a = 181 + (i >>> 16);
@@ -140,76 +140,241 @@ function httpClient(i) {
   const lo = i & 0xff;
   const h = (v) => v.toString(16).padStart(2, '0');
   const onLink = i % 16 === 0;
-  return { ip: `10.${a}.${hi}.${lo}`, n: ((10 << 24) | (a << 16) | (hi << 8) | lo) >>> 0, mac: onLink ? `52:54:00:${h(a)}:${h(hi)}:${h(lo)}` : GATEWAY.mac, onLink };
+  return { ip: `10.${a}.${hi}.${lo}`, mac: onLink ? `52:54:00:${h(a)}:${h(hi)}:${h(lo)}` : GATEWAY.mac, onLink };
 }
 
-function tcpData(c, sport, flags, seq, ack, payload) {
-  return buildFrame({ dst: OWNER_MAC, src: c.mac, vlans: [341], ipv4: { src: c.ip, dst: VIP }, tcp: { srcPort: sport, dstPort: 80, flags, seq, ack, window: 64240, ...(payload ? { payload } : {}) } });
+const GET = Buffer.from(`GET /clientip HTTP/1.1\r\nHost: ${VIP}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n`, 'latin1');
+/** The largest record httpCapture writes: a GET (16 + 143 bytes). */
+const MAX_HTTP_RECORD = 16 + 143;
+const ipBytes = (ip) => ip.split('.').map(Number);
+const GATEWAY_MAC = [0x52, 0x54, 0x00, 0xee, 0x00, 0x01];
+// Offsets in the conversations' frames (Ethernet, one 802.1Q tag, a 20-byte IPv4 header, a 20-byte TCP header).
+const ETH_SRC = 6;
+const IP_SUM = 28;
+const IP_SRC = 30;
+const TCP = 38;
+const TCP_SUM = TCP + 16;
+const ARP_SENDER_MAC = 18 + 8;
+const ARP_SENDER_IP = 18 + 14;
+
+/** The ones' complement sum of the 16-bit words of `b[from, to)` (even length), unfolded. */
+function sum16(b, from, to) {
+  let s = 0;
+  for (let i = from; i < to; i += 2) s += (b[i] << 8) | b[i + 1];
+  return s;
+}
+
+/** ~fold(sum) as the checksum field holds it. */
+function checksum(sum) {
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
 }
 
 /**
- * Conversations as curl makes them to http://VIP/clientip, `concurrent` at a time interleaved step by step: ARP
- * for the VIP (an on-link client's first conversation only; the gateway's once, first), SYN, the handshake's ACK, the request (PSH|ACK with a
- * curl-like GET), the ACK of the pod's response (which carries FIN: agnhost closes), then FIN|ACK. Up to
- * `clients` distinct clients; every fourth conversation is a client reconnecting from a new port. Returns the
- * pcap and how many SYNs and requests it holds (a conversation cut by the frame budget may lack its later
- * steps); the ISN each connection's pod is expected to choose is {@link podIsn}'s. The records are written
- * straight into one buffer as they are made (a million frames kept as arrays first took ~1 GB of RSS).
+ * A TCP step of a conversation as a template: the frame buildFrame makes with the fields that vary (source MAC,
+ * address and port, sequence and acknowledgement numbers) zero, and the sums of its IPv4 header and of its TCP
+ * segment with the pseudo-header, both without the varying words and the checksum fields: a record is the template
+ * copied, those fields written, and the two checksums completed from the sums (RFC 1071's sum is order-free).
  */
-export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {}) {
-  // The largest record is a GET (16 + 143 bytes): the buffer's untouched tail is never resident.
-  const out = Buffer.allocUnsafe(24 + frames * 176);
-  pcapHeader(out);
-  let at = 24;
-  let n = 0;
-  const put = (f) => {
-    at = pcapRecord(out, at, n++, f);
-  };
-  put(arp(GATEWAY));
-  let requests = 0;
-  let conv = 0;
-  let fresh = 0;
-  let syns = 0;
-  const conns = new Uint16Array(clients);
-  const get = Buffer.from(`GET /clientip HTTP/1.1\r\nHost: ${VIP}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n`, 'latin1');
-  while (n < frames) {
-    const group = [];
-    for (let k = 0; k < concurrent; k++, conv++) {
-      const reconnect = conv % 4 === 3 && fresh > 0;
-      const isNew = !reconnect && fresh < clients;
-      const ci = reconnect ? (Math.imul(conv, 7919) >>> 0) % fresh : isNew ? fresh++ : conv % clients;
-      const c = httpClient(ci);
-      // A client's connections use successive ports, so no 4-tuple repeats (a reused one would meet the old
-      // connection's conntrack entry).
-      const sport = 32768 + (conns[ci]++ % 28000);
-      const isn = podIsn(c.n, sport);
-      const seq = Math.imul(conv, 0x10001) >>> 0;
-      const body = `${c.ip}:${sport}`;
-      const respLen = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`.length;
-      const s1 = (seq + 1) >>> 0;
-      const s2 = (s1 + get.length) >>> 0;
-      const a1 = (isn + 1) >>> 0;
-      const a2 = (a1 + respLen + 1) >>> 0; // the response and its FIN
-      const steps = [
-        ...(isNew && c.onLink ? [arp(c)] : []),
-        tcpData(c, sport, 0x02, seq, 0),
-        tcpData(c, sport, 0x10, s1, a1),
-        tcpData(c, sport, 0x18, s1, a1, new Uint8Array(get)),
-        tcpData(c, sport, 0x10, s2, a2),
-        tcpData(c, sport, 0x11, s2, a2),
-      ];
-      group.push(steps);
-    }
-    for (let step = 0; step < 6 && n < frames; step++) {
-      for (const steps of group) {
-        // Clients without an ARP step start one step later, so every request still follows its handshake.
-        const s = steps.length === 6 ? steps[step] : step === 0 ? undefined : steps[step - 1];
-        if (!s || n >= frames) continue;
-        if (s.length > 100 && s[51] === 0x18) requests++;
-        if (s[16] === 8 && s[51] === 0x02) syns++;
-        put(s);
-      }
+function tcpTemplate(flags, payload) {
+  const frame = buildFrame({ dst: OWNER_MAC, src: '00:00:00:00:00:00', vlans: [341], ipv4: { src: '0.0.0.0', dst: VIP }, tcp: { srcPort: 0, dstPort: 80, flags, seq: 0, ack: 0, window: 64240, ...(payload ? { payload } : {}) } });
+  frame[IP_SUM] = frame[IP_SUM + 1] = frame[TCP_SUM] = frame[TCP_SUM + 1] = 0;
+  const tcpLength = frame.length - TCP;
+  const [a, b, c, d] = ipBytes(VIP);
+  const pseudo = ((a << 8) | b) + ((c << 8) | d) + 6 + tcpLength;
+  return { frame, ipSum: sum16(frame, 18, TCP), tcpSum: pseudo + sum16(frame, TCP, frame.length - (tcpLength & 1)) + (tcpLength & 1 ? frame[frame.length - 1] << 8 : 0) };
+}
+
+/**
+ * Conversations as curl makes them to http://VIP/clientip, `concurrent` at a time interleaved step by step, written
+ * as classic pcap records `1e6 / fps` µs apart: ARP for the VIP (an on-link client's first conversation only; the
+ * gateway's once, first), SYN, the handshake's ACK, the request (PSH|ACK with a curl-like GET), the ACK of the
+ * pod's response (which carries FIN: agnhost closes), then FIN|ACK. Up to `clients` distinct clients; every fourth
+ * conversation is a client reconnecting from its next port (a client's ports cycle through 28 000, so no 4-tuple
+ * repeats within billions of conversations). The ACKs assume the ISN each connection's pod chooses ({@link podIsn}).
+ * Records are made from one template per step kind with the varying fields patched and the checksums completed
+ * from precomputed sums — no frame built and no string made per record — so the generator costs a fraction of the
+ * replay it feeds (bench/rss-replay.mjs streams gigabytes of it). Counts what it wrote: `frames`, `syns`, `requests`.
+ */
+export class HttpConversations {
+  constructor({ clients = 100_000, concurrent = 64, fps = 1e6 } = {}) {
+    this.clients = clients;
+    this.concurrent = concurrent;
+    this.usPerFrame = 1e6 / fps;
+    this.frames = 0;
+    this.syns = 0;
+    this.requests = 0;
+    this.conv = 0;
+    this.fresh = 0;
+    this.conns = new Uint16Array(clients);
+    const g = concurrent;
+    // The group's conversations: client address, on-link (own MAC, ARP first), port, sequence numbers.
+    this.ip = new Uint32Array(g);
+    this.onLink = new Uint8Array(g);
+    this.arp = new Uint8Array(g);
+    this.sport = new Uint16Array(g);
+    this.seq = new Uint32Array(g);
+    this.isn = new Uint32Array(g);
+    this.respLen = new Uint16Array(g);
+    this.clientMac = Uint8Array.of(0x52, 0x54, 0, 0, 0, 0);
+    this.syn = tcpTemplate(0x02);
+    this.ack = tcpTemplate(0x10);
+    this.get = tcpTemplate(0x18, new Uint8Array(GET));
+    this.fin = tcpTemplate(0x11);
+    this.arpTemplate = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: '00:00:00:00:00:00', vlans: [341], arp: { op: 1, senderMac: '00:00:00:00:00:00', senderIp: '0.0.0.0', targetMac: '00:00:00:00:00:00', targetIp: VIP }, padTo: 60 });
+  }
+
+  /** A record's header for the next frame and the template's bytes after it; returns the frame's offset. */
+  record(out, at, template) {
+    const us = Math.round(this.frames * this.usPerFrame);
+    const sec = Math.floor(us / 1e6);
+    out.writeUInt32LE(1_700_000_000 + sec, at);
+    out.writeUInt32LE(us - sec * 1e6, at + 4);
+    out.writeUInt32LE(template.length, at + 8);
+    out.writeUInt32LE(template.length, at + 12);
+    out.set(template, at + 16);
+    this.frames++;
+    return at + 16;
+  }
+
+  /** An ARP request for the VIP from `mac`/`ip`; returns where the next record goes. */
+  arpRecord(out, at, mac, ip) {
+    const f = this.record(out, at, this.arpTemplate);
+    for (let i = 0; i < 6; i++) out[f + ETH_SRC + i] = out[f + ARP_SENDER_MAC + i] = mac[i];
+    out.writeUInt32BE(ip, f + ARP_SENDER_IP);
+    return f + this.arpTemplate.length;
+  }
+
+  /** A TCP step of conversation `k` of the group; returns where the next record goes. */
+  tcpRecord(out, at, t, k, seq, ack) {
+    const f = this.record(out, at, t.frame);
+    const ip = this.ip[k];
+    const sport = this.sport[k];
+    if (this.onLink[k]) {
+      out[f + ETH_SRC + 3] = ip >>> 16 & 0xff;
+      out[f + ETH_SRC + 4] = ip >>> 8 & 0xff;
+      out[f + ETH_SRC + 5] = ip & 0xff;
+      out[f + ETH_SRC] = 0x52;
+      out[f + ETH_SRC + 1] = 0x54;
+      out[f + ETH_SRC + 2] = 0;
+    } else for (let i = 0; i < 6; i++) out[f + ETH_SRC + i] = GATEWAY_MAC[i];
+    out.writeUInt32BE(ip, f + IP_SRC);
+    out.writeUInt16BE(sport, f + TCP);
+    out.writeUInt32BE(seq, f + TCP + 4);
+    out.writeUInt32BE(ack, f + TCP + 8);
+    const ipWords = (ip >>> 16) + (ip & 0xffff);
+    out.writeUInt16BE(checksum(t.ipSum + ipWords), f + IP_SUM);
+    out.writeUInt16BE(checksum(t.tcpSum + ipWords + sport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff)), f + TCP_SUM);
+    return f + t.frame.length;
+  }
+
+  /** Chooses the next group's conversations. */
+  nextGroup() {
+    for (let k = 0; k < this.concurrent; k++, this.conv++) {
+      const conv = this.conv;
+      const reconnect = conv % 4 === 3 && this.fresh > 0;
+      const isNew = !reconnect && this.fresh < this.clients;
+      const ci = reconnect ? (Math.imul(conv, 7919) >>> 0) % this.fresh : isNew ? this.fresh++ : conv % this.clients;
+      // Client ci: 10.181.0.0/15 hosts; one in 16 on the VLAN itself (its own MAC, it ARPs for the VIP), the rest
+      // behind the gateway (its MAC; the gateway resolved the VIP once): a VIP serving many clients sees most of them routed.
+      const a = 181 + (ci >>> 16);
+      const hi = (ci >> 8) & 0xff;
+      const lo = ci & 0xff;
+      const ip = ((10 << 24) | (a << 16) | (hi << 8) | lo) >>> 0;
+      const onLink = ci % 16 === 0;
+      const sport = 32768 + (this.conns[ci]++ % 28000);
+      this.ip[k] = ip;
+      this.onLink[k] = onLink ? 1 : 0;
+      this.arp[k] = isNew && onLink ? 1 : 0;
+      this.sport[k] = sport;
+      this.seq[k] = Math.imul(conv, 0x10001) >>> 0;
+      this.isn[k] = podIsn(ip, sport);
+      // The pod's answer: `HTTP/1.1 200 OK\r\nContent-Length: N\r\nConnection: close\r\n\r\n` + `ip:port` (5 digits).
+      const body = 3 + digits(a) + 1 + digits(hi) + 1 + digits(lo) + 6;
+      this.respLen[k] = 56 + digits(body) + body;
     }
   }
-  return { capture: out.subarray(0, at), requests, syns, frames: n };
+
+  /**
+   * Writes records into `out` from `at` until `frames` records are written in all (the gateway's ARP first, then
+   * groups of conversations) or, with `untilByte`, the last whole group that starts before that offset (`out` must
+   * have room for one more group: {@link HttpConversations.groupBytes}). Returns where the next record goes.
+   */
+  write(out, at, frames, untilByte = Infinity) {
+    if (this.frames === 0 && frames > 0) at = this.arpRecord(out, at, GATEWAY_MAC, ipv4Number(GATEWAY.ip));
+    while (this.frames < frames && at < untilByte) {
+      this.nextGroup();
+      for (let step = 0; step < 6 && this.frames < frames; step++) {
+        for (let k = 0; k < this.concurrent && this.frames < frames; k++) {
+          // Step 0 is the ARP, which only an on-link client's first conversation makes; the others wait for step 1.
+          const s = step;
+          if (s === 0 && this.arp[k] === 0) continue;
+          const seq = this.seq[k];
+          const s1 = (seq + 1) >>> 0;
+          const s2 = (s1 + GET.length) >>> 0;
+          const a1 = (this.isn[k] + 1) >>> 0;
+          const a2 = (a1 + this.respLen[k] + 1) >>> 0; // the response and its FIN
+          if (s === 0) {
+            const ip = this.ip[k];
+            const mac = this.clientMac;
+            mac[3] = ip >>> 16 & 0xff;
+            mac[4] = ip >>> 8 & 0xff;
+            mac[5] = ip & 0xff;
+            at = this.arpRecord(out, at, mac, ip);
+          } else if (s === 1) {
+            at = this.tcpRecord(out, at, this.syn, k, seq, 0);
+            this.syns++;
+          } else if (s === 2) at = this.tcpRecord(out, at, this.ack, k, s1, a1);
+          else if (s === 3) {
+            at = this.tcpRecord(out, at, this.get, k, s1, a1);
+            this.requests++;
+          } else if (s === 4) at = this.tcpRecord(out, at, this.ack, k, s2, a2);
+          else at = this.tcpRecord(out, at, this.fin, k, s2, a2);
+        }
+      }
+    }
+    return at;
+  }
+
+  /** The most bytes one group of conversations writes. */
+  get groupBytes() {
+    return this.concurrent * 6 * MAX_HTTP_RECORD;
+  }
+}
+
+const digits = (v) => (v >= 100 ? 3 : v >= 10 ? 2 : 1);
+const ipv4Number = (ip) => ipBytes(ip).reduce((n, b) => n * 256 + b, 0);
+
+/**
+ * `frames` records of {@link HttpConversations} (1 µs apart) as a classic pcap in one buffer. Returns the pcap and
+ * how many SYNs and requests it holds (a conversation cut by the frame budget may lack its later steps).
+ */
+export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {}) {
+  // Sized for the largest record: the buffer's untouched tail is never resident.
+  const out = Buffer.allocUnsafe(24 + frames * MAX_HTTP_RECORD);
+  pcapHeader(out);
+  const gen = new HttpConversations({ clients, concurrent });
+  const at = gen.write(out, 24, frames);
+  return { capture: out.subarray(0, at), requests: gen.requests, syns: gen.syns, frames: gen.frames };
+}
+
+/**
+ * An endless classic pcap of {@link HttpConversations} at `fps` frames a second of capture time, `totalBytes` of
+ * it (whole groups of conversations: the last chunk may pass the total by less than a group), as the header and
+ * then fresh ~`chunkBytes` buffers, each ending at a record boundary. The generator holds only its state (a
+ * counter per client), so a replay's memory is the replay's.
+ */
+export function* httpStream(totalBytes, { fps = 10_000, chunkBytes = 1 << 20, clients = 100_000, concurrent = 64, stats = {} } = {}) {
+  const gen = new HttpConversations({ clients, concurrent, fps });
+  const header = Buffer.alloc(24);
+  pcapHeader(header);
+  yield header;
+  let written = 24;
+  while (written < totalBytes) {
+    const out = Buffer.allocUnsafe(chunkBytes + gen.groupBytes);
+    const end = gen.write(out, 0, Infinity, Math.min(chunkBytes, totalBytes - written));
+    written += end;
+    Object.assign(stats, { frames: gen.frames, syns: gen.syns, requests: gen.requests, bytes: written });
+    yield out.subarray(0, end);
+  }
 }

@@ -1,0 +1,115 @@
+// The http workload's generator (bench/workloads.mjs HttpConversations, httpCapture, httpStream) makes its records
+// from templates with fields patched and checksums completed from precomputed sums. These checks hold it to what
+// buildFrame makes of the same fields, to the conversations the pods' model expects, and the stream to the capture.
+import { describe, expect, it } from 'vitest';
+import { buildFrame, parseFrame } from '@vippath/wire';
+// @ts-expect-error: a plain .mjs module of the benchmarks, without types.
+import { HttpConversations, httpCapture, httpStream, podIsn } from '../bench/workloads.mjs';
+
+interface Rec {
+  sec: number;
+  usec: number;
+  frame: Uint8Array;
+}
+
+function records(pcap: Uint8Array): Rec[] {
+  const v = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+  const out: Rec[] = [];
+  for (let at = 24; at < pcap.length; ) {
+    const len = v.getUint32(at + 8, true);
+    expect(v.getUint32(at + 12, true)).toBe(len);
+    out.push({ sec: v.getUint32(at, true), usec: v.getUint32(at + 4, true), frame: Uint8Array.from(pcap.subarray(at + 16, at + 16 + len)) });
+    at += 16 + len;
+  }
+  return out;
+}
+
+const ip = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+
+describe('bench http workload', () => {
+  it('every record is the frame buildFrame makes of its fields, checksums valid', () => {
+    const { capture, frames } = httpCapture(3000, { clients: 700, concurrent: 9 });
+    const recs = records(capture);
+    expect(recs.length).toBe(frames);
+    let tcp = 0;
+    let arp = 0;
+    for (const r of recs) {
+      const f = parseFrame(r.frame);
+      if (f.arp) {
+        arp++;
+        expect(r.frame).toEqual(buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: f.eth.src, vlans: [341], arp: f.arp, padTo: 60 }));
+        expect(f.arp.senderMac).toBe(f.eth.src);
+        continue;
+      }
+      tcp++;
+      expect(f.checksum).toBe('ok');
+      const t = f.tcp!;
+      const rebuilt = buildFrame({
+        dst: f.eth.dst,
+        src: f.eth.src,
+        vlans: [341],
+        ipv4: { src: f.ipv4!.src, dst: f.ipv4!.dst },
+        tcp: { srcPort: t.srcPort, dstPort: t.dstPort, flags: t.flags, seq: t.seq, ack: t.ack, window: 64240, ...(t.payload.length ? { payload: t.payload } : {}) },
+      });
+      expect(r.frame).toEqual(rebuilt);
+    }
+    expect(arp).toBeGreaterThan(1);
+    expect(tcp).toBeGreaterThan(2000);
+  });
+
+  it('conversations: a new 4-tuple per SYN, ACKs computed from the pod ISN, one request each', () => {
+    const gen = new HttpConversations({ clients: 50, concurrent: 5 });
+    const out = Buffer.alloc(24 + 4000 * 159);
+    const end = gen.write(out, 24, 4000);
+    const seen = new Set<string>();
+    const isnOf = new Map<string, number>();
+    let gets = 0;
+    for (const r of records(out.subarray(0, end))) {
+      const f = r.frame;
+      if (f[16] !== 8 || f[17] !== 0) continue;
+      const key = `${ip(f, 30)}:${(f[38]! << 8) | f[39]!}`;
+      const flags = f[51]!;
+      const ack = ip(f, 46);
+      if (flags === 0x02) {
+        expect(seen.has(key)).toBe(false);
+        seen.add(key);
+        isnOf.set(key, podIsn(ip(f, 30), (f[38]! << 8) | f[39]!));
+      } else if (flags === 0x18) {
+        gets++;
+        expect(ack).toBe((isnOf.get(key)! + 1) >>> 0);
+      }
+    }
+    // 50 clients: most SYNs are clients coming back from their next port.
+    expect(seen.size).toBeGreaterThan(500);
+    expect(gets).toBe(gen.requests);
+    expect(seen.size).toBe(gen.syns);
+  });
+
+  it('the stream at 1e6 frames a second is the capture; at other rates only the timestamps differ', () => {
+    const whole = Buffer.concat([...httpStream(400_000, { fps: 1e6, chunkBytes: 50_000 })]);
+    const recs = records(whole);
+    const cap = httpCapture(recs.length);
+    expect(whole.equals(cap.capture)).toBe(true);
+    const slow = records(Buffer.concat([...httpStream(400_000, { fps: 3000, chunkBytes: 50_000 })]));
+    expect(slow.length).toBe(recs.length);
+    slow.forEach((r, n) => {
+      const us = Math.round((n * 1e6) / 3000);
+      expect([r.sec, r.usec]).toEqual([1_700_000_000 + Math.floor(us / 1e6), us % 1e6]);
+      expect(r.frame).toEqual(recs[n]!.frame);
+    });
+  });
+
+  it('chunks end at record boundaries and pass the total by less than a group', () => {
+    const stats: { bytes?: number } = {};
+    const chunks = [...httpStream(300_000, { chunkBytes: 40_000, stats })];
+    let total = 0;
+    for (const c of chunks.slice(1)) {
+      // Each chunk is whole records.
+      expect(records(Buffer.concat([chunks[0]!, c])).reduce((n, r) => n + 16 + r.frame.length, 24)).toBe(24 + c.length);
+      total += c.length;
+    }
+    expect(24 + total).toBe(stats.bytes);
+    expect(stats.bytes).toBeGreaterThanOrEqual(300_000);
+    expect(stats.bytes! - 300_000).toBeLessThan(64 * 6 * 159);
+  });
+});
