@@ -111,8 +111,11 @@ export class MfEntry {
     /** The exact words: in_port and dl_type, the layout and the inner tag. */
     readonly w0: number,
     readonly w1: number,
-    /** The key's words under the subtable's masks, in the subtable's slot order. */
-    readonly values: Int32Array,
+    /**
+     * The key's words under the subtable's masks, in the subtable's slot order: a plain array of exactly that
+     * length (≈ 30–60 bytes; a typed array of a few words costs ≈ 180 with its ArrayBuffer, a third of an entry).
+     */
+    readonly values: readonly number[],
     readonly program: MfProgram,
     readonly normals: readonly MfNormal[],
   ) {}
@@ -190,6 +193,9 @@ export interface MegaflowStats {
   masks: number;
 }
 
+/** Scratch for {@link MegaflowTable.values}. */
+const VALUES: number[] = [];
+
 function byHits(a: MfSubtable, b: MfSubtable): number {
   return b.hits - a.hits;
 }
@@ -240,10 +246,13 @@ export class MegaflowTable {
   }
 
   /** The masked words of `key` in `t`'s slot order (as int32s: what `&` gives, so compared without conversion). */
-  static values(t: MfSubtable, key: Uint32Array): Int32Array {
-    const v = new Int32Array(t.slots.length);
-    for (let i = 0; i < v.length; i++) v[i] = key[t.slots[i]!]! & t.masks[i]!;
-    return v;
+  static values(t: MfSubtable, key: Uint32Array): number[] {
+    const n = t.slots.length;
+    const v = VALUES;
+    v.length = 0;
+    for (let i = 0; i < n; i++) v.push(key[t.slots[i]!]! & t.masks[i]!);
+    // A copy of exactly n elements (push grows an array's store in steps of 16 and more).
+    return v.slice(0, n);
   }
 
   /** The program of these contents: an existing one when an entry already does the same. */
