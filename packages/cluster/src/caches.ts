@@ -268,7 +268,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (length < 58 || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return 0;
     if (((buf[24]! & 0x3f) | buf[25]!) !== 0) return 0;
     const total = (buf[20]! << 8) | buf[21]!;
-    const hl = (buf[46]! >> 4) << 2;
+    // The TCP header starts at 38: its data offset is byte 50, the flags 50–51.
+    const hl = (buf[50]! >> 4) << 2;
     if (total < 40 || 18 + total > length || hl < 20 || hl > total - 20) return 0;
     this.reads.refresh(this.host.bridges);
     if (this.reads.slots.length !== 0) return 0;
@@ -301,7 +302,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     d.l4Length = total - 20;
     d.srcPort = (buf[38]! << 8) | buf[39]!;
     d.dstPort = dport;
-    d.tcpFlags = ((buf[46]! & 1) << 8) | buf[47]!;
+    d.tcpFlags = ((buf[50]! & 1) << 8) | buf[51]!;
     d.payloadOffset = 38 + hl;
     d.payloadLength = total - 20 - hl;
     return BASE_WORDS;

@@ -270,7 +270,7 @@ const RULES = [
 ];
 
 const mevArb: fc.Arbitrary<MEv> = fc.oneof(
-  { weight: 30, arbitrary: fc.record({ kind: fc.constant('seg' as const), client: fc.constantFrom(0, 1, 2, 3, 0, 1, 4, 5), node: fc.constantFrom(3, 3, 3, 3, 1, 2), sport: fc.integer({ min: 40000, max: 40002 }), cls: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 7 }) }, { weight: 1, arbitrary: fc.integer({ min: 8, max: 11 }) }), seq: fc.constantFrom(1001, 1001, 1001, 1002, 7), dport: fc.constantFrom(80, 80, 80, 80, 80, 80, 80, 443), pad: fc.constantFrom(0, 0, 0, 6), partial: fc.boolean(), gapMs: fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.constant(130_000) }) }) },
+  { weight: 30, arbitrary: fc.record({ kind: fc.constant('seg' as const), client: fc.constantFrom(0, 1, 2, 3, 0, 1, 4, 5), node: fc.constantFrom(3, 3, 3, 3, 1, 2), sport: fc.integer({ min: 40000, max: 40002 }), cls: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 7 }) }, { weight: 1, arbitrary: fc.integer({ min: 8, max: 12 }) }), seq: fc.constantFrom(1001, 1001, 1001, 1002, 7), dport: fc.constantFrom(80, 80, 80, 80, 80, 80, 80, 443), pad: fc.constantFrom(0, 0, 0, 6), partial: fc.boolean(), gapMs: fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.constant(130_000) }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('flow' as const), node: fc.integer({ min: 1, max: 3 }), rule: fc.integer({ min: 0, max: RULES.length - 1 }), gapMs: fc.integer({ min: 0, max: 50 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('move' as const), node: fc.integer({ min: 1, max: 4 }), gapMs: fc.integer({ min: 0, max: 50 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('down' as const), node: fc.integer({ min: 1, max: 3 }), link: fc.boolean(), gapMs: fc.integer({ min: 0, max: 100 }) }) },
@@ -279,7 +279,11 @@ const mevArb: fc.Arbitrary<MEv> = fc.oneof(
 
 const GET = new TextEncoder().encode('GET /clientip HTTP/1.1\r\nHost: vip\r\n\r\n');
 
-/** Classes: 0–1 SYN, 2–3 pure ACK, 4 data, 5 FIN, 6 RST, 7 SYN-ACK, 8 UDP, 9 ICMP echo, 10 IPv4 options, 11 a first fragment. */
+/**
+ * Classes: 0–1 SYN, 2–3 pure ACK, 4 data, 5 FIN, 6 RST, 7 SYN-ACK, 8 UDP, 9 ICMP echo, 10 IPv4 options, 11 a first
+ * fragment, 12 a pure ACK whose TCP data offset is too short (12 bytes) while its acknowledgement number's first
+ * byte (0x50) reads as a valid one four bytes early — the decoder refuses the TCP header, so must every cache.
+ */
 function segment(e: Extract<MEv, { kind: 'seg' }>): Uint8Array {
   const base = { dst: nodeMac(e.node), src: clientMac(e.client), vlans: [341] };
   const ip = { src: clientIp(e.client), dst: VIP, ...(e.cls === 10 ? { options: new Uint8Array([1, 1, 1, 0]) } : {}), ...(e.cls === 11 ? { moreFragments: true, dontFragment: false } : {}), ...(e.seq === 7 ? { tos: 32 } : {}) };
@@ -287,8 +291,9 @@ function segment(e: Extract<MEv, { kind: 'seg' }>): Uint8Array {
   if (e.cls === 8) f = buildFrame({ ...base, ipv4: ip, udp: { srcPort: e.sport, dstPort: e.dport, payload: GET } });
   else if (e.cls === 9) f = buildFrame({ ...base, ipv4: ip, icmp: { type: 8, code: 0, body: new Uint8Array([0, 1, 0, e.sport & 7, 1, 2, 3, 4]) } });
   else {
-    const flags = [0x02, 0x02, 0x10, 0x10, 0x18, 0x11, 0x04, 0x12, 0, 0, 0x10, 0x18][e.cls]!;
-    f = buildFrame({ ...base, ipv4: ip, tcp: { srcPort: e.sport, dstPort: e.dport, flags, seq: e.cls < 2 ? 1000 : e.seq, ack: e.cls < 2 ? 0 : 1, ...(e.cls === 4 || e.cls === 11 ? { payload: GET } : {}) } });
+    const flags = [0x02, 0x02, 0x10, 0x10, 0x18, 0x11, 0x04, 0x12, 0, 0, 0x10, 0x18, 0x10][e.cls]!;
+    f = buildFrame({ ...base, ipv4: ip, tcp: { srcPort: e.sport, dstPort: e.dport, flags, seq: e.cls < 2 ? 1000 : e.seq, ack: e.cls < 2 ? 0 : e.cls === 12 ? 0x50000001 : 1, ...(e.cls === 4 || e.cls === 11 ? { payload: GET } : {}) } });
+    if (e.cls === 12) f[18 + 20 + 12] = 0x30;
   }
   if (e.partial && e.cls !== 9) {
     // An offload-partial checksum, as captures on the sending host have: replaced by something the NIC completes.
@@ -388,6 +393,15 @@ describe('the flow cache as a megaflow', () => {
       if (mode !== 'traced') expect(stats.backHits).toBeGreaterThan(2 * megaRuns);
     }, 600_000);
   }
+
+  it('a TCP header the decoder refuses is not served as a valid one, whatever its other bytes look like', () => {
+    // An entry for client 0's ACKs to node3, then the same flow's ACKs with a data offset of 12 bytes: the
+    // uncached path sees a malformed TCP header; a cache reading the offset from the wrong byte (the
+    // acknowledgement number's, 0x50 here) would key it as the valid ACKs' class and replay their entry.
+    const seg = (cls: number, gapMs: number): MEv => ({ kind: 'seg', client: 0, node: 3, sport: 40000, cls, seq: 1001, dport: 80, pad: 0, partial: false, gapMs });
+    const events: MEv[] = [seg(0, 0), seg(2, 1), seg(2, 1), seg(2, 1), seg(12, 1), seg(12, 1), seg(2, 1), seg(12, 1)];
+    for (const mode of ['process', 'traced', 'wire'] as const) expect(runMega(true, events, mode)).toEqual(runMega(false, events, mode));
+  });
 
   it('one entry serves every segment class of every client behind one MAC to one VIP:port', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
