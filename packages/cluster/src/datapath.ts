@@ -29,8 +29,7 @@ export function macNumber(buf: Uint8Array, offset: number): number {
  * positive when the header is valid (version, IHL, total length within the frame — the decoder then reads the
  * addresses), negative (−offset) when the EtherType is IPv4 but the header is not, -0x10000 when not IPv4.
  */
-function ipv4At(frame: Uint8Array): number {
-  const n = frame.length;
+function ipv4At(frame: Uint8Array, n: number): number {
   if (n < 14) return -0x10000;
   let at = 12;
   let type = (frame[12]! << 8) | frame[13]!;
@@ -92,6 +91,29 @@ export class ScratchCopy {
     }
     this.buf.set(src);
     return this.views[n] ?? (this.views[n] = this.buf.subarray(0, n));
+  }
+}
+
+/**
+ * Views `[0, n)` of a few long-lived buffers, made once per buffer and length: a view per frame would be an
+ * allocation per frame. Buffers are remembered round-robin (a buffer met again after eight others gets new views).
+ */
+export class ScratchViews {
+  private readonly srcs: Uint8Array[] = [];
+  private readonly views: Array<Array<Uint8Array | undefined>> = [];
+  private next = 0;
+
+  of(src: Uint8Array, n: number): Uint8Array {
+    if (n === src.length) return src;
+    let k = this.srcs.indexOf(src);
+    if (k < 0) {
+      k = this.next;
+      this.next = (k + 1) % 8;
+      this.srcs[k] = src;
+      this.views[k] = [];
+    }
+    const v = this.views[k]!;
+    return v[n] ?? (v[n] = src.subarray(0, n));
   }
 }
 
@@ -210,6 +232,18 @@ export class Datapath implements PathTaps {
    */
   keep(frame: Uint8Array, length: number): Uint8Array {
     return this.rec.transient && !this.portTapped ? this.rec.copyOf(frame, length) : frame.slice(0, length);
+  }
+
+  /**
+   * Set by a caller that reads only the verdict of the frame being processed (no deliveries' bytes, no observers
+   * of them): the OVN hop then hands a pod the switch's buffer instead of a copy for the result.
+   */
+  deliveriesUnread = false;
+  private readonly views = new ScratchViews();
+
+  /** `frame[0, length)` as a view made once per buffer and length (the switch's few output buffers). */
+  view(frame: Uint8Array, length: number): Uint8Array {
+    return this.views.of(frame, length);
   }
 
   /** Whether any observer wants frames: the caches replay only what they recorded for the wire. */
@@ -455,26 +489,30 @@ export class NodePath {
     this.ovnAt(frame, inport, this.dp.rec.place(from), depth);
   }
 
-  /** {@link ovn} from place number `from`. */
-  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number): void {
+  /** {@link ovn} from place number `from`, on `frame[0, length)`. */
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length): void {
     const dp = this.dp;
     const rec = dp.rec;
-    dp.watch?.atSwitch(this.node, frame, inport, rec.placeName(from), depth);
+    if (dp.watch !== undefined) {
+      if (length !== frame.length) frame = frame.subarray(0, length);
+      dp.watch.atSwitch(this.node, frame, inport, rec.placeName(from), depth);
+    }
     if (depth > MAX_DEPTH) return rec.dropAt(this.ids.ls, 'ovn.hop-limit');
     const out = dp.enterOvn();
     try {
-      this.ovnHop(frame, inport, from, depth, out);
+      this.ovnHop(frame, length, inport, from, depth, out);
     } finally {
       dp.leaveOvn();
     }
   }
 
-  private ovnHop(frame: Uint8Array, inport: string, from: number, depth: number, out: SwitchOutcome): void {
+  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome): void {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
     let traced: SwitchResult | undefined;
     if (rec.tracing) {
+      if (length !== frame.length) frame = frame.subarray(0, length);
       const steps: StageStep[] = [];
       traced = dp.ls.process(frame, inport, this.node, dp.now, steps);
       rec.stepAt(ST_OVN, at, `inport ${inport}`, from);
@@ -494,7 +532,7 @@ export class NodePath {
         out.chassis = o.chassis;
       }
     } else {
-      dp.ls.processInto(frame, frame.length, inport, this.node, dp.now, out);
+      dp.ls.processInto(frame, length, inport, this.node, dp.now, out);
       rec.stepAt(ST_OVN, at, '', from);
       if (out.count === 0) return rec.dropAt(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
@@ -506,7 +544,7 @@ export class NodePath {
     }
     // What DNAT changed is read from the input's IPv4 header (the switch left `frame` as it came) — the fields
     // FrameDecoder would give, read in place: no second decode of the frame.
-    const l3 = ipv4At(frame);
+    const l3 = ipv4At(frame, length);
     const ipv4 = l3 !== -0x10000;
     const inDst = l3 > 0 ? readIPv4(frame, l3 + 16) : 0;
     const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
@@ -551,8 +589,11 @@ export class NodePath {
         rec.dropAt(pp.atId, 'pod.node-down');
         continue;
       }
-      // The pod's frame is the result's (its deliveries): a copy unless copied above.
-      if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !rec.tracing)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
+      // The pod's frame is the result's (its deliveries): a copy unless copied above — or, when nobody reads the
+      // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it).
+      if (dp.deliveriesUnread && !rec.tracing && !dp.portTapped) {
+        if (oFrame.length !== oLength) oFrame = dp.view(oFrame, oLength);
+      } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !rec.tracing)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
       dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
       if (dnat && syn) dp.backendCounts.set(pod.pod.name, (dp.backendCounts.get(pod.pod.name) ?? 0) + 1);
