@@ -403,6 +403,18 @@ describe('the flow cache as a megaflow', () => {
     for (const mode of ['process', 'traced', 'wire'] as const) expect(runMega(true, events, mode)).toEqual(runMega(false, events, mode));
   });
 
+  it('the way back out keys what br-provider\'s flows read beyond the MACs and the IPv4 shape (a FIN answer is not a SYN-ACK)', () => {
+    // With a rule on the way back that sends the pods' FINs to LOCAL, the SYN-ACKs (NORMAL, to the wire) and the
+    // responses carrying FIN share MACs and shape: only the TCP flags tell them apart, so the key must hold them.
+    const seg = (client: number, cls: number, sport: number): MEv => ({ kind: 'seg', client, node: 3, sport, cls, seq: 1001, dport: 80, pad: 0, partial: false, gapMs: 1 });
+    const events: MEv[] = [{ kind: 'flow', node: 3, rule: 7, gapMs: 0 }];
+    for (const sport of [40000, 40001, 40002]) for (const client of [0, 1, 2, 3]) events.push(seg(client, 0, sport));
+    for (const sport of [40000, 40001, 40002]) for (const client of [0, 1, 2, 3]) events.push(seg(client, 2, sport), seg(client, 4, sport));
+    const stats = { hits: 0, misses: 0, entries: 0, backHits: 0, backMisses: 0 };
+    expect(runMega(true, events, 'process', stats)).toEqual(runMega(false, events, 'process'));
+    expect(stats.backHits).toBeGreaterThan(5);
+  });
+
   it('one entry serves every segment class of every client behind one MAC to one VIP:port', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
     const seg = (client: number, cls: number, sport = 40000): Uint8Array => segment({ kind: 'seg', client, node: 3, sport, cls, seq: 1001, dport: 80, pad: 0, partial: false, gapMs: 0 });
