@@ -9,7 +9,7 @@
  */
 import { BridgeEffects, extractKey, newKey, type Bridge, type Flow } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan, pushVlan } from '@vippath/wire';
+import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan } from '@vippath/wire';
 import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS, BridgeReads, FlowCache, type ArpEntry, type BackEntry, type CacheEntry } from './flow-cache.js';
@@ -122,6 +122,8 @@ export class PathCaches implements PathWatch, OutPathCache {
   private readonly arps = new LruTable<number, ArpEntry>(16384);
   private arpHits = 0;
   private readonly scratch = new Uint8Array(65536 + 64);
+  /** {@link scratch} from byte 4: a frame copied into scratch with one 802.1Q tag is here untagged once its MACs move. */
+  private readonly scratch4 = this.scratch.subarray(4);
   private readonly work = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
   private readonly decoder = new FrameDecoder();
@@ -394,8 +396,12 @@ export class PathCaches implements PathWatch, OutPathCache {
     dp.segment.fdb.touch(e.srcMac);
     if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();
     dp.onWire?.('outside', buf.subarray(0, length), now);
-    const len = popVlan(buf, length);
-    buf.set(e.macs, 0);
+    // Untagged without moving the frame: the switch gets the scratch buffer from byte 4, where the MACs (the
+    // entry's, br-provider's rewrite) overwrite the old ones and the tag, and the rest is already in place.
+    const len = length - 4;
+    const sw = buf === this.scratch ? this.scratch4 : buf.subarray(4);
+    const macs = e.macs;
+    for (let i = 0; i < 12; i++) sw[i] = macs[i]!;
     rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
     // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
     const rules = e.rules;
@@ -403,7 +409,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (rec.tracing) for (const st of e.stages!) rec.r.stages.push(st);
     dp.deliveriesUnread = !keep && host.onDeliver === undefined;
     try {
-      e.path.ovnAt(buf, dp.localnet, e.fromAt, e.depth, len);
+      e.path.ovnAt(sw, dp.localnet, e.fromAt, e.depth, len);
     } finally {
       dp.deliveriesUnread = false;
     }
@@ -520,11 +526,16 @@ export class PathCaches implements PathWatch, OutPathCache {
     b.replayEffects(e.macFx, dp.now);
     if (e.wire) {
       // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
+      // Tagged as the NIC does (pushVlan's bytes), in one copy: the frame four bytes on, the MACs put back in
+      // front of the tag. The answer is the switch's long-lived output buffer: its views by length are kept.
       const tagged = rec.transient ? rec.buffer(len + 4) : new Uint8Array(len + 4);
-      // The answer is the switch's long-lived output buffer: its views by length are kept (none made per frame).
-      tagged.set(frame.length === len ? frame : rec.viewOf(frame, len));
-      const n = pushVlan(tagged, len, dp.vlan);
-      const wired = n === tagged.length ? tagged : tagged.subarray(0, n);
+      tagged.set(rec.viewOf(frame, len), 4);
+      for (let i = 0; i < 12; i++) tagged[i] = frame[i]!;
+      tagged[12] = 0x81;
+      tagged[13] = 0;
+      tagged[14] = (dp.vlan >> 8) & 0xff;
+      tagged[15] = dp.vlan & 0xff;
+      const wired = tagged;
       dp.segment.fdb.touch(e.srcMac);
       dp.onWire?.(e.path.node, wired, dp.now);
       rec.r.outside.push(wired);
