@@ -30,7 +30,7 @@ const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt
 
 /** One frame a pod might be given: ARP, ping, TCP over either family, neighbor solicitation, and the ones it refuses. */
 const frameArb = fc.oneof(
-  fc.record({ kind: fc.constant('tcp4' as const), peer: fc.integer({ min: 0, max: PEERS4.length - 1 }), port: fc.constantFrom(40000, 40001, 65535), dport: fc.constantFrom(80, 80, 80, 8080), flags: fc.constantFrom(0x02, 0x10, 0x18, 0x11, 0x19, 0x04, 0x14, 0x12, 0x01), seq: fc.constantFrom(0, 1000, 0xffffffff, 0x7ffffff0), ack: fc.constantFrom(0, 1, 0xfffffff0), payload: fc.integer({ min: 0, max: PAYLOADS.length - 1 }), mac: fc.integer({ min: 0, max: 1 }), vlan: fc.boolean() }),
+  fc.record({ kind: fc.constant('tcp4' as const), peer: fc.integer({ min: 0, max: PEERS4.length - 1 }), port: fc.constantFrom(40000, 40001, 65535), dport: fc.constantFrom(80, 80, 80, 8080), flags: fc.constantFrom(0x02, 0x10, 0x18, 0x11, 0x19, 0x04, 0x14, 0x12, 0x01), seq: fc.constantFrom(0, 1000, 0xffffffff, 0x7ffffff0), ack: fc.constantFrom(0, 1, 0xfffffff0), payload: fc.integer({ min: 0, max: PAYLOADS.length - 1 }), mac: fc.integer({ min: 0, max: 1 }), vlan: fc.boolean(), shape: fc.constantFrom(0, 0, 0, 1, 2, 3, 4, 5) }),
   fc.record({ kind: fc.constant('tcp6' as const), peer: fc.integer({ min: 0, max: PEERS6.length - 1 }), port: fc.constantFrom(40000, 40001), dport: fc.constantFrom(80, 80, 8080), flags: fc.constantFrom(0x02, 0x10, 0x18, 0x11, 0x19, 0x04, 0x14), seq: fc.constantFrom(0, 1000, 0xffffffff), ack: fc.constantFrom(0, 1), payload: fc.integer({ min: 0, max: PAYLOADS.length - 1 }), mac: fc.integer({ min: 0, max: 1 }), vlan: fc.constant(false) }),
   fc.record({ kind: fc.constant('arp' as const), peer: fc.integer({ min: 0, max: PEERS4.length - 1 }), op: fc.constantFrom(1, 1, 2), toMe: fc.boolean(), broadcast: fc.boolean() }),
   fc.record({ kind: fc.constant('ping4' as const), peer: fc.integer({ min: 0, max: PEERS4.length - 1 }), body: fc.uint8Array({ maxLength: 80 }), type: fc.constantFrom(8, 8, 0), toMe: fc.constantFrom(true, true, false), proto: fc.constantFrom(1, 1, 17) }),
@@ -45,8 +45,19 @@ function build(c: FrameCase): Uint8Array {
     case 'tcp4':
     case 'tcp6': {
       const p = PAYLOADS[c.payload]!;
-      const ip = c.kind === 'tcp4' ? { ipv4: { src: PEERS4[c.peer]!, dst: POD.ip } } : { ipv6: { src: PEERS6[c.peer]!, dst: POD.ip6! } };
-      return buildFrame({ dst: POD.mac, src: MACS[c.mac]!, ...(c.vlan ? { vlans: [341] } : {}), ...ip, tcp: { srcPort: c.port, dstPort: c.dport, flags: c.flags, seq: c.seq, ack: c.ack, window: 64240, ...(p ? { payload: latin1(p) } : {}) } });
+      // IPv4 shapes: 0 plain, 1 with options, 2 padded, 3 a TCP data offset too short (12 bytes), 4 a total length
+      // past the frame's end, 5 a first fragment — what the pod's fixed-offset reading must leave to the decoder.
+      const shape = c.kind === 'tcp4' ? c.shape : 0;
+      const ip = c.kind === 'tcp4' ? { ipv4: { src: PEERS4[c.peer]!, dst: POD.ip, ...(shape === 1 ? { options: new Uint8Array([1, 1, 1, 0]) } : {}), ...(shape === 5 ? { moreFragments: true, dontFragment: false } : {}) } } : { ipv6: { src: PEERS6[c.peer]!, dst: POD.ip6! } };
+      let f = buildFrame({ dst: POD.mac, src: MACS[c.mac]!, ...(c.vlan ? { vlans: [341] } : {}), ...ip, tcp: { srcPort: c.port, dstPort: c.dport, flags: c.flags, seq: c.seq, ack: c.ack, window: 64240, ...(p ? { payload: latin1(p) } : {}) } });
+      const l3 = c.vlan ? 18 : 14;
+      if (shape === 2) {
+        const padded = new Uint8Array(f.length + 6);
+        padded.set(f);
+        f = padded;
+      } else if (shape === 3) f[l3 + 20 + 12] = 0x30;
+      else if (shape === 4) f[l3 + 3] = (f[l3 + 3]! + 1) & 0xff;
+      return f;
     }
     case 'arp':
       return buildFrame({ dst: c.broadcast ? 'ff:ff:ff:ff:ff:ff' : POD.mac, src: MACS[0]!, arp: { op: c.op, senderMac: MACS[0]!, senderIp: PEERS4[c.peer]!, targetMac: '00:00:00:00:00:00', targetIp: c.toMe ? POD.ip : '10.180.204.9' }, padTo: 60 });
