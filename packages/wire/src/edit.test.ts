@@ -164,6 +164,51 @@ describe('in-place edits', () => {
 });
 
 describe('offload-partial checksums', () => {
+  it('are completed exactly when l4ChecksumStatus says partial, whatever the stored value', () => {
+    const kinds = A.frameSpecArb.filter((s) => !!(s.tcp || s.udp || s.icmp) && !!(s.ipv4 || s.ipv6));
+    // The stored value: the correct one, the folded pseudo-header sum, 0, 0xffff, or anything.
+    fc.assert(
+      fc.property(kinds, fc.constantFrom('good', 'pseudo', 'zero', 'ones', 'any'), fc.integer({ min: 0, max: 0xffff }), (spec, pick, any) => {
+        const frame = buildFrame({ ...spec, padTo: 0 });
+        decoder.decode(frame, out);
+        if (out.status !== 0 || out.l4Offset < 0) return;
+        const at = out.l4Offset + (out.ipProto === 6 ? 16 : out.ipProto === 17 ? 6 : 2);
+        const pseudo = out.ipProto === 1 ? 0 : out.l3 === L3.IPV4
+          ? pseudoHeaderSumV4(out.ipSrc, out.ipDst, out.ipProto, out.l4Length)
+          : pseudoHeaderSumV6(frame, out.l3Offset + 8, out.l3Offset + 24, out.ipProto, out.l4Length);
+        const v = pick === 'good' ? -1 : pick === 'pseudo' ? foldSum(pseudo) : pick === 'zero' ? 0 : pick === 'ones' ? 0xffff : any;
+        if (v >= 0) {
+          frame[at] = v >> 8;
+          frame[at + 1] = v & 0xff;
+        }
+        const before = frame.slice();
+        const partial = l4ChecksumStatus(frame, out) === 'partial';
+        expect(completeOffloadChecksum(frame, out)).toBe(partial);
+        if (!partial) expect(Array.from(frame)).toEqual(Array.from(before));
+        else expect(l4ChecksumStatus(frame, out)).toBe('ok');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a pseudo-header sum that folds to 0xffff is stored as 0 and completed', () => {
+    // The source address chosen so the pseudo-header sum folds to 0xffff: the one case where a partial checksum
+    // is stored as the other zero.
+    const spec = (src: string) => ({ dst: '52:54:00:aa:00:01', src: '52:54:00:aa:00:02', ipv4: { src, dst: '10.180.204.252' }, tcp: { srcPort: 40000, dstPort: 80, flags: 0x10, seq: 1, ack: 1 } });
+    const base = buildFrame(spec('0.0.0.0'));
+    decoder.decode(base, out);
+    const x = 0xffff - foldSum(pseudoHeaderSumV4(0, out.ipDst, 6, out.l4Length));
+    const frame = buildFrame(spec(`0.0.${x >> 8}.${x & 0xff}`));
+    decoder.decode(frame, out);
+    expect(foldSum(pseudoHeaderSumV4(out.ipSrc, out.ipDst, 6, out.l4Length))).toBe(0xffff);
+    const good = frame.slice();
+    frame[out.l4Offset + 16] = 0;
+    frame[out.l4Offset + 17] = 0;
+    expect(l4ChecksumStatus(frame, out)).toBe('partial');
+    expect(completeOffloadChecksum(frame, out)).toBe(true);
+    expect(Array.from(frame)).toEqual(Array.from(good));
+  });
+
   it('are completed as the NIC would, after which rewrites keep them valid', () => {
     const kinds = A.frameSpecArb.filter((s) => !!(s.tcp || s.udp) && !!(s.ipv4 || s.ipv6));
     fc.assert(

@@ -8,7 +8,7 @@
  * stale — decode again (or adjust offsets) before further edits.
  */
 import { readIPv4, writeIPv4 } from './addresses.js';
-import { checksumAdjust128, checksumAdjust16, checksumAdjust32, internetChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, read16, verifyL4Checksum, write16, type ChecksumStatus } from './checksum.js';
+import { checksumAdjust128, checksumAdjust16, checksumAdjust32, foldSum, internetChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, read16, verifyL4Checksum, write16, type ChecksumStatus } from './checksum.js';
 import { VippathError } from './errors.js';
 import { L3, type DecodedFrame } from './decoder.js';
 
@@ -150,8 +150,16 @@ export function l4ChecksumStatus(frame: Uint8Array, d: DecodedFrame): ChecksumSt
  * one updated that way turns bad (Linux updates partial sums differently: inet_proto_csum_replace4).
  */
 export function completeOffloadChecksum(frame: Uint8Array, d: DecodedFrame): boolean {
-  if (l4ChecksumStatus(frame, d) !== 'partial') return false;
+  // Only a stored value that is the folded pseudo-header sum (or its other zero) can be partial
+  // (verifyL4Checksum): for any other the segment is not summed — a frame per packet on the wire's way in.
   const at = checksumFieldOf(d);
+  if (at < 0) return false;
+  const pseudoSum = pseudoSumOf(frame, d);
+  if (pseudoSum === 0) return false;
+  const stored = read16(frame, at);
+  const pseudo = foldSum(pseudoSum);
+  if (stored !== pseudo && !(pseudo === 0xffff && stored === 0) && !(pseudo === 0 && stored === 0xffff)) return false;
+  if (l4ChecksumStatus(frame, d) !== 'partial') return false;
   write16(frame, at, 0);
   const sum = internetChecksum(frame, d.l4Offset, d.l4Length, pseudoSumOf(frame, d));
   write16(frame, at, d.ipProto === 17 && sum === 0 ? 0xffff : sum);
