@@ -151,6 +151,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** The last path's reads (answers come from one node's switch in runs): no lookup per answer. */
   private lastBackPath: NodePath | undefined;
   private lastBackReads: BackReads | undefined;
+  private lastBackMix = 0;
   private backHits = 0;
   private backMisses = 0;
   /** Set while any watch runs: the way back out then runs for real (a watch records what it does). */
@@ -441,6 +442,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (reads === undefined) this.backReads.set(path, (reads = new BackReads(path.bridge, path.patchPort)));
       this.lastBackPath = path;
       this.lastBackReads = reads;
+      this.lastBackMix = Math.imul(path.mac % 0x100000000, 0x27d4eb2d);
     }
     reads.refresh();
     const slots = reads.slots;
@@ -470,7 +472,8 @@ export class PathCaches implements PathWatch, OutPathCache {
         for (let i = 0; i < slots.length; i++) w[n++] = (k[slots[i]!]! & reads.masks[i]!) | 0;
       }
     }
-    const hash = (FlowCache.hashWords(w, n) ^ Math.imul(path.mac % 0x100000000, 0x27d4eb2d)) & 0x3fffffff;
+    // The node's MAC mixed in (a 48-bit number: its remainder is a floating-point one), once per node met.
+    const hash = (FlowCache.hashWords(w, n) ^ this.lastBackMix) & 0x3fffffff;
     const e = this.backs.get(hash);
     if (e !== undefined && e.path === path && e.from === from && sameWords(e.key, w, n)) {
       if (this.backUsable(e)) {
