@@ -548,7 +548,8 @@ export class NodePath {
     const ipv4 = l3 !== -0x10000;
     const inDst = l3 > 0 ? readIPv4(frame, l3 + 16) : 0;
     const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
-    const syn = l3 > 0 && isSyn(frame, l3);
+    // The flags byte first (isSyn's last read, at the same place): most frames stop there.
+    const syn = l3 > 0 && (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3);
     const off = ipv4 ? Math.abs(l3) : 0;
     const outPath = out.chassis === this.node ? this : dp.nodes.get(out.chassis) ?? this;
     const outAt = outPath.ids.ls;
