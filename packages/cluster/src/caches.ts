@@ -124,6 +124,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   private readonly scratch = new Uint8Array(65536 + 64);
   /** {@link scratch} from byte 4: a frame copied into scratch with one 802.1Q tag is here untagged once its MACs move. */
   private readonly scratch4 = this.scratch.subarray(4);
+  private readonly scratch4Views: Array<Uint8Array | undefined> = [];
   private readonly work = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
   private readonly decoder = new FrameDecoder();
@@ -400,7 +401,9 @@ export class PathCaches implements PathWatch, OutPathCache {
     // Untagged without moving the frame: the switch gets the scratch buffer from byte 4, where the MACs (the
     // entry's, br-provider's rewrite) overwrite the old ones and the tag, and the rest is already in place.
     const len = length - 4;
-    const sw = buf === this.scratch ? this.scratch4 : buf.subarray(4);
+    // An exact-length view, made once per length: the switch copies a frame whose length is its array's with
+    // one set(), any other byte by byte.
+    const sw = buf !== this.scratch ? buf.subarray(4, length) : (this.scratch4Views[len] ?? (this.scratch4Views[len] = this.scratch4.subarray(0, len)));
     const macs = e.macs;
     for (let i = 0; i < 12; i++) sw[i] = macs[i]!;
     rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
