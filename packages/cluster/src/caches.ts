@@ -259,8 +259,11 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   private report(r: InjectResult): void {
     const host = this.host;
-    if (host.onOutside) for (let i = 0; i < r.outside.length; i++) host.onOutside(r.outside[i]!);
-    if (host.onDeliver) for (let i = 0; i < r.delivered.length; i++) host.onDeliver(host.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
+    // Each callback read once (they are the simulation's fields, read through the host's getters).
+    const onOutside = host.onOutside;
+    if (onOutside) for (let i = 0; i < r.outside.length; i++) onOutside(r.outside[i]!);
+    const onDeliver = host.onDeliver;
+    if (onDeliver) for (let i = 0; i < r.delivered.length; i++) onDeliver(host.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
   }
 
   /**
