@@ -94,29 +94,6 @@ export class ScratchCopy {
   }
 }
 
-/**
- * Views `[0, n)` of a few long-lived buffers, made once per buffer and length: a view per frame would be an
- * allocation per frame. Buffers are remembered round-robin (a buffer met again after eight others gets new views).
- */
-export class ScratchViews {
-  private readonly srcs: Uint8Array[] = [];
-  private readonly views: Array<Array<Uint8Array | undefined>> = [];
-  private next = 0;
-
-  of(src: Uint8Array, n: number): Uint8Array {
-    if (n === src.length) return src;
-    let k = this.srcs.indexOf(src);
-    if (k < 0) {
-      k = this.next;
-      this.next = (k + 1) % 8;
-      this.srcs[k] = src;
-      this.views[k] = [];
-    }
-    const v = this.views[k]!;
-    return v[n] ?? (v[n] = src.subarray(0, n));
-  }
-}
-
 /** Who watches the path for a cache entry: told where a frame first reaches the OVN switch. */
 export interface PathWatch {
   atSwitch(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void;
@@ -239,12 +216,6 @@ export class Datapath implements PathTaps {
    * of them): the OVN hop then hands a pod the switch's buffer instead of a copy for the result.
    */
   deliveriesUnread = false;
-  private readonly views = new ScratchViews();
-
-  /** `frame[0, length)` as a view made once per buffer and length (the switch's few output buffers). */
-  view(frame: Uint8Array, length: number): Uint8Array {
-    return this.views.of(frame, length);
-  }
 
   /** Whether any observer wants frames: the caches replay only what they recorded for the wire. */
   get portTapped(): boolean {
@@ -593,7 +564,7 @@ export class NodePath {
       // The pod's frame is the result's (its deliveries): a copy unless copied above — or, when nobody reads the
       // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it).
       if (dp.deliveriesUnread && !rec.tracing && !dp.portTapped) {
-        if (oFrame.length !== oLength) oFrame = dp.view(oFrame, oLength);
+        if (oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
       } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !rec.tracing)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
       dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
