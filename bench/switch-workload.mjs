@@ -73,7 +73,7 @@ function syn(wire, i, sport) {
 export function newWorkload(sw, n = NEW_FRAMES) {
   const frames = [];
   for (let i = 0; i < n; i++) frames.push(syn(sw.wire, i & 0xffff, 1024 + (i >>> 16)));
-  const work = new Uint8Array(frames[0].length);
+  const pristine = frames.map((f) => f.slice());
   return {
     frames,
     /** One pass: conntrack emptied first (outside the frames' timing when `time` is given), then every SYN. */
@@ -81,13 +81,15 @@ export function newWorkload(sw, n = NEW_FRAMES) {
       sw.flush();
       const t = time?.start();
       let out = 0;
+      // Both switches copy the frame they are given before working on it (LogicalSwitch.run, the hand-modelled
+      // process): the frames are handed over as they are, and checked unchanged after the pass.
       for (let i = 0; i < frames.length; i++) {
-        work.set(frames[i]);
-        const o = sw.run(work, sw.localnet, 0);
+        const o = sw.run(frames[i], sw.localnet, 0);
         if (o.count === 1 && o.ports[0] !== sw.localnet) out++;
       }
       time?.stop(t);
       if (out !== frames.length) throw new Error(`switch-new: ${out} of ${frames.length} SYNs reached a pod`);
+      unchanged(frames, pristine, 'switch-new');
       return frames.length;
     },
   };
@@ -118,22 +120,32 @@ export function estWorkload(sw, flows = EST_FLOWS) {
     if (a.count !== 1 || a.ports[0] !== podPort) throw new Error(`switch-est: the handshake's ACK of connection ${i} did not reach its pod`);
     acks.push(ack);
   }
-  const work = new Uint8Array(acks[0].length);
+  const pristine = acks.map((f) => f.slice());
   return {
     frames: acks,
     pod,
-    /** `n` pure ACKs, the connections in turn. */
+    /** `n` pure ACKs, the connections in turn (handed over as they are: see newWorkload). */
     run(n, time) {
       const t = time?.start();
       let out = 0;
-      for (let i = 0; i < n; i++) {
-        work.set(acks[i % acks.length]);
-        const o = sw.run(work, sw.localnet, 1000);
+      for (let i = 0, j = 0; i < n; i++) {
+        const o = sw.run(acks[j], sw.localnet, 1000);
         if (o.count === 1 && o.ports[0] !== sw.localnet) out++;
+        if (++j === acks.length) j = 0;
       }
       time?.stop(t);
       if (out !== n) throw new Error(`switch-est: ${out} of ${n} ACKs reached a pod`);
+      unchanged(acks, pristine, 'switch-est');
       return n;
     },
   };
+}
+
+/** Throws if a switch wrote into a frame it was given (the driver would then have to copy each one). */
+function unchanged(frames, pristine, name) {
+  for (let i = 0; i < frames.length; i++) {
+    const a = frames[i];
+    const b = pristine[i];
+    for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) throw new Error(`${name}: the switch changed input frame ${i}`);
+  }
 }

@@ -285,6 +285,8 @@ export class LflowExecutor {
   private frameLength = 0;
   private readonly shadow = new Uint32Array(W.SIZE);
   private readonly shadowHeader = headerView(this.shadow);
+  /** The header words of the pool's first slot, where a frame's words are loaded. */
+  private header0!: Uint32Array;
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
   readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
@@ -394,6 +396,7 @@ export class LflowExecutor {
       }
     }
     for (let i = 0; i < POOL; i++) this.addSlot();
+    this.header0 = headerView(this.pool[0]!);
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.chassis = options.chassis;
@@ -566,11 +569,12 @@ export class LflowExecutor {
     }
     const w = this.pool[0]!;
     w.fill(0);
-    loadFrame(frame, this.decoded, w);
+    loadFrame(frame, this.decoded, w, true);
     w[W.INPORT] = port.key;
     this.frame = frame;
     this.frameLength = len;
-    this.shadow.set(w);
+    // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
+    this.shadowHeader.set(this.header0);
     this.shadowExact = true;
     if (!trace && this.mega !== undefined && this.decoded.status === 0) return this.startCached(w, now);
     return this.start(w, now, trace);

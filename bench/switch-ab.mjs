@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The switch-only workloads (bench/switch-workload.mjs) of several built trees in one process, alternating short
+// runs, CPU time per frame (best and median over the rounds): on this shared machine separate runs move by 20–40 %
+// with the other processes' load, alternating runs in one process see the same load. A tree before commit 1d2a7d2
+// runs its hand-modelled switch. Usage: node bench/switch-ab.mjs new|est ROOT... [--frames N] [--rounds N] [--flows N]
+import { estWorkload, loadSwitch, newWorkload } from './switch-workload.mjs';
+
+const args = process.argv.slice(2);
+const opt = (flag, dflt) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : dflt);
+const kase = args[0];
+const roots = args.slice(1).filter((a, i, all) => !a.startsWith('--') && !(i > 0 && all[i - 1].startsWith('--')));
+if ((kase !== 'new' && kase !== 'est') || roots.length === 0) {
+  console.error('usage: node bench/switch-ab.mjs new|est ROOT... [--frames N] [--rounds N] [--flows N]');
+  process.exit(2);
+}
+const frames = opt('--frames', kase === 'new' ? 30_000 : 100_000);
+const rounds = opt('--rounds', 8);
+const flows = opt('--flows', 10_000);
+let cpu = 0;
+const time = { start: () => process.cpuUsage(), stop: (t) => { const c = process.cpuUsage(t); cpu = (c.user + c.system) / 1e6; } };
+const trees = [];
+for (const root of roots) {
+  const sw = await loadSwitch(root);
+  const w = kase === 'new' ? newWorkload(sw, frames) : estWorkload(sw, flows);
+  const once = () => (kase === 'new' ? w.run(time) : w.run(frames, time));
+  once();
+  trees.push({ root, kind: sw.logicalFlows ? 'logical flows' : 'hand-modelled', once, ns: [] });
+}
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 ? [...trees].reverse() : trees;
+  for (const t of order) {
+    t.once();
+    t.ns.push((cpu / frames) * 1e9);
+  }
+}
+for (const t of trees) {
+  const s = [...t.ns].sort((a, b) => a - b);
+  console.log(JSON.stringify({ case: `switch-${kase}`, root: t.root, switch: t.kind, frames, rounds, bestNs: Math.round(s[0]), medianNs: Math.round(s[s.length >> 1]) }));
+}
