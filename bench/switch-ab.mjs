@@ -2,8 +2,10 @@
 // The switch-only workloads (bench/switch-workload.mjs) of several built trees in one process, alternating short
 // runs, CPU time per frame (best and median over the rounds): on this shared machine separate runs move by 20–40 %
 // with the other processes' load, alternating runs in one process see the same load. A tree before commit 1d2a7d2
-// runs its hand-modelled switch. Usage: node bench/switch-ab.mjs new|est ROOT... [--frames N] [--rounds N] [--flows N]
+// runs its hand-modelled switch; `floor:ROOT` (est only) runs bench/switch-floor.mjs's two ct() calls per ACK on ROOT's
+// switch, with no executor. Usage: node bench/switch-ab.mjs new|est ROOT|floor:ROOT... [--frames N] [--rounds N] [--flows N]
 import { estWorkload, loadSwitch, newWorkload } from './switch-workload.mjs';
+import { floorWorkload } from './switch-floor.mjs';
 
 const args = process.argv.slice(2);
 const opt = (flag, dflt) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : dflt);
@@ -19,12 +21,16 @@ const flows = opt('--flows', 10_000);
 let cpu = 0;
 const time = { start: () => process.cpuUsage(), stop: (t) => { const c = process.cpuUsage(t); cpu = (c.user + c.system) / 1e6; } };
 const trees = [];
-for (const root of roots) {
+for (const spec of roots) {
+  const floor = spec.startsWith('floor:');
+  const root = floor ? spec.slice(6) : spec;
+  if (floor && kase !== 'est') throw new Error('switch-ab: floor: is an est workload');
   const sw = await loadSwitch(root);
-  const w = kase === 'new' ? newWorkload(sw, frames) : estWorkload(sw, flows);
+  let w = kase === 'new' ? newWorkload(sw, frames) : estWorkload(sw, flows);
+  if (floor) w = await floorWorkload(sw, w, root);
   const once = () => (kase === 'new' ? w.run(time) : w.run(frames, time));
   once();
-  trees.push({ root, kind: sw.logicalFlows ? 'logical flows' : 'hand-modelled', once, ns: [] });
+  trees.push({ root: spec, kind: floor ? 'two ct() calls, no executor' : sw.logicalFlows ? 'logical flows' : 'hand-modelled', once, ns: [] });
 }
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 ? [...trees].reverse() : trees;
