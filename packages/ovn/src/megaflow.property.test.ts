@@ -319,6 +319,8 @@ describe('megaflow cache', () => {
     let slow = 0;
     let stale = 0;
     let flushes = 0;
+    let connHits = 0;
+    let connBreaks = 0;
     fc.assert(
       fc.property(variant, fc.array(pkt, { minLength: 1, maxLength: 60, size: "max" }), (v, seq) => {
         const s = compareRun(v, seq);
@@ -327,16 +329,54 @@ describe('megaflow cache', () => {
         slow += s.slow;
         stale += s.stale;
         flushes += s.flushes;
+        connHits += s.connHits;
+        connBreaks += s.connBreaks;
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    console.log(`megaflow property: ${RUNS} runs, seed ${SEED} (VIPPATH_MEGAFLOW_SEED / VIPPATH_MEGAFLOW_RUNS): ${hits} hits, ${misses} misses, ${slow} slow-path entries used, ${stale} entries voided by learning, ${flushes} flushes of a full cache`);
+    console.log(`megaflow property: ${RUNS} runs, seed ${SEED} (VIPPATH_MEGAFLOW_SEED / VIPPATH_MEGAFLOW_RUNS): ${hits} hits, ${misses} misses, ${slow} slow-path entries used, ${stale} entries voided by learning, ${flushes} flushes of a full cache; connections' walks: ${connHits} replayed whole, ${connBreaks} stopped at a call and taken again`);
     // The comparison means something only if the cache served segments, including entries that learned state voided
     // (FDB, hairpin replies) and walks it leaves to the slow path (affinity).
     expect(hits).toBeGreaterThan(misses);
     expect(stale).toBeGreaterThan(0);
     expect(slow).toBeGreaterThan(0);
     expect(flushes).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('replays established connections\' walks exactly, and takes a walk again where a call\'s outcome changed', () => {
+    // Conversations on few connections (two clients, two ports, both chassis): handshakes, runs of ACKs and data, the
+    // pods' answers, FIN and RST, time jumps past the timeouts — so that walks are recorded, replayed (every packet
+    // is sent twice in a row) and stopped at a call whose outcome changed (closed, reset, expired connections).
+    const step: fc.Arbitrary<Pkt> = fc.record({
+      kind: fc.constantFrom<Pkt['kind']>('tcp', 'tcp', 'tcp', 'tcp', 'tcp', 'udp'),
+      from: fc.constantFrom<Pkt['from']>('client', 'client', 'client', 'pod'),
+      client: fc.integer({ min: 0, max: 1 }),
+      pod: fc.integer({ min: 0, max: 2 }),
+      cport: fc.integer({ min: 0, max: 1 }),
+      to: fc.constantFrom<Pkt['to']>('vip', 'vip', 'vip', 'vip', 'pod'),
+      // SYN, SYN-ACK, ACK ×4, PSH-ACK ×2, FIN-ACK, RST
+      flags: fc.constantFrom(0, 0, 1, 2, 2, 2, 2, 3, 3, 4, 5),
+      dport: fc.constant(80),
+      payload: fc.constantFrom(0, 0, 85),
+      via: fc.constantFrom(0, 0, 0, 1),
+      dt: fc.constantFrom(0, 0, 1, 1, 10, 1000, 120_000, 7_200_000),
+    });
+    let connHits = 0;
+    let connBreaks = 0;
+    let hits = 0;
+    fc.assert(
+      fc.property(variant, fc.array(step, { minLength: 1, maxLength: 80, size: 'max' }), (v, seq) => {
+        // Kube-OVN's profile (prefer_local_backend) keeps most connections on the chassis they enter by.
+        const s = compareRun({ ...v, kubeOvn: true, fdb: false, tiny: false }, seq);
+        connHits += s.connHits;
+        connBreaks += s.connBreaks;
+        hits += s.hits;
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    console.log(`connections' walks: ${RUNS} runs, seed ${SEED}: ${connHits} replayed whole, ${connBreaks} stopped at a call and taken again (${hits} segment hits)`);
+    expect(connHits).toBeGreaterThan(RUNS);
+    expect(connBreaks).toBeGreaterThan(0);
   }, 180_000);
 
   it('replays hairpin connections (a pod to its own VIP) and their learned reply flows exactly', () => {

@@ -104,7 +104,7 @@ export interface SwitchOptions {
    * The megaflow cache (OVS's datapath cache over the logical-flow walk between conntrack calls, per chassis):
    * `false` runs every packet through the tables. Default on, 65 536 segments per chassis.
    */
-  megaflows?: boolean | { maxEntries?: number };
+  megaflows?: boolean | { maxEntries?: number; connections?: boolean };
 }
 
 /**
@@ -229,7 +229,8 @@ export class LogicalSwitch {
     if (!this.sb.flows.has(this.name)) throw new LogicalSwitchError(`no logical switch ${this.name} in the Northbound`);
     // A recompiled switch starts with empty caches: the Northbound change voids every cached segment.
     const mega = this.megaflows;
-    this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, ...(mega ? { megaflows: mega } : {}) });
+    // Outputs are read as frames only (fill): no flow words, which lets the cache replay connections' walks.
+    this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, wordsOut: false, ...(mega ? { megaflows: mega } : {}) });
     this.lastInport = undefined;
     this.lastChassis = undefined;
   }

@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
-import { MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS, CONN_EPOCH, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
@@ -143,7 +143,13 @@ export interface ExecutorOptions {
    * The megaflow cache ({@link LflowExecutor.enableMegaflows}): untraced frames run cached translations of the
    * table walk between conntrack calls. Off by default.
    */
-  megaflows?: boolean | { maxEntries?: number };
+  megaflows?: boolean | { maxEntries?: number; connections?: boolean };
+  /**
+   * Whether outputs carry the packet's flow words (`ExecOutput.words`; default true). A caller that reads only the
+   * frames (LogicalSwitch) turns it off, which lets the megaflow cache replay connections' walks ({@link MfConn}),
+   * which produce no words.
+   */
+  wordsOut?: boolean;
 }
 
 /** One packet leaving the switch. Slots are reused by the next run: copy what you keep. */
@@ -298,7 +304,8 @@ export class LflowExecutor {
   private readonly lbAddr = new Uint32Array(8);
   /** Compiled `hash_fields` texts; -1 for one OVS would refuse. */
   private readonly hashFieldBits = new Map<string, number>();
-  private megaOptions: { maxEntries: number } | undefined;
+  private megaOptions: { maxEntries: number; connections: boolean } | undefined;
+  private wordsOut = true;
   private readonly megaTables = new Map<string, MegaflowTable>();
   /** The current chassis' megaflow table (undefined: cache off). */
   private mega: MegaflowTable | undefined;
@@ -401,6 +408,7 @@ export class LflowExecutor {
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
+    if (options.wordsOut === false) this.wordsOut = false;
     if (options.megaflows) this.enableMegaflows(options.megaflows === true ? {} : options.megaflows);
   }
 
@@ -880,6 +888,11 @@ export class LflowExecutor {
 
   private callCt(w: Uint32Array, req: CtRequest): void {
     const res = this.res;
+    if (this.connAnswerLast >= 0 && this.connAnswerNext <= this.connAnswerLast) {
+      this.answerCt(w);
+      return;
+    }
+    if (this.connRec && this.connOk) this.connPre(w, req);
     res.state = w[W.CT_STATE]!;
     res.mark = w[W.CT_MARK]!;
     const label = res.label;
@@ -892,6 +905,14 @@ export class LflowExecutor {
     res.rewritten = false;
     this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
+    this.afterCt(w);
+    if (this.connRec && this.connOk) this.connPost(w);
+  }
+
+  /** The words after a conntrack call: the translated header read back, the ct fields from the result. */
+  private afterCt(w: Uint32Array): void {
+    const res = this.res;
+    const label = res.label;
     if (res.rewritten) {
       // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
       // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
@@ -1674,8 +1695,8 @@ export class LflowExecutor {
    * Turns the megaflow cache on (one table per chassis, cleared when `maxEntries` is reached). Traced runs, microflows
    * and frames the decoder rejects always take the slow path.
    */
-  enableMegaflows(options: { maxEntries?: number } = {}): void {
-    this.megaOptions = { maxEntries: options.maxEntries ?? 65536 };
+  enableMegaflows(options: { maxEntries?: number; connections?: boolean } = {}): void {
+    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: options.connections ?? true };
     this.megaTables.clear();
     this.mega = this.megaTable(this.chassis);
   }
@@ -1688,7 +1709,7 @@ export class LflowExecutor {
 
   /** The counters of one chassis' cache (`null` for ovn-trace's chassis-blind view), or of all summed. */
   megaflowStats(chassis?: string | null): MegaflowStats {
-    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0 };
+    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0 };
     for (const [k, t] of this.megaTables) {
       if (chassis !== undefined && k !== (chassis ?? '')) continue;
       for (const f of Object.keys(sum) as (keyof MegaflowStats)[]) sum[f] += t.stats[f];
@@ -1709,8 +1730,389 @@ export class LflowExecutor {
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
+    const d = this.decoded;
+    if (!this.wordsOut && this.megaOptions!.connections && this.chassis !== undefined && this.traceCt === undefined && this.lbDst === undefined && d.l3 === L3.IPV4 && (d.ipProto === 6 || d.ipProto === 17)) {
+      const t = this.mega!;
+      const c = this.lookupConn(t);
+      if (c >= 0) {
+        this.replayConn(t, c, w);
+        return this.finish();
+      }
+      // The key is the words as the frame starts: the walk writes over them.
+      const ex = this.connScratch;
+      const ws = this.poolSigned[0]!;
+      for (let i = 0; i < CONN_KEY_WORDS; i++) ex[i] = ws[CONN_WORDS[i]!]!;
+      this.connRec = true;
+      this.connOk = true;
+      this.connSteps = 0;
+      this.connSegs.length = 0;
+      this.connPortSeen = false;
+      this.enter(0, w);
+      this.connRec = false;
+      if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
+      return this.finish();
+    }
     this.enter(0, w);
     return this.finish();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Connections' walks (megaflow.ts CONN_*): recorded on the segment cache's path, replayed without the executor.
+
+  private connRec = false;
+  private connOk = false;
+  private connSteps = 0;
+  private connHash = 0;
+  /** The walk being recorded, laid out as a slot. */
+  private readonly connScratch = new Int32Array(CONN_SLOT);
+  /** The ct words the previous call left (a step whose input they are carries the previous result). */
+  private readonly connCtAfter = new Uint32Array(W.SIZE);
+  private readonly connSegs: MfSegment[] = [];
+  private connPortSeen = false;
+  /** Requests and ports a slot names by number. */
+  private readonly connObjs: unknown[] = [];
+  private readonly connObjIds = new Map<unknown, number>();
+  /**
+   * A replay's frame fields NAT may change, as each call left them (index k: before call k): the IPv4 addresses, the
+   * IPv4 checksum, the ports, the L4 checksum (natPacket: rewriteIpv4Address and setPorts write nothing else).
+   */
+  private readonly connBytes = new Int32Array((CONN_MAX_STEPS + 1) * 5);
+  /** A replay stopped at a call: its live outcome, and the decode's translated fields after it. */
+  private readonly connLive = new CtResult();
+  private readonly connLiveD = new Int32Array(4);
+  /** A walk taken again after a replay stopped: the calls up to `connAnswerLast` are answered, not made. */
+  private connAnswerLast = -1;
+  private connAnswerNext = 0;
+  private connAnswerSlot = 0;
+
+  private connObj(o: unknown): number {
+    let id = this.connObjIds.get(o);
+    if (id === undefined) {
+      id = this.connObjs.length;
+      this.connObjs.push(o);
+      this.connObjIds.set(o, id);
+    }
+    return id;
+  }
+
+  /** The slot holding this frame's connection's walk, or -1 (the key's hash left in connHash). */
+  private lookupConn(t: MegaflowTable): number {
+    const data = t.conns;
+    const ws = this.poolSigned[0]!;
+    let h = mixHash(ws[W.INPORT]!, ws[W.IPV4_SRC]!);
+    h = mixHash(h, ws[W.IPV4_DST]!);
+    h = mixHash(h, (ws[W.TP_SRC]! << 16) ^ ws[W.TP_DST]!);
+    h = mixHash(h, ws[W.TCP_FLAGS]! ^ (ws[W.IP_PROTO]! << 12) ^ ws[W.ETH_SRC]!);
+    this.connHash = h;
+    if (data === undefined) return -1;
+    const epoch = t.connEpoch;
+    for (let p = 0; p < 4; p++) {
+      const base = ((h + p) & (CONN_SLOTS - 1)) * CONN_SLOT;
+      if (data[base + CONN_EPOCH] !== epoch) continue;
+      let i = 0;
+      while (i < CONN_KEY_WORDS && data[base + i] === ws[CONN_WORDS[i]!]) i++;
+      if (i < CONN_KEY_WORDS) continue;
+      const deps = data[base + CONN_DEPS]!;
+      if (((deps & MfDep.FDB) !== 0 && data[base + CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && data[base + CONN_HAIRPIN] !== this.hairpin.version)) return -1;
+      return base;
+    }
+    return -1;
+  }
+
+  /**
+   * The recorded conntrack calls on the frame as it is; while each outcome is the recorded one the walk between
+   * them is the recorded one too (its words are functions of the frame's words, equal by the key, and of the
+   * outcomes), so only the Ethernet addresses it wrote and its output remain.
+   */
+  private replayConn(t: MegaflowTable, base: number, w: Uint32Array): void {
+    const data = t.conns!;
+    const res = this.res;
+    const d = this.decoded;
+    const label = res.label;
+    const steps = data[base + CONN_STEPS]!;
+    const frame = this.frame;
+    for (let k = 0; k < steps; k++) {
+      const b = base + CONN_STEP0 + k * CONN_STEP;
+      // What NAT may change, as the previous call left it (a walk taken again from the start needs it).
+      if (k > 0) this.saveNatFields(k);
+      if ((data[b + 1]! & 1) === 0) {
+        // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
+        res.state = 0;
+        res.mark = 0;
+        label[0] = 0;
+        label[1] = 0;
+        label[2] = 0;
+        label[3] = 0;
+        res.hasOriginal = false;
+        res.originalProto = 0;
+        res.originalIpv6 = false;
+        res.originalSrcPort = 0;
+        res.originalDstPort = 0;
+      } else {
+        // The previous call's result, as callCt carries it through the words (kept only where the walk between
+        // left the ct words as that call wrote them): loadOriginal's view of the tuple it stored.
+        res.hasOriginal = res.originalProto !== 0;
+        res.originalIpv6 = false;
+        if (!res.hasOriginal) {
+          res.originalSrcPort = 0;
+          res.originalDstPort = 0;
+        }
+      }
+      res.tupleWritten = false;
+      res.rewritten = false;
+      const req = this.connObjs[data[b + 19]!] as CtRequest;
+      req.zone = data[b]!;
+      this.ct.execute(frame, this.frameLength, d, req, res, this.now);
+      if (
+        data[b + 2] !== (res.state | 0) || data[b + 3] !== (res.mark | 0) || data[b + 4] !== (label[0]! | 0) || data[b + 5] !== (label[1]! | 0) || data[b + 6] !== (label[2]! | 0) || data[b + 7] !== (label[3]! | 0) ||
+        data[b + 8] !== res.zone || data[b + 9] !== resFlags(res) || data[b + 10] !== res.originalProto || data[b + 11] !== res.originalSrcPort || data[b + 12] !== res.originalDstPort ||
+        data[b + 13] !== (get32(res.originalSrc) | 0) || data[b + 14] !== (get32(res.originalDst) | 0) ||
+        data[b + 15] !== (d.ipSrc | 0) || data[b + 16] !== (d.ipDst | 0) || data[b + 17] !== d.srcPort || data[b + 18] !== d.dstPort
+      ) {
+        t.stats.connBreaks++;
+        this.connAgain(base, k, w);
+        return;
+      }
+    }
+    t.stats.hits += data[base + CONN_SEGMENTS]!;
+    t.stats.connHits++;
+    // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
+    // output is synced, then the output (deliver's, without the words: wordsOut is off).
+    const sh = this.shadow;
+    const frame0 = this.frame;
+    if (sh[W.ETH_DST] !== (data[base + CONN_ETH + 2]! >>> 0) || sh[W.ETH_DST + 1] !== (data[base + CONN_ETH + 3]! >>> 0)) {
+      w[W.ETH_DST] = data[base + CONN_ETH + 2]! >>> 0;
+      w[W.ETH_DST + 1] = data[base + CONN_ETH + 3]! >>> 0;
+      storeMac(w, W.ETH_DST, frame0, 0);
+    }
+    if (sh[W.ETH_SRC] !== (data[base + CONN_ETH]! >>> 0) || sh[W.ETH_SRC + 1] !== (data[base + CONN_ETH + 1]! >>> 0)) {
+      w[W.ETH_SRC] = data[base + CONN_ETH]! >>> 0;
+      w[W.ETH_SRC + 1] = data[base + CONN_ETH + 1]! >>> 0;
+      storeMac(w, W.ETH_SRC, frame0, 6);
+    }
+    const port = this.connObjs[data[base + CONN_PORT]!] as Port;
+    const i = this.nOutputs++;
+    const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+    out.port = port.name;
+    out.tag = undefined;
+    if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
+    let len = this.frameLength;
+    out.frame.set(this.frameView(len));
+    if (port.type === 'localnet' && port.tag !== undefined) {
+      len = pushVlan(out.frame, len, port.tag);
+      out.tag = port.tag;
+    }
+    out.length = len;
+    this.result.outputs[i] = out;
+  }
+
+  /**
+   * A replay whose call `k` did not give the recorded outcome: the walk from the start (the words are still the
+   * frame's, the shadow its image), its first `k` calls answered with their recorded outcomes and call `k` with the
+   * live one, each with the frame's translated bytes as that call left them; on from there as the segment cache goes.
+   */
+  private connAgain(base: number, k: number, w: Uint32Array): void {
+    copyResult(this.res, this.connLive);
+    const d = this.decoded;
+    this.connLiveD[0] = d.ipSrc;
+    this.connLiveD[1] = d.ipDst;
+    this.connLiveD[2] = d.srcPort;
+    this.connLiveD[3] = d.dstPort;
+    this.saveNatFields(k + 1);
+    this.connAnswerSlot = base;
+    this.connAnswerLast = k;
+    this.connAnswerNext = 0;
+    this.enter(0, w);
+    this.connAnswerLast = -1;
+  }
+
+  /** callCt for a call a walk taken again answers: the outcome, and the frame's translated bytes after it. */
+  private answerCt(w: Uint32Array): void {
+    const j = this.connAnswerNext++;
+    const res = this.res;
+    const d = this.decoded;
+    this.syncFrame(w);
+    if (j < this.connAnswerLast) {
+      const data = this.mega!.conns!;
+      const b = this.connAnswerSlot + CONN_STEP0 + j * CONN_STEP;
+      res.state = data[b + 2]! >>> 0;
+      res.mark = data[b + 3]! >>> 0;
+      for (let i = 0; i < 4; i++) res.label[i] = data[b + 4 + i]! >>> 0;
+      res.zone = data[b + 8]!;
+      const f = data[b + 9]!;
+      res.rewritten = (f & 1) !== 0;
+      res.tupleWritten = (f & 2) !== 0;
+      res.hasOriginal = (f & 4) !== 0;
+      res.originalIpv6 = (f & 8) !== 0;
+      res.originalProto = data[b + 10]!;
+      res.originalSrcPort = data[b + 11]!;
+      res.originalDstPort = data[b + 12]!;
+      put32(res.originalSrc, data[b + 13]! >>> 0);
+      put32(res.originalDst, data[b + 14]! >>> 0);
+      d.ipSrc = data[b + 15]! >>> 0;
+      d.ipDst = data[b + 16]! >>> 0;
+      d.srcPort = data[b + 17]!;
+      d.dstPort = data[b + 18]!;
+    } else {
+      copyResult(this.connLive, res);
+      d.ipSrc = this.connLiveD[0]! >>> 0;
+      d.ipDst = this.connLiveD[1]! >>> 0;
+      d.srcPort = this.connLiveD[2]!;
+      d.dstPort = this.connLiveD[3]!;
+    }
+    this.restoreNatFields(j + 1);
+    this.afterCt(w);
+  }
+
+  private saveNatFields(i: number): void {
+    const f = this.frame;
+    const d = this.decoded;
+    const l3 = d.l3Offset;
+    const l4 = d.l4Offset;
+    const b = this.connBytes;
+    const at = i * 5;
+    b[at] = (f[l3 + 12]! << 24) | (f[l3 + 13]! << 16) | (f[l3 + 14]! << 8) | f[l3 + 15]!;
+    b[at + 1] = (f[l3 + 16]! << 24) | (f[l3 + 17]! << 16) | (f[l3 + 18]! << 8) | f[l3 + 19]!;
+    b[at + 2] = (f[l3 + 10]! << 8) | f[l3 + 11]!;
+    b[at + 3] = (f[l4]! << 24) | (f[l4 + 1]! << 16) | (f[l4 + 2]! << 8) | f[l4 + 3]!;
+    const c = l4 + (d.ipProto === 6 ? 16 : 6);
+    b[at + 4] = (f[c]! << 8) | f[c + 1]!;
+  }
+
+  private restoreNatFields(i: number): void {
+    const f = this.frame;
+    const d = this.decoded;
+    const l3 = d.l3Offset;
+    const l4 = d.l4Offset;
+    const b = this.connBytes;
+    const at = i * 5;
+    put32At(f, l3 + 12, b[at]!);
+    put32At(f, l3 + 16, b[at + 1]!);
+    f[l3 + 10] = b[at + 2]! >>> 8;
+    f[l3 + 11] = b[at + 2]! & 255;
+    put32At(f, l4, b[at + 3]!);
+    const c = l4 + (d.ipProto === 6 ? 16 : 6);
+    f[c] = b[at + 4]! >>> 8;
+    f[c + 1] = b[at + 4]! & 255;
+  }
+
+  /** Before a recorded walk's conntrack call (callCt): what the replay needs to make the same call. */
+  private connPre(w: Uint32Array, req: CtRequest): void {
+    const k = this.connSteps;
+    if (k >= CONN_MAX_STEPS || this.depth !== 1 || req === this.req || this.decoded.status !== 0) {
+      this.connOk = false;
+      return;
+    }
+    // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end).
+    const sh = this.shadow;
+    for (let i = W.ETH_TYPE; i <= W.ARP_OP; i++) {
+      if (w[i] !== sh[i]) {
+        this.connOk = false;
+        return;
+      }
+    }
+    // The call's input: all ct words 0, or those the previous call left.
+    let zero = true;
+    let carry = k > 0;
+    const after = this.connCtAfter;
+    for (let j = 0; j < CT_WORDS.length; j++) {
+      const i = CT_WORDS[j]!;
+      if (w[i] !== 0) zero = false;
+      if (w[i] !== after[i]) carry = false;
+    }
+    if (!zero && !carry) {
+      this.connOk = false;
+      return;
+    }
+    const b = CONN_STEP0 + k * CONN_STEP;
+    const ex = this.connScratch;
+    ex[b] = req.zone;
+    ex[b + 1] = zero ? 0 : 1;
+    ex[b + 19] = this.connObj(req);
+  }
+
+  /** After the call: its outcome (an established connection's only: other walks are not kept). */
+  private connPost(w: Uint32Array): void {
+    const res = this.res;
+    const d = this.decoded;
+    if ((res.state & (CtState.EST | CtState.INV)) !== CtState.EST || res.originalIpv6) {
+      this.connOk = false;
+      return;
+    }
+    const ex = this.connScratch;
+    const b = CONN_STEP0 + this.connSteps * CONN_STEP;
+    const label = res.label;
+    ex[b + 2] = res.state;
+    ex[b + 3] = res.mark;
+    ex[b + 4] = label[0]!;
+    ex[b + 5] = label[1]!;
+    ex[b + 6] = label[2]!;
+    ex[b + 7] = label[3]!;
+    ex[b + 8] = res.zone;
+    ex[b + 9] = resFlags(res);
+    ex[b + 10] = res.originalProto;
+    ex[b + 11] = res.originalSrcPort;
+    ex[b + 12] = res.originalDstPort;
+    ex[b + 13] = get32(res.originalSrc);
+    ex[b + 14] = get32(res.originalDst);
+    ex[b + 15] = d.ipSrc;
+    ex[b + 16] = d.ipDst;
+    ex[b + 17] = d.srcPort;
+    ex[b + 18] = d.dstPort;
+    this.connCtAfter.set(w);
+    this.connSteps++;
+  }
+
+  /** At a recorded walk's delivery: the port, and the Ethernet addresses (the only header words it may change). */
+  private connDeliver(w: Uint32Array, port: Port): void {
+    if (this.depth !== 1 || this.connPortSeen) {
+      this.connOk = false;
+      return;
+    }
+    const sh = this.shadow;
+    for (let i = W.ETH_TYPE; i <= W.ARP_OP; i++) {
+      if (w[i] !== sh[i]) {
+        this.connOk = false;
+        return;
+      }
+    }
+    const ex = this.connScratch;
+    ex[CONN_ETH] = w[W.ETH_SRC]!;
+    ex[CONN_ETH + 1] = w[W.ETH_SRC + 1]!;
+    ex[CONN_ETH + 2] = w[W.ETH_DST]!;
+    ex[CONN_ETH + 3] = w[W.ETH_DST + 1]!;
+    ex[CONN_PORT] = this.connObj(port);
+    this.connPortSeen = true;
+  }
+
+  private insertConn(t: MegaflowTable): void {
+    let deps = 0;
+    for (const seg of this.connSegs) {
+      for (const o of seg.ops) if (!CONN_OPS.has(o.op)) return;
+      deps |= seg.deps;
+    }
+    const ex = this.connScratch;
+    ex[CONN_EPOCH] = t.connEpoch;
+    ex[CONN_STEPS] = this.connSteps;
+    ex[CONN_SEGMENTS] = this.connSegs.length;
+    ex[CONN_DEPS] = deps;
+    ex[CONN_FDB] = this.fdbVersion;
+    ex[CONN_HAIRPIN] = this.hairpin.version;
+    const data = t.conns ?? (t.conns = new Int32Array(CONN_SLOTS * CONN_SLOT));
+    // The first of the key's four slots that is free, else the first (the walk it held is recorded again if needed).
+    const h = this.connHash;
+    let base = (h & (CONN_SLOTS - 1)) * CONN_SLOT;
+    let fresh = false;
+    for (let p = 0; p < 4; p++) {
+      const b = ((h + p) & (CONN_SLOTS - 1)) * CONN_SLOT;
+      if (data[b + CONN_EPOCH] !== t.connEpoch) {
+        base = b;
+        fresh = true;
+        break;
+      }
+    }
+    data.set(ex, base);
+    if (fresh) t.stats.connEntries++;
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
@@ -1721,14 +2123,17 @@ export class LflowExecutor {
       seg.hits++;
       if (seg.ops[0]!.op === MfOp.SLOW) {
         t.stats.slow++;
+        this.connOk = false;
         this.resume(cont, w);
         return;
       }
       t.stats.hits++;
+      if (this.connRec) this.connSegs.push(seg);
       this.exec(seg.ops);
       return;
     }
     t.stats.misses++;
+    this.connOk = false;
     this.beginRec(cont, w);
     this.resume(cont, w);
     if (this.rec !== undefined) this.closeRec(undefined);
@@ -1795,6 +2200,7 @@ export class LflowExecutor {
           this.give();
           break;
         case MfOp.DELIVER:
+          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
           this.deliver(w, o.port as Port, undefined);
           break;
         case MfOp.DROP:
@@ -2254,6 +2660,50 @@ export class LflowExecutor {
 }
 
 /** Everything OFTABLE_CHK_LB_HAIRPIN's flows may look at besides the addresses (hairpin.ts check/origDst). */
+/** The flow words of an {@link MfConn} key (an IPv4 TCP/UDP frame's words are 0 elsewhere when it starts). */
+const CONN_WORDS: readonly number[] = [
+  W.INPORT, W.FLAGS, W.ETH_SRC, W.ETH_SRC + 1, W.ETH_DST, W.ETH_DST + 1, W.ETH_TYPE, W.VLAN_TCI, W.IP_PROTO, W.IP_TTL, W.IP_DSCP, W.IP_ECN, W.IP_FRAG,
+  W.IPV4_SRC, W.IPV4_DST, W.TP_SRC, W.TP_DST, W.TCP_FLAGS,
+];
+/** The words callCt hands to conntrack and writes back (the ct fields). */
+const CT_WORDS: readonly number[] = [
+  W.CT_STATE, W.CT_MARK, W.CT_LABEL, W.CT_LABEL + 1, W.CT_LABEL + 2, W.CT_LABEL + 3, W.CT_NW_DST, W.CT_IPV6_DST, W.CT_IPV6_DST + 1, W.CT_IPV6_DST + 2,
+  W.CT_IPV6_DST + 3, W.CT_TP_DST, W.CT_NW_SRC, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 1, W.CT_IPV6_SRC + 2, W.CT_IPV6_SRC + 3, W.CT_TP_SRC, W.CT_NW_PROTO,
+];
+function put32At(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 255;
+  b[at + 2] = (v >>> 8) & 255;
+  b[at + 3] = v & 255;
+}
+/**
+ * Instructions a connection's replay may skip: writes to the words (which a replay does not produce), egress copies
+ * on one slot, the ct calls it makes itself, the delivery. Learning (FDB, hairpin, affinity), the SNAT-to-VIP table
+ * and the slow path keep a walk out.
+ */
+const CONN_OPS = new Set<number>([MfOp.LOAD, MfOp.MOVE, MfOp.EXCHANGE, MfOp.CT_CLEAR, MfOp.SETW, MfOp.DEC_TTL, MfOp.OUT_BEGIN, MfOp.OUT_INPLACE, MfOp.SET_OUTPORT, MfOp.GIVE, MfOp.DELIVER, MfOp.DROP, MfOp.CT_FORK, MfOp.CT_COMMIT]);
+
+function copyResult(from: CtResult, to: CtResult): void {
+  to.state = from.state;
+  to.zone = from.zone;
+  to.mark = from.mark;
+  to.label.set(from.label);
+  to.rewritten = from.rewritten;
+  to.hasOriginal = from.hasOriginal;
+  to.originalIpv6 = from.originalIpv6;
+  to.originalSrc.set(from.originalSrc);
+  to.originalDst.set(from.originalDst);
+  to.originalProto = from.originalProto;
+  to.originalSrcPort = from.originalSrcPort;
+  to.originalDstPort = from.originalDstPort;
+  to.tupleWritten = from.tupleWritten;
+}
+
+/** A result's booleans as bits (for a compare against a recorded outcome). */
+function resFlags(res: CtResult): number {
+  return (res.rewritten ? 1 : 0) | (res.tupleWritten ? 2 : 0) | (res.hasOriginal ? 4 : 0) | (res.originalIpv6 ? 8 : 0);
+}
+
 const HAIRPIN_CHECK_WORDS: readonly number[] = [
   W.IPV4_SRC, W.IPV4_DST, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.IPV6_DST, W.IPV6_DST + 1,
   W.IPV6_DST + 2, W.IPV6_DST + 3, W.CT_MARK, W.CT_LABEL, W.IP_PROTO, W.TP_DST, W.CT_STATE, W.CT_NW_DST, W.CT_IPV6_DST,

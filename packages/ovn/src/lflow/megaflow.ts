@@ -96,6 +96,35 @@ export class MfSegment {
   ) {}
 }
 
+/**
+ * Connections' established walks through the switch, replayed without the executor (OVS has no such cache: its
+ * datapath looks each recirculation up again). One slot of {@link CONN_SLOT} integers per walk in one typed array —
+ * no object per entry, so a replay reads one run of memory instead of chasing pointers: the 18 flow words an IPv4
+ * TCP/UDP frame starts with (its key; the others are 0), then per conntrack call the request made (zone, the
+ * request object's number) and the outcome got, and the Ethernet addresses and port the frame left with. A replay
+ * makes the same calls on the frame as it is and goes on only while each outcome is the recorded one; at the first
+ * that differs the walk is taken again from the start, the calls already made answered by their outcomes.
+ */
+export const CONN_KEY_WORDS = 18;
+/** Integers per conntrack call in a slot. */
+export const CONN_STEP = 20;
+/** Conntrack calls a kept walk makes at most. */
+export const CONN_MAX_STEPS = 3;
+/** Slot layout: key, then these. */
+export const CONN_EPOCH = 18;
+export const CONN_STEPS = 19;
+export const CONN_SEGMENTS = 20;
+export const CONN_PORT = 21;
+export const CONN_DEPS = 22;
+export const CONN_FDB = 23;
+export const CONN_HAIRPIN = 24;
+/** eth.src (2 words), eth.dst (2 words) as delivered. */
+export const CONN_ETH = 25;
+export const CONN_STEP0 = 29;
+export const CONN_SLOT = 96;
+/** Slots per chassis (≈ 12 MB, made on first use), four tried per key. */
+export const CONN_SLOTS = 32768;
+
 /** Learned state a segment read (besides the packet): it is void once that state's version moved. */
 export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
 
@@ -131,17 +160,33 @@ export interface MegaflowStats {
   entries: number;
   /** Times the cache was full and was cleared. */
   flushes: number;
+  /** Frames replayed whole from a connection's walk ({@link CONN_SLOT}). */
+  connHits: number;
+  /** Replays that stopped at a conntrack call whose outcome differed (the segment cache went on from there). */
+  connBreaks: number;
+  /** Connections' walks held now. */
+  connEntries: number;
 }
 
 /** One chassis' cache: per entry point, its shapes. */
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
-  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0 };
+  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0 };
+  /** Connections' walks ({@link CONN_SLOT} integers a slot; made on first use). */
+  conns: Int32Array | undefined;
+  /** Slots of another epoch are empty: clearing bumps it. */
+  connEpoch = 1;
   constructor(readonly maxEntries: number) {}
 
   clear(): void {
     this.points.length = 0;
     this.stats.entries = 0;
+    this.clearConns();
+  }
+
+  clearConns(): void {
+    this.connEpoch++;
+    this.stats.connEntries = 0;
   }
 }
 
