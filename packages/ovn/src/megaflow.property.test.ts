@@ -375,7 +375,7 @@ describe('megaflow cache', () => {
       { numRuns: RUNS, seed: SEED },
     );
     console.log(`connections' walks: ${RUNS} runs, seed ${SEED}: ${connHits} replayed whole, ${connBreaks} stopped at a call and taken again (${hits} segment hits)`);
-    expect(connHits).toBeGreaterThan(RUNS);
+    expect(connHits).toBeGreaterThan(RUNS / 2);
     expect(connBreaks).toBeGreaterThan(0);
   }, 180_000);
 

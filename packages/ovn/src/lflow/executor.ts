@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
-import { CONN_DEPS, CONN_EPOCH, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS, CONN_EPOCH, CONN_PROBES, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
@@ -1738,6 +1738,17 @@ export class LflowExecutor {
         this.replayConn(t, c, w);
         return this.finish();
       }
+      // Recorded the third time the key comes (MegaflowTable.connSeen: the hash's upper bits and a count).
+      const seen = t.connSeen ?? (t.connSeen = new Int32Array(CONN_SEEN));
+      const si = this.connHash & (CONN_SEEN - 1);
+      const tag = this.connHash & ~3;
+      const was = seen[si]!;
+      const count = (was & ~3) === tag ? (was & 3) + 1 : 1;
+      if (count < 3) {
+        seen[si] = tag | count;
+        this.enter(0, w);
+        return this.finish();
+      }
       // The key is the words as the frame starts: the walk writes over them.
       const ex = this.connScratch;
       const ws = this.poolSigned[0]!;
@@ -1806,9 +1817,10 @@ export class LflowExecutor {
     this.connHash = h;
     if (data === undefined) return -1;
     const epoch = t.connEpoch;
-    for (let p = 0; p < 4; p++) {
+    for (let p = 0; p < CONN_PROBES; p++) {
       const base = ((h + p) & (CONN_SLOTS - 1)) * CONN_SLOT;
-      if (data[base + CONN_EPOCH] !== epoch) continue;
+      // Slots fill from the key's first on and are emptied only all together: an empty one ends the search.
+      if (data[base + CONN_EPOCH] !== epoch) return -1;
       let i = 0;
       while (i < CONN_KEY_WORDS && data[base + i] === ws[CONN_WORDS[i]!]) i++;
       if (i < CONN_KEY_WORDS) continue;
@@ -2099,11 +2111,11 @@ export class LflowExecutor {
     ex[CONN_FDB] = this.fdbVersion;
     ex[CONN_HAIRPIN] = this.hairpin.version;
     const data = t.conns ?? (t.conns = new Int32Array(CONN_SLOTS * CONN_SLOT));
-    // The first of the key's four slots that is free, else the first (the walk it held is recorded again if needed).
+    // The first of the key's slots that is free, else the first (the walk it held is recorded again if needed).
     const h = this.connHash;
     let base = (h & (CONN_SLOTS - 1)) * CONN_SLOT;
     let fresh = false;
-    for (let p = 0; p < 4; p++) {
+    for (let p = 0; p < CONN_PROBES; p++) {
       const b = ((h + p) & (CONN_SLOTS - 1)) * CONN_SLOT;
       if (data[b + CONN_EPOCH] !== t.connEpoch) {
         base = b;

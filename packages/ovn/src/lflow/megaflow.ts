@@ -122,8 +122,12 @@ export const CONN_HAIRPIN = 24;
 export const CONN_ETH = 25;
 export const CONN_STEP0 = 29;
 export const CONN_SLOT = 96;
-/** Slots per chassis (≈ 12 MB, made on first use), four tried per key. */
+/** Entries of {@link MegaflowTable.connSeen}. */
+export const CONN_SEEN = 65536;
+/** Slots per chassis (≈ 12 MB, made on first use). */
 export const CONN_SLOTS = 32768;
+/** Slots tried per key, from its hash's on (linear probing). */
+export const CONN_PROBES = 8;
 
 /** Learned state a segment read (besides the packet): it is void once that state's version moved. */
 export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
@@ -176,6 +180,12 @@ export class MegaflowTable {
   conns: Int32Array | undefined;
   /** Slots of another epoch are empty: clearing bumps it. */
   connEpoch = 1;
+  /**
+   * Keys of walks not recorded yet ({@link CONN_SEEN} entries, direct-mapped: a hash's upper bits and how often it
+   * came): a walk is recorded the third time its key comes (OVS's EMC inserts with a probability for the same
+   * reason). The http workload's frames repeat a key at most twice — recording those cost more than replays saved.
+   */
+  connSeen: Int32Array | undefined;
   constructor(readonly maxEntries: number) {}
 
   clear(): void {
