@@ -1731,7 +1731,9 @@ export class LflowExecutor {
     this.pending = 0;
     this.rec = undefined;
     const d = this.decoded;
-    if (!this.wordsOut && this.megaOptions!.connections && this.chassis !== undefined && this.traceCt === undefined && this.lbDst === undefined && d.l3 === L3.IPV4 && (d.ipProto === 6 || d.ipProto === 17)) {
+    if (!this.wordsOut && this.megaOptions!.connections && this.chassis !== undefined && this.traceCt === undefined && this.lbDst === undefined && d.l3 === L3.IPV4 && (d.ipProto === 17 || (d.ipProto === 6 && (w[W.TCP_FLAGS]! & TCP_SYN) === 0))) {
+      // A SYN (a new connection, or its answer) is never an established connection's walk worth keeping: SYNs take
+      // none of this path's costs (the key's hash, the count below).
       const t = this.mega!;
       const c = this.lookupConn(t);
       if (c >= 0) {
@@ -1761,6 +1763,8 @@ export class LflowExecutor {
       this.enter(0, w);
       this.connRec = false;
       if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
+      // A walk not kept comes three more times before it is recorded again.
+      else seen[si] = tag;
       return this.finish();
     }
     this.enter(0, w);
@@ -1780,6 +1784,9 @@ export class LflowExecutor {
   private readonly connCtAfter = new Uint32Array(W.SIZE);
   private readonly connSegs: MfSegment[] = [];
   private connPortSeen = false;
+  /** The requests of the walk being recorded (numbered when it is kept). */
+  private readonly connReqs: CtRequest[] = [];
+  private connPortRec: Port | undefined;
   /** Requests and ports a slot names by number. */
   private readonly connObjs: unknown[] = [];
   private readonly connObjIds = new Map<unknown, number>();
@@ -2040,7 +2047,7 @@ export class LflowExecutor {
     const ex = this.connScratch;
     ex[b] = req.zone;
     ex[b + 1] = zero ? 0 : 1;
-    ex[b + 19] = this.connObj(req);
+    this.connReqs[k] = req;
   }
 
   /** After the call: its outcome (an established connection's only: other walks are not kept). */
@@ -2093,7 +2100,7 @@ export class LflowExecutor {
     ex[CONN_ETH + 1] = w[W.ETH_SRC + 1]!;
     ex[CONN_ETH + 2] = w[W.ETH_DST]!;
     ex[CONN_ETH + 3] = w[W.ETH_DST + 1]!;
-    ex[CONN_PORT] = this.connObj(port);
+    this.connPortRec = port;
     this.connPortSeen = true;
   }
 
@@ -2104,6 +2111,8 @@ export class LflowExecutor {
       deps |= seg.deps;
     }
     const ex = this.connScratch;
+    for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + 19] = this.connObj(this.connReqs[k]!);
+    ex[CONN_PORT] = this.connObj(this.connPortRec);
     ex[CONN_EPOCH] = t.connEpoch;
     ex[CONN_STEPS] = this.connSteps;
     ex[CONN_SEGMENTS] = this.connSegs.length;
@@ -2682,6 +2691,8 @@ const CT_WORDS: readonly number[] = [
   W.CT_STATE, W.CT_MARK, W.CT_LABEL, W.CT_LABEL + 1, W.CT_LABEL + 2, W.CT_LABEL + 3, W.CT_NW_DST, W.CT_IPV6_DST, W.CT_IPV6_DST + 1, W.CT_IPV6_DST + 2,
   W.CT_IPV6_DST + 3, W.CT_TP_DST, W.CT_NW_SRC, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 1, W.CT_IPV6_SRC + 2, W.CT_IPV6_SRC + 3, W.CT_TP_SRC, W.CT_NW_PROTO,
 ];
+const TCP_SYN = 0x02;
+
 function put32At(b: Uint8Array, at: number, v: number): void {
   b[at] = v >>> 24;
   b[at + 1] = (v >>> 16) & 255;
