@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulatedCluster } from '@vippath/cluster';
 import type { StepResult } from '../packages/vippath/src/testbed/index.js';
-import { conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, type Conversation, type OpenTestbed, type Scenario } from './testbed/harness.js';
+import { conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, type Conversation, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, TWO_SERVICES } from './testbed/harness.js';
 
 const SEED = process.env.VIPPATH_TESTBED_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_TESTBED_SEED ?? 20261202);
 const PATH = process.env.VIPPATH_TESTBED_PATH;
@@ -30,38 +30,6 @@ const RUNS = Number(process.env.VIPPATH_TESTBED_CACHE_RUNS ?? 8);
 const SHRINK_LIMIT_MS = 140_000;
 const TIMEOUT_MS = 175_000;
 
-const DEFAULT: Scenario = { name: 'default (3 nodes, ETP Local, Kube-OVN 1.14 patches)', manifests: '', profile: 'kube-ovn' };
-
-/** ETP Cluster beside ETP Local: a frame DNATed to a pod on another node, its answer back out of that node. */
-const TWO_SERVICES: Scenario = {
-  name: 'two Services (ETP Local and Cluster), 2 nodes, 4 pods',
-  profile: 'kube-ovn',
-  manifests: `
-apiVersion: vippath.dev/v1alpha1
-kind: Cluster
-metadata: {name: two}
-spec:
-  nodes: [{name: node1}, {name: node2}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: 4
-  selector: {matchLabels: {app: web}}
-  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: agnhost}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-local, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
-spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-cluster, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.253}}
-spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
-`,
-};
 
 /** Scenarios and their runs (VIPPATH_TESTBED_CACHE_RUNS sets the first's; the second gets half). */
 const SCENARIOS: Array<[string, Scenario, number]> = [

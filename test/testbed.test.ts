@@ -15,7 +15,7 @@ import { readCaptureSync } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
 import { describeFrame } from '@vippath/cluster';
 import type { Difference, StepResult } from '../packages/vippath/src/testbed/index.js';
-import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario } from './testbed/harness.js';
+import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, TWO_SERVICES } from './testbed/harness.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const RUNS = Number(process.env.VIPPATH_TESTBED_RUNS ?? 12);
@@ -121,39 +121,10 @@ async function checkProperty<T>(name: string, arb: fc.Arbitrary<T>, numRuns: num
   return runs;
 }
 
-const DEFAULT: Scenario = { name: 'default (3 nodes, ETP Local, Kube-OVN 1.14 patches)', manifests: '', profile: 'kube-ovn' };
 
 const SCENARIOS: Scenario[] = [
   DEFAULT,
-  {
-    name: 'two Services (ETP Local and Cluster), 2 nodes, 4 pods',
-    profile: 'kube-ovn',
-    manifests: `
-apiVersion: vippath.dev/v1alpha1
-kind: Cluster
-metadata: {name: two}
-spec:
-  nodes: [{name: node1}, {name: node2}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: 4
-  selector: {matchLabels: {app: web}}
-  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: agnhost}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-local, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
-spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-cluster, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.253}}
-spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
-`,
-  },
+  TWO_SERVICES,
   {
     name: 'default, Kube-OVN 1.15.20 (VIP-node marker: DNAT only on the announcing node)',
     profile: 'kube-ovn',

@@ -19,6 +19,40 @@ export interface Scenario {
   profile: TestbedProfile;
 }
 
+/** The default scenario as the testbeds build it. */
+export const DEFAULT_SCENARIO: Scenario = { name: 'default (3 nodes, ETP Local, Kube-OVN 1.14 patches)', manifests: '', profile: 'kube-ovn' };
+
+/** ETP Cluster beside ETP Local: a frame DNATed to a pod on another node, its answer back out of that node. */
+export const TWO_SERVICES: Scenario = {
+  name: 'two Services (ETP Local and Cluster), 2 nodes, 4 pods',
+  profile: 'kube-ovn',
+  manifests: `
+apiVersion: vippath.dev/v1alpha1
+kind: Cluster
+metadata: {name: two}
+spec:
+  nodes: [{name: node1}, {name: node2}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: agnhost}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-local, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-cluster, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.253}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
+`,
+};
+
 export function scenarioObjects(s: Scenario): { objects: K8sObject[]; cluster: ClusterSpec } {
   const objects = s.manifests ? withDefaults(loadManifests(s.manifests, s.name).objects) : withDefaults([]);
   return { objects, cluster: clusterFrom(objects) };

@@ -2023,13 +2023,7 @@ export class LflowExecutor {
       return;
     }
     // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end).
-    const sh = this.shadow;
-    for (let i = W.ETH_TYPE; i <= W.ARP_OP; i++) {
-      if (w[i] !== sh[i]) {
-        this.connOk = false;
-        return;
-      }
-    }
+    if (!this.connHeadersKept(w)) return;
     // The call's input: all ct words 0, or those the previous call left.
     let zero = true;
     let carry = k > 0;
@@ -2083,18 +2077,27 @@ export class LflowExecutor {
   }
 
   /** At a recorded walk's delivery: the port, and the Ethernet addresses (the only header words it may change). */
+  /**
+   * Whether the words from the EtherType to the ARP opcode are still the shadow's (a recorded walk may rewrite
+   * only the Ethernet addresses); clears `connOk` when not.
+   */
+  private connHeadersKept(w: Uint32Array): boolean {
+    const sh = this.shadow;
+    for (let i = W.ETH_TYPE; i <= W.ARP_OP; i++) {
+      if (w[i] !== sh[i]) {
+        this.connOk = false;
+        return false;
+      }
+    }
+    return true;
+  }
+
   private connDeliver(w: Uint32Array, port: Port): void {
     if (this.depth !== 1 || this.connPortSeen) {
       this.connOk = false;
       return;
     }
-    const sh = this.shadow;
-    for (let i = W.ETH_TYPE; i <= W.ARP_OP; i++) {
-      if (w[i] !== sh[i]) {
-        this.connOk = false;
-        return;
-      }
-    }
+    if (!this.connHeadersKept(w)) return;
     const ex = this.connScratch;
     ex[CONN_ETH] = w[W.ETH_SRC]!;
     ex[CONN_ETH + 1] = w[W.ETH_SRC + 1]!;
