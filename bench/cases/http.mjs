@@ -47,7 +47,12 @@ function watcher(state) {
       };
     }
     let inner;
-    Object.defineProperty(sim, 'onOutside', { configurable: true, get: () => (f) => { see(f); inner?.(f); }, set: (h) => { inner = h; } });
+    // One wrapper for the run: a getter making a closure per read cost the measured loop an allocation per frame.
+    const wrapped = (f) => {
+      see(f);
+      inner?.(f);
+    };
+    Object.defineProperty(sim, 'onOutside', { configurable: true, get: () => wrapped, set: (h) => { inner = h; } });
   };
   return w;
 }
