@@ -2,11 +2,11 @@
 // Two builds in one process, alternating short runs, CPU time per frame (best and median of the rounds): on a
 // machine whose load moves separate runs by 20–40 %, both builds then see the same load. BASE and NEW are roots
 // of built checkouts. Usage:
-//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|cold-misses|http [FRAMES] [ROUNDS]
+//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http [FRAMES] [ROUNDS]
 // cold-misses: the cold capture's frames from clients on the VLAN only (their ARP and first SYN: the misses).
 const [base, next, kase = 'ct-est', framesArg, roundsArg] = process.argv.slice(2);
 if (!base || !next) {
-  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|cold-misses|http [FRAMES] [ROUNDS]');
+  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http [FRAMES] [ROUNDS]');
   process.exit(2);
 }
 const ct = kase.startsWith('ct-');
@@ -22,7 +22,8 @@ async function load(root) {
   }
   const w = await import(`${root}/bench/workloads.mjs`);
   const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
-  const capture = kase === 'full-cold' || kase === 'cold-misses' ? w.coldCapture(frames) : w.httpCapture(frames).capture;
+  // Each root's own workload: full-cold's differs before session 7 (bench/README "Cold path (session 7)").
+  const capture = kase === 'full-cold' || kase === 'cold-misses' ? w.coldCapture(frames) : kase === 'full-warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
   // Frames whose source MAC is not the gateway's (52:54:00:ee:00:01): the on-link clients'.
   const keep = kase === 'cold-misses' ? (buf, at) => buf[at + 9] !== 0xee : undefined;
   const n = replayInMemory(capture, keep).frames;

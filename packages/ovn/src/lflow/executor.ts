@@ -146,7 +146,7 @@ export interface ExecutorOptions {
   megaflows?: boolean | { maxEntries?: number; connections?: boolean };
   /**
    * Whether outputs carry the packet's flow words (`ExecOutput.words`; default true). A caller that reads only the
-   * frames (LogicalSwitch) turns it off, which lets the megaflow cache replay connections' walks ({@link MfConn}),
+   * frames (LogicalSwitch) turns it off, which lets the megaflow cache replay connections' walks (megaflow.ts, `CONN_*`),
    * which produce no words.
    */
   wordsOut?: boolean;
@@ -2684,7 +2684,7 @@ export class LflowExecutor {
 }
 
 /** Everything OFTABLE_CHK_LB_HAIRPIN's flows may look at besides the addresses (hairpin.ts check/origDst). */
-/** The flow words of an {@link MfConn} key (an IPv4 TCP/UDP frame's words are 0 elsewhere when it starts). */
+/** The flow words of an connection replay key (megaflow.ts, `CONN_*`) (an IPv4 TCP/UDP frame's words are 0 elsewhere when it starts). */
 const CONN_WORDS: readonly number[] = [
   W.INPORT, W.FLAGS, W.ETH_SRC, W.ETH_SRC + 1, W.ETH_DST, W.ETH_DST + 1, W.ETH_TYPE, W.VLAN_TCI, W.IP_PROTO, W.IP_TTL, W.IP_DSCP, W.IP_ECN, W.IP_FRAG,
   W.IPV4_SRC, W.IPV4_DST, W.TP_SRC, W.TP_DST, W.TCP_FLAGS,

@@ -98,7 +98,7 @@ export class MfSegment {
 
 /**
  * Connections' established walks through the switch, replayed without the executor (OVS has no such cache: its
- * datapath looks each recirculation up again). One slot of {@link CONN_SLOT} integers per walk in one typed array —
+ * datapath looks each recirculation up again). One slot of `CONN_SLOT` integers per walk in one typed array —
  * no object per entry, so a replay reads one run of memory instead of chasing pointers: the 18 flow words an IPv4
  * TCP/UDP frame starts with (its key; the others are 0), then per conntrack call the request made (zone, the
  * request object's number) and the outcome got, and the Ethernet addresses and port the frame left with. A replay
@@ -164,7 +164,7 @@ export interface MegaflowStats {
   entries: number;
   /** Times the cache was full and was cleared. */
   flushes: number;
-  /** Frames replayed whole from a connection's walk ({@link CONN_SLOT}). */
+  /** Frames replayed whole from a connection's walk (megaflow.ts, `CONN_*`). */
   connHits: number;
   /** Replays that stopped at a conntrack call whose outcome differed (the segment cache went on from there). */
   connBreaks: number;
@@ -176,7 +176,7 @@ export interface MegaflowStats {
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
   readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0 };
-  /** Connections' walks ({@link CONN_SLOT} integers a slot; made on first use). */
+  /** Connections' walks (`CONN_SLOT` integers a slot; made on first use). */
   conns: Int32Array | undefined;
   /** Slots of another epoch are empty: clearing bumps it. */
   connEpoch = 1;
