@@ -124,8 +124,12 @@ export const CONN_STEP0 = 29;
 export const CONN_SLOT = 96;
 /** Entries of {@link MegaflowTable.connSeen}. */
 export const CONN_SEEN = 65536;
-/** Slots per chassis (≈ 3 MB, made on first use): the replay pays only for captures of few, long connections (bulk transfers); with 10 000 connections it gains nothing, so it is not sized for them. */
-export const CONN_SLOTS = 8192;
+/**
+ * Slots per chassis (≈ 12 MB, made when a chassis records its first walk). A full probe run overwrites its first
+ * slot, so connections beyond the table thrash it: at 8 192 slots switch-est (10 000 connections) ran 11 % slower
+ * than without the replay, at 32 768 9 % faster (bench/README "Switch speed (session 7)").
+ */
+export const CONN_SLOTS = 32768;
 /** Slots tried per key, from its hash's on (linear probing). */
 export const CONN_PROBES = 8;
 
