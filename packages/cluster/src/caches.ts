@@ -9,7 +9,7 @@
  */
 import { BridgeEffects, extractKey, newKey, type Bridge, type Flow } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum, DecodedFrame, FrameDecoder, L3, popVlan } from '@vippath/wire';
+import { completeOffloadChecksum, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, plainTcp4, popVlan } from '@vippath/wire';
 import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS, BridgeReads, FlowCache, type ArpEntry, type BackEntry, type CacheEntry } from './flow-cache.js';
@@ -268,21 +268,15 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   /**
    * The fast lane: the commonest layout (one 802.1Q tag, IPv4 without options or fragments, TCP) recognised at
-   * fixed offsets — the checks FrameDecoder makes for that layout, nothing more — and its key written as
+   * fixed offsets by @vippath/wire's decodePlainTcp4 — the checks FrameDecoder makes for that layout — and its key written as
    * {@link keyOf} would (0 when the layout differs or br-provider's flows read more than the base words). Fills what
    * a hit reads of the decoded frame. A frame it declines, or whose entry is missing or stale, goes the general way.
    */
   private fastKey(buf: Uint8Array, length: number): number {
-    if (length < 58 || buf[12] !== 0x81 || buf[13] !== 0 || buf[16] !== 8 || buf[17] !== 0 || buf[18] !== 0x45 || buf[27] !== 6) return 0;
-    if (((buf[24]! & 0x3f) | buf[25]!) !== 0) return 0;
-    const total = (buf[20]! << 8) | buf[21]!;
-    // The TCP header starts at 38: its data offset is byte 50, the flags 50–51.
-    const hl = (buf[50]! >> 4) << 2;
-    if (total < 40 || 18 + total > length || hl < 20 || hl > total - 20) return 0;
+    const d = this.hd;
+    if (buf[12] !== 0x81 || buf[13] !== 0 || !decodePlainTcp4(buf, length, d)) return 0;
     this.reads.refresh(this.host.bridges);
     if (this.reads.slots.length !== 0) return 0;
-    const ipDst = (buf[34]! << 24) | (buf[35]! << 16) | (buf[36]! << 8) | buf[37]!;
-    const dport = (buf[40]! << 8) | buf[41]!;
     const w = this.kw;
     w[0] = (buf[0]! << 8) | buf[1]!;
     w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
@@ -291,28 +285,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     w[4] = (buf[14]! << 8) | buf[15]!;
     w[5] = 0x0800;
     w[6] = 20 | 0x400 | (6 << 16);
-    w[7] = ipDst;
-    w[8] = dport;
-    // What a hit and completeOffloadChecksum read of the decoded frame, as the decoder would have set it.
-    const d = this.hd;
-    d.status = 0;
-    d.vlanCount = 1;
-    d.l3 = L3.IPV4;
-    d.l3Offset = 18;
-    d.l3End = 18 + total;
-    d.ipProto = 6;
-    d.ipHeaderLength = 20;
-    d.ipFragment = false;
-    d.ipFragmentOffset = 0;
-    d.ipSrc = ((buf[30]! << 24) | (buf[31]! << 16) | (buf[32]! << 8) | buf[33]!) >>> 0;
-    d.ipDst = ipDst >>> 0;
-    d.l4Offset = 38;
-    d.l4Length = total - 20;
-    d.srcPort = (buf[38]! << 8) | buf[39]!;
-    d.dstPort = dport;
-    d.tcpFlags = ((buf[50]! & 1) << 8) | buf[51]!;
-    d.payloadOffset = 38 + hl;
-    d.payloadLength = total - 20 - hl;
+    w[7] = d.ipDst | 0;
+    w[8] = d.dstPort;
     return BASE_WORDS;
   }
 
@@ -461,9 +435,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     // The commonest answer (untagged IPv4 without options or fragment bits, a valid TCP header), when the flows
     // read nothing beyond the base words, is keyed at fixed offsets: the decoder's checks for that layout, not
     // the decoder. Anything else is decoded.
-    const tcpHl = len >= 54 ? (frame[46]! >> 4) << 2 : 0;
-    const total = len >= 54 ? (frame[16]! << 8) | frame[17]! : 0;
-    if (slots.length === 0 && frame[12] === 8 && frame[13] === 0 && frame[14] === 0x45 && frame[23] === 6 && ((frame[20]! & 0x3f) | frame[21]!) === 0 && total >= 40 && 14 + total <= len && tcpHl >= 20 && tcpHl <= total - 20) {
+    if (slots.length === 0 && plainTcp4(frame, len) === 14) {
       w[4] = 0x0800;
       w[5] = 20 | 0x400 | (6 << 16);
     } else {

@@ -9,7 +9,7 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readIPv4, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { decodePlainTcp4, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readIPv4, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { AddressPortTable } from './lru.js';
@@ -49,44 +49,6 @@ const HTTP_1 = latin1(' HTTP/1.');
 const ALL_NODES = parseIPv6('ff02::1');
 /** Views of reply buffers are kept per length up to this (a frame of another length gets a view of its own). */
 const VIEW_CACHE = 2048;
-
-/**
- * The commonest frame a pod gets — untagged IPv4 without options or fragment bits, a valid TCP header — read at
- * fixed offsets into `d`: FrameDecoder's checks for that layout and the fields it would set for it (those
- * {@link PodHost}'s handling of IPv4 TCP reads). False for any other frame, which the decoder then takes.
- */
-function readTcp4(f: Uint8Array, d: DecodedFrame): boolean {
-  const n = f.length;
-  if (n < 54 || f[12] !== 8 || f[13] !== 0 || f[14] !== 0x45 || f[23] !== 6 || ((f[20]! & 0x3f) | f[21]!) !== 0) return false;
-  const total = (f[16]! << 8) | f[17]!;
-  const hl = (f[46]! >> 4) << 2;
-  if (total < 40 || 14 + total > n || hl < 20 || hl > total - 20) return false;
-  d.status = 0;
-  d.length = n;
-  d.vlanCount = 0;
-  d.etherType = 0x0800;
-  d.l3 = L3.IPV4;
-  d.l3Offset = 14;
-  d.l3End = 14 + total;
-  d.ipTos = f[15]!;
-  d.ipTtl = f[22]!;
-  d.ipProto = 6;
-  d.ipSrc = readIPv4(f, 26);
-  d.ipDst = readIPv4(f, 30);
-  d.ipHeaderLength = 20;
-  d.ipFragment = false;
-  d.ipFragmentOffset = 0;
-  d.l4Offset = 34;
-  d.l4Length = total - 20;
-  d.srcPort = (f[34]! << 8) | f[35]!;
-  d.dstPort = (f[36]! << 8) | f[37]!;
-  d.tcpSeq = readIPv4(f, 38);
-  d.tcpAck = readIPv4(f, 42);
-  d.tcpFlags = ((f[46]! << 8) | f[47]!) & 0x1ff;
-  d.payloadOffset = 34 + hl;
-  d.payloadLength = total - 20 - hl;
-  return true;
-}
 
 function writeU32(f: Uint8Array, at: number, v: number): void {
   f[at] = v >>> 24;
@@ -380,7 +342,7 @@ export class PodHost {
   private handle(frame: Uint8Array, now: number): void {
     const d = this.d;
     this.ignoredCode = undefined;
-    if (!readTcp4(frame, d) && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
+    if (!decodePlainTcp4(frame, frame.length, d) && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6, parseIPv4 } from './addresses.js';
-import { DecodedFrame, DecodeError, DecodeStatus, FrameDecoder, L3 } from './decoder.js';
+import { decodePlainTcp4, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3 } from './decoder.js';
 import { buildFrame, parseFrame } from './frame.js';
 import { MalformedFrameError } from './errors.js';
 import * as A from './arbitraries.test-helpers.js';
@@ -154,5 +154,57 @@ describe('FrameDecoder.decode at an offset', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('decodePlainTcp4', () => {
+  const fields = (d: DecodedFrame) => ({ ...d, vlanTpid: Array.from(d.vlanTpid.subarray(0, d.vlanCount)), vlanTci: Array.from(d.vlanTci.subarray(0, d.vlanCount)) });
+
+  it('fills exactly what decode() fills whenever it accepts, and accepts the plain layout (seed printed)', () => {
+    const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? 20261202);
+    let accepted = 0;
+    // Plain IPv4 TCP frames, untagged or tagged, then one byte of the first 60 overwritten (or the frame cut):
+    // options, fragments, other protocols, short headers and lengths past the end all come out of that.
+    const frameArb = fc.record({
+      tagged: fc.boolean(),
+      payload: fc.uint8Array({ maxLength: 40 }),
+      sport: fc.integer({ min: 1, max: 65535 }),
+      seq: fc.integer({ min: 0, max: 0xffffffff }),
+      ack: fc.integer({ min: 0, max: 0xffffffff }),
+      flags: fc.integer({ min: 0, max: 0x1ff }),
+      poke: fc.option(fc.tuple(fc.integer({ min: 12, max: 59 }), fc.integer({ min: 0, max: 255 }))),
+      cut: fc.option(fc.integer({ min: 0, max: 100 })),
+    });
+    fc.assert(
+      fc.property(frameArb, (c) => {
+        const f = buildFrame({ dst: '52:54:00:00:00:01', src: '52:54:00:00:00:02', ...(c.tagged ? { vlans: [341] } : {}), ipv4: { src: '10.181.0.7', dst: '10.180.204.252' }, tcp: { srcPort: c.sport, dstPort: 80, flags: c.flags, seq: c.seq, ack: c.ack, window: 64240, payload: c.payload } });
+        if (c.poke && c.poke[0] < f.length) f[c.poke[0]] = c.poke[1];
+        const length = c.cut === null ? f.length : Math.min(f.length, c.cut);
+        const general = new DecodedFrame();
+        new FrameDecoder().decode(f, general, length);
+        const fast = new DecodedFrame();
+        const before = fields(fast);
+        const l3 = plainTcp4(f, length);
+        if (!decodePlainTcp4(f, length, fast)) {
+          expect(l3).toBe(0);
+          expect(fields(fast)).toEqual(before);
+          return;
+        }
+        accepted++;
+        expect(l3).toBe(general.l3Offset);
+        expect(fields(fast)).toEqual(fields(general));
+      }),
+      { seed, numRuns: 2000 },
+    );
+    console.log(`decodePlainTcp4: seed ${seed}, 2000 frames, ${accepted} accepted`);
+    // Unpoked, uncut frames are the plain layout: most must take the fast way, or the property compares nothing.
+    expect(accepted).toBeGreaterThan(300);
+  });
+
+  it('declines what decode() refuses: a TCP data offset under 20 bytes', () => {
+    const f = buildFrame({ dst: '52:54:00:00:00:01', src: '52:54:00:00:00:02', ipv4: { src: '10.181.0.7', dst: '10.180.204.252' }, tcp: { srcPort: 1, dstPort: 80, flags: 0x10, seq: 1, ack: 0x40000000, window: 1 } });
+    f[46] = 0x40;
+    expect(new FrameDecoder().decode(f, new DecodedFrame())).not.toBe(0);
+    expect(decodePlainTcp4(f, f.length, new DecodedFrame())).toBe(false);
   });
 });
