@@ -10,11 +10,12 @@ export function replayInMemory(bytes, keep = undefined, hook = undefined) {
   cursor.feed(bytes, true);
   let n = 0;
   let t0;
+  // The frame is handed as (buffer, offset, length): no view made per frame.
   while (cursor.next() === Next.RECORD) {
     if (keep && !keep(cursor.buffer, cursor.dataOffset, cursor.captureLength)) continue;
     const ms = cursor.seconds * 1000 + cursor.nanos / 1e6;
     t0 ??= ms;
-    sim.process(cursor.buffer.subarray(cursor.dataOffset, cursor.dataOffset + cursor.captureLength), cursor.captureLength, ms - t0);
+    sim.processAt(cursor.buffer, cursor.dataOffset, cursor.captureLength, ms - t0);
     n++;
   }
   return { frames: n, sim };

@@ -419,7 +419,7 @@ export class SimulatedCluster {
     if (ingress === 'outside' && this.caches) {
       // From the outside, established flows come from the caches here too — with the very steps the full path
       // recorded for them.
-      const r = this.caches.serve(frame, frame.length, now, true);
+      const r = this.caches.serve(frame, 0, frame.length, now, true);
       r.background = background.outside;
       return r;
     }
@@ -462,17 +462,27 @@ export class SimulatedCluster {
    * `frame` is not modified.
    */
   process(frame: Uint8Array, length: number, now: number): TraceLine['verdict'] {
+    return this.processAt(frame, 0, length, now);
+  }
+
+  /**
+   * {@link process} of the frame at `buffer[offset, offset + length)`: a reader that holds records in a larger
+   * buffer (a capture's chunk) hands them without making a view of each. `buffer` is not modified.
+   */
+  processAt(buffer: Uint8Array, offset: number, length: number, now: number): TraceLine['verdict'] {
     // One comparison pair: NaN and Infinity fail it (the hot path keeps the check inline).
     if (!(now >= 0 && now <= Number.MAX_SAFE_INTEGER)) checkTime(now, 'process now');
+    if (!(offset >= 0 && length >= 0 && offset + length <= buffer.length)) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
     if (now >= this.nextDue) this.sendBackground(now);
-    if (this.caches) return this.caches.serve(frame, length, now, false).verdict;
+    if (this.caches) return this.caches.serve(buffer, offset, length, now, false).verdict;
+    const frame = buffer;
     const saved = this.rec.tracing;
     this.rec.tracing = false;
     this.rec.begin(false);
     this.rec.lean = true;
     this.dp.now = now;
     if (length > 65536) length = 65536;
-    const copy = frame.slice(0, length);
+    const copy = frame.slice(offset, offset + length);
     this.dp.decoder.decode(copy, this.dp.d);
     if (completeOffloadChecksum(copy, this.dp.d)) this.offloadChecksumsCompleted++;
     this.dp.wire('outside', copy, 0);
