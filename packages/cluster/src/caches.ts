@@ -12,7 +12,7 @@ import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import { completeOffloadChecksum, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, plainTcp4, popVlan } from '@vippath/wire';
 import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
-import { BackReads, BASE_WORDS, BridgeReads, FlowCache, type ArpEntry, type BackEntry, type CacheEntry } from './flow-cache.js';
+import { BackReads, BASE_WORDS, BridgeReads, FlowCache, hashInts, Programs, sameBackProgram, sameInProgram, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
@@ -152,6 +152,9 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   /** The way back out: entries by a hash of their key, and what br-provider's flows read there per node. */
   private readonly backs = new LruTable<number, BackEntry>(16384);
+  /** What entries do, shared between those that do the same. */
+  private readonly inPrograms = new Programs<InProgram>(4096, sameInProgram);
+  private readonly backPrograms = new Programs<BackProgram>(4096, sameBackProgram);
   private readonly backReads = new Map<NodePath, BackReads>();
   /** The last path's reads (answers come from one node's switch in runs): no lookup per answer. */
   private lastBackPath: NodePath | undefined;
@@ -200,7 +203,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       const n = this.fastKey(buf, length);
       if (n > 0) {
         const e = this.flows.find(FlowCache.hashWords(this.kw, n), this.kw, n);
-        if (e !== undefined && this.usable(e) && !(tracing && e.stages === undefined)) return this.hit(e, buf, length, now, keep);
+        if (e !== undefined && this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep);
       }
     }
     const d = this.hd;
@@ -224,7 +227,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (e !== undefined) {
         // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
         // path once more and records them.
-        if (this.usable(e) && !(tracing && e.stages === undefined)) return this.hit(e, buf, length, now, keep);
+        if (this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep);
         this.flows.stale++;
         this.flows.delete(hash);
       }
@@ -368,11 +371,11 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   /** Whether every fact entry `e` rests on still holds: versions, and the wire's MAC table. */
   private usable(e: CacheEntry): boolean {
-    if (e.generation !== this.host.generation || e.bridge.version !== e.bridgeVersion) return false;
+    if (e.generation !== this.host.generation || e.prog.bridge.version !== e.bridgeVersion) return false;
     // The wire's table: unchanged since the last check, or checked again now.
     const seg = this.host.dp.segment;
     if (e.fdbStamp !== seg.changes) {
-      if (seg.fdb.get(e.srcMac) !== 'outside' || seg.fdb.get(e.dstMac) !== e.node) return false;
+      if (seg.fdb.get(e.srcMac) !== 'outside' || seg.fdb.get(e.dstMac) !== e.prog.node) return false;
       e.fdbStamp = seg.changes;
     }
     return true;
@@ -404,16 +407,24 @@ export class PathCaches implements PathWatch, OutPathCache {
     // An exact-length view, made once per length: the switch copies a frame whose length is its array's with
     // one set(), any other byte by byte.
     const sw = buf !== this.scratch ? buf.subarray(4, length) : (this.scratch4Views[len] ?? (this.scratch4Views[len] = this.scratch4.subarray(0, len)));
-    const macs = e.macs;
-    for (let i = 0; i < 12; i++) sw[i] = macs[i]!;
-    rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
+    // The addresses at the switch: the three words after the key.
+    const k = e.key;
+    for (let i = 0, j = e.keyLength; i < 12; i += 4, j++) {
+      const v = k[j]!;
+      sw[i] = v >>> 24;
+      sw[i + 1] = v >>> 16;
+      sw[i + 2] = v >>> 8;
+      sw[i + 3] = v;
+    }
+    const p = e.prog;
+    rec.credit(p.stageDelta, p.edgeIds, p.edgeDelta);
     // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
-    const rules = e.rules;
-    for (let i = 0; i < rules.length; i++) e.bridge.credit(rules[i]!, length + e.byteDelta[i]!);
-    if (rec.tracing) for (const st of e.stages!) rec.r.stages.push(st);
+    const rules = p.rules;
+    for (let i = 0; i < rules.length; i++) p.bridge.credit(rules[i]!, length + p.byteDelta[i]!);
+    if (rec.tracing) for (const st of p.stages!) rec.r.stages.push(st);
     dp.deliveriesUnread = !keep && host.onDeliver === undefined;
     try {
-      e.path.ovnAt(sw, dp.localnet, e.fromAt, e.depth, len);
+      p.path.ovnAt(sw, dp.localnet, p.fromAt, p.depth, len);
     } finally {
       dp.deliveriesUnread = false;
     }
@@ -476,7 +487,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     // The node's MAC mixed in (a 48-bit number: its remainder is a floating-point one), once per node met.
     const hash = (FlowCache.hashWords(w, n) ^ this.lastBackMix) & 0x3fffffff;
     const e = this.backs.get(hash);
-    if (e !== undefined && e.path === path && e.from === from && sameWords(e.key, w, n)) {
+    if (e !== undefined && e.prog.path === path && e.prog.from === from && sameWords(e.key, w, n)) {
       if (this.backUsable(e)) {
         this.backReplay(e, frame, len);
         return true;
@@ -505,18 +516,19 @@ export class PathCaches implements PathWatch, OutPathCache {
   private backUsable(e: BackEntry): boolean {
     const host = this.host;
     const dp = host.dp;
-    if (e.generation !== host.generation || e.path.bridge.version !== e.bridgeVersion) return false;
+    const p = e.prog;
+    if (e.generation !== host.generation || p.path.bridge.version !== e.bridgeVersion) return false;
     const seg = dp.segment;
     if (e.fdbStamp !== seg.changes) {
-      if (seg.fdb.get(e.srcMac) !== e.path.node || seg.fdb.get(e.dstMac) !== 'outside') return false;
+      if (seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(e.dstMac) !== 'outside') return false;
       e.fdbStamp = seg.changes;
     }
-    const b = e.path.bridge;
-    const macs = e.macFx.macs;
+    const b = p.path.bridge;
+    const macs = p.macFx.macs;
     for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
     // NORMAL's lookup of the destination: the same answer as when the entry was made (still unknown, or
     // still fresh on that port; an aged entry NORMAL would forget is neither).
-    if (e.normal !== undefined && b.normalLookup(e.normal, e.dstMac, dp.now) !== e.dstPort) return false;
+    if (p.normal !== undefined && b.normalLookup(p.normal, e.dstMac, dp.now) !== p.dstPort) return false;
     return true;
   }
 
@@ -524,11 +536,12 @@ export class PathCaches implements PathWatch, OutPathCache {
     const dp = this.host.dp;
     const rec = dp.rec;
     this.backHits++;
-    rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
-    const b = e.path.bridge;
-    for (let i = 0; i < e.rules.length; i++) b.credit(e.rules[i]!, len + e.byteDelta[i]!);
-    b.replayEffects(e.macFx, dp.now);
-    if (e.wire) {
+    const p = e.prog;
+    rec.credit(p.stageDelta, p.edgeIds, p.edgeDelta);
+    const b = p.path.bridge;
+    for (let i = 0; i < p.rules.length; i++) b.credit(p.rules[i]!, len + p.byteDelta[i]!);
+    b.replayEffects(p.macFx, dp.now);
+    if (p.wire) {
       // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
       // Tagged as the NIC does (pushVlan's bytes), in one copy: the frame four bytes on, the MACs put back in
       // front of the tag. The answer is the switch's long-lived output buffer: its views by length are kept.
@@ -541,10 +554,10 @@ export class PathCaches implements PathWatch, OutPathCache {
       tagged[15] = dp.vlan & 0xff;
       const wired = tagged;
       dp.segment.fdb.touch(e.srcMac);
-      dp.onWire?.(e.path.node, wired, dp.now);
+      dp.onWire?.(p.path.node, wired, dp.now);
       rec.r.outside.push(wired);
     }
-    for (let i = 0; i < e.drops.length; i++) rec.drop(e.drops[i]!.at, e.drops[i]!.code);
+    for (let i = 0; i < p.drops.length; i++) rec.drop(p.drops[i]!.at, p.drops[i]!.code);
   }
 
   /** Runs the way back out for real, watched, and makes an entry when a replay would reproduce it exactly. */
@@ -603,7 +616,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (((out[14]! << 8) | out[15]!) !== dp.vlan) return;
     }
     if (!onlyForward(fx.rules) || fx.normal > 1 || fx.macs.some((m) => m.created)) return;
-    let normal: BackEntry['normal'];
+    let normal: BackProgram['normal'];
     let dstPort = -1;
     const srcMac = macNumber(frame, 6);
     const dstMac = macNumber(frame, 0);
@@ -618,11 +631,13 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (const m of fx.macs) macFx.macs.push(m);
     const byteDelta = new Int32Array(fx.rules.length);
     for (let i = 0; i < fx.rules.length; i++) byteDelta[i] = fx.bytes[i]! - len;
-    this.backs.set(hash, {
-      key, path, from, generation: host.generation, bridgeVersion: path.bridge.version, fdbStamp: seg.changes, srcMac, dstMac,
-      stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules: fx.rules.slice(), byteDelta, macFx, normal, dstPort,
+    const made: BackProgram = {
+      path, from, stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules: fx.rules.slice(), byteDelta, macFx, normal, dstPort,
       wire: outs === 1, drops,
-    });
+    };
+    let ph = hashInts(hashInts(hashInts(Math.imul(from ^ dstPort, 0x9e3779b9) ^ fx.rules.length ^ (macFx.macs.length << 8), byteDelta), deltas.stageDelta), deltas.edgeDelta);
+    ph = (ph ^ this.lastBackMix) & 0x3fffffff;
+    this.backs.set(hash, { key, generation: host.generation, bridgeVersion: path.bridge.version, fdbStamp: seg.changes, srcMac, dstMac, prog: this.backPrograms.intern(ph, made) });
   }
 
   /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
@@ -790,12 +805,22 @@ export class PathCaches implements PathWatch, OutPathCache {
       byteDelta[i] = fx.bytes[i]! - length;
     }
     const deltas = dp.rec.deltasSince(w.stages, w.edges, sp.stages, sp.edges);
+    const fromAt = dp.rec.place(sp.from);
+    const made: InProgram = {
+      node, path, bridge: path.bridge, stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules, byteDelta,
+      from: sp.from, fromAt, depth: sp.depth, stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
+    };
+    // Traced programs carry their steps: each its own. The others are shared by content.
+    const prog = made.stages !== undefined ? made : this.inPrograms.intern(hashInts(hashInts(hashInts(Math.imul(fromAt ^ (sp.depth << 16), 0x9e3779b9) ^ n, byteDelta), deltas.stageDelta), deltas.edgeDelta) & 0x3fffffff, made);
+    // One array: the key, then the addresses at the switch as three big-endian words.
+    const kn = this.kn;
+    const key = new Int32Array(kn + 3);
+    for (let i = 0; i < kn; i++) key[i] = this.kw[i]!;
+    const m = sp.frame;
+    for (let i = 0; i < 3; i++) key[kn + i] = (m[4 * i]! << 24) | (m[4 * i + 1]! << 16) | (m[4 * i + 2]! << 8) | m[4 * i + 3]!;
     this.flows.set(hash, {
-      key: this.kw.slice(0, this.kn), srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0),
-      generation: host.generation, fdbStamp: dp.segment.changes, node, path, bridge: path.bridge, bridgeVersion: path.bridge.version,
-      stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules, byteDelta,
-      macs: sp.frame.slice(0, 12), from: sp.from, fromAt: dp.rec.place(sp.from), depth: sp.depth, hits: 0,
-      stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
+      key, keyLength: kn, srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0),
+      generation: host.generation, fdbStamp: dp.segment.changes, bridgeVersion: path.bridge.version, hits: 0, prog,
     });
   }
 

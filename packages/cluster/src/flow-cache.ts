@@ -23,10 +23,44 @@ import type { NodePath } from './datapath.js';
 import { LruTable } from './lru.js';
 import type { TraceStep } from './outputs.js';
 
-/** A compiled path prefix (wire → NIC → br-provider → the switch's localnet port). */
+/**
+ * What a way-in entry does up to the switch — the counters, br-provider's rules, where the switch hop starts —
+ * shared by every entry whose run did the same (interned in {@link Programs}: the clients behind one MAC and VIP
+ * port, the ACKs, requests and FINs of one client), as br-provider's megaflows share an `MfProgram`.
+ */
+export interface InProgram {
+  node: string;
+  /** The node's path, whose switch hop a hit resumes at. */
+  path: NodePath;
+  bridge: Bridge;
+  stageDelta: Int32Array;
+  edgeIds: Int32Array;
+  edgeDelta: Int32Array;
+  /** br-provider's rules hit on the way, in order, and the bytes each counted less the frame's length. */
+  rules: Flow[];
+  byteDelta: Int32Array;
+  /** Where the frame came from into the switch, and at what depth (for the switch's own hop). */
+  from: string;
+  /** {@link from} as the recorder's place number (the switch hop is entered by number: no lookup per hit). */
+  fromAt: number;
+  depth: number;
+  /** The steps the full path recorded up to the switch (when it was traced): a cached packet's trace starts with them. Never shared. */
+  stages: TraceStep[] | undefined;
+}
+
+/**
+ * A compiled path prefix (wire → NIC → br-provider → the switch's localnet port): its key and the facts it rests
+ * on; what it does is its {@link InProgram}. One typed array holds the key and the Ethernet addresses the frame
+ * has at the switch.
+ */
 export interface CacheEntry {
-  /** The key: the fields the path read ({@link FlowCache.keyWords}' layout), compared in full on a lookup. */
+  /**
+   * Words `[0, keyLength)`: the key, the fields the path read ({@link FlowCache.keyWords}' layout), compared in
+   * full on a lookup; the 3 words after it: the 12 bytes of Ethernet addresses at the switch (br-provider's
+   * constant rewrites over the key's), big-endian.
+   */
   key: Int32Array;
+  keyLength: number;
   /** The MACs as 48-bit numbers, for the wire's table. */
   srcMac: number;
   dstMac: number;
@@ -34,28 +68,63 @@ export interface CacheEntry {
   generation: number;
   /** The wire's change counter when the facts below were last checked: unchanged ⇒ still true. */
   fdbStamp: number;
-  node: string;
-  /** The node's path, whose switch hop a hit resumes at. */
-  path: NodePath;
-  bridge: Bridge;
   bridgeVersion: number;
-  // What it does up to the switch; the switch and what follows run for real.
-  stageDelta: Int32Array;
-  edgeIds: Int32Array;
-  edgeDelta: Int32Array;
-  /** br-provider's rules hit on the way, in order, and the bytes each counted less the frame's length. */
-  rules: Flow[];
-  byteDelta: Int32Array;
-  /** The Ethernet addresses the frame has at the switch (br-provider's constant rewrites over key fields). */
-  macs: Uint8Array;
-  /** Where the frame came from into the switch, and at what depth (for the switch's own hop). */
-  from: string;
-  /** {@link from} as the recorder's place number (the switch hop is entered by number: no lookup per hit). */
-  fromAt: number;
-  depth: number;
   hits: number;
-  /** The steps the full path recorded up to the switch (when it was traced): a cached packet's trace starts with them. */
-  stages: TraceStep[] | undefined;
+  prog: InProgram;
+}
+
+/** Programs by a hash of their content, bounded; a program pushed out stays with the entries that hold it. */
+export class Programs<P> {
+  private readonly table: LruTable<number, P>;
+  /** Entries given a program that was already there, and programs made. */
+  shared = 0;
+  made = 0;
+
+  constructor(limit: number, private readonly same: (a: P, b: P) => boolean) {
+    this.table = new LruTable(limit);
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  /** The program equal to `p` when one is held under `hash`, else `p` (now held). */
+  intern(hash: number, p: P): P {
+    const q = this.table.get(hash);
+    if (q !== undefined && this.same(q, p)) {
+      this.shared++;
+      return q;
+    }
+    this.table.set(hash, p);
+    this.made++;
+    return p;
+  }
+}
+
+/** Folds `a` into hash `h`. */
+export function hashInts(h: number, a: ArrayLike<number>): number {
+  h = Math.imul(h ^ a.length, 0x85ebca6b);
+  for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a[i]!, 0xc2b2ae35) ^ (h >>> 13);
+  return h;
+}
+
+export function sameInts(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameRefs<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether two way-in programs do the same (a traced one, with its steps, is never shared). */
+export function sameInProgram(a: InProgram, b: InProgram): boolean {
+  return a.path === b.path && a.bridge === b.bridge && a.node === b.node && a.from === b.from && a.fromAt === b.fromAt && a.depth === b.depth &&
+    a.stages === undefined && b.stages === undefined && sameRefs(a.rules, b.rules) && sameInts(a.byteDelta, b.byteDelta) &&
+    sameInts(a.stageDelta, b.stageDelta) && sameInts(a.edgeIds, b.edgeIds) && sameInts(a.edgeDelta, b.edgeDelta);
 }
 
 /** The key slots the path reads whatever br-provider's flows are (words of {@link FlowCache.keyWords}). */
@@ -157,17 +226,11 @@ function backCovered(s: number): boolean {
   return s === Slot.IN_PORT || s === Slot.DL_SRC_HI || s === Slot.DL_SRC_LO || s === Slot.DL_DST_HI || s === Slot.DL_DST_LO || s === Slot.DL_TYPE || s === Slot.VLAN_TCI || s >= Slot.METADATA_HI;
 }
 
-/** A compiled way back out: from the switch's localnet port through `path`'s br-provider, NIC and the wire. */
-export interface BackEntry {
-  key: Int32Array;
+/** What a way-back entry does (shared by the entries that do the same, as {@link InProgram}). */
+export interface BackProgram {
   path: NodePath;
   /** Where the frame came from into br-provider (a place number: the edge counted). */
   from: number;
-  generation: number;
-  bridgeVersion: number;
-  fdbStamp: number;
-  srcMac: number;
-  dstMac: number;
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;
@@ -182,6 +245,35 @@ export interface BackEntry {
   /** Whether the frame went out on the wire (to the outside). */
   wire: boolean;
   drops: Array<{ at: string; code: DropCode }>;
+}
+
+function sameLearned(a: MacLearned, b: MacLearned): boolean {
+  return a.entry === b.entry && a.port === b.port && a.table === b.table && a.mac === b.mac && a.created === b.created;
+}
+
+/** Whether two way-back programs do the same: the same rules, counters, MAC entries refreshed (the same entries, on the same ports), NORMAL's answer, drops. */
+export function sameBackProgram(a: BackProgram, b: BackProgram): boolean {
+  if (a.path !== b.path || a.from !== b.from || a.dstPort !== b.dstPort || a.wire !== b.wire || !sameRefs(a.rules, b.rules) || !sameInts(a.byteDelta, b.byteDelta)) return false;
+  if (!sameInts(a.stageDelta, b.stageDelta) || !sameInts(a.edgeIds, b.edgeIds) || !sameInts(a.edgeDelta, b.edgeDelta)) return false;
+  if ((a.normal === undefined) !== (b.normal === undefined) || (a.normal !== undefined && !sameLearned(a.normal, b.normal!))) return false;
+  const am = a.macFx.macs;
+  const bm = b.macFx.macs;
+  if (am.length !== bm.length || a.macFx.rules.length !== 0 || b.macFx.rules.length !== 0) return false;
+  for (let i = 0; i < am.length; i++) if (!sameLearned(am[i]!, bm[i]!)) return false;
+  if (a.drops.length !== b.drops.length) return false;
+  for (let i = 0; i < a.drops.length; i++) if (a.drops[i]!.at !== b.drops[i]!.at || a.drops[i]!.code !== b.drops[i]!.code) return false;
+  return true;
+}
+
+/** A compiled way back out: from the switch's localnet port through its program's br-provider, NIC and the wire. */
+export interface BackEntry {
+  key: Int32Array;
+  generation: number;
+  bridgeVersion: number;
+  fdbStamp: number;
+  srcMac: number;
+  dstMac: number;
+  prog: BackProgram;
 }
 
 /** Entries by a hash of the key words; collisions are compared word by word. */
@@ -221,7 +313,7 @@ export class FlowCache {
     const e = this.table.get(hash);
     if (e === undefined) return undefined;
     const k = e.key;
-    if (k.length !== n) return undefined;
+    if (e.keyLength !== n) return undefined;
     for (let i = 0; i < n; i++) if (k[i] !== w[i]) return undefined;
     return e;
   }
