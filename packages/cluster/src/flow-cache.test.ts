@@ -242,6 +242,39 @@ describe('the flow cache', () => {
     expect(sim.cacheStats().hits - hits0).toBeGreaterThan(8);
   });
 
+  it('the way back keeps hitting after br-provider relearns its MACs: a new entry refreshes the MAC entries it rests on, not those of an older program like it', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    const syns = (from: number, n: number, t: number): void => {
+      for (let i = 0; i < n; i++) {
+        const f = frameOf({ kind: 'tcp', client: 0, sport: from + i, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
+        sim.process(f, f.length, t + i);
+      }
+    };
+    // Each SYN is answered (a SYN-ACK through the way back): the first answers make the entry, the rest hit it.
+    syns(41000, 12, 0);
+    const before = sim.cacheStats();
+    expect(before.backHits).toBeGreaterThan(6);
+    // br-provider forgets its MACs: the way back's NORMAL learns the pod's MAC anew (a new MAC entry), so an
+    // entry made now must refresh the new entry, not share the program of one that refreshes the old.
+    for (const b of sim.bridges.values()) b.flushMacs();
+    syns(42000, 12, 100);
+    const after = sim.cacheStats();
+    expect(after.backHits - before.backHits).toBeGreaterThan(6);
+    // And the bytes are those of the uncached path.
+    const plain = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache: false });
+    const macs = (x: SimulatedCluster): unknown => [...x.bridges].map(([n, b]) => [n, b.learnedMacs(), b.dumpFlows({ stats: true })]);
+    const run = (x: SimulatedCluster, sport: number, t: number, n: number): void => {
+      for (let i = 0; i < n; i++) {
+        const f = frameOf({ kind: 'tcp', client: 0, sport: sport + i, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
+        x.process(f, f.length, t + i);
+      }
+    };
+    run(plain, 41000, 0, 12);
+    for (const b of plain.bridges.values()) b.flushMacs();
+    run(plain, 42000, 100, 12);
+    expect(macs(sim)).toEqual(macs(plain));
+  });
+
   it('an entry made on process()\'s untraced path does not give a traced inject() empty steps', () => {
     const syn = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
     const ack = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x10, data: false, gapMs: 0, partial: false, pad: 0 })!;
