@@ -259,7 +259,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
     const dst = this.scratchView;
     let i = 0;
-    for (; i + 4 <= length; i += 4) dst.setInt32(i, src.getInt32(offset + i));
+    for (; i + 4 <= length; i += 4) dst.setInt32(i, src.getInt32(offset + i, true), true);
     const buf = this.scratch;
     for (; i < length; i++) buf[i] = frame[offset + i]!;
   }
