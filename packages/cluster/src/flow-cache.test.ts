@@ -75,7 +75,7 @@ function observe(cache: boolean, events: Ev[], wire = false, stats?: { hits: num
   sim.onOutside = (f) => seen.push(`out ${Buffer.from(f).toString('hex')}`);
   sim.onDeliver = (pod, f, len) => seen.push(`${pod.pod.name} ${Buffer.from(f.subarray(0, len)).toString('hex')}`);
   let now = 0;
-  const chunks = [new Uint8Array(2048), new Uint8Array(2048)];
+  const chunks = [new Uint8Array(8192), new Uint8Array(8192)];
   let handed = 0;
   for (const e of events) {
     now += e.gapMs;
@@ -91,7 +91,8 @@ function observe(cache: boolean, events: Ev[], wire = false, stats?: { hits: num
       // The cached run takes each frame as a capture reader hands it: inside a larger buffer, at an odd offset,
       // between other bytes (processAt); two buffers alternate and are rewritten, as a reader's chunks are.
       const chunk = chunks[handed & 1]!;
-      const at = 1 + ((handed * 7) % 13);
+      // Near the start and near the end (where the copy lets the buffer go) of the chunk.
+      const at = 1 + ((handed * 7) % 13) + (handed % 3) * 3000;
       handed++;
       chunk.fill(0xee);
       chunk.set(f, at);
