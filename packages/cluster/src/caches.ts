@@ -12,7 +12,7 @@ import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import { completeOffloadChecksum, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, plainTcp4, popVlan } from '@vippath/wire';
 import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
-import { BackReads, BASE_WORDS, BridgeReads, FlowCache, hashInts, Programs, sameBackProgram, sameInProgram, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
+import { BackReads, BASE_WORDS, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
@@ -644,7 +644,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     };
     let ph = hashInts(hashInts(hashInts(Math.imul(from ^ dstPort, 0x9e3779b9) ^ fx.rules.length ^ (macFx.macs.length << 8), byteDelta), deltas.stageDelta), deltas.edgeDelta);
     ph = (ph ^ this.lastBackMix) & 0x3fffffff;
-    this.backs.set(hash, { key, generation: host.generation, bridgeVersion: path.bridge.version, fdbStamp: seg.changes, srcMac, dstMac, prog: this.backPrograms.intern(ph, made) });
+    this.backs.set(hash, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, this.backPrograms.intern(ph, made)));
   }
 
   /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
@@ -825,10 +825,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < kn; i++) key[i] = this.kw[i]!;
     const m = sp.frame;
     for (let i = 0; i < 3; i++) key[kn + i] = (m[4 * i]! << 24) | (m[4 * i + 1]! << 16) | (m[4 * i + 2]! << 8) | m[4 * i + 3]!;
-    this.flows.set(hash, {
-      key, keyLength: kn, srcMac: macNumber(frame, 6), dstMac: macNumber(frame, 0),
-      generation: host.generation, fdbStamp: dp.segment.changes, bridgeVersion: path.bridge.version, hits: 0, prog,
-    });
+    this.flows.set(hash, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog));
   }
 
   /** Makes an ARP entry from a watched full-path run, when everything it did is something a replay reproduces. */

@@ -73,6 +73,31 @@ export interface CacheEntry {
   prog: InProgram;
 }
 
+/**
+ * A way-in entry. The MACs are 48-bit numbers, which V8 stores in an unboxed double field by default and boxes
+ * anew each time one is passed to a function not inlined (the wire's MAC table's `touch`: 16 bytes a hit).
+ * Started as null, the fields are generalised to tagged ones holding a number boxed once, when the entry is made.
+ */
+export class InEntry implements CacheEntry {
+  srcMac: number = null as unknown as number;
+  dstMac: number = null as unknown as number;
+  hits = 0;
+
+  constructor(
+    public key: Int32Array,
+    public keyLength: number,
+    srcMac: number,
+    dstMac: number,
+    public generation: number,
+    public fdbStamp: number,
+    public bridgeVersion: number,
+    public prog: InProgram,
+  ) {
+    this.srcMac = srcMac;
+    this.dstMac = dstMac;
+  }
+}
+
 /** Programs by a hash of their content, bounded; a program pushed out stays with the entries that hold it. */
 export class Programs<P> {
   private readonly table: LruTable<number, P>;
@@ -274,6 +299,25 @@ export interface BackEntry {
   srcMac: number;
   dstMac: number;
   prog: BackProgram;
+}
+
+/** A way-back entry (its MACs in tagged fields, as {@link InEntry}'s). */
+export class OutEntry implements BackEntry {
+  srcMac: number = null as unknown as number;
+  dstMac: number = null as unknown as number;
+
+  constructor(
+    public key: Int32Array,
+    public generation: number,
+    public bridgeVersion: number,
+    public fdbStamp: number,
+    srcMac: number,
+    dstMac: number,
+    public prog: BackProgram,
+  ) {
+    this.srcMac = srcMac;
+    this.dstMac = dstMac;
+  }
 }
 
 /** Entries by a hash of the key words; collisions are compared word by word. */
