@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Bytes allocated per frame by function on a replay (V8's sampling heap profiler, every 256 bytes, objects
+// collected since counted too), after a warm-up replay of the same capture. Builtins (subarray, slice…) are
+// named with their caller. Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|cold|warm]
+import { Session } from 'node:inspector/promises';
+
+const [root = new URL('..', import.meta.url).pathname, framesArg = '100000', workload = 'http'] = process.argv.slice(2);
+const frames = Number(framesArg);
+const w = await import(`${root}/bench/workloads.mjs`);
+const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
+const capture = workload === 'cold' ? w.coldCapture(frames) : workload === 'warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
+replayInMemory(capture);
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.enable');
+await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+replayInMemory(capture);
+const { profile } = await session.post('HeapProfiler.stopSampling');
+const by = new Map();
+let total = 0;
+const walk = (n, parent) => {
+  total += n.selfSize;
+  const f = n.callFrame;
+  const key = `${f.url ? '' : `${parent} > `}${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`;
+  by.set(key, (by.get(key) ?? 0) + n.selfSize);
+  for (const c of n.children) walk(c, `${f.functionName}:${f.lineNumber + 1}`);
+};
+walk(profile.head, '');
+console.log(`${workload}, ${frames} frames: ${(total / frames).toFixed(0)} bytes allocated per frame (the replay's simulation made once included)`);
+for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / frames).toFixed(1).padStart(8)}  ${k}`);
