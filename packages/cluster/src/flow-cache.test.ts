@@ -208,7 +208,7 @@ describe('the flow cache', () => {
     const f = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
     const buf = new Uint8Array(f.length + 10);
     buf.set(f, 5);
-    for (const [at, len] of [[-1, f.length], [11, f.length], [0, buf.length + 1], [5, -1], [Number.NaN, 10]] as const) {
+    for (const [at, len] of [[-1, f.length], [11, f.length], [0, buf.length + 1], [5, -1], [Number.NaN, 10], [5, 10.5], [0.5, 10]] as const) {
       expect(() => sim.processAt(buf, at, len, 0)).toThrow(expect.objectContaining({ code: 'BAD_FRAME_RANGE' }));
     }
     const delivered: string[] = [];

@@ -472,7 +472,8 @@ export class SimulatedCluster {
   processAt(buffer: Uint8Array, offset: number, length: number, now: number): TraceLine['verdict'] {
     // One comparison pair: NaN and Infinity fail it (the hot path keeps the check inline).
     if (!(now >= 0 && now <= Number.MAX_SAFE_INTEGER)) checkTime(now, 'process now');
-    if (!(offset >= 0 && length >= 0 && offset + length <= buffer.length)) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
+    // Whole non-negative numbers (>>> 0 keeps exactly those below 2^32), inside the buffer.
+    if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > buffer.length) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
     if (now >= this.nextDue) this.sendBackground(now);
     if (this.caches) return this.caches.serve(buffer, offset, length, now, false).verdict;
     const frame = buffer;
