@@ -40,7 +40,7 @@ let t0;
 while (cursor.next() === Next.RECORD) {
   const ms = cursor.seconds * 1000 + cursor.nanos / 1e6;
   t0 ??= ms;
-  sim.process(cursor.buffer.subarray(cursor.dataOffset, cursor.dataOffset + cursor.captureLength), cursor.captureLength, ms - t0);
+  sim.processAt(cursor.buffer, cursor.dataOffset, cursor.captureLength, ms - t0);
   if (++n % every === 0) show(String(n), sim);
 }
 show('end', sim);
