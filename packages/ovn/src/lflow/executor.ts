@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
-import { CONN_DEPS, CONN_EPOCH, CONN_PROBES, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_WAY, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
@@ -143,7 +143,7 @@ export interface ExecutorOptions {
    * The megaflow cache ({@link LflowExecutor.enableMegaflows}): untraced frames run cached translations of the
    * table walk between conntrack calls. Off by default.
    */
-  megaflows?: boolean | { maxEntries?: number; connections?: boolean };
+  megaflows?: boolean | { maxEntries?: number; connections?: boolean; connSlots?: number };
   /**
    * Whether outputs carry the packet's flow words (`ExecOutput.words`; default true). A caller that reads only the
    * frames (LogicalSwitch) turns it off, which lets the megaflow cache replay connections' walks (megaflow.ts, `CONN_*`),
@@ -304,7 +304,7 @@ export class LflowExecutor {
   private readonly lbAddr = new Uint32Array(8);
   /** Compiled `hash_fields` texts; -1 for one OVS would refuse. */
   private readonly hashFieldBits = new Map<string, number>();
-  private megaOptions: { maxEntries: number; connections: boolean } | undefined;
+  private megaOptions: { maxEntries: number; connections: boolean; connSlots: number } | undefined;
   private wordsOut = true;
   private readonly megaTables = new Map<string, MegaflowTable>();
   /** The current chassis' megaflow table (undefined: cache off). */
@@ -575,16 +575,20 @@ export class LflowExecutor {
       len = popVlan(frame, len);
       this.decoder.decode(frame, this.decoded, len);
     }
+    this.frame = frame;
+    this.frameLength = len;
+    const cached = !trace && this.mega !== undefined && this.decoded.status === 0;
+    // An established connection's walk is looked up before the frame is loaded into words: a replay needs none.
+    const conn = cached ? this.connLookup(port, now) : CONN_NONE;
+    if (conn === CONN_REPLAYED) return this.finish();
     const w = this.pool[0]!;
     w.fill(0);
     loadFrame(frame, this.decoded, w, true);
     w[W.INPORT] = port.key;
-    this.frame = frame;
-    this.frameLength = len;
     // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
     this.shadowHeader.set(this.header0);
     this.shadowExact = true;
-    if (!trace && this.mega !== undefined && this.decoded.status === 0) return this.startCached(w, now);
+    if (cached) return this.startCached(w, now, conn);
     return this.start(w, now, trace);
   }
 
@@ -1695,8 +1699,8 @@ export class LflowExecutor {
    * Turns the megaflow cache on (one table per chassis, cleared when `maxEntries` is reached). Traced runs, microflows
    * and frames the decoder rejects always take the slow path.
    */
-  enableMegaflows(options: { maxEntries?: number; connections?: boolean } = {}): void {
-    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: options.connections ?? true };
+  enableMegaflows(options: { maxEntries?: number; connections?: boolean; connSlots?: number } = {}): void {
+    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: options.connections ?? true, connSlots: options.connSlots ?? CONN_SLOTS };
     this.megaTables.clear();
     this.mega = this.megaTable(this.chassis);
   }
@@ -1721,25 +1725,65 @@ export class LflowExecutor {
     if (this.megaOptions === undefined) return undefined;
     const k = chassis ?? '';
     let t = this.megaTables.get(k);
-    if (t === undefined) this.megaTables.set(k, (t = new MegaflowTable(this.megaOptions.maxEntries)));
+    if (t === undefined) this.megaTables.set(k, (t = new MegaflowTable(this.megaOptions.maxEntries, this.megaOptions.connSlots)));
     return t;
   }
 
-  private startCached(w: Uint32Array, now: number): ExecResult {
+  /**
+   * Whether this frame is an established connection's walk to replay (megaflow.ts `CONN_*`): IPv4 TCP without SYN
+   * (a SYN — a new connection, or its answer — is never one worth keeping, and takes none of this path's costs) or
+   * UDP, the connection replay on, no words wanted out. Its key is made from the decode (the words loadFrame would
+   * give, {@link CONN_WORDS}: the rest are 0 for such a frame) and looked up; a walk found is replayed.
+   */
+  private connLookup(port: Port, now: number): number {
+    const d = this.decoded;
+    if (this.wordsOut || !this.megaOptions!.connections || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
+    const l4 = d.l4Offset >= 0;
+    const tcpFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
+    if (d.ipProto !== 17 && (d.ipProto !== 6 || (tcpFlags & TCP_SYN) !== 0)) return CONN_NONE;
+    const f = this.frame;
+    const k = this.connKey;
+    k[0] = port.key;
+    k[1] = this.localnetKeys.has(port.key) ? LogFlag.LOCALNET : 0;
+    k[2] = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
+    k[3] = (f[6]! << 8) | f[7]!;
+    k[4] = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
+    k[5] = (f[0]! << 8) | f[1]!;
+    k[6] = d.etherType;
+    k[7] = d.vlanCount > 0 ? d.vlanTci[0]! | 0x1000 : 0;
+    k[8] = d.ipProto;
+    k[9] = d.ipTtl;
+    k[10] = d.ipTos >>> 2;
+    k[11] = d.ipTos & 3;
+    k[12] = d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0;
+    k[13] = d.ipSrc;
+    k[14] = d.ipDst;
+    k[15] = l4 ? d.srcPort : 0;
+    k[16] = l4 ? d.dstPort : 0;
+    k[17] = tcpFlags;
+    const t = this.mega!;
+    const base = this.lookupConn(t);
+    if (base < 0) return CONN_MISSED;
+    // begin()'s per-run state (no words: FLAGS is the key's).
+    this.now = now;
+    this.tracing = false;
+    this.depth = 1;
+    this.lbDstConsumed = false;
+    this.inKey = port.key;
+    this.inEgress = false;
+    this.pending = 0;
+    this.rec = undefined;
+    this.replayConn(t, base);
+    return CONN_REPLAYED;
+  }
+
+  private startCached(w: Uint32Array, now: number, conn: number): ExecResult {
     this.begin(w, now, false);
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
-    const d = this.decoded;
-    if (!this.wordsOut && this.megaOptions!.connections && this.chassis !== undefined && this.traceCt === undefined && this.lbDst === undefined && d.l3 === L3.IPV4 && (d.ipProto === 17 || (d.ipProto === 6 && (w[W.TCP_FLAGS]! & TCP_SYN) === 0))) {
-      // A SYN (a new connection, or its answer) is never an established connection's walk worth keeping: SYNs take
-      // none of this path's costs (the key's hash, the count below).
+    if (conn === CONN_MISSED) {
       const t = this.mega!;
-      const c = this.lookupConn(t);
-      if (c >= 0) {
-        this.replayConn(t, c, w);
-        return this.finish();
-      }
       // Recorded the third time the key comes (MegaflowTable.connSeen: the hash's upper bits and a count).
       const seen = t.connSeen ?? (t.connSeen = new Int32Array(CONN_SEEN));
       const si = this.connHash & (CONN_SEEN - 1);
@@ -1751,12 +1795,17 @@ export class LflowExecutor {
         this.enter(0, w);
         return this.finish();
       }
-      // The key is the words as the frame starts: the walk writes over them.
+      // The key is the words as the frame starts (the walk writes over them): kept only if the decode's key, which
+      // lookups compare, is these words.
       const ex = this.connScratch;
       const ws = this.poolSigned[0]!;
-      for (let i = 0; i < CONN_KEY_WORDS; i++) ex[i] = ws[CONN_WORDS[i]!]!;
+      let same = true;
+      for (let i = 0; i < CONN_KEY_WORDS; i++) {
+        ex[i] = ws[CONN_WORDS[i]!]!;
+        if (ex[i] !== this.connKey[i]) same = false;
+      }
       this.connRec = true;
-      this.connOk = true;
+      this.connOk = same;
       this.connSteps = 0;
       this.connSegs.length = 0;
       this.connPortSeen = false;
@@ -1778,6 +1827,8 @@ export class LflowExecutor {
   private connOk = false;
   private connSteps = 0;
   private connHash = 0;
+  /** The frame's key, made from its decode (connLookup), {@link CONN_WORDS}' order. */
+  private readonly connKey = new Int32Array(CONN_KEY_WORDS);
   /** The walk being recorded, laid out as a slot. */
   private readonly connScratch = new Int32Array(CONN_SLOT);
   /** The ct words the previous call left (a step whose input they are carries the previous result). */
@@ -1813,29 +1864,27 @@ export class LflowExecutor {
     return id;
   }
 
-  /** The slot holding this frame's connection's walk, or -1 (the key's hash left in connHash). */
+  /** The slot holding the walk of the frame's key (connKey), or -1 (the key's hash left in connHash). */
   private lookupConn(t: MegaflowTable): number {
-    const data = t.conns;
-    const ws = this.poolSigned[0]!;
-    let h = mixHash(ws[W.INPORT]!, ws[W.IPV4_SRC]!);
-    h = mixHash(h, ws[W.IPV4_DST]!);
-    h = mixHash(h, (ws[W.TP_SRC]! << 16) ^ ws[W.TP_DST]!);
-    h = mixHash(h, ws[W.TCP_FLAGS]! ^ (ws[W.IP_PROTO]! << 12) ^ ws[W.ETH_SRC]!);
+    const k = this.connKey;
+    let h = mixHash(k[0]!, k[13]!);
+    h = mixHash(h, k[14]!);
+    h = mixHash(h, (k[15]! << 16) ^ k[16]!);
+    h = mixHash(h, k[17]! ^ (k[8]! << 12) ^ k[2]!);
     this.connHash = h;
-    if (data === undefined) return -1;
-    const epoch = t.connEpoch;
-    for (let p = 0; p < CONN_PROBES; p++) {
-      const base = ((h + p) & (CONN_SLOTS - 1)) * CONN_SLOT;
-      // Slots fill from the key's first on and are emptied only all together: an empty one ends the search.
-      if (data[base + CONN_EPOCH] !== epoch) return -1;
-      let i = 0;
-      while (i < CONN_KEY_WORDS && data[base + i] === ws[CONN_WORDS[i]!]) i++;
-      if (i < CONN_KEY_WORDS) continue;
-      const deps = data[base + CONN_DEPS]!;
-      if (((deps & MfDep.FDB) !== 0 && data[base + CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && data[base + CONN_HAIRPIN] !== this.hairpin.version)) return -1;
-      return base;
+    const store = t.conns;
+    if (store === undefined) return -1;
+    const base = store.find(h, k);
+    if (base < 0) return -1;
+    const data = store.data;
+    const deps = data[base + CONN_DEPS]!;
+    if (((deps & MfDep.FDB) !== 0 && data[base + CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && data[base + CONN_HAIRPIN] !== this.hairpin.version)) {
+      // What it read of learned state has moved: the walk is void (recorded again if it comes again).
+      store.remove(base);
+      t.stats.connEntries = store.size;
+      return -1;
     }
-    return -1;
+    return base;
   }
 
   /**
@@ -1843,8 +1892,9 @@ export class LflowExecutor {
    * them is the recorded one too (its words are functions of the frame's words, equal by the key, and of the
    * outcomes), so only the Ethernet addresses it wrote and its output remain.
    */
-  private replayConn(t: MegaflowTable, base: number, w: Uint32Array): void {
-    const data = t.conns!;
+  private replayConn(t: MegaflowTable, base: number): void {
+    const store = t.conns!;
+    const data = store.data;
     const res = this.res;
     const d = this.decoded;
     const label = res.label;
@@ -1889,7 +1939,17 @@ export class LflowExecutor {
         data[b + 15] !== (d.ipSrc | 0) || data[b + 16] !== (d.ipDst | 0) || data[b + 17] !== d.srcPort || data[b + 18] !== d.dstPort
       ) {
         t.stats.connBreaks++;
+        // The walk from the start needs the words the frame started with: the key's (the others are 0).
+        const w = this.pool[0]!;
+        w.fill(0);
+        const key = this.connKey;
+        for (let i = 0; i < CONN_KEY_WORDS; i++) w[CONN_WORDS[i]!] = key[i]! >>> 0;
+        this.shadowHeader.set(this.header0);
+        this.shadowExact = true;
         this.connAgain(base, k, w);
+        // Its connection closed, expired or changed: the walk is void (a dead connection's slot is freed first).
+        store.remove(base);
+        t.stats.connEntries = store.size;
         return;
       }
     }
@@ -1897,18 +1957,11 @@ export class LflowExecutor {
     t.stats.connHits++;
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
-    const sh = this.shadow;
+    // The frame's addresses are the key's (conntrack writes no Ethernet byte).
+    const key = this.connKey;
     const frame0 = this.frame;
-    if (sh[W.ETH_DST] !== (data[base + CONN_ETH + 2]! >>> 0) || sh[W.ETH_DST + 1] !== (data[base + CONN_ETH + 3]! >>> 0)) {
-      w[W.ETH_DST] = data[base + CONN_ETH + 2]! >>> 0;
-      w[W.ETH_DST + 1] = data[base + CONN_ETH + 3]! >>> 0;
-      storeMac(w, W.ETH_DST, frame0, 0);
-    }
-    if (sh[W.ETH_SRC] !== (data[base + CONN_ETH]! >>> 0) || sh[W.ETH_SRC + 1] !== (data[base + CONN_ETH + 1]! >>> 0)) {
-      w[W.ETH_SRC] = data[base + CONN_ETH]! >>> 0;
-      w[W.ETH_SRC + 1] = data[base + CONN_ETH + 1]! >>> 0;
-      storeMac(w, W.ETH_SRC, frame0, 6);
-    }
+    if (key[4] !== data[base + CONN_ETH + 2] || key[5] !== data[base + CONN_ETH + 3]) putMac(frame0, 0, data[base + CONN_ETH + 2]!, data[base + CONN_ETH + 3]!);
+    if (key[2] !== data[base + CONN_ETH] || key[3] !== data[base + CONN_ETH + 1]) putMac(frame0, 6, data[base + CONN_ETH]!, data[base + CONN_ETH + 1]!);
     const port = this.connObjs[data[base + CONN_PORT]!] as Port;
     const i = this.nOutputs++;
     const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
@@ -1952,7 +2005,7 @@ export class LflowExecutor {
     const d = this.decoded;
     this.syncFrame(w);
     if (j < this.connAnswerLast) {
-      const data = this.mega!.conns!;
+      const data = this.mega!.conns!.data;
       const b = this.connAnswerSlot + CONN_STEP0 + j * CONN_STEP;
       res.state = data[b + 2]! >>> 0;
       res.mark = data[b + 3]! >>> 0;
@@ -2116,27 +2169,17 @@ export class LflowExecutor {
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + 19] = this.connObj(this.connReqs[k]!);
     ex[CONN_PORT] = this.connObj(this.connPortRec);
-    ex[CONN_EPOCH] = t.connEpoch;
     ex[CONN_STEPS] = this.connSteps;
     ex[CONN_SEGMENTS] = this.connSegs.length;
     ex[CONN_DEPS] = deps;
     ex[CONN_FDB] = this.fdbVersion;
     ex[CONN_HAIRPIN] = this.hairpin.version;
-    const data = t.conns ?? (t.conns = new Int32Array(CONN_SLOTS * CONN_SLOT));
-    // The first of the key's slots that is free, else the first (the walk it held is recorded again if needed).
-    const h = this.connHash;
-    let base = (h & (CONN_SLOTS - 1)) * CONN_SLOT;
-    let fresh = false;
-    for (let p = 0; p < CONN_PROBES; p++) {
-      const b = ((h + p) & (CONN_SLOTS - 1)) * CONN_SLOT;
-      if (data[b + CONN_EPOCH] !== t.connEpoch) {
-        base = b;
-        fresh = true;
-        break;
-      }
-    }
+    const store = t.conns ?? (t.conns = new ConnStore(t.connSlots));
+    const base = store.add(this.connHash);
+    const data = store.data;
+    ex[CONN_WAY] = data[base + CONN_WAY]!;
     data.set(ex, base);
-    if (fresh) t.stats.connEntries++;
+    t.stats.connEntries = store.size;
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
@@ -2695,6 +2738,20 @@ const CT_WORDS: readonly number[] = [
   W.CT_IPV6_DST + 3, W.CT_TP_DST, W.CT_NW_SRC, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 1, W.CT_IPV6_SRC + 2, W.CT_IPV6_SRC + 3, W.CT_TP_SRC, W.CT_NW_PROTO,
 ];
 const TCP_SYN = 0x02;
+/** connLookup's answers: not a connection's frame, looked up and not found (the key made), replayed. */
+const CONN_NONE = 0;
+const CONN_MISSED = 1;
+const CONN_REPLAYED = 2;
+
+/** Writes a MAC held as two words (as loadMac lays them out, signed) into `buf` at `off`. */
+function putMac(buf: Uint8Array, off: number, lo: number, hi: number): void {
+  buf[off] = (hi >>> 8) & 255;
+  buf[off + 1] = hi & 255;
+  buf[off + 2] = lo >>> 24;
+  buf[off + 3] = (lo >>> 16) & 255;
+  buf[off + 4] = (lo >>> 8) & 255;
+  buf[off + 5] = lo & 255;
+}
 
 function put32At(b: Uint8Array, at: number, v: number): void {
   b[at] = v >>> 24;

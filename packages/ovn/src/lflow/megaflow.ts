@@ -111,7 +111,6 @@ export const CONN_STEP = 20;
 /** Conntrack calls a kept walk makes at most. */
 export const CONN_MAX_STEPS = 3;
 /** Slot layout: key, then these. */
-export const CONN_EPOCH = 18;
 export const CONN_STEPS = 19;
 export const CONN_SEGMENTS = 20;
 export const CONN_PORT = 21;
@@ -121,17 +120,163 @@ export const CONN_HAIRPIN = 24;
 /** eth.src (2 words), eth.dst (2 words) as delivered. */
 export const CONN_ETH = 25;
 export const CONN_STEP0 = 29;
+/** Where in the index the way naming this slot is (so that an evicted or freed slot's way is cleared). */
+export const CONN_WAY = CONN_STEP0 + CONN_MAX_STEPS * CONN_STEP;
 export const CONN_SLOT = 96;
 /** Entries of {@link MegaflowTable.connSeen}. */
 export const CONN_SEEN = 65536;
 /**
- * Slots per chassis (≈ 12 MB, made when a chassis records its first walk). A full probe run overwrites its first
- * slot, so connections beyond the table thrash it: at 8 192 slots switch-est (10 000 connections) ran 11 % slower
- * than without the replay, at 32 768 9 % faster (bench/README "Switch speed (session 7)").
+ * Slots per chassis at most (≈ 12 MB when all are used; the slots grow from {@link CONN_SLOTS_FIRST} as walks are
+ * kept). At 8 192 slots switch-est's 10 000 connections thrashed the table (bench/README "Switch speed (session 7)").
  */
 export const CONN_SLOTS = 32768;
-/** Slots tried per key, from its hash's on (linear probing). */
-export const CONN_PROBES = 8;
+export const CONN_SLOTS_FIRST = 1024;
+/** Ways per index bucket (a bucket's keys are told apart by their full 32-bit hash before any slot is read). */
+export const CONN_WAYS = 4;
+/** Slots a full store looks at for the least recently used one to give up. */
+export const CONN_CLOCK = 8;
+
+/**
+ * Where connections' walks are kept: slots taken in order from one growing typed array (a walk's memory is one run;
+ * slots of connections that come in turn lie in turn), found through a small index of `CONN_WAYS`-way buckets holding
+ * each key's hash and slot (the index, 512 KB at 32 768 slots, stays in the CPU's cache where the slots do not: a
+ * lookup reads one slot, never a neighbour's). A walk whose replay stopped at a call (its connection closed,
+ * expired or changed) or whose learned state moved is freed at once; when no slot is free the least recently used of
+ * the next `CONN_CLOCK` slots is given up — a dead connection's walk is never used again, so it is the one taken.
+ */
+export class ConnStore {
+  /** `CONN_SLOT` integers per slot. */
+  data: Int32Array;
+  /** Per slot: the store's tick at its last use. */
+  private stamps: Int32Array;
+  /** Per bucket `CONN_WAYS` ways of [key hash, slot + 1] (0: empty). */
+  readonly index: Int32Array;
+  private readonly bucketMask: number;
+  private readonly freeList: Int32Array;
+  private nFree = 0;
+  /** Slots handed out from the top (below it: in use or in the free list). */
+  private top = 0;
+  private hand = 0;
+  private tick = 0;
+  /** Walks held now. */
+  size = 0;
+  /** Walks given up for another (the store or the key's bucket full). */
+  evictions = 0;
+
+  constructor(readonly maxSlots: number = CONN_SLOTS) {
+    let buckets = 1;
+    while (buckets * CONN_WAYS < maxSlots * 2) buckets *= 2;
+    this.bucketMask = buckets - 1;
+    this.index = new Int32Array(buckets * CONN_WAYS * 2);
+    const first = Math.min(maxSlots, CONN_SLOTS_FIRST);
+    this.data = new Int32Array(first * CONN_SLOT);
+    this.stamps = new Int32Array(first);
+    this.freeList = new Int32Array(maxSlots);
+  }
+
+  /** The base (an offset in {@link data}) of the slot holding key `key` (`CONN_KEY_WORDS` words) of hash `h`, or -1. */
+  find(h: number, key: Int32Array): number {
+    const idx = this.index;
+    const data = this.data;
+    const at = (h & this.bucketMask) * CONN_WAYS * 2;
+    for (let x = at; x < at + CONN_WAYS * 2; x += 2) {
+      if (idx[x] !== h || idx[x + 1] === 0) continue;
+      const slot = idx[x + 1]! - 1;
+      const base = slot * CONN_SLOT;
+      let i = 0;
+      while (i < CONN_KEY_WORDS && data[base + i] === key[i]) i++;
+      if (i < CONN_KEY_WORDS) continue;
+      this.stamps[slot] = ++this.tick | 0;
+      return base;
+    }
+    return -1;
+  }
+
+  /** Frees the slot at `base` (its walk is void). */
+  remove(base: number): void {
+    const slot = base / CONN_SLOT;
+    this.index[this.data[base + CONN_WAY]! + 1] = 0;
+    this.freeList[this.nFree++] = slot;
+    this.size--;
+  }
+
+  /** A slot for a new walk of key hash `h` (indexed; its data is the caller's to write): its base. */
+  add(h: number): number {
+    const idx = this.index;
+    const at = (h & this.bucketMask) * CONN_WAYS * 2;
+    let way = -1;
+    for (let i = 0; i < CONN_WAYS; i++) {
+      if (idx[at + 2 * i + 1] === 0) {
+        way = at + 2 * i;
+        break;
+      }
+    }
+    let slot: number;
+    if (way < 0) {
+      // The bucket is full: its least recently used walk gives its way and slot.
+      let oldest = -1;
+      let age = -1;
+      for (let i = 0; i < CONN_WAYS; i++) {
+        const s = idx[at + 2 * i + 1]! - 1;
+        const a = (this.tick - this.stamps[s]!) | 0;
+        if (a > age) {
+          age = a;
+          oldest = i;
+        }
+      }
+      way = at + 2 * oldest;
+      slot = idx[way + 1]! - 1;
+      this.evictions++;
+    } else if (this.nFree > 0) {
+      slot = this.freeList[--this.nFree]!;
+      this.size++;
+    } else if (this.top < this.maxSlots) {
+      slot = this.top++;
+      if (slot * CONN_SLOT >= this.data.length) this.grow();
+      this.size++;
+    } else {
+      // Every slot holds a walk: the least recently used of the next few is given up.
+      let best = this.hand;
+      let age = -1;
+      for (let i = 0; i < CONN_CLOCK; i++) {
+        const s = (this.hand + i) % this.maxSlots;
+        const a = (this.tick - this.stamps[s]!) | 0;
+        if (a > age) {
+          age = a;
+          best = s;
+        }
+      }
+      this.hand = (this.hand + CONN_CLOCK) % this.maxSlots;
+      slot = best;
+      idx[this.data[slot * CONN_SLOT + CONN_WAY]! + 1] = 0;
+      this.evictions++;
+    }
+    idx[way] = h;
+    idx[way + 1] = slot + 1;
+    const base = slot * CONN_SLOT;
+    this.data[base + CONN_WAY] = way;
+    this.stamps[slot] = ++this.tick | 0;
+    return base;
+  }
+
+  private grow(): void {
+    const n = Math.min(this.maxSlots, (this.data.length / CONN_SLOT) * 2);
+    const data = new Int32Array(n * CONN_SLOT);
+    data.set(this.data);
+    this.data = data;
+    const stamps = new Int32Array(n);
+    stamps.set(this.stamps);
+    this.stamps = stamps;
+  }
+
+  clear(): void {
+    this.index.fill(0);
+    this.nFree = 0;
+    this.top = 0;
+    this.hand = 0;
+    this.size = 0;
+  }
+}
 
 /** Learned state a segment read (besides the packet): it is void once that state's version moved. */
 export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
@@ -180,17 +325,15 @@ export interface MegaflowStats {
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
   readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0 };
-  /** Connections' walks (`CONN_SLOT` integers a slot; made on first use). */
-  conns: Int32Array | undefined;
-  /** Slots of another epoch are empty: clearing bumps it. */
-  connEpoch = 1;
+  /** Connections' walks (made on first use). */
+  conns: ConnStore | undefined;
   /**
    * Keys of walks not recorded yet ({@link CONN_SEEN} entries, direct-mapped: a hash's upper bits and how often it
    * came): a walk is recorded the third time its key comes (OVS's EMC inserts with a probability for the same
    * reason). The http workload's frames repeat a key at most twice — recording those cost more than replays saved.
    */
   connSeen: Int32Array | undefined;
-  constructor(readonly maxEntries: number) {}
+  constructor(readonly maxEntries: number, readonly connSlots = CONN_SLOTS) {}
 
   clear(): void {
     this.points.length = 0;
@@ -199,7 +342,7 @@ export class MegaflowTable {
   }
 
   clearConns(): void {
-    this.connEpoch++;
+    this.conns?.clear();
     this.stats.connEntries = 0;
   }
 }
