@@ -156,7 +156,6 @@ export class LogicalSwitch {
   /** The OVN release northd writes for. */
   readonly ovnVersion: OvnVersion;
   private readonly ctOptions: OvsConntrackOptions;
-  private buf = new Uint8Array(2048);
   /** northd's flows of the current Northbound, while collected Southbound rows run (what changes are measured on). */
   private derived: SouthboundState | undefined;
   /** Why the collected Southbound rows stopped running (see {@link SwitchOptions.southbound}); undefined while they run. */
@@ -297,12 +296,9 @@ export class LogicalSwitch {
       this.lastChassis = chassis;
     }
     if (length > frame.length) throw new LogicalSwitchError(`frame length ${length} beyond its ${frame.length} bytes`);
-    if (this.buf.length < length + 8) this.buf = new Uint8Array(length + 64);
-    const buf = this.buf;
-    if (length === frame.length) buf.set(frame);
-    else for (let i = 0; i < length; i++) buf[i] = frame[i]!;
     if (this.ct.effects) this.ct.effects.packets++;
-    this.executor.runFrame(buf, length, inport, now, trace);
+    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
+    this.executor.runFrame(frame, length, inport, now, trace, true);
   }
 
   /** Writes the executor's result into `out`; returns whether there is an output. */

@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { DecodedFrame, FrameDecoder, L3, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, L3, decodePlainTcp4, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
@@ -556,9 +556,11 @@ export class LflowExecutor {
 
   /**
    * Runs one frame arriving on `inport`. `frame` may be rewritten in place (and, for a tagged localnet frame,
-   * shortened by the tag). Outputs reference copies of the frame as it leaves each port.
+   * shortened by the tag) — unless `input`: then it is only read, and copied where the run needs it (a connection's
+   * replayed walk works on its output's buffer: one copy instead of one in and one out). Outputs reference copies of
+   * the frame as it leaves each port.
    */
-  runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false): ExecResult {
+  runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false): ExecResult {
     // A run of packets mostly enters by one port: its record is kept (the name compared, not hashed).
     let port = this.lastInport === inport ? this.lastInportRecord : undefined;
     if (port === undefined) {
@@ -569,8 +571,13 @@ export class LflowExecutor {
     if (!port) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
     this.resetResult();
     let len = length;
-    this.decoder.decode(frame, this.decoded, len);
-    if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
+    const tagged = this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined;
+    if (input && tagged) {
+      frame = this.copyInput(frame, len);
+      input = false;
+    }
+    if (!decodePlainTcp4(frame, len, this.decoded)) this.decoder.decode(frame, this.decoded, len);
+    if (tagged) {
       // ovn-controller physical.c: a localnet port with a tag matches only that VLAN and strips it.
       if (this.decoded.vlanCount === 0 || this.decoded.vid(0) !== port.tag) {
         this.drop('ingress', 0, DropReason.LOCALNET_TAG);
@@ -584,8 +591,9 @@ export class LflowExecutor {
     this.frameLength = len;
     const cached = !trace && this.mega !== undefined && this.decoded.status === 0;
     // An established connection's walk is looked up before the frame is loaded into words: a replay needs none.
-    const conn = cached ? this.connLookup(port, now) : CONN_NONE;
+    const conn = cached ? this.connLookup(port, now, input) : CONN_NONE;
     if (conn === CONN_REPLAYED) return this.finish();
+    if (input) this.frame = frame = this.copyInput(frame, len);
     const w = this.pool[0]!;
     w.fill(0);
     loadFrame(frame, this.decoded, w, true);
@@ -596,6 +604,21 @@ export class LflowExecutor {
     if (cached) return this.startCached(w, now, conn);
     return this.start(w, now, trace);
   }
+
+  private outSlot(i: number): ExecOutput {
+    return this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+  }
+
+  /** `frame[0, length)` copied into the executor's own buffer (kept: views of it stay valid). */
+  private copyInput(frame: Uint8Array, length: number): Uint8Array {
+    if (this.inputBuf.length < length + 8) this.inputBuf = new Uint8Array(length + 64);
+    const buf = this.inputBuf;
+    if (length === frame.length) buf.set(frame);
+    else for (let i = 0; i < length; i++) buf[i] = frame[i]!;
+    return buf;
+  }
+
+  private inputBuf = new Uint8Array(2048);
 
   /** Runs a packet given as flow words (a microflow): a frame is built from them so conntrack can work on bytes. */
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
@@ -1663,11 +1686,11 @@ export class LflowExecutor {
 
   private deliver(w: Uint32Array, port: Port, node: TraceNode | undefined): void {
     const i = this.nOutputs++;
-    const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+    const out = this.outSlot(i);
     if (this.rec !== undefined) this.emit(MfOp.DELIVER, undefined, 0, 0, 0, 0, 'egress', 0, -1, port);
     out.port = port.name;
     out.tag = undefined;
-    out.words.set(w);
+    if (this.wordsOut) out.words.set(w);
     out.length = 0;
     if (this.decoded.status === 0) {
       this.syncFrame(w);
@@ -1740,7 +1763,7 @@ export class LflowExecutor {
    * UDP, the connection replay on, no words wanted out. Its key is made from the decode (the words loadFrame would
    * give, {@link CONN_WORDS}: the rest are 0 for such a frame) and looked up; a walk found is replayed.
    */
-  private connLookup(port: Port, now: number): number {
+  private connLookup(port: Port, now: number, input: boolean): number {
     const d = this.decoded;
     if (this.wordsOut || !this.megaOptions!.connections || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
@@ -1778,6 +1801,16 @@ export class LflowExecutor {
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
+    if (input) {
+      // The walk runs on its output's buffer (conntrack's NAT and the Ethernet writes in place): no copy out.
+      const out = this.outSlot(0);
+      const len = this.frameLength;
+      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
+      const f = this.frame;
+      if (len === f.length) out.frame.set(f);
+      else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
+      this.frame = out.frame;
+    }
     this.replayConn(t, base);
     return CONN_REPLAYED;
   }
@@ -1957,6 +1990,14 @@ export class LflowExecutor {
         data[b + 15] !== (d.ipSrc | 0) || data[b + 16] !== (d.ipDst | 0) || data[b + 17] !== d.srcPort || data[b + 18] !== d.dstPort
       ) {
         t.stats.connBreaks++;
+        if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) {
+          // The walk taken again runs on the executor's buffer, as a frame not replayed does (deliver copies out).
+          const len = this.frameLength;
+          if (this.inputBuf.length < len + 8) this.inputBuf = new Uint8Array(len + 64);
+          const buf = this.inputBuf;
+          for (let i = 0; i < len; i++) buf[i] = frame[i]!;
+          this.frame = buf;
+        }
         // The walk from the start needs the words the frame started with: the key's (the others are 0).
         const w = this.pool[0]!;
         w.fill(0);
@@ -1982,12 +2023,15 @@ export class LflowExecutor {
     if (key[2] !== data[base + CONN_ETH] || key[3] !== data[base + CONN_ETH + 1]) putMac(frame0, 6, data[base + CONN_ETH]!, data[base + CONN_ETH + 1]!);
     const port = this.connObjs[data[base + CONN_PORT]!] as Port;
     const i = this.nOutputs++;
-    const out = this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+    const out = this.outSlot(i);
     out.port = port.name;
     out.tag = undefined;
-    if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
     let len = this.frameLength;
-    out.frame.set(this.frameView(len));
+    // A frame handed over as input ran on this buffer already (connLookup).
+    if (this.frame !== out.frame) {
+      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
+      out.frame.set(this.frameView(len));
+    }
     if (port.type === 'localnet' && port.tag !== undefined) {
       len = pushVlan(out.frame, len, port.tag);
       out.tag = port.tag;
