@@ -41,6 +41,8 @@ interface Variant {
   fdb: boolean;
   /** A cache of 6 segments per chassis: cleared when full, again and again. */
   tiny: boolean;
+  /** Slots of the connection replay's store (megaflow.ts ConnStore): a few, so that walks are evicted for others. */
+  connSlots?: number;
 }
 
 const PODS = [
@@ -210,7 +212,7 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
 
 const variant: fc.Arbitrary<Variant> = fc.record({ affinity: fc.boolean(), second: fc.boolean(), v6: fc.boolean(), acls: fc.boolean(), selection: fc.boolean(), kubeOvn: fc.boolean(), k15: fc.boolean(), fdb: fc.boolean(), tiny: fc.constantFrom(false, false, false, true) });
 
-const make = (v: Variant, cache: boolean): LogicalSwitch => new LogicalSwitch(northbound(v), 'ls', CHASSIS, { megaflows: cache && v.tiny ? { maxEntries: 6 } : cache, ...(v.kubeOvn ? { profile: v.k15 ? ('kube-ovn-1.15' as const) : ('kube-ovn-1.14' as const) } : {}) });
+const make = (v: Variant, cache: boolean): LogicalSwitch => new LogicalSwitch(northbound(v), 'ls', CHASSIS, { megaflows: cache && (v.tiny || v.connSlots) ? { ...(v.tiny ? { maxEntries: 6 } : {}), ...(v.connSlots ? { connSlots: v.connSlots } : {}) } : cache, ...(v.kubeOvn ? { profile: v.k15 ? ('kube-ovn-1.15' as const) : ('kube-ovn-1.14' as const) } : {}) });
 
 /** Everything observable about one packet and the state it left. */
 function observe(ls: LogicalSwitch, o: SwitchOutcome, now: number): unknown {
@@ -364,19 +366,28 @@ describe('megaflow cache', () => {
     let connHits = 0;
     let connBreaks = 0;
     let hits = 0;
+    let evictions = 0;
+    let smallHits = 0;
+    // A store of 1–3 slots in a quarter of the runs: walks are given up for others (LRU of the key's bucket, or of
+    // the clock's slots when all are held) and recorded again; replays must still equal the walk.
+    const slots = fc.constantFrom<number | undefined>(undefined, undefined, undefined, 1, 2, 3);
     fc.assert(
-      fc.property(variant, fc.array(step, { minLength: 1, maxLength: 100, size: 'max' }), (v, seq) => {
+      fc.property(variant, slots, fc.array(step, { minLength: 1, maxLength: 100, size: 'max' }), (v, connSlots, seq) => {
         // Kube-OVN's profile (prefer_local_backend) keeps most connections on the chassis they enter by.
-        const s = compareRun({ ...v, kubeOvn: true, fdb: false, tiny: false }, seq);
+        const s = compareRun({ ...v, kubeOvn: true, fdb: false, tiny: false, ...(connSlots ? { connSlots } : {}) }, seq);
         connHits += s.connHits;
         connBreaks += s.connBreaks;
         hits += s.hits;
+        evictions += s.connEvictions;
+        if (connSlots) smallHits += s.connHits;
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    console.log(`connections' walks: ${RUNS} runs, seed ${SEED}: ${connHits} replayed whole, ${connBreaks} stopped at a call and taken again (${hits} segment hits)`);
+    console.log(`connections' walks: ${RUNS} runs, seed ${SEED}: ${connHits} replayed whole, ${connBreaks} stopped at a call and taken again (${hits} segment hits); stores of 1–3 slots: ${evictions} walks evicted, ${smallHits} replayed`);
     expect(connHits).toBeGreaterThan(RUNS / 2);
     expect(connBreaks).toBeGreaterThan(0);
+    expect(evictions).toBeGreaterThan(0);
+    expect(smallHits).toBeGreaterThan(0);
   }, 180_000);
 
   it('replays hairpin connections (a pod to its own VIP) and their learned reply flows exactly', () => {

@@ -1741,7 +1741,7 @@ export class LflowExecutor {
 
   /** The counters of one chassis' cache (`null` for ovn-trace's chassis-blind view), or of all summed. */
   megaflowStats(chassis?: string | null): MegaflowStats {
-    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0 };
+    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0 };
     for (const [k, t] of this.megaTables) {
       if (chassis !== undefined && k !== (chassis ?? '')) continue;
       for (const f of Object.keys(sum) as (keyof MegaflowStats)[]) sum[f] += t.stats[f];
@@ -2242,6 +2242,7 @@ export class LflowExecutor {
     ex[CONN_WAY] = data[base + CONN_WAY]!;
     data.set(ex, base);
     t.stats.connEntries = store.size;
+    t.stats.connEvictions = store.evictions;
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */

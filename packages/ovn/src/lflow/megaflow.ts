@@ -319,12 +319,14 @@ export interface MegaflowStats {
   connBreaks: number;
   /** Connections' walks held now. */
   connEntries: number;
+  /** Walks given up for another's slot (the store, or the key's index bucket, full). */
+  connEvictions: number;
 }
 
 /** One chassis' cache: per entry point, its shapes. */
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
-  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0 };
+  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0 };
   /** Connections' walks (made on first use). */
   conns: ConnStore | undefined;
   /**
