@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
-import { CONN_DEPS, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_WAY, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_STAMP, CONN_WAY, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
@@ -567,6 +567,7 @@ export class LflowExecutor {
       port = this.ports.get(inport);
       this.lastInport = inport;
       this.lastInportRecord = port;
+      this.lastInportLocalnet = port !== undefined && this.localnetKeys.has(port.key);
     }
     if (!port) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
     this.resetResult();
@@ -662,6 +663,7 @@ export class LflowExecutor {
   private nDrops = 0;
   private lastInport = '';
   private lastInportRecord: Port | undefined;
+  private lastInportLocalnet = false;
 
   private finish(): ExecResult {
     const r = this.result;
@@ -1772,7 +1774,8 @@ export class LflowExecutor {
     const f = this.frame;
     const k = this.connKey;
     k[0] = port.key;
-    k[1] = this.localnetKeys.has(port.key) ? LogFlag.LOCALNET : 0;
+    // begin()'s flag (runFrame has just made `port` the kept record).
+    k[1] = this.lastInportLocalnet ? LogFlag.LOCALNET : 0;
     k[2] = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
     k[3] = (f[6]! << 8) | f[7]!;
     k[4] = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
@@ -2240,6 +2243,7 @@ export class LflowExecutor {
     const base = store.add(this.connHash);
     const data = store.data;
     ex[CONN_WAY] = data[base + CONN_WAY]!;
+    ex[CONN_STAMP] = data[base + CONN_STAMP]!;
     data.set(ex, base);
     t.stats.connEntries = store.size;
     t.stats.connEvictions = store.evictions;

@@ -110,7 +110,8 @@ export const CONN_KEY_WORDS = 18;
 export const CONN_STEP = 20;
 /** Conntrack calls a kept walk makes at most. */
 export const CONN_MAX_STEPS = 3;
-/** Slot layout: key, then these. */
+/** Slot layout: key, then these. The store's tick at the slot's last use (on the key's cache line). */
+export const CONN_STAMP = 18;
 export const CONN_STEPS = 19;
 export const CONN_SEGMENTS = 20;
 export const CONN_PORT = 21;
@@ -147,8 +148,6 @@ export const CONN_CLOCK = 8;
 export class ConnStore {
   /** `CONN_SLOT` integers per slot. */
   data: Int32Array;
-  /** Per slot: the store's tick at its last use. */
-  private stamps: Int32Array;
   /** Per bucket `CONN_WAYS` ways of [key hash, slot + 1] (0: empty). */
   readonly index: Int32Array;
   private readonly bucketMask: number;
@@ -170,7 +169,6 @@ export class ConnStore {
     this.index = new Int32Array(buckets * CONN_WAYS * 2);
     const first = Math.min(maxSlots, CONN_SLOTS_FIRST);
     this.data = new Int32Array(first * CONN_SLOT);
-    this.stamps = new Int32Array(first);
     this.freeList = new Int32Array(maxSlots);
   }
 
@@ -186,7 +184,7 @@ export class ConnStore {
       let i = 0;
       while (i < CONN_KEY_WORDS && data[base + i] === key[i]) i++;
       if (i < CONN_KEY_WORDS) continue;
-      this.stamps[slot] = ++this.tick | 0;
+      data[base + CONN_STAMP] = ++this.tick | 0;
       return base;
     }
     return -1;
@@ -200,7 +198,7 @@ export class ConnStore {
     this.size--;
   }
 
-  /** A slot for a new walk of key hash `h` (indexed; its data is the caller's to write): its base. */
+  /** A slot for a new walk of key hash `h` (indexed; its data but the way and stamp is the caller's to write): its base. */
   add(h: number): number {
     const idx = this.index;
     const at = (h & this.bucketMask) * CONN_WAYS * 2;
@@ -218,7 +216,7 @@ export class ConnStore {
       let age = -1;
       for (let i = 0; i < CONN_WAYS; i++) {
         const s = idx[at + 2 * i + 1]! - 1;
-        const a = (this.tick - this.stamps[s]!) | 0;
+        const a = (this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0;
         if (a > age) {
           age = a;
           oldest = i;
@@ -240,7 +238,7 @@ export class ConnStore {
       let age = -1;
       for (let i = 0; i < CONN_CLOCK; i++) {
         const s = (this.hand + i) % this.maxSlots;
-        const a = (this.tick - this.stamps[s]!) | 0;
+        const a = (this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0;
         if (a > age) {
           age = a;
           best = s;
@@ -255,7 +253,7 @@ export class ConnStore {
     idx[way + 1] = slot + 1;
     const base = slot * CONN_SLOT;
     this.data[base + CONN_WAY] = way;
-    this.stamps[slot] = ++this.tick | 0;
+    this.data[base + CONN_STAMP] = ++this.tick | 0;
     return base;
   }
 
@@ -264,9 +262,6 @@ export class ConnStore {
     const data = new Int32Array(n * CONN_SLOT);
     data.set(this.data);
     this.data = data;
-    const stamps = new Int32Array(n);
-    stamps.set(this.stamps);
-    this.stamps = stamps;
   }
 
   clear(): void {
