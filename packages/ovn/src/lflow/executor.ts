@@ -1844,8 +1844,9 @@ export class LflowExecutor {
         si = g;
         for (let i = g + 1; i < g + 4; i++) if ((seen[i]! & 3) < (seen[si]! & 3)) si = i;
       }
-      if (count < 3) {
-        seen[si] = tag | count;
+      if (count < 3 || (t.conns !== undefined && !t.conns.admit())) {
+        // Not yet, or a full store declined it: three more sightings before it asks again.
+        seen[si] = tag | (count < 3 ? count : 0);
         this.enter(0, w);
         return this.finish();
       }

@@ -136,6 +136,8 @@ export const CONN_SLOTS_FIRST = 1024;
 export const CONN_WAYS = 4;
 /** Slots a full store looks at for the least recently used one to give up. */
 export const CONN_CLOCK = 8;
+/** A full store takes every this-many-th new walk whose candidate slot is not dead ({@link ConnStore.admit}). */
+export const CONN_ADMIT = 16;
 
 /**
  * Where connections' walks are kept: slots taken in order from one growing typed array (a walk's memory is one run;
@@ -177,6 +179,8 @@ export class ConnStore {
     const idx = this.index;
     const data = this.data;
     const at = (h & this.bucketMask) * CONN_WAYS * 2;
+    // The store's clock counts lookups: a slot's age is how many frames came since its walk was last used.
+    const tick = (this.tick = (this.tick + 1) | 0);
     for (let x = at; x < at + CONN_WAYS * 2; x += 2) {
       if (idx[x] !== h || idx[x + 1] === 0) continue;
       const slot = idx[x + 1]! - 1;
@@ -184,7 +188,7 @@ export class ConnStore {
       let i = 0;
       while (i < CONN_KEY_WORDS && data[base + i] === key[i]) i++;
       if (i < CONN_KEY_WORDS) continue;
-      data[base + CONN_STAMP] = ++this.tick | 0;
+      data[base + CONN_STAMP] = tick;
       return base;
     }
     return -1;
@@ -233,19 +237,9 @@ export class ConnStore {
       if (slot * CONN_SLOT >= this.data.length) this.grow();
       this.size++;
     } else {
-      // Every slot holds a walk: the least recently used of the next few is given up.
-      let best = this.hand;
-      let age = -1;
-      for (let i = 0; i < CONN_CLOCK; i++) {
-        const s = (this.hand + i) % this.maxSlots;
-        const a = (this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0;
-        if (a > age) {
-          age = a;
-          best = s;
-        }
-      }
-      this.hand = (this.hand + CONN_CLOCK) % this.maxSlots;
-      slot = best;
+      // Every slot holds a walk: the one admit() chose (else the least recently used of the clock's next few).
+      slot = this.victim >= 0 ? this.victim : this.clock();
+      this.victim = -1;
       idx[this.data[slot * CONN_SLOT + CONN_WAY]! + 1] = 0;
       this.evictions++;
     }
@@ -253,9 +247,45 @@ export class ConnStore {
     idx[way + 1] = slot + 1;
     const base = slot * CONN_SLOT;
     this.data[base + CONN_WAY] = way;
-    this.data[base + CONN_STAMP] = ++this.tick | 0;
+    this.data[base + CONN_STAMP] = this.tick;
     return base;
   }
+
+  /**
+   * Whether a new walk should be recorded. Yes while a slot is free. When all are held, the least recently used of
+   * the clock's next few is the candidate: taken if unused for twice as many lookups as there are slots (its
+   * connection is most likely dead), else only every {@link CONN_ADMIT}th time — more connections than slots, taken in turn, would otherwise
+   * evict each walk just before its next use (LRU's worst case: switch-est with 40 000 connections replayed nothing
+   * and recorded every frame); so most walks held stay, and are replayed.
+   */
+  admit(): boolean {
+    if (this.nFree > 0 || this.top < this.maxSlots) return true;
+    const s = this.clock();
+    if (((this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0) > 2 * this.maxSlots || (++this.declined & (CONN_ADMIT - 1)) === 0) {
+      this.victim = s;
+      return true;
+    }
+    return false;
+  }
+
+  /** The least recently used of the next `CONN_CLOCK` slots (the hand moves past them). */
+  private clock(): number {
+    let best = this.hand;
+    let age = -1;
+    for (let i = 0; i < CONN_CLOCK; i++) {
+      const s = (this.hand + i) % this.maxSlots;
+      const a = (this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0;
+      if (a > age) {
+        age = a;
+        best = s;
+      }
+    }
+    this.hand = (this.hand + CONN_CLOCK) % this.maxSlots;
+    return best;
+  }
+
+  private victim = -1;
+  private declined = 0;
 
   private grow(): void {
     const n = Math.min(this.maxSlots, (this.data.length / CONN_SLOT) * 2);
@@ -270,6 +300,7 @@ export class ConnStore {
     this.top = 0;
     this.hand = 0;
     this.size = 0;
+    this.victim = -1;
   }
 }
 
