@@ -588,11 +588,13 @@ export class LflowExecutor {
       len = popVlan(frame, len);
       this.decoder.decode(frame, this.decoded, len);
     }
-    this.frame = frame;
+    // An input (often a Buffer, another class) is never the executor's frame: the fields reading this.frame stay
+    // monomorphic.
+    if (!input) this.frame = frame;
     this.frameLength = len;
     const cached = !trace && this.mega !== undefined && this.decoded.status === 0;
     // An established connection's walk is looked up before the frame is loaded into words: a replay needs none.
-    const conn = cached ? this.connLookup(port, now, input) : CONN_NONE;
+    const conn = cached ? this.connLookup(port, now, frame, input) : CONN_NONE;
     if (conn === CONN_REPLAYED) return this.finish();
     if (input) this.frame = frame = this.copyInput(frame, len);
     const w = this.pool[0]!;
@@ -1765,13 +1767,12 @@ export class LflowExecutor {
    * UDP, the connection replay on, no words wanted out. Its key is made from the decode (the words loadFrame would
    * give, {@link CONN_WORDS}: the rest are 0 for such a frame) and looked up; a walk found is replayed.
    */
-  private connLookup(port: Port, now: number, input: boolean): number {
+  private connLookup(port: Port, now: number, f: Uint8Array, input: boolean): number {
     const d = this.decoded;
     if (this.wordsOut || !this.megaOptions!.connections || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const tcpFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
     if (d.ipProto !== 17 && (d.ipProto !== 6 || (tcpFlags & TCP_SYN) !== 0)) return CONN_NONE;
-    const f = this.frame;
     const k = this.connKey;
     k[0] = port.key;
     // begin()'s flag (runFrame has just made `port` the kept record).
@@ -1809,7 +1810,6 @@ export class LflowExecutor {
       const out = this.outSlot(0);
       const len = this.frameLength;
       if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      const f = this.frame;
       if (len === f.length) out.frame.set(f);
       else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
       this.frame = out.frame;
