@@ -1167,14 +1167,16 @@ export class LflowExecutor {
     return bits;
   }
 
-  private ctCommit(nested: readonly Action[], w: Uint32Array): void {
-    let req = this.commitPlans.get(nested);
+  private ctCommit(nested: readonly Action[], w: Uint32Array, instr?: MfInstr): void {
+    // A cached instruction keeps its constant request (no map lookup per packet).
+    let req = (instr?.port as CtRequest | undefined) ?? this.commitPlans.get(nested);
     if (req === undefined) {
       // Braces of constant writes (every switch's `ct_commit { ct_mark.blocked = 0; }`) make one request for good.
       const constant = nested.every((a) => a.k !== 'move');
       req = this.commitRequest(nested, w, constant ? new CtRequest() : this.req);
       if (constant) this.commitPlans.set(nested, req);
     }
+    if (instr !== undefined && instr.port === undefined && req !== this.req) instr.port = req;
     req.zone = w[W.OUTPORT] && this.inEgress ? w[W.OUTPORT]! : w[W.INPORT]!;
     this.callCt(w, req);
     if (this.chassis !== undefined) hideCt(w);
@@ -2351,7 +2353,7 @@ export class LflowExecutor {
           break;
         case MfOp.CT_COMMIT:
           this.inEgress = o.inEgress;
-          this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w);
+          this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
           this.enter(o.cont, w);
           break;
         case MfOp.CT_SNAT_VIP:
