@@ -226,20 +226,30 @@ function observe(ls: LogicalSwitch, o: SwitchOutcome, now: number): unknown {
 export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalSwitch['megaflowStats']> {
   const cached = make(v, true);
   const plain = make(v, false);
+  const long = make(v, true);
   const oc = new SwitchOutcome();
   const op = new SwitchOutcome();
+  const ol = new SwitchOutcome();
   let now = 1000;
   for (let i = 0; i < seq.length; i++) {
     const p = seq[i]!;
     now += p.dt;
     const { frame, inport, chassis } = frameOf(p, v);
     // Each packet twice in a row on the cached side's turn order does not matter: both switches see the same sequence.
+    // A third switch, cached too, is handed each frame in a longer buffer (bytes after it that are not its own): the
+    // switch reads `[0, length)` only, and leaves its input alone.
+    const longer = new Uint8Array(frame.length + 40).fill(0xa5);
+    longer.set(frame);
     for (let rep = 0; rep < 2; rep++) {
       cached.processInto(frame, frame.length, inport, chassis, now, oc);
       plain.processInto(frame, frame.length, inport, chassis, now, op);
+      long.processInto(longer, frame.length, inport, chassis, now, ol);
       const a = observe(cached, oc, now);
       const b = observe(plain, op, now);
       if (JSON.stringify(a) !== JSON.stringify(b)) expect({ packet: i, rep, p, result: a }).toEqual({ packet: i, rep, p, result: b });
+      const c = observe(long, ol, now);
+      if (JSON.stringify(c) !== JSON.stringify(a)) expect({ packet: i, rep, p, longerBuffer: c }).toEqual({ packet: i, rep, p, longerBuffer: a });
+      for (let k = 0; k < frame.length; k++) if (longer[k] !== frame[k]) expect({ packet: i, inputChangedAt: k }).toBeUndefined();
     }
   }
   return cached.megaflowStats();
