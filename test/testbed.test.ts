@@ -15,7 +15,7 @@ import { readCaptureSync } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
 import { describeFrame } from '@vippath/cluster';
 import type { Difference, StepResult } from '../packages/vippath/src/testbed/index.js';
-import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, TWO_SERVICES } from './testbed/harness.js';
+import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, DUAL_STACK, SESSION_AFFINITY, TWO_SERVICES, UDP_SERVICE } from './testbed/harness.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const RUNS = Number(process.env.VIPPATH_TESTBED_RUNS ?? 12);
@@ -147,59 +147,8 @@ spec:
   nodes: [{name: node1}]
 `,
   },
-  {
-    name: 'a UDP Service (ETP Local, port 53) beside the TCP one, 3 nodes',
-    profile: 'kube-ovn',
-    manifests: `
-apiVersion: vippath.dev/v1alpha1
-kind: Cluster
-metadata: {name: udp}
-spec:
-  nodes: [{name: node1}, {name: node2}, {name: node3}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: dns, labels: {app: dns}}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: dns}}
-  template: {metadata: {labels: {app: dns}}, spec: {containers: [{name: dns, image: agnhost}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: dns-udp, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.253}}
-spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: dns}, ports: [{port: 53, targetPort: 53, protocol: UDP}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: dns-tcp, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
-spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: dns}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
-`,
-  },
-  {
-    name: 'session affinity (sessionAffinity: ClientIP, ETP Local), 2 nodes, 4 pods',
-    profile: 'kube-ovn',
-    manifests: `
-apiVersion: vippath.dev/v1alpha1
-kind: Cluster
-metadata: {name: sticky}
-spec:
-  nodes: [{name: node1}, {name: node2}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: 4
-  selector: {matchLabels: {app: web}}
-  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: agnhost}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: sticky, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
-spec: {type: LoadBalancer, externalTrafficPolicy: Local, sessionAffinity: ClientIP, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
-`,
-  },
+  UDP_SERVICE,
+  SESSION_AFFINITY,
   {
     // Upstream OVN has none of Kube-OVN's patches; vippath runs its own upstream profile (its northd without the
     // patches, the patches' flags off: Kube-OVN then writes no VIP into the OVN load balancer at all).
@@ -228,19 +177,6 @@ spec:
 `,
   },
 ];
-
-/**
- * Dual-stack (the seed's Service is PreferDualStack): the default scenario with an IPv4+IPv6 Subnet, a dual-stack
- * MetalLB pool and a RequireDualStack Service holding 10.180.204.252 and fd00:10:180::fc — pods with one address
- * of each family, an IPv6 VIP in the OVN LB with IPv6 backends, Kube-OVN's tcp6 rule on br-provider, MetalLB's NDP
- * answers. Its conversations are IPv6 ones (conversation6Arb).
- */
-const DUAL_STACK: Scenario = {
-  name: 'dual-stack (IPv6 VIP, NDP, TCP)',
-  profile: 'kube-ovn',
-  manifests: readFileSync(new URL('fixtures/manifests/dual-stack.yaml', import.meta.url), 'utf8'),
-
-};
 
 describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspace as the oracle${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   it('a test that throws still stops every daemon it started (by pid), leaving nothing running', async () => {
@@ -448,7 +384,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
   }
 
   it('UDP Service, pinned: datagrams to the UDP VIP reach the owner\'s own pod DNATed (port 53), the same on both sides', async () => {
-    const scenario = SCENARIOS.find((x) => x.name.startsWith('a UDP Service'))!;
+    const scenario = UDP_SERVICE;
     const bad: string[] = [];
     let delivered = 0;
     await withTestbed(scenario, async (diff, sim) => {
@@ -503,7 +439,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
   });
 
   it('session affinity, pinned: one client\'s connections (new source ports) stick to one backend, others\' spread; the same on both sides', async () => {
-    const scenario = SCENARIOS.find((x) => x.name.startsWith('session affinity'))!;
+    const scenario = SESSION_AFFINITY;
     const bad: string[] = [];
     const backendsOf = new Map<number, Set<string>>();
     await withTestbed(scenario, async (diff, sim, bed) => {

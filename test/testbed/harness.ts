@@ -53,6 +53,78 @@ spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, selector: {app: web},
 `,
 };
 
+/** A UDP Service (port 53) beside a TCP one on the same pods, ETP Local, 3 nodes. */
+export const UDP_SERVICE: Scenario = {
+  name: 'a UDP Service (ETP Local, port 53) beside the TCP one, 3 nodes',
+  profile: 'kube-ovn',
+  manifests: `
+apiVersion: vippath.dev/v1alpha1
+kind: Cluster
+metadata: {name: udp}
+spec:
+  nodes: [{name: node1}, {name: node2}, {name: node3}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dns, labels: {app: dns}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: dns}}
+  template: {metadata: {labels: {app: dns}}, spec: {containers: [{name: dns, image: agnhost}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns-udp, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.253}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: dns}, ports: [{port: 53, targetPort: 53, protocol: UDP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns-tcp, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: dns}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
+`,
+};
+
+/**
+ * sessionAffinity ClientIP: Kube-OVN's session load balancer (selection_fields ip_src, affinity_timeout 10800),
+ * whose first packet from a client not yet learned is dropped (ls_in_lb_aff_learn: commit_lb_aff, no next).
+ */
+export const SESSION_AFFINITY: Scenario = {
+  name: 'session affinity (sessionAffinity: ClientIP, ETP Local), 2 nodes, 4 pods',
+  profile: 'kube-ovn',
+  manifests: `
+apiVersion: vippath.dev/v1alpha1
+kind: Cluster
+metadata: {name: sticky}
+spec:
+  nodes: [{name: node1}, {name: node2}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: agnhost}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sticky, annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, sessionAffinity: ClientIP, selector: {app: web}, ports: [{port: 80, targetPort: 80, protocol: TCP}]}
+`,
+};
+
+/**
+ * Dual-stack (the seed's Service is PreferDualStack): the default scenario with an IPv4+IPv6 Subnet, a dual-stack
+ * MetalLB pool and a RequireDualStack Service holding 10.180.204.252 and fd00:10:180::fc — pods with one address
+ * of each family, an IPv6 VIP in the OVN LB with IPv6 backends, Kube-OVN's tcp6 rule on br-provider, MetalLB's NDP
+ * answers. Its own conversations are IPv6 ones (conversation6Arb).
+ */
+export const DUAL_STACK: Scenario = {
+  name: 'dual-stack (IPv6 VIP, NDP, TCP)',
+  profile: 'kube-ovn',
+  manifests: readFileSync(new URL('../fixtures/manifests/dual-stack.yaml', import.meta.url), 'utf8'),
+};
+
 export function scenarioObjects(s: Scenario): { objects: K8sObject[]; cluster: ClusterSpec } {
   const objects = s.manifests ? withDefaults(loadManifests(s.manifests, s.name).objects) : withDefaults([]);
   return { objects, cluster: clusterFrom(objects) };
@@ -108,14 +180,28 @@ export async function withTestbed<T>(scenario: Scenario, fn: (diff: Differential
 /** One generated conversation. */
 export type Conversation =
   | { kind: 'arp'; client: number; target: 'vip' | 'pod'; which: number; pad: boolean }
-  | { kind: 'tcp'; client: number; target: 'vip' | 'pod'; which: number; sport: number; isn: number; path: string; close: 'fin' | 'rst' | 'early-fin' }
+  | { kind: 'tcp'; client: number; target: 'vip' | 'pod'; which: number; sport: number; isn: number; path: string; close: 'fin' | 'rst' | 'early-fin'; retry?: boolean }
   | { kind: 'icmp'; client: number; target: 'vip' | 'pod'; which: number; id: number; count: number }
   | { kind: 'udp'; client: number; target: 'vip' | 'pod'; which: number; sport: number; dport: number; size: number }
   | { kind: 'pod-client'; pod: number; what: 'arp-client' | 'icmp-client' | 'syn-client' | 'syn-own-vip' | 'syn-other-pod' ; sport: number }
   | { kind: 'foreign-vlan'; client: number; vlan: number | null }
   | { kind: 'ipv6'; client: number; what: 'ns' | 'syn'; target: number; sport: number }
   | { kind: 'icmp-error'; from: 'outside' | 'pod'; to: 'vip' | 'pod'; client: number; pod: number; sport: number; code: 1 | 3 | 4; embed: 'header' | 'all' }
-  | Conversation6;
+  | Conversation6
+  | HostConversation;
+
+/**
+ * A TCP connection from a node's own host, through br-provider's LOCAL port (untagged, the node's MAC, an address
+ * of the host in the subnet): to a VIP (to its owner's MAC — on another node the frame leaves by the uplink and
+ * comes back in by the owner's NIC) or to a pod's address. Not in {@link conversationArb} (its generated inputs
+ * stay as they were); the host reads its answers from the real side (Differential.lastTaken).
+ */
+export type HostConversation = { kind: 'host'; node: number; target: 'vip' | 'pod'; which: number; sport: number; isn: number; path: string; close: 'fin' | 'rst' | 'early-fin' };
+
+export const hostConversationArb: fc.Arbitrary<HostConversation> = fc.record({
+  kind: fc.constant('host' as const), node: fc.nat(7), target: fc.constantFrom('vip' as const, 'vip' as const, 'pod' as const), which: fc.nat(7),
+  sport: fc.integer({ min: 1024, max: 65535 }), isn: fc.nat(), path: fc.constantFrom('/clientip', '/hostname', '/'), close: fc.constantFrom('fin' as const, 'rst' as const, 'early-fin' as const),
+});
 
 /**
  * A dual-stack conversation over IPv6 (not in {@link conversationArb}: the dual-stack scenario's own, so the other
@@ -171,30 +257,34 @@ interface Answer { seq?: number; fin: boolean; len: number }
  * FIN or RST after the response; it stops where the server stops answering.
  */
 async function httpDialogue(
-  c: { isn: number; path: string; close: 'fin' | 'rst' | 'early-fin' },
+  c: { isn: number; path: string; close: 'fin' | 'rst' | 'early-fin'; retry?: boolean },
   host: string,
   seg: (flags: number, seq: number, ack: number, payload?: Uint8Array) => Uint8Array,
   answers: (s: StepResult) => Answer,
   feed: (at: string, frame: Uint8Array) => Promise<StepResult>,
+  at = 'outside',
 ): Promise<void> {
   let seq = c.isn >>> 0;
-  const synack = answers(await feed('outside', seg(SYN, seq, 0)));
+  let synack = answers(await feed(at, seg(SYN, seq, 0)));
+  // A client's retransmission of an unanswered SYN (the same bytes): e.g. after a session-affinity VIP dropped the
+  // first one while learning the client.
+  if (synack.seq === undefined && c.retry) synack = answers(await feed(at, seg(SYN, seq, 0)));
   seq = (seq + 1) >>> 0;
   if (synack.seq === undefined) return;
   let ack = (synack.seq + synack.len) >>> 0;
-  await feed('outside', seg(ACK, seq, ack));
+  await feed(at, seg(ACK, seq, ack));
   if (c.close === 'early-fin') {
-    const r = answers(await feed('outside', seg(FIN | ACK, seq, ack)));
+    const r = answers(await feed(at, seg(FIN | ACK, seq, ack)));
     seq = (seq + 1) >>> 0;
-    if (r.seq !== undefined) await feed('outside', seg(ACK, seq, (r.seq + r.len) >>> 0));
+    if (r.seq !== undefined) await feed(at, seg(ACK, seq, (r.seq + r.len) >>> 0));
     return;
   }
   const req = new TextEncoder().encode(`GET ${c.path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
-  const resp = answers(await feed('outside', seg(PSH | ACK, seq, ack, req)));
+  const resp = answers(await feed(at, seg(PSH | ACK, seq, ack, req)));
   seq = (seq + req.length) >>> 0;
   if (resp.seq === undefined) return;
   ack = (resp.seq + resp.len) >>> 0;
-  await feed('outside', seg(c.close === 'rst' ? RST | ACK : FIN | ACK, seq, ack));
+  await feed(at, seg(c.close === 'rst' ? RST | ACK : FIN | ACK, seq, ack));
 }
 
 export async function play(c: Conversation, diff: Differential, t: number, onStep: (s: StepResult) => void): Promise<number> {
@@ -316,6 +406,27 @@ export async function play(c: Conversation, diff: Differential, t: number, onSte
         return out;
       };
       await httpDialogue(c, tg.ip, seg, answers, feed);
+      return t;
+    }
+    case 'host': {
+      const node = sim.cluster.nodes[c.node % sim.cluster.nodes.length]!;
+      const tg = target(c.target, c.which);
+      if (!tg) return t;
+      const at = `${node.name}/br-provider`;
+      // The host's own address: in the subnet, clear of the pods, the clients (.100–.120) and MetalLB's pool.
+      const ip = `10.180.204.${200 + sim.cluster.nodes.indexOf(node)}`;
+      const seg = (flags: number, seq: number, ack: number, payload?: Uint8Array): Uint8Array => buildFrame({ dst: tg.mac, src: node.mac, ipv4: { src: ip, dst: tg.ip }, tcp: { srcPort: c.sport, dstPort: tg.port, seq: seq >>> 0, ack: ack >>> 0, flags, window: 64240, ...(payload ? { payload } : {}) } });
+      // What came back to the host: the real side's frames out of its LOCAL port (compared with `taps`
+      // observation; with `wire` the simulation reports none, and the pods' side is what is compared).
+      const answers = (): Answer => {
+        let out: Answer = { fin: false, len: 0 };
+        for (const x of diff.lastTaken) {
+          if (x.tap !== at || dec.decode(x.frame, d) !== 0 || d.l3 !== L3.IPV4 || d.ipProto !== 6 || d.dstPort !== c.sport || formatIPv4(d.ipDst) !== ip) continue;
+          out = { seq: d.tcpSeq, fin: (d.tcpFlags & FIN) !== 0, len: d.payloadLength + ((d.tcpFlags & (SYN | FIN)) ? 1 : 0) };
+        }
+        return out;
+      };
+      await httpDialogue(c, tg.ip, seg, answers, feed, at);
       return t;
     }
     case 'icmp-error': {

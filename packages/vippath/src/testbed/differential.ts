@@ -108,6 +108,13 @@ export class Differential {
   private readonly garpOf = new Map<number, bigint>();
   private simTaps: Array<{ tap: string; frame: Uint8Array }> = [];
 
+  /**
+   * Everything the real side's ports sent for the last input, compared or not: with `wire` observation a port the
+   * simulation reports nothing of (a node's LOCAL port) is left out of the comparison, but a driver playing the
+   * host behind it still reads its answers here (the oracle's).
+   */
+  lastTaken: readonly TapFrame[] = [];
+
   /** How much longer to wait for frames the simulation sent and the real cluster has not (ms). */
   lateMs = 300;
 
@@ -249,6 +256,7 @@ export class Differential {
       return true;
     }, this.lateMs);
     const taken = this.bed.take();
+    this.lastTaken = taken;
     const real = this.keep(this.observe === 'taps' ? taken : taken.filter((x) => this.comparable(x)), true);
     // The client's own frame on the wire: what the real client sent (the testbed has no tap there, it is the input).
     if (this.observe === 'wire' && input.at === 'outside') real.unshift({ tap: 'outside:out', frame });

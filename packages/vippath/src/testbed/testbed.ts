@@ -686,10 +686,13 @@ export class Testbed {
     for (let i = 0; i < 2; i++) this.daemons.run(this.env(w), 'ovs-appctl', ['-t', join(w, 'ovs-vswitchd.ctl'), 'revalidator/wait']);
   }
 
-  /** Puts a frame on the wire from the outside client (`outside`) or sends it from a pod (`<node>/<pod>`). */
+  /**
+   * Puts a frame on the wire from the outside client (`outside`), sends it from a pod (`<node>/<pod>`) or from the
+   * node's own host into br-provider's LOCAL port (`<node>/br-provider`: the stream MetalLB's speaker sends on).
+   */
   send(at: string, frame: Uint8Array): void {
     const s = this.streams.get(at);
-    if (!s || at.endsWith('/br-provider')) throw new TestbedError(`cannot send at ${at}: use outside or <node>/<pod> (${this.taps.filter((t) => t !== 'outside' && !t.includes(':') && !t.endsWith('/br-provider')).join(', ')})`);
+    if (!s) throw new TestbedError(`cannot send at ${at}: use outside, <node>/<pod> or <node>/br-provider (${this.taps.filter((t) => t !== 'outside' && !t.includes(':')).join(', ')})`);
     this.lastActivity = this.lastSend = Date.now();
     this.seenSinceSend = false;
     s.send(frame);
