@@ -229,7 +229,10 @@ export class LogicalSwitch {
     // A recompiled switch starts with empty caches: the Northbound change voids every cached segment.
     const mega = this.megaflows;
     // Outputs are read as frames only (fill): no flow words, which lets the cache replay connections' walks.
+    const prev = this.executor as LflowExecutor | undefined;
     this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, wordsOut: false, ...(mega ? { megaflows: mega } : {}) });
+    // What OVS learned stays with the flows that learned it (connections stay too: the conntrack is the switch's).
+    if (prev) this.executor.adoptAffinity(prev);
     this.lastInport = undefined;
     this.lastChassis = undefined;
   }

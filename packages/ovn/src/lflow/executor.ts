@@ -1378,7 +1378,22 @@ export class LflowExecutor {
   /** SB_Global options:register_consolidation ([25.03]): where a learned affinity puts the backend. */
   private registerConsolidation = false;
 
-  private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number }>();
+  /** `learnedBy`: the commit_lb_aff that learned it (its text names the VIP, backend, protocol and timeout). */
+  private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number; learnedBy: string }>();
+
+  /**
+   * Takes over the affinity `prev` (this switch's executor before its flows were recompiled) learned, where the
+   * flow that learned it is still here. OVN's affinity learn() carries delete_learned with the lflow's cookie
+   * (lib/actions.c encode_COMMIT_LB_AFF): OVS drops a learned flow with the flow that learned it, and only then —
+   * a load balancer rewrite that keeps a client's backend keeps its affinity (a real OVS 3.1 + OVN 23.03 run:
+   * test/testbed-caches.test.ts, seed 20261202, path 0:0:0:0:0:0:0:0:0:0 of the session-affinity scenario).
+   */
+  adoptAffinity(prev: LflowExecutor): void {
+    if (prev.affinity.size === 0) return;
+    const live = new Set<string>();
+    for (const t of this.tables.ingress) for (const f of t.flows) for (const a of f.actions) if (a.k === 'commit_lb_aff') live.add(a.text);
+    for (const [k, e] of prev.affinity) if (live.has(e.learnedBy)) this.affinity.set(k, e);
+  }
 
   private affinityKey(w: Uint32Array, v6: boolean, vipWords: ArrayLike<number>, port: number): string {
     // Keys are built for new connections of LBs with affinity only (commit and check), not per packet.
@@ -1394,7 +1409,7 @@ export class LflowExecutor {
   private learnAffinity(a: Extract<Action, { k: 'commit_lb_aff' }>, w: Uint32Array): void {
     const v6 = a.vip.ipv6;
     const vipWords = v6 ? wordsOf6(a.vip.addr) : [a.vip.ip4];
-    this.affinity.set(this.affinityKey(w, v6, vipWords, a.vip.port), { backend: a.backend, proto: a.proto, timeoutMs: a.timeout * 1000, expires: this.now + a.timeout * 1000 });
+    this.affinity.set(this.affinityKey(w, v6, vipWords, a.vip.port), { backend: a.backend, proto: a.proto, timeoutMs: a.timeout * 1000, expires: this.now + a.timeout * 1000, learnedBy: a.text });
   }
 
   private lookupAffinity(w: Uint32Array): boolean {
