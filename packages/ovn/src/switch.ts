@@ -231,8 +231,9 @@ export class LogicalSwitch {
     // Outputs are read as frames only (fill): no flow words, which lets the cache replay connections' walks.
     const prev = this.executor as LflowExecutor | undefined;
     this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, wordsOut: false, ...(mega ? { megaflows: mega } : {}) });
-    // What OVS learned stays with the flows that learned it (connections stay too: the conntrack is the switch's).
-    if (prev) this.executor.adoptAffinity(prev);
+    // What OVS learned stays as long as OVS keeps it (connections stay too: the conntrack is the switch's). The
+    // 23.03 this stands for is Debian's 23.03.1, the real run here: its learned affinity flows have cookie 0.
+    if (prev) this.executor.adoptAffinity(prev, this.ovnVersion !== '23.03');
     this.lastInport = undefined;
     this.lastChassis = undefined;
   }

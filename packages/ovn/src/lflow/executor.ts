@@ -1382,17 +1382,20 @@ export class LflowExecutor {
   private readonly affinity = new Map<string, { backend: LbBackend; proto: number; timeoutMs: number; expires: number; learnedBy: string }>();
 
   /**
-   * Takes over the affinity `prev` (this switch's executor before its flows were recompiled) learned, where the
-   * flow that learned it is still here. OVN's affinity learn() carries delete_learned with the lflow's cookie
-   * (lib/actions.c encode_COMMIT_LB_AFF): OVS drops a learned flow with the flow that learned it, and only then —
-   * a load balancer rewrite that keeps a client's backend keeps its affinity (a real OVS 3.1 + OVN 23.03 run:
-   * test/testbed-caches.test.ts, seed 20261202, path 0:0:0:0:0:0:0:0:0:0 of the session-affinity scenario).
+   * Takes over the affinity `prev` (this switch's executor before its flows were recompiled) learned, as long as
+   * OVS keeps the learned flows. OVN's affinity learn() carries delete_learned (lib/actions.c encode_COMMIT_LB_AFF),
+   * and OVS deletes a bridge's learned flows when the last learn() into their table with their cookie goes.
+   * `perFlow`: the learned flow has its learning lflow's cookie (ovn 9283a5849 "actions: Make sure affinity learnt
+   * flows are auto deleted", in v23.03.3 and 24.03): it goes with its backend's ls_in_lb_aff_learn flow. Without it
+   * (Debian's 23.03.1) every learned flow has cookie 0 and stays while any commit_lb_aff flow is left (on the
+   * chassis: here, in this switch) — a real OVS 3.1 + OVN 23.03.1 run kept a client's affinity to a pod through
+   * the pod's unready and ready again (test/testbed-caches.test.ts, session-affinity scenario, seed 20261202).
    */
-  adoptAffinity(prev: LflowExecutor): void {
+  adoptAffinity(prev: LflowExecutor, perFlow: boolean): void {
     if (prev.affinity.size === 0) return;
     const live = new Set<string>();
     for (const t of this.tables.ingress) for (const f of t.flows) for (const a of f.actions) if (a.k === 'commit_lb_aff') live.add(a.text);
-    for (const [k, e] of prev.affinity) if (live.has(e.learnedBy)) this.affinity.set(k, e);
+    for (const [k, e] of prev.affinity) if (perFlow ? live.has(e.learnedBy) : live.size > 0) this.affinity.set(k, e);
   }
 
   private affinityKey(w: Uint32Array, v6: boolean, vipWords: ArrayLike<number>, port: number): string {
