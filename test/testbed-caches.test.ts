@@ -14,12 +14,20 @@
  * ready again, or the owner node lost and back. The share of cache hits is asserted, so the test fails if the
  * caches silently stay off. VIPPATH_TESTBED_SEED / VIPPATH_TESTBED_PATH replay a counterexample;
  * VIPPATH_TESTBED_CACHE_RUNS sets the runs per scenario.
+ *
+ * Scenarios: the default one and two Services (ETP Local and Cluster) with TCP/ICMP anchors; then each kind of
+ * traffic the caches had met only watched (testbed.test.ts): a UDP Service (datagrams to the UDP VIP repeated),
+ * session affinity (a client's first SYN dropped while OVN learns it, its retransmission and later connections
+ * served from the learned backend — the caches must not replay the first SYN's drop), dual-stack (NS and TCP to
+ * the IPv6 VIP), and a node's own host behind br-provider's LOCAL port connecting to the VIP and to pods. ICMP
+ * errors about connections (`rel`) come among the other conversations of every scenario. Cache hits are also
+ * counted per conversation kind, so each new kind is asserted to have been served by the caches it goes through.
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulatedCluster } from '@vippath/cluster';
 import type { StepResult } from '../packages/vippath/src/testbed/index.js';
-import { conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, type Conversation, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, TWO_SERVICES } from './testbed/harness.js';
+import { conversation6Arb, conversationArb, differenceLines, hostConversationArb, openTestbed, play, reopenedNatTuple, unavailable, type Conversation, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, DUAL_STACK, SESSION_AFFINITY, TWO_SERVICES, UDP_SERVICE } from './testbed/harness.js';
 
 const SEED = process.env.VIPPATH_TESTBED_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_TESTBED_SEED ?? 20261202);
 const PATH = process.env.VIPPATH_TESTBED_PATH;
@@ -31,26 +39,8 @@ const SHRINK_LIMIT_MS = 140_000;
 const TIMEOUT_MS = 175_000;
 
 
-/** Scenarios and their runs (VIPPATH_TESTBED_CACHE_RUNS sets the first's; the second gets half). */
-const SCENARIOS: Array<[string, Scenario, number]> = [
-  [DEFAULT.name, DEFAULT, RUNS],
-  [TWO_SERVICES.name, TWO_SERVICES, Math.max(1, Math.round(RUNS / 2))],
-];
-
 /** What happens once among a run's conversations. */
 type Event = 'none' | 'mac-move' | 'unready' | 'node-down';
-
-interface CachedRun {
-  /** The distinct conversations, the anchor first. */
-  pool: Conversation[];
-  /** The order they are played in, by index into the pool: the anchor (0) three times at least. */
-  order: number[];
-  event: Event;
-  /** Before which entry of `order` the event happens. */
-  at: number;
-  /** The other clients ARP for their targets before each conversation too (the anchor's always does). */
-  arpFirst: boolean;
-}
 
 /**
  * Conversations besides the anchor: mostly from the outside (the way-in caches serve those), now and then from a
@@ -72,21 +62,105 @@ const anchorArb: fc.Arbitrary<Conversation> = fc.record({
   close: fc.constantFrom('fin' as const, 'rst' as const, 'fin' as const, 'early-fin' as const),
 });
 
-const runArb: fc.Arbitrary<CachedRun> = fc
-  .record({
-    anchor: anchorArb,
-    others: fc.array(convArb, { maxLength: 2 }),
-    rest: fc.array(fc.nat(), { maxLength: 4 }),
-    anchorAt: fc.array(fc.nat(8), { minLength: 3, maxLength: 4 }),
-    event: fc.constantFrom<Event>('none', 'mac-move', 'unready', 'node-down'),
-    at: fc.nat(10),
-    arpFirst: fc.boolean(),
-  })
-  .map(({ anchor, others, rest, anchorAt, event, at, arpFirst }) => {
-    const order = others.length ? rest.map((i) => 1 + (i % others.length)) : [];
-    for (const p of anchorAt) order.splice(p % (order.length + 1), 0, 0);
-    return { pool: [anchor, ...others], order, event, at, arpFirst };
-  });
+/** A scenario as this suite plays it. */
+interface CacheScenario {
+  scenario: Scenario;
+  runs: number;
+  anchor: fc.Arbitrary<Conversation>;
+  others: fc.Arbitrary<Conversation>;
+  events: readonly Event[];
+  /** Aims a run's conversations where the scenario means them (e.g. the UDP anchor at the UDP VIP). */
+  pin?: (c: Conversation, sim: SimulatedCluster) => Conversation;
+  /** The caches that must have served frames of a conversation kind over the scenario (its new traffic). */
+  served: Partial<Record<Conversation['kind'], Array<keyof CacheCounts>>>;
+  /** Whether the whole-scenario assertions of the first two scenarios apply (every cache served, the way-in share). */
+  all: boolean;
+}
+
+const ALL_EVENTS: readonly Event[] = ['none', 'mac-move', 'unready', 'node-down'];
+/** Runs of each scenario added for the other traffic kinds (VIPPATH_TESTBED_CACHE_RUNS_MORE). */
+const MORE = Number(process.env.VIPPATH_TESTBED_CACHE_RUNS_MORE ?? 3);
+
+/** The index of the first IPv4 VIP of a UDP Service among `play`'s VIPs (the Services' IPv4 ingress, in order). */
+function udpVip(sim: SimulatedCluster): number {
+  const v4 = sim.state.services.flatMap((s) => s.ingress.filter((ip) => !ip.includes(':')).map(() => s.ports[0]?.protocol));
+  return Math.max(0, v4.indexOf('UDP'));
+}
+
+/** Scenarios and their runs (VIPPATH_TESTBED_CACHE_RUNS sets the first's; the second gets half). */
+const SCENARIOS: Array<[string, CacheScenario]> = [
+  [DEFAULT.name, { scenario: DEFAULT, runs: RUNS, anchor: anchorArb, others: convArb, events: ALL_EVENTS, served: {}, all: true }],
+  [TWO_SERVICES.name, { scenario: TWO_SERVICES, runs: Math.max(1, Math.round(RUNS / 2)), anchor: anchorArb, others: convArb, events: ALL_EVENTS, served: {}, all: true }],
+  [UDP_SERVICE.name, {
+    scenario: UDP_SERVICE, runs: MORE,
+    // Datagrams to the UDP VIP's port 53 (each repeat a new source port: a new connection in conntrack).
+    anchor: fc.record({ kind: fc.constant('udp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constant('vip' as const), which: fc.constant(-1), sport: fc.integer({ min: 1024, max: 65535 }), dport: fc.constant(53), size: fc.integer({ min: 0, max: 64 }) }),
+    others: fc.oneof({ weight: 2, arbitrary: convArb }, { weight: 1, arbitrary: conversationArb.filter((c) => c.kind === 'udp' || c.kind === 'icmp-error') }),
+    events: ALL_EVENTS,
+    pin: (c, sim) => (c.kind === 'udp' && c.which === -1 ? { ...c, which: udpVip(sim) } : c),
+    // (br-provider's megaflows see only the way-in cache's misses of these: its hits stand in for the bridge.)
+    served: { udp: ['flowHits', 'ovnHits'] },
+    all: false,
+  }],
+  [SESSION_AFFINITY.name, {
+    scenario: SESSION_AFFINITY, runs: MORE,
+    // The client's SYN retransmitted when unanswered: its first SYN is dropped while OVN learns it.
+    anchor: anchorArb.map((c) => ({ ...c, retry: true })),
+    others: convArb,
+    events: ALL_EVENTS,
+    served: { tcp: ['flowHits', 'ovnHits', 'brHits', 'backHits'] },
+    all: false,
+  }],
+  [DUAL_STACK.name, {
+    scenario: DUAL_STACK, runs: MORE,
+    // To the IPv6 VIP, behind a neighbor solicitation each time (as the IPv4 anchor's ARP).
+    anchor: conversation6Arb.map((c) => ({ ...c, target: 'vip' as const, ns: true })),
+    others: fc.oneof({ weight: 2, arbitrary: conversation6Arb }, { weight: 1, arbitrary: convArb }),
+    events: ['none', 'unready', 'node-down'],
+    // IPv6 is no business of the way-in and way-back caches (IPv4 only): br-provider's and the switch's megaflows.
+    served: { tcp6: ['ovnHits', 'brHits'] },
+    all: false,
+  }],
+  ['default, from the nodes\' own hosts (br-provider LOCAL)', {
+    scenario: DEFAULT, runs: MORE,
+    anchor: hostConversationArb,
+    others: fc.oneof({ weight: 1, arbitrary: hostConversationArb }, { weight: 2, arbitrary: convArb }),
+    events: ['none', 'mac-move', 'unready'],
+    // From LOCAL no way-in cache serves (it is for the wire's frames): br-provider's and the switch's megaflows.
+    served: { host: ['ovnHits', 'brHits'] },
+    all: false,
+  }],
+];
+
+interface CachedRun {
+  /** The distinct conversations, the anchor first. */
+  pool: Conversation[];
+  /** The order they are played in, by index into the pool: the anchor (0) three times at least. */
+  order: number[];
+  event: Event;
+  /** Before which entry of `order` the event happens. */
+  at: number;
+  /** The other clients ARP for their targets before each conversation too (the anchor's always does). */
+  arpFirst: boolean;
+}
+
+function runArb(sc: CacheScenario): fc.Arbitrary<CachedRun> {
+  return fc
+    .record({
+      anchor: sc.anchor,
+      others: fc.array(sc.others, { maxLength: 2 }),
+      rest: fc.array(fc.nat(), { maxLength: 4 }),
+      anchorAt: fc.array(fc.nat(8), { minLength: 3, maxLength: 4 }),
+      event: fc.constantFrom<Event>(...sc.events),
+      at: fc.nat(10),
+      arpFirst: fc.boolean(),
+    })
+    .map(({ anchor, others, rest, anchorAt, event, at, arpFirst }) => {
+      const order = others.length ? rest.map((i) => 1 + (i % others.length)) : [];
+      for (const p of anchorAt) order.splice(p % (order.length + 1), 0, 0);
+      return { pool: [anchor, ...others], order, event, at, arpFirst };
+    });
+}
 
 /**
  * The `k`-th repeat of a conversation: a new connection with the same flow key (destination, port, protocol,
@@ -104,6 +178,8 @@ function repeat(c: Conversation, k: number): Conversation {
     case 'pod-client':
     case 'icmp-error':
     case 'ipv6':
+    case 'tcp6':
+    case 'host':
       return { ...c, sport: 1024 + ((c.sport - 1024 + 7919 * k) % 64512) };
     default:
       // ARP (the ARP cache's repeats), foreign VLANs: the same frames again.
@@ -151,8 +227,11 @@ function zero(): Counts {
   return { inputs: 0, compared: 0, flowHits: 0, flowMisses: 0, flowStale: 0, arpHits: 0, backHits: 0, backMisses: 0, ovnHits: 0, ovnMisses: 0, brHits: 0, brMisses: 0 };
 }
 
+/** The caches' counters (see {@link counts}). */
+type CacheCounts = Omit<Counts, 'inputs' | 'compared'>;
+
 /** The caches' counters of one simulation. */
-function counts(sim: SimulatedCluster): Omit<Counts, 'inputs' | 'compared'> {
+function counts(sim: SimulatedCluster): CacheCounts {
   const c = sim.cacheStats();
   const o = sim.ls.megaflowStats();
   let brHits = 0;
@@ -166,12 +245,16 @@ function counts(sim: SimulatedCluster): Omit<Counts, 'inputs' | 'compared'> {
 }
 
 const totals: Record<string, Counts> = {};
+/** Per scenario and conversation kind: what the caches did while conversations of that kind played. */
+const byKind: Record<string, Record<string, CacheCounts>> = {};
 afterAll(() => {
-  for (const [name, c] of Object.entries(totals)) console.log(`testbed with caches, ${name}: seed ${SEED}, ${JSON.stringify(c)}`);
+  for (const [name, c] of Object.entries(totals)) console.log(`testbed with caches, ${name}: seed ${SEED}, ${JSON.stringify(c)}; by kind ${JSON.stringify(byKind[name] ?? {})}`);
 });
 
 describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the simulation with its caches on${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
-  it.each(SCENARIOS)('%s: generated repeated conversations and one event (MAC move, pod unready, node lost) each; the wire, the client and the pods see the same frames; the caches served a share of them', async (_name, scenario, numRuns) => {
+  it.each(SCENARIOS)('%s: generated repeated conversations and one event (MAC move, pod unready, node lost) each; the wire, the client and the pods see the same frames; the caches served a share of them', async (name, sc) => {
+    const { scenario, runs: numRuns } = sc;
+    const kinds: Record<string, CacheCounts> = (byKind[name] = {});
     let open: OpenTestbed | undefined;
     let dirty = false;
     let t = 100;
@@ -197,7 +280,18 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
     // The runs played on the open cluster before the current one: what it still carries (learned MACs, a node that
     // came back), printed with a failure so it can be played again as it happened.
     let history: CachedRun[] = [];
-    const property = fc.asyncProperty(runArb, async (run) => {
+    /** Runs `fn` (a conversation of kind `kind`), adding what the caches did meanwhile to that kind's counts. */
+    const tally = async <T>(sim: SimulatedCluster, kind: string, fn: () => Promise<T>): Promise<T> => {
+      const a = counts(sim);
+      const r = await fn();
+      const b = counts(sim);
+      const k = (kinds[kind] ??= Object.fromEntries(Object.keys(a).map((x) => [x, 0])) as CacheCounts);
+      // A counter that went down was started anew meanwhile (the switch's megaflows are made anew with its flows
+      // when a load balancer changes): what it counts now is since then.
+      for (const key of Object.keys(a) as Array<keyof CacheCounts>) k[key] += b[key] >= a[key] ? b[key] - a[key] : b[key];
+      return r;
+    };
+    const property = fc.asyncProperty(runArb(sc), async (run) => {
       runs++;
       if (!open || dirty) {
         await close();
@@ -276,9 +370,9 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
         const k = seen.get(j) ?? 0;
         seen.set(j, k + 1);
         const before = steps.length;
-        const c = repeat(run.pool[j]!, k);
-        if ((j === 0 || run.arpFirst) && (c.kind === 'tcp' || c.kind === 'udp' || c.kind === 'icmp')) t = await play({ kind: 'arp', client: c.client, target: c.target, which: c.which, pad: false }, diff, t, onStep);
-        t = await play(c, diff, t, onStep);
+        const c = repeat(sc.pin ? sc.pin(run.pool[j]!, sim) : run.pool[j]!, k);
+        if ((j === 0 || run.arpFirst) && (c.kind === 'tcp' || c.kind === 'udp' || c.kind === 'icmp')) t = await tally(sim, 'arp', () => play({ kind: 'arp', client: c.client, target: c.target, which: c.which, pad: false }, diff, t, onStep));
+        t = await tally(sim, c.kind, () => play(c, diff, t, onStep));
         bad.push(...judge(steps.slice(before), podPorts));
       }
       restore?.();
@@ -296,22 +390,29 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster against the
       // Shrinking restarts the cluster after every failing candidate: bounded, so a failure reports its smallest
       // counterexample so far inside the test's time rather than a timeout.
       const result = await fc.check(property, { seed: SEED, numRuns, interruptAfterTimeLimit: SHRINK_LIMIT_MS, ...(PATH ? { path: PATH } : {}) });
-      if (result.interrupted && !result.failed) console.log(`${scenario.name}: interrupted after ${result.numRuns} run(s) (time limit)`);
+      if (result.interrupted && !result.failed) console.log(`${name}: interrupted after ${result.numRuns} run(s) (time limit)`);
       if (result.failed) {
         const replay = `VIPPATH_TESTBED_SEED=${result.seed} VIPPATH_TESTBED_PATH=${result.counterexamplePath ?? ''}`;
         const minimal = JSON.stringify(result.counterexample?.[0]);
-        console.log(`${scenario.name}: counterexample after ${result.numShrinks} shrink(s) (replay: ${replay}):\n${minimal}`);
+        console.log(`${name}: counterexample after ${result.numShrinks} shrink(s) (replay: ${replay}):\n${minimal}`);
         expect(failure, `seed ${result.seed}, path ${result.counterexamplePath} (${replay}); minimal run ${minimal}:\n${failure.join('\n')}`).toEqual([]);
         throw new Error(`property failed without a difference list: ${String(result.errorInstance ?? '')}`);
       }
     } finally {
       await close();
-      totals[scenario.name] = sum;
+      totals[name] = sum;
     }
-    console.log(`${scenario.name}: seed ${SEED}, ${runs} run(s), ${sum.inputs} input(s), ${sum.compared} frame(s) compared, all the same on both sides; events ${JSON.stringify(events)}; caches ${JSON.stringify(sum)}`);
+    console.log(`${name}: seed ${SEED}, ${runs} run(s), ${sum.inputs} input(s), ${sum.compared} frame(s) compared, all the same on both sides; events ${JSON.stringify(events)}; caches ${JSON.stringify(sum)}; by kind ${JSON.stringify(kinds)}`);
     // Not vacuous, and the caches were on: each one served frames here, and the way in served a share of them.
     expect(sum.compared).toBeGreaterThan(0);
     if (OBSERVE === 'taps') return;
+    // The traffic this scenario is for went through the caches it passes: each served some of its frames.
+    for (const [kind, which] of Object.entries(sc.served)) {
+      const k = kinds[kind];
+      for (const counter of which) expect(k?.[counter] ?? 0, `${kind}: ${counter} (${JSON.stringify(k)})`).toBeGreaterThan(0);
+      if (which.includes('flowHits')) expect(k!.flowHits / Math.max(1, k!.flowHits + k!.flowMisses), `${kind}: the way-in cache's share`).toBeGreaterThan(0.2);
+    }
+    if (!sc.all) return;
     expect(sum.flowHits).toBeGreaterThan(0);
     expect(sum.flowHits / Math.max(1, sum.flowHits + sum.flowMisses)).toBeGreaterThan(0.2);
     expect(sum.arpHits).toBeGreaterThan(0);

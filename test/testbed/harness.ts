@@ -494,9 +494,13 @@ function synMovedPort(realHex: string, simHex: string): boolean {
   return a.readUInt16BE(l4) !== b.readUInt16BE(l4);
 }
 
-/** One line per difference, for the test log. */
+/**
+ * One line per difference, for the test log; VIPPATH_TESTBED_STAGES=1 adds vippath's stage trace of the input (with
+ * every port watched, VIPPATH_TESTBED_OBSERVE=taps in the cached suite: untraced runs record none).
+ */
 export function differenceLines(s: StepResult): string[] {
-  return s.differences.map((x) => `  input ${x.input} ${x.label}\n    port ${x.port}[${x.position}]\n    real: ${x.realText ?? '(nothing)'} ${x.real ?? ''}\n    sim:  ${x.simulatedText ?? '(nothing)'} ${x.simulated ?? ''}`);
+  const stages = process.env.VIPPATH_TESTBED_STAGES ? (x: StepResult['differences'][number]): string => `\n    stages: ${x.stages.map((st) => `${st.stage}@${st.at}: ${st.decision}`).join('\n            ')}` : (): string => '';
+  return s.differences.map((x) => `  input ${x.input} ${x.label}\n    port ${x.port}[${x.position}]\n    real: ${x.realText ?? '(nothing)'} ${x.real ?? ''}\n    sim:  ${x.simulatedText ?? '(nothing)'} ${x.simulated ?? ''}${stages(x)}`);
 }
 
 export { formatMac };
