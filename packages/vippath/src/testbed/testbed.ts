@@ -687,6 +687,30 @@ export class Testbed {
   }
 
   /**
+   * Where `node`'s br-provider has learned `mac` now: `LOCAL`, an OpenFlow port number, or undefined (not learned).
+   * Its NORMAL learns as the physical switch does (see {@link wireMacPort}): a frame on an installed datapath flow
+   * teaches it only when a revalidator runs — e.g. the node's own MAC, learned on the uplink from a frame of the
+   * outside that carried it, comes back to LOCAL only then, though the speaker has answered from LOCAL since.
+   */
+  bridgeMacPort(node: string, mac: string): string | undefined {
+    const i = this.cluster.nodes.findIndex((n) => n.name === node);
+    if (i < 0) throw new TestbedError(`no node named ${node}`);
+    const want = mac.toLowerCase();
+    for (const line of this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'fdb/show', 'br-provider']).split('\n')) {
+      const [port, , m] = line.trim().split(/\s+/);
+      if (m?.toLowerCase() === want) return port;
+    }
+    return undefined;
+  }
+
+  /** Two revalidation rounds of `node`'s ovs-vswitchd (see {@link wireRevalidated}). */
+  nodeRevalidated(node: string): void {
+    const i = this.cluster.nodes.findIndex((n) => n.name === node);
+    if (i < 0) throw new TestbedError(`no node named ${node}`);
+    for (let k = 0; k < 2; k++) this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'revalidator/wait']);
+  }
+
+  /**
    * Puts a frame on the wire from the outside client (`outside`), sends it from a pod (`<node>/<pod>`) or from the
    * node's own host into br-provider's LOCAL port (`<node>/br-provider`: the stream MetalLB's speaker sends on).
    */
