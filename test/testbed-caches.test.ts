@@ -116,7 +116,7 @@ const SCENARIOS: Array<[string, CacheScenario]> = [
     // To the IPv6 VIP, behind a neighbor solicitation each time (as the IPv4 anchor's ARP).
     anchor: conversation6Arb.map((c) => ({ ...c, target: 'vip' as const, ns: true })),
     others: fc.oneof({ weight: 2, arbitrary: conversation6Arb }, { weight: 1, arbitrary: convArb }),
-    events: ['none', 'unready', 'node-down'],
+    events: ALL_EVENTS,
     // IPv6 is no business of the way-in and way-back caches (IPv4 only): br-provider's and the switch's megaflows.
     served: { tcp6: ['ovnHits', 'brHits'] },
     all: false,
