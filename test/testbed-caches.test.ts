@@ -78,8 +78,11 @@ interface CacheScenario {
 }
 
 const ALL_EVENTS: readonly Event[] = ['none', 'mac-move', 'unready', 'node-down'];
-/** Runs of each scenario added for the other traffic kinds (VIPPATH_TESTBED_CACHE_RUNS_MORE). */
-const MORE = Number(process.env.VIPPATH_TESTBED_CACHE_RUNS_MORE ?? 3);
+/**
+ * Runs of each scenario added for the other traffic kinds (VIPPATH_TESTBED_CACHE_RUNS_MORE): 4 each, ≈ 2 minutes for
+ * the four on this 2-core machine under a load of 5 (session affinity the longest, its node losses waited out).
+ */
+const MORE = Number(process.env.VIPPATH_TESTBED_CACHE_RUNS_MORE ?? 4);
 
 /** The index of the first IPv4 VIP of a UDP Service among `play`'s VIPs (the Services' IPv4 ingress, in order). */
 function udpVip(sim: SimulatedCluster): number {
