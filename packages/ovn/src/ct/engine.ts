@@ -82,8 +82,15 @@ const NO_TIMEOUT = Number.POSITIVE_INFINITY;
 export interface OvsConntrackOptions {
   /** Most connections the whole table holds (`dpctl/ct-set-maxconns`); OVS's default is 3 000 000. */
   maxConnections?: number;
-  /** Slots allocated up front; the pool doubles as needed up to `maxConnections`. Default 1024. */
+  /** Slots the pool starts with; it doubles as needed up to `maxConnections`. Default 1024. */
   initialCapacity?: number;
+  /**
+   * Slots whose storage the pool's first growth allocates at once, untouched (default: `maxConnections`, at most
+   * 4 194 304): the operating system backs a page only once a connection is written to it, and the pool grows
+   * within these slots without copying. Past them it grows by copying into larger arrays. (Not at construction:
+   * the reservation costs milliseconds, which an engine that never outgrows `initialCapacity` need not pay.)
+   */
+  reservedCapacity?: number;
   /** Per-zone limits (`dpctl/ct-set-limits zone=N,limit=M`). A limit of 0 refuses every commit, as in OVS 3.1. */
   zoneLimits?: ReadonlyMap<number, number> | Record<number, number>;
   /**
@@ -148,6 +155,9 @@ interface ZoneLimit {
   seq: number;
 }
 
+/** Slots reserved by default: 4 Mi slots are ≈ 0.8 GB of address space, resident only as used. */
+const DEFAULT_RESERVED = 1 << 22;
+
 /** Zone-limit bookkeeping of a slot admitted without any limit. */
 const INVALID_ZONE = -2;
 /** The default zone limit's key (OVS `DEFAULT_ZONE`). */
@@ -208,6 +218,10 @@ export class OvsConntrack implements ConntrackEngine {
   readonly counters = new Float64Array(16);
 
   private capacity: number;
+  /** Slots the per-slot arrays span (≥ capacity). */
+  private allocated: number;
+  /** Slots the first growth allocates at once (see {@link OvsConntrackOptions.reservedCapacity}). */
+  private readonly reserved: number;
   private readonly maxConns: number;
   private readonly timeouts: Float64Array;
   private readonly seqCheck: boolean;
@@ -286,6 +300,10 @@ export class OvsConntrack implements ConntrackEngine {
   private innerL4 = 0;
   private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
   private readonly addrScratch = new Uint32Array(4);
+  /** The result whose original-tuple bytes {@link viewMeta} viewed as words, and the views. */
+  private metaRes: CtResult | undefined;
+  private metaSrc32: Uint32Array | undefined;
+  private metaDst32: Uint32Array | undefined;
 
   // OVS's `pkt->md.conn`: the connection a packet's previous ct() (without NAT) found, reused by the next
   // ct() in the same zone (process_one_fast). Tied to the result object the executor carries per packet.
@@ -309,18 +327,21 @@ export class OvsConntrack implements ConntrackEngine {
     this.nextSweep = this.sweepInterval > 0 ? this.sweepInterval : NO_TIMEOUT;
     this.hashSeed = (options.seed ?? 0x5eed) | 0;
     this.rng = (this.hashSeed ^ 0x9e3779b9) | 1;
-    const cap = this.capacity;
-    const buf = new ArrayBuffer(cap * R * 4);
-    this.keys = new Uint32Array(buf);
-    this.links = new Int32Array(cap * 4);
-    this.recF = new Float64Array(buf);
-    this.recB = new Uint8Array(buf);
-    this.admitZone = new Int32Array(cap);
-    this.zoneSeq = new Uint32Array(cap);
-    this.liveNext = new Int32Array(cap);
-    this.livePrev = new Int32Array(cap);
-    this.tcp = allocTcpPeers(cap);
-    const nb = bucketCount(cap);
+    const reserved = options.reservedCapacity ?? Math.min(max, DEFAULT_RESERVED);
+    if (!Number.isInteger(reserved) || reserved < 1) throw new ConntrackConfigError(`reservedCapacity must be a positive integer, got ${reserved}`);
+    this.reserved = Math.min(max, reserved);
+    this.allocated = this.capacity;
+    this.keys = new Uint32Array(0);
+    this.links = new Int32Array(0);
+    this.recF = new Float64Array(0);
+    this.recB = new Uint8Array(0);
+    this.admitZone = new Int32Array(0);
+    this.zoneSeq = new Uint32Array(0);
+    this.liveNext = new Int32Array(0);
+    this.livePrev = new Int32Array(0);
+    this.tcp = allocTcpPeers(0);
+    this.allocSlots(this.allocated, 0);
+    const nb = bucketCount(this.capacity);
     this.buckets = new Int32Array(nb).fill(-1);
     this.occupied = new Uint32Array((nb + 31) >>> 5);
     this.bucketMask = nb - 1;
@@ -930,6 +951,18 @@ export class OvsConntrack implements ConntrackEngine {
         write32(res.originalSrc, i * 4, k[o + K_SRC + i]!);
         write32(res.originalDst, i * 4, k[o + K_DST + i]!);
       }
+    } else if (res === this.metaRes) {
+      // Four word stores per address instead of sixteen byte stores (the view's words are in host order).
+      const s = this.metaSrc32!;
+      const t = this.metaDst32!;
+      s[0] = hostOrder(k[o + K_SRC]!);
+      t[0] = hostOrder(k[o + K_DST]!);
+      s[1] = 0;
+      s[2] = 0;
+      s[3] = 0;
+      t[1] = 0;
+      t[2] = 0;
+      t[3] = 0;
     } else {
       const s = res.originalSrc;
       const t = res.originalDst;
@@ -939,6 +972,7 @@ export class OvsConntrack implements ConntrackEngine {
       }
       write32(s, 0, k[o + K_SRC]!);
       write32(t, 0, k[o + K_DST]!);
+      this.viewMeta(res);
     }
     res.originalProto = proto;
     if ((proto === 1 && !v6) || (proto === 58 && v6)) {
@@ -949,6 +983,19 @@ export class OvsConntrack implements ConntrackEngine {
       res.originalSrcPort = k[o + K_SL4]! & 0xffff;
       res.originalDstPort = k[o + K_DL4]! & 0xffff;
     }
+  }
+
+  /**
+   * Word views of a result's original-tuple bytes, made once per result object (an executor carries one per
+   * packet in flight, reused): only when both arrays are word-aligned.
+   */
+  private viewMeta(res: CtResult): void {
+    const s = res.originalSrc;
+    const t = res.originalDst;
+    if (s.byteOffset % 4 !== 0 || t.byteOffset % 4 !== 0) return;
+    this.metaRes = res;
+    this.metaSrc32 = new Uint32Array(s.buffer, s.byteOffset, 4);
+    this.metaDst32 = new Uint32Array(t.buffer, t.byteOffset, 4);
   }
 
   /** set_mark: `mark = value | (mark & ~mask)` (the value is expected within the mask, as OVS's flow parser ensures). */
@@ -1486,32 +1533,24 @@ export class OvsConntrack implements ConntrackEngine {
 
   /**
    * The live node (`slot * 2 + direction`) whose key equals `k[o…]` (hash `h`, from {@link hashAt}), or -1.
-   * Expired connections are skipped. The expiration is read last: a node whose hash and key match is almost
-   * always the one sought, so a miss costs no read of it.
+   * Expired connections are skipped. The chain's nodes are compared by key in their records, not first by the hash
+   * kept in `links`: buckets hold half a node on average, so a node in the bucket is nearly always the one sought,
+   * and a hit then reads the bucket and the record — which the state update reads next anyway — without a cache
+   * miss on `links` too (the next pointer is read only to step past a node that differs). The expiration is read
+   * last: a node whose key matches is almost always the one sought, so a miss costs no read of it.
    */
   private lookupKey(k: Uint32Array, o: number, now: number, h: number): number {
     const keys = this.keys;
     const links = this.links;
     const bk = h & this.bucketMask;
     if ((this.occupied[bk >>> 5]! & (1 << (bk & 31))) === 0) return -1;
-    for (let n = this.buckets[bk]!; n >= 0; ) {
-      const next = links[n * 2 + 1]!;
-      if (links[n * 2] !== h) {
-        n = next;
-        continue;
-      }
+    for (let n = this.buckets[bk]!; n >= 0; n = links[n * 2 + 1]!) {
       const base = (n >> 1) * R;
       const b = base + (n & 1) * REV;
-      if (keys[b + K_META] !== k[o + K_META] || keys[b + K_SL4] !== k[o + K_SL4] || keys[b + K_DL4] !== k[o + K_DL4]) {
-        n = next;
-        continue;
-      }
+      if (keys[b + K_META] !== k[o + K_META] || keys[b + K_SL4] !== k[o + K_SL4] || keys[b + K_DL4] !== k[o + K_DL4]) continue;
       let i = 0;
       while (i < 8 && keys[b + i] === k[o + i]) i++;
-      if (i < 8 || now >= this.recF[(base + R_EXP) >> 1]!) {
-        n = next;
-        continue;
-      }
+      if (i < 8 || now >= this.recF[(base + R_EXP) >> 1]!) continue;
       // OVS compares the original key first: a connection whose two keys are equal matches as original.
       if (n & 1) {
         let j = 0;
@@ -1611,30 +1650,56 @@ export class OvsConntrack implements ConntrackEngine {
     this.recF[(e * R + R_EXP) >> 1] = 0;
   }
 
+  /**
+   * The pool doubles. Its first growth allocates the reserved slots (copying the initial ones); within them only
+   * the bucket array is remade, the per-slot arrays already span them; past them every per-slot array is
+   * allocated anew and copied.
+   */
   private grow(cap: number): void {
-    const old = this.capacity;
-    const g = <T extends Uint32Array | Int32Array>(a: T, per: number, make: (n: number) => T): T => {
-      const b = make(cap * per);
-      b.set(a.subarray(0, old * per) as never);
-      return b;
-    };
-    const buf = new ArrayBuffer(cap * R * 4);
-    const keys = new Uint32Array(buf);
-    keys.set(this.keys);
-    this.keys = keys;
-    const links = new Int32Array(cap * 4);
-    links.set(this.links);
-    this.links = links;
-    this.recF = new Float64Array(buf);
-    this.recB = new Uint8Array(buf);
-    this.admitZone = g(this.admitZone, 1, (n) => new Int32Array(n));
-    this.zoneSeq = g(this.zoneSeq, 1, (n) => new Uint32Array(n));
-    this.liveNext = g(this.liveNext, 1, (n) => new Int32Array(n));
-    this.livePrev = g(this.livePrev, 1, (n) => new Int32Array(n));
-    this.tcp = growTcpPeers(this.tcp, cap, old);
+    if (cap > this.allocated) {
+      const n = Math.max(cap, this.reserved);
+      this.allocSlots(n, this.used);
+      this.allocated = n;
+    }
     this.capacity = cap;
     const nb = bucketCount(cap);
     if (nb !== this.bucketMask + 1) this.rehash(nb);
+  }
+
+  /**
+   * The per-slot arrays for `n` slots, the first `keep` slots' contents copied. Each array is one allocation
+   * (the four bookkeeping columns share one buffer): large ones are fresh zero pages from the operating system
+   * (glibc's calloc maps allocations of 32 MiB and more itself, and never clears mapped pages), so a slot's pages
+   * become resident only when a connection is first written to it. The pool's doubling used to allocate every
+   * array anew and copy: the old arrays stayed resident until a full collection (≈ 50 MiB in the 1 M-frame http
+   * bench, bench/README "Memory (session 7)").
+   */
+  private allocSlots(n: number, keep: number): void {
+    const buf = new ArrayBuffer(n * R * 4);
+    const keys = new Uint32Array(buf);
+    if (keep) keys.set(this.keys.subarray(0, keep * R));
+    this.keys = keys;
+    this.recF = new Float64Array(buf);
+    this.recB = new Uint8Array(buf);
+    const links = new Int32Array(n * 4);
+    if (keep) links.set(this.links.subarray(0, keep * 4));
+    this.links = links;
+    const cold = new ArrayBuffer(n * 16);
+    const admitZone = new Int32Array(cold, 0, n);
+    const zoneSeq = new Uint32Array(cold, n * 4, n);
+    const liveNext = new Int32Array(cold, n * 8, n);
+    const livePrev = new Int32Array(cold, n * 12, n);
+    if (keep) {
+      admitZone.set(this.admitZone.subarray(0, keep));
+      zoneSeq.set(this.zoneSeq.subarray(0, keep));
+      liveNext.set(this.liveNext.subarray(0, keep));
+      livePrev.set(this.livePrev.subarray(0, keep));
+    }
+    this.admitZone = admitZone;
+    this.zoneSeq = zoneSeq;
+    this.liveNext = liveNext;
+    this.livePrev = livePrev;
+    this.tcp = growTcpPeers(this.tcp, n, keep);
   }
 
   /**
@@ -1799,6 +1864,14 @@ export class OvsConntrack implements ConntrackEngine {
 }
 
 const TCP_NAMES: readonly string[] = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT_1', 'CLOSING', 'LAST_ACK', 'FIN_WAIT_2', 'TIME_WAIT'];
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A big-endian (network order) word as a Uint32Array element must hold it for its bytes to read the same. */
+function hostOrder(x: number): number {
+  if (!LITTLE_ENDIAN) return x;
+  return ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0;
+}
 
 function adjust32(sum: number, oldValue: number, newValue: number): number {
   const s = (~sum & 0xffff) + (~(oldValue >>> 16) & 0xffff) + (~oldValue & 0xffff) + (newValue >>> 16) + (newValue & 0xffff);
