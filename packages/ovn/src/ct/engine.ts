@@ -35,43 +35,60 @@ import { CtNat, CtState, type ConntrackEngine, type CtRequest, type CtResult } f
 import { CT_DEFAULT_CONN_LIMIT, CT_DEFAULT_TIMEOUTS, CtL4, CtNatAction, CtReason, CtTimeout, timeoutTable, type CtTimeoutPolicy } from './constants.js';
 import { CtUpdate, allocTcpPeers, growTcpPeers, tcpInvalidFlags, tcpNewConn, tcpPeerState, tcpUpdate, tcpValidNew, type TcpPeers } from './tcp.js';
 
-/** Words per connection key: source address (4), destination address (4), source L4, destination L4, meta. */
+/**
+ * Words per connection key: the source and destination addresses' first words, source L4, destination L4, meta,
+ * then the addresses' other three words each (IPv6; zero for IPv4). A record keeps the first {@link KW} words,
+ * which are all of an IPv4 key.
+ */
 export const CT_KEY_WORDS = 11;
 const K_SRC = 0;
-const K_DST = 4;
-const K_SL4 = 8;
-const K_DL4 = 9;
+const K_DST = 1;
+const K_SL4 = 2;
+const K_DL4 = 3;
 /** zone (bits 0–15) | IP protocol (16–23) | 1 << 24 for IPv6. */
-const K_META = 10;
+const K_META = 4;
+/** Words of a key kept in the record. */
+const KW = 5;
+/** The IPv6 words of a key: source words 1–3 at 5–7, destination words 1–3 at 8–10. */
+const V6W = CT_KEY_WORDS - KW;
 const V6_BIT = 1 << 24;
 
+/** The key word holding word `i` (0–3) of the source address. */
+function srcWord(i: number): number {
+  return i === 0 ? K_SRC : KW - 1 + i;
+}
+
+/** The key word holding word `i` (0–3) of the destination address. */
+function dstWord(i: number): number {
+  return i === 0 ? K_DST : KW + 2 + i;
+}
+
 /*
- * A connection is one record of R words (128 bytes, two cache lines) in one buffer, read through three views
- * (u32, f64, bytes). The first line holds the original key and all a lookup and an update read besides the key
- * — expiration, mark, tracker kind/NAT action/protocol state, generation, whether a label is set —, the second
- * the reply key and the label: a packet of the original direction reads one line. A lookup that finds a connection and the state update
- * after it read one record instead of a line in each of a dozen parallel arrays: with 100 000+ connections
- * nearly every such access was a cache miss. The hash chains are apart, in `links` (node n: hash at 2n, next
- * node at 2n + 1): a lookup that misses — every new connection's, and each NAT tuple probe — walks 8-byte
- * entries of a dense array and never touches a record.
+ * A connection is one record of R words (64 bytes, one cache line) in one buffer, read through three views
+ * (u32, f64, bytes): both keys' first KW words — the whole of an IPv4 key — and all a lookup and an update read
+ * besides — expiration, mark, tracker kind/NAT action/protocol state, generation, whether a label is set. A
+ * lookup that finds a connection, the state update and the NAT rewrite after it (which reads the other key) read
+ * one line. IPv6 keys' other words (`v6keys`, 2 × V6W words a slot, made at the first IPv6 commit) and labels
+ * (`labels`, 4 words a slot, written only when set) are apart: records of 128 bytes with IPv6-sized keys and the
+ * label inside were half zeros for IPv4, which is nearly all traffic here. The hash chains are apart too, in
+ * `links` (node n: hash at 2n, next node at 2n + 1).
  */
 const W = CT_KEY_WORDS;
 /** Words per connection record (even: the expiration is a float64 at an even word). */
-const R = 32;
+const R = 16;
 /** The reply key's word (node 1; node 0's key is at word 0). */
-const REV = 16;
-const R_MARK = 11;
+const REV = KW;
+const R_MARK = 10;
+/** Bytes of this word: tracker kind ({@link CtL4}), NAT action bits, the other/ICMP tracker's state, label set. */
+const R_BYTES = 11;
 /** Expiration in simulated ms (float64, words 12–13). */
 const R_EXP = 12;
-/** Bytes of this word: tracker kind ({@link CtL4}), NAT action bits, the other/ICMP tracker's state, label set. */
-const R_BYTES = 14;
 /** Bumped when the slot is freed: invalidates the per-packet connection cache. */
-const R_GEN = 15;
-const R_LABEL = 27;
+const R_GEN = 14;
 const B_L4 = 0;
 const B_NAT = 1;
 const B_STATE = 2;
-/** Nonzero when the label is (so a zero label is answered without reading the record's second line). */
+/** Nonzero when the label is (a zero label is answered without reading `labels`; a slot's label words are stale until set). */
 const B_LABEL = 3;
 
 const { SRC, SRC_PORT, DST, DST_PORT } = CtNatAction;
@@ -236,6 +253,10 @@ export class OvsConntrack implements ConntrackEngine {
   private links: Int32Array;
   private recF: Float64Array;
   private recB: Uint8Array;
+  /** Labels, 4 words a slot (valid while the record's label byte is set). */
+  private labels: Uint32Array;
+  /** IPv6 keys' words past the record's (see CT_KEY_WORDS): 2 × V6W a slot; made at the first IPv6 commit. */
+  private v6keys: Uint32Array | undefined;
   private buckets: Int32Array;
   /**
    * One bit per bucket: set while its chain is not empty. Most lookups of a new connection's key and of NAT
@@ -292,14 +313,15 @@ export class OvsConntrack implements ConntrackEngine {
    */
   private xNode = -1;
   private xNodeGen = 0;
-  /** Offset of the key natPacket translated the packet to (reversed), -1 when it did not or it was an ICMP error. */
-  private natKo = -1;
+  /** The node whose key natPacket translated the packet to (reversed), -1 when it did not or it was an ICMP error. */
+  private natNode = -1;
   private ctxReply = false;
   private ctxRelated = false;
   private innerL3 = 0;
   private innerL4 = 0;
   private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
   private readonly addrScratch = new Uint32Array(4);
+  private readonly addr4Scratch = new Uint32Array(4);
   /** The result whose original-tuple bytes {@link viewMeta} viewed as words, and the views. */
   private metaRes: CtResult | undefined;
   private metaSrc32: Uint32Array | undefined;
@@ -335,6 +357,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.links = new Int32Array(0);
     this.recF = new Float64Array(0);
     this.recB = new Uint8Array(0);
+    this.labels = new Uint32Array(0);
     this.admitZone = new Int32Array(0);
     this.zoneSeq = new Uint32Array(0);
     this.liveNext = new Int32Array(0);
@@ -417,7 +440,7 @@ export class OvsConntrack implements ConntrackEngine {
     const zone = req.zone & 0xffff;
     const nat = req.nat !== CtNat.NONE;
     const same = this.samePacket(frame, d, res);
-    this.natKo = -1;
+    this.natNode = -1;
 
     // process_one_fast: the packet's previous ct() in this zone found a connection and nothing rewrote it since.
     if (
@@ -500,7 +523,7 @@ export class OvsConntrack implements ConntrackEngine {
   private reuseKey(zone: number): void {
     const ck = this.ck;
     const xk = this.xk;
-    for (let i = 0; i < K_META; i++) ck[i] = xk[i]!;
+    for (let i = 0; i < W; i++) ck[i] = xk[i]!;
     ck[K_META] = xk[K_META]! | zone;
     this.ckHashed = false;
     this.ctxRelated = false;
@@ -516,7 +539,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
     if (!this.xOk) return;
     const xk = this.xk;
-    for (let i = 0; i < K_META; i++) xk[i] = ck[i]!;
+    for (let i = 0; i < W; i++) xk[i] = ck[i]!;
     xk[K_META] = ck[K_META]! & ~0xffff;
   }
 
@@ -530,20 +553,20 @@ export class OvsConntrack implements ConntrackEngine {
       return;
     }
     if (res.rewritten) {
-      const ko = this.natKo;
-      if (ko < 0) {
+      const kn = this.natNode;
+      if (kn < 0) {
         this.xState = -1;
         return;
       }
       const keys = this.keys;
       const xk = this.xk;
+      const ko = (kn >> 1) * R + (kn & 1) * REV;
       xk[K_SRC] = keys[ko + K_DST]!;
       xk[K_DST] = keys[ko + K_SRC]!;
       xk[K_SL4] = keys[ko + K_DL4]!;
       xk[K_DL4] = keys[ko + K_SL4]!;
-      // Keys sit at e * R and e * R + REV, R = 2 * REV: the offset over REV is the node.
-      this.xNode = ko / REV;
-      this.xNodeGen = keys[(ko - (ko % R)) + R_GEN]!;
+      this.xNode = kn;
+      this.xNodeGen = keys[(kn >> 1) * R + R_GEN]!;
     }
     this.xState = res.state;
     this.xFrame = frame;
@@ -620,7 +643,7 @@ export class OvsConntrack implements ConntrackEngine {
     // The packet as the previous ct() NATed it (the kept key, see noteKey) in the zone of that connection: the key
     // is that node's, and so is the hash.
     const xn = this.xNode;
-    if (xn >= 0 && this.xOk && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[xn * REV + K_META] === ck[K_META]) {
+    if (xn >= 0 && this.xOk && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[(xn >> 1) * R + K_META] === ck[K_META]) {
       this.ckHash = this.links[xn * 2]!;
       this.ckHashed = true;
     }
@@ -636,8 +659,7 @@ export class OvsConntrack implements ConntrackEngine {
     // the node stores.
     this.ctxReply = (n & 1) === 0;
     const e = n >> 1;
-    const from = e * R + (this.ctxReply ? REV : 0);
-    for (let i = 0; i < W; i++) ck[i] = this.keys[from + i]!;
+    this.loadKey(e * 2 + (this.ctxReply ? 1 : 0), ck);
     this.ckHash = this.links[(e * 2 + (this.ctxReply ? 1 : 0)) * 2]!;
     this.ckHashed = true;
     return e;
@@ -654,7 +676,7 @@ export class OvsConntrack implements ConntrackEngine {
     const ck = this.ck;
     const mk = this.missKey;
     if (this.missVersion === this.version && now >= this.missNow) {
-      let i = K_META;
+      let i = W - 1;
       while (i >= 0 && ck[i] === mk[i]) i--;
       if (i < 0) {
         // The same key: its hash too (the commit that follows inserts under it without hashing again).
@@ -664,10 +686,10 @@ export class OvsConntrack implements ConntrackEngine {
       }
     }
     if (!this.ckHashed) {
-      this.ckHash = this.hashAt(ck, 0);
+      this.ckHash = this.hashAt(ck);
       this.ckHashed = true;
     }
-    const n = this.lookupKey(ck, 0, now, this.ckHash);
+    const n = this.lookupKey(ck, now, this.ckHash);
     if (n < 0) {
       for (let i = 0; i < W; i++) mk[i] = ck[i]!;
       this.missHash = this.ckHash;
@@ -679,7 +701,40 @@ export class OvsConntrack implements ConntrackEngine {
 
   /** Connection `e`'s own original key looked up (is it still live and the first match?). */
   private lookupOwn(e: number, now: number): number {
-    return this.lookupKey(this.keys, e * R, now, this.links[e * 4]!);
+    this.loadKey(e * 2, this.tk);
+    return this.lookupKey(this.tk, now, this.links[e * 4]!);
+  }
+
+  /** Node `n`'s key into the key `k`. */
+  private loadKey(n: number, k: Uint32Array): void {
+    const keys = this.keys;
+    const b = (n >> 1) * R + (n & 1) * REV;
+    for (let i = 0; i < KW; i++) k[i] = keys[b + i]!;
+    if (k[K_META]! & V6_BIT) {
+      const v = this.v6keys!;
+      const o = n * V6W;
+      for (let i = 0; i < V6W; i++) k[KW + i] = v[o + i]!;
+    } else {
+      for (let i = KW; i < W; i++) k[i] = 0;
+    }
+  }
+
+  /** The key `k` into node `n`'s. */
+  private storeKey(n: number, k: Uint32Array): void {
+    const keys = this.keys;
+    const b = (n >> 1) * R + (n & 1) * REV;
+    for (let i = 0; i < KW; i++) keys[b + i] = k[i]!;
+    if (k[K_META]! & V6_BIT) {
+      const v = (this.v6keys ??= new Uint32Array(this.allocated * 2 * V6W));
+      const o = n * V6W;
+      for (let i = 0; i < V6W; i++) v[o + i] = k[KW + i]!;
+    }
+  }
+
+  /** Word `i` (0–3) of node `n`'s source (`src`) or destination address. */
+  private addrWord(n: number, src: boolean, i: number): number {
+    if (i === 0) return this.keys[(n >> 1) * R + (n & 1) * REV + (src ? K_SRC : K_DST)]!;
+    return this.v6keys![n * V6W + (src ? i - 1 : 2 + i)]!;
   }
 
   /**
@@ -693,14 +748,11 @@ export class OvsConntrack implements ConntrackEngine {
     const v6 = (ck[K_META]! & V6_BIT) !== 0;
     if (v6) {
       for (let i = 0; i < 4; i++) {
-        tk[K_SRC + i] = read32(res.originalSrc, i * 4);
-        tk[K_DST + i] = read32(res.originalDst, i * 4);
+        tk[srcWord(i)] = read32(res.originalSrc, i * 4);
+        tk[dstWord(i)] = read32(res.originalDst, i * 4);
       }
     } else {
-      for (let i = 1; i < 4; i++) {
-        tk[K_SRC + i] = 0;
-        tk[K_DST + i] = 0;
-      }
+      for (let i = KW; i < W; i++) tk[i] = 0;
       tk[K_SRC] = read32(res.originalSrc, 0);
       tk[K_DST] = read32(res.originalDst, 0);
     }
@@ -715,7 +767,7 @@ export class OvsConntrack implements ConntrackEngine {
       tk[K_DL4] = res.originalDstPort;
     }
     tk[K_META] = (res.zone & 0xffff) | (res.originalProto << 16) | (v6 ? V6_BIT : 0);
-    const n = this.lookupKey(tk, 0, now, this.hashAt(tk, 0));
+    const n = this.lookupKey(tk, now, this.hashAt(tk));
     return n >= 0 ? n >> 1 : -1;
   }
 
@@ -825,35 +877,18 @@ export class OvsConntrack implements ConntrackEngine {
       return -1;
     }
     const fwd = e * R;
-    const rev = fwd + REV;
     const keys = this.keys;
-    // The original key, and the reply key written reversed in the same pass.
-    for (let i = 0; i < 4; i++) {
-      const s = ck[K_SRC + i]!;
-      const t = ck[K_DST + i]!;
-      keys[fwd + K_SRC + i] = s;
-      keys[fwd + K_DST + i] = t;
-      keys[rev + K_SRC + i] = t;
-      keys[rev + K_DST + i] = s;
-    }
-    const sl4 = ck[K_SL4]!;
-    const dl4 = ck[K_DL4]!;
-    const meta = ck[K_META]!;
-    keys[fwd + K_SL4] = sl4;
-    keys[fwd + K_DL4] = dl4;
-    keys[fwd + K_META] = meta;
-    keys[rev + K_SL4] = dl4;
-    keys[rev + K_DL4] = sl4;
-    keys[rev + K_META] = meta;
+    // The original key, and the reply key reversed (NAT's tuple search below replaces it). `tk` keeps the reversed
+    // key for its hash at the insert when there is no NAT.
+    const tk = this.tk;
+    for (let i = 0; i < W; i++) tk[i] = ck[i]!;
+    reverseKey(tk, 0);
+    this.storeKey(e * 2, ck);
+    this.storeKey(e * 2 + 1, tk);
     keys[fwd + R_MARK] = 0;
     // Tracker kind set, NAT action, tracker state and label-set byte cleared: one word cleared, one byte set.
     keys[fwd + R_BYTES] = 0;
     this.recB[(fwd + R_BYTES) * 4 + B_L4] = kind;
-    const lb = fwd + R_LABEL;
-    keys[lb] = 0;
-    keys[lb + 1] = 0;
-    keys[lb + 2] = 0;
-    keys[lb + 3] = 0;
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
       tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
@@ -884,11 +919,11 @@ export class OvsConntrack implements ConntrackEngine {
     // Both nodes' hashes are known by now: the original key is ck, looked up just before (hashed unless the
     // miss memo answered); the reply key was hashed by the NAT tuple search that found it free.
     if (!this.ckHashed) {
-      this.ckHash = this.hashAt(ck, 0);
+      this.ckHash = this.hashAt(ck);
       this.ckHashed = true;
     }
     this.insertNode(e * 2, this.ckHash);
-    this.insertNode(e * 2 + 1, this.recB[(e * R + R_BYTES) * 4 + B_NAT] ? this.revHash : this.hashAt(keys, rev));
+    this.insertNode(e * 2 + 1, this.recB[(e * R + R_BYTES) * 4 + B_NAT] ? this.revHash : this.hashAt(tk));
     this.linkLive(e);
     this.nConns++;
     if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) this.natPacket(frame, d, e, false, this.ctxRelated, res);
@@ -913,11 +948,12 @@ export class OvsConntrack implements ConntrackEngine {
       out[3] = 0;
       return;
     }
-    const l = e * R + R_LABEL;
-    out[0] = this.keys[l]!;
-    out[1] = this.keys[l + 1]!;
-    out[2] = this.keys[l + 2]!;
-    out[3] = this.keys[l + 3]!;
+    const l = e * 4;
+    const labels = this.labels;
+    out[0] = labels[l]!;
+    out[1] = labels[l + 1]!;
+    out[2] = labels[l + 2]!;
+    out[3] = labels[l + 3]!;
   }
 
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
@@ -948,8 +984,8 @@ export class OvsConntrack implements ConntrackEngine {
     res.originalIpv6 = v6;
     if (v6) {
       for (let i = 0; i < 4; i++) {
-        write32(res.originalSrc, i * 4, k[o + K_SRC + i]!);
-        write32(res.originalDst, i * 4, k[o + K_DST + i]!);
+        write32(res.originalSrc, i * 4, e >= 0 ? this.addrWord(e * 2, true, i) : k[srcWord(i)]!);
+        write32(res.originalDst, i * 4, e >= 0 ? this.addrWord(e * 2, false, i) : k[dstWord(i)]!);
       }
     } else if (res === this.metaRes) {
       // Four word stores per address instead of sixteen byte stores (the view's words are in host order).
@@ -1006,12 +1042,12 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   private setLabel(e: number, req: CtRequest, res: CtResult): void {
-    const l = e * R + R_LABEL;
+    const l = e * 4;
     let any = 0;
     for (let i = 0; i < 4; i++) {
       const v = ((req.labelValue[i]! & req.labelMask[i]!) | (res.label[i]! & ~req.labelMask[i]!)) >>> 0;
       res.label[i] = v;
-      this.keys[l + i] = v;
+      this.labels[l + i] = v;
       if (v !== 0) any = 1;
     }
     this.recB[(e * R + R_BYTES) * 4 + B_LABEL] = any;
@@ -1036,18 +1072,15 @@ export class OvsConntrack implements ConntrackEngine {
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
       if (this.validate && internetChecksum(frame, l3, d.ipHeaderLength) !== 0) return CtReason.L3_CHECKSUM;
-      // Not fill(): a builtin call costs more than these stores (words 0 and 4 are set next).
-      for (let i = 1; i < 4; i++) {
-        ck[K_SRC + i] = 0;
-        ck[K_DST + i] = 0;
-      }
+      // Not fill(): a builtin call costs more than these stores.
+      for (let i = KW; i < W; i++) ck[i] = 0;
       ck[K_SRC] = d.ipSrc;
       ck[K_DST] = d.ipDst;
     } else if (d.l3 === L3.IPV6) {
       if (d.ipFragment) return CtReason.FRAGMENT;
       for (let i = 0; i < 4; i++) {
-        ck[K_SRC + i] = read32(frame, l3 + 8 + i * 4);
-        ck[K_DST + i] = read32(frame, l3 + 24 + i * 4);
+        ck[srcWord(i)] = read32(frame, l3 + 8 + i * 4);
+        ck[dstWord(i)] = read32(frame, l3 + 24 + i * 4);
       }
       v6 = V6_BIT;
     } else {
@@ -1159,8 +1192,8 @@ export class OvsConntrack implements ConntrackEngine {
     if (walkIpv6(frame, il3, tail, w) < 0 || w.fragmented) return CtReason.L4_UNTRACKABLE;
     for (let i = 0; i < 16; i++) if (frame[il3 + 8 + i] !== frame[d.l3Offset + 24 + i]) return CtReason.L4_UNTRACKABLE;
     for (let i = 0; i < 4; i++) {
-      ck[K_SRC + i] = read32(frame, il3 + 8 + i * 4);
-      ck[K_DST + i] = read32(frame, il3 + 24 + i * 4);
+      ck[srcWord(i)] = read32(frame, il3 + 8 + i * 4);
+      ck[dstWord(i)] = read32(frame, il3 + 24 + i * 4);
     }
     const iproto = w.protocol;
     const il4 = w.upperOffset;
@@ -1216,13 +1249,14 @@ export class OvsConntrack implements ConntrackEngine {
   private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult): void {
     const keys = this.keys;
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
+    const kn = e * 2 + (reply ? 0 : 1);
     const ko = e * R + (reply ? 0 : REV);
     const act = reply ? natReverse(this.recB[(e * R + R_BYTES) * 4 + B_NAT]) : this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     if (act & SRC) res.state |= CtState.SNAT;
     else if (act & DST) res.state |= CtState.DNAT;
     if (!(act & (SRC | DST))) return;
     res.rewritten = true;
-    this.natKo = related ? -1 : ko;
+    this.natNode = related ? -1 : kn;
     const proto = (keys[ko + K_META]! >>> 16) & 0xff;
     const l4size = d.l4Offset >= 0 ? d.l3End - d.l4Offset : 0;
     if (d.l3 === L3.IPV4) {
@@ -1231,11 +1265,11 @@ export class OvsConntrack implements ConntrackEngine {
     } else if (act & SRC) {
       // OVS adjusts the L4 checksum of the connection's protocol — for an ICMPv6 error, that of the embedded
       // packet, at its offset in the ICMPv6 message (lib/conntrack.c v3.1.0 nat_packet_ipv6).
-      this.setIpv6Addr(frame, d.l3Offset + 8, d.l4Offset, l4size, proto, keys, ko + K_DST);
+      this.setIpv6Addr(frame, d.l3Offset + 8, d.l4Offset, l4size, proto, this.addr4(kn, false));
     } else {
-      this.setIpv6Addr(frame, d.l3Offset + 24, d.l4Offset, l4size, proto, keys, ko + K_SRC);
+      this.setIpv6Addr(frame, d.l3Offset + 24, d.l4Offset, l4size, proto, this.addr4(kn, true));
     }
-    if (related) this.natInner(frame, d, ko, proto, natReverse(act));
+    if (related) this.natInner(frame, d, kn, proto, natReverse(act));
     else this.setPorts(frame, d.l4Offset, proto, keys[ko + K_DL4]! & 0xffff, keys[ko + K_SL4]! & 0xffff, d);
   }
 
@@ -1270,11 +1304,18 @@ export class OvsConntrack implements ConntrackEngine {
     }
   }
 
+  /** Node `n`'s source (`src`) or destination address, its four words in a scratch array. */
+  private addr4(n: number, src: boolean): Uint32Array {
+    const a = this.addr4Scratch;
+    for (let i = 0; i < 4; i++) a[i] = this.addrWord(n, src, i);
+    return a;
+  }
+
   /**
-   * Writes an IPv6 address (4 words of `words` at `wo`) at `addrOff`, adjusting the checksum `proto` would
+   * Writes an IPv6 address (its 4 words in `words`) at `addrOff`, adjusting the checksum `proto` would
    * have at `l4` when the segment is long enough (packet_set_ipv6_addr / packet_update_csum128).
    */
-  private setIpv6Addr(frame: Uint8Array, addrOff: number, l4: number, l4size: number, proto: number, words: Uint32Array, wo: number): void {
+  private setIpv6Addr(frame: Uint8Array, addrOff: number, l4: number, l4size: number, proto: number, words: Uint32Array): void {
     let at = -1;
     if (l4 >= 0) {
       if (proto === 6 && l4size >= 20) at = l4 + 16;
@@ -1285,21 +1326,22 @@ export class OvsConntrack implements ConntrackEngine {
       let sum = ~read16(frame, at) & 0xffff;
       for (let i = 0; i < 4; i++) {
         const old = read32(frame, addrOff + i * 4);
-        const now = words[wo + i]!;
+        const now = words[i]!;
         sum += (~(old >>> 16) & 0xffff) + (~old & 0xffff) + (now >>> 16) + (now & 0xffff);
       }
       const v = ~foldSum(sum) & 0xffff;
       write16(frame, at, proto === 17 && v === 0 ? 0xffff : v);
     }
-    for (let i = 0; i < 4; i++) write32(frame, addrOff + i * 4, words[wo + i]!);
+    for (let i = 0; i < 4; i++) write32(frame, addrOff + i * 4, words[i]!);
   }
 
   /**
    * nat_inner_packet: translate the packet inside an ICMP error (its ports, then its address, with its own
    * checksums adjusted where they lie inside the message), then recompute the ICMP checksum.
    */
-  private natInner(frame: Uint8Array, d: DecodedFrame, ko: number, proto: number, act: number): void {
+  private natInner(frame: Uint8Array, d: DecodedFrame, kn: number, proto: number, act: number): void {
     const keys = this.keys;
+    const ko = (kn >> 1) * R + (kn & 1) * REV;
     const tail = d.l3End;
     const il3 = this.innerL3;
     const il4 = this.innerL4;
@@ -1340,8 +1382,8 @@ export class OvsConntrack implements ConntrackEngine {
       write16(frame, l4 + 2, 0);
       write16(frame, l4 + 2, internetChecksum(frame, l4, tail - l4));
     } else {
-      if (act & SRC) this.setIpv6Addr(frame, il3 + 8, il4, isize, proto, keys, ko + K_SRC);
-      else this.setIpv6Addr(frame, il3 + 24, il4, isize, proto, keys, ko + K_DST);
+      if (act & SRC) this.setIpv6Addr(frame, il3 + 8, il4, isize, proto, this.addr4(kn, true));
+      else this.setIpv6Addr(frame, il3 + 24, il4, isize, proto, this.addr4(kn, false));
       const l4 = d.l4Offset;
       write16(frame, l4 + 2, 0);
       const sum = internetChecksum(frame, l4, tail - l4, pseudoHeaderSumV6(frame, d.l3Offset + 8, d.l3Offset + 24, 58, tail - l4));
@@ -1353,15 +1395,15 @@ export class OvsConntrack implements ConntrackEngine {
    * nat_get_unique_tuple: choose the translated address (by hash within the range) and, for TCP/UDP, a port
    * whose reply tuple is free — the destination port range first for DNAT with ports, then the source port
    * (kept if free, else searched in its class: 1–511, 600–1023 or 1024–65535; up to 128 tries, then rounds of
-   * random starts). Writes the reply key of slot `e`; false when every candidate is taken.
+   * random starts). Writes the reply key of slot `e`; false when every candidate is taken. `ck` holds the
+   * original key, `tk` its reverse (the candidates are made there).
    */
   private natUniqueTuple(e: number, req: CtRequest, now: number): boolean {
-    const keys = this.keys;
-    const fwd = e * R;
-    const rev = fwd + REV;
+    const ck = this.ck;
+    const tk = this.tk;
     const act = this.recB[(e * R + R_BYTES) * 4 + B_NAT];
-    const v6 = (keys[fwd + K_META]! & V6_BIT) !== 0;
-    const proto = (keys[fwd + K_META]! >>> 16) & 0xff;
+    const v6 = (ck[K_META]! & V6_BIT) !== 0;
+    const proto = (ck[K_META]! >>> 16) & 0xff;
     const pat = proto === 6 || proto === 17;
     let minPort = req.natPortMin;
     let maxPort = req.natPortMax;
@@ -1384,12 +1426,16 @@ export class OvsConntrack implements ConntrackEngine {
       for (let i = 0; i < 4; i++) h = mix(h, read32(req.natAddrMin, i * 4));
       for (let i = 0; i < 4; i++) h = mix(h, read32(req.natAddrMax, i * 4));
       h = mix(h, (maxPort << 16) | minPort);
-      for (let i = 0; i < CT_KEY_WORDS; i++) h = mix(h, keys[fwd + i]!);
+      // The original key's words in their order of old (source address, destination address, ports, meta).
+      for (let i = 0; i < 4; i++) h = mix(h, ck[srcWord(i)]!);
+      for (let i = 0; i < 4; i++) h = mix(h, ck[dstWord(i)]!);
+      h = mix(h, ck[K_SL4]!);
+      h = mix(h, ck[K_DL4]!);
+      h = mix(h, ck[K_META]!);
       hash = finish(h) >>> 0;
     }
     if (zero) {
-      const from = fwd + (act & SRC ? K_SRC : K_DST);
-      for (let i = 0; i < 4; i++) a[i] = keys[from + i]!;
+      for (let i = 0; i < 4; i++) a[i] = ck[act & SRC ? srcWord(i) : dstWord(i)]!;
     } else if (!v6) {
       const min = read32(req.natAddrMin, 0);
       const max = read32(req.natAddrMax, 0);
@@ -1422,8 +1468,8 @@ export class OvsConntrack implements ConntrackEngine {
     }
 
     // set_sport_range / set_dport_range
-    const keySport = keys[fwd + K_SL4]! & 0xffff;
-    const keyDport = keys[fwd + K_DL4]! & 0xffff;
+    const keySport = ck[K_SL4]! & 0xffff;
+    const keyDport = ck[K_DL4]! & 0xffff;
     let sCurr: number;
     let sMin: number;
     let sMax: number;
@@ -1457,25 +1503,26 @@ export class OvsConntrack implements ConntrackEngine {
       dMax = dCurr;
     }
     if (pat) {
-      keys[rev + K_SL4] = dCurr;
-      keys[rev + K_DL4] = sCurr;
+      tk[K_SL4] = dCurr;
+      tk[K_DL4] = sCurr;
     }
-    const to = rev + (act & SRC ? K_DST : K_SRC);
-    for (let i = 0; i < 4; i++) keys[to + i] = a[i]!;
+    for (let i = 0; i < 4; i++) tk[act & SRC ? dstWord(i) : srcWord(i)] = a[i]!;
 
+    let found: boolean;
     if (!pat) {
-      this.revHash = this.hashAt(keys, rev);
-      return this.lookupKey(keys, rev, now, this.revHash) < 0;
+      this.revHash = this.hashAt(tk);
+      found = this.lookupKey(tk, now, this.revHash) < 0;
+    } else {
+      found = false;
+      if (act & DST_PORT) found = this.uniquePort(tk, K_SL4, dCurr, dMin, dMax, now);
+      if (!found) found = this.uniquePort(tk, K_DL4, sCurr, sMin, sMax, now);
     }
-    let found = false;
-    if (act & DST_PORT) found = this.uniquePort(rev, K_SL4, dCurr, dMin, dMax, now);
-    if (!found) found = this.uniquePort(rev, K_DL4, sCurr, sMin, sMax, now);
+    if (found) this.storeKey(e * 2 + 1, tk);
     return found;
   }
 
   /** nat_get_unique_l4: walk the port range from `curr` for a reply tuple no connection uses. */
-  private uniquePort(ko: number, field: number, curr: number, min: number, max: number, now: number): boolean {
-    const keys = this.keys;
+  private uniquePort(k: Uint32Array, field: number, curr: number, min: number, max: number, now: number): boolean {
     const range = (max - min + 1) & 0xffff;
     let attempts = Math.min(range, 128);
     const orig = curr;
@@ -1485,9 +1532,9 @@ export class OvsConntrack implements ConntrackEngine {
       let n = (inRange ? max - min + 1 : max - min + 2) & 0xffff;
       for (; n > 0; n--) {
         if (i++ >= attempts) break;
-        keys[ko + field] = curr;
-        const h = this.hashAt(keys, ko);
-        if (this.lookupKey(keys, ko, now, h) < 0) {
+        k[field] = curr;
+        const h = this.hashAt(k);
+        if (this.lookupKey(k, now, h) < 0) {
           this.revHash = h;
           return true;
         }
@@ -1498,7 +1545,7 @@ export class OvsConntrack implements ConntrackEngine {
         curr = min + (this.random() % range);
         continue;
       }
-      keys[ko + field] = orig;
+      k[field] = orig;
       return false;
     }
   }
@@ -1514,52 +1561,63 @@ export class OvsConntrack implements ConntrackEngine {
 
   // ---------------------------------------------------------------- table
 
-  private hashAt(k: Uint32Array, o: number): number {
+  private hashAt(k: Uint32Array): number {
     // IPv4 keys leave address words 1–3 zero: hash only the words that can differ.
-    const meta = k[o + K_META]!;
+    const meta = k[K_META]!;
     let h = mix(this.hashSeed, meta);
-    h = mix(h, k[o + K_SRC]!);
-    h = mix(h, k[o + K_DST]!);
-    h = mix(h, k[o + K_SL4]!);
-    h = mix(h, k[o + K_DL4]!);
+    h = mix(h, k[K_SRC]!);
+    h = mix(h, k[K_DST]!);
+    h = mix(h, k[K_SL4]!);
+    h = mix(h, k[K_DL4]!);
     if (meta & V6_BIT) {
       for (let i = 1; i < 4; i++) {
-        h = mix(h, k[o + K_SRC + i]!);
-        h = mix(h, k[o + K_DST + i]!);
+        h = mix(h, k[srcWord(i)]!);
+        h = mix(h, k[dstWord(i)]!);
       }
     }
     return finish(h);
   }
 
   /**
-   * The live node (`slot * 2 + direction`) whose key equals `k[o…]` (hash `h`, from {@link hashAt}), or -1.
+   * The live node (`slot * 2 + direction`) whose key equals `k` (hash `h`, from {@link hashAt}), or -1.
    * Expired connections are skipped. The chain's nodes are compared by key in their records, not first by the hash
    * kept in `links`: buckets hold half a node on average, so a node in the bucket is nearly always the one sought,
    * and a hit then reads the bucket and the record — which the state update reads next anyway — without a cache
    * miss on `links` too (the next pointer is read only to step past a node that differs). The expiration is read
    * last: a node whose key matches is almost always the one sought, so a miss costs no read of it.
    */
-  private lookupKey(k: Uint32Array, o: number, now: number, h: number): number {
+  private lookupKey(k: Uint32Array, now: number, h: number): number {
     const keys = this.keys;
     const links = this.links;
     const bk = h & this.bucketMask;
     if ((this.occupied[bk >>> 5]! & (1 << (bk & 31))) === 0) return -1;
+    const meta = k[K_META]!;
+    const src = k[K_SRC]!;
+    const dst = k[K_DST]!;
+    const sl4 = k[K_SL4]!;
+    const dl4 = k[K_DL4]!;
     for (let n = this.buckets[bk]!; n >= 0; n = links[n * 2 + 1]!) {
       const base = (n >> 1) * R;
       const b = base + (n & 1) * REV;
-      if (keys[b + K_META] !== k[o + K_META] || keys[b + K_SL4] !== k[o + K_SL4] || keys[b + K_DL4] !== k[o + K_DL4]) continue;
-      let i = 0;
-      while (i < 8 && keys[b + i] === k[o + i]) i++;
-      if (i < 8 || now >= this.recF[(base + R_EXP) >> 1]!) continue;
+      if (keys[b + K_META] !== meta || keys[b + K_SL4] !== sl4 || keys[b + K_DL4] !== dl4 || keys[b + K_SRC] !== src || keys[b + K_DST] !== dst) continue;
+      if ((meta & V6_BIT && !this.v6Equal(n, k)) || now >= this.recF[(base + R_EXP) >> 1]!) continue;
       // OVS compares the original key first: a connection whose two keys are equal matches as original.
       if (n & 1) {
         let j = 0;
-        while (j < W && keys[base + j] === k[o + j]) j++;
-        if (j === W) return n - 1;
+        while (j < KW && keys[base + j] === k[j]) j++;
+        if (j === KW && (!(meta & V6_BIT) || this.v6Equal(n - 1, k))) return n - 1;
       }
       return n;
     }
     return -1;
+  }
+
+  /** Whether node `n`'s IPv6 words are the key `k`'s. */
+  private v6Equal(n: number, k: Uint32Array): boolean {
+    const v = this.v6keys!;
+    const o = n * V6W;
+    for (let i = 0; i < V6W; i++) if (v[o + i] !== k[KW + i]) return false;
+    return true;
   }
 
   /** Links node `n` (its key already written) into its bucket under hash `h`. */
@@ -1684,6 +1742,14 @@ export class OvsConntrack implements ConntrackEngine {
     const links = new Int32Array(n * 4);
     if (keep) links.set(this.links.subarray(0, keep * 4));
     this.links = links;
+    const labels = new Uint32Array(n * 4);
+    if (keep) labels.set(this.labels.subarray(0, keep * 4));
+    this.labels = labels;
+    if (this.v6keys) {
+      const v = new Uint32Array(n * 2 * V6W);
+      v.set(this.v6keys.subarray(0, keep * 2 * V6W));
+      this.v6keys = v;
+    }
     const cold = new ArrayBuffer(n * 16);
     const admitZone = new Int32Array(cold, 0, n);
     const zoneSeq = new Uint32Array(cold, n * 4, n);
@@ -1815,27 +1881,31 @@ export class OvsConntrack implements ConntrackEngine {
     const v6 = (meta & V6_BIT) !== 0;
     const proto = (meta >>> 16) & 0xff;
     const icmp = (proto === 1 && !v6) || (proto === 58 && v6);
-    const tuple = (o: number): CtTupleInfo => {
-      const t: CtTupleInfo = { src: addrText(keys, o + K_SRC, v6), dst: addrText(keys, o + K_DST, v6), sport: 0, dport: 0 };
+    const tuple = (n: number): CtTupleInfo => {
+      const k = new Uint32Array(W);
+      this.loadKey(n, k);
+      const t: CtTupleInfo = { src: addrText(k, true, v6), dst: addrText(k, false, v6), sport: 0, dport: 0 };
       if (icmp) {
-        t.icmpId = keys[o + K_SL4]! >>> 16;
-        t.icmpType = (keys[o + K_SL4]! >>> 8) & 0xff;
-        t.icmpCode = keys[o + K_SL4]! & 0xff;
+        t.icmpId = k[K_SL4]! >>> 16;
+        t.icmpType = (k[K_SL4]! >>> 8) & 0xff;
+        t.icmpCode = k[K_SL4]! & 0xff;
       } else {
-        t.sport = keys[o + K_SL4]! & 0xffff;
-        t.dport = keys[o + K_DL4]! & 0xffff;
+        t.sport = k[K_SL4]! & 0xffff;
+        t.dport = k[K_DL4]! & 0xffff;
       }
       return t;
     };
+    const labelSet = this.recB[(e * R + R_BYTES) * 4 + B_LABEL] !== 0;
+    const lw = (i: number): number => (labelSet ? this.labels[e * 4 + i]! : 0);
     const nat = this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     const info: CtConnectionInfo = {
       zone: meta & 0xffff,
       ipv6: v6,
       proto,
-      orig: tuple(fwd),
-      reply: tuple(fwd + REV),
+      orig: tuple(e * 2),
+      reply: tuple(e * 2 + 1),
       mark: this.keys[e * R + R_MARK],
-      label: [keys[e * R + R_LABEL]!, keys[e * R + R_LABEL + 1]!, keys[e * R + R_LABEL + 2]!, keys[e * R + R_LABEL + 3]!],
+      label: [lw(0), lw(1), lw(2), lw(3)],
       nat: nat & SRC ? 'src' : nat & DST ? 'dst' : undefined,
       timeout: Math.max(0, Math.floor((this.recF[(e * R + R_EXP) >> 1] - now) / 1000)),
       slot: e,
@@ -1898,24 +1968,27 @@ function l4Kind(proto: number): number {
 /** conn_key_reverse: swap the endpoints of the key at `k[o…]`. */
 function reverseKey(k: Uint32Array, o: number): void {
   for (let i = 0; i < 4; i++) {
-    const t = k[o + K_SRC + i]!;
-    k[o + K_SRC + i] = k[o + K_DST + i]!;
-    k[o + K_DST + i] = t;
+    const s = o + srcWord(i);
+    const d = o + dstWord(i);
+    const t = k[s]!;
+    k[s] = k[d]!;
+    k[d] = t;
   }
   const t = k[o + K_SL4]!;
   k[o + K_SL4] = k[o + K_DL4]!;
   k[o + K_DL4] = t;
 }
 
-function addrText(k: Uint32Array, o: number, v6: boolean): string {
+/** The source (`src`) or destination address of the key `k` as text. */
+function addrText(k: Uint32Array, src: boolean, v6: boolean): string {
   if (!v6) {
-    const a = k[o]!;
+    const a = k[src ? K_SRC : K_DST]!;
     return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
   }
   // Output only (dump lines): one small buffer per call is fine. inet_ntop's text, as OVS prints, is RFC 5952's.
   const b = new Uint8Array(16);
   for (let i = 0; i < 4; i++) {
-    const x = k[o + i]!;
+    const x = k[src ? srcWord(i) : dstWord(i)]!;
     b[4 * i] = x >>> 24;
     b[4 * i + 1] = (x >>> 16) & 255;
     b[4 * i + 2] = (x >>> 8) & 255;
