@@ -878,13 +878,37 @@ export class OvsConntrack implements ConntrackEngine {
     }
     const fwd = e * R;
     const keys = this.keys;
-    // The original key, and the reply key reversed (NAT's tuple search below replaces it). `tk` keeps the reversed
-    // key for its hash at the insert when there is no NAT.
+    // The original key, and the reply key reversed (NAT's tuple search below replaces it; it starts from `tk`, the
+    // reversed key, which also gives the reply node's hash at the insert when there is no NAT).
     const tk = this.tk;
-    for (let i = 0; i < W; i++) tk[i] = ck[i]!;
-    reverseKey(tk, 0);
-    this.storeKey(e * 2, ck);
-    this.storeKey(e * 2 + 1, tk);
+    const meta = ck[K_META]!;
+    const src = ck[K_SRC]!;
+    const dst = ck[K_DST]!;
+    const sl4 = ck[K_SL4]!;
+    const dl4 = ck[K_DL4]!;
+    keys[fwd + K_SRC] = src;
+    keys[fwd + K_DST] = dst;
+    keys[fwd + K_SL4] = sl4;
+    keys[fwd + K_DL4] = dl4;
+    keys[fwd + K_META] = meta;
+    keys[fwd + REV + K_SRC] = dst;
+    keys[fwd + REV + K_DST] = src;
+    keys[fwd + REV + K_SL4] = dl4;
+    keys[fwd + REV + K_DL4] = sl4;
+    keys[fwd + REV + K_META] = meta;
+    tk[K_SRC] = dst;
+    tk[K_DST] = src;
+    tk[K_SL4] = dl4;
+    tk[K_DL4] = sl4;
+    tk[K_META] = meta;
+    for (let i = 1; i < 4; i++) {
+      tk[srcWord(i)] = ck[dstWord(i)]!;
+      tk[dstWord(i)] = ck[srcWord(i)]!;
+    }
+    if (meta & V6_BIT) {
+      this.storeKey(e * 2, ck);
+      this.storeKey(e * 2 + 1, tk);
+    }
     keys[fwd + R_MARK] = 0;
     // Tracker kind set, NAT action, tracker state and label-set byte cleared: one word cleared, one byte set.
     keys[fwd + R_BYTES] = 0;

@@ -31,20 +31,31 @@ const MAX_ACK_WINDOW = 0xffff + 1500;
 
 /**
  * Per-peer TCP tracking state of every connection slot: one record of {@link TCP_STRIDE} words per connection,
- * {@link TCP_PEER} words per peer (`seqlo`, `seqhi`, largest window, window scale byte, state), so that tracking a
- * segment reads one or two cache lines rather than one line in each of five arrays (with 100 000+ connections
- * every array access is a cache miss).
+ * {@link TCP_PEER} words per peer (`seqlo`, `seqhi`, and one word of the largest window (16 bits, as OVS's
+ * `max_win`), the window scale byte and the state), so that tracking a segment reads one cache line or two
+ * rather than one line in each of five arrays (with 100 000+ connections every array access is a cache miss).
  */
 export type TcpPeers = Uint32Array;
-/** Words per peer: seqlo, seqhi, max window, wscale, state. */
-export const TCP_PEER = 5;
+/** Words per peer: seqlo, seqhi, max window | wscale << 16 | state << 24. */
+export const TCP_PEER = 3;
 /** Words per connection (two peers). */
 export const TCP_STRIDE = 2 * TCP_PEER;
 const SEQLO = 0;
 const SEQHI = 1;
-const MAXWIN = 2;
-const WSCALE = 3;
-const STATE = 4;
+const PACKED = 2;
+
+const maxWin = (t: TcpPeers, p: number): number => t[p + PACKED]! & 0xffff;
+const wscale = (t: TcpPeers, p: number): number => (t[p + PACKED]! >>> 16) & 0xff;
+const state = (t: TcpPeers, p: number): number => t[p + PACKED]! >>> 24;
+function setMaxWin(t: TcpPeers, p: number, v: number): void {
+  t[p + PACKED] = ((t[p + PACKED]! & 0xffff0000) | v) >>> 0;
+}
+function setWscale(t: TcpPeers, p: number, v: number): void {
+  t[p + PACKED] = ((t[p + PACKED]! & 0xff00ffff) | (v << 16)) >>> 0;
+}
+function setState(t: TcpPeers, p: number, v: number): void {
+  t[p + PACKED] = ((t[p + PACKED]! & 0x00ffffff) | (v << 24)) >>> 0;
+}
 
 /** Allocates tracking state for `capacity` connections (two peers each). */
 export function allocTcpPeers(capacity: number): TcpPeers {
@@ -60,7 +71,7 @@ export function growTcpPeers(old: TcpPeers, capacity: number, count: number): Tc
 
 /** The state ({@link CtTcpState}) of peer `peer` (0 original sender, 1 reply sender) of connection `e`. */
 export function tcpPeerState(t: TcpPeers, e: number, peer: number): number {
-  return t[e * TCP_STRIDE + peer * TCP_PEER + STATE]!;
+  return state(t, e * TCP_STRIDE + peer * TCP_PEER);
 }
 
 const seqGeq = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
@@ -114,23 +125,23 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
   let seqhi = t[src + SEQLO]! + payloadLength + 1;
   if (flags & SYN) {
     seqhi++;
-    t[src + WSCALE] = tcpWscale(frame, l4);
-    t[dst + WSCALE] = 0;
+    setWscale(t, src, tcpWscale(frame, l4));
+    setWscale(t, dst, 0);
   } else {
-    t[src + WSCALE] = WSCALE_UNKNOWN;
-    t[dst + WSCALE] = WSCALE_UNKNOWN;
+    setWscale(t, src, WSCALE_UNKNOWN);
+    setWscale(t, dst, WSCALE_UNKNOWN);
   }
-  let maxWin = Math.max(read16(frame, l4 + 14), 1);
-  const sws = t[src + WSCALE]! & WSCALE_MASK;
-  if (sws) maxWin = Math.ceil(maxWin / (1 << sws));
-  t[src + MAXWIN] = maxWin;
+  let win = Math.max(read16(frame, l4 + 14), 1);
+  const sws = wscale(t, src) & WSCALE_MASK;
+  if (sws) win = Math.ceil(win / (1 << sws));
+  setMaxWin(t, src, win);
   if (flags & FIN) seqhi++;
   t[src + SEQHI] = seqhi >>> 0;
   t[dst + SEQLO] = 0;
   t[dst + SEQHI] = 1;
-  t[dst + MAXWIN] = 1;
-  t[src + STATE] = SYN_SENT;
-  t[dst + STATE] = CLOSED;
+  setMaxWin(t, dst, 1);
+  setState(t, src, SYN_SENT);
+  setState(t, dst, CLOSED);
 }
 
 /**
@@ -147,22 +158,22 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
 
   if ((flags & (SYN | ACK)) === SYN) {
     // A new SYN on a connection both sides have closed reopens it; a repeated SYN keeps it opening.
-    if (t[dst + STATE]! >= FIN_WAIT_2 && t[src + STATE]! >= FIN_WAIT_2) {
-      t[src + STATE] = CLOSED;
-      t[dst + STATE] = CLOSED;
+    if (state(t, dst) >= FIN_WAIT_2 && state(t, src) >= FIN_WAIT_2) {
+      setState(t, src, CLOSED);
+      setState(t, dst, CLOSED);
       return CtUpdate.NEW;
-    } else if (t[src + STATE]! <= SYN_SENT) {
-      t[src + STATE] = SYN_SENT;
+    } else if (state(t, src) <= SYN_SENT) {
+      setState(t, src, SYN_SENT);
       return CtUpdate.VALID_NEW | ((CtTimeout.TCP_FIRST_PACKET + 1) << 4);
     }
   }
 
   let sws = 0;
   let dws = 0;
-  if (t[src + WSCALE]! & WSCALE_FLAG && t[dst + WSCALE]! & WSCALE_FLAG && !(flags & SYN)) {
-    sws = t[src + WSCALE]! & WSCALE_MASK;
-    dws = t[dst + WSCALE]! & WSCALE_MASK;
-  } else if (t[src + WSCALE]! & WSCALE_UNKNOWN && t[dst + WSCALE]! & WSCALE_UNKNOWN && !(flags & SYN)) {
+  if (wscale(t, src) & WSCALE_FLAG && wscale(t, dst) & WSCALE_FLAG && !(flags & SYN)) {
+    sws = wscale(t, src) & WSCALE_MASK;
+    dws = wscale(t, dst) & WSCALE_MASK;
+  } else if (wscale(t, src) & WSCALE_UNKNOWN && wscale(t, dst) & WSCALE_UNKNOWN && !(flags & SYN)) {
     sws = MAX_WSCALE;
     dws = MAX_WSCALE;
   }
@@ -172,34 +183,34 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   let ack = read32(frame, l4 + 8);
   let end: number;
   let checkAckskew = true;
-  if (t[src + STATE]! < SYN_SENT) {
+  if (state(t, src) < SYN_SENT) {
     // This peer's first packet.
     end = (seq + payloadLength) >>> 0;
     if (flags & SYN) {
       end = (end + 1) >>> 0;
-      if (t[dst + WSCALE]! & WSCALE_FLAG) {
-        t[src + WSCALE] = tcpWscale(frame, l4);
-        if (t[src + WSCALE]! & WSCALE_FLAG) {
-          sws = t[src + WSCALE]! & WSCALE_MASK;
+      if (wscale(t, dst) & WSCALE_FLAG) {
+        setWscale(t, src, tcpWscale(frame, l4));
+        if (wscale(t, src) & WSCALE_FLAG) {
+          sws = wscale(t, src) & WSCALE_MASK;
           win = Math.ceil(win / (1 << sws)) & 0xffff;
-          dws = t[dst + WSCALE]! & WSCALE_MASK;
+          dws = wscale(t, dst) & WSCALE_MASK;
         } else {
           // The other side offered scaling but this one did not: neither scales.
-          t[dst + MAXWIN] = (t[dst + MAXWIN]! << (t[dst + WSCALE]! & WSCALE_MASK)) & 0xffff;
-          t[dst + WSCALE] = 0;
+          setMaxWin(t, dst, (maxWin(t, dst) << (wscale(t, dst) & WSCALE_MASK)) & 0xffff);
+          setWscale(t, dst, 0);
         }
       }
     }
     if (flags & FIN) end = (end + 1) >>> 0;
     t[src + SEQLO] = seq;
-    t[src + STATE] = SYN_SENT;
-    const reach = (end + Math.max(1, t[dst + MAXWIN]! << dws)) >>> 0;
+    setState(t, src, SYN_SENT);
+    const reach = (end + Math.max(1, maxWin(t, dst) << dws)) >>> 0;
     if (t[src + SEQHI] === 1 || seqGeq(reach, t[src + SEQHI]!)) {
       t[src + SEQHI] = reach;
       // Picking up a connection: no ack skew check on this packet.
       checkAckskew = false;
     }
-    if (win > t[src + MAXWIN]!) t[src + MAXWIN] = win;
+    if (win > maxWin(t, src)) setMaxWin(t, src, win);
   } else {
     end = (seq + payloadLength) >>> 0;
     if (flags & SYN) end = (end + 1) >>> 0;
@@ -222,27 +233,27 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   const ackskew = checkAckskew ? (t[dst + SEQLO]! - ack) | 0 : 0;
   const inWindow =
     seqGeq(t[src + SEQHI]!, end) &&
-    seqGeq(seq, (t[src + SEQLO]! - (t[dst + MAXWIN]! << dws)) >>> 0) &&
+    seqGeq(seq, (t[src + SEQLO]! - (maxWin(t, dst) << dws)) >>> 0) &&
     ackskew >= -MAX_ACK_WINDOW &&
     ackskew <= MAX_ACK_WINDOW << sws &&
     ((flags & RST) === 0 || origSeq === t[src + SEQLO] || origSeq === ((t[src + SEQLO]! + 1) >>> 0) || ((origSeq + 1) >>> 0) === t[src + SEQLO]);
 
   if (inWindow || !seqCheck) {
-    if (t[src + MAXWIN]! < win) t[src + MAXWIN] = win;
+    if (maxWin(t, src) < win) setMaxWin(t, src, win);
     if (seqGt(end, t[src + SEQLO]!)) t[src + SEQLO] = end;
     if (seqGeq((ack + (win << sws)) >>> 0, t[dst + SEQHI]!)) t[dst + SEQHI] = (ack + Math.max(win << sws, 1)) >>> 0;
-    if (flags & SYN && t[src + STATE]! < SYN_SENT) t[src + STATE] = SYN_SENT;
-    if (flags & FIN && t[src + STATE]! < CLOSING) t[src + STATE] = CLOSING;
+    if (flags & SYN && state(t, src) < SYN_SENT) setState(t, src, SYN_SENT);
+    if (flags & FIN && state(t, src) < CLOSING) setState(t, src, CLOSING);
     if (flags & ACK) {
-      if (t[dst + STATE] === SYN_SENT) t[dst + STATE] = ESTABLISHED;
-      else if (t[dst + STATE] === CLOSING) t[dst + STATE] = FIN_WAIT_2;
+      if (state(t, dst) === SYN_SENT) setState(t, dst, ESTABLISHED);
+      else if (state(t, dst) === CLOSING) setState(t, dst, FIN_WAIT_2);
     }
     if (flags & RST) {
-      t[src + STATE] = TIME_WAIT;
-      t[dst + STATE] = TIME_WAIT;
+      setState(t, src, TIME_WAIT);
+      setState(t, dst, TIME_WAIT);
     }
-    const s = t[src + STATE]!;
-    const d = t[dst + STATE]!;
+    const s = state(t, src);
+    const d = state(t, dst);
     let tm: number;
     if (s >= FIN_WAIT_2 && d >= FIN_WAIT_2) tm = CtTimeout.TCP_CLOSED;
     else if (s >= CLOSING && d >= CLOSING) tm = CtTimeout.TCP_FIN_WAIT;
@@ -253,20 +264,20 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   }
 
   if (
-    (t[dst + STATE]! < SYN_SENT || t[dst + STATE]! >= FIN_WAIT_2 || t[src + STATE]! >= FIN_WAIT_2) &&
+    (state(t, dst) < SYN_SENT || state(t, dst) >= FIN_WAIT_2 || state(t, src) >= FIN_WAIT_2) &&
     seqGeq((t[src + SEQHI]! + MAX_ACK_WINDOW) >>> 0, end) &&
     seqGeq(seq, (t[src + SEQLO]! - MAX_ACK_WINDOW) >>> 0)
   ) {
     // Shotgunned SYNs, a connection picked up after the table was flushed, or stray packets right after
     // close: accepted within a window either way, without refreshing the timeout (so floods do not keep
     // the entry alive).
-    if (t[src + MAXWIN]! < win) t[src + MAXWIN] = win;
+    if (maxWin(t, src) < win) setMaxWin(t, src, win);
     if (seqGt(end, t[src + SEQLO]!)) t[src + SEQLO] = end;
     if (seqGeq((ack + (win << sws)) >>> 0, t[dst + SEQHI]!)) t[dst + SEQHI] = (ack + Math.max(win << sws, 1)) >>> 0;
-    if (flags & FIN && t[src + STATE]! < CLOSING) t[src + STATE] = CLOSING;
+    if (flags & FIN && state(t, src) < CLOSING) setState(t, src, CLOSING);
     if (flags & RST) {
-      t[src + STATE] = TIME_WAIT;
-      t[dst + STATE] = TIME_WAIT;
+      setState(t, src, TIME_WAIT);
+      setState(t, dst, TIME_WAIT);
     }
     return CtUpdate.VALID;
   }
