@@ -85,6 +85,11 @@ const R_BYTES = 11;
 const R_EXP = 12;
 /** Bumped when the slot is freed: invalidates the per-packet connection cache. */
 const R_GEN = 14;
+/**
+ * An IPv4 TCP connection with NAT: the checksum adjustments its original direction's rewrite makes, summed once at
+ * commit (see {@link natSums}): the IP header's in bits 16–31, the TCP checksum's in bits 0–15.
+ */
+const R_NATSUM = 15;
 const B_L4 = 0;
 const B_NAT = 1;
 const B_STATE = 2;
@@ -950,7 +955,10 @@ export class OvsConntrack implements ConntrackEngine {
     this.insertNode(e * 2 + 1, this.recB[(e * R + R_BYTES) * 4 + B_NAT] ? this.revHash : this.hashAt(tk));
     this.linkLive(e);
     this.nConns++;
-    if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) this.natPacket(frame, d, e, false, this.ctxRelated, res);
+    if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) {
+      if (kind === CtL4.TCP && !(ck[K_META]! & V6_BIT)) keys[fwd + R_NATSUM] = natSums(keys, fwd, this.recB[(fwd + R_BYTES) * 4 + B_NAT]);
+      this.natPacket(frame, d, e, false, this.ctxRelated, res);
+    }
     return e;
   }
 
@@ -1282,6 +1290,7 @@ export class OvsConntrack implements ConntrackEngine {
     res.rewritten = true;
     this.natNode = related ? -1 : kn;
     const proto = (keys[ko + K_META]! >>> 16) & 0xff;
+    if (!related && proto === 6 && d.l3 === L3.IPV4 && this.natTcp4(frame, d, e, reply, act)) return;
     const l4size = d.l4Offset >= 0 ? d.l3End - d.l4Offset : 0;
     if (d.l3 === L3.IPV4) {
       if (act & SRC) rewriteIpv4Address(frame, d, 12, keys[ko + K_DST]!);
@@ -1295,6 +1304,53 @@ export class OvsConntrack implements ConntrackEngine {
     }
     if (related) this.natInner(frame, d, kn, proto, natReverse(act));
     else this.setPorts(frame, d.l4Offset, proto, keys[ko + K_DL4]! & 0xffff, keys[ko + K_SL4]! & 0xffff, d);
+  }
+
+  /**
+   * nat_packet of an IPv4 TCP packet whose addresses and ports are its connection's key in its direction (as they
+   * are unless something rewrote it since the lookup): the translated tuple written and both checksums adjusted by
+   * the sums made at commit. The same bytes as the field-by-field path (RFC 1624 updates compose: the sum of the
+   * adjustments is one adjustment, and only an all-zero sum is +0). A reply is adjusted by the negated sums, which
+   * are exact except for ±0: a sum of 0 or 0xffff takes the field-by-field path. Returns false when it did not apply.
+   */
+  private natTcp4(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, act: number): boolean {
+    const keys = this.keys;
+    const b = e * R;
+    const from = b + (reply ? REV : 0);
+    const to = b + (reply ? 0 : REV);
+    const l3 = d.l3Offset;
+    const l4 = d.l4Offset;
+    if (l4 < 0 || d.l3End - l4 < 20) return false;
+    const sport = read16(frame, l4);
+    const dport = read16(frame, l4 + 2);
+    if (sport !== keys[from + K_SL4] || dport !== keys[from + K_DL4] || read32(frame, l3 + 12) !== keys[from + K_SRC] || read32(frame, l3 + 16) !== keys[from + K_DST]) return false;
+    const sums = keys[b + R_NATSUM]!;
+    let ipSum = sums >>> 16;
+    let l4Sum = sums & 0xffff;
+    if (reply) {
+      if (ipSum === 0 || ipSum === 0xffff || l4Sum === 0 || l4Sum === 0xffff) return false;
+      ipSum = 0xffff - ipSum;
+      l4Sum = 0xffff - l4Sum;
+    }
+    // The translated tuple is the other key read backwards.
+    if (act & SRC) {
+      const a = keys[to + K_DST]!;
+      write32(frame, l3 + 12, a);
+      d.ipSrc = a;
+    } else {
+      const a = keys[to + K_SRC]!;
+      write32(frame, l3 + 16, a);
+      d.ipDst = a;
+    }
+    const ns = keys[to + K_DL4]!;
+    const nd = keys[to + K_SL4]!;
+    write16(frame, l4, ns);
+    write16(frame, l4 + 2, nd);
+    d.srcPort = ns;
+    d.dstPort = nd;
+    write16(frame, l3 + 10, ~foldSum((~read16(frame, l3 + 10) & 0xffff) + ipSum) & 0xffff);
+    write16(frame, l4 + 16, ~foldSum((~read16(frame, l4 + 16) & 0xffff) + l4Sum) & 0xffff);
+    return true;
   }
 
   /** pat_packet / packet_set_{tcp,udp}_port: both ports, checksum adjusted (a zero UDP checksum stays zero). */
@@ -1958,6 +2014,31 @@ export class OvsConntrack implements ConntrackEngine {
 }
 
 const TCP_NAMES: readonly string[] = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT_1', 'CLOSING', 'LAST_ACK', 'FIN_WAIT_2', 'TIME_WAIT'];
+
+/**
+ * The checksum adjustments (RFC 1624: ~old + new per changed 16-bit word, folded) of the original direction's NAT
+ * of the IPv4 connection record at `b`, as {@link R_NATSUM} holds them: the translated address (from the key to the
+ * reply key read backwards) for the IP header, that and both ports for TCP. A field left as it is adds nothing, as
+ * the field-by-field rewrite skips it.
+ */
+function natSums(keys: Uint32Array, b: number, act: number): number {
+  let ip = 0;
+  if (act & SRC) ip = addrSum(keys[b + K_SRC]!, keys[b + REV + K_DST]!);
+  else if (act & DST) ip = addrSum(keys[b + K_DST]!, keys[b + REV + K_SRC]!);
+  let l4 = ip;
+  const os = keys[b + K_SL4]!;
+  const ns = keys[b + REV + K_DL4]!;
+  if (os !== ns) l4 += (~os & 0xffff) + ns;
+  const od = keys[b + K_DL4]!;
+  const nd = keys[b + REV + K_SL4]!;
+  if (od !== nd) l4 += (~od & 0xffff) + nd;
+  return ((foldSum(ip) << 16) | foldSum(l4)) >>> 0;
+}
+
+function addrSum(old: number, now: number): number {
+  if (old === now) return 0;
+  return (~(old >>> 16) & 0xffff) + (~old & 0xffff) + (now >>> 16) + (now & 0xffff);
+}
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
