@@ -96,3 +96,56 @@ describe('OvsConntrack: flushing everything', () => {
     expect(r.run(sa, { zone: 1 })).toBe(EST | RPL | TRK);
   });
 });
+
+describe('OvsConntrack: growth keeps every slot whole', () => {
+  // Every per-slot store — keys, IPv6 words, labels, marks, TCP peers, live list, zone counts — must come through
+  // each growth: within the reserved slots (no copy), past them (copied into larger arrays), and the first growth
+  // (which allocates the reservation). Three engines take the same 300 commits: one that grows past a reservation
+  // of 4 slots, one with the default reservation, one that never grows; their dumps must agree after every batch.
+  const commitAll = (r: Runner, from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      const sport = 1024 + i;
+      const call = { zone: 1 + (i % 3), commit: true, mark: [i, 0xffffffff] as [number, number], label: [[i, 0, i * 7, 1], [0xffffffff, 0, 0xffffffff, 1]] as [number[], number[]] };
+      if (i % 3 === 0) r.run(frame({ src: C, dst: V, proto: 'tcp', sport, dport: 80, flags: F.SYN, seq: i, wscale: 7 }), { ...call, dnat: `${B}:8080` });
+      else if (i % 3 === 1) r.run(frame({ src: 'fd00::1', dst: 'fd00::2', proto: 'tcp', sport, dport: 443, flags: F.SYN, seq: i }), { ...call, snat: '[fd00::99]' });
+      else r.run(frame({ src: C, dst: '10.0.0.2', proto: 'udp', sport, dport: 53 }), i % 2 ? call : { zone: call.zone, commit: true });
+    }
+  };
+
+  it('dumps, states and zone counts equal with and without growth, within and past the reservation', () => {
+    const opts = { zoneLimits: { 1: 1000 }, defaultZoneLimit: 1000 };
+    const past = new Runner({ ...opts, initialCapacity: 1, reservedCapacity: 4 });
+    const reserved = new Runner({ ...opts, initialCapacity: 1 });
+    const roomy = new Runner({ ...opts, initialCapacity: 1024 });
+    const all = [past, reserved, roomy];
+    for (const [from, to] of [[0, 1], [1, 3], [3, 5], [5, 9], [9, 40], [40, 300]] as const) {
+      for (const r of all) commitAll(r, from, to);
+      const want = roomy.ct.formatDump(0, { stats: true });
+      expect(want).toHaveLength(to);
+      expect(past.ct.formatDump(0, { stats: true })).toEqual(want);
+      expect(reserved.ct.formatDump(0, { stats: true })).toEqual(want);
+    }
+    expect(past.ct.poolCapacity).toBe(512);
+    expect(reserved.ct.poolCapacity).toBe(512);
+    // Each TCP connection's peers came through: the reply is established (and un-NATed) in every engine.
+    for (let i = 0; i < 300; i += 3) {
+      const states = all.map((r) => {
+        const sa = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 1024 + i, flags: F.SYN | F.ACK, seq: 9, ack: i + 1 });
+        return [r.run(sa, { zone: 1 + (i % 3), nat: 'apply' }), tupleOf(sa), r.res.mark, [...r.res.label]];
+      });
+      expect(states[0]).toEqual([EST | RPL | TRK | SNAT, { src: V, dst: C, sport: 80, dport: 1024 + i }, i, [i, 0, i * 7, 1]]);
+      expect(states[1]).toEqual(states[0]);
+      expect(states[2]).toEqual(states[0]);
+    }
+    for (const r of all) expect([r.ct.zoneLimit(1)!.count, r.ct.zoneLimit(2)!.count]).toEqual([100, 200]);
+    // The live list came through: one zone flushed from the middle of it (unlinking reads both neighbours), the
+    // rest still dumped alike, then a sweep past every timeout removes them all and the zone counts drop to 0.
+    for (const r of all) expect(r.ct.flush(2)).toBe(100);
+    expect(past.ct.formatDump(0)).toEqual(roomy.ct.formatDump(0));
+    expect(reserved.ct.formatDump(0)).toEqual(roomy.ct.formatDump(0));
+    for (const r of all) {
+      expect(r.ct.sweep(10_000_000)).toBe(200);
+      expect([r.ct.size, r.ct.zoneLimit(1)!.count, r.ct.zoneLimit(2)!.count]).toEqual([0, 0, 0]);
+    }
+  });
+});
