@@ -327,10 +327,6 @@ export class OvsConntrack implements ConntrackEngine {
   private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
   private readonly addrScratch = new Uint32Array(4);
   private readonly addr4Scratch = new Uint32Array(4);
-  /** The buffer of the last packet sumBytes saw, and the one it has a word view of (see sumBytes). */
-  private lastBuffer: ArrayBufferLike | undefined;
-  private wordsOf: ArrayBufferLike | undefined;
-  private words: Uint16Array | undefined;
   /** The result whose original-tuple bytes {@link viewMeta} viewed as words, and the views. */
   private metaRes: CtResult | undefined;
   private metaSrc32: Uint32Array | undefined;
@@ -1108,7 +1104,7 @@ export class OvsConntrack implements ConntrackEngine {
     let v6 = 0;
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
-      if (this.validate && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength, 0)) !== 0xffff) return CtReason.L3_CHECKSUM;
+      if (this.validate && internetChecksum(frame, l3, d.ipHeaderLength) !== 0) return CtReason.L3_CHECKSUM;
       // Not fill(): a builtin call costs more than these stores.
       for (let i = KW; i < W; i++) ck[i] = 0;
       ck[K_SRC] = d.ipSrc;
@@ -1159,35 +1155,7 @@ export class OvsConntrack implements ConntrackEngine {
 
   private l4ChecksumOk(frame: Uint8Array, d: DecodedFrame, l4: number, size: number, proto: number): boolean {
     const pseudo = d.l3 === L3.IPV4 ? pseudoHeaderSumV4(d.ipSrc, d.ipDst, proto, size) : pseudoHeaderSumV6(frame, d.l3Offset + 8, d.l3Offset + 24, proto, size);
-    return foldSum(this.sumBytes(frame, l4, size, pseudo)) === 0xffff;
-  }
-
-  /**
-   * RFC 1071's sum of `frame[off, off + len)` as 16-bit big-endian words, plus `initial` (not folded to 16 bits;
-   * wire's sumWords). On a little-endian host with the range at an even address, it adds the buffer's
-   * native 16-bit words — one load a word instead of two — and swaps the folded sum's bytes: a ones' complement
-   * sum does not depend on byte order (RFC 1071 §2(B)). The word view of a buffer is made the second time in a
-   * row a packet comes in it (an executor's work buffer): a caller with a new buffer per packet never allocates.
-   */
-  private sumBytes(frame: Uint8Array, off: number, len: number, initial: number): number {
-    const buf = frame.buffer;
-    const at = frame.byteOffset + off;
-    if (buf !== this.wordsOf) {
-      if (buf !== this.lastBuffer || !LITTLE_ENDIAN) {
-        this.lastBuffer = buf;
-        return sumWords(frame, off, len, initial);
-      }
-      this.words = new Uint16Array(buf, 0, buf.byteLength >>> 1);
-      this.wordsOf = buf;
-    }
-    if ((at & 1) !== 0) return sumWords(frame, off, len, initial);
-    const w = this.words!;
-    let sum = 0;
-    for (let i = at >>> 1, end = (at >>> 1) + (len >>> 1); i < end; i++) sum += w[i]!;
-    sum = foldSum(sum);
-    sum = ((sum & 0xff) << 8) | (sum >>> 8);
-    if (len & 1) sum += frame[off + len - 1]! << 8;
-    return sum + initial;
+    return foldSum(sumWords(frame, l4, size, pseudo)) === 0xffff;
   }
 
   /** extract_l4_icmp: echo-like messages key on id and type; errors key on the packet they carry. */
