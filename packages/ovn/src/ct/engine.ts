@@ -86,12 +86,14 @@ const R_EXP = 12;
 /** Bumped when the slot is freed: invalidates the per-packet connection cache. */
 const R_GEN = 14;
 /**
- * An IPv4 TCP connection with NAT: the checksum adjustments its original direction's rewrite makes, summed once at
- * commit (see {@link natSums}): the IP header's in bits 16–31, the TCP checksum's in bits 0–15.
+ * An IPv4 TCP connection with NAT: the checksum adjustments its original direction's rewrite makes, summed once
+ * (see {@link natSums}) at its first NATed packet after the commit's: the IP header's in bits 16–31, the TCP
+ * checksum's in bits 0–15. Valid while the tracker-state byte is set.
  */
 const R_NATSUM = 15;
 const B_L4 = 0;
 const B_NAT = 1;
+/** The other/ICMP tracker's state; for TCP (which keeps its state apart), nonzero once R_NATSUM holds the sums. */
 const B_STATE = 2;
 /** Nonzero when the label is (a zero label is answered without reading `labels`; a slot's label words are stale until set). */
 const B_LABEL = 3;
@@ -99,6 +101,8 @@ const B_LABEL = 3;
 const { SRC, SRC_PORT, DST, DST_PORT } = CtNatAction;
 const NAT_BITS = CtState.SNAT | CtState.DNAT;
 const NO_TIMEOUT = Number.POSITIVE_INFINITY;
+const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
 
 /** Options of an {@link OvsConntrack}. */
 export interface OvsConntrackOptions {
@@ -322,6 +326,8 @@ export class OvsConntrack implements ConntrackEngine {
   private natNode = -1;
   private ctxReply = false;
   private ctxRelated = false;
+  /** The packet is a TCP SYN without ACK: its key is most likely in no connection (see lookupKey). */
+  private likelyNew = false;
   private innerL3 = 0;
   private innerL4 = 0;
   private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
@@ -695,7 +701,7 @@ export class OvsConntrack implements ConntrackEngine {
       this.ckHash = this.hashAt(ck);
       this.ckHashed = true;
     }
-    const n = this.lookupKey(ck, now, this.ckHash);
+    const n = this.lookupKey(ck, now, this.ckHash, this.likelyNew);
     if (n < 0) {
       for (let i = 0; i < W; i++) mk[i] = ck[i]!;
       this.missHash = this.ckHash;
@@ -708,7 +714,7 @@ export class OvsConntrack implements ConntrackEngine {
   /** Connection `e`'s own original key looked up (is it still live and the first match?). */
   private lookupOwn(e: number, now: number): number {
     this.loadKey(e * 2, this.tk);
-    return this.lookupKey(this.tk, now, this.links[e * 4]!);
+    return this.lookupKey(this.tk, now, this.links[e * 4]!, false);
   }
 
   /** Node `n`'s key into the key `k`. */
@@ -773,7 +779,7 @@ export class OvsConntrack implements ConntrackEngine {
       tk[K_DL4] = res.originalDstPort;
     }
     tk[K_META] = (res.zone & 0xffff) | (res.originalProto << 16) | (v6 ? V6_BIT : 0);
-    const n = this.lookupKey(tk, now, this.hashAt(tk));
+    const n = this.lookupKey(tk, now, this.hashAt(tk), false);
     return n >= 0 ? n >> 1 : -1;
   }
 
@@ -956,10 +962,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.insertNode(e * 2 + 1, this.recB[(e * R + R_BYTES) * 4 + B_NAT] ? this.revHash : this.hashAt(tk));
     this.linkLive(e);
     this.nConns++;
-    if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) {
-      if (kind === CtL4.TCP && !(ck[K_META]! & V6_BIT)) keys[fwd + R_NATSUM] = natSums(keys, fwd, this.recB[(fwd + R_BYTES) * 4 + B_NAT]);
-      this.natPacket(frame, d, e, false, this.ctxRelated, res);
-    }
+    if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) this.natPacket(frame, d, e, false, this.ctxRelated, res, true);
     return e;
   }
 
@@ -967,7 +970,7 @@ export class OvsConntrack implements ConntrackEngine {
   private handleNat(frame: Uint8Array, d: DecodedFrame, e: number, zone: number, reply: boolean, related: boolean, res: CtResult): void {
     if (this.recB[(e * R + R_BYTES) * 4 + B_NAT] && (!(res.state & NAT_BITS) || zone !== res.zone)) {
       res.state &= ~NAT_BITS;
-      this.natPacket(frame, d, e, reply, related, res);
+      this.natPacket(frame, d, e, reply, related, res, false);
     }
   }
 
@@ -1093,6 +1096,7 @@ export class OvsConntrack implements ConntrackEngine {
    * reversed, with `ctxRelated` set). Returns -1, or the {@link CtReason} that makes it untrackable.
    */
   private extractKey(frame: Uint8Array, d: DecodedFrame, zone: number): number {
+    this.likelyNew = false;
     this.ctxRelated = false;
     this.ctxReply = false;
     this.ckHashed = false;
@@ -1137,6 +1141,7 @@ export class OvsConntrack implements ConntrackEngine {
       if (sp === 0 || dp === 0) return CtReason.L4_UNTRACKABLE;
       ck[K_SL4] = sp;
       ck[K_DL4] = dp;
+      this.likelyNew = proto === 6 && (frame[l4 + 13]! & (TCP_SYN | TCP_ACK)) === TCP_SYN;
       return -1;
     }
     if (proto === 1 && !v6) {
@@ -1279,7 +1284,7 @@ export class OvsConntrack implements ConntrackEngine {
    * nat_packet: rewrite the packet with connection `e`'s translation — forward for the original direction,
    * reversed for replies; for an ICMP error, the outer header one way and the embedded packet the other.
    */
-  private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult): void {
+  private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult, committing: boolean): void {
     const keys = this.keys;
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
     const kn = e * 2 + (reply ? 0 : 1);
@@ -1291,7 +1296,15 @@ export class OvsConntrack implements ConntrackEngine {
     res.rewritten = true;
     this.natNode = related ? -1 : kn;
     const proto = (keys[ko + K_META]! >>> 16) & 0xff;
-    if (!related && proto === 6 && d.l3 === L3.IPV4 && this.natTcp4(frame, d, e, reply, act)) return;
+    // The sums are made at the connection's second NATed packet: one that never sees another does not pay them.
+    if (!related && proto === 6 && d.l3 === L3.IPV4 && !committing) {
+      const made = (e * R + R_BYTES) * 4 + B_STATE;
+      if (this.recB[made] === 0) {
+        keys[e * R + R_NATSUM] = natSums(keys, e * R, this.recB[(e * R + R_BYTES) * 4 + B_NAT]);
+        this.recB[made] = 1;
+      }
+      if (this.natTcp4(frame, d, e, reply, act)) return;
+    }
     const l4size = d.l4Offset >= 0 ? d.l3End - d.l4Offset : 0;
     if (d.l3 === L3.IPV4) {
       if (act & SRC) rewriteIpv4Address(frame, d, 12, keys[ko + K_DST]!);
@@ -1592,7 +1605,7 @@ export class OvsConntrack implements ConntrackEngine {
     let found: boolean;
     if (!pat) {
       this.revHash = this.hashAt(tk);
-      found = this.lookupKey(tk, now, this.revHash) < 0;
+      found = this.lookupKey(tk, now, this.revHash, true) < 0;
     } else {
       found = false;
       if (act & DST_PORT) found = this.uniquePort(tk, K_SL4, dCurr, dMin, dMax, now);
@@ -1615,7 +1628,7 @@ export class OvsConntrack implements ConntrackEngine {
         if (i++ >= attempts) break;
         k[field] = curr;
         const h = this.hashAt(k);
-        if (this.lookupKey(k, now, h) < 0) {
+        if (this.lookupKey(k, now, h, true) < 0) {
           this.revHash = h;
           return true;
         }
@@ -1661,13 +1674,15 @@ export class OvsConntrack implements ConntrackEngine {
 
   /**
    * The live node (`slot * 2 + direction`) whose key equals `k` (hash `h`, from {@link hashAt}), or -1.
-   * Expired connections are skipped. The chain's nodes are compared by key in their records, not first by the hash
-   * kept in `links`: buckets hold half a node on average, so a node in the bucket is nearly always the one sought,
-   * and a hit then reads the bucket and the record — which the state update reads next anyway — without a cache
-   * miss on `links` too (the next pointer is read only to step past a node that differs). The expiration is read
+   * Expired connections are skipped. Unless `miss` (a lookup expected to find nothing), the chain's nodes are
+   * compared by key in their records, not first by the hash kept in `links`: buckets hold half a node on average,
+   * so a node in the bucket is nearly always the one sought, and a hit then reads the bucket and the record —
+   * which the state update reads next anyway — without a cache miss on `links` too. A lookup expected to miss
+   * (a SYN's, a NAT tuple probe) compares the hashes first: `links` is a quarter of the records' size, so a node
+   * that differs costs a read more likely cached. Either order gives the same answer. The expiration is read
    * last: a node whose key matches is almost always the one sought, so a miss costs no read of it.
    */
-  private lookupKey(k: Uint32Array, now: number, h: number): number {
+  private lookupKey(k: Uint32Array, now: number, h: number, miss: boolean): number {
     const keys = this.keys;
     const links = this.links;
     const bk = h & this.bucketMask;
@@ -1680,6 +1695,7 @@ export class OvsConntrack implements ConntrackEngine {
     for (let n = this.buckets[bk]!; n >= 0; n = links[n * 2 + 1]!) {
       const base = (n >> 1) * R;
       const b = base + (n & 1) * REV;
+      if (miss && links[n * 2] !== h) continue;
       if (keys[b + K_META] !== meta || keys[b + K_SL4] !== sl4 || keys[b + K_DL4] !== dl4 || keys[b + K_SRC] !== src || keys[b + K_DST] !== dst) continue;
       if ((meta & V6_BIT && !this.v6Equal(n, k)) || now >= this.recF[(base + R_EXP) >> 1]!) continue;
       // OVS compares the original key first: a connection whose two keys are equal matches as original.

@@ -123,25 +123,26 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
   const flags = read16(frame, l4 + 12) & 0xfff;
   t[src + SEQLO] = read32(frame, l4 + 4);
   let seqhi = t[src + SEQLO]! + payloadLength + 1;
+  let srcScale: number;
+  let dstScale: number;
   if (flags & SYN) {
     seqhi++;
-    setWscale(t, src, tcpWscale(frame, l4));
-    setWscale(t, dst, 0);
+    srcScale = tcpWscale(frame, l4);
+    dstScale = 0;
   } else {
-    setWscale(t, src, WSCALE_UNKNOWN);
-    setWscale(t, dst, WSCALE_UNKNOWN);
+    srcScale = WSCALE_UNKNOWN;
+    dstScale = WSCALE_UNKNOWN;
   }
   let win = Math.max(read16(frame, l4 + 14), 1);
-  const sws = wscale(t, src) & WSCALE_MASK;
+  const sws = srcScale & WSCALE_MASK;
   if (sws) win = Math.ceil(win / (1 << sws));
-  setMaxWin(t, src, win);
   if (flags & FIN) seqhi++;
   t[src + SEQHI] = seqhi >>> 0;
   t[dst + SEQLO] = 0;
   t[dst + SEQHI] = 1;
-  setMaxWin(t, dst, 1);
-  setState(t, src, SYN_SENT);
-  setState(t, dst, CLOSED);
+  // Each peer's packed word written whole (a reused slot's old bits go).
+  t[src + PACKED] = (win | (srcScale << 16) | (SYN_SENT << 24)) >>> 0;
+  t[dst + PACKED] = (1 | (dstScale << 16) | (CLOSED << 24)) >>> 0;
 }
 
 /**
