@@ -149,3 +149,18 @@ describe('OvsConntrack: growth keeps every slot whole', () => {
     }
   });
 });
+
+describe('OvsConntrack: a reservation the allocator refuses', () => {
+  it('grows by the doubled pool instead, and keeps every connection', () => {
+    // 2^40 slots of address space cannot be had: the first growth falls back to 2 slots, then doubles as before.
+    const r = new Runner({ initialCapacity: 1, maxConnections: 2 ** 40, reservedCapacity: 2 ** 40 });
+    for (let i = 0; i < 20; i++) r.run(frame({ src: C, dst: V, proto: 'tcp', sport: 1024 + i, dport: 80, flags: F.SYN, seq: 1 }), { zone: 1, commit: true, dnat: `${B}:8080` });
+    expect(r.ct.size).toBe(20);
+    expect(r.ct.poolCapacity).toBe(32);
+    expect(r.ct.counters[CtReason.TABLE_FULL]).toBe(0);
+    for (let i = 0; i < 20; i++) {
+      const sa = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 1024 + i, flags: F.SYN | F.ACK, seq: 9, ack: 2 });
+      expect(r.run(sa, { zone: 1, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+    }
+  });
+});

@@ -1769,7 +1769,13 @@ export class OvsConntrack implements ConntrackEngine {
     }
     if (this.used === this.capacity) {
       if (this.capacity >= this.maxConns) return -1;
-      this.grow(Math.min(this.maxConns, this.capacity * 2));
+      try {
+        this.grow(Math.min(this.maxConns, this.capacity * 2));
+      } catch (err) {
+        // Out of memory for even the doubled pool: the commit is refused as with a full table (counted by the caller).
+        if (err instanceof RangeError) return -1;
+        throw err;
+      }
     }
     return this.used++;
   }
@@ -1812,8 +1818,16 @@ export class OvsConntrack implements ConntrackEngine {
    */
   private grow(cap: number): void {
     if (cap > this.allocated) {
-      const n = Math.max(cap, this.reserved);
-      this.allocSlots(n, this.used);
+      let n = Math.max(cap, this.reserved);
+      try {
+        this.allocSlots(n, this.used);
+      } catch (err) {
+        // The reservation's address space refused (a memory limit): the doubled pool only. allocSlots may have
+        // replaced some arrays already; each copies its first `used` slots from whichever array it has now.
+        if (!(err instanceof RangeError) || n === cap) throw err;
+        n = cap;
+        this.allocSlots(n, this.used);
+      }
       this.allocated = n;
     }
     this.capacity = cap;
