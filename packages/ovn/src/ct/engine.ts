@@ -5,9 +5,10 @@
  * un-NAT and NAT of the packet inside related ICMP errors, ct_mark/ct_label, table and zone limits and
  * timeouts from OVS's default policy, in simulated time.
  *
- * Storage is a pool of connection slots, one 128-byte record each (keys as 32-bit words, IPv6 as four words;
- * layout below), chained in a hash table by node `slot * 2 + direction`; freed slots are reused, the pool grows
- * by doubling up to the table limit. Executing a packet allocates nothing, and repeats no lookup or key
+ * Storage is a pool of connection slots, one 64-byte record each (keys as 32-bit words; an IPv6 key's other
+ * words and labels apart; layout below), chained in a hash table by node `slot * 2 + direction`; freed slots are
+ * reused, the pool grows by doubling up to the table limit, within a reservation allocated at its first growth
+ * without copying (see allocSlots). Executing a packet allocates nothing, and repeats no lookup or key
  * extraction whose answer it already has (the miss memo, the packet's kept key: see lookupCk, samePacket).
  * @module
  */
