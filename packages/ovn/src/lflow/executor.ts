@@ -19,7 +19,7 @@ import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } f
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, putMac, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { headerView, reloadTranslated } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
@@ -2830,16 +2830,6 @@ const TCP_SYN = 0x02;
 const CONN_NONE = 0;
 const CONN_MISSED = 1;
 const CONN_REPLAYED = 2;
-
-/** Writes a MAC held as two words (as loadMac lays them out, signed) into `buf` at `off`. */
-function putMac(buf: Uint8Array, off: number, lo: number, hi: number): void {
-  buf[off] = (hi >>> 8) & 255;
-  buf[off + 1] = hi & 255;
-  buf[off + 2] = lo >>> 24;
-  buf[off + 3] = (lo >>> 16) & 255;
-  buf[off + 4] = (lo >>> 8) & 255;
-  buf[off + 5] = lo & 255;
-}
 
 function put32At(b: Uint8Array, at: number, v: number): void {
   b[at] = v >>> 24;

@@ -36,8 +36,11 @@ export function loadMac(words: Uint32Array, at: number, buf: Uint8Array, off: nu
   words[at + 1] = (buf[off]! << 8) | buf[off + 1]!;
 }
 export function storeMac(words: Uint32Array, at: number, buf: Uint8Array, off: number): void {
-  const lo = words[at]!;
-  const hi = words[at + 1]!;
+  putMac(buf, off, words[at]!, words[at + 1]!);
+}
+
+/** Writes a MAC held as two words (`lo` its last four bytes, `hi` its first two; signed or not) into `buf` at `off`. */
+export function putMac(buf: Uint8Array, off: number, lo: number, hi: number): void {
   buf[off] = (hi >>> 8) & 255;
   buf[off + 1] = hi & 255;
   buf[off + 2] = lo >>> 24;
