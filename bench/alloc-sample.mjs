@@ -1,20 +1,34 @@
 #!/usr/bin/env node
 // Bytes allocated per frame by function on a replay (V8's sampling heap profiler, every 256 bytes, objects
 // collected since counted too), after a warm-up replay of the same capture. Builtins (subarray, slice…) are
-// named with their caller. Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|cold|warm]
+// named with their caller. replay / replay-out: the http capture written to a file and run through
+// replayCapture (what `vippath replay` runs), without outputs / with `--out` at the default level.
+// Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|cold|warm|replay|replay-out]
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const [root = new URL('..', import.meta.url).pathname, framesArg = '100000', workload = 'http'] = process.argv.slice(2);
 const frames = Number(framesArg);
 const w = await import(`${root}/bench/workloads.mjs`);
 const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
 const capture = workload === 'cold' ? w.coldCapture(frames) : workload === 'warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
-replayInMemory(capture);
+const replay = workload.startsWith('replay');
+const dir = replay ? mkdtempSync(join(tmpdir(), 'vippath-alloc-')) : '';
+let run = () => replayInMemory(capture);
+if (replay) {
+  const { replayCapture, defaultObjects, DEFAULT_CLUSTER } = await import(`${root}/packages/cluster/dist/index.js`);
+  writeFileSync(join(dir, 'capture.pcap'), capture);
+  const options = workload === 'replay-out' ? { outDir: join(dir, 'out') } : {};
+  run = () => replayCapture(join(dir, 'capture.pcap'), defaultObjects(), DEFAULT_CLUSTER, options);
+}
+await run();
 const session = new Session();
 session.connect();
 await session.post('HeapProfiler.enable');
 await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-replayInMemory(capture);
+await run();
 const { profile } = await session.post('HeapProfiler.stopSampling');
 const by = new Map();
 let total = 0;
@@ -28,3 +42,4 @@ const walk = (n, parent) => {
 walk(profile.head, '');
 console.log(`${workload}, ${frames} frames: ${(total / frames).toFixed(0)} bytes allocated per frame (the replay's simulation made once included)`);
 for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / frames).toFixed(1).padStart(8)}  ${k}`);
+if (dir) rmSync(dir, { recursive: true, force: true });

@@ -20,16 +20,17 @@ class KeySet {
     this.mask = capacity - 1;
   }
 
-  /** Adds `key[0, words)`; true when it was new. */
-  add(key: Uint32Array): boolean {
+  /** Adds `key[at, at + words)`; true when it was new. Word by word: a view per new key was 19 B a frame. */
+  add(key: Uint32Array, at = 0): boolean {
     const w = this.words;
     let h = 0x811c9dc5;
-    for (let i = 0; i < w; i++) h = Math.imul(h ^ key[i]!, 0x01000193) ^ (h >>> 15);
+    for (let i = 0; i < w; i++) h = Math.imul(h ^ key[at + i]!, 0x01000193) ^ (h >>> 15);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
     for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
       if (!this.used[slot]) {
-        this.keys.set(key.subarray(0, w), slot * w);
+        const keys = this.keys;
+        for (let i = 0, o = slot * w; i < w; i++) keys[o + i] = key[at + i]!;
         this.used[slot] = 1;
         if (++this.size * 4 > this.used.length * 3) this.grow();
         return true;
@@ -37,7 +38,7 @@ class KeySet {
       let same = true;
       const base = slot * w;
       for (let i = 0; i < w; i++) {
-        if (this.keys[base + i] !== key[i]) {
+        if (this.keys[base + i] !== key[at + i]) {
           same = false;
           break;
         }
@@ -54,7 +55,7 @@ class KeySet {
     this.used = new Uint8Array(oldUsed.length * 2);
     this.mask = this.used.length - 1;
     this.size = 0;
-    for (let s = 0; s < oldUsed.length; s++) if (oldUsed[s]) this.add(old.subarray(s * w, s * w + w));
+    for (let s = 0; s < oldUsed.length; s++) if (oldUsed[s]) this.add(old, s * w);
   }
 }
 
@@ -77,15 +78,25 @@ export class FlowCounter {
   }
 
   add(frame: Uint8Array): void {
+    this.addAt(frame, 0, frame.length);
+  }
+
+  /**
+   * {@link add} of the frame at `buf[offset, offset + length)`, read where it lies (a replay's capture chunk):
+   * no view per frame.
+   */
+  addAt(buf: Uint8Array, offset: number, length: number): void {
     if (this.count >= this.limit) {
       this.capped = true;
       return;
     }
     const d = this.d;
-    this.decoder.decode(frame, d);
+    this.decoder.decode(buf, d, length, offset);
+    const frame = buf;
     const k = this.key;
     const ports = ((d.srcPort << 16) | d.dstPort) >>> 0;
-    if (d.l3 === L3.IPV6 && d.l3Offset + 40 <= frame.length) {
+    // The decoder's offsets are indexes into `buf`.
+    if (d.l3 === L3.IPV6 && d.l3Offset + 40 <= offset + length) {
       for (let i = 0, o = d.l3Offset + 8; i < 8; i++, o += 4) k[i] = ((frame[o]! << 24) | (frame[o + 1]! << 16) | (frame[o + 2]! << 8) | frame[o + 3]!) >>> 0;
       k[8] = ports;
       k[9] = d.ipProto;
@@ -96,13 +107,85 @@ export class FlowCounter {
       k[2] = ports;
       k[3] = d.ipProto;
       this.v4.add(k);
-    } else if (frame.length >= 12) {
-      k[0] = ((frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]!) >>> 0;
-      k[1] = ((frame[4]! << 24) | (frame[5]! << 16) | (frame[6]! << 8) | frame[7]!) >>> 0;
-      k[2] = ((frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!) >>> 0;
+    } else if (length >= 12) {
+      const o = offset;
+      k[0] = ((frame[o]! << 24) | (frame[o + 1]! << 16) | (frame[o + 2]! << 8) | frame[o + 3]!) >>> 0;
+      k[1] = ((frame[o + 4]! << 24) | (frame[o + 5]! << 16) | (frame[o + 6]! << 8) | frame[o + 7]!) >>> 0;
+      k[2] = ((frame[o + 8]! << 24) | (frame[o + 9]! << 16) | (frame[o + 10]! << 8) | frame[o + 11]!) >>> 0;
       // A tag bit no IP protocol number has: these keys never meet an IPv4 5-tuple's.
       k[3] = (0x80000000 | (d.etherType & 0xffff)) >>> 0;
       this.v4.add(k);
     }
+  }
+}
+
+/**
+ * Frames per IPv4 address, for a top list: an open-addressing table in typed arrays, at most `limit` addresses
+ * (then only those already seen are counted and `capped` is set). A Map keyed by the address boxed every
+ * address above 2^30 (192.168/16, most of the space) on each lookup. {@link entries} visits in first-seen order,
+ * as a Map would, so ties in a top list keep that order.
+ */
+export class AddressCounter {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private readonly addresses: Uint32Array;
+  private readonly counts: Float64Array;
+  size = 0;
+  capped = false;
+
+  constructor(readonly limit: number) {
+    let cap = 1024;
+    while (cap < limit * 2) cap *= 2;
+    // Slot → index + 1 into the first-seen arrays (0: empty); load ≤ 1/2.
+    this.slots = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.addresses = new Uint32Array(limit);
+    this.counts = new Float64Array(limit);
+  }
+
+  add(address: number): void {
+    const a = address >>> 0;
+    let h = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+    h ^= h >>> 13;
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const i = this.slots[slot]!;
+      if (i === 0) {
+        if (this.size >= this.limit) {
+          this.capped = true;
+          return;
+        }
+        this.addresses[this.size] = a;
+        this.counts[this.size] = 1;
+        this.slots[slot] = ++this.size;
+        return;
+      }
+      if (this.addresses[i - 1] === a) {
+        this.counts[i - 1]!++;
+        return;
+      }
+    }
+  }
+
+  /** Each address (unsigned) and its count, first seen first. */
+  *entries(): IterableIterator<[number, number]> {
+    for (let i = 0; i < this.size; i++) yield [this.addresses[i]!, this.counts[i]!];
+  }
+
+  /**
+   * The `n` addresses with the largest counts, largest first, ties in first-seen order (replay.ts `topN`'s
+   * order), found without a pair per address.
+   */
+  top(n: number): Array<[number, number]> {
+    const idx: number[] = [];
+    const counts = this.counts;
+    for (let j = 0; j < this.size; j++) {
+      const c = counts[j]!;
+      if (idx.length === n && c <= counts[idx[n - 1]!]!) continue;
+      let i = idx.length;
+      while (i > 0 && counts[idx[i - 1]!]! < c) i--;
+      idx.splice(i, 0, j);
+      if (idx.length > n) idx.pop();
+    }
+    return idx.map((j) => [this.addresses[j]!, counts[j]!]);
   }
 }

@@ -7,9 +7,9 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
+import { type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
-import { FlowCounter } from './flow-count.js';
+import { AddressCounter, FlowCounter } from './flow-count.js';
 import { DROP_KEY } from './drops.js';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
@@ -144,7 +144,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     servedBy: dict(), clients: { addresses: 0, top: [] }, backends: dict(), drops: dict(), dropCodes: dict(), verdicts: { delivered: 0, answered: 0, forwarded: 0, dropped: 0, skipped: 0 },
     services: [], timeline: [], timelineBinMs: 1000, events: [],
   };
-  const countTime = (now: number): void => {
+  // Widens the timeline's bins until `bin` (of the current width) fits: rare, so out of line.
+  const widenTimeline = (now: number): void => {
     let bin = Math.floor(now / summary.timelineBinMs);
     while (bin >= TIMELINE_BINS) {
       const old = summary.timeline;
@@ -154,31 +155,25 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       summary.timelineBinMs *= 2;
       bin = Math.floor(now / summary.timelineBinMs);
     }
-    const tl = summary.timeline;
-    while (tl.length <= bin) tl.push(0);
-    tl[bin]!++;
   };
   const decoder = new FrameDecoder();
   const d = new DecodedFrame();
   const flows = new FlowCounter();
   // Frames per client IPv4 source, for the summary's top list: bounded (then counted only for addresses already
   // seen, and the summary says "at least").
-  const byClient = new Map<number, number>();
-  let clientsCapped = false;
-  const countFlow = (frame: Uint8Array): void => {
-    flows.add(frame);
-    let l3 = 14;
-    let type = frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : 0;
-    while ((type === 0x8100 || type === 0x88a8) && frame.length >= l3 + 4) {
-      type = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
+  const byClient = new AddressCounter(CLIENT_LIMIT);
+  // The frame is read where it lies in the capture's chunk (`buf[at, at + length)`): no view per record.
+  const countFlow = (buf: Uint8Array, at: number, length: number): void => {
+    flows.addAt(buf, at, length);
+    const end = at + length;
+    let l3 = at + 14;
+    let type = length >= 14 ? (buf[at + 12]! << 8) | buf[at + 13]! : 0;
+    while ((type === 0x8100 || type === 0x88a8) && end >= l3 + 4) {
+      type = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
       l3 += 4;
     }
-    if (type !== 0x0800 || frame.length < l3 + 20) return;
-    const src = readIPv4(frame, l3 + 12);
-    const n = byClient.get(src);
-    if (n !== undefined) byClient.set(src, n + 1);
-    else if (byClient.size < CLIENT_LIMIT) byClient.set(src, 1);
-    else clientsCapped = true;
+    if (type !== 0x0800 || end < l3 + 20) return;
+    byClient.add(readIPv4(buf, l3 + 12));
   };
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
@@ -205,63 +200,79 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       sim.tracing = false;
     }
   };
-  let t0: number | undefined;
-  let lastTime = 0;
+  // The first frame's time and the last simulated time, in a typed array: as `let`s captured by the closure below,
+  // each store of a fractional millisecond count boxed a number (two allocations per record).
+  const times = new Float64Array(2);
+  const T0 = 0;
+  const LAST = 1;
+  let started = false;
+  const onRecord = (rec: CaptureCursor): void => {
+    summary.framesRead++;
+    if (options.onProgress && (summary.framesRead & 1023) === 0) options.onProgress(summary.framesRead, rec.fileOffset);
+    const buf = rec.buffer;
+    const at = rec.dataOffset;
+    const length = rec.captureLength;
+    const ms = rec.seconds * 1000 + rec.nanos / 1e6;
+    if (!started) {
+      started = true;
+      times[T0] = ms;
+      if (outputs) outputs.epochNs = BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos);
+    }
+    // Capture timestamps may step back a little (several interfaces); simulated time never does.
+    // A timestamp the simulation cannot represent (a pcapng with second resolution and a 64-bit count can say
+    // 10^19 s) enters at the previous frame's time, counted.
+    let rel = ms - times[T0]!;
+    if (!(rel <= Number.MAX_SAFE_INTEGER)) {
+      summary.timestampsClamped++;
+      rel = times[LAST]!;
+    }
+    const now = Math.max(times[LAST]!, rel);
+    times[LAST] = now;
+    const skip = rec.linktype !== 1 ? 'not Ethernet' : !options.includeClusterFrames && sim.fromClusterAt(buf, at, length) ? 'sent by the cluster' : undefined;
+    if (skip) {
+      if (skip === 'not Ethernet') summary.skippedNotEthernet++;
+      else summary.skippedFromCluster++;
+      summary.verdicts.skipped++;
+      if (tracing) record({ index: summary.framesRead, time: now, ingress, flow: skip, stages: [], verdict: 'skipped', drops: [], emitted: [] });
+      if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, skip, SKIPPED));
+      return;
+    }
+    countFlow(buf, at, length);
+    summary.injected++;
+    let bin = Math.floor(now / summary.timelineBinMs);
+    if (bin >= TIMELINE_BINS) {
+      widenTimeline(now);
+      bin = Math.floor(now / summary.timelineBinMs);
+    }
+    // Counted here rather than in a function of `now`: a fractional time passed to a call is boxed.
+    const tl = summary.timeline;
+    while (tl.length <= bin) tl.push(0);
+    tl[bin]!++;
+    if (!tracing && !summaryLines && ingress === 'outside') {
+      // The hot path: no trace wanted, so established flows come from the flow cache; the frame is handed
+      // where it lies.
+      summary.verdicts[sim.processAt(buf, at, length, now)]++;
+      return;
+    }
+    const frame = buf.subarray(at, at + length);
+    const background = sim.advance(now);
+    if (background.stages.length || background.outside.length) {
+      if (tracing) record({ ...traceLine(0, now, 'cluster', new Uint8Array(0), background), flow: 'sent by the cluster on its own (gratuitous ARP/NA)' });
+      if (summaryLines) outputs!.trace!.write(summaryLineJson(0, now, 'cluster', 'sent by the cluster on its own (gratuitous ARP/NA)', background));
+      for (const out of background.outside) toClient(out);
+    }
+    // Traced lines are kept (record), summary lines are written at once: their result can be the reused one.
+    const result: InjectResult = tracing ? sim.inject(frame, now, ingress) : sim.injectTransient(frame, now, ingress);
+    summary.verdicts[result.verdict]++;
+    if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));
+    if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, undefined, result));
+    for (const out of result.outside) toClient(out);
+  };
   try {
-    await scanCapture(source, (rec) => {
-      summary.framesRead++;
-      if (options.onProgress && (summary.framesRead & 1023) === 0) options.onProgress(summary.framesRead, rec.fileOffset);
-      const frame = rec.buffer.subarray(rec.dataOffset, rec.dataOffset + rec.captureLength);
-      const ms = rec.seconds * 1000 + rec.nanos / 1e6;
-      if (t0 === undefined) {
-        t0 = ms;
-        if (outputs) outputs.epochNs = BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos);
-      }
-      // Capture timestamps may step back a little (several interfaces); simulated time never does.
-      // A timestamp the simulation cannot represent (a pcapng with second resolution and a 64-bit count can say
-      // 10^19 s) enters at the previous frame's time, counted.
-      let rel = ms - t0;
-      if (!(rel <= Number.MAX_SAFE_INTEGER)) {
-        summary.timestampsClamped++;
-        rel = lastTime;
-      }
-      const now = Math.max(lastTime, rel);
-      lastTime = now;
-      const skip = rec.linktype !== 1 ? 'not Ethernet' : !options.includeClusterFrames && sim.fromCluster(frame) ? 'sent by the cluster' : undefined;
-      if (skip) {
-        if (skip === 'not Ethernet') summary.skippedNotEthernet++;
-        else summary.skippedFromCluster++;
-        summary.verdicts.skipped++;
-        if (tracing) record({ index: summary.framesRead, time: now, ingress, flow: skip, stages: [], verdict: 'skipped', drops: [], emitted: [] });
-        if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, skip, SKIPPED));
-        return;
-      }
-      countFlow(frame);
-      if (!tracing && !summaryLines && ingress === 'outside') {
-        // The hot path: no trace wanted, so established flows come from the flow cache.
-        summary.injected++;
-        countTime(now);
-        summary.verdicts[sim.process(frame, frame.length, now)]++;
-        return;
-      }
-      const background = sim.advance(now);
-      if (background.stages.length || background.outside.length) {
-        if (tracing) record({ ...traceLine(0, now, 'cluster', new Uint8Array(0), background), flow: 'sent by the cluster on its own (gratuitous ARP/NA)' });
-        if (summaryLines) outputs!.trace!.write(summaryLineJson(0, now, 'cluster', 'sent by the cluster on its own (gratuitous ARP/NA)', background));
-        for (const out of background.outside) toClient(out);
-      }
-      summary.injected++;
-      countTime(now);
-      // Traced lines are kept (record), summary lines are written at once: their result can be the reused one.
-      const result: InjectResult = tracing ? sim.inject(frame, now, ingress) : sim.injectTransient(frame, now, ingress);
-      summary.verdicts[result.verdict]++;
-      if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));
-      if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, undefined, result));
-      for (const out of result.outside) toClient(out);
-    }, { onError: options.onError ?? 'stop' });
+    await scanCapture(source, onRecord, { onError: options.onError ?? 'stop' });
   } catch (e) {
     finishSummary(summary, sim, flows);
-    summarizeClients(summary, byClient, clientsCapped);
+    summarizeClients(summary, byClient);
     if (e instanceof TruncatedCaptureError) {
       // A capture that stops mid-record (a cut file, a stream that ended) still tells what it held: the frames
       // so far are summarised and written. The error still reaches the caller, with what was done.
@@ -274,7 +285,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     throw e;
   }
   finishSummary(summary, sim, flows);
-  summarizeClients(summary, byClient, clientsCapped);
+  summarizeClients(summary, byClient);
   await publish();
   return { summary, sim, ...(traces ? { traces } : {}) };
 
@@ -446,8 +457,8 @@ export function topN<K>(counts: Iterable<readonly [K, number]>, n: number): Arra
 /** Client addresses counted at most (a Map entry each: a few MB). */
 export const CLIENT_LIMIT = 100_000;
 
-function summarizeClients(summary: ReplaySummary, byClient: Map<number, number>, capped: boolean): void {
-  summary.clients = { addresses: byClient.size, ...(capped ? { addressesCapped: true } : {}), top: topN(byClient, TOP_N).map(([ip, frames]) => ({ address: formatIPv4(ip), frames })) };
+function summarizeClients(summary: ReplaySummary, byClient: AddressCounter): void {
+  summary.clients = { addresses: byClient.size, ...(byClient.capped ? { addressesCapped: true } : {}), top: byClient.top(TOP_N).map(([ip, frames]) => ({ address: formatIPv4(ip), frames })) };
 }
 
 function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {

@@ -90,7 +90,12 @@ export class SimulatedCluster {
   private readonly caches: PathCaches | undefined;
   private readonly lsName: string;
   private readonly patchName: string;
-  private readonly clusterMacs = new Set<number>();
+  /**
+   * The cluster's MACs (node NICs, pods) by their upper three bytes, then the lower three: both halves are small
+   * integers, so the replay's per-record lookup boxes nothing (a Set of 48-bit numbers boxed the key, 16 B a
+   * record).
+   */
+  private readonly clusterMacs = new Map<number, Set<number>>();
   private readonly nodeByMac = new Map<number, string>();
   private readonly podByName = new Map<string, PodHost>();
   private metallbEventsSeen = 0;
@@ -205,7 +210,7 @@ export class SimulatedCluster {
       br.addFlows(this.state.brProviderFlows[n.name]!.join('\n'));
       this.bridges.set(n.name, br);
       const mac = macNumber(Uint8Array.from(n.mac.split(':').map((x) => parseInt(x, 16))), 0);
-      this.clusterMacs.add(mac);
+      this.addClusterMac(mac);
       this.nodeByMac.set(mac, n.name);
       const nicAt = `${n.name}/${n.nic}`;
       const names = {
@@ -214,7 +219,7 @@ export class SimulatedCluster {
       };
       this.dp.nodes.set(n.name, new NodePath(this.dp, n.name, names, mac, br, up, patch));
     }
-    for (const p of this.state.pods) this.clusterMacs.add(macNumber(Uint8Array.from(p.mac.split(':').map((x) => parseInt(x, 16))), 0));
+    for (const p of this.state.pods) this.addClusterMac(macNumber(Uint8Array.from(p.mac.split(':').map((x) => parseInt(x, 16))), 0));
     if (this.options.flowCache) {
       const self = this;
       const bridges = [...this.bridges.values()];
@@ -285,7 +290,22 @@ export class SimulatedCluster {
 
   /** True when a frame's source MAC is one of the cluster's (a node NIC or a pod). */
   fromCluster(frame: Uint8Array): boolean {
-    return frame.length >= 12 && this.clusterMacs.has(macNumber(frame, 6));
+    return this.fromClusterAt(frame, 0, frame.length);
+  }
+
+  /** {@link fromCluster} of the frame at `buffer[offset, offset + length)` (a capture's chunk: no view). */
+  fromClusterAt(buffer: Uint8Array, offset: number, length: number): boolean {
+    if (length < 12) return false;
+    const o = offset + 6;
+    const low = this.clusterMacs.get((buffer[o]! << 16) | (buffer[o + 1]! << 8) | buffer[o + 2]!);
+    return low !== undefined && low.has((buffer[o + 3]! << 16) | (buffer[o + 4]! << 8) | buffer[o + 5]!);
+  }
+
+  private addClusterMac(mac: number): void {
+    const high = Math.floor(mac / 0x1000000);
+    let low = this.clusterMacs.get(high);
+    if (!low) this.clusterMacs.set(high, (low = new Set()));
+    low.add(mac % 0x1000000);
   }
 
   /** The pod with `name` (its Kubernetes name, not its port). */
