@@ -1,0 +1,99 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildFrame } from '@vippath/wire';
+import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
+import { AddressCounter, FlowCounter } from './flow-count.js';
+import { topN } from './replay.js';
+import { SimulatedCluster } from './simulation.js';
+
+const SEED = 20261202;
+
+/** Frames of every kind the counter keys differently: IPv4 5-tuples, IPv6, ARP, tagged, cut short. */
+const frameArb = fc.oneof(
+  fc.record({ src: fc.integer({ min: 0, max: 0xffffffff }), sport: fc.integer({ min: 0, max: 3 }), vlan: fc.boolean() }).map(({ src, sport, vlan }) => buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ...(vlan ? { vlans: [341] } : {}), ipv4: { src: `${src >>> 24}.${(src >>> 16) & 255}.${(src >>> 8) & 255}.${src & 255}`, dst: '10.180.204.252' }, tcp: { srcPort: sport, dstPort: 80, flags: 2 } })),
+  fc.integer({ min: 0, max: 3 }).map((i) => buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ipv6: { src: `fd00::${i}`, dst: 'fd00::fc' }, udp: { srcPort: 1, dstPort: 53 } })),
+  fc.integer({ min: 0, max: 3 }).map((i) => buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: `52:54:00:aa:00:0${i}`, arp: { op: 1, senderMac: `52:54:00:aa:00:0${i}`, senderIp: '10.180.204.100', targetMac: '00:00:00:00:00:00', targetIp: '10.180.204.252' } })),
+  fc.uint8Array({ minLength: 0, maxLength: 40 }),
+);
+
+describe('FlowCounter.addAt', () => {
+  it(`counts a frame read where it lies in a larger buffer as add() counts its copy (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(frameArb, fc.nat({ max: 9 }), fc.uint8Array({ maxLength: 9 }), fc.integer({ min: 0, max: 4 })), { maxLength: 40 }), (items) => {
+        const copies = new FlowCounter();
+        const inPlace = new FlowCounter();
+        for (const [frame, before, after, cut] of items) {
+          // The frame between unrelated bytes (a capture chunk's other records), maybe shorter than its bytes.
+          const length = Math.max(0, frame.length - cut);
+          const buf = new Uint8Array(before + frame.length + after.length).fill(0xa5);
+          buf.set(frame, before);
+          buf.set(after, before + frame.length);
+          const keep = buf.slice();
+          copies.add(frame.slice(0, length));
+          inPlace.addAt(buf, before, length);
+          expect(buf).toEqual(keep);
+          expect(inPlace.count).toBe(copies.count);
+        }
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+});
+
+describe('AddressCounter', () => {
+  it(`counts as a Map would, first seen first, capped at its limit, and ranks as topN does (seed ${SEED})`, () => {
+    // Few distinct addresses (ties and repeats), across the whole unsigned range (2^30 and up boxed in a Map).
+    const addr = fc.constantFrom(0, 1, 0x3fffffff, 0x40000000, 0x7fffffff, 0x80000000, 0xc0a80001, 0xfffffffe, 0xffffffff, 0x0ab4cc64);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(addr, { maxLength: 200 }), fc.integer({ min: 1, max: 12 }), (limit, seq, n) => {
+        const c = new AddressCounter(limit);
+        const m = new Map<number, number>();
+        let capped = false;
+        for (const a of seq) {
+          c.add(a);
+          const v = m.get(a);
+          if (v !== undefined) m.set(a, v + 1);
+          else if (m.size < limit) m.set(a, 1);
+          else capped = true;
+        }
+        expect(c.size).toBe(m.size);
+        expect(c.capped).toBe(capped);
+        expect([...c.entries()]).toEqual([...m]);
+        expect(c.top(n)).toEqual(topN(m, n));
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  it('takes signed addresses as their unsigned selves', () => {
+    const c = new AddressCounter(4);
+    c.add(-1);
+    c.add(0xffffffff);
+    expect([...c.entries()]).toEqual([[0xffffffff, 2]]);
+  });
+});
+
+describe('SimulatedCluster.fromClusterAt', () => {
+  it('knows the node NICs and pods by the source MAC where the frame lies, nothing else', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    const macs = [...DEFAULT_CLUSTER.nodes.map((n) => n.mac), ...sim.state.pods.map((p) => p.mac)];
+    expect(macs.length).toBeGreaterThan(3);
+    const frameFrom = (src: string): Uint8Array => buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src, arp: { op: 1, senderMac: src, senderIp: '10.180.204.1', targetMac: '00:00:00:00:00:00', targetIp: '10.180.204.2' } });
+    for (const mac of macs) {
+      const f = frameFrom(mac);
+      const buf = new Uint8Array(f.length + 7);
+      buf.set(f, 5);
+      expect(sim.fromCluster(f)).toBe(true);
+      expect(sim.fromClusterAt(buf, 5, f.length)).toBe(true);
+      // Off by one byte: another MAC.
+      expect(sim.fromClusterAt(buf, 4, f.length)).toBe(false);
+      // A MAC sharing the upper or the lower half only.
+      const [a, b] = [mac.slice(0, 9), mac.slice(9)];
+      expect(sim.fromCluster(frameFrom(`${a}ff:ff:fe`))).toBe(false);
+      expect(sim.fromCluster(frameFrom(`02:00:00:${b}`))).toBe(false);
+    }
+    expect(sim.fromCluster(frameFrom('52:54:00:aa:00:64'))).toBe(false);
+    // Too short to hold a source MAC.
+    expect(sim.fromClusterAt(new Uint8Array(20), 0, 11)).toBe(false);
+  });
+});
