@@ -2,11 +2,13 @@
 // Two builds in one process, alternating short runs, CPU time per frame (best and median of the rounds): on a
 // machine whose load moves separate runs by 20–40 %, both builds then see the same load. BASE and NEW are roots
 // of built checkouts. Usage:
-//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http [FRAMES] [ROUNDS]
+//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|replay|replay-out [FRAMES] [ROUNDS]
 // cold-misses: the cold capture's frames from clients on the VLAN only (their ARP and first SYN: the misses).
+// replay / replay-out: the http capture from a file through each root's replayCapture (what `vippath replay` runs),
+// without outputs / with --out at the default level.
 const [base, next, kase = 'ct-est', framesArg, roundsArg] = process.argv.slice(2);
 if (!base || !next) {
-  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http [FRAMES] [ROUNDS]');
+  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|replay|replay-out [FRAMES] [ROUNDS]');
   process.exit(2);
 }
 const ct = kase.startsWith('ct-');
@@ -21,6 +23,19 @@ async function load(root) {
     return { run: () => c.run(s), t: [] };
   }
   const w = await import(`${root}/bench/workloads.mjs`);
+  if (kase === 'replay' || kase === 'replay-out') {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { replayCapture, defaultObjects, DEFAULT_CLUSTER } = await import(`${root}/packages/cluster/dist/index.js`);
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-ab-'));
+    const file = join(dir, 'capture.pcap');
+    writeFileSync(file, w.httpCapture(frames).capture);
+    const options = kase === 'replay-out' ? { outDir: join(dir, 'out') } : {};
+    const run = async () => (await replayCapture(file, defaultObjects(), DEFAULT_CLUSTER, options)).summary.framesRead;
+    await run();
+    return { run, t: [], dir };
+  }
   const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
   // Each root's own workload: full-cold's differs before session 7 (bench/README "Cold path (session 7)").
   const capture = kase === 'full-cold' || kase === 'cold-misses' ? w.coldCapture(frames) : kase === 'full-warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
@@ -35,7 +50,7 @@ const b = await load(next);
 for (let r = 0; r < rounds; r++) {
   for (const x of r % 2 ? [a, b] : [b, a]) {
     const c0 = process.cpuUsage();
-    const n = x.run();
+    const n = await x.run();
     const c = process.cpuUsage(c0);
     x.t.push(((c.user + c.system) * 1000) / n);
   }
@@ -45,3 +60,5 @@ const stat = (t) => {
   return { bestNs: Math.round(t[0]), medianNs: Math.round(t[t.length >> 1]) };
 };
 console.log(JSON.stringify({ case: kase, frames, rounds, base: stat(a.t), new: stat(b.t) }));
+const { rmSync } = await import('node:fs');
+for (const x of [a, b]) if (x.dir) rmSync(x.dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
+import { addNanoseconds, type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
 import { AddressCounter, FlowCounter } from './flow-count.js';
 import { DROP_KEY } from './drops.js';
@@ -216,7 +216,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     if (!started) {
       started = true;
       times[T0] = ms;
-      if (outputs) outputs.epochNs = BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos);
+      if (outputs) outputs.setEpoch(BigInt(rec.seconds) * 1_000_000_000n + BigInt(rec.nanos));
     }
     // Capture timestamps may step back a little (several interfaces); simulated time never does.
     // A timestamp the simulation cannot represent (a pcapng with second resolution and a 64-bit count can say
@@ -484,7 +484,7 @@ function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: Flo
 
 const SKIPPED: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'> = { verdict: 'skipped', outside: [], delivered: [], drops: [] };
 
-function openOutputs(dir: string, sim: SimulatedCluster, level: TraceLevel, ports: readonly string[]): { trace: LineWriter | undefined; unwritten: string[]; epochNs: bigint; sinks: FileSink[]; finish(summaryJson: string): Promise<void> } {
+function openOutputs(dir: string, sim: SimulatedCluster, level: TraceLevel, ports: readonly string[]): { trace: LineWriter | undefined; unwritten: string[]; setEpoch(ns: bigint): void; sinks: FileSink[]; finish(summaryJson: string): Promise<void> } {
   const nodes = sim.cluster.nodes;
   const wireIfaces = ['outside', ...nodes.map((n) => n.name)];
   const sinks: FileSink[] = [];
@@ -510,7 +510,10 @@ function openOutputs(dir: string, sim: SimulatedCluster, level: TraceLevel, port
   const out = {
     trace,
     unwritten: [...(nodePcap ? [] : ['nodes.pcapng']), ...(trace ? [] : ['trace.jsonl'])],
-    epochNs: 0n,
+    setEpoch(ns: bigint): void {
+      epoch[0] = Number(BigInt.asUintN(32, ns >> 32n));
+      epoch[1] = Number(BigInt.asUintN(32, ns));
+    },
     sinks,
     async finish(summaryJson: string): Promise<void> {
       await wire.close();
@@ -520,12 +523,22 @@ function openOutputs(dir: string, sim: SimulatedCluster, level: TraceLevel, port
       await summarySink.close();
     },
   };
-  const ts = (now: number): bigint => out.epochNs + BigInt(Math.round(now * 1e6));
-  sim.onWire = (from, frame, now) => wire.write({ timestamp: ts(now), data: frame, interfaceId: wireIfaces.indexOf(from) });
+  // A packet's time is the first record's (epoch, as its two 32-bit words) plus its simulated milliseconds in
+  // whole nanoseconds, modulo 2^64 as pcapng stores it — the words computed per packet without a BigInt or a
+  // record object (see PcapngWriter.writePacket).
+  const epoch = new Uint32Array(2);
+  const words = new Uint32Array(2);
+  const wireIndex = new Map(wireIfaces.map((n, i) => [n, i]));
+  sim.onWire = (from, frame, now) => {
+    addNanoseconds(words, epoch[0]!, epoch[1]!, Math.round(now * 1e6));
+    wire.writePacket(wireIndex.get(from) ?? -1, words[0]!, words[1]!, frame, 0, frame.length);
+  };
   if (nodePcap) {
     sim.onPort = (port, frame, now) => {
       const id = portIndex.get(port);
-      if (id !== undefined) nodePcap.write({ timestamp: ts(now), data: frame, interfaceId: id });
+      if (id === undefined) return;
+      addNanoseconds(words, epoch[0]!, epoch[1]!, Math.round(now * 1e6));
+      nodePcap.writePacket(id, words[0]!, words[1]!, frame, 0, frame.length);
     };
   }
   return out;

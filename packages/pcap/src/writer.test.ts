@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from './reader.js';
-import { CaptureWriteError, fileSink, memorySink, PcapngWriter, PcapWriter } from './writer.js';
+import { addNanoseconds, CaptureWriteError, fileSink, memorySink, PcapngWriter, PcapWriter } from './writer.js';
 
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
 if (!hasTshark) console.warn('tshark not found: the "tshark opens what we write" checks are skipped (install tshark; CI does)');
@@ -123,5 +123,117 @@ describe.skipIf(!hasTshark)('tshark opens what we write, without warnings', () =
     }
     const info = execFileSync('capinfos', ['-c', ng], { encoding: 'utf8' });
     expect(info).toMatch(/Number of packets:\s+4/);
+  });
+});
+
+/** An Enhanced Packet Block as the pcapng spec lays it out (draft-ietf-opsawg-pcapng §4.3), little-endian. */
+function referenceEpb(id: number, ts: bigint, data: Uint8Array, orig: number, comment?: string): Uint8Array {
+  const text = comment === undefined ? new Uint8Array(0) : new TextEncoder().encode(comment);
+  const opts = comment === undefined ? 0 : 4 + ((text.length + 3) & ~3) + 4;
+  const padded = (data.length + 3) & ~3;
+  const out = new Uint8Array(32 + padded + opts);
+  const v = new DataView(out.buffer);
+  const t = BigInt.asUintN(64, ts);
+  v.setUint32(0, 6, true);
+  v.setUint32(4, out.length, true);
+  v.setUint32(8, id, true);
+  v.setUint32(12, Number(t >> 32n), true);
+  v.setUint32(16, Number(t & 0xffffffffn), true);
+  v.setUint32(20, data.length, true);
+  v.setUint32(24, orig, true);
+  out.set(data, 28);
+  if (comment !== undefined) {
+    v.setUint16(28 + padded, 1, true);
+    v.setUint16(30 + padded, text.length, true);
+    out.set(text, 32 + padded);
+  }
+  v.setUint32(out.length - 4, out.length, true);
+  return out;
+}
+
+describe('PcapngWriter.writePacket and addNanoseconds (the replay\'s per-packet way)', () => {
+  const SEED = 20261202;
+  const ifaces = [{ name: 'a' }, { name: 'b', snaplen: 20 }];
+  const headerLength = (() => {
+    const s = memorySink();
+    new PcapngWriter(s, ifaces);
+    return s.bytes().length;
+  })();
+
+  it(`writes what the spec lays out, for write() and writePacket() alike, into memory and file sinks (seed ${SEED})`, async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ id: fc.integer({ min: 0, max: 1 }), ts: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), data: fc.uint8Array({ maxLength: 40 }), before: fc.nat({ max: 5 }), comment: fc.option(fc.string({ maxLength: 6 }), { nil: undefined }) }), { maxLength: 12 }),
+        async (recs) => {
+          const viaWrite = memorySink();
+          const viaPacket = memorySink();
+          const path = join(dir, `packet-${n++}.pcapng`);
+          const viaFile = fileSink(path);
+          const expected: Uint8Array[] = [];
+          const w1 = new PcapngWriter(viaWrite, ifaces);
+          const w2 = new PcapngWriter(viaPacket, ifaces);
+          const w3 = new PcapngWriter(viaFile, ifaces);
+          for (const r of recs) {
+            const caplen = Math.min(r.data.length, r.id === 1 ? 20 : 262144);
+            w1.write({ timestamp: r.ts, data: r.data, interfaceId: r.id, ...(r.comment !== undefined ? { comment: r.comment } : {}) });
+            expected.push(referenceEpb(r.id, r.ts, r.data.subarray(0, caplen), r.data.length, r.comment));
+            if (r.comment !== undefined) continue;
+            // The packet in a larger buffer, bytes on both sides that are not its own.
+            const buf = new Uint8Array(r.before + r.data.length + 3).fill(0xee);
+            buf.set(r.data, r.before);
+            const t = BigInt.asUintN(64, r.ts);
+            w2.writePacket(r.id, Number(t >> 32n), Number(t & 0xffffffffn), buf, r.before, r.data.length);
+            w3.writePacket(r.id, Number(t >> 32n), Number(t & 0xffffffffn), buf, r.before, r.data.length);
+          }
+          await Promise.all([w1.close(), w2.close(), w3.close()]);
+          const join_ = (parts: Uint8Array[]): number[] => parts.flatMap((p) => [...p]);
+          expect([...viaWrite.bytes().subarray(headerLength)]).toEqual(join_(expected));
+          const plain = recs.map((r, i) => [r, expected[i]!] as const).filter(([r]) => r.comment === undefined).map(([, e]) => e);
+          expect([...viaPacket.bytes().subarray(headerLength)]).toEqual(join_(plain));
+          expect([...readFileSync(path).subarray(headerLength)]).toEqual(join_(plain));
+        },
+      ),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+
+  it(`addNanoseconds is BigInt.asUintN(64, base + delta) for any base and any whole delta, beyond 2^53 too (seed ${SEED})`, () => {
+    const words = new Uint32Array(2);
+    const delta = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.double({ min: -1e22, max: 1e22, noNaN: true }).map(Math.round), fc.constantFrom(0, 2 ** 32 - 1, 2 ** 32, 2 ** 53, 2 ** 64, -(2 ** 32)));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), delta, (base, d) => {
+        addNanoseconds(words, Number(base >> 32n), Number(base & 0xffffffffn), d);
+        const want = BigInt.asUintN(64, base + BigInt(d));
+        expect([words[0], words[1]]).toEqual([Number(want >> 32n), Number(want & 0xffffffffn)]);
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
+  });
+
+  it('refuses bad arguments with a coded error (CAPTURE_WRITE)', () => {
+    const w = new PcapngWriter(memorySink(), ifaces);
+    const data = new Uint8Array(10);
+    const bad: Array<() => void> = [
+      () => w.writePacket(2, 0, 0, data, 0, 10),
+      () => w.writePacket(-1, 0, 0, data, 0, 10),
+      () => w.writePacket(0, 0, 0, data, 4, 7),
+      () => w.writePacket(0, 0, 0, data, -1, 2),
+      () => w.writePacket(0, 0, 0, data, 0.5, 2),
+      () => w.writePacket(0, 0, 0, 'abc' as unknown as Uint8Array, 0, 2),
+      () => w.writePacket(0, 2 ** 32, 0, data, 0, 10),
+      () => w.writePacket(0, 0, -1, data, 0, 10),
+      () => w.writePacket(0, 0, Number.NaN, data, 0, 10),
+      () => addNanoseconds(new Uint32Array(2), 0, 0, 1.5),
+      () => addNanoseconds(new Uint32Array(2), 0, 0, Number.POSITIVE_INFINITY),
+    ];
+    for (const f of bad) {
+      expect(f).toThrow(CaptureWriteError);
+      try {
+        f();
+      } catch (e) {
+        expect((e as CaptureWriteError).code).toBe('CAPTURE_WRITE');
+      }
+    }
   });
 });

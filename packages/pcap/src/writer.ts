@@ -13,7 +13,13 @@ import { LinkType } from './linktype.js';
 
 /** Where written bytes go. */
 export interface ByteSink {
+  /** Takes the bytes now: the caller may reuse `bytes` once this returns (the writers reuse their headers). */
   write(bytes: Uint8Array): void;
+  /**
+   * `write(bytes.subarray(offset, offset + length))` without the view, for sinks that copy (a writer hands a
+   * packet where it lies in a larger buffer). Optional: writers fall back to `write` of a view.
+   */
+  writeRange?(bytes: Uint8Array, offset: number, length: number): void;
   /** Finishes the output (for files: flush and rename into place). */
   close(): Promise<void>;
   /** Abandons the output (for files: delete the temporary file). */
@@ -181,6 +187,15 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
         buffer.set(bytes, 0);
         used = bytes.length;
       }
+    },
+    writeRange(bytes, offset, length) {
+      // Copied byte by byte into the buffer when it fits: a packet is short, and a view of it would be garbage.
+      if (used + length <= buffer.length) {
+        for (let i = 0; i < length; i++) buffer[used + i] = bytes[offset + i]!;
+        used += length;
+        return;
+      }
+      sink.write(bytes.subarray(offset, offset + length));
     },
     async close() {
       if (!open) return;
@@ -367,15 +382,43 @@ function optionBytes(options: Array<[number, Uint8Array]>): Uint8Array {
   return out;
 }
 
+const TWO_32 = 4294967296;
+
+/**
+ * Sets `words` to the high and low 32-bit words of `base + deltaNs` modulo 2^64, `base` given as its words and
+ * `deltaNs` an integer-valued number (any magnitude: the split below is exact for every double) — what
+ * `BigInt.asUintN(64, base + BigInt(deltaNs))` gives, without a BigInt per packet (see
+ * {@link PcapngWriter.writePacket}).
+ */
+export function addNanoseconds(words: Uint32Array, baseHigh: number, baseLow: number, deltaNs: number): void {
+  if (!Number.isInteger(deltaNs)) throw new CaptureWriteError(`addNanoseconds() takes a whole number of nanoseconds, not ${String(deltaNs)}`);
+  // deltaNs / 2^32 is exact (a power of two), so is its floor, and the remainder is representable: exact.
+  const high = Math.floor(deltaNs / TWO_32);
+  const low = baseLow + (deltaNs - high * TWO_32);
+  const carry = low >= TWO_32 ? 1 : 0;
+  words[1] = carry ? low - TWO_32 : low;
+  // Modulo 2^64: only the high word's residue matters (ToUint32 of a sum of integers below 2^54).
+  words[0] = (baseHigh + (high % TWO_32) + carry) % TWO_32;
+}
+
 /** Writes pcapng (little-endian): one SHB, the given IDBs (nanosecond timestamps), then EPBs. */
 export class PcapngWriter {
   private readonly sink: ByteSink;
   private readonly interfaces: PcapngInterface[];
+  /** An EPB's fixed header (28 bytes) and its padding + trailing length (up to 3 + 4), reused by every packet. */
+  private readonly epb = new Uint8Array(28);
+  private readonly epbView = new DataView(this.epb.buffer);
+  private readonly tail = new Uint8Array(8);
+  private readonly tailView = new DataView(this.tail.buffer);
+  /** The tail's first 0–7 bytes, as views made once. */
+  private readonly tails = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => this.tail.subarray(0, n));
+  private readonly snaplens: number[];
 
   constructor(out: ByteSink | string, interfaces: PcapngInterface[], options: { application?: string } = {}) {
     if (interfaces.length === 0) throw new CaptureWriteError('a pcapng file needs at least one interface');
     this.sink = toSink(out);
     this.interfaces = interfaces;
+    this.snaplens = interfaces.map((i) => i.snaplen ?? 262144);
     const shbOptions = optionBytes([[4, encoder.encode(options.application ?? 'vippath')]]);
     const shb = new Uint8Array(28 + shbOptions.length);
     const sv = new DataView(shb.buffer);
@@ -414,25 +457,59 @@ export class PcapngWriter {
     const id = rec.interfaceId ?? 0;
     const iface = this.interfaces[id];
     if (!iface) throw new CaptureWriteError(`interface ${id} was not declared (this file has ${this.interfaces.length})`);
-    const snaplen = iface.snaplen ?? 262144;
-    const caplen = Math.min(rec.data.length, snaplen);
+    const caplen = Math.min(rec.data.length, this.snaplens[id]!);
     const orig = rec.originalLength ?? rec.data.length;
     if (orig < caplen) throw new CaptureWriteError(`originalLength ${orig} is below the ${caplen} captured bytes`);
-    const ob = rec.comment !== undefined ? optionBytes([[1, encoder.encode(rec.comment)]]) : new Uint8Array(0);
+    const ob = rec.comment !== undefined ? optionBytes([[1, encoder.encode(rec.comment)]]) : undefined;
+    // The timestamp's two 32-bit words, modulo 2^64 (a negative one in two's complement).
+    this.block(id, Number(BigInt.asUintN(32, rec.timestamp >> 32n)), Number(BigInt.asUintN(32, rec.timestamp)), rec.data, 0, caplen, orig, ob);
+  }
+
+  /**
+   * Appends one Enhanced Packet Block of `data[offset, offset + length)` (cut to the interface's snaplen), its
+   * timestamp given as the high and low 32-bit words of the nanosecond count (see {@link addNanoseconds}):
+   * the per-packet way, with no record object, no BigInt and no block buffer made. Bad arguments are
+   * {@link CaptureWriteError}s.
+   */
+  writePacket(interfaceId: number, tsHigh: number, tsLow: number, data: Uint8Array, offset: number, length: number): void {
+    const snaplen = this.snaplens[interfaceId];
+    if (snaplen === undefined) throw new CaptureWriteError(`interface ${String(interfaceId)} was not declared (this file has ${this.interfaces.length})`);
+    if (!(data instanceof Uint8Array) || (offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > data.length) {
+      throw new CaptureWriteError(`writePacket() takes a Uint8Array and a range inside it, not [${String(offset)}, +${String(length)}) of ${data instanceof Uint8Array ? `${data.length} bytes` : typeof data}`);
+    }
+    if ((tsHigh >>> 0) !== tsHigh || (tsLow >>> 0) !== tsLow) throw new CaptureWriteError(`writePacket() takes the timestamp as two unsigned 32-bit words, not ${String(tsHigh)}, ${String(tsLow)}`);
+    this.block(interfaceId, tsHigh, tsLow, data, offset, Math.min(length, snaplen), length, undefined);
+  }
+
+  private block(id: number, tsHigh: number, tsLow: number, data: Uint8Array, offset: number, caplen: number, orig: number, options: Uint8Array | undefined): void {
     const padded = (caplen + 3) & ~3;
-    const block = new Uint8Array(32 + padded + ob.length);
-    const v = new DataView(block.buffer);
+    const total = 32 + padded + (options ? options.length : 0);
+    const v = this.epbView;
     v.setUint32(0, 6, true);
-    v.setUint32(4, block.length, true);
+    v.setUint32(4, total, true);
     v.setUint32(8, id, true);
-    v.setUint32(12, Number(rec.timestamp >> 32n), true);
-    v.setUint32(16, Number(rec.timestamp & 0xffffffffn), true);
+    v.setUint32(12, tsHigh, true);
+    v.setUint32(16, tsLow, true);
     v.setUint32(20, caplen, true);
     v.setUint32(24, orig, true);
-    block.set(rec.data.subarray(0, caplen), 28);
-    block.set(ob, 28 + padded);
-    v.setUint32(block.length - 4, block.length, true);
-    this.sink.write(block);
+    const sink = this.sink;
+    sink.write(this.epb);
+    if (sink.writeRange) sink.writeRange(data, offset, caplen);
+    else sink.write(offset === 0 && caplen === data.length ? data : data.subarray(offset, offset + caplen));
+    const pad = padded - caplen;
+    const tail = this.tail;
+    tail[0] = 0;
+    tail[1] = 0;
+    tail[2] = 0;
+    if (options) {
+      if (pad) sink.write(this.tails[pad]!);
+      sink.write(options);
+      this.tailView.setUint32(0, total, true);
+      sink.write(this.tails[4]!);
+    } else {
+      this.tailView.setUint32(pad, total, true);
+      sink.write(this.tails[pad + 4]!);
+    }
   }
 
   close(): Promise<void> {
