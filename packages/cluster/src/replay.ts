@@ -254,7 +254,6 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       summary.verdicts[sim.processAt(buf, at, length, now)]++;
       return;
     }
-    const frame = buf.subarray(at, at + length);
     const background = sim.advance(now);
     if (background.stages.length || background.outside.length) {
       if (tracing) record({ ...traceLine(0, now, 'cluster', new Uint8Array(0), background), flow: 'sent by the cluster on its own (gratuitous ARP/NA)' });
@@ -262,9 +261,11 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       for (const out of background.outside) toClient(out);
     }
     // Traced lines are kept (record), summary lines are written at once: their result can be the reused one.
-    const result: InjectResult = tracing ? sim.inject(frame, now, ingress) : sim.injectTransient(frame, now, ingress);
+    // A traced frame is kept (its bytes in the trace): a view of it; a summary line's is read where it lies.
+    const frame = tracing ? buf.subarray(at, at + length) : undefined;
+    const result: InjectResult = frame ? sim.inject(frame, now, ingress) : sim.injectTransientAt(buf, at, length, now, ingress);
     summary.verdicts[result.verdict]++;
-    if (tracing) record(traceLine(summary.framesRead, now, ingress, frame, result));
+    if (frame) record(traceLine(summary.framesRead, now, ingress, frame, result));
     if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, undefined, result));
     for (const out of result.outside) toClient(out);
   };

@@ -417,7 +417,7 @@ export class SimulatedCluster {
    */
   inject(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
     checkTime(now, 'inject now');
-    return this.injectAfter(frame, now, ingress, this.advance(now));
+    return this.injectAfter(frame, 0, frame.length, now, ingress, this.advance(now));
   }
 
   /**
@@ -425,21 +425,30 @@ export class SimulatedCluster {
    * until the next frame. For a caller that reads it at once (replay's summary lines): no result made per frame.
    */
   injectTransient(frame: Uint8Array, now: number, ingress: Ingress = 'outside'): InjectResult {
+    return this.injectTransientAt(frame, 0, frame.length, now, ingress);
+  }
+
+  /**
+   * {@link injectTransient} of the frame at `buffer[offset, offset + length)` (a capture's chunk: no view made
+   * of it). The caller has run time forward to `now` ({@link advance}) when it wants the background apart.
+   */
+  injectTransientAt(buffer: Uint8Array, offset: number, length: number, now: number, ingress: Ingress = 'outside'): InjectResult {
     checkTime(now, 'inject now');
+    if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > buffer.length) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
     const background = this.advance(now);
     this.rec.reuseNext = true;
     try {
-      return this.injectAfter(frame, now, ingress, background);
+      return this.injectAfter(buffer, offset, length, now, ingress, background);
     } finally {
       this.rec.reuseNext = false;
     }
   }
 
-  private injectAfter(frame: Uint8Array, now: number, ingress: Ingress, background: InjectResult): InjectResult {
+  private injectAfter(frame: Uint8Array, offset: number, length: number, now: number, ingress: Ingress, background: InjectResult): InjectResult {
     if (ingress === 'outside' && this.caches) {
       // From the outside, established flows come from the caches here too — with the very steps the full path
       // recorded for them.
-      const r = this.caches.serve(frame, 0, frame.length, now, true);
+      const r = this.caches.serve(frame, offset, length, now, true);
       r.background = background.outside;
       return r;
     }
@@ -447,7 +456,7 @@ export class SimulatedCluster {
     this.dp.now = now;
     // Frames the cluster sent on its own before this one are reported too, apart from this frame's.
     this.rec.r.background = background.outside;
-    const copy = new Uint8Array(frame);
+    const copy = frame.slice(offset, offset + length);
     const where = this.resolveIngress(ingress);
     if (where === undefined || where.kind === 'nic') {
       // Captures taken on the sending host hold offload-partial checksums that its NIC completes on the way out;

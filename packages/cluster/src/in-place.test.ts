@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CaptureCursor, Next } from '@vippath/pcap';
 import { buildFrame } from '@vippath/wire';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { AddressCounter, FlowCounter } from './flow-count.js';
@@ -95,5 +97,47 @@ describe('SimulatedCluster.fromClusterAt', () => {
     expect(sim.fromCluster(frameFrom('52:54:00:aa:00:64'))).toBe(false);
     // Too short to hold a source MAC.
     expect(sim.fromClusterAt(new Uint8Array(20), 0, 11)).toBe(false);
+  });
+});
+
+describe('SimulatedCluster.injectTransientAt', () => {
+  it('gives what injectTransient gives for a copy, frame by frame, on every fixture capture (ingress outside and a node)', () => {
+    const fixtures = new URL('../../../test/fixtures/', import.meta.url);
+    const files = readdirSync(fixtures).filter((f) => /\.pcapn?g?$/.test(f));
+    expect(files.length).toBeGreaterThan(5);
+    let compared = 0;
+    for (const file of files) {
+      const bytes = new Uint8Array(readFileSync(new URL(file, fixtures)));
+      for (const ingress of ['outside', 'node3'] as const) {
+        const copies = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+        const inPlace = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+        const cursor = new CaptureCursor();
+        cursor.feed(bytes, true);
+        let t0: number | undefined;
+        while (cursor.next() === Next.RECORD) {
+          if (cursor.linktype !== 1) continue;
+          const ms = cursor.seconds * 1000 + cursor.nanos / 1e6;
+          t0 ??= ms;
+          const now = ms - t0;
+          const keep = bytes.slice();
+          const a = copies.injectTransient(cursor.data.slice(), now, ingress);
+          const seen = { verdict: a.verdict, outside: a.outside.map((f) => [...f]), delivered: a.delivered.map((d) => d.pod), drops: a.drops.map((d) => d.code) };
+          const b = inPlace.injectTransientAt(cursor.buffer, cursor.dataOffset, cursor.captureLength, now, ingress);
+          expect({ verdict: b.verdict, outside: b.outside.map((f) => [...f]), delivered: b.delivered.map((d) => d.pod), drops: b.drops.map((d) => d.code) }).toEqual(seen);
+          expect(bytes).toEqual(keep);
+          compared++;
+        }
+        expect(inPlace.stageCounts).toEqual(copies.stageCounts);
+        expect([...inPlace.dropCounts]).toEqual([...copies.dropCounts]);
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+  }, 60_000);
+
+  it('refuses a range outside the buffer with a coded error (BAD_FRAME_RANGE)', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    for (const [offset, length] of [[0, 61], [60, 1], [-1, 10], [0.5, 10], [0, Number.NaN]] as const) {
+      expect(() => sim.injectTransientAt(new Uint8Array(60), offset, length, 0)).toThrow(expect.objectContaining({ code: 'BAD_FRAME_RANGE' }));
+    }
   });
 });
