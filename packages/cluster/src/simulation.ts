@@ -456,7 +456,7 @@ export class SimulatedCluster {
     this.dp.now = now;
     // Frames the cluster sent on its own before this one are reported too, apart from this frame's.
     this.rec.r.background = background.outside;
-    const copy = frame.slice(offset, offset + length);
+    const copy = copyRange(frame, offset, length);
     const where = this.resolveIngress(ingress);
     if (where === undefined || where.kind === 'nic') {
       // Captures taken on the sending host hold offload-partial checksums that its NIC completes on the way out;
@@ -512,7 +512,7 @@ export class SimulatedCluster {
     this.rec.lean = true;
     this.dp.now = now;
     if (length > 65536) length = 65536;
-    const copy = frame.slice(offset, offset + length);
+    const copy = copyRange(frame, offset, length);
     this.dp.decoder.decode(copy, this.dp.d);
     if (completeOffloadChecksum(copy, this.dp.d)) this.offloadChecksumsCompleted++;
     this.dp.wire('outside', copy, 0);
@@ -638,3 +638,12 @@ function toHex(f: Uint8Array): string {
 }
 
 export type { PodState };
+
+/**
+ * A copy of `buffer[offset, offset + length)` the path may edit. Not `buffer.slice()`: on a Node Buffer (a
+ * capture read from a file is one) that is a view, and the path's edits (DNAT, checksums) would land in the
+ * caller's bytes.
+ */
+function copyRange(buffer: Uint8Array, offset: number, length: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(buffer, offset, offset + length);
+}
