@@ -38,7 +38,7 @@ import { CtUpdate, allocTcpPeers, growTcpPeers, tcpInvalidFlags, tcpNewConn, tcp
 
 /**
  * Words per connection key: the source and destination addresses' first words, source L4, destination L4, meta,
- * then the addresses' other three words each (IPv6; zero for IPv4). A record keeps the first {@link KW} words,
+ * then the addresses' other three words each (IPv6; zero for IPv4). A record keeps the first five words,
  * which are all of an IPv4 key.
  */
 export const CT_KEY_WORDS = 11;
