@@ -36,8 +36,9 @@ function watcher(state) {
   // replayCapture sets onOutside after `setup` runs, so the watcher wraps whatever handler is installed; with
   // traces it takes `inject`'s results instead, so those are watched too (process and inject never call each other).
   w.hook = (sim) => {
-    // replayCapture's summary lines take injectTransient (inject with a reused result), traced lines inject.
-    for (const name of ['inject', 'injectTransient']) {
+    // replayCapture's summary lines take injectTransientAt (inject with a reused result, the frame where it lies in
+    // the capture's chunk; injectTransient calls it too), traced lines inject.
+    for (const name of ['inject', 'injectTransientAt']) {
       if (typeof sim[name] !== 'function') continue;
       const inject = sim[name].bind(sim);
       sim[name] = (...a) => {
