@@ -170,22 +170,4 @@ export class AddressCounter {
   *entries(): IterableIterator<[number, number]> {
     for (let i = 0; i < this.size; i++) yield [this.addresses[i]!, this.counts[i]!];
   }
-
-  /**
-   * The `n` addresses with the largest counts, largest first, ties in first-seen order (replay.ts `topN`'s
-   * order), found without a pair per address.
-   */
-  top(n: number): Array<[number, number]> {
-    const idx: number[] = [];
-    const counts = this.counts;
-    for (let j = 0; j < this.size; j++) {
-      const c = counts[j]!;
-      if (idx.length === n && c <= counts[idx[n - 1]!]!) continue;
-      let i = idx.length;
-      while (i > 0 && counts[idx[i - 1]!]! < c) i--;
-      idx.splice(i, 0, j);
-      if (idx.length > n) idx.pop();
-    }
-    return idx.map((j) => [this.addresses[j]!, counts[j]!]);
-  }
 }

@@ -455,11 +455,11 @@ export function topN<K>(counts: Iterable<readonly [K, number]>, n: number): Arra
   return top;
 }
 
-/** Client addresses counted at most (a Map entry each: a few MB). */
+/** Client addresses counted at most (12 bytes each in flow-count.ts's AddressCounter, plus its slots). */
 export const CLIENT_LIMIT = 100_000;
 
 function summarizeClients(summary: ReplaySummary, byClient: AddressCounter): void {
-  summary.clients = { addresses: byClient.size, ...(byClient.capped ? { addressesCapped: true } : {}), top: byClient.top(TOP_N).map(([ip, frames]) => ({ address: formatIPv4(ip), frames })) };
+  summary.clients = { addresses: byClient.size, ...(byClient.capped ? { addressesCapped: true } : {}), top: topN(byClient.entries(), TOP_N).map(([ip, frames]) => ({ address: formatIPv4(ip), frames })) };
 }
 
 function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {
