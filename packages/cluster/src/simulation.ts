@@ -66,6 +66,11 @@ export const VIF_GARP_OFFSETS = [0, 2000, 6000, 14000, 30000] as const;
 /** Where a frame can enter: the outside, a node's NIC (tagged), its VLAN interface or LOCAL port (untagged), a pod. */
 export type Ingress = string;
 
+/** A frame's range inside the buffer a caller hands over: whole non-negative numbers (>>> 0 keeps exactly those below 2^32), inside it. */
+function checkFrameRange(buffer: Uint8Array, offset: number, length: number): void {
+  if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > buffer.length) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
+}
+
 /** The simulated cluster. */
 export class SimulatedCluster {
   readonly state: DerivedState;
@@ -434,7 +439,7 @@ export class SimulatedCluster {
    */
   injectTransientAt(buffer: Uint8Array, offset: number, length: number, now: number, ingress: Ingress = 'outside'): InjectResult {
     checkTime(now, 'inject now');
-    if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > buffer.length) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
+    checkFrameRange(buffer, offset, length);
     const background = this.advance(now);
     this.rec.reuseNext = true;
     try {
@@ -501,8 +506,7 @@ export class SimulatedCluster {
   processAt(buffer: Uint8Array, offset: number, length: number, now: number): TraceLine['verdict'] {
     // One comparison pair: NaN and Infinity fail it (the hot path keeps the check inline).
     if (!(now >= 0 && now <= Number.MAX_SAFE_INTEGER)) checkTime(now, 'process now');
-    // Whole non-negative numbers (>>> 0 keeps exactly those below 2^32), inside the buffer.
-    if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > buffer.length) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
+    checkFrameRange(buffer, offset, length);
     if (now >= this.nextDue) this.sendBackground(now);
     if (this.caches) return this.caches.serve(buffer, offset, length, now, false).verdict;
     const frame = buffer;
