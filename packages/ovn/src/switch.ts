@@ -9,7 +9,7 @@
  */
 import { VippathError } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from './ct/engine.js';
-import type { ConntrackEngine, CtRequest, CtResult } from './lflow/ct-api.js';
+import type { CtRequest, CtResult, HintedConntrackEngine } from './lflow/ct-api.js';
 import { DROP_REASON_TEXT, LflowExecutor, type ExecResult } from './lflow/executor.js';
 import type { MegaflowStats } from './lflow/megaflow.js';
 import type { DecodedFrame } from '@vippath/wire';
@@ -133,12 +133,26 @@ export class SwitchOutcome {
 }
 
 /** Counts the conntrack calls of the chassis a packet is on (for {@link SwitchEffects}). */
-class ChassisConntrack implements ConntrackEngine {
+class ChassisConntrack implements HintedConntrackEngine {
   inner!: OvsConntrack;
   effects: SwitchEffects | undefined;
   execute(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number): void {
     if (this.effects) this.effects.ctCalls++;
     this.inner.execute(frame, length, decoded, request, result, now);
+  }
+  // Epochs are unique over all engines: a hint found on one chassis' conntrack is never taken by another's.
+  get epoch(): number {
+    return this.inner.epoch;
+  }
+  get foundNode(): number {
+    return this.inner.foundNode;
+  }
+  get foundGen(): number {
+    return this.inner.foundGen;
+  }
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number): void {
+    if (this.effects) this.effects.ctCalls++;
+    this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch);
   }
 }
 

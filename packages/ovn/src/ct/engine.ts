@@ -185,6 +185,12 @@ interface ZoneLimit {
 /** Slots reserved by default: 4 Mi slots are ≈ 0.8 GB of address space, resident only as used. */
 const DEFAULT_RESERVED = 1 << 22;
 
+/**
+ * The last lookup epoch handed out, over all engines (see {@link OvsConntrack.epoch}): an epoch names one engine's
+ * state too, so a hint kept for one engine is never taken by another.
+ */
+let epochs = 0;
+
 /** Zone-limit bookkeeping of a slot admitted without any limit. */
 const INVALID_ZONE = -2;
 /** The default zone limit's key (OVS `DEFAULT_ZONE`). */
@@ -339,6 +345,22 @@ export class OvsConntrack implements ConntrackEngine {
   private metaSrc32: Uint32Array | undefined;
   private metaDst32: Uint32Array | undefined;
 
+  /**
+   * Lookup hints (see {@link executeHinted}). `epoch` moves whenever a lookup of some key could start answering
+   * with another node than the one it answered before, other than by that node's own removal (its slot's
+   * generation moves) or expiry (read at each use): a node inserted into a chain that holds a node of the same
+   * hash (a key equal to one already there, live or expired, lands in front of it), the table cleared (slots reused
+   * without a generation bump), a rehash, and time running backwards (an expired node in front of a key's live one
+   * would be live again).
+   */
+  private epochNow = ++epochs;
+  private lastNow = Number.NEGATIVE_INFINITY;
+  /** The hint of the running call (executeHinted): a node, or -1, and its slot's generation. */
+  private hintIn = -1;
+  private hintInGen = 0;
+  private hintOut = -1;
+  private hintOutGen = 0;
+
   // OVS's `pkt->md.conn`: the connection a packet's previous ct() (without NAT) found, reused by the next
   // ct() in the same zone (process_one_fast). Tied to the result object the executor carries per packet.
   private cacheResult: CtResult | undefined;
@@ -438,12 +460,55 @@ export class OvsConntrack implements ConntrackEngine {
 
   // ---------------------------------------------------------------- hot path
 
+  /** The table's lookup epoch now (a hint is taken only in the epoch it was made in). */
+  get epoch(): number {
+    return this.epochNow;
+  }
+
+  /**
+   * The node (`slot * 2 + direction`) the last call's first lookup found, -1 when it found none or made none —
+   * with {@link foundGen} and {@link epoch}, a hint for the same lookup later.
+   */
+  get foundNode(): number {
+    return this.hintOut;
+  }
+
+  /** The generation of {@link foundNode}'s slot when it was found. */
+  get foundGen(): number {
+    return this.hintOutGen;
+  }
+
+  /**
+   * {@link execute} with a hint: `node` (of slot generation `gen`, in `epoch`) is what the call's first lookup found
+   * for this packet before ({@link foundNode}). The lookup takes the node without hashing or walking its chain
+   * when the node is provably what the walk would find: its slot not freed since (the generation), no node
+   * inserted in front of a node of the same key since, no rehash, clear or time running backwards (the epoch), and
+   * now, as the walk checks, the node's key is the packet's and it has not expired (a reply node whose record's
+   * original key is the packet's too answers as the original, as the walk does). Otherwise the lookup is the
+   * usual one. Everything else — state update, NAT, metadata, counters — is {@link execute}'s, so the outcome and
+   * the table after it are the same as without the hint.
+   */
+  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number): void {
+    if (epoch === this.epochNow) {
+      this.hintIn = node;
+      this.hintInGen = gen;
+    }
+    this.execute(frame, length, d, req, res, now);
+    this.hintIn = -1;
+  }
+
   /**
    * One `ct()` action on one packet (`conntrack_execute` for a batch of one). `result` carries the packet's
    * conntrack metadata between calls, as `pkt->md` does in OVS: its state and zone on entry are the previous
    * `ct()`'s, so reset it (`CtResult.reset`) when a new packet starts. `now` is simulated milliseconds.
    */
   execute(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
+    if (now < this.lastNow) {
+      this.epochNow = ++epochs;
+      this.hintIn = -1;
+    }
+    this.lastNow = now;
+    this.hintOut = -1;
     if (now >= this.nextSweep) {
       this.sweep(now);
       this.nextSweep = now + this.sweepInterval;
@@ -645,7 +710,7 @@ export class OvsConntrack implements ConntrackEngine {
   private initialLookup(natted: boolean, now: number): number {
     const ck = this.ck;
     if (!natted) {
-      const n = this.lookupCk(now);
+      const n = this.lookupFirst(now);
       this.ctxReply = n >= 0 && (n & 1) === 1;
       return n >= 0 ? n >> 1 : -1;
     }
@@ -660,7 +725,7 @@ export class OvsConntrack implements ConntrackEngine {
       this.ckHash = this.links[xn * 2]!;
       this.ckHashed = true;
     }
-    const n = this.lookupCk(now);
+    const n = this.lookupFirst(now);
     if (n < 0) {
       reverseKey(ck, 0);
       this.ckHash = h;
@@ -676,6 +741,43 @@ export class OvsConntrack implements ConntrackEngine {
     this.ckHash = this.links[(e * 2 + (this.ctxReply ? 1 : 0)) * 2]!;
     this.ckHashed = true;
     return e;
+  }
+
+  /**
+   * A call's first lookup of `ck`: the hint's node when it is provably the answer (see {@link executeHinted}),
+   * else {@link lookupCk}'s; the node found is kept as {@link foundNode}.
+   */
+  private lookupFirst(now: number): number {
+    const hn = this.hintIn;
+    let n = -1;
+    if (hn >= 0) {
+      this.hintIn = -1;
+      n = this.hinted(hn, now);
+    }
+    if (n < 0) n = this.lookupCk(now);
+    if (n >= 0) {
+      this.hintOut = n;
+      this.hintOutGen = this.keys[(n >> 1) * R + R_GEN]!;
+    }
+    return n;
+  }
+
+  /** What lookupKey(ck) finds if node `n` is what it found in this epoch (slot generation hintInGen), else -1. */
+  private hinted(n: number, now: number): number {
+    const keys = this.keys;
+    const ck = this.ck;
+    const base = (n >> 1) * R;
+    if (base >= keys.length || keys[base + R_GEN] !== this.hintInGen) return -1;
+    const b = base + (n & 1) * REV;
+    const meta = ck[K_META]!;
+    if (keys[b + K_META] !== meta || keys[b + K_SL4] !== ck[K_SL4] || keys[b + K_DL4] !== ck[K_DL4] || keys[b + K_SRC] !== ck[K_SRC] || keys[b + K_DST] !== ck[K_DST]) return -1;
+    if ((meta & V6_BIT && !this.v6Equal(n, ck)) || now >= this.recF[(base + R_EXP) >> 1]!) return -1;
+    if (n & 1) {
+      let j = 0;
+      while (j < KW && keys[base + j] === ck[j]) j++;
+      if (j === KW && (!(meta & V6_BIT) || this.v6Equal(n - 1, ck))) return n - 1;
+    }
+    return n;
   }
 
   /**
@@ -1727,6 +1829,17 @@ export class OvsConntrack implements ConntrackEngine {
     const ow = b >>> 5;
     const bit = 1 << (b & 31);
     const occ = this.occupied[ow]!;
+    if (occ & bit) {
+      // A node of the same hash (any key equal to the new one's has it) may now stand behind the new node: a hint
+      // to it would no longer be what a lookup finds.
+      const links = this.links;
+      for (let m = this.buckets[b]!; m >= 0; m = links[m * 2 + 1]!) {
+        if (links[m * 2] === h) {
+          this.epochNow = ++epochs;
+          break;
+        }
+      }
+    }
     this.links[at + 1] = occ & bit ? this.buckets[b]! : -1;
     this.buckets[b] = n;
     this.occupied[ow] = occ | bit;
@@ -1921,6 +2034,8 @@ export class OvsConntrack implements ConntrackEngine {
     this.buckets = buckets;
     this.occupied = occupied;
     this.bucketMask = mask;
+    // Chains keep their order, so lookups answer as before; a new epoch all the same (rare, and nothing to prove).
+    this.epochNow = ++epochs;
   }
 
   /** Removes every connection expired at `now` (OVS's clean thread, `ct_sweep`). Returns how many. */
@@ -1968,6 +2083,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.nConns = 0;
     this.cacheSlot = -1;
     this.xNode = -1;
+    this.epochNow = ++epochs;
     for (const zl of this.zoneLimits.values()) zl.count = 0;
     this.counters[CtReason.FLUSHED]! += n;
     return n;

@@ -214,6 +214,8 @@ export class Runner {
   readonly req = new CtRequest();
   readonly res = new CtResult();
   now = 0;
+  /** A lookup hint (node, generation, epoch) for the next calls: executeHinted instead of execute. */
+  hint: readonly [number, number, number] | undefined;
 
   constructor(options: OvsConntrackOptions = {}) {
     this.ct = new OvsConntrack({ sweepIntervalMs: 0, ...options });
@@ -263,7 +265,9 @@ export class Runner {
       r.labelValue.set(c.label[0]);
       r.labelMask.set(c.label[1]);
     }
-    this.ct.execute(f, f.length, this.d, r, this.res, this.now);
+    const h = this.hint;
+    if (h) this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2]);
+    else this.ct.execute(f, f.length, this.d, r, this.res, this.now);
     return this.res.state;
   }
 }

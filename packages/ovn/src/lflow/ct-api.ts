@@ -204,3 +204,15 @@ export class CtResult {
 export interface ConntrackEngine {
   execute(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number): void;
 }
+
+/**
+ * An engine that takes lookup hints (`OvsConntrack`): after a call, the connection node its lookup found, the
+ * node's generation and the table's epoch; a later call on the same key may hand them back, and the engine skips
+ * its hash lookup only where that provably finds the same node — the outcome is {@link ConntrackEngine.execute}'s.
+ */
+export interface HintedConntrackEngine extends ConntrackEngine {
+  readonly epoch: number;
+  readonly foundNode: number;
+  readonly foundGen: number;
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number): void;
+}

@@ -15,7 +15,7 @@ import { DecodedFrame, FrameDecoder, L3, decodePlainTcp4, VippathError, formatIP
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
-import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine } from './ct-api.js';
+import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ovnVersionOfFlows } from '../northd/stages.js';
@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
-import { CONN_DEPS, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SEGMENTS, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_STAMP, CONN_WAY, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS, CONN_EPOCH, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_STAMP, CONN_WAY, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
@@ -270,6 +270,8 @@ export class LflowExecutor {
   private readonly pool: Uint32Array[] = [];
   private depth = 0;
   private ct: ConntrackEngine;
+  /** The engine, when it takes lookup hints (the connection replay hands each call the node it found before). */
+  private ctHinted: HintedConntrackEngine | undefined;
   private traceCt: TraceConntrack | undefined;
   /** The request of the ct calls not planned once (ct_snat_to_vip, ct_commit braces that copy fields). */
   private readonly req = new CtRequest();
@@ -411,6 +413,7 @@ export class LflowExecutor {
     this.header0 = headerView(this.pool[0]!);
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
+    this.ctHinted = hintedEngine(this.ct);
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
     if (options.wordsOut === false) this.wordsOut = false;
@@ -427,6 +430,7 @@ export class LflowExecutor {
   configure(options: ExecutorOptions): void {
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
+    this.ctHinted = hintedEngine(this.ct);
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
     if (this.megaOptions !== undefined) this.mega = this.megaTable(this.chassis);
@@ -1900,6 +1904,8 @@ export class LflowExecutor {
 
   private connRec = false;
   private connOk = false;
+  /** The engine's lookup epoch when the walk being recorded made its first call. */
+  private connEpoch = 0;
   private connSteps = 0;
   private connHash = 0;
   /** The frame's key, made from its decode (connLookup), {@link CONN_WORDS}' order. */
@@ -1973,8 +1979,10 @@ export class LflowExecutor {
     const res = this.res;
     const d = this.decoded;
     const label = res.label;
-    const steps = data[base + CONN_STEPS]!;
+    const steps = data[base + CONN_STEPS]! & 3;
     const frame = this.frame;
+    const hinted = this.ctHinted;
+    const epoch = hinted !== undefined ? hinted.epoch : 0;
     for (let k = 0; k < steps; k++) {
       const b = base + CONN_STEP0 + k * CONN_STEP;
       // What NAT may change, as the previous call left it (a walk taken again from the start needs it).
@@ -2006,7 +2014,18 @@ export class LflowExecutor {
       res.rewritten = false;
       const req = this.connObjs[data[b + 19]!] as CtRequest;
       req.zone = data[b]!;
-      this.ct.execute(frame, this.frameLength, d, req, res, this.now);
+      if (hinted !== undefined) {
+        hinted.executeHinted(frame, this.frameLength, d, req, res, this.now, data[b + 20]!, data[b + 21]!, data[base + CONN_EPOCH]!);
+        // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
+        const node = hinted.foundNode;
+        const gen = hinted.foundGen | 0;
+        if (data[b + 20] !== node || data[b + 21] !== gen) {
+          data[b + 20] = node;
+          data[b + 21] = gen;
+        }
+      } else {
+        this.ct.execute(frame, this.frameLength, d, req, res, this.now);
+      }
       if (
         data[b + 2] !== (res.state | 0) || data[b + 3] !== (res.mark | 0) || data[b + 4] !== (label[0]! | 0) || data[b + 5] !== (label[1]! | 0) || data[b + 6] !== (label[2]! | 0) || data[b + 7] !== (label[3]! | 0) ||
         data[b + 8] !== res.zone || data[b + 9] !== resFlags(res) || data[b + 10] !== res.originalProto || data[b + 11] !== res.originalSrcPort || data[b + 12] !== res.originalDstPort ||
@@ -2036,7 +2055,11 @@ export class LflowExecutor {
         return;
       }
     }
-    t.stats.hits += data[base + CONN_SEGMENTS]!;
+    if (hinted !== undefined) {
+      const now = hinted.epoch;
+      data[base + CONN_EPOCH] = now === epoch ? now : 0;
+    }
+    t.stats.hits += data[base + CONN_STEPS]! >>> 2;
     t.stats.connHits++;
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
@@ -2181,6 +2204,7 @@ export class LflowExecutor {
     ex[b] = req.zone;
     ex[b + 1] = zero ? 0 : 1;
     this.connReqs[k] = req;
+    if (k === 0) this.connEpoch = this.ctHinted !== undefined ? this.ctHinted.epoch : 0;
   }
 
   /** After the call: its outcome (an established connection's only: other walks are not kept). */
@@ -2211,6 +2235,9 @@ export class LflowExecutor {
     ex[b + 16] = d.ipDst;
     ex[b + 17] = d.srcPort;
     ex[b + 18] = d.dstPort;
+    const hinted = this.ctHinted;
+    ex[b + 20] = hinted !== undefined ? hinted.foundNode : -1;
+    ex[b + 21] = hinted !== undefined ? hinted.foundGen : 0;
     this.connCtAfter.set(w);
     this.connSteps++;
   }
@@ -2255,8 +2282,10 @@ export class LflowExecutor {
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + 19] = this.connObj(this.connReqs[k]!);
     ex[CONN_PORT] = this.connObj(this.connPortRec);
-    ex[CONN_STEPS] = this.connSteps;
-    ex[CONN_SEGMENTS] = this.connSegs.length;
+    ex[CONN_STEPS] = this.connSteps | (this.connSegs.length << 2);
+    // The hints hold in the epoch the walk started in, if none of its calls moved it.
+    const hinted = this.ctHinted;
+    ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;
     ex[CONN_DEPS] = deps;
     ex[CONN_FDB] = this.fdbVersion;
     ex[CONN_HAIRPIN] = this.hairpin.version;
@@ -3111,4 +3140,10 @@ export { formatFlow, regWord };
 /** The environment a microflow is parsed in for this executor's datapath. */
 export function microflowEnv(ex: LflowExecutor, sb: SouthboundState): MatchEnv {
   return { addressSets: sb.addressSets, portGroups: ex.portGroups, portKey: (n) => ex.portKey(n) };
+}
+
+/** The engine as one that takes lookup hints, when it is. */
+function hintedEngine(ct: ConntrackEngine): HintedConntrackEngine | undefined {
+  const h = ct as Partial<HintedConntrackEngine>;
+  return typeof h.executeHinted === 'function' ? (ct as HintedConntrackEngine) : undefined;
 }

@@ -106,14 +106,20 @@ export class MfSegment {
  * that differs the walk is taken again from the start, the calls already made answered by their outcomes.
  */
 export const CONN_KEY_WORDS = 18;
-/** Integers per conntrack call in a slot. */
-export const CONN_STEP = 20;
+/**
+ * Integers per conntrack call in a slot: zone, input, the outcome (17), the request's number, then the conntrack
+ * engine's lookup hint — the node the call's first lookup found and its slot's generation (see
+ * `OvsConntrack.executeHinted`), valid in the walk's {@link CONN_EPOCH}.
+ */
+export const CONN_STEP = 22;
 /** Conntrack calls a kept walk makes at most. */
 export const CONN_MAX_STEPS = 3;
 /** Slot layout: key, then these. The store's tick at the slot's last use (on the key's cache line). */
 export const CONN_STAMP = 18;
+/** The calls (bits 0–1) and the segments the walk was served from (the rest: statistics only). */
 export const CONN_STEPS = 19;
-export const CONN_SEGMENTS = 20;
+/** The conntrack engine's lookup epoch the steps' hints were found in (0: none). */
+export const CONN_EPOCH = 20;
 export const CONN_PORT = 21;
 export const CONN_DEPS = 22;
 export const CONN_FDB = 23;

@@ -1,0 +1,271 @@
+/**
+ * Lookup hints (engine.ts executeHinted): a call handed a node an earlier call found may skip the hash lookup only
+ * where the lookup would find that node. Two engines run the same operations — conversations through a VIP's DNAT
+ * and straight to a backend (whose reply key equals a NATed connection's: two live nodes of one key), replies,
+ * FIN/RST, marks and labels, time jumps forwards and backwards past the timeouts, sweeps, flushes, pools that grow
+ * from one slot, tables full at a few connections — one with plain calls, one with hints: the node its own previous
+ * call of the same packet position and tuple found, or any node it found before (any key, any epoch). Every
+ * call's outcome, the frame's bytes, the counters and the table must be equal at every step.
+ * Seeds: fast-check prints the seed and the shrunk operations of a failure; VIPPATH_CT_PROP_SEED replays.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CtState } from '../lflow/ct-api.js';
+import { OvsConntrack } from './engine.js';
+import { F, frame, Runner, tupleOf, type CtCall } from './packets.test-helpers.js';
+
+const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
+const RUNS = Number(process.env.VIPPATH_CT_HINT_RUNS ?? 300);
+
+const CLIENTS = ['10.0.0.1', '10.0.0.2'];
+const VIP = '10.96.0.10';
+const BACKENDS = ['10.1.0.5', '10.1.0.6'];
+const SPORTS = [40000, 40001];
+
+type Kind = 'syn' | 'synack' | 'ack' | 'data' | 'fin' | 'rst' | 'synrst';
+interface Pkt {
+  op: 'pkt';
+  client: number;
+  sport: number;
+  backend: number;
+  direct: boolean;
+  fromServer: boolean;
+  kind: Kind;
+  /** Take the flow's next step of a handshake and conversation instead of `kind` (and `fromServer` then). */
+  script: boolean;
+  seqJitter: number;
+  mark: number;
+  label: number;
+  force: boolean;
+  hints: number[];
+}
+type Op = Pkt | { op: 'time'; ms: number } | { op: 'sweep' } | { op: 'flush'; zone: number | undefined };
+
+const pkt: fc.Arbitrary<Op> = fc.record({
+  op: fc.constant('pkt' as const),
+  client: fc.constantFrom(0, 0, 0, 1),
+  sport: fc.integer({ min: 0, max: SPORTS.length - 1 }),
+  backend: fc.constantFrom(0, 0, 0, 1),
+  direct: fc.constantFrom(false, false, true),
+  fromServer: fc.boolean(),
+  kind: fc.constantFrom<Kind>('syn', 'synack', 'ack', 'ack', 'ack', 'ack', 'ack', 'data', 'data', 'data', 'fin', 'rst', 'synrst'),
+  script: fc.constantFrom(true, true, true, false),
+  seqJitter: fc.constantFrom(0, 0, 0, 0, 0, 1, 70000),
+  mark: fc.constantFrom(0, 0, 5),
+  label: fc.constantFrom(0, 0, 9),
+  force: fc.constantFrom(false, false, false, false, false, true),
+  // Per call: below 100 no hint, below 800 the node found by this packet position's last call on the same tuple, else
+  // any node found before.
+  hints: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 4, maxLength: 4 }),
+});
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 20, arbitrary: pkt },
+  { weight: 2, arbitrary: fc.constantFrom(100, 1000, 31_000, 61_000, 7_200_000, 90_000_000, -100, -31_000, -7_200_000, -90_000_000).map((ms) => ({ op: 'time' as const, ms })) },
+  { weight: 1, arbitrary: fc.constant({ op: 'sweep' as const }) },
+  { weight: 1, arbitrary: fc.constantFrom(undefined, 1, 2).map((zone) => ({ op: 'flush' as const, zone })) },
+);
+const options = fc.record({
+  maxConnections: fc.constantFrom(3, 6, 1000),
+  initialCapacity: fc.constantFrom(1, 2, 1024),
+  sweepIntervalMs: fc.constantFrom(0, 20_000),
+});
+
+/** Counts of hints taken (the node answered without a hash lookup), to show the property exercises them. */
+let taken = 0;
+const proto = OvsConntrack.prototype as unknown as { hinted(n: number, now: number): number };
+const hinted = proto.hinted;
+proto.hinted = function (this: OvsConntrack, n: number, now: number): number {
+  const r = hinted.call(this, n, now);
+  if (r >= 0) taken++;
+  return r;
+};
+
+function sameOutcome(a: Runner, b: Runner, fa: Uint8Array, fb: Uint8Array, where: string): void {
+  const x = a.res;
+  const y = b.res;
+  const view = (r: typeof x) => ({
+    state: r.state,
+    zone: r.zone,
+    mark: r.mark,
+    label: [...r.label],
+    rewritten: r.rewritten,
+    tupleWritten: r.tupleWritten,
+    hasOriginal: r.hasOriginal,
+    originalIpv6: r.originalIpv6,
+    originalProto: r.originalProto,
+    originalSrcPort: r.originalSrcPort,
+    originalDstPort: r.originalDstPort,
+    originalSrc: [...r.originalSrc],
+    originalDst: [...r.originalDst],
+  });
+  expect(view(y), where).toEqual(view(x));
+  expect([...fb], where).toEqual([...fa]);
+  expect([...b.ct.counters], where).toEqual([...a.ct.counters]);
+}
+
+function sameTable(a: Runner, b: Runner, where: string): void {
+  expect(b.ct.size, where).toBe(a.ct.size);
+  expect(b.ct.poolCapacity, where).toBe(a.ct.poolCapacity);
+  expect(b.ct.connections(a.now), where).toEqual(a.ct.connections(a.now));
+  expect(b.ct.formatDump(a.now, { stats: true }), where).toEqual(a.ct.formatDump(a.now, { stats: true }));
+}
+
+/** Runs `ops` through a plain and a hinted engine, comparing at every step. */
+function check(opts: { maxConnections: number; initialCapacity: number; sweepIntervalMs: number }, ops: Op[]): void {
+  const a = new Runner(opts);
+  const b = new Runner(opts);
+  // Conversation state per flow (client, port, backend, direct): the next sequence numbers of each side.
+  const seqs = new Map<string, { c: number; s: number; step: number }>();
+  const last = new Map<string, [number, number, number]>();
+  const found: [number, number, number][] = [];
+  let now = 1000;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
+    const where = `op ${i} ${JSON.stringify(o)}`;
+    if (o.op === 'time') {
+      now = Math.max(0, now + o.ms);
+      a.now = now;
+      b.now = now;
+    } else if (o.op === 'sweep') {
+      expect(b.ct.sweep(now), where).toBe(a.ct.sweep(now));
+    } else if (o.op === 'flush') {
+      expect(b.ct.flush(o.zone), where).toBe(a.ct.flush(o.zone));
+    } else {
+      const c = CLIENTS[o.client]!;
+      const sport = SPORTS[o.sport]!;
+      const be = BACKENDS[o.backend]!;
+      const flow = `${o.client}/${o.sport}/${o.backend}/${o.direct}`;
+      const sq = seqs.get(flow) ?? { c: 1000, s: 5000, step: 0 };
+      seqs.set(flow, sq);
+      let kind = o.kind;
+      let fromServer = o.fromServer;
+      if (o.script) {
+        kind = sq.step === 0 ? 'syn' : sq.step === 1 ? 'synack' : sq.step === 2 ? 'ack' : o.kind === 'data' ? 'data' : 'ack';
+        if (sq.step < 3) fromServer = sq.step === 1;
+        sq.step++;
+      }
+      const flags = { syn: F.SYN, synack: F.SYN | F.ACK, ack: F.ACK, data: F.ACK | F.PSH, fin: F.FIN | F.ACK, rst: F.RST | F.ACK, synrst: F.SYN | F.RST }[kind];
+      const payload = kind === 'data' ? 10 : 0;
+      const spec = fromServer
+        ? { src: be, dst: c, proto: 'tcp' as const, sport: 8080, dport: sport, flags, seq: sq.s + o.seqJitter, ack: sq.c, payload }
+        : { src: c, dst: o.direct ? be : VIP, proto: 'tcp' as const, sport, dport: o.direct ? 8080 : 80, flags, seq: sq.c + o.seqJitter, ack: sq.s, payload };
+      const adv = payload + (flags & (F.SYN | F.FIN) ? 1 : 0);
+      if (fromServer) sq.s += adv;
+      else sq.c += adv;
+      const fa = frame(spec);
+      const fb = fa.slice();
+      a.res.reset();
+      b.res.reset();
+      let n = 0;
+      const call = (cc: CtCall): number => {
+        const pick = o.hints[n]!;
+        const t = tupleOf(fb);
+        const key = `${n}|${t.src}|${t.dst}|${t.sport}|${t.dport}|${cc.zone}`;
+        b.hint = pick < 100 ? undefined : pick < 800 ? last.get(key) : found[pick % Math.max(1, found.length)];
+        a.call(fa, cc);
+        b.call(fb, cc);
+        b.hint = undefined;
+        sameOutcome(a, b, fa, fb, `${where} call ${n} ${JSON.stringify(cc)}`);
+        if (b.ct.foundNode >= 0) {
+          const h: [number, number, number] = [b.ct.foundNode, b.ct.foundGen, b.ct.epoch];
+          last.set(key, h);
+          found.push(h);
+        }
+        n++;
+        return a.res.state;
+      };
+      const fresh = (s: number) => (s & (CtState.NEW | CtState.INV)) === CtState.NEW;
+      const commit = (zone: number, extra: CtCall): CtCall => ({
+        zone,
+        commit: true,
+        ...(o.force ? { force: true } : {}),
+        ...(o.mark ? { mark: [o.mark, 0xff] as [number, number] } : {}),
+        ...(o.label ? { label: [[o.label, 0, 0, 0], [0xff, 0, 0, 0]] as [number[], number[]] } : {}),
+        ...extra,
+      });
+      if (fromServer) {
+        call({ zone: 2, nat: 'apply' });
+        call({ zone: 1, nat: 'apply' });
+      } else {
+        // OVN's ls_in_lb / ls_in_stateful pattern in the client's zone, then the backend's zone.
+        if (fresh(call({ zone: 1, nat: 'apply' }))) call(commit(1, o.direct ? {} : { dnat: `${be}:8080` }));
+        if (fresh(call({ zone: 2, nat: 'apply' }))) call(commit(2, {}));
+      }
+    }
+    sameTable(a, b, where);
+  }
+}
+
+describe('OvsConntrack lookup hints', () => {
+  it('a hinted engine gives the same outcomes, bytes, counters and table as a plain one at every step', () => {
+    taken = 0;
+    fc.assert(fc.property(options, fc.array(op, { minLength: 1, maxLength: 80, size: 'max' }), check), { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) });
+    // The property is about hints taken, not only refused.
+    expect(taken).toBeGreaterThan(RUNS * 3);
+  }, 180_000);
+
+  // The case the epoch exists for: a connection straight to the backend commits a reply key a NATed connection's
+  // reply key already is; the SYN-ACK's lookup found the NATed one before, and must find the newer one now.
+  it('a node a newer connection of the same key stands in front of is no longer taken', () => {
+    const C = CLIENTS[0]!;
+    const B = BACKENDS[0]!;
+    for (const hintOn of [false, true]) {
+      const r = new Runner();
+      r.run(frame({ src: C, dst: VIP, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000 }), { zone: 1, commit: true, dnat: `${B}:8080` });
+      const synack = () => frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+      const first = synack();
+      expect(r.run(first, { zone: 1, nat: 'apply' }) & CtState.SNAT).toBe(CtState.SNAT);
+      const hint: [number, number, number] = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+      const epoch = r.ct.epoch;
+      r.run(frame({ src: C, dst: B, proto: 'tcp', sport: 40000, dport: 8080, flags: F.SYN, seq: 1000 }), { zone: 1, commit: true });
+      expect(r.ct.epoch).not.toBe(epoch);
+      r.hint = hintOn ? hint : undefined;
+      const again = synack();
+      // The newer, un-NATed connection answers: no un-DNAT (which would read SNAT).
+      expect(r.run(again, { zone: 1, nat: 'apply' })).toBe(CtState.TRK | CtState.EST | CtState.RPL);
+      expect(tupleOf(again).src).toBe(B);
+    }
+  });
+
+  // Time running backwards: a newer connection of the same key that had expired (so a lookup found the older one,
+  // which became the hint) is live again and stands in front.
+  it('a hint found while a newer node of its key had expired is not taken once time runs back', () => {
+    const C = CLIENTS[0]!;
+    const B = BACKENDS[0]!;
+    const outcome = (hintOn: boolean) => {
+      const r = new Runner();
+      r.now = 1000;
+      r.run(frame({ src: C, dst: VIP, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000 }), { zone: 1, commit: true, dnat: `${B}:8080` });
+      r.run(frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 }), { zone: 1, nat: 'apply' });
+      r.run(frame({ src: C, dst: VIP, proto: 'tcp', sport: 40000, dport: 80, flags: F.ACK, seq: 1001, ack: 5001 }), { zone: 1, nat: 'apply' });
+      // Straight to the backend: its reply key is the NATed connection's; it is in SYN_SENT (30 s).
+      r.run(frame({ src: C, dst: B, proto: 'tcp', sport: 40000, dport: 8080, flags: F.SYN, seq: 1000 }), { zone: 1, commit: true });
+      r.now = 40_000;
+      const ack = () => frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.ACK, seq: 5001, ack: 1001 });
+      const late = ack();
+      r.run(late, { zone: 1, nat: 'apply' });
+      const hint: [number, number, number] = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+      expect(tupleOf(late).src).toBe(VIP);
+      r.now = 20_000;
+      r.hint = hintOn ? hint : undefined;
+      const early = ack();
+      const state = r.run(early, { zone: 1, nat: 'apply' });
+      return { state, tuple: tupleOf(early), counters: [...r.ct.counters] };
+    };
+    const plain = outcome(false);
+    expect(plain.tuple.src).toBe(B);
+    expect(outcome(true)).toEqual(plain);
+  });
+
+  it('time running backwards starts a new epoch; a hint from another engine is never taken', () => {
+    const r = new Runner();
+    const other = new Runner();
+    r.now = 5000;
+    r.run(frame({ src: CLIENTS[0]!, dst: VIP, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1 }), { zone: 1, commit: true });
+    const e = r.ct.epoch;
+    r.now = 4000;
+    r.run(frame({ src: CLIENTS[0]!, dst: VIP, proto: 'tcp', sport: 40000, dport: 80, flags: F.ACK, seq: 2 }), { zone: 1 });
+    expect(r.ct.epoch).not.toBe(e);
+    expect(other.ct.epoch).not.toBe(r.ct.epoch);
+  });
+});
