@@ -16,7 +16,7 @@ import type { ReplaySummary, TraceLine } from './outputs.js';
 import { renderReportTo, scriptJson, type ReportTopology, type StreamedTraces } from './report.js';
 import type { ClusterSpec } from './scenario.js';
 import { SimulatedCluster, traceLine, type InjectResult, type SimulationOptions } from './simulation.js';
-import { LineWriter, portSelector, summaryLineJson, TRACE_LEVELS, type TraceLevel } from './trace-levels.js';
+import { LineWriter, portSelector, TRACE_LEVELS, writeSummaryLine, type TraceLevel } from './trace-levels.js';
 
 export type { ReplaySummary } from './outputs.js';
 
@@ -234,7 +234,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       else summary.skippedFromCluster++;
       summary.verdicts.skipped++;
       if (tracing) record({ index: summary.framesRead, time: now, ingress, flow: skip, stages: [], verdict: 'skipped', drops: [], emitted: [] });
-      if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, skip, SKIPPED));
+      if (summaryLines) writeSummaryLine(outputs!.trace!, summary.framesRead, now, ingress, skip, SKIPPED);
       return;
     }
     countFlow(buf, at, length);
@@ -257,7 +257,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     const background = sim.advance(now);
     if (background.stages.length || background.outside.length) {
       if (tracing) record({ ...traceLine(0, now, 'cluster', new Uint8Array(0), background), flow: 'sent by the cluster on its own (gratuitous ARP/NA)' });
-      if (summaryLines) outputs!.trace!.write(summaryLineJson(0, now, 'cluster', 'sent by the cluster on its own (gratuitous ARP/NA)', background));
+      if (summaryLines) writeSummaryLine(outputs!.trace!, 0, now, 'cluster', 'sent by the cluster on its own (gratuitous ARP/NA)', background);
       for (const out of background.outside) toClient(out);
     }
     // Traced lines are kept (record), summary lines are written at once: their result can be the reused one.
@@ -266,7 +266,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     const result: InjectResult = frame ? sim.inject(frame, now, ingress) : sim.injectTransientAt(buf, at, length, now, ingress);
     summary.verdicts[result.verdict]++;
     if (frame) record(traceLine(summary.framesRead, now, ingress, frame, result));
-    if (summaryLines) outputs!.trace!.write(summaryLineJson(summary.framesRead, now, ingress, undefined, result));
+    if (summaryLines) writeSummaryLine(outputs!.trace!, summary.framesRead, now, ingress, undefined, result);
     for (const out of result.outside) toClient(out);
   };
   try {

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { memorySink, readCaptureSync } from '@vippath/pcap';
 import type { TraceLine } from './outputs.js';
 import { DEFAULT_CAPTURE_PORTS, replayCapture, topN } from './replay.js';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
-import { LineWriter, portSelector, summaryLineJson, unmatchedPortPatterns, type TraceSummaryLine } from './trace-levels.js';
+import { DROP_TEXT, type DropCode } from './drops.js';
+import { LineWriter, portSelector, summaryLineJson, unmatchedPortPatterns, writeSummaryLine, type TraceSummaryLine } from './trace-levels.js';
 
 const capture = fileURLToPath(new URL('../../../test/fixtures/vip-ipv4.pcap', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vippath-trace-levels-'));
@@ -60,6 +62,42 @@ describe('summary trace lines', () => {
     expect(new TextDecoder().decode(sink.bytes())).toBe(expected);
     expect(writes).toBeGreaterThan(3);
     expect(writes).toBeLessThan(20);
+  });
+
+  it('writeSummaryLine writes summaryLineJson\'s UTF-8 bytes, across chunk boundaries, between other texts', () => {
+    const codes = Object.keys(DROP_TEXT) as DropCode[];
+    // Names beyond printable ASCII (quotes, controls, non-ASCII, a lone surrogate) take the JSON fallback.
+    const name = fc.oneof(fc.constantFrom('deploy-1-2', 'web-a', 'p"1', 'a\\b', 'x\ny', 'pöd', '\u{1f600}', '\ud800', ''), fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 }));
+    const line = fc.record({
+      index: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 32 + 5 }), fc.constantFrom(9, 10, 99, 100, 0xffffffff, 2 ** 32)),
+      time: fc.double({ min: 0, max: 1e9, noNaN: true }),
+      ingress: fc.oneof(fc.constantFrom('outside', 'cluster', 'node3', 'node1/web-a'), name),
+      flow: fc.option(fc.oneof(fc.constantFrom('not Ethernet', 'sent by the cluster'), name), { nil: undefined }),
+      verdict: fc.constantFrom('delivered', 'answered', 'forwarded', 'dropped', 'skipped') as fc.Arbitrary<TraceSummaryLine['verdict']>,
+      outside: fc.nat(3).map((n) => Array.from({ length: n }, () => new Uint8Array(0))),
+      delivered: fc.array(name.map((pod) => ({ pod, node: 'n', frame: new Uint8Array(0) })), { maxLength: 5 }),
+      drops: fc.array(fc.constantFrom(...codes).map((code) => ({ at: 'n/p', code, reason: 'x' })), { maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 400 }), (lines, chunk) => {
+        const sink = memorySink();
+        const w = new LineWriter(sink, chunk);
+        let expected = '';
+        for (const [i, l] of lines.entries()) {
+          const r = { verdict: l.verdict, outside: l.outside, delivered: l.delivered, drops: l.drops };
+          writeSummaryLine(w, l.index, l.time, l.ingress, l.flow, r);
+          expected += summaryLineJson(l.index, l.time, l.ingress, l.flow, r);
+          // A text written between lines (the detailed level's path) keeps its place.
+          if (i % 7 === 3) {
+            w.write(l.ingress);
+            expected += l.ingress;
+          }
+        }
+        w.flush();
+        expect(Buffer.from(sink.bytes()).equals(Buffer.from(new TextEncoder().encode(expected)))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('topN keeps the largest counts, largest first, ties in first-seen order', () => {

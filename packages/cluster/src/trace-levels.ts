@@ -84,6 +84,67 @@ export function summaryLineJson(index: number, time: number, ingress: string, fl
 }
 
 /**
+ * {@link summaryLineJson}'s bytes written into `w` as they are formatted: the index and counts as digits, the
+ * names in place, no string per line (a line is what a frame costs on every replay with `--out`).
+ */
+export function writeSummaryLine(w: LineWriter, index: number, time: number, ingress: string, flow: string | undefined, r: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'>): void {
+  if (index > 0) {
+    w.ascii('{"index":');
+    w.uint(index);
+  } else w.write(`{"index":0,"time":${Math.round(time * 1000) / 1000}`);
+  if (ingress !== 'outside') {
+    w.ascii(',"ingress":');
+    w.ascii(ingress, true);
+  }
+  if (flow !== undefined) {
+    w.ascii(',"flow":');
+    w.ascii(flow, true);
+  }
+  w.ascii(',"verdict":"');
+  w.ascii(r.verdict);
+  w.ascii('"');
+  const delivered = r.delivered;
+  if (r.outside.length || delivered.length) {
+    w.ascii(',"to":[');
+    let first = true;
+    if (r.outside.length) {
+      w.ascii('"outside"');
+      first = false;
+    }
+    let last = '';
+    for (let i = 0; i < delivered.length; i++) {
+      const pod = delivered[i]!.pod;
+      if (pod === last) continue;
+      last = pod;
+      if (!first) w.ascii(',');
+      w.ascii(pod, true);
+      first = false;
+    }
+    w.ascii(']');
+  }
+  const drops = r.drops;
+  if (drops.length) {
+    w.ascii(',"drops":{');
+    let first = true;
+    for (let i = 0; i < drops.length; i++) {
+      const code = drops[i]!.code;
+      let seen = false;
+      for (let j = 0; j < i && !seen; j++) seen = drops[j]!.code === code;
+      if (seen) continue;
+      let n = 1;
+      for (let j = i + 1; j < drops.length; j++) if (drops[j]!.code === code) n++;
+      w.ascii(first ? '"' : ',"');
+      w.ascii(code);
+      w.ascii('":');
+      w.uint(n);
+      first = false;
+    }
+    w.ascii('}');
+  }
+  w.ascii('}\n');
+}
+
+/**
  * Which node ports `nodes.pcapng` records, from `--capture-ports` words: `all`, `none`, `pods` (every pod's
  * interface), a node name (all its ports), or `<node>/<port>` where `*` stands for any run of characters but
  * `/` (`*\/underlay0.341`, `node1/*`). Unknown words select nothing; {@link unmatchedPortPatterns} names them.
@@ -110,23 +171,79 @@ export function unmatchedPortPatterns(patterns: readonly string[], ports: readon
 }
 
 /**
- * Text lines into a byte sink in chunks of about 64 KB: one encode and one write per chunk instead of per line
- * (a write per line is a system call per frame).
+ * Text lines into a byte sink in chunks of about 64 KB: one write per chunk instead of per line (a write per line
+ * is a system call per frame). Lines are written as bytes into the chunk: {@link writeSummaryLine} formats a
+ * summary line's numbers and names in place, with no string per frame; {@link LineWriter.write} encodes a text.
  */
 export class LineWriter {
-  private pending = '';
+  private readonly buffer: Uint8Array;
+  private used = 0;
   private readonly encoder = new TextEncoder();
-  constructor(readonly sink: ByteSink, private readonly chunk = 1 << 16) {}
+  constructor(readonly sink: ByteSink, chunk = 1 << 16) {
+    // `uint` formats up to 10 digits in place.
+    this.buffer = new Uint8Array(Math.max(chunk, 64));
+  }
 
+  /** A text, as UTF-8. */
   write(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= this.chunk) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair, two units, takes 4).
+    if (this.used + text.length * 3 > this.buffer.length) {
+      this.flush();
+      if (text.length * 3 > this.buffer.length) {
+        this.sink.write(this.encoder.encode(text));
+        return;
+      }
+    }
+    this.used += this.encoder.encodeInto(text, this.buffer.subarray(this.used)).written;
+  }
+
+  /**
+   * A text of printable ASCII characters other than `"` and `\` as it is, quoted when `quote` (then the bytes
+   * are `JSON.stringify(text)`'s); any other text through {@link LineWriter.write} (of its JSON when `quote`).
+   */
+  ascii(text: string, quote = false): void {
+    const n = text.length;
+    const q = quote ? 1 : 0;
+    if (this.used + n + 2 > this.buffer.length) this.flush();
+    if (n + 2 > this.buffer.length) return this.write(quote ? JSON.stringify(text) : text);
+    const b = this.buffer;
+    const start = this.used;
+    let at = start;
+    if (q) b[at++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      // What UTF-8 would widen, or inside quotes what JSON.stringify escapes (controls, quote, backslash): the
+      // general path.
+      if (c > 0x7f || (q === 1 && (c < 0x20 || c === 0x22 || c === 0x5c))) {
+        this.used = start;
+        return this.write(quote ? JSON.stringify(text) : text);
+      }
+      b[at++] = c;
+    }
+    if (q) b[at++] = 0x22;
+    this.used = at;
+  }
+
+  /** A non-negative integer in decimal (as `String(n)` gives it); any other number as `String(n)`. */
+  uint(n: number): void {
+    if (!(n >= 0 && n <= 0xffffffff && n === Math.floor(n))) return this.write(String(n));
+    if (this.used + 10 > this.buffer.length) this.flush();
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    const b = this.buffer;
+    let at = this.used + digits;
+    this.used = at;
+    let m = n;
+    do {
+      b[--at] = 0x30 + (m % 10);
+      m = Math.floor(m / 10);
+    } while (m > 0);
   }
 
   flush(): void {
-    if (!this.pending) return;
-    this.sink.write(this.encoder.encode(this.pending));
-    this.pending = '';
+    if (this.used === 0) return;
+    this.sink.write(this.buffer.subarray(0, this.used));
+    this.used = 0;
   }
 
   async close(): Promise<void> {
@@ -135,7 +252,7 @@ export class LineWriter {
   }
 
   abort(): void {
-    this.pending = '';
+    this.used = 0;
     this.sink.abort();
   }
 }
