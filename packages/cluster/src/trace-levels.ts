@@ -83,32 +83,43 @@ export function summaryLineJson(index: number, time: number, ingress: string, fl
   return `${s}}\n`;
 }
 
+const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
+const INDEX = ascii('{"index":');
+const INGRESS = ascii(',"ingress":');
+const FLOW = ascii(',"flow":');
+const VERDICT = ascii(',"verdict":');
+const TO = ascii(',"to":[');
+const OUTSIDE = ascii('"outside"');
+const DROPS = ascii(',"drops":{');
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
 /**
  * {@link summaryLineJson}'s bytes written into `w` as they are formatted: the index and counts as digits, the
- * names in place, no string per line (a line is what a frame costs on every replay with `--out`).
+ * names (pods, verdicts, drop codes) as their JSON's bytes kept by the writer, no string per line (a line is what
+ * a frame costs on every replay with `--out`).
  */
 export function writeSummaryLine(w: LineWriter, index: number, time: number, ingress: string, flow: string | undefined, r: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'>): void {
   if (index > 0) {
-    w.ascii('{"index":');
+    w.bytes(INDEX);
     w.uint(index);
   } else w.write(`{"index":0,"time":${Math.round(time * 1000) / 1000}`);
   if (ingress !== 'outside') {
-    w.ascii(',"ingress":');
-    w.ascii(ingress, true);
+    w.bytes(INGRESS);
+    w.bytes(w.json(ingress));
   }
   if (flow !== undefined) {
-    w.ascii(',"flow":');
-    w.ascii(flow, true);
+    w.bytes(FLOW);
+    w.bytes(w.json(flow));
   }
-  w.ascii(',"verdict":"');
-  w.ascii(r.verdict);
-  w.ascii('"');
+  w.bytes(VERDICT);
+  w.bytes(w.json(r.verdict));
   const delivered = r.delivered;
   if (r.outside.length || delivered.length) {
-    w.ascii(',"to":[');
+    w.bytes(TO);
     let first = true;
     if (r.outside.length) {
-      w.ascii('"outside"');
+      w.bytes(OUTSIDE);
       first = false;
     }
     let last = '';
@@ -116,15 +127,15 @@ export function writeSummaryLine(w: LineWriter, index: number, time: number, ing
       const pod = delivered[i]!.pod;
       if (pod === last) continue;
       last = pod;
-      if (!first) w.ascii(',');
-      w.ascii(pod, true);
+      if (!first) w.byte(COMMA);
+      w.bytes(w.json(pod));
       first = false;
     }
-    w.ascii(']');
+    w.byte(0x5d);
   }
   const drops = r.drops;
   if (drops.length) {
-    w.ascii(',"drops":{');
+    w.bytes(DROPS);
     let first = true;
     for (let i = 0; i < drops.length; i++) {
       const code = drops[i]!.code;
@@ -133,15 +144,16 @@ export function writeSummaryLine(w: LineWriter, index: number, time: number, ing
       if (seen) continue;
       let n = 1;
       for (let j = i + 1; j < drops.length; j++) if (drops[j]!.code === code) n++;
-      w.ascii(first ? '"' : ',"');
-      w.ascii(code);
-      w.ascii('":');
+      if (!first) w.byte(COMMA);
+      w.bytes(w.json(code));
+      w.byte(COLON);
       w.uint(n);
       first = false;
     }
-    w.ascii('}');
+    w.byte(0x7d);
   }
-  w.ascii('}\n');
+  w.byte(0x7d);
+  w.byte(0x0a);
 }
 
 /**
@@ -179,8 +191,10 @@ export class LineWriter {
   private readonly buffer: Uint8Array;
   private used = 0;
   private readonly encoder = new TextEncoder();
+  /** The JSON bytes of names written ({@link json}): a replay's names are few (pods, verdicts, drop codes). */
+  private readonly names = new Map<string, Uint8Array>();
   constructor(readonly sink: ByteSink, chunk = 1 << 16) {
-    // `uint` formats up to 10 digits in place.
+    // `uint` writes up to 10 digits in place.
     this.buffer = new Uint8Array(Math.max(chunk, 64));
   }
 
@@ -197,46 +211,52 @@ export class LineWriter {
     this.used += this.encoder.encodeInto(text, this.buffer.subarray(this.used)).written;
   }
 
-  /**
-   * A text of printable ASCII characters other than `"` and `\` as it is, quoted when `quote` (then the bytes
-   * are `JSON.stringify(text)`'s); any other text through {@link LineWriter.write} (of its JSON when `quote`).
-   */
-  ascii(text: string, quote = false): void {
-    const n = text.length;
-    const q = quote ? 1 : 0;
-    if (this.used + n + 2 > this.buffer.length) this.flush();
-    if (n + 2 > this.buffer.length) return this.write(quote ? JSON.stringify(text) : text);
-    const b = this.buffer;
-    const start = this.used;
-    let at = start;
-    if (q) b[at++] = 0x22;
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      // What UTF-8 would widen, or inside quotes what JSON.stringify escapes (controls, quote, backslash): the
-      // general path.
-      if (c > 0x7f || (q === 1 && (c < 0x20 || c === 0x22 || c === 0x5c))) {
-        this.used = start;
-        return this.write(quote ? JSON.stringify(text) : text);
+  /** One byte. */
+  byte(b: number): void {
+    if (this.used >= this.buffer.length) this.flush();
+    this.buffer[this.used++] = b;
+  }
+
+  /** Bytes (a short run copied in place; a long one through {@link flush} and the sink). */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.used + n > this.buffer.length) {
+      this.flush();
+      if (n > this.buffer.length) {
+        this.sink.write(b);
+        return;
       }
-      b[at++] = c;
     }
-    if (q) b[at++] = 0x22;
-    this.used = at;
+    const buf = this.buffer;
+    const at = this.used;
+    for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    this.used = at + n;
+  }
+
+  /** `JSON.stringify(text)`'s UTF-8 bytes, kept for the next time (up to 4 096 names, then started afresh). */
+  json(text: string): Uint8Array {
+    let b = this.names.get(text);
+    if (b === undefined) {
+      if (this.names.size >= 4096) this.names.clear();
+      this.names.set(text, (b = this.encoder.encode(JSON.stringify(text))));
+    }
+    return b;
   }
 
   /** A non-negative integer in decimal (as `String(n)` gives it); any other number as `String(n)`. */
   uint(n: number): void {
-    if (!(n >= 0 && n <= 0xffffffff && n === Math.floor(n))) return this.write(String(n));
+    if (!(n >= 0 && n <= 0x7fffffff && (n | 0) === n)) return this.write(String(n));
     if (this.used + 10 > this.buffer.length) this.flush();
     let digits = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    for (let m = n; m >= 10; m = (m / 10) | 0) digits++;
     const b = this.buffer;
     let at = this.used + digits;
     this.used = at;
     let m = n;
     do {
-      b[--at] = 0x30 + (m % 10);
-      m = Math.floor(m / 10);
+      const q = (m / 10) | 0;
+      b[--at] = 0x30 + m - q * 10;
+      m = q;
     } while (m > 0);
   }
 
