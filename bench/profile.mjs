@@ -2,6 +2,7 @@
 // Profiles one benchmark case: one measured run, after the usual warm-up, under the inspector's CPU profiler
 // (run.mjs --profile: the measured run only — not making the input, which for http is buildFrame per frame, nor
 // the warm-up), and prints the functions with the most self time. Usage: node bench/profile.mjs CASE [--frames N] [--top N]
+// [--lines NAME,...]: also the self-time samples by source line (of dist/*.js) of the functions so named.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,5 +43,21 @@ profile.samples.forEach((id, i) => {
 });
 console.log(`${name}: ${JSON.parse(r.stdout).framesPerSecond.toLocaleString('en')} frames/s under the profiler; self time of the measured run:`);
 for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(opt('--top', '25')))) console.log(`${((t / total) * 100).toFixed(1).padStart(6)} %  ${key}`);
+const lineOf = opt('--lines', '');
+if (lineOf) {
+  const names = new Set(lineOf.split(','));
+  const lines = new Map();
+  let sampled = 0;
+  for (const n of profile.nodes) {
+    sampled += n.hitCount ?? 0;
+    if (!names.has(n.callFrame.functionName)) continue;
+    for (const t of n.positionTicks ?? []) {
+      const key = `${n.callFrame.functionName}  ${n.callFrame.url.split('/').slice(-2).join('/')}:${t.line}`;
+      lines.set(key, (lines.get(key) ?? 0) + t.ticks);
+    }
+  }
+  console.log('\nby line (share of all samples):');
+  for (const [key, t] of [...lines].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${((t / sampled) * 100).toFixed(2).padStart(6)} %  ${key}`);
+}
 console.log('\nby package (self time):');
 for (const [key, t] of [...byPackage].sort((a, b) => b[1] - a[1])) console.log(`${((t / total) * 100).toFixed(1).padStart(6)} %  ${key}`);

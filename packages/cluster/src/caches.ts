@@ -130,6 +130,8 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** {@link scratch} from byte 4: a frame copied into scratch with one 802.1Q tag is here untagged once its MACs move. */
   private readonly scratch4 = this.scratch.subarray(4);
   private readonly scratch4Views: Array<Uint8Array | undefined> = [];
+  /** Exact-length views of {@link scratch}, made once per length: the wire's observer gets the frame without a view per frame. */
+  private readonly scratchViews: Array<Uint8Array | undefined> = [];
   private readonly work = new Uint8Array(65536 + 64);
   private readonly hd = new DecodedFrame();
   private readonly decoder = new FrameDecoder();
@@ -271,6 +273,12 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
   }
 
+  /** `buf[0, length)`: for {@link scratch} a view kept per length. */
+  private scratchView0(buf: Uint8Array, length: number): Uint8Array {
+    if (buf !== this.scratch) return buf.subarray(0, length);
+    return this.scratchViews[length] ?? (this.scratchViews[length] = buf.subarray(0, length));
+  }
+
   /** The path from the outside, uncached: the wire's hop onwards, on a copy of the frame. */
   private fullPath(buf: Uint8Array, length: number, now: number, keep: boolean, watched: boolean): InjectResult {
     const dp = this.host.dp;
@@ -407,7 +415,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     dp.now = now;
     dp.segment.fdb.touch(e.srcMac);
     if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();
-    dp.onWire?.('outside', buf.subarray(0, length), now);
+    if (dp.onWire) dp.onWire('outside', this.scratchView0(buf, length), now);
     // Untagged without moving the frame: the switch gets the scratch buffer from byte 4, where the MACs (the
     // entry's, br-provider's rewrite) overwrite the old ones and the tag, and the rest is already in place.
     const len = length - 4;
@@ -675,7 +683,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     seg.fdb.touch(e.clientMac);
     seg.fdb.touch(e.ownerMac);
     if (dp.onWire) {
-      dp.onWire('outside', buf.subarray(0, length), now);
+      dp.onWire('outside', this.scratchView0(buf, length), now);
       dp.onWire(e.owner, e.reply, now);
     }
     for (let i = 0; i < e.bridges.length; i++) e.bridges[i]!.replayEffects(e.effects[i]!, now);
