@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { addNanoseconds, type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
-import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
+import { decodePlainTcp4, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
 import { AddressCounter, FlowCounter } from './flow-count.js';
 import { DROP_KEY } from './drops.js';
 import type { K8sObject } from './manifests.js';
@@ -177,7 +177,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   };
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
-    decoder.decode(out, d);
+    // Most frames back are plain IPv4 TCP: wire's fixed-offset decode sets every field decode() would for them.
+    if (!decodePlainTcp4(out, out.length, d)) decoder.decode(out, d);
     if (d.vlanCount === 0) summary.toClient.untagged++;
     if (d.l3 === L3.ARP && vips.has(d.arpSpa)) {
       const mac = formatMac(out, 6);
