@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CaptureCursor, Next } from '@vippath/pcap';
-import { buildFrame } from '@vippath/wire';
+import { buildFrame, DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { AddressCounter, FlowCounter } from './flow-count.js';
 import { topN } from './replay.js';
@@ -12,7 +12,7 @@ const SEED = 20261202;
 
 /** Frames of every kind the counter keys differently: IPv4 5-tuples, IPv6, ARP, tagged, cut short. */
 const frameArb = fc.oneof(
-  fc.record({ src: fc.integer({ min: 0, max: 0xffffffff }), sport: fc.integer({ min: 0, max: 3 }), vlan: fc.boolean() }).map(({ src, sport, vlan }) => buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ...(vlan ? { vlans: [341] } : {}), ipv4: { src: `${src >>> 24}.${(src >>> 16) & 255}.${(src >>> 8) & 255}.${src & 255}`, dst: '10.180.204.252' }, tcp: { srcPort: sport, dstPort: 80, flags: 2 } })),
+  fc.record({ src: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffffffff })), sport: fc.integer({ min: 0, max: 3 }), vlan: fc.boolean() }).map(({ src, sport, vlan }) => buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ...(vlan ? { vlans: [341] } : {}), ipv4: { src: `${src >>> 24}.${(src >>> 16) & 255}.${(src >>> 8) & 255}.${src & 255}`, dst: '10.180.204.252' }, tcp: { srcPort: sport, dstPort: 80, flags: 2 } })),
   fc.integer({ min: 0, max: 3 }).map((i) => buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ipv6: { src: `fd00::${i}`, dst: 'fd00::fc' }, udp: { srcPort: 1, dstPort: 53 } })),
   fc.integer({ min: 0, max: 3 }).map((i) => buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: `52:54:00:aa:00:0${i}`, arp: { op: 1, senderMac: `52:54:00:aa:00:0${i}`, senderIp: '10.180.204.100', targetMac: '00:00:00:00:00:00', targetIp: '10.180.204.252' } })),
   fc.uint8Array({ minLength: 0, maxLength: 40 }),
@@ -24,6 +24,9 @@ describe('FlowCounter.addAt', () => {
       fc.property(fc.array(fc.tuple(frameArb, fc.nat({ max: 9 }), fc.uint8Array({ maxLength: 9 }), fc.integer({ min: 0, max: 4 })), { maxLength: 40 }), (items) => {
         const copies = new FlowCounter();
         const inPlace = new FlowCounter();
+        // The count as the general decoder keys frames (what addAt did before its plain-TCP fast lane).
+        const reference = new Set<string>();
+        const d = new DecodedFrame();
         for (const [frame, before, after, cut] of items) {
           // The frame between unrelated bytes (a capture chunk's other records), maybe shorter than its bytes.
           const length = Math.max(0, frame.length - cut);
@@ -35,10 +38,31 @@ describe('FlowCounter.addAt', () => {
           inPlace.addAt(buf, before, length);
           expect(buf).toEqual(keep);
           expect(inPlace.count).toBe(copies.count);
+          new FrameDecoder().decode(frame, d, length);
+          const ports = `${d.srcPort}/${d.dstPort}/${d.ipProto}`;
+          if (d.l3 === L3.IPV6 && d.l3Offset + 40 <= length) reference.add(`6 ${Array.from(frame.subarray(d.l3Offset + 8, d.l3Offset + 40)).join('.')} ${ports}`);
+          else if (d.l3 === L3.IPV4) reference.add(`4 ${d.ipSrc >>> 0} ${d.ipDst >>> 0} ${ports}`);
+          else if (length >= 12) reference.add(`e ${Array.from(frame.subarray(0, 12)).join('.')} ${d.etherType}`);
+          expect(inPlace.count).toBe(reference.size);
         }
       }),
       { seed: SEED, numRuns: 300 },
     );
+  });
+
+  it('keys a plain TCP frame by its 5-tuple: other ports and UDP between the same ends are other flows; a cut copy is the decoder\'s', () => {
+    const tcp = (sport: number): Uint8Array => buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: '10.181.0.1', dst: '10.180.204.252' }, tcp: { srcPort: sport, dstPort: 80, flags: 0x10, payload: new Uint8Array(8) } });
+    const udp = buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: '10.181.0.1', dst: '10.180.204.252' }, udp: { srcPort: 1000, dstPort: 80 } });
+    const c = new FlowCounter();
+    for (const f of [tcp(1000), tcp(1000), tcp(1001), udp]) c.addAt(f, 0, f.length);
+    expect(c.count).toBe(3);
+    // Cut inside its payload, the frame is no longer the plain layout: the decoder takes it, and keys a frame it
+    // cannot read to its end apart (no addresses or ports) — as before the fast lane, which must not take it.
+    const cut = tcp(1001);
+    c.addAt(cut, 0, cut.length - 4);
+    expect(c.count).toBe(4);
+    c.addAt(tcp(1002), 0, cut.length - 4);
+    expect(c.count).toBe(4);
   });
 });
 

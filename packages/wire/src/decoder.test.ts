@@ -185,6 +185,12 @@ describe('decodePlainTcp4', () => {
         const fast = new DecodedFrame();
         const before = fields(fast);
         const l3 = plainTcp4(f, length);
+        // The same frame inside a larger buffer (a capture's chunk), after `pad` bytes of something else, with
+        // bytes after it that a check reading past `length` would see.
+        const pad = (c.sport % 7) + 1;
+        const inChunk = new Uint8Array(pad + f.length + 60).fill(0x45);
+        inChunk.set(f.subarray(0, length), pad);
+        expect(plainTcp4(inChunk, length, pad)).toBe(l3 === 0 ? 0 : l3 + pad);
         if (!decodePlainTcp4(f, length, fast)) {
           expect(l3).toBe(0);
           expect(fields(fast)).toEqual(before);

@@ -154,14 +154,17 @@ export class DecodedFrame {
  */
 /**
  * Whether the frame has the layout {@link decodePlainTcp4} decodes: its IPv4 header's offset (14 untagged, 18
- * behind one 802.1Q tag), 0 when not. For a caller that needs only the answer, not the fields.
+ * behind one 802.1Q tag), 0 when not. For a caller that needs only the answer, not the fields. The frame may
+ * lie at `buf[offset, offset + length)` (a capture's chunk): the offset returned is then an index into `buf`
+ * (`offset` + 14 or 18), read there the header's fields are those decode() of the frame would give.
  */
-export function plainTcp4(buf: Uint8Array, length: number): number {
-  const l3 = buf[12] === 0x81 && buf[13] === 0 ? 18 : 14;
-  if (length < l3 + 40 || buf[l3 - 2] !== 8 || buf[l3 - 1] !== 0 || buf[l3] !== 0x45 || buf[l3 + 9] !== 6 || ((buf[l3 + 6]! & 0x3f) | buf[l3 + 7]!) !== 0) return 0;
+export function plainTcp4(buf: Uint8Array, length: number, offset = 0): number {
+  const l3 = buf[offset + 12] === 0x81 && buf[offset + 13] === 0 ? offset + 18 : offset + 14;
+  const end = offset + length;
+  if (end < l3 + 40 || buf[l3 - 2] !== 8 || buf[l3 - 1] !== 0 || buf[l3] !== 0x45 || buf[l3 + 9] !== 6 || ((buf[l3 + 6]! & 0x3f) | buf[l3 + 7]!) !== 0) return 0;
   const total = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
   const hl = (buf[l3 + 32]! >> 4) << 2;
-  return total < 40 || l3 + total > length || hl < 20 || hl > total - 20 ? 0 : l3;
+  return total < 40 || l3 + total > end || hl < 20 || hl > total - 20 ? 0 : l3;
 }
 
 /**
