@@ -160,6 +160,34 @@ describe('PcapngWriter.writePacket and addNanoseconds (the replay\'s per-packet 
     return s.bytes().length;
   })();
 
+  it(`fileSink.writeRange copies ranges of views of a few buffers in order, across its chunk's end (seed ${SEED})`, async () => {
+    let n = 0;
+    // Views at odd offsets into shared buffers (more buffers than the sink keeps views of), ranges of any length.
+    const backing = Array.from({ length: 6 }, (_, b) => Uint8Array.from({ length: 90000 }, (_, i) => (i * 31 + b * 7) & 0xff));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ buf: fc.nat({ max: 5 }), viewAt: fc.nat({ max: 9 }), at: fc.nat({ max: 50 }), length: fc.oneof(fc.nat({ max: 200 }), fc.integer({ min: 20000, max: 70000 })), plain: fc.boolean() }), { maxLength: 20 }),
+        async (ops) => {
+          const path = join(dir, `range-${n++}.bin`);
+          const sink = fileSink(path);
+          const expected: number[] = [];
+          for (const o of ops) {
+            const view = backing[o.buf]!.subarray(o.viewAt, o.viewAt + o.at + o.length + 5);
+            const range = view.subarray(o.at, o.at + o.length);
+            if (o.plain) sink.write(range.slice());
+            else sink.writeRange!(view, o.at, o.length);
+            for (const b of range) expected.push(b);
+          }
+          await sink.close();
+          const got = readFileSync(path);
+          expect(got.length).toBe(expected.length);
+          expect(Buffer.compare(got, Buffer.from(expected))).toBe(0);
+        },
+      ),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
   it(`writes what the spec lays out, for write() and writePacket() alike, into memory and file sinks (seed ${SEED})`, async () => {
     let n = 0;
     await fc.assert(
