@@ -221,6 +221,9 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
     async close() {
       if (!open) return;
       open = false;
+      // The sink may outlive its run (an observer's closure holds it): the sources' buffers are not its to keep.
+      sources.fill(undefined);
+      sourceViews.fill(bufferView);
       try {
         flush();
         fsyncSync(fd);
@@ -246,6 +249,8 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
       live.delete(tmp);
     },
     abort() {
+      sources.fill(undefined);
+      sourceViews.fill(bufferView);
       if (open) {
         open = false;
         closeSync(fd);
