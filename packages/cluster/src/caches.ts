@@ -12,7 +12,7 @@ import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import { completeOffloadChecksum, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, plainTcp4, popVlan } from '@vippath/wire';
 import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY, type DropCode } from './drops.js';
-import { BackReads, BASE_WORDS, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
+import { BackReads, BASE_WORDS, BASE_WORDS_6, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, shape6, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
@@ -219,12 +219,12 @@ export class PathCaches implements PathWatch, OutPathCache {
       const e = this.arps.get(arpHash);
       if (e && e.length === length && sameBytes(buf, e.head, 46) && this.arpUsable(e) && !(tracing && e.stages === undefined)) return this.arpReplay(e, buf, length, now, keep);
     }
-    // The class cached: one 802.1Q tag, a valid IPv4 header (any protocol, flags, payload, options or fragment:
-    // the key says which).
-    const candidate = usable && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.IPV4;
+    // The class cached: one 802.1Q tag, a valid IPv4 or IPv6 header (any protocol, flags, payload, options,
+    // extension headers or fragment: the key says which).
+    const candidate = usable && d.status === 0 && d.vlanCount === 1 && (d.l3 === L3.IPV4 || d.l3 === L3.IPV6);
     let hash = 0;
     if (candidate) {
-      const n = (this.kn = this.keyOf(buf, d));
+      const n = (this.kn = d.l3 === L3.IPV4 ? this.keyOf(buf, d) : this.keyOf6(buf, d));
       hash = FlowCache.hashWords(this.kw, n);
       const e = this.flows.find(hash, this.kw, n);
       if (e !== undefined) {
@@ -363,6 +363,39 @@ export class PathCaches implements PathWatch, OutPathCache {
   }
 
   /**
+   * {@link keyOf} for an IPv6 frame ({@link BASE_WORDS_6}' layout): the MACs and the tag, the EtherType, the
+   * decoder's classification ({@link shape6}), the destination address as four big-endian words and tp_dst as
+   * br-provider's flow key has it (ICMPv6's code), then what br-provider's flows read beyond those in an IPv6
+   * frame's flow key — the traffic class's DSCP, the hop limit, the source, the ND target, the ports and flags
+   * only as far as some flow's mask reaches. The flow label is in no flow key: nothing up to the switch reads it.
+   */
+  private keyOf6(buf: Uint8Array, d: DecodedFrame): number {
+    const w = this.kw;
+    w[0] = (buf[0]! << 8) | buf[1]!;
+    w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
+    w[2] = (buf[6]! << 8) | buf[7]!;
+    w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+    w[4] = d.vlanTci[0]!;
+    w[5] = d.etherType;
+    w[6] = shape6(d);
+    const a = d.l3Offset + 24;
+    for (let i = 0; i < 4; i++) {
+      const o = a + 4 * i;
+      w[7 + i] = (buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!;
+    }
+    const proto = d.ipProto;
+    w[11] = d.l4Offset < 0 ? 0 : proto === 6 || proto === 17 || proto === 132 ? d.dstPort : proto === 58 ? d.icmpCode : 0;
+    const reads = this.reads;
+    reads.refresh(this.host.bridges);
+    const slots = reads.slots6;
+    if (slots.length === 0) return BASE_WORDS_6;
+    const k = this.ofKey;
+    extractKey(buf, d, 0, k);
+    for (let i = 0; i < slots.length; i++) w[BASE_WORDS_6 + i] = (k[slots[i]!]! & reads.masks6[i]!) | 0;
+    return BASE_WORDS_6 + slots.length;
+  }
+
+  /**
    * Whether a frame's run could make an entry at all: the wire knows its source on the outside (the first frame
    * from a MAC changes the table it rests on while it runs) and its destination on a node (else it floods).
    * Others are not watched: a watch costs two copies of the counters and the effects, for nothing.
@@ -490,9 +523,11 @@ export class PathCaches implements PathWatch, OutPathCache {
     } else {
       const d = this.bd;
       this.decoder.decode(frame, d, len);
-      if (d.status !== 0 || d.vlanCount !== 0 || d.l3 !== L3.IPV4) return false;
+      if (d.status !== 0 || d.vlanCount !== 0) return false;
       w[4] = d.etherType;
-      w[5] = d.ipHeaderLength | (d.ipFragment ? 0x100 : 0) | (d.ipFragmentOffset !== 0 ? 0x200 : 0) | (d.l4Offset >= 0 ? 0x400 : 0) | (d.ipProto << 16);
+      if (d.l3 === L3.IPV4) w[5] = d.ipHeaderLength | (d.ipFragment ? 0x100 : 0) | (d.ipFragmentOffset !== 0 ? 0x200 : 0) | (d.l4Offset >= 0 ? 0x400 : 0) | (d.ipProto << 16);
+      else if (d.l3 === L3.IPV6) w[5] = shape6(d);
+      else return false;
       if (slots.length > 0) {
         const k = this.ofKey;
         extractKey(frame, d, path.patchPort, k);

@@ -5,9 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildFrame } from '@vippath/wire';
+import { readFileSync } from 'node:fs';
+import { buildFrame, DecodedFrame, foldSum, FrameDecoder, parseIPv6, pseudoHeaderSumV6 } from '@vippath/wire';
 import type { Bridge } from '@vippath/openflow';
-import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
+import { loadManifests, type K8sObject } from './manifests.js';
+import { clusterFrom, DEFAULT_CLUSTER, defaultObjects, withDefaults } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
 import type { WireSegment } from './segment.js';
 
@@ -525,4 +527,197 @@ describe('the flow cache as a megaflow', () => {
     for (const client of [0, 1, 2, 3]) for (const cls of [0, 2, 4, 2, 5, 6]) uncached.process(seg(client, cls, 40001), seg(client, cls, 40001).length, t++);
     expect(sim.bridges.get('node3')!.dumpFlows({ stats: true })).toEqual(uncached.bridges.get('node3')!.dumpFlows({ stats: true }));
   });
+});
+
+/**
+ * IPv6 through the caches (the dual-stack scenario: test/fixtures/manifests/dual-stack.yaml, Kube-OVN's tcp6 rule
+ * for fd00:10:180::fc:80 on every br-provider). Traffic of every IPv6 class — TCP segments of each kind, UDP,
+ * ICMPv6 echo, a hop-by-hop header, a first and a later fragment, a TCP header the decoder refuses, unicast NS for
+ * the VIP, MLD reports and router solicitations — with the traffic class (DSCP and ECN bits), flow label and hop
+ * limit varied, offload-partial checksums, to the VIP and to the pods' own IPv6 addresses, mixed with IPv4
+ * segments; and br-provider rules loaded that read IPv6 fields the Kube-OVN rule does not (the source, ports,
+ * DSCP, hop limit, ICMPv6 type, ND target) and send UDP, ICMPv6 and ND to the switch. Cached and uncached runs
+ * must give the same outputs, steps and state, and the IPv6 frames must have been served (the way in and the
+ * way back out), so the test fails if IPv6 is never cached.
+ */
+const DUAL = readFileSync(new URL('../../../test/fixtures/manifests/dual-stack.yaml', import.meta.url), 'utf8');
+const dualObjects = (): K8sObject[] => withDefaults(loadManifests(DUAL, 'dual-stack.yaml').objects);
+const DUAL_CLUSTER = clusterFrom(dualObjects());
+const VIP6 = 'fd00:10:180::fc';
+/** Clients 0–3 behind the gateway's MAC (off the subnet), 4–5 in the subnet's IPv6 block with their own. */
+const clientIp6 = (c: number): string => (c < 4 ? `fd00:10:181::${(0x20 + c).toString(16)}` : `fd00:10:180::${(0x80 + c).toString(16)}`);
+
+type SEv =
+  | { kind: 'seg6'; client: number; to: 'vip' | 'pod'; node: number; pod: number; sport: number; cls: number; dport: number; tc: number; label: number; hop: number; pad: number; partial: boolean; gapMs: number }
+  | { kind: 'seg4'; seg: Extract<MEv, { kind: 'seg' }>; gapMs: number }
+  | { kind: 'flow'; node: number; rule: number; gapMs: number }
+  | { kind: 'move'; node: number; gapMs: number }
+  | { kind: 'down'; node: number; link: boolean; gapMs: number }
+  | { kind: 'ns'; client: number; gapMs: number }
+  | { kind: 'conv6'; client: number; sport: number; tc: number; label: number; gapMs: number };
+
+/** Rules reading IPv6 fields the Kube-OVN rule does not, or sending other IPv6 classes to the switch (port 2). */
+const RULES6 = [
+  `priority=20000,tcp6,in_port=1,ipv6_src=${clientIp6(1)},ipv6_dst=${VIP6},tp_dst=80 actions=drop`,
+  `priority=20000,tcp6,in_port=1,ipv6_dst=${VIP6},tp_src=40001,tp_dst=80 actions=LOCAL`,
+  `priority=20000,ipv6,in_port=1,nw_tos=32 actions=drop`,
+  `priority=20000,ipv6,in_port=1,nw_ttl=7 actions=drop`,
+  `priority=30000,udp6,in_port=1,ipv6_dst=${VIP6},tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:2`,
+  `priority=30000,icmp6,in_port=1,ipv6_dst=${VIP6},icmp_type=128 actions=mod_dl_dst:00:00:00:01:00:01,output:2`,
+  `priority=30000,icmp6,in_port=1,icmp_type=135,nd_target=${VIP6} actions=output:2`,
+  `priority=25000,ipv6,in_port=1,ipv6_src=${clientIp6(4)} actions=mod_dl_dst:00:00:00:01:00:01,output:2`,
+  // On the way back out (from the patch port): the pods' IPv6 answers.
+  `priority=20000,tcp6,in_port=2,ipv6_dst=${clientIp6(1)} actions=drop`,
+  `priority=20000,tcp6,in_port=2,tcp_flags=+fin actions=LOCAL`,
+  `priority=20000,ipv6,in_port=2,dl_dst=${clientMac(4)} actions=output:1`,
+];
+
+const seg6Arb = fc.record({
+  kind: fc.constant('seg6' as const), client: fc.constantFrom(0, 1, 2, 3, 0, 1, 4, 5), to: fc.constantFrom('vip' as const, 'vip' as const, 'vip' as const, 'vip' as const, 'vip' as const, 'pod' as const),
+  node: fc.constantFrom(3, 3, 3, 3, 3, 3, 1, 2), pod: fc.nat(2), sport: fc.integer({ min: 40000, max: 40002 }),
+  cls: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 7 }) }, { weight: 3, arbitrary: fc.integer({ min: 8, max: 16 }) }),
+  dport: fc.constantFrom(80, 80, 80, 80, 80, 443), tc: fc.constantFrom(0, 0, 0, 32, 1), label: fc.constantFrom(0, 0, 0x12345), hop: fc.constantFrom(64, 64, 64, 7),
+  pad: fc.constantFrom(0, 0, 0, 6), partial: fc.boolean(), gapMs: fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.constant(130_000) }),
+});
+
+const sevArb: fc.Arbitrary<SEv> = fc.oneof(
+  { weight: 30, arbitrary: seg6Arb },
+  { weight: 8, arbitrary: mevArb.filter((e): e is Extract<MEv, { kind: 'seg' }> => e.kind === 'seg').map((seg) => ({ kind: 'seg4' as const, seg, gapMs: seg.gapMs })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('flow' as const), node: fc.integer({ min: 1, max: 3 }), rule: fc.integer({ min: 0, max: RULES6.length - 1 }), gapMs: fc.integer({ min: 0, max: 50 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('move' as const), node: fc.integer({ min: 1, max: 4 }), gapMs: fc.integer({ min: 0, max: 50 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('down' as const), node: fc.integer({ min: 1, max: 3 }), link: fc.boolean(), gapMs: fc.integer({ min: 0, max: 100 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('ns' as const), client: fc.integer({ min: 0, max: 5 }), gapMs: fc.integer({ min: 0, max: 100 }) }) },
+  // A client's conversation with the VIP through its owner (node3): SYN, ACK, request, ACK, FIN.
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('conv6' as const), client: fc.constantFrom(0, 1, 4, 5), sport: fc.integer({ min: 40000, max: 40002 }), tc: fc.constantFrom(0, 0, 32, 1), label: fc.constantFrom(0, 0x12345), gapMs: fc.integer({ min: 0, max: 50 }) }) },
+);
+
+/** The frames of a {@link SEv} `conv6`: its segments as `seg6` events. */
+function conv6(e: Extract<SEv, { kind: 'conv6' }>): Array<Extract<SEv, { kind: 'seg6' }>> {
+  return [0, 2, 4, 2, 5].map((cls) => ({ kind: 'seg6' as const, client: e.client, to: 'vip' as const, node: 3, pod: 0, sport: e.sport, cls, dport: 80, tc: e.tc, label: e.label, hop: 64, pad: 0, partial: false, gapMs: 0 }));
+}
+
+const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
+
+/** A neighbor solicitation for `target` from client `c`: to the solicited-node group, or unicast (NUD) to `dstMac`. */
+function ns6(c: number, target: string, dstMac?: string): Uint8Array {
+  const t = parseIPv6(target);
+  const sll = Uint8Array.from(clientMac(c).split(':').map((x) => parseInt(x, 16)));
+  const group = `ff02::1:ff${hex2(t[13]!)}:${hex2(t[14]!)}${hex2(t[15]!)}`;
+  return buildFrame({
+    dst: dstMac ?? `33:33:ff:${hex2(t[13]!)}:${hex2(t[14]!)}:${hex2(t[15]!)}`, src: clientMac(c), vlans: [341],
+    ipv6: { src: clientIp6(c), dst: dstMac ? target : group, hopLimit: 255 }, ndp: { type: 135, router: false, solicited: false, override: false, target, options: [{ type: 1, data: sll }] },
+  });
+}
+
+/**
+ * Classes: 0–1 SYN, 2–3 pure ACK, 4 data, 5 FIN, 6 RST, 7 SYN-ACK, 8 UDP, 9 ICMPv6 echo, 10 a pure ACK behind a
+ * hop-by-hop header, 11 a first fragment (more to come) of a data segment, 12 a later fragment, 13 a pure ACK whose
+ * data offset the decoder refuses (see {@link segment}'s 12), 14 NS for the VIP unicast to the node (NUD), 15 an
+ * MLDv2 report (hop-by-hop router alert), 16 a router solicitation.
+ */
+function segment6(e: Extract<SEv, { kind: 'seg6' }>, sim: SimulatedCluster): Uint8Array {
+  const pod = sim.state.pods[e.pod % sim.state.pods.length]!;
+  const dstIp = e.to === 'vip' ? VIP6 : pod.ip6!;
+  const dstMac = e.to === 'vip' ? nodeMac(e.node) : pod.mac;
+  const base = { dst: dstMac, src: clientMac(e.client), vlans: [341] };
+  const hbh = { type: 0, data: new Uint8Array([0, 0, 5, 2, 0, 0, 1, 0]) };
+  const ip = { src: clientIp6(e.client), dst: dstIp, trafficClass: e.tc, flowLabel: e.label, hopLimit: e.hop };
+  let f: Uint8Array;
+  if (e.cls === 8) f = buildFrame({ ...base, ipv6: ip, udp: { srcPort: e.sport, dstPort: e.dport, payload: GET } });
+  else if (e.cls === 9) f = buildFrame({ ...base, ipv6: ip, icmp: { type: 128, code: 0, body: new Uint8Array([0, 1, 0, e.sport & 7, 1, 2, 3, 4]) } });
+  else if (e.cls === 12) f = buildFrame({ ...base, ipv6: { ...ip, extensions: [{ type: 44, data: new Uint8Array([6, 0, 0, 8 | 1, 0, 0, 0, 7]) }] }, payload: GET.subarray(0, 16) });
+  else if (e.cls === 14) f = ns6(e.client, VIP6, dstMac);
+  else if (e.cls === 15) f = buildFrame({ dst: '33:33:00:00:00:16', src: clientMac(e.client), vlans: [341], ipv6: { src: clientIp6(e.client), dst: 'ff02::16', hopLimit: 1, extensions: [hbh] }, icmp: { type: 143, code: 0, body: new Uint8Array(4) } });
+  else if (e.cls === 16) f = buildFrame({ dst: '33:33:00:00:00:02', src: clientMac(e.client), vlans: [341], ipv6: { src: clientIp6(e.client), dst: 'ff02::2', hopLimit: 255 }, icmp: { type: 133, code: 0, body: new Uint8Array(4) } });
+  else {
+    const flags = [0x02, 0x02, 0x10, 0x10, 0x18, 0x11, 0x04, 0x12, 0, 0, 0x10, 0x18, 0, 0x10][e.cls]!;
+    const ext = e.cls === 10 ? [hbh] : e.cls === 11 ? [{ type: 44, data: new Uint8Array([6, 0, 0, 1, 0, 0, 0, 7]) }] : [];
+    f = buildFrame({ ...base, ipv6: { ...ip, extensions: ext }, tcp: { srcPort: e.sport, dstPort: e.dport, flags, seq: e.cls < 2 ? 1000 : 1001, ack: e.cls < 2 ? 0 : e.cls === 13 ? 0x50000001 : 1, ...(e.cls === 4 || e.cls === 11 ? { payload: GET } : {}) } });
+    if (e.cls === 13) f[18 + 40 + 12] = 0x30;
+  }
+  if (e.partial && e.cls <= 11 && e.cls !== 9) {
+    // An offload-partial checksum, as captures on the sending host have: the folded pseudo-header sum, which the
+    // sender's NIC completes (the wire sees the complete one).
+    f = new Uint8Array(f);
+    const d = new DecodedFrame();
+    new FrameDecoder().decode(f, d);
+    const at = d.l4Offset + (d.ipProto === 17 ? 6 : 16);
+    const sum = foldSum(pseudoHeaderSumV6(f, d.l3Offset + 8, d.l3Offset + 24, d.ipProto, d.l4Length));
+    f[at] = sum >> 8;
+    f[at + 1] = sum & 0xff;
+  }
+  if (e.pad) {
+    const padded = new Uint8Array(f.length + e.pad);
+    padded.set(f);
+    f = padded;
+  }
+  return f;
+}
+
+interface DualStats { v6Hits: number; v6Misses: number; v6BackHits: number; v4Hits: number; entries: number }
+
+function runDual(cache: boolean, events: SEv[], mode: Mode, stats?: DualStats): unknown {
+  const sim = new SimulatedCluster(dualObjects(), DUAL_CLUSTER, { trace: mode === 'traced', flowCache: cache });
+  const seen: unknown[] = [];
+  if (mode === 'wire') sim.onWire = (from, f, now) => seen.push(`wire ${from} ${now} ${Buffer.from(f).toString('hex')}`);
+  if (mode !== 'traced') {
+    sim.onOutside = (f) => seen.push(`out ${Buffer.from(f).toString('hex')}`);
+    sim.onDeliver = (pod, f, len) => seen.push(`${pod.pod.name} ${Buffer.from(f.subarray(0, len)).toString('hex')}`);
+  }
+  const send = (f: Uint8Array, now: number, v6: boolean): void => {
+    const before = cache && stats ? sim.cacheStats() : undefined;
+    if (mode === 'traced') {
+      const r = sim.inject(f, now);
+      seen.push([r.verdict, r.stages, r.drops, r.outside.map((x) => Buffer.from(x).toString('hex')), r.background.length, r.delivered.map((x) => [x.pod, Buffer.from(x.frame).toString('hex')])]);
+    } else seen.push(sim.process(f, f.length, now));
+    if (before && stats) {
+      const after = sim.cacheStats();
+      if (v6) {
+        stats.v6Hits += after.hits - before.hits;
+        stats.v6Misses += after.misses - before.misses;
+        stats.v6BackHits += after.backHits - before.backHits;
+      } else stats.v4Hits += after.hits - before.hits;
+    }
+  };
+  let now = 0;
+  for (const e of events) {
+    now += e.gapMs;
+    if (e.kind === 'down') sim.nodeDown(`node${e.node}`, now, { linkDown: e.link });
+    else if (e.kind === 'flow') (sim.bridges.get(`node${e.node}`) as Bridge).addFlows(RULES6[e.rule]!);
+    else if (e.kind === 'move') send(spoof(e.node), now, false);
+    else if (e.kind === 'ns') send(ns6(e.client, VIP6), now, true);
+    else if (e.kind === 'seg4') send(segment(e.seg), now, false);
+    else if (e.kind === 'conv6') for (const x of conv6(e)) send(segment6(x, sim), now++, true);
+    else send(segment6(e, sim), now, true);
+  }
+  if (stats) stats.entries += sim.cacheStats().entries;
+  for (const b of sim.bridges.values()) expect(b.effects).toBeUndefined();
+  const zones = sim.ls.conntracks().map((z) => [z.chassis, z.conntrack.connections(now).map((c) => ({ ...c, slot: 0 }))]);
+  return {
+    seen, stages: { ...sim.stageCounts }, edges: sim.edges(), drops: Object.fromEntries(sim.dropCounts), zones, wire: wireTable(sim),
+    flows: [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true })]), logs: [...sim.pods.values()].map((p) => p.log), backends: [...sim.backendCounts],
+    macs: [...sim.bridges].map(([n, b]) => [n, b.learnedMacs()]), speakers: [...sim.state.metallb.speakers].map(([n, sp]) => [n, { ...sp.drops }]),
+    checksums: sim.offloadChecksumsCompleted,
+  };
+}
+
+/** Half the megaflow property's runs: its own three modes keep the file's time in budget. */
+const dualRuns = Math.max(1, Math.ceil(runs / 8));
+
+describe('IPv6 through the caches (dual-stack)', () => {
+  for (const mode of ['process', 'traced', 'wire'] as const) {
+    it(`every IPv6 class next to IPv4, rules reading IPv6 fields, MAC moves, nodes lost (${mode}; ${dualRuns} runs, seed ${seed})`, () => {
+      const stats: DualStats = { v6Hits: 0, v6Misses: 0, v6BackHits: 0, v4Hits: 0, entries: 0 };
+      fc.assert(
+        fc.property(fc.array(sevArb, { minLength: 20, maxLength: 60, size: 'max' }), (events) => {
+          expect(runDual(true, events, mode, stats)).toEqual(runDual(false, events, mode));
+        }),
+        { numRuns: dualRuns, seed },
+      );
+      console.log(`dual-stack property (${mode}): IPv6 ${stats.v6Hits} way-in hits, ${stats.v6Misses} misses, ${stats.v6BackHits} way-back hits; IPv4 ${stats.v4Hits} way-in hits; ${stats.entries} entries left`);
+      // IPv6 served, both ways (the way back only untraced: a traced run records br-provider's own steps).
+      expect(stats.v6Hits).toBeGreaterThan(10 * dualRuns);
+      if (mode !== 'traced') expect(stats.v6BackHits).toBeGreaterThan(dualRuns);
+    }, 600_000);
+  }
 });

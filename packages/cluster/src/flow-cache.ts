@@ -17,6 +17,7 @@
  * an uncached one (property tests check it). The switch is not replayed: its conntrack calls (OVS's TCP
  * tracking, timeouts, NAT) change state an entry could only reproduce by making them. */
 import type { DropCode } from './drops.js';
+import type { DecodedFrame } from '@vippath/wire';
 import { Slot, type Bridge, type BridgeEffects, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import type { NodePath } from './datapath.js';
@@ -155,21 +156,55 @@ export function sameInProgram(a: InProgram, b: InProgram): boolean {
 /** The key slots the path reads whatever br-provider's flows are (words of {@link FlowCache.keyWords}). */
 export const BASE_WORDS = 9;
 
+/**
+ * The same for an IPv6 frame: the MACs, the tag, the EtherType, the shape word, the destination address as four
+ * words (Kube-OVN's tcp6/udp6 rules match ipv6_dst) and tp_dst.
+ */
+export const BASE_WORDS_6 = 12;
+
 /** Slots {@link BASE_WORDS} covers already, or that are constant for a frame the cache takes (registers, in_port, no tag left). */
 function coveredSlot(s: number): boolean {
   return s === Slot.IN_PORT || s === Slot.DL_SRC_HI || s === Slot.DL_SRC_LO || s === Slot.DL_DST_HI || s === Slot.DL_DST_LO || s === Slot.DL_TYPE || s === Slot.VLAN_TCI || s === Slot.NW_DST || s === Slot.NW_PROTO || s === Slot.TP_DST || s >= Slot.METADATA_HI;
 }
 
 /**
+ * The decoder's classification of a valid IPv6 frame as a key word: the length of the header chain (40 and the
+ * extension headers: at most 8 of 2 KiB, so below 2^16), whether a fragment header was met and its offset is not
+ * 0, whether the transport header was read, the upper-layer protocol. (IPv4's word packs its header length into 8
+ * bits; the EtherType word keeps the two layouts apart.)
+ */
+export function shape6(d: DecodedFrame): number {
+  return d.ipHeaderLength | (d.ipFragment ? 0x10000 : 0) | (d.ipFragmentOffset !== 0 ? 0x20000 : 0) | (d.l4Offset >= 0 ? 0x40000 : 0) | (d.ipProto << 20);
+}
+
+/**
+ * Slots an IPv6 frame's key covers already ({@link BASE_WORDS_6}), or that extractKey leaves 0 for it (the IPv4
+ * and ARP addresses).
+ */
+function coveredSlot6(s: number): boolean {
+  return coveredSlot(s) || s === Slot.NW_SRC || (s >= Slot.IPV6_DST && s < Slot.IPV6_DST + 4);
+}
+
+/** Slots extractKey fills only for an IPv6 frame: an IPv4 frame's key need not hold them. */
+function ipv6Only(s: number): boolean {
+  return s >= Slot.IPV6_SRC && s < Slot.IPV6_DST + 4;
+}
+
+/**
  * What br-provider's classifier consults, over every bridge: per key slot the union of the masks of all flows of
  * all tables (OVS's megaflow mask is at most that). Two frames that agree on these bits meet the same rule in
- * every table, whatever rule set is loaded. Recomputed when a bridge's version moves.
+ * every table, whatever rule set is loaded. Recomputed when a bridge's version moves. Per family: the IPv6
+ * addresses are 0 in an IPv4 frame's flow key and the IPv4 ones in an IPv6 frame's, so a dual-stack rule set
+ * (Kube-OVN's tcp6 rule reads ipv6_dst) does not lengthen the IPv4 keys, nor the other way round.
  */
 export class BridgeReads {
   private versions: number[] = [];
-  /** The slots beyond {@link BASE_WORDS} that some flow matches on, and the union of their masks. */
+  /** The slots beyond {@link BASE_WORDS} that some flow matches on (IPv4 frames), and the union of their masks. */
   slots = new Int32Array(0);
   masks = new Uint32Array(0);
+  /** The slots beyond {@link BASE_WORDS_6} that some flow matches on (IPv6 frames), and their masks. */
+  slots6 = new Int32Array(0);
+  masks6 = new Uint32Array(0);
 
   /** Brings the union up to date with `bridges`' flow tables (cheap when no version moved). */
   refresh(bridges: readonly Bridge[]): void {
@@ -179,9 +214,12 @@ export class BridgeReads {
     if (same) return;
     const union = new Map<number, number>();
     for (const b of bridges) for (const f of b.flows()) for (const m of f.match) union.set(m.slot, ((union.get(m.slot) ?? 0) | m.mask) >>> 0);
-    const extra = [...union].filter(([s, m]) => m !== 0 && !coveredSlot(s)).sort((a, b) => a[0] - b[0]);
+    const extra = [...union].filter(([s, m]) => m !== 0 && !coveredSlot(s) && !ipv6Only(s)).sort((a, b) => a[0] - b[0]);
     this.slots = Int32Array.from(extra.map(([s]) => s));
     this.masks = Uint32Array.from(extra.map(([, m]) => m));
+    const extra6 = [...union].filter(([s, m]) => m !== 0 && !coveredSlot6(s)).sort((a, b) => a[0] - b[0]);
+    this.slots6 = Int32Array.from(extra6.map(([s]) => s));
+    this.masks6 = Uint32Array.from(extra6.map(([, m]) => m));
     this.versions = bridges.map((b) => b.version);
   }
 }
