@@ -66,6 +66,25 @@ function onlyForward(rules: readonly Flow[]): boolean {
   return true;
 }
 
+/**
+ * A neighbor solicitation to a solicited-node group (33:33:ff:…), as a client sends one for the IPv6 VIP before
+ * talking to it: flooded to every node, answered by the owner's speaker, ignored by the rest (the switch floods
+ * it to the pods, which take only their own; OVN passes ND by conntrack). What answers it reads the whole
+ * request (source, target, the source link-layer option), so an entry's key is all of its bytes: at most 256.
+ */
+function multicastNs(buf: Uint8Array, d: DecodedFrame, length: number): boolean {
+  return buf[0] === 0x33 && buf[1] === 0x33 && buf[2] === 0xff && d.ipProto === 58 && d.icmpType === 135 && d.l4Offset >= 0 && !d.ipFragment && length <= 256;
+}
+
+/** A hash of `buf[0, n)`, four bytes at a time. */
+function hashBytes(buf: Uint8Array, n: number): number {
+  let h = Math.imul(n ^ 0x9e3779b9, 0x85ebca6b);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) h = Math.imul(h ^ ((buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!), 0xc2b2ae35) ^ (h >>> 13);
+  for (; i < n; i++) h = Math.imul(h ^ buf[i]!, 0x85ebca6b);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
+
 function sameWords(a: Int32Array, w: Int32Array, n: number): boolean {
   if (a.length !== n) return false;
   for (let i = 0; i < n; i++) if (a[i] !== w[i]) return false;
@@ -211,17 +230,18 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
     const d = this.hd;
     this.decoder.decode(buf, d, length);
-    // ARP requests for what the owner answers: the same request is answered from the ARP cache.
-    const arpCandidate = usable && d.status === 0 && d.vlanCount === 1 && d.l3 === L3.ARP && d.arpOp === 1 && length >= 46 && (buf[0]! & buf[1]! & buf[2]! & buf[3]! & buf[4]! & buf[5]!) === 0xff;
+    // ARP requests for what the owner answers, and their IPv6 counterpart, neighbor solicitations to a
+    // solicited-node group: the same request is answered from the ARP cache.
+    const arpCandidate = usable && d.status === 0 && d.vlanCount === 1 && (d.l3 === L3.ARP ? d.arpOp === 1 && length >= 46 && (buf[0]! & buf[1]! & buf[2]! & buf[3]! & buf[4]! & buf[5]!) === 0xff : d.l3 === L3.IPV6 && multicastNs(buf, d, length));
     let arpHash = 0;
     if (arpCandidate) {
-      arpHash = FlowCache.hash((buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!, d.arpSpa, d.arpTpa, length, (buf[6]! << 8) | buf[7]!, d.vlanTci[0]!);
+      arpHash = d.l3 === L3.ARP ? FlowCache.hash((buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!, d.arpSpa, d.arpTpa, length, (buf[6]! << 8) | buf[7]!, d.vlanTci[0]!) : hashBytes(buf, length);
       const e = this.arps.get(arpHash);
-      if (e && e.length === length && sameBytes(buf, e.head, 46) && this.arpUsable(e) && !(tracing && e.stages === undefined)) return this.arpReplay(e, buf, length, now, keep);
+      if (e && e.length === length && sameBytes(buf, e.head, e.head.length) && this.arpUsable(e) && !(tracing && e.stages === undefined)) return this.arpReplay(e, buf, length, now, keep);
     }
     // The class cached: one 802.1Q tag, a valid IPv4 or IPv6 header (any protocol, flags, payload, options,
     // extension headers or fragment: the key says which).
-    const candidate = usable && d.status === 0 && d.vlanCount === 1 && (d.l3 === L3.IPV4 || d.l3 === L3.IPV6);
+    const candidate = usable && !arpCandidate && d.status === 0 && d.vlanCount === 1 && (d.l3 === L3.IPV4 || d.l3 === L3.IPV6);
     let hash = 0;
     if (candidate) {
       const n = (this.kn = d.l3 === L3.IPV4 ? this.keyOf(buf, d) : this.keyOf6(buf, d));
@@ -243,7 +263,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const r = this.fullPath(buf, length, now, keep, watch !== undefined);
     rec.tracing = saved;
     this.tracedEntry = tracing;
-    if (watch && arpCandidate) this.arpWatchEnd(watch, arpHash, r, buf, length);
+    if (watch && arpCandidate) this.arpWatchEnd(watch, arpHash, r, buf, length, d.l3 === L3.ARP ? 46 : length);
     else if (watch) this.watchEnd(watch, hash, r, buf, length);
     if (!keep) this.report(r);
     return r;
@@ -872,7 +892,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   }
 
   /** Makes an ARP entry from a watched full-path run, when everything it did is something a replay reproduces. */
-  private arpWatchEnd(w: Watch, hash: number, r: InjectResult, buf: Uint8Array, length: number): void {
+  private arpWatchEnd(w: Watch, hash: number, r: InjectResult, buf: Uint8Array, length: number, headLength: number): void {
     const host = this.host;
     const dp = host.dp;
     const ct = dp.ls.effects!;
@@ -895,7 +915,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       for (const reason of w.speakerEffects[i]!) speakerDrops.push({ speaker, reason });
     });
     this.arps.set(hash, {
-      head: buf.slice(0, 46), length, generation: host.generation, fdbStamp: dp.segment.changes, clientMac: macNumber(buf, 6), ownerMac, owner,
+      head: buf.slice(0, headLength), length, generation: host.generation, fdbStamp: dp.segment.changes, clientMac: macNumber(buf, 6), ownerMac, owner,
       bridges: [...host.bridges], bridgeVersions: host.bridges.map((b) => b.version), lsVersion: dp.ls.version,
       effects: w.effects, speakerDrops,
       stageDelta, edgeIds, edgeDelta, dropDeltas: [...byCode].map(([code, delta]) => ({ code, delta })), drops: r.drops.slice(), reply: reply.slice(), stages: this.tracedEntry ? r.stages.slice() : undefined,

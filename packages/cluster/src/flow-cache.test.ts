@@ -554,7 +554,7 @@ type SEv =
   | { kind: 'move'; node: number; gapMs: number }
   | { kind: 'down'; node: number; link: boolean; gapMs: number }
   | { kind: 'ns'; client: number; gapMs: number }
-  | { kind: 'conv6'; client: number; sport: number; tc: number; label: number; gapMs: number };
+  | { kind: 'conv6'; client: number; sport: number; tc: number; label: number; ns: boolean; gapMs: number };
 
 /** Rules reading IPv6 fields the Kube-OVN rule does not, or sending other IPv6 classes to the switch (port 2). */
 const RULES6 = [
@@ -587,8 +587,9 @@ const sevArb: fc.Arbitrary<SEv> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('move' as const), node: fc.integer({ min: 1, max: 4 }), gapMs: fc.integer({ min: 0, max: 50 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('down' as const), node: fc.integer({ min: 1, max: 3 }), link: fc.boolean(), gapMs: fc.integer({ min: 0, max: 100 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('ns' as const), client: fc.integer({ min: 0, max: 5 }), gapMs: fc.integer({ min: 0, max: 100 }) }) },
-  // A client's conversation with the VIP through its owner (node3): SYN, ACK, request, ACK, FIN.
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('conv6' as const), client: fc.constantFrom(0, 1, 4, 5), sport: fc.integer({ min: 40000, max: 40002 }), tc: fc.constantFrom(0, 0, 32, 1), label: fc.constantFrom(0, 0x12345), gapMs: fc.integer({ min: 0, max: 50 }) }) },
+  // A client's conversation with the VIP through its owner (node3): (a neighbor solicitation for it,) SYN, ACK,
+  // request, ACK, FIN.
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('conv6' as const), client: fc.constantFrom(0, 1, 4, 5), sport: fc.integer({ min: 40000, max: 40002 }), tc: fc.constantFrom(0, 0, 32, 1), label: fc.constantFrom(0, 0x12345), ns: fc.boolean(), gapMs: fc.integer({ min: 0, max: 50 }) }) },
 );
 
 /** The frames of a {@link SEv} `conv6`: its segments as `seg6` events. */
@@ -654,7 +655,7 @@ function segment6(e: Extract<SEv, { kind: 'seg6' }>, sim: SimulatedCluster): Uin
   return f;
 }
 
-interface DualStats { v6Hits: number; v6Misses: number; v6BackHits: number; v4Hits: number; entries: number }
+interface DualStats { v6Hits: number; v6Misses: number; v6BackHits: number; nsHits: number; v4Hits: number; entries: number }
 
 function runDual(cache: boolean, events: SEv[], mode: Mode, stats?: DualStats): unknown {
   const sim = new SimulatedCluster(dualObjects(), DUAL_CLUSTER, { trace: mode === 'traced', flowCache: cache });
@@ -676,6 +677,7 @@ function runDual(cache: boolean, events: SEv[], mode: Mode, stats?: DualStats): 
         stats.v6Hits += after.hits - before.hits;
         stats.v6Misses += after.misses - before.misses;
         stats.v6BackHits += after.backHits - before.backHits;
+        stats.nsHits += after.arpHits - before.arpHits;
       } else stats.v4Hits += after.hits - before.hits;
     }
   };
@@ -687,7 +689,10 @@ function runDual(cache: boolean, events: SEv[], mode: Mode, stats?: DualStats): 
     else if (e.kind === 'move') send(spoof(e.node), now, false);
     else if (e.kind === 'ns') send(ns6(e.client, VIP6), now, true);
     else if (e.kind === 'seg4') send(segment(e.seg), now, false);
-    else if (e.kind === 'conv6') for (const x of conv6(e)) send(segment6(x, sim), now++, true);
+    else if (e.kind === 'conv6') {
+      if (e.ns) send(ns6(e.client, VIP6), now++, true);
+      for (const x of conv6(e)) send(segment6(x, sim), now++, true);
+    }
     else send(segment6(e, sim), now, true);
   }
   if (stats) stats.entries += sim.cacheStats().entries;
@@ -707,17 +712,57 @@ const dualRuns = Math.max(1, Math.ceil(runs / 8));
 describe('IPv6 through the caches (dual-stack)', () => {
   for (const mode of ['process', 'traced', 'wire'] as const) {
     it(`every IPv6 class next to IPv4, rules reading IPv6 fields, MAC moves, nodes lost (${mode}; ${dualRuns} runs, seed ${seed})`, () => {
-      const stats: DualStats = { v6Hits: 0, v6Misses: 0, v6BackHits: 0, v4Hits: 0, entries: 0 };
+      const stats: DualStats = { v6Hits: 0, v6Misses: 0, v6BackHits: 0, nsHits: 0, v4Hits: 0, entries: 0 };
       fc.assert(
         fc.property(fc.array(sevArb, { minLength: 20, maxLength: 60, size: 'max' }), (events) => {
           expect(runDual(true, events, mode, stats)).toEqual(runDual(false, events, mode));
         }),
         { numRuns: dualRuns, seed },
       );
-      console.log(`dual-stack property (${mode}): IPv6 ${stats.v6Hits} way-in hits, ${stats.v6Misses} misses, ${stats.v6BackHits} way-back hits; IPv4 ${stats.v4Hits} way-in hits; ${stats.entries} entries left`);
+      console.log(`dual-stack property (${mode}): IPv6 ${stats.v6Hits} way-in hits, ${stats.v6Misses} misses, ${stats.v6BackHits} way-back hits, ${stats.nsHits} neighbor solicitations answered from the ARP cache; IPv4 ${stats.v4Hits} way-in hits; ${stats.entries} entries left`);
       // IPv6 served, both ways (the way back only untraced: a traced run records br-provider's own steps).
       expect(stats.v6Hits).toBeGreaterThan(10 * dualRuns);
       if (mode !== 'traced') expect(stats.v6BackHits).toBeGreaterThan(dualRuns);
+      expect(stats.nsHits).toBeGreaterThan(0);
     }, 600_000);
   }
+
+  it('a client\'s IPv6 conversations with the VIP: the neighbor solicitation from the ARP cache, every segment from one way-in entry, the answers from the way back', () => {
+    // Source ports whose connections the switch on node3 balances to node3's own pod (one on another node is
+    // dropped there: the localnet port it came in by is the way to it).
+    const probe = new SimulatedCluster(dualObjects(), DUAL_CLUSTER, { trace: false, flowCache: false });
+    const sports: number[] = [];
+    for (let p = 40000; sports.length < 4; p++) {
+      const syn = segment6({ kind: 'seg6', client: 4, to: 'vip', node: 3, pod: 0, sport: p, cls: 0, dport: 80, tc: 0, label: 0, hop: 64, pad: 0, partial: false, gapMs: 0 }, probe);
+      if (probe.process(syn, syn.length, p) === 'delivered') sports.push(p);
+    }
+    const run = (cache: boolean): { sim: SimulatedCluster; seen: string[] } => {
+      const sim = new SimulatedCluster(dualObjects(), DUAL_CLUSTER, { trace: false, flowCache: cache });
+      const seen: string[] = [];
+      sim.onOutside = (f) => seen.push(`out ${Buffer.from(f).toString('hex')}`);
+      sim.onDeliver = (pod, f, len) => seen.push(`${pod.pod.name} ${Buffer.from(f.subarray(0, len)).toString('hex')}`);
+      let t = 0;
+      for (let k = 0; k < 4; k++) {
+        const ns = ns6(4, VIP6);
+        seen.push(sim.process(ns, ns.length, t++));
+        for (const x of conv6({ kind: 'conv6', client: 4, sport: sports[k]!, tc: 0, label: k, ns: true, gapMs: 0 })) {
+          const f = segment6(x, sim);
+          seen.push(sim.process(f, f.length, t++));
+        }
+      }
+      return { sim, seen };
+    };
+    const a = run(true);
+    const b = run(false);
+    expect(a.seen).toEqual(b.seen);
+    expect(a.seen.filter((x) => x === 'delivered').length).toBeGreaterThan(4);
+    const c = a.sim.cacheStats();
+    // The first NS teaches the wire the client's MAC (no entry), the second makes one, the last two hit. The
+    // first SYN floods (the wire meets node3's MAC in its answer); from the first ACK on, every segment of every
+    // connection — the flow label changing with each — is served by one entry.
+    expect(c).toMatchObject({ arpHits: 2, misses: 2, hits: 18, entries: 1 });
+    expect(c.backHits).toBeGreaterThan(3);
+    expect(a.sim.ls.conntracks().map((z) => z.conntrack.formatDump(7))).toEqual(b.sim.ls.conntracks().map((z) => z.conntrack.formatDump(7)));
+    expect([...a.sim.bridges].map(([n, x]) => [n, x.dumpFlows({ stats: true }), x.learnedMacs()])).toEqual([...b.sim.bridges].map(([n, x]) => [n, x.dumpFlows({ stats: true }), x.learnedMacs()]));
+  });
 });

@@ -225,12 +225,14 @@ export class BridgeReads {
 }
 
 /**
- * A cached ARP request for an announced VIP from the outside: flooded to every node, answered by the owner's
- * speaker, ignored elsewhere. Its effects are refreshes of MAC entries the bridges already hold, counters
- * (flows, speakers' drop reasons, stages, edges, drops) and the owner's reply, whose bytes depend only on the
- * request's first 46 bytes (the key, compared in full).
+ * A cached ARP request for an announced VIP from the outside — or a neighbor solicitation for an IPv6 one to its
+ * solicited-node group — flooded to every node, answered by the owner's speaker, ignored elsewhere. Its effects
+ * are refreshes of MAC entries the bridges already hold, counters (flows, speakers' drop reasons, stages, edges,
+ * drops) and the owner's reply, whose bytes depend only on the request's first 46 bytes for ARP, on all of them
+ * for a solicitation (the key, compared in full: {@link head}).
  */
 export interface ArpEntry {
+  /** The request's bytes the reply depends on: 46 of an ARP request, the whole of a neighbor solicitation. */
   head: Uint8Array;
   length: number;
   generation: number;
