@@ -1,5 +1,5 @@
 /**
- * Issue 17: writing outputs keeps the caches on. `replayCapture` with `outDir` at the default levels (the wire's
+ * Issue 17: writing outputs keeps the caches on — for IPv6 too (a dual-stack capture). `replayCapture` with `outDir` at the default levels (the wire's
  * capture and the summary trace) and with a report serves established flows and repeated ARP requests from the
  * caches, and writes byte for byte what the uncached run writes; the report's steps are recorded only for the
  * frames it embeds.
@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CLUSTER, defaultObjects, replayCapture } from '@vippath/cluster';
+import { clusterFrom, DEFAULT_CLUSTER, defaultObjects, loadManifests, replayCapture, withDefaults, type K8sObject, type SimulatedCluster } from '@vippath/cluster';
 import { memorySink, PcapWriter } from '@vippath/pcap';
 import { buildFrame } from '@vippath/wire';
 
@@ -40,6 +40,45 @@ function capture(clients: number): string {
     put(buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [100], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 50000 + c, dstPort: 80, flags: 0x02 } }));
   }
   const path = join(dir, `clients-${clients}.pcap`);
+  writeFileSync(path, sink.bytes());
+  return path;
+}
+
+const VIP6 = 'fd00:10:180::fc';
+const DUAL = readFileSync(new URL('./fixtures/manifests/dual-stack.yaml', import.meta.url), 'utf8');
+const dualObjects = (): K8sObject[] => withDefaults(loadManifests(DUAL, 'dual-stack.yaml').objects);
+
+/**
+ * A dual-stack capture: clients (behind three MACs) that solicit the IPv6 VIP's owner (twice), open a connection to it (the first
+ * SYN to the owner node3's MAC, learned from its advertisement), send pure ACKs and a request — each client also
+ * an IPv4 connection with ACKs to the IPv4 VIP; 1 ms apart.
+ */
+function capture6(clients: number): string {
+  const sink = memorySink();
+  const w = new PcapWriter(sink);
+  let t = 1_700_000_000_000_000_000n;
+  const put = (data: Uint8Array): void => {
+    w.write({ timestamp: t, data });
+    t += 1_000_000n;
+  };
+  const owner = '52:54:00:bb:00:03';
+  for (let c = 0; c < clients; c++) {
+    // Three MACs (clients behind three routers): the pods' answers to one share a way-back entry.
+    const mac = `52:54:00:cc:00:${(10 + (c % 3)).toString(16).padStart(2, '0')}`;
+    const ip6 = `fd00:10:180::${(0x80 + c).toString(16)}`;
+    const ns = buildFrame({ dst: '33:33:ff:00:00:fc', src: mac, vlans: [341], ipv6: { src: ip6, dst: 'ff02::1:ff00:fc', hopLimit: 255 }, ndp: { type: 135, router: false, solicited: false, override: false, target: VIP6, options: [{ type: 1, data: Uint8Array.from(mac.split(':').map((x) => parseInt(x, 16))) }] } });
+    const tcp6 = (flags: number, payload?: string): Uint8Array => buildFrame({ dst: owner, src: mac, vlans: [341], ipv6: { src: ip6, dst: VIP6, flowLabel: c }, tcp: { srcPort: 40000 + c, dstPort: 80, flags, seq: 1001, ack: 1, ...(payload ? { payload: new TextEncoder().encode(payload) } : {}) } });
+    const tcp4 = (flags: number): Uint8Array => buildFrame({ dst: owner, src: mac, vlans: [341], ipv4: { src: `10.181.0.${10 + c}`, dst: VIP }, tcp: { srcPort: 41000 + c, dstPort: 80, flags, seq: 1001, ack: 1 } });
+    put(ns);
+    put(ns);
+    put(tcp6(0x02));
+    for (let i = 0; i < 6; i++) put(tcp6(0x10));
+    put(tcp6(0x18, 'GET /clientip HTTP/1.1\r\n\r\n'));
+    put(ns);
+    put(tcp4(0x02));
+    for (let i = 0; i < 3; i++) put(tcp4(0x10));
+  }
+  const path = join(dir, `clients6-${clients}.pcap`);
   writeFileSync(path, sink.bytes());
   return path;
 }
@@ -85,5 +124,29 @@ describe('replayCapture with outputs, caches on', () => {
     // The page embeds 20 traced frames, each with its steps.
     const embedded = cached.page.match(/"stages":\[\{/g) ?? [];
     expect(embedded.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('a dual-stack capture (IPv6 NS, connections and requests to the IPv6 VIP, IPv4 beside them): the same files as without the caches, IPv6 served', async () => {
+    const pcap6 = capture6(12);
+    const files = ['wire.pcapng', 'trace.jsonl', 'summary.json'];
+    const objects = dualObjects();
+    const cluster = clusterFrom(objects);
+    const out = async (flowCache: boolean): Promise<{ bytes: Buffer[]; stats: ReturnType<SimulatedCluster['cacheStats']> }> => {
+      const outDir = join(dir, `out6-${flowCache}`);
+      const { sim } = await replayCapture(pcap6, dualObjects(), cluster, { outDir, simulation: { flowCache } });
+      return { bytes: files.map((f) => readFileSync(join(outDir, f))), stats: sim.cacheStats() };
+    };
+    const cached = await out(true);
+    const uncached = await out(false);
+    for (let i = 0; i < files.length; i++) expect(cached.bytes[i]!.equals(uncached.bytes[i]!), files[i]).toBe(true);
+    const summary = JSON.parse(cached.bytes[2]!.toString('utf8')) as { verdicts: Record<string, number> };
+    expect(summary.verdicts.delivered).toBeGreaterThan(12);
+    // Per client: the IPv6 ACKs and request after the entry is made, the IPv4 ACKs; the third NS of each client
+    // (its second makes the entry). IPv4 alone would give 12 × 3 hits at most.
+    expect(cached.stats.hits).toBeGreaterThan(12 * 3 + 12 * 5);
+    // No ARP in this capture: these are neighbor solicitations answered from the ARP cache.
+    expect(cached.stats.arpHits).toBeGreaterThanOrEqual(12);
+    expect(cached.stats.backHits).toBeGreaterThan(0);
+    expect(uncached.stats.hits + uncached.stats.arpHits).toBe(0);
   });
 });

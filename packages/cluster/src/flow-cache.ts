@@ -229,7 +229,7 @@ export class BridgeReads {
  * solicited-node group — flooded to every node, answered by the owner's speaker, ignored elsewhere. Its effects
  * are refreshes of MAC entries the bridges already hold, counters (flows, speakers' drop reasons, stages, edges,
  * drops) and the owner's reply, whose bytes depend only on the request's first 46 bytes for ARP, on all of them
- * for a solicitation (the key, compared in full: {@link head}).
+ * for a solicitation (the key, compared in full: `head`).
  */
 export interface ArpEntry {
   /** The request's bytes the reply depends on: 46 of an ARP request, the whole of a neighbor solicitation. */
