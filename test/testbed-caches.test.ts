@@ -19,7 +19,7 @@
  * traffic the caches had met only watched (testbed.test.ts): a UDP Service (datagrams to the UDP VIP repeated),
  * session affinity (a client's first SYN dropped while OVN learns it, its retransmission and later connections
  * served from the learned backend — the caches must not replay the first SYN's drop), dual-stack (NS and TCP to
- * the IPv6 VIP), and a node's own host behind br-provider's LOCAL port connecting to the VIP and to pods. ICMP
+ * the IPv6 VIP: served by the way-in, way-back and ARP caches since session 9), and a node's own host behind br-provider's LOCAL port connecting to the VIP and to pods. ICMP
  * errors about connections (`rel`) come among the other conversations of every scenario. Cache hits are also
  * counted per conversation kind, so each new kind is asserted to have been served by the caches it goes through.
  */
@@ -120,8 +120,10 @@ const SCENARIOS: Array<[string, CacheScenario]> = [
     anchor: conversation6Arb.map((c) => ({ ...c, target: 'vip' as const, ns: true })),
     others: fc.oneof({ weight: 2, arbitrary: conversation6Arb }, { weight: 1, arbitrary: convArb }),
     events: ALL_EVENTS,
-    // IPv6 is no business of the way-in and way-back caches (IPv4 only): br-provider's and the switch's megaflows.
-    served: { tcp6: ['ovnHits', 'brHits'] },
+    // Every cache serves IPv6 (session 9): the way in (Kube-OVN's tcp6 rule to the patch port), the way back out
+    // (the pods' answers through NORMAL), the ARP cache (the neighbor solicitations for the VIP), the switch's
+    // megaflows; br-provider's megaflows see the way-in cache's misses.
+    served: { tcp6: ['flowHits', 'backHits', 'arpHits', 'ovnHits', 'brHits'] },
     all: false,
   }],
   ['default, from the nodes\' own hosts (br-provider LOCAL)', {
