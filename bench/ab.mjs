@@ -2,13 +2,14 @@
 // Two builds in one process, alternating short runs, CPU time per frame (best and median of the rounds): on a
 // machine whose load moves separate runs by 20–40 %, both builds then see the same load. BASE and NEW are roots
 // of built checkouts. Usage:
-//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|replay|replay-out [FRAMES] [ROUNDS]
+//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|http6|replay|replay-out [FRAMES] [ROUNDS]
+// http6: the http workload over IPv6 on the dual-stack scenario (bench/cases/http.mjs; capture and scenario this tree's).
 // cold-misses: the cold capture's frames from clients on the VLAN only (their ARP and first SYN: the misses).
 // replay / replay-out: the http capture from a file through each root's replayCapture (what `vippath replay` runs),
 // without outputs / with --out at the default level.
 const [base, next, kase = 'ct-est', framesArg, roundsArg] = process.argv.slice(2);
 if (!base || !next) {
-  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|replay|replay-out [FRAMES] [ROUNDS]');
+  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|http6|replay|replay-out [FRAMES] [ROUNDS]');
   process.exit(2);
 }
 const ct = kase.startsWith('ct-');
@@ -35,6 +36,30 @@ async function load(root) {
     const run = async () => (await replayCapture(file, defaultObjects(), DEFAULT_CLUSTER, options)).summary.framesRead;
     await run();
     return { run, t: [], dir };
+  }
+  if (kase === 'http6') {
+    // The capture and the dual-stack scenario are this tree's (an older root has neither); the simulation is each root's.
+    const { http6Capture } = await import(new URL("./workloads.mjs", import.meta.url).href);
+    const { DUAL_SCENARIO } = await import(new URL("./cases/http.mjs", import.meta.url).href);
+    const { SimulatedCluster } = await import(`${root}/packages/cluster/dist/index.js`);
+    const { CaptureCursor, Next } = await import(`${root}/packages/pcap/dist/index.js`);
+    const capture = http6Capture(frames, { ownerMac: DUAL_SCENARIO.ownerMac }).capture;
+    const run = () => {
+      const sim = new SimulatedCluster(DUAL_SCENARIO.objects(), DUAL_SCENARIO.cluster, { trace: false });
+      const cursor = new CaptureCursor();
+      cursor.feed(capture, true);
+      let n = 0;
+      let t0;
+      while (cursor.next() === Next.RECORD) {
+        const ms = cursor.seconds * 1000 + cursor.nanos / 1e6;
+        t0 ??= ms;
+        sim.processAt(cursor.buffer, cursor.dataOffset, cursor.captureLength, ms - t0);
+        n++;
+      }
+      return n;
+    };
+    run();
+    return { run, t: [] };
   }
   const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
   // Each root's own workload: full-cold's differs before session 7 (bench/README "Cold path (session 7)").

@@ -1,10 +1,11 @@
-// The benchmarks' replay: a capture in memory through SimulatedCluster.process on the default scenario, frame
+// The benchmarks' replay: a capture in memory through SimulatedCluster.process on the default scenario (or another), frame
 // by frame with the capture's timestamps, optionally only the frames `keep` accepts (a shard's).
 import { DEFAULT_CLUSTER, defaultObjects, SimulatedCluster } from '../packages/cluster/dist/index.js';
 import { CaptureCursor, Next } from '../packages/pcap/dist/index.js';
 
-export function replayInMemory(bytes, keep = undefined, hook = undefined) {
-  const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+export function replayInMemory(bytes, keep = undefined, hook = undefined, scenario = undefined) {
+  // `scenario`: another scenario's objects (made anew per run) and cluster, e.g. http6's dual-stack one.
+  const sim = new SimulatedCluster(scenario ? scenario.objects() : defaultObjects(), scenario ? scenario.cluster : DEFAULT_CLUSTER, { trace: false });
   hook?.(sim);
   const cursor = new CaptureCursor();
   cursor.feed(bytes, true);

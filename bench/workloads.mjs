@@ -5,7 +5,7 @@
 //         its clients the http workload's (mostly routed: the gateway's MAC);
 //   arp:  ARP requests for the VIP from 1 024 clients in turn.
 // Clients are 10.181.0.0/16 hosts (MAC 52:54:00:cc:xx:xx) on the outside of the wire.
-import { buildFrame } from '../packages/wire/dist/index.js';
+import { buildFrame, formatIPv6 } from '../packages/wire/dist/index.js';
 
 const VIP = '10.180.204.252';
 const OWNER_MAC = '52:54:00:bb:00:03';
@@ -378,3 +378,76 @@ export function* httpStream(totalBytes, { fps = 10_000, chunkBytes = 1 << 20, cl
     yield out.subarray(0, end);
   }
 }
+
+/**
+ * The http workload over IPv6 (session 9): {@link httpCapture}'s conversations with each record carried over to
+ * the dual-stack scenario's IPv6 VIP — the client 10.a.b.c becomes fd00:10:181::a.b.c (its low 32 bits the
+ * IPv4 address, so the pod's ISN is {@link podIsn}'s), an ARP request for the VIP a neighbor solicitation for
+ * it, every TCP segment the same ports, flags, sequence numbers and payload, to `ownerMac` (the IPv6 VIP's
+ * owner); the ACKs of the pod's response acknowledge its IPv6 length (agnhost's /clientip prints
+ * `[address]:port`). Built frame by frame (buildFrame): a setup cost, not a generator for streams.
+ */
+export function http6Capture(frames, { ownerMac, clients = 100_000, concurrent = 64 } = {}) {
+  const v4 = httpCapture(frames, { clients, concurrent });
+  const src = v4.capture;
+  const parts = [];
+  let size = 24;
+  const mac = (at) => Array.from(src.subarray(at, at + 6), (b) => b.toString(16).padStart(2, '0')).join(':');
+  const addr6 = (ip) => {
+    const b = new Uint8Array(16);
+    b.set([0xfd, 0x00, 0x00, 0x10, 0x01, 0x81]);
+    b[12] = ip >>> 24;
+    b[13] = (ip >>> 16) & 0xff;
+    b[14] = (ip >>> 8) & 0xff;
+    b[15] = ip & 0xff;
+    return formatIPv6(b);
+  };
+  for (let at = 24; at < src.length; ) {
+    const len = src.readUInt32LE(at + 8);
+    const f = at + 16;
+    const time = [src.readUInt32LE(at), src.readUInt32LE(at + 4)];
+    at = f + len;
+    let out;
+    if (src[f + 16] === 0x08 && src[f + 17] === 0x06) {
+      const ip = src.readUInt32BE(f + 18 + 14);
+      const sll = src.subarray(f + 18 + 8, f + 18 + 14);
+      out = buildFrame({ dst: VIP6_SNMC, src: mac(f + 6), vlans: [341], ipv6: { src: addr6(ip), dst: VIP6_GROUP, hopLimit: 255 }, ndp: { type: 135, router: false, solicited: false, override: false, target: VIP6, options: [{ type: 1, data: new Uint8Array(sll) }] } });
+    } else {
+      const ip = src.readUInt32BE(f + 30);
+      const t = f + 38;
+      const sport = src.readUInt16BE(t);
+      const seq = src.readUInt32BE(t + 4);
+      let ack = src.readUInt32BE(t + 8);
+      const flags = src[t + 13];
+      const total = src.readUInt16BE(f + 20);
+      const payload = src.subarray(t + 20, f + 18 + total);
+      const isn = podIsn(ip, sport);
+      const text = addr6(ip);
+      if (ack !== 0 && ack !== ((isn + 1) >>> 0)) {
+        // The pod's response: the head, Content-Length, and `[address]:port` (a 5-digit port).
+        const body = text.length + 3 + String(sport).length;
+        ack = (isn + 1 + 56 + String(body).length + body + 1) >>> 0;
+      }
+      out = buildFrame({ dst: ownerMac, src: mac(f + 6), vlans: [341], ipv6: { src: text, dst: VIP6 }, tcp: { srcPort: sport, dstPort: 80, flags, seq, ack, window: 64240, ...(payload.length ? { payload: new Uint8Array(payload) } : {}) } });
+    }
+    parts.push([time, out]);
+    size += 16 + out.length;
+  }
+  const buf = Buffer.alloc(size);
+  pcapHeader(buf);
+  let at = 24;
+  for (const [[sec, us], f] of parts) {
+    buf.writeUInt32LE(sec, at);
+    buf.writeUInt32LE(us, at + 4);
+    buf.writeUInt32LE(f.length, at + 8);
+    buf.writeUInt32LE(f.length, at + 12);
+    buf.set(f, at + 16);
+    at += 16 + f.length;
+  }
+  return { capture: buf, requests: v4.requests, syns: v4.syns, frames: v4.frames };
+}
+
+/** The dual-stack scenario's IPv6 VIP (test/fixtures/manifests/dual-stack.yaml), its solicited-node group and that group's MAC. */
+export const VIP6 = 'fd00:10:180::fc';
+const VIP6_GROUP = 'ff02::1:ff00:fc';
+const VIP6_SNMC = '33:33:ff:00:00:fc';

@@ -544,6 +544,7 @@ const DUAL = readFileSync(new URL('../../../test/fixtures/manifests/dual-stack.y
 const dualObjects = (): K8sObject[] => withDefaults(loadManifests(DUAL, 'dual-stack.yaml').objects);
 const DUAL_CLUSTER = clusterFrom(dualObjects());
 const VIP6 = 'fd00:10:180::fc';
+const DUAL_VIP4 = '10.180.204.252';
 /** Clients 0–3 behind the gateway's MAC (off the subnet), 4–5 in the subnet's IPv6 block with their own. */
 const clientIp6 = (c: number): string => (c < 4 ? `fd00:10:181::${(0x20 + c).toString(16)}` : `fd00:10:180::${(0x80 + c).toString(16)}`);
 
@@ -764,5 +765,72 @@ describe('IPv6 through the caches (dual-stack)', () => {
     expect(c.backHits).toBeGreaterThan(3);
     expect(a.sim.ls.conntracks().map((z) => z.conntrack.formatDump(7))).toEqual(b.sim.ls.conntracks().map((z) => z.conntrack.formatDump(7)));
     expect([...a.sim.bridges].map(([n, x]) => [n, x.dumpFlows({ stats: true }), x.learnedMacs()])).toEqual([...b.sim.bridges].map(([n, x]) => [n, x.dumpFlows({ stats: true }), x.learnedMacs()]));
+  });
+
+  /**
+   * ICMP errors about a NATed connection (fragmentation needed / packet too big, embedding the SYN-ACK the client
+   * got from the VIP) from the client side. Kube-OVN's rules on br-provider send only TCP/UDP to the VIP's ports
+   * to the switch: an error to the VIP takes NORMAL to LOCAL, where the node's own stack drops it — it never meets
+   * the switch, whose conntrack would relate it, so no way-in entry (a prefix up to the switch, no NORMAL) can
+   * hold it: it takes the full path, exactly. With a rule sending such errors to the patch port, the way-in serves
+   * them and the switch relates each to its connection for real.
+   */
+  it('ICMP errors about a NATed connection from the client: the full path under Kube-OVN\'s rules, the way-in cache when a rule sends them to the switch; the same either way', () => {
+    const rules = {
+      4: `priority=30000,icmp,in_port=1,nw_dst=${DUAL_VIP4},icmp_type=3 actions=mod_dl_dst:00:00:00:01:00:01,output:2`,
+      6: `priority=30000,icmp6,in_port=1,ipv6_dst=${VIP6},icmp_type=2 actions=mod_dl_dst:00:00:00:01:00:01,output:2`,
+    };
+    for (const fam of [4, 6] as const) {
+      for (const ruled of [false, true]) {
+        const run = (cache: boolean): { seen: unknown[]; errHits: number; verdicts: string[]; state: unknown } => {
+          const sim = new SimulatedCluster(dualObjects(), DUAL_CLUSTER, { trace: false, flowCache: cache });
+          if (ruled) sim.bridges.get('node3')!.addFlows(rules[fam]);
+          const seen: unknown[] = [];
+          const outs: Uint8Array[] = [];
+          sim.onOutside = (f) => {
+            outs.push(f.slice());
+            seen.push(`out ${Buffer.from(f).toString('hex')}`);
+          };
+          sim.onDeliver = (pod, f, len) => seen.push(`${pod.pod.name} ${Buffer.from(f.subarray(0, len)).toString('hex')}`);
+          const mac = clientMac(4);
+          const ip = fam === 4 ? { ipv4: { src: clientIp(4), dst: DUAL_VIP4 } } : { ipv6: { src: clientIp6(4), dst: VIP6 } };
+          let t = 0;
+          // A connection the switch on node3 balances to its own pod: the SYN-ACK comes back.
+          let synack: Uint8Array | undefined;
+          for (let p = 40000; !synack; p++) {
+            outs.length = 0;
+            const syn = buildFrame({ dst: nodeMac(3), src: mac, vlans: [341], ...ip, tcp: { srcPort: p, dstPort: 80, seq: 1000, flags: 0x02 } });
+            seen.push(sim.process(syn, syn.length, t++));
+            synack = outs.find((f) => f[fam === 4 ? 18 + 9 : 18 + 6] === 6);
+          }
+          const d = new DecodedFrame();
+          new FrameDecoder().decode(synack, d);
+          const inner = synack.subarray(d.l3Offset, d.l3End);
+          const body = new Uint8Array(4 + inner.length);
+          body.set([0, 0, 0x05, 0x00]);
+          body.set(inner, 4);
+          const err = buildFrame({ dst: nodeMac(3), src: mac, vlans: [341], ...ip, icmp: fam === 4 ? { type: 3, code: 4, body } : { type: 2, code: 0, body } });
+          const verdicts: string[] = [];
+          const h0 = sim.cacheStats().hits;
+          for (let i = 0; i < 4; i++) verdicts.push(sim.process(err, err.length, t++));
+          const errHits = sim.cacheStats().hits - h0;
+          seen.push(...verdicts);
+          const state = {
+            stages: { ...sim.stageCounts }, drops: Object.fromEntries(sim.dropCounts), flows: [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true }), b.learnedMacs()]),
+            zones: sim.ls.conntracks().map((z) => z.conntrack.formatDump(t)),
+          };
+          return { seen, errHits, verdicts, state };
+        };
+        const a = run(true);
+        const b = run(false);
+        expect(a.seen, `IPv${fam}, ${ruled ? 'with' : 'without'} the rule`).toEqual(b.seen);
+        expect(a.state).toEqual(b.state);
+        // Under Kube-OVN's rules the node's stack drops them (counted); with the rule the pod does, after the switch
+        // related them to the connection.
+        expect(a.verdicts).toEqual(['dropped', 'dropped', 'dropped', 'dropped']);
+        // The first error (its MACs known, its path to the switch br-provider's rule) makes the entry, the rest hit.
+        expect(a.errHits, `IPv${fam}, ${ruled ? 'with' : 'without'} the rule`).toBe(ruled ? 3 : 0);
+      }
+    }
   });
 });
