@@ -112,4 +112,19 @@ describe('bench http workload', () => {
     expect(stats.bytes).toBeGreaterThanOrEqual(300_000);
     expect(stats.bytes! - 300_000).toBeLessThan(64 * 6 * 159);
   });
+
+  it('http6: the conversations over IPv6 work on the dual-stack scenario — every request served, every SYN-ACK and response as the ACKs assume, no RST — and the caches serve IPv6', async () => {
+    // @ts-expect-error: a plain .mjs module of the benchmarks, without types.
+    const { default: cases, DUAL_SCENARIO } = await import('../bench/cases/http.mjs');
+    const c = (cases as Array<{ name: string; setup: (o: { frames: number }) => unknown; run: (s: unknown) => number }>).find((x) => x.name === 'http6')!;
+    const state = c.setup({ frames: 6000 }) as { requests: number; capture: Uint8Array };
+    expect(state.requests).toBeGreaterThan(800);
+    // The case's run throws unless every request reached the pod and every answer was the one the capture assumes.
+    expect(c.run(state)).toBe(6000);
+    // @ts-expect-error: a plain .mjs module of the benchmarks, without types.
+    const { replayInMemory } = await import('../bench/replay-loop.mjs');
+    const { sim } = replayInMemory(state.capture, undefined, undefined, DUAL_SCENARIO) as { sim: { cacheStats(): { hits: number; backHits: number } } };
+    expect(sim.cacheStats().hits).toBeGreaterThan(4000);
+    expect(sim.cacheStats().backHits).toBeGreaterThan(1000);
+  });
 });
