@@ -7,7 +7,7 @@
  * packages' own methods ({@link Bridge.replayEffects}, {@link Speaker.creditDrop}, the recorder's credits) —
  * no package's fields are written from here.
  */
-import { BridgeEffects, extractKey, newKey, type Bridge, type Flow } from '@vippath/openflow';
+import { BridgeEffects, extractKey, newKey, type Bridge, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import { completeOffloadChecksum, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, plainTcp4, popVlan } from '@vippath/wire';
 import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
@@ -136,6 +136,34 @@ interface Watch {
   speakerEffects: ResponderDrop[][];
 }
 
+/**
+ * A frame from the outside that br-provider hands to its node's own stack, which drops it (an ICMP error or echo
+ * request to the VIP, a TCP/UDP port Kube-OVN's rules do not send to the switch): the whole path as counters,
+ * br-provider's rule statistics, NORMAL's refresh of the source MAC (its lookup of the destination must still
+ * answer the same port) and the drop. Keyed on the way-in key and the ICMP type (MetalLB's responder reads it:
+ * a neighbor solicitation is answered where an ICMPv6 error of the same code is not).
+ */
+interface HostEntry {
+  key: Int32Array;
+  generation: number;
+  fdbStamp: number;
+  srcMac: number;
+  dstMac: number;
+  node: string;
+  bridge: Bridge;
+  bridgeVersion: number;
+  rules: Flow[];
+  byteDelta: Int32Array;
+  macFx: BridgeEffects;
+  normal: MacLearned | undefined;
+  dstPort: number;
+  stageDelta: Int32Array;
+  edgeIds: Int32Array;
+  edgeDelta: Int32Array;
+  dropAt: string;
+  dropCode: DropCode;
+}
+
 export class PathCaches implements PathWatch, OutPathCache {
   private readonly flows = new FlowCache();
   private readonly arps = new LruTable<number, ArpEntry>(16384);
@@ -195,14 +223,17 @@ export class PathCaches implements PathWatch, OutPathCache {
   private readonly bSpeakerFx: ResponderDrop[] = [];
   /** Hashes of back keys that missed once, direct-mapped (a collision only delays an entry). */
   private readonly backSeen = new Int32Array(1 << 14);
+  /** Frames the node's own stack drops, by the way-in key and the ICMP type (see HostEntry). */
+  private readonly hosts = new LruTable<number, HostEntry>(16384);
+  private hostHits = 0;
 
   constructor(private readonly host: CacheHost) {
     host.dp.outCache = this;
   }
 
-  stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; backHits: number; backMisses: number; backEntries: number } {
+  stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; backHits: number; backMisses: number; backEntries: number; hostHits: number; hostEntries: number } {
     const c = this.flows;
-    return { hits: c.hits, misses: c.misses, stale: c.stale, entries: c.size, arpHits: this.arpHits, arpEntries: this.arps.size, backHits: this.backHits, backMisses: this.backMisses, backEntries: this.backs.size };
+    return { hits: c.hits, misses: c.misses, stale: c.stale, entries: c.size, arpHits: this.arpHits, arpEntries: this.arps.size, backHits: this.backHits, backMisses: this.backMisses, backEntries: this.backs.size, hostHits: this.hostHits, hostEntries: this.hosts.size };
   }
 
   /**
@@ -253,6 +284,11 @@ export class PathCaches implements PathWatch, OutPathCache {
         if (this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep);
         this.flows.stale++;
         this.flows.delete(hash);
+      }
+      // A frame br-provider hands to its node's stack, which drops it (see HostEntry): untraced only.
+      if (!tracing && this.hosts.size !== 0) {
+        const he = this.hostFind(hash, d, now);
+        if (he !== undefined) return this.hostReplay(he, buf, length, now, keep);
       }
       this.flows.misses++;
     }
@@ -710,6 +746,120 @@ export class PathCaches implements PathWatch, OutPathCache {
     this.backs.set(hash, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, this.backPrograms.intern(ph, made)));
   }
 
+  /** The ICMP type for an ICMP or ICMPv6 frame whose header was read (+1), else 0: MetalLB's responder reads it. */
+  private static icmpWord(d: DecodedFrame): number {
+    return d.l4Offset >= 0 && ((d.ipProto === 1 && d.l3 === L3.IPV4) || (d.ipProto === 58 && d.l3 === L3.IPV6)) ? d.icmpType + 1 : 0;
+  }
+
+  /** The host entry for the way-in key in {@link kw} (hashed `hash`) and `d`'s ICMP type, when it still holds. */
+  private hostFind(hash: number, d: DecodedFrame, now: number): HostEntry | undefined {
+    const icmp = PathCaches.icmpWord(d);
+    const h = (hash ^ Math.imul(icmp, 0x27d4eb2d)) & 0x3fffffff;
+    const e = this.hosts.get(h);
+    if (e === undefined) return undefined;
+    const n = this.kn;
+    const k = e.key;
+    if (k.length !== n + 1 || k[n] !== icmp) return undefined;
+    for (let i = 0; i < n; i++) if (k[i] !== this.kw[i]) return undefined;
+    if (this.hostUsable(e, now)) return e;
+    this.hosts.delete(h);
+    return undefined;
+  }
+
+  /** Whether what host entry `e` rests on still holds for a frame at `now` (NORMAL's ageing is by the frame's time). */
+  private hostUsable(e: HostEntry, now: number): boolean {
+    const host = this.host;
+    const dp = host.dp;
+    if (e.generation !== host.generation || e.bridge.version !== e.bridgeVersion) return false;
+    const seg = dp.segment;
+    if (e.fdbStamp !== seg.changes) {
+      if (seg.fdb.get(e.srcMac) !== 'outside' || seg.fdb.get(e.dstMac) !== e.node) return false;
+      e.fdbStamp = seg.changes;
+    }
+    const macs = e.macFx.macs;
+    for (let i = 0; i < macs.length; i++) if (!e.bridge.learnedStill(macs[i]!)) return false;
+    // NORMAL's lookup of the destination answers the same port, and its learning of the source finds the entry
+    // fresh: an aged one it would forget and learn anew (a table change a replay cannot make).
+    return e.normal === undefined || (e.bridge.normalLookup(e.normal, e.dstMac, now) === e.dstPort && e.bridge.normalLookup(e.normal, e.srcMac, now) === e.normal.port);
+  }
+
+  /**
+   * Replays a host entry: the wire's capture and its MAC table refreshed, the offload checksum completed, the
+   * rules' statistics with this frame's length, NORMAL's MAC refresh, the counters and the node stack's drop.
+   */
+  private hostReplay(e: HostEntry, buf: Uint8Array, length: number, now: number, keep: boolean): InjectResult {
+    const host = this.host;
+    const dp = host.dp;
+    const rec = dp.rec;
+    this.hostHits++;
+    this.flows.hits++;
+    rec.begin(keep);
+    rec.lean = !keep;
+    dp.now = now;
+    dp.segment.fdb.touch(e.srcMac);
+    if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();
+    dp.onWire?.('outside', buf.subarray(0, length), now);
+    rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
+    for (let i = 0; i < e.rules.length; i++) e.bridge.credit(e.rules[i]!, length + e.byteDelta[i]!);
+    e.bridge.replayEffects(e.macFx, now);
+    rec.drop(e.dropAt, e.dropCode);
+    const r = rec.finish();
+    if (!keep) this.report(r);
+    return r;
+  }
+
+  /**
+   * Makes a host entry from a watched run that never reached the switch: wire → NIC → br-provider (forwarding
+   * rules only, NORMAL at most once, nothing learned anew) → LOCAL, MetalLB's responder passing it, the node's own
+   * stack dropping it — e.g. an ICMP error or an echo request to the VIP, which Kube-OVN's rules (TCP/UDP to its
+   * ports only) leave to NORMAL. Everything such a run did is a counter, a MAC refresh or that drop.
+   */
+  private hostEnd(w: Watch, hash: number, r: InjectResult, frame: Uint8Array, length: number, wires: Array<{ from: string; frame: Uint8Array }> | undefined): void {
+    const host = this.host;
+    const dp = host.dp;
+    const seg = dp.segment;
+    if (r.outside.length !== 0 || r.delivered.length !== 0 || dp.rec.answered || r.drops.length !== 1 || w.fdb !== seg.changes || host.dueNow()) return;
+    const drop = r.drops[0]!;
+    if (drop.code !== 'host.not-held' && drop.code !== 'host.not-addressed') return;
+    if (wires && (wires.length !== 1 || wires[0]!.from !== 'outside')) return;
+    const srcMac = macNumber(frame, 6);
+    const dstMac = macNumber(frame, 0);
+    const node = seg.fdb.get(dstMac);
+    if (node === undefined || node === 'outside' || seg.fdb.get(srcMac) !== 'outside') return;
+    const path = dp.nodes.get(node)!;
+    const bridges = host.bridges;
+    let fx: BridgeEffects | undefined;
+    for (let i = 0; i < bridges.length; i++) {
+      const e = w.effects[i]!;
+      if (bridges[i] === path.bridge) fx = e;
+      else if (e.rules.length !== 0 || e.macs.length !== 0 || e.normal !== 0) return;
+    }
+    if (fx === undefined || !onlyForward(fx.rules) || fx.normal > 1 || fx.macs.some((m) => m.created)) return;
+    let normal: MacLearned | undefined;
+    let dstPort = -1;
+    if (fx.normal === 1) {
+      if (fx.macs.length !== 1 || fx.macs[0]!.mac !== srcMac) return;
+      normal = fx.macs[0]!;
+      dstPort = path.bridge.normalLookup(normal, dstMac, dp.now);
+      if (dstPort < 0) return;
+    } else if (fx.macs.length !== 0) return;
+    const d = this.hd;
+    const icmp = PathCaches.icmpWord(d);
+    const n = this.kn;
+    const key = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) key[i] = this.kw[i]!;
+    key[n] = icmp;
+    const macFx = new BridgeEffects();
+    for (const m of fx.macs) macFx.macs.push(m);
+    const byteDelta = new Int32Array(fx.rules.length);
+    for (let i = 0; i < fx.rules.length; i++) byteDelta[i] = fx.bytes[i]! - length;
+    const { stageDelta, edgeIds, edgeDelta } = dp.rec.deltasSince(w.stages, w.edges);
+    this.hosts.set((hash ^ Math.imul(icmp, 0x27d4eb2d)) & 0x3fffffff, {
+      key, generation: host.generation, fdbStamp: seg.changes, srcMac, dstMac, node, bridge: path.bridge, bridgeVersion: path.bridge.version,
+      rules: fx.rules.slice(), byteDelta, macFx, normal, dstPort, stageDelta, edgeIds, edgeDelta, dropAt: drop.at, dropCode: drop.code,
+    });
+  }
+
   /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
   private arpUsable(e: ArpEntry): boolean {
     const host = this.host;
@@ -836,10 +986,15 @@ export class PathCaches implements PathWatch, OutPathCache {
     const host = this.host;
     const dp = host.dp;
     const wires = dp.wireSeen;
+    const ct = dp.ls.effects!;
     dp.wireSeen = undefined;
     this.watchStop();
     const sp = this.split;
     this.split = undefined;
+    if (!sp) {
+      if (!this.tracedEntry && ct.ctCalls === 0 && ct.packets === 0) this.hostEnd(w, hash, r, frame, length, wires);
+      return;
+    }
     if (!sp || !sp.quiet || sp.inport !== dp.localnet || sp.fdb !== w.fdb || sp.fdb !== dp.segment.changes || host.dueNow()) return;
     // Up to the switch: no NORMAL anywhere, one bridge's rules, and (when captured) one frame on the wire.
     const bridges = host.bridges;

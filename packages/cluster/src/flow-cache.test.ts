@@ -421,7 +421,7 @@ function wireTable(sim: SimulatedCluster): unknown {
   return [sim.wireMacs, macs.map((m) => fdb.get(Number.parseInt(m.replaceAll(':', ''), 16)) ?? null)];
 }
 
-function runMega(cache: boolean, events: MEv[], mode: Mode, stats?: { hits: number; misses: number; entries: number; backHits: number; backMisses: number }): unknown {
+function runMega(cache: boolean, events: MEv[], mode: Mode, stats?: { hits: number; misses: number; entries: number; backHits: number; backMisses: number; hostHits?: number }): unknown {
   const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: mode === 'traced', flowCache: cache });
   const seen: unknown[] = [];
   if (mode === 'wire') sim.onWire = (from, f, now) => seen.push(`wire ${from} ${now} ${Buffer.from(f).toString('hex')}`);
@@ -452,6 +452,7 @@ function runMega(cache: boolean, events: MEv[], mode: Mode, stats?: { hits: numb
     const back = c as typeof c & { backHits: number; backMisses: number };
     stats.backHits += back.backHits;
     stats.backMisses += back.backMisses;
+    stats.hostHits = (stats.hostHits ?? 0) + c.hostHits;
   }
   for (const b of sim.bridges.values()) expect(b.effects).toBeUndefined();
   const zones = sim.ls.conntracks().map((z) => [z.chassis, z.conntrack.connections(now).map((c) => ({ ...c, slot: 0 }))]);
@@ -469,19 +470,21 @@ const megaRuns = Math.max(1, Math.ceil(runs / 4));
 describe('the flow cache as a megaflow', () => {
   for (const mode of ['process', 'traced', 'wire'] as const) {
     it(`every frame class, many clients per entry, MAC moves, flows added, nodes lost (${mode}; ${megaRuns} runs, seed ${seed})`, () => {
-      const stats = { hits: 0, misses: 0, entries: 0, backHits: 0, backMisses: 0 };
+      const stats = { hits: 0, misses: 0, entries: 0, backHits: 0, backMisses: 0, hostHits: 0 };
       fc.assert(
         fc.property(fc.array(mevArb, { minLength: 20, maxLength: 60, size: 'max' }), (events) => {
           expect(runMega(true, events, mode, stats)).toEqual(runMega(false, events, mode));
         }),
         { numRuns: megaRuns, seed },
       );
-      console.log(`megaflow property (${mode}): ${stats.hits} hits, ${stats.misses} misses, ${stats.entries} entries left; the way back out: ${stats.backHits} hits, ${stats.backMisses} misses`);
+      console.log(`megaflow property (${mode}): ${stats.hits} hits, ${stats.misses} misses, ${stats.entries} entries left; the way back out: ${stats.backHits} hits, ${stats.backMisses} misses; ${stats.hostHits} of the hits host entries (ICMP echo, port 443: to the node's stack)`);
       // Worth something only if the entries served frames (of other clients, classes and lengths than their own:
       // the pinned test below shows that sharing).
       expect(stats.hits).toBeGreaterThan(5 * megaRuns);
       // The way back out is replayed only untraced (a traced run records br-provider's own steps).
       if (mode !== 'traced') expect(stats.backHits).toBeGreaterThan(2 * megaRuns);
+      // Host entries serve untraced frames only.
+      if (mode !== 'traced') expect(stats.hostHits).toBeGreaterThan(0);
     }, 600_000);
   }
 
@@ -723,7 +726,7 @@ describe('IPv6 through the caches (dual-stack)', () => {
       console.log(`dual-stack property (${mode}): IPv6 ${stats.v6Hits} way-in hits, ${stats.v6Misses} misses, ${stats.v6BackHits} way-back hits, ${stats.nsHits} neighbor solicitations answered from the ARP cache; IPv4 ${stats.v4Hits} way-in hits; ${stats.entries} entries left`);
       // IPv6 served, both ways (the way back only untraced: a traced run records br-provider's own steps).
       expect(stats.v6Hits).toBeGreaterThan(10 * dualRuns);
-      if (mode !== 'traced') expect(stats.v6BackHits).toBeGreaterThan(dualRuns);
+      if (mode !== 'traced') expect(stats.v6BackHits).toBeGreaterThan(dualRuns / 3);
       expect(stats.nsHits).toBeGreaterThan(0);
     }, 600_000);
   }
@@ -771,18 +774,19 @@ describe('IPv6 through the caches (dual-stack)', () => {
    * ICMP errors about a NATed connection (fragmentation needed / packet too big, embedding the SYN-ACK the client
    * got from the VIP) from the client side. Kube-OVN's rules on br-provider send only TCP/UDP to the VIP's ports
    * to the switch: an error to the VIP takes NORMAL to LOCAL, where the node's own stack drops it — it never meets
-   * the switch, whose conntrack would relate it, so no way-in entry (a prefix up to the switch, no NORMAL) can
-   * hold it: it takes the full path, exactly. With a rule sending such errors to the patch port, the way-in serves
-   * them and the switch relates each to its connection for real.
+   * the switch, whose conntrack would relate it. A host entry serves it (the whole path: counters, NORMAL's
+   * refresh, the drop) once br-provider knows the client's MAC (the first error teaches it: no entry). With a
+   * rule sending such errors to the patch port, the way-in entry serves them and the switch relates each to its
+   * connection for real.
    */
-  it('ICMP errors about a NATed connection from the client: the full path under Kube-OVN\'s rules, the way-in cache when a rule sends them to the switch; the same either way', () => {
+  it('ICMP errors about a NATed connection from the client: host entries under Kube-OVN\'s rules, the way-in cache when a rule sends them to the switch; the same either way', () => {
     const rules = {
       4: `priority=30000,icmp,in_port=1,nw_dst=${DUAL_VIP4},icmp_type=3 actions=mod_dl_dst:00:00:00:01:00:01,output:2`,
       6: `priority=30000,icmp6,in_port=1,ipv6_dst=${VIP6},icmp_type=2 actions=mod_dl_dst:00:00:00:01:00:01,output:2`,
     };
     for (const fam of [4, 6] as const) {
       for (const ruled of [false, true]) {
-        const run = (cache: boolean): { seen: unknown[]; errHits: number; verdicts: string[]; state: unknown } => {
+        const run = (cache: boolean): { seen: unknown[]; errHits: number; hostHits: number; verdicts: string[]; state: unknown } => {
           const sim = new SimulatedCluster(dualObjects(), DUAL_CLUSTER, { trace: false, flowCache: cache });
           if (ruled) sim.bridges.get('node3')!.addFlows(rules[fam]);
           const seen: unknown[] = [];
@@ -811,15 +815,16 @@ describe('IPv6 through the caches (dual-stack)', () => {
           body.set(inner, 4);
           const err = buildFrame({ dst: nodeMac(3), src: mac, vlans: [341], ...ip, icmp: fam === 4 ? { type: 3, code: 4, body } : { type: 2, code: 0, body } });
           const verdicts: string[] = [];
-          const h0 = sim.cacheStats().hits;
+          const h0 = sim.cacheStats();
           for (let i = 0; i < 4; i++) verdicts.push(sim.process(err, err.length, t++));
-          const errHits = sim.cacheStats().hits - h0;
+          const errHits = sim.cacheStats().hits - h0.hits;
+          const hostHits = sim.cacheStats().hostHits - h0.hostHits;
           seen.push(...verdicts);
           const state = {
             stages: { ...sim.stageCounts }, drops: Object.fromEntries(sim.dropCounts), flows: [...sim.bridges].map(([n, b]) => [n, b.dumpFlows({ stats: true }), b.learnedMacs()]),
             zones: sim.ls.conntracks().map((z) => z.conntrack.formatDump(t)),
           };
-          return { seen, errHits, verdicts, state };
+          return { seen, errHits, hostHits, verdicts, state };
         };
         const a = run(true);
         const b = run(false);
@@ -828,8 +833,11 @@ describe('IPv6 through the caches (dual-stack)', () => {
         // Under Kube-OVN's rules the node's stack drops them (counted); with the rule the pod does, after the switch
         // related them to the connection.
         expect(a.verdicts).toEqual(['dropped', 'dropped', 'dropped', 'dropped']);
-        // The first error (its MACs known, its path to the switch br-provider's rule) makes the entry, the rest hit.
-        expect(a.errHits, `IPv${fam}, ${ruled ? 'with' : 'without'} the rule`).toBe(ruled ? 3 : 0);
+        // With the rule, the first error (its MACs known, its path to the switch br-provider's rule) makes the
+        // way-in entry and the rest hit; without, the first teaches br-provider's NORMAL the client's MAC, the second
+        // makes the host entry.
+        expect(a.errHits, `IPv${fam}, ${ruled ? 'with' : 'without'} the rule`).toBe(ruled ? 3 : 2);
+        expect(a.hostHits).toBe(ruled ? 0 : 2);
       }
     }
   });
