@@ -19,7 +19,8 @@
  * traffic the caches had met only watched (testbed.test.ts): a UDP Service (datagrams to the UDP VIP repeated),
  * session affinity (a client's first SYN dropped while OVN learns it, its retransmission and later connections
  * served from the learned backend — the caches must not replay the first SYN's drop), dual-stack (NS and TCP to
- * the IPv6 VIP: served by the way-in, way-back and ARP caches since session 9), and a node's own host behind br-provider's LOCAL port connecting to the VIP and to pods. ICMP
+ * the IPv6 VIP: served by the way-in, way-back and ARP caches since session 9), ICMP echo requests and errors to
+ * the VIP (which br-provider leaves to NORMAL and the node's stack drops: host entries since session 9), and a node's own host behind br-provider's LOCAL port connecting to the VIP and to pods. ICMP
  * errors about connections (`rel`) come among the other conversations of every scenario. Cache hits are also
  * counted per conversation kind, so each new kind is asserted to have been served by the caches it goes through.
  */
@@ -124,6 +125,20 @@ const SCENARIOS: Array<[string, CacheScenario]> = [
     // (the pods' answers through NORMAL), the ARP cache (the neighbor solicitations for the VIP), the switch's
     // megaflows; br-provider's megaflows see the way-in cache's misses.
     served: { tcp6: ['flowHits', 'backHits', 'arpHits', 'ovnHits', 'brHits'] },
+    all: false,
+  }],
+  ['default, ICMP to the VIP (host entries: echo requests and errors about connections, dropped by the node\'s stack)', {
+    scenario: DEFAULT, runs: MORE,
+    // Echo requests to the VIP, three a conversation: br-provider's rules leave ICMP to NORMAL → LOCAL, where the
+    // node's own stack drops them; the host entries (session 9) serve the repeats.
+    anchor: fc.record({ kind: fc.constant('icmp' as const), client: fc.integer({ min: 0, max: 20 }), target: fc.constant('vip' as const), which: fc.constant(0), id: fc.integer({ min: 0, max: 65535 }), count: fc.constant(3) }),
+    // ICMP errors from the client about its connection to the VIP (the same way to the node's stack).
+    others: fc.oneof(
+      { weight: 2, arbitrary: conversationArb.filter((c) => c.kind === 'icmp-error').map((c) => ({ ...c, from: 'outside' as const, to: 'vip' as const })) },
+      { weight: 1, arbitrary: convArb },
+    ),
+    events: ['none', 'mac-move', 'unready'],
+    served: { icmp: ['flowHits'] },
     all: false,
   }],
   ['default, from the nodes\' own hosts (br-provider LOCAL)', {
