@@ -138,7 +138,7 @@ const SCENARIOS: Array<[string, CacheScenario]> = [
       { weight: 1, arbitrary: convArb },
     ),
     events: ['none', 'mac-move', 'unready'],
-    served: { icmp: ['flowHits'] },
+    served: { icmp: ['flowHits'], 'icmp-error': ['flowHits'] },
     all: false,
   }],
   ['default, from the nodes\' own hosts (br-provider LOCAL)', {
