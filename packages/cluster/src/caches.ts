@@ -798,7 +798,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     dp.now = now;
     dp.segment.fdb.touch(e.srcMac);
     if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();
-    dp.onWire?.('outside', buf.subarray(0, length), now);
+    if (dp.onWire) dp.onWire('outside', this.scratchView0(buf, length), now);
     rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
     for (let i = 0; i < e.rules.length; i++) e.bridge.credit(e.rules[i]!, length + e.byteDelta[i]!);
     e.bridge.replayEffects(e.macFx, now);
