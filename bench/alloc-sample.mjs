@@ -3,7 +3,8 @@
 // collected since counted too), after a warm-up replay of the same capture. Builtins (subarray, slice…) are
 // named with their caller. replay / replay-out: the http capture written to a file and run through
 // replayCapture (what `vippath replay` runs), without outputs / with `--out` at the default level.
-// Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|cold|warm|replay|replay-out]
+// switch-new: the switch-only SYNs (bench/switch-workload.mjs), conntrack emptied before each pass.
+// Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|cold|warm|replay|replay-out|switch-new]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ const [root = new URL('..', import.meta.url).pathname, framesArg = '100000', wor
 const frames = Number(framesArg);
 const w = await import(`${root}/bench/workloads.mjs`);
 const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
-const capture = workload === 'cold' ? w.coldCapture(frames) : workload === 'warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
+const capture = workload === 'switch-new' ? undefined : workload === 'cold' ? w.coldCapture(frames) : workload === 'warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
 const replay = workload.startsWith('replay');
 const dir = replay ? mkdtempSync(join(tmpdir(), 'vippath-alloc-')) : '';
 let run = () => replayInMemory(capture);
@@ -22,6 +23,11 @@ if (replay) {
   writeFileSync(join(dir, 'capture.pcap'), capture);
   const options = workload === 'replay-out' ? { outDir: join(dir, 'out') } : {};
   run = () => replayCapture(join(dir, 'capture.pcap'), defaultObjects(), DEFAULT_CLUSTER, options);
+}
+if (workload === 'switch-new') {
+  const sw = await import(`${root}/bench/switch-workload.mjs`);
+  const syns = sw.newWorkload(await sw.loadSwitch(root), frames);
+  run = async () => syns.run();
 }
 await run();
 const session = new Session();

@@ -2,10 +2,10 @@
 // The switch-only workloads (bench/switch-workload.mjs) of several built trees in one process, alternating short
 // runs, CPU time per frame (best and median over the rounds): on this shared machine separate runs move by 20–40 %
 // with the other processes' load, alternating runs in one process see the same load. A tree before commit 1d2a7d2
-// runs its hand-modelled switch; `floor:ROOT` (est only) runs bench/switch-floor.mjs's two ct() calls per ACK on ROOT's
-// switch, with no executor. Usage: node bench/switch-ab.mjs new|est ROOT|floor:ROOT... [--frames N] [--rounds N] [--flows N]
+// runs its hand-modelled switch; `floor:ROOT` runs bench/switch-floor.mjs's ct() calls alone on ROOT's switch, with no
+// executor: the two per ACK (est), the five per SYN as recorded from the switch (new). Usage: node bench/switch-ab.mjs new|est ROOT|floor:ROOT... [--frames N] [--rounds N] [--flows N]
 import { estWorkload, loadSwitch, newWorkload } from './switch-workload.mjs';
-import { floorWorkload } from './switch-floor.mjs';
+import { floorNewWorkload, floorWorkload } from './switch-floor.mjs';
 
 const args = process.argv.slice(2);
 const opt = (flag, dflt) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : dflt);
@@ -24,13 +24,12 @@ const trees = [];
 for (const spec of roots) {
   const floor = spec.startsWith('floor:');
   const root = floor ? spec.slice(6) : spec;
-  if (floor && kase !== 'est') throw new Error('switch-ab: floor: is an est workload');
   const sw = await loadSwitch(root);
   let w = kase === 'new' ? newWorkload(sw, frames) : estWorkload(sw, flows);
-  if (floor) w = await floorWorkload(sw, w, root);
+  if (floor) w = kase === 'new' ? await floorNewWorkload(sw, w, root) : await floorWorkload(sw, w, root);
   const once = () => (kase === 'new' ? w.run(time) : w.run(frames, time));
   once();
-  trees.push({ root: spec, kind: floor ? 'two ct() calls, no executor' : sw.logicalFlows ? 'logical flows' : 'hand-modelled', once, ns: [] });
+  trees.push({ root: spec, kind: floor ? (kase === 'new' ? 'five ct() calls, no executor' : 'two ct() calls, no executor') : sw.logicalFlows ? 'logical flows' : 'hand-modelled', once, ns: [] });
 }
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 ? [...trees].reverse() : trees;
