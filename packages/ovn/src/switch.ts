@@ -179,6 +179,8 @@ export class LogicalSwitch {
   /** The previous packet's inport and chassis (checked, conntrack and executor set for them); reset on recompiling. */
   private lastInport: string | undefined;
   private lastChassis: string | undefined;
+  /** The port checked before {@link lastInport} on the same chassis. */
+  private otherInport: string | undefined;
 
   /**
    * @param nb the Northbound rows (the switch named `name` among them)
@@ -249,6 +251,7 @@ export class LogicalSwitch {
     // 23.03 this stands for is Debian's 23.03.1, the real run here: its learned affinity flows have cookie 0.
     if (prev) this.executor.adoptAffinity(prev, this.ovnVersion !== '23.03');
     this.lastInport = undefined;
+    this.otherInport = undefined;
     this.lastChassis = undefined;
   }
 
@@ -302,14 +305,16 @@ export class LogicalSwitch {
 
   private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
-    if (inport !== this.lastInport || chassis !== this.lastChassis) {
+    // Two ports are kept per chassis: a connection's packets and its answers alternate between them.
+    if (chassis !== this.lastChassis || (inport !== this.lastInport && inport !== this.otherInport)) {
       const bound = this.chassisOf[inport];
       if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${inport} on ${this.name}`);
       if (bound !== undefined && bound !== chassis) throw new LogicalSwitchError(`${inport} is bound to ${bound}, not ${chassis}`);
       if (chassis !== this.lastChassis) {
         this.ct.inner = this.conntrack(chassis);
         this.executor.setChassis(chassis);
-      }
+        this.otherInport = undefined;
+      } else this.otherInport = this.lastInport;
       this.lastInport = inport;
       this.lastChassis = chassis;
     }

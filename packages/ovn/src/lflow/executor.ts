@@ -566,12 +566,25 @@ export class LflowExecutor {
    */
   runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false): ExecResult {
     // A run of packets mostly enters by one port: its record is kept (the name compared, not hashed).
+    // Two are kept: a connection's packets and its answers alternate between two ports (full-cold's SYN and the
+    // pod's SYN-ACK, http's requests and responses).
     let port = this.lastInport === inport ? this.lastInportRecord : undefined;
     if (port === undefined) {
-      port = this.ports.get(inport);
+      const last = this.lastInport;
+      const lastRecord = this.lastInportRecord;
+      const lastLocalnet = this.lastInportLocalnet;
+      if (this.otherInport === inport && this.otherInportRecord !== undefined) {
+        port = this.otherInportRecord;
+        this.lastInportLocalnet = this.otherInportLocalnet;
+      } else {
+        port = this.ports.get(inport);
+        this.lastInportLocalnet = port !== undefined && this.localnetKeys.has(port.key);
+      }
       this.lastInport = inport;
       this.lastInportRecord = port;
-      this.lastInportLocalnet = port !== undefined && this.localnetKeys.has(port.key);
+      this.otherInport = last;
+      this.otherInportRecord = lastRecord;
+      this.otherInportLocalnet = lastLocalnet;
     }
     if (!port) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
     this.resetResult();
@@ -670,6 +683,9 @@ export class LflowExecutor {
   private lastInport = '';
   private lastInportRecord: Port | undefined;
   private lastInportLocalnet = false;
+  private otherInport = '';
+  private otherInportRecord: Port | undefined;
+  private otherInportLocalnet = false;
 
   private finish(): ExecResult {
     const r = this.result;
@@ -926,7 +942,8 @@ export class LflowExecutor {
     this.shadow.set(w);
   }
 
-  private callCt(w: Uint32Array, req: CtRequest): void {
+  /** One conntrack call on the words `w`; `hidden`: the caller clears the ct fields after it (only the header is read back). */
+  private callCt(w: Uint32Array, req: CtRequest, hidden = false): void {
     const res = this.res;
     if (this.connAnswerLast >= 0 && this.connAnswerNext <= this.connAnswerLast) {
       this.answerCt(w);
@@ -945,21 +962,28 @@ export class LflowExecutor {
     res.rewritten = false;
     this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
+    if (hidden) {
+      if (res.rewritten) this.reloadHeader(w);
+      return;
+    }
     this.afterCt(w);
     if (this.connRec && this.connOk) this.connPost(w);
+  }
+
+  /** After NAT rewrote the frame in place: the translated header read back into the words. */
+  private reloadHeader(w: Uint32Array): void {
+    // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
+    // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
+    // packet), where only a decode says what the frame holds.
+    if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow, this.shadowHeader);
+    else this.reloadFrame(w);
   }
 
   /** The words after a conntrack call: the translated header read back, the ct fields from the result. */
   private afterCt(w: Uint32Array): void {
     const res = this.res;
     const label = res.label;
-    if (res.rewritten) {
-      // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
-      // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
-      // packet), where only a decode says what the frame holds.
-      if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow, this.shadowHeader);
-      else this.reloadFrame(w);
-    }
+    if (res.rewritten) this.reloadHeader(w);
     w[W.CT_STATE] = res.state;
     w[W.CT_MARK] = res.mark;
     w[W.CT_LABEL] = label[0]!;
@@ -1182,8 +1206,11 @@ export class LflowExecutor {
     }
     if (instr !== undefined && instr.port === undefined && req !== this.req) instr.port = req;
     req.zone = w[W.OUTPORT] && this.inEgress ? w[W.OUTPORT]! : w[W.INPORT]!;
-    this.callCt(w, req);
-    if (this.chassis !== undefined) hideCt(w);
+    // On a chassis the call's ct fields are hidden at once: not written into the words first (a recorded
+    // connection's walk keeps what the call left, connPost).
+    const hide = this.chassis !== undefined;
+    this.callCt(w, req, hide && !(this.connRec && this.connOk));
+    if (hide) hideCt(w);
   }
 
   /** ct_commit's request: its braces' writes to ct_mark and ct_label as masked values. */
