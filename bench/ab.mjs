@@ -80,10 +80,14 @@ for (let r = 0; r < rounds; r++) {
     x.t.push(((c.user + c.system) * 1000) / n);
   }
 }
+// Round by round (a round's two runs are next to each other in time): the median of NEW's ratios to BASE and the
+// rounds NEW was faster in — a load that drifts over the rounds moves both runs of a round.
+const ratios = b.t.map((t, r) => t / a.t[r]).sort((p, q) => p - q);
+const faster = b.t.filter((t, r) => t < a.t[r]).length;
 const stat = (t) => {
   t.sort((p, q) => p - q);
   return { bestNs: Math.round(t[0]), medianNs: Math.round(t[t.length >> 1]) };
 };
-console.log(JSON.stringify({ case: kase, frames, rounds, base: stat(a.t), new: stat(b.t) }));
+console.log(JSON.stringify({ case: kase, frames, rounds, base: stat(a.t), new: stat(b.t), newToBase: Number(ratios[ratios.length >> 1].toFixed(3)), newFasterRounds: `${faster}/${rounds}` }));
 const { rmSync } = await import('node:fs');
 for (const x of [a, b]) if (x.dir) rmSync(x.dir, { recursive: true, force: true });

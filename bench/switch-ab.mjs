@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The switch-only workloads (bench/switch-workload.mjs) of several built trees in one process, alternating short
 // runs, CPU time per frame (best and median over the rounds): on this shared machine separate runs move by 20–40 %
-// with the other processes' load, alternating runs in one process see the same load. A tree before commit 1d2a7d2
+// with the other processes' load, alternating runs in one process see the same load. Each tree after the first is
+// also compared with the first round by round (median per-round ratio, rounds faster). A tree before commit 1d2a7d2
 // runs its hand-modelled switch; `floor:ROOT` runs bench/switch-floor.mjs's ct() calls alone on ROOT's switch, with no
 // executor: the two per ACK (est), the five per SYN as recorded from the switch (new). Usage: node bench/switch-ab.mjs new|est ROOT|floor:ROOT... [--frames N] [--rounds N] [--flows N]
 import { estWorkload, loadSwitch, newWorkload } from './switch-workload.mjs';
@@ -38,7 +39,13 @@ for (let r = 0; r < rounds; r++) {
     t.ns.push((cpu / frames) * 1e9);
   }
 }
+// Against the first tree, round by round (the two runs of a round are next to each other in time, so a load that
+// drifts over the rounds moves both): the median of the per-round ratios and the rounds this tree was faster in.
+const first = trees[0];
 for (const t of trees) {
   const s = [...t.ns].sort((a, b) => a - b);
-  console.log(JSON.stringify({ case: `switch-${kase}`, root: t.root, switch: t.kind, frames, rounds, bestNs: Math.round(s[0]), medianNs: Math.round(s[s.length >> 1]) }));
+  const ratios = t.ns.map((ns, r) => ns / first.ns[r]).sort((a, b) => a - b);
+  const faster = t.ns.filter((ns, r) => ns < first.ns[r]).length;
+  const vsFirst = t === first ? {} : { ratioToFirst: Number(ratios[ratios.length >> 1].toFixed(3)), fasterRounds: `${faster}/${rounds}` };
+  console.log(JSON.stringify({ case: `switch-${kase}`, root: t.root, switch: t.kind, frames, rounds, bestNs: Math.round(s[0]), medianNs: Math.round(s[s.length >> 1]), ...vsFirst }));
 }
