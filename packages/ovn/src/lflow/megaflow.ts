@@ -316,12 +316,40 @@ export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
 /** A set of masked words (OVS: a subtable) and the segments keyed under it. */
 export class MfShape {
   readonly map = new Map<number, MfSegment>();
-  /** The last segment found (looked at before hashing). */
+  /** The last segment found (looked at before hashing); set through {@link setLast}. */
   last: MfSegment | undefined;
+  /**
+   * The last segment's key with the shape's words and masks, one `[word, mask, value]` triple per masked word:
+   * the compare against the last hit, which every lookup makes for every shape of its entry point until one
+   * matches, reads this one array and the shape, not the segment and its key too.
+   */
+  readonly probe: Int32Array;
+  /** The last segment's {@link MfSegment.deps} and the versions it was recorded with. */
+  lastDeps = 0;
+  lastFdb = 0;
+  lastHairpin = 0;
   /** Lookups it answered (its rank among its entry point's shapes). */
   hits = 0;
   /** `masks` are the masks' bits as signed 32-bit values (keys are compared in the engine's integer type). */
-  constructor(readonly words: Int32Array, readonly masks: Int32Array) {}
+  constructor(
+    readonly words: Int32Array,
+    readonly masks: Int32Array,
+  ) {
+    this.probe = new Int32Array(words.length * 3);
+    for (let i = 0; i < words.length; i++) {
+      this.probe[i * 3] = words[i]!;
+      this.probe[i * 3 + 1] = masks[i]!;
+    }
+  }
+  /** Makes `e` (a segment of this shape) the last found. */
+  setLast(e: MfSegment): void {
+    this.last = e;
+    const key = e.key;
+    for (let i = 0; i < key.length; i++) this.probe[i * 3 + 2] = key[i]!;
+    this.lastDeps = e.deps;
+    this.lastFdb = e.fdbVersion;
+    this.lastHairpin = e.hairpinVersion;
+  }
   same(words: Int32Array, masks: Int32Array): boolean {
     if (words.length !== this.words.length) return false;
     for (let i = 0; i < words.length; i++) if (words[i] !== this.words[i] || masks[i] !== this.masks[i]) return false;
