@@ -145,13 +145,10 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
     if (words[W.ARP_OP] !== shadow[W.ARP_OP]) write16(frame, o + 6, words[W.ARP_OP]!);
     storeMac(words, W.ARP_SHA, frame, o + 8);
     storeMac(words, W.ARP_THA, frame, o + 18);
-    for (const [w, off] of [[W.IPV4_SRC, 14], [W.IPV4_DST, 24]] as const) {
-      const v = words[w]!;
-      frame[o + off] = v >>> 24;
-      frame[o + off + 1] = (v >>> 16) & 255;
-      frame[o + off + 2] = (v >>> 8) & 255;
-      frame[o + off + 3] = v & 255;
-    }
+    // The sender's and target's IPv4 addresses (two stores written out: a literal list of pairs here was two
+    // arrays allocated per ARP frame).
+    putIpv4(frame, o + 14, words[W.IPV4_SRC]!);
+    putIpv4(frame, o + 24, words[W.IPV4_DST]!);
     for (const w of ARP_WORDS) shadow[w] = words[w]!;
   } else if (l3 === L3.IPV6) {
     for (const [w, off] of V6_FIELDS) {
@@ -172,6 +169,13 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
       shadow[W.TP_DST] = words[W.TP_DST]!;
     }
   }
+}
+
+function putIpv4(frame: Uint8Array, at: number, v: number): void {
+  frame[at] = v >>> 24;
+  frame[at + 1] = (v >>> 16) & 255;
+  frame[at + 2] = (v >>> 8) & 255;
+  frame[at + 3] = v & 255;
 }
 
 /** The header words an ARP frame's store writes whatever changed. */
