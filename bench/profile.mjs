@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Profiles one benchmark case: one measured run, after the usual warm-up, under the inspector's CPU profiler
 // (run.mjs --profile: the measured run only — not making the input, which for http is buildFrame per frame, nor
-// the warm-up), and prints the functions with the most self time. Usage: node bench/profile.mjs CASE [--frames N] [--top N]
-// [--lines NAME,...]: also the self-time samples by source line (of dist/*.js) of the functions so named.
+// the warm-up), and prints the functions with the most self time. --interval US samples every US µs (default V8's
+// 1 000: a short run gets a few hundred samples). Usage: node bench/profile.mjs CASE [--frames N] [--top N]
+// [--interval US] [--lines NAME,...]: also the self-time samples by source line (of dist/*.js) of the functions so named.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,13 @@ import { fileURLToPath } from 'node:url';
 const args = process.argv.slice(2);
 const name = args[0];
 if (!name || name.startsWith('--')) {
-  console.error('usage: node bench/profile.mjs CASE [--frames N] [--top N]');
+  console.error('usage: node bench/profile.mjs CASE [--frames N] [--top N] [--interval US] [--lines NAME,...]');
   process.exit(2);
 }
 const opt = (flag, dflt) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : dflt);
 const dir = mkdtempSync(join(tmpdir(), 'vippath-prof-'));
 const run = fileURLToPath(new URL('./run.mjs', import.meta.url));
-const r = spawnSync(process.execPath, ['--expose-gc', run, '--child', name, '--frames', opt('--frames', '1000000'), '--runs', '1', '--profile', join(dir, 'run.cpuprofile')], { encoding: 'utf8' });
+const r = spawnSync(process.execPath, ['--expose-gc', run, '--child', name, '--frames', opt('--frames', '1000000'), '--runs', '1', '--profile', join(dir, 'run.cpuprofile'), ...(args.includes('--interval') ? ['--profile-interval', opt('--interval', '1000')] : [])], { encoding: 'utf8' });
 if (r.status !== 0) {
   console.error(r.stderr);
   process.exit(1);

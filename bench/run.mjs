@@ -46,7 +46,8 @@ async function runChild(name) {
   // garbage before the warm-up: collected here, outside the timing, so the peak RSS is a run's over its input.
   globalThis.gc?.();
   await kase.run(state); // warm-up: let the JIT settle
-  // --profile FILE: a CPU profile of the measured runs only (not of making the input or the warm-up).
+  // --profile FILE [--profile-interval US]: a CPU profile of the measured runs only (not of making the input or the
+  // warm-up).
   const profileTo = opt('--profile', undefined);
   let session;
   if (profileTo) {
@@ -54,6 +55,9 @@ async function runChild(name) {
     session = new Session();
     session.connect();
     await session.post('Profiler.enable');
+    // --profile-interval US: the sampling interval (V8's default is 1 000 µs: a few hundred samples per second of run).
+    const interval = opt('--profile-interval', undefined);
+    if (interval !== undefined) await session.post('Profiler.setSamplingInterval', { interval: Number(interval) });
     await session.post('Profiler.start');
   }
   obs.observe({ entryTypes: ['gc'] });
