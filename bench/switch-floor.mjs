@@ -125,7 +125,6 @@ export async function floorNewWorkload(sw, w, root) {
     run(time) {
       sw.flush();
       const t = time?.start();
-      let created = 0;
       for (let i = 0, c = 0; i < n; i++) {
         const f = frames[i];
         buf.set(f);
@@ -153,10 +152,10 @@ export async function floorNewWorkload(sw, w, root) {
           q.zone = rec[b + 1];
           ct.execute(buf, f.length, d, q, r, 0);
         }
-        created = ct.size;
         out.set(buf.subarray(0, f.length));
       }
       time?.stop(t);
+      const created = ct.size;
       if (created !== 2 * n) throw new Error(`switch-floor new: ${created} connections for ${n} SYNs (expected two each)`);
       return n;
     },
