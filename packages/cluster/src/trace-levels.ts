@@ -37,50 +37,33 @@ export interface TraceSummaryLine {
 }
 
 /**
- * The JSON text of a summary line for a frame and what became of it, built directly (no object per frame). Empty
- * `to` and `drops` are left out, and so is the time of a capture's frame (it is the record's, in the capture):
- * the line is what a frame costs on every replay with `--out`, so it stays under the size of a small frame.
+ * The JSON text of a summary line for a frame and what became of it: {@link TraceSummaryLine} as `JSON.stringify`
+ * writes it. Empty `to` and `drops` are left out, and so is the time of a capture's frame (it is the record's, in
+ * the capture): the line is what a frame costs on every replay with `--out`, so it stays under the size of a small
+ * frame. `vippath replay` writes the same bytes without a string per frame ({@link writeSummaryLine}); this is the
+ * plain form, for callers that want a line as text.
  */
 export function summaryLineJson(index: number, time: number, ingress: string, flow: string | undefined, r: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'>): string {
   // A capture's frame has its time in the capture (record `index`); the cluster's own frames have only this one.
-  let s = index > 0 ? `{"index":${index}` : `{"index":0,"time":${Math.round(time * 1000) / 1000}`;
-  if (ingress !== 'outside') s += `,"ingress":${JSON.stringify(ingress)}`;
-  if (flow !== undefined) s += `,"flow":${JSON.stringify(flow)}`;
-  s += `,"verdict":"${r.verdict}"`;
+  const out: TraceSummaryLine = { index, ...(index > 0 ? {} : { time: Math.round(time * 1000) / 1000 }), ...(ingress !== 'outside' ? { ingress } : {}), ...(flow !== undefined ? { flow } : {}), verdict: r.verdict };
   if (r.outside.length || r.delivered.length) {
-    s += ',"to":[';
-    let first = true;
-    if (r.outside.length) {
-      s += '"outside"';
-      first = false;
-    }
+    // Each pod once per run of copies to it, in order (a flood's copies to one pod come together).
+    const to: string[] = r.outside.length ? ['outside'] : [];
     let last = '';
     for (const x of r.delivered) {
-      if (x.pod === last) continue;
+      if (x.pod !== last) to.push(x.pod);
       last = x.pod;
-      s += `${first ? '' : ','}${JSON.stringify(x.pod)}`;
-      first = false;
     }
-    s += ']';
+    out.to = to;
   }
-  const drops = r.drops;
-  if (drops.length) {
-    // Counted by code: a flooded ARP's drops at every node and pod are a few entries, not one per copy.
-    s += ',"drops":{';
-    let first = true;
-    for (let i = 0; i < drops.length; i++) {
-      const code = drops[i]!.code;
-      let seen = false;
-      for (let j = 0; j < i && !seen; j++) seen = drops[j]!.code === code;
-      if (seen) continue;
-      let n = 1;
-      for (let j = i + 1; j < drops.length; j++) if (drops[j]!.code === code) n++;
-      s += `${first ? '' : ','}"${code}":${n}`;
-      first = false;
-    }
-    s += '}';
+  if (r.drops.length) {
+    // Counted by code, in the order each code first comes: a flooded ARP's drops at every node and pod are a few
+    // entries, not one per copy.
+    const drops: Partial<Record<DropCode, number>> = {};
+    for (const d of r.drops) drops[d.code] = (drops[d.code] ?? 0) + 1;
+    out.drops = drops;
   }
-  return `${s}}\n`;
+  return `${JSON.stringify(out)}\n`;
 }
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
