@@ -48,13 +48,7 @@ function watcher(state) {
         return r;
       };
     }
-    let inner;
-    // One wrapper for the run: a getter making a closure per read cost the measured loop an allocation per frame.
-    const wrapped = (f) => {
-      see(f);
-      inner?.(f);
-    };
-    Object.defineProperty(sim, 'onOutside', { configurable: true, get: () => wrapped, set: (h) => { inner = h; } });
+    watchOutside(sim, see);
   };
   return w;
 }
@@ -99,6 +93,20 @@ export const DUAL_SCENARIO = (() => {
   return { objects, cluster, ownerMac: sim.cluster.nodes.find((n) => n.name === owner).mac };
 })();
 
+/**
+ * Calls `see` on every frame the cluster sends to the outside, around whatever handler replayCapture installs
+ * (it sets onOutside after `setup` runs). One wrapper for the run: a getter making a closure per read cost the
+ * measured loop an allocation per frame.
+ */
+function watchOutside(sim, see) {
+  let inner;
+  const wrapped = (f) => {
+    see(f);
+    inner?.(f);
+  };
+  Object.defineProperty(sim, 'onOutside', { configurable: true, get: () => wrapped, set: (h) => { inner = h; } });
+}
+
 /** {@link watcher} over IPv6: the SYN-ACKs' ISN, the responses' sequence number and length (which the capture's ACKs assume), no RST. */
 function watcher6() {
   const w = { synAcks: 0, responses: 0, wrong: 0, rst: 0 };
@@ -126,12 +134,7 @@ function watcher6() {
     }
   };
   w.hook = (sim) => {
-    let inner;
-    const wrapped = (f) => {
-      see(f);
-      inner?.(f);
-    };
-    Object.defineProperty(sim, 'onOutside', { configurable: true, get: () => wrapped, set: (h) => { inner = h; } });
+    watchOutside(sim, see);
   };
   return w;
 }

@@ -23,6 +23,16 @@ function copyInto(dst: number[], src: readonly number[]): void {
   for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
 }
 
+/** A way-in key's first words, either family: the MACs, the tag, the EtherType (what the wire and the NIC read). */
+function linkWords(w: Int32Array, buf: Uint8Array, d: DecodedFrame): void {
+  w[0] = (buf[0]! << 8) | buf[1]!;
+  w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
+  w[2] = (buf[6]! << 8) | buf[7]!;
+  w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+  w[4] = d.vlanTci[0]!;
+  w[5] = d.etherType;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -396,12 +406,7 @@ export class PathCaches implements PathWatch, OutPathCache {
    */
   private keyOf(buf: Uint8Array, d: DecodedFrame): number {
     const w = this.kw;
-    w[0] = (buf[0]! << 8) | buf[1]!;
-    w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-    w[2] = (buf[6]! << 8) | buf[7]!;
-    w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
-    w[4] = d.vlanTci[0]!;
-    w[5] = d.etherType;
+    linkWords(w, buf, d);
     const l4 = d.l4Offset >= 0;
     const proto = d.ipProto;
     w[6] = d.ipHeaderLength | (d.ipFragment ? 0x100 : 0) | (d.ipFragmentOffset !== 0 ? 0x200 : 0) | (l4 ? 0x400 : 0) | (proto << 16);
@@ -427,12 +432,7 @@ export class PathCaches implements PathWatch, OutPathCache {
    */
   private keyOf6(buf: Uint8Array, d: DecodedFrame): number {
     const w = this.kw;
-    w[0] = (buf[0]! << 8) | buf[1]!;
-    w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-    w[2] = (buf[6]! << 8) | buf[7]!;
-    w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
-    w[4] = d.vlanTci[0]!;
-    w[5] = d.etherType;
+    linkWords(w, buf, d);
     w[6] = shape6(d);
     const a = d.l3Offset + 24;
     for (let i = 0; i < 4; i++) {
