@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { buildFrame } from '@vippath/wire';
 import { derive, northboundFor } from './derive.js';
 import { loadManifests } from './manifests.js';
-import { DEFAULT_CLUSTER, withDefaults } from './scenario.js';
+import { clusterFrom, DEFAULT_CLUSTER, withDefaults } from './scenario.js';
+import { SimulatedCluster } from './simulation.js';
 
 /**
  * The default scenario with a dual-stack Subnet, pool and Service (test/fixtures/manifests/dual-stack.yaml, the
@@ -30,10 +32,10 @@ describe('derived state of a dual-stack subnet', () => {
       '10.180.204.252:80': '10.180.204.2:80,10.180.204.3:80,10.180.204.4:80',
       '[fd00:10:180::fc]:80': '[fd00:10:180::3]:80,[fd00:10:180::4]:80,[fd00:10:180::5]:80',
     });
-    // ip_port_mappings: the IPv6 addresses bare, as Kube-OVN writes them (northd looks them up bracketed).
+    // ip_port_mappings: the IPv6 addresses bracketed, as Kube-OVN v1.14.26+ / v1.15.1+ write them (endpoint_slice.go).
     expect(s.loadBalancers[0]!.ipPortMappings).toEqual({
       '10.180.204.2': 'deploy-169402624-0.default:0.0.0.0', '10.180.204.3': 'deploy-169402624-1.default:0.0.0.0', '10.180.204.4': 'deploy-169402624-2.default:0.0.0.0',
-      'fd00:10:180::3': 'deploy-169402624-0.default:0.0.0.0', 'fd00:10:180::4': 'deploy-169402624-1.default:0.0.0.0', 'fd00:10:180::5': 'deploy-169402624-2.default:0.0.0.0',
+      '[fd00:10:180::3]': 'deploy-169402624-0.default:0.0.0.0', '[fd00:10:180::4]': 'deploy-169402624-1.default:0.0.0.0', '[fd00:10:180::5]': 'deploy-169402624-2.default:0.0.0.0',
     });
     expect(s.brProviderFlows.node1).toContain('cookie=0x1001,priority=10000,in_port=1,tcp6,ipv6_dst=fd00:10:180::fc,tp_dst=80 actions=mod_dl_dst:00:00:00:01:00:01,output:2');
   });
@@ -80,5 +82,21 @@ status: {podIP: 10.180.204.9, podIPs: [{ip: 10.180.204.9}, {ip: "fd00:99::9"}]}
     expect(s.pods.every((p) => p.ip6 === undefined)).toBe(true);
     expect(Object.keys(s.loadBalancers[0]!.vips)).toEqual(['10.180.204.252:80']);
     expect(Object.keys(s.loadBalancers[0]!.ipPortMappings!).every((k) => !k.includes(':'))).toBe(true);
+  });
+
+  it.each(['kube-ovn-1.14', 'kube-ovn-1.15.20'] as const)('%s, ETP=Local: IPv6 connections entering the owner node3 are all served by its own pod (the bracketed mappings give the IPv6 VIP prefer-local)', (kubeOvn) => {
+    const o = objects();
+    const base = clusterFrom(o);
+    const sim = new SimulatedCluster(o, { ...base, profiles: { ...base.profiles, kubeOvn } });
+    const served: string[] = [];
+    // Sixteen connections (source ports) from one client to the IPv6 VIP through node3's MAC: were the IPv6
+    // backends not grouped per chassis, the prio-120 flow would spread them over the three pods, and those sent to
+    // node1's or node2's would die on node3 (the loopback check), delivering nothing.
+    for (let i = 0; i < 16; i++) {
+      const syn = buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:cc:00:10', vlans: [341], ipv6: { src: 'fd00:10:180::80', dst: 'fd00:10:180::fc' }, tcp: { srcPort: 40000 + i, dstPort: 80, flags: 0x02, seq: 1001, ack: 0 } });
+      const r = sim.inject(syn, 1000 + i);
+      served.push(...r.delivered.map((d) => `${d.pod}@${d.node}`));
+    }
+    expect(served).toEqual(Array(16).fill('deploy-169402624-2@node3'));
   });
 });

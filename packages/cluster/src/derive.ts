@@ -342,11 +342,14 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
         if (ports.length && spec.externalTrafficPolicy === 'Local') {
           for (const e of eps) {
             lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
-            // A dual-stack Service's IPv6 EndpointSlice maps its addresses too, written bare as Kube-OVN writes
-            // every endpoint address (endpoint_slice.go getIPPortMappingBackend: ipPortMapping[address], inserted,
-            // so the first VIP's value stays). northd looks IPv6 backends up as "[addr]" (ovn_lb_backend_set_
-            // logical_port), so these keys give the IPv6 VIP no prefer-local grouping — as on a real cluster.
-            if (e.ip6 && dual) lb.mappings[e.ip6] ??= `${e.lsp}:0.0.0.0`;
+            // A dual-stack Service's IPv6 EndpointSlice maps its addresses too, bracketed, the value as for IPv4
+            // (util.HealthCheckNamedVipTemplate "lsp:checkVip", checkVip util.MasqueradeCheckIP "0.0.0.0"): both
+            // profiles' sources — release-1.14 (v1.14.26+) pkg/controller/endpoint_slice.go getIPPortMappingBackend
+            // and v1.15.20 endpoint_slice.go addIPPortMappingEntry: `key = fmt.Sprintf("[%s]", address)` for an
+            // IPv6 address (#6173 "fix underlay metallb ipv6 err"; v1.14.0–v1.14.25 and v1.15.0 wrote it bare).
+            // northd looks IPv6 backends up as "[addr]" (ovn_lb_backend_set_logical_port), so the IPv6 VIP gets
+            // the same prefer-local grouping as the IPv4 one.
+            if (e.ip6 && dual) lb.mappings[`[${e.ip6}]`] = `${e.lsp}:0.0.0.0`;
           }
         }
       }
