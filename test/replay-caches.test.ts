@@ -139,8 +139,14 @@ describe('replayCapture with outputs, caches on', () => {
     const cached = await out(true);
     const uncached = await out(false);
     for (let i = 0; i < files.length; i++) expect(cached.bytes[i]!.equals(uncached.bytes[i]!), files[i]).toBe(true);
-    const summary = JSON.parse(cached.bytes[2]!.toString('utf8')) as { verdicts: Record<string, number> };
+    const summary = JSON.parse(cached.bytes[2]!.toString('utf8')) as { verdicts: Record<string, number>; backends: Record<string, Record<string, number>>; edges: Array<{ from: string; to: string; frames: number }> };
     expect(summary.verdicts.delivered).toBeGreaterThan(12);
+    // The LB's selections count both families: each client's IPv6 and IPv4 SYN, all to node3's own pod (prefer-local
+    // for the IPv6 VIP too). IPv4 alone would give 12.
+    expect(summary.backends).toEqual({ node3: { 'deploy-169402624-2': 24 } });
+    // The LB step shows on the IPv6 frames' way (DNAT in, un-DNAT out): more than the 12 × (SYN + 3 ACKs) IPv4 give.
+    const lbIn = summary.edges.find((e) => e.from === 'node3/underlay-subnet' && e.to === 'node3/lb-dnat')?.frames ?? 0;
+    expect(lbIn).toBeGreaterThan(12 * 4);
     // Per client: the IPv6 ACKs and request after the entry is made, the IPv4 ACKs; the third NS of each client
     // (its second makes the entry). IPv4 alone would give 12 × 3 hits at most.
     expect(cached.stats.hits).toBeGreaterThan(12 * 3 + 12 * 5);

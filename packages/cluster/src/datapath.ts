@@ -8,7 +8,7 @@ import { BridgeOutcome, Port, type Bridge, type TraceStep as BridgeStep } from '
 import type { LogicalSwitch, StageStep, SwitchDrop, SwitchResult } from '@vippath/ovn';
 import { SwitchOutcome, switchDropReason } from '@vippath/ovn';
 import type { MetalLB } from '@vippath/metallb';
-import { DecodedFrame, FrameDecoder, formatIPv4, isVlanTpid, MAX_VLAN_TAGS, popVlan, pushVlan, readIPv4 } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, isVlanTpid, MAX_VLAN_TAGS, popVlan, pushVlan, readIPv4, walkIpv6, type Ipv6Walk } from '@vippath/wire';
 import { bridgeTrace } from './bridge-trace.js';
 import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode, POD_DROP_CODE } from './drops.js';
 import type { PodHost } from './pods.js';
@@ -47,6 +47,58 @@ function ipv4At(frame: Uint8Array, n: number): number {
   const total = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
   if (ihl < 20 || l3 + ihl > n || total < ihl || l3 + total > n) return -l3;
   return l3;
+}
+
+/**
+ * {@link ipv4At} for IPv6: where a valid IPv6 header starts (version 6, the fixed header and the payload its length
+ * gives within the frame), negative (−offset) when the EtherType is IPv6 but the header is not, -0x10000 when not
+ * IPv6. Asked only of frames {@link ipv4At} found not IPv4, so IPv4 pays nothing for it.
+ */
+function ipv6At(frame: Uint8Array, n: number): number {
+  if (n < 14) return -0x10000;
+  let at = 12;
+  let type = (frame[12]! << 8) | frame[13]!;
+  let tags = 0;
+  while (isVlanTpid(type)) {
+    if (tags === MAX_VLAN_TAGS || at + 6 > n) return -0x10000;
+    tags++;
+    at += 4;
+    type = (frame[at]! << 8) | frame[at + 1]!;
+  }
+  if (type !== 0x86dd) return -0x10000;
+  const l3 = at + 2;
+  if (l3 + 40 > n || frame[l3]! >> 4 !== 6 || l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!) > n) return -l3;
+  return l3;
+}
+
+/** The extension-header walk of {@link isSyn6}: one object, written per call (nothing allocated per frame). */
+const walk6: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
+
+/** A TCP SYN without ACK behind the valid IPv6 header at `l3` and its extension headers (not a later fragment). */
+function isSyn6(frame: Uint8Array, l3: number): boolean {
+  const end = l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!);
+  if (walkIpv6(frame, l3, end, walk6) !== 0 || walk6.protocol !== 6 || walk6.fragmentOffset !== 0) return false;
+  const tcp = walk6.upperOffset;
+  if (tcp + 20 > end) return false;
+  const hl = (frame[tcp + 12]! >> 4) << 2;
+  if (hl < 20 || tcp + hl > end) return false;
+  return (frame[tcp + 13]! & (SYN | ACK)) === SYN;
+}
+
+/**
+ * An ICMPv6 neighbor-discovery message (types 133–137) behind the valid IPv6 header at `l3`: the switch's ND
+ * responder answers one with addresses of its own, which is no LB translation.
+ */
+function isNd6(frame: Uint8Array, l3: number): boolean {
+  const end = l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!);
+  if (walkIpv6(frame, l3, end, walk6) !== 0 || walk6.protocol !== 58 || walk6.fragmentOffset !== 0 || walk6.upperOffset >= end) return false;
+  const type = frame[walk6.upperOffset]!;
+  return type >= 133 && type <= 137;
+}
+
+/** Whether the IPv6 address at `a` in `x` differs from the one read as the 32-bit words `w0`–`w3`. */
+function differ16(x: Uint8Array, a: number, w0: number, w1: number, w2: number, w3: number): boolean {
+  return readIPv4(x, a) !== w0 || readIPv4(x, a + 4) !== w1 || readIPv4(x, a + 8) !== w2 || readIPv4(x, a + 12) !== w3;
 }
 
 /** A TCP SYN without ACK, behind the valid IPv4 header at `l3` (the decoder's conditions for reading the flags). */
@@ -519,15 +571,22 @@ export class NodePath {
       // are shown get copies of their own.
       if (out.count > 1 || dp.portTapped) for (let i = 0; i < out.count; i++) out.frames[i] = out.frames[i]!.slice(0, out.lengths[i]);
     }
-    // What DNAT changed is read from the input's IPv4 header (the switch left `frame` as it came) — the fields
-    // FrameDecoder would give, read in place: no second decode of the frame.
+    // What DNAT changed is read from the input's IP header (the switch left `frame` as it came) — the fields
+    // FrameDecoder would give, read in place: no second decode of the frame. IPv6 (a dual-stack VIP) is looked
+    // for only when the frame is not IPv4, and its addresses compared in place too.
     const l3 = ipv4At(frame, length);
     const ipv4 = l3 !== -0x10000;
+    const l3v6 = ipv4 ? -0x10000 : ipv6At(frame, length);
+    const ipv6 = l3v6 > 0 && !isNd6(frame, l3v6);
     const inDst = l3 > 0 ? readIPv4(frame, l3 + 16) : 0;
     const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
+    // An IPv6 input's addresses as words, read before the outputs go on (a pod's answer may rewrite the buffer
+    // `frame` is in before the last output is looked at), as the IPv4 ones.
+    const d0 = ipv6 ? readIPv4(frame, l3v6 + 24) : 0, d1 = ipv6 ? readIPv4(frame, l3v6 + 28) : 0, d2 = ipv6 ? readIPv4(frame, l3v6 + 32) : 0, d3 = ipv6 ? readIPv4(frame, l3v6 + 36) : 0;
+    const s0 = ipv6 ? readIPv4(frame, l3v6 + 8) : 0, s1 = ipv6 ? readIPv4(frame, l3v6 + 12) : 0, s2 = ipv6 ? readIPv4(frame, l3v6 + 16) : 0, s3 = ipv6 ? readIPv4(frame, l3v6 + 20) : 0;
     // The flags byte first (isSyn's last read, at the same place): most frames stop there.
-    const syn = l3 > 0 && (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3);
-    const off = ipv4 ? Math.abs(l3) : 0;
+    const syn = l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : ipv6 && isSyn6(frame, l3v6);
+    const off = ipv4 ? Math.abs(l3) : ipv6 ? l3v6 : 0;
     const outPath = out.chassis === this.node ? this : dp.nodes.get(out.chassis) ?? this;
     const outAt = outPath.ids.ls;
     const count = out.count;
@@ -538,11 +597,12 @@ export class NodePath {
       let prev = at;
       // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
       const ipv4Out = ipv4 && oLength >= off + 20;
-      const dnat = ipv4Out && readIPv4(oFrame, off + 16) !== inDst;
-      const undnat = ipv4Out && readIPv4(oFrame, off + 12) !== inSrc;
+      const ipv6Out = ipv6 && oLength >= off + 40;
+      const dnat = ipv4Out ? readIPv4(oFrame, off + 16) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
+      const undnat = ipv4Out ? readIPv4(oFrame, off + 12) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
       if (dnat || undnat) {
         const lbAt = this.ids.lb;
-        rec.stepAt(ST_LB, lbAt, !rec.tracing ? '' : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
+        rec.stepAt(ST_LB, lbAt, !rec.tracing ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
         prev = lbAt;
       }
       if (oPort === dp.localnet) {
