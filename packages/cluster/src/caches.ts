@@ -631,6 +631,12 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
     const b = p.path.bridge;
     const macs = p.macFx.macs;
+    // The source's learned entry (the pod's MAC on the patch port) must still stand, but its age does not matter,
+    // unlike the destination's: NORMAL's learning of a source it holds on the same port only sets its time seen,
+    // however old (openflow bridge.ts learnSource: no freshness test, no table change), which is what the replay
+    // does; only a destination lookup forgets an aged entry (NORMAL ages lazily), and that, an eviction or a
+    // flush sets the entry's port to -1, which learnedStill sees. So an aged source entry gives the full path
+    // and the replay the same outputs, effects and table.
     for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
     // NORMAL's lookup of the destination: the same answer as when the entry was made (still unknown, or
     // still fresh on that port; an aged entry NORMAL would forget is neither).

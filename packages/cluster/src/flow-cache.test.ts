@@ -278,6 +278,35 @@ describe('the flow cache', () => {
     expect(macs(sim)).toEqual(macs(plain));
   });
 
+  it('the way back after the pod\'s MAC aged on br-provider (the client\'s kept fresh by ARP) is served, and is what the full path does', () => {
+    // SYNs to node3 (each answered through the way back: NORMAL learns the pod's MAC on the patch port and
+    // forwards to the client's MAC, learned from its ARP); then only ARP from the client, every 100 s for 400 s,
+    // so the pod's entry ages past mac-aging-time (300 s) while the client's stays fresh; then SYNs again.
+    const syns = (from: number): MEv[] => Array.from({ length: 6 }, (_, i) => ({ kind: 'seg' as const, client: 4, node: 3, sport: from + i, cls: 0, seq: 1001, dport: 80, pad: 0, partial: false, gapMs: 1 }));
+    const first: MEv[] = [{ kind: 'arp', client: 4, gapMs: 0 }, ...syns(40000), ...[1, 2, 3, 4].map(() => ({ kind: 'arp' as const, client: 4, gapMs: 100_000 }))];
+    const all: MEv[] = [...first, ...syns(41000)];
+    const podMac = 0x000000b4cc04;
+    // The pod's entry is aged (and still there) when the last SYNs come; the client's is fresh.
+    const probe = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    let now = 0;
+    for (const e of first) {
+      now += e.gapMs;
+      const f = e.kind === 'arp' ? arpOf(e.client) : segment(e as Extract<MEv, { kind: 'seg' }>);
+      probe.process(f, f.length, now);
+    }
+    const learned = (probe.bridges.get('node3') as Bridge).learnedMacs();
+    expect(now - learned.find((m) => m.mac === podMac)!.seen).toBeGreaterThan(300_000);
+    expect(now - learned.find((m) => m.mac === Number.parseInt(clientMac(4).replaceAll(':', ''), 16))!.seen).toBeLessThan(300_000);
+    for (const mode of ['process', 'wire'] as const) {
+      const before = { hits: 0, misses: 0, entries: 0, backHits: 0, backMisses: 0 };
+      const after = { hits: 0, misses: 0, entries: 0, backHits: 0, backMisses: 0 };
+      runMega(true, first, mode, before);
+      expect(runMega(true, all, mode, after)).toEqual(runMega(false, all, mode));
+      // The later answers were served by the way-back entry made before the pod's MAC aged.
+      expect(after.backHits - before.backHits, mode).toBe(6);
+    }
+  });
+
   it('an entry made on process()\'s untraced path does not give a traced inject() empty steps', () => {
     const syn = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x02, data: false, gapMs: 0, partial: false, pad: 0 })!;
     const ack = frameOf({ kind: 'tcp', client: 0, sport: 40000, flags: 0x10, data: false, gapMs: 0, partial: false, pad: 0 })!;
