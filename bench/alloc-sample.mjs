@@ -4,7 +4,8 @@
 // named with their caller. replay / replay-out: the http capture written to a file and run through
 // replayCapture (what `vippath replay` runs), without outputs / with `--out` at the default level.
 // switch-new: the switch-only SYNs (bench/switch-workload.mjs), conntrack emptied before each pass.
-// Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|cold|warm|replay|replay-out|switch-new]
+// http6: the http workload over IPv6 on the dual-stack scenario (this tree's capture and scenario, ROOT's simulation).
+// Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|http6|cold|warm|replay|replay-out|switch-new]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,11 @@ const [root = new URL('..', import.meta.url).pathname, framesArg = '100000', wor
 const frames = Number(framesArg);
 const w = await import(`${root}/bench/workloads.mjs`);
 const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
-const capture = workload === 'switch-new' ? undefined : workload === 'cold' ? w.coldCapture(frames) : workload === 'warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
+const dual = workload === 'http6' ? (await import(new URL('./cases/http.mjs', import.meta.url).href)).DUAL_SCENARIO : undefined;
+const capture = workload === 'switch-new' ? undefined : workload === 'cold' ? w.coldCapture(frames) : workload === 'warm' ? w.warmCapture(frames) : dual ? (await import(new URL('./workloads.mjs', import.meta.url).href)).http6Capture(frames, { ownerMac: dual.ownerMac }).capture : w.httpCapture(frames).capture;
 const replay = workload.startsWith('replay');
 const dir = replay ? mkdtempSync(join(tmpdir(), 'vippath-alloc-')) : '';
-let run = () => replayInMemory(capture);
+let run = () => replayInMemory(capture, undefined, undefined, dual);
 if (replay) {
   const { replayCapture, defaultObjects, DEFAULT_CLUSTER } = await import(`${root}/packages/cluster/dist/index.js`);
   writeFileSync(join(dir, 'capture.pcap'), capture);

@@ -96,9 +96,17 @@ function isNd6(frame: Uint8Array, l3: number): boolean {
   return type >= 133 && type <= 137;
 }
 
-/** Whether the IPv6 address at `a` in `x` differs from the one read as the 32-bit words `w0`–`w3`. */
+/**
+ * The big-endian 32-bit word at `at`, signed: a small integer, never a heap number when returned or passed
+ * (readIPv4's unsigned value is one above 2^31, as every fd00::/8 address's first word).
+ */
+function word(x: Uint8Array, at: number): number {
+  return (x[at]! << 24) | (x[at + 1]! << 16) | (x[at + 2]! << 8) | x[at + 3]!;
+}
+
+/** Whether the IPv6 address at `a` in `x` differs from the one read as the {@link word}s `w0`–`w3`. */
 function differ16(x: Uint8Array, a: number, w0: number, w1: number, w2: number, w3: number): boolean {
-  return readIPv4(x, a) !== w0 || readIPv4(x, a + 4) !== w1 || readIPv4(x, a + 8) !== w2 || readIPv4(x, a + 12) !== w3;
+  return word(x, a) !== w0 || word(x, a + 4) !== w1 || word(x, a + 8) !== w2 || word(x, a + 12) !== w3;
 }
 
 /** A TCP SYN without ACK, behind the valid IPv4 header at `l3` (the decoder's conditions for reading the flags). */
@@ -582,8 +590,8 @@ export class NodePath {
     const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
     // An IPv6 input's addresses as words, read before the outputs go on (a pod's answer may rewrite the buffer
     // `frame` is in before the last output is looked at), as the IPv4 ones.
-    const d0 = ipv6 ? readIPv4(frame, l3v6 + 24) : 0, d1 = ipv6 ? readIPv4(frame, l3v6 + 28) : 0, d2 = ipv6 ? readIPv4(frame, l3v6 + 32) : 0, d3 = ipv6 ? readIPv4(frame, l3v6 + 36) : 0;
-    const s0 = ipv6 ? readIPv4(frame, l3v6 + 8) : 0, s1 = ipv6 ? readIPv4(frame, l3v6 + 12) : 0, s2 = ipv6 ? readIPv4(frame, l3v6 + 16) : 0, s3 = ipv6 ? readIPv4(frame, l3v6 + 20) : 0;
+    const d0 = ipv6 ? word(frame, l3v6 + 24) : 0, d1 = ipv6 ? word(frame, l3v6 + 28) : 0, d2 = ipv6 ? word(frame, l3v6 + 32) : 0, d3 = ipv6 ? word(frame, l3v6 + 36) : 0;
+    const s0 = ipv6 ? word(frame, l3v6 + 8) : 0, s1 = ipv6 ? word(frame, l3v6 + 12) : 0, s2 = ipv6 ? word(frame, l3v6 + 16) : 0, s3 = ipv6 ? word(frame, l3v6 + 20) : 0;
     // The flags byte first (isSyn's last read, at the same place): most frames stop there.
     const syn = l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : ipv6 && isSyn6(frame, l3v6);
     const off = ipv4 ? Math.abs(l3) : ipv6 ? l3v6 : 0;
