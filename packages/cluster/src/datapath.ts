@@ -71,29 +71,33 @@ function ipv6At(frame: Uint8Array, n: number): number {
   return l3;
 }
 
-/** The extension-header walk of {@link isSyn6}: one object, written per call (nothing allocated per frame). */
+/** The extension-header walk of {@link class6}: one object, written per call (nothing allocated per frame). */
 const walk6: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
 
-/** A TCP SYN without ACK behind the valid IPv6 header at `l3` and its extension headers (not a later fragment). */
-function isSyn6(frame: Uint8Array, l3: number): boolean {
-  const end = l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!);
-  if (walkIpv6(frame, l3, end, walk6) !== 0 || walk6.protocol !== 6 || walk6.fragmentOffset !== 0) return false;
-  const tcp = walk6.upperOffset;
-  if (tcp + 20 > end) return false;
-  const hl = (frame[tcp + 12]! >> 4) << 2;
-  if (hl < 20 || tcp + hl > end) return false;
-  return (frame[tcp + 13]! & (SYN | ACK)) === SYN;
-}
-
 /**
- * An ICMPv6 neighbor-discovery message (types 133–137) behind the valid IPv6 header at `l3`: the switch's ND
- * responder answers one with addresses of its own, which is no LB translation.
+ * What the LB step needs of the valid IPv6 header at `l3`: 0 for an ICMPv6 neighbor-discovery message (types
+ * 133–137: the switch's ND responder answers one with addresses of its own, which is no LB translation), 2 for a
+ * TCP SYN without ACK (not a later fragment), 1 otherwise. TCP or ICMPv6 right behind the fixed header (the
+ * commonest) is read there; only extension headers are walked.
  */
-function isNd6(frame: Uint8Array, l3: number): boolean {
+function class6(frame: Uint8Array, l3: number): number {
   const end = l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!);
-  if (walkIpv6(frame, l3, end, walk6) !== 0 || walk6.protocol !== 58 || walk6.fragmentOffset !== 0 || walk6.upperOffset >= end) return false;
-  const type = frame[walk6.upperOffset]!;
-  return type >= 133 && type <= 137;
+  let proto = frame[l3 + 6]!;
+  let upper = l3 + 40;
+  if (proto !== 6 && proto !== 58) {
+    if (walkIpv6(frame, l3, end, walk6) !== 0 || walk6.fragmentOffset !== 0) return 1;
+    proto = walk6.protocol;
+    upper = walk6.upperOffset;
+  }
+  if (proto === 58) {
+    if (upper >= end) return 1;
+    const type = frame[upper]!;
+    return type >= 133 && type <= 137 ? 0 : 1;
+  }
+  if (proto !== 6 || upper + 20 > end) return 1;
+  const hl = (frame[upper + 12]! >> 4) << 2;
+  if (hl < 20 || upper + hl > end) return 1;
+  return (frame[upper + 13]! & (SYN | ACK)) === SYN ? 2 : 1;
 }
 
 /**
@@ -585,7 +589,8 @@ export class NodePath {
     const l3 = ipv4At(frame, length);
     const ipv4 = l3 !== -0x10000;
     const l3v6 = ipv4 ? -0x10000 : ipv6At(frame, length);
-    const ipv6 = l3v6 > 0 && !isNd6(frame, l3v6);
+    const v6 = l3v6 > 0 ? class6(frame, l3v6) : 0;
+    const ipv6 = v6 !== 0;
     const inDst = l3 > 0 ? readIPv4(frame, l3 + 16) : 0;
     const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
     // An IPv6 input's addresses as words, read before the outputs go on (a pod's answer may rewrite the buffer
@@ -593,7 +598,7 @@ export class NodePath {
     const d0 = ipv6 ? word(frame, l3v6 + 24) : 0, d1 = ipv6 ? word(frame, l3v6 + 28) : 0, d2 = ipv6 ? word(frame, l3v6 + 32) : 0, d3 = ipv6 ? word(frame, l3v6 + 36) : 0;
     const s0 = ipv6 ? word(frame, l3v6 + 8) : 0, s1 = ipv6 ? word(frame, l3v6 + 12) : 0, s2 = ipv6 ? word(frame, l3v6 + 16) : 0, s3 = ipv6 ? word(frame, l3v6 + 20) : 0;
     // The flags byte first (isSyn's last read, at the same place): most frames stop there.
-    const syn = l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : ipv6 && isSyn6(frame, l3v6);
+    const syn = l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : v6 === 2;
     const off = ipv4 ? Math.abs(l3) : ipv6 ? l3v6 : 0;
     const outPath = out.chassis === this.node ? this : dp.nodes.get(out.chassis) ?? this;
     const outAt = outPath.ids.ls;
