@@ -315,6 +315,9 @@ export class OvsConntrack implements ConntrackEngine {
   private readonly xk = new Uint32Array(CT_KEY_WORDS);
   private xOk = false;
   private xState = -1;
+  /** The result and its packet number (CtResult.packet, 0: unnumbered) the kept key was left for. */
+  private xRes: CtResult | undefined;
+  private xPacket = 0;
   private xFrame: Uint8Array | undefined;
   private xDecoded: DecodedFrame | undefined;
   private xL3 = 0;
@@ -567,7 +570,8 @@ export class OvsConntrack implements ConntrackEngine {
    * packet — ct_lb_mark twice, ct_commit, then the egress pipeline's zone — and in between nothing changes the
    * packet but checksum-preserving address/port writes (ours, NAT; the executor's, which rewrite `d` too).
    * The kept key is reused when the packet looks the same: same frame and decode objects, the ct_state this
-   * engine left (a fresh packet enters with 0 — the test process_one_fast relies on too), same offsets,
+   * engine left (a fresh packet enters with 0 — the test process_one_fast relies on too) or the same numbered
+   * packet in the same result (CtResult.packet: its state cleared by the caller between zones), same offsets,
    * addresses, ports and both checksum fields. Checksums that verified then verify now: every write since
    * adjusted them (RFC 1624) and a valid sum stays valid. Only IPv4 TCP/UDP packets that are not ICMP errors
    * are kept; the rest are extracted each time.
@@ -575,7 +579,10 @@ export class OvsConntrack implements ConntrackEngine {
 
   /** Whether the kept key describes this packet as it is now. */
   private samePacket(frame: Uint8Array, d: DecodedFrame, res: CtResult): boolean {
-    if (res.state !== this.xState || frame !== this.xFrame || d !== this.xDecoded) return false;
+    if (frame !== this.xFrame || d !== this.xDecoded) return false;
+    // A numbered packet is known after its caller cleared its ct_state (the executor's hideCt between a chassis'
+    // zones): same result, same number.
+    if (res.state !== this.xState && (this.xState === -1 || res.packet === 0 || res.packet !== this.xPacket || res !== this.xRes)) return false;
     const xk = this.xk;
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
@@ -647,6 +654,8 @@ export class OvsConntrack implements ConntrackEngine {
       this.xNodeGen = keys[(kn >> 1) * R + R_GEN]!;
     }
     this.xState = res.state;
+    this.xRes = res;
+    this.xPacket = res.packet;
     this.xFrame = frame;
     this.xDecoded = d;
     this.xL3 = d.l3Offset;

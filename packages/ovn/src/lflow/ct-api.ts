@@ -167,9 +167,18 @@ export class CtResult {
    * `hasOriginal` (ovn-trace: only a DNAT writes ct_nw_dst / ct_tp_dst, the rest stays until ct_clear).
    */
   tupleWritten = false;
+  /**
+   * Which packet the result is carrying, for an engine that keeps what it learnt of a packet between its calls
+   * ({@link ConntrackEngine}): 0, unknown (the engine tells a packet's next call only by the ct_state it left);
+   * otherwise a caller that sets it changes it whenever a new packet starts in this result — then a packet whose
+   * ct_state the caller cleared between two calls (ct_clear; a chassis leaving one zone for the next) is still
+   * known as the same one.
+   */
+  packet = 0;
 
-  /** "Not tracked yet": what a packet's ct fields are before its first `ct()`. */
+  /** "Not tracked yet": what a packet's ct fields are before its first `ct()`. A numbered packet's number moves on. */
   reset(): void {
+    if (this.packet !== 0) this.packet++;
     this.state = 0;
     this.zone = 0;
     this.mark = 0;
@@ -199,7 +208,7 @@ export class CtResult {
  * Between two calls on one packet, a caller changes the frame only as OVS's actions do: address and port writes
  * that adjust the checksums (the wire edit functions), header fields through `decoded`. An engine may then
  * keep what it learnt of the packet (its key, that its checksums verified) for the packet's next call, as
- * `OvsConntrack` does; a new packet starts from a reset result (state 0).
+ * `OvsConntrack` does; a new packet starts from a reset result (state 0), or one whose `packet` number changed.
  */
 export interface ConntrackEngine {
   execute(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number): void;

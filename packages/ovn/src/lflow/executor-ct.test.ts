@@ -40,6 +40,36 @@ describe('logical flows with OVS-like conntrack (chassis mode)', () => {
     expect([out2.ipv4?.src, out2.ipv4?.dst, out2.tcp?.srcPort, out2.checksum]).toEqual([VIP, CLIENT.ip, 80, 'ok']);
   });
 
+  it("a SYN's key is extracted once over its ct() calls in both zones; the next frame in the same buffer is extracted again", () => {
+    const ct = new OvsConntrack();
+    const counts: Record<string, number> = { execute: 0, extractKey: 0, reuseKey: 0 };
+    const spy = ct as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const name of Object.keys(counts)) {
+      const orig = spy[name]!;
+      spy[name] = function (this: unknown, ...a: unknown[]) {
+        counts[name]!++;
+        return orig.apply(this, a);
+      };
+    }
+    const ex = new LflowExecutor(sb, 'underlay-subnet', { chassis: 'node1', ct, lbDst: parseLbDst(`${POD.ip}:80`) });
+    const syn = buildFrame({ src: CLIENT.mac, dst: POD.mac, ipv4: { src: CLIENT.ip, dst: VIP }, tcp: { srcPort: 40000, dstPort: 80, seq: 1000, flags: 0x002 } });
+    const buf = new Uint8Array(syn.length + 8);
+    buf.set(syn);
+    expect(ex.runFrame(buf, syn.length, LN, 0).outputs.map((o) => o.port)).toEqual([POD.name]);
+    // Both zones (the localnet port's, the pod's): the executor clears ct_state between them, the packet stays numbered.
+    expect(counts.execute).toBeGreaterThanOrEqual(3);
+    expect(counts.extractKey).toBe(1);
+    expect(counts.reuseKey).toBe(counts.execute! - 1);
+    // The bytes the run left in the buffer (DNATed to the pod) sent again with a byte the TCP checksum covers
+    // corrupted (the window): a new packet, whose key is extracted and found invalid, although its addresses, ports
+    // and checksum field are those the kept key was taken from.
+    buf[14 + 20 + 14] = buf[14 + 20 + 14]! ^ 0x01;
+    const before = counts.extractKey!;
+    const r = ex.runFrame(buf, syn.length, LN, 1, true);
+    expect(counts.extractKey).toBe(before + 1);
+    expect(r.ct[0]?.state).toBe('inv|trk');
+  });
+
   it('hairpin: a pod reaching its own VIP gets its SYN back SNATed to the VIP (ls_in_nat_hairpin, ls_in_hairpin)', () => {
     const ex = new LflowExecutor(sb, 'underlay-subnet', { chassis: 'node1', ct: new OvsConntrack(), lbDst: parseLbDst(`${POD.ip}:80`) });
     const syn = buildFrame({ src: POD.mac, dst: '00:00:00:01:00:01', ipv4: { src: POD.ip, dst: VIP }, tcp: { srcPort: 40000, dstPort: 80, seq: 1000, flags: 0x002 } });

@@ -588,6 +588,8 @@ export class LflowExecutor {
     }
     if (!port) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
     this.resetResult();
+    // A new packet (conntrack keeps a packet's key between its calls while the number stays).
+    this.res.packet++;
     let len = length;
     const tagged = this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined;
     if (input && tagged) {
@@ -643,6 +645,7 @@ export class LflowExecutor {
   /** Runs a packet given as flow words (a microflow): a frame is built from them so conntrack can work on bytes. */
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
     this.resetResult();
+    this.res.packet++;
     const w = this.pool[0]!;
     w.set(words);
     const frame = frameFromFlow(w);
