@@ -98,4 +98,29 @@ describe('OvsConntrack behind the logical-flow executor', () => {
     expect(out).toEqual([]);
     expect(ct.size).toBe(0);
   });
+
+  it("runs that alternate outputs and drops each hand out exactly their own (the result's arrays are reused)", () => {
+    const ex = new LflowExecutor(lbSwitch(), 'ls', { ct: new OvsConntrack() });
+    const frameTo = (dst: string, sport: number) => {
+      const f = buildFrame({ src: CLIENT.mac, dst: P1.mac, ipv4: { src: CLIENT.ip, dst }, udp: { srcPort: sport, dstPort: 53 } });
+      const buf = new Uint8Array(f.length + 8);
+      buf.set(f);
+      return [buf, f.length] as const;
+    };
+    for (let i = 0; i < 6; i++) {
+      const [a, al] = frameTo(P2.ip, 1000 + i);
+      const r1 = ex.runFrame(a, al, 'ln', 0);
+      expect([r1.outputs.map((o) => o.port), r1.drops.length]).toEqual([['p2'], 0]);
+      // Nobody routes 10.9.9.9: table 2's drop.
+      const [b, bl] = frameTo('10.9.9.9', 2000 + i);
+      const r2 = ex.runFrame(b, bl, 'ln', 0);
+      expect([r2.outputs.length, r2.drops.map((d) => [d.pipeline, d.table])]).toEqual([0, [['ingress', 2]]]);
+      // What a caller adds to a run's empty array does not show in a later run's.
+      r2.outputs.push(r1.outputs[0] ?? ({} as never));
+    }
+    const [c, cl] = frameTo('10.9.9.9', 3000);
+    ex.runFrame(c, cl, 'ln', 0);
+    const [d, dl] = frameTo('10.9.9.9', 3001);
+    expect(ex.runFrame(d, dl, 'ln', 0).outputs).toEqual([]);
+  });
 });

@@ -303,6 +303,15 @@ export class LflowExecutor {
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
   readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
+  /**
+   * The outputs and drops of a run, handed out as `result`'s when there are some; a run without any hands out an
+   * empty array of its own instead. Truncating the first to 0 would free its store, and the next run's first
+   * output (drop) would allocate another: this way they only ever shrink to 1.
+   */
+  private readonly outputsLive: ExecOutput[] = emptyOf<ExecOutput>();
+  private readonly dropsLive: ExecDrop[] = emptyOf<ExecDrop>();
+  private readonly noOutputs: ExecOutput[] = emptyOf<ExecOutput>();
+  private readonly noDrops: ExecDrop[] = emptyOf<ExecDrop>();
   private readonly outSlots: ExecOutput[] = [];
   private readonly dropSlots: ExecDrop[] = [];
   private readonly savedShadow = new Uint32Array(W.SIZE);
@@ -537,8 +546,7 @@ export class LflowExecutor {
   }
 
   private resetResult(): void {
-    // outputs and drops keep their length until the run ends (finish): truncating an array to 0 frees its store,
-    // and the next push would allocate one per packet.
+    // outputs and drops are counted and handed out when the run ends (finish, outputsLive).
     const r = this.result;
     this.nOutputs = 0;
     this.nDrops = 0;
@@ -601,7 +609,7 @@ export class LflowExecutor {
       // ovn-controller physical.c: a localnet port with a tag matches only that VLAN and strips it.
       if (this.decoded.vlanCount === 0 || this.decoded.vid(0) !== port.tag) {
         this.drop('ingress', 0, DropReason.LOCALNET_TAG);
-        this.result.drops[0]!.stage = 'physical';
+        this.dropsLive[0]!.stage = 'physical';
         return this.finish();
       }
       len = popVlan(frame, len);
@@ -692,8 +700,23 @@ export class LflowExecutor {
 
   private finish(): ExecResult {
     const r = this.result;
-    if (r.outputs.length !== this.nOutputs) r.outputs.length = this.nOutputs;
-    if (r.drops.length !== this.nDrops) r.drops.length = this.nDrops;
+    const n = this.nOutputs;
+    if (n === 0) {
+      // A caller's push into the empty array must not show in a later run.
+      if (this.noOutputs.length !== 0) this.noOutputs.length = 0;
+      r.outputs = this.noOutputs;
+    } else {
+      if (this.outputsLive.length !== n) this.outputsLive.length = n;
+      r.outputs = this.outputsLive;
+    }
+    const m = this.nDrops;
+    if (m === 0) {
+      if (this.noDrops.length !== 0) this.noDrops.length = 0;
+      r.drops = this.noDrops;
+    } else {
+      if (this.dropsLive.length !== m) this.dropsLive.length = m;
+      r.drops = this.dropsLive;
+    }
     return r;
   }
 
@@ -704,7 +727,7 @@ export class LflowExecutor {
     d.table = table;
     d.stage = this.stageName(pipeline, table);
     d.reason = reason;
-    this.result.drops[i] = d;
+    this.dropsLive[i] = d;
     if (this.rec !== undefined) this.emit(MfOp.DROP, undefined, 0, 0, 0, reason, pipeline, table);
   }
 
@@ -1762,7 +1785,7 @@ export class LflowExecutor {
       }
       out.length = len;
     }
-    this.result.outputs[i] = out;
+    this.outputsLive[i] = out;
   }
 
   /** `frame[0, len)` as a view, kept per length while the frame's buffer stays (a copy of it allocates nothing). */
@@ -2114,7 +2137,7 @@ export class LflowExecutor {
       out.tag = port.tag;
     }
     out.length = len;
-    this.result.outputs[i] = out;
+    this.outputsLive[i] = out;
   }
 
   /**
@@ -2907,6 +2930,13 @@ function put32At(b: Uint8Array, at: number, v: number): void {
  * and the slow path keep a walk out.
  */
 const CONN_OPS = new Set<number>([MfOp.LOAD, MfOp.MOVE, MfOp.EXCHANGE, MfOp.CT_CLEAR, MfOp.SETW, MfOp.DEC_TTL, MfOp.OUT_BEGIN, MfOp.OUT_INPLACE, MfOp.SET_OUTPORT, MfOp.GIVE, MfOp.DELIVER, MfOp.DROP, MfOp.CT_FORK, MfOp.CT_COMMIT]);
+
+/** An empty array of objects (elements of one kind with the arrays that hold some: readers see one map). */
+function emptyOf<T>(): T[] {
+  const a = [{}] as unknown as T[];
+  a.length = 0;
+  return a;
+}
 
 function copyResult(from: CtResult, to: CtResult): void {
   to.state = from.state;
