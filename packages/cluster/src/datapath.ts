@@ -24,24 +24,29 @@ export function macNumber(buf: Uint8Array, offset: number): number {
   return (buf[offset]! * 0x10000 + buf[offset + 1]! * 0x100 + buf[offset + 2]!) * 0x1000000 + buf[offset + 3]! * 0x10000 + buf[offset + 4]! * 0x100 + buf[offset + 5]!;
 }
 
+/** Where the network header starts behind any 802.1Q/802.1ad tags if the EtherType is `type`, else -0x10000. */
+function l3At(frame: Uint8Array, n: number, type: number): number {
+  if (n < 14) return -0x10000;
+  let at = 12;
+  let t = (frame[12]! << 8) | frame[13]!;
+  let tags = 0;
+  while (isVlanTpid(t)) {
+    if (tags === MAX_VLAN_TAGS || at + 6 > n) return -0x10000;
+    tags++;
+    at += 4;
+    t = (frame[at]! << 8) | frame[at + 1]!;
+  }
+  return t === type ? at + 2 : -0x10000;
+}
+
 /**
  * Where an IPv4 header starts in an Ethernet frame, behind any 802.1Q/802.1ad tags, as FrameDecoder finds it:
  * positive when the header is valid (version, IHL, total length within the frame — the decoder then reads the
  * addresses), negative (−offset) when the EtherType is IPv4 but the header is not, -0x10000 when not IPv4.
  */
 function ipv4At(frame: Uint8Array, n: number): number {
-  if (n < 14) return -0x10000;
-  let at = 12;
-  let type = (frame[12]! << 8) | frame[13]!;
-  let tags = 0;
-  while (isVlanTpid(type)) {
-    if (tags === MAX_VLAN_TAGS || at + 6 > n) return -0x10000;
-    tags++;
-    at += 4;
-    type = (frame[at]! << 8) | frame[at + 1]!;
-  }
-  if (type !== 0x0800) return -0x10000;
-  const l3 = at + 2;
+  const l3 = l3At(frame, n, 0x0800);
+  if (l3 < 0) return l3;
   if (l3 + 20 > n || frame[l3]! >> 4 !== 4) return -l3;
   const ihl = (frame[l3]! & 15) << 2;
   const total = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
@@ -55,18 +60,8 @@ function ipv4At(frame: Uint8Array, n: number): number {
  * IPv6. Asked only of frames {@link ipv4At} found not IPv4, so IPv4 pays nothing for it.
  */
 function ipv6At(frame: Uint8Array, n: number): number {
-  if (n < 14) return -0x10000;
-  let at = 12;
-  let type = (frame[12]! << 8) | frame[13]!;
-  let tags = 0;
-  while (isVlanTpid(type)) {
-    if (tags === MAX_VLAN_TAGS || at + 6 > n) return -0x10000;
-    tags++;
-    at += 4;
-    type = (frame[at]! << 8) | frame[at + 1]!;
-  }
-  if (type !== 0x86dd) return -0x10000;
-  const l3 = at + 2;
+  const l3 = l3At(frame, n, 0x86dd);
+  if (l3 < 0) return l3;
   if (l3 + 40 > n || frame[l3]! >> 4 !== 6 || l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!) > n) return -l3;
   return l3;
 }

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CtState } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
-import { F, frame, Runner, tupleOf, type CtCall } from './packets.test-helpers.js';
+import { ctView, F, frame, Runner, tupleOf, type CtCall } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_HINT_RUNS ?? 300);
@@ -83,22 +83,7 @@ proto.hinted = function (this: OvsConntrack, n: number, now: number): number {
 function sameOutcome(a: Runner, b: Runner, fa: Uint8Array, fb: Uint8Array, where: string): void {
   const x = a.res;
   const y = b.res;
-  const view = (r: typeof x) => ({
-    state: r.state,
-    zone: r.zone,
-    mark: r.mark,
-    label: [...r.label],
-    rewritten: r.rewritten,
-    tupleWritten: r.tupleWritten,
-    hasOriginal: r.hasOriginal,
-    originalIpv6: r.originalIpv6,
-    originalProto: r.originalProto,
-    originalSrcPort: r.originalSrcPort,
-    originalDstPort: r.originalDstPort,
-    originalSrc: [...r.originalSrc],
-    originalDst: [...r.originalDst],
-  });
-  expect(view(y), where).toEqual(view(x));
+  expect(ctView(y), where).toEqual(ctView(x));
   expect([...fb], where).toEqual([...fa]);
   expect([...b.ct.counters], where).toEqual([...a.ct.counters]);
 }

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodedFrame, FrameDecoder, parseIPv4, rewriteIpv4Address, rewritePort, write32 } from '@vippath/wire';
 import { CtNat, CtRequest, CtResult } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
-import { F, frame } from './packets.test-helpers.js';
+import { ctView, F, frame } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_PACKET_RUNS ?? 300);
@@ -75,21 +75,6 @@ const packet: fc.Arbitrary<Packet> = fc.record({
   calls: fc.array(call, { minLength: 1, maxLength: 5 }),
 });
 
-const view = (r: CtResult) => ({
-  state: r.state,
-  zone: r.zone,
-  mark: r.mark,
-  label: [...r.label],
-  rewritten: r.rewritten,
-  tupleWritten: r.tupleWritten,
-  hasOriginal: r.hasOriginal,
-  originalIpv6: r.originalIpv6,
-  originalProto: r.originalProto,
-  originalSrcPort: r.originalSrcPort,
-  originalDstPort: r.originalDstPort,
-  originalSrc: [...r.originalSrc],
-  originalDst: [...r.originalDst],
-});
 
 function hideCt(r: CtResult): void {
   r.state = 0;
@@ -206,7 +191,7 @@ describe('OvsConntrack: a numbered packet keeps its key across its calls', () =>
             b.ct.execute(copy, len, db, b.req, b.res, now);
             b.buf.set(copy);
             calls++;
-            expect(view(a.res), where).toEqual(view(b.res));
+            expect(ctView(a.res), where).toEqual(ctView(b.res));
             expect([...a.buf.subarray(0, len)], where).toEqual([...b.buf.subarray(0, len)]);
             expect([...a.ct.counters], where).toEqual([...b.ct.counters]);
           }

@@ -299,3 +299,20 @@ export function long6(a: string): string {
   const b = parseIPv6(a);
   return fmt6c(b, 0);
 }
+
+/** Everything a ct() call leaves in its result, as plain data (to compare two engines' outcomes). */
+export const ctView = (r: CtResult) => ({
+  state: r.state,
+  zone: r.zone,
+  mark: r.mark,
+  label: [...r.label],
+  rewritten: r.rewritten,
+  tupleWritten: r.tupleWritten,
+  hasOriginal: r.hasOriginal,
+  originalIpv6: r.originalIpv6,
+  originalProto: r.originalProto,
+  originalSrcPort: r.originalSrcPort,
+  originalDstPort: r.originalDstPort,
+  originalSrc: [...r.originalSrc],
+  originalDst: [...r.originalDst],
+});
