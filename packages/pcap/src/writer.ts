@@ -95,6 +95,18 @@ export function checkOutputPath(path: string): void {
 
 // Temporaries not yet renamed or removed: what a signal handler deletes (removeTemporaries).
 const live = new Set<string>();
+// Outputs renamed into place by this process (outputsPublished).
+let published = 0;
+
+/**
+ * Whether this process has renamed outputs into place and holds no temporary not yet renamed. For SIGINT/SIGTERM
+ * handlers: a run renames all its outputs in one synchronous step (no signal handler runs inside it), so a signal
+ * that lands after that step and before the command returns interrupts nothing of its outputs — "earlier outputs
+ * left as they were" would be false.
+ */
+export function outputsPublished(): boolean {
+  return published > 0 && live.size === 0;
+}
 
 /**
  * Deletes every temporary output file not yet renamed into place (for SIGINT/SIGTERM handlers: synchronous,
@@ -247,6 +259,7 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
         throw e instanceof OutputError ? e : new OutputError(path, describeFileError(e), { cause: e });
       }
       live.delete(tmp);
+      published++;
     },
     abort() {
       sources.fill(undefined);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { removeTemporaries } from '@vippath/pcap';
+import { onInterrupt, type RunState } from './interrupt.js';
 import { main } from './main.js';
 
 // Writes go straight to the file descriptors' streams; a closed pipe (`vippath pcap x | head`) ends quietly.
@@ -8,18 +8,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-// Interrupted (Ctrl-C, kill): the temporaries of unfinished outputs go, earlier outputs stay as they were
-// (nothing was renamed over them), and the exit status says which signal (128 + its number). A signal that lands
-// after the command has returned interrupts nothing — its outputs are published — so the run's own status stands
-// (a faster replay made this window reachable: the signal fuzz caught exit 143 beside complete new outputs).
-let finished: number | undefined;
+// SIGINT/SIGTERM: unfinished outputs removed, exit 130/143 — unless the outputs are already published (interrupt.ts).
+const state: RunState = { finished: undefined, deferred: false };
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.on(signal, () => {
-    if (finished !== undefined) process.exit(finished);
-    const removed = removeTemporaries();
-    process.stderr.write(`\nvippath: interrupted (${signal})${removed ? `; ${removed} unfinished output file(s) removed` : ''}; earlier outputs are left as they were\n`);
-    process.exit(code);
-  });
+  process.on(signal, () => onInterrupt(signal, code, state, (c) => process.exit(c), (s) => void process.stderr.write(s)));
 }
 
 const code = await main(process.argv.slice(2), {
@@ -29,5 +21,5 @@ const code = await main(process.argv.slice(2), {
   // Progress bars only where a person watches: a terminal, and not under CI.
   interactive: process.stderr.isTTY === true && !process.env.CI,
 });
-finished = code;
+state.finished = code;
 process.exitCode = code;
