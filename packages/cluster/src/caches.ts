@@ -784,8 +784,10 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
     const macs = e.macFx.macs;
     for (let i = 0; i < macs.length; i++) if (!e.bridge.learnedStill(macs[i]!)) return false;
-    // NORMAL's lookup of the destination answers the same port, and its learning of the source finds the entry
-    // fresh: an aged one it would forget and learn anew (a table change a replay cannot make).
+    // NORMAL's lookup of the destination answers the same port, and the source's entry still answers its port.
+    // The second is stricter than needed: learning refreshes a held source however old it is (bridge.ts
+    // learnSource; the way back relies on that, see backUsable), so an aged source only costs a hit, never
+    // exactness.
     return e.normal === undefined || (e.bridge.normalLookup(e.normal, e.dstMac, now) === e.dstPort && e.bridge.normalLookup(e.normal, e.srcMac, now) === e.normal.port);
   }
 
