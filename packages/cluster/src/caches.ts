@@ -415,12 +415,17 @@ export class PathCaches implements PathWatch, OutPathCache {
     w[8] = !l4 ? 0 : proto === 6 || proto === 17 || proto === 132 ? d.dstPort : proto === 1 ? d.icmpCode : 0;
     const reads = this.reads;
     reads.refresh(this.host.bridges);
-    const slots = reads.slots;
-    if (slots.length === 0) return BASE_WORDS;
+    return this.readWords(buf, d, BASE_WORDS, reads.slots, reads.masks);
+  }
+
+  /** After a key's `base` words: br-provider's flow-key `slots` its flows read, masked; the key's length in words. */
+  private readWords(buf: Uint8Array, d: DecodedFrame, base: number, slots: Int32Array, masks: Uint32Array): number {
+    if (slots.length === 0) return base;
     const k = this.ofKey;
+    const w = this.kw;
     extractKey(buf, d, 0, k);
-    for (let i = 0; i < slots.length; i++) w[BASE_WORDS + i] = (k[slots[i]!]! & reads.masks[i]!) | 0;
-    return BASE_WORDS + slots.length;
+    for (let i = 0; i < slots.length; i++) w[base + i] = (k[slots[i]!]! & masks[i]!) | 0;
+    return base + slots.length;
   }
 
   /**
@@ -443,12 +448,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     w[11] = d.l4Offset < 0 ? 0 : proto === 6 || proto === 17 || proto === 132 ? d.dstPort : proto === 58 ? d.icmpCode : 0;
     const reads = this.reads;
     reads.refresh(this.host.bridges);
-    const slots = reads.slots6;
-    if (slots.length === 0) return BASE_WORDS_6;
-    const k = this.ofKey;
-    extractKey(buf, d, 0, k);
-    for (let i = 0; i < slots.length; i++) w[BASE_WORDS_6 + i] = (k[slots[i]!]! & reads.masks6[i]!) | 0;
-    return BASE_WORDS_6 + slots.length;
+    return this.readWords(buf, d, BASE_WORDS_6, reads.slots6, reads.masks6);
   }
 
   /**
