@@ -700,23 +700,8 @@ export class LflowExecutor {
 
   private finish(): ExecResult {
     const r = this.result;
-    const n = this.nOutputs;
-    if (n === 0) {
-      // A caller's push into the empty array must not show in a later run.
-      if (this.noOutputs.length !== 0) this.noOutputs.length = 0;
-      r.outputs = this.noOutputs;
-    } else {
-      if (this.outputsLive.length !== n) this.outputsLive.length = n;
-      r.outputs = this.outputsLive;
-    }
-    const m = this.nDrops;
-    if (m === 0) {
-      if (this.noDrops.length !== 0) this.noDrops.length = 0;
-      r.drops = this.noDrops;
-    } else {
-      if (this.dropsLive.length !== m) this.dropsLive.length = m;
-      r.drops = this.dropsLive;
-    }
+    r.outputs = handOut(this.outputsLive, this.noOutputs, this.nOutputs);
+    r.drops = handOut(this.dropsLive, this.noDrops, this.nDrops);
     return r;
   }
 
@@ -3205,6 +3190,20 @@ export { formatFlow, regWord };
 /** The environment a microflow is parsed in for this executor's datapath. */
 export function microflowEnv(ex: LflowExecutor, sb: SouthboundState): MatchEnv {
   return { addressSets: sb.addressSets, portGroups: ex.portGroups, portKey: (n) => ex.portKey(n) };
+}
+
+/**
+ * The first `n` entries of `live` as a run's result (its length set only when it differs: shrinking and growing
+ * back would reallocate per frame), or `none` emptied when there are none — a caller's push into the empty array
+ * must not show in a later run.
+ */
+function handOut<T>(live: T[], none: T[], n: number): T[] {
+  if (n === 0) {
+    if (none.length !== 0) none.length = 0;
+    return none;
+  }
+  if (live.length !== n) live.length = n;
+  return live;
 }
 
 /** The engine as one that takes lookup hints, when it is. */
