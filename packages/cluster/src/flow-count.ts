@@ -3,7 +3,7 @@
  * (IPv4 5-tuples and non-IP MAC pairs in 4 words, IPv6 5-tuples in 10), grown by doubling. No allocation per
  * frame; a hash of the 5-tuple alone (what came before) folded distinct flows together and stopped near 65 536.
  */
-import { DecodedFrame, FrameDecoder, L3, plainTcp4, readIPv4 } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, L3, formatIPv6, plainTcp4, readIPv4 } from '@vippath/wire';
 
 /** Distinct flows the replay counts exactly; past it the count stops and says "at least". */
 export const FLOW_COUNT_LIMIT = 1_000_000;
@@ -179,5 +179,76 @@ export class AddressCounter {
   /** Each address (unsigned) and its count, first seen first. */
   *entries(): IterableIterator<[number, number]> {
     for (let i = 0; i < this.size; i++) yield [this.addresses[i]!, this.counts[i]!];
+  }
+}
+
+/**
+ * Frames per IPv6 address: {@link AddressCounter}'s table with the address's 16 bytes as the key, read where they
+ * lie in the frame (no string, no array per frame). The arrays are sized on the first address, so a capture with
+ * no IPv6 costs nothing. {@link entries} gives each address's index; {@link format} writes it as text.
+ */
+export class Address6Counter {
+  private slots: Int32Array | undefined;
+  private mask = 0;
+  private words: Uint32Array | undefined;
+  private counts: Float64Array | undefined;
+  size = 0;
+  capped = false;
+
+  constructor(readonly limit: number) {}
+
+  /** Counts the address at `buf[at, at + 16)`. */
+  addAt(buf: Uint8Array, at: number): void {
+    if (!this.slots) {
+      let cap = 1024;
+      while (cap < this.limit * 2) cap *= 2;
+      this.slots = new Int32Array(cap);
+      this.mask = cap - 1;
+      this.words = new Uint32Array(this.limit * 4);
+      this.counts = new Float64Array(this.limit);
+    }
+    const slots = this.slots, words = this.words!;
+    const w0 = ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+    const w1 = ((buf[at + 4]! << 24) | (buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!) >>> 0;
+    const w2 = ((buf[at + 8]! << 24) | (buf[at + 9]! << 16) | (buf[at + 10]! << 8) | buf[at + 11]!) >>> 0;
+    const w3 = ((buf[at + 12]! << 24) | (buf[at + 13]! << 16) | (buf[at + 14]! << 8) | buf[at + 15]!) >>> 0;
+    // Clients of one prefix differ in the low words: all four go into the hash.
+    let h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35), 0x27d4eb2f);
+    h ^= h >>> 15;
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const i = slots[slot]!;
+      if (i === 0) {
+        if (this.size >= this.limit) {
+          this.capped = true;
+          return;
+        }
+        const o = this.size * 4;
+        words[o] = w0;
+        words[o + 1] = w1;
+        words[o + 2] = w2;
+        words[o + 3] = w3;
+        this.counts![this.size] = 1;
+        slots[slot] = ++this.size;
+        return;
+      }
+      const o = (i - 1) * 4;
+      if (words[o] === w0 && words[o + 1] === w1 && words[o + 2] === w2 && words[o + 3] === w3) {
+        this.counts![i - 1]!++;
+        return;
+      }
+    }
+  }
+
+  /** Each address's index (for {@link format}) and its count, first seen first. */
+  *entries(): IterableIterator<[number, number]> {
+    for (let i = 0; i < this.size; i++) yield [i, this.counts![i]!];
+  }
+
+  /** The address at index `i` as RFC 5952 text. */
+  format(i: number): string {
+    const bytes = new Uint8Array(16);
+    const view = new DataView(bytes.buffer);
+    for (let k = 0; k < 4; k++) view.setUint32(k * 4, this.words![i * 4 + k]!);
+    return formatIPv6(bytes);
   }
 }

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CaptureCursor, Next } from '@vippath/pcap';
-import { buildFrame, DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
+import { buildFrame, DecodedFrame, FrameDecoder, formatIPv6, L3 } from '@vippath/wire';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
-import { AddressCounter, FlowCounter } from './flow-count.js';
+import { Address6Counter, AddressCounter, FlowCounter } from './flow-count.js';
 import { topN } from './replay.js';
 import { SimulatedCluster } from './simulation.js';
 
@@ -96,6 +96,38 @@ describe('AddressCounter', () => {
     c.add(-1);
     c.add(0xffffffff);
     expect([...c.entries()]).toEqual([[0xffffffff, 2]]);
+  });
+});
+
+describe('Address6Counter', () => {
+  it(`counts the 16 bytes where they lie as a Map of their text would, first seen first, capped, ranked as topN does (seed ${SEED})`, () => {
+    // Addresses differing in one word each (a hash of fewer words would collide them all) and in the high bits.
+    const word = fc.constantFrom(0, 1, 0x80000000, 0xffffffff, 0x0a0b0c0d);
+    const addr = fc.tuple(word, word, word, word);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.tuple(addr, fc.nat(5)), { maxLength: 150 }), fc.integer({ min: 1, max: 12 }), (limit, seq, n) => {
+        const c = new Address6Counter(limit);
+        const m = new Map<string, number>();
+        let capped = false;
+        for (const [words, pad] of seq) {
+          // The address at an offset in a larger buffer, bytes around it set, as in a frame.
+          const buf = new Uint8Array(pad + 16 + 3).fill(0xee);
+          const v = new DataView(buf.buffer);
+          words.forEach((w, i) => v.setUint32(pad + i * 4, w));
+          c.addAt(buf, pad);
+          const text = formatIPv6(buf, pad);
+          const k = m.get(text);
+          if (k !== undefined) m.set(text, k + 1);
+          else if (m.size < limit) m.set(text, 1);
+          else capped = true;
+        }
+        expect(c.size).toBe(m.size);
+        expect(c.capped).toBe(capped);
+        expect([...c.entries()].map(([i, count]) => [c.format(i), count])).toEqual([...m]);
+        expect(topN(c.entries(), n).map(([i, count]) => [c.format(i), count])).toEqual(topN(m, n));
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
   });
 });
 

@@ -134,8 +134,9 @@ export interface ReplaySummary {
    */
   servedBy: Record<string, { node: string; requests: number; clients: string[]; otherClientRequests?: number }>;
   /**
-   * The IPv4 source addresses of the injected frames (the clients): how many, and the 10 that sent the most frames.
-   * Counted up to 100 000 addresses (`CLIENT_LIMIT`): `addressesCapped` when there were more.
+   * The IPv4 and IPv6 source addresses of the injected frames (the clients): how many, and the 10 that sent the
+   * most frames (IPv4 first on ties). Counted up to 100 000 addresses of each family (`CLIENT_LIMIT`):
+   * `addressesCapped` when there were more.
    */
   clients: { addresses: number; addressesCapped?: boolean; top: Array<{ address: string; frames: number }> };
   /** LB selections per node and pod: which backends new connections went to. */

@@ -8,8 +8,8 @@
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { addNanoseconds, type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
-import { decodePlainTcp4, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, readIPv4, VippathError } from '@vippath/wire';
-import { AddressCounter, FlowCounter } from './flow-count.js';
+import { decodePlainTcp4, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, parseIPv6, readIPv4, VippathError } from '@vippath/wire';
+import { Address6Counter, AddressCounter, FlowCounter } from './flow-count.js';
 import { DROP_KEY } from './drops.js';
 import type { K8sObject } from './manifests.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
@@ -137,6 +137,9 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   // IPv4 addresses as numbers: every frame bound for the client is looked up here.
   const vips = new Set(sim.state.services.flatMap((s) => s.ingress).filter((ip) => !ip.includes(':')).map((ip) => parseIPv4(ip)));
   const podIps = new Set(sim.state.pods.map((p) => parseIPv4(p.ip)));
+  // IPv6 ones as bytes, compared where a frame's source lies (a handful of each).
+  const vips6 = sim.state.services.flatMap((s) => s.ingress).filter((ip) => ip.includes(':')).map((ip) => parseIPv6(ip));
+  const podIps6 = sim.state.pods.flatMap((p) => (p.ip6 ? [parseIPv6(p.ip6)] : []));
   const summary: ReplaySummary = {
     framesRead: 0, injected: 0, skippedFromCluster: 0, skippedNotEthernet: 0, timestampsClamped: 0, flows: 0, flowsCapped: false,
     stages: sim.stageCounts, edges: [],
@@ -159,9 +162,10 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   const decoder = new FrameDecoder();
   const d = new DecodedFrame();
   const flows = new FlowCounter();
-  // Frames per client IPv4 source, for the summary's top list: bounded (then counted only for addresses already
-  // seen, and the summary says "at least").
+  // Frames per client source address, for the summary's top list: bounded per family (then counted only for
+  // addresses already seen, and the summary says "at least").
   const byClient = new AddressCounter(CLIENT_LIMIT);
+  const byClient6 = new Address6Counter(CLIENT_LIMIT);
   // The frame is read where it lies in the capture's chunk (`buf[at, at + length)`): no view per record.
   const countFlow = (buf: Uint8Array, at: number, length: number): void => {
     flows.addAt(buf, at, length);
@@ -172,8 +176,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       type = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
       l3 += 4;
     }
-    if (type !== 0x0800 || end < l3 + 20) return;
-    byClient.add(readIPv4(buf, l3 + 12));
+    if (type === 0x0800 && end >= l3 + 20) byClient.add(readIPv4(buf, l3 + 12));
+    else if (type === 0x86dd && end >= l3 + 40) byClient6.addAt(buf, l3 + 8);
   };
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
@@ -189,6 +193,9 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     if (d.l3 === L3.IPV4 && d.ipProto === 6) {
       if (vips.has(d.ipSrc)) summary.toClient.tcpFromVip++;
       else if (podIps.has(d.ipSrc)) summary.toClient.tcpFromPodIp++;
+    } else if (d.l3 === L3.IPV6 && d.ipProto === 6) {
+      if (anyAt(vips6, out, d.l3Offset + 8)) summary.toClient.tcpFromVip++;
+      else if (anyAt(podIps6, out, d.l3Offset + 8)) summary.toClient.tcpFromPodIp++;
     }
   };
   sim.onOutside = toClient;
@@ -274,7 +281,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     await scanCapture(source, onRecord, { onError: options.onError ?? 'stop' });
   } catch (e) {
     finishSummary(summary, sim, flows);
-    summarizeClients(summary, byClient);
+    summarizeClients(summary, byClient, byClient6);
     if (e instanceof TruncatedCaptureError) {
       // A capture that stops mid-record (a cut file, a stream that ended) still tells what it held: the frames
       // so far are summarised and written. The error still reaches the caller, with what was done.
@@ -287,7 +294,7 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     throw e;
   }
   finishSummary(summary, sim, flows);
-  summarizeClients(summary, byClient);
+  summarizeClients(summary, byClient, byClient6);
   await publish();
   return { summary, sim, ...(traces ? { traces } : {}) };
 
@@ -456,11 +463,27 @@ export function topN<K>(counts: Iterable<readonly [K, number]>, n: number): Arra
   return top;
 }
 
-/** Client addresses counted at most (12 bytes each in flow-count.ts's AddressCounter, plus its slots). */
+/** Whether one of `addresses` (16 bytes each) lies at `buf[at, at + 16)`. */
+function anyAt(addresses: readonly Uint8Array[], buf: Uint8Array, at: number): boolean {
+  next: for (const a of addresses) {
+    for (let i = 0; i < 16; i++) if (buf[at + i] !== a[i]) continue next;
+    return true;
+  }
+  return false;
+}
+
+/** Client addresses counted at most, per family (flow-count.ts: 12 bytes an IPv4 address, 24 an IPv6 one — those
+ * arrays made on the first IPv6 client —, plus the slots). */
 export const CLIENT_LIMIT = 100_000;
 
-function summarizeClients(summary: ReplaySummary, byClient: AddressCounter): void {
-  summary.clients = { addresses: byClient.size, ...(byClient.capped ? { addressesCapped: true } : {}), top: topN(byClient.entries(), TOP_N).map(([ip, frames]) => ({ address: formatIPv4(ip), frames })) };
+function summarizeClients(summary: ReplaySummary, byClient: AddressCounter, byClient6: Address6Counter): void {
+  // Each family's own top list, then the top of both (IPv4 first on ties): only those addresses become text.
+  const top = topN<string>([
+    ...topN(byClient.entries(), TOP_N).map(([ip, frames]) => [formatIPv4(ip), frames] as const),
+    ...topN(byClient6.entries(), TOP_N).map(([i, frames]) => [byClient6.format(i), frames] as const),
+  ], TOP_N);
+  const capped = byClient.capped || byClient6.capped;
+  summary.clients = { addresses: byClient.size + byClient6.size, ...(capped ? { addressesCapped: true } : {}), top: top.map(([address, frames]) => ({ address, frames })) };
 }
 
 function finishSummary(summary: ReplaySummary, sim: SimulatedCluster, flows: FlowCounter): void {
