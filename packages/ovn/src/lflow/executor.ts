@@ -631,8 +631,8 @@ export class LflowExecutor {
     // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
     this.shadowHeader.set(this.header0);
     this.shadowExact = true;
-    if (cached) return this.startCached(w, now, conn);
-    return this.start(w, now, trace);
+    if (cached) return this.startCached(w, now, conn, this.lastInportLocalnet);
+    return this.start(w, now, trace, this.lastInportLocalnet);
   }
 
   private outSlot(i: number): ExecOutput {
@@ -664,22 +664,25 @@ export class LflowExecutor {
     this.decoder.decode(buf, this.decoded, frame.length);
     this.shadow.set(w);
     this.shadowExact = false;
-    return this.start(w, now, trace);
+    return this.start(w, now, trace, this.localnetKeys.has(w[W.INPORT]!));
   }
 
-  /** A packet's per-run state, the same for the walked and the cached run. */
-  private begin(w: Uint32Array, now: number, trace: boolean): void {
+  /**
+   * A packet's per-run state, the same for the walked and the cached run. `localnet`: whether the inport is a
+   * localnet port (runFrame knows it from the port record it keeps: no set lookup per frame).
+   */
+  private begin(w: Uint32Array, now: number, trace: boolean, localnet: boolean): void {
     this.now = now;
     this.tracing = trace;
     this.depth = 1;
     this.lbDstConsumed = false;
     this.traceCt?.reset();
     this.inKey = w[W.INPORT]!;
-    if (this.chassis !== undefined && this.localnetKeys.has(this.inKey)) w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
+    if (this.chassis !== undefined && localnet) w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
   }
 
-  private start(w: Uint32Array, now: number, trace: boolean): ExecResult {
-    this.begin(w, now, trace);
+  private start(w: Uint32Array, now: number, trace: boolean, localnet: boolean): ExecResult {
+    this.begin(w, now, trace, localnet);
     let root: TraceNode | undefined;
     if (trace) {
       root = new TraceNode(NodeType.PIPELINE, `ingress(dp="${this.datapath}", inport="${this.portName(this.inKey) ?? '(unnamed)'}")`);
@@ -971,8 +974,12 @@ export class LflowExecutor {
     loadOriginal(w, res);
     res.tupleWritten = false;
     res.rewritten = false;
-    this.syncFrame(w);
+    // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
+    if (this.syncSkip) this.syncSkip = false;
+    else this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
+    // The header read back after NAT (reloadHeader), or the words as synced: in step either way.
+    this.syncedAfter = true;
     if (hidden) {
       if (res.rewritten) this.reloadHeader(w);
       return;
@@ -1880,8 +1887,8 @@ export class LflowExecutor {
     return CONN_REPLAYED;
   }
 
-  private startCached(w: Uint32Array, now: number, conn: number): ExecResult {
-    this.begin(w, now, false);
+  private startCached(w: Uint32Array, now: number, conn: number, localnet: boolean): ExecResult {
+    this.begin(w, now, false, localnet);
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
@@ -1909,7 +1916,7 @@ export class LflowExecutor {
       if (count < 3 || (t.conns !== undefined && !t.conns.admit())) {
         // Not yet, or a full store declined it: three more sightings before it asks again.
         seen[si] = tag | (count < 3 ? count : 0);
-        this.enter(0, w);
+        this.enter(0, w, true);
         return this.finish();
       }
       // The key is the words as the frame starts (the walk writes over them): kept only if the decode's key, which
@@ -1926,14 +1933,15 @@ export class LflowExecutor {
       this.connSteps = 0;
       this.connSegs.length = 0;
       this.connPortSeen = false;
-      this.enter(0, w);
+      this.enter(0, w, true);
       this.connRec = false;
       if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
       // A walk not kept comes three more times before it is recorded again.
       else seen[si] = tag;
       return this.finish();
     }
-    this.enter(0, w);
+    // The words were loaded from the frame just now (runFrame), the shadow with them.
+    this.enter(0, w, true);
     return this.finish();
   }
 
@@ -2338,7 +2346,7 @@ export class LflowExecutor {
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
-  private enter(cont: number, w: Uint32Array): void {
+  private enter(cont: number, w: Uint32Array, synced = false): void {
     const t = this.mega!;
     const seg = this.lookupSegment(t, cont, w);
     if (seg !== undefined) {
@@ -2351,7 +2359,7 @@ export class LflowExecutor {
       }
       t.stats.hits++;
       if (this.connRec) this.connSegs.push(seg);
-      this.exec(seg.ops);
+      this.exec(seg.ops, synced);
       return;
     }
     t.stats.misses++;
@@ -2372,45 +2380,59 @@ export class LflowExecutor {
     this.inEgress = was;
   }
 
-  private exec(ops: readonly MfInstr[]): void {
+  /**
+   * Runs a cached segment's program. `synced`: the frame holds what the words' header fields say (storeFrame would
+   * write nothing) as the segment starts — kept while no instruction writes a header word and no GIVE brings back
+   * a parent's words, so that the closing ct call need not compare the header with the shadow again.
+   */
+  private exec(ops: readonly MfInstr[], synced: boolean): void {
+    // The words run on are the pool's top: OUT_BEGIN and GIVE move it (a ct op ends its segment).
+    let w = this.pool[this.depth - 1]!;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
-      const w = this.pool[this.depth - 1]!;
       switch (o.op) {
         case MfOp.LOAD: {
           const a = o.action as Extract<Action, { k: 'load' }>;
+          if (headerWord(a.dst.field.word)) synced = false;
           this.load(a.dst, a.value, a.port, w);
           break;
         }
         case MfOp.MOVE: {
           const a = o.action as Extract<Action, { k: 'move' }>;
+          if (headerWord(a.dst.field.word)) synced = false;
           copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
           break;
         }
         case MfOp.EXCHANGE:
+          synced = false;
           this.exchange(o.action as Extract<Action, { k: 'exchange' }>, w);
           break;
         case MfOp.CT_CLEAR:
           ctClear(w);
           break;
         case MfOp.SETW:
+          if (headerWord(o.word)) synced = false;
           w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
           break;
         case MfOp.DEC_TTL:
+          synced = false;
           if ((w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) && w[W.IP_TTL]) w[W.IP_TTL] = w[W.IP_TTL]! - 1;
           break;
         case MfOp.PUT_FDB:
+          synced = false;
           this.putFdb(o.action as Extract<Action, { k: 'put_fdb' }>, w);
           break;
         case MfOp.LEARN_HAIRPIN:
+          synced = false;
           // The hit the key decided, run again for its learn() of the reply flow.
           this.hairpin.check(w, this.chassis!);
           break;
         case MfOp.LEARN_AFF:
+          synced = false;
           this.learnAffinity(o.action as Extract<Action, { k: 'commit_lb_aff' }>, w);
           break;
         case MfOp.OUT_BEGIN:
-          this.egressCopy(w);
+          w = this.egressCopy(w);
           break;
         case MfOp.OUT_INPLACE:
           clearForEgress(w);
@@ -2420,6 +2442,9 @@ export class LflowExecutor {
           break;
         case MfOp.GIVE:
           this.give();
+          // The parent's header may not be what the frame holds (a ct call on the copy may have translated it).
+          synced = false;
+          w = this.pool[this.depth - 1]!;
           break;
         case MfOp.DELIVER:
           if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
@@ -2433,22 +2458,45 @@ export class LflowExecutor {
           // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
           // instead of on a copy.
           this.inEgress = o.inEgress;
+          this.ctSynced(synced);
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
-          this.enter(o.cont, w);
+          this.enter(o.cont, w, this.ctDone());
+          w = this.pool[this.depth - 1]!;
           break;
         case MfOp.CT_COMMIT:
           this.inEgress = o.inEgress;
+          this.ctSynced(synced);
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
-          this.enter(o.cont, w);
+          this.enter(o.cont, w, this.ctDone());
+          w = this.pool[this.depth - 1]!;
           break;
         case MfOp.CT_SNAT_VIP:
           this.inEgress = o.inEgress;
+          this.ctSynced(synced);
           this.ctSnatToVip(w, undefined);
-          this.enter(o.cont, w);
+          this.enter(o.cont, w, this.ctDone());
+          w = this.pool[this.depth - 1]!;
           break;
       }
     }
   }
+
+  /** Before a cached ct op: whether its call (if it makes one) may skip syncing the frame. */
+  private ctSynced(synced: boolean): void {
+    this.syncSkip = synced;
+    this.syncedAfter = false;
+  }
+
+  /** After a cached ct op: whether the frame is synced as the next segment starts (a call ran and left it so). */
+  private ctDone(): boolean {
+    this.syncSkip = false;
+    return this.syncedAfter;
+  }
+
+  /** A cached ct op's call may skip its frame sync (ctSynced). */
+  private syncSkip = false;
+  /** The last ct call left words and frame in step (callCt; ctDone reads it). */
+  private syncedAfter = false;
 
   private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {
     const shapes = t.points[cont];
@@ -3027,6 +3075,11 @@ interface CtPlan {
 }
 
 /** What ovn-controller clears between ingress and egress (physical.c): logical flags, registers and zones. */
+/** Whether a field starting at word `word` (at most 4 words wide) may overlap the packet-header words. */
+function headerWord(word: number): boolean {
+  return word > W.ETH_SRC - 4 && word <= W.ARP_OP;
+}
+
 function clearForEgress(w: Uint32Array): void {
   w[W.FLAGS] = 0;
   for (let i = W.REGS; i < W.REGS + 10; i++) w[i] = 0;
