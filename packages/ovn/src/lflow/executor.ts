@@ -2386,7 +2386,7 @@ export class LflowExecutor {
    * a parent's words, so that the closing ct call need not compare the header with the shadow again.
    */
   private exec(ops: readonly MfInstr[], synced: boolean): void {
-    // The words run on are the pool's top: OUT_BEGIN and GIVE move it (a ct op ends its segment).
+    // The words run on are the pool's top: OUT_BEGIN and GIVE move it, and a ct op's nested segments may.
     let w = this.pool[this.depth - 1]!;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
@@ -2442,7 +2442,8 @@ export class LflowExecutor {
           break;
         case MfOp.GIVE:
           this.give();
-          // The parent's header may not be what the frame holds (a ct call on the copy may have translated it).
+          // The parent's words may not be what the frame holds. (Unobservable today: a copy that wrote its header has
+          // cleared `synced` already, and a copy's walk with a ct call is not cached inside a longer one.)
           synced = false;
           w = this.pool[this.depth - 1]!;
           break;
