@@ -1757,7 +1757,8 @@ export class LflowExecutor {
     this.inEgress = was;
   }
 
-  private deliver(w: Uint32Array, port: Port, node: TraceNode | undefined): void {
+  /** `synced`: the frame holds what the words' header says already (a cached segment's, exec). */
+  private deliver(w: Uint32Array, port: Port, node: TraceNode | undefined, synced = false): void {
     const i = this.nOutputs++;
     const out = this.outSlot(i);
     if (this.rec !== undefined) this.emit(MfOp.DELIVER, undefined, 0, 0, 0, 0, 'egress', 0, -1, port);
@@ -1766,7 +1767,7 @@ export class LflowExecutor {
     if (this.wordsOut) out.words.set(w);
     out.length = 0;
     if (this.decoded.status === 0) {
-      this.syncFrame(w);
+      if (!synced) this.syncFrame(w);
       if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
       let len = this.frameLength;
       out.frame.set(this.frameView(len));
@@ -2449,7 +2450,7 @@ export class LflowExecutor {
           break;
         case MfOp.DELIVER:
           if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
-          this.deliver(w, o.port as Port, undefined);
+          this.deliver(w, o.port as Port, undefined, synced);
           break;
         case MfOp.DROP:
           this.drop(o.pipeline, o.table, o.value);
