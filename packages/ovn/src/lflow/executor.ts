@@ -2391,7 +2391,53 @@ export class LflowExecutor {
     let w = this.pool[this.depth - 1]!;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
+      // The labels are property reads, not literals (no jump table): cases are compared in order, the ops a cached
+      // walk runs most first.
       switch (o.op) {
+        case MfOp.SETW:
+          if (headerWord(o.word)) synced = false;
+          w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
+          break;
+        case MfOp.CT_FORK:
+          // A fork ends its segment, and a segment is cut at a ct call only when no walk around it has more to do
+          // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
+          // instead of on a copy.
+          this.inEgress = o.inEgress;
+          this.ctSynced(synced);
+          this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
+          this.enter(o.cont, w, this.ctDone());
+          w = this.pool[this.depth - 1]!;
+          break;
+        case MfOp.OUT_INPLACE:
+          clearForEgress(w);
+          break;
+        case MfOp.DELIVER:
+          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
+          this.deliver(w, o.port as Port, undefined, synced);
+          break;
+        case MfOp.CT_COMMIT:
+          this.inEgress = o.inEgress;
+          this.ctSynced(synced);
+          this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
+          this.enter(o.cont, w, this.ctDone());
+          w = this.pool[this.depth - 1]!;
+          break;
+        case MfOp.SET_OUTPORT:
+          w[W.OUTPORT] = o.value;
+          break;
+        case MfOp.OUT_BEGIN:
+          w = this.egressCopy(w);
+          break;
+        case MfOp.GIVE:
+          this.give();
+          // The parent's words may not be what the frame holds. (Unobservable today: a copy that wrote its header has
+          // cleared `synced` already, and a copy's walk with a ct call is not cached inside a longer one.)
+          synced = false;
+          w = this.pool[this.depth - 1]!;
+          break;
+        case MfOp.DROP:
+          this.drop(o.pipeline, o.table, o.value);
+          break;
         case MfOp.LOAD: {
           const a = o.action as Extract<Action, { k: 'load' }>;
           if (headerWord(a.dst.field.word)) synced = false;
@@ -2411,10 +2457,6 @@ export class LflowExecutor {
         case MfOp.CT_CLEAR:
           ctClear(w);
           break;
-        case MfOp.SETW:
-          if (headerWord(o.word)) synced = false;
-          w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
-          break;
         case MfOp.DEC_TTL:
           synced = false;
           if ((w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) && w[W.IP_TTL]) w[W.IP_TTL] = w[W.IP_TTL]! - 1;
@@ -2431,46 +2473,6 @@ export class LflowExecutor {
         case MfOp.LEARN_AFF:
           synced = false;
           this.learnAffinity(o.action as Extract<Action, { k: 'commit_lb_aff' }>, w);
-          break;
-        case MfOp.OUT_BEGIN:
-          w = this.egressCopy(w);
-          break;
-        case MfOp.OUT_INPLACE:
-          clearForEgress(w);
-          break;
-        case MfOp.SET_OUTPORT:
-          w[W.OUTPORT] = o.value;
-          break;
-        case MfOp.GIVE:
-          this.give();
-          // The parent's words may not be what the frame holds. (Unobservable today: a copy that wrote its header has
-          // cleared `synced` already, and a copy's walk with a ct call is not cached inside a longer one.)
-          synced = false;
-          w = this.pool[this.depth - 1]!;
-          break;
-        case MfOp.DELIVER:
-          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
-          this.deliver(w, o.port as Port, undefined, synced);
-          break;
-        case MfOp.DROP:
-          this.drop(o.pipeline, o.table, o.value);
-          break;
-        case MfOp.CT_FORK:
-          // A fork ends its segment, and a segment is cut at a ct call only when no walk around it has more to do
-          // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
-          // instead of on a copy.
-          this.inEgress = o.inEgress;
-          this.ctSynced(synced);
-          this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
-          this.enter(o.cont, w, this.ctDone());
-          w = this.pool[this.depth - 1]!;
-          break;
-        case MfOp.CT_COMMIT:
-          this.inEgress = o.inEgress;
-          this.ctSynced(synced);
-          this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
-          this.enter(o.cont, w, this.ctDone());
-          w = this.pool[this.depth - 1]!;
           break;
         case MfOp.CT_SNAT_VIP:
           this.inEgress = o.inEgress;
