@@ -38,8 +38,10 @@ import { CtUpdate, allocTcpPeers, growTcpPeers, tcpInvalidFlags, tcpNewConn, tcp
 
 /**
  * Words per connection key: the source and destination addresses' first words, source L4, destination L4, meta,
- * then the addresses' other three words each (IPv6; zero for IPv4). A record keeps the first five words,
- * which are all of an IPv4 key.
+ * then the addresses' other three words each (IPv6 only). A record keeps the first five words, which are all of
+ * an IPv4 key: nothing reads an IPv4 key's other words (hash, compares, the memo and stores look at them only with
+ * the IPv6 bit set), so the scratch keys leave whatever they held there — zeroing six words per extraction, copy and
+ * compare was a measurable part of a new connection's five ct() calls.
  */
 export const CT_KEY_WORDS = 11;
 const K_SRC = 0;
@@ -603,11 +605,14 @@ export class OvsConntrack implements ConntrackEngine {
     );
   }
 
-  /** The kept key into `ck`, in this call's zone. */
+  /** The kept key into `ck`, in this call's zone (an IPv4 key: its first KW words, see CT_KEY_WORDS). */
   private reuseKey(zone: number): void {
     const ck = this.ck;
     const xk = this.xk;
-    for (let i = 0; i < W; i++) ck[i] = xk[i]!;
+    ck[K_SRC] = xk[K_SRC]!;
+    ck[K_DST] = xk[K_DST]!;
+    ck[K_SL4] = xk[K_SL4]!;
+    ck[K_DL4] = xk[K_DL4]!;
     ck[K_META] = xk[K_META]! | zone;
     this.ckHashed = false;
     this.ctxRelated = false;
@@ -623,7 +628,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
     if (!this.xOk) return;
     const xk = this.xk;
-    // IPv4 only: the kept key's other words stay 0.
+    // IPv4 only: the first KW words are the key.
     for (let i = 0; i < KW; i++) xk[i] = ck[i]!;
     xk[K_META] = ck[K_META]! & ~0xffff;
   }
@@ -799,15 +804,21 @@ export class OvsConntrack implements ConntrackEngine {
   private lookupCk(now: number): number {
     const ck = this.ck;
     const mk = this.missKey;
-    if (this.missVersion === this.version && now >= this.missNow) {
-      let i = W - 1;
-      while (i >= 0 && ck[i] === mk[i]) i--;
-      if (i < 0) {
-        // The same key: its hash too (the commit that follows inserts under it without hashing again).
-        this.ckHash = this.missHash;
-        this.ckHashed = true;
-        return -1;
-      }
+    const meta = ck[K_META]!;
+    if (
+      this.missVersion === this.version &&
+      now >= this.missNow &&
+      mk[K_META] === meta &&
+      mk[K_SL4] === ck[K_SL4] &&
+      mk[K_DL4] === ck[K_DL4] &&
+      mk[K_SRC] === ck[K_SRC] &&
+      mk[K_DST] === ck[K_DST] &&
+      (!(meta & V6_BIT) || sameV6Words(mk, ck))
+    ) {
+      // The same key: its hash too (the commit that follows inserts under it without hashing again).
+      this.ckHash = this.missHash;
+      this.ckHashed = true;
+      return -1;
     }
     if (!this.ckHashed) {
       this.ckHash = this.hashAt(ck);
@@ -815,7 +826,8 @@ export class OvsConntrack implements ConntrackEngine {
     }
     const n = this.lookupKey(ck, now, this.ckHash, this.likelyNew);
     if (n < 0) {
-      for (let i = 0; i < W; i++) mk[i] = ck[i]!;
+      const w = meta & V6_BIT ? W : KW;
+      for (let i = 0; i < w; i++) mk[i] = ck[i]!;
       this.missHash = this.ckHash;
       this.missVersion = this.version;
       this.missNow = now;
@@ -838,8 +850,6 @@ export class OvsConntrack implements ConntrackEngine {
       const v = this.v6keys!;
       const o = n * V6W;
       for (let i = 0; i < V6W; i++) k[KW + i] = v[o + i]!;
-    } else {
-      for (let i = KW; i < W; i++) k[i] = 0;
     }
   }
 
@@ -876,7 +886,6 @@ export class OvsConntrack implements ConntrackEngine {
         tk[dstWord(i)] = read32(res.originalDst, i * 4);
       }
     } else {
-      for (let i = KW; i < W; i++) tk[i] = 0;
       tk[K_SRC] = read32(res.originalSrc, 0);
       tk[K_DST] = read32(res.originalDst, 0);
     }
@@ -1221,8 +1230,6 @@ export class OvsConntrack implements ConntrackEngine {
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
       if (this.validate && internetChecksum(frame, l3, d.ipHeaderLength) !== 0) return CtReason.L3_CHECKSUM;
-      // Not fill(): a builtin call costs more than these stores.
-      for (let i = KW; i < W; i++) ck[i] = 0;
       ck[K_SRC] = d.ipSrc;
       ck[K_DST] = d.ipDst;
     } else if (d.l3 === L3.IPV6) {
@@ -1633,8 +1640,9 @@ export class OvsConntrack implements ConntrackEngine {
       for (let i = 0; i < 4; i++) h = mix(h, read32(req.natAddrMax, i * 4));
       h = mix(h, (maxPort << 16) | minPort);
       // The original key's words in their order of old (source address, destination address, ports, meta).
-      for (let i = 0; i < 4; i++) h = mix(h, ck[srcWord(i)]!);
-      for (let i = 0; i < 4; i++) h = mix(h, ck[dstWord(i)]!);
+      // An IPv4 key's other address words are 0 in this hash (the scratch key's are not kept: CT_KEY_WORDS).
+      for (let i = 0; i < 4; i++) h = mix(h, i === 0 || v6 ? ck[srcWord(i)]! : 0);
+      for (let i = 0; i < 4; i++) h = mix(h, i === 0 || v6 ? ck[dstWord(i)]! : 0);
       h = mix(h, ck[K_SL4]!);
       h = mix(h, ck[K_DL4]!);
       h = mix(h, ck[K_META]!);
@@ -2226,6 +2234,12 @@ function l4Kind(proto: number): number {
   if (proto === 1) return CtL4.ICMP4;
   if (proto === 58) return CtL4.ICMP6;
   return CtL4.OTHER;
+}
+
+/** Whether two IPv6 keys' address words past the first (KW…W-1) are equal. */
+function sameV6Words(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = KW; i < W; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** conn_key_reverse: swap the endpoints of the key at `k[o…]`. */
