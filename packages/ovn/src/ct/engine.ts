@@ -1034,11 +1034,11 @@ export class OvsConntrack implements ConntrackEngine {
     tk[K_SL4] = dl4;
     tk[K_DL4] = sl4;
     tk[K_META] = meta;
-    for (let i = 1; i < 4; i++) {
-      tk[srcWord(i)] = ck[dstWord(i)]!;
-      tk[dstWord(i)] = ck[srcWord(i)]!;
-    }
     if (meta & V6_BIT) {
+      for (let i = 1; i < 4; i++) {
+        tk[srcWord(i)] = ck[dstWord(i)]!;
+        tk[dstWord(i)] = ck[srcWord(i)]!;
+      }
       this.storeKey(e * 2, ck);
       this.storeKey(e * 2 + 1, tk);
     }
@@ -1720,7 +1720,9 @@ export class OvsConntrack implements ConntrackEngine {
       tk[K_SL4] = dCurr;
       tk[K_DL4] = sCurr;
     }
-    for (let i = 0; i < 4; i++) tk[act & SRC ? dstWord(i) : srcWord(i)] = a[i]!;
+    if (act & SRC) tk[K_DST] = a[0]!;
+    else tk[K_SRC] = a[0]!;
+    if (v6) for (let i = 1; i < 4; i++) tk[act & SRC ? dstWord(i) : srcWord(i)] = a[i]!;
 
     let found: boolean;
     if (!pat) {
