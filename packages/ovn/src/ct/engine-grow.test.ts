@@ -50,6 +50,38 @@ describe('OvsConntrack: pool growth', () => {
       expect(tupleOf(synack)).toEqual({ src: V, dst: C, sport: 80, dport: 1024 + i });
     }
   });
+
+  // The rebuild walks the live list from its oldest connection: removing the oldest, the newest or ones between
+  // (a zone flushed, entries expired and swept) must leave that walk every connection still live, and only them.
+  it('finds every connection after removals at either end of the live list and a grow', () => {
+    const syn = (i: number) => frame({ src: C, dst: V, proto: 'tcp', sport: 1024 + i, dport: 80, flags: F.SYN, seq: 1 });
+    const found = (r: Runner, i: number): number => r.run(frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 1024 + i, flags: F.SYN | F.ACK, seq: 9, ack: 2 }), { zone: 1 + (i % 3), nat: 'apply' });
+    for (const first of ['oldest', 'newest', 'zone', 'expired'] as const) {
+      const r = new Runner({ initialCapacity: 8 });
+      // Zone 1 + i % 3; the first four at time 0 (they expire first), the rest later.
+      for (let i = 0; i < 8; i++) {
+        r.now = i < 4 ? 0 : 20_000;
+        r.run(syn(i), { zone: 1 + (i % 3), commit: true, dnat: `${B}:8080` });
+      }
+      const gone = new Set<number>();
+      // Zones: 1 holds 0, 3, 6 (the oldest), 2 holds 1, 4, 7 (the newest), 3 holds 2, 5 (neither end).
+      const zone = first === 'oldest' ? 1 : first === 'newest' ? 2 : 3;
+      if (first === 'expired') {
+        // TCP_FIRST_PACKET is 30 s: at 35 s the first four have expired, the later ones not.
+        r.now = 35_000;
+        expect(r.ct.sweep(r.now)).toBe(4);
+        for (let i = 0; i < 4; i++) gone.add(i);
+      } else {
+        r.now = 25_000;
+        r.ct.flush(zone);
+        for (let i = 0; i < 8; i++) if (1 + (i % 3) === zone) gone.add(i);
+      }
+      // Grow past 8 slots (twice) with new connections, then every connection still live answers and the others do not.
+      for (let i = 8; i < 30; i++) r.run(syn(i), { zone: 1 + (i % 3), commit: true, dnat: `${B}:8080` });
+      expect(r.ct.poolCapacity, first).toBeGreaterThanOrEqual(32);
+      for (let i = 0; i < 30; i++) expect(found(r, i), `${first}: connection ${i}`).toBe(gone.has(i) ? CtState.INV | TRK : EST | RPL | TRK | SNAT);
+    }
+  });
 });
 
 describe('OvsConntrack: flushing everything', () => {

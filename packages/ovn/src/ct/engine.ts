@@ -290,6 +290,8 @@ export class OvsConntrack implements ConntrackEngine {
   private livePrev: Int32Array;
   private tcp: TcpPeers;
   private liveHead = -1;
+  /** The live list's last (oldest) connection: rehash starts there. */
+  private liveTail = -1;
   private freeHead = -1;
   /** Slots ever handed out (the rest of the pool is untouched). */
   private used = 0;
@@ -1941,6 +1943,7 @@ export class OvsConntrack implements ConntrackEngine {
     this.livePrev[e] = -1;
     this.liveNext[e] = this.liveHead;
     if (this.liveHead >= 0) this.livePrev[this.liveHead] = e;
+    else this.liveTail = e;
     this.liveHead = e;
   }
 
@@ -1979,6 +1982,7 @@ export class OvsConntrack implements ConntrackEngine {
     if (p >= 0) this.liveNext[p] = n;
     else this.liveHead = n;
     if (n >= 0) this.livePrev[n] = p;
+    else this.liveTail = p;
     const az = this.admitZone[e]!;
     if (az !== INVALID_ZONE) {
       const zl = this.zoneLimits.get(az);
@@ -2063,41 +2067,33 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   /**
-   * The chains split into `nb` buckets, each keeping its nodes' order: which of two live nodes with the same key
-   * a lookup finds (the newer, nearer the head) must not depend on whether the pool grew in between. Each old
-   * chain's nodes go to the buckets with its index in the low bits, appended at their tails; the old buckets
-   * are read in order and the nodes once each.
+   * The table rebuilt with `nb` buckets. A chain's order is the reverse of its nodes' insertion order (inserts push
+   * at the head, removals do not reorder), and which of two live nodes with the same key a lookup finds (the newer,
+   * nearer the head) must not depend on whether the pool grew in between. Every node in the table is one of a live
+   * connection's two, inserted at its commit (original, then reply) when it was linked at the live list's head: so
+   * the live list walked from its tail (the oldest connection) and each connection's nodes pushed at their new
+   * buckets' heads, original then reply, makes every chain as inserting them anew would. That walk reads the
+   * connections' links in about the order the pool handed the slots out, where splitting each old chain read one
+   * random node's links per node; the new buckets are written at random, and read only when the bitmap says the
+   * bucket is taken.
    */
   private rehash(nb: number): void {
     const links = this.links;
-    const oldBuckets = this.buckets;
-    const oldOcc = this.occupied;
-    const oldNb = this.bucketMask + 1;
+    const prev = this.livePrev;
     const mask = nb - 1;
     // Not filled with -1: a bucket is read only while its bit is set, and the bit is set with its first store.
     const buckets = new Int32Array(nb);
     const occupied = new Uint32Array((nb + 31) >>> 5);
-    // Tail of each new bucket an old one splits into (nb / oldNb of them), by the hash bits above the old mask.
-    const shift = Math.log2(oldNb);
-    const tails = new Int32Array(nb / oldNb);
-    for (let ob = 0; ob < oldNb; ob++) {
-      if ((oldOcc[ob >>> 5]! & (1 << (ob & 31))) === 0) continue;
-      for (let i = 0; i < tails.length; i++) tails[i] = -1;
-      for (let n = oldBuckets[ob]!; n >= 0; ) {
+    for (let e = this.liveTail; e >= 0; e = prev[e]!) {
+      for (let n = e * 2, last = n + 1; n <= last; n++) {
         const at = n * 2;
-        const next = links[at + 1]!;
         const b = links[at]! & mask;
-        const t = b >>> shift;
-        const tail = tails[t]!;
-        if (tail < 0) {
-          buckets[b] = n;
-          occupied[b >>> 5]! |= 1 << (b & 31);
-        } else {
-          links[tail * 2 + 1] = n;
-        }
-        links[at + 1] = -1;
-        tails[t] = n;
-        n = next;
+        const w = b >>> 5;
+        const bit = 1 << (b & 31);
+        const occ = occupied[w]!;
+        links[at + 1] = occ & bit ? buckets[b]! : -1;
+        buckets[b] = n;
+        occupied[w] = occ | bit;
       }
     }
     this.buckets = buckets;
@@ -2147,6 +2143,7 @@ export class OvsConntrack implements ConntrackEngine {
     const n = this.nConns;
     this.occupied.fill(0);
     this.liveHead = -1;
+    this.liveTail = -1;
     this.freeHead = -1;
     this.used = 0;
     this.nConns = 0;
