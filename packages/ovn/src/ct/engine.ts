@@ -635,7 +635,11 @@ export class OvsConntrack implements ConntrackEngine {
     if (!this.xOk) return;
     const xk = this.xk;
     // IPv4 only: the first KW words are the key.
-    for (let i = 0; i < KW; i++) xk[i] = ck[i]!;
+    // Word by word: a loop over five elements costs more than its stores here.
+    xk[K_SRC] = ck[K_SRC]!;
+    xk[K_DST] = ck[K_DST]!;
+    xk[K_SL4] = ck[K_SL4]!;
+    xk[K_DL4] = ck[K_DL4]!;
     xk[K_META] = ck[K_META]! & ~0xffff;
   }
 
@@ -851,7 +855,11 @@ export class OvsConntrack implements ConntrackEngine {
   private loadKey(n: number, k: Uint32Array): void {
     const keys = this.keys;
     const b = (n >> 1) * R + (n & 1) * REV;
-    for (let i = 0; i < KW; i++) k[i] = keys[b + i]!;
+    k[K_SRC] = keys[b + K_SRC]!;
+    k[K_DST] = keys[b + K_DST]!;
+    k[K_SL4] = keys[b + K_SL4]!;
+    k[K_DL4] = keys[b + K_DL4]!;
+    k[K_META] = keys[b + K_META]!;
     if (k[K_META]! & V6_BIT) {
       const v = this.v6keys!;
       const o = n * V6W;
