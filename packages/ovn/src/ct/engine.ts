@@ -740,7 +740,7 @@ export class OvsConntrack implements ConntrackEngine {
     }
     const h = this.ckHash;
     const hashed = this.ckHashed;
-    reverseKey(ck, 0);
+    reverseKey(ck);
     this.ckHashed = false;
     // The packet as the previous ct() NATed it (the kept key, see noteKey) in the zone of that connection: the key
     // is that node's, and so is the hash.
@@ -751,7 +751,7 @@ export class OvsConntrack implements ConntrackEngine {
     }
     const n = this.lookupFirst(now);
     if (n < 0) {
-      reverseKey(ck, 0);
+      reverseKey(ck);
       this.ckHash = h;
       this.ckHashed = hashed;
       this.ctxReply = false;
@@ -1384,7 +1384,7 @@ export class OvsConntrack implements ConntrackEngine {
     ck[K_META] = (ck[K_META]! & 0xffff) | (iproto << 16);
     // ICMP errors need carry only 8 bytes of the embedded transport header (ICMP_ERROR_DATA_L4_LEN).
     if (!this.extractInnerL4(frame, il4, tail - il4, iproto, false, 8)) return CtReason.L4_UNTRACKABLE;
-    reverseKey(ck, 0);
+    reverseKey(ck);
     this.ctxRelated = true;
     this.innerL3 = il3;
     this.innerL4 = il4;
@@ -1416,7 +1416,7 @@ export class OvsConntrack implements ConntrackEngine {
     const il4 = w.upperOffset;
     ck[K_META] = (ck[K_META]! & (0xffff | V6_BIT)) | (iproto << 16);
     if (!this.extractInnerL4(frame, il4, tail - il4, iproto, true, 0)) return CtReason.L4_UNTRACKABLE;
-    reverseKey(ck, 0);
+    reverseKey(ck);
     this.ctxRelated = true;
     this.innerL3 = il3;
     this.innerL4 = il4;
@@ -2299,18 +2299,23 @@ function sameV6Words(a: Uint32Array, b: Uint32Array): boolean {
   return true;
 }
 
-/** conn_key_reverse: swap the endpoints of the key at `k[o…]`. */
-function reverseKey(k: Uint32Array, o: number): void {
-  for (let i = 0; i < 4; i++) {
-    const s = o + srcWord(i);
-    const d = o + dstWord(i);
-    const t = k[s]!;
-    k[s] = k[d]!;
-    k[d] = t;
+/** conn_key_reverse: swap the endpoints of the key `k` (an IPv4 key's first words only: CT_KEY_WORDS). */
+function reverseKey(k: Uint32Array): void {
+  let t = k[K_SRC]!;
+  k[K_SRC] = k[K_DST]!;
+  k[K_DST] = t;
+  t = k[K_SL4]!;
+  k[K_SL4] = k[K_DL4]!;
+  k[K_DL4] = t;
+  if (k[K_META]! & V6_BIT) {
+    for (let i = 1; i < 4; i++) {
+      const s = srcWord(i);
+      const d = dstWord(i);
+      t = k[s]!;
+      k[s] = k[d]!;
+      k[d] = t;
+    }
   }
-  const t = k[o + K_SL4]!;
-  k[o + K_SL4] = k[o + K_DL4]!;
-  k[o + K_DL4] = t;
 }
 
 /** The source (`src`) or destination address of the key `k` as text. */
