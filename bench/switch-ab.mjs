@@ -4,9 +4,10 @@
 // with the other processes' load, alternating runs in one process see the same load. Each tree after the first is
 // also compared with the first round by round (median per-round ratio, rounds faster). A tree before commit 1d2a7d2
 // runs its hand-modelled switch; `floor:ROOT` runs bench/switch-floor.mjs's ct() calls alone on ROOT's switch, with no
-// executor: the two per ACK (est), the five per SYN as recorded from the switch (new). Usage: node bench/switch-ab.mjs new|est ROOT|floor:ROOT... [--frames N] [--rounds N] [--flows N]
+// executor: the two per ACK (est), the five per SYN as recorded from the switch (new); `hfloor:ROOT` (est only) the two per
+// ACK with the lookup hints the switch hands the engine. Usage: node bench/switch-ab.mjs new|est ROOT|floor:ROOT|hfloor:ROOT... [--frames N] [--rounds N] [--flows N]
 import { estWorkload, loadSwitch, newWorkload } from './switch-workload.mjs';
-import { floorNewWorkload, floorWorkload } from './switch-floor.mjs';
+import { floorHintedWorkload, floorNewWorkload, floorWorkload } from './switch-floor.mjs';
 
 const args = process.argv.slice(2);
 const opt = (flag, dflt) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : dflt);
@@ -23,14 +24,16 @@ let cpu = 0;
 const time = { start: () => process.cpuUsage(), stop: (t) => { const c = process.cpuUsage(t); cpu = (c.user + c.system) / 1e6; } };
 const trees = [];
 for (const spec of roots) {
-  const floor = spec.startsWith('floor:');
-  const root = floor ? spec.slice(6) : spec;
+  const hinted = spec.startsWith('hfloor:');
+  const floor = hinted || spec.startsWith('floor:');
+  const root = floor ? spec.slice(spec.indexOf(':') + 1) : spec;
+  if (hinted && kase !== 'est') throw new Error('switch-ab: hfloor: is for est only');
   const sw = await loadSwitch(root);
   let w = kase === 'new' ? newWorkload(sw, frames) : estWorkload(sw, flows);
-  if (floor) w = kase === 'new' ? await floorNewWorkload(sw, w, root) : await floorWorkload(sw, w, root);
+  if (floor) w = kase === 'new' ? await floorNewWorkload(sw, w, root) : hinted ? await floorHintedWorkload(sw, w, root) : await floorWorkload(sw, w, root);
   const once = () => (kase === 'new' ? w.run(time) : w.run(frames, time));
   once();
-  trees.push({ root: spec, kind: floor ? (kase === 'new' ? 'five ct() calls, no executor' : 'two ct() calls, no executor') : sw.logicalFlows ? 'logical flows' : 'hand-modelled', once, ns: [] });
+  trees.push({ root: spec, kind: floor ? (kase === 'new' ? 'five ct() calls, no executor' : hinted ? 'two hinted ct() calls, no executor' : 'two ct() calls, no executor') : sw.logicalFlows ? 'logical flows' : 'hand-modelled', once, ns: [] });
 }
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 ? [...trees].reverse() : trees;

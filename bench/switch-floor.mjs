@@ -60,6 +60,68 @@ export async function floorWorkload(sw, w, root) {
 }
 
 /**
+ * The floor under switch-est as the switch calls the engine: the same two ct() calls per ACK, through
+ * `executeHinted` with the node each call found last time for that ACK (what the executor's replayed walks keep and
+ * hand back: bench/README "Established flows (session 9)"), the packet numbered and its ct fields cleared before each
+ * call as the executor's replay does. `run(n)` as floorWorkload's.
+ */
+export async function floorHintedWorkload(sw, w, root) {
+  if (!sw.logicalFlows) throw new Error('switch-floor: ROOT must be a tree with the logical-flow switch');
+  const ovn = await import(pathToFileURL(join(root, 'packages/ovn/dist/index.js')).href);
+  const { FrameDecoder, DecodedFrame } = sw.wire;
+  const ct = sw.ls.conntracks().find((c) => c.chassis === CHASSIS).conntrack;
+  if (typeof ct.executeHinted !== 'function') throw new Error('switch-floor: ROOT has no lookup hints (hfloor: needs session 9 or later)');
+  const request = (zone) => {
+    const r = new ovn.CtRequest();
+    r.action = ovn.CtAction.CT_LB_MARK;
+    r.nat = ovn.CtNat.APPLY;
+    r.zone = zone;
+    return r;
+  };
+  const reqs = [request(sw.ls.zoneOf(sw.localnet)), request(sw.ls.zoneOf(w.pod))];
+  const res = new ovn.CtResult();
+  const decoder = new FrameDecoder();
+  const d = new DecodedFrame();
+  const buf = new Uint8Array(2048);
+  const out = new Uint8Array(2048);
+  const acks = w.frames;
+  // Per ACK and call: the node found last time and its slot's generation (-1: none yet).
+  const hints = new Int32Array(acks.length * 4).fill(-1);
+  const EST = ovn.CtState.EST;
+  return {
+    run(n, time) {
+      const t = time?.start();
+      let est = 0;
+      for (let i = 0, j = 0; i < n; i++) {
+        const f = acks[j];
+        buf.set(f);
+        decoder.decode(buf, d, f.length);
+        res.reset();
+        res.packet++;
+        const epoch = ct.epoch;
+        for (let k = 0, h = j * 4; k < 2; k++, h += 2) {
+          res.state = 0;
+          res.mark = 0;
+          res.hasOriginal = false;
+          res.originalProto = 0;
+          res.tupleWritten = false;
+          res.rewritten = false;
+          ct.executeHinted(buf, f.length, d, reqs[k], res, 1000, hints[h], hints[h + 1], epoch);
+          hints[h] = ct.foundNode;
+          hints[h + 1] = ct.foundGen;
+          if (res.state & EST) est++;
+        }
+        out.set(buf.subarray(0, f.length));
+        if (++j === acks.length) j = 0;
+      }
+      time?.stop(t);
+      if (est !== 2 * n) throw new Error(`switch-floor: ${2 * n - est} of ${2 * n} calls not established`);
+      return n;
+    },
+  };
+}
+
+/**
  * The floor under switch-new: the same SYNs through the same switch's OvsConntrack, with only what no executor can
  * skip — a copy of the frame, a decode, and the five ct() calls OVN makes per new load-balanced connection, each
  * given what the executor gave it on a recorded pass (the request, the packet's ct metadata from its words, the
