@@ -1949,9 +1949,12 @@ export class OvsConntrack implements ConntrackEngine {
 
   private linkLive(e: number): void {
     this.livePrev[e] = -1;
-    this.liveNext[e] = this.liveHead;
-    if (this.liveHead >= 0) this.livePrev[this.liveHead] = e;
-    else this.liveTail = e;
+    const head = this.liveHead;
+    this.liveNext[e] = head;
+    if (head >= 0) this.livePrev[head] = e;
+    // Stored on every call: a store reached only into an empty list (after a flush) would have no type feedback when
+    // the function is optimized, and deoptimize it then.
+    this.liveTail = head >= 0 ? this.liveTail : e;
     this.liveHead = e;
   }
 
