@@ -1315,9 +1315,10 @@ export class OvsConntrack implements ConntrackEngine {
       v = this.viewSum(frame);
       if (v === undefined) return sumWords(frame, off, len);
     }
-    if (v === undefined || off & 1) return sumWords(frame, off, len);
     let i = off >> 1;
     const end = i + (len >> 1);
+    // (A view is as long as its buffer was when made: a length-tracking array that grew since is read bytewise.)
+    if (v === undefined || off & 1 || end > v.length) return sumWords(frame, off, len);
     let sum = 0;
     for (; i + 4 <= end; i += 4) {
       sum += v[i]! + v[i + 1]! + v[i + 2]! + v[i + 3]!;
