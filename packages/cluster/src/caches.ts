@@ -95,6 +95,9 @@ function hashBytes(buf: Uint8Array, n: number): number {
   return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
+/** Mixed into the hash of a {@link BackEntry.wild} entry's key: never the slot of an exact key of the same words. */
+const WILD_MIX = 0x2545f491;
+
 function sameWords(a: Int32Array, w: Int32Array, n: number): boolean {
   if (a.length !== n) return false;
   for (let i = 0; i < n; i++) if (a[i] !== w[i]) return false;
@@ -590,10 +593,30 @@ export class PathCaches implements PathWatch, OutPathCache {
         for (let i = 0; i < slots.length; i++) w[n++] = (k[slots[i]!]! & reads.masks[i]!) | 0;
       }
     }
+    // The entry without the destination MAC first (see BackEntry.wild): the answers to every client of a pod.
+    const wildOk = !reads.dst && (frame[0]! & 1) === 0;
+    if (wildOk) {
+      const d0 = w[0]!;
+      const d1 = w[1]!;
+      w[0] = 0;
+      w[1] = 0;
+      const wh = (FlowCache.hashWords(w, n) ^ this.lastBackMix ^ WILD_MIX) & 0x3fffffff;
+      const we = this.backs.get(wh);
+      const found = we !== undefined && we.wild && we.prog.path === path && we.prog.from === from && sameWords(we.key, w, n);
+      w[0] = d0;
+      w[1] = d1;
+      if (found) {
+        if (this.wildUsable(we, frame)) {
+          this.backReplay(we, frame, len);
+          return true;
+        }
+        // Not for this destination (or no longer at all): an entry keyed on it may still serve; a new one replaces this.
+      }
+    }
     // The node's MAC mixed in (a 48-bit number: its remainder is a floating-point one), once per node met.
     const hash = (FlowCache.hashWords(w, n) ^ this.lastBackMix) & 0x3fffffff;
     const e = this.backs.get(hash);
-    if (e !== undefined && e.prog.path === path && e.prog.from === from && sameWords(e.key, w, n)) {
+    if (e !== undefined && !e.wild && e.prog.path === path && e.prog.from === from && sameWords(e.key, w, n)) {
       if (this.backUsable(e)) {
         this.backReplay(e, frame, len);
         return true;
@@ -609,8 +632,33 @@ export class PathCaches implements PathWatch, OutPathCache {
       this.backSeen[slot] = hash;
       return false;
     }
-    this.backWatch(path, frame, len, from, depth, hash, w.slice(0, n));
+    this.backWatch(path, frame, len, from, depth, hash, w.slice(0, n), wildOk);
     return true;
+  }
+
+  /**
+   * {@link backUsable} for a {@link BackEntry.wild} entry and the answer `frame`, whose destination MAC the key
+   * left out: the wire must still send it to the outside and NORMAL's lookup give the entry's port (both what the
+   * full path reads of it), and it must not be the source (NORMAL would answer the patch port).
+   */
+  private wildUsable(e: BackEntry, frame: Uint8Array): boolean {
+    const host = this.host;
+    const dp = host.dp;
+    const p = e.prog;
+    if (e.generation !== host.generation || p.path.bridge.version !== e.bridgeVersion) return false;
+    const seg = dp.segment;
+    // The wire's table checked for the destination last met, at the stamp: a run of answers to one client (or
+    // to the gateway's MAC) costs one comparison; another destination, two lookups.
+    if (e.fdbStamp !== seg.changes || macNumber(frame, 0) !== e.dstMac) {
+      const dst = macNumber(frame, 0);
+      if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(dst) !== 'outside') return false;
+      e.dstMac = dst;
+      e.fdbStamp = seg.changes;
+    }
+    const b = p.path.bridge;
+    const macs = p.macFx.macs;
+    for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
+    return p.normal === undefined || b.normalLookup(p.normal, e.dstMac, dp.now) === p.dstPort;
   }
 
   /** Whether the wire knows the answer's source on its node and its destination outside (else it floods or learns). */
@@ -673,7 +721,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   }
 
   /** Runs the way back out for real, watched, and makes an entry when a replay would reproduce it exactly. */
-  private backWatch(path: NodePath, frame: Uint8Array, len: number, from: number, depth: number, hash: number, key: Int32Array): void {
+  private backWatch(path: NodePath, frame: Uint8Array, len: number, from: number, depth: number, hash: number, key: Int32Array, wildOk: boolean): void {
     const host = this.host;
     const dp = host.dp;
     const rec = dp.rec;
@@ -749,7 +797,15 @@ export class PathCaches implements PathWatch, OutPathCache {
     };
     let ph = hashInts(hashInts(hashInts(Math.imul(from ^ dstPort, 0x9e3779b9) ^ fx.rules.length ^ (macFx.macs.length << 8), byteDelta), deltas.stageDelta), deltas.edgeDelta);
     ph = (ph ^ this.lastBackMix) & 0x3fffffff;
-    this.backs.set(hash, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, this.backPrograms.intern(ph, made)));
+    const prog = this.backPrograms.intern(ph, made);
+    // Without the destination in the key when only lookups read it (wildUsable checks them per frame): out to the
+    // wire, nothing to LOCAL, NORMAL (if it ran) forwarding to a known port — not flooding, where LOCAL gets a copy.
+    if (wildOk && made.wire && drops.length === 0 && (normal === undefined || dstPort >= 0)) {
+      key[0] = 0;
+      key[1] = 0;
+      const wh = (FlowCache.hashWords(key, key.length) ^ this.lastBackMix ^ WILD_MIX) & 0x3fffffff;
+      this.backs.set(wh, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, prog, true));
+    } else this.backs.set(hash, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, prog, false));
   }
 
   /** The ICMP type for an ICMP or ICMPv6 frame whose header was read (+1), else 0: MetalLB's responder reads it. */

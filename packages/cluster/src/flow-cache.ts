@@ -265,6 +265,12 @@ export class BackReads {
   private version = -1;
   slots = new Int32Array(0);
   masks = new Uint32Array(0);
+  /**
+   * Whether some flow that can see the patch port matches on the destination MAC: then every back key holds it.
+   * When none does, only NORMAL's lookup and the wire's read it — both checked again per frame for an entry made
+   * with the destination left out of its key (see {@link BackEntry.wild}).
+   */
+  dst = false;
 
   constructor(private readonly bridge: Bridge, private readonly patchPort: number) {}
 
@@ -283,6 +289,7 @@ export class BackReads {
     const extra = [...union].filter(([s, m]) => m !== 0 && !backCovered(s)).sort((a, b) => a[0] - b[0]);
     this.slots = Int32Array.from(extra.map(([s]) => s));
     this.masks = Uint32Array.from(extra.map(([, m]) => m));
+    this.dst = (union.get(Slot.DL_DST_HI) ?? 0) !== 0 || (union.get(Slot.DL_DST_LO) ?? 0) !== 0;
     this.version = this.bridge.version;
   }
 }
@@ -332,12 +339,22 @@ export function sameBackProgram(a: BackProgram, b: BackProgram): boolean {
 
 /** A compiled way back out: from the switch's localnet port through its program's br-provider, NIC and the wire. */
 export interface BackEntry {
+  /** The key's words; for a {@link wild} entry the destination MAC's two words are 0. */
   key: Int32Array;
   generation: number;
   bridgeVersion: number;
   fdbStamp: number;
   srcMac: number;
+  /** The destination MAC the wire's table was last checked for (at {@link fdbStamp}). */
   dstMac: number;
+  /**
+   * Keyed without the destination MAC (a megaflow wildcarding it, as OVS's does for a field no rule matched):
+   * made when nothing but NORMAL's lookup (a known port, not a flood) and the wire's lookup (the outside) read it,
+   * and nothing went to LOCAL, whose host stack tells its own MAC from others. A hit checks both lookups again
+   * for the frame's own destination — so one entry serves the answers to every client of a pod's, behind the
+   * gateway or on the VLAN with a MAC of its own.
+   */
+  wild: boolean;
   prog: BackProgram;
 }
 
@@ -354,6 +371,7 @@ export class OutEntry implements BackEntry {
     srcMac: number,
     dstMac: number,
     public prog: BackProgram,
+    public wild: boolean,
   ) {
     this.srcMac = srcMac;
     this.dstMac = dstMac;
