@@ -60,6 +60,18 @@ function onlyToPatch(rules: readonly Flow[], n: number, patch: number): boolean 
   return outputs === 1;
 }
 
+/** Whether any of `rules` sets the source MAC (to a constant: {@link onlyToPatch} allows no other edit of it). */
+function setsSource(rules: readonly Flow[]): boolean {
+  for (let i = 0; i < rules.length; i++) {
+    const actions = rules[i]!.actions;
+    for (let j = 0; j < actions.length; j++) {
+      const a = actions[j]!;
+      if (a.kind === 'set' && a.field === 'dl_src') return true;
+    }
+  }
+  return false;
+}
+
 /**
  * Whether br-provider's rules on the way back out only forward: outputs (NORMAL among them), resubmits in place,
  * goto_table, notes — nothing that rewrites the frame or reads a field into a register, so what leaves is what
@@ -268,8 +280,12 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (usable) {
       const n = this.fastKey(buf, length);
       if (n > 0) {
+        if (!tracing) {
+          const we = this.findWild(n);
+          if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep);
+        }
         const e = this.flows.find(FlowCache.hashWords(this.kw, n), this.kw, n);
-        if (e !== undefined && this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep);
+        if (e !== undefined && !e.wild && this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep);
       }
     }
     const d = this.hd;
@@ -289,8 +305,13 @@ export class PathCaches implements PathWatch, OutPathCache {
     let hash = 0;
     if (candidate) {
       const n = (this.kn = d.l3 === L3.IPV4 ? this.keyOf(buf, d) : this.keyOf6(buf, d));
+      if (!tracing) {
+        const we = this.findWild(n);
+        if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep);
+      }
       hash = FlowCache.hashWords(this.kw, n);
-      const e = this.flows.find(hash, this.kw, n);
+      const found = this.flows.find(hash, this.kw, n);
+      const e = found !== undefined && !found.wild ? found : undefined;
       if (e !== undefined) {
         // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
         // path once more and records them.
@@ -476,6 +497,47 @@ export class PathCaches implements PathWatch, OutPathCache {
     return (buf[6]! & 1) !== 0 || this.host.dp.segment.fdb.get(macNumber(buf, 6)) === 'outside';
   }
 
+  /**
+   * The {@link CacheEntry.wild} entry for the key in {@link kw}`[0, n)` (looked up with the source MAC's words 0),
+   * if any; none while some flow matches on the source MAC.
+   */
+  private findWild(n: number): CacheEntry | undefined {
+    if (this.reads.src) return undefined;
+    const w = this.kw;
+    const s0 = w[2]!;
+    const s1 = w[3]!;
+    w[2] = 0;
+    w[3] = 0;
+    const h = (FlowCache.hashWords(w, n) ^ WILD_MIX) & 0x3fffffff;
+    const e = this.flows.find(h, w, n);
+    w[2] = s0;
+    w[3] = s1;
+    if (e === undefined || !e.wild) return undefined;
+    // A fact every frame of it rests on changed: stale, as an exact entry would be (another source only passes it by).
+    if (e.generation !== this.host.generation || e.prog.bridge.version !== e.bridgeVersion) {
+      this.flows.stale++;
+      this.flows.delete(h);
+      return undefined;
+    }
+    return e;
+  }
+
+  /**
+   * {@link usable} for a {@link CacheEntry.wild} entry ({@link findWild} checked the versions) and the frame in
+   * `buf`: the wire must hold the frame's own source on the outside (its learning then only refreshes it) and the
+   * destination on the entry's node — checked again when the source or the table changed since the last check.
+   */
+  private wildInUsable(e: CacheEntry, buf: Uint8Array): boolean {
+    const seg = this.host.dp.segment;
+    if (e.fdbStamp !== seg.changes || macNumber(buf, 6) !== e.srcMac) {
+      const src = macNumber(buf, 6);
+      if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside' || seg.fdb.get(e.dstMac) !== e.prog.node) return false;
+      e.srcMac = src;
+      e.fdbStamp = seg.changes;
+    }
+    return true;
+  }
+
   /** Whether every fact entry `e` rests on still holds: versions, and the wire's MAC table. */
   private usable(e: CacheEntry): boolean {
     if (e.generation !== this.host.generation || e.prog.bridge.version !== e.bridgeVersion) return false;
@@ -514,12 +576,20 @@ export class PathCaches implements PathWatch, OutPathCache {
     // An exact-length view, made once per length: the switch copies a frame whose length is its array's with
     // one set(), any other byte by byte.
     const sw = buf !== this.scratch ? buf.subarray(4, length) : (this.scratch4Views[len] ?? (this.scratch4Views[len] = this.scratch4.subarray(0, len)));
-    // The addresses at the switch: the three words after the key.
+    // The addresses at the switch: the three words after the key — or, for a wild entry whose rules leave the
+    // source alone, the destination from them and the frame's own source, moved over the tag first (from the
+    // back: the two ranges overlap) before the destination is written over its first bytes.
     const k = e.key;
-    for (let i = 0, j = e.keyLength; i < 12; i += 4, j++) {
+    let bytes = 12;
+    if (e.keepSrc) {
+      for (let i = 5; i >= 0; i--) buf[10 + i] = buf[6 + i]!;
+      bytes = 6;
+    }
+    for (let i = 0, j = e.keyLength; i < bytes; i += 4, j++) {
       const v = k[j]!;
       sw[i] = v >>> 24;
       sw[i + 1] = v >>> 16;
+      if (i + 2 >= bytes) break;
       sw[i + 2] = v >>> 8;
       sw[i + 3] = v;
     }
@@ -1107,7 +1177,14 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < kn; i++) key[i] = this.kw[i]!;
     const m = sp.frame;
     for (let i = 0; i < 3; i++) key[kn + i] = (m[4 * i]! << 24) | (m[4 * i + 1]! << 16) | (m[4 * i + 2]! << 8) | m[4 * i + 3]!;
-    this.flows.set(hash, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog));
+    // Without the source MAC when no flow reads it and no step names it (see CacheEntry.wild); the switch then
+    // gets the frame's own source unless a rule set it (a constant, in the words after the key).
+    if (!this.reads.src && made.stages === undefined) {
+      const keepSrc = !setsSource(rules) && sameBytes(m.subarray(6, 12), frame.subarray(6, 12), 6);
+      key[2] = 0;
+      key[3] = 0;
+      this.flows.set((FlowCache.hashWords(key, kn) ^ WILD_MIX) & 0x3fffffff, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog, true, keepSrc));
+    } else this.flows.set(hash, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog));
   }
 
   /** Makes an ARP entry from a watched full-path run, when everything it did is something a replay reproduces. */

@@ -392,6 +392,8 @@ const RULES = [
   `priority=30000,tcp,in_port=1,nw_src=${clientIp(6)},nw_dst=${VIP},tp_dst=80 actions=mod_dl_src:${clientMac(7)},mod_dl_dst:00:00:00:01:00:01,output:2`,
   // Client 8's segments reach the switch as from node3's own MAC: the pods answer to it.
   `priority=30000,tcp,in_port=1,nw_src=${clientIp(8)},nw_dst=${VIP},tp_dst=80 actions=mod_dl_src:${nodeMac(3)},mod_dl_dst:00:00:00:01:00:01,output:2`,
+  // A rule on the source MAC: the way-in keys must hold it again.
+  `priority=20000,tcp,in_port=1,dl_src=${clientMac(5)},nw_dst=${VIP},tp_dst=80 actions=drop`,
 ];
 
 const mevArb: fc.Arbitrary<MEv> = fc.oneof(
@@ -544,17 +546,18 @@ describe('the flow cache as a megaflow', () => {
     expect(stats.backHits).toBeGreaterThan(5);
   });
 
-  it(`the way back without the client's MAC in its key: answers to every client, behind the gateway or with MACs of their own, the wire's table small, br-provider's entries aged (${megaRuns} runs, seed ${seed})`, () => {
+  it(`the way in without the client's MAC in its key, and the way back: answers to every client, behind the gateway or with MACs of their own, the wire's table small, br-provider's entries aged (${megaRuns} runs, seed ${seed})`, () => {
     // Conversations (SYN, ACK, request, ACK, FIN) to the VIP's owner from clients 0–3 behind the gateway and 4–9
     // with MACs of their own, some after an ARP (br-provider's NORMAL then knows the client: its answers forward
     // to the uplink, a wildcard entry's condition), gaps past NORMAL's ageing (300 s), a wire table of 4–6 MACs
     // (a MAC forgotten there while br-provider still has it: the answer floods on the wire) and rules reading
-    // dl_dst on the way back, or making client 6's segments reach the pods from client 7's MAC. A wildcard entry checking less than the full path reads of the destination
+    // dl_dst on the way back, making client 6's segments reach the pods from client 7's MAC (client 8's from
+    // node3's), or dropping client 5's by its MAC on the way in. A wildcard entry checking less than the full path reads of the destination
     // gives other counters, wire frames or MAC tables here.
     type WEv = { kind: 'conv'; client: number; sport: number; arp: boolean; gapMs: number } | { kind: 'flow'; rule: number; gapMs: number };
     const wevArb: fc.Arbitrary<WEv> = fc.oneof(
       { weight: 12, arbitrary: fc.record({ kind: fc.constant('conv' as const), client: fc.integer({ min: 0, max: 9 }), sport: fc.integer({ min: 40000, max: 40002 }), arp: fc.boolean(), gapMs: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.constant(310_000) }) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('flow' as const), rule: fc.constantFrom(8, 6, 9, 10, 10), gapMs: fc.constant(0) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('flow' as const), rule: fc.constantFrom(8, 6, 9, 10, 10, 11, 12, 12), gapMs: fc.constant(0) }) },
     );
     const toMega = (events: WEv[]): MEv[] => events.flatMap((e): MEv[] => e.kind === 'flow' ? [{ kind: 'flow', node: 3, rule: e.rule, gapMs: e.gapMs }] : [
       ...(e.arp ? [{ kind: 'arp' as const, client: e.client, gapMs: e.gapMs }] : []),
@@ -573,7 +576,7 @@ describe('the flow cache as a megaflow', () => {
     expect(stats.backHits).toBeGreaterThan(10 * megaRuns);
   }, 600_000);
 
-  it('one way-back entry serves the answers to every client of a pod: behind the gateway, and on the VLAN with MACs of their own', () => {
+  it('one way-in and one way-back entry serve every client of a pod: behind the gateway, and on the VLAN with MACs of their own', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
     let t = 0;
     const conv = (client: number, sport: number): void => {
@@ -595,11 +598,13 @@ describe('the flow cache as a megaflow', () => {
       conv(client, 40000);
     }
     const after = sim.cacheStats();
-    // Each conversation's answers from the entry the gateway's made, whatever the client's MAC: the response and
-    // the ACK of the FIN (the SYN-ACK runs inside the watched full path of the client's first SYN, whose way-in
-    // key — its MAC — is new).
+    // Each conversation's three answers (SYN-ACK, response, ACK of the FIN) from the entry the gateway's made,
+    // whatever the client's MAC; and every segment from the way-in entry the gateway's made.
     expect(after.backMisses - before.backMisses).toBe(0);
-    expect(after.backHits - before.backHits).toBe(12);
+    expect(after.backHits - before.backHits).toBe(18);
+    expect(after.misses - before.misses).toBe(0);
+    expect(after.hits - before.hits).toBe(30);
+    expect(after.entries).toBe(before.entries);
     expect(after.backEntries).toBe(before.backEntries);
   });
 

@@ -62,7 +62,7 @@ export interface CacheEntry {
    */
   key: Int32Array;
   keyLength: number;
-  /** The MACs as 48-bit numbers, for the wire's table. */
+  /** The MACs as 48-bit numbers, for the wire's table (for a {@link wild} entry, the source last checked). */
   srcMac: number;
   dstMac: number;
   // What it rests on.
@@ -72,6 +72,15 @@ export interface CacheEntry {
   bridgeVersion: number;
   hits: number;
   prog: InProgram;
+  /**
+   * Keyed without the source MAC (its two words 0): made when no flow matches on it and the entry records no
+   * steps (a trace names it), so up to the switch only the wire reads it — learning it, which for a MAC it holds
+   * on the outside is a refresh, checked per frame for the frame's own source. One entry serves every client
+   * with a MAC of its own, as the gateway's serves the clients behind it.
+   */
+  wild: boolean;
+  /** For a {@link wild} entry whose rules leave the source MAC alone: the switch gets the frame's own (not the key's words). */
+  keepSrc: boolean;
 }
 
 /**
@@ -93,6 +102,8 @@ export class InEntry implements CacheEntry {
     public fdbStamp: number,
     public bridgeVersion: number,
     public prog: InProgram,
+    public wild = false,
+    public keepSrc = false,
   ) {
     this.srcMac = srcMac;
     this.dstMac = dstMac;
@@ -205,6 +216,8 @@ export class BridgeReads {
   /** The slots beyond {@link BASE_WORDS_6} that some flow matches on (IPv6 frames), and their masks. */
   slots6 = new Int32Array(0);
   masks6 = new Uint32Array(0);
+  /** Whether some flow matches on the source MAC: then every way-in key holds it (see {@link CacheEntry.wild}). */
+  src = false;
 
   /** Brings the union up to date with `bridges`' flow tables (cheap when no version moved). */
   refresh(bridges: readonly Bridge[]): void {
@@ -220,6 +233,7 @@ export class BridgeReads {
     const extra6 = [...union].filter(([s, m]) => m !== 0 && !coveredSlot6(s)).sort((a, b) => a[0] - b[0]);
     this.slots6 = Int32Array.from(extra6.map(([s]) => s));
     this.masks6 = Uint32Array.from(extra6.map(([, m]) => m));
+    this.src = (union.get(Slot.DL_SRC_HI) ?? 0) !== 0 || (union.get(Slot.DL_SRC_LO) ?? 0) !== 0;
     this.versions = bridges.map((b) => b.version);
   }
 }
