@@ -32,7 +32,7 @@ export function nbTransaction(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<
     lbIndex.set(lb.name, ops.length);
     ops.push({
       op: 'insert', table: 'Load_Balancer', 'uuid-name': lbRef.get(lb.name),
-      row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings), health_check: set(hcs) },
+      row: { name: lb.name, ...(lb.protocol ? { protocol: lb.protocol } : {}), vips: map(lb.vips), options: map(lb.options), selection_fields: set(lb.selectionFields), ip_port_mappings: map(lb.ipPortMappings), health_check: set(hcs), external_ids: map(lb.externalIds) },
     });
   }
   for (const g of db.loadBalancerGroups ?? []) {
@@ -87,7 +87,7 @@ export function nbTransaction(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<
     const ports = ls.ports.map((p: NbLogicalSwitchPort) => {
       const name = `p${portN++}`;
       portRef.set(p.name, name);
-      const row: Record<string, unknown> = { name: p.name, type: p.type ?? '', addresses: set(p.addresses), port_security: set(p.portSecurity), options: map(p.options) };
+      const row: Record<string, unknown> = { name: p.name, type: p.type ?? '', addresses: set(p.addresses), port_security: set(p.portSecurity), options: map(p.options), external_ids: map(p.externalIds) };
       if (p.tag !== undefined) row.tag_request = p.tag;
       if (p.enabled !== undefined) row.enabled = p.enabled;
       ops.push({ op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': name, row });
@@ -103,7 +103,7 @@ export function nbTransaction(db: NorthboundDb): { ops: unknown[]; lbIndex: Map<
     ops.push({
       op: 'insert', table: 'Logical_Switch',
       row: {
-        name: ls.name, ports: set(ports), acls: set(acls), qos_rules: set(qos), other_config: map(ls.otherConfig),
+        name: ls.name, ports: set(ports), acls: set(acls), qos_rules: set(qos), other_config: map(ls.otherConfig), external_ids: map(ls.externalIds),
         load_balancer: set((ls.loadBalancers ?? []).map((n) => ['named-uuid', lbRef.get(n)])),
         load_balancer_group: set((ls.loadBalancerGroups ?? []).map((n) => ['named-uuid', groupRef.get(n)])),
       },
