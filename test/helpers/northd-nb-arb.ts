@@ -245,3 +245,73 @@ export const nbArb: fc.Arbitrary<NorthboundDb> = fc.integer({ min: 0, max: 4 }).
   }),
 );
 
+
+/** A Northbound plus where ovn-controller bound each port (Port_Binding.chassis: LSP → chassis name). */
+export interface BoundNb { nb: NorthboundDb; chassis: Record<string, string> }
+
+/** The chassis names the real runs create in the SB (`ovn-sbctl chassis-add`). */
+export const CHASSIS = ['node1', 'node2', 'node3'] as const;
+
+/**
+ * nbArb plus what Kube-OVN's northd patches read (kubeovn/kube-ovn release-1.14 / release-1.15
+ * dist/images/patches/): NB_Global `ls_dnat_mod_dl_dst`, `ls_ct_skip_dst_lport_ips`, `node_local_dns_ip`,
+ * `skip_conntrack_dst_cidrs` (1.15), `bcast_arp_req_flood`; the localnet port's `external_ids:ipv4_network` /
+ * `ipv6_network`; load balancers with `prefer_local_backend` (more often than nbArb draws it) and 1.15's VIP-node
+ * marker `external_ids:kube-ovn.io/local-external-vip/<VIP>:<PORT>` naming a `node-<chassis>` port on a join switch;
+ * and the ports' chassis bindings (what the prefer-local patches group backends by).
+ */
+export const kubeOvnNbArb: fc.Arbitrary<BoundNb> = fc.tuple(
+  nbArb,
+  fc.record({
+    dnatModDlDst: fc.constantFrom(undefined, 'true', 'true', 'false'),
+    ctSkip: fc.constantFrom(undefined, 'true', 'false'),
+    dns: fc.constantFrom(undefined, undefined, '169.254.20.10', '169.254.20.10,fd00::a', '10.96.0.10,169.254.20.10,', 'fd00:0::A'),
+    skipCidrs: fc.constantFrom(undefined, undefined, '10.96.0.0/12', ' 10.0.0.0/8 ,FD00:10:96::/112', '10.96.0.0/12,bad,fd00::/64'),
+    bcastArp: fc.constantFrom(undefined, undefined, 'false', 'true'),
+    lnNetwork: fc.constantFrom('none', 'v4', 'v4', 'dual', 'v6'),
+    preferLocal: fc.array(fc.constantFrom(undefined, 'true', 'true', 'false'), { minLength: 3, maxLength: 3 }),
+    // Per pod port (up to 4) and second-switch pod: unbound, or bound to a chassis.
+    bind: fc.array(fc.constantFrom(undefined, 'node1', 'node1', 'node2', 'node3'), { minLength: 6, maxLength: 6 }),
+    join: fc.constantFrom('none', 'bound', 'bound', 'unbound'),
+    // Per LB: the VIP-node marker on which of its VIP keys, naming which node port.
+    marker: fc.array(fc.record({ which: fc.constantFrom('none', 'first', 'all'), node: fc.constantFrom('node-node1', 'node-node2', 'node-node3', 'node-nope') }), { minLength: 3, maxLength: 3 }),
+  }),
+).map(([nb, x]): BoundNb => {
+  const options = { ...nb.options };
+  const setOpt = (k: string, v: string | undefined): void => { if (v !== undefined) options[k] = v; };
+  setOpt('ls_dnat_mod_dl_dst', x.dnatModDlDst);
+  setOpt('ls_ct_skip_dst_lport_ips', x.ctSkip);
+  setOpt('node_local_dns_ip', x.dns);
+  setOpt('skip_conntrack_dst_cidrs', x.skipCidrs);
+  setOpt('bcast_arp_req_flood', x.bcastArp);
+  nb.options = options;
+  const ls = nb.switches[0]!;
+  const ln = ls.ports.find((p) => p.type === 'localnet');
+  if (ln && x.lnNetwork !== 'none') {
+    ln.externalIds = {
+      ...(x.lnNetwork !== 'v6' ? { ipv4_network: '10.180.204.0/24' } : {}),
+      ...(x.lnNetwork !== 'v4' ? { ipv6_network: 'fd00::/64' } : {}),
+    };
+  }
+  (nb.loadBalancers ?? []).forEach((lb, i) => {
+    const pl = x.preferLocal[i];
+    const opts = { ...lb.options };
+    if (pl === undefined) delete opts.prefer_local_backend;
+    else opts.prefer_local_backend = pl;
+    lb.options = opts;
+    const m = x.marker[i]!;
+    const keys = Object.keys(lb.vips).filter((k) => /\]:\d+$|^[\d.]+:\d+$/.test(k));
+    const marked = m.which === 'none' ? [] : m.which === 'first' ? keys.slice(0, 1) : keys;
+    if (marked.length) lb.externalIds = Object.fromEntries(marked.map((k) => [`kube-ovn.io/local-external-vip/${k}`, m.node]));
+  });
+  const chassis: Record<string, string> = {};
+  const pods = ls.ports.filter((p) => /^pod\d$/.test(p.name));
+  pods.forEach((p, i) => { if (x.bind[i]) chassis[p.name] = x.bind[i]!; });
+  const ls2 = nb.switches.find((s) => s.name === 'ls2');
+  if (ls2 && x.bind[5]) chassis['b-pod1'] = x.bind[5];
+  if (x.join !== 'none') {
+    nb.switches.push({ name: 'join', ports: CHASSIS.map((c, i) => ({ name: `node-${c}`, addresses: [`00:00:00:64:00:0${i + 2} 100.64.0.${i + 2}`] })) });
+    if (x.join === 'bound') for (const c of CHASSIS) chassis[`node-${c}`] = c;
+  }
+  return { nb, chassis };
+});
