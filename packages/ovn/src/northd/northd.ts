@@ -1037,7 +1037,9 @@ function buildArpNdResponderKnownIps(f: FlowSet, p: Port, ctx: Ctx, vlanTranspar
     buildVirtualPortBindFlows(f, p, portNames);
     return;
   }
-  if (ctx.checkLspIsUp && p.type !== 'router' && p.type !== 'localport') return; // `up` is never true here
+  // lsp_is_up: northd sets the NB `up` column when the port's binding has a chassis (handle_port_binding_changes;
+  // with port-up-notif, once ovn-controller reports it up) — a bound port here.
+  if (ctx.checkLspIsUp && ctx.chassis[p.nb.name] === undefined && p.type !== 'router' && p.type !== 'localport') return;
   if (p.type === 'external' || p.hasUnknown || vlanTransparent) return;
   // [25.03] options:disable_arp_nd_rsp=true on a VIF turns its responder off.
   if (f.v25 && p.type === '' && boolOpt(p.nb.options, 'disable_arp_nd_rsp', false)) return;
