@@ -50,6 +50,7 @@ const D2403: Difference[] = [
   { id: 'ICMP too-big turned back per port', source: 'build_lswitch_icmp_packet_toobig_admin_flows', claims: (r, s) => s === 'added' && at(r, 'ls_in_check_port_sec', 110, 120) && r.match.startsWith(`${ICMP} && `) && r.actions.startsWith('outport <-> inport; next') },
   { id: 'unicast lookup rewritten', source: 'build_lswitch_ip_unicast_lookup', claims: (r) => at(r, 'ls_in_l2_lkup', 50) && r.match.startsWith('eth.dst == ') },
   { id: 'router ARP/NS forwarding', source: 'build_lswitch_rport_arp_req_flows_for_lbnats, build_lswitch_rport_arp_req_self_orig_flow', claims: (r, s) => (at(r, 'ls_in_l2_lkup', 75) && r.match.startsWith('eth.src == {') && (s === 'added') === r.match.includes('eth.dst == ff:ff:ff:ff:ff:ff')) || (at(r, 'ls_in_l2_lkup', 80) && r.match.startsWith('flags[1] == 0 && ')) },
+  { id: 'disabled unknown ports count', source: 'join_logical_ports (ovn-org/ovn 7e0617f79)', claims: (r) => at(r, 'ls_in_l2_unknown', 50) && r.match === 'outport == "none"' },
   { id: 'L2 multicast off the routers', source: 'build_lswitch_destination_lookup_bmcast', claims: (r, s) => (s === 'removed' && at(r, 'ls_in_l2_lkup', 70) && r.actions === 'outport = "_MC_flood"; output;') || (s === 'added' && ((at(r, 'ls_in_l2_lkup', 70) && r.actions === 'outport = "_MC_flood_l2"; output;') || (at(r, 'ls_in_l2_lkup', 71) && r.match === 'eth.mcast && (arp || ip)'))) },
 ];
 

@@ -467,7 +467,10 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   const hasAcls = allAcls.length > 0;
   const hasStatefulAcl = allAcls.some((a) => a.action === 'allow-related');
   const vlanTransparent = boolOpt(ls.otherConfig, 'vlan-passthru', false);
-  const hasUnknown = ports.some((p) => p.enabled && p.hasUnknown);
+  // od->has_unknown: 23.03 build_lswitch_ip_unicast_lookup sets it for enabled ports only; [24.03] join_logical_ports
+  // sets it for any port with "unknown" (ovn-org/ovn 7e0617f79 "northd: Refactor the logic related to "unknown"
+  // mc_group"), so a switch whose only such port is disabled sends to the (then empty) _MC_unknown.
+  const hasUnknown = ports.some((p) => (f.v24 || p.enabled) && p.hasUnknown);
 
   if (!f.v24 && allAcls.some((a) => a.tier || a.action === 'pass')) {
     throw new NorthdError('NORTHD_ACL_TIER', 'ACL tiers and the pass action need OVN 23.06 or later (ovnVersion 24.03/25.03)');
