@@ -1485,11 +1485,17 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
   const ip = v6 ? 'ip6' : 'ip4';
   // ovn_lb_backend_set_logical_port: ip_port_mappings keyed by the backend IP ("[IP]" for IPv6), value "LSP:SRC".
   const groups = new Map<string, { ports: string[]; idx: Set<number>; backends: string[] }>();
+  // A backend's logical port: with a health check, the one lib/lb.c ovn_lb_vip_backends_health_check_init sets
+  // (mapping with a valid source IP; the patch's "else if (prefer_local_backend)" is then skipped), else the
+  // mapping's name before any ':' (ovn_lb_backend_set_logical_port).
+  const lspOf = (i: number): string | undefined => {
+    if (v.healthCheck) return v.monitors[i]?.srcIp !== undefined ? v.monitors[i]!.lsp : undefined;
+    const b = v.backends[i]!;
+    return lb.nb.ipPortMappings?.[v6 ? `[${b.ip}]` : b.ip]?.split(':')[0];
+  };
   v.backends.forEach((b, i) => {
-    // With a health check the patch's "else if (prefer_local_backend)" never sets the backends' logical ports.
-    const m = v.healthCheck ? undefined : lb.nb.ipPortMappings?.[v6 ? `[${b.ip}]` : b.ip];
-    if (m === undefined) return;
-    const lsp = m.split(':')[0]!;
+    const lsp = lspOf(i);
+    if (lsp === undefined) return;
     const chassis = ctx.allPorts.has(lsp) ? ctx.chassis[lsp] : undefined;
     if (chassis === undefined) return;
     let g = groups.get(chassis);
@@ -1499,6 +1505,11 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
     // The patch prints backend->port_str with %s; for a VIP without port that is NULL, which glibc prints "(null)".
     g.backends.push(`${v6 ? `[${b.ip}]` : b.ip}:${b.port ? b.port : '(null)'}`);
   });
+  // a9e00913 (1.14) build_lb_vip_actions, health-check branch: sset_contains(chassis ports, backend's logical_port)
+  // for every backend, NULL included — ovn-northd dies of SIGSEGV (seen running it; 9286e1fd checks for NULL).
+  if (ctx.profile === 'kube-ovn-1.14' && v.healthCheck && groups.size > 0 && v.backends.some((_, i) => lspOf(i) === undefined)) {
+    throw new NorthdError('NORTHD_KUBE_OVN_CRASH', `ovn-northd with Kube-OVN 1.14's prefer-local patch (a9e00913) crashes on load balancer ${lb.nb.name}: VIP ${v.vip.ip}${v.vip.port ? `:${v.vip.port}` : ''} has a health check, a backend port bound to a chassis and a backend without a monitored port (ip_port_mappings with a source IP); give every backend a mapping or drop the health check`);
+  }
   let vipNodeLsp: string | undefined;
   let vipNodeChassis: string | undefined;
   if (ctx.profile === 'kube-ovn-1.15' && v.vip.port) {
@@ -1516,10 +1527,12 @@ function kubeOvnPreferLocal(f: FlowSet, ctx: Ctx, lb: Lb, v: Vip, reject: boolea
     // under 9286e1fd — kept whatever ovnVersion the rest of the switch is built for (the 1.15 patch exists only
     // on 25.03).
     const prefix = ctx.profile === 'kube-ovn-1.15' ? `${v6 ? 'xxreg1' : 'reg4'} = ${v.vip.ip}; ${v.vip.port ? `reg2[0..15] = ${v.vip.port}; ` : ''}` : '';
+    // build_lb_vip_actions with the group: under a health check its monitored backends (the NB list otherwise).
+    const active = v.healthCheck ? v.backends.flatMap((b, i) => (g.idx.has(i) && isMonitored(ctx, v, i) ? [v6 ? `[${b.ip}]:${b.port}` : `${b.ip}:${b.port}`] : [])) : g.backends;
     let action: string;
-    if (v.backends.length === 0 && reject) action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${f.table(f.v25 ? 'ls_out_qos' : 'ls_out_qos_mark')});};`;
-    else if (v.backends.length === 0) action = 'drop;';
-    else action = `${prefix}ct_lb_mark(backends=${g.backends.join(',')}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
+    if (active.length === 0 && reject) action = `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${f.table(f.v25 ? 'ls_out_qos' : 'ls_out_qos_mark')});};`;
+    else if (active.length === 0) action = 'drop;';
+    else action = `${prefix}ct_lb_mark(backends=${active.join(',')}${lb.selectionFields ? `; hash_fields="${lb.selectionFields}"` : ''});`;
     const resident = vipNodeChassis !== undefined ? vipNodeLsp! : g.ports[0]!;
     let match = `ct.new && ${ip}.dst == ${v.vip.ip}`;
     let priority = 130;
