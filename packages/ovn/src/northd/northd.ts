@@ -8,10 +8,13 @@
  * - 24.03 — ovn-org/ovn ef8f5c1ac (branch-24.03, v24.03.7-43), the commit Kube-OVN release-1.14 builds its image
  *   from (`dist/images/Dockerfile.base`); flows in `northd/northd.c` there.
  * - 25.03 — ovn-org/ovn cbb88276a (branch-25.03, v25.03.3-42), the head Kube-OVN release-1.15 clones.
- * No 24.03/25.03 binary is available here: those forms are read from the source, each difference marked in the code
- * with `[24.03]`/`[25.03]` and the function it comes from (northd.c at the commits above unless another file is
- * named); northd.test.ts checks them against the source's strings. Differences that only touch columns
- * `lflow-list` does not print (25.03's `flow_desc` drop descriptions, `tags:acl_ct_translation`) are not modelled.
+ * Those forms were read from the source, each difference marked in the code with `[24.03]`/`[25.03]` and the
+ * function it comes from (northd.c at the commits above unless another file is named); northd.test.ts checks them
+ * against the source's strings, and test/ovn-northd-real.test.ts against the real programs: ovn-northd built from
+ * those commits, plain and with each Kube-OVN release's patch series (test/fixtures/northd-real/build.sh), whose
+ * `lflow-list` for ≥ 300 generated NBs per variant (ports bound to chassis) vippath must reproduce line for line.
+ * Differences that only touch columns `lflow-list` does not print (25.03's `flow_desc` drop descriptions,
+ * `tags:acl_ct_translation`) are not modelled.
  * Not modelled (any version): the routers' own flows, DHCP/DNS options, NAT external MACs, meters and COPP,
  * learned IGMP groups, external/vtep ports, OVN's dynamic addressing, arp_proxy, ACL sampling (Sample rows),
  * persist-established ACL ids, switch ports with a chassis-resident `cr-` port (centralize_routing).
@@ -512,7 +515,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   else buildAcls(f, ctx, allAcls, hasAcls, hasStatefulAcl || hasLbVip, hasLbVip);
   buildQos(f, ls);
   buildStateful(f);
-  buildLbHairpin(f, hasLbVip);
+  buildLbHairpin(f, hasLbVip, ctx.profile);
 
   // build_lb_affinity_default_flows ([24.03] build_lswitch_lb_affinity_default_flows, same flows).
   f.add('ls_in_lb_aff_check', 0, '1', 'next;');
@@ -987,15 +990,18 @@ function buildStateful(f: FlowSet): void {
 }
 
 /** northd.c build_lb_hairpin. */
-function buildLbHairpin(f: FlowSet, hasLbVip: boolean): void {
+function buildLbHairpin(f: FlowSet, hasLbVip: boolean, profile: NorthdProfile): void {
   f.add('ls_in_pre_hairpin', 0, '1', 'next;');
   f.add('ls_in_nat_hairpin', 0, '1', 'next;');
   f.add('ls_in_hairpin', 0, '1', 'next;');
   if (!hasLbVip) return;
   if (f.v24) {
     // [24.03] build_lb_hairpin: after conntrack a fragment's original destination comes from the ct tuple
-    // (REG_ORIG_DIP_IPV4/6, REG_ORIG_TP_DPORT); [25.03] into REG_LB_IPV4 (reg4) / REG_LB_IPV6 / REG_LB_PORT.
-    f.add('ls_in_lb', 110, 'ct.trk && !ct.rpl && reg0[19] == 1 && ip4', `${f.v25 ? 'reg4' : 'reg1'} = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;`);
+    // (REG_ORIG_DIP_IPV4/6, REG_ORIG_TP_DPORT); [25.03] into REG_LB_IPV4 (reg4) / REG_LB_IPV6 / REG_LB_PORT — except
+    // under Kube-OVN 1.15, whose e76880e7 ("northd: add nb option version_compatibility") rewrites this flow with
+    // REG_ORIG_DIP_IPV4 (reg1) again (seen in the real patched 25.03 northd).
+    const reg = f.v25 && profile !== 'kube-ovn-1.15' ? 'reg4' : 'reg1';
+    f.add('ls_in_lb', 110, 'ct.trk && !ct.rpl && reg0[19] == 1 && ip4', `${reg} = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;`);
     f.add('ls_in_lb', 110, 'ct.trk && !ct.rpl && reg0[19] == 1 && ip6', 'xxreg1 = ct_ip6_dst(); reg2[0..15] = ct_tp_dst(); next;');
   }
   f.add('ls_in_pre_hairpin', 100, 'ip && ct.trk', 'reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;');
