@@ -17,7 +17,8 @@
  * `tags:acl_ct_translation`) are not modelled.
  * Not modelled (any version): the routers' own flows, DHCP/DNS options, NAT external MACs, meters and COPP,
  * learned IGMP groups, external/vtep ports, OVN's dynamic addressing, arp_proxy, ACL sampling (Sample rows),
- * persist-established ACL ids, switch ports with a chassis-resident `cr-` port (centralize_routing).
+ * persist-established ACL ids; of 25.03's chassis-redirect switch ports (centralized routing) only their switch's
+ * flows (port security, unicast and ARP/NS lookup), not their Port_Binding rows.
  * @module
  */
 import { VippathError } from '@vippath/wire';
@@ -149,6 +150,8 @@ interface LrpInfo {
   reachable: string[];
   /** Valid non-snat NAT external IPs, as written. */
   dnatIps: string[];
+  /** How many distributed gateway ports the router has (od->n_l3dgw_ports). */
+  nL3dgw: number;
 }
 
 interface Port {
@@ -161,6 +164,10 @@ interface Port {
   peerRelay?: boolean;
   /** The cr- port whose residence guards traffic to the router MAC (build_lswitch_ip_unicast_lookup), if any. */
   peerResidentCr?: string;
+  /** [25.03] This router port's own chassis-redirect port `cr-<name>` (join_logical_ports,
+   * peer_needs_cr_port_creation: the peer is its router's only distributed gateway port and this switch has no
+   * localnet port — routing centralized on the gateway chassis). */
+  crLsp?: string;
   /** What the 24.03/25.03 switch flows read of the peer's router (gateway router, SNAT IPs, reachable VIPs). */
   peerRouter?: LrpInfo;
   /** The peer router's NAT external IPs (non-snat, valid, not an LB VIP), printed as written. */
@@ -307,7 +314,7 @@ export function northd(nb: NorthboundDb, opts: NorthdOptions = {}): NorthdState 
       if (routerIps.has(ip)) continue;
       snatIps.push(n.externalIp);
     }
-    const info: LrpInfo = { gwRouter: !!lr.options?.chassis, snatIps, dnatIps, ips: [...ips], reachable: [...reachable] };
+    const info: LrpInfo = { gwRouter: !!lr.options?.chassis, snatIps, dnatIps, ips: [...ips], reachable: [...reachable], nL3dgw: l3dgw.length };
     for (const p of lr.ports) {
       routerInfo.set(p.name, info);
       lrps.set(p.name, p);
@@ -577,6 +584,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   f.add('ls_in_l2_unknown', 0, '1', 'output;');
 
   for (const p of ports) {
+    if (f.v25 && p.peerIsL3dgw && p.peerRouter?.nL3dgw === 1 && !hasLocalnet) p.crLsp = `cr-${p.nb.name}`;
     buildPortSecOp(f, p);
     buildLearnFdbOp(f, p);
     if (p.type === 'localnet') {
@@ -1018,6 +1026,8 @@ function buildPortSecOp(f: FlowSet, p: Port): void {
     // [24.03] build_lswitch_port_sec_op: traffic from a router port is marked REGBIT_FROM_ROUTER_PORT (reg0[18]),
     // which keeps it off the proxy-ARP responders.
     if (f.v24 && p.type === 'router') f.add('ls_in_check_port_sec', 70, `inport == ${jsonKey(p.nb.name)}`, 'reg0[18] = 1; next;');
+    // [25.03] the chassis-redirect port is a router-type switch port of its own.
+    if (p.crLsp !== undefined) f.add('ls_in_check_port_sec', 70, `inport == ${jsonKey(p.crLsp)}`, 'reg0[18] = 1; next;');
     return;
   }
   f.add('ls_in_check_port_sec', 100, `inport == ${jsonKey(p.nb.name)}`, 'reg0[15] = 1; next;');
@@ -1081,23 +1091,31 @@ function buildRportArpReqFlows(f: FlowSet, p: Port, lrp: NbLogicalRouterPort, ot
   if (lrp.enabled === false) return;
   const net = extractLrpNetworks(lrp.mac, lrp.networks);
   if (!net) return;
-  const k = jsonKey(p.nb.name);
-  const action = otherPorts ? `clone {outport = ${k}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${k}; output;`;
+  const to = (k: string): string => (otherPorts ? `clone {outport = ${k}; output; }; outport = "_MC_flood_l2"; output;` : `outport = ${k}; output;`);
+  const action = to(jsonKey(p.nb.name));
   const arpOrNs = (ip: string): string => (parseIp4(ip.split('/')[0]!) === undefined ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`);
+  // [25.03] build_lswitch_rport_arp_req_flow with a chassis-redirect port: to the router port on the gateway
+  // chassis, to the cr- port elsewhere.
+  const cr = p.crLsp !== undefined ? jsonKey(p.crLsp) : undefined;
+  const add80 = (m: string): void => {
+    if (cr === undefined) return void f.add('ls_in_l2_lkup', 80, m, action);
+    f.add('ls_in_l2_lkup', 80, `${m} && is_chassis_resident(${cr})`, action);
+    f.add('ls_in_l2_lkup', 80, `${m} && !is_chassis_resident(${cr})`, to(cr));
+  };
   const r = p.peerRouter;
   // [24.03] build_lswitch_rport_arp_req_flows_for_lbnats: only "reachable" VIPs (neighbor_responder ≠ none).
   const lbIps = f.v24 && r ? r.reachable : p.peerLbIps ?? [];
   for (const ip of lbIps) {
     if (!lrpReaches(net, ip)) continue;
-    f.add('ls_in_l2_lkup', 80, ip.includes(':') ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
+    add80(ip.includes(':') ? `flags[1] == 0 && nd_ns && nd.target == ${ip}` : `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`);
   }
   // [25.03] a NAT/SNAT IP is skipped only when it is a reachable VIP (24.03: any VIP of the router).
   const natExcluded = new Set(f.v25 && r ? r.reachable : r?.ips ?? []);
   const natIps = f.v25 && r ? r.dnatIps.filter((ip) => !natExcluded.has(ip)) : p.peerNatIps ?? [];
-  for (const ip of natIps) f.add('ls_in_l2_lkup', 80, arpOrNs(ip), action);
-  if (f.v24 && r) for (const ip of r.snatIps) if (!natExcluded.has(ip)) f.add('ls_in_l2_lkup', 80, arpOrNs(ip), action);
-  for (const ip of net.ipv4) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`, action);
-  for (const ip of net.ipv6) f.add('ls_in_l2_lkup', 80, `flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`, action);
+  for (const ip of natIps) add80(arpOrNs(ip));
+  if (f.v24 && r) for (const ip of r.snatIps) if (!natExcluded.has(ip)) add80(arpOrNs(ip));
+  for (const ip of net.ipv4) add80(`flags[1] == 0 && arp.op == 1 && arp.tpa == ${ip}`);
+  for (const ip of net.ipv6) add80(`flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`);
   // [24.03] build_lswitch_rport_arp_req_self_orig_flow: self-originated requests must be broadcast.
   const bcast = f.v24 ? 'eth.dst == ff:ff:ff:ff:ff:ff && ' : '';
   if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && ${bcast}(arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
@@ -1143,7 +1161,13 @@ function buildUnicastLookup24(f: FlowSet, p: Port, hasLocalnet: boolean, swHasUn
   if (p.type === 'router' && p.peer) {
     const net = extractLrpNetworks(p.peer.mac, []);
     if (!net) return;
-    const guard = p.peerResidentCr !== undefined && hasLocalnet ? ` && is_chassis_resident(${jsonKey(p.peerResidentCr)})` : '';
+    let guard = p.peerResidentCr !== undefined && hasLocalnet ? ` && is_chassis_resident(${jsonKey(p.peerResidentCr)})` : '';
+    if (p.crLsp !== undefined) {
+      // [25.03] centralized routing: the router MAC goes to the cr- port off the gateway chassis.
+      const cr = jsonKey(p.crLsp);
+      f.add('ls_in_l2_lkup', 50, `eth.dst == ${net.mac} && !is_chassis_resident(${cr})`, action.replace(k, cr));
+      guard = ` && is_chassis_resident(${cr})`;
+    }
     f.add('ls_in_l2_lkup', 50, `eth.dst == ${net.mac}${guard}`, action);
     return;
   }
