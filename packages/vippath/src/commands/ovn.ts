@@ -23,7 +23,7 @@ Runs OVN's logical flows for one packet, as ovn-trace 23.03 does, and prints the
   --nb FILE       an OVN_Northbound file run through vippath's northd, as \`ovn lflows\` prints it: --profile picks
                   Kube-OVN's patches and the OVN release its images carry (${PROFILES.map((p) => `${p} ${PROFILE_OVN_VERSION[p]}`).join(', ')})
   --ovn-version VER  ${Object.keys(SWITCH_STAGES).join(' | ')}: trace another release's flows (default: the profile's);
-                  what ovn-trace 24.03/25.03 would print is read from their source, not compared with a binary
+                  checked against ovn-trace 24.03/25.03 built from source, on a few microflows of the default scenario
   --chassis NAME  the chassis the packet is on: is_chassis_resident() for it, remote ports through the localnet
                   port, the loopback check, per-chassis multicast groups, localnet VLAN tags (ovn-trace shows none)
   --ct FLAGS      ct_state for the next ct action (new, est, rel, rpl, inv, trk, snat, dnat; comma-separated);
