@@ -15,7 +15,9 @@ import { CHASSIS, estWorkload, loadSwitch } from './switch-workload.mjs';
  * The floor workload over an est workload `w` of the logical-flow switch `sw` (bench/switch-workload.mjs):
  * `run(n)` sends `n` ACKs through the two ct() calls alone.
  */
-export async function floorWorkload(sw, w, root) {
+/** What both established floors share: the chassis' engine, the two ct_lb_mark requests (the localnet port's zone,
+ * then the pod's), a result, a decoder and the buffers. */
+async function estFloorSetup(sw, w, root) {
   if (!sw.logicalFlows) throw new Error('switch-floor: ROOT must be a tree with the logical-flow switch');
   const ovn = await import(pathToFileURL(join(root, 'packages/ovn/dist/index.js')).href);
   const { FrameDecoder, DecodedFrame } = sw.wire;
@@ -27,15 +29,15 @@ export async function floorWorkload(sw, w, root) {
     r.zone = zone;
     return r;
   };
-  const inZone = request(sw.ls.zoneOf(sw.localnet));
-  const podZone = request(sw.ls.zoneOf(w.pod));
-  const res = new ovn.CtResult();
-  const decoder = new FrameDecoder();
-  const d = new DecodedFrame();
-  const buf = new Uint8Array(2048);
-  const out = new Uint8Array(2048);
-  const acks = w.frames;
-  const EST = ovn.CtState.EST;
+  return {
+    ct, reqs: [request(sw.ls.zoneOf(sw.localnet)), request(sw.ls.zoneOf(w.pod))], res: new ovn.CtResult(),
+    decoder: new FrameDecoder(), d: new DecodedFrame(), buf: new Uint8Array(2048), out: new Uint8Array(2048),
+    acks: w.frames, EST: ovn.CtState.EST,
+  };
+}
+
+export async function floorWorkload(sw, w, root) {
+  const { ct, reqs: [inZone, podZone], res, decoder, d, buf, out, acks, EST } = await estFloorSetup(sw, w, root);
   return {
     run(n, time) {
       const t = time?.start();
@@ -66,28 +68,10 @@ export async function floorWorkload(sw, w, root) {
  * call as the executor's replay does. `run(n)` as floorWorkload's.
  */
 export async function floorHintedWorkload(sw, w, root) {
-  if (!sw.logicalFlows) throw new Error('switch-floor: ROOT must be a tree with the logical-flow switch');
-  const ovn = await import(pathToFileURL(join(root, 'packages/ovn/dist/index.js')).href);
-  const { FrameDecoder, DecodedFrame } = sw.wire;
-  const ct = sw.ls.conntracks().find((c) => c.chassis === CHASSIS).conntrack;
+  const { ct, reqs, res, decoder, d, buf, out, acks, EST } = await estFloorSetup(sw, w, root);
   if (typeof ct.executeHinted !== 'function') throw new Error('switch-floor: ROOT has no lookup hints (hfloor: needs session 9 or later)');
-  const request = (zone) => {
-    const r = new ovn.CtRequest();
-    r.action = ovn.CtAction.CT_LB_MARK;
-    r.nat = ovn.CtNat.APPLY;
-    r.zone = zone;
-    return r;
-  };
-  const reqs = [request(sw.ls.zoneOf(sw.localnet)), request(sw.ls.zoneOf(w.pod))];
-  const res = new ovn.CtResult();
-  const decoder = new FrameDecoder();
-  const d = new DecodedFrame();
-  const buf = new Uint8Array(2048);
-  const out = new Uint8Array(2048);
-  const acks = w.frames;
   // Per ACK and call: the node found last time and its slot's generation (-1: none yet).
   const hints = new Int32Array(acks.length * 4).fill(-1);
-  const EST = ovn.CtState.EST;
   return {
     run(n, time) {
       const t = time?.start();
