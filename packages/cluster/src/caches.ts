@@ -1179,8 +1179,10 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < 3; i++) key[kn + i] = (m[4 * i]! << 24) | (m[4 * i + 1]! << 16) | (m[4 * i + 2]! << 8) | m[4 * i + 3]!;
     // Without the source MAC when no flow reads it and no step names it (see CacheEntry.wild); the switch then
     // gets the frame's own source unless a rule set it (a constant, in the words after the key).
-    if (!this.reads.src && made.stages === undefined) {
-      const keepSrc = !setsSource(rules) && sameBytes(m.subarray(6, 12), frame.subarray(6, 12), 6);
+    // A source the switch got that is neither the frame's nor a rule's constant is not understood: no wild entry then.
+    const setSrc = setsSource(rules);
+    const keepSrc = !setSrc && sameBytes(m.subarray(6, 12), frame.subarray(6, 12), 6);
+    if (!this.reads.src && made.stages === undefined && (setSrc || keepSrc)) {
       key[2] = 0;
       key[3] = 0;
       this.flows.set((FlowCache.hashWords(key, kn) ^ WILD_MIX) & 0x3fffffff, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog, true, keepSrc));
