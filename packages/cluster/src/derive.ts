@@ -4,7 +4,7 @@
  * (ready pods matching the selector), MetalLB's allocation and owner, the OVN load balancer (VIPs, backends, ip_port_mappings,
  * prefer_local_backend) and Kube-OVN's br-provider flows on every node.
  */
-import { formatIp, MetalLB, parseCidr, parseIp, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
+import { endpointCanServe, formatIp, MetalLB, parseCidr, parseIp, type IPAddressPoolObject, type L2AdvertisementObject, type ServiceObject } from '@vippath/metallb';
 import { kubeOvnProviderFlows } from '@vippath/openflow';
 import type { NbLoadBalancer, NbLogicalSwitchPort, NorthboundDb, NorthdProfile } from '@vippath/ovn';
 import { lint, lintAnnouncement, type Diagnostic } from './lint.js';
@@ -21,6 +21,14 @@ export interface PodState {
   ip6?: string;
   mac: string;
   ready: boolean;
+  /**
+   * Being deleted (`metadata.deletionTimestamp` set): the EndpointSlice controller then lists it `ready: false`
+   * (`serving` still the pod's readiness), so Kube-OVN drops it from the VIP's backends while MetalLB ≥ 0.14.5 may
+   * still count its node.
+   */
+  terminating?: boolean;
+  /** Its containers' named ports (`spec.containers[].ports`), which a Service's named `targetPort` resolves against. */
+  containerPorts?: ReadonlyArray<{ name: string; port: number; protocol: string }>;
   labels: Record<string, string>;
   /** Its logical switch port (`<pod>.<namespace>`, as Kube-OVN names it). */
   lsp: string;
@@ -29,7 +37,7 @@ export interface PodState {
 /** The derived state. */
 export interface DerivedState {
   pods: PodState[];
-  services: Array<{ name: string; namespace: string; ingress: string[]; owners: Record<string, string[]>; endpoints: Array<{ ip: string; node: string; pod: string }>; ports: Array<{ port: number; targetPort: number; protocol: string }> }>;
+  services: Array<{ name: string; namespace: string; ingress: string[]; owners: Record<string, string[]>; endpoints: Array<{ ip: string; node: string; pod: string; ports: number[] }>; ports: ServicePortState[] }>;
   /** The Load_Balancer rows Kube-OVN's controller writes (`cluster-tcp-loadbalancer`, `cluster-udp-loadbalancer`). */
   loadBalancers: NbLoadBalancer[];
   brProviderFlows: Record<string, string[]>;
@@ -96,11 +104,20 @@ function ipamAddresses(subnet: K8sObject | undefined, count: number, family: 4 |
   return out;
 }
 
+/** A Service port: `targetPort` a number, or the name of a container port (resolved per pod). */
+export interface ServicePortState {
+  name: string;
+  port: number;
+  targetPort: number | string;
+  protocol: string;
+}
+
 interface ServiceSpecLike {
   selector?: Record<string, string>;
   externalTrafficPolicy?: string;
   sessionAffinity?: string;
-  ports?: Array<{ port: number; targetPort?: number | string; protocol?: string }>;
+  publishNotReadyAddresses?: boolean;
+  ports?: Array<{ name?: string; port: number; targetPort?: number | string; protocol?: string }>;
 }
 
 /** Whether a Service's selector picks pod `p` (every label matches). */
@@ -108,16 +125,77 @@ export function selects(selector: Record<string, string> | undefined, p: PodStat
   return Object.entries(selector ?? {}).every(([k, v]) => Object.hasOwn(p.labels, k) && p.labels[k] === v);
 }
 
+/** An endpoint's conditions (discovery/v1 EndpointConditions); a condition left out is `undefined`, as in the API. */
+export interface EndpointConditions {
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+}
+
+/** What the given EndpointSlices (or Endpoints) say of one pod: its conditions, and its ports by port name. */
+interface GivenEndpoint extends EndpointConditions {
+  ports: ReadonlyMap<string, number>;
+}
+
 /** Services whose endpoints were given (Endpoints / EndpointSlices): their pods by logical switch port. */
-const givenEndpoints = new WeakMap<K8sObject, ReadonlySet<string>>();
+const givenEndpoints = new WeakMap<K8sObject, ReadonlyMap<string, GivenEndpoint>>();
+/** Pods whose readiness the simulation changed since the objects were read: their given conditions are stale. */
+const readinessChanged = new WeakSet<PodState>();
 
 /**
  * Whether pod `p` backs Service `svc`: the pods its given Endpoints/EndpointSlices list when the manifests or
  * snapshot have them (what the cluster really did), else its selector (what the EndpointSlice controller would do).
+ * Terminal pods (phase Succeeded or Failed) are never endpoints (kubernetes staging/src/k8s.io/endpointslice/util
+ * controller_utils.go ShouldPodBeInEndpoints); podsFromObjects leaves them out.
  */
 export function backs(svc: K8sObject, p: PodState): boolean {
   const given = givenEndpoints.get(svc);
   return given ? given.has(p.lsp) : selects((svc.spec as ServiceSpecLike | undefined)?.selector, p);
+}
+
+/**
+ * Pod `p`'s conditions as an endpoint of `svc`: the given EndpointSlice's (Endpoints: `addresses` ready,
+ * `notReadyAddresses` not), else — and once the simulation has changed the pod's readiness, as the controller
+ * would recompute them — the EndpointSlice controller's (kubernetes staging/src/k8s.io/endpointslice/utils.go
+ * podToEndpoint): `serving` is the pod's readiness, `terminating` its deletionTimestamp, and `ready` is
+ * `publishNotReadyAddresses || (serving && !terminating)`.
+ */
+export function endpointConditions(svc: K8sObject, p: PodState): EndpointConditions {
+  const given = givenEndpoints.get(svc)?.get(p.lsp);
+  if (given && !readinessChanged.has(p)) return { ready: given.ready, serving: given.serving, terminating: given.terminating };
+  const terminating = p.terminating === true;
+  const publish = (svc.spec as ServiceSpecLike | undefined)?.publishNotReadyAddresses === true;
+  return { ready: publish || (p.ready && !terminating), serving: p.ready, terminating };
+}
+
+/**
+ * Whether Kube-OVN puts the endpoint among the VIP's backends: `ready` unset or true (kube-ovn release-1.14 and
+ * release-1.15 pkg/controller/endpoint_slice.go endpointReady).
+ */
+export function kubeOvnReady(c: EndpointConditions): boolean {
+  return c.ready === undefined || c.ready;
+}
+
+/**
+ * The port pod `p` serves Service port `sp` on, or `undefined` (no backend for that port): with given endpoints,
+ * the port of the Service port's name in its EndpointSlice (Kube-OVN endpoint_slice.go reads the slice's port whose
+ * name is the Service port's, and skips a slice without one); else the EndpointSlice controller's FindPort
+ * (kubernetes pkg/api/v1/pod/util.go): a numeric targetPort as is, a named one the pod's container port of that
+ * name and the Service port's protocol.
+ */
+export function endpointPort(svc: K8sObject, p: PodState, sp: ServicePortState): number | undefined {
+  const given = givenEndpoints.get(svc)?.get(p.lsp);
+  if (given) return given.ports.get(sp.name);
+  if (typeof sp.targetPort === 'number') return sp.targetPort;
+  return p.containerPorts?.find((c) => c.name === sp.targetPort && c.protocol === sp.protocol)?.port;
+}
+
+/**
+ * Tells the derived endpoints that the simulation changed pod `p`'s readiness: from then on its conditions are the
+ * controller's, computed from the pod, not the ones the given EndpointSlices listed.
+ */
+export function podReadinessChanged(p: PodState): void {
+  readinessChanged.add(p);
 }
 
 const podMac = (ip: string): string => {
@@ -167,6 +245,7 @@ function podsFromObjects(podObjects: K8sObject[], subnet: K8sObject | undefined,
   const cidr = subnet?.spec?.cidrBlock as string | undefined;
   const nodes = new Set(cluster.nodes.map((n) => n.name));
   let outside = 0;
+  let terminal = 0;
   for (const o of podObjects) {
     const ann = o.metadata.annotations ?? {};
     const status = (o.status ?? {}) as { podIP?: string; podIPs?: Array<{ ip?: string }>; conditions?: Array<{ type?: string; status?: string }> };
@@ -191,13 +270,44 @@ function podsFromObjects(podObjects: K8sObject[], subnet: K8sObject | undefined,
       add({ code: 'POD_ON_UNKNOWN_NODE', severity: 'error', field: 'spec.nodeName', message: node ? `the pod runs on ${node}, which is not among the nodes (${[...nodes].slice(0, 5).join(', ')}${nodes.size > 5 ? ', …' : ''})` : 'the pod has no spec.nodeName (not scheduled)', consequence: 'vippath cannot place the pod: it is left out, and traffic DNATed to its address goes nowhere.' });
       continue;
     }
+    // A pod that has run to completion is no endpoint and answers nothing (ShouldPodBeInEndpoints: isPodTerminal).
+    const phase = (status as { phase?: unknown }).phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      terminal++;
+      continue;
+    }
     const mac = ann['ovn.kubernetes.io/mac_address'];
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     const namespace = o.metadata.namespace ?? 'default';
-    pods.push({ name: o.metadata.name, namespace, node, ip, ...(ip6 ? { ip6 } : {}), mac: typeof mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) ? mac.toLowerCase() : podMac(ip), ready: ready ? ready.status === 'True' : true, labels: o.metadata.labels ?? {}, lsp: `${o.metadata.name}.${namespace}` });
+    const terminating = (o.metadata as { deletionTimestamp?: unknown }).deletionTimestamp != null;
+    const containerPorts = namedPorts(o.spec);
+    pods.push({ name: o.metadata.name, namespace, node, ip, ...(ip6 ? { ip6 } : {}), mac: typeof mac === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) ? mac.toLowerCase() : podMac(ip), ready: ready ? ready.status === 'True' : true, ...(terminating ? { terminating } : {}), ...(containerPorts.length ? { containerPorts } : {}), labels: o.metadata.labels ?? {}, lsp: `${o.metadata.name}.${namespace}` });
   }
+  if (terminal) notes.push({ code: 'PODS_TERMINAL', severity: 'info', object: 'Pod', field: 'status.phase', message: `${terminal} pod(s) have run to completion (phase Succeeded or Failed) and are left out`, consequence: 'None: such pods are no endpoints of any Service (the EndpointSlice controller leaves them out too).' });
   if (outside) notes.push({ code: 'PODS_OFF_THE_UNDERLAY', severity: 'info', object: 'Pod', field: 'status.podIP', message: `${outside} pod(s) are not on the underlay subnet${subnet ? ` ${subnet.metadata.name}` : ''} and are left out`, consequence: 'None for VIP traffic: only pods on the underlay subnet can be its backends here.' });
   return pods;
+}
+
+/**
+ * A pod spec's named container ports, for a Service's named targetPort: the containers', then the sidecars' (init
+ * containers with `restartPolicy: Always`), as FindPort searches them (kubernetes pkg/api/v1/pod/util.go). The
+ * protocol defaults to TCP (pkg/apis/core/v1/defaults.go SetDefaults_ContainerPort).
+ */
+function namedPorts(spec: unknown): Array<{ name: string; port: number; protocol: string }> {
+  const s = (spec ?? {}) as { containers?: unknown; initContainers?: unknown };
+  const out: Array<{ name: string; port: number; protocol: string }> = [];
+  const from = (list: unknown, sidecarsOnly: boolean): void => {
+    if (!Array.isArray(list)) return;
+    for (const c of list as Array<{ ports?: unknown; restartPolicy?: unknown } | null>) {
+      if (!c || typeof c !== 'object' || (sidecarsOnly && c.restartPolicy !== 'Always') || !Array.isArray(c.ports)) continue;
+      for (const p of c.ports as Array<{ name?: unknown; containerPort?: unknown; protocol?: unknown } | null>) {
+        if (p && typeof p.name === 'string' && p.name !== '' && Number.isInteger(p.containerPort)) out.push({ name: p.name, port: p.containerPort as number, protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP' });
+      }
+    }
+  };
+  from(s.containers, false);
+  from(s.initContainers, true);
+  return out;
 }
 
 /**
@@ -212,6 +322,7 @@ function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undef
   for (const d of deployments) {
     const spec = d.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> }; spec?: { nodeName?: string } } };
     const nodeName = spec.template?.spec?.nodeName;
+    const containerPorts = namedPorts(spec.template?.spec);
     for (let i = 0; i < (spec.replicas ?? 1); i++) {
       const ip6 = addresses6[pods.length];
       const ip = addresses[pods.length];
@@ -224,6 +335,7 @@ function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undef
         // example: three pods on three nodes).
         node: (cluster.placement && Object.hasOwn(cluster.placement, name) ? cluster.placement[name] : undefined) ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
         mac: podMac(ip),
+        ...(containerPorts.length ? { containerPorts } : {}),
         labels: spec.template?.metadata?.labels ?? {},
         lsp: `${name}.${namespace}`,
       });
@@ -247,42 +359,69 @@ function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodSt
     if (p.ip6) byIp.set(p.ip6, p);
   }
   const key = (ns: string | undefined, name: string): string => `${ns ?? 'default'}/${name}`;
-  const lists = new Map<string, Array<{ ip: string; o: K8sObject; field: string }>>();
-  const push = (k: string, e: { ip: string; o: K8sObject; field: string }): void => {
+  type Listed = { ip: string; o: K8sObject; field: string; slice: boolean; given: GivenEndpoint };
+  const lists = new Map<string, Listed[]>();
+  const push = (k: string, e: Listed): void => {
     let l = lists.get(k);
     if (!l) lists.set(k, (l = []));
     l.push(e);
   };
+  // A port list's ports by name (an unnamed port is "": the name of a Service's only, unnamed port).
+  const portsByName = (ports: unknown): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of Array.isArray(ports) ? (ports as Array<{ name?: unknown; port?: unknown }>) : []) {
+      if (Number.isInteger(x?.port) && !m.has(typeof x.name === 'string' ? x.name : '')) m.set(typeof x.name === 'string' ? x.name : '', x.port as number);
+    }
+    return m;
+  };
+  const cond = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
   for (const o of objects) {
     if (o.kind === 'Endpoints') {
-      const subsets = (o.subsets ?? []) as Array<{ addresses?: Array<{ ip?: string }>; notReadyAddresses?: Array<{ ip?: string }> }>;
+      const subsets = (o.subsets ?? []) as Array<{ addresses?: Array<{ ip?: string }>; notReadyAddresses?: Array<{ ip?: string }>; ports?: unknown }>;
       const k = key(o.metadata.namespace, o.metadata.name);
       if (!lists.has(k)) lists.set(k, []);
       subsets.forEach((s, i) => {
-        (s.addresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].addresses[${j}].ip` }));
-        (s.notReadyAddresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].notReadyAddresses[${j}].ip` }));
+        const ports = portsByName(s.ports);
+        (s.addresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].addresses[${j}].ip`, slice: false, given: { ready: true, serving: true, ports } }));
+        (s.notReadyAddresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].notReadyAddresses[${j}].ip`, slice: false, given: { ready: false, ports } }));
       });
     } else if (o.kind === 'EndpointSlice') {
       const svc = o.metadata.labels?.['kubernetes.io/service-name'];
       if (!svc) continue;
       const k = key(o.metadata.namespace, svc);
       if (!lists.has(k)) lists.set(k, []);
-      ((o.endpoints ?? []) as Array<{ addresses?: string[] }>).forEach((e, i) => (e.addresses ?? []).forEach((ip, j) => push(k, { ip, o, field: `endpoints[${i}].addresses[${j}]` })));
+      const ports = portsByName(o.ports);
+      ((o.endpoints ?? []) as Array<{ addresses?: string[]; conditions?: Record<string, unknown> }>).forEach((e, i) => {
+        const c = e.conditions ?? {};
+        const given: GivenEndpoint = { ready: cond(c.ready), serving: cond(c.serving), terminating: cond(c.terminating), ports };
+        (e.addresses ?? []).forEach((ip, j) => push(k, { ip, o, field: `endpoints[${i}].addresses[${j}]`, slice: true, given }));
+      });
     }
   }
   for (const s of services) {
     const list = lists.get(key(s.metadata.namespace, s.metadata.name));
     if (!list) continue;
-    const members = new Set<string>();
+    const members = new Map<string, GivenEndpoint>();
     const seen = new Set<string>();
-    for (const e of list) {
+    // Kube-OVN reads only the EndpointSlices (endpoint_slice.go): where a Service has any, their entries give the
+    // conditions and ports, and Endpoints only add members the slices lack.
+    const ordered = [...list.filter((e) => e.slice), ...list.filter((e) => !e.slice)];
+    for (const e of ordered) {
       if (seen.has(e.ip)) continue; // Endpoints and EndpointSlices of the same Service list the same addresses
       seen.add(e.ip);
       const p = byIp.get(e.ip.includes(':') ? canonical6(e.ip) : e.ip);
-      if (p) members.add(p.lsp);
-      else notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'error', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'vippath has nothing to deliver to at that address: it is left out of the Service\'s backends (give its Pod).', ...at(e.o) });
+      if (p) {
+        if (!members.has(p.lsp)) members.set(p.lsp, e.given);
+      } else notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'error', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'vippath has nothing to deliver to at that address: it is left out of the Service\'s backends (give its Pod).', ...at(e.o) });
     }
     givenEndpoints.set(s, members);
+    // A Service port no given entry has a port for gets no backends from them (Kube-OVN skips such a slice).
+    for (const sp of portsOf(s.spec as ServiceSpecLike)) {
+      const without = list.filter((e) => members.get(byIp.get(e.ip.includes(':') ? canonical6(e.ip) : e.ip)?.lsp ?? '') === e.given && !e.given.ports.has(sp.name));
+      if (without.length === 0) continue;
+      const o = without[0]!.o;
+      notes.push({ code: 'ENDPOINT_PORT_MISSING', severity: 'warning', object: ref(o), field: o.kind === 'EndpointSlice' ? 'ports' : 'subsets[].ports', message: `${without.length} endpoint(s) of ${ref(s)} (${without.slice(0, 3).map((e) => e.ip).join(', ')}${without.length > 3 ? ', …' : ''}) list no port named "${sp.name}", the Service port ${sp.port}'s name`, consequence: `Kube-OVN takes a backend's port from its EndpointSlice's port of that name: those endpoints are not backends of port ${sp.port}.`, ...at(o) });
+    }
   }
 }
 
@@ -294,8 +433,13 @@ const canonical6 = (t: string): string => {
   }
 };
 
-function portsOf(spec: ServiceSpecLike): Array<{ port: number; targetPort: number; protocol: string }> {
-  return (spec.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort ?? p.port), protocol: p.protocol ?? 'TCP' }));
+/**
+ * A Service's ports as the API server defaults them: `targetPort` the port when absent, `protocol` TCP, `name` ""
+ * (kubernetes pkg/apis/core/v1/defaults.go SetDefaults_Service). A targetPort given as a string of digits stays a
+ * name, as the API's IntOrString keeps it.
+ */
+export function portsOf(spec: { ports?: Array<{ name?: string; port: number; targetPort?: number | string; protocol?: string }> } | undefined): ServicePortState[] {
+  return (spec?.ports ?? []).map((p) => ({ name: typeof p.name === 'string' ? p.name : '', port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? 'TCP' }));
 }
 
 /**
@@ -318,29 +462,43 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
     const spec = s.spec as ServiceSpecLike;
     const session = spec.sessionAffinity === 'ClientIP';
     const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
-    const eps = pods.filter((p) => p.ready && backs(s, p));
+    // Every endpoint, ready or not: ip_port_mappings list them all (Kube-OVN getIPPortMappingBackend maps each
+    // endpoint of the slices; 1.15 addIPPortMappingEntry likewise), the backends only the ready ones.
+    const all = pods.filter((p) => backs(s, p));
+    const ready = all.filter((p) => kubeOvnReady(endpointConditions(s, p)));
     // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
     const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
     // No ready endpoint ⇒ the VIP is deleted.
-    if (!addVip || eps.length === 0) continue;
+    if (!addVip || ready.length === 0) continue;
     const dual = ingress.some((ip) => ip.includes(':'));
     for (const ip of ingress) {
       for (const lb of lbs) {
         if (lb.session !== session) continue;
         const ports = portsOf(spec).filter((x) => x.protocol.toLowerCase() === lb.protocol);
+        let written = false;
         for (const p of ports) {
           // An IPv6 VIP is written `[addr]:port` (ovn-nb(5) Load_Balancer vips; the marker's key likewise).
           const key = ip.includes(':') ? `[${ip}]:${p.port}` : `${ip}:${p.port}`;
           // The backends of the VIP's family (Kube-OVN endpoint_slice.go: addresses whose protocol is the VIP's):
-          // an IPv6 VIP gets the pods' IPv6 addresses, and without any it is not written.
-          const backends = ip.includes(':') ? eps.filter((e) => e.ip6).map((e) => `[${e.ip6}]:${p.targetPort}`) : eps.map((e) => `${e.ip}:${p.targetPort}`);
+          // an IPv6 VIP gets the pods' IPv6 addresses, and without any it is not written; each on the port its
+          // endpoint serves the Service port on (none: not a backend of that port).
+          const backends: string[] = [];
+          for (const e of ready) {
+            const port = endpointPort(s, e, p);
+            if (port === undefined) continue;
+            if (!ip.includes(':')) backends.push(`${e.ip}:${port}`);
+            else if (e.ip6) backends.push(`[${e.ip6}]:${port}`);
+          }
           if (!backends.length) continue;
+          written = true;
           lb.vips[key] = backends.sort().join(',');
           const owner = metallb.owners(ip)[0];
           if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
         }
-        if (ports.length && spec.externalTrafficPolicy === 'Local') {
-          for (const e of eps) {
+        // The mappings are written with a VIP that has backends (LoadBalancerUpdateIPPortMapping after
+        // LoadBalancerAddVip).
+        if (written && spec.externalTrafficPolicy === 'Local') {
+          for (const e of all) {
             lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
             // A dual-stack Service's IPv6 EndpointSlice maps its addresses too, bracketed, the value as for IPv4
             // (util.HealthCheckNamedVipTemplate "lsp:checkVip", checkVip util.MasqueradeCheckIP "0.0.0.0"): both
@@ -426,6 +584,23 @@ export function northboundFor(objects: K8sObject[], pods: PodState[], cluster: C
   return { nb, chassis };
 }
 
+/**
+ * Selector-made endpoints that serve no port for a named targetPort (their pods have no container port of that name
+ * and protocol): the EndpointSlice controller lists them without it, so Kube-OVN gives them no backend of the port.
+ */
+function unresolvedPorts(services: K8sObject[], pods: PodState[], notes: Diagnostic[]): void {
+  for (const s of services) {
+    if (givenEndpoints.has(s)) continue; // ENDPOINT_PORT_MISSING speaks for given endpoints
+    const members = pods.filter((p) => backs(s, p));
+    for (const sp of portsOf(s.spec as ServiceSpecLike)) {
+      if (typeof sp.targetPort === 'number') continue;
+      const lacking = members.filter((p) => endpointPort(s, p, sp) === undefined);
+      if (lacking.length === 0) continue;
+      notes.push({ code: 'TARGET_PORT_UNRESOLVED', severity: 'warning', object: ref(s), field: 'spec.ports[].targetPort', message: `targetPort "${sp.targetPort}" of port ${sp.port} names no ${sp.protocol} container port of ${lacking.length} of ${members.length} pod(s) (${lacking.slice(0, 3).map((p) => p.name).join(', ')}${lacking.length > 3 ? ', …' : ''})`, consequence: `Kubernetes lists those pods without port ${sp.port}: they are not its backends${lacking.length === members.length ? ', and with none the VIP is not written to the OVN load balancer' : ''}.`, ...at(s) });
+    }
+  }
+}
+
 /** MetalLB's record of each Service's announcer (ServiceL2Status, MetalLB ≥ 0.14): service key → node. */
 function recordedAnnouncers(objects: K8sObject[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -467,7 +642,8 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
       })),
       services: services.map((s) => {
         const eps = pods.filter((p) => backs(s, p));
-        return { service: s as unknown as ServiceObject, endpoints: eps.map((p) => ({ address: p.ip, nodeName: p.node, ready: p.ready })) };
+        // The conditions as the speaker reads them (MetalLB ≥ 0.14.5 counts a terminating endpoint still serving).
+        return { service: s as unknown as ServiceObject, endpoints: eps.map((p) => ({ address: p.ip, nodeName: p.node, ...endpointConditions(s, p) })) };
       }),
     },
     { profile: cluster.profiles.metallb, recordedAnnouncers: recordedAnnouncers(objects) },
@@ -476,8 +652,13 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
     const spec = s.spec as ServiceSpecLike;
     const key = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
     const ingress = metallb.ingressOf(key);
-    const eps = pods.filter((p) => p.ready && backs(s, p));
-    return { name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', ingress, owners: Object.fromEntries(ingress.map((ip) => [ip, metallb.owners(ip)])), endpoints: eps.map((p) => ({ ip: p.ip, node: p.node, pod: p.name })), ports: portsOf(spec) };
+    const eps = pods.filter((p) => backs(s, p) && kubeOvnReady(endpointConditions(s, p)));
+    const ports = portsOf(spec);
+    return {
+      name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', ingress, owners: Object.fromEntries(ingress.map((ip) => [ip, metallb.owners(ip)])),
+      endpoints: eps.map((p) => ({ ip: p.ip, node: p.node, pod: p.name, ports: ports.map((sp) => endpointPort(s, p, sp)).filter((x): x is number => x !== undefined) })),
+      ports,
+    };
   });
   const providerServices = state.map((s) => ({ name: s.name, ingress: s.ingress, ports: s.ports }));
   const loadBalancers = ovnLoadBalancers(objects, pods, cluster, metallb);
@@ -500,7 +681,10 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
       ...(local ? { patchOfport: OFPORT.patch } : {}),
     }).flows;
   }
-  const findings = [...(cluster.findings ?? []), ...notes, ...lint(objects, cluster.flags), ...lintAnnouncement(objects, cluster, pods, metallb, backs)];
+  unresolvedPorts(services, pods, notes);
+  // The announcement lint counts the endpoints MetalLB counts (its profile's "can serve").
+  const serves = (svc: K8sObject, p: PodState): boolean => backs(svc, p) && endpointCanServe({ nodeName: p.node, ...endpointConditions(svc, p) }, cluster.profiles.metallb);
+  const findings = [...(cluster.findings ?? []), ...notes, ...lint(objects, cluster.flags), ...lintAnnouncement(objects, cluster, pods, metallb, serves)];
   return { pods, services: state, loadBalancers, brProviderFlows, metallb, lint: findings };
 }
 

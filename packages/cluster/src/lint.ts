@@ -198,7 +198,7 @@ export function ignoredFindings(ignored: readonly IgnoredObject[]): Diagnostic[]
  * eligible one, ETP=Local Services whose endpoints are on no node an advertisement selects, and a cluster with no
  * Nodes given.
  */
-export function lintAnnouncement(objects: K8sObject[], cluster: ClusterSpec, pods: readonly PodState[], metallb: MetalLB, backs: (svc: K8sObject, p: PodState) => boolean): Diagnostic[] {
+export function lintAnnouncement(objects: K8sObject[], cluster: ClusterSpec, pods: readonly PodState[], metallb: MetalLB, serves: (svc: K8sObject, p: PodState) => boolean): Diagnostic[] {
   const out: Diagnostic[] = [];
   const add = (o: K8sObject | undefined, d: Omit<Diagnostic, 'object' | 'source'> & { object?: string }): void => {
     out.push({ ...d, object: d.object ?? (o ? ref(o) : '-'), ...(o ? { source: { file: o.source.file, line: o.source.line } } : {}) });
@@ -221,7 +221,8 @@ export function lintAnnouncement(objects: K8sObject[], cluster: ClusterSpec, pod
   for (const svc of objects.filter(isLoadBalancerService)) {
     const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
     const etpLocal = (svc.spec as { externalTrafficPolicy?: string }).externalTrafficPolicy === 'Local';
-    const ready = pods.filter((p) => p.ready && backs(svc, p));
+    // The endpoints MetalLB counts for the Service (`serves`: derive's backs and the profile's "can serve").
+    const ready = pods.filter((p) => serves(svc, p));
     for (const ip of metallb.ingressOf(key)) {
       const x = parseIp(ip);
       const pool = metallb.config.pools.find((p) => p.cidrs.some((c) => cidrContains(c, x)));

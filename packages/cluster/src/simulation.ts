@@ -15,7 +15,7 @@ import { LogicalSwitch, type OvnVersion } from '@vippath/ovn';
 import { buildFrame, checkTime, completeOffloadChecksum, VippathError } from '@vippath/wire';
 import { PathCaches } from './caches.js';
 import { Datapath, macNumber, NodePath } from './datapath.js';
-import { backs, derive, northboundFor, northdProfile, ovnLoadBalancers, type DerivedState, type PodState } from './derive.js';
+import { backs, derive, northboundFor, northdProfile, ovnLoadBalancers, podReadinessChanged, type DerivedState, type PodState } from './derive.js';
 import { describeFrame } from './describe.js';
 import type { DropCode } from './drops.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
@@ -381,6 +381,7 @@ export class SimulatedCluster {
     this.schedule(at, () => {
       if (pod.ready === ready) return;
       pod.ready = ready;
+      podReadinessChanged(pod);
       this.events.push({ time: at, kind: 'endpoint', text: `${name} ${ready ? 'ready' : 'not ready'}` });
       this.refreshLoadBalancers();
     });

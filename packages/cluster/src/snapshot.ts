@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { Bridge, parseShowPorts } from '@vippath/openflow';
 import { formatLflowList, northd, ovnVersionOfFlows, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, PROFILE_OVN_VERSION, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
-import { backs, derive, northboundFor, northdProfile, subnetName } from './derive.js';
+import { backs, derive, endpointConditions, endpointPort, kubeOvnReady, northboundFor, northdProfile, portsOf, subnetName, type PodState } from './derive.js';
 import { ignoredFindings, type Diagnostic } from './lint.js';
 import { loadManifests, type K8sObject } from './manifests.js';
 import { clusterFrom, type ClusterSpec } from './scenario.js';
@@ -312,9 +312,37 @@ export function writeSnapshot(dir: string, objects: K8sObject[], cluster: Cluste
     const svc = state.services.find((x) => x.name === s.metadata.name && x.namespace === (s.metadata.namespace ?? 'default'));
     if (!svc) continue;
     const all = state.pods.filter((p) => backs(s, p));
+    // Endpoints of the same ports share a subset and a slice, as the controllers group them (a named targetPort
+    // can resolve differently per pod); the slices carry the conditions Endpoints cannot (serving, terminating).
+    const servicePorts = portsOf(s.spec as Parameters<typeof portsOf>[0]);
+    const groups = new Map<string, { ports: Array<{ name: string; port: number; protocol: string }>; pods: PodState[] }>();
+    for (const p of all) {
+      const ports = servicePorts.flatMap((sp) => {
+        const port = endpointPort(s, p, sp);
+        return port === undefined ? [] : [{ name: sp.name, port, protocol: sp.protocol }];
+      });
+      const k = JSON.stringify(ports);
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { ports, pods: [] }));
+      g.pods.push(p);
+    }
+    const namespace = s.metadata.namespace ?? 'default';
+    const targetRef = (p: PodState): Record<string, string> => ({ kind: 'Pod', name: p.name, namespace: p.namespace });
     items.push({
-      apiVersion: 'v1', kind: 'Endpoints', metadata: { name: s.metadata.name, namespace: s.metadata.namespace ?? 'default' },
-      subsets: [{ addresses: all.filter((p) => p.ready).map((p) => ({ ip: p.ip, nodeName: p.node, targetRef: { kind: 'Pod', name: p.name, namespace: p.namespace } })), notReadyAddresses: all.filter((p) => !p.ready).map((p) => ({ ip: p.ip, nodeName: p.node })) }],
+      apiVersion: 'v1', kind: 'Endpoints', metadata: { name: s.metadata.name, namespace },
+      subsets: [...groups.values()].map((g) => ({
+        addresses: g.pods.filter((p) => kubeOvnReady(endpointConditions(s, p))).map((p) => ({ ip: p.ip, nodeName: p.node, targetRef: targetRef(p) })),
+        notReadyAddresses: g.pods.filter((p) => !kubeOvnReady(endpointConditions(s, p))).map((p) => ({ ip: p.ip, nodeName: p.node, targetRef: targetRef(p) })),
+        ports: g.ports,
+      })),
+    });
+    [...groups.values()].forEach((g, i) => {
+      items.push({
+        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+        metadata: { name: `${s.metadata.name}-${i}`, namespace, labels: { 'kubernetes.io/service-name': s.metadata.name } },
+        endpoints: g.pods.map((p) => ({ addresses: [p.ip], conditions: endpointConditions(s, p), nodeName: p.node, targetRef: targetRef(p) })),
+        ports: g.ports,
+      });
     });
   }
   // JSON is YAML: exact, and no quoting rules to get wrong.

@@ -148,7 +148,7 @@ ${SCENARIO_USAGE}`,
 /** What {@link statusJson} returns, as far as the text view reads it. */
 interface StatusJson {
   nodes: Array<{ name: string; nicMac: string; ports: string[] }>;
-  services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; ports: Array<{ port: number; targetPort: number; protocol: string }>; endpoints: Array<{ ip: string; node: string; pod: string }> }>;
+  services: Array<{ name: string; ingress: string[]; owner: Record<string, string | null>; ports: Array<{ port: number; targetPort: number | string; protocol: string }>; endpoints: Array<{ ip: string; node: string; pod: string; ports: number[] }> }>;
   pods: Array<{ name: string; node: string; ip: string; ready: boolean }>;
   ovn: { loadBalancers: Array<{ name: string; protocol: string; vips: Record<string, string>; ipPortMappings: Record<string, string>; options: Record<string, unknown>; externalIds: Record<string, string> }> };
   brProviderFlows: Record<string, string>;
@@ -226,7 +226,7 @@ ${SCENARIO_USAGE}`,
     io.stdout(`profiles: ${full.profiles.kubeOvn}, ${full.profiles.metallb}\n\n`);
     io.stdout(`nodes\n${table([['NAME', 'NIC MAC', 'BR-PROVIDER PORTS'], ...full.nodes.map((n) => [n.name, n.nicMac, n.ports.join(', ')])])}\n`);
     io.stdout(`$ kubectl get svc\n${table([['NAME', 'TYPE', 'EXTERNAL-IP', 'ANNOUNCED BY'], ...full.services.map((s) => [s.name, 'LoadBalancer', s.ingress.join(',') || '<pending>', s.ingress.map((ip) => s.owner[ip] ?? 'nobody').join(',') || '-'])])}\n`);
-    io.stdout(`$ kubectl get endpoints\n${table([['NAME', 'ENDPOINTS'], ...full.services.map((s) => [s.name, s.endpoints.flatMap((e) => s.ports.map((p) => `${e.ip}:${p.targetPort}`)).join(',') || '<none>'])])}\n`);
+    io.stdout(`$ kubectl get endpoints\n${table([['NAME', 'ENDPOINTS'], ...full.services.map((s) => [s.name, s.endpoints.flatMap((e) => e.ports.map((port) => `${e.ip}:${port}`)).join(',') || '<none>'])])}\n`);
     io.stdout(`$ kubectl get pods -o wide\n${table([['NAME', 'READY', 'IP', 'NODE'], ...full.pods.map((p) => [p.name, p.ready ? '1/1' : '0/1', p.ip, p.node])])}\n`);
     io.stdout(`${ovnLoadBalancerText(full.ovn.loadBalancers)}\n${brProviderText(full.brProviderFlows, cluster)}`);
     if (full.lint.length) io.stdout(`\nlint: ${full.lint.map((d) => `${d.severity} ${d.code}`).join(', ')} (vippath lint for details)\n`);
