@@ -47,7 +47,7 @@ function kubectlList(objects: K8sObject[], state: DerivedState, nodes: Array<{ n
     if (o.kind === 'Service') {
       const svc = state.services.find((s) => s.name === o.metadata.name)!;
       items.push({ ...item, status: { loadBalancer: { ingress: svc.ingress.map((ip) => ({ ip, ipMode: 'VIP' })) } } });
-      items.push({ ...served({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: o.metadata.name, namespace: o.metadata.namespace ?? 'default' } }, i++, 'kube-controller-manager'), subsets: [{ addresses: state.pods.filter((p) => svc.endpoints.some((e) => e.ip === p.ip)).map((p) => ({ ip: p.ip, nodeName: p.node, targetRef: { kind: 'Pod', name: p.name, namespace: p.namespace } })), ports: svc.ports.map((p) => ({ port: p.targetPort ?? p.port, protocol: p.protocol ?? 'TCP' })) }] });
+      items.push({ ...served({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: o.metadata.name, namespace: o.metadata.namespace ?? 'default' } }, i++, 'kube-controller-manager'), subsets: [{ addresses: state.pods.filter((p) => svc.endpoints.some((e) => e.ip === p.ip)).map((p) => ({ ip: p.ip, nodeName: p.node, targetRef: { kind: 'Pod', name: p.name, namespace: p.namespace } })), ports: svc.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: typeof p.targetPort === 'number' ? p.targetPort : (svc.endpoints[0]?.ports[svc.ports.indexOf(p)] ?? p.port), protocol: p.protocol })) }] });
     } else items.push({ ...item, status: {} });
   }
   // kube-ovn-controller's flags, as its Deployment carries them (the testbed's default cluster: prefer-local on, ct-skip off).
