@@ -16,6 +16,9 @@ const fixture = readFileSync(fileURLToPath(new URL('./fixtures/snapshot/cluster.
 const dir = mkdtempSync(join(tmpdir(), 'vippath-endpoints-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const VIP = '10.180.204.252:80';
+/** The Service's cluster IP in the fixture: a VIP of the same load balancer, with the same backends. */
+const CLUSTER_IP = '10.96.12.7:80';
+const both = (backends: string): Record<string, string> => ({ [CLUSTER_IP]: backends, [VIP]: backends });
 
 /** The fixture without its Endpoints and EndpointSlice (the selector's pods are the endpoints), edited by `edit`. */
 function cluster(edit: (text: string) => string, keepEndpoints = false): { objects: ReturnType<typeof loadManifests>['objects']; spec: ClusterSpec } {
@@ -38,7 +41,7 @@ const codes = (c: ReturnType<typeof cluster>) => derive(c.objects, c.spec).lint.
 describe('named targetPorts', () => {
   it('the selector\'s pods: each backend on the port its container names (8080, 9090) — it was "10.180.204.11:NaN"', () => {
     const c = cluster((t) => containerPorts('[{name: http, containerPort: 8080}]', '[{name: metrics, containerPort: 9100}, {name: http, containerPort: 9090, protocol: TCP}]')(namedPort(t)));
-    expect(lb(c).vips).toEqual({ [VIP]: '10.180.204.11:8080,10.180.204.12:9090' });
+    expect(lb(c).vips).toEqual(both('10.180.204.11:8080,10.180.204.12:9090'));
     expect(codes(c)).not.toContain('TARGET_PORT_UNRESOLVED');
     const s = derive(c.objects, c.spec);
     expect(s.services[0]!.endpoints.map((e) => `${e.pod} ${e.ports.join(',')}`)).toEqual(['web-a 8080', 'web-b 9090']);
@@ -46,7 +49,7 @@ describe('named targetPorts', () => {
 
   it('a pod without a container port of that name and protocol is no backend of the port, and the lint says which', () => {
     const c = cluster((t) => containerPorts('[{name: http, containerPort: 8080}]', '[{name: http, containerPort: 9090, protocol: UDP}]')(namedPort(t)));
-    expect(lb(c).vips).toEqual({ [VIP]: '10.180.204.11:8080' });
+    expect(lb(c).vips).toEqual(both('10.180.204.11:8080'));
     const d = derive(c.objects, c.spec).lint.find((x) => x.code === 'TARGET_PORT_UNRESOLVED');
     expect(d).toMatchObject({ severity: 'warning', object: 'Service/default/nginx-lb', field: 'spec.ports[].targetPort' });
     expect(d!.message).toContain('web-b');
@@ -59,20 +62,20 @@ describe('named targetPorts', () => {
 
   it('a sidecar\'s port counts (an init container with restartPolicy Always), a plain init container\'s does not', () => {
     const sidecar = (policy: string) => (t: string): string => namedPort(t).replace('containers: [{name: nginx, image: kubeovn/agnhost:2.47, args: [netexec, --http-port, "80"]}]', `containers: [{name: nginx, image: kubeovn/agnhost:2.47}]\n    initContainers: [{name: proxy, image: envoy, ${policy}ports: [{name: http, containerPort: 15001}]}]`);
-    expect(lb(cluster(sidecar('restartPolicy: Always, '))).vips).toEqual({ [VIP]: '10.180.204.11:15001' });
+    expect(lb(cluster(sidecar('restartPolicy: Always, '))).vips).toEqual(both('10.180.204.11:15001'));
     expect(lb(cluster(sidecar(''))).vips).toEqual({});
   });
 
   it('given EndpointSlices: the port of the Service port\'s name in the slice, not the Service\'s targetPort', () => {
     const c = cluster((t) => namedPort(t).replace('ports: [{name: "", port: 80, protocol: TCP}]', 'ports: [{name: web, port: 8443, protocol: TCP}]'), true);
-    expect(lb(c).vips).toEqual({ [VIP]: '10.180.204.11:8443,10.180.204.12:8443' });
+    expect(lb(c).vips).toEqual(both('10.180.204.11:8443,10.180.204.12:8443'));
     // The slice's port has another name: Kube-OVN finds none and writes no VIP; the lint names the slice.
     const other = cluster(namedPort, true);
     expect(lb(other).vips).toEqual({});
     expect(derive(other.objects, other.spec).lint.find((x) => x.code === 'ENDPOINT_PORT_MISSING')).toMatchObject({ object: 'EndpointSlice/default/nginx-lb-x7k2p', field: 'ports' });
     // An unnamed Service port matches the slice's unnamed port (the fixture as collected).
     const plain = cluster((t) => t, true);
-    expect(lb(plain).vips).toEqual({ [VIP]: '10.180.204.11:80,10.180.204.12:80' });
+    expect(lb(plain).vips).toEqual(both('10.180.204.11:80,10.180.204.12:80'));
     expect(codes(plain)).not.toContain('ENDPOINT_PORT_MISSING');
   });
 });
@@ -83,7 +86,7 @@ describe('readiness', () => {
   it('a terminating endpoint (ready false, serving true): no backend, still mapped; MetalLB 0.14.5+ still counts its node, 0.13.7 does not', () => {
     const c = cluster(sliceConditions('{ready: false, serving: true, terminating: true}'), true);
     const l = lb(c);
-    expect(l.vips).toEqual({ [VIP]: '10.180.204.11:80' });
+    expect(l.vips).toEqual(both('10.180.204.11:80'));
     expect(l.ipPortMappings).toEqual({ '10.180.204.11': 'web-a.default:0.0.0.0', '10.180.204.12': 'web-b.default:0.0.0.0' });
     // web-a not ready either: only web-b's node may announce, and only where a serving endpoint counts.
     const serving = cluster((t) => sliceConditions('{ready: false, serving: true, terminating: true}')(t).replace('- {addresses: [10.180.204.11], conditions: {ready: true, serving: true, terminating: false}, nodeName: node1}', '- {addresses: [10.180.204.11], conditions: {ready: false, serving: false, terminating: false}, nodeName: node1}'), true);
@@ -92,17 +95,17 @@ describe('readiness', () => {
     expect(owners('metallb-0.13.7')).toEqual([]);
     expect(lb(serving).vips).toEqual({});
     // A condition left out of the slice is unknown, which Kube-OVN reads as ready.
-    expect(lb(cluster(sliceConditions('{}'), true)).vips).toEqual({ [VIP]: '10.180.204.11:80,10.180.204.12:80' });
-    expect(lb(cluster(sliceConditions('{ready: false}'), true)).vips).toEqual({ [VIP]: '10.180.204.11:80' });
+    expect(lb(cluster(sliceConditions('{}'), true)).vips).toEqual(both('10.180.204.11:80,10.180.204.12:80'));
+    expect(lb(cluster(sliceConditions('{ready: false}'), true)).vips).toEqual(both('10.180.204.11:80'));
   });
 
   it('the selector\'s pods: a pod being deleted is not ready though its Ready condition is True, unless the Service publishes not-ready addresses', () => {
     const deleting = (t: string): string => t.replace('    name: web-b\n', '    name: web-b\n    deletionTimestamp: "2024-05-01T10:05:00Z"\n');
     const c = cluster(deleting);
-    expect(lb(c).vips).toEqual({ [VIP]: '10.180.204.11:80' });
+    expect(lb(c).vips).toEqual(both('10.180.204.11:80'));
     expect(lb(c).ipPortMappings).toMatchObject({ '10.180.204.12': 'web-b.default:0.0.0.0' });
     const published = cluster((t) => deleting(t).replace('    selector: {app: nginx}\n    type: LoadBalancer', '    selector: {app: nginx}\n    publishNotReadyAddresses: true\n    type: LoadBalancer'));
-    expect(lb(published).vips).toEqual({ [VIP]: '10.180.204.11:80,10.180.204.12:80' });
+    expect(lb(published).vips).toEqual(both('10.180.204.11:80,10.180.204.12:80'));
   });
 
   it('a pod that ran to completion is no pod of the path (and the lint says so)', () => {
@@ -114,11 +117,32 @@ describe('readiness', () => {
   it('a readiness change during the run overrides the slice\'s conditions, as the controller recomputes them from the pod', () => {
     const c = cluster(sliceConditions('{ready: false, serving: false, terminating: false}'), true);
     const sim = new SimulatedCluster(c.objects, c.spec, { trace: false });
-    expect(sim.state.loadBalancers[0]!.vips).toEqual({ [VIP]: '10.180.204.11:80' });
+    expect(sim.state.loadBalancers[0]!.vips).toEqual(both('10.180.204.11:80'));
     sim.setPodReady('web-b', false, 5);
     sim.setPodReady('web-b', true, 10);
     sim.advance(20);
-    expect(sim.state.loadBalancers[0]!.vips).toEqual({ [VIP]: '10.180.204.11:80,10.180.204.12:80' });
+    expect(sim.state.loadBalancers[0]!.vips).toEqual(both('10.180.204.11:80,10.180.204.12:80'));
+  });
+});
+
+describe('cluster IPs', () => {
+  it('the Service\'s cluster IPs are VIPs of the same load balancer (Kube-OVN ServiceClusterIPs), without the 1.15 VIP-node marker', () => {
+    const c = cluster((t) => t);
+    expect(lb(c).vips).toEqual(both('10.180.204.11:80,10.180.204.12:80'));
+    const v115 = derive(c.objects, { ...c.spec, profiles: { ...c.spec.profiles, kubeOvn: 'kube-ovn-1.15.20' } }).loadBalancers[0]!;
+    expect(Object.keys(v115.externalIds ?? {})).toEqual([`kube-ovn.io/local-external-vip/${VIP}`]);
+    // clusterIPs rules over clusterIP; "None" (headless) is no VIP.
+    const listed = cluster((t) => t.replace('    clusterIP: 10.96.12.7\n', '    clusterIP: 10.96.12.7\n    clusterIPs: [10.96.12.8]\n'));
+    expect(Object.keys(lb(listed).vips)).toEqual(['10.96.12.8:80', VIP]);
+    const headless = cluster((t) => t.replace('    clusterIP: 10.96.12.7\n', '    clusterIP: None\n'));
+    expect(Object.keys(lb(headless).vips)).toEqual([VIP]);
+  });
+
+  it('prefer-local off: the cluster IP is still a VIP, the ingress IP is not, and no ip_port_mappings', () => {
+    const c = cluster((t) => t);
+    const off = derive(c.objects, { ...c.spec, flags: { ...c.spec.flags, enableOvnLbPreferLocal: false } }).loadBalancers[0]!;
+    expect(off.vips).toEqual({ [CLUSTER_IP]: '10.180.204.11:80,10.180.204.12:80' });
+    expect(off.ipPortMappings).toBeUndefined();
   });
 });
 
@@ -126,7 +150,7 @@ describe('the snapshot vippath writes', () => {
   it('keeps per-pod ports and the slice\'s conditions: loaded again, the same load balancer and MetalLB endpoints', () => {
     const c = cluster((t) => sliceTerminating(containerPorts('[{name: http, containerPort: 8080}]', '[{name: http, containerPort: 9090}]')(namedPort(t))));
     const before = derive(c.objects, c.spec);
-    expect(before.loadBalancers[0]!.vips).toEqual({ [VIP]: '10.180.204.11:8080' });
+    expect(before.loadBalancers[0]!.vips).toEqual(both('10.180.204.11:8080'));
     const out = join(dir, 'named');
     writeSnapshot(out, c.objects, c.spec);
     const loaded = loadSnapshot(out);

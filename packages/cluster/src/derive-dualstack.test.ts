@@ -28,8 +28,11 @@ describe('derived state of a dual-stack subnet', () => {
   it('the IPv6 ingress becomes an IPv6 VIP with the pods\' IPv6 backends, next to the IPv4 one; br-provider gets the tcp6 rule', () => {
     const s = derive(objects(), DEFAULT_CLUSTER);
     expect(s.services[0]!.ingress).toEqual(['10.180.204.252', 'fd00:10:180::fc']);
+    // The Service's cluster IPs (spec.clusterIPs, one per family) are VIPs of the same load balancer too.
     expect(s.loadBalancers[0]!.vips).toEqual({
+      '10.96.0.10:80': '10.180.204.2:80,10.180.204.3:80,10.180.204.4:80',
       '10.180.204.252:80': '10.180.204.2:80,10.180.204.3:80,10.180.204.4:80',
+      '[fd00:96::a]:80': '[fd00:10:180::3]:80,[fd00:10:180::4]:80,[fd00:10:180::5]:80',
       '[fd00:10:180::fc]:80': '[fd00:10:180::3]:80,[fd00:10:180::4]:80,[fd00:10:180::5]:80',
     });
     // ip_port_mappings: the IPv6 addresses bracketed, as Kube-OVN v1.14.26+ / v1.15.1+ write them (endpoint_slice.go).
@@ -80,7 +83,8 @@ status: {podIP: 10.180.204.9, podIPs: [{ip: 10.180.204.9}, {ip: "fd00:99::9"}]}
     const o = objects().map((x) => (x.kind === 'Subnet' ? { ...x, spec: { ...x.spec, cidrBlock: '10.180.204.0/24', gateway: '10.180.204.1' } } : x));
     const s = derive(o, DEFAULT_CLUSTER);
     expect(s.pods.every((p) => p.ip6 === undefined)).toBe(true);
-    expect(Object.keys(s.loadBalancers[0]!.vips)).toEqual(['10.180.204.252:80']);
+    // The IPv6 cluster IP and ingress have no IPv6 backend: neither is written.
+    expect(Object.keys(s.loadBalancers[0]!.vips)).toEqual(['10.96.0.10:80', '10.180.204.252:80']);
     expect(Object.keys(s.loadBalancers[0]!.ipPortMappings!).every((k) => !k.includes(':'))).toBe(true);
   });
 

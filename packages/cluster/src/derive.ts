@@ -117,6 +117,8 @@ interface ServiceSpecLike {
   externalTrafficPolicy?: string;
   sessionAffinity?: string;
   publishNotReadyAddresses?: boolean;
+  clusterIP?: string;
+  clusterIPs?: string[];
   ports?: Array<{ name?: string; port: number; targetPort?: number | string; protocol?: string }>;
 }
 
@@ -433,6 +435,20 @@ const canonical6 = (t: string): string => {
   }
 };
 
+/** A Service's cluster IPs as Kube-OVN reads them (kube-ovn release-1.14 pkg/util/k8s.go ServiceClusterIPs), as written. */
+function serviceClusterIps(spec: ServiceSpecLike): string[] {
+  const listed = Array.isArray(spec.clusterIPs) && spec.clusterIPs.length ? spec.clusterIPs : typeof spec.clusterIP === 'string' ? [spec.clusterIP] : [];
+  return listed.filter((ip) => {
+    if (typeof ip !== 'string' || ip === '' || ip === 'None') return false;
+    try {
+      parseIp(ip);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * A Service's ports as the API server defaults them: `targetPort` the port when absent, `protocol` TCP, `name` ""
  * (kubernetes pkg/apis/core/v1/defaults.go SetDefaults_Service). A targetPort given as a string of digits stays a
@@ -468,10 +484,16 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
     const ready = all.filter((p) => kubeOvnReady(endpointConditions(s, p)));
     // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
     const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
+    // The VIPs: the Service's cluster IPs always (util.ServiceClusterIPs: spec.clusterIPs, else spec.clusterIP,
+    // "None" and "" left out — a Service given without them, as the seed document's is before the API server
+    // assigns one, has none), then the ingress IPs.
+    const vips = [...serviceClusterIps(spec), ...(addVip ? ingress : [])];
     // No ready endpoint ⇒ the VIP is deleted.
-    if (!addVip || ready.length === 0) continue;
+    if (vips.length === 0 || ready.length === 0) continue;
+    // isPreferLocalBackend: a LoadBalancer Service with ETP=Local under prefer-local gets ip_port_mappings.
+    const preferLocal = cluster.flags.enableOvnLbPreferLocal && spec.externalTrafficPolicy === 'Local';
     const dual = ingress.some((ip) => ip.includes(':'));
-    for (const ip of ingress) {
+    for (const ip of vips) {
       for (const lb of lbs) {
         if (lb.session !== session) continue;
         const ports = portsOf(spec).filter((x) => x.protocol.toLowerCase() === lb.protocol);
@@ -493,11 +515,11 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
           written = true;
           lb.vips[key] = backends.sort().join(',');
           const owner = metallb.owners(ip)[0];
-          if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
+          if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner && ingress.includes(ip)) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
         }
         // The mappings are written with a VIP that has backends (LoadBalancerUpdateIPPortMapping after
         // LoadBalancerAddVip).
-        if (written && spec.externalTrafficPolicy === 'Local') {
+        if (written && preferLocal) {
           for (const e of all) {
             lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
             // A dual-stack Service's IPv6 EndpointSlice maps its addresses too, bracketed, the value as for IPv4
