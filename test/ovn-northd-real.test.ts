@@ -154,3 +154,48 @@ describe.each(VARIANTS)('vippath northd against the real ovn-northd: $variant', 
     }
   });
 });
+
+/**
+ * Kube-OVN's `version_compatibility` (NB_Global options, set by its chart while a cluster upgrades): the same NBs
+ * (the first 60 of the seed, and the default scenario) with the option cycling through the values the chart writes,
+ * later releases and texts its `%2d.%2d` reads oddly; <variant>.compat.jsonl.br from `make-fixtures.mjs --compat`.
+ * upstream-25.03 has no such option: its flows must not move.
+ */
+describe.each(VARIANTS.filter((v) => v.variant !== 'upstream-24.03'))('version_compatibility against the real ovn-northd: $variant', ({ variant, profile, ovnVersion }) => {
+  const { header, cases } = load(`${variant}.compat`);
+  const compat = (header as Header & { compat?: string[] }).compat ?? [];
+
+  it(`the fixture cycles the option over every case (${variant}, seed ${header.seed})`, () => {
+    expect(header.variant).toBe(variant);
+    expect(compat).toContain('24.03');
+    expect(compat).toContain('21.06');
+    expect(cases.length).toBe(header.runs + 1);
+    cases.forEach((c, k) => expect(c.nb.options?.version_compatibility).toBe(compat[k % compat.length]));
+  });
+
+  it('every case\'s lflow-list, line for line, and the option changed flows where the patch says', () => {
+    const firstDiff: string[] = [];
+    let moved = 0;
+    for (const c of cases) {
+      if (c.crash) continue;
+      const mine = ours(c, profile, ovnVersion);
+      const { version_compatibility: _v, ...plainOpts } = c.nb.options ?? {};
+      const plain = ours({ ...c, nb: { ...c.nb, options: plainOpts } }, profile, ovnVersion);
+      for (const [name, real] of Object.entries(c.lflows!)) {
+        if (mine[name] !== plain[name]) moved++;
+        const a = real.split('\n');
+        const b = mine[name]!.split('\n');
+        const left = [...minus(a, b).map((l) => `only in ovn-northd: ${l}`), ...minus(b, a).map((l) => `only in vippath   : ${l}`)];
+        if (left.length && firstDiff.length === 0) {
+          firstDiff.push(`first differing case: index ${c.i} (seed ${header.seed}), version_compatibility "${c.nb.options?.version_compatibility}", switch ${name}`, `NB: ${JSON.stringify(c.nb)}`, `chassis: ${JSON.stringify(c.chassis)}`, ...left.slice(0, 20));
+        }
+        if (!left.length) expect(mine[name]).toBe(real);
+      }
+    }
+    console.log(`northd-real ${variant} version_compatibility: ${cases.length} cases, ${moved} switches whose flows the option moved`);
+    expect(firstDiff.join('\n')).toBe('');
+    // The option is read by the patched releases only.
+    if (profile === 'upstream') expect(moved).toBe(0);
+    else expect(moved).toBeGreaterThan(20);
+  }, 600_000);
+});

@@ -214,6 +214,52 @@ function buildPort(nb: NbLogicalSwitchPort, lrps: Map<string, NbLogicalRouterPor
   return port;
 }
 
+/**
+ * Kube-OVN's `version_compatibility` (NB_Global options; its chart sets it while a cluster upgrades from an older
+ * release, e.g. `24.03` from 1.13+): the flows an older ovn-controller cannot run are written as that release
+ * wrote them. release-1.14's 53d96149 and release-1.15's e76880e7 ("northd: add nb option version_compatibility"):
+ * `sscanf(s, "%2d.%2d", &major, &minor)`; with both read, compatible_X_Y = major < X || (major == X && minor <= Y)
+ * for 21.06, 22.03 and 22.12 (1.14) or 22.03, 22.12 and 24.03 (1.15); anything else leaves them all false. Upstream
+ * OVN has no such option.
+ */
+export interface VersionCompat {
+  c21_06: boolean;
+  c22_03: boolean;
+  c22_12: boolean;
+  c24_03: boolean;
+}
+
+const NO_COMPAT: VersionCompat = { c21_06: false, c22_03: false, c22_12: false, c24_03: false };
+
+/** `%2d` of C's scanf at `s[i]`: leading white space, a sign, digits — at most two characters after the space. */
+function scan2d(s: string, i: number): { value: number; next: number } | undefined {
+  while (i < s.length && /\s/.test(s[i]!)) i++;
+  let j = i;
+  let sign = 1;
+  if (s[j] === '+' || s[j] === '-') {
+    if (s[j] === '-') sign = -1;
+    j++;
+  }
+  const digitsEnd = Math.min(i + 2, s.length);
+  let k = j;
+  while (k < digitsEnd && s[k]! >= '0' && s[k]! <= '9') k++;
+  if (k === j) return undefined;
+  return { value: sign * Number(s.slice(j, k)), next: k };
+}
+
+/** The compatibility flags a Kube-OVN-patched northd derives from `options:version_compatibility`. */
+export function versionCompat(profile: NorthdProfile, value: string | undefined): VersionCompat {
+  if (profile === 'upstream' || value === undefined) return NO_COMPAT;
+  const major = scan2d(value, 0);
+  if (!major || value[major.next] !== '.') return NO_COMPAT;
+  const minor = scan2d(value, major.next + 1);
+  if (!minor) return NO_COMPAT;
+  const upTo = (x: number, y: number): boolean => major.value < x || (major.value === x && minor.value <= y);
+  return profile === 'kube-ovn-1.14'
+    ? { c21_06: upTo(21, 6), c22_03: upTo(22, 3), c22_12: upTo(22, 12), c24_03: false }
+    : { c21_06: false, c22_03: upTo(22, 3), c22_12: upTo(22, 12), c24_03: upTo(24, 3) };
+}
+
 /** Collects flows the way ovn_lflow_add does: one row per (stage, priority, match, actions). */
 class FlowSet {
   readonly flows: LogicalFlow[] = [];
@@ -221,7 +267,7 @@ class FlowSet {
   /** 24.03 or later / 25.03 or later: the version tests the builders make. */
   readonly v24: boolean;
   readonly v25: boolean;
-  constructor(readonly version: OvnVersion) {
+  constructor(readonly version: OvnVersion, readonly compat: VersionCompat = NO_COMPAT) {
     this.v24 = version !== '23.03';
     this.v25 = version === '25.03';
   }
@@ -458,7 +504,7 @@ function sbLoadBalancer(l: NbLoadBalancer, datapath: string): SbLoadBalancer {
 
 /** The flows of one switch, following northd.c's build_lswitch_* order (order does not matter: lflow-list sorts). */
 function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: NorthboundDb, ctx: Ctx): LogicalFlow[] {
-  const f = new FlowSet(ctx.version);
+  const f = new FlowSet(ctx.version, versionCompat(ctx.profile, ctx.opts.version_compatibility));
   const ports = ls.ports.map((p) => ctx.allPorts.get(p.name)!);
   // od->router_ports: router-type ports whose peer LRP exists.
   const routerPorts = ports.filter((p) => p.peer !== undefined);
@@ -490,10 +536,12 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
   // build_lswitch_lflows_admission_control.
   // [24.03] a recirculated ICMP "packet too big" from a tunnel is dropped (flags.tunnel_rx); same text in 25.03,
   // where the drops gain a flow_desc lflow-list does not print.
-  if (f.v24) f.add('ls_in_check_port_sec', 105, ICMP_TOO_BIG_TUNNEL, 'drop;');
+  // Kube-OVN's version_compatibility ≤ 22.12 leaves the too-big drop out; ≤ 22.03 the port security check (the
+  // action check_in_port_sec() came with 22.06).
+  if (f.v24 && !f.compat.c22_12) f.add('ls_in_check_port_sec', 105, ICMP_TOO_BIG_TUNNEL, 'drop;');
   if (!vlanTransparent) f.add('ls_in_check_port_sec', 100, 'vlan.present', 'drop;');
   f.add('ls_in_check_port_sec', 100, 'eth.src[40]', 'drop;');
-  f.add('ls_in_check_port_sec', 50, '1', 'reg0[15] = check_in_port_sec(); next;');
+  f.add('ls_in_check_port_sec', 50, '1', f.compat.c22_03 ? 'next;' : 'reg0[15] = check_in_port_sec(); next;');
   f.add('ls_in_apply_port_sec', 50, 'reg0[15] == 1', 'drop;');
   f.add('ls_in_apply_port_sec', 0, '1', 'next;');
 
@@ -508,7 +556,7 @@ function switchFlows(ls: NbLogicalSwitch, nbLbs: NbLoadBalancer[], nb: Northboun
 
   // build_lswitch_output_port_sec_od.
   f.add('ls_out_check_port_sec', 100, 'eth.mcast', 'reg0[15] = 0; next;');
-  f.add('ls_out_check_port_sec', 0, '1', 'reg0[15] = check_out_port_sec(); next;');
+  f.add('ls_out_check_port_sec', 0, '1', f.compat.c22_03 ? 'next;' : 'reg0[15] = check_out_port_sec(); next;');
   f.add('ls_out_apply_port_sec', 50, 'reg0[15] == 1', 'drop;');
   f.add('ls_out_apply_port_sec', 0, '1', 'output;');
 
@@ -858,9 +906,9 @@ function buildAclsEvalAction(f: FlowSet, ctx: Ctx, acls: NbAcl[], hasAcls: boole
     f.add('ls_in_acl_eval', UINT16_MAX - 3, rel, 'reg0[17] = 1; reg8[16] = 1; ct_commit_nat;');
     f.add('ls_out_acl_eval', UINT16_MAX - 3, rel, 'reg8[16] = 1; ct_commit_nat;');
     f.add('ls_in_acl_after_lb_eval', UINT16_MAX - 3, 'reg0[17] == 1', allow);
-    if (f.v25) {
+    if (f.v25 && !(f.compat.c24_03 || f.compat.c22_03 || f.compat.c22_12)) {
       // [25.03] build_acls: connections committed by a persist-established ACL stay allowed (REGBIT_ACL_HINT_ALLOW_
-      // PERSISTED reg0[21] carries it past the LB).
+      // PERSISTED reg0[21] carries it past the LB); not under Kube-OVN 1.15's version_compatibility ≤ 24.03.
       f.add('ls_in_acl_eval', UINT16_MAX - 3, 'ct.est && ct_mark.allow_established == 1', `reg0[21] = 1; ${allow}`);
       f.add('ls_out_acl_eval', UINT16_MAX - 3, 'ct.est && ct_mark.allow_established == 1', allow);
       f.add('ls_in_acl_after_lb_eval', UINT16_MAX - 3, 'reg0[21] == 1', allow);
@@ -944,7 +992,8 @@ function buildAclLogRelated24(f: FlowSet, ctx: Ctx, a: NbAcl, hasStateful: boole
   if (a.action === 'allow-stateless' || !hasStateful) return;
   if (a.action !== 'allow' && a.action !== 'allow-related') return;
   const label = a.label ?? 0;
-  if (!a.log || !label || !boolOpt(a.options, 'log-related', false)) return;
+  // Kube-OVN 1.14's version_compatibility ≤ 21.06 ignores log-related.
+  if (!a.log || !label || !boolOpt(a.options, 'log-related', false) || f.compat.c21_06) return;
   const stage = a.direction === 'from-lport' ? 'ls_out_acl_eval' : 'ls_in_acl_eval';
   const inv = ctx.useCtInvMatch ? ' && !ct.inv' : '';
   const actions = `${aclLog(a)}reg8[16] = 1; next;`;
@@ -982,6 +1031,14 @@ function buildStateful(f: FlowSet): void {
   f.add('ls_in_lb', 0, '1', 'next;');
   f.add('ls_in_stateful', 0, '1', 'next;');
   f.add('ls_out_stateful', 0, '1', 'next;');
+  if (f.v25 && (f.compat.c24_03 || f.compat.c22_03 || f.compat.c22_12)) {
+    // Kube-OVN 1.15's version_compatibility ≤ 24.03: both commits only clear ct_mark.blocked.
+    for (const s of ['ls_in_stateful', 'ls_out_stateful']) {
+      f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 1', 'ct_commit { ct_mark.blocked = 0; }; next;');
+      f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 0', 'ct_commit { ct_mark.blocked = 0; }; next;');
+    }
+    return;
+  }
   if (f.v25) {
     // [25.03] build_stateful: the commit also stores the persist-established bit, the ACL id and (with a label or
     // sample) the observation ids; the label itself now travels as ct_label.obs_point_id.
@@ -992,7 +1049,8 @@ function buildStateful(f: FlowSet): void {
     return;
   }
   for (const s of ['ls_in_stateful', 'ls_out_stateful']) {
-    f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 1', 'ct_commit { ct_mark.blocked = 0; ct_label.label = reg3; }; next;');
+    // Kube-OVN 1.14's version_compatibility ≤ 21.06: the label is not committed.
+    f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 1', f.compat.c21_06 ? 'ct_commit { ct_mark.blocked = 0; }; next;' : 'ct_commit { ct_mark.blocked = 0; ct_label.label = reg3; }; next;');
     f.add(s, 100, 'reg0[1] == 1 && reg0[13] == 0', 'ct_commit { ct_mark.blocked = 0; }; next;');
   }
 }
@@ -1003,7 +1061,8 @@ function buildLbHairpin(f: FlowSet, hasLbVip: boolean, profile: NorthdProfile): 
   f.add('ls_in_nat_hairpin', 0, '1', 'next;');
   f.add('ls_in_hairpin', 0, '1', 'next;');
   if (!hasLbVip) return;
-  if (f.v24) {
+  // Kube-OVN's version_compatibility ≤ 22.12 leaves the fragment flows out.
+  if (f.v24 && !f.compat.c22_12) {
     // [24.03] build_lb_hairpin: after conntrack a fragment's original destination comes from the ct tuple
     // (REG_ORIG_DIP_IPV4/6, REG_ORIG_TP_DPORT); [25.03] into REG_LB_IPV4 (reg4) / REG_LB_IPV6 / REG_LB_PORT — except
     // under Kube-OVN 1.15, whose e76880e7 ("northd: add nb option version_compatibility") rewrites this flow with
@@ -1045,7 +1104,8 @@ function buildLearnFdbOp(f: FlowSet, p: Port): void {
   if (hasPs || !(p.hasUnknown || (f.v25 && p.type === 'switch')) || !learns) return;
   const m = `inport == ${jsonKey(p.nb.name)}`;
   // [24.03] build_lswitch_learn_fdb_op: a localnet port marks its packets flags.localnet before the lookup.
-  const mark = f.v24 && p.type === 'localnet' ? 'flags.localnet = 1; ' : '';
+  // Not under Kube-OVN's version_compatibility ≤ 22.03.
+  const mark = f.v24 && p.type === 'localnet' && !f.compat.c22_03 ? 'flags.localnet = 1; ' : '';
   f.add(remote ? 'ls_out_lookup_fdb' : 'ls_in_lookup_fdb', 100, m, `${mark}reg0[11] = lookup_fdb(inport, eth.src); next;`);
   f.add(remote ? 'ls_out_put_fdb' : 'ls_in_put_fdb', 100, `${m} && reg0[11] == 0`, 'put_fdb(inport, eth.src); next;');
 }
@@ -1118,7 +1178,8 @@ function buildRportArpReqFlows(f: FlowSet, p: Port, lrp: NbLogicalRouterPort, ot
   for (const ip of net.ipv6) add80(`flags[1] == 0 && nd_ns && nd.target == ${ip.addr}`);
   // [24.03] build_lswitch_rport_arp_req_self_orig_flow: self-originated requests must be broadcast.
   const bcast = f.v24 ? 'eth.dst == ff:ff:ff:ff:ff:ff && ' : '';
-  if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && ${bcast}(arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;');
+  // Kube-OVN's version_compatibility ≤ 22.03: without the RARP term.
+  if (otherPorts) f.add('ls_in_l2_lkup', 75, `eth.src == {${net.mac}} && ${bcast}(arp.op == 1 || ${f.compat.c22_03 ? '' : 'rarp.op == 3 || '}nd_ns)`, 'outport = "_MC_flood_l2"; output;');
 }
 
 /** The virtual-port branch of build_lswitch_arp_nd_responder_known_ips: ARP/ND for the virtual IP from a parent
@@ -1185,6 +1246,8 @@ function buildUnicastLookup24(f: FlowSet, p: Port, hasLocalnet: boolean, swHasUn
  * MAC (gateway router: by outport; otherwise straight to ls_in_l2_lkup).
  */
 function buildIcmpTooBigAdminFlows(f: FlowSet, p: Port): void {
+  // Kube-OVN's version_compatibility ≤ 22.12: none.
+  if (f.compat.c22_12) return;
   const icmp = '((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0))';
   const k = jsonKey(p.nb.name);
   if (p.type !== 'router') {

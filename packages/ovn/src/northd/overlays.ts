@@ -19,8 +19,9 @@
  *
  * More patches of both series add switch flows and are overlays too (at their call sites in northd.ts):
  * e7d3ba53 (node_local_dns_ip in pre_acl), 4a8e051f/477695a0 (localnet ARP/NS for router-port IPs dropped),
- * fb0108d8/52b727b3 (eth.src of router-redirected VIF traffic), 5593e614/e889d469 (bcast_arp_req_flood). Not
- * modelled: 53d96149/e76880e7 `version_compatibility` (an NB option that rolls flows back to older releases).
+ * fb0108d8/52b727b3 (eth.src of router-redirected VIF traffic), 5593e614/e889d469 (bcast_arp_req_flood),
+ * 53d96149/e76880e7 `version_compatibility` (an NB option that rolls flows back to older releases while a cluster
+ * upgrades: northd.ts versionCompat; router flows it also changes are not built here).
  * Every patch of each release's series applies cleanly (`git apply`, Dockerfile order) on its base: ef8f5c1ac for
  * release-1.14, cbb88276a for release-1.15 — the context lines match the branch source the flows are read from.
  *
