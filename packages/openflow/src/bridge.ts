@@ -12,6 +12,7 @@ import { formatAction, Port, type Action, type FieldRef } from './actions.js';
 import { Classifier } from './classifier.js';
 import { DEFAULT_PRIORITY, formatFlow, formatMatch, parseFlows, type Flow, type ParseOptions } from './flow.js';
 import { extractKey, KEY_SLOTS, newKey, Slot } from './key.js';
+import { MacTable } from './mac-table.js';
 import { MegaflowTable, MfDst, MfEntry, MfNormal, MfOp, type MegaflowStats } from './megaflow.js';
 
 /** A bridge port. */
@@ -141,7 +142,7 @@ export interface MacEntry {
 
 /** A MAC learning NORMAL did (OVS's xlate cache XC_NORMAL/XC_LEARN): the entry, and whether it was new or moved. */
 export interface MacLearned {
-  table: Map<number, MacEntry>;
+  table: MacTable<MacEntry>;
   mac: number;
   entry: MacEntry;
   port: number;
@@ -312,7 +313,7 @@ export class Bridge {
   readonly name: string;
   private readonly ports = new Map<number, BridgePort>();
   private readonly tables = new Map<number, Classifier>();
-  private readonly macs = new Map<number, Map<number, MacEntry>>();
+  private readonly macs = new Map<number, MacTable<MacEntry>>();
   private readonly decoder = new FrameDecoder();
   private seq = 0;
   private readonly scratch: Xlate = { rec: undefined, buf: new Uint8Array(2048), length: 0, d: new DecodedFrame(), key: newKey(), inPort: 0, outputs: [], into: undefined, trace: undefined, depth: 0, resubmits: 0, error: undefined, controller: 0, now: 0, table: 0, last: true, tableCol: 0, actionCol: 4, learn: true };
@@ -1094,7 +1095,7 @@ export class Bridge {
     const src = ((x.key[Slot.DL_SRC_HI]! * 2 ** 32) + x.key[Slot.DL_SRC_LO]!);
     const dst = ((x.key[Slot.DL_DST_HI]! * 2 ** 32) + x.key[Slot.DL_DST_LO]!);
     let table = this.macs.get(vlan);
-    if (!table) this.macs.set(vlan, (table = new Map()));
+    if (!table) this.macs.set(vlan, (table = new MacTable()));
     if (dep !== undefined) dep.table = table;
     // The source is learned before the destination is looked up — except for a gratuitous ARP (SPA = TPA), whose
     // learning OVS handles apart (is_gratuitous_arp in xlate_normal): a GARP addressed to its own sender floods.
@@ -1141,7 +1142,7 @@ export class Bridge {
   }
 
   /** NORMAL's learning of the source MAC (a method, not a closure per packet). */
-  private learnSource(x: Xlate, table: Map<number, MacEntry>, src: number, inPort: number, inP: BridgePort, vlan: number, dep: MfNormal | undefined): void {
+  private learnSource(x: Xlate, table: MacTable<MacEntry>, src: number, inPort: number, inP: BridgePort, vlan: number, dep: MfNormal | undefined): void {
     if (!x.learn || isMulticastMac(x.buf, 6)) return;
     const e = table.get(src);
     if (e) {
@@ -1186,7 +1187,7 @@ export class Bridge {
   }
 
   private evictOldest(): void {
-    let oldest: { t: Map<number, MacEntry>; k: number; seen: number } | undefined;
+    let oldest: { t: MacTable<MacEntry>; k: number; seen: number } | undefined;
     for (const t of this.macs.values()) for (const [k, e] of t) if (!oldest || e.seen < oldest.seen) oldest = { t, k, seen: e.seen };
     if (oldest) {
       oldest.t.get(oldest.k)!.port = -1;

@@ -18,6 +18,7 @@ export * from './actions.js';
 export * from './flow.js';
 export * from './classifier.js';
 export * from './bridge.js';
+export { MacTable, type MacSlot } from './mac-table.js';
 export type { MegaflowStats } from './megaflow.js';
 export * from './kubeovn.js';
 export * from './ports.js';

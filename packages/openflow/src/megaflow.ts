@@ -16,6 +16,7 @@
 import type { Action } from './actions.js';
 import type { Flow } from './flow.js';
 import { Slot } from './key.js';
+import type { MacSlot, MacTable } from './mac-table.js';
 
 /** Key words matched exactly in every megaflow (folded into {@link MfEntry.w0}), never part of a mask. */
 export function alwaysExact(slot: number): boolean {
@@ -40,12 +41,6 @@ export const MfOp = {
   OUTPUT_NORMAL: 7,
 } as const;
 
-/** A learned MAC address as the bridge keeps it (the bridge's MacEntry: port -1 once removed from its table). */
-interface MacSlot {
-  port: number;
-  seen: number;
-}
-
 /** How NORMAL decided where a packet goes, as far as the MAC table was concerned. */
 export const MfDst = {
   /** Multicast, or dropped before the lookup: the table was not read for the destination. */
@@ -59,7 +54,7 @@ export const MfDst = {
 /** What one NORMAL action read of the MAC table and refreshed in it; checked before its entry is used. */
 export class MfNormal {
   /** The VLAN's table (undefined: the input port does not carry the packet's VLAN; nothing was read). */
-  table: Map<number, MacSlot> | undefined = undefined;
+  table: MacTable | undefined = undefined;
   /** The bridge's count of MAC insertions when the destination was last seen absent. */
   inserts = 0;
   /** The source entry NORMAL refreshed (undefined: it learned nothing — multicast source). */

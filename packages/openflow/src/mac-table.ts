@@ -1,0 +1,182 @@
+/**
+ * NORMAL's MAC table of one VLAN: a MAC address (a 48-bit number) to what was learned of it, iterated in the order
+ * MACs were first learned — a Map's contract for the few operations NORMAL uses, without a Map.
+ *
+ * Why not a Map: a MAC is above V8's small-integer range, so a Map keys it by a heap number, and every lookup
+ * hashes that number through a call into the runtime; a table filling with new clients (an on-link client's first
+ * ARP, flooded to every node) grows V8's ordered hash table by rebuilding it. Measured in the whole path
+ * (bench/README.md, session 11): NORMAL's learning of a new source took 1–2 µs a call, a lookup ≈ 80 ns.
+ *
+ * Here the entries' keys sit in a Float64Array by slot, with an open-addressed index (linear probing, deletion by
+ * backward shift: no tombstones) holding slot numbers and hashes side by side, and the insertion order as links
+ * by slot (a Map's iteration order: {@link Bridge}'s eviction of the oldest breaks ties in `seen` by it).
+ */
+
+/** What a table holds per MAC (the bridge's MacEntry). */
+export interface MacSlot {
+  port: number;
+  seen: number;
+}
+
+const NONE = -1;
+const TWO32 = 4294967296;
+
+function hashMac(mac: number): number {
+  const lo = mac >>> 0;
+  const hi = ((mac - lo) / TWO32) | 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+export class MacTable<V extends MacSlot = MacSlot> {
+  private keys = new Float64Array(16);
+  private vals: Array<V | undefined> = new Array<V | undefined>(16).fill(undefined);
+  /** Insertion order: per slot the next learned and the one learned before (NONE: none). */
+  private next = new Int32Array(16);
+  private prev = new Int32Array(16);
+  private head = NONE;
+  private tail = NONE;
+  /** Per position a slot number (NONE when free) and its key's hash: a probe reads one cache line. */
+  private index = new Int32Array(64).fill(NONE);
+  private mask = 31;
+  /** Slots never used start at `fresh`; freed ones are kept on a stack. */
+  private fresh = 0;
+  private free: number[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The index position holding `mac`'s slot, or -1. */
+  private find(mac: number): number {
+    const index = this.index;
+    const mask = this.mask;
+    const h = hashMac(mac);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = index[2 * i]!;
+      if (s === NONE) return -1;
+      if (index[2 * i + 1] === h && this.keys[s] === mac) return i;
+    }
+  }
+
+  get(mac: number): V | undefined {
+    const i = this.find(mac);
+    return i < 0 ? undefined : this.vals[this.index[2 * i]!];
+  }
+
+  has(mac: number): boolean {
+    return this.find(mac) >= 0;
+  }
+
+  /** Sets `mac`'s value: in place when it is there (its place in the order kept), else learned last. */
+  set(mac: number, value: V): void {
+    const found = this.find(mac);
+    if (found >= 0) {
+      this.vals[this.index[2 * found]!] = value;
+      return;
+    }
+    if (this.free.length === 0 && this.fresh === this.keys.length) this.grow();
+    const s = this.free.length > 0 ? this.free.pop()! : this.fresh++;
+    this.keys[s] = mac;
+    this.vals[s] = value;
+    this.place(s);
+    this.prev[s] = this.tail;
+    this.next[s] = NONE;
+    if (this.tail !== NONE) this.next[this.tail] = s;
+    else this.head = s;
+    this.tail = s;
+    this.count++;
+  }
+
+  /** Forgets `mac`; false when it was not there. */
+  delete(mac: number): boolean {
+    const i = this.find(mac);
+    if (i < 0) return false;
+    const s = this.index[2 * i]!;
+    this.unindex(i);
+    const p = this.prev[s]!;
+    const n = this.next[s]!;
+    if (p !== NONE) this.next[p] = n;
+    else this.head = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail = p;
+    this.vals[s] = undefined;
+    this.free.push(s);
+    this.count--;
+    return true;
+  }
+
+  clear(): void {
+    this.index.fill(NONE);
+    this.vals.fill(undefined);
+    this.fresh = 0;
+    this.free.length = 0;
+    this.head = NONE;
+    this.tail = NONE;
+    this.count = 0;
+  }
+
+  /** The MACs and their values, first learned first (a Map's order). */
+  *entries(): IterableIterator<[number, V]> {
+    for (let s = this.head; s !== NONE; s = this.next[s]!) yield [this.keys[s]!, this.vals[s]!];
+  }
+
+  /** The values, first learned first. */
+  *values(): IterableIterator<V> {
+    for (let s = this.head; s !== NONE; s = this.next[s]!) yield this.vals[s]!;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, V]> {
+    return this.entries();
+  }
+
+  private place(s: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    const h = hashMac(this.keys[s]!);
+    let i = h & mask;
+    while (index[2 * i] !== NONE) i = (i + 1) & mask;
+    index[2 * i] = s;
+    index[2 * i + 1] = h;
+  }
+
+  /** Empties index position `i`, moving back the entries after it that probed past it (Knuth's algorithm R). */
+  private unindex(i: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let hole = i;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const s = index[2 * j]!;
+      if (s === NONE) break;
+      const h = index[2 * j + 1]!;
+      const home = h & mask;
+      // The entry at j stays unless its home lies cyclically outside (hole, j].
+      if (hole <= j ? home > hole && home <= j : home > hole || home <= j) continue;
+      index[2 * hole] = s;
+      index[2 * hole + 1] = h;
+      hole = j;
+    }
+    index[2 * hole] = NONE;
+  }
+
+  /** Doubles the slots (all in use) and rebuilds the index for them (positions: four per slot, half of them free). */
+  private grow(): void {
+    const slots = this.keys.length * 2;
+    const keys = new Float64Array(slots);
+    keys.set(this.keys);
+    this.keys = keys;
+    for (let s = this.vals.length; s < slots; s++) this.vals.push(undefined);
+    const next = new Int32Array(slots);
+    next.set(this.next);
+    this.next = next;
+    const prev = new Int32Array(slots);
+    prev.set(this.prev);
+    this.prev = prev;
+    this.index = new Int32Array(4 * slots).fill(NONE);
+    this.mask = 2 * slots - 1;
+    for (let s = this.head; s !== NONE; s = this.next[s]!) this.place(s);
+  }
+}
