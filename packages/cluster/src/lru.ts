@@ -129,9 +129,11 @@ export class AddressPortTable {
   /** The second value column of each slot. */
   b: Float64Array;
   private keys: Uint32Array;
+  /** Each slot's key's hash (a deletion finds the slot's position from it). */
   private hashes: Int32Array;
   /** The write order; `newer` also chains the freed slots from `free`. */
   private readonly order: SlotOrder;
+  /** The open-addressed index: per position a slot (EMPTY when free) and its key's hash side by side. */
   private buckets: Int32Array;
   private mask: number;
   private capacity: number;
@@ -150,7 +152,7 @@ export class AddressPortTable {
     this.a = new Float64Array(c);
     this.b = new Float64Array(c);
     const nb = bucketsFor(c);
-    this.buckets = new Int32Array(nb).fill(EMPTY);
+    this.buckets = new Int32Array(2 * nb).fill(EMPTY);
     this.mask = nb - 1;
   }
 
@@ -162,11 +164,15 @@ export class AddressPortTable {
   find(w0: number, w1: number, w2: number, w3: number, port: number): number {
     const h = hashKey(w0, w1, w2, w3, port);
     const k = this.keys;
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-      const s = this.buckets[i]!;
+    const b = this.buckets;
+    const mask = this.mask;
+    // A probe reads the slot and its hash from one place; the keys only when the hashes agree.
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = b[2 * i]!;
       if (s === EMPTY) return EMPTY;
+      if (b[2 * i + 1] !== h) continue;
       const o = s * 5;
-      if (this.hashes[s] === h && k[o] === w0 >>> 0 && k[o + 1] === w1 >>> 0 && k[o + 2] === w2 >>> 0 && k[o + 3] === w3 >>> 0 && k[o + 4] === port) return s;
+      if (k[o] === w0 >>> 0 && k[o + 1] === w1 >>> 0 && k[o + 2] === w2 >>> 0 && k[o + 3] === w3 >>> 0 && k[o + 4] === port) return s;
     }
   }
 
@@ -210,9 +216,7 @@ export class AddressPortTable {
     this.hashes[s] = h;
     this.a[s] = 0;
     this.b[s] = 0;
-    let i = h & this.mask;
-    while (this.buckets[i] !== EMPTY) i = (i + 1) & this.mask;
-    this.buckets[i] = s;
+    this.place(s, h);
     this.count++;
     this.order.append(s);
     return s;
@@ -232,16 +236,17 @@ export class AddressPortTable {
     const mask = this.mask;
     const b = this.buckets;
     let i = this.hashes[s]! & mask;
-    while (b[i] !== s) i = (i + 1) & mask;
+    while (b[2 * i] !== s) i = (i + 1) & mask;
     // Backward-shift deletion: entries after the hole that could sit in it move up, so probes stay unbroken.
-    for (let j = (i + 1) & mask; b[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.hashes[b[j]!]! & mask;
+    for (let j = (i + 1) & mask; b[2 * j] !== EMPTY; j = (j + 1) & mask) {
+      const home = b[2 * j + 1]! & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        b[i] = b[j]!;
+        b[2 * i] = b[2 * j]!;
+        b[2 * i + 1] = b[2 * j + 1]!;
         i = j;
       }
     }
-    b[i] = EMPTY;
+    b[2 * i] = EMPTY;
     this.order.unlink(s);
     this.order.newer[s] = this.free;
     this.free = s;
@@ -287,13 +292,19 @@ export class AddressPortTable {
     this.b = f(this.b);
     this.capacity = c;
     const nb = bucketsFor(c);
-    this.buckets = new Int32Array(nb).fill(EMPTY);
+    this.buckets = new Int32Array(2 * nb).fill(EMPTY);
     this.mask = nb - 1;
-    for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) {
-      let i = this.hashes[s]! & this.mask;
-      while (this.buckets[i] !== EMPTY) i = (i + 1) & this.mask;
-      this.buckets[i] = s;
-    }
+    for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) this.place(s, this.hashes[s]!);
+  }
+
+  /** Puts slot `s` (its key's hash `h`) into the index at the first free position from its home. */
+  private place(s: number, h: number): void {
+    const b = this.buckets;
+    const mask = this.mask;
+    let i = h & mask;
+    while (b[2 * i] !== EMPTY) i = (i + 1) & mask;
+    b[2 * i] = s;
+    b[2 * i + 1] = h;
   }
 }
 
