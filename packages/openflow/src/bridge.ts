@@ -222,6 +222,8 @@ class Recording {
   readonly normals: MfNormal[] = [];
   inLength = 0;
   macChanges = 0;
+  /** Whether the packet as it came is an ARP whose SPA is its TPA (the exact words hold it: NORMAL's gratuitous test). */
+  inGarp = false;
 
   begin(inLength: number, macChanges: number): void {
     // in_port, dl_type and the frame's layout are matched exactly, outside the mask (see megaflow.ts).
@@ -262,6 +264,12 @@ class Recording {
     for (const n of normals) if (n.src !== undefined) n.learned = { table: n.table!, mac: n.srcMac, entry: n.src, port: n.srcPort, created: false };
     return new MfEntry(t, t.hash(key, w0, w1), w0, w1, MegaflowTable.values(t, key), mf.program(this.ops, this.actions, this.rules, this.bytes, controller), normals);
   }
+}
+
+/** NORMAL read the source MAC: its learning (a refresh or a move) and its multicast bit. */
+function readsSource(rec: Recording): void {
+  rec.reads(Slot.DL_SRC_HI, 0xffffffff);
+  rec.reads(Slot.DL_SRC_LO, 0xffffffff);
 }
 
 interface Xlate {
@@ -564,12 +572,20 @@ export class Bridge {
     if (this.version !== this.mfVersion) this.flushMegaflows();
     const k = x.key;
     const w0 = (k[Slot.IN_PORT]! << 16) | k[Slot.DL_TYPE]!;
-    const w1 = d.l3 | (d.vlanCount << 3) | (d.l4Offset >= 0 ? 32 : 0) | (d.ipProto << 6) | ((d.vlanCount > 1 ? d.vlanTci[1]! : 0) << 14);
+    // The layout; an ARP whose SPA is its TPA (NORMAL's gratuitous test) as a layout of its own, so that NORMAL
+    // need not read the addresses; and, as the sign, whether the input port's VLAN table holds no entry for the
+    // packet's unicast source (NORMAL would learn it anew): such a translation is kept without the source.
+    const garp = d.l3 === L3.ARP && d.arpSpa === d.arpTpa;
+    const src = k[Slot.DL_SRC_HI]! * 2 ** 32 + k[Slot.DL_SRC_LO]!;
+    const srcTable = this.srcTable(x);
+    const srcNew = (x.buf[6]! & 1) === 0 && (srcTable === undefined || !srcTable.has(src));
+    const layout = (garp ? 7 : d.l3) | (d.vlanCount << 3) | (d.l4Offset >= 0 ? 32 : 0) | (d.ipProto << 6) | ((d.vlanCount > 1 ? d.vlanTci[1]! : 0) << 14);
+    const w1 = srcNew ? -1 - layout : layout;
     const e = mf.lookup(k, w0, w1);
     if (e !== undefined) {
       if (this.standing(e, x.now)) {
         st.hits++;
-        this.replay(x, e);
+        this.replay(x, e, src);
         return;
       }
       mf.remove(e);
@@ -580,13 +596,18 @@ export class Bridge {
     // The actions edit the key as they go; the entry is keyed by the packet as it came.
     rec.key.set(k);
     rec.begin(x.length, this.macChanges);
+    rec.inGarp = garp;
     x.rec = rec;
     this.runTable(x, 0, false);
     x.rec = undefined;
     // A translation that changed the MAC table decided on the table as it was before: the next packet, seeing the
     // change, may go elsewhere (a gratuitous ARP's sender learned after its lookup). It installs nothing; the next
-    // packet's translation, which only refreshes, does (OVS revalidates after a learning for the same reason).
-    if (x.error !== undefined || rec.macChanges !== this.macChanges || rec.rules.length > MF_MAX_RULES || rec.ops.length > 3 * MF_MAX_OPS) {
+    // packet's translation, which only refreshes, does (OVS revalidates after a learning for the same reason) —
+    // except a flood of a multicast frame whose one NORMAL learned the packet's own source (no action wrote it) anew,
+    // on the input port, in the table the key's sign looked in, and changed nothing else: no decision read the
+    // table, and a hit learns as it did.
+    const learnedAnew = rec.macChanges + 1 === this.macChanges && srcNew && srcTable !== undefined && rec.normals.length === 1 && rec.normals[0]!.srcNew && rec.normals[0]!.dstKind === MfDst.NONE && rec.normals[0]!.table === srcTable && rec.normals[0]!.srcMac === src && rec.normals[0]!.srcPort === rec.key[Slot.IN_PORT] && rec.clean[Slot.DL_SRC_HI] === 0xffffffff && rec.clean[Slot.DL_SRC_LO] === 0xffffffff;
+    if (x.error !== undefined || (rec.macChanges !== this.macChanges && !learnedAnew) || rec.rules.length > MF_MAX_RULES || rec.ops.length > 3 * MF_MAX_OPS) {
       st.uncacheable++;
       return;
     }
@@ -615,8 +636,20 @@ export class Bridge {
     return true;
   }
 
+  /**
+   * The VLAN table NORMAL would learn the packet's source in, as it came (its input port's VLAN for its tag), if
+   * that table exists; undefined otherwise (an unknown port, a VLAN the port does not carry, a VLAN not seen yet).
+   */
+  private srcTable(x: Xlate): MacTable<MacEntry> | undefined {
+    const inP = this.ports.get(x.key[Slot.IN_PORT]!);
+    if (inP === undefined) return undefined;
+    const tagged = x.d.vlanCount > 0;
+    const vlan = this.portVlan(inP, tagged, tagged ? x.d.vid(0) : 0);
+    return vlan < 0 ? undefined : this.macs.get(vlan);
+  }
+
   /** A megaflow hit: the rules credited, the MACs refreshed, the datapath actions run on the packet. */
-  private replay(x: Xlate, e: MfEntry): void {
+  private replay(x: Xlate, e: MfEntry, src: number): void {
     e.hits++;
     const fx = this.effects;
     const prog = e.program;
@@ -635,6 +668,8 @@ export class Bridge {
     const normals = e.normals;
     for (let i = 0; i < normals.length; i++) {
       const n = normals[i]!;
+      // Learned anew: the packet's own source (the key holds that it is in no entry, not which it is).
+      if (n.srcNew) this.learnNew(n.table as MacTable<MacEntry>, src, n.srcPort, x.now);
       if (n.src === undefined) continue;
       n.src.seen = x.now;
       if (fx !== undefined) fx.macs.push(n.learned as MacLearned);
@@ -1073,22 +1108,26 @@ export class Bridge {
       // NORMAL reads the VLAN, both MACs (learning, lookup, multicast bits) and, for ARP, whether it is gratuitous.
       rec.normals.push((dep = new MfNormal()));
       rec.reads(Slot.VLAN_TCI, 0xffffffff);
-      rec.reads(Slot.DL_SRC_HI, 0xffffffff);
-      rec.reads(Slot.DL_SRC_LO, 0xffffffff);
       rec.reads(Slot.DL_DST_HI, 0xffffffff);
       rec.reads(Slot.DL_DST_LO, 0xffffffff);
-      if (x.d.l3 === L3.ARP) {
+      // The source is read below, once learned: a source learned anew is keyed by its absence, not its value.
+      // Whether an ARP is gratuitous is the exact words' to say while both addresses are the packet's own.
+      if (x.d.l3 === L3.ARP && !(rec.clean[Slot.NW_SRC] === 0xffffffff && rec.clean[Slot.NW_DST] === 0xffffffff && rec.inGarp === (x.d.status === 0 && x.d.arpSpa === x.d.arpTpa))) {
         rec.reads(Slot.NW_SRC, 0xffffffff);
         rec.reads(Slot.NW_DST, 0xffffffff);
       }
     }
     const inPort = x.key[Slot.IN_PORT]!;
     const inP = this.ports.get(inPort);
-    if (!inP) return;
+    if (!inP) {
+      if (rec !== undefined) readsSource(rec);
+      return;
+    }
     const tagged = x.d.vlanCount > 0;
     const vid = tagged ? x.d.vid(0) : 0;
     const vlan = this.portVlan(inP, tagged, vid);
     if (vlan < 0) {
+      if (rec !== undefined) readsSource(rec);
       x.trace?.push({ kind: 'normal', vlan: vid, decision: `dropping VLAN ${vid} packet received on port ${inP.name} not configured for it`, indent: x.actionCol + 1 });
       return;
     }
@@ -1118,6 +1157,7 @@ export class Bridge {
       }
     }
     if (gratuitous) this.learnSource(x, table, src, inPort, inP, vlan, dep);
+    if (dep !== undefined && !dep.srcNew) readsSource(rec!);
     if (learnedPort !== undefined) {
       if (learnedPort === inPort) {
         x.trace?.push({ kind: 'normal', vlan, decision: 'learned port is input port, dropping', indent: x.actionCol + 1 });
@@ -1156,15 +1196,26 @@ export class Bridge {
         dep.srcPort = inPort;
       }
     } else {
-      this.macChanges++;
-      this.macInserts++;
-      if (this.macTotal >= this.macLimit) this.evictOldest();
-      const created = { port: inPort, seen: x.now };
-      table.set(src, created);
-      this.macTotal++;
-      this.effects?.macs.push({ table, mac: src, entry: created, port: inPort, created: true });
+      this.learnNew(table, src, inPort, x.now);
+      if (dep !== undefined) {
+        dep.srcNew = true;
+        dep.table = table;
+        dep.srcMac = src;
+        dep.srcPort = inPort;
+      }
       x.trace?.push({ kind: 'normal', vlan, decision: `learned that ${formatMac(x.buf, 6)} is on port ${inP.name} in VLAN ${vlan}`, indent: x.actionCol + 1 });
     }
+  }
+
+  /** NORMAL's learning of a MAC it holds no entry for: on a translation, and on a megaflow hit that learns anew. */
+  private learnNew(table: MacTable<MacEntry>, src: number, inPort: number, now: number): void {
+    this.macChanges++;
+    this.macInserts++;
+    if (this.macTotal >= this.macLimit) this.evictOldest();
+    const created = { port: inPort, seen: now };
+    table.set(src, created);
+    this.macTotal++;
+    this.effects?.macs.push({ table, mac: src, entry: created, port: inPort, created: true });
   }
 
   private emitNormal(x: Xlate, out: number, vlan: number): void {

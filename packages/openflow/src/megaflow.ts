@@ -57,8 +57,13 @@ export class MfNormal {
   table: MacTable | undefined = undefined;
   /** The bridge's count of MAC insertions when the destination was last seen absent. */
   inserts = 0;
-  /** The source entry NORMAL refreshed (undefined: it learned nothing — multicast source). */
+  /** The source entry NORMAL refreshed (undefined: it learned nothing — multicast source — or learned it anew). */
   src: MacSlot | undefined = undefined;
+  /**
+   * NORMAL learned the source anew (it was in no entry). Such an entry is keyed on the source being unknown (the
+   * bridge's exact words say so), not on the source itself: a hit learns the packet's own source on {@link srcPort}.
+   */
+  srcNew = false;
   srcMac = 0;
   srcPort = 0;
   /** What the refresh records in the bridge's effects (made once, pushed on every hit). */
