@@ -9,7 +9,7 @@
  *
  * Here the entries' keys sit in a Float64Array by slot, with an open-addressed index (linear probing, deletion by
  * backward shift: no tombstones) holding slot numbers and hashes side by side, and the insertion order as links
- * by slot (a Map's iteration order: {@link Bridge}'s eviction of the oldest breaks ties in `seen` by it).
+ * by slot (a Map's iteration order: the bridge's eviction of the oldest breaks ties in `seen` by it).
  */
 
 /** What a table holds per MAC (the bridge's MacEntry). */
