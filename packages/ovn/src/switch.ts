@@ -326,13 +326,14 @@ export class LogicalSwitch {
 
   /** Writes the executor's result into `out`; returns whether there is an output. */
   private fill(r: ExecResult, chassis: string, out: SwitchOutcome): boolean {
-    out.chassis = chassis;
+    // Pointer stores only where the value changes (see LflowExecutor's finish: V8's write barrier).
+    if (out.chassis !== chassis) out.chassis = chassis;
     out.count = 0;
-    out.verdict = 'drop';
-    out.stage = '';
-    out.pipeline = '';
     out.table = 0;
     if (r.outputs.length === 0) {
+      out.verdict = 'drop';
+      out.stage = '';
+      out.pipeline = '';
       const d = r.drops[0];
       if (!d) out.code = SWITCH_NO_OUTPUT;
       else {
@@ -347,17 +348,22 @@ export class LogicalSwitch {
     for (let i = 0; i < r.outputs.length; i++) {
       const o = r.outputs[i]!;
       if (o.length === 0) continue;
-      out.ports[n] = o.port;
-      out.frames[n] = o.frame;
+      if (out.ports[n] !== o.port) out.ports[n] = o.port;
+      if (out.frames[n] !== o.frame) out.frames[n] = o.frame;
       out.lengths[n] = o.length;
       n++;
     }
     out.count = n;
     if (n === 0) {
+      out.verdict = 'drop';
+      out.stage = '';
+      out.pipeline = '';
       out.code = SWITCH_UNDECODABLE;
       return false;
     }
-    out.verdict = 'output';
+    if (out.verdict !== 'output') out.verdict = 'output';
+    if (out.stage !== '') out.stage = '';
+    if (out.pipeline !== '') out.pipeline = '';
     return true;
   }
 

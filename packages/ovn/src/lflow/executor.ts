@@ -353,7 +353,9 @@ export class LflowExecutor {
       // is_chassis_resident() names any datapath's port (Kube-OVN's VIP-node marker names a join-switch port).
       this.residence.set(pb.logicalPort, chassis);
       if (pb.datapath !== datapath) continue;
-      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, ...(chassis ? { chassis } : {}), ...(pb.tag !== undefined ? { tag: pb.tag } : {}), ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined) };
+      // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
+      // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
+      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined) };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
@@ -703,8 +705,13 @@ export class LflowExecutor {
 
   private finish(): ExecResult {
     const r = this.result;
-    r.outputs = handOut(this.outputsLive, this.noOutputs, this.nOutputs);
-    r.drops = handOut(this.dropsLive, this.noDrops, this.nDrops);
+    // Pointer stores are compared first (here and on the replay's path): a store, even of the value already there,
+    // runs V8's write barrier, whose slow path (a remembered-set insert) every store of a young object into an old
+    // one takes — and with no allocation per packet, objects made shortly before a long run stay young throughout.
+    const outs = handOut(this.outputsLive, this.noOutputs, this.nOutputs);
+    if (r.outputs !== outs) r.outputs = outs;
+    const drops = handOut(this.dropsLive, this.noDrops, this.nDrops);
+    if (r.drops !== drops) r.drops = drops;
     return r;
   }
 
@@ -1882,7 +1889,7 @@ export class LflowExecutor {
       if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
       if (len === f.length) out.frame.set(f);
       else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
-      this.frame = out.frame;
+      if (this.frame !== out.frame) this.frame = out.frame;
     }
     this.replayConn(t, base);
     return CONN_REPLAYED;
@@ -2030,6 +2037,8 @@ export class LflowExecutor {
     const frame = this.frame;
     const hinted = this.ctHinted;
     const epoch = hinted !== undefined ? hinted.epoch : 0;
+    // The steps' nodes were found in this epoch (no clear since, which reuses slots without moving generations).
+    const sameEpoch = hinted !== undefined && data[base + CONN_EPOCH] === epoch;
     for (let k = 0; k < steps; k++) {
       const b = base + CONN_STEP0 + k * CONN_STEP;
       // What NAT may change, as the previous call left it (a walk taken again from the start needs it).
@@ -2061,6 +2070,7 @@ export class LflowExecutor {
       res.rewritten = false;
       const req = this.connObjs[data[b + 19]!] as CtRequest;
       req.zone = data[b]!;
+      let same = false;
       if (hinted !== undefined) {
         hinted.executeHinted(frame, this.frameLength, d, req, res, this.now, data[b + 20]!, data[b + 21]!, data[base + CONN_EPOCH]!);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
@@ -2069,15 +2079,32 @@ export class LflowExecutor {
         if (data[b + 20] !== node || data[b + 21] !== gen) {
           data[b + 20] = node;
           data[b + 21] = gen;
-        }
+        } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
       } else {
         this.ct.execute(frame, this.frameLength, d, req, res, this.now);
       }
+      // The call's first lookup found the very node (slot, direction) whose outcome the step holds, its slot's
+      // generation and the engine's epoch unchanged — the same connection, its slot never freed (a freed slot's
+      // generation moves) nor the table cleared (the epoch moves) since. Its
+      // outcome then differs from the recorded one at most in what a live connection changes: the state (its TCP
+      // tracking, expiry, a packet refused as invalid; a new connection made in its place is ct.new, which no
+      // recorded step is) and its mark and label (ct_commit). The rest is a function of that connection and of the
+      // call's input, which is the recorded one (the key's words, the request, and — a call at a time — the
+      // previous outcome): the zone is the request's; the original tuple is the record's original key, and the
+      // translated addresses and ports and the rewritten flag come from its NAT action, its reply key and the
+      // node's direction, all written when the connection is made and never after (engine.ts connNotFound,
+      // natUniqueTuple); tupleWritten and hasOriginal are set by every lookup that finds a connection (writeMeta).
+      // The step holds the outcome of the node it names as of the slot's epoch: recorded together (connPost), the
+      // name moved only where the whole outcome was compared equal, the epoch kept only when it did not move during
+      // the walk or replay. A call answered without a first lookup (a repeated zone's fast
+      // path, an untrackable packet) names no node (-1), and is compared whole.
       if (
-        data[b + 2] !== (res.state | 0) || data[b + 3] !== (res.mark | 0) || data[b + 4] !== (label[0]! | 0) || data[b + 5] !== (label[1]! | 0) || data[b + 6] !== (label[2]! | 0) || data[b + 7] !== (label[3]! | 0) ||
-        data[b + 8] !== res.zone || data[b + 9] !== resFlags(res) || data[b + 10] !== res.originalProto || data[b + 11] !== res.originalSrcPort || data[b + 12] !== res.originalDstPort ||
-        data[b + 13] !== (get32(res.originalSrc) | 0) || data[b + 14] !== (get32(res.originalDst) | 0) ||
-        data[b + 15] !== (d.ipSrc | 0) || data[b + 16] !== (d.ipDst | 0) || data[b + 17] !== d.srcPort || data[b + 18] !== d.dstPort
+        same
+          ? data[b + 2] !== (res.state | 0) || data[b + 3] !== (res.mark | 0) || data[b + 4] !== (label[0]! | 0) || data[b + 5] !== (label[1]! | 0) || data[b + 6] !== (label[2]! | 0) || data[b + 7] !== (label[3]! | 0)
+          : data[b + 2] !== (res.state | 0) || data[b + 3] !== (res.mark | 0) || data[b + 4] !== (label[0]! | 0) || data[b + 5] !== (label[1]! | 0) || data[b + 6] !== (label[2]! | 0) || data[b + 7] !== (label[3]! | 0) ||
+            data[b + 8] !== res.zone || data[b + 9] !== resFlags(res) || data[b + 10] !== res.originalProto || data[b + 11] !== res.originalSrcPort || data[b + 12] !== res.originalDstPort ||
+            data[b + 13] !== (get32(res.originalSrc) | 0) || data[b + 14] !== (get32(res.originalDst) | 0) ||
+            data[b + 15] !== (d.ipSrc | 0) || data[b + 16] !== (d.ipDst | 0) || data[b + 17] !== d.srcPort || data[b + 18] !== d.dstPort
       ) {
         t.stats.connBreaks++;
         if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) {
@@ -2118,8 +2145,8 @@ export class LflowExecutor {
     const port = this.connObjs[data[base + CONN_PORT]!] as Port;
     const i = this.nOutputs++;
     const out = this.outSlot(i);
-    out.port = port.name;
-    out.tag = undefined;
+    if (out.port !== port.name) out.port = port.name;
+    if (out.tag !== undefined) out.tag = undefined;
     let len = this.frameLength;
     // A frame handed over as input ran on this buffer already (connLookup).
     if (this.frame !== out.frame) {
@@ -2131,7 +2158,7 @@ export class LflowExecutor {
       out.tag = port.tag;
     }
     out.length = len;
-    this.outputsLive[i] = out;
+    if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
   }
 
   /**

@@ -1,0 +1,202 @@
+/**
+ * A connection's replayed conntrack call whose lookup found the very node the step names (same slot and direction,
+ * slot generation and engine epoch unchanged) compares only what a live connection changes — its state, mark and
+ * label (executor.ts `replayConn`). Northd's switch flows never change a live connection's mark and seldom remake a
+ * connection under the same key, so the megaflow property hardly reaches the cases where that shortcut would be
+ * wrong. Here the flows do: a client's segment with TTL 9 commits `ct_mark = 5` on its established connection and one
+ * with TTL 8 a label, and the next table routes on mark, label and the translated destination; a SYN with TTL 7
+ * makes its connection with DNAT to another address; time jumps expire and sweep connections (their slots reused by
+ * the next SYN under the same key, the generation moved) and flushes clear the table (slots reused under the same
+ * generation, the epoch moved). A cached and an uncached executor on one chassis, each with its own OvsConntrack, run
+ * the same packets: outputs (ports, bytes), drops and the conntrack table must be equal after every packet. Leaving
+ * the mark and label out of the shortcut's compare, or the generation or the epoch out of its condition, fails here.
+ *
+ * Seeds: 20261211 unless VIPPATH_REPLAY_SEED gives one (`random`: a new one, printed); VIPPATH_REPLAY_RUNS (default 200).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildFrame } from '@vippath/wire';
+import { OvsConntrack } from '../ct/engine.js';
+import { LflowExecutor } from './executor.js';
+import type { LogicalFlow, SouthboundState } from './types.js';
+
+const SEED_ENV = process.env.VIPPATH_REPLAY_SEED;
+const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261211;
+const RUNS = Number(process.env.VIPPATH_REPLAY_RUNS ?? 200);
+
+function southbound(): SouthboundState {
+  let n = 0;
+  const flows: LogicalFlow[] = [];
+  const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
+    flows.push({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
+  };
+  // ct_lb_mark without backends: the existing connection's NAT, in the inport's zone (reg13).
+  add('ingress', 0, 0, '1', 'ct_lb_mark;');
+  add('ingress', 1, 20, 'ct.new && ip.ttl == 7', 'ct_lb_mark(backends=10.0.0.70:80);');
+  add('ingress', 1, 20, 'ct.new && ip.ttl == 5', 'ct_lb_mark(backends=10.0.0.71:80);');
+  add('ingress', 1, 10, 'ct.new', 'ct_commit; next;');
+  add('ingress', 1, 5, 'ct.est && ip.ttl == 9', 'ct_commit { ct_mark = 5; }; next;');
+  add('ingress', 1, 5, 'ct.est && ip.ttl == 8', 'ct_commit { ct_mark = 0; ct_label.label = 3; }; next;');
+  add('ingress', 1, 5, 'ct.est && ip.ttl == 6', 'ct_commit { ct_mark = 0; ct_label.label = 0; }; next;');
+  add('ingress', 1, 0, '1', 'next;');
+  add('ingress', 2, 20, 'inport == "p1" && ct_mark == 5', 'outport = "p3"; output;');
+  add('ingress', 2, 15, 'inport == "p1" && ct_label.label == 3', 'outport = "p3"; output;');
+  // Both translated addresses are behind p3 (one egress zone), each with its own MAC (as Kube-OVN's
+  // ls_dnat_mod_dl_dst sends a DNATed packet to its backend's MAC): only the frame's bytes tell the two apart.
+  add('ingress', 2, 10, 'inport == "p1" && ip4.dst == 10.0.0.70', 'eth.dst = 00:00:00:00:00:03; outport = "p3"; output;');
+  add('ingress', 2, 10, 'inport == "p1" && ip4.dst == 10.0.0.71', 'eth.dst = 00:00:00:00:00:04; outport = "p3"; output;');
+  add('ingress', 2, 5, 'inport == "p1"', 'outport = "p2"; output;');
+  add('ingress', 2, 0, '1', 'outport = "p1"; output;');
+  // A second call per packet in the egress pipeline, in the outport's zone (committed there too, as the switch's
+  // stateful stage does).
+  add('egress', 0, 0, '1', 'ct_next;');
+  add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
+  add('egress', 1, 0, '1', 'next;');
+  add('egress', 2, 0, '1', 'output;');
+  return {
+    datapaths: [{ name: 'ls', tunnelKey: 1 }],
+    flows: new Map([['ls', flows]]),
+    portBindings: [
+      { logicalPort: 'p1', type: '', mac: ['00:00:00:00:00:01 10.0.1.1'], portSecurity: [], tunnelKey: 2, chassis: 'node1', options: {}, datapath: 'ls' },
+      { logicalPort: 'p2', type: '', mac: ['00:00:00:00:00:02 10.0.0.2'], portSecurity: [], tunnelKey: 3, chassis: 'node1', options: {}, datapath: 'ls' },
+      { logicalPort: 'p3', type: '', mac: ['00:00:00:00:00:03 10.0.0.70', '00:00:00:00:00:04 10.0.0.71'], portSecurity: [], tunnelKey: 4, chassis: 'node1', options: {}, datapath: 'ls' },
+    ],
+    multicastGroups: [],
+    loadBalancers: [],
+    fdb: [],
+    options: {},
+    addressSets: new Map(),
+    portGroups: new Map(),
+  };
+}
+
+interface Pkt {
+  /** A client's segment (p1), the server's answer (from p2, or from p3 at the address a SYN with TTL 7 or 5 was translated to). */
+  kind: 'client' | 'server';
+  sport: number;
+  flags: number;
+  ttl: number;
+  /** The server's address: 0 the VIP's (not translated), 1 10.0.0.70, 2 10.0.0.71. */
+  nat: number;
+}
+const SERVERS = [
+  { port: 'p2', mac: '00:00:00:00:00:02', ip: '10.0.0.2', synTtl: 64 },
+  { port: 'p3', mac: '00:00:00:00:00:03', ip: '10.0.0.70', synTtl: 7 },
+  { port: 'p3', mac: '00:00:00:00:00:04', ip: '10.0.0.71', synTtl: 5 },
+] as const;
+
+/**
+ * A step: a handshake (the SYN with TTL 7 translated, else not), segments of a connection (each sent 1–6 times in a
+ * row: a walk is recorded the third time its key comes, then replayed), a server's answer, a flush of both tables,
+ * time passing (past the SYN_SENT and CLOSED timeouts of 30 s and the sweep interval of 20 s; past the established
+ * timeout of 24 h).
+ */
+type Step = { op: 'connect'; sport: number; nat: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush' } | { op: 'wait'; dt: number };
+const sport = fc.constantFrom(40000, 40001);
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('connect' as const), sport, nat: fc.nat(2) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('send' as const),
+      pkt: fc.record({
+        kind: fc.constantFrom<Pkt['kind']>('client', 'client', 'client', 'server'),
+        sport,
+        // ACK, PSH-ACK, FIN-ACK, RST
+        flags: fc.constantFrom(0x10, 0x10, 0x10, 0x18, 0x11, 0x04),
+        ttl: fc.constantFrom(64, 64, 64, 9, 8, 6),
+        nat: fc.nat(2),
+      }),
+      times: fc.constantFrom(1, 2, 4, 6),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('wait' as const), dt: fc.constantFrom(1, 1000, 40_000, 90_000_000) }) },
+);
+
+function frameOf(p: Pkt): Uint8Array {
+  const syn = (p.flags & 0x02) !== 0;
+  if (p.kind === 'client') {
+    return buildFrame({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02', ipv4: { src: '10.0.1.1', dst: '10.0.0.2', ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: 80, flags: p.flags, seq: syn ? 1000 : 1001, ack: p.flags & 0x10 ? 5001 : 0 } });
+  }
+  const srv = SERVERS[p.nat]!;
+  return buildFrame({ src: srv.mac, dst: '00:00:00:00:00:01', ipv4: { src: srv.ip, dst: '10.0.1.1', ttl: p.ttl }, tcp: { srcPort: 80, dstPort: p.sport, flags: p.flags, seq: syn ? 5000 : 5001, ack: p.flags & 0x10 ? 1001 : 0 } });
+}
+
+function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: string, now: number): string {
+  const buf = new Uint8Array(frame.length + 8);
+  buf.set(frame);
+  const r = ex.runFrame(buf, frame.length, inport, now);
+  return JSON.stringify({
+    outputs: r.outputs.map((o) => [o.port, [...o.frame.subarray(0, o.length)]]),
+    drops: r.drops.map((d) => [d.pipeline, d.table, d.reason]),
+    ct: ct.connections(now),
+  });
+}
+
+/**
+ * Runs the steps through a cached and an uncached executor (each its own OvsConntrack, chassis mode) and fails at
+ * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
+ * conntrack dump after the last step.
+ */
+function compare(seq: readonly Step[]): { connHits: number; connBreaks: number; slots: string } {
+  const sb = southbound();
+  const cta = new OvsConntrack();
+  const ctb = new OvsConntrack();
+  const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
+  const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
+  a.enableMegaflows();
+  let now = 1000;
+  const send = (i: number, p: Pkt, times: number): void => {
+    const f = frameOf(p);
+    const inport = p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port;
+    for (let t = 0; t < times; t++) {
+      const x = view(a, cta, f, inport, now);
+      const y = view(b, ctb, f, inport, now);
+      if (x !== y) expect({ step: i, time: t, p, result: x }).toEqual({ step: i, time: t, p, result: y });
+    }
+  };
+  seq.forEach((st, i) => {
+    if (st.op === 'flush') {
+      cta.flush();
+      ctb.flush();
+    } else if (st.op === 'wait') now += st.dt;
+    else if (st.op === 'send') send(i, st.pkt, st.times);
+    else {
+      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
+      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat }, 1);
+      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
+    }
+  });
+  const s = a.megaflowStats();
+  return { connHits: s.connHits, connBreaks: s.connBreaks, slots: JSON.stringify(cta.connections(now).map((c) => [c.zone, c.slot, c.reply.src])) };
+}
+
+describe('connection replay: a call that found the node its step names', () => {
+  it('gives the same outputs, drops and conntrack table as the uncached walk when marks and labels change and connections are remade under one key', () => {
+    let connHits = 0;
+    let connBreaks = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (seq) => {
+        const s = compare(seq);
+        connHits += s.connHits;
+        connBreaks += s.connBreaks;
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    console.log(`conn-replay property: ${RUNS} runs, seed ${SEED} (VIPPATH_REPLAY_SEED / VIPPATH_REPLAY_RUNS): ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
+    expect(connHits).toBeGreaterThan(RUNS);
+    expect(connBreaks).toBeGreaterThan(RUNS / 10);
+  }, 180_000);
+
+  it('takes the walk again when the connection found in the step\'s slot was made again with another translation', () => {
+    // The same client connection translated to 10.0.0.70, then remade (the first expired and swept: its slot freed,
+    // the generation moved; or the table flushed: slots reused under the same generation, the epoch moved) and
+    // translated to 10.0.0.71 — in the same slot, so that the replay's first call finds the very node its step names,
+    // with the same state bits (established, DNATed) and mark: only the translated address tells them apart.
+    for (const gap of [{ op: 'wait', dt: 90_000_000 }, { op: 'flush' }] as const) {
+      const s = compare([{ op: 'connect', sport: 40000, nat: 1 }, gap, { op: 'connect', sport: 40000, nat: 2 }]);
+      expect(s.connBreaks).toBeGreaterThan(0);
+    }
+  });
+});
