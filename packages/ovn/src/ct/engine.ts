@@ -284,12 +284,6 @@ export class OvsConntrack implements ConntrackEngine {
    */
   private occupied: Uint32Array;
   private bucketMask: number;
-  /**
-   * Storage the bucket array and the bitmap are views of from the pool's first growth on, sized for the slots it
-   * allocates (see {@link rehash}); undefined before, or when the allocator refused it.
-   */
-  private bucketStore: Int32Array | undefined;
-  private occupiedStore: Uint32Array | undefined;
   private admitZone: Int32Array;
   private zoneSeq: Uint32Array;
   private liveNext: Int32Array;
@@ -2042,7 +2036,6 @@ export class OvsConntrack implements ConntrackEngine {
         this.allocSlots(n, this.used);
       }
       this.allocated = n;
-      this.reserveBuckets(n);
     }
     this.capacity = cap;
     const nb = bucketCount(cap);
@@ -2094,27 +2087,6 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   /**
-   * Bucket storage for a pool of `n` slots, made with the slots: the operating system backs its pages as rehash
-   * first writes them, and each rehash rebuilds the table in the storage's first `nb` words. A rehash into a fresh
-   * array wrote every page of it (buckets are written at random), all but the ones the bigger array had in common
-   * with the last lost: a page written first costs ≈ 18 µs on this machine, and the arrays growing one engine to
-   * 200 000 connections were ≈ 8 MiB of them, half the size of the last. Refused storage (a reservation too large)
-   * leaves rehash allocating per call, as it did.
-   */
-  private reserveBuckets(n: number): void {
-    const nb = bucketCount(n);
-    if (this.bucketStore !== undefined && this.bucketStore.length >= nb) return;
-    try {
-      this.bucketStore = new Int32Array(nb);
-      this.occupiedStore = new Uint32Array((nb + 31) >>> 5);
-    } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      this.bucketStore = undefined;
-      this.occupiedStore = undefined;
-    }
-  }
-
-  /**
    * The table rebuilt with `nb` buckets. A chain's order is the reverse of its nodes' insertion order (inserts push
    * at the head, removals do not reorder), and which of two live nodes with the same key a lookup finds (the newer,
    * nearer the head) must not depend on whether the pool grew in between. Every node in the table is one of a live
@@ -2130,12 +2102,8 @@ export class OvsConntrack implements ConntrackEngine {
     const prev = this.livePrev;
     const mask = nb - 1;
     // Not filled with -1: a bucket is read only while its bit is set, and the bit is set with its first store.
-    // The new table may overwrite the current one (both views of the reserved storage): it reads neither.
-    const store = this.bucketStore;
-    const occStore = this.occupiedStore;
-    const words = (nb + 31) >>> 5;
-    const buckets = store !== undefined && store.length >= nb ? store.subarray(0, nb) : new Int32Array(nb);
-    const occupied = occStore !== undefined && occStore.length >= words ? occStore.subarray(0, words).fill(0) : new Uint32Array(words);
+    const buckets = new Int32Array(nb);
+    const occupied = new Uint32Array((nb + 31) >>> 5);
     for (let e = this.liveTail; e >= 0; e = prev[e]!) {
       for (let n = e * 2, last = n + 1; n <= last; n++) {
         const at = n * 2;
