@@ -82,7 +82,7 @@ const R = 16;
 /** The reply key's word (node 1; node 0's key is at word 0). */
 const REV = KW;
 const R_MARK = 10;
-/** Bytes of this word: tracker kind ({@link CtL4}), NAT action bits, the other/ICMP tracker's state, label set. */
+/** Bytes of this word: tracker kind ({@link CtL4}), NAT action bits, the other/ICMP tracker's state, flags. */
 const R_BYTES = 11;
 /** Expiration in simulated ms (float64, words 12–13). */
 const R_EXP = 12;
@@ -98,8 +98,15 @@ const B_L4 = 0;
 const B_NAT = 1;
 /** The other/ICMP tracker's state; for TCP (which keeps its state apart), nonzero once R_NATSUM holds the sums. */
 const B_STATE = 2;
-/** Nonzero when the label is (a zero label is answered without reading `labels`; a slot's label words are stale until set). */
-const B_LABEL = 3;
+/** Flags: F_LABEL, F_ZONE. */
+const B_FLAGS = 3;
+/** The label is set (a zero label is answered without reading `labels`; a slot's label words are stale until set). */
+const F_LABEL = 1;
+/**
+ * The connection counts in a zone limit, named by `admitZone` and `zoneSeq` — written only then: a table without
+ * limits (the usual one) does not write those columns, whose pages a growing table would otherwise touch first.
+ */
+const F_ZONE = 2;
 
 const { SRC, SRC_PORT, DST, DST_PORT } = CtNatAction;
 const NAT_BITS = CtState.SNAT | CtState.DNAT;
@@ -193,8 +200,6 @@ const DEFAULT_RESERVED = 1 << 22;
  */
 let epochs = 0;
 
-/** Zone-limit bookkeeping of a slot admitted without any limit. */
-const INVALID_ZONE = -2;
 /** The default zone limit's key (OVS `DEFAULT_ZONE`). */
 const DEFAULT_ZONE = -1;
 
@@ -1057,7 +1062,7 @@ export class OvsConntrack implements ConntrackEngine {
       this.storeKey(e * 2 + 1, tk);
     }
     keys[fwd + R_MARK] = 0;
-    // Tracker kind set, NAT action, tracker state and label-set byte cleared: one word cleared, one byte set.
+    // Tracker kind set, NAT action, tracker state and flags cleared: one word cleared, one byte set.
     keys[fwd + R_BYTES] = 0;
     this.recB[(fwd + R_BYTES) * 4 + B_L4] = kind;
     if (kind === CtL4.TCP) {
@@ -1083,9 +1088,8 @@ export class OvsConntrack implements ConntrackEngine {
     if (zl) {
       this.admitZone[e] = zl === this.zoneLimits.get(zone) ? zone : DEFAULT_ZONE;
       this.zoneSeq[e] = zl.seq;
+      this.recB[(e * R + R_BYTES) * 4 + B_FLAGS] = F_ZONE;
       zl.count++;
-    } else {
-      this.admitZone[e] = INVALID_ZONE;
     }
     // Both nodes' hashes are known by now: the original key is ck, looked up just before (hashed unless the
     // miss memo answered); the reply key was hashed by the NAT tuple search that found it free.
@@ -1115,7 +1119,7 @@ export class OvsConntrack implements ConntrackEngine {
   private readMarkLabel(e: number, res: CtResult): void {
     res.mark = this.keys[e * R + R_MARK]!;
     const out = res.label;
-    if (this.recB[(e * R + R_BYTES) * 4 + B_LABEL] === 0) {
+    if ((this.recB[(e * R + R_BYTES) * 4 + B_FLAGS]! & F_LABEL) === 0) {
       out[0] = 0;
       out[1] = 0;
       out[2] = 0;
@@ -1224,7 +1228,8 @@ export class OvsConntrack implements ConntrackEngine {
       this.labels[l + i] = v;
       if (v !== 0) any = 1;
     }
-    this.recB[(e * R + R_BYTES) * 4 + B_LABEL] = any;
+    const f = (e * R + R_BYTES) * 4 + B_FLAGS;
+    this.recB[f] = (this.recB[f]! & F_ZONE) | any;
   }
 
   // ---------------------------------------------------------------- key extraction
@@ -2003,9 +2008,8 @@ export class OvsConntrack implements ConntrackEngine {
     else this.liveHead = n;
     if (n >= 0) this.livePrev[n] = p;
     else this.liveTail = p;
-    const az = this.admitZone[e]!;
-    if (az !== INVALID_ZONE) {
-      const zl = this.zoneLimits.get(az);
+    if (this.recB[(e * R + R_BYTES) * 4 + B_FLAGS]! & F_ZONE) {
+      const zl = this.zoneLimits.get(this.admitZone[e]!);
       if (zl && zl.seq === this.zoneSeq[e]) zl.count--;
     }
     this.nConns--;
@@ -2209,7 +2213,7 @@ export class OvsConntrack implements ConntrackEngine {
       }
       return t;
     };
-    const labelSet = this.recB[(e * R + R_BYTES) * 4 + B_LABEL] !== 0;
+    const labelSet = (this.recB[(e * R + R_BYTES) * 4 + B_FLAGS]! & F_LABEL) !== 0;
     const lw = (i: number): number => (labelSet ? this.labels[e * 4 + i]! : 0);
     const nat = this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     const info: CtConnectionInfo = {
