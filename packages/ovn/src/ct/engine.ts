@@ -364,8 +364,8 @@ export class OvsConntrack implements ConntrackEngine {
   /**
    * Lookup hints (see {@link executeHinted}). `epoch` moves whenever a lookup of some key could start answering
    * with another node than the one it answered before, other than by that node's own removal (its slot's
-   * generation moves) or expiry (read at each use): a node inserted into a chain that holds a node of the same
-   * hash (a key equal to one already there, live or expired, lands in front of it), the table cleared (slots reused
+   * generation moves) or expiry (read at each use): a node that may stand in front of a live node of its key
+   * inserted into a chain that holds a node of the same hash (see insertNode), the table cleared (slots reused
    * without a generation bump), a rehash, and time running backwards (an expired node in front of a key's live one
    * would be live again).
    */
@@ -1912,7 +1912,7 @@ export class OvsConntrack implements ConntrackEngine {
    * Links node `n` (its key already written) into its bucket under hash `h`. `shadows`: a live node of the same key
    * may be in the chain. Without it the chain is not walked: a node the new one stands in front of is expired, and
    * stays expired (time running back starts a new epoch), so no hint to it is taken anyway — a walk read one random
-   * node's `links` in 40 % of a full table's inserts.
+   * node's `links` in a third or more of a full table's inserts.
    */
   private insertNode(n: number, h: number, shadows: boolean): void {
     const at = n * 2;
