@@ -10,42 +10,18 @@
  * measured at 0.8–2 µs per write at 65 536 entries, against ≈ 0.2 µs at 8 192.
  *
  * Here the entries live in typed arrays indexed by a slot fixed for the entry's life (keys, the LRU list's
- * links), with an open-addressed index (linear probing, deletion by backward shift: no tombstones) holding
- * slot numbers and hashes. The arrays double as the table fills, up to the limit (a limit of millions costs memory only
+ * links), found through an {@link IntKeyIndex} (@vippath/wire: open addressing, no tombstones). The arrays double as the table fills, up to the limit (a limit of millions costs memory only
  * when used); a write at the limit reuses the evicted entry's slot: nothing is allocated once the table is full.
  */
+import { IntKeyIndex, NO_SLOT as EMPTY } from '@vippath/wire';
 import { SlotOrder } from './slot-order.js';
-
-const EMPTY = -1;
-const TWO32 = 4294967296;
-
-function hashKey(key: number): number {
-  const lo = key >>> 0;
-  const hi = ((key - lo) / TWO32) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
-/** The index's positions for `slots` entries: a power of two, at least twice as many (probes stay short). */
-function indexSize(slots: number): number {
-  let n = 8;
-  while (n < slots * 2) n *= 2;
-  return n;
-}
 
 export class IntLruTable<V> {
   private keys: Float64Array;
   private values: Array<V | undefined>;
   /** The LRU list by slot. */
   private readonly order: SlotOrder;
-  /**
-   * The open-addressed index: per position a slot number (EMPTY when free) and its key's hash side by side, so a
-   * probe or a backward shift reads one cache line, not the keys'. Positions: a power of two, at least twice the slots.
-   */
-  private index: Int32Array;
-  private mask: number;
+  private readonly index: IntKeyIndex;
   /** Slots never used yet start here; freed slots (deletions) are kept on a stack. */
   private fresh = 0;
   private free: Int32Array;
@@ -61,8 +37,7 @@ export class IntLruTable<V> {
     this.values = new Array<V | undefined>(slots).fill(undefined);
     this.order = new SlotOrder(slots);
     this.free = new Int32Array(slots);
-    this.index = new Int32Array(2 * indexSize(slots)).fill(EMPTY);
-    this.mask = this.index.length / 2 - 1;
+    this.index = new IntKeyIndex(slots);
   }
 
   /** Doubles the slots (the table is full and below its limit) and rebuilds the index for them. */
@@ -76,20 +51,8 @@ export class IntLruTable<V> {
     free.set(this.free);
     this.free = free;
     for (let s = this.values.length; s < slots; s++) this.values.push(undefined);
-    this.index = new Int32Array(2 * indexSize(slots)).fill(EMPTY);
-    this.mask = this.index.length / 2 - 1;
-    for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) this.place(s);
-  }
-
-  /** Puts slot `s` into the index at the first free position from its key's home. */
-  private place(s: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    const h = hashKey(this.keys[s]!);
-    let i = h & mask;
-    while (index[2 * i] !== EMPTY) i = (i + 1) & mask;
-    index[2 * i] = s;
-    index[2 * i + 1] = h;
+    this.index.resize(slots);
+    for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) this.index.insert(s, this.keys[s]!);
   }
 
   get size(): number {
@@ -98,19 +61,12 @@ export class IntLruTable<V> {
 
   /** The index position holding `key`'s slot, or -1. */
   private find(key: number): number {
-    const index = this.index;
-    const mask = this.mask;
-    const h = hashKey(key);
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const s = index[2 * i]!;
-      if (s === EMPTY) return -1;
-      if (index[2 * i + 1] === h && this.keys[s] === key) return i;
-    }
+    return this.index.find(key, this.keys);
   }
 
   get(key: number): V | undefined {
     const i = this.find(key);
-    return i < 0 ? undefined : this.values[this.index[2 * i]!];
+    return i < 0 ? undefined : this.values[this.index.slot(i)];
   }
 
   has(key: number): boolean {
@@ -121,7 +77,7 @@ export class IntLruTable<V> {
   touch(key: number): boolean {
     const i = this.find(key);
     if (i < 0) return false;
-    const s = this.index[2 * i]!;
+    const s = this.index.slot(i);
     if (s !== this.order.newest) {
       this.order.unlink(s);
       this.order.append(s);
@@ -133,7 +89,7 @@ export class IntLruTable<V> {
   touchIf(key: number, value: V): boolean {
     const i = this.find(key);
     if (i < 0) return false;
-    const s = this.index[2 * i]!;
+    const s = this.index.slot(i);
     if (this.values[s] !== value) return false;
     if (s !== this.order.newest) {
       this.order.unlink(s);
@@ -146,7 +102,7 @@ export class IntLruTable<V> {
   set(key: number, value: V): void {
     const found = this.find(key);
     if (found >= 0) {
-      const s = this.index[2 * found]!;
+      const s = this.index.slot(found);
       this.values[s] = value;
       if (s !== this.order.newest) {
         this.order.unlink(s);
@@ -159,7 +115,7 @@ export class IntLruTable<V> {
       // The evicted entry's slot carries the new one.
       s = this.order.oldest;
       this.order.unlink(s);
-      this.removeFromIndex(this.find(this.keys[s]!));
+      this.index.remove(this.find(this.keys[s]!));
       this.evictions++;
     } else {
       if (this.freeCount === 0 && this.fresh === this.keys.length) this.grow();
@@ -168,15 +124,15 @@ export class IntLruTable<V> {
     }
     this.keys[s] = key;
     this.values[s] = value;
-    this.place(s);
+    this.index.insert(s, key);
     this.order.append(s);
   }
 
   delete(key: number): void {
     const i = this.find(key);
     if (i < 0) return;
-    const s = this.index[2 * i]!;
-    this.removeFromIndex(i);
+    const s = this.index.slot(i);
+    this.index.remove(i);
     this.release(s);
   }
 
@@ -186,7 +142,7 @@ export class IntLruTable<V> {
     for (let s = this.order.oldest; s !== EMPTY; ) {
       const next = this.order.newer[s]!;
       if (drop(this.values[s]!)) {
-        this.removeFromIndex(this.find(this.keys[s]!));
+        this.index.remove(this.find(this.keys[s]!));
         this.release(s);
         n++;
       }
@@ -196,7 +152,7 @@ export class IntLruTable<V> {
   }
 
   clear(): void {
-    this.index.fill(EMPTY);
+    this.index.clear();
     this.values.fill(undefined);
     this.fresh = 0;
     this.freeCount = 0;
@@ -210,24 +166,5 @@ export class IntLruTable<V> {
     this.values[s] = undefined;
     this.free[this.freeCount++] = s;
     this.count--;
-  }
-
-  /** Empties index position `i`, shifting back the entries after it that probed past it (Knuth's algorithm R). */
-  private removeFromIndex(i: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let hole = i;
-    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const s = index[2 * j]!;
-      if (s === EMPTY) break;
-      const h = index[2 * j + 1]!;
-      const home = h & mask;
-      // The entry at j stays unless its home lies cyclically outside (hole, j].
-      if (hole <= j ? home > hole && home <= j : home > hole || home <= j) continue;
-      index[2 * hole] = s;
-      index[2 * hole + 1] = h;
-      hole = j;
-    }
-    index[2 * hole] = EMPTY;
   }
 }

@@ -7,27 +7,16 @@
  * ARP, flooded to every node) grows V8's ordered hash table by rebuilding it. Measured in the whole path
  * (bench/README.md, session 11): NORMAL's learning of a new source took 1–2 µs a call, a lookup ≈ 80 ns.
  *
- * Here the entries' keys sit in a Float64Array by slot, with an open-addressed index (linear probing, deletion by
- * backward shift: no tombstones) holding slot numbers and hashes side by side, and the insertion order as links
- * by slot (a Map's iteration order: the bridge's eviction of the oldest breaks ties in `seen` by it).
+ * Here the entries' keys sit in a Float64Array by slot, found through an {@link IntKeyIndex} (@vippath/wire: open
+ * addressing, no tombstones), with the insertion order as links by slot (a Map's iteration order: the bridge's
+ * eviction of the oldest breaks ties in `seen` by it).
  */
+import { IntKeyIndex, NO_SLOT as NONE } from '@vippath/wire';
 
 /** What a table holds per MAC (the bridge's MacEntry). */
 export interface MacSlot {
   port: number;
   seen: number;
-}
-
-const NONE = -1;
-const TWO32 = 4294967296;
-
-function hashMac(mac: number): number {
-  const lo = mac >>> 0;
-  const hi = ((mac - lo) / TWO32) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 export class MacTable<V extends MacSlot = MacSlot> {
@@ -38,9 +27,7 @@ export class MacTable<V extends MacSlot = MacSlot> {
   private prev = new Int32Array(16);
   private head = NONE;
   private tail = NONE;
-  /** Per position a slot number (NONE when free) and its key's hash: a probe reads one cache line. */
-  private index = new Int32Array(64).fill(NONE);
-  private mask = 31;
+  private readonly index = new IntKeyIndex(16);
   /** Slots never used start at `fresh`; freed ones are kept on a stack. */
   private fresh = 0;
   private free: number[] = [];
@@ -52,19 +39,12 @@ export class MacTable<V extends MacSlot = MacSlot> {
 
   /** The index position holding `mac`'s slot, or -1. */
   private find(mac: number): number {
-    const index = this.index;
-    const mask = this.mask;
-    const h = hashMac(mac);
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const s = index[2 * i]!;
-      if (s === NONE) return -1;
-      if (index[2 * i + 1] === h && this.keys[s] === mac) return i;
-    }
+    return this.index.find(mac, this.keys);
   }
 
   get(mac: number): V | undefined {
     const i = this.find(mac);
-    return i < 0 ? undefined : this.vals[this.index[2 * i]!];
+    return i < 0 ? undefined : this.vals[this.index.slot(i)];
   }
 
   has(mac: number): boolean {
@@ -75,14 +55,14 @@ export class MacTable<V extends MacSlot = MacSlot> {
   set(mac: number, value: V): void {
     const found = this.find(mac);
     if (found >= 0) {
-      this.vals[this.index[2 * found]!] = value;
+      this.vals[this.index.slot(found)] = value;
       return;
     }
     if (this.free.length === 0 && this.fresh === this.keys.length) this.grow();
     const s = this.free.length > 0 ? this.free.pop()! : this.fresh++;
     this.keys[s] = mac;
     this.vals[s] = value;
-    this.place(s);
+    this.index.insert(s, mac);
     this.prev[s] = this.tail;
     this.next[s] = NONE;
     if (this.tail !== NONE) this.next[this.tail] = s;
@@ -95,8 +75,8 @@ export class MacTable<V extends MacSlot = MacSlot> {
   delete(mac: number): boolean {
     const i = this.find(mac);
     if (i < 0) return false;
-    const s = this.index[2 * i]!;
-    this.unindex(i);
+    const s = this.index.slot(i);
+    this.index.remove(i);
     const p = this.prev[s]!;
     const n = this.next[s]!;
     if (p !== NONE) this.next[p] = n;
@@ -110,7 +90,7 @@ export class MacTable<V extends MacSlot = MacSlot> {
   }
 
   clear(): void {
-    this.index.fill(NONE);
+    this.index.clear();
     this.vals.fill(undefined);
     this.fresh = 0;
     this.free.length = 0;
@@ -133,36 +113,7 @@ export class MacTable<V extends MacSlot = MacSlot> {
     return this.entries();
   }
 
-  private place(s: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    const h = hashMac(this.keys[s]!);
-    let i = h & mask;
-    while (index[2 * i] !== NONE) i = (i + 1) & mask;
-    index[2 * i] = s;
-    index[2 * i + 1] = h;
-  }
-
-  /** Empties index position `i`, moving back the entries after it that probed past it (Knuth's algorithm R). */
-  private unindex(i: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let hole = i;
-    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const s = index[2 * j]!;
-      if (s === NONE) break;
-      const h = index[2 * j + 1]!;
-      const home = h & mask;
-      // The entry at j stays unless its home lies cyclically outside (hole, j].
-      if (hole <= j ? home > hole && home <= j : home > hole || home <= j) continue;
-      index[2 * hole] = s;
-      index[2 * hole + 1] = h;
-      hole = j;
-    }
-    index[2 * hole] = NONE;
-  }
-
-  /** Doubles the slots (all in use) and rebuilds the index for them (positions: four per slot, half of them free). */
+  /** Doubles the slots (all in use) and rebuilds the index for them. */
   private grow(): void {
     const slots = this.keys.length * 2;
     const keys = new Float64Array(slots);
@@ -175,8 +126,7 @@ export class MacTable<V extends MacSlot = MacSlot> {
     const prev = new Int32Array(slots);
     prev.set(this.prev);
     this.prev = prev;
-    this.index = new Int32Array(4 * slots).fill(NONE);
-    this.mask = 2 * slots - 1;
-    for (let s = this.head; s !== NONE; s = this.next[s]!) this.place(s);
+    this.index.resize(slots);
+    for (let s = this.head; s !== NONE; s = this.next[s]!) this.index.insert(s, this.keys[s]!);
   }
 }

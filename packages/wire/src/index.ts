@@ -27,3 +27,4 @@ export * from './udp.js';
 export * from './frame.js';
 export * from './decoder.js';
 export * from './edit.js';
+export * from './int-key-index.js';
