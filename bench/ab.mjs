@@ -7,7 +7,13 @@
 // cold-misses: the cold capture's frames from clients on the VLAN only (their ARP and first SYN: the misses).
 // replay / replay-out: the http capture from a file through each root's replayCapture (what `vippath replay` runs),
 // without outputs / with --out at the default level.
-const [base, next, kase = 'ct-est', framesArg, roundsArg] = process.argv.slice(2);
+import { resolve } from 'node:path';
+
+const [baseArg, nextArg, kase = 'ct-est', framesArg, roundsArg] = process.argv.slice(2);
+// Roots as given on the command line, relative to where it runs (a dynamic import would resolve a relative path
+// against this file's directory).
+const base = baseArg && resolve(baseArg);
+const next = nextArg && resolve(nextArg);
 if (!base || !next) {
   console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|http6|replay|replay-out [FRAMES] [ROUNDS]');
   process.exit(2);
