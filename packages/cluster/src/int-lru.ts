@@ -13,8 +13,7 @@
  * links), found through an {@link IntKeyIndex} (@vippath/wire: open addressing, no tombstones). The arrays double as the table fills, up to the limit (a limit of millions costs memory only
  * when used); a write at the limit reuses the evicted entry's slot: nothing is allocated once the table is full.
  */
-import { IntKeyIndex, NO_SLOT as EMPTY } from '@vippath/wire';
-import { SlotOrder } from './slot-order.js';
+import { IntKeyIndex, NO_SLOT as EMPTY, SlotOrder } from '@vippath/wire';
 
 export class IntLruTable<V> {
   private keys: Float64Array;

@@ -1,4 +1,4 @@
-import { SlotOrder } from './slot-order.js';
+import { SlotOrder } from '@vippath/wire';
 
 /**
  * A bounded map that forgets its least recently written key first, in O(1): entries are linked in write order.

@@ -8,10 +8,10 @@
  * (bench/README.md, session 11): NORMAL's learning of a new source took 1–2 µs a call, a lookup ≈ 80 ns.
  *
  * Here the entries' keys sit in a Float64Array by slot, found through an {@link IntKeyIndex} (@vippath/wire: open
- * addressing, no tombstones), with the insertion order as links by slot (a Map's iteration order: the bridge's
+ * addressing, no tombstones), with the insertion order a {@link SlotOrder} (a Map's iteration order: the bridge's
  * eviction of the oldest breaks ties in `seen` by it).
  */
-import { IntKeyIndex, NO_SLOT as NONE } from '@vippath/wire';
+import { IntKeyIndex, NO_SLOT as NONE, SlotOrder } from '@vippath/wire';
 
 /** What a table holds per MAC (the bridge's MacEntry). */
 export interface MacSlot {
@@ -22,11 +22,8 @@ export interface MacSlot {
 export class MacTable<V extends MacSlot = MacSlot> {
   private keys = new Float64Array(16);
   private vals: Array<V | undefined> = new Array<V | undefined>(16).fill(undefined);
-  /** Insertion order: per slot the next learned and the one learned before (NONE: none). */
-  private next = new Int32Array(16);
-  private prev = new Int32Array(16);
-  private head = NONE;
-  private tail = NONE;
+  /** Insertion order, first learned first. */
+  private readonly order = new SlotOrder(16);
   private readonly index = new IntKeyIndex(16);
   /** Slots never used start at `fresh`; freed ones are kept on a stack. */
   private fresh = 0;
@@ -63,11 +60,7 @@ export class MacTable<V extends MacSlot = MacSlot> {
     this.keys[s] = mac;
     this.vals[s] = value;
     this.index.insert(s, mac);
-    this.prev[s] = this.tail;
-    this.next[s] = NONE;
-    if (this.tail !== NONE) this.next[this.tail] = s;
-    else this.head = s;
-    this.tail = s;
+    this.order.append(s);
     this.count++;
   }
 
@@ -77,12 +70,7 @@ export class MacTable<V extends MacSlot = MacSlot> {
     if (i < 0) return false;
     const s = this.index.slot(i);
     this.index.remove(i);
-    const p = this.prev[s]!;
-    const n = this.next[s]!;
-    if (p !== NONE) this.next[p] = n;
-    else this.head = n;
-    if (n !== NONE) this.prev[n] = p;
-    else this.tail = p;
+    this.order.unlink(s);
     this.vals[s] = undefined;
     this.free.push(s);
     this.count--;
@@ -94,19 +82,18 @@ export class MacTable<V extends MacSlot = MacSlot> {
     this.vals.fill(undefined);
     this.fresh = 0;
     this.free.length = 0;
-    this.head = NONE;
-    this.tail = NONE;
+    this.order.clear();
     this.count = 0;
   }
 
   /** The MACs and their values, first learned first (a Map's order). */
   *entries(): IterableIterator<[number, V]> {
-    for (let s = this.head; s !== NONE; s = this.next[s]!) yield [this.keys[s]!, this.vals[s]!];
+    for (let s = this.order.oldest; s !== NONE; s = this.order.newer[s]!) yield [this.keys[s]!, this.vals[s]!];
   }
 
   /** The values, first learned first. */
   *values(): IterableIterator<V> {
-    for (let s = this.head; s !== NONE; s = this.next[s]!) yield this.vals[s]!;
+    for (let s = this.order.oldest; s !== NONE; s = this.order.newer[s]!) yield this.vals[s]!;
   }
 
   [Symbol.iterator](): IterableIterator<[number, V]> {
@@ -120,13 +107,8 @@ export class MacTable<V extends MacSlot = MacSlot> {
     keys.set(this.keys);
     this.keys = keys;
     for (let s = this.vals.length; s < slots; s++) this.vals.push(undefined);
-    const next = new Int32Array(slots);
-    next.set(this.next);
-    this.next = next;
-    const prev = new Int32Array(slots);
-    prev.set(this.prev);
-    this.prev = prev;
+    this.order.resize(slots);
     this.index.resize(slots);
-    for (let s = this.head; s !== NONE; s = this.next[s]!) this.index.insert(s, this.keys[s]!);
+    for (let s = this.order.oldest; s !== NONE; s = this.order.newer[s]!) this.index.insert(s, this.keys[s]!);
   }
 }

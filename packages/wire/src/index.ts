@@ -28,3 +28,4 @@ export * from './frame.js';
 export * from './decoder.js';
 export * from './edit.js';
 export * from './int-key-index.js';
+export * from './slot-order.js';

@@ -1,10 +1,10 @@
-/** No slot: the end of the order, or an empty one. */
-export const NO_SLOT = -1;
+import { NO_SLOT } from './int-key-index.js';
 
 /**
  * The write order of a table whose entries live in numbered slots of typed arrays: an intrusive doubly linked list,
- * oldest to newest, with O(1) append and unlink and no object per entry. The typed-array LRU tables
- * ({@link IntLruTable}, {@link AddressPortTable}) share it; `newer` doubles as a free chain where a table wants one.
+ * oldest to newest, with O(1) append and unlink and no object per entry. The typed-array tables keyed
+ * through an {@link IntKeyIndex} (@vippath/cluster's LRU tables, @vippath/openflow's MAC tables) share it; `newer`
+ * doubles as a free chain where a table wants one.
  */
 export class SlotOrder {
   /** Per slot: the next towards the oldest, towards the newest ({@link NO_SLOT}: none). */
