@@ -404,6 +404,8 @@ function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodSt
     const list = lists.get(key(s.metadata.namespace, s.metadata.name));
     if (!list) continue;
     const members = new Map<string, GivenEndpoint>();
+    /** The entries that made the members (one per pod). */
+    const chosen: Listed[] = [];
     const seen = new Set<string>();
     // Kube-OVN reads only the EndpointSlices (endpoint_slice.go): where a Service has any, their entries give the
     // conditions and ports, and Endpoints only add members the slices lack.
@@ -413,13 +415,16 @@ function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodSt
       seen.add(e.ip);
       const p = byIp.get(e.ip.includes(':') ? canonical6(e.ip) : e.ip);
       if (p) {
-        if (!members.has(p.lsp)) members.set(p.lsp, e.given);
+        if (!members.has(p.lsp)) {
+          members.set(p.lsp, e.given);
+          chosen.push(e);
+        }
       } else notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'error', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'vippath has nothing to deliver to at that address: it is left out of the Service\'s backends (give its Pod).', ...at(e.o) });
     }
     givenEndpoints.set(s, members);
     // A Service port no given entry has a port for gets no backends from them (Kube-OVN skips such a slice).
     for (const sp of portsOf(s.spec as ServiceSpecLike)) {
-      const without = list.filter((e) => members.get(byIp.get(e.ip.includes(':') ? canonical6(e.ip) : e.ip)?.lsp ?? '') === e.given && !e.given.ports.has(sp.name));
+      const without = chosen.filter((e) => !e.given.ports.has(sp.name));
       if (without.length === 0) continue;
       const o = without[0]!.o;
       notes.push({ code: 'ENDPOINT_PORT_MISSING', severity: 'warning', object: ref(o), field: o.kind === 'EndpointSlice' ? 'ports' : 'subsets[].ports', message: `${without.length} endpoint(s) of ${ref(s)} (${without.slice(0, 3).map((e) => e.ip).join(', ')}${without.length > 3 ? ', …' : ''}) list no port named "${sp.name}", the Service port ${sp.port}'s name`, consequence: `Kube-OVN takes a backend's port from its EndpointSlice's port of that name: those endpoints are not backends of port ${sp.port}.`, ...at(o) });
