@@ -7,7 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { addNanoseconds, type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type ByteSink, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
+import { addNanoseconds, type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
 import { decodePlainTcp4, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, parseIPv6, readIPv4, VippathError } from '@vippath/wire';
 import { Address6Counter, AddressCounter, FlowCounter } from './flow-count.js';
 import { DROP_KEY } from './drops.js';

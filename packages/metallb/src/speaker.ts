@@ -7,7 +7,7 @@
  * responder; the one that answers is `br-provider`'s internal (LOCAL) port.
  */
 import {
-  buildFrame, DecodedFrame, DecodeStatus, equalIPv6, FrameDecoder, formatIPv4, formatIPv6, formatMac, isBroadcastMac,
+  buildFrame, DecodedFrame, DecodeStatus, equalIPv6, FrameDecoder, formatIPv6, formatMac, isBroadcastMac,
   L3, parseIPv6, parseMac, writeIPv4,
 } from '@vippath/wire';
 import { formatIp, parseIp } from './ip.js';

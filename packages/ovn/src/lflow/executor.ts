@@ -24,7 +24,7 @@ import { headerView, reloadTranslated } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
-import type { LogicalFlow, Pipeline, PortBinding, SouthboundState } from './types.js';
+import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
 import { CONN_DEPS, CONN_EPOCH, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_STAMP, CONN_WAY, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
@@ -284,7 +284,6 @@ export class LflowExecutor {
   private chassis: string | undefined;
   private lbDst: LbDst | undefined;
   private lbDstConsumed = false;
-  private tracing = false;
   private inKey = 0;
   /**
    * The packet's time, handed to every conntrack call. Started as a non-number so that V8 keeps the field tagged: a
@@ -675,7 +674,6 @@ export class LflowExecutor {
    */
   private begin(w: Uint32Array, now: number, trace: boolean, localnet: boolean): void {
     this.now = now;
-    this.tracing = trace;
     this.depth = 1;
     this.lbDstConsumed = false;
     this.traceCt?.reset();
@@ -1875,7 +1873,6 @@ export class LflowExecutor {
     if (base < 0) return CONN_MISSED;
     // begin()'s per-run state (no words: FLAGS is the key's).
     this.now = now;
-    this.tracing = false;
     this.depth = 1;
     this.lbDstConsumed = false;
     this.inKey = port.key;
