@@ -14,7 +14,6 @@ import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type O
 import { DROP_KEY, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS, BASE_WORDS_6, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, shape6, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
-import type { PodHost } from './pods.js';
 import type { InjectResult } from './recorder.js';
 
 /** Makes `dst` a copy of `src` (no new array). */
@@ -107,6 +106,14 @@ function hashBytes(buf: Uint8Array, n: number): number {
   return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
+/** Whether a wild way-in entry's key (`k[0, kn)`, the source MAC's words 0) is `w[0, n)` with those words zeroed. */
+function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean {
+  if (kn !== n) return false;
+  if (k[0] !== w[0] || k[1] !== w[1]) return false;
+  for (let i = 4; i < n; i++) if (k[i] !== w[i]) return false;
+  return true;
+}
+
 /** Mixed into the hash of a {@link BackEntry.wild} entry's key: never the slot of an exact key of the same words. */
 const WILD_MIX = 0x2545f491;
 
@@ -129,9 +136,6 @@ export interface CacheHost {
   readonly nodeByMac: ReadonlyMap<number, string>;
   /** Counts an offload-partial checksum completed as the sender's NIC would have. */
   checksumCompleted(): void;
-  onOutside: ((frame: Uint8Array) => void) | undefined;
-  onDeliver: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined;
-  pod(name: string): PodHost | undefined;
 }
 
 /** Where a watched full-path run first reached the OVN switch: the state then, and how it got there. */
@@ -215,6 +219,10 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** Whether the full-path run being watched recorded its steps (they go into the entry). */
   private tracedEntry = false;
 
+  /** {@link findWild}'s last entry found, its hash, and the flow table's {@link FlowCache.stamp} then. */
+  private lastWild: CacheEntry | undefined;
+  private lastWildHash = 0;
+  private lastWildStamp = -1;
   /** What br-provider's flows match on, beyond the fields every key holds. */
   private readonly reads = new BridgeReads();
   /** The key of the frame being served ({@link keyOf}) and br-provider's flow key of it (for the extra slots). */
@@ -263,10 +271,12 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   /**
    * A frame from the outside, through the caches when it can be. `keep`: {@link SimulatedCluster.inject} wants
-   * the whole result (with steps when tracing); {@link SimulatedCluster.process} only the verdict and callbacks.
+   * the whole result (with steps when tracing); {@link SimulatedCluster.process} only the verdict and callbacks,
+   * which it makes itself from the result (its own fields: no getter of a host object per frame). `unread`: nobody
+   * reads the delivered frames' bytes (no onDeliver), so the switch's buffer may go to a pod as it is.
    * Returns the result (for `keep`, the caller's; otherwise valid until the next frame).
    */
-  serve(frame: Uint8Array, offset: number, length: number, now: number, keep: boolean): InjectResult {
+  serve(frame: Uint8Array, offset: number, length: number, now: number, keep: boolean, unread = false): InjectResult {
     const host = this.host;
     const dp = host.dp;
     const rec = dp.rec;
@@ -282,10 +292,10 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (n > 0) {
         if (!tracing) {
           const we = this.findWild(n);
-          if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep);
+          if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep, unread);
         }
         const e = this.flows.find(FlowCache.hashWords(this.kw, n), this.kw, n);
-        if (e !== undefined && !e.wild && this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep);
+        if (e !== undefined && !e.wild && this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep, unread);
       }
     }
     const d = this.hd;
@@ -307,7 +317,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       const n = (this.kn = d.l3 === L3.IPV4 ? this.keyOf(buf, d) : this.keyOf6(buf, d));
       if (!tracing) {
         const we = this.findWild(n);
-        if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep);
+        if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep, unread);
       }
       hash = FlowCache.hashWords(this.kw, n);
       const found = this.flows.find(hash, this.kw, n);
@@ -315,7 +325,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (e !== undefined) {
         // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
         // path once more and records them.
-        if (this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep);
+        if (this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep, unread);
         this.flows.stale++;
         this.flows.delete(hash);
       }
@@ -335,7 +345,6 @@ export class PathCaches implements PathWatch, OutPathCache {
     this.tracedEntry = tracing;
     if (watch && arpCandidate) this.arpWatchEnd(watch, arpHash, r, buf, length, d.l3 === L3.ARP ? 46 : length);
     else if (watch) this.watchEnd(watch, hash, r, buf, length);
-    if (!keep) this.report(r);
     return r;
   }
 
@@ -386,15 +395,6 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (completeOffloadChecksum(copy, dp.d)) this.host.checksumCompleted();
     dp.wire('outside', copy, 0);
     return dp.rec.finish();
-  }
-
-  private report(r: InjectResult): void {
-    const host = this.host;
-    // Each callback read once (they are the simulation's fields, read through the host's getters).
-    const onOutside = host.onOutside;
-    if (onOutside) for (let i = 0; i < r.outside.length; i++) onOutside(r.outside[i]!);
-    const onDeliver = host.onDeliver;
-    if (onDeliver) for (let i = 0; i < r.delivered.length; i++) onDeliver(host.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
   }
 
   /**
@@ -504,14 +504,30 @@ export class PathCaches implements PathWatch, OutPathCache {
   private findWild(n: number): CacheEntry | undefined {
     if (this.reads.src) return undefined;
     const w = this.kw;
-    const s0 = w[2]!;
-    const s1 = w[3]!;
-    w[2] = 0;
-    w[3] = 0;
-    const h = (FlowCache.hashWords(w, n) ^ WILD_MIX) & 0x3fffffff;
-    const e = this.flows.find(h, w, n);
-    w[2] = s0;
-    w[3] = s1;
+    // The entry this found last, while the table is as it was then: a frame whose key it is (every frame of a
+    // client behind the gateway, every on-link client's) gets it without the hash and the table's lookup — what
+    // that lookup would give, the table unchanged.
+    const m = this.lastWild;
+    let e: CacheEntry | undefined;
+    let h: number;
+    if (m !== undefined && this.lastWildStamp === this.flows.stamp && sameWild(m.key, w, n, m.keyLength)) {
+      e = m;
+      h = this.lastWildHash;
+    } else {
+      const s0 = w[2]!;
+      const s1 = w[3]!;
+      w[2] = 0;
+      w[3] = 0;
+      h = (FlowCache.hashWords(w, n) ^ WILD_MIX) & 0x3fffffff;
+      e = this.flows.find(h, w, n);
+      w[2] = s0;
+      w[3] = s1;
+      if (e !== undefined && e.wild) {
+        this.lastWild = e;
+        this.lastWildHash = h;
+        this.lastWildStamp = this.flows.stamp;
+      }
+    }
     if (e === undefined || !e.wild) return undefined;
     // A fact every frame of it rests on changed: stale, as an exact entry would be (another source only passes it by).
     if (e.generation !== this.host.generation || e.prog.bridge.version !== e.bridgeVersion) {
@@ -556,7 +572,7 @@ export class PathCaches implements PathWatch, OutPathCache {
    * switch, the pods and whatever they answer run for real (their state, conntrack above all, changes as on the
    * full path).
    */
-  private hit(e: CacheEntry, buf: Uint8Array, length: number, now: number, keep: boolean): InjectResult {
+  private hit(e: CacheEntry, buf: Uint8Array, length: number, now: number, keep: boolean, unread: boolean): InjectResult {
     const host = this.host;
     const dp = host.dp;
     const rec = dp.rec;
@@ -599,7 +615,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const rules = p.rules;
     for (let i = 0; i < rules.length; i++) p.bridge.credit(rules[i]!, length + p.byteDelta[i]!);
     if (rec.tracing) for (const st of p.stages!) rec.r.stages.push(st);
-    dp.deliveriesUnread = !keep && host.onDeliver === undefined;
+    dp.deliveriesUnread = !keep && unread;
     try {
       p.path.ovnAt(sw, dp.localnet, p.fromAt, p.depth, len);
     } finally {
@@ -607,7 +623,6 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
     const r = rec.finish();
     rec.tracing = saved;
-    if (!keep) this.report(r);
     return r;
   }
 
@@ -937,9 +952,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < e.rules.length; i++) e.bridge.credit(e.rules[i]!, length + e.byteDelta[i]!);
     e.bridge.replayEffects(e.macFx, now);
     rec.drop(e.dropAt, e.dropCode);
-    const r = rec.finish();
-    if (!keep) this.report(r);
-    return r;
+    return rec.finish();
   }
 
   /**
@@ -1038,7 +1051,7 @@ export class PathCaches implements PathWatch, OutPathCache {
         for (const st of e.stages!) r.stages.push(st);
         for (const x of e.drops) r.drops.push(x);
       } else for (const x of e.drops) r.drops.push({ at: x.at, code: x.code, reason: DROP_KEY[x.code] });
-    } else this.host.onOutside?.(e.reply);
+    } else r.outside.push(e.reply); // the transient result's list: the caller hands it to onOutside, as before (no copy)
     return r;
   }
 

@@ -586,8 +586,10 @@ export class NodePath {
     const l3v6 = ipv4 ? -0x10000 : ipv6At(frame, length);
     const v6 = l3v6 > 0 ? class6(frame, l3v6) : 0;
     const ipv6 = v6 !== 0;
-    const inDst = l3 > 0 ? readIPv4(frame, l3 + 16) : 0;
-    const inSrc = l3 > 0 ? readIPv4(frame, l3 + 12) : 0;
+    // As signed words (compared for equality only): small integers, where readIPv4's unsigned value is a heap number
+    // from 128.0.0.0 up.
+    const inDst = l3 > 0 ? word(frame, l3 + 16) : 0;
+    const inSrc = l3 > 0 ? word(frame, l3 + 12) : 0;
     // An IPv6 input's addresses as words, read before the outputs go on (a pod's answer may rewrite the buffer
     // `frame` is in before the last output is looked at), as the IPv4 ones.
     const d0 = ipv6 ? word(frame, l3v6 + 24) : 0, d1 = ipv6 ? word(frame, l3v6 + 28) : 0, d2 = ipv6 ? word(frame, l3v6 + 32) : 0, d3 = ipv6 ? word(frame, l3v6 + 36) : 0;
@@ -606,8 +608,8 @@ export class NodePath {
       // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
       const ipv4Out = ipv4 && oLength >= off + 20;
       const ipv6Out = ipv6 && oLength >= off + 40;
-      const dnat = ipv4Out ? readIPv4(oFrame, off + 16) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
-      const undnat = ipv4Out ? readIPv4(oFrame, off + 12) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
+      const dnat = ipv4Out ? word(oFrame, off + 16) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
+      const undnat = ipv4Out ? word(oFrame, off + 12) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
       if (dnat || undnat) {
         const lbAt = this.ids.lb;
         rec.stepAt(ST_LB, lbAt, !rec.tracing ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);

@@ -608,6 +608,29 @@ describe('the flow cache as a megaflow', () => {
     expect(after.backEntries).toBe(before.backEntries);
   });
 
+  it('the way-in entry remembered from the last lookup is the table\'s: once it goes stale, its replacement serves the next frames', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    let t = 0;
+    const send = (client: number, sport: number, cls: number): void => {
+      const f = segment({ kind: 'seg', client, node: 3, sport, cls, seq: 1001, dport: 80, pad: 0, partial: false, gapMs: 0 });
+      sim.process(f, f.length, t++);
+    };
+    const gw = arpOf(0);
+    sim.process(gw, gw.length, t++);
+    for (const cls of [0, 2, 4, 2, 5]) send(0, 40000, cls);
+    for (const cls of [0, 2, 4, 2, 5]) send(0, 40001, cls);
+    // Every fact an entry rests on moved (the generation): the remembered entry is stale, deleted, and the next
+    // frame's full path makes its replacement under the same key.
+    sim.resetConnections();
+    const before = sim.cacheStats();
+    for (let sport = 40002; sport < 40006; sport++) for (const cls of [0, 2, 4, 2, 5]) send(0, sport, cls);
+    const after = sim.cacheStats();
+    expect(after.stale - before.stale).toBe(1);
+    expect(after.misses - before.misses).toBe(1);
+    expect(after.hits - before.hits).toBe(19);
+    expect(after.entries).toBe(before.entries);
+  });
+
   it('an answer that also goes to LOCAL is keyed on its destination: the node\'s stack tells its own MAC from a client\'s', () => {
     const run = (cache: boolean): { drops: Record<string, number> } => {
       // Answers to port 40002 go out by NORMAL and to LOCAL too (rule 9), where the host drops them: not its

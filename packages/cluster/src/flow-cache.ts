@@ -399,6 +399,8 @@ export class FlowCache {
   misses = 0;
   /** Entries refused because a fact they rested on changed (replaced by the next full-path packet). */
   stale = 0;
+  /** Bumped by every write and deletion: a lookup's answer remembered at one stamp is the table's while it stays. */
+  stamp = 0;
 
   constructor(readonly limit = 65536) {
     this.table = new LruTable(limit);
@@ -435,10 +437,12 @@ export class FlowCache {
   }
 
   set(hash: number, entry: CacheEntry): void {
+    this.stamp++;
     this.table.set(hash, entry);
   }
 
   delete(hash: number): void {
+    this.stamp++;
     this.table.delete(hash);
   }
 }

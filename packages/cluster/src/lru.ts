@@ -162,7 +162,11 @@ export class AddressPortTable {
 
   /** The slot of the key, or -1. Does not change the order. */
   find(w0: number, w1: number, w2: number, w3: number, port: number): number {
-    const h = hashKey(w0, w1, w2, w3, port);
+    return this.findHashed(hashKey(w0, w1, w2, w3, port), w0, w1, w2, w3, port);
+  }
+
+  /** {@link find} with the key's hash `h` given (an insert hashes once, for the probe and the placing). */
+  private findHashed(h: number, w0: number, w1: number, w2: number, w3: number, port: number): number {
     const k = this.keys;
     const b = this.buckets;
     const mask = this.mask;
@@ -191,7 +195,8 @@ export class AddressPortTable {
    * it when the table is full.
    */
   insert(w0: number, w1: number, w2: number, w3: number, port: number): number {
-    const found = this.find(w0, w1, w2, w3, port);
+    const h = hashKey(w0, w1, w2, w3, port);
+    const found = this.findHashed(h, w0, w1, w2, w3, port);
     if (found !== EMPTY) {
       this.order.unlink(found);
       this.order.append(found);
@@ -212,7 +217,6 @@ export class AddressPortTable {
     this.keys[o + 2] = w2;
     this.keys[o + 3] = w3;
     this.keys[o + 4] = port;
-    const h = hashKey(w0, w1, w2, w3, port);
     this.hashes[s] = h;
     this.a[s] = 0;
     this.b[s] = 0;

@@ -238,13 +238,6 @@ export class SimulatedCluster {
         checksumCompleted: () => {
           this.offloadChecksumsCompleted++;
         },
-        get onOutside() {
-          return self.onOutside;
-        },
-        get onDeliver() {
-          return self.onDeliver;
-        },
-        pod: (name) => this.podByName.get(name),
       });
     }
     this.noteOwners();
@@ -511,7 +504,12 @@ export class SimulatedCluster {
     if (!(now >= 0 && now <= Number.MAX_SAFE_INTEGER)) checkTime(now, 'process now');
     checkFrameRange(buffer, offset, length);
     if (now >= this.nextDue) this.sendBackground(now);
-    if (this.caches) return this.caches.serve(buffer, offset, length, now, false).verdict;
+    if (this.caches) {
+      const r = this.caches.serve(buffer, offset, length, now, false, this.onDeliver === undefined);
+      if (this.onOutside) for (let i = 0; i < r.outside.length; i++) this.onOutside(r.outside[i]!);
+      if (this.onDeliver) for (let i = 0; i < r.delivered.length; i++) this.onDeliver(this.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
+      return r.verdict;
+    }
     const frame = buffer;
     const saved = this.rec.tracing;
     this.rec.tracing = false;

@@ -112,6 +112,27 @@ describe('NORMAL: MAC learning with VLAN port modes and ageing', () => {
     br.process(udp('52:54:00:00:02:09', B), 2);
     expect(br.macEvictions).toBe(evicted + 1);
   });
+
+  it('a full table forgets the entry seen longest ago: the first VLAN\'s, then the first learned, among equals', () => {
+    const br = new Bridge('br', [{ name: 'trunk', ofport: 1 }, { name: 'access', ofport: 2, tag: 100 }, { name: 'other', ofport: 3 }]);
+    br.addFlows('priority=0,actions=NORMAL');
+    br.macLimit = 4;
+    const mac = (i: number): string => `52:54:00:00:03:0${i}`;
+    // VLAN 0's table first (learned first), then VLAN 100's; times 5, 3, 3 | 3, then 1 learns the fifth.
+    br.process(udp(mac(1), B), 1, { now: 5 });
+    br.process(udp(mac(2), B), 1, { now: 3 });
+    br.process(udp(mac(3), B), 2, { now: 3 });
+    br.process(udp(mac(4), B), 1, { now: 3 });
+    br.process(udp(mac(5), B), 1, { now: 9 });
+    const left = (): string[] => br.learnedMacs().map((m) => `${m.vlan}/${m.mac.toString(16).slice(-2)}`);
+    // Seen at 3: 02 (VLAN 0, learned before 04) and 03 (VLAN 100): VLAN 0's table comes first, and 02 in it.
+    expect(left()).toEqual(['0/01', '0/04', '0/05', '100/03']);
+    br.process(udp(mac(6), B), 1, { now: 9 });
+    expect(left()).toEqual(['0/01', '0/05', '0/06', '100/03']);
+    br.process(udp(mac(7), B), 1, { now: 9 });
+    expect(left()).toEqual(['0/01', '0/05', '0/06', '0/07']);
+    expect(br.macEvictions).toBe(3);
+  });
 });
 
 describe('actions and trace', () => {

@@ -1237,12 +1237,28 @@ export class Bridge {
     this.emit(x, out, copy, len);
   }
 
+  /**
+   * Forgets the entry seen longest ago over every VLAN's table — the first of equals in the tables' order, then
+   * each table's learning order. Each table finds its own oldest without allocating (a walk of 8 192 entries
+   * through iterators made an array per entry: ≈ 0.25 ms per new MAC once the tables were full).
+   */
   private evictOldest(): void {
-    let oldest: { t: MacTable<MacEntry>; k: number; seen: number } | undefined;
-    for (const t of this.macs.values()) for (const [k, e] of t) if (!oldest || e.seen < oldest.seen) oldest = { t, k, seen: e.seen };
-    if (oldest) {
-      oldest.t.get(oldest.k)!.port = -1;
-      oldest.t.delete(oldest.k);
+    let table: MacTable<MacEntry> | undefined;
+    let slot = -1;
+    let seen = 0;
+    for (const t of this.macs.values()) {
+      const s = t.oldestSlot();
+      if (s < 0) continue;
+      const e = t.valueAt(s);
+      if (table === undefined || e.seen < seen) {
+        table = t;
+        slot = s;
+        seen = e.seen;
+      }
+    }
+    if (table !== undefined) {
+      table.valueAt(slot).port = -1;
+      table.delete(table.keyAt(slot));
       this.macTotal--;
       this.macEvictions++;
       this.macChanges++;

@@ -45,6 +45,37 @@ describe('MacTable: a Map of MAC numbers to entries, without a Map', () => {
     );
   });
 
+  it('oldestSlot is the first of the entries seen longest ago, in learning order, through sets, re-sets and deletions', () => {
+    // Few distinct times, so ties are common: the first learned among equals must win (the bridge's eviction).
+    const timed = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), mac, seen: fc.integer({ min: 0, max: 4 }) }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), mac }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('touch' as const), mac, seen: fc.integer({ min: 0, max: 4 }) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(timed, { minLength: 1, maxLength: 200 }), (ops) => {
+        const t = new MacTable();
+        for (const o of ops) {
+          if (o.kind === 'set') t.set(o.mac, { port: 1, seen: o.seen });
+          else if (o.kind === 'delete') t.delete(o.mac);
+          else {
+            const e = t.get(o.mac);
+            if (e) e.seen = o.seen;
+          }
+          let first: [number, { port: number; seen: number }] | undefined;
+          for (const [k, v] of t.entries()) if (first === undefined || v.seen < first[1].seen) first = [k, v];
+          const s = t.oldestSlot();
+          if (first === undefined) expect(s).toBe(-1);
+          else {
+            expect(t.keyAt(s)).toBe(first[0]);
+            expect(t.valueAt(s)).toBe(first[1]);
+          }
+        }
+      }),
+      { numRuns: 300, seed: 20261202 },
+    );
+  });
+
   it('keeps thousands of new clients findable, in the order learned, after some are forgotten', () => {
     const t = new MacTable();
     const m = new Map<number, { port: number; seen: number }>();

@@ -86,6 +86,36 @@ export class MacTable<V extends MacSlot = MacSlot> {
     this.count = 0;
   }
 
+  /**
+   * The slot of the value seen longest ago — the first learned among those seen at that time, as a walk of
+   * {@link entries} keeping the first strictly smaller `seen` finds it — or -1 when empty. No allocation: the
+   * bridge's eviction of the oldest asks this of every table per new MAC once the tables are full.
+   */
+  oldestSlot(): number {
+    let best = NONE;
+    let bestSeen = 0;
+    const vals = this.vals;
+    const newer = this.order.newer;
+    for (let s = this.order.oldest; s !== NONE; s = newer[s]!) {
+      const seen = vals[s]!.seen;
+      if (best === NONE || seen < bestSeen) {
+        best = s;
+        bestSeen = seen;
+      }
+    }
+    return best;
+  }
+
+  /** The MAC in slot `s` (one {@link oldestSlot} gave). */
+  keyAt(s: number): number {
+    return this.keys[s]!;
+  }
+
+  /** The value in slot `s` (one {@link oldestSlot} gave). */
+  valueAt(s: number): V {
+    return this.vals[s]!;
+  }
+
   /** The MACs and their values, first learned first (a Map's order). */
   *entries(): IterableIterator<[number, V]> {
     for (let s = this.order.oldest; s !== NONE; s = this.order.newer[s]!) yield [this.keys[s]!, this.vals[s]!];
