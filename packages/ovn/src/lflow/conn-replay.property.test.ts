@@ -189,6 +189,21 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(connBreaks).toBeGreaterThan(RUNS / 10);
   }, 180_000);
 
+  it('takes the walk again from a second call whose outcome changed, the first call\'s translation as it left the frame', () => {
+    // The client's ACKs are translated to 10.0.0.70 by the first call (p1's zone) and tracked by the second (p3's
+    // zone). The server's segment with TTL 9 commits ct_mark = 5 on p3's connection only: the client's next ACKs
+    // replay the first call as recorded and stop at the second, and the walk taken again starts from the frame as the
+    // first call left it (the translated destination, both checksums) — which the replay kept between the calls.
+    const client = { kind: 'client', sport: 40000, flags: 0x10, ttl: 64, nat: 0 } as const;
+    const s = compare([
+      { op: 'connect', sport: 40000, nat: 1 },
+      { op: 'send', pkt: client, times: 4 },
+      { op: 'send', pkt: { kind: 'server', sport: 40000, flags: 0x10, ttl: 9, nat: 1 }, times: 1 },
+      { op: 'send', pkt: client, times: 2 },
+    ]);
+    expect(s.connBreaks).toBeGreaterThan(0);
+  });
+
   it('takes the walk again when the connection found in the step\'s slot was made again with another translation', () => {
     // The same client connection translated to 10.0.0.70, then remade (the first expired and swept: its slot freed,
     // the generation moved; or the table flushed: slots reused under the same generation, the epoch moved) and
