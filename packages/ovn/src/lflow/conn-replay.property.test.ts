@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
 import { LflowExecutor } from './executor.js';
+import { mixHash } from './megaflow.js';
 import type { LogicalFlow, SouthboundState } from './types.js';
 
 const SEED_ENV = process.env.VIPPATH_REPLAY_SEED;
@@ -139,13 +140,13 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
  */
-function compare(seq: readonly Step[]): { connHits: number; connBreaks: number; slots: string } {
+function compare(seq: readonly Step[], connSlots?: number): { connHits: number; connBreaks: number; slots: string } {
   const sb = southbound();
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
-  a.enableMegaflows();
+  a.enableMegaflows(connSlots !== undefined ? { connSlots } : {});
   let now = 1000;
   const send = (i: number, p: Pkt, times: number): void => {
     const f = frameOf(p);
@@ -188,6 +189,45 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(connHits).toBeGreaterThan(RUNS);
     expect(connBreaks).toBeGreaterThan(RUNS / 10);
   }, 180_000);
+
+  it('takes the walk again from a second call whose outcome changed, the first call\'s translation as it left the frame', () => {
+    // The client's ACKs are translated to 10.0.0.70 by the first call (p1's zone) and tracked by the second (p3's
+    // zone). The server's segment with TTL 9 commits ct_mark = 5 on p3's connection only: the client's next ACKs
+    // replay the first call as recorded and stop at the second, and the walk taken again starts from the frame as the
+    // first call left it (the translated destination, both checksums) — which the replay kept between the calls.
+    const client = { kind: 'client', sport: 40000, flags: 0x10, ttl: 64, nat: 0 } as const;
+    const s = compare([
+      { op: 'connect', sport: 40000, nat: 1 },
+      { op: 'send', pkt: client, times: 4 },
+      { op: 'send', pkt: { kind: 'server', sport: 40000, flags: 0x10, ttl: 9, nat: 1 }, times: 1 },
+      { op: 'send', pkt: client, times: 2 },
+    ]);
+    expect(s.connBreaks).toBeGreaterThan(0);
+  });
+
+  it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
+    // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
+    // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it: p1's tunnel key,
+    // the addresses, the ports, TCP ACK, the source MAC's low word): the second key's lookup meets the first key's
+    // way first, compares the key and looks at the bucket's other ways. (A walk of another connection taken for this
+    // one would be caught anyway — its calls' outcomes name another node and differ — keys of one connection that
+    // differ only in words the hash leaves out are the property's.)
+    const hash = (sport: number): number => mixHash(mixHash(mixHash(mixHash(2, 0x0a000101), 0x0a000002), (sport << 16) ^ 80), 0x10 ^ (6 << 12) ^ 1);
+    const seen = new Map<number, number>();
+    let pair: [number, number] | undefined;
+    for (let p = 1024; p < 65536 && !pair; p++) {
+      const h = hash(p);
+      const bits = (h >>> 21) * 256 + (h & 255);
+      const q = seen.get(bits);
+      if (q !== undefined) pair = [q, p];
+      else seen.set(bits, p);
+    }
+    const [x, y] = pair!;
+    const ack = (sport: number): Step => ({ op: 'send', pkt: { kind: 'client', sport, flags: 0x10, ttl: 64, nat: 0 }, times: 4 });
+    const s = compare([{ op: 'connect', sport: x, nat: 1 }, { op: 'connect', sport: y, nat: 2 }, ack(x), ack(y), ack(x), ack(y)], 1 << 20);
+    // Each connection's ACKs: the handshake's fourth, then all eight sent after it, replayed.
+    expect(s.connHits).toBe(18);
+  });
 
   it('takes the walk again when the connection found in the step\'s slot was made again with another translation', () => {
     // The same client connection translated to 10.0.0.70, then remade (the first expired and swept: its slot freed,

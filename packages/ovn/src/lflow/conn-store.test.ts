@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONN_ADMIT, CONN_KEY_WORDS, ConnStore } from './megaflow.js';
+import { CONN_ADMIT, CONN_KEY_WORDS, CONN_WAYS, ConnStore } from './megaflow.js';
 
 /** A key of CONN_KEY_WORDS words made from `n`, and its hash (the number itself: keys spread evenly over the index buckets, none overflows). */
 const key = (n: number): { k: Int32Array; h: number } => {
@@ -85,19 +85,51 @@ describe('ConnStore (the connection replay\'s walks)', () => {
     expect(s.evictions).toBe(1);
   });
 
+  it('keeps a bucket\'s ways in use first as walks leave it, and re-buckets every walk when the index grows', () => {
+    // 4 096 slots, 1 024 first: 256 buckets, then 512 at the first growth, then 1 024 (twice as many ways as slots).
+    // Keys 0–7 share bucket 7 (and the upper hash bits of pairs of them), and split between buckets 7 and 263 at the
+    // first growth.
+    const s = new ConnStore(4096);
+    const same = Array.from({ length: CONN_WAYS }, (_, i) => {
+      const k = new Int32Array(CONN_KEY_WORDS).fill(100 + i);
+      return { k, h: ((i >> 1) << 20) | ((i & 1) << 8) | 7 };
+    });
+    const at = same.map(({ k, h }) => {
+      const b = s.add(h);
+      s.data.set(k, b);
+      return b;
+    });
+    // A way left in the middle of the bucket: the ways after it are still found (a lookup stops at an empty way).
+    s.remove(at[2]!);
+    s.remove(at[5]!);
+    for (let i = 0; i < CONN_WAYS; i++) expect(s.find(same[i]!.h, same[i]!.k)).toBe(i === 2 || i === 5 ? -1 : at[i]);
+    // The freed ways are taken again by new keys of the bucket.
+    const again = [0, 1].map((i) => ({ k: new Int32Array(CONN_KEY_WORDS).fill(200 + i), h: ((8 + i) << 20) | 7 }));
+    for (const { k, h } of again) s.data.set(k, s.add(h));
+    expect(s.evictions).toBe(0);
+    // Two growths (keys spread evenly over the other buckets: none overflows), then every walk held found where it was.
+    const bases = new Map<number, number>();
+    for (let n = 0; bases.size < 3000; n++) if ((n & 255) !== 7) bases.set(n, put(s, n));
+    expect(s.evictions).toBe(0);
+    for (let i = 0; i < CONN_WAYS; i++) if (i !== 2 && i !== 5) expect(s.find(same[i]!.h, same[i]!.k)).toBe(at[i]);
+    for (const { k, h } of again) expect(s.find(h, k)).toBeGreaterThanOrEqual(0);
+    for (const [n, b] of bases) expect(s.find(key(n).h, key(n).k)).toBe(b);
+    expect(s.size).toBe(CONN_WAYS + 3000);
+  });
+
   it('a full bucket gives its least recently used way', () => {
-    // 64 slots: 32 buckets of 4 ways. Five keys of one bucket (hashes equal in the low bits): the fifth takes the
-    // way of the one used longest ago.
+    // 64 slots: 16 buckets of CONN_WAYS ways. CONN_WAYS + 1 keys of one bucket (hashes equal in the low bits): the
+    // last takes the way of the one used longest ago (key 1: the others are looked up after it was added).
     const s = new ConnStore(64);
-    const keys = [0, 1, 2, 3, 4].map((i) => {
+    const keys = Array.from({ length: CONN_WAYS + 1 }, (_, i) => {
       const k = new Int32Array(CONN_KEY_WORDS).fill(i + 1);
       return { k, h: (i << 16) | 5 };
     });
-    for (let i = 0; i < 4; i++) s.data.set(keys[i]!.k, s.add(keys[i]!.h));
-    for (const i of [0, 2, 3]) expect(s.find(keys[i]!.h, keys[i]!.k)).toBeGreaterThanOrEqual(0);
-    s.data.set(keys[4]!.k, s.add(keys[4]!.h));
+    for (let i = 0; i < CONN_WAYS; i++) s.data.set(keys[i]!.k, s.add(keys[i]!.h));
+    for (let i = 0; i < CONN_WAYS; i++) if (i !== 1) expect(s.find(keys[i]!.h, keys[i]!.k)).toBeGreaterThanOrEqual(0);
+    s.data.set(keys[CONN_WAYS]!.k, s.add(keys[CONN_WAYS]!.h));
     expect(s.find(keys[1]!.h, keys[1]!.k)).toBe(-1);
-    for (const i of [0, 2, 3, 4]) expect(s.find(keys[i]!.h, keys[i]!.k)).toBeGreaterThanOrEqual(0);
+    for (let i = 0; i <= CONN_WAYS; i++) if (i !== 1) expect(s.find(keys[i]!.h, keys[i]!.k)).toBeGreaterThanOrEqual(0);
     expect(s.evictions).toBe(1);
   });
 });

@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS, CONN_EPOCH, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_STAMP, CONN_WAY, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS, CONN_EPOCH, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_OUT, CONN_OUT0, CONN_S_ZONE, CONN_S_REQ, CONN_S_STATE, CONN_S_MARK, CONN_S_LABEL, CONN_S_NODE, CONN_S_GEN, CONN_STAMP, CONN_HASH, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
@@ -1848,29 +1848,76 @@ export class LflowExecutor {
     const l4 = d.l4Offset >= 0;
     const tcpFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
     if (d.ipProto !== 17 && (d.ipProto !== 6 || (tcpFlags & TCP_SYN) !== 0)) return CONN_NONE;
-    const k = this.connKey;
-    k[0] = port.key;
+    // The key's words (see connKey), compared with the candidate slot's as they are made: a hit stores none of them.
+    const k0 = port.key;
     // begin()'s flag (runFrame has just made `port` the kept record).
-    k[1] = this.lastInportLocalnet ? LogFlag.LOCALNET : 0;
-    k[2] = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
-    k[3] = (f[6]! << 8) | f[7]!;
-    k[4] = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
-    k[5] = (f[0]! << 8) | f[1]!;
-    k[6] = d.etherType;
-    k[7] = d.vlanCount > 0 ? d.vlanTci[0]! | 0x1000 : 0;
-    k[8] = d.ipProto;
-    k[9] = d.ipTtl;
-    k[10] = d.ipTos >>> 2;
-    k[11] = d.ipTos & 3;
-    k[12] = d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0;
-    k[13] = d.ipSrc;
-    k[14] = d.ipDst;
-    k[15] = l4 ? d.srcPort : 0;
-    k[16] = l4 ? d.dstPort : 0;
-    k[17] = tcpFlags;
+    const k1 = this.lastInportLocalnet ? LogFlag.LOCALNET : 0;
+    const k2 = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
+    const k8 = d.ipProto;
+    const k13 = d.ipSrc | 0;
+    const k14 = d.ipDst | 0;
+    const k15 = l4 ? d.srcPort : 0;
+    const k16 = l4 ? d.dstPort : 0;
+    let h = mixHash(k0, k13);
+    h = mixHash(h, k14);
+    h = mixHash(h, (k15 << 16) ^ k16);
+    h = mixHash(h, tcpFlags ^ (k8 << 12) ^ k2);
+    this.connHash = h;
+    const k3 = (f[6]! << 8) | f[7]!;
+    const k4 = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
+    const k5 = (f[0]! << 8) | f[1]!;
+    const k6 = d.etherType;
+    const k7 = d.vlanCount > 0 ? d.vlanTci[0]! | 0x1000 : 0;
+    const k9 = d.ipTtl;
+    const k10 = d.ipTos >>> 2;
+    const k11 = d.ipTos & 3;
+    const k12 = d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0;
     const t = this.mega!;
-    const base = this.lookupConn(t);
-    if (base < 0) return CONN_MISSED;
+    const store = t.conns;
+    let base = store === undefined ? -1 : store.candidate(h);
+    if (base >= 0) {
+      const data = store!.data;
+      if (
+        data[base] === k0 && data[base + 1] === k1 && data[base + 2] === k2 && data[base + 3] === k3 && data[base + 4] === k4 && data[base + 5] === k5 &&
+        data[base + 6] === k6 && data[base + 7] === k7 && data[base + 8] === k8 && data[base + 9] === k9 && data[base + 10] === k10 && data[base + 11] === k11 &&
+        data[base + 12] === k12 && data[base + 13] === k13 && data[base + 14] === k14 && data[base + 15] === k15 && data[base + 16] === k16 && data[base + 17] === tcpFlags
+      )
+        store!.touch(base);
+      else base = -1;
+    }
+    if (base < 0) {
+      const k = this.connKey;
+      k[0] = k0;
+      k[1] = k1;
+      k[2] = k2;
+      k[3] = k3;
+      k[4] = k4;
+      k[5] = k5;
+      k[6] = k6;
+      k[7] = k7;
+      k[8] = k8;
+      k[9] = k9;
+      k[10] = k10;
+      k[11] = k11;
+      k[12] = k12;
+      k[13] = k13;
+      k[14] = k14;
+      k[15] = k15;
+      k[16] = k16;
+      k[17] = tcpFlags;
+      // No walk held yet, or another key's in the first way of the bucket with these hash bits: every way looked at.
+      if (store === undefined || (base = store.find(h, k)) < 0) return CONN_MISSED;
+    }
+    const data = store!.data;
+    const deps = data[base + CONN_DEPS]!;
+    if (deps !== 0 && (((deps & MfDep.FDB) !== 0 && data[base + CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && data[base + CONN_HAIRPIN] !== this.hairpin.version))) {
+      // What it read of learned state has moved: the walk is void (recorded again if it comes again). The frame's
+      // key, which recording compares, is the slot's.
+      this.loadConnKey(data, base);
+      store!.remove(base);
+      t.stats.connEntries = store!.size;
+      return CONN_MISSED;
+    }
     // begin()'s per-run state (no words: FLAGS is the key's).
     this.now = now;
     this.depth = 1;
@@ -1996,27 +2043,10 @@ export class LflowExecutor {
     return id;
   }
 
-  /** The slot holding the walk of the frame's key (connKey), or -1 (the key's hash left in connHash). */
-  private lookupConn(t: MegaflowTable): number {
+  /** The frame's key into connKey, from the slot it matched (connLookup's hit path compares it without storing it). */
+  private loadConnKey(data: Int32Array, base: number): void {
     const k = this.connKey;
-    let h = mixHash(k[0]!, k[13]!);
-    h = mixHash(h, k[14]!);
-    h = mixHash(h, (k[15]! << 16) ^ k[16]!);
-    h = mixHash(h, k[17]! ^ (k[8]! << 12) ^ k[2]!);
-    this.connHash = h;
-    const store = t.conns;
-    if (store === undefined) return -1;
-    const base = store.find(h, k);
-    if (base < 0) return -1;
-    const data = store.data;
-    const deps = data[base + CONN_DEPS]!;
-    if (((deps & MfDep.FDB) !== 0 && data[base + CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && data[base + CONN_HAIRPIN] !== this.hairpin.version)) {
-      // What it read of learned state has moved: the walk is void (recorded again if it comes again).
-      store.remove(base);
-      t.stats.connEntries = store.size;
-      return -1;
-    }
-    return base;
+    for (let i = 0; i < CONN_KEY_WORDS; i++) k[i] = data[base + i]!;
   }
 
   /**
@@ -2038,9 +2068,10 @@ export class LflowExecutor {
     const sameEpoch = hinted !== undefined && data[base + CONN_EPOCH] === epoch;
     for (let k = 0; k < steps; k++) {
       const b = base + CONN_STEP0 + k * CONN_STEP;
+      const rq = data[b + CONN_S_REQ]!;
       // What NAT may change, as the previous call left it (a walk taken again from the start needs it).
-      if (k > 0) this.saveNatFields(k);
-      if ((data[b + 1]! & 1) === 0) {
+      if (k > 0) this.saveNatDecoded(k);
+      if ((rq & 1) === 0) {
         // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
         res.state = 0;
         res.mark = 0;
@@ -2065,17 +2096,17 @@ export class LflowExecutor {
       }
       res.tupleWritten = false;
       res.rewritten = false;
-      const req = this.connObjs[data[b + 19]!] as CtRequest;
-      req.zone = data[b]!;
+      const req = this.connObjs[rq >> 1] as CtRequest;
+      req.zone = data[b + CONN_S_ZONE]!;
       let same = false;
       if (hinted !== undefined) {
-        hinted.executeHinted(frame, this.frameLength, d, req, res, this.now, data[b + 20]!, data[b + 21]!, data[base + CONN_EPOCH]!);
+        hinted.executeHinted(frame, this.frameLength, d, req, res, this.now, data[b + CONN_S_NODE]!, data[b + CONN_S_GEN]!, data[base + CONN_EPOCH]!);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
-        if (data[b + 20] !== node || data[b + 21] !== gen) {
-          data[b + 20] = node;
-          data[b + 21] = gen;
+        if (data[b + CONN_S_NODE] !== node || data[b + CONN_S_GEN] !== gen) {
+          data[b + CONN_S_NODE] = node;
+          data[b + CONN_S_GEN] = gen;
         } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
       } else {
         this.ct.execute(frame, this.frameLength, d, req, res, this.now);
@@ -2095,13 +2126,14 @@ export class LflowExecutor {
       // name moved only where the whole outcome was compared equal, the epoch kept only when it did not move during
       // the walk or replay. A call answered without a first lookup (a repeated zone's fast
       // path, an untrackable packet) names no node (-1), and is compared whole.
+      const o = base + CONN_OUT0 + k * CONN_OUT;
       if (
-        same
-          ? data[b + 2] !== (res.state | 0) || data[b + 3] !== (res.mark | 0) || data[b + 4] !== (label[0]! | 0) || data[b + 5] !== (label[1]! | 0) || data[b + 6] !== (label[2]! | 0) || data[b + 7] !== (label[3]! | 0)
-          : data[b + 2] !== (res.state | 0) || data[b + 3] !== (res.mark | 0) || data[b + 4] !== (label[0]! | 0) || data[b + 5] !== (label[1]! | 0) || data[b + 6] !== (label[2]! | 0) || data[b + 7] !== (label[3]! | 0) ||
-            data[b + 8] !== res.zone || data[b + 9] !== resFlags(res) || data[b + 10] !== res.originalProto || data[b + 11] !== res.originalSrcPort || data[b + 12] !== res.originalDstPort ||
-            data[b + 13] !== (get32(res.originalSrc) | 0) || data[b + 14] !== (get32(res.originalDst) | 0) ||
-            data[b + 15] !== (d.ipSrc | 0) || data[b + 16] !== (d.ipDst | 0) || data[b + 17] !== d.srcPort || data[b + 18] !== d.dstPort
+        data[b + CONN_S_STATE] !== (res.state | 0) || data[b + CONN_S_MARK] !== (res.mark | 0) ||
+        data[b + CONN_S_LABEL] !== (label[0]! | 0) || data[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || data[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || data[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
+        (!same &&
+          (data[o] !== res.zone || data[o + 1] !== resFlags(res) || data[o + 2] !== res.originalProto || data[o + 3] !== res.originalSrcPort || data[o + 4] !== res.originalDstPort ||
+            data[o + 5] !== (get32(res.originalSrc) | 0) || data[o + 6] !== (get32(res.originalDst) | 0) ||
+            data[o + 7] !== (d.ipSrc | 0) || data[o + 8] !== (d.ipDst | 0) || data[o + 9] !== d.srcPort || data[o + 10] !== d.dstPort))
       ) {
         t.stats.connBreaks++;
         if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) {
@@ -2115,6 +2147,7 @@ export class LflowExecutor {
         // The walk from the start needs the words the frame started with: the key's (the others are 0).
         const w = this.pool[0]!;
         w.fill(0);
+        this.loadConnKey(data, base);
         const key = this.connKey;
         for (let i = 0; i < CONN_KEY_WORDS; i++) w[CONN_WORDS[i]!] = key[i]! >>> 0;
         this.shadowHeader.set(this.header0);
@@ -2134,11 +2167,10 @@ export class LflowExecutor {
     t.stats.connHits++;
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
-    // The frame's addresses are the key's (conntrack writes no Ethernet byte).
-    const key = this.connKey;
+    // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte).
     const frame0 = this.frame;
-    if (key[4] !== data[base + CONN_ETH + 2] || key[5] !== data[base + CONN_ETH + 3]) putMac(frame0, 0, data[base + CONN_ETH + 2]!, data[base + CONN_ETH + 3]!);
-    if (key[2] !== data[base + CONN_ETH] || key[3] !== data[base + CONN_ETH + 1]) putMac(frame0, 6, data[base + CONN_ETH]!, data[base + CONN_ETH + 1]!);
+    if (data[base + 4] !== data[base + CONN_ETH + 2] || data[base + 5] !== data[base + CONN_ETH + 3]) putMac(frame0, 0, data[base + CONN_ETH + 2]!, data[base + CONN_ETH + 3]!);
+    if (data[base + 2] !== data[base + CONN_ETH] || data[base + 3] !== data[base + CONN_ETH + 1]) putMac(frame0, 6, data[base + CONN_ETH]!, data[base + CONN_ETH + 1]!);
     const port = this.connObjs[data[base + CONN_PORT]!] as Port;
     const i = this.nOutputs++;
     const out = this.outSlot(i);
@@ -2187,24 +2219,25 @@ export class LflowExecutor {
     if (j < this.connAnswerLast) {
       const data = this.mega!.conns!.data;
       const b = this.connAnswerSlot + CONN_STEP0 + j * CONN_STEP;
-      res.state = data[b + 2]! >>> 0;
-      res.mark = data[b + 3]! >>> 0;
-      for (let i = 0; i < 4; i++) res.label[i] = data[b + 4 + i]! >>> 0;
-      res.zone = data[b + 8]!;
-      const f = data[b + 9]!;
+      const o = this.connAnswerSlot + CONN_OUT0 + j * CONN_OUT;
+      res.state = data[b + CONN_S_STATE]! >>> 0;
+      res.mark = data[b + CONN_S_MARK]! >>> 0;
+      for (let i = 0; i < 4; i++) res.label[i] = data[b + CONN_S_LABEL + i]! >>> 0;
+      res.zone = data[o]!;
+      const f = data[o + 1]!;
       res.rewritten = (f & 1) !== 0;
       res.tupleWritten = (f & 2) !== 0;
       res.hasOriginal = (f & 4) !== 0;
       res.originalIpv6 = (f & 8) !== 0;
-      res.originalProto = data[b + 10]!;
-      res.originalSrcPort = data[b + 11]!;
-      res.originalDstPort = data[b + 12]!;
-      put32(res.originalSrc, data[b + 13]! >>> 0);
-      put32(res.originalDst, data[b + 14]! >>> 0);
-      d.ipSrc = data[b + 15]! >>> 0;
-      d.ipDst = data[b + 16]! >>> 0;
-      d.srcPort = data[b + 17]!;
-      d.dstPort = data[b + 18]!;
+      res.originalProto = data[o + 2]!;
+      res.originalSrcPort = data[o + 3]!;
+      res.originalDstPort = data[o + 4]!;
+      put32(res.originalSrc, data[o + 5]! >>> 0);
+      put32(res.originalDst, data[o + 6]! >>> 0);
+      d.ipSrc = data[o + 7]! >>> 0;
+      d.ipDst = data[o + 8]! >>> 0;
+      d.srcPort = data[o + 9]!;
+      d.dstPort = data[o + 10]!;
     } else {
       copyResult(this.connLive, res);
       d.ipSrc = this.connLiveD[0]! >>> 0;
@@ -2228,6 +2261,24 @@ export class LflowExecutor {
     b[at + 2] = (f[l3 + 10]! << 8) | f[l3 + 11]!;
     b[at + 3] = (f[l4]! << 24) | (f[l4 + 1]! << 16) | (f[l4 + 2]! << 8) | f[l4 + 3]!;
     const c = l4 + (d.ipProto === 6 ? 16 : 6);
+    b[at + 4] = (f[c]! << 8) | f[c + 1]!;
+  }
+
+  /**
+   * saveNatFields between a replay's calls: the addresses and ports are the decode's (conntrack's NAT writes them into
+   * the decode as it writes the frame; nothing else runs between the calls), only the two checksums are read.
+   */
+  private saveNatDecoded(i: number): void {
+    const f = this.frame;
+    const d = this.decoded;
+    const l3 = d.l3Offset;
+    const c = d.l4Offset + (d.ipProto === 6 ? 16 : 6);
+    const b = this.connBytes;
+    const at = i * 5;
+    b[at] = d.ipSrc;
+    b[at + 1] = d.ipDst;
+    b[at + 2] = (f[l3 + 10]! << 8) | f[l3 + 11]!;
+    b[at + 3] = (d.srcPort << 16) | d.dstPort;
     b[at + 4] = (f[c]! << 8) | f[c + 1]!;
   }
 
@@ -2272,8 +2323,9 @@ export class LflowExecutor {
     }
     const b = CONN_STEP0 + k * CONN_STEP;
     const ex = this.connScratch;
-    ex[b] = req.zone;
-    ex[b + 1] = zero ? 0 : 1;
+    ex[b + CONN_S_ZONE] = req.zone;
+    // The request's number is added when the walk is kept (insertConn).
+    ex[b + CONN_S_REQ] = zero ? 0 : 1;
     this.connReqs[k] = req;
     if (k === 0) this.connEpoch = this.ctHinted !== undefined ? this.ctHinted.epoch : 0;
   }
@@ -2288,27 +2340,28 @@ export class LflowExecutor {
     }
     const ex = this.connScratch;
     const b = CONN_STEP0 + this.connSteps * CONN_STEP;
+    const o = CONN_OUT0 + this.connSteps * CONN_OUT;
     const label = res.label;
-    ex[b + 2] = res.state;
-    ex[b + 3] = res.mark;
-    ex[b + 4] = label[0]!;
-    ex[b + 5] = label[1]!;
-    ex[b + 6] = label[2]!;
-    ex[b + 7] = label[3]!;
-    ex[b + 8] = res.zone;
-    ex[b + 9] = resFlags(res);
-    ex[b + 10] = res.originalProto;
-    ex[b + 11] = res.originalSrcPort;
-    ex[b + 12] = res.originalDstPort;
-    ex[b + 13] = get32(res.originalSrc);
-    ex[b + 14] = get32(res.originalDst);
-    ex[b + 15] = d.ipSrc;
-    ex[b + 16] = d.ipDst;
-    ex[b + 17] = d.srcPort;
-    ex[b + 18] = d.dstPort;
+    ex[b + CONN_S_STATE] = res.state;
+    ex[b + CONN_S_MARK] = res.mark;
+    ex[b + CONN_S_LABEL] = label[0]!;
+    ex[b + CONN_S_LABEL + 1] = label[1]!;
+    ex[b + CONN_S_LABEL + 2] = label[2]!;
+    ex[b + CONN_S_LABEL + 3] = label[3]!;
+    ex[o] = res.zone;
+    ex[o + 1] = resFlags(res);
+    ex[o + 2] = res.originalProto;
+    ex[o + 3] = res.originalSrcPort;
+    ex[o + 4] = res.originalDstPort;
+    ex[o + 5] = get32(res.originalSrc);
+    ex[o + 6] = get32(res.originalDst);
+    ex[o + 7] = d.ipSrc;
+    ex[o + 8] = d.ipDst;
+    ex[o + 9] = d.srcPort;
+    ex[o + 10] = d.dstPort;
     const hinted = this.ctHinted;
-    ex[b + 20] = hinted !== undefined ? hinted.foundNode : -1;
-    ex[b + 21] = hinted !== undefined ? hinted.foundGen : 0;
+    ex[b + CONN_S_NODE] = hinted !== undefined ? hinted.foundNode : -1;
+    ex[b + CONN_S_GEN] = hinted !== undefined ? hinted.foundGen : 0;
     this.connCtAfter.set(w);
     this.connSteps++;
   }
@@ -2351,7 +2404,7 @@ export class LflowExecutor {
       deps |= seg.deps;
     }
     const ex = this.connScratch;
-    for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + 19] = this.connObj(this.connReqs[k]!);
+    for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
     ex[CONN_PORT] = this.connObj(this.connPortRec);
     ex[CONN_STEPS] = this.connSteps | (this.connSegs.length << 2);
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
@@ -2363,7 +2416,7 @@ export class LflowExecutor {
     const store = t.conns ?? (t.conns = new ConnStore(t.connSlots));
     const base = store.add(this.connHash);
     const data = store.data;
-    ex[CONN_WAY] = data[base + CONN_WAY]!;
+    ex[CONN_HASH] = data[base + CONN_HASH]!;
     ex[CONN_STAMP] = data[base + CONN_STAMP]!;
     data.set(ex, base);
     t.stats.connEntries = store.size;

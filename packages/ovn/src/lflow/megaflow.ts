@@ -106,15 +106,14 @@ export class MfSegment {
  * that differs the walk is taken again from the start, the calls already made answered by their outcomes.
  */
 export const CONN_KEY_WORDS = 18;
-/**
- * Integers per conntrack call in a slot: zone, input, the outcome (17), the request's number, then the conntrack
- * engine's lookup hint — the node the call's first lookup found and its slot's generation (see
- * `OvsConntrack.executeHinted`), valid in the walk's {@link CONN_EPOCH}.
- */
-export const CONN_STEP = 22;
 /** Conntrack calls a kept walk makes at most. */
 export const CONN_MAX_STEPS = 3;
-/** Slot layout: key, then these. The store's tick at the slot's last use (on the key's cache line). */
+/**
+ * Slot layout: the key, a header, then per call the words every replay reads ({@link CONN_STEP} each), then per call
+ * the rest of its outcome ({@link CONN_OUT} each, compared only when the call found another node than the recorded
+ * one). A replay of two calls reads the slot's first 47 words (three cache lines), nothing after them.
+ * The store's tick at the slot's last use.
+ */
 export const CONN_STAMP = 18;
 /** The calls (bits 0–1) and the segments the walk was served from (the rest: statistics only). */
 export const CONN_STEPS = 19;
@@ -122,13 +121,34 @@ export const CONN_STEPS = 19;
 export const CONN_EPOCH = 20;
 export const CONN_PORT = 21;
 export const CONN_DEPS = 22;
-export const CONN_FDB = 23;
-export const CONN_HAIRPIN = 24;
 /** eth.src (2 words), eth.dst (2 words) as delivered. */
-export const CONN_ETH = 25;
-export const CONN_STEP0 = 29;
-/** Where in the index the way naming this slot is (so that an evicted or freed slot's way is cleared). */
-export const CONN_WAY = CONN_STEP0 + CONN_MAX_STEPS * CONN_STEP;
+export const CONN_ETH = 23;
+export const CONN_STEP0 = 27;
+/**
+ * Integers per conntrack call that a replay reads: the zone, the request's number and input (`CONN_S_REQ`), the
+ * outcome's state, mark and label, then the conntrack engine's lookup hint — the node the call's first lookup found
+ * and its slot's generation (see `OvsConntrack.executeHinted`), valid in the walk's {@link CONN_EPOCH}.
+ */
+export const CONN_STEP = 10;
+export const CONN_S_ZONE = 0;
+/** The request's number × 2, plus 1 when the call's input is the previous call's outcome (else all ct fields 0). */
+export const CONN_S_REQ = 1;
+export const CONN_S_STATE = 2;
+export const CONN_S_MARK = 3;
+/** 4 words. */
+export const CONN_S_LABEL = 4;
+export const CONN_S_NODE = 8;
+export const CONN_S_GEN = 9;
+/**
+ * Integers per conntrack call of the rest of the outcome: the zone, the flags (`resFlags`), the original tuple
+ * (protocol, ports, addresses), and the decode's addresses and ports after the call.
+ */
+export const CONN_OUT = 11;
+export const CONN_OUT0 = CONN_STEP0 + CONN_MAX_STEPS * CONN_STEP;
+export const CONN_FDB = CONN_OUT0 + CONN_MAX_STEPS * CONN_OUT;
+export const CONN_HAIRPIN = CONN_FDB + 1;
+/** The key's hash (the index holds only its upper bits: a grown index re-buckets the slots by it). */
+export const CONN_HASH = CONN_HAIRPIN + 1;
 export const CONN_SLOT = 96;
 /** Entries of {@link MegaflowTable.connSeen}. */
 export const CONN_SEEN = 65536;
@@ -138,8 +158,8 @@ export const CONN_SEEN = 65536;
  */
 export const CONN_SLOTS = 32768;
 export const CONN_SLOTS_FIRST = 1024;
-/** Ways per index bucket (a bucket's keys are told apart by their full 32-bit hash before any slot is read). */
-export const CONN_WAYS = 4;
+/** Ways per index bucket (one word each: a bucket is 32 bytes, and its keys are told apart by their hashes' upper bits before any slot is read). */
+export const CONN_WAYS = 8;
 /** Slots a full store looks at for the least recently used one to give up. */
 export const CONN_CLOCK = 8;
 /** A full store takes every this-many-th new walk whose candidate slot is not dead ({@link ConnStore.admit}). */
@@ -147,18 +167,28 @@ export const CONN_ADMIT = 16;
 
 /**
  * Where connections' walks are kept: slots taken in order from one growing typed array (a walk's memory is one run;
- * slots of connections that come in turn lie in turn), found through a small index of `CONN_WAYS`-way buckets holding
- * each key's hash and slot (the index, 512 KB at 32 768 slots, stays in the CPU's cache where the slots do not: a
- * lookup reads one slot, never a neighbour's). A walk whose replay stopped at a call (its connection closed,
- * expired or changed) or whose learned state moved is freed at once; when no slot is free the least recently used of
- * the next `CONN_CLOCK` slots is given up — a dead connection's walk is never used again, so it is the one taken.
+ * slots of connections that come in turn lie in turn), found through a small index of `CONN_WAYS`-way buckets, one
+ * word a way: the key hash's upper bits and the slot. The index has twice as many ways as the slots have room for,
+ * and grows with them (rehashed from the hashes the slots keep): a lookup's only access that no order of the
+ * connections makes sequential is the index's, and at 10 000 walks an index sized for the store's maximum (512 KB,
+ * 32 768 slots, two words a way) missed the CPU's caches on most lookups — now 128 KB. A lookup reads one slot, never
+ * a neighbour's (a hash's upper bits tell a bucket's keys apart). A walk whose replay stopped at a call (its
+ * connection closed, expired or changed) or whose learned state moved is freed at once; when no slot is free the
+ * least recently used of the next `CONN_CLOCK` slots is given up — a dead connection's walk is never used again, so
+ * it is the one taken.
  */
 export class ConnStore {
   /** `CONN_SLOT` integers per slot. */
   data: Int32Array;
-  /** Per bucket `CONN_WAYS` ways of [key hash, slot + 1] (0: empty). */
-  readonly index: Int32Array;
-  private readonly bucketMask: number;
+  /**
+   * Per bucket `CONN_WAYS` ways of `(hash & tagMask) | (slot + 1)`, those in use first (0: empty, and none after it):
+   * a lookup stops at the first empty way.
+   */
+  index: Int32Array;
+  private bucketMask: number;
+  /** The hash bits a way keeps (above the slot's). */
+  private readonly tagMask: number;
+  private readonly slotMask: number;
   private readonly freeList: Int32Array;
   private nFree = 0;
   /** Slots handed out from the top (below it: in use or in the free list). */
@@ -171,12 +201,15 @@ export class ConnStore {
   evictions = 0;
 
   constructor(readonly maxSlots: number = CONN_SLOTS) {
-    let buckets = 1;
-    while (buckets * CONN_WAYS < maxSlots * 2) buckets *= 2;
-    this.bucketMask = buckets - 1;
-    this.index = new Int32Array(buckets * CONN_WAYS * 2);
+    // slot + 1 ranges over 1..maxSlots.
+    const slotBits = 32 - Math.clz32(maxSlots);
+    this.slotMask = slotBits >= 32 ? -1 : (1 << slotBits) - 1;
+    this.tagMask = ~this.slotMask;
     const first = Math.min(maxSlots, CONN_SLOTS_FIRST);
     this.data = new Int32Array(first * CONN_SLOT);
+    this.index = new Int32Array(0);
+    this.bucketMask = -1;
+    this.sizeIndex(first);
     this.freeList = new Int32Array(maxSlots);
   }
 
@@ -184,13 +217,17 @@ export class ConnStore {
   find(h: number, key: Int32Array): number {
     const idx = this.index;
     const data = this.data;
-    const at = (h & this.bucketMask) * CONN_WAYS * 2;
+    const at = (h & this.bucketMask) * CONN_WAYS;
+    const tag = h & this.tagMask;
+    const slotMask = this.slotMask;
+    const tagMask = this.tagMask;
     // The store's clock counts lookups: a slot's age is how many frames came since its walk was last used.
     const tick = (this.tick = (this.tick + 1) | 0);
-    for (let x = at; x < at + CONN_WAYS * 2; x += 2) {
-      if (idx[x] !== h || idx[x + 1] === 0) continue;
-      const slot = idx[x + 1]! - 1;
-      const base = slot * CONN_SLOT;
+    for (let x = at; x < at + CONN_WAYS; x++) {
+      const v = idx[x]!;
+      if (v === 0) return -1;
+      if ((v & tagMask) !== tag) continue;
+      const base = ((v & slotMask) - 1) * CONN_SLOT;
       let i = 0;
       while (i < CONN_KEY_WORDS && data[base + i] === key[i]) i++;
       if (i < CONN_KEY_WORDS) continue;
@@ -200,61 +237,107 @@ export class ConnStore {
     return -1;
   }
 
+  /**
+   * The base of the first slot in hash `h`'s bucket whose way holds `h`'s upper bits, or -1 — for a caller that
+   * compares the key itself (its words computed as it goes, never stored): then {@link touch} on a match, else
+   * {@link find} (which looks at every way). Counts no lookup.
+   */
+  candidate(h: number): number {
+    const idx = this.index;
+    const at = (h & this.bucketMask) * CONN_WAYS;
+    const tag = h & this.tagMask;
+    for (let x = at; x < at + CONN_WAYS; x++) {
+      const v = idx[x]!;
+      if (v === 0) return -1;
+      if ((v & this.tagMask) === tag) return ((v & this.slotMask) - 1) * CONN_SLOT;
+    }
+    return -1;
+  }
+
+  /** A lookup that found the slot at `base` ({@link candidate}'s, its key compared equal): what {@link find} counts. */
+  touch(base: number): void {
+    this.data[base + CONN_STAMP] = this.tick = (this.tick + 1) | 0;
+  }
+
   /** Frees the slot at `base` (its walk is void). */
   remove(base: number): void {
     const slot = base / CONN_SLOT;
-    this.index[this.data[base + CONN_WAY]! + 1] = 0;
+    this.unindex(slot);
     this.freeList[this.nFree++] = slot;
     this.size--;
   }
 
-  /** A slot for a new walk of key hash `h` (indexed; its data but the way and stamp is the caller's to write): its base. */
+  /** A slot for a new walk of key hash `h` (indexed; its data but the hash and stamp is the caller's to write): its base. */
   add(h: number): number {
     const idx = this.index;
-    const at = (h & this.bucketMask) * CONN_WAYS * 2;
-    let way = -1;
-    for (let i = 0; i < CONN_WAYS; i++) {
-      if (idx[at + 2 * i + 1] === 0) {
-        way = at + 2 * i;
-        break;
-      }
-    }
+    let at = (h & this.bucketMask) * CONN_WAYS;
+    let used = this.used(at);
     let slot: number;
-    if (way < 0) {
+    let way: number;
+    if (used === CONN_WAYS) {
       // The bucket is full: its least recently used walk gives its way and slot.
       let oldest = -1;
       let age = -1;
       for (let i = 0; i < CONN_WAYS; i++) {
-        const s = idx[at + 2 * i + 1]! - 1;
+        const s = (idx[at + i]! & this.slotMask) - 1;
         const a = (this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0;
         if (a > age) {
           age = a;
           oldest = i;
         }
       }
-      way = at + 2 * oldest;
-      slot = idx[way + 1]! - 1;
+      way = at + oldest;
+      slot = (idx[way]! & this.slotMask) - 1;
       this.evictions++;
-    } else if (this.nFree > 0) {
-      slot = this.freeList[--this.nFree]!;
-      this.size++;
-    } else if (this.top < this.maxSlots) {
-      slot = this.top++;
-      if (slot * CONN_SLOT >= this.data.length) this.grow();
-      this.size++;
     } else {
-      // Every slot holds a walk: the one admit() chose (else the least recently used of the clock's next few).
-      slot = this.victim >= 0 ? this.victim : this.clock();
-      this.victim = -1;
-      idx[this.data[slot * CONN_SLOT + CONN_WAY]! + 1] = 0;
-      this.evictions++;
+      if (this.nFree > 0) {
+        slot = this.freeList[--this.nFree]!;
+        this.size++;
+      } else if (this.top < this.maxSlots) {
+        slot = this.top++;
+        if (slot * CONN_SLOT >= this.data.length) {
+          this.grow();
+          at = (h & this.bucketMask) * CONN_WAYS;
+        }
+        this.size++;
+      } else {
+        // Every slot holds a walk: the one admit() chose (else the least recently used of the clock's next few).
+        slot = this.victim >= 0 ? this.victim : this.clock();
+        this.victim = -1;
+        this.unindex(slot);
+        this.evictions++;
+      }
+      // The bucket may have changed (grown index) or lost a way (the victim's): its first empty way.
+      used = this.used(at);
+      way = at + used;
     }
-    idx[way] = h;
-    idx[way + 1] = slot + 1;
+    this.index[way] = (h & this.tagMask) | (slot + 1);
     const base = slot * CONN_SLOT;
-    this.data[base + CONN_WAY] = way;
+    this.data[base + CONN_HASH] = h;
     this.data[base + CONN_STAMP] = this.tick;
     return base;
+  }
+
+  /** Ways in use in the bucket at `at`. */
+  private used(at: number): number {
+    const idx = this.index;
+    let n = 0;
+    while (n < CONN_WAYS && idx[at + n] !== 0) n++;
+    return n;
+  }
+
+  /** Takes slot `slot`'s way out of its bucket (the bucket's last way moves into it: the ways in use stay first). */
+  private unindex(slot: number): void {
+    const idx = this.index;
+    const at = (this.data[slot * CONN_SLOT + CONN_HASH]! & this.bucketMask) * CONN_WAYS;
+    const last = at + this.used(at) - 1;
+    for (let x = at; x <= last; x++) {
+      if ((idx[x]! & this.slotMask) === slot + 1) {
+        idx[x] = idx[last]!;
+        idx[last] = 0;
+        return;
+      }
+    }
   }
 
   /**
@@ -298,6 +381,30 @@ export class ConnStore {
     const data = new Int32Array(n * CONN_SLOT);
     data.set(this.data);
     this.data = data;
+    this.sizeIndex(n);
+  }
+
+  /**
+   * Buckets for `slots` slots (a power of two, with twice as many ways as slots); the ways held are moved to their
+   * keys' buckets in the new index. Buckets only double: a bucket's keys split between two, none overflows.
+   */
+  private sizeIndex(slots: number): void {
+    let buckets = 1;
+    while (buckets * CONN_WAYS < slots * 2) buckets *= 2;
+    if (buckets - 1 === this.bucketMask) return;
+    const old = this.index;
+    const idx = new Int32Array(buckets * CONN_WAYS);
+    const mask = buckets - 1;
+    for (let x = 0; x < old.length; x++) {
+      const v = old[x]!;
+      if (v === 0) continue;
+      const at = (this.data[((v & this.slotMask) - 1) * CONN_SLOT + CONN_HASH]! & mask) * CONN_WAYS;
+      let n = 0;
+      while (idx[at + n] !== 0) n++;
+      idx[at + n] = v;
+    }
+    this.index = idx;
+    this.bucketMask = mask;
   }
 
   clear(): void {
