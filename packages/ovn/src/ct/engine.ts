@@ -14,27 +14,76 @@
  */
 import {
   formatIPv6,
-  DecodeStatus,
-  L3,
+  DecodeStatus as DecodeStatusImport,
+  L3 as L3Import,
   VippathError,
-  checksumAdjust16,
-  foldSum,
+  checksumAdjust16 as checksumAdjust16Import,
+  foldSum as foldSumImport,
   internetChecksum,
-  pseudoHeaderSumV4,
-  pseudoHeaderSumV6,
-  read16,
-  read32,
-  rewriteIpv4Address,
-  sumWords,
-  walkIpv6,
-  write16,
-  write32,
+  pseudoHeaderSumV4 as pseudoHeaderSumV4Import,
+  pseudoHeaderSumV6 as pseudoHeaderSumV6Import,
+  read16 as read16Import,
+  read32 as read32Import,
+  rewriteIpv4Address as rewriteIpv4AddressImport,
+  sumWords as sumWordsImport,
+  walkIpv6 as walkIpv6Import,
+  write16 as write16Import,
+  write32 as write32Import,
   type DecodedFrame,
   type Ipv6Walk,
 } from '@vippath/wire';
-import { CtNat, CtState, type ConntrackEngine, type CtRequest, type CtResult } from '../lflow/ct-api.js';
-import { CT_DEFAULT_CONN_LIMIT, CT_DEFAULT_TIMEOUTS, CtL4, CtNatAction, CtReason, CtTimeout, timeoutTable, type CtTimeoutPolicy } from './constants.js';
-import { CtUpdate, allocTcpPeers, growTcpPeers, tcpInvalidFlags, tcpNewConn, tcpPeerState, tcpUpdate, tcpValidNew, type TcpPeers } from './tcp.js';
+import { CtNat as CtNatImport, CtState as CtStateImport, type ConntrackEngine, type CtRequest, type CtResult } from '../lflow/ct-api.js';
+import {
+  CT_DEFAULT_CONN_LIMIT,
+  CT_DEFAULT_TIMEOUTS,
+  CtL4 as CtL4Import,
+  CtNatAction,
+  CtReason as CtReasonImport,
+  CtTimeout as CtTimeoutImport,
+  timeoutTable,
+  type CtTimeoutPolicy,
+} from './constants.js';
+import {
+  CtUpdate as CtUpdateImport,
+  allocTcpPeers,
+  growTcpPeers,
+  tcpInvalidFlags as tcpInvalidFlagsImport,
+  tcpNewConn as tcpNewConnImport,
+  tcpPeerState,
+  tcpUpdate as tcpUpdateImport,
+  tcpValidNew as tcpValidNewImport,
+  type TcpPeers,
+} from './tcp.js';
+
+/*
+ * What the hot path reads of other modules, bound to module constants: V8's optimizing compiler folds a module's
+ * own const (an enum object's fields become immediates, a function is inlined outright), where every use of an
+ * import loads its binding's cell and checks it is initialised — and, for an enum object, its map and the field —
+ * several instructions per use, hundreds per ct() call.
+ */
+const DecodeStatus = DecodeStatusImport;
+const L3 = L3Import;
+const checksumAdjust16 = checksumAdjust16Import;
+const foldSum = foldSumImport;
+const pseudoHeaderSumV4 = pseudoHeaderSumV4Import;
+const pseudoHeaderSumV6 = pseudoHeaderSumV6Import;
+const read16 = read16Import;
+const read32 = read32Import;
+const rewriteIpv4Address = rewriteIpv4AddressImport;
+const sumWords = sumWordsImport;
+const walkIpv6 = walkIpv6Import;
+const write16 = write16Import;
+const write32 = write32Import;
+const CtNat = CtNatImport;
+const CtState = CtStateImport;
+const CtL4 = CtL4Import;
+const CtReason = CtReasonImport;
+const CtTimeout = CtTimeoutImport;
+const CtUpdate = CtUpdateImport;
+const tcpInvalidFlags = tcpInvalidFlagsImport;
+const tcpNewConn = tcpNewConnImport;
+const tcpUpdate = tcpUpdateImport;
+const tcpValidNew = tcpValidNewImport;
 
 /**
  * Words per connection key: the source and destination addresses' first words, source L4, destination L4, meta,

@@ -7,8 +7,13 @@
  * `entry * 2 + peer`, so tracking a segment allocates nothing.
  * @module
  */
-import { read16, read32 } from '@vippath/wire';
-import { CtTcpState, CtTimeout } from './constants.js';
+import { read16 as read16Import, read32 as read32Import } from '@vippath/wire';
+import { CtTcpState, CtTimeout as CtTimeoutImport } from './constants.js';
+
+// Imports bound to module constants, which the optimizing compiler folds (see engine.ts).
+const read16 = read16Import;
+const read32 = read32Import;
+const CtTimeout = CtTimeoutImport;
 
 /** TCP header flag bits (low 12 bits of the offset/flags word, as OVS's `TCP_FLAGS`). */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
