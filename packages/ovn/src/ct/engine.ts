@@ -723,10 +723,13 @@ export class OvsConntrack implements ConntrackEngine {
       this.xNodeGen = keys[(kn >> 1) * R + R_GEN]!;
     }
     this.xState = res.state;
-    this.xRes = res;
+    // The same objects call after call: a store of an object reference runs V8's write barrier, whose slow path
+    // (a young object stored into this old one — the caller's buffers stay young while nothing allocates) was a
+    // builtin call per store, three per ct().
+    if (this.xRes !== res) this.xRes = res;
     this.xPacket = res.packet;
-    this.xFrame = frame;
-    this.xDecoded = d;
+    if (this.xFrame !== frame) this.xFrame = frame;
+    if (this.xDecoded !== d) this.xDecoded = d;
     this.xL3 = d.l3Offset;
     this.xL4 = d.l4Offset;
     this.xEnd = d.l3End;
@@ -775,7 +778,7 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.setLabel) this.setLabel(e, req, res);
     }
     if (!nat && e >= 0) {
-      this.cacheResult = res;
+      if (this.cacheResult !== res) this.cacheResult = res;
       this.cacheSlot = e;
       this.cacheGen = this.keys[e * R + R_GEN];
       this.cacheReply = this.ctxReply;
