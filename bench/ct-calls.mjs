@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Counts the conntrack engine's calls per established ACK of the switch-est workload (bench/switch-workload.mjs) on
-// ROOT's switch: execute, key extractions (checksums verified), kept keys reused, hash lookups, hints taken. Shows
+// ROOT's switch: execute, key extractions (checksums verified), kept keys reused, hash lookups, hints taken (by the lookup or by executeHinted's IPv4 TCP path, hintedTcp4). Shows
 // which work a replayed ACK still does. Usage: node bench/ct-calls.mjs [ROOT] [FLOWS] [FRAMES] [est|new] — `new`: per
 // SYN of the switch-new workload (FRAMES distinct connections; FLOWS unused).
 import { join } from 'node:path';
@@ -13,12 +13,12 @@ const w = kase === 'new' ? newWorkload(sw, Number(frames)) : estWorkload(sw, Num
 const { OvsConntrack } = await import(pathToFileURL(join(root, 'packages/ovn/dist/index.js')).href);
 const P = OvsConntrack.prototype;
 const counts = {};
-for (const name of ['execute', 'executeHinted', 'extractKey', 'reuseKey', 'lookupCk', 'lookupKey', 'hinted', 'natPacket']) {
+for (const name of ['execute', 'executeHinted', 'hintedTcp4', 'extractKey', 'reuseKey', 'lookupCk', 'lookupKey', 'hinted', 'natPacket']) {
   const orig = P[name];
   if (typeof orig !== 'function') continue;
   P[name] = function (...a) {
     const r = orig.apply(this, a);
-    const key = name === 'hinted' ? (r >= 0 ? 'hinted (taken)' : 'hinted (refused)') : name;
+    const key = name === 'hinted' ? (r >= 0 ? 'hinted (taken)' : 'hinted (refused)') : name === 'hintedTcp4' ? (r ? 'hintedTcp4 (taken)' : 'hintedTcp4 (left to execute)') : name;
     counts[key] = (counts[key] ?? 0) + 1;
     return r;
   };

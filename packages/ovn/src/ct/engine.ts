@@ -14,27 +14,76 @@
  */
 import {
   formatIPv6,
-  DecodeStatus,
-  L3,
+  DecodeStatus as DecodeStatusImport,
+  L3 as L3Import,
   VippathError,
-  checksumAdjust16,
-  foldSum,
+  checksumAdjust16 as checksumAdjust16Import,
+  foldSum as foldSumImport,
   internetChecksum,
-  pseudoHeaderSumV4,
-  pseudoHeaderSumV6,
-  read16,
-  read32,
-  rewriteIpv4Address,
-  sumWords,
-  walkIpv6,
-  write16,
-  write32,
+  pseudoHeaderSumV4 as pseudoHeaderSumV4Import,
+  pseudoHeaderSumV6 as pseudoHeaderSumV6Import,
+  read16 as read16Import,
+  read32 as read32Import,
+  rewriteIpv4Address as rewriteIpv4AddressImport,
+  sumWords as sumWordsImport,
+  walkIpv6 as walkIpv6Import,
+  write16 as write16Import,
+  write32 as write32Import,
   type DecodedFrame,
   type Ipv6Walk,
 } from '@vippath/wire';
-import { CtNat, CtState, type ConntrackEngine, type CtRequest, type CtResult } from '../lflow/ct-api.js';
-import { CT_DEFAULT_CONN_LIMIT, CT_DEFAULT_TIMEOUTS, CtL4, CtNatAction, CtReason, CtTimeout, timeoutTable, type CtTimeoutPolicy } from './constants.js';
-import { CtUpdate, allocTcpPeers, growTcpPeers, tcpInvalidFlags, tcpNewConn, tcpPeerState, tcpUpdate, tcpValidNew, type TcpPeers } from './tcp.js';
+import { CtNat as CtNatImport, CtState as CtStateImport, type ConntrackEngine, type CtRequest, type CtResult } from '../lflow/ct-api.js';
+import {
+  CT_DEFAULT_CONN_LIMIT,
+  CT_DEFAULT_TIMEOUTS,
+  CtL4 as CtL4Import,
+  CtNatAction,
+  CtReason as CtReasonImport,
+  CtTimeout as CtTimeoutImport,
+  timeoutTable,
+  type CtTimeoutPolicy,
+} from './constants.js';
+import {
+  CtUpdate as CtUpdateImport,
+  allocTcpPeers,
+  growTcpPeers,
+  tcpInvalidFlags as tcpInvalidFlagsImport,
+  tcpNewConn as tcpNewConnImport,
+  tcpPeerState,
+  tcpUpdate as tcpUpdateImport,
+  tcpValidNew as tcpValidNewImport,
+  type TcpPeers,
+} from './tcp.js';
+
+/*
+ * What the hot path reads of other modules, bound to module constants: V8's optimizing compiler folds a module's
+ * own const (an enum object's fields become immediates, a function is inlined outright), where every use of an
+ * import loads its binding's cell and checks it is initialised — and, for an enum object, its map and the field —
+ * several instructions per use, hundreds per ct() call.
+ */
+const DecodeStatus = DecodeStatusImport;
+const L3 = L3Import;
+const checksumAdjust16 = checksumAdjust16Import;
+const foldSum = foldSumImport;
+const pseudoHeaderSumV4 = pseudoHeaderSumV4Import;
+const pseudoHeaderSumV6 = pseudoHeaderSumV6Import;
+const read16 = read16Import;
+const read32 = read32Import;
+const rewriteIpv4Address = rewriteIpv4AddressImport;
+const sumWords = sumWordsImport;
+const walkIpv6 = walkIpv6Import;
+const write16 = write16Import;
+const write32 = write32Import;
+const CtNat = CtNatImport;
+const CtState = CtStateImport;
+const CtL4 = CtL4Import;
+const CtReason = CtReasonImport;
+const CtTimeout = CtTimeoutImport;
+const CtUpdate = CtUpdateImport;
+const tcpInvalidFlags = tcpInvalidFlagsImport;
+const tcpNewConn = tcpNewConnImport;
+const tcpUpdate = tcpUpdateImport;
+const tcpValidNew = tcpValidNewImport;
 
 /**
  * Words per connection key: the source and destination addresses' first words, source L4, destination L4, meta,
@@ -506,11 +555,114 @@ export class OvsConntrack implements ConntrackEngine {
    */
   executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number): void {
     if (epoch === this.epochNow) {
+      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen)) return;
       this.hintIn = node;
       this.hintInGen = gen;
     }
     this.execute(frame, length, d, req, res, now);
     this.hintIn = -1;
+  }
+
+  /**
+   * {@link execute} of an IPv4 TCP packet whose hint is taken (the usual call of an established flow's replayed walk),
+   * in one function: the key from the kept one or from the packet, the hint's node checked against it as
+   * {@link hinted} checks, the TCP tracker, then the same NAT, metadata and kept-key steps as execute's. What
+   * execute would do otherwise — the sweep, time running backwards, process_one_fast's cache, force, mark and label
+   * writes, a packet NATed in an earlier zone, another protocol, a packet execute would count as invalid before its
+   * lookup (bad checksum, port 0, flags), a hint not taken — returns false before any state changes, and execute
+   * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
+   * hinted call's instructions.
+   */
+  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
+    if (now < this.lastNow || now >= this.nextSweep || req.force || req.setMark || req.setLabel) return false;
+    if (this.cacheResult === res && this.cacheSlot >= 0) return false;
+    const zone = req.zone & 0xffff;
+    const state0 = res.state !== 0 && res.zone !== zone ? 0 : res.state;
+    if (state0 & NAT_BITS) return false;
+    const keys = this.keys;
+    const base = (n >> 1) * R;
+    if (base >= keys.length || keys[base + R_GEN] !== gen) return false;
+    if (this.recB[(base + R_BYTES) * 4 + B_L4] !== CtL4.TCP) return false;
+    const same = this.samePacket(frame, d, res);
+    const l4 = d.l4Offset;
+    let src: number;
+    let dst: number;
+    let sp: number;
+    let dp: number;
+    if (same) {
+      const xk = this.xk;
+      if (xk[K_META] !== 6 << 16) return false;
+      src = xk[K_SRC]!;
+      dst = xk[K_DST]!;
+      sp = xk[K_SL4]!;
+      dp = xk[K_DL4]!;
+    } else {
+      if (d.status !== DecodeStatus.OK || d.l3 !== L3.IPV4 || d.ipFragment || d.ipProto !== 6 || l4 < 0) return false;
+      src = d.ipSrc;
+      dst = d.ipDst;
+      sp = read16(frame, l4);
+      dp = read16(frame, l4 + 2);
+    }
+    const meta = zone | (6 << 16);
+    const b = base + (n & 1) * REV;
+    if (keys[b + K_META] !== meta || keys[b + K_SL4] !== sp || keys[b + K_DL4] !== dp || keys[b + K_SRC] !== src || keys[b + K_DST] !== dst) return false;
+    if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
+    const flags = read16(frame, l4 + 12) & 0xfff;
+    if (tcpInvalidFlags(flags)) return false;
+    // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
+    if (!same && this.validate && (foldSum(this.sumBytes(frame, d.l3Offset, d.ipHeaderLength)) !== 0xffff || !this.l4ChecksumOk(frame, d, l4, d.l3End - l4, 6))) return false;
+    // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
+    let node = n;
+    if (n & 1 && keys[base + K_META] === meta && keys[base + K_SL4] === sp && keys[base + K_DL4] === dp && keys[base + K_SRC] === src && keys[base + K_DST] === dst) node = n - 1;
+
+    // Taken: from here on, what execute does.
+    this.lastNow = now;
+    res.rewritten = false;
+    this.natNode = -1;
+    this.cacheSlot = -1;
+    const ck = this.ck;
+    ck[K_SRC] = src;
+    ck[K_DST] = dst;
+    ck[K_SL4] = sp;
+    ck[K_DL4] = dp;
+    ck[K_META] = meta;
+    this.ckHashed = false;
+    this.ctxRelated = false;
+    if (!same) {
+      // extractKey's and keepKey's.
+      this.likelyNew = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+      this.xNode = -1;
+      const xk = this.xk;
+      xk[K_SRC] = src;
+      xk[K_DST] = dst;
+      xk[K_SL4] = sp;
+      xk[K_DL4] = dp;
+      xk[K_META] = 6 << 16;
+    }
+    this.xOk = true;
+    res.state = state0;
+    const reply = (node & 1) === 1;
+    this.ctxReply = reply;
+    this.hintOut = node;
+    this.hintOutGen = gen;
+    const e = node >> 1;
+    // conn_update: the TCP tracker and the expiration.
+    const r = tcpUpdate(this.tcp, e, reply, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2), this.seqCheck);
+    const tm = (r >> 4) - 1;
+    if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
+    let createNew: boolean;
+    if ((r & 15) === CtUpdate.VALID) {
+      res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
+      createNew = false;
+    } else {
+      if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
+      createNew = this.verdict(res, e, r & 15, now);
+    }
+    const nat = req.nat !== CtNat.NONE;
+    if (nat && !createNew) this.handleNat(frame, d, e, zone, reply, false, res);
+    this.finishOne(frame, d, req, res, zone, nat, now, e, createNew);
+    this.noteKey(frame, d, res, true);
+    return true;
   }
 
   /**
@@ -674,10 +826,13 @@ export class OvsConntrack implements ConntrackEngine {
       this.xNodeGen = keys[(kn >> 1) * R + R_GEN]!;
     }
     this.xState = res.state;
-    this.xRes = res;
+    // The same objects call after call: a store of an object reference runs V8's write barrier, whose slow path
+    // (a young object stored into this old one — the caller's buffers stay young while nothing allocates) was a
+    // builtin call per store, three per ct().
+    if (this.xRes !== res) this.xRes = res;
     this.xPacket = res.packet;
-    this.xFrame = frame;
-    this.xDecoded = d;
+    if (this.xFrame !== frame) this.xFrame = frame;
+    if (this.xDecoded !== d) this.xDecoded = d;
     this.xL3 = d.l3Offset;
     this.xL4 = d.l4Offset;
     this.xEnd = d.l3End;
@@ -712,6 +867,11 @@ export class OvsConntrack implements ConntrackEngine {
       createNew = true;
     }
 
+    this.finishOne(frame, d, req, res, zone, nat, now, e, createNew);
+  }
+
+  /** process_one after the state update: a new connection (commit), the metadata, mark and label, the fast-path cache. */
+  private finishOne(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, zone: number, nat: boolean, now: number, e: number, createNew: boolean): void {
     if (createNew) {
       // OVS looks the key up once more under ct_lock (another thread may have committed it meanwhile); here
       // nothing runs in between, and when the first lookup of this very key missed, lookupCk answers from its
@@ -726,7 +886,7 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.setLabel) this.setLabel(e, req, res);
     }
     if (!nat && e >= 0) {
-      this.cacheResult = res;
+      if (this.cacheResult !== res) this.cacheResult = res;
       this.cacheSlot = e;
       this.cacheGen = this.keys[e * R + R_GEN];
       this.cacheReply = this.ctxReply;
@@ -930,7 +1090,11 @@ export class OvsConntrack implements ConntrackEngine {
       if (this.ctxReply) res.state |= CtState.RPL;
       return false;
     }
-    const r = this.connUpdate(frame, d, e, this.ctxReply, now);
+    return this.verdict(res, e, this.connUpdate(frame, d, e, this.ctxReply, now), now);
+  }
+
+  /** conn_update_state's answer to the tracker's {@link CtUpdate} `r`: the ct_state bits; returns "create a new connection". */
+  private verdict(res: CtResult, e: number, r: number, now: number): boolean {
     switch (r) {
       case CtUpdate.VALID:
         res.state = (res.state | CtState.EST) & ~CtState.NEW;

@@ -7,8 +7,13 @@
  * `entry * 2 + peer`, so tracking a segment allocates nothing.
  * @module
  */
-import { read16, read32 } from '@vippath/wire';
-import { CtTcpState, CtTimeout } from './constants.js';
+import { read16 as read16Import, read32 as read32Import } from '@vippath/wire';
+import { CtTcpState, CtTimeout as CtTimeoutImport } from './constants.js';
+
+// Imports bound to module constants, which the optimizing compiler folds (see engine.ts).
+const read16 = read16Import;
+const read32 = read32Import;
+const CtTimeout = CtTimeoutImport;
 
 /** TCP header flag bits (low 12 bits of the offset/flags word, as OVS's `TCP_FLAGS`). */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
@@ -156,14 +161,19 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   const dst = e * TCP_STRIDE + (reply ? 0 : TCP_PEER);
   const flags = read16(frame, l4 + 12) & 0xfff;
   let win = read16(frame, l4 + 14);
+  // The peers' packed words (max window, window scale, state) are read into locals and written back once: each
+  // accessor's read-modify-write of the array was a load and a store the compiler could not merge (a store to a
+  // typed array may alias any later load of it).
+  let sp = t[src + PACKED]!;
+  let dp = t[dst + PACKED]!;
 
   if ((flags & (SYN | ACK)) === SYN) {
     // A new SYN on a connection both sides have closed reopens it; a repeated SYN keeps it opening.
-    if (state(t, dst) >= FIN_WAIT_2 && state(t, src) >= FIN_WAIT_2) {
+    if (dp >>> 24 >= FIN_WAIT_2 && sp >>> 24 >= FIN_WAIT_2) {
       setState(t, src, CLOSED);
       setState(t, dst, CLOSED);
       return CtUpdate.NEW;
-    } else if (state(t, src) <= SYN_SENT) {
+    } else if (sp >>> 24 <= SYN_SENT) {
       setState(t, src, SYN_SENT);
       return CtUpdate.VALID_NEW | ((CtTimeout.TCP_FIRST_PACKET + 1) << 4);
     }
@@ -171,10 +181,12 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
 
   let sws = 0;
   let dws = 0;
-  if (wscale(t, src) & WSCALE_FLAG && wscale(t, dst) & WSCALE_FLAG && !(flags & SYN)) {
-    sws = wscale(t, src) & WSCALE_MASK;
-    dws = wscale(t, dst) & WSCALE_MASK;
-  } else if (wscale(t, src) & WSCALE_UNKNOWN && wscale(t, dst) & WSCALE_UNKNOWN && !(flags & SYN)) {
+  const sScale = (sp >>> 16) & 0xff;
+  const dScale = (dp >>> 16) & 0xff;
+  if (sScale & WSCALE_FLAG && dScale & WSCALE_FLAG && !(flags & SYN)) {
+    sws = sScale & WSCALE_MASK;
+    dws = dScale & WSCALE_MASK;
+  } else if (sScale & WSCALE_UNKNOWN && dScale & WSCALE_UNKNOWN && !(flags & SYN)) {
     sws = MAX_WSCALE;
     dws = MAX_WSCALE;
   }
@@ -184,8 +196,8 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   let ack = read32(frame, l4 + 8);
   let end: number;
   let checkAckskew = true;
-  if (state(t, src) < SYN_SENT) {
-    // This peer's first packet.
+  if (sp >>> 24 < SYN_SENT) {
+    // This peer's first packet (rare: through the array, then the locals read again).
     end = (seq + payloadLength) >>> 0;
     if (flags & SYN) {
       end = (end + 1) >>> 0;
@@ -212,49 +224,56 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
       checkAckskew = false;
     }
     if (win > maxWin(t, src)) setMaxWin(t, src, win);
+    sp = t[src + PACKED]!;
+    dp = t[dst + PACKED]!;
   } else {
     end = (seq + payloadLength) >>> 0;
     if (flags & SYN) end = (end + 1) >>> 0;
     if (flags & FIN) end = (end + 1) >>> 0;
   }
 
+  const sLo = t[src + SEQLO]!;
+  const sHi = t[src + SEQHI]!;
+  const dLo = t[dst + SEQLO]!;
   if ((flags & ACK) === 0) {
-    ack = t[dst + SEQLO]!;
+    ack = dLo;
   } else if (ack === 0 && (flags & (ACK | RST)) === (ACK | RST)) {
     // Stacks that send RST|ACK with ack 0 after a timed-out SYN.
-    ack = t[dst + SEQLO]!;
+    ack = dLo;
   }
 
   if (seq === end) {
     // No data: relax the sequence check.
-    seq = t[src + SEQLO]!;
+    seq = sLo;
     end = seq;
   }
 
-  const ackskew = checkAckskew ? (t[dst + SEQLO]! - ack) | 0 : 0;
+  const ackskew = checkAckskew ? (dLo - ack) | 0 : 0;
   const inWindow =
-    seqGeq(t[src + SEQHI]!, end) &&
-    seqGeq(seq, (t[src + SEQLO]! - (maxWin(t, dst) << dws)) >>> 0) &&
+    seqGeq(sHi, end) &&
+    seqGeq(seq, (sLo - ((dp & 0xffff) << dws)) >>> 0) &&
     ackskew >= -MAX_ACK_WINDOW &&
     ackskew <= MAX_ACK_WINDOW << sws &&
-    ((flags & RST) === 0 || origSeq === t[src + SEQLO] || origSeq === ((t[src + SEQLO]! + 1) >>> 0) || ((origSeq + 1) >>> 0) === t[src + SEQLO]);
+    ((flags & RST) === 0 || origSeq === sLo || origSeq === ((sLo + 1) >>> 0) || ((origSeq + 1) >>> 0) === sLo);
 
   if (inWindow || !seqCheck) {
-    if (maxWin(t, src) < win) setMaxWin(t, src, win);
-    if (seqGt(end, t[src + SEQLO]!)) t[src + SEQLO] = end;
+    if ((sp & 0xffff) < win) sp = (sp & 0xffff0000) | win;
+    if (seqGt(end, sLo)) t[src + SEQLO] = end;
     if (seqGeq((ack + (win << sws)) >>> 0, t[dst + SEQHI]!)) t[dst + SEQHI] = (ack + Math.max(win << sws, 1)) >>> 0;
-    if (flags & SYN && state(t, src) < SYN_SENT) setState(t, src, SYN_SENT);
-    if (flags & FIN && state(t, src) < CLOSING) setState(t, src, CLOSING);
+    let s = sp >>> 24;
+    let d = dp >>> 24;
+    if (flags & SYN && s < SYN_SENT) s = SYN_SENT;
+    if (flags & FIN && s < CLOSING) s = CLOSING;
     if (flags & ACK) {
-      if (state(t, dst) === SYN_SENT) setState(t, dst, ESTABLISHED);
-      else if (state(t, dst) === CLOSING) setState(t, dst, FIN_WAIT_2);
+      if (d === SYN_SENT) d = ESTABLISHED;
+      else if (d === CLOSING) d = FIN_WAIT_2;
     }
     if (flags & RST) {
-      setState(t, src, TIME_WAIT);
-      setState(t, dst, TIME_WAIT);
+      s = TIME_WAIT;
+      d = TIME_WAIT;
     }
-    const s = state(t, src);
-    const d = state(t, dst);
+    t[src + PACKED] = ((sp & 0x00ffffff) | (s << 24)) >>> 0;
+    t[dst + PACKED] = ((dp & 0x00ffffff) | (d << 24)) >>> 0;
     let tm: number;
     if (s >= FIN_WAIT_2 && d >= FIN_WAIT_2) tm = CtTimeout.TCP_CLOSED;
     else if (s >= CLOSING && d >= CLOSING) tm = CtTimeout.TCP_FIN_WAIT;
@@ -264,22 +283,24 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     return CtUpdate.VALID | ((tm + 1) << 4);
   }
 
-  if (
-    (state(t, dst) < SYN_SENT || state(t, dst) >= FIN_WAIT_2 || state(t, src) >= FIN_WAIT_2) &&
-    seqGeq((t[src + SEQHI]! + MAX_ACK_WINDOW) >>> 0, end) &&
-    seqGeq(seq, (t[src + SEQLO]! - MAX_ACK_WINDOW) >>> 0)
-  ) {
+  const s = sp >>> 24;
+  const d = dp >>> 24;
+  if ((d < SYN_SENT || d >= FIN_WAIT_2 || s >= FIN_WAIT_2) && seqGeq((sHi + MAX_ACK_WINDOW) >>> 0, end) && seqGeq(seq, (sLo - MAX_ACK_WINDOW) >>> 0)) {
     // Shotgunned SYNs, a connection picked up after the table was flushed, or stray packets right after
     // close: accepted within a window either way, without refreshing the timeout (so floods do not keep
     // the entry alive).
-    if (maxWin(t, src) < win) setMaxWin(t, src, win);
-    if (seqGt(end, t[src + SEQLO]!)) t[src + SEQLO] = end;
+    if ((sp & 0xffff) < win) sp = (sp & 0xffff0000) | win;
+    if (seqGt(end, sLo)) t[src + SEQLO] = end;
     if (seqGeq((ack + (win << sws)) >>> 0, t[dst + SEQHI]!)) t[dst + SEQHI] = (ack + Math.max(win << sws, 1)) >>> 0;
-    if (flags & FIN && state(t, src) < CLOSING) setState(t, src, CLOSING);
+    let ns = s;
+    let nd = d;
+    if (flags & FIN && ns < CLOSING) ns = CLOSING;
     if (flags & RST) {
-      setState(t, src, TIME_WAIT);
-      setState(t, dst, TIME_WAIT);
+      ns = TIME_WAIT;
+      nd = TIME_WAIT;
     }
+    t[src + PACKED] = ((sp & 0x00ffffff) | (ns << 24)) >>> 0;
+    t[dst + PACKED] = ((dp & 0x00ffffff) | (nd << 24)) >>> 0;
     return CtUpdate.VALID;
   }
   return CtUpdate.INVALID;
