@@ -22,12 +22,20 @@ function copyInto(dst: number[], src: readonly number[]): void {
   for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
 }
 
+/**
+ * Where a way-in key holds the source MAC: its first two bytes in word SRC_HI, its last four in the word after
+ * ({@link linkWords}, {@link PathCaches.fastKey}). A {@link CacheEntry.wild} entry's key has both zeroed; its
+ * lookup ({@link PathCaches.findWild}) zeroes them in the frame's key and {@link sameWild} skips them.
+ */
+const SRC_HI = 2;
+const SRC_LO = SRC_HI + 1;
+
 /** A way-in key's first words, either family: the MACs, the tag, the EtherType (what the wire and the NIC read). */
 function linkWords(w: Int32Array, buf: Uint8Array, d: DecodedFrame): void {
   w[0] = (buf[0]! << 8) | buf[1]!;
   w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-  w[2] = (buf[6]! << 8) | buf[7]!;
-  w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+  w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
+  w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
   w[4] = d.vlanTci[0]!;
   w[5] = d.etherType;
 }
@@ -109,8 +117,8 @@ function hashBytes(buf: Uint8Array, n: number): number {
 /** Whether a wild way-in entry's key (`k[0, kn)`, the source MAC's words 0) is `w[0, n)` with those words zeroed. */
 function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean {
   if (kn !== n) return false;
-  if (k[0] !== w[0] || k[1] !== w[1]) return false;
-  for (let i = 4; i < n; i++) if (k[i] !== w[i]) return false;
+  for (let i = 0; i < SRC_HI; i++) if (k[i] !== w[i]) return false;
+  for (let i = SRC_LO + 1; i < n; i++) if (k[i] !== w[i]) return false;
   return true;
 }
 
@@ -411,8 +419,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.kw;
     w[0] = (buf[0]! << 8) | buf[1]!;
     w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-    w[2] = (buf[6]! << 8) | buf[7]!;
-    w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+    w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
+    w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
     w[4] = (buf[14]! << 8) | buf[15]!;
     w[5] = 0x0800;
     w[6] = 20 | 0x400 | (6 << 16);
@@ -514,14 +522,14 @@ export class PathCaches implements PathWatch, OutPathCache {
       e = m;
       h = this.lastWildHash;
     } else {
-      const s0 = w[2]!;
-      const s1 = w[3]!;
-      w[2] = 0;
-      w[3] = 0;
+      const s0 = w[SRC_HI]!;
+      const s1 = w[SRC_LO]!;
+      w[SRC_HI] = 0;
+      w[SRC_LO] = 0;
       h = (FlowCache.hashWords(w, n) ^ WILD_MIX) & 0x3fffffff;
       e = this.flows.find(h, w, n);
-      w[2] = s0;
-      w[3] = s1;
+      w[SRC_HI] = s0;
+      w[SRC_LO] = s1;
       if (e !== undefined && e.wild) {
         this.lastWild = e;
         this.lastWildHash = h;
@@ -1196,8 +1204,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     const setSrc = setsSource(rules);
     const keepSrc = !setSrc && sameBytes(m.subarray(6, 12), frame.subarray(6, 12), 6);
     if (!this.reads.src && made.stages === undefined && (setSrc || keepSrc)) {
-      key[2] = 0;
-      key[3] = 0;
+      key[SRC_HI] = 0;
+      key[SRC_LO] = 0;
       this.flows.set((FlowCache.hashWords(key, kn) ^ WILD_MIX) & 0x3fffffff, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog, true, keepSrc));
     } else this.flows.set(hash, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog));
   }
