@@ -167,9 +167,13 @@ describe('new clients\' first ARP requests through the caches', () => {
   });
 
   it('br-provider at its MAC limit with the owner\'s own entry the oldest: the full path forgets it and learns it again', () => {
-    // node3 owns the VIP; a SYN's answer refreshes the router's MAC there after the ARP refreshed the owner's.
-    const events: NEv[] = [arp(60), { kind: 'syn', mac: 70, ip: 1, gapMs: 10 }, { kind: 'limit', node: 3, limit: 0, above: true, gapMs: 1 }, arp(61), arp(62)];
+    // node3 owns the VIP and holds [client, owner] at its limit. A client's learning and the owner's refresh share
+    // a time, so from the second request on the owner's entry (learned first) is the oldest by NORMAL's tie-break:
+    // the full path forgets it for the new client and learns it again for the reply; a replay would refresh it.
+    const events: NEv[] = [arp(60), { kind: 'limit', node: 3, limit: 0, above: true, gapMs: 1 }, arp(61), arp(62), arp(63)];
     same(events);
+    // Then room again: the entry made first refreshed an owner's entry that is gone (another stands in its place).
+    same([...events, { kind: 'limit', node: 3, limit: 8, above: true, gapMs: 1 }, arp(64), arp(65)]);
   });
 
   it('a client the wire forgot while br-provider still holds it: its request refreshes br-provider\'s entry, it does not make another', () => {
