@@ -32,10 +32,13 @@ describe('the text summary of a replay with many clients', () => {
     const text = summaryText(summary);
     for (const line of text.split('\n')) expect(line.length).toBeLessThan(400);
     expect(text).toContain(`clients: 10000 addresses; most frames: ${ip(0)} ×100, ${ip(1)} ×99, ${ip(2)} ×98, ${ip(3)} ×97, ${ip(4)} ×96, … (9995 more)`);
-    expect(text).toContain(`served by web-a on node1: 30000 request(s), over 256 client addresses seen: ${ip(0)}, ${ip(1)}, ${ip(2)}, ${ip(3)}, ${ip(4)}, … (no SNAT)`);
+    expect(text).toContain(`served by web-a on node1: 30000 request(s), over 256 client addresses seen, 256 of them listed (20000 requests from the others): ${ip(0)}, ${ip(1)}, ${ip(2)}, ${ip(3)}, ${ip(4)}, … (no SNAT)`);
     expect(text).toContain('node1: web-0 ×1000, web-1 ×999, web-2 ×998, web-3 ×997, web-4 ×996, … (35 more)');
     expect(text).toMatch(/ARP for the VIP answered by: 52:54:00:00:00:31 ×50, 52:54:00:00:00:30 ×49, .*… \(45 more\);/);
     expect(text).not.toContain(ip(300));
+    // Under the cap, the count is every address the pod saw: no "over", nothing left out of its list.
+    const under = summaryText({ ...summary, servedBy: { 'web-a': { node: 'node1', requests: 300, clients: Array.from({ length: 40 }, (_, i) => ip(i)) } } });
+    expect(under).toContain(`served by web-a on node1: 300 request(s), 40 client addresses seen: ${ip(0)}, ${ip(1)}, ${ip(2)}, ${ip(3)}, ${ip(4)}, … (no SNAT)`);
     const capped = summaryText({ ...summary, clients: { ...summary.clients, addressesCapped: true } });
     expect(capped).toContain('clients: over 10000 addresses;');
   });

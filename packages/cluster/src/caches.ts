@@ -14,6 +14,7 @@ import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type O
 import { DROP_KEY, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS, BASE_WORDS_6, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, shape6, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
+import { ST_BRIDGE, ST_HOST, ST_METALLB, ST_VLAN, ST_WIRE } from './recorder.js';
 import type { InjectResult } from './recorder.js';
 
 /** Makes `dst` a copy of `src` (no new array). */
@@ -22,12 +23,20 @@ function copyInto(dst: number[], src: readonly number[]): void {
   for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
 }
 
+/**
+ * Where a way-in key holds the source MAC: its first two bytes in word SRC_HI, its last four in the word after
+ * ({@link linkWords}, {@link PathCaches.fastKey}). A {@link CacheEntry.wild} entry's key has both zeroed; its
+ * lookup ({@link PathCaches.findWild}) zeroes them in the frame's key and {@link sameWild} skips them.
+ */
+const SRC_HI = 2;
+const SRC_LO = SRC_HI + 1;
+
 /** A way-in key's first words, either family: the MACs, the tag, the EtherType (what the wire and the NIC read). */
 function linkWords(w: Int32Array, buf: Uint8Array, d: DecodedFrame): void {
   w[0] = (buf[0]! << 8) | buf[1]!;
   w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-  w[2] = (buf[6]! << 8) | buf[7]!;
-  w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+  w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
+  w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
   w[4] = d.vlanTci[0]!;
   w[5] = d.etherType;
 }
@@ -109,8 +118,8 @@ function hashBytes(buf: Uint8Array, n: number): number {
 /** Whether a wild way-in entry's key (`k[0, kn)`, the source MAC's words 0) is `w[0, n)` with those words zeroed. */
 function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean {
   if (kn !== n) return false;
-  if (k[0] !== w[0] || k[1] !== w[1]) return false;
-  for (let i = 4; i < n; i++) if (k[i] !== w[i]) return false;
+  for (let i = 0; i < SRC_HI; i++) if (k[i] !== w[i]) return false;
+  for (let i = SRC_LO + 1; i < n; i++) if (k[i] !== w[i]) return false;
   return true;
 }
 
@@ -193,6 +202,98 @@ interface HostEntry {
   dropCode: DropCode;
 }
 
+/**
+ * A new client's first ARP request: the byte ranges of the request (one 802.1Q tag) that are its sender — the
+ * Ethernet source, the sender's hardware and protocol addresses — which a {@link NewArpEntry}'s key leaves out.
+ */
+const ARP_HEAD = 46;
+const ARP_SENDER_FROM = 26;
+const ARP_SENDER_TO = 36;
+/** In the owner's reply as it leaves on the wire (tagged): the client's MAC (destination, THA) and address (TPA). */
+const REPLY_DST_TO = 6;
+const REPLY_THA = 36;
+const REPLY_TPA = 42;
+const REPLY_LENGTH = 64;
+
+/** What a new client's ARP did between two of the OVN switch's runs (or before the first, after the last). */
+interface ArpWindow {
+  stageDelta: Int32Array;
+  edgeIds: Int32Array;
+  edgeDelta: Int32Array;
+  drops: Array<{ at: string; code: DropCode }>;
+  /** NORMAL learning the client's MAC anew (the record of the run that made the entry, for its table and port). */
+  learned: Array<{ bridge: Bridge; l: MacLearned }>;
+  /** Rule hits and MAC refreshes (none new), per bridge. */
+  fx: Array<{ bridge: Bridge; fx: BridgeEffects }>;
+  speakerDrops: Array<{ speaker: Speaker; reason: ResponderDrop }>;
+  /** The request crossing the wire from the outside (the first window), the owner's reply crossing it. */
+  request: boolean;
+  reply: boolean;
+}
+
+/** One of the switch's runs on a node's copy of the request, and what the full path does after it on that node. */
+interface ArpSwitchRun {
+  path: NodePath;
+  from: number;
+  depth: number;
+  /** Whether the node's br-provider sends the request to LOCAL after the patch port (MetalLB then answers or drops). */
+  localAfter: boolean;
+}
+
+/**
+ * A new client's first ARP request for an announced VIP (the wire and the bridges learn its MAC anew), keyed
+ * without its sender: the OVN switch runs for real on each node's copy (northd's flows may read arp.spa, and
+ * put_fdb/lookup_fdb change the switch's state per source); everything else is replayed — the wire learning the
+ * MAC, each bridge's NORMAL learning it, rule statistics, MetalLB's drop counts, the owner's reply (its bytes a
+ * template with the sender's MAC and address filled in, as speaker.ts `arp()` builds it), the owner's br-provider
+ * refreshing its own MAC, the counters — in the full path's order around the switch's runs.
+ */
+interface NewArpEntry {
+  /** The request's first {@link ARP_HEAD} bytes with the sender's ranges zeroed, and its length. */
+  head: Uint8Array;
+  length: number;
+  generation: number;
+  lsVersion: number;
+  bridges: Bridge[];
+  bridgeVersions: number[];
+  owner: string;
+  ownerMac: number;
+  /** The owner's reply as the wire carries it, the client's MAC and address zeroed. */
+  template: Uint8Array;
+  windows: ArpWindow[];
+  runs: ArpSwitchRun[];
+  /** The MAC refreshes every window replays, checked still standing per hit. */
+  refreshed: Array<{ bridge: Bridge; l: MacLearned }>;
+}
+
+/** The state at one point of a watched new client's ARP (see {@link PathCaches.narpMark}). */
+interface NarpMark {
+  stages: Int32Array;
+  edges: number[];
+  drops: number;
+  rules: number[];
+  macs: number[];
+  speakerFx: number[];
+  outside: number;
+  wires: number;
+  answered: boolean;
+  fdb: number;
+}
+
+/** A new client's ARP being watched: marks around each of the switch's outermost runs. */
+interface NarpWatch {
+  start: NarpMark;
+  marks: NarpMark[];
+  runs: Array<{ node: string; from: string; depth: number; frame: Uint8Array; inport: string }>;
+  /** Nodes whose LOCAL port the request reached, with how many switch runs had started then. */
+  locals: Array<{ node: string; runs: number }>;
+  level: number;
+  effects: BridgeEffects[];
+  speakerFx: ResponderDrop[][];
+  fdbEvictions: number;
+  bridgeEvictions: number[];
+}
+
 export class PathCaches implements PathWatch, OutPathCache {
   private readonly flows = new FlowCache();
   private readonly arps = new LruTable<number, ArpEntry>(16384);
@@ -259,14 +360,21 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** Frames the node's own stack drops, by the way-in key and the ICMP type (see HostEntry). */
   private readonly hosts = new LruTable<number, HostEntry>(16384);
   private hostHits = 0;
+  /** New clients' first ARP requests (see NewArpEntry), by a hash of the request without its sender. */
+  private readonly newArps = new LruTable<number, NewArpEntry>(4096);
+  private newArpHits = 0;
+  private narp: NarpWatch | undefined;
+  private readonly narpHead = new Uint8Array(ARP_HEAD);
+  private readonly narpBefore = new Int32Array(16);
+  private readonly narpAfter = new Int32Array(16);
 
   constructor(private readonly host: CacheHost) {
     host.dp.outCache = this;
   }
 
-  stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; backHits: number; backMisses: number; backEntries: number; hostHits: number; hostEntries: number } {
+  stats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; newArpHits: number; newArpEntries: number; backHits: number; backMisses: number; backEntries: number; hostHits: number; hostEntries: number } {
     const c = this.flows;
-    return { hits: c.hits, misses: c.misses, stale: c.stale, entries: c.size, arpHits: this.arpHits, arpEntries: this.arps.size, backHits: this.backHits, backMisses: this.backMisses, backEntries: this.backs.size, hostHits: this.hostHits, hostEntries: this.hosts.size };
+    return { hits: c.hits, misses: c.misses, stale: c.stale, entries: c.size, arpHits: this.arpHits, arpEntries: this.arps.size, newArpHits: this.newArpHits, newArpEntries: this.newArps.size, backHits: this.backHits, backMisses: this.backMisses, backEntries: this.backs.size, hostHits: this.hostHits, hostEntries: this.hosts.size };
   }
 
   /**
@@ -309,6 +417,16 @@ export class PathCaches implements PathWatch, OutPathCache {
       const e = this.arps.get(arpHash);
       if (e && e.length === length && sameBytes(buf, e.head, e.head.length) && this.arpUsable(e) && !(tracing && e.stages === undefined)) return this.arpReplay(e, buf, length, now, keep);
     }
+    // A new client's first ARP request (untraced, unkept: process()'s path): the switch runs, the rest is replayed.
+    let narpHash = -1;
+    if (arpCandidate && !keep && d.l3 === L3.ARP && this.newArpCandidate(buf, d)) {
+      narpHash = this.narpKey(buf);
+      const ne = this.newArps.get(narpHash);
+      if (ne !== undefined && ne.length === length && sameBytes(this.narpHead, ne.head, ARP_HEAD)) {
+        if (this.narpUsable(ne, buf)) return this.narpReplay(ne, buf, length, now);
+        this.newArps.delete(narpHash);
+      }
+    }
     // The class cached: one 802.1Q tag, a valid IPv4 or IPv6 header (any protocol, flags, payload, options,
     // extension headers or fragment: the key says which).
     const candidate = usable && !arpCandidate && d.status === 0 && d.vlanCount === 1 && (d.l3 === L3.IPV4 || d.l3 === L3.IPV6);
@@ -335,6 +453,17 @@ export class PathCaches implements PathWatch, OutPathCache {
         if (he !== undefined) return this.hostReplay(he, buf, length, now, keep);
       }
       this.flows.misses++;
+    }
+    if (narpHash >= 0 && !host.dueNow()) {
+      const nw = this.narpBegin();
+      let r: InjectResult | undefined;
+      try {
+        r = this.fullPath(buf, length, now, keep, true);
+      } finally {
+        this.narpStop();
+      }
+      this.narpEnd(nw, narpHash, r, buf, length);
+      return r;
     }
     // The full path, watched when the packet could become an entry (with its steps when they are wanted).
     const watch = (candidate && this.couldMake(buf)) || (arpCandidate && this.arpCouldMake(buf)) ? this.watchBegin(arpCandidate) : undefined;
@@ -411,8 +540,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.kw;
     w[0] = (buf[0]! << 8) | buf[1]!;
     w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-    w[2] = (buf[6]! << 8) | buf[7]!;
-    w[3] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+    w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
+    w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
     w[4] = (buf[14]! << 8) | buf[15]!;
     w[5] = 0x0800;
     w[6] = 20 | 0x400 | (6 << 16);
@@ -514,14 +643,14 @@ export class PathCaches implements PathWatch, OutPathCache {
       e = m;
       h = this.lastWildHash;
     } else {
-      const s0 = w[2]!;
-      const s1 = w[3]!;
-      w[2] = 0;
-      w[3] = 0;
+      const s0 = w[SRC_HI]!;
+      const s1 = w[SRC_LO]!;
+      w[SRC_HI] = 0;
+      w[SRC_LO] = 0;
       h = (FlowCache.hashWords(w, n) ^ WILD_MIX) & 0x3fffffff;
       e = this.flows.find(h, w, n);
-      w[2] = s0;
-      w[3] = s1;
+      w[SRC_HI] = s0;
+      w[SRC_LO] = s1;
       if (e !== undefined && e.wild) {
         this.lastWild = e;
         this.lastWildHash = h;
@@ -1007,6 +1136,276 @@ export class PathCaches implements PathWatch, OutPathCache {
     });
   }
 
+  /**
+   * Whether an ARP request (one tag, decoded into `d`) is a new client's that a {@link NewArpEntry} could serve: a
+   * unicast sender the wire does not know, whose Ethernet source is its ARP SHA (the wire and the bridges learn the
+   * one, MetalLB answers the other), and no br-provider flow reads the sender. (A gratuitous request, SPA = TPA,
+   * is one like any other here: br-provider's megaflows key on that layout, but NORMAL floods it the same way.)
+   */
+  private newArpCandidate(buf: Uint8Array, d: DecodedFrame): boolean {
+    if ((buf[6]! & 1) !== 0 || d.l3Offset !== 18) return false;
+    for (let i = 0; i < 6; i++) if (buf[6 + i] !== buf[ARP_SENDER_FROM + i]) return false;
+    const reads = this.reads;
+    reads.refresh(this.host.bridges);
+    if (reads.arpSender) return false;
+    return this.host.dp.segment.fdb.get(macNumber(buf, 6)) === undefined;
+  }
+
+  /** The request's head without its sender into {@link narpHead}; returns its hash. */
+  private narpKey(buf: Uint8Array): number {
+    const h = this.narpHead;
+    for (let i = 0; i < ARP_HEAD; i++) h[i] = buf[i]!;
+    for (let i = 6; i < 12; i++) h[i] = 0;
+    for (let i = ARP_SENDER_FROM; i < ARP_SENDER_TO; i++) h[i] = 0;
+    return hashBytes(h, ARP_HEAD);
+  }
+
+  /**
+   * Whether what a new-client ARP entry rests on holds for the request in `buf` (whose sender the wire does not
+   * know: {@link newArpCandidate}): versions; the wire has room for it without forgetting another MAC and still
+   * has the owner on its port; every bridge that learned the client's MAC can learn this one without eviction, in
+   * the same table; the MAC entries the replay refreshes still stand.
+   */
+  private narpUsable(e: NewArpEntry, buf: Uint8Array): boolean {
+    const host = this.host;
+    const dp = host.dp;
+    if (e.generation !== host.generation || e.lsVersion !== dp.ls.version) return false;
+    for (let i = 0; i < e.bridges.length; i++) if (e.bridges[i]!.version !== e.bridgeVersions[i]) return false;
+    const fdb = dp.segment.fdb;
+    if (fdb.size >= fdb.limit || fdb.get(e.ownerMac) !== e.owner) return false;
+    const src = macNumber(buf, 6);
+    for (const w of e.windows) for (const x of w.learned) if (!x.bridge.canLearnAnew(x.l, src)) return false;
+    for (const x of e.refreshed) if (!x.bridge.learnedStill(x.l)) return false;
+    return true;
+  }
+
+  /**
+   * Replays a new-client ARP entry for the request in `buf`: each window's effects, and between them the switch's
+   * runs for real on the node's untagged copy. A run that leaves the switch and its pods (a frame out of the
+   * localnet port, to LOCAL or the wire) — which the run that made the entry did not — makes the rest of the path
+   * run for real from there, as the full path would go on.
+   */
+  private narpReplay(e: NewArpEntry, buf: Uint8Array, length: number, now: number): InjectResult {
+    const dp = this.host.dp;
+    const rec = dp.rec;
+    this.newArpHits++;
+    rec.begin(false);
+    rec.lean = true;
+    dp.now = now;
+    const src = macNumber(buf, 6);
+    const windows = e.windows;
+    const len = length - 4;
+    for (let k = 0; k < windows.length; k++) {
+      this.narpWindow(e, windows[k]!, src, buf, length, now);
+      if (k === e.runs.length) break;
+      const run = e.runs[k]!;
+      const sw = this.work.subarray(0, len);
+      for (let i = 0; i < 12; i++) sw[i] = buf[i]!;
+      for (let i = 16; i < length; i++) sw[i - 4] = buf[i]!;
+      const before = rec.stageVector(this.narpBefore);
+      const outs = rec.r.outside.length;
+      const answered = rec.answered;
+      run.path.ovnAt(sw, dp.localnet, run.from, run.depth, len);
+      const after = rec.stageVector(this.narpAfter);
+      if (after[ST_WIRE] !== before[ST_WIRE] || after[ST_VLAN] !== before[ST_VLAN] || after[ST_METALLB] !== before[ST_METALLB] || after[ST_BRIDGE] !== before[ST_BRIDGE] || after[ST_HOST] !== before[ST_HOST] || rec.r.outside.length !== outs || rec.answered !== answered) {
+        this.narpContinue(run, buf, length);
+        break;
+      }
+    }
+    return rec.finish();
+  }
+
+  /** One window of a new-client ARP entry: the wire, the bridges, the speakers, the counters, the owner's reply. */
+  private narpWindow(e: NewArpEntry, w: ArpWindow, src: number, buf: Uint8Array, length: number, now: number): void {
+    const dp = this.host.dp;
+    const rec = dp.rec;
+    const seg = dp.segment;
+    if (w.request) {
+      seg.learn(seg.fdb, src, 'outside');
+      if (dp.onWire) dp.onWire('outside', this.scratchView0(buf, length), now);
+    }
+    rec.credit(w.stageDelta, w.edgeIds, w.edgeDelta);
+    for (let i = 0; i < w.drops.length; i++) rec.drop(w.drops[i]!.at, w.drops[i]!.code);
+    for (let i = 0; i < w.learned.length; i++) w.learned[i]!.bridge.learnAnew(w.learned[i]!.l, src, now);
+    for (let i = 0; i < w.fx.length; i++) w.fx[i]!.bridge.replayEffects(w.fx[i]!.fx, now);
+    for (let i = 0; i < w.speakerDrops.length; i++) w.speakerDrops[i]!.speaker.creditDrop(w.speakerDrops[i]!.reason);
+    if (w.reply) {
+      // The owner's answer as the wire carries it: the template, the client's MAC and address where MetalLB puts them.
+      const reply = rec.buffer(REPLY_LENGTH);
+      reply.set(e.template);
+      for (let i = 0; i < REPLY_DST_TO; i++) {
+        reply[i] = buf[ARP_SENDER_FROM + i]!;
+        reply[REPLY_THA + i] = buf[ARP_SENDER_FROM + i]!;
+      }
+      for (let i = 0; i < 4; i++) reply[REPLY_TPA + i] = buf[ARP_SENDER_FROM + 6 + i]!;
+      seg.learn(seg.fdb, e.ownerMac, e.owner);
+      if (dp.onWire) dp.onWire(e.owner, reply, now);
+      rec.r.outside.push(reply);
+      rec.answered = true;
+    }
+  }
+
+  /**
+   * The rest of a new client's ARP for real, after a switch run that left the switch: the node's LOCAL port if the
+   * request was still to reach it, then every node after it in the wire's flood (a tagged copy each).
+   */
+  private narpContinue(run: ArpSwitchRun, buf: Uint8Array, length: number): void {
+    const dp = this.host.dp;
+    if (run.localAfter) {
+      const c = new Uint8Array(length - 4);
+      c.set(buf.subarray(0, 12));
+      c.set(buf.subarray(16, length), 12);
+      run.path.local(c, run.depth);
+    }
+    const flood = dp.segment.floodFrom('outside');
+    for (let i = flood.indexOf(run.path.node) + 1; i < flood.length; i++) {
+      const to = flood[i]!;
+      if (to !== 'outside') dp.nodes.get(to)!.nic(buf.slice(0, length), dp.wireAt, 1);
+    }
+  }
+
+  private narpBegin(): NarpWatch {
+    const host = this.host;
+    const dp = host.dp;
+    const effects = host.bridges.map((b) => (b.effects = new BridgeEffects()));
+    const speakerFx = host.speakers.map((sp) => (sp.effects = []));
+    dp.wireSeen = dp.onWire ? [] : undefined;
+    const nw: NarpWatch = {
+      start: undefined as unknown as NarpMark, marks: [], runs: [], locals: [], level: 0, effects, speakerFx,
+      fdbEvictions: dp.segment.fdb.evictions, bridgeEvictions: host.bridges.map((b) => b.macEvictions),
+    };
+    this.narp = nw;
+    dp.watch = this;
+    this.inWatch = true;
+    // fullPath begins the result: the start's lists are empty.
+    nw.start = this.narpMark(nw);
+    nw.start.drops = 0;
+    nw.start.outside = 0;
+    nw.start.answered = false;
+    return nw;
+  }
+
+  private narpStop(): void {
+    const host = this.host;
+    for (const b of host.bridges) b.effects = undefined;
+    for (const sp of host.speakers) sp.effects = undefined;
+    host.dp.watch = undefined;
+    this.narp = undefined;
+    this.inWatch = false;
+  }
+
+  private narpMark(nw: NarpWatch): NarpMark {
+    const dp = this.host.dp;
+    const rec = dp.rec;
+    return {
+      stages: rec.stageVector(), edges: rec.edgeFrames.slice(), drops: rec.r.drops.length,
+      rules: nw.effects.map((fx) => fx.rules.length), macs: nw.effects.map((fx) => fx.macs.length), speakerFx: nw.speakerFx.map((x) => x.length),
+      outside: rec.r.outside.length, wires: dp.wireSeen?.length ?? 0, answered: rec.answered, fdb: dp.segment.changes,
+    };
+  }
+
+  /**
+   * Makes a new-client ARP entry from a watched full path, when everything outside the switch's runs is what a
+   * replay reproduces and the runs stayed inside the switch and its pods: the wire learned the client (and only it,
+   * without forgetting another MAC) and carried the request from the outside and one reply from the owner to it;
+   * each bridge learned the client's MAC at most once and nothing else anew, forgot nothing; the drops outside the
+   * runs are MetalLB's (or a node down); the reply is the template filled with this request's sender.
+   */
+  private narpEnd(nw: NarpWatch, hash: number, r: InjectResult, buf: Uint8Array, length: number): void {
+    const host = this.host;
+    const dp = host.dp;
+    const rec = dp.rec;
+    const seg = dp.segment;
+    const wires = dp.wireSeen;
+    dp.wireSeen = undefined;
+    const end = this.narpMark(nw);
+    if (host.dueNow() || r.verdict !== 'answered' || r.outside.length !== 1 || nw.level !== 0 || seg.tableOf(buf) !== seg.fdb) return;
+    const src = macNumber(buf, 6);
+    const reply = r.outside[0]!;
+    if (reply.length !== REPLY_LENGTH) return;
+    const ownerMac = macNumber(reply, 6);
+    const owner = host.nodeByMac.get(ownerMac);
+    if (owner === undefined || ownerMac === src) return;
+    if (seg.changes !== nw.start.fdb + 1 || seg.fdb.evictions !== nw.fdbEvictions || seg.fdb.get(src) !== 'outside' || seg.fdb.get(ownerMac) !== owner) return;
+    const bridges = host.bridges;
+    for (let i = 0; i < bridges.length; i++) if (bridges[i]!.macEvictions !== nw.bridgeEvictions[i]) return;
+    // The template: the reply with the client's MAC and address zeroed — which, filled with this request's, must be the reply.
+    const template = reply.slice();
+    for (let i = 0; i < REPLY_DST_TO; i++) template[i] = template[REPLY_THA + i] = 0;
+    for (let i = 0; i < 4; i++) template[REPLY_TPA + i] = 0;
+    const filled = template.slice();
+    for (let i = 0; i < REPLY_DST_TO; i++) filled[i] = filled[REPLY_THA + i] = buf[ARP_SENDER_FROM + i]!;
+    for (let i = 0; i < 4; i++) filled[REPLY_TPA + i] = buf[ARP_SENDER_FROM + 6 + i]!;
+    if (!sameBytes(filled, reply, REPLY_LENGTH)) return;
+    // Captured, the wire saw the request from the outside and the reply from the owner, nothing else.
+    if (wires && (wires.length !== 2 || wires[0]!.from !== 'outside' || wires[0]!.frame.length !== length || !sameBytes(wires[0]!.frame, buf, length) || wires[1]!.from !== owner || !sameBytes(wires[1]!.frame, reply, REPLY_LENGTH))) return;
+    // The switch's runs: on the request untagged, from the localnet port, and nothing outside the switch and its pods.
+    const marks = nw.marks;
+    const runs: ArpSwitchRun[] = [];
+    for (let k = 0; k < nw.runs.length; k++) {
+      const run = nw.runs[k]!;
+      const a = marks[2 * k]!;
+      const b = marks[2 * k + 1]!;
+      if (run.inport !== dp.localnet || run.frame.length !== length - 4 || !sameBytes(run.frame, buf, 12) || !sameBytes(run.frame.subarray(12), buf.subarray(16), length - 16)) return;
+      for (const st of [ST_WIRE, ST_VLAN, ST_METALLB, ST_BRIDGE, ST_HOST]) if (a.stages[st] !== b.stages[st]) return;
+      if (a.outside !== b.outside || a.wires !== b.wires || a.answered !== b.answered || a.fdb !== b.fdb) return;
+      for (let i = 0; i < bridges.length; i++) if (a.rules[i] !== b.rules[i] || a.macs[i] !== b.macs[i]) return;
+      for (let i = 0; i < a.speakerFx.length; i++) if (a.speakerFx[i] !== b.speakerFx[i]) return;
+      const path = dp.nodes.get(run.node);
+      if (path === undefined) return;
+      // Where the request reached this node's LOCAL: before this run (a window before it), after it, or not at all.
+      let localAfter = false;
+      for (const l of nw.locals) if (l.node === run.node && l.runs > k) localAfter = true;
+      runs.push({ path, from: rec.place(run.from), depth: run.depth, localAfter });
+    }
+    // The windows: from the start or a run's end to the next run's start or the end.
+    const windows: ArpWindow[] = [];
+    const refreshed: NewArpEntry['refreshed'] = [];
+    let learnedAt = 0;
+    for (let k = 0; k <= runs.length; k++) {
+      const a = k === 0 ? nw.start : marks[2 * k - 1]!;
+      const b = k === runs.length ? end : marks[2 * k]!;
+      const { stageDelta, edgeIds, edgeDelta } = rec.deltasSince(a.stages, a.edges, b.stages, b.edges);
+      const drops: ArpWindow['drops'] = [];
+      for (let i = a.drops; i < b.drops; i++) {
+        const x = r.drops[i]!;
+        if (!x.code.startsWith('metallb.') && x.code !== 'nic.node-down') return;
+        drops.push({ at: x.at, code: x.code });
+      }
+      const learned: ArpWindow['learned'] = [];
+      const fx: ArpWindow['fx'] = [];
+      for (let i = 0; i < bridges.length; i++) {
+        const e = nw.effects[i]!;
+        const part = e.slice(a.rules[i]!, b.rules[i]!);
+        for (let j = a.macs[i]!; j < b.macs[i]!; j++) {
+          const m = e.macs[j]!;
+          if (m.mac === src) {
+            // The client's MAC, learned anew once per bridge, before anything else of this window's on the bridge.
+            if (!m.created || j !== a.macs[i] || learnedAt & (1 << i)) return;
+            learnedAt |= 1 << i;
+            learned.push({ bridge: bridges[i]!, l: m });
+          } else {
+            if (m.created) return;
+            part.macs.push(m);
+            refreshed.push({ bridge: bridges[i]!, l: m });
+          }
+        }
+        if (part.rules.length !== 0 || part.macs.length !== 0) fx.push({ bridge: bridges[i]!, fx: part });
+      }
+      const speakerDrops: ArpWindow['speakerDrops'] = [];
+      for (let i = 0; i < host.speakers.length; i++) for (let j = a.speakerFx[i]!; j < b.speakerFx[i]!; j++) speakerDrops.push({ speaker: host.speakers[i]!, reason: nw.speakerFx[i]![j]! });
+      const replyHere = b.outside - a.outside;
+      if (replyHere !== 0 && (replyHere !== 1 || !b.answered || a.answered)) return;
+      windows.push({ stageDelta, edgeIds, edgeDelta, drops, learned, fx, speakerDrops, request: k === 0, reply: replyHere === 1 });
+    }
+    // The wire: the request and the reply, nothing more (no bridge sent the request back out).
+    if (end.stages[ST_WIRE]! - nw.start.stages[ST_WIRE]! !== 2) return;
+    this.newArps.set(hash, {
+      head: this.narpHead.slice(), length, generation: host.generation, lsVersion: dp.ls.version, bridges: [...bridges], bridgeVersions: bridges.map((b) => b.version),
+      owner, ownerMac, template, windows, runs, refreshed,
+    });
+  }
+
   /** Whether what ARP entry `e` rests on still holds: versions, the wire's MAC table, the bridges' MAC entries. */
   private arpUsable(e: ArpEntry): boolean {
     const host = this.host;
@@ -1096,6 +1495,14 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   /** The datapath's call as a watched frame reaches the OVN switch: the first time, the state the entry stops at. */
   atSwitch(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void {
+    const nw = this.narp;
+    if (nw !== undefined) {
+      if (nw.level++ === 0) {
+        nw.marks.push(this.narpMark(nw));
+        nw.runs.push({ node, from, depth, frame: frame.slice(), inport });
+      }
+      return;
+    }
     if (!this.watching || this.split !== undefined) return;
     const host = this.host;
     const dp = host.dp;
@@ -1120,6 +1527,16 @@ export class PathCaches implements PathWatch, OutPathCache {
     sp.depth = depth;
     sp.path = dp.nodes.get(node)!;
     this.split = sp;
+  }
+
+  afterSwitch(): void {
+    const nw = this.narp;
+    if (nw !== undefined && --nw.level === 0) nw.marks.push(this.narpMark(nw));
+  }
+
+  atLocal(node: string): void {
+    const nw = this.narp;
+    if (nw !== undefined) nw.locals.push({ node, runs: nw.runs.length });
   }
 
   /**
@@ -1196,8 +1613,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     const setSrc = setsSource(rules);
     const keepSrc = !setSrc && sameBytes(m.subarray(6, 12), frame.subarray(6, 12), 6);
     if (!this.reads.src && made.stages === undefined && (setSrc || keepSrc)) {
-      key[2] = 0;
-      key[3] = 0;
+      key[SRC_HI] = 0;
+      key[SRC_LO] = 0;
       this.flows.set((FlowCache.hashWords(key, kn) ^ WILD_MIX) & 0x3fffffff, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog, true, keepSrc));
     } else this.flows.set(hash, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog));
   }

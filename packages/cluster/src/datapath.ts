@@ -156,6 +156,10 @@ export class ScratchCopy {
 /** Who watches the path for a cache entry: told where a frame first reaches the OVN switch. */
 export interface PathWatch {
   atSwitch(node: string, frame: Uint8Array, inport: string, from: string, depth: number): void;
+  /** The OVN hop {@link atSwitch} announced is done (hops nest: a pod's answer enters the switch again). */
+  afterSwitch(): void;
+  /** A frame reached `node`'s br-provider LOCAL port (MetalLB's responder, then the host stack). */
+  atLocal(node: string): void;
 }
 
 /**
@@ -493,6 +497,7 @@ export class NodePath {
     const dp = this.dp;
     const rec = dp.rec;
     const n = this.names;
+    dp.watch?.atLocal(this.node);
     const v = dp.metallb.receive(this.node, 'br-provider', frame);
     const ids = this.ids;
     if (v.verdict === 'reply') {
@@ -529,17 +534,21 @@ export class NodePath {
   ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length): void {
     const dp = this.dp;
     const rec = dp.rec;
-    if (dp.watch !== undefined) {
+    const watch = dp.watch;
+    if (watch !== undefined) {
       if (length !== frame.length) frame = frame.subarray(0, length);
-      dp.watch.atSwitch(this.node, frame, inport, rec.placeName(from), depth);
+      watch.atSwitch(this.node, frame, inport, rec.placeName(from), depth);
     }
-    if (depth > MAX_DEPTH) return rec.dropAt(this.ids.ls, 'ovn.hop-limit');
-    const out = dp.enterOvn();
-    try {
-      this.ovnHop(frame, length, inport, from, depth, out);
-    } finally {
-      dp.leaveOvn();
+    if (depth > MAX_DEPTH) rec.dropAt(this.ids.ls, 'ovn.hop-limit');
+    else {
+      const out = dp.enterOvn();
+      try {
+        this.ovnHop(frame, length, inport, from, depth, out);
+      } finally {
+        dp.leaveOvn();
+      }
     }
+    if (watch !== undefined) watch.afterSwitch();
   }
 
   private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome): void {

@@ -218,6 +218,12 @@ export class BridgeReads {
   masks6 = new Uint32Array(0);
   /** Whether some flow matches on the source MAC: then every way-in key holds it (see {@link CacheEntry.wild}). */
   src = false;
+  /**
+   * Whether some flow matches on what tells one ARP sender from another — the source MAC, the sender's hardware
+   * or protocol address (arp_spa shares nw_src's slot): then a new client's ARP is not served without its sender
+   * in the key (see PathCaches' new-client ARP entries).
+   */
+  arpSender = false;
 
   /** Brings the union up to date with `bridges`' flow tables (cheap when no version moved). */
   refresh(bridges: readonly Bridge[]): void {
@@ -234,6 +240,7 @@ export class BridgeReads {
     this.slots6 = Int32Array.from(extra6.map(([s]) => s));
     this.masks6 = Uint32Array.from(extra6.map(([, m]) => m));
     this.src = (union.get(Slot.DL_SRC_HI) ?? 0) !== 0 || (union.get(Slot.DL_SRC_LO) ?? 0) !== 0;
+    this.arpSender = this.src || (union.get(Slot.NW_SRC) ?? 0) !== 0 || (union.get(Slot.ARP_SHA_HI) ?? 0) !== 0 || (union.get(Slot.ARP_SHA_LO) ?? 0) !== 0;
     this.versions = bridges.map((b) => b.version);
   }
 }

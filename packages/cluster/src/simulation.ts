@@ -471,11 +471,12 @@ export class SimulatedCluster {
   /**
    * The caches' counts: the way-in flow cache's hits, misses (full path), stale entries refused and entries; the
    * ARP cache's hits and entries (neighbor solicitations for an IPv6 VIP among them); the way-back cache's (out of
-   * the localnet port to the wire); of the way-in hits, those of frames br-provider hands to the node's own stack,
+   * the localnet port to the wire); new clients' first ARP requests served without their sender in the key
+   * (`newArpHits`, `newArpEntries`); of the way-in hits, those of frames br-provider hands to the node's own stack,
    * which drops them (host entries: an ICMP error or echo request to the VIP), and those entries.
    */
-  cacheStats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; backHits: number; backMisses: number; backEntries: number; hostHits: number; hostEntries: number } {
-    return this.caches?.stats() ?? { hits: 0, misses: 0, stale: 0, entries: 0, arpHits: 0, arpEntries: 0, backHits: 0, backMisses: 0, backEntries: 0, hostHits: 0, hostEntries: 0 };
+  cacheStats(): { hits: number; misses: number; stale: number; entries: number; arpHits: number; arpEntries: number; newArpHits: number; newArpEntries: number; backHits: number; backMisses: number; backEntries: number; hostHits: number; hostEntries: number } {
+    return this.caches?.stats() ?? { hits: 0, misses: 0, stale: 0, entries: 0, arpHits: 0, arpEntries: 0, newArpHits: 0, newArpEntries: 0, backHits: 0, backMisses: 0, backEntries: 0, hostHits: 0, hostEntries: 0 };
   }
 
   /** True when simulated time has something due (a scheduled change, an announcement): entries made now would not hold. */

@@ -485,6 +485,27 @@ export class Bridge {
     for (let i = 0; i < macs.length; i++) macs[i]!.entry.seen = now;
   }
 
+  /**
+   * Whether NORMAL, learning `mac` in the table learning `l` was made in, would make a new entry without forgetting
+   * another: that table is still the bridge's (a flush drops the tables), holds no entry for `mac` (aged or not: an
+   * aged one would be refreshed, not made anew), and the bridge is below its MAC limit. A cache checks this before
+   * {@link learnAnew}.
+   */
+  canLearnAnew(l: MacLearned, mac: number): boolean {
+    if (this.macTotal >= this.macLimit || l.table.has(mac)) return false;
+    for (const t of this.macs.values()) if (t === l.table) return true;
+    return false;
+  }
+
+  /**
+   * Replays NORMAL's learning of a MAC it held no entry for, as recorded in `l` (its table and port), for `mac` at
+   * `now` — counted as a packet's learning is (the MAC table's change and insert counts the megaflows look at).
+   * The caller checked {@link canLearnAnew}.
+   */
+  learnAnew(l: MacLearned, mac: number, now: number): void {
+    this.learnNew(l.table, mac, l.port, now);
+  }
+
   /** Forgets learned MACs. */
   flushMacs(): void {
     for (const t of this.macs.values()) for (const e of t.values()) e.port = -1;

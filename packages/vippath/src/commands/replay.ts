@@ -27,7 +27,7 @@ export function summaryText(summary: ReplaySummary): string {
   lines.push(`ARP for the VIP answered by: ${arp || 'nobody'}; gratuitous ARP from: ${garp || 'nobody'}`);
   for (const [pod, s] of Object.entries(summary.servedBy)) {
     const n = s.clients.length + (s.otherClientRequests ? 1 : 0);
-    const seen = n <= SHOWN ? `client address seen: ${s.clients.map(shown).join(', ')}${s.otherClientRequests ? ` and others (${s.otherClientRequests} requests)` : ''}` : `${s.otherClientRequests ? 'over ' : ''}${s.clients.length} client addresses seen: ${s.clients.slice(0, SHOWN).map(shown).join(', ')}, …`;
+    const seen = n <= SHOWN ? `client address seen: ${s.clients.map(shown).join(', ')}${s.otherClientRequests ? ` and others (${s.otherClientRequests} requests)` : ''}` : s.otherClientRequests ? `over ${s.clients.length} client addresses seen, ${s.clients.length} of them listed (${s.otherClientRequests} requests from the others): ${s.clients.slice(0, SHOWN).map(shown).join(', ')}, …` : `${s.clients.length} client addresses seen: ${s.clients.slice(0, SHOWN).map(shown).join(', ')}, …`;
     lines.push(`served by ${shown(pod)} on ${shown(s.node)}: ${s.requests} request(s), ${seen} (no SNAT)`);
   }
   const clients = summary.clients;
