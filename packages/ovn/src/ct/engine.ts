@@ -567,14 +567,15 @@ export class OvsConntrack implements ConntrackEngine {
    * {@link execute} of an IPv4 TCP packet whose hint is taken (the usual call of an established flow's replayed walk),
    * in one function: the key from the kept one or from the packet, the hint's node checked against it as
    * {@link hinted} checks, the TCP tracker, then the same NAT, metadata and kept-key steps as execute's. What
-   * execute would do otherwise — the sweep, time running backwards, process_one_fast's cache, force, mark and label
-   * writes, a packet NATed in an earlier zone, another protocol, a packet execute would count as invalid before its
+   * execute would do otherwise — the sweep, time running backwards, process_one_fast's cache, force, a packet
+   * NATed in an earlier zone, another protocol, a packet execute would count as invalid before its
    * lookup (bad checksum, port 0, flags), a hint not taken — returns false before any state changes, and execute
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
    * hinted call's instructions.
    */
   private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
-    if (now < this.lastNow || now >= this.nextSweep || req.force || req.setMark || req.setLabel) return false;
+    // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
+    if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     if (this.cacheResult === res && this.cacheSlot >= 0) return false;
     const zone = req.zone & 0xffff;
     const state0 = res.state !== 0 && res.zone !== zone ? 0 : res.state;
