@@ -621,13 +621,6 @@ export class OvsConntrack implements ConntrackEngine {
     res.rewritten = false;
     this.natNode = -1;
     this.cacheSlot = -1;
-    const ck = this.ck;
-    ck[K_SRC] = src;
-    ck[K_DST] = dst;
-    ck[K_SL4] = sp;
-    ck[K_DL4] = dp;
-    ck[K_META] = meta;
-    this.ckHashed = false;
     this.ctxRelated = false;
     if (!same) {
       // extractKey's and keepKey's.
@@ -656,6 +649,15 @@ export class OvsConntrack implements ConntrackEngine {
       res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
       createNew = false;
     } else {
+      // The packet's key, which only what follows an update that is not VALID may read (verdict's lookupOwn, a
+      // new connection's lookup and commit): a valid update reads none of it, and every other call writes it first.
+      const ck = this.ck;
+      ck[K_SRC] = src;
+      ck[K_DST] = dst;
+      ck[K_SL4] = sp;
+      ck[K_DL4] = dp;
+      ck[K_META] = meta;
+      this.ckHashed = false;
       if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
       createNew = this.verdict(res, e, r & 15, now);
     }
