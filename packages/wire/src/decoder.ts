@@ -5,7 +5,7 @@
  * `error*` fields, and everything decoded before the bad layer stays valid.
  */
 import { VippathError } from './errors.js';
-import { readIPv4 } from './addresses.js';
+import { readIPv4 as readIPv4Import } from './addresses.js';
 import { read16, read32 } from './checksum.js';
 import type { Layer } from './errors.js';
 import { isVlanTpid, MAX_VLAN_TAGS } from './ethernet.js';
@@ -13,6 +13,10 @@ import { walkIpv6, type Ipv6Walk } from './ipv6.js';
 
 /** What kind of network layer a frame carries. */
 export const L3 = { NONE: 0, ARP: 1, IPV4: 2, IPV6: 3, OTHER: 4 } as const;
+// decodePlainTcp4's reads of an import, of this module's exported L3 and of its exported plainTcp4 each load a binding's
+// cell and check it; a module's plain const folds (the same change as in @vippath/ovn's conntrack engine).
+const readIPv4 = readIPv4Import;
+const L3_ = L3;
 /** Decoding outcome. */
 export const DecodeStatus = { OK: 0, MALFORMED: 1 } as const;
 
@@ -166,6 +170,7 @@ export function plainTcp4(buf: Uint8Array, length: number, offset = 0): number {
   const hl = (buf[l3 + 32]! >> 4) << 2;
   return total < 40 || l3 + total > end || hl < 20 || hl > total - 20 ? 0 : l3;
 }
+const plainAt = plainTcp4;
 
 /**
  * The commonest frame on a VIP's path — untagged or one 802.1Q tag, IPv4 without options or fragment bits, a TCP
@@ -175,7 +180,7 @@ export function plainTcp4(buf: Uint8Array, length: number, offset = 0): number {
  * every frame (the cluster's caches, the pods).
  */
 export function decodePlainTcp4(buf: Uint8Array, length: number, out: DecodedFrame): boolean {
-  const l3 = plainTcp4(buf, length);
+  const l3 = plainAt(buf, length);
   if (l3 === 0) return false;
   const tagged = l3 === 18;
   const total = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
@@ -195,7 +200,7 @@ export function decodePlainTcp4(buf: Uint8Array, length: number, out: DecodedFra
     out.outerEtherType = 0x0800;
   }
   out.etherType = 0x0800;
-  out.l3 = L3.IPV4;
+  out.l3 = L3_.IPV4;
   out.l3Offset = l3;
   out.l3End = l3 + total;
   out.arpOp = 0;

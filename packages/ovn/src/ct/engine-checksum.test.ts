@@ -9,8 +9,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodedFrame, FrameDecoder, read16, write16 } from '@vippath/wire';
-import { CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
+import { DecodedFrame, FrameDecoder, internetChecksum, read16, write16 } from '@vippath/wire';
+import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
 import { checksumsOk, ctView, F, frame } from './packets.test-helpers.js';
 
@@ -89,5 +89,138 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
     expect(bad).toBeGreaterThan(calls / 5);
     expect(bad).toBeLessThan((calls * 4) / 5);
     console.log(`engine-checksum: ${calls} packets, ${bad} invalid`);
+  });
+
+  /*
+   * The hinted IPv4 TCP path (engine.ts hintedTcp4) verifies a packet's checksums itself (tcp4SumsOk) over the view of
+   * a reused buffer: an established DNATed connection, then ACKs with payloads of every length up to 41 bytes, a byte
+   * of the IP header, the TCP header or the payload flipped or none, through the hinted engine on one reused buffer
+   * and a plain one on fresh copies. A false "bad" there would only hand the call to execute; a false "good" would
+   * answer a packet execute counts invalid — so the cases include the one a sum over the first 20 bytes of an IPv4
+   * header with options gets wrong (zero options, then one flipped: the 20 bytes still sum right).
+   */
+  it('the hinted IPv4 TCP path gives the plain verdict on a reused buffer (options, odd payloads, flipped bytes)', () => {
+    const decoder = new FrameDecoder();
+    const hinted = new OvsConntrack({ sweepIntervalMs: 0 });
+    const plain = new OvsConntrack({ sweepIntervalMs: 0 });
+    const buf = new Uint8Array(512);
+    const d = new DecodedFrame();
+    const req = new CtRequest();
+    const a = new CtResult();
+    const b = new CtResult();
+    let hint: [number, number, number] = [-1, 0, 0];
+    let taken = 0;
+    const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...x: unknown[]): boolean };
+    const hintedTcp4 = proto.hintedTcp4;
+    proto.hintedTcp4 = function (this: OvsConntrack, ...x: unknown[]): boolean {
+      const r = hintedTcp4.apply(this, x);
+      if (r && this === hinted) taken++;
+      return r;
+    };
+    const run = (f: Uint8Array, nat: { dnat?: string }, where: string): void => {
+      buf.set(f);
+      decoder.decode(buf, d, f.length);
+      req.reset();
+      req.zone = 1;
+      if (nat.dnat !== undefined) {
+        req.commit = true;
+        req.nat = CtNat.DNAT;
+        write16(req.natAddrMin, 0, 0x0a01);
+        write16(req.natAddrMin, 2, 0x0005);
+        req.natAddrMax.set(req.natAddrMin);
+        req.natPortMin = 8080;
+        req.natPortMax = 8080;
+      } else req.nat = CtNat.APPLY;
+      a.reset();
+      hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2]);
+      if (hinted.foundNode >= 0) hint = [hinted.foundNode, hinted.foundGen, hinted.epoch];
+      const copy = f.slice();
+      const dc = new DecodedFrame();
+      decoder.decode(copy, dc, copy.length);
+      b.reset();
+      plain.execute(copy, copy.length, dc, req, b, 1000);
+      expect(ctView(a), where).toEqual(ctView(b));
+      expect([...buf.subarray(0, f.length)], where).toEqual([...copy]);
+      expect([...hinted.counters], where).toEqual([...plain.counters]);
+    };
+    try {
+      run(frame({ src: '10.0.0.1', dst: '10.96.0.10', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000 }), { dnat: '10.1.0.5:8080' }, 'syn');
+      run(frame({ src: '10.1.0.5', dst: '10.0.0.1', proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 }), {}, 'synack');
+      const ack = (payload: number): Uint8Array => frame({ src: '10.0.0.1', dst: '10.96.0.10', proto: 'tcp', sport: 40000, dport: 80, flags: F.ACK, seq: 1001, ack: 5001, payload });
+      // Twice first: the second call on the buffer makes the view the path reads.
+      run(ack(0), {}, 'ack');
+      run(ack(0), {}, 'ack again');
+      let invalid = 0;
+      for (let payload = 0; payload <= 41; payload++) {
+        for (const flip of [-1, 0, 3, 10, 11, 19, 20, 33, 36, 39, 40 + payload - 1]) {
+          const f = ack(payload);
+          if (flip >= 0 && 14 + flip < f.length) f[14 + flip] = f[14 + flip]! ^ 0x24;
+          if (!checksumsOk(f)) invalid++;
+          run(f, {}, `payload ${payload} flip ${flip}`);
+        }
+      }
+      // An IPv4 header with four zero option bytes, then with one of them set.
+      for (const opt of [0, 1]) {
+        const f = ack(6);
+        const g = new Uint8Array(f.length + 4);
+        g.set(f.subarray(0, 34));
+        g.set(f.subarray(34), 38);
+        g[14] = 0x46;
+        write16(g, 16, read16(f, 16) + 4);
+        write16(g, 24, 0);
+        write16(g, 24, internetChecksum(g, 14, 24));
+        g[34] = opt;
+        if (opt) invalid++;
+        run(g, {}, `options ${opt}`);
+      }
+      // A frame at an odd offset of the buffer: its words are not the view's. Its IPv4 ID and two payload bytes are
+      // chosen so that the view's words from one byte before each header sum right while the frame's own do not —
+      // the answer a sum of the view's words would get wrong.
+      {
+        const f = ack(8);
+        const at = 1;
+        const ok = (g: Uint8Array, from: number, len: number, extra: number): boolean => {
+          const t = new Uint8Array(len + 1);
+          t.set(g.subarray(from, from + len));
+          return ((internetChecksum(t, 0, len, extra) & 0xffff) === 0);
+        };
+        const ipSrc = read16(f, 26) * 65536 + read16(f, 28);
+        const ipDst = read16(f, 30) * 65536 + read16(f, 32);
+        const size = f.length - 34;
+        const pseudo = (ipSrc >>> 16) + (ipSrc & 0xffff) + (ipDst >>> 16) + (ipDst & 0xffff) + 6 + size;
+        let found = false;
+        for (let id = 0; id < 65536 && !found; id++) {
+          write16(f, 18, id);
+          // The view's words over the IP header start one byte early (buffer index 14 + at - 1 = frame index 13).
+          if (ok(f, 13, 20, 0) && !checksumsOk(f)) found = true;
+        }
+        expect(found).toBe(true);
+        found = false;
+        for (let x = 0; x < 65536 && !found; x++) {
+          write16(f, 54, x);
+          if (ok(f, 33, size, pseudo)) found = true;
+        }
+        expect(found).toBe(true);
+        const g = new Uint8Array(f.length + at);
+        g.set(f, at);
+        buf.set(g);
+        decoder.decode(buf, d, f.length, at);
+        a.reset();
+        hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2]);
+        const copy = f.slice();
+        const dc = new DecodedFrame();
+        decoder.decode(copy, dc, copy.length);
+        b.reset();
+        plain.execute(copy, copy.length, dc, req, b, 1000);
+        expect(ctView(a), 'odd offset').toEqual(ctView(b));
+        expect(b.state & CtState.INV).toBe(CtState.INV);
+      }
+      expect(invalid).toBeGreaterThan(100);
+      // The path answered the valid ones.
+      expect(taken).toBeGreaterThan(42);
+      expect(hinted.formatDump(1000)).toEqual(plain.formatDump(1000));
+    } finally {
+      proto.hintedTcp4 = hintedTcp4;
+    }
   });
 });

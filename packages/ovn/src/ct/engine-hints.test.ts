@@ -328,6 +328,28 @@ describe('OvsConntrack lookup hints', () => {
     sameAsPlain(established, ack, [], { zone: 1, nat: 'apply' }, (f) => (f[24] ^= 0x5a));
   });
 
+  it('IPv4 TCP path: ct_mark and ct_label writes on an established connection are made as execute makes them', () => {
+    // No guard keeps these from the path (finishOne writes them as processOne does): the hinted call must take it.
+    const before = takenTcp4;
+    // The hint from a call that writes nothing (a first pass writing the same values would hide a write not made).
+    const plainFirst = { f: ack, calls: [{ zone: 1, nat: 'apply' as const }] };
+    sameAsPlain(established, ack, [], { zone: 1, nat: 'apply', mark: [0x50, 0xf0], label: [[9, 0, 0, 0x80000000], [0xff, 0, 0, 0x80000000]] }, undefined, plainFirst);
+    expect(takenTcp4).toBe(before + 1);
+    // A second write over the first: the masks keep what they leave out.
+    sameAsPlain(
+      (r) => {
+        established(r);
+        r.run(ack(), { zone: 1, nat: 'apply', mark: [0x5, 0xff], label: [[0x77, 0, 0, 0], [0xff, 0, 0, 0]] });
+      },
+      ack,
+      [],
+      { zone: 1, nat: 'apply', mark: [0x30, 0xf0], label: [[0x900, 0, 0, 0], [0xf00, 0, 0, 0]] },
+      undefined,
+      plainFirst,
+    );
+    expect(takenTcp4).toBe(before + 2);
+  });
+
   it('IPv4 TCP path: force on a reply expires the connection as execute does', () => {
     sameAsPlain(established, synack, [], { zone: 1, commit: true, force: true }, undefined, { f: synack, calls: [{ zone: 1, nat: 'apply' }] });
   });

@@ -567,14 +567,15 @@ export class OvsConntrack implements ConntrackEngine {
    * {@link execute} of an IPv4 TCP packet whose hint is taken (the usual call of an established flow's replayed walk),
    * in one function: the key from the kept one or from the packet, the hint's node checked against it as
    * {@link hinted} checks, the TCP tracker, then the same NAT, metadata and kept-key steps as execute's. What
-   * execute would do otherwise — the sweep, time running backwards, process_one_fast's cache, force, mark and label
-   * writes, a packet NATed in an earlier zone, another protocol, a packet execute would count as invalid before its
+   * execute would do otherwise — the sweep, time running backwards, process_one_fast's cache, force, a packet
+   * NATed in an earlier zone, another protocol, a packet execute would count as invalid before its
    * lookup (bad checksum, port 0, flags), a hint not taken — returns false before any state changes, and execute
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
    * hinted call's instructions.
    */
   private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
-    if (now < this.lastNow || now >= this.nextSweep || req.force || req.setMark || req.setLabel) return false;
+    // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
+    if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     if (this.cacheResult === res && this.cacheSlot >= 0) return false;
     const zone = req.zone & 0xffff;
     const state0 = res.state !== 0 && res.zone !== zone ? 0 : res.state;
@@ -610,7 +611,7 @@ export class OvsConntrack implements ConntrackEngine {
     const flags = read16(frame, l4 + 12) & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
-    if (!same && this.validate && (foldSum(this.sumBytes(frame, d.l3Offset, d.ipHeaderLength)) !== 0xffff || !this.l4ChecksumOk(frame, d, l4, d.l3End - l4, 6))) return false;
+    if (!same && this.validate && !this.tcp4SumsOk(frame, d, l4)) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
     if (n & 1 && keys[base + K_META] === meta && keys[base + K_SL4] === sp && keys[base + K_DL4] === dp && keys[base + K_SRC] === src && keys[base + K_DST] === dst) node = n - 1;
@@ -620,13 +621,6 @@ export class OvsConntrack implements ConntrackEngine {
     res.rewritten = false;
     this.natNode = -1;
     this.cacheSlot = -1;
-    const ck = this.ck;
-    ck[K_SRC] = src;
-    ck[K_DST] = dst;
-    ck[K_SL4] = sp;
-    ck[K_DL4] = dp;
-    ck[K_META] = meta;
-    this.ckHashed = false;
     this.ctxRelated = false;
     if (!same) {
       // extractKey's and keepKey's.
@@ -655,6 +649,15 @@ export class OvsConntrack implements ConntrackEngine {
       res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
       createNew = false;
     } else {
+      // The packet's key, which only what follows an update that is not VALID may read (verdict's lookupOwn, a
+      // new connection's lookup and commit): a valid update reads none of it, and every other call writes it first.
+      const ck = this.ck;
+      ck[K_SRC] = src;
+      ck[K_DST] = dst;
+      ck[K_SL4] = sp;
+      ck[K_DL4] = dp;
+      ck[K_META] = meta;
+      this.ckHashed = false;
       if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
       createNew = this.verdict(res, e, r & 15, now);
     }
@@ -1502,6 +1505,43 @@ export class OvsConntrack implements ConntrackEngine {
     if (LITTLE_ENDIAN) sum = ((sum & 0xff) << 8) | (sum >>> 8);
     if (len & 1) sum += frame[off + len - 1]! << 8;
     return sum;
+  }
+
+  /**
+   * extractKey's checks of an IPv4 TCP packet's two checksums, for hintedTcp4: where the 16-bit view of this very
+   * buffer is made and the IPv4 header has no options, both sums in one function (the IPv4 header's ten words
+   * unrolled; the same arithmetic as {@link sumBytes}, whose two calls and l4ChecksumOk's were ≈ a fifth of a
+   * replayed ACK's first call); otherwise those calls, so that the view is made when it would have been.
+   */
+  private tcp4SumsOk(frame: Uint8Array, d: DecodedFrame, l4: number): boolean {
+    const l3 = d.l3Offset;
+    const size = d.l3End - l4;
+    const v = this.sumView;
+    const j = l4 >> 1;
+    const end = j + (size >> 1);
+    // (A view shorter than the segment — a length-tracking buffer grown since — reads undefined past its end: the sums
+    // are NaN, the answer "bad", and execute verifies as it always does.)
+    if (frame !== this.sumFrame || v === undefined || d.ipHeaderLength !== 20 || l3 & 1) {
+      return foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) === 0xffff && this.l4ChecksumOk(frame, d, l4, size, 6);
+    }
+    const i = l3 >> 1;
+    let ip = v[i]! + v[i + 1]! + v[i + 2]! + v[i + 3]! + v[i + 4]! + v[i + 5]! + v[i + 6]! + v[i + 7]! + v[i + 8]! + v[i + 9]!;
+    ip = (ip & 0xffff) + (ip >>> 16);
+    ip = (ip & 0xffff) + (ip >>> 16);
+    if (LITTLE_ENDIAN) ip = ((ip & 0xff) << 8) | (ip >>> 8);
+    if (foldSum(ip) !== 0xffff) return false;
+    let sum = 0;
+    let k = j;
+    for (; k + 4 <= end; k += 4) {
+      sum += v[k]! + v[k + 1]! + v[k + 2]! + v[k + 3]!;
+      if (sum > 0x3fffffff) sum = (sum & 0xffff) + (sum >>> 16);
+    }
+    for (; k < end; k++) sum += v[k]!;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    if (LITTLE_ENDIAN) sum = ((sum & 0xff) << 8) | (sum >>> 8);
+    if (size & 1) sum += frame[l4 + size - 1]! << 8;
+    return foldSum(sum + pseudoHeaderSumV4(d.ipSrc, d.ipDst, 6, size)) === 0xffff;
   }
 
   /** The 16-bit view of `frame` for {@link sumBytes}, once it is the second buffer in a row; else undefined. */

@@ -14,12 +14,19 @@ import { CtTcpState, CtTimeout as CtTimeoutImport } from './constants.js';
 const read16 = read16Import;
 const read32 = read32Import;
 const CtTimeout = CtTimeoutImport;
+// The module's own exported constants are read through these: an exported binding is a cell each use loads and
+// checks, a plain const folds.
+const Update = { INVALID: 0, VALID: 1, NEW: 2, VALID_NEW: 3 } as const;
+const WS_FLAG = 0x80;
+const WS_UNKNOWN = 0x40;
+const PEER = 3;
+const STRIDE = 2 * PEER;
 
 /** TCP header flag bits (low 12 bits of the offset/flags word, as OVS's `TCP_FLAGS`). */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
 
 /** Outcome of tracking one packet (ovs lib/conntrack-private.h `enum ct_update_res`). */
-export const CtUpdate = { INVALID: 0, VALID: 1, NEW: 2, VALID_NEW: 3 } as const;
+export const CtUpdate = Update;
 
 const { FIN, SYN, RST, PSH, ACK, URG } = TcpFlag;
 const { CLOSED, SYN_SENT, ESTABLISHED, CLOSING, FIN_WAIT_2, TIME_WAIT } = CtTcpState;
@@ -27,9 +34,9 @@ const { CLOSED, SYN_SENT, ESTABLISHED, CLOSING, FIN_WAIT_2, TIME_WAIT } = CtTcpS
 /** Largest window scale TCP allows (RFC 7323 §2.3). */
 const MAX_WSCALE = 14;
 /** Window scale byte: the peer sent the option. */
-export const WSCALE_FLAG = 0x80;
+export const WSCALE_FLAG = WS_FLAG;
 /** Window scale byte: the connection was picked up mid-stream, scale unknown — be liberal. */
-export const WSCALE_UNKNOWN = 0x40;
+export const WSCALE_UNKNOWN = WS_UNKNOWN;
 const WSCALE_MASK = 0xf;
 /** Ack skew allowed either way: a maximal window plus a fudge of 1500 (OVS `MAXACKWINDOW`). */
 const MAX_ACK_WINDOW = 0xffff + 1500;
@@ -42,9 +49,9 @@ const MAX_ACK_WINDOW = 0xffff + 1500;
  */
 export type TcpPeers = Uint32Array;
 /** Words per peer: seqlo, seqhi, max window | wscale << 16 | state << 24. */
-export const TCP_PEER = 3;
+export const TCP_PEER = PEER;
 /** Words per connection (two peers). */
-export const TCP_STRIDE = 2 * TCP_PEER;
+export const TCP_STRIDE = STRIDE;
 const SEQLO = 0;
 const SEQHI = 1;
 const PACKED = 2;
@@ -64,19 +71,19 @@ function setState(t: TcpPeers, p: number, v: number): void {
 
 /** Allocates tracking state for `capacity` connections (two peers each). */
 export function allocTcpPeers(capacity: number): TcpPeers {
-  return new Uint32Array(capacity * TCP_STRIDE);
+  return new Uint32Array(capacity * STRIDE);
 }
 
 /** Copies the first `count` connections' state into a larger allocation. */
 export function growTcpPeers(old: TcpPeers, capacity: number, count: number): TcpPeers {
   const t = allocTcpPeers(capacity);
-  t.set(old.subarray(0, count * TCP_STRIDE));
+  t.set(old.subarray(0, count * STRIDE));
   return t;
 }
 
 /** The state ({@link CtTcpState}) of peer `peer` (0 original sender, 1 reply sender) of connection `e`. */
 export function tcpPeerState(t: TcpPeers, e: number, peer: number): number {
-  return state(t, e * TCP_STRIDE + peer * TCP_PEER);
+  return state(t, e * STRIDE + peer * PEER);
 }
 
 const seqGeq = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
@@ -113,7 +120,7 @@ export function tcpWscale(frame: Uint8Array, l4: number): number {
       len--;
       continue;
     }
-    if (kind === 3) wscale = Math.min(frame[at + 2]!, MAX_WSCALE) | WSCALE_FLAG;
+    if (kind === 3) wscale = Math.min(frame[at + 2]!, MAX_WSCALE) | WS_FLAG;
     const optlen = Math.max(frame[at + 1]!, 2);
     len -= optlen;
     at += optlen;
@@ -123,8 +130,8 @@ export function tcpWscale(frame: Uint8Array, l4: number): number {
 
 /** Initialises both peers of connection `e` from its first packet (`tcp_new_conn`). */
 export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number, payloadLength: number): void {
-  const src = e * TCP_STRIDE;
-  const dst = src + TCP_PEER;
+  const src = e * STRIDE;
+  const dst = src + PEER;
   const flags = read16(frame, l4 + 12) & 0xfff;
   t[src + SEQLO] = read32(frame, l4 + 4);
   let seqhi = t[src + SEQLO]! + payloadLength + 1;
@@ -135,8 +142,8 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
     srcScale = tcpWscale(frame, l4);
     dstScale = 0;
   } else {
-    srcScale = WSCALE_UNKNOWN;
-    dstScale = WSCALE_UNKNOWN;
+    srcScale = WS_UNKNOWN;
+    dstScale = WS_UNKNOWN;
   }
   let win = Math.max(read16(frame, l4 + 14), 1);
   const sws = srcScale & WSCALE_MASK;
@@ -152,13 +159,13 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
 
 /**
  * Tracks one segment of connection `e` sent by the original (`reply` false) or reply peer
- * (`tcp_conn_update`). Returns a {@link CtUpdate} value plus, in bits 4 and up, one more than the
+ * (`tcp_conn_update`). Returns a {@link Update} value plus, in bits 4 and up, one more than the
  * {@link CtTimeout} the connection's expiration moves to (0: leave it).
  * Flags must already have passed {@link tcpInvalidFlags}.
  */
 export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean): number {
-  const src = e * TCP_STRIDE + (reply ? TCP_PEER : 0);
-  const dst = e * TCP_STRIDE + (reply ? 0 : TCP_PEER);
+  const src = e * STRIDE + (reply ? PEER : 0);
+  const dst = e * STRIDE + (reply ? 0 : PEER);
   const flags = read16(frame, l4 + 12) & 0xfff;
   let win = read16(frame, l4 + 14);
   // The peers' packed words (max window, window scale, state) are read into locals and written back once: each
@@ -172,10 +179,10 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     if (dp >>> 24 >= FIN_WAIT_2 && sp >>> 24 >= FIN_WAIT_2) {
       setState(t, src, CLOSED);
       setState(t, dst, CLOSED);
-      return CtUpdate.NEW;
+      return Update.NEW;
     } else if (sp >>> 24 <= SYN_SENT) {
       setState(t, src, SYN_SENT);
-      return CtUpdate.VALID_NEW | ((CtTimeout.TCP_FIRST_PACKET + 1) << 4);
+      return Update.VALID_NEW | ((CtTimeout.TCP_FIRST_PACKET + 1) << 4);
     }
   }
 
@@ -183,10 +190,10 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   let dws = 0;
   const sScale = (sp >>> 16) & 0xff;
   const dScale = (dp >>> 16) & 0xff;
-  if (sScale & WSCALE_FLAG && dScale & WSCALE_FLAG && !(flags & SYN)) {
+  if (sScale & WS_FLAG && dScale & WS_FLAG && !(flags & SYN)) {
     sws = sScale & WSCALE_MASK;
     dws = dScale & WSCALE_MASK;
-  } else if (sScale & WSCALE_UNKNOWN && dScale & WSCALE_UNKNOWN && !(flags & SYN)) {
+  } else if (sScale & WS_UNKNOWN && dScale & WS_UNKNOWN && !(flags & SYN)) {
     sws = MAX_WSCALE;
     dws = MAX_WSCALE;
   }
@@ -201,9 +208,9 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     end = (seq + payloadLength) >>> 0;
     if (flags & SYN) {
       end = (end + 1) >>> 0;
-      if (wscale(t, dst) & WSCALE_FLAG) {
+      if (wscale(t, dst) & WS_FLAG) {
         setWscale(t, src, tcpWscale(frame, l4));
-        if (wscale(t, src) & WSCALE_FLAG) {
+        if (wscale(t, src) & WS_FLAG) {
           sws = wscale(t, src) & WSCALE_MASK;
           win = Math.ceil(win / (1 << sws)) & 0xffff;
           dws = wscale(t, dst) & WSCALE_MASK;
@@ -280,7 +287,7 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     else if (s < ESTABLISHED || d < ESTABLISHED) tm = CtTimeout.TCP_OPENING;
     else if (s >= CLOSING || d >= CLOSING) tm = CtTimeout.TCP_CLOSING;
     else tm = CtTimeout.TCP_ESTABLISHED;
-    return CtUpdate.VALID | ((tm + 1) << 4);
+    return Update.VALID | ((tm + 1) << 4);
   }
 
   const s = sp >>> 24;
@@ -301,7 +308,7 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     }
     t[src + PACKED] = ((sp & 0x00ffffff) | (ns << 24)) >>> 0;
     t[dst + PACKED] = ((dp & 0x00ffffff) | (nd << 24)) >>> 0;
-    return CtUpdate.VALID;
+    return Update.VALID;
   }
-  return CtUpdate.INVALID;
+  return Update.INVALID;
 }

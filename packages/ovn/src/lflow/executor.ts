@@ -11,21 +11,60 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { DecodedFrame, FrameDecoder, L3, decodePlainTcp4, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
-import { copyBits, readBits, regWord, W, writeBits, type FieldRef, LogFlag } from './fields.js';
+import { copyBits, readBits, regWord, W as WImport, writeBits, type FieldRef, LogFlag as LogFlagImport } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, putMac, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { headerView, reloadTranslated } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS, CONN_EPOCH, CONN_SEEN, CONN_ETH, CONN_FDB, CONN_HAIRPIN, CONN_KEY_WORDS, CONN_MAX_STEPS, CONN_PORT, CONN_SLOT, CONN_SLOTS, CONN_STEP, CONN_STEP0, CONN_STEPS, CONN_OUT, CONN_OUT0, CONN_S_ZONE, CONN_S_REQ, CONN_S_STATE, CONN_S_MARK, CONN_S_LABEL, CONN_S_NODE, CONN_S_GEN, CONN_STAMP, CONN_HASH, ConnStore, MegaflowTable, MfDep, MfOp, MfSegment, MfShape, mixHash, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_PORT as CONN_PORTImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+
+
+// Imports used on the connection replay's path bound to module constants: TurboFan folds a module's own const (a
+// number becomes an immediate, a function is called or inlined without a check, an enum object's fields fold), where
+// every use of an import loads its binding's cell and checks it (bench/README "Hinted established calls (session
+// 12)", the same change in ct/engine.ts).
+const CONN_DEPS = CONN_DEPSImport;
+const CONN_EPOCH = CONN_EPOCHImport;
+const CONN_SEEN = CONN_SEENImport;
+const CONN_ETH = CONN_ETHImport;
+const CONN_FDB = CONN_FDBImport;
+const CONN_HAIRPIN = CONN_HAIRPINImport;
+const CONN_KEY_WORDS = CONN_KEY_WORDSImport;
+const CONN_MAX_STEPS = CONN_MAX_STEPSImport;
+const CONN_PORT = CONN_PORTImport;
+const CONN_SLOT = CONN_SLOTImport;
+const CONN_SLOTS = CONN_SLOTSImport;
+const CONN_STEP = CONN_STEPImport;
+const CONN_STEP0 = CONN_STEP0Import;
+const CONN_STEPS = CONN_STEPSImport;
+const CONN_OUT = CONN_OUTImport;
+const CONN_OUT0 = CONN_OUT0Import;
+const CONN_S_ZONE = CONN_S_ZONEImport;
+const CONN_S_REQ = CONN_S_REQImport;
+const CONN_S_STATE = CONN_S_STATEImport;
+const CONN_S_MARK = CONN_S_MARKImport;
+const CONN_S_LABEL = CONN_S_LABELImport;
+const CONN_S_NODE = CONN_S_NODEImport;
+const CONN_S_GEN = CONN_S_GENImport;
+const CONN_STAMP = CONN_STAMPImport;
+const CONN_HASH = CONN_HASHImport;
+const MfDep = MfDepImport;
+const mixHash = mixHashImport;
+const L3 = L3Import;
+const decodePlainTcp4 = decodePlainTcp4Import;
+const pushVlan = pushVlanImport;
+const W = WImport;
+const LogFlag = LogFlagImport;
+const putMac = putMacImport;
 
 /** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
 export class LflowError extends VippathError {
