@@ -511,11 +511,11 @@ export function portsOf(spec: { ports?: Array<{ name?: string; port: number; tar
  * pkg/controller/endpoint_slice.go handleUpdateEndpointSlice: `lbVips = util.ServiceClusterIPs(*svc)`, returning
  * when there is none, with no check of `spec.type`). A headless Service (`clusterIP: None`) has none
  * (pkg/util/k8s.go ServiceClusterIPs leaves "None" out), nor has an ExternalName Service (the API server gives it
- * none). LoadBalancer Services without a cluster IP are kept too: the seed document's is given before the API
+ * none; Kube-OVN checks no type, so neither does this). LoadBalancer Services without a cluster IP are kept too: the seed document's is given before the API
  * server assigns one, and its ingress VIP is written under prefer-local (see ovnLoadBalancers).
  */
 export function kubeOvnLbServices(objects: readonly K8sObject[]): K8sObject[] {
-  return objects.filter((o) => o.kind === 'Service' && (isLoadBalancerService(o) || (serviceType(o) !== 'ExternalName' && serviceClusterIps(o.spec as ServiceSpecLike).length > 0)));
+  return objects.filter((o) => o.kind === 'Service' && (isLoadBalancerService(o) || serviceClusterIps(o.spec as ServiceSpecLike).length > 0));
 }
 
 /** A Service's type as the API server defaults it (ClusterIP when absent: pkg/apis/core/v1/defaults.go SetDefaults_Service). */
