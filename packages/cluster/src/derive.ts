@@ -148,7 +148,7 @@ interface GivenEndpoint extends EndpointConditions {
 }
 
 /** A given endpoint without a `targetRef` (an EndpointSlice made by hand, or mirrored from such Endpoints). */
-export interface Untargeted {
+interface Untargeted {
   ip: string;
   /** Its slice's ports by name. */
   ports: ReadonlyMap<string, number>;
@@ -560,7 +560,7 @@ function mapsEndpoint(svc: K8sObject, p: PodState, cluster: ClusterSpec): boolea
  * under wait.Until, whose HandleCrash re-panics: kube-ovn-controller exits, restarts, and panics again on the same
  * Service. 1.15 guards it (getIPPortMappingWithTargets: `if endpoint.TargetRef == nil { continue }`).
  */
-export function kubeOvnPanicsOn(svc: K8sObject, cluster: ClusterSpec): { ports: Set<string>; endpoints: Untargeted[] } {
+function kubeOvnPanicsOn(svc: K8sObject, cluster: ClusterSpec): { ports: Set<string>; endpoints: Untargeted[] } {
   const ports = new Set<string>();
   const endpoints: Untargeted[] = [];
   if (cluster.profiles.kubeOvn !== 'kube-ovn-1.14' || !preferLocalBackend(svc, cluster) || serviceClusterIps(svc.spec as ServiceSpecLike).length === 0) return { ports, endpoints };
