@@ -511,8 +511,9 @@ export function portsOf(spec: { ports?: Array<{ name?: string; port: number; tar
  * pkg/controller/endpoint_slice.go handleUpdateEndpointSlice: `lbVips = util.ServiceClusterIPs(*svc)`, returning
  * when there is none, with no check of `spec.type`). A headless Service (`clusterIP: None`) has none
  * (pkg/util/k8s.go ServiceClusterIPs leaves "None" out), nor has an ExternalName Service (the API server gives it
- * none; Kube-OVN checks no type, so neither does this). LoadBalancer Services without a cluster IP are kept too: the seed document's is given before the API
- * server assigns one, and its ingress VIP is written under prefer-local (see ovnLoadBalancers).
+ * none; Kube-OVN checks no type, so neither does this). LoadBalancer Services without a cluster IP are kept too:
+ * the seed document's is given before the API server assigns one, and its ingress VIP is written under
+ * prefer-local (see ovnLoadBalancers).
  */
 export function kubeOvnLbServices(objects: readonly K8sObject[]): K8sObject[] {
   return objects.filter((o) => o.kind === 'Service' && (isLoadBalancerService(o) || serviceClusterIps(o.spec as ServiceSpecLike).length > 0));
@@ -574,8 +575,8 @@ function kubeOvnPanicsOn(svc: K8sObject, cluster: ClusterSpec): { ports: Set<str
 }
 
 /**
- * The OVN load balancers Kube-OVN's controller writes for the Services (kubeOvnLbServices), from the pods' readiness and
- * MetalLB's current owners (research/kube-ovn.md §3: `handleUpdateEndpointSlice`; the 1.15.20 VIP-node marker
+ * The OVN load balancers Kube-OVN's controller writes for the Services (kubeOvnLbServices), from the pods'
+ * readiness and MetalLB's current owners (research/kube-ovn.md §3: `handleUpdateEndpointSlice`; the 1.15.20 VIP-node marker
  * follows the announcing node): the VPC's `cluster-tcp-loadbalancer` and `cluster-udp-loadbalancer`, always
  * present (the controller creates them at start-up), VIPs only while a Service has ready endpoints.
  * Recomputed whenever readiness or ownership changes.
