@@ -3,12 +3,16 @@
  * release-1.14 and release-1.15 pkg/controller/endpoint_slice.go handleUpdateEndpointSlice), and the
  * ip_port_mappings each version writes.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildFrame, parseFrame } from '@vippath/wire';
 import { derive } from './derive.js';
 import { loadManifests } from './manifests.js';
 import { DEFAULT_CLUSTER, defaultObjects, type ClusterSpec } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
+import { loadSnapshot, writeSnapshot } from './snapshot.js';
 
 const profile = (kubeOvn: ClusterSpec['profiles']['kubeOvn']): ClusterSpec => ({ ...DEFAULT_CLUSTER, profiles: { ...DEFAULT_CLUSTER.profiles, kubeOvn } });
 
@@ -181,5 +185,42 @@ describe('endpoints without a targetRef, and terminating ones, under prefer-loca
     expect(s.loadBalancers[0]!.ipPortMappings).toEqual({ '10.180.204.20': 'a.default:0.0.0.0' });
     expect(s.lint.filter((d) => d.code === 'ENDPOINT_WITHOUT_TARGETREF').map((d) => d.severity)).toEqual(['warning']);
     expect(s.lint.some((d) => d.code === 'KUBE_OVN_PANIC_NO_TARGETREF')).toBe(false);
+  });
+});
+
+// A selector-less ClusterIP Service whose EndpointSlice is given: one underlay pod (10.180.204.3) and one address
+// off the underlay (an overlay pod's, 10.16.0.9).
+const SELECTORLESS = `apiVersion: v1
+kind: Service
+metadata: {name: manual, namespace: default}
+spec: {type: ClusterIP, clusterIP: 10.96.0.60, ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: manual-1, namespace: default, labels: {kubernetes.io/service-name: manual}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints:
+- {addresses: [10.180.204.3], conditions: {ready: true}, targetRef: {kind: Pod, name: deploy-169402624-1, namespace: default}}
+- {addresses: [10.16.0.9], conditions: {ready: true}}
+`;
+
+describe('a Service without a selector', () => {
+  it('has the given endpoints on the underlay; an address off it is a warning (an error only for a LoadBalancer Service)', () => {
+    const s = derive([...defaultObjects(), ...loadManifests(SELECTORLESS, 'm.yaml').objects], DEFAULT_CLUSTER);
+    expect(s.loadBalancers[0]!.vips['10.96.0.60:80']).toBe('10.180.204.3:8080');
+    expect(s.lint.filter((d) => d.code === 'ENDPOINT_WITHOUT_POD').map((d) => [d.severity, d.field])).toEqual([['warning', 'endpoints[1].addresses[0]']]);
+  });
+
+  it('keeps its endpoints through writeSnapshot → loadSnapshot (the snapshot writes every load-balanced Service\'s)', () => {
+    const objects = [...defaultObjects(), ...loadManifests(SELECTORLESS, 'm.yaml').objects];
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-derive-services-'));
+    try {
+      writeSnapshot(dir, objects, DEFAULT_CLUSTER);
+      const loaded = loadSnapshot(dir);
+      expect(derive(loaded.objects, loaded.cluster).loadBalancers).toEqual(derive(objects, DEFAULT_CLUSTER).loadBalancers);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
