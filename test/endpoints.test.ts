@@ -81,7 +81,7 @@ describe('named targetPorts', () => {
 });
 
 describe('readiness', () => {
-  const sliceConditions = (b: string) => (t: string): string => t.replace('- {addresses: [10.180.204.12], conditions: {ready: true, serving: true, terminating: false}, nodeName: node2}', `- {addresses: [10.180.204.12], conditions: ${b}, nodeName: node2}`);
+  const sliceConditions = (b: string) => (t: string): string => t.replace('- {addresses: [10.180.204.12], conditions: {ready: true, serving: true, terminating: false}, nodeName: node2,', `- {addresses: [10.180.204.12], conditions: ${b}, nodeName: node2,`);
 
   it('a terminating endpoint (ready false, serving true): no backend, still mapped; MetalLB 0.14.5+ still counts its node, 0.13.7 does not', () => {
     const c = cluster(sliceConditions('{ready: false, serving: true, terminating: true}'), true);
@@ -89,7 +89,7 @@ describe('readiness', () => {
     expect(l.vips).toEqual(both('10.180.204.11:80'));
     expect(l.ipPortMappings).toEqual({ '10.180.204.11': 'web-a.default:0.0.0.0', '10.180.204.12': 'web-b.default:0.0.0.0' });
     // web-a not ready either: only web-b's node may announce, and only where a serving endpoint counts.
-    const serving = cluster((t) => sliceConditions('{ready: false, serving: true, terminating: true}')(t).replace('- {addresses: [10.180.204.11], conditions: {ready: true, serving: true, terminating: false}, nodeName: node1}', '- {addresses: [10.180.204.11], conditions: {ready: false, serving: false, terminating: false}, nodeName: node1}'), true);
+    const serving = cluster((t) => sliceConditions('{ready: false, serving: true, terminating: true}')(t).replace('- {addresses: [10.180.204.11], conditions: {ready: true, serving: true, terminating: false}, nodeName: node1,', '- {addresses: [10.180.204.11], conditions: {ready: false, serving: false, terminating: false}, nodeName: node1,'), true);
     const owners = (metallb: ClusterSpec['profiles']['metallb']) => derive(serving.objects, { ...serving.spec, profiles: { ...serving.spec.profiles, metallb } }).metallb.owners('10.180.204.252');
     expect(owners('metallb-current')).toEqual(['node2']);
     expect(owners('metallb-0.13.7')).toEqual([]);

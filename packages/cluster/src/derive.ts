@@ -37,8 +37,12 @@ export interface PodState {
 /** The derived state. */
 export interface DerivedState {
   pods: PodState[];
+  /**
+   * The LoadBalancer Services (the ones MetalLB allocates for and announces: VIP-bearing). The cluster IPs of every
+   * Service, ClusterIP and NodePort ones too, are in `loadBalancers` (kubeOvnLbServices).
+   */
   services: Array<{ name: string; namespace: string; ingress: string[]; owners: Record<string, string[]>; endpoints: Array<{ ip: string; node: string; pod: string; ports: number[] }>; ports: ServicePortState[] }>;
-  /** The Load_Balancer rows Kube-OVN's controller writes (`cluster-tcp-loadbalancer`, `cluster-udp-loadbalancer`). */
+  /** The Load_Balancer rows Kube-OVN's controller writes (`cluster-tcp-loadbalancer`, `cluster-udp-loadbalancer`, the session ones). */
   loadBalancers: NbLoadBalancer[];
   brProviderFlows: Record<string, string[]>;
   metallb: MetalLB;
@@ -113,6 +117,8 @@ export interface ServicePortState {
 }
 
 interface ServiceSpecLike {
+  type?: string;
+  internalTrafficPolicy?: string;
   selector?: Record<string, string>;
   externalTrafficPolicy?: string;
   sessionAffinity?: string;
@@ -137,10 +143,23 @@ export interface EndpointConditions {
 /** What the given EndpointSlices (or Endpoints) say of one pod: its conditions, and its ports by port name. */
 interface GivenEndpoint extends EndpointConditions {
   ports: ReadonlyMap<string, number>;
+  /** The endpoint's `targetRef` (name and namespace, "" when absent), or null when it has none. */
+  targetRef: { name: string; namespace: string } | null;
+}
+
+/** A given endpoint without a `targetRef` (an EndpointSlice made by hand, or mirrored from such Endpoints). */
+interface Untargeted {
+  ip: string;
+  /** Its slice's ports by name. */
+  ports: ReadonlyMap<string, number>;
+  object: K8sObject;
+  field: string;
 }
 
 /** Services whose endpoints were given (Endpoints / EndpointSlices): their pods by logical switch port. */
 const givenEndpoints = new WeakMap<K8sObject, ReadonlyMap<string, GivenEndpoint>>();
+/** Services whose given endpoints include some without a targetRef, pod or not: those entries. */
+const untargeted = new WeakMap<K8sObject, Untargeted[]>();
 /** Pods whose readiness the simulation changed since the objects were read: their given conditions are stale. */
 const readinessChanged = new WeakSet<PodState>();
 
@@ -152,7 +171,17 @@ const readinessChanged = new WeakSet<PodState>();
  */
 export function backs(svc: K8sObject, p: PodState): boolean {
   const given = givenEndpoints.get(svc);
-  return given ? given.has(p.lsp) : selects((svc.spec as ServiceSpecLike | undefined)?.selector, p);
+  return given ? given.has(p.lsp) : hasSelector(svc) && selects((svc.spec as ServiceSpecLike | undefined)?.selector, p);
+}
+
+/**
+ * Whether the Service has a selector: the EndpointSlice controller makes endpoints only for those (kubernetes
+ * pkg/controller/endpointslice syncService: a Service without a selector gets its slices out of band); one without
+ * has the endpoints the given EndpointSlices/Endpoints list, or none.
+ */
+function hasSelector(svc: K8sObject): boolean {
+  const sel = (svc.spec as ServiceSpecLike | undefined)?.selector;
+  return typeof sel === 'object' && sel !== null;
 }
 
 /**
@@ -377,15 +406,21 @@ function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodSt
     return m;
   };
   const cond = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+  // An endpoint's targetRef as Kube-OVN reads it (a pointer: absent is nil; its name and namespace "" when unset).
+  const targetRef = (v: unknown): GivenEndpoint['targetRef'] => {
+    if (typeof v !== 'object' || v === null) return null;
+    const r = v as { name?: unknown; namespace?: unknown };
+    return { name: typeof r.name === 'string' ? r.name : '', namespace: typeof r.namespace === 'string' ? r.namespace : '' };
+  };
   for (const o of objects) {
     if (o.kind === 'Endpoints') {
-      const subsets = (o.subsets ?? []) as Array<{ addresses?: Array<{ ip?: string }>; notReadyAddresses?: Array<{ ip?: string }>; ports?: unknown }>;
+      const subsets = (o.subsets ?? []) as Array<{ addresses?: Array<{ ip?: string; targetRef?: unknown }>; notReadyAddresses?: Array<{ ip?: string; targetRef?: unknown }>; ports?: unknown }>;
       const k = key(o.metadata.namespace, o.metadata.name);
       if (!lists.has(k)) lists.set(k, []);
       subsets.forEach((s, i) => {
         const ports = portsByName(s.ports);
-        (s.addresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].addresses[${j}].ip`, slice: false, given: { ready: true, serving: true, ports } }));
-        (s.notReadyAddresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].notReadyAddresses[${j}].ip`, slice: false, given: { ready: false, ports } }));
+        (s.addresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].addresses[${j}].ip`, slice: false, given: { ready: true, serving: true, ports, targetRef: targetRef(a.targetRef) } }));
+        (s.notReadyAddresses ?? []).forEach((a, j) => a.ip && push(k, { ip: a.ip, o, field: `subsets[${i}].notReadyAddresses[${j}].ip`, slice: false, given: { ready: false, ports, targetRef: targetRef(a.targetRef) } }));
       });
     } else if (o.kind === 'EndpointSlice') {
       const svc = o.metadata.labels?.['kubernetes.io/service-name'];
@@ -393,9 +428,9 @@ function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodSt
       const k = key(o.metadata.namespace, svc);
       if (!lists.has(k)) lists.set(k, []);
       const ports = portsByName(o.ports);
-      ((o.endpoints ?? []) as Array<{ addresses?: string[]; conditions?: Record<string, unknown> }>).forEach((e, i) => {
+      ((o.endpoints ?? []) as Array<{ addresses?: string[]; conditions?: Record<string, unknown>; targetRef?: unknown }>).forEach((e, i) => {
         const c = e.conditions ?? {};
-        const given: GivenEndpoint = { ready: cond(c.ready), serving: cond(c.serving), terminating: cond(c.terminating), ports };
+        const given: GivenEndpoint = { ready: cond(c.ready), serving: cond(c.serving), terminating: cond(c.terminating), ports, targetRef: targetRef(e.targetRef) };
         (e.addresses ?? []).forEach((ip, j) => push(k, { ip, o, field: `endpoints[${i}].addresses[${j}]`, slice: true, given }));
       });
     }
@@ -419,9 +454,16 @@ function endpointsGiven(objects: K8sObject[], services: K8sObject[], pods: PodSt
           members.set(p.lsp, e.given);
           chosen.push(e);
         }
-      } else notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'error', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'vippath has nothing to deliver to at that address: it is left out of the Service\'s backends (give its Pod).', ...at(e.o) });
+      } else if (isLoadBalancerService(s)) notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'error', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'vippath has nothing to deliver to at that address: it is left out of the Service\'s backends (give its Pod).', ...at(e.o) });
+      // Any other Service's endpoints are often off the underlay (overlay pods, host-network ones such as the API
+      // server's): Kube-OVN lists them all among the cluster IP's backends, vippath only the underlay pods.
+      else notes.push({ code: 'ENDPOINT_WITHOUT_POD', severity: 'warning', object: ref(e.o), field: e.field, message: `${e.ip} is an endpoint of ${ref(s)}, but no pod on the underlay has that address`, consequence: 'Kube-OVN lists it among the cluster IP\'s backends in the OVN load balancer; vippath leaves it out, so a pod\'s traffic to that cluster IP is balanced over the underlay pods only (give its Pod if it is on the underlay).', ...at(e.o) });
     }
     givenEndpoints.set(s, members);
+    // Every listed address without a targetRef, with a pod or not (Kube-OVN 1.14 reads each: kubeOvnPanicsOn).
+    const read = list.some((e) => e.slice) ? list.filter((e) => e.slice) : list;
+    const without = read.filter((e) => e.given.targetRef === null).map((e) => ({ ip: e.ip, ports: e.given.ports, object: e.o, field: e.field }));
+    if (without.length) untargeted.set(s, without);
     // A Service port no given entry has a port for gets no backends from them (Kube-OVN skips such a slice).
     for (const sp of portsOf(s.spec as ServiceSpecLike)) {
       const without = chosen.filter((e) => !e.given.ports.has(sp.name));
@@ -464,8 +506,77 @@ export function portsOf(spec: { ports?: Array<{ name?: string; port: number; tar
 }
 
 /**
- * The OVN load balancers Kube-OVN's controller writes for the LoadBalancer Services, from the pods' readiness and
- * MetalLB's current owners (research/kube-ovn.md §3: `handleUpdateEndpointSlice`; the 1.15.20 VIP-node marker
+ * The Services Kube-OVN's controller puts in the VPC load balancers: every Service with a cluster IP, whatever its
+ * type — ClusterIP, NodePort and LoadBalancer alike (kube-ovn release-1.14 and release-1.15
+ * pkg/controller/endpoint_slice.go handleUpdateEndpointSlice: `lbVips = util.ServiceClusterIPs(*svc)`, returning
+ * when there is none, with no check of `spec.type`). A headless Service (`clusterIP: None`) has none
+ * (pkg/util/k8s.go ServiceClusterIPs leaves "None" out), nor has an ExternalName Service (the API server gives it
+ * none; Kube-OVN checks no type, so neither does this). LoadBalancer Services without a cluster IP are kept too:
+ * the seed document's is given before the API server assigns one, and its ingress VIP is written under
+ * prefer-local (see ovnLoadBalancers).
+ */
+export function kubeOvnLbServices(objects: readonly K8sObject[]): K8sObject[] {
+  return objects.filter((o) => o.kind === 'Service' && (isLoadBalancerService(o) || serviceClusterIps(o.spec as ServiceSpecLike).length > 0));
+}
+
+/** A Service's type as the API server defaults it (ClusterIP when absent: pkg/apis/core/v1/defaults.go SetDefaults_Service). */
+function serviceType(o: K8sObject): string {
+  const t = (o.spec as ServiceSpecLike | undefined)?.type;
+  return typeof t === 'string' && t !== '' ? t : 'ClusterIP';
+}
+
+/**
+ * isPreferLocalBackend of handleUpdateEndpointSlice (both branches): under `--enable-ovn-lb-prefer-local`, a
+ * LoadBalancer Service with `externalTrafficPolicy: Local` and a ClusterIP Service with
+ * `internalTrafficPolicy: Local` get ip_port_mappings; nothing else does (a NodePort Service with either policy,
+ * a LoadBalancer Service with ITP Local: no).
+ */
+function preferLocalBackend(s: K8sObject, cluster: ClusterSpec): boolean {
+  if (!cluster.flags.enableOvnLbPreferLocal) return false;
+  const spec = s.spec as ServiceSpecLike;
+  const type = serviceType(s);
+  return (type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local') || (type === 'ClusterIP' && spec.internalTrafficPolicy === 'Local');
+}
+
+/**
+ * Whether Kube-OVN's controller maps endpoint `p` of `svc` in ip_port_mappings. release-1.14
+ * getIPPortMappingBackend maps every endpoint whose `targetRef.name` is set (and panics on one without a
+ * targetRef: see kubeOvnPanicsOn); release-1.15 getIPPortMapping, for a Service with a selector, only endpoints
+ * with a targetRef naming a pod and namespace (getIPPortMappingWithTargets), for one without, every pod whose
+ * address the endpoint lists (getIPPortMappingWithNoTargets), and never a pod being deleted
+ * (addIPPortMappingEntry: `!pod.DeletionTimestamp.IsZero()` returns).
+ */
+function mapsEndpoint(svc: K8sObject, p: PodState, cluster: ClusterSpec): boolean {
+  const ref = givenEndpoints.get(svc)?.get(p.lsp)?.targetRef;
+  if (cluster.profiles.kubeOvn === 'kube-ovn-1.14') return ref === undefined || (ref !== null && ref.name !== '');
+  if (p.terminating) return false;
+  if (!hasSelector(svc)) return true;
+  return ref === undefined || (ref !== null && ref.name !== '' && ref.namespace !== '');
+}
+
+/**
+ * The Service ports at which Kube-OVN 1.14 panics under prefer-local, and the given endpoints without a targetRef
+ * that make it: getIPPortMappingBackend evaluates `endpoint.TargetRef.Name` with TargetRef nil, a nil-pointer
+ * panic, for every endpoint of a slice that has the Service port's name, before LoadBalancerAddVip. The worker runs
+ * under wait.Until, whose HandleCrash re-panics: kube-ovn-controller exits, restarts, and panics again on the same
+ * Service. 1.15 guards it (getIPPortMappingWithTargets: `if endpoint.TargetRef == nil { continue }`).
+ */
+function kubeOvnPanicsOn(svc: K8sObject, cluster: ClusterSpec): { ports: Set<string>; endpoints: Untargeted[] } {
+  const ports = new Set<string>();
+  const endpoints: Untargeted[] = [];
+  if (cluster.profiles.kubeOvn !== 'kube-ovn-1.14' || !preferLocalBackend(svc, cluster) || serviceClusterIps(svc.spec as ServiceSpecLike).length === 0) return { ports, endpoints };
+  for (const e of untargeted.get(svc) ?? []) {
+    const hit = portsOf(svc.spec as ServiceSpecLike).filter((sp) => e.ports.has(sp.name));
+    if (!hit.length) continue;
+    endpoints.push(e);
+    for (const sp of hit) ports.add(sp.name);
+  }
+  return { ports, endpoints };
+}
+
+/**
+ * The OVN load balancers Kube-OVN's controller writes for the Services (kubeOvnLbServices), from the pods'
+ * readiness and MetalLB's current owners (research/kube-ovn.md §3: `handleUpdateEndpointSlice`; the 1.15.20 VIP-node marker
  * follows the announcing node): the VPC's `cluster-tcp-loadbalancer` and `cluster-udp-loadbalancer`, always
  * present (the controller creates them at start-up), VIPs only while a Service has ready endpoints.
  * Recomputed whenever readiness or ownership changes.
@@ -476,68 +587,79 @@ export function ovnLoadBalancers(objects: K8sObject[], pods: PodState[], cluster
   // 10800, util.DefaultServiceSessionStickinessTimeout) hold the VIPs of `sessionAffinity: ClientIP` Services
   // (endpoint_slice.go). The controller makes them at start-up; they are written here only when such a Service
   // exists, as without VIPs they change no logical flow.
-  const services = objects.filter(isLoadBalancerService);
+  const services = kubeOvnLbServices(objects);
   const sessions = services.some((s) => (s.spec as ServiceSpecLike).sessionAffinity === 'ClientIP') ? [false, true] : [false];
   const lbs = sessions.flatMap((session) => (['tcp', 'udp'] as const).map((protocol) => ({ protocol, session, vips: Object.create(null) as Record<string, string>, mappings: Object.create(null) as Record<string, string>, externalIds: Object.create(null) as Record<string, string> })));
   for (const s of services) {
     const spec = s.spec as ServiceSpecLike;
     const session = spec.sessionAffinity === 'ClientIP';
-    const ingress = metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`);
+    const isLb = serviceType(s) === 'LoadBalancer';
+    // MetalLB allocates only for LoadBalancer Services: no other has ingress IPs.
+    const ingress = isLb ? metallb.ingressOf(`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`) : [];
     // Every endpoint, ready or not: ip_port_mappings list them all (Kube-OVN getIPPortMappingBackend maps each
     // endpoint of the slices; 1.15 addIPPortMappingEntry likewise), the backends only the ready ones.
     const all = pods.filter((p) => backs(s, p));
     const ready = all.filter((p) => kubeOvnReady(endpointConditions(s, p)));
     // Kube-OVN adds the ingress IPs as OVN LB VIPs when prefer-local is on (v1.14: only for ETP=Local).
-    const addVip = cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
+    const addVip = isLb && cluster.flags.enableOvnLbPreferLocal && (spec.externalTrafficPolicy === 'Local' || cluster.profiles.kubeOvn !== 'kube-ovn-1.14');
     // The VIPs: the Service's cluster IPs always (util.ServiceClusterIPs: spec.clusterIPs, else spec.clusterIP,
     // "None" and "" left out — a Service given without them, as the seed document's is before the API server
     // assigns one, has none), then the ingress IPs.
     const vips = [...serviceClusterIps(spec), ...(addVip ? ingress : [])];
     // No ready endpoint ⇒ the VIP is deleted.
     if (vips.length === 0 || ready.length === 0) continue;
-    // isPreferLocalBackend: a LoadBalancer Service with ETP=Local under prefer-local gets ip_port_mappings.
-    const preferLocal = cluster.flags.enableOvnLbPreferLocal && spec.externalTrafficPolicy === 'Local';
-    const dual = ingress.some((ip) => ip.includes(':'));
+    const preferLocal = preferLocalBackend(s, cluster);
+    // 1.14 panics at the first VIP port whose slice holds an endpoint without a targetRef (kubeOvnPanicsOn): what
+    // came before it in the loop is written, nothing after.
+    const panicAt = kubeOvnPanicsOn(s, cluster).ports;
+    // The IPv6 addresses are mapped when the Service has an IPv6 VIP (its IPv6 EndpointSlice exists).
+    const dual = vips.some((ip) => ip.includes(':'));
+    // In Kube-OVN's order: each VIP, each Service port, into the LB of the port's protocol (SCTP: vippath writes
+    // no SCTP load balancer).
+    let panicked = false;
     for (const ip of vips) {
-      for (const lb of lbs) {
-        if (lb.session !== session) continue;
-        const ports = portsOf(spec).filter((x) => x.protocol.toLowerCase() === lb.protocol);
-        let written = false;
-        for (const p of ports) {
-          // An IPv6 VIP is written `[addr]:port` (ovn-nb(5) Load_Balancer vips; the marker's key likewise).
-          const key = ip.includes(':') ? `[${ip}]:${p.port}` : `${ip}:${p.port}`;
-          // The backends of the VIP's family (Kube-OVN endpoint_slice.go: addresses whose protocol is the VIP's):
-          // an IPv6 VIP gets the pods' IPv6 addresses, and without any it is not written; each on the port its
-          // endpoint serves the Service port on (none: not a backend of that port).
-          const backends: string[] = [];
-          for (const e of ready) {
-            const port = endpointPort(s, e, p);
-            if (port === undefined) continue;
-            if (!ip.includes(':')) backends.push(`${e.ip}:${port}`);
-            else if (e.ip6) backends.push(`[${e.ip6}]:${port}`);
-          }
-          if (!backends.length) continue;
-          written = true;
-          lb.vips[key] = backends.sort().join(',');
-          const owner = metallb.owners(ip)[0];
-          if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && spec.externalTrafficPolicy === 'Local' && owner && ingress.includes(ip)) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
+      for (const p of portsOf(spec)) {
+        if (panicAt.has(p.name)) {
+          panicked = true;
+          break;
         }
+        const lb = lbs.find((x) => x.session === session && x.protocol === p.protocol.toLowerCase());
+        if (!lb) continue;
+        // An IPv6 VIP is written `[addr]:port` (ovn-nb(5) Load_Balancer vips; the marker's key likewise).
+        const key = ip.includes(':') ? `[${ip}]:${p.port}` : `${ip}:${p.port}`;
+        // The backends of the VIP's family (Kube-OVN endpoint_slice.go: addresses whose protocol is the VIP's):
+        // an IPv6 VIP gets the pods' IPv6 addresses, and without any it is not written; each on the port its
+        // endpoint serves the Service port on (none: not a backend of that port).
+        const backends: string[] = [];
+        for (const e of ready) {
+          const port = endpointPort(s, e, p);
+          if (port === undefined) continue;
+          if (!ip.includes(':')) backends.push(`${e.ip}:${port}`);
+          else if (e.ip6) backends.push(`[${e.ip6}]:${port}`);
+        }
+        if (!backends.length) continue;
+        lb.vips[key] = backends.sort().join(',');
+        const owner = metallb.owners(ip)[0];
+        if (cluster.profiles.kubeOvn === 'kube-ovn-1.15.20' && isLb && spec.externalTrafficPolicy === 'Local' && owner && ingress.includes(ip)) lb.externalIds[`kube-ovn.io/local-external-vip/${key}`] = `node-${owner}`;
         // The mappings are written with a VIP that has backends (LoadBalancerUpdateIPPortMapping after
-        // LoadBalancerAddVip).
-        if (written && preferLocal) {
-          for (const e of all) {
-            lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
-            // A dual-stack Service's IPv6 EndpointSlice maps its addresses too, bracketed, the value as for IPv4
-            // (util.HealthCheckNamedVipTemplate "lsp:checkVip", checkVip util.MasqueradeCheckIP "0.0.0.0"): both
-            // profiles' sources — release-1.14 (v1.14.26+) pkg/controller/endpoint_slice.go getIPPortMappingBackend
-            // and v1.15.20 endpoint_slice.go addIPPortMappingEntry: `key = fmt.Sprintf("[%s]", address)` for an
-            // IPv6 address (#6173 "fix underlay metallb ipv6 err"; v1.14.0–v1.14.25 and v1.15.0 wrote it bare).
-            // northd looks IPv6 backends up as "[addr]" (ovn_lb_backend_set_logical_port), so the IPv6 VIP gets
-            // the same prefer-local grouping as the IPv4 one.
-            if (e.ip6 && dual) lb.mappings[`[${e.ip6}]`] = `${e.lsp}:0.0.0.0`;
-          }
+        // LoadBalancerAddVip). 1.14 reads them from the slices that have this port (getIPPortMappingBackend skips
+        // a slice without the port's name); 1.15 from every slice (getIPPortMapping).
+        if (!preferLocal) continue;
+        for (const e of all) {
+          if (!mapsEndpoint(s, e, cluster)) continue;
+          if (cluster.profiles.kubeOvn === 'kube-ovn-1.14' && endpointPort(s, e, p) === undefined) continue;
+          lb.mappings[e.ip] = `${e.lsp}:0.0.0.0`;
+          // A dual-stack Service's IPv6 EndpointSlice maps its addresses too, bracketed, the value as for IPv4
+          // (util.HealthCheckNamedVipTemplate "lsp:checkVip", checkVip util.MasqueradeCheckIP "0.0.0.0"): both
+          // profiles' sources — release-1.14 (v1.14.26+) pkg/controller/endpoint_slice.go getIPPortMappingBackend
+          // and v1.15.20 endpoint_slice.go addIPPortMappingEntry: `key = fmt.Sprintf("[%s]", address)` for an
+          // IPv6 address (#6173 "fix underlay metallb ipv6 err"; v1.14.0–v1.14.25 and v1.15.0 wrote it bare).
+          // northd looks IPv6 backends up as "[addr]" (ovn_lb_backend_set_logical_port), so the IPv6 VIP gets
+          // the same prefer-local grouping as the IPv4 one.
+          if (e.ip6 && dual) lb.mappings[`[${e.ip6}]`] = `${e.lsp}:0.0.0.0`;
         }
       }
+      if (panicked) break;
     }
   }
   return lbs.map((lb) => ({
@@ -628,6 +750,25 @@ function unresolvedPorts(services: K8sObject[], pods: PodState[], notes: Diagnos
   }
 }
 
+/**
+ * Given endpoints without a targetRef under prefer-local, as the profile's Kube-OVN treats them: 1.14's controller
+ * panics on them (kubeOvnPanicsOn); 1.15 leaves them out of ip_port_mappings when the Service has a selector
+ * (getIPPortMappingWithTargets skips `TargetRef == nil`), so northd places them on no chassis.
+ */
+function targetRefFindings(services: K8sObject[], pods: PodState[], cluster: ClusterSpec, notes: Diagnostic[]): void {
+  for (const s of services) {
+    const panic = kubeOvnPanicsOn(s, cluster);
+    if (panic.endpoints.length) {
+      const e = panic.endpoints[0]!;
+      notes.push({ code: 'KUBE_OVN_PANIC_NO_TARGETREF', severity: 'error', object: ref(e.object), field: e.field.replace(/\.ip$|\.addresses\[\d+\]$/, '.targetRef'), message: `${panic.endpoints.length} endpoint(s) of ${ref(s)} (${panic.endpoints.slice(0, 3).map((x) => x.ip).join(', ')}${panic.endpoints.length > 3 ? ', …' : ''}) have no targetRef, and the Service gets ip_port_mappings (prefer-local)`, consequence: `Kube-OVN 1.14's controller dereferences the missing targetRef (endpoint_slice.go getIPPortMappingBackend) and panics before writing port(s) ${[...panic.ports].join(', ') || '""'} of the Service's VIPs: kube-ovn-controller crash-loops. vippath writes the VIPs up to that point only (1.15 skips such endpoints).`, ...at(e.object) });
+      continue;
+    }
+    if (cluster.profiles.kubeOvn === 'kube-ovn-1.14' || !preferLocalBackend(s, cluster) || !hasSelector(s)) continue;
+    const skipped = pods.filter((p) => backs(s, p) && givenEndpoints.get(s)?.get(p.lsp)?.targetRef === null);
+    if (skipped.length) notes.push({ code: 'ENDPOINT_WITHOUT_TARGETREF', severity: 'warning', object: ref(s), field: 'targetRef', message: `${skipped.length} endpoint(s) of ${ref(s)} (${skipped.slice(0, 3).map((p) => p.ip).join(', ')}${skipped.length > 3 ? ', …' : ''}) have no targetRef`, consequence: 'Kube-OVN 1.15 leaves them out of ip_port_mappings (getIPPortMappingWithTargets): northd places them on no node, so prefer-local never picks them as a local backend.', ...at(s) });
+  }
+}
+
 /** MetalLB's record of each Service's announcer (ServiceL2Status, MetalLB ≥ 0.14): service key → node. */
 function recordedAnnouncers(objects: K8sObject[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -650,8 +791,11 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
   const notes: Diagnostic[] = [];
   const podObjects = objects.filter((o) => o.kind === 'Pod');
   const pods = podObjects.length ? podsFromObjects(podObjects, subnet, cluster, notes) : podsFromDeployments(objects.filter((o) => o.kind === 'Deployment'), subnet, cluster, notes);
+  // The LoadBalancer Services are MetalLB's and the VIP path's (DerivedState.services); every Service with a cluster
+  // IP goes into the OVN load balancers (kubeOvnLbServices), so their endpoints are read too.
   const services = objects.filter(isLoadBalancerService);
-  endpointsGiven(objects, services, pods, notes);
+  const lbServices = kubeOvnLbServices(objects);
+  endpointsGiven(objects, lbServices, pods, notes);
   const nodeLabels = new Map<string, Record<string, string>>();
   for (const o of objects) if (o.kind === 'Node') nodeLabels.set(o.metadata.name, o.metadata.labels ?? {});
   const metallb = new MetalLB(
@@ -708,7 +852,8 @@ export function derive(objects: K8sObject[], cluster: ClusterSpec): DerivedState
       ...(local ? { patchOfport: OFPORT.patch } : {}),
     }).flows;
   }
-  unresolvedPorts(services, pods, notes);
+  unresolvedPorts(lbServices, pods, notes);
+  targetRefFindings(lbServices, pods, cluster, notes);
   // The announcement lint counts the endpoints MetalLB counts (its profile's "can serve").
   const serves = (svc: K8sObject, p: PodState): boolean => backs(svc, p) && endpointCanServe({ nodeName: p.node, ...endpointConditions(svc, p) }, cluster.profiles.metallb);
   const findings = [...(cluster.findings ?? []), ...notes, ...lint(objects, cluster.flags), ...lintAnnouncement(objects, cluster, pods, metallb, serves)];

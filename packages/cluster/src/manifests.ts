@@ -127,11 +127,11 @@ const SCHEMA: Record<string, Array<[string, FieldType]>> = {
   IPAddressPool: [['spec.addresses', 'string[]'], ['spec.autoAssign', 'bool'], ['spec.avoidBuggyIPs', 'bool'], ['spec.serviceAllocation', 'object']],
   L2Advertisement: [['spec.ipAddressPools', 'string[]'], ['spec.ipAddressPoolSelectors', 'object[]'], ['spec.nodeSelectors', 'object[]'], ['spec.interfaces', 'string[]']],
   Deployment: [['spec.template.spec.containers', 'object[]'], ['spec.template.spec.containers.*.args', 'string[]'], ['spec.template.spec.containers.*.command', 'string[]'], ['spec.replicas', 'int'], ['spec.selector', 'object'], ['spec.template', 'object'], ['spec.template.metadata', 'object'], ['spec.template.metadata.labels', 'map'], ['spec.template.spec', 'object'], ['spec.template.spec.nodeName', 'string']],
-  Service: [['spec.type', 'string'], ['spec.selector', 'map'], ['spec.externalTrafficPolicy', 'string'], ['spec.ports', 'object[]'], ['spec.ports.*.port', 'port'], ['spec.ports.*.targetPort', 'int|string'], ['spec.ports.*.protocol', 'string'], ['spec.loadBalancerIP', 'string'], ['spec.ipFamilies', 'string[]'], ['spec.ipFamilyPolicy', 'string'], ['spec.clusterIP', 'string'], ['spec.clusterIPs', 'string[]'], ['spec.publishNotReadyAddresses', 'bool'], ['spec.ports.*.name', 'string']],
+  Service: [['spec.type', 'string'], ['spec.selector', 'map'], ['spec.externalTrafficPolicy', 'string'], ['spec.internalTrafficPolicy', 'string'], ['spec.ports', 'object[]'], ['spec.ports.*.port', 'port'], ['spec.ports.*.targetPort', 'int|string'], ['spec.ports.*.protocol', 'string'], ['spec.loadBalancerIP', 'string'], ['spec.ipFamilies', 'string[]'], ['spec.ipFamilyPolicy', 'string'], ['spec.clusterIP', 'string'], ['spec.clusterIPs', 'string[]'], ['spec.publishNotReadyAddresses', 'bool'], ['spec.ports.*.name', 'string']],
   Node: [['metadata.labels', 'map']],
   Pod: [['spec.nodeName', 'string'], ['spec.containers', 'object[]'], ['spec.containers.*.ports', 'object[]'], ['spec.containers.*.ports.*.name', 'string'], ['spec.containers.*.ports.*.containerPort', 'port'], ['spec.containers.*.ports.*.protocol', 'string'], ['status.phase', 'string'], ['status', 'object'], ['status.podIP', 'string'], ['status.podIPs', 'object[]'], ['status.podIPs.*.ip', 'string'], ['status.conditions', 'object[]'], ['status.conditions.*.type', 'string'], ['status.conditions.*.status', 'string']],
-  Endpoints: [['subsets', 'object[]'], ['subsets.*.addresses', 'object[]'], ['subsets.*.notReadyAddresses', 'object[]'], ['subsets.*.addresses.*.ip', 'string'], ['subsets.*.notReadyAddresses.*.ip', 'string'], ['subsets.*.addresses.*.nodeName', 'string'], ['subsets.*.ports', 'object[]'], ['subsets.*.ports.*.name', 'string'], ['subsets.*.ports.*.port', 'port']],
-  EndpointSlice: [['endpoints', 'object[]'], ['endpoints.*.addresses', 'string[]'], ['endpoints.*.nodeName', 'string'], ['endpoints.*.conditions', 'object'], ['endpoints.*.conditions.ready', 'bool'], ['endpoints.*.conditions.serving', 'bool'], ['endpoints.*.conditions.terminating', 'bool'], ['addressType', 'string'], ['ports', 'object[]'], ['ports.*.name', 'string'], ['ports.*.port', 'port'], ['ports.*.protocol', 'string']],
+  Endpoints: [['subsets', 'object[]'], ['subsets.*.addresses', 'object[]'], ['subsets.*.notReadyAddresses', 'object[]'], ['subsets.*.addresses.*.ip', 'string'], ['subsets.*.notReadyAddresses.*.ip', 'string'], ['subsets.*.addresses.*.nodeName', 'string'], ['subsets.*.addresses.*.targetRef', 'object'], ['subsets.*.notReadyAddresses.*.targetRef', 'object'], ['subsets.*.ports', 'object[]'], ['subsets.*.ports.*.name', 'string'], ['subsets.*.ports.*.port', 'port']],
+  EndpointSlice: [['endpoints', 'object[]'], ['endpoints.*.addresses', 'string[]'], ['endpoints.*.nodeName', 'string'], ['endpoints.*.targetRef', 'object'], ['endpoints.*.conditions', 'object'], ['endpoints.*.conditions.ready', 'bool'], ['endpoints.*.conditions.serving', 'bool'], ['endpoints.*.conditions.terminating', 'bool'], ['addressType', 'string'], ['ports', 'object[]'], ['ports.*.name', 'string'], ['ports.*.port', 'port'], ['ports.*.protocol', 'string']],
   ServiceL2Status: [['status', 'object'], ['status.node', 'string'], ['status.serviceName', 'string'], ['status.serviceNamespace', 'string']],
 };
 
@@ -192,7 +192,10 @@ function checkShape(data: Record<string, unknown>, kind: string, doc: Document.P
   }
 }
 
-/** Whether `o` is a `type: LoadBalancer` Service (the only kind MetalLB and this path care about). */
+/**
+ * Whether `o` is a `type: LoadBalancer` Service: the only kind MetalLB allocates for and the VIP path starts at.
+ * (Kube-OVN's OVN load balancers hold every Service's cluster IPs: derive.ts kubeOvnLbServices.)
+ */
 export function isLoadBalancerService(o: K8sObject): boolean {
   return o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer';
 }

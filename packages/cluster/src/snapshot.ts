@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { Bridge, parseShowPorts } from '@vippath/openflow';
 import { formatLflowList, northd, ovnVersionOfFlows, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, PROFILE_OVN_VERSION, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
-import { backs, derive, endpointConditions, endpointPort, kubeOvnReady, northboundFor, northdProfile, portsOf, subnetName, type PodState } from './derive.js';
+import { backs, derive, endpointConditions, endpointPort, kubeOvnLbServices, kubeOvnReady, northboundFor, northdProfile, portsOf, subnetName, type PodState } from './derive.js';
 import { ignoredFindings, type Diagnostic } from './lint.js';
 import { loadManifests, type K8sObject } from './manifests.js';
 import { clusterFrom, type ClusterSpec } from './scenario.js';
@@ -308,9 +308,9 @@ export function writeSnapshot(dir: string, objects: K8sObject[], cluster: Cluste
       status: { phase: 'Running', podIP: p.ip, conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }] },
     });
   }
-  for (const s of objects.filter((o) => o.kind === 'Service')) {
-    const svc = state.services.find((x) => x.name === s.metadata.name && x.namespace === (s.metadata.namespace ?? 'default'));
-    if (!svc) continue;
+  // The endpoints of every Service whose endpoints vippath reads: the LoadBalancer ones and every other one in
+  // Kube-OVN's OVN load balancers (its cluster IP's backends).
+  for (const s of kubeOvnLbServices(objects)) {
     const all = state.pods.filter((p) => backs(s, p));
     // Endpoints of the same ports share a subset and a slice, as the controllers group them (a named targetPort
     // can resolve differently per pod); the slices carry the conditions Endpoints cannot (serving, terminating).
