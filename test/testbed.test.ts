@@ -13,7 +13,6 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
-import { describeFrame } from '@vippath/cluster';
 import type { Difference, StepResult } from '../packages/vippath/src/testbed/index.js';
 import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, DUAL_STACK, SESSION_AFFINITY, TWO_SERVICES, UDP_SERVICE } from './testbed/harness.js';
 

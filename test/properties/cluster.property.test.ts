@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   allInvariants, checkCluster, clusterCaseArb, ClusterPropertyError, clientIpPreserved, connectionsSucceed, conntrackSymmetricAndBounded, noSilentLoss, oneAnnouncer,
-  onlyOwnVlanOnWire, repliesFromVip, runCase, servedByAnnouncer,
+  onlyOwnVlanOnWire, runCase, servedByAnnouncer,
 } from '@vippath/testing';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
