@@ -216,7 +216,15 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     const t1 = Date.now();
     const mine = cases.map(ours);
     const oursMs = Date.now() - t1;
-    const failing = cases.findIndex((_, i) => mine[i]!.text !== real[i]);
+    // A case whose first difference is a choice between two matching flows of one table and priority that share a
+    // bucket of the IDL's hash map: OVS leaves that order undefined and ovn-trace takes the IDL's iteration order,
+    // which inside a bucket follows the rows' insertion order — not in the Southbound file (see the executor's
+    // tieBreaker). With northd's random uuids it happens now and then (uuids 1454d54d and 0cc2564d, mask 0xff: CI,
+    // session 13); counted, bounded, and not a difference of the interpreter's.
+    const mask = hmapMask(new Set([...sb.flows.values()].flatMap((l) => l.map((f) => f.uuid)).filter(Boolean)).size);
+    const bucketTie = (i: number): boolean => sharedBucketTie(mine[i]!.text, real[i]!, mask);
+    const ties = cases.filter((_, i) => mine[i]!.text !== real[i] && bucketTie(i)).length;
+    const failing = cases.findIndex((_, i) => mine[i]!.text !== real[i] && !bucketTie(i));
     const stats = { outputs: 0, drops: 0, lb: 0, hairpin: 0, acl: 0, kinds: new Set<string>(), ports: new Set<string>() };
     real.forEach((t, i) => {
       if (/output\("/.test(t)) stats.outputs++;
@@ -227,7 +235,8 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
       stats.kinds.add(cases[i]!.kind);
       stats.ports.add(cases[i]!.inport);
     });
-    console.log(`ovn-exec: ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ct_lb_mark(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL`);
+    console.log(`ovn-exec: ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ct_lb_mark(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL; ${ties} at a tie of flows sharing an IDL hash bucket (order undefined; mask 0x${mask.toString(16)})`);
+    expect(ties, 'ties in a shared hash bucket are rare (else the bucket order is wrong)').toBeLessThanOrEqual(RUNS / 50);
     if (failing >= 0) {
       // Shrink: replay the same generator with fast-check up to the first failure, which then shrinks it.
       let shrunk = '';
@@ -253,3 +262,50 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     expect(stats.drops).toBeGreaterThan(RUNS / 10);
   }, 180_000);
 });
+
+describe('ties between flows sharing an IDL hash bucket', () => {
+  // The lines of CI's failing case (session 13): two priority-110 flows of ls_out_pre_acl both matching.
+  const ours = '    0. ls_out_pre_acl (northd.c:5911): eth.mcast, priority 110, uuid 1454d54d';
+  const theirs = '    0. ls_out_pre_acl (northd.c:5809): ip && outport == "ln", priority 110, uuid 0cc2564d';
+  it('is a tie only for the same table, stage and priority, different uuids in one bucket under the mask', () => {
+    expect(sharedBucketTie(`a\n${ours}\nx`, `a\n${theirs}\ny`, 0xff)).toBe(true);
+    expect(sharedBucketTie(`a\n${ours}`, `a\n${theirs}`, 0x1ff)).toBe(false);
+    expect(sharedBucketTie(`a\n${ours}`, `a\n${theirs.replace('priority 110', 'priority 100')}`, 0xff)).toBe(false);
+    expect(sharedBucketTie(`a\n${ours}`, `b\n${theirs}`, 0xff)).toBe(false);
+    expect(hmapMask(1)).toBe(0);
+    expect(hmapMask(300)).toBe(0xff);
+    expect(hmapMask(600)).toBe(0x1ff);
+  });
+});
+
+/** The mask of an OVS hmap after `n` insertions (hmap_insert → hmap_expand when n / 2 > mask; calc_mask). */
+export function hmapMask(n: number): number {
+  let mask = 0;
+  for (let k = 1; k <= n; k++) {
+    if (Math.floor(k / 2) > mask) {
+      let m = Math.floor(k / 2);
+      for (let s = 1; s < 32; s <<= 1) m |= m >>> s;
+      m |= (m & 1) << 1;
+      if (m > mask) mask = m;
+    }
+  }
+  return mask;
+}
+
+/**
+ * Whether the first line where two traces differ is a table step of the same table and priority with different
+ * flows whose uuids fall in one bucket under `mask` (`N. stage (source): match, priority P, uuid XXXXXXXX`).
+ */
+export function sharedBucketTie(a: string, b: string, mask: number): boolean {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  const step = /^\s*(\d+)\. (\S+) .*, priority (\d+), uuid ([0-9a-f]{8})$/;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] === y[i]) continue;
+    const p = step.exec(x[i] ?? '');
+    const q = step.exec(y[i] ?? '');
+    if (!p || !q || p[1] !== q[1] || p[2] !== q[2] || p[3] !== q[3] || p[4] === q[4]) return false;
+    return ((parseInt(p[4]!, 16) & mask) >>> 0) === ((parseInt(q[4]!, 16) & mask) >>> 0);
+  }
+  return false;
+}
