@@ -22,7 +22,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LflowExecutor, TraceConntrack, decodeOnce, frameFromFlow, loadFrame, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
+import { LflowExecutor, TraceConntrack, hmapMask, decodeOnce, frameFromFlow, loadFrame, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 /** What ovn-trace 23.03 approximates; the comparison here is with those approximations, by name. */
@@ -277,20 +277,6 @@ describe('ties between flows sharing an IDL hash bucket', () => {
     expect(hmapMask(600)).toBe(0x1ff);
   });
 });
-
-/** The mask of an OVS hmap after `n` insertions (hmap_insert → hmap_expand when n / 2 > mask; calc_mask). */
-export function hmapMask(n: number): number {
-  let mask = 0;
-  for (let k = 1; k <= n; k++) {
-    if (Math.floor(k / 2) > mask) {
-      let m = Math.floor(k / 2);
-      for (let s = 1; s < 32; s <<= 1) m |= m >>> s;
-      m |= (m & 1) << 1;
-      if (m > mask) mask = m;
-    }
-  }
-  return mask;
-}
 
 /**
  * Whether the first line where two traces differ is a table step of the same table and priority with different

@@ -3166,16 +3166,26 @@ function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value =
 function tieBreaker(sb: SouthboundState): (f: LogicalFlow) => number {
   const uuids = new Set<string>();
   for (const list of sb.flows.values()) for (const f of list) if (f.uuid) uuids.add(f.uuid);
+  const mask = hmapMask(uuids.size);
+  return (f) => (f.uuid ? (parseInt(f.uuid.slice(0, 8), 16) & mask) >>> 0 : 0);
+}
+
+/**
+ * The bucket mask of an OVS hmap after `n` insertions (lib/hmap.c: hmap_insert expands when n / 2 > mask, to
+ * calc_mask(n): the bits up to n's highest, at least 0b11 past one). ovn-trace's tie order among equal-priority
+ * flows is the IDL's bucket order under this mask ({@link tieBreaker}).
+ */
+export function hmapMask(n: number): number {
   let mask = 0;
-  for (let n = 1; n <= uuids.size; n++) {
-    if (Math.floor(n / 2) > mask) {
-      let m = Math.floor(n / 2);
+  for (let k = 1; k <= n; k++) {
+    if (Math.floor(k / 2) > mask) {
+      let m = Math.floor(k / 2);
       for (let s = 1; s < 32; s <<= 1) m |= m >>> s;
       m |= (m & 1) << 1;
       if (m > mask) mask = m;
     }
   }
-  return (f) => (f.uuid ? (parseInt(f.uuid.slice(0, 8), 16) & mask) >>> 0 : 0);
+  return mask;
 }
 
 function wordsOf6(addr: Uint8Array): number[] {
