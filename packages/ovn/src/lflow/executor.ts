@@ -3173,7 +3173,7 @@ function tieBreaker(sb: SouthboundState): (f: LogicalFlow) => number {
 /**
  * The bucket mask of an OVS hmap after `n` insertions (lib/hmap.c: hmap_insert expands when n / 2 > mask, to
  * calc_mask(n): the bits up to n's highest, at least 0b11 past one). ovn-trace's tie order among equal-priority
- * flows is the IDL's bucket order under this mask ({@link tieBreaker}).
+ * flows is the IDL's bucket order under this mask (see `tieBreaker` in this file).
  */
 export function hmapMask(n: number): number {
   let mask = 0;
