@@ -45,6 +45,25 @@ const NOW_BODY = latin1('NOW: simulated');
 const CLIENTIP = latin1('/clientip');
 const HOSTNAME = latin1('/hostname');
 const HTTP_1 = latin1(' HTTP/1.');
+/** The response's bytes before a body of each length (its headers, the length among them), made once per length. */
+const RESPONSE_HEADS = new Array<Uint8Array | undefined>(4096);
+
+/**
+ * {@link RESPONSE_HEAD}, the body's length in decimal, {@link RESPONSE_MID}: one array, copied into a reply with one
+ * set() (a byte loop over its ≈ 60 bytes cost more than the builtin's call).
+ */
+function responseHead(bodyLen: number): Uint8Array {
+  let h = bodyLen < RESPONSE_HEADS.length ? RESPONSE_HEADS[bodyLen] : undefined;
+  if (h === undefined) {
+    h = new Uint8Array(RESPONSE_HEAD.length + decimalDigits(bodyLen) + RESPONSE_MID.length);
+    h.set(RESPONSE_HEAD);
+    const n = writeDecimal(h, RESPONSE_HEAD.length, bodyLen);
+    h.set(RESPONSE_MID, n);
+    if (bodyLen < RESPONSE_HEADS.length) RESPONSE_HEADS[bodyLen] = h;
+  }
+  return h;
+}
+
 /** ff02::1, all nodes (a DAD probe's answer goes there). */
 const ALL_NODES = parseIPv6('ff02::1');
 /** Views of reply buffers are kept per length up to this (a frame of another length gets a view of its own). */
@@ -111,6 +130,11 @@ function complement(sum: number): number {
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
+}
+
+/** A TCP checksum from the sum of its header and pseudo-header (`sum`), over the `n` payload bytes at `f[at…]`. */
+function tcpSum(f: Uint8Array, at: number, n: number, sum: number): number {
+  return n > 0 ? internetChecksum(f, at, n, sum) : complement(sum);
 }
 
 /**
@@ -207,9 +231,10 @@ export class PodHost {
   private readonly nameBody: Uint8Array;
   /** The constant words of its IPv4 header's checksum (version/IHL, DF, TTL, its address). */
   private readonly ipSumBase: number;
-  /** The response being sent (headers and body), and its body while it is made. */
-  private response = new Uint8Array(512);
+  /** `/clientip`'s body while it is made; the body of the response being sent ({@link answerGet}) and its length. */
   private readonly body = new Uint8Array(512);
+  private respBody: Uint8Array = NOW_BODY;
+  private respBodyLen = 0;
   // Replies: two reused buffers (an answer is at most two frames), an exact-length view of each per length, and
   // the arrays handed out. While a caller holds an answer (until release), a nested one gets new frames.
   private readonly bufs = [new Uint8Array(256), new Uint8Array(256)];
@@ -473,7 +498,7 @@ export class PodHost {
 
   /**
    * An HTTP GET as agnhost's netexec answers it, over either family: logged (bounded), its client counted by
-   * address, and the whole response (headers and body, `Connection: close`) written into {@link response}.
+   * address, and its body chosen (the whole response, `Connection: close`, is written into the reply by {@link writeResponse}).
    * The target is `f[at…at+len)`; the client's address `src[srcAt…]`; `/clientip`'s body (the peer as Go's
    * RemoteAddr prints it) is already in {@link body}, `remoteLen` long. Returns the response's length.
    */
@@ -492,15 +517,17 @@ export class PodHost {
     this.clientsRead = undefined;
     const body = equalAt(f, at, len, CLIENTIP) ? this.body : equalAt(f, at, len, HOSTNAME) ? this.nameBody : NOW_BODY;
     const bodyLen = body === this.body ? remoteLen : body.length;
-    const total = RESPONSE_HEAD.length + decimalDigits(bodyLen) + RESPONSE_MID.length + bodyLen;
-    if (this.response.length < total) this.response = new Uint8Array(total * 2);
-    const r = this.response;
-    copy(r, 0, RESPONSE_HEAD, 0, RESPONSE_HEAD.length);
-    let n = writeDecimal(r, RESPONSE_HEAD.length, bodyLen);
-    copy(r, n, RESPONSE_MID, 0, RESPONSE_MID.length);
-    n += RESPONSE_MID.length;
-    copy(r, n, body, 0, bodyLen);
-    return total;
+    this.respBody = body;
+    this.respBodyLen = bodyLen;
+    return RESPONSE_HEAD.length + decimalDigits(bodyLen) + RESPONSE_MID.length + bodyLen;
+  }
+
+  /** The response {@link answerGet} chose, written at `f[at…]` (straight into the reply: no buffer of its own copied in). */
+  private writeResponse(f: Uint8Array, at: number): void {
+    const bodyLen = this.respBodyLen;
+    const head = responseHead(bodyLen);
+    f.set(head, at);
+    copy(f, at + head.length, this.respBody, 0, bodyLen);
   }
 
   /** Ethernet to `frame`'s source (`dst` at `dstAt`) from the pod, of `type`. */
@@ -544,33 +571,38 @@ export class PodHost {
     copy(f, 38, dst, dstAt, 16);
   }
 
-  /** A TCP header without options at `at`, and the payload ({@link response}'s first `n` bytes) after it. */
-  private tcp(f: Uint8Array, at: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
+  /**
+   * A TCP header without options at `at`, and the payload (the {@link answerGet} response, `n` bytes) after it.
+   * Returns the sum of the header's 16-bit words (its checksum field zero) from the values written: the checksum
+   * then reads only the payload back.
+   */
+  private tcp(f: Uint8Array, at: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): number {
+    const offFlags = ((0x50 | ((flags >> 8) & 1)) << 8) | (flags & 0xff);
     f[at] = sport >> 8;
     f[at + 1] = sport & 0xff;
     f[at + 2] = dport >> 8;
     f[at + 3] = dport & 0xff;
     writeU32(f, at + 4, seq);
     writeU32(f, at + 8, ack);
-    f[at + 12] = 0x50 | ((flags >> 8) & 1);
-    f[at + 13] = flags & 0xff;
+    f[at + 12] = offFlags >> 8;
+    f[at + 13] = offFlags & 0xff;
     f[at + 14] = window >> 8;
     f[at + 15] = window & 0xff;
     f[at + 16] = 0;
     f[at + 17] = 0;
     f[at + 18] = 0;
     f[at + 19] = 0;
-    if (n > 0) copy(f, at + 20, this.response, 0, n);
+    if (n > 0) this.writeResponse(f, at + 20);
+    return sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
   }
 
-  /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with `n` bytes of {@link response}. */
+  /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with the `n` bytes of the {@link answerGet} response. */
   private tcp4(req: Uint8Array, peer: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
     const f = this.take(54 + n);
     this.ethernet(f, req, 6, 0x0800);
     this.ipv4(f, 40 + n, 6, peer);
-    this.tcp(f, 34, sport, dport, seq, ack, flags, window, n);
     const ip = this.ip;
-    const sum = internetChecksum(f, 34, 20 + n, (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
+    const sum = tcpSum(f, 54, n, this.tcp(f, 34, sport, dport, seq, ack, flags, window, n) + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
     f[50] = sum >> 8;
     f[51] = sum & 0xff;
   }
@@ -580,8 +612,7 @@ export class PodHost {
     const f = this.take(74 + n);
     this.ethernet(f, req, 6, 0x86dd);
     this.ipv6(f, 20 + n, 6, 64, req, src);
-    this.tcp(f, 54, sport, dport, seq, ack, flags, window, n);
-    const sum = internetChecksum(f, 54, 20 + n, pseudoHeaderSumV6(f, 22, 38, 6, 20 + n));
+    const sum = tcpSum(f, 74, n, this.tcp(f, 54, sport, dport, seq, ack, flags, window, n) + pseudoHeaderSumV6(f, 22, 38, 6, 20 + n));
     f[70] = sum >> 8;
     f[71] = sum & 0xff;
   }

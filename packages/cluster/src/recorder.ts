@@ -46,17 +46,27 @@ class FramePool {
    * their views by length are kept (a view made per copy would be an allocation per frame).
    */
   head(src: Uint8Array, n: number): Uint8Array {
-    const srcs = this.srcs;
-    let k = srcs.indexOf(src);
-    if (k < 0) {
-      k = this.nextSrc;
-      this.nextSrc = (k + 1) % 8;
-      srcs[k] = src;
-      this.srcViews[k] = [];
+    // The source of the last call first: a frame's delivery and its answer's way out each come from one buffer
+    // of the switch's, met again frame after frame (no search of the list, a builtin call, for them).
+    let views = this.lastViews;
+    if (src !== this.lastSrc) {
+      const srcs = this.srcs;
+      let k = srcs.indexOf(src);
+      if (k < 0) {
+        k = this.nextSrc;
+        this.nextSrc = (k + 1) % 8;
+        srcs[k] = src;
+        this.srcViews[k] = [];
+      }
+      views = this.srcViews[k]!;
+      this.lastSrc = src;
+      this.lastViews = views;
     }
-    const views = this.srcViews[k]!;
     return views[n] ?? (views[n] = src.subarray(0, n));
   }
+
+  private lastSrc: Uint8Array | undefined;
+  private lastViews: Array<Uint8Array | undefined> = [];
 
   private readonly srcs: Uint8Array[] = [];
   private readonly srcViews: Array<Array<Uint8Array | undefined>> = [];
@@ -214,15 +224,18 @@ export class TraceRecorder {
     const r = this.reused;
     this.pool.reset();
     // Truncating an array through its length is a call into the runtime, even when it is empty; popping a few
-    // elements is not (the lists hold one or two entries per frame).
-    empty(r.outside);
+    // elements is not (the lists hold one or two entries per frame). Most lists are empty on process()'s path
+    // (steps only while tracing, drops only listed when not lean, background only after a due event): their
+    // length is read, nothing else.
+    if (r.outside.length !== 0) empty(r.outside);
     // A caller may have hung another result's list here (inject's background): that one is not ours to empty.
-    r.background = this.reusedBackground;
-    empty(r.background);
-    empty(r.delivered);
-    empty(r.stages);
-    empty(r.drops);
-    r.verdict = 'dropped';
+    const background = this.reusedBackground;
+    if (r.background !== background) r.background = background;
+    if (background.length !== 0) empty(background);
+    if (r.delivered.length !== 0) empty(r.delivered);
+    if (r.stages.length !== 0) empty(r.stages);
+    if (r.drops.length !== 0) empty(r.drops);
+    if (r.verdict !== 'dropped') r.verdict = 'dropped';
     this.r = r;
   }
 

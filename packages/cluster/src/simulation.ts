@@ -11,9 +11,10 @@
  * (recorder.ts: steps, drops, counters).
  */
 import { Bridge, Port, resolvePortName } from '@vippath/openflow';
+import type { Speaker } from '@vippath/metallb';
 import { LogicalSwitch, type OvnVersion } from '@vippath/ovn';
 import { buildFrame, checkTime, completeOffloadChecksum, VippathError } from '@vippath/wire';
-import { PathCaches } from './caches.js';
+import { PathCaches, type CacheHost } from './caches.js';
 import { Datapath, macNumber, NodePath } from './datapath.js';
 import { backs, derive, northboundFor, northdProfile, ovnLoadBalancers, podReadinessChanged, type DerivedState, type PodState } from './derive.js';
 import { describeFrame } from './describe.js';
@@ -69,6 +70,35 @@ export type Ingress = string;
 /** A frame's range inside the buffer a caller hands over: whole non-negative numbers (>>> 0 keeps exactly those below 2^32), inside it. */
 function checkFrameRange(buffer: Uint8Array, offset: number, length: number): void {
   if ((offset >>> 0) !== offset || (length >>> 0) !== length || offset + length > buffer.length) throw new VippathError('BAD_FRAME_RANGE', `frame range [${offset}, ${offset} + ${length}) outside the buffer's ${buffer.length} bytes`);
+}
+
+/**
+ * What the caches read of the simulation ({@link CacheHost}), as an instance of a class: an object literal with a
+ * getter is made with its properties in a dictionary, and V8's optimized code then reads each of them (`host.dp`,
+ * `host.generation`: several per frame) through the generic load IC's hash lookup instead of a fixed offset.
+ */
+class SimCacheHost implements CacheHost {
+  constructor(
+    readonly dp: Datapath,
+    readonly bridges: readonly Bridge[],
+    readonly speakers: readonly Speaker[],
+    readonly nodeByMac: ReadonlyMap<number, string>,
+    private readonly generationNow: () => number,
+    private readonly due: () => boolean,
+    private readonly completed: () => void,
+  ) {}
+
+  get generation(): number {
+    return this.generationNow();
+  }
+
+  dueNow(): boolean {
+    return this.due();
+  }
+
+  checksumCompleted(): void {
+    this.completed();
+  }
 }
 
 /** The simulated cluster. */
@@ -226,19 +256,9 @@ export class SimulatedCluster {
     }
     for (const p of this.state.pods) this.addClusterMac(macNumber(Uint8Array.from(p.mac.split(':').map((x) => parseInt(x, 16))), 0));
     if (this.options.flowCache) {
-      const self = this;
-      const bridges = [...this.bridges.values()];
-      const speakers = [...this.state.metallb.speakers.values()];
-      this.caches = new PathCaches({
-        dp: this.dp, bridges, speakers, nodeByMac: this.nodeByMac,
-        get generation() {
-          return self.generation;
-        },
-        dueNow: () => this.dueNow(),
-        checksumCompleted: () => {
-          this.offloadChecksumsCompleted++;
-        },
-      });
+      this.caches = new PathCaches(new SimCacheHost(this.dp, [...this.bridges.values()], [...this.state.metallb.speakers.values()], this.nodeByMac, () => this.generation, () => this.dueNow(), () => {
+        this.offloadChecksumsCompleted++;
+      }));
     }
     this.noteOwners();
     const bound = this.options.vifBoundAt;
