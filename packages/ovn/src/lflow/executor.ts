@@ -2045,7 +2045,7 @@ export class LflowExecutor {
       this.connRec = true;
       this.connOk = same;
       this.connSteps = 0;
-      this.connSegs.length = 0;
+      this.connSegsN = 0;
       this.connPortSeen = false;
       this.enter(0, w, true);
       this.connRec = false;
@@ -2074,7 +2074,9 @@ export class LflowExecutor {
   private readonly connScratch = new Int32Array(CONN_SLOT);
   /** The ct words the previous call left (a step whose input they are carries the previous result). */
   private readonly connCtAfter = new Uint32Array(W.SIZE);
+  /** The segments the walk being recorded was served from: the first `connSegsN` (the array is kept, not emptied: no allocation per walk). */
   private readonly connSegs: MfSegment[] = [];
+  private connSegsN = 0;
   private connPortSeen = false;
   /** The requests of the walk being recorded (numbered when it is kept). */
   private readonly connReqs: CtRequest[] = [];
@@ -2096,6 +2098,10 @@ export class LflowExecutor {
   private connAnswerSlot = 0;
 
   private connObj(o: unknown): number {
+    // A switch's walks name a few requests and ports: a scan of the first finds them without hashing.
+    const objs = this.connObjs;
+    const n = objs.length < 16 ? objs.length : 16;
+    for (let i = 0; i < n; i++) if (objs[i] === o) return i;
     let id = this.connObjIds.get(o);
     if (id === undefined) {
       id = this.connObjs.length;
@@ -2463,14 +2469,20 @@ export class LflowExecutor {
 
   private insertConn(t: MegaflowTable): void {
     let deps = 0;
-    for (const seg of this.connSegs) {
-      for (const o of seg.ops) if (!CONN_OPS.has(o.op)) return;
+    const segs = this.connSegs;
+    for (let i = 0; i < this.connSegsN; i++) {
+      const seg = segs[i]!;
+      if (seg.connOps < 0) {
+        seg.connOps = 1;
+        for (const o of seg.ops) if (!CONN_OPS.has(o.op)) seg.connOps = 0;
+      }
+      if (seg.connOps === 0) return;
       deps |= seg.deps;
     }
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
     ex[CONN_PORT] = this.connObj(this.connPortRec);
-    ex[CONN_STEPS] = this.connSteps | (this.connSegs.length << 2);
+    ex[CONN_STEPS] = this.connSteps | (this.connSegsN << 2);
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;
     ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;
@@ -2500,7 +2512,7 @@ export class LflowExecutor {
         return;
       }
       t.stats.hits++;
-      if (this.connRec) this.connSegs.push(seg);
+      if (this.connRec) this.connSegs[this.connSegsN++] = seg;
       this.exec(seg.ops, synced);
       return;
     }

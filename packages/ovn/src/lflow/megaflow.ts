@@ -84,6 +84,8 @@ export class MfSegment {
   /** Next in the same hash bucket. */
   chain: MfSegment | undefined;
   hits = 0;
+  /** Whether a connection's replay may skip every instruction (the executor's judgement, made once): -1 not yet. */
+  connOps = -1;
   constructor(
     /** The masked words' values, signed (as {@link MfShape.masks}). */
     readonly key: Int32Array,
