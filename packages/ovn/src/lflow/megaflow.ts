@@ -385,7 +385,7 @@ export class ConnStore {
 
   private victim = -1;
   private declined = 0;
-  /** The slot {@link ringStale} looks at: slots below {@link top} in turn, one a new walk. */
+  /** The slot `ringStale` looks at first: slots below `top` in turn. */
   private ring = 0;
 
   /**
