@@ -25,7 +25,8 @@ const SEED_ENV = process.env.VIPPATH_REPLAY_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261211;
 const RUNS = Number(process.env.VIPPATH_REPLAY_RUNS ?? 200);
 
-function southbound(): SouthboundState {
+/** `readsFlags`: one more flow, which sends a client's PSH|ACK to p2 whatever its translation (keys keep the flags). */
+function southbound(readsFlags = false): SouthboundState {
   let n = 0;
   const flows: LogicalFlow[] = [];
   const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
@@ -40,6 +41,7 @@ function southbound(): SouthboundState {
   add('ingress', 1, 5, 'ct.est && ip.ttl == 8', 'ct_commit { ct_mark = 0; ct_label.label = 3; }; next;');
   add('ingress', 1, 5, 'ct.est && ip.ttl == 6', 'ct_commit { ct_mark = 0; ct_label.label = 0; }; next;');
   add('ingress', 1, 0, '1', 'next;');
+  if (readsFlags) add('ingress', 2, 25, 'inport == "p1" && tcp.flags == 0x18', 'outport = "p2"; output;');
   add('ingress', 2, 20, 'inport == "p1" && ct_mark == 5', 'outport = "p3"; output;');
   add('ingress', 2, 15, 'inport == "p1" && ct_label.label == 3', 'outport = "p3"; output;');
   // Both translated addresses are behind p3 (one egress zone), each with its own MAC (as Kube-OVN's
@@ -88,7 +90,7 @@ const SERVERS = [
 
 /**
  * A step: a handshake (the SYN with TTL 7 translated, else not), segments of a connection (each sent 1–6 times in a
- * row: a walk is recorded the third time its key comes, then replayed), a server's answer, a flush of both tables,
+ * row: a walk is recorded the first time its key comes — the third where a flow reads the TCP flags — then replayed), a server's answer, a flush of both tables,
  * time passing (past the SYN_SENT and CLOSED timeouts of 30 s and the sweep interval of 20 s; past the established
  * timeout of 24 h).
  */
@@ -103,8 +105,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       pkt: fc.record({
         kind: fc.constantFrom<Pkt['kind']>('client', 'client', 'client', 'server'),
         sport,
-        // ACK, PSH-ACK, FIN-ACK, RST
-        flags: fc.constantFrom(0x10, 0x10, 0x10, 0x18, 0x11, 0x04),
+        // ACK, PSH-ACK, FIN-ACK, RST, or any combination of the eight flags (a SYN among them remakes a closed
+        // connection under its tuple; conntrack refuses the combinations no stack sends).
+        flags: fc.oneof(fc.constantFrom(0x10, 0x10, 0x10, 0x18, 0x11, 0x04), fc.integer({ min: 0, max: 0xff })),
         ttl: fc.constantFrom(64, 64, 64, 9, 8, 6),
         nat: fc.nat(2),
       }),
@@ -140,8 +143,8 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
  */
-function compare(seq: readonly Step[], connSlots?: number): { connHits: number; connBreaks: number; slots: string } {
-  const sb = southbound();
+function compare(seq: readonly Step[], connSlots?: number, readsFlags = false): { connHits: number; connBreaks: number; slots: string } {
+  const sb = southbound(readsFlags);
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
@@ -190,6 +193,59 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(connBreaks).toBeGreaterThan(RUNS / 10);
   }, 180_000);
 
+  it('keys walks with the TCP flags where a flow reads them, and the property holds there too', () => {
+    let connHits = 0;
+    let connBreaks = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (seq) => {
+        const s = compare(seq, undefined, true);
+        connHits += s.connHits;
+        connBreaks += s.connBreaks;
+      }),
+      { numRuns: Math.ceil(RUNS / 2), seed: SEED },
+    );
+    console.log(`conn-replay property, flows reading tcp.flags: ${Math.ceil(RUNS / 2)} runs, seed ${SEED}: ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
+    expect(connHits).toBeGreaterThan(RUNS / 2);
+    // A client's PSH|ACK after its ACKs: routed by its flags (to p2, its ACKs to p3), never by the ACKs' walk.
+    const psh = compare(
+      [
+        { op: 'connect', sport: 40000, nat: 1 },
+        { op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x18, ttl: 64, nat: 0 }, times: 4 },
+      ],
+      undefined,
+      true,
+    );
+    // The handshake's ACKs and the PSH|ACKs, four of each: the third recorded, the fourth replayed.
+    expect(psh.connHits).toBe(2);
+  });
+
+  it('replays a connection\'s frames of any flags on one walk where no flow reads them, and takes it again when conntrack closes the connection', () => {
+    // Without the flags in the key the handshake's first ACK records the walk and every later segment of the
+    // connection, whatever its flags, replays it while conntrack's outcome is the recorded one: a FIN (the state
+    // stays established), a RST (the connection closes: the segments after it find it closed or gone — the replay
+    // stops, or its outcome is the recorded one), a SYN remaking the connection under the closed tuple and the ACKs
+    // after it.
+    const client = (flags: number, times = 1): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags, ttl: 64, nat: 0 }, times });
+    const server = (flags: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: 40000, flags, ttl: 64, nat: 1 }, times: 1 });
+    const s = compare([
+      { op: 'connect', sport: 40000, nat: 1 },
+      client(0x18, 2),
+      server(0x19),
+      client(0x11),
+      client(0x10),
+      client(0x04),
+      client(0x10, 2),
+      server(0x10),
+      { op: 'wait', dt: 1000 },
+      { op: 'connect', sport: 40000, nat: 2 },
+      client(0x10, 3),
+      client(0x14),
+      client(0x10, 2),
+    ]);
+    expect(s.connHits).toBeGreaterThan(8);
+    expect(s.connBreaks).toBeGreaterThan(0);
+  });
+
   it('takes the walk again from a second call whose outcome changed, the first call\'s translation as it left the frame', () => {
     // The client's ACKs are translated to 10.0.0.70 by the first call (p1's zone) and tracked by the second (p3's
     // zone). The server's segment with TTL 9 commits ct_mark = 5 on p3's connection only: the client's next ACKs
@@ -208,11 +264,11 @@ describe('connection replay: a call that found the node its step names', () => {
   it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
     // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
     // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it: p1's tunnel key,
-    // the addresses, the ports, TCP ACK, the source MAC's low word): the second key's lookup meets the first key's
+    // the addresses, the ports, the flags' word (0: no flow reads them), the source MAC's low word): the second key's lookup meets the first key's
     // way first, compares the key and looks at the bucket's other ways. (A walk of another connection taken for this
     // one would be caught anyway — its calls' outcomes name another node and differ — keys of one connection that
     // differ only in words the hash leaves out are the property's.)
-    const hash = (sport: number): number => mixHash(mixHash(mixHash(mixHash(2, 0x0a000101), 0x0a000002), (sport << 16) ^ 80), 0x10 ^ (6 << 12) ^ 1);
+    const hash = (sport: number): number => mixHash(mixHash(mixHash(mixHash(2, 0x0a000101), 0x0a000002), (sport << 16) ^ 80), (6 << 12) ^ 1);
     const seen = new Map<number, number>();
     let pair: [number, number] | undefined;
     for (let p = 1024; p < 65536 && !pair; p++) {
@@ -225,8 +281,10 @@ describe('connection replay: a call that found the node its step names', () => {
     const [x, y] = pair!;
     const ack = (sport: number): Step => ({ op: 'send', pkt: { kind: 'client', sport, flags: 0x10, ttl: 64, nat: 0 }, times: 4 });
     const s = compare([{ op: 'connect', sport: x, nat: 1 }, { op: 'connect', sport: y, nat: 2 }, ack(x), ack(y), ack(x), ack(y)], 1 << 20);
-    // Each connection's ACKs: the handshake's fourth, then all eight sent after it, replayed.
-    expect(s.connHits).toBe(18);
+    // Each connection's ACKs (no flow reads the flags: keys without them, walks recorded at once): the handshake's
+    // first takes the segment cache's slow path (its segments new: no walk is kept), the second records, the last two
+    // and all eight sent after it are replayed.
+    expect(s.connHits).toBe(20);
   });
 
   it('takes the walk again when the connection found in the step\'s slot was made again with another translation', () => {

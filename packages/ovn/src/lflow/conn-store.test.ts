@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONN_ADMIT, CONN_KEY_WORDS, CONN_WAYS, ConnStore } from './megaflow.js';
+import { CONN_ADMIT, CONN_KEY_WORDS, CONN_SLOT, CONN_SLOTS_FIRST, CONN_WAYS, ConnStore } from './megaflow.js';
 
 /** A key of CONN_KEY_WORDS words made from `n`, and its hash (the number itself: keys spread evenly over the index buckets, none overflows). */
 const key = (n: number): { k: Int32Array; h: number } => {
@@ -69,6 +69,30 @@ describe('ConnStore (the connection replay\'s walks)', () => {
     for (const n of liveHeld) expect(has(s, n)).toBe(true);
     for (let i = 0; i < 8; i++) expect(has(s, 2000 + i)).toBe(true);
     expect(s.size).toBe(SLOTS);
+  });
+
+  it('reuses the slots of short connections\' dead walks before taking slots never used, and keeps live ones', () => {
+    // 5 000 walks, each used every 10 walks' time for the next 50 and then never again (7 lookups per new walk): the
+    // slots taken in turn hold dead walks, and are reused; the store never grows past its first slots.
+    const s = new ConnStore(32768);
+    let lost = 0;
+    for (let n = 0; n < 5000; n++) {
+      if (has(s, n)) lost++;
+      put(s, n);
+      for (let m = n; m >= 0 && m >= n - 50; m -= 10) if (!has(s, m)) lost++;
+    }
+    expect(lost).toBe(0);
+    expect(s.data.length).toBe(CONN_SLOTS_FIRST * CONN_SLOT);
+    expect(s.evictions).toBeGreaterThan(4000);
+    // Walks used in turn, each once between two uses of every other (switch-est's connections): none given up.
+    const t = new ConnStore(32768);
+    for (let n = 0; n < 3000; n++) {
+      if (has(t, n)) lost++;
+      put(t, n);
+    }
+    for (let round = 0; round < 3; round++) for (let n = 0; n < 3000; n++) if (!has(t, n)) lost++;
+    expect(lost).toBe(0);
+    expect(t.evictions).toBe(0);
   });
 
   it('a full store of two slots: the walk left unused gives way, the one in use stays', () => {

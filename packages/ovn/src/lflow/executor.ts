@@ -378,6 +378,11 @@ export class LflowExecutor {
   private readonly poolSigned: Int32Array[] = [];
   /** Version of the learned FDB (segments that read it rest on it; the hairpin tables keep their own). */
   private fdbVersion = 0;
+  /**
+   * The TCP flags' mask in a connection's key: 0 where no flow reads `tcp.flags` (a connection's frames share one
+   * walk, recorded the first time it comes), else all bits (each flag combination its own walk, recorded the third).
+   */
+  private readonly connFlagsMask: number = -1;
 
   constructor(sb: SouthboundState, datapath: string, options: ExecutorOptions = {}) {
     this.datapath = datapath;
@@ -448,6 +453,10 @@ export class LflowExecutor {
     if (!sets.has('svc_monitor_mac')) sets.set('svc_monitor_mac', sb.options['svc_monitor_mac'] ? [sb.options['svc_monitor_mac']] : []);
     env.addressSets = sets;
     const flows = sb.flows.get(datapath) ?? [];
+    // A connection's walk is keyed without its TCP flags when no flow of the switch reads them (in a match or an
+    // action): then the walk between two conntrack calls is a function of the other key words and of the calls'
+    // outcomes, and conntrack's own use of the flags (its TCP tracking) is checked at every replayed call.
+    this.connFlagsMask = flows.some((f) => FLAGS_NAMED.test(f.match) || FLAGS_NAMED.test(f.actions)) ? -1 : 0;
     const tie = tieBreaker(sb);
     for (const pipeline of ['ingress', 'egress'] as const) {
       const mine = flows.filter((f) => f.pipeline === pipeline);
@@ -1885,8 +1894,9 @@ export class LflowExecutor {
     const d = this.decoded;
     if (this.wordsOut || !this.megaOptions!.connections || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
-    const tcpFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
-    if (d.ipProto !== 17 && (d.ipProto !== 6 || (tcpFlags & TCP_SYN) !== 0)) return CONN_NONE;
+    const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
+    if (d.ipProto !== 17 && (d.ipProto !== 6 || (frameFlags & TCP_SYN) !== 0)) return CONN_NONE;
+    const tcpFlags = frameFlags & this.connFlagsMask;
     // The key's words (see connKey), compared with the candidate slot's as they are made: a hit stores none of them.
     const k0 = port.key;
     // begin()'s flag (runFrame has just made `port` the kept record).
@@ -1985,28 +1995,38 @@ export class LflowExecutor {
     this.rec = undefined;
     if (conn === CONN_MISSED) {
       const t = this.mega!;
-      // Recorded the third time the key comes (MegaflowTable.connSeen: the hash's upper bits and a count, in groups
-      // of 4 ways — direct-mapped, 14 % of 10 000 connections' keys shared an entry with another and never reached 3).
-      const seen = t.connSeen ?? (t.connSeen = new Int32Array(CONN_SEEN));
-      const tag = this.connHash & ~3;
-      const g = this.connHash & (CONN_SEEN - 4);
+      const flagless = this.connFlagsMask === 0;
+      let seen: Int32Array | undefined;
       let si = -1;
-      for (let i = g; i < g + 4; i++) {
-        if ((seen[i]! & ~3) === tag) {
-          si = i;
-          break;
+      let tag = 0;
+      if (!flagless) {
+        // Recorded the third time the key comes (MegaflowTable.connSeen: the hash's upper bits and a count, in groups
+        // of 4 ways — direct-mapped, 14 % of 10 000 connections' keys shared an entry with another and never reached
+        // 3). Keyed with its flags, a short connection's key comes at most twice (http): recording it costs more
+        // than its replays save. Without the flags its way in comes four times, and is recorded at once.
+        seen = t.connSeen ?? (t.connSeen = new Int32Array(CONN_SEEN));
+        tag = this.connHash & ~3;
+        const g = this.connHash & (CONN_SEEN - 4);
+        for (let i = g; i < g + 4; i++) {
+          if ((seen[i]! & ~3) === tag) {
+            si = i;
+            break;
+          }
         }
-      }
-      let count = 1;
-      if (si >= 0) count = (seen[si]! & 3) + 1;
-      else {
-        // A way of the group for the new key: the one counted least.
-        si = g;
-        for (let i = g + 1; i < g + 4; i++) if ((seen[i]! & 3) < (seen[si]! & 3)) si = i;
-      }
-      if (count < 3 || (t.conns !== undefined && !t.conns.admit())) {
-        // Not yet, or a full store declined it: three more sightings before it asks again.
-        seen[si] = tag | (count < 3 ? count : 0);
+        let count = 1;
+        if (si >= 0) count = (seen[si]! & 3) + 1;
+        else {
+          // A way of the group for the new key: the one counted least.
+          si = g;
+          for (let i = g + 1; i < g + 4; i++) if ((seen[i]! & 3) < (seen[si]! & 3)) si = i;
+        }
+        if (count < 3 || (t.conns !== undefined && !t.conns.admit())) {
+          // Not yet, or a full store declined it: three more sightings before it asks again.
+          seen[si] = tag | (count < 3 ? count : 0);
+          this.enter(0, w, true);
+          return this.finish();
+        }
+      } else if (t.conns !== undefined && !t.conns.admit()) {
         this.enter(0, w, true);
         return this.finish();
       }
@@ -2015,20 +2035,23 @@ export class LflowExecutor {
       const ex = this.connScratch;
       const ws = this.poolSigned[0]!;
       let same = true;
-      for (let i = 0; i < CONN_KEY_WORDS; i++) {
+      for (let i = 0; i < CONN_KEY_WORDS - 1; i++) {
         ex[i] = ws[CONN_WORDS[i]!]!;
         if (ex[i] !== this.connKey[i]) same = false;
       }
+      // The flags' word (CONN_WORDS' last) as lookups make it.
+      ex[CONN_KEY_WORDS - 1] = ws[W.TCP_FLAGS]! & this.connFlagsMask;
+      if (ex[CONN_KEY_WORDS - 1] !== this.connKey[CONN_KEY_WORDS - 1]) same = false;
       this.connRec = true;
       this.connOk = same;
       this.connSteps = 0;
-      this.connSegs.length = 0;
+      this.connSegsN = 0;
       this.connPortSeen = false;
       this.enter(0, w, true);
       this.connRec = false;
       if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
-      // A walk not kept comes three more times before it is recorded again.
-      else seen[si] = tag;
+      // A walk not kept comes three more times before it is recorded again (without the flags: every time).
+      else if (seen !== undefined) seen[si] = tag;
       return this.finish();
     }
     // The words were loaded from the frame just now (runFrame), the shadow with them.
@@ -2051,7 +2074,9 @@ export class LflowExecutor {
   private readonly connScratch = new Int32Array(CONN_SLOT);
   /** The ct words the previous call left (a step whose input they are carries the previous result). */
   private readonly connCtAfter = new Uint32Array(W.SIZE);
+  /** The segments the walk being recorded was served from: the first `connSegsN` (the array is kept, not emptied: no allocation per walk). */
   private readonly connSegs: MfSegment[] = [];
+  private connSegsN = 0;
   private connPortSeen = false;
   /** The requests of the walk being recorded (numbered when it is kept). */
   private readonly connReqs: CtRequest[] = [];
@@ -2073,6 +2098,10 @@ export class LflowExecutor {
   private connAnswerSlot = 0;
 
   private connObj(o: unknown): number {
+    // A switch's walks name a few requests and ports: a scan of the first finds them without hashing.
+    const objs = this.connObjs;
+    const n = objs.length < 16 ? objs.length : 16;
+    for (let i = 0; i < n; i++) if (objs[i] === o) return i;
     let id = this.connObjIds.get(o);
     if (id === undefined) {
       id = this.connObjs.length;
@@ -2189,6 +2218,8 @@ export class LflowExecutor {
         this.loadConnKey(data, base);
         const key = this.connKey;
         for (let i = 0; i < CONN_KEY_WORDS; i++) w[CONN_WORDS[i]!] = key[i]! >>> 0;
+        // A key without the flags: the frame's (conntrack writes none).
+        if (this.connFlagsMask === 0 && d.ipProto === 6) w[W.TCP_FLAGS] = d.tcpFlags;
         this.shadowHeader.set(this.header0);
         this.shadowExact = true;
         this.connAgain(base, k, w);
@@ -2438,14 +2469,20 @@ export class LflowExecutor {
 
   private insertConn(t: MegaflowTable): void {
     let deps = 0;
-    for (const seg of this.connSegs) {
-      for (const o of seg.ops) if (!CONN_OPS.has(o.op)) return;
+    const segs = this.connSegs;
+    for (let i = 0; i < this.connSegsN; i++) {
+      const seg = segs[i]!;
+      if (seg.connOps < 0) {
+        seg.connOps = 1;
+        for (const o of seg.ops) if (!CONN_OPS.has(o.op)) seg.connOps = 0;
+      }
+      if (seg.connOps === 0) return;
       deps |= seg.deps;
     }
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
     ex[CONN_PORT] = this.connObj(this.connPortRec);
-    ex[CONN_STEPS] = this.connSteps | (this.connSegs.length << 2);
+    ex[CONN_STEPS] = this.connSteps | (this.connSegsN << 2);
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;
     ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;
@@ -2475,7 +2512,7 @@ export class LflowExecutor {
         return;
       }
       t.stats.hits++;
-      if (this.connRec) this.connSegs.push(seg);
+      if (this.connRec) this.connSegs[this.connSegsN++] = seg;
       this.exec(seg.ops, synced);
       return;
     }
@@ -3066,6 +3103,8 @@ const CT_WORDS: readonly number[] = [
   W.CT_IPV6_DST + 3, W.CT_TP_DST, W.CT_NW_SRC, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 1, W.CT_IPV6_SRC + 2, W.CT_IPV6_SRC + 3, W.CT_TP_SRC, W.CT_NW_PROTO,
 ];
 const TCP_SYN = 0x02;
+/** A logical flow's text that names the TCP flags (the field or a subfield of it). */
+const FLAGS_NAMED = /\btcp\.flags\b/;
 /** connLookup's answers: not a connection's frame, looked up and not found (the key made), replayed. */
 const CONN_NONE = 0;
 const CONN_MISSED = 1;

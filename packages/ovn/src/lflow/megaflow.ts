@@ -84,6 +84,8 @@ export class MfSegment {
   /** Next in the same hash bucket. */
   chain: MfSegment | undefined;
   hits = 0;
+  /** Whether a connection's replay may skip every instruction (the executor's judgement, made once): -1 not yet. */
+  connOps = -1;
   constructor(
     /** The masked words' values, signed (as {@link MfShape.masks}). */
     readonly key: Int32Array,
@@ -293,6 +295,14 @@ export class ConnStore {
       if (this.nFree > 0) {
         slot = this.freeList[--this.nFree]!;
         this.size++;
+      } else if (this.top > 0 && this.ringStale()) {
+        // The oldest slot taken in turn holds a walk unused for twice as many lookups as there are slots in use (its
+        // connection most likely closed): reused, in memory already written, rather than a slot never used yet.
+        slot = this.ring;
+        this.ring = slot + 1 < this.top ? slot + 1 : 0;
+        this.victim = -1;
+        this.unindex(slot);
+        this.evictions++;
       } else if (this.top < this.maxSlots) {
         slot = this.top++;
         if (slot * CONN_SLOT >= this.data.length) {
@@ -375,6 +385,30 @@ export class ConnStore {
 
   private victim = -1;
   private declined = 0;
+  /** The slot `ringStale` looks at first: slots below `top` in turn. */
+  private ring = 0;
+
+  /**
+   * Whether one of the ring's next `CONN_CLOCK` slots is dead by its age (the ring then at it): short connections'
+   * walks are taken in turn and die in turn, so the ring's slots are the oldest; a live walk is used again within
+   * fewer lookups than there are slots (switch-est's 10 000 connections in turn: one lookup per slot between two
+   * uses). The slots looked at and found alive are passed (a walk used again — a tuple reused — would otherwise
+   * hold the ring, and the store grow).
+   */
+  private ringStale(): boolean {
+    const top = this.top;
+    let r = this.ring;
+    for (let i = 0; i < CONN_CLOCK; i++) {
+      if (r >= top) r = 0;
+      if (((this.tick - this.data[r * CONN_SLOT + CONN_STAMP]!) | 0) > 2 * top) {
+        this.ring = r;
+        return true;
+      }
+      r++;
+    }
+    this.ring = r;
+    return false;
+  }
 
   private grow(): void {
     const n = Math.min(this.maxSlots, (this.data.length / CONN_SLOT) * 2);
@@ -412,6 +446,7 @@ export class ConnStore {
     this.nFree = 0;
     this.top = 0;
     this.hand = 0;
+    this.ring = 0;
     this.size = 0;
     this.victim = -1;
   }
