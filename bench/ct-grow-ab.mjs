@@ -17,7 +17,7 @@ async function load(root) {
   const pristine = [];
   for (let i = 0; i < N; i++) pristine.push(w.buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', ipv4: { src: w.formatIPv4(0x0a000000 + 1 + (i >>> 14)), dst: '10.180.204.252' }, tcp: { srcPort: 1024 + (i & 0x3fff), dstPort: 80, flags: 2, seq: 1000, ack: 0, window: 65535 } }));
   const work = new Uint8Array(pristine[0].length);
-  return { t: [], run() {
+  return { t: [], f: [], run() {
     const ct = new o.OvsConntrack({ sweepIntervalMs: 0 });
     for (let i = 0; i < N; i++) {
       work.set(pristine[i]); dec.decode(work, d); res.reset();
@@ -31,7 +31,11 @@ async function load(root) {
 const a = await load(base), b = await load(next);
 a.run(); b.run();
 for (let r = 0; r < Number(roundsArg); r++) for (const x of r % 2 ? [a, b] : [b, a]) {
+  const f0 = process.resourceUsage().minorPageFault;
   const c0 = process.cpuUsage(); const n = x.run(); const c = process.cpuUsage(c0); x.t.push(((c.user + c.system) * 1000) / n);
+  x.f.push(process.resourceUsage().minorPageFault - f0);
 }
-const st = (t) => { const s = [...t].sort((x, y) => x - y); return { bestNs: Math.round(s[0]), medianNs: Math.round(s[s.length >> 1]) }; };
-console.log(JSON.stringify({ case: 'ct-grow', n: N, base: st(a.t), new: st(b.t) }));
+const st = (x) => { const s = [...x.t].sort((p, q) => p - q); const f = [...x.f].sort((p, q) => p - q); return { bestNs: Math.round(s[0]), medianNs: Math.round(s[s.length >> 1]), faults: f[f.length >> 1] }; };
+// Per-round ratio new ÷ base (a round's two runs are next to each other in time) and rounds new was faster in.
+const ratios = a.t.map((t, i) => b.t[i] / t).sort((p, q) => p - q);
+console.log(JSON.stringify({ case: 'ct-grow', n: N, base: st(a), new: st(b), ratio: +ratios[ratios.length >> 1].toFixed(3), newFaster: ratios.filter((r) => r < 1).length + '/' + ratios.length }));

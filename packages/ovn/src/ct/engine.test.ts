@@ -216,6 +216,24 @@ describe('OvsConntrack: NAT', () => {
     expect(tupleOf(g)).toEqual({ src: C, dst: B, sport: 40000, dport: 8080 });
   });
 
+  it("a NATed packet whose reverse finds nothing commits only if its own key finds nothing either", () => {
+    // conn_not_found's lookup under ct_lock is of the packet's key, not of the reverse the first lookup tried: here
+    // the packet's key is a SNATed connection's original key, whose reverse (the un-SNATed reply) is in no node.
+    const r = new Runner();
+    const k = syn({ dst: B, dport: 8080 });
+    r.run(k, { zone: 3, commit: true, snat: '192.0.2.1' });
+    const p = syn({ dst: B, dport: 8080 });
+    r.res.reset();
+    r.res.state = NEW | TRK | DNAT;
+    r.res.zone = 3;
+    r.call(p, { zone: 3, commit: true });
+    expect(r.ct.size).toBe(1);
+    // Without the NAT bits the packet finds the connection at its first lookup.
+    r.res.reset();
+    expect(r.call(syn({ dst: B, dport: 8080, flags: F.ACK, seq: 1001 }), { zone: 3, commit: true }) & TRK).toBe(TRK);
+    expect(r.ct.size).toBe(1);
+  });
+
   it('SNAT with a port range; a colliding source port is moved', () => {
     const r = new Runner();
     const a = frame({ src: '10.0.0.1', dst: '8.8.8.8', proto: 'udp', sport: 3000, dport: 53 });
@@ -238,6 +256,33 @@ describe('OvsConntrack: NAT', () => {
     r.run(c, { commit: true, snat: '192.0.2.1:20000-20010' });
     expect(tupleOf(c).sport).toBeGreaterThanOrEqual(20000);
     expect(tupleOf(c).sport).toBeLessThanOrEqual(20010);
+  });
+
+  it("ct_lb's one backend: a taken first candidate moves the source port, as with a range", () => {
+    // Two VIPs load-balanced to the same backend address and port, one client port: the second connection's first
+    // reply tuple (backend:8080 → client:40000) is the first's, so its source port moves (nat_get_unique_l4: the
+    // port after the key's, in 1024–65535). The same with the backend given as a one-port range and as an address
+    // only (the general search, no port of its own).
+    for (const dnat of [`${B}:8080`, `${B}:8080-8080`]) {
+      const r = new Runner();
+      const a = syn();
+      const b = syn({ dst: '10.96.0.11' });
+      expect(r.run(a, { zone: 3, commit: true, dnat })).toBe(NEW | TRK | DNAT);
+      expect(r.run(b, { zone: 3, commit: true, dnat })).toBe(NEW | TRK | DNAT);
+      expect(tupleOf(a)).toEqual({ src: C, dst: B, sport: 40000, dport: 8080 });
+      expect(tupleOf(b)).toEqual({ src: C, dst: B, sport: 40001, dport: 8080 });
+      expect(checksumsOk(a) && checksumsOk(b)).toBe(true);
+      const back = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40001, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+      expect(r.run(back, { zone: 3, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
+      expect(tupleOf(back)).toEqual({ src: '10.96.0.11', dst: C, sport: 80, dport: 40000 });
+      expect(checksumsOk(back)).toBe(true);
+    }
+    const r = new Runner();
+    const a = syn({ dport: 8080 });
+    const b = syn({ dst: '10.96.0.11', dport: 8080 });
+    r.run(a, { zone: 3, commit: true, dnat: B });
+    r.run(b, { zone: 3, commit: true, dnat: B });
+    expect(tupleOf(b)).toEqual({ src: C, dst: B, sport: 40001, dport: 8080 });
   });
 
   it('NAT tuple exhaustion refuses the commit and counts it', () => {

@@ -663,7 +663,7 @@ export class OvsConntrack implements ConntrackEngine {
     }
     const nat = req.nat !== CtNat.NONE;
     if (nat && !createNew) this.handleNat(frame, d, e, zone, reply, false, res);
-    this.finishOne(frame, d, req, res, zone, nat, now, e, createNew);
+    this.finishOne(frame, d, req, res, zone, nat, now, e, createNew, false);
     this.noteKey(frame, d, res, true);
     return true;
   }
@@ -848,7 +848,10 @@ export class OvsConntrack implements ConntrackEngine {
     // A new zone starts from a clean ct_state.
     if (res.state !== 0 && res.zone !== zone) res.state = 0;
 
-    let e = this.initialLookup(!!(res.state & NAT_BITS), now);
+    const natted = !!(res.state & NAT_BITS);
+    let e = this.initialLookup(natted, now);
+    // The packet's own key `ck` was looked up and missed (a NATed packet's lookup is of its reverse).
+    const missed = e < 0 && !natted;
 
     // force: a connection seen in the other direction is expired and this packet starts a new one.
     if (req.force && this.ctxReply && e >= 0) {
@@ -870,17 +873,21 @@ export class OvsConntrack implements ConntrackEngine {
       createNew = true;
     }
 
-    this.finishOne(frame, d, req, res, zone, nat, now, e, createNew);
+    this.finishOne(frame, d, req, res, zone, nat, now, e, createNew, missed);
   }
 
-  /** process_one after the state update: a new connection (commit), the metadata, mark and label, the fast-path cache. */
-  private finishOne(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, zone: number, nat: boolean, now: number, e: number, createNew: boolean): void {
+  /**
+   * process_one after the state update: a new connection (commit), the metadata, mark and label, the fast-path cache.
+   * `missed`: this call's first lookup was of `ck` and missed.
+   */
+  private finishOne(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, zone: number, nat: boolean, now: number, e: number, createNew: boolean, missed: boolean): void {
     if (createNew) {
       // OVS looks the key up once more under ct_lock (another thread may have committed it meanwhile); here
-      // nothing runs in between, and when the first lookup of this very key missed, lookupCk answers from its
-      // memo without hashing.
+      // nothing runs in between: when this call's first lookup of this very key missed, nothing was inserted since
+      // and the answer is that miss (what lookupCk's memo would answer, without its compare); otherwise (a
+      // connection found and to be replaced, a NATed packet looked up by its reverse) lookupCk answers.
       e = -1;
-      if (this.lookupCk(now) < 0) e = this.connNotFound(frame, d, req, res, now);
+      if (missed || this.lookupCk(now) < 0) e = this.connNotFound(frame, d, req, res, now);
     }
 
     this.writeMeta(res, zone, e, true);
@@ -1878,6 +1885,24 @@ export class OvsConntrack implements ConntrackEngine {
     let maxPort = req.natPortMax;
     if (minPort && !maxPort) maxPort = minPort;
     if (!minPort && maxPort) minPort = maxPort;
+
+    // ct_lb's backend — IPv4 DNAT to one address and one port — has one first candidate: that address and port,
+    // the source port kept. Tried here without the general search's set-up (no pick, so no hash of the request);
+    // when it is taken, the search below starts over from the same candidate (a lookup changes nothing).
+    if (act === (DST | DST_PORT) && minPort === maxPort && pat && !v6) {
+      const amin = read32(req.natAddrMin, 0);
+      if (amin === 0 || amin === read32(req.natAddrMax, 0)) {
+        tk[K_SRC] = amin === 0 ? ck[K_DST]! : amin;
+        tk[K_SL4] = minPort;
+        tk[K_DL4] = ck[K_SL4]! & 0xffff;
+        const h = this.hashAt(tk);
+        if (this.lookupKey(tk, now, h, true) < 0) {
+          this.revHash = h;
+          this.storeKey(e * 2 + 1, tk);
+          return true;
+        }
+      }
+    }
 
     // find_addr
     const a = this.addrScratch;
