@@ -573,6 +573,8 @@ export class NodePath {
       return false;
     }
     out.count = traced.outputs.length;
+    // process() hands out no decode of the input: the hop reads its header.
+    out.inL3 = 0;
     for (let i = 0; i < out.count; i++) {
       const o = traced.outputs[i]!;
       out.ports[i] = o.port;
@@ -601,24 +603,27 @@ export class NodePath {
       // are shown get copies of their own.
       if (out.count > 1 || dp.portTapped) for (let i = 0; i < out.count; i++) out.frames[i] = out.frames[i]!.slice(0, out.lengths[i]);
     }
-    // What DNAT changed is read from the input's IP header (the switch left `frame` as it came) — the fields
-    // FrameDecoder would give, read in place: no second decode of the frame. IPv6 (a dual-stack VIP) is looked
-    // for only when the frame is not IPv4, and its addresses compared in place too.
-    const l3 = ipv4At(frame, length);
+    // What DNAT changed is seen against the input's IP header. The switch hands out its own decode of a plain
+    // TCP/IPv4 input (SwitchOutcome.inL3: the offset ipv4At would find, the addresses, the SYN bit — the same
+    // conditions, decodePlainTcp4's being stricter); any other input's header is read here, in place (the switch left
+    // `frame` as it came). IPv6 (a dual-stack VIP) is looked for only when the frame is not IPv4, and its addresses
+    // compared in place too.
+    const pre = out.inL3;
+    const l3 = pre !== 0 ? pre & 0xffff : ipv4At(frame, length);
     const ipv4 = l3 !== -0x10000;
     const l3v6 = ipv4 ? -0x10000 : ipv6At(frame, length);
     const v6 = l3v6 > 0 ? class6(frame, l3v6) : 0;
     const ipv6 = v6 !== 0;
     // As signed words (compared for equality only): small integers, where readIPv4's unsigned value is a heap number
     // from 128.0.0.0 up.
-    const inDst = l3 > 0 ? word(frame, l3 + 16) : 0;
-    const inSrc = l3 > 0 ? word(frame, l3 + 12) : 0;
+    const inDst = pre !== 0 ? out.inDst : l3 > 0 ? word(frame, l3 + 16) : 0;
+    const inSrc = pre !== 0 ? out.inSrc : l3 > 0 ? word(frame, l3 + 12) : 0;
     // An IPv6 input's addresses as words, read before the outputs go on (a pod's answer may rewrite the buffer
     // `frame` is in before the last output is looked at), as the IPv4 ones.
     const d0 = ipv6 ? word(frame, l3v6 + 24) : 0, d1 = ipv6 ? word(frame, l3v6 + 28) : 0, d2 = ipv6 ? word(frame, l3v6 + 32) : 0, d3 = ipv6 ? word(frame, l3v6 + 36) : 0;
     const s0 = ipv6 ? word(frame, l3v6 + 8) : 0, s1 = ipv6 ? word(frame, l3v6 + 12) : 0, s2 = ipv6 ? word(frame, l3v6 + 16) : 0, s3 = ipv6 ? word(frame, l3v6 + 20) : 0;
     // The flags byte first (isSyn's last read, at the same place): most frames stop there.
-    const syn = l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : v6 === 2;
+    const syn = pre !== 0 ? pre > 0xffff : l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : v6 === 2;
     const off = ipv4 ? Math.abs(l3) : ipv6 ? l3v6 : 0;
     const outPath = out.chassis === this.node ? this : dp.nodes.get(out.chassis) ?? this;
     const outAt = outPath.ids.ls;

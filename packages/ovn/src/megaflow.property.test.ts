@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildFrame, type FrameSpec } from '@vippath/wire';
+import { buildFrame, DecodedFrame, FrameDecoder, L3, type FrameSpec } from '@vippath/wire';
 import { readFileSync } from 'node:fs';
 import { LogicalSwitch, SwitchOutcome } from './switch.js';
 import { OvsConntrack } from './ct/engine.js';
@@ -222,6 +222,21 @@ function observe(ls: LogicalSwitch, o: SwitchOutcome, now: number): unknown {
   return { verdict: o.verdict, outs, drop: o.count ? undefined : [o.code, o.stage, o.pipeline, o.table], cts };
 }
 
+const refDecoder = new FrameDecoder();
+const refDecoded = new DecodedFrame();
+
+/**
+ * SwitchOutcome's decode of the input (inL3, inSrc, inDst) as read here with the general decoder: given for IPv4
+ * without options or fragment bits carrying TCP, behind at most one 802.1Q tag; 0s for any other frame (whose outcome's addresses are not read).
+ */
+function inputFacts(frame: Uint8Array): [number, number, number] {
+  const d = refDecoded;
+  refDecoder.decode(frame, d, frame.length);
+  const plain = d.status === 0 && d.l3 === L3.IPV4 && d.vlanCount <= 1 && (d.vlanCount === 0 || d.vlanTpid[0] === 0x8100) && d.ipHeaderLength === 20 && !d.ipFragment && d.ipProto === 6 && d.l4Offset > 0;
+  if (!plain) return [0, 0, 0];
+  return [d.l3Offset + ((d.tcpFlags & 0x12) === 0x02 ? 0x10000 : 0), d.ipSrc | 0, d.ipDst | 0];
+}
+
 /** Runs a sequence through a cached and an uncached switch; returns the cached switch's megaflow counters. */
 export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalSwitch['megaflowStats']> {
   const cached = make(v, true);
@@ -250,6 +265,9 @@ export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalS
       const c = observe(long, ol, now);
       if (JSON.stringify(c) !== JSON.stringify(a)) expect({ packet: i, rep, p, longerBuffer: c }).toEqual({ packet: i, rep, p, longerBuffer: a });
       for (let k = 0; k < frame.length; k++) if (longer[k] !== frame[k]) expect({ packet: i, inputChangedAt: k }).toBeUndefined();
+      // The input's decode handed out (what the cluster's OVN hop reads instead of the header): the frame as it came.
+      const facts = inputFacts(frame);
+      for (const o of [oc, op, ol]) if (o.inL3 !== facts[0] || (facts[0] !== 0 && (o.inSrc !== facts[1] || o.inDst !== facts[2]))) expect({ packet: i, rep, p, input: [o.inL3, o.inL3 === 0 ? 0 : o.inSrc, o.inL3 === 0 ? 0 : o.inDst] }).toEqual({ packet: i, rep, p, input: facts });
     }
   }
   return cached.megaflowStats();

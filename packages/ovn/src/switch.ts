@@ -125,6 +125,16 @@ export class SwitchOutcome {
   stage = '';
   pipeline: Pipeline | '' = '';
   table = 0;
+  /**
+   * The input as {@link LogicalSwitch.processInto} decoded it before the walk, for a caller that would otherwise read
+   * its header again: when the input is IPv4 without options or fragment bits carrying TCP (the layout of
+   * decodePlainTcp4 in @vippath/wire), the IPv4 header's offset, plus 0x10000 when the segment is a SYN without ACK;
+   * 0 for any other input (read it yourself). Written by processInto only, for drops too.
+   */
+  inL3 = 0;
+  /** The input's IPv4 source and destination addresses as signed 32-bit words, when {@link inL3} is not 0. */
+  inSrc = 0;
+  inDst = 0;
 
   /** The drop as a {@link SwitchDrop} (allocates: for output paths, not per packet). */
   toDrop(): SwitchDrop {
@@ -299,7 +309,11 @@ export class LogicalSwitch {
    */
   processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome): SwitchOutcome {
     this.run(frame, length, inport, chassis, now, false);
-    this.fill(this.executor.result, chassis, out);
+    const x = this.executor;
+    this.fill(x.result, chassis, out);
+    out.inL3 = x.inL3;
+    out.inSrc = x.inSrc;
+    out.inDst = x.inDst;
     return out;
   }
 

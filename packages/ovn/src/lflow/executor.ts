@@ -653,7 +653,16 @@ export class LflowExecutor {
       frame = this.copyInput(frame, len);
       input = false;
     }
-    if (!decodePlainTcp4(frame, len, this.decoded)) this.decoder.decode(frame, this.decoded, len);
+    if (decodePlainTcp4(frame, len, this.decoded)) {
+      // The input as it came, for the caller (SwitchOutcome.inL3): the walk's NAT rewrites the decode later.
+      const d = this.decoded;
+      this.inL3 = (d.tcpFlags & 0x12) === 0x02 ? d.l3Offset | 0x10000 : d.l3Offset;
+      this.inSrc = d.ipSrc | 0;
+      this.inDst = d.ipDst | 0;
+    } else {
+      this.inL3 = 0;
+      this.decoder.decode(frame, this.decoded, len);
+    }
     if (tagged) {
       // ovn-controller physical.c: a localnet port with a tag matches only that VLAN and strips it.
       if (this.decoded.vlanCount === 0 || this.decoded.vid(0) !== port.tag) {
@@ -698,6 +707,15 @@ export class LflowExecutor {
   }
 
   private inputBuf = new Uint8Array(2048);
+
+  /**
+   * What {@link runFrame} decoded of its input before the walk, when the input has decodePlainTcp4's layout (IPv4
+   * without options or fragment bits, TCP): its IPv4 header's offset, plus 0x10000 for a SYN without ACK; 0 for
+   * any other input. `inSrc`/`inDst`: its addresses as signed words. Read by the switch for its caller.
+   */
+  inL3 = 0;
+  inSrc = 0;
+  inDst = 0;
 
   /** Runs a packet given as flow words (a microflow): a frame is built from them so conntrack can work on bytes. */
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
