@@ -656,7 +656,7 @@ export class LflowExecutor {
     if (decodePlainTcp4(frame, len, this.decoded)) {
       // The input as it came, for the caller (SwitchOutcome.inL3): the walk's NAT rewrites the decode later.
       const d = this.decoded;
-      this.inL3 = (d.tcpFlags & 0x12) === 0x02 ? d.l3Offset | 0x10000 : d.l3Offset;
+      this.inL3 = (d.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? d.l3Offset | 0x10000 : d.l3Offset;
       this.inSrc = d.ipSrc | 0;
       this.inDst = d.ipDst | 0;
     } else {
@@ -3121,6 +3121,7 @@ const CT_WORDS: readonly number[] = [
   W.CT_IPV6_DST + 3, W.CT_TP_DST, W.CT_NW_SRC, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 1, W.CT_IPV6_SRC + 2, W.CT_IPV6_SRC + 3, W.CT_TP_SRC, W.CT_NW_PROTO,
 ];
 const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
 /** A logical flow's text that names the TCP flags (the field or a subfield of it). */
 const FLAGS_NAMED = /\btcp\.flags\b/;
 /** connLookup's answers: not a connection's frame, looked up and not found (the key made), replayed. */
