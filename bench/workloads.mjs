@@ -287,7 +287,10 @@ export class HttpConversations {
       this.onLink[k] = onLink ? 1 : 0;
       this.arp[k] = isNew && onLink ? 1 : 0;
       this.sport[k] = sport;
-      this.seq[k] = Math.imul(conv, 0x10001) >>> 0;
+      // Spread over all 32 bits from the first conversation, as real clients' ISNs are (RFC 6528): a counter that
+      // crossed 2^31 only at conversation 32 768 made V8 deoptimize and re-optimize ≈ 30 functions of the path mid-run
+      // (bench/README "A sequence number crossing 2^31 (session 15)").
+      this.seq[k] = Math.imul(conv + 1, 0x9e3779b1) >>> 0;
       this.isn[k] = podIsn(ip, sport);
       // The pod's answer: `HTTP/1.1 200 OK\r\nContent-Length: N\r\nConnection: close\r\n\r\n` + `ip:port` (5 digits).
       const body = 3 + digits(a) + 1 + digits(hi) + 1 + digits(lo) + 6;
