@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Instructions per frame, load-independent: a fixed amount of work under valgrind's callgrind, run twice with only the
+// measured count differing; the difference of the two totals ÷ the frames between them is the instructions of one
+// frame in the steady state (setup, warm-up and the capture's making cancel out). One tool, three drivers — each
+// is the former script of that name, call for call, so the figures bench/README cites from them reproduce:
+//   --driver replay-loop ROOT TOTAL COUNT   (was http-icount.mjs) the http capture of TOTAL frames built in-process
+//       (ROOT's bench/workloads.mjs httpCapture), its first COUNT frames through ROOT's bench/replay-loop.mjs (one
+//       SimulatedCluster, as run.mjs replays). Pair: COUNT = 20000 and 60000 of 60000, or 100000 and 140000 of 140000.
+//   --driver process-at ROOT FILE WARM N    (was path-icount.mjs) a capture file's first WARM frames, then N more,
+//       through ROOT's SimulatedCluster.processAt (no capture making, no replay-loop). Pair: N = 0 and 100000 after
+//       WARM = 100000. The file, once: `node bench/icount.mjs --write FILE FRAMES` (this tree's httpCapture).
+//   --driver case ROOT CASE FRAMES WARM N   (was case-icount.mjs) ROOT's bench case CASE (bench/cases: ct-new,
+//       switch-new, …) set up for FRAMES, run WARM times, a gc() if exposed, then N more. Pair: N = 0 and 2; per
+//       frame = difference ÷ (N × FRAMES).
+// Each run by hand:
+//   valgrind --tool=callgrind --callgrind-out-file=cg.N node [NODE FLAGS] bench/icount.mjs --driver … N
+// or both runs of a pair and the difference by this tool (the per-driver node flags below unless --node-flags):
+//   node bench/icount.mjs --callgrind OUTDIR [--node-flags '…'] --driver process-at ROOT FILE 100000 0,100000
+// (the measured count — COUNT or N — given as A,B). JIT functions are named from each run's /tmp/perf-PID.map
+// (--perf-basic-prof; copy it while the run lasts: other processes' clean-ups delete such maps); the switch alone
+// has bench/switch-icount.mjs. V8's GC and tier-up points move a run's total by a few tenths of a percent, even under
+// `--single-threaded --random-seed=1 --hash-seed=1`: compare pairs' differences, not single totals (bench/README
+// "One instruction-count tool; colliding DNAT against OVS (session 15)").
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const USAGE = `usage: node bench/icount.mjs [--callgrind OUTDIR [--node-flags '…']] --driver replay-loop ROOT TOTAL COUNT
+       node bench/icount.mjs [--callgrind OUTDIR [--node-flags '…']] --driver process-at ROOT FILE WARM N
+       node bench/icount.mjs [--callgrind OUTDIR [--node-flags '…']] --driver case ROOT CASE FRAMES WARM N
+       node bench/icount.mjs --write FILE FRAMES
+(with --callgrind, the last argument is a pair A,B)`;
+
+// The node flags each former script's head gave for its callgrind runs.
+const NODE_FLAGS = {
+  'replay-loop': [],
+  'process-at': ['--perf-basic-prof'],
+  case: ['--no-concurrent-recompilation', '--perf-basic-prof', '--expose-gc'],
+};
+
+const args = process.argv.slice(2);
+const take = (name) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+
+if (args[0] === '--write') {
+  const { httpCapture } = await import('./workloads.mjs');
+  writeFileSync(args[1], httpCapture(Number(args[2])).capture);
+  process.exit(0);
+}
+const cgDir = take('--callgrind');
+const nodeFlags = take('--node-flags');
+const driver = take('--driver');
+if (!driver || !(driver in NODE_FLAGS) || !args[0]) throw new Error(USAGE);
+if (cgDir !== undefined) await pair(cgDir);
+else if (driver === 'replay-loop') await replayLoop(...args);
+else if (driver === 'process-at') await processAt(...args);
+else await runCase(...args);
+
+/** Both runs of a pair under callgrind, their totals and the difference per frame. */
+async function pair(dir) {
+  // Imported here only: loading node:child_process in the measured runs costs ≈ 24 M instructions of parsing, which
+  // the former scripts did not spend (the per-frame difference would not see it; the totals would).
+  const { spawnSync } = await import('node:child_process');
+  const [a, b] = (args.at(-1) ?? '').split(',').map(Number);
+  if (!Number.isInteger(a) || !Number.isInteger(b) || b <= a) throw new Error(`the last argument must be A,B with A < B\n${USAGE}`);
+  mkdirSync(dir, { recursive: true });
+  const flags = nodeFlags !== undefined ? nodeFlags.split(/\s+/).filter(Boolean) : NODE_FLAGS[driver];
+  const self = fileURLToPath(import.meta.url);
+  // The runs work in OUTDIR (--perf-basic-prof leaves an isolate-*-v8.log in the working directory): ROOT and FILE
+  // made absolute first.
+  const paths = args.slice(0, -1).map((x, i) => (i === 0 || (i === 1 && driver === 'process-at') ? resolve(x) : x));
+  const totals = [];
+  for (const n of [a, b]) {
+    const out = join(dir, `cg.${driver}.${n}`);
+    const cmd = ['--tool=callgrind', `--callgrind-out-file=${resolve(out)}`, process.execPath, ...flags, self, '--driver', driver, ...paths, String(n)];
+    console.error(`valgrind ${cmd.join(' ')}`);
+    const r = spawnSync('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`valgrind exited ${r.status}: ${r.stderr.split('\n').slice(-8).join('\n')}`);
+    const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(out, 'utf8'));
+    if (!m) throw new Error(`no total in ${out}`);
+    totals.push(Number(m[1]));
+  }
+  const frames = (b - a) * (driver === 'case' ? Number(args[2]) : 1);
+  console.log(JSON.stringify({ driver, args: args.slice(0, -1), counts: [a, b], totals, frames, perFrame: Math.round(((totals[1] - totals[0]) / frames) * 10) / 10 }));
+}
+
+/** Was bench/http-icount.mjs: the first COUNT frames of the http capture of TOTAL frames, through ROOT's replay loop. */
+async function replayLoop(root, total = '60000', count = '20000') {
+  const url = (p) => pathToFileURL(join(root, p)).href;
+  const { replayInMemory } = await import(url('bench/replay-loop.mjs'));
+  const { httpCapture } = await import(url('bench/workloads.mjs'));
+  const capture = httpCapture(Number(total)).capture;
+  let n = 0;
+  const last = Number(count);
+  const r = replayInMemory(capture, () => n++ < last);
+  if (r.frames !== Math.min(last, Number(total))) throw new Error(`replayed ${r.frames} frames`);
+}
+
+/** Was bench/path-icount.mjs: a capture file's first WARM frames, then N more, through ROOT's SimulatedCluster.processAt. */
+async function processAt(rootArg, file, warm = '100000', n = '0') {
+  if (!file) throw new Error(USAGE);
+  const root = resolve(rootArg);
+  const { DEFAULT_CLUSTER, defaultObjects, SimulatedCluster } = await import(`${root}/packages/cluster/dist/index.js`);
+  const { CaptureCursor, Next } = await import(`${root}/packages/pcap/dist/index.js`);
+  const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+  const cursor = new CaptureCursor();
+  cursor.feed(readFileSync(file), true);
+  const total = Number(warm) + Number(n);
+  let t0;
+  let done = 0;
+  let outside = 0;
+  sim.onOutside = () => outside++;
+  while (done < total && cursor.next() === Next.RECORD) {
+    const ms = cursor.seconds * 1000 + cursor.nanos / 1e6;
+    t0 ??= ms;
+    sim.processAt(cursor.buffer, cursor.dataOffset, cursor.captureLength, ms - t0);
+    done++;
+  }
+  if (done !== total) throw new Error(`the capture holds ${done} frames, ${total} wanted`);
+  console.log(JSON.stringify({ frames: done, outside }));
+}
+
+/** Was bench/case-icount.mjs: ROOT's bench case set up for FRAMES, run WARM times, then N more. */
+async function runCase(root, name, framesArg = '200000', warm = '3', n = '0') {
+  const kases = [];
+  for (const f of readdirSync(`${root}/bench/cases`).filter((x) => x.endsWith('.mjs')).sort()) {
+    kases.push(...[(await import(pathToFileURL(`${root}/bench/cases/${f}`).href)).default].flat());
+  }
+  const kase = kases.find((c) => c.name === name);
+  if (!kase) throw new Error(`no case ${name} in ${root}`);
+  const frames = Number(framesArg);
+  const state = await kase.setup({ frames, get capture() { throw new Error('icount --driver case: cases that read the shared capture are not supported'); } });
+  for (let i = 0; i < Number(warm); i++) await kase.run(state);
+  globalThis.gc?.();
+  for (let i = 0; i < Number(n); i++) await kase.run(state);
+}
