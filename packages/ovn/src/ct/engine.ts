@@ -45,8 +45,8 @@ import {
 } from './constants.js';
 import {
   CtUpdate as CtUpdateImport,
+  TCP_STRIDE,
   allocTcpPeers,
-  growTcpPeers,
   tcpInvalidFlags as tcpInvalidFlagsImport,
   tcpNewConn as tcpNewConnImport,
   tcpPeerState,
@@ -2273,24 +2273,32 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   /**
-   * The per-slot arrays for `n` slots, the first `keep` slots' contents copied. Each array is one allocation
-   * (the four bookkeeping columns share one buffer): large ones are fresh zero pages from the operating system
-   * (glibc's calloc maps allocations of 32 MiB and more itself, and never clears mapped pages), so a slot's pages
-   * become resident only when a connection is first written to it. The pool's doubling used to allocate every
-   * array anew and copy: the old arrays stayed resident until a full collection (≈ 50 MiB in the 1 M-frame http
-   * bench, bench/README "Memory (session 7)").
+   * The per-slot arrays for `n` slots, the first `keep` slots' contents copied: all of them views of one allocation
+   * (record, links, labels, the four bookkeeping columns, TCP peers — 136 bytes a slot, in that order; every
+   * column's offset a multiple of 8). A large one is fresh zero pages from the operating system (glibc's calloc maps
+   * allocations of 32 MiB and more itself, and never clears mapped pages), so a slot's pages become resident only
+   * when a connection is first written to it. The pool's doubling used to allocate every array anew and copy: the
+   * old arrays stayed resident until a full collection (≈ 50 MiB in the 1 M-frame http bench, bench/README "Memory
+   * (session 7)"). One allocation, not one per column: V8 answers an array buffer allocated while the young
+   * generation's buffers hold at least its size (and 32 MiB) with a scavenge ("external memory pressure"), so each
+   * column of the reservation after the first cost a collection — three or four per engine, 38–65 ms of an http
+   * replay's ≈ 1 s (bench/README "Conntrack engine per http frame (session 15)").
    */
   private allocSlots(n: number, keep: number): void {
-    const buf = new ArrayBuffer(n * R * 4);
-    const keys = new Uint32Array(buf);
+    const oLinks = n * R * 4;
+    const oLabels = oLinks + n * 16;
+    const oCold = oLabels + n * 16;
+    const oTcp = oCold + n * 16;
+    const buf = new ArrayBuffer(oTcp + n * TCP_STRIDE * 4);
+    const keys = new Uint32Array(buf, 0, n * R);
     if (keep) keys.set(this.keys.subarray(0, keep * R));
     this.keys = keys;
-    this.recF = new Float64Array(buf);
-    this.recB = new Uint8Array(buf);
-    const links = new Int32Array(n * 4);
+    this.recF = new Float64Array(buf, 0, (n * R) >> 1);
+    this.recB = new Uint8Array(buf, 0, n * R * 4);
+    const links = new Int32Array(buf, oLinks, n * 4);
     if (keep) links.set(this.links.subarray(0, keep * 4));
     this.links = links;
-    const labels = new Uint32Array(n * 4);
+    const labels = new Uint32Array(buf, oLabels, n * 4);
     if (keep) labels.set(this.labels.subarray(0, keep * 4));
     this.labels = labels;
     if (this.v6keys) {
@@ -2298,11 +2306,10 @@ export class OvsConntrack implements ConntrackEngine {
       v.set(this.v6keys.subarray(0, keep * 2 * V6W));
       this.v6keys = v;
     }
-    const cold = new ArrayBuffer(n * 16);
-    const admitZone = new Int32Array(cold, 0, n);
-    const zoneSeq = new Uint32Array(cold, n * 4, n);
-    const liveNext = new Int32Array(cold, n * 8, n);
-    const livePrev = new Int32Array(cold, n * 12, n);
+    const admitZone = new Int32Array(buf, oCold, n);
+    const zoneSeq = new Uint32Array(buf, oCold + n * 4, n);
+    const liveNext = new Int32Array(buf, oCold + n * 8, n);
+    const livePrev = new Int32Array(buf, oCold + n * 12, n);
     if (keep) {
       admitZone.set(this.admitZone.subarray(0, keep));
       zoneSeq.set(this.zoneSeq.subarray(0, keep));
@@ -2313,7 +2320,9 @@ export class OvsConntrack implements ConntrackEngine {
     this.zoneSeq = zoneSeq;
     this.liveNext = liveNext;
     this.livePrev = livePrev;
-    this.tcp = growTcpPeers(this.tcp, n, keep);
+    const tcp = new Uint32Array(buf, oTcp, n * TCP_STRIDE);
+    if (keep) tcp.set(this.tcp.subarray(0, keep * TCP_STRIDE));
+    this.tcp = tcp;
   }
 
   /**
