@@ -2254,13 +2254,18 @@ export class OvsConntrack implements ConntrackEngine {
    * allocated anew and copied.
    */
   private grow(cap: number): void {
+    const nb = bucketCount(cap);
+    // The new bucket arrays are made before the reservation: made after it, while it is still a young object, each
+    // met a scavenge (see allocSlots).
+    const buckets = nb !== this.bucketMask + 1 ? new Int32Array(nb) : undefined;
+    const occupied = buckets ? new Uint32Array((nb + 31) >>> 5) : undefined;
     if (cap > this.allocated) {
       let n = Math.max(cap, this.reserved);
       try {
         this.allocSlots(n, this.used);
       } catch (err) {
-        // The reservation's address space refused (a memory limit): the doubled pool only. allocSlots may have
-        // replaced some arrays already; each copies its first `used` slots from whichever array it has now.
+        // The reservation's address space refused (a memory limit): the doubled pool only (allocSlots replaced
+        // nothing: its one allocation failed).
         if (!(err instanceof RangeError) || n === cap) throw err;
         n = cap;
         this.allocSlots(n, this.used);
@@ -2268,8 +2273,7 @@ export class OvsConntrack implements ConntrackEngine {
       this.allocated = n;
     }
     this.capacity = cap;
-    const nb = bucketCount(cap);
-    if (nb !== this.bucketMask + 1) this.rehash(nb);
+    if (buckets) this.rehash(nb, buckets, occupied!);
   }
 
   /**
@@ -2336,13 +2340,12 @@ export class OvsConntrack implements ConntrackEngine {
    * random node's links per node; the new buckets are written at random, and read only when the bitmap says the
    * bucket is taken.
    */
-  private rehash(nb: number): void {
+  private rehash(nb: number, buckets: Int32Array, occupied: Uint32Array): void {
     const links = this.links;
     const prev = this.livePrev;
     const mask = nb - 1;
-    // Not filled with -1: a bucket is read only while its bit is set, and the bit is set with its first store.
-    const buckets = new Int32Array(nb);
-    const occupied = new Uint32Array((nb + 31) >>> 5);
+    // `buckets` (nb) and `occupied` (a bit per bucket) fresh: not filled with -1, a bucket is read only while its bit
+    // is set, and the bit is set with its first store.
     for (let e = this.liveTail; e >= 0; e = prev[e]!) {
       for (let n = e * 2, last = n + 1; n <= last; n++) {
         const at = n * 2;
