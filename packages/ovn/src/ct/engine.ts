@@ -2284,9 +2284,10 @@ export class OvsConntrack implements ConntrackEngine {
    * when a connection is first written to it. The pool's doubling used to allocate every array anew and copy: the
    * old arrays stayed resident until a full collection (≈ 50 MiB in the 1 M-frame http bench, bench/README "Memory
    * (session 7)"). One allocation, not one per column: V8 answers an array buffer allocated while the young
-   * generation's buffers hold at least its size (and 32 MiB) with a scavenge ("external memory pressure"), so each
-   * column of the reservation after the first cost a collection — three or four per engine, 38–65 ms of an http
-   * replay's ≈ 1 s (bench/README "Conntrack engine per http frame (session 15)").
+   * generation's buffers hold at least its size and 32 MiB with a scavenge ("external memory pressure",
+   * Heap::AllocateExternalBackingStore in V8's src/heap/heap.cc), so each column of the reservation after the first
+   * cost a collection — three or four per engine, 38–65 ms of an http replay's ≈ 1 s (bench/README "Conntrack engine
+   * per http frame (session 15)").
    */
   private allocSlots(n: number, keep: number): void {
     const oLinks = n * R * 4;
