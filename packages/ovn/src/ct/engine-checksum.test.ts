@@ -1,8 +1,9 @@
 /**
  * Checksum verification through a 16-bit view of a reused buffer (engine.ts sumBytes) against the byte-wise sum
  * (wire's sumWords) the engine uses for a buffer it sees once. Two engines run the same packets: one on one reused
- * buffer — at an even or odd offset into its ArrayBuffer, so both the view and the byte-wise fallback are taken —,
- * the other on a fresh copy per call (never viewed). IPv4 TCP and UDP with odd and even payloads, bytes flipped
+ * buffer — at an even or odd offset into its ArrayBuffer, so both the view and the byte-wise fallback are taken —
+ * or on three, in turn as the packets pick them (the engine keeps two views: each buffer's sums must be read through
+ * its own), the other on a fresh copy per call (never viewed). IPv4 TCP and UDP with odd and even payloads, bytes flipped
  * anywhere in the IP header or the segment (or none), checksum fields set to what a byte-swapped sum would give.
  * Every call's verdict, the counters and the table must be equal, and equal to wire's own check of the frame.
  * Seeds: fast-check prints the seed and the shrunk case; VIPPATH_CT_PROP_SEED replays.
@@ -26,6 +27,8 @@ interface Pkt {
   mask: number;
   /** Write the byte-swapped checksum into the L4 checksum field (valid only when the swap is a no-op). */
   swapL4: boolean;
+  /** Which of three reused buffers carries the packet (the engine keeps views of two). */
+  buf: number;
 }
 
 const pkt: fc.Arbitrary<Pkt> = fc.record({
@@ -35,6 +38,7 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
   flip: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 80 })),
   mask: fc.integer({ min: 1, max: 255 }),
   swapL4: fc.constantFrom(false, false, false, true),
+  buf: fc.constantFrom(0, 0, 1, 1, 2),
 });
 
 describe('OvsConntrack: checksum verification over a reused buffer', () => {
@@ -47,7 +51,9 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
         const viewed = new OvsConntrack({ sweepIntervalMs: 0 });
         const fresh = new OvsConntrack({ sweepIntervalMs: 0 });
         const store = new Uint8Array(512);
-        const buf = store.subarray(odd ? 1 : 2, 300);
+        // Three buffers over three stores: each keeps the packet last written into it, so a view of the wrong
+        // buffer reads another packet's bytes.
+        const bufs = [store.subarray(odd ? 1 : 2, 300), new Uint8Array(512).subarray(4, 300), new Uint8Array(512).subarray(odd ? 2 : 1, 300)];
         const d = new DecodedFrame();
         const req = new CtRequest();
         const a = new CtResult();
@@ -60,6 +66,7 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
             write16(f, at, ((c & 0xff) << 8) | (c >>> 8));
           }
           if (p.flip >= 0 && 14 + p.flip < f.length) f[14 + p.flip] = f[14 + p.flip]! ^ p.mask;
+          const buf = bufs[p.buf]!;
           buf.set(f);
           decoder.decode(buf, d, f.length);
           req.reset();
@@ -104,6 +111,9 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
     const hinted = new OvsConntrack({ sweepIntervalMs: 0 });
     const plain = new OvsConntrack({ sweepIntervalMs: 0 });
     const buf = new Uint8Array(512);
+    // A second buffer the ACKs alternate with (the engine keeps views of two): each must be summed through its own.
+    const buf2 = new Uint8Array(512);
+    let cur = buf;
     const d = new DecodedFrame();
     const req = new CtRequest();
     const a = new CtResult();
@@ -118,6 +128,7 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
       return r;
     };
     const run = (f: Uint8Array, nat: { dnat?: string }, where: string): void => {
+      const buf = cur;
       buf.set(f);
       decoder.decode(buf, d, f.length);
       req.reset();
@@ -152,13 +163,16 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
       run(ack(0), {}, 'ack again');
       let invalid = 0;
       for (let payload = 0; payload <= 41; payload++) {
-        for (const flip of [-1, 0, 3, 10, 11, 19, 20, 33, 36, 39, 40 + payload - 1]) {
+        for (const [k, flip] of [-1, 0, 3, 10, 11, 19, 20, 33, 36, 39, 40 + payload - 1].entries()) {
+          // From payload 1 on, the two buffers in turn: runs of one and of two (a second use in a row makes a view).
+          if (payload > 0) cur = (payload + k) % 3 === 0 ? buf : buf2;
           const f = ack(payload);
           if (flip >= 0 && 14 + flip < f.length) f[14 + flip] = f[14 + flip]! ^ 0x24;
           if (!checksumsOk(f)) invalid++;
           run(f, {}, `payload ${payload} flip ${flip}`);
         }
       }
+      cur = buf;
       // An IPv4 header with four zero option bytes, then with one of them set.
       for (const opt of [0, 1]) {
         const f = ack(6);

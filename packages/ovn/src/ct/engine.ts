@@ -45,8 +45,8 @@ import {
 } from './constants.js';
 import {
   CtUpdate as CtUpdateImport,
+  TCP_STRIDE,
   allocTcpPeers,
-  growTcpPeers,
   tcpInvalidFlags as tcpInvalidFlagsImport,
   tcpNewConn as tcpNewConnImport,
   tcpPeerState,
@@ -401,9 +401,14 @@ export class OvsConntrack implements ConntrackEngine {
   private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
   private readonly addrScratch = new Uint32Array(4);
   private readonly addr4Scratch = new Uint32Array(4);
-  /** The buffer {@link sumBytes} reads through `sumView` (undefined: an odd offset, read bytewise); the candidate. */
+  /**
+   * The two buffers {@link sumBytes} reads through views, `sumFrame` the one viewed last (a view undefined: an odd
+   * offset, read bytewise); the candidate for the next view.
+   */
   private sumFrame: Uint8Array | undefined;
   private sumView: Uint16Array | undefined;
+  private sumFrame2: Uint8Array | undefined;
+  private sumView2: Uint16Array | undefined;
   private sumNext: Uint8Array | undefined;
   /** The result whose original-tuple bytes {@link viewMeta} viewed as words, and the views. */
   private metaRes: CtResult | undefined;
@@ -1492,8 +1497,10 @@ export class OvsConntrack implements ConntrackEngine {
    * `sumWords` folds to.
    */
   private sumBytes(frame: Uint8Array, off: number, len: number): number {
-    let v = this.sumView;
-    if (frame !== this.sumFrame) {
+    let v: Uint16Array | undefined;
+    if (frame === this.sumFrame) v = this.sumView;
+    else if (frame === this.sumFrame2) v = this.sumView2;
+    else {
       v = this.viewSum(frame);
       if (v === undefined) return sumWords(frame, off, len);
     }
@@ -1515,12 +1522,12 @@ export class OvsConntrack implements ConntrackEngine {
   private tcp4SumsOk(frame: Uint8Array, d: DecodedFrame, l4: number): boolean {
     const l3 = d.l3Offset;
     const size = d.l3End - l4;
-    const v = this.sumView;
+    const v = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
     const j = l4 >> 1;
     const end = j + (size >> 1);
     // (A view shorter than the segment — a length-tracking buffer grown since — reads undefined past its end: the sums
     // are NaN, the answer "bad", and execute verifies as it always does.)
-    if (frame !== this.sumFrame || v === undefined || d.ipHeaderLength !== 20 || l3 & 1) {
+    if (v === undefined || d.ipHeaderLength !== 20 || l3 & 1) {
       return foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) === 0xffff && this.l4ChecksumOk(frame, d, l4, size, 6);
     }
     const i = l3 >> 1;
@@ -1534,12 +1541,19 @@ export class OvsConntrack implements ConntrackEngine {
     return foldSum(sum + pseudoHeaderSumV4(d.ipSrc, d.ipDst, 6, size)) === 0xffff;
   }
 
-  /** The 16-bit view of `frame` for {@link sumBytes}, once it is the second buffer in a row; else undefined. */
+  /**
+   * The 16-bit view of `frame` (neither of the two viewed) for {@link sumBytes}, once it is the second such buffer in
+   * a row; else undefined. It replaces the older of the two: the whole path hands the engine two buffers in turn
+   * (the OVN hop's input and the switch's own), and with one view kept each turn summed bytewise once and made a
+   * view anew — 0.4 views a frame in `http` (bench/README "Conntrack engine per http frame (session 15)").
+   */
   private viewSum(frame: Uint8Array): Uint16Array | undefined {
     if (frame !== this.sumNext) {
       this.sumNext = frame;
       return undefined;
     }
+    this.sumFrame2 = this.sumFrame;
+    this.sumView2 = this.sumView;
     this.sumFrame = frame;
     this.sumView = frame.byteOffset & 1 ? undefined : new Uint16Array(frame.buffer, frame.byteOffset, frame.length >> 1);
     return this.sumView;
@@ -2240,13 +2254,18 @@ export class OvsConntrack implements ConntrackEngine {
    * allocated anew and copied.
    */
   private grow(cap: number): void {
+    const nb = bucketCount(cap);
+    // The new bucket arrays are made before the reservation: made after it, while it is still a young object, each
+    // met a scavenge (see allocSlots).
+    const buckets = nb !== this.bucketMask + 1 ? new Int32Array(nb) : undefined;
+    const occupied = buckets ? new Uint32Array((nb + 31) >>> 5) : undefined;
     if (cap > this.allocated) {
       let n = Math.max(cap, this.reserved);
       try {
         this.allocSlots(n, this.used);
       } catch (err) {
-        // The reservation's address space refused (a memory limit): the doubled pool only. allocSlots may have
-        // replaced some arrays already; each copies its first `used` slots from whichever array it has now.
+        // The reservation's address space refused (a memory limit): the doubled pool only (allocSlots replaced
+        // nothing: its one allocation failed).
         if (!(err instanceof RangeError) || n === cap) throw err;
         n = cap;
         this.allocSlots(n, this.used);
@@ -2254,29 +2273,37 @@ export class OvsConntrack implements ConntrackEngine {
       this.allocated = n;
     }
     this.capacity = cap;
-    const nb = bucketCount(cap);
-    if (nb !== this.bucketMask + 1) this.rehash(nb);
+    if (buckets) this.rehash(nb, buckets, occupied!);
   }
 
   /**
-   * The per-slot arrays for `n` slots, the first `keep` slots' contents copied. Each array is one allocation
-   * (the four bookkeeping columns share one buffer): large ones are fresh zero pages from the operating system
-   * (glibc's calloc maps allocations of 32 MiB and more itself, and never clears mapped pages), so a slot's pages
-   * become resident only when a connection is first written to it. The pool's doubling used to allocate every
-   * array anew and copy: the old arrays stayed resident until a full collection (≈ 50 MiB in the 1 M-frame http
-   * bench, bench/README "Memory (session 7)").
+   * The per-slot arrays for `n` slots, the first `keep` slots' contents copied: all of them views of one allocation
+   * (record, links, labels, the four bookkeeping columns, TCP peers — 136 bytes a slot, in that order; every
+   * column's offset a multiple of 8). A large one is fresh zero pages from the operating system (glibc's calloc maps
+   * allocations of 32 MiB and more itself, and never clears mapped pages), so a slot's pages become resident only
+   * when a connection is first written to it. The pool's doubling used to allocate every array anew and copy: the
+   * old arrays stayed resident until a full collection (≈ 50 MiB in the 1 M-frame http bench, bench/README "Memory
+   * (session 7)"). One allocation, not one per column: V8 answers an array buffer allocated while the young
+   * generation's buffers hold at least its size and 32 MiB with a scavenge ("external memory pressure",
+   * Heap::AllocateExternalBackingStore in V8's src/heap/heap.cc), so each column of the reservation after the first
+   * cost a collection — three or four per engine, 38–65 ms of an http replay's ≈ 1 s (bench/README "Conntrack engine
+   * per http frame (session 15)").
    */
   private allocSlots(n: number, keep: number): void {
-    const buf = new ArrayBuffer(n * R * 4);
-    const keys = new Uint32Array(buf);
+    const oLinks = n * R * 4;
+    const oLabels = oLinks + n * 16;
+    const oCold = oLabels + n * 16;
+    const oTcp = oCold + n * 16;
+    const buf = new ArrayBuffer(oTcp + n * TCP_STRIDE * 4);
+    const keys = new Uint32Array(buf, 0, n * R);
     if (keep) keys.set(this.keys.subarray(0, keep * R));
     this.keys = keys;
-    this.recF = new Float64Array(buf);
-    this.recB = new Uint8Array(buf);
-    const links = new Int32Array(n * 4);
+    this.recF = new Float64Array(buf, 0, (n * R) >> 1);
+    this.recB = new Uint8Array(buf, 0, n * R * 4);
+    const links = new Int32Array(buf, oLinks, n * 4);
     if (keep) links.set(this.links.subarray(0, keep * 4));
     this.links = links;
-    const labels = new Uint32Array(n * 4);
+    const labels = new Uint32Array(buf, oLabels, n * 4);
     if (keep) labels.set(this.labels.subarray(0, keep * 4));
     this.labels = labels;
     if (this.v6keys) {
@@ -2284,11 +2311,10 @@ export class OvsConntrack implements ConntrackEngine {
       v.set(this.v6keys.subarray(0, keep * 2 * V6W));
       this.v6keys = v;
     }
-    const cold = new ArrayBuffer(n * 16);
-    const admitZone = new Int32Array(cold, 0, n);
-    const zoneSeq = new Uint32Array(cold, n * 4, n);
-    const liveNext = new Int32Array(cold, n * 8, n);
-    const livePrev = new Int32Array(cold, n * 12, n);
+    const admitZone = new Int32Array(buf, oCold, n);
+    const zoneSeq = new Uint32Array(buf, oCold + n * 4, n);
+    const liveNext = new Int32Array(buf, oCold + n * 8, n);
+    const livePrev = new Int32Array(buf, oCold + n * 12, n);
     if (keep) {
       admitZone.set(this.admitZone.subarray(0, keep));
       zoneSeq.set(this.zoneSeq.subarray(0, keep));
@@ -2299,7 +2325,9 @@ export class OvsConntrack implements ConntrackEngine {
     this.zoneSeq = zoneSeq;
     this.liveNext = liveNext;
     this.livePrev = livePrev;
-    this.tcp = growTcpPeers(this.tcp, n, keep);
+    const tcp = new Uint32Array(buf, oTcp, n * TCP_STRIDE);
+    if (keep) tcp.set(this.tcp.subarray(0, keep * TCP_STRIDE));
+    this.tcp = tcp;
   }
 
   /**
@@ -2313,13 +2341,12 @@ export class OvsConntrack implements ConntrackEngine {
    * random node's links per node; the new buckets are written at random, and read only when the bitmap says the
    * bucket is taken.
    */
-  private rehash(nb: number): void {
+  private rehash(nb: number, buckets: Int32Array, occupied: Uint32Array): void {
     const links = this.links;
     const prev = this.livePrev;
     const mask = nb - 1;
-    // Not filled with -1: a bucket is read only while its bit is set, and the bit is set with its first store.
-    const buckets = new Int32Array(nb);
-    const occupied = new Uint32Array((nb + 31) >>> 5);
+    // `buckets` (nb) and `occupied` (a bit per bucket) fresh: not filled with -1, a bucket is read only while its bit
+    // is set, and the bit is set with its first store.
     for (let e = this.liveTail; e >= 0; e = prev[e]!) {
       for (let n = e * 2, last = n + 1; n <= last; n++) {
         const at = n * 2;

@@ -74,13 +74,6 @@ export function allocTcpPeers(capacity: number): TcpPeers {
   return new Uint32Array(capacity * STRIDE);
 }
 
-/** Copies the first `count` connections' state into a larger allocation. */
-export function growTcpPeers(old: TcpPeers, capacity: number, count: number): TcpPeers {
-  const t = allocTcpPeers(capacity);
-  t.set(old.subarray(0, count * STRIDE));
-  return t;
-}
-
 /** The state ({@link CtTcpState}) of peer `peer` (0 original sender, 1 reply sender) of connection `e`. */
 export function tcpPeerState(t: TcpPeers, e: number, peer: number): number {
   return state(t, e * STRIDE + peer * PEER);
