@@ -5,7 +5,9 @@
 // (buildFrame per frame) or the simulation's construction that a run of bench/run.mjs counts — ≈ 88 % of its total:
 //   node bench/path-icount.mjs --write FILE FRAMES          (once: bench/workloads.mjs httpCapture to a file)
 //   valgrind --tool=callgrind --callgrind-out-file=cg.N node bench/path-icount.mjs ROOT FILE WARM N
-// for N = 0 and N = 100000; the difference ÷ N is the instructions per frame.
+// for N = 0 and N = 100000; the difference ÷ N is the instructions per frame. With node's --no-concurrent-recompilation
+// after --perf-basic-prof, unchanged functions count the same to the instruction from run to run (bench/README,
+// "The path outside the executor (session 15)"); without it the JIT's timing under valgrind moves hundreds a frame.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
