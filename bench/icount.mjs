@@ -20,7 +20,9 @@
 // (--perf-basic-prof; copy it while the run lasts: other processes' clean-ups delete such maps); the switch alone
 // has bench/switch-icount.mjs. V8's GC and tier-up points move a run's total by a few tenths of a percent, even under
 // `--single-threaded --random-seed=1 --hash-seed=1`: compare pairs' differences, not single totals (bench/README
-// "One instruction-count tool; colliding DNAT against OVS (session 15)").
+// "One instruction-count tool; colliding DNAT against OVS (session 15)"). With node's --no-concurrent-recompilation
+// after --perf-basic-prof, unchanged functions count the same to the instruction from run to run; without it the
+// JIT's timing under valgrind moves hundreds a frame (bench/README "The path outside the executor (session 15)").
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -636,8 +636,10 @@ export class NodePath {
       // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
       const ipv4Out = ipv4 && oLength >= off + 20;
       const ipv6Out = ipv6 && oLength >= off + 40;
-      const dnat = ipv4Out ? word(oFrame, off + 16) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
-      const undnat = ipv4Out ? word(oFrame, off + 12) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
+      // The IPv4 words read in place, not through word(): whether V8 inlines that call into this large hop varies
+      // from one compile to the next (session 14 counted it a call, 223 instructions a frame; bench/README, session 15).
+      const dnat = ipv4Out ? ((oFrame[off + 16]! << 24) | (oFrame[off + 17]! << 16) | (oFrame[off + 18]! << 8) | oFrame[off + 19]!) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
+      const undnat = ipv4Out ? ((oFrame[off + 12]! << 24) | (oFrame[off + 13]! << 16) | (oFrame[off + 14]! << 8) | oFrame[off + 15]!) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
       if (dnat || undnat) {
         const lbAt = this.ids.lb;
         rec.stepAt(ST_LB, lbAt, !rec.tracing ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
@@ -670,7 +672,7 @@ export class NodePath {
       if (dp.deliveriesUnread && !rec.tracing && !dp.portTapped) {
         if (oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
       } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !rec.tracing)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
-      dp.port(pp.at, oFrame);
+      if (dp.onPort) dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
       if (dnat && syn) dp.backendCounts.set(pod.pod.name, (dp.backendCounts.get(pod.pod.name) ?? 0) + 1);
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
@@ -684,7 +686,7 @@ export class NodePath {
       }
       for (let j = 0; j < replies.length; j++) {
         const reply = dp.portTapped ? replies[j]!.slice() : replies[j]!;
-        dp.port(pp.at, reply);
+        if (dp.onPort) dp.port(pp.at, reply);
         podPath.ovnAt(reply, oPort, pp.atId, depth + 1);
       }
       pod.release(replies);
