@@ -143,7 +143,7 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
  */
-function compare(seq: readonly Step[], connSlots?: number, readsFlags = false): { connHits: number; connBreaks: number; slots: string } {
+function compare(seq: readonly Step[], connSlots?: number, readsFlags = false): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
   const sb = southbound(readsFlags);
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
@@ -173,7 +173,7 @@ function compare(seq: readonly Step[], connSlots?: number, readsFlags = false): 
     }
   });
   const s = a.megaflowStats();
-  return { connHits: s.connHits, connBreaks: s.connBreaks, slots: JSON.stringify(cta.connections(now).map((c) => [c.zone, c.slot, c.reply.src])) };
+  return { connHits: s.connHits, connBreaks: s.connBreaks, connEntries: s.connEntries, slots: JSON.stringify(cta.connections(now).map((c) => [c.zone, c.slot, c.reply.src])) };
 }
 
 describe('connection replay: a call that found the node its step names', () => {
@@ -244,6 +244,29 @@ describe('connection replay: a call that found the node its step names', () => {
     ]);
     expect(s.connHits).toBeGreaterThan(8);
     expect(s.connBreaks).toBeGreaterThan(0);
+  });
+
+  it('frees a walk once its direction of the connection ends — a FIN or RST replayed, or the frame it was recorded from carrying one — and records it again if a frame comes after', () => {
+    // No flow reads the flags: one walk per direction. The handshake's ACKs (connect) leave the client's walk held;
+    // replaying a FIN|ACK frees it (the free list hands its slot to the next recording); a later ACK (a half-closed
+    // connection's) records it again. The server's FIN|PSH|ACK records a walk marked as ending (the segments are the
+    // SYN|ACK's: no flow reads the flags), which its next replay frees; its ACKs after it record the walk again.
+    const client = (flags: number, times = 1): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags, ttl: 64, nat: 0 }, times });
+    const server = (flags: number, times = 1): Step => ({ op: 'send', pkt: { kind: 'server', sport: 40000, flags, ttl: 64, nat: 1 }, times });
+    const steps: Step[] = [{ op: 'connect', sport: 40000, nat: 1 }];
+    const after = (...more: Step[]): ReturnType<typeof compare> => compare(steps.concat(more));
+    expect(after()).toMatchObject({ connHits: 2, connEntries: 1 });
+    steps.push(client(0x11));
+    expect(after()).toMatchObject({ connHits: 3, connEntries: 0 });
+    steps.push(client(0x10, 3));
+    expect(after()).toMatchObject({ connHits: 5, connEntries: 1 });
+    steps.push(server(0x19, 2));
+    expect(after()).toMatchObject({ connHits: 6, connEntries: 1 });
+    steps.push(server(0x10, 2));
+    expect(after()).toMatchObject({ connHits: 7, connEntries: 2 });
+    // A RST replayed ends the client's walk too (whatever conntrack makes of the segments after it: they are compared
+    // with the uncached run as every frame here is).
+    expect(after(client(0x04))).toMatchObject({ connHits: 8, connEntries: 1 });
   });
 
   it('takes the walk again from a second call whose outcome changed, the first call\'s translation as it left the frame', () => {

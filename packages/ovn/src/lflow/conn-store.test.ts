@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONN_ADMIT, CONN_KEY_WORDS, CONN_SLOT, CONN_SLOTS_FIRST, CONN_WAYS, ConnStore } from './megaflow.js';
+import { CONN_ADMIT, CONN_KEY_WORDS, CONN_PAD, CONN_SLOT, CONN_SLOTS_FIRST, CONN_WAYS, ConnStore } from './megaflow.js';
 
 /** A key of CONN_KEY_WORDS words made from `n`, and its hash (the number itself: keys spread evenly over the index buckets, none overflows). */
 const key = (n: number): { k: Int32Array; h: number } => {
@@ -82,7 +82,7 @@ describe('ConnStore (the connection replay\'s walks)', () => {
       for (let m = n; m >= 0 && m >= n - 50; m -= 10) if (!has(s, m)) lost++;
     }
     expect(lost).toBe(0);
-    expect(s.data.length).toBe(CONN_SLOTS_FIRST * CONN_SLOT);
+    expect(s.data.length).toBe(CONN_PAD + CONN_SLOTS_FIRST * CONN_SLOT);
     expect(s.evictions).toBeGreaterThan(4000);
     // Walks used in turn, each once between two uses of every other (switch-est's connections): none given up.
     const t = new ConnStore(32768);
@@ -93,6 +93,22 @@ describe('ConnStore (the connection replay\'s walks)', () => {
     for (let round = 0; round < 3; round++) for (let n = 0; n < 3000; n++) if (!has(t, n)) lost++;
     expect(lost).toBe(0);
     expect(t.evictions).toBe(0);
+  });
+
+  it('puts every slot CONN_PAD integers past a multiple of CONN_SLOT (a 64-byte line\'s start in mmap\'d memory), through growth and reuse', () => {
+    // glibc's mmap'd chunks start 16 bytes past a page: 16 + 4 × CONN_PAD bytes is a cache line's start, and a slot is
+    // a whole number of lines.
+    expect((16 + 4 * CONN_PAD) % 64).toBe(0);
+    expect((4 * CONN_SLOT) % 64).toBe(0);
+    const s = new ConnStore(32768);
+    const bases: number[] = [];
+    for (let n = 0; n < 3000; n++) bases.push(put(s, n));
+    s.remove(bases[10]!);
+    bases.push(put(s, 9000));
+    for (const b of bases) expect((b - CONN_PAD) % CONN_SLOT).toBe(0);
+    for (let n = 0; n < 3000; n++) if (n !== 10) expect(s.find(key(n).h, key(n).k)).toBe(bases[n]);
+    // Nothing is written before the first slot.
+    for (let i = 0; i < CONN_PAD; i++) expect(s.data[i]).toBe(0);
   });
 
   it('a full store of two slots: the walk left unused gives way, the one in use stays', () => {

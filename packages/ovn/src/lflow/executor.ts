@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_PORT as CONN_PORTImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_PORT as CONN_PORTImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 
 // Imports used on the connection replay's path bound to module constants: TurboFan folds a module's own const (a
@@ -37,6 +37,7 @@ const CONN_EPOCH = CONN_EPOCHImport;
 const CONN_SEEN = CONN_SEENImport;
 const CONN_ETH = CONN_ETHImport;
 const CONN_FDB = CONN_FDBImport;
+const CONN_ENDING = CONN_ENDINGImport;
 const CONN_HAIRPIN = CONN_HAIRPINImport;
 const CONN_KEY_WORDS = CONN_KEY_WORDSImport;
 const CONN_MAX_STEPS = CONN_MAX_STEPSImport;
@@ -2251,7 +2252,7 @@ export class LflowExecutor {
       const now = hinted.epoch;
       data[base + CONN_EPOCH] = now === epoch ? now : 0;
     }
-    t.stats.hits += data[base + CONN_STEPS]! >>> 2;
+    t.stats.hits += data[base + CONN_STEPS]! >>> 3;
     t.stats.connHits++;
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
@@ -2276,6 +2277,16 @@ export class LflowExecutor {
     }
     out.length = len;
     if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
+    // A walk keyed without the flags serves its direction of the connection until that direction ends: after a
+    // frame with FIN or RST (replayed now, or the one it was recorded from — the last frames of a short connection's
+    // two directions in http), its slot is freed at once, the next recording takes it (the free list is last in,
+    // first out) while its lines are still in the CPU's caches, not a slot last written hundreds of walks ago; and
+    // the store holds the connections alive rather than the dead ones. A frame after it (a retransmission, the ACKs
+    // of a half-closed connection) records the walk again.
+    if (this.connFlagsMask === 0 && ((data[base + CONN_STEPS]! & CONN_ENDING) !== 0 || (d.ipProto === 6 && (d.tcpFlags & (TCP_FIN | TCP_RST)) !== 0))) {
+      store.remove(base);
+      t.stats.connEntries = store.size;
+    }
   }
 
   /**
@@ -2500,7 +2511,9 @@ export class LflowExecutor {
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
     ex[CONN_PORT] = this.connObj(this.connPortRec);
-    ex[CONN_STEPS] = this.connSteps | (this.connSegsN << 2);
+    const d = this.decoded;
+    const ending = this.connFlagsMask === 0 && d.ipProto === 6 && (d.tcpFlags & (TCP_FIN | TCP_RST)) !== 0;
+    ex[CONN_STEPS] = this.connSteps | (ending ? CONN_ENDING : 0) | (this.connSegsN << 3);
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;
     ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;
@@ -3120,7 +3133,9 @@ const CT_WORDS: readonly number[] = [
   W.CT_STATE, W.CT_MARK, W.CT_LABEL, W.CT_LABEL + 1, W.CT_LABEL + 2, W.CT_LABEL + 3, W.CT_NW_DST, W.CT_IPV6_DST, W.CT_IPV6_DST + 1, W.CT_IPV6_DST + 2,
   W.CT_IPV6_DST + 3, W.CT_TP_DST, W.CT_NW_SRC, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 1, W.CT_IPV6_SRC + 2, W.CT_IPV6_SRC + 3, W.CT_TP_SRC, W.CT_NW_PROTO,
 ];
+const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
+const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 /** A logical flow's text that names the TCP flags (the field or a subfield of it). */
 const FLAGS_NAMED = /\btcp\.flags\b/;

@@ -117,8 +117,16 @@ export const CONN_MAX_STEPS = 3;
  * The store's tick at the slot's last use.
  */
 export const CONN_STAMP = 18;
-/** The calls (bits 0–1) and the segments the walk was served from (the rest: statistics only). */
+/**
+ * The calls (bits 0–1), {@link CONN_ENDING} (bit 2), and the segments the walk was served from (the rest: statistics
+ * only).
+ */
 export const CONN_STEPS = 19;
+/**
+ * {@link CONN_STEPS}' bit for a walk recorded from a TCP frame carrying FIN or RST (its direction of the connection is
+ * ending): freed after its next replay, as a walk is after replaying such a frame.
+ */
+export const CONN_ENDING = 4;
 /** The conntrack engine's lookup epoch the steps' hints were found in (0: none). */
 export const CONN_EPOCH = 20;
 export const CONN_PORT = 21;
@@ -152,6 +160,13 @@ export const CONN_HAIRPIN = CONN_FDB + 1;
 /** The key's hash (the index holds only its upper bits: a grown index re-buckets the slots by it). */
 export const CONN_HASH = CONN_HAIRPIN + 1;
 export const CONN_SLOT = 96;
+/**
+ * Integers before slot 0, so that each slot (384 bytes, six cache lines) starts a 64-byte line: a store's array
+ * (≥ 384 KiB) is mmap'd by glibc's malloc and begins 16 bytes past a page boundary (the chunk's header; `%DebugPrint`
+ * of the http bench's store: `data_ptr` 0x…010). Unpadded, every slot began 16 bytes into a line and a replay's
+ * first 47 words spanned four lines, not three.
+ */
+export const CONN_PAD = 12;
 /** Entries of {@link MegaflowTable.connSeen}. */
 export const CONN_SEEN = 65536;
 /**
@@ -166,6 +181,15 @@ export const CONN_WAYS = 8;
 export const CONN_CLOCK = 8;
 /** A full store takes every this-many-th new walk whose candidate slot is not dead ({@link ConnStore.admit}). */
 export const CONN_ADMIT = 16;
+
+// The store's own constants as plain module constants (an exported binding is loaded through its cell at every use;
+// bench/README "Where a replayed ACK's instructions go (session 13)").
+const PAD = CONN_PAD;
+const SLOT = CONN_SLOT;
+const WAYS = CONN_WAYS;
+const STAMP = CONN_STAMP;
+const HASH = CONN_HASH;
+const KEY_WORDS = CONN_KEY_WORDS;
 
 /**
  * Where connections' walks are kept: slots taken in order from one growing typed array (a walk's memory is one run;
@@ -208,7 +232,7 @@ export class ConnStore {
     this.slotMask = slotBits >= 32 ? -1 : (1 << slotBits) - 1;
     this.tagMask = ~this.slotMask;
     const first = Math.min(maxSlots, CONN_SLOTS_FIRST);
-    this.data = new Int32Array(first * CONN_SLOT);
+    this.data = new Int32Array(PAD + first * SLOT);
     this.index = new Int32Array(0);
     this.bucketMask = -1;
     this.sizeIndex(first);
@@ -219,21 +243,21 @@ export class ConnStore {
   find(h: number, key: Int32Array): number {
     const idx = this.index;
     const data = this.data;
-    const at = (h & this.bucketMask) * CONN_WAYS;
+    const at = (h & this.bucketMask) * WAYS;
     const tag = h & this.tagMask;
     const slotMask = this.slotMask;
     const tagMask = this.tagMask;
     // The store's clock counts lookups: a slot's age is how many frames came since its walk was last used.
     const tick = (this.tick = (this.tick + 1) | 0);
-    for (let x = at; x < at + CONN_WAYS; x++) {
+    for (let x = at; x < at + WAYS; x++) {
       const v = idx[x]!;
       if (v === 0) return -1;
       if ((v & tagMask) !== tag) continue;
-      const base = ((v & slotMask) - 1) * CONN_SLOT;
+      const base = ((v & slotMask) - 1) * SLOT + PAD;
       let i = 0;
-      while (i < CONN_KEY_WORDS && data[base + i] === key[i]) i++;
-      if (i < CONN_KEY_WORDS) continue;
-      data[base + CONN_STAMP] = tick;
+      while (i < KEY_WORDS && data[base + i] === key[i]) i++;
+      if (i < KEY_WORDS) continue;
+      data[base + STAMP] = tick;
       return base;
     }
     return -1;
@@ -246,24 +270,24 @@ export class ConnStore {
    */
   candidate(h: number): number {
     const idx = this.index;
-    const at = (h & this.bucketMask) * CONN_WAYS;
+    const at = (h & this.bucketMask) * WAYS;
     const tag = h & this.tagMask;
-    for (let x = at; x < at + CONN_WAYS; x++) {
+    for (let x = at; x < at + WAYS; x++) {
       const v = idx[x]!;
       if (v === 0) return -1;
-      if ((v & this.tagMask) === tag) return ((v & this.slotMask) - 1) * CONN_SLOT;
+      if ((v & this.tagMask) === tag) return ((v & this.slotMask) - 1) * SLOT + PAD;
     }
     return -1;
   }
 
   /** A lookup that found the slot at `base` ({@link candidate}'s, its key compared equal): what {@link find} counts. */
   touch(base: number): void {
-    this.data[base + CONN_STAMP] = this.tick = (this.tick + 1) | 0;
+    this.data[base + STAMP] = this.tick = (this.tick + 1) | 0;
   }
 
   /** Frees the slot at `base` (its walk is void). */
   remove(base: number): void {
-    const slot = base / CONN_SLOT;
+    const slot = (base - PAD) / SLOT;
     this.unindex(slot);
     this.freeList[this.nFree++] = slot;
     this.size--;
@@ -272,17 +296,17 @@ export class ConnStore {
   /** A slot for a new walk of key hash `h` (indexed; its data but the hash and stamp is the caller's to write): its base. */
   add(h: number): number {
     const idx = this.index;
-    let at = (h & this.bucketMask) * CONN_WAYS;
+    let at = (h & this.bucketMask) * WAYS;
     let used = this.used(at);
     let slot: number;
     let way: number;
-    if (used === CONN_WAYS) {
+    if (used === WAYS) {
       // The bucket is full: its least recently used walk gives its way and slot.
       let oldest = -1;
       let age = -1;
-      for (let i = 0; i < CONN_WAYS; i++) {
+      for (let i = 0; i < WAYS; i++) {
         const s = (idx[at + i]! & this.slotMask) - 1;
-        const a = (this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0;
+        const a = (this.tick - this.data[s * SLOT + PAD + STAMP]!) | 0;
         if (a > age) {
           age = a;
           oldest = i;
@@ -305,9 +329,9 @@ export class ConnStore {
         this.evictions++;
       } else if (this.top < this.maxSlots) {
         slot = this.top++;
-        if (slot * CONN_SLOT >= this.data.length) {
+        if (PAD + slot * SLOT >= this.data.length) {
           this.grow();
-          at = (h & this.bucketMask) * CONN_WAYS;
+          at = (h & this.bucketMask) * WAYS;
         }
         this.size++;
       } else {
@@ -322,9 +346,9 @@ export class ConnStore {
       way = at + used;
     }
     this.index[way] = (h & this.tagMask) | (slot + 1);
-    const base = slot * CONN_SLOT;
-    this.data[base + CONN_HASH] = h;
-    this.data[base + CONN_STAMP] = this.tick;
+    const base = slot * SLOT + PAD;
+    this.data[base + HASH] = h;
+    this.data[base + STAMP] = this.tick;
     return base;
   }
 
@@ -332,14 +356,14 @@ export class ConnStore {
   private used(at: number): number {
     const idx = this.index;
     let n = 0;
-    while (n < CONN_WAYS && idx[at + n] !== 0) n++;
+    while (n < WAYS && idx[at + n] !== 0) n++;
     return n;
   }
 
   /** Takes slot `slot`'s way out of its bucket (the bucket's last way moves into it: the ways in use stay first). */
   private unindex(slot: number): void {
     const idx = this.index;
-    const at = (this.data[slot * CONN_SLOT + CONN_HASH]! & this.bucketMask) * CONN_WAYS;
+    const at = (this.data[slot * SLOT + PAD + HASH]! & this.bucketMask) * WAYS;
     const last = at + this.used(at) - 1;
     for (let x = at; x <= last; x++) {
       if ((idx[x]! & this.slotMask) === slot + 1) {
@@ -360,7 +384,7 @@ export class ConnStore {
   admit(): boolean {
     if (this.nFree > 0 || this.top < this.maxSlots) return true;
     const s = this.clock();
-    if (((this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0) > 2 * this.maxSlots || (++this.declined & (CONN_ADMIT - 1)) === 0) {
+    if (((this.tick - this.data[s * SLOT + PAD + STAMP]!) | 0) > 2 * this.maxSlots || (++this.declined & (CONN_ADMIT - 1)) === 0) {
       this.victim = s;
       return true;
     }
@@ -373,7 +397,7 @@ export class ConnStore {
     let age = -1;
     for (let i = 0; i < CONN_CLOCK; i++) {
       const s = (this.hand + i) % this.maxSlots;
-      const a = (this.tick - this.data[s * CONN_SLOT + CONN_STAMP]!) | 0;
+      const a = (this.tick - this.data[s * SLOT + PAD + STAMP]!) | 0;
       if (a > age) {
         age = a;
         best = s;
@@ -400,7 +424,7 @@ export class ConnStore {
     let r = this.ring;
     for (let i = 0; i < CONN_CLOCK; i++) {
       if (r >= top) r = 0;
-      if (((this.tick - this.data[r * CONN_SLOT + CONN_STAMP]!) | 0) > 2 * top) {
+      if (((this.tick - this.data[r * SLOT + PAD + STAMP]!) | 0) > 2 * top) {
         this.ring = r;
         return true;
       }
@@ -411,8 +435,8 @@ export class ConnStore {
   }
 
   private grow(): void {
-    const n = Math.min(this.maxSlots, (this.data.length / CONN_SLOT) * 2);
-    const data = new Int32Array(n * CONN_SLOT);
+    const n = Math.min(this.maxSlots, ((this.data.length - PAD) / SLOT) * 2);
+    const data = new Int32Array(PAD + n * SLOT);
     data.set(this.data);
     this.data = data;
     this.sizeIndex(n);
@@ -424,15 +448,15 @@ export class ConnStore {
    */
   private sizeIndex(slots: number): void {
     let buckets = 1;
-    while (buckets * CONN_WAYS < slots * 2) buckets *= 2;
+    while (buckets * WAYS < slots * 2) buckets *= 2;
     if (buckets - 1 === this.bucketMask) return;
     const old = this.index;
-    const idx = new Int32Array(buckets * CONN_WAYS);
+    const idx = new Int32Array(buckets * WAYS);
     const mask = buckets - 1;
     for (let x = 0; x < old.length; x++) {
       const v = old[x]!;
       if (v === 0) continue;
-      const at = (this.data[((v & this.slotMask) - 1) * CONN_SLOT + CONN_HASH]! & mask) * CONN_WAYS;
+      const at = (this.data[((v & this.slotMask) - 1) * SLOT + PAD + HASH]! & mask) * WAYS;
       let n = 0;
       while (idx[at + n] !== 0) n++;
       idx[at + n] = v;
