@@ -1497,10 +1497,8 @@ export class OvsConntrack implements ConntrackEngine {
    * `sumWords` folds to.
    */
   private sumBytes(frame: Uint8Array, off: number, len: number): number {
-    let v: Uint16Array | undefined;
-    if (frame === this.sumFrame) v = this.sumView;
-    else if (frame === this.sumFrame2) v = this.sumView2;
-    else {
+    let v = this.viewed(frame);
+    if (v === null) {
       v = this.viewSum(frame);
       if (v === undefined) return sumWords(frame, off, len);
     }
@@ -1522,7 +1520,7 @@ export class OvsConntrack implements ConntrackEngine {
   private tcp4SumsOk(frame: Uint8Array, d: DecodedFrame, l4: number): boolean {
     const l3 = d.l3Offset;
     const size = d.l3End - l4;
-    const v = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
+    const v = this.viewed(frame) ?? undefined;
     const j = l4 >> 1;
     const end = j + (size >> 1);
     // (A view shorter than the segment — a length-tracking buffer grown since — reads undefined past its end: the sums
@@ -1539,6 +1537,11 @@ export class OvsConntrack implements ConntrackEngine {
     let sum = viewWordsSum(v, j, end);
     if (size & 1) sum += frame[l4 + size - 1]! << 8;
     return foldSum(sum + pseudoHeaderSumV4(d.ipSrc, d.ipDst, 6, size)) === 0xffff;
+  }
+
+  /** The view of `frame` if it is one of the two buffers viewed (undefined: viewed, but at an odd offset); null if not. */
+  private viewed(frame: Uint8Array): Uint16Array | undefined | null {
+    return frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : null;
   }
 
   /**

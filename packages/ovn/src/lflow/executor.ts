@@ -2283,7 +2283,7 @@ export class LflowExecutor {
     // first out) while its lines are still in the CPU's caches, not a slot last written hundreds of walks ago; and
     // the store holds the connections alive rather than the dead ones. A frame after it (a retransmission, the ACKs
     // of a half-closed connection) records the walk again.
-    if (this.connFlagsMask === 0 && ((data[base + CONN_STEPS]! & CONN_ENDING) !== 0 || (d.ipProto === 6 && (d.tcpFlags & (TCP_FIN | TCP_RST)) !== 0))) {
+    if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) {
       store.remove(base);
       t.stats.connEntries = store.size;
     }
@@ -2496,6 +2496,11 @@ export class LflowExecutor {
     this.connPortSeen = true;
   }
 
+  /** Whether `d` (a frame of a walk keyed without the flags) ends its direction of the connection: FIN or RST. */
+  private endsDirection(d: DecodedFrame): boolean {
+    return this.connFlagsMask === 0 && d.ipProto === 6 && (d.tcpFlags & (TCP_FIN | TCP_RST)) !== 0;
+  }
+
   private insertConn(t: MegaflowTable): void {
     let deps = 0;
     const segs = this.connSegs;
@@ -2511,9 +2516,7 @@ export class LflowExecutor {
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
     ex[CONN_PORT] = this.connObj(this.connPortRec);
-    const d = this.decoded;
-    const ending = this.connFlagsMask === 0 && d.ipProto === 6 && (d.tcpFlags & (TCP_FIN | TCP_RST)) !== 0;
-    ex[CONN_STEPS] = this.connSteps | (ending ? CONN_ENDING : 0) | (this.connSegsN << 3);
+    ex[CONN_STEPS] = this.connSteps | (this.endsDirection(this.decoded) ? CONN_ENDING : 0) | (this.connSegsN << 3);
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;
     ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;
