@@ -3,8 +3,18 @@
  * metadata. Every object remembers where it came from, so diagnostics can point at it. Parsing uses the `yaml`
  * package (line/column for every node); problems are {@link ManifestLoadError}s naming file, line and column.
  */
-import { Lexer, LineCounter, parseAllDocuments, isMap, isScalar, isSeq, visit as visitYaml, type Document, type Node as YamlNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import { VippathError } from '@vippath/wire';
+
+/**
+ * The `yaml` package, loaded at the first manifest read rather than at import: the default scenario is kept
+ * parsed (default-scenario.ts), so a replay of the default scenario never reads YAML, and loading the package
+ * (≈ 100 CommonJS files) was ≈ 65 ms of CPU of every start (bench/README, "A small capture, start to finish").
+ * `require` resolves it with Node's conditions as `import` did (its `node` export, CommonJS): the same module.
+ */
+let yamlPackage: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlPackage ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 /** A loaded object: the manifest as data plus its position. */
 export interface K8sObject {
@@ -205,7 +215,7 @@ export function isLoadBalancerService(o: K8sObject): boolean {
  * 100 MB quoted string or a million keys is refused in linear time with the limit named.
  */
 function lineCounterOf(text: string): LineCounter {
-  const lc = new LineCounter();
+  const lc = new (yaml().LineCounter)();
   lc.addNewLine(0);
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
   return lc;
@@ -216,7 +226,7 @@ function checkLimits(text: string, file: string, lines: LineCounter, L: Manifest
   let tokens = 0;
   let aliases = 0;
   let offset = 0;
-  for (const tok of new Lexer().lex(text)) {
+  for (const tok of new (yaml().Lexer)().lex(text)) {
     tokens++;
     const c = tok.charCodeAt(0);
     if (c === 0x2a /* * */ && tok.length > 1) aliases++;
@@ -247,7 +257,8 @@ function checkLimits(text: string, file: string, lines: LineCounter, L: Manifest
  * keys took 16 s). Kubernetes refuses them too ("mapping key already defined").
  */
 function checkDuplicateKeys(doc: Document.Parsed, lines: LineCounter, file: string): void {
-  visitYaml(doc, {
+  const { visit, isScalar } = yaml();
+  visit(doc, {
     Map(_, map) {
       if (map.items.length < 2) return;
       const seen = new Set<string>();
@@ -282,6 +293,7 @@ export function loadManifests(text: string, file = '<input>', limits: Partial<Ma
   const L: ManifestLimits = { ...MANIFEST_LIMITS, ...limits };
   if (typeof text !== 'string') throw new ManifestLoadError(file, 1, 1, `manifests are YAML text (a string), not ${typeof text}`);
   checkLimits(text, file, lineCounterOf(text), L);
+  const { LineCounter, parseAllDocuments, isMap, isScalar, isSeq } = yaml();
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const objects: K8sObject[] = [];

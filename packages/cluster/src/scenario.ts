@@ -8,7 +8,8 @@
  */
 import type { SouthboundState } from '@vippath/ovn';
 import type { Diagnostic } from './lint.js';
-import { loadManifests, ManifestLoadError, type K8sObject } from './manifests.js';
+import { DEFAULT_OBJECTS } from './default-scenario.js';
+import { ManifestLoadError, type K8sObject } from './manifests.js';
 
 /** What a node is, for vippath. */
 export interface NodeSpec {
@@ -56,70 +57,10 @@ export const DEFAULT_CLUSTER: ClusterSpec = {
   client: { ip: '10.180.204.100', mac: '52:54:00:aa:00:64' },
 };
 
-const DEFAULT_MANIFESTS = `
-apiVersion: kubeovn.io/v1
-kind: ProviderNetwork
-metadata: {name: provider}
-spec: {defaultInterface: underlay0.341, autoCreateVlanSubinterfaces: true}
----
-apiVersion: kubeovn.io/v1
-kind: Vlan
-metadata: {name: underlay-vlan}
-spec: {id: 0, provider: provider}
----
-apiVersion: kubeovn.io/v1
-kind: Subnet
-metadata: {name: underlay-subnet}
-spec:
-  protocol: IPv4
-  provider: ovn
-  cidrBlock: 10.180.204.0/24
-  gateway: 10.180.204.1
-  vlan: underlay-vlan
-  excludeIps: [10.180.204.250, 10.180.204.251, 10.180.204.252]
-  natOutgoing: false
-  enableExternalLBAddress: true
----
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: underlay-pool, namespace: metallb-system}
-spec: {addresses: [10.180.204.250-10.180.204.254]}
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: {name: l2-advert, namespace: metallb-system}
-spec: {ipAddressPools: [underlay-pool]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: deploy-169402624, labels: {app: nginx}}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: nginx}}
-  template:
-    metadata:
-      annotations: {ovn.kubernetes.io/logical_switch: underlay-subnet}
-      labels: {app: nginx}
-    spec:
-      containers: [{name: nginx, image: kubeovn/agnhost:2.47, args: [netexec, --http-port, "80"]}]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: nginx-lb
-  annotations: {metallb.universe.tf/loadBalancerIPs: 10.180.204.252}
-spec:
-  externalTrafficPolicy: Local
-  ipFamilies: [IPv4]
-  ipFamilyPolicy: PreferDualStack
-  ports: [{port: 80, protocol: TCP, targetPort: 80}]
-  selector: {app: nginx}
-  type: LoadBalancer
-`;
-
-/** The default scenario's objects. */
+/** The default scenario's objects (default-scenario.ts: its YAML, and the objects loading it makes). */
 export function defaultObjects(): K8sObject[] {
-  return loadManifests(DEFAULT_MANIFESTS, '<default scenario>').objects;
+  // Fresh objects each call, as loading the YAML made them (callers may change theirs).
+  return structuredClone(DEFAULT_OBJECTS) as K8sObject[];
 }
 
 /**
