@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SimulatedCluster, SnapshotError, subnetName, type K8sObject, type ClusterSpec } from '@vippath/cluster';
 import { readCaptureSync } from '@vippath/pcap';
 import { parseArgs, UsageError, type Command } from '../io.js';
-import { CollectedNorthboundError, testbedUnavailable, verifyFrames, type Difference, type DriveFrame, type TestbedProfile, type TestbedSource } from '../testbed/index.js';
+import type { Difference, DriveFrame, TestbedProfile, TestbedSource } from '../testbed/index.js';
 import { manifestFiles, scenarioFrom, type ScenarioFiles } from './cluster.js';
 import { EVENT_USAGE, eventOptions, scheduleEvents } from './events.js';
 
@@ -77,6 +77,8 @@ Needs Open vSwitch (≥ 3.1) and OVN (≥ 23.03) installed; nothing runs as a sy
 running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage, a snapshot that cannot be used
 (BAD_SNAPSHOT, BAD_NORTHBOUND: e.g. an ovn/nb.db that is no OVSDB file), or OVS/OVN missing.`,
   async run(args, io) {
+    // The testbed (≈ 80 KB of modules) is loaded by this command only: every other command's start skips it.
+    const { CollectedNorthboundError, testbedUnavailable, verifyFrames } = await import('../testbed/index.js');
     const { files, rest: r1 } = manifestFiles(args);
     const { events, rest } = eventOptions(r1);
     const { flags, options, positionals } = parseArgs(rest, { flags: ['--json', '--keep'], options: ['--profile', '--ingress', '--show', '--real-northbound'] });
