@@ -5,6 +5,7 @@
  * reason, the backend distribution per node, verdicts, a timeline with events, and a searchable table of frames
  * where a click shows that frame's stages.
  */
+import { countText } from './number-text.js';
 import type { ReplaySummary, TraceLine } from './outputs.js';
 
 /** The scenario as the diagram draws it. */
@@ -64,7 +65,7 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-const fmt = (n: number): string => n.toLocaleString('en');
+const fmt = countText;
 
 /** The stages of one node's lane, left to right, with the place names the replay uses. */
 function lane(node: ReportTopology['nodes'][number], subnet: string, vlan: number): Array<{ key: string; label: string; sub: string }> {
