@@ -3,7 +3,7 @@
 // every step in a fresh node process, as a user runs it, wall clock (spawn to exit, measured here) and CPU (user +
 // system, read by a preload in the child at its exit), the median of --runs runs, the load average beside it.
 //   import       `import('vippath')` (the library, every package) and `import('@vippath/cluster')` (what replay needs)
-//   construct    the default scenario's objects (YAML) and `new SimulatedCluster` of them (northd, tables)
+//   construct    the default scenario's objects and `new SimulatedCluster` of them (northd, tables)
 //   replay N     the first N frames of the http workload (bench/workloads.mjs httpCapture) as a pcap file through
 //                `vippath replay FILE --out DIR` (the default outputs: wire.pcapng, trace.jsonl, summary.json)
 //   main job     `vippath replay test/fixtures/vip-ipv4.pcap --report FILE` (the README's)
@@ -50,7 +50,7 @@ const steps = [
   { name: 'node -e 0', argv: () => inline('0') },
   { name: 'import vippath', argv: () => inline(`const t = performance.now(); await import(${JSON.stringify(url('packages/vippath/dist/index.js'))}); globalThis.__startupInner = performance.now() - t;`) },
   { name: 'import @vippath/cluster', argv: () => inline(`const t = performance.now(); await import(${JSON.stringify(url('packages/cluster/dist/index.js'))}); globalThis.__startupInner = performance.now() - t;`) },
-  { name: 'default objects (YAML)', argv: () => inline(`const c = await import(${JSON.stringify(url('packages/cluster/dist/index.js'))}); const t = performance.now(); c.defaultObjects(); globalThis.__startupInner = performance.now() - t;`) },
+  { name: 'default objects', argv: () => inline(`const c = await import(${JSON.stringify(url('packages/cluster/dist/index.js'))}); const t = performance.now(); c.defaultObjects(); globalThis.__startupInner = performance.now() - t;`) },
   { name: 'construct (objects + sim)', argv: () => inline(`const c = await import(${JSON.stringify(url('packages/cluster/dist/index.js'))}); const t = performance.now(); new c.SimulatedCluster(c.defaultObjects(), c.DEFAULT_CLUSTER, { trace: false }); globalThis.__startupInner = performance.now() - t;`) },
 ];
 const { httpCapture } = await import(pathToFileURL(join(here, 'workloads.mjs')).href);
