@@ -125,6 +125,18 @@ function writeDecimal(f: Uint8Array, at: number, n: number): number {
   return at + d;
 }
 
+/**
+ * The initial sequence number of a connection from `peer` (uint32, or an IPv6 source's low 32 bits) `:port`: a
+ * hash of the connection over all 32 bits, as Linux's are (RFC 6528 §3: ISN = M + F(4-tuple, secret); net/core/
+ * secure_seq.c `secure_tcp_seq`, a siphash of the addresses and ports plus a 64 ns clock, a u32). Derived from the
+ * connection alone, without the secret and the clock, so that replays are deterministic. Being 32 bits, half the
+ * pods' sequence numbers are ≥ 2^31 and some connections wrap past 2^32, as on a real node (until session 16 the
+ * rule kept 31 bits, and neither was ever exercised).
+ */
+function podIsn(peer: number, port: number): number {
+  return Math.imul(peer ^ (port << 16), 0x9e3779b1) >>> 0;
+}
+
 /** The one's complement of a folded 32-bit sum of 16-bit words. */
 function complement(sum: number): number {
   sum = (sum & 0xffff) + (sum >>> 16);
@@ -397,11 +409,10 @@ export class PodHost {
       return;
     }
     if (d.tcpFlags & SYN) {
-      // An ISN derived from the connection, so replays are deterministic.
-      const isn = (Math.imul(d.ipSrc ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      const isn = podIsn(d.ipSrc, sport);
       this.connChanges++;
       const s = conns.insert4(peer, sport);
-      conns.a[s] = isn + 1;
+      conns.a[s] = (isn + 1) >>> 0;
       conns.b[s] = (d.tcpSeq + 1) >>> 0;
       return this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
     }
@@ -463,11 +474,11 @@ export class PodHost {
       return;
     }
     if (d.tcpFlags & SYN) {
-      // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
-      const isn = (Math.imul(readIPv4(frame, l3 + 20) ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      // Over IPv6 the source's low 32 bits stand for the address.
+      const isn = podIsn(readIPv4(frame, l3 + 20), sport);
       this.connChanges++;
       const s = conns.insert6(frame, src, sport);
-      conns.a[s] = isn + 1;
+      conns.a[s] = (isn + 1) >>> 0;
       conns.b[s] = (d.tcpSeq + 1) >>> 0;
       return this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
     }
