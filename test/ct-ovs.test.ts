@@ -550,7 +550,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     const before = seqWraps;
     const { fast } = await compare(wrapConvArb, WRAP_CASES, 'wrapping');
     console.log(`conntrack vs OVS (wrapping): ${seqWraps - before} segments wrapped a peer's sequence number past 2^32`);
-    expect(seqWraps - before).toBeGreaterThan(WRAP_CASES / 2);
+    // 14 for 25 conversations at the default seed: a count near zero would mean the starts no longer wrap.
+    expect(seqWraps - before).toBeGreaterThan(WRAP_CASES / 5);
     expect(fast).toBeGreaterThan(WRAP_CASES * 4);
   }, Math.max(120_000, WRAP_CASES * 6_000));
 
