@@ -10,6 +10,7 @@ const N = 200000;
 async function load(root) {
   const { PodHost } = await import(`${root}/packages/cluster/dist/pods.js`);
   const { buildFrame } = await import(`${root}/packages/wire/dist/index.js`);
+  const { podIsn } = await import(`${root}/bench/workloads.mjs`);
   const pod = { name: 'nginx-abc', node: 'node1', mac: '0a:58:0a:10:00:05', ip: '10.16.0.5', lsp: 'x' };
   const mk = () => new PodHost(pod, 80, 65536);
   const GET = Buffer.from('GET /clientip HTTP/1.1\r\nHost: 172.18.0.100\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n', 'latin1');
@@ -20,11 +21,12 @@ async function load(root) {
     const sport = 30000 + c;
     const base = { dst: '0a:58:0a:10:00:05', src: '02:00:00:00:00:01', ipv4: { src, dst: '10.16.0.5' } };
     const seq = 1000;
-    const isn = (Math.imul(((192 << 24) | (168 << 16) | c) ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+    // The tree's own ISN rule (its bench/workloads.mjs podIsn: 31 bits before session 16, 32 since), for its ACKs to match.
+    const isn = podIsn(((192 << 24) | (168 << 16) | c) >>> 0, sport);
     frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq, ack: 0, flags: 0x02 } }));
-    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1, ack: isn + 1, flags: 0x10 } }));
-    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1, ack: isn + 1, flags: 0x18, payload: GET } }));
-    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1 + GET.length, ack: isn + 1 + 200, flags: 0x11 } }));
+    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1, ack: (isn + 1) >>> 0, flags: 0x10 } }));
+    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1, ack: (isn + 1) >>> 0, flags: 0x18, payload: GET } }));
+    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1 + GET.length, ack: (isn + 1 + 200) >>> 0, flags: 0x11 } }));
   }
   return { mk, frames };
 }

@@ -119,11 +119,12 @@ export function arpCapture(frames) {
   return pcap(frames, (i) => arps[i % 1024]);
 }
 
-// The pods' initial sequence number for a connection (packages/cluster/src/pods.ts, PodHost.receive on a SYN):
-// derived from the client's address and port so replays are deterministic. The http workload's ACKs depend on
-// it; the case's setup replays the capture once and refuses to measure if any pod answered with RST.
+// The pods' initial sequence number for a connection (packages/cluster/src/pods.ts `podIsn`, on a SYN): derived
+// from the client's address and port so replays are deterministic, over all 32 bits as Linux's (since session 16;
+// 31 bits before). The http workload's ACKs depend on it; the case's setup replays the capture once and refuses to
+// measure if any pod answered with RST.
 export function podIsn(ip, sport) {
-  return (Math.imul(ip ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+  return Math.imul(ip ^ (sport << 16), 0x9e3779b1) >>> 0;
 }
 
 // The router in front of the VLAN: clients off the subnet reach the VIP through it, so their frames carry its MAC.

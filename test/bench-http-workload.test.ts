@@ -83,6 +83,10 @@ describe('bench http workload', () => {
     expect(seen.size).toBeGreaterThan(500);
     expect(gets).toBe(gen.requests);
     expect(seen.size).toBe(gen.syns);
+    // The pods' ISNs over all 32 bits, as Linux's (pods.ts podIsn): about half at or above 2^31.
+    const high = [...isnOf.values()].filter((x) => x >= 2 ** 31).length;
+    expect(high).toBeGreaterThan(isnOf.size / 3);
+    expect(high).toBeLessThan((isnOf.size * 2) / 3);
   });
 
   it('the stream at 1e6 frames a second is the capture; at other rates only the timestamps differ', () => {

@@ -187,8 +187,8 @@ export class ReferencePodHost {
     }
     if (d.tcpFlags & SYN) {
       // An ISN derived from the connection, so replays are deterministic.
-      const isn = (Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
-      this.openConn(peerIp, peerPort, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
+      const isn = Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
+      this.openConn(peerIp, peerPort, { seq: (isn + 1) >>> 0, ack: (d.tcpSeq + 1) >>> 0 });
       return [this.tcpFrame(frame, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535)];
     }
     const c = this.conns.get((peerIp >>> 0) * 65536 + peerPort);
@@ -268,9 +268,9 @@ export class ReferencePodHost {
     }
     if (d.tcpFlags & SYN) {
       // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
-      const isn = (Math.imul(readIPv4(frame, l3 + 20) ^ (d.srcPort << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      const isn = Math.imul(readIPv4(frame, l3 + 20) ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
       this.connChanges++;
-      this.conns6.set(key, { seq: isn + 1, ack: (d.tcpSeq + 1) >>> 0 });
+      this.conns6.set(key, { seq: (isn + 1) >>> 0, ack: (d.tcpSeq + 1) >>> 0 });
       return [seg(isn, d.tcpSeq + 1, SYN | ACK, 65535)];
     }
     const c = this.conns6.get(key);

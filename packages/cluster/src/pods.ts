@@ -9,7 +9,7 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { decodePlainTcp4, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readIPv4, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, plainTcp4, pseudoHeaderSumV6, readIPv4, sumWords, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { AddressPortTable } from './lru.js';
@@ -47,6 +47,8 @@ const HOSTNAME = latin1('/hostname');
 const HTTP_1 = latin1(' HTTP/1.');
 /** The response's bytes before a body of each length (its headers, the length among them), made once per length. */
 const RESPONSE_HEADS = new Array<Uint8Array | undefined>(4096);
+/** The sum of each of {@link RESPONSE_HEADS}' 16-bit words (the TCP checksum adds it instead of reading the head back). */
+const RESPONSE_HEAD_SUMS = new Float64Array(RESPONSE_HEADS.length);
 
 /**
  * {@link RESPONSE_HEAD}, the body's length in decimal, {@link RESPONSE_MID}: one array, copied into a reply with one
@@ -59,7 +61,10 @@ function responseHead(bodyLen: number): Uint8Array {
     h.set(RESPONSE_HEAD);
     const n = writeDecimal(h, RESPONSE_HEAD.length, bodyLen);
     h.set(RESPONSE_MID, n);
-    if (bodyLen < RESPONSE_HEADS.length) RESPONSE_HEADS[bodyLen] = h;
+    if (bodyLen < RESPONSE_HEADS.length) {
+      RESPONSE_HEADS[bodyLen] = h;
+      RESPONSE_HEAD_SUMS[bodyLen] = sumWords(h, 0, h.length);
+    }
   }
   return h;
 }
@@ -125,16 +130,23 @@ function writeDecimal(f: Uint8Array, at: number, n: number): number {
   return at + d;
 }
 
+/**
+ * The initial sequence number of a connection from `peer` (uint32, or an IPv6 source's low 32 bits) `:port`: a
+ * hash of the connection over all 32 bits, as Linux's are (RFC 6528 §3: ISN = M + F(4-tuple, secret); net/core/
+ * secure_seq.c `secure_tcp_seq`, a siphash of the addresses and ports plus a 64 ns clock, a u32). Derived from the
+ * connection alone, without the secret and the clock, so that replays are deterministic. Being 32 bits, half the
+ * pods' sequence numbers are ≥ 2^31 and some connections wrap past 2^32, as on a real node (until session 16 the
+ * rule kept 31 bits, and neither was ever exercised).
+ */
+function podIsn(peer: number, port: number): number {
+  return Math.imul(peer ^ (port << 16), 0x9e3779b1) >>> 0;
+}
+
 /** The one's complement of a folded 32-bit sum of 16-bit words. */
 function complement(sum: number): number {
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
-}
-
-/** A TCP checksum from the sum of its header and pseudo-header (`sum`), over the `n` payload bytes at `f[at…]`. */
-function tcpSum(f: Uint8Array, at: number, n: number, sum: number): number {
-  return n > 0 ? internetChecksum(f, at, n, sum) : complement(sum);
 }
 
 /**
@@ -367,7 +379,28 @@ export class PodHost {
   private handle(frame: Uint8Array, now: number): void {
     const d = this.d;
     this.ignoredCode = undefined;
-    if (!decodePlainTcp4(frame, frame.length, d) && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
+    const l3 = plainTcp4(frame, frame.length);
+    if (l3 !== 0) {
+      // IPv4 + TCP at fixed offsets (what the datapath hands a pod, nearly always): only the fields the TCP answer
+      // reads are set — decodePlainTcp4 writes all thirty-odd of a DecodedFrame, the most of a segment's decode.
+      const l4 = l3 + 20;
+      const total = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
+      const hl = (frame[l4 + 12]! >> 4) << 2;
+      d.l3 = L3.IPV4;
+      d.l3Offset = l3;
+      d.l3End = l3 + total;
+      d.ipSrc = readIPv4(frame, l3 + 12);
+      d.ipDst = readIPv4(frame, l3 + 16);
+      d.ipProto = 6;
+      d.ipFragment = false;
+      d.srcPort = (frame[l4]! << 8) | frame[l4 + 1]!;
+      d.dstPort = (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+      d.tcpSeq = readIPv4(frame, l4 + 4);
+      d.tcpAck = readIPv4(frame, l4 + 8);
+      d.tcpFlags = ((frame[l4 + 12]! & 1) << 8) | frame[l4 + 13]!;
+      d.payloadOffset = l4 + hl;
+      d.payloadLength = total - 20 - hl;
+    } else if (this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));
@@ -397,11 +430,10 @@ export class PodHost {
       return;
     }
     if (d.tcpFlags & SYN) {
-      // An ISN derived from the connection, so replays are deterministic.
-      const isn = (Math.imul(d.ipSrc ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      const isn = podIsn(d.ipSrc, sport);
       this.connChanges++;
       const s = conns.insert4(peer, sport);
-      conns.a[s] = isn + 1;
+      conns.a[s] = (isn + 1) >>> 0;
       conns.b[s] = (d.tcpSeq + 1) >>> 0;
       return this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
     }
@@ -463,11 +495,11 @@ export class PodHost {
       return;
     }
     if (d.tcpFlags & SYN) {
-      // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
-      const isn = (Math.imul(readIPv4(frame, l3 + 20) ^ (sport << 16), 0x9e3779b1) >>> 0) & 0x7fffffff;
+      // Over IPv6 the source's low 32 bits stand for the address.
+      const isn = podIsn(readIPv4(frame, l3 + 20), sport);
       this.connChanges++;
       const s = conns.insert6(frame, src, sport);
-      conns.a[s] = isn + 1;
+      conns.a[s] = (isn + 1) >>> 0;
       conns.b[s] = (d.tcpSeq + 1) >>> 0;
       return this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
     }
@@ -522,12 +554,26 @@ export class PodHost {
     return RESPONSE_HEAD.length + decimalDigits(bodyLen) + RESPONSE_MID.length + bodyLen;
   }
 
-  /** The response {@link answerGet} chose, written at `f[at…]` (straight into the reply: no buffer of its own copied in). */
-  private writeResponse(f: Uint8Array, at: number): void {
+  /**
+   * The response {@link answerGet} chose, written at `f[at…]` (straight into the reply: no buffer of its own copied
+   * in). Returns the sum of its 16-bit words, `at` being a word's start: the head's is kept with it, the body's is
+   * summed as it is copied — reading the ≈ 80 bytes back for the checksum cost more than writing them.
+   */
+  private writeResponse(f: Uint8Array, at: number): number {
     const bodyLen = this.respBodyLen;
     const head = responseHead(bodyLen);
     f.set(head, at);
-    copy(f, at + head.length, this.respBody, 0, bodyLen);
+    const hl = head.length;
+    const body = this.respBody;
+    let sum = bodyLen < RESPONSE_HEAD_SUMS.length ? RESPONSE_HEAD_SUMS[bodyLen]! : sumWords(head, 0, hl);
+    // A body byte at an even offset from `at` is a word's high byte.
+    const to = at + hl;
+    for (let i = 0; i < bodyLen; i++) {
+      const b = body[i]!;
+      f[to + i] = b;
+      sum += ((hl + i) & 1) === 0 ? b << 8 : b;
+    }
+    return sum;
   }
 
   /** Ethernet to `frame`'s source (`dst` at `dstAt`) from the pod, of `type`. */
@@ -573,8 +619,8 @@ export class PodHost {
 
   /**
    * A TCP header without options at `at`, and the payload (the {@link answerGet} response, `n` bytes) after it.
-   * Returns the sum of the header's 16-bit words (its checksum field zero) from the values written: the checksum
-   * then reads only the payload back.
+   * Returns the sum of the segment's 16-bit words (its checksum field zero) from the values written: the checksum
+   * reads nothing back.
    */
   private tcp(f: Uint8Array, at: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): number {
     const offFlags = ((0x50 | ((flags >> 8) & 1)) << 8) | (flags & 0xff);
@@ -592,8 +638,8 @@ export class PodHost {
     f[at + 17] = 0;
     f[at + 18] = 0;
     f[at + 19] = 0;
-    if (n > 0) this.writeResponse(f, at + 20);
-    return sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
+    const sum = sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
+    return n > 0 ? sum + this.writeResponse(f, at + 20) : sum;
   }
 
   /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with the `n` bytes of the {@link answerGet} response. */
@@ -602,7 +648,7 @@ export class PodHost {
     this.ethernet(f, req, 6, 0x0800);
     this.ipv4(f, 40 + n, 6, peer);
     const ip = this.ip;
-    const sum = tcpSum(f, 54, n, this.tcp(f, 34, sport, dport, seq, ack, flags, window, n) + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
+    const sum = complement(this.tcp(f, 34, sport, dport, seq, ack, flags, window, n) + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
     f[50] = sum >> 8;
     f[51] = sum & 0xff;
   }
@@ -612,7 +658,7 @@ export class PodHost {
     const f = this.take(74 + n);
     this.ethernet(f, req, 6, 0x86dd);
     this.ipv6(f, 20 + n, 6, 64, req, src);
-    const sum = tcpSum(f, 74, n, this.tcp(f, 54, sport, dport, seq, ack, flags, window, n) + pseudoHeaderSumV6(f, 22, 38, 6, 20 + n));
+    const sum = complement(this.tcp(f, 54, sport, dport, seq, ack, flags, window, n) + pseudoHeaderSumV6(f, 22, 38, 6, 20 + n));
     f[70] = sum >> 8;
     f[71] = sum & 0xff;
   }
