@@ -6,6 +6,9 @@
 //   --driver replay-loop ROOT TOTAL COUNT   (was http-icount.mjs) the http capture of TOTAL frames built in-process
 //       (ROOT's bench/workloads.mjs httpCapture), its first COUNT frames through ROOT's bench/replay-loop.mjs (one
 //       SimulatedCluster, as run.mjs replays). Pair: COUNT = 20000 and 60000 of 60000, or 100000 and 140000 of 140000.
+//       `--capture cold`: full-cold's capture instead (every frame a new connection's SYN; its first 65 536
+//       conversations new clients), so a pair's difference is SYNs in one cluster's steady state, without the
+//       capture's making (the case driver's pairs hold it) or a cluster's set-up (≈ 50 ms CPU each, per run).
 //   --driver process-at ROOT FILE WARM N    (was path-icount.mjs) a capture file's first WARM frames, then N more,
 //       through ROOT's SimulatedCluster.processAt (no capture making, no replay-loop). Pair: N = 0 and 100000 after
 //       WARM = 100000. The file, once: `node bench/icount.mjs --write FILE FRAMES` (this tree's httpCapture).
@@ -55,6 +58,9 @@ if (args[0] === '--write') {
   process.exit(0);
 }
 const cgDir = take('--callgrind');
+// --capture cold: the replay-loop driver on full-cold's capture (every frame a new connection) instead of http's.
+const captureName = take('--capture') ?? 'http';
+if (captureName !== 'http' && captureName !== 'cold') throw new Error(`--capture is http or cold, not ${captureName}`);
 const nodeFlags = take('--node-flags');
 const driver = take('--driver');
 if (!driver || !(driver in NODE_FLAGS) || !args[0]) throw new Error(USAGE);
@@ -79,7 +85,7 @@ async function pair(dir) {
   const totals = [];
   for (const n of [a, b]) {
     const out = join(dir, `cg.${driver}.${n}`);
-    const cmd = ['--tool=callgrind', `--callgrind-out-file=${resolve(out)}`, process.execPath, ...flags, self, '--driver', driver, ...paths, String(n)];
+    const cmd = ['--tool=callgrind', `--callgrind-out-file=${resolve(out)}`, process.execPath, ...flags, self, '--driver', driver, '--capture', captureName, ...paths, String(n)];
     console.error(`valgrind ${cmd.join(' ')}`);
     const r = spawnSync('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`valgrind exited ${r.status}: ${r.stderr.split('\n').slice(-8).join('\n')}`);
@@ -95,8 +101,8 @@ async function pair(dir) {
 async function replayLoop(root, total = '60000', count = '20000') {
   const url = (p) => pathToFileURL(join(root, p)).href;
   const { replayInMemory } = await import(url('bench/replay-loop.mjs'));
-  const { httpCapture } = await import(url('bench/workloads.mjs'));
-  const capture = httpCapture(Number(total)).capture;
+  const { httpCapture, coldCapture } = await import(url('bench/workloads.mjs'));
+  const capture = captureName === 'cold' ? coldCapture(Number(total)) : httpCapture(Number(total)).capture;
   let n = 0;
   const last = Number(count);
   const r = replayInMemory(capture, () => n++ < last);

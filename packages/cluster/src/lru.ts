@@ -120,14 +120,22 @@ const EMPTY = -1;
  * boxes a heap number per lookup and keeps a node object and a value object per entry).
  *
  * Entries are named by slot numbers, valid until the entry is deleted or evicted.
+ *
+ * `ipv4` (a table that only ever holds IPv4 keys, e.g. a socket table's IPv4 half) keeps two key words a slot —
+ * the address and the port; the other three are the mapped form's constants — and unsigned 32-bit values: 20 bytes a
+ * slot fewer than 64 (keys 20 → 8, values 16 → 8), which a table of many connections writes first, page by page,
+ * and again at every doubling (bench/README "A new connection, end to end (session 16)"). Its lookups of any other
+ * address find nothing; inserting one is a RangeError.
  */
 export class AddressPortTable {
   /** Entries forgotten to make room. */
   evictions = 0;
-  /** The first value column of each slot. */
-  a: Float64Array;
-  /** The second value column of each slot. */
-  b: Float64Array;
+  /** The first value column of each slot (unsigned 32-bit in an `ipv4` table). */
+  a: Float64Array | Uint32Array;
+  /** The second value column of each slot (unsigned 32-bit in an `ipv4` table). */
+  b: Float64Array | Uint32Array;
+  /** Key words a slot: 5 (four address words, the port), or 2 in an `ipv4` table (the address's last word, the port). */
+  private readonly ks: number;
   private keys: Uint32Array;
   /** Each slot's key's hash (a deletion finds the slot's position from it). */
   private hashes: Int32Array;
@@ -142,15 +150,16 @@ export class AddressPortTable {
   private fresh = 0;
   private free = EMPTY;
 
-  constructor(readonly limit: number, initial = 64) {
+  constructor(readonly limit: number, initial = 64, readonly ipv4 = false) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a table's limit is a positive whole number, not ${limit}`);
     this.capacity = Math.min(limit, initial);
     const c = this.capacity;
-    this.keys = new Uint32Array(c * 5);
+    this.ks = ipv4 ? 2 : 5;
+    this.keys = new Uint32Array(c * this.ks);
     this.hashes = new Int32Array(c);
     this.order = new SlotOrder(c);
-    this.a = new Float64Array(c);
-    this.b = new Float64Array(c);
+    this.a = ipv4 ? new Uint32Array(c) : new Float64Array(c);
+    this.b = ipv4 ? new Uint32Array(c) : new Float64Array(c);
     const nb = bucketsFor(c);
     this.buckets = new Int32Array(2 * nb).fill(EMPTY);
     this.mask = nb - 1;
@@ -170,11 +179,17 @@ export class AddressPortTable {
     const k = this.keys;
     const b = this.buckets;
     const mask = this.mask;
+    const v4 = this.ks === 2;
+    if (v4 && (w0 !== 0 || w1 !== 0 || w2 >>> 0 !== 0xffff)) return EMPTY;
     // A probe reads the slot and its hash from one place; the keys only when the hashes agree.
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const s = b[2 * i]!;
       if (s === EMPTY) return EMPTY;
       if (b[2 * i + 1] !== h) continue;
+      if (v4) {
+        if (k[s * 2] === w3 >>> 0 && k[s * 2 + 1] === port) return s;
+        continue;
+      }
       const o = s * 5;
       if (k[o] === w0 >>> 0 && k[o + 1] === w1 >>> 0 && k[o + 2] === w2 >>> 0 && k[o + 3] === w3 >>> 0 && k[o + 4] === port) return s;
     }
@@ -195,6 +210,7 @@ export class AddressPortTable {
    * it when the table is full.
    */
   insert(w0: number, w1: number, w2: number, w3: number, port: number): number {
+    if (this.ks === 2 && (w0 !== 0 || w1 !== 0 || w2 >>> 0 !== 0xffff)) throw new RangeError('an IPv4 table holds IPv4 keys only');
     const h = hashKey(w0, w1, w2, w3, port);
     const found = this.findHashed(h, w0, w1, w2, w3, port);
     if (found !== EMPTY) {
@@ -211,12 +227,17 @@ export class AddressPortTable {
       s = this.free;
       this.free = this.order.newer[s]!;
     } else s = this.fresh++;
-    const o = s * 5;
-    this.keys[o] = w0;
-    this.keys[o + 1] = w1;
-    this.keys[o + 2] = w2;
-    this.keys[o + 3] = w3;
-    this.keys[o + 4] = port;
+    if (this.ks === 2) {
+      this.keys[s * 2] = w3;
+      this.keys[s * 2 + 1] = port;
+    } else {
+      const o = s * 5;
+      this.keys[o] = w0;
+      this.keys[o + 1] = w1;
+      this.keys[o + 2] = w2;
+      this.keys[o + 3] = w3;
+      this.keys[o + 4] = port;
+    }
     this.hashes[s] = h;
     this.a[s] = 0;
     this.b[s] = 0;
@@ -259,6 +280,14 @@ export class AddressPortTable {
 
   /** The address words and port of slot `s`, into `out` (5 numbers). */
   keyOf(s: number, out: Uint32Array): void {
+    if (this.ks === 2) {
+      out[0] = 0;
+      out[1] = 0;
+      out[2] = 0xffff;
+      out[3] = this.keys[s * 2]!;
+      out[4] = this.keys[s * 2 + 1]!;
+      return;
+    }
     for (let i = 0; i < 5; i++) out[i] = this.keys[s * 5 + i]!;
   }
 
@@ -277,7 +306,7 @@ export class AddressPortTable {
 
   private grow(): void {
     const c = Math.min(this.limit, this.capacity * 2);
-    const keys = new Uint32Array(c * 5);
+    const keys = new Uint32Array(c * this.ks);
     keys.set(this.keys);
     this.keys = keys;
     const g = (old: Int32Array): Int32Array => {
@@ -285,8 +314,8 @@ export class AddressPortTable {
       n.set(old);
       return n;
     };
-    const f = (old: Float64Array): Float64Array => {
-      const n = new Float64Array(c);
+    const f = (old: Float64Array | Uint32Array): Float64Array | Uint32Array => {
+      const n = this.ks === 2 ? new Uint32Array(c) : new Float64Array(c);
       n.set(old);
       return n;
     };

@@ -260,7 +260,8 @@ export class PodHost {
   private r1: Uint8Array = new Uint8Array(0);
 
   constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
-    this.conns = new AddressPortTable(connLimit);
+    // Sequence numbers are 32-bit: the IPv4 table's narrow slots hold them exactly.
+    this.conns = new AddressPortTable(connLimit, 64, true);
     this.conns6 = new AddressPortTable(connLimit);
     this.mac = parseMac(pod.mac);
     this.ip = parseIPv4(pod.ip);
