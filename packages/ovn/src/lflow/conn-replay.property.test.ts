@@ -286,12 +286,13 @@ describe('connection replay: a call that found the node its step names', () => {
 
   it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
     // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
-    // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it: p1's tunnel key,
-    // the addresses, the ports, the flags' word (0: no flow reads them), the source MAC's low word): the second key's lookup meets the first key's
+    // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it from the packed key's
+    // words: p1's tunnel key with the flags (0: no flow reads them), the addresses, the ports, and the protocol-TTL word
+    // XOR the source MAC's low word): the second key's lookup meets the first key's
     // way first, compares the key and looks at the bucket's other ways. (A walk of another connection taken for this
     // one would be caught anyway — its calls' outcomes name another node and differ — keys of one connection that
     // differ only in words the hash leaves out are the property's.)
-    const hash = (sport: number): number => mixHash(mixHash(mixHash(mixHash(2, 0x0a000101), 0x0a000002), (sport << 16) ^ 80), (6 << 12) ^ 1);
+    const hash = (sport: number): number => mixHash(mixHash(mixHash(mixHash(2, 0x0a000101), 0x0a000002), (sport << 16) | 80), ((6 << 24) | (64 << 16)) ^ 1);
     const seen = new Map<number, number>();
     let pair: [number, number] | undefined;
     for (let p = 1024; p < 65536 && !pair; p++) {
