@@ -286,12 +286,13 @@ describe('connection replay: a call that found the node its step names', () => {
 
   it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
     // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
-    // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it: p1's tunnel key,
-    // the addresses, the ports, the flags' word (0: no flow reads them), the source MAC's low word): the second key's lookup meets the first key's
+    // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it from the packed key's
+    // words: p1's tunnel key with the flags (0: no flow reads them), the addresses, the ports, and the protocol-TTL word
+    // XOR the source MAC's low word): the second key's lookup meets the first key's
     // way first, compares the key and looks at the bucket's other ways. (A walk of another connection taken for this
     // one would be caught anyway — its calls' outcomes name another node and differ — keys of one connection that
     // differ only in words the hash leaves out are the property's.)
-    const hash = (sport: number): number => mixHash(mixHash(mixHash(mixHash(2, 0x0a000101), 0x0a000002), (sport << 16) ^ 80), (6 << 12) ^ 1);
+    const hash = (sport: number): number => mixHash(mixHash(mixHash(mixHash(2, 0x0a000101), 0x0a000002), (sport << 16) | 80), ((6 << 24) | (64 << 16)) ^ 1);
     const seen = new Map<number, number>();
     let pair: [number, number] | undefined;
     for (let p = 1024; p < 65536 && !pair; p++) {
@@ -318,6 +319,59 @@ describe('connection replay: a call that found the node its step names', () => {
     for (const gap of [{ op: 'wait', dt: 90_000_000 }, { op: 'flush' }] as const) {
       const s = compare([{ op: 'connect', sport: 40000, nat: 1 }, gap, { op: 'connect', sport: 40000, nat: 2 }]);
       expect(s.connBreaks).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('runFrameInPlace: the caller\'s buffer', () => {
+  it('is run on for plain TCP/IPv4 and is a replay\'s output 0 (its bytes the uncached run\'s output), any other input only read, and the next run\'s output 0 is the executor\'s again', () => {
+    const sb = southbound();
+    const cta = new OvsConntrack();
+    const ctb = new OvsConntrack();
+    const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
+    const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
+    a.enableMegaflows({});
+    const bytes = (r: ReturnType<LflowExecutor['runFrame']>): string => JSON.stringify(r.outputs.map((o) => [o.port, [...o.frame.subarray(0, o.length)]]));
+    const both = (f: Uint8Array, inport: string): { buf: Uint8Array; lent: boolean } => {
+      // With room after the frame (the caches' scratch has; a slot that kept it would write its next frames there).
+      const buf = new Uint8Array(f.length + 64);
+      buf.set(f);
+      const hits = a.megaflowStats().connHits;
+      const x = a.runFrameInPlace(buf, f.length, inport, 1000);
+      const lent = x.outputs[0]?.frame === buf;
+      const got = bytes(x);
+      const want = bytes(b.runFrame(f.slice(), f.length, inport, 1000));
+      expect(got).toBe(want);
+      // Handed out exactly when the frame was replayed; then its bytes are the output's.
+      expect(lent).toBe(a.megaflowStats().connHits > hits);
+      if (lent) expect(JSON.stringify([...buf.subarray(0, f.length)])).toBe(JSON.stringify(JSON.parse(want)[0][1]));
+      return { buf, lent };
+    };
+    // A client connection translated to 10.0.0.70 (p3, its MAC written): the walk rewrites the address and the MAC.
+    both(frameOf({ kind: 'client', sport: 40000, flags: 0x02, ttl: 7, nat: 0 }), 'p1');
+    both(frameOf({ kind: 'server', sport: 40000, flags: 0x12, ttl: 64, nat: 1 }), 'p3');
+    const ack = frameOf({ kind: 'client', sport: 40000, flags: 0x10, ttl: 64, nat: 0 });
+    const lent: Uint8Array[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = both(ack, 'p1');
+      if (r.lent) lent.push(r.buf);
+    }
+    // The first ACK walks (its segments new), the second records, the last two are replayed on their buffers.
+    expect(lent.length).toBe(2);
+    const last = lent.at(-1)!;
+    const kept = [...last];
+    // The next run (a copy, as runFrame's input) hands out the executor's own buffer, and leaves the lent one alone.
+    const next = a.runFrame(ack.slice(), ack.length, 'p1', 1000, false, true);
+    expect(next.outputs[0]!.frame).not.toBe(last);
+    expect([...last]).toEqual(kept);
+    // Not plain TCP/IPv4 (UDP): only read, never handed out.
+    const udp = buildFrame({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02', ipv4: { src: '10.0.1.1', dst: '10.0.0.2', ttl: 64 }, udp: { srcPort: 5000, dstPort: 53 } });
+    for (let i = 0; i < 3; i++) {
+      const buf = udp.slice();
+      const x = a.runFrameInPlace(buf, buf.length, 'p1', 1000);
+      expect(x.outputs.length).toBe(1);
+      expect(x.outputs[0]!.frame).not.toBe(buf);
+      expect([...buf]).toEqual([...udp]);
     }
   });
 });

@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_PORT as CONN_PORTImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 
 
 // Imports used on the connection replay's path bound to module constants: TurboFan folds a module's own const (a
@@ -41,7 +41,6 @@ const CONN_ENDING = CONN_ENDINGImport;
 const CONN_HAIRPIN = CONN_HAIRPINImport;
 const CONN_KEY_WORDS = CONN_KEY_WORDSImport;
 const CONN_MAX_STEPS = CONN_MAX_STEPSImport;
-const CONN_PORT = CONN_PORTImport;
 const CONN_SLOT = CONN_SLOTImport;
 const CONN_SLOTS = CONN_SLOTSImport;
 const CONN_STEP = CONN_STEPImport;
@@ -598,6 +597,11 @@ export class LflowExecutor {
   private resetResult(): void {
     // outputs and drops are counted and handed out when the run ends (finish, outputsLive).
     const r = this.result;
+    // Output 0 handed out the caller's buffer (runFrameInPlace): the slot gets its own back.
+    if (this.lent !== undefined) {
+      this.outSlots[0]!.frame = this.lent;
+      this.lent = undefined;
+    }
     this.nOutputs = 0;
     this.nDrops = 0;
     if (r.stages.length) r.stages.length = 0;
@@ -623,6 +627,32 @@ export class LflowExecutor {
    * the frame as it leaves each port.
    */
   runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false): ExecResult {
+    this.inPlace = false;
+    return this.run(frame, length, inport, now, trace, input);
+  }
+
+  /**
+   * {@link runFrame} on a buffer the caller gives up for the run, to save the executor's copy of it. When the input
+   * is plain TCP/IPv4 (decodePlainTcp4's layout: {@link inL3} ≠ 0 after the run) and untagged, the run works on
+   * `frame[0, length)` itself — rewrites it (NAT, Ethernet addresses) — and a replayed connection's output 0 is
+   * `frame` itself (`outputs[0].frame === frame`, `[0, length)` the frame as it leaves), not a copy in the
+   * executor's buffer; any other output is the executor's copy, and `frame`'s bytes are then whatever the walk left
+   * in them (read the outputs, not `frame`). For any other input (inL3 = 0) `frame` is only read, as runFrame's
+   * `input`. The caller must not hand in a buffer the executor gave out (an output's) and must not write `frame`
+   * while output 0 is in use (until the next run). `frame` should be a plain Uint8Array (the fields that read the
+   * executor's frame stay monomorphic).
+   */
+  runFrameInPlace(frame: Uint8Array, length: number, inport: string, now = 0): ExecResult {
+    this.inPlace = true;
+    return this.run(frame, length, inport, now, false, true);
+  }
+
+  /** Whether this run may work on, and hand out, the caller's buffer (runFrameInPlace). */
+  private inPlace = false;
+  /** Output 0's own buffer while the slot hands out the caller's (runFrameInPlace), else undefined. */
+  private lent: Uint8Array | undefined = undefined;
+
+  private run(frame: Uint8Array, length: number, inport: string, now: number, trace: boolean, input: boolean): ExecResult {
     // A run of packets mostly enters by one port: its record is kept (the name compared, not hashed).
     // Two are kept: a connection's packets and its answers alternate between two ports (full-cold's SYN and the
     // pod's SYN-ACK, http's requests and responses).
@@ -660,6 +690,8 @@ export class LflowExecutor {
       this.inL3 = (d.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? d.l3Offset | 0x10000 : d.l3Offset;
       this.inSrc = d.ipSrc | 0;
       this.inDst = d.ipDst | 0;
+      // The caller gave the buffer up (runFrameInPlace) and keeps this decode: the run works on it.
+      if (this.inPlace && input) input = false;
     } else {
       this.inL3 = 0;
       this.decoder.decode(frame, this.decoded, len);
@@ -1842,7 +1874,9 @@ export class LflowExecutor {
       if (!synced) this.syncFrame(w);
       if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
       let len = this.frameLength;
-      out.frame.set(this.frameView(len));
+      // An exact-length buffer (the caller's, runFrameInPlace) copied whole: no view of it made.
+      const f = this.frame;
+      out.frame.set(f.length === len ? f : this.frameView(len));
       if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
         len = pushVlan(out.frame, len, port.tag);
         out.tag = port.tag;
@@ -1907,7 +1941,8 @@ export class LflowExecutor {
    * Whether this frame is an established connection's walk to replay (megaflow.ts `CONN_*`): IPv4 TCP without SYN
    * (a SYN — a new connection, or its answer — is never one worth keeping, and takes none of this path's costs) or
    * UDP, the connection replay on, no words wanted out. Its key is made from the decode (the words loadFrame would
-   * give, {@link CONN_WORDS}: the rest are 0 for such a frame) and looked up; a walk found is replayed.
+   * give, packed as megaflow.ts `CONN_KEY_WORDS` says: the other words are 0 for such a frame) and looked up; a walk
+   * found is replayed.
    */
   private connLookup(port: Port, now: number, f: Uint8Array, input: boolean): number {
     const d = this.decoded;
@@ -1916,30 +1951,25 @@ export class LflowExecutor {
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
     if (d.ipProto !== 17 && (d.ipProto !== 6 || (frameFlags & TCP_SYN) !== 0)) return CONN_NONE;
     const tcpFlags = frameFlags & this.connFlagsMask;
-    // The key's words (see connKey), compared with the candidate slot's as they are made: a hit stores none of them.
-    const k0 = port.key;
+    // The key (megaflow.ts CONN_KEY_WORDS), compared with the candidate slot's as it is made: a hit stores none of it.
+    // A port key above 16 bits would not fit its bits: no replay (none does: OVN's port keys are 15 bits).
+    const inport = port.key;
+    if (inport >>> 16 !== 0) return CONN_NONE;
     // begin()'s flag (runFrame has just made `port` the kept record).
-    const k1 = this.lastInportLocalnet ? LogFlag.LOCALNET : 0;
-    const k2 = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
-    const k8 = d.ipProto;
-    const k13 = d.ipSrc | 0;
-    const k14 = d.ipDst | 0;
-    const k15 = l4 ? d.srcPort : 0;
-    const k16 = l4 ? d.dstPort : 0;
-    let h = mixHash(k0, k13);
-    h = mixHash(h, k14);
-    h = mixHash(h, (k15 << 16) ^ k16);
-    h = mixHash(h, tcpFlags ^ (k8 << 12) ^ k2);
+    const k0 = inport | (this.lastInportLocalnet ? 0x10000 : 0) | (tcpFlags << 17);
+    const k1 = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
+    const k5 = (d.ipProto << 24) | (d.ipTtl << 16) | (d.ipTos << 8) | ((d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0) << 6);
+    const k6 = d.ipSrc | 0;
+    const k7 = d.ipDst | 0;
+    const k8 = l4 ? (d.srcPort << 16) | d.dstPort : 0;
+    let h = mixHash(k0, k6);
+    h = mixHash(h, k7);
+    h = mixHash(h, k8);
+    h = mixHash(h, k5 ^ k1);
     this.connHash = h;
-    const k3 = (f[6]! << 8) | f[7]!;
-    const k4 = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
-    const k5 = (f[0]! << 8) | f[1]!;
-    const k6 = d.etherType;
-    const k7 = d.vlanCount > 0 ? d.vlanTci[0]! | 0x1000 : 0;
-    const k9 = d.ipTtl;
-    const k10 = d.ipTos >>> 2;
-    const k11 = d.ipTos & 3;
-    const k12 = d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0;
+    const k2 = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
+    const k3 = (f[6]! << 24) | (f[7]! << 16) | (f[0]! << 8) | f[1]!;
+    const k4 = (d.etherType << 16) | (d.vlanCount > 0 ? d.vlanTci[0]! | 0x1000 : 0);
     const t = this.mega!;
     const store = t.conns;
     let base = store === undefined ? -1 : store.candidate(h);
@@ -1947,8 +1977,7 @@ export class LflowExecutor {
       const data = store!.data;
       if (
         data[base] === k0 && data[base + 1] === k1 && data[base + 2] === k2 && data[base + 3] === k3 && data[base + 4] === k4 && data[base + 5] === k5 &&
-        data[base + 6] === k6 && data[base + 7] === k7 && data[base + 8] === k8 && data[base + 9] === k9 && data[base + 10] === k10 && data[base + 11] === k11 &&
-        data[base + 12] === k12 && data[base + 13] === k13 && data[base + 14] === k14 && data[base + 15] === k15 && data[base + 16] === k16 && data[base + 17] === tcpFlags
+        data[base + 6] === k6 && data[base + 7] === k7 && data[base + 8] === k8
       )
         store!.touch(base);
       else base = -1;
@@ -1964,15 +1993,6 @@ export class LflowExecutor {
       k[6] = k6;
       k[7] = k7;
       k[8] = k8;
-      k[9] = k9;
-      k[10] = k10;
-      k[11] = k11;
-      k[12] = k12;
-      k[13] = k13;
-      k[14] = k14;
-      k[15] = k15;
-      k[16] = k16;
-      k[17] = tcpFlags;
       // No walk held yet, or another key's in the first way of the bucket with these hash bits: every way looked at.
       if (store === undefined || (base = store.find(h, k)) < 0) return CONN_MISSED;
     }
@@ -2052,15 +2072,9 @@ export class LflowExecutor {
       // The key is the words as the frame starts (the walk writes over them): kept only if the decode's key, which
       // lookups compare, is these words.
       const ex = this.connScratch;
-      const ws = this.poolSigned[0]!;
-      let same = true;
-      for (let i = 0; i < CONN_KEY_WORDS - 1; i++) {
-        ex[i] = ws[CONN_WORDS[i]!]!;
-        if (ex[i] !== this.connKey[i]) same = false;
-      }
-      // The flags' word (CONN_WORDS' last) as lookups make it.
-      ex[CONN_KEY_WORDS - 1] = ws[W.TCP_FLAGS]! & this.connFlagsMask;
-      if (ex[CONN_KEY_WORDS - 1] !== this.connKey[CONN_KEY_WORDS - 1]) same = false;
+      let same = this.packConnKey(this.poolSigned[0]!, ex);
+      const key = this.connKey;
+      for (let i = 0; i < CONN_KEY_WORDS; i++) if (ex[i] !== key[i]) same = false;
       this.connRec = true;
       this.connOk = same;
       this.connSteps = 0;
@@ -2087,7 +2101,7 @@ export class LflowExecutor {
   private connEpoch = 0;
   private connSteps = 0;
   private connHash = 0;
-  /** The frame's key, made from its decode (connLookup), {@link CONN_WORDS}' order. */
+  /** The frame's key, made from its decode (connLookup; megaflow.ts `CONN_KEY_WORDS` says how it is packed). */
   private readonly connKey = new Int32Array(CONN_KEY_WORDS);
   /** The walk being recorded, laid out as a slot. */
   private readonly connScratch = new Int32Array(CONN_SLOT);
@@ -2134,6 +2148,67 @@ export class LflowExecutor {
   private loadConnKey(data: Int32Array, base: number): void {
     const k = this.connKey;
     for (let i = 0; i < CONN_KEY_WORDS; i++) k[i] = data[base + i]!;
+  }
+
+  /**
+   * The key of the words `ws` a walk starts with into `ex[0, CONN_KEY_WORDS)`, packed as megaflow.ts says (the
+   * lookup's key from the decode is packed alike). False when a word is wider than its bits, or `flags` holds more
+   * than LOCALNET: two such walks' keys could be equal with their words not, so the walk is not kept.
+   */
+  private packConnKey(ws: Int32Array, ex: Int32Array): boolean {
+    const inport = ws[W.INPORT]!;
+    const flags = ws[W.FLAGS]!;
+    const tcp = ws[W.TCP_FLAGS]! & this.connFlagsMask;
+    const srcHi = ws[W.ETH_SRC + 1]!;
+    const dstHi = ws[W.ETH_DST + 1]!;
+    const type = ws[W.ETH_TYPE]!;
+    const vlan = ws[W.VLAN_TCI]!;
+    const proto = ws[W.IP_PROTO]!;
+    const ttl = ws[W.IP_TTL]!;
+    const dscp = ws[W.IP_DSCP]!;
+    const ecn = ws[W.IP_ECN]!;
+    const frag = ws[W.IP_FRAG]!;
+    const sp = ws[W.TP_SRC]!;
+    const dp = ws[W.TP_DST]!;
+    if (
+      (inport | srcHi | dstHi | type | vlan | sp | dp) >>> 16 !== 0 || (flags & ~LogFlag.LOCALNET) !== 0 || tcp >>> 15 !== 0 ||
+      (proto | ttl) >>> 8 !== 0 || dscp >>> 6 !== 0 || (ecn | frag) >>> 2 !== 0
+    )
+      return false;
+    ex[0] = inport | (flags !== 0 ? 0x10000 : 0) | (tcp << 17);
+    ex[1] = ws[W.ETH_SRC]!;
+    ex[2] = ws[W.ETH_DST]!;
+    ex[3] = (srcHi << 16) | dstHi;
+    ex[4] = (type << 16) | vlan;
+    ex[5] = (proto << 24) | (ttl << 16) | (dscp << 10) | (ecn << 8) | (frag << 6);
+    ex[6] = ws[W.IPV4_SRC]!;
+    ex[7] = ws[W.IPV4_DST]!;
+    ex[8] = (sp << 16) | dp;
+    return true;
+  }
+
+  /** The words a walk with key `k` (packConnKey's) starts with, into `w` (all 0 but these). */
+  private static unpackConnKey(k: Int32Array, w: Uint32Array): void {
+    const k0 = k[0]!;
+    w[W.INPORT] = k0 & 0xffff;
+    w[W.FLAGS] = (k0 & 0x10000) !== 0 ? LogFlag.LOCALNET : 0;
+    w[W.TCP_FLAGS] = k0 >>> 17;
+    w[W.ETH_SRC] = k[1]! >>> 0;
+    w[W.ETH_DST] = k[2]! >>> 0;
+    w[W.ETH_SRC + 1] = k[3]! >>> 16;
+    w[W.ETH_DST + 1] = k[3]! & 0xffff;
+    w[W.ETH_TYPE] = k[4]! >>> 16;
+    w[W.VLAN_TCI] = k[4]! & 0xffff;
+    const k5 = k[5]!;
+    w[W.IP_PROTO] = k5 >>> 24;
+    w[W.IP_TTL] = (k5 >>> 16) & 255;
+    w[W.IP_DSCP] = (k5 >>> 10) & 63;
+    w[W.IP_ECN] = (k5 >>> 8) & 3;
+    w[W.IP_FRAG] = (k5 >>> 6) & 3;
+    w[W.IPV4_SRC] = k[6]! >>> 0;
+    w[W.IPV4_DST] = k[7]! >>> 0;
+    w[W.TP_SRC] = k[8]! >>> 16;
+    w[W.TP_DST] = k[8]! & 0xffff;
   }
 
   /**
@@ -2235,8 +2310,7 @@ export class LflowExecutor {
         const w = this.pool[0]!;
         w.fill(0);
         this.loadConnKey(data, base);
-        const key = this.connKey;
-        for (let i = 0; i < CONN_KEY_WORDS; i++) w[CONN_WORDS[i]!] = key[i]! >>> 0;
+        LflowExecutor.unpackConnKey(this.connKey, w);
         // A key without the flags: the frame's (conntrack writes none).
         if (this.connFlagsMask === 0 && d.ipProto === 6) w[W.TCP_FLAGS] = d.tcpFlags;
         this.shadowHeader.set(this.header0);
@@ -2252,27 +2326,37 @@ export class LflowExecutor {
       const now = hinted.epoch;
       data[base + CONN_EPOCH] = now === epoch ? now : 0;
     }
-    t.stats.hits += data[base + CONN_STEPS]! >>> 3;
+    t.stats.hits += (data[base + CONN_STEPS]! >>> 3) & 0x1fff;
     t.stats.connHits++;
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
-    // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte).
+    // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte); both packed alike
+    // (low words, then the high halves in one word: source above destination).
     const frame0 = this.frame;
-    if (data[base + 4] !== data[base + CONN_ETH + 2] || data[base + 5] !== data[base + CONN_ETH + 3]) putMac(frame0, 0, data[base + CONN_ETH + 2]!, data[base + CONN_ETH + 3]!);
-    if (data[base + 2] !== data[base + CONN_ETH] || data[base + 3] !== data[base + CONN_ETH + 1]) putMac(frame0, 6, data[base + CONN_ETH]!, data[base + CONN_ETH + 1]!);
-    const port = this.connObjs[data[base + CONN_PORT]!] as Port;
+    const hi = data[base + CONN_ETH + 2]!;
+    if (data[base + 2] !== data[base + CONN_ETH + 1] || ((data[base + 3]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, data[base + CONN_ETH + 1]!, hi);
+    if (data[base + 1] !== data[base + CONN_ETH] || (data[base + 3]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, data[base + CONN_ETH]!, hi >>> 16);
+    const port = this.connObjs[data[base + CONN_STEPS]! >>> 16] as Port;
     const i = this.nOutputs++;
     const out = this.outSlot(i);
     if (out.port !== port.name) out.port = port.name;
     if (out.tag !== undefined) out.tag = undefined;
     let len = this.frameLength;
-    // A frame handed over as input ran on this buffer already (connLookup).
+    const tagged = port.type === 'localnet' && port.tag !== undefined;
+    // A frame handed over as input ran on this buffer already (connLookup). One the caller gave up
+    // (runFrameInPlace) is handed out as it is, where no tag is pushed (its buffer may have no room for one).
     if (this.frame !== out.frame) {
-      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      out.frame.set(this.frameView(len));
+      if (this.inPlace && i === 0 && !tagged) {
+        this.lent = out.frame;
+        out.frame = this.frame;
+      } else {
+        if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
+        const f = this.frame;
+        out.frame.set(f.length === len ? f : this.frameView(len));
+      }
     }
-    if (port.type === 'localnet' && port.tag !== undefined) {
-      len = pushVlan(out.frame, len, port.tag);
+    if (tagged) {
+      len = pushVlan(out.frame, len, port.tag!);
       out.tag = port.tag;
     }
     out.length = len;
@@ -2487,11 +2571,17 @@ export class LflowExecutor {
       return;
     }
     if (!this.connHeadersKept(w)) return;
+    const srcHi = w[W.ETH_SRC + 1]!;
+    const dstHi = w[W.ETH_DST + 1]!;
+    // Packed as the key's addresses (megaflow.ts CONN_ETH): a high half wider than 16 bits would not fit.
+    if ((srcHi | dstHi) >>> 16 !== 0) {
+      this.connOk = false;
+      return;
+    }
     const ex = this.connScratch;
     ex[CONN_ETH] = w[W.ETH_SRC]!;
-    ex[CONN_ETH + 1] = w[W.ETH_SRC + 1]!;
-    ex[CONN_ETH + 2] = w[W.ETH_DST]!;
-    ex[CONN_ETH + 3] = w[W.ETH_DST + 1]!;
+    ex[CONN_ETH + 1] = w[W.ETH_DST]!;
+    ex[CONN_ETH + 2] = (srcHi << 16) | dstHi;
     this.connPortRec = port;
     this.connPortSeen = true;
   }
@@ -2513,10 +2603,12 @@ export class LflowExecutor {
       if (seg.connOps === 0) return;
       deps |= seg.deps;
     }
+    // The port's number and the segments' count share CONN_STEPS with the calls (15 and 13 bits).
+    const portId = this.connObj(this.connPortRec);
+    if (portId > 0x7fff || this.connSegsN > 0x1fff) return;
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
-    ex[CONN_PORT] = this.connObj(this.connPortRec);
-    ex[CONN_STEPS] = this.connSteps | (this.endsDirection(this.decoded) ? CONN_ENDING : 0) | (this.connSegsN << 3);
+    ex[CONN_STEPS] = this.connSteps | (this.endsDirection(this.decoded) ? CONN_ENDING : 0) | (this.connSegsN << 3) | (portId << 16);
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;
     ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;
@@ -3127,10 +3219,6 @@ export class LflowExecutor {
 
 /** Everything OFTABLE_CHK_LB_HAIRPIN's flows may look at besides the addresses (hairpin.ts check/origDst). */
 /** The flow words of an connection replay key (megaflow.ts, `CONN_*`) (an IPv4 TCP/UDP frame's words are 0 elsewhere when it starts). */
-const CONN_WORDS: readonly number[] = [
-  W.INPORT, W.FLAGS, W.ETH_SRC, W.ETH_SRC + 1, W.ETH_DST, W.ETH_DST + 1, W.ETH_TYPE, W.VLAN_TCI, W.IP_PROTO, W.IP_TTL, W.IP_DSCP, W.IP_ECN, W.IP_FRAG,
-  W.IPV4_SRC, W.IPV4_DST, W.TP_SRC, W.TP_DST, W.TCP_FLAGS,
-];
 /** The words callCt hands to conntrack and writes back (the ct fields). */
 const CT_WORDS: readonly number[] = [
   W.CT_STATE, W.CT_MARK, W.CT_LABEL, W.CT_LABEL + 1, W.CT_LABEL + 2, W.CT_LABEL + 3, W.CT_NW_DST, W.CT_IPV6_DST, W.CT_IPV6_DST + 1, W.CT_IPV6_DST + 2,

@@ -101,39 +101,48 @@ export class MfSegment {
 /**
  * Connections' established walks through the switch, replayed without the executor (OVS has no such cache: its
  * datapath looks each recirculation up again). One slot of `CONN_SLOT` integers per walk in one typed array —
- * no object per entry, so a replay reads one run of memory instead of chasing pointers: the 18 flow words an IPv4
- * TCP/UDP frame starts with (its key; the others are 0), then per conntrack call the request made (zone, the
- * request object's number) and the outcome got, and the Ethernet addresses and port the frame left with. A replay
- * makes the same calls on the frame as it is and goes on only while each outcome is the recorded one; at the first
- * that differs the walk is taken again from the start, the calls already made answered by their outcomes.
+ * no object per entry, so a replay reads one run of memory instead of chasing pointers: the flow words an IPv4
+ * TCP/UDP frame starts with, packed into {@link CONN_KEY_WORDS} words (its key; the other flow words are 0), then per
+ * conntrack call the request made (zone, the request object's number) and the outcome got, and the Ethernet
+ * addresses and port the frame left with. A replay makes the same calls on the frame as it is and goes on only while
+ * each outcome is the recorded one; at the first that differs the walk is taken again from the start, the calls
+ * already made answered by their outcomes.
+ *
+ * The key (executor.ts `packConnKey` from the words, `connLookup` from the decode; each field in its own bits, so
+ * that two keys are equal exactly when every flow word is — a word wider than its bits keeps the walk out):
+ * 0: `inport` (bits 0–15), the LOCALNET flag (bit 16; `flags` holds nothing else at a walk's start), `tcp.flags`
+ * as the lookup keeps them (bits 17–31); 1: `eth.src`'s low 32 bits; 2: `eth.dst`'s; 3: their high 16 bits (src
+ * above dst); 4: the EtherType (bits 16–31) and the VLAN word (bits 0–15: the TCI, 0x1000 set when tagged);
+ * 5: `ip.proto` (24–31), `ip.ttl` (16–23), DSCP (10–15), ECN (8–9), the fragment bits (6–7); 6, 7: the IPv4
+ * addresses; 8: the ports (source above destination). Packed from 18 words to 9 so that a replay of two calls reads
+ * 36 words, three cache lines at any 16-byte alignment (bench/README, session 16).
  */
-export const CONN_KEY_WORDS = 18;
+export const CONN_KEY_WORDS = 9;
 /** Conntrack calls a kept walk makes at most. */
 export const CONN_MAX_STEPS = 3;
 /**
  * Slot layout: the key, a header, then per call the words every replay reads ({@link CONN_STEP} each), then per call
  * the rest of its outcome ({@link CONN_OUT} each, compared only when the call found another node than the recorded
- * one). A replay of two calls reads the slot's first 47 words (three cache lines), nothing after them.
+ * one). A replay of two calls reads the slot's first 36 words (the key and header one cache line), nothing after them.
  * The store's tick at the slot's last use.
  */
-export const CONN_STAMP = 18;
+export const CONN_STAMP = 9;
 /**
- * The calls (bits 0–1), {@link CONN_ENDING} (bit 2), and the segments the walk was served from (the rest: statistics
- * only).
+ * The calls (bits 0–1), {@link CONN_ENDING} (bit 2), the segments the walk was served from (bits 3–15: statistics
+ * only), the output port's number (bits 16–30).
  */
-export const CONN_STEPS = 19;
+export const CONN_STEPS = 10;
 /**
  * {@link CONN_STEPS}' bit for a walk recorded from a TCP frame carrying FIN or RST (its direction of the connection is
  * ending): freed after its next replay, as a walk is after replaying such a frame.
  */
 export const CONN_ENDING = 4;
 /** The conntrack engine's lookup epoch the steps' hints were found in (0: none). */
-export const CONN_EPOCH = 20;
-export const CONN_PORT = 21;
-export const CONN_DEPS = 22;
-/** eth.src (2 words), eth.dst (2 words) as delivered. */
-export const CONN_ETH = 23;
-export const CONN_STEP0 = 27;
+export const CONN_EPOCH = 11;
+export const CONN_DEPS = 12;
+/** eth.src and eth.dst as delivered, packed as the key's words 1–3 (3 words). */
+export const CONN_ETH = 13;
+export const CONN_STEP0 = 16;
 /**
  * Integers per conntrack call that a replay reads: the zone, the request's number and input (`CONN_S_REQ`), the
  * outcome's state, mark and label, then the conntrack engine's lookup hint — the node the call's first lookup found
@@ -164,7 +173,8 @@ export const CONN_SLOT = 96;
  * Integers before slot 0, so that each slot (384 bytes, six cache lines) starts a 64-byte line: a store's array
  * (≥ 384 KiB) is mmap'd by glibc's malloc and begins 16 bytes past a page boundary (the chunk's header; `%DebugPrint`
  * of the http bench's store: `data_ptr` 0x…010). Unpadded, every slot began 16 bytes into a line and a replay's
- * first 47 words spanned four lines, not three.
+ * first 47 words (the key unpacked, session 15) spanned four lines, not three; packed, its 36 span three at any
+ * 16-byte alignment, and the key and header are one line when the pad holds.
  */
 export const CONN_PAD = 12;
 /** Entries of {@link MegaflowTable.connSeen}. */
