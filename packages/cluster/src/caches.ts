@@ -746,8 +746,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (rec.tracing) for (const st of p.stages!) rec.r.stages.push(st);
     dp.deliveriesUnread = !keep && unread;
     try {
-      // The scratch is this frame's alone until the next one comes: the switch may run on it and hand it out.
-      p.path.ovnAt(sw, dp.localnet, p.fromAt, p.depth, len, buf === this.scratch);
+      p.path.ovnAt(sw, dp.localnet, p.fromAt, p.depth, len);
     } finally {
       dp.deliveriesUnread = false;
     }

@@ -530,12 +530,8 @@ export class NodePath {
     this.ovnAt(frame, inport, this.dp.rec.place(from), depth);
   }
 
-  /**
-   * {@link ovn} from place number `from`, on `frame[0, length)`. `inPlace`: the caller gives the buffer up for the
-   * hop (LogicalSwitch.processInPlace: the switch may rewrite it and hand it out as its output) — a buffer of the
-   * caller's own that it does not read after, never a switch's output nor a pod's.
-   */
-  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length, inPlace = false): void {
+  /** {@link ovn} from place number `from`, on `frame[0, length)`. */
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length): void {
     const dp = this.dp;
     const rec = dp.rec;
     const watch = dp.watch;
@@ -547,8 +543,7 @@ export class NodePath {
     else {
       const out = dp.enterOvn();
       try {
-        // A watcher may keep the frame it was shown: then the switch works on its own copy.
-        this.ovnHop(frame, length, inport, from, depth, out, inPlace && watch === undefined);
+        this.ovnHop(frame, length, inport, from, depth, out);
       } finally {
         dp.leaveOvn();
       }
@@ -590,7 +585,7 @@ export class NodePath {
     return true;
   }
 
-  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, inPlace: boolean): void {
+  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome): void {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
@@ -598,10 +593,7 @@ export class NodePath {
       if (length !== frame.length) frame = frame.subarray(0, length);
       if (!this.tracedSwitch(frame, inport, from, out)) return;
     } else {
-      // A buffer given up (the caches' scratch) is run on in place: the input's header is read below from the
-      // switch's decode (inL3), never from `frame`, when the switch took it.
-      if (inPlace) dp.ls.processInPlace(frame, length, inport, this.node, dp.now, out);
-      else dp.ls.processInto(frame, length, inport, this.node, dp.now, out);
+      dp.ls.processInto(frame, length, inport, this.node, dp.now, out);
       rec.stepAt(ST_OVN, at, '', from);
       if (out.count === 0) return rec.dropAt(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a

@@ -294,7 +294,7 @@ export class LogicalSwitch {
    */
   process(frame: Uint8Array, inport: string, chassis: string, now = 0, trace?: StageStep[]): SwitchResult {
     if (trace) {
-      this.run(frame, frame.length, inport, chassis, now, true, false);
+      this.run(frame, frame.length, inport, chassis, now, true);
       const r = this.executor.result;
       steps(r, chassis, trace);
       return this.fill(r, chassis, this.outcome) ? this.result(this.outcome) : this.outcome.toDrop();
@@ -308,7 +308,7 @@ export class LogicalSwitch {
    * (whose output buffers are the switch's, valid until the next call). Returns `out`.
    */
   processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome): SwitchOutcome {
-    this.run(frame, length, inport, chassis, now, false, false);
+    this.run(frame, length, inport, chassis, now, false);
     const x = this.executor;
     this.fill(x.result, chassis, out);
     out.inL3 = x.inL3;
@@ -317,25 +317,7 @@ export class LogicalSwitch {
     return out;
   }
 
-  /**
-   * {@link processInto} on a buffer the caller gives up for the call, saving the switch's copy of it. When the
-   * input is plain TCP/IPv4 ({@link SwitchOutcome.inL3} ≠ 0 afterwards: read the input's decode there), the switch
-   * may rewrite `frame[0, length)` and hand `frame` itself out as an output (`out.frames[i] === frame`, valid as the
-   * switch's own buffers are: until the next call), its other bytes then unspecified; for any other input `frame` is
-   * only read, as processInto. `frame` must not be one of the switch's outputs, and the caller must not write it
-   * while it is an output in use.
-   */
-  processInPlace(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome): SwitchOutcome {
-    this.run(frame, length, inport, chassis, now, false, true);
-    const x = this.executor;
-    this.fill(x.result, chassis, out);
-    out.inL3 = x.inL3;
-    out.inSrc = x.inSrc;
-    out.inDst = x.inDst;
-    return out;
-  }
-
-  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, inPlace: boolean): void {
+  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them.
     if (chassis !== this.lastChassis || (inport !== this.lastInport && inport !== this.otherInport)) {
@@ -352,10 +334,8 @@ export class LogicalSwitch {
     }
     if (length > frame.length) throw new LogicalSwitchError(`frame length ${length} beyond its ${frame.length} bytes`);
     if (this.ct.effects) this.ct.effects.packets++;
-    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output) — unless the
-    // caller gave the buffer up (processInPlace).
-    if (inPlace) this.executor.runFrameInPlace(frame, length, inport, now);
-    else this.executor.runFrame(frame, length, inport, now, trace, true);
+    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
+    this.executor.runFrame(frame, length, inport, now, trace, true);
   }
 
   /** Writes the executor's result into `out`; returns whether there is an output. */

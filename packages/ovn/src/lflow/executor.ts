@@ -597,11 +597,6 @@ export class LflowExecutor {
   private resetResult(): void {
     // outputs and drops are counted and handed out when the run ends (finish, outputsLive).
     const r = this.result;
-    // Output 0 handed out the caller's buffer (runFrameInPlace): the slot gets its own back.
-    if (this.lent !== undefined) {
-      this.outSlots[0]!.frame = this.lent;
-      this.lent = undefined;
-    }
     this.nOutputs = 0;
     this.nDrops = 0;
     if (r.stages.length) r.stages.length = 0;
@@ -627,32 +622,6 @@ export class LflowExecutor {
    * the frame as it leaves each port.
    */
   runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false): ExecResult {
-    this.inPlace = false;
-    return this.run(frame, length, inport, now, trace, input);
-  }
-
-  /**
-   * {@link runFrame} on a buffer the caller gives up for the run, to save the executor's copy of it. When the input
-   * is plain TCP/IPv4 (decodePlainTcp4's layout: {@link inL3} ≠ 0 after the run) and untagged, the run works on
-   * `frame[0, length)` itself — rewrites it (NAT, Ethernet addresses) — and a replayed connection's output 0 is
-   * `frame` itself (`outputs[0].frame === frame`, `[0, length)` the frame as it leaves), not a copy in the
-   * executor's buffer; any other output is the executor's copy, and `frame`'s bytes are then whatever the walk left
-   * in them (read the outputs, not `frame`). For any other input (inL3 = 0) `frame` is only read, as runFrame's
-   * `input`. The caller must not hand in a buffer the executor gave out (an output's) and must not write `frame`
-   * while output 0 is in use (until the next run). `frame` should be a plain Uint8Array (the fields that read the
-   * executor's frame stay monomorphic).
-   */
-  runFrameInPlace(frame: Uint8Array, length: number, inport: string, now = 0): ExecResult {
-    this.inPlace = true;
-    return this.run(frame, length, inport, now, false, true);
-  }
-
-  /** Whether this run may work on, and hand out, the caller's buffer (runFrameInPlace). */
-  private inPlace = false;
-  /** Output 0's own buffer while the slot hands out the caller's (runFrameInPlace), else undefined. */
-  private lent: Uint8Array | undefined = undefined;
-
-  private run(frame: Uint8Array, length: number, inport: string, now: number, trace: boolean, input: boolean): ExecResult {
     // A run of packets mostly enters by one port: its record is kept (the name compared, not hashed).
     // Two are kept: a connection's packets and its answers alternate between two ports (full-cold's SYN and the
     // pod's SYN-ACK, http's requests and responses).
@@ -690,8 +659,6 @@ export class LflowExecutor {
       this.inL3 = (d.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? d.l3Offset | 0x10000 : d.l3Offset;
       this.inSrc = d.ipSrc | 0;
       this.inDst = d.ipDst | 0;
-      // The caller gave the buffer up (runFrameInPlace) and keeps this decode: the run works on it.
-      if (this.inPlace && input) input = false;
     } else {
       this.inL3 = 0;
       this.decoder.decode(frame, this.decoded, len);
@@ -1874,9 +1841,7 @@ export class LflowExecutor {
       if (!synced) this.syncFrame(w);
       if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
       let len = this.frameLength;
-      // An exact-length buffer (the caller's, runFrameInPlace) copied whole: no view of it made.
-      const f = this.frame;
-      out.frame.set(f.length === len ? f : this.frameView(len));
+      out.frame.set(this.frameView(len));
       if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
         len = pushVlan(out.frame, len, port.tag);
         out.tag = port.tag;
@@ -2342,21 +2307,13 @@ export class LflowExecutor {
     if (out.port !== port.name) out.port = port.name;
     if (out.tag !== undefined) out.tag = undefined;
     let len = this.frameLength;
-    const tagged = port.type === 'localnet' && port.tag !== undefined;
-    // A frame handed over as input ran on this buffer already (connLookup). One the caller gave up
-    // (runFrameInPlace) is handed out as it is, where no tag is pushed (its buffer may have no room for one).
+    // A frame handed over as input ran on this buffer already (connLookup).
     if (this.frame !== out.frame) {
-      if (this.inPlace && i === 0 && !tagged) {
-        this.lent = out.frame;
-        out.frame = this.frame;
-      } else {
-        if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-        const f = this.frame;
-        out.frame.set(f.length === len ? f : this.frameView(len));
-      }
+      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
+      out.frame.set(this.frameView(len));
     }
-    if (tagged) {
-      len = pushVlan(out.frame, len, port.tag!);
+    if (port.type === 'localnet' && port.tag !== undefined) {
+      len = pushVlan(out.frame, len, port.tag);
       out.tag = port.tag;
     }
     out.length = len;
