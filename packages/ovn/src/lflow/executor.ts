@@ -2755,15 +2755,18 @@ export class LflowExecutor {
       const p = sh.probe;
       const n3 = p.length;
       let i = 0;
-      // Two triples a turn (the probe holds an even count): TurboFan repeats the typed arrays' map checks, length
-      // and base loads on every turn of a loop (its stack check ends what it knows), ≈ 25 instructions a turn besides
-      // the compare; the `| 0` indices are int32 adds without overflow checks. A miss still stops at its first word.
+      // Four triples a turn (the probe holds a multiple of four): TurboFan (node 20) repeats both typed arrays' map
+      // checks, length and base loads on every turn of a loop (its stack check ends what it knows) — one triple a turn
+      // was ≈ 43 instructions a word compared; the `| 0` indices are int32 adds without overflow checks. A miss still
+      // stops at its first word (bench/README "The segment cache's lookup in V8's code (session 16)").
       while (
         i < n3 &&
         p[(i + 2) | 0] === (ws[p[i]!]! & p[(i + 1) | 0]!) &&
-        p[(i + 5) | 0] === (ws[p[(i + 3) | 0]!]! & p[(i + 4) | 0]!)
+        p[(i + 5) | 0] === (ws[p[(i + 3) | 0]!]! & p[(i + 4) | 0]!) &&
+        p[(i + 8) | 0] === (ws[p[(i + 6) | 0]!]! & p[(i + 7) | 0]!) &&
+        p[(i + 11) | 0] === (ws[p[(i + 9) | 0]!]! & p[(i + 10) | 0]!)
       )
-        i = (i + 6) | 0;
+        i = (i + 12) | 0;
       if (i === n3 && ((sh.lastDeps & MfDep.FDB) === 0 || sh.lastFdb === this.fdbVersion) && ((sh.lastDeps & MfDep.HAIRPIN) === 0 || sh.lastHairpin === this.hairpin.version)) {
         this.ranked(shapes, s);
         return sh.last;

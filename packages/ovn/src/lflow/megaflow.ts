@@ -497,8 +497,8 @@ export class MfShape {
   /**
    * The last segment's key with the shape's words and masks, one `[word, mask, value]` triple per masked word:
    * the compare against the last hit, which every lookup makes for every shape of its entry point until one
-   * matches, reads this one array and the shape, not the segment and its key too. An odd count of triples is
-   * padded with `[0, 0, 0]` (word 0 masked to nothing: always equal), as the executor compares two triples a turn.
+   * matches, reads this one array and the shape, not the segment and its key too. Padded to a multiple of four
+   * triples with `[0, 0, 0]` (word 0 masked to nothing: always equal), as the executor compares four a turn.
    */
   readonly probe: Int32Array;
   /** The last segment's {@link MfSegment.deps} and the versions it was recorded with. */
@@ -512,7 +512,7 @@ export class MfShape {
     readonly words: Int32Array,
     readonly masks: Int32Array,
   ) {
-    this.probe = new Int32Array((words.length + (words.length & 1)) * 3);
+    this.probe = new Int32Array(((words.length + 3) & ~3) * 3);
     for (let i = 0; i < words.length; i++) {
       this.probe[i * 3] = words[i]!;
       this.probe[i * 3 + 1] = masks[i]!;
