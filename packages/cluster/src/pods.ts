@@ -149,49 +149,61 @@ function complement(sum: number): number {
   return ~sum & 0xffff;
 }
 
+// The log's bounds as module constants: folded into add()'s offsets, not loaded from the instance per request.
+const LOG_CAP = ACCESS_LOG_LIMITS.entries;
+const LOG_CHARS = ACCESS_LOG_LIMITS.pathChars;
+// An entry's path length word also says whether the path was cut and whether the address is IPv6 (one store, one
+// array, instead of three): the length is at most LOG_CHARS (256), under both flag bits.
+const LOG_CUT = 0x8000;
+const LOG_V6 = 0x4000;
+const LOG_LEN = 0x3fff;
+
 /**
  * The access log's entries as bytes in a ring: the newest {@link ACCESS_LOG_LIMITS}.entries requests, made
  * into {@link AccessLogEntry} objects only when read (a replay's million requests write bytes, not strings).
  */
 class AccessLog {
-  private readonly cap = ACCESS_LOG_LIMITS.entries;
-  private readonly chars = ACCESS_LOG_LIMITS.pathChars;
   private n = 0;
   private next = 0;
   // Made at the first request: most pods of a replay serve nothing.
   private time: Float64Array | undefined;
   private addr = new Uint8Array(0);
-  private v6 = new Uint8Array(0);
   private port = new Uint16Array(0);
   private pathLen = new Uint16Array(0);
-  private cut = new Uint8Array(0);
   private path = new Uint8Array(0);
   private read: AccessLogEntry[] | undefined = [];
 
   /** A request at `time` from the address at `src[srcAt…]` (4 or 16 bytes) and `port`, for the target at `f[at…at+len)`. */
   add(time: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, f: Uint8Array, at: number, len: number): void {
-    if (!this.time) {
-      const c = this.cap;
-      this.time = new Float64Array(c);
-      this.addr = new Uint8Array(c * 16);
-      this.v6 = new Uint8Array(c);
-      this.port = new Uint16Array(c);
-      this.pathLen = new Uint16Array(c);
-      this.cut = new Uint8Array(c);
-      this.path = new Uint8Array(c * this.chars);
-    }
+    const t = this.time ?? this.alloc();
     const i = this.next;
-    this.time[i] = time;
-    copy(this.addr, i * 16, src, srcAt, v6 ? 16 : 4);
-    this.v6[i] = v6 ? 1 : 0;
+    t[i] = time;
+    const a = this.addr;
+    const ai = i * 16;
+    if (v6) for (let k = 0; k < 16; k++) a[ai + k] = src[srcAt + k]!;
+    else {
+      a[ai] = src[srcAt]!;
+      a[ai + 1] = src[srcAt + 1]!;
+      a[ai + 2] = src[srcAt + 2]!;
+      a[ai + 3] = src[srcAt + 3]!;
+    }
     this.port[i] = port;
-    const kept = Math.min(len, this.chars);
-    copy(this.path, i * this.chars, f, at, kept);
-    this.pathLen[i] = kept;
-    this.cut[i] = len > this.chars ? 1 : 0;
-    this.next = (i + 1) % this.cap;
-    if (this.n < this.cap) this.n++;
+    const kept = len > LOG_CHARS ? LOG_CHARS : len;
+    const p = this.path;
+    const pi = i * LOG_CHARS;
+    for (let k = 0; k < kept; k++) p[pi + k] = f[at + k]!;
+    this.pathLen[i] = kept | (len > LOG_CHARS ? LOG_CUT : 0) | (v6 ? LOG_V6 : 0);
+    this.next = i + 1 === LOG_CAP ? 0 : i + 1;
+    if (this.n < LOG_CAP) this.n++;
     this.read = undefined;
+  }
+
+  private alloc(): Float64Array {
+    this.addr = new Uint8Array(LOG_CAP * 16);
+    this.port = new Uint16Array(LOG_CAP);
+    this.pathLen = new Uint16Array(LOG_CAP);
+    this.path = new Uint8Array(LOG_CAP * LOG_CHARS);
+    return (this.time = new Float64Array(LOG_CAP));
   }
 
   /** The entries, oldest first (the same array until the next request). */
@@ -199,10 +211,11 @@ class AccessLog {
     if (this.read) return this.read;
     const out: AccessLogEntry[] = [];
     for (let k = 0; k < this.n; k++) {
-      const i = (this.next - this.n + k + this.cap) % this.cap;
-      const host = this.v6[i] ? `[${formatIPv6(this.addr, i * 16)}]` : formatIPv4(readIPv4(this.addr, i * 16));
-      const path = Buffer.from(this.path.buffer, this.path.byteOffset + i * this.chars, this.pathLen[i]).toString('latin1');
-      out.push({ time: this.time![i]!, client: `${host}:${this.port[i]}`, path: this.cut[i] ? `${path}…` : path });
+      const i = (this.next - this.n + k + LOG_CAP) % LOG_CAP;
+      const w = this.pathLen[i]!;
+      const host = w & LOG_V6 ? `[${formatIPv6(this.addr, i * 16)}]` : formatIPv4(readIPv4(this.addr, i * 16));
+      const path = Buffer.from(this.path.buffer, this.path.byteOffset + i * LOG_CHARS, w & LOG_LEN).toString('latin1');
+      out.push({ time: this.time![i]!, client: `${host}:${this.port[i]}`, path: w & LOG_CUT ? `${path}…` : path });
     }
     return (this.read = out);
   }

@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { addNanoseconds, type CaptureCursor, checkOutputPath, describeFileError, fileSink, OutputError, PcapngWriter, scanCapture, TruncatedCaptureError, type CaptureSource, type FileSink, type ReaderOptions } from '@vippath/pcap';
-import { decodePlainTcp4, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, parseIPv6, readIPv4, VippathError } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv4, parseIPv6, plainTcp4, readIPv4, VippathError } from '@vippath/wire';
 import { Address6Counter, AddressCounter, FlowCounter } from './flow-count.js';
 import { DROP_KEY } from './drops.js';
 import type { K8sObject } from './manifests.js';
@@ -181,8 +181,16 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
   };
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
-    // Most frames back are plain IPv4 TCP: wire's fixed-offset decode sets every field decode() would for them.
-    if (!decodePlainTcp4(out, out.length, d)) decoder.decode(out, d);
+    // Most frames back are plain IPv4 TCP: read at fixed offsets, only what is counted of them (the tag, the source).
+    const l3 = plainTcp4(out, out.length);
+    if (l3 !== 0) {
+      if (l3 === 14) summary.toClient.untagged++;
+      const src = readIPv4(out, l3 + 12);
+      if (vips.has(src)) summary.toClient.tcpFromVip++;
+      else if (podIps.has(src)) summary.toClient.tcpFromPodIp++;
+      return;
+    }
+    decoder.decode(out, d);
     if (d.vlanCount === 0) summary.toClient.untagged++;
     if (d.l3 === L3.ARP && vips.has(d.arpSpa)) {
       const mac = formatMac(out, 6);
