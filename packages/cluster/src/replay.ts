@@ -179,16 +179,18 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
     if (type === 0x0800 && end >= l3 + 20) byClient.add(readIPv4(buf, l3 + 12));
     else if (type === 0x86dd && end >= l3 + 40) byClient6.addAt(buf, l3 + 8);
   };
+  /** An IPv4 TCP frame back to a client, counted by its source: the VIP (un-DNATed) or a pod's own address. */
+  const tcp4From = (src: number): void => {
+    if (vips.has(src)) summary.toClient.tcpFromVip++;
+    else if (podIps.has(src)) summary.toClient.tcpFromPodIp++;
+  };
   const toClient = (out: Uint8Array): void => {
     summary.toClient.frames++;
     // Most frames back are plain IPv4 TCP: read at fixed offsets, only what is counted of them (the tag, the source).
     const l3 = plainTcp4(out, out.length);
     if (l3 !== 0) {
       if (l3 === 14) summary.toClient.untagged++;
-      const src = readIPv4(out, l3 + 12);
-      if (vips.has(src)) summary.toClient.tcpFromVip++;
-      else if (podIps.has(src)) summary.toClient.tcpFromPodIp++;
-      return;
+      return tcp4From(readIPv4(out, l3 + 12));
     }
     decoder.decode(out, d);
     if (d.vlanCount === 0) summary.toClient.untagged++;
@@ -198,10 +200,8 @@ export async function replayCapture(source: CaptureSource, objects: K8sObject[],
       const table = out[0] === 0xff && d.arpTpa === d.arpSpa ? summary.toClient.gratuitousArpBy : d.arpOp === 2 ? summary.toClient.arpRepliesBy : undefined;
       if (table) table[mac] = (table[mac] ?? 0) + 1;
     }
-    if (d.l3 === L3.IPV4 && d.ipProto === 6) {
-      if (vips.has(d.ipSrc)) summary.toClient.tcpFromVip++;
-      else if (podIps.has(d.ipSrc)) summary.toClient.tcpFromPodIp++;
-    } else if (d.l3 === L3.IPV6 && d.ipProto === 6) {
+    if (d.l3 === L3.IPV4 && d.ipProto === 6) tcp4From(d.ipSrc);
+    else if (d.l3 === L3.IPV6 && d.ipProto === 6) {
       if (anyAt(vips6, out, d.l3Offset + 8)) summary.toClient.tcpFromVip++;
       else if (anyAt(podIps6, out, d.l3Offset + 8)) summary.toClient.tcpFromPodIp++;
     }
