@@ -10,6 +10,7 @@ import type { NbLoadBalancer, NbLogicalSwitchPort, NorthboundDb, NorthdProfile }
 import { lint, lintAnnouncement, type Diagnostic } from './lint.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { ClusterSpec } from './scenario.js';
+import { DEFAULT_SCENARIO_FILE } from './default-scenario.js';
 
 /** A placed pod. */
 export interface PodState {
@@ -372,7 +373,7 @@ function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undef
       });
     }
   }
-  const fromUser = deployments.filter((d) => d.source.file !== '<default scenario>');
+  const fromUser = deployments.filter((d) => d.source.file !== DEFAULT_SCENARIO_FILE);
   if (fromUser.length) {
     notes.push({ code: 'PODS_FROM_DEPLOYMENTS', severity: 'info', object: fromUser.map(ref).join(', '), field: 'spec.replicas', message: `no Pod objects given: vippath made ${pods.length} pod(s) from the Deployment(s) (${pods.map((p) => `${p.name} ${p.ip} on ${p.node}`).join(', ')}), addressed as Kube-OVN's IPAM would`, consequence: 'The pods, their addresses and nodes are vippath\'s guess: give the Pods (kubectl get pods -o yaml, or a snapshot) to simulate the real ones.', ...at(fromUser[0]!) });
   }

@@ -19,6 +19,7 @@
 export * from './manifests.js';
 export * from './lint.js';
 export * from './scenario.js';
+export { DEFAULT_SCENARIO_FILE } from './default-scenario.js';
 export * from './derive.js';
 export * from './pods.js';
 export type { StageName, TraceStep, BridgeTrace, BridgeRuleHit, OvnFlowHit, EmittedFrame, TraceLine, TimelineEvent } from './outputs.js';

@@ -7,6 +7,7 @@ import { advertisementsForService, compileConfig, parseIp, cidrContains, type Ci
 import { isLoadBalancerService, type IgnoredObject, type K8sObject } from './manifests.js';
 import type { PodState } from './derive.js';
 import type { ClusterSpec } from './scenario.js';
+import { DEFAULT_SCENARIO_FILE } from './default-scenario.js';
 
 /** One finding. */
 export interface Diagnostic {
@@ -203,7 +204,7 @@ export function lintAnnouncement(objects: K8sObject[], cluster: ClusterSpec, pod
   const add = (o: K8sObject | undefined, d: Omit<Diagnostic, 'object' | 'source'> & { object?: string }): void => {
     out.push({ ...d, object: d.object ?? (o ? ref(o) : '-'), ...(o ? { source: { file: o.source.file, line: o.source.line } } : {}) });
   };
-  const user = objects.some((o) => o.source.file !== '<default scenario>');
+  const user = objects.some((o) => o.source.file !== DEFAULT_SCENARIO_FILE);
   if (user && !objects.some((o) => o.kind === 'Node') && !objects.some((o) => o.kind === 'Cluster' && (o.spec as { nodes?: unknown } | undefined)?.nodes !== undefined)) {
     add(undefined, { code: 'NO_NODES', severity: 'warning', object: 'Node', field: '-', message: `no Node objects (and no Cluster spec.nodes): vippath simulates ${cluster.nodes.map((n) => n.name).join(', ')}`, consequence: 'Placement, elections and flows are on invented nodes: give the Nodes (kubectl get nodes -o yaml, or a snapshot) to simulate yours.' });
   }

@@ -57,7 +57,7 @@ export const DEFAULT_CLUSTER: ClusterSpec = {
   client: { ip: '10.180.204.100', mac: '52:54:00:aa:00:64' },
 };
 
-/** The default scenario's objects (default-scenario.ts: its YAML, and the objects loading it makes). */
+/** The default scenario's objects (default-scenario.yaml, kept parsed in default-scenario.ts by scripts/default-scenario.mjs). */
 export function defaultObjects(): K8sObject[] {
   // Fresh objects each call, as loading the YAML made them (callers may change theirs).
   return structuredClone(DEFAULT_OBJECTS) as K8sObject[];

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { clusterFrom, defaultObjects, derive, ignoredFindings, loadManifests, loadSnapshot, MANIFEST_LIMITS, ManifestLimitError, statusJson, withDefaults, writeSnapshot, type ClusterSpec, type Diagnostic, type K8sObject } from '@vippath/cluster';
+import { clusterFrom, DEFAULT_SCENARIO_FILE, defaultObjects, derive, ignoredFindings, loadManifests, loadSnapshot, MANIFEST_LIMITS, ManifestLimitError, statusJson, withDefaults, writeSnapshot, type ClusterSpec, type Diagnostic, type K8sObject } from '@vippath/cluster';
 import { formatFlow, parseFlows } from '@vippath/openflow';
 import { parseArgs, shown, UsageError, type Command } from '../io.js';
 
@@ -69,7 +69,7 @@ function loadObjects(files: ScenarioFiles | string[]): { objects: K8sObject[]; f
   }
   if (!(files as ScenarioFiles).defaults) return { objects: user, findings };
   const objects = withDefaults(user);
-  const filled = objects.filter((o) => o.source.file === '<default scenario>');
+  const filled = objects.filter((o) => o.source.file === DEFAULT_SCENARIO_FILE);
   if (filled.length) findings.push({ code: 'DEFAULTS_MIXED_IN', severity: 'info', object: filled.map((o) => `${o.kind}/${o.metadata.name}`).join(', '), field: '-', message: `--defaults: ${filled.length} object(s) of kinds your manifests leave out come from the built-in default scenario`, consequence: 'These objects are vippath\'s example, not your cluster\'s.' });
   return { objects, findings };
 }
