@@ -108,6 +108,8 @@ interface Port {
   tag?: number;
   /** Port security entries: MAC (as 2 words), IPv4s, IPv6s (4 words each). */
   ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[]; lla: Uint32Array }[];
+  /** The root segment a frame entering here was served by last (a hint, checked as {@link MfInstr.next} is). */
+  root: MfSegment | undefined;
 }
 
 interface Group {
@@ -398,7 +400,7 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined) };
+      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
@@ -2027,11 +2029,11 @@ export class LflowExecutor {
         if (count < 3 || (t.conns !== undefined && !t.conns.admit())) {
           // Not yet, or a full store declined it: three more sightings before it asks again.
           seen[si] = tag | (count < 3 ? count : 0);
-          this.enter(0, w, true);
+          this.enterRoot(w);
           return this.finish();
         }
       } else if (t.conns !== undefined && !t.conns.admit()) {
-        this.enter(0, w, true);
+        this.enterRoot(w);
         return this.finish();
       }
       // The key is the words as the frame starts (the walk writes over them): kept only if the decode's key, which
@@ -2045,7 +2047,7 @@ export class LflowExecutor {
       this.connSteps = 0;
       this.connSegsN = 0;
       this.connPortSeen = false;
-      this.enter(0, w, true);
+      this.enterRoot(w);
       this.connRec = false;
       if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
       // A walk not kept comes three more times before it is recorded again (without the flags: every time).
@@ -2053,7 +2055,7 @@ export class LflowExecutor {
       return this.finish();
     }
     // The words were loaded from the frame just now (runFrame), the shadow with them.
-    this.enter(0, w, true);
+    this.enterRoot(w);
     return this.finish();
   }
 
@@ -2584,8 +2586,68 @@ export class LflowExecutor {
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
   private enter(cont: number, w: Uint32Array, synced = false): void {
+    this.runSegment(this.mega!, this.lookupSegment(this.mega!, cont, w), cont, w, synced);
+  }
+
+  /**
+   * {@link enter} at the root for a frame that came in by the kept port record (runFrame's): the segment that served
+   * the port's last frame if it matches (checked as {@link enterNext} checks its hint), else a lookup, whose answer
+   * becomes the port's hint. The root's words are the frame's (loaded just now: in step with it).
+   */
+  private enterRoot(w: Uint32Array): void {
     const t = this.mega!;
-    const seg = this.lookupSegment(t, cont, w);
+    const port = this.lastInportRecord!;
+    const n = port.root;
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w)) {
+      this.runSegment(t, n, 0, w, true);
+      return;
+    }
+    const seg = this.lookupSegment(t, 0, w);
+    if (seg !== undefined) port.root = seg;
+    this.runSegment(t, seg, 0, w, true);
+  }
+
+  /**
+   * {@link enter} after a cached ct op `o`: the segment that followed it last ({@link MfInstr.next}) if it matches,
+   * else a lookup, whose answer becomes the hint. The hint is checked as a lookup checks a shape's last hit — every
+   * probe word, the learned state's versions — and must still be in the table (its epoch): what it saves is the
+   * search over the entry point's shapes and their ranking, not a compare (on http 98 % of the calls after a ct op
+   * are followed by the same segment as the last time; bench/README "The executor's segments per frame (session 17)").
+   */
+  private enterNext(o: MfInstr, w: Uint32Array, synced: boolean): void {
+    const t = this.mega!;
+    const n = o.next;
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w)) {
+      this.runSegment(t, n, o.cont, w, synced);
+      return;
+    }
+    const seg = this.lookupSegment(t, o.cont, w);
+    if (seg !== undefined) o.next = seg;
+    this.runSegment(t, seg, o.cont, w, synced);
+  }
+
+  /** Whether segment `n` matches the words `w` (the top of the pool) and its learned state is current. */
+  private hintHolds(n: MfSegment, w: Uint32Array): boolean {
+    const top = this.depth - 1;
+    const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
+    const p = n.probe;
+    const n3 = p.length;
+    let i = 0;
+    // As lookupSegment's compare of a shape's last hit (four triples a turn, the probe padded with always-equal ones).
+    while (
+      i < n3 &&
+      p[(i + 2) | 0] === (ws[p[i]!]! & p[(i + 1) | 0]!) &&
+      p[(i + 5) | 0] === (ws[p[(i + 3) | 0]!]! & p[(i + 4) | 0]!) &&
+      p[(i + 8) | 0] === (ws[p[(i + 6) | 0]!]! & p[(i + 7) | 0]!) &&
+      p[(i + 11) | 0] === (ws[p[(i + 9) | 0]!]! & p[(i + 10) | 0]!)
+    )
+      i = (i + 12) | 0;
+    const deps = n.deps;
+    return i === n3 && ((deps & MfDep.FDB) === 0 || n.fdbVersion === this.fdbVersion) && ((deps & MfDep.HAIRPIN) === 0 || n.hairpinVersion === this.hairpin.version);
+  }
+
+  /** Runs segment `seg` found for entry point `cont` on `w`, or the slow path, recorded, when none was. */
+  private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, synced: boolean): void {
     if (seg !== undefined) {
       seg.hits++;
       if (seg.ops[0]!.op === MfOp.SLOW) {
@@ -2641,7 +2703,7 @@ export class LflowExecutor {
           this.inEgress = o.inEgress;
           this.ctSynced(synced);
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
-          this.enter(o.cont, w, this.ctDone());
+          this.enterNext(o, w, this.ctDone());
           w = this.pool[this.depth - 1]!;
           break;
         case MfOp.OUT_INPLACE:
@@ -2655,7 +2717,7 @@ export class LflowExecutor {
           this.inEgress = o.inEgress;
           this.ctSynced(synced);
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
-          this.enter(o.cont, w, this.ctDone());
+          this.enterNext(o, w, this.ctDone());
           w = this.pool[this.depth - 1]!;
           break;
         case MfOp.SET_OUTPORT:
@@ -2714,7 +2776,7 @@ export class LflowExecutor {
           this.inEgress = o.inEgress;
           this.ctSynced(synced);
           this.ctSnatToVip(w, undefined);
-          this.enter(o.cont, w, this.ctDone());
+          this.enterNext(o, w, this.ctDone());
           w = this.pool[this.depth - 1]!;
           break;
       }
@@ -2799,6 +2861,7 @@ export class LflowExecutor {
           t.stats.entries--;
           t.stats.stale++;
           e.chain = e;
+          e.epoch = 0;
           if (sh.last === e) sh.last = undefined;
           return undefined;
         }
@@ -2891,11 +2954,13 @@ export class LflowExecutor {
         else shape.map.set(h, e.chain);
       } else prev.chain = e.chain;
       t.stats.entries--;
+      e.epoch = 0;
       if (shape.last === e) shape.last = undefined;
       break;
     }
     inPlaceEgress(r.ops);
-    const seg = new MfSegment(key, h, r.ops, r.deps, r.fdbVersion, r.hairpinVersion);
+    const seg = new MfSegment(shape.probeOf(key), key, h, r.ops, r.deps, r.fdbVersion, r.hairpinVersion);
+    seg.epoch = t.epoch;
     seg.chain = shape.map.get(h);
     shape.map.set(h, seg);
     t.stats.entries++;
@@ -3286,7 +3351,7 @@ class Recording {
 
 function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, inEgress = false, port?: unknown): MfInstr {
   // Every instruction has every property (one hidden class: the replay loop's property reads stay monomorphic).
-  return { op, action, word, lo, width, value, pipeline, table, cont, inEgress, port };
+  return { op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined };
 }
 
 /**

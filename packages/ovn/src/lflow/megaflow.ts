@@ -65,6 +65,12 @@ export interface MfInstr {
   inEgress: boolean;
   /** DELIVER's port (the executor's port record); CT_FORK's request plan. */
   port: unknown;
+  /**
+   * ct ops: the segment that last followed this call (a hint, OVS's recirculation looks each `recirc_id` up again):
+   * the next lookup compares its probe first, and takes it only when all of its words match and it is still in its
+   * table ({@link MfSegment.epoch}) with its learned-state versions current — the checks a lookup makes.
+   */
+  next: MfSegment | undefined;
 }
 
 /** Where a segment starts: the root (ingress table 0) or the point after a ct call. */
@@ -86,7 +92,17 @@ export class MfSegment {
   hits = 0;
   /** Whether a connection's replay may skip every instruction (the executor's judgement, made once): -1 not yet. */
   connOps = -1;
+  /**
+   * The {@link MegaflowTable.epoch} it was inserted in, 0 once removed from its shape: a hint ({@link MfInstr.next})
+   * naming it is followed only while this is the table's epoch.
+   */
+  epoch = 0;
   constructor(
+    /**
+     * Its key as its shape's probe is laid out ({@link MfShape.probe}: `[word, mask, value]` triples padded to a
+     * multiple of four): what a hint's check compares.
+     */
+    readonly probe: Int32Array,
     /** The masked words' values, signed (as {@link MfShape.masks}). */
     readonly key: Int32Array,
     readonly hash: number,
@@ -518,6 +534,12 @@ export class MfShape {
       this.probe[i * 3 + 1] = masks[i]!;
     }
   }
+  /** A probe laid out as {@link probe}, holding `key`'s values (a segment's own: {@link MfSegment.probe}). */
+  probeOf(key: Int32Array): Int32Array {
+    const p = this.probe.slice();
+    for (let i = 0; i < key.length; i++) p[i * 3 + 2] = key[i]!;
+    return p;
+  }
   /** Makes `e` (a segment of this shape) the last found. */
   setLast(e: MfSegment): void {
     this.last = e;
@@ -560,6 +582,9 @@ export interface MegaflowStats {
   connEvictions: number;
 }
 
+/** The last epoch given to a table ({@link MegaflowTable.epoch}). */
+let epochs = 0;
+
 /** One chassis' cache: per entry point, its shapes. */
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
@@ -572,10 +597,17 @@ export class MegaflowTable {
    * reason). The http workload's frames repeat a key at most twice — recording those cost more than replays saved.
    */
   connSeen: Int32Array | undefined;
+  /**
+   * Moved by each {@link clear}: segments of an earlier epoch are no longer in the table ({@link MfSegment.epoch}).
+   * Drawn from one counter for all tables, so that an epoch names one table too (an executor's tables, one per
+   * chassis, share its port records and their hints).
+   */
+  epoch = ++epochs;
   constructor(readonly maxEntries: number, readonly connSlots = CONN_SLOTS) {}
 
   clear(): void {
     this.points.length = 0;
+    this.epoch = ++epochs;
     this.stats.entries = 0;
     this.clearConns();
   }
