@@ -9,7 +9,7 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, plainTcp4, pseudoHeaderSumV6, readIPv4, sumWords, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readPlainTcp4Segment, readIPv4, sumWords, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { AddressPortTable } from './lru.js';
@@ -393,28 +393,10 @@ export class PodHost {
   private handle(frame: Uint8Array, now: number): void {
     const d = this.d;
     this.ignoredCode = undefined;
-    const l3 = plainTcp4(frame, frame.length);
-    if (l3 !== 0) {
-      // IPv4 + TCP at fixed offsets (what the datapath hands a pod, nearly always): only the fields the TCP answer
-      // reads are set — decodePlainTcp4 writes all thirty-odd of a DecodedFrame, the most of a segment's decode.
-      const l4 = l3 + 20;
-      const total = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
-      const hl = (frame[l4 + 12]! >> 4) << 2;
-      d.l3 = L3.IPV4;
-      d.l3Offset = l3;
-      d.l3End = l3 + total;
-      d.ipSrc = readIPv4(frame, l3 + 12);
-      d.ipDst = readIPv4(frame, l3 + 16);
-      d.ipProto = 6;
-      d.ipFragment = false;
-      d.srcPort = (frame[l4]! << 8) | frame[l4 + 1]!;
-      d.dstPort = (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
-      d.tcpSeq = readIPv4(frame, l4 + 4);
-      d.tcpAck = readIPv4(frame, l4 + 8);
-      d.tcpFlags = ((frame[l4 + 12]! & 1) << 8) | frame[l4 + 13]!;
-      d.payloadOffset = l4 + hl;
-      d.payloadLength = total - 20 - hl;
-    } else if (this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
+    // IPv4 + TCP at fixed offsets (what the datapath hands a pod, nearly always): wire's subset read sets what the TCP
+    // answer below reads (PLAIN_TCP4_SEGMENT_FIELDS), not all thirty-odd fields; the ARP, IPv6 and ICMP paths, which
+    // read others, only ever see a full decode.
+    if (readPlainTcp4Segment(frame, frame.length, d) === 0 && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6, parseIPv4 } from './addresses.js';
-import { decodePlainTcp4, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3 } from './decoder.js';
+import { decodePlainTcp4, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
 import { buildFrame, parseFrame } from './frame.js';
 import { MalformedFrameError } from './errors.js';
 import * as A from './arbitraries.test-helpers.js';
@@ -212,5 +212,102 @@ describe('decodePlainTcp4', () => {
     f[46] = 0x40;
     expect(new FrameDecoder().decode(f, new DecodedFrame())).not.toBe(0);
     expect(decodePlainTcp4(f, f.length, new DecodedFrame())).toBe(false);
+  });
+});
+
+describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
+  // A record whose every field holds a value no decode gives, so a field a subset read leaves alone is seen as such.
+  const sentinel = (): DecodedFrame => {
+    const d = new DecodedFrame();
+    const rec = d as unknown as Record<string, unknown>;
+    for (const k of Object.keys(d)) {
+      const v = rec[k];
+      if (typeof v === 'number') rec[k] = -777;
+      else if (typeof v === 'boolean') rec[k] = true;
+      else if (v instanceof Uint16Array) v.fill(0xabcd);
+    }
+    return d;
+  };
+  const snapshot = (d: DecodedFrame) => ({ ...d, vlanTpid: Array.from(d.vlanTpid), vlanTci: Array.from(d.vlanTci) });
+  const reads = [
+    { name: 'readPlainTcp4Addresses', read: readPlainTcp4Addresses, status: DecodeStatus.PLAIN_TCP4_ADDRESSES, fields: PLAIN_TCP4_ADDRESS_FIELDS as readonly string[] },
+    { name: 'readPlainTcp4Segment', read: readPlainTcp4Segment, status: DecodeStatus.PLAIN_TCP4_SEGMENT, fields: PLAIN_TCP4_SEGMENT_FIELDS as readonly string[] },
+  ];
+
+  // Frames of every kind: the plain layout with one byte of its first 60 overwritten or cut short (options,
+  // fragments, other protocols, bad lengths), IPv4 headers with options, fragment fields and any protocol behind 0–2
+  // tags of any TPID, and the general frame arbitrary (ARP, UDP, ICMP, IPv6, NDP); each maybe truncated.
+  const plainArb = fc
+    .record({
+      tagged: fc.boolean(),
+      payload: fc.uint8Array({ maxLength: 40 }),
+      tcp: A.tcpArb,
+      poke: fc.option(fc.tuple(fc.integer({ min: 12, max: 59 }), fc.integer({ min: 0, max: 255 }))),
+    })
+    .map((c) => {
+      const f = buildFrame({ dst: '52:54:00:00:00:01', src: '52:54:00:00:00:02', ...(c.tagged ? { vlans: [341] } : {}), ipv4: { src: '10.181.0.7', dst: '10.180.204.252' }, tcp: c.tcp });
+      if (c.poke && c.poke[0] < f.length) f[c.poke[0]] = c.poke[1];
+      return f;
+    });
+  const ipArb = fc
+    .record({
+      vlans: fc.array(fc.oneof(fc.integer({ min: 0, max: 4095 }), A.vlanTagArb), { maxLength: 2 }),
+      ip: A.ipv4Arb_,
+      tcpProto: fc.boolean(),
+      tcp: A.tcpArb,
+    })
+    .map((c) => {
+      const { payloadLength: _, ...ip } = c.ip;
+      return buildFrame({ dst: '52:54:00:00:00:01', src: '52:54:00:00:00:02', vlans: c.vlans, ipv4: c.tcpProto ? { ...ip, protocol: 6 } : ip, tcp: c.tcp });
+    });
+  const frameArb = fc.tuple(fc.oneof(plainArb, ipArb, A.frameSpecArb.map(buildFrame)), fc.option(fc.integer({ min: 0, max: 120 })));
+
+  it('set exactly their fields, as decode() sets them, and decline what plainTcp4 declines (seed printed)', () => {
+    const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? 20261203);
+    let accepted = 0;
+    let declined = 0;
+    fc.assert(
+      fc.property(frameArb, ([f, cut]) => {
+        const length = cut === null ? f.length : Math.min(f.length, cut);
+        const general = new DecodedFrame();
+        new FrameDecoder().decode(f, general, length);
+        const l3 = plainTcp4(f, length);
+        if (l3 === 0) declined++;
+        else accepted++;
+        for (const { read, status, fields } of reads) {
+          const out = sentinel();
+          const before = snapshot(out);
+          expect(read(f, length, out)).toBe(l3);
+          const after = snapshot(out) as Record<string, unknown>;
+          if (l3 === 0) {
+            expect(after).toEqual(before);
+            continue;
+          }
+          expect(general.status).toBe(DecodeStatus.OK);
+          expect(l3).toBe(general.l3Offset);
+          const g = snapshot(general) as Record<string, unknown>;
+          // Each field of the subset holds decode()'s value; every other one is untouched; status names the subset.
+          const want: Record<string, unknown> = { ...before, status };
+          for (const k of fields) want[k] = g[k];
+          expect(after).toEqual(want);
+        }
+      }),
+      { seed, numRuns: 3000 },
+    );
+    console.log(`readPlainTcp4Addresses/Segment: seed ${seed}, 3000 frames, ${accepted} accepted, ${declined} declined`);
+    // Both sides must be well represented, or the property compares little.
+    expect(accepted).toBeGreaterThan(300);
+    expect(declined).toBeGreaterThan(300);
+  });
+
+  it('leave a record that a full decode\'s readers refuse, until a full decode', () => {
+    const f = buildFrame({ dst: '52:54:00:00:00:01', src: '52:54:00:00:00:02', vlans: [341], ipv4: { src: '10.181.0.7', dst: '10.180.204.252' }, tcp: { srcPort: 40000, dstPort: 80, seq: 5, ack: 6, flags: 0x18, payload: new Uint8Array(3) } });
+    const d = new DecodedFrame();
+    expect(readPlainTcp4Segment(f, f.length, d)).toBe(18);
+    expect(d.status).not.toBe(DecodeStatus.OK);
+    expect(d.errorLayer).toBeUndefined();
+    expect(d.vlanCount).toBe(0);
+    expect(new FrameDecoder().decode(f, d)).toBe(DecodeStatus.OK);
+    expect(d.vlanCount).toBe(1);
   });
 });

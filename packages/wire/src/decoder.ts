@@ -17,8 +17,18 @@ export const L3 = { NONE: 0, ARP: 1, IPV4: 2, IPV6: 3, OTHER: 4 } as const;
 // cell and check it; a module's plain const folds (the same change as in @vippath/ovn's conntrack engine).
 const readIPv4 = readIPv4Import;
 const L3_ = L3;
-/** Decoding outcome. */
-export const DecodeStatus = { OK: 0, MALFORMED: 1 } as const;
+/**
+ * Decoding outcome, and which of a {@link DecodedFrame}'s fields hold the frame's values: `OK` all of them
+ * ({@link FrameDecoder.decode}, {@link decodePlainTcp4}); `MALFORMED` those of the layers before the bad one;
+ * `PLAIN_TCP4_ADDRESSES` and `PLAIN_TCP4_SEGMENT` only the subset a fixed-offset read filled ({@link readPlainTcp4Addresses},
+ * {@link readPlainTcp4Segment}; the fields are listed in {@link PLAIN_TCP4_ADDRESS_FIELDS} and
+ * {@link PLAIN_TCP4_SEGMENT_FIELDS}) — every other field still holds an earlier frame's value. A reader that needs the
+ * whole decode checks `status === OK`, as the decoder's readers already do: a subset read is never taken for one.
+ */
+export const DecodeStatus = { OK: 0, MALFORMED: 1, PLAIN_TCP4_ADDRESSES: 2, PLAIN_TCP4_SEGMENT: 3 } as const;
+// Plain consts for the subset reads (as L3_ above).
+const ADDRESSES_STATUS = DecodeStatus.PLAIN_TCP4_ADDRESSES;
+const SEGMENT_STATUS = DecodeStatus.PLAIN_TCP4_SEGMENT;
 
 /** Reasons a frame is malformed, as numbers for the hot path; {@link DECODE_ERROR_TEXT} explains them. */
 export const DecodeError = {
@@ -74,6 +84,7 @@ const ERROR_LAYER: readonly Layer[] = [
 /**
  * Everything the decoder learns about one frame, as numbers. Reuse one instance for many frames.
  * Fields of layers the frame does not have are left at their reset values (0, or -1 for offsets).
+ * `status` ({@link DecodeStatus}) says which fields the last fill wrote: after a subset read only that subset's.
  */
 export class DecodedFrame {
   /** {@link DecodeStatus}. */
@@ -138,7 +149,7 @@ export class DecodedFrame {
 
   /** The layer named by the error code (for messages). */
   get errorLayer(): Layer | undefined {
-    if (this.status === DecodeStatus.OK) return undefined;
+    if (this.status !== DecodeStatus.MALFORMED) return undefined;
     if (this.error === DecodeError.ICMP_SHORT && this.l3 === L3.IPV6) return 'icmpv6';
     return ERROR_LAYER[this.error];
   }
@@ -152,10 +163,6 @@ export class DecodedFrame {
   }
 }
 
-/**
- * Decodes frames into a {@link DecodedFrame}. Stateless apart from a scratch walk record; one instance
- * can decode any number of frames.
- */
 /**
  * Whether the frame has the layout {@link decodePlainTcp4} decodes: its IPv4 header's offset (14 untagged, 18
  * behind one 802.1Q tag), 0 when not. For a caller that needs only the answer, not the fields. The frame may
@@ -228,6 +235,76 @@ export function decodePlainTcp4(buf: Uint8Array, length: number, out: DecodedFra
   return true;
 }
 
+/**
+ * The fields {@link readPlainTcp4Addresses} sets (status {@link DecodeStatus}.PLAIN_TCP4_ADDRESSES): both IPv4
+ * addresses, the protocol, where the segment lies, and the destination port — what a pseudo-header checksum
+ * (completeOffloadChecksum) and a lookup keyed on the destination (the cluster's flow cache) read. Not the source
+ * port: its two loads and store cost more than the one reader of this subset needs (bench/README "A subset decode owned
+ * by wire (session 17)").
+ */
+export const PLAIN_TCP4_ADDRESS_FIELDS = ['l3', 'l3Offset', 'ipSrc', 'ipDst', 'ipProto', 'l4Offset', 'l4Length', 'dstPort'] as const satisfies readonly (keyof DecodedFrame)[];
+/**
+ * The fields {@link readPlainTcp4Segment} sets (status {@link DecodeStatus}.PLAIN_TCP4_SEGMENT): the addresses'
+ * ({@link PLAIN_TCP4_ADDRESS_FIELDS}), the source port, and the TCP header's numbers and payload — what a TCP endpoint
+ * answering the segment reads.
+ */
+export const PLAIN_TCP4_SEGMENT_FIELDS = [...PLAIN_TCP4_ADDRESS_FIELDS, 'srcPort', 'tcpSeq', 'tcpAck', 'tcpFlags', 'payloadOffset', 'payloadLength'] as const satisfies readonly (keyof DecodedFrame)[];
+
+// The address subset's fields of a frame whose IPv4 header is at `l3` (plainAt's answer), `total` its total length.
+function addressesAt(buf: Uint8Array, l3: number, total: number, out: DecodedFrame): void {
+  const l4 = l3 + 20;
+  out.l3 = L3_.IPV4;
+  out.l3Offset = l3;
+  out.ipSrc = readIPv4(buf, l3 + 12);
+  out.ipDst = readIPv4(buf, l3 + 16);
+  out.ipProto = 6;
+  out.l4Offset = l4;
+  out.l4Length = total - 20;
+  out.dstPort = (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
+}
+
+/**
+ * A subset of {@link decodePlainTcp4}: for a frame of its layout ({@link plainTcp4}'s checks), only the fields in
+ * {@link PLAIN_TCP4_ADDRESS_FIELDS}, each the value decode() gives, and `status` = PLAIN_TCP4_ADDRESSES; returns the IPv4
+ * header's offset (14 or 18). Any other frame: 0, `out` untouched. For a hot path that reads only these of most
+ * frames and decodes in full (status OK) before reading anything else — writing all thirty-odd fields costs more
+ * than the few it reads (bench/README "A subset decode owned by wire (session 17)").
+ */
+export function readPlainTcp4Addresses(buf: Uint8Array, length: number, out: DecodedFrame): number {
+  const l3 = plainAt(buf, length);
+  if (l3 === 0) return 0;
+  out.status = ADDRESSES_STATUS;
+  addressesAt(buf, l3, (buf[l3 + 2]! << 8) | buf[l3 + 3]!, out);
+  return l3;
+}
+
+/**
+ * {@link readPlainTcp4Addresses} and the TCP header's numbers and payload: the fields in
+ * {@link PLAIN_TCP4_SEGMENT_FIELDS}, each the value decode() gives, and `status` = PLAIN_TCP4_SEGMENT; returns the
+ * IPv4 header's offset (14 or 18), or 0 with `out` untouched for a frame not of {@link plainTcp4}'s layout. What a
+ * TCP endpoint (the cluster's pods) reads to answer a segment.
+ */
+export function readPlainTcp4Segment(buf: Uint8Array, length: number, out: DecodedFrame): number {
+  const l3 = plainAt(buf, length);
+  if (l3 === 0) return 0;
+  const total = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
+  const l4 = l3 + 20;
+  const hl = (buf[l4 + 12]! >> 4) << 2;
+  out.status = SEGMENT_STATUS;
+  addressesAt(buf, l3, total, out);
+  out.srcPort = (buf[l4]! << 8) | buf[l4 + 1]!;
+  out.tcpSeq = readIPv4(buf, l4 + 4);
+  out.tcpAck = readIPv4(buf, l4 + 8);
+  out.tcpFlags = ((buf[l4 + 12]! & 1) << 8) | buf[l4 + 13]!;
+  out.payloadOffset = l4 + hl;
+  out.payloadLength = total - 20 - hl;
+  return l3;
+}
+
+/**
+ * Decodes frames into a {@link DecodedFrame}. Stateless apart from a scratch walk record; one instance
+ * can decode any number of frames.
+ */
 export class FrameDecoder {
   private readonly walk: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
 
