@@ -117,19 +117,26 @@ function hashBytes(buf: Uint8Array, n: number): number {
 
 /** Whether a wild way-in entry's key (`k[0, kn)`, the source MAC's words 0) is `w[0, n)` with those words zeroed. */
 function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean {
-  if (kn !== n) return false;
-  for (let i = 0; i < SRC_HI; i++) if (k[i] !== w[i]) return false;
-  for (let i = SRC_LO + 1; i < n; i++) if (k[i] !== w[i]) return false;
-  return true;
+  // Two words a turn (as sameWords): TurboFan checks both arrays once a turn.
+  if (kn !== n || k[0] !== w[0] || k[1] !== w[1]) return false;
+  let i = SRC_LO + 1;
+  for (; i + 1 < n; i += 2) if (k[i] !== w[i] || k[i + 1] !== w[i + 1]) return false;
+  return i >= n || k[i] === w[i];
 }
+
+/** Whether the host stores a word's low byte first (an Int32Array then holds a DataView's little-endian words as they are). */
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Mixed into the hash of a {@link BackEntry.wild} entry's key: never the slot of an exact key of the same words. */
 const WILD_MIX = 0x2545f491;
 
 function sameWords(a: Int32Array, w: Int32Array, n: number): boolean {
+  // Two words a turn: TurboFan reloads both arrays' maps, lengths and bases on every turn of a loop (bench/README,
+  // "The cluster's hops per frame (session 17)").
   if (a.length !== n) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== w[i]) return false;
-  return true;
+  let i = 0;
+  for (; i + 1 < n; i += 2) if (a[i] !== w[i] || a[i + 1] !== w[i + 1]) return false;
+  return i >= n || a[i] === w[i];
 }
 
 /** What the caches need of the simulation around them. */
@@ -300,6 +307,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   private arpHits = 0;
   private readonly scratch = new Uint8Array(65536 + 64);
   private readonly scratchView = new DataView(this.scratch.buffer);
+  private readonly scratch32 = new Int32Array(this.scratch.buffer);
   /** The last source array {@link copyIn} read, and a DataView of it. */
   private inArray: Uint8Array | undefined;
   private readonly emptyView = new DataView(new ArrayBuffer(0));
@@ -478,7 +486,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   }
 
   /**
-   * Copies `frame[offset, offset + length)` into {@link scratch} without a view of it: four bytes at a time through
+   * Copies `frame[offset, offset + length)` into {@link scratch} without a view of it: four bytes at a time read through
    * a DataView of the source made once per source array (a capture's chunk holds thousands of frames). A byte
    * loop cost 2 % of http; set() needs a view per frame (≈ 100 bytes of garbage).
    */
@@ -488,9 +496,38 @@ export class PathCaches implements PathWatch, OutPathCache {
       src = this.inView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
       this.inArray = frame;
     }
-    const dst = this.scratchView;
     let i = 0;
-    for (; i + 4 <= length; i += 4) dst.setInt32(i, src.getInt32(offset + i, true), true);
+    if (HOST_LE) {
+      // Thirty-two bytes a turn, read before any is written, into an Int32Array of the scratch (aligned): TurboFan
+      // checks a DataView (map, detached buffer, length, base) at every turn of a loop and again after every store
+      // through it — ≈ 36 instructions a word at four bytes a turn, ≈ 23 here (bench/README, "The cluster's hops
+      // per frame (session 17)"). The words read little-endian are stored in the host's order, the same.
+      const dst = this.scratch32;
+      for (; i + 32 <= length; i += 32) {
+        const o = offset + i;
+        const a = src.getInt32(o, true);
+        const b = src.getInt32(o + 4, true);
+        const c = src.getInt32(o + 8, true);
+        const d = src.getInt32(o + 12, true);
+        const e = src.getInt32(o + 16, true);
+        const f = src.getInt32(o + 20, true);
+        const g = src.getInt32(o + 24, true);
+        const h = src.getInt32(o + 28, true);
+        const k = i >> 2;
+        dst[k] = a;
+        dst[k + 1] = b;
+        dst[k + 2] = c;
+        dst[k + 3] = d;
+        dst[k + 4] = e;
+        dst[k + 5] = f;
+        dst[k + 6] = g;
+        dst[k + 7] = h;
+      }
+      for (; i + 4 <= length; i += 4) dst[i >> 2] = src.getInt32(offset + i, true);
+    } else {
+      const dst = this.scratchView;
+      for (; i + 4 <= length; i += 4) dst.setInt32(i, src.getInt32(offset + i, true), true);
+    }
     const buf = this.scratch;
     for (; i < length; i++) buf[i] = frame[offset + i]!;
     // Not kept past the reader's use of it: a frame ending in its last 2 KiB (a capture's last records, a chunk's
@@ -729,20 +766,34 @@ export class PathCaches implements PathWatch, OutPathCache {
     // The addresses at the switch: the three words after the key — or, for a wild entry whose rules leave the
     // source alone, the destination from them and the frame's own source, moved over the tag first (from the
     // back: the two ranges overlap) before the destination is written over its first bytes.
+    // Written out, not looped (a typed-array loop costs ≈ 30 instructions a byte in TurboFan's code: bench/README,
+    // "The cluster's hops per frame (session 17)").
     const k = e.key;
-    let bytes = 12;
+    const j = e.keyLength;
+    const v0 = k[j]!;
+    const v1 = k[j + 1]!;
     if (e.keepSrc) {
-      for (let i = 5; i >= 0; i--) buf[10 + i] = buf[6 + i]!;
-      bytes = 6;
+      buf[15] = buf[11]!;
+      buf[14] = buf[10]!;
+      buf[13] = buf[9]!;
+      buf[12] = buf[8]!;
+      buf[11] = buf[7]!;
+      buf[10] = buf[6]!;
+    } else {
+      const v2 = k[j + 2]!;
+      sw[6] = v1 >>> 8;
+      sw[7] = v1;
+      sw[8] = v2 >>> 24;
+      sw[9] = v2 >>> 16;
+      sw[10] = v2 >>> 8;
+      sw[11] = v2;
     }
-    for (let i = 0, j = e.keyLength; i < bytes; i += 4, j++) {
-      const v = k[j]!;
-      sw[i] = v >>> 24;
-      sw[i + 1] = v >>> 16;
-      if (i + 2 >= bytes) break;
-      sw[i + 2] = v >>> 8;
-      sw[i + 3] = v;
-    }
+    sw[0] = v0 >>> 24;
+    sw[1] = v0 >>> 16;
+    sw[2] = v0 >>> 8;
+    sw[3] = v0;
+    sw[4] = v1 >>> 24;
+    sw[5] = v1 >>> 16;
     const p = e.prog;
     rec.credit(p.stageDelta, p.edgeIds, p.edgeDelta);
     // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
@@ -926,7 +977,19 @@ export class PathCaches implements PathWatch, OutPathCache {
       // front of the tag. The answer is the switch's long-lived output buffer: its views by length are kept.
       const tagged = rec.transient ? rec.buffer(len + 4) : new Uint8Array(len + 4);
       tagged.set(rec.viewOf(frame, len), 4);
-      for (let i = 0; i < 12; i++) tagged[i] = frame[i]!;
+      // Written out: a loop of twelve costs ≈ 300 instructions in TurboFan's code (see hit).
+      tagged[0] = frame[0]!;
+      tagged[1] = frame[1]!;
+      tagged[2] = frame[2]!;
+      tagged[3] = frame[3]!;
+      tagged[4] = frame[4]!;
+      tagged[5] = frame[5]!;
+      tagged[6] = frame[6]!;
+      tagged[7] = frame[7]!;
+      tagged[8] = frame[8]!;
+      tagged[9] = frame[9]!;
+      tagged[10] = frame[10]!;
+      tagged[11] = frame[11]!;
       tagged[12] = 0x81;
       tagged[13] = 0;
       tagged[14] = (dp.vlan >> 8) & 0xff;

@@ -428,8 +428,14 @@ export class FlowCache {
   }
 
   static hashWords(w: Int32Array, n: number): number {
+    // Two words a turn, the even one's multiplier then the odd one's (TurboFan checks the array once a turn).
     let h = 0x9e3779b9;
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ w[i]!, i & 1 ? 0xc2b2ae35 : 0x85ebca6b);
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      h = Math.imul(h ^ w[i]!, 0x85ebca6b);
+      h = Math.imul(h ^ w[i + 1]!, 0xc2b2ae35);
+    }
+    if (i < n) h = Math.imul(h ^ w[i]!, 0x85ebca6b);
     return (h ^ (h >>> 15)) & 0x3fffffff;
   }
 
@@ -439,8 +445,9 @@ export class FlowCache {
     if (e === undefined) return undefined;
     const k = e.key;
     if (e.keyLength !== n) return undefined;
-    for (let i = 0; i < n; i++) if (k[i] !== w[i]) return undefined;
-    return e;
+    let i = 0;
+    for (; i + 1 < n; i += 2) if (k[i] !== w[i] || k[i + 1] !== w[i + 1]) return undefined;
+    return i >= n || k[i] === w[i] ? e : undefined;
   }
 
   set(hash: number, entry: CacheEntry): void {

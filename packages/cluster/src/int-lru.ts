@@ -26,6 +26,17 @@ export class IntLruTable<V> {
   private free: Int32Array;
   private freeCount = 0;
   private count = 0;
+  /**
+   * The positions two keys were last found at, the later first (-1: none): valid while nothing leaves the index or
+   * rebuilds it (a removal shifts the positions after it back; an insertion moves none). A wire's table is asked
+   * about the same two MACs frame after frame — the clients' gateway on the way in, the answers' source on the way
+   * back — and a found key then costs a comparison instead of its hash and probe (bench/README, "The cluster's hops
+   * per frame (session 17)").
+   */
+  private seenKey0 = -1;
+  private seenAt0 = -1;
+  private seenKey1 = -1;
+  private seenAt1 = -1;
   /** Entries forgotten to make room. */
   evictions = 0;
 
@@ -51,7 +62,19 @@ export class IntLruTable<V> {
     this.free = free;
     for (let s = this.values.length; s < slots; s++) this.values.push(undefined);
     this.index.resize(slots);
+    this.forgetSeen();
     for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) this.index.insert(s, this.keys[s]!);
+  }
+
+  private forgetSeen(): void {
+    this.seenKey0 = -1;
+    this.seenKey1 = -1;
+  }
+
+  /** Empties index position `i` (the positions after it may move). */
+  private removeAt(i: number): void {
+    this.index.remove(i);
+    this.forgetSeen();
   }
 
   get size(): number {
@@ -60,7 +83,16 @@ export class IntLruTable<V> {
 
   /** The index position holding `key`'s slot, or -1. */
   private find(key: number): number {
-    return this.index.find(key, this.keys);
+    if (key === this.seenKey0) return this.seenAt0;
+    if (key === this.seenKey1) return this.seenAt1;
+    const i = this.index.find(key, this.keys);
+    if (i >= 0) {
+      this.seenKey1 = this.seenKey0;
+      this.seenAt1 = this.seenAt0;
+      this.seenKey0 = key;
+      this.seenAt0 = i;
+    }
+    return i;
   }
 
   get(key: number): V | undefined {
@@ -114,7 +146,7 @@ export class IntLruTable<V> {
       // The evicted entry's slot carries the new one.
       s = this.order.oldest;
       this.order.unlink(s);
-      this.index.remove(this.find(this.keys[s]!));
+      this.removeAt(this.find(this.keys[s]!));
       this.evictions++;
     } else {
       if (this.freeCount === 0 && this.fresh === this.keys.length) this.grow();
@@ -131,7 +163,7 @@ export class IntLruTable<V> {
     const i = this.find(key);
     if (i < 0) return;
     const s = this.index.slot(i);
-    this.index.remove(i);
+    this.removeAt(i);
     this.release(s);
   }
 
@@ -141,7 +173,7 @@ export class IntLruTable<V> {
     for (let s = this.order.oldest; s !== EMPTY; ) {
       const next = this.order.newer[s]!;
       if (drop(this.values[s]!)) {
-        this.index.remove(this.find(this.keys[s]!));
+        this.removeAt(this.find(this.keys[s]!));
         this.release(s);
         n++;
       }
@@ -152,6 +184,7 @@ export class IntLruTable<V> {
 
   clear(): void {
     this.index.clear();
+    this.forgetSeen();
     this.values.fill(undefined);
     this.fresh = 0;
     this.freeCount = 0;
