@@ -630,3 +630,74 @@ describe('OvsConntrack: OVS details', () => {
   });
 });
 
+
+/*
+ * The lookup's word compares (lookupKey's chain walk, the original key's check of a reply node, hinted's, the miss
+ * memo): each word of a key must count, which the other tests do not all show — keys that differ in one word only
+ * rarely share a bucket, a connection whose two keys are equal nowhere else appears, and a remembered miss is only
+ * wrong for a key it was not.
+ */
+describe('OvsConntrack: lookups compare every word of a key', () => {
+  it('a connection whose two keys are equal is found as original, by the walk and by a hint to its reply node', () => {
+    const r = new Runner();
+    // Source and destination equal, ports equal: the reply key (reversed) is the original key.
+    const self = frame({ src: C, dst: C, proto: 'udp', sport: 5000, dport: 5000 });
+    expect(r.run(self, { commit: true })).toBe(NEW | TRK);
+    // Found as original (OVS compares the original key first): a second packet of the original direction is new, not a reply.
+    expect(r.run(self, {})).toBe(NEW | TRK);
+    expect(r.ct.foundNode % 2).toBe(0);
+    // A hint to the reply node: the node's key is the packet's, so it is taken, and answers as original as the walk does.
+    r.hint = [r.ct.foundNode + 1, r.ct.foundGen, r.ct.epoch];
+    expect(r.run(self, {})).toBe(NEW | TRK);
+    expect(r.ct.foundNode % 2).toBe(0);
+    r.hint = undefined;
+    // A reply node whose original key differs in one word is the reply.
+    const other = frame({ src: C, dst: C, proto: 'udp', sport: 5001, dport: 5000 });
+    expect(r.run(other, { commit: true })).toBe(NEW | TRK);
+    const back = frame({ src: C, dst: C, proto: 'udp', sport: 5000, dport: 5001 });
+    expect(r.run(back, {})).toBe(EST | RPL | TRK);
+    r.hint = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+    expect(r.run(back, {})).toBe(EST | RPL | TRK);
+  });
+
+  it('a remembered miss answers only its own key: the key with its ports or its addresses swapped is still found', () => {
+    const r = new Runner();
+    const out = frame({ src: C, dst: V, proto: 'udp', sport: 2000, dport: 1000 });
+    const back = frame({ src: V, dst: C, proto: 'udp', sport: 1000, dport: 2000 });
+    expect(r.run(out, { commit: true, mark: [7, 0xff] })).toBe(NEW | TRK);
+    // Misses (nothing committed after them), each the reply key with two words swapped.
+    for (const miss of [frame({ src: V, dst: C, proto: 'udp', sport: 2000, dport: 1000 }), frame({ src: C, dst: V, proto: 'udp', sport: 1000, dport: 2000 })]) {
+      expect(r.run(miss, {})).toBe(NEW | TRK);
+      expect(r.res.mark).toBe(0);
+      expect(r.run(back, {})).toBe(EST | RPL | TRK);
+      expect(r.res.mark).toBe(7);
+    }
+  });
+
+  it('a key that differs from a node of its chain in one word only is not that node', () => {
+    // 200 connections in 1 024 buckets: about one lookup in five shares a bucket with a node differing in one word.
+    const N = 200;
+    const variants: [string, (i: number) => { f: Uint8Array; zone: number }][] = [
+      ['destination', (i) => ({ f: frame({ src: C, dst: `10.2.${i >> 8}.${i & 255}`, proto: 'udp', sport: 5000, dport: 53 }), zone: 1 })],
+      ['source', (i) => ({ f: frame({ src: `10.2.${i >> 8}.${i & 255}`, dst: V, proto: 'udp', sport: 5000, dport: 53 }), zone: 1 })],
+      ['source port', (i) => ({ f: frame({ src: C, dst: V, proto: 'udp', sport: 1024 + i, dport: 53 }), zone: 1 })],
+      ['destination port', (i) => ({ f: frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 1024 + i }), zone: 1 })],
+      ['zone', (i) => ({ f: frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 }), zone: 1 + i })],
+    ];
+    for (const [word, make] of variants) {
+      const r = new Runner({ initialCapacity: 256 });
+      for (let i = 0; i < N; i++) {
+        const { f, zone } = make(i);
+        expect(r.run(f, { zone, commit: true, mark: [7, 0xff] }), word).toBe(NEW | TRK);
+      }
+      let found = 0;
+      for (let i = N; i < 2 * N; i++) {
+        const { f, zone } = make(i);
+        r.run(f, { zone });
+        if (r.res.mark !== 0) found++;
+      }
+      expect(found, word).toBe(0);
+      expect(r.ct.size, word).toBe(N);
+    }
+  });
+});

@@ -974,14 +974,14 @@ export class OvsConntrack implements ConntrackEngine {
     if (base >= keys.length || keys[base + R_GEN] !== this.hintInGen) return -1;
     const b = base + (n & 1) * REV;
     const meta = ck[K_META]!;
-    if (keys[b + K_META] !== meta || keys[b + K_SL4] !== ck[K_SL4] || keys[b + K_DL4] !== ck[K_DL4] || keys[b + K_SRC] !== ck[K_SRC] || keys[b + K_DST] !== ck[K_DST]) return -1;
+    const src = ck[K_SRC]!;
+    const dst = ck[K_DST]!;
+    const sl4 = ck[K_SL4]!;
+    const dl4 = ck[K_DL4]!;
+    if (keys[b + K_META] !== meta || keys[b + K_SL4] !== sl4 || keys[b + K_DL4] !== dl4 || keys[b + K_SRC] !== src || keys[b + K_DST] !== dst) return -1;
     if ((meta & V6_BIT && !this.v6Equal(n, ck)) || now >= this.recF[(base + R_EXP) >> 1]!) return -1;
-    if (n & 1) {
-      let j = 0;
-      while (j < KW && keys[base + j] === ck[j]) j++;
-      if (j === KW && (!(meta & V6_BIT) || this.v6Equal(n - 1, ck))) return n - 1;
-    }
-    return n;
+    // As lookupKey: a reply node whose record's original key is the key answers as the original.
+    return n & 1 && keys[base + K_SRC] === src && this.originalIs(n, ck) ? n - 1 : n;
   }
 
   /**
@@ -1016,8 +1016,14 @@ export class OvsConntrack implements ConntrackEngine {
     }
     const n = this.lookupKey(ck, now, this.ckHash, this.likelyNew);
     if (n < 0) {
-      const w = meta & V6_BIT ? W : KW;
-      for (let i = 0; i < w; i++) mk[i] = ck[i]!;
+      // Five stores, not a loop: TurboFan repeats both arrays' map checks, lengths and bases each turn (≈ 22
+      // instructions a word in its code; bench/README, sessions 16 and 17).
+      mk[K_SRC] = ck[K_SRC]!;
+      mk[K_DST] = ck[K_DST]!;
+      mk[K_SL4] = ck[K_SL4]!;
+      mk[K_DL4] = ck[K_DL4]!;
+      mk[K_META] = meta;
+      if (meta & V6_BIT) for (let i = KW; i < W; i++) mk[i] = ck[i]!;
       this.missHash = this.ckHash;
       this.missVersion = this.version;
       this.missNow = now;
@@ -1051,7 +1057,12 @@ export class OvsConntrack implements ConntrackEngine {
   private storeKey(n: number, k: Uint32Array): void {
     const keys = this.keys;
     const b = (n >> 1) * R + (n & 1) * REV;
-    for (let i = 0; i < KW; i++) keys[b + i] = k[i]!;
+    // Unrolled, as lookupCk's memo.
+    keys[b + K_SRC] = k[K_SRC]!;
+    keys[b + K_DST] = k[K_DST]!;
+    keys[b + K_SL4] = k[K_SL4]!;
+    keys[b + K_DL4] = k[K_DL4]!;
+    keys[b + K_META] = k[K_META]!;
     if (k[K_META]! & V6_BIT) {
       const v = (this.v6keys ??= new Uint32Array(this.allocated * 2 * V6W));
       const o = n * V6W;
@@ -2112,21 +2123,39 @@ export class OvsConntrack implements ConntrackEngine {
     const dst = k[K_DST]!;
     const sl4 = k[K_SL4]!;
     const dl4 = k[K_DL4]!;
-    for (let n = this.buckets[bk]!; n >= 0; n = links[n * 2 + 1]!) {
-      const base = (n >> 1) * R;
-      const b = base + (n & 1) * REV;
-      if (miss && links[n * 2] !== h) continue;
-      if (keys[b + K_META] !== meta || keys[b + K_SL4] !== sl4 || keys[b + K_DL4] !== dl4 || keys[b + K_SRC] !== src || keys[b + K_DST] !== dst) continue;
+    // A strict test of the flag once: `miss` as a condition in the loop was a full ToBoolean each turn (the callers
+    // pass a field), and `| 0` makes the index sums plain int32 adds (no overflow checks: bench/README, session 16).
+    const byHash = miss === true;
+    for (let n = this.buckets[bk]!; n >= 0; n = links[(n * 2 + 1) | 0]!) {
+      const base = ((n >> 1) * R) | 0;
+      const b = (base + (n & 1) * REV) | 0;
+      if (byHash && links[(n * 2) | 0] !== h) continue;
+      if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sl4 || keys[(b + K_DL4) | 0] !== dl4 || keys[(b + K_SRC) | 0] !== src || keys[(b + K_DST) | 0] !== dst) continue;
       if ((meta & V6_BIT && !this.v6Equal(n, k)) || now >= this.recF[(base + R_EXP) >> 1]!) continue;
-      // OVS compares the original key first: a connection whose two keys are equal matches as original.
-      if (n & 1) {
-        let j = 0;
-        while (j < KW && keys[base + j] === k[j]) j++;
-        if (j === KW && (!(meta & V6_BIT) || this.v6Equal(n - 1, k))) return n - 1;
-      }
-      return n;
+      // OVS compares the original key first: a connection whose two keys are equal matches as original. The first
+      // word differs but where the connection's two ends share an address (a hairpin); the rest is compared apart,
+      // keeping this function under TurboFan's inlining limit (460 bytes of bytecode) for lookupCk.
+      return n & 1 && keys[(base + K_SRC) | 0] === src && this.originalIs(n, k) ? n - 1 : n;
     }
     return -1;
+  }
+
+  /**
+   * Whether reply node `n`'s record holds the key `k` as its original key too (lookupKey's and hinted's check).
+   * Unrolled: a loop over the KW words was ≈ 22 instructions a word in TurboFan's code (bench/README, session 17).
+   */
+  private originalIs(n: number, k: Uint32Array): boolean {
+    const keys = this.keys;
+    const base = (n >> 1) * R;
+    const meta = k[K_META]!;
+    return (
+      keys[base + K_SRC] === k[K_SRC] &&
+      keys[base + K_DST] === k[K_DST] &&
+      keys[base + K_SL4] === k[K_SL4] &&
+      keys[base + K_DL4] === k[K_DL4] &&
+      keys[base + K_META] === meta &&
+      (!(meta & V6_BIT) || this.v6Equal(n - 1, k))
+    );
   }
 
   /** Whether node `n`'s IPv6 words are the key `k`'s. */
