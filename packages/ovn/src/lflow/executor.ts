@@ -2630,20 +2630,8 @@ export class LflowExecutor {
   private hintHolds(n: MfSegment, w: Uint32Array): boolean {
     const top = this.depth - 1;
     const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
-    const p = n.probe;
-    const n3 = p.length;
-    let i = 0;
-    // As lookupSegment's compare of a shape's last hit (four triples a turn, the probe padded with always-equal ones).
-    while (
-      i < n3 &&
-      p[(i + 2) | 0] === (ws[p[i]!]! & p[(i + 1) | 0]!) &&
-      p[(i + 5) | 0] === (ws[p[(i + 3) | 0]!]! & p[(i + 4) | 0]!) &&
-      p[(i + 8) | 0] === (ws[p[(i + 6) | 0]!]! & p[(i + 7) | 0]!) &&
-      p[(i + 11) | 0] === (ws[p[(i + 9) | 0]!]! & p[(i + 10) | 0]!)
-    )
-      i = (i + 12) | 0;
     const deps = n.deps;
-    return i === n3 && ((deps & MfDep.FDB) === 0 || n.fdbVersion === this.fdbVersion) && ((deps & MfDep.HAIRPIN) === 0 || n.hairpinVersion === this.hairpin.version);
+    return probeHolds(n.probe, ws) && ((deps & MfDep.FDB) === 0 || n.fdbVersion === this.fdbVersion) && ((deps & MfDep.HAIRPIN) === 0 || n.hairpinVersion === this.hairpin.version);
   }
 
   /** Runs segment `seg` found for entry point `cont` on `w`, or the slow path, recorded, when none was. */
@@ -2814,22 +2802,7 @@ export class LflowExecutor {
     for (let s = 0; s < shapes.length; s++) {
       const sh = shapes[s]!;
       if (sh.last === undefined) continue;
-      const p = sh.probe;
-      const n3 = p.length;
-      let i = 0;
-      // Four triples a turn (the probe holds a multiple of four): TurboFan (node 20) repeats both typed arrays' map
-      // checks, length and base loads on every turn of a loop (its stack check ends what it knows) — one triple a turn
-      // was ≈ 43 instructions a word compared; the `| 0` indices are int32 adds without overflow checks. A miss still
-      // stops at its first word (bench/README "The segment cache's lookup in V8's code (session 16)").
-      while (
-        i < n3 &&
-        p[(i + 2) | 0] === (ws[p[i]!]! & p[(i + 1) | 0]!) &&
-        p[(i + 5) | 0] === (ws[p[(i + 3) | 0]!]! & p[(i + 4) | 0]!) &&
-        p[(i + 8) | 0] === (ws[p[(i + 6) | 0]!]! & p[(i + 7) | 0]!) &&
-        p[(i + 11) | 0] === (ws[p[(i + 9) | 0]!]! & p[(i + 10) | 0]!)
-      )
-        i = (i + 12) | 0;
-      if (i === n3 && ((sh.lastDeps & MfDep.FDB) === 0 || sh.lastFdb === this.fdbVersion) && ((sh.lastDeps & MfDep.HAIRPIN) === 0 || sh.lastHairpin === this.hairpin.version)) {
+      if (probeHolds(sh.probe, ws) && ((sh.lastDeps & MfDep.FDB) === 0 || sh.lastFdb === this.fdbVersion) && ((sh.lastDeps & MfDep.HAIRPIN) === 0 || sh.lastHairpin === this.hairpin.version)) {
         this.ranked(shapes, s);
         return sh.last;
       }
@@ -3257,6 +3230,28 @@ const CT_WORDS: readonly number[] = [
   W.CT_STATE, W.CT_MARK, W.CT_LABEL, W.CT_LABEL + 1, W.CT_LABEL + 2, W.CT_LABEL + 3, W.CT_NW_DST, W.CT_IPV6_DST, W.CT_IPV6_DST + 1, W.CT_IPV6_DST + 2,
   W.CT_IPV6_DST + 3, W.CT_TP_DST, W.CT_NW_SRC, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 1, W.CT_IPV6_SRC + 2, W.CT_IPV6_SRC + 3, W.CT_TP_SRC, W.CT_NW_PROTO,
 ];
+/**
+ * Whether the words `ws` match probe `p` ({@link MfShape.probe}'s layout: `[word, mask, value]` triples, padded with
+ * always-equal `[0, 0, 0]` to a multiple of four): a shape's last hit and a segment hint are checked by it. Four
+ * triples a turn: TurboFan (node 20) repeats both typed arrays' map checks, length and base loads on every turn of a
+ * loop (its stack check ends what it knows) — one triple a turn was ≈ 43 instructions a word compared; the `| 0`
+ * indices are int32 adds without overflow checks. A miss still stops at its first word (bench/README "The segment
+ * cache's lookup in V8's code (session 16)"). Small enough to be inlined where it is called.
+ */
+function probeHolds(p: Int32Array, ws: Int32Array): boolean {
+  const n3 = p.length;
+  let i = 0;
+  while (
+    i < n3 &&
+    p[(i + 2) | 0] === (ws[p[i]!]! & p[(i + 1) | 0]!) &&
+    p[(i + 5) | 0] === (ws[p[(i + 3) | 0]!]! & p[(i + 4) | 0]!) &&
+    p[(i + 8) | 0] === (ws[p[(i + 6) | 0]!]! & p[(i + 7) | 0]!) &&
+    p[(i + 11) | 0] === (ws[p[(i + 9) | 0]!]! & p[(i + 10) | 0]!)
+  )
+    i = (i + 12) | 0;
+  return i === n3;
+}
+
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
