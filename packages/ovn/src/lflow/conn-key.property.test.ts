@@ -16,7 +16,8 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
 import { LflowExecutor } from './executor.js';
-import type { LogicalFlow, SouthboundState } from './types.js';
+import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
+import type { SouthboundState } from './types.js';
 
 const SEED_ENV = process.env.VIPPATH_CONNKEY_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261216;
@@ -44,11 +45,7 @@ type Field = (typeof FIELDS)[number][0];
 type Variant = Record<Field, boolean>;
 
 function southbound(): SouthboundState {
-  let n = 0;
-  const flows: LogicalFlow[] = [];
-  const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
-    flows.push({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
-  };
+  const { flows, add } = flowList();
   // A call in the inport's zone and one in the outport's (as the switch's stateful stages): the server's answer
   // meets the connection each committed, and the client's frames after it are established in both.
   add('ingress', 0, 0, '1', 'ct_lb_mark;');
@@ -63,18 +60,7 @@ function southbound(): SouthboundState {
   add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
   add('egress', 1, 0, '1', 'next;');
   add('egress', 2, 0, '1', 'output;');
-  const port = (name: string, key: number, mac: string): SouthboundState['portBindings'][number] => ({ logicalPort: name, type: '', mac: [mac], portSecurity: [], tunnelKey: key, chassis: 'node1', options: {}, datapath: 'ls' });
-  return {
-    datapaths: [{ name: 'ls', tunnelKey: 1 }],
-    flows: new Map([['ls', flows]]),
-    portBindings: [port('p1', 2, '00:00:00:00:00:01 10.0.1.1'), port('p2', 3, '00:00:00:00:00:02 10.0.0.2'), port('p4', 5, '00:00:00:00:00:05 10.0.1.5')],
-    multicastGroups: [],
-    loadBalancers: [],
-    fdb: [],
-    options: {},
-    addressSets: new Map(),
-    portGroups: new Map(),
-  };
+  return oneSwitch(flows, [vif('p1', 2, '00:00:00:00:00:01 10.0.1.1'), vif('p2', 3, '00:00:00:00:00:02 10.0.0.2'), vif('p4', 5, '00:00:00:00:00:05 10.0.1.5')]);
 }
 
 /** The client's frame of variant `v`, or (`answer`) the server's answer to it: addresses and ports swapped, from p2. */

@@ -19,7 +19,8 @@ import { buildFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
 import { LflowExecutor } from './executor.js';
 import { mixHash } from './megaflow.js';
-import type { LogicalFlow, SouthboundState } from './types.js';
+import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
+import type { SouthboundState } from './types.js';
 
 const SEED_ENV = process.env.VIPPATH_REPLAY_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261211;
@@ -27,11 +28,7 @@ const RUNS = Number(process.env.VIPPATH_REPLAY_RUNS ?? 200);
 
 /** `readsFlags`: one more flow, which sends a client's PSH|ACK to p2 whatever its translation (keys keep the flags). */
 function southbound(readsFlags = false): SouthboundState {
-  let n = 0;
-  const flows: LogicalFlow[] = [];
-  const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
-    flows.push({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
-  };
+  const { flows, add } = flowList();
   // ct_lb_mark without backends: the existing connection's NAT, in the inport's zone (reg13).
   add('ingress', 0, 0, '1', 'ct_lb_mark;');
   add('ingress', 1, 20, 'ct.new && ip.ttl == 7', 'ct_lb_mark(backends=10.0.0.70:80);');
@@ -56,21 +53,12 @@ function southbound(readsFlags = false): SouthboundState {
   add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
   add('egress', 1, 0, '1', 'next;');
   add('egress', 2, 0, '1', 'output;');
-  return {
-    datapaths: [{ name: 'ls', tunnelKey: 1 }],
-    flows: new Map([['ls', flows]]),
-    portBindings: [
-      { logicalPort: 'p1', type: '', mac: ['00:00:00:00:00:01 10.0.1.1'], portSecurity: [], tunnelKey: 2, chassis: 'node1', options: {}, datapath: 'ls' },
-      { logicalPort: 'p2', type: '', mac: ['00:00:00:00:00:02 10.0.0.2'], portSecurity: [], tunnelKey: 3, chassis: 'node1', options: {}, datapath: 'ls' },
-      { logicalPort: 'p3', type: '', mac: ['00:00:00:00:00:03 10.0.0.70', '00:00:00:00:00:04 10.0.0.71'], portSecurity: [], tunnelKey: 4, chassis: 'node1', options: {}, datapath: 'ls' },
-    ],
-    multicastGroups: [],
-    loadBalancers: [],
-    fdb: [],
-    options: {},
-    addressSets: new Map(),
-    portGroups: new Map(),
-  };
+  return oneSwitch(flows, [
+    vif('p1', 2, '00:00:00:00:00:01 10.0.1.1'),
+    vif('p2', 3, '00:00:00:00:00:02 10.0.0.2'),
+    vif('p3', 4, '00:00:00:00:00:03 10.0.0.70', '00:00:00:00:00:04 10.0.0.71'),
+  ]);
+
 }
 
 interface Pkt {

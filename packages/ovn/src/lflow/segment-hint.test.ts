@@ -9,7 +9,8 @@ import { buildFrame, type DecodedFrame, type FrameSpec } from '@vippath/wire';
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { MfOp, type MegaflowTable, type MfSegment } from './megaflow.js';
-import type { LogicalFlow, SouthboundState } from './types.js';
+import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
+import type { SouthboundState } from './types.js';
 
 const P1 = { mac: '00:00:00:00:00:01', ip: '10.0.0.1' };
 
@@ -24,22 +25,13 @@ function fdbSwitch(): SouthboundState {
     [3, 10, 'outport == "none"', 'drop;'],
     [3, 0, '1', 'output;'],
   ];
-  let n = 0;
-  const mk = (pipeline: 'ingress' | 'egress') => ([table, priority, match, actions]: [number, number, string, string]): LogicalFlow => ({ pipeline, table, stage: `t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
-  return {
-    datapaths: [{ name: 'ls', tunnelKey: 1 }],
-    flows: new Map([['ls', [...ingress.map(mk('ingress')), mk('egress')([0, 0, '1', 'output;'])]]]),
-    portBindings: [
-      { logicalPort: 'ln', type: 'localnet', mac: ['unknown'], portSecurity: [], tunnelKey: 1, options: { network_name: 'provider' }, datapath: 'ls' },
-      { logicalPort: 'p1', type: '', mac: [`${P1.mac} ${P1.ip}`], portSecurity: [], tunnelKey: 2, chassis: 'node1', options: {}, datapath: 'ls' },
-    ],
-    multicastGroups: [],
-    loadBalancers: [],
-    fdb: [],
-    options: {},
-    addressSets: new Map(),
-    portGroups: new Map(),
-  };
+  const { flows, add } = flowList();
+  for (const [table, priority, match, actions] of ingress) add('ingress', table, priority, match, actions);
+  add('egress', 0, 0, '1', 'output;');
+  return oneSwitch(flows, [
+    { logicalPort: 'ln', type: 'localnet', mac: ['unknown'], portSecurity: [], tunnelKey: 1, options: { network_name: 'provider' }, datapath: 'ls' },
+    vif('p1', 2, `${P1.mac} ${P1.ip}`),
+  ]);
 }
 
 /** Answers every ct() with the state it is given (changed between frames by the test). */
