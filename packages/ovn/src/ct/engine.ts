@@ -586,9 +586,9 @@ export class OvsConntrack implements ConntrackEngine {
     const state0 = res.state !== 0 && res.zone !== zone ? 0 : res.state;
     if (state0 & NAT_BITS) return false;
     const keys = this.keys;
-    const base = (n >> 1) * R;
-    if (base >= keys.length || keys[base + R_GEN] !== gen) return false;
-    if (this.recB[(base + R_BYTES) * 4 + B_L4] !== CtL4.TCP) return false;
+    const base = ((n >> 1) * R) | 0;
+    if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
+    if (this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP) return false;
     const same = this.samePacket(frame, d, res);
     const l4 = d.l4Offset;
     let src: number;
@@ -610,8 +610,8 @@ export class OvsConntrack implements ConntrackEngine {
       dp = read16(frame, l4 + 2);
     }
     const meta = zone | (6 << 16);
-    const b = base + (n & 1) * REV;
-    if (keys[b + K_META] !== meta || keys[b + K_SL4] !== sp || keys[b + K_DL4] !== dp || keys[b + K_SRC] !== src || keys[b + K_DST] !== dst) return false;
+    const b = (base + (n & 1) * REV) | 0;
+    if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
     if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
     const flags = read16(frame, l4 + 12) & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
@@ -619,7 +619,7 @@ export class OvsConntrack implements ConntrackEngine {
     if (!same && this.validate && !this.tcp4SumsOk(frame, d, l4)) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
-    if (n & 1 && keys[base + K_META] === meta && keys[base + K_SL4] === sp && keys[base + K_DL4] === dp && keys[base + K_SRC] === src && keys[base + K_DST] === dst) node = n - 1;
+    if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
 
     // Taken: from here on, what execute does.
     this.lastNow = now;
@@ -1307,21 +1307,21 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   private readMarkLabel(e: number, res: CtResult): void {
-    res.mark = this.keys[e * R + R_MARK]!;
+    res.mark = this.keys[(e * R + R_MARK) | 0]!;
     const out = res.label;
-    if ((this.recB[(e * R + R_BYTES) * 4 + B_FLAGS]! & F_LABEL) === 0) {
+    if ((this.recB[((e * R + R_BYTES) * 4 + B_FLAGS) | 0]! & F_LABEL) === 0) {
       out[0] = 0;
       out[1] = 0;
       out[2] = 0;
       out[3] = 0;
       return;
     }
-    const l = e * 4;
+    const l = (e * 4) | 0;
     const labels = this.labels;
     out[0] = labels[l]!;
-    out[1] = labels[l + 1]!;
-    out[2] = labels[l + 2]!;
-    out[3] = labels[l + 3]!;
+    out[1] = labels[(l + 1) | 0]!;
+    out[2] = labels[(l + 2) | 0]!;
+    out[3] = labels[(l + 3) | 0]!;
   }
 
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
@@ -1344,8 +1344,8 @@ export class OvsConntrack implements ConntrackEngine {
       return;
     }
     const k = e >= 0 ? this.keys : this.ck;
-    const o = e >= 0 ? e * R : 0;
-    const meta = k[o + K_META]!;
+    const o = e >= 0 ? (e * R) | 0 : 0;
+    const meta = k[(o + K_META) | 0]!;
     const v6 = (meta & V6_BIT) !== 0;
     const proto = (meta >>> 16) & 0xff;
     res.hasOriginal = true;
@@ -1360,7 +1360,7 @@ export class OvsConntrack implements ConntrackEngine {
       const s = this.metaSrc32!;
       const t = this.metaDst32!;
       s[0] = hostOrder(k[o + K_SRC]!);
-      t[0] = hostOrder(k[o + K_DST]!);
+      t[0] = hostOrder(k[(o + K_DST) | 0]!);
       s[1] = 0;
       s[2] = 0;
       s[3] = 0;
@@ -1375,17 +1375,17 @@ export class OvsConntrack implements ConntrackEngine {
         t[i] = 0;
       }
       write32(s, 0, k[o + K_SRC]!);
-      write32(t, 0, k[o + K_DST]!);
+      write32(t, 0, k[(o + K_DST) | 0]!);
       this.viewMeta(res);
     }
     res.originalProto = proto;
     if ((proto === 1 && !v6) || (proto === 58 && v6)) {
       // OVS puts the ICMP type and code where the ports go.
-      res.originalSrcPort = (k[o + K_SL4]! >>> 8) & 0xff;
-      res.originalDstPort = k[o + K_SL4]! & 0xff;
+      res.originalSrcPort = (k[(o + K_SL4) | 0]! >>> 8) & 0xff;
+      res.originalDstPort = k[(o + K_SL4) | 0]! & 0xff;
     } else {
-      res.originalSrcPort = k[o + K_SL4]! & 0xffff;
-      res.originalDstPort = k[o + K_DL4]! & 0xffff;
+      res.originalSrcPort = k[(o + K_SL4) | 0]! & 0xffff;
+      res.originalDstPort = k[(o + K_DL4) | 0]! & 0xffff;
     }
   }
 
