@@ -2526,7 +2526,7 @@ export class LflowExecutor {
   }
 
   /**
-   * The ct words callCt hands to conntrack (CT_WORDS), written out: bit 1 when one is not 0, bit 2 when one differs
+   * The ct words callCt hands to conntrack and writes back, written out: bit 1 when one is not 0, bit 2 when one differs
    * from what the previous call left (connCtAfter).
    */
   private connCtInput(w: Uint32Array): number {
