@@ -26,8 +26,11 @@ const SEED_ENV = process.env.VIPPATH_REPLAY_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261211;
 const RUNS = Number(process.env.VIPPATH_REPLAY_RUNS ?? 200);
 
-/** `readsFlags`: one more flow, which sends a client's PSH|ACK to p2 whatever its translation (keys keep the flags). */
-function southbound(readsFlags = false): SouthboundState {
+/**
+ * `readsFlags`: one more flow, which sends a client's PSH|ACK to p2 whatever its translation (keys keep the flags).
+ * `rewritesTtl`: one more flow, which sets an established connection's TTL 4 to 3 between the two calls.
+ */
+function southbound(readsFlags = false, rewritesTtl = false): SouthboundState {
   const { flows, add } = flowList();
   // ct_lb_mark without backends: the existing connection's NAT, in the inport's zone (reg13).
   add('ingress', 0, 0, '1', 'ct_lb_mark;');
@@ -37,6 +40,7 @@ function southbound(readsFlags = false): SouthboundState {
   add('ingress', 1, 5, 'ct.est && ip.ttl == 9', 'ct_commit { ct_mark = 5; }; next;');
   add('ingress', 1, 5, 'ct.est && ip.ttl == 8', 'ct_commit { ct_mark = 0; ct_label.label = 3; }; next;');
   add('ingress', 1, 5, 'ct.est && ip.ttl == 6', 'ct_commit { ct_mark = 0; ct_label.label = 0; }; next;');
+  if (rewritesTtl) add('ingress', 1, 5, 'ct.est && ip.ttl == 4', 'ip.ttl = 3; next;');
   add('ingress', 1, 0, '1', 'next;');
   if (readsFlags) add('ingress', 2, 25, 'inport == "p1" && tcp.flags == 0x18', 'outport = "p2"; output;');
   add('ingress', 2, 20, 'inport == "p1" && ct_mark == 5', 'outport = "p3"; output;');
@@ -136,8 +140,8 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
  */
-function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
-  const sb = southbound(readsFlags);
+function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns, rewritesTtl = false): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
+  const sb = southbound(readsFlags, rewritesTtl);
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
@@ -229,6 +233,15 @@ describe('connection replay: a call that found the node its step names', () => {
     );
     // The handshake's ACKs and the PSH|ACKs, four of each: the third recorded, the fourth replayed.
     expect(psh.connHits).toBe(2);
+  });
+
+  it('does not record a walk that rewrites a header word other than the Ethernet addresses before a call', () => {
+    // The TTL (a word connHeadersKept compares: the replay writes only the Ethernet addresses) set between the
+    // ingress and the egress call: the TTL-64 frames' walk is kept and replayed (the handshake's last three ACKs and
+    // three more), the TTL-4 frames' never. A compare that missed the word keeps it (10 hits, 2 walks).
+    const client = (ttl: number, times: number): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl, nat: 0 }, times });
+    const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(4, 4), client(64, 3), client(4, 3)], undefined, false, undefined, true);
+    expect(s).toMatchObject({ connHits: 5, connEntries: 1 });
   });
 
   it('replays a connection\'s frames of any flags on one walk where no flow reads them, and takes it again when conntrack closes the connection', () => {
