@@ -11,6 +11,11 @@
  * the same packets: outputs (ports, bytes), drops and the conntrack table must be equal after every packet. Leaving
  * the mark and label out of the shortcut's compare, or the generation or the epoch out of its condition, fails here.
  *
+ * Recording's guards have their own cases: connHeadersKept (a walk may write no header word but the Ethernet
+ * addresses) — flows writing the addresses and ports the frame holds, where a walk kept over the write outputs other
+ * bytes; connCtInput (a call's ct words are all 0 or the previous call's outcome) — flows writing ct words, which
+ * OVN's parser refuses and this one takes.
+ *
  * Seeds: 20261211 unless VIPPATH_REPLAY_SEED gives one (`random`: a new one, printed); VIPPATH_REPLAY_RUNS (default 200).
  */
 import fc from 'fast-check';
@@ -28,9 +33,15 @@ const RUNS = Number(process.env.VIPPATH_REPLAY_RUNS ?? 200);
 
 /**
  * `readsFlags`: one more flow, which sends a client's PSH|ACK to p2 whatever its translation (keys keep the flags).
- * `rewritesTtl`: one more flow, which sets an established connection's TTL 4 to 3 between the two calls.
+ * `rewritesTtl`: flows that write a header word no frame byte follows here (storeFrame writes the addresses and
+ * ports, not these) between the two calls of an established connection's frames: TTL 4 to 3, TTL 11's DSCP, TTL
+ * 12's ECN. Only the replay's counts can tell a walk kept over them (its outputs are the uncached walk's anyway).
+ * `rewritesHeaders`: flows that write a header word the frame holds, so that a walk kept over the write outputs other
+ * bytes than the uncached walk: after the last call (the egress pipeline's output stage) TTL 33's IPv4 source,
+ * TTL 34's destination, TTL 35's TCP source port, TTL 36's destination port; between the calls (ingress, after the
+ * first) an established connection's TTL 37's TCP source port (the egress call then tracks another tuple).
  */
-function southbound(readsFlags = false, rewritesTtl = false): SouthboundState {
+function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = false): SouthboundState {
   const { flows, add } = flowList();
   // ct_lb_mark without backends: the existing connection's NAT, in the inport's zone (reg13).
   add('ingress', 0, 0, '1', 'ct_lb_mark;');
@@ -40,7 +51,12 @@ function southbound(readsFlags = false, rewritesTtl = false): SouthboundState {
   add('ingress', 1, 5, 'ct.est && ip.ttl == 9', 'ct_commit { ct_mark = 5; }; next;');
   add('ingress', 1, 5, 'ct.est && ip.ttl == 8', 'ct_commit { ct_mark = 0; ct_label.label = 3; }; next;');
   add('ingress', 1, 5, 'ct.est && ip.ttl == 6', 'ct_commit { ct_mark = 0; ct_label.label = 0; }; next;');
-  if (rewritesTtl) add('ingress', 1, 5, 'ct.est && ip.ttl == 4', 'ip.ttl = 3; next;');
+  if (rewritesTtl) {
+    add('ingress', 1, 5, 'ct.est && ip.ttl == 4', 'ip.ttl = 3; next;');
+    add('ingress', 1, 5, 'ct.est && ip.ttl == 11', 'ip.dscp = 10; next;');
+    add('ingress', 1, 5, 'ct.est && ip.ttl == 12', 'ip.ecn = 1; next;');
+  }
+  if (rewritesHeaders) add('ingress', 1, 5, 'ct.est && ip.ttl == 37', 'tcp.src = 41000; next;');
   add('ingress', 1, 0, '1', 'next;');
   if (readsFlags) add('ingress', 2, 25, 'inport == "p1" && tcp.flags == 0x18', 'outport = "p2"; output;');
   add('ingress', 2, 20, 'inport == "p1" && ct_mark == 5', 'outport = "p3"; output;');
@@ -56,6 +72,12 @@ function southbound(readsFlags = false, rewritesTtl = false): SouthboundState {
   add('egress', 0, 0, '1', 'ct_next;');
   add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
   add('egress', 1, 0, '1', 'next;');
+  if (rewritesHeaders) {
+    add('egress', 2, 10, 'ip.ttl == 33', 'ip4.src = 10.0.9.9; output;');
+    add('egress', 2, 10, 'ip.ttl == 34', 'ip4.dst = 10.0.9.8; output;');
+    add('egress', 2, 10, 'ip.ttl == 35', 'tcp.src = 4242; output;');
+    add('egress', 2, 10, 'ip.ttl == 36', 'tcp.dst = 8080; output;');
+  }
   add('egress', 2, 0, '1', 'output;');
   return oneSwitch(flows, [
     vif('p1', 2, '00:00:00:00:00:01 10.0.1.1'),
@@ -88,7 +110,9 @@ const SERVERS = [
  */
 type Step = { op: 'connect'; sport: number; nat: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush' } | { op: 'wait'; dt: number };
 const sport = fc.constantFrom(40000, 40001);
-const step: fc.Arbitrary<Step> = fc.oneof(
+const TTLS = [64, 64, 64, 9, 8, 6] as const;
+/** Steps whose segments carry one of `ttls` (the flows above choose by TTL). */
+const stepOf = (ttls: readonly number[]): fc.Arbitrary<Step> => fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('connect' as const), sport, nat: fc.nat(2) }) },
   {
     weight: 6,
@@ -100,7 +124,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         // ACK, PSH-ACK, FIN-ACK, RST, or any combination of the eight flags (a SYN among them remakes a closed
         // connection under its tuple; conntrack refuses the combinations no stack sends).
         flags: fc.oneof(fc.constantFrom(0x10, 0x10, 0x10, 0x18, 0x11, 0x04), fc.integer({ min: 0, max: 0xff })),
-        ttl: fc.constantFrom(64, 64, 64, 9, 8, 6),
+        ttl: fc.constantFrom(...ttls),
         nat: fc.nat(2),
       }),
       times: fc.constantFrom(1, 2, 4, 6),
@@ -109,6 +133,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('wait' as const), dt: fc.constantFrom(1, 1000, 40_000, 90_000_000) }) },
 );
+const step = stepOf(TTLS);
 
 /** The client's and the server's initial sequence numbers (uint32). */
 type Isns = readonly [client: number, server: number];
@@ -140,8 +165,8 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
  */
-function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns, rewritesTtl = false): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
-  const sb = southbound(readsFlags, rewritesTtl);
+function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns, rewritesTtl = false, rewritesHeaders = false): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
+  const sb = southbound(readsFlags, rewritesTtl, rewritesHeaders);
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
@@ -236,12 +261,108 @@ describe('connection replay: a call that found the node its step names', () => {
   });
 
   it('does not record a walk that rewrites a header word other than the Ethernet addresses before a call', () => {
-    // The TTL (a word connHeadersKept compares: the replay writes only the Ethernet addresses) set between the
-    // ingress and the egress call: the TTL-64 frames' walk is kept and replayed (the handshake's last three ACKs and
-    // three more), the TTL-4 frames' never. A compare that missed the word keeps it (10 hits, 2 walks).
+    // The TTL, DSCP and ECN (words connHeadersKept compares: the replay writes only the Ethernet addresses) set
+    // between the ingress and the egress call: the TTL-64 frames' walk is kept and replayed (the handshake's last
+    // three ACKs and three more), the others' never. A compare that missed the TTL's word keeps that walk (10 hits,
+    // 2 walks), the DSCP's or the ECN's alike. No frame byte follows these words here (storeFrame writes none of
+    // them), so the outputs cannot tell: the counts do.
     const client = (ttl: number, times: number): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl, nat: 0 }, times });
-    const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(4, 4), client(64, 3), client(4, 3)], undefined, false, undefined, true);
+    const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(4, 4), client(64, 3), client(4, 3), client(11, 4), client(12, 4)], undefined, false, undefined, true);
     expect(s).toMatchObject({ connHits: 5, connEntries: 1 });
+  });
+
+  it('outputs the header words a walk writes after or between its calls: no walk is replayed over them', () => {
+    // The addresses and ports the frame holds (storeFrame writes them): a walk kept over a write to one, with
+    // connHeadersKept missing its word, would be replayed with the frame's own bytes there — outputs the uncached
+    // walk never gives. Each TTL picks a word (southbound's rewritesHeaders); frames of both directions, on
+    // connections translated or not, whose walks would otherwise be kept (connect's ACKs and the TTL-64 ones are).
+    const ttls = [33, 34, 35, 36, 37];
+    const seq: Step[] = [];
+    for (const nat of [0, 1]) {
+      seq.push({ op: 'connect', sport: 40000 + nat, nat });
+      for (const ttl of [...ttls, 64]) {
+        seq.push({ op: 'send', pkt: { kind: 'client', sport: 40000 + nat, flags: 0x10, ttl, nat: 0 }, times: 3 });
+        seq.push({ op: 'send', pkt: { kind: 'server', sport: 40000 + nat, flags: 0x10, ttl, nat }, times: 3 });
+      }
+    }
+    const s = compare(seq, undefined, false, undefined, false, true);
+    // Replayed: the TTL-64 frames' and the handshakes' walks (the others are not kept).
+    expect(s.connHits).toBeGreaterThan(0);
+    let connHits = 0;
+    let connBreaks = 0;
+    fc.assert(
+      fc.property(fc.array(stepOf([64, 64, 9, 8, ...ttls]), { minLength: 1, maxLength: 40 }), (steps) => {
+        const r = compare(steps, undefined, false, undefined, false, true);
+        connHits += r.connHits;
+        connBreaks += r.connBreaks;
+      }),
+      { numRuns: Math.ceil(RUNS / 2), seed: SEED },
+    );
+    console.log(`conn-replay property, flows writing addresses and ports after or between the calls: ${Math.ceil(RUNS / 2)} runs, seed ${SEED}: ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
+    expect(connHits).toBeGreaterThan(RUNS / 2);
+  }, 180_000);
+
+  it('does not record a walk whose flows write a ct word before a call (flows OVN refuses, this parser takes)', () => {
+    // connCtInput: the replay hands a call either all-zero ct words or the previous call's outcome. In OVN's flows
+    // nothing else reaches a call — ct_state and the ct_nw_*/ct_tp_* fields are read-only (their OVS fields are not
+    // writable), ct_mark and ct_label writable only inside ct_commit's braces (logical-fields.c WR_CT_COMMIT), and a
+    // ct_commit is itself a call whose ct words a chassis clears after it (hideCt). This project's action parser does
+    // not enforce those scopes, so flows can write the words a field names: each write below, by TTL, between two calls
+    // in one zone (40 + i) or before the first call (70 + i). No walk of those TTLs may be kept — the TTL-64 frames'
+    // replays and breaks are as many with them as without — and what is replayed must give the uncached walk's
+    // outputs: ct_state = rpl|est|trk between the calls makes the second call's outcome carry the RPL bit (its zone is
+    // the first's), which routes the frame to p3; a replay that handed that call the first call's outcome instead
+    // takes the walk again with ct.rpl clear, to p2. (The other ct words — ct_nw_src, the IPv6 and ct_tp_src, the
+    // protocol — no field names here: only a call writes them.)
+    const writes = ['ct_state = 0x2a', 'ct_mark = 9', 'ct_label[0..31] = 9', 'ct_label[32..63] = 9', 'ct_label[64..95] = 9', 'ct_label[96..127] = 9', 'ct_nw_dst = 10.9.9.9', 'ct_tp_dst = 99'];
+    const sb = (): SouthboundState => {
+      const { flows, add } = flowList();
+      writes.forEach((a, i) => add('ingress', 0, 10, `ip4 && ip.ttl == ${70 + i}`, `${a}; next;`));
+      add('ingress', 0, 0, '1', 'next;');
+      add('ingress', 1, 0, '1', 'ct_next;');
+      add('ingress', 2, 10, 'ct.new', 'ct_commit; next;');
+      writes.forEach((a, i) => add('ingress', 2, 5, `ct.est && ip4 && ip.ttl == ${40 + i}`, `${a}; next;`));
+      add('ingress', 2, 0, '1', 'next;');
+      add('ingress', 3, 0, '1', 'ct_next;');
+      add('ingress', 4, 10, 'inport == "p1" && ct.rpl', 'outport = "p3"; output;');
+      add('ingress', 4, 5, 'inport == "p1"', 'outport = "p2"; output;');
+      add('ingress', 4, 0, '1', 'outport = "p1"; output;');
+      // An egress call too: a walk is kept only where the egress pipeline ends in one (the output then made in place).
+      add('egress', 0, 0, '1', 'ct_next;');
+      add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
+      add('egress', 1, 0, '1', 'next;');
+      add('egress', 2, 0, '1', 'output;');
+      return oneSwitch(flows, [vif('p1', 2, '00:00:00:00:00:01 10.0.1.1'), vif('p2', 3, '00:00:00:00:00:02 10.0.0.2'), vif('p3', 4, '00:00:00:00:00:03 10.0.0.3')]);
+    };
+    const run = (ttl?: number): { connHits: number; connBreaks: number } => {
+      const cta = new OvsConntrack();
+      const ctb = new OvsConntrack();
+      const a = new LflowExecutor(sb(), 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
+      const b = new LflowExecutor(sb(), 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
+      a.enableMegaflows({});
+      const send = (p: Pkt, times: number): void => {
+        const f = frameOf(p);
+        const inport = p.kind === 'client' ? 'p1' : 'p2';
+        for (let t = 0; t < times; t++) {
+          const x = view(a, cta, f, inport, 1000);
+          const y = view(b, ctb, f, inport, 1000);
+          if (x !== y) expect({ p, time: t, result: x }).toEqual({ p, time: t, result: y });
+        }
+      };
+      const client = (flags: number, ttl = 64): Pkt => ({ kind: 'client', sport: 40000, flags, ttl, nat: 0 });
+      send(client(0x02), 1);
+      send({ kind: 'server', sport: 40000, flags: 0x12, ttl: 64, nat: 0 }, 1);
+      send(client(0x10), 4);
+      if (ttl !== undefined) send(client(0x10, ttl), 4);
+      send(client(0x10), 2);
+      const s = a.megaflowStats();
+      return { connHits: s.connHits, connBreaks: s.connBreaks };
+    };
+    const base = run();
+    expect(base.connHits).toBeGreaterThan(0);
+    writes.forEach((a, i) => {
+      for (const ttl of [40 + i, 70 + i]) expect({ write: a, ttl, ...run(ttl) }).toEqual({ write: a, ttl, ...base });
+    });
   });
 
   it('replays a connection\'s frames of any flags on one walk where no flow reads them, and takes it again when conntrack closes the connection', () => {
