@@ -14,6 +14,7 @@ import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type O
 import { DROP_KEY, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS, BASE_WORDS_6, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, shape6, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
+import { copyWordsLe, copyWordsView, HOST_LE as COPY_LE } from './copy-in.js';
 import { ST_BRIDGE, ST_HOST, ST_METALLB, ST_VLAN, ST_WIRE } from './recorder.js';
 import type { InjectResult } from './recorder.js';
 
@@ -124,8 +125,8 @@ function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean 
   return i >= n || k[i] === w[i];
 }
 
-/** Whether the host stores a word's low byte first (an Int32Array then holds a DataView's little-endian words as they are). */
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** copy-in.ts's HOST_LE as this module's own constant: copyIn's test of it an imported binding cost ≈ 9 instructions a frame (session 18). */
+const HOST_LE = COPY_LE;
 
 /** Mixed into the hash of a {@link BackEntry.wild} entry's key: never the slot of an exact key of the same words. */
 const WILD_MIX = 0x2545f491;
@@ -496,38 +497,8 @@ export class PathCaches implements PathWatch, OutPathCache {
       src = this.inView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
       this.inArray = frame;
     }
-    let i = 0;
-    if (HOST_LE) {
-      // Thirty-two bytes a turn, read before any is written, into an Int32Array of the scratch (aligned): TurboFan
-      // checks a DataView (map, detached buffer, length, base) at every turn of a loop and again after every store
-      // through it — ≈ 36 instructions a word at four bytes a turn, ≈ 23 here (bench/README, "The cluster's hops
-      // per frame (session 17)"). The words read little-endian are stored in the host's order, the same.
-      const dst = this.scratch32;
-      for (; i + 32 <= length; i += 32) {
-        const o = offset + i;
-        const a = src.getInt32(o, true);
-        const b = src.getInt32(o + 4, true);
-        const c = src.getInt32(o + 8, true);
-        const d = src.getInt32(o + 12, true);
-        const e = src.getInt32(o + 16, true);
-        const f = src.getInt32(o + 20, true);
-        const g = src.getInt32(o + 24, true);
-        const h = src.getInt32(o + 28, true);
-        const k = i >> 2;
-        dst[k] = a;
-        dst[k + 1] = b;
-        dst[k + 2] = c;
-        dst[k + 3] = d;
-        dst[k + 4] = e;
-        dst[k + 5] = f;
-        dst[k + 6] = g;
-        dst[k + 7] = h;
-      }
-      for (; i + 4 <= length; i += 4) dst[i >> 2] = src.getInt32(offset + i, true);
-    } else {
-      const dst = this.scratchView;
-      for (; i + 4 <= length; i += 4) dst.setInt32(i, src.getInt32(offset + i, true), true);
-    }
+    // The words (copy-in.ts says why each way), then the bytes after the last whole one.
+    let i = HOST_LE ? copyWordsLe(src, offset, length, this.scratch32) : copyWordsView(src, offset, length, this.scratchView);
     const buf = this.scratch;
     for (; i < length; i++) buf[i] = frame[offset + i]!;
     // Not kept past the reader's use of it: a frame ending in its last 2 KiB (a capture's last records, a chunk's
