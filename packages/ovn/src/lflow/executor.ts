@@ -2656,7 +2656,13 @@ export class LflowExecutor {
     this.runSegment(t, seg, o.cont, w, synced);
   }
 
-  /** Whether segment `n` matches the words `w` (the top of the pool) and its learned state is current. */
+  /**
+   * Whether segment `n` (one still in the table) matches the words `w` (the top of the pool) and what it read of
+   * learned state is unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the
+   * segment's own record. One function, not a core beside it: an extra call level here moved TurboFan's inlining in
+   * `exec` on full-cold (bench/README "The shape's last hit through its segment; the executor's op dispatch
+   * (session 18)").
+   */
   private hintHolds(n: MfSegment, w: Uint32Array): boolean {
     const top = this.depth - 1;
     const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
@@ -2830,11 +2836,10 @@ export class LflowExecutor {
     // (2.7 hashes of 9–10 words and a Map probe per frame, for 0.07 lookups per frame that needed one).
     // (A segment removed from its shape is never its `last`: each removal clears it.)
     for (let s = 0; s < shapes.length; s++) {
-      const sh = shapes[s]!;
-      if (sh.last === undefined) continue;
-      if (probeHolds(sh.probe, ws) && ((sh.lastDeps & MfDep.FDB) === 0 || sh.lastFdb === this.fdbVersion) && ((sh.lastDeps & MfDep.HAIRPIN) === 0 || sh.lastHairpin === this.hairpin.version)) {
+      const last = shapes[s]!.last;
+      if (last !== undefined && this.hintHolds(last, w)) {
         this.ranked(shapes, s);
-        return sh.last;
+        return last;
       }
     }
     const k = this.keyScratch;
@@ -2868,7 +2873,7 @@ export class LflowExecutor {
           if (sh.last === e) sh.last = undefined;
           return undefined;
         }
-        sh.setLast(e);
+        sh.last = e;
         this.ranked(shapes, s);
         return e;
       }
@@ -3256,7 +3261,7 @@ export class LflowExecutor {
 /** Everything OFTABLE_CHK_LB_HAIRPIN's flows may look at besides the addresses (hairpin.ts check/origDst). */
 /** The flow words of an connection replay key (megaflow.ts, `CONN_*`) (an IPv4 TCP/UDP frame's words are 0 elsewhere when it starts). */
 /**
- * Whether the words `ws` match probe `p` ({@link MfShape.probe}'s layout: `[word, mask, value]` triples, padded with
+ * Whether the words `ws` match probe `p` ({@link MfSegment.probe}'s layout: `[word, mask, value]` triples, padded with
  * always-equal `[0, 0, 0]` to a multiple of four): a shape's last hit and a segment hint are checked by it. Four
  * triples a turn: TurboFan (node 20) repeats both typed arrays' map checks, length and base loads on every turn of a
  * loop (its stack check ends what it knows) — one triple a turn was ≈ 43 instructions a word compared; the `| 0`
