@@ -2656,7 +2656,13 @@ export class LflowExecutor {
     this.runSegment(t, seg, o.cont, w, synced);
   }
 
-  /** Whether segment `n` matches the words `w` (the top of the pool) and its learned state is current. */
+  /**
+   * Whether segment `n` (one still in the table) matches the words `w` (the top of the pool) and what it read of
+   * learned state is unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the
+   * segment's own record. One function, not a core beside it: an extra call level here moved TurboFan's inlining in
+   * `exec` on full-cold (bench/README "The shape's last hit through its segment; the executor's op dispatch
+   * (session 18)").
+   */
   private hintHolds(n: MfSegment, w: Uint32Array): boolean {
     const top = this.depth - 1;
     const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
@@ -2707,14 +2713,15 @@ export class LflowExecutor {
     let w = this.pool[this.depth - 1]!;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
-      // The labels are property reads, not literals (no jump table): cases are compared in order, the ops a cached
-      // walk runs most first.
+      // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the
+      // cases were compared one by one in order, −265 instructions an http frame in exec (bench/README "The shape's
+      // last hit through its segment; the executor's op dispatch (session 18)").
       switch (o.op) {
-        case MfOp.SETW:
+        case 18 satisfies typeof MfOp.SETW:
           if (headerWord(o.word)) synced = false;
           w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
           break;
-        case MfOp.CT_FORK:
+        case 14 satisfies typeof MfOp.CT_FORK:
           // A fork ends its segment, and a segment is cut at a ct call only when no walk around it has more to do
           // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
           // instead of on a copy.
@@ -2724,73 +2731,73 @@ export class LflowExecutor {
           this.enterNext(o, w, this.ctDone());
           w = this.pool[this.depth - 1]!;
           break;
-        case MfOp.OUT_INPLACE:
+        case 19 satisfies typeof MfOp.OUT_INPLACE:
           clearForEgress(w);
           break;
-        case MfOp.DELIVER:
+        case 12 satisfies typeof MfOp.DELIVER:
           if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
           this.deliver(w, o.port as Port, undefined, synced);
           break;
-        case MfOp.CT_COMMIT:
+        case 15 satisfies typeof MfOp.CT_COMMIT:
           this.inEgress = o.inEgress;
           this.ctSynced(synced);
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
           this.enterNext(o, w, this.ctDone());
           w = this.pool[this.depth - 1]!;
           break;
-        case MfOp.SET_OUTPORT:
+        case 10 satisfies typeof MfOp.SET_OUTPORT:
           w[W.OUTPORT] = o.value;
           break;
-        case MfOp.OUT_BEGIN:
+        case 9 satisfies typeof MfOp.OUT_BEGIN:
           w = this.egressCopy(w);
           break;
-        case MfOp.GIVE:
+        case 11 satisfies typeof MfOp.GIVE:
           this.give();
           // The parent's words may not be what the frame holds. (Unobservable today: a copy that wrote its header has
           // cleared `synced` already, and a copy's walk with a ct call is not cached inside a longer one.)
           synced = false;
           w = this.pool[this.depth - 1]!;
           break;
-        case MfOp.DROP:
+        case 13 satisfies typeof MfOp.DROP:
           this.drop(o.pipeline, o.table, o.value);
           break;
-        case MfOp.LOAD: {
+        case 0 satisfies typeof MfOp.LOAD: {
           const a = o.action as Extract<Action, { k: 'load' }>;
           if (headerWord(a.dst.field.word)) synced = false;
           this.load(a.dst, a.value, a.port, w);
           break;
         }
-        case MfOp.MOVE: {
+        case 1 satisfies typeof MfOp.MOVE: {
           const a = o.action as Extract<Action, { k: 'move' }>;
           if (headerWord(a.dst.field.word)) synced = false;
           copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
           break;
         }
-        case MfOp.EXCHANGE:
+        case 2 satisfies typeof MfOp.EXCHANGE:
           synced = false;
           this.exchange(o.action as Extract<Action, { k: 'exchange' }>, w);
           break;
-        case MfOp.CT_CLEAR:
+        case 3 satisfies typeof MfOp.CT_CLEAR:
           ctClear(w);
           break;
-        case MfOp.DEC_TTL:
+        case 5 satisfies typeof MfOp.DEC_TTL:
           synced = false;
           if ((w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) && w[W.IP_TTL]) w[W.IP_TTL] = w[W.IP_TTL]! - 1;
           break;
-        case MfOp.PUT_FDB:
+        case 6 satisfies typeof MfOp.PUT_FDB:
           synced = false;
           this.putFdb(o.action as Extract<Action, { k: 'put_fdb' }>, w);
           break;
-        case MfOp.LEARN_HAIRPIN:
+        case 7 satisfies typeof MfOp.LEARN_HAIRPIN:
           synced = false;
           // The hit the key decided, run again for its learn() of the reply flow.
           this.hairpin.check(w, this.chassis!);
           break;
-        case MfOp.LEARN_AFF:
+        case 8 satisfies typeof MfOp.LEARN_AFF:
           synced = false;
           this.learnAffinity(o.action as Extract<Action, { k: 'commit_lb_aff' }>, w);
           break;
-        case MfOp.CT_SNAT_VIP:
+        case 16 satisfies typeof MfOp.CT_SNAT_VIP:
           this.inEgress = o.inEgress;
           this.ctSynced(synced);
           this.ctSnatToVip(w, undefined);
@@ -2830,11 +2837,10 @@ export class LflowExecutor {
     // (2.7 hashes of 9–10 words and a Map probe per frame, for 0.07 lookups per frame that needed one).
     // (A segment removed from its shape is never its `last`: each removal clears it.)
     for (let s = 0; s < shapes.length; s++) {
-      const sh = shapes[s]!;
-      if (sh.last === undefined) continue;
-      if (probeHolds(sh.probe, ws) && ((sh.lastDeps & MfDep.FDB) === 0 || sh.lastFdb === this.fdbVersion) && ((sh.lastDeps & MfDep.HAIRPIN) === 0 || sh.lastHairpin === this.hairpin.version)) {
+      const last = shapes[s]!.last;
+      if (last !== undefined && this.hintHolds(last, w)) {
         this.ranked(shapes, s);
-        return sh.last;
+        return last;
       }
     }
     const k = this.keyScratch;
@@ -2868,7 +2874,7 @@ export class LflowExecutor {
           if (sh.last === e) sh.last = undefined;
           return undefined;
         }
-        sh.setLast(e);
+        sh.last = e;
         this.ranked(shapes, s);
         return e;
       }
@@ -3256,7 +3262,7 @@ export class LflowExecutor {
 /** Everything OFTABLE_CHK_LB_HAIRPIN's flows may look at besides the addresses (hairpin.ts check/origDst). */
 /** The flow words of an connection replay key (megaflow.ts, `CONN_*`) (an IPv4 TCP/UDP frame's words are 0 elsewhere when it starts). */
 /**
- * Whether the words `ws` match probe `p` ({@link MfShape.probe}'s layout: `[word, mask, value]` triples, padded with
+ * Whether the words `ws` match probe `p` ({@link MfSegment.probe}'s layout: `[word, mask, value]` triples, padded with
  * always-equal `[0, 0, 0]` to a multiple of four): a shape's last hit and a segment hint are checked by it. Four
  * triples a turn: TurboFan (node 20) repeats both typed arrays' map checks, length and base loads on every turn of a
  * loop (its stack check ends what it knows) — one triple a turn was ≈ 43 instructions a word compared; the `| 0`

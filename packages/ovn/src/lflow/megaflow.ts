@@ -99,8 +99,8 @@ export class MfSegment {
   epoch = 0;
   constructor(
     /**
-     * Its key as its shape's probe is laid out ({@link MfShape.probe}: `[word, mask, value]` triples padded to a
-     * multiple of four): what a hint's check compares.
+     * Its shape's words and masks with its key's values ({@link MfShape.probeOf}: `[word, mask, value]` triples
+     * padded to a multiple of four): what a hint's check and the shape's last-hit check compare.
      */
     readonly probe: Int32Array,
     /** The masked words' values, signed (as {@link MfShape.masks}). */
@@ -508,46 +508,31 @@ export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
 /** A set of masked words (OVS: a subtable) and the segments keyed under it. */
 export class MfShape {
   readonly map = new Map<number, MfSegment>();
-  /** The last segment found (looked at before hashing); set through {@link setLast}. */
-  last: MfSegment | undefined;
   /**
-   * The last segment's key with the shape's words and masks, one `[word, mask, value]` triple per masked word:
-   * the compare against the last hit, which every lookup makes for every shape of its entry point until one
-   * matches, reads this one array and the shape, not the segment and its key too. Padded to a multiple of four
-   * triples with `[0, 0, 0]` (word 0 masked to nothing: always equal), as the executor compares four a turn.
+   * The last segment found, compared before any shape is hashed — through its own probe and versions, as a hint is
+   * (one record of a segment's key and learned state: a copy here went stale with nothing to catch it). A segment
+   * removed from {@link map} is never this one: each removal clears it.
    */
-  readonly probe: Int32Array;
-  /** The last segment's {@link MfSegment.deps} and the versions it was recorded with. */
-  lastDeps = 0;
-  lastFdb = 0;
-  lastHairpin = 0;
+  last: MfSegment | undefined;
   /** Lookups it answered (its rank among its entry point's shapes). */
   hits = 0;
   /** `masks` are the masks' bits as signed 32-bit values (keys are compared in the engine's integer type). */
   constructor(
     readonly words: Int32Array,
     readonly masks: Int32Array,
-  ) {
-    this.probe = new Int32Array(((words.length + 3) & ~3) * 3);
-    for (let i = 0; i < words.length; i++) {
-      this.probe[i * 3] = words[i]!;
-      this.probe[i * 3 + 1] = masks[i]!;
-    }
-  }
-  /** A probe laid out as {@link probe}, holding `key`'s values (a segment's own: {@link MfSegment.probe}). */
+  ) {}
+  /**
+   * `key`'s probe ({@link MfSegment.probe}): one `[word, mask, value]` triple per masked word, padded to a multiple of
+   * four triples with `[0, 0, 0]` (word 0 masked to nothing: always equal), as the executor compares four a turn.
+   */
   probeOf(key: Int32Array): Int32Array {
-    const p = this.probe.slice();
-    for (let i = 0; i < key.length; i++) p[i * 3 + 2] = key[i]!;
+    const p = new Int32Array(((this.words.length + 3) & ~3) * 3);
+    for (let i = 0; i < key.length; i++) {
+      p[i * 3] = this.words[i]!;
+      p[i * 3 + 1] = this.masks[i]!;
+      p[i * 3 + 2] = key[i]!;
+    }
     return p;
-  }
-  /** Makes `e` (a segment of this shape) the last found. */
-  setLast(e: MfSegment): void {
-    this.last = e;
-    const key = e.key;
-    for (let i = 0; i < key.length; i++) this.probe[i * 3 + 2] = key[i]!;
-    this.lastDeps = e.deps;
-    this.lastFdb = e.fdbVersion;
-    this.lastHairpin = e.hairpinVersion;
   }
   same(words: Int32Array, masks: Int32Array): boolean {
     if (words.length !== this.words.length) return false;
