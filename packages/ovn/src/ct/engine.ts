@@ -909,15 +909,7 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
     }
-    // keepConn's stores, written out: called here, TurboFan left the call (≈ 35 instructions an http frame more).
-    if (!nat && e >= 0) {
-      if (this.cacheResult !== res) this.cacheResult = res;
-      this.cacheSlot = e;
-      this.cacheGen = this.keys[e * R + R_GEN]!;
-      this.cacheReply = this.ctxReply;
-      this.cacheRelated = this.ctxRelated;
-      this.cacheState = res.state;
-    }
+    if (!nat && e >= 0) this.keepConn(res, e);
   }
 
   /** process_one's `pkt->md.conn`: connection `e` found without NAT, for the packet's next ct() (process_one_fast). */
