@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CtState } from '../lflow/ct-api.js';
+import { CtNat, CtResult, CtState } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
 import { ctView, F, frame, Runner, tupleOf, type CtCall } from './packets.test-helpers.js';
 
@@ -348,6 +348,54 @@ describe('OvsConntrack lookup hints', () => {
       plainFirst,
     );
     expect(takenTcp4).toBe(before + 2);
+  });
+
+  it('IPv4 TCP path: every metadata field is written over what the result held, in both directions', () => {
+    // The path writes the packet's metadata itself (metaTcp4, not writeMeta): a field it left as it found it — a
+    // store skipped as "already written" — keeps the junk below, which execute overwrites. Both directions (the
+    // original node: the tuple is the packet's key; the reply node: the record's), and both ways of writing the
+    // tuple (a result seen before, through word views; a new result object, bytewise).
+    const junk = (res: CtResult): void => {
+      res.state = 0;
+      res.zone = 0xbeef;
+      res.mark = 0xdeadbeef;
+      res.label.fill(0xffffffff);
+      res.hasOriginal = false;
+      res.originalIpv6 = true;
+      res.originalSrc.fill(0xff);
+      res.originalDst.fill(0xee);
+      res.originalProto = 17;
+      res.originalSrcPort = 1;
+      res.originalDstPort = 2;
+      res.tupleWritten = false;
+      res.rewritten = true;
+    };
+    const reply = () => frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.ACK, seq: 5001, ack: 1001 });
+    for (const f of [ack, reply]) {
+      for (const fresh of [false, true]) {
+        const before = takenTcp4;
+        const runs = [false, true].map((hintOn) => {
+          const r = new Runner();
+          established(r);
+          r.run(f(), { zone: 1, nat: 'apply', label: [[3, 0, 0, 0], [0xff, 0, 0, 0]] });
+          const hint = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch] as const;
+          const res = fresh ? new CtResult() : r.res;
+          junk(res);
+          const h = f();
+          r.decoder.decode(h, r.d);
+          r.req.reset();
+          r.req.zone = 1;
+          r.req.nat = CtNat.APPLY;
+          if (hintOn) r.ct.executeHinted(h, h.length, r.d, r.req, res, r.now, hint[0], hint[1], hint[2]);
+          else r.ct.execute(h, h.length, r.d, r.req, res, r.now);
+          return { res: ctView(res), bytes: [...h] };
+        });
+        const where = `${f === ack ? 'original' : 'reply'} node, ${fresh ? 'new' : 'known'} result`;
+        expect(takenTcp4, where).toBe(before + 1);
+        expect(runs[1], where).toEqual(runs[0]);
+        expect(runs[0]!.res.label, where).toEqual([3, 0, 0, 0]);
+      }
+    }
   });
 
   it('IPv4 TCP path: force on a reply expires the connection as execute does', () => {

@@ -131,9 +131,13 @@ describe('HairpinTables (ovn-controller OFTABLE_CHK_LB_HAIRPIN, _REPLY, OFTABLE_
 /** An engine scripted per call: what each ct() reports, and what it was handed. */
 class Scripted implements ConntrackEngine {
   readonly seen: Array<{ hasOriginal: boolean; dst: number }> = [];
+  /** The tuple's other fields each call was handed. */
+  readonly handed: Array<{ proto: number; srcPort: number; dstPort: number; src: number }> = [];
   constructor(private readonly script: Array<(res: CtResult) => void>) {}
   execute(_f: Uint8Array, _l: number, _d: DecodedFrame, _req: CtRequest, res: CtResult): void {
     this.seen.push({ hasOriginal: res.hasOriginal, dst: (res.originalDst[0]! << 24 | res.originalDst[1]! << 16 | res.originalDst[2]! << 8 | res.originalDst[3]!) >>> 0 });
+    const s = res.originalSrc;
+    this.handed.push({ proto: res.originalProto, srcPort: res.originalSrcPort, dstPort: res.originalDstPort, src: ((s[0]! << 24) | (s[1]! << 16) | (s[2]! << 8) | s[3]!) >>> 0 });
     this.script[this.seen.length - 1]?.(res);
   }
 }
@@ -188,6 +192,50 @@ describe('the conntrack original tuple between ct() actions (OVS write_ct_md)', 
     const e = new Scripted([conn, (res) => (res.state = CtState.TRK | CtState.EST)]);
     expect(run(e)).toEqual(['p2']);
     expect(e.seen).toEqual([{ hasOriginal: false, dst: 0 }, { hasOriginal: true, dst: parseIPv4('10.96.0.10') }]);
+  });
+
+  it('each ct() replaces every tuple word: none is left from the call before (a tuple-less call, an IPv4 tuple after an IPv6 one)', () => {
+    // The executor writes each word of the tuple once per call (storeOriginal): a word skipped as "already written"
+    // would keep the previous call's value here.
+    const withPorts = (res: CtResult): void => {
+      conn(res);
+      res.originalSrcPort = 40000;
+    };
+    // No tuple (hasOriginal false): the numbers the result still holds are not the packet's.
+    const none = (res: CtResult): void => {
+      res.state = CtState.TRK | CtState.INV;
+      res.tupleWritten = true;
+      res.hasOriginal = false;
+    };
+    const three = sbWith([
+      [0, 0, '1', 'ct_next;'],
+      [1, 0, '1', 'ct_next;'],
+      [2, 0, '1', 'ct_next;'],
+      [3, 0, '1', 'outport = "p2"; output;'],
+    ]);
+    const e = new Scripted([withPorts, none, (res) => (res.state = CtState.TRK | CtState.EST)]);
+    expect(run(e, three)).toEqual(['p2']);
+    expect(e.handed[1]).toEqual({ proto: 6, srcPort: 40000, dstPort: 80, src: parseIPv4('10.0.0.1') });
+    // (Without a protocol no engine reads the addresses: loadOriginal leaves those as they were.)
+    expect([e.handed[2]!.proto, e.handed[2]!.srcPort, e.handed[2]!.dstPort]).toEqual([0, 0, 0]);
+    expect(e.seen[2]!.hasOriginal).toBe(false);
+    // One ct_ipv6_dst word set at a time (word i of the field holds bytes 12 - 4i .. 15 - 4i): after an IPv4 tuple,
+    // none of them matches.
+    for (const a of ['fd00:96::', '0:0:fd00:96::', '::fd00:96:0:0', '::fd00:96']) {
+      const v6conn = (res: CtResult): void => {
+        conn(res);
+        res.originalIpv6 = true;
+        res.originalDst.set(parseIPv6(a));
+      };
+      const sb6 = sbWith([
+        [0, 0, '1', 'ct_next;'],
+        [1, 0, '1', 'ct_next;'],
+        [2, 10, `ct_ipv6_dst == ${a}`, 'outport = "p2"; output;'],
+        [2, 0, '1', 'drop;'],
+      ]);
+      expect(run(new Scripted([conn, v6conn]), sb6), a).toEqual(['p2']);
+      expect(run(new Scripted([v6conn, conn]), sb6), a).toEqual([]);
+    }
   });
 
   it('after ct_commit (no recirculation) the rest of the pass sees an untracked packet on a chassis, not in ovn-trace', () => {
