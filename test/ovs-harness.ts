@@ -5,7 +5,7 @@
  * Recipe: shared/research/ovs-ovn-userspace.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopByPidfiles } from './oracle-process.js';
@@ -149,6 +149,60 @@ export class OvsOracle {
     const actions = /Datapath actions: (.*)$/m.exec(text)?.[1] ?? 'drop';
     const ports = actions === 'drop' ? [] : actions.split(',').filter((a) => /^\d+$/.test(a.trim())).map((a) => dp.get(Number(a.trim())) ?? -1);
     return { text, ports: ports.sort((a, b) => a - b) };
+  }
+
+  /** Bytes of ovs-vswitchd.log read so far by {@link cleanups}, and the clean-thread lines counted in them. */
+  private logRead = 0;
+  private cleaned = 0;
+
+  /** How many times ovs-vswitchd's conntrack clean thread has swept (its `conntrack cleanup` debug lines). */
+  private cleanups(): number {
+    const fd = openSync(join(this.dir, 'ovs-vswitchd.log'), 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > this.logRead) {
+        const b = Buffer.alloc(size - this.logRead);
+        readSync(fd, b, 0, b.length, this.logRead);
+        // Whole lines only: a line being written is read again next time.
+        const text = b.toString('latin1');
+        const end = text.lastIndexOf('\n') + 1;
+        this.logRead += end;
+        this.cleaned += text.slice(0, end).split('conntrack cleanup ').length - 1;
+      }
+      return this.cleaned;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Stops ovs-vswitchd's monotonic clock (`time/stop`, registered by `--enable-dummy`: lib/dummy.c dummy_enable →
+   * lib/timeval.c v3.1.0 timeval_dummy_register), so that conntrack's `now` moves only by {@link warp}, and turns on
+   * the conntrack module's debug log, whose `conntrack cleanup` line (lib/conntrack.c v3.1.0 conntrack_clean) tells
+   * when the clean thread has swept. Besides each warp's wake-up (see {@link warp}) the clean thread wakes when its
+   * timer (20 s of the clock it read, slept as 20 s of real time) runs out, and sweeps again at the same stopped
+   * `now`: it finds nothing newly expired but force-expired entries (expiration 0), and its line is one
+   * {@link warp} would count as its own. The first warp here restarts that timer; while warps come more often than
+   * every 20 s of real time it does not run out.
+   */
+  async stopTime(): Promise<void> {
+    this.ctl('ovs-appctl', 'vlog/set', 'conntrack:file:dbg');
+    this.ctl('ovs-appctl', 'time/stop');
+    await this.warp(20_001);
+  }
+
+  /**
+   * `time/warp MS` on the stopped clock, then waits (up to 5 s) until the conntrack clean thread has swept at the
+   * new time. Every warp wakes it (lib/poll-loop.c v3.1.0 poll_block → lib/timeval.c timewarp_run: a thread other
+   * than the warping one waits on `timewarp_seq`, which timewarp_work changes), and clean_thread_main runs
+   * conntrack_clean at each wake-up whatever its 20 s timer says: the sweep at the warped `now` is certain, only
+   * its moment in real time is not — hence the wait, after which the table holds no entry expired at `now`.
+   */
+  async warp(ms: number): Promise<void> {
+    const before = this.cleanups();
+    this.ctl('ovs-appctl', 'time/warp', String(ms));
+    for (let i = 0; i < 2500 && this.cleanups() === before; i++) await new Promise((r) => setTimeout(r, 2));
+    if (this.cleanups() === before) throw new Error(`ovs-vswitchd's conntrack clean thread did not run after time/warp ${ms}`);
   }
 
   stop(): void {

@@ -2157,7 +2157,8 @@ export class OvsConntrack implements ConntrackEngine {
 
   /**
    * The live node (`slot * 2 + direction`) whose key equals `k` (hash `h`, from {@link hashAt}), or -1.
-   * Expired connections are skipped. Unless `miss` (a lookup expected to find nothing), the chain's nodes are
+   * Expired connections are skipped: expired from `now >= expiration` on (lib/conntrack.c v3.1.0 conn_expired, line
+   * 2446; ovs-vswitchd agrees at the millisecond in test/ct-ovs.test.ts's expiry conversations). Unless `miss` (a lookup expected to find nothing), the chain's nodes are
    * compared by key in their records, not first by the hash kept in `links`: buckets hold half a node on average,
    * so a node in the bucket is nearly always the one sought, and a hit then reads the bucket and the record —
    * which the state update reads next anyway — without a cache miss on `links` too. A lookup expected to miss
