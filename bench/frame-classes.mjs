@@ -4,7 +4,9 @@
 // how many of them the executor answered by a connection's replay rather than its full run (segment cache, ct calls
 // made for real). The executor's runFrame and replayConn are wrapped on the prototype: each run is timed with
 // process.hrtime (≈ 40–80 ns of its own per frame: compare classes, not absolute figures with run.mjs).
-// Usage: node bench/frame-classes.mjs [http|cold] [FRAMES] [RUNS] [ROOT]
+// lossy: the http-lossy case's capture (LOSSY_MIX); a TCP segment the replay has already seen (same 4-tuple, flags
+// and sequence number: a retransmission or duplicate, or the pod's answer repeated) is classed `… again`.
+// Usage: node bench/frame-classes.mjs [http|cold|lossy] [FRAMES] [RUNS] [ROOT]
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -14,9 +16,11 @@ const runs = Number(runsArg);
 const url = (p) => pathToFileURL(join(root, p)).href;
 const { LflowExecutor } = await import(url('packages/ovn/dist/index.js'));
 const { replayInMemory } = await import(url('bench/replay-loop.mjs'));
-const { coldCapture, httpCapture } = await import(url('bench/workloads.mjs'));
-const capture = kind === 'http' ? httpCapture(frames).capture : kind === 'cold' ? coldCapture(frames) : undefined;
-if (!capture) throw new Error('usage: node bench/frame-classes.mjs [http|cold] [FRAMES] [RUNS] [ROOT]');
+const { coldCapture, httpCapture, LOSSY_MIX } = await import(url('bench/workloads.mjs'));
+const capture = kind === 'http' ? httpCapture(frames).capture : kind === 'cold' ? coldCapture(frames) : kind === 'lossy' ? httpCapture(frames, { mix: LOSSY_MIX }).capture : undefined;
+if (!capture) throw new Error('usage: node bench/frame-classes.mjs [http|cold|lossy] [FRAMES] [RUNS] [ROOT]');
+// The TCP segments this replay has seen (lossy only; made outside the timed runs).
+const seen = new Set();
 
 function classOf(f, inport, localnet) {
   const off = f[12] === 0x81 && f[13] === 0 ? 18 : 14;
@@ -29,7 +33,13 @@ function classOf(f, inport, localnet) {
   const flags = f[t + 13];
   const data = ((f[off + 2] << 8) | f[off + 3]) - ihl - (f[t + 12] >> 4) * 4;
   const names = [[2, 'SYN'], [1, 'FIN'], [4, 'RST'], [8, 'PSH'], [16, 'ACK']].filter(([b]) => flags & b).map(([, n]) => n);
-  return `${way} ${names.join('|')}${data > 0 ? ' +data' : ''}`;
+  let again = '';
+  if (kind === 'lossy') {
+    const key = `${way} ${f.subarray(off + 12, off + 20).join('.')} ${f.subarray(t, t + 8).join('.')} ${flags}`;
+    if (seen.has(key)) again = ' again';
+    else seen.add(key);
+  }
+  return `${way} ${names.join('|')}${data > 0 ? ' +data' : ''}${again}`;
 }
 
 const stats = new Map();
@@ -58,7 +68,11 @@ P.runFrame = function (frame, length, inport, now, trace, input) {
 };
 for (let i = 0; i < 2; i++) replayInMemory(capture);
 on = true;
-for (let i = 0; i < runs; i++) replayInMemory(capture);
+let sim;
+for (let i = 0; i < runs; i++) {
+  seen.clear();
+  sim = replayInMemory(capture).sim;
+}
 let total = 0;
 let count = 0;
 for (const s of stats.values()) {
@@ -66,6 +80,9 @@ for (const s of stats.values()) {
   count += s.n;
 }
 console.log(`${kind}, ${frames} frames: ${count / runs} switch runs per replay, ${(total / runs / 1e6).toFixed(1)} ms in them per replay (${runs} replays after 2)`);
+// The connection replay's store after the last replay (walks replayed, stopped at a call, given up for another).
+const m = sim.ls.megaflowStats();
+console.log(`connection walks: ${m.connHits} replayed, ${m.connBreaks} stopped at a call, ${m.connEvictions} given up for another, ${m.connEntries} held at the end`);
 console.log('| class | runs per replay | replayed | ns per run | share of the switch |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const [k, s] of [...stats].sort((a, b) => b[1].ns - a[1].ns)) {

@@ -195,16 +195,28 @@ function tcpTemplate(flags, payload) {
  * repeats within billions of conversations). The ACKs assume the ISN each connection's pod chooses ({@link podIsn}).
  * Records are made from one template per step kind with the varying fields patched and the checksums completed
  * from precomputed sums — no frame built and no string made per record — so the generator costs a fraction of the
- * replay it feeds (bench/rss-replay.mjs streams gigabytes of it). Counts what it wrote: `frames`, `syns`, `requests`.
+ * replay it feeds (bench/rss-replay.mjs streams gigabytes of it). Counts what it wrote: `frames`, `syns`, `requests`,
+ * `fins`. With `mix` ({@link LOSSY_MIX}) some conversations also retransmit, reorder, duplicate or delay segments
+ * (http-lossy), counted as `synRetx`, `reqRetx`, `lateAcks`, `dupAcks` and `coalesced`; without one the records are
+ * the same bytes as before the mix existed.
  */
 export class HttpConversations {
-  constructor({ clients = 100_000, concurrent = 64, fps = 1e6 } = {}) {
+  constructor({ clients = 100_000, concurrent = 64, fps = 1e6, mix = undefined } = {}) {
     this.clients = clients;
     this.concurrent = concurrent;
     this.usPerFrame = 1e6 / fps;
     this.frames = 0;
     this.syns = 0;
     this.requests = 0;
+    this.fins = 0;
+    // What the lossy mix wrote ({@link LOSSY_MIX}): each kind's count, and the pod's answers they call for.
+    this.mix = mix;
+    this.synRetx = 0;
+    this.reqRetx = 0;
+    this.lateAcks = 0;
+    this.dupAcks = 0;
+    this.coalesced = 0;
+    this.events = new Uint8Array(concurrent);
     this.conv = 0;
     this.fresh = 0;
     this.conns = new Uint16Array(clients);
@@ -296,6 +308,7 @@ export class HttpConversations {
       // The pod's answer: `HTTP/1.1 200 OK\r\nContent-Length: N\r\nConnection: close\r\n\r\n` + `ip:port` (5 digits).
       const body = 3 + digits(a) + 1 + digits(hi) + 1 + digits(lo) + 6;
       this.respLen[k] = 56 + digits(body) + body;
+      if (this.mix !== undefined) this.events[k] = lossyEvents(conv, this.mix);
     }
   }
 
@@ -318,6 +331,11 @@ export class HttpConversations {
           const s2 = (s1 + GET.length) >>> 0;
           const a1 = (this.isn[k] + 1) >>> 0;
           const a2 = (a1 + this.respLen[k] + 1) >>> 0; // the response and its FIN
+          const ev = this.events[k];
+          if (ev !== 0 && s >= 2 && s <= 4) {
+            at = this.lossyStep(out, at, frames, s, k, ev, seq, s1, s2, a1, a2);
+            continue;
+          }
           if (s === 0) {
             const ip = this.ip[k];
             const mac = this.clientMac;
@@ -333,17 +351,124 @@ export class HttpConversations {
             at = this.tcpRecord(out, at, this.get, k, s1, a1);
             this.requests++;
           } else if (s === 4) at = this.tcpRecord(out, at, this.ack, k, s2, a2);
-          else at = this.tcpRecord(out, at, this.fin, k, s2, a2);
+          else {
+            at = this.tcpRecord(out, at, this.fin, k, s2, a2);
+            this.fins++;
+          }
         }
       }
     }
     return at;
   }
 
+  /**
+   * Steps 2–4 (the handshake's ACK, the request, the ACK of the response) of a conversation with lossy events `ev`
+   * ({@link LOSSY_MIX}), each record within the budget of `frames`; returns where the next record goes.
+   */
+  lossyStep(out, at, frames, s, k, ev, seq, s1, s2, a1, a2) {
+    const swap = (ev & EV_SWAP) !== 0;
+    if (s === 2) {
+      if (ev & EV_SYN_RETX) {
+        at = this.tcpRecord(out, at, this.syn, k, seq, 0);
+        this.synRetx++;
+      }
+      if (this.frames >= frames) return at;
+      if (swap) {
+        at = this.tcpRecord(out, at, this.get, k, s1, a1);
+        this.requests++;
+        return at;
+      }
+      at = this.tcpRecord(out, at, this.ack, k, s1, a1);
+      if (ev & EV_DUP_HS_ACK && this.frames < frames) {
+        at = this.tcpRecord(out, at, this.ack, k, s1, a1);
+        this.dupAcks++;
+      }
+      return at;
+    }
+    if (s === 3) {
+      if (swap) {
+        // The handshake's ACK after the request: before what the pod expects (see LOSSY_MIX's `swap`).
+        at = this.tcpRecord(out, at, this.ack, k, s1, a1);
+        this.lateAcks++;
+        return at;
+      }
+      at = this.tcpRecord(out, at, this.get, k, s1, a1);
+      this.requests++;
+      return at;
+    }
+    if (ev & EV_REQ_RETX) {
+      at = this.tcpRecord(out, at, this.get, k, s1, a1);
+      this.reqRetx++;
+    }
+    if (ev & EV_COALESCE) {
+      this.coalesced++;
+      return at;
+    }
+    if (this.frames >= frames) return at;
+    at = this.tcpRecord(out, at, this.ack, k, s2, a2);
+    if (ev & EV_DUP_RESP_ACK && this.frames < frames) {
+      at = this.tcpRecord(out, at, this.ack, k, s2, a2);
+      this.dupAcks++;
+    }
+    return at;
+  }
+
   /** The most bytes one group of conversations writes. */
   get groupBytes() {
-    return this.concurrent * 6 * MAX_HTTP_RECORD;
+    return this.concurrent * (this.mix === undefined ? 6 : 10) * MAX_HTTP_RECORD;
   }
+}
+
+// A conversation's lossy events (bits of HttpConversations' `events`).
+const EV_SYN_RETX = 1;
+const EV_SWAP = 2;
+const EV_DUP_HS_ACK = 4;
+const EV_REQ_RETX = 8;
+const EV_DUP_RESP_ACK = 16;
+const EV_COALESCE = 32;
+
+/**
+ * The http-lossy mix, in conversations per 10 000, each event drawn on its own from a hash of the conversation's
+ * number (so a capture is the same every time, and events combine as chance has it):
+ * - `synRetx`: the client's SYN again before its handshake's ACK (the SYN-ACK lost on the way back; it crosses the
+ *   pod's SYN-ACK): the pod (Linux's tcp_check_req) sends the same SYN-ACK again;
+ * - `swap`: the request before the handshake's ACK (the two, sent back to back, reordered): the request completes
+ *   the handshake and is served; the ACK, now before what the pod expects, Linux answers with an ACK, the pod
+ *   model with nothing (it checks only data against what it expects: packages/cluster/src/pods.ts isRetransmitted);
+ * - `dupAck`: the handshake's ACK (unless swapped) and, on its own draw, the response's ACK delivered twice:
+ *   in sequence, answered with nothing. Never an old pure ACK twice on one connection: Linux answers those at most
+ *   once in 500 ms (tcp_oow_rate_limited), the model every time;
+ * - `reqRetx`: the request again after the response went out (the client had not seen it yet): the pod
+ *   acknowledges it again and does not serve it again;
+ * - `lateAck`: no ACK of the response of its own: the client's delayed ACK goes with its FIN.
+ */
+export const LOSSY_MIX = Object.freeze({ synRetx: 200, swap: 200, dupAck: 100, reqRetx: 200, lateAck: 500 });
+
+/** A 32-bit mix of `x` (murmur3's finalizer): draws independent of each other and of the conversation's neighbours. */
+function fmix(x) {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** Conversation `conv`'s events under `mix` ({@link LOSSY_MIX}'s shape), as EV_ bits. */
+function lossyEvents(conv, mix) {
+  let ev = 0;
+  if (draw(conv, 1, mix.synRetx)) ev |= EV_SYN_RETX;
+  if (draw(conv, 2, mix.swap)) ev |= EV_SWAP;
+  else if (draw(conv, 3, mix.dupAck)) ev |= EV_DUP_HS_ACK;
+  if (draw(conv, 4, mix.reqRetx)) ev |= EV_REQ_RETX;
+  if (draw(conv, 5, mix.lateAck)) ev |= EV_COALESCE;
+  else if (draw(conv, 6, mix.dupAck)) ev |= EV_DUP_RESP_ACK;
+  return ev;
+}
+
+/** Whether draw `salt` of conversation `conv` falls in the first `per10k` of 10 000. */
+function draw(conv, salt, per10k) {
+  return fmix(Math.imul(conv, 8) + salt) % 10_000 < per10k;
 }
 
 const digits = (v) => (v >= 100 ? 3 : v >= 10 ? 2 : 1);
@@ -353,13 +478,14 @@ const ipv4Number = (ip) => ipBytes(ip).reduce((n, b) => n * 256 + b, 0);
  * `frames` records of {@link HttpConversations} (1 µs apart) as a classic pcap in one buffer. Returns the pcap and
  * how many SYNs and requests it holds (a conversation cut by the frame budget may lack its later steps).
  */
-export function httpCapture(frames, { clients = 100_000, concurrent = 64 } = {}) {
+export function httpCapture(frames, { clients = 100_000, concurrent = 64, mix = undefined } = {}) {
   // Sized for the largest record: the buffer's untouched tail is never resident.
   const out = Buffer.allocUnsafe(24 + frames * MAX_HTTP_RECORD);
   pcapHeader(out);
-  const gen = new HttpConversations({ clients, concurrent });
+  const gen = new HttpConversations({ clients, concurrent, mix });
   const at = gen.write(out, 24, frames);
-  return { capture: out.subarray(0, at), requests: gen.requests, syns: gen.syns, frames: gen.frames };
+  const { requests, syns, fins, synRetx, reqRetx, lateAcks, dupAcks, coalesced } = gen;
+  return { capture: out.subarray(0, at), requests, syns, frames: gen.frames, fins, synRetx, reqRetx, lateAcks, dupAcks, coalesced };
 }
 
 /**

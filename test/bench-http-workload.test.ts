@@ -1,10 +1,14 @@
 // The http workload's generator (bench/workloads.mjs HttpConversations, httpCapture, httpStream) makes its records
 // from templates with fields patched and checksums completed from precomputed sums. These checks hold it to what
 // buildFrame makes of the same fields, to the conversations the pods' model expects, and the stream to the capture.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CLUSTER, defaultObjects, replayCapture } from '@vippath/cluster';
 import { buildFrame, parseFrame } from '@vippath/wire';
 // @ts-expect-error: a plain .mjs module of the benchmarks, without types.
-import { HttpConversations, httpCapture, httpStream, podIsn } from '../bench/workloads.mjs';
+import { HttpConversations, httpCapture, httpStream, LOSSY_MIX, podIsn } from '../bench/workloads.mjs';
 
 interface Rec {
   sec: number;
@@ -130,5 +134,114 @@ describe('bench http workload', () => {
     const { sim } = replayInMemory(state.capture, undefined, undefined, DUAL_SCENARIO) as { sim: { cacheStats(): { hits: number; backHits: number } } };
     expect(sim.cacheStats().hits).toBeGreaterThan(4000);
     expect(sim.cacheStats().backHits).toBeGreaterThan(1000);
+  });
+});
+
+interface LossyCapture {
+  capture: Buffer;
+  frames: number;
+  syns: number;
+  requests: number;
+  fins: number;
+  synRetx: number;
+  reqRetx: number;
+  lateAcks: number;
+  dupAcks: number;
+  coalesced: number;
+}
+
+describe('bench http-lossy workload (LOSSY_MIX)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vippath-http-lossy-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the capture holds the documented mix, each event where the mix puts it, every frame valid', () => {
+    const c = httpCapture(60_000, { clients: 3000, concurrent: 32, mix: LOSSY_MIX }) as LossyCapture;
+    // Each conversation's TCP steps in order, by 4-tuple: S (SYN), A (pure ACK), G (request), F (FIN).
+    const convs = new Map<string, string>();
+    records(c.capture).forEach((r, n) => {
+      const f = r.frame;
+      if (f[16] !== 8 || f[17] !== 0) return;
+      // Every fifth frame's checksums (all of them take seconds): the lossy steps are records like the others.
+      if (n % 5 === 0) expect(parseFrame(f).checksum).toBe('ok');
+      const key = `${ip(f, 30)}:${(f[38]! << 8) | f[39]!}`;
+      const step = { 0x02: 'S', 0x10: 'A', 0x18: 'G', 0x11: 'F' }[f[51]!];
+      expect(step).toBeDefined();
+      convs.set(key, (convs.get(key) ?? '') + step);
+    });
+    const found = { synRetx: 0, swap: 0, reqRetx: 0, dupAcks: 0, coalesced: 0, plain: 0 };
+    for (const steps of convs.values()) {
+      // A conversation cut by the frame budget has a prefix of its steps; only whole ones are classified.
+      if (!steps.endsWith('F')) continue;
+      // SYN, its retransmission?, then the handshake's ACK (twice?) and request, or the request and the late ACK;
+      // the request again?, then the response's ACK (twice?) unless it went with the FIN.
+      const m = /^S(S?)(?:(AA?)G|(GA))(G?)(A{0,2})F$/.exec(steps);
+      expect(m, steps).not.toBeNull();
+      const [, synRetx, hs, swapped, reqRetx, respAcks] = m!;
+      found.synRetx += synRetx!.length;
+      if (swapped) found.swap++;
+      else found.dupAcks += hs!.length - 1;
+      found.reqRetx += reqRetx!.length;
+      if (respAcks === '') found.coalesced++;
+      else found.dupAcks += respAcks!.length - 1;
+      if (steps === 'SAGAF') found.plain++;
+    }
+    // The generator's counts are the capture's (those of cut conversations aside).
+    const whole = [...convs.values()].filter((x) => x.endsWith('F')).length;
+    expect(whole).toBe(c.fins);
+    expect(found.synRetx).toBeLessThanOrEqual(c.synRetx);
+    expect(found.synRetx).toBeGreaterThan(c.synRetx - 40);
+    expect(found.swap).toBeLessThanOrEqual(c.lateAcks);
+    expect(found.reqRetx).toBeLessThanOrEqual(c.reqRetx);
+    expect(found.coalesced).toBe(c.coalesced);
+    expect(found.dupAcks).toBeLessThanOrEqual(c.dupAcks);
+    // Each event at its documented share of whole conversations (per 10 000), within a third of it; duplicate
+    // ACKs at 1 % of the handshake's and of the response's ACKs.
+    const share = (n: number): number => (n / whole) * 10_000;
+    expect(whole).toBeGreaterThan(10_000);
+    for (const [n, want] of [[found.synRetx, LOSSY_MIX.synRetx], [found.swap, LOSSY_MIX.swap], [found.reqRetx, LOSSY_MIX.reqRetx], [found.coalesced, LOSSY_MIX.lateAck], [found.dupAcks, 2 * LOSSY_MIX.dupAck]] as const) {
+      expect(share(n)).toBeGreaterThan(want * 0.67);
+      expect(share(n)).toBeLessThan(want * 1.33);
+    }
+    // Most conversations are the http case's.
+    expect(found.plain / whole).toBeGreaterThan(0.8);
+    // Without a mix, none of it: the http case's capture.
+    const plain = httpCapture(60_000, { clients: 3000, concurrent: 32 }) as LossyCapture;
+    expect([plain.synRetx, plain.reqRetx, plain.lateAcks, plain.dupAcks, plain.coalesced]).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('the case check passes: every request served once, each retransmission answered as the pod model answers it', async () => {
+    // @ts-expect-error: a plain .mjs module of the benchmarks, without types.
+    const { default: cases } = await import('../bench/cases/http.mjs');
+    const k = (cases as Array<{ name: string; setup: (o: { frames: number }) => unknown; run: (s: unknown) => number }>).find((x) => x.name === 'http-lossy')!;
+    const state = k.setup({ frames: 20_000 }) as LossyCapture;
+    expect(state.reqRetx).toBeGreaterThan(40);
+    // run throws unless the pods' answers are the ones each event calls for (bench/cases/http.mjs checkLossy).
+    expect(k.run(state)).toBe(20_000);
+  });
+
+  it('replayed with outputs, the caches on and off write the same wire capture, trace and summary, and count the same', async () => {
+    const c = httpCapture(8000, { clients: 400, concurrent: 16, mix: LOSSY_MIX }) as LossyCapture;
+    expect(c.synRetx * c.reqRetx * c.lateAcks * c.dupAcks * c.coalesced).toBeGreaterThan(0);
+    const file = join(dir, 'lossy.pcap');
+    writeFileSync(file, c.capture);
+    const files = ['wire.pcapng', 'trace.jsonl', 'summary.json'];
+    const run = async (flowCache: boolean) => {
+      const outDir = join(dir, `out-${flowCache}`);
+      const { sim } = await replayCapture(file, defaultObjects(), DEFAULT_CLUSTER, { outDir, simulation: { flowCache } });
+      const pods = [...sim.pods.values()].map((p) => ({ requests: p.requests, changes: p.connChanges, evictions: p.connEvictions, log: p.log.length }));
+      return {
+        bytes: files.map((f) => readFileSync(join(outDir, f))),
+        counters: { drops: [...sim.dropCounts], stages: sim.stageCounts, backends: [...sim.backendCounts], edges: sim.edges(), pods },
+        stats: sim.cacheStats(),
+      };
+    };
+    const cached = await run(true);
+    const uncached = await run(false);
+    for (let i = 0; i < files.length; i++) expect(cached.bytes[i]!.equals(uncached.bytes[i]!), files[i]).toBe(true);
+    expect(cached.counters).toEqual(uncached.counters);
+    // Every request served once, retransmitted ones not again.
+    expect(cached.counters.pods.reduce((n, p) => n + p.requests, 0)).toBe(c.requests);
+    expect(cached.stats.hits).toBeGreaterThan(c.frames / 4);
+    expect(uncached.stats.hits + uncached.stats.arpHits).toBe(0);
   });
 });

@@ -34,6 +34,15 @@ const NO_FRAMES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 import { ACCESS_LOG_LIMITS, type AccessLogEntry } from './pods.js';
 
+/**
+ * RFC 9293 §3.10.7.4's acceptability test, its left edge, for a segment with data: none of it at or after RCV.NXT
+ * (a retransmission) is not acceptable, and is answered with an ACK.
+ */
+function retransmitted(seq: number, len: number, rcvNxt: number): boolean {
+  // How far the segment's last octet lies from RCV.NXT, modulo 2^32, as a signed 32-bit number.
+  return len > 0 && Number(BigInt.asIntN(32, BigInt(seq) + BigInt(len) - 1n - BigInt(rcvNxt))) < 0;
+}
+
 interface Conn {
   /** Next sequence number the pod sends. */
   seq: number;
@@ -193,6 +202,7 @@ export class ReferencePodHost {
     }
     const c = this.conns.get((peerIp >>> 0) * 65536 + peerPort);
     if (!c) return [this.tcpFrame(frame, this.port, sport, d.tcpAck, 0, RST, 65535)];
+    if (retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535)];
     // Most segments (ACKs of an open connection) are answered with nothing: no array is made for them.
     let out: Uint8Array[] = NO_FRAMES;
     if (d.payloadLength > 0) {
@@ -275,6 +285,7 @@ export class ReferencePodHost {
     }
     const c = this.conns6.get(key);
     if (!c) return [seg(d.tcpAck, 0, RST, 65535)];
+    if (retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [seg(c.seq, c.ack, ACK, 65535)];
     let out: Uint8Array[] = NO_FRAMES;
     if (d.payloadLength > 0) {
       out = [];

@@ -183,3 +183,49 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     expect(d[0]!.buffer).not.toBe(a[0]!.buffer);
   });
 });
+
+describe('PodHost on a lossy connection (bench http-lossy): what a Linux socket answers', () => {
+  // One curl-like conversation over each family; `seg` is a client segment, `answer` the pod's replies as fields.
+  for (const v6 of [false, true]) {
+    it(`${v6 ? 'IPv6' : 'IPv4'}: a retransmitted SYN, a request overtaking its handshake's ACK, a retransmitted request (wrapping past 2^32), a duplicate ACK`, () => {
+      const pod = new PodHost(POD);
+      const src = v6 ? PEERS6[0]! : PEERS4[1]!;
+      const seg = (flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
+        buildFrame({ dst: POD.mac, src: MACS[1]!, ...(v6 ? { ipv6: { src, dst: POD.ip6! } } : { ipv4: { src, dst: POD.ip } }), tcp: { srcPort: 40000, dstPort: 80, flags, seq, ack, window: 64240, ...(payload ? { payload: latin1(payload) } : {}) } });
+      const answer = (f: Uint8Array): Array<{ flags: number; seq: number; ack: number; len: number }> =>
+        pod.receive(f, 0).map((r) => {
+          const p = parseFrame(r);
+          expect(p.checksum).toBe('ok');
+          return { flags: p.tcp!.flags, seq: p.tcp!.seq, ack: p.tcp!.ack, len: p.tcp!.payload.length };
+        });
+      const get = 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n';
+      // A client ISN just under 2^32: the request and its retransmission wrap.
+      const c0 = 0xffffffe0;
+      const c1 = (c0 + 1) >>> 0;
+      const c2 = (c1 + get.length) >>> 0;
+      const synAck = answer(seg(0x02, c0, 0));
+      expect(synAck).toHaveLength(1);
+      const isn = synAck[0]!.seq;
+      // The SYN again (its SYN-ACK lost on the way back): the same SYN-ACK (Linux's tcp_check_req retransmits it).
+      expect(answer(seg(0x02, c0, 0))).toEqual(synAck);
+      // The request before the handshake's ACK (reordered): served, the response and FIN from ISN + 1.
+      const resp = answer(seg(0x18, c1, (isn + 1) >>> 0, get));
+      expect(resp).toHaveLength(1);
+      expect(resp[0]).toMatchObject({ flags: 0x19, seq: (isn + 1) >>> 0, ack: c2 });
+      const next = (isn + 1 + resp[0]!.len + 1) >>> 0;
+      // The handshake's ACK, overtaken by the request: empty and before RCV.NXT. Linux answers it with an ACK (at most
+      // one in 500 ms); the model, which gives empty segments no such check (pods.ts isRetransmitted), with nothing.
+      expect(answer(seg(0x10, c1, (isn + 1) >>> 0))).toEqual([]);
+      // The request again (the response lost): acknowledged again, not served again.
+      expect(answer(seg(0x18, c1, (isn + 1) >>> 0, get))).toEqual([{ flags: 0x10, seq: next, ack: c2, len: 0 }]);
+      expect(pod.requests).toBe(1);
+      // The ACK of the response, twice: nothing either time (in sequence, nothing to acknowledge).
+      expect(answer(seg(0x10, c2, next))).toEqual([]);
+      expect(answer(seg(0x10, c2, next))).toEqual([]);
+      // The client's FIN: acknowledged, the connection closed.
+      expect(answer(seg(0x11, c2, next))).toEqual([{ flags: 0x10, seq: next, ack: (c2 + 1) >>> 0, len: 0 }]);
+      expect(pod.hasConn(v6 ? 0 : parseIPv4(src), 40000)).toBe(false);
+      expect(pod.requests).toBe(1);
+    });
+  }
+});

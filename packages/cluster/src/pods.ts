@@ -142,6 +142,19 @@ function podIsn(peer: number, port: number): number {
   return Math.imul(peer ^ (port << 16), 0x9e3779b1) >>> 0;
 }
 
+/**
+ * Whether data of an open connection, `len` (> 0) bytes from `seq`, lies wholly before `rcvNxt`, the next sequence
+ * number the pod expects: a retransmission (a request whose answer went out before the client saw it). RFC 9293
+ * §3.10.7.4 finds such a segment unacceptable and answers it with an ACK of what was received, delivering nothing;
+ * Linux's tcp_data_queue does the same ("A retransmit": an immediate ACK, the data dropped). Empty segments before
+ * `rcvNxt` (an ACK overtaken by data) are not checked: Linux answers them with an ACK too (tcp_validate_incoming,
+ * tcp_send_dupack, at most one in 500 ms), the model with nothing, as before — tests that give every segment of a
+ * connection one sequence number rely on it (flow-cache.test.ts).
+ */
+function isRetransmitted(seq: number, len: number, rcvNxt: number): boolean {
+  return len > 0 && ((seq + len - rcvNxt) | 0) <= 0;
+}
+
 /** The one's complement of a folded 32-bit sum of 16-bit words. */
 function complement(sum: number): number {
   sum = (sum & 0xffff) + (sum >>> 16);
@@ -435,6 +448,7 @@ export class PodHost {
     }
     const s = conns.find4(peer, sport);
     if (s < 0) return this.tcp4(frame, peer, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
+    if (isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
     // Most segments (ACKs of an open connection) are answered with nothing.
     if (d.payloadLength > 0) {
       conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
@@ -501,6 +515,7 @@ export class PodHost {
     }
     const s = conns.find6(frame, src, sport);
     if (s < 0) return this.tcp6(frame, src, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
+    if (isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
     if (d.payloadLength > 0) {
       conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
       const target = getTarget(frame, d.payloadOffset, d.payloadLength);
