@@ -11,6 +11,18 @@ import { formatIPv6 as formatV6 } from '../../packages/wire/dist/index.js';
 import { replayInMemory } from '../replay-loop.mjs';
 import { http6Capture, httpCapture, LOSSY_MIX, podIsn, VIP6 } from '../workloads.mjs';
 
+/** Where the IP header starts: after the 802.1Q tag the VLAN adds, if any. */
+const ipOffset = (f) => (f[12] === 0x81 && f[13] === 0 ? 18 : 14);
+
+/** The TCP header's offset in an IPv4 TCP frame, tagged or not; -1 in any other frame. */
+function tcp4Offset(f) {
+  const off = ipOffset(f);
+  if (f[off - 2] !== 8 || f[off - 1] !== 0 || f[off + 9] !== 6) return -1;
+  return off + (f[off] & 15) * 4;
+}
+
+const rd32 = (f, at) => ((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]) >>> 0;
+
 /**
  * Watches what reaches the clients: each SYN-ACK must carry the ISN the capture's ACKs were computed from, each
  * response (data + FIN) must start at ISN + 1 and acknowledge the whole request, and no RST may come back.
@@ -18,12 +30,12 @@ import { http6Capture, httpCapture, LOSSY_MIX, podIsn, VIP6 } from '../workloads
 function watcher(state) {
   const w = { synAcks: 0, responses: 0, wrong: 0, rst: 0 };
   const see = (f) => {
-    const off = f[12] === 0x81 && f[13] === 0 ? 18 : 14;
-    if (f[off - 2] !== 8 || f[off - 1] !== 0 || f[off + 9] !== 6) return;
-    const t = off + (f[off] & 15) * 4;
+    const t = tcp4Offset(f);
+    if (t < 0) return;
+    const off = ipOffset(f);
     const flags = f[t + 13];
     if (flags & 4) { w.rst++; return; }
-    const rd = (at) => ((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]) >>> 0;
+    const rd = (at) => rd32(f, at);
     // The ISN the capture's ACKs were computed from, for the client's address and port (the reply's destination).
     const isn = podIsn(rd(off + 16), (f[t + 2] << 8) | f[t + 3]);
     if (flags === 0x12) {
@@ -147,12 +159,12 @@ function watcher6() {
 function lossyWatcher() {
   const w = { synAcks: 0, responses: 0, acks: 0, wrong: 0, rst: 0 };
   const see = (f) => {
-    const off = f[12] === 0x81 && f[13] === 0 ? 18 : 14;
-    if (f[off - 2] !== 8 || f[off - 1] !== 0 || f[off + 9] !== 6) return;
-    const t = off + (f[off] & 15) * 4;
+    const t = tcp4Offset(f);
+    if (t < 0) return;
+    const off = ipOffset(f);
     const flags = f[t + 13];
     if (flags & 4) { w.rst++; return; }
-    const rd = (at) => ((f[at] << 24) | (f[at + 1] << 16) | (f[at + 2] << 8) | f[at + 3]) >>> 0;
+    const rd = (at) => rd32(f, at);
     const port = (f[t + 2] << 8) | f[t + 3];
     const isn = podIsn(rd(off + 16), port);
     const seq = rd(t + 4);

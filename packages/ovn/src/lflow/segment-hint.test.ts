@@ -61,6 +61,34 @@ function side(megaflows: boolean | { maxEntries: number }): { ex: LflowExecutor;
 }
 
 /** The segments held in a table's shapes, and the hints its segments' ct ops and the executor's ports hold. */
+/**
+ * A seeded sequence of 600 frames (the seed is printed by the caller): to and from a few MACs, learning on the
+ * localnet port, ct states changing. Each frame goes through `cached` (hints cleared first with `clearFirst`) and an
+ * uncached side, which must answer alike; `check` then looks at `cached`'s tables after frame `i`.
+ */
+function seededFrames(seed: number, cached: ReturnType<typeof side>, check: (i: number) => void, clearFirst = false): void {
+  let x = seed;
+  const rnd = (n: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 16) % n;
+  };
+  const macs = ['52:54:00:00:00:07', '52:54:00:00:00:08', '52:54:00:00:00:09', '52:54:00:00:00:0a'];
+  const plain = side(false);
+  for (let i = 0; i < 600; i++) {
+    const state = rnd(3) === 0 ? CtState.TRK | CtState.NEW : CtState.TRK | CtState.EST;
+    cached.ct.state = state;
+    plain.ct.state = state;
+    const m = macs[rnd(macs.length)]!;
+    const spec = rnd(4) === 0 ? udp(m, P1.mac, 2000 + rnd(2)) : udp(P1.mac, m, 1000 + rnd(2));
+    const inport = spec.src === P1.mac ? 'p1' : 'ln';
+    if (clearFirst) clearHints(cached.ex);
+    const a = cached.send(spec, inport);
+    const b = plain.send(spec, inport);
+    if (a !== b) expect({ seed, frame: i, cached: a }).toEqual({ seed, frame: i, cached: b });
+    check(i);
+  }
+}
+
 function segmentsOf(t: MegaflowTable, ex: LflowExecutor): { held: Set<MfSegment>; hints: MfSegment[] } {
   const held = new Set<MfSegment>();
   for (const shapes of t.points) {
@@ -111,27 +139,11 @@ describe('the segment hint after a ct op', () => {
     // a table of 8 entries flushed when full. After each frame every held segment is of the table's epoch and every
     // hint of that epoch is held — what lets enterNext trust a hint's epoch instead of searching the table for it.
     const seed = 20261203;
-    let x = seed;
-    const rnd = (n: number): number => {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      return (x >>> 16) % n;
-    };
-    const macs = ['52:54:00:00:00:07', '52:54:00:00:00:08', '52:54:00:00:00:09', '52:54:00:00:00:0a'];
     const cached = side({ maxEntries: 8 });
-    const plain = side(false);
     let hintsSeen = 0;
     let stale = 0;
     let flushes = 0;
-    for (let i = 0; i < 600; i++) {
-      const state = rnd(3) === 0 ? CtState.TRK | CtState.NEW : CtState.TRK | CtState.EST;
-      cached.ct.state = state;
-      plain.ct.state = state;
-      const m = macs[rnd(macs.length)]!;
-      const spec = rnd(4) === 0 ? udp(m, P1.mac, 2000 + rnd(2)) : udp(P1.mac, m, 1000 + rnd(2));
-      const inport = spec.src === P1.mac ? 'p1' : 'ln';
-      const a = cached.send(spec, inport);
-      const b = plain.send(spec, inport);
-      if (a !== b) expect({ seed, frame: i, cached: a }).toEqual({ seed, frame: i, cached: b });
+    seededFrames(seed, cached, (i) => {
       for (const t of tables(cached.ex)) {
         const { held, hints } = segmentsOf(t, cached.ex);
         for (const s of held) if (s.epoch !== t.epoch) expect({ seed, frame: i, heldEpoch: s.epoch }).toEqual({ seed, frame: i, heldEpoch: t.epoch });
@@ -140,7 +152,7 @@ describe('the segment hint after a ct op', () => {
           if (h.epoch === t.epoch && !held.has(h)) expect({ seed, frame: i, hintNotHeld: true }).toBeUndefined();
         }
       }
-    }
+    });
     for (const t of tables(cached.ex)) {
       stale += t.stats.stale;
       flushes += t.stats.flushes;
@@ -199,34 +211,17 @@ describe("a shape's last hit (looked at before hashing, every hint cleared first
     // A seeded sequence (printed), as the hints' above, with every hint cleared before each frame: after each frame
     // cached = uncached and every shape's last hit is held by its shape, of the table's epoch.
     const seed = 20261218;
-    let x = seed;
-    const rnd = (n: number): number => {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      return (x >>> 16) % n;
-    };
-    const macs = ['52:54:00:00:00:07', '52:54:00:00:00:08', '52:54:00:00:00:09', '52:54:00:00:00:0a'];
     const cached = side({ maxEntries: 8 });
-    const plain = side(false);
     let lastsSeen = 0;
     let stale = 0;
-    for (let i = 0; i < 600; i++) {
-      const state = rnd(3) === 0 ? CtState.TRK | CtState.NEW : CtState.TRK | CtState.EST;
-      cached.ct.state = state;
-      plain.ct.state = state;
-      const m = macs[rnd(macs.length)]!;
-      const spec = rnd(4) === 0 ? udp(m, P1.mac, 2000 + rnd(2)) : udp(P1.mac, m, 1000 + rnd(2));
-      const inport = spec.src === P1.mac ? 'p1' : 'ln';
-      clearHints(cached.ex);
-      const a = cached.send(spec, inport);
-      const b = plain.send(spec, inport);
-      if (a !== b) expect({ seed, frame: i, cached: a }).toEqual({ seed, frame: i, cached: b });
+    seededFrames(seed, cached, (i) => {
       for (const t of tables(cached.ex)) {
         for (const { last, held } of lastsOf(t)) {
           lastsSeen++;
           if (!held || last.epoch !== t.epoch) expect({ seed, frame: i, held, epoch: last.epoch }).toEqual({ seed, frame: i, held: true, epoch: t.epoch });
         }
       }
-    }
+    }, true);
     for (const t of tables(cached.ex)) stale += t.stats.stale;
     console.log(`shape last-hit property: seed ${seed}, 600 frames, ${lastsSeen} last hits checked, ${stale} entries voided by learning`);
     expect(lastsSeen).toBeGreaterThan(0);
