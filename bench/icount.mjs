@@ -19,7 +19,7 @@
 //   valgrind --tool=callgrind --callgrind-out-file=cg.N node [NODE FLAGS] bench/icount.mjs --driver … N
 // or both runs of a pair and the difference by this tool (the per-driver node flags below unless --node-flags):
 //   node bench/icount.mjs --callgrind OUTDIR [--node-flags '…'] --driver process-at ROOT FILE 100000 0,100000
-// (the measured count — COUNT or N — given as A,B). JIT functions are named from each run's /tmp/perf-PID.map
+// (the measured count — COUNT or N — given as A,B). JIT functions are named from each run's perf-PID.map (node's perf map, in the temp directory)
 // (--perf-basic-prof; copy it while the run lasts: other processes' clean-ups delete such maps); the switch alone
 // has bench/switch-icount.mjs. V8's GC and tier-up points move a run's total by a few tenths of a percent, even under
 // `--single-threaded --random-seed=1 --hash-seed=1`: compare pairs' differences, not single totals (bench/README

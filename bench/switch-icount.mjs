@@ -5,7 +5,7 @@
 // cycle or a compile landing in one window shows as a few hundred per ACK — read the JIT functions' own counts):
 //   valgrind --tool=callgrind --callgrind-out-file=cg.N node --no-concurrent-recompilation --perf-basic-prof \
 //     bench/switch-icount.mjs ROOT est 1000 100000 N
-// for N = 50000 and 150000; callgrind_annotate of each, JIT addresses named from /tmp/perf-PID.map (copy it while
+// for N = 50000 and 150000; callgrind_annotate of each, JIT addresses named from perf-PID.map (node's perf map, in the temp directory) (copy it while
 // the run lasts: other processes' clean-ups delete such maps), difference ÷ 100 000. Add --dump-instr=yes and
 // --print-opt-code to attribute each optimized function's instructions one by one.
 // Usage: node bench/switch-icount.mjs ROOT est|hfloor FLOWS WARM N
