@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rewritePort } from '@vippath/wire';
+import { internetChecksum, rewritePort, write16 } from '@vippath/wire';
 import { CtState } from '../lflow/ct-api.js';
 import { CtReason, CtTcpState } from './constants.js';
 import { checksumsOk, F, frame, icmpError, innerTupleOf, long6, Runner, tupleOf } from './packets.test-helpers.js';
@@ -533,6 +533,41 @@ describe('OvsConntrack: untrackable packets', () => {
     expect(r.ct.counters[CtReason.L4_UNTRACKABLE]).toBe(1);
     expect(r.ct.counters[CtReason.NOT_IP]).toBe(1);
     expect(r.res.hasOriginal).toBe(false);
+  });
+
+  it('every fragment is untracked as a fragment, a first one whose L4 header the decoder refuses too', () => {
+    // A UDP datagram's first fragment: its length field counts the whole datagram, more than the fragment carries.
+    const first = (v6: boolean): Uint8Array => {
+      const f = frame({ src: v6 ? 'fd00::1' : C, dst: v6 ? 'fd00:96::10' : V, proto: 'udp', sport: 3000, dport: 53, payload: 200 });
+      const ip = f.subarray(14);
+      if (!v6) {
+        const cut = 14 + 20 + 64;
+        const g = f.slice(0, cut);
+        write16(g, 14 + 2, cut - 14);
+        write16(g, 14 + 6, 0x2000);
+        write16(g, 14 + 10, 0);
+        write16(g, 14 + 10, internetChecksum(g, 14, 20));
+        return g;
+      }
+      // RFC 8200 §4.5: a fragment header (offset 0, more fragments) between the fixed header and the UDP header.
+      const g = new Uint8Array(14 + 40 + 8 + 64);
+      g.set(f.subarray(0, 14 + 40));
+      g[14 + 6] = 44;
+      write16(g, 14 + 4, 8 + 64);
+      g[14 + 40] = 17;
+      g[14 + 43] = 1;
+      g.set(ip.subarray(40, 40 + 64), 14 + 48);
+      return g;
+    };
+    const later = first(false);
+    write16(later, 14 + 6, 8);
+    write16(later, 14 + 10, 0);
+    write16(later, 14 + 10, internetChecksum(later, 14, 20));
+    const r = new Runner();
+    for (const f of [first(false), first(true), later]) expect(r.run(f, { zone: 5, commit: true })).toBe(INV | TRK);
+    expect(r.ct.counters[CtReason.FRAGMENT]).toBe(3);
+    expect(r.ct.counters[CtReason.L4_UNTRACKABLE]).toBe(0);
+    expect(r.ct.size).toBe(0);
   });
 
   it('checksum validation can be turned off', () => {

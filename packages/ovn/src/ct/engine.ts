@@ -1487,6 +1487,9 @@ export class OvsConntrack implements ConntrackEngine {
     this.ckHashed = false;
     const ck = this.ck;
     if (d.status !== DecodeStatus.OK) {
+      // A first fragment's L4 header can fail the decoder's length checks (UDP's length counts the whole datagram):
+      // it is untracked as a fragment, as every other fragment is.
+      if (d.ipFragment && (d.l3 === L3.IPV4 || d.l3 === L3.IPV6)) return CtReason.FRAGMENT;
       return d.l3 === L3.IPV4 || d.l3 === L3.IPV6 ? (d.l3Offset >= 0 && d.ipHeaderLength > 0 ? CtReason.L4_UNTRACKABLE : CtReason.NOT_IP) : CtReason.NOT_IP;
     }
     const l3 = d.l3Offset;
