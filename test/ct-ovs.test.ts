@@ -31,7 +31,7 @@
  *
  * Cases: VIPPATH_CT_CASES (default 100 conversations), VIPPATH_CT_EST_CASES (25), VIPPATH_CT_WRAP_CASES (25),
  * VIPPATH_CT_COLLIDE_CASES (40), VIPPATH_CT_EXPIRY_CASES (40), VIPPATH_CT_WORD_CASES (40),
- * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (25), VIPPATH_CT_FRAG_CASES (40); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
+ * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (25), VIPPATH_CT_FRAG_CASES (40), VIPPATH_CT_RANGE_CASES (25); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
  * reports a failing conversation unshrunk (shrinking one under load can outlast the test's time limit).
  */
 import { readFileSync } from 'node:fs';
@@ -49,7 +49,7 @@ const CASES = Number(process.env.VIPPATH_CT_CASES ?? 100);
 const SEED = process.env.VIPPATH_CT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_CT_SEED ?? 20261201);
 
 const OUT = 9;
-const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
 /**
  * A second zone for the conversations whose connections differ in the zone only (wordConvArb): 261 = 0x105 differs
  * from 5 in its high byte. Ports 20–24 run the pipelines of ports 2, 7, 1, 4 and 3 in it.
@@ -113,6 +113,10 @@ function flows(): string[] {
       `table=0,${m},in_port=19,actions=ct(commit,zone=5,nat(dst=${c}),table=1)`,
       `table=0,${m},in_port=25,actions=ct(zone=5,nat,table=2)`,
       `table=2,priority=10,${m},in_port=25,ct_state=+new-inv+trk,actions=ct(commit,zone=5,nat(dst=${c}:8080),table=1)`,
+      // NAT to a range of three ports (rangeConvArb): SNAT to S:20000–20002, DNAT to B:8080–8082. Where in a range
+      // a connection lands depends on a hash of OVS's random per-process basis; the test relabels.
+      `table=0,${m},in_port=26,actions=ct(commit,zone=5,nat(src=${s}:20000-20002),table=1)`,
+      `table=0,${m},in_port=27,actions=ct(commit,zone=5,nat(dst=${fam === 4 ? a.B : `[${a.B}]`}:8080-8082),table=1)`,
       // Ports 2, 7, 1, 4, 3 in zone ZONE_ALT.
       `table=0,${m},in_port=20,actions=ct(commit,zone=${ZONE_ALT},table=1)`,
       `table=0,${m},in_port=21,actions=ct(zone=${ZONE_ALT},nat,table=2)`,
@@ -148,6 +152,8 @@ function runEngine(r: Runner, f: Uint8Array, inPort: number, fam: 4 | 6): void {
     15: { zone: 5, commit: true, dnat: fam === 4 ? a.B : `[${a.B}]` },
     16: { zone: 5, commit: true, snat: fam === 4 ? `${a.S}:20000` : `[${a.S}]:20000` },
     19: { zone: 5, commit: true, dnat: c },
+    26: { zone: 5, commit: true, snat: fam === 4 ? `${a.S}:20000-20002` : `[${a.S}]:20000-20002` },
+    27: { zone: 5, commit: true, dnat: fam === 4 ? `${a.B}:8080-8082` : `[${a.B}]:8080-8082` },
   };
   r.res.reset();
   if (port === 7) {
@@ -620,6 +626,58 @@ const extConvArb: fc.Arbitrary<Conv> = fc
     // ICMP errors embedding the whole packet, mostly: 8 bytes after an IPv6 header end inside its extension headers.
     steps: conv.steps.map((s: Step, i: number): Step => ({ ...s, x: on[i % on.length]!, embed: i % 3 === 2 ? s.embed : 1000 })),
   }));
+
+/**
+ * NAT to a range of ports (rangeConvArb): two to five connections from one client, at equal or adjacent source ports,
+ * to two VIPs and two VIP ports, through SNAT to S:20000–20002 (port 26: every connection's reply tuple is
+ * V:vport → S:p, so a fourth to one VIP port finds none free) or DNAT to B:8080–8082 (port 27: the reply tuples
+ * B:p → C:cport of one client port collide once three are taken, and the fourth moves its source port in its class).
+ * Which free port OVS takes first is `min + hash % range` with a hash of its random per-process basis (lib/conntrack.c
+ * v3.1.0 nat_range_hash, nat_get_unique_tuple), so the engine's choice is not OVS's byte for byte: the test checks that
+ * each side's choice is in the range, relabels the engine's forward packet to OVS's ports, compares every other
+ * byte, and sends each side's replies to its own ports (the outputs, translated back, must be equal). When a range is
+ * full both must refuse at the same packet. The search over a range of three tries every port (attempts =
+ * min(range, 128)), so whether a tuple is found does not depend on the hash; the random restarts after 128 tries
+ * (nat_get_unique_l4's `random_uint32`) are not reached by ranges this small and are not compared.
+ */
+const RANGE_CASES = Number(process.env.VIPPATH_CT_RANGE_CASES ?? 25);
+const rangeStepArb = fc.record({
+  fwd: fc.boolean(),
+  flags: fc.constantFrom(1, 2, 2, 3, 4),
+  conn: fc.integer({ min: 0, max: 4 }),
+});
+const rangeConvArb = fc
+  .record({
+    fam: fc.constantFrom<4 | 6>(4, 4, 6),
+    proto: fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp'),
+    pipe: fc.constantFrom(26, 27),
+    base: fc.constantFrom(40000, 510, 1023, 65535),
+    count: fc.integer({ min: 2, max: 5 }),
+    // A connection sometimes elsewhere (another VIP port for SNAT, another client port for DNAT): not in the crowd.
+    stray: fc.array(fc.constantFrom(false, false, false, false, true), { minLength: 5, maxLength: 5 }),
+    steps: fc.array(rangeStepArb, { maxLength: 8 }),
+  })
+  .map(({ fam, proto, pipe, base, count, stray, steps }) => {
+    // SNAT: client ports base, base+1, … to one VIP port, so that they share the reply tuples V:80 → S:p. DNAT: one
+    // client port to V:80, V:443, V2:80, V2:443, so that they share B:p → C:base.
+    const targets: [0 | 1, number][] = [[0, 80], [0, 443], [1, 80], [1, 443]];
+    const cs: Conn[] = Array.from({ length: count }, (_, i) => {
+      const off = stray[i] && i > 0 ? 1 : 0;
+      const [vip, vport] = pipe === 26 ? targets[off]! : targets[i % 4]!;
+      return { client: 0 as const, cport: (base + (pipe === 26 ? i : off + Math.floor(i / 4))) % 65536 || 1, vip, vport };
+    }).filter((c, i, all) => all.findIndex((d) => d.cport === c.cport && d.vip === c.vip && d.vport === c.vport) === i);
+    const rev: Kind = pipe === 26 ? 'revS' : 'revB';
+    return {
+      pipe,
+      conv: {
+        fam,
+        proto,
+        cport: base,
+        conns: cs,
+        steps: [...cs.map((_, k) => stepOf('fwdV', pipe, 0, 0, k)), ...steps.map((st) => stepOf(st.fwd ? 'fwdV' : rev, st.fwd ? pipe : 4, st.fwd && st.flags === 1 ? 2 : st.flags, 0, st.conn))],
+      } satisfies Conv,
+    };
+  });
 
 /**
  * IP fragments (fragConvArb). OVS 3.1's userspace datapath reassembles before conntrack (lib/ipf.c, on by default for
@@ -1192,6 +1250,58 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     expect(n.held).toBeGreaterThan(0);
     expect(n.released).toBeGreaterThan(0);
   }, Math.max(120_000, FRAG_CASES * 3_000));
+
+  // NAT ranges (rangeConvArb): the same ports taken and refused, up to which free port the hash picks.
+  it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${RANGE_CASES} conversations through NAT to a port range: choices in range, the same refusals, the same bytes up to the port chosen (seed ${SEED})`, async () => {
+    console.log(`conntrack vs OVS (NAT ranges): seed ${SEED}, ${RANGE_CASES} conversations (VIPPATH_CT_SEED=${SEED} replays)`);
+    const n = { packets: 0, relabelled: 0, differ: 0, refused: 0, moved: 0 };
+    await fc.assert(
+      fc.asyncProperty(rangeConvArb, async ({ pipe, conv }) => {
+        ovs.appctl('dpctl/flush-conntrack');
+        const r = new Runner();
+        // Each side's replies go to the ports its own NAT chose.
+        const mo = new Materializer(conv);
+        const me = new Materializer(conv);
+        for (const step of conv.steps) {
+          const { port, kind, frame: fo } = mo.frame(step);
+          const fe = me.frame(step).frame;
+          const exhaustedBefore = r.ct.counters[CtReason.NAT_EXHAUSTED]!;
+          runEngine(r, fe, port, conv.fam);
+          const refused = r.ct.counters[CtReason.NAT_EXHAUSTED]! > exhaustedBefore;
+          const got = (await ovs.send(port, fo.slice(), { port: OUT, count: 1 })).get(OUT) ?? [];
+          n.packets++;
+          expect({ step, out: got.length }).toEqual({ step, out: 1 });
+          const out = Uint8Array.from(Buffer.from(got[0]!, 'hex'));
+          mo.saw(step, out);
+          me.saw(step, fe);
+          const nat = out[11]! & (CtState.SNAT | CtState.DNAT);
+          if (refused) n.refused++;
+          if (kind === 'fwdV' && nat) {
+            // Both sides' choices in the range; the engine's packet relabelled to OVS's ports.
+            const t = tupleOf(out);
+            const te = tupleOf(fe);
+            const inRange = (p: number, lo: number): boolean => p >= lo && p <= lo + 2;
+            expect({ step, ovs: pipe === 26 ? inRange(t.sport, 20000) : inRange(t.dport, 8080) }).toEqual({ step, ovs: true });
+            expect({ step, engine: pipe === 26 ? inRange(te.sport, 20000) : inRange(te.dport, 8080) }).toEqual({ step, engine: true });
+            const cport = conv.conns![mo.connOf(step)]!.cport;
+            if (pipe === 27 && t.sport !== cport) n.moved++;
+            if (te.sport !== t.sport || te.dport !== t.dport) n.differ++;
+            r.decoder.decode(fe, r.d);
+            rewritePort(fe, r.d, 0, t.sport);
+            rewritePort(fe, r.d, 2, t.dport);
+            n.relabelled++;
+          }
+          expect({ step, out: got }).toEqual({ step, out: [hex(fe)] });
+        }
+        const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '');
+        expect(r.ct.formatDump(r.now)).toHaveLength(theirs.length);
+      }),
+      { numRuns: RANGE_CASES, seed: SEED, verbose: 1, endOnFailure: process.env.VIPPATH_CT_SHRINK === '0' },
+    );
+    console.log(`conntrack vs OVS (NAT ranges): ${n.packets} packets, ${n.relabelled} forward packets relabelled (${n.differ} where the engine's port was not OVS's), ${n.moved} DNAT source ports moved, ${n.refused} commits refused`);
+    expect(n.refused).toBeGreaterThan(0);
+    expect(n.differ).toBeGreaterThan(0);
+  }, Math.max(120_000, RANGE_CASES * 4_000));
 
   // IPv4 options and IPv6 extension headers (extConvArb) on the packets, on what ICMP errors embed, or both.
   it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${EXT_CASES} conversations with IPv4 options or IPv6 extension headers: same connection, state, NAT rewrite at the shifted offsets (seed ${SEED})`, async () => {
