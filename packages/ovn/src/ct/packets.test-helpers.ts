@@ -198,7 +198,7 @@ export interface CtCall {
   zone?: number;
   commit?: boolean;
   force?: boolean;
-  /** 'apply', or a NAT target "ADDR" / "ADDR:PORT" / "ADDR:MIN-MAX" ("[v6]:port" for IPv6). */
+  /** 'apply', or a NAT target "ADDR" / "ADDR:PORT" / "ADDR:MIN-MAX" ("[v6]:port" for IPv6; IPv4 ADDR may be "MIN-MAX"). */
   dnat?: string;
   snat?: string;
   nat?: 'apply';
@@ -247,8 +247,10 @@ export class Runner {
         r.natAddrMin.set(parseIPv6(addr));
         r.natAddrMax.set(parseIPv6(addr));
       } else {
-        write32(r.natAddrMin, 0, parseIPv4(addr));
-        write32(r.natAddrMax, 0, parseIPv4(addr));
+        // "MIN-MAX": an IPv4 address range.
+        const [lo, hi] = addr.split('-');
+        write32(r.natAddrMin, 0, parseIPv4(lo!));
+        write32(r.natAddrMax, 0, parseIPv4(hi ?? lo!));
       }
       if (m[2]) {
         r.natPortMin = Number(m[2]);
