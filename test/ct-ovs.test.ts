@@ -34,7 +34,7 @@
  *
  * Cases: VIPPATH_CT_CASES (default 100 conversations), VIPPATH_CT_EST_CASES (25), VIPPATH_CT_WRAP_CASES (25),
  * VIPPATH_CT_COLLIDE_CASES (40), VIPPATH_CT_EXPIRY_CASES (40), VIPPATH_CT_WORD_CASES (40),
- * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (25), VIPPATH_CT_FRAG_CASES (40), VIPPATH_CT_RANGE_CASES (25); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
+ * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (20), VIPPATH_CT_FRAG_CASES (30), VIPPATH_CT_RANGE_CASES (20); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
  * reports a failing conversation unshrunk (shrinking one under load can outlast the test's time limit).
  */
 import { readFileSync } from 'node:fs';
@@ -608,7 +608,7 @@ function withExt(f: Uint8Array, ext: Ext): Uint8Array {
  * reverse), on the packet, on the packet an ICMP error embeds, or both: the same connection, state and NAT rewrite
  * at the shifted L4 offset, in OVS and in the engine.
  */
-const EXT_CASES = Number(process.env.VIPPATH_CT_EXT_CASES ?? 25);
+const EXT_CASES = Number(process.env.VIPPATH_CT_EXT_CASES ?? 20);
 const extArb: fc.Arbitrary<Ext> = fc.record({
   v4: fc.array(fc.constantFrom(...V4_OPTIONS), { minLength: 1, maxLength: 2 }).map((os) => (os.flat().length <= 40 ? os.flat() : os[0]!)),
   v6: fc.array(fc.constantFrom(...(Object.keys(V6_EXT) as (keyof typeof V6_EXT)[])), { minLength: 1, maxLength: 3 }),
@@ -643,7 +643,7 @@ const extConvArb: fc.Arbitrary<Conv> = fc
  * min(range, 128)), so whether a tuple is found does not depend on the hash; the random restarts after 128 tries
  * (nat_get_unique_l4's `random_uint32`) are not reached by ranges this small and are not compared.
  */
-const RANGE_CASES = Number(process.env.VIPPATH_CT_RANGE_CASES ?? 25);
+const RANGE_CASES = Number(process.env.VIPPATH_CT_RANGE_CASES ?? 20);
 const rangeStepArb = fc.record({
   fwd: fc.boolean(),
   flags: fc.constantFrom(1, 2, 2, 3, 4),
@@ -694,7 +694,7 @@ const rangeConvArb = fc
  * at the same offsets. An incomplete list stays held (nothing out); its fragments cost OVS memory until ipf's 15 s
  * (which the stopped clock never reaches: each conversation uses fresh IP ids).
  */
-const FRAG_CASES = Number(process.env.VIPPATH_CT_FRAG_CASES ?? 40);
+const FRAG_CASES = Number(process.env.VIPPATH_CT_FRAG_CASES ?? 30);
 /** The fragments of the Ethernet frame `fr`, its IP data cut at `cuts` (multiples of 8), in offset order. */
 function fragments(fr: Uint8Array, cuts: number[], id: number): Uint8Array[] {
   const ip = fr.subarray(14);
