@@ -395,12 +395,12 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(s.connBreaks).toBeGreaterThan(0);
   });
 
-  it('frees a walk at its direction\'s last segment by conntrack\'s peer states — its FIN sent, the other side\'s FIN sent and acknowledged — and keeps none recorded from it', () => {
+  it('frees a walk at its direction\'s last segment by conntrack\'s peer states — its FIN sent, the other side\'s FIN sent and acknowledged — not at the first replay after its FIN', () => {
     // No flow reads the flags: one walk per direction. The handshake's ACKs (connect) leave the client's walk held.
     // The client's FIN|ACK, the server still open, is not the client's last segment: the walk stays (marked as
-    // ending) and serves its ACKs. The server's FIN|PSH|ACK acknowledges the client's FIN: the server's last segment
-    // (its walk is not kept), and the client's next ACK, acknowledging it, the client's (its walk freed). ACKs after
-    // the close (retransmissions) are run in full and not kept.
+    // ending) and serves its ACKs. The server's FIN|PSH|ACK records a walk marked as ending (the segments are the
+    // SYN|ACK's: no flow reads the flags); it acknowledges the client's FIN, so its copy, replayed, frees it — and the
+    // client's next ACK, acknowledging the server's FIN, its last segment, frees the client's.
     const client = (flags: number, times = 1): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags, ttl: 64, nat: 0 }, times });
     const server = (flags: number, times = 1): Step => ({ op: 'send', pkt: { kind: 'server', sport: 40000, flags, ttl: 64, nat: 1 }, times });
     const steps: Step[] = [{ op: 'connect', sport: 40000, nat: 1 }];
@@ -410,14 +410,16 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(after()).toMatchObject({ connHits: 3, connEntries: 1 });
     steps.push(client(0x10, 2));
     expect(after()).toMatchObject({ connHits: 5, connEntries: 1 });
-    steps.push(server(0x19, 2));
-    expect(after()).toMatchObject({ connHits: 5, connEntries: 1 });
+    steps.push(server(0x19));
+    expect(after()).toMatchObject({ connHits: 5, connEntries: 2 });
+    steps.push(server(0x19));
+    expect(after()).toMatchObject({ connHits: 6, connEntries: 1 });
     steps.push(client(0x10));
-    expect(after()).toMatchObject({ connHits: 6, connEntries: 0 });
-    steps.push(client(0x10, 2), server(0x10, 2));
-    expect(after()).toMatchObject({ connHits: 6, connEntries: 0 });
-    // A RST replayed is its direction's last segment (conntrack puts both peers past FIN_WAIT_2) whoever sent FIN.
-    expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04), client(0x10, 2)])).toMatchObject({ connHits: 3, connEntries: 0 });
+    expect(after()).toMatchObject({ connHits: 7, connEntries: 0 });
+    // A RST replayed is its direction's last segment (conntrack puts both peers past FIN_WAIT_2); an ACK after it
+    // records the walk again.
+    expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04)])).toMatchObject({ connHits: 3, connEntries: 0 });
+    expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04), client(0x10, 2)])).toMatchObject({ connHits: 4, connEntries: 1 });
   });
 
   it('keeps the server\'s walk recorded from its response with FIN over its ACK of a retransmitted request, for its ACK of the client\'s FIN (http-lossy)', () => {

@@ -2320,39 +2320,42 @@ export class LflowExecutor {
     }
     out.length = len;
     if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
-    // A walk keyed without the flags serves its direction of the connection until that direction's last segment:
-    // then its slot is freed at once, the next recording takes it (the free list is last in, first out) while its
-    // lines are still in the CPU's caches, not a slot last written hundreds of walks ago; and the store holds the
-    // connections alive rather than the dead ones. Conntrack's peer states say which segment is the last (connClosing):
-    // asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING). A walk whose FIN went
-    // out before the other side's (the pods' responses in http) is kept over the frames in between — the ACK of a
-    // retransmitted request in http-lossy — for its ACK of the other side's FIN. Without the peer states (another
-    // engine, a call that named no node) the FIN or RST itself, or the frame after the one the walk was recorded from,
-    // is taken as the last.
-    const word = data[base + CONN_STEPS]!;
-    if ((this.connFlagsMask === 0 && (word & CONN_ENDING) !== 0) || this.endsDirection(d)) {
-      const closing = this.connClosing(data, base, steps);
-      if (closing === 1) data[base + CONN_STEPS] = word | CONN_ENDING;
-      else if (closing !== 0) {
-        store.remove(base);
-        t.stats.connEntries = store.size;
-      }
-    }
+    // A walk keyed without the flags serves its direction of the connection until that direction's last segment
+    // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
+    if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) this.connEnd(t, base);
   }
 
   /**
-   * `OvsConntrack.tcpClosing` of the walk's connection as its last call that named a node found it (`steps` calls
-   * from `base` of `data`: a slot, or the scratch being recorded), -1 without one.
+   * After a replay whose direction has sent FIN or RST: at the direction's last segment the walk's slot is freed at
+   * once, the next recording takes it (the free list is last in, first out) while its lines are still in the CPU's
+   * caches, not a slot last written hundreds of walks ago; and the store holds the connections alive rather than the
+   * dead ones. Conntrack's peer states say which segment is the last (`OvsConntrack.tcpClosing`, of the walk's last
+   * call that named a node): a walk whose FIN went out before the other side's (the pods' responses in http) is kept
+   * over the frames in between — the ACK of a retransmitted request in http-lossy — for its ACK of the other side's
+   * FIN, marked CONN_ENDING. Without the peer states (another engine, no call that named a node) the FIN or RST
+   * itself, or the frame after the one the walk was recorded from, is taken as the last.
    */
-  private connClosing(data: Int32Array, base: number, steps: number): number {
+  private connEnd(t: MegaflowTable, base: number): void {
+    const store = t.conns!;
+    const data = store.data;
+    const word = data[base + CONN_STEPS]!;
+    let closing = -1;
     const hinted = this.ctHinted;
-    if (hinted === undefined) return -1;
-    for (let k = steps - 1; k >= 0; k--) {
-      const b = base + CONN_STEP0 + k * CONN_STEP;
-      const node = data[b + CONN_S_NODE]!;
-      if (node >= 0) return hinted.tcpClosing(node, data[b + CONN_S_GEN]!);
+    if (hinted !== undefined) {
+      for (let k = (word & 3) - 1; k >= 0; k--) {
+        const b = base + CONN_STEP0 + k * CONN_STEP;
+        const node = data[b + CONN_S_NODE]!;
+        if (node >= 0) {
+          closing = hinted.tcpClosing(node, data[b + CONN_S_GEN]!);
+          break;
+        }
+      }
     }
-    return -1;
+    if (closing === 1) data[base + CONN_STEPS] = word | CONN_ENDING;
+    else if (closing !== 0) {
+      store.remove(base);
+      t.stats.connEntries = store.size;
+    }
   }
 
   /**
@@ -2619,17 +2622,8 @@ export class LflowExecutor {
     const portId = this.connObj(this.connPortRec);
     if (portId > 0x7fff || this.connSegsN > 0x1fff) return;
     const ex = this.connScratch;
-    // A frame of a direction that has sent FIN or RST: the walk is kept only if a later frame of that direction may
-    // replay it (see replayConn's end) — not from the direction's last segment (an ACK of the other side's FIN whose
-    // walk was given up or freed before), which would hold a slot no frame comes for.
-    let ending = 0;
-    if (this.connFlagsMask === 0 && this.decoded.ipProto === 6) {
-      const closing = this.connClosing(ex, 0, this.connSteps);
-      if (closing === 2) return;
-      if (closing === 1 || (closing === -1 && this.endsDirection(this.decoded))) ending = CONN_ENDING;
-    }
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
-    ex[CONN_STEPS] = this.connSteps | ending | (this.connSegsN << 3) | (portId << 16);
+    ex[CONN_STEPS] = this.connSteps | (this.endsDirection(this.decoded) ? CONN_ENDING : 0) | (this.connSegsN << 3) | (portId << 16);
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;
     ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;
