@@ -2,7 +2,8 @@
 // Two builds in one process, alternating short runs, CPU time per frame (best and median of the rounds): on a
 // machine whose load moves separate runs by 20–40 %, both builds then see the same load. BASE and NEW are roots
 // of built checkouts. Usage:
-//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|http6|replay|replay-out [FRAMES] [ROUNDS]
+//   node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|http-lossy|http6|replay|replay-out [FRAMES] [ROUNDS]
+// http-lossy: the http workload with LOSSY_MIX (bench/workloads.mjs; each root's own, as http's).
 // http6: the http workload over IPv6 on the dual-stack scenario (bench/cases/http.mjs; capture and scenario this tree's).
 // cold-misses: the cold capture's frames from clients on the VLAN only (their ARP and first SYN: the misses).
 // replay / replay-out: the http capture from a file through each root's replayCapture (what `vippath replay` runs),
@@ -15,7 +16,7 @@ const [baseArg, nextArg, kase = 'ct-est', framesArg, roundsArg] = process.argv.s
 const base = baseArg && resolve(baseArg);
 const next = nextArg && resolve(nextArg);
 if (!base || !next) {
-  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|http6|replay|replay-out [FRAMES] [ROUNDS]');
+  console.error('usage: node bench/ab.mjs BASE NEW ct-new|ct-est|full-cold|full-warm|cold-misses|http|http-lossy|http6|replay|replay-out [FRAMES] [ROUNDS]');
   process.exit(2);
 }
 const ct = kase.startsWith('ct-');
@@ -69,7 +70,7 @@ async function load(root) {
   }
   const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
   // Each root's own workload: full-cold's differs before session 7 (bench/README "Cold path (session 7)").
-  const capture = kase === 'full-cold' || kase === 'cold-misses' ? w.coldCapture(frames) : kase === 'full-warm' ? w.warmCapture(frames) : w.httpCapture(frames).capture;
+  const capture = kase === 'full-cold' || kase === 'cold-misses' ? w.coldCapture(frames) : kase === 'full-warm' ? w.warmCapture(frames) : kase === 'http-lossy' ? w.httpCapture(frames, { mix: w.LOSSY_MIX }).capture : w.httpCapture(frames).capture;
   // Frames whose source MAC is not the gateway's (52:54:00:ee:00:01): the on-link clients'.
   const keep = kase === 'cold-misses' ? (buf, at) => buf[at + 9] !== 0xee : undefined;
   const n = replayInMemory(capture, keep).frames;

@@ -164,6 +164,9 @@ class ChassisConntrack implements HintedConntrackEngine {
     if (this.effects) this.effects.ctCalls++;
     this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch);
   }
+  tcpClosing(node: number, gen: number): number {
+    return this.inner.tcpClosing(node, gen);
+  }
 }
 
 /** An OVN logical switch run from its logical flows, with one conntrack per chassis. */

@@ -152,6 +152,48 @@ describe('OvsConntrack: TCP validity', () => {
     expect(c.timeout).toBe(30);
   });
 
+  it('tcpClosing: how far the sender of the node a call found has closed, by the peer states (http\'s close: the server first)', () => {
+    const r = new Runner();
+    const server = (flags: number, seq: number, ack: number) => frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags, seq, ack });
+    // After each segment: the node its call found (slot * 2 + direction: 1 the server's) and tcpClosing of it.
+    const closing = (): [number, number] => [r.ct.foundNode & 1, r.ct.tcpClosing(r.ct.foundNode, r.ct.foundGen)];
+    r.run(syn(), { commit: true });
+    r.run(server(F.SYN | F.ACK, 5000, 1001), {});
+    r.run(syn({ flags: F.ACK, seq: 1001, ack: 5001 }), {});
+    expect(closing()).toEqual([0, 0]);
+    // The response with FIN: the server has sent FIN, the client not.
+    r.run(server(F.FIN | F.PSH | F.ACK, 5001, 1001), {});
+    expect(closing()).toEqual([1, 1]);
+    // The server's ACK of a copy of the request: still 1, not its last segment.
+    r.run(syn({ flags: F.PSH | F.ACK, seq: 1001, ack: 5001 }), {});
+    expect(closing()).toEqual([0, 0]);
+    r.run(server(F.ACK, 5002, 1001), {});
+    expect(closing()).toEqual([1, 1]);
+    const [slot] = r.ct.connections(0).map((c) => c.slot);
+    expect(r.ct.tcpStates(slot!)).toEqual([CtTcpState.ESTABLISHED, CtTcpState.FIN_WAIT_2]);
+    // The client's FIN|ACK: its FIN sent, the server's acknowledged — its last segment; then the server's ACK, its last.
+    r.run(syn({ flags: F.FIN | F.ACK, seq: 1001, ack: 5002 }), {});
+    expect(closing()).toEqual([0, 2]);
+    // The server, asked now (the other node of the slot): its ACK of that FIN is still to come.
+    expect(r.ct.tcpClosing(r.ct.foundNode ^ 1, r.ct.foundGen)).toBe(1);
+    r.run(server(F.ACK, 5002, 1002), {});
+    expect(closing()).toEqual([1, 2]);
+    // No node, another generation (the slot freed since), a node that is not TCP's: -1.
+    const [node, gen] = [r.ct.foundNode, r.ct.foundGen];
+    expect([r.ct.tcpClosing(-1, 0), r.ct.tcpClosing(node, gen + 1)]).toEqual([-1, -1]);
+    r.run(frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 }), { commit: true });
+    expect(r.ct.tcpClosing(r.ct.foundNode, r.ct.foundGen)).toBe(-1);
+  });
+
+  it('tcpClosing: a RST is its sender\'s last segment and the other side\'s too', () => {
+    const r = new Runner();
+    r.run(syn(), { commit: true });
+    r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 }), {});
+    r.run(syn({ flags: F.RST, seq: 1001 }), {});
+    const node = r.ct.foundNode;
+    expect([r.ct.tcpClosing(node, r.ct.foundGen), r.ct.tcpClosing(node ^ 1, r.ct.foundGen)]).toEqual([2, 2]);
+  });
+
   it('window scaling: a scaled window admits data beyond 64 KiB', () => {
     const r = new Runner();
     r.run(syn({ wscale: 7 }), { commit: true });

@@ -49,6 +49,7 @@ import {
   allocTcpPeers,
   tcpInvalidFlags as tcpInvalidFlagsImport,
   tcpNewConn as tcpNewConnImport,
+  tcpPeerClosing,
   tcpPeerState,
   tcpUpdate as tcpUpdateImport,
   tcpValidNew as tcpValidNewImport,
@@ -546,6 +547,21 @@ export class OvsConntrack implements ConntrackEngine {
   /** The generation of {@link foundNode}'s slot when it was found. */
   get foundGen(): number {
     return this.hintOutGen;
+  }
+
+  /**
+   * How far the sender of node `node`'s direction (as {@link foundNode} names it; `gen` its slot's generation then)
+   * has closed its half of a TCP connection, by the tracker's peer states: 2 once it has sent its FIN and the other
+   * peer has sent one and heard an ACK since (CLOSING or later, and FIN_WAIT_2 or later; a RST puts both there) —
+   * its direction's last segment is behind it, bar retransmissions; 1 when it has sent FIN and the other peer has
+   * not got that far; 0 before its FIN; -1 when the node is none, its slot has been freed since, or it is not TCP.
+   */
+  tcpClosing(node: number, gen: number): number {
+    if (node < 0) return -1;
+    const e = node >> 1;
+    const base = e * R;
+    if (base >= this.keys.length || this.keys[base + R_GEN] !== gen || this.recB[(base + R_BYTES) * 4 + B_L4] !== CtL4.TCP) return -1;
+    return tcpPeerClosing(this.tcp, e, node & 1);
   }
 
   /**

@@ -79,6 +79,19 @@ export function tcpPeerState(t: TcpPeers, e: number, peer: number): number {
   return state(t, e * STRIDE + peer * PEER);
 }
 
+/**
+ * How far peer `peer` of connection `e` has closed its half, by the two peers' states: 2 once it has sent its FIN
+ * (CLOSING or later) and the other peer has sent one and heard an ACK since (FIN_WAIT_2 or later; a RST puts both in
+ * TIME_WAIT) — all this peer may still send are retransmissions and ACKs of the other's; 1 when it has sent FIN and
+ * the other has not got that far; 0 before its FIN.
+ */
+export function tcpPeerClosing(t: TcpPeers, e: number, peer: number): number {
+  const p = e * STRIDE;
+  const s = state(t, p + peer * PEER);
+  if (s < CLOSING) return 0;
+  return state(t, p + (peer ^ 1) * PEER) >= FIN_WAIT_2 ? 2 : 1;
+}
+
 const seqGeq = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
 const seqGt = (a: number, b: number): boolean => ((a - b) | 0) > 0;
 

@@ -224,4 +224,11 @@ export interface HintedConntrackEngine extends ConntrackEngine {
   readonly foundNode: number;
   readonly foundGen: number;
   executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number): void;
+  /**
+   * How far the sender of a node's direction (a node and generation as {@link foundNode} and {@link foundGen} gave
+   * them) has closed its half of a TCP connection: 2 its last segment is behind it (its FIN sent, the other peer's
+   * FIN sent and acknowledged), 1 its FIN sent only, 0 neither, -1 no live TCP connection's node. The connection
+   * replay frees a walk at its direction's last segment (`OvsConntrack.tcpClosing`).
+   */
+  tcpClosing(node: number, gen: number): number;
 }

@@ -2320,13 +2320,39 @@ export class LflowExecutor {
     }
     out.length = len;
     if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
-    // A walk keyed without the flags serves its direction of the connection until that direction ends: after a
-    // frame with FIN or RST (replayed now, or the one it was recorded from — the last frames of a short connection's
-    // two directions in http), its slot is freed at once, the next recording takes it (the free list is last in,
-    // first out) while its lines are still in the CPU's caches, not a slot last written hundreds of walks ago; and
-    // the store holds the connections alive rather than the dead ones. A frame after it (a retransmission, the ACKs
-    // of a half-closed connection) records the walk again.
-    if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) {
+    // A walk keyed without the flags serves its direction of the connection until that direction's last segment
+    // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
+    if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) this.connEnd(t, base);
+  }
+
+  /**
+   * After a replay whose direction has sent FIN or RST: at the direction's last segment the walk's slot is freed at
+   * once, the next recording takes it (the free list is last in, first out) while its lines are still in the CPU's
+   * caches, not a slot last written hundreds of walks ago; and the store holds the connections alive rather than the
+   * dead ones. Conntrack's peer states say which segment is the last (`OvsConntrack.tcpClosing`, of the walk's last
+   * call that named a node): a walk whose FIN went out before the other side's (the pods' responses in http) is kept
+   * over the frames in between — the ACK of a retransmitted request in http-lossy — for its ACK of the other side's
+   * FIN, marked CONN_ENDING. Without the peer states (another engine, no call that named a node) the FIN or RST
+   * itself, or the frame after the one the walk was recorded from, is taken as the last.
+   */
+  private connEnd(t: MegaflowTable, base: number): void {
+    const store = t.conns!;
+    const data = store.data;
+    const word = data[base + CONN_STEPS]!;
+    let closing = -1;
+    const hinted = this.ctHinted;
+    if (hinted !== undefined) {
+      for (let k = (word & 3) - 1; k >= 0; k--) {
+        const b = base + CONN_STEP0 + k * CONN_STEP;
+        const node = data[b + CONN_S_NODE]!;
+        if (node >= 0) {
+          closing = hinted.tcpClosing(node, data[b + CONN_S_GEN]!);
+          break;
+        }
+      }
+    }
+    if (closing === 1) data[base + CONN_STEPS] = word | CONN_ENDING;
+    else if (closing !== 0) {
       store.remove(base);
       t.stats.connEntries = store.size;
     }

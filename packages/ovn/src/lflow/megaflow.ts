@@ -149,8 +149,9 @@ export const CONN_STAMP = 9;
  */
 export const CONN_STEPS = 10;
 /**
- * {@link CONN_STEPS}' bit for a walk recorded from a TCP frame carrying FIN or RST (its direction of the connection is
- * ending): freed after its next replay, as a walk is after replaying such a frame.
+ * {@link CONN_STEPS}' bit for a walk whose direction of the connection has sent FIN or RST (the frame it was recorded
+ * from, or one replayed since): each replay asks conntrack's TCP peer states whether the frame was the direction's
+ * last segment, and frees the walk if so — without those states, at its next replay.
  */
 export const CONN_ENDING = 4;
 /** The conntrack engine's lookup epoch the steps' hints were found in (0: none). */
