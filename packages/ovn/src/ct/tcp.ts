@@ -167,6 +167,43 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   let sp = t[src + PACKED]!;
   let dp = t[dst + PACKED]!;
 
+  // An established connection's ACK or data segment (no SYN, FIN or RST; both peers ESTABLISHED): the general
+  // path below with what this case fixes folded — the end of the segment, the ack as sent, the ack skew checked,
+  // both states kept (so the packed words are stored only when the window grew), the timeout ESTABLISHED's, and out
+  // of window INVALID (the lenient second window needs a peer before SYN_SENT or past FIN_WAIT_2).
+  if ((flags & (SYN | FIN | RST | ACK)) === ACK && sp >>> 24 === ESTABLISHED && dp >>> 24 === ESTABLISHED) {
+    const sScale = (sp >>> 16) & 0xff;
+    const dScale = (dp >>> 16) & 0xff;
+    let sws = 0;
+    let dws = 0;
+    if (sScale & WS_FLAG && dScale & WS_FLAG) {
+      sws = sScale & WSCALE_MASK;
+      dws = dScale & WSCALE_MASK;
+    } else if (sScale & WS_UNKNOWN && dScale & WS_UNKNOWN) {
+      sws = MAX_WSCALE;
+      dws = MAX_WSCALE;
+    }
+    const sLo = t[src + SEQLO]!;
+    let seq = read32(frame, l4 + 4);
+    let end = (seq + payloadLength) >>> 0;
+    if (seq === end) {
+      seq = sLo;
+      end = sLo;
+    }
+    const ack = read32(frame, l4 + 8);
+    const ackskew = (t[dst + SEQLO]! - ack) | 0;
+    if (
+      !seqCheck ||
+      (seqGeq(t[src + SEQHI]!, end) && seqGeq(seq, (sLo - ((dp & 0xffff) << dws)) >>> 0) && ackskew >= -MAX_ACK_WINDOW && ackskew <= MAX_ACK_WINDOW << sws)
+    ) {
+      if ((sp & 0xffff) < win) t[src + PACKED] = ((sp & 0xffff0000) | win) >>> 0;
+      if (seqGt(end, sLo)) t[src + SEQLO] = end;
+      if (seqGeq((ack + (win << sws)) >>> 0, t[dst + SEQHI]!)) t[dst + SEQHI] = (ack + Math.max(win << sws, 1)) >>> 0;
+      return Update.VALID | ((CtTimeout.TCP_ESTABLISHED + 1) << 4);
+    }
+    return Update.INVALID;
+  }
+
   if ((flags & (SYN | ACK)) === SYN) {
     // A new SYN on a connection both sides have closed reopens it; a repeated SYN keeps it opening.
     if (dp >>> 24 >= FIN_WAIT_2 && sp >>> 24 >= FIN_WAIT_2) {
