@@ -159,57 +159,14 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
 export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean): number {
   const src = e * STRIDE + (reply ? PEER : 0);
   const dst = e * STRIDE + (reply ? 0 : PEER);
-  const flags = ((frame[l4 + 12]! << 8) | frame[l4 + 13]!) & 0xfff;
-  const sp = t[src + PACKED]!;
-  const dp = t[dst + PACKED]!;
-  // An established connection's ACK or data segment (no SYN, FIN or RST; both peers ESTABLISHED): tcpConnUpdate
-  // with what this case fixes folded — the end of the segment, the ack as sent, the ack skew checked, both states
-  // kept (so the packed words are stored only when the window grew), the timeout ESTABLISHED's, and out of window
-  // INVALID (the lenient second window needs a peer before SYN_SENT or past FIN_WAIT_2). Written without calls (the
-  // byte reads and sequence compares spelt out): with tcpConnUpdate's in one function TurboFan stopped inlining them.
-  if ((flags & (SYN | FIN | RST | ACK)) !== ACK || sp >>> 24 !== ESTABLISHED || dp >>> 24 !== ESTABLISHED) {
-    return tcpConnUpdate(t, src, dst, flags, sp, dp, frame, l4, payloadLength, seqCheck);
-  }
-  const win = (frame[l4 + 14]! << 8) | frame[l4 + 15]!;
-  const sScale = (sp >>> 16) & 0xff;
-  const dScale = (dp >>> 16) & 0xff;
-  let sws = 0;
-  let dws = 0;
-  if (sScale & WS_FLAG && dScale & WS_FLAG) {
-    sws = sScale & WSCALE_MASK;
-    dws = dScale & WSCALE_MASK;
-  } else if (sScale & WS_UNKNOWN && dScale & WS_UNKNOWN) {
-    sws = MAX_WSCALE;
-    dws = MAX_WSCALE;
-  }
-  const sLo = t[src + SEQLO]!;
-  let seq = ((frame[l4 + 4]! << 24) | (frame[l4 + 5]! << 16) | (frame[l4 + 6]! << 8) | frame[l4 + 7]!) >>> 0;
-  let end = (seq + payloadLength) >>> 0;
-  if (seq === end) {
-    seq = sLo;
-    end = sLo;
-  }
-  const ack = ((frame[l4 + 8]! << 24) | (frame[l4 + 9]! << 16) | (frame[l4 + 10]! << 8) | frame[l4 + 11]!) >>> 0;
-  const ackskew = (t[dst + SEQLO]! - ack) | 0;
-  if (
-    !seqCheck ||
-    (((t[src + SEQHI]! - end) | 0) >= 0 && ((seq - ((sLo - ((dp & 0xffff) << dws)) >>> 0)) | 0) >= 0 && ackskew >= -MAX_ACK_WINDOW && ackskew <= MAX_ACK_WINDOW << sws)
-  ) {
-    if ((sp & 0xffff) < win) t[src + PACKED] = ((sp & 0xffff0000) | win) >>> 0;
-    if (((end - sLo) | 0) > 0) t[src + SEQLO] = end;
-    const reach = win << sws;
-    if ((((ack + reach) >>> 0) - t[dst + SEQHI]! | 0) >= 0) t[dst + SEQHI] = (ack + (reach > 1 ? reach : 1)) >>> 0;
-    return Update.VALID | ((CtTimeout.TCP_ESTABLISHED + 1) << 4);
-  }
-  return Update.INVALID;
-}
-
-/** {@link tcpUpdate} of any other segment: `tcp_conn_update` whole, the peers' packed words `sp` and `dp` read. */
-function tcpConnUpdate(t: TcpPeers, src: number, dst: number, flags: number, sp: number, dp: number, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean): number {
+  const flags = read16(frame, l4 + 12) & 0xfff;
   let win = read16(frame, l4 + 14);
-  // The peers' packed words (max window, window scale, state) come in as locals and are written back once: each
+  // The peers' packed words (max window, window scale, state) are read into locals and written back once: each
   // accessor's read-modify-write of the array was a load and a store the compiler could not merge (a store to a
   // typed array may alias any later load of it).
+  let sp = t[src + PACKED]!;
+  let dp = t[dst + PACKED]!;
+
   if ((flags & (SYN | ACK)) === SYN) {
     // A new SYN on a connection both sides have closed reopens it; a repeated SYN keeps it opening.
     if (dp >>> 24 >= FIN_WAIT_2 && sp >>> 24 >= FIN_WAIT_2) {
