@@ -1,6 +1,7 @@
 /**
- * tcpUpdate on an established connection's ACK or data segment — the usual segment, which has its own short path in
- * tcp.ts — against the window rules of OVS's tcp_conn_update (lib/conntrack-tcp.c v3.1.0, after pf) restated here for
+ * tcpUpdate on an established connection's ACK or data segment — the usual segment (a short path for it was tried
+ * and measured slower: bench/README "The hinted call's tuple, and tcpUpdate's established segments (session 19)") —
+ * against the window rules of OVS's tcp_conn_update (lib/conntrack-tcp.c v3.1.0, after pf) restated here for
  * that case only: the segment's end within the sender's `seqhi`, its start no lower than `seqlo` less the receiver's
  * largest window, the ack skew within −MAXACKWINDOW … MAXACKWINDOW << the sender's scale, and on success the sender's
  * largest window, its `seqlo` and the receiver's `seqhi` moved forwards, the states kept, the timeout ESTABLISHED's.
