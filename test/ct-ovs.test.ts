@@ -43,7 +43,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtReason, CtState } from '@vippath/ovn';
 import { internetChecksum, parseIPv6, read16, read32, rewritePort, write16, write32 } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from '../packages/ovn/src/ct/engine.js';
-import { F, frame, icmpError, Runner, tupleOf, type CtCall } from '../packages/ovn/src/ct/packets.test-helpers.js';
+import { F, frame, icmpError, Runner, tupleOf, tupleView, type CtCall, type TupleView } from '../packages/ovn/src/ct/packets.test-helpers.js';
 import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
 
 const unavailable = ovsUnavailable();
@@ -883,7 +883,9 @@ let seqWraps = 0;
  * may name a node the packet's lookup would not find, which the engine must notice.
  */
 class HintedRunner extends Runner {
-  private readonly hints = new Map<string, readonly [number, number, number]>();
+  // With each hint, the original tuple its call left: a call that finds the hint's node may leave the tuple unwritten
+  // (HintedConntrackEngine.executeHinted), and the Runner puts this one back, as the replay puts back a step's.
+  private readonly hints = new Map<string, readonly [number, number, number, TupleView]>();
   private site = '';
 
   begin(site: string): void {
@@ -893,9 +895,11 @@ class HintedRunner extends Runner {
   override call(f: Uint8Array, c: CtCall): number {
     const key = `${this.site}/${c.zone ?? 0}`;
     const epoch = this.ct.epoch;
-    this.hint = this.hints.get(key) ?? [-1, 0, epoch];
+    const h = this.hints.get(key);
+    this.hint = h ? [h[0], h[1], h[2]] : [-1, 0, epoch];
+    this.hintTuple = h?.[3];
     const state = super.call(f, c);
-    this.hints.set(key, [this.ct.foundNode, this.ct.foundGen, this.ct.epoch === epoch ? epoch : 0]);
+    this.hints.set(key, [this.ct.foundNode, this.ct.foundGen, this.ct.epoch === epoch ? epoch : 0, tupleView(this.res)]);
     return state;
   }
 }

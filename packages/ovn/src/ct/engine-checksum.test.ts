@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodedFrame, FrameDecoder, internetChecksum, read16, write16 } from '@vippath/wire';
 import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
-import { checksumsOk, ctView, F, frame } from './packets.test-helpers.js';
+import { checksumsOk, ctView, F, frame, settleHinted, tupleView, type TupleView } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_CSUM_RUNS ?? 300);
@@ -119,6 +119,8 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
     const a = new CtResult();
     const b = new CtResult();
     let hint: [number, number, number] = [-1, 0, 0];
+    // The tuple the hint's call left, for a call that leaves it unwritten (settleHinted).
+    let hintTuple: TupleView | undefined;
     let taken = 0;
     const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...x: unknown[]): boolean };
     const hintedTcp4 = proto.hintedTcp4;
@@ -143,8 +145,13 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
         req.natPortMax = 8080;
       } else req.nat = CtNat.APPLY;
       a.reset();
+      const entry = tupleView(a);
       hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2]);
-      if (hinted.foundNode >= 0) hint = [hinted.foundNode, hinted.foundGen, hinted.epoch];
+      settleHinted(hinted, a, hint, entry, hintTuple);
+      if (hinted.foundNode >= 0) {
+        hint = [hinted.foundNode, hinted.foundGen, hinted.epoch];
+        hintTuple = tupleView(a);
+      }
       const copy = f.slice();
       const dc = new DecodedFrame();
       decoder.decode(copy, dc, copy.length);
@@ -220,7 +227,9 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
         buf.set(g);
         decoder.decode(buf, d, f.length, at);
         a.reset();
+        const entry = tupleView(a);
         hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2]);
+        settleHinted(hinted, a, hint, entry, hintTuple);
         const copy = f.slice();
         const dc = new DecodedFrame();
         decoder.decode(copy, dc, copy.length);

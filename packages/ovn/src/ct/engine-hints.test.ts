@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CtNat, CtResult, CtState } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
-import { ctView, F, frame, Runner, tupleOf, type CtCall } from './packets.test-helpers.js';
+import { ctView, F, frame, Runner, tupleOf, tupleView, type CtCall, type TupleView } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_HINT_RUNS ?? 300);
@@ -76,6 +76,8 @@ const options = fc.record({
  */
 let taken = 0;
 let takenTcp4 = 0;
+/** Hinted calls that left the original tuple unwritten (found their hint's node), settled by the Runner. */
+let tuplesLeft = 0;
 type Hinted = { hinted(n: number, now: number): number; hintedTcp4(...a: unknown[]): boolean };
 const proto = OvsConntrack.prototype as unknown as Hinted;
 const hinted = proto.hinted;
@@ -112,8 +114,10 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
   const b = new Runner(opts);
   // Conversation state per flow (client, port, backend, direct): the next sequence numbers of each side.
   const seqs = new Map<string, { c: number; s: number; step: number }>();
-  const last = new Map<string, [number, number, number]>();
-  const found: [number, number, number][] = [];
+  // Each hint with the tuple its call left, which a hinted call that finds that node may leave unwritten (the
+  // Runner settles it; sameOutcome then holds the put-back tuple equal to the plain call's).
+  const last = new Map<string, [number, number, number, TupleView]>();
+  const found: [number, number, number, TupleView][] = [];
   let now = 1000;
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]!;
@@ -157,13 +161,15 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
         const pick = o.hints[n]!;
         const t = tupleOf(fb);
         const key = `${n}|${t.src}|${t.dst}|${t.sport}|${t.dport}|${cc.zone}`;
-        b.hint = pick < 100 ? undefined : pick < 800 ? last.get(key) : found[pick % Math.max(1, found.length)];
+        const hint = pick < 100 ? undefined : pick < 800 ? last.get(key) : found[pick % Math.max(1, found.length)];
+        b.hint = hint && [hint[0], hint[1], hint[2]];
+        b.hintTuple = hint?.[3];
         a.call(fa, cc);
         b.call(fb, cc);
         b.hint = undefined;
         sameOutcome(a, b, fa, fb, `${where} call ${n} ${JSON.stringify(cc)}`);
         if (b.ct.foundNode >= 0) {
-          const h: [number, number, number] = [b.ct.foundNode, b.ct.foundGen, b.ct.epoch];
+          const h: [number, number, number, TupleView] = [b.ct.foundNode, b.ct.foundGen, b.ct.epoch, tupleView(b.res)];
           last.set(key, h);
           found.push(h);
         }
@@ -190,19 +196,22 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
     }
     sameTable(a, b, where);
   }
+  tuplesLeft += b.tupleLeft;
 }
 
 describe('OvsConntrack lookup hints', () => {
   it('a hinted engine gives the same outcomes, bytes, counters and table as a plain one at every step', () => {
     taken = 0;
     takenTcp4 = 0;
+    tuplesLeft = 0;
     fc.assert(fc.property(options, fc.array(op, { minLength: 1, maxLength: 80, size: 'max' }), check), { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) });
     // The property is about hints taken, not only refused: by execute's lookup (a hint the IPv4 TCP path leaves to
     // it — force, mark and label writes, an armed process_one_fast cache, a NATed packet's reverse lookup…) and by
     // the IPv4 TCP path itself.
-    console.log(`hints taken: ${taken} by execute, ${takenTcp4} by the IPv4 TCP path`);
+    console.log(`hints taken: ${taken} by execute, ${takenTcp4} by the IPv4 TCP path (${tuplesLeft} leaving the tuple)`);
     expect(taken).toBeGreaterThan(RUNS / 10);
     expect(takenTcp4).toBeGreaterThan(RUNS * 2);
+    expect(tuplesLeft).toBeGreaterThan(RUNS);
   }, 180_000);
 
   // The case the epoch exists for: a connection straight to the backend commits a reply key a NATed connection's
@@ -307,7 +316,10 @@ describe('OvsConntrack lookup hints', () => {
       let hint: [number, number, number] = [-1, 0, 0];
       for (const c of hintFrom?.calls ?? [...first, last]) {
         r.call(g, c);
-        if (r.ct.foundNode >= 0) hint = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+        if (r.ct.foundNode >= 0) {
+          hint = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+          r.hintTuple = tupleView(r.res);
+        }
       }
       expect(hint[0]).toBeGreaterThanOrEqual(0);
       const h = f();
@@ -350,11 +362,11 @@ describe('OvsConntrack lookup hints', () => {
     expect(takenTcp4).toBe(before + 2);
   });
 
-  it('IPv4 TCP path: every metadata field is written over what the result held, in both directions', () => {
-    // The path writes the packet's metadata itself (metaTcp4, not writeMeta): a field it left as it found it — a
-    // store skipped as "already written" — keeps the junk below, which execute overwrites. Both directions (the
-    // original node: the tuple is the packet's key; the reply node: the record's), and both ways of writing the
-    // tuple (a result seen before, through word views; a new result object, bytewise).
+  it('IPv4 TCP path: every metadata field but the tuple is written over what the result held; the tuple is left as found', () => {
+    // The path writes the packet's metadata itself, not through writeMeta: a field it left as it found it keeps the
+    // junk below, which execute overwrites. The original tuple is the exception the hinted contract allows (the node
+    // found is the hint's: its tuple is the one the hint's call wrote): left as found, tupleWritten false. Both
+    // directions (the original node, the reply node), a result seen before and a new one.
     const junk = (res: CtResult): void => {
       res.state = 0;
       res.zone = 0xbeef;
@@ -367,7 +379,7 @@ describe('OvsConntrack lookup hints', () => {
       res.originalProto = 17;
       res.originalSrcPort = 1;
       res.originalDstPort = 2;
-      res.tupleWritten = false;
+      res.tupleWritten = true;
       res.rewritten = true;
     };
     const reply = () => frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.ACK, seq: 5001, ack: 1001 });
@@ -379,8 +391,10 @@ describe('OvsConntrack lookup hints', () => {
           established(r);
           r.run(f(), { zone: 1, nat: 'apply', label: [[3, 0, 0, 0], [0xff, 0, 0, 0]] });
           const hint = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch] as const;
+          const hintTuple = tupleView(r.res);
           const res = fresh ? new CtResult() : r.res;
           junk(res);
+          const entry = tupleView(res);
           const h = f();
           r.decoder.decode(h, r.d);
           r.req.reset();
@@ -388,11 +402,23 @@ describe('OvsConntrack lookup hints', () => {
           r.req.nat = CtNat.APPLY;
           if (hintOn) r.ct.executeHinted(h, h.length, r.d, r.req, res, r.now, hint[0], hint[1], hint[2]);
           else r.ct.execute(h, h.length, r.d, r.req, res, r.now);
-          return { res: ctView(res), bytes: [...h] };
+          const left = { written: res.tupleWritten, tuple: tupleView(res), found: [r.ct.foundNode, r.ct.foundGen, r.ct.epoch] };
+          // What the contract's caller does: the hint's tuple put back.
+          if (hintOn) {
+            expect(left.found).toEqual([...hint]);
+            Object.assign(res, { hasOriginal: hintTuple.hasOriginal, originalIpv6: hintTuple.originalIpv6, originalProto: hintTuple.originalProto, originalSrcPort: hintTuple.originalSrcPort, originalDstPort: hintTuple.originalDstPort, tupleWritten: true });
+            res.originalSrc.set(hintTuple.originalSrc);
+            res.originalDst.set(hintTuple.originalDst);
+          }
+          return { res: ctView(res), bytes: [...h], left, entry };
         });
         const where = `${f === ack ? 'original' : 'reply'} node, ${fresh ? 'new' : 'known'} result`;
         expect(takenTcp4, where).toBe(before + 1);
-        expect(runs[1], where).toEqual(runs[0]);
+        expect(runs[1]!.left.written, where).toBe(false);
+        expect(runs[1]!.left.tuple, where).toEqual(runs[1]!.entry);
+        expect(runs[0]!.left.written, where).toBe(true);
+        expect(runs[1]!.res, where).toEqual(runs[0]!.res);
+        expect(runs[1]!.bytes, where).toEqual(runs[0]!.bytes);
         expect(runs[0]!.res.label, where).toEqual([3, 0, 0, 0]);
       }
     }

@@ -572,7 +572,9 @@ export class OvsConntrack implements ConntrackEngine {
    * now, as the walk checks, the node's key is the packet's and it has not expired (a reply node whose record's
    * original key is the packet's too answers as the original, as the walk does). Otherwise the lookup is the
    * usual one. Everything else — state update, NAT, metadata, counters — is {@link execute}'s, so the outcome and
-   * the table after it are the same as without the hint.
+   * the table after it are the same as without the hint, but for the original tuple of a call that finds the hint's
+   * own node: that call may leave the result's tuple fields as it found them, with `tupleWritten` false
+   * ({@link HintedConntrackEngine.executeHinted}; here: the established IPv4 TCP path).
    */
   executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number): void {
     if (epoch === this.epochNow) {
@@ -686,10 +688,16 @@ export class OvsConntrack implements ConntrackEngine {
     if (createNew) this.finishOne(frame, d, req, res, zone, nat, now, e, true, false);
     else {
       if (nat) this.handleNat(frame, d, e, zone, reply, false, res);
-      // finishOne for the connection found, its writeMeta without a call: the original tuple is the record's
-      // original key — the packet's own on an original node, which this call just compared word by word.
-      if (node & 1) this.metaTcp4(res, zone, e, keys[base + K_SRC]!, keys[(base + K_DST) | 0]!, keys[(base + K_SL4) | 0]!, keys[(base + K_DL4) | 0]!);
-      else this.metaTcp4(res, zone, e, src, dst, sp, dp);
+      // finishOne for the connection found, its writeMeta without the original tuple when the node found is the
+      // hint's: the tuple is then that connection's original key, the one the call that gave the hint wrote, and
+      // left to the caller (executeHinted's contract; tupleWritten false says so). A reply node answering as the
+      // original is another node than the hint's: written whole.
+      if (node === n) {
+        res.tupleWritten = false;
+        res.state |= CtState.TRK;
+        res.zone = zone;
+        this.readMarkLabel(e, res);
+      } else this.writeMeta(res, zone, e, true);
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
       if (!nat) this.keepConn(res, e);
@@ -1418,46 +1426,6 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   /**
-   * writeMeta of IPv4 TCP connection `e` whose original key is (`src`, `dst`, `sp`, `dp`): what writeMeta writes for
-   * it, without the protocol's, family's and ICMP's tests nor the key's loads (hintedTcp4 holds the key). The address
-   * stores are writeMeta's, written again here: shared as a function, TurboFan inlined this one into hintedTcp4 and
-   * called that and readMarkLabel apart — 52 instructions an http frame more (bench/README, session 18).
-   */
-  private metaTcp4(res: CtResult, zone: number, e: number, src: number, dst: number, sp: number, dp: number): void {
-    res.tupleWritten = true;
-    res.state |= CtState.TRK;
-    res.zone = zone;
-    this.readMarkLabel(e, res);
-    res.hasOriginal = true;
-    res.originalIpv6 = false;
-    if (res === this.metaRes) {
-      const s = this.metaSrc32!;
-      const t = this.metaDst32!;
-      s[0] = hostOrder(src);
-      t[0] = hostOrder(dst);
-      s[1] = 0;
-      s[2] = 0;
-      s[3] = 0;
-      t[1] = 0;
-      t[2] = 0;
-      t[3] = 0;
-    } else {
-      const s = res.originalSrc;
-      const t = res.originalDst;
-      for (let i = 4; i < 16; i++) {
-        s[i] = 0;
-        t[i] = 0;
-      }
-      write32(s, 0, src);
-      write32(t, 0, dst);
-      this.viewMeta(res);
-    }
-    res.originalProto = 6;
-    res.originalSrcPort = sp & 0xffff;
-    res.originalDstPort = dp & 0xffff;
-  }
-
-  /**
    * Word views of a result's original-tuple bytes, made once per result object (an executor carries one per
    * packet in flight, reused): only when both arrays are word-aligned.
    */
@@ -1816,9 +1784,9 @@ export class OvsConntrack implements ConntrackEngine {
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
     if (l4 < 0 || d.l3End - l4 < 20) return false;
-    const sport = read16(frame, l4);
-    const dport = read16(frame, l4 + 2);
-    if (sport !== keys[from + K_SL4] || dport !== keys[from + K_DL4] || read32(frame, l3 + 12) !== keys[from + K_SRC] || read32(frame, l3 + 16) !== keys[from + K_DST]) return false;
+    // The packet's tuple as `d` holds it: a caller keeps its addresses and ports current (ConntrackEngine), as the
+    // lookups' keys take them — four field loads instead of twelve byte reads.
+    if (d.srcPort !== keys[from + K_SL4] || d.dstPort !== keys[from + K_DL4] || d.ipSrc !== keys[from + K_SRC] || d.ipDst !== keys[from + K_DST]) return false;
     const sums = keys[b + R_NATSUM]!;
     let ipSum = sums >>> 16;
     let l4Sum = sums & 0xffff;

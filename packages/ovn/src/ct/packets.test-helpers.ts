@@ -216,6 +216,13 @@ export class Runner {
   now = 0;
   /** A lookup hint (node, generation, epoch) for the next calls: executeHinted instead of execute. */
   hint: readonly [number, number, number] | undefined;
+  /**
+   * The original tuple the call that gave {@link hint} left ({@link tupleView}): what a hinted call that leaves its
+   * tuple unwritten is settled with ({@link settleHinted}), as the executor's replay puts back the recorded one.
+   */
+  hintTuple: TupleView | undefined;
+  /** Hinted calls that left the tuple unwritten (settled with {@link hintTuple}). */
+  tupleLeft = 0;
 
   constructor(options: OvsConntrackOptions = {}) {
     this.ct = new OvsConntrack({ sweepIntervalMs: 0, ...options });
@@ -268,8 +275,11 @@ export class Runner {
       r.labelMask.set(c.label[1]);
     }
     const h = this.hint;
-    if (h) this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2]);
-    else this.ct.execute(f, f.length, this.d, r, this.res, this.now);
+    if (h) {
+      const entry = tupleView(this.res);
+      this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2]);
+      if (settleHinted(this.ct, this.res, h, entry, this.hintTuple)) this.tupleLeft++;
+    } else this.ct.execute(f, f.length, this.d, r, this.res, this.now);
     return this.res.state;
   }
 }
@@ -318,3 +328,41 @@ export const ctView = (r: CtResult) => ({
   originalSrc: [...r.originalSrc],
   originalDst: [...r.originalDst],
 });
+
+/** A result's original tuple (the fields a hinted call may leave unwritten: HintedConntrackEngine.executeHinted). */
+export type TupleView = ReturnType<typeof tupleView>;
+export const tupleView = (r: CtResult) => ({
+  hasOriginal: r.hasOriginal,
+  originalIpv6: r.originalIpv6,
+  originalProto: r.originalProto,
+  originalSrcPort: r.originalSrcPort,
+  originalDstPort: r.originalDstPort,
+  originalSrc: [...r.originalSrc],
+  originalDst: [...r.originalDst],
+});
+
+/**
+ * After `executeHinted(…, hint)` on `res` (whose tuple was `entry` before): when the call left the original tuple
+ * unwritten (`tupleWritten` false), checks what the contract allows — only a call that found the hint's node itself,
+ * the tuple untouched — and puts back `hintTuple` (the tuple the call that gave the hint wrote) as a caller keeping
+ * the contract does; the result then reads as execute's. Returns whether the tuple was left. Throws on a breach.
+ */
+export function settleHinted(ct: OvsConntrack, res: CtResult, hint: readonly [number, number, number], entry: TupleView, hintTuple: TupleView | undefined): boolean {
+  if (res.tupleWritten) return false;
+  // Calls that write no tuple by execute's rules (process_one_fast keeps the packet's) found no node.
+  if (ct.foundNode < 0) return false;
+  if (ct.foundNode !== hint[0] || ct.foundGen !== hint[1] || ct.epoch !== hint[2]) {
+    throw new Error(`a hinted call left its tuple unwritten but found node ${ct.foundNode}/${ct.foundGen} in epoch ${ct.epoch}, not the hint's ${hint.join('/')}`);
+  }
+  if (JSON.stringify(tupleView(res)) !== JSON.stringify(entry)) throw new Error('a hinted call left tupleWritten false but changed the tuple');
+  if (hintTuple === undefined) throw new Error('a hinted call left its tuple unwritten and no tuple came with the hint');
+  res.hasOriginal = hintTuple.hasOriginal;
+  res.originalIpv6 = hintTuple.originalIpv6;
+  res.originalProto = hintTuple.originalProto;
+  res.originalSrcPort = hintTuple.originalSrcPort;
+  res.originalDstPort = hintTuple.originalDstPort;
+  res.originalSrc.set(hintTuple.originalSrc);
+  res.originalDst.set(hintTuple.originalDst);
+  res.tupleWritten = true;
+  return true;
+}

@@ -164,7 +164,9 @@ export class CtResult {
    * This call wrote the original tuple: the connection's, else the packet's own, else none (`hasOriginal` false,
    * the packet's ct_nw_* / ct_tp_* / ct_nw_proto become 0) — what OVS's write_ct_md does on every ct() (lib/conntrack.c
    * branch-3.1). An engine that leaves it false leaves the packet's earlier tuple as it was, except where it sets
-   * `hasOriginal` (ovn-trace: only a DNAT writes ct_nw_dst / ct_tp_dst, the rest stays until ct_clear).
+   * `hasOriginal` (ovn-trace: only a DNAT writes ct_nw_dst / ct_tp_dst, the rest stays until ct_clear). After a
+   * hinted call that found its hint's node, false means the tuple is the hint's connection's and was not written
+   * ({@link HintedConntrackEngine.executeHinted}).
    */
   tupleWritten = false;
   /**
@@ -217,12 +219,26 @@ export interface ConntrackEngine {
 /**
  * An engine that takes lookup hints (`OvsConntrack`): after a call, the connection node its lookup found, the
  * node's generation and the table's epoch; a later call on the same key may hand them back, and the engine skips
- * its hash lookup only where that provably finds the same node — the outcome is {@link ConntrackEngine.execute}'s.
+ * its hash lookup only where that provably finds the same node — the outcome is {@link ConntrackEngine.execute}'s,
+ * except for the original tuple as {@link executeHinted} says.
  */
 export interface HintedConntrackEngine extends ConntrackEngine {
   readonly epoch: number;
   readonly foundNode: number;
   readonly foundGen: number;
+  /**
+   * {@link ConntrackEngine.execute} with the hint (`node`, `gen`, `epoch`: an earlier call's {@link foundNode},
+   * {@link foundGen}, {@link epoch}). One difference in the outcome: a call whose first lookup found the hint's
+   * node itself (after it, `foundNode === node`, `foundGen === gen`, `epoch` unchanged) may leave the original
+   * tuple — `hasOriginal`, `originalIpv6`, `originalSrc`, `originalDst`, `originalProto`, `originalSrcPort`,
+   * `originalDstPort` — as the result held it on entry, and then sets `tupleWritten` false (every call that finds
+   * or makes a connection otherwise sets it true). The tuple execute would have written is that node's connection's
+   * original tuple, which never changes while the slot's generation does not: the one the call that gave the hint
+   * wrote. A caller that reads the tuple after such a call, or hands the result to a call in the same zone (the
+   * only calls that read a result's tuple on entry: `check_orig_tuple` of a NATed packet, and process_one_fast,
+   * which keeps it — a call in another zone starts from a clean ct_state and writes its own), first puts that
+   * tuple back.
+   */
   executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number): void;
   /**
    * How far the sender of a node's direction (a node and generation as {@link foundNode} and {@link foundGen} gave

@@ -2195,6 +2195,10 @@ export class LflowExecutor {
     const epoch = hinted !== undefined ? hinted.epoch : 0;
     // The steps' nodes were found in this epoch (no clear since, which reuses slots without moving generations).
     const sameEpoch = hinted !== undefined && data[base + CONN_EPOCH] === epoch;
+    // The step (its outcome's offset) whose hinted call found its node and left the original tuple unwritten
+    // (HintedConntrackEngine.executeHinted): the tuple is that step's recorded one, put back only where something
+    // reads it — the next call in the same zone, or the walk taken again.
+    let pend = -1;
     for (let k = 0; k < steps; k++) {
       const b = base + CONN_STEP0 + k * CONN_STEP;
       const rq = data[b + CONN_S_REQ]!;
@@ -2216,6 +2220,7 @@ export class LflowExecutor {
       } else {
         // The previous call's result, as callCt carries it through the words (kept only where the walk between
         // left the ct words as that call wrote them): loadOriginal's view of the tuple it stored.
+        if (pend >= 0 && (data[b + CONN_S_ZONE]! & 0xffff) === res.zone) restoreTuple(res, data, pend);
         res.hasOriginal = res.originalProto !== 0;
         res.originalIpv6 = false;
         if (!res.hasOriginal) {
@@ -2223,6 +2228,7 @@ export class LflowExecutor {
           res.originalDstPort = 0;
         }
       }
+      pend = -1;
       res.tupleWritten = false;
       res.rewritten = false;
       const req = this.connObjs[rq >> 1] as CtRequest;
@@ -2256,6 +2262,7 @@ export class LflowExecutor {
       // the walk or replay. A call answered without a first lookup (a repeated zone's fast
       // path, an untrackable packet) names no node (-1), and is compared whole.
       const o = base + CONN_OUT0 + k * CONN_OUT;
+      if (same && !res.tupleWritten) pend = o;
       if (
         data[b + CONN_S_STATE] !== (res.state | 0) || data[b + CONN_S_MARK] !== (res.mark | 0) ||
         data[b + CONN_S_LABEL] !== (label[0]! | 0) || data[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || data[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || data[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
@@ -2265,6 +2272,8 @@ export class LflowExecutor {
             data[o + 7] !== (d.ipSrc | 0) || data[o + 8] !== (d.ipDst | 0) || data[o + 9] !== d.srcPort || data[o + 10] !== d.dstPort))
       ) {
         t.stats.connBreaks++;
+        // The walk taken again starts its call k from this outcome (connAgain), tuple included.
+        if (pend === o) restoreTuple(res, data, o);
         if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) {
           // The walk taken again runs on the executor's buffer, as a frame not replayed does (deliver copies out).
           const len = this.frameLength;
@@ -3568,6 +3577,29 @@ function storeOriginal(w: Uint32Array, res: CtResult): void {
 }
 
 const get32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+/**
+ * The original tuple of a replayed call as its step recorded it (connPost: flags, protocol, ports, the addresses'
+ * first words — a walk is recorded only for IPv4 tuples), for a call that found the recorded node and left the tuple
+ * unwritten: its connection's, the recorded one.
+ */
+function restoreTuple(res: CtResult, data: Int32Array, o: number): void {
+  const f = data[o + 1]!;
+  res.tupleWritten = (f & 2) !== 0;
+  res.hasOriginal = (f & 4) !== 0;
+  res.originalIpv6 = (f & 8) !== 0;
+  res.originalProto = data[o + 2]!;
+  res.originalSrcPort = data[o + 3]!;
+  res.originalDstPort = data[o + 4]!;
+  const s = res.originalSrc;
+  const t = res.originalDst;
+  put32(s, data[o + 5]! >>> 0);
+  put32(t, data[o + 6]! >>> 0);
+  for (let i = 4; i < 16; i++) {
+    s[i] = 0;
+    t[i] = 0;
+  }
+}
+
 function put32(b: Uint8Array, v: number): void {
   b[0] = v >>> 24;
   b[1] = (v >>> 16) & 255;

@@ -1,0 +1,113 @@
+/**
+ * tcpUpdate on an established connection's ACK or data segment — the usual segment (a short path for it was tried
+ * and measured slower: bench/README "The hinted call's tuple, and tcpUpdate's established segments (session 19)") —
+ * against the window rules of OVS's tcp_conn_update (lib/conntrack-tcp.c v3.1.0, after pf) restated here for
+ * that case only: the segment's end within the sender's `seqhi`, its start no lower than `seqlo` less the receiver's
+ * largest window, the ack skew within −MAXACKWINDOW … MAXACKWINDOW << the sender's scale, and on success the sender's
+ * largest window, its `seqlo` and the receiver's `seqhi` moved forwards, the states kept, the timeout ESTABLISHED's.
+ * Random peer words (windows, scales — both sent, unknown, none —, sequence numbers anywhere in 32 bits) and segments
+ * near and far from the window's edges; outcome and all six peer words must be the model's.
+ * Seeds: fast-check prints the seed of any failure; VIPPATH_CT_PROP_SEED replays.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CtTcpState, CtTimeout } from './constants.js';
+import { allocTcpPeers, CtUpdate, TCP_PEER, tcpUpdate } from './tcp.js';
+
+const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
+const MAX_ACK = 0xffff + 1500;
+
+interface Peer {
+  lo: number;
+  hi: number;
+  maxWin: number;
+  scale: number;
+}
+
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const scale = fc.constantFrom(0, 0x40, 0x80, 0x80 | 2, 0x80 | 7, 0x80 | 14);
+const peer = fc.record({ lo: u32, hi: u32, maxWin: fc.integer({ min: 1, max: 0xffff }), scale });
+/** An offset near the interesting edges (0, small, a window, a scaled window, half the number space). */
+const offset = fc.oneof(fc.integer({ min: -3000, max: 3000 }), fc.constantFrom(-MAX_ACK - 1, -MAX_ACK, MAX_ACK, MAX_ACK + 1, 0x10000, -0x10000, 0x7fffffff, -0x80000000), fc.integer({ min: -(1 << 22), max: 1 << 22 }));
+const segment = fc.record({
+  reply: fc.boolean(),
+  seqFrom: fc.constantFrom('lo', 'hi'),
+  seqOff: offset,
+  ackOff: offset,
+  win: fc.integer({ min: 0, max: 0xffff }),
+  payload: fc.constantFrom(0, 0, 1, 10, 1460, 3000),
+  flags: fc.constantFrom(0x10, 0x18, 0x30, 0x38),
+  seqCheck: fc.constantFrom(true, true, true, false),
+});
+
+const sgeq = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
+
+/** The rules above for sender `s` and receiver `d` (changed in place); returns tcpUpdate's value. */
+function model(s: Peer, d: Peer, seqIn: number, ack: number, win: number, payload: number, seqCheck: boolean): number {
+  let sws = 0;
+  let dws = 0;
+  if (s.scale & 0x80 && d.scale & 0x80) {
+    sws = s.scale & 0xf;
+    dws = d.scale & 0xf;
+  } else if (s.scale & 0x40 && d.scale & 0x40) {
+    sws = 14;
+    dws = 14;
+  }
+  // A segment without data is checked as if it were at seqlo.
+  const seq = payload === 0 ? s.lo : seqIn;
+  const end = payload === 0 ? s.lo : (seqIn + payload) >>> 0;
+  const skew = (d.lo - ack) | 0;
+  const ok = sgeq(s.hi, end) && sgeq(seq, (s.lo - d.maxWin * 2 ** dws) >>> 0) && skew >= -MAX_ACK && skew <= MAX_ACK * 2 ** sws;
+  if (!ok && seqCheck) return CtUpdate.INVALID;
+  s.maxWin = Math.max(s.maxWin, win);
+  if (((end - s.lo) | 0) > 0) s.lo = end;
+  if (sgeq((ack + win * 2 ** sws) >>> 0, d.hi)) d.hi = (ack + Math.max(win * 2 ** sws, 1)) >>> 0;
+  return CtUpdate.VALID | ((CtTimeout.TCP_ESTABLISHED + 1) << 4);
+}
+
+function words(t: Uint32Array, p: number, x: Peer): void {
+  t[p] = x.lo;
+  t[p + 1] = x.hi;
+  t[p + 2] = (x.maxWin | (x.scale << 16) | (CtTcpState.ESTABLISHED << 24)) >>> 0;
+}
+
+describe('tcpUpdate: an established connection\'s ACK and data segments', () => {
+  it('follow the window rules (sequence and ack checks, window and seqhi moves), states and timeout kept', () => {
+    let valid = 0;
+    let invalid = 0;
+    fc.assert(
+      fc.property(peer, peer, segment, (orig, rep, g) => {
+        const t = allocTcpPeers(2);
+        // Connection 1, so that its words do not start at 0.
+        const base = 2 * TCP_PEER;
+        words(t, base, orig);
+        words(t, base + TCP_PEER, rep);
+        const s = { ...(g.reply ? rep : orig) };
+        const d = { ...(g.reply ? orig : rep) };
+        const seq = ((g.seqFrom === 'lo' ? s.lo : s.hi) + g.seqOff) >>> 0;
+        const ack = (d.lo + g.ackOff) >>> 0;
+        // The TCP header at offset 6 of the frame (offsets other than 0 are read as such).
+        const l4 = 6;
+        const frame = new Uint8Array(l4 + 20 + g.payload);
+        const v = new DataView(frame.buffer);
+        v.setUint32(l4 + 4, seq);
+        v.setUint32(l4 + 8, ack);
+        v.setUint16(l4 + 12, (5 << 12) | g.flags);
+        v.setUint16(l4 + 14, g.win);
+        const want = model(s, d, seq, ack, g.win, g.payload, g.seqCheck);
+        const got = tcpUpdate(t, 1, g.reply, frame, l4, g.payload, g.seqCheck);
+        expect(got).toBe(want);
+        const expected = allocTcpPeers(2);
+        words(expected, base + (g.reply ? TCP_PEER : 0), s);
+        words(expected, base + (g.reply ? 0 : TCP_PEER), d);
+        expect([...t]).toEqual([...expected]);
+        if (want === CtUpdate.INVALID) invalid++;
+        else valid++;
+      }),
+      { numRuns: 3000, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+    console.log(`tcpUpdate established segments: ${valid} valid, ${invalid} invalid (VIPPATH_CT_PROP_SEED replays a seed)`);
+    expect(valid).toBeGreaterThan(300);
+    expect(invalid).toBeGreaterThan(300);
+  });
+});
