@@ -2767,7 +2767,23 @@ export class LflowExecutor {
           w = this.pool[this.depth - 1]!;
           break;
         case 19 satisfies typeof MfOp.OUT_INPLACE:
-          clearForEgress(w);
+          // clearForEgress written out on literal words (the layout is checked with the function): as a call its loop
+          // and `W.*` reads cost ≈ 100 instructions, and its size decided whether TurboFan inlined it here (bench/README
+          // "The cluster's hops and the executor's exec (session 19)").
+          w[2] = 0;
+          w[3] = 0;
+          w[4] = 0;
+          w[5] = 0;
+          w[6] = 0;
+          w[7] = 0;
+          w[8] = 0;
+          w[9] = 0;
+          w[10] = 0;
+          w[11] = 0;
+          w[12] = 0;
+          w[67] = 0;
+          w[68] = 0;
+          w[69] = 0;
           break;
         case 12 satisfies typeof MfOp.DELIVER:
           if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
@@ -3479,6 +3495,10 @@ function clearForEgress(w: Uint32Array): void {
   w[W.DNAT_ZONE] = 0;
   w[W.SNAT_ZONE] = 0;
   w[W.CT_ZONE] = 0;
+}
+// exec's OUT_INPLACE clears these words by number.
+if (W.FLAGS !== 2 || W.REGS !== 3 || W.CT_STATE !== W.REGS + 10 || W.DNAT_ZONE !== 67 || W.SNAT_ZONE !== 68 || W.CT_ZONE !== 69) {
+  throw new Error('executor.ts: the flow words moved (exec OUT_INPLACE)');
 }
 
 /**
