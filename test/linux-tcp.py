@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The real-kernel side of linux-tcp.test.ts (the pod model against Linux's TCP).
 
-  linux-tcp.py server ADDR PORT NAME   (run inside the namespace) an agnhost-like HTTP server: accepts, reads a
-      request, answers GET /clientip, /hostname and anything else as the pod model does (Connection: close),
-      then closes. TCP_CORK is set before the answer, so that close() puts the FIN on the answer's segment,
+  linux-tcp.py server ADDR PORT NAME [keepalive]   (run inside the namespace) an agnhost-like HTTP server:
+      accepts, reads a request, answers GET /clientip, /hostname and anything else as the pod model does
+      (Connection: close), then closes; with `keepalive`, as Go's net/http does for HTTP/1.1: no Connection
+      header, the next request served on the same connection, closed when the client closes. TCP_CORK is set before the answer, so that close() puts the FIN on the answer's segment,
       as the model sends it (without it Linux sends the answer, then a FIN of its own).
   linux-tcp.py wire IFACE SRC_IP       (run outside) reads lines `<frame hex> <wait ms>` on stdin, sends each frame
       on IFACE (AF_PACKET) and prints a JSON list of the IPv4 TCP frames from SRC_IP seen within the wait.
@@ -19,7 +20,7 @@ import time
 GET = re.compile(rb'^GET (\S+) HTTP/1\.[01]\r\n')
 
 
-def serve(addr, port, name):
+def serve(addr, port, name, keepalive):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
@@ -29,18 +30,26 @@ def serve(addr, port, name):
     def conn(c, peer):
         buf = b''
         try:
-            while b'\r\n\r\n' not in buf:
-                chunk = c.recv(4096)
-                if not chunk:
+            while True:
+                while b'\r\n\r\n' not in buf:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    buf += chunk
+                m = GET.match(buf)
+                if not m:
                     break
-                buf += chunk
-            m = GET.match(buf)
-            if m:
+                buf = buf[buf.index(b'\r\n\r\n') + 4:]
                 target = m.group(1)
                 body = (f'{peer[0]}:{peer[1]}'.encode() if target == b'/clientip'
                         else name.encode() if target == b'/hostname' else b'NOW: simulated')
-                c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-                c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % len(body) + body)
+                if not keepalive:
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % len(body) + body)
+                    break
+                # Go's net/http to an HTTP/1.1 request without `Connection: close`: no such header, the
+                # connection kept for the next request until the client closes.
+                c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n' % len(body) + body)
         except OSError:
             pass
         c.close()
@@ -83,6 +92,6 @@ def wire(iface, src_ip):
 
 if __name__ == '__main__':
     if sys.argv[1] == 'server':
-        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == 'keepalive')
     else:
         wire(sys.argv[2], sys.argv[3])

@@ -127,7 +127,7 @@ function frameOf(a: Action, c: Client, side: Side): Uint8Array | undefined {
   const ackNo = side.nxt;
   const seg = (seq: number, flags: number, ack: number, payload?: Uint8Array): Uint8Array => buildFrame({
     dst: POD.mac, src: CLIENT_MAC, ipv4: { src: CLIENT_IP, dst: POD.ip },
-    tcp: { srcPort: c.sport, dstPort: 80, seq: seq >>> 0, ack: flags & ACK ? ack >>> 0 : 0, flags, window: 64240, ...(payload ? { payload } : {}) },
+    tcp: { srcPort: c.sport, dstPort: c.dport, seq: seq >>> 0, ack: flags & ACK ? ack >>> 0 : 0, flags, window: 64240, ...(payload ? { payload } : {}) },
   });
   switch (a.kind) {
     case 'syn':
@@ -156,6 +156,7 @@ interface Client {
   isn: number;
   nxt: number;
   sport: number;
+  dport: number;
   /** Where its last request started. */
   last: number | undefined;
   /** A SYN-ACK came (and no RST since). */
@@ -248,24 +249,28 @@ class Wire {
   }
 }
 
+/** The keep-alive server's port (the model has no such mode: it answers every request with `Connection: close`). */
+const KEEPALIVE_PORT = 8080;
 let server: ChildProcess | undefined;
+let keepAliveServer: ChildProcess | undefined;
 let wire: Wire | undefined;
 let sport = 20000 + (process.pid % 20000);
 
 function cleanup(): void {
   server?.kill();
+  keepAliveServer?.kill();
   wire?.proc.kill();
   spawnSync('ip', ['link', 'del', HOST_END]);
   spawnSync('ip', ['netns', 'del', NS]);
 }
 
 /** Runs `actions` on a fresh connection against both; returns each step's canonical answers, the model's and the kernel's. */
-async function run(actions: Action[], clientIsn: number, stopAtKnown = true): Promise<{ model: Seg[][]; linux: Seg[][]; stopped?: string }> {
+async function run(actions: Action[], clientIsn: number, stopAtKnown = true, dport = 80): Promise<{ model: Seg[][]; linux: Seg[][]; stopped?: string }> {
   const port = sport++;
   if (sport > 60000) sport = 20000;
   const pod = new PodHost(POD);
   const sides = { model: new Side(), linux: new Side() };
-  const client: Client = { isn: clientIsn >>> 0, nxt: (clientIsn + 1) >>> 0, sport: port, last: undefined, open: false, established: false, serverFin: 'no', closed: false, gap: false };
+  const client: Client = { isn: clientIsn >>> 0, nxt: (clientIsn + 1) >>> 0, sport: port, dport, last: undefined, open: false, established: false, serverFin: 'no', closed: false, gap: false };
   const out: { model: Seg[][]; linux: Seg[][]; stopped?: string } = { model: [], linux: [] };
   let now = 0;
   for (const a of actions) {
@@ -318,7 +323,9 @@ describe.skipIf(reason !== undefined)('the pod model answers TCP as a Linux kern
     server = spawn('ip', ['netns', 'exec', NS, 'python3', SCRIPT, 'server', POD.ip, '80', POD.name], { stdio: ['ignore', 'pipe', 'inherit'] });
     wire = new Wire(spawn('python3', [SCRIPT, 'wire', HOST_END, POD.ip], { stdio: ['pipe', 'pipe', 'inherit'] }));
     await wire.next();
+    keepAliveServer = spawn('ip', ['netns', 'exec', NS, 'python3', SCRIPT, 'server', POD.ip, String(KEEPALIVE_PORT), POD.name, 'keepalive'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => createInterface({ input: server!.stdout! }).once('line', () => r()));
+    await new Promise<void>((r) => createInterface({ input: keepAliveServer!.stdout! }).once('line', () => r()));
   });
   afterAll(() => cleanup());
 
@@ -328,6 +335,34 @@ describe.skipIf(reason !== undefined)('the pod model answers TCP as a Linux kern
     expect(show(r.linux)).toEqual(show(r.model));
     // Not vacuous: the SYN-ACK, the answer with FIN, the FIN's ACK.
     expect(r.model.map((s) => s.map((x) => x.flags))).toEqual([['SA'], [], ['APF'], [], ['A']]);
+  });
+
+  it('the SYN-ACK\'s options: Linux sends an MSS whatever the SYN has, and echoes SACK, timestamps and scaling; the model sends none', async () => {
+    const syn = (options: number[]): Uint8Array => buildFrame({
+      dst: POD.mac, src: CLIENT_MAC, ipv4: { src: CLIENT_IP, dst: POD.ip },
+      tcp: { srcPort: sport++, dstPort: 80, seq: 1000, flags: SYN, window: 64240, options: Uint8Array.from(options) },
+    });
+    const optionsOf = (f: Uint8Array): number[] => {
+      const l4 = 14 + (f[14]! & 0x0f) * 4;
+      const kinds: number[] = [];
+      for (let i = l4 + 20; i < l4 + (f[l4 + 12]! >> 4) * 4; i += f[i]! <= 1 ? 1 : f[i + 1]!) if (f[i]! > 1) kinds.push(f[i]!);
+      return kinds;
+    };
+    const plain = syn([]);
+    // MSS 1460, SACK permitted, timestamps (1, 0), NOP, window scale 7: what a Linux client offers.
+    const full = syn([2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7]);
+    const linux = [(await wire!.send(plain, WAIT_MS))[0]!, (await wire!.send(full, WAIT_MS))[0]!];
+    const model = [new PodHost(POD).receive(plain, 0)[0]!, new PodHost(POD).receive(full, 0)[0]!];
+    // Option kinds: 2 MSS, 4 SACK permitted, 8 timestamps, 3 window scale.
+    expect(linux.map(optionsOf)).toEqual([[2], [2, 4, 8, 3]]);
+    expect(model.map(optionsOf)).toEqual([[], []]);
+  });
+
+  it('keep-alive (not modelled): a Go-like server keeps the connection for a second request and closes after the client', async () => {
+    const r = await run([S, A, Q, A, Q, A, F, A], 1000, false, KEEPALIVE_PORT);
+    // The answers carry no FIN; the second request is served on the same connection; the client's FIN is answered
+    // with the server's (it closes on EOF), whose ACK ends it. The model, at every request: APF, then R.
+    expect(show(r.linux)).toEqual(['SA 0/1+0', '-', 'AP 1/38+52', '-', 'AP 53/75+52', '-', 'AF 105/76+0', '-']);
   });
 
   // Each difference the property stops at (knownDifference), shown on the kernel: the last segment's answers. When
