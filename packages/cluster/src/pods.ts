@@ -146,10 +146,11 @@ function podIsn(peer: number, port: number): number {
  * Whether data of an open connection, `len` (> 0) bytes from `seq`, lies wholly before `rcvNxt`, the next sequence
  * number the pod expects: a retransmission (a request whose answer went out before the client saw it). RFC 9293
  * §3.10.7.4 finds such a segment unacceptable and answers it with an ACK of what was received, delivering nothing;
- * Linux's tcp_data_queue does the same ("A retransmit": an immediate ACK, the data dropped). Empty segments before
- * `rcvNxt` (an ACK overtaken by data) are not checked: Linux answers them with an ACK too (tcp_validate_incoming,
- * tcp_send_dupack, at most one in 500 ms), the model with nothing, as before — tests that give every segment of a
- * connection one sequence number rely on it (flow-cache.test.ts).
+ * Linux's tcp_data_queue does the same ("A retransmit": an immediate ACK, the data dropped). The model answers every
+ * one, as Linux with net.ipv4.tcp_invalid_ratelimit=0 (by default it answers at most one in 500 ms per connection;
+ * test/linux-tcp.test.ts sets 0). Empty segments before `rcvNxt` (an ACK overtaken by data) are not checked: Linux
+ * answers them with an ACK too (tcp_validate_incoming, tcp_send_dupack; shown by that test), the model with nothing —
+ * tests that give every segment of a connection one sequence number rely on it (flow-cache.test.ts).
  */
 function isRetransmitted(seq: number, len: number, rcvNxt: number): boolean {
   return len > 0 && ((seq + len - rcvNxt) | 0) <= 0;
