@@ -68,10 +68,11 @@ def wire(iface, src_ip):
     def answers(until):
         out = []
         while True:
-            left = until - time.monotonic()
-            if left <= 0:
-                return out
+            # Past the deadline, what is already queued still counts (this process may have been descheduled).
+            left = max(0, until - time.monotonic())
             r, _, _ = select.select([s], [], [], left)
+            if not r and left == 0:
+                return out
             if not r:
                 continue
             f, meta = s.recvfrom(65535)
