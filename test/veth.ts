@@ -6,10 +6,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export function vethUnavailable(liveCaptureAvailable: () => boolean): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root';
-  if (spawnSync('ip', ['-V']).status !== 0) return 'no `ip` command (iproute2)';
+  const ns = namespaceUnavailable();
+  if (ns) return ns;
   if (spawnSync('ping', ['-V']).status !== 0) return 'no `ping` command (iputils-ping)';
   if (!liveCaptureAvailable()) return 'the optional `cap` addon is not built (needs libpcap-dev)';
+  return undefined;
+}
+
+/** Why network namespaces and veth pairs cannot be made here (`undefined`: they can). */
+export function namespaceUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root';
+  if (spawnSync('ip', ['-V']).status !== 0) return 'no `ip` command (iproute2)';
   return undefined;
 }
 

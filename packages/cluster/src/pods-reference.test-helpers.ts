@@ -43,6 +43,15 @@ function retransmitted(seq: number, len: number, rcvNxt: number): boolean {
   return len > 0 && Number(BigInt.asIntN(32, BigInt(seq) + BigInt(len) - 1n - BigInt(rcvNxt))) < 0;
 }
 
+/**
+ * How far data starts after RCV.NXT (0: not after). Out of the 65535-octet window: an ACK of RCV.NXT; in it, the
+ * same unless the pod has closed (then an RST, as for any new data). Nothing is delivered.
+ */
+function ahead(seq: number, len: number, rcvNxt: number): number {
+  const by = Number(BigInt.asIntN(32, BigInt(seq) - BigInt(rcvNxt)));
+  return len > 0 && by > 0 ? by : 0;
+}
+
 interface Conn {
   /** Next sequence number the pod sends. */
   seq: number;
@@ -191,18 +200,26 @@ export class ReferencePodHost {
     const FIN = 0x01;
     const RST = 0x04;
     if (d.tcpFlags & RST) {
-      this.closeConn(peerIp, peerPort);
+      // Only an RST at exactly RCV.NXT resets (RFC 5961 §3.2, as Linux); others are dropped.
+      if (this.conns.get((peerIp >>> 0) * 65536 + peerPort)?.ack === d.tcpSeq) this.closeConn(peerIp, peerPort);
       return NO_FRAMES;
     }
+    // An ISN derived from the connection, so replays are deterministic.
+    const isn = Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
     if (d.tcpFlags & SYN) {
-      // An ISN derived from the connection, so replays are deterministic.
-      const isn = Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
       this.openConn(peerIp, peerPort, { seq: (isn + 1) >>> 0, ack: (d.tcpSeq + 1) >>> 0 });
       return [this.tcpFrame(frame, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535)];
     }
     const c = this.conns.get((peerIp >>> 0) * 65536 + peerPort);
     if (!c) return [this.tcpFrame(frame, this.port, sport, d.tcpAck, 0, RST, 65535)];
-    if (retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535)];
+    const by = ahead(d.tcpSeq, d.payloadLength, c.ack);
+    if (by > 65535 || retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535)];
+    // New data after the pod's FIN (its answer went with one): Linux resets (RFC 1122 §4.2.2.13).
+    if (d.payloadLength > 0 && c.seq !== ((isn + 1) >>> 0)) {
+      this.closeConn(peerIp, peerPort);
+      return [this.tcpFrame(frame, this.port, sport, d.tcpAck, 0, RST, 65535)];
+    }
+    if (by > 0) return [this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535)];
     // Most segments (ACKs of an open connection) are answered with nothing: no array is made for them.
     let out: Uint8Array[] = NO_FRAMES;
     if (d.payloadLength > 0) {
@@ -272,20 +289,29 @@ export class ReferencePodHost {
     }
     const key = `${Buffer.from(frame.buffer, frame.byteOffset + l3 + 8, 16).toString('hex')}/${d.srcPort}`;
     if (d.tcpFlags & RST) {
-      this.conns6.delete(key);
-      this.connChanges++;
+      if (this.conns6.get(key)?.ack === d.tcpSeq) {
+        this.conns6.delete(key);
+        this.connChanges++;
+      }
       return NO_FRAMES;
     }
+    // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
+    const isn = Math.imul(readIPv4(frame, l3 + 20) ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
     if (d.tcpFlags & SYN) {
-      // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
-      const isn = Math.imul(readIPv4(frame, l3 + 20) ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
       this.connChanges++;
       this.conns6.set(key, { seq: (isn + 1) >>> 0, ack: (d.tcpSeq + 1) >>> 0 });
       return [seg(isn, d.tcpSeq + 1, SYN | ACK, 65535)];
     }
     const c = this.conns6.get(key);
     if (!c) return [seg(d.tcpAck, 0, RST, 65535)];
-    if (retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [seg(c.seq, c.ack, ACK, 65535)];
+    const by = ahead(d.tcpSeq, d.payloadLength, c.ack);
+    if (by > 65535 || retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [seg(c.seq, c.ack, ACK, 65535)];
+    if (d.payloadLength > 0 && c.seq !== ((isn + 1) >>> 0)) {
+      this.conns6.delete(key);
+      this.connChanges++;
+      return [seg(d.tcpAck, 0, RST, 65535)];
+    }
+    if (by > 0) return [seg(c.seq, c.ack, ACK, 65535)];
     let out: Uint8Array[] = NO_FRAMES;
     if (d.payloadLength > 0) {
       out = [];

@@ -146,14 +146,30 @@ function podIsn(peer: number, port: number): number {
  * Whether data of an open connection, `len` (> 0) bytes from `seq`, lies wholly before `rcvNxt`, the next sequence
  * number the pod expects: a retransmission (a request whose answer went out before the client saw it). RFC 9293
  * §3.10.7.4 finds such a segment unacceptable and answers it with an ACK of what was received, delivering nothing;
- * Linux's tcp_data_queue does the same ("A retransmit": an immediate ACK, the data dropped). Empty segments before
- * `rcvNxt` (an ACK overtaken by data) are not checked: Linux answers them with an ACK too (tcp_validate_incoming,
- * tcp_send_dupack, at most one in 500 ms), the model with nothing, as before — tests that give every segment of a
- * connection one sequence number rely on it (flow-cache.test.ts).
+ * Linux's tcp_data_queue does the same ("A retransmit": an immediate ACK, the data dropped). The model answers every
+ * one, as Linux with net.ipv4.tcp_invalid_ratelimit=0 (by default it answers at most one in 500 ms per connection;
+ * test/linux-tcp.test.ts sets 0). Empty segments before `rcvNxt` (an ACK overtaken by data) are not checked: Linux
+ * answers them with an ACK too (tcp_validate_incoming, tcp_send_dupack; shown by that test), the model with nothing —
+ * tests that give every segment of a connection one sequence number rely on it (flow-cache.test.ts).
  */
 function isRetransmitted(seq: number, len: number, rcvNxt: number): boolean {
   return len > 0 && ((seq + len - rcvNxt) | 0) <= 0;
 }
+
+/**
+ * How far data, `len` (> 0) bytes from `seq`, starts after `rcvNxt` (0: it does not). Out of the window (past
+ * {@link WINDOW}) Linux answers with an immediate ACK of `rcvNxt` (tcp_validate_incoming, tcp_send_dupack); in it,
+ * out of order (a segment before it was lost), with the same ACK (tcp_data_queue), unless the pod has closed, when
+ * it resets as for any new data. The model delivers neither; Linux keeps an in-window one for when the gap is
+ * filled (the client resends from the gap: only what Linux acknowledges then differs; the package README).
+ */
+function isAhead(seq: number, len: number, rcvNxt: number): number {
+  const by = (seq - rcvNxt) | 0;
+  return len > 0 && by > 0 ? by : 0;
+}
+
+/** The window every segment of the pod offers (Linux's depends on its buffers and scaling: not modelled). */
+const WINDOW = 65535;
 
 /** The one's complement of a folded 32-bit sum of 16-bit words. */
 function complement(sum: number): number {
@@ -434,12 +450,18 @@ export class PodHost {
     }
     const conns = this.conns;
     if (d.tcpFlags & RST) {
-      this.connChanges++;
-      conns.delete(conns.find4(peer, sport));
+      // Only an RST at exactly RCV.NXT resets, as on Linux (RFC 5961 §3.2; tcp_validate_incoming): one out of the
+      // window is dropped. Linux answers one in the window but not at RCV.NXT with a challenge ACK, the model with
+      // nothing (the package README, "The pod model against Linux").
+      const s = conns.find4(peer, sport);
+      if (s >= 0 && d.tcpSeq === conns.b[s]) {
+        this.connChanges++;
+        conns.delete(s);
+      }
       return;
     }
+    const isn = podIsn(d.ipSrc, sport);
     if (d.tcpFlags & SYN) {
-      const isn = podIsn(d.ipSrc, sport);
       this.connChanges++;
       const s = conns.insert4(peer, sport);
       conns.a[s] = (isn + 1) >>> 0;
@@ -448,7 +470,17 @@ export class PodHost {
     }
     const s = conns.find4(peer, sport);
     if (s < 0) return this.tcp4(frame, peer, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
-    if (isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
+    const ahead = isAhead(d.tcpSeq, d.payloadLength, conns.b[s]!);
+    if (ahead > WINDOW || isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
+    // New data after the pod's FIN (it sends its answer with one, so it has sent one when its next number is past
+    // its ISN + 1): the agnhost process has closed the socket, and Linux resets the connection (RFC 1122
+    // §4.2.2.13; tcp_rcv_state_process, FIN-WAIT with RCV_SHUTDOWN), the RST numbered from the segment's ACK.
+    if (d.payloadLength > 0 && conns.a[s] !== ((isn + 1) >>> 0)) {
+      this.connChanges++;
+      conns.delete(s);
+      return this.tcp4(frame, peer, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
+    }
+    if (ahead > 0) return this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
     // Most segments (ACKs of an open connection) are answered with nothing.
     if (d.payloadLength > 0) {
       conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
@@ -500,13 +532,16 @@ export class PodHost {
     }
     const conns = this.conns6;
     if (d.tcpFlags & RST) {
-      conns.delete(conns.find6(frame, src, sport));
-      this.connChanges++;
+      const s = conns.find6(frame, src, sport);
+      if (s >= 0 && d.tcpSeq === conns.b[s]) {
+        conns.delete(s);
+        this.connChanges++;
+      }
       return;
     }
+    // Over IPv6 the source's low 32 bits stand for the address.
+    const isn = podIsn(readIPv4(frame, l3 + 20), sport);
     if (d.tcpFlags & SYN) {
-      // Over IPv6 the source's low 32 bits stand for the address.
-      const isn = podIsn(readIPv4(frame, l3 + 20), sport);
       this.connChanges++;
       const s = conns.insert6(frame, src, sport);
       conns.a[s] = (isn + 1) >>> 0;
@@ -515,7 +550,14 @@ export class PodHost {
     }
     const s = conns.find6(frame, src, sport);
     if (s < 0) return this.tcp6(frame, src, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
-    if (isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
+    const ahead = isAhead(d.tcpSeq, d.payloadLength, conns.b[s]!);
+    if (ahead > WINDOW || isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
+    if (d.payloadLength > 0 && conns.a[s] !== ((isn + 1) >>> 0)) {
+      conns.delete(s);
+      this.connChanges++;
+      return this.tcp6(frame, src, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
+    }
+    if (ahead > 0) return this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
     if (d.payloadLength > 0) {
       conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
       const target = getTarget(frame, d.payloadOffset, d.payloadLength);
