@@ -249,38 +249,6 @@ const DEFAULT_RESERVED = 1 << 22;
  */
 let epochs = 0;
 
-/**
- * Slot storage of at least this many bytes (a reservation: ≥ 246 724 slots) is kept for reuse by a later engine (see
- * {@link takeStorage}): glibc maps allocations this large itself, fresh zero pages each time, whose first writes are
- * page faults — ≈ 112 bytes a connection, most of a new connection's first-written memory.
- */
-const REUSE_BYTES = 32 << 20;
-
-/**
- * The large slot allocations of engines made so far, each with its engine held weakly. A process that makes engine
- * after engine (a replay per run, the benches, a service) otherwise maps and first-writes every connection's slot
- * anew per engine (bench/README "A new connection's storage (session 19)"). What the storage held before is never
- * seen: every slot word is written before it is read (as for a slot reused from the free list or after a flush), and
- * a lookup hint never crosses engines (epochs). A WeakRef's target is kept until the current job ends, so an engine
- * dropped in the same synchronous run of code as the next one's growth is not reused yet.
- */
-const slotStores: { buf: ArrayBuffer; owner: WeakRef<object> }[] = [];
-
-/**
- * A collected engine's slot storage of exactly `bytes` bytes, or undefined. Every other collected engine's entry is
- * dropped on the way: at most one dead engine's storage is held, until the next engine's growth.
- */
-function takeStorage(bytes: number): ArrayBuffer | undefined {
-  let found: ArrayBuffer | undefined;
-  for (let i = slotStores.length - 1; i >= 0; i--) {
-    const s = slotStores[i]!;
-    if (s.owner.deref() !== undefined) continue;
-    if (found === undefined && s.buf.byteLength === bytes) found = s.buf;
-    slotStores.splice(i, 1);
-  }
-  return found;
-}
-
 /** The default zone limit's key (OVS `DEFAULT_ZONE`). */
 const DEFAULT_ZONE = -1;
 
@@ -2396,9 +2364,9 @@ export class OvsConntrack implements ConntrackEngine {
   /**
    * The per-slot arrays for `n` slots, the first `keep` slots' contents copied: all of them views of one allocation
    * (record, links, labels, the four bookkeeping columns, TCP peers — 136 bytes a slot, in that order; every
-   * column's offset a multiple of 8). A large one is a collected engine's (see {@link slotStores}) or fresh zero
-   * pages from the operating system (glibc's calloc maps allocations of 32 MiB and more itself, and never clears
-   * mapped pages), so a slot's pages become resident only when a connection is first written to it. The pool's doubling used to allocate every array anew and copy: the
+   * column's offset a multiple of 8). A large one is fresh zero pages from the operating system (glibc's calloc maps
+   * allocations of 32 MiB and more itself, and never clears mapped pages), so a slot's pages become resident only
+   * when a connection is first written to it. The pool's doubling used to allocate every array anew and copy: the
    * old arrays stayed resident until a full collection (≈ 50 MiB in the 1 M-frame http bench, bench/README "Memory
    * (session 7)"). One allocation, not one per column: V8 answers an array buffer allocated while the young
    * generation's buffers hold at least its size and 32 MiB with a scavenge ("external memory pressure",
@@ -2411,15 +2379,7 @@ export class OvsConntrack implements ConntrackEngine {
     const oLabels = oLinks + n * 16;
     const oCold = oLabels + n * 16;
     const oTcp = oCold + n * 16;
-    const bytes = oTcp + n * TCP_STRIDE * 4;
-    let buf: ArrayBuffer | undefined;
-    if (bytes >= REUSE_BYTES) {
-      buf = takeStorage(bytes);
-      // This engine's own smaller storage, replaced here, is released with its views.
-      for (let i = slotStores.length - 1; i >= 0; i--) if (slotStores[i]!.owner.deref() === this) slotStores.splice(i, 1);
-    }
-    buf ??= new ArrayBuffer(bytes);
-    if (bytes >= REUSE_BYTES) slotStores.push({ buf, owner: new WeakRef(this) });
+    const buf = new ArrayBuffer(oTcp + n * TCP_STRIDE * 4);
     const keys = new Uint32Array(buf, 0, n * R);
     if (keep) keys.set(this.keys.subarray(0, keep * R));
     this.keys = keys;
