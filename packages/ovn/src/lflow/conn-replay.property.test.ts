@@ -245,6 +245,9 @@ class JunkTuple implements HintedConntrackEngine {
   get foundGen(): number {
     return this.inner.foundGen;
   }
+  tcpClosing(node: number, gen: number): number {
+    return this.inner.tcpClosing(node, gen);
+  }
   private entry(req: CtRequest, res: CtResult, hinted: boolean): void {
     if (this.lastLeft && res.zone === (req.zone & 0xffff)) {
       if (hinted) this.sameZoneHinted++;
