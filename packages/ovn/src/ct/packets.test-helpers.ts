@@ -320,26 +320,22 @@ export const ctView = (r: CtResult) => ({
   label: [...r.label],
   rewritten: r.rewritten,
   tupleWritten: r.tupleWritten,
-  hasOriginal: r.hasOriginal,
-  originalIpv6: r.originalIpv6,
-  originalProto: r.originalProto,
-  originalSrcPort: r.originalSrcPort,
-  originalDstPort: r.originalDstPort,
-  originalSrc: [...r.originalSrc],
-  originalDst: [...r.originalDst],
+  ...tupleView(r),
 });
 
 /** A result's original tuple (the fields a hinted call may leave unwritten: HintedConntrackEngine.executeHinted). */
 export type TupleView = ReturnType<typeof tupleView>;
-export const tupleView = (r: CtResult) => ({
-  hasOriginal: r.hasOriginal,
-  originalIpv6: r.originalIpv6,
-  originalProto: r.originalProto,
-  originalSrcPort: r.originalSrcPort,
-  originalDstPort: r.originalDstPort,
-  originalSrc: [...r.originalSrc],
-  originalDst: [...r.originalDst],
-});
+export function tupleView(r: CtResult) {
+  return {
+    hasOriginal: r.hasOriginal,
+    originalIpv6: r.originalIpv6,
+    originalProto: r.originalProto,
+    originalSrcPort: r.originalSrcPort,
+    originalDstPort: r.originalDstPort,
+    originalSrc: [...r.originalSrc],
+    originalDst: [...r.originalDst],
+  };
+}
 
 /**
  * After `executeHinted(…, hint)` on `res` (whose tuple was `entry` before): when the call left the original tuple

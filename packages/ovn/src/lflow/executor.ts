@@ -2401,16 +2401,8 @@ export class LflowExecutor {
       res.mark = data[b + CONN_S_MARK]! >>> 0;
       for (let i = 0; i < 4; i++) res.label[i] = data[b + CONN_S_LABEL + i]! >>> 0;
       res.zone = data[o]!;
-      const f = data[o + 1]!;
-      res.rewritten = (f & 1) !== 0;
-      res.tupleWritten = (f & 2) !== 0;
-      res.hasOriginal = (f & 4) !== 0;
-      res.originalIpv6 = (f & 8) !== 0;
-      res.originalProto = data[o + 2]!;
-      res.originalSrcPort = data[o + 3]!;
-      res.originalDstPort = data[o + 4]!;
-      put32(res.originalSrc, data[o + 5]! >>> 0);
-      put32(res.originalDst, data[o + 6]! >>> 0);
+      res.rewritten = (data[o + 1]! & 1) !== 0;
+      restoreTuple(res, data, o);
       d.ipSrc = data[o + 7]! >>> 0;
       d.ipDst = data[o + 8]! >>> 0;
       d.srcPort = data[o + 9]!;
@@ -3599,8 +3591,8 @@ function storeOriginal(w: Uint32Array, res: CtResult): void {
 const get32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 /**
  * The original tuple of a replayed call as its step recorded it (connPost: flags, protocol, ports, the addresses'
- * first words — a walk is recorded only for IPv4 tuples), for a call that found the recorded node and left the tuple
- * unwritten: its connection's, the recorded one.
+ * first words — a walk is recorded only for IPv4 tuples): for a call that found the recorded node and left the tuple
+ * unwritten (its connection's, the recorded one), and for a call a walk taken again answers from the record.
  */
 function restoreTuple(res: CtResult, data: Int32Array, o: number): void {
   const f = data[o + 1]!;
