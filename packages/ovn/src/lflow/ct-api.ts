@@ -227,8 +227,9 @@ export interface HintedConntrackEngine extends ConntrackEngine {
   readonly foundNode: number;
   readonly foundGen: number;
   /**
-   * {@link ConntrackEngine.execute} with the hint (`node`, `gen`, `epoch`: an earlier call's {@link foundNode},
-   * {@link foundGen}, {@link epoch}). One difference in the outcome: a call whose first lookup found the hint's
+   * {@link ConntrackEngine.execute} with the hint (`node`, `gen`, `epoch`: an earlier call's
+   * {@link HintedConntrackEngine.foundNode | foundNode}, {@link HintedConntrackEngine.foundGen | foundGen},
+   * {@link HintedConntrackEngine.epoch | epoch}: the parameter of that name would shadow a bare link). One difference in the outcome: a call whose first lookup found the hint's
    * node itself (after it, `foundNode === node`, `foundGen === gen`, `epoch` unchanged) may leave the original
    * tuple — `hasOriginal`, `originalIpv6`, `originalSrc`, `originalDst`, `originalProto`, `originalSrcPort`,
    * `originalDstPort` — as the result held it on entry, and then sets `tupleWritten` false (every call that finds
