@@ -96,6 +96,68 @@ describe('OvsConntrack properties', () => {
     );
   });
 
+  // natTcp4 applies sums made from the connection's keys, so it must refuse a packet whose tuple is not its key in
+  // its direction. A caller can get there: its own checksum-correct rewrite between a packet's ct() and its ct(nat)
+  // in the same zone, which then answers from the first call's connection (process_one_fast). The NAT's bytes must
+  // then be the field-by-field rewrite of the packet as it is (each field from its present value to the key's);
+  // each of natTcp4's four tuple compares is needed for some draw (the address NAT rewrites: SNAT's source,
+  // DNAT's destination; both ports always). Were the call answered by a fresh lookup instead, the packet must be
+  // left as it is; every checksum verifies either way.
+  it("a caller's rewrite between a ct() and a ct(nat) in its zone: the NAT is the field-by-field rewrite of the packet as it is", () => {
+    const decoder = new FrameDecoder();
+    const dd = new DecodedFrame();
+    const set = (f: Uint8Array, field: number, v: number): void => {
+      decoder.decode(f, dd);
+      if (field < 2) rewriteIpv4Address(f, dd, field === 0 ? 12 : 16, v);
+      else rewritePort(f, dd, field === 2 ? 0 : 2, v & 0xffff || 1);
+    };
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(ip4, { minLength: 3, maxLength: 3 }),
+        port,
+        port,
+        port,
+        fc.constantFrom<'dnat' | 'snat'>('dnat', 'snat'),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        (addrs, cport, vport, bport, kind, replyDir, field, value) => {
+          const [c, v, b] = addrs as [string, string, string];
+          const r = new Runner();
+          const syn = frame({ src: c, dst: v, proto: 'tcp', sport: cport, dport: vport, flags: F.SYN, seq: 1000 });
+          r.run(syn, { zone: 3, commit: true, [kind]: `${b}:${bport}` });
+          const [conn] = r.ct.connections(0);
+          const { orig: org, reply: rep } = conn!;
+          // A second packet in either direction, as it arrives (untranslated).
+          const pkt = replyDir
+            ? frame({ src: rep.src, dst: rep.dst, proto: 'tcp', sport: rep.sport, dport: rep.dport, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 })
+            : frame({ src: org.src, dst: org.dst, proto: 'tcp', sport: org.sport, dport: org.dport, flags: F.ACK, seq: 1001, ack: 5001, payload: 5 });
+          r.res.reset();
+          expect(r.call(pkt, { zone: 3 }) & (CtState.EST | CtState.INV)).toBe(CtState.EST);
+          set(pkt, field, value);
+          const before = pkt.slice();
+          r.call(pkt, { zone: 3, nat: 'apply' });
+          let want = before;
+          if (r.res.rewritten) {
+            // The translated tuple: the other direction's key read backwards; NAT writes the one address it
+            // translates and both ports (lib/conntrack.c nat_packet, pat_packet).
+            const to = replyDir ? org : rep;
+            const srcNat = (kind === 'snat') !== replyDir;
+            want = before.slice();
+            decoder.decode(want, dd);
+            if (srcNat) rewriteIpv4Address(want, dd, 12, parseIPv4(to.dst));
+            else rewriteIpv4Address(want, dd, 16, parseIPv4(to.src));
+            rewritePort(want, dd, 0, to.dport);
+            rewritePort(want, dd, 2, to.sport);
+          }
+          expect(pkt).toEqual(want);
+          expect(checksumsOk(pkt)).toBe(true);
+        },
+      ),
+      params(400),
+    );
+  });
+
   it('est only after both directions were seen (UDP/ICMP, any order of packets)', () => {
     fc.assert(
       fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }), fc.constantFrom<'udp' | 'icmp'>('udp', 'icmp'), (dirs, p) => {
