@@ -82,7 +82,10 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
   // stateful stage does).
   add('egress', 0, 0, '1', 'ct_next;');
   add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
+  // A mark committed in the egress zone only (TTL 13), and the egress call's original tuple read after it (TTL 65).
+  if (readsTuple) add('egress', 1, 5, 'ct.est && ip.ttl == 13', 'ct_commit { ct_mark = 7; }; next;');
   add('egress', 1, 0, '1', 'next;');
+  if (readsTuple) add('egress', 2, 20, 'ip.ttl == 65 && ct_tp_dst == 80', 'eth.src = 00:00:00:00:00:0e; output;');
   if (rewritesHeaders) {
     add('egress', 2, 10, 'ip.ttl == 33', 'ip4.src = 10.0.9.9; output;');
     add('egress', 2, 10, 'ip.ttl == 34', 'ip4.dst = 10.0.9.8; output;');
@@ -538,6 +541,19 @@ describe('connection replay: a call that found the node its step names', () => {
     // records the walk again.
     expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04)])).toMatchObject({ connHits: 3, connEntries: 0 });
     expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04), client(0x10, 2)])).toMatchObject({ connHits: 4, connEntries: 1 });
+  });
+
+  it('puts the tuple left by the call a replay stops at back before the walk taken again reads it', () => {
+    // A connection without translation; the client's TTL-65 frames (no second ingress call) record a walk of two
+    // calls: the ingress zone's, then the egress zone's, after which a flow reads ct_tp_dst. A TTL-13 frame commits
+    // ct_mark = 7 in the egress zone only. The next TTL-65 frame replays the ingress call as recorded and stops at the
+    // egress call: the very node its step names (hinted: the tuple left unwritten, junk here), another mark. The walk
+    // taken again from there reads the egress call's ct_tp_dst — the recorded one, put back, as the uncached walk's.
+    const client = (ttl: number, times: number): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl, nat: 0 }, times });
+    const j = new JunkTuple();
+    const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(65, 3), client(13, 1), client(65, 2)], undefined, false, undefined, false, false, j);
+    expect({ breaks: s.connBreaks, read: j.read }).toEqual({ breaks: 1, read: 0 });
+    expect(j.left).toBeGreaterThan(0);
   });
 
   it('keeps a walk marked as ending while its direction has not sent FIN on the connection now under its key (remade after a RST)', () => {
