@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodedFrame, FrameDecoder, formatIPv4, parseIPv4, rewriteIpv4Address, rewritePort } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, foldSum, formatIPv4, parseIPv4, read16, rewriteIpv4Address, rewritePort, write16 } from '@vippath/wire';
 import { CtState } from '../lflow/ct-api.js';
 import { CtReason } from './constants.js';
 import { checksumsOk, F, frame, icmpError, innerTupleOf, Runner, tupleOf } from './packets.test-helpers.js';
@@ -41,7 +41,8 @@ describe('OvsConntrack properties', () => {
   // (engine.ts natTcp4); these must be the bytes OVS's field-by-field updates give (packet_set_ipv4_addr, then
   // packet_set_tcp_port: RFC 1624 per field, a field left alone untouched) — here wire's rewrites, field by field.
   // Backends whose address is the VIP's with its 16-bit halves swapped make the address's adjustment a ones'
-  // complement zero (0xffff), which the reply's negated sum cannot carry: the engine must fall back there.
+  // complement zero (0xffff), which the reply's negated sum cannot carry: the engine must fall back there (visible
+  // only for a checksum field that arrives as 0xffff: the next property).
   it('NATed TCP packets, both directions, are the field-by-field RFC 1624 rewrite byte for byte', () => {
     const addr = fc.integer({ min: 1, max: 0xfffffffe });
     const decoder = new FrameDecoder();
@@ -90,6 +91,134 @@ describe('OvsConntrack properties', () => {
           expect(r.run(back, { zone: 3, nat: 'apply' }) & CtState.RPL).toBe(CtState.RPL);
           expect(back).toEqual(byFields(backSent, v, c, vport, cport));
           expect(checksumsOk(syn) && checksumsOk(ack) && checksumsOk(back)).toBe(true);
+        },
+      ),
+      params(400),
+    );
+  });
+
+  // The reply's negated sums differ from the field-by-field rewrite only in which zero a checksum ends as, and only
+  // for a reply whose checksum field arrives as 0xffff — the other zero, which verifies as well as 0 but which no
+  // RFC 1071 computation or RFC 1624 update makes (a sender's choice). natTcp4 must refuse a reply whose IP sum is
+  // 0 (NAT keeps the address: a port-only rule) or 0xffff (the new address is the old with its halves swapped), and
+  // whose TCP sum is 0xffff (the port change cancels the address's); a TCP sum of 0 implies an IP sum of 0.
+  it('a reply whose checksum fields are 0xffff is the field-by-field rewrite byte for byte, whichever sums are ±0', () => {
+    const decoder = new FrameDecoder();
+    const dd = new DecodedFrame();
+    const byFields = (f: Uint8Array, src: string, dst: string, sport: number, dport: number): Uint8Array => {
+      const g = f.slice();
+      decoder.decode(g, dd);
+      rewriteIpv4Address(g, dd, 12, parseIPv4(src));
+      rewriteIpv4Address(g, dd, 16, parseIPv4(dst));
+      rewritePort(g, dd, 0, sport);
+      rewritePort(g, dd, 2, dport);
+      return g;
+    };
+    // The checksum at `at` made 0xffff: the 16-bit field `adj` it covers (the IP ID, the TCP urgent pointer without
+    // URG) moved so that the computed checksum is 0, then the other zero stored.
+    const otherZero = (f: Uint8Array, at: number, adj: number): void => {
+      write16(f, adj, foldSum(read16(f, adj) + read16(f, at)));
+      write16(f, at, 0xffff);
+    };
+    const addr = fc.integer({ min: 0x0a000001, max: 0xfffffffe });
+    fc.assert(
+      fc.property(
+        addr,
+        addr,
+        addr,
+        port,
+        port,
+        port,
+        fc.constantFrom<'dnat' | 'snat'>('dnat', 'snat'),
+        fc.constantFrom<'keep' | 'swap' | 'cancel' | 'any'>('keep', 'swap', 'cancel', 'any'),
+        fc.boolean(),
+        fc.boolean(),
+        (ca, va, ta, cport, vport, tport, kind, shape, ipZero, tcpZero) => {
+          // The address and port NAT replaces: DNAT the VIP's, SNAT the client's.
+          const [oa, op] = kind === 'dnat' ? [va, vport] : [ca, cport];
+          const na = shape === 'keep' ? oa : shape === 'swap' ? ((oa << 16) | (oa >>> 16)) >>> 0 : ta;
+          let np = tport;
+          if (shape === 'cancel') {
+            // The port whose change cancels the address's in the TCP sum (ones' complement: ≡ 0 mod 0xffff).
+            const a = na === oa ? 0 : (~(oa >>> 16) & 0xffff) + (~oa & 0xffff) + (na >>> 16) + (na & 0xffff);
+            np = 0xffff - (foldSum(a + (~op & 0xffff)) % 0xffff) || 0xffff;
+          }
+          const [c, v, t] = [formatIPv4(ca), formatIPv4(va), formatIPv4(na)];
+          if (ca === va || (kind === 'dnat' ? na === ca : na === va)) return;
+          const r = new Runner();
+          const syn = frame({ src: c, dst: v, proto: 'tcp', sport: cport, dport: vport, flags: F.SYN, seq: 1000 });
+          expect(r.run(syn, { zone: 3, commit: true, [kind]: `${t}:${np}` }) & (CtState.DNAT | CtState.SNAT)).not.toBe(0);
+          const [conn] = r.ct.connections(0);
+          const rep = conn!.reply;
+          const back = frame({ src: rep.src, dst: rep.dst, proto: 'tcp', sport: rep.sport, dport: rep.dport, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+          if (ipZero) otherZero(back, 14 + 10, 14 + 4);
+          if (tcpZero) otherZero(back, 34 + 16, 34 + 18);
+          expect(checksumsOk(back)).toBe(true);
+          const sent = back.slice();
+          expect(r.run(back, { zone: 3, nat: 'apply' }) & (CtState.RPL | CtState.INV)).toBe(CtState.RPL);
+          expect(back).toEqual(byFields(sent, v, c, vport, cport));
+        },
+      ),
+      params(400),
+    );
+  });
+
+  // natTcp4 applies sums made from the connection's keys, so it must refuse a packet whose tuple is not its key in
+  // its direction. A caller can get there: its own checksum-correct rewrite between a packet's ct() and its ct(nat)
+  // in the same zone, which then answers from the first call's connection (process_one_fast). The NAT's bytes must
+  // then be the field-by-field rewrite of the packet as it is (each field from its present value to the key's);
+  // each of natTcp4's four tuple compares is needed for some draw (the address NAT rewrites: SNAT's source,
+  // DNAT's destination; both ports always). Were the call answered by a fresh lookup instead, the packet must be
+  // left as it is; every checksum verifies either way.
+  it("a caller's rewrite between a ct() and a ct(nat) in its zone: the NAT is the field-by-field rewrite of the packet as it is", () => {
+    const decoder = new FrameDecoder();
+    const dd = new DecodedFrame();
+    const set = (f: Uint8Array, field: number, v: number): void => {
+      decoder.decode(f, dd);
+      if (field < 2) rewriteIpv4Address(f, dd, field === 0 ? 12 : 16, v);
+      else rewritePort(f, dd, field === 2 ? 0 : 2, v & 0xffff || 1);
+    };
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(ip4, { minLength: 3, maxLength: 3 }),
+        port,
+        port,
+        port,
+        fc.constantFrom<'dnat' | 'snat'>('dnat', 'snat'),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        (addrs, cport, vport, bport, kind, replyDir, field, value) => {
+          const [c, v, b] = addrs as [string, string, string];
+          const r = new Runner();
+          const syn = frame({ src: c, dst: v, proto: 'tcp', sport: cport, dport: vport, flags: F.SYN, seq: 1000 });
+          r.run(syn, { zone: 3, commit: true, [kind]: `${b}:${bport}` });
+          const [conn] = r.ct.connections(0);
+          const { orig: org, reply: rep } = conn!;
+          // A second packet in either direction, as it arrives (untranslated).
+          const pkt = replyDir
+            ? frame({ src: rep.src, dst: rep.dst, proto: 'tcp', sport: rep.sport, dport: rep.dport, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 })
+            : frame({ src: org.src, dst: org.dst, proto: 'tcp', sport: org.sport, dport: org.dport, flags: F.ACK, seq: 1001, ack: 5001, payload: 5 });
+          r.res.reset();
+          expect(r.call(pkt, { zone: 3 }) & (CtState.EST | CtState.INV)).toBe(CtState.EST);
+          set(pkt, field, value);
+          const before = pkt.slice();
+          r.call(pkt, { zone: 3, nat: 'apply' });
+          let want = before;
+          if (r.res.rewritten) {
+            // The translated tuple: the other direction's key read backwards; NAT writes the one address it
+            // translates and both ports (lib/conntrack.c nat_packet, pat_packet).
+            const to = replyDir ? org : rep;
+            const srcNat = (kind === 'snat') !== replyDir;
+            want = before.slice();
+            decoder.decode(want, dd);
+            if (srcNat) rewriteIpv4Address(want, dd, 12, parseIPv4(to.dst));
+            else rewriteIpv4Address(want, dd, 16, parseIPv4(to.src));
+            rewritePort(want, dd, 0, to.dport);
+            rewritePort(want, dd, 2, to.sport);
+          }
+          expect(pkt).toEqual(want);
+          expect(checksumsOk(pkt)).toBe(true);
         },
       ),
       params(400),

@@ -28,7 +28,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import type { DecodedFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
-import type { CtRequest, CtResult, HintedConntrackEngine } from './ct-api.js';
+import type { ConntrackEngine, CtRequest, CtResult, HintedConntrackEngine } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { mixHash } from './megaflow.js';
 import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
@@ -82,7 +82,10 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
   // stateful stage does).
   add('egress', 0, 0, '1', 'ct_next;');
   add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
+  // A mark committed in the egress zone only (TTL 13), and the egress call's original tuple read after it (TTL 65).
+  if (readsTuple) add('egress', 1, 5, 'ct.est && ip.ttl == 13', 'ct_commit { ct_mark = 7; }; next;');
   add('egress', 1, 0, '1', 'next;');
+  if (readsTuple) add('egress', 2, 20, 'ip.ttl == 65 && ct_tp_dst == 80', 'eth.src = 00:00:00:00:00:0e; output;');
   if (rewritesHeaders) {
     add('egress', 2, 10, 'ip.ttl == 33', 'ip4.src = 10.0.9.9; output;');
     add('egress', 2, 10, 'ip.ttl == 34', 'ip4.dst = 10.0.9.8; output;');
@@ -176,8 +179,8 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
  */
-function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns, rewritesTtl = false, rewritesHeaders = false, junk?: JunkTuple): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
-  const sb = southbound(readsFlags, rewritesTtl, rewritesHeaders, junk !== undefined);
+function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns, rewritesTtl = false, rewritesHeaders = false, junk?: JunkTuple | PlainEngine): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
+  const sb = southbound(readsFlags, rewritesTtl, rewritesHeaders, junk instanceof JunkTuple);
   const cta = junk?.inner ?? new OvsConntrack();
   const ctb = new OvsConntrack();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: junk ?? cta, wordsOut: false });
@@ -207,6 +210,14 @@ function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, i
   });
   const s = a.megaflowStats();
   return { connHits: s.connHits, connBreaks: s.connBreaks, connEntries: s.connEntries, slots: JSON.stringify(cta.connections(now).map((c) => [c.zone, c.slot, c.reply.src])) };
+}
+
+/** An OvsConntrack seen through ConntrackEngine alone (another engine): no hints, no peer states for connEnd. */
+class PlainEngine implements ConntrackEngine {
+  readonly inner = new OvsConntrack();
+  execute(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
+    this.inner.execute(frame, length, d, req, res, now);
+  }
 }
 
 /** The junk {@link JunkTuple} writes: no connection's tuple (protocol 0xfe). */
@@ -530,6 +541,48 @@ describe('connection replay: a call that found the node its step names', () => {
     // records the walk again.
     expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04)])).toMatchObject({ connHits: 3, connEntries: 0 });
     expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04), client(0x10, 2)])).toMatchObject({ connHits: 4, connEntries: 1 });
+  });
+
+  it('puts the tuple left by the call a replay stops at back before the walk taken again reads it', () => {
+    // A connection without translation; the client's TTL-65 frames (no second ingress call) record a walk of two
+    // calls: the ingress zone's, then the egress zone's, after which a flow reads ct_tp_dst. A TTL-13 frame commits
+    // ct_mark = 7 in the egress zone only. The next TTL-65 frame replays the ingress call as recorded and stops at the
+    // egress call: the very node its step names (hinted: the tuple left unwritten, junk here), another mark. The walk
+    // taken again from there reads the egress call's ct_tp_dst — the recorded one, put back, as the uncached walk's.
+    const client = (ttl: number, times: number): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl, nat: 0 }, times });
+    const j = new JunkTuple();
+    const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(65, 3), client(13, 1), client(65, 2)], undefined, false, undefined, false, false, j);
+    expect({ breaks: s.connBreaks, read: j.read }).toEqual({ breaks: 1, read: 0 });
+    expect(j.left).toBeGreaterThan(0);
+  });
+
+  it('keeps a walk marked as ending while its direction has not sent FIN on the connection now under its key (remade after a RST)', () => {
+    // The client's FIN|ACK marks its walk as ending (the server has not closed: closing 1); the server's RST closes the
+    // connection; a new handshake remakes it under the same tuple and translation (the SYN, TTL 7, keyed apart from
+    // the walk's TTL 64). The client's ACKs then replay the marked walk against the new connection, whose client has
+    // sent no FIN (closing 0): each is replayed and the walk stays — freeing it at closing 0 would leave the second
+    // ACK to a full run that records it again (3 replays of 4).
+    const client = (flags: number, times = 1, ttl = 64): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags, ttl, nat: 0 }, times });
+    const server = (flags: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: 40000, flags, ttl: 64, nat: 1 }, times: 1 });
+    const steps: Step[] = [{ op: 'connect', sport: 40000, nat: 1 }, client(0x11), server(0x04), client(0x02, 1, 7), server(0x12)];
+    const before = compare(steps);
+    const after = compare(steps.concat(client(0x10, 4)));
+    expect({ hits: after.connHits - before.connHits, entries: after.connEntries, breaks: after.connBreaks }).toEqual({ hits: 4, entries: before.connEntries, breaks: 0 });
+  });
+
+  it('frees a walk at its direction\'s FIN or RST, or at the replay after one it was recorded from, when the engine gives no peer states', () => {
+    // Another engine (no HintedConntrackEngine: tcpClosing unknown, -1): the client's FIN|ACK, replayed, frees the
+    // client's walk at once (with the peer states it stays: the server has not closed), and its next ACKs record it
+    // again — the first records, the other two replay. The server's FIN|PSH|ACK records a walk marked as ending; the
+    // server's next segment, an ACK, replays it and frees it (with the peer states: kept, the client not closed).
+    const client = (flags: number, times = 1): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags, ttl: 64, nat: 0 }, times });
+    const server = (flags: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: 40000, flags, ttl: 64, nat: 1 }, times: 1 });
+    const c: Step = { op: 'connect', sport: 40000, nat: 1 };
+    const plain = (steps: Step[]) => compare(steps, undefined, false, undefined, false, false, new PlainEngine());
+    expect(plain([c])).toMatchObject({ connHits: 2, connEntries: 1 });
+    expect([plain([c, client(0x11)]), compare([c, client(0x11)])]).toMatchObject([{ connHits: 3, connEntries: 0 }, { connHits: 3, connEntries: 1 }]);
+    expect(plain([c, client(0x11), client(0x10, 3)])).toMatchObject({ connHits: 5, connEntries: 1 });
+    expect([plain([c, server(0x19), server(0x10)]), compare([c, server(0x19), server(0x10)])]).toMatchObject([{ connHits: 3, connEntries: 1 }, { connHits: 3, connEntries: 2 }]);
   });
 
   it('keeps the server\'s walk recorded from its response with FIN over its ACK of a retransmitted request, for its ACK of the client\'s FIN (http-lossy)', () => {
