@@ -391,13 +391,22 @@ export class ConnStore {
   private unindex(slot: number): void {
     const idx = this.index;
     const at = (this.data[slot * SLOT + PAD + HASH]! & this.bucketMask) * WAYS;
-    const last = at + this.used(at) - 1;
-    for (let x = at; x <= last; x++) {
-      if ((idx[x]! & this.slotMask) === slot + 1) {
-        idx[x] = idx[last]!;
-        idx[last] = 0;
-        return;
-      }
+    const end = at + WAYS;
+    const want = slot + 1;
+    const slotMask = this.slotMask;
+    // One pass: the slot's way, then on from it to the last way in use (counting the ways first read them twice).
+    let x = at;
+    for (; x < end; x++) {
+      const v = idx[x]!;
+      if (v === 0) return;
+      if ((v & slotMask) === want) break;
+    }
+    if (x === end) return;
+    let last = x;
+    while (last + 1 < end && idx[last + 1] !== 0) last++;
+    idx[x] = idx[last]!;
+    idx[last] = 0;
+  }
     }
   }
 
