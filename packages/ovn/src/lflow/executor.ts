@@ -26,6 +26,7 @@ import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './se
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
 import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
 // Imports used on the connection replay's path bound to module constants: TurboFan folds a module's own const (a
@@ -59,6 +60,8 @@ const CONN_STAMP = CONN_STAMPImport;
 const CONN_HASH = CONN_HASHImport;
 const MfDep = MfDepImport;
 const mixHash = mixHashImport;
+// exec's helpers (writes.ts) bound the same way.
+const headerWord = headerWordImport;
 const L3 = L3Import;
 const decodePlainTcp4 = decodePlainTcp4Import;
 const pushVlan = pushVlanImport;
@@ -2740,6 +2743,15 @@ export class LflowExecutor {
     let w = this.pool[this.depth - 1]!;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
+      // The constant writes recorded before the op (fuseWrites), made here: no dispatch of their own, where each
+      // SETW took one (≈ 33 instructions an op; http's segments ran 8 SETW a frame, in runs of 1–5 before a ct
+      // call, a delivery or an egress copy); written out, not called: a helper called here pushed other calls out
+      // of exec (TurboFan's inlining budget). The ct ops' sync flags are written out for the same reason.
+      const s = o.sets;
+      if (s.length !== 0) {
+        for (let j = 0; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+        if (o.setsHeader) synced = false;
+      }
       // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the
       // cases were compared one by one in order, −265 instructions an http frame in exec (bench/README "The shape's
       // last hit through its segment; the executor's op dispatch (session 18)").
@@ -2748,14 +2760,19 @@ export class LflowExecutor {
           if (headerWord(o.word)) synced = false;
           w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
           break;
+        case 20 satisfies typeof MfOp.SETN:
+          break;
         case 14 satisfies typeof MfOp.CT_FORK:
           // A fork ends its segment, and a segment is cut at a ct call only when no walk around it has more to do
           // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
           // instead of on a copy.
           this.inEgress = o.inEgress;
-          this.ctSynced(synced);
+          // Whether the call may skip syncing the frame; whether it left the frame synced (callCt sets it).
+          this.syncSkip = synced;
+          this.syncedAfter = false;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
-          this.enterNext(o, w, this.ctDone());
+          this.syncSkip = false;
+          this.enterNext(o, w, this.syncedAfter);
           w = this.pool[this.depth - 1]!;
           break;
         case 19 satisfies typeof MfOp.OUT_INPLACE:
@@ -2783,9 +2800,11 @@ export class LflowExecutor {
           break;
         case 15 satisfies typeof MfOp.CT_COMMIT:
           this.inEgress = o.inEgress;
-          this.ctSynced(synced);
+          this.syncSkip = synced;
+          this.syncedAfter = false;
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
-          this.enterNext(o, w, this.ctDone());
+          this.syncSkip = false;
+          this.enterNext(o, w, this.syncedAfter);
           w = this.pool[this.depth - 1]!;
           break;
         case 10 satisfies typeof MfOp.SET_OUTPORT:
@@ -2842,30 +2861,20 @@ export class LflowExecutor {
           break;
         case 16 satisfies typeof MfOp.CT_SNAT_VIP:
           this.inEgress = o.inEgress;
-          this.ctSynced(synced);
+          this.syncSkip = synced;
+          this.syncedAfter = false;
           this.ctSnatToVip(w, undefined);
-          this.enterNext(o, w, this.ctDone());
+          this.syncSkip = false;
+          this.enterNext(o, w, this.syncedAfter);
           w = this.pool[this.depth - 1]!;
           break;
       }
     }
   }
 
-  /** Before a cached ct op: whether its call (if it makes one) may skip syncing the frame. */
-  private ctSynced(synced: boolean): void {
-    this.syncSkip = synced;
-    this.syncedAfter = false;
-  }
-
-  /** After a cached ct op: whether the frame is synced as the next segment starts (a call ran and left it so). */
-  private ctDone(): boolean {
-    this.syncSkip = false;
-    return this.syncedAfter;
-  }
-
-  /** A cached ct op's call may skip its frame sync (ctSynced). */
+  /** A cached ct op's call may skip its frame sync (set by exec around the op). */
   private syncSkip = false;
-  /** The last ct call left words and frame in step (callCt; ctDone reads it). */
+  /** The last ct call left words and frame in step (callCt; exec reads it after a cached ct op). */
   private syncedAfter = false;
 
   private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {
@@ -3011,7 +3020,7 @@ export class LflowExecutor {
       break;
     }
     inPlaceEgress(r.ops);
-    const seg = new MfSegment(shape.probeOf(key), key, h, r.ops, r.deps, r.fdbVersion, r.hairpinVersion);
+    const seg = new MfSegment(shape.probeOf(key), key, h, fuseWrites(r.ops), r.deps, r.fdbVersion, r.hairpinVersion);
     seg.epoch = t.epoch;
     seg.chain = shape.map.get(h);
     shape.map.set(h, seg);
@@ -3353,7 +3362,7 @@ function put32At(b: Uint8Array, at: number, v: number): void {
  * on one slot, the ct calls it makes itself, the delivery. Learning (FDB, hairpin, affinity), the SNAT-to-VIP table
  * and the slow path keep a walk out.
  */
-const CONN_OPS = new Set<number>([MfOp.LOAD, MfOp.MOVE, MfOp.EXCHANGE, MfOp.CT_CLEAR, MfOp.SETW, MfOp.DEC_TTL, MfOp.OUT_BEGIN, MfOp.OUT_INPLACE, MfOp.SET_OUTPORT, MfOp.GIVE, MfOp.DELIVER, MfOp.DROP, MfOp.CT_FORK, MfOp.CT_COMMIT]);
+const CONN_OPS = new Set<number>([MfOp.LOAD, MfOp.MOVE, MfOp.EXCHANGE, MfOp.CT_CLEAR, MfOp.SETW, MfOp.SETN, MfOp.DEC_TTL, MfOp.OUT_BEGIN, MfOp.OUT_INPLACE, MfOp.SET_OUTPORT, MfOp.GIVE, MfOp.DELIVER, MfOp.DROP, MfOp.CT_FORK, MfOp.CT_COMMIT]);
 
 /** An empty array of objects (elements of one kind with the arrays that hold some: readers see one map). */
 function emptyOf<T>(): T[] {
@@ -3423,11 +3432,6 @@ class Recording {
   openTakes = 0;
 }
 
-function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, inEgress = false, port?: unknown): MfInstr {
-  // Every instruction has every property (one hidden class: the replay loop's property reads stay monomorphic).
-  return { op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined };
-}
-
 /**
  * Order among flows of equal priority. OVS leaves overlapping equal-priority flows' order undefined; ovn-trace
  * takes the first in the order its IDL hash map iterates the Logical_Flow rows (hmap bucket = first 32 bits of the
@@ -3476,11 +3480,6 @@ interface CtPlan {
 }
 
 /** What ovn-controller clears between ingress and egress (physical.c): logical flags, registers and zones. */
-/** Whether a field starting at word `word` (at most 4 words wide) may overlap the packet-header words. */
-function headerWord(word: number): boolean {
-  return word > W.ETH_SRC - 4 && word <= W.ARP_OP;
-}
-
 function clearForEgress(w: Uint32Array): void {
   w[W.FLAGS] = 0;
   for (let i = W.REGS; i < W.REGS + 10; i++) w[i] = 0;

@@ -47,6 +47,8 @@ export const MfOp = {
   SETW: 18,
   /** OUT_BEGIN whose egress walk ends in the segment's ct call (no GIVE follows): the words are cleared in place. */
   OUT_INPLACE: 19,
+  /** Nothing but its {@link MfInstr.sets}: the constant writes that end a segment. */
+  SETN: 20,
 } as const;
 
 /** One instruction. Made when a segment is recorded, never per packet. */
@@ -71,6 +73,14 @@ export interface MfInstr {
    * table ({@link MfSegment.epoch}) with its learned-state versions current — the checks a lookup makes.
    */
   next: MfSegment | undefined;
+  /**
+   * Constant writes made before the op's own work (the run of SETW and SET_OUTPORT ops recorded before it, fused:
+   * writes.ts `fuseWrites`): `[word, keep, value]` triples, each `w[word] = (w[word] & keep) | value`, each word
+   * once (the run's writes to it merged); empty for none.
+   */
+  sets: Int32Array;
+  /** Whether {@link sets} writes a header word (the frame then no longer holds what the words say). */
+  setsHeader: boolean;
 }
 
 /** Where a segment starts: the root (ingress table 0) or the point after a ct call. */
@@ -391,14 +401,21 @@ export class ConnStore {
   private unindex(slot: number): void {
     const idx = this.index;
     const at = (this.data[slot * SLOT + PAD + HASH]! & this.bucketMask) * WAYS;
-    const last = at + this.used(at) - 1;
-    for (let x = at; x <= last; x++) {
-      if ((idx[x]! & this.slotMask) === slot + 1) {
-        idx[x] = idx[last]!;
-        idx[last] = 0;
-        return;
-      }
+    const end = at + WAYS;
+    const want = slot + 1;
+    const slotMask = this.slotMask;
+    // One pass: the slot's way, then on from it to the last way in use (counting the ways first read them twice).
+    let x = at;
+    for (; x < end; x++) {
+      const v = idx[x]!;
+      if (v === 0) return;
+      if ((v & slotMask) === want) break;
     }
+    if (x === end) return;
+    let last = x;
+    while (last + 1 < end && idx[last + 1] !== 0) last++;
+    idx[x] = idx[last]!;
+    idx[last] = 0;
   }
 
   /**
