@@ -5,8 +5,8 @@
  * TCP level: flags, sequence and acknowledgment numbers relative to each side's initial sequence number, the
  * payload's length, and whether there is an answer at all.
  *
- * Not compared, as the model documents (pods.ts): the window (Linux's depends on its buffers) and the SYN-ACK's
- * options (Linux always sends an MSS, the model none). Normalised: Linux acknowledges a request at once (the
+ * Not compared, as the model documents (the package README): the window of segments other than RSTs (Linux's
+ * depends on its buffers; an RST's is 0) and the SYN-ACK's options (Linux always sends an MSS, the model none). Normalised: Linux acknowledges a request at once (the
  * route's quickack) and sends the answer a moment later; a pure ACK followed in the same step by a segment with
  * the same numbers carrying data or FIN is the model's one segment.
  */

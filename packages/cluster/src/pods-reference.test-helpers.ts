@@ -34,24 +34,6 @@ const NO_FRAMES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 import { ACCESS_LOG_LIMITS, type AccessLogEntry } from './pods.js';
 
-/**
- * RFC 9293 §3.10.7.4's acceptability test, its left edge, for a segment with data: none of it at or after RCV.NXT
- * (a retransmission) is not acceptable, and is answered with an ACK.
- */
-function retransmitted(seq: number, len: number, rcvNxt: number): boolean {
-  // How far the segment's last octet lies from RCV.NXT, modulo 2^32, as a signed 32-bit number.
-  return len > 0 && Number(BigInt.asIntN(32, BigInt(seq) + BigInt(len) - 1n - BigInt(rcvNxt))) < 0;
-}
-
-/**
- * How far data starts after RCV.NXT (0: not after). Out of the 65535-octet window: an ACK of RCV.NXT; in it, the
- * same unless the pod has closed (then an RST, as for any new data). Nothing is delivered.
- */
-function ahead(seq: number, len: number, rcvNxt: number): number {
-  const by = Number(BigInt.asIntN(32, BigInt(seq) - BigInt(rcvNxt)));
-  return len > 0 && by > 0 ? by : 0;
-}
-
 interface Conn {
   /** Next sequence number the pod sends. */
   seq: number;

@@ -2,7 +2,8 @@
  * The pods of the default workload as the network sees them: agnhost `netexec --http-port 80`. Enough of a
  * host to answer what the simulation sends: ARP for its own address, a TCP listener on its port that completes
  * handshakes (SYN → SYN-ACK), acknowledges data, answers `GET /clientip` with the `ip:port` it saw and
- * `/hostname` with its name, and closes when the client does; everything it receives is in its access log.
+ * `/hostname` with its name and closes, and answers the rest of the connection as Linux's TCP would (checked against
+ * a kernel by test/linux-tcp.test.ts); everything it receives is in its access log.
  *
  * The answers are on the replay's hot path (every handshake, request and close of a capture), so they are
  * written byte by byte into the pod's own reused buffers: the pod's addresses are bytes and numbers resolved
