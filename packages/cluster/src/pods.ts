@@ -543,7 +543,8 @@ export class PodHost {
     }
     if (st === FIN_WAIT_2) {
       // tcp_timewait_state_process, substate FIN-WAIT-2: out of the window (tcp_in_window), an ACK; in it, a SYN
-      // resets, a FIN at RCV.NXT moves to TIME-WAIT (acknowledged), any other new data resets, the rest is dropped.
+      // resets, a FIN at RCV.NXT moves to TIME-WAIT (acknowledged; the model forgets the connection then: TIME-WAIT
+      // is not modelled, the package README says why), any other new data resets, the rest is dropped.
       if (!(by === 0 || (end > 0 && by < WINDOW) || (by === WINDOW && end === by))) this.emit(a, b, ACK, 0);
       else if (flags & SYN) {
         this.refuse(this.port);
@@ -552,11 +553,7 @@ export class PodHost {
       else if (fin === 0 || end !== 1) {
         this.refuse(this.port);
         this.close(conns, s);
-      } else {
-        conns.b[s] = (b + 1) >>> 0;
-        this.emit(a, (b + 1) >>> 0, ACK, 0);
-        this.close(conns, s);
-      }
+      } else this.finAcked(conns, s, a, b);
       return false;
     }
     if (flags & SYN) {
