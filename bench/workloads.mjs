@@ -433,8 +433,8 @@ const EV_COALESCE = 32;
  * - `synRetx`: the client's SYN again before its handshake's ACK (the SYN-ACK lost on the way back; it crosses the
  *   pod's SYN-ACK): the pod (Linux's tcp_check_req) sends the same SYN-ACK again;
  * - `swap`: the request before the handshake's ACK (the two, sent back to back, reordered): the request completes
- *   the handshake and is served; the ACK, now before what the pod expects, Linux answers with an ACK, the pod
- *   model with nothing (it checks only data against what it expects: packages/cluster/src/pods.ts isRetransmitted);
+ *   the handshake and is served; the ACK, now before what the pod expects, is answered with a duplicate ACK (as
+ *   Linux does; the pod model only since session 20, before which it checked only data against what it expected);
  * - `dupAck`: the handshake's ACK (unless swapped) and, on its own draw, the response's ACK delivered twice:
  *   in sequence, answered with nothing. Never an old pure ACK twice on one connection: Linux answers those at most
  *   once in 500 ms (tcp_oow_rate_limited), the model every time;

@@ -134,6 +134,10 @@ export class AddressPortTable {
   a: Float64Array | Uint32Array;
   /** The second value column of each slot (unsigned 32-bit in an `ipv4` table). */
   b: Float64Array | Uint32Array;
+  /** A third value column of each slot, a byte (a pod's connection state). */
+  c: Uint8Array;
+  /** A fourth value column, as {@link a} and {@link b}. */
+  d: Float64Array | Uint32Array;
   /** Key words a slot: 5 (four address words, the port), or 2 in an `ipv4` table (the address's last word, the port). */
   private readonly ks: number;
   private keys: Uint32Array;
@@ -160,6 +164,8 @@ export class AddressPortTable {
     this.order = new SlotOrder(c);
     this.a = ipv4 ? new Uint32Array(c) : new Float64Array(c);
     this.b = ipv4 ? new Uint32Array(c) : new Float64Array(c);
+    this.c = new Uint8Array(c);
+    this.d = ipv4 ? new Uint32Array(c) : new Float64Array(c);
     const nb = bucketsFor(c);
     this.buckets = new Int32Array(2 * nb).fill(EMPTY);
     this.mask = nb - 1;
@@ -241,6 +247,8 @@ export class AddressPortTable {
     this.hashes[s] = h;
     this.a[s] = 0;
     this.b[s] = 0;
+    this.c[s] = 0;
+    this.d[s] = 0;
     this.place(s, h);
     this.count++;
     this.order.append(s);
@@ -323,6 +331,10 @@ export class AddressPortTable {
     this.order.resize(c);
     this.a = f(this.a);
     this.b = f(this.b);
+    const st = new Uint8Array(c);
+    st.set(this.c);
+    this.c = st;
+    this.d = f(this.d);
     this.capacity = c;
     const nb = bucketsFor(c);
     this.buckets = new Int32Array(2 * nb).fill(EMPTY);

@@ -34,29 +34,29 @@ const NO_FRAMES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 import { ACCESS_LOG_LIMITS, type AccessLogEntry } from './pods.js';
 
-/**
- * RFC 9293 §3.10.7.4's acceptability test, its left edge, for a segment with data: none of it at or after RCV.NXT
- * (a retransmission) is not acceptable, and is answered with an ACK.
- */
-function retransmitted(seq: number, len: number, rcvNxt: number): boolean {
-  // How far the segment's last octet lies from RCV.NXT, modulo 2^32, as a signed 32-bit number.
-  return len > 0 && Number(BigInt.asIntN(32, BigInt(seq) + BigInt(len) - 1n - BigInt(rcvNxt))) < 0;
-}
-
-/**
- * How far data starts after RCV.NXT (0: not after). Out of the 65535-octet window: an ACK of RCV.NXT; in it, the
- * same unless the pod has closed (then an RST, as for any new data). Nothing is delivered.
- */
-function ahead(seq: number, len: number, rcvNxt: number): number {
-  const by = Number(BigInt.asIntN(32, BigInt(seq) - BigInt(rcvNxt)));
-  return len > 0 && by > 0 ? by : 0;
-}
-
 interface Conn {
   /** Next sequence number the pod sends. */
   seq: number;
   /** Next sequence number it expects. */
   ack: number;
+  /** The client's ACK number with its request, or its FIN (what it had seen of the pod then). */
+  clientAck?: number;
+  /** Its socket on Linux (agnhost closing as soon as it has answered). */
+  state: 'syn-received' | 'established' | 'fin-wait-1' | 'fin-wait-2' | 'last-ack';
+}
+
+const SYN = 0x02;
+const ACK = 0x10;
+const FIN = 0x01;
+const RST = 0x04;
+const PSH = 0x08;
+
+/** A TCP segment back to the sender of the frame being answered. */
+type Seg = (seq: number, ack: number, flags: number, window: number, payload?: string) => Uint8Array;
+
+/** `x - y` modulo 2^32 as a signed 32-bit number (how far sequence number x lies after y). */
+function diff32(x: number, y: number): number {
+  return Number(BigInt.asIntN(32, BigInt(x) - BigInt(y)));
 }
 
 /** One pod's network stack. */
@@ -186,62 +186,128 @@ export class ReferencePodHost {
       return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv4: { src: me.ip, dst: formatIPv4(d.ipSrc) }, icmp: { type: 0, code: 0, body: rest } })];
     }
     if (d.ipProto !== 6) return this.ignore('ip-proto', d.ipProto);
+    const seg: Seg = (seq, ack, flags, window, payload) => this.tcpFrame(frame, d.dstPort, d.srcPort, seq, ack, flags, window, payload);
     if (d.dstPort !== this.port) {
       if (d.tcpFlags & 0x04) return this.ignore('rst-closed-port');
-      // A closed port answers with RST (RFC 9293 §3.10.7.1).
-      const ackOnly = (d.tcpFlags & 0x10) !== 0;
-      return [this.tcpFrame(frame, d.dstPort, d.srcPort, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & 0x02) ? 1 : 0)) >>> 0, ackOnly ? 0x04 : 0x14, 0)];
+      return this.refuse(seg);
     }
-    const peerIp = d.ipSrc | 0;
-    const peerPort = d.srcPort;
-    const sport = d.srcPort;
-    const SYN = 0x02;
-    const ACK = 0x10;
-    const FIN = 0x01;
-    const RST = 0x04;
-    if (d.tcpFlags & RST) {
-      // Only an RST at exactly RCV.NXT resets (RFC 5961 §3.2, as Linux); others are dropped.
-      if (this.conns.get((peerIp >>> 0) * 65536 + peerPort)?.ack === d.tcpSeq) this.closeConn(peerIp, peerPort);
-      return NO_FRAMES;
-    }
+    const key = ((d.ipSrc | 0) >>> 0) * 65536 + d.srcPort;
     // An ISN derived from the connection, so replays are deterministic.
     const isn = Math.imul(d.ipSrc ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
-    if (d.tcpFlags & SYN) {
-      this.openConn(peerIp, peerPort, { seq: (isn + 1) >>> 0, ack: (d.tcpSeq + 1) >>> 0 });
-      return [this.tcpFrame(frame, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535)];
-    }
-    const c = this.conns.get((peerIp >>> 0) * 65536 + peerPort);
-    if (!c) return [this.tcpFrame(frame, this.port, sport, d.tcpAck, 0, RST, 65535)];
-    const by = ahead(d.tcpSeq, d.payloadLength, c.ack);
-    if (by > 65535 || retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535)];
-    // New data after the pod's FIN (its answer went with one): Linux resets (RFC 1122 §4.2.2.13).
-    if (d.payloadLength > 0 && c.seq !== ((isn + 1) >>> 0)) {
-      this.closeConn(peerIp, peerPort);
-      return [this.tcpFrame(frame, this.port, sport, d.tcpAck, 0, RST, 65535)];
-    }
-    if (by > 0) return [this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535)];
-    // Most segments (ACKs of an open connection) are answered with nothing: no array is made for them.
-    let out: Uint8Array[] = NO_FRAMES;
-    if (d.payloadLength > 0) {
-      out = [];
-      c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
-      // A view of the payload, not a copy of it.
+    const client = formatIPv4(d.ipSrc);
+    return this.tcpStep(this.conns.get(key), seg, isn, (c) => this.openConn(d.ipSrc, d.srcPort, c), () => this.closeConn(d.ipSrc, d.srcPort), () => {
       const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
       const target = GET_LINE.exec(text)?.[1];
-      if (target !== undefined) {
-        const client = formatIPv4(d.ipSrc);
-        const response = this.answerGet(target, client, `${client}:${d.srcPort}`, now);
-        out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
+      return target === undefined ? undefined : this.answerGet(target, client, `${client}:${d.srcPort}`, now);
+    });
+  }
+
+  /** An RST refusing the segment (window 0): from its ACK if it has one, else acknowledging it (Linux tcp_v4_send_reset). */
+  private refuse(seg: Seg): Uint8Array[] {
+    const d = this.d;
+    const f = d.tcpFlags;
+    if (f & ACK) return [seg(d.tcpAck, 0, RST, 0)];
+    return [seg(0, d.tcpSeq + d.payloadLength + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0), RST | ACK, 0)];
+  }
+
+  /**
+   * A segment to the pod's port on the connection `c` (undefined: none), answered as PodHost's tcpConn answers it
+   * (Linux's answers per socket state), written out plainly: `open` and `close` change the table, `serve` answers
+   * the payload as a GET (undefined: not one).
+   */
+  private tcpStep(c: Conn | undefined, seg: Seg, isn: number, open: (c: Conn) => void, close: () => void, serve: () => string | undefined): Uint8Array[] {
+    const d = this.d;
+    const f = d.tcpFlags;
+    const W = 65535;
+    const synAck = (): Uint8Array[] => {
+      open({ seq: (isn + 1) >>> 0, ack: (d.tcpSeq + 1) >>> 0, state: 'syn-received' });
+      return [seg(isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, W)];
+    };
+    if (!c) {
+      if ((f & (SYN | ACK | RST)) === SYN) return synAck();
+      return f & RST ? NO_FRAMES : this.refuse(seg);
+    }
+    const ackIt = (): Uint8Array[] => [seg(c.seq, c.ack, ACK, W)];
+    const len = d.payloadLength;
+    const fin = f & FIN ? 1 : 0;
+    const by = diff32(d.tcpSeq, c.ack);
+    const end = diff32(d.tcpSeq + len + fin, c.ack);
+    if (f & RST) {
+      const inWindow = by >= 0 && by <= W;
+      if (c.state === 'fin-wait-2' ? inWindow : by === 0 || (c.state === 'last-ack' && by === -1)) {
+        close();
+        return NO_FRAMES;
+      }
+      return c.state === 'fin-wait-2' || inWindow ? ackIt() : NO_FRAMES;
+    }
+    if (c.state === 'fin-wait-2') {
+      if (!(by === 0 || (end > 0 && by < W) || (by === W && len + fin === 0))) return ackIt();
+      if (f & SYN) {
+        close();
+        return this.refuse(seg);
+      }
+      if (!(f & ACK) || end <= 0 || len + fin === 0) return NO_FRAMES;
+      close();
+      return fin && end === 1 ? [seg(c.seq, c.ack + 1, ACK, W)] : this.refuse(seg);
+    }
+    if (f & SYN) {
+      if (c.state !== 'syn-received') return ackIt();
+      if (!(f & ACK)) return synAck();
+      return this.refuse(seg);
+    }
+    if (by > W || end < 0) return ackIt();
+    if (!(f & ACK)) return NO_FRAMES;
+    // Whatever the ACK number (a capture's client acknowledges another server's numbers); past the client's own
+    // with its request or FIN, it acknowledges the pod's FIN.
+    if (c.state === 'syn-received') c.state = 'established';
+    const acked = c.clientAck !== undefined && diff32(d.tcpAck, c.clientAck) > 0;
+    if (c.state === 'last-ack') {
+      if (acked) {
+        close();
+        return NO_FRAMES;
+      }
+      return end === 0 && by < 0 ? ackIt() : NO_FRAMES;
+    }
+    if (c.state === 'fin-wait-1') {
+      if (len + fin > 0 && by + len > 0) {
+        close();
+        return this.refuse(seg);
+      }
+      if (fin) {
+        close();
+        return [seg(c.seq, c.ack + 1, ACK, W)];
+      }
+      if (acked) {
+        c.state = 'fin-wait-2';
+        return NO_FRAMES;
+      }
+      return end === 0 && len > 0 ? ackIt() : NO_FRAMES;
+    }
+    if (by > 0 || (by < 0 && end === 0)) return len + fin > 0 ? ackIt() : NO_FRAMES;
+    const out: Uint8Array[] = [];
+    if (len > 0) {
+      c.ack = (d.tcpSeq + len) >>> 0;
+      const response = serve();
+      if (response !== undefined) {
+        out.push(seg(c.seq, c.ack, ACK | PSH | FIN, W, response));
         c.seq = (c.seq + response.length + 1) >>> 0;
-      } else out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
+        c.state = 'fin-wait-1';
+        c.clientAck = d.tcpAck;
+      } else out.push(seg(c.seq, c.ack, ACK, W));
     }
-    if (d.tcpFlags & FIN) {
-      c.ack = (d.tcpSeq + d.payloadLength + 1) >>> 0;
-      if (out === NO_FRAMES) out = [];
-      out.push(this.tcpFrame(frame, this.port, sport, c.seq, c.ack, ACK, 65535));
-      this.closeConn(peerIp, peerPort);
+    if (fin) {
+      c.ack = (c.ack + 1) >>> 0;
+      if (c.state === 'fin-wait-1') {
+        out.push(seg(c.seq, c.ack, ACK, W));
+        close();
+      } else {
+        out.push(seg(c.seq, c.ack, ACK | FIN, W));
+        c.seq = (c.seq + 1) >>> 0;
+        c.state = 'last-ack';
+        c.clientAck = d.tcpAck;
+      }
     }
-    return out;
+    return out.length > 0 ? out : NO_FRAMES;
   }
 
   /**
@@ -274,65 +340,30 @@ export class ReferencePodHost {
       return [buildFrame({ dst: formatMac(frame, 6), src: me.mac, ipv6: { src: me.ip6!, dst: src }, icmp: { type: 129, code: 0, body: rest } })];
     }
     if (d.ipProto !== 6) return this.ignore('ipv6');
-    const seg = (seq: number, ack: number, flags: number, window: number, payload?: string): Uint8Array => buildFrame({
+    const seg: Seg = (seq, ack, flags, window, payload) => buildFrame({
       dst: formatMac(frame, 6), src: me.mac, ipv6: { src: me.ip6!, dst: src },
       tcp: { srcPort: d.dstPort, dstPort: d.srcPort, seq: seq >>> 0, ack: ack >>> 0, flags, window, ...(payload ? { payload: Buffer.from(payload, 'latin1') } : {}) },
     });
-    const SYN = 0x02;
-    const ACK = 0x10;
-    const FIN = 0x01;
-    const RST = 0x04;
     if (d.dstPort !== this.port) {
       if (d.tcpFlags & RST) return this.ignore('rst-closed-port');
-      const ackOnly = (d.tcpFlags & ACK) !== 0;
-      return [seg(ackOnly ? d.tcpAck : 0, ackOnly ? 0 : d.tcpSeq + d.payloadLength + ((d.tcpFlags & SYN) ? 1 : 0), ackOnly ? RST : RST | ACK, 0)];
+      return this.refuse(seg);
     }
     const key = `${Buffer.from(frame.buffer, frame.byteOffset + l3 + 8, 16).toString('hex')}/${d.srcPort}`;
-    if (d.tcpFlags & RST) {
-      if (this.conns6.get(key)?.ack === d.tcpSeq) {
-        this.conns6.delete(key);
-        this.connChanges++;
-      }
-      return NO_FRAMES;
-    }
     // The ISN from the connection (the source's low 32 bits and port), deterministic as over IPv4.
     const isn = Math.imul(readIPv4(frame, l3 + 20) ^ (d.srcPort << 16), 0x9e3779b1) >>> 0;
-    if (d.tcpFlags & SYN) {
-      this.connChanges++;
-      this.conns6.set(key, { seq: (isn + 1) >>> 0, ack: (d.tcpSeq + 1) >>> 0 });
-      return [seg(isn, d.tcpSeq + 1, SYN | ACK, 65535)];
-    }
-    const c = this.conns6.get(key);
-    if (!c) return [seg(d.tcpAck, 0, RST, 65535)];
-    const by = ahead(d.tcpSeq, d.payloadLength, c.ack);
-    if (by > 65535 || retransmitted(d.tcpSeq, d.payloadLength, c.ack)) return [seg(c.seq, c.ack, ACK, 65535)];
-    if (d.payloadLength > 0 && c.seq !== ((isn + 1) >>> 0)) {
+    const close = (): void => {
       this.conns6.delete(key);
       this.connChanges++;
-      return [seg(d.tcpAck, 0, RST, 65535)];
-    }
-    if (by > 0) return [seg(c.seq, c.ack, ACK, 65535)];
-    let out: Uint8Array[] = NO_FRAMES;
-    if (d.payloadLength > 0) {
-      out = [];
-      c.ack = (d.tcpSeq + d.payloadLength) >>> 0;
+    };
+    return this.tcpStep(this.conns6.get(key), seg, isn, (c) => {
+      this.connChanges++;
+      this.conns6.set(key, c);
+    }, close, () => {
       const text = Buffer.from(frame.buffer, frame.byteOffset + d.payloadOffset, d.payloadLength).toString('latin1');
       const target = GET_LINE.exec(text)?.[1];
-      if (target !== undefined) {
-        // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
-        const response = this.answerGet(target, src, `[${src}]:${d.srcPort}`, now);
-        out.push(seg(c.seq, c.ack, ACK | 0x08 | FIN, 65535, response));
-        c.seq = (c.seq + response.length + 1) >>> 0;
-      } else out.push(seg(c.seq, c.ack, ACK, 65535));
-    }
-    if (d.tcpFlags & FIN) {
-      c.ack = (d.tcpSeq + d.payloadLength + 1) >>> 0;
-      if (out === NO_FRAMES) out = [];
-      out.push(seg(c.seq, c.ack, ACK, 65535));
-      this.conns6.delete(key);
-      this.connChanges++;
-    }
-    return out;
+      // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
+      return target === undefined ? undefined : this.answerGet(target, src, `[${src}]:${d.srcPort}`, now);
+    });
   }
 
   /**

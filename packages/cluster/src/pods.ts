@@ -2,7 +2,8 @@
  * The pods of the default workload as the network sees them: agnhost `netexec --http-port 80`. Enough of a
  * host to answer what the simulation sends: ARP for its own address, a TCP listener on its port that completes
  * handshakes (SYN → SYN-ACK), acknowledges data, answers `GET /clientip` with the `ip:port` it saw and
- * `/hostname` with its name, and closes when the client does; everything it receives is in its access log.
+ * `/hostname` with its name and closes, and answers the rest of the connection as Linux's TCP would (checked against
+ * a kernel by test/linux-tcp.test.ts); everything it receives is in its access log.
  *
  * The answers are on the replay's hot path (every handshake, request and close of a capture), so they are
  * written byte by byte into the pod's own reused buffers: the pod's addresses are bytes and numbers resolved
@@ -142,33 +143,25 @@ function podIsn(peer: number, port: number): number {
   return Math.imul(peer ^ (port << 16), 0x9e3779b1) >>> 0;
 }
 
+// A connection's state (its table's `c` column): which socket Linux would have for it, agnhost closing its side as
+// soon as it has answered. What each answers is tcpConn's.
+/** The SYN answered, its SYN-ACK not acknowledged: Linux's request socket (tcp_check_req). */
+const SYN_RECEIVED = 0;
+const ESTABLISHED = 1;
+/** The answer sent with the pod's FIN, which is not acknowledged yet. */
+const FIN_WAIT_1 = 2;
 /**
- * Whether data of an open connection, `len` (> 0) bytes from `seq`, lies wholly before `rcvNxt`, the next sequence
- * number the pod expects: a retransmission (a request whose answer went out before the client saw it). RFC 9293
- * §3.10.7.4 finds such a segment unacceptable and answers it with an ACK of what was received, delivering nothing;
- * Linux's tcp_data_queue does the same ("A retransmit": an immediate ACK, the data dropped). The model answers every
- * one, as Linux with net.ipv4.tcp_invalid_ratelimit=0 (by default it answers at most one in 500 ms per connection;
- * test/linux-tcp.test.ts sets 0). Empty segments before `rcvNxt` (an ACK overtaken by data) are not checked: Linux
- * answers them with an ACK too (tcp_validate_incoming, tcp_send_dupack; shown by that test), the model with nothing —
- * tests that give every segment of a connection one sequence number rely on it (flow-cache.test.ts).
+ * The pod's FIN acknowledged: agnhost's socket is closed, so Linux has replaced it with a time-wait socket in its
+ * FIN-WAIT-2 substate (tcp_time_wait), which answers by tcp_timewait_state_process's rules, not a socket's.
  */
-function isRetransmitted(seq: number, len: number, rcvNxt: number): boolean {
-  return len > 0 && ((seq + len - rcvNxt) | 0) <= 0;
-}
+const FIN_WAIT_2 = 3;
+/** The client closed first; agnhost, reading the end of its stream, closed too: its FIN is not acknowledged yet. */
+const LAST_ACK = 4;
 
 /**
- * How far data, `len` (> 0) bytes from `seq`, starts after `rcvNxt` (0: it does not). Out of the window (past
- * {@link WINDOW}) Linux answers with an immediate ACK of `rcvNxt` (tcp_validate_incoming, tcp_send_dupack); in it,
- * out of order (a segment before it was lost), with the same ACK (tcp_data_queue), unless the pod has closed, when
- * it resets as for any new data. The model delivers neither; Linux keeps an in-window one for when the gap is
- * filled (the client resends from the gap: only what Linux acknowledges then differs; the package README).
+ * The window every segment of the pod offers, and the one it accepts sequence numbers in (Linux's depends on its
+ * buffers and scaling: not modelled; it starts at 64240 for a 1460-byte MSS).
  */
-function isAhead(seq: number, len: number, rcvNxt: number): number {
-  const by = (seq - rcvNxt) | 0;
-  return len > 0 && by > 0 ? by : 0;
-}
-
-/** The window every segment of the pod offers (Linux's depends on its buffers and scaling: not modelled). */
 const WINDOW = 65535;
 
 /** The one's complement of a folded 32-bit sum of 16-bit words. */
@@ -300,6 +293,13 @@ export class PodHost {
   private count = 0;
   private r0: Uint8Array = new Uint8Array(0);
   private r1: Uint8Array = new Uint8Array(0);
+  // The TCP segment being answered: its frame, family, source (an IPv4 address, or the offset of an IPv6 one in
+  // the frame) and port — what every segment of the answer is addressed from.
+  private rFrame: Uint8Array = new Uint8Array(0);
+  private rV6 = false;
+  private rPeer = 0;
+  private rSrc = 0;
+  private rSport = 0;
 
   constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
     // Sequence numbers are 32-bit: the IPv4 table's narrow slots hold them exactly.
@@ -442,65 +442,26 @@ export class PodHost {
     if (d.ipProto !== 6) return this.ignore('ip-proto', d.ipProto);
     const peer = d.ipSrc >>> 0;
     const sport = d.srcPort;
+    this.rV6 = false;
+    this.rFrame = frame;
+    this.rPeer = peer;
+    this.rSport = sport;
     if (d.dstPort !== this.port) {
       if (d.tcpFlags & RST) return this.ignore('rst-closed-port');
-      // A closed port answers with RST (RFC 9293 §3.10.7.1).
-      const ackOnly = (d.tcpFlags & ACK) !== 0;
-      return this.tcp4(frame, peer, d.dstPort, sport, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & SYN) ? 1 : 0)) >>> 0, ackOnly ? RST : RST | ACK, 0, 0);
+      // A closed port answers with RST.
+      return this.refuse(d.dstPort);
     }
     const conns = this.conns;
-    if (d.tcpFlags & RST) {
-      // Only an RST at exactly RCV.NXT resets, as on Linux (RFC 5961 §3.2; tcp_validate_incoming): one out of the
-      // window is dropped. Linux answers one in the window but not at RCV.NXT with a challenge ACK, the model with
-      // nothing (the package README, "The pod model against Linux").
-      const s = conns.find4(peer, sport);
-      if (s >= 0 && d.tcpSeq === conns.b[s]) {
-        this.connChanges++;
-        conns.delete(s);
-      }
-      return;
-    }
-    const isn = podIsn(d.ipSrc, sport);
-    if (d.tcpFlags & SYN) {
-      this.connChanges++;
-      const s = conns.insert4(peer, sport);
-      conns.a[s] = (isn + 1) >>> 0;
-      conns.b[s] = (d.tcpSeq + 1) >>> 0;
-      return this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
-    }
     const s = conns.find4(peer, sport);
-    if (s < 0) return this.tcp4(frame, peer, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
-    const ahead = isAhead(d.tcpSeq, d.payloadLength, conns.b[s]!);
-    if (ahead > WINDOW || isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
-    // New data after the pod's FIN (it sends its answer with one, so it has sent one when its next number is past
-    // its ISN + 1): the agnhost process has closed the socket, and Linux resets the connection (RFC 1122
-    // §4.2.2.13; tcp_rcv_state_process, FIN-WAIT with RCV_SHUTDOWN), the RST numbered from the segment's ACK.
-    if (d.payloadLength > 0 && conns.a[s] !== ((isn + 1) >>> 0)) {
-      this.connChanges++;
-      conns.delete(s);
-      return this.tcp4(frame, peer, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
-    }
-    if (ahead > 0) return this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
-    // Most segments (ACKs of an open connection) are answered with nothing.
-    if (d.payloadLength > 0) {
-      conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
-      const target = getTarget(frame, d.payloadOffset, d.payloadLength);
-      if (target > 0) {
-        const l3 = d.l3Offset;
-        let n = writeIPv4Text(this.body, 0, peer);
-        this.body[n++] = 58;
-        n = writeDecimal(this.body, n, sport);
-        const len = this.answerGet(frame, d.payloadOffset + 4, target, frame, l3 + 12, false, sport, n, now);
-        this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK | PSH | FIN, 65535, len);
-        conns.a[s] = (conns.a[s]! + len + 1) >>> 0;
-      } else this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
-    }
-    if (d.tcpFlags & FIN) {
-      conns.b[s] = (d.tcpSeq + d.payloadLength + 1) >>> 0;
-      this.tcp4(frame, peer, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
-      this.connChanges++;
-      conns.delete(s);
-    }
+    if (!this.tcpConn(conns, s, now)) return;
+    // A SYN that opens a connection (or restarts one whose SYN-ACK is unanswered: a retransmitted SYN).
+    const isn = podIsn(peer, sport);
+    this.connChanges++;
+    const t = conns.insert4(peer, sport);
+    conns.a[t] = (isn + 1) >>> 0;
+    conns.b[t] = (d.tcpSeq + 1) >>> 0;
+    conns.c[t] = SYN_RECEIVED;
+    this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
   }
 
   /**
@@ -525,60 +486,195 @@ export class PodHost {
     if (d.ipProto === 58 && d.icmpType === 128 && !d.ipFragment) return this.echoReply6(frame, src);
     if (d.ipProto !== 6) return this.ignore('ipv6');
     const sport = d.srcPort;
+    this.rV6 = true;
+    this.rFrame = frame;
+    this.rSrc = src;
+    this.rSport = sport;
     if (d.dstPort !== this.port) {
       if (d.tcpFlags & RST) return this.ignore('rst-closed-port');
-      const ackOnly = (d.tcpFlags & ACK) !== 0;
-      return this.tcp6(frame, src, d.dstPort, sport, ackOnly ? d.tcpAck : 0, ackOnly ? 0 : (d.tcpSeq + d.payloadLength + ((d.tcpFlags & SYN) ? 1 : 0)) >>> 0, ackOnly ? RST : RST | ACK, 0, 0);
+      return this.refuse(d.dstPort);
     }
     const conns = this.conns6;
-    if (d.tcpFlags & RST) {
-      const s = conns.find6(frame, src, sport);
-      if (s >= 0 && d.tcpSeq === conns.b[s]) {
-        conns.delete(s);
-        this.connChanges++;
-      }
-      return;
-    }
-    // Over IPv6 the source's low 32 bits stand for the address.
-    const isn = podIsn(readIPv4(frame, l3 + 20), sport);
-    if (d.tcpFlags & SYN) {
-      this.connChanges++;
-      const s = conns.insert6(frame, src, sport);
-      conns.a[s] = (isn + 1) >>> 0;
-      conns.b[s] = (d.tcpSeq + 1) >>> 0;
-      return this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, 65535, 0);
-    }
     const s = conns.find6(frame, src, sport);
-    if (s < 0) return this.tcp6(frame, src, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
-    const ahead = isAhead(d.tcpSeq, d.payloadLength, conns.b[s]!);
-    if (ahead > WINDOW || isRetransmitted(d.tcpSeq, d.payloadLength, conns.b[s]!)) return this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
-    if (d.payloadLength > 0 && conns.a[s] !== ((isn + 1) >>> 0)) {
-      conns.delete(s);
-      this.connChanges++;
-      return this.tcp6(frame, src, this.port, sport, d.tcpAck, 0, RST, 65535, 0);
+    if (!this.tcpConn(conns, s, now)) return;
+    // Over IPv6 the source's low 32 bits stand for the address in the ISN.
+    const isn = podIsn(readIPv4(frame, l3 + 20), sport);
+    this.connChanges++;
+    const t = conns.insert6(frame, src, sport);
+    conns.a[t] = (isn + 1) >>> 0;
+    conns.b[t] = (d.tcpSeq + 1) >>> 0;
+    conns.c[t] = SYN_RECEIVED;
+    this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
+  }
+
+  /**
+   * A TCP segment to the pod's port from a peer whose connection is slot `s` of `conns` (-1: none), answered as
+   * Linux answers it in that connection's state (the package README, "The pod model against Linux"; the functions
+   * named are the kernel's, net/ipv4/tcp_input.c and tcp_minisocks.c): written through {@link emit}. Returns true
+   * when it is a SYN the caller is to answer with a SYN-ACK, opening the connection (again).
+   */
+  private tcpConn(conns: AddressPortTable, s: number, now: number): boolean {
+    const d = this.d;
+    const flags = d.tcpFlags;
+    const seq = d.tcpSeq;
+    if (s < 0) {
+      // A listener: a SYN opens a connection; an RST is dropped; anything else, a SYN-ACK among them, is refused.
+      if ((flags & (SYN | ACK | RST)) === SYN) return true;
+      if ((flags & RST) === 0) this.refuse(this.port);
+      return false;
     }
-    if (ahead > 0) return this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, WINDOW, 0);
-    if (d.payloadLength > 0) {
-      conns.b[s] = (d.tcpSeq + d.payloadLength) >>> 0;
-      const target = getTarget(frame, d.payloadOffset, d.payloadLength);
+    const st = conns.c[s]!;
+    const a = conns.a[s]!;
+    const b = conns.b[s]!;
+    const len = d.payloadLength;
+    const fin = flags & FIN;
+    // Where the segment starts and ends relative to RCV.NXT (signed 32-bit: sequence numbers wrap).
+    const by = (seq - b) | 0;
+    const end = (by + len + fin) | 0;
+    if (flags & RST) {
+      // A time-wait socket drops the connection for an RST anywhere in its window and acknowledges one out of it,
+      // as any segment out of it (tcp_timewait_state_process). Otherwise (request sockets too, on Linux 6.18 as the
+      // test shows) only an RST at RCV.NXT resets (or RCV.NXT - 1 in LAST-ACK: tcp_reset_check), one elsewhere in
+      // the window gets a challenge ACK (RFC 5961 §3.2; tcp_validate_incoming), one out of it is dropped.
+      const inWindow = by >= 0 && by <= WINDOW;
+      if (st === FIN_WAIT_2 ? inWindow : by === 0 || (st === LAST_ACK && by === -1)) this.close(conns, s);
+      else if (st === FIN_WAIT_2 || inWindow) this.emit(a, b, ACK, 0);
+      return false;
+    }
+    if (st === FIN_WAIT_2) {
+      // tcp_timewait_state_process, substate FIN-WAIT-2: out of the window (tcp_in_window), an ACK; in it, a SYN
+      // resets, a FIN at RCV.NXT moves to TIME-WAIT (acknowledged; the model forgets the connection then: TIME-WAIT
+      // is not modelled, the package README says why), any other new data resets, the rest is dropped.
+      if (!(by === 0 || (end > 0 && by < WINDOW) || (by === WINDOW && end === by))) this.emit(a, b, ACK, 0);
+      else if (flags & SYN) {
+        this.refuse(this.port);
+        this.close(conns, s);
+      } else if ((flags & ACK) === 0 || end <= 0 || end === by) return false;
+      else if (fin === 0 || end !== 1) {
+        this.refuse(this.port);
+        this.close(conns, s);
+      } else this.finAcked(conns, s, a, b);
+      return false;
+    }
+    if (flags & SYN) {
+      // A retransmitted SYN gets its SYN-ACK again (a SYN-ACK, an RST: tcp_check_req); on a synchronized
+      // connection any SYN gets a challenge ACK (RFC 5961 §4; tcp_validate_incoming).
+      if (st !== SYN_RECEIVED) this.emit(a, b, ACK, 0);
+      else if ((flags & ACK) === 0) return true;
+      else this.refuse(this.port);
+      return false;
+    }
+    // Not acceptable (RFC 9293 §3.10.7.4; tcp_sequence): past the window, or ending before RCV.NXT — an empty
+    // segment before it too (an ACK overtaken by data) — is answered with an ACK of what was received (Linux:
+    // tcp_send_dupack; at most one per 500 ms by default, test/linux-tcp.test.ts sets no limit).
+    if (by > WINDOW || end < 0) {
+      this.emit(a, b, ACK, 0);
+      return false;
+    }
+    if ((flags & ACK) === 0) return false;
+    // Acknowledgment numbers are not checked against what the pod sent: a replayed capture's client acknowledges
+    // the real server's numbers (another ISN, another response). What a segment acknowledges is judged from the
+    // client's own numbers instead: its ACK past the one it sent with its request (or FIN) acknowledges the pod's
+    // FIN. (Linux resets a handshake ACK of the wrong number and answers an ACK of data never sent with a
+    // challenge ACK: the package README's known differences.)
+    if (st === SYN_RECEIVED) conns.c[s] = ESTABLISHED;
+    const acked = ((d.tcpAck - conns.d[s]!) | 0) > 0;
+    if (st === LAST_ACK) {
+      if (acked) this.close(conns, s);
+      else if (end === 0 && by < 0) this.emit(a, b, ACK, 0);
+      return false;
+    }
+    if (st === FIN_WAIT_1) {
+      // New data after the pod's FIN: agnhost has closed its socket, so Linux resets (RFC 1122 §4.2.2.13;
+      // tcp_rcv_state_process), the RST numbered from the segment's ACK.
+      if (len + fin > 0 && ((by + len) | 0) > 0) {
+        this.refuse(this.port);
+        this.close(conns, s);
+      } else if (acked) {
+        // Its FIN acknowledged: the closed socket becomes a time-wait one, silently (a retransmission too), unless
+        // the client's FIN is here as well.
+        if (fin) this.finAcked(conns, s, a, b);
+        else conns.c[s] = FIN_WAIT_2;
+      } else if (fin) this.finAcked(conns, s, a, b);
+      else if (end === 0 && len > 0) this.emit(a, b, ACK, 0);
+      return false;
+    }
+    // Established: a retransmission (ending at RCV.NXT) is acknowledged again, not served again (tcp_data_queue);
+    // data in the window past RCV.NXT is acknowledged and dropped (Linux keeps it out of order: not modelled).
+    if (by > 0 || (by < 0 && end === 0)) {
+      if (len + fin > 0) this.emit(a, b, ACK, 0);
+      return false;
+    }
+    if (len > 0) {
+      const nb = (seq + len) >>> 0;
+      conns.b[s] = nb;
+      const frame = this.rFrame;
+      const target = getTarget(frame, d.payloadOffset, len);
       if (target > 0) {
-        // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
-        this.body[0] = 91;
-        let n = writeIPv6Text(this.body, 1, frame, src);
-        this.body[n++] = 93;
+        const v6 = this.rV6;
+        let n: number;
+        if (v6) {
+          // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
+          this.body[0] = 91;
+          n = writeIPv6Text(this.body, 1, frame, this.rSrc);
+          this.body[n++] = 93;
+        } else n = writeIPv4Text(this.body, 0, this.rPeer);
         this.body[n++] = 58;
-        n = writeDecimal(this.body, n, sport);
-        const len = this.answerGet(frame, d.payloadOffset + 4, target, frame, src, true, sport, n, now);
-        this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK | PSH | FIN, 65535, len);
-        conns.a[s] = (conns.a[s]! + len + 1) >>> 0;
-      } else this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
+        n = writeDecimal(this.body, n, this.rSport);
+        const rlen = this.answerGet(frame, d.payloadOffset + 4, target, frame, v6 ? this.rSrc : d.l3Offset + 12, v6, this.rSport, n, now);
+        this.emit(a, nb, ACK | PSH | FIN, rlen);
+        conns.a[s] = (a + rlen + 1) >>> 0;
+        conns.c[s] = FIN_WAIT_1;
+        conns.d[s] = d.tcpAck;
+      } else this.emit(a, nb, ACK, 0);
     }
-    if (d.tcpFlags & FIN) {
-      conns.b[s] = (d.tcpSeq + d.payloadLength + 1) >>> 0;
-      this.tcp6(frame, src, this.port, sport, conns.a[s]!, conns.b[s]!, ACK, 65535, 0);
-      conns.delete(s);
-      this.connChanges++;
+    if (fin) {
+      if (conns.c[s] === FIN_WAIT_1) this.finAcked(conns, s, conns.a[s]!, conns.b[s]!);
+      else {
+        // The client closed first: agnhost reads the end of its stream and closes too; Linux acknowledges the FIN at
+        // once and sends its own a moment later (the model: one segment).
+        const nb = (conns.b[s]! + 1) >>> 0;
+        conns.b[s] = nb;
+        this.emit(a, nb, ACK | FIN, 0);
+        conns.a[s] = (a + 1) >>> 0;
+        conns.c[s] = LAST_ACK;
+        conns.d[s] = d.tcpAck;
+      }
     }
+    return false;
+  }
+
+  /** The client's FIN after the pod's: acknowledged, and the connection closed. */
+  private finAcked(conns: AddressPortTable, s: number, a: number, b: number): void {
+    const nb = (b + 1) >>> 0;
+    this.emit(a, nb, ACK, 0);
+    this.close(conns, s);
+  }
+
+  private close(conns: AddressPortTable, s: number): void {
+    this.connChanges++;
+    conns.delete(s);
+  }
+
+  /**
+   * The segment being answered refused with an RST from `sport` (RFC 9293 §3.10.7.1; Linux's tcp_v4_send_reset,
+   * window 0): numbered from its ACK if it has one, else acknowledging it.
+   */
+  private refuse(sport: number): void {
+    const d = this.d;
+    const flags = d.tcpFlags;
+    if (flags & ACK) this.reply(sport, d.tcpAck, 0, RST, 0, 0);
+    else this.reply(sport, 0, (d.tcpSeq + d.payloadLength + (flags & SYN ? 1 : 0) + (flags & FIN)) >>> 0, RST | ACK, 0, 0);
+  }
+
+  /** A segment of the connection being answered: `n` > 0 sends the {@link answerGet} response. */
+  private emit(seq: number, ack: number, flags: number, n: number): void {
+    this.reply(this.port, seq, ack, flags, WINDOW, n);
+  }
+
+  private reply(sport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
+    if (this.rV6) this.tcp6(this.rFrame, this.rSrc, sport, this.rSport, seq, ack, flags, window, n);
+    else this.tcp4(this.rFrame, this.rPeer, sport, this.rSport, seq, ack, flags, window, n);
   }
 
   /**
