@@ -8,9 +8,18 @@
 // cold-misses: the cold capture's frames from clients on the VLAN only (their ARP and first SYN: the misses).
 // replay / replay-out: the http capture from a file through each root's replayCapture (what `vippath replay` runs),
 // without outputs / with --out at the default level.
+// --hold-maps K (anywhere; full-cold, full-warm, cold-misses, http, http-lossy): per root, a cluster that replayed the
+// capture's first K frames is kept for the process, so a run's code is not optimized again after the previous run's
+// cluster is collected (bench/replay-loop.mjs holdMaps; bench/README "Every run compiled again (session 20)"). Made
+// with each root's own replayInMemory, so it works with roots from before that option.
 import { resolve } from 'node:path';
 
-const [baseArg, nextArg, kase = 'ct-est', framesArg, roundsArg] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const holdAt = argv.indexOf('--hold-maps');
+const holdArg = holdAt < 0 ? '0' : argv.splice(holdAt, 2)[1];
+const holdMaps = Number(holdArg);
+if (holdArg === undefined || !Number.isInteger(holdMaps) || holdMaps < 0) throw new RangeError(`--hold-maps takes a frame count ≥ 0, not ${holdArg}`);
+const [baseArg, nextArg, kase = 'ct-est', framesArg, roundsArg] = argv;
 // Roots as given on the command line, relative to where it runs (a dynamic import would resolve a relative path
 // against this file's directory).
 const base = baseArg && resolve(baseArg);
@@ -20,6 +29,7 @@ if (!base || !next) {
   process.exit(2);
 }
 const ct = kase.startsWith('ct-');
+if (holdMaps > 0 && (ct || kase === 'replay' || kase === 'replay-out' || kase === 'http6')) throw new Error(`--hold-maps is not implemented for ${kase}`);
 const frames = Number(framesArg ?? (kase === 'ct-est' ? 200000 : ct ? 100000 : 50000));
 const rounds = Number(roundsArg ?? (ct ? 20 : 6));
 
@@ -73,8 +83,10 @@ async function load(root) {
   const capture = kase === 'full-cold' || kase === 'cold-misses' ? w.coldCapture(frames) : kase === 'full-warm' ? w.warmCapture(frames) : kase === 'http-lossy' ? w.httpCapture(frames, { mix: w.LOSSY_MIX }).capture : w.httpCapture(frames).capture;
   // Frames whose source MAC is not the gateway's (52:54:00:ee:00:01): the on-link clients'.
   const keep = kase === 'cold-misses' ? (buf, at) => buf[at + 9] !== 0xee : undefined;
+  let held = 0;
+  const anchor = holdMaps > 0 ? replayInMemory(capture, (buf, at, len) => (!keep || keep(buf, at, len)) && held++ < holdMaps).sim : undefined;
   const n = replayInMemory(capture, keep).frames;
-  return { run: () => (replayInMemory(capture, keep), n), t: [] };
+  return { run: () => (replayInMemory(capture, keep), n), t: [], anchor };
 }
 
 const a = await load(base);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // vippath benchmarks. Each case runs in its own child process (so peak RSS is the case's own), on a
 // reproducible input it generates, with a warm-up run and then measured runs; results as a table, or
-// JSON with --json. Usage: node bench/run.mjs [--json] [--only a,b] [--frames N] [--runs N]
+// JSON with --json. Usage: node bench/run.mjs [--json] [--only a,b] [--frames N] [--runs N] [--hold-maps K]
+// --hold-maps K: a cluster that replayed the capture's first K frames kept for the child's life, so the runs do not
+// optimize their code again (bench/replay-loop.mjs holdMaps; only the cases that replay through replayInMemory).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,6 +20,7 @@ const frames = Number(opt('--frames', '1000000'));
 const runs = Number(opt('--runs', '3'));
 const only = opt('--only', undefined)?.split(',');
 const child = opt('--child', undefined);
+const holdMapsArg = opt('--hold-maps', undefined);
 
 async function loadCases() {
   const files = readdirSync(`${here}cases`).filter((f) => f.endsWith('.mjs')).sort();
@@ -29,6 +32,7 @@ async function loadCases() {
 async function runChild(name) {
   const kase = (await loadCases()).find((c) => c.name === name);
   if (!kase) throw new Error(`no bench case ${name}`);
+  if (holdMapsArg !== undefined) (await import('./replay-loop.mjs')).holdMaps(Number(holdMapsArg));
   const { vipTcpCapture } = await import('./input.mjs');
   // The shared input is made only for the cases that read it (74 MB at 1 M frames: the http cases make their own).
   let capture;
@@ -103,7 +107,7 @@ async function main() {
   const names = (await loadCases()).map((c) => c.name).filter((n) => !only || only.includes(n));
   const results = [];
   for (const name of names) {
-    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, '--frames', String(frames), '--runs', String(runs)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, '--frames', String(frames), '--runs', String(runs), ...(holdMapsArg !== undefined ? ['--hold-maps', holdMapsArg] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) {
       process.stderr.write(`bench ${name} failed:\n${r.stderr}\n`);
       process.exitCode = 1;
