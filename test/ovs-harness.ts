@@ -46,7 +46,11 @@ export class OvsOracle {
 
   private ctl(cmd: string, ...args: string[]): string {
     const r = spawnSync(cmd, args, { env: this.env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+    if (r.status !== 0) {
+      // A daemon that died shows here first (its socket reset): say so, with its last words.
+      const dead = this.alive() ? '' : `\novs-vswitchd is not running; its log ends:\n${this.logTail()}`;
+      throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}${dead}`);
+    }
     return r.stdout;
   }
 
@@ -207,6 +211,25 @@ export class OvsOracle {
 
   stop(): void {
     stopByPidfiles(this.dir, ['ovs-vswitchd.pid', 'ovsdb-server.pid']);
+  }
+
+  /** Whether ovs-vswitchd still runs (a daemon that died may linger as a zombie nobody reaps: signal 0 would reach it). */
+  alive(): boolean {
+    try {
+      const pid = Number(readFileSync(join(this.dir, 'ovs-vswitchd.pid'), 'utf8').trim());
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+
+  /** The last `lines` lines of ovs-vswitchd's log ('' without one). */
+  logTail(lines = 12): string {
+    try {
+      return readFileSync(join(this.dir, 'ovs-vswitchd.log'), 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
   }
 
 }

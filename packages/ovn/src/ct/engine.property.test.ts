@@ -16,6 +16,18 @@ const ip4 = fc.integer({ min: 0x0a000001, max: 0x0affffff }).map(formatIPv4);
 const port = fc.integer({ min: 1, max: 65535 });
 const proto = fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp');
 
+/** `f` rewritten as OVS's NAT does, field by field (wire's RFC 1624 rewrites): addresses, then ports. */
+function byFields(f: Uint8Array, src: string, dst: string, sport: number, dport: number): Uint8Array {
+  const g = f.slice();
+  const dd = new DecodedFrame();
+  new FrameDecoder().decode(g, dd);
+  rewriteIpv4Address(g, dd, 12, parseIPv4(src));
+  rewriteIpv4Address(g, dd, 16, parseIPv4(dst));
+  rewritePort(g, dd, 0, sport);
+  rewritePort(g, dd, 2, dport);
+  return g;
+}
+
 describe('OvsConntrack properties', () => {
   it('a reply to a committed DNAT connection is un-NATed to the original destination (and checksums hold)', () => {
     fc.assert(
@@ -45,17 +57,6 @@ describe('OvsConntrack properties', () => {
   // only for a checksum field that arrives as 0xffff: the next property).
   it('NATed TCP packets, both directions, are the field-by-field RFC 1624 rewrite byte for byte', () => {
     const addr = fc.integer({ min: 1, max: 0xfffffffe });
-    const decoder = new FrameDecoder();
-    const dd = new DecodedFrame();
-    const byFields = (f: Uint8Array, src: string, dst: string, sport: number, dport: number): Uint8Array => {
-      const g = f.slice();
-      decoder.decode(g, dd);
-      rewriteIpv4Address(g, dd, 12, parseIPv4(src));
-      rewriteIpv4Address(g, dd, 16, parseIPv4(dst));
-      rewritePort(g, dd, 0, sport);
-      rewritePort(g, dd, 2, dport);
-      return g;
-    };
     fc.assert(
       fc.property(
         addr,
@@ -103,17 +104,6 @@ describe('OvsConntrack properties', () => {
   // 0 (NAT keeps the address: a port-only rule) or 0xffff (the new address is the old with its halves swapped), and
   // whose TCP sum is 0xffff (the port change cancels the address's); a TCP sum of 0 implies an IP sum of 0.
   it('a reply whose checksum fields are 0xffff is the field-by-field rewrite byte for byte, whichever sums are ±0', () => {
-    const decoder = new FrameDecoder();
-    const dd = new DecodedFrame();
-    const byFields = (f: Uint8Array, src: string, dst: string, sport: number, dport: number): Uint8Array => {
-      const g = f.slice();
-      decoder.decode(g, dd);
-      rewriteIpv4Address(g, dd, 12, parseIPv4(src));
-      rewriteIpv4Address(g, dd, 16, parseIPv4(dst));
-      rewritePort(g, dd, 0, sport);
-      rewritePort(g, dd, 2, dport);
-      return g;
-    };
     // The checksum at `at` made 0xffff: the 16-bit field `adj` it covers (the IP ID, the TCP urgent pointer without
     // URG) moved so that the computed checksum is 0, then the other zero stored.
     const otherZero = (f: Uint8Array, at: number, adj: number): void => {

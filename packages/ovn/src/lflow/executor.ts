@@ -26,7 +26,7 @@ import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './se
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
 import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
-import { fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
+import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
 // Imports used on the connection replay's path bound to module constants: TurboFan folds a module's own const (a
@@ -3479,14 +3479,6 @@ interface CtPlan {
   lb: Map<object, CtRequest> | undefined;
 }
 
-/** What ovn-controller clears between ingress and egress (physical.c): logical flags, registers and zones. */
-function clearForEgress(w: Uint32Array): void {
-  w[W.FLAGS] = 0;
-  for (let i = W.REGS; i < W.REGS + 10; i++) w[i] = 0;
-  w[W.DNAT_ZONE] = 0;
-  w[W.SNAT_ZONE] = 0;
-  w[W.CT_ZONE] = 0;
-}
 // exec's OUT_INPLACE clears these words by number.
 if (W.FLAGS !== 2 || W.REGS !== 3 || W.CT_STATE !== W.REGS + 10 || W.DNAT_ZONE !== 67 || W.SNAT_ZONE !== 68 || W.CT_ZONE !== 69) {
   throw new Error('executor.ts: the flow words moved (exec OUT_INPLACE)');

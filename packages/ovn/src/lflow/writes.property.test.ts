@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { W } from './fields.js';
 import { MfOp, type MfInstr } from './megaflow.js';
-import { fuseWrites, headerWord, instr } from './writes.js';
+import { clearForEgress, fuseWrites, headerWord, instr } from './writes.js';
 
 const SEED_ENV = process.env.VIPPATH_WRITES_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261204;
@@ -23,14 +23,6 @@ const RUNS = Number(process.env.VIPPATH_WRITES_RUNS ?? 300);
 const WORDS = [W.FLAGS, W.REGS, W.REGS + 3, W.REGS + 9, W.DNAT_ZONE, W.ETH_SRC, W.ETH_DST, W.IPV4_SRC, W.PKT_MARK];
 const AFTER = [MfOp.CT_FORK, MfOp.CT_COMMIT, MfOp.DELIVER, MfOp.OUT_INPLACE, MfOp.DROP, -1] as const;
 
-/** OUT_INPLACE's clearing, as exec writes it out. */
-function clearInPlace(w: Uint32Array): void {
-  w[W.FLAGS] = 0;
-  for (let i = W.REGS; i < W.REGS + 10; i++) w[i] = 0;
-  w[W.DNAT_ZONE] = 0;
-  w[W.SNAT_ZONE] = 0;
-  w[W.CT_ZONE] = 0;
-}
 
 /** The ops' writes as exec makes them, one op at a time (before the fusing: SETW and SET_OUTPORT alone). */
 function runOneByOne(ops: readonly MfInstr[], w: Uint32Array): boolean {
@@ -40,7 +32,7 @@ function runOneByOne(ops: readonly MfInstr[], w: Uint32Array): boolean {
       if (headerWord(o.word)) header = true;
       w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
     } else if (o.op === MfOp.SET_OUTPORT) w[W.OUTPORT] = o.value;
-    else if (o.op === MfOp.OUT_INPLACE) clearInPlace(w);
+    else if (o.op === MfOp.OUT_INPLACE) clearForEgress(w);
     else if (o.op === MfOp.SETN) throw new Error('SETN before fusing');
   }
   return header;
@@ -57,7 +49,7 @@ function runFused(ops: readonly MfInstr[], w: Uint32Array): boolean {
       if (headerWord(o.word)) header = true;
       w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
     } else if (o.op === MfOp.SET_OUTPORT) w[W.OUTPORT] = o.value;
-    else if (o.op === MfOp.OUT_INPLACE) clearInPlace(w);
+    else if (o.op === MfOp.OUT_INPLACE) clearForEgress(w);
   }
   return header;
 }

@@ -16,9 +16,22 @@ export function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, 
 }
 const NO_SETS = new Int32Array(0);
 
-/** The words exec's OUT_INPLACE clears (FLAGS, the ten registers, the three zones). */
+/** What ovn-controller clears between ingress and egress (physical.c): logical flags, registers and zones. */
+export function clearForEgress(w: Uint32Array): void {
+  w[W.FLAGS] = 0;
+  for (let i = W.REGS; i < W.REGS + 10; i++) w[i] = 0;
+  w[W.DNAT_ZONE] = 0;
+  w[W.SNAT_ZONE] = 0;
+  w[W.CT_ZONE] = 0;
+}
+
+// The words clearForEgress clears, 0 where it does (exec's OUT_INPLACE clears the same, checked in executor.ts).
+const KEPT = new Uint32Array(W.SIZE).fill(1);
+clearForEgress(KEPT);
+
+/** Whether exec's OUT_INPLACE clears `word`. */
 function clearedInPlace(word: number): boolean {
-  return word === W.FLAGS || (word >= W.REGS && word < W.REGS + 10) || word === W.DNAT_ZONE || word === W.SNAT_ZONE || word === W.CT_ZONE;
+  return KEPT[word] === 0;
 }
 
 /**
