@@ -12,7 +12,9 @@
  * the VIP (hairpinConvArb), with OVN's hairpin SNAT and without, the connections whose two ends share an address;
  * IPv4 options and IPv6 extension headers on packets and inside ICMP errors (extConvArb) the offsets; NAT to a port
  * range (rangeConvArb) the range's search and exhaustion, up to which free port OVS's randomly seeded hash picks.
- * IP fragments (fragConvArb) OVS reassembles and the engine does not: there the test pins the difference.
+ * IP fragments (fragConvArb) OVS reassembles and the engine does not: there the test pins the difference. A
+ * rewrite between two ct() of one zone (rewriteConvArb): whether the second answers from the connection the first
+ * remembered or looks the rewritten packet up.
  * OVS copies the packet's ct_state and ct_mark into its Ethernet source and outputs it: the bytes out (NAT rewrites,
  * checksums, state, mark) must be identical, and at the end of each conversation `dpctl/dump-conntrack -s` must
  * list the same connections with the same timeouts.
@@ -34,16 +36,17 @@
  *
  * Cases: VIPPATH_CT_CASES (default 100 conversations), VIPPATH_CT_EST_CASES (25), VIPPATH_CT_WRAP_CASES (25),
  * VIPPATH_CT_COLLIDE_CASES (40), VIPPATH_CT_EXPIRY_CASES (40), VIPPATH_CT_WORD_CASES (40),
- * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (20), VIPPATH_CT_FRAG_CASES (30), VIPPATH_CT_RANGE_CASES (20); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
+ * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (20), VIPPATH_CT_FRAG_CASES (30), VIPPATH_CT_RANGE_CASES (20),
+ * VIPPATH_CT_REWRITE_CASES (60); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
  * reports a failing conversation unshrunk (shrinking one under load can outlast the test's time limit).
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CtReason, CtState } from '@vippath/ovn';
-import { internetChecksum, parseIPv6, read16, read32, rewritePort, write16, write32 } from '@vippath/wire';
+import { formatIPv4, internetChecksum, parseIPv4, parseIPv6, read16, read32, rewriteIpv4Address, rewriteIpv6Address, rewritePort, write16, write32 } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from '../packages/ovn/src/ct/engine.js';
-import { F, frame, icmpError, Runner, tupleOf, tupleView, type CtCall, type TupleView } from '../packages/ovn/src/ct/packets.test-helpers.js';
+import { F, frame, icmpError, long6, Runner, tupleOf, tupleView, type CtCall, type TupleView } from '../packages/ovn/src/ct/packets.test-helpers.js';
 import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
 
 const unavailable = ovsUnavailable();
@@ -52,7 +55,7 @@ const CASES = Number(process.env.VIPPATH_CT_CASES ?? 100);
 const SEED = process.env.VIPPATH_CT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_CT_SEED ?? 20261201);
 
 const OUT = 9;
-const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28];
 /**
  * A second zone for the conversations whose connections differ in the zone only (wordConvArb): 261 = 0x105 differs
  * from 5 in its high byte. Ports 20–24 run the pipelines of ports 2, 7, 1, 4 and 3 in it.
@@ -128,6 +131,7 @@ function flows(): string[] {
       `table=0,${m},in_port=23,actions=ct(zone=${ZONE_ALT},nat,table=1)`,
       `table=0,${m},in_port=24,actions=ct(commit,zone=${ZONE_ALT},nat(dst=${b}),table=1)`,
     );
+    lines.push(...rewriteFlows(fam));
   }
   lines.push('table=2,priority=1,actions=resubmit(,1)', 'table=4,priority=1,actions=resubmit(,5)');
   lines.push(`table=1,actions=move:NXM_NX_CT_STATE[0..7]->NXM_OF_ETH_SRC[0..7],move:NXM_NX_CT_MARK[0..7]->NXM_OF_ETH_SRC[8..15],output:${OUT}`);
@@ -747,6 +751,288 @@ const fragConvArb = fc.record({
   // A whole packet of the same connection first (so the fragments meet an entry), or not.
   before: fc.boolean(),
 });
+
+/**
+ * A caller's rewrite between two ct() of one zone (rewriteConvArb, in_port 28). After a ct() that found (or
+ * committed) a connection without NAT, OVS 3.1 remembers it on the packet (lib/conntrack.c set_cached_conn:
+ * `pkt->md.conn`), and the packet's next ct() in that zone answers from it without a lookup (conntrack_execute →
+ * process_one_fast) — unless an action in between forgot it: every datapath set action that changes an IP address
+ * or an L4 port or ICMP type/code calls pkt_metadata_init_conn (lib/packets.c packet_set_ipv4_addr,
+ * packet_set_ipv6_addr, packet_set_tcp_port, packet_set_udp_port, packet_set_sctp_port, packet_set_icmp, reached
+ * from lib/odp-execute.c odp_set_ipv4 / odp_set_ipv6 / odp_set_tcp / odp_set_udp for OpenFlow's mod_nw_* / mod_tp_*
+ * / set_field / move), and so does ct_clear (lib/conntrack.c conntrack_clear); an Ethernet address set does not
+ * (odp_eth_set_addrs), nor a TTL or TOS set (odp_set_ipv4). The pipeline here: `ct(zone=5[,commit],table=10)`, a
+ * rewrite (none, nw_src, nw_dst, tp_src, tp_dst, an Ethernet address, ct_clear), `ct(zone=5[,commit][,nat…],table=1)`
+ * (plain, commit, nat, commit+DNAT to B:8080, commit+SNAT to S). The packet selects each of the three in its
+ * Ethernet source (bytes 1–3; bytes 4–5 are where table 1 writes ct_state and ct_mark) and carries the rewrite's value
+ * in its Ethernet destination — the port in bytes 0–1, the address in bytes 2–5 — which the flows move into the field
+ * (an IPv6 address's low 32 bits: the conversations' IPv6 addresses are fd00::/96 with the IPv4 ones as their low
+ * word), so one table of flows serves every value the generator draws: addresses and ports of the conversation's
+ * connections (the rewritten packet then often is another connection's, or the reverse of one), or others.
+ * Connections are opened first (DNAT, plain commit or SNAT), then packets in both directions go through the pipeline.
+ */
+const REWRITE_CASES = Number(process.env.VIPPATH_CT_REWRITE_CASES ?? 60);
+const RW_PORT = 28;
+const RW_NAMES = ['C', 'C2', 'V', 'V2', 'B', 'S'] as const;
+type RwName = (typeof RW_NAMES)[number];
+const RW4: Record<RwName, number> = { C: 0x0a000001, C2: 0x0a000002, V: 0x0a60000a, V2: 0x0a60000b, B: 0x0a010005, S: 0xc0000201 };
+/** A rewrite conversation's address for the 32-bit value `v`: IPv4, or IPv6 fd00::/96 with `v` as its low word. */
+const rwAddr = (fam: 4 | 6, v: number): string => (fam === 4 ? formatIPv4(v >>> 0) : `fd00::${(v >>> 16).toString(16)}:${(v & 0xffff).toString(16)}`);
+const REWRITES = ['none', 'nw_src', 'nw_dst', 'tp_src', 'tp_dst', 'eth', 'ct_clear'] as const;
+type Rewrite = (typeof REWRITES)[number];
+const SECONDS = ['plain', 'commit', 'nat', 'dnat', 'snat'] as const;
+type Second = (typeof SECONDS)[number];
+/** The Ethernet destination the `eth` rewrite writes. */
+const RW_ETH = [0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f];
+
+/** The rewrite pipeline's flows for one family (in_port RW_PORT, tables 10 and 11; table 1 outputs). */
+function rewriteFlows(fam: 4 | 6): string[] {
+  const m = fam === 4 ? 'ip' : 'ipv6';
+  const B = rwAddr(fam, RW4.B);
+  const S = rwAddr(fam, RW4.S);
+  const b = fam === 4 ? `${B}:8080` : `[${B}]:8080`;
+  const s = fam === 4 ? S : `[${S}]`;
+  // Byte `at` of the Ethernet source is `v`.
+  const sel = (at: number, v: number): string => {
+    const hex2 = (x: number): string => x.toString(16).padStart(2, '0');
+    const val = [0, 0, 0, 0, 0, 0];
+    const mask = [0, 0, 0, 0, 0, 0];
+    val[at] = v;
+    mask[at] = 0xff;
+    return `dl_src=${val.map(hex2).join(':')}/${mask.map(hex2).join(':')}`;
+  };
+  const addrField = (src: boolean): string => (fam === 4 ? `NXM_OF_IP_${src ? 'SRC' : 'DST'}[]` : `NXM_NX_IPV6_${src ? 'SRC' : 'DST'}[0..31]`);
+  const lines = [`table=0,${m},in_port=${RW_PORT},${sel(1, 0)},actions=ct(zone=5,table=10)`, `table=0,${m},in_port=${RW_PORT},${sel(1, 1)},actions=ct(commit,zone=5,table=10)`];
+  const rewrite: Record<Rewrite, string[]> = {
+    none: [`${m},${sel(2, 0)},actions=resubmit(,11)`],
+    nw_src: [`${m},${sel(2, 1)},actions=move:NXM_OF_ETH_DST[0..31]->${addrField(true)},resubmit(,11)`],
+    nw_dst: [`${m},${sel(2, 2)},actions=move:NXM_OF_ETH_DST[0..31]->${addrField(false)},resubmit(,11)`],
+    tp_src: ['tcp', 'udp'].map((p) => `${fam === 4 ? p : `${p}6`},${sel(2, 3)},actions=move:NXM_OF_ETH_DST[32..47]->NXM_OF_${p.toUpperCase()}_SRC[],resubmit(,11)`),
+    tp_dst: ['tcp', 'udp'].map((p) => `${fam === 4 ? p : `${p}6`},${sel(2, 4)},actions=move:NXM_OF_ETH_DST[32..47]->NXM_OF_${p.toUpperCase()}_DST[],resubmit(,11)`),
+    eth: [`${m},${sel(2, 5)},actions=mod_dl_dst:${RW_ETH.map((x) => x.toString(16).padStart(2, '0')).join(':')},resubmit(,11)`],
+    ct_clear: [`${m},${sel(2, 6)},actions=ct_clear,resubmit(,11)`],
+  };
+  for (const r of REWRITES) for (const l of rewrite[r]) lines.push(`table=10,priority=10,in_port=${RW_PORT},${l}`);
+  // A port rewrite of an ICMP packet: none.
+  lines.push(`table=10,priority=1,${m},in_port=${RW_PORT},actions=resubmit(,11)`);
+  const second: Record<Second, string> = {
+    plain: 'ct(zone=5,table=1)',
+    commit: 'ct(commit,zone=5,table=1)',
+    nat: 'ct(zone=5,nat,table=1)',
+    dnat: `ct(commit,zone=5,nat(dst=${b}),table=1)`,
+    snat: `ct(commit,zone=5,nat(src=${s}),table=1)`,
+  };
+  for (const [k, x] of SECONDS.entries()) lines.push(`table=11,${m},in_port=${RW_PORT},${sel(3, k)},actions=${second[x]}`);
+  return lines;
+}
+
+/**
+ * The rewrite pipeline on the engine, as a caller drives it: the first call, the rewrite through wire's edit functions
+ * (each only when it changes the field: OVS's translation emits no set action for a field left as it was) or the
+ * caller's ct_clear, the second call. `at(k)` runs before call k (the hinted runner's hint sites).
+ */
+function runRewrite(r: Runner, f: Uint8Array, s: RwStep, fam: 4 | 6, at?: (k: 1 | 2) => void): void {
+  const B = rwAddr(fam, RW4.B);
+  const S = rwAddr(fam, RW4.S);
+  const second: Record<Second, CtCall> = {
+    plain: { zone: 5 },
+    commit: { zone: 5, commit: true },
+    nat: { zone: 5, nat: 'apply' },
+    dnat: { zone: 5, commit: true, dnat: fam === 4 ? `${B}:8080` : `[${B}]:8080` },
+    snat: { zone: 5, commit: true, snat: fam === 4 ? S : `[${S}]` },
+  };
+  r.res.reset();
+  at?.(1);
+  r.call(f, { zone: 5, commit: s.first === 'commit' });
+  const d = r.d;
+  r.decoder.decode(f, d);
+  const value = read32(f, 2);
+  const port = read16(f, 0);
+  const ports = d.l4Offset >= 0 && !d.ipFragment && (d.ipProto === 6 || d.ipProto === 17);
+  switch (s.rewrite) {
+    case 'nw_src':
+    case 'nw_dst': {
+      const which = s.rewrite === 'nw_src' ? 0 : 1;
+      if (fam === 4) {
+        const at4 = d.l3Offset + (which ? 16 : 12);
+        if (read32(f, at4) !== value) rewriteIpv4Address(f, d, which ? 16 : 12, value);
+      } else {
+        const at6 = d.l3Offset + (which ? 24 : 8);
+        const a = f.slice(at6, at6 + 16);
+        write32(a, 12, value);
+        if (read32(f, at6 + 12) !== value) rewriteIpv6Address(f, d, which ? 24 : 8, a);
+      }
+      break;
+    }
+    case 'tp_src':
+    case 'tp_dst': {
+      const which = s.rewrite === 'tp_src' ? 0 : 2;
+      if (ports && read16(f, d.l4Offset + which) !== port) rewritePort(f, d, which, port);
+      break;
+    }
+    case 'eth':
+      f.set(RW_ETH, 0);
+      break;
+    case 'ct_clear': {
+      // What the executor's ct_clear leaves (lflow/executor.ts ctClear): not tracked, no original tuple.
+      const res = r.res;
+      res.state = 0;
+      res.zone = 0;
+      res.mark = 0;
+      res.label.fill(0);
+      res.clearOriginal();
+      break;
+    }
+    case 'none':
+  }
+  at?.(2);
+  r.call(f, second[s.second]);
+  f[11] = r.res.state & 0xff;
+  f[10] = r.res.mark & 0xff;
+}
+
+/**
+ * A packet of connection `conn` in direction `dir` through the pipeline: first ct with or without commit, the rewrite
+ * and its value (an address, a port: mostly the conversation's), the second ct.
+ */
+const rwStepArb = fc.record({
+  conn: fc.integer({ min: 0, max: 2 }),
+  // fwd: the connection's original direction; rep: the reply to its translated tuple; revV: the reply untranslated.
+  dir: fc.constantFrom(...w<'fwd' | 'rep' | 'revV'>([['fwd', 5], ['rep', 4], ['revV', 1]])),
+  first: fc.constantFrom(...w<'plain' | 'commit'>([['plain', 4], ['commit', 1]])),
+  rewrite: fc.constantFrom(...w<Rewrite>([['none', 2], ['nw_src', 3], ['nw_dst', 3], ['tp_src', 2], ['tp_dst', 3], ['eth', 1], ['ct_clear', 1]])),
+  second: fc.constantFrom(...w<Second>([['plain', 2], ['commit', 2], ['nat', 4], ['dnat', 2], ['snat', 1]])),
+  addr: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<RwName>(...RW_NAMES) }, { weight: 1, arbitrary: fc.integer({ min: 0x0a000001, max: 0x0affffff }) }),
+  port: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<'c0' | 'c1' | 80 | 443 | 8080>('c0', 'c1', 80, 443, 8080) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }) }),
+  // A TCP_FLAGS index without FIN or RST (a reopened NAT connection meets OVS 3.1.0's UN_NAT bug: see the cut in compare).
+  flags: fc.constantFrom(...w([[2, 6], [3, 4], [0, 1], [1, 1], [9, 1]])),
+  // ≥ 0: the rewrite turns the packet into another connection's (RwMaterializer.aimed), where one field differs.
+  aim: fc.oneof({ weight: 2, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
+});
+type RwStep = (typeof rwStepArb extends fc.Arbitrary<infer T> ? T : never) & { open?: boolean };
+/**
+ * One to three connections: C:base → V:80, and up to two more that differ from it in one field (the client, its
+ * port, the VIP, the VIP's port), each opened by DNAT, a plain commit or SNAT — so that one rewrite makes a packet of
+ * one the packet of another, or the reply to another.
+ */
+const rwConnArb = fc.record({
+  field: fc.constantFrom<'client' | 'off' | 'vip' | 'vport'>('client', 'off', 'vip', 'vport'),
+  open: fc.constantFrom<Second>('dnat', 'dnat', 'commit', 'snat'),
+});
+interface RwConn {
+  client: RwName;
+  off: number;
+  vip: RwName;
+  vport: number;
+  open: Second;
+}
+const rewriteConvArb = fc
+  .record({
+    fam: fc.constantFrom<4 | 6>(4, 4, 6),
+    proto: fc.constantFrom<'tcp' | 'udp' | 'icmp'>('udp', 'udp', 'tcp', 'tcp', 'icmp'),
+    base: fc.constantFrom(40000, 40000, 1000),
+    open: fc.constantFrom<Second>('dnat', 'dnat', 'commit', 'snat'),
+    others: fc.array(rwConnArb, { maxLength: 2 }),
+    steps: fc.array(rwStepArb, { minLength: 2, maxLength: 12 }),
+  })
+  .map(({ fam, proto, base, open, others, steps }) => {
+    const first: RwConn = { client: 'C', off: 0, vip: 'V', vport: 80, open };
+    const changed: Record<'client' | 'off' | 'vip' | 'vport', Partial<RwConn>> = { client: { client: 'C2' }, off: { off: 1 }, vip: { vip: 'V2' }, vport: { vport: 443 } };
+    const all = [first, ...others.map((o) => ({ ...first, ...changed[o.field], open: o.open }))];
+    const cs = all.filter((c, i) => all.findIndex((x) => x.client === c.client && x.off === c.off && x.vip === c.vip && x.vport === c.vport) === i);
+    const plain: Omit<RwStep, 'conn' | 'dir' | 'flags' | 'second'> = { first: 'plain', rewrite: 'none', addr: 'C', port: 80, aim: -1 };
+    // Each connection opened (TCP: its handshake), then the generated steps.
+    const opening: RwStep[] = cs.flatMap((c, k): RwStep[] => [
+      { ...plain, conn: k, dir: 'fwd', flags: 0, second: c.open, open: true },
+      ...(proto === 'tcp' ? [{ ...plain, conn: k, dir: 'rep' as const, flags: 1, second: 'plain' as const }, { ...plain, conn: k, dir: 'fwd' as const, flags: 2, second: 'plain' as const }] : []),
+    ]);
+    return { fam, proto, base, conns: cs, steps: [...opening, ...steps.map((st) => ({ ...st, conn: st.conn % cs.length }))] };
+  });
+type RwConv = typeof rewriteConvArb extends fc.Arbitrary<infer T> ? T : never;
+
+interface RwTuple {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+}
+const long6or4 = (a: string): string => (a.includes(':') ? long6(a) : a);
+
+/** A rewrite conversation's packets: each connection's tuples (the translated one as OVS's output showed it) and sequence numbers. */
+class RwMaterializer {
+  private readonly orig: RwTuple[];
+  private readonly xlat: RwTuple[];
+  private readonly next: { client: number; server: number }[];
+
+  constructor(private readonly c: RwConv) {
+    this.orig = c.conns.map((x) => ({ src: rwAddr(c.fam, RW4[x.client]), dst: rwAddr(c.fam, RW4[x.vip]), sport: c.base + x.off, dport: x.vport }));
+    this.xlat = this.orig.map((t) => ({ ...t }));
+    this.next = c.conns.map(() => ({ client: 1000, server: 5000 }));
+  }
+
+  /** Step `s`'s packet, and the step as sent (an aimed one's rewrite chosen: see {@link aimed}). */
+  frame(step: RwStep): { frame: Uint8Array; step: RwStep } {
+    const c = this.c;
+    const o = this.orig[step.conn]!;
+    const x = this.xlat[step.conn]!;
+    const fromClient = step.dir === 'fwd';
+    const t = fromClient ? o : step.dir === 'rep' ? { src: x.dst, dst: x.src, sport: x.dport, dport: x.sport } : { src: o.dst, dst: o.src, sport: o.dport, dport: o.sport };
+    const s = this.aimed(step, t);
+    let f: Uint8Array;
+    if (c.proto === 'udp') f = frame({ ...t, proto: 'udp', payload: 10 });
+    else if (c.proto === 'icmp') f = frame({ src: t.src, dst: t.dst, proto: 'icmp', icmpType: fromClient ? (c.fam === 4 ? 8 : 128) : c.fam === 4 ? 0 : 129, icmpId: o.sport, payload: 10 });
+    else {
+      const flags = TCP_FLAGS[s.flags]!;
+      const next = this.next[s.conn]!;
+      const me = fromClient ? 'client' : 'server';
+      const payload = flags & F.PSH ? 10 : 0;
+      f = frame({ ...t, proto: 'tcp', flags, seq: next[me], ack: flags & F.ACK ? next[fromClient ? 'server' : 'client'] : 0, payload });
+      next[me] = (next[me] + payload + (flags & F.SYN ? 1 : 0)) >>> 0;
+    }
+    // The rewrite's value in the Ethernet destination, the pipeline's choices in the source.
+    const port = s.port === 'c0' ? c.base : s.port === 'c1' ? c.base + 1 : s.port;
+    write16(f, 0, port);
+    write32(f, 2, typeof s.addr === 'number' ? s.addr : RW4[s.addr]);
+    f.set([0x02, s.first === 'commit' ? 1 : 0, REWRITES.indexOf(s.rewrite), SECONDS.indexOf(s.second), 0, 0], 6);
+    return { frame: f, step: s };
+  }
+
+  /**
+   * An aimed step (`aim`) rewrites the one field in which its packet's tuple `t` differs from another connection's
+   * original tuple or from its reply tuple as it arrives (the translated one reversed) — the `aim`-th such target,
+   * cycling; a step with none keeps its drawn rewrite. ICMP: addresses only, the echo id equal.
+   */
+  private aimed(s: RwStep, t: RwTuple): RwStep {
+    if (s.aim < 0) return s;
+    const icmp = this.c.proto === 'icmp';
+    const to: RwStep[] = [];
+    for (const [j, o] of this.orig.entries()) {
+      if (j === s.conn) continue;
+      const x = this.xlat[j]!;
+      for (const u of [o, { src: x.dst, dst: x.src, sport: x.dport, dport: x.sport }]) {
+        if (icmp && u.sport !== t.sport && u.dport !== t.sport) continue;
+        const diff: Rewrite[] = [];
+        if (long6or4(u.src) !== long6or4(t.src)) diff.push('nw_src');
+        if (long6or4(u.dst) !== long6or4(t.dst)) diff.push('nw_dst');
+        if (!icmp && u.sport !== t.sport) diff.push('tp_src');
+        if (!icmp && u.dport !== t.dport) diff.push('tp_dst');
+        if (diff.length !== 1) continue;
+        const rewrite = diff[0]!;
+        const a = rewrite === 'nw_src' ? u.src : u.dst;
+        to.push({ ...s, rewrite, addr: a.includes(':') ? read32(parseIPv6(a), 12) : parseIPv4(a), port: rewrite === 'tp_src' ? u.sport : u.dport });
+      }
+    }
+    return to.length ? to[s.aim % to.length]! : s;
+  }
+
+  /** After an opening step's packet came out as `out`: its connection's translated tuple. */
+  saw(s: RwStep, out: Uint8Array): void {
+    if (!s.open || !(out[11]! & (CtState.SNAT | CtState.DNAT))) return;
+    const t = tupleOf(out);
+    // An ICMP echo's id stays (no collision among one client's ids here): only the addresses.
+    this.xlat[s.conn] = this.c.proto === 'icmp' ? { ...this.orig[s.conn]!, src: t.src, dst: t.dst } : t;
+  }
+}
 
 /**
  * Turns a conversation into frames, step by step, tracking each connection's next sequence numbers. In a
@@ -1420,4 +1706,95 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     console.log(`conntrack vs OVS (options and extension headers): ${[...carried].map(([k, n]) => `${k}: ${n}`).join(', ')}`);
     expect(fast).toBeGreaterThan(0);
   }, Math.max(120_000, EXT_CASES * 5_000));
+  // A caller's rewrite between two ct() of one zone (rewriteConvArb): whether the second call answers from the
+  // connection the first remembered (process_one_fast) or looks the rewritten packet up, judged by OVS.
+  it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${REWRITE_CASES} conversations with a rewrite between two ct() of one zone: same bytes, ct_state and table as OVS (seed ${SEED})`, async () => {
+    console.log(`conntrack vs OVS (rewrite between ct()): seed ${SEED}, ${REWRITE_CASES} conversations (VIPPATH_CT_SEED=${SEED} replays)`);
+    // remembered: the first call's packet was a live connection's (OVS's md.conn set); of those, the rewrite changed
+    // the tuple (into another connection's original or reply tuple, or none's) or left it (the control: none, eth,
+    // a value equal to the field's); the first call in the reply direction; +inv after the first call.
+    const n = { packets: 0, remembered: 0, changed: 0, intoOrig: 0, intoReply: 0, intoNone: 0, kept: 0, cleared: 0, reply: 0, inv: 0, cut: 0, crashes: 0 };
+    const seen = new Map<number, number>();
+    const canon = (a: string): string => (a.includes(':') ? long6(a) : a);
+    const key = (t: { src: string; dst: string; sport: number; dport: number }): string => `${canon(t.src)}|${canon(t.dst)}|${t.sport}|${t.dport}`;
+    await fc.assert(
+      fc.asyncProperty(rewriteConvArb, async (conv) => {
+        if (process.env.VIPPATH_CT_TRACE) console.log(JSON.stringify(conv));
+        try {
+          await rwConversation(conv);
+        } catch (e) {
+          if (ovs.alive()) throw e;
+          n.crashes++;
+          console.warn(`ovs-vswitchd died during ${JSON.stringify(conv)}; log tail:\n${ovs.logTail()}`);
+          ovs.stop();
+          ovs = await startOvs();
+        }
+      }),
+      { numRuns: REWRITE_CASES, seed: SEED, verbose: 1, endOnFailure: process.env.VIPPATH_CT_SHRINK === '0' },
+    );
+    const names = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'];
+    const states = [...seen].sort((x, y) => y[1] - x[1]).map(([st, k]) => `${names.filter((_, i) => st & (1 << i)).join('|') || 'none'}: ${k}`);
+    console.log(
+      `conntrack vs OVS (rewrite between ct()): ${n.packets} packets compared, plain and hinted; ${n.remembered} first calls on a live connection's packet, ` +
+        `the rewrite changing its tuple in ${n.changed} (into another connection's original tuple ${n.intoOrig}, its reply tuple ${n.intoReply}, no connection's ${n.intoNone}), ` +
+        `leaving it in ${n.kept}, ct_clear in ${n.cleared}; ${n.reply} first calls in the reply direction, ${n.inv} +inv; ` +
+        `${n.cut} conversations cut at a force-expired NAT connection, ${n.crashes} ovs-vswitchd crashes; ct_state seen: ${states.join(', ')}`,
+    );
+    // At the default seed each corner is reached many times: a count near zero means the generator no longer does.
+    for (const k of ['changed', 'intoOrig', 'intoReply', 'intoNone', 'kept', 'cleared', 'reply', 'inv'] as const) expect({ [k]: n[k] > 0 }).toEqual({ [k]: true });
+
+    async function rwConversation(conv: RwConv): Promise<void> {
+      ovs.appctl('dpctl/flush-conntrack');
+      const r = new Runner();
+      const h = new HintedRunner();
+      const m = new RwMaterializer(conv);
+      for (const [i, drawn] of conv.steps.entries()) {
+        const { frame: f, step } = m.frame(drawn);
+        const sent = f.slice();
+        const fh = f.slice();
+        // Each call's hint is its own site's (the executor's walk keeps one per ct step).
+        runRewrite(h, fh, step, conv.fam, (k) => h.begin(`${step.dir}#${step.conn}/${k}`));
+        const natBefore = r.ct.connections(r.now).filter((c) => c.nat).map((c) => c.slot);
+        const forcedBefore = r.ct.counters[CtReason.FORCE_EXPIRED]!;
+        let before = '';
+        runRewrite(r, f, step, conv.fam, (k) => {
+          if (k === 1) {
+            before = key(tupleOf(f));
+            return;
+          }
+          const live = r.ct.connections(r.now, 5);
+          const keys = (dir: 'orig' | 'reply'): string[] => live.map((c) => key(c[dir]));
+          if (step.rewrite === 'ct_clear') n.cleared++;
+          else if (r.res.state & CtState.INV) n.inv++;
+          if (r.res.state & CtState.RPL) n.reply++;
+          if (conv.proto === 'icmp' || (!keys('orig').includes(before) && !keys('reply').includes(before))) return;
+          n.remembered++;
+          const after = key(tupleOf(f));
+          if (after === before) {
+            if (step.rewrite !== 'ct_clear') n.kept++;
+            return;
+          }
+          n.changed++;
+          if (keys('orig').includes(after)) n.intoOrig++;
+          else if (keys('reply').includes(after)) n.intoReply++;
+          else n.intoNone++;
+        });
+        const alive = new Set(r.ct.connections(r.now).map((c) => c.slot));
+        if (r.ct.counters[CtReason.FORCE_EXPIRED]! > forcedBefore && natBefore.some((slot) => !alive.has(slot))) {
+          // OVS 3.1.0's UN_NAT entry outliving its connection (see the cut in compare): not compared past here.
+          n.cut++;
+          return;
+        }
+        const got = (await ovs.send(RW_PORT, sent, { port: OUT, count: 1 })).get(OUT) ?? [];
+        n.packets++;
+        seen.set(f[11]!, (seen.get(f[11]!) ?? 0) + 1);
+        expect({ i, step, out: got }).toEqual({ i, step, out: [hex(f)] });
+        expect({ i, step, hinted: got }).toEqual({ i, step, hinted: [hex(fh)] });
+        m.saw(step, f);
+      }
+      const theirs = ovs.appctl('dpctl/dump-conntrack', '-s').split('\n').filter((l) => l.trim() !== '').sort();
+      expect({ table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ table: theirs });
+      expect({ hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ hinted: theirs });
+    }
+  }, Math.max(120_000, REWRITE_CASES * 4_000));
 });

@@ -279,6 +279,15 @@ function reverseIcmp4Type(type: number): number {
   }
 }
 
+/** A packet's ports (TCP, UDP, SCTP) or ICMP type and code as one word, 0 for another protocol (see sameTuple). */
+function l4Word(frame: Uint8Array, d: DecodedFrame): number {
+  const l4 = d.l4Offset;
+  if (l4 < 0) return 0;
+  const p = d.ipProto;
+  if (p === 6 || p === 17 || p === 132) return read32(frame, l4);
+  return p === 1 || p === 58 ? read16(frame, l4) : 0;
+}
+
 function natReverse(a: number): number {
   if (a & SRC) return (a & ~SRC) | DST;
   if (a & DST) return (a & ~DST) | SRC;
@@ -440,6 +449,8 @@ export class OvsConntrack implements ConntrackEngine {
   private cacheState = 0;
   private cacheReply = false;
   private cacheRelated = false;
+  /** The packet's addresses and ports (or ICMP type and code) when its connection was kept: see {@link sameTuple}. */
+  private readonly cacheTuple = new Uint32Array(9);
 
   constructor(options: OvsConntrackOptions = {}) {
     const max = options.maxConnections ?? CT_DEFAULT_CONN_LIMIT;
@@ -700,7 +711,7 @@ export class OvsConntrack implements ConntrackEngine {
       } else this.writeMeta(res, zone, e, true);
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
-      if (!nat) this.keepConn(res, e);
+      if (!nat) this.keepConn(frame, d, res, e);
     }
     this.noteKey(frame, d, res, true);
     return true;
@@ -736,7 +747,8 @@ export class OvsConntrack implements ConntrackEngine {
       res.state === this.cacheState &&
       res.zone === zone &&
       !req.force &&
-      (this.keys[this.cacheSlot * R + K_META]! & 0xffff) === zone
+      (this.keys[this.cacheSlot * R + K_META]! & 0xffff) === zone &&
+      this.sameTuple(frame, d)
     ) {
       const e = this.cacheSlot;
       if (nat) {
@@ -933,17 +945,47 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
     }
-    if (!nat && e >= 0) this.keepConn(res, e);
+    if (!nat && e >= 0) this.keepConn(frame, d, res, e);
   }
 
   /** process_one's `pkt->md.conn`: connection `e` found without NAT, for the packet's next ct() (process_one_fast). */
-  private keepConn(res: CtResult, e: number): void {
+  private keepConn(frame: Uint8Array, d: DecodedFrame, res: CtResult, e: number): void {
     if (this.cacheResult !== res) this.cacheResult = res;
     this.cacheSlot = e;
     this.cacheGen = this.keys[e * R + R_GEN]!;
     this.cacheReply = this.ctxReply;
     this.cacheRelated = this.ctxRelated;
     this.cacheState = res.state;
+    const t = this.cacheTuple;
+    const l3 = d.l3Offset;
+    if (d.l3 === L3.IPV6) for (let i = 0; i < 8; i++) t[i] = read32(frame, l3 + 8 + 4 * i);
+    else {
+      t[0] = read32(frame, l3 + 12);
+      t[1] = read32(frame, l3 + 16);
+    }
+    t[8] = l4Word(frame, d);
+  }
+
+  /**
+   * Whether the packet's addresses and ports (ICMP: type and code) are what they were when its connection was kept.
+   * OVS forgets the connection a packet remembers (`pkt->md.conn = NULL`, pkt_metadata_init_conn) whenever an
+   * action changes one of them: lib/packets.c (branch-3.1) packet_set_ipv4_addr, packet_set_ipv6_addr,
+   * packet_set_tcp_port, packet_set_udp_port, packet_set_sctp_port and packet_set_icmp each call it — reached from
+   * lib/odp-execute.c odp_set_ipv4 / odp_set_ipv6 (for an address that differs), odp_set_tcp / odp_set_udp /
+   * odp_set_sctp, the datapath's actions for OpenFlow's mod_nw_*, mod_tp_*, set_field and move, which xlate emits
+   * only for a field that changed. So the packet's next ct() in the zone looks the rewritten packet up
+   * (process_one) instead of answering from the connection (process_one_fast). An Ethernet address, TTL or TOS
+   * set leaves it (odp_eth_set_addrs, odp_set_ipv4); ct_clear forgets it too (conntrack_clear), which the cleared
+   * ct_state already tells here. test/ct-ovs.test.ts ("a rewrite between two ct() of one zone") runs it against
+   * ovs-vswitchd 3.1.
+   */
+  private sameTuple(frame: Uint8Array, d: DecodedFrame): boolean {
+    const t = this.cacheTuple;
+    const l3 = d.l3Offset;
+    if (d.l3 === L3.IPV6) {
+      for (let i = 0; i < 8; i++) if (t[i] !== read32(frame, l3 + 8 + 4 * i)) return false;
+    } else if (t[0] !== read32(frame, l3 + 12) || t[1] !== read32(frame, l3 + 16)) return false;
+    return t[8] === l4Word(frame, d);
   }
 
   /** initial_conn_lookup: a packet NATed by an earlier ct() in this zone is looked up by its reverse. */
@@ -1785,8 +1827,10 @@ export class OvsConntrack implements ConntrackEngine {
     const l4 = d.l4Offset;
     if (l4 < 0 || d.l3End - l4 < 20) return false;
     // The packet's tuple as `d` holds it: a caller keeps its addresses and ports current (ConntrackEngine), as the
-    // lookups' keys take them — four field loads instead of twelve byte reads. It is not the key where the caller
-    // rewrote the packet after its previous ct() in this zone (process_one_fast answers from that call's connection).
+    // lookups' keys take them — four field loads instead of twelve byte reads. The connection was found by this
+    // tuple, or kept from the packet's previous ct() in the zone with the tuple unchanged since (sameTuple: OVS
+    // forgets it on a rewrite), so it is the key in its direction; the compare guards the sums against a caller
+    // that changed the frame other than the contract allows.
     if (d.srcPort !== keys[from + K_SL4] || d.dstPort !== keys[from + K_DL4] || d.ipSrc !== keys[from + K_SRC] || d.ipDst !== keys[from + K_DST]) return false;
     const sums = keys[b + R_NATSUM]!;
     let ipSum = sums >>> 16;
