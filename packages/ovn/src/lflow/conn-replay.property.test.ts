@@ -19,7 +19,11 @@
  * A hinted call that found its step's node may leave the original tuple unwritten (HintedConntrackEngine.executeHinted):
  * an engine filling such a tuple with junk, and flows making a second call in the ingress zone and reading the tuple
  * after it, show the replay puts the recorded tuple back wherever it is read — before a call in the same zone and
- * before the walk is taken again — and reads it nowhere else.
+ * before the walk is taken again — and reads it nowhere else. Where zones track a connection apart (one flushed
+ * alone and remade from the other side, segments dropped between the ingress and the egress zone), a left tuple put
+ * back before a later call than the next in its zone, and connEnd asking the walk's first node's peer states instead
+ * of its last's, fail; so does putting back the recorded tuple after a call without hints (an engine writing the
+ * tuple as ovn-trace does).
  *
  * Seeds: 20261211 unless VIPPATH_REPLAY_SEED gives one (`random`: a new one, printed); VIPPATH_REPLAY_RUNS (default 200).
  */
@@ -28,7 +32,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import type { DecodedFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
-import type { ConntrackEngine, CtRequest, CtResult, HintedConntrackEngine } from './ct-api.js';
+import { CtState, type ConntrackEngine, type CtRequest, type CtResult, type HintedConntrackEngine } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { mixHash } from './megaflow.js';
 import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
@@ -48,8 +52,18 @@ const RUNS = Number(process.env.VIPPATH_REPLAY_RUNS ?? 200);
  * TTL 34's destination, TTL 35's TCP source port, TTL 36's destination port; between the calls (ingress, after the
  * first) an established connection's TTL 37's TCP source port (the egress call then tracks another tuple).
  */
-function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = false, readsTuple = false): SouthboundState {
+function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = false, readsTuple = false, more: Flows = {}): SouthboundState {
   const { flows, add } = flowList();
+  if (more.egressPair) {
+    // TTL 66: no NAT in the ingress zone (ct_next, whose connection process_one_fast keeps), two calls in the egress
+    // zone (the second process_one_fast's, translating: no connection kept for the next frame), and the egress
+    // zone's tuple read after the second.
+    add('ingress', 0, 10, 'ip.ttl == 66', 'ct_next;');
+    add('egress', 1, 5, 'ct.est && ip.ttl == 66', 'ct_lb_mark;');
+    add('egress', 2, 20, 'ip.ttl == 66 && ct_tp_dst == 80', 'eth.src = 00:00:00:00:00:0f; output;');
+  }
+  // TTL 3: dropped after the ingress pipeline's calls, so that only the inport's zone tracks the segment.
+  if (more.dropsTtl3) add('ingress', 2, 40, 'ip.ttl == 3', 'drop;');
   // ct_lb_mark without backends: the existing connection's NAT, in the inport's zone (reg13).
   add('ingress', 0, 0, '1', 'ct_lb_mark;');
   add('ingress', 1, 20, 'ct.new && ip.ttl == 7', 'ct_lb_mark(backends=10.0.0.70:80);');
@@ -101,6 +115,16 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
 
 }
 
+/**
+ * More flows for southbound. `egressPair`: a client's or server's segment with TTL 66 makes its ingress call without
+ * NAT (ct_next), its egress call, and an established one a second egress call, after which a flow reads ct_tp_dst.
+ * `dropsTtl3`: a segment with TTL 3 is dropped after its ingress calls (as an ACL would), never reaching the egress zone.
+ */
+interface Flows {
+  egressPair?: boolean;
+  dropsTtl3?: boolean;
+}
+
 interface Pkt {
   /** A client's segment (p1), the server's answer (from p2, or from p3 at the address a SYN with TTL 7 or 5 was translated to). */
   kind: 'client' | 'server';
@@ -118,23 +142,27 @@ const SERVERS = [
 
 /**
  * A step: a handshake (the SYN with TTL 7 translated, else not), segments of a connection (each sent 1–6 times in a
- * row: a walk is recorded the first time its key comes — the third where a flow reads the TCP flags — then replayed), a server's answer, a flush of both tables,
+ * row: a walk is recorded the first time its key comes — the third where a flow reads the TCP flags — then replayed), a server's answer, a flush of both tables (or of one zone),
  * time passing (past the SYN_SENT and CLOSED timeouts of 30 s and the sweep interval of 20 s; past the established
  * timeout of 24 h).
  */
-type Step = { op: 'connect'; sport: number; nat: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush' } | { op: 'wait'; dt: number };
+type Step = { op: 'connect'; sport: number; nat: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush'; zone?: number } | { op: 'wait'; dt: number };
 const sport = fc.constantFrom(40000, 40001);
 const TTLS = [64, 64, 64, 9, 8, 6] as const;
-/** Steps whose segments carry one of `ttls` (the flows above choose by TTL). */
-const stepOf = (ttls: readonly number[]): fc.Arbitrary<Step> => fc.oneof(
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('connect' as const), sport, nat: fc.nat(2) }) },
+/**
+ * Steps whose segments carry one of `ttls` (the flows above choose by TTL) and a client port `sports` gives (one: every
+ * segment of one connection); `zones`: flushes of one of these zones too (each port's: its tunnel key), which leave
+ * another zone's connection of the same packets as it was.
+ */
+const stepOf = (ttls: readonly number[], zones: readonly number[] = [], sports = sport): fc.Arbitrary<Step> => fc.oneof(
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('connect' as const), sport: sports, nat: fc.nat(2) }) },
   {
     weight: 6,
     arbitrary: fc.record({
       op: fc.constant('send' as const),
       pkt: fc.record({
         kind: fc.constantFrom<Pkt['kind']>('client', 'client', 'client', 'server'),
-        sport,
+        sport: sports,
         // ACK, PSH-ACK, FIN-ACK, RST, or any combination of the eight flags (a SYN among them remakes a closed
         // connection under its tuple; conntrack refuses the combinations no stack sends).
         flags: fc.oneof(fc.constantFrom(0x10, 0x10, 0x10, 0x18, 0x11, 0x04), fc.integer({ min: 0, max: 0xff })),
@@ -146,6 +174,7 @@ const stepOf = (ttls: readonly number[]): fc.Arbitrary<Step> => fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ op: 'flush' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('wait' as const), dt: fc.constantFrom(1, 1000, 40_000, 90_000_000) }) },
+  ...(zones.length > 0 ? [{ weight: 2, arbitrary: fc.record({ op: fc.constant('flush' as const), zone: fc.constantFrom(...zones) }) }] : []),
 );
 const step = stepOf(TTLS);
 
@@ -179,12 +208,14 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
  */
-function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns, rewritesTtl = false, rewritesHeaders = false, junk?: JunkTuple | PlainEngine): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
-  const sb = southbound(readsFlags, rewritesTtl, rewritesHeaders, junk instanceof JunkTuple);
+function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, isns?: Isns, rewritesTtl = false, rewritesHeaders = false, junk?: JunkTuple | PlainEngine | TraceTuple, more: Flows = {}): { connHits: number; connBreaks: number; connEntries: number; slots: string } {
+  const sb = southbound(readsFlags, rewritesTtl, rewritesHeaders, junk instanceof JunkTuple || junk instanceof TraceTuple, more);
   const cta = junk?.inner ?? new OvsConntrack();
-  const ctb = new OvsConntrack();
+  // The uncached walk's engine answers alike: TraceTuple's tuples are not OvsConntrack's.
+  const engb = junk instanceof TraceTuple ? new TraceTuple() : new OvsConntrack();
+  const ctb = engb instanceof TraceTuple ? engb.inner : engb;
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: junk ?? cta, wordsOut: false });
-  const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
+  const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: engb, wordsOut: false });
   a.enableMegaflows(connSlots !== undefined ? { connSlots } : {});
   let now = 1000;
   const send = (i: number, p: Pkt, times: number): void => {
@@ -198,8 +229,8 @@ function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, i
   };
   seq.forEach((st, i) => {
     if (st.op === 'flush') {
-      cta.flush();
-      ctb.flush();
+      cta.flush(st.zone);
+      ctb.flush(st.zone);
     } else if (st.op === 'wait') now += st.dt;
     else if (st.op === 'send') send(i, st.pkt, st.times);
     else {
@@ -217,6 +248,40 @@ class PlainEngine implements ConntrackEngine {
   readonly inner = new OvsConntrack();
   execute(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
     this.inner.execute(frame, length, d, req, res, now);
+  }
+}
+
+/**
+ * OvsConntrack's table and states with ovn-trace's original tuple (TraceConntrack, ct-trace.ts): `tupleWritten` always
+ * false, and only a call that DNATs the packet writes any of the tuple — `hasOriginal`, the destination address and
+ * port — the rest left as the result held it, as CtResult.tupleWritten allows an engine. No hints: the replay compares
+ * each call whole. A call whose outcome changed (its connection gone, made again without translation) leaves the
+ * tuple it was handed, not the recorded one.
+ */
+class TraceTuple implements ConntrackEngine {
+  readonly inner = new OvsConntrack();
+  private readonly src = new Uint8Array(16);
+  private readonly dst = new Uint8Array(16);
+  execute(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
+    const has = res.hasOriginal;
+    const v6 = res.originalIpv6;
+    const proto = res.originalProto;
+    const sp = res.originalSrcPort;
+    const dp = res.originalDstPort;
+    this.src.set(res.originalSrc);
+    this.dst.set(res.originalDst);
+    this.inner.execute(frame, length, d, req, res, now);
+    // process_one_fast left the tuple as it was handed.
+    if (!res.tupleWritten) return;
+    res.tupleWritten = false;
+    res.originalProto = proto;
+    res.originalSrcPort = sp;
+    res.originalSrc.set(this.src);
+    if ((res.state & CtState.DNAT) !== 0 && res.hasOriginal) return;
+    res.hasOriginal = has;
+    res.originalIpv6 = v6;
+    res.originalDstPort = dp;
+    res.originalDst.set(this.dst);
   }
 }
 
@@ -320,6 +385,31 @@ describe('connection replay: a call that found the node its step names', () => {
   }, 180_000);
 
 
+  it('takes the walk again from the tuple a call without hints left, not the recorded one (an engine writing the tuple as ovn-trace does)', () => {
+    // TraceTuple: no hints, so no call's tuple is the recorded one but by the compare; a call whose outcome changed
+    // (a DNATed connection flushed, expired or closed, the segment now new or invalid, its tuple the one it was
+    // handed: none) is the walk taken again's input as it is. Putting the recorded tuple back there (as after a
+    // hinted call that found its node) hands the walk the recorded DNAT's ct_nw_dst and ct_tp_dst, which the
+    // ingress flows read (to p2 with another MAC).
+    // fast-check's shrunk case: a connection DNATed, flushed, made again without translation under the same key by
+    // a SYN that the ACKs' walk (no flow reads the flags) replays.
+    const once = compare([{ op: 'connect', sport: 40001, nat: 1 }, { op: 'flush' }, { op: 'connect', sport: 40001, nat: 0 }], undefined, false, undefined, false, false, new TraceTuple());
+    expect(once.connBreaks).toBeGreaterThan(0);
+    let connHits = 0;
+    let connBreaks = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (seq) => {
+        const s = compare(seq, undefined, false, undefined, false, false, new TraceTuple());
+        connHits += s.connHits;
+        connBreaks += s.connBreaks;
+      }),
+      { numRuns: Math.ceil(RUNS / 2), seed: SEED },
+    );
+    console.log(`conn-replay property, an engine without hints writing the tuple as ovn-trace does: ${Math.ceil(RUNS / 2)} runs, seed ${SEED}: ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
+    expect(connHits).toBeGreaterThan(RUNS / 2);
+    expect(connBreaks).toBeGreaterThan(0);
+  }, 180_000);
+
   it('gives the same outputs, drops and conntrack table as the uncached walk when marks and labels change and connections are remade under one key', () => {
     let connHits = 0;
     let connBreaks = 0;
@@ -334,6 +424,27 @@ describe('connection replay: a call that found the node its step names', () => {
     console.log(`conn-replay property: ${RUNS} runs, seed ${SEED} (VIPPATH_REPLAY_SEED / VIPPATH_REPLAY_RUNS): ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
     expect(connHits).toBeGreaterThan(RUNS);
     expect(connBreaks).toBeGreaterThan(RUNS / 10);
+  }, 180_000);
+
+  it('holds where zones track a connection apart: one flushed alone, segments dropped between the ingress and the egress zone, two calls in the egress zone', () => {
+    // One connection (one client port). A zone flushed alone is remade by the next segment through it, whichever side
+    // sent it: its connection's original direction may then be the other zone's reply direction. TTL 3 segments are
+    // dropped after their ingress call (the egress zone never sees them: the zones' peer states differ), TTL 66
+    // segments make their ingress call without NAT and two egress calls, reading the egress zone's tuple after them
+    // (southbound's Flows). A replay that put a left tuple back before a call other than the next in its zone hands
+    // the egress zone's second call the ingress zone's tuple here (fast-check's runs find that about once in 40).
+    let connHits = 0;
+    let connBreaks = 0;
+    fc.assert(
+      fc.property(fc.array(stepOf([66, 66, 64, 3], [2, 3], fc.constant(40000)), { minLength: 1, maxLength: 40 }), (seq) => {
+        const s = compare(seq, undefined, false, undefined, false, false, undefined, { egressPair: true, dropsTtl3: true });
+        connHits += s.connHits;
+        connBreaks += s.connBreaks;
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    console.log(`conn-replay property, zones apart: ${RUNS} runs, seed ${SEED}: ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
+    expect(connHits).toBeGreaterThan(RUNS / 2);
   }, 180_000);
 
   it('holds with sequence numbers at and across 2^31 and 2^32 (an ISN of 2^32 − 1: the next number is 0)', () => {
@@ -554,6 +665,45 @@ describe('connection replay: a call that found the node its step names', () => {
     const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(65, 3), client(13, 1), client(65, 2)], undefined, false, undefined, false, false, j);
     expect({ breaks: s.connBreaks, read: j.read }).toEqual({ breaks: 1, read: 0 });
     expect(j.left).toBeGreaterThan(0);
+  });
+
+  it('asks conntrack\'s peer states of the walk\'s last call that named a node, not its first', () => {
+    // The client's walk names the ingress zone's node (p1's zone) and then the egress zone's (p2's). The server's
+    // FIN|PSH|ACK with TTL 3 is dropped after its ingress call: p2's zone tracks it, p1's never does. The client's
+    // FIN|ACK before it marked the walk as ending; the client's next ACK acknowledges the server's FIN — in p2's zone
+    // the client's last segment (closing 2: the walk freed, the next ACK records it again), in p1's zone only its FIN
+    // sent (closing 1: kept, the next ACK replayed). connEnd asks the last (its doc: the peer states of the walk's last
+    // call that named a node).
+    const client = (flags: number, times = 1): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags, ttl: 64, nat: 0 }, times });
+    const serverFin: Step = { op: 'send', pkt: { kind: 'server', sport: 40000, flags: 0x19, ttl: 3, nat: 0 }, times: 1 };
+    const steps: Step[] = [{ op: 'connect', sport: 40000, nat: 0 }, client(0x11), serverFin];
+    const run = (...more: Step[]): ReturnType<typeof compare> => compare(steps.concat(more), undefined, false, undefined, false, false, undefined, { dropsTtl3: true });
+    const before = run();
+    expect(before).toMatchObject({ connHits: 3, connEntries: 1 });
+    expect(run(client(0x10))).toMatchObject({ connHits: 4, connEntries: 0 });
+    expect(run(client(0x10), client(0x10))).toMatchObject({ connHits: 4, connEntries: 1 });
+  });
+
+  it('puts a left tuple back only before the next call: not before a later call in the zone of the call between', () => {
+    // p2's zone flushed after the handshake and its connection made again by the server's ACK: there its original
+    // direction is the server's (80 → 40000), in p1's zone the client's (40000 → 80). The client's TTL-66 segments
+    // record a walk of three calls: p1's zone without NAT (hinted: its tuple left), p2's (its hint refused while p1's
+    // connection is process_one_fast's: the tuple written), p2's again (process_one_fast: the tuple it is handed kept,
+    // and read after it: ct_tp_dst). That third call translates, so process_one_fast keeps no connection for the next
+    // frame, whose first call takes its hint. Putting p1's tuple back before the third call (its zone the second's)
+    // hands it the client's tuple: ct_tp_dst 80, another source MAC than the uncached walk's.
+    const s = compare(
+      [
+        { op: 'connect', sport: 40000, nat: 0 },
+        { op: 'flush', zone: 3 },
+        { op: 'send', pkt: { kind: 'server', sport: 40000, flags: 0x10, ttl: 64, nat: 0 }, times: 1 },
+        { op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl: 66, nat: 0 }, times: 4 },
+      ],
+      undefined, false, undefined, false, false, undefined, { egressPair: true },
+    );
+    // The handshake's ACKs and the TTL-66 ACKs, four of each: the first new to the segment cache, the second records,
+    // the last two replay.
+    expect(s).toMatchObject({ connHits: 4, connBreaks: 0 });
   });
 
   it('keeps a walk marked as ending while its direction has not sent FIN on the connection now under its key (remade after a RST)', () => {
