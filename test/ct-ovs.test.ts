@@ -37,14 +37,14 @@
  * Cases: VIPPATH_CT_CASES (default 100 conversations), VIPPATH_CT_EST_CASES (25), VIPPATH_CT_WRAP_CASES (25),
  * VIPPATH_CT_COLLIDE_CASES (40), VIPPATH_CT_EXPIRY_CASES (40), VIPPATH_CT_WORD_CASES (40),
  * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (20), VIPPATH_CT_FRAG_CASES (30), VIPPATH_CT_RANGE_CASES (20),
- * VIPPATH_CT_REWRITE_CASES (60); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
+ * VIPPATH_CT_REWRITE_CASES (100); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
  * reports a failing conversation unshrunk (shrinking one under load can outlast the test's time limit).
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CtReason, CtState } from '@vippath/ovn';
-import { formatIPv4, internetChecksum, parseIPv4, parseIPv6, read16, read32, rewriteIpv4Address, rewriteIpv6Address, rewritePort, write16, write32 } from '@vippath/wire';
+import { checksumAdjust16, DecodedFrame, FrameDecoder, formatIPv4, internetChecksum, parseIPv4, parseIPv6, read16, read32, rewriteIpv4Address, rewriteIpv6Address, rewritePort, write16, write32 } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from '../packages/ovn/src/ct/engine.js';
 import { F, frame, icmpError, long6, Runner, tupleOf, tupleView, type CtCall, type TupleView } from '../packages/ovn/src/ct/packets.test-helpers.js';
 import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
@@ -764,26 +764,44 @@ const fragConvArb = fc.record({
  * (odp_eth_set_addrs), nor a TTL or TOS set (odp_set_ipv4). The pipeline here: `ct(zone=5[,commit],table=10)`, a
  * rewrite (none, nw_src, nw_dst, tp_src, tp_dst, an Ethernet address, ct_clear), `ct(zone=5[,commit][,nat…],table=1)`
  * (plain, commit, nat, commit+DNAT to B:8080, commit+SNAT to S). The packet selects each of the three in its
- * Ethernet source (bytes 1–3; bytes 4–5 are where table 1 writes ct_state and ct_mark) and carries the rewrite's value
- * in its Ethernet destination — the port in bytes 0–1, the address in bytes 2–5 — which the flows move into the field
- * (an IPv6 address's low 32 bits: the conversations' IPv6 addresses are fd00::/96 with the IPv4 ones as their low
- * word), so one table of flows serves every value the generator draws: addresses and ports of the conversation's
- * connections (the rewritten packet then often is another connection's, or the reverse of one), or others.
+ * Ethernet source (bytes 1–3; bytes 4–5 are where table 1 writes ct_state and ct_mark, so byte 4 also selects the
+ * IPv6 word a `v6hi_*` rewrite writes) and carries the rewrite's value in its Ethernet destination — the port (ICMP:
+ * type, code) in bytes 0–1, the address in bytes 2–5 — which the flows move into the field (an IPv6 address's low 32
+ * bits: the conversations' IPv6 addresses are fd00::/96 with the IPv4 ones as their low word), so one table of flows
+ * serves every value the generator draws: addresses and ports of the conversation's connections (the rewritten packet
+ * then often is another connection's, or the reverse of one), or others.
+ * The corners past the 5-tuple: `icmp_type` / `icmp_code` (move into NXM_OF_ICMP_TYPE/CODE or NXM_NX_ICMPV6_TYPE/
+ * CODE: xlate commits it as a set(icmp) or set(icmpv6) action (lib/odp-util.c commit_set_icmp_action, which makes
+ * the datapath flow slow-path; each packet still runs packet_set_icmp); an echo whose type turns into another echo
+ * type or a timestamp is another connection's or none's, into an error type or with a nonzero code +inv;
+ * `v6hi_src` / `v6hi_dst` one of an IPv6 address's upper three words (packet_set_ipv6_addr compares all 128 bits);
+ * SCTP ports (packet_set_sctp_port forgets, but OVS 3.1's conntrack keys SCTP without ports, as any protocol it
+ * does not track, so the lookup after the forget finds the same connection; the one difference, process_one's
+ * update moving it from FIRST to MULTIPLE where process_one_fast does not, is invisible with the default timeouts,
+ * both 60 s: the corner compares the bytes, OVS's CRC32c update included, and the states); `back`, the address and
+ * the port (ICMP: type) changed and restored through the stack before the second ct() (xlate commits only the net
+ * change, none: the connection is kept); `ttl`, mod_nw_ttl and mod_nw_tos (packet_set_ipv4 / packet_set_ipv6 touch
+ * the addresses only when they differ: kept). Keeping or forgetting shows only where the key changes — a lookup of
+ * an unchanged key finds the connection kept, and a second run of the TCP tracker on the same segment gives the
+ * same state — so `back`, `ttl` and SCTP pin the bytes and states, not the keep itself.
  * Connections are opened first (DNAT, plain commit or SNAT), then packets in both directions go through the pipeline.
  */
-const REWRITE_CASES = Number(process.env.VIPPATH_CT_REWRITE_CASES ?? 60);
+const REWRITE_CASES = Number(process.env.VIPPATH_CT_REWRITE_CASES ?? 100);
 const RW_PORT = 28;
 const RW_NAMES = ['C', 'C2', 'V', 'V2', 'B', 'S'] as const;
 type RwName = (typeof RW_NAMES)[number];
 const RW4: Record<RwName, number> = { C: 0x0a000001, C2: 0x0a000002, V: 0x0a60000a, V2: 0x0a60000b, B: 0x0a010005, S: 0xc0000201 };
 /** A rewrite conversation's address for the 32-bit value `v`: IPv4, or IPv6 fd00::/96 with `v` as its low word. */
 const rwAddr = (fam: 4 | 6, v: number): string => (fam === 4 ? formatIPv4(v >>> 0) : `fd00::${(v >>> 16).toString(16)}:${(v & 0xffff).toString(16)}`);
-const REWRITES = ['none', 'nw_src', 'nw_dst', 'tp_src', 'tp_dst', 'eth', 'ct_clear'] as const;
+const REWRITES = ['none', 'nw_src', 'nw_dst', 'tp_src', 'tp_dst', 'eth', 'ct_clear', 'icmp_type', 'icmp_code', 'v6hi_src', 'v6hi_dst', 'back', 'ttl'] as const;
 type Rewrite = (typeof REWRITES)[number];
 const SECONDS = ['plain', 'commit', 'nat', 'dnat', 'snat'] as const;
 type Second = (typeof SECONDS)[number];
 /** The Ethernet destination the `eth` rewrite writes. */
 const RW_ETH = [0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f];
+/** The TTL (IPv6: hop limit) and TOS (IPv6: traffic class DSCP bits) the `ttl` rewrite writes. */
+const RW_TTL = 9;
+const RW_TOS = 0x20;
 
 /** The rewrite pipeline's flows for one family (in_port RW_PORT, tables 10 and 11; table 1 outputs). */
 function rewriteFlows(fam: 4 | 6): string[] {
@@ -792,28 +810,53 @@ function rewriteFlows(fam: 4 | 6): string[] {
   const S = rwAddr(fam, RW4.S);
   const b = fam === 4 ? `${B}:8080` : `[${B}]:8080`;
   const s = fam === 4 ? S : `[${S}]`;
-  // Byte `at` of the Ethernet source is `v`.
-  const sel = (at: number, v: number): string => {
+  // Byte `at` of the Ethernet source is `v` (and byte `at2` is `v2`).
+  const sel = (at: number, v: number, at2 = -1, v2 = 0): string => {
     const hex2 = (x: number): string => x.toString(16).padStart(2, '0');
     const val = [0, 0, 0, 0, 0, 0];
     const mask = [0, 0, 0, 0, 0, 0];
     val[at] = v;
     mask[at] = 0xff;
+    if (at2 >= 0) {
+      val[at2] = v2;
+      mask[at2] = 0xff;
+    }
     return `dl_src=${val.map(hex2).join(':')}/${mask.map(hex2).join(':')}`;
   };
   const addrField = (src: boolean): string => (fam === 4 ? `NXM_OF_IP_${src ? 'SRC' : 'DST'}[]` : `NXM_NX_IPV6_${src ? 'SRC' : 'DST'}[0..31]`);
+  const whole = fam === 4 ? 'NXM_OF_IP_DST[]' : 'NXM_NX_IPV6_DST[]';
+  const icmp = fam === 4 ? { m: 'icmp', type: 'NXM_OF_ICMP_TYPE[]', code: 'NXM_OF_ICMP_CODE[]' } : { m: 'icmp6', type: 'NXM_NX_ICMPV6_TYPE[]', code: 'NXM_NX_ICMPV6_CODE[]' };
+  const l4s = [
+    { m: 'tcp', src: 'NXM_OF_TCP_SRC[]', dst: 'NXM_OF_TCP_DST[]' },
+    { m: 'udp', src: 'NXM_OF_UDP_SRC[]', dst: 'NXM_OF_UDP_DST[]' },
+    { m: 'sctp', src: 'OXM_OF_SCTP_SRC[]', dst: 'OXM_OF_SCTP_DST[]' },
+  ].map((p) => ({ ...p, m: fam === 4 ? p.m : `${p.m}6` }));
+  const k = (r: Rewrite): number => REWRITES.indexOf(r);
+  // IPv6 only (an IPv4 packet meets the priority-1 flow): word w of the address, from the top, is bytes 2–5.
+  const v6hi = (r: 'v6hi_src' | 'v6hi_dst'): string[] =>
+    fam === 4 ? [] : [0, 1, 2].map((w) => `${m},${sel(2, k(r), 4, w)},actions=move:NXM_OF_ETH_DST[0..31]->NXM_NX_IPV6_${r === 'v6hi_src' ? 'SRC' : 'DST'}[${96 - 32 * w}..${127 - 32 * w}],resubmit(,11)`);
   const lines = [`table=0,${m},in_port=${RW_PORT},${sel(1, 0)},actions=ct(zone=5,table=10)`, `table=0,${m},in_port=${RW_PORT},${sel(1, 1)},actions=ct(commit,zone=5,table=10)`];
   const rewrite: Record<Rewrite, string[]> = {
     none: [`${m},${sel(2, 0)},actions=resubmit(,11)`],
     nw_src: [`${m},${sel(2, 1)},actions=move:NXM_OF_ETH_DST[0..31]->${addrField(true)},resubmit(,11)`],
     nw_dst: [`${m},${sel(2, 2)},actions=move:NXM_OF_ETH_DST[0..31]->${addrField(false)},resubmit(,11)`],
-    tp_src: ['tcp', 'udp'].map((p) => `${fam === 4 ? p : `${p}6`},${sel(2, 3)},actions=move:NXM_OF_ETH_DST[32..47]->NXM_OF_${p.toUpperCase()}_SRC[],resubmit(,11)`),
-    tp_dst: ['tcp', 'udp'].map((p) => `${fam === 4 ? p : `${p}6`},${sel(2, 4)},actions=move:NXM_OF_ETH_DST[32..47]->NXM_OF_${p.toUpperCase()}_DST[],resubmit(,11)`),
+    tp_src: l4s.map((p) => `${p.m},${sel(2, 3)},actions=move:NXM_OF_ETH_DST[32..47]->${p.src},resubmit(,11)`),
+    tp_dst: l4s.map((p) => `${p.m},${sel(2, 4)},actions=move:NXM_OF_ETH_DST[32..47]->${p.dst},resubmit(,11)`),
     eth: [`${m},${sel(2, 5)},actions=mod_dl_dst:${RW_ETH.map((x) => x.toString(16).padStart(2, '0')).join(':')},resubmit(,11)`],
     ct_clear: [`${m},${sel(2, 6)},actions=ct_clear,resubmit(,11)`],
+    icmp_type: [`${icmp.m},${sel(2, k('icmp_type'))},actions=move:NXM_OF_ETH_DST[40..47]->${icmp.type},resubmit(,11)`],
+    icmp_code: [`${icmp.m},${sel(2, k('icmp_code'))},actions=move:NXM_OF_ETH_DST[32..39]->${icmp.code},resubmit(,11)`],
+    v6hi_src: v6hi('v6hi_src'),
+    v6hi_dst: v6hi('v6hi_dst'),
+    // Changed and restored in one action list: xlate's commit at the second ct() sees no change.
+    back: [
+      ...l4s.map((p) => `${p.m},${sel(2, k('back'))},actions=push:${whole},push:${p.dst},move:NXM_OF_ETH_DST[0..31]->${addrField(false)},move:NXM_OF_ETH_DST[32..47]->${p.dst},pop:${p.dst},pop:${whole},resubmit(,11)`),
+      `${icmp.m},${sel(2, k('back'))},actions=push:${whole},push:${icmp.type},move:NXM_OF_ETH_DST[0..31]->${addrField(false)},move:NXM_OF_ETH_DST[40..47]->${icmp.type},pop:${icmp.type},pop:${whole},resubmit(,11)`,
+    ],
+    ttl: [`${m},${sel(2, k('ttl'))},actions=mod_nw_ttl:${RW_TTL},mod_nw_tos:${RW_TOS},resubmit(,11)`],
   };
   for (const r of REWRITES) for (const l of rewrite[r]) lines.push(`table=10,priority=10,in_port=${RW_PORT},${l}`);
-  // A port rewrite of an ICMP packet: none.
+  // A port rewrite of an ICMP packet, an ICMP one of another, an IPv6 word of IPv4: none.
   lines.push(`table=10,priority=1,${m},in_port=${RW_PORT},actions=resubmit(,11)`);
   const second: Record<Second, string> = {
     plain: 'ct(zone=5,table=1)',
@@ -849,6 +892,14 @@ function runRewrite(r: Runner, f: Uint8Array, s: RwStep, fam: 4 | 6, at?: (k: 1 
   const value = read32(f, 2);
   const port = read16(f, 0);
   const ports = d.l4Offset >= 0 && !d.ipFragment && (d.ipProto === 6 || d.ipProto === 17);
+  // The decoder leaves an SCTP header undecoded (l4Offset -1): it starts after the IP header.
+  const l4 = d.l4Offset >= 0 ? d.l4Offset : d.l3Offset + d.ipHeaderLength;
+  const sctp = d.ipProto === 132 && !d.ipFragment && d.l3End - l4 >= 12;
+  const icmp = d.l4Offset >= 0 && d.ipProto === (fam === 4 ? 1 : 58);
+  const setPort = (which: 0 | 2, to: number): void => {
+    if (ports && read16(f, l4 + which) !== to) rewritePort(f, d, which, to);
+    else if (sctp && read16(f, l4 + which) !== to) sctpSetPort(f, l4, d.l3End - l4, which, to);
+  };
   switch (s.rewrite) {
     case 'nw_src':
     case 'nw_dst': {
@@ -865,11 +916,45 @@ function runRewrite(r: Runner, f: Uint8Array, s: RwStep, fam: 4 | 6, at?: (k: 1 
       break;
     }
     case 'tp_src':
-    case 'tp_dst': {
-      const which = s.rewrite === 'tp_src' ? 0 : 2;
-      if (ports && read16(f, d.l4Offset + which) !== port) rewritePort(f, d, which, port);
+    case 'tp_dst':
+      setPort(s.rewrite === 'tp_src' ? 0 : 2, port);
+      break;
+    case 'icmp_type':
+    case 'icmp_code':
+      if (icmp) icmpSet(f, l4, s.rewrite === 'icmp_type' ? f[0]! : f[l4]!, s.rewrite === 'icmp_code' ? f[1]! : f[l4 + 1]!);
+      break;
+    case 'v6hi_src':
+    case 'v6hi_dst':
+      if (fam === 6) {
+        const which = s.rewrite === 'v6hi_src' ? 8 : 24;
+        const at6 = d.l3Offset + which + 4 * f[10]!;
+        const a = f.slice(d.l3Offset + which, d.l3Offset + which + 16);
+        write32(a, 4 * f[10]!, value);
+        if (read32(f, at6) !== value) rewriteIpv6Address(f, d, which, a);
+      }
+      break;
+    case 'back': {
+      // As a caller that edits the frame at once would: the destination and the port (ICMP: type) set, then put back.
+      const dst = f.slice(d.l3Offset + (fam === 4 ? 16 : 24), d.l3Offset + (fam === 4 ? 20 : 40));
+      const p0 = read16(f, l4 + 2);
+      const t0 = f[l4]!;
+      const setDst = (a: Uint8Array): void => {
+        if (fam === 4) rewriteIpv4Address(f, d, 16, read32(a, 0));
+        else rewriteIpv6Address(f, d, 24, a);
+      };
+      const to = dst.slice();
+      write32(to, to.length - 4, value);
+      setDst(to);
+      if (icmp) icmpSet(f, l4, f[0]!, f[l4 + 1]!);
+      else setPort(2, port);
+      if (icmp) icmpSet(f, l4, t0, f[l4 + 1]!);
+      else setPort(2, p0);
+      setDst(dst);
       break;
     }
+    case 'ttl':
+      setTtlTos(f, d, fam);
+      break;
     case 'eth':
       f.set(RW_ETH, 0);
       break;
@@ -891,6 +976,55 @@ function runRewrite(r: Runner, f: Uint8Array, s: RwStep, fam: 4 | 6, at?: (k: 1 
   f[10] = r.res.mark & 0xff;
 }
 
+/** CRC32c of `len` bytes at `at` as OVS's crc32c stores it (lib/crc32c.c: the bytes of ~crc, least significant first). */
+const CRC32C = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let i = 0; i < 8; i++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  return c >>> 0;
+});
+function crc32c(b: Uint8Array, at: number, len: number): number {
+  let c = 0xffffffff;
+  for (let i = at; i < at + len; i++) c = CRC32C[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  const v = ~c >>> 0;
+  return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+}
+/** An SCTP port set as lib/packets.c packet_set_sctp_port does: checksum ^= crc(before) ^ crc(after), each taken with it 0. */
+function sctpSetPort(f: Uint8Array, l4: number, len: number, which: 0 | 2, port: number): void {
+  const stored = read32(f, l4 + 8);
+  write32(f, l4 + 8, 0);
+  const before = crc32c(f, l4, len);
+  write16(f, l4 + which, port);
+  write32(f, l4 + 8, (stored ^ before ^ crc32c(f, l4, len)) >>> 0);
+}
+/** ICMP type and code set as lib/packets.c packet_set_icmp does (the checksum adjusted for the one word, when it changes). */
+function icmpSet(f: Uint8Array, l4: number, type: number, code: number): void {
+  const before = read16(f, l4);
+  const now = (type << 8) | code;
+  if (before === now) return;
+  write16(f, l4, now);
+  write16(f, l4 + 2, checksumAdjust16(read16(f, l4 + 2), before, now));
+}
+/** mod_nw_ttl and mod_nw_tos as lib/packets.c packet_set_ipv4 (TOS, then TTL, each adjusting the header checksum) and packet_set_ipv6 do. */
+function setTtlTos(f: Uint8Array, d: DecodedFrame, fam: 4 | 6): void {
+  const l3 = d.l3Offset;
+  if (fam === 6) {
+    const w = read32(f, l3);
+    // The traffic class's DSCP bits (mod_nw_tos keeps the ECN bits).
+    write32(f, l3, ((w & 0xf00fffff) | ((((w >>> 20) & 0x03) | RW_TOS) << 20)) >>> 0);
+    f[l3 + 7] = RW_TTL;
+    return;
+  }
+  const tos = (f[l3 + 1]! & 0x03) | RW_TOS;
+  if (f[l3 + 1] !== tos) {
+    write16(f, l3 + 10, checksumAdjust16(read16(f, l3 + 10), f[l3 + 1]!, tos));
+    f[l3 + 1] = tos;
+  }
+  if (f[l3 + 8] !== RW_TTL) {
+    write16(f, l3 + 10, checksumAdjust16(read16(f, l3 + 10), f[l3 + 8]! << 8, RW_TTL << 8));
+    f[l3 + 8] = RW_TTL;
+  }
+}
+
 /**
  * A packet of connection `conn` in direction `dir` through the pipeline: first ct with or without commit, the rewrite
  * and its value (an address, a port: mostly the conversation's), the second ct.
@@ -900,7 +1034,14 @@ const rwStepArb = fc.record({
   // fwd: the connection's original direction; rep: the reply to its translated tuple; revV: the reply untranslated.
   dir: fc.constantFrom(...w<'fwd' | 'rep' | 'revV'>([['fwd', 5], ['rep', 4], ['revV', 1]])),
   first: fc.constantFrom(...w<'plain' | 'commit'>([['plain', 4], ['commit', 1]])),
-  rewrite: fc.constantFrom(...w<Rewrite>([['none', 2], ['nw_src', 3], ['nw_dst', 3], ['tp_src', 2], ['tp_dst', 3], ['eth', 1], ['ct_clear', 1]])),
+  rewrite: fc.constantFrom(
+    ...w<Rewrite>([['none', 2], ['nw_src', 3], ['nw_dst', 3], ['tp_src', 2], ['tp_dst', 3], ['eth', 1], ['ct_clear', 1], ['icmp_type', 3], ['icmp_code', 2], ['v6hi_src', 2], ['v6hi_dst', 2], ['back', 2], ['ttl', 2]]),
+  ),
+  // icmp_type / icmp_code: the type (an echo's own, the other echo type, a timestamp, an error) and the code.
+  icmp: fc.record({ type: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<'req' | 'rep' | 'ts' | 'err'>('req', 'rep', 'rep', 'ts', 'err') }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }), code: fc.constantFrom(0, 1, 1, 255) }),
+  // v6hi_*: the word (0 the top) and its value (0 and 0xfd000000 are the words of fd00::/96: unchanged, or moved).
+  word: fc.integer({ min: 0, max: 2 }),
+  hi: fc.constantFrom(0, 0xfd000000, 1, 0x20010db8),
   second: fc.constantFrom(...w<Second>([['plain', 2], ['commit', 2], ['nat', 4], ['dnat', 2], ['snat', 1]])),
   addr: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<RwName>(...RW_NAMES) }, { weight: 1, arbitrary: fc.integer({ min: 0x0a000001, max: 0x0affffff }) }),
   port: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<'c0' | 'c1' | 80 | 443 | 8080>('c0', 'c1', 80, 443, 8080) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }) }),
@@ -929,7 +1070,7 @@ interface RwConn {
 const rewriteConvArb = fc
   .record({
     fam: fc.constantFrom<4 | 6>(4, 4, 6),
-    proto: fc.constantFrom<'tcp' | 'udp' | 'icmp'>('udp', 'udp', 'tcp', 'tcp', 'icmp'),
+    proto: fc.constantFrom<'tcp' | 'udp' | 'icmp' | 'sctp'>('udp', 'udp', 'tcp', 'tcp', 'icmp', 'icmp', 'sctp'),
     base: fc.constantFrom(40000, 40000, 1000),
     open: fc.constantFrom<Second>('dnat', 'dnat', 'commit', 'snat'),
     others: fc.array(rwConnArb, { maxLength: 2 }),
@@ -940,7 +1081,7 @@ const rewriteConvArb = fc
     const changed: Record<'client' | 'off' | 'vip' | 'vport', Partial<RwConn>> = { client: { client: 'C2' }, off: { off: 1 }, vip: { vip: 'V2' }, vport: { vport: 443 } };
     const all = [first, ...others.map((o) => ({ ...first, ...changed[o.field], open: o.open }))];
     const cs = all.filter((c, i) => all.findIndex((x) => x.client === c.client && x.off === c.off && x.vip === c.vip && x.vport === c.vport) === i);
-    const plain: Omit<RwStep, 'conn' | 'dir' | 'flags' | 'second'> = { first: 'plain', rewrite: 'none', addr: 'C', port: 80, aim: -1 };
+    const plain: Omit<RwStep, 'conn' | 'dir' | 'flags' | 'second'> = { first: 'plain', rewrite: 'none', addr: 'C', port: 80, aim: -1, icmp: { type: 'req', code: 0 }, word: 0, hi: 0 };
     // Each connection opened (TCP: its handshake), then the generated steps.
     const opening: RwStep[] = cs.flatMap((c, k): RwStep[] => [
       { ...plain, conn: k, dir: 'fwd', flags: 0, second: c.open, open: true },
@@ -957,6 +1098,27 @@ interface RwTuple {
   dport: number;
 }
 const long6or4 = (a: string): string => (a.includes(':') ? long6(a) : a);
+
+/**
+ * An SCTP packet of tuple `t` (common header, then a 16-byte DATA chunk), its checksum the CRC32c OVS computes: OVS
+ * 3.1's conntrack tracks SCTP as a protocol without ports (extract_l4 keeps them zero).
+ */
+function sctpFrame(t: RwTuple): Uint8Array {
+  const f = frame({ ...t, proto: 'udp', payload: 20 });
+  const v6 = t.src.includes(':');
+  const l4 = 14 + (v6 ? 40 : 20);
+  if (v6) f[14 + 6] = 132;
+  else {
+    f[14 + 9] = 132;
+    write16(f, 14 + 10, 0);
+    write16(f, 14 + 10, internetChecksum(f, 14, 20));
+  }
+  write32(f, l4 + 4, 0x5c7a9e11);
+  write32(f, l4 + 8, 0);
+  f.set([0, 3, 0, 16, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], l4 + 12);
+  write32(f, l4 + 8, crc32c(f, l4, f.length - l4));
+  return f;
+}
 
 /** A rewrite conversation's packets: each connection's tuples (the translated one as OVS's output showed it) and sequence numbers. */
 class RwMaterializer {
@@ -980,6 +1142,7 @@ class RwMaterializer {
     const s = this.aimed(step, t);
     let f: Uint8Array;
     if (c.proto === 'udp') f = frame({ ...t, proto: 'udp', payload: 10 });
+    else if (c.proto === 'sctp') f = sctpFrame(t);
     else if (c.proto === 'icmp') f = frame({ src: t.src, dst: t.dst, proto: 'icmp', icmpType: fromClient ? (c.fam === 4 ? 8 : 128) : c.fam === 4 ? 0 : 129, icmpId: o.sport, payload: 10 });
     else {
       const flags = TCP_FLAGS[s.flags]!;
@@ -991,9 +1154,11 @@ class RwMaterializer {
     }
     // The rewrite's value in the Ethernet destination, the pipeline's choices in the source.
     const port = s.port === 'c0' ? c.base : s.port === 'c1' ? c.base + 1 : s.port;
-    write16(f, 0, port);
-    write32(f, 2, typeof s.addr === 'number' ? s.addr : RW4[s.addr]);
-    f.set([0x02, s.first === 'commit' ? 1 : 0, REWRITES.indexOf(s.rewrite), SECONDS.indexOf(s.second), 0, 0], 6);
+    const types = { req: c.fam === 4 ? 8 : 128, rep: c.fam === 4 ? 0 : 129, ts: c.fam === 4 ? 13 : 2, err: c.fam === 4 ? 3 : 1 };
+    const icmp = s.rewrite === 'icmp_type' || s.rewrite === 'icmp_code' || (s.rewrite === 'back' && c.proto === 'icmp');
+    write16(f, 0, icmp ? ((typeof s.icmp.type === 'number' ? s.icmp.type : types[s.icmp.type]) << 8) | s.icmp.code : port);
+    write32(f, 2, s.rewrite === 'v6hi_src' || s.rewrite === 'v6hi_dst' ? s.hi : typeof s.addr === 'number' ? s.addr : RW4[s.addr]);
+    f.set([0x02, s.first === 'commit' ? 1 : 0, REWRITES.indexOf(s.rewrite), SECONDS.indexOf(s.second), s.word, 0], 6);
     return { frame: f, step: s };
   }
 
@@ -1029,8 +1194,8 @@ class RwMaterializer {
   saw(s: RwStep, out: Uint8Array): void {
     if (!s.open || !(out[11]! & (CtState.SNAT | CtState.DNAT))) return;
     const t = tupleOf(out);
-    // An ICMP echo's id stays (no collision among one client's ids here): only the addresses.
-    this.xlat[s.conn] = this.c.proto === 'icmp' ? { ...this.orig[s.conn]!, src: t.src, dst: t.dst } : t;
+    // An ICMP echo's id stays (no collision among one client's ids here), SCTP has no ports to NAT: only the addresses.
+    this.xlat[s.conn] = this.c.proto === 'icmp' || this.c.proto === 'sctp' ? { ...this.orig[s.conn]!, src: t.src, dst: t.dst } : t;
   }
 }
 
@@ -1714,6 +1879,11 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     // the tuple (into another connection's original or reply tuple, or none's) or left it (the control: none, eth,
     // a value equal to the field's); the first call in the reply direction; +inv after the first call.
     const n = { packets: 0, remembered: 0, changed: 0, intoOrig: 0, intoReply: 0, intoNone: 0, kept: 0, cleared: 0, reply: 0, inv: 0, cut: 0, crashes: 0 };
+    // The corners past the 5-tuple, each on a packet whose first call left the engine remembering its connection
+    // (its process_one_fast cache set; OVS's output then says whether that was right): the ICMP type or code changed,
+    // an IPv6 address changed above its low word, an SCTP port changed, a value changed and put back (`back`: one
+    // differing from the field), a TTL and TOS set.
+    const x = { icmpType: 0, icmpCode: 0, v6hi: 0, sctp: 0, back: 0, ttl: 0 };
     const seen = new Map<number, number>();
     const canon = (a: string): string => (a.includes(':') ? long6(a) : a);
     const key = (t: { src: string; dst: string; sport: number; dport: number }): string => `${canon(t.src)}|${canon(t.dst)}|${t.sport}|${t.dport}`;
@@ -1740,8 +1910,31 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
         `leaving it in ${n.kept}, ct_clear in ${n.cleared}; ${n.reply} first calls in the reply direction, ${n.inv} +inv; ` +
         `${n.cut} conversations cut at a force-expired NAT connection, ${n.crashes} ovs-vswitchd crashes; ct_state seen: ${states.join(', ')}`,
     );
+    console.log(
+      `conntrack vs OVS (rewrite between ct()): on a remembered connection's packet, ICMP type changed ${x.icmpType}, ICMP code changed ${x.icmpCode}, ` +
+        `IPv6 address changed above the low word ${x.v6hi}, SCTP port changed ${x.sctp}, changed and put back ${x.back}, TTL and TOS set ${x.ttl}`,
+    );
     // At the default seed each corner is reached many times: a count near zero means the generator no longer does.
     for (const k of ['changed', 'intoOrig', 'intoReply', 'intoNone', 'kept', 'cleared', 'reply', 'inv'] as const) expect({ [k]: n[k] > 0 }).toEqual({ [k]: true });
+    for (const k of Object.keys(x) as (keyof typeof x)[]) expect({ [k]: x[k] > 0 }).toEqual({ [k]: true });
+
+    /** Counts the corner step `s` reached: `pre` its packet before the rewrite, `f` after. */
+    function corner(conv: RwConv, s: RwStep, pre: Uint8Array, f: Uint8Array): void {
+      const d = new DecodedFrame();
+      new FrameDecoder().decode(pre, d);
+      const l4 = d.l3Offset + d.ipHeaderLength;
+      const ip = (b: Uint8Array): string => hex(b.subarray(d.l3Offset + (conv.fam === 4 ? 12 : 8), d.l3Offset + (conv.fam === 4 ? 20 : 40)));
+      if (s.rewrite === 'icmp_type' && conv.proto === 'icmp' && pre[l4] !== f[l4]) x.icmpType++;
+      else if (s.rewrite === 'icmp_code' && conv.proto === 'icmp' && pre[l4 + 1] !== f[l4 + 1]) x.icmpCode++;
+      else if ((s.rewrite === 'v6hi_src' || s.rewrite === 'v6hi_dst') && ip(pre) !== ip(f)) x.v6hi++;
+      else if ((s.rewrite === 'tp_src' || s.rewrite === 'tp_dst') && conv.proto === 'sctp' && read32(pre, l4) !== read32(f, l4)) x.sctp++;
+      else if (s.rewrite === 'ttl') x.ttl++;
+      else if (s.rewrite === 'back') {
+        const dstLow = d.l3Offset + (conv.fam === 4 ? 16 : 36);
+        const l4Differs = conv.proto === 'icmp' ? pre[l4] !== pre[0] : read16(pre, l4 + 2) !== read16(pre, 0);
+        if (read32(pre, dstLow) !== read32(pre, 2) || l4Differs) x.back++;
+      }
+    }
 
     async function rwConversation(conv: RwConv): Promise<void> {
       ovs.appctl('dpctl/flush-conntrack');
@@ -1757,11 +1950,14 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
         const natBefore = r.ct.connections(r.now).filter((c) => c.nat).map((c) => c.slot);
         const forcedBefore = r.ct.counters[CtReason.FORCE_EXPIRED]!;
         let before = '';
+        let pre = f;
         runRewrite(r, f, step, conv.fam, (k) => {
           if (k === 1) {
             before = key(tupleOf(f));
+            pre = f.slice();
             return;
           }
+          if ((r.ct as unknown as { cacheSlot: number }).cacheSlot >= 0) corner(conv, step, pre, f);
           const live = r.ct.connections(r.now, 5);
           const keys = (dir: 'orig' | 'reply'): string[] => live.map((c) => key(c[dir]));
           if (step.rewrite === 'ct_clear') n.cleared++;

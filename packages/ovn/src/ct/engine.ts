@@ -279,7 +279,13 @@ function reverseIcmp4Type(type: number): number {
   }
 }
 
-/** A packet's ports (TCP, UDP, SCTP) or ICMP type and code as one word, 0 for another protocol (see sameTuple). */
+/**
+ * A packet's ports (TCP, UDP, SCTP) or ICMP type and code as one word, 0 for another protocol (see sameTuple). The
+ * decoder leaves SCTP without an L4 offset, so its ports read as 0 here and a rewrite of them keeps the connection
+ * where OVS forgets it (packet_set_sctp_port). Not visible: OVS 3.1 keys SCTP without ports (conntrack.c
+ * extract_l4), so its lookup then finds the same connection, and the only step process_one_fast skips, the
+ * update from FIRST to MULTIPLE, changes no timeout by default (test/ct-ovs.test.ts, "rewrite between two ct()").
+ */
 function l4Word(frame: Uint8Array, d: DecodedFrame): number {
   const l4 = d.l4Offset;
   if (l4 < 0) return 0;
@@ -2698,7 +2704,14 @@ function addrText(k: Uint32Array, src: boolean, v6: boolean): string {
     const a = k[src ? K_SRC : K_DST]!;
     return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
   }
-  // Output only (dump lines): one small buffer per call is fine. inet_ntop's text, as OVS prints, is RFC 5952's.
+  // Output only (dump lines): one small buffer per call is fine. OVS prints with inet_ntop (lib/packets.c
+  // ipv6_format_addr): glibc's writes RFC 5952's text, but an address whose first six words are 0 (and the seventh
+  // not) as IPv4-compatible, ::a.b.c.d, and one whose first five are 0 and sixth 0xffff as IPv4-mapped, ::ffff:a.b.c.d.
+  const w = (i: number): number => k[src ? srcWord(i) : dstWord(i)]!;
+  if (w(0) === 0 && w(1) === 0 && (w(2) === 0xffff || (w(2) === 0 && w(3) >>> 16 !== 0))) {
+    const a = w(3);
+    return `::${w(2) ? 'ffff:' : ''}${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  }
   const b = new Uint8Array(16);
   for (let i = 0; i < 4; i++) {
     const x = k[src ? srcWord(i) : dstWord(i)]!;
