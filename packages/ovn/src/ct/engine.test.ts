@@ -67,6 +67,23 @@ describe('OvsConntrack: states', () => {
     expect(r.ct.formatDump(0)).toEqual(['47,orig=(src=10.0.0.1,dst=10.96.0.10,sport=0,dport=0),reply=(src=10.96.0.10,dst=10.0.0.1,sport=0,dport=0)']);
   });
 
+  it('IPv6 addresses in the dump as OVS prints them (glibc inet_ntop: IPv4-compatible and -mapped as a.b.c.d)', () => {
+    // The texts glibc's inet_ntop gives these addresses (what dpctl/dump-conntrack prints through ipv6_format_addr).
+    const texts: [string, string][] = [
+      ['::a00:1', '::10.0.0.1'],
+      ['::ffff:a00:2', '::ffff:10.0.0.2'],
+      ['::ffff:0:0', '::ffff:0.0.0.0'],
+      ['::1:1', '::0.1.0.1'],
+      ['::1', '::1'],
+      ['::1:0:a00:1', '::1:0:a00:1'],
+      ['fd00::a00:1', 'fd00::a00:1'],
+    ];
+    const r = new Runner();
+    for (const [src] of texts) r.run(frame({ src, dst: 'fd00::1', proto: 'udp', sport: 5000, dport: 53 }), { commit: true });
+    const dump = r.ct.formatDump(0);
+    for (const [, text] of texts) expect(dump.filter((l) => l.includes(`orig=(src=${text},`) && l.includes(`dst=${text},sport=53`))).toHaveLength(1);
+  });
+
   it('zones are separate tables', () => {
     const r = new Runner();
     r.run(syn(), { zone: 1, commit: true });
