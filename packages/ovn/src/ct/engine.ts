@@ -290,7 +290,9 @@ function l4Word(frame: Uint8Array, d: DecodedFrame): number {
   const l4 = d.l4Offset;
   if (l4 < 0) return 0;
   const p = d.ipProto;
-  if (p === 6 || p === 17 || p === 132) return read32(frame, l4);
+  // TCP and UDP ports as the decoded frame holds them (kept current by the caller, as the lookups' keys take them).
+  if (p === 6 || p === 17) return ((d.srcPort << 16) | d.dstPort) >>> 0;
+  if (p === 132) return read32(frame, l4);
   return p === 1 || p === 58 ? read16(frame, l4) : 0;
 }
 
@@ -964,10 +966,11 @@ export class OvsConntrack implements ConntrackEngine {
     this.cacheState = res.state;
     const t = this.cacheTuple;
     const l3 = d.l3Offset;
+    // IPv4's addresses as the decoded frame holds them (extractKey's key takes them so): two field loads.
     if (d.l3 === L3.IPV6) for (let i = 0; i < 8; i++) t[i] = read32(frame, l3 + 8 + 4 * i);
     else {
-      t[0] = read32(frame, l3 + 12);
-      t[1] = read32(frame, l3 + 16);
+      t[0] = d.ipSrc;
+      t[1] = d.ipDst;
     }
     t[8] = l4Word(frame, d);
   }
@@ -990,7 +993,7 @@ export class OvsConntrack implements ConntrackEngine {
     const l3 = d.l3Offset;
     if (d.l3 === L3.IPV6) {
       for (let i = 0; i < 8; i++) if (t[i] !== read32(frame, l3 + 8 + 4 * i)) return false;
-    } else if (t[0] !== read32(frame, l3 + 12) || t[1] !== read32(frame, l3 + 16)) return false;
+    } else if (t[0] !== d.ipSrc >>> 0 || t[1] !== d.ipDst >>> 0) return false;
     return t[8] === l4Word(frame, d);
   }
 
