@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AddressFormatError, formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac, writeIPv4Text, writeIPv6Text } from './addresses.js';
+import { AddressFormatError, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, parseIPv4, parseIPv6, parseMac, writeIPv4Text, writeIPv6Text } from './addresses.js';
 import { internetChecksum, pseudoHeaderSumV4, verifyL4Checksum, foldSum } from './checksum.js';
 import * as A from './arbitraries.test-helpers.js';
 
@@ -31,6 +31,32 @@ describe('addresses', () => {
         expect(end6 <= 48 && (end6 === 48 || buf[end6] === 0xee)).toBe(true);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("formats IPv6 as glibc's inet_ntop (formatIPv6Ntop): IPv4-compatible and -mapped addresses dotted, the rest as formatIPv6", () => {
+    // Python's socket.inet_ntop (glibc's) gives these texts.
+    const glibc: [string, string][] = [
+      ['::a00:1', '::10.0.0.1'],
+      ['::1:1', '::0.1.0.1'],
+      ['::ffff:a00:2', '::ffff:10.0.0.2'],
+      ['::ffff:0:0', '::ffff:0.0.0.0'],
+      ['::1', '::1'],
+      ['::', '::'],
+      ['::1:0:a00:1', '::1:0:a00:1'],
+      ['0:0:0:0:0:1:0:0', '::1:0:0'],
+      ['::ffff:1:0:0', '::ffff:1:0:0'],
+      ['fd00::a00:1', 'fd00::a00:1'],
+    ];
+    for (const [addr, text] of glibc) expect({ addr, text: formatIPv6Ntop(parseIPv6(addr)) }).toEqual({ addr, text });
+    fc.assert(
+      fc.property(A.ipv6BytesArb, (v6) => {
+        const head = v6.subarray(0, 10).every((b) => b === 0);
+        const embedded = head && ((v6[10] === 0 && v6[11] === 0 && (v6[12] !== 0 || v6[13] !== 0)) || (v6[10] === 0xff && v6[11] === 0xff));
+        if (!embedded) expect(formatIPv6Ntop(v6)).toBe(formatIPv6(v6));
+        else expect(Array.from(parseIPv6(formatIPv6Ntop(v6)))).toEqual(Array.from(v6));
+      }),
+      { numRuns: 500 },
     );
   });
 

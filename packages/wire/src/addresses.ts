@@ -203,6 +203,22 @@ export function formatIPv6(buf: Uint8Array, offset = 0): string {
   return `${left}::${right}`;
 }
 
+/**
+ * Formats 16 bytes at `offset` as glibc's inet_ntop does, the text OVS prints (lib/packets.c ipv6_format_addr, e.g.
+ * in `dpctl/dump-conntrack`): {@link formatIPv6}'s, except that an address whose first six groups are 0 and the
+ * seventh not is written IPv4-compatible (`::10.0.0.1`) and one whose first five are 0 and sixth 0xffff IPv4-mapped
+ * (`::ffff:10.0.0.2`) — what inet_ntop6 does when its longest zero run is the first six or five groups.
+ */
+export function formatIPv6Ntop(buf: Uint8Array, offset = 0): string {
+  let zeros = 0;
+  while (zeros < 12 && buf[offset + zeros] === 0) zeros++;
+  const group5 = (buf[offset + 10]! << 8) | buf[offset + 11]!;
+  const group6 = (buf[offset + 12]! << 8) | buf[offset + 13]!;
+  if (zeros >= 12 && group6 !== 0) return `::${formatIPv4(readIPv4(buf, offset + 12))}`;
+  if (zeros >= 10 && group5 === 0xffff) return `::ffff:${formatIPv4(readIPv4(buf, offset + 12))}`;
+  return formatIPv6(buf, offset);
+}
+
 /** Compares 16 bytes at two places. */
 export function equalIPv6(a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number): boolean {
   for (let i = 0; i < 16; i++) if (a[aOffset + i] !== b[bOffset + i]) return false;

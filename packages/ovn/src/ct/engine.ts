@@ -13,7 +13,8 @@
  * @module
  */
 import {
-  formatIPv6,
+  formatIPv4,
+  formatIPv6Ntop,
   DecodeStatus as DecodeStatusImport,
   L3 as L3Import,
   VippathError,
@@ -2701,29 +2702,13 @@ function reverseKey(k: Uint32Array): void {
   }
 }
 
-/** The source (`src`) or destination address of the key `k` as text. */
+/** The source (`src`) or destination address of the key `k` as text, as OVS prints it (inet_ntop). */
 function addrText(k: Uint32Array, src: boolean, v6: boolean): string {
-  if (!v6) {
-    const a = k[src ? K_SRC : K_DST]!;
-    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-  }
-  // Output only (dump lines): one small buffer per call is fine. OVS prints with inet_ntop (lib/packets.c
-  // ipv6_format_addr): glibc's writes RFC 5952's text, but an address whose first six words are 0 (and the seventh
-  // not) as IPv4-compatible, ::a.b.c.d, and one whose first five are 0 and sixth 0xffff as IPv4-mapped, ::ffff:a.b.c.d.
-  const w = (i: number): number => k[src ? srcWord(i) : dstWord(i)]!;
-  if (w(0) === 0 && w(1) === 0 && (w(2) === 0xffff || (w(2) === 0 && w(3) >>> 16 !== 0))) {
-    const a = w(3);
-    return `::${w(2) ? 'ffff:' : ''}${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-  }
+  if (!v6) return formatIPv4(k[src ? K_SRC : K_DST]! >>> 0);
+  // Output only (dump lines): one small buffer per call is fine.
   const b = new Uint8Array(16);
-  for (let i = 0; i < 4; i++) {
-    const x = k[src ? srcWord(i) : dstWord(i)]!;
-    b[4 * i] = x >>> 24;
-    b[4 * i + 1] = (x >>> 16) & 255;
-    b[4 * i + 2] = (x >>> 8) & 255;
-    b[4 * i + 3] = x & 255;
-  }
-  return formatIPv6(b, 0);
+  for (let i = 0; i < 4; i++) write32(b, 4 * i, k[src ? srcWord(i) : dstWord(i)]!);
+  return formatIPv6Ntop(b, 0);
 }
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 58: 'icmpv6', 6: 'tcp', 17: 'udp', 132: 'sctp', 136: 'udplite', 33: 'dccp', 2: 'igmp' };
