@@ -40,7 +40,6 @@
  * VIPPATH_CT_REWRITE_CASES (100); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
  * reports a failing conversation unshrunk (shrinking one under load can outlast the test's time limit).
  */
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CtReason, CtState } from '@vippath/ovn';
@@ -1388,11 +1387,14 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
   // The next test gets a fresh daemon and the log tail is printed; a death during a test still fails that test
   // unless the test itself tolerates it (the conversation runs).
   beforeEach(async () => {
-    if (ovs.alive()) return;
-    console.warn(`ovs-vswitchd died after the previous test had passed; log tail:\n${ovs.logTail()}\nstarting a fresh one`);
+    if (!ovs.alive()) await replaceDeadOvs('after the previous test had passed');
+  });
+  /** A fresh ovs-vswitchd in place of the dead one, its log's end printed (`when`: what it died during). */
+  const replaceDeadOvs = async (when: string): Promise<void> => {
+    console.warn(`ovs-vswitchd died ${when}; log tail:\n${ovs.logTail()}\nstarting a fresh one`);
     ovs.stop();
     ovs = await startOvs();
-  });
+  };
   afterAll(() => ovs?.stop());
 
   it('zone limits: commits beyond a zone limit are refused (new, no entry), as dpctl/ct-set-limits', async () => {
@@ -1488,7 +1490,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
       m.saw(step, f);
       console.log(`in_port ${port}\n  ovs:    ${(got.get(OUT) ?? []).join(' ')}\n  engine: ${hex(f)}\n  engine table: ${JSON.stringify(r.ct.connections(r.now))}`);
     }
-    console.log(`vswitchd log tail:\n${readFileSync(`${ovs.dir}/ovs-vswitchd.log`, 'utf8').split('\n').slice(-15).join('\n')}`);
+    console.log(`vswitchd log tail:\n${ovs.logTail(15)}`);
     console.log(`ovs dump:\n${ovs.appctl('dpctl/dump-conntrack', '-m', '-s')}\nengine dump:\n${r.ct.formatDump(r.now, { stats: true }).join('\n')}`);
   });
 
@@ -1525,9 +1527,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     // see the comment at the cut below, is the likely cause); its log tail is printed and a fresh one started.
     const restartAfterCrash = async (conv: Conv): Promise<void> => {
       crashes++;
-      console.warn(`ovs-vswitchd died during ${JSON.stringify(conv)}; log tail:\n${ovs.logTail()}`);
-      ovs.stop();
-      ovs = await startOvs();
+      await replaceDeadOvs(`during ${JSON.stringify(conv)}`);
     };
     // Which ct_state values the comparison covered (printed, so a run that never reaches rel/inv/nat shows it).
     const seen = new Map<number, number>();
@@ -1885,8 +1885,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     // differing from the field), a TTL and TOS set.
     const x = { icmpType: 0, icmpCode: 0, v6hi: 0, sctp: 0, back: 0, ttl: 0 };
     const seen = new Map<number, number>();
-    const canon = (a: string): string => (a.includes(':') ? long6(a) : a);
-    const key = (t: { src: string; dst: string; sport: number; dport: number }): string => `${canon(t.src)}|${canon(t.dst)}|${t.sport}|${t.dport}`;
+    const key = (t: RwTuple): string => `${long6or4(t.src)}|${long6or4(t.dst)}|${t.sport}|${t.dport}`;
     await fc.assert(
       fc.asyncProperty(rewriteConvArb, async (conv) => {
         if (process.env.VIPPATH_CT_TRACE) console.log(JSON.stringify(conv));
@@ -1895,9 +1894,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
         } catch (e) {
           if (ovs.alive()) throw e;
           n.crashes++;
-          console.warn(`ovs-vswitchd died during ${JSON.stringify(conv)}; log tail:\n${ovs.logTail()}`);
-          ovs.stop();
-          ovs = await startOvs();
+          await replaceDeadOvs(`during ${JSON.stringify(conv)}`);
         }
       }),
       { numRuns: REWRITE_CASES, seed: SEED, verbose: 1, endOnFailure: process.env.VIPPATH_CT_SHRINK === '0' },

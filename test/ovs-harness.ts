@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopByPidfiles } from './oracle-process.js';
+import { processRunning, stopByPidfiles } from './oracle-process.js';
 import { readCaptureSync } from '@vippath/pcap';
 
 export const LOCAL = 0xfffe;
@@ -213,11 +213,10 @@ export class OvsOracle {
     stopByPidfiles(this.dir, ['ovs-vswitchd.pid', 'ovsdb-server.pid']);
   }
 
-  /** Whether ovs-vswitchd still runs (a daemon that died may linger as a zombie nobody reaps: signal 0 would reach it). */
+  /** Whether ovs-vswitchd still runs. */
   alive(): boolean {
     try {
-      const pid = Number(readFileSync(join(this.dir, 'ovs-vswitchd.pid'), 'utf8').trim());
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+      return processRunning(Number(readFileSync(join(this.dir, 'ovs-vswitchd.pid'), 'utf8').trim()));
     } catch {
       return false;
     }

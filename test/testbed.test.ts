@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from '@vippath/pcap';
 import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
 import type { Difference, StepResult } from '../packages/vippath/src/testbed/index.js';
+import { processRunning } from './oracle-process.js';
 import { conversation6Arb, conversationArb, differenceLines, openTestbed, play, reopenedNatTuple, unavailable, withTestbed, type Conversation, type Conversation6, type OpenTestbed, type Scenario, DEFAULT_SCENARIO as DEFAULT, DUAL_STACK, SESSION_AFFINITY, TWO_SERVICES, UDP_SERVICE } from './testbed/harness.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -186,13 +187,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     })).rejects.toThrow('the test body failed');
     // ovsdb-server ×2, ovn-northd, the switch's ovsdb-server + vswitchd, the node's ovsdb-server, vswitchd, ovn-controller.
     expect(pids).toHaveLength(8);
-    const alive = pids.filter((p) => {
-      try {
-        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    });
+    const alive = pids.filter(processRunning);
     expect(alive).toEqual([]);
   });
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { clusterFrom, loadManifests, SimulatedCluster, withDefaults, type ClusterSpec, type K8sObject } from '@vippath/cluster';
 import { buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatMac, L3, parseIPv6 } from '@vippath/wire';
+import { processRunning } from '../oracle-process.js';
 import { Differential, Testbed, testbedUnavailable, type Observe, type StepResult, type TestbedProfile } from '../../packages/vippath/src/testbed/index.js';
 
 export const unavailable = testbedUnavailable();
@@ -148,14 +149,7 @@ export async function openTestbed(scenario: Scenario, observe: Observe = 'taps')
   const close = async (): Promise<void> => {
     const pids = bed.running();
     await bed.stop();
-    const left = pids.filter((p) => {
-      try {
-        process.kill(p, 0);
-        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    });
+    const left = pids.filter(processRunning);
     if (left.length) throw new Error(`testbed daemons still running after stop: ${left.join(', ')}`);
   };
   try {

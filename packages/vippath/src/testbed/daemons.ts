@@ -63,7 +63,8 @@ function hook(): void {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` runs (not a zombie). Exported for the tests' oracles (not in the package's index). */
+export function processAlive(pid: number): boolean {
   try {
     // A zombie still answers signal 0; its state in /proc says it is gone.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -149,8 +150,8 @@ export class Daemons {
       }
     }
     const until = Date.now() + 3000;
-    while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    for (const pid of pids.filter(alive)) {
+    while (pids.some(processAlive) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const pid of pids.filter(processAlive)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -162,6 +163,6 @@ export class Daemons {
 
   /** The pids still running (for tests that check nothing is left behind). */
   running(): number[] {
-    return this.pids().filter(alive);
+    return this.pids().filter(processAlive);
   }
 }
