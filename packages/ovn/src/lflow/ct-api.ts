@@ -229,9 +229,9 @@ export interface HintedConntrackEngine extends ConntrackEngine {
   /**
    * {@link ConntrackEngine.execute} with the hint (`node`, `gen`, `epoch`: an earlier call's
    * {@link HintedConntrackEngine.foundNode | foundNode}, {@link HintedConntrackEngine.foundGen | foundGen},
-   * {@link HintedConntrackEngine.epoch | epoch}: the parameter of that name would shadow a bare link). One difference in the outcome: a call whose first lookup found the hint's
-   * node itself (after it, `foundNode === node`, `foundGen === gen`, `epoch` unchanged) may leave the original
-   * tuple — `hasOriginal`, `originalIpv6`, `originalSrc`, `originalDst`, `originalProto`, `originalSrcPort`,
+   * {@link HintedConntrackEngine.epoch | epoch}; a bare link would name the parameter). One difference in the
+   * outcome: a call whose first lookup found the hint's node itself (after it, `foundNode === node`,
+   * `foundGen === gen`, `epoch` unchanged) may leave the original tuple — `hasOriginal`, `originalIpv6`, `originalSrc`, `originalDst`, `originalProto`, `originalSrcPort`,
    * `originalDstPort` — as the result held it on entry, and then sets `tupleWritten` false (every call that finds
    * or makes a connection otherwise sets it true). The tuple execute would have written is that node's connection's
    * original tuple, which never changes while the slot's generation does not: the one the call that gave the hint
