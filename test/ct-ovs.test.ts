@@ -14,7 +14,8 @@
  * range (rangeConvArb) the range's search and exhaustion, up to which free port OVS's randomly seeded hash picks.
  * IP fragments (fragConvArb) OVS reassembles and the engine does not: there the test pins the difference. A
  * rewrite between two ct() of one zone (rewriteConvArb): whether the second answers from the connection the first
- * remembered or looks the rewritten packet up.
+ * remembered or looks the rewritten packet up; the same with a first ct() with NAT (natFirstConvArb), after which
+ * OVS remembers none.
  * OVS copies the packet's ct_state and ct_mark into its Ethernet source and outputs it: the bytes out (NAT rewrites,
  * checksums, state, mark) must be identical, and at the end of each conversation `dpctl/dump-conntrack -s` must
  * list the same connections with the same timeouts.
@@ -37,8 +38,9 @@
  * Cases: VIPPATH_CT_CASES (default 100 conversations), VIPPATH_CT_EST_CASES (25), VIPPATH_CT_WRAP_CASES (25),
  * VIPPATH_CT_COLLIDE_CASES (40), VIPPATH_CT_EXPIRY_CASES (40), VIPPATH_CT_WORD_CASES (40),
  * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (20), VIPPATH_CT_FRAG_CASES (30), VIPPATH_CT_RANGE_CASES (20),
- * VIPPATH_CT_REWRITE_CASES (100); seed printed, VIPPATH_CT_SEED replays (`random` explores); VIPPATH_CT_SHRINK=0
- * reports a failing conversation unshrunk (shrinking one under load can outlast the test's time limit).
+ * VIPPATH_CT_REWRITE_CASES (100), VIPPATH_CT_NATFIRST_CASES (50); seed printed, VIPPATH_CT_SEED replays (`random`
+ * explores); VIPPATH_CT_SHRINK=0 reports a failing conversation unshrunk (shrinking one under load can outlast the
+ * test's time limit).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -760,15 +762,15 @@ const fragConvArb = fc.record({
  * packet_set_ipv6_addr, packet_set_tcp_port, packet_set_udp_port, packet_set_sctp_port, packet_set_icmp, reached
  * from lib/odp-execute.c odp_set_ipv4 / odp_set_ipv6 / odp_set_tcp / odp_set_udp for OpenFlow's mod_nw_* / mod_tp_*
  * / set_field / move), and so does ct_clear (lib/conntrack.c conntrack_clear); an Ethernet address set does not
- * (odp_eth_set_addrs), nor a TTL or TOS set (odp_set_ipv4). The pipeline here: `ct(zone=5[,commit],table=10)`, a
- * rewrite (none, nw_src, nw_dst, tp_src, tp_dst, an Ethernet address, ct_clear), `ct(zone=5[,commit][,nat…],table=1)`
- * (plain, commit, nat, commit+DNAT to B:8080, commit+SNAT to S). The packet selects each of the three in its
- * Ethernet source (bytes 1–3; bytes 4–5 are where table 1 writes ct_state and ct_mark, so byte 4 also selects the
- * IPv6 word a `v6hi_*` rewrite writes) and carries the rewrite's value in its Ethernet destination — the port (ICMP:
- * type, code) in bytes 0–1, the address in bytes 2–5 — which the flows move into the field (an IPv6 address's low 32
- * bits: the conversations' IPv6 addresses are fd00::/96 with the IPv4 ones as their low word), so one table of flows
- * serves every value the generator draws: addresses and ports of the conversation's connections (the rewritten packet
- * then often is another connection's, or the reverse of one), or others.
+ * (odp_eth_set_addrs), nor a TTL or TOS set (odp_set_ipv4). The pipeline here: `ct(zone=5[,commit],table=10)` (or with
+ * NAT: FIRSTS, natFirstConvArb), a rewrite (none, nw_src, nw_dst, tp_src, tp_dst, an Ethernet address, ct_clear),
+ * `ct(zone=5[,commit][,nat…],table=1)` (plain, commit, nat, commit+DNAT to B:8080, commit+SNAT to S). The packet
+ * selects each of the three in its Ethernet source (bytes 1–3; bytes 4–5 are where table 1 writes ct_state and ct_mark,
+ * so byte 4 also selects the IPv6 word a `v6hi_*` rewrite writes) and carries the rewrite's value in its Ethernet
+ * destination — the port (ICMP: type, code) in bytes 0–1, the address in bytes 2–5 — which the flows move into the
+ * field (an IPv6 address's low 32 bits: the conversations' IPv6 addresses are fd00::/96 with the IPv4 ones as their low
+ * word), so one table of flows serves every value the generator draws: addresses and ports of the conversation's
+ * connections (the rewritten packet then often is another connection's, or the reverse of one), or others.
  * The corners past the 5-tuple: `icmp_type` / `icmp_code` (move into NXM_OF_ICMP_TYPE/CODE or NXM_NX_ICMPV6_TYPE/
  * CODE: xlate commits it as a set(icmp) or set(icmpv6) action (lib/odp-util.c commit_set_icmp_action, which makes
  * the datapath flow slow-path; each packet still runs packet_set_icmp); an echo whose type turns into another echo
@@ -796,6 +798,12 @@ const REWRITES = ['none', 'nw_src', 'nw_dst', 'tp_src', 'tp_dst', 'eth', 'ct_cle
 type Rewrite = (typeof REWRITES)[number];
 const SECONDS = ['plain', 'commit', 'nat', 'dnat', 'snat'] as const;
 type Second = (typeof SECONDS)[number];
+/**
+ * The first ct(): plain or commit, or with NAT (natFirstConvArb) — ct(nat) applying a connection's NAT (OpenFlow
+ * refuses NAT with a range without commit), DNAT to B:8080 or to B alone, SNAT to S or to S:20000.
+ */
+const FIRSTS = ['plain', 'commit', 'nat', 'dnat', 'dnatA', 'snat', 'snatP'] as const;
+type First = (typeof FIRSTS)[number];
 /** The Ethernet destination the `eth` rewrite writes. */
 const RW_ETH = [0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f];
 /** The TTL (IPv6: hop limit) and TOS (IPv6: traffic class DSCP bits) the `ttl` rewrite writes. */
@@ -834,7 +842,17 @@ function rewriteFlows(fam: 4 | 6): string[] {
   // IPv6 only (an IPv4 packet meets the priority-1 flow): word w of the address, from the top, is bytes 2–5.
   const v6hi = (r: 'v6hi_src' | 'v6hi_dst'): string[] =>
     fam === 4 ? [] : [0, 1, 2].map((w) => `${m},${sel(2, k(r), 4, w)},actions=move:NXM_OF_ETH_DST[0..31]->NXM_NX_IPV6_${r === 'v6hi_src' ? 'SRC' : 'DST'}[${96 - 32 * w}..${127 - 32 * w}],resubmit(,11)`);
-  const lines = [`table=0,${m},in_port=${RW_PORT},${sel(1, 0)},actions=ct(zone=5,table=10)`, `table=0,${m},in_port=${RW_PORT},${sel(1, 1)},actions=ct(commit,zone=5,table=10)`];
+  const bA = fam === 4 ? B : `[${B}]`;
+  const firsts: Record<First, string> = {
+    plain: 'ct(zone=5,table=10)',
+    commit: 'ct(commit,zone=5,table=10)',
+    nat: 'ct(zone=5,nat,table=10)',
+    dnat: `ct(commit,zone=5,nat(dst=${b}),table=10)`,
+    dnatA: `ct(commit,zone=5,nat(dst=${bA}),table=10)`,
+    snat: `ct(commit,zone=5,nat(src=${s}),table=10)`,
+    snatP: `ct(commit,zone=5,nat(src=${s}:20000),table=10)`,
+  };
+  const lines = FIRSTS.map((x, k) => `table=0,${m},in_port=${RW_PORT},${sel(1, k)},actions=${firsts[x]}`);
   const rewrite: Record<Rewrite, string[]> = {
     none: [`${m},${sel(2, 0)},actions=resubmit(,11)`],
     nw_src: [`${m},${sel(2, 1)},actions=move:NXM_OF_ETH_DST[0..31]->${addrField(true)},resubmit(,11)`],
@@ -871,21 +889,35 @@ function rewriteFlows(fam: 4 | 6): string[] {
 /**
  * The rewrite pipeline on the engine, as a caller drives it: the first call, the rewrite through wire's edit functions
  * (each only when it changes the field: OVS's translation emits no set action for a field left as it was) or the
- * caller's ct_clear, the second call. `at(k)` runs before call k (the hinted runner's hint sites).
+ * caller's ct_clear, the second call. `at(k)` runs before call k (the hinted runner's hint sites), `at('rewrite')`
+ * between the first call and the rewrite.
  */
-function runRewrite(r: Runner, f: Uint8Array, s: RwStep, fam: 4 | 6, at?: (k: 1 | 2) => void): void {
+function runRewrite(r: Runner, f: Uint8Array, s: RwStep, fam: 4 | 6, at?: (k: 1 | 'rewrite' | 2) => void): void {
   const B = rwAddr(fam, RW4.B);
   const S = rwAddr(fam, RW4.S);
+  const b = fam === 4 ? `${B}:8080` : `[${B}]:8080`;
+  const bA = fam === 4 ? B : `[${B}]`;
+  const sA = fam === 4 ? S : `[${S}]`;
+  const first: Record<First, CtCall> = {
+    plain: { zone: 5 },
+    commit: { zone: 5, commit: true },
+    nat: { zone: 5, nat: 'apply' },
+    dnat: { zone: 5, commit: true, dnat: b },
+    dnatA: { zone: 5, commit: true, dnat: bA },
+    snat: { zone: 5, commit: true, snat: sA },
+    snatP: { zone: 5, commit: true, snat: `${sA}:20000` },
+  };
   const second: Record<Second, CtCall> = {
     plain: { zone: 5 },
     commit: { zone: 5, commit: true },
     nat: { zone: 5, nat: 'apply' },
-    dnat: { zone: 5, commit: true, dnat: fam === 4 ? `${B}:8080` : `[${B}]:8080` },
-    snat: { zone: 5, commit: true, snat: fam === 4 ? S : `[${S}]` },
+    dnat: { zone: 5, commit: true, dnat: b },
+    snat: { zone: 5, commit: true, snat: sA },
   };
   r.res.reset();
   at?.(1);
-  r.call(f, { zone: 5, commit: s.first === 'commit' });
+  r.call(f, first[s.first]);
+  at?.('rewrite');
   const d = r.d;
   r.decoder.decode(f, d);
   const value = read32(f, 2);
@@ -1025,70 +1057,115 @@ function setTtlTos(f: Uint8Array, d: DecodedFrame, fam: 4 | 6): void {
 }
 
 /**
- * A packet of connection `conn` in direction `dir` through the pipeline: first ct with or without commit, the rewrite
- * and its value (an address, a port: mostly the conversation's), the second ct.
+ * A packet of connection `conn` in direction `dir` through the pipeline: the first ct as `first` draws (FIRSTS), the
+ * rewrite and its value (an address, a port: mostly the conversation's), the second ct.
  */
-const rwStepArb = fc.record({
-  conn: fc.integer({ min: 0, max: 2 }),
-  // fwd: the connection's original direction; rep: the reply to its translated tuple; revV: the reply untranslated.
-  dir: fc.constantFrom(...w<'fwd' | 'rep' | 'revV'>([['fwd', 5], ['rep', 4], ['revV', 1]])),
-  first: fc.constantFrom(...w<'plain' | 'commit'>([['plain', 4], ['commit', 1]])),
-  rewrite: fc.constantFrom(
-    ...w<Rewrite>([['none', 2], ['nw_src', 3], ['nw_dst', 3], ['tp_src', 2], ['tp_dst', 3], ['eth', 1], ['ct_clear', 1], ['icmp_type', 3], ['icmp_code', 2], ['v6hi_src', 2], ['v6hi_dst', 2], ['back', 2], ['ttl', 2]]),
-  ),
-  // icmp_type / icmp_code: the type (an echo's own, the other echo type, a timestamp, an error) and the code.
-  icmp: fc.record({ type: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<'req' | 'rep' | 'ts' | 'err'>('req', 'rep', 'rep', 'ts', 'err') }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }), code: fc.constantFrom(0, 1, 1, 255) }),
-  // v6hi_*: the word (0 the top) and its value (0 and 0xfd000000 are the words of fd00::/96: unchanged, or moved).
-  word: fc.integer({ min: 0, max: 2 }),
-  hi: fc.constantFrom(0, 0xfd000000, 1, 0x20010db8),
-  second: fc.constantFrom(...w<Second>([['plain', 2], ['commit', 2], ['nat', 4], ['dnat', 2], ['snat', 1]])),
-  addr: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<RwName>(...RW_NAMES) }, { weight: 1, arbitrary: fc.integer({ min: 0x0a000001, max: 0x0affffff }) }),
-  port: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<'c0' | 'c1' | 80 | 443 | 8080>('c0', 'c1', 80, 443, 8080) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }) }),
-  // A TCP_FLAGS index without FIN or RST (a reopened NAT connection meets OVS 3.1.0's UN_NAT bug: see the cut in compare).
-  flags: fc.constantFrom(...w([[2, 6], [3, 4], [0, 1], [1, 1], [9, 1]])),
-  // ≥ 0: the rewrite turns the packet into another connection's (RwMaterializer.aimed), where one field differs.
-  aim: fc.oneof({ weight: 2, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
-});
-type RwStep = (typeof rwStepArb extends fc.Arbitrary<infer T> ? T : never) & { open?: boolean };
+const rwStepArbOf = (first: fc.Arbitrary<First>) =>
+  fc.record({
+    conn: fc.integer({ min: 0, max: 2 }),
+    // fwd: the connection's original direction; rep: the reply to its translated tuple; revV: the reply untranslated.
+    dir: fc.constantFrom(...w<'fwd' | 'rep' | 'revV'>([['fwd', 5], ['rep', 4], ['revV', 1]])),
+    first,
+    rewrite: fc.constantFrom(
+      ...w<Rewrite>([['none', 2], ['nw_src', 3], ['nw_dst', 3], ['tp_src', 2], ['tp_dst', 3], ['eth', 1], ['ct_clear', 1], ['icmp_type', 3], ['icmp_code', 2], ['v6hi_src', 2], ['v6hi_dst', 2], ['back', 2], ['ttl', 2]]),
+    ),
+    // icmp_type / icmp_code: the type (an echo's own, the other echo type, a timestamp, an error) and the code.
+    icmp: fc.record({ type: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<'req' | 'rep' | 'ts' | 'err'>('req', 'rep', 'rep', 'ts', 'err') }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }), code: fc.constantFrom(0, 1, 1, 255) }),
+    // v6hi_*: the word (0 the top) and its value (0 and 0xfd000000 are the words of fd00::/96: unchanged, or moved).
+    word: fc.integer({ min: 0, max: 2 }),
+    hi: fc.constantFrom(0, 0xfd000000, 1, 0x20010db8),
+    second: fc.constantFrom(...w<Second>([['plain', 2], ['commit', 2], ['nat', 4], ['dnat', 2], ['snat', 1]])),
+    addr: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<RwName>(...RW_NAMES) }, { weight: 1, arbitrary: fc.integer({ min: 0x0a000001, max: 0x0affffff }) }),
+    port: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<'c0' | 'c1' | 80 | 443 | 8080>('c0', 'c1', 80, 443, 8080) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 65535 }) }),
+    // A TCP_FLAGS index without FIN or RST (a reopened NAT connection meets OVS 3.1.0's UN_NAT bug: see the cut in compare).
+    flags: fc.constantFrom(...w([[2, 6], [3, 4], [0, 1], [1, 1], [9, 1]])),
+    // ≥ 0: the rewrite turns the packet into another connection's (RwMaterializer.aimed), where one field differs.
+    aim: fc.oneof({ weight: 2, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
+  });
+type RwStep = (typeof rwStepArbOf extends (...a: never[]) => fc.Arbitrary<infer T> ? T : never) & { open?: boolean };
 /**
- * One to three connections: C:base → V:80, and up to two more that differ from it in one field (the client, its
- * port, the VIP, the VIP's port), each opened by DNAT, a plain commit or SNAT — so that one rewrite makes a packet of
- * one the packet of another, or the reply to another.
+ * How a connection is opened: its first packet's first ct(), the rewrite (one that leaves the tuple), the second ct()
+ * and (TCP) the TCP_FLAGS index of the segment, SYN unless given.
  */
-const rwConnArb = fc.record({
-  field: fc.constantFrom<'client' | 'off' | 'vip' | 'vport'>('client', 'off', 'vip', 'vport'),
-  open: fc.constantFrom<Second>('dnat', 'dnat', 'commit', 'snat'),
-});
+interface RwOpener {
+  first: First;
+  rewrite: Rewrite;
+  second: Second;
+  flags?: number;
+}
+/** An opener by the second ct(): DNAT, a plain commit or SNAT after a plain first. */
+const rwOpenSecondArb = fc.constantFrom<Second>('dnat', 'dnat', 'commit', 'snat').map((second): RwOpener => ({ first: 'plain', rewrite: 'none', second }));
 interface RwConn {
   client: RwName;
   off: number;
   vip: RwName;
   vport: number;
-  open: Second;
+  open: RwOpener;
 }
-const rewriteConvArb = fc
-  .record({
-    fam: fc.constantFrom<4 | 6>(4, 4, 6),
-    proto: fc.constantFrom<'tcp' | 'udp' | 'icmp' | 'sctp'>('udp', 'udp', 'tcp', 'tcp', 'icmp', 'icmp', 'sctp'),
-    base: fc.constantFrom(40000, 40000, 1000),
-    open: fc.constantFrom<Second>('dnat', 'dnat', 'commit', 'snat'),
-    others: fc.array(rwConnArb, { maxLength: 2 }),
-    steps: fc.array(rwStepArb, { minLength: 2, maxLength: 12 }),
-  })
-  .map(({ fam, proto, base, open, others, steps }) => {
-    const first: RwConn = { client: 'C', off: 0, vip: 'V', vport: 80, open };
-    const changed: Record<'client' | 'off' | 'vip' | 'vport', Partial<RwConn>> = { client: { client: 'C2' }, off: { off: 1 }, vip: { vip: 'V2' }, vport: { vport: 443 } };
-    const all = [first, ...others.map((o) => ({ ...first, ...changed[o.field], open: o.open }))];
-    const cs = all.filter((c, i) => all.findIndex((x) => x.client === c.client && x.off === c.off && x.vip === c.vip && x.vport === c.vport) === i);
-    const plain: Omit<RwStep, 'conn' | 'dir' | 'flags' | 'second'> = { first: 'plain', rewrite: 'none', addr: 'C', port: 80, aim: -1, icmp: { type: 'req', code: 0 }, word: 0, hi: 0 };
-    // Each connection opened (TCP: its handshake), then the generated steps.
-    const opening: RwStep[] = cs.flatMap((c, k): RwStep[] => [
-      { ...plain, conn: k, dir: 'fwd', flags: 0, second: c.open, open: true },
-      ...(proto === 'tcp' ? [{ ...plain, conn: k, dir: 'rep' as const, flags: 1, second: 'plain' as const }, { ...plain, conn: k, dir: 'fwd' as const, flags: 2, second: 'plain' as const }] : []),
-    ]);
-    return { fam, proto, base, conns: cs, steps: [...opening, ...steps.map((st) => ({ ...st, conn: st.conn % cs.length }))] };
+/**
+ * One to three connections: C:base → V:80, and up to two more that differ from it in one field (the client, its
+ * port, the VIP, the VIP's port), each opened as `opener` draws — so that one rewrite makes a packet of one the packet
+ * of another, or the reply to another — then the steps `step` draws.
+ */
+function rwConvArbOf(step: fc.Arbitrary<RwStep>, opener: fc.Arbitrary<RwOpener>) {
+  const connArb = fc.record({
+    field: fc.constantFrom<'client' | 'off' | 'vip' | 'vport'>('client', 'off', 'vip', 'vport'),
+    open: opener,
   });
+  return fc
+    .record({
+      fam: fc.constantFrom<4 | 6>(4, 4, 6),
+      proto: fc.constantFrom<'tcp' | 'udp' | 'icmp' | 'sctp'>('udp', 'udp', 'tcp', 'tcp', 'icmp', 'icmp', 'sctp'),
+      base: fc.constantFrom(40000, 40000, 1000),
+      open: opener,
+      others: fc.array(connArb, { maxLength: 2 }),
+      steps: fc.array(step, { minLength: 2, maxLength: 12 }),
+    })
+    .map(({ fam, proto, base, open, others, steps }) => {
+      const first: RwConn = { client: 'C', off: 0, vip: 'V', vport: 80, open };
+      const changed: Record<'client' | 'off' | 'vip' | 'vport', Partial<RwConn>> = { client: { client: 'C2' }, off: { off: 1 }, vip: { vip: 'V2' }, vport: { vport: 443 } };
+      const all = [first, ...others.map((o) => ({ ...first, ...changed[o.field], open: o.open }))];
+      const cs = all.filter((c, i) => all.findIndex((x) => x.client === c.client && x.off === c.off && x.vip === c.vip && x.vport === c.vport) === i);
+      const plain: Omit<RwStep, 'conn' | 'dir' | 'flags' | 'second'> = { first: 'plain', rewrite: 'none', addr: 'C', port: 80, aim: -1, icmp: { type: 'req', code: 0 }, word: 0, hi: 0 };
+      // Each connection opened (TCP: its handshake), then the generated steps.
+      const opening: RwStep[] = cs.flatMap((c, k): RwStep[] => [
+        { ...plain, ...c.open, conn: k, dir: 'fwd', flags: c.open.flags ?? 0, open: true },
+        ...(proto === 'tcp' ? [{ ...plain, conn: k, dir: 'rep' as const, flags: 1, second: 'plain' as const }, { ...plain, conn: k, dir: 'fwd' as const, flags: 2, second: 'plain' as const }] : []),
+      ]);
+      return { fam, proto, base, conns: cs, steps: [...opening, ...steps.map((st) => ({ ...st, conn: st.conn % cs.length }))] };
+    });
+}
+const rewriteConvArb = rwConvArbOf(rwStepArbOf(fc.constantFrom(...w<First>([['plain', 4], ['commit', 1]]))), rwOpenSecondArb);
 type RwConv = typeof rewriteConvArb extends fc.Arbitrary<infer T> ? T : never;
+/**
+ * The rewrite conversations with a first ct() with NAT (natFirstConvArb): after one, OVS 3.1 remembers no connection on
+ * the packet — process_one ends in set_cached_conn (lib/conntrack.c v3.1.0 line 1212), which sets `pkt->md.conn` only
+ * without a NAT action (`nat_action_info` NULL) and clears it otherwise, whether or not the connection has NAT or the
+ * packet was translated, and process_one_fast (1226) clears it after a NAT action too — so the second ct() in the zone
+ * always looks the packet up (process_one: a translated packet by its reverse key, initial_conn_lookup 1252), rewritten
+ * or not. Where that shows: a TCP connection the first ct() commits from a segment without SYN (tcp_new_conn: peers
+ * SYN_SENT and CLOSED) is +new after it; the second ct()'s lookup runs the tracker on the segment again
+ * (tcp_conn_update), which finds it valid: +est, where an answer from a remembered connection stays +new. Five steps in
+ * seven draw the first ct() with NAT (FIRSTS); two connections in three are opened by it (DNAT or SNAT, with a port or
+ * without, the tuple left by the rewrite, any second ct(); TCP: half of them by an ACK, picked up mid-stream).
+ */
+const NATFIRST_CASES = Number(process.env.VIPPATH_CT_NATFIRST_CASES ?? 50);
+const natFirstConvArb = rwConvArbOf(
+  rwStepArbOf(fc.constantFrom(...w<First>([['plain', 3], ['commit', 1], ['nat', 3], ['dnat', 2], ['dnatA', 1], ['snat', 2], ['snatP', 1]]))),
+  fc.oneof(
+    { weight: 1, arbitrary: rwOpenSecondArb },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        first: fc.constantFrom<First>('dnat', 'dnat', 'dnatA', 'snat', 'snatP'),
+        rewrite: fc.constantFrom<Rewrite>('none', 'none', 'eth', 'ttl'),
+        second: fc.constantFrom(...SECONDS),
+        // SYN, or ACK: a TCP connection picked up mid-stream.
+        flags: fc.constantFrom(0, 2),
+      }),
+    },
+  ),
+);
 
 interface RwTuple {
   src: string;
@@ -1157,7 +1234,7 @@ class RwMaterializer {
     const icmp = s.rewrite === 'icmp_type' || s.rewrite === 'icmp_code' || (s.rewrite === 'back' && c.proto === 'icmp');
     write16(f, 0, icmp ? ((typeof s.icmp.type === 'number' ? s.icmp.type : types[s.icmp.type]) << 8) | s.icmp.code : port);
     write32(f, 2, s.rewrite === 'v6hi_src' || s.rewrite === 'v6hi_dst' ? s.hi : typeof s.addr === 'number' ? s.addr : RW4[s.addr]);
-    f.set([0x02, s.first === 'commit' ? 1 : 0, REWRITES.indexOf(s.rewrite), SECONDS.indexOf(s.second), s.word, 0], 6);
+    f.set([0x02, FIRSTS.indexOf(s.first), REWRITES.indexOf(s.rewrite), SECONDS.indexOf(s.second), s.word, 0], 6);
     return { frame: f, step: s };
   }
 
@@ -1871,41 +1948,127 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     console.log(`conntrack vs OVS (options and extension headers): ${[...carried].map(([k, n]) => `${k}: ${n}`).join(', ')}`);
     expect(fast).toBeGreaterThan(0);
   }, Math.max(120_000, EXT_CASES * 5_000));
+  /** Tallies over a rewrite test's conversations. */
+  interface RwTally {
+    packets: number;
+    /** Conversations cut at a force-expired NAT connection (see rwConversation). */
+    cut: number;
+    crashes: number;
+    /** ct_state after the second ct(), by value. */
+    seen: Map<number, number>;
+  }
+  /**
+   * What a rewrite test counts of one step on the plain engine, before its second ct(): `r` holds the first call's
+   * result (ct_clear: cleared), `mid` the packet as the first call left it (before the rewrite) and its ct_state, `f`
+   * the packet after the rewrite.
+   */
+  type RwCount = (r: Runner, conv: RwConv, step: RwStep, mid: { pre: Uint8Array; state: number }, f: Uint8Array) => void;
+  const rwKey = (t: RwTuple): string => `${long6or4(t.src)}|${long6or4(t.dst)}|${t.sport}|${t.dport}`;
+  const rwStates = (seen: Map<number, number>): string => {
+    const names = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'];
+    return [...seen]
+      .sort((x, y) => y[1] - x[1])
+      .map(([st, k]) => `${names.filter((_, i) => st & (1 << i)).join('|') || 'none'}: ${k}`)
+      .join(', ');
+  };
+
+  /** `cases` conversations of `arb` through OVS and the engine (plain and hinted), each step told to `count`. */
+  async function rwProperty(title: string, arb: fc.Arbitrary<RwConv>, cases: number, count: RwCount): Promise<RwTally> {
+    console.log(`conntrack vs OVS (${title}): seed ${SEED}, ${cases} conversations (VIPPATH_CT_SEED=${SEED} replays)`);
+    const tally: RwTally = { packets: 0, cut: 0, crashes: 0, seen: new Map() };
+    await fc.assert(
+      fc.asyncProperty(arb, async (conv) => {
+        if (process.env.VIPPATH_CT_TRACE) console.log(JSON.stringify(conv));
+        try {
+          await rwConversation(conv, tally, count);
+        } catch (e) {
+          if (ovs.alive()) throw e;
+          tally.crashes++;
+          await replaceDeadOvs(`during ${JSON.stringify(conv)}`);
+        }
+      }),
+      { numRuns: cases, seed: SEED, verbose: 1, endOnFailure: process.env.VIPPATH_CT_SHRINK === '0' },
+    );
+    return tally;
+  }
+
+  async function rwConversation(conv: RwConv, tally: RwTally, count: RwCount): Promise<void> {
+    ovs.appctl('dpctl/flush-conntrack');
+    const r = new Runner();
+    const h = new HintedRunner();
+    const m = new RwMaterializer(conv);
+    for (const [i, drawn] of conv.steps.entries()) {
+      const { frame: f, step } = m.frame(drawn);
+      const sent = f.slice();
+      const fh = f.slice();
+      // Each call's hint is its own site's (the executor's walk keeps one per ct step).
+      runRewrite(h, fh, step, conv.fam, (k) => {
+        if (k !== 'rewrite') h.begin(`${step.dir}#${step.conn}/${k}`);
+      });
+      const natBefore = r.ct.connections(r.now).filter((c) => c.nat).map((c) => c.slot);
+      const forcedBefore = r.ct.counters[CtReason.FORCE_EXPIRED]!;
+      const mid = { pre: f, state: 0 };
+      runRewrite(r, f, step, conv.fam, (k) => {
+        if (k === 'rewrite') {
+          mid.pre = f.slice();
+          mid.state = r.res.state;
+        } else if (k === 2) count(r, conv, step, mid, f);
+      });
+      const alive = new Set(r.ct.connections(r.now).map((c) => c.slot));
+      if (r.ct.counters[CtReason.FORCE_EXPIRED]! > forcedBefore && natBefore.some((slot) => !alive.has(slot))) {
+        // OVS 3.1.0's UN_NAT entry outliving its connection (see the cut in compare): not compared past here.
+        tally.cut++;
+        return;
+      }
+      const got = (await ovs.send(RW_PORT, sent, { port: OUT, count: 1 })).get(OUT) ?? [];
+      tally.packets++;
+      tally.seen.set(f[11]!, (tally.seen.get(f[11]!) ?? 0) + 1);
+      expect({ i, step, out: got }).toEqual({ i, step, out: [hex(f)] });
+      expect({ i, step, hinted: got }).toEqual({ i, step, hinted: [hex(fh)] });
+      m.saw(step, f);
+    }
+    const theirs = ovs.appctl('dpctl/dump-conntrack', '-s').split('\n').filter((l) => l.trim() !== '').sort();
+    expect({ table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ table: theirs });
+    expect({ hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ hinted: theirs });
+  }
+
   // A caller's rewrite between two ct() of one zone (rewriteConvArb): whether the second call answers from the
   // connection the first remembered (process_one_fast) or looks the rewritten packet up, judged by OVS.
   it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${REWRITE_CASES} conversations with a rewrite between two ct() of one zone: same bytes, ct_state and table as OVS (seed ${SEED})`, async () => {
-    console.log(`conntrack vs OVS (rewrite between ct()): seed ${SEED}, ${REWRITE_CASES} conversations (VIPPATH_CT_SEED=${SEED} replays)`);
     // remembered: the first call's packet was a live connection's (OVS's md.conn set); of those, the rewrite changed
     // the tuple (into another connection's original or reply tuple, or none's) or left it (the control: none, eth,
     // a value equal to the field's); the first call in the reply direction; +inv after the first call.
-    const n = { packets: 0, remembered: 0, changed: 0, intoOrig: 0, intoReply: 0, intoNone: 0, kept: 0, cleared: 0, reply: 0, inv: 0, cut: 0, crashes: 0 };
+    const n = { remembered: 0, changed: 0, intoOrig: 0, intoReply: 0, intoNone: 0, kept: 0, cleared: 0, reply: 0, inv: 0 };
     // The corners past the 5-tuple, each on a packet whose first call left the engine remembering its connection
     // (its process_one_fast cache set; OVS's output then says whether that was right): the ICMP type or code changed,
     // an IPv6 address changed above its low word, an SCTP port changed, a value changed and put back (`back`: one
     // differing from the field), a TTL and TOS set.
     const x = { icmpType: 0, icmpCode: 0, v6hi: 0, sctp: 0, back: 0, ttl: 0 };
-    const seen = new Map<number, number>();
-    const key = (t: RwTuple): string => `${long6or4(t.src)}|${long6or4(t.dst)}|${t.sport}|${t.dport}`;
-    await fc.assert(
-      fc.asyncProperty(rewriteConvArb, async (conv) => {
-        if (process.env.VIPPATH_CT_TRACE) console.log(JSON.stringify(conv));
-        try {
-          await rwConversation(conv);
-        } catch (e) {
-          if (ovs.alive()) throw e;
-          n.crashes++;
-          await replaceDeadOvs(`during ${JSON.stringify(conv)}`);
-        }
-      }),
-      { numRuns: REWRITE_CASES, seed: SEED, verbose: 1, endOnFailure: process.env.VIPPATH_CT_SHRINK === '0' },
-    );
-    const names = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'];
-    const states = [...seen].sort((x, y) => y[1] - x[1]).map(([st, k]) => `${names.filter((_, i) => st & (1 << i)).join('|') || 'none'}: ${k}`);
+    const t = await rwProperty('rewrite between ct()', rewriteConvArb, REWRITE_CASES, (r, conv, step, { pre }, f) => {
+      if ((r.ct as unknown as { cacheSlot: number }).cacheSlot >= 0) corner(conv, step, pre, f);
+      const live = r.ct.connections(r.now, 5);
+      const keys = (dir: 'orig' | 'reply'): string[] => live.map((c) => rwKey(c[dir]));
+      if (step.rewrite === 'ct_clear') n.cleared++;
+      else if (r.res.state & CtState.INV) n.inv++;
+      if (r.res.state & CtState.RPL) n.reply++;
+      const before = rwKey(tupleOf(pre));
+      if (conv.proto === 'icmp' || (!keys('orig').includes(before) && !keys('reply').includes(before))) return;
+      n.remembered++;
+      const after = rwKey(tupleOf(f));
+      if (after === before) {
+        if (step.rewrite !== 'ct_clear') n.kept++;
+        return;
+      }
+      n.changed++;
+      if (keys('orig').includes(after)) n.intoOrig++;
+      else if (keys('reply').includes(after)) n.intoReply++;
+      else n.intoNone++;
+    });
     console.log(
-      `conntrack vs OVS (rewrite between ct()): ${n.packets} packets compared, plain and hinted; ${n.remembered} first calls on a live connection's packet, ` +
+      `conntrack vs OVS (rewrite between ct()): ${t.packets} packets compared, plain and hinted; ${n.remembered} first calls on a live connection's packet, ` +
         `the rewrite changing its tuple in ${n.changed} (into another connection's original tuple ${n.intoOrig}, its reply tuple ${n.intoReply}, no connection's ${n.intoNone}), ` +
         `leaving it in ${n.kept}, ct_clear in ${n.cleared}; ${n.reply} first calls in the reply direction, ${n.inv} +inv; ` +
-        `${n.cut} conversations cut at a force-expired NAT connection, ${n.crashes} ovs-vswitchd crashes; ct_state seen: ${states.join(', ')}`,
+        `${t.cut} conversations cut at a force-expired NAT connection, ${t.crashes} ovs-vswitchd crashes; ct_state seen: ${rwStates(t.seen)}`,
     );
     console.log(
       `conntrack vs OVS (rewrite between ct()): on a remembered connection's packet, ICMP type changed ${x.icmpType}, ICMP code changed ${x.icmpCode}, ` +
@@ -1932,62 +2095,58 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
         if (read32(pre, dstLow) !== read32(pre, 2) || l4Differs) x.back++;
       }
     }
-
-    async function rwConversation(conv: RwConv): Promise<void> {
-      ovs.appctl('dpctl/flush-conntrack');
-      const r = new Runner();
-      const h = new HintedRunner();
-      const m = new RwMaterializer(conv);
-      for (const [i, drawn] of conv.steps.entries()) {
-        const { frame: f, step } = m.frame(drawn);
-        const sent = f.slice();
-        const fh = f.slice();
-        // Each call's hint is its own site's (the executor's walk keeps one per ct step).
-        runRewrite(h, fh, step, conv.fam, (k) => h.begin(`${step.dir}#${step.conn}/${k}`));
-        const natBefore = r.ct.connections(r.now).filter((c) => c.nat).map((c) => c.slot);
-        const forcedBefore = r.ct.counters[CtReason.FORCE_EXPIRED]!;
-        let before = '';
-        let pre = f;
-        runRewrite(r, f, step, conv.fam, (k) => {
-          if (k === 1) {
-            before = key(tupleOf(f));
-            pre = f.slice();
-            return;
-          }
-          if ((r.ct as unknown as { cacheSlot: number }).cacheSlot >= 0) corner(conv, step, pre, f);
-          const live = r.ct.connections(r.now, 5);
-          const keys = (dir: 'orig' | 'reply'): string[] => live.map((c) => key(c[dir]));
-          if (step.rewrite === 'ct_clear') n.cleared++;
-          else if (r.res.state & CtState.INV) n.inv++;
-          if (r.res.state & CtState.RPL) n.reply++;
-          if (conv.proto === 'icmp' || (!keys('orig').includes(before) && !keys('reply').includes(before))) return;
-          n.remembered++;
-          const after = key(tupleOf(f));
-          if (after === before) {
-            if (step.rewrite !== 'ct_clear') n.kept++;
-            return;
-          }
-          n.changed++;
-          if (keys('orig').includes(after)) n.intoOrig++;
-          else if (keys('reply').includes(after)) n.intoReply++;
-          else n.intoNone++;
-        });
-        const alive = new Set(r.ct.connections(r.now).map((c) => c.slot));
-        if (r.ct.counters[CtReason.FORCE_EXPIRED]! > forcedBefore && natBefore.some((slot) => !alive.has(slot))) {
-          // OVS 3.1.0's UN_NAT entry outliving its connection (see the cut in compare): not compared past here.
-          n.cut++;
-          return;
-        }
-        const got = (await ovs.send(RW_PORT, sent, { port: OUT, count: 1 })).get(OUT) ?? [];
-        n.packets++;
-        seen.set(f[11]!, (seen.get(f[11]!) ?? 0) + 1);
-        expect({ i, step, out: got }).toEqual({ i, step, out: [hex(f)] });
-        expect({ i, step, hinted: got }).toEqual({ i, step, hinted: [hex(fh)] });
-        m.saw(step, f);
-      }
-      const theirs = ovs.appctl('dpctl/dump-conntrack', '-s').split('\n').filter((l) => l.trim() !== '').sort();
-      expect({ table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ table: theirs });
-      expect({ hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ hinted: theirs });
-    }
   }, Math.max(120_000, REWRITE_CASES * 4_000));
+
+  // The rewrite conversations with a first ct() with NAT (natFirstConvArb): after it OVS remembers no connection, so
+  // the second ct() of the zone looks the packet up — by its reverse key when the first translated it — rewritten or
+  // not.
+  it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${NATFIRST_CASES} conversations with a first ct() with NAT, a rewrite or none, a second ct() of the zone: same bytes, ct_state and table as OVS (seed ${SEED})`, async () => {
+    // Steps by their first ct() with NAT and family (FIRSTS), the second ct() after a translating first.
+    const by = new Map<string, number>(FIRSTS.filter((v) => v !== 'plain' && v !== 'commit').flatMap((v) => [`${v}/4`, `${v}/6`].map((k): [string, number] => [k, 0])));
+    const second = new Map<Second, number>(SECONDS.map((v) => [v, 0]));
+    // The first call translated the packet (of those +new: a connection it committed, or one not yet answered) or did
+    // not (no connection, one without NAT, NAT refused); after a translation the rewrite changed the tuple (TCP and
+    // UDP: the second call's lookup of its reverse key finding a connection, or none), left it (none, eth, ttl, back, a
+    // value equal to the field's), or ct_clear; of those left +new, a TCP segment without SYN: where a remembered
+    // connection would show (natFirstConvArb).
+    const n = { translated: 0, newConn: 0, untranslated: 0, changed: 0, found: 0, missed: 0, left: 0, cleared: 0, tcpNoSynNewLeft: 0 };
+    const t = await rwProperty('first ct() with NAT', natFirstConvArb, NATFIRST_CASES, (r, conv, step, { pre, state }, f) => {
+      if (step.first === 'plain' || step.first === 'commit') return;
+      by.set(`${step.first}/${conv.fam}`, by.get(`${step.first}/${conv.fam}`)! + 1);
+      if (!(state & (CtState.SNAT | CtState.DNAT))) {
+        n.untranslated++;
+        return;
+      }
+      n.translated++;
+      second.set(step.second, second.get(step.second)! + 1);
+      const fresh = (state & CtState.NEW) !== 0;
+      if (fresh) n.newConn++;
+      if (step.rewrite === 'ct_clear') {
+        n.cleared++;
+        return;
+      }
+      const now = tupleOf(f);
+      if (rwKey(now) === rwKey(tupleOf(pre))) {
+        n.left++;
+        if (fresh && conv.proto === 'tcp' && !(TCP_FLAGS[step.flags]! & F.SYN)) n.tcpNoSynNewLeft++;
+        return;
+      }
+      n.changed++;
+      if (conv.proto !== 'tcp' && conv.proto !== 'udp') return;
+      const rev = rwKey({ src: now.dst, dst: now.src, sport: now.dport, dport: now.sport });
+      if (r.ct.connections(r.now, 5).some((c) => rwKey(c.orig) === rev || rwKey(c.reply) === rev)) n.found++;
+      else n.missed++;
+    });
+    console.log(
+      `conntrack vs OVS (first ct() with NAT): ${t.packets} packets compared, plain and hinted; first calls with NAT by kind and family: ${[...by].map(([k, v]) => `${k}: ${v}`).join(', ')}; ` +
+        `translated ${n.translated} (+new ${n.newConn}), not ${n.untranslated}; after a translation the rewrite changed the tuple in ${n.changed} ` +
+        `(TCP/UDP: reverse key found ${n.found}, none ${n.missed}), left it in ${n.left} (+new TCP without SYN ${n.tcpNoSynNewLeft}), ct_clear in ${n.cleared}; ` +
+        `second ct() after a translation: ${[...second].map(([k, v]) => `${k}: ${v}`).join(', ')}; ` +
+        `${t.cut} conversations cut at a force-expired NAT connection, ${t.crashes} ovs-vswitchd crashes; ct_state seen: ${rwStates(t.seen)}`,
+    );
+    // At the default seed each corner is reached several times: a count below 3 means the generator no longer does.
+    for (const [k, v] of by) expect({ [k]: v >= 3 }).toEqual({ [k]: true });
+    for (const [k, v] of second) expect({ [`second ${k}`]: v >= 3 }).toEqual({ [`second ${k}`]: true });
+    for (const k of Object.keys(n) as (keyof typeof n)[]) expect({ [k]: n[k] >= 3 }).toEqual({ [k]: true });
+  }, Math.max(120_000, NATFIRST_CASES * 4_000));
 });
