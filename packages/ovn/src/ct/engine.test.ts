@@ -725,6 +725,39 @@ describe('OvsConntrack: OVS details', () => {
     expect(r.run(f, { zone: 5 })).toBe(NEW | TRK);
     expect(r.res.mark).toBe(0);
   });
+
+  it("the ct() after a NAT commit in the zone finds what the walk finds: the connection, as original; nothing once expired; a newer node", () => {
+    // DNAT to the packet's own source: the reply key is the original key, and the reply node answers as the original.
+    const r = new Runner();
+    const self = frame({ src: C, dst: C, proto: 'udp', sport: 5000, dport: 5000 });
+    expect(r.run(self, { zone: 1, commit: true, dnat: `${C}:5000`, mark: [3, 0xff] }, { zone: 1, commit: true })).toBe(EST | RPL | TRK | DNAT);
+    expect(r.res.mark).toBe(3);
+    expect(r.ct.size).toBe(1);
+    // Expired between the two calls (no sweep ran): nothing is found by the reverse key or the original tuple, so the
+    // second call commits a connection of its own.
+    const q = new Runner();
+    const f = syn();
+    q.res.reset();
+    q.call(f, { zone: 1, commit: true, dnat: `${B}:8080`, mark: [7, 0xff] });
+    q.now += 31_000;
+    expect(q.call(f, { zone: 1, commit: true })).toBe(NEW | TRK);
+    expect(q.res.mark).toBe(0);
+    expect(q.ct.size).toBe(2);
+    // A node of the reply key inserted in front since: the same numbered packet, its ct_state cleared, committed in
+    // the zone without NAT (its key now the translated one, its reply key the NATed connection's); then given the
+    // NAT bits back, its reverse lookup finds the newer connection (mark 0), not the NATed one (mark 7).
+    const s = new Runner();
+    const g = syn();
+    s.res.reset();
+    s.res.packet = 1;
+    s.call(g, { zone: 1, commit: true, dnat: `${B}:8080`, mark: [7, 0xff] });
+    s.res.state = 0;
+    s.call(g, { zone: 1, commit: true });
+    expect(s.ct.size).toBe(2);
+    s.res.state = NEW | TRK | DNAT;
+    s.call(g, { zone: 1, commit: true });
+    expect(s.res.mark).toBe(0);
+  });
 });
 
 

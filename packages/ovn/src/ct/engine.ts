@@ -409,6 +409,15 @@ export class OvsConntrack implements ConntrackEngine {
    */
   private xNode = -1;
   private xNodeGen = 0;
+  /**
+   * The reply node of the NATed connection committed last (-1: none), with the table's insert count and epoch just
+   * after its insert. The NAT tuple search found no live node of its key and it went in at its chain's head, so until
+   * the next insert (or time running back) a walk for that key meets it first: found, or, expired, nothing found. The
+   * same packet's next ct() in the zone (OVN's ct_commit after ct_lb's commit) looks up exactly that key.
+   */
+  private freshNode = -1;
+  private freshVersion = 0;
+  private freshEpoch = 0;
   /** The node whose key natPacket translated the packet to (reversed), -1 when it did not or it was an ICMP error. */
   private natNode = -1;
   private ctxReply = false;
@@ -722,7 +731,7 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.setLabel) this.setLabel(e, req, res);
       if (!nat) this.keepConn(frame, d, res, e);
     }
-    this.noteKey(frame, d, res, true);
+    this.noteKey(frame, d, res, true, same);
     return true;
   }
 
@@ -769,7 +778,7 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
       this.cacheState = res.state;
-      this.noteKey(frame, d, res, same);
+      this.noteKey(frame, d, res, same, same);
       return;
     }
     this.cacheSlot = -1;
@@ -788,7 +797,7 @@ export class OvsConntrack implements ConntrackEngine {
       this.keepKey();
     }
     this.processOne(frame, d, req, res, zone, nat, now);
-    this.noteKey(frame, d, res, this.xOk);
+    this.noteKey(frame, d, res, this.xOk, same);
   }
 
   /*
@@ -866,26 +875,18 @@ export class OvsConntrack implements ConntrackEngine {
    * At the end of a ct(): fingerprint the packet as it leaves (NAT rewrote it: the kept key becomes the
    * translated tuple, the connection's other key reversed — what natPacket wrote).
    */
-  private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean): void {
-    if (!ok) {
+  private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean): void {
+    if (!ok || (res.rewritten && !this.noteNat())) {
       this.xState = -1;
       return;
     }
-    if (res.rewritten) {
-      const kn = this.natNode;
-      if (kn < 0) {
-        this.xState = -1;
-        return;
-      }
-      const keys = this.keys;
-      const xk = this.xk;
-      const ko = (kn >> 1) * R + (kn & 1) * REV;
-      xk[K_SRC] = keys[ko + K_DST]!;
-      xk[K_DST] = keys[ko + K_SRC]!;
-      xk[K_SL4] = keys[ko + K_DL4]!;
-      xk[K_DL4] = keys[ko + K_SL4]!;
-      this.xNode = kn;
-      this.xNodeGen = keys[(kn >> 1) * R + R_GEN]!;
+    if (same && !res.rewritten) {
+      // samePacket found the packet as the fingerprint holds it (frame, decode, offsets, tuple, both checksum fields)
+      // and nothing wrote it since: only the ct_state, result and packet number move.
+      this.xState = res.state;
+      if (this.xRes !== res) this.xRes = res;
+      this.xPacket = res.packet;
+      return;
     }
     this.xState = res.state;
     // The same objects call after call: a store of an object reference runs V8's write barrier, whose slow path
@@ -900,6 +901,25 @@ export class OvsConntrack implements ConntrackEngine {
     this.xEnd = d.l3End;
     this.xIpSum = read16(frame, d.l3Offset + 10);
     this.xL4Sum = read16(frame, d.l4Offset + (d.ipProto === 6 ? 16 : 6));
+  }
+
+  /**
+   * noteKey's part for a packet NAT rewrote: the kept key becomes natPacket's node's key reversed. False when there is
+   * none (an ICMP error's): nothing is kept. Apart from noteKey, which execute inlines, as the rarer case.
+   */
+  private noteNat(): boolean {
+    const kn = this.natNode;
+    if (kn < 0) return false;
+    const keys = this.keys;
+    const xk = this.xk;
+    const ko = (kn >> 1) * R + (kn & 1) * REV;
+    xk[K_SRC] = keys[ko + K_DST]!;
+    xk[K_DST] = keys[ko + K_SRC]!;
+    xk[K_SL4] = keys[ko + K_DL4]!;
+    xk[K_DL4] = keys[ko + K_SL4]!;
+    this.xNode = kn;
+    this.xNodeGen = keys[(kn >> 1) * R + R_GEN]!;
+    return true;
   }
 
   /** process_one (lib/conntrack.c): lookup, state update, commit, NAT, metadata. */
@@ -1013,11 +1033,15 @@ export class OvsConntrack implements ConntrackEngine {
     // The packet as the previous ct() NATed it (the kept key, see noteKey) in the zone of that connection: the key
     // is that node's, and so is the hash.
     const xn = this.xNode;
+    let n = -1;
     if (xn >= 0 && this.xOk && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[(xn >> 1) * R + K_META] === ck[K_META]) {
       this.ckHash = this.links[xn * 2]!;
       this.ckHashed = true;
+      // The kept key is that node's own (noteKey wrote it from the node, and samePacket found the packet unchanged):
+      // when it is the node just committed, the walk's answer is known without it (see freshNode).
+      if (xn === this.freshNode && this.version === this.freshVersion && this.epochNow === this.freshEpoch) n = this.freshFound(xn, now);
     }
-    const n = this.lookupFirst(now);
+    if (n < 0) n = this.lookupFirst(now);
     if (n < 0) {
       reverseKey(ck);
       this.ckHash = h;
@@ -1033,6 +1057,21 @@ export class OvsConntrack implements ConntrackEngine {
     this.ckHash = this.links[(e * 2 + (this.ctxReply ? 1 : 0)) * 2]!;
     this.ckHashed = true;
     return e;
+  }
+
+  /**
+   * What lookupKey(ck) finds when `ck` is the key of `n`, the reply node committed last, nothing inserted since: `n`,
+   * or its connection's original node where the record's original key is `ck` too (as lookupKey); kept as the found
+   * node, as lookupFirst does. -1 when it has expired: the caller walks then.
+   */
+  private freshFound(n: number, now: number): number {
+    const base = (n >> 1) * R;
+    if (now >= this.recF[(base + R_EXP) >> 1]!) return -1;
+    if (this.keys[base + K_SRC] === this.ck[K_SRC] && this.originalIs(n, this.ck)) n--;
+    this.hintIn = -1;
+    this.hintOut = n;
+    this.hintOutGen = this.xNodeGen;
+    return n;
   }
 
   /**
@@ -1382,6 +1421,11 @@ export class OvsConntrack implements ConntrackEngine {
     this.insertNode(e * 2 + 1, natted ? this.revHash : this.hashAt(tk), !natted);
     this.linkLive(e);
     this.nConns++;
+    if (natted) {
+      this.freshNode = e * 2 + 1;
+      this.freshVersion = this.version;
+      this.freshEpoch = this.epochNow;
+    }
     if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) this.natPacket(frame, d, e, false, this.ctxRelated, res, true);
     return e;
   }
@@ -1530,9 +1574,15 @@ export class OvsConntrack implements ConntrackEngine {
     }
     const l3 = d.l3Offset;
     let v6 = 0;
+    // Both sums of an IPv4 TCP packet verified at once (tcp4SumsOk), where this buffer's view is made already (so that
+    // the view is made when the two sumBytes calls below would make it); when they fail, those calls tell which.
+    let sumsOk = false;
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
-      if (this.validate && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
+      if (this.validate) {
+        if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame)) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
+        if (!sumsOk && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
+      }
       ck[K_SRC] = d.ipSrc;
       ck[K_DST] = d.ipDst;
     } else if (d.l3 === L3.IPV6) {
@@ -1553,7 +1603,7 @@ export class OvsConntrack implements ConntrackEngine {
     const size = d.l3End - l4;
     if (proto === 6 || proto === 17) {
       if (l4 < 0) return CtReason.L4_UNTRACKABLE;
-      if (this.validate) {
+      if (this.validate && !sumsOk) {
         const stored = read16(frame, l4 + (proto === 6 ? 16 : 6));
         // A UDP checksum of 0 over IPv4 means "none" (RFC 768).
         if (!(proto === 17 && !v6 && stored === 0) && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
