@@ -19,6 +19,15 @@ const fromGroups = (g: readonly number[]): Uint8Array => {
 const group = fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0, 1, 0xffff, 0xa00, 0x100, 0xfe80));
 const v4 = fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }));
 
+/** IPv4-compatible: `::a.b.c.d` in inet_ntop (the seventh group nonzero). */
+export const ipv6CompatArb: fc.Arbitrary<Uint8Array> = fc.tuple(fc.integer({ min: 1, max: 0xffff }), fc.integer({ min: 0, max: 0xffff })).map(([a, b]) => fromGroups([0, 0, 0, 0, 0, 0, a, b]));
+/** IPv4-mapped: `::ffff:a.b.c.d` in inet_ntop. */
+export const ipv6MappedArb: fc.Arbitrary<Uint8Array> = fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff })).map(([a, b]) => fromGroups([0, 0, 0, 0, 0, 0xffff, a, b]));
+/** `::x`, x > 1: hex in glibc's inet_ntop, dotted in BIND's (`::0.0.0.2`). */
+export const ipv6LowArb: fc.Arbitrary<Uint8Array> = fc.integer({ min: 2, max: 0xffff }).map((x) => fromGroups([0, 0, 0, 0, 0, 0, 0, x]));
+/** Either: an address inet_ntop prints dotted. */
+export const ipv6DottedArb: fc.Arbitrary<Uint8Array> = fc.oneof(ipv6CompatArb, ipv6MappedArb);
+
 export const ipv6CornerArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   // IPv4-compatible: the seventh group zero too now and then (then no dotted form: `::1`, `::a00`).
   fc.tuple(fc.oneof(v4, fc.tuple(fc.constant(0), fc.integer({ min: 0, max: 0xffff })))).map(([[a, b]]) => fromGroups([0, 0, 0, 0, 0, 0, a, b])),
