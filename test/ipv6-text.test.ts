@@ -54,14 +54,16 @@ const ovsMissing = ovsUnavailable();
 if (ovsMissing) console.warn(`ipv6-text: the ovs-ofctl part is skipped: ${ovsMissing}`);
 
 describe.skipIf(ovsMissing !== undefined)(`IPv6 in ovs-ofctl dump-flows text${ovsMissing ? ` (skipped: ${ovsMissing})` : ''}`, () => {
-  const R = mkdtempSync(join(tmpdir(), 'vippath-ipv6-text-'));
-  const env = { ...process.env, OVS_RUNDIR: R, OVS_LOGDIR: R, OVS_DBDIR: R, OVS_SYSCONFDIR: R };
+  // Made when the test runs (not when the file is collected), so a filtered-out run leaves nothing behind.
+  let R = '';
   const sh = (cmd: string, ...args: string[]): string => {
+    const env = { ...process.env, OVS_RUNDIR: R, OVS_LOGDIR: R, OVS_DBDIR: R, OVS_SYSCONFDIR: R };
     const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
   afterAll(() => {
+    if (!R) return;
     for (const p of ['ovs-vswitchd', 'ovsdb-server']) {
       const pidfile = join(R, `${p}.pid`);
       if (existsSync(pidfile)) spawnSync('kill', [readFileSync(pidfile, 'utf8').trim()]);
@@ -71,6 +73,7 @@ describe.skipIf(ovsMissing !== undefined)(`IPv6 in ovs-ofctl dump-flows text${ov
 
   it(`every dumped flow is vippath's text of its line (seed ${SEED}, ${RUNS} flows)`, () => {
     console.log(`ipv6-text ovs-ofctl: ${RUNS} flows, seed ${SEED} (VIPPATH_IPV6_TEXT_SEED reproduces)`);
+    R = mkdtempSync(join(tmpdir(), 'vippath-ipv6-text-'));
     sh('ovsdb-tool', 'create', join(R, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema');
     sh('ovsdb-server', '--detach', '--no-chdir', `--pidfile=${R}/ovsdb-server.pid`, `--log-file=${R}/ovsdb-server.log`, `--remote=punix:${R}/db.sock`, join(R, 'conf.db'));
     sh('ovs-vsctl', `--db=unix:${R}/db.sock`, '--no-wait', 'init');
