@@ -74,6 +74,12 @@ export class OvnOracle {
     return { flows, outputs, text: r.stdout };
   }
 
+  /** Pauses ovn-northd, so rows written into the Southbound stay (it would take them out on its next run). */
+  pause(): void {
+    const r = spawnSync('ovn-appctl', ['-t', join(this.dir, 'northd.ctl'), 'pause'], { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ovn-appctl pause: ${r.stderr}`);
+  }
+
   sbctl(...args: string[]): string {
     const r = spawnSync('ovn-sbctl', [`--db=unix:${this.dir}/sb.sock`, ...args], { env: this.env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ovn-sbctl ${args.join(' ')}: ${r.stderr}`);

@@ -3,7 +3,7 @@
  * are written, and which protocol they presuppose. OVS silently drops a field whose prerequisite the flow
  * does not match ("normalization changed ofp_match"); vippath does the same and reports a warning.
  */
-import { formatIPv4, formatIPv6, formatMac, parseIPv4, parseIPv6, parseMac } from '@vippath/wire';
+import { formatIPv4, formatIPv6Ntop, formatMac, parseIPv4, parseIPv6, parseMac } from '@vippath/wire';
 import { resolvePortName } from './ports.js';
 import { Slot } from './key.js';
 
@@ -111,14 +111,17 @@ function ipv6Field(name: string, slot: number, prereq: Prerequisite, order: numb
       }
       return val.map((x, i) => ({ slot: slot + i, value: (x & mask[i]!) >>> 0, mask: mask[i]! }));
     },
+    // ovs-ofctl prints IPv6 values and masks through inet_ntop (OVS 3.1 lib/packets.c ipv6_format_masked →
+    // ipv6_format_addr), so IPv4-compatible and -mapped ones come out dotted: `dump-flows` shows
+    // `ipv6_src=::10.0.0.1`, `nd_target=::ffff:10.0.0.2`, `ipv6_src=::10.0.0.1/::255.255.255.255` (seen on 3.1.0).
     format(ms) {
-      const v = formatIPv6(bytes(ms.map((s) => s.value)));
+      const v = formatIPv6Ntop(bytes(ms.map((s) => s.value)));
       if (ms.every((s) => s.mask === ALL)) return v;
       const mask = ms.reduce((acc, s) => (acc << 32n) | BigInt(s.mask >>> 0), 0n);
       let len = 0;
       while (len < 128 && ((mask >> BigInt(127 - len)) & 1n) === 1n) len++;
       const contiguous = mask === (len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(128 - len));
-      return contiguous ? `${v}/${len}` : `${v}/${formatIPv6(bytes(ms.map((s) => s.mask)))}`;
+      return contiguous ? `${v}/${len}` : `${v}/${formatIPv6Ntop(bytes(ms.map((s) => s.mask)))}`;
     },
   };
 }

@@ -5,6 +5,7 @@
  * `arp {…}`, `nd_ns` for `nd_na {…}`, the assigned field's own prerequisites).
  * @module
  */
+import { formatIPv6Ntop } from '@vippath/wire';
 import { LflowSyntaxError, tokenize, type Token } from './lexer.js';
 import { resolveField, type FieldRef } from './fields.js';
 import type { Pipeline } from './types.js';
@@ -136,7 +137,10 @@ function backend(c: Ctx): LbBackend {
   const width = ipv6 ? 16 : 4;
   for (let b = 0; b < width; b++) addr[b] = Number((t.value! >> BigInt(8 * (width - 1 - b))) & 0xffn);
   const ip4 = ipv6 ? 0 : Number(t.value!);
-  const text = ipv6 ? (port ? `[${t.text}]:${port}` : t.text) : port ? `${t.text}:${port}` : t.text;
+  // ovn-trace prints an action from its parsed form (ovnacts_format): an IPv6 address through ipv6_format_addr, i.e.
+  // inet_ntop (OVN v23.03.1 lib/actions.c format_ct_lb, format_ct_nat), whatever the flow's spelling.
+  const a = ipv6 ? formatIPv6Ntop(addr, 0) : t.text;
+  const text = ipv6 ? (port ? `[${a}]:${port}` : a) : port ? `${a}:${port}` : a;
   return { ipv6, addr, ip4, port, text };
 }
 
@@ -151,6 +155,12 @@ function constantText(t: Token): string {
   if (t.type === 'string') return JSON.stringify(t.text);
   if (t.mask !== undefined) return t.prefix !== undefined ? `${t.text}/${t.prefix}` : `${t.text}/0x${t.mask.toString(16)}`;
   if (t.type === 'int' && !t.hex) return t.value!.toString();
+  // lex_token_format_value prints an IPv6 constant through ipv6_format_addr (inet_ntop; OVN v23.03.1 lib/lex.c).
+  if (t.type === 'ip6') {
+    const b = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) b[i] = Number((t.value! >> BigInt(8 * (15 - i))) & 0xffn);
+    return formatIPv6Ntop(b, 0);
+  }
   return t.text;
 }
 

@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, VippathError, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { copyBits, readBits, regWord, W as WImport, writeBits, type FieldRef, LogFlag as LogFlagImport } from './fields.js';
@@ -428,8 +428,11 @@ export class LflowExecutor {
         const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(vip);
         const addr = new Uint32Array(4);
         if (m6 || vip.split(':').length > 2) {
-          loadV6(addr, 0, parseIPv6(m6 ? m6[1]! : vip), 0);
-          this.vips.push({ ipv6: true, addr, ip4: 0, port: m6?.[2] ? Number(m6[2]) : 0, text: m6 ? m6[1]! : vip });
+          const bytes = parseIPv6(m6 ? m6[1]! : vip);
+          loadV6(addr, 0, bytes, 0);
+          // ovn-trace prints the VIP as ip_address_and_port_from_lb_key re-reads the key (OVN v23.03.1
+          // lib/ovn-util.c → OVS ss_format_address_nobracks → inet_ntop), not as the row spells it.
+          this.vips.push({ ipv6: true, addr, ip4: 0, port: m6?.[2] ? Number(m6[2]) : 0, text: formatIPv6Ntop(bytes, 0) });
         } else {
           const [ip, port] = vip.split(':');
           this.vips.push({ ipv6: false, addr, ip4: parseIPv4(ip!), port: port ? Number(port) : 0, text: ip! });
@@ -1211,7 +1214,8 @@ export class LflowExecutor {
       case 'ct_dnat':
       case 'ct_snat': {
         const d = a.k === 'ct_dnat' ? 'dst' : 'src';
-        if (a.to) return `ct_${d[0]}nat(${a.to.ipv6 ? 'ip6' : 'ip4'}.${d}=${a.to.ipv6 ? formatIPv6(a.to.addr, 0) : formatIPv4(a.to.ip4)})${dflt}`;
+        // ovn-trace's execute_ct_nat prints the target through ipv6_format_addr (inet_ntop; OVN v23.03.1).
+        if (a.to) return `ct_${d[0]}nat(${a.to.ipv6 ? 'ip6' : 'ip4'}.${d}=${a.to.ipv6 ? formatIPv6Ntop(a.to.addr, 0) : formatIPv4(a.to.ip4)})${dflt}`;
         return `ct_${d[0]}nat /* assuming no un-${d[0]}nat entry, so no change */${dflt}`;
       }
       default:
@@ -1368,6 +1372,9 @@ export class LflowExecutor {
     }
     const vip = this.vipOf(w);
     if (!vip || vip.port !== w[W.CT_TP_DST]) return;
+    // ovn-trace's execute_ct_snat_to_vip (OVN v23.03.1) takes an IPv4-mapped VIP for an IPv4 one and compares its
+    // low 32 bits with ct_nw_dst, so a connection to `[::ffff:a.b.c.d]` is left alone (loadV6: word 0 is the low one).
+    if (vip.ipv6 && vip.addr[3] === 0 && vip.addr[2] === 0 && vip.addr[1] === 0xffff && vip.addr[0] !== w[W.CT_NW_DST]) return;
     node?.append(NodeType.ACTION, `/* nat(src=${vip.text}) */`);
     const req = this.req;
     req.reset();
@@ -3652,7 +3659,8 @@ function valueText(r: FieldRef, w: Uint32Array): string {
   if (full && r.field.format === 'ip6') {
     const b = new Uint8Array(16);
     storeV6(w, r.field.word, b, 0);
-    return formatIPv6(b, 0);
+    // mf_format of an IPv6 field is ipv6_format_masked → inet_ntop (OVS v3.1.0 lib/packets.c).
+    return formatIPv6Ntop(b, 0);
   }
   if (full && r.width <= 32) return String(readBits(w, r.field.word, r.lo, r.width));
   let v = 0n;

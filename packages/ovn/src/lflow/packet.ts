@@ -5,7 +5,7 @@
  * @module
  */
 import {
-  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatMac, L3, read16, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort,
+  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3, read16, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort,
   write16, type FrameSpec,
 } from '@vippath/wire';
 import { readBits, W, regWord } from './fields.js';
@@ -191,6 +191,15 @@ function v6Text(words: Uint32Array, at: number): string {
   storeV6(words, at, b, 0);
   return formatIPv6(b, 0);
 }
+/**
+ * An IPv6 field as ovn-trace's first line prints it: OVS's flow_format goes through ipv6_format_addr, i.e. glibc's
+ * inet_ntop (OVS v3.1.0 lib/packets.c), so `::10.0.0.1` and `::ffff:10.0.0.2` where RFC 5952 has `::a00:1`.
+ */
+function v6FlowText(words: Uint32Array, at: number): string {
+  const b = new Uint8Array(16);
+  storeV6(words, at, b, 0);
+  return formatIPv6Ntop(b, 0);
+}
 function v6Bytes(words: Uint32Array, at: number): Uint8Array {
   const b = new Uint8Array(16);
   storeV6(words, at, b, 0);
@@ -284,7 +293,7 @@ export function formatFlow(words: Uint32Array, options: { ct?: boolean; regs?: '
   if (type === 0x806 || type === 0x8035) {
     parts.push(`arp_spa=${formatIPv4(words[W.IPV4_SRC]!)}`, `arp_tpa=${formatIPv4(words[W.IPV4_DST]!)}`, `arp_op=${words[W.ARP_OP]}`, `arp_sha=${macText(words, W.ARP_SHA)}`, `arp_tha=${macText(words, W.ARP_THA)}`);
   } else if (type === 0x800 || v6) {
-    if (v6) parts.push(`ipv6_src=${v6Text(words, W.IPV6_SRC)}`, `ipv6_dst=${v6Text(words, W.IPV6_DST)}`, `ipv6_label=${hex(words[W.IPV6_LABEL]!, 5)}`);
+    if (v6) parts.push(`ipv6_src=${v6FlowText(words, W.IPV6_SRC)}`, `ipv6_dst=${v6FlowText(words, W.IPV6_DST)}`, `ipv6_label=${hex(words[W.IPV6_LABEL]!, 5)}`);
     else parts.push(`nw_src=${formatIPv4(words[W.IPV4_SRC]!)}`, `nw_dst=${formatIPv4(words[W.IPV4_DST]!)}`);
     if (!name.startsWith('ip')) void 0;
     if (name === 'ip' || name === 'ipv6') parts.push(`nw_proto=${proto}`);
@@ -293,7 +302,7 @@ export function formatFlow(words: Uint32Array, options: { ct?: boolean; regs?: '
     if (proto === 1 || proto === 58) {
       parts.push(`icmp_type=${words[W.TP_SRC]}`, `icmp_code=${words[W.TP_DST]}`);
       if (proto === 58 && (words[W.TP_SRC] === 135 || words[W.TP_SRC] === 136)) {
-        parts.push(`nd_target=${v6Text(words, W.ND_TARGET)}`, `nd_sll=${macText(words, W.ARP_SHA)}`, `nd_tll=${macText(words, W.ARP_THA)}`);
+        parts.push(`nd_target=${v6FlowText(words, W.ND_TARGET)}`, `nd_sll=${macText(words, W.ARP_SHA)}`, `nd_tll=${macText(words, W.ARP_THA)}`);
       }
     } else if (proto === 6 || proto === 17 || proto === 132) {
       parts.push(`tp_src=${words[W.TP_SRC]}`, `tp_dst=${words[W.TP_DST]}`);

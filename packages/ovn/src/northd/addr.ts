@@ -6,6 +6,8 @@
  * @module
  */
 
+import { formatIPv6Ntop } from '@vippath/wire';
+
 /** A MAC as northd prints it, or undefined when `s` does not start with one. Returns the length consumed too. */
 export function scanMac(s: string): { mac: string; len: number } | undefined {
   const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})/.exec(s);
@@ -68,28 +70,19 @@ export function parseIp6(s: string): number[] | undefined {
   return [...head, ...new Array<number>(8 - known).fill(0), ...rest, ...tail];
 }
 
-/** 8 groups → text as glibc inet_ntop(AF_INET6) prints it (longest run of ≥2 zero groups compressed, first wins;
- * `::a.b.c.d` / `::ffff:a.b.c.d` forms for IPv4-compatible and -mapped addresses). */
+/**
+ * 8 groups → text as glibc inet_ntop(AF_INET6) prints it (wire's formatIPv6Ntop). Dotted only when the first six
+ * groups are zero and the seventh not (`::10.0.0.1`; `::2` and `::fffc` stay hex), or for `::ffff:a.b.c.d`: ovn-northd
+ * 23.03 writes `[::2]:80` and `nd.target == ::fffc` where the BIND rule (dotted whenever the last group is > 1) gave
+ * `::0.0.0.2`.
+ */
 export function formatIp6(g: readonly number[]): string {
-  const isMapped = g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff;
-  const isCompat = g.slice(0, 6).every((x) => x === 0) && (g[6] !== 0 || g[7]! > 1);
-  if (isMapped || isCompat) {
-    const v4 = formatIp4(((g[6]! << 16) | g[7]!) >>> 0);
-    return isMapped ? `::ffff:${v4}` : `::${v4}`;
+  const b = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    b[2 * i] = g[i]! >> 8;
+    b[2 * i + 1] = g[i]! & 0xff;
   }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  if (bestLen < 2) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, bestStart).map((x) => x.toString(16)).join(':');
-  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(':');
-  return `${head}::${tail}`;
+  return formatIPv6Ntop(b, 0);
 }
 
 /** The solicited-node multicast address of an IPv6 address (RFC 4291 §2.7.1). */
