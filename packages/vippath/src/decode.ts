@@ -4,7 +4,7 @@
  * be checked against tshark's field by field.
  */
 import { linkHeaderLength, linkProtocol, linktypeName, LinkType, openCapture, type CaptureReader, type CaptureSource, type ReaderOptions } from '@vippath/pcap';
-import { DecodedFrame, DecodeStatus, FrameDecoder, formatIPv4, formatIPv6, formatMac, L3, type Layer } from '@vippath/wire';
+import { DecodedFrame, DecodeStatus, FrameDecoder, formatIPv4, formatIPv6Ntop, formatMac, L3, type Layer } from '@vippath/wire';
 
 /** Field values as tshark prints them; multi-occurrence fields (VLAN IDs) are lists, outermost first. */
 export type Layers = Record<string, string | string[]>;
@@ -57,8 +57,9 @@ export function layersOf(frame: Uint8Array, d: DecodedFrame, ethernet: boolean):
     layers['ip.dst'] = formatIPv4(d.ipDst);
     layers['ip.proto'] = String(d.ipProto);
   } else if (d.l3 === L3.IPV6 && ok('ipv6')) {
-    layers['ipv6.src'] = formatIPv6(frame, d.l3Offset + 8);
-    layers['ipv6.dst'] = formatIPv6(frame, d.l3Offset + 24);
+    // tshark's text: inet_ntop's (`::10.0.0.1`, `::ffff:10.0.0.2`), not RFC 5952's (test/tshark-decode.test.ts).
+    layers['ipv6.src'] = formatIPv6Ntop(frame, d.l3Offset + 8);
+    layers['ipv6.dst'] = formatIPv6Ntop(frame, d.l3Offset + 24);
     layers['ipv6.nxt'] = String(frame[d.l3Offset + 6]);
   }
   if (d.l4Offset >= 0) {

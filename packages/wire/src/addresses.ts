@@ -177,7 +177,8 @@ export function writeIPv6Text(buf: Uint8Array, at: number, src: Uint8Array, srcO
 
 /**
  * Formats 16 bytes at `offset` as RFC 5952 canonical text (lowercase, longest run of two or more zero
- * groups compressed, first run on ties), which is also how tshark prints IPv6 addresses.
+ * groups compressed, first run on ties). tshark, OVS and OVN print the IPv4-compatible and -mapped forms dotted
+ * ({@link formatIPv6Ntop}); every other address reads the same in both.
  */
 export function formatIPv6(buf: Uint8Array, offset = 0): string {
   const w: number[] = [];
