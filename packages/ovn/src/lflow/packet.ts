@@ -187,18 +187,14 @@ function macText(words: Uint32Array, at: number): string {
   return formatMac(b, 0);
 }
 function v6Text(words: Uint32Array, at: number): string {
-  const b = new Uint8Array(16);
-  storeV6(words, at, b, 0);
-  return formatIPv6(b, 0);
+  return formatIPv6(v6Bytes(words, at), 0);
 }
 /**
  * An IPv6 field as ovn-trace's first line prints it: OVS's flow_format goes through ipv6_format_addr, i.e. glibc's
  * inet_ntop (OVS v3.1.0 lib/packets.c), so `::10.0.0.1` and `::ffff:10.0.0.2` where RFC 5952 has `::a00:1`.
  */
 function v6FlowText(words: Uint32Array, at: number): string {
-  const b = new Uint8Array(16);
-  storeV6(words, at, b, 0);
-  return formatIPv6Ntop(b, 0);
+  return formatIPv6Ntop(v6Bytes(words, at), 0);
 }
 function v6Bytes(words: Uint32Array, at: number): Uint8Array {
   const b = new Uint8Array(16);
@@ -231,7 +227,7 @@ export function frameFromFlow(words: Uint32Array): Uint8Array {
       const hasLl = words[ll] !== 0 || words[ll + 1] !== 0;
       const mac = new Uint8Array(6);
       storeMac(words, ll, mac, 0);
-      spec.ndp = { type: ns ? 135 : 136, router: false, solicited: !ns, override: !ns, target: formatIPv6(v6Bytes(words, W.ND_TARGET), 0), options: hasLl ? [{ type: ns ? 1 : 2, data: mac }] : [] } as unknown as FrameSpec['ndp'];
+      spec.ndp = { type: ns ? 135 : 136, router: false, solicited: !ns, override: !ns, target: v6Text(words, W.ND_TARGET), options: hasLl ? [{ type: ns ? 1 : 2, data: mac }] : [] } as unknown as FrameSpec['ndp'];
     } else if (proto === 1 || proto === 58) {
       spec.icmp = { type: words[W.TP_SRC]!, code: words[W.TP_DST]!, body: new Uint8Array(4) } as unknown as FrameSpec['icmp'];
     }
