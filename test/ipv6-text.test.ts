@@ -17,17 +17,16 @@
  * VIPPATH_IPV6_TEXT_SEED (default fixed; `random`).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatFlow, parseFlows } from '@vippath/openflow';
-import { LflowExecutor, TraceConntrack, formatFlow as formatMicroflow, formatLflowList, formatTrace, microflowEnv, nbFromOvsdb, northd, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
+import { LflowExecutor, formatLflowList, microflowEnv, nbFromOvsdb, northd, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
 import { formatIPv6Ntop } from '@vippath/wire';
 import { ipv6CompatArb, ipv6CornerArb, ipv6DottedArb, ipv6LowArb, ipv6MappedArb, spell } from './helpers/ipv6-corner-arb.js';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
-import { ovsUnavailable } from './ovs-harness.js';
+import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
+import { firstDifference } from './helpers/text-diff.js';
+import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace } from './helpers/ovn-trace-text.js';
 
 const RUNS = Number(process.env.VIPPATH_IPV6_TEXT_RUNS ?? 200);
 const SEED = process.env.VIPPATH_IPV6_TEXT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_IPV6_TEXT_SEED ?? 20261204);
@@ -54,38 +53,18 @@ const ovsMissing = ovsUnavailable();
 if (ovsMissing) console.warn(`ipv6-text: the ovs-ofctl part is skipped: ${ovsMissing}`);
 
 describe.skipIf(ovsMissing !== undefined)(`IPv6 in ovs-ofctl dump-flows text${ovsMissing ? ` (skipped: ${ovsMissing})` : ''}`, () => {
-  // Made when the test runs (not when the file is collected), so a filtered-out run leaves nothing behind.
-  let R = '';
-  const sh = (cmd: string, ...args: string[]): string => {
-    const env = { ...process.env, OVS_RUNDIR: R, OVS_LOGDIR: R, OVS_DBDIR: R, OVS_SYSCONFDIR: R };
-    const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  afterAll(() => {
-    if (!R) return;
-    for (const p of ['ovs-vswitchd', 'ovsdb-server']) {
-      const pidfile = join(R, `${p}.pid`);
-      if (existsSync(pidfile)) spawnSync('kill', [readFileSync(pidfile, 'utf8').trim()]);
-    }
-    rmSync(R, { recursive: true, force: true });
-  });
+  // Made when the test runs (not when the file is collected), so a filtered-out run starts no daemon.
+  let ovs: OvsOracle | undefined;
+  afterAll(() => ovs?.stop());
 
   it(`every dumped flow is vippath's text of its line (seed ${SEED}, ${RUNS} flows)`, () => {
     console.log(`ipv6-text ovs-ofctl: ${RUNS} flows, seed ${SEED} (VIPPATH_IPV6_TEXT_SEED reproduces)`);
-    R = mkdtempSync(join(tmpdir(), 'vippath-ipv6-text-'));
-    sh('ovsdb-tool', 'create', join(R, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema');
-    sh('ovsdb-server', '--detach', '--no-chdir', `--pidfile=${R}/ovsdb-server.pid`, `--log-file=${R}/ovsdb-server.log`, `--remote=punix:${R}/db.sock`, join(R, 'conf.db'));
-    sh('ovs-vsctl', `--db=unix:${R}/db.sock`, '--no-wait', 'init');
-    sh('ovs-vswitchd', '--enable-dummy', '--disable-system', '--detach', '--no-chdir', `--pidfile=${R}/ovs-vswitchd.pid`, `--log-file=${R}/ovs-vswitchd.log`, `unix:${R}/db.sock`);
-    sh('ovs-vsctl', `--db=unix:${R}/db.sock`, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure');
+    ovs = new OvsOracle([]);
     // Priority i+1 names the i-th case in the dump (whose order is OVS's own).
     const lines = fc.sample(flowArb, { seed: SEED, numRuns: RUNS }).map((m, i) => `priority=${i + 1},${m},actions=drop`);
-    const file = join(R, 'flows.txt');
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    sh('ovs-ofctl', 'add-flows', 'br0', file);
+    expect(ovs.setFlows(lines)).toBeUndefined();
     const real = new Map<number, string>();
-    for (const l of sh('ovs-ofctl', 'dump-flows', '--no-stats', 'br0').split('\n')) {
+    for (const l of ovs.ofctl('dump-flows', '--no-stats', 'br0').split('\n')) {
       const m = /^ priority=(\d+),/.exec(l);
       if (m) real.set(Number(m[1]), l);
     }
@@ -175,13 +154,7 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     const mine = northd(fromNb);
     mine.datapaths.find((d) => d.name === 'ls')!.uuid = /^Datapath: "ls" \(([0-9a-f-]+)\)/.exec(real)![1]!;
     const lflows = formatLflowList(mine, { datapath: 'ls' });
-    const lineDiff = (a: string, b: string): string => {
-      const x = a.split('\n');
-      const y = b.split('\n');
-      const i = x.findIndex((l, k) => l !== y[k]);
-      return i < 0 ? 'identical' : `line ${i + 1}:\n  vippath:     ${x[i]}\n  ovn-northd:  ${y[i]}`;
-    };
-    expect(lflows, lineDiff(lflows, real)).toBe(real);
+    expect(lflows, firstDifference(lflows, real, 'ovn-northd')).toBe(real);
     // Probe flows in the first ingress table, northd paused so it keeps them: what northd never writes on a switch
     // (ct_dnat/ct_snat to an IPv6 address) and what ovn-trace prints a field's value for (moves, exchanges).
     o.pause();
@@ -228,13 +201,10 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     let ex: LflowExecutor | undefined;
     const ours = (c: (typeof cases)[number]): string => {
       const { micro, opts } = microflowOf(c);
-      const ct = new TraceConntrack(opts.filter((x) => x.startsWith('--ct=')).map((x) => parseCtFlags(x.slice(5))));
-      const lbDst = opts.find((x) => x.startsWith('--lb-dst='));
       ex ??= new LflowExecutor(sb, 'ls');
-      ex.configure({ ct, ...(lbDst ? { lbDst: parseLbDst(lbDst.slice(9)) } : {}) });
+      configureAsOvnTrace(ex, opts);
       const words = parseMicroflow(micro, microflowEnv(ex, sb));
-      const r = ex.runFlow(words, 0, true);
-      return `# ${formatMicroflow(words)}\n${formatTrace([r.trace!], 'detailed')}${formatTrace([r.trace!], 'summary')}${formatTrace([r.trace!], 'minimal')}`;
+      return oursAsOvnTrace(words, ex.runFlow(words, 0, true).trace!);
     };
     const traces = await Promise.all(cases.map((c) => {
       const { micro, opts } = microflowOf(c);
@@ -256,7 +226,7 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     const reached = new Map(Object.keys(sites).map((k) => [k, 0]));
     let dotted = 0;
     cases.forEach((c, i) => {
-      const theirs = traces[i]!.replace(/# (Detailed|Summary|Minimal) trace\.\n/g, '');
+      const theirs = realOvnTrace(traces[i]!);
       if (new RegExp(D).test(theirs)) dotted++;
       for (const [k, re] of Object.entries(sites)) if (re.test(theirs)) reached.set(k, reached.get(k)! + 1);
       const { micro, opts } = microflowOf(c);

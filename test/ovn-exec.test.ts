@@ -22,7 +22,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LflowExecutor, TraceConntrack, hmapMask, decodeOnce, frameFromFlow, loadFrame, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
+import { LflowExecutor, hmapMask, decodeOnce, frameFromFlow, loadFrame, formatFlow, microflowEnv, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
+import { firstDifference } from './helpers/text-diff.js';
+import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace } from './helpers/ovn-trace-text.js';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 /** What ovn-trace 23.03 approximates; the comparison here is with those approximations, by name. */
@@ -176,10 +178,8 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
   let ex: LflowExecutor | undefined;
   const ours = (c: Case): { text: string; error?: string } => {
     const { micro, opts } = microflowOf(c);
-    const ct = new TraceConntrack(opts.filter((o) => o.startsWith('--ct=')).map((o) => parseCtFlags(o.slice(5))));
-    const lbDst = opts.find((o) => o.startsWith('--lb-dst='));
     ex ??= new LflowExecutor(sb, 'ls');
-    ex.configure({ ct, ...(lbDst ? { lbDst: parseLbDst(lbDst.slice(9)) } : {}) });
+    configureAsOvnTrace(ex, opts);
     const w = parseMicroflow(micro, microflowEnv(ex, sb));
     // The frame built for the microflow decodes back to the same packet (the frame path and the flow agree).
     const f = frameFromFlow(w);
@@ -187,18 +187,12 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     loadFrame(f, decodeOnce(f), back);
     if (formatFlow(back) !== formatFlow(w)) return { text: `frame round trip: ${formatFlow(back)} != ${formatFlow(w)}` };
     const r = ex.runFlow(w, 0, true);
-    return { text: `# ${formatFlow(w)}\n${formatTrace([r.trace!], 'detailed')}${formatTrace([r.trace!], 'summary')}${formatTrace([r.trace!], 'minimal')}` };
+    return { text: oursAsOvnTrace(w, r.trace!) };
   };
   const theirs = async (c: Case): Promise<string> => {
     const { micro, opts } = microflowOf(c);
     const out = await ovn.traceAsync(['--detailed', '--summary', '--minimal', ...opts, 'ls', micro]);
-    return out.replace(/# (Detailed|Summary|Minimal) trace\.\n/g, '');
-  };
-  const firstDifference = (a: string, b: string): string => {
-    const x = a.split('\n');
-    const y = b.split('\n');
-    for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return `line ${i + 1}:\n  vippath:   ${x[i]}\n  ovn-trace: ${y[i]}`;
-    return 'identical';
+    return realOvnTrace(out);
   };
 
   it(`traces identical to ovn-trace --detailed --summary --minimal (seed ${SEED}, ${RUNS} microflows)`, async () => {
@@ -244,13 +238,13 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
         fc.asyncProperty(caseArb, async (c) => {
           const a = ours(c).text;
           const b = await theirs(c);
-          if (a !== b) shrunk = `${microflowOf(c).opts.join(' ')} ls '${microflowOf(c).micro}'\n${firstDifference(a, b)}`;
+          if (a !== b) shrunk = `${microflowOf(c).opts.join(' ')} ls '${microflowOf(c).micro}'\n${firstDifference(a, b, 'ovn-trace')}`;
           return a === b;
         }),
         { seed: SEED, numRuns: failing + 1 },
       ).catch(() => undefined);
       const c = cases[failing]!;
-      throw new Error(`case ${failing}: ovn-trace ${microflowOf(c).opts.join(' ')} ls '${microflowOf(c).micro}'\n${firstDifference(mine[failing]!.text, real[failing]!)}\nshrunk: ${shrunk}\nreplay with VIPPATH_OVNEXEC_SEED=${SEED}`);
+      throw new Error(`case ${failing}: ovn-trace ${microflowOf(c).opts.join(' ')} ls '${microflowOf(c).micro}'\n${firstDifference(mine[failing]!.text, real[failing]!, 'ovn-trace')}\nshrunk: ${shrunk}\nreplay with VIPPATH_OVNEXEC_SEED=${SEED}`);
     }
     // The generator must reach what the issue names: every kind of port and packet, drops and outputs, LB.
     expect(stats.kinds.size).toBe(10);
