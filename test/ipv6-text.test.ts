@@ -12,6 +12,8 @@
  *   writes on a switch); microflows to the VIPs (pinned, hairpinned, unpinned), ND solicitations for the pods and
  *   through the probes, traced `--detailed --summary --minimal`: vippath's text must be ovn-trace's, line for line.
  *   vippath's northd must write the switch's lflow-list as ovn-northd did.
+ * - glibc's inet_ntop itself (Python's socket.inet_ntop): wire's formatIPv6Ntop, which all of the above use, on 2000
+ *   generated addresses.
  *
  * Runs: VIPPATH_IPV6_TEXT_RUNS (default 200 flows), VIPPATH_IPV6_TEXT_OVN_RUNS (default 200 microflows), seed
  * VIPPATH_IPV6_TEXT_SEED (default fixed; `random`).
@@ -236,4 +238,23 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     expect(dotted).toBeGreaterThan(OVN_RUNS / 10);
     expect([...reached].filter(([, n]) => n === 0).map(([k]) => k), 'places no trace reached with a dotted address').toEqual([]);
   }, 60_000);
+});
+
+// wire's formatIPv6Ntop claims glibc's inet_ntop text, which OVS, OVN and tshark print through: checked against glibc
+// itself (Python's socket.inet_ntop) on generated corner addresses, one python3 process for all of them.
+const hasPython = spawnSync('python3', ['-c', 'import socket']).status === 0;
+if (!hasPython) console.warn('ipv6-text: the glibc inet_ntop part is skipped: python3 not found (CI installs it)');
+
+describe.skipIf(!hasPython)('formatIPv6Ntop is glibc inet_ntop', () => {
+  it(`gives glibc's text for generated addresses (seed ${SEED}, 2000 addresses)`, () => {
+    const addrs = fc.sample(ipv6CornerArb, { seed: SEED, numRuns: 2000 });
+    const hex = addrs.map((b) => Buffer.from(b).toString('hex')).join('\n');
+    const r = spawnSync('python3', ['-c', 'import socket,sys\nfor l in sys.stdin.read().split():\n print(socket.inet_ntop(socket.AF_INET6, bytes.fromhex(l)))'], { input: hex, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const glibc = r.stdout.trimEnd().split('\n');
+    expect(glibc).toHaveLength(addrs.length);
+    addrs.forEach((b, i) => expect({ hex: Buffer.from(b).toString('hex'), text: formatIPv6Ntop(b) }, `replay with VIPPATH_IPV6_TEXT_SEED=${SEED}`).toEqual({ hex: Buffer.from(b).toString('hex'), text: glibc[i] }));
+    // Not vacuous: the dotted forms were drawn.
+    expect(glibc.filter((t) => /^::(ffff:)?\d+\.\d+\.\d+\.\d+$/.test(t)).length).toBeGreaterThan(100);
+  });
 });

@@ -35,7 +35,7 @@ describe('addresses', () => {
   });
 
   it("formats IPv6 as glibc's inet_ntop (formatIPv6Ntop): IPv4-compatible and -mapped addresses dotted, the rest as formatIPv6", () => {
-    // Python's socket.inet_ntop (glibc's) gives these texts.
+    // glibc inet_ntop's texts (test/ipv6-text.test.ts checks formatIPv6Ntop against it on generated addresses).
     const glibc: [string, string][] = [
       ['::a00:1', '::10.0.0.1'],
       ['::1:1', '::0.1.0.1'],
