@@ -1325,7 +1325,10 @@ export class OvsConntrack implements ConntrackEngine {
     res.state = CtState.NEW;
     if (!req.commit) return -1;
 
-    if ((req.nat === CtNat.DNAT || req.nat === CtNat.SNAT) && req.natIpv6 !== ((ck[K_META]! & V6_BIT) !== 0)) {
+    // A target of the other family is refused; a request without an address (all zero: OpenFlow's `nat(src)` or
+    // `nat(dst)` without a range, which ofproto-dpif-xlate put_ct_nat sends with no address attribute) has no family,
+    // and OVS 3.1 commits it for either (find_addr keeps the packet's own address).
+    if ((req.nat === CtNat.DNAT || req.nat === CtNat.SNAT) && req.natIpv6 !== ((ck[K_META]! & V6_BIT) !== 0) && !noAddress(req)) {
       this.counters[CtReason.NAT_FAMILY]!++;
       return -1;
     }
@@ -1395,7 +1398,7 @@ export class OvsConntrack implements ConntrackEngine {
       if (req.nat === CtNat.DNAT) act = DST | (req.natPortMin || req.natPortMax ? DST_PORT : 0);
       else if (req.nat === CtNat.SNAT) act = SRC | (req.natPortMin || req.natPortMax ? SRC_PORT : 0);
       this.recB[(e * R + R_BYTES) * 4 + B_NAT] = act;
-      if (act && !this.natUniqueTuple(e, req, now)) {
+      if (act ? !this.natUniqueTuple(e, req, now) : !this.nullTuple(e, now)) {
         this.counters[CtReason.NAT_EXHAUSTED]!++;
         this.freeSlot(e);
         return -1;
@@ -1415,10 +1418,12 @@ export class OvsConntrack implements ConntrackEngine {
       this.ckHashed = true;
     }
     // Neither node can stand in front of a live node of its key: the original key's lookup just missed (processOne),
-    // and so did the NAT tuple search's of the reply key. A reply key without NAT was looked up by nobody.
+    // and so did the NAT tuple search's of the reply key (nullTuple's too). A reply key without `nat` was looked up
+    // by nobody.
     const natted = this.recB[(e * R + R_BYTES) * 4 + B_NAT] !== 0;
+    const searched = req.nat !== CtNat.NONE;
     this.insertNode(e * 2, this.ckHash, false);
-    this.insertNode(e * 2 + 1, natted ? this.revHash : this.hashAt(tk), !natted);
+    this.insertNode(e * 2 + 1, searched ? this.revHash : this.hashAt(tk), !searched);
     this.linkLive(e);
     this.nConns++;
     if (natted) {
@@ -2192,6 +2197,32 @@ export class OvsConntrack implements ConntrackEngine {
     return found;
   }
 
+  /**
+   * `nat` with no target committing a new connection (OVN's `ct_commit_nat` on one; never in OVN's own flows, which
+   * use it on `ct.rel && !ct.new`). OVS 3.1 (lib/conntrack.c v3.1.0) runs its tuple search with no NAT flags and no
+   * range (conn_not_found → nat_get_unique_tuple): find_addr leaves the address zero, set_sport_range takes the
+   * range's ports (0–0), set_dport_range keeps the destination port, and store_addr_to_key writes the zero address
+   * as the reply key's source — so the reply key is the reversed key with the source address 0 (`::` for IPv6) and,
+   * for TCP and UDP, the destination port 0 (`reply=(src=0.0.0.0,…,dport=0)` in dpctl/dump-conntrack), checked
+   * once against the table (nat_get_unique_l4 over the one port 0; ICMP: conn_lookup). The connection keeps
+   * `nat_action` 0: no packet of it is translated or gets a NAT bit (nat_packet, handle_nat). What shows: the
+   * server's replies are not this connection's (a new connection's or invalid), and a second such commit whose reply
+   * key is the same — the same client, destination port (ICMP: id) and zone, any VIP and source port — is refused
+   * for want of a tuple (+new, no entry). `tk` holds the reversed key. False when the key is taken.
+   */
+  private nullTuple(e: number, now: number): boolean {
+    const tk = this.tk;
+    const meta = tk[K_META]!;
+    const proto = (meta >>> 16) & 0xff;
+    tk[K_SRC] = 0;
+    if (meta & V6_BIT) for (let i = 1; i < 4; i++) tk[srcWord(i)] = 0;
+    if (proto === 6 || proto === 17) tk[K_DL4] = 0;
+    this.revHash = this.hashAt(tk);
+    if (this.lookupKey(tk, now, this.revHash, true) >= 0) return false;
+    this.storeKey(e * 2 + 1, tk);
+    return true;
+  }
+
   /** nat_get_unique_l4: walk the port range from `curr` for a reply tuple no connection uses. */
   private uniquePort(k: Uint32Array, field: number, curr: number, min: number, max: number, now: number): boolean {
     const range = (max - min + 1) & 0xffff;
@@ -2698,6 +2729,12 @@ function addrSum(old: number, now: number): number {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Whether a NAT request names no address (its range all zero). */
+function noAddress(req: CtRequest): boolean {
+  for (let i = 0; i < 16; i++) if (req.natAddrMin[i] !== 0 || req.natAddrMax[i] !== 0) return false;
+  return true;
+}
 
 /** A big-endian (network order) word as a Uint32Array element must hold it for its bytes to read the same. */
 function hostOrder(x: number): number {

@@ -57,7 +57,11 @@ export const CtState = {
 export const CtNat = {
   /** No `nat` clause: the packet is not translated. */
   NONE: 0,
-  /** `nat` with no address: apply the connection's existing translation (reverse it for replies). */
+  /**
+   * `nat` with no address: apply the connection's existing translation (reverse it for replies). With `commit` on a
+   * new connection (`ct_commit_nat`), OVS 3.1 commits it with a reply tuple of source address 0 and, for TCP/UDP,
+   * destination port 0, and no translation: see the engine's nullTuple.
+   */
   APPLY: 1,
   /** `nat(dst=…)`: on commit of a new connection, translate the destination; otherwise as APPLY. */
   DNAT: 2,
@@ -96,7 +100,10 @@ export class CtRequest {
   /** One of {@link CtNat}. */
   nat: number = CtNat.NONE;
   natIpv6 = false;
-  /** Lowest NAT address of the range (OVN uses single addresses: min = max). */
+  /**
+   * Lowest NAT address of the range (OVN uses single addresses: min = max). All zero with DNAT or SNAT: no address
+   * (OpenFlow's `nat(dst)` / `nat(src)` without a range): the packet's own is kept, of either family.
+   */
   readonly natAddrMin = new Uint8Array(16);
   readonly natAddrMax = new Uint8Array(16);
   /** NAT port range; 0/0 keeps the port. */
