@@ -105,7 +105,9 @@ function fieldRef(c: Ctx): FieldRef {
 
 function intTok(c: Ctx): number {
   const t = peek(c);
-  if (t.type !== 'int') fail(c, 'expecting integer');
+  // lexer_is_int (OVN v23.03.1 lib/lex.c), which next(N) and a backend's or ct_dnat's port take: decimal only —
+  // ovn-trace refuses `next(0x0a)` and `10.0.0.5:0x50`.
+  if (t.type !== 'int' || t.hex) fail(c, 'expecting a decimal integer');
   c.i++;
   return Number(t.value);
 }
@@ -139,7 +141,7 @@ function backend(c: Ctx): LbBackend {
   const ip4 = ipv6 ? 0 : Number(t.value!);
   // ovn-trace prints an action from its parsed form (ovnacts_format): an IPv6 address through ipv6_format_addr, i.e.
   // inet_ntop (OVN v23.03.1 lib/actions.c format_ct_lb, format_ct_nat), whatever the flow's spelling.
-  const a = ipv6 ? formatIPv6Ntop(addr, 0) : t.text;
+  const a = ipv6 ? formatIPv6Ntop(addr, 0) : valueText(t, t.value!);
   const text = ipv6 ? (port ? `[${a}]:${port}` : a) : port ? `${a}:${port}` : a;
   return { ipv6, addr, ip4, port, text };
 }
@@ -151,17 +153,34 @@ function resultCall(c: Ctx, dst: FieldRef, fn: Extract<Action, { k: 'result' }>[
   return { k: 'result', fn, dst, text: `${formatRef(dst)} = ${fn}();` };
 }
 
+/**
+ * A constant as ovn-trace prints an action that holds it: re-formatted from its value in the format the lexer gave it
+ * (OVN v23.03.1 lib/lex.c lex_token_format_value), whatever the flow's spelling — decimal as a number, hex through
+ * mf_format_subvalue (`0x` and lower-case digits without leading zeros, zero as `0`: `0X00FF` → `0xff`, `0x0` → `0`),
+ * a MAC in lower case, IPv4 dotted, IPv6 through inet_ntop. Checked against ovn-trace 23.03 by test/ipv6-text.test.ts.
+ */
+function valueText(t: Token, v: bigint): string {
+  switch (t.type) {
+    case 'int':
+      return t.hex ? (v === 0n ? '0' : `0x${v.toString(16)}`) : v.toString();
+    case 'mac':
+      return v.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+    case 'ip4':
+      return [24, 16, 8, 0].map((sh) => Number((v >> BigInt(sh)) & 0xffn)).join('.');
+    case 'ip6': {
+      const b = new Uint8Array(16);
+      for (let i = 0; i < 16; i++) b[i] = Number((v >> BigInt(8 * (15 - i))) & 0xffn);
+      return formatIPv6Ntop(b, 0);
+    }
+    default:
+      return t.text;
+  }
+}
+
 function constantText(t: Token): string {
   if (t.type === 'string') return JSON.stringify(t.text);
-  if (t.mask !== undefined) return t.prefix !== undefined ? `${t.text}/${t.prefix}` : `${t.text}/0x${t.mask.toString(16)}`;
-  if (t.type === 'int' && !t.hex) return t.value!.toString();
-  // lex_token_format_value prints an IPv6 constant through ipv6_format_addr (inet_ntop; OVN v23.03.1 lib/lex.c).
-  if (t.type === 'ip6') {
-    const b = new Uint8Array(16);
-    for (let i = 0; i < 16; i++) b[i] = Number((t.value! >> BigInt(8 * (15 - i))) & 0xffn);
-    return formatIPv6Ntop(b, 0);
-  }
-  return t.text;
+  if (t.mask !== undefined) return t.prefix !== undefined ? `${valueText(t, t.value!)}/${t.prefix}` : `${valueText(t, t.value!)}/0x${t.mask.toString(16)}`;
+  return valueText(t, t.value!);
 }
 
 function assignment(c: Ctx, dst: FieldRef): Action {
