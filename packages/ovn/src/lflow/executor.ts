@@ -1346,7 +1346,14 @@ export class LflowExecutor {
 
   private inEgress = false;
 
-  /** The LB VIP whose address is the connection's original destination (ovn-trace get_lb_vip_data). */
+  /**
+   * The LB VIP whose address is the connection's original destination (ovn-trace get_lb_vip_data), an IPv4 VIP for
+   * IPv4 connections only. ovn-trace 23.03 also takes an IPv4 VIP a.b.c.d for an IPv6 connection to ::ffff:a.b.c.d
+   * (it compares the VIP's mapped in6_addr with ct_ipv6_dst whatever the VIP's family); OVN does not — the
+   * chk_lb_hairpin flows ovn-controller installs for an IPv4 VIP match IPv4 packets only (controller/lflow.c
+   * add_lb_vip_hairpin_flows, v23.03.1), and a real run sends such a packet on un-DNATed (test/hairpin-ovs.test.ts) —
+   * so vippath follows OVN: test/ipv6-text.test.ts counts the traces where the two part (MAPPED_VIP).
+   */
   private vipOf(w: Uint32Array): (typeof this.vips)[number] | undefined {
     if (this.rec !== undefined) {
       const v4: number[] = [];
