@@ -105,14 +105,15 @@ const OVN_LBS = 4;
  * The one difference from ovn-trace this test allows, by name and count. ovn-trace 23.03's get_lb_vip_data
  * (utilities/ovn-trace.c) holds every VIP as an in6_addr (ip_address_and_port_from_lb_key → ss_get_address maps an
  * IPv4 VIP to ::ffff:a.b.c.d) and takes a VIP when `ipv6_addr_equals(vip, &ct_ipv6_dst)` whatever its family, so an
- * IPv6 connection whose original destination is ::ffff:a.b.c.d — ovn-trace DNATs one at the address-less
- * ct_lb_mark of ls_in_pre_stateful with an IPv6 --lb-dst — is "to" the IPv4 VIP a.b.c.d, and chk_lb_hairpin returns 1
- * when it comes back to its sender on the VIP's port. OVN itself never does: ovn-controller's OFTABLE_CHK_LB_HAIRPIN
- * flows for an IPv4 VIP match dl_type=0x0800 (controller/lflow.c add_lb_vip_hairpin_flows), and no flow northd writes
- * DNATs an IPv6 packet to an IPv4 VIP (test/hairpin-ovs.test.ts checks that real run against vippath). vippath's
- * ovn-trace mode follows OVN here and says 0; the traces are the same up to that line.
+ * IPv6 connection whose original destination is ::ffff:a.b.c.d is "to" the IPv4 VIP a.b.c.d (ovn-trace DNATs one at
+ * the address-less ct_lb_mark of ls_in_pre_stateful with an IPv6 --lb-dst) or to an IPv6 VIP written that way, and
+ * chk_lb_hairpin(_reply) returns 1 when it comes back to its sender on the VIP's port. OVN never does:
+ * ovn-controller's OFTABLE_CHK_LB_HAIRPIN flows for both VIPs match dl_type=0x0800 (controller/lflow.c
+ * add_lb_vip_hairpin_flows, IN6_IS_ADDR_V4MAPPED), and no flow northd writes DNATs an IPv6 packet to an IPv4 VIP
+ * (test/hairpin-ovs.test.ts runs both against vippath). vippath's ovn-trace mode follows OVN and says 0; the traces
+ * are the same up to ovn-trace's first flow that needs the 1.
  */
-const MAPPED_VIP = 'chk_lb_hairpin: ovn-trace takes an IPv6 ct_ipv6_dst ::ffff:a.b.c.d for the IPv4 VIP a.b.c.d';
+const MAPPED_VIP = 'chk_lb_hairpin: ovn-trace takes an IPv6 ct_ipv6_dst ::ffff:a.b.c.d for the VIP a.b.c.d or [::ffff:a.b.c.d]';
 const OVN_PODS = 4;
 const OVN_PROBES = 6;
 const OVN_RUNS = Number(process.env.VIPPATH_IPV6_TEXT_OVN_RUNS ?? 200);
@@ -250,6 +251,19 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     sb.flows.set('ls', sb.flows.get('ls')!.filter((f) => !refused.has(f.actions)));
 
     const cases = fc.sample(ovnCaseArb, { seed: SEED + 1, numRuns: OVN_RUNS });
+    const isMapped = (b: Uint8Array): boolean => b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+    /** MAPPED_VIP's case: an IPv6 connection to an IPv4-mapped address that is a VIP, DNATed back to its sender. */
+    const mappedVipHairpin = (c: (typeof cases)[number]): boolean => {
+      // chk_lb_hairpin compares the VIP's port with ct_tp_dst (the port before DNAT), chk_lb_hairpin_reply with tp_dst.
+      if (c.kind === 'mapped') return c.self && (c.mport === 80 || c.bport === 80);
+      if (c.kind !== 'lb' || !c.pin) return false;
+      const self = c.self;
+      const lb = self ? c.lb % 2 : c.lb;
+      const from = self ? lb : c.from;
+      const bs = backends[lb]!;
+      const [b] = bs[self ? 0 : c.backend % bs.length]!;
+      return isMapped(w.lbs[lb]!.vip) && formatIPv6Ntop(b) === formatIPv6Ntop(w.pods[from]!);
+    };
     const microflowOf = (c: (typeof cases)[number]): { micro: string; opts: string[] } => {
       // A pod to its own VIP, itself the backend: hairpin (ct_snat_to_vip), to the IPv4-compatible or -mapped VIP.
       // Load balancer j balances to pods j, j+1.
@@ -321,7 +335,7 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     };
     const spelled = new Map(Object.keys(spellings).map((k) => [k, 0]));
     let dotted = 0;
-    const mapped = { n: 0, hairpin: 0, spellings: new Set<string>() };
+    const mapped = { n: 0, hairpin: 0, vip6: 0, spellings: new Set<string>() };
     cases.forEach((c, i) => {
       const theirs = realOvnTrace(traces[i]!);
       if (new RegExp(D).test(theirs)) dotted++;
@@ -344,12 +358,12 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
         mapped.n++;
         mapped.spellings.add(spell(mapped4, c.how));
       }
-      // chk_lb_hairpin compares the VIP's port with ct_tp_dst (the port before DNAT), chk_lb_hairpin_reply with tp_dst.
-      if (c.kind === 'mapped' && c.self && (c.mport === 80 || c.bport === 80)) {
+      if (mappedVipHairpin(c)) {
         // MAPPED_VIP (above): ovn-trace's chk_lb_hairpin (reg0[6]) or chk_lb_hairpin_reply (reg0[12]) says 1, vippath's
         // 0 (registers: neither prints them), so the traces are the same up to ovn-trace's first flow that needs one
         // of them 1, where vippath goes on without it.
-        mapped.hairpin++;
+        if (c.kind === 'mapped') mapped.hairpin++;
+        else mapped.vip6++;
         const diff = firstDifference(text, theirs, 'ovn-trace');
         const at = Number(/^line (\d+):/.exec(diff)?.[1] ?? 0);
         const why = `replay with VIPPATH_IPV6_TEXT_SEED=${SEED}: ovn-trace ${opts.join(' ')} ls '${micro}'\n${diff}`;
@@ -362,8 +376,9 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     console.log(`ipv6-text ovn-trace: ${dotted} of ${OVN_RUNS} traces print an address dotted; by place: ${[...reached].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     expect(dotted).toBeGreaterThan(OVN_RUNS / 10);
     expect([...reached].filter(([, n]) => n === 0).map(([k]) => k), 'places no trace reached with a dotted address').toEqual([]);
-    console.log(`ipv6-text ovn-trace: ${mapped.n} IPv6 microflows to the IPv4-mapped form of an IPv4 VIP, ${mapped.hairpin} of them the named difference (${MAPPED_VIP})`);
+    console.log(`ipv6-text ovn-trace: the named difference (${MAPPED_VIP}): ${mapped.hairpin} of ${mapped.n} IPv6 microflows to an IPv4 VIP's mapped form, ${mapped.vip6} pinned back to the sender through the IPv4-mapped IPv6 VIP`);
     expect(mapped.hairpin).toBeGreaterThan(0);
+    expect(mapped.vip6).toBeGreaterThan(0);
     expect(mapped.n).toBeGreaterThan(mapped.hairpin);
     // The mapped address written several ways (dotted, in hex groups, …): ovn-trace reads them all as one address.
     expect(mapped.spellings.size, [...mapped.spellings].join(' ')).toBeGreaterThanOrEqual(3);
