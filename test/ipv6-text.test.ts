@@ -118,14 +118,25 @@ const OVN_PODS = 4;
 const OVN_PROBES = 6;
 const OVN_RUNS = Number(process.env.VIPPATH_IPV6_TEXT_OVN_RUNS ?? 200);
 
-/** A hex spelling of `v` that OVN's lexer accepts: `0x` or `0X`, 0–3 leading zeros, digits in lower, upper or mixed case. */
-const hexSpellArb = (bits: number): fc.Arbitrary<string> =>
-  fc.record({ v: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n })), x: fc.constantFrom('0x', '0X'), zeros: fc.nat(3), kase: fc.nat(2) }).map(({ v, x, zeros, kase }) => {
+/** Which non-canonical parts a hex spelling must have (the rest drawn). */
+interface HexStyle {
+  x?: '0X';
+  zero?: true;
+  upper?: true;
+  zeros?: true;
+}
+/**
+ * A hex spelling that OVN's lexer accepts: `0x` or `0X`, 0–3 leading zeros, digits in lower, upper or mixed case;
+ * `style` forces some of it, so that every kind is in every generated switch.
+ */
+const hexSpellArb = (bits: number, style: HexStyle = {}): fc.Arbitrary<string> =>
+  // A nonzero value has a digit a–f (its low nibble), so that its case shows.
+  fc.record({ v: style.zero ? fc.constant(0n) : fc.oneof({ arbitrary: fc.constant(0n), weight: 1 }, { arbitrary: fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }).map((v) => v | 0xan), weight: 4 }), x: style.x ? fc.constant(style.x) : fc.constantFrom('0x', '0X'), zeros: style.zeros ? fc.integer({ min: 1, max: 3 }) : fc.nat(3), kase: style.upper ? fc.constant(1) : fc.nat(2) }).map(({ v, x, zeros, kase }) => {
     const d = `${'0'.repeat(zeros)}${v.toString(16)}`;
     return `${x}${kase === 0 ? d : kase === 1 ? d.toUpperCase() : [...d].map((ch, i) => (i % 2 ? ch.toUpperCase() : ch)).join('')}`;
   });
-/** A MAC as 17 characters, each byte's hex digits in either case (OVN's lexer reads them with %hhx). */
-const macSpellArb = fc.array(fc.tuple(fc.oneof(fc.nat(255), fc.integer({ min: 0xa0, max: 0xff })), fc.boolean()), { minLength: 6, maxLength: 6 }).map((bs) => bs.map(([b, up]) => (up ? b.toString(16).padStart(2, '0').toUpperCase() : b.toString(16).padStart(2, '0'))).join(':'));
+/** A MAC as 17 characters, each byte's hex digits in either case (OVN's lexer reads them with %hhx); the first byte upper-case with a letter. */
+const macSpellArb = fc.tuple(fc.integer({ min: 0xa0, max: 0xff }), fc.array(fc.tuple(fc.oneof(fc.nat(255), fc.integer({ min: 0xa0, max: 0xff })), fc.boolean()), { minLength: 5, maxLength: 5 })).map(([first, bs]) => [[first, true] as const, ...bs].map(([b, up]) => (up ? b.toString(16).padStart(2, '0').toUpperCase() : b.toString(16).padStart(2, '0'))).join(':'));
 /** A decimal with a leading zero, or a dotted quad with one part so written: OVN's lexer refuses both (lib/lex.c). */
 const leadingZeroArb = fc.record({ n: fc.nat(99999), zeros: fc.integer({ min: 1, max: 2 }) }).map(({ n, zeros }) => `${'0'.repeat(zeros)}${n}`);
 const dottedLeadingZeroArb = fc.tuple(fc.array(fc.nat(255), { minLength: 4, maxLength: 4 }), fc.nat(3), leadingZeroArb.filter((z) => Number(z) <= 255)).map(([parts, at, z]) => parts.map((p, i) => (i === at ? z : String(p))).join('.'));
@@ -137,15 +148,17 @@ const dottedLeadingZeroArb = fc.tuple(fc.array(fc.nat(255), { minLength: 4, maxL
  * ovn-trace drops those flows, vippath must refuse them.
  */
 const constProbesArb = fc.record({
+  // Each kind of spelling in two probes at least (the style forced), more drawn.
   accepted: fc.tuple(
     macSpellArb.map((m) => `eth.src = ${m}; next;`),
-    hexSpellArb(48).map((h) => `eth.dst = ${h}; next;`),
-    hexSpellArb(32).map((h) => `reg0 = ${h}; next;`),
-    hexSpellArb(8).map((h) => `reg1[0..7] = ${h}; next;`),
+    hexSpellArb(48, { upper: true }).map((h) => `eth.dst = ${h}; next;`),
+    hexSpellArb(32, { x: '0X' }).map((h) => `reg0 = ${h}; next;`),
+    hexSpellArb(8, { zero: true }).map((h) => `reg1[0..7] = ${h}; next;`),
+    hexSpellArb(32, { zeros: true }).map((h) => `reg2 = ${h}; next;`),
     hexSpellArb(8).map((h) => `ip.ttl = ${h}; next;`),
-    hexSpellArb(128).map((h) => `xxreg0 = ${h}; next;`),
-    hexSpellArb(128).map((h) => `ip6.dst = ${h}; next;`),
-    fc.tuple(hexSpellArb(128), hexSpellArb(32), macSpellArb).map(([l, m, mac]) => `ct_commit { ct_label = ${l}; ct_mark = ${m}; }; eth.dst = ${mac}; next;`),
+    hexSpellArb(128, { x: '0X' }).map((h) => `xxreg0 = ${h}; next;`),
+    hexSpellArb(128, { upper: true }).map((h) => `ip6.dst = ${h}; next;`),
+    fc.tuple(hexSpellArb(128, { zeros: true }), hexSpellArb(32, { zero: true }), macSpellArb).map(([l, m, mac]) => `ct_commit { ct_label = ${l}; ct_mark = ${m}; }; eth.dst = ${mac}; next;`),
   ),
   refused: fc.tuple(
     leadingZeroArb.map((z) => `reg0 = ${z}; next;`),
@@ -172,7 +185,7 @@ const worldArb = fc.record({
   // An IPv4 load balancer (VIP:80 to the first two pods' IPv4 addresses), for IPv6 packets to its IPv4-mapped VIP.
   vip4: fc.tuple(fc.nat(255), fc.integer({ min: 1, max: 254 })).map(([a, b]) => `10.96.${a}.${b}`),
 });
-const CONST_PROBES = 8;
+const CONST_PROBES = 9;
 const REFUSED_PROBES = 5;
 
 /** One microflow: to a VIP (pinned backend, maybe the sender itself), an ND solicitation for a pod, or a probe flow. */
