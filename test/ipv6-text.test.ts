@@ -13,7 +13,9 @@
  *   through the probes, traced `--detailed --summary --minimal`: vippath's text must be ovn-trace's, line for line.
  *   Probes also hold constants spelled the ways OVN's lexer accepts but ovn-trace prints otherwise (hex in upper case,
  *   `0X`, zero-padded, zero; MACs in upper case) and spellings the lexer refuses (a leading zero in a decimal or a
- *   dotted quad, hex where a decimal is wanted): ovn-trace leaves those flows out, vippath must refuse them. IPv6
+ *   dotted quad, hex where a decimal is wanted): ovn-trace leaves those flows out, vippath must refuse them. Probes
+ *   also hold generated ct_dnat/ct_snat arguments (`IP`, `IP, LO`, `IP, LO-HI`, IPv4 ones on IPv4 packets, and the
+ *   spellings parse_ct_nat refuses), every kind traced at least once and counted. IPv6
  *   packets to an IPv4 VIP's `::ffff:` form (spelled several ways) part from ovn-trace in one named, counted place,
  *   MAPPED_VIP, where vippath follows OVN (test/hairpin-ovs.test.ts runs it).
  *   vippath's northd must write the switch's lflow-list as ovn-northd did.
@@ -169,6 +171,38 @@ const constProbesArb = fc.record({
   ),
 });
 
+/** A port range: LO in 1–65534, HI above it. */
+const rangeArb = fc.integer({ min: 1, max: 65534 }).chain((lo) => fc.tuple(fc.constant(lo), fc.integer({ min: lo + 1, max: 65535 })));
+const ip4Arb = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 })).map((p) => p.join('.'));
+/** What may stand around ct_dnat's comma and hyphen (OVN's lexer skips white space). */
+const gapArb = fc.constantFrom('', ' ');
+const natProbeArb = (kind: string, refused: boolean, v6: boolean, arg: fc.Arbitrary<string>): fc.Arbitrary<{ kind: string; refused: boolean; v6: boolean; actions: string }> =>
+  fc.tuple(fc.constantFrom('ct_dnat', 'ct_snat'), arg).map(([name, a]) => ({ kind, refused, v6, actions: `${name}(${a});` }));
+/**
+ * ct_dnat / ct_snat arguments (OVN v23.03.1 lib/actions.c parse_ct_nat): an address, `, LO` or `, LO-HI`, with the
+ * corners of what parse_ct_nat takes (the ports are uint16_t, so a larger low end keeps its low 16 bits; the high end
+ * may be any unmasked integer constant, hex or even a dotted quad) and of what it refuses (`IP:port`, brackets, a
+ * hex or zero low end, a range that does not rise once truncated, a masked address). Each kind once per switch.
+ */
+const natProbesArb = fc.tuple(
+  natProbeArb('IPv4', false, false, ip4Arb),
+  natProbeArb('IPv4, port', false, false, fc.tuple(ip4Arb, gapArb, fc.integer({ min: 1, max: 65535 })).map(([a, g, p]) => `${a},${g}${p}`)),
+  natProbeArb('IPv4, range', false, false, fc.tuple(ip4Arb, gapArb, rangeArb).map(([a, g, [lo, hi]]) => `${a},${g}${lo}${g}-${g}${hi}`)),
+  natProbeArb('IPv6, port', false, true, fc.tuple(halfDotted, fc.nat(3), gapArb, fc.integer({ min: 1, max: 65535 })).map(([a, how, g, p]) => `${spell(a, how)},${g}${p}`)),
+  natProbeArb('IPv6, range', false, true, fc.tuple(halfDotted, fc.nat(3), gapArb, rangeArb).map(([a, how, g, [lo, hi]]) => `${spell(a, how)},${g}${lo}-${hi}`)),
+  natProbeArb('hex high end', false, false, fc.tuple(ip4Arb, rangeArb, fc.boolean()).map(([a, [lo, hi], up]) => `${a}, ${lo}-0x${up ? hi.toString(16).toUpperCase() : hi.toString(16)}`)),
+  natProbeArb('low end above 65535', false, false, fc.tuple(ip4Arb, fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 1, max: 1000 })).map(([a, lo, k]) => `${a}, ${k * 65536 + lo}`)),
+  natProbeArb('dotted high end', false, false, fc.tuple(ip4Arb, rangeArb, fc.nat(255), fc.nat(255)).map(([a, [lo, hi], x, y]) => `${a}, ${lo}-${x}.${y}.${hi >> 8}.${hi & 255}`)),
+  natProbeArb('IP:port', true, false, fc.tuple(ip4Arb, fc.integer({ min: 1, max: 65535 })).map(([a, p]) => `${a}:${p}`)),
+  natProbeArb('[IPv6]:port', true, true, fc.tuple(hostArb, fc.integer({ min: 1, max: 65535 })).map(([a, p]) => `[${formatIPv6Ntop(a)}]:${p}`)),
+  natProbeArb('hex low end', true, false, fc.tuple(ip4Arb, fc.integer({ min: 1, max: 65535 })).map(([a, p]) => `${a}, 0x${p.toString(16)}`)),
+  natProbeArb('zero low end', true, false, fc.tuple(ip4Arb, fc.nat(1000)).map(([a, k]) => `${a}, ${k * 65536}`)),
+  natProbeArb('range not rising', true, false, fc.tuple(ip4Arb, rangeArb, fc.boolean()).map(([a, [lo, hi], eq]) => `${a}, ${hi}-${eq ? hi : lo}`)),
+  natProbeArb('high end wrapping to or below the low', true, false, fc.tuple(ip4Arb, rangeArb).map(([a, [lo, hi]]) => `${a}, ${hi}-${65536 + lo}`)),
+  natProbeArb('masked address', true, false, fc.tuple(ip4Arb, fc.integer({ min: 1, max: 32 })).map(([a, m]) => `${a}/${m}`)),
+);
+const NAT_PROBES = 15;
+
 /**
  * The switch's generated parts: pods' IPv6 addresses, load balancers (VIP and backends, keys written as spelled —
  * ovn-nbctl would normalise them), and probe flows written into the Southbound with northd paused.
@@ -182,6 +216,7 @@ const worldArb = fc.record({
     fc.tuple(...vips.map((vip) => fc.record({ vip: fc.constant(vip), how: fc.nat(3), extra: fc.array(fc.tuple(hostArb, fc.nat(3)), { maxLength: 2 }) })))),
   probes: fc.tuple(fc.tuple(ipv6CompatArb, fc.nat(3)), fc.tuple(ipv6MappedArb, fc.nat(3)), fc.array(fc.tuple(halfDotted, fc.nat(3)), { minLength: OVN_PROBES - 2, maxLength: OVN_PROBES - 2 })).map(([a, b, rest]) => [a, b, ...rest]),
   consts: constProbesArb,
+  nat: natProbesArb,
   // An IPv4 load balancer (VIP:80 to the first two pods' IPv4 addresses), for IPv6 packets to its IPv4-mapped VIP.
   vip4: fc.tuple(fc.nat(255), fc.integer({ min: 1, max: 254 })).map(([a, b]) => `10.96.${a}.${b}`),
 });
@@ -201,8 +236,8 @@ const ovnCaseArb = fc.record({
   backend: fc.nat(5),
   target: fc.nat(OVN_PODS - 1),
   // ct_dnat/ct_snat/load of each probe address, or one of the three moves.
-  // (then the spelled constants and the refused spellings, which come after those).
-  probe: fc.oneof(fc.nat(3 * OVN_PROBES - 1), fc.integer({ min: 3 * OVN_PROBES, max: 3 * OVN_PROBES + 2 }), { arbitrary: fc.integer({ min: 3 * OVN_PROBES + 3, max: 3 * OVN_PROBES + 2 + CONST_PROBES + REFUSED_PROBES }), weight: 3 }),
+  // (then the spelled constants and the refused spellings, then the ct_dnat/ct_snat arguments, which come after those).
+  probe: fc.oneof(fc.nat(3 * OVN_PROBES - 1), fc.integer({ min: 3 * OVN_PROBES, max: 3 * OVN_PROBES + 2 }), { arbitrary: fc.integer({ min: 3 * OVN_PROBES + 3, max: 3 * OVN_PROBES + 2 + CONST_PROBES + REFUSED_PROBES + NAT_PROBES }), weight: 3 }),
   self: fc.boolean(),
   src: halfDotted,
   dst: fc.oneof(ipv6DottedArb, ipv6CornerArb),
@@ -254,9 +289,14 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
       'ip6.src = ip6.dst; next;',
       ...w.consts.accepted,
       ...w.consts.refused,
+      ...w.nat.map((p) => p.actions),
     ];
-    const refused = new Set<string>(w.consts.refused);
-    probeActions.forEach((actions, i) => o.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', 'table_id=0', `priority=${200 + i}`, `match="ip6 && ip.ttl == ${i + 1}"`, `actions="${actions}"`, 'external_ids:stage-name=ls_in_check_port_sec'));
+    expect(w.nat).toHaveLength(NAT_PROBES);
+    const natStart = probeActions.length - NAT_PROBES;
+    // An IPv4 ct_dnat/ct_snat probe matches IPv4 packets (its microflow is IPv4 too).
+    const probeMatch = (i: number): string => `${i >= natStart && !w.nat[i - natStart]!.v6 ? 'ip4' : 'ip6'} && ip.ttl == ${i + 1}`;
+    const refused = new Set<string>([...w.consts.refused, ...w.nat.filter((p) => p.refused).map((p) => p.actions)]);
+    probeActions.forEach((actions, i) => o.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', 'table_id=0', `priority=${200 + i}`, `match="${probeMatch(i)}"`, `actions="${actions}"`, 'external_ids:stage-name=ls_in_check_port_sec'));
     const sb: SouthboundState = sbFromOvsdb(readOvsdbFile(o.sbBackup()));
     // OVN's lexer refuses these (ovn-trace logs "parsing actions failed" and leaves the flow out); vippath must refuse
     // them too, and its executor is then built without them, as ovn-trace's tables are.
@@ -264,6 +304,8 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     sb.flows.set('ls', sb.flows.get('ls')!.filter((f) => !refused.has(f.actions)));
 
     const cases = fc.sample(ovnCaseArb, { seed: SEED + 1, numRuns: OVN_RUNS });
+    // Every ct_dnat/ct_snat argument probe traced once more, so that each kind is reached whatever the draw.
+    for (let j = 0; j < NAT_PROBES; j++) cases.push({ ...cases[j]!, kind: 'probe', probe: natStart + j });
     const isMapped = (b: Uint8Array): boolean => b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
     /** MAPPED_VIP's case: an IPv6 connection to an IPv4-mapped address that is a VIP, DNATed back to its sender. */
     const mappedVipHairpin = (c: (typeof cases)[number]): boolean => {
@@ -308,6 +350,7 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
         return { micro: `${l2} && eth.dst == 33:33:ff:00:00:01 && nd_ns && ip6.src == ${own} && ip6.dst == ${group} && nd.target == ${spell(t, c.how)} && nd.sll == ${mac(from)}`, opts: [] };
       }
       const ttl = (c.probe % probeActions.length) + 1;
+      if (probeMatch(ttl - 1).startsWith('ip4')) return { micro: `inport == "ln" && eth.src == 52:54:00:aa:00:64 && eth.dst == 00:00:00:01:00:01 && ip4.src == 198.51.100.7 && ip4.dst == 203.0.113.${ttl} && ip.ttl == ${ttl} && udp.src == 53 && udp.dst == 53`, opts: [`--ct=${c.ct}`] };
       return { micro: `inport == "ln" && eth.src == 52:54:00:aa:00:64 && eth.dst == 00:00:00:01:00:01 && ip6.src == ${spell(c.src, c.how)} && ip6.dst == ${spell(c.dst, c.how + 1)} && ip.ttl == ${ttl} && udp.src == 53 && udp.dst == 53`, opts: [`--ct=${c.ct}`] };
     };
     let ex: LflowExecutor | undefined;
@@ -347,6 +390,7 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
       refused: /^/,
     };
     const spelled = new Map(Object.keys(spellings).map((k) => [k, 0]));
+    const natReached = new Map(w.nat.map((p) => [p.kind, 0]));
     let dotted = 0;
     const mapped = { n: 0, hairpin: 0, vip6: 0, spellings: new Set<string>() };
     cases.forEach((c, i) => {
@@ -356,7 +400,12 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
       if (c.kind === 'probe') {
         const ttl = (c.probe % probeActions.length) + 1;
         const actions = probeActions[ttl - 1]!;
-        const hit = theirs.includes(`ip6 && ip.ttl == ${ttl}, priority`);
+        const hit = theirs.includes(`${probeMatch(ttl - 1)}, priority`);
+        if (ttl - 1 >= natStart) {
+          const p = w.nat[ttl - 1 - natStart]!;
+          // A refused kind counts where ovn-trace was sent through it (and did not go), an accepted one where it went.
+          if (p.refused || hit) natReached.set(p.kind, natReached.get(p.kind)! + 1);
+        }
         if (refused.has(actions)) {
           expect(hit, `ovn-trace went through a flow its lexer refuses: ${actions}`).toBe(false);
           spelled.set('refused', spelled.get('refused')! + 1);
@@ -397,6 +446,9 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     expect(mapped.spellings.size, [...mapped.spellings].join(' ')).toBeGreaterThanOrEqual(3);
     console.log(`ipv6-text ovn-trace: traces through a non-canonically spelled constant: ${[...spelled].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     expect([...spelled].filter(([, n]) => n === 0).map(([k]) => k), 'spellings no trace went through').toEqual([]);
+    console.log(`ipv6-text ovn-trace: ct_dnat/ct_snat arguments traced: ${[...natReached].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    expect(natReached.size).toBe(NAT_PROBES);
+    expect([...natReached].filter(([, n]) => n === 0).map(([k]) => k), 'ct_dnat/ct_snat argument kinds no trace reached').toEqual([]);
   }, 60_000);
 });
 

@@ -1136,7 +1136,7 @@ export class LflowExecutor {
       this.callCt(copy, req);
       if (node) {
         label = this.ctLabel(a, copy);
-        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}` : ''}` : undefined;
+        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}${req.natPortMax > req.natPortMin ? `-${req.natPortMax}` : ''}` : ''}` : undefined;
         this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
       }
     }
@@ -1169,7 +1169,11 @@ export class LflowExecutor {
         if (a.to) {
           req.commit = true;
           req.nat = a.k === 'ct_dnat' ? CtNat.DNAT : CtNat.SNAT;
-          setNatAddr(req, a.to.addr, a.to.ipv6, a.to.port);
+          setNatAddr(req, a.to.addr, a.to.ipv6, a.to.portLo);
+          // encode_ct_nat: nat(…:LO-HI), proto.max = HI or 0; OVS 3.1 sends no maximum unless it is above the
+          // minimum (ofproto-dpif-xlate.c put_ct_nat) and then takes max = min (dpif-netdev.c dp_execute_cb). The
+          // engine picks a port of the range as lib/conntrack.c nat_get_unique_tuple does.
+          if (a.to.portHi) req.natPortMax = a.to.portHi;
         } else req.nat = CtNat.APPLY;
         break;
       case 'ct_lb_mark':

@@ -32,7 +32,9 @@ export interface Token {
   prefix?: number;
 }
 
-const OPS = ['<->', '->', '==', '!=', '<=', '>=', '&&', '||', '..', '<', '>', '!', '(', ')', '{', '}', '[', ']', ',', ';', '=', ':', '/'];
+// `-` is LEX_T_HYPHEN (lib/lex.c lex_token_parse), which only ct_dnat/ct_snat's port range takes; `--` is
+// LEX_T_DECREMENT (`ip.ttl--`).
+const OPS = ['<->', '->', '--', '==', '!=', '<=', '>=', '&&', '||', '..', '<', '>', '!', '(', ')', '{', '}', '[', ']', ',', ';', '=', ':', '/', '-'];
 const ID_START = /[A-Za-z_]/;
 const ID_CHAR = /[A-Za-z0-9_.]/;
 
