@@ -36,7 +36,11 @@ export type Action =
   | { k: 'ct_clear'; text: string }
   | { k: 'ct_commit'; nested: Action[]; text: string }
   | { k: 'ct_commit_nat'; text: string }
-  | { k: 'ct_dnat' | 'ct_snat'; to?: LbBackend; text: string }
+  /**
+   * `ct_dnat(IP[, LO[-HI]])` / `ct_snat(…)` (actions.c parse_ct_nat): with an address, commit and NAT to it, the
+   * port from `portLo` to `portHi` (`portHi` 0: the one port `portLo`; `portLo` 0: the port is kept).
+   */
+  | { k: 'ct_dnat' | 'ct_snat'; to?: { ipv6: boolean; addr: Uint8Array; ip4: number; portLo: number; portHi: number }; text: string }
   | { k: 'ct_lb_mark'; backends: LbBackend[]; hashFields?: string; flag?: 'skip_snat' | 'force_snat'; text: string }
   | { k: 'ct_snat_to_vip'; text: string }
   /**
@@ -105,7 +109,9 @@ function fieldRef(c: Ctx): FieldRef {
 
 function intTok(c: Ctx): number {
   const t = peek(c);
-  if (t.type !== 'int') fail(c, 'expecting integer');
+  // lexer_is_int (OVN v23.03.1 lib/lex.c), which next(N) and a backend's or ct_dnat's port take: decimal only —
+  // ovn-trace refuses `next(0x0a)` and `10.0.0.5:0x50`.
+  if (t.type !== 'int' || t.hex) fail(c, 'expecting a decimal integer');
   c.i++;
   return Number(t.value);
 }
@@ -139,9 +145,53 @@ function backend(c: Ctx): LbBackend {
   const ip4 = ipv6 ? 0 : Number(t.value!);
   // ovn-trace prints an action from its parsed form (ovnacts_format): an IPv6 address through ipv6_format_addr, i.e.
   // inet_ntop (OVN v23.03.1 lib/actions.c format_ct_lb, format_ct_nat), whatever the flow's spelling.
-  const a = ipv6 ? formatIPv6Ntop(addr, 0) : t.text;
+  const a = ipv6 ? formatIPv6Ntop(addr, 0) : valueText(t, t.value!);
   const text = ipv6 ? (port ? `[${a}]:${port}` : a) : port ? `${a}:${port}` : a;
   return { ipv6, addr, ip4, port, text };
+}
+
+/**
+ * The argument of `ct_dnat` / `ct_snat` as OVN v23.03.1 lib/actions.c parse_ct_nat reads it: `(IP)`, `(IP, LO)` or
+ * `(IP, LO-HI)` — an unmasked IPv4 or IPv6 constant (no brackets, no `IP:port`: the lexer makes that three tokens and
+ * `)` is then missing), a comma, a decimal port, a hyphen and any unmasked integer constant (hex, even an address:
+ * only LEX_T_INTEGER is checked). Both ports are stored in uint16_t (struct ovnact_ct_nat), so a constant above 65535
+ * keeps its low 16 bits before the checks (`65536` is "range can't be 0"). Printed as format_ct_nat does:
+ * `ct_dnat(IP,LO-HI);`, the address through inet_ntop.
+ */
+function ctNat(c: Ctx, name: 'ct_dnat' | 'ct_snat'): Action {
+  if (!isOp(c, '(')) return { k: name, text: `${name};` };
+  c.i++;
+  const t = peek(c);
+  if ((t.type !== 'ip4' && t.type !== 'ip6') || t.mask !== undefined) return fail(c, 'expecting IPv4 or IPv6 address');
+  c.i++;
+  const ipv6 = t.type === 'ip6';
+  const addr = new Uint8Array(16);
+  const width = ipv6 ? 16 : 4;
+  for (let b = 0; b < width; b++) addr[b] = Number((t.value! >> BigInt(8 * (width - 1 - b))) & 0xffn);
+  let text = `${name}(${ipv6 ? formatIPv6Ntop(addr, 0) : valueText(t, t.value!)}`;
+  let portLo = 0;
+  let portHi = 0;
+  if (isOp(c, ',')) {
+    c.i++;
+    const lo = peek(c);
+    if (lo.type !== 'int' || lo.hex || lo.mask !== undefined) fail(c, 'expecting Integer for port range');
+    portLo = Number(lo.value! & 0xffffn);
+    if (portLo === 0) fail(c, "range can't be 0");
+    c.i++;
+    text += `,${portLo}`;
+    if (isOp(c, '-')) {
+      c.i++;
+      const hi = peek(c);
+      if (hi.type !== 'int' && hi.type !== 'ip4' && hi.type !== 'ip6' && hi.type !== 'mac') fail(c, 'expecting Integer for port range');
+      if (hi.mask !== undefined) fail(c, 'expecting Integer for port range');
+      portHi = Number(hi.value! & 0xffffn);
+      if (portHi <= portLo) fail(c, 'range high should be greater than range low');
+      c.i++;
+      text += `-${portHi}`;
+    }
+  }
+  expectOp(c, ')');
+  return { k: name, to: { ipv6, addr, ip4: ipv6 ? 0 : Number(t.value!), portLo, portHi }, text: `${text});` };
 }
 
 function resultCall(c: Ctx, dst: FieldRef, fn: Extract<Action, { k: 'result' }>['fn']): Action {
@@ -151,17 +201,34 @@ function resultCall(c: Ctx, dst: FieldRef, fn: Extract<Action, { k: 'result' }>[
   return { k: 'result', fn, dst, text: `${formatRef(dst)} = ${fn}();` };
 }
 
+/**
+ * A constant as ovn-trace prints an action that holds it: re-formatted from its value in the format the lexer gave it
+ * (OVN v23.03.1 lib/lex.c lex_token_format_value), whatever the flow's spelling — decimal as a number, hex through
+ * mf_format_subvalue (`0x` and lower-case digits without leading zeros, zero as `0`: `0X00FF` → `0xff`, `0x0` → `0`),
+ * a MAC in lower case, IPv4 dotted, IPv6 through inet_ntop. Checked against ovn-trace 23.03 by test/ipv6-text.test.ts.
+ */
+function valueText(t: Token, v: bigint): string {
+  switch (t.type) {
+    case 'int':
+      return t.hex ? (v === 0n ? '0' : `0x${v.toString(16)}`) : v.toString();
+    case 'mac':
+      return v.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+    case 'ip4':
+      return [24, 16, 8, 0].map((sh) => Number((v >> BigInt(sh)) & 0xffn)).join('.');
+    case 'ip6': {
+      const b = new Uint8Array(16);
+      for (let i = 0; i < 16; i++) b[i] = Number((v >> BigInt(8 * (15 - i))) & 0xffn);
+      return formatIPv6Ntop(b, 0);
+    }
+    default:
+      return t.text;
+  }
+}
+
 function constantText(t: Token): string {
   if (t.type === 'string') return JSON.stringify(t.text);
-  if (t.mask !== undefined) return t.prefix !== undefined ? `${t.text}/${t.prefix}` : `${t.text}/0x${t.mask.toString(16)}`;
-  if (t.type === 'int' && !t.hex) return t.value!.toString();
-  // lex_token_format_value prints an IPv6 constant through ipv6_format_addr (inet_ntop; OVN v23.03.1 lib/lex.c).
-  if (t.type === 'ip6') {
-    const b = new Uint8Array(16);
-    for (let i = 0; i < 16; i++) b[i] = Number((t.value! >> BigInt(8 * (15 - i))) & 0xffn);
-    return formatIPv6Ntop(b, 0);
-  }
-  return t.text;
+  if (t.mask !== undefined) return t.prefix !== undefined ? `${valueText(t, t.value!)}/${t.prefix}` : `${valueText(t, t.value!)}/0x${t.mask.toString(16)}`;
+  return valueText(t, t.value!);
 }
 
 function assignment(c: Ctx, dst: FieldRef): Action {
@@ -289,16 +356,9 @@ function action(c: Ctx): Action {
       c.prereqs.push('ip');
       return { k: 'ct_commit_nat', text: 'ct_commit_nat;' };
     case 'ct_dnat':
-    case 'ct_snat': {
+    case 'ct_snat':
       c.prereqs.push('ip');
-      if (isOp(c, '(')) {
-        c.i++;
-        const to = backend(c);
-        expectOp(c, ')');
-        return { k: name, to, text: `${name}(${to.ipv6 ? to.text.replace(/^\[|\]:\d+$/g, '') : to.text.replace(/:\d+$/, '')}${to.port ? `,${to.port}` : ''});` };
-      }
-      return { k: name, text: `${name};` };
-    }
+      return ctNat(c, name);
     case 'ct_lb_mark': {
       c.prereqs.push('ip');
       const backends: LbBackend[] = [];

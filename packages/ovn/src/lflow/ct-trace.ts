@@ -109,12 +109,15 @@ export class TraceConntrack implements ConntrackEngine {
       for (let i = 0; i < 16; i++) res.originalDst[i] = frame[d.l3Offset + 24 + i]!;
       rewriteIpv6Address(frame, d, 24, req.natAddrMin, 0);
     }
-    if (req.natPortMin && d.l4Offset >= 0 && (d.ipProto === 6 || d.ipProto === 17)) rewritePort(frame, d, 2, req.natPortMin);
-    else if (req.natPortMin && d.l4Offset >= 0 && (d.ipProto === 1 || d.ipProto === 58)) {
+    // The port is ct_lb_mark's backend's alone: execute_ct_nat (utilities/ovn-trace.c v23.03.1) sets the address of
+    // ct_dnat(IP, LO-HI) and leaves the ports alone.
+    const port = req.action === CtAction.CT_LB_MARK ? req.natPortMin : 0;
+    if (port && d.l4Offset >= 0 && (d.ipProto === 6 || d.ipProto === 17)) rewritePort(frame, d, 2, port);
+    else if (port && d.l4Offset >= 0 && (d.ipProto === 1 || d.ipProto === 58)) {
       // ovn-trace sets the flow's tp_dst to the backend port whatever the protocol; for ICMP that slot is the
       // code (OVS struct flow), which chk_lb_hairpin_reply then compares with the VIP's port.
-      frame[d.l4Offset + 1] = req.natPortMin & 0xff;
-      d.icmpCode = req.natPortMin & 0xff;
+      frame[d.l4Offset + 1] = port & 0xff;
+      d.icmpCode = port & 0xff;
     }
     res.rewritten = true;
   }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileMatch, formatMatch, parseMatch, type ConstNode, type MatchEnv, type SyntaxExpr } from './expr.js';
 import { LflowSyntaxError, tokenize } from './lexer.js';
+import { parseActions } from './actions.js';
 import { regWord, resolveField, SYMBOLS, W } from './fields.js';
 import { loadMac, loadV6 } from './packet.js';
 import { parseIPv6, parseMac } from '@vippath/wire';
@@ -88,6 +89,33 @@ describe('OVN match language (lib/expr.c semantics)', () => {
   it('tokenizes MACs, IPv6 (also with a trailing IPv4), masks and ranges', () => {
     const types = tokenize('00:00:5e:00:01:02 fe80::/10 ::ffff:1.2.3.4 10.1.2.3/24 0x1f reg2[0..15] "a\\"b" $x @y').map((t) => t.type);
     expect(types).toEqual(['mac', 'ip6', 'ip6', 'ip4', 'int', 'id', 'op', 'int', 'op', 'int', 'op', 'string', 'addrset', 'portgroup', 'end']);
+  });
+
+  it('a constant means to the lexer what it means to OVN lib/lex.c: any hex spelling its value, a leading zero an error, not octal', () => {
+    fc.assert(
+      fc.property(fc.nat(0xffff), fc.constantFrom('0x', '0X'), fc.nat(3), fc.boolean(), fc.array(fc.nat(255), { minLength: 4, maxLength: 4 }), fc.nat(3), (v, x, zeros, up, quad, at) => {
+        const hex = `${x}${'0'.repeat(zeros)}${up ? v.toString(16).toUpperCase() : v.toString(16)}`;
+        expect(tokenize(hex)[0]).toMatchObject({ type: 'int', value: BigInt(v), hex: true });
+        expect(compileMatch(`reg0 == ${hex}`, env).fn(packet({ reg0: v }), ctx)).toBe(true);
+        // 010 is not 8 (octal) nor 10: the lexer refuses it, in a match, an action, a dotted quad, a mapped IPv6 tail, a mask.
+        const z = `0${v % 256}`;
+        const q = quad.map((p, i) => (i === at ? z : String(p))).join('.');
+        for (const bad of [`reg0 == ${z}`, `ip4.dst == ${q}`, `ip6.dst == ::ffff:${q}`, `ip4.dst == 10.0.0.0/0${(v % 32) + 1}`, `ip4.dst == 10.0.0.0/${q}`]) expect(() => compileMatch(bad, env), bad).toThrow(LflowSyntaxError);
+        for (const bad of [`reg0 = ${z};`, `reg0 = ${q};`, `next(0x${(v % 30) + 1});`, `ct_lb_mark(backends=10.0.0.5:${hex});`]) expect(() => parseActions(bad, 'ingress', 0), bad).toThrow(LflowSyntaxError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('prints an action\'s constant as ovn-trace does, from its value (lex_token_format_value), whatever its spelling', () => {
+    const text = (a: string): string => parseActions(a, 'ingress', 0).actions[0]!.text;
+    expect(text('reg0 = 0X00FF;')).toBe('reg0 = 0xff;');
+    expect(text('reg0 = 0x000;')).toBe('reg0 = 0;');
+    expect(text('eth.src = 0A:0B:CC:dd:EE:ff;')).toBe('eth.src = 0a:0b:cc:dd:ee:ff;');
+    expect(text('eth.src = 0x0A0000000001;')).toBe('eth.src = 0xa0000000001;');
+    expect(text('ip4.dst = 0x0a000001;')).toBe('ip4.dst = 0xa000001;');
+    expect(text('ip4.dst = 167772161;')).toBe('ip4.dst = 167772161;');
+    expect(text('ct_commit { ct_mark.blocked = 0x1; ct_label = 0x0F; };')).toBe('ct_commit { ct_mark.blocked = 0x1; ct_label = 0xf; };');
   });
 });
 

@@ -80,6 +80,20 @@ describe('HairpinTables (ovn-controller OFTABLE_CHK_LB_HAIRPIN, _REPLY, OFTABLE_
     expect(t.reply(reply, 'node1')).toBe(false);
   });
 
+  it('an IPv6 VIP written IPv4-mapped gets IPv4 flows (IN6_IS_ADDR_V4MAPPED): VIP a.b.c.d, backends as in6_addr_get_mapped_ipv4 takes them, the IPv4 hairpin_snat_ip', () => {
+    const t = new HairpinTables([lb('m', { '[::ffff:10.96.0.20]:80': '[fd00::1]:8080,[::ffff:10.0.0.7]:8080' }, { hairpin_snat_ip: '169.254.0.9 fd00:169::9' })], 'ls', {});
+    // The real hairpin-ovs run: an IPv6 packet DNATed back to its sender through such a VIP is no hairpin.
+    for (const b of ['fd00::1', '::ffff:10.0.0.7']) {
+      const w = hairpinned6(b, '::ffff:10.96.0.20', 80, 8080);
+      expect(t.check(w, 'node1'), b).toBe(false);
+      expect(t.snatTarget(w), b).toBeUndefined();
+    }
+    // What the flows do match: IPv4 with reg1 = 10.96.0.20, src = dst = the backend's low 32 bits if it is mapped
+    // (10.0.0.7), 0.0.0.0 if not (fd00::1), SNAT to the IPv4 hairpin_snat_ip.
+    for (const b of ['10.0.0.7', '0.0.0.0']) expect(t.check(hairpinned4(b, '10.96.0.20', 80, 8080), 'node1'), b).toBe(true);
+    expect(t.snatTarget(hairpinned4('10.0.0.7', '10.96.0.20', 80, 8080))?.bytes.subarray(0, 4)).toEqual(Uint8Array.from([169, 254, 0, 9]));
+  });
+
   it('no hairpin without ct_mark.natted, with another VIP in reg1, or with another backend port', () => {
     const t = new HairpinTables([lb('a', { '10.96.0.10:80': '10.0.0.1:8080' }, {})], 'ls', {});
     expect(t.check(hairpinned4('10.0.0.1', '10.96.0.10', 80, 8080), 'n')).toBe(true);

@@ -133,6 +133,23 @@ export function hairpinSnatIps(text: string | undefined): { v4?: string; v6?: st
   return { ...(v4[0] ? { v4: v4[0] } : {}), ...(v6[0] ? { v6: v6[0] } : {}) };
 }
 
+/** Whether an IPv6 address is IPv4-mapped (IN6_IS_ADDR_V4MAPPED: ::ffff:a.b.c.d). */
+const v4Mapped = (a: Addr): boolean => a.v6 && a.bytes.subarray(0, 10).every((b) => b === 0) && a.bytes[10] === 0xff && a.bytes[11] === 0xff;
+
+/**
+ * An address as the IPv4 one ovn-controller takes from it (in6_addr_get_mapped_ipv4: the low 32 bits of an
+ * IPv4-mapped address, 0.0.0.0 for any other IPv6 one).
+ */
+function asMapped4(a: Addr): Addr {
+  const words = new Uint32Array(4);
+  const bytes = new Uint8Array(16);
+  if (v4Mapped(a)) {
+    bytes.set(a.bytes.subarray(12, 16));
+    words[0] = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  }
+  return { v6: false, words, bytes };
+}
+
 const eqWords = (w: Uint32Array, at: number, a: Uint32Array, v6: boolean): boolean =>
   v6 ? w[at] === a[0] && w[at + 1] === a[1] && w[at + 2] === a[2] && w[at + 3] === a[3] : w[at] === a[0];
 
@@ -169,20 +186,29 @@ export class HairpinTables {
       for (const [vipText, backendsText] of Object.entries(lb.vips)) {
         const vip = endpoint(vipText);
         if (!vip) continue;
-        const own = vip.a.v6 ? snat6 : snat4;
-        const to = own ?? vip.a;
+        // ovn-controller decides a VIP's family by IN6_IS_ADDR_V4MAPPED on its in6_addr, not by how it is written
+        // (add_lb_vip_hairpin_flows, add_lb_ct_snat_hairpin_vip_flow, v23.03.1): an IPv6 VIP `[::ffff:a.b.c.d]`,
+        // which northd balances as IPv6, gets IPv4 flows — VIP a.b.c.d, each IPv6 backend as in6_addr_get_mapped_ipv4
+        // takes it (0.0.0.0 unless it too is mapped), the IPv4 hairpin_snat_ip or a.b.c.d — so an IPv6 packet never
+        // hits them: a real run (test/hairpin-ovs.test.ts) sends a pod's packet to such a VIP, itself the backend,
+        // on un-hairpinned.
+        const fam4 = !vip.a.v6 || v4Mapped(vip.a);
+        const vipA = vip.a.v6 && fam4 ? asMapped4(vip.a) : vip.a;
+        const own = fam4 ? snat4 : snat6;
+        const to = own ?? vipA;
         for (const b of backendsText.split(',')) {
           if (!b.trim()) continue;
           const be = endpoint(b);
           if (!be || be.a.v6 !== vip.a.v6) continue;
-          const key = be.a.words[0]!;
+          const bA = be.a.v6 && fam4 ? asMapped4(be.a) : be.a;
+          const key = bA.words[0]!;
           let list = this.chk.get(key);
           if (!list) this.chk.set(key, (list = []));
-          list.push({ v6: vip.a.v6, backend: be.a.words, vip: vip.a.words, vipPort: vip.port, backendPort: be.port, proto, snat: to, origTuple });
+          list.push({ v6: !fam4, backend: bA.words, vip: vipA.words, vipPort: vip.port, backendPort: be.port, proto, snat: to, origTuple });
         }
         // A hairpin_snat_ip flow matches the LB's datapaths only: elsewhere it is not there at all.
         if (own && !here) continue;
-        this.snat.push({ priority: (own ? 200 : 100) - (vip.port ? 0 : 10), v6: vip.a.v6, vip: vip.a.words, vipPort: vip.port, proto, origTuple, to });
+        this.snat.push({ priority: (own ? 200 : 100) - (vip.port ? 0 : 10), v6: !fam4, vip: vipA.words, vipPort: vip.port, proto, origTuple, to });
       }
     }
     this.snat.sort((a, b) => b.priority - a.priority);

@@ -32,7 +32,9 @@ export interface Token {
   prefix?: number;
 }
 
-const OPS = ['<->', '->', '==', '!=', '<=', '>=', '&&', '||', '..', '<', '>', '!', '(', ')', '{', '}', '[', ']', ',', ';', '=', ':', '/'];
+// `-` is LEX_T_HYPHEN (lib/lex.c lex_token_parse), which only ct_dnat/ct_snat's port range takes; `--` is
+// LEX_T_DECREMENT (`ip.ttl--`).
+const OPS = ['<->', '->', '--', '==', '!=', '<=', '>=', '&&', '||', '..', '<', '>', '!', '(', ')', '{', '}', '[', ']', ',', ';', '=', ':', '/', '-'];
 const ID_START = /[A-Za-z_]/;
 const ID_CHAR = /[A-Za-z0-9_.]/;
 
@@ -41,8 +43,9 @@ export function parseIpv6Big(text: string): bigint | undefined {
   let v4tail: number[] | undefined;
   const m4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (m4) {
+    // The dotted tail is read as inet_pton's (glibc inet_pton4): no leading zero.
+    if (m4.slice(1).some((p) => !decimalOctet(p))) return undefined;
     v4tail = m4.slice(1).map(Number);
-    if (v4tail.some((x) => x > 255)) return undefined;
     head = text.slice(0, m4.index) + '0:0';
   }
   const parts = head.split('::');
@@ -60,6 +63,12 @@ export function parseIpv6Big(text: string): bigint | undefined {
   if (v4tail) v = (v & ~0xffffffffn) | BigInt((((v4tail[0]! << 24) | (v4tail[1]! << 16) | (v4tail[2]! << 8) | v4tail[3]!) >>> 0));
   return v;
 }
+
+/**
+ * One dotted-quad part as OVN's lexer takes it: ip_parse is inet_pton (glibc inet_pton4), which refuses a part with a
+ * leading zero (`010`, `00`) — the lexer then reports an invalid constant (OVN v23.03.1 lib/lex.c lex_parse_integer__).
+ */
+const decimalOctet = (p: string): boolean => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255;
 
 const prefixMask = (prefix: number, width: number): bigint => (prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(width - prefix));
 
@@ -113,8 +122,9 @@ export function tokenize(text: string): Token[] {
         continue;
       }
     }
-    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![0-9])/.exec(text.slice(i));
-    if (v4 && v4.slice(1).every((p) => Number(p) <= 255)) {
+    const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?![0-9])/.exec(text.slice(i));
+    if (v4) {
+      if (!v4.slice(1).every(decimalOctet)) throw new LflowSyntaxError(text, start + 1, `invalid numeric constant ${v4[0]} (an IPv4 address is dotted decimal without leading zeros)`);
       const parts = v4.slice(1).map(Number);
       const tok: Token = { type: 'ip4', text: v4[0], pos: start, value: BigInt(((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) };
       i += v4[0].length;
@@ -124,6 +134,8 @@ export function tokenize(text: string): Token[] {
     }
     if (/[0-9]/.test(c)) {
       const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)/.exec(text.slice(i))!;
+      // lex_parse_integer__ (OVN v23.03.1 lib/lex.c): a decimal constant with a leading zero is an error, not octal.
+      if (/^0[0-9]/.test(m[0])) throw new LflowSyntaxError(text, start + 1, `decimal constant ${m[0]} has a leading zero`);
       const tok: Token = { type: 'int', text: m[0], pos: start, value: BigInt(m[0]), hex: /^0[xX]/.test(m[0]) };
       i += m[0].length;
       i = maskSuffix(text, i, tok);
@@ -160,6 +172,8 @@ function maskSuffix(text: string, i: number, tok: Token): number {
   const width = tok.type === 'ip4' ? 32 : tok.type === 'ip6' ? 128 : tok.type === 'mac' ? 48 : 0;
   const rest = text.slice(i + 1);
   const addr = /^[0-9A-Fa-f:.]+/.exec(rest)?.[0] ?? '';
+  // The mask is a constant of its own (lex_parse_mask reads it with lex_parse_integer__): the same refusals.
+  if (/^0[0-9]+$/.test(addr) || (/^\d+\.\d+\.\d+\.\d+$/.test(addr) && !addr.split('.').every(decimalOctet))) throw new LflowSyntaxError(text, i + 2, `invalid mask ${addr} (leading zero)`);
   if (width > 0 && /^\d+$/.test(addr)) {
     tok.prefix = Number(addr);
     tok.mask = prefixMask(tok.prefix, width);
