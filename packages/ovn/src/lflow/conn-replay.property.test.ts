@@ -764,6 +764,64 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(s.connBreaks).toBeGreaterThan(0);
   });
 
+  it('records the walk of a SYN|ACK (its direction\'s first established segment) while such walks are replayed, and stops where none is (MegaflowTable.synAckCredit)', () => {
+    // Two handshakes: the first one's client walk, replayed by its ACKs, pays the credit (a table starts with none);
+    // the second's SYN|ACK records the server's walk, and the server's two segments after it both replay it —
+    // recorded from the first of them instead, one would. Outputs, drops and the conntrack table as the uncached
+    // walk's (compare).
+    const server = (flags: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: 40001, flags, ttl: 64, nat: 1 }, times: 1 });
+    const two = [{ op: 'connect', sport: 40000, nat: 1 }, { op: 'connect', sport: 40001, nat: 1 }] as const;
+    const handshakes = compare([...two]);
+    expect(compare([...two, server(0x18), server(0x19)])).toMatchObject({ connHits: handshakes.connHits + 2, connBreaks: 0, connEntries: handshakes.connEntries });
+
+    // Handshakes of one ACK each and no server segment (full-cold): no walk replayed, no credit, no SYN|ACK recorded —
+    // each keeps its client walk only. Then handshakes answered by two segments: the first one's server walk,
+    // recorded from its first segment, replays for the second and pays the credit; every SYN|ACK after is recorded
+    // (both segments replayed: 1 + 2 × 99).
+    const executor = (): LflowExecutor => {
+      const x = new LflowExecutor(southbound(), 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
+      x.enableMegaflows();
+      return x;
+    };
+    let now = 1000;
+    const connect = (ex: LflowExecutor, sp: number, answers: number): void => {
+      const send = (p: Pkt): void => {
+        const f = frameOf(p);
+        const buf = new Uint8Array(f.length + 8);
+        buf.set(f);
+        ex.runFrame(buf, f.length, p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port, now++);
+      };
+      send({ kind: 'client', sport: sp, flags: 0x02, ttl: 64, nat: 0 });
+      send({ kind: 'server', sport: sp, flags: 0x12, ttl: 64, nat: 0 });
+      send({ kind: 'client', sport: sp, flags: 0x10, ttl: 64, nat: 0 });
+      for (let i = 0; i < answers; i++) send({ kind: 'server', sport: sp, flags: 0x18, ttl: 64, nat: 0 });
+    };
+    // Walks kept: those held and those given up for another key's (a bucket's ways full).
+    const kept = (ex: LflowExecutor): number => ex.megaflowStats().connEntries + ex.megaflowStats().connEvictions;
+    const cold = executor();
+    for (let i = 0; i < 100; i++) connect(cold, 20000 + i, 0);
+    const spent = kept(cold);
+    for (let i = 100; i < 600; i++) connect(cold, 20000 + i, 0);
+    expect(kept(cold)).toBe(spent + 500);
+    const before = cold.megaflowStats().connHits;
+    for (let i = 0; i < 100; i++) connect(cold, 30000 + i, 2);
+    expect(cold.megaflowStats().connHits - before).toBe(1 + 2 * 99);
+    // Handshakes answered from the start: each walk's first replay pays back twice what a SYN|ACK takes, so every
+    // SYN|ACK is recorded (both server segments replayed).
+    const warm = executor();
+    for (let i = 0; i < 100; i++) connect(warm, 20000 + i, 2);
+    const at = warm.megaflowStats().connHits;
+    for (let i = 100; i < 200; i++) connect(warm, 20000 + i, 2);
+    expect(warm.megaflowStats().connHits - at).toBe(200);
+    // Only a walk's first replay pays: one connection's 300 segments replayed, then 100 handshakes of one ACK each —
+    // two SYN|ACKs recorded (its walk's one payment), not 100.
+    const one = executor();
+    connect(one, 20000, 300);
+    const k = kept(one);
+    for (let i = 1; i <= 100; i++) connect(one, 20000 + i, 0);
+    expect(kept(one)).toBe(k + 100 + 2);
+  });
+
   it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
     // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
     // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it from the packed key's

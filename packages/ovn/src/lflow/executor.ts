@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_SYNACK_CREDIT as CONN_SYNACK_CREDITImport, CONN_SYNACK_PAY as CONN_SYNACK_PAYImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -36,6 +36,9 @@ import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } fro
 const CONN_DEPS = CONN_DEPSImport;
 const CONN_EPOCH = CONN_EPOCHImport;
 const CONN_SEEN = CONN_SEENImport;
+const CONN_SYNACK_CREDIT = CONN_SYNACK_CREDITImport;
+const CONN_SYNACK_PAY = CONN_SYNACK_PAYImport;
+const CONN_UNPROVEN = CONN_UNPROVENImport;
 const CONN_ETH = CONN_ETHImport;
 const CONN_FDB = CONN_FDBImport;
 const CONN_ENDING = CONN_ENDINGImport;
@@ -1929,17 +1932,18 @@ export class LflowExecutor {
 
   /**
    * Whether this frame is an established connection's walk to replay (megaflow.ts `CONN_*`): IPv4 TCP without SYN
-   * (a SYN — a new connection, or its answer — is never one worth keeping, and takes none of this path's costs) or
-   * UDP, the connection replay on, no words wanted out. Its key is made from the decode (the words loadFrame would
-   * give, packed as megaflow.ts `CONN_KEY_WORDS` says: the other words are 0 for such a frame) and looked up; a walk
-   * found is replayed.
+   * (a new connection is never one worth keeping, and takes none of this path's costs), a SYN|ACK while
+   * MegaflowTable.synAckCredit lets it (the first established segment of its direction), or UDP; the connection
+   * replay on, no words wanted out. Its key is made from the decode (the words loadFrame would give, packed as
+   * megaflow.ts `CONN_KEY_WORDS` says: the other words are 0 for such a frame) and looked up; a walk found is
+   * replayed.
    */
   private connLookup(port: Port, now: number, f: Uint8Array, input: boolean): number {
     const d = this.decoded;
     if (this.wordsOut || !this.megaOptions!.connections || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
-    if (d.ipProto !== 17 && (d.ipProto !== 6 || (frameFlags & TCP_SYN) !== 0)) return CONN_NONE;
+    if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.synAckAdmitted())))) return CONN_NONE;
     const tcpFlags = frameFlags & this.connFlagsMask;
     // The key (megaflow.ts CONN_KEY_WORDS), compared with the candidate slot's as it is made: a hit stores none of it.
     // A port key above 16 bits would not fit its bits: no replay (none does: OVN's port keys are 15 bits).
@@ -2015,6 +2019,14 @@ export class LflowExecutor {
     }
     this.replayConn(t, base);
     return CONN_REPLAYED;
+  }
+
+  /** Whether a SYN|ACK's walk is looked up (and, not found, recorded): MegaflowTable.synAckCredit. */
+  private synAckAdmitted(): boolean {
+    const t = this.mega!;
+    if (t.synAckCredit <= 0) return false;
+    t.synAckCredit--;
+    return true;
   }
 
   private startCached(w: Uint32Array, now: number, conn: number, localnet: boolean): ExecResult {
@@ -2325,8 +2337,14 @@ export class LflowExecutor {
       const now = hinted.epoch;
       data[base + CONN_EPOCH] = now === epoch ? now : 0;
     }
-    t.stats.hits += (data[base + CONN_STEPS]! >>> 3) & 0x1fff;
+    const steps0 = data[base + CONN_STEPS]!;
+    t.stats.hits += (steps0 >>> 3) & 0x1fff;
     t.stats.connHits++;
+    if (steps0 < 0) {
+      // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit).
+      data[base + CONN_STEPS] = steps0 & ~CONN_UNPROVEN;
+      t.synAckCredit = Math.min(t.synAckCredit + CONN_SYNACK_PAY, CONN_SYNACK_CREDIT);
+    }
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
     // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte); both packed alike
@@ -2335,7 +2353,7 @@ export class LflowExecutor {
     const hi = data[base + CONN_ETH + 2]!;
     if (data[base + 2] !== data[base + CONN_ETH + 1] || ((data[base + 3]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, data[base + CONN_ETH + 1]!, hi);
     if (data[base + 1] !== data[base + CONN_ETH] || (data[base + 3]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, data[base + CONN_ETH]!, hi >>> 16);
-    const port = this.connObjs[data[base + CONN_STEPS]! >>> 16] as Port;
+    const port = this.connObjs[(steps0 >>> 16) & 0x7fff] as Port;
     const i = this.nOutputs++;
     const out = this.outSlot(i);
     if (out.port !== port.name) out.port = port.name;
@@ -2647,7 +2665,7 @@ export class LflowExecutor {
     if (portId > 0x7fff || this.connSegsN > 0x1fff) return;
     const ex = this.connScratch;
     for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
-    ex[CONN_STEPS] = this.connSteps | (this.endsDirection(this.decoded) ? CONN_ENDING : 0) | (this.connSegsN << 3) | (portId << 16);
+    ex[CONN_STEPS] = this.connSteps | (this.endsDirection(this.decoded) ? CONN_ENDING : 0) | (this.connSegsN << 3) | (portId << 16) | CONN_UNPROVEN;
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;
     ex[CONN_EPOCH] = hinted !== undefined && hinted.epoch === this.connEpoch ? this.connEpoch : 0;

@@ -155,9 +155,17 @@ export const CONN_MAX_STEPS = 3;
 export const CONN_STAMP = 9;
 /**
  * The calls (bits 0–1), {@link CONN_ENDING} (bit 2), the segments the walk was served from (bits 3–15: statistics
- * only), the output port's number (bits 16–30).
+ * only), the output port's number (bits 16–30), {@link CONN_UNPROVEN} (bit 31).
  */
 export const CONN_STEPS = 10;
+/** {@link CONN_STEPS}' bit for a walk not replayed since it was recorded: its first replay pays {@link MegaflowTable.synAckCredit}. */
+export const CONN_UNPROVEN = 1 << 31;
+/**
+ * SYN|ACK walks recorded on credit at most ({@link MegaflowTable.synAckCredit}), and what each walk's first replay
+ * pays into it. A table starts with none: where no walk is ever replayed (full-cold) no SYN|ACK is recorded.
+ */
+export const CONN_SYNACK_CREDIT = 1024;
+export const CONN_SYNACK_PAY = 2;
 /**
  * {@link CONN_STEPS}' bit for a walk whose direction of the connection has sent FIN or RST (the frame it was recorded
  * from, or one replayed since): each replay asks conntrack's TCP peer states whether the frame was the direction's
@@ -600,6 +608,18 @@ export class MegaflowTable {
    * reason). The http workload's frames repeat a key at most twice — recording those cost more than replays saved.
    */
   connSeen: Int32Array | undefined;
+  /**
+   * SYN|ACKs whose walk may still be looked up and recorded. The answer to a SYN is the first segment of its
+   * direction whose ct_state is established (+est+rpl): its walk is the one the direction's later segments take, so
+   * recording it there instead of at the next segment gains the direction one replay (the http workload's pods send
+   * two segments after it: one replay becomes two). Where no segment follows (full-cold: every client a new SYN,
+   * never answered), a recording is spent for nothing (≈ 4 700 instructions above a full run). So SYN|ACKs are
+   * recorded on credit: each takes one, and each walk's first replay (of any walk: the evidence that connections
+   * here go on after their first segments) pays {@link CONN_SYNACK_PAY}, up to {@link CONN_SYNACK_CREDIT}; a table
+   * starts with none (bench/README "The answer to a SYN recorded (session 23)"). Which frames are recorded changes
+   * no outcome (a replay gives the walk's).
+   */
+  synAckCredit = 0;
   /**
    * Moved by each {@link clear}: segments of an earlier epoch are no longer in the table ({@link MfSegment.epoch}).
    * Drawn from one counter for all tables, so that an epoch names one table too (an executor's tables, one per
