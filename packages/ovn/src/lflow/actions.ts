@@ -139,13 +139,11 @@ function backend(c: Ctx): LbBackend {
     c.i++;
     port = intTok(c);
   }
-  const addr = new Uint8Array(16);
-  const width = ipv6 ? 16 : 4;
-  for (let b = 0; b < width; b++) addr[b] = Number((t.value! >> BigInt(8 * (width - 1 - b))) & 0xffn);
+  const addr = addrBytes(t);
   const ip4 = ipv6 ? 0 : Number(t.value!);
   // ovn-trace prints an action from its parsed form (ovnacts_format): an IPv6 address through ipv6_format_addr, i.e.
   // inet_ntop (OVN v23.03.1 lib/actions.c format_ct_lb, format_ct_nat), whatever the flow's spelling.
-  const a = ipv6 ? formatIPv6Ntop(addr, 0) : valueText(t, t.value!);
+  const a = valueText(t);
   const text = ipv6 ? (port ? `[${a}]:${port}` : a) : port ? `${a}:${port}` : a;
   return { ipv6, addr, ip4, port, text };
 }
@@ -165,10 +163,8 @@ function ctNat(c: Ctx, name: 'ct_dnat' | 'ct_snat'): Action {
   if ((t.type !== 'ip4' && t.type !== 'ip6') || t.mask !== undefined) return fail(c, 'expecting IPv4 or IPv6 address');
   c.i++;
   const ipv6 = t.type === 'ip6';
-  const addr = new Uint8Array(16);
-  const width = ipv6 ? 16 : 4;
-  for (let b = 0; b < width; b++) addr[b] = Number((t.value! >> BigInt(8 * (width - 1 - b))) & 0xffn);
-  let text = `${name}(${ipv6 ? formatIPv6Ntop(addr, 0) : valueText(t, t.value!)}`;
+  const addr = addrBytes(t);
+  let text = `${name}(${valueText(t)}`;
   let portLo = 0;
   let portHi = 0;
   if (isOp(c, ',')) {
@@ -201,13 +197,22 @@ function resultCall(c: Ctx, dst: FieldRef, fn: Extract<Action, { k: 'result' }>[
   return { k: 'result', fn, dst, text: `${formatRef(dst)} = ${fn}();` };
 }
 
+/** An address constant's bytes, network order, in 16 (an IPv4 one in the first 4). */
+function addrBytes(t: Token): Uint8Array {
+  const addr = new Uint8Array(16);
+  const width = t.type === 'ip6' ? 16 : 4;
+  for (let b = 0; b < width; b++) addr[b] = Number((t.value! >> BigInt(8 * (width - 1 - b))) & 0xffn);
+  return addr;
+}
+
 /**
  * A constant as ovn-trace prints an action that holds it: re-formatted from its value in the format the lexer gave it
  * (OVN v23.03.1 lib/lex.c lex_token_format_value), whatever the flow's spelling — decimal as a number, hex through
  * mf_format_subvalue (`0x` and lower-case digits without leading zeros, zero as `0`: `0X00FF` → `0xff`, `0x0` → `0`),
  * a MAC in lower case, IPv4 dotted, IPv6 through inet_ntop. Checked against ovn-trace 23.03 by test/ipv6-text.test.ts.
  */
-function valueText(t: Token, v: bigint): string {
+function valueText(t: Token): string {
+  const v = t.value!;
   switch (t.type) {
     case 'int':
       return t.hex ? (v === 0n ? '0' : `0x${v.toString(16)}`) : v.toString();
@@ -215,11 +220,8 @@ function valueText(t: Token, v: bigint): string {
       return v.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
     case 'ip4':
       return [24, 16, 8, 0].map((sh) => Number((v >> BigInt(sh)) & 0xffn)).join('.');
-    case 'ip6': {
-      const b = new Uint8Array(16);
-      for (let i = 0; i < 16; i++) b[i] = Number((v >> BigInt(8 * (15 - i))) & 0xffn);
-      return formatIPv6Ntop(b, 0);
-    }
+    case 'ip6':
+      return formatIPv6Ntop(addrBytes(t), 0);
     default:
       return t.text;
   }
@@ -227,8 +229,8 @@ function valueText(t: Token, v: bigint): string {
 
 function constantText(t: Token): string {
   if (t.type === 'string') return JSON.stringify(t.text);
-  if (t.mask !== undefined) return t.prefix !== undefined ? `${valueText(t, t.value!)}/${t.prefix}` : `${valueText(t, t.value!)}/0x${t.mask.toString(16)}`;
-  return valueText(t, t.value!);
+  if (t.mask !== undefined) return t.prefix !== undefined ? `${valueText(t)}/${t.prefix}` : `${valueText(t)}/0x${t.mask.toString(16)}`;
+  return valueText(t);
 }
 
 function assignment(c: Ctx, dst: FieldRef): Action {
