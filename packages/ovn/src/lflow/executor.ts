@@ -25,7 +25,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_SYNACK_CREDIT as CONN_SYNACK_CREDITImport, CONN_SYNACK_PAY as CONN_SYNACK_PAYImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -36,8 +36,6 @@ import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } fro
 const CONN_DEPS = CONN_DEPSImport;
 const CONN_EPOCH = CONN_EPOCHImport;
 const CONN_SEEN = CONN_SEENImport;
-const CONN_SYNACK_CREDIT = CONN_SYNACK_CREDITImport;
-const CONN_SYNACK_PAY = CONN_SYNACK_PAYImport;
 const CONN_UNPROVEN = CONN_UNPROVENImport;
 const CONN_ETH = CONN_ETHImport;
 const CONN_FDB = CONN_FDBImport;
@@ -1943,7 +1941,7 @@ export class LflowExecutor {
     if (this.wordsOut || !this.megaOptions!.connections || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
-    if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.synAckAdmitted())))) return CONN_NONE;
+    if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.mega!.takeSynAckCredit())))) return CONN_NONE;
     const tcpFlags = frameFlags & this.connFlagsMask;
     // The key (megaflow.ts CONN_KEY_WORDS), compared with the candidate slot's as it is made: a hit stores none of it.
     // A port key above 16 bits would not fit its bits: no replay (none does: OVN's port keys are 15 bits).
@@ -2019,14 +2017,6 @@ export class LflowExecutor {
     }
     this.replayConn(t, base);
     return CONN_REPLAYED;
-  }
-
-  /** Whether a SYN|ACK's walk is looked up (and, not found, recorded): MegaflowTable.synAckCredit. */
-  private synAckAdmitted(): boolean {
-    const t = this.mega!;
-    if (t.synAckCredit <= 0) return false;
-    t.synAckCredit--;
-    return true;
   }
 
   private startCached(w: Uint32Array, now: number, conn: number, localnet: boolean): ExecResult {
@@ -2343,7 +2333,7 @@ export class LflowExecutor {
     if (steps0 < 0) {
       // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit).
       data[base + CONN_STEPS] = steps0 & ~CONN_UNPROVEN;
-      t.synAckCredit = Math.min(t.synAckCredit + CONN_SYNACK_PAY, CONN_SYNACK_CREDIT);
+      t.paySynAckCredit();
     }
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
