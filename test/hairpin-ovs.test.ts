@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LflowExecutor, OvsConntrack, readOvsdbFile, sbFromOvsdb } from '@vippath/ovn';
-import { buildFrame, parseFrame } from '@vippath/wire';
+import { buildFrame, internetChecksum, parseFrame } from '@vippath/wire';
 import { Daemons, testbedUnavailable } from '../packages/vippath/src/testbed/index.js';
 
 const unavailable = testbedUnavailable();
@@ -239,11 +239,9 @@ function withTtl(f: Uint8Array, v6: boolean, ttl: number): Uint8Array {
   if (!v6) {
     f[24] = 0;
     f[25] = 0;
-    let sum = 0;
-    for (let b = 14; b < 34; b += 2) sum += (f[b]! << 8) | f[b + 1]!;
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    f[24] = (~sum >> 8) & 0xff;
-    f[25] = ~sum & 0xff;
+    const sum = internetChecksum(f, 14, 20);
+    f[24] = sum >> 8;
+    f[25] = sum & 0xff;
   }
   return f;
 }
