@@ -24,7 +24,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LflowExecutor, hmapMask, decodeOnce, frameFromFlow, loadFrame, formatFlow, microflowEnv, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
 import { firstDifference } from './helpers/text-diff.js';
-import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace } from './helpers/ovn-trace-text.js';
+import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace, sharedBucketTie } from './helpers/ovn-trace-text.js';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 /** What ovn-trace 23.03 approximates; the comparison here is with those approximations, by name. */
@@ -271,21 +271,3 @@ describe('ties between flows sharing an IDL hash bucket', () => {
     expect(hmapMask(600)).toBe(0x1ff);
   });
 });
-
-/**
- * Whether the first line where two traces differ is a table step of the same table and priority with different
- * flows whose uuids fall in one bucket under `mask` (`N. stage (source): match, priority P, uuid XXXXXXXX`).
- */
-export function sharedBucketTie(a: string, b: string, mask: number): boolean {
-  const x = a.split('\n');
-  const y = b.split('\n');
-  const step = /^\s*(\d+)\. (\S+) .*, priority (\d+), uuid ([0-9a-f]{8})$/;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if (x[i] === y[i]) continue;
-    const p = step.exec(x[i] ?? '');
-    const q = step.exec(y[i] ?? '');
-    if (!p || !q || p[1] !== q[1] || p[2] !== q[2] || p[3] !== q[3] || p[4] === q[4]) return false;
-    return ((parseInt(p[4]!, 16) & mask) >>> 0) === ((parseInt(q[4]!, 16) & mask) >>> 0);
-  }
-  return false;
-}
