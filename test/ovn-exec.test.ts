@@ -16,7 +16,9 @@
  *
  * Where ovn-trace approximates OVN, this test checks vippath's ovn-trace mode (no chassis, the TraceConntrack
  * engine) — which reproduces the approximations — and not OVN's real behaviour; APPROXIMATED below names them. The
- * real behaviour (chassis mode, real conntrack) needs a real OVS+OVN run (the testbed issue).
+ * real behaviour (chassis mode, real conntrack) needs a real OVS+OVN run (the testbed issue). The one place where
+ * that mode deliberately follows the real run instead of ovn-trace is MAPPED_VIP (test/ipv6-text.test.ts: an IPv6
+ * packet to an IPv4 VIP's `::ffff:` form, where ovn-trace's chk_lb_hairpin says 1 and vippath 0).
  *
  * Runs: VIPPATH_OVNEXEC_RUNS (default 1000), seed VIPPATH_OVNEXEC_SEED (default fixed; `random` for a new one).
  */
