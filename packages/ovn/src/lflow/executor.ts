@@ -71,7 +71,11 @@ const W = WImport;
 const LogFlag = LogFlagImport;
 const putMac = putMacImport;
 
-/** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
+/**
+ * A flow or microflow the executor cannot run: an unknown datapath or port, an unparsable microflow, a flow OVN
+ * accepts and vippath does not model (`UNSUPPORTED_LFLOW`). A flow OVN itself refuses is skipped instead
+ * ({@link SkippedLflow}).
+ */
 export class LflowError extends VippathError {
   constructor(code: string, message: string) {
     super(code, message);
