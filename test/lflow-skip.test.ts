@@ -16,7 +16,7 @@
  * the table runs as OVN runs it; the microflows whose path the defects changed (vippath on the undamaged table
  * differs) are counted and must be some;
  * (iii) every defect kind × part is reached.
- * ovn-controller's installed OpenFlow is not compared here (the testbed runs ovn-controller; this test does not).
+ * ovn-controller's side (no OpenFlow installed for a refused flow, one of each part × kind) is test/hairpin-ovs.test.ts's.
  *
  * Then constructs OVN 23.03 accepts and vippath does not model (ct_dnat_in_czone, put_arp, icmp4.frag_mtu, an order
  * comparison of an IPv6 address…) are written too: ovn-trace must not warn about them, and vippath must refuse the
