@@ -62,6 +62,24 @@ describe('vippath ovn trace', () => {
     }
   });
 
+  it('a flow OVN refuses to parse is left out, as ovn-trace leaves it out, and named on stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-cli-ovn-'));
+    try {
+      const text = `Datapath: "underlay-subnet" (00000000-0000-0000-0000-000000000000)  Pipeline: ingress
+  table=0 (ls_in_check_port_sec), priority=100, match=(ip4 && tcp.dst == 080), action=(drop;)
+  table=0 (ls_in_check_port_sec), priority=0, match=(inport == "${LN}"), action=(outport = "${POD1.name}"; output;)
+Datapath: "underlay-subnet" (00000000-0000-0000-0000-000000000000)  Pipeline: egress
+  table=0 (ls_out_pre_acl), priority=0, match=(1), action=(output;)
+`;
+      writeFileSync(join(dir, 'lflows.txt'), text);
+      const r = await run('ovn', 'trace', '--lflows', join(dir, 'lflows.txt'), '--minimal', 'underlay-subnet', SYN);
+      expect([r.code, r.err]).toEqual([0, 'vippath ovn trace: 1 logical flow skipped as ovn-controller skips them: ingress table 0 (ls_in_check_port_sec) priority 100: error parsing match (invalid constant: decimal constant 080 has a leading zero at column 19 of "ip4 && tcp.dst == 080")\n']);
+      expect(r.out).toMatch(/output\("deploy-169402624-1\.default"\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--nb (vippath\'s northd) and --sb (real northd\'s Southbound for the same Northbound) give the same summary and minimal traces', async () => {
     const NB = new URL('fixtures/ovsdb/nb-backup.db', import.meta.url).pathname;
     for (const extra of [['--ct', 'new', `--lb-dst=${POD1.ip}:80`], ['--ct', 'est,rpl'], ['--ct', 'inv']]) {

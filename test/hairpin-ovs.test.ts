@@ -20,6 +20,8 @@
  * `[::ffff:a.b.c.d]` (northd balances it as IPv6, ovn-controller's hairpin flows for it are IPv4).
  * Port ranges, where ovn-trace is not OVN either (it translates the address only): probe flows `ct_dnat(IP, LO-HI)` /
  * `ct_snat(IP, LO-HI)` written into the Southbound (northd paused), one connection more than the range has ports.
+ * Logical flows OVN refuses to parse (one of each part × refusal kind, northd paused): ovn-controller installs no
+ * OpenFlow flow with their cookie, and vippath skips exactly them.
  * Cases: VIPPATH_HAIRPIN_CASES (default 40) conversations, VIPPATH_HAIRPIN_LBS (default 8) generated load
  * balancers with 1–3 conversations each, VIPPATH_HAIRPIN_MAPPED (default 16) packets to mapped addresses and half as
  * many load balancers with a mapped VIP, VIPPATH_HAIRPIN_NAT_RANGES (default 6) port ranges; seed
@@ -506,5 +508,30 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
       await conversation({ pod: 0, lb: LBS.length - 1, v6 });
       expect(stats.hairpins, 'the SYN came back hairpinned').toBe(before + 1);
     }
+  }, 60_000);
+
+  // A logical flow OVN refuses (controller/lflow.c lflow_parse_actions / convert_match_to_expr: "error parsing
+  // actions" / "error parsing match") gets no OpenFlow flow, whose cookie would be the flow's uuid's first 32 bits; a
+  // good one written with them does. vippath skips exactly the refused ones (test/lflow-skip.test.ts: ovn-trace too).
+  it('ovn-controller installs nothing for a logical flow OVN refuses to parse, and vippath skips exactly those', async () => {
+    bed.d.run({}, 'ovn-appctl', ['-t', join(bed.dir, 'northd.ctl'), 'pause']);
+    const dp = bed.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=ls').trim();
+    // One of each part × refusal kind (syntax, constant, unknown name, type), then the good one.
+    const refused: Array<[string, string]> = [
+      ['ip4 && ip.ttl == 240 &&', 'next;'], ['ip4 && ip.ttl == 0241', 'next;'], ['ip4 && ip.ttl == 242 && foo.bar == 1', 'next;'], ['ip4 && ip.ttl == 243 && tcp.dst == 65536', 'next;'],
+      ['ip4 && ip.ttl == 244', 'next'], ['ip4 && ip.ttl == 245', 'next(0x3);'], ['ip4 && ip.ttl == 246', 'frob; next;'], ['ip4 && ip.ttl == 247', 'tcp.dst = 10.0.0.1; next;'],
+    ];
+    const mk = ([match, actions]: [string, string]): string => bed.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', 'table_id=0', 'priority=300', `match="${match}"`, `actions="${actions}"`, 'external_ids:stage-name=ls_in_check_port_sec').trim();
+    const bad = refused.map(mk);
+    const good = mk(['ip4 && ip.ttl == 249', 'next;']);
+    const cookie = (uuid: string): number => parseInt(uuid.slice(0, 8), 16);
+    const cookies = (): Set<number> => new Set([...bed.ofctl('dump-flows').matchAll(/cookie=0x([0-9a-f]+)/g)].map((m) => parseInt(m[1]!, 16)));
+    for (let i = 0; i < 200 && !cookies().has(cookie(good)); i++) await sleep(25);
+    const installed = cookies();
+    expect(installed.has(cookie(good)), 'the good flow reached OpenFlow').toBe(true);
+    expect(bad.filter((u) => installed.has(cookie(u))), 'refused flows ovn-controller installed').toEqual([]);
+    const skipped = new LflowExecutor(sbFromOvsdb(readOvsdbFile(bed.sbBackup())), 'ls', { chassis: 'node1' }).skipped;
+    expect(skipped.map((f) => f.flow.uuid).sort()).toEqual([...bad].sort());
+    for (const u of [...bad, good]) bed.sbctl('destroy', 'Logical_Flow', u);
   }, 60_000);
 });

@@ -118,6 +118,26 @@ export class OvnOracle {
     });
   }
 
+  /** Like {@link traceAsync}, with what ovn-trace logged on stderr (its warnings about flows it could not parse). */
+  traceWithLog(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      execFile('ovn-trace', [`--db=unix:${this.dir}/sb.sock`, ...args], { env: this.env, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`ovn-trace ${args.join(' ')}: ${stderr || err.message}`));
+        else resolve({ stdout, stderr });
+      });
+    });
+  }
+
+  /** One OVSDB transaction on OVN_Southbound (northd paused, or it undoes it). */
+  sbTransact(ops: unknown[]): unknown[] {
+    const r = spawnSync('ovsdb-client', ['transact', `unix:${this.dir}/sb.sock`, JSON.stringify(['OVN_Southbound', ...ops])], { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ovsdb-client transact: ${r.stderr}`);
+    const res = JSON.parse(r.stdout) as Array<{ error?: string; details?: string }>;
+    const err = res.find((x) => x && x.error);
+    if (err) throw new Error(`ovsdb-client transact: ${err.error}: ${err.details ?? ''}`);
+    return res;
+  }
+
   stop(): void {
     stopByPidfiles(this.dir, ['northd.pid', 'sb.pid', 'nb.pid']);
   }

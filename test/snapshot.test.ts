@@ -242,6 +242,30 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     expect(lbs(sim2.ls.sb.flows.get('underlay-subnet')!).sort()).toEqual(lbs(derived.ls.sb.flows.get('underlay-subnet')!).sort());
   });
 
+  it('a collected flow OVN refuses is skipped and said (OVN_SB_LFLOW_SKIPPED); one OVN runs and vippath cannot refuses the rows (OVN_SB_LFLOW_UNSUPPORTED)', () => {
+    const edit = (name: string, from: RegExp, to: string): string => {
+      const snap = snapWith(name);
+      const file = join(snap, 'ovn', 'lflows.txt');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toMatch(from);
+      writeFileSync(file, text.replace(from, to));
+      return snap;
+    };
+    // One `next;` without its `;`: ovn-controller logs "error parsing actions" and installs the rest.
+    const skipped = loadSnapshot(edit('sb-skip', /action=\(next;\)/, 'action=(next)'));
+    const finding = skipped.cluster.findings!.find((d) => d.code === 'OVN_SB_LFLOW_SKIPPED');
+    expect(finding?.severity).toBe('warning');
+    expect(finding?.message).toMatch(/^1 logical flow skipped as ovn-controller skips them: ingress table \d+ \(ls_in_\w+\) priority \d+: error parsing actions \(syntax error: expecting ';'/);
+    expect(skipped.cluster.southbound).toBeDefined();
+    expect(new SimulatedCluster(skipped.objects, skipped.cluster).ls.skippedFlows).toHaveLength(1);
+    // ct_dnat_in_czone: OVN 23.03 parses it; vippath does not model it.
+    const unsupported = loadSnapshot(edit('sb-unsupported', /action=\(next;\)/, 'action=(ct_dnat_in_czone(10.0.0.9);)'));
+    const error = unsupported.cluster.findings!.find((d) => d.code === 'OVN_SB_LFLOW_UNSUPPORTED');
+    expect([error?.severity, error?.message]).toEqual(['error', expect.stringMatching(/OVN's action ct_dnat_in_czone is not supported by vippath/)]);
+    expect(unsupported.cluster.southbound).toBeUndefined();
+    expect(unsupported.cluster.findings!.map((d) => d.code)).not.toContain('OVN_SB_RUN');
+  });
+
   it('Kube-OVN\'s chassis are named by a generated system-id: Port_Binding chassis become nodes through Chassis.hostname, and a binding on another node than the Pod\'s is a finding', () => {
     // The fixture as ovn-northd wrote it, plus one transaction as ovn-controller would make: a Chassis row and
     // a Port_Binding bound to it (a standalone file's record: "OVSDB JSON <length> <sha1>").

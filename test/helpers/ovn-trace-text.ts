@@ -20,3 +20,21 @@ export function oursAsOvnTrace(words: Uint32Array, trace: TraceNode): string {
 export function realOvnTrace(out: string): string {
   return out.replace(/# (Detailed|Summary|Minimal) trace\.\n/g, '');
 }
+
+/**
+ * Whether the first line where two traces differ is a table step of the same table and priority with different
+ * flows whose uuids fall in one bucket under `mask` (`N. stage (source): match, priority P, uuid XXXXXXXX`).
+ */
+export function sharedBucketTie(a: string, b: string, mask: number): boolean {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  const step = /^\s*(\d+)\. (\S+) .*, priority (\d+), uuid ([0-9a-f]{8})$/;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] === y[i]) continue;
+    const p = step.exec(x[i] ?? '');
+    const q = step.exec(y[i] ?? '');
+    if (!p || !q || p[1] !== q[1] || p[2] !== q[2] || p[3] !== q[3] || p[4] === q[4]) return false;
+    return ((parseInt(p[4]!, 16) & mask) >>> 0) === ((parseInt(q[4]!, 16) & mask) >>> 0);
+  }
+  return false;
+}

@@ -22,7 +22,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bridge, parseShowPorts } from '@vippath/openflow';
-import { formatLflowList, northd, ovnVersionOfFlows, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, PROFILE_OVN_VERSION, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
+import { formatLflowList, formatSkippedLflows, LflowError, LflowExecutor, northd, ovnVersionOfFlows, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, PROFILE_OVN_VERSION, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 import { backs, derive, endpointConditions, endpointPort, kubeOvnLbServices, kubeOvnReady, northboundFor, northdProfile, portsOf, subnetName, type PodState } from './derive.js';
 import { ignoredFindings, type Diagnostic } from './lint.js';
@@ -256,6 +256,18 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
     }
     const runFinding = out.length;
     out.push({ code: 'OVN_SB_RUN', severity: 'info', object: file.endsWith('.db') ? 'ovn/sb.db' : 'ovn/lflows.txt', field: '-', message: `the simulation runs the ${flows.length} collected logical flow(s) of ${ls} (not vippath's northd's); a readiness or ownership change is applied to them as the difference it makes to vippath's northd flows`, consequence: 'None: information. When a change takes out a flow the collected ones lack, the simulation switches to vippath\'s northd flows and says so in its events.' });
+    // The collected flows compiled once here, for what ovn-controller would refuse of them (skipped, said) and what
+    // OVN would run that vippath cannot (the rows are then not run, as with a missing port).
+    let unsupported = false;
+    const lflowObject = file.endsWith('.db') ? 'ovn/sb.db' : 'ovn/lflows.txt';
+    try {
+      const skipped = new LflowExecutor(state, ls).skipped;
+      if (skipped.length) out.push({ code: 'OVN_SB_LFLOW_SKIPPED', severity: 'warning', object: lflowObject, field: 'Logical_Flow', message: formatSkippedLflows(skipped), consequence: 'As on the cluster: ovn-controller installs nothing for a logical flow it cannot parse (it logs "error parsing match" or "error parsing actions"), so the simulation runs the tables without them.', source: { file, line: 0 } });
+    } catch (e) {
+      if (!(e instanceof LflowError) || e.code !== 'UNSUPPORTED_LFLOW') throw e;
+      unsupported = true;
+      out.push({ code: 'OVN_SB_LFLOW_UNSUPPORTED', severity: 'error', object: lflowObject, field: 'Logical_Flow', message: e.message, consequence: 'The collected flows are not run (OVN runs this one, vippath cannot): the simulation runs vippath\'s northd flows of the derived Northbound.', source: { file, line: 0 } });
+    }
     const pbs = new Map(state.portBindings.filter((p) => p.datapath === ls).map((p) => [p.logicalPort, p]));
     // Lflow text has no Port_Binding rows (they are vippath's): a port is known to it when its flows name it.
     const named = file === lflows ? new Set([...flows.map((f) => `${f.match} ${f.actions}`).join('\n').matchAll(/(?:inport|outport)\s*==\s*"([^"]+)"/g)].map((m) => m[1]!)) : undefined;
@@ -275,7 +287,7 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
       for (const lb of state.loadBalancers) if (lb.datapaths.includes(ls)) for (const [vip, backends] of Object.entries(lb.vips)) theirs.set(`${lb.name} ${vip}`, backends.split(',').sort().join(','));
       compareLbs(theirs, file, 'Southbound');
     }
-    if (out.some((d) => d.code === 'OVN_SB_NO_PORT')) out.splice(runFinding, 1);
+    if (unsupported || out.some((d) => d.code === 'OVN_SB_NO_PORT')) out.splice(runFinding, 1);
     else cluster.southbound = { state, file };
   }
   return out;

@@ -10,7 +10,7 @@
 import { VippathError } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from './ct/engine.js';
 import type { CtRequest, CtResult, HintedConntrackEngine } from './lflow/ct-api.js';
-import { DROP_REASON_TEXT, LflowExecutor, type ExecResult } from './lflow/executor.js';
+import { DROP_REASON_TEXT, LflowExecutor, type ExecResult, type SkippedLflow } from './lflow/executor.js';
 import type { MegaflowStats } from './lflow/megaflow.js';
 import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
@@ -266,6 +266,14 @@ export class LogicalSwitch {
     this.lastInport = undefined;
     this.otherInport = undefined;
     this.lastChassis = undefined;
+  }
+
+  /**
+   * The logical flows OVN refuses to parse (a collected Southbound's), left out as ovn-controller leaves them out;
+   * empty for northd's own flows. {@link formatSkippedLflows} says it in one line.
+   */
+  get skippedFlows(): readonly SkippedLflow[] {
+    return this.executor.skipped;
   }
 
   /** The megaflow cache's counters, of one chassis or summed (zeros with the cache off). */

@@ -6,8 +6,8 @@
  * @module
  */
 import { formatIPv6Ntop } from '@vippath/wire';
-import { LflowSyntaxError, tokenize, type Token } from './lexer.js';
-import { resolveField, type FieldRef } from './fields.js';
+import { constantWidth, LflowRefusal, LflowSyntaxError, LflowUnsupportedError, tokenize, type LflowRefusalCode, type Token } from './lexer.js';
+import { OVN_UNMODELLED_SYMBOLS, resolveField, type FieldRef } from './fields.js';
 import type { Pipeline } from './types.js';
 
 /** An `ip:port` backend of `ct_lb_mark(backends=…)`. */
@@ -60,6 +60,21 @@ export type Action =
   /** Actions ovn-trace treats as no-ops here (`put_arp`, `set_queue`, `log`…): kept so traces show them. */
   | { k: 'noop'; text: string };
 
+/**
+ * Actions OVN 23.03 parses (lib/actions.c parse_action, and parse_set_action's `dst = fn(…)` forms, given as
+ * `fn()`), so that one vippath lacks is reported as unsupported and not as a refusal.
+ */
+export const OVN_ACTIONS: ReadonlySet<string> = new Set([
+  'next', 'push', 'pop', 'output', 'ct_next', 'ct_commit', 'ct_dnat', 'ct_snat', 'ct_dnat_in_czone', 'ct_snat_in_czone',
+  'ct_lb', 'ct_lb_mark', 'ct_clear', 'ct_commit_nat', 'clone', 'arp', 'icmp4', 'icmp4_error', 'icmp6', 'icmp6_error', 'igmp',
+  'tcp_reset', 'sctp_abort', 'nd_na', 'nd_na_router', 'nd_ns', 'get_arp', 'put_arp', 'get_nd', 'put_nd', 'set_queue', 'log',
+  'set_meter', 'trigger_event', 'bind_vport', 'handle_svc_check', 'fwd_group', 'handle_dhcpv6_reply', 'handle_bfd_msg', 'reject',
+  'ct_snat_to_vip', 'put_fdb', 'commit_ecmp_nh', 'commit_lb_aff', 'sample',
+  'select()', 'put_dhcp_opts()', 'put_dhcpv6_opts()', 'dns_lookup()', 'put_nd_ra_opts()', 'check_pkt_larger()', 'lookup_arp()',
+  'lookup_nd()', 'lookup_arp_ip()', 'lookup_nd_ip()', 'chk_lb_hairpin()', 'chk_lb_hairpin_reply()', 'get_fdb()', 'lookup_fdb()',
+  'check_in_port_sec()', 'check_out_port_sec()', 'chk_ecmp_nh_mac()', 'chk_ecmp_nh()', 'chk_lb_aff()',
+]);
+
 /** A flow's actions, parsed: the list, and the prerequisites to AND into its match. */
 export interface ParsedActions {
   actions: Action[];
@@ -77,8 +92,15 @@ interface Ctx {
 
 const peek = (c: Ctx): Token => c.toks[c.i]!;
 const isOp = (c: Ctx, op: string): boolean => peek(c).type === 'op' && peek(c).text === op;
-const fail = (c: Ctx, msg: string): never => {
-  throw new LflowSyntaxError(c.text, peek(c).pos + 1, msg);
+const fail = (c: Ctx, msg: string, refusal: LflowRefusalCode = LflowRefusal.SYNTAX): never => {
+  throw new LflowSyntaxError(c.text, peek(c).pos + 1, msg, refusal);
+};
+/** A name OVN 23.03 does not know is its refusal; one it knows that vippath does not model is unsupported. */
+const unknownName = (c: Ctx, name: string, what: 'field' | 'action'): never => {
+  if (what === 'field' ? OVN_UNMODELLED_SYMBOLS.has(name) : OVN_ACTIONS.has(name)) {
+    throw new LflowUnsupportedError(c.text, name, `OVN's ${what} ${name} is not supported by vippath`);
+  }
+  return fail(c, `unknown ${what} ${name}`, LflowRefusal.UNKNOWN_NAME);
 };
 const expectOp = (c: Ctx, op: string): void => {
   if (!isOp(c, op)) fail(c, `expecting '${op}'`);
@@ -89,9 +111,9 @@ const isId = (c: Ctx, id: string): boolean => peek(c).type === 'id' && peek(c).t
 function fieldRef(c: Ctx): FieldRef {
   const t = peek(c);
   if (t.type !== 'id') fail(c, 'expecting field name');
-  c.i++;
   const ref = resolveField(t.text);
-  if (!ref) return fail(c, `unknown field ${t.text}`);
+  if (!ref) return unknownName(c, t.text, 'field');
+  c.i++;
   if (isOp(c, '[')) {
     c.i++;
     const lo = intTok(c);
@@ -101,7 +123,7 @@ function fieldRef(c: Ctx): FieldRef {
       hi = intTok(c);
     }
     expectOp(c, ']');
-    if (hi < lo || hi >= ref.width) fail(c, `${t.text}[${lo}..${hi}] is outside the field`);
+    if (hi < lo || hi >= ref.width) fail(c, `${t.text}[${lo}..${hi}] is outside the field`, LflowRefusal.TYPE);
     return { ...ref, lo: ref.lo + lo, width: hi - lo + 1, subscript: { lo, hi } };
   }
   return ref;
@@ -111,7 +133,7 @@ function intTok(c: Ctx): number {
   const t = peek(c);
   // lexer_is_int (OVN v23.03.1 lib/lex.c), which next(N) and a backend's or ct_dnat's port take: decimal only —
   // ovn-trace refuses `next(0x0a)` and `10.0.0.5:0x50`.
-  if (t.type !== 'int' || t.hex) fail(c, 'expecting a decimal integer');
+  if (t.type !== 'int' || t.hex) fail(c, 'expecting a decimal integer', t.hex ? LflowRefusal.CONSTANT : LflowRefusal.SYNTAX);
   c.i++;
   return Number(t.value);
 }
@@ -170,7 +192,7 @@ function ctNat(c: Ctx, name: 'ct_dnat' | 'ct_snat'): Action {
   if (isOp(c, ',')) {
     c.i++;
     const lo = peek(c);
-    if (lo.type !== 'int' || lo.hex || lo.mask !== undefined) fail(c, 'expecting Integer for port range');
+    if (lo.type !== 'int' || lo.hex || lo.mask !== undefined) fail(c, 'expecting Integer for port range', lo.hex ? LflowRefusal.CONSTANT : LflowRefusal.SYNTAX);
     portLo = Number(lo.value! & 0xffffn);
     if (portLo === 0) fail(c, "range can't be 0");
     c.i++;
@@ -254,7 +276,7 @@ function assignment(c: Ctx, dst: FieldRef): Action {
         expectOp(c, '(');
         expectOp(c, ')');
         const width = fn === 'ct_nw_dst' ? 32 : fn === 'ct_ip6_dst' ? 128 : 16;
-        if (dst.width !== width) fail(c, `${fn}() needs a ${width}-bit destination, ${formatRef(dst)} has ${dst.width}`);
+        if (dst.width !== width) fail(c, `${fn}() needs a ${width}-bit destination, ${formatRef(dst)} has ${dst.width}`, LflowRefusal.TYPE);
         c.prereqs.push(...dst.prereqs);
         return { k: 'ct_orig', src: fn, dst, text: `${formatRef(dst)} = ${fn}();` };
       }
@@ -272,22 +294,28 @@ function assignment(c: Ctx, dst: FieldRef): Action {
         expectOp(c, ')');
         return { k: 'lookup_fdb', dst, port, mac, text: `${formatRef(dst)} = lookup_fdb(${formatRef(port)}, ${formatRef(mac)});` };
       }
-      return fail(c, `unsupported action ${fn}()`);
+      return unknownName(c, `${fn}()`, 'action');
     }
     const src = fieldRef(c);
-    if (src.width !== dst.width) fail(c, `cannot assign ${src.width} bits to ${dst.width} bits`);
+    if (src.width !== dst.width) fail(c, `cannot assign ${src.width} bits to ${dst.width} bits`, LflowRefusal.TYPE);
     c.prereqs.push(...dst.prereqs, ...src.prereqs);
     return { k: 'move', dst, src, text: `${formatRef(dst)} = ${formatRef(src)};` };
   }
   c.i++;
   c.prereqs.push(...dst.prereqs);
   if (t.type === 'string') {
-    if (!dst.field.string) fail(c, `${dst.name} does not take a port name`);
+    if (!dst.field.string) fail(c, `${dst.name} does not take a port name`, LflowRefusal.TYPE);
     return { k: 'load', dst, value: 0n, port: t.text, text: `${formatRef(dst)} = ${JSON.stringify(t.text)};` };
   }
   if (t.value === undefined) return fail(c, 'expecting constant');
-  if (t.value >> BigInt(dst.width) !== 0n) fail(c, `${t.text} does not fit ${formatRef(dst)}`);
-  return { k: 'load', dst, value: t.value, text: `${formatRef(dst)} = ${constantText(t)};` };
+  // expr.c type_check: a string field (inport, outport) takes a string constant only.
+  if (dst.field.string) fail(c, `string field ${dst.name} is not compatible with integer constant ${t.text}`, LflowRefusal.TYPE);
+  // actions.c parse_LOAD → expr_constant_parse → expr.c type_check: the constant against the symbol's width; a
+  // subscripted destination then takes the value's low bits.
+  const symbolWidth = resolveField(dst.name)!.width;
+  const w = constantWidth(t.type, t.value, t.mask);
+  if (w > symbolWidth) fail(c, `${w}-bit constant ${t.text} is not compatible with ${symbolWidth}-bit field ${dst.name}`, LflowRefusal.TYPE);
+  return { k: 'load', dst, value: t.value & ((1n << BigInt(dst.width)) - 1n), text: `${formatRef(dst)} = ${constantText(t)};` };
 }
 
 function nested(c: Ctx, passPrereqs = false): Action[] {
@@ -306,9 +334,12 @@ function action(c: Ctx): Action {
   const name = t.text;
   const after = c.toks[c.i + 1]!;
   const assign = after.type === 'op' && (after.text === '=' || after.text === '<->' || after.text === '[');
-  if (assign && resolveField(name)) {
-    const dst = fieldRef(c);
-    return assignment(c, dst);
+  if (assign) return assignment(c, fieldRef(c));
+  // lib/actions.c parse_action: `ip.ttl--` is its own action (ip.ttl followed by LEX_T_DECREMENT).
+  if (name === 'ip.ttl' && after.type === 'op' && after.text === '--') {
+    c.i += 2;
+    c.prereqs.push('ip');
+    return { k: 'dec_ttl', text: 'ip.ttl--;' };
   }
   c.i++;
   switch (name) {
@@ -340,8 +371,6 @@ function action(c: Ctx): Action {
     }
     case 'output':
       return { k: 'output', text: 'output;' };
-    case 'drop':
-      return { k: 'drop', text: 'drop;' };
     case 'ct_next':
       c.prereqs.push('ip');
       return { k: 'ct_next', text: 'ct_next;' };
@@ -478,11 +507,9 @@ function action(c: Ctx): Action {
     case 'igmp':
       // actions.c encode_IGMP: the packet goes to ovn-controller's IGMP snooping and no further (ovn-trace: nothing).
       return { k: 'noop', text: 'igmp;' };
-    case 'dec_ttl':
-      c.prereqs.push('ip');
-      return { k: 'dec_ttl', text: 'ip.ttl--;' };
     default:
-      return fail(c, `unsupported action ${name}`);
+      c.i--;
+      return unknownName(c, name, 'action');
   }
 }
 
@@ -518,20 +545,26 @@ function callArgs(c: Ctx): Map<string, string> {
   return out;
 }
 
+/**
+ * lib/actions.c parse_actions: every action ends with its `;` (parse_action's lexer_force_match), and `drop;` is a
+ * list only by itself — with anything before or after it OVN refuses the flow.
+ */
 function list(c: Ctx, end: '}' | 'end'): Action[] {
+  const atEnd = (): boolean => (end === '}' ? isOp(c, '}') : peek(c).type === 'end');
   const out: Action[] = [];
+  const after = c.toks[c.i + 1];
+  if (isId(c, 'drop') && after?.type === 'op' && after.text === ';') {
+    c.i += 2;
+    if (!atEnd()) fail(c, end === '}' ? "expecting '}'" : 'expecting end of input');
+    if (end === '}') c.i++;
+    return [{ k: 'drop', text: 'drop;' }];
+  }
   for (;;) {
-    if (end === '}' ? isOp(c, '}') : peek(c).type === 'end') {
+    if (atEnd()) {
       if (end === '}') c.i++;
       return out;
     }
-    if (isOp(c, ';')) {
-      c.i++;
-      continue;
-    }
     out.push(action(c));
-    if (end === '}' && isOp(c, '}')) continue;
-    if (peek(c).type === 'end' && end === 'end') continue;
     expectOp(c, ';');
   }
 }

@@ -14,6 +14,7 @@
 import { DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
+import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
 import { copyBits, readBits, regWord, W as WImport, writeBits, type FieldRef, LogFlag as LogFlagImport } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
@@ -70,11 +71,49 @@ const W = WImport;
 const LogFlag = LogFlagImport;
 const putMac = putMacImport;
 
-/** A flow or microflow the executor cannot run (unknown datapath or port, unparsable flow). */
+/**
+ * A flow or microflow the executor cannot run: an unknown datapath or port, an unparsable microflow, a flow OVN
+ * accepts and vippath does not model (`UNSUPPORTED_LFLOW`). A flow OVN itself refuses is skipped instead
+ * ({@link SkippedLflow}).
+ */
 export class LflowError extends VippathError {
   constructor(code: string, message: string) {
     super(code, message);
   }
+}
+
+/**
+ * A logical flow OVN refuses to parse, left out of its table as ovn-controller leaves it out (OVN v23.03.1
+ * controller/lflow.c: lflow_parse_actions logs "error parsing actions", convert_match_to_expr "error parsing match",
+ * and consider_logical_flow__ installs nothing for the flow; utilities/ovn-trace.c parse_lflow_for_datapath skips it
+ * too). The rest of the table runs.
+ */
+export interface SkippedLflow {
+  flow: LogicalFlow;
+  /** OVN's message kind: ovn-controller's "error parsing actions" or "error parsing match" (actions are parsed first). */
+  part: 'actions' | 'match';
+  /** What OVN's parser refuses: a {@link LflowRefusal} code ({@link LFLOW_REFUSAL_TEXT} for people). */
+  refusal: LflowRefusalCode;
+  /** The parser's message (text only, for output). */
+  message: string;
+}
+
+/** A skipped flow's identity as ovn-trace heads a table's flow: pipeline, table, stage, priority, uuid prefix. */
+export function skippedLflowName(s: SkippedLflow): string {
+  const f = s.flow;
+  const uuid = f.uuid ? `, uuid ${f.uuid.replace(/-/g, '').slice(0, 8)}` : '';
+  return `${f.pipeline} table ${f.table}${f.stage ? ` (${f.stage})` : ''} priority ${f.priority}${uuid}`;
+}
+
+/**
+ * One line for people: how many flows were skipped, the first `max` of them with OVN's message kind and the refusal.
+ * Empty when none was.
+ */
+export function formatSkippedLflows(skipped: readonly SkippedLflow[], max = 3): string {
+  if (skipped.length === 0) return '';
+  const shown = skipped.slice(0, max).map((s) => `${skippedLflowName(s)}: error parsing ${s.part} (${LFLOW_REFUSAL_TEXT[s.refusal]}: ${s.message})`);
+  const more = skipped.length > max ? `; and ${skipped.length - max} more` : '';
+  return `${skipped.length} logical flow${skipped.length === 1 ? '' : 's'} skipped as ovn-controller skips them: ${shown.join('; ')}${more}`;
 }
 
 /** Why a packet stopped short of an output; numbers for the hot path, {@link DROP_REASON_TEXT} for people. */
@@ -308,6 +347,8 @@ export class LflowExecutor {
   private readonly localnetKeys = new Set<number>();
   /** Port groups as `@name` resolves on this datapath. */
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
+  /** Flows OVN refuses to parse, left out of the tables as ovn-controller leaves them out ({@link formatSkippedLflows}). */
+  readonly skipped: SkippedLflow[] = [];
   private readonly fdb = new Map<number, number>();
   private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
   /** ovn-controller's hairpin tables, used on a chassis (ovn-trace's formulas without one). */
@@ -472,8 +513,14 @@ export class LflowExecutor {
       const max = mine.reduce((m, f) => Math.max(m, f.table), -1);
       for (let t = 0; t <= max; t++) {
         const tf = mine.filter((f) => f.table === t).sort((a, b) => b.priority - a.priority || tie(a) - tie(b));
-        const compiled = tf.map((f, i) => this.compileFlow(f, env, i));
-        this.tables[pipeline].push(this.buildTable(tf[0]?.stage ?? '', compiled));
+        const compiled: CompiledFlow[] = [];
+        tf.forEach((f, i) => {
+          const c = this.compileFlow(f, env, i);
+          if ('part' in c) this.skipped.push(c);
+          else compiled.push(c);
+        });
+        // ovn-trace names a table after a flow it parsed (ovntrace_stage_name): none when every flow was skipped.
+        this.tables[pipeline].push(this.buildTable(compiled[0]?.flow.stage ?? '', compiled));
       }
     }
     for (let i = 0; i < POOL; i++) this.addSlot();
@@ -503,9 +550,12 @@ export class LflowExecutor {
     if (this.megaOptions !== undefined) this.mega = this.megaTable(this.chassis);
   }
 
-  private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number): CompiledFlow {
+  private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number): CompiledFlow | SkippedLflow {
+    // ovn-controller's order (consider_logical_flow__): the actions, then the match with the actions' prerequisites.
+    let part: SkippedLflow['part'] = 'actions';
     try {
       const { actions, prereqs } = parseActions(flow.actions, flow.pipeline, flow.table);
+      part = 'match';
       let low = lower(parseMatch(flow.match), env, false, flow.match);
       if (prereqs.length) {
         const extra = prereqs.map((p) => lower(parseMatch(p), env, false, p));
@@ -519,7 +569,11 @@ export class LflowExecutor {
       return { flow, match: compile(low), actions, omit, header, order, low } as CompiledFlow & { low: LowExpr };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw new LflowError('BAD_LFLOW', `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}: ${msg}`);
+      if (e instanceof LflowSyntaxError) return { flow, part, refusal: e.refusal, message: msg };
+      const where = `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}`;
+      // What OVN would run and vippath cannot: refusing the database is the honest answer, not a skip.
+      if (e instanceof LflowUnsupportedError) throw new LflowError('UNSUPPORTED_LFLOW', `${where}: ${msg} (OVN accepts it; vippath cannot run this flow)`);
+      throw new LflowError('BAD_LFLOW', `${where}: ${msg}`);
     }
   }
 

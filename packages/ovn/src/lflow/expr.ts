@@ -10,8 +10,8 @@
  * `inport`/`outport` compare with port names (`"none"` and `""` are key 0, an unknown name never matches).
  * @module
  */
-import { LflowSyntaxError, tokenize, type Token } from './lexer.js';
-import { readBits, resolveField, SYMBOLS, type FieldRef } from './fields.js';
+import { constantWidth, LflowRefusal, LflowSyntaxError, LflowUnsupportedError, tokenize, type Token } from './lexer.js';
+import { OVN_UNMODELLED_SYMBOLS, readBits, resolveField, SYMBOLS, type FieldRef } from './fields.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Syntax tree (what the text says; printable back)
@@ -291,11 +291,17 @@ function prereqOf(ref: FieldRef): LowExpr {
   return and(parts);
 }
 
+/** A symbol OVN 23.03 does not know is its refusal; one it knows that vippath does not model is unsupported. */
+function unknownSymbol(name: string, text: string): never {
+  if (OVN_UNMODELLED_SYMBOLS.has(name)) throw new LflowUnsupportedError(text, name, `OVN's field ${name} is not supported by vippath`);
+  throw new LflowSyntaxError(text, 1, `unknown field ${name}`, LflowRefusal.UNKNOWN_NAME);
+}
+
 function refOf(name: string, sub: { lo: number; hi: number } | undefined, text: string): FieldRef {
   const ref = resolveField(name);
-  if (!ref) throw new LflowSyntaxError(text, 1, `unknown field ${name}`);
+  if (!ref) return unknownSymbol(name, text);
   if (!sub) return ref;
-  if (sub.hi < sub.lo || sub.hi >= ref.width) throw new LflowSyntaxError(text, 1, `${name}[${sub.lo}..${sub.hi}] is outside the ${ref.width}-bit field`);
+  if (sub.hi < sub.lo || sub.hi >= ref.width) throw new LflowSyntaxError(text, 1, `${name}[${sub.lo}..${sub.hi}] is outside the ${ref.width}-bit field`, LflowRefusal.TYPE);
   return { ...ref, lo: ref.lo + sub.lo, width: sub.hi - sub.lo + 1, subscript: sub };
 }
 
@@ -317,7 +323,7 @@ function wordsOf(ref: FieldRef, value: bigint, mask: bigint): { masks: number[];
 function constValues(c: ConstNode, env: MatchEnv, text: string): ConstNode[] {
   if (c.kind === 'addrset') {
     const set = env.addressSets.get(c.text);
-    if (!set) throw new LflowSyntaxError(text, 1, `unknown address set $${c.text}`);
+    if (!set) throw new LflowSyntaxError(text, 1, `unknown address set $${c.text}`, LflowRefusal.UNKNOWN_NAME);
     return set.map((a) => {
       const toks = tokenize(a);
       const t = toks[0]!;
@@ -335,9 +341,14 @@ function lowerCmp(e: Extract<SyntaxExpr, { t: 'cmp' }>, env: MatchEnv, neg: bool
   if (ref.field.string) {
     const names: string[] = [];
     for (const c of e.values) {
-      if (c.kind === 'portgroup') names.push(...(env.portGroups.get(c.text) ?? []));
+      if (c.kind === 'portgroup') {
+        // expr.c parse_port_group: a group the Southbound lacks is a refusal ("expecting port group name").
+        const group = env.portGroups.get(c.text);
+        if (!group) throw new LflowSyntaxError(text, 1, `unknown port group @${c.text}`, LflowRefusal.UNKNOWN_NAME);
+        names.push(...group);
+      }
       else if (c.kind === 'string') names.push(c.text);
-      else throw new LflowSyntaxError(text, 1, `${e.name} takes port names`);
+      else throw new LflowSyntaxError(text, 1, `${e.name} takes port names`, LflowRefusal.TYPE);
     }
     const parts: LowExpr[] = [];
     for (const name of names) {
@@ -349,18 +360,26 @@ function lowerCmp(e: Extract<SyntaxExpr, { t: 'cmp' }>, env: MatchEnv, neg: bool
     return and([op === '==' ? or(parts) : and(parts), pre]);
   }
   const values = e.values.flatMap((c) => constValues(c, env, text));
+  // expr.c type_check: against the symbol's width (a subscript's bits are then cut out of the value, make_cmp__).
+  const symbolWidth = resolveField(e.name)!.width;
+  for (const c of values) {
+    if (c.value === undefined) throw new LflowSyntaxError(text, 1, `${e.name} is not a string field`, LflowRefusal.TYPE);
+    const w = constantWidth(c.kind, c.value, c.mask);
+    if (w > symbolWidth) throw new LflowSyntaxError(text, 1, `${w}-bit constant ${c.text} is not compatible with ${symbolWidth}-bit field ${e.name}`, LflowRefusal.TYPE);
+  }
   if (op === '==' || op === '!=') {
     const parts = values.map((c): LowExpr => {
-      if (c.value === undefined) throw new LflowSyntaxError(text, 1, `${e.name} is not a string field`);
       const mask = c.mask ?? (1n << BigInt(ref.width)) - 1n;
-      if (c.value >> BigInt(ref.width) !== 0n) throw new LflowSyntaxError(text, 1, `${c.text} does not fit ${e.name} (${ref.width} bits)`);
-      const { masks, vals } = wordsOf(ref, c.value, mask);
+      const { masks, vals } = wordsOf(ref, c.value!, mask);
       return { t: 'cmp', word: ref.field.word, masks, vals, ne: op === '!=', ref, text: c.text };
     });
     return and([op === '==' ? or(parts) : and(parts), pre]);
   }
-  if (ref.width > 32 || values.length !== 1 || values[0]!.mask !== undefined) throw new LflowSyntaxError(text, 1, `${op} needs a field of at most 32 bits and one unmasked constant`);
-  return and([{ t: 'rel', word: ref.field.word, lo: ref.lo, width: ref.width, op, value: Number(values[0]!.value) }, pre]);
+  // expr.c make_cmp: OVN refuses an order comparison with a set or a masked constant; a wider field it takes, and
+  // vippath does not model (no flow northd writes compares one).
+  if (values.length !== 1 || values[0]!.mask !== undefined) throw new LflowSyntaxError(text, 1, `only == and != take a set or a masked constant (${op})`, LflowRefusal.TYPE);
+  if (ref.width > 32) throw new LflowUnsupportedError(text, `${e.name} ${op}`, `an order comparison of the ${ref.width}-bit field ${e.name} is not supported by vippath`);
+  return and([{ t: 'rel', word: ref.field.word, lo: ref.lo, width: ref.width, op, value: Number(values[0]!.value! & ((1n << BigInt(ref.width)) - 1n)) }, pre]);
 }
 
 /** Lowers a syntax tree for one datapath (`neg`: the tree sits under an odd number of `!`). */
@@ -377,20 +396,21 @@ export function lower(e: SyntaxExpr, env: MatchEnv, neg = false, text = ''): Low
     }
     case 'sym': {
       const def = SYMBOLS.get(e.name);
-      if (!def) throw new LflowSyntaxError(text, 1, `unknown symbol ${e.name}`);
+      if (!def) return unknownSymbol(e.name, text);
       if (def.kind === 'predicate') {
-        if (e.sub) throw new LflowSyntaxError(text, 1, `predicate ${e.name} takes no subscript`);
+        if (e.sub) throw new LflowSyntaxError(text, 1, `predicate ${e.name} takes no subscript`, LflowRefusal.TYPE);
         return lower(parseMatch(def.expansion), env, neg, def.expansion);
       }
       const ref = refOf(e.name, e.sub, text);
-      if (ref.width !== 1) throw new LflowSyntaxError(text, 1, `${e.name} is ${ref.width} bits wide: compare it with a value`);
+      if (ref.width !== 1) throw new LflowSyntaxError(text, 1, `${e.name} is ${ref.width} bits wide: compare it with a value`, LflowRefusal.TYPE);
       const { masks, vals } = wordsOf(ref, 1n, 1n);
       return and([{ t: 'cmp', word: ref.field.word, masks, vals, ne: neg, ref, text: '1' }, prereqOf(ref)]);
     }
     case 'cmp':
       return lowerCmp(e, env, neg, text);
     case 'call':
-      if (e.fn !== 'is_chassis_resident' || e.args.length !== 1) throw new LflowSyntaxError(text, 1, `unknown function ${e.fn}`);
+      if (e.fn !== 'is_chassis_resident') throw new LflowSyntaxError(text, 1, `unknown function ${e.fn}`, LflowRefusal.UNKNOWN_NAME);
+      if (e.args.length !== 1) throw new LflowSyntaxError(text, 1, 'is_chassis_resident takes one port name');
       return { t: 'resident', port: e.args[0]!, neg };
   }
 }

@@ -6,15 +6,66 @@
  */
 import { VippathError } from '@vippath/wire';
 
-/** A match or action text that does not parse. `column` counts from 1. */
+/**
+ * Why OVN's own parser refuses a match or actions text: a fixed table of codes (numbers), {@link LFLOW_REFUSAL_TEXT}
+ * for output. Every refusal is one OVN makes too (ovn-controller then skips the flow: see `SkippedLflow`); what OVN
+ * accepts and vippath does not model is an {@link LflowUnsupportedError} instead.
+ */
+export const LflowRefusal = {
+  /** The text is not in the language (a missing `;`, an unbalanced parenthesis, a stray token). */
+  SYNTAX: 0,
+  /** The lexer refuses a constant (a decimal with a leading zero, hex where a decimal is required, a bad mask). */
+  CONSTANT: 1,
+  /** A name OVN does not know: field, symbol, action, function, address set, port group. */
+  UNKNOWN_NAME: 2,
+  /** A constant or field of the wrong type or width for where it stands. */
+  TYPE: 3,
+} as const;
+/** One of the {@link LflowRefusal} codes. */
+export type LflowRefusalCode = (typeof LflowRefusal)[keyof typeof LflowRefusal];
+export const LFLOW_REFUSAL_TEXT: readonly string[] = ['syntax error', 'invalid constant', 'unknown name', 'type error'];
+
+/** A match or action text that does not parse, as OVN's parser also refuses it. `column` counts from 1. */
 export class LflowSyntaxError extends VippathError {
   readonly text: string;
   readonly column: number;
-  constructor(text: string, column: number, message: string) {
+  /** Which kind of refusal ({@link LflowRefusal}). */
+  readonly refusal: LflowRefusalCode;
+  constructor(text: string, column: number, message: string, refusal: LflowRefusalCode = LflowRefusal.SYNTAX) {
     super('LFLOW_SYNTAX', `${message} at column ${column} of "${text}"`);
     this.text = text;
     this.column = column;
+    this.refusal = refusal;
   }
+}
+
+/**
+ * A match or action text OVN 23.03 accepts (its action in lib/actions.c parse_action, its symbol in
+ * lib/logical-fields.c ovn_init_symtab) that vippath does not model. Never skipped: the real system would run it.
+ */
+export class LflowUnsupportedError extends VippathError {
+  readonly text: string;
+  /** The construct, as written (`ct_dnat_in_czone`, `icmp4.frag_mtu`, `put_dhcp_opts()`…). */
+  readonly construct: string;
+  constructor(text: string, construct: string, message: string) {
+    super('LFLOW_UNSUPPORTED', `${message} in "${text}"`);
+    this.text = text;
+    this.construct = construct;
+  }
+}
+
+/**
+ * The width OVN gives a constant when it checks it against a field (OVN v23.03.1 lib/expr.c expr_constant_width,
+ * used by type_check): a masked one's mask width, an integer's significant bits, an address its family's width
+ * whatever its value. type_check compares it with the named symbol's width, not a subscript's: `reg0[0..7] = 256`
+ * passes, and the value is cut to the subscript's bits (make_cmp__, the load's subfield).
+ */
+export function constantWidth(kind: string, value: bigint, mask: bigint | undefined): number {
+  if (mask !== undefined) return mask.toString(2).length - (mask === 0n ? 1 : 0);
+  if (kind === 'ip4') return 32;
+  if (kind === 'ip6') return 128;
+  if (kind === 'mac') return 48;
+  return value === 0n ? 0 : value.toString(2).length;
 }
 
 export type TokenType = 'id' | 'int' | 'mac' | 'ip4' | 'ip6' | 'string' | 'addrset' | 'portgroup' | 'op' | 'end';
@@ -124,7 +175,7 @@ export function tokenize(text: string): Token[] {
     }
     const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?![0-9])/.exec(text.slice(i));
     if (v4) {
-      if (!v4.slice(1).every(decimalOctet)) throw new LflowSyntaxError(text, start + 1, `invalid numeric constant ${v4[0]} (an IPv4 address is dotted decimal without leading zeros)`);
+      if (!v4.slice(1).every(decimalOctet)) throw new LflowSyntaxError(text, start + 1, `invalid numeric constant ${v4[0]} (an IPv4 address is dotted decimal without leading zeros)`, LflowRefusal.CONSTANT);
       const parts = v4.slice(1).map(Number);
       const tok: Token = { type: 'ip4', text: v4[0], pos: start, value: BigInt(((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) };
       i += v4[0].length;
@@ -135,7 +186,7 @@ export function tokenize(text: string): Token[] {
     if (/[0-9]/.test(c)) {
       const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)/.exec(text.slice(i))!;
       // lex_parse_integer__ (OVN v23.03.1 lib/lex.c): a decimal constant with a leading zero is an error, not octal.
-      if (/^0[0-9]/.test(m[0])) throw new LflowSyntaxError(text, start + 1, `decimal constant ${m[0]} has a leading zero`);
+      if (/^0[0-9]/.test(m[0])) throw new LflowSyntaxError(text, start + 1, `decimal constant ${m[0]} has a leading zero`, LflowRefusal.CONSTANT);
       const tok: Token = { type: 'int', text: m[0], pos: start, value: BigInt(m[0]), hex: /^0[xX]/.test(m[0]) };
       i += m[0].length;
       i = maskSuffix(text, i, tok);
@@ -173,7 +224,7 @@ function maskSuffix(text: string, i: number, tok: Token): number {
   const rest = text.slice(i + 1);
   const addr = /^[0-9A-Fa-f:.]+/.exec(rest)?.[0] ?? '';
   // The mask is a constant of its own (lex_parse_mask reads it with lex_parse_integer__): the same refusals.
-  if (/^0[0-9]+$/.test(addr) || (/^\d+\.\d+\.\d+\.\d+$/.test(addr) && !addr.split('.').every(decimalOctet))) throw new LflowSyntaxError(text, i + 2, `invalid mask ${addr} (leading zero)`);
+  if (/^0[0-9]+$/.test(addr) || (/^\d+\.\d+\.\d+\.\d+$/.test(addr) && !addr.split('.').every(decimalOctet))) throw new LflowSyntaxError(text, i + 2, `invalid mask ${addr} (leading zero)`, LflowRefusal.CONSTANT);
   if (width > 0 && /^\d+$/.test(addr)) {
     tok.prefix = Number(addr);
     tok.mask = prefixMask(tok.prefix, width);
@@ -185,10 +236,10 @@ function maskSuffix(text: string, i: number, tok: Token): number {
     tok.mask = BigInt(`0x${addr.replace(/:/g, '')}`);
   } else {
     const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)/.exec(rest);
-    if (!m) throw new LflowSyntaxError(text, i + 1, 'bad mask');
+    if (!m) throw new LflowSyntaxError(text, i + 1, 'bad mask', LflowRefusal.CONSTANT);
     tok.mask = BigInt(m[0]);
     return i + 1 + m[0].length;
   }
-  if (tok.mask === undefined) throw new LflowSyntaxError(text, i + 1, 'bad mask');
+  if (tok.mask === undefined) throw new LflowSyntaxError(text, i + 1, 'bad mask', LflowRefusal.CONSTANT);
   return i + 1 + addr.length;
 }

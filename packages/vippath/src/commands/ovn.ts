@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  DROP_REASON_TEXT, LflowExecutor, northd, PROFILE_OVN_VERSION, SWITCH_STAGES, TraceConntrack, type NorthdProfile, type OvnVersion, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromLflowList, sbFromOvsdb,
+  DROP_REASON_TEXT, LflowExecutor, formatSkippedLflows, northd, PROFILE_OVN_VERSION, SWITCH_STAGES, TraceConntrack, type NorthdProfile, type OvnVersion, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromLflowList, sbFromOvsdb,
   type SouthboundState, type TraceLevel,
 } from '@vippath/ovn';
 import { UsageError, type Command, type CommandIO } from '../io.js';
@@ -17,7 +17,8 @@ const usage = `usage: vippath ovn trace (--sb FILE | --lflows FILE | --nb FILE [
                          [--ct FLAGS]… [--lb-dst IP[:PORT]] [--select-id N]
                          [--minimal|--summary|--detailed] [--json] [DATAPATH] MICROFLOW
 
-Runs OVN's logical flows for one packet, as ovn-trace 23.03 does, and prints the same trace.
+Runs OVN's logical flows for one packet, as ovn-trace 23.03 does, and prints the same trace. Flows OVN refuses
+to parse are left out, as ovn-trace and ovn-controller leave them out, and named on stderr.
   --sb FILE       an OVN_Southbound database file (ovsdb-client backup, or a server's .db)
   --lflows FILE   ovn-sbctl lflow-list text (flows only: no port security, multicast groups guessed)
   --nb FILE       an OVN_Northbound file run through vippath's northd, as \`ovn lflows\` prints it: --profile picks
@@ -134,6 +135,8 @@ export async function ovnTrace(args: string[], io: CommandIO): Promise<number> {
   }
   const ct = new TraceConntrack(a.ct.map(parseCtFlags));
   const ex = new LflowExecutor(sb, datapath, { ct, ...(a.chassis !== undefined ? { chassis: a.chassis } : {}), ...(a.lbDst !== undefined ? { lbDst: parseLbDst(a.lbDst) } : {}) });
+  // ovn-trace too says on stderr which flows it could not parse, and traces without them.
+  if (ex.skipped.length) io.stderr(`vippath ovn trace: ${formatSkippedLflows(ex.skipped)}\n`);
   const words = parseMicroflow(micro, microflowEnv(ex, sb));
   const r = ex.runFlow(words, 0, true);
   const header = formatFlow(words);
