@@ -191,7 +191,7 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
     expect(alive).toEqual([]);
   });
 
-  it('ovn-controller\'s gratuitous ARPs for bound VIFs: vippath\'s model sends the same bytes to the client, as often, at the same offsets (±0.7 s)', async () => {
+  it('ovn-controller\'s gratuitous ARPs for bound VIFs: vippath\'s model sends the same bytes to the client, as often, at the same offsets (±0.7 s), and every other node hears each pod\'s as often', async () => {
     await withTestbed(DEFAULT, async (_diff, sim, bed) => {
       const pods = new Map(sim.state.pods.map((p) => [p.ip, p]));
       const garpOf = (f: Uint8Array): string | undefined => {
@@ -200,20 +200,40 @@ describe.skipIf(unavailable !== undefined)(`a real OVS + OVN cluster in userspac
         return pods.has(ip) ? ip : undefined;
       };
       // The real ones, from the first (at binding, seen while the testbed came up) to past the fifth (~30 s).
-      const real = bed.startup.filter((x) => x.tap === 'outside');
+      const realAll = [...bed.startup];
       const until = Date.now() + 32_000;
       while (Date.now() < until) {
         await new Promise((r) => setTimeout(r, 400));
         await bed.settle();
-        real.push(...bed.take().filter((x) => x.tap === 'outside'));
+        realAll.push(...bed.take());
       }
+      const real = realAll.filter((x) => x.tap === 'outside');
       // vippath's, pods bound at time 0.
-      const simulated: Array<{ time: number; frame: Uint8Array }> = [];
+      const simulatedAll: Array<{ tap: string; time: number; frame: Uint8Array }> = [];
       let now = 0;
-      sim.onTap = (tap, f) => {
-        if (tap === 'outside') simulated.push({ time: now, frame: f.slice() });
-      };
+      sim.onTap = (tap, f) => simulatedAll.push({ tap, time: now, frame: f.slice() });
       for (now = 0; now <= 32_000; now += 50) sim.advance(now);
+      const simulated = simulatedAll.filter((x) => x.tap === 'outside');
+      // Every other node hears each pod's announcements as often as in the simulation (five; its br-provider floods
+      // each to its LOCAL port as it learns the MAC): the simulation binds the pods with every node up, and a
+      // testbed whose chassis bound a pod before another node was on the wire starts from a state vippath never
+      // has — that node missed the first round (4 at its LOCAL port) and learned the MAC 2 s later, after the
+      // first input when the rest came up fast (a generated conversation failed on it; see Testbed's build). A
+      // pod's own node learns its MAC on the patch port, whatever reaches its LOCAL port (which missed the very first
+      // GARP of the first pod bound in some starts of the default scenario: no state rests on that, left out).
+      const heardAt = (xs: Array<{ tap: string; frame: Uint8Array }>): Record<string, number> => {
+        const out: Record<string, number> = {};
+        for (const n of sim.cluster.nodes) for (const [ip, p] of pods) if (p.node !== n.name) out[`${n.name} ${ip}`] = 0;
+        for (const x of xs) {
+          const ip = garpOf(x.frame);
+          const key = `${x.tap.replace(/\/br-provider$/, '')} ${ip}`;
+          if (ip && x.tap.endsWith('/br-provider') && key in out) out[key]!++;
+        }
+        return out;
+      };
+      const heard = heardAt(realAll);
+      expect(heard).toEqual(heardAt(simulatedAll));
+      expect(Object.values(heard).every((n) => n === 5), JSON.stringify(heard)).toBe(true);
       for (const ip of pods.keys()) {
         const r = real.filter((x) => garpOf(x.frame) === ip);
         const m = simulated.filter((x) => garpOf(x.frame) === ip);

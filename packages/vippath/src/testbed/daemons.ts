@@ -3,7 +3,7 @@
  * by the pid in that file — never by name, so other Open vSwitch or OVN processes on the machine are left
  * alone. A process-exit hook stops whatever a failed or interrupted run left behind.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SWITCH_STAGES, type OvnVersion } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
@@ -93,6 +93,22 @@ export class Daemons {
     const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', input, timeout: 30_000 });
     if (r.status !== 0) throw new TestbedError(`${cmd} ${args.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
     return r.stdout;
+  }
+
+  /**
+   * {@link run} without holding this process: what the testbed's streams bring meanwhile is read, and stamped, as
+   * it comes (a run of ovn-nbctl --wait=hv sync took seconds on a loaded machine).
+   */
+  runAsync(env: NodeJS.ProcessEnv, cmd: string, args: string[], input?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+        if (err) reject(new TestbedError(`${cmd} ${args.join(' ')}: ${(stderr || err.message).trim()}`));
+        else resolve(stdout);
+      });
+      // A tool that exits without reading its input closes the pipe first: its status says how it went, not EPIPE.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(input);
+    });
   }
 
   /** Starts a daemon that detaches itself (`--detach --pidfile=PIDFILE`); remembered for {@link stop}. */

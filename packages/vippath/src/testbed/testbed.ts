@@ -255,6 +255,15 @@ export class Testbed {
     return vsctl;
   }
 
+  /** {@link nbctl} and {@link sbctl} without holding this process (see Daemons.runAsync). */
+  private nbctlAsync(...args: string[]): Promise<string> {
+    return this.daemons.runAsync({}, 'ovn-nbctl', [`--db=unix:${join(this.dir, 'c', 'nb.sock')}`, '--timeout=20', ...args]);
+  }
+
+  private sbctlAsync(...args: string[]): Promise<string> {
+    return this.daemons.runAsync({}, 'ovn-sbctl', [`--db=unix:${join(this.dir, 'c', 'sb.sock')}`, '--timeout=20', ...args]);
+  }
+
   nbctl(...args: string[]): string {
     return this.daemons.run({}, 'ovn-nbctl', [`--db=unix:${join(this.dir, 'c', 'nb.sock')}`, '--timeout=20', ...args]);
   }
@@ -339,7 +348,6 @@ export class Testbed {
       vsctl(...args);
       // The kernel's VLAN device: tagged 341 in becomes untagged on underlay0.341, and the reverse.
       this.daemons.run({}, 'ovs-ofctl', ['replace-flows', `unix:${join(r, 'br-nic.mgmt')}`, '-'], `in_port=1,dl_vlan=${cluster.vlan},actions=strip_vlan,output:2\nin_port=2,actions=mod_vlan_vid:${cluster.vlan},output:1\n`);
-      this.daemons.start(this.env(r), 'ovn-controller', [`--log-file=${join(r, 'ovn-controller.log')}`, `unix:${join(r, 'conf.sock')}`], join(r, 'ovn-controller.pid'));
       this.taps.push(`${nicAt}:in`, `${nicAt}:out`);
       this.tails.push({ tap: `${nicAt}:in`, tail: new PcapTail(join(w, `n${i}.pcap`)) }, { tap: `${nicAt}:out`, tail: new PcapTail(join(r, 'nic.pcap')) });
       const localTap = `${n.name}/br-provider`;
@@ -353,16 +361,44 @@ export class Testbed {
         this.streams.set(tap, await openStream(join(r, `pod${j}.sock`), (f) => this.fromPod(this.pods.get(p.name)!, tap, f)));
       }
     }
-    // Every chassis has caught up with the NB (ports bound, flows installed).
-    this.nbctl('--wait=hv', 'sync');
+    // The ovn-controllers only once every node is on the wire and every end is open. A chassis announces a VIF
+    // when it binds it (gratuitous ARPs 0, 2, 6, 14, 30 s after) and the simulation binds every pod at time 0 with
+    // every node up, so every br-provider has learned every pod's MAC before the first input. Started node by
+    // node, node1's controller could bind its pods while node3's NIC was still connecting: the switch's dummy port
+    // sends to connected streams only (netdev-dummy.c, dummy_packet_conn_send; its tx_pcap records the frame all
+    // the same), so node3 learned node1's pods from the second round, 2 s later — after the first input when the
+    // rest came up fast, and a SYN-ACK to such a pod flooded out of node3's LOCAL port (testbed.test.ts, seen
+    // under load). The NIC is the active end: its state says when it is connected.
+    for (const [i, n] of cluster.nodes.entries()) {
+      const nic = async (): Promise<string> => (await this.daemons.runAsync(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'netdev-dummy/conn-state', NIC_PORT])).trim();
+      await this.waitFor(async () => (/: connected$/.test(await nic()) ? true : undefined), `${n.name}: its NIC did not connect to the switch`, 15_000);
+    }
+    for (const [i] of cluster.nodes.entries()) {
+      const r = this.nodeDir(i);
+      this.daemons.start(this.env(r), 'ovn-controller', [`--log-file=${join(r, 'ovn-controller.log')}`, `unix:${join(r, 'conf.sock')}`], join(r, 'ovn-controller.pid'));
+    }
+    // ovn-controller announces each VIF when it binds it; the first round has gone out (the switches learned the
+    // pods' MACs) before the first input, as in a simulation whose pods were bound at time 0. (Outside, tagged:
+    // the ARP sender MAC is at byte 26.) Waited for first, polling: a frame is stamped when this process reads it,
+    // and the synchronous commands below (`--wait=hv sync` above all) would hold the first round and stamp it late
+    // (the GARP test compares the rounds' offsets).
+    // (A pod the collected Northbound has no port for is bound to nothing and announced by no one.)
+    const v4 = state.pods.filter((p) => !p.ip.includes(':') && (!collectedNb || collectedPortFor(collectedNb, p)));
+    await this.waitFor(() => {
+      const seen = new Set(this.recorded.filter((r) => r.tap === 'outside' && r.frame.length >= 46 && r.frame[0] === 0xff && r.frame[16] === 0x08 && r.frame[17] === 0x06).map((r) => Array.from(r.frame.subarray(26, 32), (x) => x.toString(16).padStart(2, '0')).join(':')));
+      return v4.every((p) => seen.has(p.mac)) ? true : undefined;
+    }, 'ovn-controller did not announce every bound pod', 15_000);
+    // Every chassis has caught up with the NB (ports bound, flows installed). From here on the commands run without
+    // holding this process: the later GARP rounds are on their way, and the GARP test compares when they came.
+    await this.nbctlAsync('--wait=hv', 'sync');
     const patch = `patch-${localnet}-to-br-int`;
     for (const [i, n] of cluster.nodes.entries()) {
       const local = state.pods.some((p) => p.node === n.name);
       let flows = state.brProviderFlows[n.name]!;
       let ofport = 2;
       if (local) {
-        ofport = await this.waitFor(() => {
-          const out = this.daemons.run(this.env(this.nodeDir(i)), 'ovs-vsctl', [`--db=unix:${join(this.nodeDir(i), 'conf.sock')}`, '--if-exists', 'get', 'interface', patch, 'ofport']).trim();
+        ofport = await this.waitFor(async () => {
+          const out = (await this.daemons.runAsync(this.env(this.nodeDir(i)), 'ovs-vsctl', [`--db=unix:${join(this.nodeDir(i), 'conf.sock')}`, '--if-exists', 'get', 'interface', patch, 'ofport'])).trim();
           return /^\d+$/.test(out) && out !== '0' ? Number(out) : undefined;
         }, `${n.name}: ovn-controller did not create ${patch}`);
         // vippath derives the rules for ofport 2 (the patch port is the second port ovn-controller's bridge gets).
@@ -371,18 +407,21 @@ export class Testbed {
       // A snapshot's flows, as dump-flows printed them on the node, onto this bridge's ports.
       const collected = cluster.brProvider?.[n.name];
       if (collected) flows = testbedProviderFlows(flows, collected.ports, { uplink: { name: `${n.nic}.${cluster.vlan}`, ofport: 1 }, patch: { name: patch, ofport } });
-      this.daemons.run({}, 'ovs-ofctl', ['replace-flows', `unix:${join(this.nodeDir(i), 'br-provider.mgmt')}`, '-'], `${flows.join('\n')}\n`);
+      await this.daemons.runAsync({}, 'ovs-ofctl', ['replace-flows', `unix:${join(this.nodeDir(i), 'br-provider.mgmt')}`, '-'], `${flows.join('\n')}\n`);
     }
     if (this.options.profile === 'kube-ovn') await this.applyKubeOvnOverlay();
-    // ovn-controller announces each VIF when it binds it; the first round has gone out (the switches learned the
-    // pods' MACs) before the first input, as in a simulation whose pods were bound at time 0. (Outside, tagged:
-    // the ARP sender MAC is at byte 26.)
-    // (A pod the collected Northbound has no port for is bound to nothing and announced by no one.)
-    const v4 = state.pods.filter((p) => !p.ip.includes(':') && (!collectedNb || collectedPortFor(collectedNb, p)));
-    await this.waitFor(() => {
-      const seen = new Set(this.recorded.filter((r) => r.tap === 'outside' && r.frame.length >= 46 && r.frame[0] === 0xff && r.frame[16] === 0x08 && r.frame[17] === 0x06).map((r) => Array.from(r.frame.subarray(26, 32), (x) => x.toString(16).padStart(2, '0')).join(':')));
-      return v4.every((p) => seen.has(p.mac)) ? true : undefined;
-    }, 'ovn-controller did not announce every bound pod', 8000);
+    // …and every node's br-provider has learned them (the state the simulation starts from): a frame to a pod
+    // another node has not learned floods out of that node's LOCAL port too. Waited for, not assumed — the
+    // switch takes a NIC's stream when it next runs, a little after the NIC says it is connected, and a node that
+    // missed the first round learns from the second. (A snapshot's br-provider flows may not learn at all.)
+    await this.waitFor(async () => {
+      for (const [i, n] of cluster.nodes.entries()) {
+        if (cluster.brProvider?.[n.name]) continue;
+        const fdb = parseFdb(await this.daemons.runAsync(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'fdb/show', 'br-provider']));
+        if (v4.some((p) => !fdb.has(p.mac.toLowerCase()))) return undefined;
+      }
+      return true;
+    }, () => `a br-provider did not learn every announced pod's MAC: ${cluster.nodes.map((n, i) => `${n.name} knows ${[...this.fdb(i, 'br-provider')].map(([m, port]) => `${m}@${port}`).join(' ') || 'none'}`).join('; ')}`, 8000);
     await this.settle();
     this.startup = this.take();
     this.log(`testbed up in ${Date.now() - t0} ms: ${cluster.nodes.length} node(s), ${state.pods.length} pod(s), profile ${this.options.profile ?? 'upstream'} (${this.dir})`);
@@ -394,12 +433,16 @@ export class Testbed {
     return this.state.loadBalancers.flatMap((lb) => Object.entries(lb.externalIds ?? {}).filter(([k]) => k.startsWith('kube-ovn.io/local-external-vip/')).map(([, v]) => v));
   }
 
-  private async waitFor<T>(probe: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+  /**
+   * Polls `probe` until it gives a value; past `ms`, a TestbedError saying `what` (a function: read then). A probe
+   * that runs a tool while GARP rounds may be coming runs it with Daemons.runAsync (see build).
+   */
+  private async waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string | (() => string), ms = 10_000): Promise<T> {
     const until = Date.now() + ms;
     for (;;) {
-      const v = probe();
+      const v = await probe();
       if (v !== undefined) return v;
-      if (Date.now() > until) throw new TestbedError(what);
+      if (Date.now() > until) throw new TestbedError(typeof what === 'function' ? what() : what);
       await sleep(25);
     }
   }
@@ -415,16 +458,16 @@ export class Testbed {
     const { state, cluster } = this;
     const ls = this.lsName();
     const c = join(this.dir, 'c');
-    this.daemons.run({}, 'ovn-appctl', ['-t', join(c, 'northd.ctl'), 'pause']);
-    const dp = this.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', `external_ids:name=${ls}`).trim();
+    await this.daemons.runAsync({}, 'ovn-appctl', ['-t', join(c, 'northd.ctl'), 'pause']);
+    const dp = (await this.sbctlAsync('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', `external_ids:name=${ls}`)).trim();
     if (!dp) throw new TestbedError(`no SB datapath for ${ls}`);
-    const listed = JSON.parse(this.sbctl('--format=json', '--columns=_uuid,pipeline,table_id,priority,match,actions,external_ids,logical_datapath,logical_dp_group', 'list', 'Logical_Flow')) as { headings: string[]; data: unknown[][] };
+    const listed = JSON.parse(await this.sbctlAsync('--format=json', '--columns=_uuid,pipeline,table_id,priority,match,actions,external_ids,logical_datapath,logical_dp_group', 'list', 'Logical_Flow')) as { headings: string[]; data: unknown[][] };
     const col = (name: string): number => listed.headings.indexOf(name);
     // A collected Northbound may hold other switches and routers: only this switch's rows (its own, or a
     // datapath group's it is in) are the ones the patches touch.
     const groups = new Set<string>();
     if (this.collectedNb) {
-      const g = JSON.parse(this.sbctl('--format=json', '--columns=_uuid,datapaths', 'list', 'Logical_DP_Group')) as { data: Array<[[string, string], [string, unknown]]> };
+      const g = JSON.parse(await this.sbctlAsync('--format=json', '--columns=_uuid,datapaths', 'list', 'Logical_DP_Group')) as { data: Array<[[string, string], [string, unknown]]> };
       for (const [[, uuid], dps] of g.data) if (JSON.stringify(dps).includes(dp)) groups.add(uuid);
     }
     const uuidOf = (v: unknown): string | undefined => (Array.isArray(v) && v[0] === 'uuid' ? (v[1] as string) : undefined);
@@ -444,7 +487,7 @@ export class Testbed {
     for (const f of delta.removed) {
       const i = rows.findIndex((r) => r.pipeline === f.pipeline && r.stage === f.stage && r.priority === f.priority && r.match === f.match && r.actions === f.actions);
       if (i < 0) throw new TestbedError(`the Kube-OVN ${collected ? 'patch flows of the collected Southbound replace' : 'overlay replaces'} ${f.stage} priority ${f.priority} "${f.match}" / "${f.actions}", which ovn-northd did not write (vippath's upstream northd and the real one disagree)`);
-      this.sbctl('destroy', 'Logical_Flow', rows[i]!.uuid);
+      await this.sbctlAsync('destroy', 'Logical_Flow', rows[i]!.uuid);
       rows.splice(i, 1);
     }
     const table = (pipeline: string, stage: string, fallback: number): number => rows.find((r) => r.pipeline === pipeline && r.stage === stage)?.table ?? fallback;
@@ -454,7 +497,7 @@ export class Testbed {
     const runners = cluster.nodes.filter((n) => state.pods.some((p) => p.node === n.name)).map((n) => n.name);
     for (const f of delta.added) {
       this.overlay.push({ stage: f.stage, priority: f.priority, match: f.match, actions: f.actions });
-      const uuid = this.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, `pipeline=${f.pipeline}`, `table_id=${table(f.pipeline, f.stage, f.table)}`, `priority=${f.priority}`, `match=${q(f.match)}`, `actions=${q(f.actions)}`, `external_ids:stage-name=${f.stage}`).trim();
+      const uuid = (await this.sbctlAsync('create', 'Logical_Flow', `logical_datapath=${dp}`, `pipeline=${f.pipeline}`, `table_id=${table(f.pipeline, f.stage, f.table)}`, `priority=${f.priority}`, `match=${q(f.match)}`, `actions=${q(f.actions)}`, `external_ids:stage-name=${f.stage}`)).trim();
       // ovn-controller compiles a switch's flows where a port of it is bound (no pods: no local datapath), and a
       // flow guarded by is_chassis_resident("P") only where P is.
       const resident = residentPorts(f.match);
@@ -464,8 +507,8 @@ export class Testbed {
     for (const [i, n] of cluster.nodes.entries()) {
       const want = created.filter((r) => r.nodes.includes(n.name)).map((r) => r.cookie);
       if (!want.length) continue;
-      await this.waitFor(() => {
-        const flows = this.ofctl(i, 'dump-flows', 'br-int');
+      await this.waitFor(async () => {
+        const flows = await this.daemons.runAsync({}, 'ovs-ofctl', ['dump-flows', `unix:${join(this.nodeDir(i), 'br-int.mgmt')}`]);
         return want.every((k) => flows.includes(k)) ? true : undefined;
       }, collected ? `${n.name}: ovn-controller did not compile the collected Southbound's patch rows (another OVN version's match or actions? see ovn-controller.log with --keep)` : `${n.name}: ovn-controller did not compile the Kube-OVN overlay flows`);
     }
@@ -695,12 +738,12 @@ export class Testbed {
   bridgeMacPort(node: string, mac: string): string | undefined {
     const i = this.cluster.nodes.findIndex((n) => n.name === node);
     if (i < 0) throw new TestbedError(`no node named ${node}`);
-    const want = mac.toLowerCase();
-    for (const line of this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'fdb/show', 'br-provider']).split('\n')) {
-      const [port, , m] = line.trim().split(/\s+/);
-      if (m?.toLowerCase() === want) return port;
-    }
-    return undefined;
+    return this.fdb(i, 'br-provider').get(mac.toLowerCase());
+  }
+
+  /** Node `i`'s MAC table of `bridge` (`fdb/show`): lower-case MAC → port (`LOCAL` or an OpenFlow port number). */
+  private fdb(i: number, bridge: string): Map<string, string> {
+    return parseFdb(this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'fdb/show', bridge]));
   }
 
   /** Two revalidation rounds of `node`'s ovs-vswitchd (see {@link wireRevalidated}). */
@@ -765,6 +808,16 @@ export class Testbed {
     for (const t of this.tails) t.tail.close();
     await this.daemons.stop();
   }
+}
+
+/** `ovs-appctl fdb/show` text: lower-case MAC → port (`LOCAL` or an OpenFlow port number). */
+function parseFdb(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [port, vlan, m] = line.trim().split(/\s+/);
+    if (port && /^\d+$/.test(vlan ?? '') && m) out.set(m.toLowerCase(), port);
+  }
+  return out;
 }
 
 function mkdir(p: string): void {
