@@ -160,9 +160,9 @@ class ChassisConntrack implements HintedConntrackEngine {
   get foundGen(): number {
     return this.inner.foundGen;
   }
-  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number): void {
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean): void {
     if (this.effects) this.effects.ctCalls++;
-    this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch);
+    this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch, next);
   }
   tcpClosing(node: number, gen: number): number {
     return this.inner.tcpClosing(node, gen);

@@ -78,6 +78,8 @@ let taken = 0;
 let takenTcp4 = 0;
 /** Hinted calls that left the original tuple unwritten (found their hint's node), settled by the Runner. */
 let tuplesLeft = 0;
+/** Hinted calls taken by the IPv4 TCP path with the previous call's key (executeHinted's `next`). */
+let takenKnown = 0;
 type Hinted = { hinted(n: number, now: number): number; hintedTcp4(...a: unknown[]): boolean };
 const proto = OvsConntrack.prototype as unknown as Hinted;
 const hinted = proto.hinted;
@@ -90,6 +92,8 @@ const hintedTcp4 = proto.hintedTcp4;
 proto.hintedTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
   const r = hintedTcp4.apply(this, a);
   if (r) takenTcp4++;
+  // Its last argument: the packet's key taken from the previous call's (executeHinted's `next`, kept key).
+  if (r && a[7] === true) takenKnown++;
   return r;
 };
 
@@ -164,6 +168,8 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
         const hint = pick < 100 ? undefined : pick < 800 ? last.get(key) : found[pick % Math.max(1, found.length)];
         b.hint = hint && [hint[0], hint[1], hint[2]];
         b.hintTuple = hint?.[3];
+        // The packet's calls after its first: the previous call's packet, untouched (executeHinted's `next`), in most.
+        b.next = n > 0 && pick % 10 !== 0;
         a.call(fa, cc);
         b.call(fb, cc);
         b.hint = undefined;
@@ -204,14 +210,16 @@ describe('OvsConntrack lookup hints', () => {
     taken = 0;
     takenTcp4 = 0;
     tuplesLeft = 0;
+    takenKnown = 0;
     fc.assert(fc.property(options, fc.array(op, { minLength: 1, maxLength: 80, size: 'max' }), check), { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) });
     // The property is about hints taken, not only refused: by execute's lookup (a hint the IPv4 TCP path leaves to
     // it — force, mark and label writes, an armed process_one_fast cache, a NATed packet's reverse lookup…) and by
     // the IPv4 TCP path itself.
-    console.log(`hints taken: ${taken} by execute, ${takenTcp4} by the IPv4 TCP path (${tuplesLeft} leaving the tuple)`);
+    console.log(`hints taken: ${taken} by execute, ${takenTcp4} by the IPv4 TCP path (${tuplesLeft} leaving the tuple, ${takenKnown} with the previous call's key)`);
     expect(taken).toBeGreaterThan(RUNS / 10);
     expect(takenTcp4).toBeGreaterThan(RUNS * 2);
     expect(tuplesLeft).toBeGreaterThan(RUNS);
+    expect(takenKnown).toBeGreaterThan(RUNS);
   }, 180_000);
 
   // The case the epoch exists for: a connection straight to the backend commits a reply key a NATed connection's
@@ -338,6 +346,45 @@ describe('OvsConntrack lookup hints', () => {
     // The TCP checksum's first byte (Ethernet 14 + IPv4 20 + 16).
     sameAsPlain(established, ack, [], { zone: 1, nat: 'apply' }, (f) => (f[50] ^= 0x5a));
     sameAsPlain(established, ack, [], { zone: 1, nat: 'apply' }, (f) => (f[24] ^= 0x5a));
+  });
+
+  it("IPv4 TCP path: `next` after a call that kept no key (a bad checksum) checks the packet as execute does", () => {
+    // A connection through zone 1 (DNAT) and zone 2, as OVN's ingress and egress pipelines run it. The good ACK's
+    // zone-2 call gives the hint and leaves its key kept; the next ACK has a bad TCP checksum: its zone-1 call counts it
+    // and keeps no key, so its zone-2 call, promised the previous call's packet, must check it again (INV, counted) —
+    // not answer from the good ACK's key, kept for this very buffer, which matches the zone-2 node.
+    const before = takenKnown;
+    const runs = [false, true].map((hintOn) => {
+      const r = new Runner();
+      r.now = 1000;
+      r.run(syn(), { zone: 1, commit: true, dnat: `${B}:8080` }, { zone: 2, commit: true });
+      r.run(synack(), { zone: 2, nat: 'apply' }, { zone: 1, nat: 'apply' });
+      const good = ack();
+      r.res.reset();
+      r.call(good, { zone: 1, nat: 'apply' });
+      r.call(good, { zone: 2, nat: 'apply' });
+      const hint: [number, number, number] = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+      r.hintTuple = tupleView(r.res);
+      const states: number[] = [];
+      for (const bad of [true, false]) {
+        // In the same buffer, as the executor hands each frame over in its own (the kept key's frame).
+        const h = good;
+        h.set(ack());
+        if (bad) h[50] ^= 0x5a;
+        r.res.reset();
+        r.call(h, { zone: 1, nat: 'apply' });
+        r.hint = hintOn ? hint : undefined;
+        r.next = hintOn;
+        states.push(r.call(h, { zone: 2, nat: 'apply' }));
+        r.hint = undefined;
+        r.next = false;
+      }
+      return { states, res: ctView(r.res), counters: [...r.ct.counters], table: r.ct.formatDump(r.now, { stats: true }) };
+    });
+    expect(runs[0]!.states[0]).toBe(CtState.INV | CtState.TRK);
+    expect(runs[1]).toEqual(runs[0]);
+    // The good ACK after it: its zone-2 call takes the key its zone-1 call kept.
+    expect(takenKnown).toBe(before + 1);
   });
 
   it('IPv4 TCP path: ct_mark and ct_label writes on an established connection are made as execute makes them', () => {

@@ -603,11 +603,15 @@ export class OvsConntrack implements ConntrackEngine {
    * usual one. Everything else — state update, NAT, metadata, counters — is {@link execute}'s, so the outcome and
    * the table after it are the same as without the hint, but for the original tuple of a call that finds the hint's
    * own node: that call may leave the result's tuple fields as it found them, with `tupleWritten` false
-   * ({@link HintedConntrackEngine.executeHinted}; here: the established IPv4 TCP path).
+   * ({@link HintedConntrackEngine.executeHinted}; here: the established IPv4 TCP path). `next`: the caller's promise
+   * that the packet is the one the previous call left, untouched since (HintedConntrackEngine.executeHinted) — the
+   * established IPv4 TCP path then reuses the key that call kept without samePacket's compares.
    */
-  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number): void {
+  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next = false): void {
     if (epoch === this.epochNow) {
-      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen)) return;
+      // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
+      // the packet's.
+      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded)) return;
       this.hintIn = node;
       this.hintInGen = gen;
     }
@@ -625,7 +629,7 @@ export class OvsConntrack implements ConntrackEngine {
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
    * hinted call's instructions.
    */
-  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
+  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean): boolean {
     // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     if (this.cacheResult === res && this.cacheSlot >= 0) return false;
@@ -636,7 +640,7 @@ export class OvsConntrack implements ConntrackEngine {
     const base = ((n >> 1) * R) | 0;
     if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
     if (this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP) return false;
-    const same = this.samePacket(frame, d, res);
+    const same = known || this.samePacket(frame, d, res);
     const l4 = d.l4Offset;
     let src: number;
     let dst: number;

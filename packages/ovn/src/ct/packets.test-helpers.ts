@@ -223,6 +223,11 @@ export class Runner {
   hintTuple: TupleView | undefined;
   /** Hinted calls that left the tuple unwritten (settled with {@link hintTuple}). */
   tupleLeft = 0;
+  /**
+   * executeHinted's `next` for the hinted calls: the packet is the one the engine's previous call left (only the
+   * decode of it again, which writes the same values, in between).
+   */
+  next = false;
 
   constructor(options: OvsConntrackOptions = {}) {
     this.ct = new OvsConntrack({ sweepIntervalMs: 0, ...options });
@@ -277,7 +282,7 @@ export class Runner {
     const h = this.hint;
     if (h) {
       const entry = tupleView(this.res);
-      this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2]);
+      this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2], this.next);
       if (settleHinted(this.ct, this.res, h, entry, this.hintTuple)) this.tupleLeft++;
     } else this.ct.execute(f, f.length, this.d, r, this.res, this.now);
     return this.res.state;

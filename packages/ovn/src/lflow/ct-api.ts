@@ -246,8 +246,13 @@ export interface HintedConntrackEngine extends ConntrackEngine {
    * only calls that read a result's tuple on entry: `check_orig_tuple` of a NATed packet, and process_one_fast,
    * which keeps it — a call in another zone starts from a clean ct_state and writes its own), first puts that
    * tuple back.
+   *
+   * `next` true promises that the packet is the one this engine's previous call (`execute` or `executeHinted`) ran on,
+   * and that nothing has written its frame or `decoded` since that call returned (the result may have been reset or
+   * restored): the call may then take the packet's key from that call's without comparing the packet with it. The
+   * outcome is the same as with `next` false; a broken promise may give another.
    */
-  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number): void;
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean): void;
   /**
    * How far the sender of a node's direction (a node and generation as {@link foundNode} and {@link foundGen} gave
    * them) has closed its half of a TCP connection: 2 its last segment is behind it (its FIN sent, the other peer's
