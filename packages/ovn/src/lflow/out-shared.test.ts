@@ -39,7 +39,6 @@ function switchOf(ingress: Array<[number, number, string, string]>, egress: Arra
 }
 
 const tcp = (sport: number): FrameSpec => ({ src: P3.mac, dst: 'ff:ff:ff:ff:ff:ff', ipv4: { src: P3.ip, dst: '10.0.0.200' }, tcp: { srcPort: sport, dstPort: 80, flags: 0x002 } });
-const arpRequest: FrameSpec = { src: P3.mac, dst: 'ff:ff:ff:ff:ff:ff', arp: { op: 1, senderMac: P3.mac, senderIp: P3.ip, targetMac: '00:00:00:00:00:00', targetIp: '10.0.0.1' } };
 
 const hex = (f: Uint8Array, n: number): string => Buffer.from(f.subarray(0, n)).toString('hex');
 
