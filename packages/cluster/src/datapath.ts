@@ -185,6 +185,9 @@ export interface PodPort {
   /** `<node>/<pod>`, and its place number. */
   at: string;
   atId: number;
+  /** The LB selections counter of the pod last counted through this port, and that pod's name (hostCounter). */
+  counted: { n: number } | undefined;
+  countedName: string;
 }
 
 /** What every hop shares: the recorder, the segment, the switch, the pods, time, and the observers. */
@@ -194,8 +197,31 @@ export class Datapath implements PathTaps {
   readonly podPorts = new Map<string, PodPort>();
   /** Nodes whose machine is down (their NIC receives nothing). */
   readonly down = new Set<string>();
-  /** New connections per backend pod (LB selections), over the whole run. */
-  readonly backendCounts = new Map<string, number>();
+  /**
+   * New connections per backend pod (LB selections), over the whole run, by pod name in the order each was first
+   * selected: read through {@link backendCountsNow}. A SYN counts in its pod port's cell, not in a Map keyed by the
+   * pod's name (a Map.get and a Map.set per new connection: ≈ 250 instructions a SYN on full-cold, bench/README
+   * session 24).
+   */
+  private readonly backendCounts = new Map<string, number>();
+  private readonly backendCells = new Map<string, { n: number }>();
+
+  /** {@link backendCounts} brought up to date from the cells, as a live Map (the same one every time). */
+  backendCountsNow(): Map<string, number> {
+    for (const [name, c] of this.backendCells) this.backendCounts.set(name, c.n);
+    return this.backendCounts;
+  }
+
+  /** The selections counter of the pod behind `pp` (made at its pod name's first selection, which fixes its order). */
+  backendCell(pp: PodPort): { n: number } {
+    const name = pp.host.pod.name;
+    if (pp.counted !== undefined && pp.countedName === name) return pp.counted;
+    let c = this.backendCells.get(name);
+    if (c === undefined) this.backendCells.set(name, (c = { n: 0 }));
+    pp.counted = c;
+    pp.countedName = name;
+    return c;
+  }
   /**
    * Simulated time (ms). Held as a tagged field, never V8's unboxed double: the time is a fractional number
    * boxed once by whoever computes it, and a double field would box it again at every call it is passed to (the
@@ -268,7 +294,7 @@ export class Datapath implements PathTaps {
     if (known) known.host = host;
     else {
       const at = `${host.pod.node}/${host.pod.name}`;
-      this.podPorts.set(lsp, { host, at, atId: this.rec.place(at) });
+      this.podPorts.set(lsp, { host, at, atId: this.rec.place(at), counted: undefined, countedName: '' });
     }
   }
 
@@ -674,7 +700,12 @@ export class NodePath {
       } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !rec.tracing)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
       if (dp.onPort) dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
-      if (dnat && syn) dp.backendCounts.set(pod.pod.name, (dp.backendCounts.get(pod.pod.name) ?? 0) + 1);
+      if (dnat && syn) {
+        // The port's cell when it is its pod's still, written out: as a call (backendCell, not inlined into this large
+        // hop) it cost ≈ 55 instructions a SYN.
+        const c = pp.counted !== undefined && pp.countedName === pod.pod.name ? pp.counted : dp.backendCell(pp);
+        c.n++;
+      }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
       const replies = pod.answer(oFrame, dp.now);
       if (pod.ignoredCode !== undefined) {

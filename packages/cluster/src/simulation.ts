@@ -153,7 +153,7 @@ export class SimulatedCluster {
 
   /** New connections per backend pod (LB selections), over the whole run. */
   get backendCounts(): Map<string, number> {
-    return this.dp.backendCounts;
+    return this.dp.backendCountsNow();
   }
 
   /** Nodes whose machine is down (their NIC receives nothing). */

@@ -662,6 +662,7 @@ export class LflowExecutor {
     const r = this.result;
     this.nOutputs = 0;
     this.nDrops = 0;
+    this.outShared = false;
     if (r.stages.length) r.stages.length = 0;
     if (r.ct.length) r.ct.length = 0;
     if (r.trace !== undefined) delete r.trace;
@@ -760,16 +761,45 @@ export class LflowExecutor {
     return this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
   }
 
-  /** `frame[0, length)` copied into the executor's own buffer (kept: views of it stay valid). */
+  /**
+   * `frame[0, length)` copied into the executor's own buffer, the first output's (kept: views of it stay valid). The
+   * walk runs there, so that a walk whose one output is its first needs no copy out ({@link deliver}); a write to
+   * the frame after that output was delivered moves the walk to {@link inputBuf} first ({@link unshare}).
+   */
   private copyInput(frame: Uint8Array, length: number): Uint8Array {
-    if (this.inputBuf.length < length + 8) this.inputBuf = new Uint8Array(length + 64);
-    const buf = this.inputBuf;
+    const out = this.outSlot(0);
+    if (out.frame.length < length + 8) out.frame = new Uint8Array(Math.max(length + 64, 2048));
+    const buf = out.frame;
     if (length === frame.length) buf.set(frame);
     else for (let i = 0; i < length; i++) buf[i] = frame[i]!;
     return buf;
   }
 
+  /** The buffer a walk goes on in once its frame is the first output's and is to be written ({@link unshare}). */
   private inputBuf = new Uint8Array(2048);
+  /** The first output was delivered without a copy: its bytes are the frame's buffer, while `frame` is that buffer. */
+  private outShared = false;
+
+  /**
+   * Before a write to the frame: if the first output's bytes are the frame's (delivered without a copy), the walk
+   * goes on in a copy, {@link inputBuf}, and the output keeps the bytes it was delivered with.
+   */
+  private unshare(): void {
+    // A nested packet's frame (nest) is another buffer: the output's bytes are safe while it is written.
+    if (this.frame !== this.outSlots[0]!.frame) return;
+    this.outShared = false;
+    this.moveFrame();
+  }
+
+  /** The walk's frame copied into {@link inputBuf}, and the walk goes on there. */
+  private moveFrame(): void {
+    const f = this.frame;
+    const len = this.frameLength;
+    if (this.inputBuf.length < len + 8) this.inputBuf = new Uint8Array(len + 64);
+    const buf = this.inputBuf;
+    for (let i = 0; i < len; i++) buf[i] = f[i]!;
+    this.frame = buf;
+  }
 
   /**
    * What {@link runFrame} decoded of its input before the walk, when the input has decodePlainTcp4's layout (IPv4
@@ -1081,6 +1111,7 @@ export class LflowExecutor {
   /** Writes changed header words into the frame before conntrack reads it. */
   private syncFrame(w: Uint32Array): void {
     if (this.decoded.status !== 0) return;
+    if (this.outShared) this.unshare();
     storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch);
   }
 
@@ -1093,6 +1124,8 @@ export class LflowExecutor {
   /** One conntrack call on the words `w`; `hidden`: the caller clears the ct fields after it (only the header is read back). */
   private callCt(w: Uint32Array, req: CtRequest, hidden = false): void {
     const res = this.res;
+    // Conntrack may rewrite the frame (NAT; a walk taken again puts bytes back).
+    if (this.outShared) this.unshare();
     if (this.connAnswerLast >= 0 && this.connAnswerNext <= this.connAnswerLast) {
       this.answerCt(w);
       return;
@@ -1765,6 +1798,12 @@ export class LflowExecutor {
     }
     const sub = node?.append(NodeType.TRANSFORMATION, fn === 'nd_na_router' ? 'nd_na' : fn);
     // The new packet is a different frame: rebuild it so conntrack and outputs see its bytes.
+    // The new packet's outputs are copied into the output buffers, the first of which may hold the walk's frame
+    // (copyInput): the walk's frame is moved off it first.
+    if (fn !== 'clone' && this.frame === this.outSlots[0]?.frame) {
+      this.moveFrame();
+      this.outShared = false;
+    }
     const savedFrame = this.frame;
     const savedLen = this.frameLength;
     const savedShadow = this.savedShadow;
@@ -1919,13 +1958,21 @@ export class LflowExecutor {
     out.length = 0;
     if (this.decoded.status === 0) {
       if (!synced) this.syncFrame(w);
-      if (out.frame.length < this.frameLength + 4) out.frame = new Uint8Array(Math.max(this.frameLength + 4, 2048));
       let len = this.frameLength;
-      out.frame.set(this.frameView(len));
-      if (this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined) {
-        len = pushVlan(out.frame, len, port.tag);
-        out.tag = port.tag;
-        node?.append(NodeType.OUTPUT, `/* push VLAN ${port.tag} (localnet tag) */`);
+      const tagged = this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined;
+      if (this.frame === out.frame && !tagged) {
+        // The walk ran in this output's buffer (copyInput): the bytes are there; a later write moves the walk (unshare).
+        this.outShared = true;
+      } else {
+        // The first output's buffer is the frame's: its VLAN push must not move the walk's frame.
+        if (this.frame === out.frame) this.unshare();
+        if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
+        out.frame.set(this.frameView(len));
+        if (tagged) {
+          len = pushVlan(out.frame, len, port.tag!);
+          out.tag = port.tag;
+          node?.append(NodeType.OUTPUT, `/* push VLAN ${port.tag} (localnet tag) */`);
+        }
       }
       out.length = len;
     }
@@ -1936,14 +1983,25 @@ export class LflowExecutor {
   private frameView(len: number): Uint8Array {
     const f = this.frame;
     if (this.viewsOf !== f) {
-      this.views.length = 0;
-      this.viewsOf = f;
+      // Two buffers' views kept: a walk moved off the first output's buffer (unshare) alternates between two.
+      const v = this.views;
+      this.views = this.views2;
+      this.views2 = v;
+      const o = this.viewsOf;
+      this.viewsOf = this.viewsOf2;
+      this.viewsOf2 = o;
+      if (this.viewsOf !== f) {
+        this.views.length = 0;
+        this.viewsOf = f;
+      }
     }
     return this.views[len] ?? (this.views[len] = f.subarray(0, len));
   }
 
   private viewsOf: Uint8Array | undefined;
-  private readonly views: Uint8Array[] = [];
+  private views: Uint8Array[] = [];
+  private viewsOf2: Uint8Array | undefined;
+  private views2: Uint8Array[] = [];
 
   // ---------------------------------------------------------------------------------------------------------------
   // The megaflow cache (megaflow.ts): recording segments on the slow path, replaying them on the fast path.
