@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame, type FrameSpec } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
 import { LflowExecutor } from './executor.js';
-import type { LogicalFlow, SouthboundState } from './types.js';
+import type { SouthboundState } from './types.js';
+import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
 
 // The walk of an input frame runs in the first output's buffer (copyInput), and that output is delivered without a
 // copy; whatever writes the frame after it — a later output's egress rewrite, a conntrack call's NAT, a VLAN push
@@ -15,26 +16,16 @@ const P2 = { mac: '00:00:00:00:00:02', ip: '10.0.0.2' };
 const P3 = { mac: '00:00:00:00:00:03', ip: '10.0.0.3' };
 
 function switchOf(ingress: Array<[number, number, string, string]>, egress: Array<[number, number, string, string]>): SouthboundState {
-  let n = 0;
-  const mk = (pipeline: 'ingress' | 'egress') => ([table, priority, match, actions]: [number, number, string, string]): LogicalFlow => ({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
+  const l = flowList();
+  for (const [table, priority, match, actions] of ingress) l.add('ingress', table, priority, match, actions);
+  for (const [table, priority, match, actions] of egress) l.add('egress', table, priority, match, actions);
+  const ln = { logicalPort: 'ln', type: 'localnet', mac: ['unknown'], portSecurity: [], tunnelKey: 1, options: { network_name: 'provider' }, tag: 341, datapath: 'ls' };
   return {
-    datapaths: [{ name: 'ls', tunnelKey: 1 }],
-    flows: new Map([['ls', [...ingress.map(mk('ingress')), ...egress.map(mk('egress'))]]]),
-    portBindings: [
-      { logicalPort: 'ln', type: 'localnet', mac: ['unknown'], portSecurity: [], tunnelKey: 1, options: { network_name: 'provider' }, tag: 341, datapath: 'ls' },
-      { logicalPort: 'p1', type: '', mac: [`${P1.mac} ${P1.ip}`], portSecurity: [], tunnelKey: 2, chassis: 'node1', options: {}, datapath: 'ls' },
-      { logicalPort: 'p2', type: '', mac: [`${P2.mac} ${P2.ip}`], portSecurity: [], tunnelKey: 3, chassis: 'node1', options: {}, datapath: 'ls' },
-      { logicalPort: 'p3', type: '', mac: [`${P3.mac} ${P3.ip}`], portSecurity: [], tunnelKey: 4, chassis: 'node1', options: {}, datapath: 'ls' },
-    ],
+    ...oneSwitch(l.flows, [ln, vif('p1', 2, `${P1.mac} ${P1.ip}`), vif('p2', 3, `${P2.mac} ${P2.ip}`), vif('p3', 4, `${P3.mac} ${P3.ip}`)]),
     multicastGroups: [
       { name: '_MC_flood', datapath: 'ls', tunnelKey: 32768, ports: ['p1', 'ln', 'p2', 'p3'] },
       { name: '_MC_unknown', datapath: 'ls', tunnelKey: 32769, ports: ['ln'] },
     ],
-    loadBalancers: [],
-    fdb: [],
-    options: {},
-    addressSets: new Map(),
-    portGroups: new Map(),
   };
 }
 
