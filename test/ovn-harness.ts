@@ -88,12 +88,7 @@ export class OvnOracle {
 
   /** One OVSDB transaction on OVN_Northbound (`ovsdb-client transact`); returns the per-operation results. */
   transact(ops: unknown[]): unknown[] {
-    const r = spawnSync('ovsdb-client', ['transact', `unix:${this.dir}/nb.sock`, JSON.stringify(['OVN_Northbound', ...ops])], { env: this.env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ovsdb-client transact: ${r.stderr}`);
-    const res = JSON.parse(r.stdout) as Array<{ error?: string; details?: string }>;
-    const err = res.find((x) => x && x.error);
-    if (err) throw new Error(`ovsdb-client transact: ${err.error}: ${err.details ?? ''}`);
-    return res;
+    return this.transactOn('nb.sock', 'OVN_Northbound', ops);
   }
 
   /** The Northbound database as `ovsdb-client backup` writes it. */
@@ -110,12 +105,7 @@ export class OvnOracle {
 
   /** Runs ovn-trace with the given arguments without blocking (so several can run at once); resolves to stdout. */
   traceAsync(args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile('ovn-trace', [`--db=unix:${this.dir}/sb.sock`, ...args], { env: this.env, encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`ovn-trace ${args.join(' ')}: ${stderr || err.message}`));
-        else resolve(stdout);
-      });
-    });
+    return this.traceWithLog(args).then((r) => r.stdout);
   }
 
   /** Like {@link traceAsync}, with what ovn-trace logged on stderr (its warnings about flows it could not parse). */
@@ -130,7 +120,12 @@ export class OvnOracle {
 
   /** One OVSDB transaction on OVN_Southbound (northd paused, or it undoes it). */
   sbTransact(ops: unknown[]): unknown[] {
-    const r = spawnSync('ovsdb-client', ['transact', `unix:${this.dir}/sb.sock`, JSON.stringify(['OVN_Southbound', ...ops])], { env: this.env, encoding: 'utf8' });
+    return this.transactOn('sb.sock', 'OVN_Southbound', ops);
+  }
+
+  /** `ovsdb-client transact` on one of the harness's databases; an operation's error is thrown, not returned. */
+  private transactOn(sock: string, db: string, ops: unknown[]): unknown[] {
+    const r = spawnSync('ovsdb-client', ['transact', `unix:${this.dir}/${sock}`, JSON.stringify([db, ...ops])], { env: this.env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ovsdb-client transact: ${r.stderr}`);
     const res = JSON.parse(r.stdout) as Array<{ error?: string; details?: string }>;
     const err = res.find((x) => x && x.error);
