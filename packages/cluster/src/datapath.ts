@@ -198,18 +198,18 @@ export class Datapath implements PathTaps {
   /** Nodes whose machine is down (their NIC receives nothing). */
   readonly down = new Set<string>();
   /**
-   * New connections per backend pod (LB selections), over the whole run, by pod name in the order each was first
-   * selected: read through {@link backendCountsNow}. A SYN counts in its pod port's cell, not in a Map keyed by the
-   * pod's name (a Map.get and a Map.set per new connection: ≈ 250 instructions a SYN on full-cold, bench/README
+   * New connections per backend pod (LB selections), over the whole run: a cell per pod name, in the order each was
+   * first selected (read as a Map by {@link backendCountsNow}). A SYN counts in its pod port's cell, not in a Map keyed
+   * by the pod's name (a Map.get and a Map.set per new connection: ≈ 250 instructions a SYN on full-cold, bench/README
    * session 24).
    */
-  private readonly backendCounts = new Map<string, number>();
   private readonly backendCells = new Map<string, { n: number }>();
 
-  /** {@link backendCounts} brought up to date from the cells, as a live Map (the same one every time). */
+  /** The selections so far by pod name, in first-selection order: a new Map made from the cells at each call. */
   backendCountsNow(): Map<string, number> {
-    for (const [name, c] of this.backendCells) this.backendCounts.set(name, c.n);
-    return this.backendCounts;
+    const counts = new Map<string, number>();
+    for (const [name, c] of this.backendCells) counts.set(name, c.n);
+    return counts;
   }
 
   /** The selections counter of the pod behind `pp` (made at its pod name's first selection, which fixes its order). */

@@ -151,7 +151,7 @@ export class SimulatedCluster {
     return this.rec.stageCounts;
   }
 
-  /** New connections per backend pod (LB selections), over the whole run. */
+  /** New connections per backend pod (LB selections), over the whole run: a copy made at each read. */
   get backendCounts(): Map<string, number> {
     return this.dp.backendCountsNow();
   }
