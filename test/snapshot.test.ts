@@ -266,6 +266,37 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     expect(unsupported.cluster.findings!.map((d) => d.code)).not.toContain('OVN_SB_RUN');
   });
 
+  it('lflow-list text carries no Address_Set or Port_Group rows: a flow naming one vippath\'s northd lacks is skipped for want of input (OVN_SB_TEXT_NO_ROWS), not said as OVN\'s refusal; in sb.db such a flow is OVN\'s refusal', () => {
+    const snap = snapWith('sb-text-rows');
+    const file = join(snap, 'ovn', 'lflows.txt');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const plain = lines.map((l, i) => [l, i] as const).filter(([l]) => /match=\(1\), action=\(next;\)/.test(l)).map(([, i]) => i);
+    expect(plain.length).toBeGreaterThanOrEqual(3);
+    lines[plain[0]!] = lines[plain[0]!]!.replace('match=(1)', 'match=(ip4.src == $kube_ovn_not_here)');
+    lines[plain[1]!] = lines[plain[1]!]!.replace('match=(1)', 'match=(inport == @pg_not_here)');
+    lines[plain[2]!] = lines[plain[2]!]!.replace('action=(next;)', 'action=(next)');
+    writeFileSync(file, lines.join('\n'));
+    const f = loadSnapshot(snap).cluster.findings!;
+    const noRows = f.find((d) => d.code === 'OVN_SB_TEXT_NO_ROWS');
+    expect(noRows?.severity).toBe('warning');
+    expect(noRows?.message).toMatch(/^2 logical flows name (\$kube_ovn_not_here, @pg_not_here|@pg_not_here, \$kube_ovn_not_here), which ovn-sbctl lflow-list text does not carry/);
+    expect(noRows?.message).not.toMatch(/as ovn-controller skips them/);
+    expect(noRows?.message).toMatch(/: skipped ingress table \d+ \(ls_in_\w+\) priority \d+; ingress table/);
+    // The syntax error stays OVN's own refusal, alone.
+    expect(f.find((d) => d.code === 'OVN_SB_LFLOW_SKIPPED')?.message).toMatch(/^1 logical flow skipped as ovn-controller skips them: .*error parsing actions/);
+
+    // The same unknown set in a Southbound database: the cluster's ovn-controller refuses it too (the rows are there).
+    const dbSnap = snapWith('sb-db-rows', 'sb-backup.db');
+    const dbFile = join(dbSnap, 'ovn', 'sb.db');
+    const db = readOvsdbFile(readFileSync(dbFile));
+    const row = [...db.tables.get('Logical_Flow')!.values()].filter((r) => r.columns.get('match') === '1' && r.columns.get('actions') === 'next;').sort((a, b) => (a._uuid < b._uuid ? -1 : 1))[0]!;
+    const body = JSON.stringify({ Logical_Flow: { [row._uuid]: { match: 'ip4.src == $kube_ovn_not_here' } } });
+    writeFileSync(dbFile, Buffer.concat([readFileSync(dbFile), Buffer.from(`OVSDB JSON ${Buffer.byteLength(body)} ${createHash('sha1').update(body).digest('hex')}\n${body}\n`)]));
+    const g = loadSnapshot(dbSnap).cluster.findings!;
+    expect(g.map((d) => d.code)).not.toContain('OVN_SB_TEXT_NO_ROWS');
+    expect(g.find((d) => d.code === 'OVN_SB_LFLOW_SKIPPED')?.message).toMatch(/^1 logical flow skipped as ovn-controller skips them: .*error parsing match \(unknown name: .*kube_ovn_not_here/);
+  });
+
   it('Kube-OVN\'s chassis are named by a generated system-id: Port_Binding chassis become nodes through Chassis.hostname, and a binding on another node than the Pod\'s is a finding', () => {
     // The fixture as ovn-northd wrote it, plus one transaction as ovn-controller would make: a Chassis row and
     // a Port_Binding bound to it (a standalone file's record: "OVSDB JSON <length> <sha1>").
