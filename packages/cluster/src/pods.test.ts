@@ -229,6 +229,58 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     const d = pod.receive(syn(4), 0);
     expect(d[0]!.buffer).not.toBe(a[0]!.buffer);
   });
+
+  it('a TCP/IPv4 reply written over its buffer\'s last one (only the bytes that vary) after replies of every other kind, to other peers and MACs', () => {
+    // pods.ts tcp4Ready: a reply into a buffer whose last reply was this pod's TCP/IPv4 one writes only the bytes
+    // that vary. Every other reply (ARP, ICMP, IPv6, a RST from a closed port) written between two of them must
+    // make the next write them all: the same bytes as the reference, reply after reply, each into the reused buffer.
+    const pod = new PodHost(POD);
+    const ref = new ReferencePodHost(POD);
+    const tcp = (peer: number, mac: number, port: number, flags: number, dport = 80): Uint8Array =>
+      buildFrame({ dst: POD.mac, src: MACS[mac]!, ipv4: { src: PEERS4[peer]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: dport, flags, seq: 7, ack: 0, window: 64240, ...(flags === 0x18 ? { payload: latin1(PAYLOADS[1]!) } : {}) } });
+    const others: Uint8Array[] = [
+      build({ kind: 'arp', peer: 1, op: 1, toMe: true, broadcast: true }),
+      build({ kind: 'ping4', peer: 2, body: new Uint8Array(8), type: 8, toMe: true, proto: 1 }),
+      build({ kind: 'tcp6', peer: 0, port: 40000, dport: 80, flags: 0x02, seq: 1000, ack: 0, payload: 0, mac: 1, vlan: false }),
+      build({ kind: 'ping6', peer: 0, body: new Uint8Array(4), type: 128, toMe: true }),
+      tcp(1, 1, 40001, 0x02, 8080),
+    ];
+    let buffer: ArrayBufferLike | undefined;
+    const step = (f: Uint8Array, i: number): void => {
+      const want = hex(ref.receive(f.slice(), i));
+      const r = pod.answer(f, i);
+      expect(hex(r)).toEqual(want);
+      if (r.length > 0) {
+        buffer ??= r[0]!.buffer;
+        expect(r[0]!.buffer).toBe(buffer);
+      }
+      pod.release(r);
+    };
+    // A request on a new connection: its SYN, then the GET acknowledging the SYN|ACK (the response: /clientip's body is
+    // the peer and port, so ports of other lengths give heads of other lengths).
+    const get = (peer: number, port: number, i: number): void => {
+      const syn = tcp(peer, 0, port, 0x02);
+      const synAck = parseFrame(ref.receive(syn.slice(), i)[0]!).tcp!;
+      pod.release(pod.answer(syn, i));
+      const req = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[peer]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x18, seq: 8, ack: (synAck.seq + 1) >>> 0, window: 64240, payload: latin1(PAYLOADS[1]!) } });
+      step(req, i);
+    };
+    // Each round: a SYN|ACK into a fresh buffer or after another kind, one written over it (the bytes that vary only:
+    // another peer, MAC and port), a response, a SYN|ACK (the response's head left in place), responses of another
+    // length (its head then in place), the other kind, a response of that length again, and a SYN|ACK.
+    let i = 0;
+    for (const other of others) {
+      step(tcp(0, 0, 41000 + i, 0x02), i++);
+      step(tcp(2, 1, 42000 + i, 0x02), i++);
+      get(0, 44000 + i, i++);
+      step(tcp(2, 0, 45000 + i, 0x02), i++);
+      get(1, 46000 + i, i++);
+      get(1, 46100 + i, i++);
+      step(other, i++);
+      get(1, 46200 + i, i++);
+      step(tcp(1, 0, 43000 + i, 0x02), i++);
+    }
+  });
 });
 
 describe('PodHost on a lossy connection (bench http-lossy): what a Linux socket answers', () => {

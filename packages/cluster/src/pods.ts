@@ -291,6 +291,24 @@ export class PodHost {
   private held = false;
   private fresh = false;
   private count = 0;
+  // Per reused buffer: 1 while it holds the constant bytes of a TCP/IPv4 reply of this pod (its MAC and the
+  // EtherType, the IPv4 header's fixed bytes and its address, the TCP header's urgent pointer), written by the last
+  // tcp4 into it. take() clears the mark (any reply may write any byte); tcp4 sets it after writing them. A reply
+  // into a marked buffer writes only the bytes that vary (bench/README, "An http frame by stage; the pods' replies
+  // from a template (session 25)").
+  private readonly tcp4Ready = new Uint8Array(2);
+  /** Per reused buffer, while tcp4Ready: the source port and window its last TCP/IPv4 reply wrote. */
+  private readonly tcp4Sport = new Int32Array(2);
+  private readonly tcp4Window = new Int32Array(2);
+  /**
+   * Per reused buffer: the body length + 1 of the response head at byte 54 (a TCP/IPv4 response's), 0 for none. A
+   * TCP/IPv4 reply without payload writes bytes 0–53 only and leaves it; every other reply clears it (take()).
+   */
+  private readonly tcp4Head = new Int32Array(2);
+  /** Whether the buffer the last take() handed out still holds a TCP/IPv4 reply's constant bytes (see tcp4Ready). */
+  private templated = false;
+  /** tcp4Head of the buffer the last take() handed out, as it was before take() cleared it. */
+  private takenHead = 0;
   private r0: Uint8Array = new Uint8Array(0);
   private r1: Uint8Array = new Uint8Array(0);
   // The TCP segment being answered: its frame, family, source (an IPv4 address, or the offset of an IPv6 one in
@@ -404,13 +422,22 @@ export class PodHost {
   private take(len: number): Uint8Array {
     const i = this.count++;
     let f: Uint8Array;
-    if (this.fresh) f = new Uint8Array(len);
-    else {
+    if (this.fresh) {
+      f = new Uint8Array(len);
+      this.templated = false;
+      this.takenHead = 0;
+    } else {
       let buf = this.bufs[i]!;
       if (buf.length < len) {
         buf = this.bufs[i] = new Uint8Array(Math.max(len, buf.length * 2));
         this.views[i] = [];
+        this.tcp4Ready[i] = 0;
+        this.tcp4Head[i] = 0;
       }
+      this.templated = this.tcp4Ready[i] === 1;
+      this.tcp4Ready[i] = 0;
+      this.takenHead = this.tcp4Head[i]!;
+      this.tcp4Head[i] = 0;
       const v = this.views[i]!;
       f = len > VIEW_CACHE ? buf.subarray(0, len) : (v[len] ?? (v[len] = buf.subarray(0, len)));
     }
@@ -708,10 +735,10 @@ export class PodHost {
    * in). Returns the sum of its 16-bit words, `at` being a word's start: the head's is kept with it, the body's is
    * summed as it is copied — reading the ≈ 80 bytes back for the checksum cost more than writing them.
    */
-  private writeResponse(f: Uint8Array, at: number): number {
+  private writeResponse(f: Uint8Array, at: number, headInPlace = false): number {
     const bodyLen = this.respBodyLen;
     const head = responseHead(bodyLen);
-    f.set(head, at);
+    if (!headInPlace) f.set(head, at);
     const hl = head.length;
     const body = this.respBody;
     let sum = bodyLen < RESPONSE_HEAD_SUMS.length ? RESPONSE_HEAD_SUMS[bodyLen]! : sumWords(head, 0, hl);
@@ -810,12 +837,60 @@ export class PodHost {
   /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with the `n` bytes of the {@link answerGet} response. */
   private tcp4(req: Uint8Array, peer: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
     const f = this.take(54 + n);
-    this.ethernet(f, req, 6, 0x0800);
-    this.ipv4(f, 40 + n, 6, peer);
+    const i = this.count - 1;
     const ip = this.ip;
-    const sum = complement(this.tcp(f, 34, sport, dport, seq, ack, flags, window, n) + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
+    let tcpSum: number;
+    if (this.templated) {
+      // The buffer's last reply was this pod's TCP/IPv4 one: its constant bytes are in place (the MACs' source, the
+      // EtherType, the IPv4 header's fixed bytes and source, the urgent pointer; the source port and window when
+      // they are the last reply's), the rest written here as ethernet, ipv4 and tcp write them. The checksum
+      // fields are written last, from sums of the values.
+      f[0] = req[6]!;
+      f[1] = req[7]!;
+      f[2] = req[8]!;
+      f[3] = req[9]!;
+      f[4] = req[10]!;
+      f[5] = req[11]!;
+      const total = 40 + n;
+      f[16] = total >> 8;
+      f[17] = total & 0xff;
+      writeIPv4(f, 30, peer);
+      const ipSum = complement(this.ipSumBase + 6 + total + (peer >>> 16) + (peer & 0xffff));
+      f[24] = ipSum >> 8;
+      f[25] = ipSum & 0xff;
+      const offFlags = ((0x50 | ((flags >> 8) & 1)) << 8) | (flags & 0xff);
+      if (this.tcp4Sport[i] !== sport) {
+        f[34] = sport >> 8;
+        f[35] = sport & 0xff;
+      }
+      f[36] = dport >> 8;
+      f[37] = dport & 0xff;
+      writeU32(f, 38, seq);
+      writeU32(f, 42, ack);
+      f[46] = offFlags >> 8;
+      f[47] = offFlags & 0xff;
+      if (this.tcp4Window[i] !== window) {
+        f[48] = window >> 8;
+        f[49] = window & 0xff;
+      }
+      tcpSum = sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
+      // The response's head is in place when the buffer's last response had one of the same length and every reply
+      // since has been a TCP/IPv4 one without payload (bytes 0–53 only).
+      if (n > 0) tcpSum += this.writeResponse(f, 54, this.takenHead === this.respBodyLen + 1);
+    } else {
+      this.ethernet(f, req, 6, 0x0800);
+      this.ipv4(f, 40 + n, 6, peer);
+      tcpSum = this.tcp(f, 34, sport, dport, seq, ack, flags, window, n);
+    }
+    const sum = complement(tcpSum + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
     f[50] = sum >> 8;
     f[51] = sum & 0xff;
+    if (!this.fresh) {
+      this.tcp4Ready[i] = 1;
+      this.tcp4Sport[i] = sport;
+      this.tcp4Window[i] = window;
+      this.tcp4Head[i] = n > 0 ? this.respBodyLen + 1 : this.takenHead;
+    }
   }
 
   /** The same over IPv6, to the source address at `src` in `req`. */
