@@ -1227,7 +1227,10 @@ export class LflowExecutor {
       this.callCt(copy, req);
       if (node) {
         label = this.ctLabel(a, copy);
-        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}${req.natPortMax > req.natPortMin ? `-${req.natPortMax}` : ''}` : ''}` : undefined;
+        // The port a range gave is the one the packet now carries (the engine's pick; the ovn-trace imitation keeps
+        // the packet's own, as execute_ct_nat does), not the range asked for.
+        const port = req.natPortMax > req.natPortMin ? copy[W.TP_DST]! : req.natPortMin;
+        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${port ? `:${port}` : ''}` : undefined;
         this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
       }
     }
