@@ -7,6 +7,7 @@
  */
 import { formatIPv6Ntop } from '@vippath/wire';
 import { constantWidth, LflowRefusal, LflowSyntaxError, LflowUnsupportedError, tokenize, type LflowRefusalCode, type Token } from './lexer.js';
+import { NOMINAL } from './nominal.js';
 import { OVN_UNMODELLED_SYMBOLS, resolveField, type FieldRef } from './fields.js';
 import type { Pipeline } from './types.js';
 
@@ -88,6 +89,12 @@ interface Ctx {
   pipeline: Pipeline;
   table: number;
   prereqs: string[];
+  /** An unsupported construct met, thrown once the whole text parsed (shared by nested contexts). */
+  held: { error?: LflowUnsupportedError };
+  /** LOG_PIPELINE_LEN of the OVN release (ovn-controller's and ovn-trace's n_tables). */
+  tables: number;
+  /** Inside `ct_commit { … }` (OVN's WR_CT_COMMIT write scope). */
+  ctCommit?: boolean;
 }
 
 const peek = (c: Ctx): Token => c.toks[c.i]!;
@@ -124,6 +131,8 @@ function fieldRef(c: Ctx): FieldRef {
     }
     expectOp(c, ']');
     if (hi < lo || hi >= ref.width) fail(c, `${t.text}[${lo}..${hi}] is outside the field`, LflowRefusal.TYPE);
+    // expr.c parse_field: "Cannot select subfield of nominal field".
+    if ((ref.field.string || NOMINAL.has(ref.field.name)) && (lo !== 0 || hi !== ref.width - 1)) fail(c, `cannot select subfield of nominal field ${t.text}`, LflowRefusal.TYPE);
     return { ...ref, lo: ref.lo + lo, width: hi - lo + 1, subscript: { lo, hi } };
   }
   return ref;
@@ -159,6 +168,8 @@ function backend(c: Ctx): LbBackend {
   let port = 0;
   if (isOp(c, ':')) {
     c.i++;
+    // action_parse_uint16: "expecting port number" above 65535.
+    if (peek(c).type === 'int' && !peek(c).hex && peek(c).value! > 65535n) fail(c, 'expecting port number');
     port = intTok(c);
   }
   const addr = addrBytes(t);
@@ -213,6 +224,8 @@ function ctNat(c: Ctx, name: 'ct_dnat' | 'ct_snat'): Action {
 }
 
 function resultCall(c: Ctx, dst: FieldRef, fn: Extract<Action, { k: 'result' }>['fn']): Action {
+  // actions.c parse_ovnact_result__ (chk_lb_hairpin, check_in_port_sec…): a 1-bit destination.
+  if (dst.width !== 1) fail(c, `cannot use ${dst.width}-bit field ${formatRef(dst)} where 1-bit field is required`, LflowRefusal.TYPE);
   c.i++;
   expectOp(c, '(');
   expectOp(c, ')');
@@ -255,10 +268,28 @@ function constantText(t: Token): string {
   return valueText(t);
 }
 
+/**
+ * Whether `ref` may be written here (lib/logical-fields.c's write scopes, expr.c expr_field_parse's "Field %s is not
+ * modifiable"): ct_mark and ct_label only inside `ct_commit { … }`, and nothing else there; the conntrack state and
+ * original-tuple fields, and the fields OVS cannot set (eth.type, ip.proto, ip.frag, tcp.flags), nowhere.
+ */
+function writable(c: Ctx, ref: FieldRef): void {
+  const base = ref.field.name;
+  const ct = base === 'ct_mark' || base === 'ct_label';
+  const ok = c.ctCommit ? ct : !ct && !NOT_WRITABLE.has(base);
+  if (!ok) fail(c, `field ${ref.name} is not modifiable`, LflowRefusal.TYPE);
+}
+const NOT_WRITABLE: ReadonlySet<string> = new Set(['ct_state', 'ct_nw_dst', 'ct_ipv6_dst', 'ct_tp_dst', 'eth.type', 'ip.proto', 'ip.frag', 'tcp.flags']);
+
 function assignment(c: Ctx, dst: FieldRef): Action {
+  writable(c, dst);
   if (isOp(c, '<->')) {
     c.i++;
     const b = fieldRef(c);
+    writable(c, b);
+    // actions.c parse_assignment_action → expr_type_check of both sides: "Can't exchange N-bit field with M-bit field".
+    if (!!b.field.string !== !!dst.field.string) fail(c, `can't exchange ${dst.field.string ? 'string' : 'integer'} field (${formatRef(dst)}) with ${b.field.string ? 'string' : 'integer'} field (${formatRef(b)})`, LflowRefusal.TYPE);
+    if (b.width !== dst.width) fail(c, `can't exchange ${dst.width}-bit field with ${b.width}-bit field`, LflowRefusal.TYPE);
     c.prereqs.push(...dst.prereqs, ...b.prereqs);
     return { k: 'exchange', a: dst, b, text: `${formatRef(dst)} <-> ${formatRef(b)};` };
   }
@@ -297,6 +328,8 @@ function assignment(c: Ctx, dst: FieldRef): Action {
       return unknownName(c, `${fn}()`, 'action');
     }
     const src = fieldRef(c);
+    // expr.c expr_type_check: "Can't assign string field (inport) to integer field (reg0)".
+    if (!!src.field.string !== !!dst.field.string) fail(c, `can't assign ${src.field.string ? 'string' : 'integer'} field (${formatRef(src)}) to ${dst.field.string ? 'string' : 'integer'} field (${formatRef(dst)})`, LflowRefusal.TYPE);
     if (src.width !== dst.width) fail(c, `cannot assign ${src.width} bits to ${dst.width} bits`, LflowRefusal.TYPE);
     c.prereqs.push(...dst.prereqs, ...src.prereqs);
     return { k: 'move', dst, src, text: `${formatRef(dst)} = ${formatRef(src)};` };
@@ -318,9 +351,9 @@ function assignment(c: Ctx, dst: FieldRef): Action {
   return { k: 'load', dst, value: t.value & ((1n << BigInt(dst.width)) - 1n), text: `${formatRef(dst)} = ${constantText(t)};` };
 }
 
-function nested(c: Ctx, passPrereqs = false): Action[] {
+function nested(c: Ctx, passPrereqs = false, ctCommit = false): Action[] {
   expectOp(c, '{');
-  const inner: Ctx = { ...c, prereqs: [] };
+  const inner: Ctx = { ...c, prereqs: [], ctCommit };
   const acts = list(inner, '}');
   c.i = inner.i;
   // parse_nested_action: with no prerequisite of its own (clone, reject) the inner ones join the flow's.
@@ -350,22 +383,26 @@ function action(c: Ctx): Action {
         c.i++;
         if (peek(c).type === 'int') table = intTok(c);
         else {
-          while (!isOp(c, ')')) {
+          // actions.c parse_NEXT: `pipeline=…` / `table=…`, one at least, separated by commas (`next()` and a
+          // trailing comma are refused).
+          do {
             const key = peek(c).text;
+            if (peek(c).type !== 'id' || (key !== 'pipeline' && key !== 'table')) fail(c, 'expecting "pipeline" or "table"');
             c.i++;
             expectOp(c, '=');
             if (key === 'pipeline') {
               const v = peek(c).text;
+              if (v !== 'ingress' && v !== 'egress') fail(c, 'expecting "ingress" or "egress"');
               c.i++;
-              if (v !== 'ingress' && v !== 'egress') fail(c, 'pipeline must be ingress or egress');
               pipeline = v as Pipeline;
-            } else if (key === 'table') table = intTok(c);
-            else fail(c, `unknown next() argument ${key}`);
-            if (isOp(c, ',')) c.i++;
-          }
+            } else table = intTok(c);
+          } while (isOp(c, ',') && ++c.i);
         }
         expectOp(c, ')');
       }
+      // parse_NEXT: "cannot advance beyond table 28" — n_tables is LOG_PIPELINE_LEN (29 in 23.03), which
+      // ovn-controller and ovn-trace both pass.
+      if (table >= c.tables) fail(c, `"next" action cannot advance beyond table ${c.tables - 1}`);
       const text = pipeline !== c.pipeline ? `next(pipeline=${pipeline}, table=${table});` : table !== c.table + 1 ? `next(${table});` : 'next;';
       return { k: 'next', pipeline, table, text };
     }
@@ -378,9 +415,16 @@ function action(c: Ctx): Action {
       // actions.c parse_CT_CLEAR: no prerequisite.
       return { k: 'ct_clear', text: 'ct_clear;' };
     case 'ct_commit': {
+      // actions.c parse_CT_COMMIT_V1: the old `ct_commit(ct_mark=…, ct_label=…)` form, which OVN still takes.
+      // Its arguments are passed over and the error held to the end, so that a later refusal still skips the flow.
+      if (isOp(c, '(')) {
+        c.held.error ??= new LflowUnsupportedError(c.text, 'ct_commit(…)', "OVN's ct_commit(ct_mark=…, ct_label=…) form is not supported by vippath");
+        skipParens(c);
+        return { k: 'noop', text: 'ct_commit(…);' };
+      }
       c.prereqs.push('ip');
       if (!isOp(c, '{')) return { k: 'ct_commit', nested: [], text: 'ct_commit;' };
-      const inner = nested(c);
+      const inner = nested(c, false, true);
       return { k: 'ct_commit', nested: inner, text: `ct_commit { ${inner.map((a) => a.text).join(' ')} };` };
     }
     case 'ct_commit_nat':
@@ -395,32 +439,44 @@ function action(c: Ctx): Action {
       const backends: LbBackend[] = [];
       let hashFields: string | undefined;
       let flag: 'skip_snat' | 'force_snat' | undefined;
+      // actions.c parse_ct_lb_action, token for token: the backends end at `;` or `)`; after hash_fields' string
+      // the next token is taken whatever it is unless it is `;`, and so is the token after skip_snat/force_snat —
+      // which is how `)` gets consumed there. A `)` nothing consumed (`backends=…;)`) is then a missing `;`.
+      const skipOne = (): void => {
+        if (peek(c).type !== 'end') c.i++;
+      };
       if (isOp(c, '(')) {
         c.i++;
-        if (!isOp(c, ')')) {
+        if (isOp(c, ')')) c.i++;
+        else {
           if (!isId(c, 'backends')) fail(c, 'expecting backends');
           c.i++;
           expectOp(c, '=');
-          while (!isOp(c, ';') && !isOp(c, ')')) {
+          for (;;) {
+            if (isOp(c, ';') || isOp(c, ')')) {
+              c.i++;
+              break;
+            }
             backends.push(backend(c));
             if (isOp(c, ',')) c.i++;
           }
-          if (isOp(c, ';')) c.i++;
           if (isId(c, 'hash_fields')) {
             c.i++;
-            expectOp(c, '=');
+            if (!isOp(c, '=')) fail(c, 'invalid hash_fields');
+            c.i++;
             const s = peek(c);
             if (s.type !== 'string') fail(c, 'invalid hash_fields');
             hashFields = s.text;
             c.i++;
             if (isOp(c, ';')) c.i++;
+            else skipOne();
           }
           if (isId(c, 'skip_snat') || isId(c, 'force_snat')) {
             flag = peek(c).text as 'skip_snat' | 'force_snat';
             c.i++;
+            skipOne();
           }
         }
-        expectOp(c, ')');
       }
       let text = 'ct_lb_mark';
       if (backends.length) {
@@ -434,8 +490,52 @@ function action(c: Ctx): Action {
     case 'ct_snat_to_vip':
       return { k: 'ct_snat_to_vip', text: 'ct_snat_to_vip;' };
     case 'commit_lb_aff': {
-      // Kept as text: ovn-trace 23.03 does nothing with it; the executor learns affinity from its parts.
+      // Kept as text: ovn-trace 23.03 does nothing with it; the executor learns affinity from its parts. The
+      // arguments are checked as actions.c parse_commit_lb_aff reads them: `vip = "…"`, `backend = "…"` (the same
+      // family), `proto = tcp|udp|sctp` exactly when the VIP has a port, `timeout = N` (16 bits), in that order, each
+      // followed by a comma but the last.
       const start = peek(c).pos;
+      {
+        const save = c.i;
+        const param = (name: string): Token => {
+          if (!isId(c, name)) fail(c, 'invalid parameter');
+          c.i++;
+          expectOp(c, '=');
+          return peek(c);
+        };
+        const key = (name: string): LbBackend => {
+          const t = param(name);
+          if (t.type !== 'string') fail(c, 'invalid parameter');
+          let b: LbBackend | undefined;
+          try {
+            const sub: Ctx = { text: t.text, toks: tokenize(t.text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [], held: {}, tables: c.tables };
+            b = backend(sub);
+            if (peek(sub).type !== 'end') b = undefined;
+          } catch {
+            b = undefined;
+          }
+          if (!b) return fail(c, 'invalid parameter');
+          c.i++;
+          return b;
+        };
+        expectOp(c, '(');
+        const vip = key('vip');
+        expectOp(c, ',');
+        const be = key('backend');
+        if (be.ipv6 !== vip.ipv6) fail(c, 'invalid protocol family');
+        expectOp(c, ',');
+        if (vip.port) {
+          const p = param('proto');
+          if (p.type !== 'id' || !['tcp', 'udp', 'sctp'].includes(p.text)) fail(c, 'invalid protocol');
+          c.i++;
+          expectOp(c, ',');
+        }
+        const t = param('timeout');
+        if (t.type !== 'int' || t.hex || t.value! > 65535n) fail(c, 'expecting affinity timeout');
+        c.i++;
+        expectOp(c, ')');
+        c.i = save;
+      }
       let depth = 0;
       do {
         if (isOp(c, '(')) depth++;
@@ -450,7 +550,7 @@ function action(c: Ctx): Action {
       const addr = (name: string): LbBackend => {
         const text = arg(name);
         if (!text) return fail(c, `commit_lb_aff needs ${name}`);
-        const sub: Ctx = { text, toks: tokenize(text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [] };
+        const sub: Ctx = { text, toks: tokenize(text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [], held: {}, tables: c.tables };
         return backend(sub);
       };
       const proto = ({ tcp: 6, udp: 17, sctp: 132 } as Record<string, number>)[arg('proto') ?? 'tcp'] ?? 6;
@@ -491,6 +591,8 @@ function action(c: Ctx): Action {
       // ovn-controller's business (a packet-in); the packet goes on unchanged. (format_LOG prints the name raw, as
       // northd writes it: a name with a `"` breaks the flow in OVN too, and fails to parse here.)
       const args = callArgs(c);
+      // actions.c parse_LOG: "expecting verdict" when no verdict was given.
+      if (!args.has('verdict')) fail(c, 'expecting verdict');
       const name = args.get('name');
       const text = `log(${name !== undefined ? `name="${name}", ` : ''}verdict=${args.get('verdict') ?? 'allow'}, severity=${args.get('severity') ?? 'info'}${args.has('meter') ? `, meter="${args.get('meter')}"` : ''});`;
       return { k: 'noop', text };
@@ -569,10 +671,14 @@ function list(c: Ctx, end: '}' | 'end'): Action[] {
   }
 }
 
-/** Parses a flow's actions for the table it sits in (so `next;` resolves to table + 1). */
-export function parseActions(text: string, pipeline: Pipeline, table: number): ParsedActions {
-  const c: Ctx = { text, toks: tokenize(text), i: 0, pipeline, table, prereqs: [] };
+/**
+ * Parses a flow's actions for the table it sits in (so `next;` resolves to table + 1). `tables` is the OVN
+ * release's LOG_PIPELINE_LEN (lib/ovn-util.h: 29 in 23.03 and 24.03, 30 in 25.03), past which `next` is refused.
+ */
+export function parseActions(text: string, pipeline: Pipeline, table: number, tables = 29): ParsedActions {
+  const c: Ctx = { text, toks: tokenize(text), i: 0, pipeline, table, prereqs: [], held: {}, tables };
   const actions = list(c, 'end');
+  if (c.held.error) throw c.held.error;
   return { actions, prereqs: c.prereqs };
 }
 

@@ -34,6 +34,7 @@ import type { DecodedFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult, type HintedConntrackEngine } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
+import { LflowRefusal } from './lexer.js';
 import { mixHash } from './megaflow.js';
 import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
 import type { SouthboundState } from './types.js';
@@ -534,67 +535,25 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(connHits).toBeGreaterThan(RUNS / 2);
   }, 180_000);
 
-  it('does not record a walk whose flows write a ct word before a call (flows OVN refuses, this parser takes)', () => {
+  it('has no walk whose flows write a ct word before a call: such flows are skipped, as OVN refuses them', () => {
     // connCtInput: the replay hands a call either all-zero ct words or the previous call's outcome. In OVN's flows
     // nothing else reaches a call — ct_state and the ct_nw_*/ct_tp_* fields are read-only (their OVS fields are not
-    // writable), ct_mark and ct_label writable only inside ct_commit's braces (logical-fields.c WR_CT_COMMIT), and a
-    // ct_commit is itself a call whose ct words a chassis clears after it (hideCt). This project's action parser does
-    // not enforce those scopes, so flows can write the words a field names: each write below, by TTL, between two calls
-    // in one zone (40 + i) or before the first call (70 + i). No walk of those TTLs may be kept — the TTL-64 frames'
-    // replays and breaks are as many with them as without — and what is replayed must give the uncached walk's
-    // outputs: ct_state = rpl|est|trk between the calls makes the second call's outcome carry the RPL bit (its zone is
-    // the first's), which routes the frame to p3; a replay that handed that call the first call's outcome instead
-    // takes the walk again with ct.rpl clear, to p2. (The other ct words — ct_nw_src, the IPv6 and ct_tp_src, the
-    // protocol — no field names here: only a call writes them.)
+    // writable: "Field ct_state is not modifiable", checked with ovn-trace 23.03 by test/lflow-accept.test.ts),
+    // ct_mark and ct_label writable only inside ct_commit's braces (logical-fields.c WR_CT_COMMIT), and a ct_commit
+    // is itself a call whose ct words a chassis clears after it (hideCt). The parser enforces those scopes (it did
+    // not before session 25, when this test ran such flows through the replay): each write, between two calls or
+    // before the first, is skipped with a type refusal, and the rest of the switch compiles.
     const writes = ['ct_state = 0x2a', 'ct_mark = 9', 'ct_label[0..31] = 9', 'ct_label[32..63] = 9', 'ct_label[64..95] = 9', 'ct_label[96..127] = 9', 'ct_nw_dst = 10.9.9.9', 'ct_tp_dst = 99'];
-    const sb = (): SouthboundState => {
-      const { flows, add } = flowList();
-      writes.forEach((a, i) => add('ingress', 0, 10, `ip4 && ip.ttl == ${70 + i}`, `${a}; next;`));
-      add('ingress', 0, 0, '1', 'next;');
-      add('ingress', 1, 0, '1', 'ct_next;');
-      add('ingress', 2, 10, 'ct.new', 'ct_commit; next;');
-      writes.forEach((a, i) => add('ingress', 2, 5, `ct.est && ip4 && ip.ttl == ${40 + i}`, `${a}; next;`));
-      add('ingress', 2, 0, '1', 'next;');
-      add('ingress', 3, 0, '1', 'ct_next;');
-      add('ingress', 4, 10, 'inport == "p1" && ct.rpl', 'outport = "p3"; output;');
-      add('ingress', 4, 5, 'inport == "p1"', 'outport = "p2"; output;');
-      add('ingress', 4, 0, '1', 'outport = "p1"; output;');
-      // An egress call too: a walk is kept only where the egress pipeline ends in one (the output then made in place).
-      add('egress', 0, 0, '1', 'ct_next;');
-      add('egress', 1, 10, 'ct.new', 'ct_commit; next;');
-      add('egress', 1, 0, '1', 'next;');
-      add('egress', 2, 0, '1', 'output;');
-      return oneSwitch(flows, [vif('p1', 2, '00:00:00:00:00:01 10.0.1.1'), vif('p2', 3, '00:00:00:00:00:02 10.0.0.2'), vif('p3', 4, '00:00:00:00:00:03 10.0.0.3')]);
-    };
-    const run = (ttl?: number): { connHits: number; connBreaks: number } => {
-      const cta = new OvsConntrack();
-      const ctb = new OvsConntrack();
-      const a = new LflowExecutor(sb(), 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
-      const b = new LflowExecutor(sb(), 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
-      a.enableMegaflows({});
-      const send = (p: Pkt, times: number): void => {
-        const f = frameOf(p);
-        const inport = p.kind === 'client' ? 'p1' : 'p2';
-        for (let t = 0; t < times; t++) {
-          const x = view(a, cta, f, inport, 1000);
-          const y = view(b, ctb, f, inport, 1000);
-          if (x !== y) expect({ p, time: t, result: x }).toEqual({ p, time: t, result: y });
-        }
-      };
-      const client = (flags: number, ttl = 64): Pkt => ({ kind: 'client', sport: 40000, flags, ttl, nat: 0 });
-      send(client(0x02), 1);
-      send({ kind: 'server', sport: 40000, flags: 0x12, ttl: 64, nat: 0 }, 1);
-      send(client(0x10), 4);
-      if (ttl !== undefined) send(client(0x10, ttl), 4);
-      send(client(0x10), 2);
-      const s = a.megaflowStats();
-      return { connHits: s.connHits, connBreaks: s.connBreaks };
-    };
-    const base = run();
-    expect(base.connHits).toBeGreaterThan(0);
-    writes.forEach((a, i) => {
-      for (const ttl of [40 + i, 70 + i]) expect({ write: a, ttl, ...run(ttl) }).toEqual({ write: a, ttl, ...base });
-    });
+    const { flows, add } = flowList();
+    writes.forEach((a, i) => add('ingress', 0, 10, `ip4 && ip.ttl == ${70 + i}`, `${a}; next;`));
+    add('ingress', 0, 0, '1', 'next;');
+    add('ingress', 1, 0, '1', 'ct_next;');
+    add('ingress', 2, 10, 'ct.new', 'ct_commit { ct_mark = 9; ct_label[0..31] = 9; }; next;');
+    writes.forEach((a, i) => add('ingress', 2, 5, `ct.est && ip4 && ip.ttl == ${40 + i}`, `${a}; next;`));
+    add('ingress', 2, 0, '1', 'next;');
+    add('ingress', 3, 0, '1', 'outport = "p1"; output;');
+    const ex = new LflowExecutor(oneSwitch(flows, [vif('p1', 2, '00:00:00:00:00:01 10.0.1.1')]), 'ls', { chassis: 'node1' });
+    expect(ex.skipped.map((x) => `${x.flow.table} ${x.flow.actions} ${x.part} ${x.refusal}`).sort()).toEqual([0, 2].flatMap((t) => writes.map((a) => `${t} ${a}; next; actions ${LflowRefusal.TYPE}`)).sort());
   });
 
   it('replays a connection\'s frames of any flags on one walk where no flow reads them, and takes it again when conntrack closes the connection', () => {

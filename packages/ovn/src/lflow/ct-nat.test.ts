@@ -142,6 +142,21 @@ describe('ct_dnat(IP, LO-HI) executed', () => {
     expect([back?.ipv4?.src, back?.tcp?.srcPort, back?.checksum]).toEqual(['10.0.0.101', 80, 'ok']);
   });
 
+  it('the trace names the port of the range each connection got, not the range (the note `vippath trace` shows)', () => {
+    const ex = new LflowExecutor(rangeSwitch('ct_dnat(10.0.0.9, 8080-8082);'), 'ls', { ct: new OvsConntrack() });
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const f = buildFrame({ src: C.mac, dst: S.mac, ipv4: { src: C.ip, dst: `10.0.0.${100 + i}` }, tcp: { srcPort: 40000, dstPort: 80, flags: 0x002 } });
+      const buf = new Uint8Array(f.length + 64);
+      buf.set(f);
+      const r = ex.runFrame(buf, f.length, 'p1', 0, true);
+      const out = parseFrame(r.outputs[0]!.frame.subarray(0, r.outputs[0]!.length));
+      expect(r.ct[0]?.backend, `connection ${i}`).toBe(`10.0.0.9:${out.tcp!.dstPort}`);
+      got.push(r.ct[0]!.backend!);
+    }
+    expect(got.sort()).toEqual(['10.0.0.9:8080', '10.0.0.9:8081', '10.0.0.9:8082']);
+  });
+
   it('ct_dnat(IP, LO) is the one port LO', () => {
     const spy = new Spy(new OvsConntrack());
     const ex = new LflowExecutor(rangeSwitch('ct_dnat(10.0.0.9, 8080);'), 'ls', { ct: spy });

@@ -349,6 +349,7 @@ export class LflowExecutor {
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
   /** Flows OVN refuses to parse, left out of the tables as ovn-controller leaves them out ({@link formatSkippedLflows}). */
   readonly skipped: SkippedLflow[] = [];
+  private pipelineLen = 29;
   private readonly fdb = new Map<number, number>();
   private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
   /** ovn-controller's hairpin tables, used on a chassis (ovn-trace's formulas without one). */
@@ -507,6 +508,8 @@ export class LflowExecutor {
     // action): then the walk between two conntrack calls is a function of the other key words and of the calls'
     // outcomes, and conntrack's own use of the flags (its TCP tracking) is checked at every replayed call.
     this.connFlagsMask = flows.some((f) => FLAGS_NAMED.test(f.match) || FLAGS_NAMED.test(f.actions)) ? -1 : 0;
+    // LOG_PIPELINE_LEN (lib/ovn-util.h): 30 from 25.03, 29 before — where `next` may go.
+    this.pipelineLen = ovnVersionOfFlows(flows) === '25.03' ? 30 : 29;
     const tie = tieBreaker(sb);
     for (const pipeline of ['ingress', 'egress'] as const) {
       const mine = flows.filter((f) => f.pipeline === pipeline);
@@ -554,7 +557,7 @@ export class LflowExecutor {
     // ovn-controller's order (consider_logical_flow__): the actions, then the match with the actions' prerequisites.
     let part: SkippedLflow['part'] = 'actions';
     try {
-      const { actions, prereqs } = parseActions(flow.actions, flow.pipeline, flow.table);
+      const { actions, prereqs } = parseActions(flow.actions, flow.pipeline, flow.table, this.pipelineLen);
       part = 'match';
       let low = lower(parseMatch(flow.match), env, false, flow.match);
       if (prereqs.length) {
@@ -1224,7 +1227,10 @@ export class LflowExecutor {
       this.callCt(copy, req);
       if (node) {
         label = this.ctLabel(a, copy);
-        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${req.natPortMin ? `:${req.natPortMin}${req.natPortMax > req.natPortMin ? `-${req.natPortMax}` : ''}` : ''}` : undefined;
+        // The port a range gave is the one the packet now carries (the engine's pick; the ovn-trace imitation keeps
+        // the packet's own, as execute_ct_nat does), not the range asked for.
+        const port = req.natPortMax > req.natPortMin ? copy[W.TP_DST]! : req.natPortMin;
+        const backend = req.nat === CtNat.DNAT ? `${req.natIpv6 ? `[${formatIPv6(req.natAddrMin, 0)}]` : `${req.natAddrMin[0]}.${req.natAddrMin[1]}.${req.natAddrMin[2]}.${req.natAddrMin[3]}`}${port ? `:${port}` : ''}` : undefined;
         this.result.ct.push({ pipeline, table, stage: this.stageName(pipeline, table), action: a.k, state: formatCtState(copy[W.CT_STATE]!), ...(backend ? { backend } : {}) });
       }
     }

@@ -11,6 +11,7 @@
  * @module
  */
 import { constantWidth, LflowRefusal, LflowSyntaxError, LflowUnsupportedError, tokenize, type Token } from './lexer.js';
+import { NOMINAL } from './nominal.js';
 import { OVN_UNMODELLED_SYMBOLS, readBits, resolveField, SYMBOLS, type FieldRef } from './fields.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -34,9 +35,14 @@ export type SyntaxExpr =
   /** A field, subfield or predicate name used as a boolean, with an optional subscript. */
   | { t: 'sym'; name: string; sub?: { lo: number; hi: number } }
   | { t: 'cmp'; name: string; sub?: { lo: number; hi: number }; op: RelOp; values: ConstNode[]; set: boolean }
-  | { t: 'call'; fn: string; args: string[] };
+  /** `strings`: every argument was a quoted string. */
+  | { t: 'call'; fn: string; args: string[]; strings?: boolean };
 
 export type RelOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+
+const RELOPS: readonly string[] = ['==', '!=', '<', '<=', '>', '>='];
+/** expr_relop_turn: `c < field` is `field > c`. */
+const TURN: Record<RelOp, RelOp> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
 class Parser {
   private i = 0;
@@ -88,26 +94,32 @@ class Parser {
       this.expectOp(')');
       return e;
     }
-    if (t.type === 'int' && (t.value === 0n || t.value === 1n) && t.mask === undefined) {
+    // expr.c expr_parse_primary: a decimal, unmasked 0 or 1 with no relational operator after it is a boolean.
+    if (t.type === 'int' && !t.hex && (t.value === 0n || t.value === 1n) && t.mask === undefined) {
       const after = this.toks[this.i + 1]!;
-      if (!(after.type === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(after.text))) {
+      if (!(after.type === 'op' && RELOPS.includes(after.text))) {
         this.i++;
         return { t: 'bool', value: t.value === 1n };
       }
     }
+    // …and any other constant (or set) first is `c relop field`, or a range `c1 < field < c2` / `c1 > field > c2`
+    // (each `<` may be `<=`, `>` `>=`), the first relation turned to read from the field.
+    if (t.type !== 'id' && (t.type !== 'op' || t.text === '{')) return this.constantFirst();
     if (t.type !== 'id') this.fail('syntax error, expecting field name');
     this.i++;
     if (this.isOp('(')) {
       this.i++;
       const args: string[] = [];
+      let strings = true;
       while (!this.isOp(')')) {
         const a = this.next();
         if (a.type === 'end') this.fail("expecting ')'");
         if (a.type === 'op' && a.text === ',') continue;
+        if (a.type !== 'string') strings = false;
         args.push(a.text);
       }
       this.i++;
-      return { t: 'call', fn: t.text, args };
+      return { t: 'call', fn: t.text, args, strings };
     }
     let sub: { lo: number; hi: number } | undefined;
     if (this.isOp('[')) {
@@ -130,6 +142,44 @@ class Parser {
     return { t: 'sym', name: t.text, ...(sub ? { sub } : {}) };
   }
 
+  private relop(): RelOp {
+    const op = this.peek();
+    if (op.type !== 'op' || !RELOPS.includes(op.text)) this.fail('expecting relational operator');
+    this.i++;
+    return op.text as RelOp;
+  }
+
+  private constantFirst(): SyntaxExpr {
+    const c1 = this.constants();
+    const r1 = this.relop();
+    const f = this.peek();
+    if (f.type !== 'id') this.fail('syntax error, expecting field name');
+    this.i++;
+    const sub = this.subscript();
+    const first: SyntaxExpr = { t: 'cmp', name: f.text, ...(sub ? { sub } : {}), op: TURN[r1], ...c1 };
+    const after = this.peek();
+    if (!(after.type === 'op' && RELOPS.includes(after.text))) return first;
+    const r2 = this.relop();
+    const c2 = this.constants();
+    const lt = (r: RelOp): boolean => r === '<' || r === '<=';
+    const gt = (r: RelOp): boolean => r === '>' || r === '>=';
+    if (!((lt(r1) && lt(r2)) || (gt(r1) && gt(r2)))) this.fail("range expressions must have the form `x < field < y' or `x > field > y'");
+    return { t: 'and', xs: [first, { t: 'cmp', name: f.text, ...(sub ? { sub } : {}), op: r2, ...c2 }] };
+  }
+
+  private subscript(): { lo: number; hi: number } | undefined {
+    if (!this.isOp('[')) return undefined;
+    this.i++;
+    const lo = this.int();
+    let hi = lo;
+    if (this.isOp('..')) {
+      this.i++;
+      hi = this.int();
+    }
+    this.expectOp(']');
+    return { lo, hi };
+  }
+
   int(): number {
     const t = this.next();
     if (t.type !== 'int') this.fail('expecting integer');
@@ -140,11 +190,11 @@ class Parser {
     if (this.isOp('{')) {
       this.i++;
       const values: ConstNode[] = [];
-      while (!this.isOp('}')) {
+      // expr.c parse_constant_set: one constant at least (`{}` is "expecting constant"), commas optional.
+      do {
         values.push(this.constant());
         if (this.isOp(',')) this.i++;
-        else if (!this.isOp('}')) this.fail("expecting ',' or '}'");
-      }
+      } while (!this.isOp('}'));
       this.i++;
       return { values, set: true };
     }
@@ -333,8 +383,32 @@ function constValues(c: ConstNode, env: MatchEnv, text: string): ConstNode[] {
   return [c];
 }
 
+/**
+ * expr.c make_cmp / parse_field's refusals: a set or a nominal field takes only `==`/`!=`; a nominal field only
+ * `==` (`!=` under an odd number of `!`), and no subfield of it.
+ */
+function nominalCheck(e: Extract<SyntaxExpr, { t: 'cmp' }>, ref: FieldRef, neg: boolean, text: string): void {
+  const nominal = ref.field.string === true || NOMINAL.has(ref.field.name);
+  if (nominal && e.sub && (e.sub.lo !== 0 || e.sub.hi !== ref.field.width - 1)) throw new LflowSyntaxError(text, 1, `cannot select subfield of nominal field ${e.name}`, LflowRefusal.TYPE);
+  if (e.op !== '==' && e.op !== '!=') {
+    if (e.set) throw new LflowSyntaxError(text, 1, 'only == and != operators may be used with value sets', LflowRefusal.TYPE);
+    if (nominal) throw new LflowSyntaxError(text, 1, `only == and != operators may be used with nominal field ${e.name}`, LflowRefusal.TYPE);
+  } else if (nominal && e.op !== (neg ? '!=' : '==')) {
+    throw new LflowSyntaxError(text, 1, `nominal field ${e.name} may only be tested for equality (taking enclosing \`!' operators into account)`, LflowRefusal.TYPE);
+  }
+}
+
 function lowerCmp(e: Extract<SyntaxExpr, { t: 'cmp' }>, env: MatchEnv, neg: boolean, text: string): LowExpr {
   const ref = refOf(e.name, e.sub, text);
+  // OVN's order: the constant set parsed (an unknown $set or @group refused there), then make_cmp's type_check, then
+  // its operator checks.
+  for (const c of e.values) {
+    if (c.kind === 'portgroup' && !env.portGroups.has(c.text)) throw new LflowSyntaxError(text, 1, `unknown port group @${c.text}`, LflowRefusal.UNKNOWN_NAME);
+  }
+  if (!ref.field.string) {
+    for (const c of e.values) if (c.kind === 'addrset') constValues(c, env, text);
+  }
+  nominalCheck(e, ref, neg, text);
   const pre = prereqOf(ref);
   let op = e.op;
   if (neg) op = ({ '==': '!=', '!=': '==', '<': '>=', '<=': '>', '>': '<=', '>=': '<' } as const)[op];
@@ -391,7 +465,19 @@ export function lower(e: SyntaxExpr, env: MatchEnv, neg = false, text = ''): Low
       return lower(e.x, env, !neg, text);
     case 'and':
     case 'or': {
-      const xs = e.xs.map((x) => lower(x, env, neg, text));
+      // A construct vippath does not model is reported only when the rest parses: where OVN refuses a later
+      // operand the flow is skipped, as OVN skips it.
+      let unsupported: LflowUnsupportedError | undefined;
+      const xs = e.xs.map((x) => {
+        try {
+          return lower(x, env, neg, text);
+        } catch (err) {
+          if (!(err instanceof LflowUnsupportedError)) throw err;
+          unsupported ??= err;
+          return TRUE;
+        }
+      });
+      if (unsupported) throw unsupported;
       return (e.t === 'and') !== neg ? and(xs) : or(xs);
     }
     case 'sym': {
@@ -402,7 +488,14 @@ export function lower(e: SyntaxExpr, env: MatchEnv, neg = false, text = ''): Low
         return lower(parseMatch(def.expansion), env, neg, def.expansion);
       }
       const ref = refOf(e.name, e.sub, text);
-      if (ref.width !== 1) throw new LflowSyntaxError(text, 1, `${e.name} is ${ref.width} bits wide: compare it with a value`, LflowRefusal.TYPE);
+      if (ref.field.string) throw new LflowSyntaxError(text, 1, `${e.name} is a string field: compare it with a port name`);
+      // expr.c expr_parse_primary: a multibit field alone is `field != 0`, allowed only under an odd number of `!`
+      // (so it reads `field == 0`); otherwise "Explicit `!= 0' is required".
+      if (ref.width !== 1 && !neg) throw new LflowSyntaxError(text, 1, `${e.name} is ${ref.width} bits wide: compare it with a value`, LflowRefusal.TYPE);
+      if (ref.width !== 1) {
+        const { masks, vals } = wordsOf(ref, 0n, (1n << BigInt(ref.width)) - 1n);
+        return and([{ t: 'cmp', word: ref.field.word, masks, vals, ne: false, ref, text: '0' }, prereqOf(ref)]);
+      }
       const { masks, vals } = wordsOf(ref, 1n, 1n);
       return and([{ t: 'cmp', word: ref.field.word, masks, vals, ne: neg, ref, text: '1' }, prereqOf(ref)]);
     }
@@ -411,6 +504,8 @@ export function lower(e: SyntaxExpr, env: MatchEnv, neg = false, text = ''): Low
     case 'call':
       if (e.fn !== 'is_chassis_resident') throw new LflowSyntaxError(text, 1, `unknown function ${e.fn}`, LflowRefusal.UNKNOWN_NAME);
       if (e.args.length !== 1) throw new LflowSyntaxError(text, 1, 'is_chassis_resident takes one port name');
+      // expr.c parse_chassis_resident: a string ("expecting string" for a bare name).
+      if (!e.strings) throw new LflowSyntaxError(text, 1, 'is_chassis_resident takes a quoted port name');
       return { t: 'resident', port: e.args[0]!, neg };
   }
 }

@@ -226,6 +226,9 @@ function maskSuffix(text: string, i: number, tok: Token): number {
   // The mask is a constant of its own (lex_parse_mask reads it with lex_parse_integer__): the same refusals.
   if (/^0[0-9]+$/.test(addr) || (/^\d+\.\d+\.\d+\.\d+$/.test(addr) && !addr.split('.').every(decimalOctet))) throw new LflowSyntaxError(text, i + 2, `invalid mask ${addr} (leading zero)`, LflowRefusal.CONSTANT);
   if (width > 0 && /^\d+$/.test(addr)) {
+    // lex.c lex_parse_mask: a decimal mask is a CIDR prefix of an IPv4 address up to 32 or an IPv6 one up to 128;
+    // anything else (a MAC, a longer prefix) is "Value and mask have incompatible formats".
+    if (tok.type === 'mac' || Number(addr) > width) throw new LflowSyntaxError(text, i + 2, 'value and mask have incompatible formats', LflowRefusal.CONSTANT);
     tok.prefix = Number(addr);
     tok.mask = prefixMask(tok.prefix, width);
   } else if (tok.type === 'ip4' && /^\d+\.\d+\.\d+\.\d+$/.test(addr)) {
