@@ -121,20 +121,9 @@ class Parser {
       this.i++;
       return { t: 'call', fn: t.text, args, strings };
     }
-    let sub: { lo: number; hi: number } | undefined;
-    if (this.isOp('[')) {
-      this.i++;
-      const lo = this.int();
-      let hi = lo;
-      if (this.isOp('..')) {
-        this.i++;
-        hi = this.int();
-      }
-      this.expectOp(']');
-      sub = { lo, hi };
-    }
+    const sub = this.subscript();
     const op = this.peek();
-    if (op.type === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(op.text)) {
+    if (op.type === 'op' && RELOPS.includes(op.text)) {
       this.i++;
       const { values, set } = this.constants();
       return { t: 'cmp', name: t.text, ...(sub ? { sub } : {}), op: op.text as RelOp, values, set };
