@@ -297,6 +297,18 @@ function l4Word(frame: Uint8Array, d: DecodedFrame): number {
   return p === 1 || p === 58 ? read16(frame, l4) : 0;
 }
 
+/**
+ * Whether OVS takes the packet for an ALG's control packet (lib/conntrack.c branch-3.1 get_alg_ctl_type, no helper
+ * given: the request carries none): TCP from or to port 21 (FTP), UDP to port 69 (TFTP). conntrack_execute never
+ * answers such a packet from `pkt->md.conn` (process_one_fast) but runs process_one, whose update is visible — a
+ * UDP connection's second update moves it from FIRST to MULTIPLE and its expiry with it.
+ */
+function algControl(d: DecodedFrame): boolean {
+  if (d.l4Offset < 0) return false;
+  const p = d.ipProto;
+  return (p === 6 && (d.srcPort === 21 || d.dstPort === 21)) || (p === 17 && d.dstPort === 69);
+}
+
 function natReverse(a: number): number {
   if (a & SRC) return (a & ~SRC) | DST;
   if (a & DST) return (a & ~DST) | SRC;
@@ -762,14 +774,20 @@ export class OvsConntrack implements ConntrackEngine {
     this.natNode = -1;
 
     // process_one_fast: the packet's previous ct() in this zone found a connection and nothing rewrote it since.
+    // conntrack_execute's test (lib/conntrack.c branch-3.1): a connection remembered (set_cached_conn: by a call
+    // without NAT), in this zone, no force, no ALG control packet. Stricter than OVS's pointer: the slot's
+    // generation (a flush freed it), its expiry (a caller's later `now` for the same packet: OVS runs a packet's
+    // recirculations at one time) and the ct_state this engine left (a caller's reset between packets).
     if (
       this.cacheResult === res &&
       this.cacheSlot >= 0 &&
-      this.keys[this.cacheSlot * R + R_GEN] === this.cacheGen &&
       res.state === this.cacheState &&
       res.zone === zone &&
       !req.force &&
+      this.keys[this.cacheSlot * R + R_GEN] === this.cacheGen &&
+      now < this.recF[(this.cacheSlot * R + R_EXP) >> 1]! &&
       (this.keys[this.cacheSlot * R + K_META]! & 0xffff) === zone &&
+      !algControl(d) &&
       this.sameTuple(frame, d)
     ) {
       const e = this.cacheSlot;
