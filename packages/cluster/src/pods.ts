@@ -394,7 +394,9 @@ export class PodHost {
   /**
    * {@link receive} without copies: the frames are the pod's buffers, valid until {@link release} is called
    * with the array (the datapath hands them to the switch, which copies them in). An answer asked for while one
-   * is held — a reply that comes back to the same pod before its caller is done — gets frames of its own.
+   * is held — a reply that comes back to the same pod before its caller is done — gets frames of its own. The
+   * frames are read-only to the caller: the pod's next TCP/IPv4 reply into a buffer keeps the bytes its last one
+   * left there (tcp4Ready).
    */
   answer(frame: Uint8Array, now: number): Uint8Array[] {
     this.fresh = this.held;
