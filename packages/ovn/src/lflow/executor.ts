@@ -788,8 +788,9 @@ export class LflowExecutor {
    * goes on in a copy, {@link inputBuf}, and the output keeps the bytes it was delivered with.
    */
   private unshare(): void {
-    // A nested packet's frame (nest) is another buffer: the output's bytes are safe while it is written.
-    if (this.frame !== this.outSlots[0]!.frame) return;
+    // A nested packet's frame (nest) is another buffer: the output's bytes are safe while it is written. A walk
+    // from words (a microflow) may have no output slot yet.
+    if (this.frame !== this.outSlots[0]?.frame) return;
     this.outShared = false;
     this.moveFrame();
   }
@@ -1806,10 +1807,7 @@ export class LflowExecutor {
     // The new packet is a different frame: rebuild it so conntrack and outputs see its bytes.
     // The new packet's outputs are copied into the output buffers, the first of which may hold the walk's frame
     // (copyInput): the walk's frame is moved off it first.
-    if (fn !== 'clone' && this.frame === this.outSlots[0]?.frame) {
-      this.moveFrame();
-      this.outShared = false;
-    }
+    if (fn !== 'clone') this.unshare();
     const savedFrame = this.frame;
     const savedLen = this.frameLength;
     const savedShadow = this.savedShadow;
