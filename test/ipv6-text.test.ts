@@ -256,8 +256,7 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     ovn = new OvnOracle();
     const o = ovn;
     const mac = (i: number): string => `00:00:00:b4:cc:0${i + 1}`;
-    o.nbctl('ls-add', 'ls');
-    o.nbctl('lsp-add', 'ls', 'ln', '--', 'lsp-set-type', 'ln', 'localnet', '--', 'lsp-set-addresses', 'ln', 'unknown', '--', 'lsp-set-options', 'ln', 'network_name=provider');
+    o.addLocalnetSwitch();
     w.pods.forEach((a, i) => o.nbctl('lsp-add', 'ls', `pod${i + 1}`, '--', 'lsp-set-addresses', `pod${i + 1}`, `${mac(i)} 10.0.0.${i + 1} ${spell(a, w.podHow[i]!)}`));
     // Every load balancer balances to two pods and its own extra addresses.
     const backends: Array<Array<[Uint8Array, number]>> = w.lbs.map((l, j) => [[w.pods[j % OVN_PODS]!, j], [w.pods[(j + 1) % OVN_PODS]!, j + 1], ...l.extra]);

@@ -29,6 +29,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LflowError, LflowExecutor, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
+import { commentNumber } from './helpers/ovn-trace-text.js';
 
 const unavailable = ovnUnavailable();
 if (unavailable) console.warn(`lflow-accept differential test skipped: ${unavailable}`);
@@ -157,10 +158,7 @@ const miscArb: fc.Arbitrary<Gen> = pick('output;', 'drop;', 'log(name="x", verdi
 const actionArb: fc.Arbitrary<Gen> = fc.oneof(ctLbArb, commitLbAffArb, natArb, nextArb, { arbitrary: loadArb, weight: 3 }, ctArb, nestedArb, miscArb);
 const actionsArb: fc.Arbitrary<Gen> = fc.tuple(actionArb, fc.option(actionArb, { freq: 3, nil: undefined })).map(([a, b]) => (b ? { kind: a.kind, text: `${a.text} ${b.text}` } : a));
 
-const tagOf = (text: string): number | undefined => {
-  const m = /\/\* g (\d+) \*\//.exec(text);
-  return m ? Number(m[1]) : undefined;
-};
+const tagOf = (text: string): number | undefined => commentNumber(text, 'g');
 
 describe.skipIf(unavailable !== undefined)('vippath parses every logical flow text OVN 23.03 parses, and refuses what it refuses (against ovn-trace)', () => {
   let ovn: OvnOracle;
@@ -168,8 +166,7 @@ describe.skipIf(unavailable !== undefined)('vippath parses every logical flow te
   beforeAll(() => {
     ovn = new OvnOracle();
     const nb = (...a: string[]): string => ovn.nbctl(...a);
-    nb('ls-add', 'ls');
-    nb('lsp-add', 'ls', 'ln', '--', 'lsp-set-type', 'ln', 'localnet', '--', 'lsp-set-addresses', 'ln', 'unknown', '--', 'lsp-set-options', 'ln', 'network_name=provider');
+    ovn.addLocalnetSwitch();
     for (const i of [1, 2]) nb('lsp-add', 'ls', `pod${i}`, '--', 'lsp-set-addresses', `pod${i}`, `00:00:00:b4:cc:0${i} 10.180.204.1${i}`);
     nb('pg-add', 'pg1', 'pod1', 'pod2');
     nb('create', 'Address_Set', 'name=as1', 'addresses="10.180.204.100","10.180.204.66"');

@@ -29,7 +29,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hmapMask, LflowError, LflowExecutor, LflowRefusal, LFLOW_REFUSAL_TEXT, microflowEnv, parseMicroflow, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { firstDifference } from './helpers/text-diff.js';
-import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace, sharedBucketTie } from './helpers/ovn-trace-text.js';
+import { commentNumber, configureAsOvnTrace, oursAsOvnTrace, realOvnTrace, sharedBucketTie } from './helpers/ovn-trace-text.js';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 const unavailable = ovnUnavailable();
@@ -135,10 +135,7 @@ function microflowOf(c: Case): { micro: string; opts: string[] } {
   }
 }
 
-const defectOf = (text: string): number | undefined => {
-  const m = /\/\* defect (\d+) \*\//.exec(text);
-  return m ? Number(m[1]) : undefined;
-};
+const defectOf = (text: string): number | undefined => commentNumber(text, 'defect');
 
 describe.skipIf(unavailable !== undefined)('logical flows OVN refuses are skipped as ovn-trace skips them, against the real programs', () => {
   let ovn: OvnOracle;
@@ -147,8 +144,7 @@ describe.skipIf(unavailable !== undefined)('logical flows OVN refuses are skippe
   beforeAll(() => {
     ovn = new OvnOracle();
     const nb = (...a: string[]): string => ovn.nbctl(...a);
-    nb('ls-add', 'ls');
-    nb('lsp-add', 'ls', 'ln', '--', 'lsp-set-type', 'ln', 'localnet', '--', 'lsp-set-addresses', 'ln', 'unknown', '--', 'lsp-set-options', 'ln', 'network_name=provider');
+    ovn.addLocalnetSwitch();
     for (const p of pods) nb('lsp-add', 'ls', p.name, '--', 'lsp-set-addresses', p.name, `${p.mac} ${p.ip} ${p.ip6}`, '--', 'lsp-set-port-security', p.name, `${p.mac} ${p.ip} ${p.ip6}`);
     nb('lb-add', 'lb0', `${VIP}:80`, pods.map((p) => `${p.ip}:80`).join(','), 'tcp');
     nb('lb-add', 'lb6', `[${VIP6}]:80`, pods.map((p) => `[${p.ip6}]:80`).join(','), 'tcp');

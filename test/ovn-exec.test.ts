@@ -153,8 +153,7 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
   beforeAll(() => {
     ovn = new OvnOracle();
     const nb = (...a: string[]): string => ovn.nbctl(...a);
-    nb('ls-add', 'ls');
-    nb('lsp-add', 'ls', 'ln', '--', 'lsp-set-type', 'ln', 'localnet', '--', 'lsp-set-addresses', 'ln', 'unknown', '--', 'lsp-set-options', 'ln', 'network_name=provider');
+    ovn.addLocalnetSwitch();
     for (const p of pods) {
       nb('lsp-add', 'ls', p.name, '--', 'lsp-set-addresses', p.name, `${p.mac} ${p.ip} ${p.ip6}`, '--', 'lsp-set-port-security', p.name, p.ps6 ? `${p.mac} ${p.ip} ${p.ip6}` : `${p.mac} ${p.ip}`);
     }

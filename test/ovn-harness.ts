@@ -45,6 +45,15 @@ export class OvnOracle {
     run('ovn-northd', '--detach', '--no-chdir', `--pidfile=${R}/northd.pid`, `--log-file=${R}/northd.log`, `--ovnnb-db=unix:${R}/nb.sock`, `--ovnsb-db=unix:${R}/sb.sock`, `--unixctl=${R}/northd.ctl`);
   }
 
+  /**
+   * The switch every differential test here starts from: `ls` with a localnet port `ln` (addresses unknown,
+   * network_name=provider), as Kube-OVN's underlay subnet has.
+   */
+  addLocalnetSwitch(): void {
+    this.nbctl('ls-add', 'ls');
+    this.nbctl('lsp-add', 'ls', 'ln', '--', 'lsp-set-type', 'ln', 'localnet', '--', 'lsp-set-addresses', 'ln', 'unknown', '--', 'lsp-set-options', 'ln', 'network_name=provider');
+  }
+
   nbctl(...args: string[]): string {
     const r = spawnSync('ovn-nbctl', [`--db=unix:${this.dir}/nb.sock`, ...args], { env: this.env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ovn-nbctl ${args.join(' ')}: ${r.stderr}`);

@@ -38,3 +38,12 @@ export function sharedBucketTie(a: string, b: string, mask: number): boolean {
   }
   return false;
 }
+
+/**
+ * The number of a `/* WORD N *\/` comment a generated flow carries (ovn-trace prints the comment with the flow, so
+ * its warnings and traces name which generated flow they are about); undefined for a flow without one.
+ */
+export function commentNumber(text: string, word: string): number | undefined {
+  const m = new RegExp(`/\\* ${word} (\\d+) \\*/`).exec(text);
+  return m ? Number(m[1]) : undefined;
+}
