@@ -490,71 +490,52 @@ function action(c: Ctx): Action {
     case 'ct_snat_to_vip':
       return { k: 'ct_snat_to_vip', text: 'ct_snat_to_vip;' };
     case 'commit_lb_aff': {
-      // Kept as text: ovn-trace 23.03 does nothing with it; the executor learns affinity from its parts. The
-      // arguments are checked as actions.c parse_commit_lb_aff reads them: `vip = "…"`, `backend = "…"` (the same
-      // family), `proto = tcp|udp|sctp` exactly when the VIP has a port, `timeout = N` (16 bits), in that order, each
-      // followed by a comma but the last.
+      // Printed as written: ovn-trace 23.03 does nothing with it; the executor learns affinity from its parts, read
+      // as actions.c parse_commit_lb_aff reads them: `vip = "…"`, `backend = "…"` (the same family), `proto =
+      // tcp|udp|sctp` exactly when the VIP has a port, `timeout = N` (16 bits), in that order, each followed by a
+      // comma but the last.
       const start = peek(c).pos;
-      {
-        const save = c.i;
-        const param = (name: string): Token => {
-          if (!isId(c, name)) fail(c, 'invalid parameter');
-          c.i++;
-          expectOp(c, '=');
-          return peek(c);
-        };
-        const key = (name: string): LbBackend => {
-          const t = param(name);
-          if (t.type !== 'string') fail(c, 'invalid parameter');
-          let b: LbBackend | undefined;
-          try {
-            const sub: Ctx = { text: t.text, toks: tokenize(t.text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [], held: {}, tables: c.tables };
-            b = backend(sub);
-            if (peek(sub).type !== 'end') b = undefined;
-          } catch {
-            b = undefined;
-          }
-          if (!b) return fail(c, 'invalid parameter');
-          c.i++;
-          return b;
-        };
-        expectOp(c, '(');
-        const vip = key('vip');
-        expectOp(c, ',');
-        const be = key('backend');
-        if (be.ipv6 !== vip.ipv6) fail(c, 'invalid protocol family');
-        expectOp(c, ',');
-        if (vip.port) {
-          const p = param('proto');
-          if (p.type !== 'id' || !['tcp', 'udp', 'sctp'].includes(p.text)) fail(c, 'invalid protocol');
-          c.i++;
-          expectOp(c, ',');
+      const param = (name: string): Token => {
+        if (!isId(c, name)) fail(c, 'invalid parameter');
+        c.i++;
+        expectOp(c, '=');
+        return peek(c);
+      };
+      const key = (name: string): LbBackend => {
+        const t = param(name);
+        if (t.type !== 'string') fail(c, 'invalid parameter');
+        let b: LbBackend | undefined;
+        try {
+          const sub: Ctx = { text: t.text, toks: tokenize(t.text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [], held: {}, tables: c.tables };
+          b = backend(sub);
+          if (peek(sub).type !== 'end') b = undefined;
+        } catch {
+          b = undefined;
         }
-        const t = param('timeout');
-        if (t.type !== 'int' || t.hex || t.value! > 65535n) fail(c, 'expecting affinity timeout');
+        if (!b) return fail(c, 'invalid parameter');
         c.i++;
-        expectOp(c, ')');
-        c.i = save;
+        return b;
+      };
+      expectOp(c, '(');
+      const vip = key('vip');
+      expectOp(c, ',');
+      const be = key('backend');
+      if (be.ipv6 !== vip.ipv6) fail(c, 'invalid protocol family');
+      expectOp(c, ',');
+      let proto = 6;
+      if (vip.port) {
+        const p = param('proto');
+        if (p.type !== 'id' || !['tcp', 'udp', 'sctp'].includes(p.text)) fail(c, 'invalid protocol');
+        proto = p.text === 'udp' ? 17 : p.text === 'sctp' ? 132 : 6;
+        c.i++;
+        expectOp(c, ',');
       }
-      let depth = 0;
-      do {
-        if (isOp(c, '(')) depth++;
-        if (isOp(c, ')')) depth--;
-        c.i++;
-      } while (depth > 0 && peek(c).type !== 'end');
+      const t = param('timeout');
+      if (t.type !== 'int' || t.hex || t.value! > 65535n) fail(c, 'expecting affinity timeout');
+      c.i++;
+      expectOp(c, ')');
       const raw = c.text.slice(start, c.toks[c.i - 1]!.pos + 1);
-      const arg = (name: string): string | undefined => {
-        const m = new RegExp(`${name}\\s*=\\s*(?:"([^"]*)"|([A-Za-z0-9]+))`).exec(raw);
-        return m ? (m[1] ?? m[2]) : undefined;
-      };
-      const addr = (name: string): LbBackend => {
-        const text = arg(name);
-        if (!text) return fail(c, `commit_lb_aff needs ${name}`);
-        const sub: Ctx = { text, toks: tokenize(text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [], held: {}, tables: c.tables };
-        return backend(sub);
-      };
-      const proto = ({ tcp: 6, udp: 17, sctp: 132 } as Record<string, number>)[arg('proto') ?? 'tcp'] ?? 6;
-      return { k: 'commit_lb_aff', vip: addr('vip'), backend: addr('backend'), proto, timeout: Number(arg('timeout') ?? 0), text: `commit_lb_aff${raw.replace(/\s*=\s*/g, ' = ').replace(/\s*,\s*/g, ', ')};` };
+      return { k: 'commit_lb_aff', vip, backend: be, proto, timeout: Number(t.value), text: `commit_lb_aff${raw.replace(/\s*=\s*/g, ' = ').replace(/\s*,\s*/g, ', ')};` };
     }
     case 'put_fdb': {
       expectOp(c, '(');
