@@ -7,7 +7,6 @@
  */
 import { formatIPv6Ntop } from '@vippath/wire';
 import { constantWidth, LflowRefusal, LflowSyntaxError, LflowUnsupportedError, tokenize, type LflowRefusalCode, type Token } from './lexer.js';
-import { NOMINAL } from './nominal.js';
 import { OVN_UNMODELLED_SYMBOLS, resolveField, type FieldRef } from './fields.js';
 import type { Pipeline } from './types.js';
 
@@ -132,7 +131,7 @@ function fieldRef(c: Ctx): FieldRef {
     expectOp(c, ']');
     if (hi < lo || hi >= ref.width) fail(c, `${t.text}[${lo}..${hi}] is outside the field`, LflowRefusal.TYPE);
     // expr.c parse_field: "Cannot select subfield of nominal field".
-    if ((ref.field.string || NOMINAL.has(ref.field.name)) && (lo !== 0 || hi !== ref.width - 1)) fail(c, `cannot select subfield of nominal field ${t.text}`, LflowRefusal.TYPE);
+    if (ref.field.nominal && (lo !== 0 || hi !== ref.width - 1)) fail(c, `cannot select subfield of nominal field ${t.text}`, LflowRefusal.TYPE);
     return { ...ref, lo: ref.lo + lo, width: hi - lo + 1, subscript: { lo, hi } };
   }
   return ref;
@@ -276,10 +275,9 @@ function constantText(t: Token): string {
 function writable(c: Ctx, ref: FieldRef): void {
   const base = ref.field.name;
   const ct = base === 'ct_mark' || base === 'ct_label';
-  const ok = c.ctCommit ? ct : !ct && !NOT_WRITABLE.has(base);
+  const ok = c.ctCommit ? ct : !ct && !ref.field.readOnly;
   if (!ok) fail(c, `field ${ref.name} is not modifiable`, LflowRefusal.TYPE);
 }
-const NOT_WRITABLE: ReadonlySet<string> = new Set(['ct_state', 'ct_nw_dst', 'ct_ipv6_dst', 'ct_tp_dst', 'eth.type', 'ip.proto', 'ip.frag', 'tcp.flags']);
 
 function assignment(c: Ctx, dst: FieldRef): Action {
   writable(c, dst);

@@ -11,7 +11,6 @@
  * @module
  */
 import { constantWidth, LflowRefusal, LflowSyntaxError, LflowUnsupportedError, tokenize, type Token } from './lexer.js';
-import { NOMINAL } from './nominal.js';
 import { OVN_UNMODELLED_SYMBOLS, readBits, resolveField, SYMBOLS, type FieldRef } from './fields.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -377,7 +376,7 @@ function constValues(c: ConstNode, env: MatchEnv, text: string): ConstNode[] {
  * `==` (`!=` under an odd number of `!`), and no subfield of it.
  */
 function nominalCheck(e: Extract<SyntaxExpr, { t: 'cmp' }>, ref: FieldRef, neg: boolean, text: string): void {
-  const nominal = ref.field.string === true || NOMINAL.has(ref.field.name);
+  const nominal = ref.field.nominal === true;
   if (nominal && e.sub && (e.sub.lo !== 0 || e.sub.hi !== ref.field.width - 1)) throw new LflowSyntaxError(text, 1, `cannot select subfield of nominal field ${e.name}`, LflowRefusal.TYPE);
   if (e.op !== '==' && e.op !== '!=') {
     if (e.set) throw new LflowSyntaxError(text, 1, 'only == and != operators may be used with value sets', LflowRefusal.TYPE);

@@ -88,6 +88,13 @@ export interface FieldDef {
   string?: boolean;
   /** Values are printed as MAC, IPv4, IPv6 or decimal (for traces and microflow formatting). */
   format?: 'mac' | 'ip4' | 'ip6' | 'int';
+  /**
+   * Nominal (lib/expr.c expr_symtab_add_field_scoped: a string field, or an OVS field that is not fully maskable):
+   * no subfield of it (parse_field), and in a match only `==` (make_cmp).
+   */
+  nominal?: boolean;
+  /** OVS cannot set it (meta-flow's field not writable): "Field … is not modifiable" wherever an action writes it. */
+  readOnly?: boolean;
 }
 
 /** A named slice of another field (`reg0` = `xxreg0[96..127]`, `ct.est` = `ct_state[1]`). */
@@ -260,6 +267,18 @@ field('pkt.mark', W.PKT_MARK, 32);
 field('ct_nw_dst', W.CT_NW_DST, 32, undefined, 'ip4');
 field('ct_ipv6_dst', W.CT_IPV6_DST, 128, undefined, 'ip6');
 field('ct_tp_dst', W.CT_TP_DST, 16);
+
+// The nominal fields (the string fields besides): OVS 3.1 meta-flow's eth_type, ip_proto, ip_dscp, ip_ecn, ip_ttl,
+// icmp and icmpv6 type and code, arp_op are not fully maskable. Checked against ovn-trace 23.03 by
+// test/lflow-accept.test.ts.
+for (const name of ['inport', 'outport', 'eth.type', 'ip.proto', 'ip.dscp', 'ip.ecn', 'ip.ttl', 'icmp4.type', 'icmp4.code', 'icmp6.type', 'icmp6.code', 'arp.op', 'rarp.op']) {
+  (table.get(name) as FieldDef).nominal = true;
+}
+// The fields no action may write: conntrack's state and original tuple, and what OVS cannot set (eth.type, ip.proto,
+// ip.frag, tcp.flags). ct_mark and ct_label are writable only inside ct_commit { … } (the parser's scope).
+for (const name of ['ct_state', 'ct_nw_dst', 'ct_ipv6_dst', 'ct_tp_dst', 'eth.type', 'ip.proto', 'ip.frag', 'tcp.flags']) {
+  (table.get(name) as FieldDef).readOnly = true;
+}
 
 /** The symbol table: every name OVN's match and action language knows on a logical switch. */
 export const SYMBOLS: ReadonlyMap<string, SymbolDef> = table;
