@@ -19,7 +19,7 @@ import { copyBits, readBits, regWord, W as WImport, writeBits, type FieldRef, Lo
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
-import { ovnVersionOfFlows } from '../northd/stages.js';
+import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { headerView, reloadTranslated } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
@@ -508,8 +508,8 @@ export class LflowExecutor {
     // action): then the walk between two conntrack calls is a function of the other key words and of the calls'
     // outcomes, and conntrack's own use of the flags (its TCP tracking) is checked at every replayed call.
     this.connFlagsMask = flows.some((f) => FLAGS_NAMED.test(f.match) || FLAGS_NAMED.test(f.actions)) ? -1 : 0;
-    // LOG_PIPELINE_LEN (lib/ovn-util.h): 30 from 25.03, 29 before — where `next` may go.
-    this.pipelineLen = ovnVersionOfFlows(flows) === '25.03' ? 30 : 29;
+    // Where `next` may go: the release's table count (flows of no known release: 23.03's, as before 25.03).
+    this.pipelineLen = LOG_PIPELINE_LEN[ovnVersionOfFlows(flows) ?? '23.03'];
     const tie = tieBreaker(sb);
     for (const pipeline of ['ingress', 'egress'] as const) {
       const mine = flows.filter((f) => f.pipeline === pipeline);

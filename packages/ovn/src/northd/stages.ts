@@ -56,6 +56,12 @@ export const SWITCH_STAGES: Readonly<Record<OvnVersion, readonly StageDef[]>> = 
   '25.03': [...seq('ingress', IN_2503), ...seq('egress', OUT_2503)],
 };
 
+/**
+ * Each release's LOG_PIPELINE_LEN (lib/ovn-util.h): the logical tables ovn-controller and ovn-trace give a pipeline,
+ * past which a `next` action is refused ("cannot advance beyond table N").
+ */
+export const LOG_PIPELINE_LEN: Readonly<Record<OvnVersion, number>> = { '23.03': 29, '24.03': 29, '25.03': 30 };
+
 /** The stage of `name` in `version`, or undefined when that version has no such stage. */
 export function stageOf(version: OvnVersion, name: string): StageDef | undefined {
   return SWITCH_STAGES[version].find((s) => s.name === name);
