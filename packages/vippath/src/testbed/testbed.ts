@@ -255,6 +255,16 @@ export class Testbed {
     return vsctl;
   }
 
+  /** `ovs-appctl` on node `i`'s ovs-vswitchd. */
+  private vswitchdAppctl(i: number, ...args: string[]): string {
+    return this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), ...args]);
+  }
+
+  /** {@link vswitchdAppctl} without holding this process (see Daemons.runAsync). */
+  private vswitchdAppctlAsync(i: number, ...args: string[]): Promise<string> {
+    return this.daemons.runAsync(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), ...args]);
+  }
+
   /** {@link nbctl} and {@link sbctl} without holding this process (see Daemons.runAsync). */
   private nbctlAsync(...args: string[]): Promise<string> {
     return this.daemons.runAsync({}, 'ovn-nbctl', [`--db=unix:${join(this.dir, 'c', 'nb.sock')}`, '--timeout=20', ...args]);
@@ -370,7 +380,7 @@ export class Testbed {
     // rest came up fast, and a SYN-ACK to such a pod flooded out of node3's LOCAL port (testbed.test.ts, seen
     // under load). The NIC is the active end: its state says when it is connected.
     for (const [i, n] of cluster.nodes.entries()) {
-      const nic = async (): Promise<string> => (await this.daemons.runAsync(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'netdev-dummy/conn-state', NIC_PORT])).trim();
+      const nic = async (): Promise<string> => (await this.vswitchdAppctlAsync(i, 'netdev-dummy/conn-state', NIC_PORT)).trim();
       await this.waitFor(async () => (/: connected$/.test(await nic()) ? true : undefined), `${n.name}: its NIC did not connect to the switch`, 15_000);
     }
     for (const [i] of cluster.nodes.entries()) {
@@ -417,7 +427,7 @@ export class Testbed {
     await this.waitFor(async () => {
       for (const [i, n] of cluster.nodes.entries()) {
         if (cluster.brProvider?.[n.name]) continue;
-        const fdb = parseFdb(await this.daemons.runAsync(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'fdb/show', 'br-provider']));
+        const fdb = parseFdb(await this.vswitchdAppctlAsync(i, 'fdb/show', 'br-provider'));
         if (v4.some((p) => !fdb.has(p.mac.toLowerCase()))) return undefined;
       }
       return true;
@@ -614,7 +624,7 @@ export class Testbed {
         t.tail = new PcapTail(pcap);
       }
       // The node's NIC is the active end: it reconnects on its own (netdev-dummy's reconnect backoff).
-      const state = (): string => this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'netdev-dummy/conn-state', NIC_PORT]).trim();
+      const state = (): string => this.vswitchdAppctl(i, 'netdev-dummy/conn-state', NIC_PORT).trim();
       await this.waitFor(() => (/: connected$/.test(state()) ? true : undefined), `${node}: its NIC did not reconnect to the switch`, 15_000);
       this.down.delete(node);
     });
@@ -690,7 +700,7 @@ export class Testbed {
    * ovs-vswitchd, and fresh pods. Learned MACs, OVN's FDB, ovn-controller's learned flows and MetalLB stay.
    */
   resetConnections(): void {
-    for (const [i] of this.cluster.nodes.entries()) this.daemons.run({}, 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'dpctl/flush-conntrack']);
+    for (const [i] of this.cluster.nodes.entries()) this.vswitchdAppctl(i, 'dpctl/flush-conntrack');
     for (const p of this.state.pods) this.pods.set(p.name, new PodHost(p, 80));
   }
 
@@ -743,14 +753,14 @@ export class Testbed {
 
   /** Node `i`'s MAC table of `bridge` (`fdb/show`): lower-case MAC → port (`LOCAL` or an OpenFlow port number). */
   private fdb(i: number, bridge: string): Map<string, string> {
-    return parseFdb(this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'fdb/show', bridge]));
+    return parseFdb(this.vswitchdAppctl(i, 'fdb/show', bridge));
   }
 
   /** Two revalidation rounds of `node`'s ovs-vswitchd (see {@link wireRevalidated}). */
   nodeRevalidated(node: string): void {
     const i = this.cluster.nodes.findIndex((n) => n.name === node);
     if (i < 0) throw new TestbedError(`no node named ${node}`);
-    for (let k = 0; k < 2; k++) this.daemons.run(this.env(this.nodeDir(i)), 'ovs-appctl', ['-t', join(this.nodeDir(i), 'ovs-vswitchd.ctl'), 'revalidator/wait']);
+    for (let k = 0; k < 2; k++) this.vswitchdAppctl(i, 'revalidator/wait');
   }
 
   /**
