@@ -58,6 +58,12 @@ const mac = fc.tuple(byte, byte, byte).map((b) => `00:00:00:${b.map((x) => x.toS
 const macMasked = fc.tuple(mac, pick('/ff:ff:ff:ff:ff:ff', '/01:00:00:00:00:00', '/ff:ff:ff:00:00:00')).map(([a, m]) => `${a}${m}`);
 const str = pick('"pod1"', '"ln"', '"nosuch"', '"pod1" ', '"ls"');
 const anyConst = fc.oneof(dec, hex, maskedHex, ip4, ip4Masked, ip6, ip6Masked, mac, macMasked, str);
+// lex_parse_mask's pairing of the value's and the mask's formats: same format, an address with a decimal prefix, `0`
+// with a hex mask — and every other pairing (an address with a hex mask, a decimal value with a hex or decimal mask,
+// a hex value with a decimal one), with and without 1-bits outside the mask ("Value contains unmasked 1-bits").
+const crossMasked = fc
+  .tuple(pick('0', '5', '12', '0x5', '0x30', '10.0.0.0', '10.0.0.1', 'fd00::', 'fd00::1', '00:00:00:00:00:00', '01:00:00:00:00:00'), pick('0', '8', '15', '0xff', '0xf0', '0x4', '255.0.0.0', '0.0.0.255', 'ffff::', '::ff', 'ff:ff:ff:00:00:00', '01:00:00:00:00:00'))
+  .map(([v, m]) => `${v}/${m}`);
 
 /** [field, the constants of its type (mostly), its width in bits]. */
 const FIELDS: Array<[string, fc.Arbitrary<string>]> = [
@@ -101,6 +107,7 @@ const cmpArb: fc.Arbitrary<Gen> = fc.oneof(
   fc.tuple(fc.constantFrom(...FIELDS.slice(0, 16)), pick('==', '!=', '<'), fc.integer({ min: 0, max: 3 }), pick(', ', ' ', ',')).chain(([[f, c], r, n, sep]) => fc.array(c, { minLength: n, maxLength: n }).map((xs) => ({ kind: n === 0 ? 'set empty' : 'set', text: `${f} ${r} {${xs.join(sep)}}` }))),
   fc.tuple(pick('ip4.src', 'ip4.dst', 'ip6.src', 'eth.src', 'tcp.dst'), pick('==', '!='), pick('$as1', '$as1_ip4', '$pg1_ip4', '$pg1_ip6', '$nosuch', '{$as1, 10.0.0.1}', '{$as1 $pg1_ip4}', '$svc_monitor_mac')).map(([f, r, s]) => ({ kind: 'address set', text: `${f} ${r} ${s}` })),
   fc.tuple(pick('inport', 'outport', 'ip4.src'), pick('==', '!='), pick('@pg1', '@nosuch', '{@pg1, "ln"}', '{"pod1", "pod2"}')).map(([f, r, s]) => ({ kind: 'port group', text: `${f} ${r} ${s}` })),
+  fc.tuple(pick('reg0', 'tcp.dst', 'ip4.dst', 'ip6.dst', 'eth.src', 'xxreg0'), pick('==', '!='), crossMasked).map(([f, r, k]) => ({ kind: 'mask formats', text: `${f} ${r} ${k}` })),
   // A constant first, and ranges (x < field < y; the relops turned).
   fc.tuple(fc.constantFrom(...FIELDS.slice(0, 7)), relop).chain(([[f, c], r]) => c.map((k) => ({ kind: 'constant first', text: `${k} ${r} ${f}` }))),
   fc.tuple(fc.constantFrom(...FIELDS.slice(0, 7)), pick('<', '<='), pick('<', '<=', '>', '=='), fc.boolean()).chain(([[f, c], r1, r2, flip]) => fc.tuple(c, c).map(([a, b]) => ({ kind: 'range', text: flip ? `${a} ${r1.replace('<', '>')} ${f} ${r2.replace('<', '>')} ${b}` : `${a} ${r1} ${f} ${r2} ${b}` }))),

@@ -220,29 +220,49 @@ function addressToken(text: string, pos: number, run: string): Token | undefined
 /** Reads `/N` or `/mask` after a constant. */
 function maskSuffix(text: string, i: number, tok: Token): number {
   if (text[i] !== '/' || text[i + 1] === '*') return i;
-  const width = tok.type === 'ip4' ? 32 : tok.type === 'ip6' ? 128 : tok.type === 'mac' ? 48 : 0;
   const rest = text.slice(i + 1);
-  const addr = /^[0-9A-Fa-f:.]+/.exec(rest)?.[0] ?? '';
-  // The mask is a constant of its own (lex_parse_mask reads it with lex_parse_integer__): the same refusals.
-  if (/^0[0-9]+$/.test(addr) || (/^\d+\.\d+\.\d+\.\d+$/.test(addr) && !addr.split('.').every(decimalOctet))) throw new LflowSyntaxError(text, i + 2, `invalid mask ${addr} (leading zero)`, LflowRefusal.CONSTANT);
-  if (width > 0 && /^\d+$/.test(addr)) {
-    // lex.c lex_parse_mask: a decimal mask is a CIDR prefix of an IPv4 address up to 32 or an IPv6 one up to 128;
-    // anything else (a MAC, a longer prefix) is "Value and mask have incompatible formats".
-    if (tok.type === 'mac' || Number(addr) > width) throw new LflowSyntaxError(text, i + 2, 'value and mask have incompatible formats', LflowRefusal.CONSTANT);
-    tok.prefix = Number(addr);
-    tok.mask = prefixMask(tok.prefix, width);
-  } else if (tok.type === 'ip4' && /^\d+\.\d+\.\d+\.\d+$/.test(addr)) {
-    tok.mask = BigInt(addr.split('.').map(Number).reduce((a, b) => a * 256 + b, 0));
-  } else if (tok.type === 'ip6' && addr.includes(':')) {
-    tok.mask = parseIpv6Big(addr);
-  } else if (tok.type === 'mac' && addr.includes(':')) {
-    tok.mask = BigInt(`0x${addr.replace(/:/g, '')}`);
+  // lex.c lex_parse_mask reads the mask as a constant of its own (lex_parse_integer__: the same forms and refusals),
+  // then pairs its format with the value's.
+  let format: 'dec' | 'hex' | 'ip4' | 'ip6' | 'mac';
+  let mask: bigint | undefined;
+  let len: number;
+  const run = /^[0-9A-Fa-f:.]+/.exec(rest)?.[0] ?? '';
+  const hexNum = /^0[xX][0-9A-Fa-f]+/.exec(rest)?.[0];
+  if (hexNum !== undefined) {
+    format = 'hex';
+    mask = BigInt(hexNum);
+    len = hexNum.length;
+  } else if (run.includes(':')) {
+    const mac = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(run);
+    format = mac ? 'mac' : 'ip6';
+    mask = mac ? BigInt(`0x${run.replace(/:/g, '')}`) : parseIpv6Big(run);
+    len = run.length;
+  } else if (/^\d+\.\d+\.\d+\.\d+$/.test(run)) {
+    if (!run.split('.').every(decimalOctet)) throw new LflowSyntaxError(text, i + 2, `invalid mask ${run} (leading zero)`, LflowRefusal.CONSTANT);
+    format = 'ip4';
+    mask = BigInt(run.split('.').map(Number).reduce((x, y) => x * 256 + y, 0));
+    len = run.length;
   } else {
-    const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)/.exec(rest);
-    if (!m) throw new LflowSyntaxError(text, i + 1, 'bad mask', LflowRefusal.CONSTANT);
-    tok.mask = BigInt(m[0]);
-    return i + 1 + m[0].length;
+    const d = /^[0-9]+/.exec(rest)?.[0];
+    if (d === undefined) throw new LflowSyntaxError(text, i + 1, 'bad mask', LflowRefusal.CONSTANT);
+    if (/^0[0-9]/.test(d)) throw new LflowSyntaxError(text, i + 2, `invalid mask ${d} (leading zero)`, LflowRefusal.CONSTANT);
+    format = 'dec';
+    mask = BigInt(d);
+    len = d.length;
   }
-  if (tok.mask === undefined) throw new LflowSyntaxError(text, i + 1, 'bad mask', LflowRefusal.CONSTANT);
-  return i + 1 + addr.length;
+  if (mask === undefined) throw new LflowSyntaxError(text, i + 1, 'bad mask', LflowRefusal.CONSTANT);
+  const valueFormat = tok.type === 'int' ? (tok.hex ? 'hex' : 'dec') : tok.type;
+  // The pairings lex_parse_mask takes (OVN v23.03.1 lib/lex.c): the same format; an IPv4/IPv6 address with a decimal
+  // prefix length no longer than the address; a decimal 0 with a hex mask (then the constant is hex). Any other —
+  // an address with a hex mask, a decimal value other than 0 with a hex mask, a hex value with a decimal one —
+  // is "Value and mask have incompatible formats".
+  if (format === valueFormat) tok.mask = mask;
+  else if (format === 'dec' && (valueFormat === 'ip4' || valueFormat === 'ip6') && mask <= (valueFormat === 'ip4' ? 32n : 128n)) {
+    tok.prefix = Number(mask);
+    tok.mask = prefixMask(tok.prefix, valueFormat === 'ip4' ? 32 : 128);
+  } else if (valueFormat === 'dec' && format === 'hex' && tok.value === 0n) {
+    tok.hex = true;
+    tok.mask = mask;
+  } else throw new LflowSyntaxError(text, i + 2, 'value and mask have incompatible formats', LflowRefusal.CONSTANT);
+  return i + 1 + len;
 }
