@@ -2899,9 +2899,18 @@ export class LflowExecutor {
       // SETW took one (≈ 33 instructions an op; http's segments ran 8 SETW a frame, in runs of 1–5 before a ct
       // call, a delivery or an egress copy); written out, not called: a helper called here pushed other calls out
       // of exec (TurboFan's inlining budget). The ct ops' sync flags are written out for the same reason.
-      const s = o.sets;
-      if (s.length !== 0) {
-        for (let j = 0; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+      // The first three from the op's properties (megaflow.ts MfInstr.nSets), the rest from `sets`.
+      const ns = o.nSets;
+      if (ns !== 0) {
+        w[o.setWord0] = (w[o.setWord0]! & o.setKeep0) | o.setValue0;
+        if (ns > 1) {
+          w[o.setWord1] = (w[o.setWord1]! & o.setKeep1) | o.setValue1;
+          if (ns > 2) {
+            w[o.setWord2] = (w[o.setWord2]! & o.setKeep2) | o.setValue2;
+            const s = o.sets;
+            for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+          }
+        }
         if (o.setsHeader) synced = false;
       }
       // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the
