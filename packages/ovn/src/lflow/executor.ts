@@ -21,7 +21,7 @@ import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
-import { headerView, reloadTranslated } from './frame-sync.js';
+import { headerView, loadIpv4Fresh, reloadTranslated } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -386,6 +386,9 @@ export class LflowExecutor {
   private readonly shadowHeader = headerView(this.shadow);
   /** The header words of the pool's first slot, where a frame's words are loaded. */
   private header0!: Uint32Array;
+  /** The pool's first slot and the shadow as doubles (loadIpv4Fresh writes their zero words two at a time). */
+  private words64!: Float64Array;
+  private readonly shadow64 = new Float64Array(this.shadow.buffer, 0, W.SIZE / 2);
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
   readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
@@ -528,6 +531,7 @@ export class LflowExecutor {
     }
     for (let i = 0; i < POOL; i++) this.addSlot();
     this.header0 = headerView(this.pool[0]!);
+    this.words64 = new Float64Array(this.pool[0]!.buffer, 0, W.SIZE / 2);
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.ctHinted = hintedEngine(this.ct);
@@ -750,11 +754,13 @@ export class LflowExecutor {
     if (conn === CONN_REPLAYED) return this.finish();
     if (input) this.frame = frame = this.copyInput(frame, len);
     const w = this.pool[0]!;
-    w.fill(0);
-    loadFrame(frame, this.decoded, w, true);
-    w[W.INPORT] = port.key;
     // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
-    this.shadowHeader.set(this.header0);
+    if (!loadIpv4Fresh(frame, this.decoded, w, this.words64, this.shadow, this.shadow64)) {
+      w.fill(0);
+      loadFrame(frame, this.decoded, w, true);
+      this.shadowHeader.set(this.header0);
+    }
+    w[W.INPORT] = port.key;
     this.shadowExact = true;
     if (cached) return this.startCached(w, now, conn, this.lastInportLocalnet);
     return this.start(w, now, trace, this.lastInportLocalnet);
@@ -2893,9 +2899,18 @@ export class LflowExecutor {
       // SETW took one (≈ 33 instructions an op; http's segments ran 8 SETW a frame, in runs of 1–5 before a ct
       // call, a delivery or an egress copy); written out, not called: a helper called here pushed other calls out
       // of exec (TurboFan's inlining budget). The ct ops' sync flags are written out for the same reason.
-      const s = o.sets;
-      if (s.length !== 0) {
-        for (let j = 0; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+      // The first three from the op's properties (megaflow.ts MfInstr.nSets), the rest from `sets`.
+      const ns = o.nSets;
+      if (ns !== 0) {
+        w[o.setWord0] = (w[o.setWord0]! & o.setKeep0) | o.setValue0;
+        if (ns > 1) {
+          w[o.setWord1] = (w[o.setWord1]! & o.setKeep1) | o.setValue1;
+          if (ns > 2) {
+            w[o.setWord2] = (w[o.setWord2]! & o.setKeep2) | o.setValue2;
+            const s = o.sets;
+            for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+          }
+        }
         if (o.setsHeader) synced = false;
       }
       // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the

@@ -81,6 +81,21 @@ export interface MfInstr {
   sets: Int32Array;
   /** Whether {@link sets} writes a header word (the frame then no longer holds what the words say). */
   setsHeader: boolean;
+  /**
+   * {@link sets}' triple count, and its first three triples as properties (0 past the count), which exec writes
+   * from: a property read is one load where each typed-array read costs its map, length and bounds checks again
+   * (≈ 50 instructions a triple); every op that has sets has 1–3 (http, full-cold). writes.ts `fuseWrites` fills them.
+   */
+  nSets: number;
+  setWord0: number;
+  setKeep0: number;
+  setValue0: number;
+  setWord1: number;
+  setKeep1: number;
+  setValue1: number;
+  setWord2: number;
+  setKeep2: number;
+  setValue2: number;
 }
 
 /** Where a segment starts: the root (ingress table 0) or the point after a ct call. */

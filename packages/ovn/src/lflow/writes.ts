@@ -12,7 +12,10 @@ export function headerWord(word: number): boolean {
 
 export function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, inEgress = false, port?: unknown): MfInstr {
   // Every instruction has every property (one hidden class: the replay loop's property reads stay monomorphic).
-  return { op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined, sets: NO_SETS, setsHeader: false };
+  return {
+    op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined, sets: NO_SETS, setsHeader: false,
+    nSets: 0, setWord0: 0, setKeep0: 0, setValue0: 0, setWord1: 0, setKeep1: 0, setValue1: 0, setWord2: 0, setKeep2: 0, setValue2: 0,
+  };
 }
 const NO_SETS = new Int32Array(0);
 
@@ -82,6 +85,21 @@ export function fuseWrites(ops: MfInstr[]): MfInstr[] {
           f.sets[k * 3 + 1] = ~masks.get(word)!;
           f.sets[k * 3 + 2] = values.get(word)! | 0;
         });
+        const t = f.sets;
+        f.nSets = words.length;
+        f.setWord0 = t[0]!;
+        f.setKeep0 = t[1]!;
+        f.setValue0 = t[2]!;
+        if (words.length > 1) {
+          f.setWord1 = t[3]!;
+          f.setKeep1 = t[4]!;
+          f.setValue1 = t[5]!;
+        }
+        if (words.length > 2) {
+          f.setWord2 = t[6]!;
+          f.setKeep2 = t[7]!;
+          f.setValue2 = t[8]!;
+        }
         if (carrier === undefined) out.push(f);
       }
     }
