@@ -195,6 +195,38 @@ export class Datapath implements PathTaps {
   readonly nodes = new Map<string, NodePath>();
   /** The pods by logical switch port name. */
   readonly podPorts = new Map<string, PodPort>();
+  /**
+   * {@link podPorts} keyed by the switch's own strings for the names (its outcomes' port names, one string per port),
+   * filled as outputs meet them: a lookup with the very key the map holds compares no characters, where the pods'
+   * names as the cluster spelled them are other strings of the same text (a StringEqual per delivery). Entries of
+   * podPorts are never replaced (setPod updates one in place).
+   */
+  private readonly podPortsOut = new Map<string, PodPort>();
+  /**
+   * The localnet port's name as the switch's outcomes spell it, once one was met ({@link localnet} until then): the
+   * same text, the switch's own string. Handed back as the inport of frames from br-provider, it meets the switch's
+   * and the executor's comparisons of the inport with their last one, and the OVN hop's with its outputs' ports, as
+   * the very string they hold (no characters compared: bench/README "The cluster's hops: four small cuts (session 26)").
+   */
+  localnetIn: string;
+  private localnetSeen = false;
+
+  /** Keeps the switch's string for the localnet port's name (an outcome's, equal to {@link localnet}). */
+  noteLocalnet(name: string): void {
+    if (this.localnetSeen) return;
+    this.localnetIn = name;
+    this.localnetSeen = true;
+  }
+
+  /** The pod port named `name` (an outcome's port), if any. */
+  podPortOut(name: string): PodPort | undefined {
+    let pp = this.podPortsOut.get(name);
+    if (pp === undefined) {
+      pp = this.podPorts.get(name);
+      if (pp !== undefined) this.podPortsOut.set(name, pp);
+    }
+    return pp;
+  }
   /** Nodes whose machine is down (their NIC receives nothing). */
   readonly down = new Set<string>();
   /**
@@ -283,6 +315,7 @@ export class Datapath implements PathTaps {
     readonly localnet: string,
     readonly patchName: string,
   ) {
+    this.localnetIn = localnet;
     this.wireAt = rec.place('wire');
     this.outsideAt = rec.place('outside');
     this.now = 0;
@@ -509,7 +542,7 @@ export class NodePath {
         dp.wireFrom(this.node, this, wired, depth + 1);
       } else if (port === this.patchPort) {
         dp.port(n.patchAt, packet);
-        this.ovnAt(packet, dp.localnet, at, depth + 1);
+        this.ovnAt(packet, dp.localnetIn, at, depth + 1);
       } else if (port === Port.LOCAL) {
         dp.port(n.br, packet);
         dp.onTap?.(n.br, packet);
@@ -671,7 +704,8 @@ export class NodePath {
         rec.stepAt(ST_LB, lbAt, !rec.tracing ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
         prev = lbAt;
       }
-      if (oPort === dp.localnet) {
+      if (oPort === dp.localnetIn) {
+        dp.noteLocalnet(oPort);
         // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
         if (outPath.patchPort < 0) {
           rec.dropAt(outAt, 'ovn.no-patch-port', noPatchDetail(out.chassis));
@@ -681,7 +715,7 @@ export class NodePath {
         if (dp.outCache?.fromPatch(outPath, oFrame, oLength, prev === at ? outAt : prev, depth + 1) !== true) outPath.toBridge(oFrame, oLength, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
         continue;
       }
-      const pp = dp.podPorts.get(oPort);
+      const pp = dp.podPortOut(oPort);
       if (pp === undefined) {
         rec.dropAt(outAt, 'ovn.unmodelled-output', unmodelledDetail(oPort));
         continue;

@@ -7,10 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { buildFrame, DecodedFrame, foldSum, FrameDecoder, parseIPv6, pseudoHeaderSumV6 } from '@vippath/wire';
-import type { Bridge } from '@vippath/openflow';
+import { Bridge, Slot } from '@vippath/openflow';
 import { loadManifests, type K8sObject } from './manifests.js';
 import { clusterFrom, DEFAULT_CLUSTER, defaultObjects, withDefaults } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
+import { BridgeReads } from './flow-cache.js';
 import type { WireSegment } from './segment.js';
 
 const VIP = '10.180.204.252';
@@ -503,6 +504,35 @@ function runMega(cache: boolean, events: MEv[], mode: Mode, stats?: { hits: numb
 
 /** Runs of 20–60 events each: a quarter of the other properties' runs keeps the file's time in budget. */
 const megaRuns = Math.max(1, Math.ceil(runs / 4));
+
+describe('BridgeReads: what the way-in key holds follows every bridge\'s flows', () => {
+  it('a flow added to, or removed from, any bridge after a refresh changes the slots at the next refresh; packets through a bridge do not', () => {
+    const bridges = [0, 1, 2].map((i) => new Bridge(`br${i}`, [{ name: 'p1', ofport: 1 }]));
+    for (const b of bridges) b.addFlows('priority=0,actions=NORMAL');
+    const reads = new BridgeReads();
+    const slots = (): number[] => {
+      reads.refresh(bridges);
+      return [...reads.slots];
+    };
+    expect(slots()).toEqual([]);
+    // Refreshed again with nothing changed: the same (the process-wide count stood).
+    expect(slots()).toEqual([]);
+    // The last bridge's flow reads the source address, which no base word holds: every key must now.
+    const [f] = bridges[2]!.addFlows('priority=20,ip,nw_src=10.0.0.0/8,actions=NORMAL');
+    expect(slots()).toEqual([Slot.NW_SRC]);
+    expect([...reads.masks]).toEqual([0xff000000]);
+    bridges[1]!.process(buildFrame({ dst: '52:54:00:aa:00:01', src: '52:54:00:aa:00:02', ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, udp: { srcPort: 1, dstPort: 2 } }), 1, { now: 0 });
+    expect(slots()).toEqual([Slot.NW_SRC]);
+    expect(bridges[2]!.removeFlow(f!)).toBe(true);
+    expect(slots()).toEqual([]);
+    // A list of other bridges is compared, not taken for the one seen before.
+    const other = [new Bridge('x', [{ name: 'p1', ofport: 1 }])];
+    other[0]!.addFlows('priority=20,tcp,tp_src=80,actions=NORMAL');
+    reads.refresh(bridges);
+    reads.refresh(other);
+    expect([...reads.slots]).toEqual([Slot.TP_SRC]);
+  });
+});
 
 describe('the flow cache as a megaflow', () => {
   for (const mode of ['process', 'traced', 'wire'] as const) {

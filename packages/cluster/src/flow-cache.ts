@@ -18,7 +18,7 @@
  * tracking, timeouts, NAT) change state an entry could only reproduce by making them. */
 import type { DropCode } from './drops.js';
 import type { DecodedFrame } from '@vippath/wire';
-import { Slot, type Bridge, type BridgeEffects, type Flow, type MacLearned } from '@vippath/openflow';
+import { Bridge, Slot, type BridgeEffects, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import type { NodePath } from './datapath.js';
 import { LruTable } from './lru.js';
@@ -225,12 +225,25 @@ export class BridgeReads {
    */
   arpSender = false;
 
-  /** Brings the union up to date with `bridges`' flow tables (cheap when no version moved). */
+  /** Bridge.flowTableChanges when the versions were last compared, and the bridges compared then. */
+  private changesSeen = -1;
+  private bridgesSeen: readonly Bridge[] | undefined;
+
+  /** Brings the union up to date with `bridges`' flow tables (one comparison while no bridge's flows changed). */
   refresh(bridges: readonly Bridge[]): void {
+    // Every version moves with the process-wide count: while it stands, the versions compared last still hold.
+    // (A readonly list, as CacheHost's: the same array holds the same bridges.)
+    const changes = Bridge.flowTableChanges;
+    if (changes === this.changesSeen && bridges === this.bridgesSeen) return;
     const v = this.versions;
     let same = v.length === bridges.length;
     for (let i = 0; same && i < bridges.length; i++) same = v[i] === bridges[i]!.version;
-    if (same) return;
+    if (!same) this.rebuild(bridges);
+    this.changesSeen = changes;
+    this.bridgesSeen = bridges;
+  }
+
+  private rebuild(bridges: readonly Bridge[]): void {
     const union = new Map<number, number>();
     for (const b of bridges) for (const f of b.flows()) for (const m of f.match) union.set(m.slot, ((union.get(m.slot) ?? 0) | m.mask) >>> 0);
     const extra = [...union].filter(([s, m]) => m !== 0 && !coveredSlot(s) && !ipv6Only(s)).sort((a, b) => a[0] - b[0]);

@@ -64,6 +64,32 @@ describe('effects: what packets did, recorded and replayed by the bridge (a cach
   });
 });
 
+describe('Bridge.flowTableChanges: every bridge\'s flow-table changes, counted over the process', () => {
+  it('moves with each bridge\'s version (adding, clearing, removing a flow) and with nothing else', () => {
+    const a = new Bridge('a', [{ name: 'p1', ofport: 1 }]);
+    const b = new Bridge('b', [{ name: 'p1', ofport: 1 }]);
+    const at = (): number[] => [Bridge.flowTableChanges, a.version, b.version];
+    let [c0, va, vb] = at();
+    const step = (what: () => unknown, da: number, db: number): void => {
+      what();
+      const [c, xa, xb] = at();
+      // The count moves exactly when some version moved: a reader comparing it alone misses no change.
+      expect([c - c0!, xa! - va!, xb! - vb!]).toEqual([da + db, da, db]);
+      [c0, va, vb] = [c, xa, xb];
+    };
+    step(() => a.addFlows('priority=10,udp,actions=NORMAL'), 1, 0);
+    const [f] = b.addFlows('priority=5,tcp,actions=drop');
+    [c0, va, vb] = at();
+    step(() => b.removeFlow(f!), 0, 1);
+    // A flow the bridge does not hold: nothing changed.
+    step(() => b.removeFlow(f!), 0, 0);
+    step(() => a.clearFlows(), 1, 0);
+    // Packets, learning and ports are not flow-table changes.
+    step(() => b.process(udp(A, B), 1, { now: 0 }), 0, 0);
+    step(() => a.addPort({ name: 'p2', ofport: 2 }), 0, 0);
+  });
+});
+
 describe('NORMAL: MAC learning with VLAN port modes and ageing', () => {
   it('floods unknown destinations, then forwards to the learned port, never back out of the input port', () => {
     const br = new Bridge('br0', [{ name: 'p1', ofport: 1 }, { name: 'p2', ofport: 2 }, { name: 'p3', ofport: 3 }]);
