@@ -125,7 +125,6 @@ function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean 
   return i >= n || k[i] === w[i];
 }
 
-/** copy-in.ts's HOST_LE as this module's own constant: copyIn's test of it an imported binding cost ≈ 9 instructions a frame (session 18). */
 /**
  * completeOffloadChecksum's first test for a fast-lane frame (one 802.1Q tag, IPv4 at 18 without options, TCP at 38:
  * readPlainTcp4Addresses checked that layout and read `d`'s addresses and segment length): whether the stored TCP
@@ -146,6 +145,7 @@ function mayBePartialTcp4At18(b: Uint8Array, d: DecodedFrame): boolean {
   return (((b[54]! << 8) | b[55]!) || 0xffff) === s;
 }
 
+/** copy-in.ts's HOST_LE as this module's own constant: copyIn's test of it an imported binding cost ≈ 9 instructions a frame (session 18). */
 const HOST_LE = COPY_LE;
 
 /** Mixed into the hash of a {@link BackEntry.wild} entry's key: never the slot of an exact key of the same words. */

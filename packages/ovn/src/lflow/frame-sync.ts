@@ -57,8 +57,8 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
  * EtherType, IPv4 carrying protocol 58, whose ND words loadFrame reads). `words64`/`shadow64`: Float64Array views of
  * the two whole buffers: the words 0 for an IPv4 frame are written two at a time through them, a zero double being
  * eight zero bytes. The three writes it replaces — V8's builtin fill (a C++ runtime call, ≈ 200 instructions), the
- * load, the builtin set of 34 words (≈ 150 of overhead) — cost ≈ 650 instructions a frame; the indices are the
- * layout's (checked below: any move of a word fails at load).
+ * load, the builtin set of 34 words (≈ 150 of overhead) — cost ≈ 650 instructions a frame; the zero runs' pair
+ * indices are the layout's (checked below: any move of a word fails at load).
  */
 export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, words64: Float64Array, shadow: Uint32Array, shadow64: Float64Array): boolean {
   if (d.l3 !== L3.IPV4) return false;
@@ -74,7 +74,7 @@ export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32A
   words64[6] = 0;
   words64[7] = 0;
   words64[8] = 0;
-  words[18] = 0;
+  words[W.CT_LABEL + 3] = 0;
   const ethSrcLo = ((frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!) >>> 0;
   const ethSrcHi = (frame[6]! << 8) | frame[7]!;
   const ethDstLo = ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) >>> 0;
@@ -99,28 +99,28 @@ export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32A
       tpDst = d.icmpCode;
     }
   }
-  words[19] = ethSrcLo;
-  words[20] = ethSrcHi;
-  words[21] = ethDstLo;
-  words[22] = ethDstHi;
-  words[23] = type;
-  words[24] = tci;
-  words[25] = proto;
-  words[26] = ttl;
-  words[27] = tos >>> 2;
-  words[28] = tos & 3;
-  words[29] = frag;
-  words[30] = src;
-  words[31] = dst;
+  words[W.ETH_SRC] = ethSrcLo;
+  words[W.ETH_SRC + 1] = ethSrcHi;
+  words[W.ETH_DST] = ethDstLo;
+  words[W.ETH_DST + 1] = ethDstHi;
+  words[W.ETH_TYPE] = type;
+  words[W.VLAN_TCI] = tci;
+  words[W.IP_PROTO] = proto;
+  words[W.IP_TTL] = ttl;
+  words[W.IP_DSCP] = tos >>> 2;
+  words[W.IP_ECN] = tos & 3;
+  words[W.IP_FRAG] = frag;
+  words[W.IPV4_SRC] = src;
+  words[W.IPV4_DST] = dst;
   // Words 32..39: the IPv6 addresses; 40 the flow label.
   words64[16] = 0;
   words64[17] = 0;
   words64[18] = 0;
   words64[19] = 0;
-  words[40] = 0;
-  words[41] = tpSrc;
-  words[42] = tpDst;
-  words[43] = flags;
+  words[W.IPV6_LABEL] = 0;
+  words[W.TP_SRC] = tpSrc;
+  words[W.TP_DST] = tpDst;
+  words[W.TCP_FLAGS] = flags;
   // Words 44..69: ARP's addresses, the ND target, arp.op, pkt.mark, the ct tuple words and the zones.
   words64[22] = 0;
   words64[23] = 0;
@@ -136,36 +136,37 @@ export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32A
   words64[33] = 0;
   words64[34] = 0;
   // The shadow's header words (19..52), the same.
-  shadow[19] = ethSrcLo;
-  shadow[20] = ethSrcHi;
-  shadow[21] = ethDstLo;
-  shadow[22] = ethDstHi;
-  shadow[23] = type;
-  shadow[24] = tci;
-  shadow[25] = proto;
-  shadow[26] = ttl;
-  shadow[27] = tos >>> 2;
-  shadow[28] = tos & 3;
-  shadow[29] = frag;
-  shadow[30] = src;
-  shadow[31] = dst;
+  shadow[W.ETH_SRC] = ethSrcLo;
+  shadow[W.ETH_SRC + 1] = ethSrcHi;
+  shadow[W.ETH_DST] = ethDstLo;
+  shadow[W.ETH_DST + 1] = ethDstHi;
+  shadow[W.ETH_TYPE] = type;
+  shadow[W.VLAN_TCI] = tci;
+  shadow[W.IP_PROTO] = proto;
+  shadow[W.IP_TTL] = ttl;
+  shadow[W.IP_DSCP] = tos >>> 2;
+  shadow[W.IP_ECN] = tos & 3;
+  shadow[W.IP_FRAG] = frag;
+  shadow[W.IPV4_SRC] = src;
+  shadow[W.IPV4_DST] = dst;
   shadow64[16] = 0;
   shadow64[17] = 0;
   shadow64[18] = 0;
   shadow64[19] = 0;
-  shadow[40] = 0;
-  shadow[41] = tpSrc;
-  shadow[42] = tpDst;
-  shadow[43] = flags;
+  shadow[W.IPV6_LABEL] = 0;
+  shadow[W.TP_SRC] = tpSrc;
+  shadow[W.TP_DST] = tpDst;
+  shadow[W.TCP_FLAGS] = flags;
   shadow64[22] = 0;
   shadow64[23] = 0;
   shadow64[24] = 0;
   shadow64[25] = 0;
-  shadow[52] = 0;
+  shadow[W.ARP_OP] = 0;
   return true;
 }
 
-// loadIpv4Fresh's literal indices: the layout it was written for.
+// loadIpv4Fresh's zero runs are written by pair index (words64[k] is words 2k and 2k + 1): the layout they were
+// written for, the named words between them included.
 if (
   W.SIZE !== 70 || W.INPORT !== 0 || W.CT_LABEL !== 15 || W.ETH_SRC !== 19 || W.ETH_DST !== 21 || W.ETH_TYPE !== 23 || W.VLAN_TCI !== 24 || W.IP_PROTO !== 25 ||
   W.IP_TTL !== 26 || W.IP_DSCP !== 27 || W.IP_ECN !== 28 || W.IP_FRAG !== 29 || W.IPV4_SRC !== 30 || W.IPV4_DST !== 31 || W.IPV6_SRC !== 32 || W.IPV6_LABEL !== 40 ||
