@@ -127,8 +127,7 @@ export async function floorNewWorkload(sw, w, root) {
   let rec = new Int32Array(n * 6 * CALL);
   const perFrame = new Int32Array(n);
   let frameNo = -1;
-  const execute = ct.execute;
-  ct.execute = function (frame, length, d, req, res, now) {
+  const record = (d, req, state, mark, label, flags, proto, sport, dport) => {
     let id = reqs.indexOf(req);
     if (id < 0) id = reqs.push(req) - 1;
     const b = calls++ * CALL;
@@ -139,18 +138,31 @@ export async function floorNewWorkload(sw, w, root) {
     }
     rec[b] = id;
     rec[b + 1] = req.zone;
-    rec[b + 2] = res.state;
-    rec[b + 3] = res.mark;
-    for (let i = 0; i < 4; i++) rec[b + 4 + i] = res.label[i];
-    rec[b + 8] = (res.hasOriginal ? 1 : 0) | (res.originalIpv6 ? 2 : 0);
-    rec[b + 9] = res.originalProto;
-    rec[b + 10] = res.originalSrcPort;
-    rec[b + 11] = res.originalDstPort;
+    rec[b + 2] = state;
+    rec[b + 3] = mark;
+    for (let i = 0; i < 4; i++) rec[b + 4 + i] = label(i);
+    rec[b + 8] = flags;
+    rec[b + 9] = proto;
+    rec[b + 10] = sport;
+    rec[b + 11] = dport;
     rec[b + 12] = d.ipSrc;
     rec[b + 13] = d.ipDst;
     rec[b + 14] = (d.srcPort << 16) | d.dstPort;
     perFrame[frameNo]++;
+  };
+  const execute = ct.execute;
+  ct.execute = function (frame, length, d, req, res, now) {
+    record(d, req, res.state, res.mark, (i) => res.label[i], (res.hasOriginal ? 1 : 0) | (res.originalIpv6 ? 2 : 0), res.originalProto, res.originalSrcPort, res.originalDstPort);
     return execute.call(this, frame, length, d, req, res, now);
+  };
+  // The executor hands this engine the packet's ct fields in its flow words (OvsConntrack.executeWords; the word
+  // numbers are lflow/fields.ts W's): the same inputs, as its CtResult copy (lflow/ct-words.ts) would read them.
+  const W = { CT_STATE: 13, CT_MARK: 14, CT_LABEL: 15, ETH_TYPE: 23, CT_TP_DST: 59, CT_TP_SRC: 65, CT_NW_PROTO: 66 };
+  const executeWords = ct.executeWords;
+  ct.executeWords = function (frame, length, d, req, res, words, now) {
+    const proto = words[W.CT_NW_PROTO];
+    record(d, req, words[W.CT_STATE], words[W.CT_MARK], (i) => words[W.CT_LABEL + i], (proto !== 0 ? 1 : 0) | (words[W.ETH_TYPE] === 0x86dd ? 2 : 0), proto, words[W.CT_TP_SRC], words[W.CT_TP_DST]);
+    return executeWords.call(this, frame, length, d, req, res, words, now);
   };
   sw.flush();
   for (let i = 0; i < n; i++) {
@@ -158,6 +170,7 @@ export async function floorNewWorkload(sw, w, root) {
     sw.run(frames[i], sw.localnet, 0);
   }
   delete ct.execute;
+  delete ct.executeWords;
   // The original addresses are not put back (the engine reads them only in check_orig_tuple, which a new
   // connection's calls do not reach: a floor without them).
   const ovn = await import(pathToFileURL(join(root, 'packages/ovn/dist/index.js')).href);

@@ -14,7 +14,7 @@ describe("the switch's conntrack extracts a frame's key once", () => {
   it('per SYN through both zones, and again for the next frame in the same buffer', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
     const ls = sim.ls;
-    const counts: Record<string, number> = { execute: 0, extractKey: 0, reuseKey: 0 };
+    const counts: Record<string, number> = { run: 0, extractKey: 0, reuseKey: 0 };
     const P = OvsConntrack.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
     const saved = Object.keys(counts).map((name) => [name, P[name]!] as const);
     try {
@@ -35,9 +35,9 @@ describe("the switch's conntrack extracts a frame's key once", () => {
         expect(out.ports[0]).not.toBe(`localnet.${ls.name}`);
       }
       // Two zones: more than one call per SYN, and every call after the first takes the kept key.
-      expect(counts.execute).toBeGreaterThanOrEqual(syns * 3);
+      expect(counts.run).toBeGreaterThanOrEqual(syns * 3);
       expect(counts.extractKey).toBe(syns);
-      expect(counts.reuseKey).toBe(counts.execute! - syns);
+      expect(counts.reuseKey).toBe(counts.run! - syns);
     } finally {
       for (const [name, orig] of saved) P[name] = orig;
     }

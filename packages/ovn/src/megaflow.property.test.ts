@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { LogicalSwitch, SwitchOutcome } from './switch.js';
 import { OvsConntrack } from './ct/engine.js';
 import { LflowExecutor } from './lflow/executor.js';
+import { CONN_EPOCH, CONN_PAD, CONN_SLOT } from './lflow/megaflow.js';
 import { readOvsdbFile } from './ovsdb.js';
 import { sbFromOvsdb } from './lflow/sb.js';
 import type { NorthboundDb } from './northd/nb.js';
@@ -210,6 +211,24 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
   dt: fc.constantFrom(0, 1, 10, 1000, 120_000),
 });
 
+// Conversations on few connections (two clients, two ports, both chassis): handshakes, runs of ACKs and data, the
+// pods' answers, FIN and RST, time jumps past the timeouts — so that walks are recorded, replayed (every packet
+// is sent twice in a row) and stopped at a call whose outcome changed (closed, reset, expired connections).
+const step: fc.Arbitrary<Pkt> = fc.record({
+  kind: fc.constantFrom<Pkt['kind']>('tcp', 'tcp', 'tcp', 'tcp', 'tcp', 'udp'),
+  from: fc.constantFrom<Pkt['from']>('client', 'client', 'client', 'pod'),
+  client: fc.integer({ min: 0, max: 1 }),
+  pod: fc.integer({ min: 0, max: 2 }),
+  cport: fc.integer({ min: 0, max: 1 }),
+  to: fc.constantFrom<Pkt['to']>('vip', 'vip', 'vip', 'vip', 'pod'),
+  // SYN, SYN-ACK, ACK ×5, PSH-ACK ×2, FIN-ACK, RST
+  flags: fc.constantFrom(0, 1, 2, 2, 2, 2, 2, 3, 3, 4, 5),
+  dport: fc.constant(80),
+  payload: fc.constantFrom(0, 0, 85),
+  via: fc.constantFrom(0, 0, 0, 1),
+  dt: fc.constantFrom(0, 0, 1, 1, 10, 1000, 120_000, 7_200_000),
+});
+
 const variant: fc.Arbitrary<Variant> = fc.record({ affinity: fc.boolean(), second: fc.boolean(), v6: fc.boolean(), acls: fc.boolean(), selection: fc.boolean(), kubeOvn: fc.boolean(), k15: fc.boolean(), fdb: fc.boolean(), tiny: fc.constantFrom(false, false, false, true) });
 
 const make = (v: Variant, cache: boolean): LogicalSwitch => new LogicalSwitch(northbound(v), 'ls', CHASSIS, { megaflows: cache && (v.tiny || v.connSlots) ? { ...(v.tiny ? { maxEntries: 6 } : {}), ...(v.connSlots ? { connSlots: v.connSlots } : {}) } : cache, ...(v.kubeOvn ? { profile: v.k15 ? ('kube-ovn-1.15' as const) : ('kube-ovn-1.14' as const) } : {}) });
@@ -374,23 +393,6 @@ describe('megaflow cache', () => {
   }, 180_000);
 
   it('replays established connections\' walks exactly, and takes a walk again where a call\'s outcome changed', () => {
-    // Conversations on few connections (two clients, two ports, both chassis): handshakes, runs of ACKs and data, the
-    // pods' answers, FIN and RST, time jumps past the timeouts — so that walks are recorded, replayed (every packet
-    // is sent twice in a row) and stopped at a call whose outcome changed (closed, reset, expired connections).
-    const step: fc.Arbitrary<Pkt> = fc.record({
-      kind: fc.constantFrom<Pkt['kind']>('tcp', 'tcp', 'tcp', 'tcp', 'tcp', 'udp'),
-      from: fc.constantFrom<Pkt['from']>('client', 'client', 'client', 'pod'),
-      client: fc.integer({ min: 0, max: 1 }),
-      pod: fc.integer({ min: 0, max: 2 }),
-      cport: fc.integer({ min: 0, max: 1 }),
-      to: fc.constantFrom<Pkt['to']>('vip', 'vip', 'vip', 'vip', 'pod'),
-      // SYN, SYN-ACK, ACK ×5, PSH-ACK ×2, FIN-ACK, RST
-      flags: fc.constantFrom(0, 1, 2, 2, 2, 2, 2, 3, 3, 4, 5),
-      dport: fc.constant(80),
-      payload: fc.constantFrom(0, 0, 85),
-      via: fc.constantFrom(0, 0, 0, 1),
-      dt: fc.constantFrom(0, 0, 1, 1, 10, 1000, 120_000, 7_200_000),
-    });
     let connHits = 0;
     let connBreaks = 0;
     let hits = 0;
@@ -470,4 +472,130 @@ describe('megaflow cache', () => {
     ls.setNorthbound(northbound({ ...v, second: true }));
     expect(ls.megaflowStats('n1').entries).toBe(0);
   });
+});
+
+/**
+ * OvsConntrack's words entry against its result entry: two executors on the same Southbound (each with one engine per
+ * chassis), one calling executeWords (the engine reads and writes the ct words), the other execute through a
+ * CtResult (the executor copies the words in and writes the result back) — what any engine without the words entry
+ * gets. Outputs with their flow words (the ct fields as the walk left them, tuple and label included), drops, the
+ * trace's flows and ct() states, conntrack dumps and counters compared after every packet, on a chassis (ct fields
+ * hidden after a commit) and without one (kept to the output), with and without the megaflow cache.
+ */
+function compareEntries(v: Variant, cache: boolean, onChassis: boolean, seq: readonly Pkt[], tally: { words: number; other: number; traced: number; switchWords: number; connHits: number }): void {
+  const sb = make(v, false).sb;
+  const side = (words: boolean) => {
+    const cts = new Map<string, OvsConntrack>();
+    const inner = { c: new OvsConntrack() };
+    const execute = (...a: Parameters<OvsConntrack['execute']>): void => {
+      tally.other++;
+      inner.c.execute(...a);
+    };
+    const ct = words
+      ? {
+          execute,
+          executeWords(...a: Parameters<OvsConntrack['executeWords']>): void {
+            tally.words++;
+            inner.c.executeWords(...a);
+          },
+        }
+      : { execute };
+    return { ex: new LflowExecutor(sb, 'ls', { ct, megaflows: cache }), inner, cts };
+  };
+  const a = side(true);
+  const b = side(false);
+  const buf = new Uint8Array(2048);
+  let now = 1000;
+  const view = (s: ReturnType<typeof side>, chassis: string, frame: Uint8Array, inport: string, trace: boolean): string => {
+    let c = s.cts.get(chassis);
+    if (!c) s.cts.set(chassis, (c = new OvsConntrack()));
+    s.inner.c = c;
+    s.ex.setChassis(onChassis ? chassis : undefined);
+    buf.set(frame);
+    const r = s.ex.runFrame(buf, frame.length, inport, now, trace);
+    return JSON.stringify({
+      outs: r.outputs.map((o) => `${o.port}:${o.tag}:${Buffer.from(o.frame.subarray(0, o.length)).toString('hex')}:${[...o.words].join(',')}`),
+      drops: r.drops,
+      ct: r.ct,
+      stages: r.stages,
+      cts: [...s.cts].map(([k, t]) => [k, t.formatDump(now, { stats: true }), [...t.counters]]),
+    });
+  };
+  // Switches as a cluster runs them (outputs without words, so the connection replay records and replays walks): the
+  // same, and the megaflow counters too — a walk recorded with another outcome than its replay gives is taken again,
+  // which only those count.
+  const la = make(v, true);
+  const lb = make(v, true);
+  const oa = new SwitchOutcome();
+  const ob = new SwitchOutcome();
+  for (let i = 0; i < seq.length; i++) {
+    const p = seq[i]!;
+    now += p.dt;
+    const { frame, inport, chassis } = frameOf(p, v);
+    for (let rep = 0; rep < 3; rep++) {
+      const trace = rep === 1;
+      if (trace) tally.traced++;
+      const x = view(a, chassis, frame, inport, trace);
+      const y = view(b, chassis, frame, inport, trace);
+      if (x !== y) expect({ packet: i, rep, p, words: JSON.parse(x) }).toEqual({ packet: i, rep, p, words: JSON.parse(y) });
+      resultEntry(lb);
+      const before = tally.other;
+      la.processInto(frame, frame.length, inport, chassis, now, oa);
+      tally.switchWords += tally.other - before;
+      lb.processInto(frame, frame.length, inport, chassis, now, ob);
+      const sa = JSON.stringify([observe(la, oa, now), la.megaflowStats(chassis)]);
+      const sb2 = JSON.stringify([observe(lb, ob, now), lb.megaflowStats(chassis)]);
+      const records = connRecordsDiffer(la, lb);
+      if (records !== '') expect({ packet: i, rep, p, records }).toEqual({ packet: i, rep, p, records: '' });
+      if (sa !== sb2) expect({ packet: i, rep, p, switchWords: JSON.parse(sa) }).toEqual({ packet: i, rep, p, switchWords: JSON.parse(sb2) });
+    }
+  }
+  tally.connHits += la.megaflowStats('n1').connHits + la.megaflowStats('n2').connHits;
+}
+
+/**
+ * Where the connection replay's records of two switches first differ (megaflow.ts ConnStore, every chassis): what each
+ * walk's calls gave, recorded from the words (executeWords) or from the result; '' when nowhere. The engine's epoch
+ * is left out: each engine numbers its own.
+ */
+function connRecordsDiffer(x: LogicalSwitch, y: LogicalSwitch): string {
+  const tables = (ls: LogicalSwitch) => (ls as unknown as { executor: { megaTables: Map<string, { conns?: { data: Int32Array } }> } }).executor.megaTables;
+  const ty = tables(y);
+  for (const [k, t] of tables(x)) {
+    const a = t.conns?.data;
+    const b = ty.get(k)?.conns?.data;
+    if (a === undefined || b === undefined) {
+      if (a !== b) return `${k}: a store on one side only`;
+      continue;
+    }
+    if (a.length !== b.length) return `${k}: ${a.length} words against ${b.length}`;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && (i < CONN_PAD || (i - CONN_PAD) % CONN_SLOT !== CONN_EPOCH)) return `${k}: word ${i}, ${a[i]} against ${b[i]}`;
+  }
+  return '';
+}
+
+/** The switch's executor made to call its engine as it calls any ConntrackEngine: execute, the ct fields in a CtResult. */
+function resultEntry(ls: LogicalSwitch): void {
+  const ex = (ls as unknown as { executor: { ctWords: unknown } }).executor;
+  if (ex.ctWords !== undefined) ex.ctWords = undefined;
+}
+
+describe("OvsConntrack's words entry (executeWords)", () => {
+  it('gives the outputs and their flow words, traces, conntrack state and counters that execute through a CtResult gives', () => {
+    const tally = { words: 0, other: 0, traced: 0, switchWords: 0, connHits: 0 };
+    fc.assert(
+      fc.property(variant, fc.boolean(), fc.boolean(), fc.boolean(), fc.array(pkt, { minLength: 1, maxLength: 60, size: 'max' }), fc.array(step, { minLength: 1, maxLength: 100, size: 'max' }), (v, cache, onChassis, conv, seq, steps) =>
+        // Conversations as the replay property runs them (Kube-OVN's profile keeps connections on their chassis).
+        conv ? compareEntries({ ...v, kubeOvn: true, fdb: false, tiny: false }, cache, onChassis, steps, tally) : compareEntries(v, cache, onChassis, seq, tally),
+      ),
+      { numRuns: Math.ceil(RUNS / 3), seed: SEED },
+    );
+    console.log(`words entry property: ${Math.ceil(RUNS / 3)} runs, seed ${SEED}: ${tally.words} calls by the words entry, ${tally.other} by execute (the other side's), ${tally.traced} traced packets; switches: ${tally.connHits} frames replayed from a connection's walk`);
+    // Every ct() of the words side went by the words entry, as many as the other side's by execute.
+    expect(tally.words).toBe(tally.other);
+    // The switches' engines are reached through the switch's own wrapper (never counted here): none went by this one.
+    expect(tally.switchWords).toBe(0);
+    expect(tally.connHits).toBeGreaterThan(100);
+    expect(tally.words).toBeGreaterThan(1000);
+  }, 180_000);
 });

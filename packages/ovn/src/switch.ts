@@ -9,7 +9,7 @@
  */
 import { VippathError } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from './ct/engine.js';
-import type { CtRequest, CtResult, HintedConntrackEngine } from './lflow/ct-api.js';
+import type { CtRequest, CtResult, HintedConntrackEngine, WordsConntrackEngine } from './lflow/ct-api.js';
 import { DROP_REASON_TEXT, LflowExecutor, type ExecResult, type SkippedLflow } from './lflow/executor.js';
 import type { MegaflowStats } from './lflow/megaflow.js';
 import type { DecodedFrame } from '@vippath/wire';
@@ -143,12 +143,16 @@ export class SwitchOutcome {
 }
 
 /** Counts the conntrack calls of the chassis a packet is on (for {@link SwitchEffects}). */
-class ChassisConntrack implements HintedConntrackEngine {
+class ChassisConntrack implements HintedConntrackEngine, WordsConntrackEngine {
   inner!: OvsConntrack;
   effects: SwitchEffects | undefined;
   execute(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number): void {
     if (this.effects) this.effects.ctCalls++;
     this.inner.execute(frame, length, decoded, request, result, now);
+  }
+  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number): void {
+    if (this.effects) this.effects.ctCalls++;
+    this.inner.executeWords(frame, length, decoded, request, result, words, now);
   }
   // Epochs are unique over all engines: a hint found on one chassis' conntrack is never taken by another's.
   get epoch(): number {

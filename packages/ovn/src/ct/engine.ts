@@ -33,7 +33,8 @@ import {
   type DecodedFrame,
   type Ipv6Walk,
 } from '@vippath/wire';
-import { CtNat as CtNatImport, CtState as CtStateImport, type ConntrackEngine, type CtRequest, type CtResult } from '../lflow/ct-api.js';
+import { CtNat as CtNatImport, CtState as CtStateImport, type CtRequest, type CtResult, type WordsConntrackEngine } from '../lflow/ct-api.js';
+import { W as FlowWords } from '../lflow/fields.js';
 import {
   CT_DEFAULT_CONN_LIMIT,
   CT_DEFAULT_TIMEOUTS,
@@ -86,6 +87,21 @@ const tcpInvalidFlags = tcpInvalidFlagsImport;
 const tcpNewConn = tcpNewConnImport;
 const tcpUpdate = tcpUpdateImport;
 const tcpValidNew = tcpValidNewImport;
+
+/* The executor's flow words that hold a packet's ct fields (executeWords), as module constants (see above). */
+const WS = FlowWords.CT_STATE;
+const WM = FlowWords.CT_MARK;
+const WL = FlowWords.CT_LABEL;
+const W_NW_SRC = FlowWords.CT_NW_SRC;
+const W_NW_DST = FlowWords.CT_NW_DST;
+const W_V6_SRC = FlowWords.CT_IPV6_SRC;
+const W_V6_DST = FlowWords.CT_IPV6_DST;
+const W_TP_SRC = FlowWords.CT_TP_SRC;
+const W_TP_DST = FlowWords.CT_TP_DST;
+const W_PROTO = FlowWords.CT_NW_PROTO;
+const W_ETH_TYPE = FlowWords.ETH_TYPE;
+/** The words of no call yet: `ow` before the first executeWords (one array type in the field, never written). */
+const NO_WORDS = new Uint32Array(FlowWords.SIZE);
 
 /**
  * Words per connection key: the source and destination addresses' first words, source L4, destination L4, meta,
@@ -333,7 +349,7 @@ function finish(h: number): number {
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
  * Implements the logical-flow executor's {@link ConntrackEngine}.
  */
-export class OvsConntrack implements ConntrackEngine {
+export class OvsConntrack implements WordsConntrackEngine {
   /** Per-{@link CtReason} counts. */
   readonly counters = new Float64Array(16);
 
@@ -454,6 +470,12 @@ export class OvsConntrack implements ConntrackEngine {
   private metaRes: CtResult | undefined;
   private metaSrc32: Uint32Array | undefined;
   private metaDst32: Uint32Array | undefined;
+  /**
+   * The running call's ct fields are the caller's flow words `ow` (executeWords), not the result's mark, label and
+   * tuple: writeMeta, readMarkLabel, setMark, setLabel and checkOrigTuple read and write those words instead.
+   */
+  private words = false;
+  private ow: Uint32Array = NO_WORDS;
 
   /**
    * Lookup hints (see {@link executeHinted}). `epoch` moves whenever a lookup of some key could start answering
@@ -620,6 +642,7 @@ export class OvsConntrack implements ConntrackEngine {
    * established IPv4 TCP path then reuses the key that call kept without samePacket's compares.
    */
   executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next = false): void {
+    this.words = false;
     if (epoch === this.epochNow) {
       // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
       // the packet's.
@@ -757,6 +780,32 @@ export class OvsConntrack implements ConntrackEngine {
    * `ct()`'s, so reset it (`CtResult.reset`) when a new packet starts. `now` is simulated milliseconds.
    */
   execute(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
+    this.words = false;
+    this.run(frame, d, req, res, now);
+  }
+
+  /**
+   * {@link execute} with the packet's ct fields in the executor's flow words `w` (WordsConntrackEngine.executeWords):
+   * ct_state, ct_mark, ct_label and the original tuple read from and written to their W.CT_* words where execute
+   * would read and write the result's fields — the state through `res.state` for the call, the rest in place — so
+   * neither the caller's copies between words and result nor the result's byte arrays are on the path.
+   */
+  executeWords(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, w: Uint32Array, now: number): void {
+    // One store of the reference per words array the caller switches to (its pool's and forks' arrays): not one per call.
+    if (this.ow !== w) this.ow = w;
+    this.words = true;
+    res.state = w[WS]!;
+    res.tupleWritten = false;
+    // What the result says of the tuple a call leaves unwritten (process_one_fast's): the executor's loadOriginal.
+    res.hasOriginal = w[W_PROTO] !== 0;
+    res.originalIpv6 = w[W_ETH_TYPE] === 0x86dd;
+    this.run(frame, d, req, res, now);
+    w[WS] = res.state;
+    this.words = false;
+  }
+
+  /** execute's body, on the result's fields or (`words`) the caller's words. */
+  private run(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
     if (now < this.lastNow) {
       this.epochNow = ++epochs;
       this.hintIn = -1;
@@ -812,7 +861,8 @@ export class OvsConntrack implements ConntrackEngine {
       if (bad >= 0) {
         this.counters[bad]!++;
         res.state = CtState.INV;
-        this.writeMeta(res, zone, -1, false);
+        if (this.words) this.writeMetaWords(res, zone, -1, false);
+        else this.writeMeta(res, zone, -1, false);
         this.xState = -1;
         return;
       }
@@ -964,7 +1014,7 @@ export class OvsConntrack implements ConntrackEngine {
     if (e >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
       if (nat && !createNew) this.handleNat(frame, d, e, zone, this.ctxReply, this.ctxRelated, res);
-    } else if (!nat && (e = this.checkOrigTuple(res, now)) >= 0) {
+    } else if (!nat && (res.state & NAT_BITS) !== 0 && (e = this.checkOrigTuple(res, now)) >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
     } else if (this.ctxRelated) {
       // No connection is ever created from an ICMP error.
@@ -991,10 +1041,20 @@ export class OvsConntrack implements ConntrackEngine {
       if (missed || this.lookupCk(now) < 0) e = this.connNotFound(frame, d, req, res, now);
     }
 
-    this.writeMeta(res, zone, e, true);
-    if (e >= 0) {
-      if (req.setMark) this.setMark(e, req, res);
-      if (req.setLabel) this.setLabel(e, req, res);
+    // The words entry's own functions called here, not through writeMeta's, setMark's and setLabel's tests of
+    // `words`: each of those a call of its own that TurboFan did not inline (≈ 50 instructions a call).
+    if (this.words) {
+      this.writeMetaWords(res, zone, e, true);
+      if (e >= 0) {
+        if (req.setMark) this.setMarkWords(e, req);
+        if (req.setLabel) this.setLabelWords(e, req);
+      }
+    } else {
+      this.writeMeta(res, zone, e, true);
+      if (e >= 0) {
+        if (req.setMark) this.setMark(e, req, res);
+        if (req.setLabel) this.setLabel(e, req, res);
+      }
     }
     if (!nat && e >= 0) this.keepConn(frame, d, res, e);
   }
@@ -1230,6 +1290,7 @@ export class OvsConntrack implements ConntrackEngine {
    * original tuple the previous ct() recorded in its metadata.
    */
   private checkOrigTuple(res: CtResult, now: number): number {
+    if (this.words) return this.checkOrigWords(res, now);
     if (!(res.state & NAT_BITS) || !res.hasOriginal || res.originalProto === 0) return -1;
     const tk = this.tk;
     const ck = this.ck;
@@ -1254,6 +1315,43 @@ export class OvsConntrack implements ConntrackEngine {
       tk[K_DL4] = res.originalDstPort;
     }
     tk[K_META] = (res.zone & 0xffff) | (res.originalProto << 16) | (v6 ? V6_BIT : 0);
+    const n = this.lookupKey(tk, now, this.hashAt(tk), false);
+    return n >= 0 ? n >> 1 : -1;
+  }
+
+  /**
+   * checkOrigTuple with the tuple in the caller's words (executeWords): the words loadOriginal read it from — an IPv6
+   * address's word i the bytes 12 − 4i.., an IPv4 one the ct_nw_* word, or, in an IPv6 frame, its IPv6 word's last.
+   */
+  private checkOrigWords(res: CtResult, now: number): number {
+    const w = this.ow;
+    const oproto = w[W_PROTO]!;
+    if (!(res.state & NAT_BITS) || oproto === 0) return -1;
+    const tk = this.tk;
+    const ck = this.ck;
+    const v6 = (ck[K_META]! & V6_BIT) !== 0;
+    const frame6 = w[W_ETH_TYPE] === 0x86dd;
+    if (v6) {
+      for (let i = 0; i < 4; i++) {
+        tk[srcWord(i)] = w[W_V6_SRC + 3 - i]!;
+        tk[dstWord(i)] = w[W_V6_DST + 3 - i]!;
+      }
+    } else {
+      tk[K_SRC] = frame6 ? w[W_V6_SRC + 3]! : w[W_NW_SRC]!;
+      tk[K_DST] = frame6 ? w[W_V6_DST + 3]! : w[W_NW_DST]!;
+    }
+    const proto = (ck[K_META]! >>> 16) & 0xff;
+    const sport = w[W_TP_SRC]!;
+    if (proto === 1 || proto === 58) {
+      const id = ck[K_SL4]! >>> 16;
+      const type = sport & 0xff;
+      tk[K_SL4] = (id << 16) | (type << 8);
+      tk[K_DL4] = (id << 16) | ((proto === 1 ? reverseIcmp4Type(type) : type ^ 1) << 8);
+    } else {
+      tk[K_SL4] = sport;
+      tk[K_DL4] = w[W_TP_DST]!;
+    }
+    tk[K_META] = (res.zone & 0xffff) | (oproto << 16) | (v6 ? V6_BIT : 0);
     const n = this.lookupKey(tk, now, this.hashAt(tk), false);
     return n >= 0 ? n >> 1 : -1;
   }
@@ -1466,6 +1564,10 @@ export class OvsConntrack implements ConntrackEngine {
   }
 
   private readMarkLabel(e: number, res: CtResult): void {
+    if (this.words) {
+      this.markLabelWords(e);
+      return;
+    }
     res.mark = this.keys[(e * R + R_MARK) | 0]!;
     const out = res.label;
     if ((this.recB[((e * R + R_BYTES) * 4 + B_FLAGS) | 0]! & F_LABEL) === 0) {
@@ -1483,8 +1585,100 @@ export class OvsConntrack implements ConntrackEngine {
     out[3] = labels[(l + 3) | 0]!;
   }
 
+  /** readMarkLabel into the caller's words (executeWords). */
+  private markLabelWords(e: number): void {
+    const w = this.ow;
+    w[WM] = this.keys[(e * R + R_MARK) | 0]!;
+    if ((this.recB[((e * R + R_BYTES) * 4 + B_FLAGS) | 0]! & F_LABEL) === 0) {
+      w[WL] = 0;
+      w[WL + 1] = 0;
+      w[WL + 2] = 0;
+      w[WL + 3] = 0;
+      return;
+    }
+    const l = (e * 4) | 0;
+    const labels = this.labels;
+    w[WL] = labels[l]!;
+    w[WL + 1] = labels[(l + 1) | 0]!;
+    w[WL + 2] = labels[(l + 2) | 0]!;
+    w[WL + 3] = labels[(l + 3) | 0]!;
+  }
+
+  /**
+   * writeMeta into the caller's words (executeWords), as the executor's storeOriginal writes a result's tuple: each
+   * of the thirteen tuple words once — an IPv6 address's word i from the address's word 3 − i, the other family's
+   * words 0, all 0 without a tuple. The result keeps the zone, state and the tuple's flags.
+   */
+  private writeMetaWords(res: CtResult, zone: number, e: number, haveKey: boolean): void {
+    const w = this.ow;
+    res.tupleWritten = true;
+    res.state |= CtState.TRK;
+    res.zone = zone;
+    if (e >= 0) this.markLabelWords(e);
+    else {
+      w[WM] = 0;
+      w[WL] = 0;
+      w[WL + 1] = 0;
+      w[WL + 2] = 0;
+      w[WL + 3] = 0;
+    }
+    if (e < 0 && !haveKey) {
+      res.hasOriginal = false;
+      res.originalIpv6 = false;
+      w[W_NW_SRC] = 0;
+      w[W_NW_DST] = 0;
+      for (let i = 0; i < 4; i++) {
+        w[W_V6_SRC + i] = 0;
+        w[W_V6_DST + i] = 0;
+      }
+      w[W_TP_SRC] = 0;
+      w[W_TP_DST] = 0;
+      w[W_PROTO] = 0;
+      return;
+    }
+    const k = e >= 0 ? this.keys : this.ck;
+    const o = e >= 0 ? (e * R) | 0 : 0;
+    const meta = k[(o + K_META) | 0]!;
+    const v6 = (meta & V6_BIT) !== 0;
+    const proto = (meta >>> 16) & 0xff;
+    res.hasOriginal = true;
+    res.originalIpv6 = v6;
+    if (v6) {
+      w[W_NW_SRC] = 0;
+      w[W_NW_DST] = 0;
+      for (let i = 0; i < 4; i++) {
+        w[W_V6_SRC + 3 - i] = e >= 0 ? this.addrWord(e * 2, true, i) : k[srcWord(i)]!;
+        w[W_V6_DST + 3 - i] = e >= 0 ? this.addrWord(e * 2, false, i) : k[dstWord(i)]!;
+      }
+    } else {
+      w[W_NW_SRC] = k[o + K_SRC]!;
+      w[W_NW_DST] = k[(o + K_DST) | 0]!;
+      w[W_V6_SRC] = 0;
+      w[W_V6_SRC + 1] = 0;
+      w[W_V6_SRC + 2] = 0;
+      w[W_V6_SRC + 3] = 0;
+      w[W_V6_DST] = 0;
+      w[W_V6_DST + 1] = 0;
+      w[W_V6_DST + 2] = 0;
+      w[W_V6_DST + 3] = 0;
+    }
+    w[W_PROTO] = proto;
+    if ((proto === 1 && !v6) || (proto === 58 && v6)) {
+      // OVS puts the ICMP type and code where the ports go.
+      w[W_TP_SRC] = (k[(o + K_SL4) | 0]! >>> 8) & 0xff;
+      w[W_TP_DST] = k[(o + K_SL4) | 0]! & 0xff;
+    } else {
+      w[W_TP_SRC] = k[(o + K_SL4) | 0]! & 0xffff;
+      w[W_TP_DST] = k[(o + K_DL4) | 0]! & 0xffff;
+    }
+  }
+
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
   private writeMeta(res: CtResult, zone: number, e: number, haveKey: boolean): void {
+    if (this.words) {
+      this.writeMetaWords(res, zone, e, haveKey);
+      return;
+    }
     res.tupleWritten = true;
     res.state |= CtState.TRK;
     res.zone = zone;
@@ -1563,17 +1757,48 @@ export class OvsConntrack implements ConntrackEngine {
 
   /** set_mark: `mark = value | (mark & ~mask)` (the value is expected within the mask, as OVS's flow parser ensures). */
   private setMark(e: number, req: CtRequest, res: CtResult): void {
+    if (this.words) {
+      this.setMarkWords(e, req);
+      return;
+    }
     const m = ((req.markValue & req.markMask) | (res.mark & ~req.markMask)) >>> 0;
     res.mark = m;
     this.keys[e * R + R_MARK] = m;
   }
 
+  /** setMark on the mark in the caller's words (executeWords). */
+  private setMarkWords(e: number, req: CtRequest): void {
+    const w = this.ow;
+    const m = ((req.markValue & req.markMask) | (w[WM]! & ~req.markMask)) >>> 0;
+    w[WM] = m;
+    this.keys[e * R + R_MARK] = m;
+  }
+
   private setLabel(e: number, req: CtRequest, res: CtResult): void {
+    if (this.words) {
+      this.setLabelWords(e, req);
+      return;
+    }
     const l = e * 4;
     let any = 0;
     for (let i = 0; i < 4; i++) {
       const v = ((req.labelValue[i]! & req.labelMask[i]!) | (res.label[i]! & ~req.labelMask[i]!)) >>> 0;
       res.label[i] = v;
+      this.labels[l + i] = v;
+      if (v !== 0) any = 1;
+    }
+    const f = (e * R + R_BYTES) * 4 + B_FLAGS;
+    this.recB[f] = (this.recB[f]! & F_ZONE) | any;
+  }
+
+  /** setLabel on the label in the caller's words (executeWords). */
+  private setLabelWords(e: number, req: CtRequest): void {
+    const w = this.ow;
+    const l = e * 4;
+    let any = 0;
+    for (let i = 0; i < 4; i++) {
+      const v = ((req.labelValue[i]! & req.labelMask[i]!) | (w[WL + i]! & ~req.labelMask[i]!)) >>> 0;
+      w[WL + i] = v;
       this.labels[l + i] = v;
       if (v !== 0) any = 1;
     }

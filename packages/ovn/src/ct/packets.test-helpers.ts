@@ -6,6 +6,7 @@
 import {
   DecodedFrame,
   FrameDecoder,
+  L3,
   foldSum,
   internetChecksum,
   parseIPv4,
@@ -19,6 +20,8 @@ import {
   write32,
 } from '@vippath/wire';
 import { CtNat, CtRequest, CtResult } from '../lflow/ct-api.js';
+import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
+import { W } from '../lflow/fields.js';
 import { OvsConntrack, type OvsConntrackOptions } from './engine.js';
 
 export const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
@@ -228,6 +231,12 @@ export class Runner {
    * decode of it again, which writes the same values, in between).
    */
   next = false;
+  /**
+   * With VIPPATH_CT_WORDS=1, unhinted calls go through OvsConntrack.executeWords on flow words the result is copied
+   * into and read back from (lflow/ct-words.ts), as the executor calls it: test/ct-ovs.test.ts then compares that
+   * entry with OVS.
+   */
+  readonly words = process.env.VIPPATH_CT_WORDS === '1' ? new Uint32Array(W.SIZE) : undefined;
 
   constructor(options: OvsConntrackOptions = {}) {
     this.ct = new OvsConntrack({ sweepIntervalMs: 0, ...options });
@@ -284,6 +293,22 @@ export class Runner {
       const entry = tupleView(this.res);
       this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2], this.next);
       if (settleHinted(this.ct, this.res, h, entry, this.hintTuple)) this.tupleLeft++;
+    } else if (this.words !== undefined) {
+      // The executor's way (executeWords): the result's fields as the executor's words, the call on the words, the
+      // words read back — so a test reading or setting the result sees the same as with execute.
+      const res = this.res;
+      const w = this.words;
+      const written = res.tupleWritten;
+      res.tupleWritten = true;
+      w[W.ETH_TYPE] = this.d.l3 === L3.IPV6 ? 0x86dd : 0x800;
+      ctResultToWords(res, w);
+      res.tupleWritten = written;
+      this.ct.executeWords(f, f.length, this.d, r, res, w, this.now);
+      const tupleWritten = res.tupleWritten;
+      const rewritten = res.rewritten;
+      ctWordsToResult(w, res);
+      res.tupleWritten = tupleWritten;
+      res.rewritten = rewritten;
     } else this.ct.execute(f, f.length, this.d, r, this.res, this.now);
     return this.res.state;
   }

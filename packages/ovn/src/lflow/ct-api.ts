@@ -261,3 +261,24 @@ export interface HintedConntrackEngine extends ConntrackEngine {
    */
   tcpClosing(node: number, gen: number): number;
 }
+
+/**
+ * An engine that also takes the packet's ct fields where the logical-flow executor keeps them: its flow words
+ * (`W.CT_STATE`, `W.CT_MARK`, the four `W.CT_LABEL` words and the original tuple's `W.CT_NW_*`, `W.CT_IPV6_*`,
+ * `W.CT_TP_*` and `W.CT_NW_PROTO` words; lflow/fields.ts). The executor uses it when the engine has it
+ * (`OvsConntrack` does); other engines take {@link ConntrackEngine.execute} with the fields copied into and out of
+ * a {@link CtResult}.
+ */
+export interface WordsConntrackEngine extends ConntrackEngine {
+  /**
+   * {@link ConntrackEngine.execute} with the packet's ct fields in `words` instead of the result's: on entry they
+   * hold what the packet's previous `ct()` left (all 0 for a packet not tracked yet), as the executor writes a
+   * result back into them; on return they hold this call's answer written back the same way — ct_state, ct_mark
+   * and ct_label, and the original tuple as the call wrote it (`tupleWritten`: the connection's, the packet's own,
+   * or all 0 without one, each word written; the other family's address words 0), else as it was. The result
+   * carries the rest as execute's does: on entry its `zone` and `packet` (the previous call's); on return `state`
+   * (the ct_state written), `zone`, `rewritten`, `tupleWritten`, `hasOriginal` and `originalIpv6`. Its `mark`,
+   * `label` and tuple fields are neither read nor written.
+   */
+  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number): void;
+}

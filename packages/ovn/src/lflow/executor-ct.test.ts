@@ -42,7 +42,7 @@ describe('logical flows with OVS-like conntrack (chassis mode)', () => {
 
   it("a SYN's key is extracted once over its ct() calls in both zones; the next frame in the same buffer is extracted again", () => {
     const ct = new OvsConntrack();
-    const counts: Record<string, number> = { execute: 0, extractKey: 0, reuseKey: 0 };
+    const counts: Record<string, number> = { run: 0, extractKey: 0, reuseKey: 0 };
     const spy = ct as unknown as Record<string, (...a: unknown[]) => unknown>;
     for (const name of Object.keys(counts)) {
       const orig = spy[name]!;
@@ -57,9 +57,9 @@ describe('logical flows with OVS-like conntrack (chassis mode)', () => {
     buf.set(syn);
     expect(ex.runFrame(buf, syn.length, LN, 0).outputs.map((o) => o.port)).toEqual([POD.name]);
     // Both zones (the localnet port's, the pod's): the executor clears ct_state between them, the packet stays numbered.
-    expect(counts.execute).toBeGreaterThanOrEqual(3);
+    expect(counts.run).toBeGreaterThanOrEqual(3);
     expect(counts.extractKey).toBe(1);
-    expect(counts.reuseKey).toBe(counts.execute! - 1);
+    expect(counts.reuseKey).toBe(counts.run! - 1);
     // The bytes the run left in the buffer (DNATed to the pod) sent again with a byte the TCP checksum covers
     // corrupted (the window): a new packet, whose key is extracted and found invalid, although its addresses, ports
     // and checksum field are those the kept key was taken from.

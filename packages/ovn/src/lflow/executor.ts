@@ -16,9 +16,10 @@ import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr,
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
 import { copyBits, readBits, regWord, W as WImport, writeBits, type FieldRef, LogFlag as LogFlagImport } from './fields.js';
-import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine } from './ct-api.js';
+import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine, type WordsConntrackEngine } from './ct-api.js';
 import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
+import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { headerView, loadIpv4Fresh, reloadTranslated } from './frame-sync.js';
@@ -69,6 +70,8 @@ const decodePlainTcp4 = decodePlainTcp4Import;
 const pushVlan = pushVlanImport;
 const W = WImport;
 const LogFlag = LogFlagImport;
+const ctResultToWords = ctResultToWordsImport;
+const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
 
 /**
@@ -359,6 +362,8 @@ export class LflowExecutor {
   private ct: ConntrackEngine;
   /** The engine, when it takes lookup hints (the connection replay hands each call the node it found before). */
   private ctHinted: HintedConntrackEngine | undefined;
+  /** The engine, when it takes the packet's ct fields in the words (callCt: no copy into the result and back). */
+  private ctWords: WordsConntrackEngine | undefined;
   private traceCt: TraceConntrack | undefined;
   /** The request of the ct calls not planned once (ct_snat_to_vip, ct_commit braces that copy fields). */
   private readonly req = new CtRequest();
@@ -535,6 +540,7 @@ export class LflowExecutor {
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.ctHinted = hintedEngine(this.ct);
+    this.ctWords = wordsEngine(this.ct);
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
     if (options.wordsOut === false) this.wordsOut = false;
@@ -552,6 +558,7 @@ export class LflowExecutor {
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.ctHinted = hintedEngine(this.ct);
+    this.ctWords = wordsEngine(this.ct);
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
     if (this.megaOptions !== undefined) this.mega = this.megaTable(this.chassis);
@@ -1141,16 +1148,20 @@ export class LflowExecutor {
       return;
     }
     if (this.connRec && this.connOk) this.connPre(w, req);
-    res.state = w[W.CT_STATE]!;
-    res.mark = w[W.CT_MARK]!;
-    const label = res.label;
-    label[0] = w[W.CT_LABEL]!;
-    label[1] = w[W.CT_LABEL + 1]!;
-    label[2] = w[W.CT_LABEL + 2]!;
-    label[3] = w[W.CT_LABEL + 3]!;
-    loadOriginal(w, res);
-    res.tupleWritten = false;
-    res.rewritten = false;
+    const words = this.ctWords;
+    if (words !== undefined) {
+      // The engine reads and writes the ct words itself (WordsConntrackEngine): what afterCt would write back is
+      // there on return, the result holding the state, zone and flags.
+      if (this.syncSkip) this.syncSkip = false;
+      else this.syncFrame(w);
+      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now);
+      this.syncedAfter = true;
+      // NAT's translated header read back (the header words and the ct words are apart: either order).
+      if (res.rewritten) this.reloadHeader(w);
+      if (!hidden && this.connRec && this.connOk) this.connPost(w);
+      return;
+    }
+    ctWordsToResult(w, res);
     // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
     if (this.syncSkip) this.syncSkip = false;
     else this.syncFrame(w);
@@ -1177,20 +1188,8 @@ export class LflowExecutor {
   /** The words after a conntrack call: the translated header read back, the ct fields from the result. */
   private afterCt(w: Uint32Array): void {
     const res = this.res;
-    const label = res.label;
     if (res.rewritten) this.reloadHeader(w);
-    w[W.CT_STATE] = res.state;
-    w[W.CT_MARK] = res.mark;
-    w[W.CT_LABEL] = label[0]!;
-    w[W.CT_LABEL + 1] = label[1]!;
-    w[W.CT_LABEL + 2] = label[2]!;
-    w[W.CT_LABEL + 3] = label[3]!;
-    if (res.tupleWritten) storeOriginal(w, res);
-    else if (res.hasOriginal) {
-      if (res.originalIpv6) loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
-      else w[W.CT_NW_DST] = ((res.originalDst[0]! << 24) | (res.originalDst[1]! << 16) | (res.originalDst[2]! << 8) | res.originalDst[3]!) >>> 0;
-      w[W.CT_TP_DST] = res.originalDstPort;
-    }
+    ctResultToWords(res, w);
   }
 
   private zone(w: Uint32Array, pipeline: Pipeline): number {
@@ -2660,20 +2659,38 @@ export class LflowExecutor {
     const ex = this.connScratch;
     const b = CONN_STEP0 + this.connSteps * CONN_STEP;
     const o = CONN_OUT0 + this.connSteps * CONN_OUT;
-    const label = res.label;
-    ex[b + CONN_S_STATE] = res.state;
-    ex[b + CONN_S_MARK] = res.mark;
-    ex[b + CONN_S_LABEL] = label[0]!;
-    ex[b + CONN_S_LABEL + 1] = label[1]!;
-    ex[b + CONN_S_LABEL + 2] = label[2]!;
-    ex[b + CONN_S_LABEL + 3] = label[3]!;
     ex[o] = res.zone;
     ex[o + 1] = resFlags(res);
-    ex[o + 2] = res.originalProto;
-    ex[o + 3] = res.originalSrcPort;
-    ex[o + 4] = res.originalDstPort;
-    ex[o + 5] = get32(res.originalSrc);
-    ex[o + 6] = get32(res.originalDst);
+    if (this.ctWords !== undefined) {
+      // executeWords left the call's answer in the words (the result's mark, label and tuple are not written): as
+      // afterCt writes a result back, so the same values. The addresses are the ct_nw_* words — an IPv4 tuple's
+      // (an IPv6 one is refused above) — or, where the call wrote no tuple and the words hold none (ct_nw_proto 0),
+      // what those words hold.
+      ex[b + CONN_S_STATE] = w[W.CT_STATE]!;
+      ex[b + CONN_S_MARK] = w[W.CT_MARK]!;
+      ex[b + CONN_S_LABEL] = w[W.CT_LABEL]!;
+      ex[b + CONN_S_LABEL + 1] = w[W.CT_LABEL + 1]!;
+      ex[b + CONN_S_LABEL + 2] = w[W.CT_LABEL + 2]!;
+      ex[b + CONN_S_LABEL + 3] = w[W.CT_LABEL + 3]!;
+      ex[o + 2] = w[W.CT_NW_PROTO]!;
+      ex[o + 3] = w[W.CT_TP_SRC]!;
+      ex[o + 4] = w[W.CT_TP_DST]!;
+      ex[o + 5] = w[W.CT_NW_SRC]!;
+      ex[o + 6] = w[W.CT_NW_DST]!;
+    } else {
+      const label = res.label;
+      ex[b + CONN_S_STATE] = res.state;
+      ex[b + CONN_S_MARK] = res.mark;
+      ex[b + CONN_S_LABEL] = label[0]!;
+      ex[b + CONN_S_LABEL + 1] = label[1]!;
+      ex[b + CONN_S_LABEL + 2] = label[2]!;
+      ex[b + CONN_S_LABEL + 3] = label[3]!;
+      ex[o + 2] = res.originalProto;
+      ex[o + 3] = res.originalSrcPort;
+      ex[o + 4] = res.originalDstPort;
+      ex[o + 5] = get32(res.originalSrc);
+      ex[o + 6] = get32(res.originalDst);
+    }
     ex[o + 7] = d.ipSrc;
     ex[o + 8] = d.ipDst;
     ex[o + 9] = d.srcPort;
@@ -3686,60 +3703,6 @@ function hideCt(w: Uint32Array): void {
   w[W.CT_NW_PROTO] = 0;
 }
 
-/**
- * The original tuple a previous ct() left on the packet, handed to the next (OVS keeps it in the packet's metadata:
- * conntrack's check_orig_tuple finds a NATed packet's connection by it). None while ct_nw_proto is 0, which is
- * also how ovn-trace's flows (that never set it) pass nothing.
- */
-function loadOriginal(w: Uint32Array, res: CtResult): void {
-  const proto = w[W.CT_NW_PROTO]!;
-  res.hasOriginal = proto !== 0;
-  res.originalProto = proto;
-  res.originalIpv6 = w[W.ETH_TYPE] === 0x86dd;
-  res.originalSrcPort = w[W.CT_TP_SRC]!;
-  res.originalDstPort = w[W.CT_TP_DST]!;
-  // Without a tuple (hasOriginal false) no engine reads the addresses: they are left as they are.
-  if (proto === 0) return;
-  if (res.originalIpv6) {
-    storeV6(w, W.CT_IPV6_SRC, res.originalSrc, 0);
-    storeV6(w, W.CT_IPV6_DST, res.originalDst, 0);
-  } else {
-    // An IPv4 address is the first 4 bytes (ct-api.ts): the rest is not read.
-    put32(res.originalSrc, w[W.CT_NW_SRC]!);
-    put32(res.originalDst, w[W.CT_NW_DST]!);
-  }
-}
-
-/**
- * The whole original tuple as the engine wrote it (OVS write_ct_md, read back by miniflow_extract after the
- * recirculation): every ct() replaces it, with zeros when the packet could not be tracked.
- */
-function storeOriginal(w: Uint32Array, res: CtResult): void {
-  // Each word written once (the common IPv4 tuple: its addresses, the IPv6 words 0): zeroing all thirteen first and
-  // then writing five again was a third of this function's stores, once per conntrack call of a walk.
-  const has = res.hasOriginal;
-  if (has && res.originalIpv6) {
-    w[W.CT_NW_SRC] = 0;
-    w[W.CT_NW_DST] = 0;
-    loadV6(w, W.CT_IPV6_SRC, res.originalSrc, 0);
-    loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
-  } else {
-    w[W.CT_NW_SRC] = has ? get32(res.originalSrc) : 0;
-    w[W.CT_NW_DST] = has ? get32(res.originalDst) : 0;
-    w[W.CT_IPV6_SRC] = 0;
-    w[W.CT_IPV6_SRC + 1] = 0;
-    w[W.CT_IPV6_SRC + 2] = 0;
-    w[W.CT_IPV6_SRC + 3] = 0;
-    w[W.CT_IPV6_DST] = 0;
-    w[W.CT_IPV6_DST + 1] = 0;
-    w[W.CT_IPV6_DST + 2] = 0;
-    w[W.CT_IPV6_DST + 3] = 0;
-  }
-  w[W.CT_TP_SRC] = has ? res.originalSrcPort : 0;
-  w[W.CT_TP_DST] = has ? res.originalDstPort : 0;
-  w[W.CT_NW_PROTO] = has ? res.originalProto : 0;
-}
-
 const get32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 /**
  * The original tuple of a replayed call as its step recorded it (connPost: flags, protocol, ports, the addresses'
@@ -3842,6 +3805,12 @@ function handOut<T>(live: T[], none: T[], n: number): T[] {
   }
   if (live.length !== n) live.length = n;
   return live;
+}
+
+/** The engine as one that takes the ct fields in the flow words, when it is. */
+function wordsEngine(ct: ConntrackEngine): WordsConntrackEngine | undefined {
+  const e = ct as Partial<WordsConntrackEngine>;
+  return typeof e.executeWords === 'function' ? (ct as WordsConntrackEngine) : undefined;
 }
 
 /** The engine as one that takes lookup hints, when it is. */
