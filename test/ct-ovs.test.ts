@@ -19,7 +19,9 @@
  * OVS makes `src=0.0.0.0,…,dport=0`, and `nat(src)` / `nat(dst)` without a range.
  * OVS copies the packet's ct_state and ct_mark into its Ethernet source and outputs it: the bytes out (NAT rewrites,
  * checksums, state, mark) must be identical, and at the end of each conversation `dpctl/dump-conntrack -s` must
- * list the same connections with the same timeouts.
+ * list the same connections with the same timeouts. Each generated conversation runs the engine three ways on the
+ * same packets — `execute` (the result object), `executeHinted` (the connection replay's entry) and `executeWords`
+ * (the executor's entry, ct fields in flow words) — each compared with OVS.
  *
  * Time: ovs-vswitchd's clock is stopped (`time/stop`, OvsOracle.stopTime) and moves only by `time/warp`, the
  * silences of expiryConvArb — OVS's timeouts from the last packet and the engine's next expiration, a second or a
@@ -1730,9 +1732,10 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     return { fast: fastCalls - fastBefore, moved, exhausted, gaps, lastSecond, expired };
 
     /** The engines' tables against OVS's, timeouts included (its clock is stopped: see startOvs). */
-    function sameTables(r: Runner, h: Runner, seeded: Runner[], where: string): void {
+    function sameTables(r: Runner, h: Runner, seeded: Runner[], where: string, wr?: Runner): void {
       const theirs = ovs.appctl('dpctl/dump-conntrack', '-s').split('\n').filter((l) => l.trim() !== '').sort();
       expect({ where, table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ where, table: theirs });
+      if (wr) expect({ where, words: wr.ct.formatDump(wr.now, { stats: true }) }).toEqual({ where, words: theirs });
       expect({ where, hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ where, hinted: theirs });
       for (const [i, x] of seeded.entries()) expect({ where, seed: i + 1, table: x.ct.formatDump(r.now, { stats: true }) }).toEqual({ where, seed: i + 1, table: theirs });
     }
@@ -1740,6 +1743,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     async function conversation(conv: Conv): Promise<void> {
         ovs.appctl('dpctl/flush-conntrack');
         const r = new Runner(opts.engine);
+        // The executor's entry (executeWords, the ct fields in flow words) beside execute, on the same packets.
+        const wr = new Runner(opts.engine, true);
         const h = new HintedRunner(opts.engine);
         const seeded = Array.from({ length: opts.seeds ?? 0 }, (_, i) => new Runner({ ...opts.engine, seed: i + 1 }));
         const m = new Materializer(conv);
@@ -1752,7 +1757,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
             await ovs.warp(gap);
             r.now += gap;
             h.now += gap;
+            wr.now += gap;
             r.ct.sweep(r.now);
+            wr.ct.sweep(wr.now);
             gaps++;
             const live = r.ct.connections(r.now);
             if (live.length < before.length) expired++;
@@ -1763,7 +1770,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
             }
             if (live.some((c) => c.timeout === 0)) lastSecond++;
             for (const x of seeded) x.now += gap;
-            sameTables(r, h, seeded, `after step ${i}, a gap of ${gap} ms`);
+            sameTables(r, h, seeded, `after step ${i}, a gap of ${gap} ms`, wr);
             continue;
           }
           const { port, kind, frame: f } = m.frame(step);
@@ -1777,6 +1784,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
           const forcedBefore = r.ct.counters[CtReason.FORCE_EXPIRED]!;
           const exhaustedBefore = r.ct.counters[CtReason.NAT_EXHAUSTED]!;
           runEngine(r, f, port, conv.fam);
+          const fw = sent.slice();
+          runEngine(wr, fw, port, conv.fam);
           exhausted += r.ct.counters[CtReason.NAT_EXHAUSTED]! - exhaustedBefore;
           const live = new Set(r.ct.connections(r.now).map((c) => c.slot));
           if (r.ct.counters[CtReason.FORCE_EXPIRED]! > forcedBefore && natBefore.some((slot) => !live.has(slot))) {
@@ -1800,11 +1809,12 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
           seen.set(f[11]!, (seen.get(f[11]!) ?? 0) + 1);
           expect({ port, out: got.get(OUT) ?? [] }).toEqual({ port, out: [hex(f)] });
           expect({ port, hinted: got.get(OUT) ?? [] }).toEqual({ port, hinted: [hex(fh)] });
+          expect({ port, words: got.get(OUT) ?? [] }).toEqual({ port, words: [hex(fw)] });
           for (const [k, fx] of fs.entries()) expect({ port, seed: k + 1, out: got.get(OUT) ?? [] }).toEqual({ port, seed: k + 1, out: [fx] });
           opts.onStep?.({ conv, step, port, kind, sent, out: f, r, before: tableBefore, refused: r.ct.counters[CtReason.NAT_EXHAUSTED]! > exhaustedBefore });
           m.saw(step, f);
         }
-        sameTables(r, h, seeded, 'at the end');
+        sameTables(r, h, seeded, 'at the end', wr);
     }
   }
 

@@ -232,14 +232,15 @@ export class Runner {
    */
   next = false;
   /**
-   * With VIPPATH_CT_WORDS=1, unhinted calls go through OvsConntrack.executeWords on flow words the result is copied
-   * into and read back from (lflow/ct-words.ts), as the executor calls it: test/ct-ovs.test.ts then compares that
-   * entry with OVS.
+   * When set, unhinted calls go through OvsConntrack.executeWords on flow words the result is copied into and read
+   * back from (lflow/ct-words.ts), as the executor calls it. test/ct-ovs.test.ts runs such a runner beside the plain
+   * one in its conversations; VIPPATH_CT_WORDS=1 makes every runner one.
    */
-  readonly words = process.env.VIPPATH_CT_WORDS === '1' ? new Uint32Array(W.SIZE) : undefined;
+  readonly words: Uint32Array | undefined;
 
-  constructor(options: OvsConntrackOptions = {}) {
+  constructor(options: OvsConntrackOptions = {}, words = process.env.VIPPATH_CT_WORDS === '1') {
     this.ct = new OvsConntrack({ sweepIntervalMs: 0, ...options });
+    this.words = words ? new Uint32Array(W.SIZE) : undefined;
   }
 
   /** Starts a new packet (fresh metadata) and runs the calls in order on it; returns the final state. */
