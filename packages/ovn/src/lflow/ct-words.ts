@@ -7,6 +7,7 @@
  */
 import type { CtResult, WordsConntrackEngine } from './ct-api.js';
 import { W } from './fields.js';
+import { read32, write32 } from '@vippath/wire';
 import { loadV6, storeV6 } from './packet.js';
 
 /** The packet's ct fields from the words into `res` (a call's input): state, mark, label, the original tuple. */
@@ -38,7 +39,7 @@ export function ctResultToWords(res: CtResult, w: Uint32Array): void {
   if (res.tupleWritten) storeOriginal(w, res);
   else if (res.hasOriginal) {
     if (res.originalIpv6) loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
-    else w[W.CT_NW_DST] = ((res.originalDst[0]! << 24) | (res.originalDst[1]! << 16) | (res.originalDst[2]! << 8) | res.originalDst[3]!) >>> 0;
+    else w[W.CT_NW_DST] = read32(res.originalDst, 0);
     w[W.CT_TP_DST] = res.originalDstPort;
   }
 }
@@ -62,8 +63,8 @@ function loadOriginal(w: Uint32Array, res: CtResult): void {
     storeV6(w, W.CT_IPV6_DST, res.originalDst, 0);
   } else {
     // An IPv4 address is the first 4 bytes (ct-api.ts): the rest is not read.
-    put32(res.originalSrc, w[W.CT_NW_SRC]!);
-    put32(res.originalDst, w[W.CT_NW_DST]!);
+    write32(res.originalSrc, 0, w[W.CT_NW_SRC]!);
+    write32(res.originalDst, 0, w[W.CT_NW_DST]!);
   }
 }
 
@@ -81,8 +82,8 @@ function storeOriginal(w: Uint32Array, res: CtResult): void {
     loadV6(w, W.CT_IPV6_SRC, res.originalSrc, 0);
     loadV6(w, W.CT_IPV6_DST, res.originalDst, 0);
   } else {
-    w[W.CT_NW_SRC] = has ? get32(res.originalSrc) : 0;
-    w[W.CT_NW_DST] = has ? get32(res.originalDst) : 0;
+    w[W.CT_NW_SRC] = has ? read32(res.originalSrc, 0) : 0;
+    w[W.CT_NW_DST] = has ? read32(res.originalDst, 0) : 0;
     w[W.CT_IPV6_SRC] = 0;
     w[W.CT_IPV6_SRC + 1] = 0;
     w[W.CT_IPV6_SRC + 2] = 0;
@@ -95,13 +96,4 @@ function storeOriginal(w: Uint32Array, res: CtResult): void {
   w[W.CT_TP_SRC] = has ? res.originalSrcPort : 0;
   w[W.CT_TP_DST] = has ? res.originalDstPort : 0;
   w[W.CT_NW_PROTO] = has ? res.originalProto : 0;
-}
-
-const get32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-
-function put32(b: Uint8Array, v: number): void {
-  b[0] = v >>> 24;
-  b[1] = (v >>> 16) & 255;
-  b[2] = (v >>> 8) & 255;
-  b[3] = v & 255;
 }

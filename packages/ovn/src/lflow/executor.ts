@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
@@ -68,6 +68,8 @@ const headerWord = headerWordImport;
 const L3 = L3Import;
 const decodePlainTcp4 = decodePlainTcp4Import;
 const pushVlan = pushVlanImport;
+const read32 = read32Import;
+const write32 = write32Import;
 const W = WImport;
 const LogFlag = LogFlagImport;
 const ctResultToWords = ctResultToWordsImport;
@@ -2416,7 +2418,7 @@ export class LflowExecutor {
         data[b + CONN_S_LABEL] !== (label[0]! | 0) || data[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || data[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || data[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
         (!same &&
           (data[o] !== res.zone || data[o + 1] !== resFlags(res) || data[o + 2] !== res.originalProto || data[o + 3] !== res.originalSrcPort || data[o + 4] !== res.originalDstPort ||
-            data[o + 5] !== (get32(res.originalSrc) | 0) || data[o + 6] !== (get32(res.originalDst) | 0) ||
+            data[o + 5] !== (read32(res.originalSrc, 0) | 0) || data[o + 6] !== (read32(res.originalDst, 0) | 0) ||
             data[o + 7] !== (d.ipSrc | 0) || data[o + 8] !== (d.ipDst | 0) || data[o + 9] !== d.srcPort || data[o + 10] !== d.dstPort))
       ) {
         t.stats.connBreaks++;
@@ -2612,11 +2614,11 @@ export class LflowExecutor {
     const l4 = d.l4Offset;
     const b = this.connBytes;
     const at = i * 5;
-    put32At(f, l3 + 12, b[at]!);
-    put32At(f, l3 + 16, b[at + 1]!);
+    write32(f, l3 + 12, b[at]!);
+    write32(f, l3 + 16, b[at + 1]!);
     f[l3 + 10] = b[at + 2]! >>> 8;
     f[l3 + 11] = b[at + 2]! & 255;
-    put32At(f, l4, b[at + 3]!);
+    write32(f, l4, b[at + 3]!);
     const c = l4 + (d.ipProto === 6 ? 16 : 6);
     f[c] = b[at + 4]! >>> 8;
     f[c + 1] = b[at + 4]! & 255;
@@ -2688,8 +2690,8 @@ export class LflowExecutor {
       ex[o + 2] = res.originalProto;
       ex[o + 3] = res.originalSrcPort;
       ex[o + 4] = res.originalDstPort;
-      ex[o + 5] = get32(res.originalSrc);
-      ex[o + 6] = get32(res.originalDst);
+      ex[o + 5] = read32(res.originalSrc, 0);
+      ex[o + 6] = read32(res.originalDst, 0);
     }
     ex[o + 7] = d.ipSrc;
     ex[o + 8] = d.ipDst;
@@ -3529,12 +3531,6 @@ const CONN_NONE = 0;
 const CONN_MISSED = 1;
 const CONN_REPLAYED = 2;
 
-function put32At(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = (v >>> 16) & 255;
-  b[at + 2] = (v >>> 8) & 255;
-  b[at + 3] = v & 255;
-}
 /**
  * Instructions a connection's replay may skip: writes to the words (which a replay does not produce), egress copies
  * on one slot, the ct calls it makes itself, the delivery. Learning (FDB, hairpin, affinity), the SNAT-to-VIP table
@@ -3703,7 +3699,6 @@ function hideCt(w: Uint32Array): void {
   w[W.CT_NW_PROTO] = 0;
 }
 
-const get32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 /**
  * The original tuple of a replayed call as its step recorded it (connPost: flags, protocol, ports, the addresses'
  * first words — a walk is recorded only for IPv4 tuples): for a call that found the recorded node and left the tuple
@@ -3719,19 +3714,12 @@ function restoreTuple(res: CtResult, data: Int32Array, o: number): void {
   res.originalDstPort = data[o + 4]!;
   const s = res.originalSrc;
   const t = res.originalDst;
-  put32(s, data[o + 5]! >>> 0);
-  put32(t, data[o + 6]! >>> 0);
+  write32(s, 0, data[o + 5]! >>> 0);
+  write32(t, 0, data[o + 6]! >>> 0);
   for (let i = 4; i < 16; i++) {
     s[i] = 0;
     t[i] = 0;
   }
-}
-
-function put32(b: Uint8Array, v: number): void {
-  b[0] = v >>> 24;
-  b[1] = (v >>> 16) & 255;
-  b[2] = (v >>> 8) & 255;
-  b[3] = v & 255;
 }
 
 function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void {
