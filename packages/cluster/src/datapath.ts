@@ -209,13 +209,10 @@ export class Datapath implements PathTaps {
    * the very string they hold (no characters compared: bench/README "The cluster's hops: four small cuts (session 26)").
    */
   localnetIn: string;
-  private localnetSeen = false;
 
   /** Keeps the switch's string for the localnet port's name (an outcome's, equal to {@link localnet}). */
   noteLocalnet(name: string): void {
-    if (this.localnetSeen) return;
     this.localnetIn = name;
-    this.localnetSeen = true;
   }
 
   /** The pod port named `name` (an outcome's port), if any. */
