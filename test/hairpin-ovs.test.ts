@@ -22,8 +22,10 @@
  * `ct_snat(IP, LO-HI)` written into the Southbound (northd paused), one connection more than the range has ports.
  * Logical flows OVN refuses to parse (one of each part × refusal kind, northd paused): ovn-controller installs no
  * OpenFlow flow with their cookie, and vippath skips exactly them.
+ * With a chassis that lacks ct-no-masked-label (a Chassis row without it: northd 23.03 then writes ct_lb, whose
+ * natted bit goes into ct_label, and ovn-controller's hairpin flows read it there), generated conversations again.
  * Cases: VIPPATH_HAIRPIN_CASES (default 40) conversations, VIPPATH_HAIRPIN_LBS (default 8) generated load
- * balancers with 1–3 conversations each, VIPPATH_HAIRPIN_MAPPED (default 16) packets to mapped addresses and half as
+ * balancers with 1–3 conversations each, VIPPATH_HAIRPIN_LABEL_CASES (default 16) conversations on ct_lb's flows, VIPPATH_HAIRPIN_MAPPED (default 16) packets to mapped addresses and half as
  * many load balancers with a mapped VIP, VIPPATH_HAIRPIN_NAT_RANGES (default 6) port ranges; seed
  * VIPPATH_HAIRPIN_SEED (printed; `random` explores).
  */
@@ -220,6 +222,8 @@ let sport = 30000;
 
 const GENERATED = Number(process.env.VIPPATH_HAIRPIN_LBS ?? 8);
 const MAPPED_CASES = Number(process.env.VIPPATH_HAIRPIN_MAPPED ?? 16);
+/** Conversations on the Southbound of a chassis without ct-no-masked-label (ct_lb, ct_label). */
+const LABEL_CASES = Number(process.env.VIPPATH_HAIRPIN_LABEL_CASES ?? 16);
 const famArb = (v6: boolean): fc.Arbitrary<Lb['v4']> =>
   fc.record({
     vip: v6 ? fc.integer({ min: 1, max: 0xfffe }).map((x) => `fd00:97::${x.toString(16)}`) : fc.integer({ min: 1, max: 254 }).map((x) => `10.97.0.${x}`),
@@ -337,6 +341,36 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
       rebuild();
       for (const c of convs) await conversation({ ...c, lb: -1 }, lb);
     }), { numRuns: GENERATED, seed: SEED, endOnFailure: true });
+  }, 150_000);
+
+  // A chassis without other_config:ct-no-masked-label (an ovn-controller older than the feature, as in a cluster not
+  // fully upgraded) turns northd 23.03 to ct_lb, which commits the natted bit into ct_label (actions.c encode_ct_lb's
+  // flag_reg), and to SB_Global options:lb_hairpin_use_ct_mark=false, so ovn-controller's hairpin flows read that bit
+  // from ct_label (controller/lflow.c add_lb_vip_hairpin_flows). A Chassis row of our own, with no controller, does it.
+  it(`with a chassis without ct-no-masked-label: northd's ct_lb and ct_label, ${LABEL_CASES} generated conversations give the same frames`, async () => {
+    const before = { ...stats };
+    bed.sbctl('chassis-add', 'old-chassis', 'geneve', '127.0.0.2');
+    try {
+      bed.nbctl('--wait=hv', 'sync');
+      rebuild();
+      const sb = sbFromOvsdb(readOvsdbFile(bed.sbBackup()));
+      const lflows = sb.flows.get('ls')!.map((f) => f.actions).join('\n');
+      expect(lflows).toMatch(/\bct_lb\(backends=/);
+      expect(lflows).not.toMatch(/\bct_lb_mark\b/);
+      expect(sb.options['lb_hairpin_use_ct_mark']).toBe('false');
+      // ovn-controller's groups for ct_lb write the bit into ct_label.
+      const groups = bed.ofctl('dump-groups', '-O', 'OpenFlow15');
+      expect(groups, groups).toMatch(/set_field:0x2\/0x2->ct_label/);
+      await fc.assert(fc.asyncProperty(convArb, (c) => conversation(c)), { numRuns: LABEL_CASES, seed: SEED + 1, endOnFailure: true });
+      // Hairpins (the bit read back from ct_label) and their replies were among them.
+      expect(stats.hairpins - before.hairpins).toBeGreaterThan(0);
+      expect(stats.snatIp - before.snatIp).toBeGreaterThan(0);
+      expect(stats.replies - before.replies).toBeGreaterThan(0);
+    } finally {
+      bed.sbctl('chassis-del', 'old-chassis');
+      bed.nbctl('--wait=hv', 'sync');
+      rebuild();
+    }
   }, 150_000);
 
   // ovn-trace 23.03 takes an IPv6 connection to ::ffff:a.b.c.d for one to the IPv4 VIP a.b.c.d (get_lb_vip_data;

@@ -16,7 +16,7 @@
  * beside nothing else. Then:
  * - every text ovn-trace refuses, vippath skips, with the same part;
  * - every text ovn-trace accepts, vippath runs or refuses with UNSUPPORTED_LFLOW (never a skip, never BAD_LFLOW).
- * An action OVN has and vippath does not model (put_arp, ct_lb, nd_ns…) is unsupported — its arguments passed over
+ * An action OVN has and vippath does not model (put_arp, put_nd, nd_ns…) is unsupported — its arguments passed over
  * unchecked — and a refused action after it still skips the flow (generated: "unmodelled" kinds, alone and paired).
  * One difference is left and not generated: such an action whose own arguments OVN refuses, alone in its flow, is
  * UNSUPPORTED_LFLOW in vippath where OVN skips the flow — the database is refused with the construct named, not run
@@ -136,15 +136,15 @@ const backendArb = fc.oneof(
   fc.tuple(ip6, fc.option(pick('80', '8080', '70000'), { nil: undefined }), fc.boolean()).map(([a, p, br]) => (br ? `[${a}]${p === undefined ? '' : `:${p}`}` : p === undefined ? a : `${a}:${p}`)),
 );
 const ctLbArb: fc.Arbitrary<Gen> = fc
-  .tuple(pick('ct_lb_mark', 'ct_lb_mark'), fc.array(backendArb, { minLength: 0, maxLength: 3 }), pick(',', ', ', ' '), fc.option(pick('"ip_src,ip_dst"', '"eth_src,tp_src"', 'ip_src'), { nil: undefined }), fc.option(pick('skip_snat', 'force_snat', 'frob'), { nil: undefined }), pick('()', 'bare', 'args', 'args', 'args', 'trailing ;'))
+  .tuple(pick('ct_lb_mark', 'ct_lb'), fc.array(backendArb, { minLength: 0, maxLength: 3 }), pick(',', ', ', ' '), fc.option(pick('"ip_src,ip_dst"', '"eth_src,tp_src"', 'ip_src'), { nil: undefined }), fc.option(pick('skip_snat', 'force_snat', 'frob'), { nil: undefined }), pick('()', 'bare', 'args', 'args', 'args', 'trailing ;'))
   .map(([name, bs, sep, hash, flag, shape]) => {
-    if (shape === '()') return { kind: 'ct_lb_mark ()', text: `${name}();` };
-    if (shape === 'bare') return { kind: 'ct_lb_mark bare', text: `${name};` };
+    if (shape === '()') return { kind: `${name} ()`, text: `${name}();` };
+    if (shape === 'bare') return { kind: `${name} bare`, text: `${name};` };
     let arg = `backends=${bs.join(sep)}`;
     if (hash !== undefined) arg += `; hash_fields=${hash}`;
     if (flag !== undefined) arg += `; ${flag}`;
     if (shape === 'trailing ;') arg += ';';
-    return { kind: `ct_lb_mark backends${hash !== undefined ? ' hash' : ''}${flag !== undefined ? ' flag' : ''}${shape === 'trailing ;' ? ' trailing ;' : ''}`, text: `${name}(${arg});` };
+    return { kind: `${name} backends${hash !== undefined ? ' hash' : ''}${flag !== undefined ? ' flag' : ''}${shape === 'trailing ;' ? ' trailing ;' : ''}`, text: `${name}(${arg});` };
   });
 const commitLbAffArb: fc.Arbitrary<Gen> = fc
   .tuple(fc.shuffledSubarray([`vip = "10.0.0.1:80"`, `backend = "10.0.0.2:8080"`, 'proto = tcp', 'timeout = 30'], { minLength: 2, maxLength: 4 }), pick(', ', ','), fc.boolean())
@@ -163,7 +163,7 @@ const ctArb: fc.Arbitrary<Gen> = fc.oneof(
 );
 const nestedArb: fc.Arbitrary<Gen> = fc.tuple(pick('clone', 'arp', 'icmp4', 'icmp4_error', 'icmp6', 'tcp_reset', 'reject', 'nd_na'), pick('output;', 'eth.dst = ff:ff:ff:ff:ff:ff; output;', '', 'next(pipeline=egress, table=0);', 'drop;', 'output')).map(([n, inner]) => ({ kind: `nested ${n}`, text: `${n} { ${inner} };` }));
 // Actions OVN 23.03 parses and vippath does not model (valid arguments): alone unsupported, before a refused one skipped.
-const unmodelledArb: fc.Arbitrary<Gen> = pick('put_arp(inport, arp.spa, arp.sha);', 'ct_lb(backends=10.0.0.1:80);', 'nd_ns { output; };', 'reg0[0] = lookup_arp(inport, arp.spa, arp.sha);', 'set_queue(10);', 'ct_dnat_in_czone(10.0.0.1);', 'trigger_event(event = "empty_lb_backends", vip = "10.0.0.1:80", protocol = "tcp", load_balancer = "12345678-1234-1234-1234-123456789012");').map((t) => ({ kind: `unmodelled ${t.split(/[ ({;]/)[0]}`, text: t }));
+const unmodelledArb: fc.Arbitrary<Gen> = pick('put_arp(inport, arp.spa, arp.sha);', 'put_nd(inport, nd.target, nd.tll);', 'nd_ns { output; };', 'reg0[0] = lookup_arp(inport, arp.spa, arp.sha);', 'set_queue(10);', 'ct_dnat_in_czone(10.0.0.1);', 'trigger_event(event = "empty_lb_backends", vip = "10.0.0.1:80", protocol = "tcp", load_balancer = "12345678-1234-1234-1234-123456789012");').map((t) => ({ kind: `unmodelled ${t.split(/[ ({;]/)[0]}`, text: t }));
 const miscArb: fc.Arbitrary<Gen> = pick('output;', 'drop;', 'log(name="x", verdict=allow, severity=info);', 'log(verdict=drop);', 'log();', 'handle_svc_check(inport);', 'put_fdb(inport, eth.src);', 'reg0[11] = lookup_fdb(inport, eth.src);', 'outport = get_fdb(eth.dst);', 'igmp;', 'set_meter(100);', 'drop; output;').map((t) => ({ kind: `misc ${t.split(/[ ({;]/)[0]}`, text: t }));
 
 const actionArb: fc.Arbitrary<Gen> = fc.oneof(ctLbArb, commitLbAffArb, natArb, nextArb, { arbitrary: loadArb, weight: 3 }, ctArb, nestedArb, miscArb, unmodelledArb);

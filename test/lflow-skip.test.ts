@@ -93,7 +93,7 @@ const BUCKETS = (['match', 'actions'] as const).flatMap((part) => (Object.keys(R
 const UNSUPPORTED: Array<{ construct: string; match?: string; actions?: string }> = [
   { construct: 'ct_dnat_in_czone', actions: 'ct_dnat_in_czone(10.0.0.9);' },
   { construct: 'ct_snat_in_czone', actions: 'ct_snat_in_czone(10.0.0.9);' },
-  { construct: 'ct_lb', actions: 'ct_lb(backends=10.0.0.1:80);' },
+  { construct: 'nd_ns', actions: 'nd_ns { output; };' },
   { construct: 'put_arp', actions: 'put_arp(inport, arp.spa, arp.sha); next;' },
   { construct: 'lookup_arp()', actions: 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;' },
   { construct: 'icmp4.frag_mtu', actions: 'icmp4_error { icmp4.frag_mtu = 1500; output; };' },

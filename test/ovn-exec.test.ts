@@ -20,7 +20,8 @@
  * that mode deliberately follows the real run instead of ovn-trace is MAPPED_VIP (test/ipv6-text.test.ts: an IPv6
  * packet to an IPv4 VIP's `::ffff:` form, where ovn-trace's chk_lb_hairpin says 1 and vippath 0).
  *
- * Runs: VIPPATH_OVNEXEC_RUNS (default 1000), seed VIPPATH_OVNEXEC_SEED (default fixed; `random` for a new one).
+ * Runs: VIPPATH_OVNEXEC_RUNS (default 1000) on northd's usual Southbound, VIPPATH_OVNEXEC_LABEL_RUNS (default 400) on the
+ * one of a chassis without ct-no-masked-label (VARIANTS); seed VIPPATH_OVNEXEC_SEED (default fixed; `random` for a new one).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,8 @@ if (unavailable) console.warn(`ovn-exec differential test skipped: ${unavailable
 const RUNS = Number(process.env.VIPPATH_OVNEXEC_RUNS ?? 1000);
 const SEED = process.env.VIPPATH_OVNEXEC_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_OVNEXEC_SEED ?? 20261201);
 const PARALLEL = 4;
+/** Microflows on the Southbound of a chassis without ct-no-masked-label (VARIANTS). */
+const LABEL_RUNS = Number(process.env.VIPPATH_OVNEXEC_LABEL_RUNS ?? 400);
 
 const VIP = '10.180.204.252';
 const VIP6 = 'fd00::252';
@@ -147,7 +150,18 @@ export function microflowOf(c1: Case): { micro: string; opts: string[] } {
   return { micro: `${l2} && ${l3}`, opts: [...c.ct.map((x) => `--ct=${x}`), ...(c.pinLb ? [`--lb-dst=${backend}`] : [])] };
 }
 
-describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against ovn-trace on real northd flows', () => {
+/**
+ * The Southbounds the interpreter is checked on: northd's usual one, and the one it writes when a chassis lacks
+ * `ct-no-masked-label` (northd.c build_chassis_features, v23.03.1: any chassis without `other_config` saying so —
+ * an ovn-controller older than the feature, as in a cluster not fully upgraded): `ct_lb` for `ct_lb_mark` and
+ * `ct_label.blocked` for `ct_mark.blocked`. A Chassis row of our own (no ovn-controller) makes northd write it.
+ */
+const VARIANTS = [
+  { name: 'every chassis with ct-no-masked-label (ct_lb_mark, ct_mark.blocked)', oldChassis: false, runs: RUNS, lb: 'ct_lb_mark' },
+  { name: 'a chassis without ct-no-masked-label (ct_lb, ct_label.blocked)', oldChassis: true, runs: LABEL_RUNS, lb: 'ct_lb' },
+] as const;
+
+describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow interpreter against ovn-trace on real northd flows: $name', ({ oldChassis, runs: RUNS, lb }) => {
   let ovn: OvnOracle;
   let sb: SouthboundState;
   beforeAll(() => {
@@ -171,8 +185,16 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     nb('acl-add', 'pg1', 'to-lport', '1001', 'outport == @pg1 && ip4.src == $as1 && tcp.dst == 80', 'allow-related');
     nb('acl-add', 'pg1', 'to-lport', '1000', 'outport == @pg1 && udp', 'drop');
     nb('acl-add', 'pg1', 'from-lport', '1000', 'inport == @pg1 && icmp6', 'reject');
+    if (oldChassis) ovn.sbctl('chassis-add', 'old-chassis', 'geneve', '127.0.0.2');
     nb('--wait=sb', 'sync');
     sb = sbFromOvsdb(readOvsdbFile(ovn.sbBackup()));
+    // The variant is the Southbound it claims: northd's load balancing and ACL-state flows in that form only.
+    const actions = [...sb.flows.get('ls')!].map((f) => `${f.match} ${f.actions}`).join('\n');
+    const other = lb === 'ct_lb' ? 'ct_lb_mark' : 'ct_lb';
+    expect(actions).toMatch(new RegExp(`\\b${lb}\\(backends=`));
+    expect(actions).not.toMatch(new RegExp(`\\b${other}\\b`));
+    expect(actions).toContain(oldChassis ? 'ct_label.blocked' : 'ct_mark.blocked');
+    expect(actions).not.toContain(oldChassis ? 'ct_mark.blocked' : 'ct_label.blocked');
   }, 60_000);
   afterAll(() => ovn?.stop());
 
@@ -224,13 +246,13 @@ describe.skipIf(unavailable !== undefined)('the logical-flow interpreter against
     real.forEach((t, i) => {
       if (/output\("/.test(t)) stats.outputs++;
       else stats.drops++;
-      if (/ct_lb_mark\(backends/.test(t)) stats.lb++;
+      if (t.includes(`${lb}(backends`)) stats.lb++;
       if (/reg0\[6\] = 1/.test(t)) stats.hairpin++;
       if (/@pg1/.test(t)) stats.acl++;
       stats.kinds.add(cases[i]!.kind);
       stats.ports.add(cases[i]!.inport);
     });
-    console.log(`ovn-exec: ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ct_lb_mark(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL; ${ties} at a tie of flows sharing an IDL hash bucket (order undefined; mask 0x${mask.toString(16)})`);
+    console.log(`ovn-exec (${lb}): ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ${lb}(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL; ${ties} at a tie of flows sharing an IDL hash bucket (order undefined; mask 0x${mask.toString(16)})`);
     expect(ties, 'ties in a shared hash bucket are rare (else the bucket order is wrong)').toBeLessThanOrEqual(RUNS / 50);
     if (failing >= 0) {
       // Shrink: replay the same generator with fast-check up to the first failure, which then shrinks it.

@@ -41,7 +41,13 @@ export type Action =
    * port from `portLo` to `portHi` (`portHi` 0: the one port `portLo`; `portLo` 0: the port is kept).
    */
   | { k: 'ct_dnat' | 'ct_snat'; to?: { ipv6: boolean; addr: Uint8Array; ip4: number; portLo: number; portHi: number }; text: string }
-  | { k: 'ct_lb_mark'; backends: LbBackend[]; hashFields?: string; flag?: 'skip_snat' | 'force_snat'; text: string }
+  /**
+   * `ct_lb_mark(…)` / `ct_lb(…)` (actions.c parse_ct_lb_action): one parser and one `ct()`, the two differing only in
+   * where the commit's flags go — ct_mark for ct_lb_mark, ct_label for ct_lb (encode_ct_lb's `flag_reg`). northd 23.03
+   * writes ct_lb when a chassis lacks `ct-no-masked-label` (northd.c build_chassis_features), as in a cluster
+   * whose chassis are not all upgraded.
+   */
+  | { k: 'ct_lb_mark' | 'ct_lb'; backends: LbBackend[]; hashFields?: string; flag?: 'skip_snat' | 'force_snat'; text: string }
   | { k: 'ct_snat_to_vip'; text: string }
   /**
    * [24.03] `dst = ct_nw_dst()` / `ct_ip6_dst()` / `ct_tp_dst()` (actions.c ef8f5c1ac parse_CT_ORIG_NW_DST …): the
@@ -449,6 +455,7 @@ function action(c: Ctx): Action {
     case 'ct_snat':
       c.prereqs.push('ip');
       return ctNat(c, name);
+    case 'ct_lb':
     case 'ct_lb_mark': {
       c.prereqs.push('ip');
       const backends: LbBackend[] = [];
@@ -493,14 +500,14 @@ function action(c: Ctx): Action {
           }
         }
       }
-      let text = 'ct_lb_mark';
+      let text: string = name;
       if (backends.length) {
         text += `(backends=${backends.map((b) => b.text).join(',')}`;
         if (hashFields !== undefined) text += `; hash_fields="${hashFields}"`;
         if (flag) text += `; ${flag}`;
         text += ')';
       }
-      return { k: 'ct_lb_mark', backends, ...(hashFields !== undefined ? { hashFields } : {}), ...(flag ? { flag } : {}), text: `${text};` };
+      return { k: name, backends, ...(hashFields !== undefined ? { hashFields } : {}), ...(flag ? { flag } : {}), text: `${text};` };
     }
     case 'ct_snat_to_vip':
       return { k: 'ct_snat_to_vip', text: 'ct_snat_to_vip;' };

@@ -14,6 +14,8 @@
  * - `ct_lb_mark;`            → zone, NAT APPLY (no commit)
  * - `ct_lb_mark(backends=…)` → zone, commit, NAT DNAT to the chosen backend, mark bit `natted` (and
  *                               `skip_snat`/`force_snat` when the LB sets them)
+ * - `ct_lb;` / `ct_lb(backends=…)` → as ct_lb_mark, the bits written into ct_label instead of ct_mark
+ *                               (action CT_LB_MARK: the engines see the same call)
  * - `ct_snat_to_vip;`        → the SNAT zone, commit, NAT SNAT to the VIP (ovn-controller table 70)
  *
  * Engines: `ct/` holds one that behaves like OVS's userspace conntrack; `lflow/ct-trace.ts` one that answers

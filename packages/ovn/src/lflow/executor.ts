@@ -1000,6 +1000,7 @@ export class LflowExecutor {
         case 'ct_commit_nat':
         case 'ct_dnat':
         case 'ct_snat':
+        case 'ct_lb':
         case 'ct_lb_mark':
           went = true;
           if (inner) this.pending++;
@@ -1223,14 +1224,15 @@ export class LflowExecutor {
     let req = plan.base;
     let label = '';
     const ip = w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd;
-    if (a.k === 'ct_lb_mark') {
+    const lb = a.k === 'ct_lb_mark' || a.k === 'ct_lb';
+    if (lb) {
       const dst = ip ? this.pickBackend(a.backends, a.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
       if (dst) req = this.lbRequest(plan, a, dst);
     }
     if (!plan.fixedZone) req.zone = this.zone(w, pipeline);
-    if (!ip && a.k === 'ct_lb_mark') {
-      // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark.
-      if (node) label = 'ct_lb_mark';
+    if (!ip && lb) {
+      // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark and ct_lb.
+      if (node) label = a.k;
     } else {
       this.callCt(copy, req);
       if (node) {
@@ -1278,6 +1280,7 @@ export class LflowExecutor {
           if (a.to.portHi) req.natPortMax = a.to.portHi;
         } else req.nat = CtNat.APPLY;
         break;
+      case 'ct_lb':
       case 'ct_lb_mark':
         req.action = CtAction.CT_LB_MARK;
         req.nat = CtNat.APPLY;
@@ -1288,8 +1291,8 @@ export class LflowExecutor {
     return plan;
   }
 
-  /** ct_lb_mark's request for backend `dst` (one per backend, made on first use). */
-  private lbRequest(plan: CtPlan, a: Extract<Action, { k: 'ct_lb_mark' }>, dst: { addr: Uint8Array; ipv6: boolean; port: number }): CtRequest {
+  /** ct_lb_mark's or ct_lb's request for backend `dst` (one per backend, made on first use). */
+  private lbRequest(plan: CtPlan, a: Extract<Action, { k: 'ct_lb_mark' | 'ct_lb' }>, dst: { addr: Uint8Array; ipv6: boolean; port: number }): CtRequest {
     const lb = plan.lb ?? (plan.lb = new Map());
     let req = lb.get(dst);
     if (req !== undefined) return req;
@@ -1298,11 +1301,20 @@ export class LflowExecutor {
     req.commit = a.backends.length > 0;
     req.nat = CtNat.DNAT;
     setNatAddr(req, dst.addr, dst.ipv6, dst.port);
-    // ct_lb_mark marks the connection natted (ct_mark bit 1) and the LB's SNAT flag (actions.c encode_ct_lb).
+    // The connection marked natted (bit 1) and with the LB's SNAT flag (skip_snat bit 2, force_snat bit 3):
+    // in ct_mark for ct_lb_mark, in ct_label's low word for ct_lb (actions.c encode_ct_lb's flag_reg; the bits
+    // OVN_CT_NATTED, OVN_CT_LB_SKIP_SNAT, OVN_CT_LB_FORCE_SNAT of include/ovn/logical-fields.h).
     if (a.backends.length) {
-      req.setMark = true;
-      req.markValue = 2 | (a.flag === 'skip_snat' ? 4 : a.flag === 'force_snat' ? 8 : 0);
-      req.markMask = req.markValue;
+      const flags = 2 | (a.flag === 'skip_snat' ? 4 : a.flag === 'force_snat' ? 8 : 0);
+      if (a.k === 'ct_lb') {
+        req.setLabel = true;
+        req.labelValue[0] = flags;
+        req.labelMask[0] = flags;
+      } else {
+        req.setMark = true;
+        req.markValue = flags;
+        req.markMask = flags;
+      }
     }
     lb.set(dst, req);
     return req;
@@ -1313,8 +1325,9 @@ export class LflowExecutor {
     switch (a.k) {
       case 'ct_next':
         return `ct_next(ct_state=${formatCtState(w[W.CT_STATE]!)}${dflt})`;
+      case 'ct_lb':
       case 'ct_lb_mark':
-        return `ct_lb_mark${dflt}`;
+        return `${a.k}${dflt}`;
       case 'ct_commit_nat':
         return `ct_commit_nat /* assuming no un-nat entry, so no change */${dflt}`;
       case 'ct_dnat':
@@ -3643,7 +3656,7 @@ function wordsOf6(addr: Uint8Array): number[] {
   return [...w];
 }
 
-type ForkAction = Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' }>;
+type ForkAction = Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' | 'ct_lb' }>;
 
 /** A forking ct action's request, made once: `base`, or per backend for ct_lb_mark's DNAT. */
 interface CtPlan {
