@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6, parseIPv4 } from './addresses.js';
-import { decodePlainTcp4, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
+import { copyPlainTcp4Segment, decodePlainTcp4, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
 import { buildFrame, parseFrame } from './frame.js';
 import { MalformedFrameError } from './errors.js';
 import * as A from './arbitraries.test-helpers.js';
@@ -262,7 +262,7 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
     });
   const frameArb = fc.tuple(fc.oneof(plainArb, ipArb, A.frameSpecArb.map(buildFrame)), fc.option(fc.integer({ min: 0, max: 120 })));
 
-  it('set exactly their fields, as decode() sets them, and decline what plainTcp4 declines (seed printed)', () => {
+  it('set exactly their fields, as decode() sets them (copyPlainTcp4Segment from decode() too), and decline what plainTcp4 declines (seed printed)', () => {
     const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? 20261203);
     let accepted = 0;
     let declined = 0;
@@ -290,6 +290,15 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
           const want: Record<string, unknown> = { ...before, status };
           for (const k of fields) want[k] = g[k];
           expect(after).toEqual(want);
+        }
+        if (l3 !== 0) {
+          // The same record copied from the full decode of the bytes (what the OVN switch hands the pods).
+          const out = sentinel();
+          const want: Record<string, unknown> = { ...snapshot(out), status: DecodeStatus.PLAIN_TCP4_SEGMENT };
+          const g = snapshot(general) as Record<string, unknown>;
+          for (const k of PLAIN_TCP4_SEGMENT_FIELDS) want[k] = g[k];
+          copyPlainTcp4Segment(general, out);
+          expect(snapshot(out)).toEqual(want);
         }
       }),
       { seed, numRuns: 3000 },

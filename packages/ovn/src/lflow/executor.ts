@@ -387,6 +387,15 @@ export class LflowExecutor {
   private now: number = null as unknown as number;
   private readonly decoder = new FrameDecoder();
   private readonly decoded = new DecodedFrame();
+  /**
+   * The run's output whose bytes {@link outputDecode} describes (an index into `result.outputs`), -1 for none. Set by
+   * a connection's replay only: its one output is the frame as the recorded conntrack calls left it (their NAT keeps
+   * the decode's addresses and ports in step: OvsConntrack's natTcp4 and natPacket, wire's rewriteIpv4Address) with
+   * the walk's Ethernet addresses written, which the decode does not hold — when the input was of decodePlainTcp4's
+   * layout (NAT moves no offset) and the output is not pushed a localnet VLAN tag. A full walk's outputs (set_field
+   * writes, several outputs of a flood, a walk taken again after a changed outcome) are not vouched for.
+   */
+  outputDecoded = -1;
   private frame: Uint8Array = new Uint8Array(0);
   private frameLength = 0;
   private readonly shadow = new Uint32Array(W.SIZE);
@@ -679,6 +688,7 @@ export class LflowExecutor {
     this.nOutputs = 0;
     this.nDrops = 0;
     this.outShared = false;
+    this.outputDecoded = -1;
     if (r.stages.length) r.stages.length = 0;
     if (r.ct.length) r.ct.length = 0;
     if (r.trace !== undefined) delete r.trace;
@@ -828,6 +838,15 @@ export class LflowExecutor {
   inL3 = 0;
   inSrc = 0;
   inDst = 0;
+
+  /**
+   * The executor's decode of the packet, read-only, for the caller of a run whose {@link outputDecoded} is not -1: it
+   * then holds, for that output's bytes, every field readPlainTcp4Segment (@vippath/wire) writes, with its values
+   * (copyPlainTcp4Segment takes them). Rewritten by the next run: read it before running another frame.
+   */
+  get outputDecode(): Readonly<DecodedFrame> {
+    return this.decoded;
+  }
 
   /** Runs a packet given as flow words (a microflow): a frame is built from them so conntrack can work on bytes. */
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
@@ -2485,6 +2504,8 @@ export class LflowExecutor {
     }
     out.length = len;
     if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
+    // The decode is the output's (outputDecoded): the input's, of the plain layout, moved by the calls' NAT only.
+    if (this.inL3 !== 0 && out.tag === undefined) this.outputDecoded = i;
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) this.connEnd(t, base);
