@@ -136,10 +136,11 @@ export class SwitchOutcome {
   inSrc = 0;
   inDst = 0;
   /**
-   * The output (an index into {@link frames}) whose bytes {@link decoded} describes, -1 for none: set when the switch
-   * can vouch that its own decode, as its walk kept it through the rewrites, is that output's — a connection's replayed
-   * walk with one output, an input of decodePlainTcp4's layout (@vippath/wire) and no VLAN tag pushed on the way out
-   * (LflowExecutor.outputDecoded). `decoded` then holds every field readPlainTcp4Segment of those bytes would write,
+   * The output (an index into {@link frames}) whose bytes {@link decoded} describes, -1 for none: set when the walk had
+   * one output and the switch can vouch that its own decode, as the walk kept it through the rewrites, is that
+   * output's — a frame of plainTcp4's layout (@vippath/wire), no VLAN tag pushed on the way out, and either a
+   * connection's replayed walk or a full walk's output to a VIF (LflowExecutor.outputDecoded says why each holds).
+   * `decoded` then holds every field readPlainTcp4Segment of those bytes would write,
    * with its values: a reader takes them with copyPlainTcp4Segment instead of reading the header again. Written by
    * processInto only; any other output, or no vouching, is -1 (decode the bytes yourself).
    */
