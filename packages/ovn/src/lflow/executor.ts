@@ -394,9 +394,9 @@ export class LflowExecutor {
    *   decode's addresses and ports in step: OvsConntrack's natTcp4 and natPacket, wire's rewriteIpv4Address) with the
    *   walk's Ethernet addresses written, which the decode does not hold; the input was of decodePlainTcp4's layout
    *   (NAT moves no offset). The decode itself is handed out: nothing runs after the output.
-   * - a full walk's output to a VIF (a pod): the decode as {@link deliver} finds it, the frame synced from the words
+   * - a full walk's output to a VIF (a pod): the decode as `deliver` finds it, the frame synced from the words
    *   (storeFrame writes addresses and ports through wire's rewrites, which keep the decode; a nested packet's frame
-   *   is decoded when made and the walk's again after), copied then ({@link outDecode}): the walk may write the frame
+   *   is decoded when made and the walk's again after), copied then (a private record): the walk may write the frame
    *   after the output.
    */
   outputDecoded = -1;
