@@ -629,8 +629,9 @@ export class NodePath {
       return false;
     }
     out.count = traced.outputs.length;
-    // process() hands out no decode of the input: the hop reads its header.
+    // process() hands out no decode of the input (the hop reads its header) nor of an output (the pods decode theirs).
     out.inL3 = 0;
+    out.decodedFor = -1;
     for (let i = 0; i < out.count; i++) {
       const o = traced.outputs[i]!;
       out.ports[i] = o.port;
@@ -738,7 +739,10 @@ export class NodePath {
         c.n++;
       }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
-      const replies = pod.answer(oFrame, dp.now);
+      // The switch's decode of this output when it vouches for it (SwitchOutcome.decodedFor): the pod copies its
+      // fields instead of reading the header again. Nothing has run the switch since — the one output is this one, and
+      // the observers that could (a tap's callback) get none handed over.
+      const replies = pod.answer(oFrame, dp.now, out.decodedFor === i && dp.onTap === undefined ? out.decoded : undefined);
       if (pod.ignoredCode !== undefined) {
         rec.stepAt(ST_POD, pp.atId, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
         rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? podIgnoredDetail(pod) : undefined);

@@ -10,7 +10,7 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readPlainTcp4Segment, readIPv4, sumWords, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readPlainTcp4Segment, readIPv4, copyPlainTcp4Segment, sumWords, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { AddressPortTable } from './lru.js';
@@ -396,12 +396,15 @@ export class PodHost {
    * with the array (the datapath hands them to the switch, which copies them in). An answer asked for while one
    * is held — a reply that comes back to the same pod before its caller is done — gets frames of its own. The
    * frames are read-only to the caller: the pod's next TCP/IPv4 reply into a buffer keeps the bytes its last one
-   * left there (tcp4Ready).
+   * left there (tcp4Ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
+   * plainTcp4 in @vippath/wire) holding what readPlainTcp4Segment would write — the OVN switch's, as
+   * SwitchOutcome.decodedFor vouches — taken instead of reading the header (copyPlainTcp4Segment): read during
+   * the call only. The answer is the same byte for byte.
    */
-  answer(frame: Uint8Array, now: number): Uint8Array[] {
+  answer(frame: Uint8Array, now: number, decoded?: Readonly<DecodedFrame>): Uint8Array[] {
     this.fresh = this.held;
     this.count = 0;
-    this.handle(frame, now);
+    this.handle(frame, now, decoded);
     const n = this.count;
     if (n === 0) return NO_FRAMES;
     if (this.fresh) return n === 1 ? [this.r0] : [this.r0, this.r1];
@@ -448,13 +451,15 @@ export class PodHost {
     return f;
   }
 
-  private handle(frame: Uint8Array, now: number): void {
+  private handle(frame: Uint8Array, now: number, given: Readonly<DecodedFrame> | undefined): void {
     const d = this.d;
     this.ignoredCode = undefined;
     // IPv4 + TCP at fixed offsets (what the datapath hands a pod, nearly always): wire's subset read sets what the TCP
     // answer below reads (PLAIN_TCP4_SEGMENT_FIELDS), not all thirty-odd fields; the ARP, IPv6 and ICMP paths, which
-    // read others, only ever see a full decode.
-    if (readPlainTcp4Segment(frame, frame.length, d) === 0 && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
+    // read others, only ever see a full decode. The switch's decode of the frame, when handed over, is copied instead
+    // (the same fields and values; its state is not kept past this call).
+    if (given !== undefined) copyPlainTcp4Segment(given, d);
+    else if (readPlainTcp4Segment(frame, frame.length, d) === 0 && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));

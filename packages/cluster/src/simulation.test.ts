@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readCaptureSync } from '@vippath/pcap';
-import { parseFrame, buildFrame } from '@vippath/wire';
+import { parseFrame, buildFrame, copyPlainTcp4Segment, DecodedFrame, PLAIN_TCP4_SEGMENT_FIELDS, plainTcp4, readPlainTcp4Segment } from '@vippath/wire';
+import { PodHost } from './pods.js';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
 
@@ -83,6 +84,80 @@ describe('the real capture through the default scenario', () => {
     expect(pod.connEvictions).toBe(40 - 8);
     expect(pod.hasConn(0x0ab50028, 40000)).toBe(true);
     expect(pod.hasConn(0x0ab50001, 40000)).toBe(false);
+  });
+});
+
+describe('the pods take the switch\'s decode of an output (SwitchOutcome.decodedFor)', () => {
+  // The real capture's connections (the SYNs' full walks), then conversations of clients that go on past the
+  // handshake — ACKs and a request on the connection (the switch replays their walks) — answered with the pod's numbers.
+  const records = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
+  const t0 = records[0]!.timestamp;
+  const run = (tapped: boolean): string[] => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
+    // A tap's callback may run anything between the switch and the pod: the OVN hop hands no decode over then.
+    if (tapped) sim.onTap = () => {};
+    const out: string[] = [];
+    let last: Uint8Array | undefined;
+    // The hot path (process): inject traces, and a traced switch hands no decode over.
+    sim.onOutside = (f) => {
+      out.push(Buffer.from(f).toString('hex'));
+      last = f.slice();
+    };
+    let now = 0;
+    for (const rec of records) {
+      if (sim.fromCluster(rec.data)) continue;
+      now = Number(rec.timestamp - t0) / 1e6;
+      sim.process(rec.data, rec.data.length, now);
+    }
+    for (let c = 0; c < 6; c++) {
+      const ip = `10.181.1.${10 + c}`;
+      const mac = `52:54:00:cc:01:${(10 + c).toString(16).padStart(2, '0')}`;
+      const tcp = (flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
+        buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 41000 + c, dstPort: 80, flags, seq, ack, ...(payload ? { payload: new TextEncoder().encode(payload) } : {}) } });
+      const send = (f: Uint8Array): void => {
+        now += 1;
+        sim.process(f, f.length, now);
+      };
+      last = undefined;
+      send(tcp(0x02, 1000, 0));
+      const synAck = last ? parseFrame(last).tcp : undefined;
+      if (!synAck || synAck.flags !== 0x12) continue;
+      const isn1 = (synAck.seq + 1) >>> 0;
+      for (let i = 0; i < 4; i++) send(tcp(0x10, 1001, isn1));
+      send(tcp(0x18, 1001, isn1, 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n'));
+    }
+    return out;
+  };
+
+  it('every decode handed over is the delivered frame\'s, and the frames out are those of a run without (taps on)', () => {
+    const answer = PodHost.prototype.answer;
+    const fresh = new DecodedFrame();
+    const copied = new DecodedFrame();
+    let handed = 0;
+    let read = 0;
+    PodHost.prototype.answer = function (this: PodHost, frame: Uint8Array, now: number, decoded?: Readonly<DecodedFrame>): Uint8Array[] {
+      if (decoded !== undefined) {
+        handed++;
+        expect(readPlainTcp4Segment(frame, frame.length, fresh)).not.toBe(0);
+        copyPlainTcp4Segment(decoded, copied);
+        for (const k of PLAIN_TCP4_SEGMENT_FIELDS) if (copied[k] !== fresh[k]) expect({ field: k, handed: copied[k] }).toEqual({ field: k, handed: fresh[k] });
+      } else if (plainTcp4(frame, frame.length) !== 0) read++;
+      return answer.call(this, frame, now, decoded);
+    };
+    try {
+      const without = run(true);
+      expect(handed).toBe(0);
+      const plainWithout = read;
+      read = 0;
+      const withDecode = run(false);
+      expect(withDecode).toEqual(without);
+      // The SYNs' full walks and the connections' replayed ones are handed over: every plain frame a pod got.
+      expect(handed).toBe(plainWithout);
+      expect(handed).toBeGreaterThan(10);
+      expect(read).toBe(0);
+    } finally {
+      PodHost.prototype.answer = answer;
+    }
   });
 });
 

@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildFrame, DecodedFrame, FrameDecoder, L3, type FrameSpec } from '@vippath/wire';
+import { buildFrame, copyPlainTcp4Segment, DecodedFrame, FrameDecoder, L3, PLAIN_TCP4_SEGMENT_FIELDS, pushVlan, readIPv4, readPlainTcp4Segment, type FrameSpec } from '@vippath/wire';
 import { readFileSync } from 'node:fs';
 import { LogicalSwitch, SwitchOutcome } from './switch.js';
 import { OvsConntrack } from './ct/engine.js';
@@ -44,6 +44,8 @@ interface Variant {
   tiny: boolean;
   /** Slots of the connection replay's store (megaflow.ts ConnStore): a few, so that walks are evicted for others. */
   connSlots?: number;
+  /** The localnet port's VLAN tag: clients' frames come in tagged (popped), the outputs to it go out tagged (pushed). */
+  tag?: number;
 }
 
 const PODS = [
@@ -68,7 +70,7 @@ function northbound(v: Variant): NorthboundDb {
     switches: [{
       name: 'ls',
       ports: [
-        { name: 'ln', type: 'localnet', addresses: ['unknown'], options: { network_name: 'provider', ...(v.fdb ? { localnet_learn_fdb: 'true' } : {}) } },
+        { name: 'ln', type: 'localnet', addresses: ['unknown'], ...(v.tag !== undefined ? { tag: v.tag } : {}), options: { network_name: 'provider', ...(v.fdb ? { localnet_learn_fdb: 'true' } : {}) } },
         ...(v.fdb ? [{ name: 'vm.ns', addresses: ['unknown'] }] : []),
         ...PODS.map((p) => ({ name: p.name, addresses: [`${p.mac} ${p.ip}${v.v6 ? ` ${p.ip6}` : ''}`], portSecurity: [`${p.mac} ${p.ip}${v.v6 ? ` ${p.ip6}` : ''}`] })),
       ],
@@ -99,7 +101,8 @@ const VMS = [{ mac: '0a:00:00:00:00:01', ip: '10.180.204.51' }, { mac: '0a:00:00
 
 /** One generated packet (small pools so that packets meet each other's connections). */
 interface Pkt {
-  kind: 'tcp' | 'udp' | 'arp' | 'icmp' | 'nd' | 'tcp6';
+  /** `tcpopt`: as `tcp`, its IPv4 header with 4 bytes of options (not decodePlainTcp4's layout). */
+  kind: 'tcp' | 'udp' | 'arp' | 'icmp' | 'nd' | 'tcp6' | 'tcpopt';
   /** from a client on the localnet port (via n1 or n2) or from a pod (answering, or as a client itself). */
   from: 'client' | 'pod' | 'vm';
   client: number;
@@ -194,7 +197,13 @@ function frameOf(p: Pkt, v: Variant, world: World = OWN): { frame: Uint8Array; i
       }
     }
   }
-  return { frame: buildFrame(spec), inport, chassis };
+  if (p.kind === 'tcpopt' && spec.ipv4) spec = { ...spec, ipv4: { ...spec.ipv4, options: new Uint8Array([1, 1, 1, 0]) } };
+  const built = buildFrame(spec);
+  if (v.tag === undefined || inport !== world.localnet) return { frame: built, inport, chassis };
+  const tagged = new Uint8Array(built.length + 4);
+  tagged.set(built);
+  pushVlan(tagged, built.length, v.tag);
+  return { frame: tagged, inport, chassis };
 }
 
 const pkt: fc.Arbitrary<Pkt> = fc.record({
@@ -215,7 +224,7 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
 // pods' answers, FIN and RST, time jumps past the timeouts — so that walks are recorded, replayed (every packet
 // is sent twice in a row) and stopped at a call whose outcome changed (closed, reset, expired connections).
 const step: fc.Arbitrary<Pkt> = fc.record({
-  kind: fc.constantFrom<Pkt['kind']>('tcp', 'tcp', 'tcp', 'tcp', 'tcp', 'udp'),
+  kind: fc.constantFrom<Pkt['kind']>('tcp', 'tcp', 'tcp', 'tcp', 'tcp', 'udp', 'tcp6', 'tcpopt'),
   from: fc.constantFrom<Pkt['from']>('client', 'client', 'client', 'pod'),
   client: fc.integer({ min: 0, max: 1 }),
   pod: fc.integer({ min: 0, max: 2 }),
@@ -256,6 +265,53 @@ function inputFacts(frame: Uint8Array): [number, number, number] {
   return [d.l3Offset + ((d.tcpFlags & 0x12) === 0x02 ? 0x10000 : 0), d.ipSrc | 0, d.ipDst | 0];
 }
 
+/** Where the switches handed their decode over with an output (SwitchOutcome.decodedFor), and where not. */
+const handed = { toPod: 0, toLocalnet: 0, natted: 0, macRewritten: 0, taggedInput: 0, plainNotHanded: 0, multiPlain: 0, taggedOutput: 0 };
+const resetHanded = (): void => {
+  for (const k of Object.keys(handed) as (keyof typeof handed)[]) handed[k] = 0;
+};
+const freshDecoded = new DecodedFrame();
+const copiedDecoded = new DecodedFrame();
+
+/**
+ * The switch's decode handed over with an output is that output's: the fields readPlainTcp4Segment writes, as a fresh
+ * read of the output's bytes gives them (copied as the cluster's pods copy them), for every output it names; and it
+ * names one only of a frame of the plain layout. Counts the paths.
+ */
+function checkHandedDecode(o: SwitchOutcome, input: Uint8Array, ctx: object): void {
+  if (o.decodedFor >= o.count || (o.decodedFor >= 0 && o.decoded === undefined)) expect({ ...ctx, decodedFor: o.decodedFor, count: o.count }).toBeUndefined();
+  for (let i = 0; i < o.count; i++) {
+    const f = o.frames[i]!.subarray(0, o.lengths[i]);
+    const plain = readPlainTcp4Segment(f, f.length, freshDecoded) !== 0;
+    if (o.decodedFor !== i) {
+      if (plain) handed.plainNotHanded++;
+      if (plain && o.count > 1) handed.multiPlain++;
+      if (f[12] === 0x81 && f[13] === 0) handed.taggedOutput++;
+      continue;
+    }
+    if (!plain) expect({ ...ctx, output: i, handedButNotPlain: Buffer.from(f).toString('hex') }).toBeUndefined();
+    copyPlainTcp4Segment(o.decoded!, copiedDecoded);
+    const got: Record<string, unknown> = {};
+    const want: Record<string, unknown> = {};
+    for (const k of PLAIN_TCP4_SEGMENT_FIELDS) {
+      got[k] = copiedDecoded[k];
+      want[k] = freshDecoded[k];
+    }
+    if (JSON.stringify(got) !== JSON.stringify(want)) expect({ ...ctx, output: i, handed: got }).toEqual({ ...ctx, output: i, handed: want });
+    if (o.ports[i] === 'ln') handed.toLocalnet++;
+    else handed.toPod++;
+    const inL3 = input[12] === 0x81 ? 18 : 14;
+    if (inL3 === 18) handed.taggedInput++;
+    if (readIPv4(input, inL3 + 12) !== freshDecoded.ipSrc || readIPv4(input, inL3 + 16) !== freshDecoded.ipDst) handed.natted++;
+    for (let b = 0; b < 12; b++) {
+      if (input[b] !== f[b]) {
+        handed.macRewritten++;
+        break;
+      }
+    }
+  }
+}
+
 /** Runs a sequence through a cached and an uncached switch; returns the cached switch's megaflow counters. */
 export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalSwitch['megaflowStats']> {
   const cached = make(v, true);
@@ -284,6 +340,9 @@ export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalS
       const c = observe(long, ol, now);
       if (JSON.stringify(c) !== JSON.stringify(a)) expect({ packet: i, rep, p, longerBuffer: c }).toEqual({ packet: i, rep, p, longerBuffer: a });
       for (let k = 0; k < frame.length; k++) if (longer[k] !== frame[k]) expect({ packet: i, inputChangedAt: k }).toBeUndefined();
+      checkHandedDecode(oc, frame, { packet: i, rep, p, side: 'cached' });
+      checkHandedDecode(op, frame, { packet: i, rep, p, side: 'uncached' });
+      checkHandedDecode(ol, frame, { packet: i, rep, p, side: 'longer buffer' });
       // The input's decode handed out (what the cluster's OVN hop reads instead of the header): the frame as it came.
       const facts = inputFacts(frame);
       for (const o of [oc, op, ol]) if (o.inL3 !== facts[0] || (facts[0] !== 0 && (o.inSrc !== facts[1] || o.inDst !== facts[2]))) expect({ packet: i, rep, p, input: [o.inL3, o.inL3 === 0 ? 0 : o.inSrc, o.inL3 === 0 ? 0 : o.inDst] }).toEqual({ packet: i, rep, p, input: facts });
@@ -363,6 +422,7 @@ describe('megaflow cache', () => {
   }, 180_000);
 
   it('gives the same outputs, drops, conntrack state and counters as the uncached walk', () => {
+    resetHanded();
     let hits = 0;
     let misses = 0;
     let slow = 0;
@@ -390,6 +450,9 @@ describe('megaflow cache', () => {
     expect(stale).toBeGreaterThan(0);
     expect(slow).toBeGreaterThan(0);
     expect(flushes).toBeGreaterThan(0);
+    // Walks with several outputs (floods to the unknown-address ports) carried plain TCP/IPv4 ones: none was handed a decode.
+    console.log(`decodes handed over: ${JSON.stringify(handed)}`);
+    expect(handed.multiPlain).toBeGreaterThan(0);
   }, 180_000);
 
   it('replays established connections\' walks exactly, and takes a walk again where a call\'s outcome changed', () => {
@@ -401,6 +464,7 @@ describe('megaflow cache', () => {
     // A store of 1–3 slots in a quarter of the runs: walks are given up for others (LRU of the key's bucket, or of
     // the clock's slots when all are held) and recorded again; replays must still equal the walk.
     const slots = fc.constantFrom<number | undefined>(undefined, undefined, undefined, 1, 2, 3);
+    resetHanded();
     // Replayed calls hand conntrack the node each found before (engine.ts executeHinted): count those it takes.
     // A hint is taken by the engine's lookup (hinted) or by executeHinted's IPv4 TCP path (hintedTcp4) — most replayed calls.
     const proto = OvsConntrack.prototype as unknown as { hinted(n: number, now: number): number; hintedTcp4(...a: unknown[]): boolean };
@@ -418,9 +482,9 @@ describe('megaflow cache', () => {
       return r;
     };
     fc.assert(
-      fc.property(variant, slots, fc.array(step, { minLength: 1, maxLength: 100, size: 'max' }), (v, connSlots, seq) => {
+      fc.property(variant, slots, fc.constantFrom<number | undefined>(undefined, undefined, undefined, 100), fc.array(step, { minLength: 1, maxLength: 100, size: 'max' }), (v, connSlots, tag, seq) => {
         // Kube-OVN's profile (prefer_local_backend) keeps most connections on the chassis they enter by.
-        const s = compareRun({ ...v, kubeOvn: true, fdb: false, tiny: false, ...(connSlots ? { connSlots } : {}) }, seq);
+        const s = compareRun({ ...v, kubeOvn: true, fdb: false, tiny: false, ...(connSlots ? { connSlots } : {}), ...(tag !== undefined ? { tag } : {}) }, seq);
         connHits += s.connHits;
         connBreaks += s.connBreaks;
         hits += s.hits;
@@ -432,6 +496,15 @@ describe('megaflow cache', () => {
     proto.hinted = hinted;
     proto.hintedTcp4 = hintedTcp4;
     console.log(`connections' walks: ${RUNS} runs, seed ${SEED}: ${connHits} replayed whole, ${connBreaks} stopped at a call and taken again (${hits} segment hits); stores of 1–3 slots: ${evictions} walks evicted, ${smallHits} replayed; ${hintsTaken} conntrack lookups answered by the walk's hint`);
+    // The switch's decode handed over with an output (checked against the output's bytes after every packet): counted.
+    console.log(`decodes handed over: ${JSON.stringify(handed)}`);
+    expect(handed.toPod).toBeGreaterThan(0);
+    expect(handed.toLocalnet).toBeGreaterThan(0);
+    expect(handed.natted).toBeGreaterThan(0);
+    expect(handed.macRewritten).toBeGreaterThan(0);
+    expect(handed.taggedInput).toBeGreaterThan(0);
+    expect(handed.plainNotHanded).toBeGreaterThan(0);
+    expect(handed.taggedOutput).toBeGreaterThan(0);
     expect(connHits).toBeGreaterThan(RUNS / 2);
     expect(hintsTaken).toBeGreaterThan(connHits);
     expect(connBreaks).toBeGreaterThan(0);

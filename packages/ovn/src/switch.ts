@@ -135,6 +135,21 @@ export class SwitchOutcome {
   /** The input's IPv4 source and destination addresses as signed 32-bit words, when {@link inL3} is not 0. */
   inSrc = 0;
   inDst = 0;
+  /**
+   * The output (an index into {@link frames}) whose bytes {@link decoded} describes, -1 for none: set when the walk had
+   * one output and the switch can vouch that its own decode, as the walk kept it through the rewrites, is that
+   * output's — a frame of plainTcp4's layout (@vippath/wire), no VLAN tag pushed on the way out, and either a
+   * connection's replayed walk or a full walk's output to a VIF (LflowExecutor.outputDecoded says why each holds).
+   * `decoded` then holds every field readPlainTcp4Segment of those bytes would write,
+   * with its values: a reader takes them with copyPlainTcp4Segment instead of reading the header again. Written by
+   * processInto only; any other output, or no vouching, is -1 (decode the bytes yourself).
+   */
+  decodedFor = -1;
+  /**
+   * The switch's decode for output {@link decodedFor}: a read-only view of the switch's state, valid until the switch
+   * runs its next packet — read it during the call that handles the output, never keep it.
+   */
+  decoded: Readonly<DecodedFrame> | undefined = undefined;
 
   /** The drop as a {@link SwitchDrop} (allocates: for output paths, not per packet). */
   toDrop(): SwitchDrop {
@@ -325,7 +340,13 @@ export class LogicalSwitch {
   processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome): SwitchOutcome {
     this.run(frame, length, inport, chassis, now, false);
     const x = this.executor;
-    this.fill(x.result, chassis, out);
+    // One output, not emptied (fill skips those): the executor's index is the outcome's.
+    if (this.fill(x.result, chassis, out) && x.outputDecoded === 0 && x.result.outputs.length === 1) {
+      const d = x.outputDecode;
+      // Pointer stores only where the value changes (fill): the executor's decode is one object.
+      if (out.decoded !== d) out.decoded = d;
+      out.decodedFor = 0;
+    } else out.decodedFor = -1;
     out.inL3 = x.inL3;
     out.inSrc = x.inSrc;
     out.inDst = x.inDst;

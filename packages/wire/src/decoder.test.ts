@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6, parseIPv4 } from './addresses.js';
-import { decodePlainTcp4, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
+import { copyPlainTcp4Segment, decodePlainTcp4, plainTcp4Decoded, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
 import { buildFrame, parseFrame } from './frame.js';
 import { MalformedFrameError } from './errors.js';
 import * as A from './arbitraries.test-helpers.js';
@@ -240,12 +240,14 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
   const plainArb = fc
     .record({
       tagged: fc.boolean(),
+      // IPv4 options: a header decode() takes whole, plainTcp4 (and plainTcp4Decoded) not.
+      options: fc.constantFrom(false, false, false, true),
       payload: fc.uint8Array({ maxLength: 40 }),
       tcp: A.tcpArb,
       poke: fc.option(fc.tuple(fc.integer({ min: 12, max: 59 }), fc.integer({ min: 0, max: 255 }))),
     })
     .map((c) => {
-      const f = buildFrame({ dst: '52:54:00:00:00:01', src: '52:54:00:00:00:02', ...(c.tagged ? { vlans: [341] } : {}), ipv4: { src: '10.181.0.7', dst: '10.180.204.252' }, tcp: c.tcp });
+      const f = buildFrame({ dst: '52:54:00:00:00:01', src: '52:54:00:00:00:02', ...(c.tagged ? { vlans: [341] } : {}), ipv4: { src: '10.181.0.7', dst: '10.180.204.252', ...(c.options ? { options: new Uint8Array([1, 1, 1, 0]) } : {}) }, tcp: c.tcp });
       if (c.poke && c.poke[0] < f.length) f[c.poke[0]] = c.poke[1];
       return f;
     });
@@ -262,7 +264,7 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
     });
   const frameArb = fc.tuple(fc.oneof(plainArb, ipArb, A.frameSpecArb.map(buildFrame)), fc.option(fc.integer({ min: 0, max: 120 })));
 
-  it('set exactly their fields, as decode() sets them, and decline what plainTcp4 declines (seed printed)', () => {
+  it('set exactly their fields, as decode() sets them (copyPlainTcp4Segment from decode() too), and decline what plainTcp4 declines (seed printed)', () => {
     const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? 20261203);
     let accepted = 0;
     let declined = 0;
@@ -272,6 +274,8 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
         const general = new DecodedFrame();
         new FrameDecoder().decode(f, general, length);
         const l3 = plainTcp4(f, length);
+        // The same answer from the decode's fields.
+        expect(plainTcp4Decoded(general)).toBe(l3 !== 0);
         if (l3 === 0) declined++;
         else accepted++;
         for (const { read, status, fields } of reads) {
@@ -290,6 +294,15 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
           const want: Record<string, unknown> = { ...before, status };
           for (const k of fields) want[k] = g[k];
           expect(after).toEqual(want);
+        }
+        if (l3 !== 0) {
+          // The same record copied from the full decode of the bytes (what the OVN switch hands the pods).
+          const out = sentinel();
+          const want: Record<string, unknown> = { ...snapshot(out), status: DecodeStatus.PLAIN_TCP4_SEGMENT };
+          const g = snapshot(general) as Record<string, unknown>;
+          for (const k of PLAIN_TCP4_SEGMENT_FIELDS) want[k] = g[k];
+          copyPlainTcp4Segment(general, out);
+          expect(snapshot(out)).toEqual(want);
         }
       }),
       { seed, numRuns: 3000 },

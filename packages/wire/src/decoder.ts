@@ -302,6 +302,43 @@ export function readPlainTcp4Segment(buf: Uint8Array, length: number, out: Decod
 }
 
 /**
+ * Whether a full decode (status OK, of {@link FrameDecoder.decode} or {@link decodePlainTcp4}) is of a frame
+ * {@link plainTcp4} accepts: IPv4 without options or fragment bits carrying TCP, untagged or behind one 802.1Q tag —
+ * what the decoder checked then stands for plainTcp4's length checks. For a holder of such a decode, kept in step with
+ * its frame's rewrites, that would otherwise read the bytes again to know (the OVN switch's outputs).
+ */
+export function plainTcp4Decoded(d: Readonly<DecodedFrame>): boolean {
+  return d.status === 0 && d.l3 === L3_.IPV4 && d.ipProto === 6 && d.ipHeaderLength === 20 && !d.ipFragment && (d.vlanCount === 0 || (d.vlanCount === 1 && d.vlanTpid[0] === 0x8100));
+}
+
+/**
+ * {@link readPlainTcp4Segment}'s record taken from another decode of the same bytes instead of the bytes: the fields in
+ * {@link PLAIN_TCP4_SEGMENT_FIELDS} copied from `from` and `status` = PLAIN_TCP4_SEGMENT. `from` must describe a frame
+ * of {@link plainTcp4}'s layout — a full decode of it (status OK), or such a decode kept in step with rewrites of its
+ * addresses and ports (the OVN switch's, handed to the cluster's pods with an output: SwitchOutcome.decodedFor) — whose
+ * subset fields then hold what readPlainTcp4Segment of the bytes would write; nothing here checks that. Fifteen
+ * loads and stores where the read of the bytes is ≈ 340 instructions (bench/README "The pod takes the switch's
+ * decode (session 27)").
+ */
+export function copyPlainTcp4Segment(from: Readonly<DecodedFrame>, out: DecodedFrame): void {
+  out.status = SEGMENT_STATUS;
+  out.l3 = from.l3;
+  out.l3Offset = from.l3Offset;
+  out.ipSrc = from.ipSrc;
+  out.ipDst = from.ipDst;
+  out.ipProto = from.ipProto;
+  out.l4Offset = from.l4Offset;
+  out.l4Length = from.l4Length;
+  out.dstPort = from.dstPort;
+  out.srcPort = from.srcPort;
+  out.tcpSeq = from.tcpSeq;
+  out.tcpAck = from.tcpAck;
+  out.tcpFlags = from.tcpFlags;
+  out.payloadOffset = from.payloadOffset;
+  out.payloadLength = from.payloadLength;
+}
+
+/**
  * Decodes frames into a {@link DecodedFrame}. Stateless apart from a scratch walk record; one instance
  * can decode any number of frames.
  */

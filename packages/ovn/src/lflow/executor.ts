@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
+import { copyPlainTcp4Segment, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
@@ -387,6 +387,23 @@ export class LflowExecutor {
   private now: number = null as unknown as number;
   private readonly decoder = new FrameDecoder();
   private readonly decoded = new DecodedFrame();
+  /**
+   * The run's output whose bytes {@link outputDecode} describes (an index into `result.outputs`), -1 for none; the
+   * first output that qualifies, of a frame of plainTcp4's layout (@vippath/wire) not pushed a localnet VLAN tag:
+   * - a connection's replay: its one output is the frame as the recorded conntrack calls left it (their NAT keeps the
+   *   decode's addresses and ports in step: OvsConntrack's natTcp4 and natPacket, wire's rewriteIpv4Address) with the
+   *   walk's Ethernet addresses written, which the decode does not hold; the input was of decodePlainTcp4's layout
+   *   (NAT moves no offset). The decode itself is handed out: nothing runs after the output.
+   * - a full walk's output to a VIF (a pod): the decode as `deliver` finds it, the frame synced from the words
+   *   (storeFrame writes addresses and ports through wire's rewrites, which keep the decode; a nested packet's frame
+   *   is decoded when made and the walk's again after), copied then (a private record): the walk may write the frame
+   *   after the output.
+   */
+  outputDecoded = -1;
+  /** The subset of the decode at a full walk's vouched output ({@link outputDecoded}): what later writes cannot move. */
+  private readonly outDecode = new DecodedFrame();
+  /** {@link decoded} or {@link outDecode}: which holds the vouched output's fields. */
+  private outDecodeOf: DecodedFrame = this.outDecode;
   private frame: Uint8Array = new Uint8Array(0);
   private frameLength = 0;
   private readonly shadow = new Uint32Array(W.SIZE);
@@ -679,6 +696,7 @@ export class LflowExecutor {
     this.nOutputs = 0;
     this.nDrops = 0;
     this.outShared = false;
+    this.outputDecoded = -1;
     if (r.stages.length) r.stages.length = 0;
     if (r.ct.length) r.ct.length = 0;
     if (r.trace !== undefined) delete r.trace;
@@ -828,6 +846,15 @@ export class LflowExecutor {
   inL3 = 0;
   inSrc = 0;
   inDst = 0;
+
+  /**
+   * The executor's decode for the caller of a run whose {@link outputDecoded} is not -1, read-only: it then holds, for
+   * that output's bytes, every field readPlainTcp4Segment (@vippath/wire) writes, with its values (copyPlainTcp4Segment
+   * takes them). Rewritten by the next run: read it before running another frame.
+   */
+  get outputDecode(): Readonly<DecodedFrame> {
+    return this.outDecodeOf;
+  }
 
   /** Runs a packet given as flow words (a microflow): a frame is built from them so conntrack can work on bytes. */
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
@@ -1999,6 +2026,13 @@ export class LflowExecutor {
         }
       }
       out.length = len;
+      // A pod's output, as the decode stands now (outputDecoded): copied, since the walk may go on writing the frame.
+      const d = this.decoded;
+      if (this.outputDecoded < 0 && !tagged && port.type === '' && plainTcp4Decoded(d)) {
+        copyPlainTcp4Segment(d, this.outDecode);
+        this.outputDecoded = i;
+        if (this.outDecodeOf !== this.outDecode) this.outDecodeOf = this.outDecode;
+      }
     }
     this.outputsLive[i] = out;
   }
@@ -2498,6 +2532,11 @@ export class LflowExecutor {
     }
     out.length = len;
     if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
+    // The decode is the output's (outputDecoded): the input's, of the plain layout, moved by the calls' NAT only.
+    if (this.inL3 !== 0 && out.tag === undefined) {
+      this.outputDecoded = i;
+      if (this.outDecodeOf !== d) this.outDecodeOf = d;
+    }
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) this.connEnd(t, base);
