@@ -75,10 +75,12 @@ export class OvsOracle {
   async appctlAsync(cmd: string, ...args: string[]): Promise<string> {
     if (this.controlWaiting) throw new Error('appctlAsync: one call at a time');
     const sock = this.control ?? this.openControl();
+    // Held open while a reply is awaited (nothing else may keep the process alive then), let go between calls.
+    sock.ref();
     const reply = await new Promise<string>((resolve, reject) => {
       this.controlWaiting = { resolve, reject };
       sock.write(JSON.stringify({ id: 0, method: cmd, params: args }));
-    });
+    }).finally(() => sock.unref());
     const msg = JSON.parse(reply) as { result?: string | null; error?: string | null };
     if (msg.error != null) throw new Error(`ovs-appctl ${cmd} ${args.join(' ')}: ${String(msg.error)}`);
     return msg.result ?? '';
