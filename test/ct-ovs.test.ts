@@ -1732,8 +1732,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     return { fast: fastCalls - fastBefore, moved, exhausted, gaps, lastSecond, expired };
 
     /** The engines' tables against OVS's, timeouts included (its clock is stopped: see startOvs). */
-    function sameTables(r: Runner, h: Runner, seeded: Runner[], where: string, wr?: Runner): void {
-      const theirs = ovs.appctl('dpctl/dump-conntrack', '-s').split('\n').filter((l) => l.trim() !== '').sort();
+    async function sameTables(r: Runner, h: Runner, seeded: Runner[], where: string, wr?: Runner): Promise<void> {
+      const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack', '-s')).split('\n').filter((l) => l.trim() !== '').sort();
       expect({ where, table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ where, table: theirs });
       if (wr) expect({ where, words: wr.ct.formatDump(wr.now, { stats: true }) }).toEqual({ where, words: theirs });
       expect({ where, hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ where, hinted: theirs });
@@ -1741,7 +1741,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     }
 
     async function conversation(conv: Conv): Promise<void> {
-        ovs.appctl('dpctl/flush-conntrack');
+        await ovs.appctlAsync('dpctl/flush-conntrack');
         const r = new Runner(opts.engine);
         // The executor's entry (executeWords, the ct fields in flow words) beside execute, on the same packets.
         const wr = new Runner(opts.engine, true);
@@ -1770,7 +1770,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
             }
             if (live.some((c) => c.timeout === 0)) lastSecond++;
             for (const x of seeded) x.now += gap;
-            sameTables(r, h, seeded, `after step ${i}, a gap of ${gap} ms`, wr);
+            await sameTables(r, h, seeded, `after step ${i}, a gap of ${gap} ms`, wr);
             continue;
           }
           const { port, kind, frame: f } = m.frame(step);
@@ -1814,7 +1814,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
           opts.onStep?.({ conv, step, port, kind, sent, out: f, r, before: tableBefore, refused: r.ct.counters[CtReason.NAT_EXHAUSTED]! > exhaustedBefore });
           m.saw(step, f);
         }
-        sameTables(r, h, seeded, 'at the end', wr);
+        await sameTables(r, h, seeded, 'at the end', wr);
     }
   }
 
@@ -1932,7 +1932,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     let ipId = 0x5000;
     await fc.assert(
       fc.asyncProperty(fragConvArb, async (c) => {
-        ovs.appctl('dpctl/flush-conntrack');
+        await ovs.appctlAsync('dpctl/flush-conntrack');
         // r: the engine as the datapath would call it, fragment by fragment; w: on the whole packet (ipf's output).
         const r = new Runner();
         const w = new Runner();
@@ -1980,7 +1980,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
             expect({ i, held: got }).toEqual({ i, held: [] });
           }
         }
-        const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '').sort();
+        const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack')).split('\n').filter((l) => l.trim() !== '').sort();
         expect({ reassembled: w.ct.formatDump(w.now) }).toEqual({ reassembled: theirs });
         expect({ engine: r.ct.formatDump(r.now) }).toEqual({ engine: tableBefore });
       }),
@@ -1998,7 +1998,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     const n = { packets: 0, relabelled: 0, differ: 0, refused: 0, moved: 0 };
     await fc.assert(
       fc.asyncProperty(rangeConvArb, async ({ pipe, conv }) => {
-        ovs.appctl('dpctl/flush-conntrack');
+        await ovs.appctlAsync('dpctl/flush-conntrack');
         const r = new Runner();
         // Each side's replies go to the ports its own NAT chose.
         const mo = new Materializer(conv);
@@ -2036,7 +2036,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
           }
           expect({ step, out: got }).toEqual({ step, out: [hex(fe)] });
         }
-        const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '');
+        const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack')).split('\n').filter((l) => l.trim() !== '');
         expect(r.ct.formatDump(r.now)).toHaveLength(theirs.length);
       }),
       { numRuns: RANGE_CASES, seed: SEED, verbose: 1, endOnFailure: process.env.VIPPATH_CT_SHRINK === '0' },
@@ -2060,7 +2060,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     let engineRefused = 0;
     try {
       for (let t = 0; t < trials; t++) {
-        ovs.appctl('dpctl/flush-conntrack');
+        await ovs.appctlAsync('dpctl/flush-conntrack');
         const r = new Runner({ seed: t + 1 });
         for (const sport of [1000 + 2 * t, 1001 + 2 * t]) {
           const f = frame({ src: a.C, dst: a.V, proto: 'udp', sport, dport: 5353 });
@@ -2152,7 +2152,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
   }
 
   async function rwConversation(conv: RwConv, tally: RwTally, count: RwCount): Promise<void> {
-    ovs.appctl('dpctl/flush-conntrack');
+    await ovs.appctlAsync('dpctl/flush-conntrack');
     const r = new Runner();
     const h = new HintedRunner();
     const m = new RwMaterializer(conv);
@@ -2186,7 +2186,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
       expect({ i, step, hinted: got }).toEqual({ i, step, hinted: [hex(fh)] });
       m.saw(step, f);
     }
-    const theirs = ovs.appctl('dpctl/dump-conntrack', '-s').split('\n').filter((l) => l.trim() !== '').sort();
+    const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack', '-s')).split('\n').filter((l) => l.trim() !== '').sort();
     expect({ table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ table: theirs });
     expect({ hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ hinted: theirs });
   }
