@@ -18,6 +18,7 @@ import { buildFrame, copyPlainTcp4Segment, DecodedFrame, FrameDecoder, L3, PLAIN
 import { readFileSync } from 'node:fs';
 import { LogicalSwitch, SwitchOutcome } from './switch.js';
 import { OvsConntrack } from './ct/engine.js';
+import { checkPromises } from './ct/packets.test-helpers.js';
 import { LflowExecutor } from './lflow/executor.js';
 import { CONN_EPOCH, CONN_PAD, CONN_SLOT } from './lflow/megaflow.js';
 import { readOvsdbFile } from './ovsdb.js';
@@ -656,6 +657,10 @@ function resultEntry(ls: LogicalSwitch): void {
 describe("OvsConntrack's words entry (executeWords)", () => {
   it('gives the outputs and their flow words, traces, conntrack state and counters that execute through a CtResult gives', () => {
     const tally = { words: 0, other: 0, traced: 0, switchWords: 0, connHits: 0 };
+    // Every call the executor gives its frame generation to is checked against the packet the engine kept (a write
+    // that did not move the generation throws); the other side's calls compare the packet as they always did.
+    const promises = checkPromises();
+    const promised0 = promises.promised;
     fc.assert(
       fc.property(variant, fc.boolean(), fc.boolean(), fc.boolean(), fc.array(pkt, { minLength: 1, maxLength: 60, size: 'max' }), fc.array(step, { minLength: 1, maxLength: 100, size: 'max' }), (v, cache, onChassis, conv, seq, steps) =>
         // Conversations as the replay property runs them (Kube-OVN's profile keeps connections on their chassis).
@@ -663,7 +668,10 @@ describe("OvsConntrack's words entry (executeWords)", () => {
       ),
       { numRuns: Math.ceil(RUNS / 3), seed: SEED },
     );
-    console.log(`words entry property: ${Math.ceil(RUNS / 3)} runs, seed ${SEED}: ${tally.words} calls by the words entry, ${tally.other} by execute (the other side's), ${tally.traced} traced packets; switches: ${tally.connHits} frames replayed from a connection's walk`);
+    const promised = promises.promised - promised0;
+    console.log(`words entry property: ${Math.ceil(RUNS / 3)} runs, seed ${SEED}: ${tally.words} calls by the words entry (${promised} of theirs and the switches' on the executor's frame generation), ${tally.other} by execute (the other side's), ${tally.traced} traced packets; switches: ${tally.connHits} frames replayed from a connection's walk`);
+    expect(promises.stale).toBe(0);
+    expect(promised).toBeGreaterThan(tally.words / 10);
     // Every ct() of the words side went by the words entry, as many as the other side's by execute.
     expect(tally.words).toBe(tally.other);
     // The switches' engines are reached through the switch's own wrapper (never counted here): none went by this one.

@@ -431,6 +431,13 @@ export class OvsConntrack implements WordsConntrackEngine {
   private xIpSum = 0;
   private xL4Sum = 0;
   /**
+   * The caller's frame generation given to the running call (executeWords' `gen`; 0: none) and to the call that
+   * left the kept key: a call given the same non-zero generation again is on that packet, unwritten since but by
+   * this engine (WordsConntrackEngine.executeWords), and takes the kept key without samePacket's compares.
+   */
+  private callGen = 0;
+  private xGen = 0;
+  /**
    * The node whose key, reversed, the kept key is since NAT wrote the packet from it (-1: none), and its slot's
    * generation then. The next ct() in that zone looks the packet up by that very key (initial_conn_lookup of a
    * NATed packet): its hash is the node's, stored in `links`.
@@ -643,6 +650,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next = false): void {
     this.words = false;
+    this.callGen = 0;
     if (epoch === this.epochNow) {
       // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
       // the packet's.
@@ -781,6 +789,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   execute(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
     this.words = false;
+    this.callGen = 0;
     this.run(frame, d, req, res, now);
   }
 
@@ -788,9 +797,12 @@ export class OvsConntrack implements WordsConntrackEngine {
    * {@link execute} with the packet's ct fields in the executor's flow words `w` (WordsConntrackEngine.executeWords):
    * ct_state, ct_mark, ct_label and the original tuple read from and written to their W.CT_* words where execute
    * would read and write the result's fields — the state through `res.state` for the call, the rest in place — so
-   * neither the caller's copies between words and result nor the result's byte arrays are on the path.
+   * neither the caller's copies between words and result nor the result's byte arrays are on the path. `gen`: the
+   * caller's frame generation (WordsConntrackEngine.executeWords; 0, none): the same as this engine's previous call
+   * was given, the packet's key is that call's kept one, taken without samePacket's compares.
    */
-  executeWords(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, w: Uint32Array, now: number): void {
+  executeWords(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, w: Uint32Array, now: number, gen = 0): void {
+    this.callGen = gen;
     // One store of the reference per words array the caller switches to (its pool's and forks' arrays): not one per call.
     if (this.ow !== w) this.ow = w;
     this.words = true;
@@ -819,7 +831,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     res.rewritten = false;
     const zone = req.zone & 0xffff;
     const nat = req.nat !== CtNat.NONE;
-    const same = this.samePacket(frame, d, res);
+    // The caller's promise (executeWords' `gen`) stands for samePacket's compares: the previous call, given the same
+    // generation, kept the key (xState set) and nothing but this engine wrote the frame or the decode since.
+    const same = (this.callGen !== 0 && this.callGen === this.xGen && this.xState !== -1) || this.samePacket(frame, d, res);
     this.natNode = -1;
 
     // process_one_fast: the packet's previous ct() in this zone found a connection and nothing rewrote it since.
@@ -948,6 +962,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * translated tuple, the connection's other key reversed — what natPacket wrote).
    */
   private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean): void {
+    this.xGen = this.callGen;
     if (!ok || (res.rewritten && !this.noteNat())) {
       this.xState = -1;
       return;

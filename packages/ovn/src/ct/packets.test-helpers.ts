@@ -393,3 +393,68 @@ export function settleHinted(ct: OvsConntrack, res: CtResult, hint: readonly [nu
   res.tupleWritten = true;
   return true;
 }
+
+/** The engine's kept key and fingerprint (engine.ts noteKey), as {@link checkPromises} reads them. */
+interface KeptKey {
+  xGen: number;
+  xState: number;
+  xk: Uint32Array;
+  xFrame: Uint8Array | undefined;
+  xDecoded: DecodedFrame | undefined;
+  xL3: number;
+  xL4: number;
+  xEnd: number;
+  xIpSum: number;
+  xL4Sum: number;
+}
+
+/**
+ * Frame-generation promises (executeWords' `gen`, WordsConntrackEngine) seen by {@link checkPromises}: calls given
+ * the generation the engine's previous call was given (`promised`: the key taken without samePacket's compares), and
+ * of those the ones whose packet was not that call's as it left it (`stale`: a caller's write that did not move the
+ * generation).
+ */
+export const promises = { promised: 0, stale: 0 };
+let promisesChecked = false;
+
+/**
+ * Wraps OvsConntrack.executeWords (once per module instance) so that every promised call is checked against the
+ * packet the engine kept: the same frame and decode objects, offsets and protocol, the key's addresses and ports both
+ * in the decode and in the frame's bytes, both checksum fields as they were. A stale promise is counted and thrown
+ * (the test's outcome compare may not see it: a wrong key can find the same connection).
+ */
+export function checkPromises(): typeof promises {
+  if (promisesChecked) return promises;
+  promisesChecked = true;
+  const proto = OvsConntrack.prototype as unknown as { executeWords(this: KeptKey, ...a: unknown[]): void };
+  const inner = proto.executeWords;
+  proto.executeWords = function (this: KeptKey, ...a: unknown[]): void {
+    const gen = a[7] as number | undefined;
+    if (gen !== undefined && gen !== 0 && gen === this.xGen && this.xState !== -1) {
+      promises.promised++;
+      const why = stalePromise(this, a[0] as Uint8Array, a[2] as DecodedFrame);
+      if (why !== '') {
+        promises.stale++;
+        throw new Error(`stale frame generation ${gen}: ${why}`);
+      }
+    }
+    inner.apply(this, a);
+  };
+  return promises;
+}
+
+/** Where the packet differs from the one the engine kept ('' nowhere). */
+function stalePromise(x: KeptKey, f: Uint8Array, d: DecodedFrame): string {
+  if (f !== x.xFrame) return 'another frame object';
+  if (d !== x.xDecoded) return 'another decode object';
+  if (d.status !== 0 || d.l3 !== L3.IPV4 || d.ipFragment) return 'not an IPv4 packet kept';
+  const l3 = d.l3Offset;
+  const l4 = d.l4Offset;
+  if (l3 !== x.xL3 || l4 !== x.xL4 || d.l3End !== x.xEnd) return 'offsets moved';
+  const k = x.xk;
+  if (d.ipProto !== k[4]! >>> 16) return 'protocol';
+  if (d.ipSrc !== k[0] || d.ipDst !== k[1] || d.srcPort !== k[2] || d.dstPort !== k[3]) return `decode ${d.ipSrc}:${d.srcPort} > ${d.ipDst}:${d.dstPort}, kept ${k[0]}:${k[2]} > ${k[1]}:${k[3]}`;
+  if (read32(f, l3 + 12) !== k[0] || read32(f, l3 + 16) !== k[1] || read16(f, l4) !== k[2] || read16(f, l4 + 2) !== k[3]) return 'frame bytes of the key';
+  if (read16(f, l3 + 10) !== x.xIpSum || read16(f, l4 + (d.ipProto === 6 ? 16 : 6)) !== x.xL4Sum) return 'checksum fields';
+  return '';
+}

@@ -32,6 +32,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import type { DecodedFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
+import { checkPromises } from '../ct/packets.test-helpers.js';
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult, type HintedConntrackEngine } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { LflowRefusal } from './lexer.js';
@@ -414,6 +415,10 @@ describe('connection replay: a call that found the node its step names', () => {
   it('gives the same outputs, drops and conntrack table as the uncached walk when marks and labels change and connections are remade under one key', () => {
     let connHits = 0;
     let connBreaks = 0;
+    // The walks' calls on the executor's frame generation (executeWords' `gen`) checked against the packet the engine
+    // kept — walks taken again after a replay's break included (a write that did not move the generation throws).
+    const promises = checkPromises();
+    const promised0 = promises.promised;
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (seq) => {
         const s = compare(seq);
@@ -422,7 +427,10 @@ describe('connection replay: a call that found the node its step names', () => {
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    console.log(`conn-replay property: ${RUNS} runs, seed ${SEED} (VIPPATH_REPLAY_SEED / VIPPATH_REPLAY_RUNS): ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
+    const promised = promises.promised - promised0;
+    console.log(`conn-replay property: ${RUNS} runs, seed ${SEED} (VIPPATH_REPLAY_SEED / VIPPATH_REPLAY_RUNS): ${connHits} walks replayed whole, ${connBreaks} stopped at a call, ${promised} calls on the frame generation`);
+    expect(promises.stale).toBe(0);
+    expect(promised).toBeGreaterThan(RUNS);
     expect(connHits).toBeGreaterThan(RUNS);
     expect(connBreaks).toBeGreaterThan(RUNS / 10);
   }, 180_000);

@@ -281,6 +281,14 @@ export interface WordsConntrackEngine extends ConntrackEngine {
    * carries the rest as execute's does: on entry its `zone` and `packet` (the previous call's); on return `state`
    * (the ct_state written), `zone`, `rewritten`, `tupleWritten`, `hasOriginal` and `originalIpv6`. Its `mark`,
    * `label` and tuple fields are neither read nor written.
+   *
+   * `gen` (0 or absent: none) is the caller's frame generation, a promise kept in one number: the caller moves it,
+   * to a value it never gave any engine before, whenever anything but the engine called writes `decoded` or the
+   * frame's bytes after its Ethernet addresses (which no engine reads) — a new packet, a header field written, the
+   * frame decoded again or moved to another buffer. A call given the generation the engine's previous call was
+   * given is then on that call's packet, written since only by that call itself (NAT), and may take the packet's
+   * key from it without comparing the packet with it. The outcome is the same as with `gen` 0; a broken promise may
+   * give another. A caller that hands one frame to two engines moves it at each switch of engine.
    */
-  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number): void;
+  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number): void;
 }

@@ -273,6 +273,11 @@ export interface ExecResult {
 }
 
 const POOL = 64;
+/**
+ * The last frame generation handed out, over all executors (WordsConntrackEngine.executeWords' `gen`): one given to
+ * no call before, so an engine that met another executor's packet since never takes this one's as its own.
+ */
+let frameGens = 0;
 /** The switch datapath's DNAT and SNAT conntrack zones (port zones are the ports' tunnel keys, below 32768). */
 export const DNAT_ZONE = 65534;
 export const SNAT_ZONE = 65533;
@@ -366,6 +371,14 @@ export class LflowExecutor {
   private ctHinted: HintedConntrackEngine | undefined;
   /** The engine, when it takes the packet's ct fields in the words (callCt: no copy into the result and back). */
   private ctWords: WordsConntrackEngine | undefined;
+  /**
+   * The frame's generation (executeWords' `gen`): moved, to a number no call was given before, by each write to the
+   * frame's bytes after its Ethernet addresses or to the decode that conntrack did not make — a new packet (the
+   * input copied in, its decode), storeFrame's header writes, a decode again, the walk moved to another buffer
+   * (unshare), a nested packet and back, a walk taken again putting recorded NAT bytes back. Between two calls
+   * given one generation only the engine wrote the frame (NAT), which it accounts for itself.
+   */
+  private frameGen = 0;
   private traceCt: TraceConntrack | undefined;
   /** The request of the ct calls not planned once (ct_snat_to_vip, ct_commit braces that copy fields). */
   private readonly req = new CtRequest();
@@ -745,6 +758,7 @@ export class LflowExecutor {
     this.resetResult();
     // A new packet (conntrack keeps a packet's key between its calls while the number stays).
     this.res.packet++;
+    this.frameGen = ++frameGens;
     let len = length;
     const tagged = this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined;
     if (input && tagged) {
@@ -836,6 +850,7 @@ export class LflowExecutor {
     const buf = this.inputBuf;
     for (let i = 0; i < len; i++) buf[i] = f[i]!;
     this.frame = buf;
+    this.frameGen = ++frameGens;
   }
 
   /**
@@ -860,6 +875,7 @@ export class LflowExecutor {
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
     this.resetResult();
     this.res.packet++;
+    this.frameGen = ++frameGens;
     const w = this.pool[0]!;
     w.set(words);
     const frame = frameFromFlow(w);
@@ -1159,11 +1175,12 @@ export class LflowExecutor {
   private syncFrame(w: Uint32Array): void {
     if (this.decoded.status !== 0) return;
     if (this.outShared) this.unshare();
-    storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch);
+    if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch)) this.frameGen = ++frameGens;
   }
 
   private reloadFrame(w: Uint32Array): void {
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
+    this.frameGen = ++frameGens;
     loadFrame(this.frame, this.decoded, w);
     this.shadow.set(w);
   }
@@ -1184,7 +1201,7 @@ export class LflowExecutor {
       // there on return, the result holding the state, zone and flags.
       if (this.syncSkip) this.syncSkip = false;
       else this.syncFrame(w);
-      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now);
+      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
       if (res.rewritten) this.reloadHeader(w);
@@ -1866,6 +1883,7 @@ export class LflowExecutor {
       this.frame.set(f);
       this.frameLength = f.length;
       this.decoder.decode(this.frame, this.decoded, f.length);
+      this.frameGen = ++frameGens;
       this.shadow.set(c);
       this.shadowExact = false;
     }
@@ -1875,6 +1893,7 @@ export class LflowExecutor {
     this.shadow.set(savedShadow);
     this.shadowExact = savedExact;
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
+    this.frameGen = ++frameGens;
     this.give();
   }
 
@@ -2479,6 +2498,7 @@ export class LflowExecutor {
           for (let i = 0; i < len; i++) buf[i] = frame[i]!;
           this.frame = buf;
         }
+        this.frameGen = ++frameGens;
         // The walk from the start needs the words the frame started with: the key's (the others are 0).
         const w = this.pool[0]!;
         w.fill(0);
@@ -2623,6 +2643,7 @@ export class LflowExecutor {
       d.dstPort = this.connLiveD[3]!;
     }
     this.restoreNatFields(j + 1);
+    this.frameGen = ++frameGens;
     this.afterCt(w);
   }
 

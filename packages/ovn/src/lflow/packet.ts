@@ -115,9 +115,12 @@ export function loadFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array
  * Writes header words that differ from `shadow` into the frame (in place, checksums kept) and copies each word
  * written to `shadow`, which so stays an image of the frame's headers (as {@link loadFrame} would read them). Words
  * no frame field holds here (TTL, DSCP, flags…) are neither written nor copied. Frames whose kind changed (an NS
- * turned into an NA) are not handled here: see {@link frameFromFlow}.
+ * turned into an NA) are not handled here: see {@link frameFromFlow}. Returns whether it wrote a byte after the
+ * Ethernet addresses (an address, a port, a checksum, ARP's fields: what conntrack reads), for the executor's frame
+ * generation (WordsConntrackEngine.executeWords' `gen`).
  */
-export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, scratch: Uint8Array): void {
+export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, scratch: Uint8Array): boolean {
+  let wrote = false;
   if (words[W.ETH_DST] !== shadow[W.ETH_DST] || words[W.ETH_DST + 1] !== shadow[W.ETH_DST + 1]) {
     storeMac(words, W.ETH_DST, scratch, 0);
     rewriteMac(frame, 0, scratch, 0);
@@ -135,10 +138,12 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
     if (words[W.IPV4_SRC] !== shadow[W.IPV4_SRC]) {
       rewriteIpv4Address(frame, d, 12, words[W.IPV4_SRC]!);
       shadow[W.IPV4_SRC] = words[W.IPV4_SRC]!;
+      wrote = true;
     }
     if (words[W.IPV4_DST] !== shadow[W.IPV4_DST]) {
       rewriteIpv4Address(frame, d, 16, words[W.IPV4_DST]!);
       shadow[W.IPV4_DST] = words[W.IPV4_DST]!;
+      wrote = true;
     }
   } else if (l3 === L3.ARP) {
     const o = d.l3Offset;
@@ -150,12 +155,14 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
     putIpv4(frame, o + 14, words[W.IPV4_SRC]!);
     putIpv4(frame, o + 24, words[W.IPV4_DST]!);
     for (const w of ARP_WORDS) shadow[w] = words[w]!;
+    wrote = true;
   } else if (l3 === L3.IPV6) {
     for (const [w, off] of V6_FIELDS) {
       if (words[w] !== shadow[w] || words[w + 1] !== shadow[w + 1] || words[w + 2] !== shadow[w + 2] || words[w + 3] !== shadow[w + 3]) {
         storeV6(words, w, scratch, 0);
         rewriteIpv6Address(frame, d, off as 8 | 24, scratch, 0);
         for (let i = 0; i < 4; i++) shadow[w + i] = words[w + i]!;
+        wrote = true;
       }
     }
   }
@@ -163,12 +170,15 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
     if (words[W.TP_SRC] !== shadow[W.TP_SRC]) {
       rewritePort(frame, d, 0, words[W.TP_SRC]!);
       shadow[W.TP_SRC] = words[W.TP_SRC]!;
+      wrote = true;
     }
     if (words[W.TP_DST] !== shadow[W.TP_DST]) {
       rewritePort(frame, d, 2, words[W.TP_DST]!);
       shadow[W.TP_DST] = words[W.TP_DST]!;
+      wrote = true;
     }
   }
+  return wrote;
 }
 
 function putIpv4(frame: Uint8Array, at: number, v: number): void {
