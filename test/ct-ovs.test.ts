@@ -1687,7 +1687,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     cases: number,
     what: string,
     opts: { engine?: OvsConntrackOptions; sharedHints?: boolean; seeds?: number; onStep?: (x: StepSeen) => void } = {},
-  ): Promise<{ fast: number; moved: number; exhausted: number; gaps: number; lastSecond: number; expired: number }> {
+  ): Promise<{ fast: number; moved: number; exhausted: number; gaps: number; lastSecond: number; expired: number; promised: number }> {
     console.log(`conntrack vs OVS (${what}): seed ${SEED}, ${cases} conversations (VIPPATH_CT_SEED=${SEED} replays)`);
     const fastBefore = fastCalls;
     let packets = 0;
@@ -1700,6 +1700,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     let gaps = 0;
     let lastSecond = 0;
     let expired = 0;
+    // The words runner's calls on the previous call's frame generation: the engine took its kept key on the promise
+    // (Runner's generation), as under the executor.
+    let promised = 0;
     // The states connections expired in (TCP: both peers'), to show the gaps reach each.
     const expiredIn = new Map<string, number>();
     // Debian's ovs-vswitchd 3.1.0 has been seen to die during long runs (heap damage from its NAT reverse entries,
@@ -1727,9 +1730,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     const text = [...seen].sort((x, y) => y[1] - x[1]).map(([st, n]) => `${names.filter((_, i) => st & (1 << i)).join('|')}: ${n}`);
     const states = [...expiredIn].sort((x, y) => y[1] - x[1]).map(([st, n]) => `${st} ${n}`);
     const gapText = gaps ? `; ${gaps} gaps, after ${lastSecond} a connection in its last second, at ${expired} a connection expired (${states.join(', ')})` : '';
-    console.log(`conntrack vs OVS (${what}): ${packets} packets compared, plain and hinted (${fastCalls - fastBefore} calls by the hinted IPv4 TCP path; ${moved} source ports moved by a NAT collision, ${exhausted} commits refused for want of a tuple${gapText}) (${skipped} conversations cut at a force-expired NAT connection, ${crashes} ovs-vswitchd crashes); ct_state seen: ${text.join(', ')}`);
+    console.log(`conntrack vs OVS (${what}): ${packets} packets compared, plain and hinted (${fastCalls - fastBefore} calls by the hinted IPv4 TCP path; ${moved} source ports moved by a NAT collision, ${exhausted} commits refused for want of a tuple${gapText}) (${skipped} conversations cut at a force-expired NAT connection, ${crashes} ovs-vswitchd crashes; ${promised} words calls on the frame generation's promise); ct_state seen: ${text.join(', ')}`);
 
-    return { fast: fastCalls - fastBefore, moved, exhausted, gaps, lastSecond, expired };
+    return { fast: fastCalls - fastBefore, moved, exhausted, gaps, lastSecond, expired, promised };
 
     /** The engines' tables against OVS's, timeouts included (its clock is stopped: see startOvs). */
     async function sameTables(r: Runner, h: Runner, seeded: Runner[], where: string, wr?: Runner): Promise<void> {
@@ -1785,7 +1788,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
           const exhaustedBefore = r.ct.counters[CtReason.NAT_EXHAUSTED]!;
           runEngine(r, f, port, conv.fam);
           const fw = sent.slice();
+          const promisedBefore = wr.promisedCalls;
           runEngine(wr, fw, port, conv.fam);
+          promised += wr.promisedCalls - promisedBefore;
           exhausted += r.ct.counters[CtReason.NAT_EXHAUSTED]! - exhaustedBefore;
           const live = new Set(r.ct.connections(r.now).map((c) => c.slot));
           if (r.ct.counters[CtReason.FORCE_EXPIRED]! > forcedBefore && natBefore.some((slot) => !live.has(slot))) {
@@ -1819,7 +1824,10 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
   }
 
   it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${CASES} generated conversations: same bytes, ct_state, ct_mark out; same connection table (seed ${SEED})`, async () => {
-    await compare(convArb, CASES, 'mixed');
+    const { promised } = await compare(convArb, CASES, 'mixed');
+    // The executor's entry on its frame generation (a packet's later calls take the kept key on the promise) was among
+    // what OVS checked.
+    expect(promised).toBeGreaterThan(0);
     // 100 conversations took 117 s of the project's 120 s at load 15 (session 15): room by the count.
   }, Math.max(120_000, CASES * 3_000));
 

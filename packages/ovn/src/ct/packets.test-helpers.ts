@@ -209,6 +209,9 @@ export interface CtCall {
   label?: [number[], number[]];
 }
 
+/** Frame generations handed out by every {@link Runner} (one counter: an engine never meets one twice). */
+let runnerGens = 0;
+
 /** Drives an engine with the executor's objects, one packet at a time. */
 export class Runner {
   readonly ct: OvsConntrack;
@@ -237,6 +240,18 @@ export class Runner {
    * one in its conversations; VIPPATH_CT_WORDS=1 makes every runner one.
    */
   readonly words: Uint32Array | undefined;
+  /**
+   * The words mode's frame generation (executeWords' `gen`) and what it rests on: the frame object, its bytes and the
+   * result's ct_state as the previous call left them. A call finding all three as left keeps the generation — only the
+   * engine wrote the packet since — so the engine takes its kept key on the promise, as under the executor; anything
+   * else (a new packet: ct_state reset; a rewrite between calls; another buffer) moves it.
+   */
+  private gen = 0;
+  private genFrame: Uint8Array | undefined;
+  private genBytes: Uint8Array | undefined;
+  private genState = -1;
+  /** Words-mode calls made on the previous call's generation (the promise path), for the tests' corner counts. */
+  promisedCalls = 0;
 
   constructor(options: OvsConntrackOptions = {}, words = process.env.VIPPATH_CT_WORDS === '1') {
     this.ct = new OvsConntrack({ sweepIntervalMs: 0, ...options });
@@ -304,7 +319,16 @@ export class Runner {
       w[W.ETH_TYPE] = this.d.l3 === L3.IPV6 ? 0x86dd : 0x800;
       ctResultToWords(res, w);
       res.tupleWritten = written;
-      this.ct.executeWords(f, f.length, this.d, r, res, w, this.now);
+      const b = this.genBytes;
+      let kept = f === this.genFrame && b !== undefined && b.length === f.length && res.state === this.genState;
+      // Every byte after the Ethernet addresses (the promise's scope: WordsConntrackEngine.executeWords).
+      for (let i = 12; kept && i < f.length; i++) kept = f[i] === b![i];
+      if (kept) this.promisedCalls++;
+      else this.gen = ++runnerGens;
+      this.ct.executeWords(f, f.length, this.d, r, res, w, this.now, this.gen);
+      this.genFrame = f;
+      this.genBytes = f.slice();
+      this.genState = res.state;
       const tupleWritten = res.tupleWritten;
       const rewritten = res.rewritten;
       ctWordsToResult(w, res);
