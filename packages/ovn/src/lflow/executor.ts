@@ -278,6 +278,16 @@ const POOL = 64;
  * no call before, so an engine that met another executor's packet since never takes this one's as its own.
  */
 let frameGens = 0;
+/**
+ * The next frame generation: a 32-bit integer (so the counter never leaves V8's small integers, however long a run),
+ * never 0 (no promise). Wrapping is harmless: an engine compares a call's generation with its previous call's only,
+ * and two calls 2^32 moves apart are never consecutive.
+ */
+function nextFrameGen(): number {
+  frameGens = (frameGens + 1) | 0;
+  if (frameGens === 0) frameGens = 1;
+  return frameGens;
+}
 /** The switch datapath's DNAT and SNAT conntrack zones (port zones are the ports' tunnel keys, below 32768). */
 export const DNAT_ZONE = 65534;
 export const SNAT_ZONE = 65533;
@@ -758,7 +768,7 @@ export class LflowExecutor {
     this.resetResult();
     // A new packet (conntrack keeps a packet's key between its calls while the number stays).
     this.res.packet++;
-    this.frameGen = ++frameGens;
+    this.frameGen = nextFrameGen();
     let len = length;
     const tagged = this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined;
     if (input && tagged) {
@@ -850,7 +860,7 @@ export class LflowExecutor {
     const buf = this.inputBuf;
     for (let i = 0; i < len; i++) buf[i] = f[i]!;
     this.frame = buf;
-    this.frameGen = ++frameGens;
+    this.frameGen = nextFrameGen();
   }
 
   /**
@@ -875,7 +885,7 @@ export class LflowExecutor {
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
     this.resetResult();
     this.res.packet++;
-    this.frameGen = ++frameGens;
+    this.frameGen = nextFrameGen();
     const w = this.pool[0]!;
     w.set(words);
     const frame = frameFromFlow(w);
@@ -1175,12 +1185,12 @@ export class LflowExecutor {
   private syncFrame(w: Uint32Array): void {
     if (this.decoded.status !== 0) return;
     if (this.outShared) this.unshare();
-    if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch)) this.frameGen = ++frameGens;
+    if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch)) this.frameGen = nextFrameGen();
   }
 
   private reloadFrame(w: Uint32Array): void {
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
-    this.frameGen = ++frameGens;
+    this.frameGen = nextFrameGen();
     loadFrame(this.frame, this.decoded, w);
     this.shadow.set(w);
   }
@@ -1883,7 +1893,7 @@ export class LflowExecutor {
       this.frame.set(f);
       this.frameLength = f.length;
       this.decoder.decode(this.frame, this.decoded, f.length);
-      this.frameGen = ++frameGens;
+      this.frameGen = nextFrameGen();
       this.shadow.set(c);
       this.shadowExact = false;
     }
@@ -1893,7 +1903,7 @@ export class LflowExecutor {
     this.shadow.set(savedShadow);
     this.shadowExact = savedExact;
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
-    this.frameGen = ++frameGens;
+    this.frameGen = nextFrameGen();
     this.give();
   }
 
@@ -2490,15 +2500,9 @@ export class LflowExecutor {
         t.stats.connBreaks++;
         // The walk taken again starts its call k from this outcome (connAgain), tuple included.
         if (pend === o) restoreTuple(res, data, o);
-        if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) {
-          // The walk taken again runs on the executor's buffer, as a frame not replayed does (deliver copies out).
-          const len = this.frameLength;
-          if (this.inputBuf.length < len + 8) this.inputBuf = new Uint8Array(len + 64);
-          const buf = this.inputBuf;
-          for (let i = 0; i < len; i++) buf[i] = frame[i]!;
-          this.frame = buf;
-        }
-        this.frameGen = ++frameGens;
+        // The walk taken again runs on the executor's buffer, as a frame not replayed does (deliver copies out).
+        if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) this.moveFrame();
+        this.frameGen = nextFrameGen();
         // The walk from the start needs the words the frame started with: the key's (the others are 0).
         const w = this.pool[0]!;
         w.fill(0);
@@ -2643,7 +2647,7 @@ export class LflowExecutor {
       d.dstPort = this.connLiveD[3]!;
     }
     this.restoreNatFields(j + 1);
-    this.frameGen = ++frameGens;
+    this.frameGen = nextFrameGen();
     this.afterCt(w);
   }
 
