@@ -161,7 +161,7 @@ const VARIANTS = [
   { name: 'a chassis without ct-no-masked-label (ct_lb, ct_label.blocked)', oldChassis: true, runs: LABEL_RUNS, lb: 'ct_lb' },
 ] as const;
 
-describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow interpreter against ovn-trace on real northd flows: $name', ({ oldChassis, runs: RUNS, lb }) => {
+describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow interpreter against ovn-trace on real northd flows: $name', ({ oldChassis, runs, lb }) => {
   let ovn: OvnOracle;
   let sb: SouthboundState;
   beforeAll(() => {
@@ -218,8 +218,8 @@ describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow inte
     return realOvnTrace(out);
   };
 
-  it(`traces identical to ovn-trace --detailed --summary --minimal (seed ${SEED}, ${RUNS} microflows)`, async () => {
-    const cases = fc.sample(caseArb, { seed: SEED, numRuns: RUNS });
+  it(`traces identical to ovn-trace --detailed --summary --minimal (seed ${SEED}, ${runs} microflows)`, async () => {
+    const cases = fc.sample(caseArb, { seed: SEED, numRuns: runs });
     const real: string[] = new Array(cases.length);
     let next = 0;
     const t0 = Date.now();
@@ -253,7 +253,7 @@ describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow inte
       stats.ports.add(cases[i]!.inport);
     });
     console.log(`ovn-exec (${lb}): ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ${lb}(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL; ${ties} at a tie of flows sharing an IDL hash bucket (order undefined; mask 0x${mask.toString(16)})`);
-    expect(ties, 'ties in a shared hash bucket are rare (else the bucket order is wrong)').toBeLessThanOrEqual(RUNS / 50);
+    expect(ties, 'ties in a shared hash bucket are rare (else the bucket order is wrong)').toBeLessThanOrEqual(runs / 50);
     if (failing >= 0) {
       // Shrink: replay the same generator with fast-check up to the first failure, which then shrinks it.
       let shrunk = '';
@@ -275,8 +275,8 @@ describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow inte
     expect(stats.lb).toBeGreaterThan(0);
     expect(stats.hairpin).toBeGreaterThan(0);
     expect(stats.acl).toBeGreaterThan(0);
-    expect(stats.outputs).toBeGreaterThan(RUNS / 10);
-    expect(stats.drops).toBeGreaterThan(RUNS / 10);
+    expect(stats.outputs).toBeGreaterThan(runs / 10);
+    expect(stats.drops).toBeGreaterThan(runs / 10);
   }, 180_000);
 });
 
