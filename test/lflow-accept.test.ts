@@ -15,12 +15,14 @@
  * flow per text with a `/* g N *\/` comment naming it), ovn-trace loads them all, and vippath compiles each one
  * beside nothing else. Then:
  * - every text ovn-trace refuses, vippath skips, with the same part;
- * - every text ovn-trace accepts, vippath runs or refuses with UNSUPPORTED_LFLOW (never a skip, never BAD_LFLOW).
- * An action OVN has and vippath does not model (put_arp, put_nd, nd_ns…) is unsupported — its arguments passed over
- * unchecked — and a refused action after it still skips the flow (generated: "unmodelled" kinds, alone and paired).
- * One difference is left and not generated: such an action whose own arguments OVN refuses, alone in its flow, is
- * UNSUPPORTED_LFLOW in vippath where OVN skips the flow — the database is refused with the construct named, not run
- * wrongly.
+ * - every text ovn-trace accepts, vippath runs, loads as a flow with an unmodelled action, or refuses with
+ *   UNSUPPORTED_LFLOW (a field it does not model; never a skip, never BAD_LFLOW).
+ * An action OVN has and vippath does not model (put_arp, put_nd, nd_ns, put_dhcp_opts, dns_lookup…) loads as an
+ * `unmodelled` action — its arguments passed over unchecked; a packet reaching it is a coded drop — and with the
+ * executor's `strict` option refuses the database (UNSUPPORTED_LFLOW); a refused action after it still skips the
+ * flow (generated: "unmodelled" kinds, alone and paired). One difference is left and not generated: such an action
+ * whose own arguments OVN refuses, alone in its flow, loads in vippath (packets reaching it dropped) where OVN skips
+ * the flow.
  * Every kind of construct is reached, both accepted and refused ones overall (counted and asserted).
  *
  * Runs: VIPPATH_LFACCEPT_RUNS texts of each part (default 400); seed VIPPATH_LFACCEPT_SEED (default fixed;
@@ -162,8 +164,8 @@ const ctArb: fc.Arbitrary<Gen> = fc.oneof(
   pick('ct_next;', 'ct_clear;', 'ct_commit;', 'ct_commit_nat;', 'ct_snat_to_vip;', 'ct_commit { };', 'ct_commit { ct_mark = 1; };', 'ct_commit { ct_mark.blocked = 1; ct_label[0..31] = 0x5; };', 'ct_commit { ct_label = 1 };', 'ct_commit(ct_mark=1);', 'ct_commit { ct_mark = 1; ct_mark = 2; };', 'ct_commit { eth.src = 00:00:00:00:00:01; };', 'ct_next(1);', 'ip.ttl--;', 'ip.ttl++;').map((t) => ({ kind: `ct/ttl ${t.split(/[ ({;]/)[0]}`, text: t })),
 );
 const nestedArb: fc.Arbitrary<Gen> = fc.tuple(pick('clone', 'arp', 'icmp4', 'icmp4_error', 'icmp6', 'tcp_reset', 'reject', 'nd_na'), pick('output;', 'eth.dst = ff:ff:ff:ff:ff:ff; output;', '', 'next(pipeline=egress, table=0);', 'drop;', 'output')).map(([n, inner]) => ({ kind: `nested ${n}`, text: `${n} { ${inner} };` }));
-// Actions OVN 23.03 parses and vippath does not model (valid arguments): alone unsupported, before a refused one skipped.
-const unmodelledArb: fc.Arbitrary<Gen> = pick('put_arp(inport, arp.spa, arp.sha);', 'put_nd(inport, nd.target, nd.tll);', 'nd_ns { output; };', 'reg0[0] = lookup_arp(inport, arp.spa, arp.sha);', 'set_queue(10);', 'ct_dnat_in_czone(10.0.0.1);', 'trigger_event(event = "empty_lb_backends", vip = "10.0.0.1:80", protocol = "tcp", load_balancer = "12345678-1234-1234-1234-123456789012");').map((t) => ({ kind: `unmodelled ${t.split(/[ ({;]/)[0]}`, text: t }));
+// Actions OVN 23.03 parses and vippath does not model (valid arguments): alone loaded as unmodelled, before a refused one skipped.
+const unmodelledArb: fc.Arbitrary<Gen> = pick('reg0[3] = put_dhcp_opts(offerip = 10.0.0.5, router = 10.0.0.1, netmask = 255.255.255.0, lease_time = 3600);', 'reg0[4] = dns_lookup();', 'put_arp(inport, arp.spa, arp.sha);', 'put_nd(inport, nd.target, nd.tll);', 'nd_ns { output; };', 'reg0[0] = lookup_arp(inport, arp.spa, arp.sha);', 'set_queue(10);', 'ct_dnat_in_czone(10.0.0.1);', 'trigger_event(event = "empty_lb_backends", vip = "10.0.0.1:80", protocol = "tcp", load_balancer = "12345678-1234-1234-1234-123456789012");').map((t) => ({ kind: `unmodelled ${/^(?:\S+ = )?(\w+)/.exec(t)![1]}`, text: t }));
 const miscArb: fc.Arbitrary<Gen> = pick('output;', 'drop;', 'log(name="x", verdict=allow, severity=info);', 'log(verdict=drop);', 'log();', 'handle_svc_check(inport);', 'put_fdb(inport, eth.src);', 'reg0[11] = lookup_fdb(inport, eth.src);', 'outport = get_fdb(eth.dst);', 'igmp;', 'set_meter(100);', 'drop; output;').map((t) => ({ kind: `misc ${t.split(/[ ({;]/)[0]}`, text: t }));
 
 const actionArb: fc.Arbitrary<Gen> = fc.oneof(ctLbArb, commitLbAffArb, natArb, nextArb, { arbitrary: loadArb, weight: 3 }, ctArb, nestedArb, miscArb, unmodelledArb);
@@ -188,7 +190,7 @@ describe.skipIf(unavailable !== undefined)('vippath parses every logical flow te
   }, 60_000);
   afterAll(() => ovn?.stop());
 
-  it(`every text ovn-trace accepts vippath runs or calls unsupported, every one it refuses vippath skips (seed ${SEED}, ${RUNS} of each part)`, async () => {
+  it(`every text ovn-trace accepts vippath runs, loads with an unmodelled action or calls unsupported, every one it refuses vippath skips (seed ${SEED}, ${RUNS} of each part)`, async () => {
     console.log(`lflow-accept: seed ${SEED} (VIPPATH_LFACCEPT_SEED reproduces), ${RUNS} match and ${RUNS} action texts`);
     const gens: Array<Gen & { part: Part }> = [
       ...fc.sample(matchArb, { seed: SEED, numRuns: RUNS }).map((g) => ({ ...g, part: 'match' as const })),
@@ -224,13 +226,22 @@ describe.skipIf(unavailable !== undefined)('vippath parses every logical flow te
     }
     expect(rows.size).toBe(gens.length);
     const base = sb.flows.get('ls')!.filter((f) => tagOf(f.actions) === undefined);
-    const ours = (f: LogicalFlow): { verdict: 'ran' | 'skipped' | 'unsupported' | 'error'; part?: Part; message?: string } => {
+    let strictRefused = 0;
+    const ours = (f: LogicalFlow): { verdict: 'ran' | 'skipped' | 'unmodelled' | 'unsupported' | 'error'; part?: Part; message?: string } => {
       // Beside the table's other flows of other tables (what it refers to: none) — alone in its own table 0.
       const one: SouthboundState = { ...sb, flows: new Map([['ls', [...base.filter((b) => !(b.pipeline === 'ingress' && b.table === 0)), f]]]) };
       try {
         const ex = new LflowExecutor(one, 'ls');
         const s = ex.skipped.find((x) => x.flow === f);
-        return s ? { verdict: 'skipped', part: s.part, message: s.message } : { verdict: 'ran' };
+        if (s) return { verdict: 'skipped', part: s.part, message: s.message };
+        if (!ex.unmodelled.some((u) => u.flow === f)) return { verdict: 'ran' };
+        // Strict: the database refused, as before such flows loaded.
+        try {
+          new LflowExecutor(one, 'ls', { strict: true });
+        } catch (e) {
+          if (e instanceof LflowError && e.code === 'UNSUPPORTED_LFLOW') strictRefused++;
+        }
+        return { verdict: 'unmodelled' };
       } catch (e) {
         if (e instanceof LflowError && e.code === 'UNSUPPORTED_LFLOW') return { verdict: 'unsupported', message: e.message };
         return { verdict: 'error', message: e instanceof Error ? e.message : String(e) };
@@ -239,6 +250,7 @@ describe.skipIf(unavailable !== undefined)('vippath parses every logical flow te
     const bad: string[] = [];
     const kinds = new Map<string, { accepted: number; refused: number }>();
     let unsupported = 0;
+    let unmodelled = 0;
     gens.forEach((g, i) => {
       const theirs = refused.get(i);
       const mine = ours(rows.get(i)!);
@@ -247,12 +259,13 @@ describe.skipIf(unavailable !== undefined)('vippath parses every logical flow te
       else k.accepted++;
       kinds.set(`${g.part}: ${g.kind}`, k);
       if (mine.verdict === 'unsupported') unsupported++;
-      const agree = theirs ? mine.verdict === 'skipped' && mine.part === theirs : mine.verdict === 'ran' || mine.verdict === 'unsupported';
+      if (mine.verdict === 'unmodelled') unmodelled++;
+      const agree = theirs ? mine.verdict === 'skipped' && mine.part === theirs : mine.verdict === 'ran' || mine.verdict === 'unmodelled' || mine.verdict === 'unsupported';
       if (agree) return;
       bad.push(`${g.part} "${g.text}": ovn-trace ${theirs ? `refused its ${theirs} (${why.get(i)})` : 'accepted it'}, vippath ${mine.verdict}${mine.part ? ` its ${mine.part}` : ''}${mine.message ? ` (${mine.message})` : ''}`);
     });
     const accepted = gens.length - refused.size;
-    console.log(`lflow-accept: ovn-trace accepted ${accepted}, refused ${refused.size}; vippath called ${unsupported} unsupported`);
+    console.log(`lflow-accept: ovn-trace accepted ${accepted}, refused ${refused.size}; vippath loaded ${unmodelled} with an unmodelled action (${strictRefused} refused in strict mode), called ${unsupported} unsupported`);
     console.log(`lflow-accept: kinds (accepted/refused by OVN): ${[...kinds].sort().map(([k, v]) => `${k} ${v.accepted}/${v.refused}`).join(', ')}`);
     if (process.env.VIPPATH_LFACCEPT_DUMP) writeFileSync(process.env.VIPPATH_LFACCEPT_DUMP, bad.join("\n"));
     expect(bad.slice(0, 40), `${bad.length} disagreements; replay with VIPPATH_LFACCEPT_SEED=${SEED}`).toEqual([]);
@@ -260,5 +273,7 @@ describe.skipIf(unavailable !== undefined)('vippath parses every logical flow te
     expect(kinds.size).toBeGreaterThanOrEqual(50);
     expect(accepted).toBeGreaterThanOrEqual(gens.length / 4);
     expect(refused.size).toBeGreaterThanOrEqual(gens.length / 8);
+    expect(unmodelled).toBeGreaterThan(0);
+    expect(strictRefused).toBe(unmodelled);
   }, 180_000);
 });

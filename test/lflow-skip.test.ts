@@ -18,9 +18,10 @@
  * (iii) every defect kind × part is reached.
  * ovn-controller's side (no OpenFlow installed for a refused flow, one of each part × kind) is test/hairpin-ovs.test.ts's.
  *
- * Then constructs OVN 23.03 accepts and vippath does not model (ct_dnat_in_czone, put_arp, icmp4.frag_mtu, an order
- * comparison of an IPv6 address…) are written too: ovn-trace must not warn about them, and vippath must refuse the
- * database with the typed UNSUPPORTED_LFLOW error naming the construct (never a silent skip of what OVN runs).
+ * Then constructs OVN 23.03 accepts and vippath does not model (ct_dnat_in_czone, put_arp, put_dhcp_opts,
+ * icmp4.frag_mtu, an order comparison of an IPv6 address…) are written too: ovn-trace must not warn about them; an
+ * action loads as an `unmodelled` one (listed by the executor, never a silent skip of what OVN runs) and the strict
+ * executor refuses it, a field is the typed UNSUPPORTED_LFLOW error naming it either way.
  *
  * Runs: VIPPATH_LFSKIP_RUNS microflows (default 300), VIPPATH_LFSKIP_DEFECTS defects (default 32); seed
  * VIPPATH_LFSKIP_SEED (default fixed; `random` for a new one).
@@ -90,12 +91,13 @@ const FORMS: DefectForm[] = [
 const BUCKETS = (['match', 'actions'] as const).flatMap((part) => (Object.keys(REFUSAL) as Kind[]).map((kind) => `${part} ${kind}`));
 
 /** OVN 23.03 accepts these (lib/actions.c parse_action, lib/logical-fields.c, lib/expr.c make_cmp); vippath does not model them. */
-const UNSUPPORTED: Array<{ construct: string; match?: string; actions?: string }> = [
-  { construct: 'ct_dnat_in_czone', actions: 'ct_dnat_in_czone(10.0.0.9);' },
-  { construct: 'ct_snat_in_czone', actions: 'ct_snat_in_czone(10.0.0.9);' },
-  { construct: 'nd_ns', actions: 'nd_ns { output; };' },
-  { construct: 'put_arp', actions: 'put_arp(inport, arp.spa, arp.sha); next;' },
-  { construct: 'lookup_arp()', actions: 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;' },
+const UNSUPPORTED: Array<{ construct: string; match?: string; actions?: string; action?: true }> = [
+  { construct: 'ct_dnat_in_czone', actions: 'ct_dnat_in_czone(10.0.0.9);', action: true },
+  { construct: 'ct_snat_in_czone', actions: 'ct_snat_in_czone(10.0.0.9);', action: true },
+  { construct: 'nd_ns', actions: 'nd_ns { output; };', action: true },
+  { construct: 'put_arp', actions: 'put_arp(inport, arp.spa, arp.sha); next;', action: true },
+  { construct: 'lookup_arp', actions: 'reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;', action: true },
+  { construct: 'put_dhcp_opts', match: 'ip4 && udp.src == 68 && udp.dst == 67', actions: 'reg0[3] = put_dhcp_opts(offerip = 10.0.0.5, router = 10.0.0.1, netmask = 255.255.255.0, lease_time = 3600); next;', action: true },
   { construct: 'icmp4.frag_mtu', actions: 'icmp4_error { icmp4.frag_mtu = 1500; output; };' },
   { construct: 'ip6.src >', match: 'ip6.src > ::5' },
 ];
@@ -305,7 +307,7 @@ describe.skipIf(unavailable !== undefined)('logical flows OVN refuses are skippe
     expect(ties).toBeLessThanOrEqual(RUNS / 50);
   }, 180_000);
 
-  it('what OVN accepts and vippath does not model is a typed error naming it, not a skip (ovn-trace does not warn)', async () => {
+  it('what OVN accepts and vippath does not model loads as an unmodelled action (strict: refused), a field is a typed error naming it; never a skip (ovn-trace does not warn)', async () => {
     const sbNow = sbFromOvsdb(readOvsdbFile(ovn.sbBackup()));
     const base = sbNow.flows.get('ls')!.filter((f) => defectOf(`${f.match} ${f.actions}`) === undefined);
     const ops = UNSUPPORTED.map((u, i) => ({ op: 'insert', table: 'Logical_Flow', row: { logical_datapath: ['uuid', dp], pipeline: 'ingress', table_id: 0, priority: 900 + i, match: `${u.match ?? 'ip4'} /* unsupported ${i} */`, actions: `${u.actions ?? 'next;'} /* unsupported ${i} */`, external_ids: ['map', [['stage-name', 'ls_in_check_port_sec']]] } }));
@@ -316,19 +318,30 @@ describe.skipIf(unavailable !== undefined)('logical flows OVN refuses are skippe
     const added = sb.flows.get('ls')!.filter((f) => /unsupported \d+/.test(f.match));
     expect(added).toHaveLength(UNSUPPORTED.length);
     let refused = 0;
+    let loaded = 0;
+    const attempt = (one: SouthboundState, strict: boolean): { ex?: LflowExecutor; error?: unknown } => {
+      try {
+        return { ex: new LflowExecutor(one, 'ls', { strict }) };
+      } catch (e) {
+        return { error: e };
+      }
+    };
     for (const f of added) {
       const u = UNSUPPORTED[Number(/unsupported (\d+)/.exec(f.match)![1])]!;
       const one: SouthboundState = { ...sb, flows: new Map([['ls', [...base, f]]]) };
-      let error: unknown;
-      try {
-        new LflowExecutor(one, 'ls');
-      } catch (e) {
-        error = e;
+      if (u.action) {
+        const { ex, error } = attempt(one, false);
+        expect(error, u.construct).toBeUndefined();
+        expect(ex!.unmodelled.map((x) => [x.flow.uuid, x.action]), u.construct).toEqual([[f.uuid, u.construct]]);
+        expect(ex!.skipped.filter((x) => x.flow === f)).toEqual([]);
+        loaded++;
       }
+      const { error } = attempt(one, true);
       expect(error, u.construct).toBeInstanceOf(LflowError);
       expect([(error as LflowError).code, (error as Error).message.includes(u.construct)], (error as Error).message).toEqual(['UNSUPPORTED_LFLOW', true]);
       refused++;
     }
+    expect(loaded).toBe(UNSUPPORTED.filter((u) => u.action).length);
     expect(refused).toBe(UNSUPPORTED.length);
   }, 60_000);
 });

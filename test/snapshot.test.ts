@@ -242,7 +242,7 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     expect(lbs(sim2.ls.sb.flows.get('underlay-subnet')!).sort()).toEqual(lbs(derived.ls.sb.flows.get('underlay-subnet')!).sort());
   });
 
-  it('a collected flow OVN refuses is skipped and said (OVN_SB_LFLOW_SKIPPED); one OVN runs and vippath cannot refuses the rows (OVN_SB_LFLOW_UNSUPPORTED)', () => {
+  it('a collected flow OVN refuses is skipped and said (OVN_SB_LFLOW_SKIPPED); one with an action vippath does not model loads and is said (OVN_SB_LFLOW_UNMODELLED); a field vippath does not model refuses the rows (OVN_SB_LFLOW_UNSUPPORTED)', () => {
     const edit = (name: string, from: RegExp, to: string): string => {
       const snap = snapWith(name);
       const file = join(snap, 'ovn', 'lflows.txt');
@@ -258,10 +258,18 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     expect(finding?.message).toMatch(/^1 logical flow skipped as ovn-controller skips them: ingress table \d+ \(ls_in_\w+\) priority \d+: error parsing actions \(syntax error: expecting ';'/);
     expect(skipped.cluster.southbound).toBeDefined();
     expect(new SimulatedCluster(skipped.objects, skipped.cluster).ls.skippedFlows).toHaveLength(1);
-    // ct_dnat_in_czone: OVN 23.03 parses it; vippath does not model it.
-    const unsupported = loadSnapshot(edit('sb-unsupported', /action=\(next;\)/, 'action=(ct_dnat_in_czone(10.0.0.9);)'));
+    // put_dhcp_opts (a Kube-OVN subnet with enableDHCP) and dns_lookup: OVN 23.03 runs them, vippath does not model them.
+    const dhcp = loadSnapshot(edit('sb-unmodelled', /action=\(next;\)/g, 'action=(reg0[3] = put_dhcp_opts(offerip = 10.0.0.5, router = 10.0.0.1); next;)'));
+    const said = dhcp.cluster.findings!.find((d) => d.code === 'OVN_SB_LFLOW_UNMODELLED');
+    expect(said?.severity).toBe('warning');
+    expect(said?.message).toMatch(/^\d+ logical flows with actions vippath does not run: put_dhcp_opts ×\d+ \(loaded in their place; a packet that reaches one is dropped there/);
+    expect(dhcp.cluster.southbound).toBeDefined();
+    expect(dhcp.cluster.findings!.map((d) => d.code)).toContain('OVN_SB_RUN');
+    expect(new SimulatedCluster(dhcp.objects, dhcp.cluster).ls.unmodelledFlows.length).toBeGreaterThan(1);
+    // icmp4.frag_mtu: a field OVN 23.03 has and vippath does not model — the rows are refused.
+    const unsupported = loadSnapshot(edit('sb-unsupported', /action=\(next;\)/, 'action=(icmp4_error { icmp4.frag_mtu = 1500; output; };)'));
     const error = unsupported.cluster.findings!.find((d) => d.code === 'OVN_SB_LFLOW_UNSUPPORTED');
-    expect([error?.severity, error?.message]).toEqual(['error', expect.stringMatching(/OVN's action ct_dnat_in_czone is not supported by vippath/)]);
+    expect([error?.severity, error?.message]).toEqual(['error', expect.stringMatching(/OVN's field icmp4.frag_mtu is not supported by vippath/)]);
     expect(unsupported.cluster.southbound).toBeUndefined();
     expect(unsupported.cluster.findings!.map((d) => d.code)).not.toContain('OVN_SB_RUN');
   });

@@ -42,7 +42,7 @@ describe('coded drop reasons', () => {
     expect(isDropCode('toString')).toBe(false);
     // The executor's DropReason numbers, in order; anything else is "no output".
     const R = DropReason;
-    expect([R.DROP_ACTION, R.NO_MATCH, R.ACTIONS_END, R.NULL_OUTPORT, R.LOOPBACK, R.UNKNOWN_OUTPORT, R.UNBOUND, R.LOCALNET_TAG, R.TOO_DEEP].map(ovnDropCode)).toEqual(['ovn.drop-action', 'ovn.no-match', 'ovn.actions-end', 'ovn.null-outport', 'ovn.loopback', 'ovn.unknown-outport', 'ovn.unbound', 'ovn.localnet-tag', 'ovn.too-deep']);
+    expect([R.DROP_ACTION, R.NO_MATCH, R.ACTIONS_END, R.NULL_OUTPORT, R.LOOPBACK, R.UNKNOWN_OUTPORT, R.UNBOUND, R.LOCALNET_TAG, R.TOO_DEEP, R.UNMODELLED_ACTION].map(ovnDropCode)).toEqual(['ovn.drop-action', 'ovn.no-match', 'ovn.actions-end', 'ovn.null-outport', 'ovn.loopback', 'ovn.unknown-outport', 'ovn.unbound', 'ovn.localnet-tag', 'ovn.too-deep', 'ovn.unmodelled-action']);
     expect(Object.keys(R)).toHaveLength(9);
     expect(ovnDropCode(-1)).toBe('ovn.no-output');
     expect(ovnDropCode(99)).toBe('ovn.no-output');

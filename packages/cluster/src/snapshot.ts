@@ -22,7 +22,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bridge, parseShowPorts } from '@vippath/openflow';
-import { formatLflowList, formatSkippedLflows, skippedLflowName, LflowError, LflowExecutor, northd, ovnVersionOfFlows, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, PROFILE_OVN_VERSION, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
+import { formatLflowList, formatSkippedLflows, formatUnmodelledLflows, skippedLflowName, LflowError, LflowExecutor, northd, ovnVersionOfFlows, ovsdbMap, ovsdbRows, ovsdbString, parseLflowList, PROFILE_OVN_VERSION, readOvsdbFile, sbFromOvsdb, type LogicalFlow, type SouthboundState } from '@vippath/ovn';
 import { VippathError } from '@vippath/wire';
 import { backs, derive, endpointConditions, endpointPort, kubeOvnLbServices, kubeOvnReady, northboundFor, northdProfile, portsOf, subnetName, type PodState } from './derive.js';
 import { ignoredFindings, type Diagnostic } from './lint.js';
@@ -261,7 +261,8 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
     let unsupported = false;
     const lflowObject = file.endsWith('.db') ? 'ovn/sb.db' : 'ovn/lflows.txt';
     try {
-      const all = new LflowExecutor(state, ls).skipped;
+      const compiled = new LflowExecutor(state, ls);
+      const all = compiled.skipped;
       // lflow-list text has no Address_Set or Port_Group rows (vippath's northd's stand in): a flow naming one that is
       // not there is skipped for want of input, not as the cluster's ovn-controller would (it has the rows).
       const absent = (f: LogicalFlow): string[] => [...`${f.match} ${f.actions}`.matchAll(/([$@])([A-Za-z_][\w.]*)/g)].filter((m) => !(m[1] === '$' ? state!.addressSets : state!.portGroups).has(m[2]!)).map((m) => m[0]);
@@ -272,6 +273,7 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
         const shown = missing.slice(0, 3).map(skippedLflowName).join('; ') + (missing.length > 3 ? `; and ${missing.length - 3} more` : '');
         out.push({ code: 'OVN_SB_TEXT_NO_ROWS', severity: 'warning', object: lflowObject, field: 'Logical_Flow', message: `${missing.length} logical flow${missing.length === 1 ? '' : 's'} name${missing.length === 1 ? 's' : ''} ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}, which ovn-sbctl lflow-list text does not carry (no Address_Set or Port_Group rows; vippath's northd of the derived Northbound makes none of these): skipped ${shown}`, consequence: 'Unlike on the cluster (whose ovn-controller has the rows and runs these flows), the simulation runs the tables without them. Collect the Southbound database (ovsdb-client backup, as ovn/sb.db) to run them.', source: { file, line: 0 } });
       }
+      if (compiled.unmodelled.length) out.push({ code: 'OVN_SB_LFLOW_UNMODELLED', severity: 'warning', object: lflowObject, field: 'Logical_Flow', message: formatUnmodelledLflows(compiled.unmodelled), consequence: 'The flows run in their place; a frame that reaches one of these actions is dropped there (ovn.unmodelled-action), where OVN would go on — DHCP and DNS answers, MAC learning by ovn-controller are not simulated.', source: { file, line: 0 } });
       if (skipped.length) out.push({ code: 'OVN_SB_LFLOW_SKIPPED', severity: 'warning', object: lflowObject, field: 'Logical_Flow', message: formatSkippedLflows(skipped), consequence: 'As on the cluster: ovn-controller installs nothing for a logical flow it cannot parse (it logs "error parsing match" or "error parsing actions"), so the simulation runs the tables without them.', source: { file, line: 0 } });
     } catch (e) {
       if (!(e instanceof LflowError) || e.code !== 'UNSUPPORTED_LFLOW') throw e;

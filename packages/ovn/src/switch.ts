@@ -10,7 +10,7 @@
 import { VippathError } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from './ct/engine.js';
 import type { CtRequest, CtResult, HintedConntrackEngine, WordsConntrackEngine } from './lflow/ct-api.js';
-import { DROP_REASON_TEXT, LflowExecutor, type ExecResult, type SkippedLflow } from './lflow/executor.js';
+import { DROP_REASON_TEXT, LflowExecutor, type ExecResult, type SkippedLflow, type UnmodelledLflow } from './lflow/executor.js';
 import type { MegaflowStats } from './lflow/megaflow.js';
 import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
@@ -294,6 +294,15 @@ export class LogicalSwitch {
    */
   get skippedFlows(): readonly SkippedLflow[] {
     return this.executor.skipped;
+  }
+
+  /**
+   * The logical flows loaded with an action vippath does not model (a collected Southbound's DHCP, DNS… flows):
+   * a packet that reaches one is dropped there (DropReason.UNMODELLED_ACTION). {@link formatUnmodelledLflows} says
+   * them in one line.
+   */
+  get unmodelledFlows(): readonly UnmodelledLflow[] {
+    return this.executor.unmodelled;
   }
 
   /** The megaflow cache's counters, of one chassis or summed (zeros with the cache off). */

@@ -63,12 +63,48 @@ export type Action =
   | { k: 'nest'; fn: NestFn; nested: Action[]; text: string }
   | { k: 'handle_svc_check'; port: FieldRef; text: string }
   | { k: 'dec_ttl'; text: string }
-  /** Actions ovn-trace treats as no-ops here (`put_arp`, `set_queue`, `log`…): kept so traces show them. */
-  | { k: 'noop'; text: string };
+  /** Actions ovn-trace treats as no-ops here (`log`, `set_meter`, `igmp`…): kept so traces show them. */
+  | { k: 'noop'; text: string }
+  /**
+   * An action OVN 23.03 runs and vippath does not model (`put_dhcp_opts`, `dns_lookup`, `put_arp`, `nd_ns`…):
+   * the flow loads and keeps its place in the table; a packet whose walk reaches the action is dropped there with
+   * `DropReason.UNMODELLED_ACTION`. `name` as OVN spells the action (no `()`); `pinctrl`: OVN hands the packet to
+   * ovn-controller ({@link PINCTRL_ACTIONS}).
+   */
+  | { k: 'unmodelled'; name: string; pinctrl: boolean; text: string };
+
+/**
+ * The unmodelled actions that OVN compiles to an OpenFlow `controller` action, i.e. hands the packet to
+ * ovn-controller's pinctrl (OVN v23.03.1 lib/actions.c: encode_PUT_DHCPV4_OPTS, encode_PUT_DHCPV6_OPTS,
+ * encode_put_nd_ra_opts and encode_DNS_LOOKUP through encode_start_controller_op with pause=true — pinctrl answers
+ * and resumes the packet with the result bit set —; encode_put_mac (put_arp, put_nd), encode_ND_NS and
+ * encode_SCTP_ABORT through encode_nested_actions/encode_controller_op, encode_DHCP6_REPLY, encode_BFD_MSG). The
+ * others (push/pop, ct_*_in_czone, set_queue, lookup_arp…) are OVS datapath actions vippath does not run.
+ */
+export const PINCTRL_ACTIONS: ReadonlySet<string> = new Set(['put_dhcp_opts', 'put_dhcpv6_opts', 'put_nd_ra_opts', 'dns_lookup', 'put_arp', 'put_nd', 'nd_ns', 'sctp_abort', 'handle_dhcpv6_reply', 'handle_bfd_msg']);
+
+/**
+ * The prerequisite OVN 23.03 adds for an unmodelled action (lib/actions.c add_prerequisite: parse_CT_COMMIT_V1 and
+ * parse_ct_nat `ip`, parse_SCTP_ABORT `sctp`, parse_ND_NS and parse_put_nd_ra_opts `ip6`, parse_DNS_LOOKUP `udp`),
+ * so that the flow matches exactly the packets it matches in OVN.
+ */
+const UNMODELLED_PREREQ: Readonly<Record<string, string>> = { 'ct_commit': 'ip', 'ct_dnat_in_czone': 'ip', 'ct_snat_in_czone': 'ip', 'sctp_abort': 'sctp', 'nd_ns': 'ip6', 'put_nd_ra_opts': 'ip6', 'dns_lookup': 'udp' };
+
+/** Whether a parsed action list holds an {@link Action} of kind `unmodelled`, nested ones included. */
+export function unmodelledIn(actions: readonly Action[]): Extract<Action, { k: 'unmodelled' }> | undefined {
+  for (const a of actions) {
+    if (a.k === 'unmodelled') return a;
+    if (a.k === 'nest' || a.k === 'ct_commit') {
+      const n = unmodelledIn(a.nested);
+      if (n) return n;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Actions OVN 23.03 parses (lib/actions.c parse_action, and parse_set_action's `dst = fn(…)` forms, given as
- * `fn()`), so that one vippath lacks is reported as unsupported and not as a refusal.
+ * `fn()`), so that one vippath lacks loads as an `unmodelled` action and is not taken for a refusal.
  */
 export const OVN_ACTIONS: ReadonlySet<string> = new Set([
   'next', 'push', 'pop', 'output', 'ct_next', 'ct_commit', 'ct_dnat', 'ct_snat', 'ct_dnat_in_czone', 'ct_snat_in_czone',
@@ -94,8 +130,6 @@ interface Ctx {
   pipeline: Pipeline;
   table: number;
   prereqs: string[];
-  /** An unsupported construct met, thrown once the whole text parsed (shared by nested contexts). */
-  held: { error?: LflowUnsupportedError };
   /** LOG_PIPELINE_LEN of the OVN release (ovn-controller's and ovn-trace's n_tables). */
   tables: number;
   /** Inside `ct_commit { … }` (OVN's WR_CT_COMMIT write scope). */
@@ -116,20 +150,23 @@ const unknownName = (c: Ctx, name: string, what: 'field' | 'action'): never => {
 };
 
 /**
- * An action OVN 23.03 has and vippath does not model, at its name (`name` as OVN_ACTIONS spells it): its error held
- * to the end of the text and its arguments passed over — every such action's arguments are a balanced `( … )`
- * and/or `{ … }` before its `;` (lib/actions.c: parse_put_mac_binding, parse_nested_action, parse_fwd_group_action…)
- * — so that a later action OVN refuses still skips the flow as OVN does, not the whole database. What the passed
- * arguments hold is not checked: a flow whose only fault is there is unsupported, not skipped.
+ * An action OVN 23.03 has and vippath does not model, at its name (`name` as OVN_ACTIONS spells it; `lead`: the
+ * text before it, `dst = ` of a result action): its arguments passed over — every such action's arguments are a
+ * balanced `( … )` and/or `{ … }` before its `;` (lib/actions.c: parse_put_mac_binding, parse_nested_action,
+ * parse_fwd_group_action…) — so that a later action OVN refuses still skips the flow as OVN does. What the passed
+ * arguments hold is not checked: a flow whose only fault is there loads (and drops what reaches it) where OVN
+ * would skip it.
  */
-function unmodelledAction(c: Ctx, name: string): Action {
+function unmodelledAction(c: Ctx, name: string, lead = ''): Action {
   if (!OVN_ACTIONS.has(name)) return unknownName(c, name, 'action');
-  c.held.error ??= new LflowUnsupportedError(c.text, name, `OVN's action ${name} is not supported by vippath`);
   const start = peek(c).pos;
   c.i++;
   if (isOp(c, '(')) skipBalanced(c, '(', ')');
   if (isOp(c, '{')) skipBalanced(c, '{', '}');
-  return { k: 'noop', text: `${c.text.slice(start, c.toks[c.i - 1]!.pos + 1)};` };
+  const bare = name.endsWith('()') ? name.slice(0, -2) : name;
+  const pre = UNMODELLED_PREREQ[bare];
+  if (pre) c.prereqs.push(pre);
+  return { k: 'unmodelled', name: bare, pinctrl: PINCTRL_ACTIONS.has(bare), text: `${lead}${c.text.slice(start, c.toks[c.i - 1]!.pos + 1)};` };
 }
 const expectOp = (c: Ctx, op: string): void => {
   if (!isOp(c, op)) fail(c, `expecting '${op}'`);
@@ -346,7 +383,8 @@ function assignment(c: Ctx, dst: FieldRef): Action {
         expectOp(c, ')');
         return { k: 'lookup_fdb', dst, port, mac, text: `${formatRef(dst)} = lookup_fdb(${formatRef(port)}, ${formatRef(mac)});` };
       }
-      return unmodelledAction(c, `${fn}()`);
+      c.prereqs.push(...dst.prereqs);
+      return unmodelledAction(c, `${fn}()`, `${formatRef(dst)} = `);
     }
     const src = fieldRef(c);
     // expr.c expr_type_check: "Can't assign string field (inport) to integer field (reg0)".
@@ -437,11 +475,9 @@ function action(c: Ctx): Action {
       return { k: 'ct_clear', text: 'ct_clear;' };
     case 'ct_commit': {
       // actions.c parse_CT_COMMIT_V1: the old `ct_commit(ct_mark=…, ct_label=…)` form, which OVN still takes.
-      // Its arguments are passed over and the error held to the end, so that a later refusal still skips the flow.
       if (isOp(c, '(')) {
-        c.held.error ??= new LflowUnsupportedError(c.text, 'ct_commit(…)', "OVN's ct_commit(ct_mark=…, ct_label=…) form is not supported by vippath");
-        skipBalanced(c, '(', ')');
-        return { k: 'noop', text: 'ct_commit(…);' };
+        c.i--;
+        return unmodelledAction(c, 'ct_commit');
       }
       c.prereqs.push('ip');
       if (!isOp(c, '{')) return { k: 'ct_commit', nested: [], text: 'ct_commit;' };
@@ -528,7 +564,7 @@ function action(c: Ctx): Action {
         if (t.type !== 'string') fail(c, 'invalid parameter');
         let b: LbBackend | undefined;
         try {
-          const sub: Ctx = { text: t.text, toks: tokenize(t.text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [], held: {}, tables: c.tables };
+          const sub: Ctx = { text: t.text, toks: tokenize(t.text), i: 0, pipeline: c.pipeline, table: c.table, prereqs: [], tables: c.tables };
           b = backend(sub);
           if (peek(sub).type !== 'end') b = undefined;
         } catch {
@@ -679,9 +715,8 @@ function list(c: Ctx, end: '}' | 'end'): Action[] {
  * release's LOG_PIPELINE_LEN (lib/ovn-util.h: 29 in 23.03 and 24.03, 30 in 25.03), past which `next` is refused.
  */
 export function parseActions(text: string, pipeline: Pipeline, table: number, tables = 29): ParsedActions {
-  const c: Ctx = { text, toks: tokenize(text), i: 0, pipeline, table, prereqs: [], held: {}, tables };
+  const c: Ctx = { text, toks: tokenize(text), i: 0, pipeline, table, prereqs: [], tables };
   const actions = list(c, 'end');
-  if (c.held.error) throw c.held.error;
   return { actions, prereqs: c.prereqs };
 }
 

@@ -13,7 +13,7 @@
  */
 import { copyPlainTcp4Segment, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
-import { parseActions, type Action, type LbBackend, type NestFn } from './actions.js';
+import { parseActions, unmodelledIn, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
 import { copyBits, readBits, regWord, W as WImport, writeBits, type FieldRef, LogFlag as LogFlagImport } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine, type WordsConntrackEngine } from './ct-api.js';
@@ -78,7 +78,8 @@ const putMac = putMacImport;
 
 /**
  * A flow or microflow the executor cannot run: an unknown datapath or port, an unparsable microflow, a flow OVN
- * accepts and vippath does not model (`UNSUPPORTED_LFLOW`). A flow OVN itself refuses is skipped instead
+ * accepts with a field vippath does not model, or (the `strict` option) an action it does not model
+ * (`UNSUPPORTED_LFLOW`). A flow OVN itself refuses is skipped instead
  * ({@link SkippedLflow}).
  */
 export class LflowError extends VippathError {
@@ -121,6 +122,31 @@ export function formatSkippedLflows(skipped: readonly SkippedLflow[], max = 3): 
   return `${skipped.length} logical flow${skipped.length === 1 ? '' : 's'} skipped as ovn-controller skips them: ${shown.join('; ')}${more}`;
 }
 
+/**
+ * A logical flow that loaded with an action OVN runs and vippath does not model (its first such action): the flow
+ * keeps its place in the table, so packets that do not match it go on as in OVN; a packet that reaches the action
+ * is dropped there ({@link DropReason}.UNMODELLED_ACTION). {@link formatUnmodelledLflows} says them in one line.
+ */
+export interface UnmodelledLflow {
+  flow: LogicalFlow;
+  /** The action's name as OVN spells it (`put_dhcp_opts`, `dns_lookup`, `ct_commit` for its old `(…)` form…). */
+  action: string;
+  /** Whether OVN hands the packet to ovn-controller (pinctrl) there (actions.ts PINCTRL_ACTIONS). */
+  pinctrl: boolean;
+}
+
+/**
+ * One line for people: `N flows with actions vippath does not run: put_dhcp_opts ×k, …` (counted by action, most
+ * first), and what reaching one does. Empty when there is none.
+ */
+export function formatUnmodelledLflows(flows: readonly UnmodelledLflow[]): string {
+  if (flows.length === 0) return '';
+  const by = new Map<string, number>();
+  for (const u of flows) by.set(u.action, (by.get(u.action) ?? 0) + 1);
+  const names = [...by].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([n, k]) => `${n} ×${k}`);
+  return `${flows.length} logical flow${flows.length === 1 ? '' : 's'} with actions vippath does not run: ${names.join(', ')} (loaded in their place; a packet that reaches one is dropped there, ${DROP_REASON_TEXT[DropReason.UNMODELLED_ACTION]})`;
+}
+
 /** Why a packet stopped short of an output; numbers for the hot path, {@link DROP_REASON_TEXT} for people. */
 export const DropReason = {
   /** An explicit `drop;` (or an empty action list). */
@@ -141,11 +167,17 @@ export const DropReason = {
   LOCALNET_TAG: 7,
   /** Recursion through tables went deeper than the executor's bound. */
   TOO_DEEP: 8,
+  /**
+   * The walk reached an action OVN runs and vippath does not model (`put_dhcp_opts`, `dns_lookup`, `put_arp`…: an
+   * `unmodelled` action, {@link UnmodelledLflow}); OVN would go on (most such actions hand the packet to
+   * ovn-controller's pinctrl), vippath stops there.
+   */
+  UNMODELLED_ACTION: 9,
 } as const;
 export const DROP_REASON_TEXT: readonly string[] = [
   'drop action', 'no match (implicit drop)', 'actions end without next or output', 'output to null logical port',
   'inport == outport && !flags.loopback', 'unknown port or multicast group', 'port not bound to any chassis',
-  'VLAN tag does not match the localnet port', 'pipeline too deep',
+  'VLAN tag does not match the localnet port', 'pipeline too deep', 'an action vippath does not model',
 ];
 
 interface Port {
@@ -239,6 +271,12 @@ export interface ExecutorOptions {
    * which produce no words.
    */
   wordsOut?: boolean;
+  /**
+   * Refuse a flow with an action OVN runs and vippath does not model (`UNSUPPORTED_LFLOW`, the whole database), as
+   * before such flows loaded. Off by default: the flow loads ({@link LflowExecutor.unmodelled}) and a packet that
+   * reaches the action is a drop with {@link DropReason}.UNMODELLED_ACTION.
+   */
+  strict?: boolean;
 }
 
 /** One packet leaving the switch. Slots are reused by the next run: copy what you keep. */
@@ -369,6 +407,8 @@ export class LflowExecutor {
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
   /** Flows OVN refuses to parse, left out of the tables as ovn-controller leaves them out ({@link formatSkippedLflows}). */
   readonly skipped: SkippedLflow[] = [];
+  /** Flows loaded with an action vippath does not model, in table order ({@link formatUnmodelledLflows}). */
+  readonly unmodelled: UnmodelledLflow[] = [];
   private pipelineLen = 29;
   private readonly fdb = new Map<number, number>();
   private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
@@ -568,7 +608,7 @@ export class LflowExecutor {
         const tf = mine.filter((f) => f.table === t).sort((a, b) => b.priority - a.priority || tie(a) - tie(b));
         const compiled: CompiledFlow[] = [];
         tf.forEach((f, i) => {
-          const c = this.compileFlow(f, env, i);
+          const c = this.compileFlow(f, env, i, options.strict === true);
           if ('part' in c) this.skipped.push(c);
           else compiled.push(c);
         });
@@ -606,7 +646,7 @@ export class LflowExecutor {
     if (this.megaOptions !== undefined) this.mega = this.megaTable(this.chassis);
   }
 
-  private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number): CompiledFlow | SkippedLflow {
+  private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number, strict: boolean): CompiledFlow | SkippedLflow {
     // ovn-controller's order (consider_logical_flow__): the actions, then the match with the actions' prerequisites.
     let part: SkippedLflow['part'] = 'actions';
     try {
@@ -618,6 +658,12 @@ export class LflowExecutor {
         low = { t: 'and', xs: [low, ...extra] };
       }
       low = simplify(low);
+      // Known only once the match parsed too: a flow OVN skips for its match is a skip, not an unmodelled flow.
+      const um = unmodelledIn(actions);
+      if (um) {
+        if (strict) throw new LflowUnsupportedError(flow.actions, um.name, `OVN's action ${um.name} is not supported by vippath (strict)`);
+        this.unmodelled.push({ flow, action: um.name, pinctrl: um.pinctrl });
+      }
       const omit = flow.match.trim() === '1' && actions.length === 1 && actions[0]!.k === 'next' && actions[0]!.pipeline === flow.pipeline && actions[0]!.table === flow.table + 1;
       const uuid = (flow.uuid ?? '').replace(/-/g, '').slice(0, 8).padEnd(8, '0');
       const src = flow.stage && flow.source ? `${flow.stage} (${flow.source}): ` : flow.stage ? `${flow.stage}: ` : flow.source ? `(${flow.source}): ` : '';
@@ -1144,6 +1190,12 @@ export class LflowExecutor {
         case 'handle_svc_check':
         case 'noop':
           break;
+        case 'unmodelled':
+          // The walk ends here (the flow's remaining actions do not run): a counted drop with its reason. A cached
+          // walk replays the same drop, its key being what led here (the flows' matches and the actions before).
+          node?.append(NodeType.ERROR, `*** ${a.name}: ${a.pinctrl ? 'OVN hands the packet to ovn-controller (pinctrl) here' : 'OVN runs this action in the datapath here'}; vippath does not model it: dropped`);
+          this.drop(pipeline, table, DropReason.UNMODELLED_ACTION);
+          return true;
       }
     }
     if (!went) this.drop(pipeline, table, DropReason.ACTIONS_END);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LogicalSwitch } from '../switch.js';
-import { parseActions } from './actions.js';
-import { DropReason, formatSkippedLflows, LflowError, LflowExecutor } from './executor.js';
+import { parseActions, unmodelledIn } from './actions.js';
+import { DROP_REASON_TEXT, DropReason, formatSkippedLflows, formatUnmodelledLflows, LflowError, LflowExecutor } from './executor.js';
 import { lower, parseMatch, type MatchEnv } from './expr.js';
 import { LFLOW_REFUSAL_TEXT, LflowRefusal, LflowSyntaxError, LflowUnsupportedError } from './lexer.js';
 import { SYMBOLS, OVN_UNMODELLED_SYMBOLS } from './fields.js';
@@ -48,25 +48,79 @@ describe('the refusal code table', () => {
 });
 
 describe('what OVN accepts and vippath does not model', () => {
-  it('is LflowUnsupportedError naming the construct, never a refusal', () => {
-    expect([act('ct_dnat_in_czone(10.0.0.9);'), act('put_arp(inport, arp.spa, arp.sha);'), act('reg9[2] = lookup_arp(inport, arp.spa, arp.sha);'), act('icmp4_error { icmp4.frag_mtu = 1500; output; };'), match('ip6.src > ::5')]).toEqual([
-      'unsupported ct_dnat_in_czone', 'unsupported put_arp', 'unsupported lookup_arp()', 'unsupported icmp4.frag_mtu', 'unsupported ip6.src >',
+  const kind = (text: string): string => {
+    const a = parseActions(text, 'ingress', 0).actions;
+    const u = unmodelledIn(a);
+    return u ? `unmodelled ${u.name}${u.pinctrl ? ' (pinctrl)' : ''}: ${u.text}` : a.map((x) => x.k).join(',');
+  };
+
+  it('an action is parsed to an `unmodelled` action naming it (and whether OVN hands the packet to pinctrl), never a refusal', () => {
+    expect([
+      kind('ct_dnat_in_czone(10.0.0.9);'), kind('put_arp(inport, arp.spa, arp.sha); next;'), kind('reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;'),
+      kind('reg0[3] = put_dhcp_opts(offerip = 10.0.0.5, router = 10.0.0.1, netmask = 255.255.255.0, lease_time = 3600); next;'),
+      kind('reg0[4] = dns_lookup(); next;'), kind('nd_ns { eth.dst = ff:ff:ff:ff:ff:ff; output; };'), kind('clone { put_nd(inport, nd.target, nd.tll); }; next;'), kind('ct_commit(ct_mark=1); next;'),
+    ]).toEqual([
+      'unmodelled ct_dnat_in_czone: ct_dnat_in_czone(10.0.0.9);', 'unmodelled put_arp (pinctrl): put_arp(inport, arp.spa, arp.sha);', 'unmodelled lookup_arp: reg9[2] = lookup_arp(inport, arp.spa, arp.sha);',
+      'unmodelled put_dhcp_opts (pinctrl): reg0[3] = put_dhcp_opts(offerip = 10.0.0.5, router = 10.0.0.1, netmask = 255.255.255.0, lease_time = 3600);',
+      'unmodelled dns_lookup (pinctrl): reg0[4] = dns_lookup();', 'unmodelled nd_ns (pinctrl): nd_ns { eth.dst = ff:ff:ff:ff:ff:ff; output; };', 'unmodelled put_nd (pinctrl): put_nd(inport, nd.target, nd.tll);', 'unmodelled ct_commit: ct_commit(ct_mark=1);',
     ]);
+    // The prerequisites OVN adds for them (actions.c parse_ND_NS `ip6`, parse_DNS_LOOKUP `udp`, parse_ct_nat `ip`).
+    expect(['nd_ns { output; };', 'reg0[4] = dns_lookup(); next;', 'ct_snat_in_czone(10.0.0.9);', 'put_arp(inport, arp.spa, arp.sha);'].map((t) => parseActions(t, 'ingress', 0).prereqs)).toEqual([['ip6'], ['udp'], ['ip'], []]);
+    // A field OVN has and vippath does not (in a match or an action): the typed error, the database refused.
+    expect([act('icmp4_error { icmp4.frag_mtu = 1500; output; };'), match('ip6.src > ::5')]).toEqual(['unsupported icmp4.frag_mtu', 'unsupported ip6.src >']);
   });
 
-  it('makes the executor refuse the database with UNSUPPORTED_LFLOW (the flow would run in OVN)', () => {
-    const f = flowList();
-    f.add('ingress', 0, 100, 'ip4', 'ct_snat_in_czone(10.0.0.9);');
-    f.add('ingress', 0, 0, '1', 'next;');
+  it('a later action OVN refuses still skips the whole flow, as OVN skips it', () => {
+    expect([act('put_arp(inport, arp.spa, arp.sha); frob;'), act('reg0[3] = put_dhcp_opts(offerip = 10.0.0.5); next')]).toEqual([LflowRefusal.UNKNOWN_NAME, LflowRefusal.SYNTAX]);
+  });
+
+  const f = flowList();
+  f.add('ingress', 0, 100, 'ip4 && udp.src == 68 && udp.dst == 67', 'reg0[3] = put_dhcp_opts(offerip = 10.0.0.1, router = 10.0.0.254); next;');
+  f.add('ingress', 0, 90, '1', 'nd_ns { output; };');
+  f.add('ingress', 0, 0, '1', 'next;');
+  f.add('ingress', 1, 0, '1', 'outport = "p2"; output;');
+  f.add('egress', 0, 0, '1', 'output;');
+  const sb = oneSwitch(f.flows, [vif('p1', 1, '00:00:00:00:00:01 10.0.0.1'), vif('p2', 2, '00:00:00:00:00:02 10.0.0.2')]);
+  const l2 = 'inport == "p1" && eth.src == 00:00:00:00:00:01 && eth.dst == ff:ff:ff:ff:ff:ff';
+  const dhcp = `${l2} && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && ip.ttl == 64 && udp.src == 68 && udp.dst == 67`;
+  const other = `${l2} && ip4.src == 10.0.0.1 && ip4.dst == 10.0.0.2 && ip.ttl == 64 && udp.src == 68 && udp.dst == 53`;
+  const ns = `${l2} && nd_ns && ip6.src == fe80::1 && ip6.dst == ff02::1:ff00:2 && nd.target == fe80::2 && nd.sll == 00:00:00:00:00:01`;
+  const run = (ex: LflowExecutor, micro: string) => ex.runFlow(parseMicroflow(micro, { addressSets: new Map(), portGroups: new Map(), portKey: (n) => ex.portKey(n) }), 0, true);
+
+  it('the database loads; the flows keep their place and are listed; a packet that reaches one is a drop coded UNMODELLED_ACTION at that flow', () => {
+    const ex = new LflowExecutor(sb, 'ls');
+    expect(ex.unmodelled.map((u) => [u.flow.uuid!.slice(0, 8), u.action, u.pinctrl])).toEqual([['00000001', 'put_dhcp_opts', true], ['00000002', 'nd_ns', true]]);
+    expect(formatUnmodelledLflows(ex.unmodelled)).toBe('2 logical flows with actions vippath does not run: nd_ns ×1, put_dhcp_opts ×1 (loaded in their place; a packet that reaches one is dropped there, an action vippath does not model)');
+    expect(formatUnmodelledLflows([])).toBe('');
+    expect(ex.skipped).toEqual([]);
+    // The DHCP-shaped broadcast reaches put_dhcp_opts: stopped there, the flow's `next;` not run.
+    const r = run(ex, dhcp);
+    expect([r.outputs.length, r.drops.map((d) => [d.pipeline, d.table, d.stage, d.reason])]).toEqual([0, [['ingress', 0, 'ls_in_t0', DropReason.UNMODELLED_ACTION]]]);
+    expect(DROP_REASON_TEXT[DropReason.UNMODELLED_ACTION]).toBe('an action vippath does not model');
+    const text = formatTrace([r.trace!], 'detailed');
+    expect(text).toContain('0. ls_in_t0: ip4 && udp.src == 68 && udp.dst == 67, priority 100, uuid 00000001');
+    expect(text).toContain('*** put_dhcp_opts: OVN hands the packet to ovn-controller (pinctrl) here; vippath does not model it: dropped');
+    expect(text).not.toContain('ls_in_t1');
+    // Another UDP packet does not match it, nor the nd_ns flow (its prerequisite ip6): it goes on as in OVN.
+    expect(run(ex, other).outputs.map((o) => o.port)).toEqual(['p2']);
+    // A neighbor solicitation matches the nd_ns flow (match 1 && ip6).
+    expect(run(ex, ns).drops.map((d) => d.reason)).toEqual([DropReason.UNMODELLED_ACTION]);
+    // Through the switch: listed, and the frame's outcome is the coded drop.
+    const nb = { switches: [{ name: 'ls', ports: [{ name: 'p1', addresses: ['00:00:00:00:00:01 10.0.0.1'] }, { name: 'p2', addresses: ['00:00:00:00:00:02 10.0.0.2'] }] }] };
+    const sw = new LogicalSwitch(nb, 'ls', { p1: 'node1', p2: 'node1' }, { southbound: sb });
+    expect(sw.unmodelledFlows.map((u) => u.action)).toEqual(['put_dhcp_opts', 'nd_ns']);
+  });
+
+  it('strict: the executor refuses the database with UNSUPPORTED_LFLOW, as before such flows loaded', () => {
     let error: unknown;
     try {
-      new LflowExecutor(oneSwitch(f.flows, [vif('p1', 1, '00:00:00:00:00:01 10.0.0.1')]), 'ls');
+      new LflowExecutor(sb, 'ls', { strict: true });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(LflowError);
     expect((error as LflowError).code).toBe('UNSUPPORTED_LFLOW');
-    expect((error as Error).message).toMatch(/^ingress table 0 \(ls_in_t0\) priority 100: OVN's action ct_snat_in_czone is not supported by vippath/);
+    expect((error as Error).message).toMatch(/^ingress table 0 \(ls_in_t0\) priority 100: OVN's action put_dhcp_opts is not supported by vippath/);
   });
 
   // The symbols OVN v23.03.1 lib/logical-fields.c ovn_init_symtab defines (MFF_N_LOG_REGS 10: reg0..9, xreg0..4,

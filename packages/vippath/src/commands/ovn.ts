@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  DROP_REASON_TEXT, LflowExecutor, formatSkippedLflows, northd, PROFILE_OVN_VERSION, SWITCH_STAGES, TraceConntrack, type NorthdProfile, type OvnVersion, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromLflowList, sbFromOvsdb,
+  DROP_REASON_TEXT, LflowExecutor, formatSkippedLflows, formatUnmodelledLflows, northd, PROFILE_OVN_VERSION, SWITCH_STAGES, TraceConntrack, type NorthdProfile, type OvnVersion, formatFlow, formatTrace, microflowEnv, parseCtFlags, parseLbDst, parseMicroflow, readOvsdbFile, sbFromLflowList, sbFromOvsdb,
   type SouthboundState, type TraceLevel,
 } from '@vippath/ovn';
 import { UsageError, type Command, type CommandIO } from '../io.js';
@@ -137,6 +137,7 @@ export async function ovnTrace(args: string[], io: CommandIO): Promise<number> {
   const ex = new LflowExecutor(sb, datapath, { ct, ...(a.chassis !== undefined ? { chassis: a.chassis } : {}), ...(a.lbDst !== undefined ? { lbDst: parseLbDst(a.lbDst) } : {}) });
   // ovn-trace too says on stderr which flows it could not parse, and traces without them.
   if (ex.skipped.length) io.stderr(`vippath ovn trace: ${formatSkippedLflows(ex.skipped)}\n`);
+  if (ex.unmodelled.length) io.stderr(`vippath ovn trace: ${formatUnmodelledLflows(ex.unmodelled)}\n`);
   const words = parseMicroflow(micro, microflowEnv(ex, sb));
   const r = ex.runFlow(words, 0, true);
   const header = formatFlow(words);
