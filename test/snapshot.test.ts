@@ -265,7 +265,12 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     expect(said?.message).toMatch(/^\d+ logical flows with actions vippath does not run: put_dhcp_opts ×\d+ \(loaded in their place; a packet that reaches one is dropped there/);
     expect(dhcp.cluster.southbound).toBeDefined();
     expect(dhcp.cluster.findings!.map((d) => d.code)).toContain('OVN_SB_RUN');
-    expect(new SimulatedCluster(dhcp.objects, dhcp.cluster).ls.unmodelledFlows.length).toBeGreaterThan(1);
+    const sim = new SimulatedCluster(dhcp.objects, dhcp.cluster);
+    expect(sim.ls.unmodelledFlows.length).toBeGreaterThan(1);
+    // A SYN to the VIP crosses a rewritten `next;` flow: dropped there with the code, counted like any drop.
+    const r = sim.inject(frameFromDescription(`tcp,dst=${VIP},dport=80,flags=S,sport=41000`, sim), 100);
+    expect([r.delivered.length, [...new Set(r.drops.map((d) => d.code))]]).toEqual([0, ['ovn.unmodelled-action']]);
+    expect(r.drops[0]!.reason).toMatch(/an action vippath does not model/);
     // icmp4.frag_mtu: a field OVN 23.03 has and vippath does not model — the rows are refused.
     const unsupported = loadSnapshot(edit('sb-unsupported', /action=\(next;\)/, 'action=(icmp4_error { icmp4.frag_mtu = 1500; output; };)'));
     const error = unsupported.cluster.findings!.find((d) => d.code === 'OVN_SB_LFLOW_UNSUPPORTED');
