@@ -80,6 +80,29 @@ Datapath: "underlay-subnet" (00000000-0000-0000-0000-000000000000)  Pipeline: eg
     }
   });
 
+  it('a flow with an action vippath does not model loads; the line on stderr counts them; a packet reaching one is the coded drop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-cli-ovn-'));
+    try {
+      const text = `Datapath: "underlay-subnet" (00000000-0000-0000-0000-000000000000)  Pipeline: ingress
+  table=0 (ls_in_check_port_sec), priority=110, match=(ip4 && udp.src == 68 && udp.dst == 67), action=(reg0[3] = put_dhcp_opts(offerip = 10.180.204.2, router = 10.180.204.1); next;)
+  table=0 (ls_in_check_port_sec), priority=100, match=(udp.dst == 53), action=(reg0[4] = dns_lookup(); next;)
+  table=0 (ls_in_check_port_sec), priority=0, match=(inport == "${LN}"), action=(outport = "${POD1.name}"; output;)
+Datapath: "underlay-subnet" (00000000-0000-0000-0000-000000000000)  Pipeline: egress
+  table=0 (ls_out_pre_acl), priority=0, match=(1), action=(output;)
+`;
+      writeFileSync(join(dir, 'lflows.txt'), text);
+      const line = 'vippath ovn trace: 2 logical flows with actions vippath does not run: dns_lookup ×1, put_dhcp_opts ×1 (loaded in their place; a packet that reaches one is dropped there, an action vippath does not model)\n';
+      const r = await run('ovn', 'trace', '--lflows', join(dir, 'lflows.txt'), '--minimal', 'underlay-subnet', SYN);
+      expect([r.code, r.err]).toEqual([0, line]);
+      expect(r.out).toMatch(/output\("deploy-169402624-1\.default"\)/);
+      const dhcp = SYN.replace(/tcp.*$/, '').replace(/ip4\.src == [\d.]+/, 'ip4.src == 0.0.0.0').replace(/ip4\.dst == [\d.]+/, 'ip4.dst == 255.255.255.255');
+      const d = await run('ovn', 'trace', '--lflows', join(dir, 'lflows.txt'), '--json', 'underlay-subnet', `${dhcp}udp.src == 68 && udp.dst == 67`);
+      expect(JSON.parse(d.out).drops).toEqual([{ pipeline: 'ingress', table: 0, stage: 'ls_in_check_port_sec', reason: 'an action vippath does not model' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--nb (vippath\'s northd) and --sb (real northd\'s Southbound for the same Northbound) give the same summary and minimal traces', async () => {
     const NB = new URL('fixtures/ovsdb/nb-backup.db', import.meta.url).pathname;
     for (const extra of [['--ct', 'new', `--lb-dst=${POD1.ip}:80`], ['--ct', 'est,rpl'], ['--ct', 'inv']]) {
