@@ -658,7 +658,8 @@ export class LflowExecutor {
         low = { t: 'and', xs: [low, ...extra] };
       }
       low = simplify(low);
-      // Known only once the match parsed too: a flow OVN skips for its match is a skip, not an unmodelled flow.
+      const match = compile(low);
+      // Known only once the match compiled too: a flow OVN skips for its match is a skip, not an unmodelled flow.
       const um = unmodelledIn(actions);
       if (um) {
         if (strict) throw new LflowUnsupportedError(flow.actions, um.name, `OVN's action ${um.name} is not supported by vippath (strict)`);
@@ -668,7 +669,7 @@ export class LflowExecutor {
       const uuid = (flow.uuid ?? '').replace(/-/g, '').slice(0, 8).padEnd(8, '0');
       const src = flow.stage && flow.source ? `${flow.stage} (${flow.source}): ` : flow.stage ? `${flow.stage}: ` : flow.source ? `(${flow.source}): ` : '';
       const header = `${String(flow.table).padStart(2)}. ${src}${flow.match}, priority ${flow.priority}, uuid ${uuid}`;
-      return { flow, match: compile(low), actions, omit, header, order, low } as CompiledFlow & { low: LowExpr };
+      return { flow, match, actions, omit, header, order, low } as CompiledFlow & { low: LowExpr };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (e instanceof LflowSyntaxError) return { flow, part, refusal: e.refusal, message: msg };

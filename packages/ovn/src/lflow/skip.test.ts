@@ -72,6 +72,12 @@ describe('what OVN accepts and vippath does not model', () => {
 
   it('a later action OVN refuses still skips the whole flow, as OVN skips it', () => {
     expect([act('put_arp(inport, arp.spa, arp.sha); frob;'), act('reg0[3] = put_dhcp_opts(offerip = 10.0.0.5); next')]).toEqual([LflowRefusal.UNKNOWN_NAME, LflowRefusal.SYNTAX]);
+    // So does a match OVN refuses: the flow is skipped (ovn-controller's "error parsing match"), not listed as unmodelled.
+    const g = flowList();
+    g.add('ingress', 0, 100, 'ip4 && tcp.dst == 080', 'put_arp(inport, arp.spa, arp.sha); next;');
+    g.add('ingress', 0, 0, '1', 'next;');
+    const ex = new LflowExecutor(oneSwitch(g.flows, [vif('p1', 1, '00:00:00:00:00:01 10.0.0.1')]), 'ls');
+    expect([ex.skipped.map((x) => [x.part, x.refusal]), ex.unmodelled]).toEqual([[['match', LflowRefusal.CONSTANT]], []]);
   });
 
   const f = flowList();
