@@ -4,7 +4,7 @@
  * lasts, and the counters read through `stageCounts` are the run's, live.
  */
 import { describe, expect, it } from 'vitest';
-import { buildFrame } from '@vippath/wire';
+import { buildFrame, formatIPv4, readIPv4 } from '@vippath/wire';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
 
@@ -88,5 +88,30 @@ describe('buffers reused along the path', () => {
     expect(JSON.parse(JSON.stringify(counts))).toEqual({ ...sim.stageCounts });
     counts.host = 41;
     expect(sim.stageCounts.host).toBe(41);
+  });
+
+  it("the OVN hop's pod by port name: each output reaches its own pod, whichever pod the one before went to", () => {
+    // Datapath.podPortOut keeps the pod it found last (a pointer compare of the switch's port name): every pod opens a
+    // connection to every other one, so consecutive outputs go to different pods, and their answers come back.
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    const pods = sim.state.pods;
+    const got = new Map<string, number>();
+    let now = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const a of pods) {
+        for (const b of pods) {
+          if (a === b) continue;
+          const syn = buildFrame({ dst: b.mac, src: a.mac, ipv4: { src: a.ip, dst: b.ip }, tcp: { srcPort: 40000 + round, dstPort: 80, flags: 0x02, seq: 1000, ack: 0, window: 64240 } });
+          const r = sim.injectTransient(syn, (now += 1), `${a.node}/${a.name}`);
+          // The SYN at b, b's answer at a (then a's reset of a connection it does not hold, at b).
+          expect(r.delivered.slice(0, 2).map((d) => d.pod)).toEqual([b.name, a.name]);
+          for (const d of r.delivered) {
+            expect({ pod: d.pod, dst: formatIPv4(readIPv4(d.frame, 30)) }).toEqual({ pod: d.pod, dst: pods.find((p) => p.name === d.pod)!.ip });
+            got.set(d.pod, (got.get(d.pod) ?? 0) + 1);
+          }
+        }
+      }
+    }
+    expect(got.size).toBe(pods.length);
   });
 });

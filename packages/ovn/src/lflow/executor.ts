@@ -1331,10 +1331,11 @@ export class LflowExecutor {
     let req = plan.base;
     let label = '';
     const ip = w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd;
-    const lb = a.k === 'ct_lb_mark' || a.k === 'ct_lb';
+    const lb = plan.isLb;
     if (lb) {
-      const dst = ip ? this.pickBackend(a.backends, a.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
-      if (dst) req = this.lbRequest(plan, a, dst);
+      const l = a as LbAction;
+      const dst = ip ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
+      if (dst) req = this.lbRequest(plan, l, dst);
     }
     if (!plan.fixedZone) req.zone = this.zone(w, pipeline);
     if (!ip && lb) {
@@ -1393,7 +1394,7 @@ export class LflowExecutor {
         req.nat = CtNat.APPLY;
         break;
     }
-    plan = { base: req, fixedZone, lb: undefined };
+    plan = { base: req, fixedZone, isLb: a.k === 'ct_lb_mark' || a.k === 'ct_lb', lb: undefined };
     this.ctPlans.set(a, plan);
     return plan;
   }
@@ -3774,12 +3775,19 @@ function wordsOf6(addr: Uint8Array): number[] {
 }
 
 type ForkAction = Extract<Action, { k: 'ct_next' | 'ct_commit_nat' | 'ct_dnat' | 'ct_snat' | 'ct_lb_mark' | 'ct_lb' }>;
+/** ct_lb_mark's and ct_lb's action ({@link CtPlan.isLb}). */
+type LbAction = Extract<Action, { k: 'ct_lb_mark' | 'ct_lb' }>;
 
 /** A forking ct action's request, made once: `base`, or per backend for ct_lb_mark's DNAT. */
 interface CtPlan {
   base: CtRequest;
   /** The zone is the action's own (ct_dnat/ct_snat: the datapath's NAT zones), not the packet's port's. */
   fixedZone: boolean;
+  /**
+   * The action is ct_lb_mark or ct_lb (decided once: the parser's action kinds are slices of the flow's text, not
+   * V8-internalized strings, so comparing them with a literal per packet calls V8's StringEqual).
+   */
+  isLb: boolean;
   lb: Map<object, CtRequest> | undefined;
 }
 
