@@ -472,6 +472,9 @@ export class OvsConntrack implements WordsConntrackEngine {
   private sumView: Uint16Array | undefined;
   private sumFrame2: Uint8Array | undefined;
   private sumView2: Uint16Array | undefined;
+  /** 32-bit views of the same two buffers, where they start at a multiple of 4 (else undefined): tcp4SumsOk's. */
+  private sumWide: Uint32Array | undefined;
+  private sumWide2: Uint32Array | undefined;
   private sumNext: Uint8Array | undefined;
   /** The result whose original-tuple bytes {@link viewMeta} viewed as words, and the views. */
   private metaRes: CtResult | undefined;
@@ -1953,7 +1956,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     ip = (ip & 0xffff) + (ip >>> 16);
     if (LITTLE_ENDIAN) ip = ((ip & 0xff) << 8) | (ip >>> 8);
     if (foldSum(ip) !== 0xffff) return false;
-    let sum = viewWordsSum(v, j, end);
+    const wide = frame === this.sumFrame ? this.sumWide : this.sumWide2;
+    let sum = wide !== undefined && end <= v.length ? wideWordsSum(v, wide, j, end) : viewWordsSum(v, j, end);
     if (size & 1) sum += frame[l4 + size - 1]! << 8;
     return foldSum(sum + pseudoHeaderSumV4(d.ipSrc, d.ipDst, 6, size)) === 0xffff;
   }
@@ -1976,8 +1980,10 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     this.sumFrame2 = this.sumFrame;
     this.sumView2 = this.sumView;
+    this.sumWide2 = this.sumWide;
     this.sumFrame = frame;
     this.sumView = frame.byteOffset & 1 ? undefined : new Uint16Array(frame.buffer, frame.byteOffset, frame.length >> 1);
+    this.sumWide = frame.byteOffset & 3 ? undefined : new Uint32Array(frame.buffer, frame.byteOffset, frame.length >> 2);
     return this.sumView;
   }
 
@@ -3092,6 +3098,30 @@ export function formatConnection(c: CtConnectionInfo, stats = false): string {
     s += `,protoinfo=(state=${order[st]})`;
   }
   return s;
+}
+
+/**
+ * {@link viewWordsSum} of `[i, end)` (`end` within `v`) read through `wide`, the 32-bit view of the same buffer from
+ * the same offset: an odd first or last 16-bit word from `v`, the rest two at a time. The 32-bit words are summed
+ * as float64 — exact: a segment of at most 16 384 of them sums below 2^46 — and folded once after the loop, since
+ * 2^16 ≡ 1 (mod 2^16 − 1) makes a 32-bit word's ones' complement sum that of its two 16-bit halves (RFC 1071 §2 A).
+ * Half the loads and adds of viewWordsSum's loop, and no fold test in it: ≈ 200 instructions of an http ACK's check.
+ */
+function wideWordsSum(v: Uint16Array, wide: Uint32Array, i: number, end: number): number {
+  let sum = 0;
+  if (i & 1 && i < end) {
+    sum = v[i]!;
+    i++;
+  }
+  const k1 = end >> 1;
+  let s = 0;
+  for (let k = i >> 1; k < k1; k++) s += wide[k]!;
+  if (end & 1 && end > i) sum += v[end - 1]!;
+  const hi = Math.floor(s / 65536);
+  sum += s - hi * 65536 + (hi % 65536) + Math.floor(hi / 65536);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return LITTLE_ENDIAN ? ((sum & 0xff) << 8) | (sum >>> 8) : sum;
 }
 
 /**
