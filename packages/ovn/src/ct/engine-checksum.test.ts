@@ -122,6 +122,7 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
     // The tuple the hint's call left, for a call that leaves it unwritten (settleHinted).
     let hintTuple: TupleView | undefined;
     let taken = 0;
+    let fresh = false;
     const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...x: unknown[]): boolean };
     const hintedTcp4 = proto.hintedTcp4;
     proto.hintedTcp4 = function (this: OvsConntrack, ...x: unknown[]): boolean {
@@ -146,7 +147,10 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
       } else req.nat = CtNat.APPLY;
       a.reset();
       const entry = tupleView(a);
-      hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2]);
+      // Every other packet `fresh` (the replay's first call: not compared with the kept packet, its key extracted and
+      // its sums checked).
+      fresh = !fresh;
+      hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2], false, fresh);
       settleHinted(hinted, a, hint, entry, hintTuple);
       if (hinted.foundNode >= 0) {
         hint = [hinted.foundNode, hinted.foundGen, hinted.epoch];
@@ -259,7 +263,7 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
             a.reset();
             const entry = tupleView(a);
             const before = taken;
-            hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2]);
+            hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2], false, k === 0);
             settleHinted(hinted, a, hint, entry, hintTuple);
             if (ok && k === 1) {
               expect(d.l4Offset % 4, 'aligned segment').toBe(0);

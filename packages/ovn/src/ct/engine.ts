@@ -649,15 +649,16 @@ export class OvsConntrack implements WordsConntrackEngine {
    * own node: that call may leave the result's tuple fields as it found them, with `tupleWritten` false
    * ({@link HintedConntrackEngine.executeHinted}; here: the established IPv4 TCP path). `next`: the caller's promise
    * that the packet is the one the previous call left, untouched since (HintedConntrackEngine.executeHinted) — the
-   * established IPv4 TCP path then reuses the key that call kept without samePacket's compares.
+   * established IPv4 TCP path then reuses the key that call kept without samePacket's compares. `fresh`: the caller
+   * knows the packet is a new one — that path then extracts its key without samePacket's compares either.
    */
-  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next = false): void {
+  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next = false, fresh = false): void {
     this.words = false;
     this.callGen = 0;
     if (epoch === this.epochNow) {
       // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
       // the packet's.
-      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded)) return;
+      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh)) return;
       this.hintIn = node;
       this.hintInGen = gen;
     }
@@ -675,7 +676,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
    * hinted call's instructions.
    */
-  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean): boolean {
+  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean): boolean {
     // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     if (this.cacheResult === res && this.cacheSlot >= 0) return false;
@@ -686,7 +687,10 @@ export class OvsConntrack implements WordsConntrackEngine {
     const base = ((n >> 1) * R) | 0;
     if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
     if (this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP) return false;
-    const same = known || this.samePacket(frame, d, res);
+    // `fresh`: samePacket would answer false, or true only for a new packet whose fingerprint is the old one's — whose
+    // key, extracted, is the kept key, and whose checksums then verify as they did (or not, where its other bytes
+    // differ: OVS verifies every packet).
+    const same = known || (!fresh && this.samePacket(frame, d, res));
     const l4 = d.l4Offset;
     let src: number;
     let dst: number;
