@@ -180,9 +180,9 @@ class ChassisConntrack implements HintedConntrackEngine, WordsConntrackEngine {
   get foundGen(): number {
     return this.inner.foundGen;
   }
-  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean): void {
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean): void {
     if (this.effects) this.effects.ctCalls++;
-    this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch, next);
+    this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch, next, fresh);
   }
   tcpClosing(node: number, gen: number): number {
     return this.inner.tcpClosing(node, gen);

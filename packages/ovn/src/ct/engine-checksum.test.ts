@@ -122,6 +122,7 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
     // The tuple the hint's call left, for a call that leaves it unwritten (settleHinted).
     let hintTuple: TupleView | undefined;
     let taken = 0;
+    let fresh = false;
     const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...x: unknown[]): boolean };
     const hintedTcp4 = proto.hintedTcp4;
     proto.hintedTcp4 = function (this: OvsConntrack, ...x: unknown[]): boolean {
@@ -146,7 +147,10 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
       } else req.nat = CtNat.APPLY;
       a.reset();
       const entry = tupleView(a);
-      hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2]);
+      // Every other packet `fresh` (the replay's first call: not compared with the kept packet, its key extracted and
+      // its sums checked).
+      fresh = !fresh;
+      hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2], false, fresh);
       settleHinted(hinted, a, hint, entry, hintTuple);
       if (hinted.foundNode >= 0) {
         hint = [hinted.foundNode, hinted.foundGen, hinted.epoch];
@@ -238,6 +242,44 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
         expect(ctView(a), 'odd offset').toEqual(ctView(b));
         expect(b.state & CtState.INV).toBe(CtState.INV);
       }
+      // Frames 2 bytes into the buffer (its TCP header at a multiple of 4: the segment's 32-bit words from its first
+      // byte, tcp4SumsOk's wideWordsSum without an odd first 16-bit word), every payload length up to 13, the
+      // checksum words and payload bytes flipped or none: the plain verdict, and the path answers each valid one.
+      let aligned = 0;
+      for (let payload = 0; payload <= 13; payload++) {
+        for (const flip of [-1, 10, 11, 20, 36, 37, 40 + payload - 1, 40 + payload - 2]) {
+          const f = ack(payload);
+          if (flip >= 0 && 14 + flip < f.length) f[14 + flip] = f[14 + flip]! ^ 0x41;
+          const ok = checksumsOk(f);
+          if (!ok) invalid++;
+          const at = 2;
+          // Twice on the same buffer: the second use makes its views (viewSum), so the first is summed as before.
+          for (let k = 0; k < 2; k++) {
+            buf.set(f, at);
+            decoder.decode(buf, d, f.length, at);
+            req.reset();
+            req.zone = 1;
+            req.nat = CtNat.APPLY;
+            a.reset();
+            const entry = tupleView(a);
+            const before = taken;
+            hinted.executeHinted(buf, f.length, d, req, a, 1000, hint[0], hint[1], hint[2], false, k === 0);
+            settleHinted(hinted, a, hint, entry, hintTuple);
+            if (ok && k === 1) {
+              expect(d.l4Offset % 4, 'aligned segment').toBe(0);
+              expect(taken, `aligned payload ${payload}`).toBe(before + 1);
+              aligned++;
+            }
+            const copy = f.slice();
+            const dc = new DecodedFrame();
+            decoder.decode(copy, dc, copy.length);
+            b.reset();
+            plain.execute(copy, copy.length, dc, req, b, 1000);
+            expect(ctView(a), `aligned payload ${payload} flip ${flip}`).toEqual(ctView(b));
+          }
+        }
+      }
+      expect(aligned).toBeGreaterThan(13);
       expect(invalid).toBeGreaterThan(100);
       // The path answered the valid ones.
       expect(taken).toBeGreaterThan(42);

@@ -253,8 +253,13 @@ export interface HintedConntrackEngine extends ConntrackEngine {
    * and that nothing has written its frame or `decoded` since that call returned (the result may have been reset or
    * restored): the call may then take the packet's key from that call's without comparing the packet with it. The
    * outcome is the same as with `next` false; a broken promise may give another.
+   *
+   * `fresh` true says that the packet is a new one (the caller's first call on it): the engine does not compare it
+   * with what it kept of the previous call's packet, and takes its key and checks its checksums as for any packet.
+   * Not a promise: on the previous call's packet, untouched, the outcome is the same as with `fresh` false; on a new
+   * packet it is execute's (OVS checks every packet).
    */
-  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean): void;
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean): void;
   /**
    * How far the sender of a node's direction (a node and generation as {@link foundNode} and {@link foundGen} gave
    * them) has closed its half of a TCP connection: 2 its last segment is behind it (its FIN sent, the other peer's

@@ -2514,8 +2514,9 @@ export class LflowExecutor {
       let same = false;
       if (hinted !== undefined) {
         // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
-        // frame or the decode between calls (`next`: its key is reused without samePacket's compares).
-        hinted.executeHinted(frame, this.frameLength, d, req, res, this.now, data[b + CONN_S_NODE]!, data[b + CONN_S_GEN]!, data[base + CONN_EPOCH]!, k > 0);
+        // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
+        // new packet (`fresh`; its number moved, so samePacket would answer no).
+        hinted.executeHinted(frame, this.frameLength, d, req, res, this.now, data[b + CONN_S_NODE]!, data[b + CONN_S_GEN]!, data[base + CONN_EPOCH]!, k > 0, k === 0);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
