@@ -10,7 +10,7 @@
 import { VippathError } from '@vippath/wire';
 import { OvsConntrack, type OvsConntrackOptions } from './ct/engine.js';
 import type { CtRequest, CtResult, HintedConntrackEngine, WordsConntrackEngine } from './lflow/ct-api.js';
-import { DROP_REASON_TEXT, LflowExecutor, type ExecResult, type SkippedLflow, type UnmodelledLflow } from './lflow/executor.js';
+import { DROP_REASON_TEXT, LflowExecutor, unmodelledFlowName, type ExecResult, type SkippedLflow, type UnmodelledLflow } from './lflow/executor.js';
 import type { MegaflowStats } from './lflow/megaflow.js';
 import type { DecodedFrame } from '@vippath/wire';
 import type { NorthboundDb } from './northd/nb.js';
@@ -46,6 +46,11 @@ export interface SwitchDrop {
   stage: string;
   pipeline: Pipeline | '';
   table: number;
+  /**
+   * For a traced packet dropped at an action vippath does not model (DropReason.UNMODELLED_ACTION): the flow and
+   * the action ({@link switchDropReason} names them). Left out otherwise: an untraced drop keeps its code and place.
+   */
+  unmodelled?: UnmodelledLflow;
 }
 
 export type SwitchResult = { verdict: 'output'; outputs: SwitchOutput[] } | SwitchDrop;
@@ -59,7 +64,8 @@ export const SWITCH_UNDECODABLE = -2;
 export function switchDropReason(d: SwitchDrop): string {
   if (d.code === SWITCH_NO_OUTPUT) return 'no output';
   if (d.code === SWITCH_UNDECODABLE) return 'undecodable frame';
-  return `${d.stage || `${d.pipeline} table ${d.table}`}: ${DROP_REASON_TEXT[d.code]}`;
+  const text = `${d.stage || `${d.pipeline} table ${d.table}`}: ${DROP_REASON_TEXT[d.code]}`;
+  return d.unmodelled ? `${text}: ${unmodelledFlowName(d.unmodelled)}` : text;
 }
 
 /** Bad switch construction or use. */
@@ -105,6 +111,12 @@ export interface SwitchOptions {
    * `false` runs every packet through the tables. Default on, 65 536 segments per chassis.
    */
   megaflows?: boolean | { maxEntries?: number; connections?: boolean };
+  /**
+   * Refuse flows with an action vippath does not model (ExecutorOptions.strict): the constructor, and a Northbound
+   * change, throw LflowError `UNSUPPORTED_LFLOW` naming the flow and the action. Default off: such flows load
+   * ({@link LogicalSwitch.unmodelledFlows}) and a packet that reaches the action is dropped there.
+   */
+  strict?: boolean;
 }
 
 /**
@@ -208,6 +220,7 @@ export class LogicalSwitch {
   /** Why the collected Southbound rows stopped running (see {@link SwitchOptions.southbound}); undefined while they run. */
   southboundReplaced: string | undefined;
   private readonly megaflows: SwitchOptions['megaflows'];
+  private readonly strict: boolean;
   private readonly outcome = new SwitchOutcome();
   /** The previous packet's inport and chassis (checked, conntrack and executor set for them); reset on recompiling. */
   private lastInport: string | undefined;
@@ -231,6 +244,7 @@ export class LogicalSwitch {
       this.sb = options.southbound;
     }
     this.megaflows = options.megaflows ?? true;
+    this.strict = options.strict === true;
     this.compile();
   }
 
@@ -279,7 +293,7 @@ export class LogicalSwitch {
     const mega = this.megaflows;
     // Outputs are read as frames only (fill): no flow words, which lets the cache replay connections' walks.
     const prev = this.executor as LflowExecutor | undefined;
-    this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, wordsOut: false, ...(mega ? { megaflows: mega } : {}) });
+    this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, wordsOut: false, strict: this.strict, ...(mega ? { megaflows: mega } : {}) });
     // What OVS learned stays as long as OVS keeps it (connections stay too: the conntrack is the switch's). The
     // 23.03 this stands for is Debian's 23.03.1, the real run here: its learned affinity flows have cookie 0.
     if (prev) this.executor.adoptAffinity(prev, this.ovnVersion !== '23.03');
@@ -337,7 +351,12 @@ export class LogicalSwitch {
       this.run(frame, frame.length, inport, chassis, now, true);
       const r = this.executor.result;
       steps(r, chassis, trace);
-      return this.fill(r, chassis, this.outcome) ? this.result(this.outcome) : this.outcome.toDrop();
+      if (this.fill(r, chassis, this.outcome)) return this.result(this.outcome);
+      const drop = this.outcome.toDrop();
+      // fill's drop is the first one: the flow that made it, when an unmodelled action did.
+      const u = r.drops[0]?.unmodelled;
+      if (u) drop.unmodelled = u;
+      return drop;
     }
     const o = this.processInto(frame, frame.length, inport, chassis, now, this.outcome);
     return this.result(o);

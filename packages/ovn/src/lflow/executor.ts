@@ -83,7 +83,11 @@ const putMac = putMacImport;
  * ({@link SkippedLflow}).
  */
 export class LflowError extends VippathError {
-  constructor(code: string, message: string) {
+  /**
+   * @param unmodelled for the `strict` refusal of an action vippath does not model: the flow and the action (the
+   *   message names them too: pipeline, table, stage, priority, uuid, action)
+   */
+  constructor(code: string, message: string, readonly unmodelled?: UnmodelledLflow) {
     super(code, message);
   }
 }
@@ -145,6 +149,19 @@ export function formatUnmodelledLflows(flows: readonly UnmodelledLflow[]): strin
   for (const u of flows) by.set(u.action, (by.get(u.action) ?? 0) + 1);
   const names = [...by].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([n, k]) => `${n} ×${k}`);
   return `${flows.length} logical flow${flows.length === 1 ? '' : 's'} with actions vippath does not run: ${names.join(', ')} (loaded in their place; a packet that reaches one is dropped there, ${DROP_REASON_TEXT[DropReason.UNMODELLED_ACTION]})`;
+}
+
+/** A flow's place in words, as refusals name it: `ingress table 19 (ls_in_dhcp_options) priority 100`. */
+const flowPlace = (flow: LogicalFlow): string => `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}`;
+
+/**
+ * The flow and action of an {@link UnmodelledLflow} in words: `put_dhcp_opts in ls_in_dhcp_options (ingress table 19)
+ * priority 100, uuid 1a2b3c4d` (the uuid's first 8 digits, as ovn-trace shows it; none for flows without one).
+ */
+export function unmodelledFlowName(u: UnmodelledLflow): string {
+  const f = u.flow;
+  const uuid = f.uuid ? `, uuid ${f.uuid.replace(/-/g, '').slice(0, 8)}` : '';
+  return `${u.action} in ${f.stage ? `${f.stage} (${f.pipeline} table ${f.table})` : `${f.pipeline} table ${f.table}`} priority ${f.priority}${uuid}`;
 }
 
 /** Why a packet stopped short of an output; numbers for the hot path, {@link DROP_REASON_TEXT} for people. */
@@ -296,6 +313,11 @@ export interface ExecDrop {
   table: number;
   stage: string;
   reason: number;
+  /**
+   * For an UNMODELLED_ACTION drop of a full walk (a traced one among them), the flow and action that stopped it;
+   * undefined otherwise. A cached walk's replay knows the drop's place only (`table`, `stage`): it leaves this out.
+   */
+  unmodelled: UnmodelledLflow | undefined;
 }
 
 /** Everything a run produced; reuse one per executor. */
@@ -409,6 +431,8 @@ export class LflowExecutor {
   readonly skipped: SkippedLflow[] = [];
   /** Flows loaded with an action vippath does not model, in table order ({@link formatUnmodelledLflows}). */
   readonly unmodelled: UnmodelledLflow[] = [];
+  /** Each loaded unmodelled action (nested ones too) → its flow, for the drop that names it. */
+  private readonly unmodelledAt = new Map<Action, UnmodelledLflow>();
   private pipelineLen = 29;
   private readonly fdb = new Map<number, number>();
   private readonly vips: { ipv6: boolean; addr: Uint32Array; ip4: number; port: number; text: string }[] = [];
@@ -662,8 +686,16 @@ export class LflowExecutor {
       // Known only once the match compiled too: a flow OVN skips for its match is a skip, not an unmodelled flow.
       const um = unmodelledIn(actions);
       if (um) {
-        if (strict) throw new LflowUnsupportedError(flow.actions, um.name, `OVN's action ${um.name} is not supported by vippath (strict)`);
-        this.unmodelled.push({ flow, action: um.name, pinctrl: um.pinctrl });
+        const u: UnmodelledLflow = { flow, action: um.name, pinctrl: um.pinctrl };
+        if (strict) throw new LflowError('UNSUPPORTED_LFLOW', `${flowPlace(flow)}${flow.uuid ? `, uuid ${flow.uuid.replace(/-/g, '').slice(0, 8)}` : ''}: OVN's action ${um.name} is not supported by vippath (strict) (OVN accepts it; vippath cannot run this flow)`, u);
+        this.unmodelled.push(u);
+        const mark = (list: readonly Action[]): void => {
+          for (const a of list) {
+            if (a.k === 'unmodelled') this.unmodelledAt.set(a, { flow, action: a.name, pinctrl: a.pinctrl });
+            else if (a.k === 'nest' || a.k === 'ct_commit') mark(a.nested);
+          }
+        };
+        mark(actions);
       }
       const omit = flow.match.trim() === '1' && actions.length === 1 && actions[0]!.k === 'next' && actions[0]!.pipeline === flow.pipeline && actions[0]!.table === flow.table + 1;
       const uuid = (flow.uuid ?? '').replace(/-/g, '').slice(0, 8).padEnd(8, '0');
@@ -672,8 +704,9 @@ export class LflowExecutor {
       return { flow, match, actions, omit, header, order, low } as CompiledFlow & { low: LowExpr };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
+      if (e instanceof LflowError) throw e;
       if (e instanceof LflowSyntaxError) return { flow, part, refusal: e.refusal, message: msg };
-      const where = `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}`;
+      const where = flowPlace(flow);
       // What OVN would run and vippath cannot: refusing the database is the honest answer, not a skip.
       if (e instanceof LflowUnsupportedError) throw new LflowError('UNSUPPORTED_LFLOW', `${where}: ${msg} (OVN accepts it; vippath cannot run this flow)`);
       throw new LflowError('BAD_LFLOW', `${where}: ${msg}`);
@@ -991,13 +1024,15 @@ export class LflowExecutor {
     return r;
   }
 
-  private drop(pipeline: Pipeline, table: number, reason: number): void {
+  private drop(pipeline: Pipeline, table: number, reason: number, unmodelled?: UnmodelledLflow): void {
     const i = this.nDrops++;
-    const d = this.dropSlots[i] ?? (this.dropSlots[i] = { pipeline, table, stage: '', reason });
+    const d = this.dropSlots[i] ?? (this.dropSlots[i] = { pipeline, table, stage: '', reason, unmodelled: undefined });
     d.pipeline = pipeline;
     d.table = table;
     d.stage = this.stageName(pipeline, table);
     d.reason = reason;
+    // Stored only when it changes (LflowExecutor's finish: V8's write barrier): other drops leave undefined alone.
+    if (d.unmodelled !== unmodelled) d.unmodelled = unmodelled;
     this.dropsLive[i] = d;
     if (this.rec !== undefined) this.emit(MfOp.DROP, undefined, 0, 0, 0, reason, pipeline, table);
   }
@@ -1195,7 +1230,7 @@ export class LflowExecutor {
           // The walk ends here (the flow's remaining actions do not run): a counted drop with its reason. A cached
           // walk replays the same drop, its key being what led here (the flows' matches and the actions before).
           node?.append(NodeType.ERROR, `*** ${a.name}: ${a.pinctrl ? 'OVN hands the packet to ovn-controller (pinctrl) here' : 'OVN runs this action in the datapath here'}; vippath does not model it: dropped`);
-          this.drop(pipeline, table, DropReason.UNMODELLED_ACTION);
+          this.drop(pipeline, table, DropReason.UNMODELLED_ACTION, this.unmodelledAt.get(a));
           return true;
       }
     }

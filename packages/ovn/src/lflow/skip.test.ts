@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LogicalSwitch } from '../switch.js';
+import { LogicalSwitch, switchDropReason } from '../switch.js';
 import { parseActions, unmodelledIn } from './actions.js';
-import { DROP_REASON_TEXT, DropReason, formatSkippedLflows, formatUnmodelledLflows, LflowError, LflowExecutor } from './executor.js';
+import { DROP_REASON_TEXT, DropReason, formatSkippedLflows, formatUnmodelledLflows, LflowError, LflowExecutor, unmodelledFlowName } from './executor.js';
 import { lower, parseMatch, type MatchEnv } from './expr.js';
 import { LFLOW_REFUSAL_TEXT, LflowRefusal, LflowSyntaxError, LflowUnsupportedError } from './lexer.js';
 import { SYMBOLS, OVN_UNMODELLED_SYMBOLS } from './fields.js';
@@ -102,6 +102,10 @@ describe('what OVN accepts and vippath does not model', () => {
     // The DHCP-shaped broadcast reaches put_dhcp_opts: stopped there, the flow's `next;` not run.
     const r = run(ex, dhcp);
     expect([r.outputs.length, r.drops.map((d) => [d.pipeline, d.table, d.stage, d.reason])]).toEqual([0, [['ingress', 0, 'ls_in_t0', DropReason.UNMODELLED_ACTION]]]);
+    // The drop names its flow and action (a full walk's; strings made only when said).
+    expect([r.drops[0]!.unmodelled?.flow.uuid?.slice(0, 8), r.drops[0]!.unmodelled?.action]).toEqual(['00000001', 'put_dhcp_opts']);
+    expect(unmodelledFlowName(r.drops[0]!.unmodelled!)).toBe('put_dhcp_opts in ls_in_t0 (ingress table 0) priority 100, uuid 00000001');
+    expect(switchDropReason({ verdict: 'drop', code: r.drops[0]!.reason, stage: r.drops[0]!.stage, pipeline: 'ingress', table: 0, unmodelled: r.drops[0]!.unmodelled! })).toBe('ls_in_t0: an action vippath does not model: put_dhcp_opts in ls_in_t0 (ingress table 0) priority 100, uuid 00000001');
     expect(DROP_REASON_TEXT[DropReason.UNMODELLED_ACTION]).toBe('an action vippath does not model');
     const text = formatTrace([r.trace!], 'detailed');
     expect(text).toContain('0. ls_in_t0: ip4 && udp.src == 68 && udp.dst == 67, priority 100, uuid 00000001');
@@ -110,12 +114,15 @@ describe('what OVN accepts and vippath does not model', () => {
     // Another UDP packet does not match it, nor the nd_ns flow (its prerequisite ip6): it goes on as in OVN.
     expect(run(ex, other).outputs.map((o) => o.port)).toEqual(['p2']);
     // A neighbor solicitation matches the nd_ns flow (match 1 && ip6).
-    expect(run(ex, ns).drops.map((d) => d.reason)).toEqual([DropReason.UNMODELLED_ACTION]);
+    expect(run(ex, ns).drops.map((d) => [d.reason, d.unmodelled?.action, d.unmodelled?.flow.priority])).toEqual([[DropReason.UNMODELLED_ACTION, 'nd_ns', 90]]);
+    // Another drop in the same (reused) slot names no flow.
+    expect(run(ex, other.replace('inport == "p1"', 'inport == "p2"')).drops.map((d) => [d.reason, d.unmodelled])).toEqual([[DropReason.LOOPBACK, undefined]]);
     // Through the switch: listed, and the frame's outcome is the coded drop.
-    const nb = { switches: [{ name: 'ls', ports: [{ name: 'p1', addresses: ['00:00:00:00:00:01 10.0.0.1'] }, { name: 'p2', addresses: ['00:00:00:00:00:02 10.0.0.2'] }] }] };
     const sw = new LogicalSwitch(nb, 'ls', { p1: 'node1', p2: 'node1' }, { southbound: sb });
     expect(sw.unmodelledFlows.map((u) => u.action)).toEqual(['put_dhcp_opts', 'nd_ns']);
   });
+
+  const nb = { switches: [{ name: 'ls', ports: [{ name: 'p1', addresses: ['00:00:00:00:00:01 10.0.0.1'] }, { name: 'p2', addresses: ['00:00:00:00:00:02 10.0.0.2'] }] }] };
 
   it('strict: the executor refuses the database with UNSUPPORTED_LFLOW, as before such flows loaded', () => {
     let error: unknown;
@@ -126,7 +133,11 @@ describe('what OVN accepts and vippath does not model', () => {
     }
     expect(error).toBeInstanceOf(LflowError);
     expect((error as LflowError).code).toBe('UNSUPPORTED_LFLOW');
-    expect((error as Error).message).toMatch(/^ingress table 0 \(ls_in_t0\) priority 100: OVN's action put_dhcp_opts is not supported by vippath/);
+    expect((error as Error).message).toMatch(/^ingress table 0 \(ls_in_t0\) priority 100, uuid 00000001: OVN's action put_dhcp_opts is not supported by vippath/);
+    expect([(error as LflowError).unmodelled?.action, (error as LflowError).unmodelled?.flow.priority]).toEqual(['put_dhcp_opts', 100]);
+    // A LogicalSwitch running these rows passes its own `strict` down; without it the rows load.
+    expect(() => new LogicalSwitch(nb, 'ls', { p1: 'node1', p2: 'node1' }, { southbound: sb, strict: true })).toThrow(/^ingress table 0 \(ls_in_t0\) priority 100, uuid 00000001: OVN's action put_dhcp_opts is not supported by vippath \(strict\)/);
+    expect(new LogicalSwitch(nb, 'ls', { p1: 'node1', p2: 'node1' }, { southbound: sb, strict: false }).unmodelledFlows).toHaveLength(2);
   });
 
   // The symbols OVN v23.03.1 lib/logical-fields.c ovn_init_symtab defines (MFF_N_LOG_REGS 10: reg0..9, xreg0..4,
