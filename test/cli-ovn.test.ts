@@ -97,7 +97,13 @@ Datapath: "underlay-subnet" (00000000-0000-0000-0000-000000000000)  Pipeline: eg
       expect(r.out).toMatch(/output\("deploy-169402624-1\.default"\)/);
       const dhcp = SYN.replace(/tcp.*$/, '').replace(/ip4\.src == [\d.]+/, 'ip4.src == 0.0.0.0').replace(/ip4\.dst == [\d.]+/, 'ip4.dst == 255.255.255.255');
       const d = await run('ovn', 'trace', '--lflows', join(dir, 'lflows.txt'), '--json', 'underlay-subnet', `${dhcp}udp.src == 68 && udp.dst == 67`);
-      expect(JSON.parse(d.out).drops).toEqual([{ pipeline: 'ingress', table: 0, stage: 'ls_in_check_port_sec', reason: 'an action vippath does not model' }]);
+      // The drop names the action and its flow's priority (lflow-list text without --uuid: no uuid).
+      expect(JSON.parse(d.out).drops).toEqual([{ pipeline: 'ingress', table: 0, stage: 'ls_in_check_port_sec', reason: 'an action vippath does not model', action: 'put_dhcp_opts', priority: 110 }]);
+      const detailed = await run('ovn', 'trace', '--lflows', join(dir, 'lflows.txt'), '--detailed', 'underlay-subnet', `${dhcp}udp.src == 68 && udp.dst == 67`);
+      expect(detailed.out).toMatch(/ 0\. ls_in_check_port_sec: ip4 && udp\.src == 68 && udp\.dst == 67, priority 110, uuid 00000000\n.*\n?\s*\*\*\* put_dhcp_opts: OVN hands the packet to ovn-controller \(pinctrl\) here; vippath does not model it: dropped/);
+      // --strict-lflows: refused, exit 1, the flow and the action named; nothing traced.
+      const strict = await run('ovn', 'trace', '--lflows', join(dir, 'lflows.txt'), '--strict-lflows', '--minimal', 'underlay-subnet', SYN);
+      expect([strict.code, strict.out, strict.err]).toEqual([1, '', 'vippath ovn: ingress table 0 (ls_in_check_port_sec) priority 110: OVN\'s action put_dhcp_opts is not supported by vippath (strict) (OVN accepts it; vippath cannot run this flow)\n']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -270,13 +270,48 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     // A SYN to the VIP crosses a rewritten `next;` flow: dropped there with the code, counted like any drop.
     const r = sim.inject(frameFromDescription(`tcp,dst=${VIP},dport=80,flags=S,sport=41000`, sim), 100);
     expect([r.delivered.length, [...new Set(r.drops.map((d) => d.code))]]).toEqual([0, ['ovn.unmodelled-action']]);
-    expect(r.drops[0]!.reason).toMatch(/an action vippath does not model/);
+    // Traced, the drop names the flow (stage, table, priority) and the action; the code stays the summary key.
+    expect(r.drops[0]!.reason).toMatch(/^ovn: (ls_in_\w+): an action vippath does not model: put_dhcp_opts in \1 \(ingress table \d+\) priority \d+$/);
+    const untraced = new SimulatedCluster(dhcp.objects, dhcp.cluster, { trace: false }).inject(frameFromDescription(`tcp,dst=${VIP},dport=80,flags=S,sport=41000`, sim), 100);
+    expect(untraced.drops.map((d) => d.code)).toEqual(['ovn.unmodelled-action']);
+    // Strict: the snapshot's rows are refused, a typed error naming the file, the flow and the action — by
+    // loadSnapshot, and by a simulation given rows that hold such flows.
+    const snap = join(dir, 'sb-unmodelled');
+    const refusal = /ovn\/lflows\.txt: ingress table \d+ \(ls_in_\w+\) priority \d+: OVN's action put_dhcp_opts is not supported by vippath \(strict\)/;
+    let strictError: unknown;
+    try {
+      loadSnapshot(snap, { strictLflows: true });
+    } catch (e) {
+      strictError = e;
+    }
+    expect([strictError instanceof VippathError && strictError.code, (strictError as Error | undefined)?.message]).toEqual(['UNSUPPORTED_LFLOW', expect.stringMatching(refusal)]);
+    expect(loadSnapshot(snap, { strictLflows: false }).cluster.southbound).toBeDefined();
+    expect(() => new SimulatedCluster(dhcp.objects, dhcp.cluster, { strictLflows: true })).toThrow(/^ingress table \d+ \(ls_in_\w+\) priority \d+: OVN's action put_dhcp_opts is not supported by vippath \(strict\)/);
     // icmp4.frag_mtu: a field OVN 23.03 has and vippath does not model — the rows are refused.
     const unsupported = loadSnapshot(edit('sb-unsupported', /action=\(next;\)/, 'action=(icmp4_error { icmp4.frag_mtu = 1500; output; };)'));
     const error = unsupported.cluster.findings!.find((d) => d.code === 'OVN_SB_LFLOW_UNSUPPORTED');
     expect([error?.severity, error?.message]).toEqual(['error', expect.stringMatching(/OVN's field icmp4.frag_mtu is not supported by vippath/)]);
     expect(unsupported.cluster.southbound).toBeUndefined();
     expect(unsupported.cluster.findings!.map((d) => d.code)).not.toContain('OVN_SB_RUN');
+  });
+
+  it('--strict-lflows: the commands that load a snapshot refuse one whose flows use actions vippath does not model (exit 1, the flow and action named); without it the rows load, lint warns and a trace names the dropping flow', async () => {
+    const snap = snapWith('sb-unmodelled-cli');
+    const file = join(snap, 'ovn', 'lflows.txt');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/action=\(next;\)/g, 'action=(reg0[3] = put_dhcp_opts(offerip = 10.0.0.5, router = 10.0.0.1); next;)'));
+    const refusal = (cmd: string): RegExp => new RegExp(`^vippath ${cmd}: .*ovn/lflows\\.txt: ingress table \\d+ \\(ls_in_\\w+\\) priority \\d+: OVN's action put_dhcp_opts is not supported by vippath \\(strict\\)`);
+    const syn = `tcp,dst=${VIP},dport=80,flags=S,sport=41000`;
+    for (const args of [['lint'], ['status'], ['trace', syn], ['curl']]) {
+      const r = await run(...args, '--snapshot', snap, '--strict-lflows');
+      expect([r.code, r.out, r.err], args.join(' ')).toEqual([1, '', expect.stringMatching(refusal(args[0]!))]);
+    }
+    const lint = await run('lint', '--snapshot', snap, '--json');
+    expect(lint.code, lint.err).toBe(0);
+    expect((JSON.parse(lint.out) as Array<{ code: string; severity: string }>).filter((d) => d.code.startsWith('OVN_SB_LFLOW'))).toEqual([expect.objectContaining({ code: 'OVN_SB_LFLOW_UNMODELLED', severity: 'warning' })]);
+    const trace = await run('trace', syn, '--snapshot', snap);
+    expect(trace.code, trace.err).toBe(0);
+    expect(trace.out).toMatch(/\ndrop at node\d\/underlay-subnet: ovn: (ls_in_\w+): an action vippath does not model: put_dhcp_opts in \1 \(ingress table \d+\) priority \d+\n/);
+    expect((await run('lint', '--strict-lflows')).err).toMatch(/--strict-lflows goes with --snapshot DIR/);
   });
 
   it('lflow-list text carries no Address_Set or Port_Group rows: a flow naming one vippath\'s northd lacks is skipped for want of input (OVN_SB_TEXT_NO_ROWS), not said as OVN\'s refusal; in sb.db such a flow is OVN\'s refusal', () => {

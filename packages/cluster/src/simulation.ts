@@ -59,6 +59,13 @@ export interface SimulationOptions {
    * release: the testbed passes the installed one's (Debian's 23.03).
    */
   ovnVersion?: OvnVersion;
+  /**
+   * Refuse a collected Southbound (`cluster.southbound`) with flows whose actions vippath does not model (DHCP's
+   * `put_dhcp_opts`, `dns_lookup`…): the constructor throws LflowError `UNSUPPORTED_LFLOW` naming the flow and the
+   * action (@vippath/ovn SwitchOptions.strict). Default off: they load, and a frame reaching one is dropped
+   * (`ovn.unmodelled-action`). loadSnapshot's `strictLflows` refuses the same flows when the snapshot is read.
+   */
+  strictLflows?: boolean;
 }
 
 /** When ovn-controller announces a newly bound VIF, after binding (ms): a doubling backoff, five times. */
@@ -117,7 +124,7 @@ export class SimulatedCluster {
   /** Called with each frame a pod accepts during {@link process} (bytes valid during the call). */
   onDeliver: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined;
 
-  private readonly options: Required<Omit<SimulationOptions, 'ovnVersion'>>;
+  private readonly options: Required<Omit<SimulationOptions, 'ovnVersion' | 'strictLflows'>>;
   private readonly rec: TraceRecorder;
   private readonly segment: WireSegment;
   private readonly dp: Datapath;
@@ -226,7 +233,7 @@ export class SimulatedCluster {
     }
     // The switch runs from the logical flows northd makes of the Northbound Kube-OVN's controller writes.
     const { nb, chassis } = northboundFor(objects, this.state.pods, cluster, this.state.loadBalancers);
-    this.ls = new LogicalSwitch(nb, this.lsName, chassis, { profile: northdProfile(cluster), ...(options.ovnVersion ? { ovnVersion: options.ovnVersion } : {}), ...(cluster.southbound ? { southbound: cluster.southbound.state } : {}) });
+    this.ls = new LogicalSwitch(nb, this.lsName, chassis, { profile: northdProfile(cluster), ...(options.ovnVersion ? { ovnVersion: options.ovnVersion } : {}), ...(cluster.southbound ? { southbound: cluster.southbound.state } : {}), ...(options.strictLflows ? { strict: true } : {}) });
     this.dp = new Datapath(this.rec, this.segment, this.ls, this.state.metallb, cluster.vlan, this.lsName, localnet, this.patchName);
     for (const [lsp, host] of this.pods) this.dp.setPod(lsp, host);
     for (const n of cluster.nodes) {

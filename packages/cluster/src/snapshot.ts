@@ -89,8 +89,19 @@ function controllerFlags(objects: K8sObject[], flags: ClusterSpec['flags']): Clu
   return { ...flags, enableOvnLbPreferLocal: flag('enable-ovn-lb-prefer-local', false), lsCtSkipDstLportIps: flag('ls-ct-skip-dst-lport-ips', true) };
 }
 
+/** Options of {@link loadSnapshot}. */
+export interface SnapshotOptions {
+  /**
+   * Refuse a collected Southbound with flows whose actions vippath does not model (DHCP's `put_dhcp_opts`,
+   * `dns_lookup`…): loadSnapshot throws LflowError `UNSUPPORTED_LFLOW` (@vippath/ovn) naming the file, the flow
+   * (pipeline, table, stage, priority, uuid) and the action. Default off: the rows run, the finding
+   * `OVN_SB_LFLOW_UNMODELLED` lists such flows, and a frame reaching one is dropped (`ovn.unmodelled-action`).
+   */
+  strictLflows?: boolean;
+}
+
 /** Loads a snapshot directory (see the module's description). */
-export function loadSnapshot(dir: string): LoadedSnapshot {
+export function loadSnapshot(dir: string, options: SnapshotOptions = {}): LoadedSnapshot {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SnapshotError(`${dir} is not a snapshot directory`);
   const clusterFile = join(dir, 'cluster.yaml');
   if (!existsSync(clusterFile)) throw new SnapshotError(`${dir} has no cluster.yaml (vippath collect writes one; or kubectl get nodes,pods,svc,endpoints,… -o yaml > ${clusterFile})`);
@@ -161,7 +172,7 @@ export function loadSnapshot(dir: string): LoadedSnapshot {
     const known = new Set(cluster.nodes.map((n) => n.name));
     for (const d of readdirSync(nodesDir)) if (!known.has(d)) findings.push({ code: 'SNAPSHOT_UNKNOWN_NODE', severity: 'warning', object: `nodes/${d}`, field: '-', message: `${join(nodesDir, d)} belongs to no Node of cluster.yaml`, consequence: 'Its flows are not used.' });
   }
-  findings.push(...ovnFindings(dir, objects, cluster));
+  findings.push(...ovnFindings(dir, objects, cluster, options.strictLflows === true));
   cluster.findings = findings;
   return { objects, cluster };
 }
@@ -191,7 +202,7 @@ function readDatabase(file: string): ReturnType<typeof readOvsdbFile> {
  * addresses; a load balancer's backends) a finding names both. Lflow text carries no other rows: ports, groups and
  * load balancers then come from vippath's northd of the derived Northbound.
  */
-function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): Diagnostic[] {
+function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec, strict: boolean): Diagnostic[] {
   const out: Diagnostic[] = [];
   const nb = join(dir, 'ovn', 'nb.db');
   const sb = join(dir, 'ovn', 'sb.db');
@@ -261,7 +272,7 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
     let unsupported = false;
     const lflowObject = file.endsWith('.db') ? 'ovn/sb.db' : 'ovn/lflows.txt';
     try {
-      const compiled = new LflowExecutor(state, ls);
+      const compiled = new LflowExecutor(state, ls, { strict });
       const all = compiled.skipped;
       // lflow-list text has no Address_Set or Port_Group rows (vippath's northd's stand in): a flow naming one that is
       // not there is skipped for want of input, not as the cluster's ovn-controller would (it has the rows).
@@ -277,6 +288,8 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec): D
       if (skipped.length) out.push({ code: 'OVN_SB_LFLOW_SKIPPED', severity: 'warning', object: lflowObject, field: 'Logical_Flow', message: formatSkippedLflows(skipped), consequence: 'As on the cluster: ovn-controller installs nothing for a logical flow it cannot parse (it logs "error parsing match" or "error parsing actions"), so the simulation runs the tables without them.', source: { file, line: 0 } });
     } catch (e) {
       if (!(e instanceof LflowError) || e.code !== 'UNSUPPORTED_LFLOW') throw e;
+      // Strict: the user asked for the refusal, not for vippath's northd flows in the collected ones' place.
+      if (e.unmodelled) throw new LflowError('UNSUPPORTED_LFLOW', `${file}: ${e.message}`, e.unmodelled);
       unsupported = true;
       out.push({ code: 'OVN_SB_LFLOW_UNSUPPORTED', severity: 'error', object: lflowObject, field: 'Logical_Flow', message: e.message, consequence: 'The collected flows are not run (OVN runs this one, vippath cannot): the simulation runs vippath\'s northd flows of the derived Northbound.', source: { file, line: 0 } });
     }

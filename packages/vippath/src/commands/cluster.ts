@@ -8,7 +8,7 @@ import { parseArgs, shown, UsageError, type Command } from '../io.js';
  * default scenario). `--defaults` fills in, from the default scenario, the kinds the files leave out (each
  * filled-in object is a lint finding); without it nothing is mixed in.
  */
-export type ScenarioFiles = string[] & { snapshot?: string; defaults?: boolean };
+export type ScenarioFiles = string[] & { snapshot?: string; defaults?: boolean; strictLflows?: boolean };
 
 /**
  * A manifest file's text, refused over {@link MANIFEST_LIMITS}.bytes before it is read whole (a file by its size,
@@ -79,7 +79,7 @@ export function scenarioFrom(files: ScenarioFiles | string[]): { objects: K8sObj
   const snapshot = (files as ScenarioFiles).snapshot;
   if (snapshot !== undefined) {
     if (files.length) throw new UsageError('give either --snapshot DIR or --manifests/--cluster files, not both (a snapshot\'s vippath.yaml is its Cluster description)');
-    return loadSnapshot(snapshot);
+    return loadSnapshot(snapshot, { strictLflows: (files as ScenarioFiles).strictLflows === true });
   }
   const { objects, findings } = loadObjects(files);
   const cluster = clusterFrom(objects);
@@ -107,9 +107,11 @@ export function manifestFiles(args: string[]): { files: ScenarioFiles; rest: str
       if (files.snapshot !== undefined) throw new UsageError('give one --snapshot');
       files.snapshot = v;
     } else if (a === '--defaults') files.defaults = true;
+    else if (a === '--strict-lflows') files.strictLflows = true;
     else rest.push(a);
   }
   if (files.defaults && files.length === 0) throw new UsageError('--defaults fills in what --manifests files leave out: give some');
+  if (files.strictLflows && files.snapshot === undefined) throw new UsageError('--strict-lflows goes with --snapshot DIR (the collected Southbound it refuses)');
   return { files, rest };
 }
 
@@ -120,13 +122,16 @@ export const SCENARIO_USAGE = `  --manifests FILE  your Kubernetes YAML (repeata
   --defaults        fill in the kinds your manifests leave out from the built-in default scenario (said in lint)
   --snapshot DIR    a cluster as \`vippath collect\` wrote it: cluster.yaml, nodes/*/br-provider.flows and .ports,
                     ovn/*.db, versions.json
+  --strict-lflows   with --snapshot: refuse a collected Southbound whose flows use actions vippath does not model
+                    (put_dhcp_opts, dns_lookup…; error UNSUPPORTED_LFLOW naming the flow); without it they load,
+                    lint warns OVN_SB_LFLOW_UNMODELLED and a frame reaching one is dropped (ovn.unmodelled-action)
   (none of these: the built-in default scenario, the seed document's example)`;
 
 /** `vippath lint`. */
 export const lintCommand: Command = {
   name: 'lint',
   summary: 'check manifests against the prerequisites of MetalLB on a Kube-OVN underlay',
-  usage: `usage: vippath lint [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR] [--json]
+  usage: `usage: vippath lint [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR [--strict-lflows]] [--json]
 
 Loads the manifests or snapshot and reports every finding with a code, the object and field, and what it does to
 VIP traffic: the prerequisites, what breaks announcement (L2Advertisement interfaces, nodeSelectors, ETP=Local
@@ -197,7 +202,7 @@ function brProviderText(flows: Record<string, string>, cluster: ClusterSpec): st
 export const statusCommand: Command = {
   name: 'status',
   summary: 'the state the controllers would derive: pods, VIPs and owners, OVN load balancers, br-provider flows',
-  usage: `usage: vippath status [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR] [--json] [--write-snapshot DIR]
+  usage: `usage: vippath status [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR [--strict-lflows]] [--json] [--write-snapshot DIR]
 
 The derived state of the cluster: nodes, pods, each Service's ingress IPs with the node that answers ARP for them
 (ANNOUNCED BY: nobody when no node can, even if MetalLB elected one) and endpoints, the OVN load balancers,

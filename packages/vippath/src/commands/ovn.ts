@@ -14,7 +14,7 @@ import { UsageError, type Command, type CommandIO } from '../io.js';
 import { PROFILES, readNorthbound } from './ovn-lflows.js';
 
 const usage = `usage: vippath ovn trace (--sb FILE | --lflows FILE | --nb FILE [--profile NAME] [--ovn-version VER]) [--chassis NAME]
-                         [--ct FLAGS]… [--lb-dst IP[:PORT]] [--select-id N]
+                         [--ct FLAGS]… [--lb-dst IP[:PORT]] [--select-id N] [--strict-lflows]
                          [--minimal|--summary|--detailed] [--json] [DATAPATH] MICROFLOW
 
 Runs OVN's logical flows for one packet, as ovn-trace 23.03 does, and prints the same trace. Flows OVN refuses
@@ -31,10 +31,14 @@ to parse are left out, as ovn-trace and ovn-controller leave them out, and named
                   repeat for later ct actions; est,trk after the last (as ovn-trace)
   --lb-dst IP[:PORT]  the backend ct_lb_mark chooses, also for backend-less ct_lb_mark (as ovn-trace 23.03)
   --select-id N   accepted for ovn-trace compatibility (select() is a router action; switches have none)
+  --strict-lflows refuse flows whose actions vippath does not model (put_dhcp_opts, dns_lookup, put_arp…):
+                  error UNSUPPORTED_LFLOW naming the flow and the action. Without it they load, are counted on
+                  stderr, and a packet reaching one stops there (\`*** put_dhcp_opts: …\`; JSON drop reason, action,
+                  flow priority and uuid)
   MICROFLOW       ovn-trace syntax: inport == "p" && eth.src == … && ip4.dst == … && tcp.dst == 80
   --json          { "microflow", "stages": [{ pipeline, table, stage, priority, match, actions, uuid }],
                     "ct": [{ pipeline, table, stage, action, state, backend }],
-                    "outputs": [{ port, microflow }], "drops": [{ pipeline, table, stage, reason }] }`;
+                    "outputs": [{ port, microflow }], "drops": [{ pipeline, table, stage, reason, [action, priority, uuid] }] }`;
 
 interface TraceArgs {
   sb?: string;
@@ -47,11 +51,12 @@ interface TraceArgs {
   lbDst?: string;
   levels: TraceLevel[];
   json: boolean;
+  strict: boolean;
   positionals: string[];
 }
 
 function parseTraceArgs(args: string[]): TraceArgs {
-  const out: TraceArgs = { ct: [], levels: [], json: false, positionals: [] };
+  const out: TraceArgs = { ct: [], levels: [], json: false, strict: false, positionals: [] };
   const valued = ['--sb', '--lflows', '--nb', '--profile', '--ovn-version', '--chassis', '--ct', '--lb-dst', '--select-id'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -71,6 +76,10 @@ function parseTraceArgs(args: string[]): TraceArgs {
     }
     if (name === '--json') {
       out.json = true;
+      continue;
+    }
+    if (name === '--strict-lflows') {
+      out.strict = true;
       continue;
     }
     if (!valued.includes(name)) throw new UsageError(`unknown option ${name}`);
@@ -134,7 +143,7 @@ export async function ovnTrace(args: string[], io: CommandIO): Promise<number> {
     if (!datapath) throw new UsageError(inport ? `unknown port "${inport}"` : 'give DATAPATH, or name the inport in the microflow');
   }
   const ct = new TraceConntrack(a.ct.map(parseCtFlags));
-  const ex = new LflowExecutor(sb, datapath, { ct, ...(a.chassis !== undefined ? { chassis: a.chassis } : {}), ...(a.lbDst !== undefined ? { lbDst: parseLbDst(a.lbDst) } : {}) });
+  const ex = new LflowExecutor(sb, datapath, { ct, strict: a.strict, ...(a.chassis !== undefined ? { chassis: a.chassis } : {}), ...(a.lbDst !== undefined ? { lbDst: parseLbDst(a.lbDst) } : {}) });
   // ovn-trace too says on stderr which flows it could not parse, and traces without them.
   if (ex.skipped.length) io.stderr(`vippath ovn trace: ${formatSkippedLflows(ex.skipped)}\n`);
   if (ex.unmodelled.length) io.stderr(`vippath ovn trace: ${formatUnmodelledLflows(ex.unmodelled)}\n`);
@@ -147,7 +156,7 @@ export async function ovnTrace(args: string[], io: CommandIO): Promise<number> {
       stages: r.stages,
       ct: r.ct,
       outputs: r.outputs.map((o) => ({ port: o.port, ...(o.tag !== undefined ? { tag: o.tag } : {}), microflow: formatFlow(o.words, { regs: 'ports' }) })),
-      drops: r.drops.map((d) => ({ pipeline: d.pipeline, table: d.table, stage: d.stage, reason: DROP_REASON_TEXT[d.reason] })),
+      drops: r.drops.map((d) => ({ pipeline: d.pipeline, table: d.table, stage: d.stage, reason: DROP_REASON_TEXT[d.reason], ...(d.unmodelled ? { action: d.unmodelled.action, priority: d.unmodelled.flow.priority, ...(d.unmodelled.flow.uuid ? { uuid: d.unmodelled.flow.uuid } : {}) } : {}) })),
     }, null, 2)}\n`);
     return 0;
   }

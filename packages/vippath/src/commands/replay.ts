@@ -49,7 +49,7 @@ export function summaryText(summary: ReplaySummary): string {
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'replay a capture through the simulated cluster (default scenario, or your manifests) and summarise the path',
-  usage: `usage: vippath replay FILE|--pcap FILE [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR] [--out DIR] [--report FILE] [--json] [options]
+  usage: `usage: vippath replay FILE|--pcap FILE [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR [--strict-lflows]] [--out DIR] [--report FILE] [--json] [options]
 
 Every frame the capture's client sent enters the wire from the outside at its capture time: underlay0.341 →
 MetalLB on br-provider → br-provider flows → OVN (LB DNAT, prefer-local) → pods, and back. Frames the capture shows

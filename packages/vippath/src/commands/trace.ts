@@ -13,7 +13,7 @@ function hexFrame(text: string): Uint8Array {
 export const traceCommand: Command = {
   name: 'trace',
   summary: 'follow one frame through the cluster, stage by stage (like ovn-trace; br-provider like ofproto/trace)',
-  usage: `usage: vippath trace [DESCRIPTION | --hex HEX] [--ingress AT] [--at T] [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR] [--json]
+  usage: `usage: vippath trace [DESCRIPTION | --hex HEX] [--ingress AT] [--at T] [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR [--strict-lflows]] [--json]
 
 DESCRIPTION is flow-like, comma-separated, in ovs-ofctl's words or short ones; what it leaves out is what the
 external client would send (its MAC and IP, VLAN 341, the MAC the VIP resolves to, port 40000 → 80, SYN):
@@ -54,7 +54,7 @@ ${EVENT_USAGE}`,
 export const curlCommand: Command = {
   name: 'curl',
   summary: 'a simulated external client: ARP for the VIP, TCP handshake, HTTP GET, and what the pod saw',
-  usage: `usage: vippath curl [URL] [--at T] [--repeat N] [--every T] [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR] [--json]
+  usage: `usage: vippath curl [URL] [--at T] [--repeat N] [--every T] [--manifests FILE]… [--cluster FILE] [--defaults] [--snapshot DIR [--strict-lflows]] [--json]
 
 The seed document's check, simulated: the client on VLAN 341 resolves the VIP (MetalLB answers from the owner),
 connects, sends GET and closes. Prints the frames it sent and got, the response, and the pod that served it with

@@ -39,7 +39,7 @@ function sourceText(s: TestbedSource, profile: TestbedProfile): string {
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'replay a capture through vippath and a throwaway real OVS + OVN cluster; show where they differ',
-  usage: `usage: vippath verify CAPTURE [--manifests FILE]… [--cluster FILE] [--snapshot DIR [--real-northbound collected|derived]] [--profile kube-ovn|upstream] [--ingress AT] [--show N] [--json] [--keep]
+  usage: `usage: vippath verify CAPTURE [--manifests FILE]… [--cluster FILE] [--snapshot DIR [--real-northbound collected|derived] [--strict-lflows]] [--profile kube-ovn|upstream] [--ingress AT] [--show N] [--json] [--keep]
 
 Builds the same scenario twice — in vippath's simulation and as a real cluster of ovs-vswitchd, ovsdb-server,
 ovn-northd and one ovn-controller per node, all in userspace (dummy datapath) in a temporary directory — then
@@ -62,6 +62,9 @@ speaker model on both sides, so only the datapath differs.
                  Kubernetes objects and the patch flows are vippath's. Both sides get the snapshot's br-provider
                  flows (names resolved through br-provider.ports, put on the testbed's ports). The output says
                  which source the real side used ("real side: …"; --json: "realSide").
+  --strict-lflows with --snapshot: refuse a Southbound whose flows use actions vippath does not model
+                 (put_dhcp_opts, dns_lookup…: error UNSUPPORTED_LFLOW naming the flow); without it they load and a
+                 frame reaching one is dropped (ovn.unmodelled-action)
   --real-northbound derived
                  with a snapshot's ovn/nb.db, build the real side from the Kubernetes objects all the same
                  (needed for --ready/--not-ready/--node-down: the real side's load balancers are rewritten as
