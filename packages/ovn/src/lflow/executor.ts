@@ -1264,7 +1264,10 @@ export class LflowExecutor {
       // there on return, the result holding the state, zone and flags.
       if (this.syncSkip) this.syncSkip = false;
       else this.syncFrame(w);
-      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen);
+      // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
+      const fresh = res.packet !== this.ctPacket;
+      if (fresh) this.ctPacket = res.packet;
+      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
       if (res.rewritten) this.reloadHeader(w);
@@ -2343,6 +2346,8 @@ export class LflowExecutor {
 
   private connRec = false;
   private connOk = false;
+  /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
+  private ctPacket = 0;
   /** The engine's lookup epoch when the walk being recorded made its first call. */
   private connEpoch = 0;
   private connSteps = 0;
