@@ -325,7 +325,9 @@ export class Runner {
       for (let i = 12; kept && i < f.length; i++) kept = f[i] === b![i];
       if (kept) this.promisedCalls++;
       else this.gen = ++runnerGens;
-      this.ct.executeWords(f, f.length, this.d, r, res, w, this.now, this.gen);
+      // A call off the promise says `fresh` (no promise either: a packet written since, or the same bytes in another
+      // frame, must give what the compare gives), as the executor's first call on a packet does.
+      this.ct.executeWords(f, f.length, this.d, r, res, w, this.now, this.gen, !kept);
       this.genFrame = f;
       this.genBytes = f.slice();
       this.genState = res.state;
