@@ -9,7 +9,9 @@
  * connection by the original tuple), nothing. After every call all the flow words, the result's state, zone and
  * flags, the frame's bytes and the counters must be equal; after every packet, the tables. The words side runs as the
  * executor does, with a frame generation (executeWords' `gen`) moved by each packet and each write: its calls after a
- * packet's first take the kept key on that promise, the plain side's compare the packet.
+ * packet's first take the kept key on that promise, the plain side's compare the packet. Its first call on a packet
+ * says `fresh` (the key extracted without the compare), as do calls after the ct fields were hidden (on the kept
+ * packet: `fresh` is no promise).
  * Seeds: fast-check prints the seed and the shrunk operations of a failure; VIPPATH_CT_PROP_SEED replays,
  * VIPPATH_CT_WORDS_RUNS sets the runs (default 500).
  */
@@ -162,8 +164,9 @@ class Side {
     return true;
   }
 
-  call(req: CtRequest, now: number): void {
-    if (this.words) this.ct.executeWords(this.f, this.len, this.d, req, this.res, this.w, now, this.gen);
+  /** `fresh`: executeWords' (the executor's first call on a packet; here also a call after hide, on the kept packet). */
+  call(req: CtRequest, now: number, fresh: boolean): void {
+    if (this.words) this.ct.executeWords(this.f, this.len, this.d, req, this.res, this.w, now, this.gen, fresh);
     else {
       ctWordsToResult(this.w, this.res);
       this.ct.execute(this.f, this.f.length, this.d, req, this.res, now);
@@ -209,7 +212,7 @@ function request(c: Call, v6: boolean, req: CtRequest): void {
  * untrackable packet), left unwritten (process_one_fast), read back to find a NATed packet's connection after a
  * rewrite (checkOrigWords) — and the packets' ct fields hidden or their ports rewritten between calls.
  */
-const seen = { calls: 0, label: 0, v6Tuple: 0, icmpTuple: 0, untracked: 0, origFound: 0, fast: 0, hidden: 0, rewritten: 0, promised: 0 };
+const seen = { calls: 0, label: 0, v6Tuple: 0, icmpTuple: 0, untracked: 0, origFound: 0, fast: 0, hidden: 0, rewritten: 0, promised: 0, fresh: 0, freshKept: 0 };
 // The words side's calls on the frame generation, each checked against the packet the engine kept (see Side).
 const promises = checkPromises();
 const P = OvsConntrack.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -243,8 +246,12 @@ function check(seq: Pkt[]): void {
         seen.rewritten++;
       }
       request(c, p.v6, req);
-      a.call(req, now);
-      b.call(req, now);
+      // A packet's first call says fresh, as the executor's does; a call after hide too: not a promise, the packet is
+      // the kept one there and the outcome must be the same.
+      const fresh = k === 0 || c.before === 'hide';
+      if (fresh) seen.fresh++;
+      a.call(req, now, fresh);
+      b.call(req, now, false);
       seen.calls++;
       const x = a.res;
       const y = b.res;
@@ -271,6 +278,7 @@ describe('OvsConntrack.executeWords', () => {
       { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
     seen.promised = promises.promised;
+    seen.freshKept = promises.freshKept;
     console.log(`ct words property: ${RUNS} runs: ${JSON.stringify(seen)}`);
     expect(promises.stale).toBe(0);
     // Every corner the words entry treats apart from the rest was reached, and compared, many times.

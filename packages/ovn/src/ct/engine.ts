@@ -797,7 +797,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   execute(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
     this.words = false;
     this.callGen = 0;
-    this.run(frame, d, req, res, now);
+    this.run(frame, d, req, res, now, false);
   }
 
   /**
@@ -806,9 +806,10 @@ export class OvsConntrack implements WordsConntrackEngine {
    * would read and write the result's fields — the state through `res.state` for the call, the rest in place — so
    * neither the caller's copies between words and result nor the result's byte arrays are on the path. `gen`: the
    * caller's frame generation (WordsConntrackEngine.executeWords; 0, none): the same as this engine's previous call
-   * was given, the packet's key is that call's kept one, taken without samePacket's compares.
+   * was given, the packet's key is that call's kept one, taken without samePacket's compares. `fresh`: the caller's
+   * first call on a new packet (WordsConntrackEngine.executeWords), whose key is extracted without samePacket's compare.
    */
-  executeWords(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, w: Uint32Array, now: number, gen = 0): void {
+  executeWords(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, w: Uint32Array, now: number, gen = 0, fresh = false): void {
     this.callGen = gen;
     // One store of the reference per words array the caller switches to (its pool's and forks' arrays): not one per call.
     if (this.ow !== w) this.ow = w;
@@ -818,13 +819,13 @@ export class OvsConntrack implements WordsConntrackEngine {
     // What the result says of the tuple a call leaves unwritten (process_one_fast's): the executor's loadOriginal.
     res.hasOriginal = w[W_PROTO] !== 0;
     res.originalIpv6 = w[W_ETH_TYPE] === 0x86dd;
-    this.run(frame, d, req, res, now);
+    this.run(frame, d, req, res, now, fresh);
     w[WS] = res.state;
     this.words = false;
   }
 
   /** execute's body, on the result's fields or (`words`) the caller's words. */
-  private run(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
+  private run(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, fresh: boolean): void {
     if (now < this.lastNow) {
       this.epochNow = ++epochs;
       this.hintIn = -1;
@@ -839,8 +840,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     const zone = req.zone & 0xffff;
     const nat = req.nat !== CtNat.NONE;
     // The caller's promise (executeWords' `gen`) stands for samePacket's compares: the previous call, given the same
-    // generation, kept the key (xState set) and nothing but this engine wrote the frame or the decode since.
-    const same = (this.callGen !== 0 && this.callGen === this.xGen && this.xState !== -1) || this.samePacket(frame, d, res);
+    // generation, kept the key (xState set) and nothing but this engine wrote the frame or the decode since. A new
+    // packet (`fresh`) is extracted: samePacket's answer for it is no (its number moved, its ct_state is 0).
+    const same = !fresh && ((this.callGen !== 0 && this.callGen === this.xGen && this.xState !== -1) || this.samePacket(frame, d, res));
     this.natNode = -1;
 
     // process_one_fast: the packet's previous ct() in this zone found a connection and nothing rewrote it since.

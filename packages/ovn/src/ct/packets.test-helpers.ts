@@ -325,7 +325,9 @@ export class Runner {
       for (let i = 12; kept && i < f.length; i++) kept = f[i] === b![i];
       if (kept) this.promisedCalls++;
       else this.gen = ++runnerGens;
-      this.ct.executeWords(f, f.length, this.d, r, res, w, this.now, this.gen);
+      // A call off the promise says `fresh` (no promise either: a packet written since, or the same bytes in another
+      // frame, must give what the compare gives), as the executor's first call on a packet does.
+      this.ct.executeWords(f, f.length, this.d, r, res, w, this.now, this.gen, !kept);
       this.genFrame = f;
       this.genBytes = f.slice();
       this.genState = res.state;
@@ -430,15 +432,19 @@ interface KeptKey {
   xEnd: number;
   xIpSum: number;
   xL4Sum: number;
+  xRes: CtResult | undefined;
+  xPacket: number;
 }
 
 /**
  * Frame-generation promises (executeWords' `gen`, WordsConntrackEngine) seen by {@link checkPromises}: calls given
  * the generation the engine's previous call was given (`promised`: the key taken without samePacket's compares), and
  * of those the ones whose packet was not that call's as it left it (`stale`: a caller's write that did not move the
- * generation).
+ * generation); calls said `fresh` (a new packet: the key extracted), and of those the ones on the numbered packet the
+ * engine's previous call kept (`freshKept`: the same result, the same packet number — not a broken promise, `fresh`
+ * is none, but not the caller's first call on the packet either).
  */
-export const promises = { promised: 0, stale: 0 };
+export const promises = { promised: 0, stale: 0, fresh: 0, freshKept: 0 };
 let promisesChecked = false;
 
 /**
@@ -461,6 +467,11 @@ export function checkPromises(): typeof promises {
         promises.stale++;
         throw new Error(`stale frame generation ${gen}: ${why}`);
       }
+    }
+    if (a[8] === true) {
+      promises.fresh++;
+      const res = a[4] as CtResult;
+      if (this.xState !== -1 && res === this.xRes && res.packet === this.xPacket) promises.freshKept++;
     }
     inner.apply(this, a);
   };

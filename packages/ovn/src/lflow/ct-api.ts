@@ -294,6 +294,9 @@ export interface WordsConntrackEngine extends ConntrackEngine {
    * given is then on that call's packet, written since only by that call itself (NAT), and may take the packet's
    * key from it without comparing the packet with it. The outcome is the same as with `gen` 0; a broken promise may
    * give another. A caller that hands one frame to two engines moves it at each switch of engine.
+   *
+   * `fresh` true says that the packet is a new one (the caller's first call on it), as for
+   * {@link HintedConntrackEngine.executeHinted}: not a promise, the outcome is the same as with `fresh` false.
    */
-  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number): void;
+  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number, fresh?: boolean): void;
 }

@@ -1299,7 +1299,10 @@ export class LflowExecutor {
       // there on return, the result holding the state, zone and flags.
       if (this.syncSkip) this.syncSkip = false;
       else this.syncFrame(w);
-      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen);
+      // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
+      const fresh = res.packet !== this.ctPacket;
+      if (fresh) this.ctPacket = res.packet;
+      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
       if (res.rewritten) this.reloadHeader(w);
@@ -2286,8 +2289,9 @@ export class LflowExecutor {
       t.stats.connEntries = store!.size;
       return CONN_MISSED;
     }
-    // begin()'s per-run state (no words: FLAGS is the key's).
-    this.now = now;
+    // begin()'s per-run state (no words: FLAGS is the key's). The time is replayConn's argument, stored only if the
+    // walk is taken again: the field is tagged (see `now`), and a store of a capture time's heap number there ran
+    // V8's write barrier's builtin on every replay.
     this.depth = 1;
     this.lbDstConsumed = false;
     this.inKey = port.key;
@@ -2303,7 +2307,7 @@ export class LflowExecutor {
       else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
       if (this.frame !== out.frame) this.frame = out.frame;
     }
-    this.replayConn(t, base);
+    this.replayConn(t, base, now);
     return CONN_REPLAYED;
   }
 
@@ -2377,6 +2381,8 @@ export class LflowExecutor {
 
   private connRec = false;
   private connOk = false;
+  /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
+  private ctPacket = 0;
   /** The engine's lookup epoch when the walk being recorded made its first call. */
   private connEpoch = 0;
   private connSteps = 0;
@@ -2496,7 +2502,7 @@ export class LflowExecutor {
    * them is the recorded one too (its words are functions of the frame's words, equal by the key, and of the
    * outcomes), so only the Ethernet addresses it wrote and its output remain.
    */
-  private replayConn(t: MegaflowTable, base: number): void {
+  private replayConn(t: MegaflowTable, base: number, now: number): void {
     const store = t.conns!;
     const data = store.data;
     const res = this.res;
@@ -2551,7 +2557,7 @@ export class LflowExecutor {
         // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
         // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
         // new packet (`fresh`; its number moved, so samePacket would answer no).
-        hinted.executeHinted(frame, this.frameLength, d, req, res, this.now, data[b + CONN_S_NODE]!, data[b + CONN_S_GEN]!, data[base + CONN_EPOCH]!, k > 0, k === 0);
+        hinted.executeHinted(frame, this.frameLength, d, req, res, now, data[b + CONN_S_NODE]!, data[b + CONN_S_GEN]!, data[base + CONN_EPOCH]!, k > 0, k === 0);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
@@ -2560,7 +2566,7 @@ export class LflowExecutor {
           data[b + CONN_S_GEN] = gen;
         } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
       } else {
-        this.ct.execute(frame, this.frameLength, d, req, res, this.now);
+        this.ct.execute(frame, this.frameLength, d, req, res, now);
       }
       // The call's first lookup found the very node (slot, direction) whose outcome the step holds, its slot's
       // generation and the engine's epoch unchanged — the same connection, its slot never freed (a freed slot's
@@ -2602,6 +2608,7 @@ export class LflowExecutor {
         if (this.connFlagsMask === 0 && d.ipProto === 6) w[W.TCP_FLAGS] = d.tcpFlags;
         this.shadowHeader.set(this.header0);
         this.shadowExact = true;
+        this.now = now;
         this.connAgain(base, k, w);
         // Its connection closed, expired or changed: the walk is void (a dead connection's slot is freed first).
         store.remove(base);

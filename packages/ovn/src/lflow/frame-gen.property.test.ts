@@ -118,13 +118,19 @@ describe("the executor's frame generation (executeWords' gen)", () => {
   it('gives the outputs and conntrack tables that calls comparing the packet give, with header writes between calls', () => {
     const promises = checkPromises();
     const promised0 = promises.promised;
+    const fresh0 = promises.fresh;
     fc.assert(
       fc.property(fc.array(pkt, { minLength: 5, maxLength: 40, size: 'max' }), fc.boolean(), (seq, cache) => check(seq, cache)),
       { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
     seen.promised = promises.promised - promised0;
-    console.log(`frame generation property: ${RUNS} runs: ${JSON.stringify(seen)}`);
+    const fresh = promises.fresh - fresh0;
+    console.log(`frame generation property: ${RUNS} runs: ${JSON.stringify(seen)}, ${fresh} first calls said fresh`);
     expect(promises.stale).toBe(0);
+    // A walk's first call says `fresh` (its key extracted, no compare with the kept packet), and only the first: a
+    // later call of the packet is on the kept one.
+    expect(promises.freshKept).toBe(0);
+    expect(fresh).toBeGreaterThan(seen.packets / 4);
     expect(seen.promised).toBeGreaterThan(seen.packets);
     expect(seen.written).toBeGreaterThan(RUNS);
     expect(seen.l2Only).toBeGreaterThan(RUNS / 10);
