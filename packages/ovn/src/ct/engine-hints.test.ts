@@ -315,7 +315,9 @@ describe('OvsConntrack lookup hints', () => {
     hintFrom?: { f: () => Uint8Array; calls: CtCall[] },
   ): void => {
     const runs = [false, true].map((hintOn) => {
-      const r = new Runner();
+      // execute's result form whatever VIPPATH_CT_WORDS says: a hinted call is defined against it (tupleWritten is
+      // the result form's flag; executeWords writes the tuple into the words always).
+      const r = new Runner({}, false);
       setup(r);
       // First pass: the hint for `last` is the node its call found (or, where it made no lookup — the cache
       // answered —, the node the packet's last lookup found: the same key's); or the last node `hintFrom` found.
