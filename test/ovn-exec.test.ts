@@ -27,7 +27,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LflowExecutor, hmapMask, decodeOnce, frameFromFlow, loadFrame, formatFlow, microflowEnv, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
 import { firstDifference } from './helpers/text-diff.js';
-import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace, sharedBucketTie } from './helpers/ovn-trace-text.js';
+import { bucketTiePair, configureAsOvnTrace, oursAsOvnTrace, realOvnTrace, sharedBucketTie } from './helpers/ovn-trace-text.js';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 /** What ovn-trace 23.03 approximates; the comparison here is with those approximations, by name. */
@@ -241,6 +241,7 @@ describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow inte
     const mask = hmapMask(new Set([...sb.flows.values()].flatMap((l) => l.map((f) => f.uuid)).filter(Boolean)).size);
     const bucketTie = (i: number): boolean => sharedBucketTie(mine[i]!.text, real[i]!, mask);
     const ties = cases.filter((_, i) => mine[i]!.text !== real[i] && bucketTie(i)).length;
+    const tiePairs = new Set(cases.map((_, i) => (mine[i]!.text !== real[i] ? bucketTiePair(mine[i]!.text, real[i]!, mask) : undefined)).filter((p) => p !== undefined));
     const failing = cases.findIndex((_, i) => mine[i]!.text !== real[i] && !bucketTie(i));
     const stats = { outputs: 0, drops: 0, lb: 0, hairpin: 0, acl: 0, kinds: new Set<string>(), ports: new Set<string>() };
     real.forEach((t, i) => {
@@ -252,8 +253,10 @@ describe.skipIf(unavailable !== undefined).each(VARIANTS)('the logical-flow inte
       stats.kinds.add(cases[i]!.kind);
       stats.ports.add(cases[i]!.inport);
     });
-    console.log(`ovn-exec (${lb}): ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ${lb}(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL; ${ties} at a tie of flows sharing an IDL hash bucket (order undefined; mask 0x${mask.toString(16)})`);
-    expect(ties, 'ties in a shared hash bucket are rare (else the bucket order is wrong)').toBeLessThanOrEqual(runs / 50);
+    console.log(`ovn-exec (${lb}): ${cases.length} microflows, seed ${SEED}; ovn-trace ${oracleMs} ms (${PARALLEL} at a time), vippath ${oursMs} ms; ${stats.outputs} with outputs, ${stats.drops} without, ${stats.lb} through ${lb}(backends), ${stats.hairpin} hairpinned, ${stats.acl} through a port-group ACL; ${ties} at a tie of flows sharing an IDL hash bucket (order undefined; mask 0x${mask.toString(16)}${tiePairs.size ? `; pairs ${[...tiePairs].join(', ')}` : ''})`);
+    // Bounded by distinct pairs, not microflows: one pair on a busy table ties every microflow through it (CI, session
+    // 28: one pair, 116 of 1 000); a wrong bucket order would tie many pairs.
+    expect(tiePairs.size, `ties in a shared hash bucket are rare (else the bucket order is wrong): ${[...tiePairs].join(', ')}`).toBeLessThanOrEqual(2);
     if (failing >= 0) {
       // Shrink: replay the same generator with fast-check up to the first failure, which then shrinks it.
       let shrunk = '';
@@ -289,6 +292,9 @@ describe('ties between flows sharing an IDL hash bucket', () => {
     expect(sharedBucketTie(`a\n${ours}`, `a\n${theirs}`, 0x1ff)).toBe(false);
     expect(sharedBucketTie(`a\n${ours}`, `a\n${theirs.replace('priority 110', 'priority 100')}`, 0xff)).toBe(false);
     expect(sharedBucketTie(`a\n${ours}`, `b\n${theirs}`, 0xff)).toBe(false);
+    expect(bucketTiePair(`a\n${ours}\nx`, `a\n${theirs}\ny`, 0xff)).toBe('0cc2564d/1454d54d');
+    expect(bucketTiePair(`a\n${theirs}`, `a\n${ours}`, 0xff)).toBe('0cc2564d/1454d54d');
+    expect(bucketTiePair(`a\n${ours}`, `a\n${theirs}`, 0x1ff)).toBeUndefined();
     expect(hmapMask(1)).toBe(0);
     expect(hmapMask(300)).toBe(0xff);
     expect(hmapMask(600)).toBe(0x1ff);

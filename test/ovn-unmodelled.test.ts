@@ -22,7 +22,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DropReason, LflowExecutor, hmapMask, microflowEnv, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
 import { firstDifference } from './helpers/text-diff.js';
-import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace, sharedBucketTie } from './helpers/ovn-trace-text.js';
+import { bucketTiePair, configureAsOvnTrace, oursAsOvnTrace, realOvnTrace } from './helpers/ovn-trace-text.js';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 
 const unavailable = ovnUnavailable();
@@ -134,6 +134,7 @@ describe.skipIf(unavailable !== undefined)('flows with actions vippath does not 
     const mask = hmapMask(new Set([...sb.flows.values()].flatMap((l) => l.map((f) => f.uuid)).filter(Boolean)).size);
     const counts = { agree: 0, reached: new Map<string, number>(), dhcpShapedNotReached: 0, outputs: 0, ties: 0 };
     const bad: string[] = [];
+    const tiePairs = new Set<string>();
     cases.forEach((c, i) => {
       const { micro, opts } = microflowOf(c);
       configureAsOvnTrace(ex, opts);
@@ -149,7 +150,10 @@ describe.skipIf(unavailable !== undefined)('flows with actions vippath does not 
       if (stopped.length === 0) {
         if (at >= 0) bad.push(`${where}\nvippath did not stop where ovn-trace runs ${UNMODELLED.exec(b[at]!)![1]}`);
         else if (mine === theirs) counts.agree++;
-        else if (sharedBucketTie(mine, theirs, mask)) counts.ties++;
+        else if (bucketTiePair(mine, theirs, mask) !== undefined) {
+          counts.ties++;
+          tiePairs.add(bucketTiePair(mine, theirs, mask)!);
+        }
         else bad.push(`${where}\n${firstDifference(mine, theirs, 'ovn-trace')}`);
         if (r.outputs.length) counts.outputs++;
         if (c.kind === 'discover' || c.kind === 'request' || c.kind === 'dhcp6') counts.dhcpShapedNotReached++;
@@ -170,7 +174,8 @@ describe.skipIf(unavailable !== undefined)('flows with actions vippath does not 
     });
     console.log(`ovn-unmodelled: ${cases.length} microflows, seed ${SEED}: ${counts.agree} identical to ovn-trace (${counts.outputs} with outputs), ${counts.ties} at a shared-bucket tie; stopped where ovn-trace runs ${[...counts.reached].map(([k, n]) => `${k} ×${n}`).join(', ')}; ${counts.dhcpShapedNotReached} DHCP-shaped packets that reach no such action`);
     expect(bad.slice(0, 5), `${bad.length} disagreements; replay with VIPPATH_OVNUNMOD_SEED=${SEED}`).toEqual([]);
-    expect(counts.ties).toBeLessThanOrEqual(RUNS / 50);
+    // Distinct pairs, as ovn-exec bounds them: one pair on a busy table ties every microflow through it.
+    expect(tiePairs.size, [...tiePairs].join(', ')).toBeLessThanOrEqual(2);
     for (const name of ['put_dhcp_opts', 'put_dhcpv6_opts', 'dns_lookup']) expect(counts.reached.get(name) ?? 0, name).toBeGreaterThan(0);
     expect(counts.dhcpShapedNotReached).toBeGreaterThan(0);
     expect(counts.outputs).toBeGreaterThan(0);

@@ -26,6 +26,15 @@ export function realOvnTrace(out: string): string {
  * flows whose uuids fall in one bucket under `mask` (`N. stage (source): match, priority P, uuid XXXXXXXX`).
  */
 export function sharedBucketTie(a: string, b: string, mask: number): boolean {
+  return bucketTiePair(a, b, mask) !== undefined;
+}
+
+/**
+ * The two flows of a {@link sharedBucketTie} (their uuid prefixes, sorted, `x/y`), or undefined where the first
+ * difference is not one. One such pair on a busy path (northd's uuids are random: a pair lands in one bucket now and
+ * then) makes every microflow through that table tie, so a bound on ties is a bound on distinct pairs.
+ */
+export function bucketTiePair(a: string, b: string, mask: number): string | undefined {
   const x = a.split('\n');
   const y = b.split('\n');
   const step = /^\s*(\d+)\. (\S+) .*, priority (\d+), uuid ([0-9a-f]{8})$/;
@@ -33,10 +42,11 @@ export function sharedBucketTie(a: string, b: string, mask: number): boolean {
     if (x[i] === y[i]) continue;
     const p = step.exec(x[i] ?? '');
     const q = step.exec(y[i] ?? '');
-    if (!p || !q || p[1] !== q[1] || p[2] !== q[2] || p[3] !== q[3] || p[4] === q[4]) return false;
-    return ((parseInt(p[4]!, 16) & mask) >>> 0) === ((parseInt(q[4]!, 16) & mask) >>> 0);
+    if (!p || !q || p[1] !== q[1] || p[2] !== q[2] || p[3] !== q[3] || p[4] === q[4]) return undefined;
+    if (((parseInt(p[4]!, 16) & mask) >>> 0) !== ((parseInt(q[4]!, 16) & mask) >>> 0)) return undefined;
+    return [p[4]!, q[4]!].sort().join('/');
   }
-  return false;
+  return undefined;
 }
 
 /**
