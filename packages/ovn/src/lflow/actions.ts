@@ -90,16 +90,18 @@ export const PINCTRL_ACTIONS: ReadonlySet<string> = new Set(['put_dhcp_opts', 'p
  */
 const UNMODELLED_PREREQ: Readonly<Record<string, string>> = { 'ct_commit': 'ip', 'ct_dnat_in_czone': 'ip', 'ct_snat_in_czone': 'ip', 'sctp_abort': 'sctp', 'nd_ns': 'ip6', 'put_nd_ra_opts': 'ip6', 'dns_lookup': 'udp' };
 
-/** Whether a parsed action list holds an {@link Action} of kind `unmodelled`, nested ones included. */
+/** The first {@link Action} of kind `unmodelled` in a parsed action list, nested ones included ({@link unmodelledActions}). */
 export function unmodelledIn(actions: readonly Action[]): Extract<Action, { k: 'unmodelled' }> | undefined {
+  return unmodelledActions(actions)[0];
+}
+
+/** Every {@link Action} of kind `unmodelled` in a parsed action list, in text order, nested ones (`clone { … }`, `ct_commit { … }`…) included. */
+export function unmodelledActions(actions: readonly Action[], out: Extract<Action, { k: 'unmodelled' }>[] = []): Extract<Action, { k: 'unmodelled' }>[] {
   for (const a of actions) {
-    if (a.k === 'unmodelled') return a;
-    if (a.k === 'nest' || a.k === 'ct_commit') {
-      const n = unmodelledIn(a.nested);
-      if (n) return n;
-    }
+    if (a.k === 'unmodelled') out.push(a);
+    else if (a.k === 'nest' || a.k === 'ct_commit') unmodelledActions(a.nested, out);
   }
-  return undefined;
+  return out;
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import { copyPlainTcp4Segment, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
-import { parseActions, unmodelledIn, type Action, type LbBackend, type NestFn } from './actions.js';
+import { parseActions, unmodelledActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
 import { copyBits, readBits, regWord, W as WImport, writeBits, type FieldRef, LogFlag as LogFlagImport } from './fields.js';
 import { CtAction, CtNat, CtRequest, CtResult, CtState, type ConntrackEngine, type HintedConntrackEngine, type WordsConntrackEngine } from './ct-api.js';
@@ -110,7 +110,11 @@ export interface SkippedLflow {
 
 /** A skipped flow's identity as ovn-trace heads a table's flow: pipeline, table, stage, priority, uuid prefix. */
 export function skippedLflowName(s: SkippedLflow): string {
-  const f = s.flow;
+  return lflowName(s.flow);
+}
+
+/** A flow's identity as ovn-trace heads it (skippedLflowName, the strict refusal): pipeline, table, stage, priority, uuid prefix. */
+function lflowName(f: LogicalFlow): string {
   const uuid = f.uuid ? `, uuid ${f.uuid.replace(/-/g, '').slice(0, 8)}` : '';
   return `${f.pipeline} table ${f.table}${f.stage ? ` (${f.stage})` : ''} priority ${f.priority}${uuid}`;
 }
@@ -150,9 +154,6 @@ export function formatUnmodelledLflows(flows: readonly UnmodelledLflow[]): strin
   const names = [...by].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([n, k]) => `${n} ×${k}`);
   return `${flows.length} logical flow${flows.length === 1 ? '' : 's'} with actions vippath does not run: ${names.join(', ')} (loaded in their place; a packet that reaches one is dropped there, ${DROP_REASON_TEXT[DropReason.UNMODELLED_ACTION]})`;
 }
-
-/** A flow's place in words, as refusals name it: `ingress table 19 (ls_in_dhcp_options) priority 100`. */
-const flowPlace = (flow: LogicalFlow): string => `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}`;
 
 /**
  * The flow and action of an {@link UnmodelledLflow} in words: `put_dhcp_opts in ls_in_dhcp_options (ingress table 19)
@@ -684,18 +685,13 @@ export class LflowExecutor {
       low = simplify(low);
       const match = compile(low);
       // Known only once the match compiled too: a flow OVN skips for its match is a skip, not an unmodelled flow.
-      const um = unmodelledIn(actions);
-      if (um) {
+      const ums = unmodelledActions(actions);
+      if (ums.length) {
+        const um = ums[0]!;
         const u: UnmodelledLflow = { flow, action: um.name, pinctrl: um.pinctrl };
-        if (strict) throw new LflowError('UNSUPPORTED_LFLOW', `${flowPlace(flow)}${flow.uuid ? `, uuid ${flow.uuid.replace(/-/g, '').slice(0, 8)}` : ''}: OVN's action ${um.name} is not supported by vippath (strict) (OVN accepts it; vippath cannot run this flow)`, u);
+        if (strict) throw new LflowError('UNSUPPORTED_LFLOW', `${lflowName(flow)}: OVN's action ${um.name} is not supported by vippath (strict) (OVN accepts it; vippath cannot run this flow)`, u);
         this.unmodelled.push(u);
-        const mark = (list: readonly Action[]): void => {
-          for (const a of list) {
-            if (a.k === 'unmodelled') this.unmodelledAt.set(a, { flow, action: a.name, pinctrl: a.pinctrl });
-            else if (a.k === 'nest' || a.k === 'ct_commit') mark(a.nested);
-          }
-        };
-        mark(actions);
+        for (const a of ums) this.unmodelledAt.set(a, a === um ? u : { flow, action: a.name, pinctrl: a.pinctrl });
       }
       const omit = flow.match.trim() === '1' && actions.length === 1 && actions[0]!.k === 'next' && actions[0]!.pipeline === flow.pipeline && actions[0]!.table === flow.table + 1;
       const uuid = (flow.uuid ?? '').replace(/-/g, '').slice(0, 8).padEnd(8, '0');
@@ -706,7 +702,7 @@ export class LflowExecutor {
       const msg = e instanceof Error ? e.message : String(e);
       if (e instanceof LflowError) throw e;
       if (e instanceof LflowSyntaxError) return { flow, part, refusal: e.refusal, message: msg };
-      const where = flowPlace(flow);
+      const where = `${flow.pipeline} table ${flow.table} (${flow.stage}) priority ${flow.priority}`;
       // What OVN would run and vippath cannot: refusing the database is the honest answer, not a skip.
       if (e instanceof LflowUnsupportedError) throw new LflowError('UNSUPPORTED_LFLOW', `${where}: ${msg} (OVN accepts it; vippath cannot run this flow)`);
       throw new LflowError('BAD_LFLOW', `${where}: ${msg}`);
