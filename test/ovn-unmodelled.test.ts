@@ -150,11 +150,13 @@ describe.skipIf(unavailable !== undefined)('flows with actions vippath does not 
       if (stopped.length === 0) {
         if (at >= 0) bad.push(`${where}\nvippath did not stop where ovn-trace runs ${UNMODELLED.exec(b[at]!)![1]}`);
         else if (mine === theirs) counts.agree++;
-        else if (bucketTiePair(mine, theirs, mask) !== undefined) {
-          counts.ties++;
-          tiePairs.add(bucketTiePair(mine, theirs, mask)!);
+        else {
+          const pair = bucketTiePair(mine, theirs, mask);
+          if (pair !== undefined) {
+            counts.ties++;
+            tiePairs.add(pair);
+          } else bad.push(`${where}\n${firstDifference(mine, theirs, 'ovn-trace')}`);
         }
-        else bad.push(`${where}\n${firstDifference(mine, theirs, 'ovn-trace')}`);
         if (r.outputs.length) counts.outputs++;
         if (c.kind === 'discover' || c.kind === 'request' || c.kind === 'dhcp6') counts.dhcpShapedNotReached++;
         return;
