@@ -63,8 +63,9 @@ speaker model on both sides, so only the datapath differs.
                  flows (names resolved through br-provider.ports, put on the testbed's ports). The output says
                  which source the real side used ("real side: …"; --json: "realSide").
   --strict-lflows with --snapshot: refuse a Southbound whose flows use actions vippath does not model
-                 (put_dhcp_opts, dns_lookup…: error UNSUPPORTED_LFLOW naming the flow); without it they load and a
-                 frame reaching one is dropped (ovn.unmodelled-action)
+                 (put_dhcp_opts, dns_lookup…: error UNSUPPORTED_LFLOW naming the flow) or fields it does not
+                 (icmp4.frag_mtu…); without it the first load and a frame reaching one is dropped
+                 (ovn.unmodelled-action), the second make vippath's northd flows run in the collected ones' place
   --real-northbound derived
                  with a snapshot's ovn/nb.db, build the real side from the Kubernetes objects all the same
                  (needed for --ready/--not-ready/--node-down: the real side's load balancers are rewritten as
