@@ -293,6 +293,14 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     expect([error?.severity, error?.message]).toEqual(['error', expect.stringMatching(/OVN's field icmp4.frag_mtu is not supported by vippath/)]);
     expect(unsupported.cluster.southbound).toBeUndefined();
     expect(unsupported.cluster.findings!.map((d) => d.code)).not.toContain('OVN_SB_RUN');
+    // Strict refuses these rows too, rather than running vippath's northd flows in their place.
+    let fieldError: unknown;
+    try {
+      loadSnapshot(join(dir, 'sb-unsupported'), { strictLflows: true });
+    } catch (e) {
+      fieldError = e;
+    }
+    expect([fieldError instanceof VippathError && fieldError.code, (fieldError as Error | undefined)?.message]).toEqual(['UNSUPPORTED_LFLOW', expect.stringMatching(/ovn\/lflows\.txt: ingress table \d+ \(ls_in_\w+\) priority \d+: OVN's field icmp4.frag_mtu is not supported by vippath/)]);
   });
 
   it('--strict-lflows: the commands that load a snapshot refuse one whose flows use actions vippath does not model (exit 1, the flow and action named); without it the rows load, lint warns and a trace names the dropping flow', async () => {
@@ -311,6 +319,9 @@ describe('the snapshot\'s Southbound logical flows are what runs (issue 18 item 
     const trace = await run('trace', syn, '--snapshot', snap);
     expect(trace.code, trace.err).toBe(0);
     expect(trace.out).toMatch(/\ndrop at node\d\/underlay-subnet: ovn: (ls_in_\w+): an action vippath does not model: put_dhcp_opts in \1 \(ingress table \d+\) priority \d+\n/);
+    // verify's exit 1 says "they differ": a refused snapshot is one it cannot use (2, as BAD_SNAPSHOT), before any testbed.
+    const verify = await run('verify', fileURLToPath(new URL('./fixtures/vip-ipv4.pcap', import.meta.url)), '--snapshot', snap, '--strict-lflows');
+    expect([verify.code, verify.out, verify.err]).toEqual([2, '', expect.stringMatching(/^vippath verify: UNSUPPORTED_LFLOW: .*ovn\/lflows\.txt: ingress table \d+ \(ls_in_\w+\) priority \d+: OVN's action put_dhcp_opts is not supported by vippath \(strict\)/)]);
     expect((await run('lint', '--strict-lflows')).err).toMatch(/--strict-lflows goes with --snapshot DIR/);
   });
 

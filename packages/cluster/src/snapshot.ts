@@ -96,6 +96,9 @@ export interface SnapshotOptions {
    * `dns_lookup`…): loadSnapshot throws LflowError `UNSUPPORTED_LFLOW` (@vippath/ovn) naming the file, the flow
    * (pipeline, table, stage, priority, uuid) and the action. Default off: the rows run, the finding
    * `OVN_SB_LFLOW_UNMODELLED` lists such flows, and a frame reaching one is dropped (`ovn.unmodelled-action`).
+   * A flow with a field vippath does not model (`icmp4.frag_mtu`…) is refused the same way under the flag; without
+   * it the rows are not run (finding `OVN_SB_LFLOW_UNSUPPORTED`, an error) and vippath's northd flows of the derived
+   * Northbound run in their place.
    */
   strictLflows?: boolean;
 }
@@ -288,8 +291,9 @@ function ovnFindings(dir: string, objects: K8sObject[], cluster: ClusterSpec, st
       if (skipped.length) out.push({ code: 'OVN_SB_LFLOW_SKIPPED', severity: 'warning', object: lflowObject, field: 'Logical_Flow', message: formatSkippedLflows(skipped), consequence: 'As on the cluster: ovn-controller installs nothing for a logical flow it cannot parse (it logs "error parsing match" or "error parsing actions"), so the simulation runs the tables without them.', source: { file, line: 0 } });
     } catch (e) {
       if (!(e instanceof LflowError) || e.code !== 'UNSUPPORTED_LFLOW') throw e;
-      // Strict: the user asked for the refusal, not for vippath's northd flows in the collected ones' place.
-      if (e.unmodelled) throw new LflowError('UNSUPPORTED_LFLOW', `${file}: ${e.message}`, e.unmodelled);
+      // Strict: the user asked for the refusal, not for vippath's northd flows in the collected ones' place — for an
+      // action vippath does not model and for a field it does not (without the flag the one loads, the other falls back).
+      if (strict) throw new LflowError('UNSUPPORTED_LFLOW', `${file}: ${e.message}`, e.unmodelled);
       unsupported = true;
       out.push({ code: 'OVN_SB_LFLOW_UNSUPPORTED', severity: 'error', object: lflowObject, field: 'Logical_Flow', message: e.message, consequence: 'The collected flows are not run (OVN runs this one, vippath cannot): the simulation runs vippath\'s northd flows of the derived Northbound.', source: { file, line: 0 } });
     }

@@ -124,7 +124,9 @@ export const SCENARIO_USAGE = `  --manifests FILE  your Kubernetes YAML (repeata
                     ovn/*.db, versions.json
   --strict-lflows   with --snapshot: refuse a collected Southbound whose flows use actions vippath does not model
                     (put_dhcp_opts, dns_lookup…; error UNSUPPORTED_LFLOW naming the flow); without it they load,
-                    lint warns OVN_SB_LFLOW_UNMODELLED and a frame reaching one is dropped (ovn.unmodelled-action)
+                    lint warns OVN_SB_LFLOW_UNMODELLED and a frame reaching one is dropped (ovn.unmodelled-action).
+                    A field vippath does not model (icmp4.frag_mtu…) is refused too; without the flag lint says
+                    OVN_SB_LFLOW_UNSUPPORTED and vippath's northd flows run in the collected ones' place
   (none of these: the built-in default scenario, the seed document's example)`;
 
 /** `vippath lint`. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedCluster, SnapshotError, subnetName, type K8sObject, type ClusterSpec } from '@vippath/cluster';
+import { LflowError } from '@vippath/ovn';
 import { readCaptureSync } from '@vippath/pcap';
 import { parseArgs, UsageError, type Command } from '../io.js';
 import type { Difference, DriveFrame, TestbedProfile, TestbedSource } from '../testbed/index.js';
@@ -63,8 +64,9 @@ speaker model on both sides, so only the datapath differs.
                  flows (names resolved through br-provider.ports, put on the testbed's ports). The output says
                  which source the real side used ("real side: …"; --json: "realSide").
   --strict-lflows with --snapshot: refuse a Southbound whose flows use actions vippath does not model
-                 (put_dhcp_opts, dns_lookup…: error UNSUPPORTED_LFLOW naming the flow); without it they load and a
-                 frame reaching one is dropped (ovn.unmodelled-action)
+                 (put_dhcp_opts, dns_lookup…: error UNSUPPORTED_LFLOW naming the flow) or fields it does not
+                 (icmp4.frag_mtu…); without it the first load and a frame reaching one is dropped
+                 (ovn.unmodelled-action), the second make vippath's northd flows run in the collected ones' place
   --real-northbound derived
                  with a snapshot's ovn/nb.db, build the real side from the Kubernetes objects all the same
                  (needed for --ready/--not-ready/--node-down: the real side's load balancers are rewritten as
@@ -78,7 +80,8 @@ ${EVENT_USAGE}
                  written anew; events at their simulated time, between the frames)
 Needs Open vSwitch (≥ 3.1) and OVN (≥ 23.03) installed; nothing runs as a system service and nothing is left
 running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage, a snapshot that cannot be used
-(BAD_SNAPSHOT, BAD_NORTHBOUND: e.g. an ovn/nb.db that is no OVSDB file), or OVS/OVN missing.`,
+(BAD_SNAPSHOT, BAD_NORTHBOUND: e.g. an ovn/nb.db that is no OVSDB file; UNSUPPORTED_LFLOW: refused under
+--strict-lflows), or OVS/OVN missing.`,
   async run(args, io) {
     // The testbed (≈ 80 KB of modules) is loaded by this command only: every other command's start skips it.
     const { CollectedNorthboundError, testbedUnavailable, verifyFrames } = await import('../testbed/index.js');
@@ -100,7 +103,8 @@ running. Exit status: 0 no difference, 1 differences (or bad input), 2 usage, a 
     try {
       ({ objects, cluster } = scenarioFrom(files));
     } catch (e) {
-      if (!(e instanceof SnapshotError)) throw e;
+      // A refusal under --strict-lflows is a snapshot this run cannot use, not a difference (exit 1 says "they differ").
+      if (!(e instanceof SnapshotError) && !(e instanceof LflowError && e.code === 'UNSUPPORTED_LFLOW')) throw e;
       io.stderr(`vippath verify: ${e.code}: ${e.message}\n`);
       return 2;
     }
