@@ -1553,7 +1553,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
   });
   /** A fresh ovs-vswitchd in place of the dead one, its log's end printed (`when`: what it died during). */
   const replaceDeadOvs = async (when: string): Promise<void> => {
-    console.warn(`ovs-vswitchd died ${when}; log tail:\n${ovs.logTail()}\nstarting a fresh one`);
+    // How it ended (its monitor's word: signal, core dumped), the log's end and the last commands it was sent.
+    console.warn(`ovs-vswitchd died ${when}:${ovs.deathReport() || `\n${ovs.logTail()}`}\nstarting a fresh one`);
     ovs.stop();
     ovs = await startOvs();
   };
