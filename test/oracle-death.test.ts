@@ -4,11 +4,12 @@
  * log's end and the last commands sent. A daemon the monitor restarts after a crash is never used as if it were the
  * one started, and stopping the oracle stops it and its monitor, by their recorded pids.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
-import { processRunning } from './oracle-process.js';
+import { Daemons, processRunning } from './oracle-process.js';
 
 const unavailable = ovsUnavailable();
 
@@ -55,4 +56,33 @@ describe.skipIf(unavailable !== undefined)('an oracle daemon that dies explains 
       expect(left(o.dir, monitor)).toEqual([]);
     });
   }
+
+  it("the testbed's Daemons: after a crash no tool runs against the daemon its monitor restarted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vippath-death-'));
+    const d = new Daemons(dir);
+    const env = { OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir };
+    try {
+      d.run(env, 'ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
+      d.start(env, 'ovsdb-server', [`--log-file=${join(dir, 'db.log')}`, `--remote=punix:${join(dir, 'db.sock')}`, join(dir, 'conf.db')], join(dir, 'db.pid'));
+      const list = ['list-dbs', `unix:${join(dir, 'db.sock')}`];
+      expect(d.run(env, 'ovsdb-client', list)).toContain('Open_vSwitch');
+      const pid = d.recorded('ovsdb-server')!.pid;
+      process.kill(pid, 'SIGSEGV');
+      for (let i = 0; i < 100 && processRunning(pid); i++) await new Promise((r) => setTimeout(r, 10));
+      const err = (() => {
+        try {
+          d.run(env, 'ovsdb-client', list);
+          return '';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })();
+      expect({ err }).toEqual({ err: expect.stringMatching(new RegExp(`not run, a daemon is not the one started:\\novsdb-server \\(pid ${pid}\\) died: 1 crashes: pid ${pid} died, killed \\(Segmentation fault\\)`)) });
+      await expect(d.runAsync(env, 'ovsdb-client', list)).rejects.toThrow(/not run, a daemon is not the one started/);
+    } finally {
+      await d.stop();
+    }
+    expect(d.running()).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -201,6 +201,7 @@ export class Daemons {
 
   /** Runs a tool to completion; its stdout. Throws {@link TestbedError} with its stderr when it fails (and any daemon's death). */
   run(env: NodeJS.ProcessEnv, cmd: string, args: string[], input?: string): string {
+    this.refuseAfterDeath(cmd, args);
     const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', input, timeout: 30_000 });
     if (r.status !== 0) throw new TestbedError(`${cmd} ${args.join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}${this.deathNote()}`);
     return r.stdout;
@@ -212,6 +213,12 @@ export class Daemons {
    */
   runAsync(env: NodeJS.ProcessEnv, cmd: string, args: string[], input?: string): Promise<string> {
     return new Promise((resolve, reject) => {
+      try {
+        this.refuseAfterDeath(cmd, args);
+      } catch (e) {
+        reject(e as Error);
+        return;
+      }
       const child = execFile(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
         if (err) reject(new TestbedError(`${cmd} ${args.join(' ')}: ${(stderr || err.message).trim()}${this.deathNote()}`));
         else resolve(stdout);
@@ -220,6 +227,16 @@ export class Daemons {
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(input);
     });
+  }
+
+  /**
+   * Throws {@link TestbedError} when a daemon started here is no longer the one started: a daemon its monitor
+   * restarted after a crash answers on the same sockets with none of the state the testbed gave the first, and a
+   * tool run against it would quietly compare something else.
+   */
+  private refuseAfterDeath(cmd: string, args: string[]): void {
+    const note = this.deathNote();
+    if (note) throw new TestbedError(`${cmd} ${args.join(' ')}: not run, a daemon is not the one started:${note}`);
   }
 
   /**
