@@ -57,6 +57,20 @@ describe.skipIf(unavailable !== undefined)('an oracle daemon that dies explains 
     });
   }
 
+  it('stopped right after a crash, while its monitor restarts it: no process of the run is left', async () => {
+    const o = new OvsOracle([1]);
+    const pid = Number(readFileSync(join(o.dir, 'ovs-vswitchd.pid'), 'utf8'));
+    const monitor = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    try {
+      process.kill(pid, 'SIGSEGV');
+      for (let i = 0; i < 200 && o.alive(); i++) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      o.stop();
+    }
+    for (let i = 0; i < 100 && left(o.dir, monitor).length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(left(o.dir, monitor)).toEqual([]);
+  });
+
   it("the testbed's Daemons: after a crash no tool runs against the daemon its monitor restarted", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vippath-death-'));
     const d = new Daemons(dir);

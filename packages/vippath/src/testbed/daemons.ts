@@ -326,10 +326,11 @@ export class Daemons {
   }
 
   /**
-   * The processes to stop, each checked to be one this testbed started: the recorded daemon if it still runs; else
-   * the child its monitor restarted, and the monitor (it outlives SIGTERM: lib/daemon-unix.c monitor_daemon retries
-   * waitpid on EINTR; it exits by itself when the daemon dies of SIGTERM). A daemon whose start failed before it was
-   * recorded: the pidfile's pid if that process carries `--pidfile=PIDFILE`.
+   * The processes to stop, each checked to be one this testbed started: the recorded daemon if it still runs (its
+   * monitor exits by itself when the daemon dies of SIGTERM); else every child of its monitor, the monitor stopped
+   * (it outlives SIGTERM: lib/daemon-unix.c monitor_daemon retries waitpid on EINTR; {@link orphanMonitors} are
+   * killed). A daemon whose start failed before it was recorded: the pidfile's pid if that process carries
+   * `--pidfile=PIDFILE`.
    */
   private targets(): ProcessRecord[] {
     const out: ProcessRecord[] = [];
@@ -339,9 +340,9 @@ export class Daemons {
         out.push(s.daemon);
         continue;
       }
-      const child = this.currentChild(s);
-      const rec = child !== undefined ? recordProcess(child) : undefined;
-      if (rec) out.push(rec);
+      // Stopped first (it forks no other meanwhile), then every child of it: the daemon it restarted, or is
+      // restarting (no pidfile yet: a stop right after the crash was seen left one running).
+      if (s.monitor && signalRecorded(s.monitor, 'SIGSTOP')) out.push(...childrenOf(s.monitor.pid));
       if (!s.daemon) {
         try {
           const pid = Number(readFileSync(s.pidfile, 'utf8').trim());
@@ -365,16 +366,21 @@ export class Daemons {
     return this.keep || this.started.some((s) => s.daemon && !stillRunning(s.daemon));
   }
 
-  /** SIGTERM to every daemon this testbed started (checked by its record), at once, without waiting (the exit hook's way). */
+  /** SIGTERM to every daemon this testbed started (checked by its record), at once, synchronously (the exit hook's way). */
   stopNow(): void {
     if (this.stopped) return;
     const keep = this.keepRoot();
     this.stopped = true;
     live.delete(this);
     const monitors = this.orphanMonitors();
-    for (const rec of this.targets()) signalRecorded(rec, 'SIGTERM');
+    const targets = this.targets();
+    for (const rec of targets) signalRecorded(rec, 'SIGTERM');
     for (const rec of monitors) signalRecorded(rec, 'SIGKILL');
-    if (!keep) rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
+    // Each monitor reopens the log to write the daemon's end, then exits: a directory removed meanwhile gets a new
+    // file (ENOTEMPTY, seen at load 26). Wait for them (at most 3 s; a daemon slower than that is left to its SIGTERM).
+    const all = [...targets, ...this.started.flatMap((s) => (s.monitor ? [s.monitor] : []))];
+    for (let i = 0; i < 150 && all.some(stillRunning); i++) sleepSync(20);
+    if (!keep) rmSync(this.root, { recursive: true, force: true, maxRetries: 5 });
   }
 
   /**
@@ -384,8 +390,8 @@ export class Daemons {
   async stop(): Promise<void> {
     if (this.stopped) return;
     const keep = this.keepRoot();
-    const targets = this.targets();
     const monitors = this.orphanMonitors();
+    const targets = this.targets();
     this.stopped = true;
     live.delete(this);
     for (const rec of targets) signalRecorded(rec, 'SIGTERM');
@@ -395,14 +401,31 @@ export class Daemons {
     for (const rec of targets) signalRecorded(rec, 'SIGKILL');
     // The monitors log the daemons' end and exit: let them, before their directory goes.
     const all = this.started.flatMap((s) => (s.monitor ? [s.monitor] : []));
-    for (let i = 0; i < 50 && all.some(stillRunning); i++) await new Promise((r) => setTimeout(r, 20));
-    if (!keep) rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
+    for (let i = 0; i < 150 && all.some(stillRunning); i++) await new Promise((r) => setTimeout(r, 20));
+    if (!keep) rmSync(this.root, { recursive: true, force: true, maxRetries: 5 });
   }
 
   /** The pids still running of the daemons started here (for tests that check nothing is left behind). */
   running(): number[] {
     return this.started.flatMap((s) => [s.daemon, s.monitor]).filter((r): r is ProcessRecord => !!r && stillRunning(r)).map((r) => r.pid);
   }
+}
+
+/** The running children of process `pid` (by `/proc/PID/stat`'s parent field), recorded. */
+function childrenOf(pid: number): ProcessRecord[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: ProcessRecord[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || parentOf(Number(e)) !== pid) continue;
+    const r = recordProcess(Number(e));
+    if (r) out.push(r);
+  }
+  return out;
 }
 
 /** Whether process `pid` is OVS's monitor of `child` (its title, lib/daemon-unix.c monitor_daemon: "monitoring pid N"). */
