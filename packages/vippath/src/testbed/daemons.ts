@@ -265,7 +265,7 @@ export class Daemons {
       daemon = undefined;
     }
     const ppid = daemon && parentOf(daemon.pid);
-    this.started.push({ cmd, pidfile, log, daemon, monitor: ppid !== undefined && runsMonitorOf(ppid, daemon!.pid) ? recordProcess(ppid) : undefined });
+    this.started.push({ cmd, pidfile, log, daemon, monitor: ppid !== undefined && runsMonitorOf(ppid, daemon!.pid, pidfile) ? recordProcess(ppid) : undefined });
   }
 
   /**
@@ -428,10 +428,15 @@ function childrenOf(pid: number): ProcessRecord[] {
   return out;
 }
 
-/** Whether process `pid` is OVS's monitor of `child` (its title, lib/daemon-unix.c monitor_daemon: "monitoring pid N"). */
-function runsMonitorOf(pid: number, child: number): boolean {
+/**
+ * Whether process `pid` is OVS's monitor of `child`: its title (lib/daemon-unix.c monitor_daemon: "monitoring pid N"),
+ * or, before it has set that title — the starting process may return first (daemonize_start tells it before
+ * monitor_daemon runs) —, the command it was forked from, with `--pidfile=PIDFILE`.
+ */
+function runsMonitorOf(pid: number, child: number, pidfile: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(`monitoring pid ${child} `);
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    return cmd.includes(`monitoring pid ${child} `) || cmd.split('\0').includes(`--pidfile=${pidfile}`);
   } catch {
     return false;
   }
