@@ -9,7 +9,10 @@ set -euo pipefail
 out=test/fixtures/ovsdb
 mkdir -p "$out"
 R=$(mktemp -d)
-stop() { for p in "$R"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done; sleep 0.3; rm -rf "$R"; }
+# SIGTERM to a pidfile's pid only while that process carries --pidfile=<that file> (a daemon that died leaves its
+# pidfile, and the pid in it may be another program's by now).
+stop_pidfile() { pid=$(cat "$1" 2>/dev/null) && tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "--pidfile=$1" && kill "$pid" 2>/dev/null || true; }
+stop() { for p in "$R"/*.pid; do [ -f "$p" ] && stop_pidfile "$p"; done; sleep 0.3; rm -rf "$R"; }
 trap stop EXIT
 export OVN_RUNDIR=$R OVS_RUNDIR=$R OVN_LOGDIR=$R OVS_LOGDIR=$R
 
@@ -59,6 +62,6 @@ nbc lsp-set-options p2 b=3 c=4
 nbc lsp-del p2
 nbc lb-add lb0 10.0.0.100:80 10.0.0.5:80 tcp -- ls-lb-add sw lb0
 ovsdb-client dump --format=json unix:"$R/nbc.sock" OVN_Northbound > "$out/nb-clustered.expect.json"
-kill "$(cat "$R/nbc.pid")"; sleep 0.5
+stop_pidfile "$R/nbc.pid"; sleep 0.5
 cp "$R/nbc.db" "$out/nb-clustered.db"
 echo "wrote $(ls "$out")"

@@ -9,7 +9,11 @@ mkdir -p "$out"
 R=$(mktemp -d "${TMPDIR:-/tmp}/vippath-ovs-text.XXXXXX")
 export OVS_RUNDIR="$R" OVS_LOGDIR="$R" OVS_DBDIR="$R" OVS_SYSCONFDIR="$R"
 stop() {
-  for p in ovs-vswitchd ovsdb-server; do [ -f "$R/$p.pid" ] && kill "$(cat "$R/$p.pid")" 2>/dev/null || true; done
+  # Each pidfile's pid only while it carries --pidfile=<that file> (a dead daemon's pid may be another program's).
+  for p in ovs-vswitchd ovsdb-server; do
+    f="$R/$p.pid"
+    pid=$(cat "$f" 2>/dev/null) && tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "--pidfile=$f" && kill "$pid" 2>/dev/null || true
+  done
   rm -rf "$R"
 }
 trap stop EXIT INT TERM

@@ -5,14 +5,16 @@
  * Recipe: shared/research/ovs-ovn-userspace.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processRunning, stopByPidfiles } from './oracle-process.js';
+import { Daemons, logTail, sleepSync, stillRunning } from './oracle-process.js';
 import { CaptureCursor, Next } from '@vippath/pcap';
 
 export const LOCAL = 0xfffe;
+/** How many of the last commands sent to ovs-vswitchd a death report shows. */
+const RECENT = 8;
 
 /** Why the real OVS cannot run here, or undefined when it can. */
 export function ovsUnavailable(): string | undefined {
@@ -34,25 +36,51 @@ export class OvsOracle {
     this.dir = mkdtempSync(join(tmpdir(), 'vippath-ovs-'));
     const R = this.dir;
     this.env = { ...process.env, OVS_RUNDIR: R, OVS_LOGDIR: R, OVS_DBDIR: R, OVS_SYSCONFDIR: R };
+    this.daemons = new Daemons(R);
     const run = (cmd: string, ...args: string[]): void => {
       execFileSync(cmd, args, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
     };
     run('ovsdb-tool', 'create', `${R}/conf.db`, '/usr/share/openvswitch/vswitch.ovsschema');
-    run('ovsdb-server', '--detach', '--no-chdir', `--pidfile=${R}/ovsdb-server.pid`, `--log-file=${R}/ovsdb-server.log`, `--remote=punix:${R}/db.sock`, `${R}/conf.db`);
+    // Detached, monitored, stopped by their recorded pids (test/oracle-process.ts, Daemons.start).
+    this.daemons.start(this.env, 'ovsdb-server', [`--log-file=${R}/ovsdb-server.log`, `--remote=punix:${R}/db.sock`, `${R}/conf.db`], `${R}/ovsdb-server.pid`);
     run('ovs-vsctl', `--db=unix:${R}/db.sock`, '--no-wait', 'init');
-    run('ovs-vswitchd', '--enable-dummy', '--disable-system', '--detach', '--no-chdir', `--pidfile=${R}/ovs-vswitchd.pid`, `--log-file=${R}/ovs-vswitchd.log`, `unix:${R}/db.sock`);
+    this.daemons.start(this.env, 'ovs-vswitchd', ['--enable-dummy', '--disable-system', `--log-file=${R}/ovs-vswitchd.log`, `unix:${R}/db.sock`], `${R}/ovs-vswitchd.pid`);
     const args = [`--db=unix:${R}/db.sock`, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure', 'other-config:hwaddr=02:00:00:00:00:fe'];
     for (const p of ports) args.push('--', 'add-port', 'br0', `p${p}`, '--', 'set', 'interface', `p${p}`, 'type=dummy', `ofport_request=${p}`, `options:tx_pcap=${R}/p${p}.pcap`, ...(streams.includes(p) ? [`options:pstream=punix:${R}/p${p}.sock`] : []));
     args.push('--', 'set', 'interface', 'br0', `options:tx_pcap=${R}/local.pcap`);
     run('ovs-vsctl', ...args);
   }
 
+  /** The daemons, started detached under OVS's `--monitor` and recorded (see Daemons.start). */
+  private readonly daemons: Daemons;
+  /** The last commands sent to ovs-vswitchd (packets as hex), oldest first: the input a death is reported with. */
+  private readonly recent: string[] = [];
+  private sent(what: string): void {
+    if (this.recent.push(what) > RECENT) this.recent.shift();
+  }
+
+  /**
+   * Why the oracle is no longer the one started ('' while it is): each daemon that died, with how it ended (exit
+   * status or signal, core dumped — its monitor's word), the log's end, and the last commands sent to ovs-vswitchd.
+   * `waitMs`: how long to wait for a death to show.
+   */
+  deathReport(waitMs = 0): string {
+    // A daemon killed closes its sockets before the kernel shows it gone (exit_files comes before exit_notify): a
+    // caller that saw its socket reset gives it a moment.
+    for (let until = Date.now() + waitMs; this.alive() && Date.now() < until; ) sleepSync(10);
+    const d = this.daemons.deaths();
+    if (!d.length) return '';
+    return `\n${d.join('\n')}\nthe last ${this.recent.length} commands sent to ovs-vswitchd, oldest first (run directory ${this.dir} kept):\n${this.recent.join('\n')}`;
+  }
+
   private ctl(cmd: string, ...args: string[]): string {
+    // A daemon restarted by its monitor answers on the same bridge socket: never talk to it as if it were ours.
+    if (!this.alive()) throw new Error(`${cmd} ${args.join(' ')}: not run, ovs-vswitchd is not the one started${this.deathReport()}`);
+    this.sent(`${cmd} ${args.join(' ')}`);
     const r = spawnSync(cmd, args, { env: this.env, encoding: 'utf8' });
     if (r.status !== 0) {
-      // A daemon that died shows here first (its socket reset): say so, with its last words.
-      const dead = this.alive() ? '' : `\novs-vswitchd is not running; its log ends:\n${this.logTail()}`;
-      throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}${dead}`);
+      // A daemon that died shows here first (its socket reset): say how, with its last words and what it was sent.
+      throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}${this.deathReport(300)}`);
     }
     return r.stdout;
   }
@@ -75,6 +103,7 @@ export class OvsOracle {
   async appctlAsync(cmd: string, ...args: string[]): Promise<string> {
     if (this.controlWaiting) throw new Error('appctlAsync: one call at a time');
     const sock = this.control ?? this.openControl();
+    this.sent(`ovs-appctl ${cmd} ${args.join(' ')}`);
     // Held open while a reply is awaited (nothing else may keep the process alive then), let go between calls.
     sock.ref();
     const reply = await new Promise<string>((resolve, reject) => {
@@ -87,7 +116,9 @@ export class OvsOracle {
   }
 
   private openControl(): Socket {
-    const pid = readFileSync(join(this.dir, 'ovs-vswitchd.pid'), 'utf8').trim();
+    // The pid recorded at start, not the pidfile's: after a crash the monitor's new daemon writes its own there.
+    const pid = this.daemons.recorded('ovs-vswitchd')?.pid;
+    if (pid === undefined || !this.alive()) throw new Error(`ovs-vswitchd's control connection: ovs-vswitchd is not the one started${this.deathReport()}`);
     const sock = createConnection(join(this.dir, `ovs-vswitchd.${pid}.ctl`));
     sock.setEncoding('utf8');
     sock.unref();
@@ -98,8 +129,7 @@ export class OvsOracle {
       this.controlWaiting = undefined;
       this.controlText = '';
       if (!w) return;
-      const dead = this.alive() ? '' : `\novs-vswitchd is not running; its log ends:\n${this.logTail()}`;
-      w.reject(new Error(`ovs-vswitchd's control connection: ${why}${dead}`));
+      w.reject(new Error(`ovs-vswitchd's control connection: ${why}${this.deathReport(1000)}`));
     };
     sock.on('data', (chunk: string) => {
       this.controlText += chunk;
@@ -126,6 +156,7 @@ export class OvsOracle {
     const file = join(this.dir, 'flows.txt');
     writeFileSync(file, lines.join('\n') + '\n');
     this.ctl('ovs-ofctl', 'del-flows', 'br0');
+    this.sent(`ovs-ofctl add-flows br0 flows.txt (${lines.length} flows)`);
     const r = spawnSync('ovs-ofctl', ['add-flows', 'br0', file], { env: this.env, encoding: 'utf8' });
     this.ctl('ovs-appctl', 'fdb/flush', 'br0');
     return r.status === 0 ? undefined : r.stderr;
@@ -299,28 +330,22 @@ export class OvsOracle {
     if (this.cleanups() === before) throw new Error(`ovs-vswitchd's conntrack clean thread did not run after time/warp ${ms}`);
   }
 
+  /** Stops the daemons (each by its recorded pid); removes the run directory unless one died (see {@link deathReport}). */
   stop(): void {
     this.control?.destroy();
     this.control = undefined;
-    stopByPidfiles(this.dir, ['ovs-vswitchd.pid', 'ovsdb-server.pid']);
+    this.daemons.stopNow();
   }
 
-  /** Whether ovs-vswitchd still runs. */
+  /** Whether ovs-vswitchd still runs — the process started, not one its monitor restarted after a crash. */
   alive(): boolean {
-    try {
-      return processRunning(Number(readFileSync(join(this.dir, 'ovs-vswitchd.pid'), 'utf8').trim()));
-    } catch {
-      return false;
-    }
+    const rec = this.daemons.recorded('ovs-vswitchd');
+    return rec !== undefined && stillRunning(rec);
   }
 
   /** The last `lines` lines of ovs-vswitchd's log ('' without one). */
   logTail(lines = 12): string {
-    try {
-      return readFileSync(join(this.dir, 'ovs-vswitchd.log'), 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
-    }
+    return logTail(join(this.dir, 'ovs-vswitchd.log'), lines);
   }
 
 }

@@ -6,7 +6,7 @@
  * output must parse to the same flows.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Bridge, formatFlow, parseFlows, parseShowPorts, resolvePortName, FlowParseError } from '@vippath/openflow';
 import { ovsUnavailable } from './ovs-harness.js';
+import { stopByPidfiles } from './oracle-process.js';
 import { main } from 'vippath';
 
 const dir = fileURLToPath(new URL('./fixtures/ovs-text/', import.meta.url));
@@ -111,13 +112,8 @@ describe.skipIf(ovsUnavailable() !== undefined)(`dump-flows --names from the rea
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  afterAll(() => {
-    for (const p of ['ovs-vswitchd', 'ovsdb-server']) {
-      const pidfile = join(R, `${p}.pid`);
-      if (existsSync(pidfile)) spawnSync('kill', [readFileSync(pidfile, 'utf8').trim()]);
-    }
-    rmSync(R, { recursive: true, force: true });
-  });
+  // By the pidfiles' pids, each only while it is the daemon that wrote that pidfile (test/oracle-process.ts).
+  afterAll(() => stopByPidfiles(R, ['ovs-vswitchd.pid', 'ovsdb-server.pid']));
 
   it('generated tables (40, seed printed): the --names dumps parse to the numeric dump\'s flows', () => {
     sh('ovsdb-tool', 'create', join(R, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema');
