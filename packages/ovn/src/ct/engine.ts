@@ -714,7 +714,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     const b = (base + (n & 1) * REV) | 0;
     if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
     if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
-    const flags = read16(frame, l4 + 12) & 0xfff;
+    // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
+    const hw = read16(frame, l4 + 12);
+    const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
     if (!same && this.validate && !this.tcp4SumsOk(frame, d, l4)) return false;
@@ -747,7 +749,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.hintOutGen = gen;
     const e = node >> 1;
     // conn_update: the TCP tracker and the expiration.
-    const r = tcpUpdate(this.tcp, e, reply, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2), this.seqCheck);
+    const r = tcpUpdate(this.tcp, e, reply, frame, l4, d.l3End - l4 - ((hw >> 12) << 2), this.seqCheck, flags);
     const tm = (r >> 4) - 1;
     if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
     let createNew: boolean;
@@ -1414,13 +1416,14 @@ export class OvsConntrack implements WordsConntrackEngine {
     const kind = this.recB[(e * R + R_BYTES) * 4 + B_L4];
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
-      const flags = read16(frame, l4 + 12) & 0xfff;
+      const hw = read16(frame, l4 + 12);
+      const flags = hw & 0xfff;
       if (tcpInvalidFlags(flags)) {
         this.counters[CtReason.TCP_FLAGS]!++;
         return CtUpdate.INVALID;
       }
-      const payload = d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2);
-      const r = tcpUpdate(this.tcp, e, reply, frame, l4, payload, this.seqCheck);
+      const payload = d.l3End - l4 - ((hw >> 12) << 2);
+      const r = tcpUpdate(this.tcp, e, reply, frame, l4, payload, this.seqCheck, flags);
       const tm = (r >> 4) - 1;
       if (tm >= 0) this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
       if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
