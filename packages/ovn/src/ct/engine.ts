@@ -690,7 +690,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     // `fresh`: samePacket would answer false, or true only for a new packet whose fingerprint is the old one's — whose
     // key, extracted, is the kept key, and whose checksums then verify as they did (or not, where its other bytes
     // differ: OVS verifies every packet).
-    const same = known || (!fresh && this.samePacket(frame, d, res));
+    // The booleans compared with `true` (a pointer compare) rather than tested (V8's ToBoolean of a value it cannot type:
+    // a chain of compares with false, '', an undetectable map, a number's and a bigint's); all three are booleans.
+    const same = known === true || (fresh !== true && this.samePacket(frame, d, res));
     const l4 = d.l4Offset;
     let src: number;
     let dst: number;
@@ -719,7 +721,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
-    if (!same && this.validate && !this.tcp4SumsOk(frame, d, l4)) return false;
+    if (!same && this.validate === true && !this.tcp4SumsOk(frame, d, l4)) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
     if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;

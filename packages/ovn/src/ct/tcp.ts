@@ -171,8 +171,9 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
  * have passed {@link tcpInvalidFlags} — the callers read them for that check, so the word is not read twice.
  */
 export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean, flags: number): number {
-  const src = e * STRIDE + (reply ? PEER : 0);
-  const dst = e * STRIDE + (reply ? 0 : PEER);
+  // `reply === true`: a pointer compare where a test of the argument is V8's ToBoolean chain (it cannot type it).
+  const src = e * STRIDE + (reply === true ? PEER : 0);
+  const dst = e * STRIDE + (reply === true ? 0 : PEER);
   let win = read16(frame, l4 + 14);
   // The peers' packed words (max window, window scale, state) are read into locals and written back once: each
   // accessor's read-modify-write of the array was a load and a store the compiler could not merge (a store to a
