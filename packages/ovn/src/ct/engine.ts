@@ -690,7 +690,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     // `fresh`: samePacket would answer false, or true only for a new packet whose fingerprint is the old one's — whose
     // key, extracted, is the kept key, and whose checksums then verify as they did (or not, where its other bytes
     // differ: OVS verifies every packet).
-    const same = known || (!fresh && this.samePacket(frame, d, res));
+    // The booleans compared with `true` (a pointer compare) rather than tested (V8's ToBoolean of a value it cannot type:
+    // a chain of compares with false, '', an undetectable map, a number's and a bigint's); all three are booleans.
+    const same = known === true || (fresh !== true && this.samePacket(frame, d, res));
     const l4 = d.l4Offset;
     let src: number;
     let dst: number;
@@ -714,10 +716,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     const b = (base + (n & 1) * REV) | 0;
     if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
     if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
-    const flags = read16(frame, l4 + 12) & 0xfff;
+    // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
+    const hw = read16(frame, l4 + 12);
+    const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
-    if (!same && this.validate && !this.tcp4SumsOk(frame, d, l4)) return false;
+    if (!same && this.validate === true && !this.tcp4SumsOk(frame, d, l4)) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
     if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
@@ -747,7 +751,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.hintOutGen = gen;
     const e = node >> 1;
     // conn_update: the TCP tracker and the expiration.
-    const r = tcpUpdate(this.tcp, e, reply, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2), this.seqCheck);
+    const r = tcpUpdate(this.tcp, e, reply, frame, l4, d.l3End - l4 - ((hw >> 12) << 2), this.seqCheck, flags);
     const tm = (r >> 4) - 1;
     if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
     let createNew: boolean;
@@ -1414,13 +1418,14 @@ export class OvsConntrack implements WordsConntrackEngine {
     const kind = this.recB[(e * R + R_BYTES) * 4 + B_L4];
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
-      const flags = read16(frame, l4 + 12) & 0xfff;
+      const hw = read16(frame, l4 + 12);
+      const flags = hw & 0xfff;
       if (tcpInvalidFlags(flags)) {
         this.counters[CtReason.TCP_FLAGS]!++;
         return CtUpdate.INVALID;
       }
-      const payload = d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2);
-      const r = tcpUpdate(this.tcp, e, reply, frame, l4, payload, this.seqCheck);
+      const payload = d.l3End - l4 - ((hw >> 12) << 2);
+      const r = tcpUpdate(this.tcp, e, reply, frame, l4, payload, this.seqCheck, flags);
       const tm = (r >> 4) - 1;
       if (tm >= 0) this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
       if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;

@@ -95,7 +95,7 @@ describe('tcpUpdate: an established connection\'s ACK and data segments', () => 
         v.setUint16(l4 + 12, (5 << 12) | g.flags);
         v.setUint16(l4 + 14, g.win);
         const want = model(s, d, seq, ack, g.win, g.payload, g.seqCheck);
-        const got = tcpUpdate(t, 1, g.reply, frame, l4, g.payload, g.seqCheck);
+        const got = tcpUpdate(t, 1, g.reply, frame, l4, g.payload, g.seqCheck, g.flags);
         expect(got).toBe(want);
         const expected = allocTcpPeers(2);
         words(expected, base + (g.reply ? TCP_PEER : 0), s);

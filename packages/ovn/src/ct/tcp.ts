@@ -167,12 +167,13 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
  * Tracks one segment of connection `e` sent by the original (`reply` false) or reply peer
  * (`tcp_conn_update`). Returns a {@link Update} value plus, in bits 4 and up, one more than the
  * {@link CtTimeout} the connection's expiration moves to (0: leave it).
- * Flags must already have passed {@link tcpInvalidFlags}.
+ * `flags`: the segment's flags (the low 12 bits of its header's offset/flags word at `l4 + 12`), which must already
+ * have passed {@link tcpInvalidFlags} — the callers read them for that check, so the word is not read twice.
  */
-export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean): number {
-  const src = e * STRIDE + (reply ? PEER : 0);
-  const dst = e * STRIDE + (reply ? 0 : PEER);
-  const flags = read16(frame, l4 + 12) & 0xfff;
+export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean, flags: number): number {
+  // `reply === true`: a pointer compare where a test of the argument is V8's ToBoolean chain (it cannot type it).
+  const src = e * STRIDE + (reply === true ? PEER : 0);
+  const dst = e * STRIDE + (reply === true ? 0 : PEER);
   let win = read16(frame, l4 + 14);
   // The peers' packed words (max window, window scale, state) are read into locals and written back once: each
   // accessor's read-modify-write of the array was a load and a store the compiler could not merge (a store to a
