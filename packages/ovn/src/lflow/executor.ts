@@ -2925,6 +2925,7 @@ export class LflowExecutor {
    * from what the previous call left (connCtAfter).
    */
   private connCtInput(w: Uint32Array): number {
+    // connCtAfter holds only the words read here (connPost writes them out one by one): change both together.
     const a = this.connCtAfter;
     const s0 = w[W.CT_STATE]!;
     const s1 = w[W.CT_MARK]!;
