@@ -808,7 +808,7 @@ export class Testbed {
     return r;
   }
 
-  /** The run directory's daemon pids still running. */
+  /** The pids of the run directory's daemons and their `--monitor` processes still running. */
   running(): number[] {
     return this.daemons.running();
   }
