@@ -1549,7 +1549,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
   // it (the conversation runs). Every test starts on a fresh daemon: the damage a NAT property leaves on the heap
   // killed the daemon in a later property that does not tolerate a death (CI 2026-12-05: the fragment property).
   beforeEach(async () => {
-    if (ovs && !ovs.alive()) console.warn(`ovs-vswitchd died after the previous test had passed:${ovs.deathReport() || `\n${ovs.logTail()}`}`);
+    if (ovs && !ovs.alive()) return replaceDeadOvs('after the previous test had passed');
     ovs?.stop();
     ovs = await startOvs();
   });
