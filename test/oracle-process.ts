@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runsWithArg } from '../packages/vippath/src/testbed/daemons.js';
 // The testbed's own checks (a zombie counts as gone; a pid is the recorded process only with its start time).
-export { Daemons, logTail, processAlive as processRunning, recordProcess, signalRecorded, sleepSync, stillRunning } from '../packages/vippath/src/testbed/daemons.js';
+export { Daemons, logTail, processAlive as processRunning, sleepSync, stillRunning } from '../packages/vippath/src/testbed/daemons.js';
 
 /**
  * SIGTERM to each daemon named by a pidfile in `dir` — only if that pid still runs a process started with

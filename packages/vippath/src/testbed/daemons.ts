@@ -179,7 +179,7 @@ interface Started {
  * backtrace needs libunwind, which Debian's build lacks ("Backtrace using libunwind not supported."); SIGABRT (a glibc
  * heap check) is not one of its fatal signals at all. Undefined when the log has no such line.
  */
-export function monitorWord(log: string, pid: number): string | undefined {
+function monitorWord(log: string, pid: number): string | undefined {
   let text: string;
   try {
     text = readFileSync(log, 'latin1');

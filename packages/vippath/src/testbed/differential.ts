@@ -99,6 +99,9 @@ function hex(f: Uint8Array): string {
  */
 export type Observe = 'taps' | 'wire';
 
+/** `wire` observation's port for the client's frames on the wire (the simulation's `onWire` from `outside`); the testbed has no tap there. */
+const CLIENT_ON_WIRE = 'outside:out';
+
 /** Lockstep driver over a simulation and a real testbed built from the same objects and cluster. */
 export class Differential {
   readonly totals: DifferentialTotals = { compared: 0, real: 0, simulated: 0, differences: [], excluded: {}, interleaved: 0 };
@@ -248,10 +251,10 @@ export class Differential {
     // Where the simulation sent more than the real cluster has so far, give the real one a little longer: a slow
     // frame must not be blamed on the next input. (Real drops cost this wait; agreement costs nothing.)
     const wanted = new Map<string, number>();
-    // Not the client's own frame on the wire (`wire` observation's `outside:out`): the real side has no such port,
-    // that frame is the input itself, put in below. Counted, it was never seen, so every input from the outside
-    // waited out lateMs (300 ms) in testbed-caches.test.ts.
-    for (const x of simulated) if (x.tap !== 'outside:out') wanted.set(x.tap, (wanted.get(x.tap) ?? 0) + 1);
+    // Not the client's own frame on the wire ({@link CLIENT_ON_WIRE}): the real side has no such port, that frame is
+    // the input itself, put in below. Counted, it was never seen, so every input from the outside waited out lateMs
+    // (300 ms) in testbed-caches.test.ts.
+    for (const x of simulated) if (x.tap !== CLIENT_ON_WIRE) wanted.set(x.tap, (wanted.get(x.tap) ?? 0) + 1);
     await this.bed.settleUntil((seen) => {
       const got = new Map<string, number>();
       for (const x of seen) if (wanted.has(x.tap) && this.comparable(x) && !this.isOvnGarp(x.frame)) got.set(x.tap, (got.get(x.tap) ?? 0) + 1);
@@ -262,7 +265,7 @@ export class Differential {
     this.lastTaken = taken;
     const real = this.keep(this.observe === 'taps' ? taken : taken.filter((x) => this.comparable(x)), true);
     // The client's own frame on the wire: what the real client sent (the testbed has no tap there, it is the input).
-    if (this.observe === 'wire' && input.at === 'outside') real.unshift({ tap: 'outside:out', frame });
+    if (this.observe === 'wire' && input.at === 'outside') real.unshift({ tap: CLIENT_ON_WIRE, frame });
     this.simTaps = [];
     const ports: PortFrames[] = [];
     const byPort = new Map<string, PortFrames>();
