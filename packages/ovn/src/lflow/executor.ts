@@ -1139,6 +1139,18 @@ export class LflowExecutor {
           if (inner) this.pending--;
           break;
         case 'ct_commit': {
+          if (this.chassis !== undefined) {
+            // On a chassis OVN's ct_commit is a ct() without recirculation (lib/actions.c encode_CT_COMMIT_V2:
+            // NX_CT_RECIRC_NONE; no NAT asked, so the packet is not rewritten) after which the pass sees an untracked
+            // packet (hideCt): what follows reads none of the call's outcome, and OVS's datapath flow goes on past it
+            // in the same pass. The segment goes on too — the call an op inside it, the ct words it hides determined.
+            if (this.rec !== undefined) {
+              this.recHiddenCt(w);
+              this.emit(MfOp.CT_COMMIT, a, 0, 0, 0, 0, pipeline, table);
+            }
+            this.ctCommit(a.nested, w);
+            break;
+          }
           const cont = this.rec !== undefined ? this.recInPlace(MfOp.CT_COMMIT, a, actions, i, table, pipeline, went) : -1;
           this.ctCommit(a.nested, w);
           if (cont >= 0) this.beginRec(cont, w);
@@ -3179,6 +3191,11 @@ export class LflowExecutor {
           this.syncedAfter = false;
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
           this.syncSkip = false;
+          // A chassis's ct_commit inside its segment (runActions): the words after it are the key's.
+          if (o.cont < 0) {
+            synced = this.syncedAfter;
+            break;
+          }
           this.enterNext(o, w, this.syncedAfter);
           w = this.pool[this.depth - 1]!;
           break;
@@ -3518,6 +3535,15 @@ export class LflowExecutor {
       const n = Math.min(32, dst.width - done);
       this.emit(MfOp.SETBITS, undefined, dst.field.word, dst.lo + done, n, Number((a.value >> BigInt(done)) & 0xffffffffn));
     }
+  }
+
+  /** The ct words a call on a chassis leaves hidden (hideCt: all 0) are determined; reg13, the zone, is not written. */
+  private recHiddenCt(w: Uint32Array): void {
+    const d = this.dirtyOf(this.slotOf(w));
+    d[W.CT_STATE] = d[W.CT_MARK] = d[W.CT_NW_SRC] = d[W.CT_NW_DST] = d[W.CT_TP_SRC] = d[W.CT_TP_DST] = d[W.CT_NW_PROTO] = 0xffffffff;
+    d.fill(0xffffffff, W.CT_LABEL, W.CT_LABEL + 4);
+    d.fill(0xffffffff, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
+    d.fill(0xffffffff, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
   }
 
   private recDirtyCt(w: Uint32Array): void {
