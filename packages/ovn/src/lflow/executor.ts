@@ -1380,7 +1380,9 @@ export class LflowExecutor {
     const lb = plan.isLb;
     if (lb) {
       const l = a as LbAction;
-      const dst = ip ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
+      // A backend-less ct_lb_mark picks nothing on a chassis (pickBackend's first answer), asked without the call:
+      // four of the five forking calls of a new connection's SYN and SYN|ACK (full-cold) are that `ct(nat)`.
+      const dst = ip && (l.backends.length !== 0 || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
       if (dst) req = this.lbRequest(plan, l, dst);
     }
     if (!plan.fixedZone) req.zone = this.zone(w, pipeline);
