@@ -3549,11 +3549,8 @@ export class LflowExecutor {
   }
 
   private recDirtyCt(w: Uint32Array): void {
-    const d = this.dirtyOf(this.slotOf(w));
-    d[W.CT_STATE] = d[W.CT_MARK] = d[W.CT_NW_SRC] = d[W.CT_NW_DST] = d[W.CT_TP_SRC] = d[W.CT_TP_DST] = d[W.CT_NW_PROTO] = d[W.CT_ZONE] = 0xffffffff;
-    d.fill(0xffffffff, W.CT_LABEL, W.CT_LABEL + 4);
-    d.fill(0xffffffff, W.CT_IPV6_SRC, W.CT_IPV6_SRC + 4);
-    d.fill(0xffffffff, W.CT_IPV6_DST, W.CT_IPV6_DST + 4);
+    this.recHiddenCt(w);
+    this.dirtyOf(this.slotOf(w))[W.CT_ZONE] = 0xffffffff;
   }
 
   /**
