@@ -222,18 +222,11 @@ export class LogicalSwitch {
   private readonly megaflows: SwitchOptions['megaflows'];
   private readonly strict: boolean;
   private readonly outcome = new SwitchOutcome();
-  /**
-   * The previous packet's inport and chassis (checked, conntrack and executor set for them) when {@link checked};
-   * cleared on recompiling. Strings only, never undefined: a compare of a string with undefined once leaves V8's
-   * feedback for the site generic, and every later compare of two strings there a call of its StrictEqual builtin
-   * (2.6 calls a frame of http: bench/README "V8's recurring work on the hot path (session 30)").
-   */
-  private lastInport = '';
-  private lastChassis = '';
-  /** The port checked before {@link lastInport} on the same chassis ({@link lastInport} itself when none). */
-  private otherInport = '';
-  /** Whether {@link lastInport} and {@link lastChassis} were checked (false: none yet, or recompiled since). */
-  private checked = false;
+  /** The previous packet's inport and chassis (checked, conntrack and executor set for them); reset on recompiling. */
+  private lastInport: string | undefined;
+  private lastChassis: string | undefined;
+  /** The port checked before {@link lastInport} on the same chassis. */
+  private otherInport: string | undefined;
 
   /**
    * @param nb the Northbound rows (the switch named `name` among them)
@@ -304,7 +297,9 @@ export class LogicalSwitch {
     // What OVS learned stays as long as OVS keeps it (connections stay too: the conntrack is the switch's). The
     // 23.03 this stands for is Debian's 23.03.1, the real run here: its learned affinity flows have cookie 0.
     if (prev) this.executor.adoptAffinity(prev, this.ovnVersion !== '23.03');
-    this.checked = false;
+    this.lastInport = undefined;
+    this.otherInport = undefined;
+    this.lastChassis = undefined;
   }
 
   /**
@@ -390,18 +385,17 @@ export class LogicalSwitch {
   private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them.
-    if (!this.checked || chassis !== this.lastChassis || (inport !== this.lastInport && inport !== this.otherInport)) {
+    if (chassis !== this.lastChassis || (inport !== this.lastInport && inport !== this.otherInport)) {
       const bound = this.chassisOf[inport];
       if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${inport} on ${this.name}`);
       if (bound !== undefined && bound !== chassis) throw new LogicalSwitchError(`${inport} is bound to ${bound}, not ${chassis}`);
-      if (!this.checked || chassis !== this.lastChassis) {
+      if (chassis !== this.lastChassis) {
         this.ct.inner = this.conntrack(chassis);
         this.executor.setChassis(chassis);
-        this.otherInport = inport;
+        this.otherInport = undefined;
       } else this.otherInport = this.lastInport;
       this.lastInport = inport;
       this.lastChassis = chassis;
-      this.checked = true;
     }
     if (length > frame.length) throw new LogicalSwitchError(`frame length ${length} beyond its ${frame.length} bytes`);
     if (this.ct.effects) this.ct.effects.packets++;
@@ -433,9 +427,7 @@ export class LogicalSwitch {
     for (let i = 0; i < r.outputs.length; i++) {
       const o = r.outputs[i]!;
       if (o.length === 0) continue;
-      // Read within the array only: undefined compared with a port name would leave the site's feedback generic.
-      if (n >= out.ports.length) out.ports.push(o.port);
-      else if (out.ports[n] !== o.port) out.ports[n] = o.port;
+      if (out.ports[n] !== o.port) out.ports[n] = o.port;
       if (out.frames[n] !== o.frame) out.frames[n] = o.frame;
       out.lengths[n] = o.length;
       n++;
