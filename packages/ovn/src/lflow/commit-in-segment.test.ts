@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame, type DecodedFrame, type FrameSpec } from '@vippath/wire';
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
-import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
+import { localnet, oneSwitch, rowsOf, vif, type FlowRow } from './switch.test-helpers.js';
 import type { SouthboundState } from './types.js';
 
 const P1 = { mac: '00:00:00:00:00:01', ip: '10.0.0.1' };
@@ -24,7 +24,7 @@ const P1 = { mac: '00:00:00:00:00:01', ip: '10.0.0.1' };
  * a chassis, is tracked: dropped at table 4 with the mark's bit, at table 5 without it.
  */
 function commitSwitch(): SouthboundState {
-  const ingress: Array<[number, number, string, string]> = [
+  const ingress: FlowRow[] = [
     [0, 0, '1', 'reg0[4] = 1; ct_next;'],
     [1, 50, 'ct.new', 'ct_commit { ct_mark[0] = reg0[4]; }; next;'],
     [1, 0, '1', 'next;'],
@@ -37,13 +37,7 @@ function commitSwitch(): SouthboundState {
     [4, 0, '1', 'outport = "p1"; output;'],
     [5, 0, '1', 'drop;'],
   ];
-  const { flows, add } = flowList();
-  for (const [table, priority, match, actions] of ingress) add('ingress', table, priority, match, actions);
-  add('egress', 0, 0, '1', 'output;');
-  return oneSwitch(flows, [
-    { logicalPort: 'ln', type: 'localnet', mac: ['unknown'], portSecurity: [], tunnelKey: 1, options: { network_name: 'provider' }, datapath: 'ls' },
-    vif('p1', 2, `${P1.mac} ${P1.ip}`),
-  ]);
+  return oneSwitch(rowsOf(ingress), [localnet(), vif('p1', 2, `${P1.mac} ${P1.ip}`)]);
 }
 
 /** Answers every ct() with `state` and mark 1, a commit with `commitMark`, and logs each call's zone, commit flag and mark asked. */

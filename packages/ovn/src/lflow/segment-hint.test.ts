@@ -9,14 +9,14 @@ import { buildFrame, type DecodedFrame, type FrameSpec } from '@vippath/wire';
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { MfOp, type MegaflowTable, type MfSegment } from './megaflow.js';
-import { flowList, oneSwitch, vif } from './switch.test-helpers.js';
+import { localnet, oneSwitch, rowsOf, vif, type FlowRow } from './switch.test-helpers.js';
 import type { SouthboundState } from './types.js';
 
 const P1 = { mac: '00:00:00:00:00:01', ip: '10.0.0.1' };
 
 /** Ingress: ct_next, then the learned FDB decides the output (a segment after the call that rests on it). */
 function fdbSwitch(): SouthboundState {
-  const ingress: Array<[number, number, string, string]> = [
+  const ingress: FlowRow[] = [
     [0, 50, 'inport == "ln"', 'put_fdb(inport, eth.src); ct_next;'],
     [0, 0, '1', 'ct_next;'],
     [1, 50, 'ct.new', 'reg0[3] = 1; next;'],
@@ -25,13 +25,7 @@ function fdbSwitch(): SouthboundState {
     [3, 10, 'outport == "none"', 'drop;'],
     [3, 0, '1', 'output;'],
   ];
-  const { flows, add } = flowList();
-  for (const [table, priority, match, actions] of ingress) add('ingress', table, priority, match, actions);
-  add('egress', 0, 0, '1', 'output;');
-  return oneSwitch(flows, [
-    { logicalPort: 'ln', type: 'localnet', mac: ['unknown'], portSecurity: [], tunnelKey: 1, options: { network_name: 'provider' }, datapath: 'ls' },
-    vif('p1', 2, `${P1.mac} ${P1.ip}`),
-  ]);
+  return oneSwitch(rowsOf(ingress), [localnet(), vif('p1', 2, `${P1.mac} ${P1.ip}`)]);
 }
 
 /** Answers every ct() with the state it is given (changed between frames by the test). */

@@ -18,6 +18,22 @@ export function flowList(): { flows: LogicalFlow[]; add(pipeline: 'ingress' | 'e
   };
 }
 
+/** A table's flows as rows: [table, priority, match, actions]. */
+export type FlowRow = [number, number, string, string];
+
+/** The given ingress rows and egress rows (by default one that outputs), in {@link flowList}'s order. */
+export function rowsOf(ingress: FlowRow[], egress: FlowRow[] = [[0, 0, '1', 'output;']]): LogicalFlow[] {
+  const { flows, add } = flowList();
+  for (const [table, priority, match, actions] of ingress) add('ingress', table, priority, match, actions);
+  for (const [table, priority, match, actions] of egress) add('egress', table, priority, match, actions);
+  return flows;
+}
+
+/** `ls`'s localnet port `ln` (tunnel key 1, network `provider`). */
+export function localnet(): PortBinding {
+  return { logicalPort: 'ln', type: 'localnet', mac: ['unknown'], portSecurity: [], tunnelKey: 1, options: { network_name: 'provider' }, datapath: 'ls' };
+}
+
 /** A VIF of `ls` bound on node1, with its addresses (`"MAC IP…"` entries). */
 export function vif(name: string, tunnelKey: number, ...mac: string[]): PortBinding {
   return { logicalPort: name, type: '', mac, portSecurity: [], tunnelKey, chassis: 'node1', options: {}, datapath: 'ls' };
