@@ -24,7 +24,7 @@ const cases: Array<[string, () => unknown, RegExp]> = [
   ['a Bridge frame on an unknown port', () => new Bridge('br', [{ name: 'a', ofport: 1 }]).process(new Uint8Array(60), 7), /in_port 7 is not a port of br \(ports: /],
   ['flows naming an unknown port', () => parseFlows('in_port=eth9,actions=drop', { ports: new Map([['a', 1]]) }), /eth9/],
   ['a logical switch missing from its Northbound', () => new LogicalSwitch({ switches: [{ name: 'other', ports: [] }] }, 'ls', {}), /no logical switch ls in the Northbound/],
-  ['a logical switch packet from an unknown port', () => new LogicalSwitch({ switches: [{ name: 'ls', ports: [] }] }, 'ls', {}).process(new Uint8Array(60), 'nope', 'node1'), /no logical port nope on ls/],
+  ['a logical switch packet from an unknown port', () => new LogicalSwitch({ switches: [{ name: 'ls', ports: [] }] }, 'ls', {}).process(new Uint8Array(60), 'nope', 'node1'), /no logical port "nope" on ls/],
   ['a capture that is not one', () => readCaptureSync(new Uint8Array(100)), /magic/i],
   ['a cursor fed something else', () => new CaptureCursor().feed('not bytes' as unknown as Uint8Array, true), /Uint8Array/],
   ['a decoder given something else', () => new FrameDecoder().decode('x' as unknown as Uint8Array, new DecodedFrame()), /Uint8Array/],

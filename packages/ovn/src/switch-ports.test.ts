@@ -26,7 +26,7 @@ function outcome(sw: LogicalSwitch, inport: string, chassis: string): string {
 describe('the inport and chassis check', () => {
   it('checks a first packet whose port and chassis are empty names', () => {
     const sw = new LogicalSwitch(nbOf('p1', 'p2'), 'ls', { p1: 'node1', p2: 'node1' });
-    expect(outcome(sw, '', '')).toBe('no logical port  on ls');
+    expect(outcome(sw, '', '')).toBe('no logical port "" on ls');
   });
 
   it('checks a port other than the last two on the chassis, and a port on another chassis than its binding', () => {
@@ -35,21 +35,21 @@ describe('the inport and chassis check', () => {
     expect(outcome(sw, 'p2', 'node1')).toBe('ok');
     expect(outcome(sw, 'p1', 'node1')).toBe('ok');
     expect(outcome(sw, 'p3', 'node1')).toBe('p3 is bound to node2, not node1');
-    expect(outcome(sw, 'nope', 'node1')).toBe('no logical port nope on ls');
+    expect(outcome(sw, 'nope', 'node1')).toBe('no logical port "nope" on ls');
     // After a chassis change the one port checked there is the only one remembered: p2 (the last on node1) and p1
     // are checked again.
     expect(outcome(sw, 'p3', 'node2')).toBe('ok');
     expect(outcome(sw, 'p3', 'node2')).toBe('ok');
     expect(outcome(sw, 'p2', 'node2')).toBe('p2 is bound to node1, not node2');
     expect(outcome(sw, 'p1', 'node2')).toBe('p1 is bound to node1, not node2');
-    expect(outcome(sw, '', 'node2')).toBe('no logical port  on ls');
+    expect(outcome(sw, '', 'node2')).toBe('no logical port "" on ls');
   });
 
   it('checks again after a Northbound change: a port taken out is refused', () => {
     const sw = new LogicalSwitch(nbOf('p1', 'p2'), 'ls', { p1: 'node1', p2: 'node1' });
     expect(outcome(sw, 'p1', 'node1')).toBe('ok');
     sw.setNorthbound(nbOf('p2'));
-    expect(outcome(sw, 'p1', 'node1')).toBe('no logical port p1 on ls');
+    expect(outcome(sw, 'p1', 'node1')).toBe('no logical port "p1" on ls');
     expect(outcome(sw, 'p2', 'node1')).toBe('ok');
   });
 

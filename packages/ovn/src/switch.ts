@@ -387,7 +387,7 @@ export class LogicalSwitch {
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them.
     if (chassis !== this.lastChassis || (inport !== this.lastInport && inport !== this.otherInport)) {
       const bound = this.chassisOf[inport];
-      if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${inport} on ${this.name}`);
+      if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${JSON.stringify(inport)} on ${this.name}`);
       if (bound !== undefined && bound !== chassis) throw new LogicalSwitchError(`${inport} is bound to ${bound}, not ${chassis}`);
       if (chassis !== this.lastChassis) {
         this.ct.inner = this.conntrack(chassis);
