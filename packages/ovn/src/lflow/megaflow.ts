@@ -37,7 +37,10 @@ export const MfOp = {
   DROP: 13,
   /** A ct action that forks (ct_next, ct_lb_mark, ct_dnat…): copy, conntrack, then the next segment on the copy. */
   CT_FORK: 14,
-  /** `ct_commit { … }` in place, then the next segment. */
+  /**
+   * `ct_commit { … }` in place; then, on a chassis, the same segment goes on (no entry point: the call hides its ct
+   * fields, as OVS's xlate does after a ct() without recirculation), else the next segment.
+   */
   CT_COMMIT: 15,
   /** `ct_snat_to_vip` in place (conntrack only for a VIP's connection), then the next segment. */
   CT_SNAT_VIP: 16,
