@@ -1380,8 +1380,9 @@ export class LflowExecutor {
     const lb = plan.isLb;
     if (lb) {
       const l = a as LbAction;
-      // A backend-less ct_lb_mark picks nothing on a chassis (pickBackend's first answer), asked without the call:
-      // four of the five forking calls of a new connection's SYN and SYN|ACK (full-cold) are that `ct(nat)`.
+      // A backend-less ct_lb_mark is OVS's `ct(nat)` on a chassis: it never starts a NAT, so no backend is asked for
+      // (four of the five forking calls of a new connection's SYN and SYN|ACK, full-cold); only ovn-trace's mode
+      // (no chassis) asks, for --lb-dst.
       const dst = ip && (l.backends.length !== 0 || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
       if (dst) req = this.lbRequest(plan, l, dst);
     }
@@ -1508,9 +1509,9 @@ export class LflowExecutor {
    */
   private pickBackend(backends: readonly LbBackend[], hashFields: string | undefined, v6: boolean, w: Uint32Array, node: TraceNode | undefined): { addr: Uint8Array; ipv6: boolean; port: number } | undefined {
     const lbDst = this.lbDst && !this.lbDstConsumed && this.lbDst.ipv6 === v6 ? this.lbDst : undefined;
-    // A backend-less ct_lb_mark is `ct(nat)` in OVS: it applies a connection's NAT and never starts one. Only
-    // ovn-trace (no chassis) DNATs it to --lb-dst.
-    if (backends.length === 0) return this.chassis === undefined ? lbDst : undefined;
+    // Backend-less: asked only without a chassis (forkCt, where such a ct_lb_mark is OVS's `ct(nat)`, which applies a
+    // connection's NAT and never starts one, does not ask on a chassis); ovn-trace DNATs it to --lb-dst.
+    if (backends.length === 0) return lbDst;
     let n = 0;
     for (const b of backends) {
       if (b.ipv6 !== v6) continue;
