@@ -29,14 +29,14 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatFlow, parseFlows } from '@vippath/openflow';
-import { LflowExecutor, LflowSyntaxError, formatLflowList, microflowEnv, nbFromOvsdb, northd, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
+import { LflowExecutor, LflowSyntaxError, formatLflowList, hmapMask, microflowEnv, nbFromOvsdb, northd, parseMicroflow, readOvsdbFile, sbFromOvsdb, type SouthboundState } from '@vippath/ovn';
 import { formatIPv6Ntop } from '@vippath/wire';
 import { parseActions } from '../packages/ovn/src/lflow/actions.js';
 import { ipv6CompatArb, ipv6CornerArb, ipv6DottedArb, ipv6LowArb, ipv6MappedArb, spell } from './helpers/ipv6-corner-arb.js';
 import { OvnOracle, ovnUnavailable } from './ovn-harness.js';
 import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
 import { firstDifference } from './helpers/text-diff.js';
-import { configureAsOvnTrace, oursAsOvnTrace, realOvnTrace } from './helpers/ovn-trace-text.js';
+import { bucketTiePair, configureAsOvnTrace, oursAsOvnTrace, realOvnTrace } from './helpers/ovn-trace-text.js';
 
 const RUNS = Number(process.env.VIPPATH_IPV6_TEXT_RUNS ?? 200);
 const SEED = process.env.VIPPATH_IPV6_TEXT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_IPV6_TEXT_SEED ?? 20261204);
@@ -392,6 +392,13 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
     const natReached = new Map(w.nat.map((p) => [p.kind, 0]));
     let dotted = 0;
     const mapped = { n: 0, hairpin: 0, vip6: 0, spellings: new Set<string>() };
+    // ovn-trace's order of two matching flows of one table and priority in one IDL hash bucket is undefined (the rows'
+    // insertion order; see ovn-exec.test.ts and the executor's tieBreaker): such a case is counted, not compared, and
+    // the distinct pairs bounded. Northd's uuids are random, so a pair shares a bucket now and then (CI, session 30:
+    // ls_in_pre_lb's priority-110 `nd || …` and `eth.mcast` flows, uuids 2a965d7a and acbc9b7a).
+    const mask = hmapMask(new Set([...sb.flows.values()].flatMap((l) => l.map((f) => f.uuid)).filter(Boolean)).size);
+    const tiePairs = new Set<string>();
+    let ties = 0;
     cases.forEach((c, i) => {
       const theirs = realOvnTrace(traces[i]!);
       if (new RegExp(D).test(theirs)) dotted++;
@@ -432,8 +439,16 @@ describe.skipIf(ovnMissing !== undefined)(`IPv6 in ovn-trace text${ovnMissing ? 
         expect(diff, why).toMatch(/\n\s+ovn-trace:\s+\d+\. ls_in_\w+ \(northd\.c:\d+\): [^,]*reg0\[(?:6|12)\] == 1[^,]*, priority \d+, uuid [0-9a-f]{8}$/);
         return;
       }
+      const tie = text !== theirs ? bucketTiePair(text, theirs, mask) : undefined;
+      if (tie !== undefined) {
+        tiePairs.add(tie);
+        ties++;
+        return;
+      }
       expect({ trace: `ovn-trace ${opts.join(' ')} ls '${micro}'`, text }, `replay with VIPPATH_IPV6_TEXT_SEED=${SEED}`).toEqual({ trace: `ovn-trace ${opts.join(' ')} ls '${micro}'`, text: theirs });
     });
+    console.log(`ipv6-text ovn-trace: ${ties} at a tie of flows sharing an IDL hash bucket (order undefined; mask 0x${mask.toString(16)}${tiePairs.size ? `; pairs ${[...tiePairs].join(', ')}` : ''})`);
+    expect(tiePairs.size, `ties in a shared hash bucket are rare (else the bucket order is wrong): ${[...tiePairs].join(', ')}`).toBeLessThanOrEqual(2);
     console.log(`ipv6-text ovn-trace: ${dotted} of ${OVN_RUNS} traces print an address dotted; by place: ${[...reached].map(([k, n]) => `${k} ${n}`).join(', ')}`);
     expect(dotted).toBeGreaterThan(OVN_RUNS / 10);
     expect([...reached].filter(([, n]) => n === 0).map(([k]) => k), 'places no trace reached with a dotted address').toEqual([]);
