@@ -22,4 +22,10 @@ const code = await main(process.argv.slice(2), {
   interactive: process.stderr.isTTY === true && !process.env.CI,
 });
 state.finished = code;
-process.exitCode = code;
+// Ended by process.exit, not by letting the event loop run dry: on that natural way out Node closes its signal
+// handles first (the signal's default action is back) and then tears down for tens of milliseconds, so a SIGTERM
+// there killed a run whose outputs were complete (CI's signal fuzz, seed 20261124: SIGTERM at 2 417 ms, "killed by
+// SIGTERM" beside four new outputs). process.exit keeps the handlers to the end. The standard streams are drained
+// first: writes to pipes are asynchronous on some systems (macOS).
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((done) => s.write('', () => done()))));
+process.exit(code);

@@ -5,7 +5,9 @@
  * so the run's own status stands: after it returned (exit with that status), or between the renames and the return
  * (the summary still being printed: the run goes on to its end; a second signal then ends it). Both windows were
  * reached by the signal fuzz as replay got faster (exit 143 beside complete new outputs: once after the return,
- * once — seed 20261124, SIGTERM at 2 482 ms — before it).
+ * once — seed 20261124, SIGTERM at 2 482 ms — before it). After the return cli.ts ends the process with
+ * process.exit, which keeps the handlers installed to the last instruction (a natural exit drops them and then
+ * tears down for ≈ 30 ms, when a SIGTERM killed a finished run).
  * @module
  */
 import { outputsPublished, removeTemporaries } from '@vippath/pcap';
