@@ -789,7 +789,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     sw[4] = v1 >>> 24;
     sw[5] = v1 >>> 16;
     const p = e.prog;
-    rec.credit(p.stageDelta, p.edgeIds, p.edgeDelta);
+    rec.creditLater(p);
     // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
     const rules = p.rules;
     for (let i = 0; i < rules.length; i++) p.bridge.credit(rules[i]!, length + p.byteDelta[i]!);
@@ -961,7 +961,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const rec = dp.rec;
     this.backHits++;
     const p = e.prog;
-    rec.credit(p.stageDelta, p.edgeIds, p.edgeDelta);
+    rec.creditLater(p);
     const b = p.path.bridge;
     for (let i = 0; i < p.rules.length; i++) b.credit(p.rules[i]!, len + p.byteDelta[i]!);
     b.replayEffects(p.macFx, dp.now);
@@ -1068,7 +1068,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const byteDelta = new Int32Array(fx.rules.length);
     for (let i = 0; i < fx.rules.length; i++) byteDelta[i] = fx.bytes[i]! - len;
     const made: BackProgram = {
-      path, from, stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules: fx.rules.slice(), byteDelta, macFx, normal, dstPort,
+      path, from, stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, owed: 0, rules: fx.rules.slice(), byteDelta, macFx, normal, dstPort,
       wire: outs === 1, drops,
     };
     let ph = hashInts(hashInts(hashInts(Math.imul(from ^ dstPort, 0x9e3779b9) ^ fx.rules.length ^ (macFx.macs.length << 8), byteDelta), deltas.stageDelta), deltas.edgeDelta);
@@ -1658,7 +1658,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const deltas = dp.rec.deltasSince(w.stages, w.edges, sp.stages, sp.edges);
     const fromAt = dp.rec.place(sp.from);
     const made: InProgram = {
-      node, path, bridge: path.bridge, stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, rules, byteDelta,
+      node, path, bridge: path.bridge, stageDelta: deltas.stageDelta, edgeIds: deltas.edgeIds, edgeDelta: deltas.edgeDelta, owed: 0, rules, byteDelta,
       from: sp.from, fromAt, depth: sp.depth, stages: this.tracedEntry ? r.stages.slice(0, sp.steps) : undefined,
     };
     // Traced programs carry their steps: each its own. The others are shared by content.

@@ -37,6 +37,8 @@ export interface InProgram {
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;
+  /** Frames whose counters are owed to the recorder (TraceRecorder.creditLater). */
+  owed: number;
   /** br-provider's rules hit on the way, in order, and the bytes each counted less the frame's length. */
   rules: Flow[];
   byteDelta: Int32Array;
@@ -340,6 +342,8 @@ export interface BackProgram {
   stageDelta: Int32Array;
   edgeIds: Int32Array;
   edgeDelta: Int32Array;
+  /** Frames whose counters are owed to the recorder (TraceRecorder.creditLater). */
+  owed: number;
   rules: Flow[];
   byteDelta: Int32Array;
   /** The MAC refreshes NORMAL made (none new). */

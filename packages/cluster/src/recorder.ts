@@ -103,6 +103,18 @@ export const ST_LB = 5;
 export const ST_POD = 6;
 export const ST_HOST = 7;
 
+/**
+ * A cache entry's counter deltas, added once per frame it serves: {@link TraceRecorder.creditLater} counts the frame
+ * in `owed`, and the deltas times `owed` are added when the counters are next read.
+ */
+export interface CounterDeltas {
+  readonly stageDelta: Int32Array;
+  readonly edgeIds: Int32Array;
+  readonly edgeDelta: Int32Array;
+  /** Frames served but not yet added to the recorder's counters (0 when it has none owed). */
+  owed: number;
+}
+
 /** No place: a step that crossed no edge (a spontaneous frame's first step). */
 export const NO_PLACE = -1;
 
@@ -118,8 +130,10 @@ export class TraceRecorder {
   readonly stageCounts: Record<StageName, number>;
   /** Drops by code over the whole run. */
   readonly dropCounts = new Map<DropCode, number>();
-  /** Frames per edge id; ids in the order edges were first crossed (numbers, so counting allocates nothing). */
-  edgeFrames: number[] = [];
+  /** Frames per edge id; ids in the order edges were first crossed (numbers, so counting allocates nothing). Read through {@link edgeFrames}. */
+  private readonly ef: number[] = [];
+  /** Deltas with frames owed ({@link creditLater}), each listed once until {@link settle}. */
+  private readonly owing: CounterDeltas[] = [];
   private readonly edgeNames: Array<[string, string]> = [];
   /** Place names by number, and numbers by name. */
   private readonly placeNames: string[] = [];
@@ -152,7 +166,19 @@ export class TraceRecorder {
     this.tracing = tracing;
     const n = this.stageN;
     const view = {} as Record<StageName, number>;
-    STAGES.forEach((name, i) => Object.defineProperty(view, name, { enumerable: true, get: () => n[i]!, set: (v: number) => (n[i] = v) }));
+    STAGES.forEach((name, i) =>
+      Object.defineProperty(view, name, {
+        enumerable: true,
+        get: () => {
+          this.settle();
+          return n[i]!;
+        },
+        set: (v: number) => {
+          this.settle();
+          n[i] = v;
+        },
+      }),
+    );
     this.stageCounts = view;
   }
 
@@ -271,7 +297,7 @@ export class TraceRecorder {
   /** A stage (by number) visited at place `at`, coming from place `from` (the edge counted unless the same, or {@link NO_PLACE}). */
   stepAt(stage: number, at: number, decision: string, from: number): void {
     this.stageN[stage]++;
-    if (from !== at && from >= 0) this.edgeFrames[this.edgeAt(from, at)]!++;
+    if (from !== at && from >= 0) this.ef[this.edgeAt(from, at)]!++;
     if (this.tracing) this.r.stages.push({ stage: STAGES[stage]!, at: this.placeNames[at]!, decision });
   }
 
@@ -293,7 +319,7 @@ export class TraceRecorder {
 
   /** A frame along an edge that is no stage's visit (the wire to the outside), by place numbers. */
   bump(from: number, to: number): void {
-    this.edgeFrames[this.edgeAt(from, to)]!++;
+    this.ef[this.edgeAt(from, to)]!++;
   }
 
   /** The id of the edge `from → to` (place names), made the first time it is crossed. */
@@ -312,17 +338,19 @@ export class TraceRecorder {
     const id = this.edgeNames.length;
     this.edgeOf[from]![to] = id;
     this.edgeNames.push([this.placeNames[from]!, this.placeNames[to]!]);
-    this.edgeFrames.push(0);
+    this.ef.push(0);
     return id;
   }
 
   /** Frames along each edge of the path diagram, over the whole run. */
   edges(): Array<{ from: string; to: string; frames: number }> {
-    return this.edgeNames.map(([from, to], i) => ({ from, to, frames: this.edgeFrames[i]! })).filter((e) => e.frames > 0);
+    this.settle();
+    return this.edgeNames.map(([from, to], i) => ({ from, to, frames: this.ef[i]! })).filter((e) => e.frames > 0);
   }
 
   /** The stage counters in {@link credit}'s order. */
   stageVector(v: Int32Array = new Int32Array(STAGES.length)): Int32Array {
+    this.settle();
     const sc = this.stageN;
     for (let i = 0; i < STAGES.length; i++) v[i] = sc[i]!;
     return v;
@@ -362,7 +390,7 @@ export class TraceRecorder {
     sc[ST_LB] += stageDelta[ST_LB]!;
     sc[ST_POD] += stageDelta[ST_POD]!;
     sc[ST_HOST] += stageDelta[ST_HOST]!;
-    const ef = this.edgeFrames;
+    const ef = this.ef;
     const n = edgeIds.length;
     let i = 0;
     for (; i + 1 < n; i += 2) {
@@ -370,6 +398,38 @@ export class TraceRecorder {
       ef[edgeIds[i + 1]!]! += edgeDelta[i + 1]!;
     }
     if (i < n) ef[edgeIds[i]!]! += edgeDelta[i]!;
+  }
+
+  /**
+   * {@link credit} of `c`'s deltas for one frame, added when the counters are next read: a cache hit counts the frame
+   * instead of adding eight stage deltas and its edges' (the sums are the same — integers, added in any order —
+   * and every read of the counters, {@link stageCounts}, {@link stageVector}, {@link edgeFrames}, {@link edges},
+   * settles first).
+   */
+  creditLater(c: CounterDeltas): void {
+    if (c.owed++ === 0) this.owing.push(c);
+  }
+
+  /** Frames per edge id (see {@link ef}), with every owed credit added. */
+  get edgeFrames(): number[] {
+    this.settle();
+    return this.ef;
+  }
+
+  /** Adds what {@link creditLater} owes: each listed deltas times its frames. */
+  private settle(): void {
+    const list = this.owing;
+    if (list.length === 0) return;
+    const sc = this.stageN;
+    const ef = this.ef;
+    for (let k = 0; k < list.length; k++) {
+      const c = list[k]!;
+      const times = c.owed;
+      c.owed = 0;
+      for (let i = 0; i < STAGES.length; i++) sc[i] += c.stageDelta[i]! * times;
+      for (let i = 0; i < c.edgeIds.length; i++) ef[c.edgeIds[i]!]! += c.edgeDelta[i]! * times;
+    }
+    list.length = 0;
   }
 
   /** Adds drops counted by code (a cache entry's). */
