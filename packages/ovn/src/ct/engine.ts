@@ -834,6 +834,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.run(frame, d, req, res, now, fresh);
     w[WS] = res.state;
     this.words = false;
+    this.hideOut = false;
   }
 
   /** execute's body, on the result's fields or (`words`) the caller's words. */
@@ -1092,7 +1093,9 @@ export class OvsConntrack implements WordsConntrackEngine {
         if (req.setLabel) this.setLabel(e, req, res);
       }
     }
-    if (!nat && e >= 0) this.keepConn(frame, d, res, e);
+    // A hidden call's ct_state is cleared by its caller, so the packet's next call never matches the kept state
+    // (run's process_one_fast test): nothing to keep.
+    if (!nat && e >= 0 && !this.hideOut) this.keepConn(frame, d, res, e);
   }
 
   /** process_one's `pkt->md.conn`: connection `e` found without NAT, for the packet's next ct() (process_one_fast). */
