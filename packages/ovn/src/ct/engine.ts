@@ -491,10 +491,6 @@ export class OvsConntrack implements WordsConntrackEngine {
    * writeMetaWords leaves them and setMarkWords / setLabelWords read the connection's mark and label from its record.
    */
   private hideOut = false;
-  /** The TCP peers connNotFound made last (tcpNewConn's six words), for packet `newPeersPacket` of `newPeersRes`. */
-  private readonly newPeers = new Uint32Array(TCP_STRIDE);
-  private newPeersPacket = 0;
-  private newPeersRes: CtResult | undefined;
 
   /**
    * Lookup hints (see {@link executeHinted}). `epoch` moves whenever a lookup of some key could start answering
@@ -1550,34 +1546,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     keys[fwd + R_BYTES] = 0;
     this.recB[(fwd + R_BYTES) * 4 + B_L4] = kind;
     if (kind === CtL4.TCP) {
-      const t = this.tcp;
-      const o = e * TCP_STRIDE;
-      const m = this.newPeers;
-      const p = res.packet;
-      // The peers tcpNewConn makes are a function of the segment's sequence number, flags, window, options and
-      // payload length, which a caller leaves as they are between one numbered packet's calls (it writes addresses
-      // and ports only: ConntrackEngine). So the packet's second new connection — OVN's SYN commits one in the
-      // localnet port's zone and one in the pod's — takes the first one's words, kept apart (the first connection's
-      // own may have moved since: its zone's next ct() tracks the same SYN).
-      if (p !== 0 && p === this.newPeersPacket && res === this.newPeersRes) {
-        t[o] = m[0]!;
-        t[o + 1] = m[1]!;
-        t[o + 2] = m[2]!;
-        t[o + 3] = m[3]!;
-        t[o + 4] = m[4]!;
-        t[o + 5] = m[5]!;
-      } else {
-        const l4 = d.l4Offset;
-        tcpNewConn(t, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
-        m[0] = t[o]!;
-        m[1] = t[o + 1]!;
-        m[2] = t[o + 2]!;
-        m[3] = t[o + 3]!;
-        m[4] = t[o + 4]!;
-        m[5] = t[o + 5]!;
-        this.newPeersPacket = p;
-        if (this.newPeersRes !== res) this.newPeersRes = res;
-      }
+      const l4 = d.l4Offset;
+      tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
       this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[CtTimeout.TCP_FIRST_PACKET]! * 1000;
     } else {
       this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]! * 1000;
