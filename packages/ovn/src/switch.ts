@@ -178,9 +178,9 @@ class ChassisConntrack implements HintedConntrackEngine, WordsConntrackEngine {
     this.inner.execute(frame, length, decoded, request, result, now);
   }
   // `gen` passed through: `inner` changes only between packets, and every packet's walk moves the generation.
-  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number, fresh?: boolean): void {
+  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number, fresh?: boolean, hidden?: boolean): void {
     if (this.effects) this.effects.ctCalls++;
-    this.inner.executeWords(frame, length, decoded, request, result, words, now, gen, fresh);
+    this.inner.executeWords(frame, length, decoded, request, result, words, now, gen, fresh, hidden);
   }
   // Epochs are unique over all engines: a hint found on one chassis' conntrack is never taken by another's.
   get epoch(): number {

@@ -11,7 +11,8 @@
  * executor does, with a frame generation (executeWords' `gen`) moved by each packet and each write: its calls after a
  * packet's first take the kept key on that promise, the plain side's compare the packet. Its first call on a packet
  * says `fresh` (the key extracted without the compare), as do calls after the ct fields were hidden (on the kept
- * packet: `fresh` is no promise).
+ * packet: `fresh` is no promise). A call whose ct fields are hidden right after it is told so on the words side
+ * (executeWords' `hidden`, a chassis' ct_commit): its mark and label writes must still start from the connection's.
  * Seeds: fast-check prints the seed and the shrunk operations of a failure; VIPPATH_CT_PROP_SEED replays,
  * VIPPATH_CT_WORDS_RUNS sets the runs (default 500).
  */
@@ -41,6 +42,8 @@ interface Call {
   label: number;
   /** What happens to the packet before this call: nothing, its ct fields hidden, its source port rewritten. */
   before: 'none' | 'hide' | 'rewrite';
+  /** The ct fields hidden right after this call, which the words side is told (executeWords' `hidden`: a chassis' ct_commit). */
+  hiddenAfter: boolean;
 }
 interface Pkt {
   v6: boolean;
@@ -64,6 +67,7 @@ const call: fc.Arbitrary<Call> = fc.record({
   mark: fc.constantFrom(0, 0, 5, 0x80000001),
   label: fc.constantFrom(0, 0, 9, 0xffffffff),
   before: fc.constantFrom<Call['before']>('none', 'none', 'hide', 'rewrite', 'rewrite'),
+  hiddenAfter: fc.constantFrom(false, false, true),
 });
 const pkt: fc.Arbitrary<Pkt> = fc.record({
   v6: fc.constantFrom(false, false, true),
@@ -165,8 +169,8 @@ class Side {
   }
 
   /** `fresh`: executeWords' (the executor's first call on a packet; here also a call after hide, on the kept packet). */
-  call(req: CtRequest, now: number, fresh: boolean): void {
-    if (this.words) this.ct.executeWords(this.f, this.len, this.d, req, this.res, this.w, now, this.gen, fresh);
+  call(req: CtRequest, now: number, fresh: boolean, hidden = false): void {
+    if (this.words) this.ct.executeWords(this.f, this.len, this.d, req, this.res, this.w, now, this.gen, fresh, hidden);
     else {
       ctWordsToResult(this.w, this.res);
       this.ct.execute(this.f, this.f.length, this.d, req, this.res, now);
@@ -212,7 +216,7 @@ function request(c: Call, v6: boolean, req: CtRequest): void {
  * untrackable packet), left unwritten (process_one_fast), read back to find a NATed packet's connection after a
  * rewrite (checkOrigWords) — and the packets' ct fields hidden or their ports rewritten between calls.
  */
-const seen = { calls: 0, label: 0, v6Tuple: 0, icmpTuple: 0, untracked: 0, origFound: 0, fast: 0, hidden: 0, rewritten: 0, promised: 0, fresh: 0, freshKept: 0 };
+const seen = { calls: 0, label: 0, v6Tuple: 0, icmpTuple: 0, untracked: 0, origFound: 0, fast: 0, hidden: 0, hiddenAfter: 0, hiddenWrite: 0, rewritten: 0, promised: 0, fresh: 0, freshKept: 0 };
 // The words side's calls on the frame generation, each checked against the packet the engine kept (see Side).
 const promises = checkPromises();
 const P = OvsConntrack.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -223,7 +227,8 @@ P.checkOrigWords = function (this: unknown, ...a: unknown[]) {
   return r;
 };
 
-function check(seq: Pkt[]): void {
+/** `between`: run on both sides' engines before each packet (a flush). */
+function check(seq: Pkt[], between?: (ct: OvsConntrack, i: number) => void): void {
   const a = new Side(true);
   const b = new Side(false);
   const req = new CtRequest();
@@ -231,6 +236,8 @@ function check(seq: Pkt[]): void {
   for (let i = 0; i < seq.length; i++) {
     const p = seq[i]!;
     now += p.dt;
+    between?.(a.ct, i);
+    between?.(b.ct, i);
     const f = build(p);
     a.start(f);
     b.start(f);
@@ -250,11 +257,24 @@ function check(seq: Pkt[]): void {
       // the kept one there and the outcome must be the same.
       const fresh = k === 0 || c.before === 'hide';
       if (fresh) seen.fresh++;
-      a.call(req, now, fresh);
+      a.call(req, now, fresh, c.hiddenAfter);
       b.call(req, now, false);
       seen.calls++;
       const x = a.res;
       const y = b.res;
+      if (c.hiddenAfter) {
+        // What a caller that hides the ct fields reads back: the state, zone and rewritten flag; then the words
+        // cleared on both sides (the next call's and the table's compare find a mark or label the hidden call
+        // wrote from words it left unwritten).
+        expect([x.state, x.zone, x.rewritten], where).toEqual([y.state, y.zone, y.rewritten]);
+        expect([...a.f.subarray(0, a.len)], where).toEqual([...b.f]);
+        expect([...a.ct.counters], where).toEqual([...b.ct.counters]);
+        a.hide();
+        b.hide();
+        seen.hiddenAfter++;
+        if (req.setMark || req.setLabel) seen.hiddenWrite++;
+        continue;
+      }
       expect([...a.w], where).toEqual([...b.w]);
       expect([x.state, x.zone, x.rewritten, x.tupleWritten, x.hasOriginal, x.originalIpv6], where).toEqual([y.state, y.zone, y.rewritten, y.tupleWritten, y.hasOriginal, y.originalIpv6]);
       expect([...a.f.subarray(0, a.len)], where).toEqual([...b.f]);
@@ -284,4 +304,14 @@ describe('OvsConntrack.executeWords', () => {
     // Every corner the words entry treats apart from the rest was reached, and compared, many times.
     for (const [k, n] of Object.entries(seen)) expect(n, k).toBeGreaterThan(5);
   }, 180_000);
+
+  it("starts a hidden call's label write from the connection's label, not from a recycled slot's", () => {
+    // The generated runs seldom reuse a labelled slot: a connection labelled, flushed, its slot taken by a new
+    // connection whose hidden commit writes part of the label (the rest must be the new connection's 0s).
+    const c = (label: number, commit: boolean, hiddenAfter: boolean): Call => ({ zone: 1, commit, force: false, nat: 'none', backend: 0, port: false, mark: 0, label, before: 'none', hiddenAfter });
+    const p = (client: number, dt: number, calls: Call[]): Pkt => ({ v6: false, proto: 'tcp', client, sport: 40000 + client, backend: 0, reply: false, flags: F.SYN, dt, calls });
+    check([p(0, 0, [c(0xffffffff, true, false)]), p(1, 10, [c(9, true, true)]), p(1, 10, [c(0, false, false)])], (ct, i) => {
+      if (i === 1) expect(ct.flush()).toBe(1);
+    });
+  });
 });

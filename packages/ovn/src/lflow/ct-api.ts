@@ -297,6 +297,11 @@ export interface WordsConntrackEngine extends ConntrackEngine {
    *
    * `fresh` true says that the packet is a new one (the caller's first call on it), as for
    * {@link HintedConntrackEngine.executeHinted}: not a promise, the outcome is the same as with `fresh` false.
+   *
+   * `hidden` true says that the caller clears the ct words after the call (a `ct()` without recirculation on a
+   * chassis: OVN's `ct_commit`), reading back only the result's state, zone and `rewritten`: the call writes the
+   * ct_state word, and leaves the mark, label and tuple words as they may be. The connection is what it is with
+   * `hidden` false.
    */
-  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number, fresh?: boolean): void;
+  executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number, fresh?: boolean, hidden?: boolean): void;
 }

@@ -1310,7 +1310,7 @@ export class LflowExecutor {
       // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
       const fresh = res.packet !== this.ctPacket;
       if (fresh) this.ctPacket = res.packet;
-      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh);
+      words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh, hidden);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
       if (res.rewritten) this.reloadHeader(w);
