@@ -153,6 +153,18 @@ export class AddressPortTable {
   /** Slots never used yet start at `fresh`; freed ones are chained through `newer` from `free`. */
   private fresh = 0;
   private free = EMPTY;
+  // The last find's miss: where its probe met an empty position, the key's hash and words. An insert of that key
+  // before any other write (a pod's SYN: find4, then insert4 once the segment is judged a SYN that opens a
+  // connection) takes the hash and the position from here instead of hashing and probing twice more. Every write
+  // clears it (missAt EMPTY): a deletion's backward shift or a doubling moves the positions, an insert fills one.
+  // The words are kept as signed 32-bit integers: small integers in a field, never a boxed number.
+  private missAt = EMPTY;
+  private missHash = 0;
+  private missW0 = 0;
+  private missW1 = 0;
+  private missW2 = 0;
+  private missW3 = 0;
+  private missPort = 0;
 
   constructor(readonly limit: number, initial = 64, readonly ipv4 = false) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a table's limit is a positive whole number, not ${limit}`);
@@ -190,7 +202,16 @@ export class AddressPortTable {
     // A probe reads the slot and its hash from one place; the keys only when the hashes agree.
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const s = b[2 * i]!;
-      if (s === EMPTY) return EMPTY;
+      if (s === EMPTY) {
+        this.missAt = i;
+        this.missHash = h;
+        this.missW0 = w0 | 0;
+        this.missW1 = w1 | 0;
+        this.missW2 = w2 | 0;
+        this.missW3 = w3 | 0;
+        this.missPort = port;
+        return EMPTY;
+      }
       if (b[2 * i + 1] !== h) continue;
       if (v4) {
         if (k[s * 2] === w3 >>> 0 && k[s * 2 + 1] === port) return s;
@@ -217,17 +238,28 @@ export class AddressPortTable {
    */
   insert(w0: number, w1: number, w2: number, w3: number, port: number): number {
     if (this.ks === 2 && (w0 !== 0 || w1 !== 0 || w2 >>> 0 !== 0xffff)) throw new RangeError('an IPv4 table holds IPv4 keys only');
-    const h = hashKey(w0, w1, w2, w3, port);
-    const found = this.findHashed(h, w0, w1, w2, w3, port);
-    if (found !== EMPTY) {
-      this.order.unlink(found);
-      this.order.append(found);
-      return found;
+    let h: number;
+    let at = this.missAt;
+    if (at !== EMPTY && (w3 | 0) === this.missW3 && port === this.missPort && (w2 | 0) === this.missW2 && (w1 | 0) === this.missW1 && (w0 | 0) === this.missW0) h = this.missHash;
+    else {
+      h = hashKey(w0, w1, w2, w3, port);
+      const found = this.findHashed(h, w0, w1, w2, w3, port);
+      if (found !== EMPTY) {
+        this.order.unlink(found);
+        this.order.append(found);
+        return found;
+      }
+      at = this.missAt;
     }
+    this.missAt = EMPTY;
     if (this.count >= this.limit) {
       this.evictions++;
       this.delete(this.order.oldest);
-    } else if (this.count >= this.capacity) this.grow();
+      at = EMPTY;
+    } else if (this.count >= this.capacity) {
+      this.grow();
+      at = EMPTY;
+    }
     let s: number;
     if (this.free !== EMPTY) {
       s = this.free;
@@ -249,7 +281,10 @@ export class AddressPortTable {
     this.b[s] = 0;
     this.c[s] = 0;
     this.d[s] = 0;
-    this.place(s, h);
+    if (at !== EMPTY) {
+      this.buckets[2 * at] = s;
+      this.buckets[2 * at + 1] = h;
+    } else this.place(s, h);
     this.count++;
     this.order.append(s);
     return s;
@@ -280,6 +315,7 @@ export class AddressPortTable {
       }
     }
     b[2 * i] = EMPTY;
+    this.missAt = EMPTY;
     this.order.unlink(s);
     this.order.newer[s] = this.free;
     this.free = s;
@@ -306,6 +342,7 @@ export class AddressPortTable {
 
   clear(): void {
     this.buckets.fill(EMPTY);
+    this.missAt = EMPTY;
     this.count = 0;
     this.fresh = 0;
     this.free = EMPTY;
