@@ -340,6 +340,8 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** Exact-length views of {@link scratch}, made once per length: the wire's observer gets the frame without a view per frame. */
   private readonly scratchViews: Array<Uint8Array | undefined> = [];
   private readonly work = new Uint8Array(65536 + 64);
+  /** Exact-length views of {@link work}, made once per length: a new-client ARP's untagged copy needs no view per window. */
+  private readonly workViews: Array<Uint8Array | undefined> = [];
   private readonly hd = new DecodedFrame();
   private readonly decoder = new FrameDecoder();
   private split: Split | undefined;
@@ -1261,7 +1263,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       this.narpWindow(e, windows[k]!, src, buf, length, now);
       if (k === e.runs.length) break;
       const run = e.runs[k]!;
-      const sw = this.work.subarray(0, len);
+      const sw = this.workViews[len] ?? (this.workViews[len] = this.work.subarray(0, len));
       for (let i = 0; i < 12; i++) sw[i] = buf[i]!;
       for (let i = 16; i < length; i++) sw[i - 4] = buf[i]!;
       const before = rec.stageVector(this.narpBefore);
