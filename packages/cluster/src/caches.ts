@@ -14,7 +14,7 @@ import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type O
 import { DROP_KEY, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS, BASE_WORDS_6, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, shape6, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
-import { copyWordsLe, copyWordsView, HOST_LE as COPY_LE } from './copy-in.js';
+import { copyWordsLe, copyWordsView, HOST_LE as COPY_LE, keptView } from './copy-in.js';
 import { ST_BRIDGE, ST_HOST, ST_METALLB, ST_VLAN, ST_WIRE } from './recorder.js';
 import type { InjectResult } from './recorder.js';
 
@@ -535,7 +535,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** `buf[0, length)`: for {@link scratch} a view kept per length. */
   private scratchView0(buf: Uint8Array, length: number): Uint8Array {
     if (buf !== this.scratch) return buf.subarray(0, length);
-    return this.scratchViews[length] ?? (this.scratchViews[length] = buf.subarray(0, length));
+    return keptView(this.scratchViews, buf, length);
   }
 
   /** The path from the outside, uncached: the wire's hop onwards, on a copy of the frame. */
@@ -1263,7 +1263,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       this.narpWindow(e, windows[k]!, src, buf, length, now);
       if (k === e.runs.length) break;
       const run = e.runs[k]!;
-      const sw = this.workViews[len] ?? (this.workViews[len] = this.work.subarray(0, len));
+      const sw = keptView(this.workViews, this.work, len);
       for (let i = 0; i < 12; i++) sw[i] = buf[i]!;
       for (let i = 16; i < length; i++) sw[i - 4] = buf[i]!;
       const before = rec.stageVector(this.narpBefore);

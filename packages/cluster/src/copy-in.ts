@@ -1,6 +1,7 @@
 /**
  * The word copies behind PathCaches' `copyIn` (a frame from a capture's chunk into the hop's scratch), apart so that
- * a test runs both on any host: the little-endian one on this machine's words, the DataView one big-endian hosts take.
+ * a test runs both on any host: the little-endian one on this machine's words, the DataView one big-endian hosts take;
+ * and the exact-length views of reused buffers the hops hand on.
  * @module
  */
 
@@ -46,4 +47,12 @@ export function copyWordsView(src: DataView, offset: number, length: number, dst
   let i = 0;
   for (; i + 4 <= length; i += 4) dst.setInt32(i, src.getInt32(offset + i, true), true);
   return i;
+}
+
+/**
+ * `buf[0, length)` as a view made once per length and kept in `views`: a reused buffer handed on at its frame's length
+ * (an observer's frame, a switch run's input) without a view allocated per frame.
+ */
+export function keptView(views: Array<Uint8Array | undefined>, buf: Uint8Array, length: number): Uint8Array {
+  return views[length] ?? (views[length] = buf.subarray(0, length));
 }

@@ -13,6 +13,7 @@
 import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readPlainTcp4Segment, readIPv4, copyPlainTcp4Segment, sumWords, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
+import { keptView } from './copy-in.js';
 import { AddressPortTable } from './lru.js';
 
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
@@ -444,7 +445,7 @@ export class PodHost {
       this.takenHead = this.tcp4Head[i]!;
       this.tcp4Head[i] = 0;
       const v = this.views[i]!;
-      f = len > VIEW_CACHE ? buf.subarray(0, len) : (v[len] ?? (v[len] = buf.subarray(0, len)));
+      f = len > VIEW_CACHE ? buf.subarray(0, len) : keptView(v, buf, len);
     }
     if (i === 0) this.r0 = f;
     else this.r1 = f;
