@@ -10,6 +10,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatIPv4, parseIPv4 } from '@vippath/wire';
 import { CtNat, CtResult, CtState } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
 import { ctView, F, frame, Runner, tupleOf, tupleView, type CtCall, type TupleView } from './packets.test-helpers.js';
@@ -507,5 +508,29 @@ describe('OvsConntrack lookup hints', () => {
       // The hint: the direct connection's original node.
       { f: () => frame({ src: C, dst: B, proto: 'tcp', sport: 40000, dport: 8080, flags: F.ACK, seq: 1001, ack: 5001 }), calls: [{ zone: 1 }] },
     );
+  });
+
+  it('IPv4 TCP path: a NATed reply the sums made at commit cannot carry is rewritten field by field, as execute does', () => {
+    // A backend whose address is the VIP's with its 16-bit halves swapped: the address's adjustment is a ones'
+    // complement zero, which natTcp4 declines for a reply (engine.property.test.ts); the path, which calls natTcp4
+    // itself, must then rewrite as natPacket does — not leave the packet as it came.
+    const vip = parseIPv4(VIP);
+    const sw = formatIPv4(((vip << 16) | (vip >>> 16)) >>> 0);
+    const reply = () => frame({ src: sw, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.ACK, seq: 5001, ack: 1001 });
+    const setup = (r: Runner): void => {
+      r.now = 1000;
+      r.run(syn(), { zone: 1, commit: true, dnat: `${sw}:8080` });
+      // The connection's second NATed packet: the sums are made.
+      r.run(frame({ src: sw, dst: C, proto: 'tcp', sport: 8080, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 }), { zone: 1, nat: 'apply' });
+      r.run(ack(), { zone: 1, nat: 'apply' });
+    };
+    const before = takenTcp4;
+    sameAsPlain(setup, reply, [], { zone: 1, nat: 'apply' });
+    expect(takenTcp4).toBe(before + 1);
+    const r = new Runner({}, false);
+    setup(r);
+    const f = reply();
+    r.run(f, { zone: 1, nat: 'apply' });
+    expect(tupleOf(f)).toEqual({ src: VIP, dst: C, sport: 80, dport: 40000 });
   });
 });
