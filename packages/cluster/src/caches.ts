@@ -125,6 +125,14 @@ function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean 
   return i >= n || k[i] === w[i];
 }
 
+/** Whether a wild way-back key `k` is `w[0, n)` but for the destination's two words (0 in `k`, left out here). */
+function sameBackWild(k: Int32Array, w: Int32Array, n: number): boolean {
+  if (k.length !== n) return false;
+  let i = 2;
+  for (; i + 1 < n; i += 2) if (k[i] !== w[i] || k[i + 1] !== w[i + 1]) return false;
+  return i >= n || k[i] === w[i];
+}
+
 /**
  * completeOffloadChecksum's first test for a fast-lane frame (one 802.1Q tag, IPv4 at 18 without options, TCP at 38:
  * readPlainTcp4Addresses checked that layout and read `d`'s addresses and segment length): whether the stored TCP
@@ -376,6 +384,13 @@ export class PathCaches implements PathWatch, OutPathCache {
   private lastBackPath: NodePath | undefined;
   private lastBackReads: BackReads | undefined;
   private lastBackMix = 0;
+  /**
+   * {@link fromPatch}'s last wild entry found, and {@link backStamp} then; backStamp moves whenever {@link backs} gains
+   * or loses an entry (a set may evict another).
+   */
+  private lastBackWild: BackEntry | undefined;
+  private lastBackWildStamp = -1;
+  private backStamp = 0;
   private backHits = 0;
   private backMisses = 0;
   /** Set while any watch runs: the way back out then runs for real (a watch records what it does). */
@@ -574,11 +589,21 @@ export class PathCaches implements PathWatch, OutPathCache {
     this.reads.refresh(this.host.bridges);
     if (this.reads.slots.length !== 0) return 0;
     const w = this.kw;
-    w[0] = (buf[0]! << 8) | buf[1]!;
-    w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-    w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
-    w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
-    w[4] = (buf[14]! << 8) | buf[15]!;
+    if (buf === this.scratch) {
+      // The same big-endian words through the scratch buffer's DataView: one bounds check a word, not one a byte.
+      const v = this.scratchView;
+      w[0] = v.getUint16(0);
+      w[1] = v.getInt32(2);
+      w[SRC_HI] = v.getUint16(6);
+      w[SRC_LO] = v.getInt32(8);
+      w[4] = v.getUint16(14);
+    } else {
+      w[0] = (buf[0]! << 8) | buf[1]!;
+      w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
+      w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
+      w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
+      w[4] = (buf[14]! << 8) | buf[15]!;
+    }
     w[5] = 0x0800;
     w[6] = 20 | 0x400 | (6 << 16);
     w[7] = d.ipDst | 0;
@@ -766,30 +791,47 @@ export class PathCaches implements PathWatch, OutPathCache {
     // "The cluster's hops per frame (session 17)").
     const k = e.key;
     const j = e.keyLength;
-    const v0 = k[j]!;
-    const v1 = k[j + 1]!;
-    if (e.keepSrc) {
-      buf[15] = buf[11]!;
-      buf[14] = buf[10]!;
-      buf[13] = buf[9]!;
-      buf[12] = buf[8]!;
-      buf[11] = buf[7]!;
-      buf[10] = buf[6]!;
+    if (buf === this.scratch) {
+      // The same bytes as the writes below, as the scratch buffer's aligned words 1–3 (bytes 4–15): the entry's
+      // addresses in the host's byte order (made with the entry) stored whole, the frame's own source moved as the
+      // halves of two words read before anything is written. A byte store is a bounds check and a store of its own in
+      // TurboFan's code (a DataView's word no cheaper: session 32).
+      const s32 = this.scratch32;
+      if (e.keepSrc) {
+        const w1 = s32[1]!;
+        s32[3] = s32[2]!;
+        s32[2] = HOST_LE ? (k[j + 4]! & 0xffff) | (w1 & ~0xffff) : (k[j + 4]! & ~0xffff) | (w1 & 0xffff);
+      } else {
+        s32[2] = k[j + 4]!;
+        s32[3] = k[j + 5]!;
+      }
+      s32[1] = k[j + 3]!;
     } else {
-      const v2 = k[j + 2]!;
-      sw[6] = v1 >>> 8;
-      sw[7] = v1;
-      sw[8] = v2 >>> 24;
-      sw[9] = v2 >>> 16;
-      sw[10] = v2 >>> 8;
-      sw[11] = v2;
+      const v0 = k[j]!;
+      const v1 = k[j + 1]!;
+      if (e.keepSrc) {
+        buf[15] = buf[11]!;
+        buf[14] = buf[10]!;
+        buf[13] = buf[9]!;
+        buf[12] = buf[8]!;
+        buf[11] = buf[7]!;
+        buf[10] = buf[6]!;
+      } else {
+        const v2 = k[j + 2]!;
+        sw[6] = v1 >>> 8;
+        sw[7] = v1;
+        sw[8] = v2 >>> 24;
+        sw[9] = v2 >>> 16;
+        sw[10] = v2 >>> 8;
+        sw[11] = v2;
+      }
+      sw[0] = v0 >>> 24;
+      sw[1] = v0 >>> 16;
+      sw[2] = v0 >>> 8;
+      sw[3] = v0;
+      sw[4] = v1 >>> 24;
+      sw[5] = v1 >>> 16;
     }
-    sw[0] = v0 >>> 24;
-    sw[1] = v0 >>> 16;
-    sw[2] = v0 >>> 8;
-    sw[3] = v0;
-    sw[4] = v1 >>> 24;
-    sw[5] = v1 >>> 16;
     const p = e.prog;
     rec.creditLater(p);
     // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
@@ -862,16 +904,29 @@ export class PathCaches implements PathWatch, OutPathCache {
     // The entry without the destination MAC first (see BackEntry.wild): the answers to every client of a pod.
     const wildOk = !reads.dst && (frame[0]! & 1) === 0;
     if (wildOk) {
-      const d0 = w[0]!;
-      const d1 = w[1]!;
-      w[0] = 0;
-      w[1] = 0;
-      const wh = (FlowCache.hashWords(w, n) ^ this.lastBackMix ^ WILD_MIX) & 0x3fffffff;
-      const we = this.backs.get(wh);
-      const found = we !== undefined && we.wild && we.prog.path === path && we.prog.from === from && sameWords(we.key, w, n);
-      w[0] = d0;
-      w[1] = d1;
-      if (found) {
+      // The wild entry found last, while the table is as it was then, when this answer's key is its key (its
+      // destination words, 0 in the entry, left out): what the hash and the table's lookup would give. Answers come
+      // in runs from one pod (the key holds its MAC), so most take it.
+      const m = this.lastBackWild;
+      let we: BackEntry | undefined;
+      if (m !== undefined && this.lastBackWildStamp === this.backStamp && m.prog.path === path && m.prog.from === from && sameBackWild(m.key, w, n)) {
+        we = m;
+      } else {
+        const d0 = w[0]!;
+        const d1 = w[1]!;
+        w[0] = 0;
+        w[1] = 0;
+        const wh = (FlowCache.hashWords(w, n) ^ this.lastBackMix ^ WILD_MIX) & 0x3fffffff;
+        const c = this.backs.get(wh);
+        we = c !== undefined && c.wild && c.prog.path === path && c.prog.from === from && sameWords(c.key, w, n) ? c : undefined;
+        w[0] = d0;
+        w[1] = d1;
+        if (we !== undefined) {
+          this.lastBackWild = we;
+          this.lastBackWildStamp = this.backStamp;
+        }
+      }
+      if (we !== undefined) {
         if (this.wildUsable(we, frame)) {
           this.backReplay(we, frame, len);
           return true;
@@ -888,6 +943,7 @@ export class PathCaches implements PathWatch, OutPathCache {
         return true;
       }
       this.backs.delete(hash);
+      this.backStamp++;
     }
     this.backMisses++;
     if (host.dueNow() || !this.backCouldMake(frame, path)) return false;
@@ -1084,6 +1140,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       const wh = (FlowCache.hashWords(key, key.length) ^ this.lastBackMix ^ WILD_MIX) & 0x3fffffff;
       this.backs.set(wh, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, prog, true));
     } else this.backs.set(hash, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, prog, false));
+    this.backStamp++;
   }
 
   /** The ICMP type for an ICMP or ICMPv6 frame whose header was read (+1), else 0: MetalLB's responder reads it. */
@@ -1667,10 +1724,11 @@ export class PathCaches implements PathWatch, OutPathCache {
     const prog = made.stages !== undefined ? made : this.inPrograms.intern(hashInts(hashInts(hashInts(Math.imul(fromAt ^ (sp.depth << 16), 0x9e3779b9) ^ n, byteDelta), deltas.stageDelta), deltas.edgeDelta) & 0x3fffffff, made);
     // One array: the key, then the addresses at the switch as three big-endian words.
     const kn = this.kn;
-    const key = new Int32Array(kn + 3);
+    const key = new Int32Array(kn + 6);
     for (let i = 0; i < kn; i++) key[i] = this.kw[i]!;
     const m = sp.frame;
     for (let i = 0; i < 3; i++) key[kn + i] = (m[4 * i]! << 24) | (m[4 * i + 1]! << 16) | (m[4 * i + 2]! << 8) | m[4 * i + 3]!;
+    for (let i = 0; i < 3; i++) key[kn + 3 + i] = HOST_LE ? m[4 * i]! | (m[4 * i + 1]! << 8) | (m[4 * i + 2]! << 16) | (m[4 * i + 3]! << 24) : key[kn + i]!;
     // Without the source MAC when no flow reads it and no step names it (see CacheEntry.wild); the switch then
     // gets the frame's own source unless a rule set it (a constant, in the words after the key).
     // A source the switch got that is neither the frame's nor a rule's constant is not understood: no wild entry then.

@@ -458,8 +458,8 @@ function wireTable(sim: SimulatedCluster): unknown {
   return [sim.wireMacs, macs.map((m) => fdb.get(Number.parseInt(m.replaceAll(':', ''), 16)) ?? null)];
 }
 
-function runMega(cache: boolean, events: MEv[], mode: Mode, stats?: { hits: number; misses: number; entries: number; backHits: number; backMisses: number; hostHits?: number; backEntries?: number }, wireMacLimit?: number): unknown {
-  const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: mode === 'traced', flowCache: cache, ...(wireMacLimit ? { wireMacLimit } : {}) });
+function runMega(cache: boolean, events: MEv[], mode: Mode, stats?: { hits: number; misses: number; entries: number; backHits: number; backMisses: number; hostHits?: number; backEntries?: number }, wireMacLimit?: number, objects = defaultObjects): unknown {
+  const sim = new SimulatedCluster(objects(), DEFAULT_CLUSTER, { trace: mode === 'traced', flowCache: cache, ...(wireMacLimit ? { wireMacLimit } : {}) });
   const seen: unknown[] = [];
   if (mode === 'wire') sim.onWire = (from, f, now) => seen.push(`wire ${from} ${now} ${Buffer.from(f).toString('hex')}`);
   if (mode !== 'traced') {
@@ -660,6 +660,47 @@ describe('the flow cache as a megaflow', () => {
     expect(after.misses - before.misses).toBe(1);
     expect(after.hits - before.hits).toBe(19);
     expect(after.entries).toBe(before.entries);
+  });
+
+  it('the way back\'s remembered entry is the table\'s: once it goes stale, its replacement serves the next answers', () => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    let t = 0;
+    const conv = (sport: number): void => {
+      for (const [i, cls] of [0, 2, 4, 2, 5].entries()) {
+        const f = segment({ kind: 'seg', client: 0, node: 3, sport, cls, seq: i >= 3 ? 1001 + GET.length : 1001, dport: 80, pad: 0, partial: false, gapMs: 0 });
+        sim.process(f, f.length, t++);
+      }
+    };
+    const gw = arpOf(0);
+    sim.process(gw, gw.length, t++);
+    for (let sport = 40000; sport < 40003; sport++) conv(sport);
+    // Every fact an entry rests on moved (the generation): the remembered wild entry is stale, and the answer's
+    // exact key, missed before, is watched at once; its new wild entry replaces the stale one under the same hash.
+    sim.resetConnections();
+    const before = sim.cacheStats();
+    for (let sport = 40003; sport < 40008; sport++) conv(sport);
+    const after = sim.cacheStats();
+    // Five conversations' fifteen answers: the first runs in the way in's watch (its entry went stale too), the
+    // second misses and is watched, the other thirteen are replayed.
+    expect(after.backMisses - before.backMisses).toBe(1);
+    expect(after.backHits - before.backHits).toBe(13);
+    expect(after.backEntries).toBe(before.backEntries);
+  });
+
+  it('the way back\'s remembered entry is its own pod\'s: two pods on the VIP\'s node answer in turn, each answer replayed with its pod\'s entry', () => {
+    // Six replicas: two pods on node3, the VIP's owner, where externalTrafficPolicy Local keeps its connections. Their
+    // answers leave by the same patch port, keyed alike but for the pod's MAC: an answer replayed with the other
+    // pod's entry refreshes that pod's MAC on br-provider and the wire instead of its own.
+    const sixPods = (): K8sObject[] => defaultObjects().map((o) => (o.kind === 'Deployment' ? { ...o, spec: { ...(o.spec as object), replicas: 6 } } : o));
+    const events: MEv[] = [{ kind: 'arp', client: 0, gapMs: 0 }];
+    for (let sport = 40000; sport < 40012; sport++) {
+      for (const [i, cls] of [0, 2, 4, 2, 5].entries()) events.push({ kind: 'seg', client: 0, node: 3, sport, cls, seq: i >= 3 ? 1001 + GET.length : 1001, dport: 80, pad: 0, partial: false, gapMs: 1 });
+    }
+    const stats = { hits: 0, misses: 0, entries: 0, backHits: 0, backMisses: 0 };
+    const cached = runMega(true, events, 'process', stats, undefined, sixPods) as { backends: Array<[string, number]> };
+    expect(cached).toEqual(runMega(false, events, 'process', undefined, undefined, sixPods));
+    expect(cached.backends.length).toBe(2);
+    expect(stats.backHits).toBeGreaterThan(20);
   });
 
   it('an answer that also goes to LOCAL is keyed on its destination: the node\'s stack tells its own MAC from a client\'s', () => {
