@@ -2873,17 +2873,25 @@ export class OvsConntrack implements WordsConntrackEngine {
     const mask = nb - 1;
     // `buckets` (nb) and `occupied` (a bit per bucket) fresh: not filled with -1, a bucket is read only while its bit
     // is set, and the bit is set with its first store.
+    // The connection's two nodes written out, not as a loop of two: TurboFan checks each array's map and bounds
+    // again on every pass of a loop, once for both nodes of straight code.
     for (let e = this.liveTail; e >= 0; e = prev[e]!) {
-      for (let n = e * 2, last = n + 1; n <= last; n++) {
-        const at = n * 2;
-        const b = links[at]! & mask;
-        const w = b >>> 5;
-        const bit = 1 << (b & 31);
-        const occ = occupied[w]!;
-        links[at + 1] = occ & bit ? buckets[b]! : -1;
-        buckets[b] = n;
-        occupied[w] = occ | bit;
-      }
+      const n = e * 2;
+      const at = n * 2;
+      const b0 = links[at]! & mask;
+      const w0 = b0 >>> 5;
+      const bit0 = 1 << (b0 & 31);
+      const occ0 = occupied[w0]!;
+      links[at + 1] = occ0 & bit0 ? buckets[b0]! : -1;
+      buckets[b0] = n;
+      occupied[w0] = occ0 | bit0;
+      const b1 = links[at + 2]! & mask;
+      const w1 = b1 >>> 5;
+      const bit1 = 1 << (b1 & 31);
+      const occ1 = occupied[w1]!;
+      links[at + 3] = occ1 & bit1 ? buckets[b1]! : -1;
+      buckets[b1] = n + 1;
+      occupied[w1] = occ1 | bit1;
     }
     this.buckets = buckets;
     this.occupied = occupied;
