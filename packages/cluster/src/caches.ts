@@ -443,14 +443,14 @@ export class PathCaches implements PathWatch, OutPathCache {
     // Only the wire's capture is replayed: a capture of the node ports wants the full path.
     const usable = !dp.portTapped;
     if (usable) {
-      const n = this.fastKey(buf, length);
+      const n = this.fastKey(length);
       if (n > 0) {
         if (!tracing) {
           const we = this.findWild(n);
-          if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep, unread);
+          if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, length, now, keep, unread);
         }
         const e = this.flows.find(FlowCache.hashWords(this.kw, n), this.kw, n);
-        if (e !== undefined && !e.wild && this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep, unread);
+        if (e !== undefined && !e.wild && this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, length, now, keep, unread);
       }
     }
     const d = this.hd;
@@ -482,7 +482,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       const n = (this.kn = d.l3 === L3.IPV4 ? this.keyOf(buf, d) : this.keyOf6(buf, d));
       if (!tracing) {
         const we = this.findWild(n);
-        if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, buf, length, now, keep, unread);
+        if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, length, now, keep, unread);
       }
       hash = FlowCache.hashWords(this.kw, n);
       const found = this.flows.find(hash, this.kw, n);
@@ -490,7 +490,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (e !== undefined) {
         // An entry made without steps (on process's path) cannot answer a traced inject: that one takes the full
         // path once more and records them.
-        if (this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, buf, length, now, keep, unread);
+        if (this.usable(e) && !(tracing && e.prog.stages === undefined)) return this.hit(e, length, now, keep, unread);
         this.flows.stale++;
         this.flows.delete(hash);
       }
@@ -547,10 +547,9 @@ export class PathCaches implements PathWatch, OutPathCache {
     }
   }
 
-  /** `buf[0, length)`: for {@link scratch} a view kept per length. */
-  private scratchView0(buf: Uint8Array, length: number): Uint8Array {
-    if (buf !== this.scratch) return buf.subarray(0, length);
-    return keptView(this.scratchViews, buf, length);
+  /** `scratch[0, length)`, a view kept per length (every replay's frame is in {@link scratch}: serve copies it there). */
+  private scratchView0(length: number): Uint8Array {
+    return keptView(this.scratchViews, this.scratch, length);
   }
 
   /** The path from the outside, uncached: the wire's hop onwards, on a copy of the frame. */
@@ -582,28 +581,21 @@ export class PathCaches implements PathWatch, OutPathCache {
    * its address and port come from the subset read. A frame it declines, or whose entry is missing or stale, goes the
    * general way, where serve() decodes it in full before anything else reads the decoded frame.
    */
-  private fastKey(buf: Uint8Array, length: number): number {
+  private fastKey(length: number): number {
+    const buf = this.scratch;
     const d = this.hd;
     // An untagged plain frame (14) is read too, for nothing: cheaper than testing the tag twice for the tagged ones.
     if (readPlainTcp4Addresses(buf, length, d) !== 18) return 0;
     this.reads.refresh(this.host.bridges);
     if (this.reads.slots.length !== 0) return 0;
     const w = this.kw;
-    if (buf === this.scratch) {
-      // The same big-endian words through the scratch buffer's DataView: one bounds check a word, not one a byte.
-      const v = this.scratchView;
-      w[0] = v.getUint16(0);
-      w[1] = v.getInt32(2);
-      w[SRC_HI] = v.getUint16(6);
-      w[SRC_LO] = v.getInt32(8);
-      w[4] = v.getUint16(14);
-    } else {
-      w[0] = (buf[0]! << 8) | buf[1]!;
-      w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
-      w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
-      w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
-      w[4] = (buf[14]! << 8) | buf[15]!;
-    }
+    // Big-endian words through the scratch buffer's DataView: one bounds check a word, not one a byte.
+    const v = this.scratchView;
+    w[0] = v.getUint16(0);
+    w[1] = v.getInt32(2);
+    w[SRC_HI] = v.getUint16(6);
+    w[SRC_LO] = v.getInt32(8);
+    w[4] = v.getUint16(14);
     w[5] = 0x0800;
     w[6] = 20 | 0x400 | (6 << 16);
     w[7] = d.ipDst | 0;
@@ -762,7 +754,8 @@ export class PathCaches implements PathWatch, OutPathCache {
    * switch, the pods and whatever they answer run for real (their state, conntrack above all, changes as on the
    * full path).
    */
-  private hit(e: CacheEntry, buf: Uint8Array, length: number, now: number, keep: boolean, unread: boolean): InjectResult {
+  private hit(e: CacheEntry, length: number, now: number, keep: boolean, unread: boolean): InjectResult {
+    const buf = this.scratch;
     const host = this.host;
     const dp = host.dp;
     const rec = dp.rec;
@@ -777,61 +770,30 @@ export class PathCaches implements PathWatch, OutPathCache {
     // The fast lane's frames (the subset read's status) are tested at fixed offsets first: nearly none is partial.
     const hd = this.hd;
     if ((hd.status !== DecodeStatus.PLAIN_TCP4_ADDRESSES || mayBePartialTcp4At18(buf, hd)) && completeOffloadChecksum(buf, hd)) host.checksumCompleted();
-    if (dp.onWire) dp.onWire('outside', this.scratchView0(buf, length), now);
+    if (dp.onWire) dp.onWire('outside', this.scratchView0(length), now);
     // Untagged without moving the frame: the switch gets the scratch buffer from byte 4, where the MACs (the
     // entry's, br-provider's rewrite) overwrite the old ones and the tag, and the rest is already in place.
     const len = length - 4;
     // An exact-length view, made once per length: the switch copies a frame whose length is its array's with
     // one set(), any other byte by byte.
-    const sw = buf !== this.scratch ? buf.subarray(4, length) : (this.scratch4Views[len] ?? (this.scratch4Views[len] = this.scratch4.subarray(0, len)));
-    // The addresses at the switch: the three words after the key — or, for a wild entry whose rules leave the
-    // source alone, the destination from them and the frame's own source, moved over the tag first (from the
-    // back: the two ranges overlap) before the destination is written over its first bytes.
-    // Written out, not looped (a typed-array loop costs ≈ 30 instructions a byte in TurboFan's code: bench/README,
-    // "The cluster's hops per frame (session 17)").
+    const sw = keptView(this.scratch4Views, this.scratch4, len);
+    // The addresses at the switch as the scratch buffer's aligned words 1–3 (bytes 4–15): the three words after the
+    // key, in the host's byte order — or, for a wild entry whose rules leave the source alone, the destination from
+    // them and the frame's own source, moved over the tag as the halves of two words read before anything is written.
+    // Whole words, not bytes: a byte store is a bounds check and a store of its own in TurboFan's code, a DataView's
+    // word no cheaper (bench/README "The cluster caches' way-in writes and way-back lookup (session 32)").
     const k = e.key;
     const j = e.keyLength;
-    if (buf === this.scratch) {
-      // The same bytes as the writes below, as the scratch buffer's aligned words 1–3 (bytes 4–15): the entry's
-      // addresses in the host's byte order (made with the entry) stored whole, the frame's own source moved as the
-      // halves of two words read before anything is written. A byte store is a bounds check and a store of its own in
-      // TurboFan's code (a DataView's word no cheaper: session 32).
-      const s32 = this.scratch32;
-      if (e.keepSrc) {
-        const w1 = s32[1]!;
-        s32[3] = s32[2]!;
-        s32[2] = HOST_LE ? (k[j + 4]! & 0xffff) | (w1 & ~0xffff) : (k[j + 4]! & ~0xffff) | (w1 & 0xffff);
-      } else {
-        s32[2] = k[j + 4]!;
-        s32[3] = k[j + 5]!;
-      }
-      s32[1] = k[j + 3]!;
+    const s32 = this.scratch32;
+    if (e.keepSrc) {
+      const w1 = s32[1]!;
+      s32[3] = s32[2]!;
+      s32[2] = HOST_LE ? (k[j + 1]! & 0xffff) | (w1 & ~0xffff) : (k[j + 1]! & ~0xffff) | (w1 & 0xffff);
     } else {
-      const v0 = k[j]!;
-      const v1 = k[j + 1]!;
-      if (e.keepSrc) {
-        buf[15] = buf[11]!;
-        buf[14] = buf[10]!;
-        buf[13] = buf[9]!;
-        buf[12] = buf[8]!;
-        buf[11] = buf[7]!;
-        buf[10] = buf[6]!;
-      } else {
-        const v2 = k[j + 2]!;
-        sw[6] = v1 >>> 8;
-        sw[7] = v1;
-        sw[8] = v2 >>> 24;
-        sw[9] = v2 >>> 16;
-        sw[10] = v2 >>> 8;
-        sw[11] = v2;
-      }
-      sw[0] = v0 >>> 24;
-      sw[1] = v0 >>> 16;
-      sw[2] = v0 >>> 8;
-      sw[3] = v0;
-      sw[4] = v1 >>> 24;
-      sw[5] = v1 >>> 16;
+      s32[2] = k[j + 1]!;
+      s32[3] = k[j + 2]!;
     }
+    s32[1] = k[j]!;
     const p = e.prog;
     rec.creditLater(p);
     // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
@@ -1197,7 +1159,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     dp.now = now;
     dp.segment.fdb.touch(e.srcMac);
     if (completeOffloadChecksum(buf, this.hd)) host.checksumCompleted();
-    if (dp.onWire) dp.onWire('outside', this.scratchView0(buf, length), now);
+    if (dp.onWire) dp.onWire('outside', this.scratchView0(length), now);
     rec.credit(e.stageDelta, e.edgeIds, e.edgeDelta);
     for (let i = 0; i < e.rules.length; i++) e.bridge.credit(e.rules[i]!, length + e.byteDelta[i]!);
     e.bridge.replayEffects(e.macFx, now);
@@ -1343,7 +1305,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const seg = dp.segment;
     if (w.request) {
       seg.learn(seg.fdb, src, 'outside');
-      if (dp.onWire) dp.onWire('outside', this.scratchView0(buf, length), now);
+      if (dp.onWire) dp.onWire('outside', this.scratchView0(length), now);
     }
     rec.credit(w.stageDelta, w.edgeIds, w.edgeDelta);
     for (let i = 0; i < w.drops.length; i++) rec.drop(w.drops[i]!.at, w.drops[i]!.code);
@@ -1555,7 +1517,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     seg.fdb.touch(e.clientMac);
     seg.fdb.touch(e.ownerMac);
     if (dp.onWire) {
-      dp.onWire('outside', this.scratchView0(buf, length), now);
+      dp.onWire('outside', this.scratchView0(length), now);
       dp.onWire(e.owner, e.reply, now);
     }
     for (let i = 0; i < e.bridges.length; i++) e.bridges[i]!.replayEffects(e.effects[i]!, now);
@@ -1722,13 +1684,19 @@ export class PathCaches implements PathWatch, OutPathCache {
     };
     // Traced programs carry their steps: each its own. The others are shared by content.
     const prog = made.stages !== undefined ? made : this.inPrograms.intern(hashInts(hashInts(hashInts(Math.imul(fromAt ^ (sp.depth << 16), 0x9e3779b9) ^ n, byteDelta), deltas.stageDelta), deltas.edgeDelta) & 0x3fffffff, made);
-    // One array: the key, then the addresses at the switch as three big-endian words.
+    // One array: the key, then the addresses at the switch as three words in the host's byte order (hit stores them
+    // whole into the scratch buffer's Int32Array).
     const kn = this.kn;
-    const key = new Int32Array(kn + 6);
+    const key = new Int32Array(kn + 3);
     for (let i = 0; i < kn; i++) key[i] = this.kw[i]!;
     const m = sp.frame;
-    for (let i = 0; i < 3; i++) key[kn + i] = (m[4 * i]! << 24) | (m[4 * i + 1]! << 16) | (m[4 * i + 2]! << 8) | m[4 * i + 3]!;
-    for (let i = 0; i < 3; i++) key[kn + 3 + i] = HOST_LE ? m[4 * i]! | (m[4 * i + 1]! << 8) | (m[4 * i + 2]! << 16) | (m[4 * i + 3]! << 24) : key[kn + i]!;
+    for (let i = 0; i < 3; i++) {
+      const a = m[4 * i]!;
+      const b = m[4 * i + 1]!;
+      const c = m[4 * i + 2]!;
+      const d = m[4 * i + 3]!;
+      key[kn + i] = HOST_LE ? a | (b << 8) | (c << 16) | (d << 24) : (a << 24) | (b << 16) | (c << 8) | d;
+    }
     // Without the source MAC when no flow reads it and no step names it (see CacheEntry.wild); the switch then
     // gets the frame's own source unless a rule set it (a constant, in the words after the key).
     // A source the switch got that is neither the frame's nor a rule's constant is not understood: no wild entry then.

@@ -60,8 +60,8 @@ export interface CacheEntry {
   /**
    * Words `[0, keyLength)`: the key, the fields the path read ({@link FlowCache.keyWords}' layout), compared in
    * full on a lookup; the 3 words after it: the 12 bytes of Ethernet addresses at the switch (br-provider's
-   * constant rewrites over the key's), big-endian; then the same 3 words in the host's byte order (an Int32Array over
-   * the bytes holds them so: a hit stores them whole).
+   * constant rewrites over the key's) in the host's byte order (an Int32Array over the bytes holds them so: a hit
+   * stores them whole).
    */
   key: Int32Array;
   keyLength: number;
