@@ -784,7 +784,9 @@ export class OvsConntrack implements WordsConntrackEngine {
         // packet is one (the checks above), not related, not committing. natPacket's call and its tests on the way
         // to natTcp4 were ≈ 165 instructions of a NATed hinted call (bench/README, session 32). natTcp4 writes
         // nothing when it declines; natPacket then repeats these writes (the same values) and takes the
-        // field-by-field path.
+        // field-by-field path. A copy of handleNat's test and natPacket's head: a change to either is a change here.
+        // One function shared with handleNat was tried and cost more (TurboFan then stops inlining noteNat into this
+        // path: bench/README "End of session 32").
         const nb = this.recB[((base + R_BYTES) * 4 + B_NAT) | 0]!;
         if (nb !== 0 && ((res.state & NAT_BITS) === 0 || zone !== res.zone)) {
           res.state &= ~NAT_BITS;
