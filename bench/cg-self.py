@@ -73,7 +73,7 @@ def main():
     if len(sys.argv) < 4:
         sys.exit('usage: python3 bench/cg-self.py CALLGRIND_A CALLGRIND_B FRAMES [TOPN]')
     a, b, frames = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    # TOPN is the last argument (a fifth, as the scratch script this was took an unused one before it, still works).
+    # TOPN is the last argument when there is one past FRAMES.
     topn = int(sys.argv[-1]) if len(sys.argv) > 4 else 60
     sa, ca = selfcost(a); sb, cb = selfcost(b)
     da = collections.Counter(); db = collections.Counter()
