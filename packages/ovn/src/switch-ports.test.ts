@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
+import { LflowError } from './lflow/executor.js';
 import { LogicalSwitch, LogicalSwitchError } from './switch.js';
 
 const port = (name: string, n: number) => ({ name, addresses: [`00:00:00:00:00:0${n} 10.0.0.${n}`] });
@@ -64,5 +65,33 @@ describe('the inport and chassis check', () => {
     expect(ports('ff:ff:ff:ff:ff:ff', 'p1')).toEqual([['p2', 'p3'], 2]);
     expect(ports('00:00:00:00:00:02', 'p1')).toEqual([['p2'], 2]);
     expect(ports('ff:ff:ff:ff:ff:ff', 'p3')).toEqual([['p1', 'p2'], 2]);
+  });
+
+  // The switch hands the executor the port's number it keeps beside the name (bench/README "Port names compared as
+  // numbers (session 33)"): a broadcast leaves by every port but the one it entered by, so a number kept for the
+  // wrong name shows in the outputs.
+  it('runs each packet from the port it names while the two kept ports rotate, and after the ports are numbered anew', () => {
+    const names = ['p1', 'p2', 'p3'];
+    const sw = new LogicalSwitch(nbOf(...names), 'ls', { p1: 'node1', p2: 'node1', p3: 'node1' });
+    const flood = (inport: string) => {
+      const f = buildFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: `00:00:00:00:00:0${names.indexOf(inport) + 1}` });
+      const out = sw.processInto(f, f.length, inport, 'node1', 0);
+      return out.ports.slice(0, out.count).sort();
+    };
+    const others = (inport: string) => names.filter((p) => p !== inport);
+    const order = ['p1', 'p2', 'p1', 'p2', 'p3', 'p2', 'p3', 'p1', 'p1', 'p3', 'p2', 'p1'];
+    for (const p of order) expect(flood(p)).toEqual(others(p));
+    const keys = names.map((p) => sw.zoneOf(p));
+    // The ports in the reverse order: northd numbers them anew.
+    sw.setNorthbound({ switches: [{ name: 'ls', ports: names.map((p, i) => port(p, i + 1)).reverse() }] });
+    expect(names.map((p) => sw.zoneOf(p))).not.toEqual(keys);
+    for (const p of order) expect(flood(p)).toEqual(others(p));
+  });
+
+  it('refuses a multicast group as the inport with the executor\'s error', () => {
+    const sw = new LogicalSwitch(nbOf('p1', 'p2'), 'ls', { p1: 'node1', p2: 'node1' });
+    expect(outcome(sw, 'p1', 'node1')).toBe('ok');
+    expect(() => sw.processInto(frame, frame.length, '_MC_flood', 'node1', 0)).toThrow(new LflowError('UNKNOWN_PORT', 'unknown logical port "_MC_flood" on datapath "ls"'));
+    expect(outcome(sw, 'p1', 'node1')).toBe('ok');
   });
 });

@@ -227,6 +227,9 @@ export class LogicalSwitch {
   private lastChassis: string | undefined;
   /** The port checked before {@link lastInport} on the same chassis. */
   private otherInport: string | undefined;
+  /** The tunnel keys of {@link lastInport} and {@link otherInport} (-1: none), handed to the executor. */
+  private lastKey = -1;
+  private otherKey = -1;
 
   /**
    * @param nb the Northbound rows (the switch named `name` among them)
@@ -300,6 +303,8 @@ export class LogicalSwitch {
     this.lastInport = undefined;
     this.otherInport = undefined;
     this.lastChassis = undefined;
+    this.lastKey = -1;
+    this.otherKey = -1;
   }
 
   /**
@@ -384,23 +389,35 @@ export class LogicalSwitch {
 
   private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
-    // Two ports are kept per chassis: a connection's packets and its answers alternate between them.
-    if (chassis !== this.lastChassis || (inport !== this.lastInport && inport !== this.otherInport)) {
+    // Two ports are kept per chassis: a connection's packets and its answers alternate between them. The executor gets
+    // the port's number kept beside its name (its own kept ports compared as numbers).
+    let key: number;
+    if (chassis === this.lastChassis && inport === this.lastInport) key = this.lastKey;
+    else if (chassis === this.lastChassis && inport === this.otherInport) key = this.otherKey;
+    else {
       const bound = this.chassisOf[inport];
       if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${JSON.stringify(inport)} on ${this.name}`);
       if (bound !== undefined && bound !== chassis) throw new LogicalSwitchError(`${inport} is bound to ${bound}, not ${chassis}`);
+      // -1: a multicast group's name, no port's (the executor's own error, below).
+      key = this.executor.inportKey(inport) ?? -1;
       if (chassis !== this.lastChassis) {
         this.ct.inner = this.conntrack(chassis);
         this.executor.setChassis(chassis);
         this.otherInport = undefined;
-      } else this.otherInport = this.lastInport;
+        this.otherKey = -1;
+      } else {
+        this.otherInport = this.lastInport;
+        this.otherKey = this.lastKey;
+      }
       this.lastInport = inport;
+      this.lastKey = key;
       this.lastChassis = chassis;
     }
     if (length > frame.length) throw new LogicalSwitchError(`frame length ${length} beyond its ${frame.length} bytes`);
     if (this.ct.effects) this.ct.effects.packets++;
     // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
-    this.executor.runFrame(frame, length, inport, now, trace, true);
+    if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true);
+    else this.executor.runFrameKey(frame, length, key, now, trace, true);
   }
 
   /** Writes the executor's result into `out`; returns whether there is an output. */
@@ -427,7 +444,9 @@ export class LogicalSwitch {
     for (let i = 0; i < r.outputs.length; i++) {
       const o = r.outputs[i]!;
       if (o.length === 0) continue;
-      if (out.ports[n] !== o.port) out.ports[n] = o.port;
+      // Compared only within the array: an element past its end (undefined) would leave the compare's feedback
+      // 'any' (V8's StrictEqual called from then on) where names alone let it compare pointers.
+      if (n >= out.ports.length || out.ports[n] !== o.port) out.ports[n] = o.port;
       if (out.frames[n] !== o.frame) out.frames[n] = o.frame;
       out.lengths[n] = o.length;
       n++;

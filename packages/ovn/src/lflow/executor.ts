@@ -202,6 +202,8 @@ interface Port {
   name: string;
   key: number;
   type: string;
+  /** `type` is 'localnet' (decided once: a name compare per frame calls V8's StringEqual when its feedback is not internalized strings only). */
+  localnet: boolean;
   chassis?: string;
   tag?: number;
   /** Port security entries: MAC (as 2 words), IPv4s, IPv6s (4 words each). */
@@ -561,7 +563,7 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined };
+      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
@@ -811,6 +813,10 @@ export class LflowExecutor {
   portName(key: number): string | undefined {
     return this.portsByKey.get(key)?.name ?? this.groupsByKey.get(key)?.name;
   }
+  /** The tunnel key of logical port `name` — a port a frame can enter by, not a multicast group —, if any. */
+  inportKey(name: string): number | undefined {
+    return this.ports.get(name)?.key;
+  }
 
   /**
    * Runs one frame arriving on `inport`. `frame` may be rewritten in place (and, for a tagged localnet frame,
@@ -819,34 +825,48 @@ export class LflowExecutor {
    * the frame as it leaves each port.
    */
   runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false): ExecResult {
-    // A run of packets mostly enters by one port: its record is kept (the name compared, not hashed).
+    // The kept records' names first (a run from one port, or two alternating, looks nothing up).
+    const last = this.lastInportRecord;
+    const other = this.otherInportRecord;
+    const port = last !== undefined && last.name === inport ? last : other !== undefined && other.name === inport ? other : this.ports.get(inport);
+    if (port === undefined) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
+    return this.runFrameKey(frame, length, port.key, now, trace, input);
+  }
+
+  /**
+   * {@link runFrame} with the port given by its tunnel key ({@link portKey}): the caller keeps the number beside the
+   * name, and the port kept from the last packets is recognised by comparing numbers. A number that is no port's
+   * throws LflowError `UNKNOWN_PORT`.
+   */
+  runFrameKey(frame: Uint8Array, length: number, key: number, now = 0, trace = false, input = false): ExecResult {
+    // A run of packets mostly enters by one port: its record is kept (its key compared, nothing hashed).
     // Two are kept: a connection's packets and its answers alternate between two ports (full-cold's SYN and the
-    // pod's SYN-ACK, http's requests and responses).
-    let port = this.lastInport === inport ? this.lastInportRecord : undefined;
-    if (port === undefined) {
-      const last = this.lastInport;
-      const lastRecord = this.lastInportRecord;
+    // pod's SYN-ACK, http's requests and responses). Numbers, not names: a name compare is a pointer compare only
+    // while V8's feedback says both sides were always internalized strings, a call to its StringEqual otherwise
+    // (bench/README "Port names compared as numbers (session 33)").
+    let port = this.lastInportRecord;
+    if (port === undefined || port.key !== key) {
+      const last = port;
       const lastLocalnet = this.lastInportLocalnet;
-      if (this.otherInport === inport && this.otherInportRecord !== undefined) {
-        port = this.otherInportRecord;
+      const other = this.otherInportRecord;
+      if (other !== undefined && other.key === key) {
+        port = other;
         this.lastInportLocalnet = this.otherInportLocalnet;
       } else {
-        port = this.ports.get(inport);
-        this.lastInportLocalnet = port !== undefined && this.localnetKeys.has(port.key);
+        port = this.portsByKey.get(key);
+        if (port === undefined) throw new LflowError('UNKNOWN_PORT', `no logical port of tunnel key ${key} on datapath "${this.datapath}"`);
+        this.lastInportLocalnet = this.localnetKeys.has(key);
       }
-      this.lastInport = inport;
       this.lastInportRecord = port;
-      this.otherInport = last;
-      this.otherInportRecord = lastRecord;
+      this.otherInportRecord = last;
       this.otherInportLocalnet = lastLocalnet;
     }
-    if (!port) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
     this.resetResult();
     // A new packet (conntrack keeps a packet's key between its calls while the number stays).
     this.res.packet++;
     this.frameGen = nextFrameGen();
     let len = length;
-    const tagged = this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined;
+    const tagged = this.chassis !== undefined && port.localnet && port.tag !== undefined;
     if (input && tagged) {
       frame = this.copyInput(frame, len);
       input = false;
@@ -1001,10 +1021,8 @@ export class LflowExecutor {
 
   private nOutputs = 0;
   private nDrops = 0;
-  private lastInport = '';
   private lastInportRecord: Port | undefined;
   private lastInportLocalnet = false;
-  private otherInport = '';
   private otherInportRecord: Port | undefined;
   private otherInportLocalnet = false;
 
@@ -2142,7 +2160,7 @@ export class LflowExecutor {
     if (this.decoded.status === 0) {
       if (!synced) this.syncFrame(w);
       let len = this.frameLength;
-      const tagged = this.chassis !== undefined && port.type === 'localnet' && port.tag !== undefined;
+      const tagged = this.chassis !== undefined && port.localnet && port.tag !== undefined;
       if (this.frame === out.frame && !tagged) {
         // The walk ran in this output's buffer (copyInput): the bytes are there; a later write moves the walk (unshare).
         this.outShared = true;
@@ -2661,7 +2679,7 @@ export class LflowExecutor {
       if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
       out.frame.set(this.frameView(len));
     }
-    if (port.type === 'localnet' && port.tag !== undefined) {
+    if (port.localnet && port.tag !== undefined) {
       len = pushVlan(out.frame, len, port.tag);
       out.tag = port.tag;
     }
