@@ -709,8 +709,8 @@ export class NodePath {
     // The flags byte first (isSyn's last read, at the same place): most frames stop there.
     const syn = pre !== 0 ? pre > 0xffff : l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : v6 === 2;
     const off = ipv4 ? Math.abs(l3) : ipv6 ? l3v6 : 0;
-    const outPath = out.chassis === this.node ? this : dp.nodes.get(out.chassis) ?? this;
-    const outAt = outPath.ids.ls;
+    // The switch's outputs leave on the chassis it ran on (SwitchOutcome.chassis is the chassis it was given: this
+    // node), so out of this node's patch port: no name compared per frame.
     const count = out.count;
     for (let i = 0; i < count; i++) {
       let oFrame = out.frames[i]!;
@@ -732,17 +732,17 @@ export class NodePath {
       if (oPort === dp.localnetIn) {
         dp.noteLocalnet(oPort);
         // A collected br-provider without the patch port (ovn-controller makes it only where the switch is local).
-        if (outPath.patchPort < 0) {
-          rec.dropAt(outAt, 'ovn.no-patch-port', noPatchDetail(out.chassis));
+        if (this.patchPort < 0) {
+          rec.dropAt(at, 'ovn.no-patch-port', noPatchDetail(out.chassis));
           continue;
         }
-        if (dp.onPort) dp.port(outPath.names.patchAt, oFrame.length === oLength ? oFrame : oFrame.subarray(0, oLength));
-        if (dp.outCache?.fromPatch(outPath, oFrame, oLength, prev === at ? outAt : prev, depth + 1) !== true) outPath.toBridge(oFrame, oLength, outPath.patchPort, prev === at ? outAt : prev, depth + 1);
+        if (dp.onPort) dp.port(this.names.patchAt, oFrame.length === oLength ? oFrame : oFrame.subarray(0, oLength));
+        if (dp.outCache?.fromPatch(this, oFrame, oLength, prev, depth + 1) !== true) this.toBridge(oFrame, oLength, this.patchPort, prev, depth + 1);
         continue;
       }
       const pp = dp.podPortOut(oPort);
       if (pp === undefined) {
-        rec.dropAt(outAt, 'ovn.unmodelled-output', unmodelledDetail(oPort));
+        rec.dropAt(at, 'ovn.unmodelled-output', unmodelledDetail(oPort));
         continue;
       }
       const pod = pp.host;
