@@ -847,19 +847,14 @@ export class LflowExecutor {
     let port = this.lastInportRecord;
     if (port === undefined || port.key !== key) {
       const last = port;
-      const lastLocalnet = this.lastInportLocalnet;
       const other = this.otherInportRecord;
-      if (other !== undefined && other.key === key) {
-        port = other;
-        this.lastInportLocalnet = this.otherInportLocalnet;
-      } else {
+      if (other !== undefined && other.key === key) port = other;
+      else {
         port = this.portsByKey.get(key);
         if (port === undefined) throw new LflowError('UNKNOWN_PORT', `no logical port of tunnel key ${key} on datapath "${this.datapath}"`);
-        this.lastInportLocalnet = this.localnetKeys.has(key);
       }
       this.lastInportRecord = port;
       this.otherInportRecord = last;
-      this.otherInportLocalnet = lastLocalnet;
     }
     this.resetResult();
     // A new packet (conntrack keeps a packet's key between its calls while the number stays).
@@ -909,8 +904,8 @@ export class LflowExecutor {
     }
     w[W.INPORT] = port.key;
     this.shadowExact = true;
-    if (cached) return this.startCached(w, now, conn, this.lastInportLocalnet);
-    return this.start(w, now, trace, this.lastInportLocalnet);
+    if (cached) return this.startCached(w, now, conn, port.localnet);
+    return this.start(w, now, trace, port.localnet);
   }
 
   private outSlot(i: number): ExecOutput {
@@ -1022,9 +1017,7 @@ export class LflowExecutor {
   private nOutputs = 0;
   private nDrops = 0;
   private lastInportRecord: Port | undefined;
-  private lastInportLocalnet = false;
   private otherInportRecord: Port | undefined;
-  private otherInportLocalnet = false;
 
   private finish(): ExecResult {
     const r = this.result;
@@ -2267,8 +2260,8 @@ export class LflowExecutor {
     // A port key above 16 bits would not fit its bits: no replay (none does: OVN's port keys are 15 bits).
     const inport = port.key;
     if (inport >>> 16 !== 0) return CONN_NONE;
-    // begin()'s flag (runFrame has just made `port` the kept record).
-    const k0 = inport | (this.lastInportLocalnet ? 0x10000 : 0) | (tcpFlags << 17);
+    // begin()'s localnet flag is the port record's (runFrameKey hands it over).
+    const k0 = inport | (port.localnet ? 0x10000 : 0) | (tcpFlags << 17);
     const k1 = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
     const k5 = (d.ipProto << 24) | (d.ipTtl << 16) | (d.ipTos << 8) | ((d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0) << 6);
     const k6 = d.ipSrc | 0;
