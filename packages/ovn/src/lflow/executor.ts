@@ -2418,10 +2418,11 @@ export class LflowExecutor {
   private readonly connObjs: unknown[] = [];
   private readonly connObjIds = new Map<unknown, number>();
   /**
-   * A replay's frame fields NAT may change, as each call left them (index k: before call k): the IPv4 addresses, the
-   * IPv4 checksum, the ports, the L4 checksum (natPacket: rewriteIpv4Address and setPorts write nothing else).
+   * A replay's two checksums as each call left them (index k: before call k), the IPv4 header's above the L4 one's:
+   * of the frame bytes NAT changes (natPacket: rewriteIpv4Address and setPorts write the addresses, the ports and
+   * these), the only ones a walk taken again cannot have from the decode (restoreNatFields).
    */
-  private readonly connBytes = new Int32Array((CONN_MAX_STEPS + 1) * 5);
+  private readonly connSums = new Int32Array(CONN_MAX_STEPS + 1);
   /** A replay stopped at a call: its live outcome, and the decode's translated fields after it. */
   private readonly connLive = new CtResult();
   private readonly connLiveD = new Int32Array(4);
@@ -2536,7 +2537,7 @@ export class LflowExecutor {
       const b = base + CONN_STEP0 + k * CONN_STEP;
       const rq = data[b + CONN_S_REQ]!;
       // What NAT may change, as the previous call left it (a walk taken again from the start needs it).
-      if (k > 0) this.saveNatDecoded(k);
+      if (k > 0) this.saveNatSums(k);
       if ((rq & 1) === 0) {
         // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
         res.state = 0;
@@ -2722,7 +2723,7 @@ export class LflowExecutor {
     this.connLiveD[1] = d.ipDst;
     this.connLiveD[2] = d.srcPort;
     this.connLiveD[3] = d.dstPort;
-    this.saveNatFields(k + 1);
+    this.saveNatSums(k + 1);
     this.connAnswerSlot = base;
     this.connAnswerLast = k;
     this.connAnswerNext = 0;
@@ -2762,54 +2763,39 @@ export class LflowExecutor {
     this.afterCt(w);
   }
 
-  private saveNatFields(i: number): void {
-    const f = this.frame;
-    const d = this.decoded;
-    const l3 = d.l3Offset;
-    const l4 = d.l4Offset;
-    const b = this.connBytes;
-    const at = i * 5;
-    b[at] = (f[l3 + 12]! << 24) | (f[l3 + 13]! << 16) | (f[l3 + 14]! << 8) | f[l3 + 15]!;
-    b[at + 1] = (f[l3 + 16]! << 24) | (f[l3 + 17]! << 16) | (f[l3 + 18]! << 8) | f[l3 + 19]!;
-    b[at + 2] = (f[l3 + 10]! << 8) | f[l3 + 11]!;
-    b[at + 3] = (f[l4]! << 24) | (f[l4 + 1]! << 16) | (f[l4 + 2]! << 8) | f[l4 + 3]!;
-    const c = l4 + (d.ipProto === 6 ? 16 : 6);
-    b[at + 4] = (f[c]! << 8) | f[c + 1]!;
-  }
-
   /**
-   * saveNatFields between a replay's calls: the addresses and ports are the decode's (conntrack's NAT writes them into
-   * the decode as it writes the frame; nothing else runs between the calls), only the two checksums are read.
+   * The frame's checksums after a call into connSums[i]: before a replay's call i (i > 0: the previous call left
+   * them), and after the call a replay stopped at (connAgain, i = k + 1).
    */
-  private saveNatDecoded(i: number): void {
+  private saveNatSums(i: number): void {
     const f = this.frame;
     const d = this.decoded;
     const l3 = d.l3Offset;
     const c = d.l4Offset + (d.ipProto === 6 ? 16 : 6);
-    const b = this.connBytes;
-    const at = i * 5;
-    b[at] = d.ipSrc;
-    b[at + 1] = d.ipDst;
-    b[at + 2] = (f[l3 + 10]! << 8) | f[l3 + 11]!;
-    b[at + 3] = (d.srcPort << 16) | d.dstPort;
-    b[at + 4] = (f[c]! << 8) | f[c + 1]!;
+    this.connSums[i] = (f[l3 + 10]! << 24) | (f[l3 + 11]! << 16) | (f[c]! << 8) | f[c + 1]!;
   }
 
+  /**
+   * The frame's bytes NAT changes as call i − 1 left them, for a walk taken again (answerCt). Its frame holds
+   * another call's bytes there (the live last call's at the first answer, the previous answer's after), so all are
+   * written: the addresses and ports from the decode, which answerCt has just set to that call's (the recorded
+   * outcome, or the live one — conntrack's NAT writes the decode with the frame, and a step's recorded addresses and
+   * ports are the ones compared equal to the live call's), the checksums from connSums (saveNatSums).
+   */
   private restoreNatFields(i: number): void {
     const f = this.frame;
     const d = this.decoded;
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
-    const b = this.connBytes;
-    const at = i * 5;
-    write32(f, l3 + 12, b[at]!);
-    write32(f, l3 + 16, b[at + 1]!);
-    f[l3 + 10] = b[at + 2]! >>> 8;
-    f[l3 + 11] = b[at + 2]! & 255;
-    write32(f, l4, b[at + 3]!);
+    const sums = this.connSums[i]!;
+    write32(f, l3 + 12, d.ipSrc);
+    write32(f, l3 + 16, d.ipDst);
+    f[l3 + 10] = sums >>> 24;
+    f[l3 + 11] = (sums >>> 16) & 255;
+    write32(f, l4, (d.srcPort << 16) | d.dstPort);
     const c = l4 + (d.ipProto === 6 ? 16 : 6);
-    f[c] = b[at + 4]! >>> 8;
-    f[c + 1] = b[at + 4]! & 255;
+    f[c] = (sums >>> 8) & 255;
+    f[c + 1] = sums & 255;
   }
 
   /** Before a recorded walk's conntrack call (callCt): what the replay needs to make the same call. */
