@@ -1303,14 +1303,14 @@ export class LflowExecutor {
       return;
     }
     if (this.connRec && this.connOk) this.connPre(w, req);
-    // Every header word the shadow's (headerExact) with none written since the segment began (syncSkip): a NAT
-    // reads back only the words it changed.
-    const exact = this.syncSkip && this.headerExact;
+    // No header word written since the segment began in step (exec's `synced`): with headerExact, a NAT reads back
+    // only the words it changed, and a call that translates nothing keeps headerExact as it was.
+    const skip = this.syncSkip;
     const words = this.ctWords;
     if (words !== undefined) {
       // The engine reads and writes the ct words itself (WordsConntrackEngine): what afterCt would write back is
       // there on return, the result holding the state, zone and flags.
-      if (this.syncSkip) this.syncSkip = false;
+      if (skip) this.syncSkip = false;
       else this.syncFrame(w);
       // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
       const fresh = res.packet !== this.ctPacket;
@@ -1318,24 +1318,24 @@ export class LflowExecutor {
       words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh, hidden);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
-      if (res.rewritten) this.reloadHeader(w, exact);
-      else this.headerExact = exact;
+      if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
+      else if (!skip) this.headerExact = false;
       if (!hidden && this.connRec && this.connOk) this.connPost(w);
       return;
     }
     ctWordsToResult(w, res);
     // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
-    if (this.syncSkip) this.syncSkip = false;
+    if (skip) this.syncSkip = false;
     else this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
     // The header read back after NAT (reloadHeader), or the words as synced: in step either way.
     this.syncedAfter = true;
     if (hidden) {
-      if (res.rewritten) this.reloadHeader(w, exact);
-      else this.headerExact = exact;
+      if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
+      else if (!skip) this.headerExact = false;
       return;
     }
-    this.afterCt(w, exact);
+    this.afterCt(w, skip);
     if (this.connRec && this.connOk) this.connPost(w);
   }
 
@@ -1352,11 +1352,11 @@ export class LflowExecutor {
     this.headerExact = true;
   }
 
-  /** The words after a conntrack call: the translated header read back, the ct fields from the result. */
-  private afterCt(w: Uint32Array, exact: boolean): void {
+  /** The words after a conntrack call: the translated header read back, the ct fields from the result. `skip`: callCt's. */
+  private afterCt(w: Uint32Array, skip: boolean): void {
     const res = this.res;
-    if (res.rewritten) this.reloadHeader(w, exact);
-    else this.headerExact = exact;
+    if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
+    else if (!skip) this.headerExact = false;
     ctResultToWords(res, w);
   }
 

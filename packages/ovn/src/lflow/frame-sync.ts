@@ -46,15 +46,19 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
       d.dstPort = dp;
       shadow[W.TP_SRC] = sp;
       shadow[W.TP_DST] = dp;
+      if (exact) {
+        words[W.TP_SRC] = sp;
+        words[W.TP_DST] = dp;
+      }
     } else if (proto === 1 || proto === 58) {
       d.icmpType = frame[l4]!;
       d.icmpCode = frame[l4 + 1]!;
       shadow[W.TP_SRC] = d.icmpType;
       shadow[W.TP_DST] = d.icmpCode;
-    }
-    if (exact) {
-      words[W.TP_SRC] = shadow[W.TP_SRC]!;
-      words[W.TP_DST] = shadow[W.TP_DST]!;
+      if (exact) {
+        words[W.TP_SRC] = d.icmpType;
+        words[W.TP_DST] = d.icmpCode;
+      }
     }
   }
   if (!exact) words.set(shadowHeader, HEADER_FIRST);
