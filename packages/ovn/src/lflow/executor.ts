@@ -904,6 +904,7 @@ export class LflowExecutor {
     }
     w[W.INPORT] = port.key;
     this.shadowExact = true;
+    this.headerExact = true;
     if (cached) return this.startCached(w, now, conn, port.localnet);
     return this.start(w, now, trace, port.localnet);
   }
@@ -987,6 +988,7 @@ export class LflowExecutor {
     this.decoder.decode(buf, this.decoded, frame.length);
     this.shadow.set(w);
     this.shadowExact = false;
+    this.headerExact = false;
     return this.start(w, now, trace, this.localnetKeys.has(w[W.INPORT]!));
   }
 
@@ -1312,11 +1314,14 @@ export class LflowExecutor {
       return;
     }
     if (this.connRec && this.connOk) this.connPre(w, req);
+    // No header word written since the segment began in step (exec's `synced`): with headerExact, a NAT reads back
+    // only the words it changed, and a call that translates nothing keeps headerExact as it was.
+    const skip = this.syncSkip;
     const words = this.ctWords;
     if (words !== undefined) {
       // The engine reads and writes the ct words itself (WordsConntrackEngine): what afterCt would write back is
       // there on return, the result holding the state, zone and flags.
-      if (this.syncSkip) this.syncSkip = false;
+      if (skip) this.syncSkip = false;
       else this.syncFrame(w);
       // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
       const fresh = res.packet !== this.ctPacket;
@@ -1324,38 +1329,45 @@ export class LflowExecutor {
       words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh, hidden);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
-      if (res.rewritten) this.reloadHeader(w);
+      if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
+      else if (!skip) this.headerExact = false;
       if (!hidden && this.connRec && this.connOk) this.connPost(w);
       return;
     }
     ctWordsToResult(w, res);
     // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
-    if (this.syncSkip) this.syncSkip = false;
+    if (skip) this.syncSkip = false;
     else this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
     // The header read back after NAT (reloadHeader), or the words as synced: in step either way.
     this.syncedAfter = true;
     if (hidden) {
-      if (res.rewritten) this.reloadHeader(w);
+      if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
+      else if (!skip) this.headerExact = false;
       return;
     }
-    this.afterCt(w);
+    this.afterCt(w, skip);
     if (this.connRec && this.connOk) this.connPost(w);
   }
 
-  /** After NAT rewrote the frame in place: the translated header read back into the words. */
-  private reloadHeader(w: Uint32Array): void {
+  /**
+   * After NAT rewrote the frame in place: the translated header read back into the words, which then are the
+   * shadow's. `exact`: they were before the call (callCt), so only the words NAT changed are written.
+   */
+  private reloadHeader(w: Uint32Array, exact: boolean): void {
     // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
     // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
     // packet), where only a decode says what the frame holds.
-    if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow, this.shadowHeader);
+    if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow, this.shadowHeader, exact);
     else this.reloadFrame(w);
+    this.headerExact = true;
   }
 
-  /** The words after a conntrack call: the translated header read back, the ct fields from the result. */
-  private afterCt(w: Uint32Array): void {
+  /** The words after a conntrack call: the translated header read back, the ct fields from the result. `skip`: callCt's. */
+  private afterCt(w: Uint32Array, skip: boolean): void {
     const res = this.res;
-    if (res.rewritten) this.reloadHeader(w);
+    if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
+    else if (!skip) this.headerExact = false;
     ctResultToWords(res, w);
   }
 
@@ -2016,6 +2028,8 @@ export class LflowExecutor {
     this.frameLength = savedLen;
     this.shadow.set(savedShadow);
     this.shadowExact = savedExact;
+    // The parent's words against its shadow again: not known to be equal.
+    this.headerExact = false;
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
     this.frameGen = nextFrameGen();
     this.give();
@@ -2429,10 +2443,11 @@ export class LflowExecutor {
   private readonly connObjs: unknown[] = [];
   private readonly connObjIds = new Map<unknown, number>();
   /**
-   * A replay's frame fields NAT may change, as each call left them (index k: before call k): the IPv4 addresses, the
-   * IPv4 checksum, the ports, the L4 checksum (natPacket: rewriteIpv4Address and setPorts write nothing else).
+   * A replay's two checksums as each call left them (index k: before call k), the IPv4 header's above the L4 one's:
+   * of the frame bytes NAT changes (natPacket: rewriteIpv4Address and setPorts write the addresses, the ports and
+   * these), the only ones a walk taken again cannot have from the decode (restoreNatFields).
    */
-  private readonly connBytes = new Int32Array((CONN_MAX_STEPS + 1) * 5);
+  private readonly connSums = new Int32Array(CONN_MAX_STEPS + 1);
   /** A replay stopped at a call: its live outcome, and the decode's translated fields after it. */
   private readonly connLive = new CtResult();
   private readonly connLiveD = new Int32Array(4);
@@ -2547,7 +2562,7 @@ export class LflowExecutor {
       const b = base + CONN_STEP0 + k * CONN_STEP;
       const rq = data[b + CONN_S_REQ]!;
       // What NAT may change, as the previous call left it (a walk taken again from the start needs it).
-      if (k > 0) this.saveNatDecoded(k);
+      if (k > 0) this.saveNatSums(k);
       if ((rq & 1) === 0) {
         // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
         res.state = 0;
@@ -2633,6 +2648,7 @@ export class LflowExecutor {
         if (this.connFlagsMask === 0 && d.ipProto === 6) w[W.TCP_FLAGS] = d.tcpFlags;
         this.shadowHeader.set(this.header0);
         this.shadowExact = true;
+        this.headerExact = true;
         this.now = now;
         this.connAgain(base, k, w);
         // Its connection closed, expired or changed: the walk is void (a dead connection's slot is freed first).
@@ -2733,7 +2749,7 @@ export class LflowExecutor {
     this.connLiveD[1] = d.ipDst;
     this.connLiveD[2] = d.srcPort;
     this.connLiveD[3] = d.dstPort;
-    this.saveNatFields(k + 1);
+    this.saveNatSums(k + 1);
     this.connAnswerSlot = base;
     this.connAnswerLast = k;
     this.connAnswerNext = 0;
@@ -2770,57 +2786,42 @@ export class LflowExecutor {
     }
     this.restoreNatFields(j + 1);
     this.frameGen = nextFrameGen();
-    this.afterCt(w);
-  }
-
-  private saveNatFields(i: number): void {
-    const f = this.frame;
-    const d = this.decoded;
-    const l3 = d.l3Offset;
-    const l4 = d.l4Offset;
-    const b = this.connBytes;
-    const at = i * 5;
-    b[at] = (f[l3 + 12]! << 24) | (f[l3 + 13]! << 16) | (f[l3 + 14]! << 8) | f[l3 + 15]!;
-    b[at + 1] = (f[l3 + 16]! << 24) | (f[l3 + 17]! << 16) | (f[l3 + 18]! << 8) | f[l3 + 19]!;
-    b[at + 2] = (f[l3 + 10]! << 8) | f[l3 + 11]!;
-    b[at + 3] = (f[l4]! << 24) | (f[l4 + 1]! << 16) | (f[l4 + 2]! << 8) | f[l4 + 3]!;
-    const c = l4 + (d.ipProto === 6 ? 16 : 6);
-    b[at + 4] = (f[c]! << 8) | f[c + 1]!;
+    this.afterCt(w, false);
   }
 
   /**
-   * saveNatFields between a replay's calls: the addresses and ports are the decode's (conntrack's NAT writes them into
-   * the decode as it writes the frame; nothing else runs between the calls), only the two checksums are read.
+   * The frame's checksums after a call into connSums[i]: before a replay's call i (i > 0: the previous call left
+   * them), and after the call a replay stopped at (connAgain, i = k + 1).
    */
-  private saveNatDecoded(i: number): void {
+  private saveNatSums(i: number): void {
     const f = this.frame;
     const d = this.decoded;
     const l3 = d.l3Offset;
     const c = d.l4Offset + (d.ipProto === 6 ? 16 : 6);
-    const b = this.connBytes;
-    const at = i * 5;
-    b[at] = d.ipSrc;
-    b[at + 1] = d.ipDst;
-    b[at + 2] = (f[l3 + 10]! << 8) | f[l3 + 11]!;
-    b[at + 3] = (d.srcPort << 16) | d.dstPort;
-    b[at + 4] = (f[c]! << 8) | f[c + 1]!;
+    this.connSums[i] = (f[l3 + 10]! << 24) | (f[l3 + 11]! << 16) | (f[c]! << 8) | f[c + 1]!;
   }
 
+  /**
+   * The frame's bytes NAT changes as call i − 1 left them, for a walk taken again (answerCt). Its frame holds
+   * another call's bytes there (the live last call's at the first answer, the previous answer's after), so all are
+   * written: the addresses and ports from the decode, which answerCt has just set to that call's (the recorded
+   * outcome, or the live one — conntrack's NAT writes the decode with the frame, and a step's recorded addresses and
+   * ports are the ones compared equal to the live call's), the checksums from connSums (saveNatSums).
+   */
   private restoreNatFields(i: number): void {
     const f = this.frame;
     const d = this.decoded;
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
-    const b = this.connBytes;
-    const at = i * 5;
-    write32(f, l3 + 12, b[at]!);
-    write32(f, l3 + 16, b[at + 1]!);
-    f[l3 + 10] = b[at + 2]! >>> 8;
-    f[l3 + 11] = b[at + 2]! & 255;
-    write32(f, l4, b[at + 3]!);
+    const sums = this.connSums[i]!;
+    write32(f, l3 + 12, d.ipSrc);
+    write32(f, l3 + 16, d.ipDst);
+    f[l3 + 10] = sums >>> 24;
+    f[l3 + 11] = (sums >>> 16) & 255;
+    write32(f, l4, (d.srcPort << 16) | d.dstPort);
     const c = l4 + (d.ipProto === 6 ? 16 : 6);
-    f[c] = b[at + 4]! >>> 8;
-    f[c + 1] = b[at + 4]! & 255;
+    f[c] = (sums >>> 8) & 255;
+    f[c + 1] = sums & 255;
   }
 
   /** Before a recorded walk's conntrack call (callCt): what the replay needs to make the same call. */
@@ -3282,6 +3283,14 @@ export class LflowExecutor {
   private syncSkip = false;
   /** The last ct call left words and frame in step (callCt; exec reads it after a cached ct op). */
   private syncedAfter = false;
+  /**
+   * Every header word of the words the walk runs on is the shadow's, those storeFrame does not write (TTL, DSCP,
+   * ECN, flags, …) included — as loaded from the frame (runFrame), or after NAT's read-back, or kept so by a call
+   * made on such words with none written before it in its segment (callCt); a cached ct op's call whose segment
+   * began after such a call (`synced` through exec: any header word written, or a parent's words back, clears it)
+   * may then take reloadTranslated's short path. Not kept through the slow path: its calls do not skip the sync.
+   */
+  private headerExact = false;
 
   private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {
     const shapes = t.points[cont];

@@ -154,4 +154,40 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     console.log(`sync-skip property: ${RUNS} runs, seed ${SEED} (VIPPATH_SYNC_SEED / VIPPATH_SYNC_RUNS): ${hits} segment hits`);
     expect(hits).toBeGreaterThan(RUNS);
   }, 180_000);
+
+  it('reads back every header word after NAT when a word the frame does not hold was written before an earlier call', () => {
+    // The TTL (no frame byte follows it: storeFrame writes none) decremented before a ct_next that translates
+    // nothing; the next segment begins in step with the frame (no word storeFrame writes differs) and writes nothing
+    // before its ct_dnat, whose read-back makes every header word the frame's image again, the TTL 64 (executor.ts
+    // headerExact: the short read-back, which writes only the addresses and ports, is not taken there). The next
+    // table tells the two apart by the TTL. A read-back that trusted the skipped sync alone would leave 63 in the
+    // cached walk and send its frames to p3.
+    let n = 0;
+    const flows: LogicalFlow[] = [];
+    const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
+      flows.push({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
+    };
+    add('ingress', 0, 0, '1', 'ip.ttl--; ct_next;');
+    add('ingress', 1, 0, '1', 'ct_dnat(10.0.0.70);');
+    add('ingress', 2, 10, 'ip.ttl == 64', 'outport = "p2"; output;');
+    add('ingress', 2, 0, '1', 'outport = "p3"; output;');
+    add('egress', 0, 0, '1', 'output;');
+    const sb = { ...southbound([], []), flows: new Map([['ls', flows]]) };
+    const cta = new OvsConntrack();
+    const ctb = new OvsConntrack();
+    const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta });
+    const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb });
+    a.enableMegaflows();
+    const ports: string[] = [];
+    let now = 1000;
+    for (const flags of [0x02, 0x10, 0x18, 0x10, 0x10]) {
+      now += 1;
+      const f = frameOf({ client: 0, sport: 40000, dport: 80, flags, dt: 1 });
+      const x = view(a, cta, f, now);
+      expect(x).toBe(view(b, ctb, f, now));
+      ports.push((JSON.parse(x) as { outputs: [string][] }).outputs.map((o) => o[0]).join());
+    }
+    expect(ports).toEqual(Array(5).fill('p2'));
+    expect(a.megaflowStats().hits).toBeGreaterThan(0);
+  });
 });
