@@ -342,8 +342,9 @@ export class PodHost {
   private lastOverflow = -Infinity;
 
   /**
-   * `synBacklog`: the listener's backlog (default 4 096, Linux's somaxconn): SYN-RECEIVED connections beyond it are
-   * answered with a SYN cookie and kept nowhere (see {@link answer}).
+   * `synBacklog`: the listener's backlog (default 4 096, Linux's somaxconn): a SYN that finds more SYN-RECEIVED
+   * connections than that is answered with a SYN cookie and kept nowhere (the package README, "The pod model against
+   * Linux").
    */
   constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536, readonly synBacklog = SYN_BACKLOG) {
     // Sequence numbers are 32-bit: the IPv4 table's narrow slots hold them exactly.
