@@ -392,6 +392,11 @@ describe('PodHost\'s SYN queue: past its backlog a SYN is answered with a cookie
     // Another number acknowledged: no connection, so an RST numbered from its ACK (a listener's answer to an ACK).
     expect(flagsOf(pod.receive(seg(false, 42001, 0x10, 1001, (isn1 + 2) >>> 0), 1600))).toEqual([0x04]);
     expect(pod.hasConn(peer, 42001)).toBe(false);
+    // The right number on an RST+ACK (dropped: a listener ignores an RST) or a SYN's ACK field (a SYN again: a cookie
+    // again) is no cookie's ACK either.
+    expect(flagsOf(pod.receive(seg(false, 42001, 0x14, 1001, (isn1 + 1) >>> 0), 1600))).toEqual([]);
+    expect(flagsOf(pod.receive(seg(false, 42001, 0x02, 1000, (isn1 + 1) >>> 0), 1600))).toEqual([0x12]);
+    expect(pod.hasConn(peer, 42001)).toBe(false);
     // The overflow at 500 ms did not move the stamp (it was not a second old), the one at 1 500 did: at 121 000 the
     // cookies are good (1 500 + 120 000), at 121 501 they are not.
     expect(flagsOf(pod.receive(seg(false, 42001, 0x18, 1001, (isn1 + 1) >>> 0, get), 121_000))).toEqual([0x19]);

@@ -514,7 +514,8 @@ export class PodHost {
     }
     const conns = this.conns;
     let s = conns.find4(peer, sport);
-    if (s < 0 && this.cookieAcked(podIsn(peer, sport), now)) {
+    // (The flags first, inline: a SYN, the one segment of a new connection on http, does not make the call.)
+    if (s < 0 && (d.tcpFlags & (SYN | ACK | RST)) === ACK && this.cookieAcked(podIsn(peer, sport), now)) {
       this.evicting(conns);
       s = this.cookieOpen(conns, conns.insert4(peer, sport), podIsn(peer, sport));
     }
@@ -565,7 +566,7 @@ export class PodHost {
     // Over IPv6 the source's low 32 bits stand for the address in the ISN.
     const isn = podIsn(readIPv4(frame, l3 + 20), sport);
     let s = conns.find6(frame, src, sport);
-    if (s < 0 && this.cookieAcked(isn, now)) {
+    if (s < 0 && (d.tcpFlags & (SYN | ACK | RST)) === ACK && this.cookieAcked(isn, now)) {
       this.evicting(conns);
       s = this.cookieOpen(conns, conns.insert6(frame, src, sport), isn);
     }
@@ -590,7 +591,8 @@ export class PodHost {
       if (!(now >= this.lastOverflow && now <= this.lastOverflow + 1000)) this.lastOverflow = now;
       return true;
     }
-    this.evicting(conns);
+    // evicting's test, written out: this runs for every new connection's SYN.
+    if (conns.size >= conns.limit && conns.c[conns.oldest] === SYN_RECEIVED) this.synQueue--;
     this.synQueue++;
     return false;
   }
@@ -601,14 +603,14 @@ export class PodHost {
   }
 
   /**
-   * Whether the segment being answered, which has no connection, completes a handshake answered with a cookie
-   * (cookie_v4_check, net/ipv4/syncookies.c): an ACK without SYN and RST acknowledging the connection's ISN, within
-   * two minutes of the listener's last overflow. (Linux's cookie also encodes the client's ISN and the minute it was
-   * sent, good for two to three minutes; the model's ISN is a hash of the connection alone, so neither is checked.)
+   * Whether the segment being answered, an ACK without SYN and RST (the caller tests the flags) that has no
+   * connection, completes a handshake answered with a cookie (cookie_v4_check, net/ipv4/syncookies.c): it
+   * acknowledges the connection's ISN, within two minutes of the listener's last overflow. (Linux's cookie also
+   * encodes the client's ISN and the minute it was sent, good for two to three minutes; the model's ISN is a hash of
+   * the connection alone, so neither is checked.)
    */
   private cookieAcked(isn: number, now: number): boolean {
-    const d = this.d;
-    return (d.tcpFlags & (SYN | ACK | RST)) === ACK && d.tcpAck === ((isn + 1) >>> 0) && now - this.lastOverflow <= COOKIE_VALID_MS;
+    return this.d.tcpAck === ((isn + 1) >>> 0) && now - this.lastOverflow <= COOKIE_VALID_MS;
   }
 
   /**
