@@ -187,6 +187,11 @@ export class AddressPortTable {
     return this.count;
   }
 
+  /** The least recently written entry's slot (the next to be evicted), or -1 when the table is empty. */
+  get oldest(): number {
+    return this.order.oldest;
+  }
+
   /** The slot of the key, or -1. Does not change the order. */
   find(w0: number, w1: number, w2: number, w3: number, port: number): number {
     return this.findHashed(hashKey(w0, w1, w2, w3, port), w0, w1, w2, w3, port);

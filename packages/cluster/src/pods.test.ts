@@ -339,3 +339,109 @@ describe('PodHost on a lossy connection (bench http-lossy): what a Linux socket 
     });
   }
 });
+
+describe('PodHost\'s SYN queue: past its backlog a SYN is answered with a cookie and kept nowhere (Linux, tcp_syncookies=1)', () => {
+  const get = 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n';
+  const seg = (v6: boolean, port: number, flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
+    buildFrame({ dst: POD.mac, src: MACS[1]!, ...(v6 ? { ipv6: { src: PEERS6[0]!, dst: POD.ip6! } } : { ipv4: { src: PEERS4[1]!, dst: POD.ip } }), tcp: { srcPort: port, dstPort: 80, flags, seq, ack, window: 64240, ...(payload ? { payload: latin1(payload) } : {}) } });
+  const flagsOf = (fs: Uint8Array[]): number[] => fs.map((f) => parseFrame(f).tcp!.flags);
+  const isnOf = (fs: Uint8Array[]): number => parseFrame(fs[0]!).tcp!.seq;
+  const peer = parseIPv4(PEERS4[1]!);
+
+  for (const v6 of [false, true]) {
+    it(`${v6 ? 'IPv6' : 'IPv4'}: the queue holds backlog + 1 request sockets; the cookies' SYN-ACKs and the connections their ACKs open answer as kept ones; an answered handshake leaves the queue`, () => {
+      // Backlog 2: the queue is full once it holds more than 2 (inet_csk_reqsk_queue_is_full), so 3 are kept.
+      const pod = new PodHost(POD, 80, 65536, 2);
+      const big = new PodHost(POD);
+      const isns: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const syn = seg(v6, 41000 + i, 0x02, 1000, 0);
+        const got = pod.receive(syn.slice(), 0);
+        expect(hex(got)).toEqual(hex(big.receive(syn.slice(), 0)));
+        expect(flagsOf(got)).toEqual([0x12]);
+        isns.push(isnOf(got));
+        if (!v6) expect(pod.hasConn(peer, 41000 + i)).toBe(i < 3);
+      }
+      expect(pod.connChanges).toBe(3);
+      // Each handshake's ACK with a request: served the same way whether its connection was kept or is a cookie's.
+      for (let i = 0; i < 6; i++) {
+        const req = seg(v6, 41000 + i, 0x18, 1001, (isns[i]! + 1) >>> 0, get);
+        const got = pod.receive(req.slice(), 1000);
+        expect(hex(got)).toEqual(hex(big.receive(req.slice(), 1000)));
+        expect(flagsOf(got)).toEqual([0x19]);
+      }
+      expect(pod.requests).toBe(6);
+      // The three handshakes completed left the queue: the next three SYNs are kept again, the fourth is a cookie's.
+      const before = pod.connChanges;
+      for (let i = 6; i < 10; i++) {
+        expect(flagsOf(pod.receive(seg(v6, 41000 + i, 0x02, 1000, 0), 2000))).toEqual([0x12]);
+        if (!v6) expect(pod.hasConn(peer, 41000 + i)).toBe(i < 9);
+      }
+      expect(pod.connChanges - before).toBe(3);
+    });
+  }
+
+  it('a cookie\'s ACK is taken only with the connection\'s ISN + 1 and within two minutes of the last overflow (stamped at most once a second)', () => {
+    const pod = new PodHost(V4_ONLY, 80, 65536, 0);
+    // Backlog 0: one request socket kept (port 42000), then cookies.
+    expect(flagsOf(pod.receive(seg(false, 42000, 0x02, 1000, 0), 0))).toEqual([0x12]);
+    const isn1 = isnOf(pod.receive(seg(false, 42001, 0x02, 1000, 0), 0));
+    const isn2 = isnOf(pod.receive(seg(false, 42002, 0x02, 1000, 0), 500));
+    const isn3 = isnOf(pod.receive(seg(false, 42003, 0x02, 1000, 0), 1500));
+    expect(pod.hasConn(peer, 42001)).toBe(false);
+    // Another number acknowledged: no connection, so an RST numbered from its ACK (a listener's answer to an ACK).
+    expect(flagsOf(pod.receive(seg(false, 42001, 0x10, 1001, (isn1 + 2) >>> 0), 1600))).toEqual([0x04]);
+    expect(pod.hasConn(peer, 42001)).toBe(false);
+    // The right number on an RST+ACK (dropped: a listener ignores an RST) or a SYN's ACK field (a SYN again: a cookie
+    // again) is no cookie's ACK either.
+    expect(flagsOf(pod.receive(seg(false, 42001, 0x14, 1001, (isn1 + 1) >>> 0), 1600))).toEqual([]);
+    expect(flagsOf(pod.receive(seg(false, 42001, 0x02, 1000, (isn1 + 1) >>> 0), 1600))).toEqual([0x12]);
+    expect(pod.hasConn(peer, 42001)).toBe(false);
+    // The overflow at 500 ms did not move the stamp (it was not a second old), the one at 1 500 did: at 121 000 the
+    // cookies are good (1 500 + 120 000), at 121 501 they are not.
+    expect(flagsOf(pod.receive(seg(false, 42001, 0x18, 1001, (isn1 + 1) >>> 0, get), 121_000))).toEqual([0x19]);
+    expect(pod.hasConn(peer, 42001)).toBe(true);
+    expect(flagsOf(pod.receive(seg(false, 42002, 0x18, 1001, (isn2 + 1) >>> 0, get), 121_501))).toEqual([0x04]);
+    const late = new PodHost(V4_ONLY, 80, 65536, 0);
+    late.receive(seg(false, 42000, 0x02, 1000, 0), 0);
+    late.receive(seg(false, 42001, 0x02, 1000, 0), 0);
+    late.receive(seg(false, 42002, 0x02, 1000, 0), 500);
+    // Stamped at 0 only (500 is within its second): good until 120 000, not at 120 400.
+    expect(flagsOf(late.receive(seg(false, 42002, 0x10, 1001, (isn2 + 1) >>> 0), 120_000))).toEqual([]);
+    expect(late.hasConn(peer, 42002)).toBe(true);
+    expect(flagsOf(late.receive(seg(false, 42001, 0x10, 1001, (isn1 + 1) >>> 0), 120_400))).toEqual([0x04]);
+    expect(late.hasConn(peer, 42001)).toBe(false);
+    expect(isn3).not.toBe(isn2);
+    expect(pod.requests).toBe(1);
+  });
+
+  it('a request socket closed by an RST or evicted from a full table leaves the queue, also when a cookie\'s connection evicts it', () => {
+    // Closed: backlog 0 keeps one; its RST at RCV.NXT closes it, and the next SYN is kept again.
+    const rst = new PodHost(V4_ONLY, 80, 65536, 0);
+    rst.receive(seg(false, 43000, 0x02, 1000, 0), 0);
+    rst.receive(seg(false, 43001, 0x02, 1000, 0), 0);
+    expect(rst.hasConn(peer, 43001)).toBe(false);
+    expect(flagsOf(rst.receive(seg(false, 43000, 0x04, 1001, 0), 0))).toEqual([]);
+    expect(rst.hasConn(peer, 43000)).toBe(false);
+    rst.receive(seg(false, 43002, 0x02, 1000, 0), 0);
+    expect(rst.hasConn(peer, 43002)).toBe(true);
+    // Evicted by SYNs: a 2-connection table, backlog 5 — eight SYNs each evict the oldest request socket, the queue
+    // stays at 2, every SYN is kept.
+    const small = new PodHost(V4_ONLY, 80, 2, 5);
+    for (let i = 0; i < 8; i++) {
+      small.receive(seg(false, 44000 + i, 0x02, 1000, 0), 0);
+      expect(small.hasConn(peer, 44000 + i)).toBe(true);
+    }
+    expect(small.connEvictions).toBe(6);
+    // Evicted by a cookie's connection: a 1-connection table, backlog 0 — the cookie's ACK evicts the request socket.
+    const one = new PodHost(V4_ONLY, 80, 1, 0);
+    one.receive(seg(false, 45000, 0x02, 1000, 0), 0);
+    const isn = isnOf(one.receive(seg(false, 45001, 0x02, 1000, 0), 0));
+    expect(one.hasConn(peer, 45001)).toBe(false);
+    one.receive(seg(false, 45001, 0x10, 1001, (isn + 1) >>> 0), 0);
+    expect(one.hasConn(peer, 45001)).toBe(true);
+    expect(one.hasConn(peer, 45000)).toBe(false);
+    one.receive(seg(false, 45002, 0x02, 1000, 0), 0);
+    expect(one.hasConn(peer, 45002)).toBe(true);
+  });
+});

@@ -165,6 +165,21 @@ const LAST_ACK = 4;
  */
 const WINDOW = 65535;
 
+/**
+ * The request sockets (SYN-RECEIVED connections) a listener holds before it answers SYNs with cookies instead:
+ * agnhost's listen(2) backlog, which Go takes from net.core.somaxconn (4 096 since Linux 5.4). Linux (tcp_conn_request,
+ * net/ipv4/tcp_input.c) answers a SYN with a cookie, keeping nothing, once the queue holds more than the backlog
+ * (inet_csk_reqsk_queue_is_full: `>` since the netdev change of 2025-01 "tcp/dccp: allow a connection when
+ * sk_max_ack_backlog is zero", `>=` before) and net.ipv4.tcp_syncookies is 1, its default.
+ */
+const SYN_BACKLOG = 4096;
+
+/**
+ * How long after the listener last overflowed it takes a cookie back (tcp_synq_no_recent_overflow:
+ * TCP_SYNCOOKIE_VALID, two minutes), in ms; the overflow's time is moved on at most once a second (tcp_synq_overflow).
+ */
+const COOKIE_VALID_MS = 120_000;
+
 /** The one's complement of a folded 32-bit sum of 16-bit words. */
 function complement(sum: number): number {
   sum = (sum & 0xffff) + (sum >>> 16);
@@ -319,8 +334,19 @@ export class PodHost {
   private rPeer = 0;
   private rSrc = 0;
   private rSport = 0;
+  // The listener's request-socket queue: how many connections are in SYN-RECEIVED (both tables), and when a SYN last
+  // found it full (answered with a cookie). A full queue keeps nothing for a SYN, so a stream of SYNs that are never
+  // acknowledged (a flood, or the full-cold benchmark) meets at most the backlog's entries, not a full table evicting
+  // one per SYN.
+  private synQueue = 0;
+  private lastOverflow = -Infinity;
 
-  constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536) {
+  /**
+   * `synBacklog`: the listener's backlog (default 4 096, Linux's somaxconn): a SYN that finds more SYN-RECEIVED
+   * connections than that is answered with a SYN cookie and kept nowhere (the package README, "The pod model against
+   * Linux").
+   */
+  constructor(readonly pod: PodState, readonly port = 80, connLimit = 65536, readonly synBacklog = SYN_BACKLOG) {
     // Sequence numbers are 32-bit: the IPv4 table's narrow slots hold them exactly.
     this.conns = new AddressPortTable(connLimit, 64, true);
     this.conns6 = new AddressPortTable(connLimit);
@@ -487,10 +513,17 @@ export class PodHost {
       return this.refuse(d.dstPort);
     }
     const conns = this.conns;
-    const s = conns.find4(peer, sport);
+    let s = conns.find4(peer, sport);
+    // (The flags first, inline: a SYN, the one segment of a new connection on http, does not make the call.)
+    if (s < 0 && (d.tcpFlags & (SYN | ACK | RST)) === ACK && this.cookieAcked(podIsn(peer, sport), now)) {
+      this.evicting(conns);
+      s = this.cookieOpen(conns, conns.insert4(peer, sport), podIsn(peer, sport));
+    }
     if (!this.tcpConn(conns, s, now)) return;
-    // A SYN that opens a connection (or restarts one whose SYN-ACK is unanswered: a retransmitted SYN).
+    // A SYN that opens a connection (or restarts one whose SYN-ACK is unanswered: a retransmitted SYN), unless the
+    // queue is full: then its SYN-ACK carries a cookie (the same ISN here) and nothing is kept.
     const isn = podIsn(peer, sport);
+    if (s < 0 && this.synFull(conns, now)) return this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
     this.connChanges++;
     const t = conns.insert4(peer, sport);
     conns.a[t] = (isn + 1) >>> 0;
@@ -530,16 +563,67 @@ export class PodHost {
       return this.refuse(d.dstPort);
     }
     const conns = this.conns6;
-    const s = conns.find6(frame, src, sport);
-    if (!this.tcpConn(conns, s, now)) return;
     // Over IPv6 the source's low 32 bits stand for the address in the ISN.
     const isn = podIsn(readIPv4(frame, l3 + 20), sport);
+    let s = conns.find6(frame, src, sport);
+    if (s < 0 && (d.tcpFlags & (SYN | ACK | RST)) === ACK && this.cookieAcked(isn, now)) {
+      this.evicting(conns);
+      s = this.cookieOpen(conns, conns.insert6(frame, src, sport), isn);
+    }
+    if (!this.tcpConn(conns, s, now)) return;
+    if (s < 0 && this.synFull(conns, now)) return this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
     this.connChanges++;
     const t = conns.insert6(frame, src, sport);
     conns.a[t] = (isn + 1) >>> 0;
     conns.b[t] = (d.tcpSeq + 1) >>> 0;
     conns.c[t] = SYN_RECEIVED;
     this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
+  }
+
+  /**
+   * For a new connection's SYN (about to be inserted into `conns`): true when the request-socket queue is full — the
+   * SYN is then answered with a cookie and kept nowhere —, else counts the new request socket in the queue (and takes
+   * out the one the insert evicts, when the table is full and its oldest entry is one).
+   */
+  private synFull(conns: AddressPortTable, now: number): boolean {
+    if (this.synQueue > this.synBacklog) {
+      // tcp_synq_overflow moves the stamp on only once it is a second old.
+      if (!(now >= this.lastOverflow && now <= this.lastOverflow + 1000)) this.lastOverflow = now;
+      return true;
+    }
+    // evicting's test, written out: this runs for every new connection's SYN.
+    if (conns.size >= conns.limit && conns.c[conns.oldest] === SYN_RECEIVED) this.synQueue--;
+    this.synQueue++;
+    return false;
+  }
+
+  /** Before an insert of a new key into `conns`: the queue forgets the entry the insert will evict, if it is a request socket. */
+  private evicting(conns: AddressPortTable): void {
+    if (conns.size >= conns.limit && conns.c[conns.oldest] === SYN_RECEIVED) this.synQueue--;
+  }
+
+  /**
+   * Whether the segment being answered, an ACK without SYN and RST (the caller tests the flags) that has no
+   * connection, completes a handshake answered with a cookie (cookie_v4_check, net/ipv4/syncookies.c): it
+   * acknowledges the connection's ISN, within two minutes of the listener's last overflow. (Linux's cookie also
+   * encodes the client's ISN and the minute it was sent, good for two to three minutes; the model's ISN is a hash of
+   * the connection alone, so neither is checked.)
+   */
+  private cookieAcked(isn: number, now: number): boolean {
+    return this.d.tcpAck === ((isn + 1) >>> 0) && now - this.lastOverflow <= COOKIE_VALID_MS;
+  }
+
+  /**
+   * The connection a cookie's ACK opens, in slot `t` just inserted (its eviction counted first: evicting): Linux makes
+   * its socket from the cookie (tcp_get_cookie_sock) and the ACK completes the handshake, so it is established at
+   * once, never a request socket in the queue. Returns `t`.
+   */
+  private cookieOpen(conns: AddressPortTable, t: number, isn: number): number {
+    this.connChanges++;
+    conns.a[t] = (isn + 1) >>> 0;
+    conns.b[t] = this.d.tcpSeq;
+    conns.c[t] = ESTABLISHED;
+    return t;
   }
 
   /**
@@ -612,7 +696,10 @@ export class PodHost {
     // client's own numbers instead: its ACK past the one it sent with its request (or FIN) acknowledges the pod's
     // FIN. (Linux resets a handshake ACK of the wrong number and answers an ACK of data never sent with a
     // challenge ACK: the package README's known differences.)
-    if (st === SYN_RECEIVED) conns.c[s] = ESTABLISHED;
+    if (st === SYN_RECEIVED) {
+      conns.c[s] = ESTABLISHED;
+      this.synQueue--;
+    }
     const acked = ((d.tcpAck - conns.d[s]!) | 0) > 0;
     if (st === LAST_ACK) {
       if (acked) this.close(conns, s);
@@ -688,6 +775,7 @@ export class PodHost {
 
   private close(conns: AddressPortTable, s: number): void {
     this.connChanges++;
+    if (conns.c[s] === SYN_RECEIVED) this.synQueue--;
     conns.delete(s);
   }
 
