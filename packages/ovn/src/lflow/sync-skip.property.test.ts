@@ -161,7 +161,8 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     // before its ct_dnat, whose read-back makes every header word the frame's image again, the TTL 64 (executor.ts
     // headerExact: the short read-back, which writes only the addresses and ports, is not taken there). The next
     // table tells the two apart by the TTL. A read-back that trusted the skipped sync alone would leave 63 in the
-    // cached walk and send its frames to p3.
+    // cached walk and send its frames to p3. The 64 is the model's, kept the same cached and uncached: OVS applies the
+    // decrement to the packet before ct() and would match 63 (the package README, "Not yet").
     let n = 0;
     const flows: LogicalFlow[] = [];
     const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
