@@ -2806,7 +2806,11 @@ export class LflowExecutor {
    * another call's bytes there (the live last call's at the first answer, the previous answer's after), so all are
    * written: the addresses and ports from the decode, which answerCt has just set to that call's (the recorded
    * outcome, or the live one — conntrack's NAT writes the decode with the frame, and a step's recorded addresses and
-   * ports are the ones compared equal to the live call's), the checksums from connSums (saveNatSums).
+   * ports are the ones compared equal to the live call's), the checksums from connSums (saveNatSums). The
+   * checksums reach no output today — a kept walk delivers once, after its last translating call; the calls before
+   * the stop are answered, not run; the last restore writes back what saveNatSums(k + 1) read — but they keep the
+   * frame a consistent packet between the calls, which storeFrame's incremental checksum update would read if a
+   * kept walk ever wrote a header word there (connHeadersKept refuses such walks now).
    */
   private restoreNatFields(i: number): void {
     const f = this.frame;
@@ -3289,6 +3293,9 @@ export class LflowExecutor {
    * made on such words with none written before it in its segment (callCt); a cached ct op's call whose segment
    * began after such a call (`synced` through exec: any header word written, or a parent's words back, clears it)
    * may then take reloadTranslated's short path. Not kept through the slow path: its calls do not skip the sync.
+   * It exists because the full read-back puts the frame's TTL, DSCP and ECN back over written ones (storeFrame
+   * writes none into the frame; OVS would keep them: the package README, "Not yet"): the short path must do the
+   * same, so it is taken only where no such word was written.
    */
   private headerExact = false;
 
