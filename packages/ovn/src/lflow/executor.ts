@@ -904,7 +904,6 @@ export class LflowExecutor {
     }
     w[W.INPORT] = port.key;
     this.shadowExact = true;
-    this.headerExact = true;
     if (cached) return this.startCached(w, now, conn, port.localnet);
     return this.start(w, now, trace, port.localnet);
   }
@@ -988,7 +987,6 @@ export class LflowExecutor {
     this.decoder.decode(buf, this.decoded, frame.length);
     this.shadow.set(w);
     this.shadowExact = false;
-    this.headerExact = false;
     return this.start(w, now, trace, this.localnetKeys.has(w[W.INPORT]!));
   }
 
@@ -1314,8 +1312,7 @@ export class LflowExecutor {
       return;
     }
     if (this.connRec && this.connOk) this.connPre(w, req);
-    // No header word written since the segment began in step (exec's `synced`): with headerExact, a NAT reads back
-    // only the words it changed, and a call that translates nothing keeps headerExact as it was.
+    // No header word written since the segment began in step (exec's `synced`): the frame is the words' image.
     const skip = this.syncSkip;
     const words = this.ctWords;
     if (words !== undefined) {
@@ -1329,8 +1326,7 @@ export class LflowExecutor {
       words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh, hidden);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
-      if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
-      else if (!skip) this.headerExact = false;
+      if (res.rewritten) this.reloadHeader(w);
       if (!hidden && this.connRec && this.connOk) this.connPost(w);
       return;
     }
@@ -1342,32 +1338,29 @@ export class LflowExecutor {
     // The header read back after NAT (reloadHeader), or the words as synced: in step either way.
     this.syncedAfter = true;
     if (hidden) {
-      if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
-      else if (!skip) this.headerExact = false;
+      if (res.rewritten) this.reloadHeader(w);
       return;
     }
-    this.afterCt(w, skip);
+    this.afterCt(w);
     if (this.connRec && this.connOk) this.connPost(w);
   }
 
   /**
    * After NAT rewrote the frame in place: the translated header read back into the words, which then are the
-   * shadow's. `exact`: they were before the call (callCt), so only the words NAT changed are written.
+   * shadow's (the call was made on words synced into the frame: only the words NAT changed are written).
    */
-  private reloadHeader(w: Uint32Array, exact: boolean): void {
+  private reloadHeader(w: Uint32Array): void {
     // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
     // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
     // packet), where only a decode says what the frame holds.
-    if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow, this.shadowHeader, exact);
+    if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow);
     else this.reloadFrame(w);
-    this.headerExact = true;
   }
 
-  /** The words after a conntrack call: the translated header read back, the ct fields from the result. `skip`: callCt's. */
-  private afterCt(w: Uint32Array, skip: boolean): void {
+  /** The words after a conntrack call: the translated header read back, the ct fields from the result. */
+  private afterCt(w: Uint32Array): void {
     const res = this.res;
-    if (res.rewritten) this.reloadHeader(w, skip && this.headerExact);
-    else if (!skip) this.headerExact = false;
+    if (res.rewritten) this.reloadHeader(w);
     ctResultToWords(res, w);
   }
 
@@ -2028,8 +2021,6 @@ export class LflowExecutor {
     this.frameLength = savedLen;
     this.shadow.set(savedShadow);
     this.shadowExact = savedExact;
-    // The parent's words against its shadow again: not known to be equal.
-    this.headerExact = false;
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
     this.frameGen = nextFrameGen();
     this.give();
@@ -2648,7 +2639,6 @@ export class LflowExecutor {
         if (this.connFlagsMask === 0 && d.ipProto === 6) w[W.TCP_FLAGS] = d.tcpFlags;
         this.shadowHeader.set(this.header0);
         this.shadowExact = true;
-        this.headerExact = true;
         this.now = now;
         this.connAgain(base, k, w);
         // Its connection closed, expired or changed: the walk is void (a dead connection's slot is freed first).
@@ -2786,7 +2776,7 @@ export class LflowExecutor {
     }
     this.restoreNatFields(j + 1);
     this.frameGen = nextFrameGen();
-    this.afterCt(w, false);
+    this.afterCt(w);
   }
 
   /**
@@ -3287,18 +3277,6 @@ export class LflowExecutor {
   private syncSkip = false;
   /** The last ct call left words and frame in step (callCt; exec reads it after a cached ct op). */
   private syncedAfter = false;
-  /**
-   * Every header word of the words the walk runs on is the shadow's, those storeFrame does not write (TTL, DSCP,
-   * ECN, flags, …) included — as loaded from the frame (runFrame), or after NAT's read-back, or kept so by a call
-   * made on such words with none written before it in its segment (callCt); a cached ct op's call whose segment
-   * began after such a call (`synced` through exec: any header word written, or a parent's words back, clears it)
-   * may then take reloadTranslated's short path. Not kept through the slow path: its calls do not skip the sync.
-   * It exists because the full read-back puts the frame's TTL, DSCP and ECN back over written ones (storeFrame
-   * writes none into the frame; OVS would keep them: the package README, "Not yet"): the short path must do the
-   * same, so it is taken only where no such word was written.
-   */
-  private headerExact = false;
-
   private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {
     const shapes = t.points[cont];
     if (shapes === undefined) return undefined;

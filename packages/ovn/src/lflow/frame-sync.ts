@@ -12,13 +12,14 @@ const HEADER_LAST = W.ARP_OP;
 
 /**
  * After conntrack translated the frame in place (NAT: addresses, ports, an ICMP error's inner header; never a
- * length or an offset): reads back into `shadow` and `d` the header fields NAT can change, as a fresh decode and
- * packet.ts's `loadFrame` would, then copies `shadow`'s header words (`shadowHeader`, {@link headerView}) into
- * `words`. `shadow` must be the frame's image (packet.ts's `storeFrame` keeps it so); `d` stays valid, so the
- * frame is not decoded again. `exact`: `words`' header words were `shadow`'s before the call (the executor's
- * headerExact), so only those read back here are written (the copy of 34 words cost ≈ 195 instructions a call).
+ * length or an offset): reads back into `shadow`, `d` and `words` the header fields NAT can change, as a fresh
+ * decode and packet.ts's `loadFrame` would. `shadow` must be the frame's image (packet.ts's `storeFrame` keeps it
+ * so); `d` stays valid, so the frame is not decoded again. Only these words are written: the call was made on
+ * words synced into the frame (storeFrame writes every IP header word an action can assign), so every other header
+ * word of `words` already is what the frame holds — or a write OVS would have committed to the packet too and that
+ * vippath's frame does not carry (a VLAN TCI, the ND words), which a full copy from `shadow` would undo.
  */
-export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, shadowHeader: Uint32Array, exact: boolean): void {
+export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
   const o = d.l3Offset;
   if (d.l3 === L3.IPV4) {
     const src = ((frame[o + 12]! << 24) | (frame[o + 13]! << 16) | (frame[o + 14]! << 8) | frame[o + 15]!) >>> 0;
@@ -27,14 +28,12 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
     d.ipDst = dst;
     shadow[W.IPV4_SRC] = src;
     shadow[W.IPV4_DST] = dst;
-    if (exact) {
-      words[W.IPV4_SRC] = src;
-      words[W.IPV4_DST] = dst;
-    }
+    words[W.IPV4_SRC] = src;
+    words[W.IPV4_DST] = dst;
   } else if (d.l3 === L3.IPV6) {
     loadV6(shadow, W.IPV6_SRC, frame, o + 8);
     loadV6(shadow, W.IPV6_DST, frame, o + 24);
-    if (exact) for (let i = W.IPV6_SRC; i < W.IPV6_DST + 4; i++) words[i] = shadow[i]!;
+    for (let i = W.IPV6_SRC; i < W.IPV6_DST + 4; i++) words[i] = shadow[i]!;
   }
   const l4 = d.l4Offset;
   if (l4 >= 0) {
@@ -46,22 +45,17 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
       d.dstPort = dp;
       shadow[W.TP_SRC] = sp;
       shadow[W.TP_DST] = dp;
-      if (exact) {
-        words[W.TP_SRC] = sp;
-        words[W.TP_DST] = dp;
-      }
+      words[W.TP_SRC] = sp;
+      words[W.TP_DST] = dp;
     } else if (proto === 1 || proto === 58) {
       d.icmpType = frame[l4]!;
       d.icmpCode = frame[l4 + 1]!;
       shadow[W.TP_SRC] = d.icmpType;
       shadow[W.TP_DST] = d.icmpCode;
-      if (exact) {
-        words[W.TP_SRC] = d.icmpType;
-        words[W.TP_DST] = d.icmpCode;
-      }
+      words[W.TP_SRC] = d.icmpType;
+      words[W.TP_DST] = d.icmpCode;
     }
   }
-  if (!exact) words.set(shadowHeader, HEADER_FIRST);
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import {
-  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3, read16, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort,
+  buildFrame, checksumAdjust16, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3, read16, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort,
   write16, type FrameSpec,
 } from '@vippath/wire';
 import { readBits, W, regWord } from './fields.js';
@@ -113,11 +113,13 @@ export function loadFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array
 
 /**
  * Writes header words that differ from `shadow` into the frame (in place, checksums kept) and copies each word
- * written to `shadow`, which so stays an image of the frame's headers (as {@link loadFrame} would read them). Words
- * no frame field holds here (TTL, DSCP, flags…) are neither written nor copied. Frames whose kind changed (an NS
- * turned into an NA) are not handled here: see {@link frameFromFlow}. Returns whether it wrote a byte after the
- * Ethernet addresses (an address, a port, a checksum, ARP's fields: what conntrack reads), for the executor's frame
- * generation (WordsConntrackEngine.executeWords' `gen`).
+ * written to `shadow`, which so stays an image of the frame's headers (as {@link loadFrame} would read them). The
+ * IP header's writable words go in as OVS's set_field / dec_ttl commit them (lib/packets.c packet_set_ipv4 and
+ * packet_set_ipv6): TTL / hop limit, DSCP and ECN, IPv6's flow label, the IPv4 header checksum updated. Words no
+ * frame field holds here, or that no action writes into one (flags, VLAN, an ICMP type, the ND words), are neither
+ * written nor copied. Frames whose kind changed (an NS turned into an NA) are not handled here: see
+ * {@link frameFromFlow}. Returns whether it wrote a byte after the Ethernet addresses (an address, a port, a
+ * checksum, ARP's fields: what conntrack reads), for the executor's frame generation (WordsConntrackEngine.executeWords' `gen`).
  */
 export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, scratch: Uint8Array): boolean {
   let wrote = false;
@@ -145,6 +147,10 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
       shadow[W.IPV4_DST] = words[W.IPV4_DST]!;
       wrote = true;
     }
+    if (words[W.IP_TTL] !== shadow[W.IP_TTL] || words[W.IP_DSCP] !== shadow[W.IP_DSCP] || words[W.IP_ECN] !== shadow[W.IP_ECN]) {
+      storeIpv4TtlTos(frame, d, words, shadow);
+      wrote = true;
+    }
   } else if (l3 === L3.ARP) {
     const o = d.l3Offset;
     if (words[W.ARP_OP] !== shadow[W.ARP_OP]) write16(frame, o + 6, words[W.ARP_OP]!);
@@ -165,6 +171,10 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
         wrote = true;
       }
     }
+    if (words[W.IP_TTL] !== shadow[W.IP_TTL] || words[W.IP_DSCP] !== shadow[W.IP_DSCP] || words[W.IP_ECN] !== shadow[W.IP_ECN] || words[W.IPV6_LABEL] !== shadow[W.IPV6_LABEL]) {
+      storeIpv6Class(frame, d, words, shadow);
+      wrote = true;
+    }
   }
   if (d.l4Offset >= 0 && (d.ipProto === 6 || d.ipProto === 17)) {
     if (words[W.TP_SRC] !== shadow[W.TP_SRC]) {
@@ -179,6 +189,54 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
     }
   }
   return wrote;
+}
+
+/**
+ * The IPv4 TTL and TOS (DSCP, ECN) from the words, each 16-bit word of the header that changed adjusted in the
+ * header checksum (RFC 1624), as OVS's packet_set_ipv4 does (ver/IHL + TOS at 0, TTL + protocol at 8). Apart
+ * from storeFrame's body: the default scenario's flows write none of these words.
+ */
+function storeIpv4TtlTos(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
+  const o = d.l3Offset;
+  const tos = ((words[W.IP_DSCP]! & 63) << 2) | (words[W.IP_ECN]! & 3);
+  const ttl = words[W.IP_TTL]! & 255;
+  let sum = read16(frame, o + 10);
+  const oldTos = frame[o + 1]!;
+  if (oldTos !== tos) {
+    sum = checksumAdjust16(sum, (frame[o]! << 8) | oldTos, (frame[o]! << 8) | tos);
+    frame[o + 1] = tos;
+  }
+  const oldTtl = frame[o + 8]!;
+  if (oldTtl !== ttl) {
+    sum = checksumAdjust16(sum, (oldTtl << 8) | frame[o + 9]!, (ttl << 8) | frame[o + 9]!);
+    frame[o + 8] = ttl;
+  }
+  write16(frame, o + 10, sum);
+  d.ipTos = tos;
+  d.ipTtl = ttl;
+  shadow[W.IP_TTL] = words[W.IP_TTL]!;
+  shadow[W.IP_DSCP] = words[W.IP_DSCP]!;
+  shadow[W.IP_ECN] = words[W.IP_ECN]!;
+}
+
+/**
+ * The IPv6 hop limit, traffic class (DSCP, ECN) and flow label from the words, as packet_set_ipv6 writes them (no
+ * header checksum; none of them is in the L4 pseudo-header).
+ */
+function storeIpv6Class(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
+  const o = d.l3Offset;
+  const tc = ((words[W.IP_DSCP]! & 63) << 2) | (words[W.IP_ECN]! & 3);
+  const label = words[W.IPV6_LABEL]! & 0xfffff;
+  frame[o] = (frame[o]! & 0xf0) | (tc >>> 4);
+  frame[o + 1] = ((tc & 15) << 4) | (label >>> 16);
+  write16(frame, o + 2, label & 0xffff);
+  frame[o + 7] = words[W.IP_TTL]! & 255;
+  d.ipTos = tc;
+  d.ipTtl = frame[o + 7]!;
+  shadow[W.IP_TTL] = words[W.IP_TTL]!;
+  shadow[W.IP_DSCP] = words[W.IP_DSCP]!;
+  shadow[W.IP_ECN] = words[W.IP_ECN]!;
+  shadow[W.IPV6_LABEL] = words[W.IPV6_LABEL]!;
 }
 
 function putIpv4(frame: Uint8Array, at: number, v: number): void {

@@ -155,14 +155,12 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     expect(hits).toBeGreaterThan(RUNS);
   }, 180_000);
 
-  it('reads back every header word after NAT when a word the frame does not hold was written before an earlier call', () => {
-    // The TTL (no frame byte follows it: storeFrame writes none) decremented before a ct_next that translates
-    // nothing; the next segment begins in step with the frame (no word storeFrame writes differs) and writes nothing
-    // before its ct_dnat, whose read-back makes every header word the frame's image again, the TTL 64 (executor.ts
-    // headerExact: the short read-back, which writes only the addresses and ports, is not taken there). The next
-    // table tells the two apart by the TTL. A read-back that trusted the skipped sync alone would leave 63 in the
-    // cached walk and send its frames to p3. The 64 is the model's, kept the same cached and uncached: OVS applies the
-    // decrement to the packet before ct() and would match 63 (the package README, "Not yet").
+  it('keeps a TTL decremented before an earlier call through the next call\'s NAT read-back, in the frame as in the words', () => {
+    // The TTL decremented before a ct_next that translates nothing: storeFrame writes it into the frame (checksum
+    // updated) before the call, as OVS commits dec_ttl before ct(). The next segment begins in step with the frame
+    // and writes nothing before its ct_dnat, whose read-back writes the addresses and ports only; the next table
+    // tells 63 from 64. The model before session 34 read every header word back from a frame without the decrement
+    // (64, to p3); OVS matches 63 and sends TTL 63.
     let n = 0;
     const flows: LogicalFlow[] = [];
     const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
@@ -170,7 +168,7 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     };
     add('ingress', 0, 0, '1', 'ip.ttl--; ct_next;');
     add('ingress', 1, 0, '1', 'ct_dnat(10.0.0.70);');
-    add('ingress', 2, 10, 'ip.ttl == 64', 'outport = "p2"; output;');
+    add('ingress', 2, 10, 'ip.ttl == 63', 'outport = "p2"; output;');
     add('ingress', 2, 0, '1', 'outport = "p3"; output;');
     add('egress', 0, 0, '1', 'output;');
     const sb = { ...southbound([], []), flows: new Map([['ls', flows]]) };
@@ -186,7 +184,16 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
       const f = frameOf({ client: 0, sport: 40000, dport: 80, flags, dt: 1 });
       const x = view(a, cta, f, now);
       expect(x).toBe(view(b, ctb, f, now));
-      ports.push((JSON.parse(x) as { outputs: [string][] }).outputs.map((o) => o[0]).join());
+      const outs = (JSON.parse(x) as { outputs: [string, number[]][] }).outputs;
+      ports.push(outs.map((o) => o[0]).join());
+      // The frame out: TTL 63 (IPv4 header at 14, TTL at 8) and a header checksum that sums to 0xffff.
+      for (const [, bytes] of outs) {
+        expect(bytes[14 + 8]).toBe(63);
+        let sum = 0;
+        for (let k = 14; k < 34; k += 2) sum += (bytes[k]! << 8) | bytes[k + 1]!;
+        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+        expect(sum).toBe(0xffff);
+      }
     }
     expect(ports).toEqual(Array(5).fill('p2'));
     expect(a.megaflowStats().hits).toBeGreaterThan(0);
