@@ -22,11 +22,15 @@
  * `ct_snat(IP, LO-HI)` written into the Southbound (northd paused), one connection more than the range has ports.
  * Logical flows OVN refuses to parse (one of each part × refusal kind, northd paused): ovn-controller installs no
  * OpenFlow flow with their cookie, and vippath skips exactly them.
+ * IP header writes (`ip.ttl--`, `ip.ttl = N`, `ip.dscp = N`, `ip.ecn = N`) before and after ct_next / ct_dnat /
+ * ct_lb_mark, then a match on ip.ttl, IPv4 and IPv6, TTL 0/1/2/64/255 (generated flows written into the Southbound,
+ * northd paused): the same frames out, the header checksum right.
  * With a chassis that lacks ct-no-masked-label (a Chassis row without it: northd 23.03 then writes ct_lb, whose
  * natted bit goes into ct_label, and ovn-controller's hairpin flows read it there), generated conversations again.
  * Cases: VIPPATH_HAIRPIN_CASES (default 40) conversations, VIPPATH_HAIRPIN_LBS (default 8) generated load
  * balancers with 1–3 conversations each, VIPPATH_HAIRPIN_LABEL_CASES (default 16) conversations on ct_lb's flows, VIPPATH_HAIRPIN_MAPPED (default 16) packets to mapped addresses and half as
- * many load balancers with a mapped VIP, VIPPATH_HAIRPIN_NAT_RANGES (default 6) port ranges; seed
+ * many load balancers with a mapped VIP, VIPPATH_HAIRPIN_NAT_RANGES (default 6) port ranges, VIPPATH_HAIRPIN_IP_WRITES
+ * (default 40) IP header write cases; seed
  * VIPPATH_HAIRPIN_SEED (printed; `random` explores).
  */
 import { mkdtempSync, mkdirSync } from 'node:fs';
@@ -528,6 +532,105 @@ describe.skipIf(unavailable !== undefined)('hairpin against real ovn-controller 
     expect(seen.moved).toBeGreaterThan(0);
     expect(seen.refused).toBeGreaterThan(0);
   }, 120_000);
+
+  // IP header writes around a ct call (OVN lib/actions.c: `ip.ttl--` is dec_ttl, `ip.ttl = N` / `ip.dscp = N` /
+  // `ip.ecn = N` set_field on nw_ttl / ip_dscp / nw_ecn): OVS commits them to the packet before ct()
+  // (ofproto-dpif-xlate.c compose_conntrack_action → xlate_commit_actions), so the frame out carries them, the
+  // header checksum updated (lib/packets.c packet_set_ipv4), and the flows after the ct call match the written values.
+  // ovs-vswitchd is the oracle, not ovn-trace: ovn-trace models these actions itself (execute_dec_ttl). Two flows per
+  // case written into the Southbound (northd paused), told apart by a TCP source port of the case's own: ingress
+  // table 0 does the writes and the ct call, table 1 matches ip.ttl after it (to p2, its own writes after) or not
+  // (to p5). Not ip.dscp or ip.ecn: ovn-controller 23.03 installs no OpenFlow match for them (their masks, 0x3f and
+  // 0x3, are not all-ones for OVS 3.1's one-byte nominal fields: lib/meta-flow.c mf_set returns OFPUTIL_P_NONE and
+  // sets nothing), so a flow matching `ip.dscp == N` matches any DSCP on the chassis — where vippath, as ovn-trace,
+  // compares (noticed, not modelled); their writes are checked in the bytes out. dec_ttl is generated only where the TTL is above 1: there OVS stops the flow's
+  // actions (compose_dec_ttl: "decrement TTL exception") where vippath, as ovn-trace, goes on (noticed, not modelled).
+  it(`IP TTL, DSCP and ECN writes before and after ct_next / ct_dnat / ct_lb_mark: the same frames out (seed ${SEED})`, async () => {
+    bed.d.run({}, 'ovn-appctl', ['-t', join(bed.dir, 'northd.ctl'), 'pause']);
+    const dp = bed.sbctl('--bare', '--columns=_uuid', 'find', 'Datapath_Binding', 'external_ids:name=ls').trim();
+    const [p1, p2] = [PODS[0]!, PODS[1]!];
+    type Wr = { k: 'dec' } | { k: 'ttl' | 'dscp' | 'ecn'; v: number };
+    const wrArb: fc.Arbitrary<Wr> = fc.oneof(
+      fc.constant({ k: 'dec' as const }),
+      fc.record({ k: fc.constant('ttl' as const), v: fc.constantFrom(0, 1, 2, 63, 254, 255) }),
+      fc.record({ k: fc.constant('dscp' as const), v: fc.integer({ min: 0, max: 63 }) }),
+      fc.record({ k: fc.constant('ecn' as const), v: fc.integer({ min: 0, max: 3 }) }),
+    );
+    const caseArb = fc.record({
+      v6: fc.boolean(),
+      ttl: fc.constantFrom(0, 1, 2, 64, 255),
+      tos: fc.integer({ min: 0, max: 255 }),
+      pre: fc.array(wrArb, { maxLength: 3 }),
+      ct: fc.constantFrom('ct_next', 'ct_dnat', 'ct_lb_mark'),
+      post: fc.array(wrArb, { maxLength: 2 }),
+      // Whether table 1's flow matches the values OVS holds after the call (else the frame's first ones).
+      hit: fc.boolean(),
+    });
+    const seen = { cases: 0, hits: 0, misses: 0, v6: 0 };
+    let sport = 52000;
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        seen.cases++;
+        const port = sport++;
+        const l3 = c.v6 ? 'ip6' : 'ip4';
+        // The header as OVS holds it along the actions; a dec_ttl at TTL 1 or 0 left out (see above).
+        const h: { ttl: number; dscp: number; ecn: number } = { ttl: c.ttl, dscp: c.tos >> 2, ecn: c.tos & 3 };
+        const text = (ws: Wr[]): string => ws.filter((w) => {
+          if (w.k === 'dec') {
+            if (h.ttl <= 1) return false;
+            h.ttl--;
+          } else h[w.k] = w.v;
+          return true;
+        }).map((w) => (w.k === 'dec' ? 'ip.ttl--; ' : `ip.${w.k} = ${w.v}; `)).join('');
+        const pre = text(c.pre);
+        const after = { ...h };
+        const post = text(c.post);
+        const target = c.v6 ? p2.ip6 : p2.ip4;
+        const call = c.ct === 'ct_next' ? 'ct_next;' : c.ct === 'ct_dnat' ? `ct_dnat(${target});` : `ct_lb_mark(backends=${target});`;
+        const m = c.hit ? after : { ttl: c.ttl };
+        const mk = (table: number, stage: string, prio: number, match: string, actions: string): string => bed.sbctl('create', 'Logical_Flow', `logical_datapath=${dp}`, 'pipeline=ingress', `table_id=${table}`, `priority=${prio}`, `match="${match.replace(/"/g, '\\"')}"`, `actions="${actions.replace(/"/g, '\\"')}"`, `external_ids:stage-name=${stage}`).trim();
+        const sel = `inport == "${p1.name}" && ${l3} && tcp.src == ${port}`;
+        const made = [
+          mk(0, 'ls_in_check_port_sec', 300, sel, `${pre}${call}`),
+          mk(1, 'ls_in_apply_port_sec', 300, `${sel} && ip.ttl == ${m.ttl}`, `${post}outport = "${p2.name}"; output;`),
+          mk(1, 'ls_in_apply_port_sec', 299, sel, `outport = "p5"; output;`),
+        ];
+        const cookie = (uuid: string): number => parseInt(uuid.slice(0, 8), 16);
+        const cookies = (): Set<number> => new Set([...bed.ofctl('dump-flows').matchAll(/cookie=0x([0-9a-f]+)/g)].map((x) => parseInt(x[1]!, 16)));
+        for (let i = 0; i < 200 && !made.every((u) => cookies().has(cookie(u))); i++) await sleep(25);
+        expect(made.every((u) => cookies().has(cookie(u))), 'the case\'s flows reached OpenFlow').toBe(true);
+        rebuild();
+        // To p2's address for ct_next (its egress port security), to another for a NAT that makes it p2's.
+        const dst = c.ct === 'ct_next' ? target : c.v6 ? 'fd00::99' : '10.0.0.99';
+        const f = packet(c.v6, 'tcp', { mac: p1.mac, ip: c.v6 ? p1.ip6 : p1.ip4, port }, { mac: p2.mac, ip: dst, port: 80 }, 0x002, 1000, 0);
+        if (c.v6) {
+          f[14] = 0x60 | (c.tos >> 4);
+          f[15] = (f[15]! & 15) | ((c.tos & 15) << 4);
+        } else f[15] = c.tos;
+        withTtl(f, c.v6, c.ttl);
+        const real = await bed.exchange(p1.name, f);
+        const sim = simulate(p1.name, f);
+        const what = `${pre}${call} then ${post}(table 1 matching ${JSON.stringify(m)}): frame ${hex(f)}`;
+        const show = (x: Map<string, string[]>): string => JSON.stringify([...x.entries()].sort());
+        expect(show(sim), what).toBe(show(real));
+        const to = [...real.keys()];
+        expect(to.length, `${what}: one port got it`).toBe(1);
+        const o = parseFrame(Buffer.from(real.get(to[0]!)![0]!, 'hex'));
+        expect(o.checksum, what).toBe('ok');
+        // The oracle agrees with the header OVS's rules give (dec_ttl, set_field): the generator's own model checked.
+        const want = to[0] === p2.name ? h : after;
+        expect([o.ipv4 ? o.ipv4.ttl : o.ipv6!.hopLimit, o.ipv4 ? o.ipv4.tos : o.ipv6!.trafficClass], what).toEqual([want.ttl, (want.dscp << 2) | want.ecn]);
+        if (to[0] === p2.name) seen.hits++;
+        else seen.misses++;
+        if (c.v6) seen.v6++;
+        for (const u of made) bed.sbctl('destroy', 'Logical_Flow', u);
+      }),
+      { numRuns: Number(process.env.VIPPATH_HAIRPIN_IP_WRITES ?? 40), seed: SEED },
+    );
+    console.log(`hairpin-ovs: IP header writes: ${seen.cases} cases (${seen.v6} IPv6), ${seen.hits} matched the written values after the call, ${seen.misses} did not`);
+    expect(seen.hits).toBeGreaterThan(0);
+    expect(seen.misses).toBeGreaterThan(0);
+  }, 300_000);
 
   it('without options:hairpin_orig_tuple ovn-controller reads the conntrack original tuple after the second ct()', async () => {
     bed.d.run({}, 'ovn-appctl', ['-t', join(bed.dir, 'northd.ctl'), 'pause']);
