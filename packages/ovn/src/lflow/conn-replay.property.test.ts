@@ -592,8 +592,8 @@ describe('connection replay: a call that found the node its step names', () => {
     // The TTL, DSCP and ECN (words connHeadersKept compares: the replay writes only the Ethernet addresses) set
     // between the ingress and the egress call: the TTL-64 frames' walk is kept and replayed (the handshake's last
     // three ACKs and three more), the others' never. A compare that missed the TTL's word keeps that walk (10 hits,
-    // 2 walks), the DSCP's or the ECN's alike. No frame byte follows these words here (storeFrame writes none of
-    // them), so the outputs cannot tell: the counts do.
+    // 2 walks), the DSCP's or the ECN's alike. The counts tell, and since storeFrame writes these words into the
+    // frame (session 34) the outputs too: a replay would send the frame's own TTL and TOS.
     const client = (ttl: number, times: number): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl, nat: 0 }, times });
     const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(4, 4), client(64, 3), client(4, 3), client(11, 4), client(12, 4)], undefined, false, undefined, true);
     expect(s).toMatchObject({ connHits: 5, connEntries: 1 });
