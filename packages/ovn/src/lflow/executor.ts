@@ -2835,8 +2835,9 @@ export class LflowExecutor {
       this.connOk = false;
       return;
     }
-    // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end).
-    if (!this.connHeadersKept(w)) return;
+    // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end). With exec's
+    // `synced` (syncSkip) the compare is known to pass: see connHeadersKept.
+    if (!this.syncSkip && !this.connHeadersKept(w)) return;
     // The call's input: all ct words 0, or those the previous call left.
     const input = this.connCtInput(w);
     const zero = (input & 1) === 0;
@@ -2932,7 +2933,11 @@ export class LflowExecutor {
   /** At a recorded walk's delivery: the port, and the Ethernet addresses (the only header words it may change). */
   /**
    * Whether the words from the EtherType to the ARP opcode are still the shadow's (a recorded walk may rewrite
-   * only the Ethernet addresses); clears `connOk` when not.
+   * only the Ethernet addresses); clears `connOk` when not. Not called where exec's `synced` holds (connPre's
+   * syncSkip, connDeliver's argument): no header word was written since the cached segment began, and at its start
+   * they were the shadow's — the root's words are loaded with it, and the segment after a ct op starts from a call
+   * whose connPre found them so (or skipped by the same rule), which then changes only ct words in the words and
+   * the same addresses and ports in both on NAT's read-back (a walk with any other call is not kept).
    */
   private connHeadersKept(w: Uint32Array): boolean {
     const sh = this.shadow;
@@ -2981,12 +2986,13 @@ export class LflowExecutor {
     return (any !== 0 ? 1 : 0) | (moved !== 0 ? 2 : 0);
   }
 
-  private connDeliver(w: Uint32Array, port: Port): void {
+  private connDeliver(w: Uint32Array, port: Port, synced: boolean): void {
     if (this.depth !== 1 || this.connPortSeen) {
       this.connOk = false;
       return;
     }
-    if (!this.connHeadersKept(w)) return;
+    // `synced`: exec's, as connPre's syncSkip.
+    if (!synced && !this.connHeadersKept(w)) return;
     const srcHi = w[W.ETH_SRC + 1]!;
     const dstHi = w[W.ETH_DST + 1]!;
     // Packed as the key's addresses (megaflow.ts CONN_ETH): a high half wider than 16 bits would not fit.
@@ -3201,7 +3207,7 @@ export class LflowExecutor {
           w[69] = 0;
           break;
         case 12 satisfies typeof MfOp.DELIVER:
-          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
+          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port, synced);
           this.deliver(w, o.port as Port, undefined, synced);
           break;
         case 15 satisfies typeof MfOp.CT_COMMIT:
