@@ -2838,8 +2838,8 @@ export class LflowExecutor {
     // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end). With exec's
     // `synced` (syncSkip) the compare is known to pass: see connHeadersKept.
     if (!this.syncSkip && !this.connHeadersKept(w)) return;
-    // The call's input: all ct words 0, or those the previous call left.
-    const input = this.connCtInput(w);
+    // The call's input: all ct words 0, or those the previous call left (the first call has none: only the zeros).
+    const input = k > 0 ? this.connCtInput(w) : this.connCtAny(w);
     const zero = (input & 1) === 0;
     const carry = k > 0 && (input & 2) === 0;
     if (!zero && !carry) {
@@ -2984,6 +2984,13 @@ export class LflowExecutor {
       moved |= (x0 ^ a[i]!) | (x1 ^ a[(i + 1) | 0]!) | (x2 ^ a[(i + 2) | 0]!) | (x3 ^ a[(i + 3) | 0]!);
     }
     return (any !== 0 ? 1 : 0) | (moved !== 0 ? 2 : 0);
+  }
+
+  /** connCtInput's bit 1 alone (the walk's first call: nothing before it to compare with). */
+  private connCtAny(w: Uint32Array): number {
+    let any = w[W.CT_STATE]! | w[W.CT_MARK]! | w[W.CT_LABEL]! | w[W.CT_LABEL + 1]! | w[W.CT_LABEL + 2]! | w[W.CT_LABEL + 3]! | w[W.CT_NW_PROTO]!;
+    for (let i: number = W.CT_NW_DST; i < W.CT_NW_PROTO; i = (i + 4) | 0) any |= w[i]! | w[(i + 1) | 0]! | w[(i + 2) | 0]! | w[(i + 3) | 0]!;
+    return any !== 0 ? 1 : 0;
   }
 
   private connDeliver(w: Uint32Array, port: Port, synced: boolean): void {
@@ -3769,10 +3776,10 @@ function probeHolds(p: Int32Array, ws: Int32Array): boolean {
   return i === n3;
 }
 
-// connHeadersKept reads six words a turn, connCtInput the ct words callCt hands to conntrack and writes back
+// connHeadersKept reads six words a turn, connCtInput and connCtAny the ct words callCt hands to conntrack and writes back
 // (CT_STATE, CT_MARK, CT_LABEL's 4, then CT_NW_DST .. CT_NW_PROTO) in runs: the layout they assume.
 if ((W.ARP_OP - W.ETH_TYPE + 1) % 6 !== 0 || W.CT_MARK !== W.CT_STATE + 1 || W.CT_LABEL !== W.CT_MARK + 1 || W.CT_NW_PROTO - W.CT_NW_DST !== 12 || W.CT_TP_SRC + 1 !== W.CT_NW_PROTO) {
-  throw new Error('executor.ts: the flow words moved (connHeadersKept, connCtInput)');
+  throw new Error('executor.ts: the flow words moved (connHeadersKept, connCtInput, connCtAny)');
 }
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
