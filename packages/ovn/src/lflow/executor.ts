@@ -2400,6 +2400,7 @@ export class LflowExecutor {
       this.connSteps = 0;
       this.connSegsN = 0;
       this.connPortSeen = false;
+      this.connDirty = false;
       this.enterRoot(w);
       this.connRec = false;
       if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
@@ -2436,6 +2437,8 @@ export class LflowExecutor {
   private readonly connSegs: MfSegment[] = [];
   private connSegsN = 0;
   private connPortSeen = false;
+  /** A segment of the walk being recorded may write a word connHeadersKept compares (connOpsOf). */
+  private connDirty = false;
   /** The requests of the walk being recorded (numbered when it is kept). */
   private readonly connReqs: CtRequest[] = [];
   private connPortRec: Port | undefined;
@@ -2836,8 +2839,9 @@ export class LflowExecutor {
       return;
     }
     // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end). With exec's
-    // `synced` (syncSkip) the compare is known to pass: see connHeadersKept.
-    if (!this.syncSkip && !this.connHeadersKept(w)) return;
+    // `synced` (syncSkip), or no segment of the walk able to write those words, the compare is known to pass: see
+    // connHeadersKept.
+    if (!this.syncSkip && this.connDirty && !this.connHeadersKept(w)) return;
     // The call's input: all ct words 0, or those the previous call left (the first call has none: only the zeros).
     const input = k > 0 ? this.connCtInput(w) : this.connCtAny(w);
     const zero = (input & 1) === 0;
@@ -2936,8 +2940,10 @@ export class LflowExecutor {
    * only the Ethernet addresses); clears `connOk` when not. Not called where exec's `synced` holds (connPre's
    * syncSkip, connDeliver's argument): no header word was written since the cached segment began, and at its start
    * they were the shadow's — the root's words are loaded with it, and the segment after a ct op starts from a call
-   * whose connPre found them so (or skipped by the same rule), which then changes only ct words in the words and
-   * the same addresses and ports in both on NAT's read-back (a walk with any other call is not kept).
+   * whose connPre found them so (or skipped by a rule here), which then changes only ct words in the words and
+   * the same addresses and ports in both on NAT's read-back (a walk with any other call is not kept). Nor while
+   * `connDirty` is false: every segment of the walk so far has none of these words among its instructions' writes
+   * (connOpsOf), and a walk through the slow path is not kept.
    */
   private connHeadersKept(w: Uint32Array): boolean {
     const sh = this.shadow;
@@ -2999,7 +3005,7 @@ export class LflowExecutor {
       return;
     }
     // `synced`: exec's, as connPre's syncSkip.
-    if (!synced && !this.connHeadersKept(w)) return;
+    if (!synced && this.connDirty && !this.connHeadersKept(w)) return;
     const srcHi = w[W.ETH_SRC + 1]!;
     const dstHi = w[W.ETH_DST + 1]!;
     // Packed as the key's addresses (megaflow.ts CONN_ETH): a high half wider than 16 bits would not fit.
@@ -3020,16 +3026,32 @@ export class LflowExecutor {
     return this.connFlagsMask === 0 && d.ipProto === 6 && (d.tcpFlags & (TCP_FIN | TCP_RST)) !== 0;
   }
 
+  /**
+   * The executor's judgement of a segment for a connection's walk (MfSegment.connOps, made once): 0 when a replay
+   * may not skip one of its instructions (CONN_OPS), 2 when it may and none of them writes a word from the EtherType
+   * to the ARP opcode (connHeadersKept's span), else 1.
+   */
+  private connOpsOf(seg: MfSegment): number {
+    if (seg.connOps < 0) {
+      let v = 2;
+      for (const o of seg.ops) {
+        if (!CONN_OPS.has(o.op)) {
+          v = 0;
+          break;
+        }
+        if (writesL3(o)) v = 1;
+      }
+      seg.connOps = v;
+    }
+    return seg.connOps;
+  }
+
   private insertConn(t: MegaflowTable): void {
     let deps = 0;
     const segs = this.connSegs;
     for (let i = 0; i < this.connSegsN; i++) {
       const seg = segs[i]!;
-      if (seg.connOps < 0) {
-        seg.connOps = 1;
-        for (const o of seg.ops) if (!CONN_OPS.has(o.op)) seg.connOps = 0;
-      }
-      if (seg.connOps === 0) return;
+      if (this.connOpsOf(seg) === 0) return;
       deps |= seg.deps;
     }
     // The port's number and the segments' count share CONN_STEPS with the calls (15 and 13 bits).
@@ -3121,7 +3143,10 @@ export class LflowExecutor {
         return;
       }
       t.stats.hits++;
-      if (this.connRec) this.connSegs[this.connSegsN++] = seg;
+      if (this.connRec) {
+        this.connSegs[this.connSegsN++] = seg;
+        if (this.connOpsOf(seg) !== 2) this.connDirty = true;
+      }
       this.exec(seg.ops, synced);
       return;
     }
@@ -3798,6 +3823,40 @@ const CONN_REPLAYED = 2;
  * and the slow path keep a walk out.
  */
 const CONN_OPS = new Set<number>([MfOp.LOAD, MfOp.MOVE, MfOp.EXCHANGE, MfOp.CT_CLEAR, MfOp.SETW, MfOp.SETN, MfOp.DEC_TTL, MfOp.OUT_BEGIN, MfOp.OUT_INPLACE, MfOp.SET_OUTPORT, MfOp.GIVE, MfOp.DELIVER, MfOp.DROP, MfOp.CT_FORK, MfOp.CT_COMMIT]);
+
+/**
+ * Whether instruction `o` (one of CONN_OPS) may write a word from the EtherType to the ARP opcode: its fused
+ * constant writes, a SETW, a load's, move's or exchange's destination field (whole: a field spans whole words),
+ * DEC_TTL. The others write none (the ct ops' calls change the ct words, and NAT's read-back writes the words and
+ * the shadow alike).
+ */
+function writesL3(o: MfInstr): boolean {
+  const s = o.sets;
+  for (let j = 0; j < s.length; j += 3) if (l3Word(s[j]!, s[j]!)) return true;
+  switch (o.op) {
+    case MfOp.SETW:
+      return l3Word(o.word, o.word);
+    case MfOp.LOAD:
+      return l3Field((o.action as Extract<Action, { k: 'load' }>).dst);
+    case MfOp.MOVE:
+      return l3Field((o.action as Extract<Action, { k: 'move' }>).dst);
+    case MfOp.EXCHANGE: {
+      const a = o.action as Extract<Action, { k: 'exchange' }>;
+      return l3Field(a.a) || l3Field(a.b);
+    }
+    case MfOp.DEC_TTL:
+      return true;
+  }
+  return false;
+}
+
+function l3Word(first: number, last: number): boolean {
+  return first <= W.ARP_OP && last >= W.ETH_TYPE;
+}
+
+function l3Field(r: FieldRef): boolean {
+  return l3Word(r.field.word, r.field.word + ((r.field.width + 31) >>> 5) - 1);
+}
 
 /** An empty array of objects (elements of one kind with the arrays that hold some: readers see one map). */
 function emptyOf<T>(): T[] {
