@@ -3051,7 +3051,8 @@ export class LflowExecutor {
     const segs = this.connSegs;
     for (let i = 0; i < this.connSegsN; i++) {
       const seg = segs[i]!;
-      if (this.connOpsOf(seg) === 0) return;
+      // Graded when the walk was served from it (runSegment).
+      if (seg.connOps === 0) return;
       deps |= seg.deps;
     }
     // The port's number and the segments' count share CONN_STEPS with the calls (15 and 13 bits).
@@ -3145,7 +3146,9 @@ export class LflowExecutor {
       t.stats.hits++;
       if (this.connRec) {
         this.connSegs[this.connSegsN++] = seg;
-        if (this.connOpsOf(seg) !== 2) this.connDirty = true;
+        // The grade read here once made (connOpsOf, out of line).
+        const c = seg.connOps;
+        if ((c < 0 ? this.connOpsOf(seg) : c) !== 2) this.connDirty = true;
       }
       this.exec(seg.ops, synced);
       return;
