@@ -55,7 +55,8 @@ const RUNS = Number(process.env.VIPPATH_REPLAY_RUNS ?? 200);
  * `readsFlags`: one more flow, which sends a client's PSH|ACK to p2 whatever its translation (keys keep the flags).
  * `rewritesTtl`: flows that write a header word no frame byte follows here (storeFrame writes the addresses and
  * ports, not these) between the two calls of an established connection's frames: TTL 4 to 3, TTL 11's DSCP, TTL
- * 12's ECN. Only the replay's counts can tell a walk kept over them (its outputs are the uncached walk's anyway).
+ * 12's ECN as constants; TTL 14 decremented, TTL 15's DSCP moved from a register, TTL 16 and 17 exchanged with one.
+ * Only the replay's counts can tell a walk kept over them (its outputs are the uncached walk's anyway).
  * `rewritesHeaders`: flows that write a header word the frame holds, so that a walk kept over the write outputs other
  * bytes than the uncached walk: after the last call (the egress pipeline's output stage) TTL 33's IPv4 source,
  * TTL 34's destination, TTL 35's TCP source port, TTL 36's destination port; between the calls (ingress, after the
@@ -85,6 +86,11 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
     add('ingress', 1, 5, 'ct.est && ip.ttl == 4', 'ip.ttl = 3; next;');
     add('ingress', 1, 5, 'ct.est && ip.ttl == 11', 'ip.dscp = 10; next;');
     add('ingress', 1, 5, 'ct.est && ip.ttl == 12', 'ip.ecn = 1; next;');
+    // The same words by the instructions that are not constant writes (executor.ts writesL3's cases).
+    add('ingress', 1, 5, 'ct.est && ip.ttl == 14', 'ip.ttl--; next;');
+    add('ingress', 1, 5, 'ct.est && ip.ttl == 15', 'reg1[0..5] = 9; ip.dscp = reg1[0..5]; next;');
+    add('ingress', 1, 5, 'ct.est && ip.ttl == 16', 'reg1[0..7] = 20; ip.ttl <-> reg1[0..7]; next;');
+    add('ingress', 1, 5, 'ct.est && ip.ttl == 17', 'reg1[0..7] = 21; reg1[0..7] <-> ip.ttl; next;');
   }
   if (rewritesHeaders) add('ingress', 1, 5, 'ct.est && ip.ttl == 37', 'tcp.src = 41000; next;');
   if (more.labels) {
@@ -592,10 +598,12 @@ describe('connection replay: a call that found the node its step names', () => {
     // The TTL, DSCP and ECN (words connHeadersKept compares: the replay writes only the Ethernet addresses) set
     // between the ingress and the egress call: the TTL-64 frames' walk is kept and replayed (the handshake's last
     // three ACKs and three more), the others' never. A compare that missed the TTL's word keeps that walk (10 hits,
-    // 2 walks), the DSCP's or the ECN's alike. The counts tell, and since storeFrame writes these words into the
-    // frame (session 34) the outputs too: a replay would send the frame's own TTL and TOS.
+    // 2 walks), the DSCP's or the ECN's alike; so does a walk whose segments the executor judged free of such
+    // writes (connOpsOf) when one was there — a decrement, a move or an exchange either way round (TTL 14–17). The
+    // counts tell, and since storeFrame writes these words into the frame (session 34) the outputs too: a replay
+    // would send the frame's own TTL and TOS.
     const client = (ttl: number, times: number): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl, nat: 0 }, times });
-    const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(4, 4), client(64, 3), client(4, 3), client(11, 4), client(12, 4)], undefined, false, undefined, true);
+    const s = compare([{ op: 'connect', sport: 40000, nat: 0 }, client(4, 4), client(64, 3), client(4, 3), client(11, 4), client(12, 4), client(14, 4), client(15, 4), client(16, 4), client(17, 4)], undefined, false, undefined, true);
     expect(s).toMatchObject({ connHits: 5, connEntries: 1 });
   });
 

@@ -2391,6 +2391,7 @@ export class LflowExecutor {
       this.connSteps = 0;
       this.connSegsN = 0;
       this.connPortSeen = false;
+      this.connDirty = false;
       this.enterRoot(w);
       this.connRec = false;
       if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
@@ -2427,6 +2428,8 @@ export class LflowExecutor {
   private readonly connSegs: MfSegment[] = [];
   private connSegsN = 0;
   private connPortSeen = false;
+  /** A segment of the walk being recorded may write a word connHeadersKept compares (connOpsOf). */
+  private connDirty = false;
   /** The requests of the walk being recorded (numbered when it is kept). */
   private readonly connReqs: CtRequest[] = [];
   private connPortRec: Port | undefined;
@@ -2825,10 +2828,12 @@ export class LflowExecutor {
       this.connOk = false;
       return;
     }
-    // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end).
-    if (!this.connHeadersKept(w)) return;
-    // The call's input: all ct words 0, or those the previous call left.
-    const input = this.connCtInput(w);
+    // storeFrame writes nothing here but the Ethernet addresses (the replay writes those at the end). With exec's
+    // `synced` (syncSkip), or no segment of the walk able to write those words, the compare is known to pass: see
+    // connHeadersKept.
+    if (!this.syncSkip && this.connDirty && !this.connHeadersKept(w)) return;
+    // The call's input: all ct words 0, or those the previous call left (the first call has none: only the zeros).
+    const input = k > 0 ? this.connCtInput(w) : this.connCtAny(w);
     const zero = (input & 1) === 0;
     const carry = k > 0 && (input & 2) === 0;
     if (!zero && !carry) {
@@ -2922,7 +2927,13 @@ export class LflowExecutor {
   /** At a recorded walk's delivery: the port, and the Ethernet addresses (the only header words it may change). */
   /**
    * Whether the words from the EtherType to the ARP opcode are still the shadow's (a recorded walk may rewrite
-   * only the Ethernet addresses); clears `connOk` when not.
+   * only the Ethernet addresses); clears `connOk` when not. Not called where exec's `synced` holds (connPre's
+   * syncSkip, connDeliver's argument): no header word was written since the cached segment began, and at its start
+   * they were the shadow's — the root's words are loaded with it, and the segment after a ct op starts from a call
+   * whose connPre found them so (or skipped by a rule here), which then changes only ct words in the words and
+   * the same addresses and ports in both on NAT's read-back (a walk with any other call is not kept). Nor while
+   * `connDirty` is false: every segment of the walk so far has none of these words among its instructions' writes
+   * (connOpsOf), and a walk through the slow path is not kept.
    */
   private connHeadersKept(w: Uint32Array): boolean {
     const sh = this.shadow;
@@ -2971,12 +2982,20 @@ export class LflowExecutor {
     return (any !== 0 ? 1 : 0) | (moved !== 0 ? 2 : 0);
   }
 
-  private connDeliver(w: Uint32Array, port: Port): void {
+  /** connCtInput's bit 1 alone (the walk's first call: nothing before it to compare with). */
+  private connCtAny(w: Uint32Array): number {
+    let any = w[W.CT_STATE]! | w[W.CT_MARK]! | w[W.CT_LABEL]! | w[W.CT_LABEL + 1]! | w[W.CT_LABEL + 2]! | w[W.CT_LABEL + 3]! | w[W.CT_NW_PROTO]!;
+    for (let i: number = W.CT_NW_DST; i < W.CT_NW_PROTO; i = (i + 4) | 0) any |= w[i]! | w[(i + 1) | 0]! | w[(i + 2) | 0]! | w[(i + 3) | 0]!;
+    return any !== 0 ? 1 : 0;
+  }
+
+  private connDeliver(w: Uint32Array, port: Port, synced: boolean): void {
     if (this.depth !== 1 || this.connPortSeen) {
       this.connOk = false;
       return;
     }
-    if (!this.connHeadersKept(w)) return;
+    // `synced`: exec's, as connPre's syncSkip.
+    if (!synced && this.connDirty && !this.connHeadersKept(w)) return;
     const srcHi = w[W.ETH_SRC + 1]!;
     const dstHi = w[W.ETH_DST + 1]!;
     // Packed as the key's addresses (megaflow.ts CONN_ETH): a high half wider than 16 bits would not fit.
@@ -2997,15 +3016,32 @@ export class LflowExecutor {
     return this.connFlagsMask === 0 && d.ipProto === 6 && (d.tcpFlags & (TCP_FIN | TCP_RST)) !== 0;
   }
 
+  /**
+   * The executor's judgement of a segment for a connection's walk (MfSegment.connOps, made once): 0 when a replay
+   * may not skip one of its instructions (CONN_OPS), 2 when it may and none of them writes a word from the EtherType
+   * to the ARP opcode (connHeadersKept's span), else 1.
+   */
+  private connOpsOf(seg: MfSegment): number {
+    if (seg.connOps < 0) {
+      let v = 2;
+      for (const o of seg.ops) {
+        if (!CONN_OPS.has(o.op)) {
+          v = 0;
+          break;
+        }
+        if (writesL3(o)) v = 1;
+      }
+      seg.connOps = v;
+    }
+    return seg.connOps;
+  }
+
   private insertConn(t: MegaflowTable): void {
     let deps = 0;
     const segs = this.connSegs;
     for (let i = 0; i < this.connSegsN; i++) {
       const seg = segs[i]!;
-      if (seg.connOps < 0) {
-        seg.connOps = 1;
-        for (const o of seg.ops) if (!CONN_OPS.has(o.op)) seg.connOps = 0;
-      }
+      // Graded when the walk was served from it (runSegment).
       if (seg.connOps === 0) return;
       deps |= seg.deps;
     }
@@ -3098,7 +3134,12 @@ export class LflowExecutor {
         return;
       }
       t.stats.hits++;
-      if (this.connRec) this.connSegs[this.connSegsN++] = seg;
+      if (this.connRec) {
+        this.connSegs[this.connSegsN++] = seg;
+        // The grade read here once made (connOpsOf, out of line).
+        const c = seg.connOps;
+        if ((c < 0 ? this.connOpsOf(seg) : c) !== 2) this.connDirty = true;
+      }
       this.exec(seg.ops, synced);
       return;
     }
@@ -3191,7 +3232,7 @@ export class LflowExecutor {
           w[69] = 0;
           break;
         case 12 satisfies typeof MfOp.DELIVER:
-          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port);
+          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port, synced);
           this.deliver(w, o.port as Port, undefined, synced);
           break;
         case 15 satisfies typeof MfOp.CT_COMMIT:
@@ -3741,10 +3782,10 @@ function probeHolds(p: Int32Array, ws: Int32Array): boolean {
   return i === n3;
 }
 
-// connHeadersKept reads six words a turn, connCtInput the ct words callCt hands to conntrack and writes back
+// connHeadersKept reads six words a turn, connCtInput and connCtAny the ct words callCt hands to conntrack and writes back
 // (CT_STATE, CT_MARK, CT_LABEL's 4, then CT_NW_DST .. CT_NW_PROTO) in runs: the layout they assume.
 if ((W.ARP_OP - W.ETH_TYPE + 1) % 6 !== 0 || W.CT_MARK !== W.CT_STATE + 1 || W.CT_LABEL !== W.CT_MARK + 1 || W.CT_NW_PROTO - W.CT_NW_DST !== 12 || W.CT_TP_SRC + 1 !== W.CT_NW_PROTO) {
-  throw new Error('executor.ts: the flow words moved (connHeadersKept, connCtInput)');
+  throw new Error('executor.ts: the flow words moved (connHeadersKept, connCtInput, connCtAny)');
 }
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
@@ -3763,6 +3804,40 @@ const CONN_REPLAYED = 2;
  * and the slow path keep a walk out.
  */
 const CONN_OPS = new Set<number>([MfOp.LOAD, MfOp.MOVE, MfOp.EXCHANGE, MfOp.CT_CLEAR, MfOp.SETW, MfOp.SETN, MfOp.DEC_TTL, MfOp.OUT_BEGIN, MfOp.OUT_INPLACE, MfOp.SET_OUTPORT, MfOp.GIVE, MfOp.DELIVER, MfOp.DROP, MfOp.CT_FORK, MfOp.CT_COMMIT]);
+
+/**
+ * Whether instruction `o` (one of CONN_OPS) may write a word from the EtherType to the ARP opcode: its fused
+ * constant writes, a SETW, a load's, move's or exchange's destination field (whole: a field spans whole words),
+ * DEC_TTL. The others write none (the ct ops' calls change the ct words, and NAT's read-back writes the words and
+ * the shadow alike).
+ */
+function writesL3(o: MfInstr): boolean {
+  const s = o.sets;
+  for (let j = 0; j < s.length; j += 3) if (l3Word(s[j]!, s[j]!)) return true;
+  switch (o.op) {
+    case MfOp.SETW:
+      return l3Word(o.word, o.word);
+    case MfOp.LOAD:
+      return l3Field((o.action as Extract<Action, { k: 'load' }>).dst);
+    case MfOp.MOVE:
+      return l3Field((o.action as Extract<Action, { k: 'move' }>).dst);
+    case MfOp.EXCHANGE: {
+      const a = o.action as Extract<Action, { k: 'exchange' }>;
+      return l3Field(a.a) || l3Field(a.b);
+    }
+    case MfOp.DEC_TTL:
+      return true;
+  }
+  return false;
+}
+
+function l3Word(first: number, last: number): boolean {
+  return first <= W.ARP_OP && last >= W.ETH_TYPE;
+}
+
+function l3Field(r: FieldRef): boolean {
+  return l3Word(r.field.word, r.field.word + ((r.field.width + 31) >>> 5) - 1);
+}
 
 /** An empty array of objects (elements of one kind with the arrays that hold some: readers see one map). */
 function emptyOf<T>(): T[] {

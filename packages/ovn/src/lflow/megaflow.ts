@@ -118,7 +118,10 @@ export class MfSegment {
   /** Next in the same hash bucket. */
   chain: MfSegment | undefined;
   hits = 0;
-  /** Whether a connection's replay may skip every instruction (the executor's judgement, made once): -1 not yet. */
+  /**
+   * Whether a connection's replay may skip every instruction (the executor's judgement, made once): -1 not yet, 0
+   * no, above 0 yes (the executor's grades: `connOpsOf`).
+   */
   connOps = -1;
   /**
    * The {@link MegaflowTable.epoch} it was inserted in, 0 once removed from its shape: a hint ({@link MfInstr.next})
