@@ -42,8 +42,8 @@ describe('coded drop reasons', () => {
     expect(isDropCode('toString')).toBe(false);
     // The executor's DropReason numbers, in order; anything else is "no output".
     const R = DropReason;
-    expect([R.DROP_ACTION, R.NO_MATCH, R.ACTIONS_END, R.NULL_OUTPORT, R.LOOPBACK, R.UNKNOWN_OUTPORT, R.UNBOUND, R.LOCALNET_TAG, R.TOO_DEEP, R.UNMODELLED_ACTION].map(ovnDropCode)).toEqual(['ovn.drop-action', 'ovn.no-match', 'ovn.actions-end', 'ovn.null-outport', 'ovn.loopback', 'ovn.unknown-outport', 'ovn.unbound', 'ovn.localnet-tag', 'ovn.too-deep', 'ovn.unmodelled-action']);
-    expect(Object.keys(R)).toHaveLength(10);
+    expect([R.DROP_ACTION, R.NO_MATCH, R.ACTIONS_END, R.NULL_OUTPORT, R.LOOPBACK, R.UNKNOWN_OUTPORT, R.UNBOUND, R.LOCALNET_TAG, R.TOO_DEEP, R.UNMODELLED_ACTION, R.TTL_EXCEEDED].map(ovnDropCode)).toEqual(['ovn.drop-action', 'ovn.no-match', 'ovn.actions-end', 'ovn.null-outport', 'ovn.loopback', 'ovn.unknown-outport', 'ovn.unbound', 'ovn.localnet-tag', 'ovn.too-deep', 'ovn.unmodelled-action', 'ovn.ttl-exceeded']);
+    expect(Object.keys(R)).toHaveLength(11);
     expect(ovnDropCode(-1)).toBe('ovn.no-output');
     expect(ovnDropCode(99)).toBe('ovn.no-output');
     // Every responder reason and pod refusal has its code (a missing one would count as undefined).

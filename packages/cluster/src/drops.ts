@@ -41,6 +41,7 @@ export const DROP_TEXT = {
   'ovn.localnet-tag': 'the VLAN tag does not match the localnet port\'s',
   'ovn.too-deep': 'the logical pipeline recursed too deep',
   'ovn.unmodelled-action': 'a logical flow\'s action vippath does not model (OVN would go on, most often through ovn-controller)',
+  'ovn.ttl-exceeded': 'ip.ttl-- at TTL 0 or 1: OVS stops the logical flow\'s actions (decrement TTL exception)',
   'ovn.no-output': 'the logical switch gave no output',
   'ovn.no-patch-port': 'this node\'s br-provider has no patch port to br-int',
   'ovn.unmodelled-output': 'output to a port vippath does not model',
@@ -92,9 +93,9 @@ export function isDropCode(s: string): s is DropCode {
 
 /**
  * The code of a logical switch drop from the executor's `DropReason` number (@vippath/ovn lflow/executor.ts:
- * DROP_ACTION 0 … UNMODELLED_ACTION 9; -1: no output and no recorded drop).
+ * DROP_ACTION 0 … TTL_EXCEEDED 10; -1: no output and no recorded drop).
  */
-const OVN_DROP_CODES: readonly DropCode[] = ['ovn.drop-action', 'ovn.no-match', 'ovn.actions-end', 'ovn.null-outport', 'ovn.loopback', 'ovn.unknown-outport', 'ovn.unbound', 'ovn.localnet-tag', 'ovn.too-deep', 'ovn.unmodelled-action'];
+const OVN_DROP_CODES: readonly DropCode[] = ['ovn.drop-action', 'ovn.no-match', 'ovn.actions-end', 'ovn.null-outport', 'ovn.loopback', 'ovn.unknown-outport', 'ovn.unbound', 'ovn.localnet-tag', 'ovn.too-deep', 'ovn.unmodelled-action', 'ovn.ttl-exceeded'];
 
 export function ovnDropCode(reason: number): DropCode {
   return OVN_DROP_CODES[reason] ?? 'ovn.no-output';

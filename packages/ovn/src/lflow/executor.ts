@@ -191,11 +191,19 @@ export const DropReason = {
    * ovn-controller's pinctrl), vippath stops there.
    */
   UNMODELLED_ACTION: 9,
+  /**
+   * `ip.ttl--` on an IP packet whose TTL (hop limit) is 0 or 1: OVS's dec_ttl stops the flow's actions there
+   * (ofproto-dpif-xlate.c compose_dec_ttl, "decrement TTL exception"; ovn-controller asks for no packet-in), so the
+   * packet goes no further — where ovn-trace decrements 1 to 0 and goes on (checked against ovs-vswitchd:
+   * test/hairpin-ovs.test.ts).
+   */
+  TTL_EXCEEDED: 10,
 } as const;
 export const DROP_REASON_TEXT: readonly string[] = [
   'drop action', 'no match (implicit drop)', 'actions end without next or output', 'output to null logical port',
   'inport == outport && !flags.loopback', 'unknown port or multicast group', 'port not bound to any chassis',
   'VLAN tag does not match the localnet port', 'pipeline too deep', 'an action vippath does not model',
+  'ip.ttl-- at TTL 0 or 1 (OVS\'s decrement TTL exception)',
 ];
 
 interface Port {
@@ -1223,17 +1231,26 @@ export class LflowExecutor {
           this.nest(a.fn, a.nested, w, table, pipeline, node);
           break;
         case 'dec_ttl':
+          // Its key: the TTL read whole (a cached walk decrements, or stops, for this TTL only).
           if (this.rec !== undefined) {
             this.recRead(w, W.ETH_TYPE, 0xffffffff);
             this.recRead(w, W.IP_TTL, 0xffffffff);
-            this.dirtyOf(this.slotOf(w))[W.IP_TTL] = 0xffffffff;
-            this.emit(MfOp.DEC_TTL, a);
           }
           if (w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) {
-            if (w[W.IP_TTL]) {
+            if (w[W.IP_TTL]! > 1) {
+              if (this.rec !== undefined) {
+                this.dirtyOf(this.slotOf(w))[W.IP_TTL] = 0xffffffff;
+                this.emit(MfOp.DEC_TTL, a);
+              }
               w[W.IP_TTL] = w[W.IP_TTL]! - 1;
               node?.append(NodeType.MODIFY, 'ip.ttl--');
-            } else node?.append(NodeType.ERROR, '*** TTL underflow');
+            } else {
+              // The flow's remaining actions do not run (DropReason.TTL_EXCEEDED). A cached walk replays the same
+              // drop: the TTL it read is in its key.
+              node?.append(NodeType.ERROR, `*** IPv${w[W.ETH_TYPE] === 0x800 ? 4 : 6} decrement TTL exception (TTL ${w[W.IP_TTL]}): OVS stops the flow's actions`);
+              this.drop(pipeline, table, DropReason.TTL_EXCEEDED);
+              return true;
+            }
           }
           break;
         case 'commit_lb_aff':
@@ -3286,7 +3303,8 @@ export class LflowExecutor {
           break;
         case 5 satisfies typeof MfOp.DEC_TTL:
           synced = false;
-          if ((w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd) && w[W.IP_TTL]) w[W.IP_TTL] = w[W.IP_TTL]! - 1;
+          // Recorded only where the walk's TTL, read into its key, was above 1.
+          w[W.IP_TTL] = w[W.IP_TTL]! - 1;
           break;
         case 6 satisfies typeof MfOp.PUT_FDB:
           synced = false;

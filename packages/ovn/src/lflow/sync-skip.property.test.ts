@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
-import { LflowExecutor } from './executor.js';
+import { DropReason, LflowExecutor } from './executor.js';
 import type { LogicalFlow, SouthboundState } from './types.js';
 
 const SEED_ENV = process.env.VIPPATH_SYNC_SEED;
@@ -196,6 +196,49 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
       }
     }
     expect(ports).toEqual(Array(5).fill('p2'));
+    expect(a.megaflowStats().hits).toBeGreaterThan(0);
+  });
+
+  it('stops a walk at ip.ttl-- on TTL 1 or 0 (OVS\'s decrement TTL exception), cached as uncached, and decrements TTL 2', () => {
+    // OVS's dec_ttl at TTL <= 1 stops the flow's actions (ofproto-dpif-xlate.c compose_dec_ttl); checked against
+    // ovs-vswitchd in test/hairpin-ovs.test.ts. Here: the cached walk, whose key holds the TTL it read, replays the
+    // drop for TTL 1 and 0 and the decrement for TTL 2 — a key without the TTL would replay one for the others.
+    let n = 0;
+    const flows: LogicalFlow[] = [];
+    const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
+      flows.push({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
+    };
+    add('ingress', 0, 0, '1', 'ip.ttl--; outport = "p2"; output;');
+    add('egress', 0, 0, '1', 'output;');
+    const sb = { ...southbound([], []), flows: new Map([['ls', flows]]) };
+    const cta = new OvsConntrack();
+    const ctb = new OvsConntrack();
+    const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta });
+    const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb });
+    a.enableMegaflows();
+    const seen: string[] = [];
+    let now = 1000;
+    for (let round = 0; round < 3; round++) {
+      for (const ttl of [2, 1, 0]) {
+        now += 1;
+        // One packet but for its TTL (IPv4 header at 14, TTL at 8), the header checksum made again.
+        const f = frameOf({ client: 0, sport: 40000, dport: 80, flags: 0x10, dt: 1 });
+        f[14 + 8] = ttl;
+        f[14 + 10] = 0;
+        f[14 + 11] = 0;
+        let sum = 0;
+        for (let k = 14; k < 34; k += 2) sum += (f[k]! << 8) | f[k + 1]!;
+        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+        f[14 + 10] = (~sum >> 8) & 255;
+        f[14 + 11] = ~sum & 255;
+        const x = view(a, cta, f, now);
+        expect(x).toBe(view(b, ctb, f, now));
+        const r = JSON.parse(x) as { outputs: [string, number[]][]; drops: [string, number, number][] };
+        seen.push(r.outputs.length ? `${r.outputs[0]![0]} ttl ${r.outputs[0]![1][14 + 8]}` : `drop ${r.drops.map((d) => d.join(' ')).join()}`);
+      }
+    }
+    const want = ['p2 ttl 1', `drop ingress 0 ${DropReason.TTL_EXCEEDED}`, `drop ingress 0 ${DropReason.TTL_EXCEEDED}`];
+    expect(seen).toEqual([...want, ...want, ...want]);
     expect(a.megaflowStats().hits).toBeGreaterThan(0);
   });
 });
