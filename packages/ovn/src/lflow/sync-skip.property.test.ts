@@ -117,6 +117,18 @@ function frameOf(p: Pkt): Uint8Array {
   return buildFrame({ src: `52:54:00:00:00:0${p.client}`, dst: '00:00:00:00:00:02', ipv4: { src: `10.0.1.${p.client + 1}`, dst: '10.0.0.2' }, tcp: { srcPort: p.sport, dstPort: p.dport, flags: p.flags, seq: 1000, ack: p.flags & 0x10 ? 5000 : 0 } });
 }
 
+/** Datapath `ls`'s flows given as rows; a cached (megaflows on) and an uncached executor on one chassis, each with its conntrack. */
+function cachedAndUncached(rows: ['ingress' | 'egress', number, number, string, string][]): { a: LflowExecutor; b: LflowExecutor; cta: OvsConntrack; ctb: OvsConntrack } {
+  const flows: LogicalFlow[] = rows.map(([pipeline, table, priority, match, actions], i) => ({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(i + 1).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` }));
+  const sb = { ...southbound([], []), flows: new Map([['ls', flows]]) };
+  const cta = new OvsConntrack();
+  const ctb = new OvsConntrack();
+  const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta });
+  const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb });
+  a.enableMegaflows();
+  return { a, b, cta, ctb };
+}
+
 function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, now: number): string {
   const buf = new Uint8Array(frame.length + 8);
   buf.set(frame);
@@ -161,22 +173,13 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     // and writes nothing before its ct_dnat, whose read-back writes the addresses and ports only; the next table
     // tells 63 from 64. The model before session 34 read every header word back from a frame without the decrement
     // (64, to p3); OVS matches 63 and sends TTL 63.
-    let n = 0;
-    const flows: LogicalFlow[] = [];
-    const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
-      flows.push({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
-    };
-    add('ingress', 0, 0, '1', 'ip.ttl--; ct_next;');
-    add('ingress', 1, 0, '1', 'ct_dnat(10.0.0.70);');
-    add('ingress', 2, 10, 'ip.ttl == 63', 'outport = "p2"; output;');
-    add('ingress', 2, 0, '1', 'outport = "p3"; output;');
-    add('egress', 0, 0, '1', 'output;');
-    const sb = { ...southbound([], []), flows: new Map([['ls', flows]]) };
-    const cta = new OvsConntrack();
-    const ctb = new OvsConntrack();
-    const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta });
-    const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb });
-    a.enableMegaflows();
+    const { a, b, cta, ctb } = cachedAndUncached([
+      ['ingress', 0, 0, '1', 'ip.ttl--; ct_next;'],
+      ['ingress', 1, 0, '1', 'ct_dnat(10.0.0.70);'],
+      ['ingress', 2, 10, 'ip.ttl == 63', 'outport = "p2"; output;'],
+      ['ingress', 2, 0, '1', 'outport = "p3"; output;'],
+      ['egress', 0, 0, '1', 'output;'],
+    ]);
     const ports: string[] = [];
     let now = 1000;
     for (const flags of [0x02, 0x10, 0x18, 0x10, 0x10]) {
@@ -203,19 +206,10 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     // OVS's dec_ttl at TTL <= 1 stops the flow's actions (ofproto-dpif-xlate.c compose_dec_ttl); checked against
     // ovs-vswitchd in test/hairpin-ovs.test.ts. Here: the cached walk, whose key holds the TTL it read, replays the
     // drop for TTL 1 and 0 and the decrement for TTL 2 — a key without the TTL would replay one for the others.
-    let n = 0;
-    const flows: LogicalFlow[] = [];
-    const add = (pipeline: 'ingress' | 'egress', table: number, priority: number, match: string, actions: string): void => {
-      flows.push({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(++n).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` });
-    };
-    add('ingress', 0, 0, '1', 'ip.ttl--; outport = "p2"; output;');
-    add('egress', 0, 0, '1', 'output;');
-    const sb = { ...southbound([], []), flows: new Map([['ls', flows]]) };
-    const cta = new OvsConntrack();
-    const ctb = new OvsConntrack();
-    const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta });
-    const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb });
-    a.enableMegaflows();
+    const { a, b, cta, ctb } = cachedAndUncached([
+      ['ingress', 0, 0, '1', 'ip.ttl--; outport = "p2"; output;'],
+      ['egress', 0, 0, '1', 'output;'],
+    ]);
     const seen: string[] = [];
     let now = 1000;
     for (let round = 0; round < 3; round++) {
