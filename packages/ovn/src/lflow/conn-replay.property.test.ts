@@ -930,11 +930,9 @@ describe('connection replay: a call that found the node its step names', () => {
     // call left it, which restoreNatFields writes back over the live call 2's bytes. The translated header is read
     // back from the frame (reloadTranslated): a frame still holding 10.0.0.72 routes by it (to p2), one still holding
     // port 8080 makes no call 2 (its flow asks for port 80) — other bytes than the uncached walk's either way.
-    // What restoreNatFields writes of the checksums before the last call answered reaches no output and no engine,
-    // so no case here can see it: a kept walk's one delivery comes after every call that may translate (after it
-    // only a chassis ct_commit, which translates nothing, may be a step: a fork's walk ends in another output or a
-    // drop, neither kept), the calls up to the stop are all answered, the read-back takes addresses and ports only,
-    // and the last restore writes back the checksums the frame held when the replay stopped (saveNatSums(k + 1)).
+    // restoreNatFields writes no checksum: the frame's are the live call 2's throughout, and the last answer writes
+    // call 2's addresses and ports back over the earlier answers' raw writes, so the outputs' checksums are checked
+    // here with the addresses (the compare is of whole frames).
     const ack = (ttl: number, times: number): Step => ({ op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x10, ttl, nat: 0 }, times });
     const open: Step[] = [
       { op: 'send', pkt: { kind: 'client', sport: 40000, flags: 0x02, ttl: 7, nat: 0 }, times: 1 },

@@ -2453,12 +2453,6 @@ export class LflowExecutor {
   /** Requests and ports a slot names by number. */
   private readonly connObjs: unknown[] = [];
   private readonly connObjIds = new Map<unknown, number>();
-  /**
-   * A replay's two checksums as each call left them (index k: before call k), the IPv4 header's above the L4 one's:
-   * of the frame bytes NAT changes (natPacket: rewriteIpv4Address and setPorts write the addresses, the ports and
-   * these), the only ones a walk taken again cannot have from the decode (restoreNatFields).
-   */
-  private readonly connSums = new Int32Array(CONN_MAX_STEPS + 1);
   /** A replay stopped at a call: its live outcome, and the decode's translated fields after it. */
   private readonly connLive = new CtResult();
   private readonly connLiveD = new Int32Array(4);
@@ -2572,8 +2566,6 @@ export class LflowExecutor {
     for (let k = 0; k < steps; k++) {
       const b = base + CONN_STEP0 + k * CONN_STEP;
       const rq = data[b + CONN_S_REQ]!;
-      // What NAT may change, as the previous call left it (a walk taken again from the start needs it).
-      if (k > 0) this.saveNatSums(k);
       if ((rq & 1) === 0) {
         // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
         res.state = 0;
@@ -2759,7 +2751,6 @@ export class LflowExecutor {
     this.connLiveD[1] = d.ipDst;
     this.connLiveD[2] = d.srcPort;
     this.connLiveD[3] = d.dstPort;
-    this.saveNatSums(k + 1);
     this.connAnswerSlot = base;
     this.connAnswerLast = k;
     this.connAnswerNext = 0;
@@ -2794,48 +2785,31 @@ export class LflowExecutor {
       d.srcPort = this.connLiveD[2]!;
       d.dstPort = this.connLiveD[3]!;
     }
-    this.restoreNatFields(j + 1);
+    this.restoreNatFields();
     this.frameGen = nextFrameGen();
     this.afterCt(w);
   }
 
   /**
-   * The frame's checksums after a call into connSums[i]: before a replay's call i (i > 0: the previous call left
-   * them), and after the call a replay stopped at (connAgain, i = k + 1).
+   * The frame's addresses and ports as call i − 1 left them, for a walk taken again (answerCt): from the decode,
+   * which answerCt has just set to that call's (the recorded outcome, or the live one — conntrack's NAT writes the
+   * decode with the frame, and a step's recorded addresses and ports are the ones compared equal to the live
+   * call's). Written raw, the checksums left as they are: they are the last live call's (the call the replay stopped
+   * at, with its addresses and ports), and the last answer writes that call's addresses and ports back, so the raw
+   * writes cancel out — no frame address or port changes between the answers otherwise (each answer's read-back puts
+   * the frame's values in the words and shadow, and a walk taken again follows its kept walk, which writes no header
+   * word but the Ethernet addresses, up to the last answer: connHeadersKept). A TTL, DSCP or ECN write there
+   * (storeIpv4TtlTos' incremental update) would stay in the sums, where a saved copy of each call's sums put back
+   * here (session 33's) would drop it. Between the answers the sums do not match the addresses: nothing reads them
+   * there (the answered calls run no engine, the read-back takes addresses and ports only).
    */
-  private saveNatSums(i: number): void {
+  private restoreNatFields(): void {
     const f = this.frame;
     const d = this.decoded;
     const l3 = d.l3Offset;
-    const c = d.l4Offset + (d.ipProto === 6 ? 16 : 6);
-    this.connSums[i] = (f[l3 + 10]! << 24) | (f[l3 + 11]! << 16) | (f[c]! << 8) | f[c + 1]!;
-  }
-
-  /**
-   * The frame's bytes NAT changes as call i − 1 left them, for a walk taken again (answerCt). Its frame holds
-   * another call's bytes there (the live last call's at the first answer, the previous answer's after), so all are
-   * written: the addresses and ports from the decode, which answerCt has just set to that call's (the recorded
-   * outcome, or the live one — conntrack's NAT writes the decode with the frame, and a step's recorded addresses and
-   * ports are the ones compared equal to the live call's), the checksums from connSums (saveNatSums). The
-   * checksums reach no output today — a kept walk delivers once, after its last translating call; the calls before
-   * the stop are answered, not run; the last restore writes back what saveNatSums(k + 1) read — but they keep the
-   * frame a consistent packet between the calls, which storeFrame's incremental checksum update would read if a
-   * kept walk ever wrote a header word there (connHeadersKept refuses such walks now).
-   */
-  private restoreNatFields(i: number): void {
-    const f = this.frame;
-    const d = this.decoded;
-    const l3 = d.l3Offset;
-    const l4 = d.l4Offset;
-    const sums = this.connSums[i]!;
     write32(f, l3 + 12, d.ipSrc);
     write32(f, l3 + 16, d.ipDst);
-    f[l3 + 10] = sums >>> 24;
-    f[l3 + 11] = (sums >>> 16) & 255;
-    write32(f, l4, (d.srcPort << 16) | d.dstPort);
-    const c = l4 + (d.ipProto === 6 ? 16 : 6);
-    f[c] = (sums >>> 8) & 255;
-    f[c + 1] = sums & 255;
+    write32(f, d.l4Offset, (d.srcPort << 16) | d.dstPort);
   }
 
   /** Before a recorded walk's conntrack call (callCt): what the replay needs to make the same call. */
