@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { copyPlainTcp4Segment, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
+import { copyPlainTcp4Segment as copyPlainTcp4SegmentImport, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded as plainTcp4DecodedImport, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, unmodelledActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
@@ -21,8 +21,8 @@ import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
-import { headerView, loadIpv4Fresh, reloadTranslated } from './frame-sync.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { headerView, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -75,6 +75,12 @@ const LogFlag = LogFlagImport;
 const ctResultToWords = ctResultToWordsImport;
 const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
+// The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver) bound the same way.
+const loadIpv4Fresh = loadIpv4FreshImport;
+const storeFrame = storeFrameImport;
+const reloadTranslated = reloadTranslatedImport;
+const plainTcp4Decoded = plainTcp4DecodedImport;
+const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
 
 /**
  * A flow or microflow the executor cannot run: an unknown datapath or port, an unparsable microflow, a flow OVN
@@ -3989,13 +3995,26 @@ function ctClear(w: Uint32Array): void {
  * does not do this (its ct_commit is a no-op): only on a chassis.
  */
 function hideCt(w: Uint32Array): void {
+  // Written out (the 4-turn loop it was paid a loop head and a stack check each turn): ct_state, ct_mark, ct_label's
+  // four words, the ct tuple's thirteen.
   w[W.CT_STATE] = 0;
   w[W.CT_MARK] = 0;
-  w[W.CT_NW_SRC] = 0;
+  w[W.CT_LABEL] = 0;
+  w[W.CT_LABEL + 1] = 0;
+  w[W.CT_LABEL + 2] = 0;
+  w[W.CT_LABEL + 3] = 0;
   w[W.CT_NW_DST] = 0;
-  for (let i = 0; i < 4; i++) w[W.CT_LABEL + i] = w[W.CT_IPV6_SRC + i] = w[W.CT_IPV6_DST + i] = 0;
-  w[W.CT_TP_SRC] = 0;
+  w[W.CT_IPV6_DST] = 0;
+  w[W.CT_IPV6_DST + 1] = 0;
+  w[W.CT_IPV6_DST + 2] = 0;
+  w[W.CT_IPV6_DST + 3] = 0;
   w[W.CT_TP_DST] = 0;
+  w[W.CT_NW_SRC] = 0;
+  w[W.CT_IPV6_SRC] = 0;
+  w[W.CT_IPV6_SRC + 1] = 0;
+  w[W.CT_IPV6_SRC + 2] = 0;
+  w[W.CT_IPV6_SRC + 3] = 0;
+  w[W.CT_TP_SRC] = 0;
   w[W.CT_NW_PROTO] = 0;
 }
 

@@ -5,10 +5,17 @@
  * @module
  */
 import {
-  buildFrame, checksumAdjust16, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3, read16, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort,
+  buildFrame, checksumAdjust16, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3 as L3Import, read16, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort,
   write16, type FrameSpec,
 } from '@vippath/wire';
-import { readBits, W, regWord } from './fields.js';
+import { readBits, W as WImport, regWord } from './fields.js';
+
+// Imports bound to module constants, which TurboFan folds (an enum object's fields become immediates): each use of
+// an import loads its cell and checks it, and for an object its map, then the field — in storeFrame, called before
+// every ct() and at every output, a W or L3 read per word compared (bench/README "A SYN's walk through the executor
+// (session 34)").
+const W = WImport;
+const L3 = L3Import;
 
 const V6_FIELDS: ReadonlyArray<readonly [number, number]> = [[W.IPV6_SRC, 8], [W.IPV6_DST, 24]];
 
