@@ -13,6 +13,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { headerFields, port } from './frame-arbitraries.test-helpers.js';
 import { buildFrame, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, type FrameSpec } from '@vippath/wire';
 import { W } from './fields.js';
 import { loadIpv4Fresh } from './frame-sync.js';
@@ -22,9 +23,6 @@ const SEED_ENV = process.env.VIPPATH_LOADFRESH_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261205;
 const RUNS = Number(process.env.VIPPATH_LOADFRESH_RUNS ?? 400);
 
-const mac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
-const ip4 = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => b.join('.'));
-const port = fc.integer({ min: 0, max: 0xffff });
 const payload = fc.uint8Array({ minLength: 0, maxLength: 40 });
 
 type Kind = 'tcp' | 'rawTcp' | 'udp' | 'sctp' | 'icmp' | 'proto58' | 'other' | 'ipv6' | 'arp' | 'ether';
@@ -32,13 +30,7 @@ const KINDS: Kind[] = ['tcp', 'rawTcp', 'udp', 'sctp', 'icmp', 'proto58', 'other
 
 const frameSpec = fc.record({
   kind: fc.constantFrom(...KINDS),
-  dst: mac,
-  src: mac,
-  vlan: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }),
-  ipSrc: ip4,
-  ipDst: ip4,
-  ttl: fc.integer({ min: 0, max: 255 }),
-  tos: fc.integer({ min: 0, max: 255 }),
+  ...headerFields,
   // 0: not a fragment; 1: a first fragment (MF); 2: a later one (offset ≠ 0: no L4 header decoded).
   frag: fc.constantFrom(0, 0, 0, 1, 2),
   sport: port,

@@ -13,6 +13,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { headerFields, port } from './frame-arbitraries.test-helpers.js';
 import { buildFrame, DecodedFrame, FrameDecoder, l4ChecksumStatus, type FrameSpec } from '@vippath/wire';
 import { W } from './fields.js';
 import { loadFrame, storeFrame } from './packet.js';
@@ -21,9 +22,6 @@ const SEED_ENV = process.env.VIPPATH_STOREFRAME_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261205;
 const RUNS = Number(process.env.VIPPATH_STOREFRAME_RUNS ?? 400);
 
-const mac = fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
-const ip4 = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => b.join('.'));
-const port = fc.integer({ min: 0, max: 0xffff });
 
 /** The words an action may assign that storeFrame writes into an IPv4 TCP/UDP frame, each with its value's width. */
 const WRITABLE: readonly [name: string, word: number, bits: number][] = [
@@ -42,13 +40,7 @@ const WRITABLE: readonly [name: string, word: number, bits: number][] = [
 
 const spec = fc.record({
   udp: fc.boolean(),
-  dst: mac,
-  src: mac,
-  vlan: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }),
-  ipSrc: ip4,
-  ipDst: ip4,
-  ttl: fc.integer({ min: 0, max: 255 }),
-  tos: fc.integer({ min: 0, max: 255 }),
+  ...headerFields,
   firstFragment: fc.boolean(),
   sport: port,
   dport: port,
