@@ -7,16 +7,46 @@
  * packages' own methods ({@link Bridge.replayEffects}, {@link Speaker.creditDrop}, the recorder's credits) —
  * no package's fields are written from here.
  */
-import { BridgeEffects, extractKey, newKey, type Bridge, type Flow, type MacLearned } from '@vippath/openflow';
+import { BridgeEffects, extractKey as extractKeyImport, newKey as newKeyImport, type Bridge, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum, DecodedFrame, DecodeStatus, FrameDecoder, L3, plainTcp4, popVlan, readPlainTcp4Addresses } from '@vippath/wire';
-import { MAX_DEPTH, macNumber, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
-import { DROP_KEY, type DropCode } from './drops.js';
-import { BackReads, BASE_WORDS, BASE_WORDS_6, BridgeReads, FlowCache, hashInts, InEntry, OutEntry, Programs, sameBackProgram, sameInProgram, shape6, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
+import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, readPlainTcp4Addresses as readPlainTcp4AddressesImport } from '@vippath/wire';
+import { MAX_DEPTH as MAX_DEPTHImport, macNumber as macNumberImport, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
+import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
+import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
-import { copyWordsLe, copyWordsView, HOST_LE as COPY_LE, keptView } from './copy-in.js';
-import { ST_BRIDGE, ST_HOST, ST_METALLB, ST_VLAN, ST_WIRE } from './recorder.js';
+import { copyWordsLe as copyWordsLeImport, copyWordsView as copyWordsViewImport, HOST_LE as COPY_LE, keptView as keptViewImport } from './copy-in.js';
+import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
+
+// Imports used per frame bound to module constants, which TurboFan folds (an enum object's fields and a number
+// become immediates, a function is called or inlined without a check), where every use of an import loads its
+// binding's cell and checks it (bench/README "Imports bound in the cluster's hops (session 34)"; executor.ts and
+// ct/engine.ts do the same).
+const extractKey = extractKeyImport;
+const newKey = newKeyImport;
+const completeOffloadChecksum = completeOffloadChecksumImport;
+const DecodeStatus = DecodeStatusImport;
+const L3 = L3Import;
+const plainTcp4 = plainTcp4Import;
+const popVlan = popVlanImport;
+const readPlainTcp4Addresses = readPlainTcp4AddressesImport;
+const MAX_DEPTH = MAX_DEPTHImport;
+const macNumber = macNumberImport;
+const DROP_KEY = DROP_KEYImport;
+const BASE_WORDS = BASE_WORDSImport;
+const BASE_WORDS_6 = BASE_WORDS_6Import;
+const hashInts = hashIntsImport;
+const sameBackProgram = sameBackProgramImport;
+const sameInProgram = sameInProgramImport;
+const shape6 = shape6Import;
+const copyWordsLe = copyWordsLeImport;
+const copyWordsView = copyWordsViewImport;
+const keptView = keptViewImport;
+const ST_BRIDGE = ST_BRIDGEImport;
+const ST_HOST = ST_HOSTImport;
+const ST_METALLB = ST_METALLBImport;
+const ST_VLAN = ST_VLANImport;
+const ST_WIRE = ST_WIREImport;
 
 /** Makes `dst` a copy of `src` (no new array). */
 function copyInto(dst: number[], src: readonly number[]): void {

@@ -8,12 +8,31 @@ import { BridgeOutcome, Port, type Bridge, type TraceStep as BridgeStep } from '
 import type { LogicalSwitch, StageStep, SwitchDrop } from '@vippath/ovn';
 import { SwitchOutcome, switchDropReason } from '@vippath/ovn';
 import type { MetalLB } from '@vippath/metallb';
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, isVlanTpid, MAX_VLAN_TAGS, popVlan, pushVlan, readIPv4, walkIpv6, type Ipv6Walk } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, isVlanTpid as isVlanTpidImport, MAX_VLAN_TAGS as MAX_VLAN_TAGSImport, popVlan as popVlanImport, pushVlan as pushVlanImport, readIPv4 as readIPv4Import, walkIpv6, type Ipv6Walk } from '@vippath/wire';
 import { bridgeTrace } from './bridge-trace.js';
-import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode, POD_DROP_CODE } from './drops.js';
+import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode as ovnDropCodeImport, POD_DROP_CODE } from './drops.js';
 import type { PodHost } from './pods.js';
-import { ST_BRIDGE, ST_HOST, ST_LB, ST_METALLB, ST_OVN, ST_POD, ST_VLAN, ST_WIRE, type TraceRecorder } from './recorder.js';
+import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_LB as ST_LBImport, ST_METALLB as ST_METALLBImport, ST_OVN as ST_OVNImport, ST_POD as ST_PODImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport, type TraceRecorder } from './recorder.js';
 import type { WireSegment } from './segment.js';
+
+// Imports used per frame bound to module constants, which TurboFan folds (an enum object's fields and a number
+// become immediates, a function is called or inlined without a check), where every use of an import loads its
+// binding's cell and checks it (bench/README "Imports bound in the cluster's hops (session 34)"; executor.ts and
+// ct/engine.ts do the same).
+const isVlanTpid = isVlanTpidImport;
+const MAX_VLAN_TAGS = MAX_VLAN_TAGSImport;
+const popVlan = popVlanImport;
+const pushVlan = pushVlanImport;
+const readIPv4 = readIPv4Import;
+const ovnDropCode = ovnDropCodeImport;
+const ST_BRIDGE = ST_BRIDGEImport;
+const ST_HOST = ST_HOSTImport;
+const ST_LB = ST_LBImport;
+const ST_METALLB = ST_METALLBImport;
+const ST_OVN = ST_OVNImport;
+const ST_POD = ST_PODImport;
+const ST_VLAN = ST_VLANImport;
+const ST_WIRE = ST_WIREImport;
 
 /** Hops a frame may take before it is taken for a loop and dropped. */
 export const MAX_DEPTH = 256;

@@ -10,11 +10,25 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum, L3, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6, readPlainTcp4Segment, readIPv4, copyPlainTcp4Segment, sumWords, writeIPv4, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum as internetChecksumImport, L3 as L3Import, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6 as pseudoHeaderSumV6Import, readPlainTcp4Segment as readPlainTcp4SegmentImport, readIPv4 as readIPv4Import, copyPlainTcp4Segment as copyPlainTcp4SegmentImport, sumWords as sumWordsImport, writeIPv4 as writeIPv4Import, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
-import { keptView } from './copy-in.js';
+import { keptView as keptViewImport } from './copy-in.js';
 import { AddressPortTable } from './lru.js';
+
+// Imports used per frame bound to module constants, which TurboFan folds (an enum object's fields and a number
+// become immediates, a function is called or inlined without a check), where every use of an import loads its
+// binding's cell and checks it (bench/README "Imports bound in the cluster's hops (session 34)"; executor.ts and
+// ct/engine.ts do the same).
+const internetChecksum = internetChecksumImport;
+const L3 = L3Import;
+const pseudoHeaderSumV6 = pseudoHeaderSumV6Import;
+const readPlainTcp4Segment = readPlainTcp4SegmentImport;
+const readIPv4 = readIPv4Import;
+const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
+const sumWords = sumWordsImport;
+const writeIPv4 = writeIPv4Import;
+const keptView = keptViewImport;
 
 /** What a pod saw (the seed's "access log" check: the client IP must be the real one). */
 export interface AccessLogEntry {
