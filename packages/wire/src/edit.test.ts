@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatIPv4, parseIPv4, parseIPv6 } from './addresses.js';
 import { checksumAdjust16, checksumAdjust32, foldSum, internetChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from './checksum.js';
 import { DecodedFrame, FrameDecoder, L3 } from './decoder.js';
-import { completeOffloadChecksum, decrementTtl, FrameEditError, l4ChecksumStatus, popVlan, pushVlan, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort } from './edit.js';
+import { completeOffloadChecksum, decrementTtl, FrameEditError, l4ChecksumStatus, popVlan, pushVlan, rewriteIpTtlTos, rewriteIpv4Address, rewriteIpv6Address, rewriteIpv6FlowLabel, rewriteMac, rewritePort } from './edit.js';
 import { buildFrame, parseFrame } from './frame.js';
 import * as A from './arbitraries.test-helpers.js';
 
@@ -134,6 +134,32 @@ describe('in-place edits', () => {
     expect(Array.from(frame)).toEqual(Array.from(rebuilt(frame)));
     expect(decrementTtl(frame, out)).toBe(-1);
     expect(frame[14 + 8]).toBe(1);
+  });
+
+  it('sets TTL and TOS with a valid header checksum (IPv4), hop limit, traffic class and flow label (IPv6)', () => {
+    // Against a full rebuild of the frame: every TTL/TOS pair at the edges and random ones, over TCP and UDP.
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.option(fc.integer({ min: 0, max: 0xfffff }), { nil: undefined }), (v6, udp, ttl0, tos0, ttl, tos, label) => {
+        const l4 = udp ? { udp: { srcPort: 1000, dstPort: 53, payload: new Uint8Array(5) } } : { tcp: { srcPort: 1000, dstPort: 80, flags: 0x18, payload: new Uint8Array(7) } };
+        const eth = { dst: base.dst, src: base.src };
+        const frame = v6
+          ? buildFrame({ ...eth, ipv6: { src: 'fd00::1', dst: 'fd00::2', hopLimit: ttl0, trafficClass: tos0, flowLabel: 0x12345 }, ...l4 })
+          : buildFrame({ ...eth, ipv4: { ...base.ipv4, ttl: ttl0, tos: tos0 }, ...l4 });
+        decoder.decode(frame, out);
+        rewriteIpTtlTos(frame, out, ttl, tos);
+        // Without a label written, the class's write keeps the label's top bits (they share a byte).
+        if (v6 && label !== undefined) rewriteIpv6FlowLabel(frame, out, label);
+        const p = parseFrame(frame);
+        if (v6) expect([p.ipv6!.hopLimit, p.ipv6!.trafficClass, p.ipv6!.flowLabel]).toEqual([ttl, tos, label ?? 0x12345]);
+        else expect([p.ipv4!.ttl, p.ipv4!.tos]).toEqual([ttl, tos]);
+        expect([out.ipTtl, out.ipTos]).toEqual([ttl, tos]);
+        expect(Array.from(frame)).toEqual(Array.from(rebuilt(frame)));
+      }),
+    );
+    const other = buildFrame({ dst: base.dst, src: base.src, ethertype: 0x88b5 });
+    decoder.decode(other, out);
+    expect(() => rewriteIpTtlTos(other, out, 1, 0)).toThrow(FrameEditError);
+    expect(() => rewriteIpv6FlowLabel(other, out, 1)).toThrow(/not an IPv6 frame/);
   });
 
   it('rewrites MACs in place', () => {

@@ -79,31 +79,55 @@ export function rewritePort(frame: Uint8Array, d: DecodedFrame, which: 0 | 2, po
 }
 
 /**
+ * Sets the IPv4 TTL and TOS (DSCP and ECN) — each 16-bit header word that changes adjusted in the header checksum
+ * (RFC 1624) — or the IPv6 hop limit and traffic class, as OVS's packet_set_ipv4 / packet_set_ipv6 write them
+ * (lib/packets.c); none of these is in an L4 checksum's pseudo-header.
+ */
+export function rewriteIpTtlTos(frame: Uint8Array, d: DecodedFrame, ttl: number, tos: number): void {
+  const o = d.l3Offset;
+  ttl &= 255;
+  tos &= 255;
+  if (d.l3 === L3.IPV4) {
+    let sum = read16(frame, o + 10);
+    const oldTos = frame[o + 1]!;
+    if (oldTos !== tos) {
+      sum = checksumAdjust16(sum, (frame[o]! << 8) | oldTos, (frame[o]! << 8) | tos);
+      frame[o + 1] = tos;
+    }
+    const oldTtl = frame[o + 8]!;
+    if (oldTtl !== ttl) {
+      sum = checksumAdjust16(sum, (oldTtl << 8) | frame[o + 9]!, (ttl << 8) | frame[o + 9]!);
+      frame[o + 8] = ttl;
+    }
+    write16(frame, o + 10, sum);
+  } else if (d.l3 === L3.IPV6) {
+    // Version (4 bits), traffic class (8), flow label (20): the class straddles the first two bytes.
+    frame[o] = (frame[o]! & 0xf0) | (tos >>> 4);
+    frame[o + 1] = ((tos & 15) << 4) | (frame[o + 1]! & 15);
+    frame[o + 7] = ttl;
+  } else throw new FrameEditError('no IP header to set the TTL and TOS of');
+  d.ipTos = tos;
+  d.ipTtl = ttl;
+}
+
+/** Sets the IPv6 flow label (its low 20 bits), as packet_set_ipv6 does; no checksum covers it. */
+export function rewriteIpv6FlowLabel(frame: Uint8Array, d: DecodedFrame, label: number): void {
+  if (d.l3 !== L3.IPV6) throw new FrameEditError('not an IPv6 frame');
+  const o = d.l3Offset;
+  frame[o + 1] = (frame[o + 1]! & 0xf0) | ((label >>> 16) & 15);
+  write16(frame, o + 2, label & 0xffff);
+}
+
+/**
  * Decrements the IPv4 TTL (fixing the header checksum) or IPv6 hop limit. Returns the new value, or -1
  * (frame untouched) when it was already 0 or 1 — the caller drops the packet, as a router would.
  */
 export function decrementTtl(frame: Uint8Array, d: DecodedFrame): number {
-  if (d.l3 === L3.IPV4) {
-    const at = d.l3Offset + 8;
-    const ttl = frame[at]!;
-    if (ttl <= 1) return -1;
-    // TTL shares a 16-bit word with the protocol byte.
-    const oldWord = read16(frame, at);
-    frame[at] = ttl - 1;
-    const ipSum = d.l3Offset + 10;
-    write16(frame, ipSum, checksumAdjust16(read16(frame, ipSum), oldWord, read16(frame, at)));
-    d.ipTtl = ttl - 1;
-    return ttl - 1;
-  }
-  if (d.l3 === L3.IPV6) {
-    const at = d.l3Offset + 7;
-    const hl = frame[at]!;
-    if (hl <= 1) return -1;
-    frame[at] = hl - 1;
-    d.ipTtl = hl - 1;
-    return hl - 1;
-  }
-  throw new FrameEditError('no IP header to decrement the TTL of');
+  if (d.l3 !== L3.IPV4 && d.l3 !== L3.IPV6) throw new FrameEditError('no IP header to decrement the TTL of');
+  const ttl = frame[d.l3Offset + (d.l3 === L3.IPV4 ? 8 : 7)]!;
+  if (ttl <= 1) return -1;
+  rewriteIpTtlTos(frame, d, ttl - 1, d.l3 === L3.IPV4 ? frame[d.l3Offset + 1]! : (read16(frame, d.l3Offset) >> 4) & 0xff);
+  return ttl - 1;
 }
 
 /** Writes 6 bytes of `mac` (at `macOffset`) as the destination (0) or source (6) MAC. */

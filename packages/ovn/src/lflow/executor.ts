@@ -2805,7 +2805,7 @@ export class LflowExecutor {
    * writes cancel out — no frame address or port changes between the answers otherwise (each answer's read-back puts
    * the frame's values in the words and shadow, and a walk taken again follows its kept walk, which writes no header
    * word but the Ethernet addresses, up to the last answer: connHeadersKept). A TTL, DSCP or ECN write there
-   * (storeIpv4TtlTos' incremental update) would stay in the sums, where a saved copy of each call's sums put back
+   * (storeFrame's, wire's rewriteIpTtlTos: an incremental update) would stay in the sums, where a saved copy of each call's sums put back
    * here (session 33's) would drop it. Between the answers the sums do not match the addresses: nothing reads them
    * there (the answered calls run no engine, the read-back takes addresses and ports only).
    */

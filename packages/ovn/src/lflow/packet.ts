@@ -5,7 +5,7 @@
  * @module
  */
 import {
-  buildFrame, checksumAdjust16, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3 as L3Import, read16, rewriteIpv4Address, rewriteIpv6Address, rewriteMac, rewritePort,
+  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3 as L3Import, read16, rewriteIpTtlTos, rewriteIpv4Address, rewriteIpv6Address, rewriteIpv6FlowLabel, rewriteMac, rewritePort,
   write16, type FrameSpec,
 } from '@vippath/wire';
 import { readBits, W as WImport, regWord } from './fields.js';
@@ -155,7 +155,7 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
       wrote = true;
     }
     if (words[W.IP_TTL] !== shadow[W.IP_TTL] || words[W.IP_DSCP] !== shadow[W.IP_DSCP] || words[W.IP_ECN] !== shadow[W.IP_ECN]) {
-      storeIpv4TtlTos(frame, d, words, shadow);
+      storeTtlTos(frame, d, words, shadow);
       wrote = true;
     }
   } else if (l3 === L3.ARP) {
@@ -178,8 +178,13 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
         wrote = true;
       }
     }
-    if (words[W.IP_TTL] !== shadow[W.IP_TTL] || words[W.IP_DSCP] !== shadow[W.IP_DSCP] || words[W.IP_ECN] !== shadow[W.IP_ECN] || words[W.IPV6_LABEL] !== shadow[W.IPV6_LABEL]) {
-      storeIpv6Class(frame, d, words, shadow);
+    if (words[W.IP_TTL] !== shadow[W.IP_TTL] || words[W.IP_DSCP] !== shadow[W.IP_DSCP] || words[W.IP_ECN] !== shadow[W.IP_ECN]) {
+      storeTtlTos(frame, d, words, shadow);
+      wrote = true;
+    }
+    if (words[W.IPV6_LABEL] !== shadow[W.IPV6_LABEL]) {
+      rewriteIpv6FlowLabel(frame, d, words[W.IPV6_LABEL]!);
+      shadow[W.IPV6_LABEL] = words[W.IPV6_LABEL]!;
       wrote = true;
     }
   }
@@ -199,51 +204,15 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
 }
 
 /**
- * The IPv4 TTL and TOS (DSCP, ECN) from the words, each 16-bit word of the header that changed adjusted in the
- * header checksum (RFC 1624), as OVS's packet_set_ipv4 does (ver/IHL + TOS at 0, TTL + protocol at 8). Apart
- * from storeFrame's body: the default scenario's flows write none of these words.
+ * The TTL (hop limit) and TOS (traffic class: DSCP, ECN) from the words into the frame (wire's rewriteIpTtlTos, the
+ * IPv4 header checksum adjusted), and into the shadow. Apart from storeFrame's body: the default scenario's flows
+ * write none of these words.
  */
-function storeIpv4TtlTos(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
-  const o = d.l3Offset;
-  const tos = ((words[W.IP_DSCP]! & 63) << 2) | (words[W.IP_ECN]! & 3);
-  const ttl = words[W.IP_TTL]! & 255;
-  let sum = read16(frame, o + 10);
-  const oldTos = frame[o + 1]!;
-  if (oldTos !== tos) {
-    sum = checksumAdjust16(sum, (frame[o]! << 8) | oldTos, (frame[o]! << 8) | tos);
-    frame[o + 1] = tos;
-  }
-  const oldTtl = frame[o + 8]!;
-  if (oldTtl !== ttl) {
-    sum = checksumAdjust16(sum, (oldTtl << 8) | frame[o + 9]!, (ttl << 8) | frame[o + 9]!);
-    frame[o + 8] = ttl;
-  }
-  write16(frame, o + 10, sum);
-  d.ipTos = tos;
-  d.ipTtl = ttl;
+function storeTtlTos(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
+  rewriteIpTtlTos(frame, d, words[W.IP_TTL]!, ((words[W.IP_DSCP]! & 63) << 2) | (words[W.IP_ECN]! & 3));
   shadow[W.IP_TTL] = words[W.IP_TTL]!;
   shadow[W.IP_DSCP] = words[W.IP_DSCP]!;
   shadow[W.IP_ECN] = words[W.IP_ECN]!;
-}
-
-/**
- * The IPv6 hop limit, traffic class (DSCP, ECN) and flow label from the words, as packet_set_ipv6 writes them (no
- * header checksum; none of them is in the L4 pseudo-header).
- */
-function storeIpv6Class(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
-  const o = d.l3Offset;
-  const tc = ((words[W.IP_DSCP]! & 63) << 2) | (words[W.IP_ECN]! & 3);
-  const label = words[W.IPV6_LABEL]! & 0xfffff;
-  frame[o] = (frame[o]! & 0xf0) | (tc >>> 4);
-  frame[o + 1] = ((tc & 15) << 4) | (label >>> 16);
-  write16(frame, o + 2, label & 0xffff);
-  frame[o + 7] = words[W.IP_TTL]! & 255;
-  d.ipTos = tc;
-  d.ipTtl = frame[o + 7]!;
-  shadow[W.IP_TTL] = words[W.IP_TTL]!;
-  shadow[W.IP_DSCP] = words[W.IP_DSCP]!;
-  shadow[W.IP_ECN] = words[W.IP_ECN]!;
-  shadow[W.IPV6_LABEL] = words[W.IPV6_LABEL]!;
 }
 
 function putIpv4(frame: Uint8Array, at: number, v: number): void {
