@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import { OvsConntrack } from '../ct/engine.js';
 import { DropReason, LflowExecutor } from './executor.js';
+import { rowsOf } from './switch.test-helpers.js';
 import type { LogicalFlow, SouthboundState } from './types.js';
 
 const SEED_ENV = process.env.VIPPATH_SYNC_SEED;
@@ -117,9 +118,8 @@ function frameOf(p: Pkt): Uint8Array {
   return buildFrame({ src: `52:54:00:00:00:0${p.client}`, dst: '00:00:00:00:00:02', ipv4: { src: `10.0.1.${p.client + 1}`, dst: '10.0.0.2' }, tcp: { srcPort: p.sport, dstPort: p.dport, flags: p.flags, seq: 1000, ack: p.flags & 0x10 ? 5000 : 0 } });
 }
 
-/** Datapath `ls`'s flows given as rows; a cached (megaflows on) and an uncached executor on one chassis, each with its conntrack. */
-function cachedAndUncached(rows: ['ingress' | 'egress', number, number, string, string][]): { a: LflowExecutor; b: LflowExecutor; cta: OvsConntrack; ctb: OvsConntrack } {
-  const flows: LogicalFlow[] = rows.map(([pipeline, table, priority, match, actions], i) => ({ pipeline, table, stage: `ls_${pipeline === 'ingress' ? 'in' : 'out'}_t${table}`, priority, match, actions, uuid: `${(i + 1).toString(16).padStart(8, '0')}-0000-0000-0000-000000000000` }));
+/** Datapath `ls` with `flows` (and this file's ports); a cached (megaflows on) and an uncached executor on one chassis, each with its conntrack. */
+function cachedAndUncached(flows: LogicalFlow[]): { a: LflowExecutor; b: LflowExecutor; cta: OvsConntrack; ctb: OvsConntrack } {
   const sb = { ...southbound([], []), flows: new Map([['ls', flows]]) };
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
@@ -173,13 +173,12 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     // and writes nothing before its ct_dnat, whose read-back writes the addresses and ports only; the next table
     // tells 63 from 64. The model before session 34 read every header word back from a frame without the decrement
     // (64, to p3); OVS matches 63 and sends TTL 63.
-    const { a, b, cta, ctb } = cachedAndUncached([
-      ['ingress', 0, 0, '1', 'ip.ttl--; ct_next;'],
-      ['ingress', 1, 0, '1', 'ct_dnat(10.0.0.70);'],
-      ['ingress', 2, 10, 'ip.ttl == 63', 'outport = "p2"; output;'],
-      ['ingress', 2, 0, '1', 'outport = "p3"; output;'],
-      ['egress', 0, 0, '1', 'output;'],
-    ]);
+    const { a, b, cta, ctb } = cachedAndUncached(rowsOf([
+      [0, 0, '1', 'ip.ttl--; ct_next;'],
+      [1, 0, '1', 'ct_dnat(10.0.0.70);'],
+      [2, 10, 'ip.ttl == 63', 'outport = "p2"; output;'],
+      [2, 0, '1', 'outport = "p3"; output;'],
+    ]));
     const ports: string[] = [];
     let now = 1000;
     for (const flags of [0x02, 0x10, 0x18, 0x10, 0x10]) {
@@ -206,10 +205,7 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     // OVS's dec_ttl at TTL <= 1 stops the flow's actions (ofproto-dpif-xlate.c compose_dec_ttl); checked against
     // ovs-vswitchd in test/hairpin-ovs.test.ts. Here: the cached walk, whose key holds the TTL it read, replays the
     // drop for TTL 1 and 0 and the decrement for TTL 2 — a key without the TTL would replay one for the others.
-    const { a, b, cta, ctb } = cachedAndUncached([
-      ['ingress', 0, 0, '1', 'ip.ttl--; outport = "p2"; output;'],
-      ['egress', 0, 0, '1', 'output;'],
-    ]);
+    const { a, b, cta, ctb } = cachedAndUncached(rowsOf([[0, 0, '1', 'ip.ttl--; outport = "p2"; output;']]));
     const seen: string[] = [];
     let now = 1000;
     for (let round = 0; round < 3; round++) {
