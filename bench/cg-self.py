@@ -58,8 +58,10 @@ def selfcost(path):
     res = resolver(perfmap(pid)) if pid else (lambda a: None)
     out = collections.Counter()
     for n, v in fns.items():
-        if re.fullmatch(r'0x[0-9a-f]+', n):
-            r = res(int(n, 16))
+        # callgrind suffixes a recursive call's copy with 'N (its depth): the same code, named by its address too
+        m = re.fullmatch(r"(0x[0-9a-f]+)(?:'\d+)?", n)
+        if m:
+            r = res(int(m.group(1), 16))
             n = r if r else 'native ' + n
         out[n] += v
     return summary, out
