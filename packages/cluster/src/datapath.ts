@@ -632,8 +632,11 @@ export class NodePath {
     this.ovnAt(frame, inport, this.dp.rec.place(from), depth);
   }
 
-  /** {@link ovn} from place number `from`, on `frame[0, length)`. */
-  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length): void {
+  /**
+   * {@link ovn} from place number `from`, on `frame[0, length)`. `checksumsGood`: the frame is a pod's own, whose
+   * checksums its stack computed (PodHost.receive): the switch's conntrack does not verify them (LogicalSwitch.process).
+   */
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length, checksumsGood = false): void {
     const dp = this.dp;
     const rec = dp.rec;
     const watch = dp.watch;
@@ -645,7 +648,7 @@ export class NodePath {
     else {
       const out = dp.enterOvn();
       try {
-        this.ovnHop(frame, length, inport, from, depth, out);
+        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood);
       } finally {
         dp.leaveOvn();
       }
@@ -659,12 +662,12 @@ export class NodePath {
    * expression and objects stay out of the hop V8 optimizes for every frame (bench/README, session 14: the hop's
    * own instructions fell by ≈ 150 a frame; its `word` reads are still calls).
    */
-  private tracedSwitch(frame: Uint8Array, inport: string, from: number, out: SwitchOutcome): boolean {
+  private tracedSwitch(frame: Uint8Array, inport: string, from: number, out: SwitchOutcome, checksumsGood: boolean): boolean {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
     const steps: StageStep[] = [];
-    const traced = dp.ls.process(frame, inport, this.node, dp.now, steps);
+    const traced = dp.ls.process(frame, inport, this.node, dp.now, steps, checksumsGood);
     rec.stepAt(ST_OVN, at, `inport ${inport}`, from);
     for (const s of steps) {
       const lb = /ct_lb|ct_snat/.test(s.actions);
@@ -688,15 +691,15 @@ export class NodePath {
     return true;
   }
 
-  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome): void {
+  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean): void {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
     if (rec.tracing) {
       if (length !== frame.length) frame = frame.subarray(0, length);
-      if (!this.tracedSwitch(frame, inport, from, out)) return;
+      if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
-      dp.ls.processInto(frame, length, inport, this.node, dp.now, out);
+      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood);
       rec.stepAt(ST_OVN, at, '', from);
       if (out.count === 0) return rec.dropAt(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
@@ -799,7 +802,10 @@ export class NodePath {
       for (let j = 0; j < replies.length; j++) {
         const reply = dp.portTapped ? replies[j]!.slice() : replies[j]!;
         if (dp.onPort) dp.port(pp.at, reply);
-        podPath.ovnAt(reply, oPort, pp.atId, depth + 1);
+        // The pod's own frame: its checksums are its stack's (PodHost.receive), as the CHECKSUM_PARTIAL skb a pod's
+        // veth hands OVS — conntrack does not verify them. A frame injected at a pod (SimulatedCluster.inject) is not
+        // the pod's answer and is verified.
+        podPath.ovnAt(reply, oPort, pp.atId, depth + 1, reply.length, true);
       }
       pod.release(replies);
     }

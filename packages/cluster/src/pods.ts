@@ -423,7 +423,12 @@ export class PodHost {
     return this.conns.find4(ip >>> 0, port) >= 0;
   }
 
-  /** Frames the pod sends in answer to `frame` (possibly none), each the caller's to keep. */
+  /**
+   * Frames the pod sends in answer to `frame` (possibly none), each the caller's to keep. Every frame's checksums —
+   * the IPv4 header's, the TCP, ICMP or ICMPv6 one — are computed over the bytes it carries, as they are on the wire
+   * once a Linux pod's offloaded sums are completed (its veth hands OVS the frame as CHECKSUM_PARTIAL, whose sums
+   * nobody verifies): the cluster vouches for them to the switch (LogicalSwitch.process's `checksumsGood`).
+   */
   receive(frame: Uint8Array, now: number): Uint8Array[] {
     const r = this.answer(frame, now);
     if (r !== this.one && r !== this.two) return r;

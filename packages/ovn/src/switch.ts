@@ -120,6 +120,15 @@ export interface SwitchOptions {
 }
 
 /**
+ * The error of a frame length beyond its buffer, made out of line: LogicalSwitch's `run` stays within the bytecode
+ * size V8's optimizing compiler inlines (460 bytes in node 20; processInto inlines it, which keeps processInto out of
+ * the cluster's hop — inlined there, it pushed the hop's own callees out: bench/README, session 35).
+ */
+function tooLong(length: number, have: number): LogicalSwitchError {
+  return new LogicalSwitchError(`frame length ${length} beyond its ${have} bytes`);
+}
+
+/**
  * A packet's outcome written in place by {@link LogicalSwitch.processInto}: made once by the caller and reused.
  * `frames[i]` are the switch's own buffers (`frames[i][0, lengths[i])` is output `i`), valid until the next call.
  */
@@ -349,11 +358,14 @@ export class LogicalSwitch {
   /**
    * Processes a packet entering from logical port `inport` on `chassis` at simulated time `now` (ms). `frame` is
    * not modified; outputs are new arrays. With `trace`, every flow hit is appended, in the order run (a traced packet
-   * always walks the tables).
+   * always walks the tables). `checksumsGood`: the caller vouches for the frame's IPv4 header and L4 checksums — its
+   * sender computed them, as a pod's stack does for what it sends into its veth with checksum offload (a frame off
+   * the wire or given by a user is not vouched for) —, and the chassis' conntrack then does not verify them, as
+   * neither OVS's nor Linux's does for such a packet (OvsConntrack, CtResult.checksumsGood).
    */
-  process(frame: Uint8Array, inport: string, chassis: string, now = 0, trace?: StageStep[]): SwitchResult {
+  process(frame: Uint8Array, inport: string, chassis: string, now = 0, trace?: StageStep[], checksumsGood = false): SwitchResult {
     if (trace) {
-      this.run(frame, frame.length, inport, chassis, now, true);
+      this.run(frame, frame.length, inport, chassis, now, true, checksumsGood);
       const r = this.executor.result;
       steps(r, chassis, trace);
       if (this.fill(r, chassis, this.outcome)) return this.result(this.outcome);
@@ -363,7 +375,7 @@ export class LogicalSwitch {
       if (u) drop.unmodelled = u;
       return drop;
     }
-    const o = this.processInto(frame, frame.length, inport, chassis, now, this.outcome);
+    const o = this.processInto(frame, frame.length, inport, chassis, now, this.outcome, checksumsGood);
     return this.result(o);
   }
 
@@ -371,8 +383,8 @@ export class LogicalSwitch {
    * {@link process} without allocation: `frame[0, length)` entering on `inport`, the outcome written into `out`
    * (whose output buffers are the switch's, valid until the next call). Returns `out`.
    */
-  processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome): SwitchOutcome {
-    this.run(frame, length, inport, chassis, now, false);
+  processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome, checksumsGood = false): SwitchOutcome {
+    this.run(frame, length, inport, chassis, now, false, checksumsGood);
     const x = this.executor;
     // One output, not emptied (fill skips those): the executor's index is the outcome's.
     if (this.fill(x.result, chassis, out) && x.outputDecoded === 0 && x.result.outputs.length === 1) {
@@ -387,7 +399,7 @@ export class LogicalSwitch {
     return out;
   }
 
-  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean): void {
+  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them. The executor gets
     // the port's number kept beside its name (its own kept ports compared as numbers).
@@ -413,11 +425,11 @@ export class LogicalSwitch {
       this.lastKey = key;
       this.lastChassis = chassis;
     }
-    if (length > frame.length) throw new LogicalSwitchError(`frame length ${length} beyond its ${frame.length} bytes`);
+    if (length > frame.length) throw tooLong(length, frame.length);
     if (this.ct.effects) this.ct.effects.packets++;
     // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
-    if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true);
-    else this.executor.runFrameKey(frame, length, key, now, trace, true);
+    if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true, checksumsGood);
+    else this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood);
   }
 
   /** Writes the executor's result into `out`; returns whether there is an output. */

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodedFrame, FrameDecoder, internetChecksum, read16, write16 } from '@vippath/wire';
 import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
+import { CtReason } from './constants.js';
 import { OvsConntrack } from './engine.js';
 import { checksumsOk, ctView, F, frame, settleHinted, tupleView, type TupleView } from './packets.test-helpers.js';
 
@@ -284,6 +285,71 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
       // The path answered the valid ones.
       expect(taken).toBeGreaterThan(42);
       expect(hinted.formatDump(1000)).toEqual(plain.formatDump(1000));
+    } finally {
+      proto.hintedTcp4 = hintedTcp4;
+    }
+  });
+
+  /*
+   * A result that vouches for its packet's checksums (CtResult.checksumsGood: the caller's word that the sender computed
+   * them, as an offload flag says in OVS) takes the packet unverified, on the extraction's path and on the hinted IPv4
+   * TCP path; the same bytes without it are invalid and counted. A packet whose sums were flipped stands for one whose
+   * sums nobody checks: the vouch, not the bytes, decides.
+   */
+  it('takes a packet its result vouches for unverified, extracted or hinted, and reset() drops the vouch', () => {
+    const decoder = new FrameDecoder();
+    const ct = new OvsConntrack({ sweepIntervalMs: 0 });
+    const d = new DecodedFrame();
+    const req = new CtRequest();
+    const res = new CtResult();
+    const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...x: unknown[]): boolean };
+    const hintedTcp4 = proto.hintedTcp4;
+    let taken = 0;
+    proto.hintedTcp4 = function (this: OvsConntrack, ...x: unknown[]): boolean {
+      const r = hintedTcp4.apply(this, x);
+      if (r) taken++;
+      return r;
+    };
+    // `at`: the byte (from the IP header on) flipped — 10, the IPv4 header's checksum; 36, the TCP checksum.
+    const call = (f: Uint8Array, good: boolean, at: number, hint?: readonly [number, number, number]): number => {
+      const g = f.slice();
+      if (at >= 0) g[14 + at] = g[14 + at]! ^ 0x24;
+      decoder.decode(g, d, g.length);
+      req.reset();
+      req.zone = 1;
+      req.commit = true;
+      res.reset();
+      res.checksumsGood = good;
+      if (hint) ct.executeHinted(g, g.length, d, req, res, 1000, hint[0], hint[1], hint[2], false, true);
+      else ct.execute(g, g.length, d, req, res, 1000);
+      return res.state;
+    };
+    const failures = (): number => ct.counters[CtReason.L3_CHECKSUM]! + ct.counters[CtReason.L4_CHECKSUM]!;
+    try {
+      const syn = frame({ src: '10.0.0.1', dst: '10.96.0.10', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000 });
+      for (const at of [10, 36]) {
+        expect(call(syn, false, at) & CtState.INV, `syn ${at} not vouched`).toBe(CtState.INV);
+        expect(failures()).toBe(at === 10 ? 1 : 2);
+      }
+      expect(ct.size).toBe(0);
+      expect(call(syn, true, 10), 'syn vouched').toBe(CtState.NEW | CtState.TRK);
+      expect(failures()).toBe(2);
+      expect(call(frame({ src: '10.96.0.10', dst: '10.0.0.1', proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 }), true, 36), 'syn-ack vouched').toBe(CtState.EST | CtState.RPL | CtState.TRK);
+      const ack = (payload: number): Uint8Array => frame({ src: '10.0.0.1', dst: '10.96.0.10', proto: 'tcp', sport: 40000, dport: 80, flags: F.ACK, seq: 1001, ack: 5001, payload });
+      call(ack(0), false, -1);
+      const hint = [ct.foundNode, ct.foundGen, ct.epoch] as const;
+      expect(hint[0]).toBeGreaterThanOrEqual(0);
+      for (const at of [10, 36]) {
+        const before = taken;
+        expect(call(ack(5), false, at, hint) & CtState.INV, `ack ${at} not vouched`).toBe(CtState.INV);
+        expect(taken, 'refused by the hinted path').toBe(before);
+        expect(call(ack(5), true, at, hint), `ack ${at} vouched`).toBe(CtState.EST | CtState.TRK);
+        expect(taken, 'answered by the hinted path').toBe(before + 1);
+      }
+      expect(failures()).toBe(4);
+      res.checksumsGood = true;
+      res.reset();
+      expect(res.checksumsGood).toBe(false);
     } finally {
       proto.hintedTcp4 = hintedTcp4;
     }

@@ -726,7 +726,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
-    if (!same && this.validate === true && !this.tcp4SumsOk(frame, d, l4)) return false;
+    // Not where the caller vouches for them (CtResult.checksumsGood: conn_key_extract's offload test, see extractKey).
+    if (!same && this.validate === true && res.checksumsGood !== true && !this.tcp4SumsOk(frame, d, l4)) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
     if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
@@ -912,7 +913,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (same) {
       this.reuseKey(zone);
     } else {
-      const bad = this.extractKey(frame, d, zone);
+      const bad = this.extractKey(frame, d, zone, this.validate === true && res.checksumsGood !== true);
       if (bad >= 0) {
         this.counters[bad]!++;
         res.state = CtState.INV;
@@ -1879,8 +1880,17 @@ export class OvsConntrack implements WordsConntrackEngine {
   /**
    * conn_key_extract: the packet's key into `ck` (and, for an ICMP error, the embedded packet's key,
    * reversed, with `ctxRelated` set). Returns -1, or the {@link CtReason} that makes it untrackable.
+   *
+   * `check`: verify the IPv4 header's and the L4 checksums — unless the engine was made not to, or the packet's
+   * sender vouches for them ({@link CtResult.checksumsGood}). OVS validates only where no offload flag vouches:
+   * lib/conntrack.c v3.1.0 conn_key_extract passes `!hwol_good_l3_csum` (`dp_packet_ip_checksum_valid ||
+   * dp_packet_hwol_is_ipv4`) to extract_l3_ipv4 and `!hwol_good_l4_csum` (`dp_packet_l4_checksum_valid ||
+   * dp_packet_hwol_tx_l4_checksum`) to extract_l4 — the flags lib/netdev-linux.c netdev_linux_parse_vnet_hdr sets
+   * for a frame a local stack sent with VIRTIO_NET_HDR_F_NEEDS_CSUM. Linux's conntrack (OVS's kernel datapath)
+   * likewise sums a TCP/UDP segment only for a CHECKSUM_NONE or CHECKSUM_COMPLETE skb (net/netfilter/utils.c
+   * nf_ip_checksum), not for the CHECKSUM_PARTIAL one a pod's stack hands its veth.
    */
-  private extractKey(frame: Uint8Array, d: DecodedFrame, zone: number): number {
+  private extractKey(frame: Uint8Array, d: DecodedFrame, zone: number, check: boolean): number {
     this.likelyNew = false;
     this.ctxRelated = false;
     this.ctxReply = false;
@@ -1899,7 +1909,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     let sumsOk = false;
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
-      if (this.validate) {
+      if (check) {
         if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame)) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
         if (!sumsOk && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
       }
@@ -1923,7 +1933,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const size = d.l3End - l4;
     if (proto === 6 || proto === 17) {
       if (l4 < 0) return CtReason.L4_UNTRACKABLE;
-      if (this.validate && !sumsOk) {
+      if (check && !sumsOk) {
         const stored = read16(frame, l4 + (proto === 6 ? 16 : 6));
         // A UDP checksum of 0 over IPv4 means "none" (RFC 768).
         if (!(proto === 17 && !v6 && stored === 0) && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
@@ -1938,12 +1948,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     if (proto === 1 && !v6) {
       if (l4 < 0 || size < 8) return CtReason.L4_UNTRACKABLE;
-      if (this.validate && foldSum(sumWords(frame, l4, size)) !== 0xffff) return CtReason.L4_CHECKSUM;
+      if (check && foldSum(sumWords(frame, l4, size)) !== 0xffff) return CtReason.L4_CHECKSUM;
       return this.extractIcmp4(frame, d, l4, size);
     }
     if (proto === 58 && v6) {
       if (l4 < 0 || size < 8) return CtReason.L4_UNTRACKABLE;
-      if (this.validate && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
+      if (check && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
       return this.extractIcmp6(frame, d, l4, size);
     }
     // Other protocols have no L4 key.

@@ -186,10 +186,20 @@ export class CtResult {
    * known as the same one.
    */
   packet = 0;
+  /**
+   * The caller vouches for the checksums of the packet the result carries — its IPv4 header's and its TCP, UDP or
+   * ICMP one: its sender computed them, and nothing wrote the frame since but edits that keep them right. A local
+   * stack's frame is such a packet where its NIC offloads the sums (Linux hands it to OVS as a CHECKSUM_PARTIAL skb;
+   * OVS's userspace datapath marks it DP_PACKET_OL_TX_IPV4 and DP_PACKET_OL_TX_TCP_CKSUM), a frame off the wire is
+   * not. An engine may then skip verifying them, as both conntracks do (`OvsConntrack`'s extractKey says where).
+   * The caller sets it per packet; {@link reset} clears it.
+   */
+  checksumsGood = false;
 
   /** "Not tracked yet": what a packet's ct fields are before its first `ct()`. A numbered packet's number moves on. */
   reset(): void {
     if (this.packet !== 0) this.packet++;
+    this.checksumsGood = false;
     this.state = 0;
     this.zone = 0;
     this.mark = 0;

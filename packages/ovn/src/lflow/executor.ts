@@ -836,15 +836,16 @@ export class LflowExecutor {
    * Runs one frame arriving on `inport`. `frame` may be rewritten in place (and, for a tagged localnet frame,
    * shortened by the tag) — unless `input`: then it is only read, and copied where the run needs it (a connection's
    * replayed walk works on its output's buffer: one copy instead of one in and one out). Outputs reference copies of
-   * the frame as it leaves each port.
+   * the frame as it leaves each port. `checksumsGood`: the caller vouches for the frame's IPv4 and L4 checksums, as
+   * for a pod's own frame (conntrack may then skip verifying them: CtResult.checksumsGood).
    */
-  runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false): ExecResult {
+  runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false, checksumsGood = false): ExecResult {
     // The kept records' names first (a run from one port, or two alternating, looks nothing up).
     const last = this.lastInportRecord;
     const other = this.otherInportRecord;
     const port = last !== undefined && last.name === inport ? last : other !== undefined && other.name === inport ? other : this.ports.get(inport);
     if (port === undefined) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
-    return this.runFrameKey(frame, length, port.key, now, trace, input);
+    return this.runFrameKey(frame, length, port.key, now, trace, input, checksumsGood);
   }
 
   /**
@@ -852,7 +853,7 @@ export class LflowExecutor {
    * name, and the port kept from the last packets is recognised by comparing numbers. A number that is no port's
    * throws LflowError `UNKNOWN_PORT`.
    */
-  runFrameKey(frame: Uint8Array, length: number, key: number, now = 0, trace = false, input = false): ExecResult {
+  runFrameKey(frame: Uint8Array, length: number, key: number, now = 0, trace = false, input = false, checksumsGood = false): ExecResult {
     // A run of packets mostly enters by one port: its record is kept (its key compared, nothing hashed).
     // Two are kept: a connection's packets and its answers alternate between two ports (full-cold's SYN and the
     // pod's SYN-ACK, http's requests and responses). Numbers, not names: a name compare is a pointer compare only
@@ -871,8 +872,11 @@ export class LflowExecutor {
       this.otherInportRecord = last;
     }
     this.resetResult();
-    // A new packet (conntrack keeps a packet's key between its calls while the number stays).
-    this.res.packet++;
+    // A new packet (conntrack keeps a packet's key between its calls while the number stays), its checksums vouched
+    // for or not by the caller: every edit the walk makes keeps them right (wire's edits, storeFrame).
+    const res = this.res;
+    res.packet++;
+    res.checksumsGood = checksumsGood;
     this.frameGen = nextFrameGen();
     let len = length;
     const tagged = this.chassis !== undefined && port.localnet && port.tag !== undefined;
@@ -990,6 +994,7 @@ export class LflowExecutor {
   runFlow(words: Uint32Array, now = 0, trace = false): ExecResult {
     this.resetResult();
     this.res.packet++;
+    this.res.checksumsGood = false;
     this.frameGen = nextFrameGen();
     const w = this.pool[0]!;
     w.set(words);
@@ -2029,7 +2034,10 @@ export class LflowExecutor {
     const savedShadow = this.savedShadow;
     savedShadow.set(this.shadow);
     const savedExact = this.shadowExact;
+    const savedGood = this.res.checksumsGood;
     if (fn !== 'clone') {
+      // A packet ovn-controller would make and send (pinctrl's packet-out): nothing on it vouches for its checksums.
+      this.res.checksumsGood = false;
       const f = frameFromFlow(c);
       this.frame = new Uint8Array(f.length + 8);
       this.frame.set(f);
@@ -2040,6 +2048,7 @@ export class LflowExecutor {
       this.shadowExact = false;
     }
     this.runActions(nested, c, table, pipeline, sub);
+    this.res.checksumsGood = savedGood;
     this.frame = savedFrame;
     this.frameLength = savedLen;
     this.shadow.set(savedShadow);
