@@ -111,12 +111,31 @@ export function parseIPv6(text: string): Uint8Array {
   return out;
 }
 
-/** Writes `n` (a whole number from 0) as decimal ASCII at `at`; returns the end. */
-function writeDecimalAscii(buf: Uint8Array, at: number, n: number): number {
-  let digits = 1;
-  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
-  for (let i = at + digits - 1, v = n; i >= at; i--, v = Math.floor(v / 10)) buf[i] = 48 + (v % 10);
-  return at + digits;
+/**
+ * Each byte value's decimal text as one word: its length (1–3) in bits 0–7, its digits' ASCII from bits 8–15 on.
+ * Made once: writing an address's text per request reads four words instead of dividing each byte by ten until
+ * nothing is left (≈ 460 instructions a request on http, bench/README "The way back's copy, the wild entries' MAC
+ * compares and the client's address text (session 35)").
+ */
+const OCTET_TEXT = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    const s = String(n);
+    let w = s.length;
+    for (let i = 0; i < s.length; i++) w |= s.charCodeAt(i) << (8 * (i + 1));
+    t[n] = w;
+  }
+  return t;
+})();
+
+/** Writes byte value `n`'s decimal text (from {@link OCTET_TEXT}) at `at`; returns the end. */
+function writeOctetAscii(buf: Uint8Array, at: number, n: number): number {
+  const w = OCTET_TEXT[n]!;
+  const len = w & 0xff;
+  buf[at] = (w >>> 8) & 0xff;
+  if (len > 1) buf[at + 1] = (w >>> 16) & 0xff;
+  if (len > 2) buf[at + 2] = w >>> 24;
+  return at + len;
 }
 
 /**
@@ -124,13 +143,13 @@ function writeDecimalAscii(buf: Uint8Array, at: number, n: number): number {
  * frames whose payload carries an address (an HTTP body), without a string per frame.
  */
 export function writeIPv4Text(buf: Uint8Array, at: number, ip: number): number {
-  at = writeDecimalAscii(buf, at, ip >>> 24);
+  at = writeOctetAscii(buf, at, ip >>> 24);
   buf[at++] = 46;
-  at = writeDecimalAscii(buf, at, (ip >>> 16) & 0xff);
+  at = writeOctetAscii(buf, at, (ip >>> 16) & 0xff);
   buf[at++] = 46;
-  at = writeDecimalAscii(buf, at, (ip >>> 8) & 0xff);
+  at = writeOctetAscii(buf, at, (ip >>> 8) & 0xff);
   buf[at++] = 46;
-  return writeDecimalAscii(buf, at, ip & 0xff);
+  return writeOctetAscii(buf, at, ip & 0xff);
 }
 
 /** Writes a 16-bit group as lowercase hex without leading zeros; returns the end. */
