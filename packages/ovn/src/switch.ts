@@ -414,7 +414,7 @@ export class LogicalSwitch {
       this.lastChassis = chassis;
     }
     if (length > frame.length) throw new LogicalSwitchError(`frame length ${length} beyond its ${frame.length} bytes`);
-    if (this.ct.effects) this.ct.effects.packets++;
+    if (this.ct.effects !== undefined) this.ct.effects.packets++;
     // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
     if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true);
     else this.executor.runFrameKey(frame, length, key, now, trace, true);

@@ -726,7 +726,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
-    if (!same && this.validate === true && !this.tcp4SumsOk(frame, d, l4)) return false;
+    if (!same && this.validate === true && this.tcp4SumsOk(frame, d, l4) === false) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
     if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
@@ -795,7 +795,7 @@ export class OvsConntrack implements WordsConntrackEngine {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
             this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
-            if (!this.natTcp4(frame, d, e, reply, act)) this.natPacket(frame, d, e, reply, false, res, false);
+            if (this.natTcp4(frame, d, e, reply, act) === false) this.natPacket(frame, d, e, reply, false, res, false);
           } else this.natPacket(frame, d, e, reply, false, res, false);
         }
       }
@@ -874,7 +874,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // The caller's promise (executeWords' `gen`) stands for samePacket's compares: the previous call, given the same
     // generation, kept the key (xState set) and nothing but this engine wrote the frame or the decode since. A new
     // packet (`fresh`) is extracted: samePacket's answer for it is no (its number moved, its ct_state is 0).
-    const same = !fresh && ((this.callGen !== 0 && this.callGen === this.xGen && this.xState !== -1) || this.samePacket(frame, d, res));
+    const same = fresh === false && ((this.callGen !== 0 && this.callGen === this.xGen && this.xState !== -1) || this.samePacket(frame, d, res));
     this.natNode = -1;
 
     // process_one_fast: the packet's previous ct() in this zone found a connection and nothing rewrote it since.
@@ -987,7 +987,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const ck = this.ck;
     const proto = (ck[K_META]! >>> 16) & 0xff;
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
-    if (!this.xOk) return;
+    if (this.xOk === false) return;
     const xk = this.xk;
     // IPv4 only: the first KW words are the key.
     // Word by word: a loop over five elements costs more than its stores here.
@@ -1004,7 +1004,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean): void {
     this.xGen = this.callGen;
-    if (!ok || (res.rewritten && !this.noteNat())) {
+    if (ok === false || (res.rewritten === true && this.noteNat() === false)) {
       this.xState = -1;
       return;
     }
