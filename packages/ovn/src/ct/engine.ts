@@ -527,7 +527,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.timeouts = timeoutTable({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
     for (const v of this.timeouts) if (!(v >= 0)) throw new ConntrackConfigError('timeouts must be non-negative numbers of seconds');
     this.seqCheck = options.tcpSequenceCheck ?? true;
-    this.validate = options.validateChecksums ?? true;
+    this.validate = !!(options.validateChecksums ?? true);
     this.sweepInterval = options.sweepIntervalMs ?? 20_000;
     this.nextSweep = this.sweepInterval > 0 ? this.sweepInterval : NO_TIMEOUT;
     this.hashSeed = (options.seed ?? 0x5eed) | 0;
@@ -1070,7 +1070,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (e >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
       if (nat && !createNew) this.handleNat(frame, d, e, zone, this.ctxReply, this.ctxRelated, res);
-    } else if (!nat && (res.state & NAT_BITS) !== 0 && (e = this.checkOrigTuple(res, now)) >= 0) {
+    } else if (nat === false && (res.state & NAT_BITS) !== 0 && (e = this.checkOrigTuple(res, now)) >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
     } else if (this.ctxRelated) {
       // No connection is ever created from an ICMP error.
@@ -1088,7 +1088,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * `missed`: this call's first lookup was of `ck` and missed.
    */
   private finishOne(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, zone: number, nat: boolean, now: number, e: number, createNew: boolean, missed: boolean): void {
-    if (createNew) {
+    if (createNew === true) {
       // OVS looks the key up once more under ct_lock (another thread may have committed it meanwhile); here
       // nothing runs in between: when this call's first lookup of this very key missed, nothing was inserted since
       // and the answer is that miss (what lookupCk's memo would answer, without its compare); otherwise (a
@@ -1099,7 +1099,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
     // The words entry's own functions called here, not through writeMeta's, setMark's and setLabel's tests of
     // `words`: each of those a call of its own that TurboFan did not inline (≈ 50 instructions a call).
-    if (this.words) {
+    if (this.words === true) {
       this.writeMetaWords(res, zone, e, true);
       if (e >= 0) {
         if (req.setMark) this.setMarkWords(e, req);
@@ -1625,7 +1625,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   }
 
   private readMarkLabel(e: number, res: CtResult): void {
-    if (this.words) {
+    if (this.words === true) {
       this.markLabelWords(e);
       return;
     }
@@ -1739,7 +1739,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
   private writeMeta(res: CtResult, zone: number, e: number, haveKey: boolean): void {
-    if (this.words) {
+    if (this.words === true) {
       this.writeMetaWords(res, zone, e, haveKey);
       return;
     }
@@ -1821,7 +1821,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** set_mark: `mark = value | (mark & ~mask)` (the value is expected within the mask, as OVS's flow parser ensures). */
   private setMark(e: number, req: CtRequest, res: CtResult): void {
-    if (this.words) {
+    if (this.words === true) {
       this.setMarkWords(e, req);
       return;
     }
@@ -1839,7 +1839,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   }
 
   private setLabel(e: number, req: CtRequest, res: CtResult): void {
-    if (this.words) {
+    if (this.words === true) {
       this.setLabelWords(e, req);
       return;
     }
@@ -1899,9 +1899,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     let sumsOk = false;
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
-      if (this.validate) {
+      if (this.validate === true) {
         if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame)) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
-        if (!sumsOk && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
+        if (sumsOk === false && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
       }
       ck[K_SRC] = d.ipSrc;
       ck[K_DST] = d.ipDst;
@@ -1923,7 +1923,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const size = d.l3End - l4;
     if (proto === 6 || proto === 17) {
       if (l4 < 0) return CtReason.L4_UNTRACKABLE;
-      if (this.validate && !sumsOk) {
+      if (this.validate === true && sumsOk === false) {
         const stored = read16(frame, l4 + (proto === 6 ? 16 : 6));
         // A UDP checksum of 0 over IPv4 means "none" (RFC 768).
         if (!(proto === 17 && !v6 && stored === 0) && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
@@ -2204,8 +2204,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private natTcp4(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, act: number): boolean {
     const keys = this.keys;
     const b = e * R;
-    const from = b + (reply ? REV : 0);
-    const to = b + (reply ? 0 : REV);
+    const from = b + (reply === true ? REV : 0);
+    const to = b + (reply === true ? 0 : REV);
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
     if (l4 < 0 || d.l3End - l4 < 20) return false;
@@ -2218,7 +2218,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const sums = keys[b + R_NATSUM]!;
     let ipSum = sums >>> 16;
     let l4Sum = sums & 0xffff;
-    if (reply) {
+    if (reply === true) {
       // No test of l4Sum === 0: the TCP sum adds the ports' adjustments to the address's, and a fold is 0 only for
       // 0, so it is 0 only where ipSum is (engine.property.test.ts "a reply whose checksum fields are 0xffff").
       if (ipSum === 0 || ipSum === 0xffff || l4Sum === 0xffff) return false;
