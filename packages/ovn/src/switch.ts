@@ -183,12 +183,12 @@ class ChassisConntrack implements HintedConntrackEngine, WordsConntrackEngine {
   inner!: OvsConntrack;
   effects: SwitchEffects | undefined;
   execute(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number): void {
-    if (this.effects) this.effects.ctCalls++;
+    if (this.effects !== undefined) this.effects.ctCalls++;
     this.inner.execute(frame, length, decoded, request, result, now);
   }
   // `gen` passed through: `inner` changes only between packets, and every packet's walk moves the generation.
   executeWords(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, words: Uint32Array, now: number, gen?: number, fresh?: boolean, hidden?: boolean): void {
-    if (this.effects) this.effects.ctCalls++;
+    if (this.effects !== undefined) this.effects.ctCalls++;
     this.inner.executeWords(frame, length, decoded, request, result, words, now, gen, fresh, hidden);
   }
   // Epochs are unique over all engines: a hint found on one chassis' conntrack is never taken by another's.
@@ -202,7 +202,7 @@ class ChassisConntrack implements HintedConntrackEngine, WordsConntrackEngine {
     return this.inner.foundGen;
   }
   executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean): void {
-    if (this.effects) this.effects.ctCalls++;
+    if (this.effects !== undefined) this.effects.ctCalls++;
     this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch, next, fresh);
   }
   tcpClosing(node: number, gen: number): number {
@@ -426,7 +426,7 @@ export class LogicalSwitch {
       this.lastChassis = chassis;
     }
     if (length > frame.length) throw tooLong(length, frame.length);
-    if (this.ct.effects) this.ct.effects.packets++;
+    if (this.ct.effects !== undefined) this.ct.effects.packets++;
     // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
     if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true, checksumsGood);
     else this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood);

@@ -527,7 +527,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.timeouts = timeoutTable({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
     for (const v of this.timeouts) if (!(v >= 0)) throw new ConntrackConfigError('timeouts must be non-negative numbers of seconds');
     this.seqCheck = options.tcpSequenceCheck ?? true;
-    this.validate = options.validateChecksums ?? true;
+    this.validate = !!(options.validateChecksums ?? true);
     this.sweepInterval = options.sweepIntervalMs ?? 20_000;
     this.nextSweep = this.sweepInterval > 0 ? this.sweepInterval : NO_TIMEOUT;
     this.hashSeed = (options.seed ?? 0x5eed) | 0;
@@ -663,7 +663,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (epoch === this.epochNow) {
       // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
       // the packet's.
-      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh)) return;
+      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh) === true) return;
       this.hintIn = node;
       this.hintInGen = gen;
     }
@@ -727,7 +727,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
     // Not where the caller vouches for them (CtResult.checksumsGood: conn_key_extract's offload test, see extractKey).
-    if (!same && this.validate === true && res.checksumsGood !== true && !this.tcp4SumsOk(frame, d, l4)) return false;
+    if (!same && this.validate === true && res.checksumsGood !== true && this.tcp4SumsOk(frame, d, l4) === false) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
     if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
@@ -796,7 +796,7 @@ export class OvsConntrack implements WordsConntrackEngine {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
             this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
-            if (!this.natTcp4(frame, d, e, reply, act)) this.natPacket(frame, d, e, reply, false, res, false);
+            if (this.natTcp4(frame, d, e, reply, act) === false) this.natPacket(frame, d, e, reply, false, res, false);
           } else this.natPacket(frame, d, e, reply, false, res, false);
         }
       }
@@ -875,7 +875,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // The caller's promise (executeWords' `gen`) stands for samePacket's compares: the previous call, given the same
     // generation, kept the key (xState set) and nothing but this engine wrote the frame or the decode since. A new
     // packet (`fresh`) is extracted: samePacket's answer for it is no (its number moved, its ct_state is 0).
-    const same = !fresh && ((this.callGen !== 0 && this.callGen === this.xGen && this.xState !== -1) || this.samePacket(frame, d, res));
+    const same = fresh === false && ((this.callGen !== 0 && this.callGen === this.xGen && this.xState !== -1) || this.samePacket(frame, d, res));
     this.natNode = -1;
 
     // process_one_fast: the packet's previous ct() in this zone found a connection and nothing rewrote it since.
@@ -988,7 +988,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const ck = this.ck;
     const proto = (ck[K_META]! >>> 16) & 0xff;
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
-    if (!this.xOk) return;
+    if (this.xOk === false) return;
     const xk = this.xk;
     // IPv4 only: the first KW words are the key.
     // Word by word: a loop over five elements costs more than its stores here.
@@ -1005,7 +1005,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean): void {
     this.xGen = this.callGen;
-    if (!ok || (res.rewritten && !this.noteNat())) {
+    if (ok === false || (res.rewritten === true && this.noteNat() === false)) {
       this.xState = -1;
       return;
     }
@@ -1071,7 +1071,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (e >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
       if (nat && !createNew) this.handleNat(frame, d, e, zone, this.ctxReply, this.ctxRelated, res);
-    } else if (!nat && (res.state & NAT_BITS) !== 0 && (e = this.checkOrigTuple(res, now)) >= 0) {
+    } else if (nat === false && (res.state & NAT_BITS) !== 0 && (e = this.checkOrigTuple(res, now)) >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
     } else if (this.ctxRelated) {
       // No connection is ever created from an ICMP error.
@@ -1089,7 +1089,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * `missed`: this call's first lookup was of `ck` and missed.
    */
   private finishOne(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, zone: number, nat: boolean, now: number, e: number, createNew: boolean, missed: boolean): void {
-    if (createNew) {
+    if (createNew === true) {
       // OVS looks the key up once more under ct_lock (another thread may have committed it meanwhile); here
       // nothing runs in between: when this call's first lookup of this very key missed, nothing was inserted since
       // and the answer is that miss (what lookupCk's memo would answer, without its compare); otherwise (a
@@ -1100,7 +1100,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
     // The words entry's own functions called here, not through writeMeta's, setMark's and setLabel's tests of
     // `words`: each of those a call of its own that TurboFan did not inline (≈ 50 instructions a call).
-    if (this.words) {
+    if (this.words === true) {
       this.writeMetaWords(res, zone, e, true);
       if (e >= 0) {
         if (req.setMark) this.setMarkWords(e, req);
@@ -1626,7 +1626,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   }
 
   private readMarkLabel(e: number, res: CtResult): void {
-    if (this.words) {
+    if (this.words === true) {
       this.markLabelWords(e);
       return;
     }
@@ -1740,7 +1740,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** write_ct_md: tracked, zone, the connection's mark/label and original tuple (else the packet's own tuple). */
   private writeMeta(res: CtResult, zone: number, e: number, haveKey: boolean): void {
-    if (this.words) {
+    if (this.words === true) {
       this.writeMetaWords(res, zone, e, haveKey);
       return;
     }
@@ -1822,7 +1822,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** set_mark: `mark = value | (mark & ~mask)` (the value is expected within the mask, as OVS's flow parser ensures). */
   private setMark(e: number, req: CtRequest, res: CtResult): void {
-    if (this.words) {
+    if (this.words === true) {
       this.setMarkWords(e, req);
       return;
     }
@@ -1840,7 +1840,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   }
 
   private setLabel(e: number, req: CtRequest, res: CtResult): void {
-    if (this.words) {
+    if (this.words === true) {
       this.setLabelWords(e, req);
       return;
     }
@@ -1909,9 +1909,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     let sumsOk = false;
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
-      if (check) {
+      if (check === true) {
         if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame)) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
-        if (!sumsOk && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
+        if (sumsOk === false && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
       }
       ck[K_SRC] = d.ipSrc;
       ck[K_DST] = d.ipDst;
@@ -1933,7 +1933,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const size = d.l3End - l4;
     if (proto === 6 || proto === 17) {
       if (l4 < 0) return CtReason.L4_UNTRACKABLE;
-      if (check && !sumsOk) {
+      if (check === true && sumsOk === false) {
         const stored = read16(frame, l4 + (proto === 6 ? 16 : 6));
         // A UDP checksum of 0 over IPv4 means "none" (RFC 768).
         if (!(proto === 17 && !v6 && stored === 0) && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
@@ -2214,8 +2214,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private natTcp4(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, act: number): boolean {
     const keys = this.keys;
     const b = e * R;
-    const from = b + (reply ? REV : 0);
-    const to = b + (reply ? 0 : REV);
+    const from = b + (reply === true ? REV : 0);
+    const to = b + (reply === true ? 0 : REV);
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
     if (l4 < 0 || d.l3End - l4 < 20) return false;
@@ -2228,7 +2228,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const sums = keys[b + R_NATSUM]!;
     let ipSum = sums >>> 16;
     let l4Sum = sums & 0xffff;
-    if (reply) {
+    if (reply === true) {
       // No test of l4Sum === 0: the TCP sum adds the ports' adjustments to the address's, and a fold is 0 only for
       // 0, so it is 0 only where ipSum is (engine.property.test.ts "a reply whose checksum fields are 0xffff").
       if (ipSum === 0 || ipSum === 0xffff || l4Sum === 0xffff) return false;

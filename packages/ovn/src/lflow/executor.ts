@@ -354,16 +354,19 @@ const POOL = 64;
  * The last frame generation handed out, over all executors (WordsConntrackEngine.executeWords' `gen`): one given to
  * no call before, so an engine that met another executor's packet since never takes this one's as its own.
  */
-let frameGens = 0;
+// In a typed array, not a module `let`: TurboFan checks such a binding for its temporal dead zone at every load
+// (four checks a call here), an array's element is a plain load and store.
+const frameGens = new Int32Array(1);
 /**
  * The next frame generation: a 32-bit integer (so the counter never leaves V8's small integers, however long a run),
  * never 0 (no promise). Wrapping is harmless: an engine compares a call's generation with its previous call's only,
  * and two calls 2^32 moves apart are never consecutive.
  */
 function nextFrameGen(): number {
-  frameGens = (frameGens + 1) | 0;
-  if (frameGens === 0) frameGens = 1;
-  return frameGens;
+  let g = (frameGens[0]! + 1) | 0;
+  if (g === 0) g = 1;
+  frameGens[0] = g;
+  return g;
 }
 /** The switch datapath's DNAT and SNAT conntrack zones (port zones are the ports' tunnel keys, below 32768). */
 export const DNAT_ZONE = 65534;
@@ -879,12 +882,15 @@ export class LflowExecutor {
     res.checksumsGood = checksumsGood;
     this.frameGen = nextFrameGen();
     let len = length;
-    const tagged = this.chassis !== undefined && port.localnet && port.tag !== undefined;
+    const tagged = this.chassis !== undefined && port.localnet === true && port.tag !== undefined;
+    // A boolean from here on, so that each test below is one compare, not V8's ToBoolean chain (bench/README
+    // "Booleans tested as booleans (session 35)"); `!!` alone is a call to V8's ToBoolean builtin.
+    input = input === true ? true : input === false ? false : !!input;
     if (input && tagged) {
       frame = this.copyInput(frame, len);
       input = false;
     }
-    if (decodePlainTcp4(frame, len, this.decoded)) {
+    if (decodePlainTcp4(frame, len, this.decoded) === true) {
       // The input as it came, for the caller (SwitchOutcome.inL3): the walk's NAT rewrites the decode later.
       const d = this.decoded;
       this.inL3 = (d.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? d.l3Offset | 0x10000 : d.l3Offset;
@@ -915,7 +921,7 @@ export class LflowExecutor {
     if (input) this.frame = frame = this.copyInput(frame, len);
     const w = this.pool[0]!;
     // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
-    if (!loadIpv4Fresh(frame, this.decoded, w, this.words64, this.shadow, this.shadow64)) {
+    if (loadIpv4Fresh(frame, this.decoded, w, this.words64, this.shadow, this.shadow64) === false) {
       w.fill(0);
       loadFrame(frame, this.decoded, w, true);
       this.shadowHeader.set(this.header0);
@@ -1019,7 +1025,7 @@ export class LflowExecutor {
     this.lbDstConsumed = false;
     this.traceCt?.reset();
     this.inKey = w[W.INPORT]!;
-    if (this.chassis !== undefined && localnet) w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
+    if (this.chassis !== undefined && localnet === true) w[W.FLAGS] = (w[W.FLAGS]! | LogFlag.LOCALNET) >>> 0;
   }
 
   private start(w: Uint32Array, now: number, trace: boolean, localnet: boolean): ExecResult {
@@ -1319,7 +1325,7 @@ export class LflowExecutor {
   /** Writes changed header words into the frame before conntrack reads it. */
   private syncFrame(w: Uint32Array): void {
     if (this.decoded.status !== 0) return;
-    if (this.outShared) this.unshare();
+    if (this.outShared === true) this.unshare();
     if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch)) this.frameGen = nextFrameGen();
   }
 
@@ -1334,19 +1340,19 @@ export class LflowExecutor {
   private callCt(w: Uint32Array, req: CtRequest, hidden = false): void {
     const res = this.res;
     // Conntrack may rewrite the frame (NAT; a walk taken again puts bytes back).
-    if (this.outShared) this.unshare();
+    if (this.outShared === true) this.unshare();
     if (this.connAnswerLast >= 0 && this.connAnswerNext <= this.connAnswerLast) {
       this.answerCt(w);
       return;
     }
-    if (this.connRec && this.connOk) this.connPre(w, req);
+    if (this.connRec === true && this.connOk === true) this.connPre(w, req);
     // No header word written since the segment began in step (exec's `synced`): the frame is the words' image.
     const skip = this.syncSkip;
     const words = this.ctWords;
     if (words !== undefined) {
       // The engine reads and writes the ct words itself (WordsConntrackEngine): what afterCt would write back is
       // there on return, the result holding the state, zone and flags.
-      if (skip) this.syncSkip = false;
+      if (skip === true) this.syncSkip = false;
       else this.syncFrame(w);
       // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
       const fresh = res.packet !== this.ctPacket;
@@ -1354,23 +1360,23 @@ export class LflowExecutor {
       words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh, hidden);
       this.syncedAfter = true;
       // NAT's translated header read back (the header words and the ct words are apart: either order).
-      if (res.rewritten) this.reloadHeader(w);
-      if (!hidden && this.connRec && this.connOk) this.connPost(w);
+      if (res.rewritten === true) this.reloadHeader(w);
+      if (hidden === false && this.connRec === true && this.connOk === true) this.connPost(w);
       return;
     }
     ctWordsToResult(w, res);
     // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
-    if (skip) this.syncSkip = false;
+    if (skip === true) this.syncSkip = false;
     else this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
     // The header read back after NAT (reloadHeader), or the words as synced: in step either way.
     this.syncedAfter = true;
     if (hidden) {
-      if (res.rewritten) this.reloadHeader(w);
+      if (res.rewritten === true) this.reloadHeader(w);
       return;
     }
     this.afterCt(w);
-    if (this.connRec && this.connOk) this.connPost(w);
+    if (this.connRec === true && this.connOk === true) this.connPost(w);
   }
 
   /**
@@ -1381,14 +1387,14 @@ export class LflowExecutor {
     // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
     // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
     // packet), where only a decode says what the frame holds.
-    if (this.shadowExact) reloadTranslated(this.frame, this.decoded, w, this.shadow);
+    if (this.shadowExact === true) reloadTranslated(this.frame, this.decoded, w, this.shadow);
     else this.reloadFrame(w);
   }
 
   /** The words after a conntrack call: the translated header read back, the ct fields from the result. */
   private afterCt(w: Uint32Array): void {
     const res = this.res;
-    if (res.rewritten) this.reloadHeader(w);
+    if (res.rewritten === true) this.reloadHeader(w);
     ctResultToWords(res, w);
   }
 
@@ -1422,21 +1428,21 @@ export class LflowExecutor {
     let label = '';
     const ip = w[W.ETH_TYPE] === 0x800 || w[W.ETH_TYPE] === 0x86dd;
     const lb = plan.isLb;
-    if (lb) {
+    if (lb === true) {
       const l = a as LbAction;
       // A backend-less ct_lb_mark is OVS's `ct(nat)` on a chassis: it never starts a NAT, so no backend is asked for
       // (four of the five forking calls of a new connection's SYN and SYN|ACK, full-cold); only ovn-trace's mode
       // (no chassis) asks, for --lb-dst.
       const dst = ip && (l.backends.length !== 0 || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
-      if (dst) req = this.lbRequest(plan, l, dst);
+      if (dst !== undefined) req = this.lbRequest(plan, l, dst);
     }
-    if (!plan.fixedZone) req.zone = this.zone(w, pipeline);
+    if (plan.fixedZone === false) req.zone = this.zone(w, pipeline);
     if (!ip && lb) {
       // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark and ct_lb.
-      if (node) label = a.k;
+      if (node !== undefined) label = a.k;
     } else {
       this.callCt(copy, req);
-      if (node) {
+      if (node !== undefined) {
         label = this.ctLabel(a, copy);
         // The port a range gave is the one the packet now carries (the engine's pick; the ovn-trace imitation keeps
         // the packet's own, as execute_ct_nat does), not the range asked for.
@@ -2249,7 +2255,7 @@ export class LflowExecutor {
    * and frames the decoder rejects always take the slow path.
    */
   enableMegaflows(options: { maxEntries?: number; connections?: boolean; connSlots?: number } = {}): void {
-    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: options.connections ?? true, connSlots: options.connSlots ?? CONN_SLOTS };
+    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: !!(options.connections ?? true), connSlots: options.connSlots ?? CONN_SLOTS };
     this.megaTables.clear();
     this.mega = this.megaTable(this.chassis);
   }
@@ -2288,7 +2294,7 @@ export class LflowExecutor {
    */
   private connLookup(port: Port, now: number, f: Uint8Array, input: boolean): number {
     const d = this.decoded;
-    if (this.wordsOut || !this.megaOptions!.connections || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
+    if (this.wordsOut === true || this.megaOptions!.connections === false || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
     if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.mega!.takeSynAckCredit())))) return CONN_NONE;
@@ -2298,7 +2304,7 @@ export class LflowExecutor {
     const inport = port.key;
     if (inport >>> 16 !== 0) return CONN_NONE;
     // begin()'s localnet flag is the port record's (runFrameKey hands it over).
-    const k0 = inport | (port.localnet ? 0x10000 : 0) | (tcpFlags << 17);
+    const k0 = inport | (port.localnet === true ? 0x10000 : 0) | (tcpFlags << 17);
     const k1 = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
     const k5 = (d.ipProto << 24) | (d.ipTtl << 16) | (d.ipTos << 8) | ((d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0) << 6);
     const k6 = d.ipSrc | 0;
@@ -2357,7 +2363,7 @@ export class LflowExecutor {
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
-    if (input) {
+    if (input === true) {
       // The walk runs on its output's buffer (conntrack's NAT and the Ethernet writes in place): no copy out.
       const out = this.outSlot(0);
       const len = this.frameLength;
@@ -2426,7 +2432,7 @@ export class LflowExecutor {
       this.connDirty = false;
       this.enterRoot(w);
       this.connRec = false;
-      if (this.connOk && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
+      if (this.connOk === true && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.insertConn(t);
       // A walk not kept comes three more times before it is recorded again (without the flags: every time).
       else if (seen !== undefined) seen[si] = tag;
       return this.finish();
@@ -2642,7 +2648,7 @@ export class LflowExecutor {
       // the walk or replay. A call answered without a first lookup (a repeated zone's fast
       // path, an untrackable packet) names no node (-1), and is compared whole.
       const o = base + CONN_OUT0 + k * CONN_OUT;
-      if (same && !res.tupleWritten) pend = o;
+      if (same && res.tupleWritten === false) pend = o;
       if (
         data[b + CONN_S_STATE] !== (res.state | 0) || data[b + CONN_S_MARK] !== (res.mark | 0) ||
         data[b + CONN_S_LABEL] !== (label[0]! | 0) || data[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || data[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || data[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
@@ -2705,7 +2711,7 @@ export class LflowExecutor {
       if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
       out.frame.set(this.frameView(len));
     }
-    if (port.localnet && port.tag !== undefined) {
+    if (port.localnet === true && port.tag !== undefined) {
       len = pushVlan(out.frame, len, port.tag);
       out.tag = port.tag;
     }
@@ -3140,7 +3146,7 @@ export class LflowExecutor {
         return;
       }
       t.stats.hits++;
-      if (this.connRec) {
+      if (this.connRec === true) {
         this.connSegs[this.connSegsN++] = seg;
         // The grade read here once made (connOpsOf, out of line).
         const c = seg.connOps;
@@ -3193,7 +3199,7 @@ export class LflowExecutor {
             for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
           }
         }
-        if (o.setsHeader) synced = false;
+        if (o.setsHeader === true) synced = false;
       }
       // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the
       // cases were compared one by one in order, −265 instructions an http frame in exec (bench/README "The shape's
@@ -3238,7 +3244,7 @@ export class LflowExecutor {
           w[69] = 0;
           break;
         case 12 satisfies typeof MfOp.DELIVER:
-          if (this.connRec && this.connOk) this.connDeliver(w, o.port as Port, synced);
+          if (this.connRec === true && this.connOk === true) this.connDeliver(w, o.port as Port, synced);
           this.deliver(w, o.port as Port, undefined, synced);
           break;
         case 15 satisfies typeof MfOp.CT_COMMIT:
@@ -3871,7 +3877,7 @@ function copyResult(from: CtResult, to: CtResult): void {
 
 /** A result's booleans as bits (for a compare against a recorded outcome). */
 function resFlags(res: CtResult): number {
-  return (res.rewritten ? 1 : 0) | (res.tupleWritten ? 2 : 0) | (res.hasOriginal ? 4 : 0) | (res.originalIpv6 ? 8 : 0);
+  return (res.rewritten === true ? 1 : 0) | (res.tupleWritten === true ? 2 : 0) | (res.hasOriginal === true ? 4 : 0) | (res.originalIpv6 === true ? 8 : 0);
 }
 
 const HAIRPIN_CHECK_WORDS: readonly number[] = [
