@@ -14,6 +14,7 @@ import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode as ovnDropCodeImport, POD_DRO
 import type { PodHost } from './pods.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_LB as ST_LBImport, ST_METALLB as ST_METALLBImport, ST_OVN as ST_OVNImport, ST_POD as ST_PODImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport, type TraceRecorder } from './recorder.js';
 import type { WireSegment } from './segment.js';
+import { internalized } from './intern.js';
 
 // Imports used per frame bound to module constants, which TurboFan folds (an enum object's fields and a number
 // become immediates, a function is called or inlined without a check), where every use of an import loads its
@@ -195,15 +196,6 @@ export interface PathTaps {
   onWire: ((from: string, frame: Uint8Array, now: number) => void) | undefined;
   onPort: ((port: string, frame: Uint8Array, now: number) => void) | undefined;
   onTap: ((tap: string, frame: Uint8Array) => void) | undefined;
-}
-
-/**
- * `s` as V8's internalized string of its text (a property name is one, and the string table holds one per text): the
- * very string other internalized copies of the text are. A `===` site that only ever met internalized strings compares
- * pointers; one that met another string calls V8's StringEqual builtin at every compare.
- */
-function internalized(s: string): string {
-  return Object.keys({ [s]: 0 })[0]!;
 }
 
 /** A pod's logical switch port as the OVN hop delivers to it: the pod, where it sits, that place's number. */
@@ -467,10 +459,11 @@ export type NodeIds = { [K in keyof NodeNames]: number };
 /** One node's path. */
 export class NodePath {
   readonly ids: NodeIds;
+  readonly node: string;
 
   constructor(
     private readonly dp: Datapath,
-    readonly node: string,
+    node: string,
     readonly names: NodeNames,
     /** The node NIC's MAC, as a number. */
     readonly mac: number,
@@ -479,6 +472,8 @@ export class NodePath {
     readonly upPort: number,
     readonly patchPort: number,
   ) {
+    // The chassis name handed to the switch per frame and compared with pods' nodes: internalized (see internalized).
+    this.node = internalized(node);
     const ids = {} as NodeIds;
     for (const k of Object.keys(names) as Array<keyof NodeNames>) ids[k] = dp.rec.place(names[k]);
     this.ids = ids;

@@ -212,6 +212,17 @@ export const DROP_REASON_TEXT: readonly string[] = [
   'ip.ttl-- at TTL 0 or 1 (OVS\'s decrement TTL exception)',
 ];
 
+/**
+ * `s` as V8's internalized string of its text (a property name is one; the string table holds one per text). A name
+ * parsed or concatenated is another string, made internalized in place only when first used as a key (a ThinString
+ * until a scavenge replaces the references to it, which depends on the GC's timing): a `===` site that meets such a
+ * string before it is optimized compiles to V8's StringEqual call for good (bench/README "The StringEqual trio is a
+ * state of one run (session 35)").
+ */
+function internalized(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}
+
 interface Port {
   name: string;
   key: number;
@@ -580,7 +591,7 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: pb.logicalPort, key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined };
+      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
