@@ -469,7 +469,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (length > 65536) length = 65536;
     if (offset === 0 && length === frame.length) buf.set(frame);
     else this.copyIn(frame, offset, length);
-    const tracing = keep && rec.tracing;
+    // Compared, not tested for truth: `keep` and the field untyped are V8's ToBoolean chain each (see hit).
+    const tracing = keep === true && rec.tracing === true;
     // Only the wire's capture is replayed: a capture of the node ports wants the full path.
     const usable = !dp.portTapped;
     if (usable) {
@@ -714,7 +715,7 @@ export class PathCaches implements PathWatch, OutPathCache {
    * if any; none while some flow matches on the source MAC.
    */
   private findWild(n: number): CacheEntry | undefined {
-    if (this.reads.src) return undefined;
+    if (this.reads.src === true) return undefined;
     const w = this.kw;
     // The entry this found last, while the table is as it was then: a frame whose key it is (every frame of a
     // client behind the gateway, every on-link client's) gets it without the hash and the table's lookup — what
@@ -734,13 +735,13 @@ export class PathCaches implements PathWatch, OutPathCache {
       e = this.flows.find(h, w, n);
       w[SRC_HI] = s0;
       w[SRC_LO] = s1;
-      if (e !== undefined && e.wild) {
+      if (e !== undefined && e.wild === true) {
         this.lastWild = e;
         this.lastWildHash = h;
         this.lastWildStamp = this.flows.stamp;
       }
     }
-    if (e === undefined || !e.wild) return undefined;
+    if (e === undefined || e.wild === false) return undefined;
     // A fact every frame of it rests on changed: stale, as an exact entry would be (another source only passes it by).
     if (e.generation !== this.host.generation || e.prog.bridge.version !== e.bridgeVersion) {
       this.flows.stale++;
@@ -792,15 +793,17 @@ export class PathCaches implements PathWatch, OutPathCache {
     this.flows.hits++;
     e.hits++;
     const saved = rec.tracing;
-    rec.tracing = keep && saved;
+    // The booleans (an argument, fields) compared with true/false and the tap with undefined: a plain test of one
+    // is V8's ToBoolean chain, per frame here (bench/README "Booleans tested as booleans (session 35)").
+    rec.tracing = keep === true && saved;
     rec.begin(keep);
-    rec.lean = !keep;
+    rec.lean = keep === false;
     dp.now = now;
     dp.segment.fdb.touch(e.srcMac);
     // The fast lane's frames (the subset read's status) are tested at fixed offsets first: nearly none is partial.
     const hd = this.hd;
     if ((hd.status !== DecodeStatus.PLAIN_TCP4_ADDRESSES || mayBePartialTcp4At18(buf, hd)) && completeOffloadChecksum(buf, hd)) host.checksumCompleted();
-    if (dp.onWire) dp.onWire('outside', this.scratchView0(length), now);
+    if (dp.onWire !== undefined) dp.onWire('outside', this.scratchView0(length), now);
     // Untagged without moving the frame: the switch gets the scratch buffer from byte 4, where the MACs (the
     // entry's, br-provider's rewrite) overwrite the old ones and the tag, and the rest is already in place.
     const len = length - 4;
@@ -815,7 +818,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const k = e.key;
     const j = e.keyLength;
     const s32 = this.scratch32;
-    if (e.keepSrc) {
+    if (e.keepSrc === true) {
       const w1 = s32[1]!;
       s32[3] = s32[2]!;
       s32[2] = HOST_LE ? (k[j + 1]! & 0xffff) | (w1 & ~0xffff) : (k[j + 1]! & ~0xffff) | (w1 & 0xffff);
@@ -829,8 +832,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     // The rules' statistics, with this frame's own length (each rule counted it as the bridge held it).
     const rules = p.rules;
     for (let i = 0; i < rules.length; i++) p.bridge.credit(rules[i]!, length + p.byteDelta[i]!);
-    if (rec.tracing) for (const st of p.stages!) rec.r.stages.push(st);
-    dp.deliveriesUnread = !keep && unread;
+    if (rec.tracing === true) for (const st of p.stages!) rec.r.stages.push(st);
+    dp.deliveriesUnread = keep === false && unread === true;
     try {
       p.path.ovnAt(sw, dp.localnetIn, p.fromAt, p.depth, len);
     } finally {
@@ -853,7 +856,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     const host = this.host;
     const dp = host.dp;
     const rec = dp.rec;
-    if (rec.tracing || this.inWatch || dp.portTapped || dp.wireSeen !== undefined || depth + 8 > MAX_DEPTH) return false;
+    // Compared (see hit).
+    if (rec.tracing === true || this.inWatch === true || dp.portTapped || dp.wireSeen !== undefined || depth + 8 > MAX_DEPTH) return false;
     const len = length;
     if ((frame[6]! & 1) !== 0) return false;
     let reads: BackReads | undefined;
@@ -894,7 +898,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       }
     }
     // The entry without the destination MAC first (see BackEntry.wild): the answers to every client of a pod.
-    const wildOk = !reads.dst && (frame[0]! & 1) === 0;
+    const wildOk = reads.dst === false && (frame[0]! & 1) === 0;
     if (wildOk) {
       // The wild entry found last, while the table is as it was then, when this answer's key is its key (its
       // destination words, 0 in the entry, left out): what the hash and the table's lookup would give. Answers come
@@ -919,7 +923,7 @@ export class PathCaches implements PathWatch, OutPathCache {
         }
       }
       if (we !== undefined) {
-        if (this.wildUsable(we, frame)) {
+        if (this.wildUsable(we, frame) === true) {
           this.backReplay(we, frame, len);
           return true;
         }
@@ -1015,7 +1019,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const b = p.path.bridge;
     for (let i = 0; i < p.rules.length; i++) b.credit(p.rules[i]!, len + p.byteDelta[i]!);
     b.replayEffects(p.macFx, dp.now);
-    if (p.wire) {
+    if (p.wire === true) {
       // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
       // Tagged as the NIC does (pushVlan's bytes), in one copy: the frame four bytes on, the MACs put back in
       // front of the tag. The answer is the switch's long-lived output buffer: its views by length are kept.

@@ -690,7 +690,9 @@ export class NodePath {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
-    if (rec.tracing) {
+    // Booleans compared with true/false and the taps with undefined: a plain test of a field is V8's ToBoolean chain
+    // (bench/README "Booleans tested as booleans (session 35)"), per frame here.
+    if (rec.tracing === true) {
       if (length !== frame.length) frame = frame.subarray(0, length);
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
@@ -743,7 +745,7 @@ export class NodePath {
       const undnat = ipv4Out ? ((oFrame[off + 12]! << 24) | (oFrame[off + 13]! << 16) | (oFrame[off + 14]! << 8) | oFrame[off + 15]!) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
       if (dnat || undnat) {
         const lbAt = this.ids.lb;
-        rec.stepAt(ST_LB, lbAt, !rec.tracing ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
+        rec.stepAt(ST_LB, lbAt, rec.tracing === false ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
         prev = lbAt;
       }
       if (oPort === dp.localnetIn) {
@@ -753,7 +755,7 @@ export class NodePath {
           rec.dropAt(at, 'ovn.no-patch-port', noPatchDetail(out.chassis));
           continue;
         }
-        if (dp.onPort) dp.port(this.names.patchAt, oFrame.length === oLength ? oFrame : oFrame.subarray(0, oLength));
+        if (dp.onPort !== undefined) dp.port(this.names.patchAt, oFrame.length === oLength ? oFrame : oFrame.subarray(0, oLength));
         if (dp.outCache?.fromPatch(this, oFrame, oLength, prev, depth + 1) !== true) this.toBridge(oFrame, oLength, this.patchPort, prev, depth + 1);
         continue;
       }
@@ -771,10 +773,10 @@ export class NodePath {
       }
       // The pod's frame is the result's (its deliveries): a copy unless copied above — or, when nobody reads the
       // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it).
-      if (dp.deliveriesUnread && !rec.tracing && !dp.portTapped) {
+      if (dp.deliveriesUnread === true && rec.tracing === false && !dp.portTapped) {
         if (oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
-      } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !rec.tracing)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
-      if (dp.onPort) dp.port(pp.at, oFrame);
+      } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && rec.tracing === false)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
+      if (dp.onPort !== undefined) dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
       if (dnat && syn) {
         // The port's cell when it is its pod's still, written out: as a call (backendCell, not inlined into this large
@@ -788,15 +790,15 @@ export class NodePath {
       // the observers that could (a tap's callback) get none handed over.
       const replies = pod.answer(oFrame, dp.now, out.decodedFor === i && dp.onTap === undefined ? out.decoded : undefined);
       if (pod.ignoredCode !== undefined) {
-        rec.stepAt(ST_POD, pp.atId, rec.tracing ? `ignored: ${pod.ignored}` : '', prev);
-        rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing ? podIgnoredDetail(pod) : undefined);
+        rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `ignored: ${pod.ignored}` : '', prev);
+        rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing === true ? podIgnoredDetail(pod) : undefined);
       } else {
-        rec.stepAt(ST_POD, pp.atId, rec.tracing ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
+        rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
         rec.deliver(pod.pod.name, podNode, oFrame);
       }
       for (let j = 0; j < replies.length; j++) {
         const reply = dp.portTapped ? replies[j]!.slice() : replies[j]!;
-        if (dp.onPort) dp.port(pp.at, reply);
+        if (dp.onPort !== undefined) dp.port(pp.at, reply);
         // The pod's own frame: its checksums are its stack's (PodHost.receive), as the CHECKSUM_PARTIAL skb a pod's
         // veth hands OVS — conntrack does not verify them. A frame injected at a pod (SimulatedCluster.inject) is not
         // the pod's answer and is verified.

@@ -453,7 +453,7 @@ export class PodHost {
     this.handle(frame, now, decoded);
     const n = this.count;
     if (n === 0) return NO_FRAMES;
-    if (this.fresh) return n === 1 ? [this.r0] : [this.r0, this.r1];
+    if (this.fresh === true) return n === 1 ? [this.r0] : [this.r0, this.r1];
     this.held = true;
     if (n === 1) {
       this.one[0] = this.r0;
@@ -473,7 +473,7 @@ export class PodHost {
   private take(len: number): Uint8Array {
     const i = this.count++;
     let f: Uint8Array;
-    if (this.fresh) {
+    if (this.fresh === true) {
       f = new Uint8Array(len);
       this.templated = false;
       this.takenHead = 0;
@@ -538,7 +538,7 @@ export class PodHost {
       this.evicting(conns);
       s = this.cookieOpen(conns, conns.insert4(peer, sport), podIsn(peer, sport));
     }
-    if (!this.tcpConn(conns, s, now)) return;
+    if (this.tcpConn(conns, s, now) === false) return;
     // A SYN that opens a connection (or restarts one whose SYN-ACK is unanswered: a retransmitted SYN), unless the
     // queue is full: then its SYN-ACK carries a cookie (the same ISN here) and nothing is kept.
     const isn = podIsn(peer, sport);
@@ -589,7 +589,7 @@ export class PodHost {
       this.evicting(conns);
       s = this.cookieOpen(conns, conns.insert6(frame, src, sport), isn);
     }
-    if (!this.tcpConn(conns, s, now)) return;
+    if (this.tcpConn(conns, s, now) === false) return;
     if (s < 0 && this.synFull(conns, now)) return this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
     this.connChanges++;
     const t = conns.insert6(frame, src, sport);
@@ -754,7 +754,7 @@ export class PodHost {
       if (target > 0) {
         const v6 = this.rV6;
         let n: number;
-        if (v6) {
+        if (v6 === true) {
           // Go's RemoteAddr (what agnhost's /clientip prints) brackets an IPv6 address.
           this.body[0] = 91;
           n = writeIPv6Text(this.body, 1, frame, this.rSrc);
@@ -815,7 +815,7 @@ export class PodHost {
   }
 
   private reply(sport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
-    if (this.rV6) this.tcp6(this.rFrame, this.rSrc, sport, this.rSport, seq, ack, flags, window, n);
+    if (this.rV6 === true) this.tcp6(this.rFrame, this.rSrc, sport, this.rSport, seq, ack, flags, window, n);
     else this.tcp4(this.rFrame, this.rPeer, sport, this.rSport, seq, ack, flags, window, n);
   }
 
@@ -838,7 +838,7 @@ export class PodHost {
     }
     else this.otherClientRequests++;
     this.clientsRead = undefined;
-    const body = equalAt(f, at, len, CLIENTIP) ? this.body : equalAt(f, at, len, HOSTNAME) ? this.nameBody : NOW_BODY;
+    const body = equalAt(f, at, len, CLIENTIP) === true ? this.body : equalAt(f, at, len, HOSTNAME) === true ? this.nameBody : NOW_BODY;
     const bodyLen = body === this.body ? remoteLen : body.length;
     this.respBody = body;
     this.respBodyLen = bodyLen;
@@ -955,7 +955,7 @@ export class PodHost {
     const i = this.count - 1;
     const ip = this.ip;
     let tcpSum: number;
-    if (this.templated) {
+    if (this.templated === true) {
       // The buffer's last reply was this pod's TCP/IPv4 one: its constant bytes are in place (the MACs' source, the
       // EtherType, the IPv4 header's fixed bytes and source, the urgent pointer; the source port and window when
       // they are the last reply's), the rest written here as ethernet, ipv4 and tcp write them. The checksum
@@ -1000,7 +1000,7 @@ export class PodHost {
     const sum = complement(tcpSum + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
     f[50] = sum >> 8;
     f[51] = sum & 0xff;
-    if (!this.fresh) {
+    if (this.fresh === false) {
       this.tcp4Ready[i] = 1;
       this.tcp4Sport[i] = sport;
       this.tcp4Window[i] = window;

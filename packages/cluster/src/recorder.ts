@@ -163,7 +163,9 @@ export class TraceRecorder {
   private readonly deliveries: Array<{ pod: string; node: string; frame: Uint8Array }> = [];
 
   constructor(tracing: boolean) {
-    this.tracing = tracing;
+    // A real boolean whatever a caller passed: the hot path compares it with true/false (a plain test of a field is
+    // V8's ToBoolean chain, bench/README "Booleans tested as booleans (session 35)").
+    this.tracing = !!tracing;
     const n = this.stageN;
     const view = {} as Record<StageName, number>;
     STAGES.forEach((name, i) =>
@@ -243,7 +245,7 @@ export class TraceRecorder {
     this.leanDrops = 0;
     const reuse = this.reuseNext;
     this.reuseNext = false;
-    if (keep && !reuse) {
+    if (keep === true && reuse === false) {
       this.r = TraceRecorder.fresh();
       return;
     }
@@ -267,7 +269,7 @@ export class TraceRecorder {
 
   finish(): InjectResult {
     const r = this.r;
-    r.verdict = r.delivered.length > 0 ? 'delivered' : this.answered ? 'answered' : r.outside.length > 0 ? 'forwarded' : r.drops.length > 0 || this.leanDrops > 0 ? 'dropped' : 'forwarded';
+    r.verdict = r.delivered.length > 0 ? 'delivered' : this.answered === true ? 'answered' : r.outside.length > 0 ? 'forwarded' : r.drops.length > 0 || this.leanDrops > 0 ? 'dropped' : 'forwarded';
     return r;
   }
 
@@ -298,7 +300,7 @@ export class TraceRecorder {
   stepAt(stage: number, at: number, decision: string, from: number): void {
     this.stageN[stage]++;
     if (from !== at && from >= 0) this.ef[this.edgeAt(from, at)]!++;
-    if (this.tracing) this.r.stages.push({ stage: STAGES[stage]!, at: this.placeNames[at]!, decision });
+    if (this.tracing === true) this.r.stages.push({ stage: STAGES[stage]!, at: this.placeNames[at]!, decision });
   }
 
   /**

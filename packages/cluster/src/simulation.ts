@@ -281,7 +281,7 @@ export class SimulatedCluster {
   }
 
   set tracing(on: boolean) {
-    this.rec.tracing = on;
+    this.rec.tracing = !!on; // a real boolean: see TraceRecorder.tracing
   }
 
   /**
@@ -532,10 +532,10 @@ export class SimulatedCluster {
     if (!(now >= 0 && now <= Number.MAX_SAFE_INTEGER)) checkTime(now, 'process now');
     checkFrameRange(buffer, offset, length);
     if (now >= this.nextDue) this.sendBackground(now);
-    if (this.caches) {
+    if (this.caches !== undefined) {
       const r = this.caches.serve(buffer, offset, length, now, false, this.onDeliver === undefined);
-      if (this.onOutside) for (let i = 0; i < r.outside.length; i++) this.onOutside(r.outside[i]!);
-      if (this.onDeliver) for (let i = 0; i < r.delivered.length; i++) this.onDeliver(this.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
+      if (this.onOutside !== undefined) for (let i = 0; i < r.outside.length; i++) this.onOutside(r.outside[i]!);
+      if (this.onDeliver !== undefined) for (let i = 0; i < r.delivered.length; i++) this.onDeliver(this.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
       return r.verdict;
     }
     const frame = buffer;

@@ -1337,7 +1337,7 @@ export class LflowExecutor {
   private syncFrame(w: Uint32Array): void {
     if (this.decoded.status !== 0) return;
     if (this.outShared === true) this.unshare();
-    if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch)) this.frameGen = nextFrameGen();
+    if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch) === true) this.frameGen = nextFrameGen();
   }
 
   private reloadFrame(w: Uint32Array): void {
@@ -2317,7 +2317,7 @@ export class LflowExecutor {
     // begin()'s localnet flag is the port record's (runFrameKey hands it over).
     const k0 = inport | (port.localnet === true ? 0x10000 : 0) | (tcpFlags << 17);
     const k1 = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
-    const k5 = (d.ipProto << 24) | (d.ipTtl << 16) | (d.ipTos << 8) | ((d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0) << 6);
+    const k5 = (d.ipProto << 24) | (d.ipTtl << 16) | (d.ipTos << 8) | ((d.ipFragment === true ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0) << 6);
     const k6 = d.ipSrc | 0;
     const k7 = d.ipDst | 0;
     const k8 = l4 ? (d.srcPort << 16) | d.dstPort : 0;

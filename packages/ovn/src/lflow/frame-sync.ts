@@ -99,7 +99,9 @@ export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32A
   const tci = d.vlanCount > 0 ? (d.vlanTci[0]! | 0x1000) : 0;
   const ttl = d.ipTtl;
   const tos = d.ipTos;
-  const frag = d.ipFragment ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0;
+  // Compared, not tested for truth: a plain test of a field is V8's ToBoolean chain (bench/README "Booleans tested as
+  // booleans (session 35)").
+  const frag = d.ipFragment === true ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0;
   const src = d.ipSrc;
   const dst = d.ipDst;
   let tpSrc = 0;

@@ -385,7 +385,7 @@ export class ConnStore {
       if (this.nFree > 0) {
         slot = this.freeList[--this.nFree]!;
         this.size++;
-      } else if (this.top > 0 && this.ringStale()) {
+      } else if (this.top > 0 && this.ringStale() === true) { // compared: a plain test of an answer is V8's ToBoolean chain
         // The oldest slot taken in turn holds a walk unused for twice as many lookups as there are slots in use (its
         // connection most likely closed): reused, in memory already written, rather than a slot never used yet.
         slot = this.ring;
