@@ -87,6 +87,37 @@ describe('the real capture through the default scenario', () => {
   });
 });
 
+describe('callbacks unset with null (JavaScript callers)', () => {
+  // processAt compares its callbacks with undefined per frame; a caller that unhooks one with null must get what an
+  // unset one gives, with the caches (the served path) and without them.
+  const records = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
+  const t0 = records[0]!.timestamp;
+  const verdicts = (flowCache: boolean, unset: undefined | null): string[] => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache });
+    const loose = sim as unknown as Record<'onOutside' | 'onDeliver' | 'onWire' | 'onPort' | 'onTap', unknown>;
+    let seen = 0;
+    sim.onOutside = () => seen++;
+    sim.onDeliver = () => seen++;
+    for (const k of ['onOutside', 'onDeliver', 'onWire', 'onPort', 'onTap'] as const) loose[k] = unset;
+    const out: string[] = [];
+    for (const rec of records) {
+      if (sim.fromCluster(rec.data)) continue;
+      out.push(sim.processAt(rec.data, 0, rec.data.length, Number(rec.timestamp - t0) / 1e6));
+    }
+    expect(seen).toBe(0);
+    expect(sim.onOutside).toBeUndefined();
+    expect(sim.onPort).toBeUndefined();
+    return out;
+  };
+  for (const flowCache of [true, false]) {
+    it(`null is as undefined for every callback (${flowCache ? 'caches on' : 'caches off'})`, () => {
+      const plain = verdicts(flowCache, undefined);
+      expect(plain).toContain('delivered');
+      expect(verdicts(flowCache, null)).toEqual(plain);
+    });
+  }
+});
+
 describe('the pods take the switch\'s decode of an output (SwitchOutcome.decodedFor)', () => {
   // The real capture's connections (the SYNs' full walks), then conversations of clients that go on past the
   // handshake — ACKs and a request on the connection (the switch replays their walks) — answered with the pod's numbers.

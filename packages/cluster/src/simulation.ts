@@ -119,10 +119,28 @@ export class SimulatedCluster {
   readonly events: TimelineEvent[] = [];
   /** Injected frames whose offload-partial L4 checksum was completed as the sender's NIC would have. */
   offloadChecksumsCompleted = 0;
+  // The callbacks as processAt reads them per frame: undefined when unset, whatever a caller assigned to unset one
+  // (null from JavaScript included), so that the hot path compares with undefined (one compare, not V8's ToBoolean).
+  private outsideFn: ((frame: Uint8Array) => void) | undefined = undefined;
+  private deliverFn: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined = undefined;
+
   /** Frames that reached the outside during {@link process} (valid only during the call). */
-  onOutside: ((frame: Uint8Array) => void) | undefined;
+  get onOutside(): ((frame: Uint8Array) => void) | undefined {
+    return this.outsideFn;
+  }
+
+  set onOutside(f: ((frame: Uint8Array) => void) | undefined) {
+    this.outsideFn = f ?? undefined;
+  }
+
   /** Called with each frame a pod accepts during {@link process} (bytes valid during the call). */
-  onDeliver: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined;
+  get onDeliver(): ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined {
+    return this.deliverFn;
+  }
+
+  set onDeliver(f: ((pod: PodHost, frame: Uint8Array, length: number) => void) | undefined) {
+    this.deliverFn = f ?? undefined;
+  }
 
   private readonly options: Required<Omit<SimulationOptions, 'ovnVersion' | 'strictLflows'>>;
   private readonly rec: TraceRecorder;
@@ -187,7 +205,7 @@ export class SimulatedCluster {
   }
 
   set onWire(f: ((from: string, frame: Uint8Array, now: number) => void) | undefined) {
-    this.dp.onWire = f;
+    this.dp.onWire = f ?? undefined;
   }
 
   /**
@@ -199,7 +217,7 @@ export class SimulatedCluster {
   }
 
   set onPort(f: ((port: string, frame: Uint8Array, now: number) => void) | undefined) {
-    this.dp.onPort = f;
+    this.dp.onPort = f ?? undefined;
   }
 
   /**
@@ -214,7 +232,7 @@ export class SimulatedCluster {
   }
 
   set onTap(f: ((tap: string, frame: Uint8Array) => void) | undefined) {
-    this.dp.onTap = f;
+    this.dp.onTap = f ?? undefined;
   }
 
   constructor(readonly objects: K8sObject[], readonly cluster: ClusterSpec, options: SimulationOptions = {}) {
@@ -533,9 +551,9 @@ export class SimulatedCluster {
     checkFrameRange(buffer, offset, length);
     if (now >= this.nextDue) this.sendBackground(now);
     if (this.caches !== undefined) {
-      const r = this.caches.serve(buffer, offset, length, now, false, this.onDeliver === undefined);
-      if (this.onOutside !== undefined) for (let i = 0; i < r.outside.length; i++) this.onOutside(r.outside[i]!);
-      if (this.onDeliver !== undefined) for (let i = 0; i < r.delivered.length; i++) this.onDeliver(this.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
+      const r = this.caches.serve(buffer, offset, length, now, false, this.deliverFn === undefined);
+      if (this.outsideFn !== undefined) for (let i = 0; i < r.outside.length; i++) this.outsideFn(r.outside[i]!);
+      if (this.deliverFn !== undefined) for (let i = 0; i < r.delivered.length; i++) this.deliverFn(this.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
       return r.verdict;
     }
     const frame = buffer;
@@ -551,8 +569,8 @@ export class SimulatedCluster {
     this.dp.wire('outside', copy, 0);
     const r = this.rec.finish();
     this.rec.tracing = saved;
-    if (this.onOutside) for (let i = 0; i < r.outside.length; i++) this.onOutside(r.outside[i]!);
-    if (this.onDeliver) for (let i = 0; i < r.delivered.length; i++) this.onDeliver(this.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
+    if (this.outsideFn !== undefined) for (let i = 0; i < r.outside.length; i++) this.outsideFn(r.outside[i]!);
+    if (this.deliverFn !== undefined) for (let i = 0; i < r.delivered.length; i++) this.deliverFn(this.pod(r.delivered[i]!.pod)!, r.delivered[i]!.frame, r.delivered[i]!.frame.length);
     return r.verdict;
   }
 
@@ -561,7 +579,7 @@ export class SimulatedCluster {
     this.rec.tracing = false;
     const r = this.runTime(now, false);
     this.rec.tracing = saved;
-    if (this.onOutside) for (let i = 0; i < r.outside.length; i++) this.onOutside(r.outside[i]!);
+    if (this.outsideFn !== undefined) for (let i = 0; i < r.outside.length; i++) this.outsideFn(r.outside[i]!);
   }
 
   /** Frames along each edge of the path diagram, over the whole run. */
