@@ -14,7 +14,6 @@ import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode as ovnDropCodeImport, POD_DRO
 import type { PodHost } from './pods.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_LB as ST_LBImport, ST_METALLB as ST_METALLBImport, ST_OVN as ST_OVNImport, ST_POD as ST_PODImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport, type TraceRecorder } from './recorder.js';
 import type { WireSegment } from './segment.js';
-import { internalized } from './intern.js';
 
 // Imports used per frame bound to module constants, which TurboFan folds (an enum object's fields and a number
 // become immediates, a function is called or inlined without a check), where every use of an import loads its
@@ -198,10 +197,27 @@ export interface PathTaps {
   onTap: ((tap: string, frame: Uint8Array) => void) | undefined;
 }
 
+/**
+ * `s` as V8's internalized string of its text (a property name is one, and the string table holds one per text): the
+ * very string other internalized copies of the text are. A `===` site that only ever met internalized strings compares
+ * pointers; one that met another string calls V8's StringEqual builtin at every compare. A name parsed or concatenated
+ * is made internalized in place only when first used as a key (a ThinString until a scavenge replaces the references
+ * to it, which depends on the GC's timing), so names compared per frame are internalized where they are made
+ * (bench/README "The StringEqual trio is a state of one run (session 35)").
+ */
+function internalized(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}
+
 /** A pod's logical switch port as the OVN hop delivers to it: the pod, where it sits, that place's number. */
 export interface PodPort {
   /** The pod's model (replaced when connections are reset). */
   host: PodHost;
+  /**
+   * The pod's node, as an internalized string (see internalized): the OVN hop compares it with its own node's name per
+   * frame, whichever way the pod's state was made (a Deployment's replicas, the user's Pod objects).
+   */
+  node: string;
   /** `<node>/<pod>`, and its place number. */
   at: string;
   atId: number;
@@ -362,7 +378,7 @@ export class Datapath implements PathTaps {
     if (known) known.host = host;
     else {
       const at = `${host.pod.node}/${host.pod.name}`;
-      this.podPorts.set(lsp, { host, at, atId: this.rec.place(at), counted: undefined, countedName: '' });
+      this.podPorts.set(lsp, { host, node: internalized(host.pod.node), at, atId: this.rec.place(at), counted: undefined, countedName: '' });
     }
   }
 
@@ -765,7 +781,7 @@ export class NodePath {
         continue;
       }
       const pod = pp.host;
-      const podNode = pod.pod.node;
+      const podNode = pp.node;
       const podPath = podNode === this.node ? this : dp.nodes.get(podNode)!;
       if (podPath.isDown) {
         rec.dropAt(pp.atId, 'pod.node-down');

@@ -11,7 +11,6 @@ import { lint, lintAnnouncement, type Diagnostic } from './lint.js';
 import { isLoadBalancerService, type K8sObject } from './manifests.js';
 import type { ClusterSpec } from './scenario.js';
 import { DEFAULT_SCENARIO_FILE } from './default-scenario.js';
-import { internalized } from './intern.js';
 
 /** A placed pod. */
 export interface PodState {
@@ -366,8 +365,7 @@ function podsFromDeployments(deployments: K8sObject[], subnet: K8sObject | undef
         name, namespace, ip, ...(ip6 ? { ip6 } : {}), ready: true,
         // The Cluster's placement, the template's nodeName, else one replica per node in turn (the document's
         // example: three pods on three nodes).
-        // Internalized: the OVN hop compares it with its node's name per frame (intern.ts).
-        node: internalized((cluster.placement && Object.hasOwn(cluster.placement, name) ? cluster.placement[name] : undefined) ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name)),
+        node: (cluster.placement && Object.hasOwn(cluster.placement, name) ? cluster.placement[name] : undefined) ?? (nodeName && cluster.nodes.some((n) => n.name === nodeName) ? nodeName : cluster.nodes[pods.length % cluster.nodes.length]!.name),
         mac: podMac(ip),
         ...(containerPorts.length ? { containerPorts } : {}),
         labels: spec.template?.metadata?.labels ?? {},
