@@ -1948,12 +1948,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     if (proto === 1 && !v6) {
       if (l4 < 0 || size < 8) return CtReason.L4_UNTRACKABLE;
-      if (check && foldSum(sumWords(frame, l4, size)) !== 0xffff) return CtReason.L4_CHECKSUM;
+      if (check === true && foldSum(sumWords(frame, l4, size)) !== 0xffff) return CtReason.L4_CHECKSUM;
       return this.extractIcmp4(frame, d, l4, size);
     }
     if (proto === 58 && v6) {
       if (l4 < 0 || size < 8) return CtReason.L4_UNTRACKABLE;
-      if (check && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
+      if (check === true && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
       return this.extractIcmp6(frame, d, l4, size);
     }
     // Other protocols have no L4 key.

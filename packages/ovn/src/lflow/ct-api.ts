@@ -189,10 +189,11 @@ export class CtResult {
   /**
    * The caller vouches for the checksums of the packet the result carries — its IPv4 header's and its TCP, UDP or
    * ICMP one: its sender computed them, and nothing wrote the frame since but edits that keep them right. A local
-   * stack's frame is such a packet where its NIC offloads the sums (Linux hands it to OVS as a CHECKSUM_PARTIAL skb;
-   * OVS's userspace datapath marks it DP_PACKET_OL_TX_IPV4 and DP_PACKET_OL_TX_TCP_CKSUM), a frame off the wire is
-   * not. An engine may then skip verifying them, as both conntracks do (`OvsConntrack`'s extractKey says where).
-   * The caller sets it per packet; {@link reset} clears it.
+   * stack's frame is such a packet where its NIC offloads the sums (Linux hands it to OVS's kernel datapath, Kube-OVN's,
+   * as a CHECKSUM_PARTIAL skb; OVS's userspace datapath marks it DP_PACKET_OL_TX_IPV4 and DP_PACKET_OL_TX_TCP_CKSUM
+   * only where it reads vnet headers, i.e. with `userspace-tso-enable`), a frame off the wire is not. An engine may
+   * then skip verifying them, as both conntracks do for such a packet (`OvsConntrack`'s extractKey says where). An
+   * input, not a result: the caller sets it per packet; {@link reset} clears it.
    */
   checksumsGood = false;
 
