@@ -116,6 +116,10 @@ function watchOutside(sim, see) {
     see(f);
     inner?.(f);
   };
+  // Where onOutside is SimulatedCluster's accessor (processAt calls the handler it stored, not the property), the
+  // wrapper goes in through it; an older root's plain field is read per frame, so the property alone does there.
+  const own = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(sim), 'onOutside');
+  if (own?.set) own.set.call(sim, wrapped);
   Object.defineProperty(sim, 'onOutside', { configurable: true, get: () => wrapped, set: (h) => { inner = h; } });
 }
 
