@@ -16,8 +16,9 @@
  *
  * Recording's guards have their own cases: connHeadersKept (a walk may write no header word but the Ethernet
  * addresses) — flows writing the addresses and ports the frame holds, where a walk kept over the write outputs other
- * bytes; connCtInput (a call's ct words are all 0 or the previous call's outcome) — flows writing ct words, which
- * OVN's parser refuses and this one takes.
+ * bytes; connPre's input rule (a call's ct words are all 0 after a ct_clear or a chassis' hidden ct_commit, else the
+ * previous call's outcome, not compared) — flows writing ct words, which OVN's parser refuses and so does this one
+ * (a segment with such a write would be graded 0: conn-grade.test.ts).
  *
  * A hinted call that found its step's node may leave the original tuple unwritten (HintedConntrackEngine.executeHinted):
  * an engine filling such a tuple with junk, and flows making a second call in the ingress zone and reading the tuple
@@ -639,7 +640,7 @@ describe('connection replay: a call that found the node its step names', () => {
   }, 180_000);
 
   it('has no walk whose flows write a ct word before a call: such flows are skipped, as OVN refuses them', () => {
-    // connCtInput: the replay hands a call either all-zero ct words or the previous call's outcome. In OVN's flows
+    // connPre: the replay hands a call either all-zero ct words or the previous call's outcome. In OVN's flows
     // nothing else reaches a call — ct_state and the ct_nw_*/ct_tp_* fields are read-only (their OVS fields are not
     // writable: "Field ct_state is not modifiable", checked with ovn-trace 23.03 by test/lflow-accept.test.ts),
     // ct_mark and ct_label writable only inside ct_commit's braces (logical-fields.c WR_CT_COMMIT), and a ct_commit

@@ -1209,6 +1209,7 @@ export class LflowExecutor {
             this.emit(MfOp.CT_CLEAR, a);
           }
           ctClear(w);
+          this.connCtZeroed = true;
           break;
         case 'ct_snat_to_vip': {
           const cont = this.rec !== undefined ? this.recInPlace(MfOp.CT_SNAT_VIP, a, actions, i, table, pipeline, went) : -1;
@@ -1645,7 +1646,10 @@ export class LflowExecutor {
     // connection's walk keeps what the call left, connPost).
     const hide = this.chassis !== undefined;
     this.callCt(w, req, hide && !(this.connRec && this.connOk));
-    if (hide) hideCt(w);
+    if (hide) {
+      hideCt(w);
+      this.connCtZeroed = true;
+    }
   }
 
   /** ct_commit's request: its braces' writes to ct_mark and ct_label as masked values. */
@@ -1758,6 +1762,7 @@ export class LflowExecutor {
     setNatAddr(req, to.bytes, to.v6, 0);
     this.callCt(w, req);
     hideCt(w);
+    this.connCtZeroed = true;
   }
 
   private result1(fn: Extract<Action, { k: 'result' }>['fn'], dst: FieldRef, w: Uint32Array, node: TraceNode | undefined): void {
@@ -2469,10 +2474,10 @@ export class LflowExecutor {
   /** The walk being recorded, laid out as a slot. */
   private readonly connScratch = new Int32Array(CONN_SLOT);
   /**
-   * The ct words the previous call left (a step whose input they are carries the previous result): only those
-   * connCtInput reads are kept (connPost), the others are stale.
+   * Whether the ct words were zeroed (ct_clear, hideCt after a chassis' ct_commit) since the walk being recorded made
+   * its last call (connPost clears it): its next call's input is then all 0, else that call's outcome (connPre).
    */
-  private readonly connCtAfter = new Uint32Array(W.SIZE);
+  private connCtZeroed = false;
   /** The segments the walk being recorded was served from: the first `connSegsN` (the array is kept, not emptied: no allocation per walk). */
   private readonly connSegs: MfSegment[] = [];
   private connSegsN = 0;
@@ -2856,7 +2861,11 @@ export class LflowExecutor {
     // connHeadersKept.
     if (!this.syncSkip && this.connDirty && !this.connHeadersKept(w)) return;
     // The call's input: all ct words 0, or those the previous call left (the first call has none: only the zeros).
-    const input = k > 0 ? this.connCtInput(w) : this.connCtAny(w);
+    // After the first, the words are the previous call's outcome (established: ct_state not 0) unless a ct_clear or
+    // a chassis' hidden ct_commit zeroed all of them since (connCtZeroed): nothing else in a kept walk writes them —
+    // OVN's parser refuses flows writing ct words, and a segment with an instruction writing one is graded 0
+    // (connOpsOf: the walk is not kept), as is the slow path.
+    const input = k > 0 ? (this.connCtZeroed === true ? 0 : 1) : this.connCtAny(w);
     const zero = (input & 1) === 0;
     const carry = k > 0 && (input & 2) === 0;
     if (!zero && !carry) {
@@ -2922,28 +2931,8 @@ export class LflowExecutor {
     const hinted = this.ctHinted;
     ex[b + CONN_S_NODE] = hinted !== undefined ? hinted.foundNode : -1;
     ex[b + CONN_S_GEN] = hinted !== undefined ? hinted.foundGen : 0;
-    // What the next call's connCtInput compares, and nothing else: its 19 ct words (13..18, 54..66) written out,
-    // where set() of all 70 cost ≈ 150 instructions of builtin call beyond its bytes (bench/README, session 29).
-    const a = this.connCtAfter;
-    a[W.CT_STATE] = w[W.CT_STATE]!;
-    a[W.CT_MARK] = w[W.CT_MARK]!;
-    a[W.CT_LABEL] = w[W.CT_LABEL]!;
-    a[W.CT_LABEL + 1] = w[W.CT_LABEL + 1]!;
-    a[W.CT_LABEL + 2] = w[W.CT_LABEL + 2]!;
-    a[W.CT_LABEL + 3] = w[W.CT_LABEL + 3]!;
-    a[W.CT_NW_DST] = w[W.CT_NW_DST]!;
-    a[W.CT_IPV6_DST] = w[W.CT_IPV6_DST]!;
-    a[W.CT_IPV6_DST + 1] = w[W.CT_IPV6_DST + 1]!;
-    a[W.CT_IPV6_DST + 2] = w[W.CT_IPV6_DST + 2]!;
-    a[W.CT_IPV6_DST + 3] = w[W.CT_IPV6_DST + 3]!;
-    a[W.CT_TP_DST] = w[W.CT_TP_DST]!;
-    a[W.CT_NW_SRC] = w[W.CT_NW_SRC]!;
-    a[W.CT_IPV6_SRC] = w[W.CT_IPV6_SRC]!;
-    a[W.CT_IPV6_SRC + 1] = w[W.CT_IPV6_SRC + 1]!;
-    a[W.CT_IPV6_SRC + 2] = w[W.CT_IPV6_SRC + 2]!;
-    a[W.CT_IPV6_SRC + 3] = w[W.CT_IPV6_SRC + 3]!;
-    a[W.CT_TP_SRC] = w[W.CT_TP_SRC]!;
-    a[W.CT_NW_PROTO] = w[W.CT_NW_PROTO]!;
+    // The next call's input is this outcome until a ct_clear or hideCt zeroes the words (connPre).
+    this.connCtZeroed = false;
     this.connSteps++;
   }
 
@@ -2975,37 +2964,7 @@ export class LflowExecutor {
     return true;
   }
 
-  /**
-   * The ct words callCt hands to conntrack and writes back, written out: bit 1 when one is not 0, bit 2 when one differs
-   * from what the previous call left (connCtAfter).
-   */
-  private connCtInput(w: Uint32Array): number {
-    // connCtAfter holds only the words read here (connPost writes them out one by one): change both together.
-    const a = this.connCtAfter;
-    const s0 = w[W.CT_STATE]!;
-    const s1 = w[W.CT_MARK]!;
-    const s2 = w[W.CT_LABEL]!;
-    const s3 = w[W.CT_LABEL + 1]!;
-    const s4 = w[W.CT_LABEL + 2]!;
-    const s5 = w[W.CT_LABEL + 3]!;
-    let any = s0 | s1 | s2 | s3 | s4 | s5;
-    let moved = (s0 ^ a[W.CT_STATE]!) | (s1 ^ a[W.CT_MARK]!) | (s2 ^ a[W.CT_LABEL]!) | (s3 ^ a[W.CT_LABEL + 1]!) | (s4 ^ a[W.CT_LABEL + 2]!) | (s5 ^ a[W.CT_LABEL + 3]!);
-    // CT_NW_DST .. CT_TP_SRC: 12 consecutive words, then CT_NW_PROTO.
-    const p = w[W.CT_NW_PROTO]!;
-    any |= p;
-    moved |= p ^ a[W.CT_NW_PROTO]!;
-    for (let i: number = W.CT_NW_DST; i < W.CT_NW_PROTO; i = (i + 4) | 0) {
-      const x0 = w[i]!;
-      const x1 = w[(i + 1) | 0]!;
-      const x2 = w[(i + 2) | 0]!;
-      const x3 = w[(i + 3) | 0]!;
-      any |= x0 | x1 | x2 | x3;
-      moved |= (x0 ^ a[i]!) | (x1 ^ a[(i + 1) | 0]!) | (x2 ^ a[(i + 2) | 0]!) | (x3 ^ a[(i + 3) | 0]!);
-    }
-    return (any !== 0 ? 1 : 0) | (moved !== 0 ? 2 : 0);
-  }
-
-  /** connCtInput's bit 1 alone (the walk's first call: nothing before it to compare with). */
+  /** Whether a ct word callCt hands to conntrack is not 0: 1 or 0 (the walk's first call, which has no previous outcome). */
   private connCtAny(w: Uint32Array): number {
     let any = w[W.CT_STATE]! | w[W.CT_MARK]! | w[W.CT_LABEL]! | w[W.CT_LABEL + 1]! | w[W.CT_LABEL + 2]! | w[W.CT_LABEL + 3]! | w[W.CT_NW_PROTO]!;
     for (let i: number = W.CT_NW_DST; i < W.CT_NW_PROTO; i = (i + 4) | 0) any |= w[i]! | w[(i + 1) | 0]! | w[(i + 2) | 0]! | w[(i + 3) | 0]!;
@@ -3048,7 +3007,8 @@ export class LflowExecutor {
     if (seg.connOps < 0) {
       let v = 2;
       for (const o of seg.ops) {
-        if (!CONN_OPS.has(o.op)) {
+        // A write to a ct word: connPre's input rule would not hold (OVN's parser refuses such flows).
+        if (!CONN_OPS.has(o.op) || writesCt(o)) {
           v = 0;
           break;
         }
@@ -3306,6 +3266,7 @@ export class LflowExecutor {
           break;
         case 3 satisfies typeof MfOp.CT_CLEAR:
           ctClear(w);
+          this.connCtZeroed = true;
           break;
         case 5 satisfies typeof MfOp.DEC_TTL:
           synced = false;
@@ -3806,10 +3767,10 @@ function probeHolds(p: Int32Array, ws: Int32Array): boolean {
   return i === n3;
 }
 
-// connHeadersKept reads six words a turn, connCtInput and connCtAny the ct words callCt hands to conntrack and writes back
+// connHeadersKept reads six words a turn, connCtAny (and writesCt) the ct words callCt hands to conntrack and writes back
 // (CT_STATE, CT_MARK, CT_LABEL's 4, then CT_NW_DST .. CT_NW_PROTO) in runs: the layout they assume.
 if ((W.ARP_OP - W.ETH_TYPE + 1) % 6 !== 0 || W.CT_MARK !== W.CT_STATE + 1 || W.CT_LABEL !== W.CT_MARK + 1 || W.CT_NW_PROTO - W.CT_NW_DST !== 12 || W.CT_TP_SRC + 1 !== W.CT_NW_PROTO) {
-  throw new Error('executor.ts: the flow words moved (connHeadersKept, connCtInput, connCtAny)');
+  throw new Error('executor.ts: the flow words moved (connHeadersKept, connCtAny, writesCt)');
 }
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
@@ -3853,6 +3814,37 @@ function writesL3(o: MfInstr): boolean {
       return true;
   }
   return false;
+}
+
+/**
+ * Whether instruction `o` (one of CONN_OPS) may write a ct word callCt hands to conntrack (ct_state, ct_mark,
+ * ct_label, the ct tuple): its fused constant writes, a SETW, a load's, move's or exchange's destination field. The
+ * ct ops' calls and CT_CLEAR are the walk's own (connPre, connCtZeroed).
+ */
+function writesCt(o: MfInstr): boolean {
+  const s = o.sets;
+  for (let j = 0; j < s.length; j += 3) if (ctWord(s[j]!, s[j]!)) return true;
+  switch (o.op) {
+    case MfOp.SETW:
+      return ctWord(o.word, o.word);
+    case MfOp.LOAD:
+      return ctField((o.action as Extract<Action, { k: 'load' }>).dst);
+    case MfOp.MOVE:
+      return ctField((o.action as Extract<Action, { k: 'move' }>).dst);
+    case MfOp.EXCHANGE: {
+      const a = o.action as Extract<Action, { k: 'exchange' }>;
+      return ctField(a.a) || ctField(a.b);
+    }
+  }
+  return false;
+}
+
+function ctWord(first: number, last: number): boolean {
+  return (first <= W.CT_LABEL + 3 && last >= W.CT_STATE) || (first <= W.CT_NW_PROTO && last >= W.CT_NW_DST);
+}
+
+function ctField(r: FieldRef): boolean {
+  return ctWord(r.field.word, r.field.word + ((r.field.width + 31) >>> 5) - 1);
 }
 
 function l3Word(first: number, last: number): boolean {
