@@ -955,7 +955,7 @@ export class PathCaches implements PathWatch, OutPathCache {
         }
       }
       if (we !== undefined) {
-        if (this.wildUsable(we, frame) === true) {
+        if (this.wildUsable(we) === true) {
           this.backReplay(we, frame, len);
           return true;
         }
@@ -987,28 +987,41 @@ export class PathCaches implements PathWatch, OutPathCache {
   }
 
   /**
-   * {@link backUsable} for a {@link BackEntry.wild} entry and the answer `frame`, whose destination MAC the key
-   * left out: the wire must still send it to the outside and NORMAL's lookup give the entry's port (both what the
+   * {@link backUsable} for a {@link BackEntry.wild} entry and the answer in {@link bw} (its key's words, the
+   * destination MAC's among them, which the entry's key left out): the wire must still send it to the outside and NORMAL's lookup give the entry's port (both what the
    * full path reads of it), and it must not be the source (NORMAL would answer the patch port).
    */
-  private wildUsable(e: BackEntry, frame: Uint8Array): boolean {
+  private wildUsable(e: BackEntry): boolean {
     const host = this.host;
     const dp = host.dp;
     const p = e.prog;
     if (e.generation !== host.generation || p.path.bridge.version !== e.bridgeVersion) return false;
     const seg = dp.segment;
     // The wire's table checked for the destination last met, at the stamp: a run of answers to one client (or
-    // to the gateway's MAC) costs one comparison; another destination, two lookups.
-    if (e.fdbStamp !== seg.changes || macNumber(frame, 0) !== e.dstMac) {
-      const dst = macNumber(frame, 0);
+    // to the gateway's MAC) costs one comparison; another destination, two lookups. The destination as a number from
+    // the key's two words (fromPatch's bw holds the answer's): no call of macNumber (see wildInUsable).
+    const w = this.bw;
+    const dst = w[0]! * 0x100000000 + (w[1]! >>> 0);
+    if (e.fdbStamp !== seg.changes || dst !== e.dstMac) {
       if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(dst) !== 'outside') return false;
+      if (dst !== e.dstMac) e.normalEntry = undefined;
       e.dstMac = dst;
       e.fdbStamp = seg.changes;
     }
     const b = p.path.bridge;
     const macs = p.macFx.macs;
     for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
-    return p.normal === undefined || b.normalLookup(p.normal, e.dstMac, dp.now) === p.dstPort;
+    const normal = p.normal;
+    if (normal === undefined) return true;
+    // NORMAL's lookup (Bridge.normalLookup) by the entry it found last for this destination while that entry stands
+    // (BackEntry.normalEntry): the answers of a run go to one client, or to the gateway's MAC.
+    let ne = e.normalEntry;
+    if (ne === undefined || ne.port === -1) {
+      ne = normal.table.get(e.dstMac);
+      if (ne === undefined) return p.dstPort === -1;
+      e.normalEntry = ne;
+    }
+    return (dp.now - ne.seen <= b.macAgingSeconds * 1000 ? ne.port : -2) === p.dstPort;
   }
 
   /** Whether the wire knows the answer's source on its node and its destination outside (else it floods or learns). */
