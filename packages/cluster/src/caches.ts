@@ -988,8 +988,9 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   /**
    * {@link backUsable} for a {@link BackEntry.wild} entry and the answer in {@link bw} (its key's words, the
-   * destination MAC's among them, which the entry's key left out): the wire must still send it to the outside and NORMAL's lookup give the entry's port (both what the
-   * full path reads of it), and it must not be the source (NORMAL would answer the patch port).
+   * destination MAC's among them, which the entry's key left out): the wire must still send it to the outside and
+   * NORMAL's lookup give the entry's port (both what the full path reads of it), and it must not be the source
+   * (NORMAL would answer the patch port).
    */
   private wildUsable(e: BackEntry): boolean {
     const host = this.host;
