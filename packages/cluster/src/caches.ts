@@ -190,6 +190,15 @@ const HOST_LE = COPY_LE;
 /** Mixed into the hash of a {@link BackEntry.wild} entry's key: never the slot of an exact key of the same words. */
 const WILD_MIX = 0x2545f491;
 
+/** Word 6 of a way-in key for fastKey's layout: IHL 20, transport header read, TCP (as keyOf writes it). */
+const PLAIN_TCP4_SHAPE = 20 | 0x400 | (6 << 16);
+/**
+ * A key's length in words, below this mask in what fastKey returns; WILD_SEEN beside it says the key is
+ * {@link PathCaches}' remembered wild entry's (findWild's test made).
+ */
+const KEY_WORDS = 0xff;
+const WILD_SEEN = 0x100;
+
 function sameWords(a: Int32Array, w: Int32Array, n: number): boolean {
   // Two words a turn: TurboFan reloads both arrays' maps, lengths and bases on every turn of a loop (bench/README,
   // "The cluster's hops per frame (session 17)").
@@ -474,10 +483,12 @@ export class PathCaches implements PathWatch, OutPathCache {
     // Only the wire's capture is replayed: a capture of the node ports wants the full path.
     const usable = !dp.portTapped;
     if (usable) {
-      const n = this.fastKey(length);
-      if (n > 0) {
+      const f = this.fastKey(length);
+      if (f !== 0) {
+        const n = f & KEY_WORDS;
         if (!tracing) {
-          const we = this.findWild(n);
+          // fastKey compared the frame's words with the remembered wild entry's key as it read them (WILD_SEEN).
+          const we = f !== n ? this.wildFresh(this.lastWild!, this.lastWildHash) : this.findWild(n);
           if (we !== undefined && this.wildInUsable(we, buf)) return this.hit(we, length, now, keep, unread);
         }
         const e = this.flows.find(FlowCache.hashWords(this.kw, n), this.kw, n);
@@ -610,7 +621,8 @@ export class PathCaches implements PathWatch, OutPathCache {
    * flows read more than the base words). The key's first words are the cache's own layout (`linkWords`': the MACs
    * and the tag's TCI as words, which no DecodedFrame field holds so) and the classification this layout implies;
    * its address and port come from the subset read. A frame it declines, or whose entry is missing or stale, goes the
-   * general way, where serve() decodes it in full before anything else reads the decoded frame.
+   * general way, where serve() decodes it in full before anything else reads the decoded frame. Returns the key's
+   * length in words ({@link KEY_WORDS}), with {@link WILD_SEEN} set when it is findWild's remembered entry's key.
    */
   private fastKey(length: number): number {
     const buf = this.scratch;
@@ -622,15 +634,27 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.kw;
     // Big-endian words through the scratch buffer's DataView: one bounds check a word, not one a byte.
     const v = this.scratchView;
-    w[0] = v.getUint16(0);
-    w[1] = v.getInt32(2);
+    const w0 = v.getUint16(0);
+    const w1 = v.getInt32(2);
+    const w4 = v.getUint16(14);
+    const w7 = d.ipDst | 0;
+    const w8 = d.dstPort;
+    w[0] = w0;
+    w[1] = w1;
     w[SRC_HI] = v.getUint16(6);
     w[SRC_LO] = v.getInt32(8);
-    w[4] = v.getUint16(14);
+    w[4] = w4;
     w[5] = 0x0800;
-    w[6] = 20 | 0x400 | (6 << 16);
-    w[7] = d.ipDst | 0;
-    w[8] = d.dstPort;
+    w[6] = PLAIN_TCP4_SHAPE;
+    w[7] = w7;
+    w[8] = w8;
+    // findWild's remembered entry, compared here with the words as read (not loaded again from kw in a call of its
+    // own): every frame of a client behind the gateway, and of every on-link client, is its key but for the source.
+    const m = this.lastWild;
+    if (m !== undefined && this.lastWildStamp === this.flows.stamp && this.reads.src === false && m.keyLength === BASE_WORDS) {
+      const k = m.key;
+      if (k[0] === w0 && k[1] === w1 && k[4] === w4 && k[5] === 0x0800 && k[6] === PLAIN_TCP4_SHAPE && k[7] === w7 && k[8] === w8) return BASE_WORDS | WILD_SEEN;
+    }
     return BASE_WORDS;
   }
 
@@ -742,7 +766,12 @@ export class PathCaches implements PathWatch, OutPathCache {
       }
     }
     if (e === undefined || e.wild === false) return undefined;
-    // A fact every frame of it rests on changed: stale, as an exact entry would be (another source only passes it by).
+    return this.wildFresh(e, h);
+  }
+
+  /** The wild entry `e` (under hash `h`) unless a fact every frame of it rests on changed: then it is dropped as stale. */
+  private wildFresh(e: CacheEntry, h: number): CacheEntry | undefined {
+    // Stale as an exact entry would be (another source only passes it by).
     if (e.generation !== this.host.generation || e.prog.bridge.version !== e.bridgeVersion) {
       this.flows.stale++;
       this.flows.delete(h);
@@ -758,8 +787,11 @@ export class PathCaches implements PathWatch, OutPathCache {
    */
   private wildInUsable(e: CacheEntry, buf: Uint8Array): boolean {
     const seg = this.host.dp.segment;
-    if (e.fdbStamp !== seg.changes || macNumber(buf, 6) !== e.srcMac) {
-      const src = macNumber(buf, 6);
+    // The source MAC as a number from the key's two words (every caller's kw holds the frame's): two loads, not six
+    // bytes' — and no call of macNumber, which TurboFan does not always inline here (≈ 80 instructions a frame then).
+    const w = this.kw;
+    const src = w[SRC_HI]! * 0x100000000 + (w[SRC_LO]! >>> 0);
+    if (e.fdbStamp !== seg.changes || src !== e.srcMac) {
       if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside' || seg.fdb.get(e.dstMac) !== e.prog.node) return false;
       e.srcMac = src;
       e.fdbStamp = seg.changes;
@@ -923,7 +955,7 @@ export class PathCaches implements PathWatch, OutPathCache {
         }
       }
       if (we !== undefined) {
-        if (this.wildUsable(we, frame) === true) {
+        if (this.wildUsable(we) === true) {
           this.backReplay(we, frame, len);
           return true;
         }
@@ -955,28 +987,42 @@ export class PathCaches implements PathWatch, OutPathCache {
   }
 
   /**
-   * {@link backUsable} for a {@link BackEntry.wild} entry and the answer `frame`, whose destination MAC the key
-   * left out: the wire must still send it to the outside and NORMAL's lookup give the entry's port (both what the
-   * full path reads of it), and it must not be the source (NORMAL would answer the patch port).
+   * {@link backUsable} for a {@link BackEntry.wild} entry and the answer in {@link bw} (its key's words, the
+   * destination MAC's among them, which the entry's key left out): the wire must still send it to the outside and
+   * NORMAL's lookup give the entry's port (both what the full path reads of it), and it must not be the source
+   * (NORMAL would answer the patch port).
    */
-  private wildUsable(e: BackEntry, frame: Uint8Array): boolean {
+  private wildUsable(e: BackEntry): boolean {
     const host = this.host;
     const dp = host.dp;
     const p = e.prog;
     if (e.generation !== host.generation || p.path.bridge.version !== e.bridgeVersion) return false;
     const seg = dp.segment;
     // The wire's table checked for the destination last met, at the stamp: a run of answers to one client (or
-    // to the gateway's MAC) costs one comparison; another destination, two lookups.
-    if (e.fdbStamp !== seg.changes || macNumber(frame, 0) !== e.dstMac) {
-      const dst = macNumber(frame, 0);
+    // to the gateway's MAC) costs one comparison; another destination, two lookups. The destination as a number from
+    // the key's two words (fromPatch's bw holds the answer's): no call of macNumber (see wildInUsable).
+    const w = this.bw;
+    const dst = w[0]! * 0x100000000 + (w[1]! >>> 0);
+    if (e.fdbStamp !== seg.changes || dst !== e.dstMac) {
       if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(dst) !== 'outside') return false;
+      if (dst !== e.dstMac) e.normalEntry = undefined;
       e.dstMac = dst;
       e.fdbStamp = seg.changes;
     }
     const b = p.path.bridge;
     const macs = p.macFx.macs;
     for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
-    return p.normal === undefined || b.normalLookup(p.normal, e.dstMac, dp.now) === p.dstPort;
+    const normal = p.normal;
+    if (normal === undefined) return true;
+    // NORMAL's lookup (Bridge.normalLookup) by the entry it found last for this destination while that entry stands
+    // (BackEntry.normalEntry): the answers of a run go to one client, or to the gateway's MAC.
+    let ne = e.normalEntry;
+    if (ne === undefined || ne.port === -1) {
+      ne = normal.table.get(e.dstMac);
+      if (ne === undefined) return p.dstPort === -1;
+      e.normalEntry = ne;
+    }
+    return (dp.now - ne.seen <= b.macAgingSeconds * 1000 ? ne.port : -2) === p.dstPort;
   }
 
   /** Whether the wire knows the answer's source on its node and its destination outside (else it floods or learns). */

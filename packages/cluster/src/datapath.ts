@@ -221,9 +221,13 @@ export interface PodPort {
   /** `<node>/<pod>`, and its place number. */
   at: string;
   atId: number;
-  /** The LB selections counter of the pod last counted through this port, and that pod's name (hostCounter). */
+  /**
+   * The LB selections counter of the pod last counted through this port, and that pod's model: a SYN to the same
+   * model counts there (a model's pod keeps its name) with an object compare — its name, a string parsed from the
+   * manifests and not internalized, compared per SYN was a call of V8's StringEqual.
+   */
   counted: { n: number } | undefined;
-  countedName: string;
+  countedHost: PodHost | undefined;
 }
 
 /** What every hop shares: the recorder, the segment, the switch, the pods, time, and the observers. */
@@ -294,12 +298,13 @@ export class Datapath implements PathTaps {
 
   /** The selections counter of the pod behind `pp` (made at its pod name's first selection, which fixes its order). */
   backendCell(pp: PodPort): { n: number } {
-    const name = pp.host.pod.name;
-    if (pp.counted !== undefined && pp.countedName === name) return pp.counted;
+    const host = pp.host;
+    if (pp.counted !== undefined && pp.countedHost === host) return pp.counted;
+    const name = host.pod.name;
     let c = this.backendCells.get(name);
     if (c === undefined) this.backendCells.set(name, (c = { n: 0 }));
     pp.counted = c;
-    pp.countedName = name;
+    pp.countedHost = host;
     return c;
   }
   /**
@@ -378,7 +383,7 @@ export class Datapath implements PathTaps {
     if (known) known.host = host;
     else {
       const at = `${host.pod.node}/${host.pod.name}`;
-      this.podPorts.set(lsp, { host, node: internalized(host.pod.node), at, atId: this.rec.place(at), counted: undefined, countedName: '' });
+      this.podPorts.set(lsp, { host, node: internalized(host.pod.node), at, atId: this.rec.place(at), counted: undefined, countedHost: undefined });
     }
   }
 
@@ -797,7 +802,7 @@ export class NodePath {
       if (dnat && syn) {
         // The port's cell when it is its pod's still, written out: as a call (backendCell, not inlined into this large
         // hop) it cost ≈ 55 instructions a SYN.
-        const c = pp.counted !== undefined && pp.countedName === pod.pod.name ? pp.counted : dp.backendCell(pp);
+        const c = pp.counted !== undefined && pp.countedHost === pod ? pp.counted : dp.backendCell(pp);
         c.n++;
       }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.

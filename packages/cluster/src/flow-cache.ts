@@ -18,7 +18,7 @@
  * tracking, timeouts, NAT) change state an entry could only reproduce by making them. */
 import type { DropCode } from './drops.js';
 import type { DecodedFrame } from '@vippath/wire';
-import { Bridge, Slot, type BridgeEffects, type Flow, type MacLearned } from '@vippath/openflow';
+import { Bridge, Slot, type BridgeEffects, type Flow, type MacEntry, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
 import type { NodePath } from './datapath.js';
 import { LruTable } from './lru.js';
@@ -395,12 +395,19 @@ export interface BackEntry {
    */
   wild: boolean;
   prog: BackProgram;
+  /**
+   * For a {@link wild} entry: the MAC entry NORMAL's lookup of {@link dstMac} found last (undefined until one, and
+   * again when dstMac changes). While it stands (its port not -1: every removal sets that, and a MAC has one entry
+   * at a time) it is what the table holds for that MAC, so its port and age answer the lookup without the hash.
+   */
+  normalEntry: MacEntry | undefined;
 }
 
 /** A way-back entry (its MACs in tagged fields, as {@link InEntry}'s). */
 export class OutEntry implements BackEntry {
   srcMac: number = null as unknown as number;
   dstMac: number = null as unknown as number;
+  normalEntry: MacEntry | undefined = undefined;
 
   constructor(
     public key: Int32Array,
