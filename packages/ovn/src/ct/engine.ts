@@ -178,6 +178,12 @@ const F_ZONE = 2;
 const { SRC, SRC_PORT, DST, DST_PORT } = CtNatAction;
 const NAT_BITS = CtState.SNAT | CtState.DNAT;
 const NO_TIMEOUT = Number.POSITIVE_INFINITY;
+/**
+ * An offset into a decoded frame masked with this is itself (offsets are below 2^17: an IPv4 or IPv6 packet's length
+ * is 16 bits, its headers before it bounded), and TurboFan then knows the offset plus a small constant fits an int32:
+ * each byte access's index add loses its overflow check (tcp.ts's OFFSET_MASK, the same).
+ */
+const OFFSET_MASK = 0x3fffffff;
 const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
 
@@ -712,8 +718,11 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = xk[K_DL4]!;
     } else {
       if (d.status !== DecodeStatus.OK || d.l3 !== L3.IPV4 || d.ipFragment || d.ipProto !== 6 || l4 < 0) return false;
-      src = d.ipSrc;
-      dst = d.ipDst;
+      // `>>> 0`: the decode's addresses are uint32 values, as the kept key's words are; typed so, the phi of the two
+      // paths is a 32-bit word and not a float (each compare with the record's words and each store into a key
+      // then a float compare or conversion).
+      src = d.ipSrc >>> 0;
+      dst = d.ipDst >>> 0;
       sp = read16(frame, l4);
       dp = read16(frame, l4 + 2);
     }
@@ -2216,9 +2225,10 @@ export class OvsConntrack implements WordsConntrackEngine {
     const b = e * R;
     const from = b + (reply === true ? REV : 0);
     const to = b + (reply === true ? 0 : REV);
-    const l3 = d.l3Offset;
+    const l3 = d.l3Offset & OFFSET_MASK;
     const l4 = d.l4Offset;
     if (l4 < 0 || d.l3End - l4 < 20) return false;
+    const at = l4 & OFFSET_MASK;
     // The packet's tuple as `d` holds it: a caller keeps its addresses and ports current (ConntrackEngine), as the
     // lookups' keys take them — four field loads instead of twelve byte reads. The connection was found by this
     // tuple, or kept from the packet's previous ct() in the zone with the tuple unchanged since (sameTuple: OVS
@@ -2245,14 +2255,20 @@ export class OvsConntrack implements WordsConntrackEngine {
       write32(frame, l3 + 16, a);
       d.ipDst = a;
     }
+    // A port the translation keeps (a DNAT to the same port, the client's port) is not written: the same bytes, and
+    // the sums already hold no adjustment for it. The compare is with the decode's port, loaded for the check above.
     const ns = keys[to + K_DL4]!;
     const nd = keys[to + K_SL4]!;
-    write16(frame, l4, ns);
-    write16(frame, l4 + 2, nd);
-    d.srcPort = ns;
-    d.dstPort = nd;
+    if (ns !== d.srcPort) {
+      write16(frame, at, ns);
+      d.srcPort = ns;
+    }
+    if (nd !== d.dstPort) {
+      write16(frame, at + 2, nd);
+      d.dstPort = nd;
+    }
     write16(frame, l3 + 10, ~foldSum((~read16(frame, l3 + 10) & 0xffff) + ipSum) & 0xffff);
-    write16(frame, l4 + 16, ~foldSum((~read16(frame, l4 + 16) & 0xffff) + l4Sum) & 0xffff);
+    write16(frame, at + 16, ~foldSum((~read16(frame, at + 16) & 0xffff) + l4Sum) & 0xffff);
     return true;
   }
 

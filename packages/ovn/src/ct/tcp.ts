@@ -40,6 +40,8 @@ export const WSCALE_UNKNOWN = WS_UNKNOWN;
 const WSCALE_MASK = 0xf;
 /** Ack skew allowed either way: a maximal window plus a fudge of 1500 (OVS `MAXACKWINDOW`). */
 const MAX_ACK_WINDOW = 0xffff + 1500;
+/** Offsets in a decoded frame are below 2^17; masked to 2^30 so that TurboFan knows an offset plus a small constant fits in an int32. */
+const OFFSET_MASK = 0x3fffffff;
 
 /**
  * Per-peer TCP tracking state of every connection slot: one record of {@link TCP_STRIDE} words per connection,
@@ -153,7 +155,9 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
   }
   let win = Math.max(read16(frame, l4 + 14), 1);
   const sws = srcScale & WSCALE_MASK;
-  if (sws) win = Math.ceil(win / (1 << sws));
+  // OVS's DIV_ROUND_UP(win, 1 << sws), as its integers: a shift, where Math.ceil of the quotient was a float division
+  // and a conversion back (the same value: win < 2^16, the quotient exact).
+  if (sws) win = (win + (1 << sws) - 1) >> sws;
   if (flags & FIN) seqhi++;
   t[src + SEQHI] = seqhi >>> 0;
   t[dst + SEQLO] = 0;
@@ -174,7 +178,11 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   // `reply === true`: a pointer compare where a test of the argument is V8's ToBoolean chain (it cannot type it).
   const src = e * STRIDE + (reply === true ? PEER : 0);
   const dst = e * STRIDE + (reply === true ? 0 : PEER);
-  let win = read16(frame, l4 + 14);
+  const at = l4 & OFFSET_MASK;
+  // `| 0`: the payload's length is an int32 (below 2^16) where the argument is untyped — typed, `seq + len >>> 0` is an
+  // integer add, not a float add with a conversion back.
+  const len = payloadLength | 0;
+  let win = read16(frame, at + 14);
   // The peers' packed words (max window, window scale, state) are read into locals and written back once: each
   // accessor's read-modify-write of the array was a load and a store the compiler could not merge (a store to a
   // typed array may alias any later load of it).
@@ -205,21 +213,21 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     dws = MAX_WSCALE;
   }
 
-  let seq = read32(frame, l4 + 4);
+  let seq = read32(frame, at + 4);
   const origSeq = seq;
-  let ack = read32(frame, l4 + 8);
+  let ack = read32(frame, at + 8);
   let end: number;
   let checkAckskew = true;
   if (sp >>> 24 < SYN_SENT) {
     // This peer's first packet (rare: through the array, then the locals read again).
-    end = (seq + payloadLength) >>> 0;
+    end = (seq + len) >>> 0;
     if (flags & SYN) {
       end = (end + 1) >>> 0;
       if (wscale(t, dst) & WS_FLAG) {
         setWscale(t, src, tcpWscale(frame, l4));
         if (wscale(t, src) & WS_FLAG) {
           sws = wscale(t, src) & WSCALE_MASK;
-          win = Math.ceil(win / (1 << sws)) & 0xffff;
+          win = ((win + (1 << sws) - 1) >> sws) & 0xffff;
           dws = wscale(t, dst) & WSCALE_MASK;
         } else {
           // The other side offered scaling but this one did not: neither scales.
@@ -241,7 +249,7 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     sp = t[src + PACKED]!;
     dp = t[dst + PACKED]!;
   } else {
-    end = (seq + payloadLength) >>> 0;
+    end = (seq + len) >>> 0;
     if (flags & SYN) end = (end + 1) >>> 0;
     if (flags & FIN) end = (end + 1) >>> 0;
   }
