@@ -59,9 +59,6 @@ const SEQHI = 1;
 const PACKED = 2;
 
 const state = (t: TcpPeers, p: number): number => t[p + PACKED]! >>> 24;
-function setState(t: TcpPeers, p: number, v: number): void {
-  t[p + PACKED] = ((t[p + PACKED]! & 0x00ffffff) | (v << 24)) >>> 0;
-}
 
 /** Allocates tracking state for `capacity` connections (two peers each). */
 export function allocTcpPeers(capacity: number): TcpPeers {
@@ -186,12 +183,13 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
 
   if ((flags & (SYN | ACK)) === SYN) {
     // A new SYN on a connection both sides have closed reopens it; a repeated SYN keeps it opening.
+    // The states written into the packed words read above (setState's read-modify-write of each, without the reads).
     if (dp >>> 24 >= FIN_WAIT_2 && sp >>> 24 >= FIN_WAIT_2) {
-      setState(t, src, CLOSED);
-      setState(t, dst, CLOSED);
+      t[src + PACKED] = ((sp & 0x00ffffff) | (CLOSED << 24)) >>> 0;
+      t[dst + PACKED] = ((dp & 0x00ffffff) | (CLOSED << 24)) >>> 0;
       return Update.NEW;
     } else if (sp >>> 24 <= SYN_SENT) {
-      setState(t, src, SYN_SENT);
+      t[src + PACKED] = ((sp & 0x00ffffff) | (SYN_SENT << 24)) >>> 0;
       return Update.VALID_NEW | ((CtTimeout.TCP_FIRST_PACKET + 1) << 4);
     }
   }
