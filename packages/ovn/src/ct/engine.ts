@@ -178,6 +178,12 @@ const F_ZONE = 2;
 const { SRC, SRC_PORT, DST, DST_PORT } = CtNatAction;
 const NAT_BITS = CtState.SNAT | CtState.DNAT;
 const NO_TIMEOUT = Number.POSITIVE_INFINITY;
+/**
+ * An offset into a decoded frame masked with this is itself (offsets are below 2^17: an IPv4 or IPv6 packet's length
+ * is 16 bits, its headers before it bounded), and TurboFan then knows the offset plus a small constant fits an int32:
+ * each byte access's index add loses its overflow check (tcp.ts's OFFSET_MASK, the same).
+ */
+const OFFSET_MASK = 0x3fffffff;
 const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
 
@@ -712,8 +718,11 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = xk[K_DL4]!;
     } else {
       if (d.status !== DecodeStatus.OK || d.l3 !== L3.IPV4 || d.ipFragment || d.ipProto !== 6 || l4 < 0) return false;
-      src = d.ipSrc;
-      dst = d.ipDst;
+      // `>>> 0`: the decode's addresses are uint32 values, as the kept key's words are; typed so, the phi of the two
+      // paths is a 32-bit word and not a float (each compare with the record's words and each store into a key
+      // then a float compare or conversion).
+      src = d.ipSrc >>> 0;
+      dst = d.ipDst >>> 0;
       sp = read16(frame, l4);
       dp = read16(frame, l4 + 2);
     }
@@ -842,7 +851,9 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   executeWords(frame: Uint8Array, _length: number, d: DecodedFrame, req: CtRequest, res: CtResult, w: Uint32Array, now: number, gen = 0, fresh = false, hidden = false): void {
     this.callGen = gen;
-    this.hideOut = hidden;
+    // Stored as a boolean (a JavaScript caller's other value by its truth, as a test of it read): its tests below
+    // compare with true, one compare where V8's ToBoolean of an untyped field is a chain (≈ 11 instructions on true).
+    this.hideOut = hidden === true || (hidden !== false && !!hidden);
     // One store of the reference per words array the caller switches to (its pool's and forks' arrays): not one per call.
     if (this.ow !== w) this.ow = w;
     this.words = true;
@@ -1009,7 +1020,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.xState = -1;
       return;
     }
-    if (same && !res.rewritten) {
+    if (same && res.rewritten === false) {
       // samePacket found the packet as the fingerprint holds it (frame, decode, offsets, tuple, both checksum fields)
       // and nothing wrote it since: only the ct_state, result and packet number move.
       this.xState = res.state;
@@ -1121,7 +1132,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // A hidden call's ct_state is cleared by its caller, so the packet's next call never matches the kept state
     // (run's process_one_fast test): nothing to keep. Tested here, not at finishOne's call: with the test there
     // TurboFan's code for a SYN left verdict out of updateState (+150 instructions a SYN; bench/README, session 31).
-    if (this.hideOut) return;
+    if (this.hideOut === true) return;
     if (this.cacheResult !== res) this.cacheResult = res;
     this.cacheSlot = e;
     this.cacheGen = this.keys[e * R + R_GEN]!;
@@ -1280,7 +1291,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.ckHashed = true;
       return -1;
     }
-    if (!this.ckHashed) {
+    if (this.ckHashed === false) {
       this.ckHash = this.hashAt(ck);
       this.ckHashed = true;
     }
@@ -1505,7 +1516,8 @@ export class OvsConntrack implements WordsConntrackEngine {
       }
     }
     res.state = CtState.NEW;
-    if (!req.commit) return -1;
+    // Compared with true first (a commit's is), then false: any other value (a JavaScript caller's) by its truth.
+    if (req.commit !== true && (req.commit === false || !req.commit)) return -1;
 
     // A target of the other family is refused; a request without an address (all zero: OpenFlow's `nat(src)` or
     // `nat(dst)` without a range, which ofproto-dpif-xlate put_ct_nat sends with no address attribute) has no family,
@@ -1580,7 +1592,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (req.nat === CtNat.DNAT) act = DST | (req.natPortMin || req.natPortMax ? DST_PORT : 0);
       else if (req.nat === CtNat.SNAT) act = SRC | (req.natPortMin || req.natPortMax ? SRC_PORT : 0);
       this.recB[(e * R + R_BYTES) * 4 + B_NAT] = act;
-      if (act ? !this.natUniqueTuple(e, req, now) : !this.nullTuple(e, now)) {
+      if (act !== 0 ? this.natUniqueTuple(e, req, now) === false : this.nullTuple(e, now) === false) {
         this.counters[CtReason.NAT_EXHAUSTED]!++;
         this.freeSlot(e);
         return -1;
@@ -1595,7 +1607,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     // Both nodes' hashes are known by now: the original key is ck, looked up just before (hashed unless the
     // miss memo answered); the reply key was hashed by the NAT tuple search that found it free.
-    if (!this.ckHashed) {
+    if (this.ckHashed === false) {
       this.ckHash = this.hashAt(ck);
       this.ckHashed = true;
     }
@@ -1678,7 +1690,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     res.zone = zone;
     // A hidden call's words are cleared by its caller (a chassis' ct_commit: the executor's hideCt): ≈ 20 stores
     // and the record's loads for words nobody reads.
-    if (this.hideOut) return;
+    if (this.hideOut === true) return;
     if (e >= 0) this.markLabelWords(e);
     else {
       w[WM] = 0;
@@ -1862,7 +1874,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const l = e * 4;
     const f = (e * R + R_BYTES) * 4 + B_FLAGS;
     // A hidden call's words hold no label (writeMetaWords left them): the connection's, as markLabelWords reads it.
-    const hidden = this.hideOut;
+    const hidden = this.hideOut === true;
     const had = (this.recB[f]! & F_LABEL) !== 0;
     let any = 0;
     for (let i = 0; i < 4; i++) {
@@ -2170,24 +2182,25 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult, committing: boolean): void {
     const keys = this.keys;
+    // The three booleans (every caller's are) compared with true: a pointer compare, not V8's ToBoolean chain.
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
-    const kn = e * 2 + (reply ? 0 : 1);
-    const ko = e * R + (reply ? 0 : REV);
-    const act = reply ? natReverse(this.recB[(e * R + R_BYTES) * 4 + B_NAT]) : this.recB[(e * R + R_BYTES) * 4 + B_NAT];
+    const kn = e * 2 + (reply === true ? 0 : 1);
+    const ko = e * R + (reply === true ? 0 : REV);
+    const act = reply === true ? natReverse(this.recB[(e * R + R_BYTES) * 4 + B_NAT]) : this.recB[(e * R + R_BYTES) * 4 + B_NAT];
     if (act & SRC) res.state |= CtState.SNAT;
     else if (act & DST) res.state |= CtState.DNAT;
     if (!(act & (SRC | DST))) return;
     res.rewritten = true;
-    this.natNode = related ? -1 : kn;
+    this.natNode = related === true ? -1 : kn;
     const proto = (keys[ko + K_META]! >>> 16) & 0xff;
     // The sums are made at the connection's second NATed packet: one that never sees another does not pay them.
-    if (!related && proto === 6 && d.l3 === L3.IPV4 && !committing) {
+    if (related === false && proto === 6 && d.l3 === L3.IPV4 && committing === false) {
       const made = (e * R + R_BYTES) * 4 + B_STATE;
       if (this.recB[made] === 0) {
         natSums(keys, e * R, this.recB[(e * R + R_BYTES) * 4 + B_NAT]);
         this.recB[made] = 1;
       }
-      if (this.natTcp4(frame, d, e, reply, act)) return;
+      if (this.natTcp4(frame, d, e, reply, act) === true) return;
     }
     const l4size = d.l4Offset >= 0 ? d.l3End - d.l4Offset : 0;
     if (d.l3 === L3.IPV4) {
@@ -2200,7 +2213,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     } else {
       this.setIpv6Addr(frame, d.l3Offset + 24, d.l4Offset, l4size, proto, this.addr4(kn, true));
     }
-    if (related) this.natInner(frame, d, kn, proto, natReverse(act));
+    if (related === true) this.natInner(frame, d, kn, proto, natReverse(act));
     else this.setPorts(frame, d.l4Offset, proto, keys[ko + K_DL4]! & 0xffff, keys[ko + K_SL4]! & 0xffff, d);
   }
 
@@ -2216,9 +2229,10 @@ export class OvsConntrack implements WordsConntrackEngine {
     const b = e * R;
     const from = b + (reply === true ? REV : 0);
     const to = b + (reply === true ? 0 : REV);
-    const l3 = d.l3Offset;
+    const l3 = d.l3Offset & OFFSET_MASK;
     const l4 = d.l4Offset;
     if (l4 < 0 || d.l3End - l4 < 20) return false;
+    const at = l4 & OFFSET_MASK;
     // The packet's tuple as `d` holds it: a caller keeps its addresses and ports current (ConntrackEngine), as the
     // lookups' keys take them — four field loads instead of twelve byte reads. The connection was found by this
     // tuple, or kept from the packet's previous ct() in the zone with the tuple unchanged since (sameTuple: OVS
@@ -2245,14 +2259,20 @@ export class OvsConntrack implements WordsConntrackEngine {
       write32(frame, l3 + 16, a);
       d.ipDst = a;
     }
+    // A port the translation keeps (a DNAT to the same port, the client's port) is not written: the same bytes, and
+    // the sums already hold no adjustment for it. The compare is with the decode's port, loaded for the check above.
     const ns = keys[to + K_DL4]!;
     const nd = keys[to + K_SL4]!;
-    write16(frame, l4, ns);
-    write16(frame, l4 + 2, nd);
-    d.srcPort = ns;
-    d.dstPort = nd;
+    if (ns !== d.srcPort) {
+      write16(frame, at, ns);
+      d.srcPort = ns;
+    }
+    if (nd !== d.dstPort) {
+      write16(frame, at + 2, nd);
+      d.dstPort = nd;
+    }
     write16(frame, l3 + 10, ~foldSum((~read16(frame, l3 + 10) & 0xffff) + ipSum) & 0xffff);
-    write16(frame, l4 + 16, ~foldSum((~read16(frame, l4 + 16) & 0xffff) + l4Sum) & 0xffff);
+    write16(frame, at + 16, ~foldSum((~read16(frame, at + 16) & 0xffff) + l4Sum) & 0xffff);
     return true;
   }
 
@@ -2281,7 +2301,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     } else {
       return;
     }
-    if (d) {
+    if (d !== undefined) {
       d.srcPort = sport;
       d.dstPort = dport;
     }

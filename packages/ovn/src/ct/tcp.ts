@@ -40,6 +40,8 @@ export const WSCALE_UNKNOWN = WS_UNKNOWN;
 const WSCALE_MASK = 0xf;
 /** Ack skew allowed either way: a maximal window plus a fudge of 1500 (OVS `MAXACKWINDOW`). */
 const MAX_ACK_WINDOW = 0xffff + 1500;
+/** Offsets in a decoded frame are below 2^17; masked to 2^30 so that TurboFan knows an offset plus a small constant fits in an int32. */
+const OFFSET_MASK = 0x3fffffff;
 
 /**
  * Per-peer TCP tracking state of every connection slot: one record of {@link TCP_STRIDE} words per connection,
@@ -56,18 +58,7 @@ const SEQLO = 0;
 const SEQHI = 1;
 const PACKED = 2;
 
-const maxWin = (t: TcpPeers, p: number): number => t[p + PACKED]! & 0xffff;
-const wscale = (t: TcpPeers, p: number): number => (t[p + PACKED]! >>> 16) & 0xff;
 const state = (t: TcpPeers, p: number): number => t[p + PACKED]! >>> 24;
-function setMaxWin(t: TcpPeers, p: number, v: number): void {
-  t[p + PACKED] = ((t[p + PACKED]! & 0xffff0000) | v) >>> 0;
-}
-function setWscale(t: TcpPeers, p: number, v: number): void {
-  t[p + PACKED] = ((t[p + PACKED]! & 0xff00ffff) | (v << 16)) >>> 0;
-}
-function setState(t: TcpPeers, p: number, v: number): void {
-  t[p + PACKED] = ((t[p + PACKED]! & 0x00ffffff) | (v << 24)) >>> 0;
-}
 
 /** Allocates tracking state for `capacity` connections (two peers each). */
 export function allocTcpPeers(capacity: number): TcpPeers {
@@ -138,22 +129,27 @@ export function tcpWscale(frame: Uint8Array, l4: number): number {
 export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number, payloadLength: number): void {
   const src = e * STRIDE;
   const dst = src + PEER;
-  const flags = read16(frame, l4 + 12) & 0xfff;
-  t[src + SEQLO] = read32(frame, l4 + 4);
-  let seqhi = t[src + SEQLO]! + payloadLength + 1;
+  const at = l4 & OFFSET_MASK;
+  const flags = read16(frame, at + 12) & 0xfff;
+  const seq = read32(frame, at + 4);
+  t[src + SEQLO] = seq;
+  // `| 0` as in tcpUpdate: an integer add (the sum is taken modulo 2^32 below).
+  let seqhi = seq + (payloadLength | 0) + 1;
   let srcScale: number;
   let dstScale: number;
   if (flags & SYN) {
     seqhi++;
-    srcScale = tcpWscale(frame, l4);
+    srcScale = tcpWscale(frame, at);
     dstScale = 0;
   } else {
     srcScale = WS_UNKNOWN;
     dstScale = WS_UNKNOWN;
   }
-  let win = Math.max(read16(frame, l4 + 14), 1);
+  let win = Math.max(read16(frame, at + 14), 1);
   const sws = srcScale & WSCALE_MASK;
-  if (sws) win = Math.ceil(win / (1 << sws));
+  // OVS's DIV_ROUND_UP(win, 1 << sws), as its integers: a shift, where Math.ceil of the quotient was a float division
+  // and a conversion back (the same value: win < 2^16, the quotient exact).
+  if (sws) win = (win + (1 << sws) - 1) >> sws;
   if (flags & FIN) seqhi++;
   t[src + SEQHI] = seqhi >>> 0;
   t[dst + SEQLO] = 0;
@@ -174,7 +170,11 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   // `reply === true`: a pointer compare where a test of the argument is V8's ToBoolean chain (it cannot type it).
   const src = e * STRIDE + (reply === true ? PEER : 0);
   const dst = e * STRIDE + (reply === true ? 0 : PEER);
-  let win = read16(frame, l4 + 14);
+  const at = l4 & OFFSET_MASK;
+  // `| 0`: the payload's length is an int32 (below 2^16) where the argument is untyped — typed, `seq + len >>> 0` is an
+  // integer add, not a float add with a conversion back.
+  const len = payloadLength | 0;
+  let win = read16(frame, at + 14);
   // The peers' packed words (max window, window scale, state) are read into locals and written back once: each
   // accessor's read-modify-write of the array was a load and a store the compiler could not merge (a store to a
   // typed array may alias any later load of it).
@@ -183,12 +183,13 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
 
   if ((flags & (SYN | ACK)) === SYN) {
     // A new SYN on a connection both sides have closed reopens it; a repeated SYN keeps it opening.
+    // The states written into the packed words read above (setState's read-modify-write of each, without the reads).
     if (dp >>> 24 >= FIN_WAIT_2 && sp >>> 24 >= FIN_WAIT_2) {
-      setState(t, src, CLOSED);
-      setState(t, dst, CLOSED);
+      t[src + PACKED] = ((sp & 0x00ffffff) | (CLOSED << 24)) >>> 0;
+      t[dst + PACKED] = ((dp & 0x00ffffff) | (CLOSED << 24)) >>> 0;
       return Update.NEW;
     } else if (sp >>> 24 <= SYN_SENT) {
-      setState(t, src, SYN_SENT);
+      t[src + PACKED] = ((sp & 0x00ffffff) | (SYN_SENT << 24)) >>> 0;
       return Update.VALID_NEW | ((CtTimeout.TCP_FIRST_PACKET + 1) << 4);
     }
   }
@@ -205,43 +206,46 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
     dws = MAX_WSCALE;
   }
 
-  let seq = read32(frame, l4 + 4);
+  let seq = read32(frame, at + 4);
   const origSeq = seq;
-  let ack = read32(frame, l4 + 8);
+  let ack = read32(frame, at + 8);
   let end: number;
   let checkAckskew = true;
   if (sp >>> 24 < SYN_SENT) {
-    // This peer's first packet (rare: through the array, then the locals read again).
-    end = (seq + payloadLength) >>> 0;
+    // This peer's first packet. The two packed words are worked on in the locals and stored once at the end (as the
+    // accessors' read-modify-writes of the array would leave them: a packet found out of window returns without
+    // another store).
+    end = (seq + len) >>> 0;
     if (flags & SYN) {
       end = (end + 1) >>> 0;
-      if (wscale(t, dst) & WS_FLAG) {
-        setWscale(t, src, tcpWscale(frame, l4));
-        if (wscale(t, src) & WS_FLAG) {
-          sws = wscale(t, src) & WSCALE_MASK;
-          win = Math.ceil(win / (1 << sws)) & 0xffff;
-          dws = wscale(t, dst) & WSCALE_MASK;
+      if (dScale & WS_FLAG) {
+        // tcpWscale's answer is 0 or the option's shift (≤ 14) | WS_FLAG: one byte.
+        const ws = tcpWscale(frame, at);
+        sp = ((sp & 0xff00ffff) | (ws << 16)) >>> 0;
+        if (ws & WS_FLAG) {
+          sws = ws & WSCALE_MASK;
+          win = ((win + (1 << sws) - 1) >> sws) & 0xffff;
+          dws = dScale & WSCALE_MASK;
         } else {
-          // The other side offered scaling but this one did not: neither scales.
-          setMaxWin(t, dst, (maxWin(t, dst) << (wscale(t, dst) & WSCALE_MASK)) & 0xffff);
-          setWscale(t, dst, 0);
+          // The other side offered scaling but this one did not: neither scales (its window scaled back, its scale 0).
+          dp = ((dp & 0xff000000) | (((dp & 0xffff) << (dScale & WSCALE_MASK)) & 0xffff)) >>> 0;
         }
       }
     }
     if (flags & FIN) end = (end + 1) >>> 0;
     t[src + SEQLO] = seq;
-    setState(t, src, SYN_SENT);
-    const reach = (end + Math.max(1, maxWin(t, dst) << dws)) >>> 0;
+    sp = ((sp & 0x00ffffff) | (SYN_SENT << 24)) >>> 0;
+    const reach = (end + Math.max(1, (dp & 0xffff) << dws)) >>> 0;
     if (t[src + SEQHI] === 1 || seqGeq(reach, t[src + SEQHI]!)) {
       t[src + SEQHI] = reach;
       // Picking up a connection: no ack skew check on this packet.
       checkAckskew = false;
     }
-    if (win > maxWin(t, src)) setMaxWin(t, src, win);
-    sp = t[src + PACKED]!;
-    dp = t[dst + PACKED]!;
+    if (win > (sp & 0xffff)) sp = ((sp & 0xffff0000) | win) >>> 0;
+    t[src + PACKED] = sp;
+    t[dst + PACKED] = dp;
   } else {
-    end = (seq + payloadLength) >>> 0;
+    end = (seq + len) >>> 0;
     if (flags & SYN) end = (end + 1) >>> 0;
     if (flags & FIN) end = (end + 1) >>> 0;
   }
