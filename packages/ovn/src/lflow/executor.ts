@@ -3791,49 +3791,41 @@ const CONN_REPLAYED = 2;
 const CONN_OPS = new Set<number>([MfOp.LOAD, MfOp.MOVE, MfOp.EXCHANGE, MfOp.CT_CLEAR, MfOp.SETW, MfOp.SETN, MfOp.DEC_TTL, MfOp.OUT_BEGIN, MfOp.OUT_INPLACE, MfOp.SET_OUTPORT, MfOp.GIVE, MfOp.DELIVER, MfOp.DROP, MfOp.CT_FORK, MfOp.CT_COMMIT]);
 
 /**
- * Whether instruction `o` (one of CONN_OPS) may write a word from the EtherType to the ARP opcode: its fused
- * constant writes, a SETW, a load's, move's or exchange's destination field (whole: a field spans whole words),
- * DEC_TTL. The others write none (the ct ops' calls change the ct words, and NAT's read-back writes the words and
- * the shadow alike).
+ * Whether instruction `o` (one of CONN_OPS) may write a word from the EtherType to the ARP opcode (DEC_TTL, or
+ * {@link writesWords} with {@link l3Word}). The others write none (the ct ops' calls change the ct words, and NAT's
+ * read-back writes the words and the shadow alike).
  */
 function writesL3(o: MfInstr): boolean {
-  const s = o.sets;
-  for (let j = 0; j < s.length; j += 3) if (l3Word(s[j]!, s[j]!)) return true;
-  switch (o.op) {
-    case MfOp.SETW:
-      return l3Word(o.word, o.word);
-    case MfOp.LOAD:
-      return l3Field((o.action as Extract<Action, { k: 'load' }>).dst);
-    case MfOp.MOVE:
-      return l3Field((o.action as Extract<Action, { k: 'move' }>).dst);
-    case MfOp.EXCHANGE: {
-      const a = o.action as Extract<Action, { k: 'exchange' }>;
-      return l3Field(a.a) || l3Field(a.b);
-    }
-    case MfOp.DEC_TTL:
-      return true;
-  }
-  return false;
+  return o.op === MfOp.DEC_TTL || writesWords(o, l3Word);
 }
 
 /**
  * Whether instruction `o` (one of CONN_OPS) may write a ct word callCt hands to conntrack (ct_state, ct_mark,
- * ct_label, the ct tuple): its fused constant writes, a SETW, a load's, move's or exchange's destination field. The
- * ct ops' calls and CT_CLEAR are the walk's own (connPre, connCtZeroed).
+ * ct_label, the ct tuple). The ct ops' calls and CT_CLEAR are the walk's own (connPre, connCtZeroed).
  */
 function writesCt(o: MfInstr): boolean {
+  return writesWords(o, ctWord);
+}
+
+/**
+ * Whether instruction `o` writes a word `within` takes (a word range `first..last`): its fused constant writes, a
+ * SETW, a load's, move's or exchange's destination field (whole: a field spans whole words). Run once per segment
+ * (connOpsOf), never per packet.
+ */
+function writesWords(o: MfInstr, within: (first: number, last: number) => boolean): boolean {
   const s = o.sets;
-  for (let j = 0; j < s.length; j += 3) if (ctWord(s[j]!, s[j]!)) return true;
+  for (let j = 0; j < s.length; j += 3) if (within(s[j]!, s[j]!)) return true;
+  const field = (r: FieldRef): boolean => within(r.field.word, r.field.word + ((r.field.width + 31) >>> 5) - 1);
   switch (o.op) {
     case MfOp.SETW:
-      return ctWord(o.word, o.word);
+      return within(o.word, o.word);
     case MfOp.LOAD:
-      return ctField((o.action as Extract<Action, { k: 'load' }>).dst);
+      return field((o.action as Extract<Action, { k: 'load' }>).dst);
     case MfOp.MOVE:
-      return ctField((o.action as Extract<Action, { k: 'move' }>).dst);
+      return field((o.action as Extract<Action, { k: 'move' }>).dst);
     case MfOp.EXCHANGE: {
       const a = o.action as Extract<Action, { k: 'exchange' }>;
-      return ctField(a.a) || ctField(a.b);
+      return field(a.a) || field(a.b);
     }
   }
   return false;
@@ -3843,16 +3835,8 @@ function ctWord(first: number, last: number): boolean {
   return (first <= W.CT_LABEL + 3 && last >= W.CT_STATE) || (first <= W.CT_NW_PROTO && last >= W.CT_NW_DST);
 }
 
-function ctField(r: FieldRef): boolean {
-  return ctWord(r.field.word, r.field.word + ((r.field.width + 31) >>> 5) - 1);
-}
-
 function l3Word(first: number, last: number): boolean {
   return first <= W.ARP_OP && last >= W.ETH_TYPE;
-}
-
-function l3Field(r: FieldRef): boolean {
-  return l3Word(r.field.word, r.field.word + ((r.field.width + 31) >>> 5) - 1);
 }
 
 /** An empty array of objects (elements of one kind with the arrays that hold some: readers see one map). */
