@@ -2398,7 +2398,9 @@ export class LflowExecutor {
       return CONN_REPLAYED;
     }
     const breaks = t.stats.connBreaks;
+    this.connFilling = true;
     this.replayConn(t, base, now);
+    this.connFilling = false;
     // A call's outcome was not the template's (another backend, say): the walk was taken again, its slot freed. The
     // template goes too: the connection's next frame records its own walk, which makes the template again.
     if (t.stats.connBreaks !== breaks) dropTemplate(t, tmpl);
@@ -2481,6 +2483,8 @@ export class LflowExecutor {
   private connOk = false;
   /** The template connFromTemplate filled a slot from. */
   private connTmpl: ConnTemplate | undefined = undefined;
+  /** A replay of the slot connFromTemplate just filled (the frame stands for a recording: replayConn's first-replay and end rules wait for the next). */
+  private connFilling = false;
   /** connFromTemplate's store declined a walk for this frame (startCached must not ask again). */
   private connDeclined = false;
   /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
@@ -2723,8 +2727,9 @@ export class LflowExecutor {
     const steps0 = data[base + CONN_STEPS]!;
     t.stats.hits += (steps0 >>> 3) & 0x1fff;
     t.stats.connHits++;
-    if (steps0 < 0) {
-      // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit).
+    if (steps0 < 0 && !this.connFilling) {
+      // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
+      // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
       data[base + CONN_STEPS] = steps0 & ~CONN_UNPROVEN;
       t.paySynAckCredit();
     }
@@ -2760,7 +2765,8 @@ export class LflowExecutor {
     }
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
-    if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) this.connEnd(t, base);
+    // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
+    if (((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
   }
 
   /**
