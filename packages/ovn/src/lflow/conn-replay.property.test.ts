@@ -75,7 +75,7 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
   }
   if (more.readsPorts) {
     add('ingress', 2, 35, 'inport == "p1" && ip.ttl == 64 && tcp.src == 40001', 'eth.dst = 00:00:00:00:00:0b; outport = "p2"; output;');
-    add('egress', 2, 25, 'ip.ttl == 64 && ct_tp_src == 40002', 'eth.src = 00:00:00:00:00:0c; output;');
+    add('egress', 2, 25, 'inport != "p1" && ip.ttl == 64 && ct_tp_src == 40002', 'eth.src = 00:00:00:00:00:0c; output;');
   }
   // TTL 3: dropped after the ingress pipeline's calls, so that only the inport's zone tracks the segment.
   if (more.dropsTtl3) add('ingress', 2, 40, 'ip.ttl == 3', 'drop;');
@@ -160,8 +160,9 @@ interface Flows {
   egressPair?: boolean;
   /**
    * Flows deciding on the client's port: its TTL-64 segments from port 40001 (`tcp.src`) leave with another
-   * destination MAC, the egress call's original tuple with source port 40002 (`ct_tp_src`) another source MAC — a
-   * walk template (ConnTemplate) must tell these connections' walks from the others'.
+   * destination MAC; the servers' TTL-64 segments whose egress call's original tuple has source port 40002
+   * (`ct_tp_src`: the client's port, which the servers' frames carry as their destination port) another source MAC —
+   * a walk template (ConnTemplate) must tell these connections' walks from the others'.
    */
   readsPorts?: boolean;
   dropsTtl3?: boolean;
@@ -1068,6 +1069,10 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     // Port 40001 reads another flow (tcp.src), port 40002's tuple another (ct_tp_src): neither takes 40000's walk
     // (their outputs differ from it: compareTemplates fails where one would).
     compareTemplates([c(40000), c(40001), c(40002), c(40003)], { readsPorts: true });
+    // The servers' segments too: 40000's walk recorded from its first segment (the table's SYN|ACK credit not yet
+    // paid), then other connections' SYN|ACKs and segments.
+    const srv = (sp: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: sp, flags: 0x18, ttl: 64, nat: 1 }, times: 2 });
+    compareTemplates([c(40000), srv(40000), c(40002), srv(40002), c(40003), srv(40003)], { readsPorts: true });
     compareTemplates([c(40003), c(40002), c(40001), c(40000)], { readsPorts: true });
     // Another backend (nat 2): the template's translated destination is not the call's — a break, the walk taken
     // again; the next ACK records the connection's own walk.
