@@ -3950,13 +3950,16 @@ const CONN_NONE = 0;
 const CONN_MISSED = 1;
 const CONN_REPLAYED = 2;
 
-/** The hash of a template key: key words 0–5 of `k` and the masked 6–8. */
+/**
+ * The hash of a template key: key words 0–5 of `k` and the masked 6–8, in 30 bits — a Map key V8 holds as a small
+ * integer (a 32-bit one outside that range would be boxed as a heap number at each lookup).
+ */
 function templateHash(k: Int32Array, k6: number, k7: number, k8: number): number {
   let h = mixHash(k[0]!, k6);
   h = mixHash(h, k7);
   h = mixHash(h, k8);
   h = mixHash(h, k[5]! ^ k[1]!);
-  return mixHash(h, k[2]! ^ k[3]! ^ k[4]!);
+  return mixHash(h, k[2]! ^ k[3]! ^ k[4]!) & 0x3fffffff;
 }
 
 function templateKeyIs(key: Int32Array, k: Int32Array, k6: number, k7: number, k8: number): boolean {
