@@ -73,6 +73,10 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
     add('egress', 1, 5, 'ct.est && ip.ttl == 66', 'ct_lb_mark;');
     add('egress', 2, 20, 'ip.ttl == 66 && ct_tp_dst == 80', 'eth.src = 00:00:00:00:00:0f; output;');
   }
+  if (more.readsPorts) {
+    add('ingress', 2, 35, 'inport == "p1" && ip.ttl == 64 && tcp.src == 40001', 'eth.dst = 00:00:00:00:00:0b; outport = "p2"; output;');
+    add('egress', 2, 25, 'inport != "p1" && ip.ttl == 64 && ct_tp_src == 40002', 'eth.src = 00:00:00:00:00:0c; output;');
+  }
   // TTL 3: dropped after the ingress pipeline's calls, so that only the inport's zone tracks the segment.
   if (more.dropsTtl3) add('ingress', 2, 40, 'ip.ttl == 3', 'drop;');
   // ct_lb_mark without backends: the existing connection's NAT, in the inport's zone (reg13).
@@ -154,6 +158,13 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
  */
 interface Flows {
   egressPair?: boolean;
+  /**
+   * Flows deciding on the client's port: its TTL-64 segments from port 40001 (`tcp.src`) leave with another
+   * destination MAC; the servers' TTL-64 segments whose egress call's original tuple has source port 40002
+   * (`ct_tp_src`: the client's port, which the servers' frames carry as their destination port) another source MAC —
+   * a walk template (ConnTemplate) must tell these connections' walks from the others'.
+   */
+  readsPorts?: boolean;
   dropsTtl3?: boolean;
   /**
    * A segment with a TTL of LABEL_WRITES commits its write on its connection in the ingress zone; every established
@@ -273,7 +284,7 @@ function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, i
   const ctb = engb instanceof TraceTuple ? engb.inner : engb;
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: junk ?? cta, wordsOut: false });
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: engb, wordsOut: false });
-  a.enableMegaflows(connSlots !== undefined ? { connSlots } : {});
+  a.enableMegaflows(connSlots !== undefined ? { connSlots, templates } : { templates });
   let now = 1000;
   const send = (i: number, p: Pkt, times: number): void => {
     const f = frameOf(p, isns);
@@ -298,6 +309,24 @@ function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, i
   });
   const s = a.megaflowStats();
   return { connHits: s.connHits, connBreaks: s.connBreaks, connEntries: s.connEntries, slots: JSON.stringify(cta.connections(now).map((c) => [c.zone, c.slot, c.reply.src])) };
+}
+
+/**
+ * Whether the cached executors made here fill new connections' slots from other connections' walks (ConnTemplate).
+ * The directed cases that count replays, breaks and slots pin the exact-key store's rules (a template's slot is
+ * replayed for the frame that fills it, and a template that mispredicts an outcome adds a break): they run with
+ * templates off ({@link exactKeys}); the properties comparing outputs run with them on.
+ */
+let templates = true;
+
+/** `f` run with templates off. */
+function exactKeys<T>(f: () => T): T {
+  templates = false;
+  try {
+    return f();
+  } finally {
+    templates = true;
+  }
 }
 
 /** An OvsConntrack seen through ConntrackEngine alone (another engine): no hints, no peer states for connEnd. */
@@ -501,7 +530,7 @@ describe('connection replay: a call that found the node its step names', () => {
       // The handshake's ACKs record the walk; the first write's breaks it, the second's (word 1's other bits, or the
       // clear after the mark) break the walk recorded again after it.
       const second = ttl === 21 ? 22 : ttl === 25 ? 26 : ttl;
-      const s = compare([{ op: 'connect', sport: 40000, nat: 1 }, ack(ttl, 1), ack(64, 3), ack(second, 1), ack(64, 3)], undefined, false, undefined, false, false, undefined, { labels: true });
+      const s = exactKeys(() => compare([{ op: 'connect', sport: 40000, nat: 1 }, ack(ttl, 1), ack(64, 3), ack(second, 1), ack(64, 3)], undefined, false, undefined, false, false, undefined, { labels: true }));
       expect({ ttl, breaks: s.connBreaks }).toEqual({ ttl, breaks: second === ttl ? 1 : 2 });
     }
     // stepOf's steps end most connections within a few (flushes, expiries, flags at random: RST, SYN, FIN), before a
@@ -690,7 +719,8 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(s.connBreaks).toBeGreaterThan(0);
   });
 
-  it('frees a walk at its direction\'s last segment by conntrack\'s peer states — its FIN sent, the other side\'s FIN sent and acknowledged — not at the first replay after its FIN', () => {
+  it('frees a walk at its direction\'s last segment by conntrack\'s peer states — its FIN sent, the other side\'s FIN sent and acknowledged — not at the first replay after its FIN', () =>
+    exactKeys(() => {
     // No flow reads the flags: one walk per direction. The handshake's ACKs (connect) leave the client's walk held.
     // The client's FIN|ACK, the server still open, is not the client's last segment: the walk stays (marked as
     // ending) and serves its ACKs. The server's FIN|PSH|ACK records a walk marked as ending (the segments are the
@@ -715,7 +745,7 @@ describe('connection replay: a call that found the node its step names', () => {
     // records the walk again.
     expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04)])).toMatchObject({ connHits: 3, connEntries: 0 });
     expect(compare([{ op: 'connect', sport: 40000, nat: 1 }, client(0x04), client(0x10, 2)])).toMatchObject({ connHits: 4, connEntries: 1 });
-  });
+    }));
 
   it('puts the tuple left by the call a replay stops at back before the walk taken again reads it', () => {
     // A connection without translation; the client's TTL-65 frames (no second ingress call) record a walk of two
@@ -730,7 +760,8 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(j.left).toBeGreaterThan(0);
   });
 
-  it('asks conntrack\'s peer states of the walk\'s last call that named a node, not its first', () => {
+  it('asks conntrack\'s peer states of the walk\'s last call that named a node, not its first', () =>
+    exactKeys(() => {
     // The client's walk names the ingress zone's node (p1's zone) and then the egress zone's (p2's). The server's
     // FIN|PSH|ACK with TTL 3 is dropped after its ingress call: p2's zone tracks it, p1's never does. The client's
     // FIN|ACK before it marked the walk as ending; the client's next ACK acknowledges the server's FIN — in p2's zone
@@ -745,7 +776,7 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(before).toMatchObject({ connHits: 3, connEntries: 1 });
     expect(run(client(0x10))).toMatchObject({ connHits: 4, connEntries: 0 });
     expect(run(client(0x10), client(0x10))).toMatchObject({ connHits: 4, connEntries: 1 });
-  });
+    }));
 
   it('puts a left tuple back only before the next call: not before a later call in the zone of the call between', () => {
     // p2's zone flushed after the handshake and its connection made again by the server's ACK: there its original
@@ -783,7 +814,8 @@ describe('connection replay: a call that found the node its step names', () => {
     expect({ hits: after.connHits - before.connHits, entries: after.connEntries, breaks: after.connBreaks }).toEqual({ hits: 4, entries: before.connEntries, breaks: 0 });
   });
 
-  it('frees a walk at its direction\'s FIN or RST, or at the replay after one it was recorded from, when the engine gives no peer states', () => {
+  it('frees a walk at its direction\'s FIN or RST, or at the replay after one it was recorded from, when the engine gives no peer states', () =>
+    exactKeys(() => {
     // Another engine (no HintedConntrackEngine: tcpClosing unknown, -1): the client's FIN|ACK, replayed, frees the
     // client's walk at once (with the peer states it stays: the server has not closed), and its next ACKs record it
     // again — the first records, the other two replay. The server's FIN|PSH|ACK records a walk marked as ending; the
@@ -796,7 +828,7 @@ describe('connection replay: a call that found the node its step names', () => {
     expect([plain([c, client(0x11)]), compare([c, client(0x11)])]).toMatchObject([{ connHits: 3, connEntries: 0 }, { connHits: 3, connEntries: 1 }]);
     expect(plain([c, client(0x11), client(0x10, 3)])).toMatchObject({ connHits: 5, connEntries: 1 });
     expect([plain([c, server(0x19), server(0x10)]), compare([c, server(0x19), server(0x10)])]).toMatchObject([{ connHits: 3, connEntries: 1 }, { connHits: 3, connEntries: 2 }]);
-  });
+    }));
 
   it('keeps the server\'s walk recorded from its response with FIN over its ACK of a retransmitted request, for its ACK of the client\'s FIN (http-lossy)', () => {
     // bench/workloads.mjs LOSSY_MIX: the server answers with FIN (its walk recorded then, its direction ending);
@@ -827,7 +859,8 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(s.connBreaks).toBeGreaterThan(0);
   });
 
-  it('records the walk of a SYN|ACK (its direction\'s first established segment) while such walks are replayed, and stops where none is (MegaflowTable.synAckCredit)', () => {
+  it('records the walk of a SYN|ACK (its direction\'s first established segment) while such walks are replayed, and stops where none is (MegaflowTable.synAckCredit)', () =>
+    exactKeys(() => {
     // Two handshakes: the first one's client walk, replayed by its ACKs, pays the credit (a table starts with none);
     // the second's SYN|ACK records the server's walk, and the server's two segments after it both replay it —
     // recorded from the first of them instead, one would. Outputs, drops and the conntrack table as the uncached
@@ -843,7 +876,7 @@ describe('connection replay: a call that found the node its step names', () => {
     // (both segments replayed: 1 + 2 × 99).
     const executor = (): LflowExecutor => {
       const x = new LflowExecutor(southbound(), 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
-      x.enableMegaflows();
+      x.enableMegaflows({ templates });
       return x;
     };
     let now = 1000;
@@ -883,7 +916,7 @@ describe('connection replay: a call that found the node its step names', () => {
     const k = kept(one);
     for (let i = 1; i <= 100; i++) connect(one, 20000 + i, 0);
     expect(kept(one)).toBe(k + 100 + 2);
-  });
+    }));
 
   it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
     // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
@@ -923,7 +956,8 @@ describe('connection replay: a call that found the node its step names', () => {
     }
   });
 
-  it('takes the walk again from a third call whose outcome changed, with each earlier call\'s translation put back in the frame (restoreNatFields)', () => {
+  it('takes the walk again from a third call whose outcome changed, with each earlier call\'s translation put back in the frame (restoreNatFields)', () =>
+    exactKeys(() => {
     // Flows.twoDnats: the client's ACKs are translated to 10.0.0.70 in p1's zone (call 0), routed by that address to
     // p3 with MAC 03, tracked in p3's zone (call 1, ct_next) and translated again to 10.0.0.71 in the DNAT zone (call
     // 2). The DNAT zone flushed and its connection made again to 10.0.0.72:8080 (by an ACK with TTL 50: its own key)
@@ -966,5 +1000,82 @@ describe('connection replay: a call that found the node its step names', () => {
     console.log(`conn-replay property, two translations of one segment: ${Math.ceil(RUNS / 2)} runs, seed ${SEED}: ${connHits} walks replayed whole, ${connBreaks} stopped at a call`);
     expect(connHits).toBeGreaterThan(RUNS / 2);
     expect(connBreaks).toBeGreaterThan(RUNS / 10);
+    }));
+});
+
+/**
+ * Runs the steps through two cached executors, one filling new connections' slots from other connections' walks
+ * (ConnTemplate) and one recording each connection's own, each with its own OvsConntrack; fails at the first packet
+ * whose outputs, drops or conntrack table differ. Returns the frames replayed from template-filled slots and the
+ * replays' breaks of each.
+ */
+function compareTemplates(seq: readonly Step[], more: Flows = {}): { filled: number; breaks: number; exactBreaks: number } {
+  const sb = southbound(false, false, false, false, more);
+  const cta = new OvsConntrack();
+  const ctb = new OvsConntrack();
+  const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
+  const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
+  a.enableMegaflows({ templates: true });
+  b.enableMegaflows({ templates: false });
+  let now = 1000;
+  const send = (i: number, p: Pkt, times: number): void => {
+    const f = frameOf(p);
+    const inport = p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port;
+    for (let t = 0; t < times; t++) {
+      const x = view(a, cta, f, inport, now);
+      const y = view(b, ctb, f, inport, now);
+      if (x !== y) expect({ step: i, time: t, p, result: x }).toEqual({ step: i, time: t, p, result: y });
+    }
+  };
+  seq.forEach((st, i) => {
+    if (st.op === 'flush') {
+      cta.flush(st.zone);
+      ctb.flush(st.zone);
+    } else if (st.op === 'wait') now += st.dt;
+    else if (st.op === 'send') send(i, st.pkt, st.times);
+    else {
+      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
+      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat }, 1);
+      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
+    }
+  });
+  const table = (a as unknown as { mega: { templateHits: number } }).mega;
+  return { filled: table.templateHits, breaks: a.megaflowStats().connBreaks, exactBreaks: b.megaflowStats().connBreaks };
+}
+
+describe('connection replay: walks filled from other connections\' walks (ConnTemplate)', () => {
+  const ports = fc.constantFrom(40000, 40001, 40002, 40003);
+  it('gives the outputs, drops and conntrack table of a walk recorded for the connection itself', () => {
+    let filled = 0;
+    let breaks = 0;
+    // More handshakes than stepOf makes, mostly to one backend: connections whose walks a template may fill.
+    const connect = fc.record({ op: fc.constant('connect' as const), sport: ports, nat: fc.constantFrom(1, 1, 2) });
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ weight: 2, arbitrary: connect }, { weight: 3, arbitrary: step }), { minLength: 1, maxLength: 40 }), fc.boolean(), (seq, readsPorts) => {
+        const s = compareTemplates(seq, { readsPorts });
+        filled += s.filled;
+        breaks += s.breaks - s.exactBreaks;
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    console.log(`conn-replay property, walk templates: ${RUNS} runs, seed ${SEED}: ${filled} frames replayed from a slot a template filled, ${breaks} more breaks than recording each connection's walk`);
+    expect(filled).toBeGreaterThan(RUNS / 2);
+  }, 180_000);
+
+  it("fills a second connection from the first one's walk, tells connections apart by a port a flow reads, and takes the walk again where a call's outcome is not the template's", () => {
+    const c = (sp: number, nat = 1): Step => ({ op: 'connect', sport: sp, nat });
+    // The second connection's ACKs: its first fills a slot from the first connection's client walk, replayed.
+    expect(compareTemplates([c(40000), c(40003)])).toMatchObject({ filled: 1, breaks: 0 });
+    // Port 40001 reads another flow (tcp.src), port 40002's tuple another (ct_tp_src): neither takes 40000's walk
+    // (their outputs differ from it: compareTemplates fails where one would).
+    compareTemplates([c(40000), c(40001), c(40002), c(40003)], { readsPorts: true });
+    // The servers' segments too: 40000's walk recorded from its first segment (the table's SYN|ACK credit not yet
+    // paid), then other connections' SYN|ACKs and segments.
+    const srv = (sp: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: sp, flags: 0x18, ttl: 64, nat: 1 }, times: 2 });
+    compareTemplates([c(40000), srv(40000), c(40002), srv(40002), c(40003), srv(40003)], { readsPorts: true });
+    compareTemplates([c(40003), c(40002), c(40001), c(40000)], { readsPorts: true });
+    // Another backend (nat 2): the template's translated destination is not the call's — a break, the walk taken
+    // again; the next ACK records the connection's own walk.
+    expect(compareTemplates([c(40000), c(40003, 2)])).toMatchObject({ filled: 0, breaks: 1 });
   });
 });

@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -551,7 +551,7 @@ export class LflowExecutor {
   private readonly lbAddr = new Uint32Array(8);
   /** Compiled `hash_fields` texts; -1 for one OVS would refuse. */
   private readonly hashFieldBits = new Map<string, number>();
-  private megaOptions: { maxEntries: number; connections: boolean; connSlots: number } | undefined;
+  private megaOptions: { maxEntries: number; connections: boolean; connSlots: number; templates: boolean } | undefined;
   private wordsOut = true;
   private readonly megaTables = new Map<string, MegaflowTable>();
   /** The current chassis' megaflow table (undefined: cache off). */
@@ -2270,8 +2270,8 @@ export class LflowExecutor {
    * Turns the megaflow cache on (one table per chassis, cleared when `maxEntries` is reached). Traced runs, microflows
    * and frames the decoder rejects always take the slow path.
    */
-  enableMegaflows(options: { maxEntries?: number; connections?: boolean; connSlots?: number } = {}): void {
-    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: !!(options.connections ?? true), connSlots: options.connSlots ?? CONN_SLOTS };
+  enableMegaflows(options: { maxEntries?: number; connections?: boolean; connSlots?: number; templates?: boolean } = {}): void {
+    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: !!(options.connections ?? true), connSlots: options.connSlots ?? CONN_SLOTS, templates: options.templates ?? true };
     this.megaTables.clear();
     this.mega = this.megaTable(this.chassis);
   }
@@ -2337,6 +2337,7 @@ export class LflowExecutor {
     const t = this.mega!;
     const store = t.conns;
     let base = store === undefined ? -1 : store.candidate(h);
+    let tmpl: ConnTemplate | undefined;
     if (base >= 0) {
       const data = store!.data;
       if (
@@ -2358,7 +2359,11 @@ export class LflowExecutor {
       k[7] = k7;
       k[8] = k8;
       // No walk held yet, or another key's in the first way of the bucket with these hash bits: every way looked at.
-      if (store === undefined || (base = store.find(h, k)) < 0) return CONN_MISSED;
+      if (store === undefined || (base = store.find(h, k)) < 0) {
+        // Another connection's walk that this one's frame takes too (ConnTemplate): a slot filled from it, replayed.
+        if (store === undefined || t.templates.length === 0 || (base = this.connFromTemplate(t, store, h)) < 0) return CONN_MISSED;
+        tmpl = this.connTmpl;
+      }
     }
     const data = store!.data;
     const deps = data[base + CONN_DEPS]!;
@@ -2388,7 +2393,18 @@ export class LflowExecutor {
       else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
       if (this.frame !== out.frame) this.frame = out.frame;
     }
+    if (tmpl === undefined) {
+      this.replayConn(t, base, now);
+      return CONN_REPLAYED;
+    }
+    const breaks = t.stats.connBreaks;
+    this.connFilling = true;
     this.replayConn(t, base, now);
+    this.connFilling = false;
+    // A call's outcome was not the template's (another backend, say): the walk was taken again, its slot freed. The
+    // template goes too: the connection's next frame records its own walk, which makes the template again.
+    if (t.stats.connBreaks !== breaks) dropTemplate(t, tmpl);
+    else t.templateHits++;
     return CONN_REPLAYED;
   }
 
@@ -2430,7 +2446,9 @@ export class LflowExecutor {
           this.enterRoot(w);
           return this.finish();
         }
-      } else if (t.conns !== undefined && !t.conns.admit()) {
+      } else if (t.conns !== undefined && (this.connDeclined || !t.conns.admit())) {
+        // connFromTemplate asked the store already (its answer moves the store's count of walks declined).
+        this.connDeclined = false;
         this.enterRoot(w);
         return this.finish();
       }
@@ -2463,6 +2481,12 @@ export class LflowExecutor {
 
   private connRec = false;
   private connOk = false;
+  /** The template connFromTemplate filled a slot from. */
+  private connTmpl: ConnTemplate | undefined = undefined;
+  /** A replay of the slot connFromTemplate just filled (the frame stands for a recording: replayConn's first-replay and end rules wait for the next). */
+  private connFilling = false;
+  /** connFromTemplate's store declined a walk for this frame (startCached must not ask again). */
+  private connDeclined = false;
   /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
   private ctPacket = 0;
   /** The engine's lookup epoch when the walk being recorded made its first call. */
@@ -2703,8 +2727,9 @@ export class LflowExecutor {
     const steps0 = data[base + CONN_STEPS]!;
     t.stats.hits += (steps0 >>> 3) & 0x1fff;
     t.stats.connHits++;
-    if (steps0 < 0) {
-      // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit).
+    if (steps0 < 0 && !this.connFilling) {
+      // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
+      // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
       data[base + CONN_STEPS] = steps0 & ~CONN_UNPROVEN;
       t.paySynAckCredit();
     }
@@ -2740,7 +2765,8 @@ export class LflowExecutor {
     }
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
-    if ((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) this.connEnd(t, base);
+    // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
+    if (((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
   }
 
   /**
@@ -3048,6 +3074,147 @@ export class LflowExecutor {
     data.set(ex, base);
     t.stats.connEntries = store.size;
     t.stats.connEvictions = store.evictions;
+    if (this.connFlagsMask === 0 && this.megaOptions!.templates) this.makeTemplate(t, ex);
+  }
+
+  /**
+   * A template (megaflow.ts ConnTemplate) from the walk just kept, whose slot image is `ex`: keyed by its key with
+   * the IPv4 addresses and the ports masked to the bits its segments' probes read. Not made when a segment reads a
+   * ct tuple word (the original tuple names the connection: it would have to be in the key). What the segments do
+   * not read of those words decides nothing in the walk: a move's or exchange's source and a TTL decremented are read
+   * into the probe as the segment records them (recRef, dec_ttl's recRead), constants are the segment's, the calls
+   * are made live by the replay, and the delivered frame is the live one with the walk's Ethernet writes (the
+   * Ethernet words are in the key whole). Keys with the TCP flags are left out (connSeen's counting would be bypassed).
+   */
+  private makeTemplate(t: MegaflowTable, ex: Int32Array): void {
+    let m6 = 0;
+    let m7 = 0;
+    let m41 = 0;
+    let m42 = 0;
+    for (let i = 0; i < this.connSegsN; i++) {
+      const p = this.connSegs[i]!.probe;
+      for (let j = 0; j < p.length; j += 3) {
+        const word = p[j]!;
+        const m = p[j + 1]!;
+        if (m === 0) continue;
+        if (word >= W.CT_NW_DST && word <= W.CT_NW_PROTO) return;
+        if (word === W.IPV4_SRC) m6 |= m;
+        else if (word === W.IPV4_DST) m7 |= m;
+        else if (word === W.TP_SRC) m41 |= m;
+        else if (word === W.TP_DST) m42 |= m;
+      }
+    }
+    const m8 = ((m41 & 0xffff) << 16) | (m42 & 0xffff);
+    const shapes = t.templates;
+    let sh: ConnTemplateShape | undefined;
+    for (const s of shapes) if (s.m6 === m6 && s.m7 === m7 && s.m8 === m8) sh = s;
+    if (sh === undefined) {
+      if (shapes.length >= CONN_TEMPLATE_SHAPES) return;
+      shapes.push((sh = new ConnTemplateShape(m6, m7, m8)));
+    }
+    const k6 = ex[6]! & m6;
+    const k7 = ex[7]! & m7;
+    const k8 = ex[8]! & m8;
+    const th = templateHash(ex, k6, k7, k8);
+    let c = sh.map.get(th);
+    while (c !== undefined && !templateKeyIs(c.key, ex, k6, k7, k8)) c = c.chain;
+    if (c === undefined) {
+      if (t.templateCount >= CONN_TEMPLATES) {
+        // Full: all dropped, made again from the walks kept from now on.
+        for (const s of shapes) s.map.clear();
+        t.templateCount = 0;
+      }
+      c = new ConnTemplate(m6, m7, m8, th);
+      c.chain = sh.map.get(th);
+      sh.map.set(th, c);
+      t.templateCount++;
+      const key = c.key;
+      for (let i = 0; i < 6; i++) key[i] = ex[i]!;
+      key[6] = k6;
+      key[7] = k7;
+      key[8] = k8;
+    }
+    const img = c.image;
+    img.set(ex);
+    const steps = ex[CONN_STEPS]! & 3;
+    const sp = ex[8]! >>> 16;
+    const dp = ex[8]! & 0xffff;
+    const rel = c.rel;
+    rel.fill(0);
+    for (let q = 0; q < steps; q++) {
+      const b = CONN_STEP0 + q * CONN_STEP;
+      // This connection's nodes: the filled slot's first replay looks each up.
+      img[b + CONN_S_NODE] = -1;
+      img[b + CONN_S_GEN] = 0;
+      const o = CONN_OUT0 + q * CONN_OUT;
+      const r = q * 8;
+      // The original tuple (no segment reads it: any field of the key may stand for it).
+      rel[r] = ex[o + 3] === sp ? 3 : ex[o + 3] === dp ? 4 : 0;
+      rel[r + 1] = ex[o + 4] === sp ? 3 : ex[o + 4] === dp ? 4 : 0;
+      rel[r + 2] = ex[o + 5] === ex[6] ? 1 : ex[o + 5] === ex[7] ? 2 : 0;
+      rel[r + 3] = ex[o + 6] === ex[6] ? 1 : ex[o + 6] === ex[7] ? 2 : 0;
+      // The translated fields, read back into their own words: the key's own field only in the same place (the
+      // masks are that word's), else the recorded value (the replay compares it whole).
+      rel[r + 4] = ex[o + 7] === ex[6] ? 1 : 0;
+      rel[r + 5] = ex[o + 8] === ex[7] ? 2 : 0;
+      rel[r + 6] = ex[o + 9] === sp ? 3 : 0;
+      rel[r + 7] = ex[o + 10] === dp ? 4 : 0;
+    }
+    img[CONN_EPOCH] = 0;
+  }
+
+  /**
+   * A slot for the frame's key (connKey, hash `h`) filled from a template its key matches, or -1: none matches, the
+   * template's learned state moved (the template goes), or the store declined (connDeclined).
+   */
+  private connFromTemplate(t: MegaflowTable, store: ConnStore, h: number): number {
+    const k = this.connKey;
+    const shapes = t.templates;
+    let c: ConnTemplate | undefined;
+    for (let s = 0; s < shapes.length && c === undefined; s++) {
+      const sh = shapes[s]!;
+      const k6 = k[6]! & sh.m6;
+      const k7 = k[7]! & sh.m7;
+      const k8 = k[8]! & sh.m8;
+      c = sh.map.get(templateHash(k, k6, k7, k8));
+      while (c !== undefined && !templateKeyIs(c.key, k, k6, k7, k8)) c = c.chain;
+    }
+    if (c === undefined) return -1;
+    const img = c.image;
+    const deps = img[CONN_DEPS]!;
+    if (deps !== 0 && (((deps & MfDep.FDB) !== 0 && img[CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && img[CONN_HAIRPIN] !== this.hairpin.version))) {
+      // What its walk read of learned state has moved, as for a slot (connLookup).
+      dropTemplate(t, c);
+      return -1;
+    }
+    if (!store.admit()) {
+      this.connDeclined = true;
+      return -1;
+    }
+    const base = store.add(h);
+    const data = store.data;
+    const hash = data[base + CONN_HASH]!;
+    const stamp = data[base + CONN_STAMP]!;
+    data.set(img, base);
+    data[base + CONN_HASH] = hash;
+    data[base + CONN_STAMP] = stamp;
+    for (let i = 0; i < CONN_KEY_WORDS; i++) data[base + i] = k[i]!;
+    const steps = img[CONN_STEPS]!;
+    data[base + CONN_STEPS] = (steps & ~CONN_ENDING) | (this.endsDirection(this.decoded) ? CONN_ENDING : 0);
+    const rel = c.rel;
+    const sp = k[8]! >>> 16;
+    const dp = k[8]! & 0xffff;
+    for (let q = 0; q < (steps & 3); q++) {
+      const o = base + CONN_OUT0 + q * CONN_OUT + 3;
+      for (let j = 0; j < 8; j++) {
+        const r = rel[q * 8 + j]!;
+        if (r !== 0) data[o + j] = r === 1 ? k[6]! : r === 2 ? k[7]! : r === 3 ? sp : dp;
+      }
+    }
+    t.stats.connEntries = store.size;
+    t.stats.connEvictions = store.evictions;
+    this.connTmpl = c;
+    return base;
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
@@ -3782,6 +3949,38 @@ const FLAGS_NAMED = /\btcp\.flags\b/;
 const CONN_NONE = 0;
 const CONN_MISSED = 1;
 const CONN_REPLAYED = 2;
+
+/**
+ * The hash of a template key: key words 0–5 of `k` and the masked 6–8, in 30 bits — a Map key V8 holds as a small
+ * integer (a 32-bit one outside that range would be boxed as a heap number at each lookup).
+ */
+function templateHash(k: Int32Array, k6: number, k7: number, k8: number): number {
+  let h = mixHash(k[0]!, k6);
+  h = mixHash(h, k7);
+  h = mixHash(h, k8);
+  h = mixHash(h, k[5]! ^ k[1]!);
+  return mixHash(h, k[2]! ^ k[3]! ^ k[4]!) & 0x3fffffff;
+}
+
+function templateKeyIs(key: Int32Array, k: Int32Array, k6: number, k7: number, k8: number): boolean {
+  return key[0] === k[0] && key[1] === k[1] && key[2] === k[2] && key[3] === k[3] && key[4] === k[4] && key[5] === k[5] && key[6] === k6 && key[7] === k7 && key[8] === k8;
+}
+
+/** Takes template `c` out of its table. */
+function dropTemplate(t: MegaflowTable, c: ConnTemplate): void {
+  for (const sh of t.templates) {
+    if (sh.m6 !== c.m6 || sh.m7 !== c.m7 || sh.m8 !== c.m8) continue;
+    let prev: ConnTemplate | undefined;
+    for (let e = sh.map.get(c.hash); e !== undefined; prev = e, e = e.chain) {
+      if (e !== c) continue;
+      if (prev !== undefined) prev.chain = e.chain;
+      else if (e.chain !== undefined) sh.map.set(c.hash, e.chain);
+      else sh.map.delete(c.hash);
+      t.templateCount--;
+      return;
+    }
+  }
+}
 
 /**
  * Instructions a connection's replay may skip: writes to the words (which a replay does not produce), egress copies

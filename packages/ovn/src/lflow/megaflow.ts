@@ -552,6 +552,49 @@ export class ConnStore {
 /** Learned state a segment read (besides the packet): it is void once that state's version moved. */
 export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
 
+/**
+ * A connection's walk as other connections may take it (OVS serves a new connection from megaflows that do not
+ * name the client's port; this store keys walks by the exact connection). Made from a kept walk (executor.ts
+ * `makeTemplate`): its slot image with the connection's own parts made relative — each call's node and
+ * generation unknown (-1, 0), each outcome's address or port that equalled the frame's own field in the same place
+ * marked so in {@link rel} and filled from the new frame — keyed by the walk's key with the IPv4 addresses and the
+ * ports masked to the bits any segment of the walk read ({@link m6}, {@link m7}, {@link m8}; every other key word
+ * exact). A new connection's frame whose key matches under those masks gets a slot filled from the image, which the
+ * ordinary replay then checks call by call against the live outcomes (a mismatch takes the walk again and frees
+ * the slot, as for any slot): equal outcomes, and the frame equal under the bits the segments read, make the same
+ * walk.
+ */
+export class ConnTemplate {
+  /** Per call, per outcome word 3–10 (CONN_OUT: original ports, addresses, translated addresses, ports): 0 as recorded, else 1 + the key field it equals (6, 7: addresses; 8, 9: source, destination port). */
+  readonly rel = new Int8Array(CONN_MAX_STEPS * 8);
+  readonly image = new Int32Array(CONN_SLOT);
+  /** The masked key (the image's key words 6–8 under the masks; 0–5 exact). */
+  readonly key = new Int32Array(CONN_KEY_WORDS);
+  /** The next template in the same bucket. */
+  chain: ConnTemplate | undefined = undefined;
+  constructor(
+    readonly m6: number,
+    readonly m7: number,
+    readonly m8: number,
+    readonly hash: number,
+  ) {}
+}
+
+/** Templates' masks in use (OVS: a subtable's): few per table — the walks' chains. */
+export class ConnTemplateShape {
+  readonly map = new Map<number, ConnTemplate>();
+  constructor(
+    readonly m6: number,
+    readonly m7: number,
+    readonly m8: number,
+  ) {}
+}
+
+/** Templates a table keeps at most (then they are all dropped and made again from the walks kept after). */
+export const CONN_TEMPLATES = 4096;
+/** Template shapes a table keeps at most. */
+export const CONN_TEMPLATE_SHAPES = 8;
+
 /** A set of masked words (OVS: a subtable) and the segments keyed under it. */
 export class MfShape {
   readonly map = new Map<number, MfSegment>();
@@ -623,6 +666,11 @@ export class MegaflowTable {
   readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0 };
   /** Connections' walks (made on first use). */
   conns: ConnStore | undefined;
+  /** Walks other connections may take ({@link ConnTemplate}), by shape. */
+  readonly templates: ConnTemplateShape[] = [];
+  templateCount = 0;
+  /** Frames replayed from a slot filled from a template (not in MegaflowStats: not part of the public counters). */
+  templateHits = 0;
   /**
    * Keys of walks not recorded yet ({@link CONN_SEEN} entries, direct-mapped: a hash's upper bits and how often it
    * came): a walk is recorded the third time its key comes (OVS's EMC inserts with a probability for the same
@@ -670,6 +718,8 @@ export class MegaflowTable {
 
   clearConns(): void {
     this.conns?.clear();
+    this.templates.length = 0;
+    this.templateCount = 0;
     this.stats.connEntries = 0;
   }
 }
