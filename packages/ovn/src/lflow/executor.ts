@@ -309,7 +309,7 @@ export interface ExecutorOptions {
    * The megaflow cache ({@link LflowExecutor.enableMegaflows}): untraced frames run cached translations of the
    * table walk between conntrack calls. Off by default.
    */
-  megaflows?: boolean | { maxEntries?: number; connections?: boolean; connSlots?: number };
+  megaflows?: boolean | { maxEntries?: number; connections?: boolean; connSlots?: number; templates?: boolean };
   /**
    * Whether outputs carry the packet's flow words (`ExecOutput.words`; default true). A caller that reads only the
    * frames (LogicalSwitch) turns it off, which lets the megaflow cache replay connections' walks (megaflow.ts, `CONN_*`),
@@ -2268,10 +2268,13 @@ export class LflowExecutor {
 
   /**
    * Turns the megaflow cache on (one table per chassis, cleared when `maxEntries` is reached). Traced runs, microflows
-   * and frames the decoder rejects always take the slow path.
+   * and frames the decoder rejects always take the slow path. `connections` (default true): connections' whole walks
+   * replayed (`connSlots` of them); `templates` (default true, with `connections`): a new connection's walk filled from
+   * another connection's whose key it matches under the bits that walk read (megaflow.ts `ConnTemplate`), each call
+   * still made and compared — off, every connection's walk is recorded from its own frames.
    */
   enableMegaflows(options: { maxEntries?: number; connections?: boolean; connSlots?: number; templates?: boolean } = {}): void {
-    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: !!(options.connections ?? true), connSlots: options.connSlots ?? CONN_SLOTS, templates: options.templates ?? true };
+    this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: !!(options.connections ?? true), connSlots: options.connSlots ?? CONN_SLOTS, templates: !!(options.templates ?? true) };
     this.megaTables.clear();
     this.mega = this.megaTable(this.chassis);
   }
