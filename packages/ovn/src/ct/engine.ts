@@ -1529,7 +1529,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const zone = ck[K_META]! & 0xffff;
     // Two Map lookups per commit only when some limit is configured (OVS: zone_limit_lookup_or_default).
     const zl = this.zoneLimits.size === 0 ? undefined : (this.zoneLimits.get(zone) ?? this.zoneLimits.get(DEFAULT_ZONE));
-    if (zl && zl.count >= zl.limit) {
+    if (zl !== undefined && zl.count >= zl.limit) {
       this.counters[CtReason.ZONE_FULL]!++;
       return -1;
     }
@@ -1542,7 +1542,10 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.counters[CtReason.TABLE_FULL]!++;
       return -1;
     }
-    const fwd = e * R;
+    // The record's offsets as int32 sums (Math.imul, `| 0`): a slot's word offset is below 2^28 (the pool's arrays
+    // are typed arrays), and TurboFan checks no sum for overflow (≈ 30 checks in this function's code before).
+    const fwd = Math.imul(e, R);
+    const rb = (fwd + R_BYTES) << 2;
     const keys = this.keys;
     // The original key, and the reply key reversed (NAT's tuple search below replaces it; it starts from `tk`, the
     // reversed key, which also gives the reply node's hash at the insert when there is no NAT).
@@ -1552,16 +1555,16 @@ export class OvsConntrack implements WordsConntrackEngine {
     const dst = ck[K_DST]!;
     const sl4 = ck[K_SL4]!;
     const dl4 = ck[K_DL4]!;
-    keys[fwd + K_SRC] = src;
-    keys[fwd + K_DST] = dst;
-    keys[fwd + K_SL4] = sl4;
-    keys[fwd + K_DL4] = dl4;
-    keys[fwd + K_META] = meta;
-    keys[fwd + REV + K_SRC] = dst;
-    keys[fwd + REV + K_DST] = src;
-    keys[fwd + REV + K_SL4] = dl4;
-    keys[fwd + REV + K_DL4] = sl4;
-    keys[fwd + REV + K_META] = meta;
+    keys[(fwd + K_SRC) | 0] = src;
+    keys[(fwd + K_DST) | 0] = dst;
+    keys[(fwd + K_SL4) | 0] = sl4;
+    keys[(fwd + K_DL4) | 0] = dl4;
+    keys[(fwd + K_META) | 0] = meta;
+    keys[(fwd + REV + K_SRC) | 0] = dst;
+    keys[(fwd + REV + K_DST) | 0] = src;
+    keys[(fwd + REV + K_SL4) | 0] = dl4;
+    keys[(fwd + REV + K_DL4) | 0] = sl4;
+    keys[(fwd + REV + K_META) | 0] = meta;
     tk[K_SRC] = dst;
     tk[K_DST] = src;
     tk[K_SL4] = dl4;
@@ -1575,23 +1578,23 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.storeKey(e * 2, ck);
       this.storeKey(e * 2 + 1, tk);
     }
-    keys[fwd + R_MARK] = 0;
+    keys[(fwd + R_MARK) | 0] = 0;
     // Tracker kind set, NAT action, tracker state and flags cleared: one word cleared, one byte set.
-    keys[fwd + R_BYTES] = 0;
-    this.recB[(fwd + R_BYTES) * 4 + B_L4] = kind;
+    keys[(fwd + R_BYTES) | 0] = 0;
+    this.recB[(rb + B_L4) | 0] = kind;
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
       tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
-      this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[CtTimeout.TCP_FIRST_PACKET]! * 1000;
+      this.recF[(fwd + R_EXP) >> 1] = now + this.timeouts[CtTimeout.TCP_FIRST_PACKET]! * 1000;
     } else {
-      this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]! * 1000;
+      this.recF[(fwd + R_EXP) >> 1] = now + this.timeouts[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]! * 1000;
     }
 
     if (req.nat !== CtNat.NONE) {
       let act = 0;
       if (req.nat === CtNat.DNAT) act = DST | (req.natPortMin || req.natPortMax ? DST_PORT : 0);
       else if (req.nat === CtNat.SNAT) act = SRC | (req.natPortMin || req.natPortMax ? SRC_PORT : 0);
-      this.recB[(e * R + R_BYTES) * 4 + B_NAT] = act;
+      this.recB[(rb + B_NAT) | 0] = act;
       if (act !== 0 ? this.natUniqueTuple(e, req, now) === false : this.nullTuple(e, now) === false) {
         this.counters[CtReason.NAT_EXHAUSTED]!++;
         this.freeSlot(e);
@@ -1599,10 +1602,10 @@ export class OvsConntrack implements WordsConntrackEngine {
       }
     }
 
-    if (zl) {
+    if (zl !== undefined) {
       this.admitZone[e] = zl === this.zoneLimits.get(zone) ? zone : DEFAULT_ZONE;
       this.zoneSeq[e] = zl.seq;
-      this.recB[(e * R + R_BYTES) * 4 + B_FLAGS] = F_ZONE;
+      this.recB[(rb + B_FLAGS) | 0] = F_ZONE;
       zl.count++;
     }
     // Both nodes' hashes are known by now: the original key is ck, looked up just before (hashed unless the
@@ -1614,18 +1617,20 @@ export class OvsConntrack implements WordsConntrackEngine {
     // Neither node can stand in front of a live node of its key: the original key's lookup just missed (processOne),
     // and so did the NAT tuple search's of the reply key (nullTuple's too). A reply key without `nat` was looked up
     // by nobody.
-    const natted = this.recB[(e * R + R_BYTES) * 4 + B_NAT] !== 0;
+    const natted = this.recB[(rb + B_NAT) | 0] !== 0;
     const searched = req.nat !== CtNat.NONE;
-    this.insertNode(e * 2, this.ckHash, false);
-    this.insertNode(e * 2 + 1, searched ? this.revHash : this.hashAt(tk), !searched);
+    const n = e << 1;
+    this.insertNode(n, this.ckHash, false);
+    this.insertNode((n + 1) | 0, searched === true ? this.revHash : this.hashAt(tk), searched === false);
     this.linkLive(e);
     this.nConns++;
     if (natted) {
-      this.freshNode = e * 2 + 1;
+      this.freshNode = (n + 1) | 0;
       this.freshVersion = this.version;
       this.freshEpoch = this.epochNow;
     }
-    if (this.recB[(e * R + R_BYTES) * 4 + B_NAT]) this.natPacket(frame, d, e, false, this.ctxRelated, res, true);
+    // natted: insertNode and linkLive leave the record's NAT byte.
+    if (natted === true) this.natPacket(frame, d, e, false, this.ctxRelated, res, true);
     return e;
   }
 
@@ -1662,8 +1667,11 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** readMarkLabel into the caller's words (executeWords). */
   private markLabelWords(e: number): void {
     const w = this.ow;
-    w[WM] = this.keys[(e * R + R_MARK) | 0]!;
-    if ((this.recB[((e * R + R_BYTES) * 4 + B_FLAGS) | 0]! & F_LABEL) === 0) {
+    // Math.imul and the shift: a record's word offset is below 2^28 (the pool's arrays are typed arrays), so the
+    // int32 forms are the products, without the multiplications' overflow checks.
+    const o = Math.imul(e, R);
+    w[WM] = this.keys[(o + R_MARK) | 0]!;
+    if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
       w[WL] = 0;
       w[WL + 1] = 0;
       w[WL + 2] = 0;
@@ -1691,30 +1699,37 @@ export class OvsConntrack implements WordsConntrackEngine {
     // A hidden call's words are cleared by its caller (a chassis' ct_commit: the executor's hideCt): ≈ 20 stores
     // and the record's loads for words nobody reads.
     if (this.hideOut === true) return;
-    if (e >= 0) this.markLabelWords(e);
-    else {
+    // The two sources in two branches (a connection's record, the packet's key) and `haveKey` compared with true:
+    // the tests of `e` once, and no ToBoolean chain on an argument TurboFan did not know a boolean.
+    let k: Uint32Array;
+    let o: number;
+    if (e >= 0) {
+      this.markLabelWords(e);
+      k = this.keys;
+      o = Math.imul(e, R);
+    } else {
       w[WM] = 0;
       w[WL] = 0;
       w[WL + 1] = 0;
       w[WL + 2] = 0;
       w[WL + 3] = 0;
-    }
-    if (e < 0 && !haveKey) {
-      res.hasOriginal = false;
-      res.originalIpv6 = false;
-      w[W_NW_SRC] = 0;
-      w[W_NW_DST] = 0;
-      for (let i = 0; i < 4; i++) {
-        w[W_V6_SRC + i] = 0;
-        w[W_V6_DST + i] = 0;
+      if (haveKey !== true) {
+        res.hasOriginal = false;
+        res.originalIpv6 = false;
+        w[W_NW_SRC] = 0;
+        w[W_NW_DST] = 0;
+        for (let i = 0; i < 4; i++) {
+          w[W_V6_SRC + i] = 0;
+          w[W_V6_DST + i] = 0;
+        }
+        w[W_TP_SRC] = 0;
+        w[W_TP_DST] = 0;
+        w[W_PROTO] = 0;
+        return;
       }
-      w[W_TP_SRC] = 0;
-      w[W_TP_DST] = 0;
-      w[W_PROTO] = 0;
-      return;
+      k = this.ck;
+      o = 0;
     }
-    const k = e >= 0 ? this.keys : this.ck;
-    const o = e >= 0 ? (e * R) | 0 : 0;
     const meta = k[(o + K_META) | 0]!;
     const v6 = (meta & V6_BIT) !== 0;
     const proto = (meta >>> 16) & 0xff;
@@ -2699,14 +2714,15 @@ export class OvsConntrack implements WordsConntrackEngine {
    * node's `links` in a third or more of a full table's inserts.
    */
   private insertNode(n: number, h: number, shadows: boolean): void {
-    const at = n * 2;
+    // A shift and `| 0`: a node's index is below 2^29 (two a slot), no overflow check.
+    const at = n << 1;
     const b = h & this.bucketMask;
     this.links[at] = h;
     // An empty bucket (per the bitmap) is not read: the store alone does not wait for its cache line.
     const ow = b >>> 5;
     const bit = 1 << (b & 31);
     const occ = this.occupied[ow]!;
-    if (shadows && occ & bit) {
+    if (shadows === true && (occ & bit) !== 0) {
       // A node of the same hash (any key equal to the new one's has it) may now stand behind the new node: a hint
       // to it would no longer be what a lookup finds.
       const links = this.links;
@@ -2717,7 +2733,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         }
       }
     }
-    this.links[at + 1] = occ & bit ? this.buckets[b]! : -1;
+    this.links[(at + 1) | 0] = (occ & bit) !== 0 ? this.buckets[b]! : -1;
     this.buckets[b] = n;
     this.occupied[ow] = occ | bit;
     this.version++;
