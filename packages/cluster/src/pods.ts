@@ -10,7 +10,7 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum as internetChecksumImport, L3 as L3Import, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6 as pseudoHeaderSumV6Import, readPlainTcp4Segment as readPlainTcp4SegmentImport, readIPv4 as readIPv4Import, copyPlainTcp4Segment as copyPlainTcp4SegmentImport, sumWords as sumWordsImport, writeIPv4 as writeIPv4Import, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum as internetChecksumImport, L3 as L3Import, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6 as pseudoHeaderSumV6Import, readPlainTcp4Segment as readPlainTcp4SegmentImport, readIPv4 as readIPv4Import, sumWords as sumWordsImport, writeIPv4 as writeIPv4Import, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { keptView as keptViewImport } from './copy-in.js';
@@ -25,7 +25,6 @@ const L3 = L3Import;
 const pseudoHeaderSumV6 = pseudoHeaderSumV6Import;
 const readPlainTcp4Segment = readPlainTcp4SegmentImport;
 const readIPv4 = readIPv4Import;
-const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
 const sumWords = sumWordsImport;
 const writeIPv4 = writeIPv4Import;
 const keptView = keptViewImport;
@@ -307,7 +306,12 @@ export class PodHost {
   private readonly conns: AddressPortTable;
   private readonly conns6: AddressPortTable;
   private readonly decoder = new FrameDecoder();
-  private readonly d = new DecodedFrame();
+  /**
+   * The decode of the frame being answered, read during {@link answer}'s call only: the pod's own ({@link ownDecode})
+   * or the switch's, handed over — read in place, not copied (the field changes only when the two alternate).
+   */
+  private readonly ownDecode = new DecodedFrame();
+  private d: Readonly<DecodedFrame> = this.ownDecode;
   private readonly mac: Uint8Array;
   private readonly ip: number;
   /** Its IPv6 address's bytes on a dual-stack subnet (undefined: IPv6 is not taken). */
@@ -452,7 +456,7 @@ export class PodHost {
    * frames are read-only to the caller: the pod's next TCP/IPv4 reply into a buffer keeps the bytes its last one
    * left there (tcp4Ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
    * plainTcp4 in @vippath/wire) holding what readPlainTcp4Segment would write — the OVN switch's, as
-   * SwitchOutcome.decodedFor vouches — taken instead of reading the header (copyPlainTcp4Segment): read during
+   * SwitchOutcome.decodedFor vouches — taken instead of reading the header and read in place (not copied): read during
    * the call only. The answer is the same byte for byte.
    */
   answer(frame: Uint8Array, now: number, decoded?: Readonly<DecodedFrame>): Uint8Array[] {
@@ -506,14 +510,21 @@ export class PodHost {
   }
 
   private handle(frame: Uint8Array, now: number, given: Readonly<DecodedFrame> | undefined): void {
-    const d = this.d;
+    let d = this.d;
     this.ignoredCode = undefined;
     // IPv4 + TCP at fixed offsets (what the datapath hands a pod, nearly always): wire's subset read sets what the TCP
     // answer below reads (PLAIN_TCP4_SEGMENT_FIELDS), not all thirty-odd fields; the ARP, IPv6 and ICMP paths, which
-    // read others, only ever see a full decode. The switch's decode of the frame, when handed over, is copied instead
-    // (the same fields and values; its state is not kept past this call).
-    if (given !== undefined) copyPlainTcp4Segment(given, d);
-    else if (readPlainTcp4Segment(frame, frame.length, d) === 0 && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
+    // read others, only ever see a full decode. The switch's decode of the frame, when handed over, is read in place
+    // (what the subset read would write; the frame is plain TCP/IPv4, so the other paths' fields are never read) and
+    // not kept past this call. A pointer field stored only when the source changes: a store per frame would run the
+    // write barrier's out-of-line part while the GC marks (bench/README, "The pods' per-frame cost (session 31)").
+    if (given !== undefined) {
+      if (d !== given) this.d = d = given;
+    } else {
+      const own = this.ownDecode;
+      if (d !== own) this.d = d = own;
+      if (readPlainTcp4Segment(frame, frame.length, own) === 0 && this.decoder.decode(frame, own) !== 0) return this.ignore('malformed');
+    }
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));
