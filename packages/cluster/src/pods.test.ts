@@ -196,6 +196,21 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     }
   });
 
+  it('/clientip\'s body for a source port of every digit count (each side of 10, 100, 1 000, 10 000)', () => {
+    const pod = new PodHost(POD);
+    const ref = new ReferencePodHost(POD);
+    for (const port of [1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535]) {
+      const syn = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[0]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x02, seq: 7, window: 64240 } });
+      const synAck = ref.receive(syn.slice(), port);
+      expect(hex(pod.receive(syn.slice(), port))).toEqual(hex(synAck));
+      const req = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[0]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x18, seq: 8, ack: (parseFrame(synAck[0]!).tcp!.seq + 1) >>> 0, window: 64240, payload: latin1('GET /clientip HTTP/1.1\r\n\r\n') } });
+      const want = ref.receive(req.slice(), port);
+      const got = pod.receive(req.slice(), port);
+      expect(hex(got)).toEqual(hex(want));
+      expect(Buffer.from(got[0]!).toString('latin1').endsWith(`\r\n\r\n${PEERS4[0]}:${port}`)).toBe(true);
+    }
+  });
+
   it('the access log and the client counts past their bounds (entries, clients, path characters)', () => {
     const pod = new PodHost(POD);
     const ref = new ReferencePodHost(POD);

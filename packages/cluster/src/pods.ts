@@ -10,7 +10,7 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum as internetChecksumImport, L3 as L3Import, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6 as pseudoHeaderSumV6Import, readPlainTcp4Segment as readPlainTcp4SegmentImport, readIPv4 as readIPv4Import, copyPlainTcp4Segment as copyPlainTcp4SegmentImport, sumWords as sumWordsImport, writeIPv4 as writeIPv4Import, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum as internetChecksumImport, L3 as L3Import, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6 as pseudoHeaderSumV6Import, readPlainTcp4Segment as readPlainTcp4SegmentImport, readIPv4 as readIPv4Import, sumWords as sumWordsImport, writeIPv4 as writeIPv4Import, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { keptView as keptViewImport } from './copy-in.js';
@@ -25,7 +25,6 @@ const L3 = L3Import;
 const pseudoHeaderSumV6 = pseudoHeaderSumV6Import;
 const readPlainTcp4Segment = readPlainTcp4SegmentImport;
 const readIPv4 = readIPv4Import;
-const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
 const sumWords = sumWordsImport;
 const writeIPv4 = writeIPv4Import;
 const keptView = keptViewImport;
@@ -134,15 +133,23 @@ function getTarget(f: Uint8Array, at: number, len: number): number {
   return (minor === 48 || minor === 49) && f[i + 9] === 13 && f[i + 10] === 10 ? n : 0;
 }
 
+/**
+ * The digits of `n`, a non-negative integer below 2^31 (a port, a body's length). Compares, and int32 division in
+ * writeDecimal, not a loop of float divisions: tcpConn's code (which inlines the request's answer) shrinks enough for
+ * V8 to inline equalAt into it (bench/README, "The pods' digits and decode (session 36)").
+ */
 function decimalDigits(n: number): number {
-  let d = 1;
-  for (; n >= 10; n = Math.floor(n / 10)) d++;
-  return d;
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
 }
 
+/** `n` (as {@link decimalDigits}) in decimal at `f[at…]`; returns the end. */
 function writeDecimal(f: Uint8Array, at: number, n: number): number {
   const d = decimalDigits(n);
-  for (let i = at + d - 1; i >= at; i--, n = Math.floor(n / 10)) f[i] = 48 + (n % 10);
+  for (let i = at + d - 1; i >= at; i--) {
+    const q = (n / 10) | 0;
+    f[i] = 48 + n - q * 10;
+    n = q;
+  }
   return at + d;
 }
 
@@ -299,7 +306,12 @@ export class PodHost {
   private readonly conns: AddressPortTable;
   private readonly conns6: AddressPortTable;
   private readonly decoder = new FrameDecoder();
-  private readonly d = new DecodedFrame();
+  /**
+   * The decode of the frame being answered, read during {@link answer}'s call only: the pod's own ({@link ownDecode})
+   * or the switch's, handed over — read in place, not copied (the field changes only when the two alternate).
+   */
+  private readonly ownDecode = new DecodedFrame();
+  private d: Readonly<DecodedFrame> = this.ownDecode;
   private readonly mac: Uint8Array;
   private readonly ip: number;
   /** Its IPv6 address's bytes on a dual-stack subnet (undefined: IPv6 is not taken). */
@@ -444,7 +456,7 @@ export class PodHost {
    * frames are read-only to the caller: the pod's next TCP/IPv4 reply into a buffer keeps the bytes its last one
    * left there (tcp4Ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
    * plainTcp4 in @vippath/wire) holding what readPlainTcp4Segment would write — the OVN switch's, as
-   * SwitchOutcome.decodedFor vouches — taken instead of reading the header (copyPlainTcp4Segment): read during
+   * SwitchOutcome.decodedFor vouches — taken instead of reading the header and read in place (not copied): read during
    * the call only. The answer is the same byte for byte.
    */
   answer(frame: Uint8Array, now: number, decoded?: Readonly<DecodedFrame>): Uint8Array[] {
@@ -498,14 +510,21 @@ export class PodHost {
   }
 
   private handle(frame: Uint8Array, now: number, given: Readonly<DecodedFrame> | undefined): void {
-    const d = this.d;
+    let d = this.d;
     this.ignoredCode = undefined;
     // IPv4 + TCP at fixed offsets (what the datapath hands a pod, nearly always): wire's subset read sets what the TCP
     // answer below reads (PLAIN_TCP4_SEGMENT_FIELDS), not all thirty-odd fields; the ARP, IPv6 and ICMP paths, which
-    // read others, only ever see a full decode. The switch's decode of the frame, when handed over, is copied instead
-    // (the same fields and values; its state is not kept past this call).
-    if (given !== undefined) copyPlainTcp4Segment(given, d);
-    else if (readPlainTcp4Segment(frame, frame.length, d) === 0 && this.decoder.decode(frame, d) !== 0) return this.ignore('malformed');
+    // read others, only ever see a full decode. The switch's decode of the frame, when handed over, is read in place
+    // (what the subset read would write; the frame is plain TCP/IPv4, so the other paths' fields are never read) and
+    // not kept past this call. A pointer field stored only when the source changes: a store per frame would run the
+    // write barrier's out-of-line part while the GC marks (bench/README, "The pods' per-frame cost (session 31)").
+    if (given !== undefined) {
+      if (d !== given) this.d = d = given;
+    } else {
+      const own = this.ownDecode;
+      if (d !== own) this.d = d = own;
+      if (readPlainTcp4Segment(frame, frame.length, own) === 0 && this.decoder.decode(frame, own) !== 0) return this.ignore('malformed');
+    }
     const mac = this.mac;
     if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));
