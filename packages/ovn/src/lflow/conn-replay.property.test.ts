@@ -272,6 +272,23 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
 }
 
 /**
+ * Plays `seq` through `send` (both executors of a comparison): a flush on both engines, a wait moving their clock,
+ * a packet sent, or a connection's handshake (SYN, the server's SYN|ACK, four ACKs).
+ */
+function play(seq: readonly Step[], send: (i: number, p: Pkt, times: number) => void, engines: readonly OvsConntrack[], wait: (dt: number) => void): void {
+  seq.forEach((st, i) => {
+    if (st.op === 'flush') for (const e of engines) e.flush(st.zone);
+    else if (st.op === 'wait') wait(st.dt);
+    else if (st.op === 'send') send(i, st.pkt, st.times);
+    else {
+      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
+      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat }, 1);
+      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
+    }
+  });
+}
+
+/**
  * Runs the steps through a cached and an uncached executor (each its own OvsConntrack, chassis mode) and fails at
  * the first packet whose outputs, drops or conntrack table differ; returns the cached one's replay counters and the
  * conntrack dump after the last step.
@@ -295,18 +312,7 @@ function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, i
       if (x !== y) expect({ step: i, time: t, p, result: x }).toEqual({ step: i, time: t, p, result: y });
     }
   };
-  seq.forEach((st, i) => {
-    if (st.op === 'flush') {
-      cta.flush(st.zone);
-      ctb.flush(st.zone);
-    } else if (st.op === 'wait') now += st.dt;
-    else if (st.op === 'send') send(i, st.pkt, st.times);
-    else {
-      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
-      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat }, 1);
-      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
-    }
-  });
+  play(seq, send, [cta, ctb], (dt) => (now += dt));
   const s = a.megaflowStats();
   return { connHits: s.connHits, connBreaks: s.connBreaks, connEntries: s.connEntries, slots: JSON.stringify(cta.connections(now).map((c) => [c.zone, c.slot, c.reply.src])) };
 }
@@ -1027,18 +1033,7 @@ function compareTemplates(seq: readonly Step[], more: Flows = {}): { filled: num
       if (x !== y) expect({ step: i, time: t, p, result: x }).toEqual({ step: i, time: t, p, result: y });
     }
   };
-  seq.forEach((st, i) => {
-    if (st.op === 'flush') {
-      cta.flush(st.zone);
-      ctb.flush(st.zone);
-    } else if (st.op === 'wait') now += st.dt;
-    else if (st.op === 'send') send(i, st.pkt, st.times);
-    else {
-      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
-      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat }, 1);
-      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
-    }
-  });
+  play(seq, send, [cta, ctb], (dt) => (now += dt));
   const table = (a as unknown as { mega: { templateHits: number } }).mega;
   return { filled: table.templateHits, breaks: a.megaflowStats().connBreaks, exactBreaks: b.megaflowStats().connBreaks };
 }
