@@ -272,13 +272,26 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
 }
 
 /**
- * Plays `seq` through `send` (both executors of a comparison): a flush on both engines, a wait moving their clock,
- * a packet sent, or a connection's handshake (SYN, the server's SYN|ACK, four ACKs).
+ * Plays `seq` through two executors (each with the engine it was given) and fails at the first packet whose views
+ * differ: a flush on both engines, a wait moving their clock, a packet sent, or a connection's handshake (SYN, the
+ * server's SYN|ACK, four ACKs). Returns the clock at the end.
  */
-function play(seq: readonly Step[], send: (i: number, p: Pkt, times: number) => void, engines: readonly OvsConntrack[], wait: (dt: number) => void): void {
+function play(seq: readonly Step[], [a, cta]: readonly [LflowExecutor, OvsConntrack], [b, ctb]: readonly [LflowExecutor, OvsConntrack], isns?: Isns): number {
+  let now = 1000;
+  const send = (i: number, p: Pkt, times: number): void => {
+    const f = frameOf(p, isns);
+    const inport = p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port;
+    for (let t = 0; t < times; t++) {
+      const x = view(a, cta, f, inport, now);
+      const y = view(b, ctb, f, inport, now);
+      if (x !== y) expect({ step: i, time: t, p, result: x }).toEqual({ step: i, time: t, p, result: y });
+    }
+  };
   seq.forEach((st, i) => {
-    if (st.op === 'flush') for (const e of engines) e.flush(st.zone);
-    else if (st.op === 'wait') wait(st.dt);
+    if (st.op === 'flush') {
+      cta.flush(st.zone);
+      ctb.flush(st.zone);
+    } else if (st.op === 'wait') now += st.dt;
     else if (st.op === 'send') send(i, st.pkt, st.times);
     else {
       send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
@@ -286,6 +299,7 @@ function play(seq: readonly Step[], send: (i: number, p: Pkt, times: number) => 
       send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
     }
   });
+  return now;
 }
 
 /**
@@ -302,17 +316,7 @@ function compare(seq: readonly Step[], connSlots?: number, readsFlags = false, i
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: junk ?? cta, wordsOut: false });
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: engb, wordsOut: false });
   a.enableMegaflows(connSlots !== undefined ? { connSlots, templates } : { templates });
-  let now = 1000;
-  const send = (i: number, p: Pkt, times: number): void => {
-    const f = frameOf(p, isns);
-    const inport = p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port;
-    for (let t = 0; t < times; t++) {
-      const x = view(a, cta, f, inport, now);
-      const y = view(b, ctb, f, inport, now);
-      if (x !== y) expect({ step: i, time: t, p, result: x }).toEqual({ step: i, time: t, p, result: y });
-    }
-  };
-  play(seq, send, [cta, ctb], (dt) => (now += dt));
+  const now = play(seq, [a, cta], [b, ctb], isns);
   const s = a.megaflowStats();
   return { connHits: s.connHits, connBreaks: s.connBreaks, connEntries: s.connEntries, slots: JSON.stringify(cta.connections(now).map((c) => [c.zone, c.slot, c.reply.src])) };
 }
@@ -1023,17 +1027,7 @@ function compareTemplates(seq: readonly Step[], more: Flows = {}): { filled: num
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
   a.enableMegaflows({ templates: true });
   b.enableMegaflows({ templates: false });
-  let now = 1000;
-  const send = (i: number, p: Pkt, times: number): void => {
-    const f = frameOf(p);
-    const inport = p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port;
-    for (let t = 0; t < times; t++) {
-      const x = view(a, cta, f, inport, now);
-      const y = view(b, ctb, f, inport, now);
-      if (x !== y) expect({ step: i, time: t, p, result: x }).toEqual({ step: i, time: t, p, result: y });
-    }
-  };
-  play(seq, send, [cta, ctb], (dt) => (now += dt));
+  play(seq, [a, cta], [b, ctb]);
   const table = (a as unknown as { mega: { templateHits: number } }).mega;
   return { filled: table.templateHits, breaks: a.megaflowStats().connBreaks, exactBreaks: b.megaflowStats().connBreaks };
 }
