@@ -162,13 +162,13 @@ export class SwitchOutcome {
    * output's — a frame of plainTcp4's layout (@vippath/wire), no VLAN tag pushed on the way out, and either a
    * connection's replayed walk or a full walk's output to a VIF (LflowExecutor.outputDecoded says why each holds).
    * `decoded` then holds every field readPlainTcp4Segment of those bytes would write,
-   * with its values: a reader takes them with copyPlainTcp4Segment instead of reading the header again. Written by
+   * with its values: a reader reads them there (or copies them with copyPlainTcp4Segment) instead of reading the header again. Written by
    * processInto only; any other output, or no vouching, is -1 (decode the bytes yourself).
    */
   decodedFor = -1;
   /**
    * The switch's decode for output {@link decodedFor}: a read-only view of the switch's state, valid until the switch
-   * runs its next packet — read it during the call that handles the output, never keep it.
+   * runs its next packet — read it during the call that handles the output, never read it after that call.
    */
   decoded: Readonly<DecodedFrame> | undefined = undefined;
 

@@ -2364,7 +2364,9 @@ export class LflowExecutor {
       // No walk held yet, or another key's in the first way of the bucket with these hash bits: every way looked at.
       if (store === undefined || (base = store.find(h, k)) < 0) {
         // Another connection's walk that this one's frame takes too (ConnTemplate): a slot filled from it, replayed.
-        if (store === undefined || t.templates.length === 0 || (base = this.connFromTemplate(t, store, h)) < 0) return CONN_MISSED;
+        if (store === undefined || t.templates.length === 0 || (base = this.connFromTemplate(t, store, h)) === -1) return CONN_MISSED;
+        // The store declined the slot: startCached must not ask it again for this frame (an answer moves its count).
+        if (base < 0) return CONN_DECLINED;
         tmpl = this.connTmpl;
       }
     }
@@ -2416,7 +2418,7 @@ export class LflowExecutor {
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
-    if (conn === CONN_MISSED) {
+    if (conn === CONN_MISSED || conn === CONN_DECLINED) {
       const t = this.mega!;
       const flagless = this.connFlagsMask === 0;
       let seen: Int32Array | undefined;
@@ -2449,9 +2451,8 @@ export class LflowExecutor {
           this.enterRoot(w);
           return this.finish();
         }
-      } else if (t.conns !== undefined && (this.connDeclined || !t.conns.admit())) {
-        // connFromTemplate asked the store already (its answer moves the store's count of walks declined).
-        this.connDeclined = false;
+      } else if (t.conns !== undefined && (conn === CONN_DECLINED || !t.conns.admit())) {
+        // CONN_DECLINED: connFromTemplate asked the store already (its answer moves the store's count of walks declined).
         this.enterRoot(w);
         return this.finish();
       }
@@ -2488,8 +2489,6 @@ export class LflowExecutor {
   private connTmpl: ConnTemplate | undefined = undefined;
   /** A replay of the slot connFromTemplate just filled (the frame stands for a recording: replayConn's first-replay and end rules wait for the next). */
   private connFilling = false;
-  /** connFromTemplate's store declined a walk for this frame (startCached must not ask again). */
-  private connDeclined = false;
   /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
   private ctPacket = 0;
   /** The engine's lookup epoch when the walk being recorded made its first call. */
@@ -3167,8 +3166,8 @@ export class LflowExecutor {
   }
 
   /**
-   * A slot for the frame's key (connKey, hash `h`) filled from a template its key matches, or -1: none matches, the
-   * template's learned state moved (the template goes), or the store declined (connDeclined).
+   * A slot for the frame's key (connKey, hash `h`) filled from a template its key matches; -1 when none matches or
+   * the template's learned state moved (the template goes), -2 when the store declined the slot (CONN_DECLINED).
    */
   private connFromTemplate(t: MegaflowTable, store: ConnStore, h: number): number {
     const k = this.connKey;
@@ -3190,10 +3189,7 @@ export class LflowExecutor {
       dropTemplate(t, c);
       return -1;
     }
-    if (!store.admit()) {
-      this.connDeclined = true;
-      return -1;
-    }
+    if (!store.admit()) return -2;
     const base = store.add(h);
     const data = store.data;
     const hash = data[base + CONN_HASH]!;
@@ -3952,6 +3948,8 @@ const FLAGS_NAMED = /\btcp\.flags\b/;
 const CONN_NONE = 0;
 const CONN_MISSED = 1;
 const CONN_REPLAYED = 2;
+/** Missed, and a template's slot was declined by the store (startCached records no walk: the store said no already). */
+const CONN_DECLINED = 3;
 
 /**
  * The hash of a template key: key words 0–5 of `k` and the masked 6–8, in 30 bits — a Map key V8 holds as a small
