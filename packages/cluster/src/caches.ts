@@ -1017,12 +1017,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     // NORMAL's lookup (Bridge.normalLookup) by the entry it found last for this destination while that entry stands
     // (BackEntry.normalEntry): the answers of a run go to one client, or to the gateway's MAC.
     let ne = e.normalEntry;
-    if (ne === undefined || ne.port === -1) {
-      ne = normal.table.get(e.dstMac);
-      if (ne === undefined) return p.dstPort === -1;
-      e.normalEntry = ne;
-    }
-    return (dp.now - ne.seen <= b.macAgingSeconds * 1000 ? ne.port : -2) === p.dstPort;
+    if (ne === undefined || b.entryStands(ne) === false) e.normalEntry = ne = b.normalEntry(normal, e.dstMac);
+    return b.entryLookup(ne, dp.now) === p.dstPort;
   }
 
   /** Whether the wire knows the answer's source on its node and its destination outside (else it floods or learns). */

@@ -466,9 +466,26 @@ export class Bridge {
    * this rather than reading the table and repeating the ageing rule.
    */
   normalLookup(l: MacLearned, mac: number, now: number): number {
-    const entry = l.table.get(mac);
+    return this.entryLookup(l.table.get(mac), now);
+  }
+
+  /**
+   * {@link normalLookup} in two halves, for a cache that asks about one destination frame after frame: the entry the
+   * lookup of `mac` finds (undefined: none), which the cache may keep while {@link entryStands} …
+   */
+  normalEntry(l: MacLearned, mac: number): MacEntry | undefined {
+    return l.table.get(mac);
+  }
+
+  /** … and what NORMAL does with it at `now` (as normalLookup: the port, -1 for no entry, -2 aged out). */
+  entryLookup(entry: MacEntry | undefined, now: number): number {
     if (entry === undefined) return -1;
     return this.isFresh(entry, now) ? entry.port : -2;
+  }
+
+  /** Whether an entry {@link normalEntry} found is still the table's for its MAC (a removed entry's port is -1: see learnedStill). */
+  entryStands(entry: MacEntry): boolean {
+    return entry.port !== -1;
   }
 
   /** Whether NORMAL still forwards on a learned entry at `now` (OVS's mac-aging-time). */
