@@ -3,7 +3,10 @@
 # function. Node's JIT code has no symbols for valgrind (callgrind names it by address); each run's perf map
 # (--perf-basic-prof: perf-PID.map in the temp directory, PID from the callgrind file's `pid:` line) names it — the
 # latest entry covering an address, since code is moved and its space reused. The map can still misname a range
-# (bench/README "What "native" is (session 31)"): compare totals, not one file's split.
+# (bench/README "What "native" is (session 31)"): compare totals, not one file's split. A pair bench/icount.mjs made
+# since session 37 holds each run in two parts — cg.N.1 up to the pair's first count, cg.N the rest — so that the
+# capture's builders, which ran before the window at addresses the window's code reuses, are not in what is compared
+# here (bench/README "The profile's window (session 37)"); pass the cg.N files as before.
 #   python3 bench/cg-self.py DIR/cg.replay-loop.100000 DIR/cg.replay-loop.140000 40000 [TOPN=60]
 # Prints `all X JS Y` (the summary's difference; the JS functions' sum), the sum per compiled file, the functions whose
 # difference is largest, then each run's calls of V8's StringEqual made by JIT code, a frame of that run (its frame
@@ -106,6 +109,9 @@ def main():
     # left). When only one run of a pair is such a run, the difference ÷ FRAMES counts its whole run's extra as the
     # window's (×3.5 or ×−2.5 for 100000,140000): bench/README "The StringEqual trio is a state of one run (session 35)".
     na = re.search(r'\.(\d+)$', a); nb = re.search(r'\.(\d+)$', b)
+    # A run in two parts: its calls are both parts' (the suffix counts the whole run's frames).
+    if os.path.exists(a + '.1'): ea += selfcost(a + '.1')[2]
+    if os.path.exists(b + '.1'): eb += selfcost(b + '.1')[2]
     if na and nb and int(na.group(1)) > 0 and int(nb.group(1)) > 0:
         ra = ea / int(na.group(1)); rb = eb / int(nb.group(1))
         print(f'# StringEqual calls from JIT code a frame of each run: {ra:.2f}, {rb:.2f}' + (' — NOT THE SAME STATE: the pair holds the trio of one run' if abs(ra - rb) > 0.5 else ''))

@@ -9,6 +9,9 @@
 //       `--capture cold`: full-cold's capture instead (every frame a new connection's SYN; its first 65 536
 //       conversations new clients), so a pair's difference is SYNs in one cluster's steady state, without the
 //       capture's making (the case driver's pairs hold it) or a cluster's set-up (≈ 50 ms CPU each, per run).
+//       A pair's runs are dumped at frame A (callgrind_control): cg.N.1 holds the run up to it, cg.N the rest, so
+//       bench/cg-self.py compares only code that ran in the window; `perFrame` is still both parts' difference,
+//       `perFrameWindow` the second parts' (bench/README "The profile's window (session 37)").
 //   --driver process-at ROOT FILE WARM N    (was path-icount.mjs) a capture file's first WARM frames, then N more,
 //       through ROOT's SimulatedCluster.processAt (no capture making, no replay-loop). Pair: N = 0 and 100000 after
 //       WARM = 100000. The file, once: `node bench/icount.mjs --write FILE FRAMES` (this tree's httpCapture).
@@ -26,7 +29,7 @@
 // "One instruction-count tool; colliding DNAT against OVS (session 15)"). With node's --no-concurrent-recompilation
 // after --perf-basic-prof, unchanged functions count the same to the instruction from run to run; without it the
 // JIT's timing under valgrind moves hundreds a frame (bench/README "The path outside the executor (session 15)").
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -43,6 +46,7 @@ const NODE_FLAGS = {
   case: ['--no-concurrent-recompilation', '--perf-basic-prof', '--expose-gc'],
 };
 
+const MARK_ENV = 'VIPPATH_ICOUNT_MARK';
 const args = process.argv.slice(2);
 const take = (name) => {
   const i = args.indexOf(name);
@@ -73,7 +77,7 @@ else await runCase(...args);
 async function pair(dir) {
   // Imported here only: loading node:child_process in the measured runs costs ≈ 24 M instructions of parsing, which
   // the former scripts did not spend (the per-frame difference would not see it; the totals would).
-  const { spawnSync } = await import('node:child_process');
+  const { spawn, spawnSync } = await import('node:child_process');
   const [a, b] = (args.at(-1) ?? '').split(',').map(Number);
   if (!Number.isInteger(a) || !Number.isInteger(b) || b <= a) throw new Error(`the last argument must be A,B with A < B\n${USAGE}`);
   mkdirSync(dir, { recursive: true });
@@ -83,18 +87,75 @@ async function pair(dir) {
   // made absolute first.
   const paths = args.slice(0, -1).map((x, i) => (i === 0 || (i === 1 && driver === 'process-at') ? resolve(x) : x));
   const totals = [];
+  const windows = [];
   for (const n of [a, b]) {
     const out = join(dir, `cg.${driver}.${n}`);
     const cmd = ['--tool=callgrind', `--callgrind-out-file=${resolve(out)}`, process.execPath, ...flags, self, '--driver', driver, '--capture', captureName, ...paths, String(n)];
     console.error(`valgrind ${cmd.join(' ')}`);
-    const r = spawnSync('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`valgrind exited ${r.status}: ${r.stderr.split('\n').slice(-8).join('\n')}`);
-    const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(out, 'utf8'));
-    if (!m) throw new Error(`no total in ${out}`);
-    totals.push(Number(m[1]));
+    if (driver !== 'replay-loop') {
+      const r = spawnSync('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`valgrind exited ${r.status}: ${r.stderr.split('\n').slice(-8).join('\n')}`);
+      totals.push(totalOf(out));
+      continue;
+    }
+    await markedRun(spawn, spawnSync, cmd, dir, out, a);
+    // Part 1 (cg.N.1): the capture's making, the set-up and the first A frames; part 2 (cg.N): the rest.
+    const parts = [totalOf(`${out}.1`), totalOf(out)];
+    totals.push(parts[0] + parts[1]);
+    windows.push(parts[1]);
   }
   const frames = (b - a) * (driver === 'case' ? Number(args[2]) : 1);
-  console.log(JSON.stringify({ driver, args: args.slice(0, -1), counts: [a, b], totals, frames, perFrame: Math.round(((totals[1] - totals[0]) / frames) * 10) / 10 }));
+  const per = (x, y) => Math.round(((y - x) / frames) * 10) / 10;
+  const result = { driver, args: args.slice(0, -1), counts: [a, b], totals, frames, perFrame: per(totals[0], totals[1]) };
+  // The window's own difference: equal to perFrame but for the noise of part 1 (GC and tier-up timing), which it leaves out.
+  if (windows.length === 2) result.perFrameWindow = per(windows[0], windows[1]);
+  console.log(JSON.stringify(result));
+}
+
+function totalOf(file) {
+  const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`no total in ${file}`);
+  return Number(m[1]);
+}
+
+/**
+ * One replay-loop run under callgrind with a dump when its loop reaches frame `mark` (the pair's A): the run's
+ * counts before it go to OUT.1, the rest to OUT. Why: JIT code has no symbols, so bench/cg-self.py names an address
+ * by the last perf-map entry covering it — an address that held the capture's builders (emitEthernet, buildFrame)
+ * and later a steady-state function was named one way in one run and the other way in the other (bench/README "End
+ * of session 36" and "The profile's window (session 37)"). With the dump, part 2 holds only code that ran in the window.
+ * The child waits at the mark (MARK_ENV) until the dump is written (callgrind_control talks to the run through vgdb).
+ */
+async function markedRun(spawn, spawnSync, cmd, dir, out, mark) {
+  const sync = resolve(join(dir, `sync.${mark}.${Date.now()}`));
+  const child = spawn('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, [MARK_ENV]: `${mark}:${sync}` } });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-8000)));
+  let status = null;
+  const exited = new Promise((ok) => child.on('exit', (code, signal) => ok((status = code ?? signal))));
+  const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+  while (status === null && !existsSync(`${sync}.ready`)) await sleep(200);
+  if (status === null) {
+    const r = spawnSync('callgrind_control', ['-d', String(child.pid)], { encoding: 'utf8' });
+    if (r.status !== 0 || !existsSync(`${out}.1`)) {
+      child.kill();
+      throw new Error(`callgrind_control -d ${child.pid} failed (${r.status}): ${r.stdout}${r.stderr}`);
+    }
+    writeFileSync(`${sync}.go`, '');
+  }
+  await exited;
+  rmSync(`${sync}.ready`, { force: true });
+  rmSync(`${sync}.go`, { force: true });
+  if (status !== 0) throw new Error(`valgrind exited ${status}: ${stderr.split('\n').slice(-8).join('\n')}`);
+  if (!existsSync(`${out}.1`)) throw new Error(`the run ended before frame ${mark}: no ${out}.1`);
+}
+
+/** In a marked run (pair's markedRun): at the mark, says so and waits until the dump has been taken. */
+function waitAtMark(sync) {
+  writeFileSync(`${sync}.ready`, '');
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (!existsSync(`${sync}.go`)) Atomics.wait(cell, 0, 0, 20);
 }
 
 /** Was bench/http-icount.mjs: the first COUNT frames of the http capture of TOTAL frames, through ROOT's replay loop. */
@@ -105,7 +166,14 @@ async function replayLoop(root, total = '60000', count = '20000') {
   const capture = captureName === 'cold' ? coldCapture(Number(total)) : httpCapture(Number(total)).capture;
   let n = 0;
   const last = Number(count);
-  const r = replayInMemory(capture, () => n++ < last);
+  // Set by pair's markedRun: "MARK:SYNC" — a dump of callgrind's counts when the loop reaches frame MARK.
+  const marked = process.env[MARK_ENV] ?? '';
+  const colon = marked.indexOf(':');
+  const mark = colon < 0 ? -1 : Number(marked.slice(0, colon));
+  const r = replayInMemory(capture, () => {
+    if (n === mark) waitAtMark(marked.slice(colon + 1));
+    return n++ < last;
+  });
   if (r.frames !== Math.min(last, Number(total))) throw new Error(`replayed ${r.frames} frames`);
 }
 
