@@ -2922,23 +2922,24 @@ export class OvsConntrack implements WordsConntrackEngine {
     // `buckets` (nb) and `occupied` (a bit per bucket) fresh: not filled with -1, a bucket is read only while its bit
     // is set, and the bit is set with its first store.
     // The connection's two nodes written out, not as a loop of two: TurboFan checks each array's map and bounds
-    // again on every pass of a loop, once for both nodes of straight code.
+    // again on every pass of a loop, once for both nodes of straight code. The offsets as shifts and `| 0` sums (a slot
+    // is below 2^28): no overflow checks.
     for (let e = this.liveTail; e >= 0; e = prev[e]!) {
-      const n = e * 2;
-      const at = n * 2;
+      const n = e << 1;
+      const at = e << 2;
       const b0 = links[at]! & mask;
       const w0 = b0 >>> 5;
       const bit0 = 1 << (b0 & 31);
       const occ0 = occupied[w0]!;
-      links[at + 1] = occ0 & bit0 ? buckets[b0]! : -1;
+      links[(at + 1) | 0] = (occ0 & bit0) !== 0 ? buckets[b0]! : -1;
       buckets[b0] = n;
       occupied[w0] = occ0 | bit0;
-      const b1 = links[at + 2]! & mask;
+      const b1 = links[(at + 2) | 0]! & mask;
       const w1 = b1 >>> 5;
       const bit1 = 1 << (b1 & 31);
       const occ1 = occupied[w1]!;
-      links[at + 3] = occ1 & bit1 ? buckets[b1]! : -1;
-      buckets[b1] = n + 1;
+      links[(at + 3) | 0] = (occ1 & bit1) !== 0 ? buckets[b1]! : -1;
+      buckets[b1] = (n + 1) | 0;
       occupied[w1] = occ1 | bit1;
     }
     this.buckets = buckets;
