@@ -3235,11 +3235,14 @@ function wideWordsSum(v: Uint16Array, wide: Uint32Array, i: number, end: number)
     sum = v[i]!;
     i++;
   }
-  const k1 = end >> 1;
+  // Word indexes masked (OFFSET_MASK: themselves, a frame's offsets being below 2^17) and the four-word turns counted
+  // against k1 − 3 (`k + 4 <= k1`): TurboFan then bounds the induction and checks none of its sums for overflow.
+  const k1 = (end >> 1) & OFFSET_MASK;
+  const k4 = (k1 - 3) | 0;
   let s = 0;
-  let k = i >> 1;
+  let k = (i >> 1) & OFFSET_MASK;
   // Four words a turn: the loop's own work (the induction, its compare, V8's stack check) was most of a word's cost.
-  for (; k + 4 <= k1; k += 4) s += wide[k]! + wide[k + 1]! + wide[k + 2]! + wide[k + 3]!;
+  for (; k < k4; k += 4) s += wide[k]! + wide[(k + 1) | 0]! + wide[(k + 2) | 0]! + wide[(k + 3) | 0]!;
   for (; k < k1; k++) s += wide[k]!;
   if (end & 1 && end > i) sum += v[end - 1]!;
   const hi = Math.floor(s / 65536);
