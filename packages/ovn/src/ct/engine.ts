@@ -365,7 +365,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** Slots the first growth allocates at once (see {@link OvsConntrackOptions.reservedCapacity}). */
   private readonly reserved: number;
   private readonly maxConns: number;
-  private readonly timeouts: Float64Array;
+  /** The timeout policy in milliseconds (the simulated clock's unit): the seconds' table times 1000, made once. */
+  private readonly timeoutMs: Float64Array;
   private readonly seqCheck: boolean;
   private readonly validate: boolean;
   private readonly sweepInterval: number;
@@ -530,8 +531,10 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (!Number.isInteger(max) || max < 1) throw new ConntrackConfigError(`maxConnections must be a positive integer, got ${max}`);
     this.maxConns = max;
     this.capacity = Math.max(1, Math.min(max, options.initialCapacity ?? 1024));
-    this.timeouts = timeoutTable({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
-    for (const v of this.timeouts) if (!(v >= 0)) throw new ConntrackConfigError('timeouts must be non-negative numbers of seconds');
+    const timeouts = timeoutTable({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
+    for (const v of timeouts) if (!(v >= 0)) throw new ConntrackConfigError('timeouts must be non-negative numbers of seconds');
+    // Each entry's product the one every expiry took (`seconds * 1000`), computed once instead of per update.
+    this.timeoutMs = timeouts.map((v) => v * 1000);
     this.seqCheck = options.tcpSequenceCheck ?? true;
     this.validate = !!(options.validateChecksums ?? true);
     this.sweepInterval = options.sweepIntervalMs ?? 20_000;
@@ -705,6 +708,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     // a chain of compares with false, '', an undetectable map, a number's and a bigint's); all three are booleans.
     const same = known === true || (fresh !== true && this.samePacket(frame, d, res));
     const l4 = d.l4Offset;
+    // The offset masked for the byte reads (OFFSET_MASK: itself once l4 ≥ 0, which the decode's or the kept key's
+    // checks have said): their index adds lose their overflow checks.
+    const at = l4 & OFFSET_MASK;
     let src: number;
     let dst: number;
     let sp: number;
@@ -723,15 +729,15 @@ export class OvsConntrack implements WordsConntrackEngine {
       // then a float compare or conversion).
       src = d.ipSrc >>> 0;
       dst = d.ipDst >>> 0;
-      sp = read16(frame, l4);
-      dp = read16(frame, l4 + 2);
+      sp = read16(frame, at);
+      dp = read16(frame, (at + 2) | 0);
     }
     const meta = zone | (6 << 16);
     const b = (base + (n & 1) * REV) | 0;
     if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
     if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
     // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
-    const hw = read16(frame, l4 + 12);
+    const hw = read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
@@ -766,9 +772,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.hintOutGen = gen;
     const e = node >> 1;
     // conn_update: the TCP tracker and the expiration.
-    const r = tcpUpdate(this.tcp, e, reply, frame, l4, d.l3End - l4 - ((hw >> 12) << 2), this.seqCheck, flags);
+    const r = tcpUpdate(this.tcp, e, reply, frame, at, ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0, this.seqCheck, flags);
     const tm = (r >> 4) - 1;
-    if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
+    if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
     let createNew: boolean;
     if ((r & 15) === CtUpdate.VALID) {
       res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
@@ -1337,13 +1343,14 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** The key `k` into node `n`'s. */
   private storeKey(n: number, k: Uint32Array): void {
     const keys = this.keys;
-    const b = (n >> 1) * R + (n & 1) * REV;
+    // Int32 forms (a slot's word offset is below 2^28): no overflow checks.
+    const b = (Math.imul(n >> 1, R) + (n & 1) * REV) | 0;
     // Unrolled, as lookupCk's memo.
     keys[b + K_SRC] = k[K_SRC]!;
-    keys[b + K_DST] = k[K_DST]!;
-    keys[b + K_SL4] = k[K_SL4]!;
-    keys[b + K_DL4] = k[K_DL4]!;
-    keys[b + K_META] = k[K_META]!;
+    keys[(b + K_DST) | 0] = k[K_DST]!;
+    keys[(b + K_SL4) | 0] = k[K_SL4]!;
+    keys[(b + K_DL4) | 0] = k[K_DL4]!;
+    keys[(b + K_META) | 0] = k[K_META]!;
     if (k[K_META]! & V6_BIT) {
       const v = (this.v6keys ??= new Uint32Array(this.allocated * 2 * V6W));
       const o = n * V6W;
@@ -1459,19 +1466,21 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** conn_update: dispatch to the protocol tracker; moves the expiration. */
   private connUpdate(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, now: number): number {
-    const kind = this.recB[(e * R + R_BYTES) * 4 + B_L4];
+    // Int32 forms of the record's offsets (Math.imul, shifts) and `| 0` sums: no overflow checks.
+    const o = Math.imul(e, R);
+    const kind = this.recB[(((o + R_BYTES) << 2) + B_L4) | 0];
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
-      const hw = read16(frame, l4 + 12);
+      const hw = read16(frame, (l4 + 12) | 0);
       const flags = hw & 0xfff;
       if (tcpInvalidFlags(flags)) {
         this.counters[CtReason.TCP_FLAGS]!++;
         return CtUpdate.INVALID;
       }
-      const payload = d.l3End - l4 - ((hw >> 12) << 2);
+      const payload = (d.l3End - l4 - ((hw >> 12) << 2)) | 0;
       const r = tcpUpdate(this.tcp, e, reply, frame, l4, payload, this.seqCheck, flags);
       const tm = (r >> 4) - 1;
-      if (tm >= 0) this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[tm]! * 1000;
+      if (tm >= 0) this.recF[(o + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
       if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
       return r & 15;
     }
@@ -1481,14 +1490,14 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (reply && s !== 2) s = 2;
       else if (s === 0) s = 1;
       this.recB[(e * R + R_BYTES) * 4 + B_STATE] = s;
-      this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[s === 0 ? CtTimeout.OTHER_FIRST : s === 1 ? CtTimeout.OTHER_MULTIPLE : CtTimeout.OTHER_BIDIR]! * 1000;
+      this.recF[(e * R + R_EXP) >> 1] = now + this.timeoutMs[s === 0 ? CtTimeout.OTHER_FIRST : s === 1 ? CtTimeout.OTHER_MULTIPLE : CtTimeout.OTHER_BIDIR]!;
       return s === 2 ? CtUpdate.VALID : CtUpdate.VALID_NEW;
     }
     // conntrack-icmp.c: FIRST until a reply, then REPLY.
     let r: number = CtUpdate.VALID;
     if (reply && this.recB[(e * R + R_BYTES) * 4 + B_STATE] === 0) this.recB[(e * R + R_BYTES) * 4 + B_STATE] = 1;
     else if (this.recB[(e * R + R_BYTES) * 4 + B_STATE] === 0) r = CtUpdate.VALID_NEW;
-    this.recF[(e * R + R_EXP) >> 1] = now + this.timeouts[this.recB[(e * R + R_BYTES) * 4 + B_STATE] === 0 ? CtTimeout.ICMP_FIRST : CtTimeout.ICMP_REPLY]! * 1000;
+    this.recF[(e * R + R_EXP) >> 1] = now + this.timeoutMs[this.recB[(e * R + R_BYTES) * 4 + B_STATE] === 0 ? CtTimeout.ICMP_FIRST : CtTimeout.ICMP_REPLY]!;
     return r;
   }
 
@@ -1585,9 +1594,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
       tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
-      this.recF[(fwd + R_EXP) >> 1] = now + this.timeouts[CtTimeout.TCP_FIRST_PACKET]! * 1000;
+      this.recF[(fwd + R_EXP) >> 1] = now + this.timeoutMs[CtTimeout.TCP_FIRST_PACKET]!;
     } else {
-      this.recF[(fwd + R_EXP) >> 1] = now + this.timeouts[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]! * 1000;
+      this.recF[(fwd + R_EXP) >> 1] = now + this.timeoutMs[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]!;
     }
 
     if (req.nat !== CtNat.NONE) {
@@ -1647,9 +1656,11 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.markLabelWords(e);
       return;
     }
-    res.mark = this.keys[(e * R + R_MARK) | 0]!;
+    // Math.imul and the shift, as markLabelWords: no overflow checks.
+    const o = Math.imul(e, R);
+    res.mark = this.keys[(o + R_MARK) | 0]!;
     const out = res.label;
-    if ((this.recB[((e * R + R_BYTES) * 4 + B_FLAGS) | 0]! & F_LABEL) === 0) {
+    if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
       out[0] = 0;
       out[1] = 0;
       out[2] = 0;
@@ -2199,28 +2210,32 @@ export class OvsConntrack implements WordsConntrackEngine {
     const keys = this.keys;
     // The three booleans (every caller's are) compared with true: a pointer compare, not V8's ToBoolean chain.
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
-    const kn = e * 2 + (reply === true ? 0 : 1);
-    const ko = e * R + (reply === true ? 0 : REV);
-    const act = reply === true ? natReverse(this.recB[(e * R + R_BYTES) * 4 + B_NAT]) : this.recB[(e * R + R_BYTES) * 4 + B_NAT];
+    // The offsets as int32 forms (Math.imul, shifts, `| 0` sums): a slot's word offset is below 2^28, so no product or
+    // sum is checked for overflow.
+    const o = Math.imul(e, R);
+    const kn = ((e << 1) + (reply === true ? 0 : 1)) | 0;
+    const ko = (o + (reply === true ? 0 : REV)) | 0;
+    const natAt = (((o + R_BYTES) << 2) + B_NAT) | 0;
+    const act = reply === true ? natReverse(this.recB[natAt]!) : this.recB[natAt]!;
     if (act & SRC) res.state |= CtState.SNAT;
     else if (act & DST) res.state |= CtState.DNAT;
     if (!(act & (SRC | DST))) return;
     res.rewritten = true;
     this.natNode = related === true ? -1 : kn;
-    const proto = (keys[ko + K_META]! >>> 16) & 0xff;
+    const proto = (keys[(ko + K_META) | 0]! >>> 16) & 0xff;
     // The sums are made at the connection's second NATed packet: one that never sees another does not pay them.
     if (related === false && proto === 6 && d.l3 === L3.IPV4 && committing === false) {
-      const made = (e * R + R_BYTES) * 4 + B_STATE;
+      const made = (((o + R_BYTES) << 2) + B_STATE) | 0;
       if (this.recB[made] === 0) {
-        natSums(keys, e * R, this.recB[(e * R + R_BYTES) * 4 + B_NAT]);
+        natSums(keys, o, this.recB[natAt]!);
         this.recB[made] = 1;
       }
       if (this.natTcp4(frame, d, e, reply, act) === true) return;
     }
     const l4size = d.l4Offset >= 0 ? d.l3End - d.l4Offset : 0;
     if (d.l3 === L3.IPV4) {
-      if (act & SRC) rewriteIpv4Address(frame, d, 12, keys[ko + K_DST]!);
-      else rewriteIpv4Address(frame, d, 16, keys[ko + K_SRC]!);
+      if (act & SRC) rewriteIpv4Address(frame, d, 12, keys[(ko + K_DST) | 0]!);
+      else rewriteIpv4Address(frame, d, 16, keys[(ko + K_SRC) | 0]!);
     } else if (act & SRC) {
       // OVS adjusts the L4 checksum of the connection's protocol — for an ICMPv6 error, that of the embedded
       // packet, at its offset in the ICMPv6 message (lib/conntrack.c v3.1.0 nat_packet_ipv6).
@@ -2229,7 +2244,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.setIpv6Addr(frame, d.l3Offset + 24, d.l4Offset, l4size, proto, this.addr4(kn, true));
     }
     if (related === true) this.natInner(frame, d, kn, proto, natReverse(act));
-    else this.setPorts(frame, d.l4Offset, proto, keys[ko + K_DL4]! & 0xffff, keys[ko + K_SL4]! & 0xffff, d);
+    else this.setPorts(frame, d.l4Offset, proto, keys[(ko + K_DL4) | 0]! & 0xffff, keys[(ko + K_SL4) | 0]! & 0xffff, d);
   }
 
   /**
@@ -2241,20 +2256,21 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private natTcp4(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, act: number): boolean {
     const keys = this.keys;
-    const b = e * R;
-    const from = b + (reply === true ? REV : 0);
-    const to = b + (reply === true ? 0 : REV);
+    // Record offsets as int32 forms (a slot's word offset is below 2^28): no overflow checks.
+    const b = Math.imul(e, R);
+    const from = (b + (reply === true ? REV : 0)) | 0;
+    const to = (b + (reply === true ? 0 : REV)) | 0;
     const l3 = d.l3Offset & OFFSET_MASK;
     const l4 = d.l4Offset;
-    if (l4 < 0 || d.l3End - l4 < 20) return false;
+    if (l4 < 0 || ((d.l3End & OFFSET_MASK) - (l4 & OFFSET_MASK)) < 20) return false;
     const at = l4 & OFFSET_MASK;
     // The packet's tuple as `d` holds it: a caller keeps its addresses and ports current (ConntrackEngine), as the
     // lookups' keys take them — four field loads instead of twelve byte reads. The connection was found by this
     // tuple, or kept from the packet's previous ct() in the zone with the tuple unchanged since (sameTuple: OVS
     // forgets it on a rewrite), so it is the key in its direction; the compare guards the sums against a caller
     // that changed the frame other than the contract allows.
-    if (d.srcPort !== keys[from + K_SL4] || d.dstPort !== keys[from + K_DL4] || d.ipSrc !== keys[from + K_SRC] || d.ipDst !== keys[from + K_DST]) return false;
-    const sums = keys[b + R_NATSUM]!;
+    if (d.srcPort !== keys[(from + K_SL4) | 0] || d.dstPort !== keys[(from + K_DL4) | 0] || d.ipSrc !== keys[from + K_SRC] || d.ipDst !== keys[(from + K_DST) | 0]) return false;
+    const sums = keys[(b + R_NATSUM) | 0]!;
     let ipSum = sums >>> 16;
     let l4Sum = sums & 0xffff;
     if (reply === true) {
@@ -2266,7 +2282,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     // The translated tuple is the other key read backwards.
     if (act & SRC) {
-      const a = keys[to + K_DST]!;
+      const a = keys[(to + K_DST) | 0]!;
       write32(frame, l3 + 12, a);
       d.ipSrc = a;
     } else {
@@ -2276,8 +2292,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     // A port the translation keeps (a DNAT to the same port, the client's port) is not written: the same bytes, and
     // the sums already hold no adjustment for it. The compare is with the decode's port, loaded for the check above.
-    const ns = keys[to + K_DL4]!;
-    const nd = keys[to + K_SL4]!;
+    const ns = keys[(to + K_DL4) | 0]!;
+    const nd = keys[(to + K_SL4) | 0]!;
     if (ns !== d.srcPort) {
       write16(frame, at, ns);
       d.srcPort = ns;
@@ -2419,7 +2435,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private natUniqueTuple(e: number, req: CtRequest, now: number): boolean {
     const ck = this.ck;
     const tk = this.tk;
-    const act = this.recB[(e * R + R_BYTES) * 4 + B_NAT];
+    const act = this.recB[(((Math.imul(e, R) + R_BYTES) << 2) + B_NAT) | 0]!;
     const v6 = (ck[K_META]! & V6_BIT) !== 0;
     const proto = (ck[K_META]! >>> 16) & 0xff;
     const pat = proto === 6 || proto === 17;
@@ -2922,23 +2938,24 @@ export class OvsConntrack implements WordsConntrackEngine {
     // `buckets` (nb) and `occupied` (a bit per bucket) fresh: not filled with -1, a bucket is read only while its bit
     // is set, and the bit is set with its first store.
     // The connection's two nodes written out, not as a loop of two: TurboFan checks each array's map and bounds
-    // again on every pass of a loop, once for both nodes of straight code.
+    // again on every pass of a loop, once for both nodes of straight code. The offsets as shifts and `| 0` sums (a slot
+    // is below 2^28): no overflow checks.
     for (let e = this.liveTail; e >= 0; e = prev[e]!) {
-      const n = e * 2;
-      const at = n * 2;
+      const n = e << 1;
+      const at = e << 2;
       const b0 = links[at]! & mask;
       const w0 = b0 >>> 5;
       const bit0 = 1 << (b0 & 31);
       const occ0 = occupied[w0]!;
-      links[at + 1] = occ0 & bit0 ? buckets[b0]! : -1;
+      links[(at + 1) | 0] = (occ0 & bit0) !== 0 ? buckets[b0]! : -1;
       buckets[b0] = n;
       occupied[w0] = occ0 | bit0;
-      const b1 = links[at + 2]! & mask;
+      const b1 = links[(at + 2) | 0]! & mask;
       const w1 = b1 >>> 5;
       const bit1 = 1 << (b1 & 31);
       const occ1 = occupied[w1]!;
-      links[at + 3] = occ1 & bit1 ? buckets[b1]! : -1;
-      buckets[b1] = n + 1;
+      links[(at + 3) | 0] = (occ1 & bit1) !== 0 ? buckets[b1]! : -1;
+      buckets[b1] = (n + 1) | 0;
       occupied[w1] = occ1 | bit1;
     }
     this.buckets = buckets;
@@ -3082,17 +3099,18 @@ const TCP_NAMES: readonly string[] = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECV'
  * not inlined is a heap number (14.6 bytes per frame of full-cold, whose every SYN-ACK is such a first reply).
  */
 function natSums(keys: Uint32Array, b: number, act: number): void {
+  // `| 0` sums: `b` is a record's word offset, below 2^28 (no overflow checks).
   let ip = 0;
-  if (act & SRC) ip = addrSum(keys[b + K_SRC]!, keys[b + REV + K_DST]!);
-  else if (act & DST) ip = addrSum(keys[b + K_DST]!, keys[b + REV + K_SRC]!);
+  if (act & SRC) ip = addrSum(keys[(b + K_SRC) | 0]!, keys[(b + REV + K_DST) | 0]!);
+  else if (act & DST) ip = addrSum(keys[(b + K_DST) | 0]!, keys[(b + REV + K_SRC) | 0]!);
   let l4 = ip;
-  const os = keys[b + K_SL4]!;
-  const ns = keys[b + REV + K_DL4]!;
+  const os = keys[(b + K_SL4) | 0]!;
+  const ns = keys[(b + REV + K_DL4) | 0]!;
   if (os !== ns) l4 += (~os & 0xffff) + ns;
-  const od = keys[b + K_DL4]!;
-  const nd = keys[b + REV + K_SL4]!;
+  const od = keys[(b + K_DL4) | 0]!;
+  const nd = keys[(b + REV + K_SL4) | 0]!;
   if (od !== nd) l4 += (~od & 0xffff) + nd;
-  keys[b + R_NATSUM] = ((foldSum(ip) << 16) | foldSum(l4)) >>> 0;
+  keys[(b + R_NATSUM) | 0] = ((foldSum(ip) << 16) | foldSum(l4)) >>> 0;
 }
 
 function addrSum(old: number, now: number): number {
@@ -3217,11 +3235,14 @@ function wideWordsSum(v: Uint16Array, wide: Uint32Array, i: number, end: number)
     sum = v[i]!;
     i++;
   }
-  const k1 = end >> 1;
+  // Word indexes masked (OFFSET_MASK: themselves, a frame's offsets being below 2^17) and the four-word turns counted
+  // against k1 − 3 (`k + 4 <= k1`): TurboFan then bounds the induction and checks none of its sums for overflow.
+  const k1 = (end >> 1) & OFFSET_MASK;
+  const k4 = (k1 - 3) | 0;
   let s = 0;
-  let k = i >> 1;
+  let k = (i >> 1) & OFFSET_MASK;
   // Four words a turn: the loop's own work (the induction, its compare, V8's stack check) was most of a word's cost.
-  for (; k + 4 <= k1; k += 4) s += wide[k]! + wide[k + 1]! + wide[k + 2]! + wide[k + 3]!;
+  for (; k < k4; k += 4) s += wide[k]! + wide[(k + 1) | 0]! + wide[(k + 2) | 0]! + wide[(k + 3) | 0]!;
   for (; k < k1; k++) s += wide[k]!;
   if (end & 1 && end > i) sum += v[end - 1]!;
   const hi = Math.floor(s / 65536);

@@ -127,7 +127,8 @@ export function tcpWscale(frame: Uint8Array, l4: number): number {
 
 /** Initialises both peers of connection `e` from its first packet (`tcp_new_conn`). */
 export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number, payloadLength: number): void {
-  const src = e * STRIDE;
+  // Masked (see tcpUpdate): the offsets' sums lose their overflow checks.
+  const src = Math.imul(e, STRIDE) & OFFSET_MASK;
   const dst = src + PEER;
   const at = l4 & OFFSET_MASK;
   const flags = read16(frame, at + 12) & 0xfff;
@@ -168,8 +169,12 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
  */
 export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean, flags: number): number {
   // `reply === true`: a pointer compare where a test of the argument is V8's ToBoolean chain (it cannot type it).
-  const src = e * STRIDE + (reply === true ? PEER : 0);
-  const dst = e * STRIDE + (reply === true ? 0 : PEER);
+  // The record's offset as Math.imul masked to 2^30 — itself: a slot's record (TCP_STRIDE words) lies below word 2^30
+  // for every pool memory can hold (136 bytes a slot) — so TurboFan knows each `src + k` and `dst + k` fits an int32 and
+  // checks none for overflow.
+  const rec = Math.imul(e, STRIDE) & OFFSET_MASK;
+  const src = rec + (reply === true ? PEER : 0);
+  const dst = rec + (reply === true ? 0 : PEER);
   const at = l4 & OFFSET_MASK;
   // `| 0`: the payload's length is an int32 (below 2^16) where the argument is untyped — typed, `seq + len >>> 0` is an
   // integer add, not a float add with a conversion back.
