@@ -2287,7 +2287,7 @@ export class LflowExecutor {
 
   /** The counters of one chassis' cache (`null` for ovn-trace's chassis-blind view), or of all summed. */
   megaflowStats(chassis?: string | null): MegaflowStats {
-    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0 };
+    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0, templateHits: 0 };
     for (const [k, t] of this.megaTables) {
       if (chassis !== undefined && k !== (chassis ?? '')) continue;
       for (const f of Object.keys(sum) as (keyof MegaflowStats)[]) sum[f] += t.stats[f];
@@ -2409,7 +2409,7 @@ export class LflowExecutor {
     // A call's outcome was not the template's (another backend, say): the walk was taken again, its slot freed. The
     // template goes too: the connection's next frame records its own walk, which makes the template again.
     if (t.stats.connBreaks !== breaks) dropTemplate(t, tmpl);
-    else t.templateHits++;
+    else t.stats.templateHits++;
     return CONN_REPLAYED;
   }
 

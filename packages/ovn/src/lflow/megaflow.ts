@@ -672,6 +672,11 @@ export interface MegaflowStats {
   connEntries: number;
   /** Walks given up for another's slot (the store, or the key's index bucket, full). */
   connEvictions: number;
+  /**
+   * Frames replayed whole from a slot filled from another connection's walk (a walk template: the new connection's
+   * first frame of its direction, not recorded); counted in {@link connHits} too.
+   */
+  templateHits: number;
 }
 
 /** The last epoch given to a table ({@link MegaflowTable.epoch}). */
@@ -680,14 +685,12 @@ let epochs = 0;
 /** One chassis' cache: per entry point, its shapes. */
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
-  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0 };
+  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0, templateHits: 0 };
   /** Connections' walks (made on first use). */
   conns: ConnStore | undefined;
   /** Walks other connections may take ({@link ConnTemplate}), by shape. */
   readonly templates: ConnTemplateShape[] = [];
   templateCount = 0;
-  /** Frames replayed from a slot filled from a template (not in MegaflowStats: not part of the public counters). */
-  templateHits = 0;
   /**
    * Keys of walks not recorded yet ({@link CONN_SEEN} entries, direct-mapped: a hash's upper bits and how often it
    * came): a walk is recorded the third time its key comes (OVS's EMC inserts with a probability for the same
