@@ -75,8 +75,10 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
   }
   if (more.readsPorts) {
     add('ingress', 2, 35, 'inport == "p1" && ip.ttl == 64 && tcp.src == 40001', 'eth.dst = 00:00:00:00:00:0b; outport = "p2"; output;');
-    add('egress', 2, 25, 'inport != "p1" && ip.ttl == 64 && ct_tp_src == 40002', 'eth.src = 00:00:00:00:00:0c; output;');
+    add('egress', 2, 25, 'outport == "p1" && ip.ttl == 64 && tcp.dst == 40002', 'eth.src = 00:00:00:00:00:0c; output;');
   }
+  // After p1's call: its original tuple's destination port (the client's frame's, which no other flow here reads).
+  if (more.readsTupleDst) add('ingress', 2, 6, 'inport == "p1" && ct_tp_dst == 80', 'eth.dst = 00:00:00:00:00:0a; outport = "p2"; output;');
   if (more.writesSrc) add('egress', 2, 15, 'inport == "p1" && ip.ttl == 64', 'eth.src = 00:00:00:00:00:0d; output;');
   // TTL 3: dropped after the ingress pipeline's calls, so that only the inport's zone tracks the segment.
   if (more.dropsTtl3) add('ingress', 2, 40, 'ip.ttl == 3', 'drop;');
@@ -161,11 +163,15 @@ interface Flows {
   egressPair?: boolean;
   /**
    * Flows deciding on the client's port: its TTL-64 segments from port 40001 (`tcp.src`) leave with another
-   * destination MAC; the servers' TTL-64 segments whose egress call's original tuple has source port 40002
-   * (`ct_tp_src`: the client's port, which the servers' frames carry as their destination port) another source MAC —
-   * a walk template (ConnTemplate) must tell these connections' walks from the others'.
+   * destination MAC; the servers' TTL-64 segments to port 40002 (`tcp.dst`) another source MAC — a walk template
+   * (ConnTemplate) must tell these connections' walks from the others'.
    */
   readsPorts?: boolean;
+  /**
+   * The client's segments whose call in p1's zone gives an original tuple to port 80 (`ct_tp_dst`, a ct tuple word)
+   * leave with destination MAC 00:00:00:00:00:0a: a connection to another port (a connect step's `dport`) does not.
+   */
+  readsTupleDst?: boolean;
   /** The client's TTL-64 segments leave with source MAC 00:00:00:00:00:0d (the egress pipeline's output stage). */
   writesSrc?: boolean;
   dropsTtl3?: boolean;
@@ -204,6 +210,8 @@ interface Pkt {
   ttl: number;
   /** The server's address: 0 the VIP's (not translated), 1 10.0.0.70, 2 10.0.0.71. */
   nat: number;
+  /** The server's port (80 if not given). */
+  dport?: number;
 }
 const SERVERS = [
   { port: 'p2', mac: '00:00:00:00:00:02', ip: '10.0.0.2', synTtl: 64 },
@@ -217,7 +225,7 @@ const SERVERS = [
  * time passing (past the SYN_SENT and CLOSED timeouts of 30 s and the sweep interval of 20 s; past the established
  * timeout of 24 h).
  */
-type Step = { op: 'connect'; sport: number; nat: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush'; zone?: number } | { op: 'wait'; dt: number };
+type Step = { op: 'connect'; sport: number; nat: number; dport?: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush'; zone?: number } | { op: 'wait'; dt: number };
 const sport = fc.constantFrom(40000, 40001);
 const TTLS = [64, 64, 64, 9, 8, 6] as const;
 /**
@@ -262,10 +270,10 @@ function frameOf(p: Pkt, [ci, si]: Isns = [1000, 5000], macs = false): Uint8Arra
   const s1 = (si + 1) >>> 0;
   const client = macs ? `02:00:00:00:${(p.sport >> 8).toString(16).padStart(2, '0')}:${(p.sport & 255).toString(16).padStart(2, '0')}` : '00:00:00:00:00:01';
   if (p.kind === 'client') {
-    return buildFrame({ src: client, dst: '00:00:00:00:00:02', ipv4: { src: '10.0.1.1', dst: '10.0.0.2', ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: 80, flags: p.flags, seq: syn ? ci : c1, ack: p.flags & 0x10 ? s1 : 0 } });
+    return buildFrame({ src: client, dst: '00:00:00:00:00:02', ipv4: { src: '10.0.1.1', dst: '10.0.0.2', ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: p.dport ?? 80, flags: p.flags, seq: syn ? ci : c1, ack: p.flags & 0x10 ? s1 : 0 } });
   }
   const srv = SERVERS[p.nat]!;
-  return buildFrame({ src: srv.mac, dst: client, ipv4: { src: srv.ip, dst: '10.0.1.1', ttl: p.ttl }, tcp: { srcPort: 80, dstPort: p.sport, flags: p.flags, seq: syn ? si : s1, ack: p.flags & 0x10 ? c1 : 0 } });
+  return buildFrame({ src: srv.mac, dst: client, ipv4: { src: srv.ip, dst: '10.0.1.1', ttl: p.ttl }, tcp: { srcPort: p.dport ?? 80, dstPort: p.sport, flags: p.flags, seq: syn ? si : s1, ack: p.flags & 0x10 ? c1 : 0 } });
 }
 
 function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: string, now: number): string {
@@ -302,9 +310,10 @@ function play(seq: readonly Step[], [a, cta]: readonly [LflowExecutor, OvsConntr
     } else if (st.op === 'wait') now += st.dt;
     else if (st.op === 'send') send(i, st.pkt, st.times);
     else {
-      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
-      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat }, 1);
-      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
+      const dport = st.dport;
+      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0, dport }, 1);
+      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat, dport }, 1);
+      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0, dport }, 4);
     }
   });
   return now;
@@ -1063,7 +1072,7 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     const c = (sp: number, nat = 1): Step => ({ op: 'connect', sport: sp, nat });
     // The second connection's ACKs: its first fills a slot from the first connection's client walk, replayed.
     expect(compareTemplates([c(40000), c(40003)])).toMatchObject({ filled: 1, breaks: 0 });
-    // Port 40001 reads another flow (tcp.src), port 40002's tuple another (ct_tp_src): neither takes 40000's walk
+    // Port 40001 reads another flow (tcp.src), the servers' segments to 40002 another (tcp.dst): neither takes 40000's walk
     // (their outputs differ from it: compareTemplates fails where one would).
     compareTemplates([c(40000), c(40001), c(40002), c(40003)], { readsPorts: true });
     // The servers' segments too: 40000's walk recorded from its first segment (the table's SYN|ACK credit not yet
@@ -1088,5 +1097,16 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     expect(compareTemplates([c(40000), c(40003)], { writesSrc: true }, true)).toMatchObject({ filled: 0, breaks: 0 });
     // The same client MAC: filled, and the written address is the walk's.
     expect(compareTemplates([c(40000), c(40003)], { writesSrc: true })).toMatchObject({ filled: 1, breaks: 0 });
+  });
+
+  it('makes no template of a walk that reads a ct tuple word: a port no segment reads, filled from the frame, would pass the compare', () => {
+    // The client's walks read ct_tp_dst (the original tuple's port, the frame's own tcp.dst), no segment tcp.dst:
+    // a template keyed without the port would serve the connection to port 81, whose call's tuple, filled from
+    // its frame, compares equal — and the walk of port 80's flow would be replayed over it.
+    const c = (sp: number, dport?: number): Step => ({ op: 'connect', sport: sp, nat: 0, dport });
+    expect(compareTemplates([c(40000), c(40003, 81)], { readsTupleDst: true })).toMatchObject({ filled: 0, breaks: 0 });
+    expect(compareTemplates([c(40000, 81), c(40003)], { readsTupleDst: true })).toMatchObject({ filled: 0, breaks: 0 });
+    // Without that flow, the same connections share the walk.
+    expect(compareTemplates([c(40000), c(40003, 81)])).toMatchObject({ filled: 1, breaks: 0 });
   });
 });

@@ -3084,8 +3084,9 @@ export class LflowExecutor {
   /**
    * A template (megaflow.ts ConnTemplate) from the walk just kept, whose slot image is `ex`: keyed by its key with
    * the IPv4 addresses and the ports masked to the bits its segments' probes read, and each Ethernet address no
-   * segment wrote likewise. Not made when a segment reads a ct tuple word (the original tuple names the connection:
-   * it would have to be in the key). What the segments do not read of those words decides nothing in the walk: a
+   * segment wrote likewise. Not made when a segment reads a ct tuple word: the original tuple names the connection,
+   * and its fields equal to the key's are filled from the new frame, so a key field no segment reads (masked out)
+   * would pass the replay's compare there while the segment decided on the template's value. What the segments do not read of those words decides nothing in the walk: a
    * move's or exchange's source and a TTL decremented are read into the probe as the segment records them (recRef,
    * dec_ttl's recRead), constants are the segment's, the calls are made live by the replay, and the delivered frame
    * is the live one with the walk's Ethernet writes — an address a segment wrote (any bit of it: writesWords) is in
