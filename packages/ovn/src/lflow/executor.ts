@@ -3223,6 +3223,9 @@ export class LflowExecutor {
     let s0 = hints[hi]!;
     if (s0 >= n) s0 = 0;
     let c: ConnTemplate | undefined;
+    const k0 = k[0]!;
+    const k4 = k[4]!;
+    const k5 = k[5]!;
     for (let i = 0, s = s0; i < n; i++, s = s + 1 < n ? s + 1 : 0) {
       const sh = shapes[s]!;
       const k1 = k[1]! & sh.m1;
@@ -3232,7 +3235,12 @@ export class LflowExecutor {
       const k7 = k[7]! & sh.m7;
       const k8 = k[8]! & sh.m8;
       c = sh.map.get(templateHash(k, k1, k2, k3, k6, k7, k8));
-      while (c !== undefined && !templateKeyIs(c.key, k, k1, k2, k3, k6, k7, k8)) c = c.chain;
+      // templateKeyIs, written out (TurboFan kept it a call) with the exact words read once.
+      while (c !== undefined) {
+        const ck = c.key;
+        if (ck[0] === k0 && ck[1] === k1 && ck[2] === k2 && ck[3] === k3 && ck[4] === k4 && ck[5] === k5 && ck[6] === k6 && ck[7] === k7 && ck[8] === k8) break;
+        c = c.chain;
+      }
       if (c !== undefined) {
         if (s !== s0) hints[hi] = s;
         break;
@@ -3249,11 +3257,12 @@ export class LflowExecutor {
     if (!store.admit()) return -2;
     const base = store.add(h);
     const data = store.data;
-    const hash = data[base + CONN_HASH]!;
-    const stamp = data[base + CONN_STAMP]!;
+    // The slot's offsets as int32 sums, unchecked for overflow (a base indexes an Int32Array: below 2^30).
+    const hash = data[(base + CONN_HASH) | 0]!;
+    const stamp = data[(base + CONN_STAMP) | 0]!;
     data.set(img, base);
-    data[base + CONN_HASH] = hash;
-    data[base + CONN_STAMP] = stamp;
+    data[(base + CONN_HASH) | 0] = hash;
+    data[(base + CONN_STAMP) | 0] = stamp;
     const k1 = k[1]!;
     const k2 = k[2]!;
     const k3 = k[3]!;
@@ -3261,31 +3270,31 @@ export class LflowExecutor {
     const k7 = k[7]!;
     const k8 = k[8]!;
     data[base] = k[0]!;
-    data[base + 1] = k1;
-    data[base + 2] = k2;
-    data[base + 3] = k3;
-    data[base + 4] = k[4]!;
-    data[base + 5] = k[5]!;
-    data[base + 6] = k6;
-    data[base + 7] = k7;
-    data[base + 8] = k8;
+    data[(base + 1) | 0] = k1;
+    data[(base + 2) | 0] = k2;
+    data[(base + 3) | 0] = k3;
+    data[(base + 4) | 0] = k[4]!;
+    data[(base + 5) | 0] = k[5]!;
+    data[(base + 6) | 0] = k6;
+    data[(base + 7) | 0] = k7;
+    data[(base + 8) | 0] = k8;
     const steps = img[CONN_STEPS]!;
-    data[base + CONN_STEPS] = (steps & ~CONN_ENDING) | (this.endsDirection(this.decoded) ? CONN_ENDING : 0);
+    data[(base + CONN_STEPS) | 0] = (steps & ~CONN_ENDING) | (this.endsDirection(this.decoded) ? CONN_ENDING : 0);
     // The Ethernet addresses the walk did not write leave as the frame brought them.
     const keep = c.ethKeep;
     const e0 = keep[0]!;
     const e1 = keep[1]!;
     const e2 = keep[2]!;
-    data[base + CONN_ETH] = (img[CONN_ETH]! & e0) | (k1 & ~e0);
-    data[base + CONN_ETH + 1] = (img[CONN_ETH + 1]! & e1) | (k2 & ~e1);
-    data[base + CONN_ETH + 2] = (img[CONN_ETH + 2]! & e2) | (k3 & ~e2);
+    data[(base + CONN_ETH) | 0] = (img[CONN_ETH]! & e0) | (k1 & ~e0);
+    data[(base + CONN_ETH + 1) | 0] = (img[CONN_ETH + 1]! & e1) | (k2 & ~e1);
+    data[(base + CONN_ETH + 2) | 0] = (img[CONN_ETH + 2]! & e2) | (k3 & ~e2);
     const rel = c.rel;
     const sp = k8 >>> 16;
     const dp = k8 & 0xffff;
     for (let i = 0; i < c.relN; i++) {
       const r = rel[i]!;
       const f = r & 7;
-      data[base + (r >> 3)] = f === 1 ? k6 : f === 2 ? k7 : f === 3 ? sp : dp;
+      data[(base + (r >> 3)) | 0] = f === 1 ? k6 : f === 2 ? k7 : f === 3 ? sp : dp;
     }
     t.stats.connEntries = store.size;
     t.stats.connEvictions = store.evictions;
