@@ -3166,11 +3166,13 @@ export class LflowExecutor {
       key[6] = k6;
       key[7] = k7;
       key[8] = k8;
-      const keep = c.ethKeep;
-      keep[0] = srcKeep ? -1 : 0;
-      keep[1] = dstKeep ? -1 : 0;
-      keep[2] = (srcKeep ? 0xffff0000 : 0) | (dstKeep ? 0xffff : 0);
     }
+    // With the image: another walk under this key (another outcome) may write an address this one does not, and a
+    // key that holds the address whole (read whole) does not tell them apart.
+    const keep = c.ethKeep;
+    keep[0] = srcKeep ? -1 : 0;
+    keep[1] = dstKeep ? -1 : 0;
+    keep[2] = (srcKeep ? 0xffff0000 : 0) | (dstKeep ? 0xffff : 0);
     const img = c.image;
     img.set(ex);
     const steps = ex[CONN_STEPS]! & 3;
