@@ -80,9 +80,10 @@ for (const s of stats.values()) {
   count += s.n;
 }
 console.log(`${kind}, ${frames} frames: ${count / runs} switch runs per replay, ${(total / runs / 1e6).toFixed(1)} ms in them per replay (${runs} replays after 2)`);
-// The connection replay's store after the last replay (walks replayed, stopped at a call, given up for another).
+// The connection replay's store after the last replay (walks replayed, of them from a template's slot, stopped at a
+// call, given up for another).
 const m = sim.ls.megaflowStats();
-console.log(`connection walks: ${m.connHits} replayed, ${m.connBreaks} stopped at a call, ${m.connEvictions} given up for another, ${m.connEntries} held at the end`);
+console.log(`connection walks: ${m.connHits} replayed (${m.templateHits} from a template's slot), ${m.connBreaks} stopped at a call, ${m.connEvictions} given up for another, ${m.connEntries} held at the end`);
 console.log('| class | runs per replay | replayed | ns per run | share of the switch |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const [k, s] of [...stats].sort((a, b) => b[1].ns - a[1].ns)) {

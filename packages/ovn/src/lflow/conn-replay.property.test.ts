@@ -75,8 +75,11 @@ function southbound(readsFlags = false, rewritesTtl = false, rewritesHeaders = f
   }
   if (more.readsPorts) {
     add('ingress', 2, 35, 'inport == "p1" && ip.ttl == 64 && tcp.src == 40001', 'eth.dst = 00:00:00:00:00:0b; outport = "p2"; output;');
-    add('egress', 2, 25, 'inport != "p1" && ip.ttl == 64 && ct_tp_src == 40002', 'eth.src = 00:00:00:00:00:0c; output;');
+    add('egress', 2, 25, 'outport == "p1" && ip.ttl == 64 && tcp.dst == 40002', 'eth.src = 00:00:00:00:00:0c; output;');
   }
+  // After p1's call: its original tuple's destination port (the client's frame's, which no other flow here reads).
+  if (more.readsTupleDst) add('ingress', 2, 6, 'inport == "p1" && ct_tp_dst == 80', 'eth.dst = 00:00:00:00:00:0a; outport = "p2"; output;');
+  if (more.writesSrc) add('egress', 2, 15, 'inport == "p1" && ip.ttl == 64', 'eth.src = 00:00:00:00:00:0d; output;');
   // TTL 3: dropped after the ingress pipeline's calls, so that only the inport's zone tracks the segment.
   if (more.dropsTtl3) add('ingress', 2, 40, 'ip.ttl == 3', 'drop;');
   // ct_lb_mark without backends: the existing connection's NAT, in the inport's zone (reg13).
@@ -160,11 +163,17 @@ interface Flows {
   egressPair?: boolean;
   /**
    * Flows deciding on the client's port: its TTL-64 segments from port 40001 (`tcp.src`) leave with another
-   * destination MAC; the servers' TTL-64 segments whose egress call's original tuple has source port 40002
-   * (`ct_tp_src`: the client's port, which the servers' frames carry as their destination port) another source MAC —
-   * a walk template (ConnTemplate) must tell these connections' walks from the others'.
+   * destination MAC; the servers' TTL-64 segments to port 40002 (`tcp.dst`) another source MAC — a walk template
+   * (ConnTemplate) must tell these connections' walks from the others'.
    */
   readsPorts?: boolean;
+  /**
+   * The client's segments whose call in p1's zone gives an original tuple to port 80 (`ct_tp_dst`, a ct tuple word)
+   * leave with destination MAC 00:00:00:00:00:0a: a connection to another port (a connect step's `dport`) does not.
+   */
+  readsTupleDst?: boolean;
+  /** The client's TTL-64 segments leave with source MAC 00:00:00:00:00:0d (the egress pipeline's output stage). */
+  writesSrc?: boolean;
   dropsTtl3?: boolean;
   /**
    * A segment with a TTL of LABEL_WRITES commits its write on its connection in the ingress zone; every established
@@ -201,6 +210,8 @@ interface Pkt {
   ttl: number;
   /** The server's address: 0 the VIP's (not translated), 1 10.0.0.70, 2 10.0.0.71. */
   nat: number;
+  /** The server's port (80 if not given). */
+  dport?: number;
 }
 const SERVERS = [
   { port: 'p2', mac: '00:00:00:00:00:02', ip: '10.0.0.2', synTtl: 64 },
@@ -214,7 +225,7 @@ const SERVERS = [
  * time passing (past the SYN_SENT and CLOSED timeouts of 30 s and the sweep interval of 20 s; past the established
  * timeout of 24 h).
  */
-type Step = { op: 'connect'; sport: number; nat: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush'; zone?: number } | { op: 'wait'; dt: number };
+type Step = { op: 'connect'; sport: number; nat: number; dport?: number } | { op: 'send'; pkt: Pkt; times: number } | { op: 'flush'; zone?: number } | { op: 'wait'; dt: number };
 const sport = fc.constantFrom(40000, 40001);
 const TTLS = [64, 64, 64, 9, 8, 6] as const;
 /**
@@ -249,15 +260,20 @@ const step = stepOf(TTLS);
 /** The client's and the server's initial sequence numbers (uint32). */
 type Isns = readonly [client: number, server: number];
 
-function frameOf(p: Pkt, [ci, si]: Isns = [1000, 5000]): Uint8Array {
+/**
+ * `macs`: each client port its own MAC (02:00:00:00 and the port), as the client's frames' source and the servers'
+ * destination — addresses that no flow here reads.
+ */
+function frameOf(p: Pkt, [ci, si]: Isns = [1000, 5000], macs = false): Uint8Array {
   const syn = (p.flags & 0x02) !== 0;
   const c1 = (ci + 1) >>> 0;
   const s1 = (si + 1) >>> 0;
+  const client = macs ? `02:00:00:00:${(p.sport >> 8).toString(16).padStart(2, '0')}:${(p.sport & 255).toString(16).padStart(2, '0')}` : '00:00:00:00:00:01';
   if (p.kind === 'client') {
-    return buildFrame({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02', ipv4: { src: '10.0.1.1', dst: '10.0.0.2', ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: 80, flags: p.flags, seq: syn ? ci : c1, ack: p.flags & 0x10 ? s1 : 0 } });
+    return buildFrame({ src: client, dst: '00:00:00:00:00:02', ipv4: { src: '10.0.1.1', dst: '10.0.0.2', ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: p.dport ?? 80, flags: p.flags, seq: syn ? ci : c1, ack: p.flags & 0x10 ? s1 : 0 } });
   }
   const srv = SERVERS[p.nat]!;
-  return buildFrame({ src: srv.mac, dst: '00:00:00:00:00:01', ipv4: { src: srv.ip, dst: '10.0.1.1', ttl: p.ttl }, tcp: { srcPort: 80, dstPort: p.sport, flags: p.flags, seq: syn ? si : s1, ack: p.flags & 0x10 ? c1 : 0 } });
+  return buildFrame({ src: srv.mac, dst: client, ipv4: { src: srv.ip, dst: '10.0.1.1', ttl: p.ttl }, tcp: { srcPort: p.dport ?? 80, dstPort: p.sport, flags: p.flags, seq: syn ? si : s1, ack: p.flags & 0x10 ? c1 : 0 } });
 }
 
 function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: string, now: number): string {
@@ -274,12 +290,12 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
 /**
  * Plays `seq` through two executors (each with the engine it was given) and fails at the first packet whose views
  * differ: a flush on both engines, a wait moving their clock, a packet sent, or a connection's handshake (SYN, the
- * server's SYN|ACK, four ACKs). Returns the clock at the end.
+ * server's SYN|ACK, four ACKs); `macs` as frameOf's. Returns the clock at the end.
  */
-function play(seq: readonly Step[], [a, cta]: readonly [LflowExecutor, OvsConntrack], [b, ctb]: readonly [LflowExecutor, OvsConntrack], isns?: Isns): number {
+function play(seq: readonly Step[], [a, cta]: readonly [LflowExecutor, OvsConntrack], [b, ctb]: readonly [LflowExecutor, OvsConntrack], isns?: Isns, macs = false): number {
   let now = 1000;
   const send = (i: number, p: Pkt, times: number): void => {
-    const f = frameOf(p, isns);
+    const f = frameOf(p, isns, macs);
     const inport = p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port;
     for (let t = 0; t < times; t++) {
       const x = view(a, cta, f, inport, now);
@@ -294,9 +310,10 @@ function play(seq: readonly Step[], [a, cta]: readonly [LflowExecutor, OvsConntr
     } else if (st.op === 'wait') now += st.dt;
     else if (st.op === 'send') send(i, st.pkt, st.times);
     else {
-      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0 }, 1);
-      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat }, 1);
-      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0 }, 4);
+      const dport = st.dport;
+      send(i, { kind: 'client', sport: st.sport, flags: 0x02, ttl: SERVERS[st.nat]!.synTtl, nat: 0, dport }, 1);
+      send(i, { kind: 'server', sport: st.sport, flags: 0x12, ttl: 64, nat: st.nat, dport }, 1);
+      send(i, { kind: 'client', sport: st.sport, flags: 0x10, ttl: 64, nat: 0, dport }, 4);
     }
   });
   return now;
@@ -1019,7 +1036,7 @@ describe('connection replay: a call that found the node its step names', () => {
  * whose outputs, drops or conntrack table differ. Returns the frames replayed from template-filled slots and the
  * replays' breaks of each.
  */
-function compareTemplates(seq: readonly Step[], more: Flows = {}): { filled: number; breaks: number; exactBreaks: number } {
+function compareTemplates(seq: readonly Step[], more: Flows = {}, macs = false): { filled: number; breaks: number; exactBreaks: number } {
   const sb = southbound(false, false, false, false, more);
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
@@ -1027,9 +1044,9 @@ function compareTemplates(seq: readonly Step[], more: Flows = {}): { filled: num
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
   a.enableMegaflows({ templates: true });
   b.enableMegaflows({ templates: false });
-  play(seq, [a, cta], [b, ctb]);
-  const table = (a as unknown as { mega: { templateHits: number } }).mega;
-  return { filled: table.templateHits, breaks: a.megaflowStats().connBreaks, exactBreaks: b.megaflowStats().connBreaks };
+  play(seq, [a, cta], [b, ctb], undefined, macs);
+  const s = a.megaflowStats();
+  return { filled: s.templateHits, breaks: s.connBreaks, exactBreaks: b.megaflowStats().connBreaks };
 }
 
 describe('connection replay: walks filled from other connections\' walks (ConnTemplate)', () => {
@@ -1055,7 +1072,7 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     const c = (sp: number, nat = 1): Step => ({ op: 'connect', sport: sp, nat });
     // The second connection's ACKs: its first fills a slot from the first connection's client walk, replayed.
     expect(compareTemplates([c(40000), c(40003)])).toMatchObject({ filled: 1, breaks: 0 });
-    // Port 40001 reads another flow (tcp.src), port 40002's tuple another (ct_tp_src): neither takes 40000's walk
+    // Port 40001 reads another flow (tcp.src), the servers' segments to 40002 another (tcp.dst): neither takes 40000's walk
     // (their outputs differ from it: compareTemplates fails where one would).
     compareTemplates([c(40000), c(40001), c(40002), c(40003)], { readsPorts: true });
     // The servers' segments too: 40000's walk recorded from its first segment (the table's SYN|ACK credit not yet
@@ -1066,5 +1083,30 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     // Another backend (nat 2): the template's translated destination is not the call's — a break, the walk taken
     // again; the next ACK records the connection's own walk.
     expect(compareTemplates([c(40000), c(40003, 2)])).toMatchObject({ filled: 0, breaks: 1 });
+  });
+
+  it("fills a connection from another client's walk where no segment reads or writes the client's MAC, and keeps an address a segment writes exact", () => {
+    const c = (sp: number): Step => ({ op: 'connect', sport: sp, nat: 1 });
+    const srv = (sp: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: sp, flags: 0x18, ttl: 64, nat: 1 }, times: 2 });
+    // Each client its own MAC: the second connection's first ACK fills from the first's walk and leaves with its
+    // own source address; the server's segments to it, filled likewise, with its own destination address.
+    expect(compareTemplates([c(40000), c(40003)], {}, true)).toMatchObject({ filled: 1, breaks: 0 });
+    expect(compareTemplates([c(40000), srv(40000), srv(40000), c(40003), srv(40003)], {}, true)).toMatchObject({ filled: 2, breaks: 0 });
+    // The client's walk writes eth.src: its template keeps the source address exact — another client's frame is not
+    // filled from it (where it was, the frame would leave with its own address, not the written one).
+    expect(compareTemplates([c(40000), c(40003)], { writesSrc: true }, true)).toMatchObject({ filled: 0, breaks: 0 });
+    // The same client MAC: filled, and the written address is the walk's.
+    expect(compareTemplates([c(40000), c(40003)], { writesSrc: true })).toMatchObject({ filled: 1, breaks: 0 });
+  });
+
+  it('makes no template of a walk that reads a ct tuple word: a port no segment reads, filled from the frame, would pass the compare', () => {
+    // The client's walks read ct_tp_dst (the original tuple's port, the frame's own tcp.dst), no segment tcp.dst:
+    // a template keyed without the port would serve the connection to port 81, whose call's tuple, filled from
+    // its frame, compares equal — and the walk of port 80's flow would be replayed over it.
+    const c = (sp: number, dport?: number): Step => ({ op: 'connect', sport: sp, nat: 0, dport });
+    expect(compareTemplates([c(40000), c(40003, 81)], { readsTupleDst: true })).toMatchObject({ filled: 0, breaks: 0 });
+    expect(compareTemplates([c(40000, 81), c(40003)], { readsTupleDst: true })).toMatchObject({ filled: 0, breaks: 0 });
+    // Without that flow, the same connections share the walk.
+    expect(compareTemplates([c(40000), c(40003, 81)])).toMatchObject({ filled: 1, breaks: 0 });
   });
 });

@@ -2287,7 +2287,7 @@ export class LflowExecutor {
 
   /** The counters of one chassis' cache (`null` for ovn-trace's chassis-blind view), or of all summed. */
   megaflowStats(chassis?: string | null): MegaflowStats {
-    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0 };
+    const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0, templateHits: 0 };
     for (const [k, t] of this.megaTables) {
       if (chassis !== undefined && k !== (chassis ?? '')) continue;
       for (const f of Object.keys(sum) as (keyof MegaflowStats)[]) sum[f] += t.stats[f];
@@ -2409,7 +2409,7 @@ export class LflowExecutor {
     // A call's outcome was not the template's (another backend, say): the walk was taken again, its slot freed. The
     // template goes too: the connection's next frame records its own walk, which makes the template again.
     if (t.stats.connBreaks !== breaks) dropTemplate(t, tmpl);
-    else t.templateHits++;
+    else t.stats.templateHits++;
     return CONN_REPLAYED;
   }
 
@@ -2487,6 +2487,8 @@ export class LflowExecutor {
   private connOk = false;
   /** The template connFromTemplate filled a slot from. */
   private connTmpl: ConnTemplate | undefined = undefined;
+  /** Per port key's low bits, the template shape that served its last fill (connFromTemplate tries it first). */
+  private readonly tmplShapeHint = new Int8Array(TMPL_HINTS);
   /** A replay of the slot connFromTemplate just filled (the frame stands for a recording: replayConn's first-replay and end rules wait for the next). */
   private connFilling = false;
   /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
@@ -3081,20 +3083,30 @@ export class LflowExecutor {
 
   /**
    * A template (megaflow.ts ConnTemplate) from the walk just kept, whose slot image is `ex`: keyed by its key with
-   * the IPv4 addresses and the ports masked to the bits its segments' probes read. Not made when a segment reads a
-   * ct tuple word (the original tuple names the connection: it would have to be in the key). What the segments do
-   * not read of those words decides nothing in the walk: a move's or exchange's source and a TTL decremented are read
-   * into the probe as the segment records them (recRef, dec_ttl's recRead), constants are the segment's, the calls
-   * are made live by the replay, and the delivered frame is the live one with the walk's Ethernet writes (the
-   * Ethernet words are in the key whole). Keys with the TCP flags are left out (connSeen's counting would be bypassed).
+   * the IPv4 addresses and the ports masked to the bits its segments' probes read, and each Ethernet address no
+   * segment wrote likewise. Not made when a segment reads a ct tuple word: the original tuple names the connection,
+   * and its fields equal to the key's are filled from the new frame, so a key field no segment reads (masked out)
+   * would pass the replay's compare there while the segment decided on the template's value. What the segments do not read of those words decides nothing in the walk: a
+   * move's or exchange's source and a TTL decremented are read into the probe as the segment records them (recRef,
+   * dec_ttl's recRead), constants are the segment's, the calls are made live by the replay, and the delivered frame
+   * is the live one with the walk's Ethernet writes — an address a segment wrote (any bit of it: writesWords) is in
+   * the key whole, being a function of the key's read bits and constants only where the whole walk's writes are
+   * known; one none wrote leaves as the frame brought it (the fill takes it from the frame). Keys with the TCP flags
+   * are left out (connSeen's counting would be bypassed).
    */
   private makeTemplate(t: MegaflowTable, ex: Int32Array): void {
     let m6 = 0;
     let m7 = 0;
     let m41 = 0;
     let m42 = 0;
+    let ms0 = 0;
+    let ms1 = 0;
+    let md0 = 0;
+    let md1 = 0;
+    let wrote = 0;
     for (let i = 0; i < this.connSegsN; i++) {
-      const p = this.connSegs[i]!.probe;
+      const seg = this.connSegs[i]!;
+      const p = seg.probe;
       for (let j = 0; j < p.length; j += 3) {
         const word = p[j]!;
         const m = p[j + 1]!;
@@ -3104,64 +3116,97 @@ export class LflowExecutor {
         else if (word === W.IPV4_DST) m7 |= m;
         else if (word === W.TP_SRC) m41 |= m;
         else if (word === W.TP_DST) m42 |= m;
+        else if (word === W.ETH_SRC) ms0 |= m;
+        else if (word === W.ETH_SRC + 1) ms1 |= m;
+        else if (word === W.ETH_DST) md0 |= m;
+        else if (word === W.ETH_DST + 1) md1 |= m;
       }
+      if (wrote !== 3) for (const o of seg.ops) wrote |= (writesWords(o, ethSrcWord) ? 1 : 0) | (writesWords(o, ethDstWord) ? 2 : 0);
     }
     const m8 = ((m41 & 0xffff) << 16) | (m42 & 0xffff);
+    // Key word 1 is eth.src's low 32 bits, 2 eth.dst's, 3 their high halves (source above destination).
+    const srcKeep = (wrote & 1) !== 0;
+    const dstKeep = (wrote & 2) !== 0;
+    const m1 = srcKeep ? -1 : ms0;
+    const m2 = dstKeep ? -1 : md0;
+    const m3 = ((srcKeep ? 0xffff : ms1 & 0xffff) << 16) | (dstKeep ? 0xffff : md1 & 0xffff);
     const shapes = t.templates;
     let sh: ConnTemplateShape | undefined;
-    for (const s of shapes) if (s.m6 === m6 && s.m7 === m7 && s.m8 === m8) sh = s;
+    for (const s of shapes) if (s.m6 === m6 && s.m7 === m7 && s.m8 === m8 && s.m1 === m1 && s.m2 === m2 && s.m3 === m3) sh = s;
     if (sh === undefined) {
       if (shapes.length >= CONN_TEMPLATE_SHAPES) return;
-      shapes.push((sh = new ConnTemplateShape(m6, m7, m8)));
+      shapes.push((sh = new ConnTemplateShape(m6, m7, m8, m1, m2, m3)));
     }
+    const k1 = ex[1]! & m1;
+    const k2 = ex[2]! & m2;
+    const k3 = ex[3]! & m3;
     const k6 = ex[6]! & m6;
     const k7 = ex[7]! & m7;
     const k8 = ex[8]! & m8;
-    const th = templateHash(ex, k6, k7, k8);
+    const th = templateHash(ex, k1, k2, k3, k6, k7, k8);
     let c = sh.map.get(th);
-    while (c !== undefined && !templateKeyIs(c.key, ex, k6, k7, k8)) c = c.chain;
+    while (c !== undefined && !templateKeyIs(c.key, ex, k1, k2, k3, k6, k7, k8)) c = c.chain;
     if (c === undefined) {
       if (t.templateCount >= CONN_TEMPLATES) {
         // Full: all dropped, made again from the walks kept from now on.
         for (const s of shapes) s.map.clear();
         t.templateCount = 0;
       }
-      c = new ConnTemplate(m6, m7, m8, th);
+      c = new ConnTemplate(m6, m7, m8, th, m1, m2, m3);
       c.chain = sh.map.get(th);
       sh.map.set(th, c);
       t.templateCount++;
       const key = c.key;
-      for (let i = 0; i < 6; i++) key[i] = ex[i]!;
+      key[0] = ex[0]!;
+      key[1] = k1;
+      key[2] = k2;
+      key[3] = k3;
+      key[4] = ex[4]!;
+      key[5] = ex[5]!;
       key[6] = k6;
       key[7] = k7;
       key[8] = k8;
     }
+    // With the image: another walk under this key (another outcome) may write an address this one does not, and a
+    // key that holds the address whole (read whole) does not tell them apart.
+    const keep = c.ethKeep;
+    keep[0] = srcKeep ? -1 : 0;
+    keep[1] = dstKeep ? -1 : 0;
+    keep[2] = (srcKeep ? 0xffff0000 : 0) | (dstKeep ? 0xffff : 0);
     const img = c.image;
     img.set(ex);
     const steps = ex[CONN_STEPS]! & 3;
     const sp = ex[8]! >>> 16;
     const dp = ex[8]! & 0xffff;
     const rel = c.rel;
-    rel.fill(0);
+    let n = 0;
     for (let q = 0; q < steps; q++) {
       const b = CONN_STEP0 + q * CONN_STEP;
       // This connection's nodes: the filled slot's first replay looks each up.
       img[b + CONN_S_NODE] = -1;
       img[b + CONN_S_GEN] = 0;
       const o = CONN_OUT0 + q * CONN_OUT;
-      const r = q * 8;
-      // The original tuple (no segment reads it: any field of the key may stand for it).
-      rel[r] = ex[o + 3] === sp ? 3 : ex[o + 3] === dp ? 4 : 0;
-      rel[r + 1] = ex[o + 4] === sp ? 3 : ex[o + 4] === dp ? 4 : 0;
-      rel[r + 2] = ex[o + 5] === ex[6] ? 1 : ex[o + 5] === ex[7] ? 2 : 0;
-      rel[r + 3] = ex[o + 6] === ex[6] ? 1 : ex[o + 6] === ex[7] ? 2 : 0;
-      // The translated fields, read back into their own words: the key's own field only in the same place (the
-      // masks are that word's), else the recorded value (the replay compares it whole).
-      rel[r + 4] = ex[o + 7] === ex[6] ? 1 : 0;
-      rel[r + 5] = ex[o + 8] === ex[7] ? 2 : 0;
-      rel[r + 6] = ex[o + 9] === sp ? 3 : 0;
-      rel[r + 7] = ex[o + 10] === dp ? 4 : 0;
+      // The original tuple (no segment reads it: any field of the key may stand for it), then the translated
+      // fields, read back into their own words: the key's own field only in the same place (the masks are that
+      // word's), else the recorded value (the replay compares it whole).
+      const r3 = ex[o + 3] === sp ? 3 : ex[o + 3] === dp ? 4 : 0;
+      const r4 = ex[o + 4] === sp ? 3 : ex[o + 4] === dp ? 4 : 0;
+      const r5 = ex[o + 5] === ex[6] ? 1 : ex[o + 5] === ex[7] ? 2 : 0;
+      const r6 = ex[o + 6] === ex[6] ? 1 : ex[o + 6] === ex[7] ? 2 : 0;
+      const r7 = ex[o + 7] === ex[6] ? 1 : 0;
+      const r8 = ex[o + 8] === ex[7] ? 2 : 0;
+      const r9 = ex[o + 9] === sp ? 3 : 0;
+      const r10 = ex[o + 10] === dp ? 4 : 0;
+      if (r3 !== 0) rel[n++] = ((o + 3) << 3) | r3;
+      if (r4 !== 0) rel[n++] = ((o + 4) << 3) | r4;
+      if (r5 !== 0) rel[n++] = ((o + 5) << 3) | r5;
+      if (r6 !== 0) rel[n++] = ((o + 6) << 3) | r6;
+      if (r7 !== 0) rel[n++] = ((o + 7) << 3) | r7;
+      if (r8 !== 0) rel[n++] = ((o + 8) << 3) | r8;
+      if (r9 !== 0) rel[n++] = ((o + 9) << 3) | r9;
+      if (r10 !== 0) rel[n++] = ((o + 10) << 3) | r10;
     }
+    c.relN = n;
     img[CONN_EPOCH] = 0;
   }
 
@@ -3172,14 +3217,36 @@ export class LflowExecutor {
   private connFromTemplate(t: MegaflowTable, store: ConnStore, h: number): number {
     const k = this.connKey;
     const shapes = t.templates;
+    const n = shapes.length;
+    // The shape that served the last fill from this frame's port first: a port's frames take one chain's walks (on
+    // http the client's and the pods' ports each one shape of two), and each shape tried costs a hash and a lookup.
+    const hints = this.tmplShapeHint;
+    const hi = k[0]! & (TMPL_HINTS - 1);
+    let s0 = hints[hi]!;
+    if (s0 >= n) s0 = 0;
     let c: ConnTemplate | undefined;
-    for (let s = 0; s < shapes.length && c === undefined; s++) {
+    const k0 = k[0]!;
+    const k4 = k[4]!;
+    const k5 = k[5]!;
+    for (let i = 0, s = s0; i < n; i++, s = s + 1 < n ? s + 1 : 0) {
       const sh = shapes[s]!;
+      const k1 = k[1]! & sh.m1;
+      const k2 = k[2]! & sh.m2;
+      const k3 = k[3]! & sh.m3;
       const k6 = k[6]! & sh.m6;
       const k7 = k[7]! & sh.m7;
       const k8 = k[8]! & sh.m8;
-      c = sh.map.get(templateHash(k, k6, k7, k8));
-      while (c !== undefined && !templateKeyIs(c.key, k, k6, k7, k8)) c = c.chain;
+      c = sh.map.get(templateHash(k, k1, k2, k3, k6, k7, k8));
+      // templateKeyIs, written out (TurboFan kept it a call) with the exact words read once.
+      while (c !== undefined) {
+        const ck = c.key;
+        if (ck[0] === k0 && ck[1] === k1 && ck[2] === k2 && ck[3] === k3 && ck[4] === k4 && ck[5] === k5 && ck[6] === k6 && ck[7] === k7 && ck[8] === k8) break;
+        c = c.chain;
+      }
+      if (c !== undefined) {
+        if (s !== s0) hints[hi] = s;
+        break;
+      }
     }
     if (c === undefined) return -1;
     const img = c.image;
@@ -3192,23 +3259,44 @@ export class LflowExecutor {
     if (!store.admit()) return -2;
     const base = store.add(h);
     const data = store.data;
-    const hash = data[base + CONN_HASH]!;
-    const stamp = data[base + CONN_STAMP]!;
+    // The slot's offsets as int32 sums, unchecked for overflow (a base indexes an Int32Array: below 2^30).
+    const hash = data[(base + CONN_HASH) | 0]!;
+    const stamp = data[(base + CONN_STAMP) | 0]!;
     data.set(img, base);
-    data[base + CONN_HASH] = hash;
-    data[base + CONN_STAMP] = stamp;
-    for (let i = 0; i < CONN_KEY_WORDS; i++) data[base + i] = k[i]!;
+    data[(base + CONN_HASH) | 0] = hash;
+    data[(base + CONN_STAMP) | 0] = stamp;
+    const k1 = k[1]!;
+    const k2 = k[2]!;
+    const k3 = k[3]!;
+    const k6 = k[6]!;
+    const k7 = k[7]!;
+    const k8 = k[8]!;
+    data[base] = k[0]!;
+    data[(base + 1) | 0] = k1;
+    data[(base + 2) | 0] = k2;
+    data[(base + 3) | 0] = k3;
+    data[(base + 4) | 0] = k[4]!;
+    data[(base + 5) | 0] = k[5]!;
+    data[(base + 6) | 0] = k6;
+    data[(base + 7) | 0] = k7;
+    data[(base + 8) | 0] = k8;
     const steps = img[CONN_STEPS]!;
-    data[base + CONN_STEPS] = (steps & ~CONN_ENDING) | (this.endsDirection(this.decoded) ? CONN_ENDING : 0);
+    data[(base + CONN_STEPS) | 0] = (steps & ~CONN_ENDING) | (this.endsDirection(this.decoded) ? CONN_ENDING : 0);
+    // The Ethernet addresses the walk did not write leave as the frame brought them.
+    const keep = c.ethKeep;
+    const e0 = keep[0]!;
+    const e1 = keep[1]!;
+    const e2 = keep[2]!;
+    data[(base + CONN_ETH) | 0] = (img[CONN_ETH]! & e0) | (k1 & ~e0);
+    data[(base + CONN_ETH + 1) | 0] = (img[CONN_ETH + 1]! & e1) | (k2 & ~e1);
+    data[(base + CONN_ETH + 2) | 0] = (img[CONN_ETH + 2]! & e2) | (k3 & ~e2);
     const rel = c.rel;
-    const sp = k[8]! >>> 16;
-    const dp = k[8]! & 0xffff;
-    for (let q = 0; q < (steps & 3); q++) {
-      const o = base + CONN_OUT0 + q * CONN_OUT + 3;
-      for (let j = 0; j < 8; j++) {
-        const r = rel[q * 8 + j]!;
-        if (r !== 0) data[o + j] = r === 1 ? k[6]! : r === 2 ? k[7]! : r === 3 ? sp : dp;
-      }
+    const sp = k8 >>> 16;
+    const dp = k8 & 0xffff;
+    for (let i = 0; i < c.relN; i++) {
+      const r = rel[i]!;
+      const f = r & 7;
+      data[(base + (r >> 3)) | 0] = f === 1 ? k6 : f === 2 ? k7 : f === 3 ? sp : dp;
     }
     t.stats.connEntries = store.size;
     t.stats.connEvictions = store.evictions;
@@ -3952,25 +4040,28 @@ const CONN_REPLAYED = 2;
 const CONN_DECLINED = 3;
 
 /**
- * The hash of a template key: key words 0–5 of `k` and the masked 6–8, in 30 bits — a Map key V8 holds as a small
- * integer (a 32-bit one outside that range would be boxed as a heap number at each lookup).
+ * The hash of a template key: key words 0, 4, 5 of `k` and the masked 1–3 and 6–8, in 30 bits — a Map key V8 holds
+ * as a small integer (a 32-bit one outside that range would be boxed as a heap number at each lookup).
  */
-function templateHash(k: Int32Array, k6: number, k7: number, k8: number): number {
+function templateHash(k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): number {
   let h = mixHash(k[0]!, k6);
   h = mixHash(h, k7);
   h = mixHash(h, k8);
-  h = mixHash(h, k[5]! ^ k[1]!);
-  return mixHash(h, k[2]! ^ k[3]! ^ k[4]!) & 0x3fffffff;
+  h = mixHash(h, k[5]! ^ k1);
+  return mixHash(h, k2 ^ k3 ^ k[4]!) & 0x3fffffff;
 }
 
-function templateKeyIs(key: Int32Array, k: Int32Array, k6: number, k7: number, k8: number): boolean {
-  return key[0] === k[0] && key[1] === k[1] && key[2] === k[2] && key[3] === k[3] && key[4] === k[4] && key[5] === k[5] && key[6] === k6 && key[7] === k7 && key[8] === k8;
+function templateKeyIs(key: Int32Array, k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): boolean {
+  return key[0] === k[0] && key[1] === k1 && key[2] === k2 && key[3] === k3 && key[4] === k[4] && key[5] === k[5] && key[6] === k6 && key[7] === k7 && key[8] === k8;
 }
+
+/** Entries of the executor's tmplShapeHint (a power of two). */
+const TMPL_HINTS = 64;
 
 /** Takes template `c` out of its table. */
 function dropTemplate(t: MegaflowTable, c: ConnTemplate): void {
   for (const sh of t.templates) {
-    if (sh.m6 !== c.m6 || sh.m7 !== c.m7 || sh.m8 !== c.m8) continue;
+    if (sh.m6 !== c.m6 || sh.m7 !== c.m7 || sh.m8 !== c.m8 || sh.m1 !== c.m1 || sh.m2 !== c.m2 || sh.m3 !== c.m3) continue;
     let prev: ConnTemplate | undefined;
     for (let e = sh.map.get(c.hash); e !== undefined; prev = e, e = e.chain) {
       if (e !== c) continue;
@@ -4037,6 +4128,14 @@ function ctWord(first: number, last: number): boolean {
 
 function l3Word(first: number, last: number): boolean {
   return first <= W.ARP_OP && last >= W.ETH_TYPE;
+}
+
+function ethSrcWord(first: number, last: number): boolean {
+  return first <= W.ETH_SRC + 1 && last >= W.ETH_SRC;
+}
+
+function ethDstWord(first: number, last: number): boolean {
+  return first <= W.ETH_DST + 1 && last >= W.ETH_DST;
 }
 
 /** An empty array of objects (elements of one kind with the arrays that hold some: readers see one map). */

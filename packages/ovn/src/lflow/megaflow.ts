@@ -557,18 +557,28 @@ export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
  * name the client's port; this store keys walks by the exact connection). Made from a kept walk (executor.ts
  * `makeTemplate`): its slot image with the connection's own parts made relative — each call's node and
  * generation unknown (-1, 0), each outcome's address or port that equalled the frame's own field in the same place
- * marked so in {@link rel} and filled from the new frame — keyed by the walk's key with the IPv4 addresses and the
- * ports masked to the bits any segment of the walk read ({@link m6}, {@link m7}, {@link m8}; every other key word
- * exact). A new connection's frame whose key matches under those masks gets a slot filled from the image, which the
- * ordinary replay then checks call by call against the live outcomes (a mismatch takes the walk again and frees
- * the slot, as for any slot): equal outcomes, and the frame equal under the bits the segments read, make the same
- * walk.
+ * listed in {@link rel} and filled from the new frame, each Ethernet address no segment wrote taken from the new
+ * frame ({@link ethKeep}) — keyed by the walk's key with the IPv4 addresses and the ports masked to the bits any
+ * segment of the walk read ({@link m6}, {@link m7}, {@link m8}), and the Ethernet addresses likewise where no
+ * segment wrote them ({@link m1}, {@link m2}, {@link m3}; every other key word exact). A new connection's frame
+ * whose key matches under those masks gets a slot filled from the image, which the ordinary replay then checks call
+ * by call against the live outcomes (a mismatch takes the walk again and frees the slot, as for any slot): equal
+ * outcomes, and the frame equal under the bits the segments read, make the same walk.
  */
 export class ConnTemplate {
-  /** Per call, per outcome word 3–10 (CONN_OUT: original ports, addresses, translated addresses, ports): 0 as recorded, else 1 + the key field it equals (6, 7: addresses; 8, 9: source, destination port). */
-  readonly rel = new Int8Array(CONN_MAX_STEPS * 8);
+  /**
+   * The outcome words filled from the frame's key, `relN` of them: each the word's offset in the slot × 8 + the key
+   * field it takes (1, 2: the IPv4 source, destination; 3, 4: the source, destination port).
+   */
+  readonly rel = new Int32Array(CONN_MAX_STEPS * 8);
+  relN = 0;
+  /**
+   * Per word of CONN_ETH, the bits the walk wrote (the image's); the others are the frame's key words 1–3 (an
+   * address no segment wrote leaves as it came).
+   */
+  readonly ethKeep = new Int32Array(3);
   readonly image = new Int32Array(CONN_SLOT);
-  /** The masked key (the image's key words 6–8 under the masks; 0–5 exact). */
+  /** The masked key (the image's key words 1–3 and 6–8 under the masks; 0, 4, 5 exact). */
   readonly key = new Int32Array(CONN_KEY_WORDS);
   /** The next template in the same bucket. */
   chain: ConnTemplate | undefined = undefined;
@@ -577,6 +587,10 @@ export class ConnTemplate {
     readonly m7: number,
     readonly m8: number,
     readonly hash: number,
+    /** Key words 1–3's masks (the Ethernet addresses: whole where a segment wrote the address). */
+    readonly m1: number,
+    readonly m2: number,
+    readonly m3: number,
   ) {}
 }
 
@@ -587,6 +601,9 @@ export class ConnTemplateShape {
     readonly m6: number,
     readonly m7: number,
     readonly m8: number,
+    readonly m1: number,
+    readonly m2: number,
+    readonly m3: number,
   ) {}
 }
 
@@ -655,6 +672,11 @@ export interface MegaflowStats {
   connEntries: number;
   /** Walks given up for another's slot (the store, or the key's index bucket, full). */
   connEvictions: number;
+  /**
+   * Frames replayed whole from a slot filled from another connection's walk (a walk template: the new connection's
+   * first frame of its direction, not recorded); counted in {@link connHits} too.
+   */
+  templateHits: number;
 }
 
 /** The last epoch given to a table ({@link MegaflowTable.epoch}). */
@@ -663,14 +685,12 @@ let epochs = 0;
 /** One chassis' cache: per entry point, its shapes. */
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
-  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0 };
+  readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0, templateHits: 0 };
   /** Connections' walks (made on first use). */
   conns: ConnStore | undefined;
   /** Walks other connections may take ({@link ConnTemplate}), by shape. */
   readonly templates: ConnTemplateShape[] = [];
   templateCount = 0;
-  /** Frames replayed from a slot filled from a template (not in MegaflowStats: not part of the public counters). */
-  templateHits = 0;
   /**
    * Keys of walks not recorded yet ({@link CONN_SEEN} entries, direct-mapped: a hash's upper bits and how often it
    * came): a walk is recorded the third time its key comes (OVS's EMC inserts with a probability for the same
