@@ -792,10 +792,17 @@ export class NodePath {
         rec.dropAt(pp.atId, 'pod.node-down');
         continue;
       }
+      // The switch's decode of this output when it vouches for it (SwitchOutcome.decodedFor): the pod reads its fields
+      // instead of the header. Nothing has run the switch since — the one output is this one, and the observers that
+      // could (a tap's callback) get none handed over.
+      const given = out.decodedFor === i && dp.onTap === undefined ? out.decoded : undefined;
       // The pod's frame is the result's (its deliveries): a copy unless copied above — or, when nobody reads the
-      // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it).
-      if (dp.deliveriesUnread === true && rec.tracing === false && !dp.portTapped) {
-        if (oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
+      // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it), at the output's
+      // length only for a pod that reads the header itself (with the switch's decode it reads what the decode
+      // bounds): no view looked up per frame for a delivery nobody lists.
+      const unread = dp.deliveriesUnread === true && rec.tracing === false && !dp.portTapped;
+      if (unread) {
+        if (given === undefined && oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
       } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && rec.tracing === false)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
       if (dp.onPort !== undefined) dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
@@ -806,16 +813,14 @@ export class NodePath {
         c.n++;
       }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
-      // The switch's decode of this output when it vouches for it (SwitchOutcome.decodedFor): the pod copies its
-      // fields instead of reading the header again. Nothing has run the switch since — the one output is this one, and
-      // the observers that could (a tap's callback) get none handed over.
-      const replies = pod.answer(oFrame, dp.now, out.decodedFor === i && dp.onTap === undefined ? out.decoded : undefined);
+      const replies = pod.answer(oFrame, dp.now, given);
       if (pod.ignoredCode !== undefined) {
         rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `ignored: ${pod.ignored}` : '', prev);
         rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing === true ? podIgnoredDetail(pod) : undefined);
       } else {
         rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
-        rec.deliver(pod.pod.name, podNode, oFrame);
+        if (unread) rec.deliverUnread();
+        else rec.deliver(pod.pod.name, podNode, oFrame);
       }
       for (let j = 0; j < replies.length; j++) {
         const reply = dp.portTapped ? replies[j]!.slice() : replies[j]!;
