@@ -350,7 +350,12 @@ describe('deliveries nobody reads (process without onDeliver)', () => {
       if (v !== 'delivered') quiet.push(rec.data);
     }
     // Conversations past the handshake (the ACKs and the request from the way-in cache), then an RST and ACKs after
-    // the connection is gone (the pod takes them and answers the ACKs with an RST).
+    // the connection is gone (the pod takes them and answers the ACKs with an RST). Each frame a pod takes crossed
+    // the load balancer's DNAT, each answer out its un-DNAT: the hop counts both (lb-dnat), from the switch's decode
+    // of an output it vouches for, from the output's bytes otherwise.
+    const lb0 = sim.stageCounts['lb-dnat'];
+    const out0 = out.length;
+    const v0 = verdicts.length;
     for (let c = 0; c < 6; c++) {
       const ip = `10.181.2.${10 + c}`;
       const mac = `52:54:00:cc:02:${(10 + c).toString(16).padStart(2, '0')}`;
@@ -371,6 +376,7 @@ describe('deliveries nobody reads (process without onDeliver)', () => {
       send(tcp(0x10, 1036, isn1));
       send(tcp(0x10, 1036, isn1));
     }
+    expect(sim.stageCounts['lb-dnat'] - lb0).toBe(verdicts.slice(v0).filter((v) => v === 'delivered').length + out.length - out0);
     // After the cache's deliveries, frames that deliver nothing: the capture's that did not, again (its ARP requests).
     for (const f of quiet) {
       now += 1;
