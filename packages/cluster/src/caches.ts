@@ -14,7 +14,7 @@ import { MAX_DEPTH as MAX_DEPTHImport, macNumber as macNumberImport, ScratchCopy
 import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
-import { copyWordsLe as copyWordsLeImport, copyWordsView as copyWordsViewImport, HOST_LE as COPY_LE, keptView as keptViewImport } from './copy-in.js';
+import { copyWordsLe as copyWordsLeImport, copyWordsView as copyWordsViewImport, HOST_LE as COPY_LE, keptView as keptViewImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
 
@@ -41,6 +41,7 @@ const sameInProgram = sameInProgramImport;
 const shape6 = shape6Import;
 const copyWordsLe = copyWordsLeImport;
 const copyWordsView = copyWordsViewImport;
+const wordBytes = wordBytesImport;
 const keptView = keptViewImport;
 const ST_BRIDGE = ST_BRIDGEImport;
 const ST_HOST = ST_HOSTImport;
@@ -577,8 +578,10 @@ export class PathCaches implements PathWatch, OutPathCache {
       src = this.inView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
       this.inArray = frame;
     }
-    // The words (copy-in.ts says why each way), then the bytes after the last whole one.
-    let i = HOST_LE ? copyWordsLe(src, offset, length, this.scratch32) : copyWordsView(src, offset, length, this.scratchView);
+    // The words (copy-in.ts says why each way) — the frame rounded up to whole words when the source has the bytes
+    // after it (wordBytes: scratch is read at the frame's length) —, then any bytes after the last whole one.
+    const words = wordBytes(offset, length, frame.length);
+    let i = HOST_LE ? copyWordsLe(src, offset, words, this.scratch32) : copyWordsView(src, offset, words, this.scratchView);
     const buf = this.scratch;
     for (; i < length; i++) buf[i] = frame[offset + i]!;
     // Not kept past the reader's use of it: a frame ending in its last 2 KiB (a capture's last records, a chunk's

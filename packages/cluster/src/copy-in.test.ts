@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyWordsLe, copyWordsView, HOST_LE } from './copy-in.js';
+import { copyWordsLe, copyWordsView, HOST_LE, wordBytes } from './copy-in.js';
 
 const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
 const runs = Number(process.env.VIPPATH_PROPERTY_RUNS ?? 200);
@@ -35,6 +35,21 @@ describe('copyIn word copies', () => {
         want.set(frame);
         expect(Buffer.from(le.buffer).equals(want)).toBe(true);
         expect(Buffer.from(view.buffer).equals(want)).toBe(true);
+        // copyIn's length: the frame rounded up to whole words where the chunk has the bytes after it, and the tail
+        // as before. The frame's bytes are the chunk's; past them, only the chunk's bytes of the last word are written.
+        const whole = (frame.length + 3) & ~3;
+        const w = wordBytes(before, frame.length, chunk.length);
+        expect(w).toBe(before + whole <= chunk.length ? whole : frame.length & ~3);
+        const le2 = new Uint8Array(le.length).fill(0x5a);
+        const view2 = new Uint8Array(le.length).fill(0x5a);
+        const n2 = copyWordsLe(src, before, w, new Int32Array(le2.buffer));
+        expect(copyWordsView(src, before, w, new DataView(view2.buffer))).toBe(n2);
+        expect(n2).toBe(w);
+        for (let i = n2; i < frame.length; i++) le2[i] = view2[i] = chunk[before + i]!;
+        const want2 = Buffer.from(want);
+        for (let i = frame.length; i < n2; i++) want2[i] = chunk[before + i]!;
+        expect(Buffer.from(le2.buffer).equals(want2)).toBe(true);
+        expect(Buffer.from(view2.buffer).equals(want2)).toBe(true);
       }),
       { seed, numRuns: runs },
     );

@@ -38,8 +38,33 @@ export function copyWordsLe(src: DataView, offset: number, length: number, dst32
     dst32[k + 6] = g;
     dst32[k + 7] = h;
   }
+  // Sixteen bytes once (a 58-byte ACK's 26 after its first 32), then single words (at most three).
+  if (i + 16 <= length) {
+    const o = offset + i;
+    const a = src.getInt32(o, true);
+    const b = src.getInt32(o + 4, true);
+    const c = src.getInt32(o + 8, true);
+    const d = src.getInt32(o + 12, true);
+    const k = i >> 2;
+    dst32[k] = a;
+    dst32[k + 1] = b;
+    dst32[k + 2] = c;
+    dst32[k + 3] = d;
+    i += 16;
+  }
   for (; i + 4 <= length; i += 4) dst32[i >> 2] = src.getInt32(offset + i, true);
   return i;
+}
+
+/**
+ * How many bytes of `src[offset, offset + length)` to copy as words: the frame rounded up to whole words when the
+ * source holds the bytes after it (a capture's chunk: the next record's), so that no byte is left for a byte loop — the
+ * destination's bytes past `length` are not the frame's to anybody (a scratch buffer read at the frame's length) —,
+ * else its whole words only.
+ */
+export function wordBytes(offset: number, length: number, sourceLength: number): number {
+  const whole = (length + 3) & ~3;
+  return offset + whole <= sourceLength ? whole : length & ~3;
 }
 
 /** {@link copyWordsLe} on any host: each word through DataViews (the byte order stated on both sides). */

@@ -757,13 +757,19 @@ export class NodePath {
       const oLength = out.lengths[i]!;
       const oPort = out.ports[i]!;
       let prev = at;
-      // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path.
+      // The switch's decode of this output when it vouches for it (SwitchOutcome.decodedFor): its addresses as the
+      // walk left them, and the pod's header read (below).
+      const dd = out.decodedFor === i ? out.decoded : undefined;
+      // DNAT (request) or un-DNAT (reply) shows as changed addresses: the LB stage was on this frame's path. From the
+      // switch's decode when it has the input's layout (IPv4 at the same offset: the walk changes no length), else
+      // the output's bytes.
+      const decodedOut = ipv4 && dd !== undefined && dd.l3Offset === off;
       const ipv4Out = ipv4 && oLength >= off + 20;
       const ipv6Out = ipv6 && oLength >= off + 40;
       // The IPv4 words read in place, not through word(): whether V8 inlines that call into this large hop varies
       // from one compile to the next (session 14 counted it a call, 223 instructions a frame; bench/README, session 15).
-      const dnat = ipv4Out ? ((oFrame[off + 16]! << 24) | (oFrame[off + 17]! << 16) | (oFrame[off + 18]! << 8) | oFrame[off + 19]!) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
-      const undnat = ipv4Out ? ((oFrame[off + 12]! << 24) | (oFrame[off + 13]! << 16) | (oFrame[off + 14]! << 8) | oFrame[off + 15]!) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
+      const dnat = decodedOut ? (dd.ipDst | 0) !== inDst : ipv4Out ? ((oFrame[off + 16]! << 24) | (oFrame[off + 17]! << 16) | (oFrame[off + 18]! << 8) | oFrame[off + 19]!) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
+      const undnat = decodedOut ? (dd.ipSrc | 0) !== inSrc : ipv4Out ? ((oFrame[off + 12]! << 24) | (oFrame[off + 13]! << 16) | (oFrame[off + 14]! << 8) | oFrame[off + 15]!) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
       if (dnat || undnat) {
         const lbAt = this.ids.lb;
         rec.stepAt(ST_LB, lbAt, rec.tracing === false ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
@@ -792,10 +798,16 @@ export class NodePath {
         rec.dropAt(pp.atId, 'pod.node-down');
         continue;
       }
+      // The pod reads the decode's fields instead of the header. Nothing has run the switch since — the one output is
+      // this one, and the observers that could (a tap's callback) get none handed over.
+      const given = dp.onTap === undefined ? dd : undefined;
       // The pod's frame is the result's (its deliveries): a copy unless copied above — or, when nobody reads the
-      // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it).
-      if (dp.deliveriesUnread === true && rec.tracing === false && !dp.portTapped) {
-        if (oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
+      // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it), at the output's
+      // length only for a pod that reads the header itself (with the switch's decode it reads what the decode
+      // bounds): no view looked up per frame for a delivery nobody lists.
+      const unread = dp.deliveriesUnread === true && rec.tracing === false && !dp.portTapped;
+      if (unread) {
+        if (given === undefined && oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
       } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && rec.tracing === false)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
       if (dp.onPort !== undefined) dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
@@ -806,16 +818,14 @@ export class NodePath {
         c.n++;
       }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
-      // The switch's decode of this output when it vouches for it (SwitchOutcome.decodedFor): the pod copies its
-      // fields instead of reading the header again. Nothing has run the switch since — the one output is this one, and
-      // the observers that could (a tap's callback) get none handed over.
-      const replies = pod.answer(oFrame, dp.now, out.decodedFor === i && dp.onTap === undefined ? out.decoded : undefined);
+      const replies = pod.answer(oFrame, dp.now, given);
       if (pod.ignoredCode !== undefined) {
         rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `ignored: ${pod.ignored}` : '', prev);
         rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing === true ? podIgnoredDetail(pod) : undefined);
       } else {
         rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
-        rec.deliver(pod.pod.name, podNode, oFrame);
+        if (unread) rec.deliverUnread();
+        else rec.deliver(pod.pod.name, podNode, oFrame);
       }
       for (let j = 0; j < replies.length; j++) {
         const reply = dp.portTapped ? replies[j]!.slice() : replies[j]!;

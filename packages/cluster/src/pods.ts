@@ -457,7 +457,8 @@ export class PodHost {
    * left there (tcp4Ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
    * plainTcp4 in @vippath/wire) holding what readPlainTcp4Segment would write — the OVN switch's, as
    * SwitchOutcome.decodedFor vouches — taken instead of reading the header and read in place (not copied): read during
-   * the call only. The answer is the same byte for byte.
+   * the call only. With it, `frame` may run on past the packet (a buffer the packet starts): the decode's lengths bound
+   * what is read. The answer is the same byte for byte.
    */
   answer(frame: Uint8Array, now: number, decoded?: Readonly<DecodedFrame>): Uint8Array[] {
     this.fresh = this.held;

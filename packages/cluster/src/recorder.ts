@@ -152,6 +152,8 @@ export class TraceRecorder {
    */
   lean = false;
   private leanDrops = 0;
+  /** Deliveries counted for the verdict only ({@link deliverUnread}): the frame's list does not hold them. */
+  private unreadDeliveries = 0;
   /**
    * The result {@link begin} reuses when the caller only wants the verdict and callbacks ({@link SimulatedCluster.process}):
    * cleared, not made anew, per frame.
@@ -243,6 +245,7 @@ export class TraceRecorder {
     this.answered = false;
     this.lean = false;
     this.leanDrops = 0;
+    this.unreadDeliveries = 0;
     const reuse = this.reuseNext;
     this.reuseNext = false;
     if (keep === true && reuse === false) {
@@ -269,7 +272,7 @@ export class TraceRecorder {
 
   finish(): InjectResult {
     const r = this.r;
-    r.verdict = r.delivered.length > 0 ? 'delivered' : this.answered === true ? 'answered' : r.outside.length > 0 ? 'forwarded' : r.drops.length > 0 || this.leanDrops > 0 ? 'dropped' : 'forwarded';
+    r.verdict = r.delivered.length > 0 || this.unreadDeliveries > 0 ? 'delivered' : this.answered === true ? 'answered' : r.outside.length > 0 ? 'forwarded' : r.drops.length > 0 || this.leanDrops > 0 ? 'dropped' : 'forwarded';
     return r;
   }
 
@@ -289,6 +292,14 @@ export class TraceRecorder {
       d.frame = frame;
     }
     r.delivered.push(d);
+  }
+
+  /**
+   * {@link deliver} for a caller that reads only the verdict of the frame being processed (the datapath's
+   * `deliveriesUnread`): the delivery counts for the verdict and is not listed — no record, no frame handed over.
+   */
+  deliverUnread(): void {
+    this.unreadDeliveries++;
   }
 
   /** A stage visited at `at`, coming from `from` (the edge counted); `decision` is kept only while tracing. Places by name: for callers off the hot path. */

@@ -322,3 +322,95 @@ describe('injectTransient: inject with the simulation\'s own result', () => {
     expect(reused.edges()).toEqual(kept.edges());
   });
 });
+
+describe('deliveries nobody reads (process without onDeliver)', () => {
+  // Without onDeliver a cache hit's deliveries are counted for the verdict, not listed, and a pod handed the switch's
+  // decode gets the switch's buffer as it is (no view at the output's length): the verdicts, the frames out and the
+  // pods' state must be a run's whose deliveries are read (onDeliver: listed, each at its length).
+  const records = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
+  const t0 = records[0]!.timestamp;
+  const run = (read: boolean): { verdicts: string[]; out: string[]; pods: unknown[]; hits: number; delivered: number } => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    let delivered = 0;
+    if (read) sim.onDeliver = () => delivered++;
+    const verdicts: string[] = [];
+    const out: string[] = [];
+    let last: Uint8Array | undefined;
+    sim.onOutside = (f) => {
+      out.push(Buffer.from(f).toString('hex'));
+      last = f.slice();
+    };
+    let now = 0;
+    const quiet: Uint8Array[] = [];
+    for (const rec of records) {
+      if (sim.fromCluster(rec.data)) continue;
+      now = Number(rec.timestamp - t0) / 1e6;
+      const v = sim.process(rec.data, rec.data.length, now);
+      verdicts.push(v);
+      if (v !== 'delivered') quiet.push(rec.data);
+    }
+    // Conversations past the handshake (the ACKs and the request from the way-in cache), then an RST and ACKs after
+    // the connection is gone (the pod takes them and answers the ACKs with an RST). Each frame a pod takes crossed
+    // the load balancer's DNAT, each answer out its un-DNAT: the hop counts both (lb-dnat), from the switch's decode
+    // of an output it vouches for, from the output's bytes otherwise.
+    const lb0 = sim.stageCounts['lb-dnat'];
+    const out0 = out.length;
+    const v0 = verdicts.length;
+    for (let c = 0; c < 6; c++) {
+      const ip = `10.181.2.${10 + c}`;
+      const mac = `52:54:00:cc:02:${(10 + c).toString(16).padStart(2, '0')}`;
+      const tcp = (flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
+        buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 42000 + c, dstPort: 80, flags, seq, ack, ...(payload ? { payload: new TextEncoder().encode(payload) } : {}) } });
+      const send = (f: Uint8Array): void => {
+        now += 1;
+        verdicts.push(sim.process(f, f.length, now));
+      };
+      last = undefined;
+      send(tcp(0x02, 1000, 0));
+      const synAck = last ? parseFrame(last).tcp : undefined;
+      if (!synAck || synAck.flags !== 0x12) continue;
+      const isn1 = (synAck.seq + 1) >>> 0;
+      for (let i = 0; i < 3; i++) send(tcp(0x10, 1001, isn1));
+      send(tcp(0x18, 1001, isn1, 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n'));
+      send(tcp(0x04, 1036, 0));
+      send(tcp(0x10, 1036, isn1));
+      send(tcp(0x10, 1036, isn1));
+    }
+    expect(sim.stageCounts['lb-dnat'] - lb0).toBe(verdicts.slice(v0).filter((v) => v === 'delivered').length + out.length - out0);
+    // After the cache's deliveries, frames that deliver nothing: the capture's that did not, again (its ARP requests).
+    for (const f of quiet) {
+      now += 1;
+      verdicts.push(sim.process(f, f.length, now));
+    }
+    const pods = [...sim.pods.values()].map((p) => ({ requests: p.requests, log: p.log, clients: [...p.clients], ignored: p.ignored }));
+    return { verdicts, out, pods, hits: sim.cacheStats().hits, delivered };
+  };
+
+  it('gives each frame the verdict, the frames out and the pods\' state of a run that reads its deliveries', () => {
+    const answer = PodHost.prototype.answer;
+    let past = 0;
+    PodHost.prototype.answer = function (this: PodHost, frame: Uint8Array, now: number, decoded?: Readonly<DecodedFrame>): Uint8Array[] {
+      // A buffer running past the packet (its IPv4 total length after 14 bytes of Ethernet): the switch's own.
+      if (decoded !== undefined && frame.length > 14 + ((frame[16]! << 8) | frame[17]!)) past++;
+      return answer.call(this, frame, now, decoded);
+    };
+    try {
+      const unread = run(false);
+      const unreadPast = past;
+      past = 0;
+      const read = run(true);
+      expect(unread.verdicts).toEqual(read.verdicts);
+      expect(unread.out).toEqual(read.out);
+      expect(unread.pods).toEqual(read.pods);
+      expect(unread.hits).toBe(read.hits);
+      // The cache served deliveries (the verdicts say so) and the pods got the switch's buffer only where unread.
+      expect(unread.hits).toBeGreaterThan(20);
+      expect(read.delivered).toBe(unread.verdicts.filter((v) => v === 'delivered').length);
+      expect(unreadPast).toBeGreaterThan(10);
+      expect(past).toBe(0);
+      expect(new Set(unread.verdicts)).toEqual(new Set(['delivered', 'answered', 'dropped']));
+    } finally {
+      PodHost.prototype.answer = answer;
+    }
+  });
+});
