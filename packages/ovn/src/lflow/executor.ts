@@ -3606,17 +3606,10 @@ export class LflowExecutor {
     while (c !== undefined && !(templateKeyIs(c.key, sk, k6, k7, k8) && c.lbDst === lbDst)) c = c.chain;
     if (c === undefined) {
       if (t.synTemplateCount >= SYN_TEMPLATES) {
-        for (const s of shapes) {
-          for (const first of s.map.values()) for (let e: SynTemplate | undefined = first; e !== undefined; e = e.chain) t.synFree.push(e);
-          s.map.clear();
-        }
+        for (const s of shapes) s.map.clear();
         t.synTemplateCount = 0;
       }
-      c = t.synFree.pop() ?? new SynTemplate();
-      c.m6 = m6;
-      c.m7 = m7;
-      c.m8 = m8;
-      c.hash = th;
+      c = new SynTemplate(m6, m7, m8, th);
       c.chain = sh.map.get(th);
       sh.map.set(th, c);
       t.synTemplateCount++;
@@ -4416,8 +4409,6 @@ function dropSynTemplate(t: MegaflowTable, c: SynTemplate): void {
       else if (e.chain !== undefined) sh.map.set(c.hash, e.chain);
       else sh.map.delete(c.hash);
       t.synTemplateCount--;
-      // Not written before the walk taken again that dropped it ends: no SYN is recorded during it (connAgain).
-      t.synFree.push(c);
       return;
     }
   }

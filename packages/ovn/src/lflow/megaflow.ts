@@ -630,11 +630,12 @@ export class SynTemplate {
   /** The load balancer action whose backend the walk picked (the executor's), and the backend picked; else undefined. */
   lb: object | undefined = undefined;
   lbDst: object | undefined = undefined;
-  /** Set when it is (re)used: a template dropped goes to its table's {@link MegaflowTable.synFree} (its typed arrays are off-heap memory: allocated per template, they cost a major GC's share each). */
-  m6 = 0;
-  m7 = 0;
-  m8 = 0;
-  hash = 0;
+  constructor(
+    readonly m6: number,
+    readonly m7: number,
+    readonly m8: number,
+    readonly hash: number,
+  ) {}
 }
 
 /** SYN templates under one set of masks. */
@@ -726,8 +727,6 @@ export class MegaflowTable {
   /** A new connection's first frames' walks ({@link SynTemplate}), by shape. */
   readonly synTemplates: SynTemplateShape[] = [];
   synTemplateCount = 0;
-  /** SYN templates dropped, for the next ones made (every on-link client's first SYN makes one: full-cold). */
-  readonly synFree: SynTemplate[] = [];
   /** SYNs replayed from a template, and those whose replay stopped at a call (not public counters, as templateHits). */
   synHits = 0;
   synBreaks = 0;
