@@ -2274,9 +2274,8 @@ export class LflowExecutor {
    * Turns the megaflow cache on (one table per chassis, cleared when `maxEntries` is reached). Traced runs, microflows
    * and frames the decoder rejects always take the slow path. `connections` (default true): connections' whole walks
    * replayed (`connSlots` of them); `templates` (default true, with `connections`): a new connection's walk filled from
-   * another connection's whose key it matches under the bits that walk read (megaflow.ts `ConnTemplate`), and a SYN's
-   * walk replayed from another SYN's (`SynTemplate`), each call still made and compared — off, every connection's walk
-   * is recorded from its own frames and every SYN walked.
+   * another connection's whose key it matches under the bits that walk read (megaflow.ts `ConnTemplate`), each call
+   * still made and compared — off, every connection's walk is recorded from its own frames.
    */
   enableMegaflows(options: { maxEntries?: number; connections?: boolean; connSlots?: number; templates?: boolean } = {}): void {
     this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: !!(options.connections ?? true), connSlots: options.connSlots ?? CONN_SLOTS, templates: !!(options.templates ?? true) };
@@ -3240,14 +3239,14 @@ export class LflowExecutor {
   /** The walk being recorded is a SYN's (recordSyn): laid out as a SynTemplate's image, any state but invalid kept. */
   private connSyn = false;
   private readonly synScratch = new Int32Array(SYN_SLOT);
+  /** The image a SYN replays: its template's, with the frame's key and the fields relative to it. */
+  private readonly synImage = new Int32Array(SYN_SLOT);
   /** The SYN's key: connKey with the frame's TCP flags whole in word 0 (a SYN's walk may read them). */
   private readonly synKey = new Int32Array(CONN_KEY_WORDS);
   /** The backend pick of the SYN's walk being recorded (connPick): its call's number (-1: none), action and backend. */
   private connLbStep = -1;
   private connLbAct: LbAction | undefined = undefined;
   private connLbDst: object | undefined = undefined;
-  /** The ct words of a SYN's replayed calls (replaySyn), and the EtherType the engine reads with them. */
-  private readonly synWords = new Uint32Array(W.SIZE);
   /** The words pickBackend reads, from the decode, for a SYN's pick before its replay (synFind). */
   private readonly synPickWords = new Uint32Array(W.SIZE);
 
@@ -3353,92 +3352,71 @@ export class LflowExecutor {
   }
 
   /**
-   * A SYN's walk from template `c`: the image's fields relative to the key written from the frame's key, then its
-   * calls on the frame as it is — through the words engine as the walk makes them, where there is one — each outcome
-   * compared whole with the image's (a new connection's: no node to name). Equal outcomes give the
+   * A SYN's walk from template `c`: the image filled with the frame's key, then its calls on the frame as it is,
+   * each outcome compared whole with the image's (a new connection's: no node to name). Equal outcomes give the
    * template's walk (replayConn's argument, the key equal under the masks and the pick the same); at the first that
    * differs the walk is taken again from that call with its live outcome (connAgain: no call made twice) and the
    * template goes. No slot, no SYN|ACK credit paid (the connection is not kept), no connEnd.
    */
   private replaySyn(t: MegaflowTable, c: SynTemplate, now: number): void {
-    const img = c.image;
+    const img = this.synImage;
+    img.set(c.image);
     const key = this.connKey;
-    const relAt = c.relAt;
-    const relSrc = c.relSrc;
-    for (let i = 0; i < c.relN; i++) {
-      const r = relSrc[i]!;
-      img[relAt[i]!] = r === 1 ? key[6]! : r === 2 ? key[7]! : r === 3 ? key[8]! >>> 16 : key[8]! & 0xffff;
-    }
+    for (let i = 0; i < CONN_KEY_WORDS; i++) img[i] = key[i]!;
     const steps = img[CONN_STEPS]! & 7;
+    const rel = c.rel;
+    const sp = key[8]! >>> 16;
+    const dp = key[8]! & 0xffff;
+    for (let q = 0; q < steps; q++) {
+      const o = SYN_OUT0 + q * CONN_OUT + 3;
+      for (let j = 0; j < 8; j++) {
+        const r = rel[q * 8 + j]!;
+        if (r !== 0) img[o + j] = r === 1 ? key[6]! : r === 2 ? key[7]! : r === 3 ? sp : dp;
+      }
+    }
     const res = this.res;
     const d = this.decoded;
+    const label = res.label;
     const frame = this.frame;
-    const words = this.ctWords;
-    // The calls' ct words (the engine's input and output, as the walk's words hold them: executeWords): a scratch
-    // array, its EtherType the frame's (the engine reads it).
-    const sw = this.synWords;
-    sw[W.ETH_TYPE] = 0x800;
+    const hinted = this.ctHinted;
     for (let k = 0; k < steps; k++) {
       const b = CONN_STEP0 + k * CONN_STEP;
       const rq = img[b + CONN_S_REQ]!;
-      const req = this.connObjs[rq >> 1] as CtRequest;
-      req.zone = img[b + CONN_S_ZONE]!;
-      const o = SYN_OUT0 + k * CONN_OUT;
-      let differs: boolean;
-      if (words !== undefined) {
-        // As callCt's words path: the input all 0 (the first call, or after a ct_clear or a hidden commit) or the
-        // previous call's outcome; the frame's generation is the walk's (nothing writes the frame between the calls
-        // but their NAT, which the engine keeps its key through).
-        if ((rq & 1) === 0) hideCt(sw);
-        if (k === 0) this.ctPacket = res.packet;
-        words.executeWords(frame, this.frameLength, d, req, res, sw, now, this.frameGen, k === 0, false);
-        differs =
-          img[b + CONN_S_STATE] !== (sw[W.CT_STATE]! | 0) || img[b + CONN_S_MARK] !== (sw[W.CT_MARK]! | 0) ||
-          img[b + CONN_S_LABEL] !== (sw[W.CT_LABEL]! | 0) || img[b + CONN_S_LABEL + 1] !== (sw[W.CT_LABEL + 1]! | 0) || img[b + CONN_S_LABEL + 2] !== (sw[W.CT_LABEL + 2]! | 0) || img[b + CONN_S_LABEL + 3] !== (sw[W.CT_LABEL + 3]! | 0) ||
-          img[o] !== res.zone || img[o + 1] !== resFlags(res) || img[o + 2] !== (sw[W.CT_NW_PROTO]! | 0) || img[o + 3] !== (sw[W.CT_TP_SRC]! | 0) || img[o + 4] !== (sw[W.CT_TP_DST]! | 0) ||
-          img[o + 5] !== (sw[W.CT_NW_SRC]! | 0) || img[o + 6] !== (sw[W.CT_NW_DST]! | 0) ||
-          img[o + 7] !== (d.ipSrc | 0) || img[o + 8] !== (d.ipDst | 0) || img[o + 9] !== d.srcPort || img[o + 10] !== d.dstPort;
-        if (differs) {
-          // connAgain takes the live outcome from the result: the words' into it, the tuple as the words hold it.
-          const rewritten = res.rewritten;
-          ctWordsToResult(sw, res);
-          res.rewritten = rewritten;
-          res.tupleWritten = true;
-        }
+      if ((rq & 1) === 0) {
+        res.state = 0;
+        res.mark = 0;
+        label[0] = 0;
+        label[1] = 0;
+        label[2] = 0;
+        label[3] = 0;
+        res.hasOriginal = false;
+        res.originalProto = 0;
+        res.originalIpv6 = false;
+        res.originalSrcPort = 0;
+        res.originalDstPort = 0;
       } else {
-        const label = res.label;
-        if ((rq & 1) === 0) {
-          res.state = 0;
-          res.mark = 0;
-          label[0] = 0;
-          label[1] = 0;
-          label[2] = 0;
-          label[3] = 0;
-          res.hasOriginal = false;
-          res.originalProto = 0;
-          res.originalIpv6 = false;
+        // The previous call's outcome, as callCt carries it through the words (replayConn's).
+        res.hasOriginal = res.originalProto !== 0;
+        res.originalIpv6 = false;
+        if (!res.hasOriginal) {
           res.originalSrcPort = 0;
           res.originalDstPort = 0;
-        } else {
-          // The previous call's outcome, as callCt carries it through the words (replayConn's).
-          res.hasOriginal = res.originalProto !== 0;
-          res.originalIpv6 = false;
-          if (!res.hasOriginal) {
-            res.originalSrcPort = 0;
-            res.originalDstPort = 0;
-          }
         }
-        res.tupleWritten = false;
-        res.rewritten = false;
-        this.ct.execute(frame, this.frameLength, d, req, res, now);
-        differs =
-          img[b + CONN_S_STATE] !== (res.state | 0) || img[b + CONN_S_MARK] !== (res.mark | 0) ||
-          img[b + CONN_S_LABEL] !== (label[0]! | 0) || img[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || img[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || img[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
-          img[o] !== res.zone || img[o + 1] !== resFlags(res) || img[o + 2] !== res.originalProto || img[o + 3] !== res.originalSrcPort || img[o + 4] !== res.originalDstPort ||
-          img[o + 5] !== (read32(res.originalSrc, 0) | 0) || img[o + 6] !== (read32(res.originalDst, 0) | 0) ||
-          img[o + 7] !== (d.ipSrc | 0) || img[o + 8] !== (d.ipDst | 0) || img[o + 9] !== d.srcPort || img[o + 10] !== d.dstPort;
       }
-      if (differs) {
+      res.tupleWritten = false;
+      res.rewritten = false;
+      const req = this.connObjs[rq >> 1] as CtRequest;
+      req.zone = img[b + CONN_S_ZONE]!;
+      if (hinted !== undefined) hinted.executeHinted(frame, this.frameLength, d, req, res, now, -1, 0, 0, k > 0, k === 0);
+      else this.ct.execute(frame, this.frameLength, d, req, res, now);
+      const o = SYN_OUT0 + k * CONN_OUT;
+      if (
+        img[b + CONN_S_STATE] !== (res.state | 0) || img[b + CONN_S_MARK] !== (res.mark | 0) ||
+        img[b + CONN_S_LABEL] !== (label[0]! | 0) || img[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || img[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || img[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
+        img[o] !== res.zone || img[o + 1] !== resFlags(res) || img[o + 2] !== res.originalProto || img[o + 3] !== res.originalSrcPort || img[o + 4] !== res.originalDstPort ||
+        img[o + 5] !== (read32(res.originalSrc, 0) | 0) || img[o + 6] !== (read32(res.originalDst, 0) | 0) ||
+        img[o + 7] !== (d.ipSrc | 0) || img[o + 8] !== (d.ipDst | 0) || img[o + 9] !== d.srcPort || img[o + 10] !== d.dstPort
+      ) {
         t.stats.connBreaks++;
         t.synBreaks++;
         dropSynTemplate(t, c);
@@ -3463,8 +3441,8 @@ export class LflowExecutor {
     // The walk's Ethernet writes and its output, as replayConn's.
     const frame0 = this.frame;
     const hi = img[CONN_ETH + 2]!;
-    if (key[2] !== img[CONN_ETH + 1] || ((key[3]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, img[CONN_ETH + 1]!, hi);
-    if (key[1] !== img[CONN_ETH] || (key[3]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, img[CONN_ETH]!, hi >>> 16);
+    if (img[2] !== img[CONN_ETH + 1] || ((img[3]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, img[CONN_ETH + 1]!, hi);
+    if (img[1] !== img[CONN_ETH] || (img[3]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, img[CONN_ETH]!, hi >>> 16);
     const port = this.connObjs[(steps0 >>> 16) & 0x7fff] as Port;
     const i = this.nOutputs++;
     const out = this.outSlot(i);
@@ -3634,13 +3612,7 @@ export class LflowExecutor {
     img[CONN_DEPS] = deps;
     img[SYN_FDB] = this.fdbVersion;
     img[SYN_HAIRPIN] = this.hairpin.version;
-    let n = 0;
-    for (let i = 0; i < steps * 8; i++) {
-      if (rel[i] === 0) continue;
-      c.relAt[n] = SYN_OUT0 + (i >> 3) * CONN_OUT + 3 + (i & 7);
-      c.relSrc[n++] = rel[i]!;
-    }
-    c.relN = n;
+    c.rel.set(rel);
   }
 
   private readonly synRel = new Int8Array(SYN_MAX_STEPS * 8);

@@ -615,14 +615,8 @@ export const SYN_TEMPLATES = 1024;
  * the port's number from bit 16.
  */
 export class SynTemplate {
-  /**
-   * The outcome words ({@link ConnTemplate.rel}'s) relative to the key: the first {@link relN} of {@link relAt} are
-   * their offsets in {@link image}, {@link relSrc} the key field each equals (1, 2: addresses; 3, 4: source,
-   * destination port). A replay writes the frame's fields there (the image's values are not read elsewhere).
-   */
-  readonly relAt = new Int32Array(SYN_MAX_STEPS * 8);
-  readonly relSrc = new Int8Array(SYN_MAX_STEPS * 8);
-  relN = 0;
+  /** As {@link ConnTemplate.rel}. */
+  readonly rel = new Int8Array(SYN_MAX_STEPS * 8);
   readonly image = new Int32Array(SYN_SLOT);
   /** The masked key (word 0 with the frame's TCP flags from bit 17, words 6–8 under the masks). */
   readonly key = new Int32Array(CONN_KEY_WORDS);
