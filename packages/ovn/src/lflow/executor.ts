@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, SynTemplate, SynTemplateShape, SYN_FDB, SYN_HAIRPIN, SYN_MAX_STEPS, SYN_OUT0, SYN_SLOT, SYN_TEMPLATES, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -1446,11 +1446,7 @@ export class LflowExecutor {
       // (four of the five forking calls of a new connection's SYN and SYN|ACK, full-cold); only ovn-trace's mode
       // (no chassis) asks, for --lb-dst.
       const dst = ip && (l.backends.length !== 0 || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
-      if (dst !== undefined) {
-        req = this.lbRequest(plan, l, dst);
-        // A SYN's walk being recorded: the call's request is this connection's pick (SynTemplate.lb).
-        if (this.connRec === true) this.connPick(l, dst);
-      }
+      if (dst !== undefined) req = this.lbRequest(plan, l, dst);
     }
     if (plan.fixedZone === false) req.zone = this.zone(w, pipeline);
     if (!ip && lb) {
@@ -2320,8 +2316,6 @@ export class LflowExecutor {
     if (this.wordsOut === true || this.megaOptions!.connections === false || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
-    // A new connection's first frame: replayed from another's walk (SynTemplate), else recorded as one.
-    if ((frameFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.megaOptions!.templates === true) return this.synLookup(port, now, f, input, frameFlags);
     if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.mega!.takeSynAckCredit())))) return CONN_NONE;
     const tcpFlags = frameFlags & this.connFlagsMask;
     // The key (megaflow.ts CONN_KEY_WORDS), compared with the candidate slot's as it is made: a hit stores none of it.
@@ -2424,7 +2418,6 @@ export class LflowExecutor {
     this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
-    if (conn === CONN_SYN) return this.recordSyn(w);
     if (conn === CONN_MISSED || conn === CONN_DECLINED) {
       const t = this.mega!;
       const flagless = this.connFlagsMask === 0;
@@ -2505,10 +2498,7 @@ export class LflowExecutor {
   /** The frame's key, made from its decode (connLookup; megaflow.ts `CONN_KEY_WORDS` says how it is packed). */
   private readonly connKey = new Int32Array(CONN_KEY_WORDS);
   /** The walk being recorded, laid out as a slot. */
-  private connScratch = new Int32Array(CONN_SLOT);
-  /** The walk being recorded, laid out as a slot or (a SYN's) as a SynTemplate's image: its calls at most, their outcomes' offset. */
-  private connMaxSteps = CONN_MAX_STEPS;
-  private connOut0 = CONN_OUT0;
+  private readonly connScratch = new Int32Array(CONN_SLOT);
   /**
    * Whether the ct words were zeroed (ct_clear, hideCt after a chassis' ct_commit) since the walk being recorded made
    * its last call (connPost clears it): its next call's input is then all 0, else that call's outcome (connPre).
@@ -2533,9 +2523,6 @@ export class LflowExecutor {
   private connAnswerLast = -1;
   private connAnswerNext = 0;
   private connAnswerSlot = 0;
-  /** The slots' data or a SYN's image (replaySyn) the answered calls' outcomes are read from, and their outcomes' offset. */
-  private connAnswerData: Int32Array | undefined = undefined;
-  private connAnswerOut0 = CONN_OUT0;
 
   private connObj(o: unknown): number {
     // A switch's walks name a few requests and ports: a scan of the first finds them without hashing.
@@ -2822,9 +2809,7 @@ export class LflowExecutor {
    * frame's, the shadow its image), its first `k` calls answered with their recorded outcomes and call `k` with the
    * live one, each with the frame's translated bytes as that call left them; on from there as the segment cache goes.
    */
-  private connAgain(base: number, k: number, w: Uint32Array, data: Int32Array = this.mega!.conns!.data, out0 = CONN_OUT0): void {
-    this.connAnswerData = data;
-    this.connAnswerOut0 = out0;
+  private connAgain(base: number, k: number, w: Uint32Array): void {
     copyResult(this.res, this.connLive);
     const d = this.decoded;
     this.connLiveD[0] = d.ipSrc;
@@ -2845,9 +2830,9 @@ export class LflowExecutor {
     const d = this.decoded;
     this.syncFrame(w);
     if (j < this.connAnswerLast) {
-      const data = this.connAnswerData!;
+      const data = this.mega!.conns!.data;
       const b = this.connAnswerSlot + CONN_STEP0 + j * CONN_STEP;
-      const o = this.connAnswerSlot + this.connAnswerOut0 + j * CONN_OUT;
+      const o = this.connAnswerSlot + CONN_OUT0 + j * CONN_OUT;
       res.state = data[b + CONN_S_STATE]! >>> 0;
       res.mark = data[b + CONN_S_MARK]! >>> 0;
       for (let i = 0; i < 4; i++) res.label[i] = data[b + CONN_S_LABEL + i]! >>> 0;
@@ -2895,7 +2880,7 @@ export class LflowExecutor {
   /** Before a recorded walk's conntrack call (callCt): what the replay needs to make the same call. */
   private connPre(w: Uint32Array, req: CtRequest): void {
     const k = this.connSteps;
-    if (k >= this.connMaxSteps || this.depth !== 1 || req === this.req || this.decoded.status !== 0) {
+    if (k >= CONN_MAX_STEPS || this.depth !== 1 || req === this.req || this.decoded.status !== 0) {
       this.connOk = false;
       return;
     }
@@ -2928,14 +2913,13 @@ export class LflowExecutor {
   private connPost(w: Uint32Array): void {
     const res = this.res;
     const d = this.decoded;
-    // A SYN's walk (connSyn): compared whole at each replay, whatever the state; an invalid packet's is not kept.
-    if ((this.connSyn === true ? res.state & CtState.INV : (res.state & (CtState.EST | CtState.INV)) ^ CtState.EST) !== 0 || res.originalIpv6) {
+    if ((res.state & (CtState.EST | CtState.INV)) !== CtState.EST || res.originalIpv6) {
       this.connOk = false;
       return;
     }
     const ex = this.connScratch;
     const b = CONN_STEP0 + this.connSteps * CONN_STEP;
-    const o = this.connOut0 + this.connSteps * CONN_OUT;
+    const o = CONN_OUT0 + this.connSteps * CONN_OUT;
     ex[o] = res.zone;
     ex[o + 1] = resFlags(res);
     if (this.ctWords !== undefined) {
@@ -3231,391 +3215,6 @@ export class LflowExecutor {
     this.connTmpl = c;
     return base;
   }
-
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // A new connection's first frame (megaflow.ts SynTemplate): replayed from another connection's walk without a slot.
-
-  /** The walk being recorded is a SYN's (recordSyn): laid out as a SynTemplate's image, any state but invalid kept. */
-  private connSyn = false;
-  private readonly synScratch = new Int32Array(SYN_SLOT);
-  /** The image a SYN replays: its template's, with the frame's key and the fields relative to it. */
-  private readonly synImage = new Int32Array(SYN_SLOT);
-  /** The SYN's key: connKey with the frame's TCP flags whole in word 0 (a SYN's walk may read them). */
-  private readonly synKey = new Int32Array(CONN_KEY_WORDS);
-  /** The backend pick of the SYN's walk being recorded (connPick): its call's number (-1: none), action and backend. */
-  private connLbStep = -1;
-  private connLbAct: LbAction | undefined = undefined;
-  private connLbDst: object | undefined = undefined;
-  /** The words pickBackend reads, from the decode, for a SYN's pick before its replay (synFind). */
-  private readonly synPickWords = new Uint32Array(W.SIZE);
-
-  /** forkCt's backend pick `dst` of load balancer `l`, for the next call of the SYN's walk being recorded. */
-  private connPick(l: LbAction, dst: object): void {
-    if (this.connSyn !== true || this.connOk !== true) return;
-    // Two picks in one walk: the template would need both (not kept; none of OVN's pipelines makes two on a chassis).
-    if (this.connLbStep !== -1) {
-      this.connOk = false;
-      return;
-    }
-    this.connLbStep = this.connSteps;
-    this.connLbAct = l;
-    this.connLbDst = dst;
-  }
-
-  /**
-   * connLookup for a SYN: its key (connLookup's, into connKey; synKey with the flags) looked up in the table's SYN
-   * templates. A template found is replayed (replaySyn) without a slot — the SYN's connection is never kept: a
-   * slot filled and freed at once would cost its fill and an eviction. CONN_SYN when none serves: the walk is taken
-   * and recorded for one (recordSyn).
-   */
-  private synLookup(port: Port, now: number, f: Uint8Array, input: boolean, flags: number): number {
-    const d = this.decoded;
-    const inport = port.key;
-    if (inport >>> 16 !== 0 || flags >>> 15 !== 0) return CONN_NONE;
-    const k = this.connKey;
-    k[0] = inport | (port.localnet === true ? 0x10000 : 0) | ((flags & this.connFlagsMask) << 17);
-    k[1] = (f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!;
-    k[2] = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
-    k[3] = (f[6]! << 24) | (f[7]! << 16) | (f[0]! << 8) | f[1]!;
-    k[4] = (d.etherType << 16) | (d.vlanCount > 0 ? d.vlanTci[0]! | 0x1000 : 0);
-    k[5] = (d.ipProto << 24) | (d.ipTtl << 16) | (d.ipTos << 8) | ((d.ipFragment === true ? (d.ipFragmentOffset !== 0 ? 3 : 1) : 0) << 6);
-    k[6] = d.ipSrc | 0;
-    k[7] = d.ipDst | 0;
-    k[8] = (d.srcPort << 16) | d.dstPort;
-    const t = this.mega!;
-    if (t.synTemplateCount === 0) return CONN_SYN;
-    const sk = this.synKey;
-    sk.set(k);
-    sk[0] = k[0] | (flags << 17);
-    const c = this.synFind(t);
-    if (c === undefined) return CONN_SYN;
-    const img = c.image;
-    const deps = img[CONN_DEPS]!;
-    if (deps !== 0 && (((deps & MfDep.FDB) !== 0 && img[SYN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && img[SYN_HAIRPIN] !== this.hairpin.version))) {
-      // What its walk read of learned state has moved (as for a slot, connLookup): the walk is taken and recorded.
-      dropSynTemplate(t, c);
-      return CONN_SYN;
-    }
-    // begin()'s per-run state, as connLookup's replay.
-    this.depth = 1;
-    this.lbDstConsumed = false;
-    this.inKey = port.key;
-    this.inEgress = false;
-    this.pending = 0;
-    this.rec = undefined;
-    if (input === true) {
-      const out = this.outSlot(0);
-      const len = this.frameLength;
-      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      if (len === f.length) out.frame.set(f);
-      else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
-      if (this.frame !== out.frame) this.frame = out.frame;
-    }
-    this.replaySyn(t, c, now);
-    return CONN_REPLAYED;
-  }
-
-  /**
-   * The template synKey matches under its masks — and, where its walk picked a backend, whose backend is the one
-   * the select group picks for this frame's 5-tuple (the calls before the pick translate nothing: makeSynTemplate).
-   */
-  private synFind(t: MegaflowTable): SynTemplate | undefined {
-    const k = this.synKey;
-    const shapes = t.synTemplates;
-    let pickOf: LbAction | undefined;
-    let pick: object | undefined;
-    for (let s = 0; s < shapes.length; s++) {
-      const sh = shapes[s]!;
-      const k6 = k[6]! & sh.m6;
-      const k7 = k[7]! & sh.m7;
-      const k8 = k[8]! & sh.m8;
-      for (let c = sh.map.get(templateHash(k, k6, k7, k8)); c !== undefined; c = c.chain) {
-        if (!templateKeyIs(c.key, k, k6, k7, k8)) continue;
-        const lb = c.lb as LbAction | undefined;
-        if (lb === undefined) return c;
-        if (lb !== pickOf) {
-          const d = this.decoded;
-          const pw = this.synPickWords;
-          pw[W.IPV4_SRC] = d.ipSrc;
-          pw[W.IPV4_DST] = d.ipDst;
-          pw[W.IP_PROTO] = d.ipProto;
-          pw[W.TP_SRC] = d.srcPort;
-          pw[W.TP_DST] = d.dstPort;
-          pickOf = lb;
-          pick = this.pickBackend(lb.backends, lb.hashFields, false, pw, undefined);
-        }
-        if (pick === c.lbDst) return c;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * A SYN's walk from template `c`: the image filled with the frame's key, then its calls on the frame as it is,
-   * each outcome compared whole with the image's (a new connection's: no node to name). Equal outcomes give the
-   * template's walk (replayConn's argument, the key equal under the masks and the pick the same); at the first that
-   * differs the walk is taken again from that call with its live outcome (connAgain: no call made twice) and the
-   * template goes. No slot, no SYN|ACK credit paid (the connection is not kept), no connEnd.
-   */
-  private replaySyn(t: MegaflowTable, c: SynTemplate, now: number): void {
-    const img = this.synImage;
-    img.set(c.image);
-    const key = this.connKey;
-    for (let i = 0; i < CONN_KEY_WORDS; i++) img[i] = key[i]!;
-    const steps = img[CONN_STEPS]! & 7;
-    const rel = c.rel;
-    const sp = key[8]! >>> 16;
-    const dp = key[8]! & 0xffff;
-    for (let q = 0; q < steps; q++) {
-      const o = SYN_OUT0 + q * CONN_OUT + 3;
-      for (let j = 0; j < 8; j++) {
-        const r = rel[q * 8 + j]!;
-        if (r !== 0) img[o + j] = r === 1 ? key[6]! : r === 2 ? key[7]! : r === 3 ? sp : dp;
-      }
-    }
-    const res = this.res;
-    const d = this.decoded;
-    const label = res.label;
-    const frame = this.frame;
-    const hinted = this.ctHinted;
-    for (let k = 0; k < steps; k++) {
-      const b = CONN_STEP0 + k * CONN_STEP;
-      const rq = img[b + CONN_S_REQ]!;
-      if ((rq & 1) === 0) {
-        res.state = 0;
-        res.mark = 0;
-        label[0] = 0;
-        label[1] = 0;
-        label[2] = 0;
-        label[3] = 0;
-        res.hasOriginal = false;
-        res.originalProto = 0;
-        res.originalIpv6 = false;
-        res.originalSrcPort = 0;
-        res.originalDstPort = 0;
-      } else {
-        // The previous call's outcome, as callCt carries it through the words (replayConn's).
-        res.hasOriginal = res.originalProto !== 0;
-        res.originalIpv6 = false;
-        if (!res.hasOriginal) {
-          res.originalSrcPort = 0;
-          res.originalDstPort = 0;
-        }
-      }
-      res.tupleWritten = false;
-      res.rewritten = false;
-      const req = this.connObjs[rq >> 1] as CtRequest;
-      req.zone = img[b + CONN_S_ZONE]!;
-      if (hinted !== undefined) hinted.executeHinted(frame, this.frameLength, d, req, res, now, -1, 0, 0, k > 0, k === 0);
-      else this.ct.execute(frame, this.frameLength, d, req, res, now);
-      const o = SYN_OUT0 + k * CONN_OUT;
-      if (
-        img[b + CONN_S_STATE] !== (res.state | 0) || img[b + CONN_S_MARK] !== (res.mark | 0) ||
-        img[b + CONN_S_LABEL] !== (label[0]! | 0) || img[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || img[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || img[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
-        img[o] !== res.zone || img[o + 1] !== resFlags(res) || img[o + 2] !== res.originalProto || img[o + 3] !== res.originalSrcPort || img[o + 4] !== res.originalDstPort ||
-        img[o + 5] !== (read32(res.originalSrc, 0) | 0) || img[o + 6] !== (read32(res.originalDst, 0) | 0) ||
-        img[o + 7] !== (d.ipSrc | 0) || img[o + 8] !== (d.ipDst | 0) || img[o + 9] !== d.srcPort || img[o + 10] !== d.dstPort
-      ) {
-        t.stats.connBreaks++;
-        t.synBreaks++;
-        dropSynTemplate(t, c);
-        // As replayConn's walk taken again: on the executor's buffer, from the key's words (the frame's flags whole).
-        if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) this.moveFrame();
-        this.frameGen = nextFrameGen();
-        const w = this.pool[0]!;
-        w.fill(0);
-        LflowExecutor.unpackConnKey(key, w);
-        w[W.TCP_FLAGS] = d.tcpFlags;
-        this.shadowHeader.set(this.header0);
-        this.shadowExact = true;
-        this.now = now;
-        this.connAgain(0, k, w, img, SYN_OUT0);
-        return;
-      }
-    }
-    const steps0 = img[CONN_STEPS]!;
-    t.stats.hits += (steps0 >>> 3) & 0x1fff;
-    t.stats.connHits++;
-    t.synHits++;
-    // The walk's Ethernet writes and its output, as replayConn's.
-    const frame0 = this.frame;
-    const hi = img[CONN_ETH + 2]!;
-    if (img[2] !== img[CONN_ETH + 1] || ((img[3]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, img[CONN_ETH + 1]!, hi);
-    if (img[1] !== img[CONN_ETH] || (img[3]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, img[CONN_ETH]!, hi >>> 16);
-    const port = this.connObjs[(steps0 >>> 16) & 0x7fff] as Port;
-    const i = this.nOutputs++;
-    const out = this.outSlot(i);
-    if (out.port !== port.name) out.port = port.name;
-    if (out.tag !== undefined) out.tag = undefined;
-    let len = this.frameLength;
-    if (this.frame !== out.frame) {
-      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      out.frame.set(this.frameView(len));
-    }
-    if (port.localnet === true && port.tag !== undefined) {
-      len = pushVlan(out.frame, len, port.tag);
-      out.tag = port.tag;
-    }
-    out.length = len;
-    if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
-    if (this.inL3 !== 0 && out.tag === undefined) {
-      this.outputDecoded = i;
-      if (this.outDecodeOf !== d) this.outDecodeOf = d;
-    }
-  }
-
-  /** startCached for a SYN no template serves (CONN_SYN): the walk, recorded into synScratch; kept as a template if it can be. */
-  private recordSyn(w: Uint32Array): ExecResult {
-    const ex = this.synScratch;
-    let same = this.packConnKey(this.poolSigned[0]!, ex);
-    const key = this.connKey;
-    for (let i = 0; i < CONN_KEY_WORDS; i++) if (ex[i] !== key[i]) same = false;
-    const slotScratch = this.connScratch;
-    this.connScratch = ex;
-    this.connMaxSteps = SYN_MAX_STEPS;
-    this.connOut0 = SYN_OUT0;
-    this.connSyn = true;
-    this.connLbStep = -1;
-    this.connRec = true;
-    this.connOk = same;
-    this.connSteps = 0;
-    this.connSegsN = 0;
-    this.connPortSeen = false;
-    this.connDirty = false;
-    this.enterRoot(w);
-    this.connRec = false;
-    this.connSyn = false;
-    this.connScratch = slotScratch;
-    this.connMaxSteps = CONN_MAX_STEPS;
-    this.connOut0 = CONN_OUT0;
-    if (this.connOk === true && this.connPortSeen && this.connSteps > 0 && this.nOutputs === 1 && this.nDrops === 0) this.makeSynTemplate(this.mega!, ex);
-    this.connLbAct = undefined;
-    this.connLbDst = undefined;
-    return this.finish();
-  }
-
-  /**
-   * A SynTemplate from the SYN's walk just recorded into `ex`, keyed as makeTemplate keys a ConnTemplate, except:
-   * the TCP flags whole in the key, the backend the walk picked (if any), and a segment's read of a ct tuple word
-   * (the original tuple: a new connection's is its own addresses and ports) put into the key's masks — under the
-   * mask it was read with, on each key word a call's recorded tuple field equals (filled relative to the key, so the
-   * word read is that key word's); a tuple field not relative is compared whole by the replay (the same for every
-   * frame served). IPv6 tuple words make none.
-   */
-  private makeSynTemplate(t: MegaflowTable, ex: Int32Array): void {
-    let deps = 0;
-    const segs = this.connSegs;
-    for (let i = 0; i < this.connSegsN; i++) {
-      const seg = segs[i]!;
-      if (seg.connOps === 0) return;
-      deps |= seg.deps;
-    }
-    const portId = this.connObj(this.connPortRec);
-    if (portId > 0x7fff || this.connSegsN > 0x1fff) return;
-    const steps = this.connSteps;
-    const lbStep = this.connLbStep;
-    // The pick hashes the 5-tuple as the frame carries it at the pick's call: the frame's own if no call before translated it.
-    for (let q = 0; q < lbStep; q++) if ((ex[SYN_OUT0 + q * CONN_OUT + 1]! & 1) !== 0) return;
-    const sp = ex[8]! >>> 16;
-    const dp = ex[8]! & 0xffff;
-    const rel = this.synRel;
-    rel.fill(0);
-    for (let q = 0; q < steps; q++) {
-      const o = SYN_OUT0 + q * CONN_OUT;
-      const r = q * 8;
-      rel[r] = ex[o + 3] === sp ? 3 : ex[o + 3] === dp ? 4 : 0;
-      rel[r + 1] = ex[o + 4] === sp ? 3 : ex[o + 4] === dp ? 4 : 0;
-      rel[r + 2] = ex[o + 5] === ex[6] ? 1 : ex[o + 5] === ex[7] ? 2 : 0;
-      rel[r + 3] = ex[o + 6] === ex[6] ? 1 : ex[o + 6] === ex[7] ? 2 : 0;
-      rel[r + 4] = ex[o + 7] === ex[6] ? 1 : 0;
-      rel[r + 5] = ex[o + 8] === ex[7] ? 2 : 0;
-      rel[r + 6] = ex[o + 9] === sp ? 3 : 0;
-      rel[r + 7] = ex[o + 10] === dp ? 4 : 0;
-    }
-    let m6 = 0;
-    let m7 = 0;
-    let m41 = 0;
-    let m42 = 0;
-    for (let i = 0; i < this.connSegsN; i++) {
-      const p = segs[i]!.probe;
-      for (let j = 0; j < p.length; j += 3) {
-        const word = p[j]!;
-        const m = p[j + 1]!;
-        if (m === 0) continue;
-        let field = -1;
-        if (word === W.IPV4_SRC) m6 |= m;
-        else if (word === W.IPV4_DST) m7 |= m;
-        else if (word === W.TP_SRC) m41 |= m;
-        else if (word === W.TP_DST) m42 |= m;
-        else if (word === W.CT_TP_SRC) field = 0;
-        else if (word === W.CT_TP_DST) field = 1;
-        else if (word === W.CT_NW_SRC) field = 2;
-        else if (word === W.CT_NW_DST) field = 3;
-        else if (word > W.CT_NW_DST && word < W.CT_NW_PROTO) return;
-        if (field < 0) continue;
-        for (let q = 0; q < steps; q++) {
-          const r = rel[q * 8 + field]!;
-          if (r === 1) m6 |= m;
-          else if (r === 2) m7 |= m;
-          else if (r === 3) m41 |= m;
-          else if (r === 4) m42 |= m;
-        }
-      }
-    }
-    const m8 = ((m41 & 0xffff) << 16) | (m42 & 0xffff);
-    const shapes = t.synTemplates;
-    let sh: SynTemplateShape | undefined;
-    for (const s of shapes) if (s.m6 === m6 && s.m7 === m7 && s.m8 === m8) sh = s;
-    if (sh === undefined) {
-      if (shapes.length >= CONN_TEMPLATE_SHAPES) return;
-      shapes.push((sh = new SynTemplateShape(m6, m7, m8)));
-    }
-    // The key: the frame's flags whole (ex is packed with connFlagsMask's).
-    const sk = this.synKey;
-    sk.set(ex.subarray(0, CONN_KEY_WORDS));
-    sk[0] = ex[0]! | (this.decoded.tcpFlags << 17);
-    const k6 = ex[6]! & m6;
-    const k7 = ex[7]! & m7;
-    const k8 = ex[8]! & m8;
-    const lbDst = lbStep >= 0 ? this.connLbDst : undefined;
-    const th = templateHash(sk, k6, k7, k8);
-    let c = sh.map.get(th);
-    while (c !== undefined && !(templateKeyIs(c.key, sk, k6, k7, k8) && c.lbDst === lbDst)) c = c.chain;
-    if (c === undefined) {
-      if (t.synTemplateCount >= SYN_TEMPLATES) {
-        for (const s of shapes) s.map.clear();
-        t.synTemplateCount = 0;
-      }
-      c = new SynTemplate(m6, m7, m8, th);
-      c.chain = sh.map.get(th);
-      sh.map.set(th, c);
-      t.synTemplateCount++;
-      const key = c.key;
-      for (let i = 0; i < 6; i++) key[i] = sk[i]!;
-      key[6] = k6;
-      key[7] = k7;
-      key[8] = k8;
-    }
-    c.lb = lbStep >= 0 ? this.connLbAct : undefined;
-    c.lbDst = lbDst;
-    const img = c.image;
-    img.set(ex);
-    for (let q = 0; q < steps; q++) {
-      const b = CONN_STEP0 + q * CONN_STEP;
-      img[b + CONN_S_REQ] |= this.connObj(this.connReqs[q]!) << 1;
-      img[b + CONN_S_NODE] = -1;
-      img[b + CONN_S_GEN] = 0;
-    }
-    img[CONN_STEPS] = steps | (this.connSegsN << 3) | (portId << 16);
-    img[CONN_EPOCH] = 0;
-    img[CONN_DEPS] = deps;
-    img[SYN_FDB] = this.fdbVersion;
-    img[SYN_HAIRPIN] = this.hairpin.version;
-    c.rel.set(rel);
-  }
-
-  private readonly synRel = new Int8Array(SYN_MAX_STEPS * 8);
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
   private enter(cont: number, w: Uint32Array, synced = false): void {
@@ -4351,8 +3950,6 @@ const CONN_MISSED = 1;
 const CONN_REPLAYED = 2;
 /** Missed, and a template's slot was declined by the store (startCached records no walk: the store said no already). */
 const CONN_DECLINED = 3;
-/** A SYN no template serves: startCached records its walk for one (SynTemplate). */
-const CONN_SYN = 4;
 
 /**
  * The hash of a template key: key words 0–5 of `k` and the masked 6–8, in 30 bits — a Map key V8 holds as a small
@@ -4368,22 +3965,6 @@ function templateHash(k: Int32Array, k6: number, k7: number, k8: number): number
 
 function templateKeyIs(key: Int32Array, k: Int32Array, k6: number, k7: number, k8: number): boolean {
   return key[0] === k[0] && key[1] === k[1] && key[2] === k[2] && key[3] === k[3] && key[4] === k[4] && key[5] === k[5] && key[6] === k6 && key[7] === k7 && key[8] === k8;
-}
-
-/** Takes SYN template `c` out of its table. */
-function dropSynTemplate(t: MegaflowTable, c: SynTemplate): void {
-  for (const sh of t.synTemplates) {
-    if (sh.m6 !== c.m6 || sh.m7 !== c.m7 || sh.m8 !== c.m8) continue;
-    let prev: SynTemplate | undefined;
-    for (let e = sh.map.get(c.hash); e !== undefined; prev = e, e = e.chain) {
-      if (e !== c) continue;
-      if (prev !== undefined) prev.chain = e.chain;
-      else if (e.chain !== undefined) sh.map.set(c.hash, e.chain);
-      else sh.map.delete(c.hash);
-      t.synTemplateCount--;
-      return;
-    }
-  }
 }
 
 /** Takes template `c` out of its table. */

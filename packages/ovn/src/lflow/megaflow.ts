@@ -595,53 +595,6 @@ export const CONN_TEMPLATES = 4096;
 /** Template shapes a table keeps at most. */
 export const CONN_TEMPLATE_SHAPES = 8;
 
-/** Conntrack calls a SYN's walk kept as a {@link SynTemplate} may make (a new connection's walk through a chassis: 5 on full-cold). */
-export const SYN_MAX_STEPS = 6;
-/** A SYN template's image: the slot's layout up to {@link CONN_STEP0}, {@link SYN_MAX_STEPS} steps, then their outcomes. */
-export const SYN_OUT0 = CONN_STEP0 + SYN_MAX_STEPS * CONN_STEP;
-export const SYN_FDB = SYN_OUT0 + SYN_MAX_STEPS * CONN_OUT;
-export const SYN_HAIRPIN = SYN_FDB + 1;
-export const SYN_SLOT = SYN_HAIRPIN + 1;
-/** SYN templates a table keeps at most (then all dropped, made again from the SYNs' walks after). */
-export const SYN_TEMPLATES = 1024;
-
-/**
- * A new connection's first frame's walk (a SYN's), which later SYNs replay without a slot: a {@link ConnTemplate}
- * for frames whose connection is never kept. Keyed as a ConnTemplate is, with the TCP flags exact in the key's word
- * 0 and, where the walk picked a load balancer's backend ({@link lb}), by that backend: the pick is a hash of the
- * 5-tuple (the select group's), which the key's masks leave out, and it decides the call's request — a commit,
- * which cannot be compared after it is made. The image is laid out as a slot with {@link SYN_MAX_STEPS} steps
- * ({@link SYN_OUT0}); its `CONN_STEPS` word holds the calls' count in its low 3 bits, the segments' from bit 3 and
- * the port's number from bit 16.
- */
-export class SynTemplate {
-  /** As {@link ConnTemplate.rel}. */
-  readonly rel = new Int8Array(SYN_MAX_STEPS * 8);
-  readonly image = new Int32Array(SYN_SLOT);
-  /** The masked key (word 0 with the frame's TCP flags from bit 17, words 6–8 under the masks). */
-  readonly key = new Int32Array(CONN_KEY_WORDS);
-  chain: SynTemplate | undefined = undefined;
-  /** The load balancer action whose backend the walk picked (the executor's), and the backend picked; else undefined. */
-  lb: object | undefined = undefined;
-  lbDst: object | undefined = undefined;
-  constructor(
-    readonly m6: number,
-    readonly m7: number,
-    readonly m8: number,
-    readonly hash: number,
-  ) {}
-}
-
-/** SYN templates under one set of masks. */
-export class SynTemplateShape {
-  readonly map = new Map<number, SynTemplate>();
-  constructor(
-    readonly m6: number,
-    readonly m7: number,
-    readonly m8: number,
-  ) {}
-}
-
 /** A set of masked words (OVS: a subtable) and the segments keyed under it. */
 export class MfShape {
   readonly map = new Map<number, MfSegment>();
@@ -718,12 +671,6 @@ export class MegaflowTable {
   templateCount = 0;
   /** Frames replayed from a slot filled from a template (not in MegaflowStats: not part of the public counters). */
   templateHits = 0;
-  /** A new connection's first frames' walks ({@link SynTemplate}), by shape. */
-  readonly synTemplates: SynTemplateShape[] = [];
-  synTemplateCount = 0;
-  /** SYNs replayed from a template, and those whose replay stopped at a call (not public counters, as templateHits). */
-  synHits = 0;
-  synBreaks = 0;
   /**
    * Keys of walks not recorded yet ({@link CONN_SEEN} entries, direct-mapped: a hash's upper bits and how often it
    * came): a walk is recorded the third time its key comes (OVS's EMC inserts with a probability for the same
@@ -773,8 +720,6 @@ export class MegaflowTable {
     this.conns?.clear();
     this.templates.length = 0;
     this.templateCount = 0;
-    this.synTemplates.length = 0;
-    this.synTemplateCount = 0;
     this.stats.connEntries = 0;
   }
 }
