@@ -7,7 +7,7 @@
 # since session 37 holds each run in two parts — cg.N.1 up to the pair's first count, cg.N the rest — so that the
 # capture's builders, which ran before the window at addresses the window's code reuses, are not in what is compared
 # here (bench/README "The profile's window (session 37)"); pass the cg.N files as before.
-#   python3 bench/cg-self.py DIR/cg.replay-loop.100000 DIR/cg.replay-loop.140000 40000 [TOPN=60]
+#   python3 bench/cg-self.py DIR/cg.replay-loop.100000 DIR/cg.replay-loop.140000 40000 [TOPN=60] [--whole]
 # Prints `all X JS Y` (the summary's difference; the JS functions' sum), the sum per compiled file, the functions whose
 # difference is largest, then each run's calls of V8's StringEqual made by JIT code, a frame of that run (its frame
 # count from the file name's suffix), flagged when the two runs differ (bench/README "The StringEqual trio is a state
@@ -84,11 +84,21 @@ def short(n):
     return n
 def main():
     if len(sys.argv) < 4:
-        sys.exit('usage: python3 bench/cg-self.py CALLGRIND_A CALLGRIND_B FRAMES [TOPN]')
-    a, b, frames = sys.argv[1], sys.argv[2], float(sys.argv[3])
+        sys.exit('usage: python3 bench/cg-self.py CALLGRIND_A CALLGRIND_B FRAMES [TOPN] [--whole]')
+    # --whole: each run's two parts added (the figure the tool gave before the window's dump, misnamed ranges and all).
+    whole = '--whole' in sys.argv
+    argv = [x for x in sys.argv if x != '--whole']
+    a, b, frames = argv[1], argv[2], float(argv[3])
     # TOPN is the last argument when there is one past FRAMES.
-    topn = int(sys.argv[-1]) if len(sys.argv) > 4 else 60
+    topn = int(argv[-1]) if len(argv) > 4 else 60
     sa, ca, ea = selfcost(a); sb, cb, eb = selfcost(b)
+    if whole:
+        for x, c in ((a, ca), (b, cb)):
+            if os.path.exists(x + '.1'):
+                s1, c1, _ = selfcost(x + '.1')
+                c.update(c1)
+                if x == a: sa += s1
+                else: sb += s1
     da = collections.Counter(); db = collections.Counter()
     for n, v in ca.items(): da[short(n)] += v
     for n, v in cb.items(): db[short(n)] += v
