@@ -8,9 +8,10 @@
 export const WORD_COPY_MAX = 256;
 
 /**
- * Copies `src[0, length)` to `dst[0, length)` (the caller's views: `length` within both). Words where both views start
- * 4-byte-aligned in their buffers and the frame is short, the last one to three bytes one at a time (nothing past
- * `length` is read or written); the builtin otherwise. The Int32Array views of the two buffers last seen are kept
+ * Copies `src[0, length)` to `dst[at, at + length)` (the caller's views: the bytes within both; distinct buffers, or
+ * the same bytes). Words where both start 4-byte-aligned in their buffers and the frame is short, the last one to three
+ * bytes one at a time (nothing past `length` is read or written); otherwise the builtin for a view of exactly `length`
+ * bytes, a byte loop for a longer view (no subarray made per frame). The Int32Array views of the two buffers last seen are kept
  * (made again when a buffer changes), and a source's buffer is read only when the source view changes: a
  * `.buffer` per frame is a call of its own.
  */
@@ -22,12 +23,12 @@ export class FrameCopier {
   private dstBuf: ArrayBufferLike | undefined = undefined;
   private dst32: Int32Array<ArrayBufferLike> = new Int32Array(0);
 
-  copy(dst: Uint8Array, src: Uint8Array, length: number): void {
+  copy(dst: Uint8Array, src: Uint8Array, length: number, at = 0): void {
     const so = src.byteOffset;
-    const dOff = dst.byteOffset;
+    const dOff = dst.byteOffset + at;
     if (length > WORD_COPY_MAX || ((so | dOff) & 3) !== 0) {
-      if (length === src.length) dst.set(src);
-      else dst.set(src.subarray(0, length));
+      if (length === src.length) dst.set(src, at);
+      else for (let i = 0; i < length; i++) dst[at + i] = src[i]!;
       return;
     }
     if (src !== this.lastSrc) {
@@ -72,6 +73,6 @@ export class FrameCopier {
       d[d0 + i + 7] = k;
     }
     for (; i < words; i++) d[d0 + i] = s[s0 + i]!;
-    for (let j = words << 2; j < length; j++) dst[j] = src[j]!;
+    for (let j = words << 2; j < length; j++) dst[at + j] = src[j]!;
   }
 }

@@ -36,6 +36,23 @@ describe('FrameCopier', () => {
     }
   });
 
+  it('writes at `at` in the destination (room for a VLAN tag before the frame), words and builtin alike', () => {
+    const c = new FrameCopier();
+    const src = pattern(600, 9);
+    for (const len of [54, 131, 257, 600]) {
+      for (const at of [0, 4, 2]) {
+        const dst = new Uint8Array(len + 16).fill(0xee);
+        c.copy(dst, len === src.length ? src : src.subarray(0, len), len, at);
+        expect(dst.subarray(0, at).every((x) => x === 0xee)).toBe(true);
+        expect(dst.subarray(at, at + len)).toEqual(src.subarray(0, len));
+        expect(dst.subarray(at + len).every((x) => x === 0xee)).toBe(true);
+        c.copy(dst.fill(0xee), src, len, at);
+        expect(dst.subarray(at, at + len)).toEqual(src.subarray(0, len));
+        expect(dst.subarray(at + len).every((x) => x === 0xee)).toBe(true);
+      }
+    }
+  });
+
   it('follows a source whose buffer changes under the same length (new views, not the kept ones)', () => {
     const c = new FrameCopier();
     const dst = new Uint8Array(256);
