@@ -9,7 +9,7 @@
  */
 import { BridgeEffects, extractKey as extractKeyImport, newKey as newKeyImport, type Bridge, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameCopier, FrameDecoder, WORD_COPY_MAX, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, readPlainTcp4Addresses as readPlainTcp4AddressesImport } from '@vippath/wire';
+import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, readPlainTcp4Addresses as readPlainTcp4AddressesImport } from '@vippath/wire';
 import { MAX_DEPTH as MAX_DEPTHImport, macNumber as macNumberImport, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
@@ -1055,9 +1055,6 @@ export class PathCaches implements PathWatch, OutPathCache {
     return true;
   }
 
-  /** backReplay's tagged copy by words (a short frame's `.set` is a builtin call of ≈ 175 instructions). */
-  private readonly copier = new FrameCopier();
-
   private backReplay(e: BackEntry, frame: Uint8Array, len: number): void {
     const dp = this.host.dp;
     const rec = dp.rec;
@@ -1072,7 +1069,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       // Tagged as the NIC does (pushVlan's bytes), in one copy: the frame four bytes on, the MACs put back in
       // front of the tag. The answer is the switch's long-lived output buffer: its views by length are kept.
       const tagged = rec.transient ? rec.buffer(len + 4) : new Uint8Array(len + 4);
-      this.copier.copy(tagged, len <= WORD_COPY_MAX ? frame : rec.viewOf(frame, len), len, 4);
+      tagged.set(rec.viewOf(frame, len), 4);
       // Written out: a loop of twelve costs ≈ 300 instructions in TurboFan's code (see hit).
       tagged[0] = frame[0]!;
       tagged[1] = frame[1]!;

@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { copyPlainTcp4Segment as copyPlainTcp4SegmentImport, DecodedFrame, FrameCopier, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded as plainTcp4DecodedImport, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
+import { copyPlainTcp4Segment as copyPlainTcp4SegmentImport, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded as plainTcp4DecodedImport, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, unmodelledActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
@@ -956,12 +956,10 @@ export class LflowExecutor {
     const out = this.outSlot(0);
     if (out.frame.length < length + 8) out.frame = new Uint8Array(Math.max(length + 64, 2048));
     const buf = out.frame;
-    this.copier.copy(buf, frame, length);
+    if (length === frame.length) buf.set(frame);
+    else for (let i = 0; i < length; i++) buf[i] = frame[i]!;
     return buf;
   }
-
-  /** The input's copy by words (a short frame's `.set` is a builtin call of ≈ 175 instructions). */
-  private readonly copier = new FrameCopier();
 
   /** The buffer a walk goes on in once its frame is the first output's and is to be written ({@link unshare}). */
   private inputBuf = new Uint8Array(2048);
@@ -2396,7 +2394,8 @@ export class LflowExecutor {
       const out = this.outSlot(0);
       const len = this.frameLength;
       if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      this.copier.copy(out.frame, f, len);
+      if (len === f.length) out.frame.set(f);
+      else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
       if (this.frame !== out.frame) this.frame = out.frame;
     }
     if (tmpl === undefined) {
