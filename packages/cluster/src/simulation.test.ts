@@ -118,46 +118,68 @@ describe('callbacks unset with null (JavaScript callers)', () => {
   }
 });
 
+/**
+ * The bundled capture through `sim` (the SYNs' full walks: `onCapture` sees each frame and its verdict), then —
+ * after `atConversations` has seen the verdicts and frames out so far — six clients of 10.181.`net`.0/24 (ports from
+ * `port`), each a handshake and `then(send, tcp, isn1)` on its connection: frames the caches serve. `sim.onOutside`
+ * is set here (the frames out, in hex). Returns every verdict in order, the frames out and the clock.
+ */
+function converse(
+  sim: SimulatedCluster,
+  net: number,
+  port: number,
+  then: (send: (f: Uint8Array) => void, tcp: (flags: number, seq: number, ack: number, payload?: string) => Uint8Array, isn1: number) => void,
+  onCapture: (data: Uint8Array, verdict: string) => void = () => {},
+  atConversations: (verdicts: readonly string[], out: readonly string[]) => void = () => {},
+): { verdicts: string[]; out: string[]; now: number } {
+  const records = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
+  const t0 = records[0]!.timestamp;
+  const verdicts: string[] = [];
+  const out: string[] = [];
+  let last: Uint8Array | undefined;
+  sim.onOutside = (f) => {
+    out.push(Buffer.from(f).toString('hex'));
+    last = f.slice();
+  };
+  let now = 0;
+  for (const rec of records) {
+    if (sim.fromCluster(rec.data)) continue;
+    now = Number(rec.timestamp - t0) / 1e6;
+    const v = sim.process(rec.data, rec.data.length, now);
+    verdicts.push(v);
+    onCapture(rec.data, v);
+  }
+  atConversations(verdicts, out);
+  for (let c = 0; c < 6; c++) {
+    const ip = `10.181.${net}.${10 + c}`;
+    const mac = `52:54:00:cc:${net.toString(16).padStart(2, '0')}:${(10 + c).toString(16).padStart(2, '0')}`;
+    const tcp = (flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
+      buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: port + c, dstPort: 80, flags, seq, ack, ...(payload ? { payload: new TextEncoder().encode(payload) } : {}) } });
+    const send = (f: Uint8Array): void => {
+      now += 1;
+      verdicts.push(sim.process(f, f.length, now));
+    };
+    last = undefined;
+    send(tcp(0x02, 1000, 0));
+    const synAck = last ? parseFrame(last).tcp : undefined;
+    if (!synAck || synAck.flags !== 0x12) continue;
+    then(send, tcp, (synAck.seq + 1) >>> 0);
+  }
+  return { verdicts, out, now };
+}
+
 describe('the pods take the switch\'s decode of an output (SwitchOutcome.decodedFor)', () => {
   // The real capture's connections (the SYNs' full walks), then conversations of clients that go on past the
   // handshake — ACKs and a request on the connection (the switch replays their walks) — answered with the pod's numbers.
-  const records = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
-  const t0 = records[0]!.timestamp;
   const run = (tapped: boolean): string[] => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER);
     // A tap's callback may run anything between the switch and the pod: the OVN hop hands no decode over then.
     if (tapped) sim.onTap = () => {};
-    const out: string[] = [];
-    let last: Uint8Array | undefined;
     // The hot path (process): inject traces, and a traced switch hands no decode over.
-    sim.onOutside = (f) => {
-      out.push(Buffer.from(f).toString('hex'));
-      last = f.slice();
-    };
-    let now = 0;
-    for (const rec of records) {
-      if (sim.fromCluster(rec.data)) continue;
-      now = Number(rec.timestamp - t0) / 1e6;
-      sim.process(rec.data, rec.data.length, now);
-    }
-    for (let c = 0; c < 6; c++) {
-      const ip = `10.181.1.${10 + c}`;
-      const mac = `52:54:00:cc:01:${(10 + c).toString(16).padStart(2, '0')}`;
-      const tcp = (flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
-        buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 41000 + c, dstPort: 80, flags, seq, ack, ...(payload ? { payload: new TextEncoder().encode(payload) } : {}) } });
-      const send = (f: Uint8Array): void => {
-        now += 1;
-        sim.process(f, f.length, now);
-      };
-      last = undefined;
-      send(tcp(0x02, 1000, 0));
-      const synAck = last ? parseFrame(last).tcp : undefined;
-      if (!synAck || synAck.flags !== 0x12) continue;
-      const isn1 = (synAck.seq + 1) >>> 0;
+    return converse(sim, 1, 41000, (send, tcp, isn1) => {
       for (let i = 0; i < 4; i++) send(tcp(0x10, 1001, isn1));
       send(tcp(0x18, 1001, isn1, 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n'));
-    }
-    return out;
+    }).out;
   };
 
   it('every decode handed over is the delivered frame\'s, and the frames out are those of a run without (taps on)', () => {
@@ -333,49 +355,36 @@ describe('deliveries nobody reads (process without onDeliver)', () => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
     let delivered = 0;
     if (read) sim.onDeliver = () => delivered++;
-    const verdicts: string[] = [];
-    const out: string[] = [];
-    let last: Uint8Array | undefined;
-    sim.onOutside = (f) => {
-      out.push(Buffer.from(f).toString('hex'));
-      last = f.slice();
-    };
-    let now = 0;
     const quiet: Uint8Array[] = [];
-    for (const rec of records) {
-      if (sim.fromCluster(rec.data)) continue;
-      now = Number(rec.timestamp - t0) / 1e6;
-      const v = sim.process(rec.data, rec.data.length, now);
-      verdicts.push(v);
-      if (v !== 'delivered') quiet.push(rec.data);
-    }
     // Conversations past the handshake (the ACKs and the request from the way-in cache), then an RST and ACKs after
     // the connection is gone (the pod takes them and answers the ACKs with an RST). Each frame a pod takes crossed
     // the load balancer's DNAT, each answer out its un-DNAT: the hop counts both (lb-dnat), from the switch's decode
     // of an output it vouches for, from the output's bytes otherwise.
-    const lb0 = sim.stageCounts['lb-dnat'];
-    const out0 = out.length;
-    const v0 = verdicts.length;
-    for (let c = 0; c < 6; c++) {
-      const ip = `10.181.2.${10 + c}`;
-      const mac = `52:54:00:cc:02:${(10 + c).toString(16).padStart(2, '0')}`;
-      const tcp = (flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
-        buildFrame({ dst: '52:54:00:bb:00:03', src: mac, vlans: [341], ipv4: { src: ip, dst: VIP }, tcp: { srcPort: 42000 + c, dstPort: 80, flags, seq, ack, ...(payload ? { payload: new TextEncoder().encode(payload) } : {}) } });
-      const send = (f: Uint8Array): void => {
-        now += 1;
-        verdicts.push(sim.process(f, f.length, now));
-      };
-      last = undefined;
-      send(tcp(0x02, 1000, 0));
-      const synAck = last ? parseFrame(last).tcp : undefined;
-      if (!synAck || synAck.flags !== 0x12) continue;
-      const isn1 = (synAck.seq + 1) >>> 0;
-      for (let i = 0; i < 3; i++) send(tcp(0x10, 1001, isn1));
-      send(tcp(0x18, 1001, isn1, 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n'));
-      send(tcp(0x04, 1036, 0));
-      send(tcp(0x10, 1036, isn1));
-      send(tcp(0x10, 1036, isn1));
-    }
+    let lb0 = 0;
+    let out0 = 0;
+    let v0 = 0;
+    const r = converse(
+      sim,
+      2,
+      42000,
+      (send, tcp, isn1) => {
+        for (let i = 0; i < 3; i++) send(tcp(0x10, 1001, isn1));
+        send(tcp(0x18, 1001, isn1, 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n'));
+        send(tcp(0x04, 1036, 0));
+        send(tcp(0x10, 1036, isn1));
+        send(tcp(0x10, 1036, isn1));
+      },
+      (data, v) => {
+        if (v !== 'delivered') quiet.push(data);
+      },
+      (verdicts, out) => {
+        lb0 = sim.stageCounts['lb-dnat'];
+        out0 = out.length;
+        v0 = verdicts.length;
+      },
+    );
+    const { verdicts, out } = r;
+    let now = r.now;
     expect(sim.stageCounts['lb-dnat'] - lb0).toBe(verdicts.slice(v0).filter((v) => v === 'delivered').length + out.length - out0);
     // After the cache's deliveries, frames that deliver nothing: the capture's that did not, again (its ARP requests).
     for (const f of quiet) {
