@@ -91,14 +91,18 @@ def main():
     a, b, frames = argv[1], argv[2], float(argv[3])
     # TOPN is the last argument when there is one past FRAMES.
     topn = int(argv[-1]) if len(argv) > 4 else 60
-    sa, ca, ea = selfcost(a); sb, cb, eb = selfcost(b)
-    if whole:
-        for x, c in ((a, ca), (b, cb)):
-            if os.path.exists(x + '.1'):
-                s1, c1, _ = selfcost(x + '.1')
+    def runOf(x):
+        # A run in two parts (cg.N.1, cg.N): its StringEqual calls are both parts' (the suffix counts the whole run's
+        # frames); its costs the second part's, or with --whole both.
+        s, c, e = selfcost(x)
+        if os.path.exists(x + '.1'):
+            s1, c1, e1 = selfcost(x + '.1')
+            e += e1
+            if whole:
+                s += s1
                 c.update(c1)
-                if x == a: sa += s1
-                else: sb += s1
+        return s, c, e
+    sa, ca, ea = runOf(a); sb, cb, eb = runOf(b)
     da = collections.Counter(); db = collections.Counter()
     for n, v in ca.items(): da[short(n)] += v
     for n, v in cb.items(): db[short(n)] += v
@@ -119,9 +123,6 @@ def main():
     # left). When only one run of a pair is such a run, the difference ÷ FRAMES counts its whole run's extra as the
     # window's (×3.5 or ×−2.5 for 100000,140000): bench/README "The StringEqual trio is a state of one run (session 35)".
     na = re.search(r'\.(\d+)$', a); nb = re.search(r'\.(\d+)$', b)
-    # A run in two parts: its calls are both parts' (the suffix counts the whole run's frames).
-    if os.path.exists(a + '.1'): ea += selfcost(a + '.1')[2]
-    if os.path.exists(b + '.1'): eb += selfcost(b + '.1')[2]
     if na and nb and int(na.group(1)) > 0 and int(nb.group(1)) > 0:
         ra = ea / int(na.group(1)); rb = eb / int(nb.group(1))
         print(f'# StringEqual calls from JIT code a frame of each run: {ra:.2f}, {rb:.2f}' + (' — NOT THE SAME STATE: the pair holds the trio of one run' if abs(ra - rb) > 0.5 else ''))

@@ -92,13 +92,13 @@ async function pair(dir) {
     const out = join(dir, `cg.${driver}.${n}`);
     const cmd = ['--tool=callgrind', `--callgrind-out-file=${resolve(out)}`, process.execPath, ...flags, self, '--driver', driver, '--capture', captureName, ...paths, String(n)];
     console.error(`valgrind ${cmd.join(' ')}`);
-    if (driver !== 'replay-loop') {
-      const r = spawnSync('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`valgrind exited ${r.status}: ${r.stderr.split('\n').slice(-8).join('\n')}`);
+    // Only the replay-loop driver has a frame loop to mark; the others' runs are whole.
+    const marked = driver === 'replay-loop';
+    await run(spawn, spawnSync, cmd, dir, out, marked ? a : -1);
+    if (!marked) {
       totals.push(totalOf(out));
       continue;
     }
-    await markedRun(spawn, spawnSync, cmd, dir, out, a);
     // Part 1 (cg.N.1): the capture's making, the set-up and the first A frames; part 2 (cg.N): the rest.
     const parts = [totalOf(`${out}.1`), totalOf(out)];
     totals.push(parts[0] + parts[1]);
@@ -119,42 +119,51 @@ function totalOf(file) {
 }
 
 /**
- * One replay-loop run under callgrind with a dump when its loop reaches frame `mark` (the pair's A): the run's
- * counts before it go to OUT.1, the rest to OUT. Why: JIT code has no symbols, so bench/cg-self.py names an address
- * by the last perf-map entry covering it — an address that held the capture's builders (emitEthernet, buildFrame)
- * and later a steady-state function was named one way in one run and the other way in the other (bench/README "End
- * of session 36" and "The profile's window (session 37)"). With the dump, part 2 holds only code that ran in the window.
+ * One run under callgrind; with `mark` ≥ 0 (a replay-loop run) a dump when its loop reaches frame `mark` (the pair's
+ * A): the run's counts before it go to OUT.1, the rest to OUT. Why: JIT code has no symbols, so bench/cg-self.py names
+ * an address by the last perf-map entry covering it — an address that held the capture's builders (emitEthernet,
+ * buildFrame) and later a steady-state function was named one way in one run and the other way in the other
+ * (bench/README "The profile's window (session 37)"). With the dump, part 2 holds only code that ran in the window.
  * The child waits at the mark (MARK_ENV) until the dump is written (callgrind_control talks to the run through vgdb).
  */
-async function markedRun(spawn, spawnSync, cmd, dir, out, mark) {
+async function run(spawn, spawnSync, cmd, dir, out, mark) {
   const sync = resolve(join(dir, `sync.${mark}.${Date.now()}`));
-  const mk = spawnSync('mkfifo', [`${sync}.go`], { encoding: 'utf8' });
-  if (mk.status !== 0) throw new Error(`mkfifo ${sync}.go failed: ${mk.stderr}`);
-  const child = spawn('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, [MARK_ENV]: `${mark}:${sync}` } });
+  let env = process.env;
+  if (mark >= 0) {
+    const mk = spawnSync('mkfifo', [`${sync}.go`], { encoding: 'utf8' });
+    if (mk.status !== 0) throw new Error(`mkfifo ${sync}.go failed: ${mk.stderr}`);
+    env = { ...env, [MARK_ENV]: `${mark}:${sync}` };
+  }
+  const child = spawn('valgrind', cmd, { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], env });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-8000)));
   let status = null;
   const exited = new Promise((ok) => child.on('exit', (code, signal) => ok((status = code ?? signal))));
-  const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-  while (status === null && !existsSync(`${sync}.ready`)) await sleep(200);
-  if (status === null) {
-    const r = spawnSync('callgrind_control', ['-d', String(child.pid)], { encoding: 'utf8' });
-    if (r.status !== 0 || !existsSync(`${out}.1`)) {
-      child.kill();
-      throw new Error(`callgrind_control -d ${child.pid} failed (${r.status}): ${r.stdout}${r.stderr}`);
+  try {
+    if (mark >= 0) {
+      const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+      while (status === null && !existsSync(`${sync}.ready`)) await sleep(200);
+      if (status === null) {
+        const r = spawnSync('callgrind_control', ['-d', String(child.pid)], { encoding: 'utf8' });
+        if (r.status !== 0 || !existsSync(`${out}.1`)) {
+          child.kill();
+          throw new Error(`callgrind_control -d ${child.pid} failed (${r.status}): ${r.stdout}${r.stderr}`);
+        }
+        writeFileSync(`${sync}.go`, 'go');
+      }
     }
-    writeFileSync(`${sync}.go`, 'go');
+    await exited;
+  } finally {
+    rmSync(`${sync}.ready`, { force: true });
+    rmSync(`${sync}.go`, { force: true });
   }
-  await exited;
-  rmSync(`${sync}.ready`, { force: true });
-  rmSync(`${sync}.go`, { force: true });
   if (status !== 0) throw new Error(`valgrind exited ${status}: ${stderr.split('\n').slice(-8).join('\n')}`);
-  if (!existsSync(`${out}.1`)) throw new Error(`the run ended before frame ${mark}: no ${out}.1`);
+  if (mark >= 0 && !existsSync(`${out}.1`)) throw new Error(`the run ended before frame ${mark}: no ${out}.1`);
 }
 
 /**
- * In a marked run (pair's markedRun): at the mark, says so and waits until the dump has been taken — blocked in a read
+ * In a marked run (pair's run): at the mark, says so and waits until the dump has been taken — blocked in a read
  * of the FIFO the pair made, which the pair writes after the dump (no JavaScript runs while it waits: a polling loop
  * would add its turns to part 2).
  */
@@ -171,7 +180,7 @@ async function replayLoop(root, total = '60000', count = '20000') {
   const capture = captureName === 'cold' ? coldCapture(Number(total)) : httpCapture(Number(total)).capture;
   let n = 0;
   const last = Number(count);
-  // Set by pair's markedRun: "MARK:SYNC" — a dump of callgrind's counts when the loop reaches frame MARK.
+  // Set by pair's run(): "MARK:SYNC" — a dump of callgrind's counts when the loop reaches frame MARK.
   const marked = process.env[MARK_ENV] ?? '';
   const colon = marked.indexOf(':');
   let r;
