@@ -3152,7 +3152,7 @@ export class LflowExecutor {
         for (const s of shapes) s.map.clear();
         t.templateCount = 0;
       }
-      c = new ConnTemplate(m6, m7, m8, th, m1, m2, m3);
+      c = new ConnTemplate(sh, th);
       c.chain = sh.map.get(th);
       sh.map.set(th, c);
       t.templateCount++;
@@ -4060,17 +4060,17 @@ const TMPL_HINTS = 64;
 
 /** Takes template `c` out of its table. */
 function dropTemplate(t: MegaflowTable, c: ConnTemplate): void {
-  for (const sh of t.templates) {
-    if (sh.m6 !== c.m6 || sh.m7 !== c.m7 || sh.m8 !== c.m8 || sh.m1 !== c.m1 || sh.m2 !== c.m2 || sh.m3 !== c.m3) continue;
-    let prev: ConnTemplate | undefined;
-    for (let e = sh.map.get(c.hash); e !== undefined; prev = e, e = e.chain) {
-      if (e !== c) continue;
-      if (prev !== undefined) prev.chain = e.chain;
-      else if (e.chain !== undefined) sh.map.set(c.hash, e.chain);
-      else sh.map.delete(c.hash);
-      t.templateCount--;
-      return;
-    }
+  const sh = c.shape;
+  // A shape the table has let go of (clearConns) holds nothing it counts.
+  if (t.templates.indexOf(sh) < 0) return;
+  let prev: ConnTemplate | undefined;
+  for (let e = sh.map.get(c.hash); e !== undefined; prev = e, e = e.chain) {
+    if (e !== c) continue;
+    if (prev !== undefined) prev.chain = e.chain;
+    else if (e.chain !== undefined) sh.map.set(c.hash, e.chain);
+    else sh.map.delete(c.hash);
+    t.templateCount--;
+    return;
   }
 }
 

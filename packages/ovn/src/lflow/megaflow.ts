@@ -583,14 +583,9 @@ export class ConnTemplate {
   /** The next template in the same bucket. */
   chain: ConnTemplate | undefined = undefined;
   constructor(
-    readonly m6: number,
-    readonly m7: number,
-    readonly m8: number,
+    /** The shape whose masks made its key (and whose map holds it). */
+    readonly shape: ConnTemplateShape,
     readonly hash: number,
-    /** Key words 1–3's masks (the Ethernet addresses: whole where a segment wrote the address). */
-    readonly m1: number,
-    readonly m2: number,
-    readonly m3: number,
   ) {}
 }
 
@@ -601,6 +596,7 @@ export class ConnTemplateShape {
     readonly m6: number,
     readonly m7: number,
     readonly m8: number,
+    /** Key words 1–3's masks (the Ethernet addresses: whole where a segment wrote the address). */
     readonly m1: number,
     readonly m2: number,
     readonly m3: number,
