@@ -370,7 +370,11 @@ export class OvsConntrack implements WordsConntrackEngine {
   private readonly seqCheck: boolean;
   private readonly validate: boolean;
   private readonly sweepInterval: number;
-  private nextSweep: number;
+  /**
+   * A double from its declaration (Infinity, then the constructor's value): declared without a value it was a tagged
+   * field (undefined, then a Smi, then a double), and every hinted call's compare with it tested which.
+   */
+  private nextSweep = NO_TIMEOUT;
   private rng: number;
   private readonly hashSeed: number;
 
