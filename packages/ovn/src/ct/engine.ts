@@ -697,25 +697,36 @@ export class OvsConntrack implements WordsConntrackEngine {
   private lookedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, next: boolean, fresh: boolean): boolean {
     const known = next === true && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded;
     if (known !== true && fresh !== true) return false;
-    const k = this.lk;
+    let src: number;
+    let dst: number;
+    let sp: number;
+    let dp: number;
     if (known === true) {
       const xk = this.xk;
       if (xk[K_META] !== 6 << 16) return false;
-      k[K_SRC] = xk[K_SRC]!;
-      k[K_DST] = xk[K_DST]!;
-      k[K_SL4] = xk[K_SL4]!;
-      k[K_DL4] = xk[K_DL4]!;
+      src = xk[K_SRC]! | 0;
+      dst = xk[K_DST]! | 0;
+      sp = xk[K_SL4]!;
+      dp = xk[K_DL4]!;
     } else {
       const l4 = d.l4Offset;
       if (d.status !== DecodeStatus.OK || d.l3 !== L3.IPV4 || d.ipFragment || d.ipProto !== 6 || l4 < 0) return false;
       const at = l4 & OFFSET_MASK;
-      k[K_SRC] = d.ipSrc;
-      k[K_DST] = d.ipDst;
-      k[K_SL4] = read16(frame, at);
-      k[K_DL4] = read16(frame, (at + 2) | 0);
+      src = d.ipSrc | 0;
+      dst = d.ipDst | 0;
+      sp = read16(frame, at);
+      dp = read16(frame, (at + 2) | 0);
     }
-    k[K_META] = (req.zone & 0xffff) | (6 << 16);
-    const n = this.lookupKey(k, now, this.hashAt(k), false);
+    const meta = (req.zone & 0xffff) | (6 << 16);
+    const k = this.lk;
+    k[K_SRC] = src;
+    k[K_DST] = dst;
+    k[K_SL4] = sp;
+    k[K_DL4] = dp;
+    k[K_META] = meta;
+    // hashAt's value for an IPv4 key, from the words at hand (mix takes each as int32: the same bits).
+    const h = finish(mix(mix(mix(mix(mix(this.hashSeed, meta), src), dst), sp), dp));
+    const n = this.lookupKey(k, now, h, false);
     return n >= 0 && this.hintedTcp4(frame, d, req, res, now, n, this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!, known, fresh, true);
   }
 
