@@ -370,7 +370,11 @@ export class OvsConntrack implements WordsConntrackEngine {
   private readonly seqCheck: boolean;
   private readonly validate: boolean;
   private readonly sweepInterval: number;
-  private nextSweep: number;
+  /**
+   * A double from its declaration (Infinity, then the constructor's value): declared without a value it was a tagged
+   * field (undefined, then a Smi, then a double), and every hinted call's compare with it tested which.
+   */
+  private nextSweep = NO_TIMEOUT;
   private rng: number;
   private readonly hashSeed: number;
 
@@ -411,6 +415,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   // Per-packet scratch (OVS `struct conn_lookup_ctx`).
   private readonly ck = new Uint32Array(CT_KEY_WORDS);
   private readonly tk = new Uint32Array(CT_KEY_WORDS);
+  /** lookedTcp4's key (its own: no other path's scratch key is moved by it). */
+  private readonly lk = new Uint32Array(CT_KEY_WORDS);
   /** Hash of `ck` while `ckHashed` (cleared whenever `ck` is rewritten). */
   private ckHash = 0;
   private ckHashed = false;
@@ -672,12 +678,56 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (epoch === this.epochNow) {
       // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
       // the packet's.
-      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh) === true) return;
+      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh, false) === true) return;
       this.hintIn = node;
       this.hintInGen = gen;
-    }
+    } else if ((next === true || fresh === true) && this.lookedTcp4(frame, d, req, res, now, next, fresh) === true) return;
     this.execute(frame, length, d, req, res, now);
     this.hintIn = -1;
+  }
+
+  /**
+   * executeHinted with a hint of another epoch (a walk template's slot names the nodes of the connection it was
+   * recorded from): the node an IPv4 TCP packet's key (the kept one under `next`'s promise, else the decode's) finds
+   * in the request's zone, looked up as execute's first lookup finds it — lookupKey's answer, which lookupCk's
+   * remembered miss is too — then the hinted path with that node. False, with nothing written but a scratch key,
+   * where no node is found, the packet is not such a one or the hinted path declines: execute runs as without it.
+   * Apart from executeHinted, which its callers inline.
+   */
+  private lookedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, next: boolean, fresh: boolean): boolean {
+    const known = next === true && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded;
+    if (known !== true && fresh !== true) return false;
+    let src: number;
+    let dst: number;
+    let sp: number;
+    let dp: number;
+    if (known === true) {
+      const xk = this.xk;
+      if (xk[K_META] !== 6 << 16) return false;
+      src = xk[K_SRC]! | 0;
+      dst = xk[K_DST]! | 0;
+      sp = xk[K_SL4]!;
+      dp = xk[K_DL4]!;
+    } else {
+      const l4 = d.l4Offset;
+      if (d.status !== DecodeStatus.OK || d.l3 !== L3.IPV4 || d.ipFragment || d.ipProto !== 6 || l4 < 0) return false;
+      const at = l4 & OFFSET_MASK;
+      src = d.ipSrc | 0;
+      dst = d.ipDst | 0;
+      sp = read16(frame, at);
+      dp = read16(frame, (at + 2) | 0);
+    }
+    const meta = (req.zone & 0xffff) | (6 << 16);
+    const k = this.lk;
+    k[K_SRC] = src;
+    k[K_DST] = dst;
+    k[K_SL4] = sp;
+    k[K_DL4] = dp;
+    k[K_META] = meta;
+    // hashAt's value for an IPv4 key, from the words at hand (mix takes each as int32: the same bits).
+    const h = finish(mix(mix(mix(mix(mix(this.hashSeed, meta), src), dst), sp), dp));
+    const n = this.lookupKey(k, now, h, false);
+    return n >= 0 && this.hintedTcp4(frame, d, req, res, now, n, this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!, known, fresh, true);
   }
 
   /**
@@ -688,9 +738,10 @@ export class OvsConntrack implements WordsConntrackEngine {
    * NATed in an earlier zone, another protocol, a packet execute would count as invalid before its
    * lookup (bad checksum, port 0, flags), a hint not taken — returns false before any state changes, and execute
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
-   * hinted call's instructions.
+   * hinted call's instructions. `looked`: `n` is no caller's hint but the node lookedTcp4 found just now — the
+   * original tuple is then written whole (the caller's hint was another node).
    */
-  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean): boolean {
+  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean, looked: boolean): boolean {
     // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     if (this.cacheResult === res && this.cacheSlot >= 0) return false;
@@ -819,7 +870,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       // hint's: the tuple is then that connection's original key, the one the call that gave the hint wrote, and
       // left to the caller (executeHinted's contract; tupleWritten false says so). A reply node answering as the
       // original is another node than the hint's: written whole.
-      if (node === n) {
+      if (node === n && looked === false) {
         res.tupleWritten = false;
         res.state |= CtState.TRK;
         res.zone = zone;

@@ -2344,8 +2344,8 @@ export class LflowExecutor {
     if (base >= 0) {
       const data = store!.data;
       if (
-        data[base] === k0 && data[base + 1] === k1 && data[base + 2] === k2 && data[base + 3] === k3 && data[base + 4] === k4 && data[base + 5] === k5 &&
-        data[base + 6] === k6 && data[base + 7] === k7 && data[base + 8] === k8
+        data[base] === k0 && data[(base + 1) | 0] === k1 && data[(base + 2) | 0] === k2 && data[(base + 3) | 0] === k3 && data[(base + 4) | 0] === k4 && data[(base + 5) | 0] === k5 &&
+        data[(base + 6) | 0] === k6 && data[(base + 7) | 0] === k7 && data[(base + 8) | 0] === k8
       )
         store!.touch(base);
       else base = -1;
@@ -2371,8 +2371,8 @@ export class LflowExecutor {
       }
     }
     const data = store!.data;
-    const deps = data[base + CONN_DEPS]!;
-    if (deps !== 0 && (((deps & MfDep.FDB) !== 0 && data[base + CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && data[base + CONN_HAIRPIN] !== this.hairpin.version))) {
+    const deps = data[(base + CONN_DEPS) | 0]!;
+    if (deps !== 0 && (((deps & MfDep.FDB) !== 0 && data[(base + CONN_FDB) | 0] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && data[(base + CONN_HAIRPIN) | 0] !== this.hairpin.version))) {
       // What it read of learned state has moved: the walk is void (recorded again if it comes again). The frame's
       // key, which recording compares, is the slot's.
       this.loadConnKey(data, base);
@@ -2618,19 +2618,19 @@ export class LflowExecutor {
     const res = this.res;
     const d = this.decoded;
     const label = res.label;
-    const steps = data[base + CONN_STEPS]! & 3;
+    const steps = data[(base + CONN_STEPS) | 0]! & 3;
     const frame = this.frame;
     const hinted = this.ctHinted;
     const epoch = hinted !== undefined ? hinted.epoch : 0;
     // The steps' nodes were found in this epoch (no clear since, which reuses slots without moving generations).
-    const sameEpoch = hinted !== undefined && data[base + CONN_EPOCH] === epoch;
+    const sameEpoch = hinted !== undefined && data[(base + CONN_EPOCH) | 0] === epoch;
     // The step (its outcome's offset) whose hinted call found its node and left the original tuple unwritten
     // (HintedConntrackEngine.executeHinted): the tuple is that step's recorded one, put back only where something
     // reads it — the next call in the same zone, or the walk taken again.
     let pend = -1;
     for (let k = 0; k < steps; k++) {
-      const b = base + CONN_STEP0 + k * CONN_STEP;
-      const rq = data[b + CONN_S_REQ]!;
+      const b = (base + CONN_STEP0 + Math.imul(k, CONN_STEP)) | 0;
+      const rq = data[(b + CONN_S_REQ) | 0]!;
       if ((rq & 1) === 0) {
         // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
         res.state = 0;
@@ -2647,7 +2647,7 @@ export class LflowExecutor {
       } else {
         // The previous call's result, as callCt carries it through the words (kept only where the walk between
         // left the ct words as that call wrote them): loadOriginal's view of the tuple it stored.
-        if (pend >= 0 && (data[b + CONN_S_ZONE]! & 0xffff) === res.zone) restoreTuple(res, data, pend);
+        if (pend >= 0 && (data[(b + CONN_S_ZONE) | 0]! & 0xffff) === res.zone) restoreTuple(res, data, pend);
         res.hasOriginal = res.originalProto !== 0;
         res.originalIpv6 = false;
         if (!res.hasOriginal) {
@@ -2659,19 +2659,19 @@ export class LflowExecutor {
       res.tupleWritten = false;
       res.rewritten = false;
       const req = this.connObjs[rq >> 1] as CtRequest;
-      req.zone = data[b + CONN_S_ZONE]!;
+      req.zone = data[(b + CONN_S_ZONE) | 0]!;
       let same = false;
       if (hinted !== undefined) {
         // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
         // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
         // new packet (`fresh`; its number moved, so samePacket would answer no).
-        hinted.executeHinted(frame, this.frameLength, d, req, res, now, data[b + CONN_S_NODE]!, data[b + CONN_S_GEN]!, data[base + CONN_EPOCH]!, k > 0, k === 0);
+        hinted.executeHinted(frame, this.frameLength, d, req, res, now, data[(b + CONN_S_NODE) | 0]!, data[(b + CONN_S_GEN) | 0]!, data[(base + CONN_EPOCH) | 0]!, k > 0, k === 0);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
-        if (data[b + CONN_S_NODE] !== node || data[b + CONN_S_GEN] !== gen) {
-          data[b + CONN_S_NODE] = node;
-          data[b + CONN_S_GEN] = gen;
+        if (data[(b + CONN_S_NODE) | 0] !== node || data[(b + CONN_S_GEN) | 0] !== gen) {
+          data[(b + CONN_S_NODE) | 0] = node;
+          data[(b + CONN_S_GEN) | 0] = gen;
         } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
       } else {
         this.ct.execute(frame, this.frameLength, d, req, res, now);
@@ -2691,15 +2691,15 @@ export class LflowExecutor {
       // name moved only where the whole outcome was compared equal, the epoch kept only when it did not move during
       // the walk or replay. A call answered without a first lookup (a repeated zone's fast
       // path, an untrackable packet) names no node (-1), and is compared whole.
-      const o = base + CONN_OUT0 + k * CONN_OUT;
+      const o = (base + CONN_OUT0 + Math.imul(k, CONN_OUT)) | 0;
       if (same && res.tupleWritten === false) pend = o;
       if (
-        data[b + CONN_S_STATE] !== (res.state | 0) || data[b + CONN_S_MARK] !== (res.mark | 0) ||
-        data[b + CONN_S_LABEL] !== (label[0]! | 0) || data[b + CONN_S_LABEL + 1] !== (label[1]! | 0) || data[b + CONN_S_LABEL + 2] !== (label[2]! | 0) || data[b + CONN_S_LABEL + 3] !== (label[3]! | 0) ||
+        data[(b + CONN_S_STATE) | 0] !== (res.state | 0) || data[(b + CONN_S_MARK) | 0] !== (res.mark | 0) ||
+        data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0) ||
         (!same &&
-          (data[o] !== res.zone || data[o + 1] !== resFlags(res) || data[o + 2] !== res.originalProto || data[o + 3] !== res.originalSrcPort || data[o + 4] !== res.originalDstPort ||
-            data[o + 5] !== (read32(res.originalSrc, 0) | 0) || data[o + 6] !== (read32(res.originalDst, 0) | 0) ||
-            data[o + 7] !== (d.ipSrc | 0) || data[o + 8] !== (d.ipDst | 0) || data[o + 9] !== d.srcPort || data[o + 10] !== d.dstPort))
+          (data[o] !== res.zone || data[(o + 1) | 0] !== resFlags(res) || data[(o + 2) | 0] !== res.originalProto || data[(o + 3) | 0] !== res.originalSrcPort || data[(o + 4) | 0] !== res.originalDstPort ||
+            data[(o + 5) | 0] !== (read32(res.originalSrc, 0) | 0) || data[(o + 6) | 0] !== (read32(res.originalDst, 0) | 0) ||
+            data[(o + 7) | 0] !== (d.ipSrc | 0) || data[(o + 8) | 0] !== (d.ipDst | 0) || data[(o + 9) | 0] !== d.srcPort || data[(o + 10) | 0] !== d.dstPort))
       ) {
         t.stats.connBreaks++;
         // The walk taken again starts its call k from this outcome (connAgain), tuple included.
@@ -2726,15 +2726,15 @@ export class LflowExecutor {
     }
     if (hinted !== undefined) {
       const now = hinted.epoch;
-      data[base + CONN_EPOCH] = now === epoch ? now : 0;
+      data[(base + CONN_EPOCH) | 0] = now === epoch ? now : 0;
     }
-    const steps0 = data[base + CONN_STEPS]!;
+    const steps0 = data[(base + CONN_STEPS) | 0]!;
     t.stats.hits += (steps0 >>> 3) & 0x1fff;
     t.stats.connHits++;
     if (steps0 < 0 && !this.connFilling) {
       // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
       // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
-      data[base + CONN_STEPS] = steps0 & ~CONN_UNPROVEN;
+      data[(base + CONN_STEPS) | 0] = steps0 & ~CONN_UNPROVEN;
       t.paySynAckCredit();
     }
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
@@ -2742,9 +2742,9 @@ export class LflowExecutor {
     // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte); both packed alike
     // (low words, then the high halves in one word: source above destination).
     const frame0 = this.frame;
-    const hi = data[base + CONN_ETH + 2]!;
-    if (data[base + 2] !== data[base + CONN_ETH + 1] || ((data[base + 3]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, data[base + CONN_ETH + 1]!, hi);
-    if (data[base + 1] !== data[base + CONN_ETH] || (data[base + 3]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, data[base + CONN_ETH]!, hi >>> 16);
+    const hi = data[(base + CONN_ETH + 2) | 0]!;
+    if (data[(base + 2) | 0] !== data[(base + CONN_ETH + 1) | 0] || ((data[(base + 3) | 0]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, data[(base + CONN_ETH + 1) | 0]!, hi);
+    if (data[(base + 1) | 0] !== data[(base + CONN_ETH) | 0] || (data[(base + 3) | 0]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, data[(base + CONN_ETH) | 0]!, hi >>> 16);
     const port = this.connObjs[(steps0 >>> 16) & 0x7fff] as Port;
     const i = this.nOutputs++;
     const out = this.outSlot(i);
@@ -2770,7 +2770,7 @@ export class LflowExecutor {
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
-    if (((this.connFlagsMask === 0 && (data[base + CONN_STEPS]! & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
+    if (((this.connFlagsMask === 0 && (data[(base + CONN_STEPS) | 0]! & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
   }
 
   /**
@@ -2786,20 +2786,20 @@ export class LflowExecutor {
   private connEnd(t: MegaflowTable, base: number): void {
     const store = t.conns!;
     const data = store.data;
-    const word = data[base + CONN_STEPS]!;
+    const word = data[(base + CONN_STEPS) | 0]!;
     let closing = -1;
     const hinted = this.ctHinted;
     if (hinted !== undefined) {
       for (let k = (word & 3) - 1; k >= 0; k--) {
-        const b = base + CONN_STEP0 + k * CONN_STEP;
-        const node = data[b + CONN_S_NODE]!;
+        const b = (base + CONN_STEP0 + Math.imul(k, CONN_STEP)) | 0;
+        const node = data[(b + CONN_S_NODE) | 0]!;
         if (node >= 0) {
-          closing = hinted.tcpClosing(node, data[b + CONN_S_GEN]!);
+          closing = hinted.tcpClosing(node, data[(b + CONN_S_GEN) | 0]!);
           break;
         }
       }
     }
-    if (closing === 1) data[base + CONN_STEPS] = word | CONN_ENDING;
+    if (closing === 1) data[(base + CONN_STEPS) | 0] = word | CONN_ENDING;
     else if (closing !== 0) {
       store.remove(base);
       t.stats.connEntries = store.size;

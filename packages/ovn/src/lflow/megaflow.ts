@@ -309,21 +309,24 @@ export class ConnStore {
   find(h: number, key: Int32Array): number {
     const idx = this.index;
     const data = this.data;
-    const at = (h & this.bucketMask) * WAYS;
+    // The offsets as int32 forms (Math.imul, `| 0`): a bucket's and a slot's offsets index typed arrays, below 2^30,
+    // so these are the sums and products themselves, without TurboFan's overflow checks on the lookup path.
+    const at = Math.imul(h & this.bucketMask, WAYS);
+    const stop = (at + WAYS) | 0;
     const tag = h & this.tagMask;
     const slotMask = this.slotMask;
     const tagMask = this.tagMask;
     // The store's clock counts lookups: a slot's age is how many frames came since its walk was last used.
     const tick = (this.tick = (this.tick + 1) | 0);
-    for (let x = at; x < at + WAYS; x++) {
+    for (let x = at; x < stop; x++) {
       const v = idx[x]!;
       if (v === 0) return -1;
       if ((v & tagMask) !== tag) continue;
-      const base = ((v & slotMask) - 1) * SLOT + PAD;
+      const base = (Math.imul((v & slotMask) - 1, SLOT) + PAD) | 0;
       let i = 0;
-      while (i < KEY_WORDS && data[base + i] === key[i]) i++;
+      while (i < KEY_WORDS && data[(base + i) | 0] === key[i]) i++;
       if (i < KEY_WORDS) continue;
-      data[base + STAMP] = tick;
+      data[(base + STAMP) | 0] = tick;
       return base;
     }
     return -1;
@@ -336,19 +339,21 @@ export class ConnStore {
    */
   candidate(h: number): number {
     const idx = this.index;
-    const at = (h & this.bucketMask) * WAYS;
+    // int32 forms, as find's.
+    const at = Math.imul(h & this.bucketMask, WAYS);
+    const stop = (at + WAYS) | 0;
     const tag = h & this.tagMask;
-    for (let x = at; x < at + WAYS; x++) {
+    for (let x = at; x < stop; x++) {
       const v = idx[x]!;
       if (v === 0) return -1;
-      if ((v & this.tagMask) === tag) return ((v & this.slotMask) - 1) * SLOT + PAD;
+      if ((v & this.tagMask) === tag) return (Math.imul((v & this.slotMask) - 1, SLOT) + PAD) | 0;
     }
     return -1;
   }
 
   /** A lookup that found the slot at `base` ({@link candidate}'s, its key compared equal): what {@link find} counts. */
   touch(base: number): void {
-    this.data[base + STAMP] = this.tick = (this.tick + 1) | 0;
+    this.data[(base + STAMP) | 0] = this.tick = (this.tick + 1) | 0;
   }
 
   /** Frees the slot at `base` (its walk is void). */
