@@ -405,7 +405,11 @@ export class LogicalSwitch {
     // the port's number kept beside its name (its own kept ports compared as numbers).
     let key: number;
     if (chassis === this.lastChassis && inport === this.lastInport) key = this.lastKey;
-    else if (chassis === this.lastChassis && inport === this.otherInport) key = this.otherKey;
+    // otherKey first: it is -1 while otherInport is undefined, so that the name compare only ever meets two strings
+    // (an internalized name's compare is a pointer compare; once the site saw undefined, V8 called its StrictEqual
+    // builtin on every compare — ≈ 1 call a frame on http). A multicast group's name kept there (key -1) takes the
+    // general way, which gives it the same key.
+    else if (chassis === this.lastChassis && this.otherKey >= 0 && inport === this.otherInport) key = this.otherKey;
     else {
       const bound = this.chassisOf[inport];
       if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${JSON.stringify(inport)} on ${this.name}`);
