@@ -339,6 +339,55 @@ export function copyPlainTcp4Segment(from: Readonly<DecodedFrame>, out: DecodedF
 }
 
 /**
+ * {@link decodePlainTcp4}'s record taken from another record of the same frame instead of the bytes: every field
+ * decodePlainTcp4 writes (the tag's TPID and TCI at index 0 only when `from` has one tag) copied from `from` into
+ * `out`. `from` must hold what decodePlainTcp4 of the frame would write — its own record of the frame, or one its
+ * writer filled from the values it wrote (the cluster's pods for their TCP/IPv4 answers, which the OVN switch then
+ * takes instead of decoding them: bench/README "The pods' answers decoded by their writer (session 38)"); nothing here
+ * checks that. Thirty-odd loads and stores where decodePlainTcp4's read of the bytes and its layout checks are ≈ 380
+ * instructions.
+ */
+export function copyPlainTcp4(from: Readonly<DecodedFrame>, out: DecodedFrame): void {
+  out.status = from.status;
+  out.error = from.error;
+  out.errorOffset = from.errorOffset;
+  out.length = from.length;
+  const tags = from.vlanCount;
+  out.vlanCount = tags;
+  if (tags !== 0) {
+    out.vlanTpid[0] = from.vlanTpid[0]!;
+    out.vlanTci[0] = from.vlanTci[0]!;
+  }
+  out.outerEtherType = from.outerEtherType;
+  out.etherType = from.etherType;
+  out.l3 = from.l3;
+  out.l3Offset = from.l3Offset;
+  out.l3End = from.l3End;
+  out.arpOp = from.arpOp;
+  out.arpSpa = from.arpSpa;
+  out.arpTpa = from.arpTpa;
+  out.ipSrc = from.ipSrc;
+  out.ipDst = from.ipDst;
+  out.ipTos = from.ipTos;
+  out.ipTtl = from.ipTtl;
+  out.ipProto = from.ipProto;
+  out.ipHeaderLength = from.ipHeaderLength;
+  out.ipFragment = from.ipFragment;
+  out.ipFragmentOffset = from.ipFragmentOffset;
+  out.l4Offset = from.l4Offset;
+  out.l4Length = from.l4Length;
+  out.srcPort = from.srcPort;
+  out.dstPort = from.dstPort;
+  out.tcpSeq = from.tcpSeq;
+  out.tcpAck = from.tcpAck;
+  out.tcpFlags = from.tcpFlags;
+  out.icmpType = from.icmpType;
+  out.icmpCode = from.icmpCode;
+  out.payloadOffset = from.payloadOffset;
+  out.payloadLength = from.payloadLength;
+}
+
+/**
  * Decodes frames into a {@link DecodedFrame}. Stateless apart from a scratch walk record; one instance
  * can decode any number of frames.
  */
