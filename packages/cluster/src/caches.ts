@@ -50,6 +50,34 @@ const ST_VLAN = ST_VLANImport;
 const ST_WIRE = ST_WIREImport;
 
 /** Makes `dst` a copy of `src` (no new array). */
+/**
+ * A decode of a fast-lane frame at the switch (one 802.1Q tag untagged: IPv4 without options or fragment bits at 14,
+ * TCP at 34): the fields decodePlainTcp4 (@vippath/wire) writes that every such frame shares, with its values;
+ * PathCaches.hit writes the rest per frame.
+ */
+function inDecodeOf(): DecodedFrame {
+  const d = new DecodedFrame();
+  d.status = 0;
+  d.error = 0;
+  d.errorOffset = -1;
+  d.vlanCount = 0;
+  d.outerEtherType = 0x0800;
+  d.etherType = 0x0800;
+  d.l3 = L3.IPV4;
+  d.l3Offset = 14;
+  d.arpOp = 0;
+  d.arpSpa = 0;
+  d.arpTpa = 0;
+  d.ipProto = 6;
+  d.ipHeaderLength = 20;
+  d.ipFragment = false;
+  d.ipFragmentOffset = 0;
+  d.l4Offset = 34;
+  d.icmpType = 0;
+  d.icmpCode = 0;
+  return d;
+}
+
 function copyInto(dst: number[], src: readonly number[]): void {
   dst.length = src.length;
   for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
@@ -391,6 +419,8 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** Exact-length views of {@link work}, made once per length: a new-client ARP's untagged copy needs no view per window. */
   private readonly workViews: Array<Uint8Array | undefined> = [];
   private readonly hd = new DecodedFrame();
+  /** The way in's frame at the switch as decodePlainTcp4 would decode it, for a fast-lane hit ({@link hit}). */
+  private readonly inDecode = inDecodeOf();
   private readonly decoder = new FrameDecoder();
   private split: Split | undefined;
   private splitStore: Split | undefined;
@@ -869,8 +899,33 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < rules.length; i++) p.bridge.credit(rules[i]!, length + p.byteDelta[i]!);
     if (rec.tracing === true) for (const st of p.stages!) rec.r.stages.push(st);
     dp.deliveriesUnread = keep === false && unread === true;
+    // The fast lane's frame at the switch decoded from what fastKey read and a few words more (the switch takes it
+    // instead of decoding the frame: LogicalSwitch.processInto's `decoded`): untagged, its IPv4 header at 14, the
+    // tagged frame's fields four bytes on. The fields every such frame shares were written once (inDecodeOf).
+    let given: DecodedFrame | undefined;
+    if (hd.status === DecodeStatus.PLAIN_TCP4_ADDRESSES) {
+      const v = this.scratchView;
+      const d = this.inDecode;
+      const l4Length = hd.l4Length;
+      const hl = (buf[50]! >> 4) << 2;
+      d.length = len;
+      d.l3End = 34 + l4Length;
+      d.ipSrc = hd.ipSrc;
+      d.ipDst = hd.ipDst;
+      d.ipTos = buf[19]!;
+      d.ipTtl = buf[26]!;
+      d.l4Length = l4Length;
+      d.srcPort = v.getUint16(38);
+      d.dstPort = hd.dstPort;
+      d.tcpSeq = v.getUint32(42);
+      d.tcpAck = v.getUint32(46);
+      d.tcpFlags = ((buf[50]! & 1) << 8) | buf[51]!;
+      d.payloadOffset = 34 + hl;
+      d.payloadLength = l4Length - hl;
+      given = d;
+    }
     try {
-      p.path.ovnAt(sw, dp.localnetIn, p.fromAt, p.depth, len);
+      p.path.ovnAt(sw, dp.localnetIn, p.fromAt, p.depth, len, false, given);
     } finally {
       dp.deliveriesUnread = false;
     }

@@ -651,8 +651,10 @@ export class NodePath {
   /**
    * {@link ovn} from place number `from`, on `frame[0, length)`. `checksumsGood`: the frame is a pod's own, whose
    * checksums its stack computed (PodHost.receive): the switch's conntrack does not verify them (LogicalSwitch.process).
+   * `decoded`: the pod's decode of its answer (PodHost.replyDecode), which the switch takes instead of decoding it
+   * (LogicalSwitch.processInto's).
    */
-  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length, checksumsGood = false): void {
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length, checksumsGood = false, decoded?: Readonly<DecodedFrame>): void {
     const dp = this.dp;
     const rec = dp.rec;
     const watch = dp.watch;
@@ -664,7 +666,7 @@ export class NodePath {
     else {
       const out = dp.enterOvn();
       try {
-        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood);
+        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood, decoded);
       } finally {
         dp.leaveOvn();
       }
@@ -707,7 +709,7 @@ export class NodePath {
     return true;
   }
 
-  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean): void {
+  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined): void {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
@@ -717,7 +719,7 @@ export class NodePath {
       if (length !== frame.length) frame = frame.subarray(0, length);
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
-      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood);
+      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded);
       rec.stepAt(ST_OVN, at, '', from);
       if (out.count === 0) return rec.dropAt(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
@@ -833,7 +835,8 @@ export class NodePath {
         // The pod's own frame: its checksums are its stack's (PodHost.receive), as the CHECKSUM_PARTIAL skb a pod's
         // veth hands OVS — conntrack does not verify them. A frame injected at a pod (SimulatedCluster.inject) is not
         // the pod's answer and is verified.
-        podPath.ovnAt(reply, oPort, pp.atId, depth + 1, reply.length, true);
+        // With the pod's decode of it (its TCP/IPv4 answers): the switch decodes nothing.
+        podPath.ovnAt(reply, oPort, pp.atId, depth + 1, reply.length, true, pod.replyDecode(replies, j));
       }
       pod.release(replies);
     }

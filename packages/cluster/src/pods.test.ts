@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildFrame, DecodedFrame, FrameDecoder, parseFrame, parseIPv4, plainTcp4 } from '@vippath/wire';
+import { buildFrame, DecodedFrame, decodePlainTcp4, FrameDecoder, parseFrame, parseIPv4, plainTcp4 } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { ACCESS_LOG_LIMITS, PodHost } from './pods.js';
 import { ReferencePodHost } from './pods-reference.test-helpers.js';
@@ -93,12 +93,31 @@ function state(p: PodHost | ReferencePodHost): unknown {
   };
 }
 
+/**
+ * Each reply of `replies` (an answer not released) that the pod hands a decode of (PodHost.replyDecode): the decode
+ * holds every field decodePlainTcp4 of the reply's bytes writes, with its values. Returns how many it handed.
+ */
+function checkReplyDecodes(pod: PodHost, replies: Uint8Array[]): number {
+  let n = 0;
+  for (let j = 0; j < replies.length; j++) {
+    const d = pod.replyDecode(replies, j);
+    if (d === undefined) continue;
+    n++;
+    const want = new DecodedFrame();
+    expect(decodePlainTcp4(replies[j]!, replies[j]!.length, want)).toBe(true);
+    const fields = Object.keys(want).filter((k) => k !== 'vlanTpid' && k !== 'vlanTci') as Array<keyof DecodedFrame>;
+    expect(Object.fromEntries(fields.map((k) => [k, d[k]]))).toEqual(Object.fromEntries(fields.map((k) => [k, want[k]])));
+  }
+  return n;
+}
+
 describe('PodHost answers byte for byte as the buildFrame model did (pods-reference.test-helpers.ts)', () => {
-  it('on random sequences of frames of every kind, with a small connection table', () => {
+  it('on random sequences of frames of every kind, with a small connection table (and each reply\'s decode handed with it as decodePlainTcp4 reads the bytes)', () => {
     const seed = Number(process.env.VIPPATH_PODS_SEED ?? Date.now() % 1_000_000);
     const runs = Number(process.env.VIPPATH_PODS_RUNS ?? 300);
     console.log(`pods property: ${runs} runs, seed ${seed} (VIPPATH_PODS_SEED / VIPPATH_PODS_RUNS)`);
     let handed = 0;
+    let vouched = 0;
     fc.assert(
       fc.property(fc.constantFrom(POD, V4_ONLY, SHORT_NAME), fc.integer({ min: 1, max: 4 }), fc.array(fc.tuple(frameArb, fc.constantFrom('receive', 'answer', 'hold', 'handed', 'handed')), { maxLength: 60 }), (spec, limit, steps) => {
         const pod = new PodHost(spec, 80, limit);
@@ -121,21 +140,28 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
             }
             const r = pod.answer(frame, i, given);
             got = hex(r);
+            vouched += checkReplyDecodes(pod, r);
             if (how === 'hold') held.push({ frames: r, bytes: got });
             else pod.release(r);
           }
           expect(got).toEqual(want);
           expect(pod.ignoredCode).toBe(ref.ignoredCode);
           expect(pod.ignored).toBe(ref.ignored);
-          for (const h of held) expect(hex(h.frames)).toEqual(h.bytes);
+          // A held answer's frames and their decodes (what the OVN switch takes instead of decoding them) stay as they
+          // were through the answers given meanwhile.
+          for (const h of held) {
+            expect(hex(h.frames)).toEqual(h.bytes);
+            checkReplyDecodes(pod, h.frames);
+          }
         });
         for (const h of held.reverse()) pod.release(h.frames);
         expect(state(pod)).toEqual(state(ref));
       }),
       { seed, numRuns: runs },
     );
-    console.log(`pods property: ${handed} frames answered from a decode handed over`);
+    console.log(`pods property: ${handed} frames answered from a decode handed over, ${vouched} replies with their decode`);
     expect(handed).toBeGreaterThan(runs / 10);
+    expect(vouched).toBeGreaterThan(runs / 10);
   }, 120_000);
 
   it('on generated conversations (numbers from the pod\'s answers), through every connection state, over both families (seed printed)', () => {
@@ -256,7 +282,7 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     expect(d[0]!.buffer).not.toBe(a[0]!.buffer);
   });
 
-  it('a TCP/IPv4 reply written over its buffer\'s last one (only the bytes that vary) after replies of every other kind, to other peers and MACs', () => {
+  it('a TCP/IPv4 reply written over its buffer\'s last one (only the bytes that vary) after replies of every other kind, to other peers and MACs, with its own decode', () => {
     // pods.ts tcp4Ready: a reply into a buffer whose last reply was this pod's TCP/IPv4 one writes only the bytes
     // that vary. Every other reply (ARP, ICMP, IPv6, a RST from a closed port) written between two of them must
     // make the next write them all: the same bytes as the reference, reply after reply, each into the reused buffer.
@@ -272,10 +298,13 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
       tcp(1, 1, 40001, 0x02, 8080),
     ];
     let buffer: ArrayBufferLike | undefined;
+    let decodes = 0;
     const step = (f: Uint8Array, i: number): void => {
       const want = hex(ref.receive(f.slice(), i));
       const r = pod.answer(f, i);
       expect(hex(r)).toEqual(want);
+      // The decode handed with it is this reply's, not the buffer's last TCP/IPv4 one's.
+      decodes += checkReplyDecodes(pod, r);
       if (r.length > 0) {
         buffer ??= r[0]!.buffer;
         expect(r[0]!.buffer).toBe(buffer);
@@ -306,6 +335,8 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
       get(1, 46200 + i, i++);
       step(tcp(1, 0, 43000 + i, 0x02), i++);
     }
+    // Every TCP/IPv4 reply of the rounds but the other kinds' (a RST from the closed port is one too).
+    expect(decodes).toBeGreaterThan(others.length * 7);
   });
 });
 

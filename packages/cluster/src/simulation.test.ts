@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readCaptureSync } from '@vippath/pcap';
-import { parseFrame, buildFrame, copyPlainTcp4Segment, DecodedFrame, PLAIN_TCP4_SEGMENT_FIELDS, plainTcp4, readPlainTcp4Segment } from '@vippath/wire';
+import { LogicalSwitch, type SwitchOutcome } from '@vippath/ovn';
+import { parseFrame, buildFrame, copyPlainTcp4Segment, DecodedFrame, decodePlainTcp4, PLAIN_TCP4_SEGMENT_FIELDS, plainTcp4, readPlainTcp4Segment } from '@vippath/wire';
 import { PodHost } from './pods.js';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
@@ -210,6 +211,54 @@ describe('the pods take the switch\'s decode of an output (SwitchOutcome.decoded
       expect(read).toBe(0);
     } finally {
       PodHost.prototype.answer = answer;
+    }
+  });
+});
+
+describe('frames handed to the switch with their decode (LogicalSwitch.processInto\'s `decoded`)', () => {
+  // The way in's fast-lane hits (the caches' decode of the frame at the switch) and the pods' TCP/IPv4 answers (theirs)
+  // come with a decode the switch takes instead of decoding the frame: each must be what decodePlainTcp4 of the bytes
+  // writes, and the run the same as one whose switch decodes every frame itself.
+  const run = (): { verdicts: string[]; out: string[]; pods: unknown[] } => {
+    const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
+    const r = converse(sim, 3, 43000, (send, tcp, isn1) => {
+      for (let i = 0; i < 3; i++) send(tcp(0x10, 1001, isn1));
+      send(tcp(0x18, 1001, isn1, 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n'));
+      send(tcp(0x11, 1036, isn1));
+    });
+    const pods = [...sim.pods.values()].map((p) => ({ requests: p.requests, log: p.log, clients: [...p.clients], ignored: p.ignored }));
+    return { verdicts: r.verdicts, out: r.out, pods };
+  };
+
+  it('each decode is decodePlainTcp4\'s of the frame, from the way in and from the pods, and the run is one without them', () => {
+    const processInto = LogicalSwitch.prototype.processInto;
+    const fresh = new DecodedFrame();
+    const given = { in: 0, pods: 0, not: 0 };
+    let drop = false;
+    LogicalSwitch.prototype.processInto = function (this: LogicalSwitch, frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out?: SwitchOutcome, checksumsGood?: boolean, decoded?: Readonly<DecodedFrame>): SwitchOutcome {
+      if (decoded !== undefined) {
+        if (checksumsGood === true) given.pods++;
+        else given.in++;
+        expect(decodePlainTcp4(frame, length, fresh)).toBe(true);
+        const fields = Object.keys(fresh).filter((k) => k !== 'vlanTpid' && k !== 'vlanTci') as Array<keyof DecodedFrame>;
+        const got = Object.fromEntries(fields.map((k) => [k, decoded[k]]));
+        const want = Object.fromEntries(fields.map((k) => [k, fresh[k]]));
+        if (JSON.stringify(got) !== JSON.stringify(want)) expect({ inport, got }).toEqual({ inport, got: want });
+      } else given.not++;
+      return processInto.call(this, frame, length, inport, chassis, now, out, checksumsGood, drop ? undefined : decoded);
+    };
+    try {
+      const withDecodes = run();
+      console.log(`switch runs with a decode: ${given.in} from the way in, ${given.pods} from the pods; ${given.not} without`);
+      // The caches served the conversations' frames and the pods answered them with TCP/IPv4 segments.
+      expect(given.in).toBeGreaterThan(20);
+      expect(given.pods).toBeGreaterThan(20);
+      // The capture's frames (the SYNs' full walks, ARP) and the pods' other answers come without.
+      expect(given.not).toBeGreaterThan(0);
+      drop = true;
+      expect(run()).toEqual(withDecodes);
+    } finally {
+      LogicalSwitch.prototype.processInto = processInto;
     }
   });
 });

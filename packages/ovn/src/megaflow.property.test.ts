@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildFrame, copyPlainTcp4Segment, DecodedFrame, FrameDecoder, L3, PLAIN_TCP4_SEGMENT_FIELDS, pushVlan, readIPv4, readPlainTcp4Segment, type FrameSpec } from '@vippath/wire';
+import { buildFrame, copyPlainTcp4Segment, DecodedFrame, decodePlainTcp4, FrameDecoder, L3, PLAIN_TCP4_SEGMENT_FIELDS, pushVlan, readIPv4, readPlainTcp4Segment, type FrameSpec } from '@vippath/wire';
 import { readFileSync } from 'node:fs';
 import { LogicalSwitch, SwitchOutcome } from './switch.js';
 import { OvsConntrack } from './ct/engine.js';
@@ -300,11 +300,12 @@ function inputFacts(frame: Uint8Array): [number, number, number] {
 }
 
 /** Where the switches handed their decode over with an output (SwitchOutcome.decodedFor), and where not. */
-const handed = { toPod: 0, toLocalnet: 0, natted: 0, macRewritten: 0, taggedInput: 0, plainNotHanded: 0, multiPlain: 0, taggedOutput: 0 };
+const handed = { toPod: 0, toLocalnet: 0, natted: 0, macRewritten: 0, taggedInput: 0, plainNotHanded: 0, multiPlain: 0, taggedOutput: 0, inputGiven: 0 };
 const resetHanded = (): void => {
   for (const k of Object.keys(handed) as (keyof typeof handed)[]) handed[k] = 0;
 };
 const freshDecoded = new DecodedFrame();
+const givenDecoded = new DecodedFrame();
 const copiedDecoded = new DecodedFrame();
 
 /**
@@ -361,13 +362,16 @@ export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalS
     const { frame, inport, chassis } = frameOf(p, v);
     // Each packet twice in a row on the cached side's turn order does not matter: both switches see the same sequence.
     // A third switch, cached too, is handed each frame in a longer buffer (bytes after it that are not its own): the
-    // switch reads `[0, length)` only, and leaves its input alone.
+    // switch reads `[0, length)` only, and leaves its input alone. A frame of decodePlainTcp4's layout comes to it with
+    // that decode (processInto's `decoded`, as the cluster's pods hand theirs), which it takes instead of decoding.
     const longer = new Uint8Array(frame.length + 40).fill(0xa5);
     longer.set(frame);
+    const given = decodePlainTcp4(longer, frame.length, givenDecoded) ? givenDecoded : undefined;
+    if (given !== undefined) handed.inputGiven++;
     for (let rep = 0; rep < 2; rep++) {
       cached.processInto(frame, frame.length, inport, chassis, now, oc);
       plain.processInto(frame, frame.length, inport, chassis, now, op);
-      long.processInto(longer, frame.length, inport, chassis, now, ol);
+      long.processInto(longer, frame.length, inport, chassis, now, ol, false, given);
       const a = observe(cached, oc, now);
       const b = observe(plain, op, now);
       if (oc.count === 0 && oc.code === DropReason.UNMODELLED_ACTION) unmodelledDrops.set(`${oc.pipeline}/${oc.table}`, (unmodelledDrops.get(`${oc.pipeline}/${oc.table}`) ?? 0) + 1);
@@ -456,7 +460,7 @@ describe('megaflow cache', () => {
     expect(hits).toBeGreaterThan(misses);
   }, 180_000);
 
-  it('gives the same outputs, drops, conntrack state and counters as the uncached walk', () => {
+  it('gives the same outputs, drops, conntrack state and counters as the uncached walk (and with the input\'s decode given)', () => {
     resetHanded();
     let hits = 0;
     let misses = 0;
@@ -488,6 +492,8 @@ describe('megaflow cache', () => {
     // Walks with several outputs (floods to the unknown-address ports) carried plain TCP/IPv4 ones: none was handed a decode.
     console.log(`decodes handed over: ${JSON.stringify(handed)}`);
     expect(handed.multiPlain).toBeGreaterThan(0);
+    // Frames given with their decode.
+    expect(handed.inputGiven).toBeGreaterThan(RUNS);
   }, 180_000);
 
   it('replays the walks that reach an action vippath does not model as that drop, exactly as the uncached walk', () => {

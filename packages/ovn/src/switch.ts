@@ -381,10 +381,13 @@ export class LogicalSwitch {
 
   /**
    * {@link process} without allocation: `frame[0, length)` entering on `inport`, the outcome written into `out`
-   * (whose output buffers are the switch's, valid until the next call). Returns `out`.
+   * (whose output buffers are the switch's, valid until the next call). Returns `out`. `decoded`: the frame's writer's
+   * decode of it, taken instead of decoding the frame again — it must hold every field decodePlainTcp4 (@vippath/wire)
+   * of `frame[0, length)` would write, with its values (the frame of its layout); read during the call only. The
+   * outcome is the same as without it.
    */
-  processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome, checksumsGood = false): SwitchOutcome {
-    this.run(frame, length, inport, chassis, now, false, checksumsGood);
+  processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome, checksumsGood = false, decoded?: Readonly<DecodedFrame>): SwitchOutcome {
+    this.run(frame, length, inport, chassis, now, false, checksumsGood, decoded);
     const x = this.executor;
     // One output, not emptied (fill skips those): the executor's index is the outcome's.
     if (this.fill(x.result, chassis, out) && x.outputDecoded === 0 && x.result.outputs.length === 1) {
@@ -399,13 +402,17 @@ export class LogicalSwitch {
     return out;
   }
 
-  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean): void {
+  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean, decoded?: Readonly<DecodedFrame>): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them. The executor gets
     // the port's number kept beside its name (its own kept ports compared as numbers).
     let key: number;
     if (chassis === this.lastChassis && inport === this.lastInport) key = this.lastKey;
-    else if (chassis === this.lastChassis && inport === this.otherInport) key = this.otherKey;
+    // otherKey first: it is -1 while otherInport is undefined, so that the name compare only ever meets two strings
+    // (an internalized name's compare is a pointer compare; once the site saw undefined, V8 called its StrictEqual
+    // builtin on every compare — ≈ 1 call a frame on http). A multicast group's name kept there (key -1) takes the
+    // general way, which gives it the same key.
+    else if (chassis === this.lastChassis && this.otherKey >= 0 && inport === this.otherInport) key = this.otherKey;
     else {
       const bound = this.chassisOf[inport];
       if (this.executor.portKey(inport) === undefined) throw new LogicalSwitchError(`no logical port ${JSON.stringify(inport)} on ${this.name}`);
@@ -429,7 +436,7 @@ export class LogicalSwitch {
     if (this.ct.effects !== undefined) this.ct.effects.packets++;
     // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
     if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true, checksumsGood);
-    else this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood);
+    else this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded);
   }
 
   /** Writes the executor's result into `out`; returns whether there is an output. */

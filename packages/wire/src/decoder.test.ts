@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6, parseIPv4 } from './addresses.js';
-import { copyPlainTcp4Segment, decodePlainTcp4, plainTcp4Decoded, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
+import { copyPlainTcp4, copyPlainTcp4Segment, decodePlainTcp4, plainTcp4Decoded, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
 import { buildFrame, parseFrame } from './frame.js';
 import { MalformedFrameError } from './errors.js';
 import * as A from './arbitraries.test-helpers.js';
@@ -264,7 +264,7 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
     });
   const frameArb = fc.tuple(fc.oneof(plainArb, ipArb, A.frameSpecArb.map(buildFrame)), fc.option(fc.integer({ min: 0, max: 120 })));
 
-  it('set exactly their fields, as decode() sets them (copyPlainTcp4Segment from decode() too), and decline what plainTcp4 declines (seed printed)', () => {
+  it('set exactly their fields, as decode() sets them (copyPlainTcp4Segment from decode() too, copyPlainTcp4 from decodePlainTcp4), and decline what plainTcp4 declines (seed printed)', () => {
     const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? 20261203);
     let accepted = 0;
     let declined = 0;
@@ -303,6 +303,13 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
           for (const k of PLAIN_TCP4_SEGMENT_FIELDS) want[k] = g[k];
           copyPlainTcp4Segment(general, out);
           expect(snapshot(out)).toEqual(want);
+          // decodePlainTcp4's whole record copied from another (what the OVN executor takes from a frame's writer):
+          // every field it wrote, each into a record whose fields held something else.
+          const plain = sentinel();
+          expect(decodePlainTcp4(f, length, plain)).toBe(true);
+          const copied = sentinel();
+          copyPlainTcp4(plain, copied);
+          expect(snapshot(copied)).toEqual(snapshot(plain));
         }
       }),
       { seed, numRuns: 3000 },

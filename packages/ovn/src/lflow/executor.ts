@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { copyPlainTcp4Segment as copyPlainTcp4SegmentImport, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded as plainTcp4DecodedImport, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
+import { copyPlainTcp4 as copyPlainTcp4Import, copyPlainTcp4Segment as copyPlainTcp4SegmentImport, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded as plainTcp4DecodedImport, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, unmodelledActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
@@ -67,6 +67,7 @@ const mixHash = mixHashImport;
 const headerWord = headerWordImport;
 const L3 = L3Import;
 const decodePlainTcp4 = decodePlainTcp4Import;
+const copyPlainTcp4 = copyPlainTcp4Import;
 const pushVlan = pushVlanImport;
 const read32 = read32Import;
 const write32 = write32Import;
@@ -865,9 +866,12 @@ export class LflowExecutor {
   /**
    * {@link runFrame} with the port given by its tunnel key ({@link portKey}): the caller keeps the number beside the
    * name, and the port kept from the last packets is recognised by comparing numbers. A number that is no port's
-   * throws LflowError `UNKNOWN_PORT`.
+   * throws LflowError `UNKNOWN_PORT`. `decoded`, when given, is the frame's decode by its writer, taken instead of
+   * decoding `frame[0, length)`: it must hold every field decodePlainTcp4 (@vippath/wire) of those bytes would write,
+   * with its values (decodePlainTcp4 returning true: the frame has its layout) — read during the call only, never
+   * kept or written. Nothing checks it; the run is the same as without it.
    */
-  runFrameKey(frame: Uint8Array, length: number, key: number, now = 0, trace = false, input = false, checksumsGood = false): ExecResult {
+  runFrameKey(frame: Uint8Array, length: number, key: number, now = 0, trace = false, input = false, checksumsGood = false, decoded?: Readonly<DecodedFrame>): ExecResult {
     // A run of packets mostly enters by one port: its record is kept (its key compared, nothing hashed).
     // Two are kept: a connection's packets and its answers alternate between two ports (full-cold's SYN and the
     // pod's SYN-ACK, http's requests and responses). Numbers, not names: a name compare is a pointer compare only
@@ -901,7 +905,14 @@ export class LflowExecutor {
       frame = this.copyInput(frame, len);
       input = false;
     }
-    if (decodePlainTcp4(frame, len, this.decoded) === true) {
+    // The writer's decode copied (thirty-odd loads and stores) where decodePlainTcp4 reads the bytes and checks the
+    // layout (≈ 380 instructions): the cluster's pods hand theirs with their TCP/IPv4 answers.
+    let plain: boolean;
+    if (decoded !== undefined) {
+      copyPlainTcp4(decoded, this.decoded);
+      plain = true;
+    } else plain = decodePlainTcp4(frame, len, this.decoded);
+    if (plain === true) {
       // The input as it came, for the caller (SwitchOutcome.inL3): the walk's NAT rewrites the decode later.
       const d = this.decoded;
       this.inL3 = (d.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN ? d.l3Offset | 0x10000 : d.l3Offset;
