@@ -49,7 +49,6 @@ const ST_METALLB = ST_METALLBImport;
 const ST_VLAN = ST_VLANImport;
 const ST_WIRE = ST_WIREImport;
 
-/** Makes `dst` a copy of `src` (no new array). */
 /**
  * A decode of a fast-lane frame at the switch (one 802.1Q tag untagged: IPv4 without options or fragment bits at 14,
  * TCP at 34): the fields decodePlainTcp4 (@vippath/wire) writes that every such frame shares, with its values;
@@ -78,6 +77,7 @@ function inDecodeOf(): DecodedFrame {
   return d;
 }
 
+/** Makes `dst` a copy of `src` (no new array). */
 function copyInto(dst: number[], src: readonly number[]): void {
   dst.length = src.length;
   for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
