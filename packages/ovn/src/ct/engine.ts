@@ -62,7 +62,9 @@ import {
  * What the hot path reads of other modules, bound to module constants: V8's optimizing compiler folds a module's
  * own const (an enum object's fields become immediates, a function is inlined outright), where every use of an
  * import loads its binding's cell and checks it is initialised — and, for an enum object, its map and the field —
- * several instructions per use, hundreds per ct() call.
+ * several instructions per use, hundreds per ct() call. This module's own helpers are const arrow functions for the
+ * same reason: a function declaration is a mutable binding, loaded from the module context and compared with the
+ * function inlined at each of its call sites.
  */
 const DecodeStatus = DecodeStatusImport;
 const L3 = L3Import;
@@ -124,14 +126,14 @@ const V6W = CT_KEY_WORDS - KW;
 const V6_BIT = 1 << 24;
 
 /** The key word holding word `i` (0–3) of the source address. */
-function srcWord(i: number): number {
+const srcWord = (i: number): number => {
   return i === 0 ? K_SRC : KW - 1 + i;
-}
+};
 
 /** The key word holding word `i` (0–3) of the destination address. */
-function dstWord(i: number): number {
+const dstWord = (i: number): number => {
   return i === 0 ? K_DST : KW + 2 + i;
-}
+};
 
 /*
  * A connection is one record of R words (64 bytes, one cache line) in one buffer, read through three views
@@ -283,7 +285,7 @@ export class ConntrackConfigError extends VippathError {
   }
 }
 
-function reverseIcmp4Type(type: number): number {
+const reverseIcmp4Type = (type: number): number => {
   switch (type) {
     case 8:
       return 0;
@@ -300,7 +302,7 @@ function reverseIcmp4Type(type: number): number {
     default:
       return type;
   }
-}
+};
 
 /**
  * A packet's ports (TCP, UDP, SCTP) or ICMP type and code as one word, 0 for another protocol (see sameTuple). The
@@ -309,7 +311,7 @@ function reverseIcmp4Type(type: number): number {
  * extract_l4), so its lookup then finds the same connection, and the only step process_one_fast skips, the
  * update from FIRST to MULTIPLE, changes no timeout by default (test/ct-ovs.test.ts, "rewrite between two ct()").
  */
-function l4Word(frame: Uint8Array, d: DecodedFrame): number {
+const l4Word = (frame: Uint8Array, d: DecodedFrame): number => {
   const l4 = d.l4Offset;
   if (l4 < 0) return 0;
   const p = d.ipProto;
@@ -317,7 +319,7 @@ function l4Word(frame: Uint8Array, d: DecodedFrame): number {
   if (p === 6 || p === 17) return ((d.srcPort << 16) | d.dstPort) >>> 0;
   if (p === 132) return read32(frame, l4);
   return p === 1 || p === 58 ? read16(frame, l4) : 0;
-}
+};
 
 /**
  * Whether OVS takes the packet for an ALG's control packet (lib/conntrack.c branch-3.1 get_alg_ctl_type, no helper
@@ -325,31 +327,31 @@ function l4Word(frame: Uint8Array, d: DecodedFrame): number {
  * answers such a packet from `pkt->md.conn` (process_one_fast) but runs process_one, whose update is visible — a
  * UDP connection's second update moves it from FIRST to MULTIPLE and its expiry with it.
  */
-function algControl(d: DecodedFrame): boolean {
+const algControl = (d: DecodedFrame): boolean => {
   if (d.l4Offset < 0) return false;
   const p = d.ipProto;
   return (p === 6 && (d.srcPort === 21 || d.dstPort === 21)) || (p === 17 && d.dstPort === 69);
-}
+};
 
-function natReverse(a: number): number {
+const natReverse = (a: number): number => {
   if (a & SRC) return (a & ~SRC) | DST;
   if (a & DST) return (a & ~DST) | SRC;
   return a;
-}
+};
 
-function mix(h: number, w: number): number {
+const mix = (h: number, w: number): number => {
   h = Math.imul(h ^ w, 0x9e3779b1);
   return h ^ (h >>> 15);
-}
+};
 
-function finish(h: number): number {
+const finish = (h: number): number => {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   // A signed 32-bit result stays a small integer in V8 (no boxed number per call).
   return h ^ (h >>> 16);
-}
+};
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -3098,7 +3100,7 @@ const TCP_NAMES: readonly string[] = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECV'
  * the field-by-field rewrite skips it. Stored here, not returned: a 32-bit result handed back from a call that is
  * not inlined is a heap number (14.6 bytes per frame of full-cold, whose every SYN-ACK is such a first reply).
  */
-function natSums(keys: Uint32Array, b: number, act: number): void {
+const natSums = (keys: Uint32Array, b: number, act: number): void => {
   // `| 0` sums: `b` is a record's word offset, below 2^28 (no overflow checks).
   let ip = 0;
   if (act & SRC) ip = addrSum(keys[(b + K_SRC) | 0]!, keys[(b + REV + K_DST) | 0]!);
@@ -3111,57 +3113,57 @@ function natSums(keys: Uint32Array, b: number, act: number): void {
   const nd = keys[(b + REV + K_SL4) | 0]!;
   if (od !== nd) l4 += (~od & 0xffff) + nd;
   keys[(b + R_NATSUM) | 0] = ((foldSum(ip) << 16) | foldSum(l4)) >>> 0;
-}
+};
 
-function addrSum(old: number, now: number): number {
+const addrSum = (old: number, now: number): number => {
   if (old === now) return 0;
   return (~(old >>> 16) & 0xffff) + (~old & 0xffff) + (now >>> 16) + (now & 0xffff);
-}
+};
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Whether a NAT request names no address (its range all zero). */
-function noAddress(req: CtRequest): boolean {
+const noAddress = (req: CtRequest): boolean => {
   for (let i = 0; i < 16; i++) if (req.natAddrMin[i] !== 0 || req.natAddrMax[i] !== 0) return false;
   return true;
-}
+};
 
 /** A big-endian (network order) word as a Uint32Array element must hold it for its bytes to read the same. */
-function hostOrder(x: number): number {
+const hostOrder = (x: number): number => {
   if (!LITTLE_ENDIAN) return x;
   return ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0;
-}
+};
 
-function adjust32(sum: number, oldValue: number, newValue: number): number {
+const adjust32 = (sum: number, oldValue: number, newValue: number): number => {
   const s = (~sum & 0xffff) + (~(oldValue >>> 16) & 0xffff) + (~oldValue & 0xffff) + (newValue >>> 16) + (newValue & 0xffff);
   return ~foldSum(s) & 0xffff;
-}
+};
 
 /**
  * Buckets for `cap` connections (2·cap nodes): at least twice the nodes, so that a full pool's chains average at
  * most half a node — most misses end at an empty bucket.
  */
-function bucketCount(cap: number): number {
+const bucketCount = (cap: number): number => {
   let n = 16;
   while (n < cap * 4) n *= 2;
   return n;
-}
+};
 
-function l4Kind(proto: number): number {
+const l4Kind = (proto: number): number => {
   if (proto === 6) return CtL4.TCP;
   if (proto === 1) return CtL4.ICMP4;
   if (proto === 58) return CtL4.ICMP6;
   return CtL4.OTHER;
-}
+};
 
 /** Whether two IPv6 keys' address words past the first (KW…W-1) are equal. */
-function sameV6Words(a: Uint32Array, b: Uint32Array): boolean {
+const sameV6Words = (a: Uint32Array, b: Uint32Array): boolean => {
   for (let i = KW; i < W; i++) if (a[i] !== b[i]) return false;
   return true;
-}
+};
 
 /** conn_key_reverse: swap the endpoints of the key `k` (an IPv4 key's first words only: CT_KEY_WORDS). */
-function reverseKey(k: Uint32Array): void {
+const reverseKey = (k: Uint32Array): void => {
   let t = k[K_SRC]!;
   k[K_SRC] = k[K_DST]!;
   k[K_DST] = t;
@@ -3177,7 +3179,7 @@ function reverseKey(k: Uint32Array): void {
       k[d] = t;
     }
   }
-}
+};
 
 /** The source (`src`) or destination address of the key `k` as text, as OVS prints it (inet_ntop). */
 function addrText(k: Uint32Array, src: boolean, v6: boolean): string {
@@ -3229,7 +3231,7 @@ export function formatConnection(c: CtConnectionInfo, stats = false): string {
  * 2^16 ≡ 1 (mod 2^16 − 1) makes a 32-bit word's ones' complement sum that of its two 16-bit halves (RFC 1071 §2 A).
  * Half the loads and adds of viewWordsSum's loop, and no fold test in it: ≈ 200 instructions of an http ACK's check.
  */
-function wideWordsSum(v: Uint16Array, wide: Uint32Array, i: number, end: number): number {
+const wideWordsSum = (v: Uint16Array, wide: Uint32Array, i: number, end: number): number => {
   let sum = 0;
   if (i & 1 && i < end) {
     sum = v[i]!;
@@ -3250,14 +3252,14 @@ function wideWordsSum(v: Uint16Array, wide: Uint32Array, i: number, end: number)
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return LITTLE_ENDIAN ? ((sum & 0xff) << 8) | (sum >>> 8) : sum;
-}
+};
 
 /**
  * The ones' complement sum of the 16-bit view's words `[i, end)` in host order, folded to 16 bits and swapped to
  * network order on a little-endian host: the loop sumBytes and tcp4SumsOk share (small enough for TurboFan to inline
  * into both).
  */
-function viewWordsSum(v: Uint16Array, i: number, end: number): number {
+const viewWordsSum = (v: Uint16Array, i: number, end: number): number => {
   let sum = 0;
   for (; i + 4 <= end; i += 4) {
     sum += v[i]! + v[i + 1]! + v[i + 2]! + v[i + 3]!;
@@ -3267,4 +3269,4 @@ function viewWordsSum(v: Uint16Array, i: number, end: number): number {
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return LITTLE_ENDIAN ? ((sum & 0xff) << 8) | (sum >>> 8) : sum;
-}
+};
