@@ -333,6 +333,12 @@ const algControl = (d: DecodedFrame): boolean => {
   return (p === 6 && (d.srcPort === 21 || d.dstPort === 21)) || (p === 17 && d.dstPort === 69);
 };
 
+/**
+ * A request's flag by its truth, compared with true first, then false: V8's test of a value it does not know to be a
+ * boolean (a field, an argument of a call not inlined) is otherwise a chain of compares (≈ 11 instructions on true).
+ */
+const truthy = (v: boolean): boolean => v === true || (v !== false && !!v);
+
 const natReverse = (a: number): number => {
   if (a & SRC) return (a & ~SRC) | DST;
   if (a & DST) return (a & ~DST) | SRC;
@@ -1086,10 +1092,12 @@ export class OvsConntrack implements WordsConntrackEngine {
       e = -1;
     }
 
+    // `nat` compared with true and false (run's boolean): run's call of this function is not inlined, so TurboFan does
+    // not know the argument a boolean and its plain test is V8's ToBoolean chain.
     let createNew = false;
     if (e >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
-      if (nat && !createNew) this.handleNat(frame, d, e, zone, this.ctxReply, this.ctxRelated, res);
+      if (nat === true && createNew === false) this.handleNat(frame, d, e, zone, this.ctxReply, this.ctxRelated, res);
     } else if (nat === false && (res.state & NAT_BITS) !== 0 && (e = this.checkOrigTuple(res, now)) >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
     } else if (this.ctxRelated) {
@@ -1122,8 +1130,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (this.words === true) {
       this.writeMetaWords(res, zone, e, true);
       if (e >= 0) {
-        if (req.setMark) this.setMarkWords(e, req);
-        if (req.setLabel) this.setLabelWords(e, req);
+        if (truthy(req.setMark)) this.setMarkWords(e, req);
+        if (truthy(req.setLabel)) this.setLabelWords(e, req);
       }
     } else {
       this.writeMeta(res, zone, e, true);
@@ -1132,7 +1140,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         if (req.setLabel) this.setLabel(e, req, res);
       }
     }
-    if (!nat && e >= 0) this.keepConn(frame, d, res, e);
+    if (nat === false && e >= 0) this.keepConn(frame, d, res, e);
   }
 
   /** process_one's `pkt->md.conn`: connection `e` found without NAT, for the packet's next ct() (process_one_fast). */
@@ -1196,7 +1204,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // is that node's, and so is the hash.
     const xn = this.xNode;
     let n = -1;
-    if (xn >= 0 && this.xOk && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[(xn >> 1) * R + K_META] === ck[K_META]) {
+    if (xn >= 0 && this.xOk === true && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[(xn >> 1) * R + K_META] === ck[K_META]) {
       this.ckHash = this.links[xn * 2]!;
       this.ckHashed = true;
       // The kept key is that node's own (noteKey wrote it from the node, and samePacket found the packet unchanged):
@@ -1441,7 +1449,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private updateState(frame: Uint8Array, d: DecodedFrame, res: CtResult, e: number, now: number): boolean {
     if (this.ctxRelated) {
       res.state |= CtState.REL;
-      if (this.ctxReply) res.state |= CtState.RPL;
+      if (this.ctxReply === true) res.state |= CtState.RPL;
       return false;
     }
     return this.verdict(res, e, this.connUpdate(frame, d, e, this.ctxReply, now), now);
@@ -1452,7 +1460,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     switch (r) {
       case CtUpdate.VALID:
         res.state = (res.state | CtState.EST) & ~CtState.NEW;
-        if (this.ctxReply) res.state |= CtState.RPL;
+        if (this.ctxReply === true) res.state |= CtState.RPL;
         return false;
       case CtUpdate.INVALID:
         res.state = CtState.INV;
@@ -1875,7 +1883,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private setMarkWords(e: number, req: CtRequest): void {
     // The connection's mark, which writeMetaWords left in the words unless the call is hidden.
     const m = ((req.markValue & req.markMask) | (this.keys[e * R + R_MARK]! & ~req.markMask)) >>> 0;
-    if (!this.hideOut) this.ow[WM] = m;
+    if (this.hideOut !== true) this.ow[WM] = m;
     this.keys[e * R + R_MARK] = m;
   }
 
