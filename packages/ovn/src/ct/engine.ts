@@ -819,8 +819,8 @@ export class OvsConntrack implements WordsConntrackEngine {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
             this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
-            if (this.natTcp4(frame, d, e, reply, act) === false) this.natPacket(frame, d, e, reply, false, res, false);
-          } else this.natPacket(frame, d, e, reply, false, res, false);
+            if (this.natTcp4(frame, d, e, reply, act) === false) this.natPacket(frame, d, e, reply, false, res);
+          } else this.natPacket(frame, d, e, reply, false, res);
         }
       }
       // finishOne for the connection found, its writeMeta without the original tuple when the node found is the
@@ -1649,7 +1649,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.freshEpoch = this.epochNow;
     }
     // natted: insertNode and linkLive leave the record's NAT byte.
-    if (natted === true) this.natPacket(frame, d, e, false, this.ctxRelated, res, true);
+    if (natted === true) this.natPacket(frame, d, e, false, this.ctxRelated, res);
     return e;
   }
 
@@ -1657,7 +1657,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private handleNat(frame: Uint8Array, d: DecodedFrame, e: number, zone: number, reply: boolean, related: boolean, res: CtResult): void {
     if (this.recB[(e * R + R_BYTES) * 4 + B_NAT] && (!(res.state & NAT_BITS) || zone !== res.zone)) {
       res.state &= ~NAT_BITS;
-      this.natPacket(frame, d, e, reply, related, res, false);
+      this.natPacket(frame, d, e, reply, related, res);
     }
   }
 
@@ -2216,9 +2216,9 @@ export class OvsConntrack implements WordsConntrackEngine {
    * nat_packet: rewrite the packet with connection `e`'s translation — forward for the original direction,
    * reversed for replies; for an ICMP error, the outer header one way and the embedded packet the other.
    */
-  private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult, committing: boolean): void {
+  private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult): void {
     const keys = this.keys;
-    // The three booleans (every caller's are) compared with true: a pointer compare, not V8's ToBoolean chain.
+    // The two booleans (every caller's are) compared with true: a pointer compare, not V8's ToBoolean chain.
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
     // The offsets as int32 forms (Math.imul, shifts, `| 0` sums): a slot's word offset is below 2^28, so no product or
     // sum is checked for overflow.
@@ -2233,8 +2233,10 @@ export class OvsConntrack implements WordsConntrackEngine {
     res.rewritten = true;
     this.natNode = related === true ? -1 : kn;
     const proto = (keys[(ko + K_META) | 0]! >>> 16) & 0xff;
-    // The sums are made at the connection's second NATed packet: one that never sees another does not pay them.
-    if (related === false && proto === 6 && d.l3 === L3.IPV4 && committing === false) {
+    // The sums are made at the connection's first NATed packet, the commit's (natTcp4's rewrite is cheaper than the
+    // field-by-field one by more than their cost), and serve its later packets — a first reply, an http connection's
+    // every packet after. Made at the second instead (session 14), a connection whose SYN|ACK comes back paid both.
+    if (related === false && proto === 6 && d.l3 === L3.IPV4) {
       const made = (((o + R_BYTES) << 2) + B_STATE) | 0;
       if (this.recB[made] === 0) {
         natSums(keys, o, this.recB[natAt]!);
