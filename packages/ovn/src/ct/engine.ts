@@ -1190,12 +1190,19 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** initial_conn_lookup: a packet NATed by an earlier ct() in this zone is looked up by its reverse. */
   private initialLookup(natted: boolean, now: number): number {
-    const ck = this.ck;
-    if (!natted) {
+    // `natted` compared with false (processOne's boolean, an argument TurboFan does not know one); the NATed packet's
+    // lookup apart, so that this function stays small enough for TurboFan to inline into processOne.
+    if (natted === false) {
       const n = this.lookupFirst(now);
       this.ctxReply = n >= 0 && (n & 1) === 1;
       return n >= 0 ? n >> 1 : -1;
     }
+    return this.nattedLookup(now);
+  }
+
+  /** initialLookup of a packet NATed by an earlier ct() in this zone: by its reverse. */
+  private nattedLookup(now: number): number {
+    const ck = this.ck;
     const h = this.ckHash;
     const hashed = this.ckHashed;
     reverseKey(ck);
@@ -1221,10 +1228,11 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     // The packet is in the other direction of the node found; the key becomes that direction's, whose hash
     // the node stores.
-    this.ctxReply = (n & 1) === 0;
+    const other = (n & 1) === 0 ? 1 : 0;
+    this.ctxReply = other === 1;
     const e = n >> 1;
-    this.loadKey(e * 2 + (this.ctxReply ? 1 : 0), ck);
-    this.ckHash = this.links[(e * 2 + (this.ctxReply ? 1 : 0)) * 2]!;
+    this.loadKey(e * 2 + other, ck);
+    this.ckHash = this.links[(e * 2 + other) * 2]!;
     this.ckHashed = true;
     return e;
   }
@@ -1958,7 +1966,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
       if (check === true) {
-        if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame)) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
+        if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame) != null) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
         if (sumsOk === false && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
       }
       ck[K_SRC] = d.ipSrc;
