@@ -62,7 +62,9 @@ import {
  * What the hot path reads of other modules, bound to module constants: V8's optimizing compiler folds a module's
  * own const (an enum object's fields become immediates, a function is inlined outright), where every use of an
  * import loads its binding's cell and checks it is initialised — and, for an enum object, its map and the field —
- * several instructions per use, hundreds per ct() call.
+ * several instructions per use, hundreds per ct() call. This module's own helpers are const arrow functions for the
+ * same reason: a function declaration is a mutable binding, loaded from the module context and compared with the
+ * function inlined at each of its call sites.
  */
 const DecodeStatus = DecodeStatusImport;
 const L3 = L3Import;
@@ -124,14 +126,14 @@ const V6W = CT_KEY_WORDS - KW;
 const V6_BIT = 1 << 24;
 
 /** The key word holding word `i` (0–3) of the source address. */
-function srcWord(i: number): number {
+const srcWord = (i: number): number => {
   return i === 0 ? K_SRC : KW - 1 + i;
-}
+};
 
 /** The key word holding word `i` (0–3) of the destination address. */
-function dstWord(i: number): number {
+const dstWord = (i: number): number => {
   return i === 0 ? K_DST : KW + 2 + i;
-}
+};
 
 /*
  * A connection is one record of R words (64 bytes, one cache line) in one buffer, read through three views
@@ -283,7 +285,7 @@ export class ConntrackConfigError extends VippathError {
   }
 }
 
-function reverseIcmp4Type(type: number): number {
+const reverseIcmp4Type = (type: number): number => {
   switch (type) {
     case 8:
       return 0;
@@ -300,7 +302,7 @@ function reverseIcmp4Type(type: number): number {
     default:
       return type;
   }
-}
+};
 
 /**
  * A packet's ports (TCP, UDP, SCTP) or ICMP type and code as one word, 0 for another protocol (see sameTuple). The
@@ -309,7 +311,7 @@ function reverseIcmp4Type(type: number): number {
  * extract_l4), so its lookup then finds the same connection, and the only step process_one_fast skips, the
  * update from FIRST to MULTIPLE, changes no timeout by default (test/ct-ovs.test.ts, "rewrite between two ct()").
  */
-function l4Word(frame: Uint8Array, d: DecodedFrame): number {
+const l4Word = (frame: Uint8Array, d: DecodedFrame): number => {
   const l4 = d.l4Offset;
   if (l4 < 0) return 0;
   const p = d.ipProto;
@@ -317,7 +319,7 @@ function l4Word(frame: Uint8Array, d: DecodedFrame): number {
   if (p === 6 || p === 17) return ((d.srcPort << 16) | d.dstPort) >>> 0;
   if (p === 132) return read32(frame, l4);
   return p === 1 || p === 58 ? read16(frame, l4) : 0;
-}
+};
 
 /**
  * Whether OVS takes the packet for an ALG's control packet (lib/conntrack.c branch-3.1 get_alg_ctl_type, no helper
@@ -325,31 +327,37 @@ function l4Word(frame: Uint8Array, d: DecodedFrame): number {
  * answers such a packet from `pkt->md.conn` (process_one_fast) but runs process_one, whose update is visible — a
  * UDP connection's second update moves it from FIRST to MULTIPLE and its expiry with it.
  */
-function algControl(d: DecodedFrame): boolean {
+const algControl = (d: DecodedFrame): boolean => {
   if (d.l4Offset < 0) return false;
   const p = d.ipProto;
   return (p === 6 && (d.srcPort === 21 || d.dstPort === 21)) || (p === 17 && d.dstPort === 69);
-}
+};
 
-function natReverse(a: number): number {
+/**
+ * A request's flag by its truth, compared with true first, then false: V8's test of a value it does not know to be a
+ * boolean (a field, an argument of a call not inlined) is otherwise a chain of compares (≈ 11 instructions on true).
+ */
+const truthy = (v: boolean): boolean => v === true || (v !== false && !!v);
+
+const natReverse = (a: number): number => {
   if (a & SRC) return (a & ~SRC) | DST;
   if (a & DST) return (a & ~DST) | SRC;
   return a;
-}
+};
 
-function mix(h: number, w: number): number {
+const mix = (h: number, w: number): number => {
   h = Math.imul(h ^ w, 0x9e3779b1);
   return h ^ (h >>> 15);
-}
+};
 
-function finish(h: number): number {
+const finish = (h: number): number => {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   // A signed 32-bit result stays a small integer in V8 (no boxed number per call).
   return h ^ (h >>> 16);
-}
+};
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -862,8 +870,8 @@ export class OvsConntrack implements WordsConntrackEngine {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
             this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
-            if (this.natTcp4(frame, d, e, reply, act) === false) this.natPacket(frame, d, e, reply, false, res, false);
-          } else this.natPacket(frame, d, e, reply, false, res, false);
+            if (this.natTcp4(frame, d, e, reply, act) === false) this.natPacket(frame, d, e, reply, false, res);
+          } else this.natPacket(frame, d, e, reply, false, res);
         }
       }
       // finishOne for the connection found, its writeMeta without the original tuple when the node found is the
@@ -1135,10 +1143,12 @@ export class OvsConntrack implements WordsConntrackEngine {
       e = -1;
     }
 
+    // `nat` compared with true and false (run's boolean): run's call of this function is not inlined, so TurboFan does
+    // not know the argument a boolean and its plain test is V8's ToBoolean chain.
     let createNew = false;
     if (e >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
-      if (nat && !createNew) this.handleNat(frame, d, e, zone, this.ctxReply, this.ctxRelated, res);
+      if (nat === true && createNew === false) this.handleNat(frame, d, e, zone, this.ctxReply, this.ctxRelated, res);
     } else if (nat === false && (res.state & NAT_BITS) !== 0 && (e = this.checkOrigTuple(res, now)) >= 0) {
       createNew = this.updateState(frame, d, res, e, now);
     } else if (this.ctxRelated) {
@@ -1171,8 +1181,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (this.words === true) {
       this.writeMetaWords(res, zone, e, true);
       if (e >= 0) {
-        if (req.setMark) this.setMarkWords(e, req);
-        if (req.setLabel) this.setLabelWords(e, req);
+        if (truthy(req.setMark)) this.setMarkWords(e, req);
+        if (truthy(req.setLabel)) this.setLabelWords(e, req);
       }
     } else {
       this.writeMeta(res, zone, e, true);
@@ -1181,7 +1191,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         if (req.setLabel) this.setLabel(e, req, res);
       }
     }
-    if (!nat && e >= 0) this.keepConn(frame, d, res, e);
+    if (nat === false && e >= 0) this.keepConn(frame, d, res, e);
   }
 
   /** process_one's `pkt->md.conn`: connection `e` found without NAT, for the packet's next ct() (process_one_fast). */
@@ -1231,12 +1241,19 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** initial_conn_lookup: a packet NATed by an earlier ct() in this zone is looked up by its reverse. */
   private initialLookup(natted: boolean, now: number): number {
-    const ck = this.ck;
-    if (!natted) {
+    // `natted` compared with false (processOne's boolean, an argument TurboFan does not know one); the NATed packet's
+    // lookup apart, so that this function stays small enough for TurboFan to inline into processOne.
+    if (natted === false) {
       const n = this.lookupFirst(now);
       this.ctxReply = n >= 0 && (n & 1) === 1;
       return n >= 0 ? n >> 1 : -1;
     }
+    return this.nattedLookup(now);
+  }
+
+  /** initialLookup of a packet NATed by an earlier ct() in this zone: by its reverse. */
+  private nattedLookup(now: number): number {
+    const ck = this.ck;
     const h = this.ckHash;
     const hashed = this.ckHashed;
     reverseKey(ck);
@@ -1245,7 +1262,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // is that node's, and so is the hash.
     const xn = this.xNode;
     let n = -1;
-    if (xn >= 0 && this.xOk && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[(xn >> 1) * R + K_META] === ck[K_META]) {
+    if (xn >= 0 && this.xOk === true && this.keys[(xn >> 1) * R + R_GEN] === this.xNodeGen && this.keys[(xn >> 1) * R + K_META] === ck[K_META]) {
       this.ckHash = this.links[xn * 2]!;
       this.ckHashed = true;
       // The kept key is that node's own (noteKey wrote it from the node, and samePacket found the packet unchanged):
@@ -1262,10 +1279,11 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     // The packet is in the other direction of the node found; the key becomes that direction's, whose hash
     // the node stores.
-    this.ctxReply = (n & 1) === 0;
+    const other = (n & 1) === 0 ? 1 : 0;
+    this.ctxReply = other === 1;
     const e = n >> 1;
-    this.loadKey(e * 2 + (this.ctxReply ? 1 : 0), ck);
-    this.ckHash = this.links[(e * 2 + (this.ctxReply ? 1 : 0)) * 2]!;
+    this.loadKey(e * 2 + other, ck);
+    this.ckHash = this.links[(e * 2 + other) * 2]!;
     this.ckHashed = true;
     return e;
   }
@@ -1490,7 +1508,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private updateState(frame: Uint8Array, d: DecodedFrame, res: CtResult, e: number, now: number): boolean {
     if (this.ctxRelated) {
       res.state |= CtState.REL;
-      if (this.ctxReply) res.state |= CtState.RPL;
+      if (this.ctxReply === true) res.state |= CtState.RPL;
       return false;
     }
     return this.verdict(res, e, this.connUpdate(frame, d, e, this.ctxReply, now), now);
@@ -1501,7 +1519,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     switch (r) {
       case CtUpdate.VALID:
         res.state = (res.state | CtState.EST) & ~CtState.NEW;
-        if (this.ctxReply) res.state |= CtState.RPL;
+        if (this.ctxReply === true) res.state |= CtState.RPL;
         return false;
       case CtUpdate.INVALID:
         res.state = CtState.INV;
@@ -1690,7 +1708,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.freshEpoch = this.epochNow;
     }
     // natted: insertNode and linkLive leave the record's NAT byte.
-    if (natted === true) this.natPacket(frame, d, e, false, this.ctxRelated, res, true);
+    if (natted === true) this.natPacket(frame, d, e, false, this.ctxRelated, res);
     return e;
   }
 
@@ -1698,7 +1716,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private handleNat(frame: Uint8Array, d: DecodedFrame, e: number, zone: number, reply: boolean, related: boolean, res: CtResult): void {
     if (this.recB[(e * R + R_BYTES) * 4 + B_NAT] && (!(res.state & NAT_BITS) || zone !== res.zone)) {
       res.state &= ~NAT_BITS;
-      this.natPacket(frame, d, e, reply, related, res, false);
+      this.natPacket(frame, d, e, reply, related, res);
     }
   }
 
@@ -1924,7 +1942,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private setMarkWords(e: number, req: CtRequest): void {
     // The connection's mark, which writeMetaWords left in the words unless the call is hidden.
     const m = ((req.markValue & req.markMask) | (this.keys[e * R + R_MARK]! & ~req.markMask)) >>> 0;
-    if (!this.hideOut) this.ow[WM] = m;
+    if (this.hideOut !== true) this.ow[WM] = m;
     this.keys[e * R + R_MARK] = m;
   }
 
@@ -1999,7 +2017,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (d.l3 === L3.IPV4) {
       if (d.ipFragment) return CtReason.FRAGMENT;
       if (check === true) {
-        if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame)) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
+        if (d.ipProto === 6 && d.l4Offset >= 0 && this.viewed(frame) != null) sumsOk = this.tcp4SumsOk(frame, d, d.l4Offset);
         if (sumsOk === false && foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) !== 0xffff) return CtReason.L3_CHECKSUM;
       }
       ck[K_SRC] = d.ipSrc;
@@ -2257,9 +2275,9 @@ export class OvsConntrack implements WordsConntrackEngine {
    * nat_packet: rewrite the packet with connection `e`'s translation — forward for the original direction,
    * reversed for replies; for an ICMP error, the outer header one way and the embedded packet the other.
    */
-  private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult, committing: boolean): void {
+  private natPacket(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, related: boolean, res: CtResult): void {
     const keys = this.keys;
-    // The three booleans (every caller's are) compared with true: a pointer compare, not V8's ToBoolean chain.
+    // The two booleans (every caller's are) compared with true: a pointer compare, not V8's ToBoolean chain.
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
     // The offsets as int32 forms (Math.imul, shifts, `| 0` sums): a slot's word offset is below 2^28, so no product or
     // sum is checked for overflow.
@@ -2274,8 +2292,10 @@ export class OvsConntrack implements WordsConntrackEngine {
     res.rewritten = true;
     this.natNode = related === true ? -1 : kn;
     const proto = (keys[(ko + K_META) | 0]! >>> 16) & 0xff;
-    // The sums are made at the connection's second NATed packet: one that never sees another does not pay them.
-    if (related === false && proto === 6 && d.l3 === L3.IPV4 && committing === false) {
+    // The sums are made at the connection's first NATed packet, the commit's (natTcp4's rewrite is cheaper than the
+    // field-by-field one by more than their cost), and serve its later packets — a first reply, an http connection's
+    // every packet after. Made at the second instead (session 14), a connection whose SYN|ACK comes back paid both.
+    if (related === false && proto === 6 && d.l3 === L3.IPV4) {
       const made = (((o + R_BYTES) << 2) + B_STATE) | 0;
       if (this.recB[made] === 0) {
         natSums(keys, o, this.recB[natAt]!);
@@ -3149,7 +3169,7 @@ const TCP_NAMES: readonly string[] = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECV'
  * the field-by-field rewrite skips it. Stored here, not returned: a 32-bit result handed back from a call that is
  * not inlined is a heap number (14.6 bytes per frame of full-cold, whose every SYN-ACK is such a first reply).
  */
-function natSums(keys: Uint32Array, b: number, act: number): void {
+const natSums = (keys: Uint32Array, b: number, act: number): void => {
   // `| 0` sums: `b` is a record's word offset, below 2^28 (no overflow checks).
   let ip = 0;
   if (act & SRC) ip = addrSum(keys[(b + K_SRC) | 0]!, keys[(b + REV + K_DST) | 0]!);
@@ -3162,57 +3182,57 @@ function natSums(keys: Uint32Array, b: number, act: number): void {
   const nd = keys[(b + REV + K_SL4) | 0]!;
   if (od !== nd) l4 += (~od & 0xffff) + nd;
   keys[(b + R_NATSUM) | 0] = ((foldSum(ip) << 16) | foldSum(l4)) >>> 0;
-}
+};
 
-function addrSum(old: number, now: number): number {
+const addrSum = (old: number, now: number): number => {
   if (old === now) return 0;
   return (~(old >>> 16) & 0xffff) + (~old & 0xffff) + (now >>> 16) + (now & 0xffff);
-}
+};
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Whether a NAT request names no address (its range all zero). */
-function noAddress(req: CtRequest): boolean {
+const noAddress = (req: CtRequest): boolean => {
   for (let i = 0; i < 16; i++) if (req.natAddrMin[i] !== 0 || req.natAddrMax[i] !== 0) return false;
   return true;
-}
+};
 
 /** A big-endian (network order) word as a Uint32Array element must hold it for its bytes to read the same. */
-function hostOrder(x: number): number {
+const hostOrder = (x: number): number => {
   if (!LITTLE_ENDIAN) return x;
   return ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0;
-}
+};
 
-function adjust32(sum: number, oldValue: number, newValue: number): number {
+const adjust32 = (sum: number, oldValue: number, newValue: number): number => {
   const s = (~sum & 0xffff) + (~(oldValue >>> 16) & 0xffff) + (~oldValue & 0xffff) + (newValue >>> 16) + (newValue & 0xffff);
   return ~foldSum(s) & 0xffff;
-}
+};
 
 /**
  * Buckets for `cap` connections (2·cap nodes): at least twice the nodes, so that a full pool's chains average at
  * most half a node — most misses end at an empty bucket.
  */
-function bucketCount(cap: number): number {
+const bucketCount = (cap: number): number => {
   let n = 16;
   while (n < cap * 4) n *= 2;
   return n;
-}
+};
 
-function l4Kind(proto: number): number {
+const l4Kind = (proto: number): number => {
   if (proto === 6) return CtL4.TCP;
   if (proto === 1) return CtL4.ICMP4;
   if (proto === 58) return CtL4.ICMP6;
   return CtL4.OTHER;
-}
+};
 
 /** Whether two IPv6 keys' address words past the first (KW…W-1) are equal. */
-function sameV6Words(a: Uint32Array, b: Uint32Array): boolean {
+const sameV6Words = (a: Uint32Array, b: Uint32Array): boolean => {
   for (let i = KW; i < W; i++) if (a[i] !== b[i]) return false;
   return true;
-}
+};
 
 /** conn_key_reverse: swap the endpoints of the key `k` (an IPv4 key's first words only: CT_KEY_WORDS). */
-function reverseKey(k: Uint32Array): void {
+const reverseKey = (k: Uint32Array): void => {
   let t = k[K_SRC]!;
   k[K_SRC] = k[K_DST]!;
   k[K_DST] = t;
@@ -3228,7 +3248,7 @@ function reverseKey(k: Uint32Array): void {
       k[d] = t;
     }
   }
-}
+};
 
 /** The source (`src`) or destination address of the key `k` as text, as OVS prints it (inet_ntop). */
 function addrText(k: Uint32Array, src: boolean, v6: boolean): string {
@@ -3280,7 +3300,7 @@ export function formatConnection(c: CtConnectionInfo, stats = false): string {
  * 2^16 ≡ 1 (mod 2^16 − 1) makes a 32-bit word's ones' complement sum that of its two 16-bit halves (RFC 1071 §2 A).
  * Half the loads and adds of viewWordsSum's loop, and no fold test in it: ≈ 200 instructions of an http ACK's check.
  */
-function wideWordsSum(v: Uint16Array, wide: Uint32Array, i: number, end: number): number {
+const wideWordsSum = (v: Uint16Array, wide: Uint32Array, i: number, end: number): number => {
   let sum = 0;
   if (i & 1 && i < end) {
     sum = v[i]!;
@@ -3301,14 +3321,14 @@ function wideWordsSum(v: Uint16Array, wide: Uint32Array, i: number, end: number)
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return LITTLE_ENDIAN ? ((sum & 0xff) << 8) | (sum >>> 8) : sum;
-}
+};
 
 /**
  * The ones' complement sum of the 16-bit view's words `[i, end)` in host order, folded to 16 bits and swapped to
  * network order on a little-endian host: the loop sumBytes and tcp4SumsOk share (small enough for TurboFan to inline
  * into both).
  */
-function viewWordsSum(v: Uint16Array, i: number, end: number): number {
+const viewWordsSum = (v: Uint16Array, i: number, end: number): number => {
   let sum = 0;
   for (; i + 4 <= end; i += 4) {
     sum += v[i]! + v[i + 1]! + v[i + 2]! + v[i + 3]!;
@@ -3318,4 +3338,4 @@ function viewWordsSum(v: Uint16Array, i: number, end: number): number {
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return LITTLE_ENDIAN ? ((sum & 0xff) << 8) | (sum >>> 8) : sum;
-}
+};

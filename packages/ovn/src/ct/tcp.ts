@@ -101,7 +101,7 @@ export function tcpInvalidFlags(flags: number): boolean {
 
 /** Whether a packet may start a connection: any sane segment except a SYN+ACK (`tcp_valid_new`). */
 export function tcpValidNew(flags: number): boolean {
-  return !tcpInvalidFlags(flags) && (flags & (SYN | ACK)) !== (SYN | ACK);
+  return !invalidFlags(flags) && (flags & (SYN | ACK)) !== (SYN | ACK);
 }
 
 /** The window scale option of the TCP header at `l4`, with {@link WSCALE_FLAG} when present (`tcp_get_wscale`). */
@@ -125,6 +125,11 @@ export function tcpWscale(frame: Uint8Array, l4: number): number {
   return wscale;
 }
 
+// This module's own calls through const bindings: a function declaration is a mutable binding, which V8's optimizing
+// compiler loads from the module context and compares with the function it inlined at each call site; a const folds.
+const invalidFlags = tcpInvalidFlags;
+const wscaleOf = tcpWscale;
+
 /** Initialises both peers of connection `e` from its first packet (`tcp_new_conn`). */
 export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number, payloadLength: number): void {
   // Masked (see tcpUpdate): the offsets' sums lose their overflow checks.
@@ -140,7 +145,7 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
   let dstScale: number;
   if (flags & SYN) {
     seqhi++;
-    srcScale = tcpWscale(frame, at);
+    srcScale = wscaleOf(frame, at);
     dstScale = 0;
   } else {
     srcScale = WS_UNKNOWN;
@@ -225,7 +230,7 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
       end = (end + 1) >>> 0;
       if (dScale & WS_FLAG) {
         // tcpWscale's answer is 0 or the option's shift (≤ 14) | WS_FLAG: one byte.
-        const ws = tcpWscale(frame, at);
+        const ws = wscaleOf(frame, at);
         sp = ((sp & 0xff00ffff) | (ws << 16)) >>> 0;
         if (ws & WS_FLAG) {
           sws = ws & WSCALE_MASK;
