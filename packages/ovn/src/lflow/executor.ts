@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -72,6 +72,7 @@ const read32 = read32Import;
 const write32 = write32Import;
 const W = WImport;
 const LogFlag = LogFlagImport;
+const MfOp = MfOpImport;
 const ctResultToWords = ctResultToWordsImport;
 const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
@@ -3410,7 +3411,6 @@ export class LflowExecutor {
   /** Runs segment `seg` found for entry point `cont` on `w`, or the slow path, recorded, when none was. */
   private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, synced: boolean): void {
     if (seg !== undefined) {
-      seg.hits++;
       if (seg.ops[0]!.op === MfOp.SLOW) {
         t.stats.slow++;
         this.connOk = false;

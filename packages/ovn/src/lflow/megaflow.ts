@@ -128,7 +128,6 @@ const NO_PROBE = new Int32Array(0);
 export class MfSegment {
   /** Next in the same hash bucket. */
   chain: MfSegment | undefined;
-  hits = 0;
   /**
    * Whether a connection's replay may skip every instruction (the executor's judgement, made once): -1 not yet, 0
    * no, above 0 yes (the executor's grades: `connOpsOf`).
