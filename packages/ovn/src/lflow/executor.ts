@@ -3342,19 +3342,25 @@ export class LflowExecutor {
    * are followed by the same segment as the last time; bench/README "The executor's segments per frame (session 17)").
    */
   private enterNext(o: MfInstr, w: Uint32Array, synced: boolean): void {
+    const ops = this.nextOps(o, w);
+    if (ops !== undefined) this.exec(ops, synced);
+  }
+
+  /**
+   * {@link enterNext}'s segment: the ops of the cached segment after ct op `o` for the caller to run (exec runs a
+   * fork's next segment in its own loop: the fork ends its segment), or undefined when the slow path ran instead.
+   */
+  private nextOps(o: MfInstr, w: Uint32Array): readonly MfInstr[] | undefined {
     const t = this.mega!;
     const n = o.next;
     // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w, n.via === o ? n.resid : n.probe)) {
-      this.runSegment(t, n, o.cont, w, synced);
-      return;
-    }
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w, n.via === o ? n.resid : n.probe)) return this.segmentOps(t, n, o.cont, w);
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
       o.next = seg;
       if (seg.via !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
     }
-    this.runSegment(t, seg, o.cont, w, synced);
+    return this.segmentOps(t, seg, o.cont, w);
   }
 
   /**
@@ -3410,12 +3416,19 @@ export class LflowExecutor {
 
   /** Runs segment `seg` found for entry point `cont` on `w`, or the slow path, recorded, when none was. */
   private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, synced: boolean): void {
+    const ops = this.segmentOps(t, seg, cont, w);
+    if (ops !== undefined) this.exec(ops, synced);
+  }
+
+  /** {@link runSegment}'s counting and slow path: the ops of cached segment `seg` to run, or undefined when the slow path ran. */
+  private segmentOps(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array): readonly MfInstr[] | undefined {
     if (seg !== undefined) {
-      if (seg.ops[0]!.op === MfOp.SLOW) {
+      const ops = seg.ops;
+      if (ops[0]!.op === MfOp.SLOW) {
         t.stats.slow++;
         this.connOk = false;
         this.resume(cont, w);
-        return;
+        return undefined;
       }
       t.stats.hits++;
       if (this.connRec === true) {
@@ -3424,14 +3437,14 @@ export class LflowExecutor {
         const c = seg.connOps;
         if ((c < 0 ? this.connOpsOf(seg) : c) !== 2) this.connDirty = true;
       }
-      this.exec(seg.ops, synced);
-      return;
+      return ops;
     }
     t.stats.misses++;
     this.connOk = false;
     this.beginRec(cont, w);
     this.resume(cont, w);
     if (this.rec !== undefined) this.closeRec(undefined);
+    return undefined;
   }
 
   /** The slow path from an entry point. */
@@ -3493,7 +3506,21 @@ export class LflowExecutor {
           this.syncedAfter = false;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
           this.syncSkip = false;
-          this.enterNext(o, w, this.syncedAfter);
+          {
+            const next = this.nextOps(o, w);
+            if (next !== undefined) {
+              // The next segment's ops run in this loop (not a nested exec: its call and set-up, and a deeper stack,
+              // per ct call), as its own exec would: on the pool's top, synced as the call left the frame.
+              if (i + 1 < ops.length) this.exec(next, this.syncedAfter);
+              else {
+                ops = next;
+                i = -1;
+                synced = this.syncedAfter;
+                w = this.pool[this.depth - 1]!;
+                continue;
+              }
+            }
+          }
           w = this.pool[this.depth - 1]!;
           break;
         case 19 satisfies typeof MfOp.OUT_INPLACE:
