@@ -3322,7 +3322,8 @@ export class LflowExecutor {
     const port = this.lastInportRecord!;
     const n = port.root;
     // From this port the hint compares only what the port does not decide (rootResid).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w, n.via === port ? n.resid : n.probe)) {
+    // The words are the pool's top (startCached: the frame's, loaded into its first slot).
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === port ? n.resid : n.probe)) {
       this.runSegment(t, n, 0, w, true);
       return;
     }
@@ -3354,7 +3355,8 @@ export class LflowExecutor {
     const t = this.mega!;
     const n = o.next;
     // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w, n.via === o ? n.resid : n.probe)) return this.segmentOps(t, n, o.cont, w);
+    // The words are the pool's top (exec's).
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.probe)) return this.segmentOps(t, n, o.cont, w);
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
       o.next = seg;
@@ -3364,16 +3366,15 @@ export class LflowExecutor {
   }
 
   /**
-   * Whether segment `n` (one still in the table) matches the words `w` (the top of the pool) and what it read of
-   * learned state is unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the
-   * segment's own record. `p`: the triples compared — the segment's probe, or for a hint followed from where it was
-   * set its residual ({@link MfSegment.resid}), whose other bits are decided there. One function, not a core beside it: an extra call level here moved TurboFan's inlining in
-   * `exec` on full-cold (bench/README "The shape's last hit through its segment; the executor's op dispatch
-   * (session 18)").
+   * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
+   * callers' words are always that slot, so the view is the pool's, not made) and what it read of learned state is
+   * unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the segment's own record.
+   * `p`: the triples compared — the segment's probe, or for a hint followed from where it was set its residual
+   * ({@link MfSegment.resid}), whose other bits are decided there. One function, not a core beside it: an extra call
+   * level here moved TurboFan's inlining in `exec` on full-cold (bench/README "The shape's last hit through its
+   * segment; the executor's op dispatch (session 18)").
    */
-  private hintHolds(n: MfSegment, w: Uint32Array, p: Int32Array): boolean {
-    const top = this.depth - 1;
-    const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
+  private hintHolds(n: MfSegment, ws: Int32Array, p: Int32Array): boolean {
     const deps = n.deps;
     return probeHolds(p, ws) && ((deps & MfDep.FDB) === 0 || n.fdbVersion === this.fdbVersion) && ((deps & MfDep.HAIRPIN) === 0 || n.hairpinVersion === this.hairpin.version);
   }
@@ -3644,7 +3645,7 @@ export class LflowExecutor {
     // (A segment removed from its shape is never its `last`: each removal clears it.)
     for (let s = 0; s < shapes.length; s++) {
       const last = shapes[s]!.last;
-      if (last !== undefined && this.hintHolds(last, w, last.probe)) {
+      if (last !== undefined && this.hintHolds(last, ws, last.probe)) {
         this.ranked(shapes, s);
         return last;
       }
