@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -73,6 +73,7 @@ const read32 = read32Import;
 const write32 = write32Import;
 const W = WImport;
 const LogFlag = LogFlagImport;
+const MfOp = MfOpImport;
 const ctResultToWords = ctResultToWordsImport;
 const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
@@ -554,7 +555,7 @@ export class LflowExecutor {
   private readonly hashFieldBits = new Map<string, number>();
   private megaOptions: { maxEntries: number; connections: boolean; connSlots: number; templates: boolean } | undefined;
   private wordsOut = true;
-  private readonly megaTables = new Map<string, MegaflowTable>();
+  private readonly megaTables = new Map<string | null, MegaflowTable>();
   /** The current chassis' megaflow table (undefined: cache off). */
   private mega: MegaflowTable | undefined;
   /** The segment being recorded, if any. */
@@ -2300,7 +2301,7 @@ export class LflowExecutor {
   megaflowStats(chassis?: string | null): MegaflowStats {
     const sum: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0, templateHits: 0 };
     for (const [k, t] of this.megaTables) {
-      if (chassis !== undefined && k !== (chassis ?? '')) continue;
+      if (chassis !== undefined && k !== chassis) continue;
       for (const f of Object.keys(sum) as (keyof MegaflowStats)[]) sum[f] += t.stats[f];
     }
     return sum;
@@ -2308,7 +2309,9 @@ export class LflowExecutor {
 
   private megaTable(chassis: string | undefined): MegaflowTable | undefined {
     if (this.megaOptions === undefined) return undefined;
-    const k = chassis ?? '';
+    // The chassis-blind table apart from any chassis' (even one named ''): a frame's flags at the root are the
+    // table's (rootResid).
+    const k = chassis ?? null;
     let t = this.megaTables.get(k);
     if (t === undefined) this.megaTables.set(k, (t = new MegaflowTable(this.megaOptions.maxEntries, this.megaOptions.connSlots)));
     return t;
@@ -3329,12 +3332,17 @@ export class LflowExecutor {
     const t = this.mega!;
     const port = this.lastInportRecord!;
     const n = port.root;
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w)) {
+    // From this port the hint compares only what the port does not decide (rootResid).
+    // The words are the pool's top (startCached: the frame's, loaded into its first slot).
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === port ? n.resid : n.probe)) {
       this.runSegment(t, n, 0, w, true);
       return;
     }
     const seg = this.lookupSegment(t, 0, w);
-    if (seg !== undefined) port.root = seg;
+    if (seg !== undefined) {
+      port.root = seg;
+      if (seg.via !== port) this.rootResid(seg, port);
+    }
     this.runSegment(t, seg, 0, w, true);
   }
 
@@ -3346,40 +3354,93 @@ export class LflowExecutor {
    * are followed by the same segment as the last time; bench/README "The executor's segments per frame (session 17)").
    */
   private enterNext(o: MfInstr, w: Uint32Array, synced: boolean): void {
-    const t = this.mega!;
-    const n = o.next;
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w)) {
-      this.runSegment(t, n, o.cont, w, synced);
-      return;
-    }
-    const seg = this.lookupSegment(t, o.cont, w);
-    if (seg !== undefined) o.next = seg;
-    this.runSegment(t, seg, o.cont, w, synced);
+    const ops = this.nextOps(o, w);
+    if (ops !== undefined) this.exec(ops, synced);
   }
 
   /**
-   * Whether segment `n` (one still in the table) matches the words `w` (the top of the pool) and what it read of
-   * learned state is unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the
-   * segment's own record. One function, not a core beside it: an extra call level here moved TurboFan's inlining in
-   * `exec` on full-cold (bench/README "The shape's last hit through its segment; the executor's op dispatch
-   * (session 18)").
+   * {@link enterNext}'s segment: the ops of the cached segment after ct op `o` for the caller to run (exec runs a
+   * fork's next segment in its own loop: the fork ends its segment), or undefined when the slow path ran instead.
    */
-  private hintHolds(n: MfSegment, w: Uint32Array): boolean {
-    const top = this.depth - 1;
-    const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
+  private nextOps(o: MfInstr, w: Uint32Array): readonly MfInstr[] | undefined {
+    const t = this.mega!;
+    const n = o.next;
+    // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
+    // The words are the pool's top (exec's).
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.probe)) return this.segmentOps(t, n, o.cont, w);
+    const seg = this.lookupSegment(t, o.cont, w);
+    if (seg !== undefined) {
+      o.next = seg;
+      if (seg.via !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
+    }
+    return this.segmentOps(t, seg, o.cont, w);
+  }
+
+  /**
+   * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
+   * callers' words are always that slot, so the view is the pool's, not made) and what it read of learned state is
+   * unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the segment's own record.
+   * `p`: the triples compared — the segment's probe, or for a hint followed from where it was set its residual
+   * ({@link MfSegment.resid}), whose other bits are decided there. One function, not a core beside it: an extra call
+   * level here moved TurboFan's inlining in `exec` on full-cold (bench/README "The shape's last hit through its
+   * segment; the executor's op dispatch (session 18)").
+   */
+  private hintHolds(n: MfSegment, ws: Int32Array, p: Int32Array): boolean {
     const deps = n.deps;
-    return probeHolds(n.probe, ws) && ((deps & MfDep.FDB) === 0 || n.fdbVersion === this.fdbVersion) && ((deps & MfDep.HAIRPIN) === 0 || n.hairpinVersion === this.hairpin.version);
+    return probeHolds(p, ws) && ((deps & MfDep.FDB) === 0 || n.fdbVersion === this.fdbVersion) && ((deps & MfDep.HAIRPIN) === 0 || n.hairpinVersion === this.hairpin.version);
+  }
+
+  /** The known bits' masks and values by word (nextResid's and rootResid's scratch, all 0 between uses). */
+  private readonly knownMask = new Int32Array(W.SIZE);
+  private readonly knownValue = new Int32Array(W.SIZE);
+
+  /** `seg`'s residual for hints followed from ct op `o`, whose call leaves the bits `known` ({@link MfInstr.known}). */
+  private nextResid(seg: MfSegment, o: MfInstr, known: Int32Array): void {
+    const km = this.knownMask;
+    const kv = this.knownValue;
+    for (let i = 0; i < known.length; i += 3) {
+      km[known[i]!] = known[i + 1]!;
+      kv[known[i]!] = known[i + 2]!;
+    }
+    setResid(seg, o, km, kv);
+    for (let i = 0; i < known.length; i += 3) {
+      km[known[i]!] = 0;
+      kv[known[i]!] = 0;
+    }
+  }
+
+  /**
+   * `seg`'s residual for hints followed from `port`'s record (enterRoot). A frame's words at the root: its header as
+   * loaded (loadIpv4Fresh, or loadFrame on zeros), `inport` the port's key, the LOCALNET flag where a chassis runs a
+   * localnet port (begin), every other word 0. Whether a chassis runs is the table's: `megaTable` keeps the
+   * chassis-blind table apart, so a segment (of one table, by its epoch) is always entered with the same flags.
+   */
+  private rootResid(seg: MfSegment, port: Port): void {
+    const km = this.knownMask;
+    const kv = this.knownValue;
+    for (let i = 0; i < W.SIZE; i++) if (i < HEADER_FIRST || i > HEADER_LAST) km[i] = -1;
+    kv[W.INPORT] = port.key;
+    kv[W.FLAGS] = this.chassis !== undefined && port.localnet === true ? LogFlag.LOCALNET : 0;
+    setResid(seg, port, km, kv);
+    km.fill(0);
+    kv.fill(0);
   }
 
   /** Runs segment `seg` found for entry point `cont` on `w`, or the slow path, recorded, when none was. */
   private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, synced: boolean): void {
+    const ops = this.segmentOps(t, seg, cont, w);
+    if (ops !== undefined) this.exec(ops, synced);
+  }
+
+  /** {@link runSegment}'s counting and slow path: the ops of cached segment `seg` to run, or undefined when the slow path ran. */
+  private segmentOps(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array): readonly MfInstr[] | undefined {
     if (seg !== undefined) {
-      seg.hits++;
-      if (seg.ops[0]!.op === MfOp.SLOW) {
+      const ops = seg.ops;
+      if (ops[0]!.op === MfOp.SLOW) {
         t.stats.slow++;
         this.connOk = false;
         this.resume(cont, w);
-        return;
+        return undefined;
       }
       t.stats.hits++;
       if (this.connRec === true) {
@@ -3388,14 +3449,14 @@ export class LflowExecutor {
         const c = seg.connOps;
         if ((c < 0 ? this.connOpsOf(seg) : c) !== 2) this.connDirty = true;
       }
-      this.exec(seg.ops, synced);
-      return;
+      return ops;
     }
     t.stats.misses++;
     this.connOk = false;
     this.beginRec(cont, w);
     this.resume(cont, w);
     if (this.rec !== undefined) this.closeRec(undefined);
+    return undefined;
   }
 
   /** The slow path from an entry point. */
@@ -3457,7 +3518,21 @@ export class LflowExecutor {
           this.syncedAfter = false;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
           this.syncSkip = false;
-          this.enterNext(o, w, this.syncedAfter);
+          {
+            const next = this.nextOps(o, w);
+            if (next !== undefined) {
+              // The next segment's ops run in this loop (not a nested exec: its call and set-up, and a deeper stack,
+              // per ct call), as its own exec would: on the pool's top, synced as the call left the frame.
+              if (i + 1 < ops.length) this.exec(next, this.syncedAfter);
+              else {
+                ops = next;
+                i = -1;
+                synced = this.syncedAfter;
+                w = this.pool[this.depth - 1]!;
+                continue;
+              }
+            }
+          }
           w = this.pool[this.depth - 1]!;
           break;
         case 19 satisfies typeof MfOp.OUT_INPLACE:
@@ -3581,7 +3656,7 @@ export class LflowExecutor {
     // (A segment removed from its shape is never its `last`: each removal clears it.)
     for (let s = 0; s < shapes.length; s++) {
       const last = shapes[s]!.last;
-      if (last !== undefined && this.hintHolds(last, w)) {
+      if (last !== undefined && this.hintHolds(last, ws, last.probe)) {
         this.ranked(shapes, s);
         return last;
       }
@@ -3712,6 +3787,7 @@ export class LflowExecutor {
     }
     inPlaceEgress(r.ops);
     const seg = new MfSegment(shape.probeOf(key), key, h, fuseWrites(r.ops), r.deps, r.fdbVersion, r.hairpinVersion);
+    knowAfterCalls(seg.probe, seg.ops);
     seg.epoch = t.epoch;
     seg.chain = shape.map.get(h);
     shape.map.set(h, seg);
@@ -4269,6 +4345,128 @@ interface CtPlan {
    */
   isLb: boolean;
   lb: Map<object, CtRequest> | undefined;
+}
+
+/** The packet-header words (loadIpv4Fresh and loadFrame write them; a frame's walk starts with the others 0). */
+const HEADER_FIRST = W.ETH_SRC;
+const HEADER_LAST = W.ARP_OP;
+/** The words clearForEgress (and exec's OUT_INPLACE) sets to 0. */
+const EGRESS_CLEARED = ((): number[] => {
+  const t = new Uint32Array(W.SIZE).fill(1);
+  clearForEgress(t);
+  return [...t.keys()].filter((i) => t[i] === 0);
+})();
+
+/**
+ * The known bits after each ct op of a segment that enters a next one ({@link MfInstr.known}): what the words hold on
+ * every pass as a function of the segment's key (its probe: the words matched it as the segment began) and of its
+ * constant writes, less what the calls write. A conntrack call writes the ct words (its state, mark, label, tuple:
+ * callCt's engine or afterCt) and, after NAT, the addresses and ports (reloadTranslated; a cached segment runs on a
+ * frame's walk, whose shadow is its frame's — never a microflow's or a nested packet's, which reload the whole
+ * header); any op not listed here may write other words, and forgets all. Made once per segment.
+ */
+function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
+  const km = new Int32Array(W.SIZE);
+  const kv = new Int32Array(W.SIZE);
+  for (let i = 0; i < probe.length; i += 3) {
+    const w = probe[i]!;
+    const m = probe[i + 1]!;
+    km[w] |= m;
+    kv[w] = (kv[w]! & ~m) | (probe[i + 2]! & m);
+  }
+  for (const o of ops) {
+    // The op's fused constant writes come first (exec): `w = (w & keep) | value`.
+    const s = o.sets;
+    for (let j = 0; j < o.nSets * 3; j += 3) {
+      const w = s[j]!;
+      km[w] |= ~s[j + 1]! | s[j + 2]!;
+      kv[w] = (kv[w]! & s[j + 1]!) | s[j + 2]!;
+    }
+    switch (o.op) {
+      case MfOp.SETW: {
+        const m = o.width | 0;
+        const v = o.value | 0;
+        km[o.word] |= m | v;
+        kv[o.word] = (kv[o.word]! & ~m) | v;
+        break;
+      }
+      case MfOp.SET_OUTPORT:
+        km[W.OUTPORT] = -1;
+        kv[W.OUTPORT] = o.value | 0;
+        break;
+      case MfOp.SETN:
+      case MfOp.DELIVER:
+      case MfOp.DROP:
+        break;
+      case MfOp.OUT_INPLACE:
+        for (const w of EGRESS_CLEARED) {
+          km[w] = -1;
+          kv[w] = 0;
+        }
+        break;
+      case MfOp.CT_FORK:
+      case MfOp.CT_COMMIT:
+        for (let w = W.CT_STATE; w < W.CT_LABEL + 4; w++) km[w] = 0;
+        for (let w = W.CT_NW_DST; w <= W.CT_NW_PROTO; w++) km[w] = 0;
+        for (let w = W.IPV4_SRC; w <= W.TP_DST; w++) km[w] = 0;
+        if (o.cont >= 0) {
+          o.known = knownTriples(km, kv);
+          // The next segments ran on these words before the ops after this one (if any) do.
+          km.fill(0);
+        }
+        break;
+      default:
+        km.fill(0);
+    }
+  }
+}
+
+/** The known bits as `[word, mask, value]` triples by ascending word (undefined: none). */
+function knownTriples(km: Int32Array, kv: Int32Array): Int32Array | undefined {
+  let n = 0;
+  for (let w = 0; w < W.SIZE; w++) if (km[w] !== 0) n++;
+  if (n === 0) return undefined;
+  const t = new Int32Array(n * 3);
+  for (let w = 0, j = 0; w < W.SIZE; w++) {
+    if (km[w] === 0) continue;
+    t[j] = w;
+    t[j + 1] = km[w]!;
+    t[j + 2] = kv[w]! & km[w]!;
+    j += 3;
+  }
+  return t;
+}
+
+/**
+ * `seg`'s residual probe for hints followed from `via`, where the words' bits `km` are known to be `kv` on every
+ * pass: each probe triple whose bits are all known and equal to its value is left out (it holds on every pass), the
+ * rest kept in order and padded as a probe is (MfShape.probeOf). A known bit unequal to the triple's value keeps
+ * the triple: that hint then never holds from `via`, as the whole probe would not.
+ */
+function setResid(seg: MfSegment, via: unknown, km: Int32Array, kv: Int32Array): void {
+  const p = seg.probe;
+  let n = 0;
+  for (let i = 0; i < p.length; i += 3) if (!decided(p, i, km, kv)) n++;
+  const len = ((n + 3) & ~3) * 3;
+  const r = seg.resid.length === len ? seg.resid : new Int32Array(len);
+  let j = 0;
+  for (let i = 0; i < p.length; i += 3) {
+    if (decided(p, i, km, kv)) continue;
+    r[j] = p[i]!;
+    r[j + 1] = p[i + 1]!;
+    r[j + 2] = p[i + 2]!;
+    j += 3;
+  }
+  r.fill(0, j);
+  seg.resid = r;
+  seg.via = via;
+}
+
+/** Whether probe triple `i` of `p` holds wherever the bits `km` are `kv` (a padding triple, mask 0, always does). */
+function decided(p: Int32Array, i: number, km: Int32Array, kv: Int32Array): boolean {
+  const w = p[i]!;
+  const m = p[i + 1]!;
+  return (m & ~km[w]!) === 0 && (kv[w]! & m) === p[i + 2]!;
 }
 
 // exec's OUT_INPLACE clears these words by number.

@@ -77,6 +77,14 @@ export interface MfInstr {
    */
   next: MfSegment | undefined;
   /**
+   * A ct op that enters a next segment: the bits of the words that are the same on every pass after its call, as the
+   * segment's key and constant writes fix them — `[word, mask, value]` triples by ascending word, made with the
+   * segment (the executor's `knowAfterCall`); undefined for none. A next segment's probe bits among them were
+   * compared when the hint was found and hold on every pass: the hint's check compares the rest ({@link
+   * MfSegment.resid}).
+   */
+  known: Int32Array | undefined;
+  /**
    * Constant writes made before the op's own work (the run of SETW and SET_OUTPORT ops recorded before it, fused:
    * writes.ts `fuseWrites`): `[word, keep, value]` triples, each `w[word] = (w[word] & keep) | value`, each word
    * once (the run's writes to it merged); empty for none.
@@ -113,11 +121,13 @@ export interface MfCont {
   index: number;
 }
 
+/** The residual probe of a segment no hint has been followed to yet. */
+const NO_PROBE = new Int32Array(0);
+
 /** A cached segment. */
 export class MfSegment {
   /** Next in the same hash bucket. */
   chain: MfSegment | undefined;
-  hits = 0;
   /**
    * Whether a connection's replay may skip every instruction (the executor's judgement, made once): -1 not yet, 0
    * no, above 0 yes (the executor's grades: `connOpsOf`).
@@ -128,6 +138,15 @@ export class MfSegment {
    * naming it is followed only while this is the table's epoch.
    */
   epoch = 0;
+  /**
+   * What a hint naming this segment compares when it is followed from {@link via} (a ct op, or a port record for a
+   * frame's root segment): the {@link probe} less its bits that `via`'s known bits ({@link MfInstr.known}) decide,
+   * padded as the probe is — on full-cold's walks about 40 % of the probe's words (bench/README "A hint's check
+   * without the words it knows (session 38)"). Made when a hint to this segment is set from another `via` than the
+   * last (a lookup's answer), never per packet; followed from any other, the hint compares the whole probe.
+   */
+  resid: Int32Array = NO_PROBE;
+  via: unknown = undefined;
   constructor(
     /**
      * Its shape's words and masks with its key's values ({@link MfShape.probeOf}: `[word, mask, value]` triples

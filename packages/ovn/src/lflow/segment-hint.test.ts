@@ -2,10 +2,12 @@
  * The segment cache's hints (megaflow.ts `MfInstr.next`, executor.ts `enterNext` and `enterRoot`): the segment that
  * followed a ct call last, or served the port's last frame, is tried first, and taken only when its probe matches, its learned-state versions are
  * current and it is still in its table (its epoch). These tests fail when the hint is followed without one of those
- * checks, or when a segment leaves its table with its epoch left current.
+ * checks, or when a segment leaves its table with its epoch left current — or, for a hint followed from where it
+ * was set (its residual probe, `MfSegment.resid`), when bits a conntrack call writes or a frame brings are taken as
+ * decided there.
  */
 import { describe, expect, it } from 'vitest';
-import { buildFrame, type DecodedFrame, type FrameSpec } from '@vippath/wire';
+import { buildFrame, write32, type DecodedFrame, type FrameSpec } from '@vippath/wire';
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { MfOp, type MegaflowTable, type MfSegment } from './megaflow.js';
@@ -220,5 +222,145 @@ describe("a shape's last hit (looked at before hashing, every hint cleared first
     console.log(`shape last-hit property: seed ${seed}, 600 frames, ${lastsSeen} last hits checked, ${stale} entries voided by learning`);
     expect(lastsSeen).toBeGreaterThan(0);
     expect(stale).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * Answers the frame's i-th ct() with `states[i]` (the last one after that), and translates the destination address
+ * to `natTo` when it is set (as a DNAT of an established connection does: the executor reads the address back).
+ */
+class ScriptCt implements ConntrackEngine {
+  states = [CtState.TRK | CtState.EST];
+  natTo: number | undefined;
+  private call = 0;
+  private packet = -1;
+  execute(f: Uint8Array, _l: number, d: DecodedFrame, _r: CtRequest, res: CtResult): void {
+    if (res.packet !== this.packet) {
+      this.packet = res.packet;
+      this.call = 0;
+    }
+    res.state = this.states[Math.min(this.call++, this.states.length - 1)]!;
+    res.rewritten = this.natTo !== undefined;
+    if (this.natTo !== undefined) write32(f, d.l3Offset + 16, this.natTo);
+  }
+}
+
+/** One switch of `ingress` rows, cached and uncached, each on its own ScriptCt; `send` runs a frame through both. */
+function scripted(ingress: FlowRow[], chassis: string | undefined = 'node1') {
+  const sb = oneSwitch(rowsOf(ingress), [localnet(), vif('p1', 2, `${P1.mac} ${P1.ip}`), vif('p2', 3, '00:00:00:00:00:02 10.0.0.2'), vif('p3', 4, '00:00:00:00:00:03 10.0.0.3')]);
+  const mk = (megaflows: boolean) => {
+    const ct = new ScriptCt();
+    return { ct, ex: new LflowExecutor(sb, 'ls', { chassis, ct, megaflows: megaflows && { connections: false } }) };
+  };
+  const cached = mk(true);
+  const plain = mk(false);
+  const buf = new Uint8Array(256);
+  const run = (ex: LflowExecutor, spec: FrameSpec, inport: string): string => {
+    const f = buildFrame(spec);
+    buf.set(f);
+    const r = ex.runFrame(buf, f.length, inport, 0);
+    return `${r.outputs.map((o) => o.port).join(',')}|${r.drops.map((d) => `${d.table}/${d.reason}`).join(',')}`;
+  };
+  return {
+    cached,
+    plain,
+    script(states: number[], natTo?: number): void {
+      for (const side of [cached, plain]) {
+        side.ct.states = states;
+        side.ct.natTo = natTo;
+      }
+    },
+    /** The frame's outputs and drops, the same from both executors. */
+    send(spec: FrameSpec, inport: string): string {
+      const a = run(cached.ex, spec, inport);
+      expect(a).toBe(run(plain.ex, spec, inport));
+      return a;
+    },
+  };
+}
+
+/** The hints of `ex`'s tables followed from where they were set with fewer triples than their probe. */
+function residualHints(ex: LflowExecutor): number {
+  const real = (p: Int32Array): number => {
+    let n = 0;
+    for (let i = 0; i < p.length; i += 3) if (p[i + 1] !== 0) n++;
+    return n;
+  };
+  let n = 0;
+  for (const t of tables(ex)) for (const h of segmentsOf(t, ex).hints) if (h.via !== undefined && real(h.resid) < real(h.probe)) n++;
+  return n;
+}
+
+const EST = CtState.TRK | CtState.EST;
+const NEW = CtState.TRK | CtState.NEW;
+
+describe('a hint followed from where it was set (its residual probe)', () => {
+  it('compares the ct state a call wrote, though the segment before the call read it', () => {
+    // The segment after the first call reads ct.est and makes a second call; the segment after that reads ct.est again.
+    const sw = scripted([
+      [0, 0, '1', 'ct_next;'],
+      [1, 10, 'ct.est', 'ct_next;'],
+      [1, 0, '1', 'outport = "p2"; output;'],
+      [2, 10, 'ct.est', 'outport = "p1"; output;'],
+      [2, 0, '1', 'outport = "ln"; output;'],
+    ]);
+    const frame = udp('00:00:00:00:00:03', P1.mac, 1000);
+    sw.script([EST, EST]);
+    for (let i = 0; i < 3; i++) expect(sw.send(frame, 'p3')).toBe('p1|');
+    expect(residualHints(sw.cached.ex)).toBeGreaterThan(0);
+    sw.script([EST, NEW]);
+    expect(sw.send(frame, 'p3')).toBe('ln|');
+    sw.script([EST, EST]);
+    expect(sw.send(frame, 'p3')).toBe('p1|');
+  });
+
+  it('compares an address the call translated, though the segment before the call read it', () => {
+    // The root segment reads ip4.dst; after the call the next segment reads it again — the same ct state either way.
+    const sw = scripted([
+      [0, 10, 'ip4.dst == 10.0.0.100', 'ct_next;'],
+      [0, 0, '1', 'next;'],
+      [1, 10, 'ip4.dst == 10.0.0.100', 'outport = "p1"; output;'],
+      [1, 0, '1', 'outport = "p2"; output;'],
+    ]);
+    const frame: FrameSpec = { src: '00:00:00:00:00:03', dst: P1.mac, ipv4: { src: '10.0.0.3', dst: '10.0.0.100' }, udp: { srcPort: 1000, dstPort: 53 } };
+    sw.script([EST]);
+    for (let i = 0; i < 3; i++) expect(sw.send(frame, 'p3')).toBe('p1|');
+    expect(residualHints(sw.cached.ex)).toBeGreaterThan(0);
+    sw.script([EST], 0x0a000007);
+    expect(sw.send(frame, 'p3')).toBe('p2|');
+    sw.script([EST]);
+    expect(sw.send(frame, 'p3')).toBe('p1|');
+  });
+
+  it("compares at the root the header a frame brings, not only what its port decides", () => {
+    const sw = scripted([
+      [0, 10, 'ip4.dst == 10.0.0.100', 'outport = "p1"; output;'],
+      [0, 0, '1', 'outport = "p2"; output;'],
+    ]);
+    const to = (dst: string): FrameSpec => ({ src: '00:00:00:00:00:03', dst: P1.mac, ipv4: { src: '10.0.0.3', dst }, udp: { srcPort: 1000, dstPort: 53 } });
+    for (let i = 0; i < 3; i++) expect(sw.send(to('10.0.0.100'), 'p3')).toBe('p1|');
+    expect(residualHints(sw.cached.ex)).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) {
+      expect(sw.send(to('10.0.0.101'), 'p3')).toBe('p2|');
+      expect(sw.send(to('10.0.0.100'), 'p3')).toBe('p1|');
+    }
+  });
+
+  it("takes a frame's flags at the root from the table it runs in: the chassis-blind one is not a chassis named ''", () => {
+    // A localnet port's frames carry flags.localnet on a chassis (any name), never without one: dropped in table 0
+    // with it, in table 1 without.
+    const sw = scripted([
+      [0, 10, 'flags.localnet == 1', 'drop;'],
+      [0, 0, '1', 'next;'],
+      [1, 0, '1', 'drop;'],
+    ], '');
+    const frame = udp('52:54:00:00:00:07', P1.mac, 1000);
+    const [inTable0, inTable1] = ['|0/', '|1/'];
+    for (let i = 0; i < 3; i++) expect(sw.send(frame, 'ln')).toContain(inTable0);
+    expect(residualHints(sw.cached.ex)).toBeGreaterThan(0);
+    for (const side of [sw.cached, sw.plain]) side.ex.setChassis(undefined);
+    for (let i = 0; i < 3; i++) expect(sw.send(frame, 'ln')).toContain(inTable1);
+    for (const side of [sw.cached, sw.plain]) side.ex.setChassis('');
+    expect(sw.send(frame, 'ln')).toContain(inTable0);
   });
 });
