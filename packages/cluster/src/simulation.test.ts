@@ -398,7 +398,6 @@ describe('deliveries nobody reads (process without onDeliver)', () => {
   // Without onDeliver a cache hit's deliveries are counted for the verdict, not listed, and a pod handed the switch's
   // decode gets the switch's buffer as it is (no view at the output's length): the verdicts, the frames out and the
   // pods' state must be a run's whose deliveries are read (onDeliver: listed, each at its length).
-  const records = readCaptureSync(new Uint8Array(readFileSync(capture))).records;
   const run = (read: boolean): { verdicts: string[]; out: string[]; pods: unknown[]; hits: number; delivered: number } => {
     const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false });
     let delivered = 0;
