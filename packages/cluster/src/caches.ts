@@ -9,7 +9,7 @@
  */
 import { BridgeEffects, extractKey as extractKeyImport, newKey as newKeyImport, type Bridge, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, readPlainTcp4Addresses as readPlainTcp4AddressesImport } from '@vippath/wire';
+import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, readPlainTcp4Addresses as readPlainTcp4AddressesImport, untaggedTcp4Decode } from '@vippath/wire';
 import { MAX_DEPTH as MAX_DEPTHImport, macNumber as macNumberImport, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
@@ -48,34 +48,6 @@ const ST_HOST = ST_HOSTImport;
 const ST_METALLB = ST_METALLBImport;
 const ST_VLAN = ST_VLANImport;
 const ST_WIRE = ST_WIREImport;
-
-/**
- * A decode of a fast-lane frame at the switch (one 802.1Q tag untagged: IPv4 without options or fragment bits at 14,
- * TCP at 34): the fields decodePlainTcp4 (@vippath/wire) writes that every such frame shares, with its values;
- * PathCaches.hit writes the rest per frame.
- */
-function inDecodeOf(): DecodedFrame {
-  const d = new DecodedFrame();
-  d.status = 0;
-  d.error = 0;
-  d.errorOffset = -1;
-  d.vlanCount = 0;
-  d.outerEtherType = 0x0800;
-  d.etherType = 0x0800;
-  d.l3 = L3.IPV4;
-  d.l3Offset = 14;
-  d.arpOp = 0;
-  d.arpSpa = 0;
-  d.arpTpa = 0;
-  d.ipProto = 6;
-  d.ipHeaderLength = 20;
-  d.ipFragment = false;
-  d.ipFragmentOffset = 0;
-  d.l4Offset = 34;
-  d.icmpType = 0;
-  d.icmpCode = 0;
-  return d;
-}
 
 /** Makes `dst` a copy of `src` (no new array). */
 function copyInto(dst: number[], src: readonly number[]): void {
@@ -420,7 +392,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   private readonly workViews: Array<Uint8Array | undefined> = [];
   private readonly hd = new DecodedFrame();
   /** The way in's frame at the switch as decodePlainTcp4 would decode it, for a fast-lane hit ({@link hit}). */
-  private readonly inDecode = inDecodeOf();
+  private readonly inDecode = untaggedTcp4Decode();
   private readonly decoder = new FrameDecoder();
   private split: Split | undefined;
   private splitStore: Split | undefined;
@@ -901,7 +873,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     dp.deliveriesUnread = keep === false && unread === true;
     // The fast lane's frame at the switch decoded from what fastKey read and a few words more (the switch takes it
     // instead of decoding the frame: LogicalSwitch.processInto's `decoded`): untagged, its IPv4 header at 14, the
-    // tagged frame's fields four bytes on. The fields every such frame shares were written once (inDecodeOf).
+    // tagged frame's fields four bytes on. The fields every such frame shares were written once (untaggedTcp4Decode).
     let given: DecodedFrame | undefined;
     if (hd.status === DecodeStatus.PLAIN_TCP4_ADDRESSES) {
       const v = this.scratchView;

@@ -10,7 +10,7 @@
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
-import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum as internetChecksumImport, L3 as L3Import, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6 as pseudoHeaderSumV6Import, readPlainTcp4Segment as readPlainTcp4SegmentImport, readIPv4 as readIPv4Import, sumWords as sumWordsImport, writeIPv4 as writeIPv4Import, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, internetChecksum as internetChecksumImport, L3 as L3Import, parseIPv4, parseIPv6, parseMac, pseudoHeaderSumV6 as pseudoHeaderSumV6Import, readPlainTcp4Segment as readPlainTcp4SegmentImport, readIPv4 as readIPv4Import, sumWords as sumWordsImport, untaggedTcp4Decode, writeIPv4 as writeIPv4Import, writeIPv4Text, writeIPv6Text } from '@vippath/wire';
 import type { PodState } from './derive.js';
 import { DROP_TEXT, type PodIgnore } from './drops.js';
 import { keptView as keptViewImport } from './copy-in.js';
@@ -207,28 +207,10 @@ const COOKIE_VALID_MS = 120_000;
  * the values it reads; tcp4 writes the rest per reply.
  */
 function tcp4ReplyDecode(ip: number): DecodedFrame {
-  const d = new DecodedFrame();
-  d.status = 0;
-  d.error = 0;
-  d.errorOffset = -1;
-  d.vlanCount = 0;
-  d.outerEtherType = 0x0800;
-  d.etherType = 0x0800;
-  d.l3 = L3.IPV4;
-  d.l3Offset = 14;
-  d.arpOp = 0;
-  d.arpSpa = 0;
-  d.arpTpa = 0;
+  const d = untaggedTcp4Decode();
   d.ipSrc = ip >>> 0;
   d.ipTos = 0;
   d.ipTtl = 64;
-  d.ipProto = 6;
-  d.ipHeaderLength = 20;
-  d.ipFragment = false;
-  d.ipFragmentOffset = 0;
-  d.l4Offset = 34;
-  d.icmpType = 0;
-  d.icmpCode = 0;
   d.payloadOffset = 54;
   return d;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6, parseIPv4 } from './addresses.js';
-import { copyPlainTcp4, copyPlainTcp4Segment, decodePlainTcp4, plainTcp4Decoded, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment } from './decoder.js';
+import { copyPlainTcp4, copyPlainTcp4Segment, decodePlainTcp4, plainTcp4Decoded, DecodedFrame, plainTcp4, DecodeError, DecodeStatus, FrameDecoder, L3, PLAIN_TCP4_ADDRESS_FIELDS, PLAIN_TCP4_SEGMENT_FIELDS, readPlainTcp4Addresses, readPlainTcp4Segment, untaggedTcp4Decode } from './decoder.js';
 import { buildFrame, parseFrame } from './frame.js';
 import { MalformedFrameError } from './errors.js';
 import * as A from './arbitraries.test-helpers.js';
@@ -268,6 +268,9 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
     const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? 20261203);
     let accepted = 0;
     let declined = 0;
+    let untagged = 0;
+    // The fields of an untagged TCP/IPv4 frame's decode that are not its layout's.
+    const PER_FRAME = ['length', 'l3End', 'ipSrc', 'ipDst', 'ipTos', 'ipTtl', 'l4Length', 'srcPort', 'dstPort', 'tcpSeq', 'tcpAck', 'tcpFlags', 'payloadOffset', 'payloadLength'];
     fc.assert(
       fc.property(frameArb, ([f, cut]) => {
         const length = cut === null ? f.length : Math.min(f.length, cut);
@@ -310,14 +313,25 @@ describe('readPlainTcp4Addresses / readPlainTcp4Segment', () => {
           const copied = sentinel();
           copyPlainTcp4(plain, copied);
           expect(snapshot(copied)).toEqual(snapshot(plain));
+          // An untagged frame without IP options: untaggedTcp4Decode's layout fields and the frame's own (what the
+          // cluster's caches and pods fill per frame) make decodePlainTcp4's record of it, from a fresh record each.
+          if (l3 === 14 && plain.ipHeaderLength === 20) {
+            untagged++;
+            const fresh = new DecodedFrame();
+            decodePlainTcp4(f, length, fresh);
+            const u = untaggedTcp4Decode() as unknown as Record<string, unknown>;
+            for (const k of PER_FRAME) u[k] = (fresh as unknown as Record<string, unknown>)[k];
+            expect(snapshot(u as unknown as DecodedFrame)).toEqual(snapshot(fresh));
+          }
         }
       }),
       { seed, numRuns: 3000 },
     );
-    console.log(`readPlainTcp4Addresses/Segment: seed ${seed}, 3000 frames, ${accepted} accepted, ${declined} declined`);
+    console.log(`readPlainTcp4Addresses/Segment: seed ${seed}, 3000 frames, ${accepted} accepted (${untagged} untagged without IP options), ${declined} declined`);
     // Both sides must be well represented, or the property compares little.
     expect(accepted).toBeGreaterThan(300);
     expect(declined).toBeGreaterThan(300);
+    expect(untagged).toBeGreaterThan(50);
   });
 
   it('leave a record that a full decode\'s readers refuse, until a full decode', () => {

@@ -339,6 +339,35 @@ export function copyPlainTcp4Segment(from: Readonly<DecodedFrame>, out: DecodedF
 }
 
 /**
+ * A record holding what {@link decodePlainTcp4} writes alike for every untagged TCP/IPv4 frame without IP options or
+ * fragment bits (IPv4 at 14, TCP at 34): the layout's fields. A writer that knows the rest of a frame's fields (its
+ * addresses, ports, sequence numbers, lengths) fills them per frame and hands the record on as that frame's decode
+ * (the cluster's caches for the way in's frames, its pods for their answers); the fields left are not set here.
+ */
+export function untaggedTcp4Decode(): DecodedFrame {
+  const d = new DecodedFrame();
+  d.status = 0;
+  d.error = 0;
+  d.errorOffset = -1;
+  d.vlanCount = 0;
+  d.outerEtherType = 0x0800;
+  d.etherType = 0x0800;
+  d.l3 = L3_.IPV4;
+  d.l3Offset = 14;
+  d.arpOp = 0;
+  d.arpSpa = 0;
+  d.arpTpa = 0;
+  d.ipProto = 6;
+  d.ipHeaderLength = 20;
+  d.ipFragment = false;
+  d.ipFragmentOffset = 0;
+  d.l4Offset = 34;
+  d.icmpType = 0;
+  d.icmpCode = 0;
+  return d;
+}
+
+/**
  * {@link decodePlainTcp4}'s record taken from another record of the same frame instead of the bytes: into `out`, every
  * field decodePlainTcp4 writes (the tag's TPID and TCI at index 0 only when `from` has one tag) — those its layout
  * fixes (the status, the EtherType, the protocol, no fragment…) as decodePlainTcp4 writes them, the others copied from
