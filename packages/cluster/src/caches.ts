@@ -64,19 +64,19 @@ const SRC_HI = 2;
 const SRC_LO = SRC_HI + 1;
 
 /** A way-in key's first words, either family: the MACs, the tag, the EtherType (what the wire and the NIC read). */
-function linkWords(w: Int32Array, buf: Uint8Array, d: DecodedFrame): void {
+const linkWords = (w: Int32Array, buf: Uint8Array, d: DecodedFrame): void => {
   w[0] = (buf[0]! << 8) | buf[1]!;
   w[1] = (buf[2]! << 24) | (buf[3]! << 16) | (buf[4]! << 8) | buf[5]!;
   w[SRC_HI] = (buf[6]! << 8) | buf[7]!;
   w[SRC_LO] = (buf[8]! << 24) | (buf[9]! << 16) | (buf[10]! << 8) | buf[11]!;
   w[4] = d.vlanTci[0]!;
   w[5] = d.etherType;
-}
+};
 
-function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+const sameBytes = (a: Uint8Array, b: Uint8Array, n: number): boolean => {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
-}
+};
 
 /**
  * Whether the first `n` rules of a run only resubmit, set Ethernet addresses to constants, and output once, to
@@ -84,7 +84,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
  * output, an action that reads or rewrites other fields (dec_ttl, move, load, VLAN, IP or port rewrites) — would
  * make the outcome depend on more than the key, or be more than the switch hop.
  */
-function onlyToPatch(rules: readonly Flow[], n: number, patch: number): boolean {
+const onlyToPatch = (rules: readonly Flow[], n: number, patch: number): boolean => {
   let outputs = 0;
   for (let i = 0; i < n; i++) {
     const actions = rules[i]!.actions;
@@ -98,10 +98,10 @@ function onlyToPatch(rules: readonly Flow[], n: number, patch: number): boolean 
     }
   }
   return outputs === 1;
-}
+};
 
 /** Whether any of `rules` sets the source MAC (to a constant: {@link onlyToPatch} allows no other edit of it). */
-function setsSource(rules: readonly Flow[]): boolean {
+const setsSource = (rules: readonly Flow[]): boolean => {
   for (let i = 0; i < rules.length; i++) {
     const actions = rules[i]!.actions;
     for (let j = 0; j < actions.length; j++) {
@@ -110,14 +110,14 @@ function setsSource(rules: readonly Flow[]): boolean {
     }
   }
   return false;
-}
+};
 
 /**
  * Whether br-provider's rules on the way back out only forward: outputs (NORMAL among them), resubmits in place,
  * goto_table, notes — nothing that rewrites the frame or reads a field into a register, so what leaves is what
  * came in and the rules met are a function of the key.
  */
-function onlyForward(rules: readonly Flow[]): boolean {
+const onlyForward = (rules: readonly Flow[]): boolean => {
   for (let i = 0; i < rules.length; i++) {
     const actions = rules[i]!.actions;
     for (let j = 0; j < actions.length; j++) {
@@ -126,7 +126,7 @@ function onlyForward(rules: readonly Flow[]): boolean {
     }
   }
   return true;
-}
+};
 
 /**
  * A neighbor solicitation to a solicited-node group (33:33:ff:…), as a client sends one for the IPv6 VIP before
@@ -134,35 +134,35 @@ function onlyForward(rules: readonly Flow[]): boolean {
  * it to the pods, which take only their own; OVN passes ND by conntrack). What answers it reads the whole
  * request (source, target, the source link-layer option), so an entry's key is all of its bytes: at most 256.
  */
-function multicastNs(buf: Uint8Array, d: DecodedFrame, length: number): boolean {
+const multicastNs = (buf: Uint8Array, d: DecodedFrame, length: number): boolean => {
   return buf[0] === 0x33 && buf[1] === 0x33 && buf[2] === 0xff && d.ipProto === 58 && d.icmpType === 135 && d.l4Offset >= 0 && !d.ipFragment && length <= 256;
-}
+};
 
 /** A hash of `buf[0, n)`, four bytes at a time. */
-function hashBytes(buf: Uint8Array, n: number): number {
+const hashBytes = (buf: Uint8Array, n: number): number => {
   let h = Math.imul(n ^ 0x9e3779b9, 0x85ebca6b);
   let i = 0;
   for (; i + 4 <= n; i += 4) h = Math.imul(h ^ ((buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!), 0xc2b2ae35) ^ (h >>> 13);
   for (; i < n; i++) h = Math.imul(h ^ buf[i]!, 0x85ebca6b);
   return (h ^ (h >>> 15)) & 0x3fffffff;
-}
+};
 
 /** Whether a wild way-in entry's key (`k[0, kn)`, the source MAC's words 0) is `w[0, n)` with those words zeroed. */
-function sameWild(k: Int32Array, w: Int32Array, n: number, kn: number): boolean {
+const sameWild = (k: Int32Array, w: Int32Array, n: number, kn: number): boolean => {
   // Two words a turn (as sameWords): TurboFan checks both arrays once a turn.
   if (kn !== n || k[0] !== w[0] || k[1] !== w[1]) return false;
   let i = SRC_LO + 1;
   for (; i + 1 < n; i += 2) if (k[i] !== w[i] || k[i + 1] !== w[i + 1]) return false;
   return i >= n || k[i] === w[i];
-}
+};
 
 /** Whether a wild way-back key `k` is `w[0, n)` but for the destination's two words (0 in `k`, left out here). */
-function sameBackWild(k: Int32Array, w: Int32Array, n: number): boolean {
+const sameBackWild = (k: Int32Array, w: Int32Array, n: number): boolean => {
   if (k.length !== n) return false;
   let i = 2;
   for (; i + 1 < n; i += 2) if (k[i] !== w[i] || k[i + 1] !== w[i + 1]) return false;
   return i >= n || k[i] === w[i];
-}
+};
 
 /**
  * completeOffloadChecksum's first test for a fast-lane frame (one 802.1Q tag, IPv4 at 18 without options, TCP at 38:
@@ -172,7 +172,7 @@ function sameBackWild(k: Int32Array, w: Int32Array, n: number): boolean {
  * frame (the protocol's field, the family's pseudo-header) cost ≈ 144 instructions a frame on http (bench/README
  * session 26).
  */
-function mayBePartialTcp4At18(b: Uint8Array, d: DecodedFrame): boolean {
+const mayBePartialTcp4At18 = (b: Uint8Array, d: DecodedFrame): boolean => {
   // wire's pseudoHeaderSumV4 and foldSum, written out: called, this function was not inlined into hit (+85
   // instructions an http frame with foldSum, pseudoHeaderSumV4 itself then called: +22; callgrind, session 26).
   const src = d.ipSrc;
@@ -183,7 +183,7 @@ function mayBePartialTcp4At18(b: Uint8Array, d: DecodedFrame): boolean {
   // The sum is at least 6, so folded it is never 0: a partial checksum is s, or 0 for s = 0xffff. Without a branch
   // that only a rare frame takes (its first would deoptimize the caller).
   return (((b[54]! << 8) | b[55]!) || 0xffff) === s;
-}
+};
 
 /** copy-in.ts's HOST_LE as this module's own constant: copyIn's test of it an imported binding cost ≈ 9 instructions a frame (session 18). */
 const HOST_LE = COPY_LE;
@@ -200,14 +200,14 @@ const PLAIN_TCP4_SHAPE = 20 | 0x400 | (6 << 16);
 const KEY_WORDS = 0xff;
 const WILD_SEEN = 0x100;
 
-function sameWords(a: Int32Array, w: Int32Array, n: number): boolean {
+const sameWords = (a: Int32Array, w: Int32Array, n: number): boolean => {
   // Two words a turn: TurboFan reloads both arrays' maps, lengths and bases on every turn of a loop (bench/README,
   // "The cluster's hops per frame (session 17)").
   if (a.length !== n) return false;
   let i = 0;
   for (; i + 1 < n; i += 2) if (a[i] !== w[i] || a[i + 1] !== w[i + 1]) return false;
   return i >= n || a[i] === w[i];
-}
+};
 
 /** What the caches need of the simulation around them. */
 export interface CacheHost {

@@ -44,7 +44,7 @@ export function macNumber(buf: Uint8Array, offset: number): number {
 }
 
 /** Where the network header starts behind any 802.1Q/802.1ad tags if the EtherType is `type`, else -0x10000. */
-function l3At(frame: Uint8Array, n: number, type: number): number {
+const l3At = (frame: Uint8Array, n: number, type: number): number => {
   if (n < 14) return -0x10000;
   let at = 12;
   let t = (frame[12]! << 8) | frame[13]!;
@@ -56,14 +56,14 @@ function l3At(frame: Uint8Array, n: number, type: number): number {
     t = (frame[at]! << 8) | frame[at + 1]!;
   }
   return t === type ? at + 2 : -0x10000;
-}
+};
 
 /**
  * Where an IPv4 header starts in an Ethernet frame, behind any 802.1Q/802.1ad tags, as FrameDecoder finds it:
  * positive when the header is valid (version, IHL, total length within the frame — the decoder then reads the
  * addresses), negative (−offset) when the EtherType is IPv4 but the header is not, -0x10000 when not IPv4.
  */
-function ipv4At(frame: Uint8Array, n: number): number {
+const ipv4At = (frame: Uint8Array, n: number): number => {
   const l3 = l3At(frame, n, 0x0800);
   if (l3 < 0) return l3;
   if (l3 + 20 > n || frame[l3]! >> 4 !== 4) return -l3;
@@ -71,19 +71,19 @@ function ipv4At(frame: Uint8Array, n: number): number {
   const total = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
   if (ihl < 20 || l3 + ihl > n || total < ihl || l3 + total > n) return -l3;
   return l3;
-}
+};
 
 /**
  * {@link ipv4At} for IPv6: where a valid IPv6 header starts (version 6, the fixed header and the payload its length
  * gives within the frame), negative (−offset) when the EtherType is IPv6 but the header is not, -0x10000 when not
  * IPv6. Asked only of frames {@link ipv4At} found not IPv4, so IPv4 pays nothing for it.
  */
-function ipv6At(frame: Uint8Array, n: number): number {
+const ipv6At = (frame: Uint8Array, n: number): number => {
   const l3 = l3At(frame, n, 0x86dd);
   if (l3 < 0) return l3;
   if (l3 + 40 > n || frame[l3]! >> 4 !== 6 || l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!) > n) return -l3;
   return l3;
-}
+};
 
 /** The extension-header walk of {@link class6}: one object, written per call (nothing allocated per frame). */
 const walk6: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragmented: false, fragmentOffset: 0 };
@@ -94,7 +94,7 @@ const walk6: Ipv6Walk = { protocol: 0, upperOffset: 0, extensionCount: 0, fragme
  * TCP SYN without ACK (not a later fragment), 1 otherwise. TCP or ICMPv6 right behind the fixed header (the
  * commonest) is read there; only extension headers are walked.
  */
-function class6(frame: Uint8Array, l3: number): number {
+const class6 = (frame: Uint8Array, l3: number): number => {
   const end = l3 + 40 + ((frame[l3 + 4]! << 8) | frame[l3 + 5]!);
   let proto = frame[l3 + 6]!;
   let upper = l3 + 40;
@@ -112,20 +112,20 @@ function class6(frame: Uint8Array, l3: number): number {
   const hl = (frame[upper + 12]! >> 4) << 2;
   if (hl < 20 || upper + hl > end) return 1;
   return (frame[upper + 13]! & (SYN | ACK)) === SYN ? 2 : 1;
-}
+};
 
 /**
  * The big-endian 32-bit word at `at`, signed: a small integer, never a heap number when returned or passed
  * (readIPv4's unsigned value is one above 2^31, as every fd00::/8 address's first word).
  */
-function word(x: Uint8Array, at: number): number {
+const word = (x: Uint8Array, at: number): number => {
   return (x[at]! << 24) | (x[at + 1]! << 16) | (x[at + 2]! << 8) | x[at + 3]!;
-}
+};
 
 /** Whether the IPv6 address at `a` in `x` differs from the one read as the {@link word}s `w0`–`w3`. */
-function differ16(x: Uint8Array, a: number, w0: number, w1: number, w2: number, w3: number): boolean {
+const differ16 = (x: Uint8Array, a: number, w0: number, w1: number, w2: number, w3: number): boolean => {
   return word(x, a) !== w0 || word(x, a + 4) !== w1 || word(x, a + 8) !== w2 || word(x, a + 12) !== w3;
-}
+};
 
 /** A TCP SYN without ACK, behind the valid IPv4 header at `l3` (the decoder's conditions for reading the flags). */
 // A drop's words, made by these helpers only when a drop happens: a closure written inside a hop would make the
@@ -138,7 +138,7 @@ const noPatchDetail = (chassis: string) => (): string => `ovn: ${chassis}'s br-p
 const unmodelledDetail = (port: string) => (): string => `ovn: output to ${port}, which vippath does not model`;
 const podIgnoredDetail = (pod: PodHost) => (): string => `pod: ${pod.ignored}`;
 
-function isSyn(frame: Uint8Array, l3: number): boolean {
+const isSyn = (frame: Uint8Array, l3: number): boolean => {
   if (frame[l3 + 9] !== 6 || (((frame[l3 + 6]! & 0x1f) << 8) | frame[l3 + 7]!) !== 0) return false;
   const ihl = (frame[l3]! & 15) << 2;
   const len = ((frame[l3 + 2]! << 8) | frame[l3 + 3]!) - ihl;
@@ -147,7 +147,7 @@ function isSyn(frame: Uint8Array, l3: number): boolean {
   const hl = (frame[tcp + 12]! >> 4) << 2;
   if (hl < 20 || hl > len) return false;
   return (frame[tcp + 13]! & (SYN | ACK)) === SYN;
-}
+};
 
 function macText(n: number): string {
   return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');

@@ -402,11 +402,11 @@ function bucketsFor(capacity: number): number {
   return n;
 }
 
-function word(buf: Uint8Array, at: number): number {
+const word = (buf: Uint8Array, at: number): number => {
   return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
-}
+};
 
-function hashKey(w0: number, w1: number, w2: number, w3: number, port: number): number {
+const hashKey = (w0: number, w1: number, w2: number, w3: number, port: number): number => {
   let h = Math.imul(port ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ w3, 0xcc9e2d51);
   h = Math.imul((h << 13) | (h >>> 19), 5) ^ w2;
@@ -415,4 +415,4 @@ function hashKey(w0: number, w1: number, w2: number, w3: number, port: number): 
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   return h ^ (h >>> 13);
-}
+};

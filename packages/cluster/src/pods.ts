@@ -89,39 +89,39 @@ const ALL_NODES = parseIPv6('ff02::1');
 /** Views of reply buffers are kept per length up to this (a frame of another length gets a view of its own). */
 const VIEW_CACHE = 2048;
 
-function writeU32(f: Uint8Array, at: number, v: number): void {
+const writeU32 = (f: Uint8Array, at: number, v: number): void => {
   f[at] = v >>> 24;
   f[at + 1] = (v >>> 16) & 0xff;
   f[at + 2] = (v >>> 8) & 0xff;
   f[at + 3] = v & 0xff;
-}
+};
 
-function copy(to: Uint8Array, at: number, from: Uint8Array, fromAt: number, n: number): void {
+const copy = (to: Uint8Array, at: number, from: Uint8Array, fromAt: number, n: number): void => {
   for (let i = 0; i < n; i++) to[at + i] = from[fromAt + i]!;
-}
+};
 
 /** Whether the 16 bytes at `at` in `f` are `addr`. */
-function equal16(f: Uint8Array, at: number, addr: Uint8Array): boolean {
+const equal16 = (f: Uint8Array, at: number, addr: Uint8Array): boolean => {
   for (let i = 0; i < 16; i++) if (f[at + i] !== addr[i]) return false;
   return true;
-}
+};
 
-function equalAt(f: Uint8Array, at: number, n: number, what: Uint8Array): boolean {
+const equalAt = (f: Uint8Array, at: number, n: number, what: Uint8Array): boolean => {
   if (n !== what.length) return false;
   for (let i = 0; i < n; i++) if (f[at + i] !== what[i]) return false;
   return true;
-}
+};
 
 /** JavaScript's `\s` within latin1: tab, LF, VT, FF, CR, space, no-break space. */
-function isSpace(b: number): boolean {
+const isSpace = (b: number): boolean => {
   return (b >= 9 && b <= 13) || b === 32 || b === 0xa0;
-}
+};
 
 /**
  * The target's length when `len` bytes at `at` start with an HTTP/1.x GET's request line (`GET <target>
  * HTTP/1.0|1.1\r\n`, the target a run of non-space), 0 when they do not. The target starts at `at + 4`.
  */
-function getTarget(f: Uint8Array, at: number, len: number): number {
+const getTarget = (f: Uint8Array, at: number, len: number): number => {
   const end = at + len;
   if (len < 4 || f[at] !== 71 || f[at + 1] !== 69 || f[at + 2] !== 84 || f[at + 3] !== 32) return 0;
   let i = at + 4;
@@ -131,19 +131,19 @@ function getTarget(f: Uint8Array, at: number, len: number): number {
   for (let k = 0; k < 8; k++) if (f[i + k] !== HTTP_1[k]) return 0;
   const minor = f[i + 8];
   return (minor === 48 || minor === 49) && f[i + 9] === 13 && f[i + 10] === 10 ? n : 0;
-}
+};
 
 /**
  * The digits of `n`, a non-negative integer below 2^31 (a port, a body's length). Compares, and int32 division in
  * writeDecimal, not a loop of float divisions: tcpConn's code (which inlines the request's answer) shrinks enough for
  * V8 to inline equalAt into it (bench/README, "The pods' digits and decode (session 36)").
  */
-function decimalDigits(n: number): number {
+const decimalDigits = (n: number): number => {
   return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
-}
+};
 
 /** `n` (as {@link decimalDigits}) in decimal at `f[at…]`; returns the end. */
-function writeDecimal(f: Uint8Array, at: number, n: number): number {
+const writeDecimal = (f: Uint8Array, at: number, n: number): number => {
   const d = decimalDigits(n);
   for (let i = at + d - 1; i >= at; i--) {
     const q = (n / 10) | 0;
@@ -151,7 +151,7 @@ function writeDecimal(f: Uint8Array, at: number, n: number): number {
     n = q;
   }
   return at + d;
-}
+};
 
 /**
  * The initial sequence number of a connection from `peer` (uint32, or an IPv6 source's low 32 bits) `:port`: a
@@ -161,9 +161,9 @@ function writeDecimal(f: Uint8Array, at: number, n: number): number {
  * pods' sequence numbers are ≥ 2^31 and some connections wrap past 2^32, as on a real node (until session 16 the
  * rule kept 31 bits, and neither was ever exercised).
  */
-function podIsn(peer: number, port: number): number {
+const podIsn = (peer: number, port: number): number => {
   return Math.imul(peer ^ (port << 16), 0x9e3779b1) >>> 0;
-}
+};
 
 // A connection's state (its table's `c` column): which socket Linux would have for it, agnhost closing its side as
 // soon as it has answered. What each answers is tcpConn's.
@@ -216,11 +216,11 @@ function tcp4ReplyDecode(ip: number): DecodedFrame {
 }
 
 /** The one's complement of a folded 32-bit sum of 16-bit words. */
-function complement(sum: number): number {
+const complement = (sum: number): number => {
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
-}
+};
 
 // The log's bounds as module constants: folded into add()'s offsets, not loaded from the instance per request.
 const LOG_CAP = ACCESS_LOG_LIMITS.entries;

@@ -85,10 +85,10 @@ class FramePool {
 }
 
 /** Empties `list` in place. */
-function empty(list: unknown[]): void {
+const empty = (list: unknown[]): void => {
   if (list.length > 8) list.length = 0;
   else while (list.length !== 0) list.pop();
-}
+};
 
 /** The stage counters' order in counter vectors ({@link TraceRecorder.stageVector}, cache entries' deltas). */
 const STAGES: readonly StageName[] = ['wire', 'underlay0.341', 'metallb', 'br-provider', 'ovn', 'lb-dnat', 'pod', 'host'];

@@ -251,7 +251,7 @@ export const PLAIN_TCP4_ADDRESS_FIELDS = ['l3', 'l3Offset', 'ipSrc', 'ipDst', 'i
 export const PLAIN_TCP4_SEGMENT_FIELDS = [...PLAIN_TCP4_ADDRESS_FIELDS, 'srcPort', 'tcpSeq', 'tcpAck', 'tcpFlags', 'payloadOffset', 'payloadLength'] as const satisfies readonly (keyof DecodedFrame)[];
 
 // The address subset's fields of a frame whose IPv4 header is at `l3` (plainAt's answer), `total` its total length.
-function addressesAt(buf: Uint8Array, l3: number, total: number, out: DecodedFrame): void {
+const addressesAt = (buf: Uint8Array, l3: number, total: number, out: DecodedFrame): void => {
   const l4 = l3 + 20;
   out.l3 = L3_.IPV4;
   out.l3Offset = l3;
@@ -261,7 +261,7 @@ function addressesAt(buf: Uint8Array, l3: number, total: number, out: DecodedFra
   out.l4Offset = l4;
   out.l4Length = total - 20;
   out.dstPort = (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
-}
+};
 
 /**
  * A subset of {@link decodePlainTcp4}: for a frame of its layout ({@link plainTcp4}'s checks), only the fields in
@@ -528,14 +528,14 @@ export class FrameDecoder {
   }
 }
 
-function fail(out: DecodedFrame, error: number, offset: number): number {
+const fail = (out: DecodedFrame, error: number, offset: number): number => {
   out.status = DecodeStatus.MALFORMED;
   out.error = error;
   out.errorOffset = offset;
   return DecodeStatus.MALFORMED;
-}
+};
 
-function decodeArp(frame: Uint8Array, off: number, length: number, out: DecodedFrame): number {
+const decodeArp = (frame: Uint8Array, off: number, length: number, out: DecodedFrame): number => {
   out.l3 = L3.ARP;
   if (off + 28 > length) return fail(out, DecodeError.ARP_SHORT, off);
   if (read16(frame, off) !== 1 || read16(frame, off + 2) !== 0x0800 || frame[off + 4] !== 6 || frame[off + 5] !== 4) {
@@ -546,9 +546,9 @@ function decodeArp(frame: Uint8Array, off: number, length: number, out: DecodedF
   out.arpSpa = readIPv4(frame, off + 14);
   out.arpTpa = readIPv4(frame, off + 24);
   return DecodeStatus.OK;
-}
+};
 
-function decodeIpv4(frame: Uint8Array, off: number, length: number, out: DecodedFrame): number {
+const decodeIpv4 = (frame: Uint8Array, off: number, length: number, out: DecodedFrame): number => {
   out.l3 = L3.IPV4;
   if (off + 20 > length) return fail(out, DecodeError.IPV4_SHORT, off);
   const vi = frame[off]!;
@@ -569,9 +569,9 @@ function decodeIpv4(frame: Uint8Array, off: number, length: number, out: Decoded
   out.ipFragment = (ff & 0x3fff) !== 0;
   if (out.ipFragmentOffset !== 0) return DecodeStatus.OK;
   return decodeL4(frame, off + ihl, total - ihl, out);
-}
+};
 
-function decodeL4(frame: Uint8Array, off: number, len: number, out: DecodedFrame): number {
+const decodeL4 = (frame: Uint8Array, off: number, len: number, out: DecodedFrame): number => {
   const proto = out.ipProto;
   if (proto === 6) {
     if (len < 20) return fail(out, DecodeError.TCP_SHORT, off);
@@ -606,4 +606,4 @@ function decodeL4(frame: Uint8Array, off: number, len: number, out: DecodedFrame
     out.payloadLength = len - 4;
   }
   return DecodeStatus.OK;
-}
+};

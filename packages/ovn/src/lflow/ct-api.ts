@@ -29,16 +29,16 @@ import type { DecodedFrame } from '@vippath/wire';
  * TypedArray's fill() is a builtin call whose fixed cost is many times that of the handful of stores it makes
  * on these 16-byte arrays; the loops below are inlined by the JIT and cost next to nothing.
  */
-function zero16(b: Uint8Array): void {
+const zero16 = (b: Uint8Array): void => {
   for (let i = 0; i < 16; i++) b[i] = 0;
-}
+};
 
-function zero4(w: Uint32Array): void {
+const zero4 = (w: Uint32Array): void => {
   w[0] = 0;
   w[1] = 0;
   w[2] = 0;
   w[3] = 0;
-}
+};
 
 /**
  * ct_state bits, numbered as OVS numbers them (lib/packets.h `CS_*`, the `ct_state` field's bits) and as

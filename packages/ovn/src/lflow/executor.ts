@@ -375,12 +375,12 @@ const frameGens = new Int32Array(1);
  * never 0 (no promise). Wrapping is harmless: an engine compares a call's generation with its previous call's only,
  * and two calls 2^32 moves apart are never consecutive.
  */
-function nextFrameGen(): number {
+const nextFrameGen = (): number => {
   let g = (frameGens[0]! + 1) | 0;
   if (g === 0) g = 1;
   frameGens[0] = g;
   return g;
-}
+};
 /** The switch datapath's DNAT and SNAT conntrack zones (port zones are the ports' tunnel keys, below 32768). */
 export const DNAT_ZONE = 65534;
 export const SNAT_ZONE = 65533;
@@ -424,10 +424,10 @@ function parseAddresses(entry: string): Port['ps'][number] | undefined {
   return { mac, ip4, ip6, lla: lla(mac) };
 }
 
-function anyEq6(w: Uint32Array, at: number, list: readonly Uint32Array[]): boolean {
+const anyEq6 = (w: Uint32Array, at: number, list: readonly Uint32Array[]): boolean => {
   for (let i = 0; i < list.length; i++) if (eq6(w, at, list[i]!)) return true;
   return false;
-}
+};
 
 const eq6 = (w: Uint32Array, at: number, v: Uint32Array): boolean => w[at] === v[0] && w[at + 1] === v[1] && w[at + 2] === v[2] && w[at + 3] === v[3];
 
@@ -4094,7 +4094,7 @@ export class LflowExecutor {
  * indices are int32 adds without overflow checks. A miss still stops at its first word (bench/README "The segment
  * cache's lookup in V8's code (session 16)"). Small enough to be inlined where it is called.
  */
-function probeHolds(p: Int32Array, ws: Int32Array): boolean {
+const probeHolds = (p: Int32Array, ws: Int32Array): boolean => {
   const n3 = p.length;
   let i = 0;
   while (
@@ -4106,7 +4106,7 @@ function probeHolds(p: Int32Array, ws: Int32Array): boolean {
   )
     i = (i + 12) | 0;
   return i === n3;
-}
+};
 
 // connHeadersKept reads six words a turn, connCtAny (and writesCt) the ct words callCt hands to conntrack and writes back
 // (CT_STATE, CT_MARK, CT_LABEL's 4, then CT_NW_DST .. CT_NW_PROTO) in runs: the layout they assume.
@@ -4130,17 +4130,17 @@ const CONN_DECLINED = 3;
  * The hash of a template key: key words 0, 4, 5 of `k` and the masked 1–3 and 6–8, in 30 bits — a Map key V8 holds
  * as a small integer (a 32-bit one outside that range would be boxed as a heap number at each lookup).
  */
-function templateHash(k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): number {
+const templateHash = (k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): number => {
   let h = mixHash(k[0]!, k6);
   h = mixHash(h, k7);
   h = mixHash(h, k8);
   h = mixHash(h, k[5]! ^ k1);
   return mixHash(h, k2 ^ k3 ^ k[4]!) & 0x3fffffff;
-}
+};
 
-function templateKeyIs(key: Int32Array, k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): boolean {
+const templateKeyIs = (key: Int32Array, k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): boolean => {
   return key[0] === k[0] && key[1] === k1 && key[2] === k2 && key[3] === k3 && key[4] === k[4] && key[5] === k[5] && key[6] === k6 && key[7] === k7 && key[8] === k8;
-}
+};
 
 /** Entries of the executor's tmplShapeHint (a power of two). */
 const TMPL_HINTS = 64;
@@ -4232,7 +4232,7 @@ function emptyOf<T>(): T[] {
   return a;
 }
 
-function copyResult(from: CtResult, to: CtResult): void {
+const copyResult = (from: CtResult, to: CtResult): void => {
   to.state = from.state;
   to.zone = from.zone;
   to.mark = from.mark;
@@ -4246,12 +4246,12 @@ function copyResult(from: CtResult, to: CtResult): void {
   to.originalSrcPort = from.originalSrcPort;
   to.originalDstPort = from.originalDstPort;
   to.tupleWritten = from.tupleWritten;
-}
+};
 
 /** A result's booleans as bits (for a compare against a recorded outcome). */
-function resFlags(res: CtResult): number {
+const resFlags = (res: CtResult): number => {
   return (res.rewritten === true ? 1 : 0) | (res.tupleWritten === true ? 2 : 0) | (res.hasOriginal === true ? 4 : 0) | (res.originalIpv6 === true ? 8 : 0);
-}
+};
 
 const HAIRPIN_CHECK_WORDS: readonly number[] = [
   W.IPV4_SRC, W.IPV4_DST, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.IPV6_DST, W.IPV6_DST + 1,
@@ -4491,10 +4491,10 @@ function inPlaceEgress(ops: MfInstr[]): void {
 }
 
 /** OVS ct_clear / ovn-trace flow_clear_conntrack: the packet's conntrack fields back to "not tracked". */
-function ctClear(w: Uint32Array): void {
+const ctClear = (w: Uint32Array): void => {
   hideCt(w);
   w[W.CT_ZONE] = 0;
-}
+};
 
 /**
  * After a ct() that does not recirculate (OVN's ct_commit, ovn-controller's ct_snat_to_vip table), the flows that
@@ -4504,7 +4504,7 @@ function ctClear(w: Uint32Array): void {
  * after one of these is always in another zone, where OVS's conntrack starts from a clean ct_state anyway. ovn-trace
  * does not do this (its ct_commit is a no-op): only on a chassis.
  */
-function hideCt(w: Uint32Array): void {
+const hideCt = (w: Uint32Array): void => {
   // Written out (the 4-turn loop it was paid a loop head and a stack check each turn): ct_state, ct_mark, ct_label's
   // four words, the ct tuple's thirteen.
   w[W.CT_STATE] = 0;
@@ -4526,14 +4526,14 @@ function hideCt(w: Uint32Array): void {
   w[W.CT_IPV6_SRC + 3] = 0;
   w[W.CT_TP_SRC] = 0;
   w[W.CT_NW_PROTO] = 0;
-}
+};
 
 /**
  * The original tuple of a replayed call as its step recorded it (connPost: flags, protocol, ports, the addresses'
  * first words — a walk is recorded only for IPv4 tuples): for a call that found the recorded node and left the tuple
  * unwritten (its connection's, the recorded one), and for a call a walk taken again answers from the record.
  */
-function restoreTuple(res: CtResult, data: Int32Array, o: number): void {
+const restoreTuple = (res: CtResult, data: Int32Array, o: number): void => {
   const f = data[o + 1]!;
   res.tupleWritten = (f & 2) !== 0;
   res.hasOriginal = (f & 4) !== 0;
@@ -4549,9 +4549,9 @@ function restoreTuple(res: CtResult, data: Int32Array, o: number): void {
     s[i] = 0;
     t[i] = 0;
   }
-}
+};
 
-function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void {
+const setNatAddr = (req: CtRequest, addr: Uint8Array, ipv6: boolean, port: number): void => {
   req.natIpv6 = ipv6;
   const n = ipv6 ? 16 : 4;
   for (let i = 0; i < 16; i++) {
@@ -4561,7 +4561,7 @@ function setNatAddr(req: CtRequest, addr: Uint8Array, ipv6: boolean, port: numbe
   }
   req.natPortMin = port;
   req.natPortMax = port;
-}
+};
 
 const equalAddr = (a: Uint8Array, b: Uint8Array): boolean => {
   for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
@@ -4615,14 +4615,14 @@ export function microflowEnv(ex: LflowExecutor, sb: SouthboundState): MatchEnv {
  * back would reallocate per frame), or `none` emptied when there are none — a caller's push into the empty array
  * must not show in a later run.
  */
-function handOut<T>(live: T[], none: T[], n: number): T[] {
+const handOut = <T>(live: T[], none: T[], n: number): T[] => {
   if (n === 0) {
     if (none.length !== 0) none.length = 0;
     return none;
   }
   if (live.length !== n) live.length = n;
   return live;
-}
+};
 
 /** The engine as one that takes the ct fields in the flow words, when it is. */
 function wordsEngine(ct: ConntrackEngine): WordsConntrackEngine | undefined {

@@ -208,19 +208,19 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
  * IPv4 header checksum adjusted), and into the shadow. Apart from storeFrame's body: the default scenario's flows
  * write none of these words.
  */
-function storeTtlTos(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
+const storeTtlTos = (frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void => {
   rewriteIpTtlTos(frame, d, words[W.IP_TTL]!, ((words[W.IP_DSCP]! & 63) << 2) | (words[W.IP_ECN]! & 3));
   shadow[W.IP_TTL] = words[W.IP_TTL]!;
   shadow[W.IP_DSCP] = words[W.IP_DSCP]!;
   shadow[W.IP_ECN] = words[W.IP_ECN]!;
-}
+};
 
-function putIpv4(frame: Uint8Array, at: number, v: number): void {
+const putIpv4 = (frame: Uint8Array, at: number, v: number): void => {
   frame[at] = v >>> 24;
   frame[at + 1] = (v >>> 16) & 255;
   frame[at + 2] = (v >>> 8) & 255;
   frame[at + 3] = v & 255;
-}
+};
 
 /** The header words an ARP frame's store writes whatever changed. */
 const ARP_WORDS = [W.ARP_OP, W.ARP_SHA, W.ARP_SHA + 1, W.ARP_THA, W.ARP_THA + 1, W.IPV4_SRC, W.IPV4_DST];
