@@ -2715,7 +2715,8 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   private hashAt(k: Uint32Array): number {
     // IPv4 keys leave address words 1–3 zero: hash only the words that can differ. lookedTcp4 makes this value from
-    // the words at hand: a change here must go there too, or its lookups miss and every such call takes execute.
+    // the words at hand: a change here must go there too, or its lookups miss and its calls take execute
+    // (conn-replay.property.test.ts's "own node looked up" case fails then).
     const meta = k[K_META]!;
     let h = mix(this.hashSeed, meta);
     h = mix(h, k[K_SRC]!);

@@ -1085,6 +1085,48 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     expect(compareTemplates([c(40000), c(40003, 2)])).toMatchObject({ filled: 0, breaks: 1 });
   });
 
+  it("replays a template-filled slot's calls on the hinted path: its own node looked up, not declined to execute", () => {
+    // A slot a template filled names the template's connection's nodes, of another epoch: each call of its first
+    // replay looks its own node up (OvsConntrack's lookedTcp4) and takes the hinted path with it. The outcome is the
+    // same when it declines to execute instead (which a drifted hash in lookedTcp4 would make it do), so only counts
+    // tell: a call with another epoch's hint may go to execute only where calls with a hint of this epoch do too (a
+    // zone the hinted path declines for its own reasons), and some must not.
+    const c = (sp: number): Step => ({ op: 'connect', sport: sp, nat: 1 });
+    type Fn = (...a: unknown[]) => void;
+    const proto = OvsConntrack.prototype as unknown as Record<'execute' | 'executeHinted', Fn>;
+    const { execute, executeHinted } = proto;
+    // executeHinted(frame, length, d, req, res, now, node, gen, epoch, next, fresh); the engine's epoch is private.
+    let call: { zone: number; other: boolean } | undefined;
+    const declinedSame = new Set<number>();
+    const declinedOther: number[] = [];
+    let other = 0;
+    proto.executeHinted = function (this: unknown, ...a: unknown[]) {
+      const epochNow = (this as { epochNow: number }).epochNow;
+      call = { zone: (a[3] as CtRequest).zone, other: a[8] !== epochNow };
+      if (call.other) other++;
+      try {
+        executeHinted.apply(this, a);
+      } finally {
+        call = undefined;
+      }
+    };
+    proto.execute = function (this: unknown, ...a: unknown[]) {
+      if (call !== undefined) {
+        if (call.other) declinedOther.push(call.zone);
+        else declinedSame.add(call.zone);
+      }
+      execute.apply(this, a);
+    };
+    try {
+      expect(compareTemplates([c(40000), c(40003), c(40002)])).toMatchObject({ filled: 3, breaks: 0 });
+    } finally {
+      proto.execute = execute;
+      proto.executeHinted = executeHinted;
+    }
+    expect(other).toBeGreaterThan(declinedOther.length);
+    for (const zone of declinedOther) expect(declinedSame.has(zone), `zone ${zone}`).toBe(true);
+  });
+
   it("fills a connection from another client's walk where no segment reads or writes the client's MAC, and keeps an address a segment writes exact", () => {
     const c = (sp: number): Step => ({ op: 'connect', sport: sp, nat: 1 });
     const srv = (sp: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: sp, flags: 0x18, ttl: 64, nat: 1 }, times: 2 });
