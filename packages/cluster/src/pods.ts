@@ -365,7 +365,7 @@ export class PodHost {
    * Per reused buffer: its TCP/IPv4 reply's decode as decodePlainTcp4 (@vippath/wire) would write it, from the values
    * tcp4 wrote (the fields every such reply of this pod shares written once, here), and whether the buffer's reply is
    * one (take() clears it, tcp4 sets it): handed to the OVN switch with the reply ({@link replyDecode}), which then
-   * decodes nothing (bench/README "The pods' answers decoded by their writer (session 38)").
+   * decodes nothing (bench/README "Frames handed to the switch with their decode (session 38)").
    */
   private readonly replyDecodes: DecodedFrame[];
   /** Per reused buffer: its reply's decode while it is a TCP/IPv4 one ({@link replyDecodes}'), else undefined. */
