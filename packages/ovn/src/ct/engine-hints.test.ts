@@ -171,6 +171,9 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
         b.hintTuple = hint?.[3];
         // The packet's calls after its first: the previous call's packet, untouched (executeHinted's `next`), in most.
         b.next = n > 0 && pick % 10 !== 0;
+        // A packet's first call, in most: a new packet (executeHinted's `fresh`), so that a hint of another epoch goes
+        // to lookedTcp4 (the zone's last made connection, or the lookup) as the first call of a filled slot does.
+        b.fresh = n === 0 && pick % 10 !== 0;
         a.call(fa, cc);
         b.call(fb, cc);
         b.hint = undefined;
@@ -508,6 +511,81 @@ describe('OvsConntrack lookup hints', () => {
       // The hint: the direct connection's original node.
       { f: () => frame({ src: C, dst: B, proto: 'tcp', sport: 40000, dport: 8080, flags: F.ACK, seq: 1001, ack: 5001 }), calls: [{ zone: 1 }] },
     );
+  });
+
+  // lookedTcp4 (a hint of another epoch, as a slot a walk template filled gives): the zone's last made connection
+  // answers without the hash and chain when the packet is keyed as one of its nodes; any other packet is looked up.
+  it("IPv4 TCP path, another epoch's hint: the zone's last made connection is taken without a lookup, as execute answers", () => {
+    type Counted = { lookupKey(...a: unknown[]): number; execute(...a: unknown[]): void };
+    const cp = OvsConntrack.prototype as unknown as Counted;
+    const { lookupKey, execute } = cp;
+    let lookups = 0;
+    let executes = 0;
+    cp.lookupKey = function (this: OvsConntrack, ...a: unknown[]): number {
+      lookups++;
+      return lookupKey.apply(this, a);
+    };
+    const synOf = (sport: number) => frame({ src: C, dst: VIP, proto: 'tcp', sport, dport: 80, flags: F.SYN, seq: 1000 });
+    const synackOf = (sport: number) => frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: sport, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    const ackOf = (sport: number) => frame({ src: C, dst: VIP, proto: 'tcp', sport, dport: 80, flags: F.ACK, seq: 1001, ack: 5001 });
+    // OVN's pattern: the client's SYN committed in zone 1 (DNAT) and zone 2; answers in zone 2, then zone 1. Then a
+    // packet of no connection in zone 3, uncommitted: the SYN's last call (no NAT) armed process_one_fast's cache on
+    // the result, which the IPv4 TCP path leaves to execute; a call that misses it disarms it.
+    const open = (r: Runner, sport: number): void => {
+      r.run(synOf(sport), { zone: 1, commit: true, dnat: `${B}:8080` }, { zone: 2, commit: true });
+      r.run(frame({ src: C, dst: VIP, proto: 'udp', sport: 53, dport: 53 }), { zone: 3 });
+    };
+    // Each packet's calls on a plain and a hinted engine (the hinted one's: another epoch's hint, `fresh` then `next`),
+    // counting the hinted engine's lookups and executes; outcome, bytes, counters and table compared.
+    const both = (steps: ((r: Runner) => void)[], f: () => Uint8Array, calls: CtCall[]): { lookups: number; executes: number } => {
+      const a = new Runner({}, false);
+      const b = new Runner({}, false);
+      for (const s of steps) {
+        s(a);
+        s(b);
+      }
+      const fa = f();
+      const fb = f();
+      a.run(fa, ...calls);
+      b.res.reset();
+      lookups = 0;
+      executes = 0;
+      cp.execute = function (this: OvsConntrack, ...x: unknown[]): void {
+        executes++;
+        execute.apply(this, x);
+      };
+      try {
+        calls.forEach((c, i) => {
+          b.hint = [-1, 0, 0];
+          b.fresh = i === 0;
+          b.next = i > 0;
+          b.call(fb, c);
+        });
+      } finally {
+        cp.execute = execute;
+        b.hint = undefined;
+      }
+      expect(ctView(b.res)).toEqual(ctView(a.res));
+      expect([...fb]).toEqual([...fa]);
+      expect([...b.ct.counters]).toEqual([...a.ct.counters]);
+      expect(b.ct.formatDump(b.now, { stats: true })).toEqual(a.ct.formatDump(a.now, { stats: true }));
+      return { lookups, executes };
+    };
+    try {
+      const answer: CtCall[] = [{ zone: 2, nat: 'apply' }, { zone: 1, nat: 'apply' }];
+      // Right after its SYN: both zones' last made connection, reply nodes; no lookup, no execute.
+      expect(both([(r) => open(r, 40000)], () => synackOf(40000), answer)).toEqual({ lookups: 0, executes: 0 });
+      // Another connection made since in both zones: the first's answer is looked up (each zone once).
+      expect(both([(r) => open(r, 40000), (r) => open(r, 40001)], () => synackOf(40000), answer)).toEqual({ lookups: 2, executes: 0 });
+      // The client's ACK after the answer: its original nodes, the zones' last made connection still.
+      const est = (r: Runner): void => {
+        open(r, 40000);
+        r.run(synackOf(40000), ...answer);
+      };
+      expect(both([est], () => ackOf(40000), [{ zone: 1, nat: 'apply' }, { zone: 2, nat: 'apply' }])).toEqual({ lookups: 0, executes: 0 });
+    } finally {
+      cp.lookupKey = lookupKey;
+    }
   });
 
   it('IPv4 TCP path: a NATed reply the sums made at commit cannot carry is rewritten field by field, as execute does', () => {
