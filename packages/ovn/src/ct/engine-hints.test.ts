@@ -513,9 +513,9 @@ describe('OvsConntrack lookup hints', () => {
     );
   });
 
-  // lookedTcp4 (a hint of another epoch, as a slot a walk template filled gives): the zone's last made connection
-  // answers without the hash and chain when the packet is keyed as one of its nodes; any other packet is looked up.
-  it("IPv4 TCP path, another epoch's hint: the zone's last made connection is taken without a lookup, as execute answers", () => {
+  // lookedTcp4 (a hint of another epoch, as a slot a walk template filled gives): a node made in this epoch and keyed
+  // as the packet answers without the hash and chain (the engine's `made` table); otherwise the packet is looked up.
+  it("IPv4 TCP path, another epoch's hint: a made connection's node is taken without a lookup, as execute answers", () => {
     type Counted = { lookupKey(...a: unknown[]): number; execute(...a: unknown[]): void };
     const cp = OvsConntrack.prototype as unknown as Counted;
     const { lookupKey, execute } = cp;
@@ -532,6 +532,7 @@ describe('OvsConntrack lookup hints', () => {
     // packet of no connection in zone 3, uncommitted: the SYN's last call (no NAT) armed process_one_fast's cache on
     // the result, which the IPv4 TCP path leaves to execute; a call that misses it disarms it.
     const open = (r: Runner, sport: number): void => {
+      r.now = 1000;
       r.run(synOf(sport), { zone: 1, commit: true, dnat: `${B}:8080` }, { zone: 2, commit: true });
       r.run(frame({ src: C, dst: VIP, proto: 'udp', sport: 53, dport: 53 }), { zone: 3 });
     };
@@ -573,11 +574,17 @@ describe('OvsConntrack lookup hints', () => {
     };
     try {
       const answer: CtCall[] = [{ zone: 2, nat: 'apply' }, { zone: 1, nat: 'apply' }];
-      // Right after its SYN: both zones' last made connection, reply nodes; no lookup, no execute.
+      // Right after its SYN: both zones' made connections, reply nodes; no lookup, no execute.
       expect(both([(r) => open(r, 40000)], () => synackOf(40000), answer)).toEqual({ lookups: 0, executes: 0 });
-      // Another connection made since in both zones: the first's answer is looked up (each zone once).
-      expect(both([(r) => open(r, 40000), (r) => open(r, 40001)], () => synackOf(40000), answer)).toEqual({ lookups: 2, executes: 0 });
-      // The client's ACK after the answer: its original nodes, the zones' last made connection still.
+      // Another connection made since in both zones: its nodes are other entries (other keys).
+      expect(both([(r) => open(r, 40000), (r) => open(r, 40001)], () => synackOf(40000), answer)).toEqual({ lookups: 0, executes: 0 });
+      // Time ran back since (a new epoch: the made nodes no longer vouched for): looked up, each zone once.
+      const back = (r: Runner): void => {
+        r.now = 900;
+        r.run(frame({ src: C, dst: VIP, proto: 'udp', sport: 53, dport: 53 }), { zone: 3 });
+      };
+      expect(both([(r) => open(r, 40000), back], () => synackOf(40000), answer)).toEqual({ lookups: 2, executes: 0 });
+      // The client's ACK after the answer: its original nodes.
       const est = (r: Runner): void => {
         open(r, 40000);
         r.run(synackOf(40000), ...answer);
