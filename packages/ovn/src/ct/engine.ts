@@ -925,7 +925,8 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (req.setLabel) this.setLabel(e, req, res);
       if (!nat) this.keepConn(frame, d, res, e);
     }
-    this.noteKey(frame, d, res, true, same);
+    // A caller that made a promise for this call (executeHinted's `next` or `fresh`) keeps making them: no fingerprint.
+    this.noteKey(frame, d, res, true, same, known !== true && fresh !== true);
     return true;
   }
 
@@ -1114,9 +1115,10 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /**
    * At the end of a ct(): fingerprint the packet as it leaves (NAT rewrote it: the kept key becomes the
-   * translated tuple, the connection's other key reversed — what natPacket wrote).
+   * translated tuple, the connection's other key reversed — what natPacket wrote). `print` false: the key kept without
+   * the fingerprint, which samePacket then never matches.
    */
-  private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean): void {
+  private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean, print = true): void {
     this.xGen = this.callGen;
     if (ok === false || (res.rewritten === true && this.noteNat() === false)) {
       this.xState = -1;
@@ -1138,6 +1140,13 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.xPacket = res.packet;
     if (this.xFrame !== frame) this.xFrame = frame;
     if (this.xDecoded !== d) this.xDecoded = d;
+    // Without `print`, no fingerprint (offsets and checksum fields, two of them frame reads): samePacket then answers
+    // no — the key is extracted again, as OVS extracts it at every ct(). For callers that promise instead (the
+    // executor's replays: executeHinted's `next` and `fresh`), whose calls never ask samePacket.
+    if (print === false) {
+      this.xL3 = -1;
+      return;
+    }
     this.xL3 = d.l3Offset;
     this.xL4 = d.l4Offset;
     this.xEnd = d.l3End;
