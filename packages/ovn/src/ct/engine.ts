@@ -186,17 +186,6 @@ const NO_TIMEOUT = Number.POSITIVE_INFINITY;
  * each byte access's index add loses its overflow check (tcp.ts's OFFSET_MASK, the same).
  */
 const OFFSET_MASK = 0x3fffffff;
-/** Entries of the engine's table of made nodes (`made`, lookedTcp4's): 2^MADE_BITS. */
-const MADE_BITS = 12;
-const MADE_SIZE = 1 << MADE_BITS;
-/** Words per entry: the node, its slot's generation, the epoch (int32: compared as such), one unused (a shift). */
-const MADE_STRIDE = 4;
-/**
- * The `made` entry's word offset for an IPv4 key (its words as int32: the same bits either way read): a multiplicative
- * hash's top bits, a few instructions where hashAt's are ≈ 140 with the key's stores. Collisions only overwrite.
- */
-const madeAt = (src: number, dst: number, ports: number, meta: number): number =>
-  (Math.imul(src ^ Math.imul(dst, 0x01000193) ^ ports ^ meta, 0x9e3779b1) >>> (32 - MADE_BITS)) << 2;
 const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
 
@@ -436,15 +425,6 @@ export class OvsConntrack implements WordsConntrackEngine {
   private readonly tk = new Uint32Array(CT_KEY_WORDS);
   /** lookedTcp4's key (its own: no other path's scratch key is moved by it). */
   private readonly lk = new Uint32Array(CT_KEY_WORDS);
-  /**
-   * Nodes of connections made (connNotFound), a direct-mapped table of MADE_SIZE entries by {@link madeAt} of the
-   * node's key: the node, its slot's generation then and the epoch then, MADE_STRIDE words each (node -1: none). A node
-   * heads its chain when made, so in that epoch, its slot not freed, live and keyed as a packet, it is what a lookup
-   * of the packet's key finds: lookedTcp4 takes it without the hash and chain. The hits it exists for: a connection's
-   * first answer and first ACK (http's pod SYN|ACK and client ACK, each replayed from a slot a walk template filled)
-   * come a few connections after the SYN's walk that made it.
-   */
-  private readonly made = new Int32Array(MADE_SIZE * MADE_STRIDE).fill(-1);
   /** Hash of `ck` while `ckHashed` (cleared whenever `ck` is rewritten). */
   private ckHash = 0;
   private ckHashed = false;
@@ -746,23 +726,6 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = read16(frame, (at + 2) | 0);
     }
     const meta = (req.zone & 0xffff) | (6 << 16);
-    // A made node keyed as the packet: lookupKey's answer (a reply node whose record's original key is the packet's
-    // too answers as the original there; hintedTcp4 maps it so). Live and in the epoch it was made in, its slot not
-    // freed since.
-    const made = this.made;
-    const mi = madeAt(src, dst, (sp << 16) | dp, meta);
-    const mn = made[mi]!;
-    if (mn >= 0 && made[(mi + 2) | 0] === (this.epochNow | 0)) {
-      const keys = this.keys;
-      const base = Math.imul(mn >> 1, R);
-      const b = (base + (mn & 1) * REV) | 0;
-      const g = keys[(base + R_GEN) | 0]!;
-      if (
-        base < keys.length && (g | 0) === made[(mi + 1) | 0] && keys[(b + K_SL4) | 0] === sp && keys[(b + K_DL4) | 0] === dp &&
-        keys[(b + K_SRC) | 0] === src >>> 0 && keys[(b + K_DST) | 0] === dst >>> 0 && keys[(b + K_META) | 0] === meta && now < this.recF[(base + R_EXP) >> 1]!
-      )
-        return this.hintedTcp4(frame, d, req, res, now, mn, g, known, fresh, true);
-    }
     const k = this.lk;
     k[K_SRC] = src;
     k[K_DST] = dst;
@@ -1746,18 +1709,6 @@ export class OvsConntrack implements WordsConntrackEngine {
     const n = e << 1;
     this.insertNode(n, this.ckHash, false);
     this.insertNode((n + 1) | 0, searched === true ? this.revHash : this.hashAt(tk), searched === false);
-    // Both nodes into lookedTcp4's table, in the epoch after both inserts: each heads its chain.
-    const made = this.made;
-    const gen = keys[(fwd + R_GEN) | 0]! | 0;
-    const ep = this.epochNow | 0;
-    let mi = madeAt(keys[(fwd + K_SRC) | 0]!, keys[(fwd + K_DST) | 0]!, (keys[(fwd + K_SL4) | 0]! << 16) | keys[(fwd + K_DL4) | 0]!, meta);
-    made[mi] = n;
-    made[(mi + 1) | 0] = gen;
-    made[(mi + 2) | 0] = ep;
-    mi = madeAt(keys[(fwd + REV + K_SRC) | 0]!, keys[(fwd + REV + K_DST) | 0]!, (keys[(fwd + REV + K_SL4) | 0]! << 16) | keys[(fwd + REV + K_DL4) | 0]!, meta);
-    made[mi] = (n + 1) | 0;
-    made[(mi + 1) | 0] = gen;
-    made[(mi + 2) | 0] = ep;
     this.linkLive(e);
     this.nConns++;
     if (natted) {
