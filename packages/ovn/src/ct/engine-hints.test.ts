@@ -171,6 +171,9 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
         b.hintTuple = hint?.[3];
         // The packet's calls after its first: the previous call's packet, untouched (executeHinted's `next`), in most.
         b.next = n > 0 && pick % 10 !== 0;
+        // A packet's first call, in most: a new packet (executeHinted's `fresh`), so that a hint of another epoch goes
+        // to lookedTcp4 (the zone's last made connection, or the lookup) as the first call of a filled slot does.
+        b.fresh = n === 0 && pick % 10 !== 0;
         a.call(fa, cc);
         b.call(fb, cc);
         b.hint = undefined;
@@ -508,6 +511,46 @@ describe('OvsConntrack lookup hints', () => {
       // The hint: the direct connection's original node.
       { f: () => frame({ src: C, dst: B, proto: 'tcp', sport: 40000, dport: 8080, flags: F.ACK, seq: 1001, ack: 5001 }), calls: [{ zone: 1 }] },
     );
+  });
+
+  // noteKey's fingerprint serves samePacket, which a caller that promises (the executor's replays) never asks: a call
+  // under a promise leaves none, so a later call without one extracts the key again (as OVS does at every ct()).
+  it('IPv4 TCP path: a call under a promise leaves no fingerprint; a later call without one extracts the key', () => {
+    type Counted = { extractKey(...a: unknown[]): unknown };
+    const cp = OvsConntrack.prototype as unknown as Counted;
+    const { extractKey } = cp;
+    let extracted = 0;
+    const second = (promise: boolean): { extracted: number; state: number } => {
+      const r = new Runner({}, false);
+      established(r);
+      const hint: [number, number, number] = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+      r.hintTuple = tupleView(r.res);
+      const f = ack();
+      r.res.reset();
+      r.hint = hint;
+      r.fresh = promise;
+      const before = takenTcp4;
+      r.call(f, { zone: 1, nat: 'apply' });
+      expect(takenTcp4).toBe(before + 1);
+      r.hint = undefined;
+      r.fresh = false;
+      extracted = 0;
+      cp.extractKey = function (this: OvsConntrack, ...a: unknown[]): unknown {
+        extracted++;
+        return extractKey.apply(this, a);
+      };
+      try {
+        r.call(f, { zone: 2 });
+      } finally {
+        cp.extractKey = extractKey;
+      }
+      return { extracted, state: r.res.state };
+    };
+    const kept = second(false);
+    const promised = second(true);
+    expect(kept.extracted).toBe(0);
+    expect(promised.extracted).toBe(1);
+    expect(promised.state).toBe(kept.state);
   });
 
   it('IPv4 TCP path: a NATed reply the sums made at commit cannot carry is rewritten field by field, as execute does', () => {

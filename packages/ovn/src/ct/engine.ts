@@ -865,7 +865,9 @@ export class OvsConntrack implements WordsConntrackEngine {
         const nb = this.recB[((base + R_BYTES) * 4 + B_NAT) | 0]!;
         if (nb !== 0 && ((res.state & NAT_BITS) === 0 || zone !== res.zone)) {
           res.state &= ~NAT_BITS;
-          const act = reply === true ? natReverse(nb) : nb;
+          // natReverse written out: TurboFan's inlining budget for this function is spent on noteKey, readMarkLabel and
+          // noteNat, and natReverse as a call was ≈ 19 instructions a frame (bench/README, session 39).
+          const act = reply === true ? ((nb & SRC) !== 0 ? (nb & ~SRC) | DST : (nb & DST) !== 0 ? (nb & ~DST) | SRC : nb) : nb;
           if ((act & (SRC | DST)) !== 0 && this.recB[((base + R_BYTES) * 4 + B_STATE) | 0] !== 0) {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
@@ -888,7 +890,8 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (req.setLabel) this.setLabel(e, req, res);
       if (!nat) this.keepConn(frame, d, res, e);
     }
-    this.noteKey(frame, d, res, true, same);
+    // A caller that made a promise for this call (executeHinted's `next` or `fresh`) keeps making them: no fingerprint.
+    this.noteKey(frame, d, res, true, same, known !== true && fresh !== true);
     return true;
   }
 
@@ -1077,9 +1080,10 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /**
    * At the end of a ct(): fingerprint the packet as it leaves (NAT rewrote it: the kept key becomes the
-   * translated tuple, the connection's other key reversed — what natPacket wrote).
+   * translated tuple, the connection's other key reversed — what natPacket wrote). `print` false: the key kept without
+   * the fingerprint, which samePacket then never matches.
    */
-  private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean): void {
+  private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean, print = true): void {
     this.xGen = this.callGen;
     if (ok === false || (res.rewritten === true && this.noteNat() === false)) {
       this.xState = -1;
@@ -1101,6 +1105,13 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.xPacket = res.packet;
     if (this.xFrame !== frame) this.xFrame = frame;
     if (this.xDecoded !== d) this.xDecoded = d;
+    // Without `print`, no fingerprint (offsets and checksum fields, two of them frame reads): samePacket then answers
+    // no — the key is extracted again, as OVS extracts it at every ct(). For callers that promise instead (the
+    // executor's replays: executeHinted's `next` and `fresh`), whose calls never ask samePacket.
+    if (print === false) {
+      this.xL3 = -1;
+      return;
+    }
     this.xL3 = d.l3Offset;
     this.xL4 = d.l4Offset;
     this.xEnd = d.l3End;

@@ -234,6 +234,8 @@ export class Runner {
    * decode of it again, which writes the same values, in between).
    */
   next = false;
+  /** executeHinted's `fresh` for the hinted calls: the packet is a new one (its first call). */
+  fresh = false;
   /**
    * When set, unhinted calls go through OvsConntrack.executeWords on flow words the result is copied into and read
    * back from (lflow/ct-words.ts), as the executor calls it. test/ct-ovs.test.ts runs such a runner beside the plain
@@ -307,7 +309,7 @@ export class Runner {
     const h = this.hint;
     if (h) {
       const entry = tupleView(this.res);
-      this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2], this.next);
+      this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2], this.next, this.fresh);
       if (settleHinted(this.ct, this.res, h, entry, this.hintTuple)) this.tupleLeft++;
     } else if (this.words !== undefined) {
       // The executor's way (executeWords): the result's fields as the executor's words, the call on the words, the
