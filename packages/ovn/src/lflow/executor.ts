@@ -2649,12 +2649,16 @@ export class LflowExecutor {
     const res = this.res;
     const d = this.decoded;
     const label = res.label;
-    const steps = data[(base + CONN_STEPS) | 0]! & 3;
+    // The slot's words read once each: nothing the loop calls writes the store (the engine's calls write their
+    // result and the frame), so TurboFan's reload of each after a call would find the same word.
+    const steps0 = data[(base + CONN_STEPS) | 0]!;
+    const steps = steps0 & 3;
     const frame = this.frame;
     const hinted = this.ctHinted;
     const epoch = hinted !== undefined ? hinted.epoch : 0;
+    const slotEpoch = data[(base + CONN_EPOCH) | 0]!;
     // The steps' nodes were found in this epoch (no clear since, which reuses slots without moving generations).
-    const sameEpoch = hinted !== undefined && data[(base + CONN_EPOCH) | 0] === epoch;
+    const sameEpoch = hinted !== undefined && slotEpoch === epoch;
     // The step (its outcome's offset) whose hinted call found its node and left the original tuple unwritten
     // (HintedConntrackEngine.executeHinted): the tuple is that step's recorded one, put back only where something
     // reads it — the next call in the same zone, or the walk taken again.
@@ -2696,11 +2700,13 @@ export class LflowExecutor {
         // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
         // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
         // new packet (`fresh`; its number moved, so samePacket would answer no).
-        hinted.executeHinted(frame, this.frameLength, d, req, res, now, data[(b + CONN_S_NODE) | 0]!, data[(b + CONN_S_GEN) | 0]!, data[(base + CONN_EPOCH) | 0]!, k > 0, k === 0);
+        const node0 = data[(b + CONN_S_NODE) | 0]!;
+        const gen0 = data[(b + CONN_S_GEN) | 0]!;
+        hinted.executeHinted(frame, this.frameLength, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
-        if (data[(b + CONN_S_NODE) | 0] !== node || data[(b + CONN_S_GEN) | 0] !== gen) {
+        if (node0 !== node || gen0 !== gen) {
           data[(b + CONN_S_NODE) | 0] = node;
           data[(b + CONN_S_GEN) | 0] = gen;
         } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
@@ -2759,7 +2765,6 @@ export class LflowExecutor {
       const now = hinted.epoch;
       data[(base + CONN_EPOCH) | 0] = now === epoch ? now : 0;
     }
-    const steps0 = data[(base + CONN_STEPS) | 0]!;
     t.stats.hits += (steps0 >>> 3) & 0x1fff;
     t.stats.connHits++;
     if (steps0 < 0 && !this.connFilling) {
@@ -2801,7 +2806,7 @@ export class LflowExecutor {
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
-    if (((this.connFlagsMask === 0 && (data[(base + CONN_STEPS) | 0]! & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
+    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
   }
 
   /**
