@@ -308,12 +308,11 @@ export class Datapath implements PathTaps {
     return c;
   }
   /**
-   * Simulated time (ms). A double field (it starts as a fraction, so V8 never makes it a small-integer one): each
-   * frame's time is a new heap number from the capture's clock, and a tagged field's store of it ran V8's write
-   * barrier's builtin on every cache hit (the field's object is old, the number new: ≈ 52 instructions); a double
-   * field takes the value into its own box, and a read handed to a call boxes it again (≈ 10 inline, no call).
+   * Simulated time (ms). Held as a tagged field, never V8's unboxed double: the time is a fractional number
+   * boxed once by whoever computes it, and a double field would box it again at every call it is passed to (the
+   * switch, the pods, br-provider: 40 bytes a frame). Starting it as null makes V8 generalise the field.
    */
-  now = 0.5;
+  now: number = null as unknown as number;
   onWire: PathTaps['onWire'] = undefined;
   onPort: PathTaps['onPort'] = undefined;
   onTap: PathTaps['onTap'] = undefined;
