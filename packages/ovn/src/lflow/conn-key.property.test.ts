@@ -143,4 +143,51 @@ describe('connection replay: the packed key', () => {
     for (const [f] of FIELDS) seq.push({ v: { ...base, [f]: true }, times: 1 });
     expect(compare(seq)).toBeGreaterThanOrEqual(FIELDS.length - 2);
   });
+
+  it('replays only while the set-up allows it: the gate follows setChassis, configure and the megaflow switches', () => {
+    // connLookup tests one flag that stands for its set-up (a chassis, connections on, no words out, no trace engine,
+    // no --lb-dst), kept where those change: a change that left it stale would replay where no replay may run (the
+    // chassis-blind view) or never again. Per phase, the base frame's exchange several times (a UDP key's walk is
+    // recorded the second time it comes): replayed walks counted by the table of each chassis.
+    const sb = southbound();
+    const ct = new OvsConntrack();
+    const x = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct, wordsOut: false });
+    x.enableMegaflows({});
+    const base = Object.fromEntries(FIELDS.map(([f]) => [f, false])) as Variant;
+    let now = 1000;
+    const exchange = (): void => {
+      for (let i = 0; i < 4; i++) {
+        for (const [g, from] of [[frameOf(base), 'p1'], [frameOf(base, true), 'p2']] as const) {
+          const buf = new Uint8Array(g.length + 8);
+          buf.set(g);
+          x.runFrame(buf, g.length, from, now++);
+        }
+      }
+    };
+    const hits = (): number => x.megaflowStats().connHits;
+    exchange();
+    const on = hits();
+    expect(on).toBeGreaterThan(0);
+    x.setChassis(undefined);
+    exchange();
+    expect(hits()).toBe(on);
+    x.setChassis('node1');
+    exchange();
+    const back = hits();
+    expect(back).toBeGreaterThan(on);
+    // A trace engine (configure without one): no replay; the engine back: replays again.
+    x.configure({ chassis: 'node1' });
+    exchange();
+    expect(hits()).toBe(back);
+    x.configure({ chassis: 'node1', ct });
+    exchange();
+    expect(hits()).toBeGreaterThan(back);
+    // Connections off, then on: the tables are new each time (enableMegaflows clears them).
+    x.enableMegaflows({ connections: false });
+    exchange();
+    expect(hits()).toBe(0);
+    x.enableMegaflows({});
+    exchange();
+    expect(hits()).toBeGreaterThan(0);
+  });
 });

@@ -555,6 +555,12 @@ export class LflowExecutor {
   private readonly hashFieldBits = new Map<string, number>();
   private megaOptions: { maxEntries: number; connections: boolean; connSlots: number; templates: boolean } | undefined;
   private wordsOut = true;
+  /**
+   * Whether connLookup may replay a connection's walk, as far as the executor's set-up says (no words wanted out,
+   * connections on, a chassis, no trace engine, no `--lb-dst`): the five fields tested once where they change
+   * ({@link noteConnOn}), not on every frame.
+   */
+  private connOn = false;
   private readonly megaTables = new Map<string | null, MegaflowTable>();
   /** The current chassis' megaflow table (undefined: cache off). */
   private mega: MegaflowTable | undefined;
@@ -684,12 +690,20 @@ export class LflowExecutor {
     this.lbDst = options.lbDst;
     if (options.wordsOut === false) this.wordsOut = false;
     if (options.megaflows) this.enableMegaflows(options.megaflows === true ? {} : options.megaflows);
+    this.noteConnOn();
+  }
+
+  /** {@link connOn} from the fields it stands for: after any of them changes. */
+  private noteConnOn(): void {
+    const o = this.megaOptions;
+    this.connOn = this.wordsOut === false && o !== undefined && o.connections === true && this.chassis !== undefined && this.traceCt === undefined && this.lbDst === undefined;
   }
 
   /** The chassis the next packets are on (a cluster runs one compiled switch on every node); no allocation. */
   setChassis(chassis: string | undefined): void {
     this.chassis = chassis;
     if (this.megaOptions !== undefined) this.mega = this.megaTable(chassis);
+    this.noteConnOn();
   }
 
   /** Changes the engine, chassis and `--lb-dst` without recompiling the tables. */
@@ -701,6 +715,7 @@ export class LflowExecutor {
     this.chassis = options.chassis;
     this.lbDst = options.lbDst;
     if (this.megaOptions !== undefined) this.mega = this.megaTable(this.chassis);
+    this.noteConnOn();
   }
 
   private compileFlow(flow: LogicalFlow, env: MatchEnv, order: number, strict: boolean): CompiledFlow | SkippedLflow {
@@ -2289,12 +2304,14 @@ export class LflowExecutor {
     this.megaOptions = { maxEntries: options.maxEntries ?? 65536, connections: !!(options.connections ?? true), connSlots: options.connSlots ?? CONN_SLOTS, templates: !!(options.templates ?? true) };
     this.megaTables.clear();
     this.mega = this.megaTable(this.chassis);
+    this.noteConnOn();
   }
 
   disableMegaflows(): void {
     this.megaOptions = undefined;
     this.megaTables.clear();
     this.mega = undefined;
+    this.noteConnOn();
   }
 
   /** The counters of one chassis' cache (`null` for ovn-trace's chassis-blind view), or of all summed. */
@@ -2327,7 +2344,7 @@ export class LflowExecutor {
    */
   private connLookup(port: Port, now: number, f: Uint8Array, input: boolean): number {
     const d = this.decoded;
-    if (this.wordsOut === true || this.megaOptions!.connections === false || this.chassis === undefined || this.traceCt !== undefined || this.lbDst !== undefined || d.l3 !== L3.IPV4) return CONN_NONE;
+    if (this.connOn === false || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
     if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.mega!.takeSynAckCredit())))) return CONN_NONE;
@@ -2632,12 +2649,16 @@ export class LflowExecutor {
     const res = this.res;
     const d = this.decoded;
     const label = res.label;
-    const steps = data[(base + CONN_STEPS) | 0]! & 3;
+    // The slot's words read once each: nothing the loop calls writes the store (the engine's calls write their
+    // result and the frame), so TurboFan's reload of each after a call would find the same word.
+    const steps0 = data[(base + CONN_STEPS) | 0]!;
+    const steps = steps0 & 3;
     const frame = this.frame;
     const hinted = this.ctHinted;
     const epoch = hinted !== undefined ? hinted.epoch : 0;
+    const slotEpoch = data[(base + CONN_EPOCH) | 0]!;
     // The steps' nodes were found in this epoch (no clear since, which reuses slots without moving generations).
-    const sameEpoch = hinted !== undefined && data[(base + CONN_EPOCH) | 0] === epoch;
+    const sameEpoch = hinted !== undefined && slotEpoch === epoch;
     // The step (its outcome's offset) whose hinted call found its node and left the original tuple unwritten
     // (HintedConntrackEngine.executeHinted): the tuple is that step's recorded one, put back only where something
     // reads it — the next call in the same zone, or the walk taken again.
@@ -2679,11 +2700,13 @@ export class LflowExecutor {
         // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
         // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
         // new packet (`fresh`; its number moved, so samePacket would answer no).
-        hinted.executeHinted(frame, this.frameLength, d, req, res, now, data[(b + CONN_S_NODE) | 0]!, data[(b + CONN_S_GEN) | 0]!, data[(base + CONN_EPOCH) | 0]!, k > 0, k === 0);
+        const node0 = data[(b + CONN_S_NODE) | 0]!;
+        const gen0 = data[(b + CONN_S_GEN) | 0]!;
+        hinted.executeHinted(frame, this.frameLength, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
-        if (data[(b + CONN_S_NODE) | 0] !== node || data[(b + CONN_S_GEN) | 0] !== gen) {
+        if (node0 !== node || gen0 !== gen) {
           data[(b + CONN_S_NODE) | 0] = node;
           data[(b + CONN_S_GEN) | 0] = gen;
         } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
@@ -2742,7 +2765,6 @@ export class LflowExecutor {
       const now = hinted.epoch;
       data[(base + CONN_EPOCH) | 0] = now === epoch ? now : 0;
     }
-    const steps0 = data[(base + CONN_STEPS) | 0]!;
     t.stats.hits += (steps0 >>> 3) & 0x1fff;
     t.stats.connHits++;
     if (steps0 < 0 && !this.connFilling) {
@@ -2784,7 +2806,7 @@ export class LflowExecutor {
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
-    if (((this.connFlagsMask === 0 && (data[(base + CONN_STEPS) | 0]! & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
+    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
   }
 
   /**
@@ -3304,13 +3326,26 @@ export class LflowExecutor {
     data[(base + CONN_ETH) | 0] = (img[CONN_ETH]! & e0) | (k1 & ~e0);
     data[(base + CONN_ETH + 1) | 0] = (img[CONN_ETH + 1]! & e1) | (k2 & ~e1);
     data[(base + CONN_ETH + 2) | 0] = (img[CONN_ETH + 2]! & e2) | (k3 & ~e2);
+    // The outcome words from the frame's key, four a turn (≈ 12 a fill on http): TurboFan reloads the arrays' maps,
+    // lengths and bases and `relN` at every turn of a loop (its stack check), not at every word of a turn.
     const rel = c.rel;
+    const relN = c.relN;
     const sp = k8 >>> 16;
     const dp = k8 & 0xffff;
-    for (let i = 0; i < c.relN; i++) {
+    let i = 0;
+    for (; ((i + 4) | 0) <= relN; i = (i + 4) | 0) {
+      const r0 = rel[i]!;
+      const r1 = rel[(i + 1) | 0]!;
+      const r2 = rel[(i + 2) | 0]!;
+      const r3 = rel[(i + 3) | 0]!;
+      data[(base + (r0 >> 3)) | 0] = relWord(r0 & 7, k6, k7, sp, dp);
+      data[(base + (r1 >> 3)) | 0] = relWord(r1 & 7, k6, k7, sp, dp);
+      data[(base + (r2 >> 3)) | 0] = relWord(r2 & 7, k6, k7, sp, dp);
+      data[(base + (r3 >> 3)) | 0] = relWord(r3 & 7, k6, k7, sp, dp);
+    }
+    for (; i < relN; i++) {
       const r = rel[i]!;
-      const f = r & 7;
-      data[(base + (r >> 3)) | 0] = f === 1 ? k6 : f === 2 ? k7 : f === 3 ? sp : dp;
+      data[(base + (r >> 3)) | 0] = relWord(r & 7, k6, k7, sp, dp);
     }
     t.stats.connEntries = store.size;
     t.stats.connEvictions = store.evictions;
@@ -4137,6 +4172,9 @@ const templateHash = (k: Int32Array, k1: number, k2: number, k3: number, k6: num
   h = mixHash(h, k[5]! ^ k1);
   return mixHash(h, k2 ^ k3 ^ k[4]!) & 0x3fffffff;
 };
+
+/** A template's relocated word (ConnTemplate.rel): the key field `f` names (1, 2: IPv4 source, destination; 3, 4: ports). */
+const relWord = (f: number, k6: number, k7: number, sp: number, dp: number): number => (f === 1 ? k6 : f === 2 ? k7 : f === 3 ? sp : dp);
 
 const templateKeyIs = (key: Int32Array, k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): boolean => {
   return key[0] === k[0] && key[1] === k1 && key[2] === k2 && key[3] === k3 && key[4] === k[4] && key[5] === k[5] && key[6] === k6 && key[7] === k7 && key[8] === k8;
