@@ -1,5 +1,6 @@
 // Growing the pool rebuilds the hash chains. Which connection a lookup finds when two live nodes hold the same key
 // depends on the chain order, so a rebuild must keep it: the answers may not depend on `initialCapacity`.
+import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { CtState } from '../lflow/ct-api.js';
 import { CtReason } from './constants.js';
@@ -194,5 +195,19 @@ describe('OvsConntrack: a reservation the allocator refuses', () => {
       const sa = frame({ src: B, dst: C, proto: 'tcp', sport: 8080, dport: 1024 + i, flags: F.SYN | F.ACK, seq: 9, ack: 2 });
       expect(r.run(sa, { zone: 1, nat: 'apply' })).toBe(EST | RPL | TRK | SNAT);
     }
+  });
+});
+
+describe('OvsConntrack: the reservation outside V8\'s external memory', () => {
+  it('grows into a reservation V8 does not count as memory pressure', () => {
+    // 2^18 slots are ≈ 35 MB of address space. V8 counts an ArrayBuffer's whole length as external memory at its
+    // allocation and answers a large one with collections; a SharedArrayBuffer's it does not count (allocSlots).
+    const slots = 2 ** 18;
+    const before = getHeapStatistics().external_memory;
+    const r = new Runner({ initialCapacity: 1, reservedCapacity: slots });
+    for (let i = 0; i < 4; i++) r.run(frame({ src: C, dst: V, proto: 'tcp', sport: 1024 + i, dport: 80, flags: F.SYN, seq: 1 }), { zone: 1, commit: true, dnat: `${B}:8080` });
+    expect(r.ct.poolCapacity).toBeGreaterThan(1);
+    expect(r.ct.size).toBe(4);
+    expect(getHeapStatistics().external_memory - before).toBeLessThan(slots * 16);
   });
 });

@@ -2961,14 +2961,19 @@ export class OvsConntrack implements WordsConntrackEngine {
    * generation's buffers hold at least its size and 32 MiB with a scavenge ("external memory pressure",
    * Heap::AllocateExternalBackingStore in V8's src/heap/heap.cc), so each column of the reservation after the first
    * cost a collection — three or four per engine, 38–65 ms of an http replay's ≈ 1 s (bench/README "Conntrack engine
-   * per http frame (session 15)").
+   * per http frame (session 15)"). A SharedArrayBuffer, not an ArrayBuffer: V8 counts an ArrayBuffer's whole length
+   * as the isolate's external memory when it is made (a backing store's PerIsolateAccountingLength, 0 for a shared
+   * one: src/objects/backing-store.h), so the reservation (≈ 390 MiB of untouched address space in the default
+   * cluster) read as memory pressure — a scavenge and an incremental marking, then a full collection, at every
+   * engine's first growth (each cold bench run's first 2 000 frames; bench/README "The reservation V8 counted as
+   * memory (session 39)"). Nothing shares it with another thread; its pages are the same calloc'd zero pages.
    */
   private allocSlots(n: number, keep: number): void {
     const oLinks = n * R * 4;
     const oLabels = oLinks + n * 16;
     const oCold = oLabels + n * 16;
     const oTcp = oCold + n * 16;
-    const buf = new ArrayBuffer(oTcp + n * TCP_STRIDE * 4);
+    const buf = new SharedArrayBuffer(oTcp + n * TCP_STRIDE * 4);
     const keys = new Uint32Array(buf, 0, n * R);
     if (keep) keys.set(this.keys.subarray(0, keep * R));
     this.keys = keys;
