@@ -3334,14 +3334,14 @@ export class LflowExecutor {
     const n = port.root;
     // From this port the hint compares only what the port does not decide (rootResid).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === port ? n.resid : n.probe)) {
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === port ? n.resid : n.via2 === port ? n.resid2 : n.probe)) {
       this.runSegment(t, n, 0, w, true);
       return;
     }
     const seg = this.lookupSegment(t, 0, w);
     if (seg !== undefined) {
       port.root = seg;
-      if (seg.via !== port) this.rootResid(seg, port);
+      if (seg.via !== port && seg.via2 !== port) this.rootResid(seg, port);
     }
     this.runSegment(t, seg, 0, w, true);
   }
@@ -3367,11 +3367,11 @@ export class LflowExecutor {
     const n = o.next;
     // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
     // The words are the pool's top (exec's).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.probe)) return this.segmentOps(t, n, o.cont, w);
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) return this.segmentOps(t, n, o.cont, w);
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
       o.next = seg;
-      if (seg.via !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
+      if (seg.via !== o && seg.via2 !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
     }
     return this.segmentOps(t, seg, o.cont, w);
   }
@@ -3522,15 +3522,14 @@ export class LflowExecutor {
             const next = this.nextOps(o, w);
             if (next !== undefined) {
               // The next segment's ops run in this loop (not a nested exec: its call and set-up, and a deeper stack,
-              // per ct call), as its own exec would: on the pool's top, synced as the call left the frame.
-              if (i + 1 < ops.length) this.exec(next, this.syncedAfter);
-              else {
-                ops = next;
-                i = -1;
-                synced = this.syncedAfter;
-                w = this.pool[this.depth - 1]!;
-                continue;
-              }
+              // per ct call), as its own exec would: on the pool's top, synced as the call left the frame. A fork is
+              // always its segment's last op (recFork closes the recording with it; `insert` refuses a segment where
+              // it is not: forkEndsSegment), so nothing of this segment is left to run after the next one's ops.
+              ops = next;
+              i = -1;
+              synced = this.syncedAfter;
+              w = this.pool[this.depth - 1]!;
+              continue;
             }
           }
           w = this.pool[this.depth - 1]!;
@@ -3786,7 +3785,9 @@ export class LflowExecutor {
       break;
     }
     inPlaceEgress(r.ops);
-    const seg = new MfSegment(shape.probeOf(key), key, h, fuseWrites(r.ops), r.deps, r.fdbVersion, r.hairpinVersion);
+    const ops = fuseWrites(r.ops);
+    forkEndsSegment(ops);
+    const seg = new MfSegment(shape.probeOf(key), key, h, ops, r.deps, r.fdbVersion, r.hairpinVersion);
     knowAfterCalls(seg.probe, seg.ops);
     seg.epoch = t.epoch;
     seg.chain = shape.map.get(h);
@@ -4421,6 +4422,15 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
   }
 }
 
+/**
+ * Throws unless a CT_FORK in `ops` is the last op: exec runs the segment after a fork in its own loop in place of
+ * the forking segment's ops (a fork's chain is the rest of its walk: recFork closes the recording with the fork), so
+ * an op recorded after one would never run. Checked once per segment made (insert).
+ */
+const forkEndsSegment = (ops: readonly MfInstr[]): void => {
+  for (let i = 0; i < ops.length - 1; i++) if (ops[i]!.op === MfOp.CT_FORK) throw new Error(`executor.ts: a segment's CT_FORK at op ${i} of ${ops.length} (a fork ends its segment)`);
+};
+
 /** The known bits as `[word, mask, value]` triples by ascending word (undefined: none). */
 function knownTriples(km: Int32Array, kv: Int32Array): Int32Array | undefined {
   let n = 0;
@@ -4448,7 +4458,10 @@ function setResid(seg: MfSegment, via: unknown, km: Int32Array, kv: Int32Array):
   let n = 0;
   for (let i = 0; i < p.length; i += 3) if (!decided(p, i, km, kv)) n++;
   const len = ((n + 3) & ~3) * 3;
-  const r = seg.resid.length === len ? seg.resid : new Int32Array(len);
+  // The first via's slot while it is free, else the second's (MfSegment.resid2).
+  const first = seg.via === undefined;
+  const old = first ? seg.resid : seg.resid2;
+  const r = old.length === len ? old : new Int32Array(len);
   let j = 0;
   for (let i = 0; i < p.length; i += 3) {
     if (decided(p, i, km, kv)) continue;
@@ -4458,8 +4471,13 @@ function setResid(seg: MfSegment, via: unknown, km: Int32Array, kv: Int32Array):
     j += 3;
   }
   r.fill(0, j);
-  seg.resid = r;
-  seg.via = via;
+  if (first) {
+    seg.resid = r;
+    seg.via = via;
+  } else {
+    seg.resid2 = r;
+    seg.via2 = via;
+  }
 }
 
 /** Whether probe triple `i` of `p` holds wherever the bits `km` are `kv` (a padding triple, mask 0, always does). */

@@ -147,6 +147,14 @@ export class MfSegment {
    */
   resid: Int32Array = NO_PROBE;
   via: unknown = undefined;
+  /**
+   * A second {@link resid} for hints followed from {@link via2}: a segment that follows two ct ops (or two ports)
+   * keeps a residual for each (full-cold's egress segment after the pod's and the localnet port's zone calls: 0.88
+   * a SYN compared the whole probe, 8 triples for 4, with one). The first via keeps {@link resid}; a later one takes
+   * this slot, a third replacing the second (still only at a lookup's answer).
+   */
+  resid2: Int32Array = NO_PROBE;
+  via2: unknown = undefined;
   constructor(
     /**
      * Its shape's words and masks with its key's values ({@link MfShape.probeOf}: `[word, mask, value]` triples
