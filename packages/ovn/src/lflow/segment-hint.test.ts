@@ -287,7 +287,7 @@ function residualHints(ex: LflowExecutor): number {
     return n;
   };
   let n = 0;
-  for (const t of tables(ex)) for (const h of segmentsOf(t, ex).hints) if (h.via !== undefined && real(h.resid) < real(h.probe)) n++;
+  for (const t of tables(ex)) for (const h of segmentsOf(t, ex).hints) if ((h.via !== undefined && real(h.resid) < real(h.probe)) || (h.via2 !== undefined && real(h.resid2) < real(h.probe))) n++;
   return n;
 }
 
@@ -343,6 +343,38 @@ describe('a hint followed from where it was set (its residual probe)', () => {
     for (let i = 0; i < 3; i++) {
       expect(sw.send(to('10.0.0.101'), 'p3')).toBe('p2|');
       expect(sw.send(to('10.0.0.100'), 'p3')).toBe('p1|');
+    }
+  });
+
+  it('keeps each of two ct ops its own residual for the segment both are followed by', () => {
+    // Both calls fork at table 1 and go on at table 2, whose segment reads eth.src only. The call of p2's frames
+    // follows a segment that read eth.src (decided there); the call of p3's follows one that did not (compared).
+    const sw = scripted([
+      [0, 0, '1', 'next;'],
+      [1, 10, 'inport == "p2" && eth.src == 00:00:00:00:00:02', 'ct_next;'],
+      [1, 5, 'inport == "p3"', 'ct_next;'],
+      [1, 0, '1', 'drop;'],
+      [2, 10, 'eth.src == 00:00:00:00:00:02', 'next;'],
+      [2, 0, '1', 'drop;'],
+      [3, 0, '1', 'drop;'],
+    ]);
+    // Drops, not outputs: an output reads inport (its loopback check), which would make the two segments after the calls two.
+    const [inTable2, inTable3] = ['|2/', '|3/'];
+    const from = (mac: string): FrameSpec => udp(mac, P1.mac, 1000);
+    sw.script([EST]);
+    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
+    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p3')).toContain(inTable3);
+    // p3's first frame took the slow path, which recorded the segment after its call anew (the same key): p2's hint
+    // to the old one is void, and its next frame looks the new one up.
+    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
+    // One segment after the calls, followed from both with a residual each: p2's call's decides eth.src, p3's not.
+    const after = new Set<MfSegment>();
+    for (const t of tables(sw.cached.ex)) for (const h of segmentsOf(t, sw.cached.ex).hints) if (h.via !== undefined && h.via2 !== undefined) after.add(h);
+    expect(after.size).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      expect(sw.send(from('00:00:00:00:00:03'), 'p3')).toContain(inTable2);
+      expect(sw.send(from('00:00:00:00:00:02'), 'p3')).toContain(inTable3);
+      expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
     }
   });
 
