@@ -237,6 +237,12 @@ interface Port {
   ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[]; lla: Uint32Array }[];
   /** The root segment a frame entering here was served by last (a hint, checked as {@link MfInstr.next} is). */
   root: MfSegment | undefined;
+  /**
+   * The chain context of the root segments this port's frames enter on a chassis (executor's `cameTok`): the words'
+   * bits every such frame starts with (rootKnown). The same in every chassis' table (the flags' LOCALNET bit is any
+   * chassis'); the chassis-blind table's root segments have none.
+   */
+  rootTok: { known: Int32Array | undefined };
 }
 
 interface Group {
@@ -593,7 +599,8 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined };
+      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, rootTok: NO_CHAIN };
+      port.rootTok = { known: rootKnown(port) };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
@@ -3320,6 +3327,7 @@ export class LflowExecutor {
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
   private enter(cont: number, w: Uint32Array, synced = false): void {
+    this.cameTok = NO_CHAIN;
     this.runSegment(this.mega!, this.lookupSegment(this.mega!, cont, w), cont, w, synced);
   }
 
@@ -3331,6 +3339,8 @@ export class LflowExecutor {
   private enterRoot(w: Uint32Array): void {
     const t = this.mega!;
     const port = this.lastInportRecord!;
+    // What every frame from this port starts with, known to the root segment's ct ops (their chain context).
+    this.cameTok = this.chassis !== undefined ? port.rootTok : NO_CHAIN;
     const n = port.root;
     // From this port the hint compares only what the port does not decide (rootResid).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
@@ -3365,16 +3375,47 @@ export class LflowExecutor {
   private nextOps(o: MfInstr, w: Uint32Array): readonly MfInstr[] | undefined {
     const t = this.mega!;
     const n = o.next;
-    // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
+    // Where the walk came to this op's segment from its chain context, the known bits are the chain token's (more
+    // than the op's own: chainKnown); the next segment starts with the via's knowledge (cameTok).
+    const via: object = o.chainCtx === this.cameTok ? o.chainTok! : o;
+    // Followed from this via the hint compares only what its known bits do not decide (nextResid).
     // The words are the pool's top (exec's).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) return this.segmentOps(t, n, o.cont, w);
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) {
+      this.cameTok = via;
+      return this.segmentOps(t, n, o.cont, w);
+    }
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
       o.next = seg;
-      if (seg.via !== o && seg.via2 !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
-    }
+      this.nextHint(seg, o);
+    } else this.cameTok = NO_CHAIN;
     return this.segmentOps(t, seg, o.cont, w);
   }
+
+  /**
+   * nextOps' lookup answer `seg` the hint of ct op `o`: its residual for the via the walk follows it from, made if
+   * that via has none yet; the op's chain context fixed the first time the walk came to its segment from a via
+   * with known bits ({@link MfInstr.chainCtx}); {@link cameTok} the via. Out of nextOps: never per packet.
+   */
+  private nextHint(seg: MfSegment, o: MfInstr): void {
+    const ctx = this.cameTok as { known: Int32Array | undefined };
+    if (o.chainCtx === undefined && o.survive !== undefined && ctx.known !== undefined) {
+      o.chainCtx = ctx;
+      o.chainTok = { known: chainKnown(o, ctx.known) };
+    }
+    const via = o.chainCtx === ctx ? o.chainTok! : o;
+    if (seg.via !== via && seg.via2 !== via && via.known !== undefined) this.nextResid(seg, via, via.known);
+    this.cameTok = via;
+  }
+
+  /**
+   * The via (a ct op, or an op's chain token: each with its known bits, `known`) whose call the segment now running
+   * followed, so that its known bits held as it began; {@link NO_CHAIN} for a segment entered otherwise (the root, a
+   * lookup from enter). Read by the segment's ct ops (nextOps) as the chain context: a segment's ops that run after a
+   * nested segment (a ct_commit's) see a later value, where their {@link MfInstr.survive} is empty (knowAfterCalls
+   * forgets all at such a call), so the context adds nothing there.
+   */
+  private cameTok: object = NO_CHAIN;
 
   /**
    * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
@@ -3395,7 +3436,7 @@ export class LflowExecutor {
   private readonly knownValue = new Int32Array(W.SIZE);
 
   /** `seg`'s residual for hints followed from ct op `o`, whose call leaves the bits `known` ({@link MfInstr.known}). */
-  private nextResid(seg: MfSegment, o: MfInstr, known: Int32Array): void {
+  private nextResid(seg: MfSegment, o: object, known: Int32Array): void {
     const km = this.knownMask;
     const kv = this.knownValue;
     for (let i = 0; i < known.length; i += 3) {
@@ -4369,6 +4410,8 @@ const EGRESS_CLEARED = ((): number[] => {
 function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
   const km = new Int32Array(W.SIZE);
   const kv = new Int32Array(W.SIZE);
+  // The bits the segment began with still unwritten (MfInstr.survive): written bits leave it as known ones enter km.
+  const sv = new Int32Array(W.SIZE).fill(-1);
   for (let i = 0; i < probe.length; i += 3) {
     const w = probe[i]!;
     const m = probe[i + 1]!;
@@ -4382,6 +4425,7 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
       const w = s[j]!;
       km[w] |= ~s[j + 1]! | s[j + 2]!;
       kv[w] = (kv[w]! & s[j + 1]!) | s[j + 2]!;
+      sv[w] &= s[j + 1]! & ~s[j + 2]!;
     }
     switch (o.op) {
       case MfOp.SETW: {
@@ -4389,11 +4433,13 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
         const v = o.value | 0;
         km[o.word] |= m | v;
         kv[o.word] = (kv[o.word]! & ~m) | v;
+        sv[o.word] &= ~(m | v);
         break;
       }
       case MfOp.SET_OUTPORT:
         km[W.OUTPORT] = -1;
         kv[W.OUTPORT] = o.value | 0;
+        sv[W.OUTPORT] = 0;
         break;
       case MfOp.SETN:
       case MfOp.DELIVER:
@@ -4403,21 +4449,25 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
         for (const w of EGRESS_CLEARED) {
           km[w] = -1;
           kv[w] = 0;
+          sv[w] = 0;
         }
         break;
       case MfOp.CT_FORK:
       case MfOp.CT_COMMIT:
-        for (let w = W.CT_STATE; w < W.CT_LABEL + 4; w++) km[w] = 0;
-        for (let w = W.CT_NW_DST; w <= W.CT_NW_PROTO; w++) km[w] = 0;
-        for (let w = W.IPV4_SRC; w <= W.TP_DST; w++) km[w] = 0;
+        for (let w = W.CT_STATE; w < W.CT_LABEL + 4; w++) km[w] = sv[w] = 0;
+        for (let w = W.CT_NW_DST; w <= W.CT_NW_PROTO; w++) km[w] = sv[w] = 0;
+        for (let w = W.IPV4_SRC; w <= W.TP_DST; w++) km[w] = sv[w] = 0;
         if (o.cont >= 0) {
           o.known = knownTriples(km, kv);
+          o.survive = sv.some((m) => m !== 0) ? sv.slice() : undefined;
           // The next segments ran on these words before the ops after this one (if any) do.
           km.fill(0);
+          sv.fill(0);
         }
         break;
       default:
         km.fill(0);
+        sv.fill(0);
     }
   }
 }
@@ -4430,6 +4480,52 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
 const forkEndsSegment = (ops: readonly MfInstr[]): void => {
   for (let i = 0; i < ops.length - 1; i++) if (ops[i]!.op === MfOp.CT_FORK) throw new Error(`executor.ts: a segment's CT_FORK at op ${i} of ${ops.length} (a fork ends its segment)`);
 };
+
+/**
+ * The known bits after ct op `o` when its segment began with `ctx`'s known bits (`[word, mask, value]` triples) in
+ * force: `o`'s own ({@link MfInstr.known}: its segment's probe and writes) and, under them, the context's bits that
+ * reach the call unwritten ({@link MfInstr.survive}). Both hold on such a pass, so they never disagree where both
+ * know a bit; `o`'s are taken there.
+ */
+const chainKnown = (o: MfInstr, ctx: Int32Array): Int32Array | undefined => {
+  const km = new Int32Array(W.SIZE);
+  const kv = new Int32Array(W.SIZE);
+  const sv = o.survive!;
+  for (let i = 0; i < ctx.length; i += 3) {
+    const w = ctx[i]!;
+    km[w] = ctx[i + 1]! & sv[w]!;
+    kv[w] = ctx[i + 2]! & km[w]!;
+  }
+  const k = o.known;
+  if (k !== undefined) {
+    for (let i = 0; i < k.length; i += 3) {
+      const w = k[i]!;
+      const m = k[i + 1]!;
+      km[w] |= m;
+      kv[w] = (kv[w]! & ~m) | (k[i + 2]! & m);
+    }
+  }
+  return knownTriples(km, kv);
+};
+
+/**
+ * The bits every frame from `port` starts its walk with on a chassis, as `[word, mask, value]` triples (its root
+ * token's): the words rootResid decides — every word outside the header, `inport` the port's key, the flags (LOCALNET
+ * for a localnet port: begin) — and the EtherType word's upper half, 0 for any frame (loadIpv4Fresh and loadFrame
+ * write the 16-bit EtherType).
+ */
+const rootKnown = (port: Port): Int32Array | undefined => {
+  const km = new Int32Array(W.SIZE);
+  const kv = new Int32Array(W.SIZE);
+  for (let i = 0; i < W.SIZE; i++) if (i < HEADER_FIRST || i > HEADER_LAST) km[i] = -1;
+  kv[W.INPORT] = port.key;
+  kv[W.FLAGS] = port.localnet === true ? LogFlag.LOCALNET : 0;
+  km[W.ETH_TYPE] = 0xffff0000 | 0;
+  return knownTriples(km, kv);
+};
+
+/** The chain context of a segment entered other than after a ct op: nothing known (executor's `cameTok`). */
+const NO_CHAIN: { known: Int32Array | undefined } = { known: undefined };
 
 /** The known bits as `[word, mask, value]` triples by ascending word (undefined: none). */
 function knownTriples(km: Int32Array, kv: Int32Array): Int32Array | undefined {
