@@ -243,6 +243,10 @@ interface Port {
    * chassis'); the chassis-blind table's root segments have none.
    */
   rootTok: { known: Int32Array | undefined };
+  /** {@link rootTok} for a plain untagged TCP/IPv4 frame (runFrame's `plain`): its EtherType, tag, protocol and fragment bits too. */
+  plainTok: { known: Int32Array | undefined };
+  /** None: the port as the via of its frames' root hints in the chassis-blind table (rootResid), whose chain context it is too. */
+  known: undefined;
 }
 
 interface Group {
@@ -599,8 +603,9 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, rootTok: NO_CHAIN };
-      port.rootTok = { known: rootKnown(port) };
+      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, rootTok: NO_CHAIN, plainTok: NO_CHAIN, known: undefined };
+      port.rootTok = { known: rootKnown(port, false) };
+      port.plainTok = { known: rootKnown(port, true) };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
@@ -958,7 +963,12 @@ export class LflowExecutor {
     }
     w[W.INPORT] = port.key;
     this.shadowExact = true;
-    if (cached) return this.startCached(w, now, conn, port.localnet);
+    if (cached) {
+      // The via of the root hint and the root segment's chain context: what the port and, for a plain untagged
+      // TCP/IPv4 frame (decoded or handed as one; a tag popped above leaves it untagged), the frame's layout decide.
+      this.rootVia = this.chassis === undefined ? port : plain === true && this.decoded.vlanCount === 0 ? port.plainTok : port.rootTok;
+      return this.startCached(w, now, conn, port.localnet);
+    }
     return this.start(w, now, trace, port.localnet);
   }
 
@@ -3339,19 +3349,24 @@ export class LflowExecutor {
   private enterRoot(w: Uint32Array): void {
     const t = this.mega!;
     const port = this.lastInportRecord!;
-    // What every frame from this port starts with, known to the root segment's ct ops (their chain context).
-    this.cameTok = this.chassis !== undefined ? port.rootTok : NO_CHAIN;
+    // What every such frame from this port starts with (runFrame's rootVia: a root token, or the port in the
+    // chassis-blind table), known to the root segment's ct ops (their chain context).
+    const via = this.rootVia;
+    this.cameTok = via;
     const n = port.root;
-    // From this port the hint compares only what the port does not decide (rootResid).
+    // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === port ? n.resid : n.via2 === port ? n.resid2 : n.probe)) {
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) {
       this.runSegment(t, n, 0, w, true);
       return;
     }
     const seg = this.lookupSegment(t, 0, w);
     if (seg !== undefined) {
       port.root = seg;
-      if (seg.via !== port && seg.via2 !== port) this.rootResid(seg, port);
+      if (seg.via !== via && seg.via2 !== via) {
+        if (via === port) this.rootResid(seg, port);
+        else if (via.known !== undefined) this.nextResid(seg, via, via.known);
+      }
     }
     this.runSegment(t, seg, 0, w, true);
   }
@@ -3416,6 +3431,8 @@ export class LflowExecutor {
    * forgets all at such a call), so the context adds nothing there.
    */
   private cameTok: object = NO_CHAIN;
+  /** The via of this frame's root hint (runFrame's, for enterRoot): the port's root token, its plain one, or the port. */
+  private rootVia: { known: Int32Array | undefined } = NO_CHAIN;
 
   /**
    * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
@@ -4514,13 +4531,20 @@ const chainKnown = (o: MfInstr, ctx: Int32Array): Int32Array | undefined => {
  * for a localnet port: begin) — and the EtherType word's upper half, 0 for any frame (loadIpv4Fresh and loadFrame
  * write the 16-bit EtherType).
  */
-const rootKnown = (port: Port): Int32Array | undefined => {
+const rootKnown = (port: Port, plain: boolean): Int32Array | undefined => {
   const km = new Int32Array(W.SIZE);
   const kv = new Int32Array(W.SIZE);
   for (let i = 0; i < W.SIZE; i++) if (i < HEADER_FIRST || i > HEADER_LAST) km[i] = -1;
   kv[W.INPORT] = port.key;
   kv[W.FLAGS] = port.localnet === true ? LogFlag.LOCALNET : 0;
   km[W.ETH_TYPE] = 0xffff0000 | 0;
+  if (plain) {
+    // wire's decodePlainTcp4 (plainTcp4: EtherType 0x0800, IPv4 protocol 6, no fragment bits) without a tag
+    // (runFrame): the words loadIpv4Fresh writes for such a frame.
+    km[W.ETH_TYPE] = km[W.VLAN_TCI] = km[W.IP_PROTO] = km[W.IP_FRAG] = -1;
+    kv[W.ETH_TYPE] = 0x0800;
+    kv[W.IP_PROTO] = 6;
+  }
   return knownTriples(km, kv);
 };
 

@@ -11,6 +11,7 @@ import { buildFrame, write32, type DecodedFrame, type FrameSpec } from '@vippath
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { MfOp, type MegaflowTable, type MfSegment } from './megaflow.js';
+import { W } from './fields.js';
 import { localnet, oneSwitch, rowsOf, vif, type FlowRow } from './switch.test-helpers.js';
 import type { SouthboundState } from './types.js';
 
@@ -429,6 +430,33 @@ describe('a hint followed from where it was set (its residual probe)', () => {
     expect(sw.send(frame, 'p3')).toBe('p1|');
     sw.script([NEW, NEW]);
     expect(sw.send(frame, 'p3')).toBe('p2|');
+  });
+
+  it('takes the layout of a plain untagged TCP/IPv4 frame as known at the root only for such a frame', () => {
+    // The root segment reads the tag and the protocol; a plain TCP frame's root hint compares neither (they are its
+    // layout's), a UDP or a tagged TCP frame's compares both.
+    const sw = scripted([
+      [0, 20, 'vlan.present', 'drop;'],
+      [0, 10, 'tcp', 'outport = "p1"; output;'],
+      [0, 0, '1', 'outport = "p2"; output;'],
+    ]);
+    const tcp = (vlans?: number[]): FrameSpec => ({ src: '00:00:00:00:00:03', dst: P1.mac, ...(vlans ? { vlans } : {}), ipv4: { src: '10.0.0.3', dst: '10.0.0.1' }, tcp: { srcPort: 1000, dstPort: 80 } });
+    const udp3: FrameSpec = { src: '00:00:00:00:00:03', dst: P1.mac, ipv4: { src: '10.0.0.3', dst: '10.0.0.1' }, udp: { srcPort: 1000, dstPort: 80 } };
+    for (let i = 0; i < 3; i++) expect(sw.send(tcp(), 'p3')).toBe('p1|');
+    // The TCP frames' root segment, followed from the port's plain token with a residual without the protocol.
+    const proto = (p: Int32Array): boolean => {
+      for (let i = 0; i < p.length; i += 3) if (p[i + 1] !== 0 && p[i] === W.IP_PROTO) return true;
+      return false;
+    };
+    let plain = 0;
+    for (const t of tables(sw.cached.ex)) for (const h of segmentsOf(t, sw.cached.ex).hints) if (proto(h.probe) && h.via !== undefined && !proto(h.resid)) plain++;
+    expect(plain).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) {
+      expect(sw.send(udp3, 'p3')).toBe('p2|');
+      expect(sw.send(tcp(), 'p3')).toBe('p1|');
+      expect(sw.send(tcp([7]), 'p3')).toContain('|0/');
+      expect(sw.send(tcp(), 'p3')).toBe('p1|');
+    }
   });
 
   it("takes a frame's flags at the root from the table it runs in: the chassis-blind one is not a chassis named ''", () => {
