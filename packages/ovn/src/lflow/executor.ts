@@ -243,9 +243,15 @@ interface Port {
    * chassis'); the chassis-blind table's root segments have none.
    */
   rootTok: { known: Int32Array | undefined };
-  /** {@link rootTok} for a plain untagged TCP/IPv4 frame (runFrame's `plain`): its EtherType, tag, protocol and fragment bits too. */
+  /**
+   * {@link rootTok} for a plain untagged TCP/IPv4 frame (runFrame's `plain`): its EtherType, tag, protocol and
+   * fragment bits too.
+   */
   plainTok: { known: Int32Array | undefined };
-  /** None: the port as the via of its frames' root hints in the chassis-blind table (rootResid), whose chain context it is too. */
+  /**
+   * None: the port as the via of its frames' root hints in the chassis-blind table (rootResid), and as their root
+   * segment's chain context, which knows nothing there.
+   */
   known: undefined;
 }
 

@@ -99,7 +99,8 @@ export interface MfInstr {
   /**
    * The known bits after this call when its segment was entered from {@link chainCtx}: {@link known} and the
    * context's known bits in {@link survive}. A hint followed from this op while the walk came from there is checked
-   * with this token's residual (bench/README "The walk's knowledge along its hints (session 39)").
+   * with this token's residual (bench/README "The walk's knowledge along its hints; a fork ends its segment
+   * (session 39)").
    */
   chainTok: { known: Int32Array | undefined } | undefined;
   /**
@@ -157,11 +158,12 @@ export class MfSegment {
    */
   epoch = 0;
   /**
-   * What a hint naming this segment compares when it is followed from {@link via} (a ct op, or a port record for a
-   * frame's root segment): the {@link probe} less its bits that `via`'s known bits ({@link MfInstr.known}) decide,
-   * padded as the probe is — on full-cold's walks about 40 % of the probe's words (bench/README "A hint's check
-   * without the words it knows (session 38)"). Made when a hint to this segment is set from another `via` than the
-   * last (a lookup's answer), never per packet; followed from any other, the hint compares the whole probe.
+   * What a hint naming this segment compares when it is followed from {@link via} (a ct op or its chain token
+   * ({@link MfInstr.chainTok}), a port's root token, or a port record for a chassis-blind table's root segment): the
+   * {@link probe} less its bits that `via`'s known bits decide, padded as the probe is (bench/README "A hint's check
+   * without the words it knows (session 38)", "The walk's knowledge along its hints; a fork ends its segment
+   * (session 39)"). Made when a hint to this segment is set (a lookup's answer) from a via that has neither this nor
+   * {@link resid2}, never per packet; followed from any other, the hint compares the whole probe.
    */
   resid: Int32Array = NO_PROBE;
   via: unknown = undefined;
