@@ -969,12 +969,7 @@ export class LflowExecutor {
     }
     w[W.INPORT] = port.key;
     this.shadowExact = true;
-    if (cached) {
-      // The via of the root hint and the root segment's chain context: what the port and, for a plain untagged
-      // TCP/IPv4 frame (decoded or handed as one; a tag popped above leaves it untagged), the frame's layout decide.
-      this.rootVia = this.chassis === undefined ? port : plain === true && this.decoded.vlanCount === 0 ? port.plainTok : port.rootTok;
-      return this.startCached(w, now, conn, port.localnet);
-    }
+    if (cached) return this.startCached(w, now, conn, port.localnet);
     return this.start(w, now, trace, port.localnet);
   }
 
@@ -3355,9 +3350,12 @@ export class LflowExecutor {
   private enterRoot(w: Uint32Array): void {
     const t = this.mega!;
     const port = this.lastInportRecord!;
-    // What every such frame from this port starts with (runFrame's rootVia: a root token, or the port in the
-    // chassis-blind table), known to the root segment's ct ops (their chain context).
-    const via = this.rootVia;
+    // What every such frame from this port starts with, known to the root segment's ct ops (their chain context): the
+    // port's plain token for a plain untagged TCP/IPv4 frame (runFrame's `inL3`: its IPv4 header at 14, where
+    // decodePlainTcp4's layout or a handed decode put it; 18 behind a tag, 0 for any other frame), else its root token
+    // — on a chassis; in the chassis-blind table the port itself (rootResid, no chain there). Chosen here, not in
+    // runFrame: there the choice cost ≈ 30 instructions a frame in runFrameKey's code (a pair, session 39).
+    const via = this.chassis === undefined ? port : (this.inL3 & 0xffff) === 14 ? port.plainTok : port.rootTok;
     this.cameTok = via;
     const n = port.root;
     // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
@@ -3437,8 +3435,6 @@ export class LflowExecutor {
    * forgets all at such a call), so the context adds nothing there.
    */
   private cameTok: object = NO_CHAIN;
-  /** The via of this frame's root hint (runFrame's, for enterRoot): the port's root token, its plain one, or the port. */
-  private rootVia: { known: Int32Array | undefined } = NO_CHAIN;
 
   /**
    * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
