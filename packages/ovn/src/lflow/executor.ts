@@ -238,9 +238,9 @@ interface Port {
   /** The root segment a frame entering here was served by last (a hint, checked as {@link MfInstr.next} is). */
   root: MfSegment | undefined;
   /**
-   * The chain context of the root segments this port's frames enter on a chassis (executor's `cameTok`): the words'
-   * bits every such frame starts with (rootKnown). The same in every chassis' table (the flags' LOCALNET bit is any
-   * chassis'); the chassis-blind table's root segments have none.
+   * The via of this port's frames' root hints on a chassis (enterRoot): the words' bits every such frame starts with
+   * (rootKnown), its residual made from them. The same in every chassis' table (the flags' LOCALNET bit is any
+   * chassis').
    */
   rootTok: { known: Int32Array | undefined };
   /**
@@ -249,8 +249,7 @@ interface Port {
    */
   plainTok: { known: Int32Array | undefined };
   /**
-   * None: the port as the via of its frames' root hints in the chassis-blind table (rootResid), and as their root
-   * segment's chain context, which knows nothing there.
+   * None: the port as the via of its frames' root hints in the chassis-blind table (rootResid there).
    */
   known: undefined;
 }
@@ -3338,7 +3337,6 @@ export class LflowExecutor {
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
   private enter(cont: number, w: Uint32Array, synced = false): void {
-    this.cameTok = NO_CHAIN;
     this.runSegment(this.mega!, this.lookupSegment(this.mega!, cont, w), cont, w, synced);
   }
 
@@ -3350,13 +3348,12 @@ export class LflowExecutor {
   private enterRoot(w: Uint32Array): void {
     const t = this.mega!;
     const port = this.lastInportRecord!;
-    // What every such frame from this port starts with, known to the root segment's ct ops (their chain context): the
-    // port's plain token for a plain untagged TCP/IPv4 frame (runFrame's `inL3`: its IPv4 header at 14, where
-    // decodePlainTcp4's layout or a handed decode put it; 18 behind a tag, 0 for any other frame), else its root token
-    // — on a chassis; in the chassis-blind table the port itself (rootResid, no chain there). Chosen here, not in
-    // runFrame: there the choice cost ≈ 30 instructions a frame in runFrameKey's code (a pair, session 39).
+    // The via: what every such frame from this port starts with — the port's plain token for a plain untagged
+    // TCP/IPv4 frame (runFrame's `inL3`: its IPv4 header at 14, where decodePlainTcp4's layout or a handed decode put
+    // it; 18 behind a tag, 0 for any other frame), else its root token — on a chassis; in the chassis-blind table the
+    // port itself (rootResid). Chosen here, not in runFrame: there the choice cost ≈ 30 instructions a frame in
+    // runFrameKey's code (a pair, session 39).
     const via = this.chassis === undefined ? port : (this.inL3 & 0xffff) === 14 ? port.plainTok : port.rootTok;
-    this.cameTok = via;
     const n = port.root;
     // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
@@ -3394,47 +3391,18 @@ export class LflowExecutor {
   private nextOps(o: MfInstr, w: Uint32Array): readonly MfInstr[] | undefined {
     const t = this.mega!;
     const n = o.next;
-    // Where the walk came to this op's segment from its chain context, the known bits are the chain token's (more
-    // than the op's own: chainKnown); the next segment starts with the via's knowledge (cameTok).
-    const via: object = o.chainCtx === this.cameTok ? o.chainTok! : o;
-    // Followed from this via the hint compares only what its known bits do not decide (nextResid).
+    // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
     // The words are the pool's top (exec's).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) {
-      this.cameTok = via;
-      return this.segmentOps(t, n, o.cont, w);
-    }
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) return this.segmentOps(t, n, o.cont, w);
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
       o.next = seg;
-      this.nextHint(seg, o);
-    } else this.cameTok = NO_CHAIN;
+      if (seg.via !== o && seg.via2 !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
+    }
     return this.segmentOps(t, seg, o.cont, w);
   }
 
-  /**
-   * nextOps' lookup answer `seg` the hint of ct op `o`: its residual for the via the walk follows it from, made if
-   * that via has none yet; the op's chain context fixed the first time the walk came to its segment from a via
-   * with known bits ({@link MfInstr.chainCtx}); {@link cameTok} the via. Out of nextOps: never per packet.
-   */
-  private nextHint(seg: MfSegment, o: MfInstr): void {
-    const ctx = this.cameTok as { known: Int32Array | undefined };
-    if (o.chainCtx === undefined && o.survive !== undefined && ctx.known !== undefined) {
-      o.chainCtx = ctx;
-      o.chainTok = { known: chainKnown(o, ctx.known) };
-    }
-    const via = o.chainCtx === ctx ? o.chainTok! : o;
-    if (seg.via !== via && seg.via2 !== via && via.known !== undefined) this.nextResid(seg, via, via.known);
-    this.cameTok = via;
-  }
 
-  /**
-   * The via (a ct op, or an op's chain token: each with its known bits, `known`) whose call the segment now running
-   * followed, so that its known bits held as it began; {@link NO_CHAIN} for a segment entered otherwise (the root, a
-   * lookup from enter). Read by the segment's ct ops (nextOps) as the chain context: a segment's ops that run after a
-   * nested segment (a ct_commit's) see a later value, where their {@link MfInstr.survive} is empty (knowAfterCalls
-   * forgets all at such a call), so the context adds nothing there.
-   */
-  private cameTok: object = NO_CHAIN;
 
   /**
    * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
@@ -4429,8 +4397,6 @@ const EGRESS_CLEARED = ((): number[] => {
 function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
   const km = new Int32Array(W.SIZE);
   const kv = new Int32Array(W.SIZE);
-  // The bits the segment began with still unwritten (MfInstr.survive): written bits leave it as known ones enter km.
-  const sv = new Int32Array(W.SIZE).fill(-1);
   for (let i = 0; i < probe.length; i += 3) {
     const w = probe[i]!;
     const m = probe[i + 1]!;
@@ -4444,7 +4410,6 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
       const w = s[j]!;
       km[w] |= ~s[j + 1]! | s[j + 2]!;
       kv[w] = (kv[w]! & s[j + 1]!) | s[j + 2]!;
-      sv[w] &= s[j + 1]! & ~s[j + 2]!;
     }
     switch (o.op) {
       case MfOp.SETW: {
@@ -4452,13 +4417,11 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
         const v = o.value | 0;
         km[o.word] |= m | v;
         kv[o.word] = (kv[o.word]! & ~m) | v;
-        sv[o.word] &= ~(m | v);
         break;
       }
       case MfOp.SET_OUTPORT:
         km[W.OUTPORT] = -1;
         kv[W.OUTPORT] = o.value | 0;
-        sv[W.OUTPORT] = 0;
         break;
       case MfOp.SETN:
       case MfOp.DELIVER:
@@ -4468,25 +4431,21 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
         for (const w of EGRESS_CLEARED) {
           km[w] = -1;
           kv[w] = 0;
-          sv[w] = 0;
         }
         break;
       case MfOp.CT_FORK:
       case MfOp.CT_COMMIT:
-        for (let w = W.CT_STATE; w < W.CT_LABEL + 4; w++) km[w] = sv[w] = 0;
-        for (let w = W.CT_NW_DST; w <= W.CT_NW_PROTO; w++) km[w] = sv[w] = 0;
-        for (let w = W.IPV4_SRC; w <= W.TP_DST; w++) km[w] = sv[w] = 0;
+        for (let w = W.CT_STATE; w < W.CT_LABEL + 4; w++) km[w] = 0;
+        for (let w = W.CT_NW_DST; w <= W.CT_NW_PROTO; w++) km[w] = 0;
+        for (let w = W.IPV4_SRC; w <= W.TP_DST; w++) km[w] = 0;
         if (o.cont >= 0) {
           o.known = knownTriples(km, kv);
-          o.survive = sv.some((m) => m !== 0) ? sv.slice() : undefined;
           // The next segments ran on these words before the ops after this one (if any) do.
           km.fill(0);
-          sv.fill(0);
         }
         break;
       default:
         km.fill(0);
-        sv.fill(0);
     }
   }
 }
@@ -4498,33 +4457,6 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
  */
 const forkEndsSegment = (ops: readonly MfInstr[]): void => {
   for (let i = 0; i < ops.length - 1; i++) if (ops[i]!.op === MfOp.CT_FORK) throw new Error(`executor.ts: a segment's CT_FORK at op ${i} of ${ops.length} (a fork ends its segment)`);
-};
-
-/**
- * The known bits after ct op `o` when its segment began with `ctx`'s known bits (`[word, mask, value]` triples) in
- * force: `o`'s own ({@link MfInstr.known}: its segment's probe and writes) and, under them, the context's bits that
- * reach the call unwritten ({@link MfInstr.survive}). Both hold on such a pass, so they never disagree where both
- * know a bit; `o`'s are taken there.
- */
-const chainKnown = (o: MfInstr, ctx: Int32Array): Int32Array | undefined => {
-  const km = new Int32Array(W.SIZE);
-  const kv = new Int32Array(W.SIZE);
-  const sv = o.survive!;
-  for (let i = 0; i < ctx.length; i += 3) {
-    const w = ctx[i]!;
-    km[w] = ctx[i + 1]! & sv[w]!;
-    kv[w] = ctx[i + 2]! & km[w]!;
-  }
-  const k = o.known;
-  if (k !== undefined) {
-    for (let i = 0; i < k.length; i += 3) {
-      const w = k[i]!;
-      const m = k[i + 1]!;
-      km[w] |= m;
-      kv[w] = (kv[w]! & ~m) | (k[i + 2]! & m);
-    }
-  }
-  return knownTriples(km, kv);
 };
 
 /**
@@ -4550,7 +4482,7 @@ const rootKnown = (port: Port, plain: boolean): Int32Array | undefined => {
   return knownTriples(km, kv);
 };
 
-/** The chain context of a segment entered other than after a ct op: nothing known (executor's `cameTok`). */
+/** A token that knows nothing (a port record's tokens before they are made). */
 const NO_CHAIN: { known: Int32Array | undefined } = { known: undefined };
 
 /** The known bits as `[word, mask, value]` triples by ascending word (undefined: none). */

@@ -85,25 +85,6 @@ export interface MfInstr {
    */
   known: Int32Array | undefined;
   /**
-   * A ct op that enters a next segment: per word (W.SIZE), the bits of the words its segment started with that reach
-   * its call unwritten and that the call does not write (the executor's `knowAfterCalls`); undefined for none. What
-   * was known as the segment began ({@link chainCtx}'s known bits) and lies in these bits is still known after the
-   * call ({@link chainTok}).
-   */
-  survive: Int32Array | undefined;
-  /**
-   * The via (a ct op, or a chain token) whose known bits held as this op's segment began the first time a lookup
-   * set this op's hint: the walk came to this segment from there. Fixed once set.
-   */
-  chainCtx: unknown;
-  /**
-   * The known bits after this call when its segment was entered from {@link chainCtx}: {@link known} and the
-   * context's known bits in {@link survive}. A hint followed from this op while the walk came from there is checked
-   * with this token's residual (bench/README "The walk's knowledge along its hints; a fork ends its segment
-   * (session 39)").
-   */
-  chainTok: { known: Int32Array | undefined } | undefined;
-  /**
    * Constant writes made before the op's own work (the run of SETW and SET_OUTPORT ops recorded before it, fused:
    * writes.ts `fuseWrites`): `[word, keep, value]` triples, each `w[word] = (w[word] & keep) | value`, each word
    * once (the run's writes to it merged); empty for none.
@@ -158,8 +139,8 @@ export class MfSegment {
    */
   epoch = 0;
   /**
-   * What a hint naming this segment compares when it is followed from {@link via} (a ct op or its chain token
-   * ({@link MfInstr.chainTok}), a port's root token, or a port record for a chassis-blind table's root segment): the
+   * What a hint naming this segment compares when it is followed from {@link via} (a ct op, a port's root token, or a
+   * port record for a chassis-blind table's root segment): the
    * {@link probe} less its bits that `via`'s known bits decide, padded as the probe is (bench/README "A hint's check
    * without the words it knows (session 38)", "The walk's knowledge along its hints; a fork ends its segment
    * (session 39)"). Made when a hint to this segment is set (a lookup's answer) from a via that has neither this nor

@@ -379,59 +379,6 @@ describe('a hint followed from where it was set (its residual probe)', () => {
     }
   });
 
-  it("takes a segment's knowledge from the call before it only when the walk came from that call", () => {
-    // Two root segments fork at table 0 into one segment, which forks again at table 1; the segment after it reads
-    // eth.src. p2's root segment read eth.src (its call's chain knows it two calls on), p3's did not.
-    const sw = scripted([
-      [0, 10, 'inport == "p2" && eth.src == 00:00:00:00:00:02', 'ct_next;'],
-      [0, 5, 'inport == "p3"', 'ct_next;'],
-      [0, 0, '1', 'drop;'],
-      [1, 0, '1', 'ct_next;'],
-      [2, 10, 'eth.src == 00:00:00:00:00:02', 'next;'],
-      [2, 0, '1', 'drop;'],
-      [3, 0, '1', 'drop;'],
-    ]);
-    const [inTable2, inTable3] = ['|2/', '|3/'];
-    const from = (mac: string): FrameSpec => udp(mac, P1.mac, 1000);
-    sw.script([EST, EST]);
-    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
-    // The middle segment's call holds a chain token (its context p2's call) that a hint's residual was made for.
-    let chained = 0;
-    for (const t of tables(sw.cached.ex)) {
-      const { held, hints } = segmentsOf(t, sw.cached.ex);
-      for (const seg of held) for (const o of seg.ops) if (o.chainTok !== undefined && hints.some((h) => h.via === o.chainTok || h.via2 === o.chainTok)) chained++;
-    }
-    expect(chained).toBeGreaterThan(0);
-    // p3's first frame takes the slow path, which records the middle segment anew (the same key); p2's next frames
-    // give the new one's call its context (p2's) again before p3's frames follow it.
-    expect(sw.send(from('00:00:00:00:00:02'), 'p3')).toContain(inTable3);
-    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
-    for (let i = 0; i < 3; i++) {
-      expect(sw.send(from('00:00:00:00:00:03'), 'p3')).toContain(inTable2);
-      expect(sw.send(from('00:00:00:00:00:02'), 'p3')).toContain(inTable3);
-      expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
-    }
-  });
-
-  it('forgets at a call the ct state the frame began with', () => {
-    // Nothing read before the first call; the segment after it reads ct.est: a frame's words begin with ct_state 0
-    // (its root token knows it), which the call writes.
-    const sw = scripted([
-      [0, 0, '1', 'ct_next;'],
-      [1, 0, '1', 'ct_next;'],
-      [2, 10, 'ct.est', 'outport = "p1"; output;'],
-      [2, 0, '1', 'outport = "p2"; output;'],
-    ]);
-    const frame = udp('00:00:00:00:00:03', P1.mac, 1000);
-    // The segment after the calls is recorded with ct.est 0 — the value the frame began with.
-    sw.script([NEW, NEW]);
-    for (let i = 0; i < 3; i++) expect(sw.send(frame, 'p3')).toBe('p2|');
-    sw.script([NEW, EST]);
-    expect(sw.send(frame, 'p3')).toBe('p1|');
-    sw.script([NEW, NEW]);
-    expect(sw.send(frame, 'p3')).toBe('p2|');
-  });
-
   it('takes the layout of a plain untagged TCP/IPv4 frame as known at the root only for such a frame', () => {
     // The root segment reads the tag and the protocol; a plain TCP frame's root hint compares neither (they are its
     // layout's), a UDP or a tagged TCP frame's compares both.
