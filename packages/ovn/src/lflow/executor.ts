@@ -3351,8 +3351,8 @@ export class LflowExecutor {
     // The via: what every such frame from this port starts with — the port's plain token for a plain untagged
     // TCP/IPv4 frame (runFrame's `inL3`: its IPv4 header at 14, where decodePlainTcp4's layout or a handed decode put
     // it; 18 behind a tag, 0 for any other frame), else its root token — on a chassis; in the chassis-blind table the
-    // port itself (rootResid). Chosen here, not in runFrame: there the choice cost ≈ 30 instructions a frame in
-    // runFrameKey's code (a pair, session 39).
+    // port itself (rootResid). Chosen here, not in runFrame: there the choice cost ≈ 30 instructions a walk in
+    // runFrameKey's code (+63.6 a SYN: bench/README "A hint's second residual…", session 39).
     const via = this.chassis === undefined ? port : (this.inL3 & 0xffff) === 14 ? port.plainTok : port.rootTok;
     const n = port.root;
     // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).

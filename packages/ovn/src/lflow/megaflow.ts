@@ -140,11 +140,11 @@ export class MfSegment {
   epoch = 0;
   /**
    * What a hint naming this segment compares when it is followed from {@link via} (a ct op, a port's root token, or a
-   * port record for a chassis-blind table's root segment): the
-   * {@link probe} less its bits that `via`'s known bits decide, padded as the probe is (bench/README "A hint's check
-   * without the words it knows (session 38)", "The walk's knowledge along its hints; a fork ends its segment
-   * (session 39)"). Made when a hint to this segment is set (a lookup's answer) from a via that has neither this nor
-   * {@link resid2}, never per packet; followed from any other, the hint compares the whole probe.
+   * port record for a chassis-blind table's root segment): the {@link probe} less its bits that `via`'s known bits
+   * decide, padded as the probe is (bench/README "A hint's check without the words it knows (session 38)", "A hint's
+   * second residual, a plain frame's root, and a fork that ends its segment (session 39)"). Made when a hint to this
+   * segment is set (a lookup's answer) from a via that has neither this nor {@link resid2}, never per packet; followed
+   * from any other, the hint compares the whole probe.
    */
   resid: Int32Array = NO_PROBE;
   via: unknown = undefined;
