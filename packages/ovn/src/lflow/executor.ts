@@ -237,6 +237,21 @@ interface Port {
   ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[]; lla: Uint32Array }[];
   /** The root segment a frame entering here was served by last (a hint, checked as {@link MfInstr.next} is). */
   root: MfSegment | undefined;
+  /**
+   * The via of this port's frames' root hints on a chassis (enterRoot): the words' bits every such frame starts with
+   * (rootKnown), its residual made from them. The same in every chassis' table (the flags' LOCALNET bit is any
+   * chassis').
+   */
+  rootTok: { known: Int32Array | undefined };
+  /**
+   * {@link rootTok} for a plain untagged TCP/IPv4 frame (runFrame's `plain`): its EtherType, tag, protocol and
+   * fragment bits too.
+   */
+  plainTok: { known: Int32Array | undefined };
+  /**
+   * None: the port as the via of its frames' root hints in the chassis-blind table (rootResid there).
+   */
+  known: undefined;
 }
 
 interface Group {
@@ -599,7 +614,9 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined };
+      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, rootTok: NO_CHAIN, plainTok: NO_CHAIN, known: undefined };
+      port.rootTok = { known: rootKnown(port, false) };
+      port.plainTok = { known: rootKnown(port, true) };
       this.ports.set(port.name, port);
       this.portsByKey.set(port.key, port);
     }
@@ -3366,17 +3383,26 @@ export class LflowExecutor {
   private enterRoot(w: Uint32Array): void {
     const t = this.mega!;
     const port = this.lastInportRecord!;
+    // The via: what every such frame from this port starts with — the port's plain token for a plain untagged
+    // TCP/IPv4 frame (runFrame's `inL3`: its IPv4 header at 14, where decodePlainTcp4's layout or a handed decode put
+    // it; 18 behind a tag, 0 for any other frame), else its root token — on a chassis; in the chassis-blind table the
+    // port itself (rootResid). Chosen here, not in runFrame: there the choice cost ≈ 30 instructions a walk in
+    // runFrameKey's code (+63.6 a SYN: bench/README "A hint's second residual…", session 39).
+    const via = this.chassis === undefined ? port : (this.inL3 & 0xffff) === 14 ? port.plainTok : port.rootTok;
     const n = port.root;
-    // From this port the hint compares only what the port does not decide (rootResid).
+    // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === port ? n.resid : n.probe)) {
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) {
       this.runSegment(t, n, 0, w, true);
       return;
     }
     const seg = this.lookupSegment(t, 0, w);
     if (seg !== undefined) {
       port.root = seg;
-      if (seg.via !== port) this.rootResid(seg, port);
+      if (seg.via !== via && seg.via2 !== via) {
+        if (via === port) this.rootResid(seg, port);
+        else if (via.known !== undefined) this.nextResid(seg, via, via.known);
+      }
     }
     this.runSegment(t, seg, 0, w, true);
   }
@@ -3402,14 +3428,16 @@ export class LflowExecutor {
     const n = o.next;
     // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
     // The words are the pool's top (exec's).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.probe)) return this.segmentOps(t, n, o.cont, w);
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) return this.segmentOps(t, n, o.cont, w);
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
       o.next = seg;
-      if (seg.via !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
+      if (seg.via !== o && seg.via2 !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
     }
     return this.segmentOps(t, seg, o.cont, w);
   }
+
+
 
   /**
    * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
@@ -3430,7 +3458,7 @@ export class LflowExecutor {
   private readonly knownValue = new Int32Array(W.SIZE);
 
   /** `seg`'s residual for hints followed from ct op `o`, whose call leaves the bits `known` ({@link MfInstr.known}). */
-  private nextResid(seg: MfSegment, o: MfInstr, known: Int32Array): void {
+  private nextResid(seg: MfSegment, o: object, known: Int32Array): void {
     const km = this.knownMask;
     const kv = this.knownValue;
     for (let i = 0; i < known.length; i += 3) {
@@ -3557,15 +3585,14 @@ export class LflowExecutor {
             const next = this.nextOps(o, w);
             if (next !== undefined) {
               // The next segment's ops run in this loop (not a nested exec: its call and set-up, and a deeper stack,
-              // per ct call), as its own exec would: on the pool's top, synced as the call left the frame.
-              if (i + 1 < ops.length) this.exec(next, this.syncedAfter);
-              else {
-                ops = next;
-                i = -1;
-                synced = this.syncedAfter;
-                w = this.pool[this.depth - 1]!;
-                continue;
-              }
+              // per ct call), as its own exec would: on the pool's top, synced as the call left the frame. A fork is
+              // always its segment's last op (recFork closes the recording with it; `insert` refuses a segment where
+              // it is not: forkEndsSegment), so nothing of this segment is left to run after the next one's ops.
+              ops = next;
+              i = -1;
+              synced = this.syncedAfter;
+              w = this.pool[this.depth - 1]!;
+              continue;
             }
           }
           w = this.pool[this.depth - 1]!;
@@ -3821,7 +3848,9 @@ export class LflowExecutor {
       break;
     }
     inPlaceEgress(r.ops);
-    const seg = new MfSegment(shape.probeOf(key), key, h, fuseWrites(r.ops), r.deps, r.fdbVersion, r.hairpinVersion);
+    const ops = fuseWrites(r.ops);
+    forkEndsSegment(ops);
+    const seg = new MfSegment(shape.probeOf(key), key, h, ops, r.deps, r.fdbVersion, r.hairpinVersion);
     knowAfterCalls(seg.probe, seg.ops);
     seg.epoch = t.epoch;
     seg.chain = shape.map.get(h);
@@ -4459,6 +4488,41 @@ function knowAfterCalls(probe: Int32Array, ops: readonly MfInstr[]): void {
   }
 }
 
+/**
+ * Throws unless a CT_FORK in `ops` is the last op: exec runs the segment after a fork in its own loop in place of
+ * the forking segment's ops (a fork's chain is the rest of its walk: recFork closes the recording with the fork), so
+ * an op recorded after one would never run. Checked once per segment made (insert).
+ */
+const forkEndsSegment = (ops: readonly MfInstr[]): void => {
+  for (let i = 0; i < ops.length - 1; i++) if (ops[i]!.op === MfOp.CT_FORK) throw new Error(`executor.ts: a segment's CT_FORK at op ${i} of ${ops.length} (a fork ends its segment)`);
+};
+
+/**
+ * The bits every frame from `port` starts its walk with on a chassis, as `[word, mask, value]` triples (its root
+ * token's): the words rootResid decides — every word outside the header, `inport` the port's key, the flags (LOCALNET
+ * for a localnet port: begin) — and the EtherType word's upper half, 0 for any frame (loadIpv4Fresh and loadFrame
+ * write the 16-bit EtherType).
+ */
+const rootKnown = (port: Port, plain: boolean): Int32Array | undefined => {
+  const km = new Int32Array(W.SIZE);
+  const kv = new Int32Array(W.SIZE);
+  for (let i = 0; i < W.SIZE; i++) if (i < HEADER_FIRST || i > HEADER_LAST) km[i] = -1;
+  kv[W.INPORT] = port.key;
+  kv[W.FLAGS] = port.localnet === true ? LogFlag.LOCALNET : 0;
+  km[W.ETH_TYPE] = 0xffff0000 | 0;
+  if (plain) {
+    // wire's decodePlainTcp4 (plainTcp4: EtherType 0x0800, IPv4 protocol 6, no fragment bits) without a tag
+    // (runFrame): the words loadIpv4Fresh writes for such a frame.
+    km[W.ETH_TYPE] = km[W.VLAN_TCI] = km[W.IP_PROTO] = km[W.IP_FRAG] = -1;
+    kv[W.ETH_TYPE] = 0x0800;
+    kv[W.IP_PROTO] = 6;
+  }
+  return knownTriples(km, kv);
+};
+
+/** A token that knows nothing (a port record's tokens before they are made). */
+const NO_CHAIN: { known: Int32Array | undefined } = { known: undefined };
+
 /** The known bits as `[word, mask, value]` triples by ascending word (undefined: none). */
 function knownTriples(km: Int32Array, kv: Int32Array): Int32Array | undefined {
   let n = 0;
@@ -4486,7 +4550,10 @@ function setResid(seg: MfSegment, via: unknown, km: Int32Array, kv: Int32Array):
   let n = 0;
   for (let i = 0; i < p.length; i += 3) if (!decided(p, i, km, kv)) n++;
   const len = ((n + 3) & ~3) * 3;
-  const r = seg.resid.length === len ? seg.resid : new Int32Array(len);
+  // The first via's slot while it is free, else the second's (MfSegment.resid2).
+  const first = seg.via === undefined;
+  const old = first ? seg.resid : seg.resid2;
+  const r = old.length === len ? old : new Int32Array(len);
   let j = 0;
   for (let i = 0; i < p.length; i += 3) {
     if (decided(p, i, km, kv)) continue;
@@ -4496,8 +4563,13 @@ function setResid(seg: MfSegment, via: unknown, km: Int32Array, kv: Int32Array):
     j += 3;
   }
   r.fill(0, j);
-  seg.resid = r;
-  seg.via = via;
+  if (first) {
+    seg.resid = r;
+    seg.via = via;
+  } else {
+    seg.resid2 = r;
+    seg.via2 = via;
+  }
 }
 
 /** Whether probe triple `i` of `p` holds wherever the bits `km` are `kv` (a padding triple, mask 0, always does). */

@@ -139,14 +139,23 @@ export class MfSegment {
    */
   epoch = 0;
   /**
-   * What a hint naming this segment compares when it is followed from {@link via} (a ct op, or a port record for a
-   * frame's root segment): the {@link probe} less its bits that `via`'s known bits ({@link MfInstr.known}) decide,
-   * padded as the probe is — on full-cold's walks about 40 % of the probe's words (bench/README "A hint's check
-   * without the words it knows (session 38)"). Made when a hint to this segment is set from another `via` than the
-   * last (a lookup's answer), never per packet; followed from any other, the hint compares the whole probe.
+   * What a hint naming this segment compares when it is followed from {@link via} (a ct op, a port's root token, or a
+   * port record for a chassis-blind table's root segment): the {@link probe} less its bits that `via`'s known bits
+   * decide, padded as the probe is (bench/README "A hint's check without the words it knows (session 38)", "A hint's
+   * second residual, a plain frame's root, and a fork that ends its segment (session 39)"). Made when a hint to this
+   * segment is set (a lookup's answer) from a via that has neither this nor {@link resid2}, never per packet; followed
+   * from any other, the hint compares the whole probe.
    */
   resid: Int32Array = NO_PROBE;
   via: unknown = undefined;
+  /**
+   * A second {@link resid} for hints followed from {@link via2}: a segment that follows two ct ops (or two ports)
+   * keeps a residual for each (full-cold's egress segment after the pod's and the localnet port's zone calls: 0.88
+   * a SYN compared the whole probe, 8 triples for 4, with one). The first via keeps {@link resid}; a later one takes
+   * this slot, a third replacing the second (still only at a lookup's answer).
+   */
+  resid2: Int32Array = NO_PROBE;
+  via2: unknown = undefined;
   constructor(
     /**
      * Its shape's words and masks with its key's values ({@link MfShape.probeOf}: `[word, mask, value]` triples

@@ -11,6 +11,7 @@ import { buildFrame, write32, type DecodedFrame, type FrameSpec } from '@vippath
 import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './ct-api.js';
 import { LflowExecutor } from './executor.js';
 import { MfOp, type MegaflowTable, type MfSegment } from './megaflow.js';
+import { W } from './fields.js';
 import { localnet, oneSwitch, rowsOf, vif, type FlowRow } from './switch.test-helpers.js';
 import type { SouthboundState } from './types.js';
 
@@ -287,7 +288,7 @@ function residualHints(ex: LflowExecutor): number {
     return n;
   };
   let n = 0;
-  for (const t of tables(ex)) for (const h of segmentsOf(t, ex).hints) if (h.via !== undefined && real(h.resid) < real(h.probe)) n++;
+  for (const t of tables(ex)) for (const h of segmentsOf(t, ex).hints) if ((h.via !== undefined && real(h.resid) < real(h.probe)) || (h.via2 !== undefined && real(h.resid2) < real(h.probe))) n++;
   return n;
 }
 
@@ -343,6 +344,65 @@ describe('a hint followed from where it was set (its residual probe)', () => {
     for (let i = 0; i < 3; i++) {
       expect(sw.send(to('10.0.0.101'), 'p3')).toBe('p2|');
       expect(sw.send(to('10.0.0.100'), 'p3')).toBe('p1|');
+    }
+  });
+
+  it('keeps each of two ct ops its own residual for the segment both are followed by', () => {
+    // Both calls fork at table 1 and go on at table 2, whose segment reads eth.src only. The call of p2's frames
+    // follows a segment that read eth.src (decided there); the call of p3's follows one that did not (compared).
+    const sw = scripted([
+      [0, 0, '1', 'next;'],
+      [1, 10, 'inport == "p2" && eth.src == 00:00:00:00:00:02', 'ct_next;'],
+      [1, 5, 'inport == "p3"', 'ct_next;'],
+      [1, 0, '1', 'drop;'],
+      [2, 10, 'eth.src == 00:00:00:00:00:02', 'next;'],
+      [2, 0, '1', 'drop;'],
+      [3, 0, '1', 'drop;'],
+    ]);
+    // Drops, not outputs: an output reads inport (its loopback check), which would make the two segments after the calls two.
+    const [inTable2, inTable3] = ['|2/', '|3/'];
+    const from = (mac: string): FrameSpec => udp(mac, P1.mac, 1000);
+    sw.script([EST]);
+    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
+    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p3')).toContain(inTable3);
+    // p3's first frame took the slow path, which recorded the segment after its call anew (the same key): p2's hint
+    // to the old one is void, and its next frame looks the new one up.
+    for (let i = 0; i < 3; i++) expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
+    // One segment after the calls, followed from both with a residual each: p2's call's decides eth.src, p3's not.
+    const after = new Set<MfSegment>();
+    for (const t of tables(sw.cached.ex)) for (const h of segmentsOf(t, sw.cached.ex).hints) if (h.via !== undefined && h.via2 !== undefined) after.add(h);
+    expect(after.size).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      expect(sw.send(from('00:00:00:00:00:03'), 'p3')).toContain(inTable2);
+      expect(sw.send(from('00:00:00:00:00:02'), 'p3')).toContain(inTable3);
+      expect(sw.send(from('00:00:00:00:00:02'), 'p2')).toContain(inTable3);
+    }
+  });
+
+  it('takes the layout of a plain untagged TCP/IPv4 frame as known at the root only for such a frame', () => {
+    // The root segment reads the tag and the protocol; a plain TCP frame's root hint compares neither (they are its
+    // layout's), a UDP or a tagged TCP frame's compares both.
+    const sw = scripted([
+      [0, 20, 'vlan.present', 'drop;'],
+      [0, 10, 'tcp', 'outport = "p1"; output;'],
+      [0, 0, '1', 'outport = "p2"; output;'],
+    ]);
+    const tcp = (vlans?: number[]): FrameSpec => ({ src: '00:00:00:00:00:03', dst: P1.mac, ...(vlans ? { vlans } : {}), ipv4: { src: '10.0.0.3', dst: '10.0.0.1' }, tcp: { srcPort: 1000, dstPort: 80 } });
+    const udp3: FrameSpec = { src: '00:00:00:00:00:03', dst: P1.mac, ipv4: { src: '10.0.0.3', dst: '10.0.0.1' }, udp: { srcPort: 1000, dstPort: 80 } };
+    for (let i = 0; i < 3; i++) expect(sw.send(tcp(), 'p3')).toBe('p1|');
+    // The TCP frames' root segment, followed from the port's plain token with a residual without the protocol.
+    const proto = (p: Int32Array): boolean => {
+      for (let i = 0; i < p.length; i += 3) if (p[i + 1] !== 0 && p[i] === W.IP_PROTO) return true;
+      return false;
+    };
+    let plain = 0;
+    for (const t of tables(sw.cached.ex)) for (const h of segmentsOf(t, sw.cached.ex).hints) if (proto(h.probe) && h.via !== undefined && !proto(h.resid)) plain++;
+    expect(plain).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) {
+      expect(sw.send(udp3, 'p3')).toBe('p2|');
+      expect(sw.send(tcp(), 'p3')).toBe('p1|');
+      expect(sw.send(tcp([7]), 'p3')).toContain('|0/');
+      expect(sw.send(tcp(), 'p3')).toBe('p1|');
     }
   });
 
