@@ -614,7 +614,7 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, rootTok: NO_CHAIN, plainTok: NO_CHAIN, known: undefined };
+      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, rootTok: NO_TOKEN, plainTok: NO_TOKEN, known: undefined };
       port.rootTok = { known: rootKnown(port, false) };
       port.plainTok = { known: rootKnown(port, true) };
       this.ports.set(port.name, port);
@@ -4521,7 +4521,7 @@ const rootKnown = (port: Port, plain: boolean): Int32Array | undefined => {
 };
 
 /** A token that knows nothing (a port record's tokens before they are made). */
-const NO_CHAIN: { known: Int32Array | undefined } = { known: undefined };
+const NO_TOKEN: { known: Int32Array | undefined } = { known: undefined };
 
 /** The known bits as `[word, mask, value]` triples by ascending word (undefined: none). */
 function knownTriples(km: Int32Array, kv: Int32Array): Int32Array | undefined {
