@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '..');
 
-/** Deoptimizations of the replay loop's function (bench/replay-loop.mjs `replay`) in one driver run. */
+/**
+ * Deoptimizations of the replay loop's function (bench/replay-loop.mjs `replay`) in one driver run, with the pair's
+ * synchronous compile (the same code at the same frames from run to run).
+ */
 function replayDeopts(mark: number | undefined): number {
   const dir = mkdtempSync(join(tmpdir(), 'icount-mark-'));
   try {
@@ -20,7 +23,7 @@ function replayDeopts(mark: number | undefined): number {
       writeFileSync(join(dir, 's.go'), 'go');
       env.VIPPATH_ICOUNT_MARK = `${mark}:${join(dir, 's')}`;
     }
-    const r = spawnSync(process.execPath, ['--trace-deopt', join(ROOT, 'bench/icount.mjs'), '--driver', 'replay-loop', ROOT, '12000', '12000'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, ['--trace-deopt', '--no-concurrent-recompilation', join(ROOT, 'bench/icount.mjs'), '--driver', 'replay-loop', ROOT, '12000', '12000'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
     expect(r.status, r.stderr).toBe(0);
     return r.stdout.split('\n').filter((l) => l.includes('deoptimizing') && l.includes('<JSFunction replay ')).length;
   } finally {
