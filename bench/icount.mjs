@@ -197,8 +197,8 @@ async function replayLoop(root, total = '60000', count = '20000') {
     // (this closure inlined) holds a plain call there. Called only at the mark, the site had no feedback: the loop's
     // code was thrown away at the mark ("Insufficient type feedback for call"), ran in baseline code until compiled
     // again, and that OSR compile and pcap's `next` compile fell in the window (bench/README "What V8 compiles in the
-    // window (session 40)"). Primed with the wait itself on regular files instead, its inlined readFileSync met the
-    // FIFO's path at the mark and threw the loop away all the same.
+    // window (session 40)"). Primed at frames 0 and 1 instead, the closure had no feedback vector yet: the loop's
+    // code was thrown away at the mark all the same ("Insufficient type feedback for compare operation").
     const noops = [() => {}, () => {}];
     r = replayInMemory(firstRecords(capture, last), () => {
       if (n === mark || n === 1000 || n === 1001) (n === mark ? waitAtMark : noops[n - 1000])(sync);
