@@ -234,12 +234,12 @@ export class LineWriter {
   /**
    * {@link writeSummaryLine} of a capture's frame from the outside with no flow text and no drop, when its copies
    * went to one pod at most: `{"index":` and the index's digits, then the rest of the line as one kept run of bytes
-   * (made by the general writer's own code the first time), copied whole. False, nothing written,
-   * for any other line (copies to several pods, another verdict, an index beyond 2^31 − 1, an end longer than the chunk):
-   * the caller writes it the general way.
+   * (made by the general writer's own code the first time), copied whole. False, nothing written, for any other
+   * line (copies to several pods, another verdict, an index outside 1 … 2^31 − 1, an end longer than the chunk): the
+   * caller writes it the general way.
    */
   lineAfter(index: number, verdict: string, outside: boolean, delivered: ReadonlyArray<{ readonly pod: string }>): boolean {
-    if (!(index <= 0x7fffffff && (index | 0) === index)) return false;
+    if (!(index > 0 && index <= 0x7fffffff && (index | 0) === index)) return false;
     let v = -1;
     for (let i = 0; i < VERDICTS.length; i++) {
       if (VERDICTS[i] === verdict) {
