@@ -60,11 +60,64 @@ class KeySet {
 }
 
 /**
+ * {@link KeySet} of 4-word keys given as four int32 arguments: no key array written and read back, no loop over
+ * the words (a replay counts every injected frame's key here).
+ */
+class KeySet4 {
+  private keys: Int32Array;
+  private used: Uint8Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    this.keys = new Int32Array(capacity * 4);
+    this.used = new Uint8Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** Adds the key (k0, k1, k2, k3), each taken as int32; true when it was new. */
+  add(k0: number, k1: number, k2: number, k3: number): boolean {
+    let h = k0 ^ Math.imul(k1, 0x85ebca6b) ^ Math.imul(k2, 0xc2b2ae35) ^ Math.imul(k3, 0x27d4eb2f);
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+    h ^= h >>> 15;
+    const keys = this.keys;
+    const used = this.used;
+    const mask = this.mask;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const o = slot * 4;
+      if (used[slot] === 0) {
+        keys[o] = k0;
+        keys[o + 1] = k1;
+        keys[o + 2] = k2;
+        keys[o + 3] = k3;
+        used[slot] = 1;
+        if (++this.size * 4 > used.length * 3) this.grow();
+        return true;
+      }
+      if (keys[o] === (k0 | 0) && keys[o + 1] === (k1 | 0) && keys[o + 2] === (k2 | 0) && keys[o + 3] === (k3 | 0)) return false;
+    }
+  }
+
+  private grow(): void {
+    const old = this.keys;
+    const oldUsed = this.used;
+    this.keys = new Int32Array(old.length * 2);
+    this.used = new Uint8Array(oldUsed.length * 2);
+    this.mask = this.used.length - 1;
+    this.size = 0;
+    for (let s = 0; s < oldUsed.length; s++) if (oldUsed[s]) this.add(old[s * 4]!, old[s * 4 + 1]!, old[s * 4 + 2]!, old[s * 4 + 3]!);
+  }
+}
+
+/** The big-endian word at `buf[at, at + 4)`, as int32. */
+const word = (buf: Uint8Array, at: number): number => (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+
+/**
  * Distinct flows among frames: IP 5-tuples (direction included), and for other frames the pair of MAC addresses
  * and EtherType. Exact up to {@link FLOW_COUNT_LIMIT}; `capped` says the count stopped there.
  */
 export class FlowCounter {
-  private readonly v4 = new KeySet(4);
+  private readonly v4 = new KeySet4();
   private readonly v6 = new KeySet(10);
   private readonly key = new Uint32Array(10);
   private readonly decoder = new FrameDecoder();
@@ -94,11 +147,7 @@ export class FlowCounter {
     // The commonest frame (plain IPv4 TCP) read where wire's layout check found its header: no decode.
     const l3 = plainTcp4(buf, length, offset);
     if (l3 !== 0) {
-      k[0] = readIPv4(buf, l3 + 12) >>> 0;
-      k[1] = readIPv4(buf, l3 + 16) >>> 0;
-      k[2] = readIPv4(buf, l3 + 20) >>> 0;
-      k[3] = 6;
-      this.v4.add(k);
+      this.v4.add(word(buf, l3 + 12), word(buf, l3 + 16), word(buf, l3 + 20), 6);
       return;
     }
     const d = this.d;
@@ -112,20 +161,24 @@ export class FlowCounter {
       k[9] = d.ipProto;
       this.v6.add(k);
     } else if (d.l3 === L3.IPV4) {
-      k[0] = d.ipSrc >>> 0;
-      k[1] = d.ipDst >>> 0;
-      k[2] = ports;
-      k[3] = d.ipProto;
-      this.v4.add(k);
+      this.v4.add(d.ipSrc, d.ipDst, ports, d.ipProto);
     } else if (length >= 12) {
       const o = offset;
-      k[0] = ((frame[o]! << 24) | (frame[o + 1]! << 16) | (frame[o + 2]! << 8) | frame[o + 3]!) >>> 0;
-      k[1] = ((frame[o + 4]! << 24) | (frame[o + 5]! << 16) | (frame[o + 6]! << 8) | frame[o + 7]!) >>> 0;
-      k[2] = ((frame[o + 8]! << 24) | (frame[o + 9]! << 16) | (frame[o + 10]! << 8) | frame[o + 11]!) >>> 0;
       // A tag bit no IP protocol number has: these keys never meet an IPv4 5-tuple's.
-      k[3] = (0x80000000 | (d.etherType & 0xffff)) >>> 0;
-      this.v4.add(k);
+      this.v4.add(word(frame, o), word(frame, o + 4), word(frame, o + 8), 0x80000000 | (d.etherType & 0xffff));
     }
+  }
+
+  /**
+   * {@link addAt} of a frame {@link plainTcp4} found to be plain IPv4 TCP, its IPv4 header at `buf[l3]` (a replay
+   * checks the layout once for its two counts).
+   */
+  addTcp4At(buf: Uint8Array, l3: number): void {
+    if (this.count >= this.limit) {
+      this.capped = true;
+      return;
+    }
+    this.v4.add(word(buf, l3 + 12), word(buf, l3 + 16), word(buf, l3 + 20), 6);
   }
 }
 

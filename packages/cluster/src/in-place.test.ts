@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CaptureCursor, Next } from '@vippath/pcap';
-import { buildFrame, DecodedFrame, FrameDecoder, formatIPv6, L3 } from '@vippath/wire';
+import { buildFrame, DecodedFrame, FrameDecoder, formatIPv6, L3, plainTcp4 } from '@vippath/wire';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { Address6Counter, AddressCounter, FlowCounter } from './flow-count.js';
 import { topN } from './replay.js';
@@ -63,6 +63,50 @@ describe('FlowCounter.addAt', () => {
     expect(c.count).toBe(4);
     c.addAt(tcp(1002), 0, cut.length - 4);
     expect(c.count).toBe(4);
+  });
+});
+
+describe('FlowCounter.addTcp4At and its table', () => {
+  it(`counts thousands of flows exactly through the table's growth, keyed on all four words, whichever way they come in (seed ${SEED})`, () => {
+    // Flows that differ in one word only — the client, the server, a port, the high bit of any — many enough to
+    // double the table several times (1 024 slots at first), each met again later, in a shuffled order.
+    const frameOf = (src: number, dst: number, sport: number, dport: number): Uint8Array =>
+      buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: text(src), dst: text(dst) }, tcp: { srcPort: sport, dstPort: dport, flags: 0x10 } });
+    const text = (a: number): string => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 4 }), (seed, spread) => {
+        const flows: Array<[number, number, number, number]> = [];
+        for (let i = 0; i < 3000; i++) {
+          const v = (seed + i * 0x9e3779b1) >>> 0;
+          const kind = i % 4;
+          flows.push([kind === 0 ? v : 0x0ab50000, kind === 1 ? v ^ 0x80000000 : 0x0ab4ccfc, kind === 2 ? (v & 0xffff) : 1000 + (i % spread), kind === 3 ? (v >>> 16) : 80]);
+        }
+        const c = new FlowCounter();
+        const reference = new Set<string>();
+        for (let round = 0; round < 2; round++) {
+          for (let i = 0; i < flows.length; i++) {
+            const [src, dst, sport, dport] = flows[(i * 7 + round * 13) % flows.length]!;
+            const f = frameOf(src, dst, sport, dport);
+            // Both ways of counting a plain frame: the replay's (layout checked by the caller) and addAt's.
+            if ((i + round) % 2 === 0) c.addTcp4At(f, plainTcp4(f, f.length));
+            else c.addAt(f, 0, f.length);
+            reference.add(`${src} ${dst} ${sport} ${dport}`);
+          }
+          expect(c.count).toBe(reference.size);
+        }
+      }),
+      { seed: SEED, numRuns: 4 },
+    );
+  });
+
+  it('stops at its limit and says so, on the replay\'s way in too', () => {
+    const c = new FlowCounter(3);
+    for (let p = 0; p < 5; p++) {
+      const f = buildFrame({ dst: '52:54:00:bb:00:03', src: '52:54:00:aa:00:64', vlans: [341], ipv4: { src: '10.181.0.1', dst: '10.180.204.252' }, tcp: { srcPort: 1000 + p, dstPort: 80, flags: 0x10 } });
+      c.addTcp4At(f, plainTcp4(f, f.length));
+    }
+    expect(c.count).toBe(3);
+    expect(c.capped).toBe(true);
   });
 });
 

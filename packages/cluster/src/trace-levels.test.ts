@@ -105,6 +105,36 @@ describe('summary trace lines', () => {
     // (session 18): vitest's 5 s default fails under load.
   }, 60_000);
 
+  it('a replay\'s repeated line shapes (kept line ends) write summaryLineJson\'s bytes, whatever came before', () => {
+    console.log(`kept line ends property: 200 runs, seed ${SEED} (VIPPATH_PROPERTY_SEED)`);
+    // Few shapes, so that the writer meets each again: from the outside, no flow text, no drops, copies to the
+    // outside and to one pod or to several (not kept), names needing escapes, and now and then another line.
+    const pod = fc.constantFrom('deploy-1-2', 'web-a', 'p"1', 'pöd', '', 'x'.repeat(70));
+    const line = fc.record({
+      index: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 2 ** 31 - 1 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 31, 2 ** 32 + 5) }),
+      other: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      verdict: fc.constantFrom('delivered', 'answered', 'forwarded', 'dropped', 'skipped') as fc.Arbitrary<TraceSummaryLine['verdict']>,
+      outside: fc.nat(2).map((n) => Array.from({ length: n }, () => new Uint8Array(0))),
+      delivered: fc.array(pod.map((p) => ({ pod: p, node: 'n', frame: new Uint8Array(0) })), { maxLength: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 300 }), (lines, chunk) => {
+        const sink = memorySink();
+        const w = new LineWriter(sink, chunk);
+        let expected = '';
+        for (const l of lines) {
+          const r = { verdict: l.verdict, outside: l.outside, delivered: l.delivered, drops: l.other ? [{ at: 'n/p', code: 'pod.arp-not-its-ip' as DropCode, reason: 'x' }] : [] };
+          const ingress = l.other && l.index % 2 ? 'node3' : 'outside';
+          writeSummaryLine(w, l.index, 1.5, ingress, undefined, r);
+          expected += summaryLineJson(l.index, 1.5, ingress, undefined, r);
+        }
+        w.flush();
+        expect(new TextDecoder().decode(sink.bytes())).toBe(expected);
+      }),
+      { numRuns: 200, seed: SEED },
+    );
+  }, 60_000);
+
   it('topN keeps the largest counts, largest first, ties in first-seen order', () => {
     const counts = new Map([['a', 1], ['b', 5], ['c', 3], ['d', 5], ['e', 0], ['f', 4]]);
     expect(topN(counts, 3)).toEqual([['b', 5], ['d', 5], ['f', 4]]);

@@ -83,6 +83,9 @@ const COLON = 0x3a;
  * a frame costs on every replay with `--out`).
  */
 export function writeSummaryLine(w: LineWriter, index: number, time: number, ingress: string, flow: string | undefined, r: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'>): void {
+  // A capture's frame from the outside, copies to the client and to one pod at most, no drop: nearly every line of a
+  // replay. What follows the index is the same bytes for each such shape; kept by the writer, copied whole.
+  if (index > 0 && ingress === 'outside' && flow === undefined && r.drops.length === 0 && w.lineAfter(index, r.verdict, r.outside.length !== 0, r.delivered)) return;
   if (index > 0) {
     w.bytes(INDEX);
     w.uint(index);
@@ -95,6 +98,11 @@ export function writeSummaryLine(w: LineWriter, index: number, time: number, ing
     w.bytes(FLOW);
     w.bytes(w.json(flow));
   }
+  writeTail(w, r);
+}
+
+/** A summary line from its verdict on: where copies went, the drops by code, the closing brace and newline. */
+const writeTail = (w: LineWriter, r: Pick<InjectResult, 'verdict' | 'outside' | 'delivered' | 'drops'>): void => {
   w.bytes(VERDICT);
   w.bytes(w.json(r.verdict));
   const delivered = r.delivered;
@@ -137,7 +145,38 @@ export function writeSummaryLine(w: LineWriter, index: number, time: number, ing
   }
   w.byte(0x7d);
   w.byte(0x0a);
+};
+
+/** The verdicts {@link LineWriter.lineAfter} keeps line ends for, in the order of its arrays. */
+const VERDICTS: ReadonlyArray<TraceLine['verdict']> = ['delivered', 'answered', 'forwarded', 'dropped', 'skipped'];
+/** `{"index":`'s first eight bytes as two little-endian words. */
+const INDEX_WORD0 = INDEX[0]! | (INDEX[1]! << 8) | (INDEX[2]! << 16) | (INDEX[3]! << 24);
+const INDEX_WORD1 = INDEX[4]! | (INDEX[5]! << 8) | (INDEX[6]! << 16) | (INDEX[7]! << 24);
+
+/** A summary line's bytes after its index. */
+interface LineEnd {
+  readonly bytes: Uint8Array;
 }
+
+/**
+ * The bytes {@link writeSummaryLine}'s general way writes after the index of a line with this verdict, a copy to the
+ * outside or not, copies to `pod` or none, and no drop: written by that code into a writer of its own, read back.
+ */
+const lineEnd = (verdict: string, outside: boolean, pod: string | undefined): LineEnd => {
+  const bytes: Uint8Array[] = [];
+  const scratch = new LineWriter({ write: (b) => void bytes.push(b.slice()), close: async () => undefined, abort: () => undefined }, 1 << 16);
+  const r = { verdict: verdict as TraceLine['verdict'], outside: outside ? [EMPTY] : [], delivered: pod === undefined ? [] : [{ pod, node: '', frame: EMPTY }], drops: [] };
+  writeTail(scratch, r);
+  scratch.flush();
+  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of bytes) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return { bytes: out };
+};
+const EMPTY = new Uint8Array(0);
 
 /**
  * Which node ports `nodes.pcapng` records, from `--capture-ports` words: `all`, `none`, `pods` (every pod's
@@ -172,13 +211,89 @@ export function unmatchedPortPatterns(patterns: readonly string[], ports: readon
  */
 export class LineWriter {
   private readonly buffer: Uint8Array;
+  private readonly view: DataView;
   private used = 0;
   private readonly encoder = new TextEncoder();
   /** The JSON bytes of names written ({@link json}): a replay's names are few (pods, verdicts, drop codes). */
   private readonly names = new Map<string, Uint8Array>();
+  /**
+   * The ends of summary lines after their index ({@link lineAfter}), by the pod the copies went to (`noPod`: none),
+   * each an array by verdict and whether a copy went outside; the last pod's array kept apart (one lookup a line
+   * less while a run's frames go to the same pod).
+   */
+  private readonly ends = new Map<string, Array<LineEnd | undefined>>();
+  private readonly noPod: Array<LineEnd | undefined> = [];
+  private lastPod: string | undefined = undefined;
+  private lastEnds: Array<LineEnd | undefined> = this.noPod;
   constructor(readonly sink: ByteSink, chunk = 1 << 16) {
     // `uint` writes up to 10 digits in place.
     this.buffer = new Uint8Array(Math.max(chunk, 64));
+    this.view = new DataView(this.buffer.buffer);
+  }
+
+  /**
+   * {@link writeSummaryLine} of a capture's frame from the outside with no flow text and no drop, when its copies
+   * went to one pod at most: `{"index":` and the index's digits, then the rest of the line as one kept run of bytes
+   * (made by the general writer's own code the first time), copied whole. False, nothing written, for any other
+   * line (copies to several pods, another verdict, an index outside 1 … 2^31 − 1, an end longer than the chunk): the
+   * caller writes it the general way.
+   */
+  lineAfter(index: number, verdict: string, outside: boolean, delivered: ReadonlyArray<{ readonly pod: string }>): boolean {
+    if (!(index > 0 && index <= 0x7fffffff && (index | 0) === index)) return false;
+    let v = -1;
+    for (let i = 0; i < VERDICTS.length; i++) {
+      if (VERDICTS[i] === verdict) {
+        v = i;
+        break;
+      }
+    }
+    if (v < 0) return false;
+    let ends = this.noPod;
+    const n = delivered.length;
+    if (n !== 0) {
+      const pod = delivered[0]!.pod;
+      for (let i = 1; i < n; i++) if (delivered[i]!.pod !== pod) return false;
+      if (pod === this.lastPod) ends = this.lastEnds;
+      else {
+        let e = this.ends.get(pod);
+        if (e === undefined) {
+          if (this.ends.size >= 4096) this.ends.clear();
+          this.ends.set(pod, (e = []));
+        }
+        this.lastPod = pod;
+        this.lastEnds = e;
+        ends = e;
+      }
+    }
+    const slot = v * 2 + (outside ? 1 : 0);
+    let end = ends[slot];
+    if (end === undefined) ends[slot] = end = lineEnd(verdict, outside, n !== 0 ? delivered[0]!.pod : undefined);
+    const tail = end.bytes;
+    // The index's prefix (9 bytes), up to 10 digits, the end.
+    if (INDEX.length + 10 + tail.length > this.buffer.length) return false;
+    if (this.used + INDEX.length + 10 + tail.length > this.buffer.length) this.flush();
+    const b = this.buffer;
+    const dv = this.view;
+    let at = this.used;
+    dv.setInt32(at, INDEX_WORD0, true);
+    dv.setInt32(at + 4, INDEX_WORD1, true);
+    b[at + 8] = COLON;
+    at += 9;
+    let digits = 1;
+    for (let m = index; m >= 10; m = (m / 10) | 0) digits++;
+    at += digits;
+    let m = index;
+    for (let p = at; ; ) {
+      const q = (m / 10) | 0;
+      b[--p] = 0x30 + m - q * 10;
+      m = q;
+      if (m === 0) break;
+    }
+    // One set(): a loop over the bytes or words of two typed arrays reloads both arrays' maps, bases and lengths at
+    // every turn in TurboFan's code (≈ 30 instructions a byte, 40 a DataView word; bench/README session 40).
+    b.set(tail, at);
+    this.used = at + tail.length;
+    return true;
   }
 
   /** A text, as UTF-8. */

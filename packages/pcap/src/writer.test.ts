@@ -226,6 +226,46 @@ describe('PcapngWriter.writePacket and addNanoseconds (the replay\'s per-packet 
     );
   });
 
+  it(`a file sink lays packet blocks into its buffer as the blocks' own writes would, across its chunk's end, aligned or not (seed ${SEED})`, async () => {
+    let n = 0;
+    // Packets of every length modulo 4 (and some longer than the sink's 64 KiB chunk), views at any offset into more
+    // buffers than the sink keeps views of, and records written the general way (with a comment) between them.
+    const backing = Array.from({ length: 6 }, (_, b) => Uint8Array.from({ length: 80000 }, (_, i) => (i * 13 + b * 101 + 7) & 0xff));
+    const packet = fc.record({
+      buf: fc.nat({ max: 5 }),
+      viewAt: fc.nat({ max: 7 }),
+      at: fc.nat({ max: 9 }),
+      length: fc.oneof({ weight: 8, arbitrary: fc.nat({ max: 300 }) }, { weight: 1, arbitrary: fc.integer({ min: 65000, max: 70000 }) }),
+      id: fc.integer({ min: 0, max: 1 }),
+      ts: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      comment: fc.oneof({ weight: 7, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('x', 'hello') }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(packet, { minLength: 1, maxLength: 700 }), async (ps) => {
+        const path = join(dir, `blocks-${n++}.pcapng`);
+        const mem = memorySink();
+        const wm = new PcapngWriter(mem, ifaces);
+        const wf = new PcapngWriter(fileSink(path), ifaces);
+        for (const p of ps) {
+          const view = backing[p.buf]!.subarray(p.viewAt, p.viewAt + p.at + p.length + 3);
+          const hi = Number(p.ts >> 32n);
+          const lo = Number(p.ts & 0xffffffffn);
+          if (p.comment !== undefined) {
+            const rec = { timestamp: p.ts, data: view.subarray(p.at, p.at + p.length), interfaceId: p.id, comment: p.comment };
+            wm.write(rec);
+            wf.write(rec);
+          } else {
+            wm.writePacket(p.id, hi, lo, view, p.at, p.length);
+            wf.writePacket(p.id, hi, lo, view, p.at, p.length);
+          }
+        }
+        await Promise.all([wm.close(), wf.close()]);
+        expect(Buffer.compare(readFileSync(path), Buffer.from(mem.bytes()))).toBe(0);
+      }),
+      { seed: SEED, numRuns: 40 },
+    );
+  }, 60_000);
+
   it(`addNanoseconds is BigInt.asUintN(64, base + delta) for any base and any whole delta, beyond 2^53 too (seed ${SEED})`, () => {
     const words = new Uint32Array(2);
     const delta = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.double({ min: -1e22, max: 1e22, noNaN: true }).map(Math.round), fc.constantFrom(0, 2 ** 32 - 1, 2 ** 32, 2 ** 53, 2 ** 64, -(2 ** 32)));
