@@ -758,8 +758,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (state0 & NAT_BITS) return false;
     const keys = this.keys;
     const base = ((n >> 1) * R) | 0;
-    if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
-    if (this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP) return false;
+    // `looked`: lookedTcp4's lookupKey found `n` just now for the key in `lk` (zone, protocol 6, the tuple) — its
+    // slot live (its generation is the one read for `gen`), its key the packet's, not expired, and the original node
+    // where the record's original key is the packet's too (lookupKey's own answer). What this function checks of a
+    // caller's hint holds then; only the packet's own checks (flags, checksums) remain.
+    const checked = looked === true;
+    if (!checked && (base >= keys.length || keys[(base + R_GEN) | 0] !== gen || this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP)) return false;
     // `fresh`: samePacket would answer false, or true only for a new packet whose fingerprint is the old one's — whose
     // key, extracted, is the kept key, and whose checksums then verify as they did (or not, where its other bytes
     // differ: OVS verifies every packet).
@@ -774,7 +778,14 @@ export class OvsConntrack implements WordsConntrackEngine {
     let dst: number;
     let sp: number;
     let dp: number;
-    if (same) {
+    if (checked) {
+      // The key lookedTcp4 made (from the kept key or the decode, after the same checks as below) and looked up.
+      const lk = this.lk;
+      src = lk[K_SRC]!;
+      dst = lk[K_DST]!;
+      sp = lk[K_SL4]!;
+      dp = lk[K_DL4]!;
+    } else if (same) {
       const xk = this.xk;
       if (xk[K_META] !== 6 << 16) return false;
       src = xk[K_SRC]!;
@@ -792,9 +803,11 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = read16(frame, (at + 2) | 0);
     }
     const meta = zone | (6 << 16);
-    const b = (base + (n & 1) * REV) | 0;
-    if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
-    if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
+    if (!checked) {
+      const b = (base + (n & 1) * REV) | 0;
+      if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
+      if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
+    }
     // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
     const hw = read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
@@ -804,7 +817,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (!same && this.validate === true && res.checksumsGood !== true && this.tcp4SumsOk(frame, d, l4) === false) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
-    if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
+    if (!checked && n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
 
     // Taken: from here on, what execute does.
     this.lastNow = now;
