@@ -57,6 +57,13 @@ export const TCP_STRIDE = STRIDE;
 const SEQLO = 0;
 const SEQHI = 1;
 const PACKED = 2;
+/** A peer's words: `seqlo`, `seqhi`, and the packed one (max window | wscale << 16 | state << 24). */
+export const TCP_SEQLO = SEQLO;
+export const TCP_SEQHI = SEQHI;
+export const TCP_PACKED = PACKED;
+/** {@link MAX_ACK_WINDOW} and {@link MAX_WSCALE}, for the conntrack engine's copy of tcpUpdate's usual path. */
+export const TCP_MAX_ACK_WINDOW = MAX_ACK_WINDOW;
+export const TCP_MAX_WSCALE = MAX_WSCALE;
 
 const state = (t: TcpPeers, p: number): number => t[p + PACKED]! >>> 24;
 
