@@ -154,11 +154,11 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
           a.now = b.now = 1000;
           // With `nat` (no NAT action committed: the packet is left as it is): a call without it keeps its connection
           // for the packet's next call (process_one_fast's), which the hinted path leaves to execute.
-          a.run(syn, { zone: 1, commit: true, nat: true });
-          b.run(syn, { zone: 1, commit: true, nat: true });
+          a.run(syn, { zone: 1, commit: true, nat: 'apply' });
+          b.run(syn, { zone: 1, commit: true, nat: 'apply' });
           // Its SYN again, whose lookup finds the connection (a commit's first lookup found none): the hint's node.
-          a.run(syn, { zone: 1, nat: true });
-          b.run(syn, { zone: 1, nat: true });
+          a.run(syn, { zone: 1, nat: 'apply' });
+          b.run(syn, { zone: 1, nat: 'apply' });
           // The original tuple that call wrote: a hinted call finding a node of this connection may leave it (settled).
           b.hintTuple = tupleView(b.res);
           const node = b.ct.foundNode;
@@ -182,11 +182,11 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
             ? frame({ src: '10.1.0.5', dst: '10.0.0.1', proto: 'tcp', sport: 80, dport: 40000, flags: g.flags, seq, ack, win: g.win, payload: g.payload })
             : frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: g.flags, seq, ack, win: g.win, payload: g.payload });
           a.now = b.now = 2000;
-          a.run(seg, { zone: 1, nat: true });
+          a.run(seg, { zone: 1, nat: 'apply' });
           // The segment's own node (the reply node for the server's), as a replay's hint names it.
           b.hint = [g.reply ? node | 1 : node & ~1, gen, b.ct.epoch];
           b.fresh = true;
-          b.run(seg, { zone: 1, nat: true });
+          b.run(seg, { zone: 1, nat: 'apply' });
           expect(ctView(b.res)).toEqual(ctView(a.res));
           const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
           const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
