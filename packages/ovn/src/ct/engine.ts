@@ -899,9 +899,13 @@ export class OvsConntrack implements WordsConntrackEngine {
         sws = T_MAX_WSCALE;
         dws = T_MAX_WSCALE;
       }
-      const win = read16(frame, (at + 14) | 0);
-      let seq = read32(frame, (at + 4) | 0);
-      const ack = read32(frame, (at + 8) | 0);
+      // The header's window, sequence and ack numbers read byte by byte (read16's and read32's code): each inlined call
+      // counts against TurboFan's inlining budget for this function (V8's js-inlining-heuristic.cc: cumulative 920
+      // bytes of bytecode, each candidate weighed 1.2 times its size), and with them noteNat no longer fit (out of
+      // line, ≈ 150 instructions a frame).
+      const win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
+      let seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
+      const ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
       // FIN is bit 0: one more sequence number.
       let end = (seq + len + (flags & TCP_FIN)) >>> 0;
       const sLo = t[(ps + T_SEQLO) | 0]!;
