@@ -2508,6 +2508,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * the sums made at commit. The same bytes as the field-by-field path (RFC 1624 updates compose: the sum of the
    * adjustments is one adjustment, and only an all-zero sum is +0). A reply is adjusted by the negated sums, which
    * are exact except for ±0: a sum of 0 or 0xffff takes the field-by-field path. Returns false when it did not apply.
+   * hintedTcp4 has these steps written out: a change here is a change there.
    */
   private natTcp4(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, act: number): boolean {
     const keys = this.keys;

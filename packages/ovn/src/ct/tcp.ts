@@ -178,6 +178,8 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
  * {@link CtTimeout} the connection's expiration moves to (0: leave it).
  * `flags`: the segment's flags (the low 12 bits of its header's offset/flags word at `l4 + 12`), which must already
  * have passed {@link tcpInvalidFlags} — the callers read them for that check, so the word is not read twice.
+ * The conntrack engine's hinted IPv4 TCP path (engine.ts hintedTcp4) has this function's path for an in-window
+ * segment without SYN or RST written out: a change here is a change there.
  */
 export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean, flags: number): number {
   // `reply === true`: a pointer compare where a test of the argument is V8's ToBoolean chain (it cannot type it).
