@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { DecodedFrame, FrameDecoder, foldSum, formatIPv4, parseIPv4, read16, rewriteIpv4Address, rewritePort, write16 } from '@vippath/wire';
 import { CtState } from '../lflow/ct-api.js';
 import { CtReason } from './constants.js';
-import { checksumsOk, F, frame, icmpError, innerTupleOf, Runner, tupleOf } from './packets.test-helpers.js';
+import { OvsConntrack } from './engine.js';
+import { checksumsOk, F, frame, icmpError, innerTupleOf, Runner, tupleOf, tupleView } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(SEED !== undefined ? { seed: SEED } : {}) });
@@ -103,7 +104,17 @@ describe('OvsConntrack properties', () => {
   // RFC 1071 computation or RFC 1624 update makes (a sender's choice). natTcp4 must refuse a reply whose IP sum is
   // 0 (NAT keeps the address: a port-only rule) or 0xffff (the new address is the old with its halves swapped), and
   // whose TCP sum is 0xffff (the port change cancels the address's); a TCP sum of 0 implies an IP sum of 0.
+  // Both ways: execute's (handleNat → natTcp4) and the hinted IPv4 TCP path's, which has natTcp4's steps written out
+  // (engine.ts hintedTcp4): the reply there through a hint naming its node.
   it('a reply whose checksum fields are 0xffff is the field-by-field rewrite byte for byte, whichever sums are ±0', () => {
+    const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...a: unknown[]): boolean };
+    const inner = proto.hintedTcp4;
+    let hintedTaken = 0;
+    proto.hintedTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
+      const r = inner.apply(this, a);
+      if (r) hintedTaken++;
+      return r;
+    };
     // The checksum at `at` made 0xffff: the 16-bit field `adj` it covers (the IP ID, the TCP urgent pointer without
     // URG) moved so that the computed checksum is 0, then the other zero stored.
     const otherZero = (f: Uint8Array, at: number, adj: number): void => {
@@ -123,7 +134,8 @@ describe('OvsConntrack properties', () => {
         fc.constantFrom<'keep' | 'swap' | 'cancel' | 'any'>('keep', 'swap', 'cancel', 'any'),
         fc.boolean(),
         fc.boolean(),
-        (ca, va, ta, cport, vport, tport, kind, shape, ipZero, tcpZero) => {
+        fc.boolean(),
+        (ca, va, ta, cport, vport, tport, kind, shape, ipZero, tcpZero, hinted) => {
           // The address and port NAT replaces: DNAT the VIP's, SNAT the client's.
           const [oa, op] = kind === 'dnat' ? [va, vport] : [ca, cport];
           const na = shape === 'keep' ? oa : shape === 'swap' ? ((oa << 16) | (oa >>> 16)) >>> 0 : ta;
@@ -147,10 +159,25 @@ describe('OvsConntrack properties', () => {
           const sent = back.slice();
           expect(r.run(back, { zone: 3, nat: 'apply' }) & (CtState.RPL | CtState.INV)).toBe(CtState.RPL);
           expect(back).toEqual(byFields(sent, v, c, vport, cport));
+          if (hinted) {
+            // The server's next segment, its checksum fields made the same way, through the hinted path: the hint is
+            // the reply node the SYN|ACK's lookup found.
+            r.hint = [r.ct.foundNode, r.ct.foundGen, r.ct.epoch];
+            r.hintTuple = tupleView(r.res);
+            r.fresh = true;
+            const next = frame({ src: rep.src, dst: rep.dst, proto: 'tcp', sport: rep.sport, dport: rep.dport, flags: F.ACK, seq: 5001, ack: 1001 });
+            if (ipZero) otherZero(next, 14 + 10, 14 + 4);
+            if (tcpZero) otherZero(next, 34 + 16, 34 + 18);
+            const sentNext = next.slice();
+            expect(r.run(next, { zone: 3, nat: 'apply' }) & (CtState.RPL | CtState.INV)).toBe(CtState.RPL);
+            expect(next).toEqual(byFields(sentNext, v, c, vport, cport));
+          }
         },
       ),
-      params(400),
+      params(600),
     );
+    proto.hintedTcp4 = inner;
+    expect(hintedTaken).toBeGreaterThan(150);
   });
 
   // OVS forgets the connection a packet remembers from its previous ct() (`pkt->md.conn`, which process_one_fast

@@ -41,13 +41,22 @@ import {
   CtL4 as CtL4Import,
   CtNatAction,
   CtReason as CtReasonImport,
+  CtTcpState as CtTcpStateImport,
   CtTimeout as CtTimeoutImport,
   timeoutTable,
   type CtTimeoutPolicy,
 } from './constants.js';
 import {
   CtUpdate as CtUpdateImport,
+  TCP_MAX_ACK_WINDOW,
+  TCP_MAX_WSCALE,
+  TCP_PACKED,
+  TCP_PEER,
+  TCP_SEQHI,
+  TCP_SEQLO,
   TCP_STRIDE,
+  WSCALE_FLAG,
+  WSCALE_UNKNOWN,
   allocTcpPeers,
   tcpInvalidFlags as tcpInvalidFlagsImport,
   tcpNewConn as tcpNewConnImport,
@@ -188,6 +197,23 @@ const NO_TIMEOUT = Number.POSITIVE_INFINITY;
 const OFFSET_MASK = 0x3fffffff;
 const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
+const TCP_FIN = 0x01;
+const TCP_RST = 0x04;
+// hintedTcp4's copy of tcpUpdate's usual path: the tracker's layout and limits (tcp.ts) and the peer states, as plain
+// consts (an imported binding is a cell each use loads and checks).
+const T_STRIDE = TCP_STRIDE;
+const T_PEER = TCP_PEER;
+const T_SEQLO = TCP_SEQLO;
+const T_SEQHI = TCP_SEQHI;
+const T_PACKED = TCP_PACKED;
+const T_MAX_ACK = TCP_MAX_ACK_WINDOW;
+const T_MAX_WSCALE = TCP_MAX_WSCALE;
+const T_WS_FLAG = WSCALE_FLAG;
+const T_WS_UNKNOWN = WSCALE_UNKNOWN;
+const TS_SYN_SENT = CtTcpStateImport.SYN_SENT;
+const TS_ESTABLISHED = CtTcpStateImport.ESTABLISHED;
+const TS_CLOSING = CtTcpStateImport.CLOSING;
+const TS_FIN_WAIT_2 = CtTcpStateImport.FIN_WAIT_2;
 
 /** Options of an {@link OvsConntrack}. */
 export interface OvsConntrackOptions {
@@ -758,8 +784,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (state0 & NAT_BITS) return false;
     const keys = this.keys;
     const base = ((n >> 1) * R) | 0;
-    if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
-    if (this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP) return false;
+    // `looked`: lookedTcp4's lookupKey found `n` just now for the key in `lk` (zone, protocol 6, the tuple) — its
+    // slot live (its generation is the one read for `gen`), its key the packet's, not expired, and the original node
+    // where the record's original key is the packet's too (lookupKey's own answer). What this function checks of a
+    // caller's hint holds then; only the packet's own checks (flags, checksums) remain.
+    const checked = looked === true;
+    if (!checked && (base >= keys.length || keys[(base + R_GEN) | 0] !== gen || this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP)) return false;
     // `fresh`: samePacket would answer false, or true only for a new packet whose fingerprint is the old one's — whose
     // key, extracted, is the kept key, and whose checksums then verify as they did (or not, where its other bytes
     // differ: OVS verifies every packet).
@@ -774,7 +804,14 @@ export class OvsConntrack implements WordsConntrackEngine {
     let dst: number;
     let sp: number;
     let dp: number;
-    if (same) {
+    if (checked) {
+      // The key lookedTcp4 made (from the kept key or the decode, after the same checks as below) and looked up.
+      const lk = this.lk;
+      src = lk[K_SRC]!;
+      dst = lk[K_DST]!;
+      sp = lk[K_SL4]!;
+      dp = lk[K_DL4]!;
+    } else if (same) {
       const xk = this.xk;
       if (xk[K_META] !== 6 << 16) return false;
       src = xk[K_SRC]!;
@@ -792,9 +829,11 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = read16(frame, (at + 2) | 0);
     }
     const meta = zone | (6 << 16);
-    const b = (base + (n & 1) * REV) | 0;
-    if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
-    if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
+    if (!checked) {
+      const b = (base + (n & 1) * REV) | 0;
+      if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
+      if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
+    }
     // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
     const hw = read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
@@ -804,7 +843,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (!same && this.validate === true && res.checksumsGood !== true && this.tcp4SumsOk(frame, d, l4) === false) return false;
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
     let node = n;
-    if (n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
+    if (!checked && n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
 
     // Taken: from here on, what execute does.
     this.lastNow = now;
@@ -831,7 +870,79 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.hintOutGen = gen;
     const e = node >> 1;
     // conn_update: the TCP tracker and the expiration.
-    const r = tcpUpdate(this.tcp, e, reply, frame, at, ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0, this.seqCheck, flags);
+    const len = ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
+    const t = this.tcp;
+    let r = -1;
+    // tcpUpdate's path (OVS lib/conntrack-tcp.c tcp_conn_update) for a segment without SYN or RST — so with ACK, which
+    // tcpInvalidFlags requires of it — from a peer past its first packet, found in the window: written out here,
+    // where the call with its eight arguments was ≈ 80 of its ≈ 330 instructions, and ≈ 2.8 calls a frame in http.
+    // Every test tcp_conn_update makes of such a segment is made: the window scales, the segment's end (with FIN) within
+    // the sender's seqhi, its start no lower than seqlo less the receiver's largest window, the ack skew; then the
+    // same updates (largest window, seqlo, the receiver's seqhi, FIN's CLOSING, ACK's moves of the receiver's state)
+    // and the timeout the two states say. Anything else — out of the window included — is tcpUpdate's, which starts
+    // over: nothing is written here before the window holds. A change to tcpUpdate is a change here
+    // (tcp-established.property.test.ts runs both).
+    const rec = Math.imul(e, T_STRIDE) & OFFSET_MASK;
+    const ps = (rec + (reply === true ? T_PEER : 0)) | 0;
+    const pd = (rec + (reply === true ? 0 : T_PEER)) | 0;
+    const sPk = t[(ps + T_PACKED) | 0]!;
+    if ((flags & (TCP_SYN | TCP_RST)) === 0 && sPk >>> 24 >= TS_SYN_SENT) {
+      const dPk = t[(pd + T_PACKED) | 0]!;
+      const sScale = (sPk >>> 16) & 0xff;
+      const dScale = (dPk >>> 16) & 0xff;
+      let sws = 0;
+      let dws = 0;
+      if ((sScale & T_WS_FLAG) !== 0 && (dScale & T_WS_FLAG) !== 0) {
+        sws = sScale & 0xf;
+        dws = dScale & 0xf;
+      } else if ((sScale & T_WS_UNKNOWN) !== 0 && (dScale & T_WS_UNKNOWN) !== 0) {
+        sws = T_MAX_WSCALE;
+        dws = T_MAX_WSCALE;
+      }
+      // The header's window, sequence and ack numbers read byte by byte (read16's and read32's code): each inlined call
+      // counts against TurboFan's inlining budget for this function (V8's js-inlining-heuristic.cc: cumulative 920
+      // bytes of bytecode, each candidate weighed 1.2 times its size), and with them noteNat no longer fit (out of
+      // line, ≈ 150 instructions a frame).
+      const win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
+      let seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
+      const ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
+      // FIN is bit 0: one more sequence number.
+      let end = (seq + len + (flags & TCP_FIN)) >>> 0;
+      const sLo = t[(ps + T_SEQLO) | 0]!;
+      const sHi = t[(ps + T_SEQHI) | 0]!;
+      const dLo = t[(pd + T_SEQLO) | 0]!;
+      if (seq === end) {
+        // No data: the sequence check relaxed.
+        seq = sLo;
+        end = seq;
+      }
+      const ackskew = (dLo - ack) | 0;
+      if (
+        (((sHi - end) | 0) >= 0 && ((seq - ((sLo - ((dPk & 0xffff) << dws)) >>> 0)) | 0) >= 0 && ackskew >= -T_MAX_ACK && ackskew <= T_MAX_ACK << sws) ||
+        this.seqCheck === false
+      ) {
+        let nsPk = sPk;
+        if ((sPk & 0xffff) < win) nsPk = (sPk & 0xffff0000) | win;
+        if (((end - sLo) | 0) > 0) t[(ps + T_SEQLO) | 0] = end;
+        const ws = win << sws;
+        if (((((ack + ws) >>> 0) - t[(pd + T_SEQHI) | 0]!) | 0) >= 0) t[(pd + T_SEQHI) | 0] = (ack + (ws > 1 ? ws : 1)) >>> 0;
+        let s = sPk >>> 24;
+        let ds = dPk >>> 24;
+        if ((flags & TCP_FIN) !== 0 && s < TS_CLOSING) s = TS_CLOSING;
+        if (ds === TS_SYN_SENT) ds = TS_ESTABLISHED;
+        else if (ds === TS_CLOSING) ds = TS_FIN_WAIT_2;
+        t[(ps + T_PACKED) | 0] = ((nsPk & 0x00ffffff) | (s << 24)) >>> 0;
+        t[(pd + T_PACKED) | 0] = ((dPk & 0x00ffffff) | (ds << 24)) >>> 0;
+        let tm: number;
+        if (s >= TS_FIN_WAIT_2 && ds >= TS_FIN_WAIT_2) tm = CtTimeout.TCP_CLOSED;
+        else if (s >= TS_CLOSING && ds >= TS_CLOSING) tm = CtTimeout.TCP_FIN_WAIT;
+        else if (s < TS_ESTABLISHED || ds < TS_ESTABLISHED) tm = CtTimeout.TCP_OPENING;
+        else if (s >= TS_CLOSING || ds >= TS_CLOSING) tm = CtTimeout.TCP_CLOSING;
+        else tm = CtTimeout.TCP_ESTABLISHED;
+        r = CtUpdate.VALID | ((tm + 1) << 4);
+      }
+    }
+    if (r < 0) r = tcpUpdate(t, e, reply, frame, at, len, this.seqCheck, flags);
     const tm = (r >> 4) - 1;
     if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
     let createNew: boolean;
@@ -872,7 +983,69 @@ export class OvsConntrack implements WordsConntrackEngine {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
             this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
-            if (this.natTcp4(frame, d, e, reply, act) === false) this.natPacket(frame, d, e, reply, false, res);
+            // natTcp4 written out (its call, with five arguments, was ≈ 60 of its ≈ 290 instructions, 1.6 calls a frame
+            // in http): the same checks, the same bytes; a change to either is a change to both. The frame's bytes
+            // read and written one by one, as read16/write16/write32 and foldSum do: as inlined calls they count
+            // against TurboFan's inlining budget for this function (see the tracker's path above).
+            const from = (base + (reply === true ? REV : 0)) | 0;
+            const to = (base + (reply === true ? 0 : REV)) | 0;
+            const sums = keys[(base + R_NATSUM) | 0]!;
+            let ipSum = sums >>> 16;
+            let l4Sum = sums & 0xffff;
+            // A reply's sums negated, but for ±0 (natTcp4's rule: the field-by-field path then).
+            let sumsOk = true;
+            if (reply === true) {
+              if (ipSum === 0 || ipSum === 0xffff || l4Sum === 0xffff) sumsOk = false;
+              ipSum = 0xffff - ipSum;
+              l4Sum = 0xffff - l4Sum;
+            }
+            if (
+              sumsOk &&
+              l4 >= 0 &&
+              (d.l3End & OFFSET_MASK) - at >= 20 &&
+              d.srcPort === keys[(from + K_SL4) | 0] &&
+              d.dstPort === keys[(from + K_DL4) | 0] &&
+              d.ipSrc === keys[from + K_SRC] &&
+              d.ipDst === keys[(from + K_DST) | 0]
+            ) {
+              const l3 = d.l3Offset & OFFSET_MASK;
+              let ao: number;
+              let a: number;
+              if (act & SRC) {
+                a = keys[(to + K_DST) | 0]!;
+                ao = (l3 + 12) | 0;
+                d.ipSrc = a;
+              } else {
+                a = keys[to + K_SRC]!;
+                ao = (l3 + 16) | 0;
+                d.ipDst = a;
+              }
+              frame[ao] = a >>> 24;
+              frame[(ao + 1) | 0] = a >>> 16;
+              frame[(ao + 2) | 0] = a >>> 8;
+              frame[(ao + 3) | 0] = a;
+              const ns = keys[(to + K_DL4) | 0]!;
+              const nd = keys[(to + K_SL4) | 0]!;
+              if (ns !== d.srcPort) {
+                frame[at] = ns >>> 8;
+                frame[(at + 1) | 0] = ns;
+                d.srcPort = ns;
+              }
+              if (nd !== d.dstPort) {
+                frame[(at + 2) | 0] = nd >>> 8;
+                frame[(at + 3) | 0] = nd;
+                d.dstPort = nd;
+              }
+              // Each field's complement plus the adjustment is at most 0x1fffe: one fold reaches 16 bits (foldSum's two).
+              let c = (~((frame[(l3 + 10) | 0]! << 8) | frame[(l3 + 11) | 0]!) & 0xffff) + ipSum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(l3 + 10) | 0] = c >>> 8;
+              frame[(l3 + 11) | 0] = c;
+              c = (~((frame[(at + 16) | 0]! << 8) | frame[(at + 17) | 0]!) & 0xffff) + l4Sum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(at + 16) | 0] = c >>> 8;
+              frame[(at + 17) | 0] = c;
+            } else this.natPacket(frame, d, e, reply, false, res);
           } else this.natPacket(frame, d, e, reply, false, res);
         }
       }
@@ -2335,6 +2508,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * the sums made at commit. The same bytes as the field-by-field path (RFC 1624 updates compose: the sum of the
    * adjustments is one adjustment, and only an all-zero sum is +0). A reply is adjusted by the negated sums, which
    * are exact except for ±0: a sum of 0 or 0xffff takes the field-by-field path. Returns false when it did not apply.
+   * hintedTcp4 has these steps written out: a change here is a change there.
    */
   private natTcp4(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, act: number): boolean {
     const keys = this.keys;

@@ -12,7 +12,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CtTcpState, CtTimeout } from './constants.js';
-import { allocTcpPeers, CtUpdate, TCP_PEER, tcpUpdate } from './tcp.js';
+import { CtState } from '../lflow/ct-api.js';
+import { OvsConntrack } from './engine.js';
+import { ctView, F, frame, Runner, tupleView } from './packets.test-helpers.js';
+import { allocTcpPeers, CtUpdate, TCP_PEER, TCP_STRIDE, tcpUpdate } from './tcp.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const MAX_ACK = 0xffff + 1500;
@@ -109,5 +112,96 @@ describe('tcpUpdate: an established connection\'s ACK and data segments', () => 
     console.log(`tcpUpdate established segments: ${valid} valid, ${invalid} invalid (VIPPATH_CT_PROP_SEED replays a seed)`);
     expect(valid).toBeGreaterThan(300);
     expect(invalid).toBeGreaterThan(300);
+  });
+});
+
+/** Calls the engine's hinted IPv4 TCP path took (engine.ts hintedTcp4), to show the property below runs it. */
+let hintedTaken = 0;
+type HintedPath = { hintedTcp4(...a: unknown[]): boolean };
+const engineProto = OvsConntrack.prototype as unknown as HintedPath;
+const hintedTcp4 = engineProto.hintedTcp4;
+engineProto.hintedTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
+  const r = hintedTcp4.apply(this, a);
+  if (r) hintedTaken++;
+  return r;
+};
+
+/** A peer's tracker state for the engine property: the sender's never before SYN_SENT (tcpUpdate's first-packet path). */
+const peerState = fc.constantFrom(CtTcpState.SYN_SENT, CtTcpState.ESTABLISHED, CtTcpState.ESTABLISHED, CtTcpState.ESTABLISHED, CtTcpState.CLOSING, CtTcpState.FIN_WAIT_2, CtTcpState.TIME_WAIT);
+const enginePeer = fc.record({ lo: u32, hi: u32, maxWin: fc.integer({ min: 1, max: 0xffff }), scale, state: peerState });
+const engineSegment = fc.record({
+  reply: fc.boolean(),
+  seqFrom: fc.constantFrom('lo', 'hi'),
+  seqOff: offset,
+  ackOff: offset,
+  win: fc.integer({ min: 0, max: 0xffff }),
+  payload: fc.constantFrom(0, 0, 1, 10, 1000),
+  // Mostly what the written-out path takes (ACK with PSH, URG, FIN); SYN and RST ones go to tcpUpdate.
+  flags: fc.constantFrom(0x10, 0x18, 0x11, 0x19, 0x30, 0x10, 0x18, 0x11, 0x14, 0x12),
+});
+
+describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segment written out', () => {
+  it('gives tcpUpdate\'s outcome, peer words and expiration (a plain and a hinted engine on the same peers)', () => {
+    for (const seqCheck of [true, false]) {
+      let valid = 0;
+      let invalid = 0;
+      const takenBefore = hintedTaken;
+      fc.assert(
+        fc.property(enginePeer, enginePeer, engineSegment, (orig, rep, g) => {
+          const a = new Runner({ tcpSequenceCheck: seqCheck });
+          const b = new Runner({ tcpSequenceCheck: seqCheck });
+          const syn = frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000, win: 1000 });
+          a.now = b.now = 1000;
+          // With `nat` (no NAT action committed: the packet is left as it is): a call without it keeps its connection
+          // for the packet's next call (process_one_fast's), which the hinted path leaves to execute.
+          a.run(syn, { zone: 1, commit: true, nat: 'apply' });
+          b.run(syn, { zone: 1, commit: true, nat: 'apply' });
+          // Its SYN again, whose lookup finds the connection (a commit's first lookup found none): the hint's node.
+          a.run(syn, { zone: 1, nat: 'apply' });
+          b.run(syn, { zone: 1, nat: 'apply' });
+          // The original tuple that call wrote: a hinted call finding a node of this connection may leave it (settled).
+          b.hintTuple = tupleView(b.res);
+          const node = b.ct.foundNode;
+          const gen = b.ct.foundGen;
+          const e = node >> 1;
+          // Both engines' trackers set to the generated peers (the packed word as tcp.ts lays it out).
+          for (const r of [a, b]) {
+            const t = (r.ct as unknown as { tcp: Uint32Array }).tcp;
+            const p = e * TCP_STRIDE;
+            for (const [at, x] of [[p, orig], [p + TCP_PEER, rep]] as const) {
+              t[at] = x.lo;
+              t[at + 1] = x.hi;
+              t[at + 2] = (x.maxWin | (x.scale << 16) | (x.state << 24)) >>> 0;
+            }
+          }
+          const s = g.reply ? rep : orig;
+          const d = g.reply ? orig : rep;
+          const seq = ((g.seqFrom === 'lo' ? s.lo : s.hi) + g.seqOff) >>> 0;
+          const ack = (d.lo + g.ackOff) >>> 0;
+          const seg = g.reply
+            ? frame({ src: '10.1.0.5', dst: '10.0.0.1', proto: 'tcp', sport: 80, dport: 40000, flags: g.flags, seq, ack, win: g.win, payload: g.payload })
+            : frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: g.flags, seq, ack, win: g.win, payload: g.payload });
+          a.now = b.now = 2000;
+          a.run(seg, { zone: 1, nat: 'apply' });
+          // The segment's own node (the reply node for the server's), as a replay's hint names it.
+          b.hint = [g.reply ? node | 1 : node & ~1, gen, b.ct.epoch];
+          b.fresh = true;
+          b.run(seg, { zone: 1, nat: 'apply' });
+          expect(ctView(b.res)).toEqual(ctView(a.res));
+          const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
+          const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
+          expect([...tb.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]).toEqual([...ta.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]);
+          expect(b.ct.connections(3000)).toEqual(a.ct.connections(3000));
+          expect([...b.ct.counters]).toEqual([...a.ct.counters]);
+          if (a.res.state & CtState.INV) invalid++;
+          else valid++;
+        }),
+        { numRuns: 1500, ...(SEED !== undefined ? { seed: SEED } : {}) },
+      );
+      console.log(`hinted path, seqCheck ${seqCheck}: ${valid} valid, ${invalid} invalid, ${hintedTaken - takenBefore} taken by hintedTcp4`);
+      expect(hintedTaken - takenBefore).toBeGreaterThan(500);
+      expect(valid).toBeGreaterThan(300);
+      if (seqCheck) expect(invalid).toBeGreaterThan(300);
+    }
   });
 });

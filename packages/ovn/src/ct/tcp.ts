@@ -57,6 +57,13 @@ export const TCP_STRIDE = STRIDE;
 const SEQLO = 0;
 const SEQHI = 1;
 const PACKED = 2;
+/** A peer's words: `seqlo`, `seqhi`, and the packed one (max window | wscale << 16 | state << 24). */
+export const TCP_SEQLO = SEQLO;
+export const TCP_SEQHI = SEQHI;
+export const TCP_PACKED = PACKED;
+/** {@link MAX_ACK_WINDOW} and {@link MAX_WSCALE}, for the conntrack engine's copy of tcpUpdate's usual path. */
+export const TCP_MAX_ACK_WINDOW = MAX_ACK_WINDOW;
+export const TCP_MAX_WSCALE = MAX_WSCALE;
 
 const state = (t: TcpPeers, p: number): number => t[p + PACKED]! >>> 24;
 
@@ -171,6 +178,8 @@ export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number
  * {@link CtTimeout} the connection's expiration moves to (0: leave it).
  * `flags`: the segment's flags (the low 12 bits of its header's offset/flags word at `l4 + 12`), which must already
  * have passed {@link tcpInvalidFlags} — the callers read them for that check, so the word is not read twice.
+ * The conntrack engine's hinted IPv4 TCP path (engine.ts hintedTcp4) has this function's path for an in-window
+ * segment without SYN or RST written out: a change here is a change there.
  */
 export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Array, l4: number, payloadLength: number, seqCheck: boolean, flags: number): number {
   // `reply === true`: a pointer compare where a test of the argument is V8's ToBoolean chain (it cannot type it).
