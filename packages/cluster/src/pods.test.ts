@@ -237,7 +237,7 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     }
   });
 
-  it('request lines byte by byte: a target ended by each latin1 space, of every other byte; the version and the two known paths each byte changed', () => {
+  it('request lines byte by byte: a target ended by each latin1 space, of every other byte; the version and the two known paths each byte changed; the access log of them', () => {
     const pod = new PodHost(POD);
     const ref = new ReferencePodHost(POD);
     const chr = (b: number): string => String.fromCharCode(b);
@@ -271,6 +271,9 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     // Not vacuous: 249 of the 256 one-byte targets served, the 11 changed versions and the minor 2 not; each known
     // path answered once, its 11 near misses with NOW.
     expect(Object.fromEntries(bodies)).toEqual({ '(not served)': 7 + 11 + 1, 'NOW: simulated': 249 + 2 + 22, [`${PEERS4[2]}:${20000 + 256 + 11 + 3 + 1}`]: 1, [POD.name]: 1 });
+    // The access log names each served target, agnhost's two paths (kept as a code) and their near misses (as bytes).
+    expect(pod.log).toEqual(ref.log);
+    expect(pod.log.filter((e) => e.path === '/clientip' || e.path === '/hostname')).toHaveLength(2);
   });
 
   it('the access log and the client counts past their bounds (entries, clients, path characters)', () => {

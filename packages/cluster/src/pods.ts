@@ -234,10 +234,14 @@ const complement = (sum: number): number => {
 const LOG_CAP = ACCESS_LOG_LIMITS.entries;
 const LOG_CHARS = ACCESS_LOG_LIMITS.pathChars;
 // An entry's path length word also says whether the path was cut and whether the address is IPv6 (one store, one
-// array, instead of three): the length is at most LOG_CHARS (256), under both flag bits.
+// array, instead of three): the length is at most LOG_CHARS (256), under the flag bits. A path knownPath names is
+// kept as its code in the word (KNOWN_PATHS[code]), its bytes not copied: a replay's requests are nearly all one.
 const LOG_CUT = 0x8000;
 const LOG_V6 = 0x4000;
-const LOG_LEN = 0x3fff;
+const LOG_KNOWN_SHIFT = 12;
+const LOG_KNOWN = 0x3000;
+const LOG_LEN = 0x0fff;
+const KNOWN_PATHS = ['', '/clientip', '/hostname'];
 
 /**
  * The access log's entries as bytes in a ring: the newest {@link ACCESS_LOG_LIMITS}.entries requests, made
@@ -254,8 +258,11 @@ class AccessLog {
   private path = new Uint8Array(0);
   private read: AccessLogEntry[] | undefined = [];
 
-  /** A request at `time` from the address at `src[srcAt…]` (4 or 16 bytes) and `port`, for the target at `f[at…at+len)`. */
-  add(time: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, f: Uint8Array, at: number, len: number): void {
+  /**
+   * A request at `time` from the address at `src[srcAt…]` (4 or 16 bytes) and `port`, for the target at `f[at…at+len)`,
+   * which is knownPath's path `known` when that is not 0.
+   */
+  add(time: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, f: Uint8Array, at: number, len: number, known: number): void {
     const t = this.time ?? this.alloc();
     const i = this.next;
     t[i] = time;
@@ -269,11 +276,14 @@ class AccessLog {
       a[ai + 3] = src[srcAt + 3]!;
     }
     this.port[i] = port;
-    const kept = len > LOG_CHARS ? LOG_CHARS : len;
-    const p = this.path;
-    const pi = i * LOG_CHARS;
-    for (let k = 0; k < kept; k++) p[pi + k] = f[at + k]!;
-    this.pathLen[i] = kept | (len > LOG_CHARS ? LOG_CUT : 0) | (v6 ? LOG_V6 : 0);
+    if (known !== 0) this.pathLen[i] = (known << LOG_KNOWN_SHIFT) | (v6 ? LOG_V6 : 0);
+    else {
+      const kept = len > LOG_CHARS ? LOG_CHARS : len;
+      const p = this.path;
+      const pi = i * LOG_CHARS;
+      for (let k = 0; k < kept; k++) p[pi + k] = f[at + k]!;
+      this.pathLen[i] = kept | (len > LOG_CHARS ? LOG_CUT : 0) | (v6 ? LOG_V6 : 0);
+    }
     this.next = i + 1 === LOG_CAP ? 0 : i + 1;
     if (this.n < LOG_CAP) this.n++;
     this.read = undefined;
@@ -295,7 +305,7 @@ class AccessLog {
       const i = (this.next - this.n + k + LOG_CAP) % LOG_CAP;
       const w = this.pathLen[i]!;
       const host = w & LOG_V6 ? `[${formatIPv6(this.addr, i * 16)}]` : formatIPv4(readIPv4(this.addr, i * 16));
-      const path = Buffer.from(this.path.buffer, this.path.byteOffset + i * LOG_CHARS, w & LOG_LEN).toString('latin1');
+      const path = w & LOG_KNOWN ? KNOWN_PATHS[(w & LOG_KNOWN) >> LOG_KNOWN_SHIFT]! : Buffer.from(this.path.buffer, this.path.byteOffset + i * LOG_CHARS, w & LOG_LEN).toString('latin1');
       out.push({ time: this.time![i]!, client: `${host}:${this.port[i]}`, path: w & LOG_CUT ? `${path}…` : path });
     }
     return (this.read = out);
@@ -895,7 +905,8 @@ export class PodHost {
    */
   private answerGet(f: Uint8Array, at: number, len: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, remoteLen: number, now: number): number {
     this.requests++;
-    this.accessLog.add(now, src, srcAt, v6, port, f, at, len);
+    const known = knownPath(f, at, len);
+    this.accessLog.add(now, src, srcAt, v6, port, f, at, len, known);
     const t = this.clientTable;
     const s = v6 ? t.find6(src, srcAt, 1) : t.find4(readIPv4(src, srcAt), 0);
     if (s >= 0) t.a[s]!++;
@@ -906,7 +917,6 @@ export class PodHost {
     }
     else this.otherClientRequests++;
     this.clientsRead = undefined;
-    const known = knownPath(f, at, len);
     const body = known === 1 ? this.body : known === 2 ? this.nameBody : NOW_BODY;
     const bodyLen = body === this.body ? remoteLen : body.length;
     this.respBody = body;
