@@ -237,6 +237,45 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     }
   });
 
+  it('request lines byte by byte: a target ended by each latin1 space, of every other byte; the version and the two known paths each byte changed; the access log of them', () => {
+    const pod = new PodHost(POD);
+    const ref = new ReferencePodHost(POD);
+    const chr = (b: number): string => String.fromCharCode(b);
+    const lines: string[] = [];
+    // A target with each byte in it: JavaScript's \s within latin1 (tab, LF, VT, FF, CR, space, no-break space)
+    // ends it early, so the version is not where it must be; every other byte belongs to it.
+    for (let b = 0; b < 256; b++) lines.push(`GET /a${chr(b)}b HTTP/1.1\r\n\r\n`);
+    // The version's bytes (and the line's end) each changed; the minor versions 0, 1 and 2.
+    const tail = ' HTTP/1.1\r\n';
+    for (let k = 0; k < tail.length; k++) lines.push(`GET /x${tail.slice(0, k)}${chr(tail.charCodeAt(k) ^ 0x20)}${tail.slice(k + 1)}\r\n`);
+    for (const minor of '012') lines.push(`GET /x HTTP/1.${minor}\r\n\r\n`);
+    // agnhost's two paths, each byte changed, one byte short, one byte long.
+    for (const path of ['/clientip', '/hostname']) {
+      lines.push(`GET ${path} HTTP/1.1\r\n\r\n`, `GET ${path.slice(0, -1)} HTTP/1.1\r\n\r\n`, `GET ${path}p HTTP/1.1\r\n\r\n`);
+      for (let k = 0; k < path.length; k++) lines.push(`GET ${path.slice(0, k)}${chr(path.charCodeAt(k) + 1)}${path.slice(k + 1)} HTTP/1.1\r\n\r\n`);
+    }
+    const bodies = new Map<string, number>();
+    let port = 20000;
+    for (const line of lines) {
+      port++;
+      const syn = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x02, seq: 7, window: 64240 } });
+      const synAck = ref.receive(syn.slice(), port);
+      expect(hex(pod.receive(syn.slice(), port))).toEqual(hex(synAck));
+      const req = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x18, seq: 8, ack: (parseFrame(synAck[0]!).tcp!.seq + 1) >>> 0, window: 64240, payload: latin1(line) } });
+      const want = ref.receive(req.slice(), port);
+      expect(hex(pod.receive(req.slice(), port)), JSON.stringify(line)).toEqual(hex(want));
+      const payload = Buffer.from(parseFrame(want[0]!).tcp!.payload ?? new Uint8Array(0)).toString('latin1');
+      const body = payload === '' ? '(not served)' : payload.slice(payload.indexOf('\r\n\r\n') + 4);
+      bodies.set(body, (bodies.get(body) ?? 0) + 1);
+    }
+    // Not vacuous: 249 of the 256 one-byte targets served, the 11 changed versions and the minor 2 not; each known
+    // path answered once, its 11 near misses with NOW.
+    expect(Object.fromEntries(bodies)).toEqual({ '(not served)': 7 + 11 + 1, 'NOW: simulated': 249 + 2 + 22, [`${PEERS4[2]}:${20000 + 256 + 11 + 3 + 1}`]: 1, [POD.name]: 1 });
+    // The access log names each served target, agnhost's two paths (kept as a code) and their near misses (as bytes).
+    expect(pod.log).toEqual(ref.log);
+    expect(pod.log.filter((e) => e.path === '/clientip' || e.path === '/hostname')).toHaveLength(2);
+  });
+
   it('the access log and the client counts past their bounds (entries, clients, path characters)', () => {
     const pod = new PodHost(POD);
     const ref = new ReferencePodHost(POD);

@@ -57,9 +57,6 @@ const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt
 const RESPONSE_HEAD = latin1('HTTP/1.1 200 OK\r\nContent-Length: ');
 const RESPONSE_MID = latin1('\r\nConnection: close\r\n\r\n');
 const NOW_BODY = latin1('NOW: simulated');
-const CLIENTIP = latin1('/clientip');
-const HOSTNAME = latin1('/hostname');
-const HTTP_1 = latin1(' HTTP/1.');
 /** The response's bytes before a body of each length (its headers, the length among them), made once per length. */
 const RESPONSE_HEADS = new Array<Uint8Array | undefined>(4096);
 /** The sum of each of {@link RESPONSE_HEADS}' 16-bit words (the TCP checksum adds it instead of reading the head back). */
@@ -106,29 +103,40 @@ const equal16 = (f: Uint8Array, at: number, addr: Uint8Array): boolean => {
   return true;
 };
 
-const equalAt = (f: Uint8Array, at: number, n: number, what: Uint8Array): boolean => {
-  if (n !== what.length) return false;
-  for (let i = 0; i < n; i++) if (f[at + i] !== what[i]) return false;
-  return true;
+/**
+ * Whether the `n` bytes at `f[at…]` are `/clientip` (then 1) or `/hostname` (2), else 0: agnhost's two paths that
+ * answer other than `NOW:`, compared with constants, both nine bytes (a loop over an array of the path cost ≈ 20
+ * instructions a byte: bench/README, "The pods' request line and answers' numbers (session 40)").
+ */
+const knownPath = (f: Uint8Array, at: number, n: number): number => {
+  if (n !== 9 || f[at] !== 47) return 0;
+  const c = f[at + 1];
+  if (c === 99) return f[at + 2] === 108 && f[at + 3] === 105 && f[at + 4] === 101 && f[at + 5] === 110 && f[at + 6] === 116 && f[at + 7] === 105 && f[at + 8] === 112 ? 1 : 0;
+  if (c === 104) return f[at + 2] === 111 && f[at + 3] === 115 && f[at + 4] === 116 && f[at + 5] === 110 && f[at + 6] === 97 && f[at + 7] === 109 && f[at + 8] === 101 ? 2 : 0;
+  return 0;
 };
 
 /** JavaScript's `\s` within latin1: tab, LF, VT, FF, CR, space, no-break space. */
 const isSpace = (b: number): boolean => {
-  return (b >= 9 && b <= 13) || b === 32 || b === 0xa0;
+  return b > 32 ? b === 0xa0 : (b >= 9 && b <= 13) || b === 32;
 };
 
 /**
  * The target's length when `len` bytes at `at` start with an HTTP/1.x GET's request line (`GET <target>
- * HTTP/1.0|1.1\r\n`, the target a run of non-space), 0 when they do not. The target starts at `at + 4`.
+ * HTTP/1.0|1.1\r\n`, the target a run of non-space), 0 when they do not. The target starts at `at + 4`. Once per
+ * request: a target's bytes are nearly all above the space, so isSpace tests them with one or two compares; the
+ * version's bytes are compared with constants, not read from an array (bench/README, "The pods' request line and
+ * answers' numbers (session 40)").
  */
 const getTarget = (f: Uint8Array, at: number, len: number): number => {
   const end = at + len;
   if (len < 4 || f[at] !== 71 || f[at + 1] !== 69 || f[at + 2] !== 84 || f[at + 3] !== 32) return 0;
   let i = at + 4;
-  while (i < end && !isSpace(f[i]!)) i++;
+  while (i < end && isSpace(f[i]!) === false) i++;
   const n = i - (at + 4);
   if (n === 0 || i + 11 > end) return 0;
-  for (let k = 0; k < 8; k++) if (f[i + k] !== HTTP_1[k]) return 0;
+  // ' HTTP/1.'
+  if (f[i] !== 32 || f[i + 1] !== 72 || f[i + 2] !== 84 || f[i + 3] !== 84 || f[i + 4] !== 80 || f[i + 5] !== 47 || f[i + 6] !== 49 || f[i + 7] !== 46) return 0;
   const minor = f[i + 8];
   return (minor === 48 || minor === 49) && f[i + 9] === 13 && f[i + 10] === 10 ? n : 0;
 };
@@ -136,7 +144,7 @@ const getTarget = (f: Uint8Array, at: number, len: number): number => {
 /**
  * The digits of `n`, a non-negative integer below 2^31 (a port, a body's length). Compares, and int32 division in
  * writeDecimal, not a loop of float divisions: tcpConn's code (which inlines the request's answer) shrinks enough for
- * V8 to inline equalAt into it (bench/README, "The pods' digits and decode (session 36)").
+ * V8 to inline the path's comparison into it (bench/README, "The pods' digits and decode (session 36)").
  */
 const decimalDigits = (n: number): number => {
   return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
@@ -226,10 +234,14 @@ const complement = (sum: number): number => {
 const LOG_CAP = ACCESS_LOG_LIMITS.entries;
 const LOG_CHARS = ACCESS_LOG_LIMITS.pathChars;
 // An entry's path length word also says whether the path was cut and whether the address is IPv6 (one store, one
-// array, instead of three): the length is at most LOG_CHARS (256), under both flag bits.
+// array, instead of three): the length is at most LOG_CHARS (256), under the flag bits. A path knownPath names is
+// kept as its code in the word (KNOWN_PATHS[code]), its bytes not copied: a replay's requests are nearly all one.
 const LOG_CUT = 0x8000;
 const LOG_V6 = 0x4000;
-const LOG_LEN = 0x3fff;
+const LOG_KNOWN_SHIFT = 12;
+const LOG_KNOWN = 0x3000;
+const LOG_LEN = 0x0fff;
+const KNOWN_PATHS = ['', '/clientip', '/hostname'];
 
 /**
  * The access log's entries as bytes in a ring: the newest {@link ACCESS_LOG_LIMITS}.entries requests, made
@@ -246,8 +258,11 @@ class AccessLog {
   private path = new Uint8Array(0);
   private read: AccessLogEntry[] | undefined = [];
 
-  /** A request at `time` from the address at `src[srcAt…]` (4 or 16 bytes) and `port`, for the target at `f[at…at+len)`. */
-  add(time: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, f: Uint8Array, at: number, len: number): void {
+  /**
+   * A request at `time` from the address at `src[srcAt…]` (4 or 16 bytes) and `port`, for the target at `f[at…at+len)`,
+   * which is knownPath's path `known` when that is not 0.
+   */
+  add(time: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, f: Uint8Array, at: number, len: number, known: number): void {
     const t = this.time ?? this.alloc();
     const i = this.next;
     t[i] = time;
@@ -261,11 +276,14 @@ class AccessLog {
       a[ai + 3] = src[srcAt + 3]!;
     }
     this.port[i] = port;
-    const kept = len > LOG_CHARS ? LOG_CHARS : len;
-    const p = this.path;
-    const pi = i * LOG_CHARS;
-    for (let k = 0; k < kept; k++) p[pi + k] = f[at + k]!;
-    this.pathLen[i] = kept | (len > LOG_CHARS ? LOG_CUT : 0) | (v6 ? LOG_V6 : 0);
+    if (known !== 0) this.pathLen[i] = (known << LOG_KNOWN_SHIFT) | (v6 ? LOG_V6 : 0);
+    else {
+      const kept = len > LOG_CHARS ? LOG_CHARS : len;
+      const p = this.path;
+      const pi = i * LOG_CHARS;
+      for (let k = 0; k < kept; k++) p[pi + k] = f[at + k]!;
+      this.pathLen[i] = kept | (len > LOG_CHARS ? LOG_CUT : 0) | (v6 ? LOG_V6 : 0);
+    }
     this.next = i + 1 === LOG_CAP ? 0 : i + 1;
     if (this.n < LOG_CAP) this.n++;
     this.read = undefined;
@@ -287,7 +305,7 @@ class AccessLog {
       const i = (this.next - this.n + k + LOG_CAP) % LOG_CAP;
       const w = this.pathLen[i]!;
       const host = w & LOG_V6 ? `[${formatIPv6(this.addr, i * 16)}]` : formatIPv4(readIPv4(this.addr, i * 16));
-      const path = Buffer.from(this.path.buffer, this.path.byteOffset + i * LOG_CHARS, w & LOG_LEN).toString('latin1');
+      const path = w & LOG_KNOWN ? KNOWN_PATHS[(w & LOG_KNOWN) >> LOG_KNOWN_SHIFT]! : Buffer.from(this.path.buffer, this.path.byteOffset + i * LOG_CHARS, w & LOG_LEN).toString('latin1');
       out.push({ time: this.time![i]!, client: `${host}:${this.port[i]}`, path: w & LOG_CUT ? `${path}…` : path });
     }
     return (this.read = out);
@@ -584,7 +602,7 @@ export class PodHost {
     const sport = d.srcPort;
     this.rV6 = false;
     this.rFrame = frame;
-    this.rPeer = peer;
+    this.rPeer = peer | 0;
     this.rSport = sport;
     if (d.dstPort !== this.port) {
       if (d.tcpFlags & RST) return this.ignore('rst-closed-port');
@@ -602,13 +620,13 @@ export class PodHost {
     // A SYN that opens a connection (or restarts one whose SYN-ACK is unanswered: a retransmitted SYN), unless the
     // queue is full: then its SYN-ACK carries a cookie (the same ISN here) and nothing is kept.
     const isn = podIsn(peer, sport);
-    if (s < 0 && this.synFull(conns, now)) return this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
+    if (s < 0 && this.synFull(conns, now)) return this.tcp4(frame, peer | 0, this.port, sport, isn | 0, (d.tcpSeq + 1) | 0, SYN | ACK, WINDOW, 0);
     this.connChanges++;
     const t = conns.insert4(peer, sport);
     conns.a[t] = (isn + 1) >>> 0;
     conns.b[t] = (d.tcpSeq + 1) >>> 0;
     conns.c[t] = SYN_RECEIVED;
-    this.tcp4(frame, peer, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
+    this.tcp4(frame, peer | 0, this.port, sport, isn | 0, (d.tcpSeq + 1) | 0, SYN | ACK, WINDOW, 0);
   }
 
   /**
@@ -650,13 +668,13 @@ export class PodHost {
       s = this.cookieOpen(conns, conns.insert6(frame, src, sport), isn);
     }
     if (this.tcpConn(conns, s, now) === false) return;
-    if (s < 0 && this.synFull(conns, now)) return this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
+    if (s < 0 && this.synFull(conns, now)) return this.tcp6(frame, src, this.port, sport, isn | 0, (d.tcpSeq + 1) | 0, SYN | ACK, WINDOW, 0);
     this.connChanges++;
     const t = conns.insert6(frame, src, sport);
     conns.a[t] = (isn + 1) >>> 0;
     conns.b[t] = (d.tcpSeq + 1) >>> 0;
     conns.c[t] = SYN_RECEIVED;
-    this.tcp6(frame, src, this.port, sport, isn, (d.tcpSeq + 1) >>> 0, SYN | ACK, WINDOW, 0);
+    this.tcp6(frame, src, this.port, sport, isn | 0, (d.tcpSeq + 1) | 0, SYN | ACK, WINDOW, 0);
   }
 
   /**
@@ -722,8 +740,8 @@ export class PodHost {
       return false;
     }
     const st = conns.c[s]!;
-    const a = conns.a[s]!;
-    const b = conns.b[s]!;
+    const a = conns.a[s]! | 0;
+    const b = conns.b[s]! | 0;
     const len = d.payloadLength;
     const fin = flags & FIN;
     // Where the segment starts and ends relative to RCV.NXT (signed 32-bit: sequence numbers wrap).
@@ -807,7 +825,7 @@ export class PodHost {
       return false;
     }
     if (len > 0) {
-      const nb = (seq + len) >>> 0;
+      const nb = (seq + len) | 0;
       conns.b[s] = nb;
       const frame = this.rFrame;
       const target = getTarget(frame, d.payloadOffset, len);
@@ -830,11 +848,11 @@ export class PodHost {
       } else this.emit(a, nb, ACK, 0);
     }
     if (fin) {
-      if (conns.c[s] === FIN_WAIT_1) this.finAcked(conns, s, conns.a[s]!, conns.b[s]!);
+      if (conns.c[s] === FIN_WAIT_1) this.finAcked(conns, s, conns.a[s]! | 0, conns.b[s]! | 0);
       else {
         // The client closed first: agnhost reads the end of its stream and closes too; Linux acknowledges the FIN at
         // once and sends its own a moment later (the model: one segment).
-        const nb = (conns.b[s]! + 1) >>> 0;
+        const nb = (conns.b[s]! + 1) | 0;
         conns.b[s] = nb;
         this.emit(a, nb, ACK | FIN, 0);
         conns.a[s] = (a + 1) >>> 0;
@@ -847,7 +865,7 @@ export class PodHost {
 
   /** The client's FIN after the pod's: acknowledged, and the connection closed. */
   private finAcked(conns: AddressPortTable, s: number, a: number, b: number): void {
-    const nb = (b + 1) >>> 0;
+    const nb = (b + 1) | 0;
     this.emit(a, nb, ACK, 0);
     this.close(conns, s);
   }
@@ -865,8 +883,8 @@ export class PodHost {
   private refuse(sport: number): void {
     const d = this.d;
     const flags = d.tcpFlags;
-    if (flags & ACK) this.reply(sport, d.tcpAck, 0, RST, 0, 0);
-    else this.reply(sport, 0, (d.tcpSeq + d.payloadLength + (flags & SYN ? 1 : 0) + (flags & FIN)) >>> 0, RST | ACK, 0, 0);
+    if (flags & ACK) this.reply(sport, d.tcpAck | 0, 0, RST, 0, 0);
+    else this.reply(sport, 0, (d.tcpSeq + d.payloadLength + (flags & SYN ? 1 : 0) + (flags & FIN)) | 0, RST | ACK, 0, 0);
   }
 
   /** A segment of the connection being answered: `n` > 0 sends the {@link answerGet} response. */
@@ -887,7 +905,8 @@ export class PodHost {
    */
   private answerGet(f: Uint8Array, at: number, len: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, remoteLen: number, now: number): number {
     this.requests++;
-    this.accessLog.add(now, src, srcAt, v6, port, f, at, len);
+    const known = knownPath(f, at, len);
+    this.accessLog.add(now, src, srcAt, v6, port, f, at, len, known);
     const t = this.clientTable;
     const s = v6 ? t.find6(src, srcAt, 1) : t.find4(readIPv4(src, srcAt), 0);
     if (s >= 0) t.a[s]!++;
@@ -898,7 +917,7 @@ export class PodHost {
     }
     else this.otherClientRequests++;
     this.clientsRead = undefined;
-    const body = equalAt(f, at, len, CLIENTIP) === true ? this.body : equalAt(f, at, len, HOSTNAME) === true ? this.nameBody : NOW_BODY;
+    const body = known === 1 ? this.body : known === 2 ? this.nameBody : NOW_BODY;
     const bodyLen = body === this.body ? remoteLen : body.length;
     this.respBody = body;
     this.respBodyLen = bodyLen;
