@@ -1489,8 +1489,11 @@ export class LflowExecutor {
       // A backend-less ct_lb_mark is OVS's `ct(nat)` on a chassis: it never starts a NAT, so no backend is asked for
       // (four of the five forking calls of a new connection's SYN and SYN|ACK, full-cold); only ovn-trace's mode
       // (no chassis) asks, for --lb-dst.
-      const dst = ip && (l.backends.length !== 0 || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : undefined;
-      if (dst !== undefined) req = this.lbRequest(plan, l, dst);
+      const pick = ip && (l.backends.length !== 0 || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : NO_BACKEND;
+      // A backend's request by its index, made with the plan (no Map lookup by the backend per SYN); --lb-dst's
+      // address on a backend-less action (ovn-trace's mode) through lbRequest's map.
+      if (pick >= 0) req = plan.backendReqs[pick]!;
+      else if (pick === LB_DST) req = this.lbRequest(plan, l, this.lbDst!);
     }
     if (plan.fixedZone === false) req.zone = this.zone(w, pipeline);
     if (!ip && lb) {
@@ -1549,7 +1552,9 @@ export class LflowExecutor {
         req.nat = CtNat.APPLY;
         break;
     }
-    plan = { base: req, fixedZone, isLb: a.k === 'ct_lb_mark' || a.k === 'ct_lb', lb: undefined };
+    const isLb = a.k === 'ct_lb_mark' || a.k === 'ct_lb';
+    plan = { base: req, fixedZone, isLb, lb: undefined, backendReqs: [] };
+    if (isLb) for (const b of (a as LbAction).backends) plan.backendReqs.push(this.lbRequest(plan, a as LbAction, b));
     this.ctPlans.set(a, plan);
     return plan;
   }
@@ -1611,37 +1616,40 @@ export class LflowExecutor {
    * up). Here the fallback is the bucket OVS 3.1 picks in the select group ovn-controller installs for the
    * action (select-group.ts): buckets in the order of the backends, dp_hash over the packet's 5-tuple, or
    * `hash_fields`. The 5-tuple is the packet's at this point, which is the one it entered the datapath with
-   * unless an earlier stage of the same pass NATed it.
+   * unless an earlier stage of the same pass NATed it. Returns the backend's index in `backends` (its request is
+   * the plan's `backendReqs` at that index), {@link LB_DST} for a backend-less action's `--lb-dst`, or
+   * {@link NO_BACKEND}.
    */
-  private pickBackend(backends: readonly LbBackend[], hashFields: string | undefined, v6: boolean, w: Uint32Array, node: TraceNode | undefined): { addr: Uint8Array; ipv6: boolean; port: number } | undefined {
+  private pickBackend(backends: readonly LbBackend[], hashFields: string | undefined, v6: boolean, w: Uint32Array, node: TraceNode | undefined): number {
     const lbDst = this.lbDst && !this.lbDstConsumed && this.lbDst.ipv6 === v6 ? this.lbDst : undefined;
     // Backend-less: asked only without a chassis (forkCt, where such a ct_lb_mark is OVS's `ct(nat)`, which applies a
     // connection's NAT and never starts one, does not ask on a chassis); ovn-trace DNATs it to --lb-dst.
-    if (backends.length === 0) return lbDst;
+    if (backends.length === 0) return lbDst !== undefined ? LB_DST : NO_BACKEND;
     let n = 0;
-    for (const b of backends) {
+    for (let i = 0; i < backends.length; i++) {
+      const b = backends[i]!;
       if (b.ipv6 !== v6) continue;
       n++;
       if (lbDst && equalAddr(b.addr, lbDst.addr)) {
         this.lbDstConsumed = true;
-        return b;
+        return i;
       }
     }
     if (n === 0) {
       node?.append(NodeType.ERROR, '*** no load balancing destination (use --lb-dst)');
-      return undefined;
+      return NO_BACKEND;
     }
     let fields = 0;
     if (hashFields !== undefined) {
       fields = this.hashFieldBits.get(hashFields) ?? this.compileFields(hashFields);
       if (fields < 0) {
         node?.append(NodeType.ERROR, `*** OVS refuses the select group fields(${hashFields}): no backend`);
-        return undefined;
+        return NO_BACKEND;
       }
     }
     if (n === 1) {
       // Both bucket choices of a one-bucket group are bucket 0: no hash to compute.
-      for (const b of backends) if (b.ipv6 === v6) return b;
+      for (let i = 0; i < backends.length; i++) if (backends[i]!.ipv6 === v6) return i;
     }
     const a = this.lbAddr;
     if (v6) {
@@ -1656,11 +1664,11 @@ export class LflowExecutor {
     const proto = w[W.IP_PROTO]!;
     // Northd never mixes families in one action; if it did, only the packet's family would count as buckets here.
     let pick = fields ? hashFieldsBucket(fields, v6, a, 0, 4, proto, w[W.TP_SRC]!, w[W.TP_DST]!, n) : dpHashBucket(rssHash(v6, a, 0, 4, proto, w[W.TP_SRC]!, w[W.TP_DST]!), n);
-    for (const b of backends) {
-      if (b.ipv6 !== v6) continue;
-      if (pick-- === 0) return b;
+    for (let i = 0; i < backends.length; i++) {
+      if (backends[i]!.ipv6 !== v6) continue;
+      if (pick-- === 0) return i;
     }
-    return undefined;
+    return NO_BACKEND;
   }
 
   private compileFields(text: string): number {
@@ -4412,7 +4420,13 @@ interface CtPlan {
    */
   isLb: boolean;
   lb: Map<object, CtRequest> | undefined;
+  /** ct_lb_mark's and ct_lb's request for each of its backends, by the backend's index (lbRequest's, made with the plan). */
+  backendReqs: CtRequest[];
 }
+
+/** pickBackend's answers other than a backend's index: none, or --lb-dst's own address (a backend-less action). */
+const NO_BACKEND = -1;
+const LB_DST = -2;
 
 /** The packet-header words (loadIpv4Fresh and loadFrame write them; a frame's walk starts with the others 0). */
 const HEADER_FIRST = W.ETH_SRC;
