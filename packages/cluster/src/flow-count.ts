@@ -3,7 +3,7 @@
  * (IPv4 5-tuples and non-IP MAC pairs in 4 words, IPv6 5-tuples in 10), grown by doubling. No allocation per
  * frame; a hash of the 5-tuple alone (what came before) folded distinct flows together and stopped near 65 536.
  */
-import { DecodedFrame, FrameDecoder, L3, formatIPv6, plainTcp4, readIPv4 } from '@vippath/wire';
+import { DecodedFrame, FrameDecoder, L3, formatIPv6, plainTcp4 } from '@vippath/wire';
 
 /** Distinct flows the replay counts exactly; past it the count stops and says "at least". */
 export const FLOW_COUNT_LIMIT = 1_000_000;
