@@ -3,31 +3,14 @@
 // clients' connections as curl makes them — SYN, ACK, GET /clientip, FIN — 200 000 frames a round, a fresh pod per
 // round; ns per frame best and median of the rounds. Usage: node bench/pod-ab.mjs ROOT_A ROOT_B [ROUNDS]
 import { resolve } from 'node:path';
+import { podConversations } from './pod-frames.mjs';
 
 const roots = process.argv.slice(2, 4).map((r) => resolve(r));
 const rounds = Number(process.argv[4] ?? 8);
 const N = 200000;
 async function load(root) {
-  const { PodHost } = await import(`${root}/packages/cluster/dist/pods.js`);
-  const { buildFrame } = await import(`${root}/packages/wire/dist/index.js`);
-  const { podIsn } = await import(`${root}/bench/workloads.mjs`);
-  const pod = { name: 'nginx-abc', node: 'node1', mac: '0a:58:0a:10:00:05', ip: '10.16.0.5', lsp: 'x' };
+  const { PodHost, pod, frames } = await podConversations(root);
   const mk = () => new PodHost(pod, 80, 65536);
-  const GET = Buffer.from('GET /clientip HTTP/1.1\r\nHost: 172.18.0.100\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n', 'latin1');
-  // Frames for 1000 clients: SYN, ACK, GET, FIN
-  const frames = [];
-  for (let c = 0; c < 1000; c++) {
-    const src = `192.168.${c >> 8}.${c & 255}`;
-    const sport = 30000 + c;
-    const base = { dst: '0a:58:0a:10:00:05', src: '02:00:00:00:00:01', ipv4: { src, dst: '10.16.0.5' } };
-    const seq = 1000;
-    // The tree's own ISN rule (its bench/workloads.mjs podIsn: 31 bits before session 16, 32 since), for its ACKs to match.
-    const isn = podIsn(((192 << 24) | (168 << 16) | c) >>> 0, sport);
-    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq, ack: 0, flags: 0x02 } }));
-    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1, ack: (isn + 1) >>> 0, flags: 0x10 } }));
-    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1, ack: (isn + 1) >>> 0, flags: 0x18, payload: GET } }));
-    frames.push(buildFrame({ ...base, tcp: { srcPort: sport, dstPort: 80, seq: seq + 1 + GET.length, ack: (isn + 1 + 200) >>> 0, flags: 0x11 } }));
-  }
   return { mk, frames };
 }
 const L = [];
