@@ -217,71 +217,43 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
   // A whole Enhanced Packet Block without options, laid straight into the buffer (PcapngWriter's per-packet way): the
   // header and trailer as words in place instead of three writes of small arrays (TypedArray.prototype.set's call
   // costs more than its bytes), the packet copied by words (bench/README "The outputs' cost per frame (session 40)").
+  // Only where both ends sit on word boundaries (a pcapng file's blocks are whole words; the simulation's frames start
+  // at their buffers' words: every packet of a replay) and the block fits the buffer; false for any other, which the
+  // writer then writes its general way.
   const packetBlock: PacketBlockWriter = (id, tsHigh, tsLow, data, offset, caplen, orig) => {
     const padded = (caplen + 3) & ~3;
     const total = 32 + padded;
-    if (used + total > buffer.length) {
-      flush();
-      if (total > buffer.length) {
-        writeAll(epbBytes(id, tsHigh, tsLow, data, offset, caplen, orig));
-        return;
-      }
-    }
-    const at = used;
     const from = data.byteOffset + offset;
-    if (LITTLE_ENDIAN && ((at | from) & 3) === 0) {
-      // Both ends on word boundaries (a pcapng file's blocks are whole words; the simulation's frames start at
-      // their buffers' words): the block as Int32Array stores, the packet copied word by word — a DataView access
-      // checks more than an element's.
-      const w = bufferWords;
-      let o = at >> 2;
-      w[o] = 6;
-      w[o + 1] = total;
-      w[o + 2] = id;
-      w[o + 3] = tsHigh;
-      w[o + 4] = tsLow;
-      w[o + 5] = caplen;
-      w[o + 6] = orig;
-      o += 7;
-      const n = caplen >> 2;
-      if (n !== 0) {
-        const src = arrayWords[arrayAt(data)]!;
-        const s = from >> 2;
-        for (let j = 0; j < n; j++) w[o + j] = src[s + j]!;
-        o += n;
-      }
-      if ((caplen & 3) !== 0) {
-        // The last word: zero padding under the packet's last 1–3 bytes.
-        w[o] = 0;
-        for (let i = n << 2, b = o << 2; i < caplen; i++, b++) buffer[b] = data[offset + i]!;
-        o++;
-      }
-      w[o] = total;
-      used = (o + 1) << 2;
-      return;
+    if (!LITTLE_ENDIAN || (from & 3) !== 0 || total > buffer.length) return false;
+    if (used + total > buffer.length) flush();
+    if ((used & 3) !== 0) return false;
+    // Int32Array stores: a DataView access checks more than an element's.
+    const w = bufferWords;
+    let o = used >> 2;
+    w[o] = 6;
+    w[o + 1] = total;
+    w[o + 2] = id;
+    w[o + 3] = tsHigh;
+    w[o + 4] = tsLow;
+    w[o + 5] = caplen;
+    w[o + 6] = orig;
+    o += 7;
+    const n = caplen >> 2;
+    if (n !== 0) {
+      const src = arrayWords[arrayAt(data)]!;
+      const s = from >> 2;
+      for (let j = 0; j < n; j++) w[o + j] = src[s + j]!;
+      o += n;
     }
-    const v = bufferView;
-    v.setUint32(at, 6, true);
-    v.setUint32(at + 4, total, true);
-    v.setUint32(at + 8, id, true);
-    v.setUint32(at + 12, tsHigh, true);
-    v.setUint32(at + 16, tsLow, true);
-    v.setUint32(at + 20, caplen, true);
-    v.setUint32(at + 24, orig, true);
-    const base = at + 28;
-    const whole = caplen & ~3;
-    let i = 0;
-    if (whole !== 0) {
-      const src = viewOf(data);
-      for (; i < whole; i += 4) v.setInt32(base + i, src.getInt32(from + i, true), true);
-    }
-    if (whole !== caplen) {
+    if ((caplen & 3) !== 0) {
       // The last word: zero padding under the packet's last 1–3 bytes.
-      v.setInt32(base + whole, 0, true);
-      for (; i < caplen; i++) buffer[base + i] = data[offset + i]!;
+      w[o] = 0;
+      for (let i = n << 2, b = o << 2; i < caplen; i++, b++) buffer[b] = data[offset + i]!;
+      o++;
     }
-    v.setUint32(base + padded, total, true);
-    used = base + padded + 4;
+    w[o] = total;
+    used = (o + 1) << 2;
+    return true;
   };
   const sink: FileSink = {
     path,
@@ -372,30 +344,13 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
- * Writes one Enhanced Packet Block without options (see {@link PcapngWriter.writePacket}): a sink's own way, where it
- * can lay the block into its buffer in one go.
+ * Writes one Enhanced Packet Block without options (see {@link PcapngWriter.writePacket}) a sink's own way, where it
+ * can lay the block into its buffer in one go; false, nothing written, where it cannot.
  */
-type PacketBlockWriter = (id: number, tsHigh: number, tsLow: number, data: Uint8Array, offset: number, caplen: number, orig: number) => void;
+type PacketBlockWriter = (id: number, tsHigh: number, tsLow: number, data: Uint8Array, offset: number, caplen: number, orig: number) => boolean;
 
 /** The sinks of this module that write packet blocks their own way (fileSink's), for PcapngWriter to find once. */
 const packetBlocks = new WeakMap<ByteSink, PacketBlockWriter>();
-
-/** An Enhanced Packet Block without options as one array (a block longer than a file sink's buffer). */
-function epbBytes(id: number, tsHigh: number, tsLow: number, data: Uint8Array, offset: number, caplen: number, orig: number): Uint8Array {
-  const padded = (caplen + 3) & ~3;
-  const out = new Uint8Array(32 + padded);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, 6, true);
-  v.setUint32(4, out.length, true);
-  v.setUint32(8, id, true);
-  v.setUint32(12, tsHigh, true);
-  v.setUint32(16, tsLow, true);
-  v.setUint32(20, caplen, true);
-  v.setUint32(24, orig, true);
-  out.set(data.subarray(offset, offset + caplen), 28);
-  v.setUint32(28 + padded, out.length, true);
-  return out;
-}
 
 /** A sink collecting the bytes in memory; `bytes()` returns them. */
 export function memorySink(): ByteSink & { bytes(): Uint8Array } {
@@ -649,7 +604,7 @@ export class PcapngWriter {
   }
 
   private block(id: number, tsHigh: number, tsLow: number, data: Uint8Array, offset: number, caplen: number, orig: number, options: Uint8Array | undefined): void {
-    if (options === undefined && this.packetBlock !== undefined) return this.packetBlock(id, tsHigh, tsLow, data, offset, caplen, orig);
+    if (options === undefined && this.packetBlock !== undefined && this.packetBlock(id, tsHigh, tsLow, data, offset, caplen, orig)) return;
     const padded = (caplen + 3) & ~3;
     const total = 32 + padded + (options ? options.length : 0);
     const v = this.epbView;
