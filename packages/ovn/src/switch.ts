@@ -201,9 +201,9 @@ class ChassisConntrack implements HintedConntrackEngine, WordsConntrackEngine {
   get foundGen(): number {
     return this.inner.foundGen;
   }
-  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean): void {
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean, keyed?: boolean): void {
     if (this.effects !== undefined) this.effects.ctCalls++;
-    this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch, next, fresh);
+    this.inner.executeHinted(frame, length, decoded, request, result, now, node, gen, epoch, next, fresh, keyed);
   }
   tcpClosing(node: number, gen: number): number {
     return this.inner.tcpClosing(node, gen);

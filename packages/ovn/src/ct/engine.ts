@@ -195,6 +195,14 @@ const NO_TIMEOUT = Number.POSITIVE_INFINITY;
  * each byte access's index add loses its overflow check (tcp.ts's OFFSET_MASK, the same).
  */
 const OFFSET_MASK = 0x3fffffff;
+/**
+ * What hintedTcp4 may take of its node unchecked: a caller's hint (HINT_CHECKED: everything hinted checks), a hint
+ * under executeHinted's `keyed` promise (HINT_KEYED: the node's key is the packet's; its slot's generation and its
+ * expiry are checked), or the node lookedTcp4's lookup found just now (HINT_LOOKED: nothing).
+ */
+const HINT_CHECKED = 0;
+const HINT_KEYED = 1;
+const HINT_LOOKED = 2;
 const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
 const TCP_FIN = 0x01;
@@ -704,15 +712,18 @@ export class OvsConntrack implements WordsConntrackEngine {
    * ({@link HintedConntrackEngine.executeHinted}; here: the established IPv4 TCP path). `next`: the caller's promise
    * that the packet is the one the previous call left, untouched since (HintedConntrackEngine.executeHinted) — the
    * established IPv4 TCP path then reuses the key that call kept without samePacket's compares. `fresh`: the caller
-   * knows the packet is a new one — that path then extracts its key without samePacket's compares either.
+   * knows the packet is a new one — that path then extracts its key without samePacket's compares either. `keyed`:
+   * the caller's promise that the hint names the node an earlier call's first lookup found for this packet's key in
+   * this zone (HintedConntrackEngine.executeHinted) — that path then checks only the slot's generation and the
+   * node's expiry, not the key.
    */
-  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next = false, fresh = false): void {
+  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next = false, fresh = false, keyed = false): void {
     this.words = false;
     this.callGen = 0;
     if (epoch === this.epochNow) {
       // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
       // the packet's.
-      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh, false) === true) return;
+      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED) === true) return;
       this.hintIn = node;
       this.hintInGen = gen;
     } else if ((next === true || fresh === true) && this.lookedTcp4(frame, d, req, res, now, next, fresh) === true) return;
@@ -761,7 +772,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // hashAt's value for an IPv4 key, from the words at hand (mix takes each as int32: the same bits).
     const h = finish(mix(mix(mix(mix(mix(this.hashSeed, meta), src), dst), sp), dp));
     const n = this.lookupKey(k, now, h, false);
-    return n >= 0 && this.hintedTcp4(frame, d, req, res, now, n, this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!, known, fresh, true);
+    return n >= 0 && this.hintedTcp4(frame, d, req, res, now, n, this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!, known, fresh, HINT_LOOKED);
   }
 
   /**
@@ -772,10 +783,11 @@ export class OvsConntrack implements WordsConntrackEngine {
    * NATed in an earlier zone, another protocol, a packet execute would count as invalid before its
    * lookup (bad checksum, port 0, flags), a hint not taken — returns false before any state changes, and execute
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
-   * hinted call's instructions. `looked`: `n` is no caller's hint but the node lookedTcp4 found just now — the
+   * hinted call's instructions. `trust` says what of `n` is known (HINT_CHECKED, HINT_KEYED, HINT_LOOKED). HINT_LOOKED:
+   * `n` is no caller's hint but the node lookedTcp4 found just now — the
    * original tuple is then written whole (the caller's hint was another node).
    */
-  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean, looked: boolean): boolean {
+  private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean, trust: number): boolean {
     // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     if (this.cacheResult === res && this.cacheSlot >= 0) return false;
@@ -784,12 +796,14 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (state0 & NAT_BITS) return false;
     const keys = this.keys;
     const base = ((n >> 1) * R) | 0;
-    // `looked`: lookedTcp4's lookupKey found `n` just now for the key in `lk` (zone, protocol 6, the tuple) — its
+    // HINT_LOOKED: lookedTcp4's lookupKey found `n` just now for the key in `lk` (zone, protocol 6, the tuple) — its
     // slot live (its generation is the one read for `gen`), its key the packet's, not expired, and the original node
     // where the record's original key is the packet's too (lookupKey's own answer). What this function checks of a
     // caller's hint holds then; only the packet's own checks (flags, checksums) remain.
-    const checked = looked === true;
-    if (!checked && (base >= keys.length || keys[(base + R_GEN) | 0] !== gen || this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP)) return false;
+    const checked = trust === HINT_LOOKED;
+    // HINT_KEYED: the node's key, while its slot's generation is `gen`, is the packet's (the caller's promise): a TCP
+    // key (protocol 6, below), so the record's tracker is TCP's.
+    if (!checked && (base >= keys.length || keys[(base + R_GEN) | 0] !== gen || (trust === HINT_CHECKED && this.recB[((base + R_BYTES) * 4 + B_L4) | 0] !== CtL4.TCP))) return false;
     // `fresh`: samePacket would answer false, or true only for a new packet whose fingerprint is the old one's — whose
     // key, extracted, is the kept key, and whose checksums then verify as they did (or not, where its other bytes
     // differ: OVS verifies every packet).
@@ -829,11 +843,11 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = read16(frame, (at + 2) | 0);
     }
     const meta = zone | (6 << 16);
-    if (!checked) {
+    if (trust === HINT_CHECKED) {
       const b = (base + (n & 1) * REV) | 0;
       if (keys[(b + K_META) | 0] !== meta || keys[(b + K_SL4) | 0] !== sp || keys[(b + K_DL4) | 0] !== dp || keys[b + K_SRC] !== src || keys[(b + K_DST) | 0] !== dst) return false;
-      if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
     }
+    if (!checked && now >= this.recF[(base + R_EXP) >> 1]!) return false;
     // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
     const hw = read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
@@ -841,9 +855,11 @@ export class OvsConntrack implements WordsConntrackEngine {
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
     // Not where the caller vouches for them (CtResult.checksumsGood: conn_key_extract's offload test, see extractKey).
     if (!same && this.validate === true && res.checksumsGood !== true && this.tcp4SumsOk(frame, d, l4) === false) return false;
-    // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk).
+    // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk). A
+    // keyed hint is a lookup's answer, the original already where it answers (the keys do not change while the
+    // generation holds).
     let node = n;
-    if (!checked && n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
+    if (trust === HINT_CHECKED && n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
 
     // Taken: from here on, what execute does.
     this.lastNow = now;
@@ -1053,7 +1069,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       // hint's: the tuple is then that connection's original key, the one the call that gave the hint wrote, and
       // left to the caller (executeHinted's contract; tupleWritten false says so). A reply node answering as the
       // original is another node than the hint's: written whole.
-      if (node === n && looked === false) {
+      if (node === n && trust !== HINT_LOOKED) {
         res.tupleWritten = false;
         res.state |= CtState.TRK;
         res.zone = zone;

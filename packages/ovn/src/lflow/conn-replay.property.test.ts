@@ -451,9 +451,9 @@ class JunkTuple implements HintedConntrackEngine {
     this.entry(req, res, false);
     this.inner.execute(frame, length, d, req, res, now);
   }
-  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean): void {
+  executeHinted(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean, keyed?: boolean): void {
     this.entry(req, res, true);
-    this.inner.executeHinted(frame, length, d, req, res, now, node, gen, epoch, next, fresh);
+    this.inner.executeHinted(frame, length, d, req, res, now, node, gen, epoch, next, fresh, keyed);
     if (res.tupleWritten || node < 0 || this.inner.foundNode !== node || this.inner.foundGen !== gen) return;
     this.left++;
     this.lastLeft = true;

@@ -269,8 +269,15 @@ export interface HintedConntrackEngine extends ConntrackEngine {
    * with what it kept of the previous call's packet, and takes its key and checks its checksums as for any packet.
    * Not a promise: on the previous call's packet, untouched, the outcome is the same as with `fresh` false; on a new
    * packet it is execute's (OVS checks every packet).
+   *
+   * `keyed` true promises that `node` and `gen` are what this engine's `foundNode` and `foundGen` said after an
+   * earlier call on a packet with this packet's addresses, protocol and ports, in this request's zone, whose result
+   * entered it with this call's ct_state and zone (so the lookup was of the same key, or of its reverse for a packet
+   * NATed in that zone for both). The engine may then take the node's key for the packet's without comparing them
+   * (a connection's keys do not change while its slot's generation holds; the generation, the epoch and the expiry
+   * are still checked). The outcome is the same as with `keyed` false; a broken promise may give another.
    */
-  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean): void;
+  executeHinted(frame: Uint8Array, length: number, decoded: DecodedFrame, request: CtRequest, result: CtResult, now: number, node: number, gen: number, epoch: number, next?: boolean, fresh?: boolean, keyed?: boolean): void;
   /**
    * How far the sender of a node's direction (a node and generation as {@link foundNode} and {@link foundGen} gave
    * them) has closed its half of a TCP connection: 2 its last segment is behind it (its FIN sent, the other peer's

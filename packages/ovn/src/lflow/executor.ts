@@ -2725,9 +2725,14 @@ export class LflowExecutor {
         // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
         // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
         // new packet (`fresh`; its number moved, so samePacket would answer no).
+        // `keyed`: the step's node is what the engine found for this call's packet before — the recording's call or a
+        // replay's (written back below), each on the packet this call has: the key's addresses, protocol and ports,
+        // as the calls before it left them (their outcomes the recorded ones, or the walk was void), in the step's
+        // zone, entered with the recorded ct_state and zone (the previous outcome, or cleared: CONN_S_REQ's bit).
+        // A template's steps name none (-1, in no epoch: connFromTemplate).
         const node0 = data[(b + CONN_S_NODE) | 0]!;
         const gen0 = data[(b + CONN_S_GEN) | 0]!;
-        hinted.executeHinted(frame, this.frameLength, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0);
+        hinted.executeHinted(frame, this.frameLength, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0, true);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
