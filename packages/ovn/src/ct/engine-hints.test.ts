@@ -81,6 +81,8 @@ let takenTcp4 = 0;
 let tuplesLeft = 0;
 /** Hinted calls taken by the IPv4 TCP path with the previous call's key (executeHinted's `next`). */
 let takenKnown = 0;
+/** Hinted calls taken by the IPv4 TCP path under executeHinted's `keyed` promise (the key compare skipped). */
+let takenKeyed = 0;
 type Hinted = { hinted(n: number, now: number): number; hintedTcp4(...a: unknown[]): boolean };
 const proto = OvsConntrack.prototype as unknown as Hinted;
 const hinted = proto.hinted;
@@ -95,6 +97,8 @@ proto.hintedTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
   if (r) takenTcp4++;
   // Its last argument: the packet's key taken from the previous call's (executeHinted's `next`, kept key).
   if (r && a[7] === true) takenKnown++;
+  // Its last: what of the node is known (1, HINT_KEYED: executeHinted's `keyed`).
+  if (r && a[9] === 1) takenKeyed++;
   return r;
 };
 
@@ -121,8 +125,8 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
   const seqs = new Map<string, { c: number; s: number; step: number }>();
   // Each hint with the tuple its call left, which a hinted call that finds that node may leave unwritten (the
   // Runner settles it; sameOutcome then holds the put-back tuple equal to the plain call's).
-  const last = new Map<string, [number, number, number, TupleView]>();
-  const found: [number, number, number, TupleView][] = [];
+  const last = new Map<string, [number, number, number, TupleView, boolean]>();
+  const found: [number, number, number, TupleView, boolean][] = [];
   let now = 1000;
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]!;
@@ -169,6 +173,10 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
         const hint = pick < 100 ? undefined : pick < 800 ? last.get(key) : found[pick % Math.max(1, found.length)];
         b.hint = hint && [hint[0], hint[1], hint[2]];
         b.hintTuple = hint?.[3];
+        // A hint a call with this packet's tuple found in this zone, entered as this one (a NATed packet's lookup is of
+        // its reverse: a retransmitted SYN's commit), is executeHinted's `keyed` promise; found[]'s others are not.
+        const natted = (b.res.state & (CtState.SNAT | CtState.DNAT)) !== 0 && b.res.zone === cc.zone;
+        b.keyed = hint !== undefined && pick < 800 && hint[4] === natted;
         // The packet's calls after its first: the previous call's packet, untouched (executeHinted's `next`), in most.
         b.next = n > 0 && pick % 10 !== 0;
         // A packet's first call, in most: a new packet (executeHinted's `fresh`), so that a hint of another epoch goes
@@ -179,7 +187,7 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
         b.hint = undefined;
         sameOutcome(a, b, fa, fb, `${where} call ${n} ${JSON.stringify(cc)}`);
         if (b.ct.foundNode >= 0) {
-          const h: [number, number, number, TupleView] = [b.ct.foundNode, b.ct.foundGen, b.ct.epoch, tupleView(b.res)];
+          const h: [number, number, number, TupleView, boolean] = [b.ct.foundNode, b.ct.foundGen, b.ct.epoch, tupleView(b.res), natted];
           last.set(key, h);
           found.push(h);
         }
@@ -215,15 +223,17 @@ describe('OvsConntrack lookup hints', () => {
     takenTcp4 = 0;
     tuplesLeft = 0;
     takenKnown = 0;
+    takenKeyed = 0;
     fc.assert(fc.property(options, fc.array(op, { minLength: 1, maxLength: 80, size: 'max' }), check), { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) });
     // The property is about hints taken, not only refused: by execute's lookup (a hint the IPv4 TCP path leaves to
     // it — force, mark and label writes, an armed process_one_fast cache, a NATed packet's reverse lookup…) and by
     // the IPv4 TCP path itself.
-    console.log(`hints taken: ${taken} by execute, ${takenTcp4} by the IPv4 TCP path (${tuplesLeft} leaving the tuple, ${takenKnown} with the previous call's key)`);
+    console.log(`hints taken: ${taken} by execute, ${takenTcp4} by the IPv4 TCP path (${tuplesLeft} leaving the tuple, ${takenKnown} with the previous call's key, ${takenKeyed} keyed)`);
     expect(taken).toBeGreaterThan(RUNS / 10);
     expect(takenTcp4).toBeGreaterThan(RUNS * 2);
     expect(tuplesLeft).toBeGreaterThan(RUNS);
     expect(takenKnown).toBeGreaterThan(RUNS);
+    expect(takenKeyed).toBeGreaterThan(RUNS);
   }, 180_000);
 
   // The case the epoch exists for: a connection straight to the backend commits a reply key a NATed connection's

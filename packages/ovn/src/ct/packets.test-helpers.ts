@@ -237,6 +237,11 @@ export class Runner {
   /** executeHinted's `fresh` for the hinted calls: the packet is a new one (its first call). */
   fresh = false;
   /**
+   * executeHinted's `keyed` for the hinted calls: the hint is what an earlier call found for this packet's key in this
+   * zone, entered with the same ct_state and zone (a promise: the caller sets it only for such hints).
+   */
+  keyed = false;
+  /**
    * When set, unhinted calls go through OvsConntrack.executeWords on flow words the result is copied into and read
    * back from (lflow/ct-words.ts), as the executor calls it. test/ct-ovs.test.ts runs such a runner beside the plain
    * one in its conversations; VIPPATH_CT_WORDS=1 makes every runner one.
@@ -309,7 +314,7 @@ export class Runner {
     const h = this.hint;
     if (h) {
       const entry = tupleView(this.res);
-      this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2], this.next, this.fresh);
+      this.ct.executeHinted(f, f.length, this.d, r, this.res, this.now, h[0], h[1], h[2], this.next, this.fresh, this.keyed);
       if (settleHinted(this.ct, this.res, h, entry, this.hintTuple)) this.tupleLeft++;
     } else if (this.words !== undefined) {
       // The executor's way (executeWords): the result's fields as the executor's words, the call on the words, the
