@@ -2323,9 +2323,19 @@ export class OvsConntrack implements WordsConntrackEngine {
     ip = (ip & 0xffff) + (ip >>> 16);
     if (LITTLE_ENDIAN) ip = ((ip & 0xff) << 8) | (ip >>> 8);
     if (foldSum(ip) !== 0xffff) return false;
-    const wide = frame === this.sumFrame ? this.sumWide : this.sumWide2;
-    let sum = wide !== undefined && end <= v.length ? wideWordsSum(v, wide, j, end) : viewWordsSum(v, j, end);
-    if (size & 1) sum += frame[l4 + size - 1]! << 8;
+    let sum: number;
+    if (size === 20) {
+      // A segment of the bare header (ACKs, FINs, SYNs without options: most of a conversation's client segments): its
+      // ten words added as the IPv4 header's are, without wideWordsSum's loop and float split (≈ 30 instructions).
+      let s = v[j]! + v[(j + 1) | 0]! + v[(j + 2) | 0]! + v[(j + 3) | 0]! + v[(j + 4) | 0]! + v[(j + 5) | 0]! + v[(j + 6) | 0]! + v[(j + 7) | 0]! + v[(j + 8) | 0]! + v[(j + 9) | 0]!;
+      s = (s & 0xffff) + (s >>> 16);
+      s = (s & 0xffff) + (s >>> 16);
+      sum = LITTLE_ENDIAN ? ((s & 0xff) << 8) | (s >>> 8) : s;
+    } else {
+      const wide = frame === this.sumFrame ? this.sumWide : this.sumWide2;
+      sum = wide !== undefined && end <= v.length ? wideWordsSum(v, wide, j, end) : viewWordsSum(v, j, end);
+      if (size & 1) sum += frame[l4 + size - 1]! << 8;
+    }
     return foldSum(sum + pseudoHeaderSumV4(d.ipSrc, d.ipDst, 6, size)) === 0xffff;
   }
 
