@@ -1,7 +1,7 @@
 /**
  * Issue 17: writing outputs keeps the caches on — for IPv6 too (a dual-stack capture). `replayCapture` with `outDir` at the default levels (the wire's
  * capture and the summary trace) and with a report serves established flows and repeated ARP requests from the
- * caches, and writes byte for byte what the uncached run writes; the report's steps are recorded only for the
+ * caches (new clients' first ARP requests too), and writes byte for byte what the uncached run writes; the report's steps are recorded only for the
  * frames it embeds.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,10 +88,11 @@ describe('replayCapture with outputs, caches on', () => {
 
   it('--out at the default levels: the same wire.pcapng, trace.jsonl and summary as without the caches, with the caches used', async () => {
     const files = ['wire.pcapng', 'trace.jsonl', 'summary.json'];
-    const out = async (flowCache: boolean): Promise<{ bytes: Buffer[]; hits: number; arpHits: number }> => {
+    const out = async (flowCache: boolean): Promise<{ bytes: Buffer[]; hits: number; arpHits: number; newArpHits: number }> => {
       const outDir = join(dir, `out-${flowCache}`);
       const { sim } = await replayCapture(pcap, defaultObjects(), DEFAULT_CLUSTER, { outDir, simulation: { flowCache } });
-      return { bytes: files.map((f) => readFileSync(join(outDir, f))), hits: sim.cacheStats().hits, arpHits: sim.cacheStats().arpHits };
+      const c = sim.cacheStats();
+      return { bytes: files.map((f) => readFileSync(join(outDir, f))), hits: c.hits, arpHits: c.arpHits, newArpHits: c.newArpHits };
     };
     const cached = await out(true);
     const uncached = await out(false);
@@ -99,7 +100,9 @@ describe('replayCapture with outputs, caches on', () => {
     // 12 clients × 5 ACKs after each flow's first, and the ARP requests after each client's first two.
     expect(cached.hits).toBeGreaterThanOrEqual(12 * 4);
     expect(cached.arpHits).toBeGreaterThanOrEqual(12);
-    expect(uncached.hits + uncached.arpHits).toBe(0);
+    // Each client's first request is a new client's: the first makes the new-ARP entry, the other 11 are served by it.
+    expect(cached.newArpHits).toBe(11);
+    expect(uncached.hits + uncached.arpHits + uncached.newArpHits).toBe(0);
     // Without outputs the replay takes process()'s path (drops counted, not listed): the same verdicts and drops.
     const plain = (await replayCapture(pcap, defaultObjects(), DEFAULT_CLUSTER)).summary;
     const written = JSON.parse(cached.bytes[2]!.toString('utf8')) as typeof plain;

@@ -509,13 +509,15 @@ export class PathCaches implements PathWatch, OutPathCache {
       const e = this.arps.get(arpHash);
       if (e && e.length === length && sameBytes(buf, e.head, e.head.length) && this.arpUsable(e) && !(tracing && e.stages === undefined)) return this.arpReplay(e, buf, length, now, keep);
     }
-    // A new client's first ARP request (untraced, unkept: process()'s path): the switch runs, the rest is replayed.
+    // A new client's first ARP request, untraced (an entry has no steps): the switch runs, the rest is replayed —
+    // kept too (inject, a replay's summary lines): the windows' drops are listed between the runs' own, in the full
+    // path's order.
     let narpHash = -1;
-    if (arpCandidate && !keep && d.l3 === L3.ARP && this.newArpCandidate(buf, d)) {
+    if (arpCandidate && !tracing && d.l3 === L3.ARP && this.newArpCandidate(buf, d)) {
       narpHash = this.narpKey(buf);
       const ne = this.newArps.get(narpHash);
       if (ne !== undefined && ne.length === length && sameBytes(this.narpHead, ne.head, ARP_HEAD)) {
-        if (this.narpUsable(ne, buf)) return this.narpReplay(ne, buf, length, now);
+        if (this.narpUsable(ne, buf)) return this.narpReplay(ne, buf, length, now, keep);
         this.newArps.delete(narpHash);
       }
     }
@@ -1374,12 +1376,13 @@ export class PathCaches implements PathWatch, OutPathCache {
    * localnet port, to LOCAL or the wire) — which the run that made the entry did not — makes the rest of the path
    * run for real from there, as the full path would go on.
    */
-  private narpReplay(e: NewArpEntry, buf: Uint8Array, length: number, now: number): InjectResult {
+  private narpReplay(e: NewArpEntry, buf: Uint8Array, length: number, now: number, keep: boolean): InjectResult {
     const dp = this.host.dp;
     const rec = dp.rec;
     this.newArpHits++;
-    rec.begin(false);
-    rec.lean = true;
+    rec.begin(keep);
+    // Kept, the drops are listed (the windows' in turn with the runs'), as the full path lists them.
+    rec.lean = !keep;
     dp.now = now;
     const src = macNumber(buf, 6);
     const windows = e.windows;
@@ -1420,7 +1423,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < w.speakerDrops.length; i++) w.speakerDrops[i]!.speaker.creditDrop(w.speakerDrops[i]!.reason);
     if (w.reply) {
       // The owner's answer as the wire carries it: the template, the client's MAC and address where MetalLB puts them.
-      const reply = rec.buffer(REPLY_LENGTH);
+      // A kept result's frames are the caller's (inject): not a buffer the next frame reuses.
+      const reply = rec.transient ? rec.buffer(REPLY_LENGTH) : new Uint8Array(REPLY_LENGTH);
       reply.set(e.template);
       for (let i = 0; i < REPLY_DST_TO; i++) {
         reply[i] = buf[ARP_SENDER_FROM + i]!;

@@ -11,6 +11,7 @@ import type { Bridge } from '@vippath/openflow';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
 import type { WireSegment } from './segment.js';
+import type { InjectResult } from './recorder.js';
 
 const VIP = '10.180.204.252';
 const runs = Math.max(1, Math.ceil(Number(process.env.VIPPATH_PROPERTY_RUNS ?? 200) / 2));
@@ -72,16 +73,31 @@ function synFrame(e: Extract<NEv, { kind: 'syn' }>, sim: SimulatedCluster): Uint
   return buildFrame({ dst: nodeMac(Number(owner.slice(-1)) || 3), src: clientMac(e.mac), vlans: [341], ipv4: { src: clientIp(e.ip), dst: VIP }, tcp: { srcPort: 40000 + e.mac, dstPort: 80, flags: 0x02, seq: 1000, ack: 0 } });
 }
 
-type Mode = 'process' | 'wire';
+/**
+ * How frames enter: `process` (verdicts and callbacks), `wire` (the same, the wire captured), `inject` (whole
+ * results, the caller's to keep, in turn with a transient result and process(); the wire captured) or `transient` (injectTransient's result, valid until the next
+ * frame: a replay's summary lines; the wire captured).
+ */
+type Mode = 'process' | 'wire' | 'inject' | 'transient';
+const MODES: Mode[] = ['process', 'wire', 'inject', 'transient'];
+
+const hex = (f: Uint8Array): string => Buffer.from(f).toString('hex');
+/** Everything a result says, read at once (a transient result is valid until the next frame). */
+const resultText = (r: InjectResult): unknown => ({
+  verdict: r.verdict, outside: r.outside.map(hex), background: r.background.map(hex), drops: r.drops.map((x) => ({ ...x })),
+  delivered: r.delivered.map((x) => [x.pod, x.node, hex(x.frame)]), stages: r.stages.map((x) => ({ ...x })),
+});
 
 function runNarp(cache: boolean, events: NEv[], mode: Mode, wireLimit: number, stats?: { newArpHits: number; newArpEntries: number }): unknown {
   const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache: cache, wireMacLimit: wireLimit });
   const seen: unknown[] = [];
-  if (mode === 'wire') sim.onWire = (from, f, now) => seen.push(`wire ${from} ${now} ${Buffer.from(f).toString('hex')}`);
+  if (mode !== 'process') sim.onWire = (from, f, now) => seen.push(`wire ${from} ${now} ${Buffer.from(f).toString('hex')}`);
   sim.onOutside = (f) => seen.push(`out ${Buffer.from(f).toString('hex')}`);
   sim.onDeliver = (pod, f, len) => seen.push(`${pod.pod.name} ${Buffer.from(f.subarray(0, len)).toString('hex')}`);
   const macs = new Set<string>();
+  const kept: Array<[unknown, InjectResult]> = [];
   let now = 0;
+  let n = 0;
   for (const e of events) {
     now += e.gapMs;
     const bridge = 'node' in e ? (sim.bridges.get(`node${e.node}`) as Bridge) : undefined;
@@ -92,7 +108,16 @@ function runNarp(cache: boolean, events: NEv[], mode: Mode, wireLimit: number, s
     else {
       const f = e.kind === 'arp' ? arpFrame(e, sim) : synFrame(e, sim);
       macs.add(Buffer.from(f.subarray(6, 12)).toString('hex'));
-      seen.push(sim.process(f, f.length, now));
+      // Kept results among transient ones and process()'s: those reuse buffers a kept result must not hold.
+      if (mode === 'inject' && n++ % 3 === 1) seen.push(resultText(sim.injectTransient(f, now)));
+      else if (mode === 'inject' && n % 3 === 0) seen.push(sim.process(f, f.length, now));
+      else if (mode === 'inject') {
+        const r = sim.inject(f, now);
+        // The caller's to keep: nothing later (the next frame's replay) may change it.
+        kept.push([resultText(r), r]);
+        seen.push(resultText(r));
+      } else if (mode === 'transient') seen.push(resultText(sim.injectTransient(f, now)));
+      else seen.push(sim.process(f, f.length, now));
     }
   }
   if (stats) {
@@ -100,6 +125,7 @@ function runNarp(cache: boolean, events: NEv[], mode: Mode, wireLimit: number, s
     stats.newArpHits += c.newArpHits;
     stats.newArpEntries += c.newArpEntries;
   }
+  for (const [text, r] of kept) expect(resultText(r)).toEqual(text);
   for (const b of sim.bridges.values()) expect(b.effects).toBeUndefined();
   const seg = (sim as unknown as { segment: WireSegment }).segment;
   return {
@@ -123,8 +149,7 @@ describe('new clients\' first ARP requests through the caches', () => {
   it(`fall back to the full path when a table would forget a MAC: br-provider's limits from 1 up, the wire's 3, 6 or 8192 (${runs} runs, seed ${seed})`, () => {
     const stats = { newArpHits: 0, newArpEntries: 0 };
     fc.assert(
-      fc.property(fc.array(fullArb, { minLength: 20, maxLength: 70, size: 'max' }), fc.constantFrom(3, 6, 8192, 8192, 8192), fc.boolean(), (events, wireLimit, wire) => {
-        const mode = wire ? 'wire' : 'process';
+      fc.property(fc.array(fullArb, { minLength: 20, maxLength: 70, size: 'max' }), fc.constantFrom(3, 6, 8192, 8192, 8192), fc.constantFrom(...MODES), (events, wireLimit, mode) => {
         expect(runNarp(true, events, mode, wireLimit, stats)).toEqual(runNarp(false, events, mode, wireLimit));
       }),
       { numRuns: runs, seed },
@@ -133,7 +158,7 @@ describe('new clients\' first ARP requests through the caches', () => {
     expect(stats.newArpHits).toBeGreaterThan(runs);
   }, 600_000);
 
-  for (const mode of ['process', 'wire'] as const) {
+  for (const mode of ['process', 'wire', 'inject', 'transient'] as const) {
     it(`change nothing but speed: senders new, seen again, moved, colliding with a pod's or a node's MAC or address; gratuitous, other targets; takeovers, flushes, rules on the sender, full tables (${mode}; ${runs} runs, seed ${seed})`, () => {
       console.log(`new-client ARP property (${mode}): ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
       const stats = { newArpHits: 0, newArpEntries: 0 };
@@ -151,13 +176,14 @@ describe('new clients\' first ARP requests through the caches', () => {
   const arp = (mac: number, ip = mac % 25): NEv => ({ kind: 'arp', mac, ip, v: 'plain', gapMs: 10 });
   const same = (events: NEv[], wireLimit = 8192): { newArpHits: number; newArpEntries: number } => {
     const stats = { newArpHits: 0, newArpEntries: 0 };
-    for (const mode of ['process', 'wire'] as const) expect(runNarp(true, events, mode, wireLimit, stats)).toEqual(runNarp(false, events, mode, wireLimit));
+    for (const mode of MODES) expect(runNarp(true, events, mode, wireLimit, stats)).toEqual(runNarp(false, events, mode, wireLimit));
     return stats;
   };
 
   it('one entry serves every new client of the VIP, whatever its MAC and address; the switch runs for each', () => {
     const events = Array.from({ length: 12 }, (_, i) => arp(100 + i, i));
-    expect(same(events)).toEqual({ newArpHits: 22, newArpEntries: 2 });
+    // 11 hits a mode: each of the four ways in is served.
+    expect(same(events)).toEqual({ newArpHits: 44, newArpEntries: 4 });
   });
 
   it('a rule on the sender\'s address made after the entry: its request takes the full path (br-provider drops it)', () => {

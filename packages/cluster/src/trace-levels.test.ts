@@ -111,7 +111,13 @@ describe('summary trace lines', () => {
     // outside and to one pod or to several (not kept), names needing escapes, and now and then another line.
     const pod = fc.constantFrom('deploy-1-2', 'web-a', 'p"1', 'pöd', '', 'x'.repeat(70));
     const line = fc.record({
-      index: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 2 ** 31 - 1 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 31, 2 ** 32 + 5) }),
+      // Every count of digits, each side of where one more begins (the kept ends' digits come four at a time up to 10^8).
+      index: fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 2 ** 31 - 1 }) },
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 10 ** 8 + 10 }) },
+        { weight: 2, arbitrary: fc.integer({ min: 0, max: 9 }).chain((d) => fc.constantFrom(10 ** d - 1, 10 ** d, 10 ** d + 1, 2 * 10 ** d + 3)) },
+        { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 31, 2 ** 32 + 5) },
+      ),
       other: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
       verdict: fc.constantFrom('delivered', 'answered', 'forwarded', 'dropped', 'skipped') as fc.Arbitrary<TraceSummaryLine['verdict']>,
       outside: fc.nat(2).map((n) => Array.from({ length: n }, () => new Uint8Array(0))),

@@ -229,7 +229,8 @@ describe('PcapngWriter.writePacket and addNanoseconds (the replay\'s per-packet 
   it(`a file sink lays packet blocks into its buffer as the blocks' own writes would, across its chunk's end, aligned or not (seed ${SEED})`, async () => {
     let n = 0;
     // Packets of every length modulo 4 (and some longer than the sink's 64 KiB chunk), views at any offset into more
-    // buffers than the sink keeps views of, and records written the general way (with a comment) between them.
+    // buffers than the sink keeps views of, or arrays of their own, and records written the general way (with a
+    // comment) between them.
     const backing = Array.from({ length: 6 }, (_, b) => Uint8Array.from({ length: 80000 }, (_, i) => (i * 13 + b * 101 + 7) & 0xff));
     const packet = fc.record({
       buf: fc.nat({ max: 5 }),
@@ -239,6 +240,8 @@ describe('PcapngWriter.writePacket and addNanoseconds (the replay\'s per-packet 
       id: fc.integer({ min: 0, max: 1 }),
       ts: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
       comment: fc.oneof({ weight: 7, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('x', 'hello') }),
+      // The packet as an array of its own (a replay's frames), at any alignment: copied whole, not by words.
+      whole: fc.boolean(),
     });
     await fc.assert(
       fc.asyncProperty(fc.array(packet, { minLength: 1, maxLength: 700 }), async (ps) => {
@@ -254,6 +257,10 @@ describe('PcapngWriter.writePacket and addNanoseconds (the replay\'s per-packet 
             const rec = { timestamp: p.ts, data: view.subarray(p.at, p.at + p.length), interfaceId: p.id, comment: p.comment };
             wm.write(rec);
             wf.write(rec);
+          } else if (p.whole) {
+            const own = view.subarray(p.at, p.at + p.length);
+            wm.writePacket(p.id, hi, lo, own, 0, p.length);
+            wf.writePacket(p.id, hi, lo, own, 0, p.length);
           } else {
             wm.writePacket(p.id, hi, lo, view, p.at, p.length);
             wf.writePacket(p.id, hi, lo, view, p.at, p.length);
