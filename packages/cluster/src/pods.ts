@@ -195,6 +195,43 @@ const LAST_ACK = 4;
 const WINDOW = 65535;
 
 /**
+ * One of a pod's two reused reply buffers and what its last reply left in it, in one object's fields: read and
+ * written per reply (take, tcp4) where a typed array or array per property indexed by the buffer's number cost a
+ * load of its base, length and bounds each time (bench/README, "The pods' reply buffers as objects (session 41)").
+ */
+class ReplyBuffer {
+  bytes = new Uint8Array(256);
+  /** Exact-length views of {@link bytes}, by length (copy-in.ts keptView). */
+  views: Array<Uint8Array | undefined> = [];
+  /**
+   * While it holds the constant bytes of a TCP/IPv4 reply of this pod (its MAC and the EtherType, the IPv4 header's
+   * fixed bytes and its address, the TCP header's urgent pointer), written by the last tcp4 into it. take() clears the
+   * mark (any reply may write any byte); tcp4 sets it after writing them. A reply into a marked buffer writes only the
+   * bytes that vary (bench/README, "An http frame by stage; the pods' replies from a template (session 25)").
+   */
+  ready = false;
+  /** While {@link ready}: the source port and window its last TCP/IPv4 reply wrote. */
+  sport = 0;
+  window = 0;
+  /**
+   * The body length + 1 of the response head at byte 54 (a TCP/IPv4 response's), 0 for none. A TCP/IPv4 reply without
+   * payload writes bytes 0–53 only and leaves it; every other reply clears it (take()).
+   */
+  head = 0;
+  /**
+   * Its TCP/IPv4 reply's decode as decodePlainTcp4 (@vippath/wire) would write it, from the values tcp4 wrote (the
+   * fields every such reply of this pod shares written once, here), and whether the buffer's reply is one (take()
+   * clears it, tcp4 sets it): handed to the OVN switch with the reply ({@link PodHost.replyDecode}), which then decodes
+   * nothing (bench/README "Frames handed to the switch with their decode (session 38)").
+   */
+  readonly decode: DecodedFrame;
+  vouched = false;
+  constructor(ip: number) {
+    this.decode = tcp4ReplyDecode(ip);
+  }
+}
+
+/**
  * The request sockets (SYN-RECEIVED connections) a listener holds before it answers SYNs with cookies instead:
  * agnhost's listen(2) backlog, which Go takes from net.core.somaxconn (4 096 since Linux 5.4). Linux (tcp_conn_request,
  * net/ipv4/tcp_input.c) answers a SYN with a cookie, keeping nothing, once the queue holds more than the backlog
@@ -358,41 +395,18 @@ export class PodHost {
   private respBodyLen = 0;
   // Replies: two reused buffers (an answer is at most two frames), an exact-length view of each per length, and
   // the arrays handed out. While a caller holds an answer (until release), a nested one gets new frames.
-  private readonly bufs = [new Uint8Array(256), new Uint8Array(256)];
-  private readonly views: Array<Array<Uint8Array | undefined>> = [[], []];
+  private readonly rb0: ReplyBuffer;
+  private readonly rb1: ReplyBuffer;
   private readonly one: Uint8Array[] = [new Uint8Array(0)];
   private readonly two: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
   private held = false;
   private fresh = false;
   private count = 0;
-  // Per reused buffer: 1 while it holds the constant bytes of a TCP/IPv4 reply of this pod (its MAC and the
-  // EtherType, the IPv4 header's fixed bytes and its address, the TCP header's urgent pointer), written by the last
-  // tcp4 into it. take() clears the mark (any reply may write any byte); tcp4 sets it after writing them. A reply
-  // into a marked buffer writes only the bytes that vary (bench/README, "An http frame by stage; the pods' replies
-  // from a template (session 25)").
-  private readonly tcp4Ready = new Uint8Array(2);
-  /** Per reused buffer, while tcp4Ready: the source port and window its last TCP/IPv4 reply wrote. */
-  private readonly tcp4Sport = new Int32Array(2);
-  private readonly tcp4Window = new Int32Array(2);
-  /**
-   * Per reused buffer: the body length + 1 of the response head at byte 54 (a TCP/IPv4 response's), 0 for none. A
-   * TCP/IPv4 reply without payload writes bytes 0–53 only and leaves it; every other reply clears it (take()).
-   */
-  private readonly tcp4Head = new Int32Array(2);
-  /**
-   * Per reused buffer: its TCP/IPv4 reply's decode as decodePlainTcp4 (@vippath/wire) would write it, from the values
-   * tcp4 wrote (the fields every such reply of this pod shares written once, here), and whether the buffer's reply is
-   * one (take() clears it, tcp4 sets it): handed to the OVN switch with the reply ({@link replyDecode}), which then
-   * decodes nothing (bench/README "Frames handed to the switch with their decode (session 38)").
-   */
-  private readonly replyDecodes: DecodedFrame[];
-  /** Per reused buffer: its reply's decode while it is a TCP/IPv4 one ({@link replyDecodes}'), else undefined. */
-  private readonly vouched: Array<DecodedFrame | undefined> = [undefined, undefined];
   /** The arrays of the answers handed out of the reused buffers ({@link one}, {@link two}), the last one's. */
   private answered: Uint8Array[] = NO_FRAMES;
-  /** Whether the buffer the last take() handed out still holds a TCP/IPv4 reply's constant bytes (see tcp4Ready). */
+  /** Whether the buffer the last take() handed out still holds a TCP/IPv4 reply's constant bytes (ReplyBuffer.ready). */
   private templated = false;
-  /** tcp4Head of the buffer the last take() handed out, as it was before take() cleared it. */
+  /** The head (ReplyBuffer.head) of the buffer the last take() handed out, as it was before take() cleared it. */
   private takenHead = 0;
   private r0: Uint8Array = new Uint8Array(0);
   private r1: Uint8Array = new Uint8Array(0);
@@ -424,7 +438,8 @@ export class PodHost {
     this.ip6 = pod.ip6 ? parseIPv6(pod.ip6) : undefined;
     this.nameBody = latin1(pod.name);
     this.ipSumBase = 0x4500 + 0x4000 + (64 << 8) + (this.ip >>> 16) + (this.ip & 0xffff);
-    this.replyDecodes = [tcp4ReplyDecode(this.ip), tcp4ReplyDecode(this.ip)];
+    this.rb0 = new ReplyBuffer(this.ip);
+    this.rb1 = new ReplyBuffer(this.ip);
   }
 
   /**
@@ -435,7 +450,9 @@ export class PodHost {
   replyDecode(replies: Uint8Array[], j: number): Readonly<DecodedFrame> | undefined {
     // An answer's frames are the reused buffers only in the arrays of the answer held (a nested one's are new).
     // Small enough for V8 to inline into the OVN hop whatever that hop's inlining budget left.
-    return replies === this.answered ? this.vouched[j] : undefined;
+    if (replies !== this.answered) return undefined;
+    const b = j === 0 ? this.rb0 : this.rb1;
+    return b.vouched === true ? b.decode : undefined;
   }
 
   /** The newest {@link ACCESS_LOG_LIMITS}.entries requests, oldest first (made from the log's bytes when read). */
@@ -509,7 +526,7 @@ export class PodHost {
    * with the array (the datapath hands them to the switch, which copies them in). An answer asked for while one
    * is held — a reply that comes back to the same pod before its caller is done — gets frames of its own. The
    * frames are read-only to the caller: the pod's next TCP/IPv4 reply into a buffer keeps the bytes its last one
-   * left there (tcp4Ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
+   * left there (ReplyBuffer.ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
    * plainTcp4 in @vippath/wire) holding what readPlainTcp4Segment would write — the OVN switch's, as
    * SwitchOutcome.decodedFor vouches — taken instead of reading the header and read in place (not copied): read during
    * the call only. With it, `frame` may run on past the packet (a buffer the packet starts): the decode's lengths bound
@@ -548,20 +565,20 @@ export class PodHost {
       this.templated = false;
       this.takenHead = 0;
     } else {
-      let buf = this.bufs[i]!;
+      const b = i === 0 ? this.rb0 : this.rb1;
+      let buf = b.bytes;
       if (buf.length < len) {
-        buf = this.bufs[i] = new Uint8Array(Math.max(len, buf.length * 2));
-        this.views[i] = [];
-        this.tcp4Ready[i] = 0;
-        this.tcp4Head[i] = 0;
+        b.bytes = buf = new Uint8Array(Math.max(len, buf.length * 2));
+        b.views = [];
+        b.ready = false;
+        b.head = 0;
       }
-      this.templated = this.tcp4Ready[i] === 1;
-      this.tcp4Ready[i] = 0;
-      this.vouched[i] = undefined;
-      this.takenHead = this.tcp4Head[i]!;
-      this.tcp4Head[i] = 0;
-      const v = this.views[i]!;
-      f = len > VIEW_CACHE ? buf.subarray(0, len) : keptView(v, buf, len);
+      this.templated = b.ready;
+      b.ready = false;
+      b.vouched = false;
+      this.takenHead = b.head;
+      b.head = 0;
+      f = len > VIEW_CACHE ? buf.subarray(0, len) : keptView(b.views, buf, len);
     }
     if (i === 0) this.r0 = f;
     else this.r1 = f;
@@ -1031,7 +1048,7 @@ export class PodHost {
   /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with the `n` bytes of the {@link answerGet} response. */
   private tcp4(req: Uint8Array, peer: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
     const f = this.take(54 + n);
-    const i = this.count - 1;
+    const b = this.count === 1 ? this.rb0 : this.rb1;
     const ip = this.ip;
     let tcpSum: number;
     if (this.templated === true) {
@@ -1053,7 +1070,7 @@ export class PodHost {
       f[24] = ipSum >> 8;
       f[25] = ipSum & 0xff;
       const offFlags = ((0x50 | ((flags >> 8) & 1)) << 8) | (flags & 0xff);
-      if (this.tcp4Sport[i] !== sport) {
+      if (b.sport !== sport) {
         f[34] = sport >> 8;
         f[35] = sport & 0xff;
       }
@@ -1063,7 +1080,7 @@ export class PodHost {
       writeU32(f, 42, ack);
       f[46] = offFlags >> 8;
       f[47] = offFlags & 0xff;
-      if (this.tcp4Window[i] !== window) {
+      if (b.window !== window) {
         f[48] = window >> 8;
         f[49] = window & 0xff;
       }
@@ -1080,13 +1097,13 @@ export class PodHost {
     f[50] = sum >> 8;
     f[51] = sum & 0xff;
     if (this.fresh === false) {
-      this.tcp4Ready[i] = 1;
-      this.tcp4Sport[i] = sport;
-      this.tcp4Window[i] = window;
-      this.tcp4Head[i] = n > 0 ? this.respBodyLen + 1 : this.takenHead;
+      b.ready = true;
+      b.sport = sport;
+      b.window = window;
+      b.head = n > 0 ? this.respBodyLen + 1 : this.takenHead;
       // The fields that vary between this pod's TCP/IPv4 replies (tcp4ReplyDecode wrote the others), as
       // decodePlainTcp4 reads them back: the addresses and numbers unsigned, the flags' nine bits.
-      const d = this.replyDecodes[i]!;
+      const d = b.decode;
       d.length = 54 + n;
       d.l3End = 54 + n;
       d.ipDst = peer >>> 0;
@@ -1097,7 +1114,7 @@ export class PodHost {
       d.tcpAck = ack >>> 0;
       d.tcpFlags = flags & 0x1ff;
       d.payloadLength = n;
-      this.vouched[i] = d;
+      b.vouched = true;
     }
   }
 
