@@ -206,12 +206,11 @@ class ReplyBuffer {
   views: Array<Uint8Array | undefined> = [];
   /**
    * Its TCP/IPv4 reply's decode as decodePlainTcp4 (@vippath/wire) would write it, from the values tcp4 wrote (the
-   * fields every such reply of this pod shares written once, here), and whether the buffer's reply is one (take()
-   * clears it, tcp4 sets it): handed to the OVN switch with the reply ({@link PodHost.replyDecode}), which then decodes
-   * nothing (bench/README "Frames handed to the switch with their decode (session 38)").
+   * fields every such reply of this pod shares written once, here): handed to the OVN switch with the reply
+   * ({@link PodHost.replyDecode}), which then decodes nothing (bench/README "Frames handed to the switch with their
+   * decode (session 38)").
    */
   readonly decode: DecodedFrame;
-  vouched = false;
   constructor(ip: number, size: number) {
     this.bytes = new Uint8Array(size);
     this.decode = tcp4ReplyDecode(ip);
@@ -422,6 +421,13 @@ export class PodHost {
   private readonly rb1: ReplyBuffer;
   /** This pod's number (SharedReply.owner). */
   private readonly id = ++podsMade;
+  /**
+   * Per reply of the answer: its buffer's decode (ReplyBuffer.decode) while the reply is a TCP/IPv4 one (take() clears
+   * it, tcp4 sets it), else undefined — an array, so that replyDecode stays small enough for V8 to inline into the OVN
+   * hop (a branch on the index and a flag made it a call of its own there: bench/README, "The pods' replies: one
+   * buffer for every pod's first frame (session 41)").
+   */
+  private readonly vouched: Array<DecodedFrame | undefined> = [undefined, undefined];
   /** Whether the first frame take() handed out is a view of REPLY0 (not a new array). */
   private inShared = false;
   private readonly one: Uint8Array[] = [new Uint8Array(0)];
@@ -476,9 +482,7 @@ export class PodHost {
   replyDecode(replies: Uint8Array[], j: number): Readonly<DecodedFrame> | undefined {
     // An answer's frames are the reused buffers only in the arrays of the answer held (a nested one's are new).
     // Small enough for V8 to inline into the OVN hop whatever that hop's inlining budget left.
-    if (replies !== this.answered) return undefined;
-    const b = j === 0 ? this.rb0 : this.rb1;
-    return b.vouched === true ? b.decode : undefined;
+    return replies === this.answered ? this.vouched[j] : undefined;
   }
 
   /** The newest {@link ACCESS_LOG_LIMITS}.entries requests, oldest first (made from the log's bytes when read). */
@@ -593,7 +597,7 @@ export class PodHost {
       if (i === 0) this.inShared = false;
     } else if (i === 0) {
       const s = reply0;
-      this.rb0.vouched = false;
+      this.vouched[0] = undefined;
       if (len <= REPLY0_BYTES) {
         this.templated = s.ready;
         this.takenHead = s.head;
@@ -616,7 +620,7 @@ export class PodHost {
       }
       this.templated = false;
       this.takenHead = 0;
-      b.vouched = false;
+      this.vouched[1] = undefined;
       f = len > VIEW_CACHE ? buf.subarray(0, len) : keptView(b.views, buf, len);
     }
     if (i === 0) this.r0 = f;
@@ -1167,8 +1171,7 @@ export class PodHost {
       }
       // The fields that vary between this pod's TCP/IPv4 replies (tcp4ReplyDecode wrote the others), as
       // decodePlainTcp4 reads them back: the addresses and numbers unsigned, the flags' nine bits.
-      const b = first ? this.rb0 : this.rb1;
-      const d = b.decode;
+      const d = first ? this.rb0.decode : this.rb1.decode;
       d.length = 54 + n;
       d.l3End = 54 + n;
       d.ipDst = peer >>> 0;
@@ -1179,7 +1182,7 @@ export class PodHost {
       d.tcpAck = ack >>> 0;
       d.tcpFlags = flags & 0x1ff;
       d.payloadLength = n;
-      b.vouched = true;
+      this.vouched[first ? 0 : 1] = d;
     }
   }
 
