@@ -6,7 +6,8 @@
  * a kernel by test/linux-tcp.test.ts); everything it receives is in its access log.
  *
  * The answers are on the replay's hot path (every handshake, request and close of a capture), so they are
- * written byte by byte into the pod's own reused buffers: the pod's addresses are bytes and numbers resolved
+ * written byte by byte into reused buffers (an answer's first frame into one module-level buffer every pod shares,
+ * the second into the pod's own): the pod's addresses are bytes and numbers resolved
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
