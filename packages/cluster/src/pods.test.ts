@@ -379,6 +379,62 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
   });
 });
 
+  it('pods answering in turn share the first frame\'s buffer: each reply its own MAC and address, byte for byte; a held answer holds it for every pod', () => {
+    // pods.ts REPLY0: every pod's first reply frame is written into one module-level buffer, whose template
+    // (SharedReply.ready) holds the last pod's MAC and address (SharedReply.owner); another pod's reply over it must
+    // write its own. Three pods, whose addresses differ in each of the four bytes, answering in turn.
+    const pods = [POD, { ...POD, name: 'web-1.default', ip: '10.180.205.3', mac: '00:00:00:b4:cd:03' }, { ...POD, name: 'web-2.default', ip: '11.181.204.4', mac: '02:01:00:b4:cc:04' }];
+    const hosts = pods.map((p) => new PodHost(p));
+    const refs = pods.map((p) => new ReferencePodHost(p));
+    const tcp = (k: number, peer: number, port: number, flags: number, seq: number, ack: number, payload?: string): Uint8Array =>
+      buildFrame({ dst: pods[k]!.mac, src: MACS[peer % 2]!, ipv4: { src: PEERS4[peer]!, dst: pods[k]!.ip }, tcp: { srcPort: port, dstPort: 80, flags, seq, ack, window: 64240, ...(payload ? { payload: latin1(payload) } : {}) } });
+    let buffer: ArrayBufferLike | undefined;
+    let decodes = 0;
+    const step = (k: number, f: Uint8Array, i: number): Uint8Array[] => {
+      const want = refs[k]!.receive(f.slice(), i);
+      const r = hosts[k]!.answer(f, i);
+      expect(hex(r)).toEqual(hex(want));
+      decodes += checkReplyDecodes(hosts[k]!, r);
+      if (r.length > 0) {
+        buffer ??= r[0]!.buffer;
+        expect(r[0]!.buffer).toBe(buffer);
+      }
+      hosts[k]!.release(r);
+      return want;
+    };
+    const ping = (k: number): Uint8Array =>
+      buildFrame({ dst: pods[k]!.mac, src: MACS[0]!, ipv4: { src: PEERS4[0]!, dst: pods[k]!.ip }, icmp: { type: 8, code: 0, body: Uint8Array.from([0, 7, 0, 1]) } });
+    let i = 0;
+    // Turns of the pods in several orders: k ≥ 0 a conversation with pod k (a SYN, the GET on it — a response —, the
+    // client's FIN); -1 - k a ping to pod k (its echo reply clears the template) and a SYN, whose SYN|ACK then writes
+    // every byte, before another pod's turn (which must write its own MAC and address again).
+    for (const k of [0, 1, 2, 2, 0, 1, 0, 1, -1, 1, 0, -3, 2, -2, -2, 0, 1]) {
+      const port = 40000 + i;
+      const peer = i % 3;
+      if (k < 0) {
+        step(-1 - k, ping(-1 - k), i++);
+        step(-1 - k, tcp(-1 - k, peer, port, 0x02, 7, 0), i++);
+        continue;
+      }
+      const synAck = parseFrame(step(k, tcp(k, peer, port, 0x02, 7, 0), i++)[0]!).tcp!;
+      const resp = parseFrame(step(k, tcp(k, peer, port, 0x18, 8, (synAck.seq + 1) >>> 0, 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n'), i++)[0]!).tcp!;
+      step(k, tcp(k, peer, port, 0x11, 8 + 35, (resp.seq + resp.payload.length + 1) >>> 0), i++);
+    }
+    expect(decodes).toBe(13 * 3 + 4);
+    // Pod 0's answer held: pod 1's answer meanwhile gets a frame of its own, and pod 0's stays as it was.
+    const a = hosts[0]!.answer(tcp(0, 0, 50000, 0x02, 1, 0), i);
+    const aBytes = hex(a);
+    const b = hosts[1]!.answer(tcp(1, 1, 50001, 0x02, 1, 0), i);
+    expect(b[0]!.buffer).not.toBe(a[0]!.buffer);
+    expect(hex(a)).toEqual(aBytes);
+    expect(hex(b)).toEqual(hex(refs[1]!.receive(tcp(1, 1, 50001, 0x02, 1, 0), i)));
+    hosts[1]!.release(b);
+    hosts[0]!.release(a);
+    const c = hosts[1]!.answer(tcp(1, 1, 50002, 0x02, 1, 0), i);
+    expect(c[0]!.buffer).toBe(a[0]!.buffer);
+    hosts[1]!.release(c);
+  });
+
 describe('PodHost on a lossy connection (bench http-lossy): what a Linux socket answers', () => {
   // One curl-like conversation over each family; `seg` is a client segment, `answer` the pod's replies as fields.
   for (const v6 of [false, true]) {

@@ -6,7 +6,8 @@
  * a kernel by test/linux-tcp.test.ts); everything it receives is in its access log.
  *
  * The answers are on the replay's hot path (every handshake, request and close of a capture), so they are
- * written byte by byte into the pod's own reused buffers: the pod's addresses are bytes and numbers resolved
+ * written byte by byte into reused buffers (an answer's first frame into one module-level buffer every pod shares,
+ * the second into the pod's own): the pod's addresses are bytes and numbers resolved
  * once, the peer's are copied from the request, checksums are summed in place, connections live in a table of
  * typed arrays, and the access log keeps bytes — its strings are made only when someone reads it.
  */
@@ -195,6 +196,64 @@ const LAST_ACK = 4;
 const WINDOW = 65535;
 
 /**
+ * A pod's reply buffer for the second frame of an answer (the first's is {@link REPLY0}), and for both frames the
+ * decode of a TCP/IPv4 reply written into it: fields of one object, read and written per reply, where a typed array
+ * or an array per property indexed by the buffer's number cost a load of its base, length and bounds each time
+ * (bench/README, "The pods' replies: one buffer for every pod's first frame (session 41)").
+ */
+class ReplyBuffer {
+  bytes: Uint8Array;
+  /** Exact-length views of {@link bytes}, by length (copy-in.ts keptView). */
+  views: Array<Uint8Array | undefined> = [];
+  /**
+   * Its TCP/IPv4 reply's decode as decodePlainTcp4 (@vippath/wire) would write it, from the values tcp4 wrote (the
+   * fields every such reply of this pod shares written once, here): handed to the OVN switch with the reply
+   * ({@link PodHost.replyDecode}), which then decodes nothing (bench/README "Frames handed to the switch with their
+   * decode (session 38)").
+   */
+  readonly decode: DecodedFrame;
+  constructor(ip: number, size: number) {
+    this.bytes = new Uint8Array(size);
+    this.decode = tcp4ReplyDecode(ip);
+  }
+}
+
+/**
+ * The first frame of every pod's answers (nearly all answers are one frame): one module-level array for all the pods
+ * of the process, so that TurboFan takes its address and length as constants — a byte stored at a constant offset is
+ * one instruction, where a store into a view handed in is a bounds check and a store (bench/README, "The pods'
+ * replies: one buffer for every pod's first frame (session 41)"). An answer longer than it gets a new array.
+ */
+const REPLY0_BYTES = 4096;
+const REPLY0 = new Uint8Array(REPLY0_BYTES);
+/** Exact-length views of {@link REPLY0}, by length. */
+const REPLY0_VIEWS: Array<Uint8Array | undefined> = [];
+
+/** What {@link REPLY0} holds, for every pod: written by the pods' take() and tcp4 only. */
+class SharedReply {
+  /** While a pod's answer in it is held (until its release): an answer of any pod asked for meanwhile gets new frames. */
+  held = false;
+  /**
+   * While it holds the constant bytes of a TCP/IPv4 reply (the EtherType, the IPv4 header's fixed bytes, the TCP
+   * header's urgent pointer) and the source MAC and address of pod {@link owner}, written by the last tcp4 into it.
+   * take() clears the mark (any reply may write any byte); tcp4 sets it after writing them. A reply into a marked
+   * buffer writes only the bytes that vary, and the pod's own when another pod's are there (bench/README, "An http
+   * frame by stage; the pods' replies from a template (session 25)").
+   */
+  ready = false;
+  /** The {@link PodHost}'s number whose MAC and address the template holds (while {@link ready}). */
+  owner = 0;
+  /**
+   * The body length + 1 of the response head at byte 54 (a TCP/IPv4 response's), 0 for none. A TCP/IPv4 reply without
+   * payload writes bytes 0–53 only and leaves it; every other reply clears it (take()).
+   */
+  head = 0;
+}
+const reply0 = new SharedReply();
+/** The PodHosts made: each its number, for {@link SharedReply.owner}. */
+let podsMade = 0;
+
+/**
  * The request sockets (SYN-RECEIVED connections) a listener holds before it answers SYNs with cookies instead:
  * agnhost's listen(2) backlog, which Go takes from net.core.somaxconn (4 096 since Linux 5.4). Linux (tcp_conn_request,
  * net/ipv4/tcp_input.c) answers a SYN with a cookie, keeping nothing, once the queue holds more than the backlog
@@ -356,43 +415,31 @@ export class PodHost {
   private readonly body = new Uint8Array(512);
   private respBody: Uint8Array = NOW_BODY;
   private respBodyLen = 0;
-  // Replies: two reused buffers (an answer is at most two frames), an exact-length view of each per length, and
-  // the arrays handed out. While a caller holds an answer (until release), a nested one gets new frames.
-  private readonly bufs = [new Uint8Array(256), new Uint8Array(256)];
-  private readonly views: Array<Array<Uint8Array | undefined>> = [[], []];
+  // Replies: two reused buffers (an answer is at most two frames: the first in REPLY0, shared by every pod, the second
+  // the pod's own), an exact-length view of each per length, and the arrays handed out. While a caller holds an answer
+  // of any pod (until release), a nested one gets new frames.
+  private readonly rb0: ReplyBuffer;
+  private readonly rb1: ReplyBuffer;
+  /** This pod's number (SharedReply.owner). */
+  private readonly id = ++podsMade;
+  /**
+   * Per reply of the answer: its buffer's decode (ReplyBuffer.decode) while the reply is a TCP/IPv4 one (take() clears
+   * it, tcp4 sets it), else undefined — an array, so that replyDecode stays small enough for V8 to inline into the OVN
+   * hop (a branch on the index and a flag made it a call of its own there: bench/README, "The pods' replies: one
+   * buffer for every pod's first frame (session 41)").
+   */
+  private readonly vouched: Array<DecodedFrame | undefined> = [undefined, undefined];
+  /** Whether the first frame take() handed out is a view of REPLY0 (not a new array). */
+  private inShared = false;
   private readonly one: Uint8Array[] = [new Uint8Array(0)];
   private readonly two: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
-  private held = false;
   private fresh = false;
   private count = 0;
-  // Per reused buffer: 1 while it holds the constant bytes of a TCP/IPv4 reply of this pod (its MAC and the
-  // EtherType, the IPv4 header's fixed bytes and its address, the TCP header's urgent pointer), written by the last
-  // tcp4 into it. take() clears the mark (any reply may write any byte); tcp4 sets it after writing them. A reply
-  // into a marked buffer writes only the bytes that vary (bench/README, "An http frame by stage; the pods' replies
-  // from a template (session 25)").
-  private readonly tcp4Ready = new Uint8Array(2);
-  /** Per reused buffer, while tcp4Ready: the source port and window its last TCP/IPv4 reply wrote. */
-  private readonly tcp4Sport = new Int32Array(2);
-  private readonly tcp4Window = new Int32Array(2);
-  /**
-   * Per reused buffer: the body length + 1 of the response head at byte 54 (a TCP/IPv4 response's), 0 for none. A
-   * TCP/IPv4 reply without payload writes bytes 0–53 only and leaves it; every other reply clears it (take()).
-   */
-  private readonly tcp4Head = new Int32Array(2);
-  /**
-   * Per reused buffer: its TCP/IPv4 reply's decode as decodePlainTcp4 (@vippath/wire) would write it, from the values
-   * tcp4 wrote (the fields every such reply of this pod shares written once, here), and whether the buffer's reply is
-   * one (take() clears it, tcp4 sets it): handed to the OVN switch with the reply ({@link replyDecode}), which then
-   * decodes nothing (bench/README "Frames handed to the switch with their decode (session 38)").
-   */
-  private readonly replyDecodes: DecodedFrame[];
-  /** Per reused buffer: its reply's decode while it is a TCP/IPv4 one ({@link replyDecodes}'), else undefined. */
-  private readonly vouched: Array<DecodedFrame | undefined> = [undefined, undefined];
   /** The arrays of the answers handed out of the reused buffers ({@link one}, {@link two}), the last one's. */
   private answered: Uint8Array[] = NO_FRAMES;
-  /** Whether the buffer the last take() handed out still holds a TCP/IPv4 reply's constant bytes (see tcp4Ready). */
+  /** Whether the buffer the last take() handed out (REPLY0) still holds a TCP/IPv4 reply's constant bytes (SharedReply.ready). */
   private templated = false;
-  /** tcp4Head of the buffer the last take() handed out, as it was before take() cleared it. */
+  /** The head (SharedReply.head) of the buffer the last take() handed out, as it was before take() cleared it. */
   private takenHead = 0;
   private r0: Uint8Array = new Uint8Array(0);
   private r1: Uint8Array = new Uint8Array(0);
@@ -424,7 +471,8 @@ export class PodHost {
     this.ip6 = pod.ip6 ? parseIPv6(pod.ip6) : undefined;
     this.nameBody = latin1(pod.name);
     this.ipSumBase = 0x4500 + 0x4000 + (64 << 8) + (this.ip >>> 16) + (this.ip & 0xffff);
-    this.replyDecodes = [tcp4ReplyDecode(this.ip), tcp4ReplyDecode(this.ip)];
+    this.rb0 = new ReplyBuffer(this.ip, 0);
+    this.rb1 = new ReplyBuffer(this.ip, 256);
   }
 
   /**
@@ -509,20 +557,20 @@ export class PodHost {
    * with the array (the datapath hands them to the switch, which copies them in). An answer asked for while one
    * is held — a reply that comes back to the same pod before its caller is done — gets frames of its own. The
    * frames are read-only to the caller: the pod's next TCP/IPv4 reply into a buffer keeps the bytes its last one
-   * left there (tcp4Ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
+   * left there (ReplyBuffer.ready). `decoded`, when given, is a decode of `frame` (which must then have the layout of
    * plainTcp4 in @vippath/wire) holding what readPlainTcp4Segment would write — the OVN switch's, as
    * SwitchOutcome.decodedFor vouches — taken instead of reading the header and read in place (not copied): read during
    * the call only. With it, `frame` may run on past the packet (a buffer the packet starts): the decode's lengths bound
    * what is read. The answer is the same byte for byte.
    */
   answer(frame: Uint8Array, now: number, decoded?: Readonly<DecodedFrame>): Uint8Array[] {
-    this.fresh = this.held;
+    this.fresh = reply0.held;
     this.count = 0;
     this.handle(frame, now, decoded);
     const n = this.count;
     if (n === 0) return NO_FRAMES;
     if (this.fresh === true) return n === 1 ? [this.r0] : [this.r0, this.r1];
-    this.held = true;
+    reply0.held = true;
     if (n === 1) {
       this.one[0] = this.r0;
       if (this.answered !== this.one) this.answered = this.one;
@@ -536,7 +584,7 @@ export class PodHost {
 
   /** Done with an {@link answer}'s frames: the pod may write its buffers again. */
   release(replies: Uint8Array[]): void {
-    if (replies === this.one || replies === this.two) this.held = false;
+    if (replies === this.one || replies === this.two) reply0.held = false;
   }
 
   /** The next reply's bytes, `len` long: a view of a reused buffer, or a new array while an answer is held. */
@@ -547,21 +595,34 @@ export class PodHost {
       f = new Uint8Array(len);
       this.templated = false;
       this.takenHead = 0;
-    } else {
-      let buf = this.bufs[i]!;
-      if (buf.length < len) {
-        buf = this.bufs[i] = new Uint8Array(Math.max(len, buf.length * 2));
-        this.views[i] = [];
-        this.tcp4Ready[i] = 0;
-        this.tcp4Head[i] = 0;
+      if (i === 0) this.inShared = false;
+    } else if (i === 0) {
+      const s = reply0;
+      this.vouched[0] = undefined;
+      if (len <= REPLY0_BYTES) {
+        this.templated = s.ready;
+        this.takenHead = s.head;
+        this.inShared = true;
+        f = len > VIEW_CACHE ? REPLY0.subarray(0, len) : keptView(REPLY0_VIEWS, REPLY0, len);
+      } else {
+        this.templated = false;
+        this.takenHead = 0;
+        this.inShared = false;
+        f = new Uint8Array(len);
       }
-      this.templated = this.tcp4Ready[i] === 1;
-      this.tcp4Ready[i] = 0;
-      this.vouched[i] = undefined;
-      this.takenHead = this.tcp4Head[i]!;
-      this.tcp4Head[i] = 0;
-      const v = this.views[i]!;
-      f = len > VIEW_CACHE ? buf.subarray(0, len) : keptView(v, buf, len);
+      s.ready = false;
+      s.head = 0;
+    } else {
+      const b = this.rb1;
+      let buf = b.bytes;
+      if (buf.length < len) {
+        b.bytes = buf = new Uint8Array(Math.max(len, buf.length * 2));
+        b.views = [];
+      }
+      this.templated = false;
+      this.takenHead = 0;
+      this.vouched[1] = undefined;
+      f = len > VIEW_CACHE ? buf.subarray(0, len) : keptView(b.views, buf, len);
     }
     if (i === 0) this.r0 = f;
     else this.r1 = f;
@@ -1031,62 +1092,87 @@ export class PodHost {
   /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with the `n` bytes of the {@link answerGet} response. */
   private tcp4(req: Uint8Array, peer: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
     const f = this.take(54 + n);
-    const i = this.count - 1;
+    const first = this.count === 1;
     const ip = this.ip;
-    let tcpSum: number;
     if (this.templated === true) {
-      // The buffer's last reply was this pod's TCP/IPv4 one: its constant bytes are in place (the MACs' source, the
-      // EtherType, the IPv4 header's fixed bytes and source, the urgent pointer; the source port and window when
-      // they are the last reply's), the rest written here as ethernet, ipv4 and tcp write them. The checksum
-      // fields are written last, from sums of the values.
-      f[0] = req[6]!;
-      f[1] = req[7]!;
-      f[2] = req[8]!;
-      f[3] = req[9]!;
-      f[4] = req[10]!;
-      f[5] = req[11]!;
+      // The frame is REPLY0's (a view of it), whose last reply was a TCP/IPv4 one: its constant bytes are in place (the
+      // EtherType, the IPv4 header's fixed bytes, the urgent pointer; the pod's MAC and address when the last reply was
+      // this pod's), the rest written here as ethernet, ipv4 and tcp write them, into REPLY0 itself: TurboFan knows its
+      // address and length, so each byte is one store, without a bounds check. The checksums are sums of the values.
+      const r = REPLY0;
+      const s = reply0;
+      if (s.owner !== this.id) {
+        const mac = this.mac;
+        r[6] = mac[0]!;
+        r[7] = mac[1]!;
+        r[8] = mac[2]!;
+        r[9] = mac[3]!;
+        r[10] = mac[4]!;
+        r[11] = mac[5]!;
+        r[26] = ip >>> 24;
+        r[27] = (ip >>> 16) & 0xff;
+        r[28] = (ip >>> 8) & 0xff;
+        r[29] = ip & 0xff;
+        s.owner = this.id;
+      }
+      r[0] = req[6]!;
+      r[1] = req[7]!;
+      r[2] = req[8]!;
+      r[3] = req[9]!;
+      r[4] = req[10]!;
+      r[5] = req[11]!;
       const total = 40 + n;
-      f[16] = total >> 8;
-      f[17] = total & 0xff;
-      writeIPv4(f, 30, peer);
+      r[16] = total >> 8;
+      r[17] = total & 0xff;
+      r[30] = peer >>> 24;
+      r[31] = (peer >>> 16) & 0xff;
+      r[32] = (peer >>> 8) & 0xff;
+      r[33] = peer & 0xff;
       const ipSum = complement(this.ipSumBase + 6 + total + (peer >>> 16) + (peer & 0xffff));
-      f[24] = ipSum >> 8;
-      f[25] = ipSum & 0xff;
+      r[24] = ipSum >> 8;
+      r[25] = ipSum & 0xff;
       const offFlags = ((0x50 | ((flags >> 8) & 1)) << 8) | (flags & 0xff);
-      if (this.tcp4Sport[i] !== sport) {
-        f[34] = sport >> 8;
-        f[35] = sport & 0xff;
-      }
-      f[36] = dport >> 8;
-      f[37] = dport & 0xff;
-      writeU32(f, 38, seq);
-      writeU32(f, 42, ack);
-      f[46] = offFlags >> 8;
-      f[47] = offFlags & 0xff;
-      if (this.tcp4Window[i] !== window) {
-        f[48] = window >> 8;
-        f[49] = window & 0xff;
-      }
-      tcpSum = sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
+      r[34] = sport >> 8;
+      r[35] = sport & 0xff;
+      r[36] = dport >> 8;
+      r[37] = dport & 0xff;
+      r[38] = seq >>> 24;
+      r[39] = (seq >>> 16) & 0xff;
+      r[40] = (seq >>> 8) & 0xff;
+      r[41] = seq & 0xff;
+      r[42] = ack >>> 24;
+      r[43] = (ack >>> 16) & 0xff;
+      r[44] = (ack >>> 8) & 0xff;
+      r[45] = ack & 0xff;
+      r[46] = offFlags >> 8;
+      r[47] = offFlags & 0xff;
+      r[48] = window >> 8;
+      r[49] = window & 0xff;
+      let tcpSum = sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
       // The response's head is in place when the buffer's last response had one of the same length and every reply
       // since has been a TCP/IPv4 one without payload (bytes 0–53 only).
       if (n > 0) tcpSum += this.writeResponse(f, 54, this.takenHead === this.respBodyLen + 1);
+      const sum = complement(tcpSum + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
+      r[50] = sum >> 8;
+      r[51] = sum & 0xff;
     } else {
       this.ethernet(f, req, 6, 0x0800);
       this.ipv4(f, 40 + n, 6, peer);
-      tcpSum = this.tcp(f, 34, sport, dport, seq, ack, flags, window, n);
+      const tcpSum = this.tcp(f, 34, sport, dport, seq, ack, flags, window, n);
+      const sum = complement(tcpSum + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
+      f[50] = sum >> 8;
+      f[51] = sum & 0xff;
     }
-    const sum = complement(tcpSum + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
-    f[50] = sum >> 8;
-    f[51] = sum & 0xff;
     if (this.fresh === false) {
-      this.tcp4Ready[i] = 1;
-      this.tcp4Sport[i] = sport;
-      this.tcp4Window[i] = window;
-      this.tcp4Head[i] = n > 0 ? this.respBodyLen + 1 : this.takenHead;
+      if (first === true && this.inShared === true) {
+        const s = reply0;
+        s.ready = true;
+        s.owner = this.id;
+        s.head = n > 0 ? this.respBodyLen + 1 : this.takenHead;
+      }
       // The fields that vary between this pod's TCP/IPv4 replies (tcp4ReplyDecode wrote the others), as
       // decodePlainTcp4 reads them back: the addresses and numbers unsigned, the flags' nine bits.
-      const d = this.replyDecodes[i]!;
+      const d = first ? this.rb0.decode : this.rb1.decode;
       d.length = 54 + n;
       d.l3End = 54 + n;
       d.ipDst = peer >>> 0;
@@ -1097,7 +1183,7 @@ export class PodHost {
       d.tcpAck = ack >>> 0;
       d.tcpFlags = flags & 0x1ff;
       d.payloadLength = n;
-      this.vouched[i] = d;
+      this.vouched[first ? 0 : 1] = d;
     }
   }
 
