@@ -1177,7 +1177,12 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.keepKey();
     }
     this.processOne(frame, d, req, res, zone, nat, now);
-    this.noteKey(frame, d, res, this.xOk, same);
+    // A caller that numbers its frames (executeWords' `gen`) has its next call on this packet take the kept key by that
+    // promise; only a call after it wrote the frame (a new generation) would ask samePacket, which without the
+    // fingerprint answers no and the key is extracted again, as OVS extracts it at every ct(). Neither workload's
+    // pipeline writes the frame between two ct() of a packet, so the fingerprint (offsets, two checksum fields read
+    // from the frame: ≈ 70 instructions a call) went unread.
+    this.noteKey(frame, d, res, this.xOk, same, this.callGen === 0);
   }
 
   /*
