@@ -1559,10 +1559,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.ckHash = this.hashAt(ck);
       this.ckHashed = true;
     }
-    // lookupKey's first test here: a key whose bucket is empty (most of a new connection's lookups) misses without the
-    // call (≈ 50 instructions of call and entry, lookupKey being out of line).
-    const h = this.ckHash;
-    const n = vacant(this.occupied, h & this.bucketMask) ? -1 : this.lookupKey(ck, now, h, this.likelyNew);
+    const n = this.lookupKey(ck, now, this.ckHash, this.likelyNew);
     if (n < 0) {
       // Five stores, not a loop: TurboFan repeats both arrays' map checks, lengths and bases each turn (≈ 22
       // instructions a word in its code; bench/README, sessions 16 and 17).
@@ -2718,7 +2715,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         tk[K_SL4] = minPort;
         tk[K_DL4] = ck[K_SL4]! & 0xffff;
         const h = this.hashAt(tk);
-        if (vacant(this.occupied, h & this.bucketMask) || this.lookupKey(tk, now, h, true) < 0) {
+        if (this.lookupKey(tk, now, h, true) < 0) {
           this.revHash = h;
           this.storeKey(e * 2 + 1, tk);
           return true;
@@ -2916,10 +2913,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     h = mix(h, k[K_DST]!);
     h = mix(h, k[K_SL4]!);
     h = mix(h, k[K_DL4]!);
-    // The IPv6 words apart (the same mixes in the same order): this function is inlined into its callers
-    // (initialLookup's lookupCk, natUniqueTuple), whose inlining budget the loop's bytecode took — with lookupCk's
-    // bucket test below added, TurboFan called `mix` out of line there.
-    if (meta & V6_BIT) h = mixV6(h, k);
+    if (meta & V6_BIT) {
+      for (let i = 1; i < 4; i++) {
+        h = mix(h, k[srcWord(i)]!);
+        h = mix(h, k[dstWord(i)]!);
+      }
+    }
     return finish(h);
   }
 
@@ -3420,18 +3419,6 @@ const bucketCount = (cap: number): number => {
   while (n < cap * 4) n *= 4;
   return n;
 };
-
-/** hashAt's IPv6 part: the address words past the first (an IPv4 key leaves them 0 and unhashed). */
-const mixV6 = (h: number, k: Uint32Array): number => {
-  for (let i = 1; i < 4; i++) {
-    h = mix(h, k[srcWord(i)]!);
-    h = mix(h, k[dstWord(i)]!);
-  }
-  return h;
-};
-
-/** Whether bucket `b`'s chain is empty (its bit in the occupancy bitmap clear): lookupKey's answer is then -1. */
-const vacant = (occupied: Uint32Array, b: number): boolean => (occupied[b >>> 5]! & (1 << (b & 31))) === 0;
 
 const l4Kind = (proto: number): number => {
   if (proto === 6) return CtL4.TCP;
