@@ -19,7 +19,7 @@
 import fc from 'fast-check';
 import { checksumAdjust16, DecodedFrame, FrameDecoder, L3, read16, write16 } from '@vippath/wire';
 import { describe, expect, it } from 'vitest';
-import { CtNat, CtRequest, CtResult } from '../lflow/ct-api.js';
+import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
 import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
@@ -304,6 +304,49 @@ describe('OvsConntrack.executeWords', () => {
     // Every corner the words entry treats apart from the rest was reached, and compared, many times.
     for (const [k, n] of Object.entries(seen)) expect(n, k).toBeGreaterThan(5);
   }, 180_000);
+
+  it('keeps no fingerprint of a numbered call: a new generation without `fresh` extracts the key again; execute keeps one', () => {
+    // What a numbered caller's call leaves (executeWords' `gen`): the kept key for the same generation, and no
+    // fingerprint — its next call after a write (a new generation) extracts, as OVS does at every ct(). A call without a
+    // generation (execute) fingerprints the packet, so that its next call on the unchanged packet reuses the key.
+    const proto = OvsConntrack.prototype as unknown as { extractKey(...a: unknown[]): number };
+    const inner = proto.extractKey;
+    let extracted = 0;
+    proto.extractKey = function (this: unknown, ...a: unknown[]): number {
+      extracted++;
+      return inner.apply(this, a);
+    };
+    try {
+      const ct = new OvsConntrack({ sweepIntervalMs: 0 });
+      const f = frame({ src: V4.clients[0]!, dst: V4.vip, proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000 });
+      const d = new DecodedFrame();
+      new FrameDecoder().decode(f, d, f.length);
+      const req = new CtRequest();
+      req.zone = 1;
+      const res = new CtResult();
+      res.packet = 1;
+      const w = new Uint32Array(W.SIZE);
+      w[W.ETH_TYPE] = 0x800;
+      const calls: number[] = [];
+      ct.executeWords(f, f.length, d, req, res, w, 1000, 7, true);
+      calls.push(extracted);
+      ct.executeWords(f, f.length, d, req, res, w, 1000, 7, false);
+      calls.push(extracted);
+      ct.executeWords(f, f.length, d, req, res, w, 1000, 8, false);
+      calls.push(extracted);
+      ctWordsToResult(w, res);
+      ct.execute(f, f.length, d, req, res, 1000);
+      calls.push(extracted);
+      ct.execute(f, f.length, d, req, res, 1000);
+      calls.push(extracted);
+      // fresh: extracted; the same generation: the kept key; another generation: extracted (no fingerprint to compare);
+      // execute after it: extracted (none either); execute again: the fingerprint it left matches.
+      expect(calls).toEqual([1, 1, 2, 3, 3]);
+      expect(res.state & CtState.NEW).not.toBe(0);
+    } finally {
+      proto.extractKey = inner;
+    }
+  });
 
   it("starts a hidden call's label write from the connection's label, not from a recycled slot's", () => {
     // The generated runs seldom reuse a labelled slot: a connection labelled, flushed, its slot taken by a new

@@ -1193,7 +1193,12 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.keepKey();
     }
     this.processOne(frame, d, req, res, zone, nat, now);
-    this.noteKey(frame, d, res, this.xOk, same);
+    // A caller that numbers its frames (executeWords' `gen`) has its next call on this packet take the kept key by that
+    // promise; only a call after it wrote the frame (a new generation) would ask samePacket, which without the
+    // fingerprint answers no and the key is extracted again, as OVS extracts it at every ct(). Neither workload's
+    // pipeline writes the frame between two ct() of a packet, so the fingerprint (offsets, two checksum fields read
+    // from the frame: ≈ 70 instructions a call) went unread.
+    this.noteKey(frame, d, res, this.xOk, same, this.callGen === 0);
   }
 
   /*
@@ -3429,11 +3434,16 @@ const adjust32 = (sum: number, oldValue: number, newValue: number): number => {
 
 /**
  * Buckets for `cap` connections (2·cap nodes): at least twice the nodes, so that a full pool's chains average at
- * most half a node — most misses end at an empty bucket.
+ * most half a node — most misses end at an empty bucket. A power of four: the buckets grow fourfold at every other
+ * doubling of the pool (between them 4–8 buckets a connection), so a rehash moves the live connections once per
+ * fourfold growth instead of once per doubling — a third of the moves over a long run (each ≈ 128 instructions a
+ * connection, two a SYN), for at most twice the bucket array (16 → 32 bytes a slot, plus the bitmap).
+ * OVS's cmap doubles (lib/cmap.c cmap_insert → cmap_rehash); the bucket count changes no answer here (a chain keeps
+ * its insertion order through a rehash), only when the moves are paid.
  */
 const bucketCount = (cap: number): number => {
   let n = 16;
-  while (n < cap * 4) n *= 2;
+  while (n < cap * 4) n *= 4;
   return n;
 };
 

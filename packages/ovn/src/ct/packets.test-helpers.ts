@@ -434,14 +434,22 @@ interface KeptKey {
   xk: Uint32Array;
   xFrame: Uint8Array | undefined;
   xDecoded: DecodedFrame | undefined;
-  xL3: number;
-  xL4: number;
-  xEnd: number;
-  xIpSum: number;
-  xL4Sum: number;
   xRes: CtResult | undefined;
   xPacket: number;
 }
+
+/**
+ * The packet as an engine's previous executeWords call left it (offsets, both checksum fields), taken here: the engine
+ * keeps no such fingerprint for a caller that numbers its frames (its next call takes the key by the promise).
+ */
+interface Left {
+  l3: number;
+  l4: number;
+  end: number;
+  ipSum: number;
+  l4Sum: number;
+}
+const leftBy = new WeakMap<object, Left>();
 
 /**
  * Frame-generation promises (executeWords' `gen`, WordsConntrackEngine) seen by {@link checkPromises}: calls given
@@ -481,6 +489,11 @@ export function checkPromises(): typeof promises {
       if (this.xState !== -1 && res === this.xRes && res.packet === this.xPacket) promises.freshKept++;
     }
     inner.apply(this, a);
+    const d = a[2] as DecodedFrame;
+    const f = a[0] as Uint8Array;
+    if (this.xState !== -1 && d.status === 0 && d.l3 === L3.IPV4 && d.l4Offset >= 0) {
+      leftBy.set(this, { l3: d.l3Offset, l4: d.l4Offset, end: d.l3End, ipSum: read16(f, d.l3Offset + 10), l4Sum: read16(f, d.l4Offset + (d.ipProto === 6 ? 16 : 6)) });
+    } else leftBy.delete(this);
   };
   return promises;
 }
@@ -492,11 +505,13 @@ function stalePromise(x: KeptKey, f: Uint8Array, d: DecodedFrame): string {
   if (d.status !== 0 || d.l3 !== L3.IPV4 || d.ipFragment) return 'not an IPv4 packet kept';
   const l3 = d.l3Offset;
   const l4 = d.l4Offset;
-  if (l3 !== x.xL3 || l4 !== x.xL4 || d.l3End !== x.xEnd) return 'offsets moved';
+  const left = leftBy.get(x);
+  if (left === undefined) return 'no packet left by the previous call';
+  if (l3 !== left.l3 || l4 !== left.l4 || d.l3End !== left.end) return 'offsets moved';
   const k = x.xk;
   if (d.ipProto !== k[4]! >>> 16) return 'protocol';
   if (d.ipSrc !== k[0] || d.ipDst !== k[1] || d.srcPort !== k[2] || d.dstPort !== k[3]) return `decode ${d.ipSrc}:${d.srcPort} > ${d.ipDst}:${d.dstPort}, kept ${k[0]}:${k[2]} > ${k[1]}:${k[3]}`;
   if (read32(f, l3 + 12) !== k[0] || read32(f, l3 + 16) !== k[1] || read16(f, l4) !== k[2] || read16(f, l4 + 2) !== k[3]) return 'frame bytes of the key';
-  if (read16(f, l3 + 10) !== x.xIpSum || read16(f, l4 + (d.ipProto === 6 ? 16 : 6)) !== x.xL4Sum) return 'checksum fields';
+  if (read16(f, l3 + 10) !== left.ipSum || read16(f, l4 + (d.ipProto === 6 ? 16 : 6)) !== left.l4Sum) return 'checksum fields';
   return '';
 }
