@@ -77,8 +77,8 @@ export interface MfInstr {
    */
   next: MfSegment | undefined;
   /**
-   * The segment {@link next} named before the last lookup replaced it: a second hint, checked as the first is when the
-   * first does not hold. A call whose outcome leads to one of two segments in turn (full-cold: the on-link clients'
+   * The segment {@link next} named before it was last replaced (by a lookup's answer, or by this hint when it held and
+   * the first did not: the two swap): a second hint, checked as the first is when the first does not hold. A call whose outcome leads to one of two segments in turn (full-cold: the on-link clients'
    * frames, one in sixteen, between the routed ones') finds each in a hint instead of looking one up every time.
    */
   next2: MfSegment | undefined;
