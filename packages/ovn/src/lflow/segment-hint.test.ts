@@ -440,17 +440,20 @@ describe('a hint followed from where it was set (its residual probe)', () => {
   });
 });
 
-/** Counts `ex`'s segment lookups (the search a hint saves) from here on. */
-function countLookups(ex: LflowExecutor): { n: number } {
+/** Counts calls of `ex`'s private method `name` from here on. */
+function countCalls(ex: LflowExecutor, name: string): { n: number } {
   const count = { n: 0 };
-  const inner = ex as unknown as { lookupSegment: (...a: unknown[]) => unknown };
-  const look = inner.lookupSegment;
-  inner.lookupSegment = function (this: unknown, ...a: unknown[]): unknown {
+  const inner = ex as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const fn = inner[name]!;
+  inner[name] = function (this: unknown, ...a: unknown[]): unknown {
     count.n++;
-    return look.apply(this, a);
+    return fn.apply(this, a);
   };
   return count;
 }
+
+/** Counts `ex`'s segment lookups (the search a hint saves) from here on. */
+const countLookups = (ex: LflowExecutor): { n: number } => countCalls(ex, 'lookupSegment');
 
 const INV = CtState.TRK | CtState.INV;
 
@@ -475,6 +478,14 @@ describe('the second hints (a ct op\'s next2, the table\'s two root segments per
       expect(nu()).toBe('p2|');
     }
     expect(looked.n).toBe(0);
+    // The one that held last is tried first: a run of one kind after a frame of the other misses the first hint once
+    // (the last frame above was ct.new: the first est, the new and the est after it; kept in lookup order instead,
+    // every est frame would).
+    const missed = countCalls(sw.cached.ex, 'nextMiss');
+    for (let i = 0; i < 3; i++) expect(est()).toBe('p1|');
+    expect(nu()).toBe('p2|');
+    for (let i = 0; i < 4; i++) expect(est()).toBe('p1|');
+    expect(missed.n).toBe(3);
     // Neither hint holds for an invalid state: looked up (a miss, the slow path), dropped as the plain executor does.
     sw.script([INV]);
     expect(sw.send(frame, 'p3')).toContain('|1/');
