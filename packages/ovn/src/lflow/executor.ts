@@ -237,6 +237,8 @@ interface Port {
   ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[]; lla: Uint32Array }[];
   /** The root segment a frame entering here was served by last (a hint, checked as {@link MfInstr.next} is). */
   root: MfSegment | undefined;
+  /** Its place among the executor's ports (numbered from 0): its pair in each table's {@link MegaflowTable.rootHints}. */
+  idx: number;
   /**
    * The via of this port's frames' root hints on a chassis (enterRoot): the words' bits every such frame starts with
    * (rootKnown), its residual made from them. The same in every chassis' table (the flags' LOCALNET bit is any
@@ -614,7 +616,7 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, rootTok: NO_TOKEN, plainTok: NO_TOKEN, known: undefined };
+      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, idx: this.ports.size, rootTok: NO_TOKEN, plainTok: NO_TOKEN, known: undefined };
       port.rootTok = { known: rootKnown(port, false) };
       port.plainTok = { known: rootKnown(port, true) };
       this.ports.set(port.name, port);
@@ -3402,22 +3404,50 @@ export class LflowExecutor {
     // port itself (rootResid). Chosen here, not in runFrame: there the choice cost ≈ 30 instructions a walk in
     // runFrameKey's code (+63.6 a SYN: bench/README "A hint's second residual…", session 39).
     const via = this.chassis === undefined ? port : (this.inL3 & 0xffff) === 14 ? port.plainTok : port.rootTok;
-    const n = port.root;
+    let n = port.root;
     // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) {
-      this.runSegment(t, n, 0, w, true);
-      return;
+    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) n = this.rootMiss(t, port, via, w);
+    this.runSegment(t, n, 0, w, true);
+  }
+
+  /**
+   * {@link enterRoot}'s segment when the port's hint does not hold: one of the two the table keeps for the port
+   * ({@link MegaflowTable.rootHints}: the last two segments looked up or taken from there, the latest first) if it
+   * holds, else a lookup; the answer becomes the port's hint and the first of the table's two. The port's hint is
+   * one for all of the executor's tables (one per chassis): a frame flooded to every chassis (full-cold's on-link
+   * clients' ARP requests, one frame in seventeen) left it naming another table's segment, and the next frame on
+   * each chassis looked its root up again (0.235 lookups a frame, ≈ 445 instructions each). Out of line: the port's
+   * hint is what runs per frame.
+   */
+  private rootMiss(t: MegaflowTable, port: Port, via: Port | { known: Int32Array | undefined }, w: Uint32Array): MfSegment | undefined {
+    const hints = t.rootHints;
+    const i = port.idx << 1;
+    while (hints.length <= i + 1) hints.push(undefined);
+    const ws = this.poolSigned[this.depth - 1]!;
+    const a = hints[i];
+    if (a !== undefined && a.epoch === t.epoch && this.hintHolds(a, ws, a.via === via ? a.resid : a.via2 === via ? a.resid2 : a.probe)) {
+      port.root = a;
+      return a;
+    }
+    const b = hints[i + 1];
+    if (b !== undefined && b.epoch === t.epoch && this.hintHolds(b, ws, b.via === via ? b.resid : b.via2 === via ? b.resid2 : b.probe)) {
+      port.root = b;
+      hints[i + 1] = a;
+      hints[i] = b;
+      return b;
     }
     const seg = this.lookupSegment(t, 0, w);
     if (seg !== undefined) {
       port.root = seg;
+      hints[i + 1] = a;
+      hints[i] = seg;
       if (seg.via !== via && seg.via2 !== via) {
         if (via === port) this.rootResid(seg, port);
         else if (via.known !== undefined) this.nextResid(seg, via, via.known);
       }
     }
-    this.runSegment(t, seg, 0, w, true);
+    return seg;
   }
 
   /**
@@ -3438,16 +3468,35 @@ export class LflowExecutor {
    */
   private nextOps(o: MfInstr, w: Uint32Array): readonly MfInstr[] | undefined {
     const t = this.mega!;
-    const n = o.next;
+    let n = o.next;
     // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
     // The words are the pool's top (exec's).
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) return this.segmentOps(t, n, o.cont, w);
+    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) n = this.nextMiss(t, o, w);
+    return this.segmentOps(t, n, o.cont, w);
+  }
+
+  /**
+   * {@link nextOps}' segment when op `o`'s first hint does not hold: its second ({@link MfInstr.next2}) if that holds,
+   * else a lookup; the segment taken becomes the first hint and the first the second. Out of line, as {@link rootMiss}.
+   */
+  private nextMiss(t: MegaflowTable, o: MfInstr, w: Uint32Array): MfSegment | undefined {
+    const n = o.next2;
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) {
+      // The latest first: kept in the order they were looked up, the frames of the second (full-cold's most, after
+      // one of the first) failed the first hint's check every time (0.882 calls here a frame, not 0.118).
+      o.next2 = o.next;
+      o.next = n;
+      return n;
+    }
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
-      o.next = seg;
+      if (o.next !== seg) {
+        o.next2 = o.next;
+        o.next = seg;
+      }
       if (seg.via !== o && seg.via2 !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
     }
-    return this.segmentOps(t, seg, o.cont, w);
+    return seg;
   }
 
 

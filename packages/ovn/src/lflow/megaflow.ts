@@ -77,6 +77,12 @@ export interface MfInstr {
    */
   next: MfSegment | undefined;
   /**
+   * The segment {@link next} named before it was last replaced (by a lookup's answer, or by this hint when it held and
+   * the first did not: the two swap): a second hint, checked as the first is when the first does not hold. A call whose outcome leads to one of two segments in turn (full-cold: the on-link clients'
+   * frames, one in sixteen, between the routed ones') finds each in a hint instead of looking one up every time.
+   */
+  next2: MfSegment | undefined;
+  /**
    * A ct op that enters a next segment: the bits of the words that are the same on every pass after its call, as the
    * segment's key and constant writes fix them — `[word, mask, value]` triples by ascending word, made with the
    * segment (the executor's `knowAfterCall`); undefined for none. A next segment's probe bits among them were
@@ -714,6 +720,13 @@ let epochs = 0;
 /** One chassis' cache: per entry point, its shapes. */
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
+  /**
+   * Per port of the executor (its number times two): the last two root segments its frames were served by in this
+   * table, the latest first (the executor's `rootMiss`) — a second level behind the port's own hint, which names
+   * one segment for all tables. Checked as any hint is (the segment's epoch, its probe or residual), so it may hold
+   * segments dropped since.
+   */
+  readonly rootHints: (MfSegment | undefined)[] = [];
   readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0, templateHits: 0 };
   /** Connections' walks (made on first use). */
   conns: ConnStore | undefined;

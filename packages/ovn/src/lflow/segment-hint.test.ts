@@ -93,9 +93,16 @@ function segmentsOf(t: MegaflowTable, ex: LflowExecutor): { held: Set<MfSegment>
     for (const sh of shapes) for (const first of sh.map.values()) for (let e: MfSegment | undefined = first; e !== undefined; e = e.chain === e ? undefined : e.chain) held.add(e);
   }
   const hints: MfSegment[] = [];
-  for (const s of held) for (const o of s.ops) if ((o.op === MfOp.CT_FORK || o.op === MfOp.CT_COMMIT || o.op === MfOp.CT_SNAT_VIP) && o.next !== undefined) hints.push(o.next);
-  // The ports' root hints (executor.ts enterRoot).
+  for (const s of held) {
+    for (const o of s.ops) {
+      if (o.op !== MfOp.CT_FORK && o.op !== MfOp.CT_COMMIT && o.op !== MfOp.CT_SNAT_VIP) continue;
+      if (o.next !== undefined) hints.push(o.next);
+      if (o.next2 !== undefined) hints.push(o.next2);
+    }
+  }
+  // The ports' root hints (executor.ts enterRoot) and the table's two per port behind them (rootMiss).
   for (const p of (ex as unknown as { ports: Map<string, { root: MfSegment | undefined }> }).ports.values()) if (p.root !== undefined) hints.push(p.root);
+  for (const h of t.rootHints) if (h !== undefined) hints.push(h);
   return { held, hints };
 }
 
@@ -163,7 +170,15 @@ describe('the segment hint after a ct op', () => {
 
 /** Forgets every hint (ct ops' and ports'): the next frame's segments are all found by lookupSegment. */
 function clearHints(ex: LflowExecutor): void {
-  for (const t of tables(ex)) for (const s of segmentsOf(t, ex).held) for (const o of s.ops) o.next = undefined;
+  for (const t of tables(ex)) {
+    for (const s of segmentsOf(t, ex).held) {
+      for (const o of s.ops) {
+        o.next = undefined;
+        o.next2 = undefined;
+      }
+    }
+    t.rootHints.length = 0;
+  }
   for (const p of (ex as unknown as { ports: Map<string, { root: MfSegment | undefined }> }).ports.values()) p.root = undefined;
 }
 
@@ -422,5 +437,97 @@ describe('a hint followed from where it was set (its residual probe)', () => {
     for (let i = 0; i < 3; i++) expect(sw.send(frame, 'ln')).toContain(inTable1);
     for (const side of [sw.cached, sw.plain]) side.ex.setChassis('');
     expect(sw.send(frame, 'ln')).toContain(inTable0);
+  });
+});
+
+/** Counts calls of `ex`'s private method `name` from here on. */
+function countCalls(ex: LflowExecutor, name: string): { n: number } {
+  const count = { n: 0 };
+  const inner = ex as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const fn = inner[name]!;
+  inner[name] = function (this: unknown, ...a: unknown[]): unknown {
+    count.n++;
+    return fn.apply(this, a);
+  };
+  return count;
+}
+
+/** Counts `ex`'s segment lookups (the search a hint saves) from here on. */
+const countLookups = (ex: LflowExecutor): { n: number } => countCalls(ex, 'lookupSegment');
+
+const INV = CtState.TRK | CtState.INV;
+
+describe('the second hints (a ct op\'s next2, the table\'s two root segments per port)', () => {
+  it('finds either of two segments that follow one ct call in turn without a lookup, and takes neither for a third', () => {
+    const sw = scripted([
+      [0, 0, '1', 'ct_next;'],
+      [1, 10, 'ct.est', 'outport = "p1"; output;'],
+      [1, 5, 'ct.new', 'outport = "p2"; output;'],
+      [1, 0, '1', 'drop;'],
+    ]);
+    const frame = udp('00:00:00:00:00:03', P1.mac, 1000);
+    const est = (): string => (sw.script([EST]), sw.send(frame, 'p3'));
+    const nu = (): string => (sw.script([NEW]), sw.send(frame, 'p3'));
+    for (let i = 0; i < 3; i++) {
+      expect(est()).toBe('p1|');
+      expect(nu()).toBe('p2|');
+    }
+    const looked = countLookups(sw.cached.ex);
+    for (let i = 0; i < 4; i++) {
+      expect(est()).toBe('p1|');
+      expect(nu()).toBe('p2|');
+    }
+    expect(looked.n).toBe(0);
+    // The one that held last is tried first: a run of one kind after a frame of the other misses the first hint once
+    // (the last frame above was ct.new: the first est, the new and the est after it; kept in lookup order instead,
+    // every est frame would).
+    const missed = countCalls(sw.cached.ex, 'nextMiss');
+    for (let i = 0; i < 3; i++) expect(est()).toBe('p1|');
+    expect(nu()).toBe('p2|');
+    for (let i = 0; i < 4; i++) expect(est()).toBe('p1|');
+    expect(missed.n).toBe(3);
+    // Neither hint holds for an invalid state: looked up (a miss, the slow path), dropped as the plain executor does.
+    sw.script([INV]);
+    expect(sw.send(frame, 'p3')).toContain('|1/');
+    expect(looked.n).toBeGreaterThan(0);
+    expect(nu()).toBe('p2|');
+    expect(est()).toBe('p1|');
+  });
+
+  it("finds each chassis' root segments for one port's frames without a lookup when the executor's chassis alternates", () => {
+    const sw = scripted([
+      [0, 10, 'ip4.dst == 10.0.0.100', 'outport = "p1"; output;'],
+      [0, 5, 'ip4.dst == 10.0.0.101', 'outport = "p2"; output;'],
+      [0, 0, '1', 'drop;'],
+    ]);
+    const to = (dst: string): FrameSpec => ({ src: '00:00:00:00:00:03', dst: P1.mac, ipv4: { src: '10.0.0.3', dst }, udp: { srcPort: 1000, dstPort: 53 } });
+    const on = (chassis: string, dst: string): string => {
+      for (const side of [sw.cached, sw.plain]) side.ex.setChassis(chassis);
+      return sw.send(to(dst), 'p3');
+    };
+    // Each frame's outputs are the plain executor's (send); where they go depends on the chassis (a port not bound to
+    // it is reached through the localnet port), not on the round.
+    const first: string[] = [];
+    const round = (): void => {
+      let k = 0;
+      for (const chassis of ['node1', 'node2']) {
+        for (const dst of ['10.0.0.100', '10.0.0.101']) {
+          const out = on(chassis, dst);
+          expect(out).not.toContain('|0/');
+          if (first.length < 4) first.push(out);
+          else expect(out).toBe(first[k]);
+          k++;
+        }
+      }
+    };
+    for (let i = 0; i < 3; i++) round();
+    const looked = countLookups(sw.cached.ex);
+    for (let i = 0; i < 3; i++) round();
+    expect(looked.n).toBe(0);
+    // A third destination matches none of the hints on either chassis: looked up, dropped as the plain executor does.
+    expect(on('node1', '10.0.0.102')).toContain('|0/');
+    expect(on('node2', '10.0.0.102')).toContain('|0/');
+    expect(looked.n).toBeGreaterThan(0);
+    round();
   });
 });
