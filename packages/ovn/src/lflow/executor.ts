@@ -3560,8 +3560,7 @@ export class LflowExecutor {
   /** {@link runSegment}'s counting and slow path: the ops of cached segment `seg` to run, or undefined when the slow path ran. */
   private segmentOps(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array): readonly MfInstr[] | undefined {
     if (seg !== undefined) {
-      const ops = seg.ops;
-      if (ops[0]!.op === MfOp.SLOW) {
+      if (seg.slow) {
         t.stats.slow++;
         this.connOk = false;
         this.resume(cont, w);
@@ -3574,7 +3573,7 @@ export class LflowExecutor {
         const c = seg.connOps;
         if ((c < 0 ? this.connOpsOf(seg) : c) !== 2) this.connDirty = true;
       }
-      return ops;
+      return seg.ops;
     }
     t.stats.misses++;
     this.connOk = false;
@@ -3617,8 +3616,11 @@ export class LflowExecutor {
           w[o.setWord1] = (w[o.setWord1]! & o.setKeep1) | o.setValue1;
           if (ns > 2) {
             w[o.setWord2] = (w[o.setWord2]! & o.setKeep2) | o.setValue2;
-            const s = o.sets;
-            for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+            // `sets` holds nSets triples: read only past the third (none on http and full-cold), not its length each time.
+            if (ns > 3) {
+              const s = o.sets;
+              for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+            }
           }
         }
         if (o.setsHeader === true) synced = false;

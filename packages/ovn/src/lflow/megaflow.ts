@@ -162,6 +162,13 @@ export class MfSegment {
    */
   resid2: Int32Array = NO_PROBE;
   via2: unknown = undefined;
+  /**
+   * Whether {@link ops} is the slow path's marker (its first op `SLOW`): a segment's ops never change op to or from it
+   * (closeRec, poison). Read where a hint or a lookup gives the segment: one field instead of the array's and its
+   * first op's checks (≈ 13 instructions a segment entered; bench/README "exec's writes and a segment's slow flag
+   * (session 41)").
+   */
+  readonly slow: boolean;
   constructor(
     /**
      * Its shape's words and masks with its key's values ({@link MfShape.probeOf}: `[word, mask, value]` triples
@@ -176,7 +183,9 @@ export class MfSegment {
     readonly deps: number,
     readonly fdbVersion: number,
     readonly hairpinVersion: number,
-  ) {}
+  ) {
+    this.slow = ops.length > 0 && ops[0]!.op === MfOp.SLOW;
+  }
 }
 
 /**
