@@ -42,13 +42,14 @@ function runOneByOne(ops: readonly MfInstr[], w: Uint32Array): boolean {
 function runFused(ops: readonly MfInstr[], w: Uint32Array): boolean {
   let header = false;
   for (const o of ops) {
-    // The first three triples from the op's properties (nSets, setWord0…), the rest from `sets`, as exec reads them.
+    // The first three triples from the op's properties (nSets, setWord0…), the rest from `sets` only past three, as exec
+    // reads them.
     const s = o.sets;
     expect(o.nSets).toBe(s.length / 3);
     if (o.nSets > 0) w[o.setWord0] = (w[o.setWord0]! & o.setKeep0) | o.setValue0;
     if (o.nSets > 1) w[o.setWord1] = (w[o.setWord1]! & o.setKeep1) | o.setValue1;
     if (o.nSets > 2) w[o.setWord2] = (w[o.setWord2]! & o.setKeep2) | o.setValue2;
-    for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
+    if (o.nSets > 3) for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
     if (s.length !== 0 && o.setsHeader) header = true;
     if (o.op === MfOp.SETW) {
       if (headerWord(o.word)) header = true;
