@@ -21,7 +21,7 @@ import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeEth as storeEthImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { headerView, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
@@ -80,6 +80,7 @@ const putMac = putMacImport;
 // The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver) bound the same way.
 const loadIpv4Fresh = loadIpv4FreshImport;
 const storeFrame = storeFrameImport;
+const storeEth = storeEthImport;
 const reloadTranslated = reloadTranslatedImport;
 const plainTcp4Decoded = plainTcp4DecodedImport;
 const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
@@ -1387,6 +1388,22 @@ export class LflowExecutor {
     if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch) === true) this.frameGen = nextFrameGen();
   }
 
+  /**
+   * syncFrame where only the Ethernet address words may differ from the shadow (exec's `near`): what storeFrame
+   * would write then — those words, no byte conntrack reads, so the frame generation stays — but for ARP, whose
+   * fields storeFrame writes whatever changed (and counts as written).
+   */
+  private syncEth(w: Uint32Array): void {
+    const d = this.decoded;
+    if (d.status !== 0) return;
+    if (d.l3 === L3.ARP) {
+      this.syncFrame(w);
+      return;
+    }
+    if (this.outShared === true) this.unshare();
+    storeEth(this.frame, w, this.shadow, this.scratch);
+  }
+
   private reloadFrame(w: Uint32Array): void {
     this.decoder.decode(this.frame, this.decoded, this.frameLength);
     this.frameGen = nextFrameGen();
@@ -1397,6 +1414,9 @@ export class LflowExecutor {
   /** One conntrack call on the words `w`; `hidden`: the caller clears the ct fields after it (only the header is read back). */
   private callCt(w: Uint32Array, req: CtRequest, hidden = false): void {
     const res = this.res;
+    // exec's `near` holds for this call only (read before a walk taken again answers it).
+    const near = this.syncNear;
+    this.syncNear = false;
     // Conntrack may rewrite the frame (NAT; a walk taken again puts bytes back).
     if (this.outShared === true) this.unshare();
     if (this.connAnswerLast >= 0 && this.connAnswerNext <= this.connAnswerLast) {
@@ -1411,6 +1431,7 @@ export class LflowExecutor {
       // The engine reads and writes the ct words itself (WordsConntrackEngine): what afterCt would write back is
       // there on return, the result holding the state, zone and flags.
       if (skip === true) this.syncSkip = false;
+      else if (near === true) this.syncEth(w);
       else this.syncFrame(w);
       // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
       const fresh = res.packet !== this.ctPacket;
@@ -1425,6 +1446,7 @@ export class LflowExecutor {
     ctWordsToResult(w, res);
     // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
     if (skip === true) this.syncSkip = false;
+    else if (near === true) this.syncEth(w);
     else this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
     // The header read back after NAT (reloadHeader), or the words as synced: in step either way.
@@ -3603,6 +3625,10 @@ export class LflowExecutor {
   private exec(ops: readonly MfInstr[], synced: boolean): void {
     // The words run on are the pool's top: OUT_BEGIN and GIVE move it, and a ct op's nested segments may.
     let w = this.pool[this.depth - 1]!;
+    // `near`: the frame holds what the words' header fields say but maybe the Ethernet addresses (true while
+    // `synced` is, and after constant writes of those words alone): a ct call then writes only them (syncEth),
+    // where storeFrame compared every header word for one (full-cold's SYN: `eth.dst`, 0.94 a frame).
+    let near = synced;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
       // The constant writes recorded before the op (fuseWrites), made here: no dispatch of their own, where each
@@ -3621,14 +3647,17 @@ export class LflowExecutor {
             for (let j = 9; j < s.length; j += 3) w[s[j]!] = (w[s[j]!]! & s[j + 1]!) | s[j + 2]!;
           }
         }
-        if (o.setsHeader === true) synced = false;
+        if (o.setsHeader === true) {
+          synced = false;
+          if (o.setsEthOnly !== true) near = false;
+        }
       }
       // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the
       // cases were compared one by one in order, −265 instructions an http frame in exec (bench/README "The shape's
       // last hit through its segment; the executor's op dispatch (session 18)").
       switch (o.op) {
         case 18 satisfies typeof MfOp.SETW:
-          if (headerWord(o.word)) synced = false;
+          if (headerWord(o.word)) synced = near = false;
           w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
           break;
         case 20 satisfies typeof MfOp.SETN:
@@ -3640,9 +3669,11 @@ export class LflowExecutor {
           this.inEgress = o.inEgress;
           // Whether the call may skip syncing the frame; whether it left the frame synced (callCt sets it).
           this.syncSkip = synced;
+          this.syncNear = near;
           this.syncedAfter = false;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
           this.syncSkip = false;
+          this.syncNear = false;
           {
             const next = this.nextOps(o, w);
             if (next !== undefined) {
@@ -3652,7 +3683,7 @@ export class LflowExecutor {
               // it is not: forkEndsSegment), so nothing of this segment is left to run after the next one's ops.
               ops = next;
               i = -1;
-              synced = this.syncedAfter;
+              synced = near = this.syncedAfter;
               w = this.pool[this.depth - 1]!;
               continue;
             }
@@ -3690,7 +3721,7 @@ export class LflowExecutor {
           this.syncSkip = false;
           // A chassis's ct_commit inside its segment (runActions): the words after it are the key's.
           if (o.cont < 0) {
-            synced = this.syncedAfter;
+            synced = near = this.syncedAfter;
             break;
           }
           this.enterNext(o, w, this.syncedAfter);
@@ -3706,7 +3737,7 @@ export class LflowExecutor {
           this.give();
           // The parent's words may not be what the frame holds. (Unobservable today: a copy that wrote its header has
           // cleared `synced` already, and a copy's walk with a ct call is not cached inside a longer one.)
-          synced = false;
+          synced = near = false;
           w = this.pool[this.depth - 1]!;
           break;
         case 13 satisfies typeof MfOp.DROP:
@@ -3714,18 +3745,18 @@ export class LflowExecutor {
           break;
         case 0 satisfies typeof MfOp.LOAD: {
           const a = o.action as Extract<Action, { k: 'load' }>;
-          if (headerWord(a.dst.field.word)) synced = false;
+          if (headerWord(a.dst.field.word)) synced = near = false;
           this.load(a.dst, a.value, a.port, w);
           break;
         }
         case 1 satisfies typeof MfOp.MOVE: {
           const a = o.action as Extract<Action, { k: 'move' }>;
-          if (headerWord(a.dst.field.word)) synced = false;
+          if (headerWord(a.dst.field.word)) synced = near = false;
           copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
           break;
         }
         case 2 satisfies typeof MfOp.EXCHANGE:
-          synced = false;
+          synced = near = false;
           this.exchange(o.action as Extract<Action, { k: 'exchange' }>, w);
           break;
         case 3 satisfies typeof MfOp.CT_CLEAR:
@@ -3733,21 +3764,21 @@ export class LflowExecutor {
           this.connCtZeroed = true;
           break;
         case 5 satisfies typeof MfOp.DEC_TTL:
-          synced = false;
+          synced = near = false;
           // Recorded only where the walk's TTL, read into its key, was above 1.
           w[W.IP_TTL] = w[W.IP_TTL]! - 1;
           break;
         case 6 satisfies typeof MfOp.PUT_FDB:
-          synced = false;
+          synced = near = false;
           this.putFdb(o.action as Extract<Action, { k: 'put_fdb' }>, w);
           break;
         case 7 satisfies typeof MfOp.LEARN_HAIRPIN:
-          synced = false;
+          synced = near = false;
           // The hit the key decided, run again for its learn() of the reply flow.
           this.hairpin.check(w, this.chassis!);
           break;
         case 8 satisfies typeof MfOp.LEARN_AFF:
-          synced = false;
+          synced = near = false;
           this.learnAffinity(o.action as Extract<Action, { k: 'commit_lb_aff' }>, w);
           break;
         case 16 satisfies typeof MfOp.CT_SNAT_VIP:
@@ -3765,6 +3796,8 @@ export class LflowExecutor {
 
   /** A cached ct op's call may skip its frame sync (set by exec around the op). */
   private syncSkip = false;
+  /** A cached ct fork's call need sync only the Ethernet addresses (exec's `near`, set around the op). */
+  private syncNear = false;
   /** The last ct call left words and frame in step (callCt; exec reads it after a cached ct op). */
   private syncedAfter = false;
   private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {

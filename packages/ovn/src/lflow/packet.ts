@@ -130,18 +130,7 @@ export function loadFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array
  */
 export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, scratch: Uint8Array): boolean {
   let wrote = false;
-  if (words[W.ETH_DST] !== shadow[W.ETH_DST] || words[W.ETH_DST + 1] !== shadow[W.ETH_DST + 1]) {
-    storeMac(words, W.ETH_DST, scratch, 0);
-    rewriteMac(frame, 0, scratch, 0);
-    shadow[W.ETH_DST] = words[W.ETH_DST]!;
-    shadow[W.ETH_DST + 1] = words[W.ETH_DST + 1]!;
-  }
-  if (words[W.ETH_SRC] !== shadow[W.ETH_SRC] || words[W.ETH_SRC + 1] !== shadow[W.ETH_SRC + 1]) {
-    storeMac(words, W.ETH_SRC, scratch, 0);
-    rewriteMac(frame, 6, scratch, 0);
-    shadow[W.ETH_SRC] = words[W.ETH_SRC]!;
-    shadow[W.ETH_SRC + 1] = words[W.ETH_SRC + 1]!;
-  }
+  storeEth(frame, words, shadow, scratch);
   const l3 = d.l3;
   if (l3 === L3.IPV4) {
     if (words[W.IPV4_SRC] !== shadow[W.IPV4_SRC]) {
@@ -202,6 +191,26 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
   }
   return wrote;
 }
+
+/**
+ * {@link storeFrame}'s first part: the Ethernet addresses that differ from `shadow` into the frame and the shadow
+ * (no checksum covers them). Alone, it is storeFrame for words whose other header words are the shadow's, but for
+ * an ARP frame (storeFrame writes its fields whatever changed).
+ */
+export const storeEth = (frame: Uint8Array, words: Uint32Array, shadow: Uint32Array, scratch: Uint8Array): void => {
+  if (words[W.ETH_DST] !== shadow[W.ETH_DST] || words[W.ETH_DST + 1] !== shadow[W.ETH_DST + 1]) {
+    storeMac(words, W.ETH_DST, scratch, 0);
+    rewriteMac(frame, 0, scratch, 0);
+    shadow[W.ETH_DST] = words[W.ETH_DST]!;
+    shadow[W.ETH_DST + 1] = words[W.ETH_DST + 1]!;
+  }
+  if (words[W.ETH_SRC] !== shadow[W.ETH_SRC] || words[W.ETH_SRC + 1] !== shadow[W.ETH_SRC + 1]) {
+    storeMac(words, W.ETH_SRC, scratch, 0);
+    rewriteMac(frame, 6, scratch, 0);
+    shadow[W.ETH_SRC] = words[W.ETH_SRC]!;
+    shadow[W.ETH_SRC + 1] = words[W.ETH_SRC + 1]!;
+  }
+};
 
 /**
  * The TTL (hop limit) and TOS (traffic class: DSCP, ECN) from the words into the frame (wire's rewriteIpTtlTos, the
