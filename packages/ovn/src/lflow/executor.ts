@@ -1381,27 +1381,19 @@ export class LflowExecutor {
     }
   }
 
-  /** Writes changed header words into the frame before conntrack reads it. */
+  /**
+   * Writes changed header words into the frame before conntrack reads it. Where only the Ethernet addresses may
+   * differ from the shadow (exec's `near` for a ct fork's call, syncNear: here, not in callCt, whose size decides
+   * whether forkCt inlines it), only those, as storeFrame would write them then: no byte conntrack reads, so the
+   * frame generation stays — but for ARP, whose fields storeFrame writes whatever changed (and counts as written).
+   */
   private syncFrame(w: Uint32Array): void {
+    const near = this.syncNear;
+    this.syncNear = false;
     if (this.decoded.status !== 0) return;
     if (this.outShared === true) this.unshare();
-    if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch) === true) this.frameGen = nextFrameGen();
-  }
-
-  /**
-   * syncFrame where only the Ethernet address words may differ from the shadow (exec's `near`): what storeFrame
-   * would write then — those words, no byte conntrack reads, so the frame generation stays — but for ARP, whose
-   * fields storeFrame writes whatever changed (and counts as written).
-   */
-  private syncEth(w: Uint32Array): void {
-    const d = this.decoded;
-    if (d.status !== 0) return;
-    if (d.l3 === L3.ARP) {
-      this.syncFrame(w);
-      return;
-    }
-    if (this.outShared === true) this.unshare();
-    storeEth(this.frame, w, this.shadow, this.scratch);
+    if (near === true && this.decoded.l3 !== L3.ARP) storeEth(this.frame, w, this.shadow);
+    else if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch) === true) this.frameGen = nextFrameGen();
   }
 
   private reloadFrame(w: Uint32Array): void {
@@ -1414,9 +1406,6 @@ export class LflowExecutor {
   /** One conntrack call on the words `w`; `hidden`: the caller clears the ct fields after it (only the header is read back). */
   private callCt(w: Uint32Array, req: CtRequest, hidden = false): void {
     const res = this.res;
-    // exec's `near` holds for this call only (read before a walk taken again answers it).
-    const near = this.syncNear;
-    this.syncNear = false;
     // Conntrack may rewrite the frame (NAT; a walk taken again puts bytes back).
     if (this.outShared === true) this.unshare();
     if (this.connAnswerLast >= 0 && this.connAnswerNext <= this.connAnswerLast) {
@@ -1431,7 +1420,6 @@ export class LflowExecutor {
       // The engine reads and writes the ct words itself (WordsConntrackEngine): what afterCt would write back is
       // there on return, the result holding the state, zone and flags.
       if (skip === true) this.syncSkip = false;
-      else if (near === true) this.syncEth(w);
       else this.syncFrame(w);
       // The walk's first call is on a new packet (runFrame numbered it): no compare with the kept one.
       const fresh = res.packet !== this.ctPacket;
@@ -1446,7 +1434,6 @@ export class LflowExecutor {
     ctWordsToResult(w, res);
     // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
     if (skip === true) this.syncSkip = false;
-    else if (near === true) this.syncEth(w);
     else this.syncFrame(w);
     this.ct.execute(this.frame, this.frameLength, this.decoded, req, res, this.now);
     // The header read back after NAT (reloadHeader), or the words as synced: in step either way.
@@ -3626,8 +3613,8 @@ export class LflowExecutor {
     // The words run on are the pool's top: OUT_BEGIN and GIVE move it, and a ct op's nested segments may.
     let w = this.pool[this.depth - 1]!;
     // `near`: the frame holds what the words' header fields say but maybe the Ethernet addresses (true while
-    // `synced` is, and after constant writes of those words alone): a ct call then writes only them (syncEth),
-    // where storeFrame compared every header word for one (full-cold's SYN: `eth.dst`, 0.94 a frame).
+    // `synced` is, and after constant writes of those words alone): a ct fork's call then writes only them
+    // (syncFrame's storeEth), where storeFrame compared every header word (full-cold's SYN: `eth.dst`, 0.94 a frame).
     let near = synced;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
@@ -3669,7 +3656,8 @@ export class LflowExecutor {
           this.inEgress = o.inEgress;
           // Whether the call may skip syncing the frame; whether it left the frame synced (callCt sets it).
           this.syncSkip = synced;
-          this.syncNear = near;
+          // Read by the call's frame sync only (syncFrame), made where the call skips none.
+          this.syncNear = synced === false && near === true;
           this.syncedAfter = false;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
           this.syncSkip = false;
@@ -3796,7 +3784,7 @@ export class LflowExecutor {
 
   /** A cached ct op's call may skip its frame sync (set by exec around the op). */
   private syncSkip = false;
-  /** A cached ct fork's call need sync only the Ethernet addresses (exec's `near`, set around the op). */
+  /** A cached ct fork's call need sync only the Ethernet addresses (exec's `near`, set around the op; syncFrame). */
   private syncNear = false;
   /** The last ct call left words and frame in step (callCt; exec reads it after a cached ct op). */
   private syncedAfter = false;
