@@ -21,7 +21,7 @@ import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeEth as storeEthImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
 import { headerView, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
@@ -80,6 +80,7 @@ const putMac = putMacImport;
 // The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver) bound the same way.
 const loadIpv4Fresh = loadIpv4FreshImport;
 const storeFrame = storeFrameImport;
+const storeEth = storeEthImport;
 const reloadTranslated = reloadTranslatedImport;
 const plainTcp4Decoded = plainTcp4DecodedImport;
 const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
@@ -1380,11 +1381,19 @@ export class LflowExecutor {
     }
   }
 
-  /** Writes changed header words into the frame before conntrack reads it. */
+  /**
+   * Writes changed header words into the frame before conntrack reads it. Where only the Ethernet addresses may
+   * differ from the shadow (exec's `near` for a ct fork's call, syncNear: here, not in callCt, whose size decides
+   * whether forkCt inlines it), only those, as storeFrame would write them then: no byte conntrack reads, so the
+   * frame generation stays — but for ARP, whose fields storeFrame writes whatever changed (and counts as written).
+   */
   private syncFrame(w: Uint32Array): void {
+    const near = this.syncNear;
+    this.syncNear = false;
     if (this.decoded.status !== 0) return;
     if (this.outShared === true) this.unshare();
-    if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch) === true) this.frameGen = nextFrameGen();
+    if (near === true && this.decoded.l3 !== L3.ARP) storeEth(this.frame, w, this.shadow);
+    else if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch) === true) this.frameGen = nextFrameGen();
   }
 
   private reloadFrame(w: Uint32Array): void {
@@ -3602,6 +3611,10 @@ export class LflowExecutor {
   private exec(ops: readonly MfInstr[], synced: boolean): void {
     // The words run on are the pool's top: OUT_BEGIN and GIVE move it, and a ct op's nested segments may.
     let w = this.pool[this.depth - 1]!;
+    // `near`: the frame holds what the words' header fields say but maybe the Ethernet addresses (true while
+    // `synced` is, and after constant writes of those words alone): a ct fork's call then writes only them
+    // (syncFrame's storeEth), where storeFrame compared every header word (full-cold's SYN: `eth.dst`, 0.94 a frame).
+    let near = synced;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
       // The constant writes recorded before the op (fuseWrites), made here: no dispatch of their own, where each
@@ -3623,14 +3636,17 @@ export class LflowExecutor {
             }
           }
         }
-        if (o.setsHeader === true) synced = false;
+        if (o.setsHeader === true) {
+          synced = false;
+          if (o.setsEthOnly !== true) near = false;
+        }
       }
       // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the
       // cases were compared one by one in order, −265 instructions an http frame in exec (bench/README "The shape's
       // last hit through its segment; the executor's op dispatch (session 18)").
       switch (o.op) {
         case 18 satisfies typeof MfOp.SETW:
-          if (headerWord(o.word)) synced = false;
+          if (headerWord(o.word)) synced = near = false;
           w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
           break;
         case 20 satisfies typeof MfOp.SETN:
@@ -3642,9 +3658,12 @@ export class LflowExecutor {
           this.inEgress = o.inEgress;
           // Whether the call may skip syncing the frame; whether it left the frame synced (callCt sets it).
           this.syncSkip = synced;
+          // Read by the call's frame sync only (syncFrame), made where the call skips none.
+          this.syncNear = synced === false && near === true;
           this.syncedAfter = false;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
           this.syncSkip = false;
+          this.syncNear = false;
           {
             const next = this.nextOps(o, w);
             if (next !== undefined) {
@@ -3654,7 +3673,7 @@ export class LflowExecutor {
               // it is not: forkEndsSegment), so nothing of this segment is left to run after the next one's ops.
               ops = next;
               i = -1;
-              synced = this.syncedAfter;
+              synced = near = this.syncedAfter;
               w = this.pool[this.depth - 1]!;
               continue;
             }
@@ -3692,7 +3711,7 @@ export class LflowExecutor {
           this.syncSkip = false;
           // A chassis's ct_commit inside its segment (runActions): the words after it are the key's.
           if (o.cont < 0) {
-            synced = this.syncedAfter;
+            synced = near = this.syncedAfter;
             break;
           }
           this.enterNext(o, w, this.syncedAfter);
@@ -3708,7 +3727,7 @@ export class LflowExecutor {
           this.give();
           // The parent's words may not be what the frame holds. (Unobservable today: a copy that wrote its header has
           // cleared `synced` already, and a copy's walk with a ct call is not cached inside a longer one.)
-          synced = false;
+          synced = near = false;
           w = this.pool[this.depth - 1]!;
           break;
         case 13 satisfies typeof MfOp.DROP:
@@ -3716,18 +3735,18 @@ export class LflowExecutor {
           break;
         case 0 satisfies typeof MfOp.LOAD: {
           const a = o.action as Extract<Action, { k: 'load' }>;
-          if (headerWord(a.dst.field.word)) synced = false;
+          if (headerWord(a.dst.field.word)) synced = near = false;
           this.load(a.dst, a.value, a.port, w);
           break;
         }
         case 1 satisfies typeof MfOp.MOVE: {
           const a = o.action as Extract<Action, { k: 'move' }>;
-          if (headerWord(a.dst.field.word)) synced = false;
+          if (headerWord(a.dst.field.word)) synced = near = false;
           copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
           break;
         }
         case 2 satisfies typeof MfOp.EXCHANGE:
-          synced = false;
+          synced = near = false;
           this.exchange(o.action as Extract<Action, { k: 'exchange' }>, w);
           break;
         case 3 satisfies typeof MfOp.CT_CLEAR:
@@ -3735,21 +3754,21 @@ export class LflowExecutor {
           this.connCtZeroed = true;
           break;
         case 5 satisfies typeof MfOp.DEC_TTL:
-          synced = false;
+          synced = near = false;
           // Recorded only where the walk's TTL, read into its key, was above 1.
           w[W.IP_TTL] = w[W.IP_TTL]! - 1;
           break;
         case 6 satisfies typeof MfOp.PUT_FDB:
-          synced = false;
+          synced = near = false;
           this.putFdb(o.action as Extract<Action, { k: 'put_fdb' }>, w);
           break;
         case 7 satisfies typeof MfOp.LEARN_HAIRPIN:
-          synced = false;
+          synced = near = false;
           // The hit the key decided, run again for its learn() of the reply flow.
           this.hairpin.check(w, this.chassis!);
           break;
         case 8 satisfies typeof MfOp.LEARN_AFF:
-          synced = false;
+          synced = near = false;
           this.learnAffinity(o.action as Extract<Action, { k: 'commit_lb_aff' }>, w);
           break;
         case 16 satisfies typeof MfOp.CT_SNAT_VIP:
@@ -3767,6 +3786,8 @@ export class LflowExecutor {
 
   /** A cached ct op's call may skip its frame sync (set by exec around the op). */
   private syncSkip = false;
+  /** A cached ct fork's call need sync only the Ethernet addresses (exec's `near`, set around the op; syncFrame). */
+  private syncNear = false;
   /** The last ct call left words and frame in step (callCt; exec reads it after a cached ct op). */
   private syncedAfter = false;
   private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {

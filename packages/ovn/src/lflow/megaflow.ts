@@ -99,6 +99,11 @@ export interface MfInstr {
   /** Whether {@link sets} writes a header word (the frame then no longer holds what the words say). */
   setsHeader: boolean;
   /**
+   * {@link setsHeader}, and the only header words {@link sets} writes are the Ethernet addresses': a frame in step
+   * before the op is after it but for those (exec's `near`), which a ct call then writes alone (executor.ts syncEth).
+   */
+  setsEthOnly: boolean;
+  /**
    * {@link sets}' triple count, and its first three triples as properties (0 past the count), which exec writes
    * from: a property read is one load where each typed-array read costs its map, length and bounds checks again
    * (≈ 50 instructions a triple); every op that has sets has 1–3 (http, full-cold). writes.ts `fuseWrites` fills them.

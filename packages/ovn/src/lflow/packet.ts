@@ -130,18 +130,7 @@ export function loadFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array
  */
 export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array, scratch: Uint8Array): boolean {
   let wrote = false;
-  if (words[W.ETH_DST] !== shadow[W.ETH_DST] || words[W.ETH_DST + 1] !== shadow[W.ETH_DST + 1]) {
-    storeMac(words, W.ETH_DST, scratch, 0);
-    rewriteMac(frame, 0, scratch, 0);
-    shadow[W.ETH_DST] = words[W.ETH_DST]!;
-    shadow[W.ETH_DST + 1] = words[W.ETH_DST + 1]!;
-  }
-  if (words[W.ETH_SRC] !== shadow[W.ETH_SRC] || words[W.ETH_SRC + 1] !== shadow[W.ETH_SRC + 1]) {
-    storeMac(words, W.ETH_SRC, scratch, 0);
-    rewriteMac(frame, 6, scratch, 0);
-    shadow[W.ETH_SRC] = words[W.ETH_SRC]!;
-    shadow[W.ETH_SRC + 1] = words[W.ETH_SRC + 1]!;
-  }
+  storeEth(frame, words, shadow);
   const l3 = d.l3;
   if (l3 === L3.IPV4) {
     if (words[W.IPV4_SRC] !== shadow[W.IPV4_SRC]) {
@@ -203,6 +192,28 @@ export function storeFrame(frame: Uint8Array, d: DecodedFrame, words: Uint32Arra
   return wrote;
 }
 
+/**
+ * {@link storeFrame}'s first part: the Ethernet addresses that differ from `shadow` into the frame and the shadow
+ * (no checksum covers them). Alone, it is storeFrame for words whose other header words are the shadow's, but for
+ * an ARP frame (storeFrame writes its fields whatever changed).
+ */
+export const storeEth = (frame: Uint8Array, words: Uint32Array, shadow: Uint32Array): void => {
+  // Put straight into the frame (the bytes storeMac into a scratch, then rewriteMac's copy, wrote).
+  const dLo = words[W.ETH_DST]!;
+  const dHi = words[W.ETH_DST + 1]!;
+  if (dLo !== shadow[W.ETH_DST] || dHi !== shadow[W.ETH_DST + 1]) {
+    putMac(frame, 0, dLo, dHi);
+    shadow[W.ETH_DST] = dLo;
+    shadow[W.ETH_DST + 1] = dHi;
+  }
+  const sLo = words[W.ETH_SRC]!;
+  const sHi = words[W.ETH_SRC + 1]!;
+  if (sLo !== shadow[W.ETH_SRC] || sHi !== shadow[W.ETH_SRC + 1]) {
+    putMac(frame, 6, sLo, sHi);
+    shadow[W.ETH_SRC] = sLo;
+    shadow[W.ETH_SRC + 1] = sHi;
+  }
+};
 /**
  * The TTL (hop limit) and TOS (traffic class: DSCP, ECN) from the words into the frame (wire's rewriteIpTtlTos, the
  * IPv4 header checksum adjusted), and into the shadow. Apart from storeFrame's body: the default scenario's flows

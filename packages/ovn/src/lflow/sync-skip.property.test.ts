@@ -201,6 +201,32 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     expect(a.megaflowStats().hits).toBeGreaterThan(0);
   });
 
+  it('writes an Ethernet address set before a ct call into the frame, and an IPv4 address set with it, cached as uncached', () => {
+    // A segment that began in step and set only Ethernet addresses before its ct call syncs only those (exec's
+    // `near`, callCt's syncEth); one that set an IPv4 address too syncs the whole header (storeFrame). The call leaves
+    // the frame in step, so the next segment's output writes nothing more: what the call's sync wrote is what goes out.
+    for (const [sets, ip] of [['eth.dst = 00:00:00:00:00:bb;', '10.0.1.1'], ['eth.dst = 00:00:00:00:00:bb; ip4.src = 10.0.0.50;', '10.0.0.50'], ['eth.src = 00:00:00:00:00:aa; eth.dst = 00:00:00:00:00:bb;', '10.0.1.1']] as const) {
+      const { a, b, cta, ctb } = cachedAndUncached(rowsOf([
+        [0, 0, '1', `${sets} ct_next;`],
+        [1, 0, '1', 'outport = "p2"; output;'],
+      ]));
+      let now = 1000;
+      for (const flags of [0x02, 0x10, 0x18, 0x10, 0x11]) {
+        now += 1;
+        const f = frameOf({ client: 0, sport: 40000, dport: 80, flags, dt: 1 });
+        const x = view(a, cta, f, now);
+        expect(x).toBe(view(b, ctb, f, now));
+        const outs = (JSON.parse(x) as { outputs: [string, number[]][] }).outputs;
+        expect(outs.length).toBe(1);
+        const bytes = outs[0]![1];
+        expect(bytes.slice(0, 6)).toEqual([0, 0, 0, 0, 0, 0xbb]);
+        expect(bytes.slice(6, 12)).toEqual(sets.startsWith('eth.src') ? [0, 0, 0, 0, 0, 0xaa] : [0x52, 0x54, 0, 0, 0, 0]);
+        expect(bytes.slice(26, 30).join('.')).toBe(ip);
+      }
+      expect(a.megaflowStats().hits).toBeGreaterThan(0);
+    }
+  });
+
   it('stops a walk at ip.ttl-- on TTL 1 or 0 (OVS\'s decrement TTL exception), cached as uncached, and decrements TTL 2', () => {
     // OVS's dec_ttl at TTL <= 1 stops the flow's actions (ofproto-dpif-xlate.c compose_dec_ttl); checked against
     // ovs-vswitchd in test/hairpin-ovs.test.ts. Here: the cached walk, whose key holds the TTL it read, replays the

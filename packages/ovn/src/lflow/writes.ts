@@ -13,7 +13,7 @@ export function headerWord(word: number): boolean {
 export function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, inEgress = false, port?: unknown): MfInstr {
   // Every instruction has every property (one hidden class: the replay loop's property reads stay monomorphic).
   return {
-    op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined, next2: undefined, known: undefined, sets: NO_SETS, setsHeader: false,
+    op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined, next2: undefined, known: undefined, sets: NO_SETS, setsHeader: false, setsEthOnly: false,
     nSets: 0, setWord0: 0, setKeep0: 0, setValue0: 0, setWord1: 0, setKeep1: 0, setValue1: 0, setWord2: 0, setKeep2: 0, setValue2: 0,
   };
 }
@@ -80,6 +80,7 @@ export function fuseWrites(ops: MfInstr[]): MfInstr[] {
         const f = carrier ?? instr(MfOp.SETN, undefined, 0, 0, 0, 0, o.pipeline, o.table, o.cont, o.inEgress);
         f.sets = new Int32Array(words.length * 3);
         f.setsHeader = words.some((word) => headerWord(word));
+        f.setsEthOnly = f.setsHeader && words.every((word) => !headerWord(word) || (word >= W.ETH_SRC && word <= W.ETH_DST + 1));
         words.forEach((word, k) => {
           f.sets[k * 3] = word;
           f.sets[k * 3 + 1] = ~masks.get(word)!;
