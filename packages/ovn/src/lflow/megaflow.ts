@@ -100,7 +100,7 @@ export interface MfInstr {
   setsHeader: boolean;
   /**
    * {@link setsHeader}, and the only header words {@link sets} writes are the Ethernet addresses': a frame in step
-   * before the op is after it but for those (exec's `near`), which a ct call then writes alone (executor.ts syncEth).
+   * before the op is after it but for those (exec's `near`), which a ct call then writes alone (the executor's syncFrame, packet.ts storeEth).
    */
   setsEthOnly: boolean;
   /**

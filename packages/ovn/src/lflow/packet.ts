@@ -5,7 +5,7 @@
  * @module
  */
 import {
-  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3 as L3Import, read16, rewriteIpTtlTos, rewriteIpv4Address, rewriteIpv6Address, rewriteIpv6FlowLabel, rewriteMac, rewritePort,
+  buildFrame, DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, formatIPv6Ntop, formatMac, L3 as L3Import, read16, rewriteIpTtlTos, rewriteIpv4Address, rewriteIpv6Address, rewriteIpv6FlowLabel, rewritePort,
   write16, type FrameSpec,
 } from '@vippath/wire';
 import { readBits, W as WImport, regWord } from './fields.js';

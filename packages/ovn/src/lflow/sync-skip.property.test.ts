@@ -203,7 +203,7 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
 
   it('writes an Ethernet address set before a ct call into the frame, and an IPv4 address set with it, cached as uncached', () => {
     // A segment that began in step and set only Ethernet addresses before its ct call syncs only those (exec's
-    // `near`, callCt's syncEth); one that set an IPv4 address too syncs the whole header (storeFrame). The call leaves
+    // `near`, syncFrame's storeEth); one that set an IPv4 address too syncs the whole header (storeFrame). The call leaves
     // the frame in step, so the next segment's output writes nothing more: what the call's sync wrote is what goes out.
     for (const [sets, ip] of [['eth.dst = 00:00:00:00:00:bb;', '10.0.1.1'], ['eth.dst = 00:00:00:00:00:bb; ip4.src = 10.0.0.50;', '10.0.0.50'], ['eth.src = 00:00:00:00:00:aa; eth.dst = 00:00:00:00:00:bb;', '10.0.1.1']] as const) {
       const { a, b, cta, ctb } = cachedAndUncached(rowsOf([
