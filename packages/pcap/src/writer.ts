@@ -180,15 +180,13 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
   const bufferWords = new Int32Array(buffer.buffer);
   const arrays: Array<Uint8Array | undefined> = [undefined, undefined, undefined, undefined];
   const arrayViews: DataView[] = [bufferView, bufferView, bufferView, bufferView];
-  const arrayWords: Int32Array[] = [bufferWords, bufferWords, bufferWords, bufferWords];
   let nextArray = 0;
   const arrayAt = (a: Uint8Array): number => {
     for (let k = 0; k < 4; k++) if (arrays[k] === a) return k;
     const k = nextArray;
     nextArray = (k + 1) & 3;
     arrays[k] = a;
-    const view = (arrayViews[k] = sourceView(a.buffer));
-    arrayWords[k] = new Int32Array(view.buffer, 0, view.byteLength >> 2);
+    arrayViews[k] = sourceView(a.buffer);
     return k;
   };
   const viewOf = (a: Uint8Array): DataView => arrayViews[arrayAt(a)]!;
@@ -216,17 +214,16 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
   };
   // A whole Enhanced Packet Block without options, laid straight into the buffer (PcapngWriter's per-packet way): the
   // header and trailer as words in place instead of three writes of small arrays (TypedArray.prototype.set's call
-  // costs more than its bytes), the packet copied by words (bench/README "The outputs' cost per frame (session 40)").
-  // Only where both ends sit on word boundaries (a pcapng file's blocks are whole words; the simulation's frames start
-  // at their buffers' words: every packet of a replay) and the block fits the buffer; false for any other, which the
-  // writer then writes its general way.
+  // costs more than its bytes: bench/README "The outputs' cost per frame (session 40)"), the packet by one set() — a
+  // memmove, where a word loop cost ≈ 19 instructions a word (TurboFan reloads the source's map, length and base at
+  // each turn): a 64-byte packet 665 → 596 instructions, 150 bytes 1 185 → 544 (bench/README "The new clients' ARP on a
+  // replay with outputs, a packet block's copy, a line's index (session 41)"). Only for a whole array (every packet of
+  // a replay: a frame as the simulation hands it) whose block fits the buffer; false for any other (a range of an
+  // array, a snaplen-cut packet), which the writer then writes its general way.
   const packetBlock: PacketBlockWriter = (id, tsHigh, tsLow, data, offset, caplen, orig) => {
     const padded = (caplen + 3) & ~3;
     const total = 32 + padded;
-    // A whole array (every replay's packet: a frame as the simulation hands it) is copied by one set() at any
-    // alignment; a range of one by words, from a word boundary.
-    const whole = offset === 0 && caplen === data.length;
-    if (!LITTLE_ENDIAN || total > buffer.length || (!whole && ((data.byteOffset + offset) & 3) !== 0)) return false;
+    if (!LITTLE_ENDIAN || offset !== 0 || caplen !== data.length || total > buffer.length) return false;
     if (used + total > buffer.length) flush();
     if ((used & 3) !== 0) return false;
     // Int32Array stores: a DataView access checks more than an element's.
@@ -240,33 +237,10 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
     w[o + 5] = caplen;
     w[o + 6] = orig;
     o += 7;
-    if (whole) {
-      // TypedArray.prototype.set of a same-typed array is a memmove: ≈ 120 instructions a call, where the loop below
-      // costs ≈ 19 a word (TurboFan reloads the source's map, length and base at each turn: the loop's stack check
-      // may run anything). Writer alone, a 64-byte packet 665 → 596 instructions, 150 bytes 1 185 → 544 (bench/README
-      // "The new clients' ARP on a replay with outputs, a packet block's copy, a line's index (session 41)").
-      // The padding word zeroed first, the packet over its leading bytes.
-      if ((caplen & 3) !== 0) w[o + (caplen >> 2)] = 0;
-      buffer.set(data, o << 2);
-      o += padded >> 2;
-      w[o] = total;
-      used = (o + 1) << 2;
-      return true;
-    }
-    const from = data.byteOffset + offset;
-    const n = caplen >> 2;
-    if (n !== 0) {
-      const src = arrayWords[arrayAt(data)]!;
-      const s = from >> 2;
-      for (let j = 0; j < n; j++) w[o + j] = src[s + j]!;
-      o += n;
-    }
-    if ((caplen & 3) !== 0) {
-      // The last word: zero padding under the packet's last 1–3 bytes.
-      w[o] = 0;
-      for (let i = n << 2, b = o << 2; i < caplen; i++, b++) buffer[b] = data[offset + i]!;
-      o++;
-    }
+    // The padding word zeroed first, the packet over its leading bytes.
+    if ((caplen & 3) !== 0) w[o + (caplen >> 2)] = 0;
+    buffer.set(data, o << 2);
+    o += padded >> 2;
     w[o] = total;
     used = (o + 1) << 2;
     return true;
@@ -313,7 +287,6 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
       sourceViews.fill(bufferView);
       arrays.fill(undefined);
       arrayViews.fill(bufferView);
-      arrayWords.fill(bufferWords);
       try {
         flush();
         fsyncSync(fd);
@@ -344,7 +317,6 @@ export function fileSink(path: string, options: { commitOnClose?: boolean } = {}
       sourceViews.fill(bufferView);
       arrays.fill(undefined);
       arrayViews.fill(bufferView);
-      arrayWords.fill(bufferWords);
       if (open) {
         open = false;
         closeSync(fd);
