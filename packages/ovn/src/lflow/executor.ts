@@ -2408,6 +2408,9 @@ export class LflowExecutor {
     const store = t.conns;
     let base = store === undefined ? -1 : store.candidate(h);
     let tmpl: ConnTemplate | undefined;
+    // Whether another way of the bucket may hold the key: only where a way's tag was the hash's (candidate stops at
+    // the first such way, or at the first empty one — after which find would see no way of that tag either).
+    let sameTag = false;
     if (base >= 0) {
       const data = store!.data;
       if (
@@ -2415,7 +2418,10 @@ export class LflowExecutor {
         data[(base + 6) | 0] === k6 && data[(base + 7) | 0] === k7 && data[(base + 8) | 0] === k8
       )
         store!.touch(base);
-      else base = -1;
+      else {
+        base = -1;
+        sameTag = true;
+      }
     }
     if (base < 0) {
       const k = this.connKey;
@@ -2429,7 +2435,8 @@ export class LflowExecutor {
       k[7] = k7;
       k[8] = k8;
       // No walk held yet, or another key's in the first way of the bucket with these hash bits: every way looked at.
-      if (store === undefined || (base = store.find(h, k)) < 0) {
+      // No way with these bits: a miss without find's second look (counted as find counts one: ConnStore.missed).
+      if (store === undefined || (sameTag ? (base = store.find(h, k)) : store.missed()) < 0) {
         // Another connection's walk that this one's frame takes too (ConnTemplate): a slot filled from it, replayed.
         if (store === undefined || t.templates.length === 0 || (base = this.connFromTemplate(t, store, h)) === -1) return CONN_MISSED;
         // The store declined the slot: startCached must not ask it again for this frame (an answer moves its count).
@@ -2447,15 +2454,9 @@ export class LflowExecutor {
       t.stats.connEntries = store!.size;
       return CONN_MISSED;
     }
-    // begin()'s per-run state (no words: FLAGS is the key's). The time is replayConn's argument, stored only if the
-    // walk is taken again: the field is tagged (see `now`), and a store of a capture time's heap number there ran
-    // V8's write barrier's builtin on every replay.
-    this.depth = 1;
-    this.lbDstConsumed = false;
-    this.inKey = port.key;
-    this.inEgress = false;
-    this.pending = 0;
-    this.rec = undefined;
+    // begin()'s per-run state is set only if the walk is taken again (connWalkState): nothing on the replay's way reads
+    // it. The time too is replayConn's argument: the field is tagged (see `now`), and a store of a capture time's heap
+    // number there ran V8's write barrier's builtin on every replay.
     if (input === true) {
       // The walk runs on its output's buffer (conntrack's NAT and the Ethernet writes in place): no copy out.
       const out = this.outSlot(0);
@@ -2771,13 +2772,16 @@ export class LflowExecutor {
       // path, an untrackable packet) names no node (-1), and is compared whole.
       const o = (base + CONN_OUT0 + Math.imul(k, CONN_OUT)) | 0;
       if (same && res.tupleWritten === false) pend = o;
+      // Each word compared as its int32 form (every field here is an integer of at most 32 bits, as recorded: equal
+      // forms are equal values), the differences or'ed and tested once: a break is rare, and a test per word was a
+      // branch per word.
       if (
-        data[(b + CONN_S_STATE) | 0] !== (res.state | 0) || data[(b + CONN_S_MARK) | 0] !== (res.mark | 0) ||
-        data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0) ||
+        ((data[(b + CONN_S_STATE) | 0]! ^ res.state) | (data[(b + CONN_S_MARK) | 0]! ^ res.mark) |
+          (data[(b + CONN_S_LABEL) | 0]! ^ label[0]!) | (data[(b + CONN_S_LABEL + 1) | 0]! ^ label[1]!) | (data[(b + CONN_S_LABEL + 2) | 0]! ^ label[2]!) | (data[(b + CONN_S_LABEL + 3) | 0]! ^ label[3]!)) !== 0 ||
         (!same &&
-          (data[o] !== res.zone || data[(o + 1) | 0] !== resFlags(res) || data[(o + 2) | 0] !== res.originalProto || data[(o + 3) | 0] !== res.originalSrcPort || data[(o + 4) | 0] !== res.originalDstPort ||
-            data[(o + 5) | 0] !== (read32(res.originalSrc, 0) | 0) || data[(o + 6) | 0] !== (read32(res.originalDst, 0) | 0) ||
-            data[(o + 7) | 0] !== (d.ipSrc | 0) || data[(o + 8) | 0] !== (d.ipDst | 0) || data[(o + 9) | 0] !== d.srcPort || data[(o + 10) | 0] !== d.dstPort))
+          ((data[o]! ^ res.zone) | (data[(o + 1) | 0]! ^ resFlags(res)) | (data[(o + 2) | 0]! ^ res.originalProto) | (data[(o + 3) | 0]! ^ res.originalSrcPort) | (data[(o + 4) | 0]! ^ res.originalDstPort) |
+            (data[(o + 5) | 0]! ^ read32(res.originalSrc, 0)) | (data[(o + 6) | 0]! ^ read32(res.originalDst, 0)) |
+            (data[(o + 7) | 0]! ^ d.ipSrc) | (data[(o + 8) | 0]! ^ d.ipDst) | (data[(o + 9) | 0]! ^ d.srcPort) | (data[(o + 10) | 0]! ^ d.dstPort)) !== 0)
       ) {
         t.stats.connBreaks++;
         // The walk taken again starts its call k from this outcome (connAgain), tuple included.
@@ -2795,6 +2799,7 @@ export class LflowExecutor {
         this.shadowHeader.set(this.header0);
         this.shadowExact = true;
         this.now = now;
+        this.connWalkState();
         this.connAgain(base, k, w);
         // Its connection closed, expired or changed: the walk is void (a dead connection's slot is freed first).
         store.remove(base);
@@ -2848,6 +2853,19 @@ export class LflowExecutor {
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
     if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
+  }
+
+  /**
+   * begin()'s per-run state for a walk taken again after a replay stopped (no words: FLAGS is the key's). The port is
+   * the frame's: runFrameKey keeps it as lastInportRecord before connLookup.
+   */
+  private connWalkState(): void {
+    this.depth = 1;
+    this.lbDstConsumed = false;
+    this.inKey = this.lastInportRecord!.key;
+    this.inEgress = false;
+    this.pending = 0;
+    this.rec = undefined;
   }
 
   /**

@@ -399,6 +399,15 @@ export class ConnStore {
     return -1;
   }
 
+  /**
+   * A lookup that {@link candidate} answered -1 (no way with the hash's upper bits before the bucket's first empty
+   * one, so {@link find} would answer -1 too): counted as find counts it. Returns -1.
+   */
+  missed(): number {
+    this.tick = (this.tick + 1) | 0;
+    return -1;
+  }
+
   /** A lookup that found the slot at `base` ({@link candidate}'s, its key compared equal): what {@link find} counts. */
   touch(base: number): void {
     this.data[(base + STAMP) | 0] = this.tick = (this.tick + 1) | 0;
@@ -406,7 +415,8 @@ export class ConnStore {
 
   /** Frees the slot at `base` (its walk is void). */
   remove(base: number): void {
-    const slot = (base - PAD) / SLOT;
+    // int32 forms, as find's (a base is a slot's: the division is exact).
+    const slot = ((base - PAD) / SLOT) | 0;
     this.unindex(slot);
     this.freeList[this.nFree++] = slot;
     this.size--;
@@ -482,20 +492,21 @@ export class ConnStore {
   /** Takes slot `slot`'s way out of its bucket (the bucket's last way moves into it: the ways in use stay first). */
   private unindex(slot: number): void {
     const idx = this.index;
-    const at = (this.data[slot * SLOT + PAD + HASH]! & this.bucketMask) * WAYS;
-    const end = at + WAYS;
-    const want = slot + 1;
+    // int32 forms, as find's.
+    const at = Math.imul(this.data[(Math.imul(slot, SLOT) + PAD + HASH) | 0]! & this.bucketMask, WAYS);
+    const end = (at + WAYS) | 0;
+    const want = (slot + 1) | 0;
     const slotMask = this.slotMask;
     // One pass: the slot's way, then on from it to the last way in use (counting the ways first read them twice).
     let x = at;
-    for (; x < end; x++) {
+    for (; x < end; x = (x + 1) | 0) {
       const v = idx[x]!;
       if (v === 0) return;
       if ((v & slotMask) === want) break;
     }
     if (x === end) return;
     let last = x;
-    while (last + 1 < end && idx[last + 1] !== 0) last++;
+    while (((last + 1) | 0) < end && idx[(last + 1) | 0] !== 0) last = (last + 1) | 0;
     idx[x] = idx[last]!;
     idx[last] = 0;
   }
