@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONN_ADMIT, CONN_KEY_WORDS, CONN_PAD, CONN_SLOT, CONN_SLOTS_FIRST, CONN_WAYS, ConnStore } from './megaflow.js';
 
@@ -172,4 +173,59 @@ describe('ConnStore (the connection replay\'s walks)', () => {
     for (let i = 0; i <= CONN_WAYS; i++) if (i !== 1) expect(s.find(keys[i]!.h, keys[i]!.k)).toBeGreaterThanOrEqual(0);
     expect(s.evictions).toBe(1);
   });
+
+  // connLookup's lookup (executor.ts), mirrored: the first way with the hash's tag compared, find only when that way
+  // held another key, else `missed` — against find alone, on two stores given the same operations. Hashes from a few
+  // buckets and tags, keys several to a hash: ways of one tag with other keys, full buckets, removals in between.
+  it('a lookup by candidate, find only after a way of the tag, answers and counts as find', () => {
+    const lookup = (s: ConnStore, h: number, k: Int32Array): number => {
+      let base = s.candidate(h);
+      let sameTag = false;
+      if (base >= 0) {
+        let eq = true;
+        for (let i = 0; i < CONN_KEY_WORDS; i++) if (s.data[base + i] !== k[i]) eq = false;
+        if (eq) s.touch(base);
+        else {
+          base = -1;
+          sameTag = true;
+        }
+      }
+      if (base < 0) base = sameTag ? s.find(h, k) : s.missed();
+      return base;
+    };
+    const op = fc.record({ kind: fc.integer({ min: 0, max: 3 }), bucket: fc.integer({ min: 0, max: 3 }), tag: fc.integer({ min: 0, max: 3 }), key: fc.integer({ min: 0, max: 2 }) });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'max' }), (ops) => {
+        // 64 slots: 16 buckets of CONN_WAYS ways; the tag is above the slot's bits.
+        const a = new ConnStore(64);
+        const b = new ConnStore(64);
+        const held: number[] = [];
+        for (const o of ops) {
+          const h = (o.tag << 20) | o.bucket;
+          const k = new Int32Array(CONN_KEY_WORDS).fill(h ^ (o.key * 7919));
+          if (o.kind === 0) {
+            const x = a.add(h);
+            const y = b.add(h);
+            expect(y).toBe(x);
+            a.data.set(k, x);
+            b.data.set(k, y);
+            // A slot taken back from another walk (an eviction) is held once, as the new walk's.
+            const again = held.indexOf(x);
+            if (again >= 0) held.splice(again, 1);
+            held.push(x);
+          } else if (o.kind === 1 && held.length > 0) {
+            const x = held.splice((o.key * 131 + o.tag) % held.length, 1)[0]!;
+            a.remove(x);
+            b.remove(x);
+          } else expect(lookup(b, h, k)).toBe(a.find(h, k));
+        }
+        expect(b.evictions).toBe(a.evictions);
+        expect(b.size).toBe(a.size);
+        expect(Array.from(b.index)).toEqual(Array.from(a.index));
+        expect(Array.from(b.data)).toEqual(Array.from(a.data));
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+  });
 });
+

@@ -2772,16 +2772,13 @@ export class LflowExecutor {
       // path, an untrackable packet) names no node (-1), and is compared whole.
       const o = (base + CONN_OUT0 + Math.imul(k, CONN_OUT)) | 0;
       if (same && res.tupleWritten === false) pend = o;
-      // Each word compared as its int32 form (every field here is an integer of at most 32 bits, as recorded: equal
-      // forms are equal values), the differences or'ed and tested once: a break is rare, and a test per word was a
-      // branch per word.
       if (
-        ((data[(b + CONN_S_STATE) | 0]! ^ res.state) | (data[(b + CONN_S_MARK) | 0]! ^ res.mark) |
-          (data[(b + CONN_S_LABEL) | 0]! ^ label[0]!) | (data[(b + CONN_S_LABEL + 1) | 0]! ^ label[1]!) | (data[(b + CONN_S_LABEL + 2) | 0]! ^ label[2]!) | (data[(b + CONN_S_LABEL + 3) | 0]! ^ label[3]!)) !== 0 ||
+        data[(b + CONN_S_STATE) | 0] !== (res.state | 0) || data[(b + CONN_S_MARK) | 0] !== (res.mark | 0) ||
+        data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0) ||
         (!same &&
-          ((data[o]! ^ res.zone) | (data[(o + 1) | 0]! ^ resFlags(res)) | (data[(o + 2) | 0]! ^ res.originalProto) | (data[(o + 3) | 0]! ^ res.originalSrcPort) | (data[(o + 4) | 0]! ^ res.originalDstPort) |
-            (data[(o + 5) | 0]! ^ read32(res.originalSrc, 0)) | (data[(o + 6) | 0]! ^ read32(res.originalDst, 0)) |
-            (data[(o + 7) | 0]! ^ d.ipSrc) | (data[(o + 8) | 0]! ^ d.ipDst) | (data[(o + 9) | 0]! ^ d.srcPort) | (data[(o + 10) | 0]! ^ d.dstPort)) !== 0)
+          (data[o] !== res.zone || data[(o + 1) | 0] !== resFlags(res) || data[(o + 2) | 0] !== res.originalProto || data[(o + 3) | 0] !== res.originalSrcPort || data[(o + 4) | 0] !== res.originalDstPort ||
+            data[(o + 5) | 0] !== (read32(res.originalSrc, 0) | 0) || data[(o + 6) | 0] !== (read32(res.originalDst, 0) | 0) ||
+            data[(o + 7) | 0] !== (d.ipSrc | 0) || data[(o + 8) | 0] !== (d.ipDst | 0) || data[(o + 9) | 0] !== d.srcPort || data[(o + 10) | 0] !== d.dstPort))
       ) {
         t.stats.connBreaks++;
         // The walk taken again starts its call k from this outcome (connAgain), tuple included.
@@ -3273,8 +3270,8 @@ export class LflowExecutor {
     const steps = ex[CONN_STEPS]! & 3;
     const sp = ex[8]! >>> 16;
     const dp = ex[8]! & 0xffff;
-    const rel = c.rel;
-    let n = 0;
+    const relc = c.relc;
+    relc.fill(0);
     for (let q = 0; q < steps; q++) {
       const b = CONN_STEP0 + q * CONN_STEP;
       // This connection's nodes: the filled slot's first replay looks each up.
@@ -3292,16 +3289,8 @@ export class LflowExecutor {
       const r8 = ex[o + 8] === ex[7] ? 2 : 0;
       const r9 = ex[o + 9] === sp ? 3 : 0;
       const r10 = ex[o + 10] === dp ? 4 : 0;
-      if (r3 !== 0) rel[n++] = ((o + 3) << 3) | r3;
-      if (r4 !== 0) rel[n++] = ((o + 4) << 3) | r4;
-      if (r5 !== 0) rel[n++] = ((o + 5) << 3) | r5;
-      if (r6 !== 0) rel[n++] = ((o + 6) << 3) | r6;
-      if (r7 !== 0) rel[n++] = ((o + 7) << 3) | r7;
-      if (r8 !== 0) rel[n++] = ((o + 8) << 3) | r8;
-      if (r9 !== 0) rel[n++] = ((o + 9) << 3) | r9;
-      if (r10 !== 0) rel[n++] = ((o + 10) << 3) | r10;
+      relc[q] = r3 | (r4 << 3) | (r5 << 6) | (r6 << 9) | (r7 !== 0 ? REL_SRC : 0) | (r8 !== 0 ? REL_DST : 0) | (r9 !== 0 ? REL_SPORT : 0) | (r10 !== 0 ? REL_DPORT : 0);
     }
-    c.relN = n;
     img[CONN_EPOCH] = 0;
   }
 
@@ -3385,26 +3374,30 @@ export class LflowExecutor {
     data[(base + CONN_ETH) | 0] = (img[CONN_ETH]! & e0) | (k1 & ~e0);
     data[(base + CONN_ETH + 1) | 0] = (img[CONN_ETH + 1]! & e1) | (k2 & ~e1);
     data[(base + CONN_ETH + 2) | 0] = (img[CONN_ETH + 2]! & e2) | (k3 & ~e2);
-    // The outcome words from the frame's key, four a turn (≈ 12 a fill on http): TurboFan reloads the arrays' maps,
-    // lengths and bases and `relN` at every turn of a loop (its stack check), not at every word of a turn.
-    const rel = c.rel;
-    const relN = c.relN;
+    // The outcome words from the frame's key (≈ 12 a fill on http), a step's eight words at a time from its code
+    // (ConnTemplate.relc): a loop over a list of words cost ≈ 27 instructions a word — TurboFan reloads the arrays'
+    // maps, lengths and bases at every turn (its stack check) and each word took relWord's three-way choice; here
+    // the translated fields' words each have one field, the original tuple's one of two.
+    const relc = c.relc;
     const sp = k8 >>> 16;
     const dp = k8 & 0xffff;
-    let i = 0;
-    for (; ((i + 4) | 0) <= relN; i = (i + 4) | 0) {
-      const r0 = rel[i]!;
-      const r1 = rel[(i + 1) | 0]!;
-      const r2 = rel[(i + 2) | 0]!;
-      const r3 = rel[(i + 3) | 0]!;
-      data[(base + (r0 >> 3)) | 0] = relWord(r0 & 7, k6, k7, sp, dp);
-      data[(base + (r1 >> 3)) | 0] = relWord(r1 & 7, k6, k7, sp, dp);
-      data[(base + (r2 >> 3)) | 0] = relWord(r2 & 7, k6, k7, sp, dp);
-      data[(base + (r3 >> 3)) | 0] = relWord(r3 & 7, k6, k7, sp, dp);
-    }
-    for (; i < relN; i++) {
-      const r = rel[i]!;
-      data[(base + (r >> 3)) | 0] = relWord(r & 7, k6, k7, sp, dp);
+    const nSteps = steps & 3;
+    for (let q = 0; q < nSteps; q = (q + 1) | 0) {
+      const code = relc[q]!;
+      if (code === 0) continue;
+      const o = (base + CONN_OUT0 + Math.imul(q, CONN_OUT)) | 0;
+      const c3 = code & 7;
+      const c4 = (code >>> 3) & 7;
+      const c5 = (code >>> 6) & 7;
+      const c6 = (code >>> 9) & 7;
+      if (c3 !== 0) data[(o + 3) | 0] = c3 === 3 ? sp : dp;
+      if (c4 !== 0) data[(o + 4) | 0] = c4 === 3 ? sp : dp;
+      if (c5 !== 0) data[(o + 5) | 0] = c5 === 1 ? k6 : k7;
+      if (c6 !== 0) data[(o + 6) | 0] = c6 === 1 ? k6 : k7;
+      if ((code & REL_SRC) !== 0) data[(o + 7) | 0] = k6;
+      if ((code & REL_DST) !== 0) data[(o + 8) | 0] = k7;
+      if ((code & REL_SPORT) !== 0) data[(o + 9) | 0] = sp;
+      if ((code & REL_DPORT) !== 0) data[(o + 10) | 0] = dp;
     }
     t.stats.connEntries = store.size;
     t.stats.connEvictions = store.evictions;
@@ -4305,8 +4298,11 @@ const templateHash = (k: Int32Array, k1: number, k2: number, k3: number, k6: num
   return mixHash(h, k2 ^ k3 ^ k[4]!) & 0x3fffffff;
 };
 
-/** A template's relocated word (ConnTemplate.rel): the key field `f` names (1, 2: IPv4 source, destination; 3, 4: ports). */
-const relWord = (f: number, k6: number, k7: number, sp: number, dp: number): number => (f === 1 ? k6 : f === 2 ? k7 : f === 3 ? sp : dp);
+/** ConnTemplate.relc's flags: the step's translated IPv4 source, destination, source port, destination port (outcome words 7–10) are the frame's. */
+const REL_SRC = 1 << 12;
+const REL_DST = 1 << 13;
+const REL_SPORT = 1 << 14;
+const REL_DPORT = 1 << 15;
 
 const templateKeyIs = (key: Int32Array, k: Int32Array, k1: number, k2: number, k3: number, k6: number, k7: number, k8: number): boolean => {
   return key[0] === k[0] && key[1] === k1 && key[2] === k2 && key[3] === k3 && key[4] === k[4] && key[5] === k[5] && key[6] === k6 && key[7] === k7 && key[8] === k8;

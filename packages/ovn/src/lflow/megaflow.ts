@@ -621,7 +621,7 @@ export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
  * name the client's port; this store keys walks by the exact connection). Made from a kept walk (executor.ts
  * `makeTemplate`): its slot image with the connection's own parts made relative — each call's node and
  * generation unknown (-1, 0), each outcome's address or port that equalled the frame's own field in the same place
- * listed in {@link rel} and filled from the new frame, each Ethernet address no segment wrote taken from the new
+ * listed in {@link relc} and filled from the new frame, each Ethernet address no segment wrote taken from the new
  * frame ({@link ethKeep}) — keyed by the walk's key with the IPv4 addresses and the ports masked to the bits any
  * segment of the walk read ({@link m6}, {@link m7}, {@link m8}), and the Ethernet addresses likewise where no
  * segment wrote them ({@link m1}, {@link m2}, {@link m3}; every other key word exact). A new connection's frame
@@ -631,11 +631,12 @@ export const MfDep = { FDB: 1, HAIRPIN: 2 } as const;
  */
 export class ConnTemplate {
   /**
-   * The outcome words filled from the frame's key, `relN` of them: each the word's offset in the slot × 8 + the key
-   * field it takes (1, 2: the IPv4 source, destination; 3, 4: the source, destination port).
+   * Per step, its outcome words filled from the frame's key: bits 0–2, 3–5 the original tuple's source and
+   * destination port (3, 4: the frame's source, destination port; 0: the image's), bits 6–8, 9–11 its source and
+   * destination address (1, 2: the frame's IPv4 source, destination), bits 12–15 the translated source address,
+   * destination address, source port, destination port (each the frame's own field where set).
    */
-  readonly rel = new Int32Array(CONN_MAX_STEPS * 8);
-  relN = 0;
+  readonly relc = new Int32Array(CONN_MAX_STEPS);
   /**
    * Per word of CONN_ETH, the bits the walk wrote (the image's); the others are the frame's key words 1–3 (an
    * address no segment wrote leaves as it came).
