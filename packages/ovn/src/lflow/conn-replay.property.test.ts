@@ -262,18 +262,20 @@ type Isns = readonly [client: number, server: number];
 
 /**
  * `macs`: each client port its own MAC (02:00:00:00 and the port), as the client's frames' source and the servers'
- * destination — addresses that no flow here reads.
+ * destination — addresses that no flow here reads; `'ips'`: its own IPv4 address too (10.0.1.2 and up, by the port),
+ * which no flow here reads either.
  */
-function frameOf(p: Pkt, [ci, si]: Isns = [1000, 5000], macs = false): Uint8Array {
+function frameOf(p: Pkt, [ci, si]: Isns = [1000, 5000], macs: boolean | 'ips' = false): Uint8Array {
   const syn = (p.flags & 0x02) !== 0;
   const c1 = (ci + 1) >>> 0;
   const s1 = (si + 1) >>> 0;
-  const client = macs ? `02:00:00:00:${(p.sport >> 8).toString(16).padStart(2, '0')}:${(p.sport & 255).toString(16).padStart(2, '0')}` : '00:00:00:00:00:01';
+  const client = macs !== false ? `02:00:00:00:${(p.sport >> 8).toString(16).padStart(2, '0')}:${(p.sport & 255).toString(16).padStart(2, '0')}` : '00:00:00:00:00:01';
+  const clientIp = macs === 'ips' ? `10.0.1.${(p.sport & 127) + 2}` : '10.0.1.1';
   if (p.kind === 'client') {
-    return buildFrame({ src: client, dst: '00:00:00:00:00:02', ipv4: { src: '10.0.1.1', dst: '10.0.0.2', ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: p.dport ?? 80, flags: p.flags, seq: syn ? ci : c1, ack: p.flags & 0x10 ? s1 : 0 } });
+    return buildFrame({ src: client, dst: '00:00:00:00:00:02', ipv4: { src: clientIp, dst: '10.0.0.2', ttl: p.ttl }, tcp: { srcPort: p.sport, dstPort: p.dport ?? 80, flags: p.flags, seq: syn ? ci : c1, ack: p.flags & 0x10 ? s1 : 0 } });
   }
   const srv = SERVERS[p.nat]!;
-  return buildFrame({ src: srv.mac, dst: client, ipv4: { src: srv.ip, dst: '10.0.1.1', ttl: p.ttl }, tcp: { srcPort: p.dport ?? 80, dstPort: p.sport, flags: p.flags, seq: syn ? si : s1, ack: p.flags & 0x10 ? c1 : 0 } });
+  return buildFrame({ src: srv.mac, dst: client, ipv4: { src: srv.ip, dst: clientIp, ttl: p.ttl }, tcp: { srcPort: p.dport ?? 80, dstPort: p.sport, flags: p.flags, seq: syn ? si : s1, ack: p.flags & 0x10 ? c1 : 0 } });
 }
 
 function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: string, now: number): string {
@@ -292,7 +294,7 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
  * differ: a flush on both engines, a wait moving their clock, a packet sent, or a connection's handshake (SYN, the
  * server's SYN|ACK, four ACKs); `macs` as frameOf's. Returns the clock at the end.
  */
-function play(seq: readonly Step[], [a, cta]: readonly [LflowExecutor, OvsConntrack], [b, ctb]: readonly [LflowExecutor, OvsConntrack], isns?: Isns, macs = false): number {
+function play(seq: readonly Step[], [a, cta]: readonly [LflowExecutor, OvsConntrack], [b, ctb]: readonly [LflowExecutor, OvsConntrack], isns?: Isns, macs: boolean | 'ips' = false): number {
   let now = 1000;
   const send = (i: number, p: Pkt, times: number): void => {
     const f = frameOf(p, isns, macs);
@@ -1036,7 +1038,7 @@ describe('connection replay: a call that found the node its step names', () => {
  * whose outputs, drops or conntrack table differ. Returns the frames replayed from template-filled slots and the
  * replays' breaks of each.
  */
-function compareTemplates(seq: readonly Step[], more: Flows = {}, macs = false): { filled: number; breaks: number; exactBreaks: number } {
+function compareTemplates(seq: readonly Step[], more: Flows = {}, macs: boolean | 'ips' = false): { filled: number; breaks: number; exactBreaks: number } {
   const sb = southbound(false, false, false, false, more);
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
@@ -1139,6 +1141,19 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     expect(compareTemplates([c(40000), c(40003)], { writesSrc: true }, true)).toMatchObject({ filled: 0, breaks: 0 });
     // The same client MAC: filled, and the written address is the walk's.
     expect(compareTemplates([c(40000), c(40003)], { writesSrc: true })).toMatchObject({ filled: 1, breaks: 0 });
+  });
+
+  it("fills a connection from another client address's walk: each call's tuple and translated fields taken from the frame where they were the template frame's own", () => {
+    const c = (sp: number): Step => ({ op: 'connect', sport: sp, nat: 1 });
+    const srv = (sp: number): Step => ({ op: 'send', pkt: { kind: 'server', sport: sp, flags: 0x18, ttl: 64, nat: 1 }, times: 2 });
+    // Each client its own MAC and IPv4 address, none of which a flow reads: the second connection's first ACK fills
+    // from the first's walk, whose calls' outcomes name its own client's address (the original tuple's source, the
+    // translated source) — filled from the frame, they compare equal to the live calls' (no break); where one was
+    // left as the template's, the call's outcome is not the slot's and the walk is taken again (a break).
+    expect(compareTemplates([c(40000), c(40003)], {}, 'ips')).toMatchObject({ filled: 1, breaks: 0 });
+    // The servers' segments to it: the client's address is their destination (the tuple's destination, the
+    // translated destination).
+    expect(compareTemplates([c(40000), srv(40000), srv(40000), c(40003), srv(40003)], {}, 'ips')).toMatchObject({ filled: 2, breaks: 0 });
   });
 
   it('makes no template of a walk that reads a ct tuple word: a port no segment reads, filled from the frame, would pass the compare', () => {

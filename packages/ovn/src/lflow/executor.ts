@@ -2467,12 +2467,12 @@ export class LflowExecutor {
       if (this.frame !== out.frame) this.frame = out.frame;
     }
     if (tmpl === undefined) {
-      this.replayConn(t, base, now);
+      this.replayConn(t, store!, data, base, now);
       return CONN_REPLAYED;
     }
     const breaks = t.stats.connBreaks;
     this.connFilling = true;
-    this.replayConn(t, base, now);
+    this.replayConn(t, store!, data, base, now);
     this.connFilling = false;
     // A call's outcome was not the template's (another backend, say): the walk was taken again, its slot freed. The
     // template goes too: the connection's next frame records its own walk, which makes the template again.
@@ -2680,9 +2680,8 @@ export class LflowExecutor {
    * them is the recorded one too (its words are functions of the frame's words, equal by the key, and of the
    * outcomes), so only the Ethernet addresses it wrote and its output remain.
    */
-  private replayConn(t: MegaflowTable, base: number, now: number): void {
-    const store = t.conns!;
-    const data = store.data;
+  private replayConn(t: MegaflowTable, store: ConnStore, data: Int32Array, base: number, now: number): void {
+    // The store and its words as connLookup has them (its checks of both made there: not again here).
     const res = this.res;
     const d = this.decoded;
     const label = res.label;
@@ -2849,7 +2848,7 @@ export class LflowExecutor {
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
-    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, base);
+    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, store, data, base);
   }
 
   /**
@@ -2875,9 +2874,7 @@ export class LflowExecutor {
    * FIN, marked CONN_ENDING. Without the peer states (another engine, no call that named a node) the FIN or RST
    * itself, or the frame after the one the walk was recorded from, is taken as the last.
    */
-  private connEnd(t: MegaflowTable, base: number): void {
-    const store = t.conns!;
-    const data = store.data;
+  private connEnd(t: MegaflowTable, store: ConnStore, data: Int32Array, base: number): void {
     const word = data[(base + CONN_STEPS) | 0]!;
     let closing = -1;
     const hinted = this.ctHinted;

@@ -425,7 +425,8 @@ export class ConnStore {
   /** A slot for a new walk of key hash `h` (indexed; its data but the hash and stamp is the caller's to write): its base. */
   add(h: number): number {
     const idx = this.index;
-    let at = (h & this.bucketMask) * WAYS;
+    // int32 forms, as find's.
+    let at = Math.imul(h & this.bucketMask, WAYS);
     let used = this.used(at);
     let slot: number;
     let way: number;
@@ -474,10 +475,10 @@ export class ConnStore {
       used = this.used(at);
       way = at + used;
     }
-    this.index[way] = (h & this.tagMask) | (slot + 1);
-    const base = slot * SLOT + PAD;
-    this.data[base + HASH] = h;
-    this.data[base + STAMP] = this.tick;
+    this.index[way] = (h & this.tagMask) | ((slot + 1) | 0);
+    const base = (Math.imul(slot, SLOT) + PAD) | 0;
+    this.data[(base + HASH) | 0] = h;
+    this.data[(base + STAMP) | 0] = this.tick;
     return base;
   }
 
@@ -485,7 +486,7 @@ export class ConnStore {
   private used(at: number): number {
     const idx = this.index;
     let n = 0;
-    while (n < WAYS && idx[at + n] !== 0) n++;
+    while (n < WAYS && idx[(at + n) | 0] !== 0) n = (n + 1) | 0;
     return n;
   }
 
