@@ -3373,7 +3373,7 @@ export class LflowExecutor {
     data[(base + CONN_ETH + 2) | 0] = (img[CONN_ETH + 2]! & e2) | (k3 & ~e2);
     // The outcome words from the frame's key (≈ 12 a fill on http), a step's eight words at a time from its code
     // (ConnTemplate.relc): a loop over a list of words cost ≈ 27 instructions a word — TurboFan reloads the arrays'
-    // maps, lengths and bases at every turn (its stack check) and each word took relWord's three-way choice; here
+    // maps, lengths and bases at every turn (its stack check) and each word took a three-way choice of its field; here
     // the translated fields' words each have one field, the original tuple's one of two.
     const relc = c.relc;
     const sp = k8 >>> 16;
