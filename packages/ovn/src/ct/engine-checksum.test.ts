@@ -473,15 +473,16 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
             expect(answered).toBe(false);
           }
         }),
-        { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+        // Four times the file's runs: a sum one off 0xffff taken as good shows only in a few cases in a hundred.
+        { numRuns: RUNS * 4, ...(SEED !== undefined ? { seed: SEED } : {}) },
       );
     } finally {
       proto.tcp4SumsOk = tcp4SumsOk;
       proto.hintedTcp4 = hintedTcp4;
     }
-    console.log(`engine-checksum generated bare headers: ${RUNS} cases, ${written} answered by the written-out sums, ${extracted} valid ones summed by tcp4SumsOk unhinted, ${bad} bad`);
-    expect(written).toBeGreaterThan(RUNS / 4);
-    expect(extracted).toBeGreaterThan(RUNS / 4);
-    expect(bad).toBeGreaterThan(RUNS / 10);
+    console.log(`engine-checksum generated bare headers: ${RUNS * 4} cases, ${written} answered by the written-out sums, ${extracted} valid ones summed by tcp4SumsOk unhinted, ${bad} bad`);
+    expect(written).toBeGreaterThan(RUNS / 2);
+    expect(extracted).toBeGreaterThan(RUNS / 2);
+    expect(bad).toBeGreaterThan(RUNS);
   });
 });
