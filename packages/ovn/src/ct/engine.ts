@@ -854,7 +854,24 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
     // Not where the caller vouches for them (CtResult.checksumsGood: conn_key_extract's offload test, see extractKey).
-    if (!same && this.validate === true && res.checksumsGood !== true && this.tcp4SumsOk(frame, d, l4) === false) return false;
+    if (!same && this.validate === true && res.checksumsGood !== true) {
+      // tcp4SumsOk's bare-header case written out — an IPv4 header without options and a 20-byte segment in a buffer
+      // viewed at an even offset (a client's ACKs and FINs: ≈ 0.6 of these checks a frame in http) — the same sums
+      // and verdict without its call, entry and tests. Anything else is its call (which makes a view where it would).
+      const v = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
+      const l3 = d.l3Offset & OFFSET_MASK;
+      if (v !== undefined && (l3 & 1) === 0 && d.ipHeaderLength === 20 && (d.l3End & OFFSET_MASK) - at === 20) {
+        const i = l3 >> 1;
+        const j = at >> 1;
+        const a = v[(i + 6) | 0]! + v[(i + 7) | 0]! + v[(i + 8) | 0]! + v[(i + 9) | 0]!;
+        let ip = v[i]! + v[(i + 1) | 0]! + v[(i + 2) | 0]! + v[(i + 3) | 0]! + v[(i + 4) | 0]! + v[(i + 5) | 0]! + a;
+        let s = v[j]! + v[(j + 1) | 0]! + v[(j + 2) | 0]! + v[(j + 3) | 0]! + v[(j + 4) | 0]! + v[(j + 5) | 0]! + v[(j + 6) | 0]! + v[(j + 7) | 0]! + v[(j + 8) | 0]! + v[(j + 9) | 0]! + a + PSEUDO_TCP20;
+        ip = (ip & 0xffff) + (ip >>> 16);
+        s = (s & 0xffff) + (s >>> 16);
+        // (A view shorter than the packet reads undefined: NaN, "bad", and execute verifies, as in tcp4SumsOk.)
+        if (((ip & 0xffff) + (ip >>> 16)) !== 0xffff || ((s & 0xffff) + (s >>> 16)) !== 0xffff) return false;
+      } else if (this.tcp4SumsOk(frame, d, l4) === false) return false;
+    }
     // A reply node whose record's original key is the packet's too answers as the original (as lookupKey's walk). A
     // keyed hint is a lookup's answer, the original already where it answers (the keys do not change while the
     // generation holds).
@@ -1069,11 +1086,37 @@ export class OvsConntrack implements WordsConntrackEngine {
       // hint's: the tuple is then that connection's original key, the one the call that gave the hint wrote, and
       // left to the caller (executeHinted's contract; tupleWritten false says so). A reply node answering as the
       // original is another node than the hint's: written whole.
-      if (node === n && trust !== HINT_LOOKED) {
-        res.tupleWritten = false;
+      // HINT_LOOKED's node (≈ 0.8 calls a frame in http: a walk template's steps) on the result whose tuple words are
+      // viewed: writeMeta's steps for it here — the record's original key is IPv4 TCP's, as the packet's key is (a
+      // connection's two keys share family and protocol) — without its call and its tests of words, family and
+      // protocol (≈ 250 instructions a call with the call). One call of readMarkLabel for both branches: each inlined
+      // copy counts against this function's inlining budget.
+      const own = node === n && trust !== HINT_LOOKED;
+      if (own || res === this.metaRes) {
+        res.tupleWritten = !own;
         res.state |= CtState.TRK;
         res.zone = zone;
         this.readMarkLabel(e, res);
+        if (!own) {
+          const x = keys[(base + K_SRC) | 0]!;
+          const y = keys[(base + K_DST) | 0]!;
+          const s = this.metaSrc32!;
+          const t = this.metaDst32!;
+          res.hasOriginal = true;
+          res.originalIpv6 = false;
+          // hostOrder written out (as a call it would be inlined, against the budget).
+          s[0] = LITTLE_ENDIAN ? ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0 : x;
+          t[0] = LITTLE_ENDIAN ? ((y >>> 24) | ((y >>> 8) & 0xff00) | ((y & 0xff00) << 8) | (y << 24)) >>> 0 : y;
+          s[1] = 0;
+          s[2] = 0;
+          s[3] = 0;
+          t[1] = 0;
+          t[2] = 0;
+          t[3] = 0;
+          res.originalProto = 6;
+          res.originalSrcPort = keys[(base + K_SL4) | 0]! & 0xffff;
+          res.originalDstPort = keys[(base + K_DL4) | 0]! & 0xffff;
+        }
       } else this.writeMeta(res, zone, e, true);
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
@@ -2323,25 +2366,27 @@ export class OvsConntrack implements WordsConntrackEngine {
       return foldSum(this.sumBytes(frame, l3, d.ipHeaderLength)) === 0xffff && this.l4ChecksumOk(frame, d, l4, size, 6);
     }
     const i = l3 >> 1;
-    let ip = v[i]! + v[i + 1]! + v[i + 2]! + v[i + 3]! + v[i + 4]! + v[i + 5]! + v[i + 6]! + v[i + 7]! + v[i + 8]! + v[i + 9]!;
+    // The sums in host order, unswapped: a folded sum is 0xffff exactly when its byte swap is, and the host-order sum
+    // folds to the swap of the network-order one (RFC 1071 §2 B) — the same verdicts. The addresses' four words are
+    // added once for both sums: the pseudo-header's are the header's own (OVS's packet_csum_pseudoheader reads them
+    // there), the decode's ipSrc and ipDst, which l4ChecksumOk takes.
+    const a = v[(i + 6) | 0]! + v[(i + 7) | 0]! + v[(i + 8) | 0]! + v[(i + 9) | 0]!;
+    let ip = v[i]! + v[(i + 1) | 0]! + v[(i + 2) | 0]! + v[(i + 3) | 0]! + v[(i + 4) | 0]! + v[(i + 5) | 0]! + a;
     ip = (ip & 0xffff) + (ip >>> 16);
     ip = (ip & 0xffff) + (ip >>> 16);
-    if (LITTLE_ENDIAN) ip = ((ip & 0xff) << 8) | (ip >>> 8);
-    if (foldSum(ip) !== 0xffff) return false;
-    let sum: number;
+    if (ip !== 0xffff) return false;
     if (size === 20) {
       // A segment of the bare header (ACKs, FINs, SYNs without options: most of a conversation's client segments): its
       // ten words added as the IPv4 header's are, without wideWordsSum's loop and float split (≈ 60 instructions a
-      // call less: bench/README, session 41).
-      let s = v[j]! + v[(j + 1) | 0]! + v[(j + 2) | 0]! + v[(j + 3) | 0]! + v[(j + 4) | 0]! + v[(j + 5) | 0]! + v[(j + 6) | 0]! + v[(j + 7) | 0]! + v[(j + 8) | 0]! + v[(j + 9) | 0]!;
+      // call less: bench/README, session 41), with the addresses and the pseudo-header's protocol and length words.
+      let s = v[j]! + v[(j + 1) | 0]! + v[(j + 2) | 0]! + v[(j + 3) | 0]! + v[(j + 4) | 0]! + v[(j + 5) | 0]! + v[(j + 6) | 0]! + v[(j + 7) | 0]! + v[(j + 8) | 0]! + v[(j + 9) | 0]! + a + PSEUDO_TCP20;
       s = (s & 0xffff) + (s >>> 16);
       s = (s & 0xffff) + (s >>> 16);
-      sum = LITTLE_ENDIAN ? ((s & 0xff) << 8) | (s >>> 8) : s;
-    } else {
-      const wide = frame === this.sumFrame ? this.sumWide : this.sumWide2;
-      sum = wide !== undefined && end <= v.length ? wideWordsSum(v, wide, j, end) : viewWordsSum(v, j, end);
-      if (size & 1) sum += frame[l4 + size - 1]! << 8;
+      return s === 0xffff;
     }
+    const wide = frame === this.sumFrame ? this.sumWide : this.sumWide2;
+    let sum = wide !== undefined && end <= v.length ? wideWordsSum(v, wide, j, end) : viewWordsSum(v, j, end);
+    if (size & 1) sum += frame[l4 + size - 1]! << 8;
     return foldSum(sum + pseudoHeaderSumV4(d.ipSrc, d.ipDst, 6, size)) === 0xffff;
   }
 
@@ -3414,6 +3459,8 @@ const addrSum = (old: number, now: number): number => {
 };
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** A 20-byte TCP segment's pseudo-header words but the addresses (0x0006, the length 0x0014) in host order. */
+const PSEUDO_TCP20 = LITTLE_ENDIAN ? 0x0600 + 0x1400 : 6 + 20;
 
 /** Whether a NAT request names no address (its range all zero). */
 const noAddress = (req: CtRequest): boolean => {
