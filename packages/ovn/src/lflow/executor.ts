@@ -3396,8 +3396,8 @@ export class LflowExecutor {
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
-  private enter(cont: number, w: Uint32Array, synced = false): void {
-    this.runSegment(this.mega!, this.lookupSegment(this.mega!, cont, w), cont, w, synced);
+  private enter(cont: number, w: Uint32Array, sync: number = MfSync.NONE): void {
+    this.runSegment(this.mega!, this.lookupSegment(this.mega!, cont, w), cont, w, sync);
   }
 
   /**
@@ -3418,7 +3418,7 @@ export class LflowExecutor {
     // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
     if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) n = this.rootMiss(t, port, via, w);
-    this.runSegment(t, n, 0, w, true);
+    this.runSegment(t, n, 0, w, MfSync.ALL);
   }
 
   /**
@@ -3467,9 +3467,9 @@ export class LflowExecutor {
    * search over the entry point's shapes and their ranking, not a compare (on http 98 % of the calls after a ct op
    * are followed by the same segment as the last time; bench/README "The executor's segments per frame (session 17)").
    */
-  private enterNext(o: MfInstr, w: Uint32Array, synced: boolean): void {
+  private enterNext(o: MfInstr, w: Uint32Array, sync: number): void {
     const ops = this.nextOps(o, w);
-    if (ops !== undefined) this.exec(ops, synced);
+    if (ops !== undefined) this.exec(ops, sync);
   }
 
   /**
@@ -3567,9 +3567,9 @@ export class LflowExecutor {
   }
 
   /** Runs segment `seg` found for entry point `cont` on `w`, or the slow path, recorded, when none was. */
-  private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, synced: boolean): void {
+  private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, sync: number): void {
     const ops = this.segmentOps(t, seg, cont, w);
-    if (ops !== undefined) this.exec(ops, synced);
+    if (ops !== undefined) this.exec(ops, sync);
   }
 
   /** {@link runSegment}'s counting and slow path: the ops of cached segment `seg` to run, or undefined when the slow path ran. */
@@ -3610,18 +3610,18 @@ export class LflowExecutor {
   }
 
   /**
-   * Runs a cached segment's program. `synced`: the frame holds what the words' header fields say (storeFrame would
-   * write nothing) as the segment starts — kept while no instruction writes a header word and no GIVE brings back
-   * a parent's words, so that the closing ct call need not compare the header with the shadow again.
+   * Runs a cached segment's program. `sync` (MfSync): ALL when the frame holds what the words' header fields say
+   * (storeFrame would write nothing) as the segment starts — kept while no instruction writes a header word and no
+   * GIVE brings back a parent's words, so that the closing ct call need not compare the header with the shadow again.
    */
-  private exec(ops: readonly MfInstr[], synced: boolean): void {
+  private exec(ops: readonly MfInstr[], sync: number): void {
     // The words run on are the pool's top: OUT_BEGIN and GIVE move it, and a ct op's nested segments may.
     let w = this.pool[this.depth - 1]!;
-    // The frame against the words' header (MfSync): ALL in step; ETH in step but maybe for the Ethernet addresses
+    // `sync`, the frame against the words' header: ALL in step; ETH in step but maybe for the Ethernet addresses
     // (after constant writes of those words alone: a ct fork's call then writes only them, syncFrame's storeEth,
     // where storeFrame compared every header word — full-cold's SYN: `eth.dst`, 0.94 a frame); NONE. One number,
-    // where a second boolean beside `synced` cost ≈ 80 instructions a SYN here (bench/README, session 41 and 42).
-    let sync: number = synced ? MfSync.ALL : MfSync.NONE;
+    // where exec kept two booleans. A number from the callers too: `synced ? ALL : NONE` on a boolean argument was
+    // V8's generic ToBoolean (≈ 12 instructions a segment; bench/README "exec's sync state …", session 42).
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
       // The constant writes recorded before the op (fuseWrites), made here: no dispatch of their own, where each
@@ -3718,7 +3718,7 @@ export class LflowExecutor {
             sync = this.syncedAfter ? MfSync.ALL : MfSync.NONE;
             break;
           }
-          this.enterNext(o, w, this.syncedAfter);
+          this.enterNext(o, w, this.syncedAfter ? MfSync.ALL : MfSync.NONE);
           w = this.pool[this.depth - 1]!;
           break;
         case 10 satisfies typeof MfOp.SET_OUTPORT:
@@ -3781,7 +3781,7 @@ export class LflowExecutor {
           this.syncedAfter = false;
           this.ctSnatToVip(w, undefined);
           this.syncSkip = false;
-          this.enterNext(o, w, this.syncedAfter);
+          this.enterNext(o, w, this.syncedAfter ? MfSync.ALL : MfSync.NONE);
           w = this.pool[this.depth - 1]!;
           break;
       }
