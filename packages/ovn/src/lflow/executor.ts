@@ -3677,7 +3677,9 @@ export class LflowExecutor {
               // it is not: forkEndsSegment), so nothing of this segment is left to run after the next one's ops.
               ops = next;
               i = -1;
-              sync = this.syncedAfter ? MfSync.ALL : MfSync.NONE;
+              // `=== true`, not the field's truth: TurboFan does not know the field a boolean, and a bare test was
+              // V8's generic ToBoolean (≈ 13 instructions a ct op; bench/README "exec's sync state …", session 42).
+              sync = (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE;
               w = this.pool[this.depth - 1]!;
               continue;
             }
@@ -3715,10 +3717,10 @@ export class LflowExecutor {
           this.syncSkip = false;
           // A chassis's ct_commit inside its segment (runActions): the words after it are the key's.
           if (o.cont < 0) {
-            sync = this.syncedAfter ? MfSync.ALL : MfSync.NONE;
+            sync = (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE;
             break;
           }
-          this.enterNext(o, w, this.syncedAfter ? MfSync.ALL : MfSync.NONE);
+          this.enterNext(o, w, (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE);
           w = this.pool[this.depth - 1]!;
           break;
         case 10 satisfies typeof MfOp.SET_OUTPORT:
@@ -3781,7 +3783,7 @@ export class LflowExecutor {
           this.syncedAfter = false;
           this.ctSnatToVip(w, undefined);
           this.syncSkip = false;
-          this.enterNext(o, w, this.syncedAfter ? MfSync.ALL : MfSync.NONE);
+          this.enterNext(o, w, (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE);
           w = this.pool[this.depth - 1]!;
           break;
       }
