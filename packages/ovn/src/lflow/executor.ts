@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSync as MfSyncImport, MfSegment, MfShape, mixHash as mixHashImport, NEVER_HOLDS, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSync as MfSyncImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -237,7 +237,9 @@ interface Port {
   tag?: number;
   /** Port security entries: MAC (as 2 words), IPv4s, IPv6s (4 words each). */
   ps: { mac: Uint32Array; ip4: number[]; ip6: Uint32Array[]; lla: Uint32Array }[];
-  /** Its place among the executor's ports (numbered from 0): its hints' place in each table's {@link MegaflowTable.rootHints}. */
+  /** The root segment a frame entering here was served by last (a hint, checked as {@link MfInstr.next} is). */
+  root: MfSegment | undefined;
+  /** Its place among the executor's ports (numbered from 0): its pair in each table's {@link MegaflowTable.rootHints}. */
   idx: number;
   /**
    * The via of this port's frames' root hints on a chassis (enterRoot): the words' bits every such frame starts with
@@ -616,7 +618,7 @@ export class LflowExecutor {
       if (pb.datapath !== datapath) continue;
       // One shape for every port (absent fields undefined, not left out): the replay path reads ports of several
       // kinds in one place, which object literals with optional spreads made megamorphic (generic loads).
-      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), idx: this.ports.size, rootTok: NO_TOKEN, plainTok: NO_TOKEN, known: undefined };
+      const port: Port = { name: internalized(pb.logicalPort), key: pb.tunnelKey, type: pb.type, localnet: pb.type === 'localnet', chassis: chassis || undefined, tag: pb.tag, ps: pb.portSecurity.map(parseAddresses).filter((x): x is Port['ps'][number] => x !== undefined), root: undefined, idx: this.ports.size, rootTok: NO_TOKEN, plainTok: NO_TOKEN, known: undefined };
       port.rootTok = { known: rootKnown(port, false) };
       port.plainTok = { known: rootKnown(port, true) };
       this.ports.set(port.name, port);
@@ -3399,63 +3401,61 @@ export class LflowExecutor {
   }
 
   /**
-   * {@link enter} at the root for a frame that came in by the kept port record (runFrame's): the segment that last
-   * served such a frame — the port's, the frame's kind's (plain untagged TCP/IPv4 or not), in this table: {@link
-   * MegaflowTable.rootHints} — if it matches (checked as {@link enterNext} checks its hint, by the triples chosen
-   * when it was set), else {@link rootMiss}. The root's words are the frame's (loaded just now: in step with it).
+   * {@link enter} at the root for a frame that came in by the kept port record (runFrame's): the segment that served
+   * the port's last frame if it matches (checked as {@link enterNext} checks its hint), else a lookup, whose answer
+   * becomes the port's hint. The root's words are the frame's (loaded just now: in step with it).
    */
   private enterRoot(w: Uint32Array): void {
     const t = this.mega!;
     const port = this.lastInportRecord!;
-    // The frame's kind: a plain untagged TCP/IPv4 frame (runFrame's `inL3`: its IPv4 header at 14, where
-    // decodePlainTcp4's layout or a handed decode put it; 18 behind a tag, 0 for any other frame) or not — on a
-    // chassis the via of its hint (rootMiss). Hints by table and kind: one hint per port for every table and kind
-    // was replaced by each chassis' walk of a flooded frame and by each frame of the other kind (full-cold's on-link
-    // clients' ARP requests: rootMiss 0.235 calls a frame in its first 65 536 conversations).
-    const k = (port.idx << 2) | ((this.inL3 & 0xffff) === 14 ? 2 : 0);
-    const hints = t.rootHints;
-    let n = k < hints.length ? hints[k] : undefined;
+    // The via: what every such frame from this port starts with — the port's plain token for a plain untagged
+    // TCP/IPv4 frame (runFrame's `inL3`: its IPv4 header at 14, where decodePlainTcp4's layout or a handed decode put
+    // it; 18 behind a tag, 0 for any other frame), else its root token — on a chassis; in the chassis-blind table the
+    // port itself (rootResid). Chosen here, not in runFrame: there the choice cost ≈ 30 instructions a walk in
+    // runFrameKey's code (+63.6 a SYN: bench/README "A hint's second residual…", session 39).
+    const via = this.chassis === undefined ? port : (this.inL3 & 0xffff) === 14 ? port.plainTok : port.rootTok;
+    let n = port.root;
+    // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
-    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, t.rootChecks[k]!)) n = this.rootMiss(t, port, k, w);
+    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) n = this.rootMiss(t, port, via, w);
     this.runSegment(t, n, 0, w, MfSync.ALL);
   }
 
   /**
-   * {@link enterRoot}'s segment when the first of its two hints does not hold: the second if it holds (the two then
-   * swap: the latest first), else a lookup, whose answer becomes the first and the first the second. A hint's check
-   * is chosen as it is set: the segment's residual for the via — what every such frame from this port starts with:
-   * the port's plain token for a plain frame, else its root token, on a chassis; in the chassis-blind table the port
-   * itself (rootResid) — or its probe. Out of line: the first hint is what runs per frame.
+   * {@link enterRoot}'s segment when the port's hint does not hold: one of the two the table keeps for the port
+   * ({@link MegaflowTable.rootHints}: the last two segments looked up or taken from there, the latest first) if it
+   * holds, else a lookup; the answer becomes the port's hint and the first of the table's two. The port's hint is
+   * one for all of the executor's tables (one per chassis): a frame flooded to every chassis (full-cold's on-link
+   * clients' ARP requests, one frame in seventeen) left it naming another table's segment, and the next frame on
+   * each chassis looked its root up again (0.235 lookups a frame, ≈ 445 instructions each). Out of line: the port's
+   * hint is what runs per frame.
    */
-  private rootMiss(t: MegaflowTable, port: Port, k: number, w: Uint32Array): MfSegment | undefined {
+  private rootMiss(t: MegaflowTable, port: Port, via: Port | { known: Int32Array | undefined }, w: Uint32Array): MfSegment | undefined {
     const hints = t.rootHints;
-    const checks = t.rootChecks;
-    while (hints.length <= k + 1) hints.push(undefined);
-    while (checks.length < hints.length) checks.push(NEVER_HOLDS);
-    const a = hints[k];
-    const ca = checks[k]!;
-    const b = hints[k + 1];
-    const cb = checks[k + 1]!;
-    if (b !== undefined && b.epoch === t.epoch && this.hintHolds(b, this.poolSigned[this.depth - 1]!, cb)) {
-      hints[k] = b;
-      checks[k] = cb;
-      hints[k + 1] = a;
-      checks[k + 1] = ca;
+    const i = port.idx << 1;
+    while (hints.length <= i + 1) hints.push(undefined);
+    const ws = this.poolSigned[this.depth - 1]!;
+    const a = hints[i];
+    if (a !== undefined && a.epoch === t.epoch && this.hintHolds(a, ws, a.via === via ? a.resid : a.via2 === via ? a.resid2 : a.probe)) {
+      port.root = a;
+      return a;
+    }
+    const b = hints[i + 1];
+    if (b !== undefined && b.epoch === t.epoch && this.hintHolds(b, ws, b.via === via ? b.resid : b.via2 === via ? b.resid2 : b.probe)) {
+      port.root = b;
+      hints[i + 1] = a;
+      hints[i] = b;
       return b;
     }
     const seg = this.lookupSegment(t, 0, w);
     if (seg !== undefined) {
-      const via = this.chassis === undefined ? port : (k & 2) !== 0 ? port.plainTok : port.rootTok;
+      port.root = seg;
+      hints[i + 1] = a;
+      hints[i] = seg;
       if (seg.via !== via && seg.via2 !== via) {
         if (via === port) this.rootResid(seg, port);
         else if (via.known !== undefined) this.nextResid(seg, via, via.known);
       }
-      if (seg !== a) {
-        hints[k + 1] = a;
-        checks[k + 1] = ca;
-      }
-      hints[k] = seg;
-      checks[k] = seg.via === via ? seg.resid : seg.via2 === via ? seg.resid2 : seg.probe;
     }
     return seg;
   }

@@ -767,18 +767,12 @@ let epochs = 0;
 export class MegaflowTable {
   readonly points: MfShape[][] = [];
   /**
-   * Root hints: for the executor's port number `p` and a frame's kind `k` (1 a plain untagged TCP/IPv4 frame, 0 any
-   * other), at `4p + 2k` and the next the last two root segments such frames were served by in this table, the
-   * latest first (the executor's `enterRoot`, `rootMiss`). Checked as any hint is (the segment's epoch, its residual
-   * or probe: {@link rootChecks}), so it may hold segments dropped since. By table and kind: one hint per port for
-   * all tables was replaced by each chassis' walk of a flooded frame, and by each frame of the other kind.
+   * Per port of the executor (its number times two): the last two root segments its frames were served by in this
+   * table, the latest first (the executor's `rootMiss`) — a second level behind the port's own hint, which names
+   * one segment for all tables. Checked as any hint is (the segment's epoch, its probe or residual), so it may hold
+   * segments dropped since.
    */
   readonly rootHints: (MfSegment | undefined)[] = [];
-  /**
-   * The triples each of {@link rootHints} is checked by (as {@link MfInstr.nextCheck}: chosen when the hint is set),
-   * at the same places; at least as long as {@link rootHints}.
-   */
-  readonly rootChecks: Int32Array[] = [];
   readonly stats: MegaflowStats = { hits: 0, misses: 0, slow: 0, stale: 0, inserted: 0, entries: 0, flushes: 0, connHits: 0, connBreaks: 0, connEntries: 0, connEvictions: 0, templateHits: 0 };
   /** Connections' walks (made on first use). */
   conns: ConnStore | undefined;
