@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSync as MfSyncImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -74,7 +74,6 @@ const write32 = write32Import;
 const W = WImport;
 const LogFlag = LogFlagImport;
 const MfOp = MfOpImport;
-const MfSync = MfSyncImport;
 const ctResultToWords = ctResultToWordsImport;
 const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
@@ -3396,8 +3395,8 @@ export class LflowExecutor {
   }
 
   /** Runs the segment that starts at entry point `cont` on `w` (the top of the pool): cached, or slow and recorded. */
-  private enter(cont: number, w: Uint32Array, sync: number = MfSync.NONE): void {
-    this.runSegment(this.mega!, this.lookupSegment(this.mega!, cont, w), cont, w, sync);
+  private enter(cont: number, w: Uint32Array, synced = false): void {
+    this.runSegment(this.mega!, this.lookupSegment(this.mega!, cont, w), cont, w, synced);
   }
 
   /**
@@ -3418,7 +3417,7 @@ export class LflowExecutor {
     // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
     // The words are the pool's top (startCached: the frame's, loaded into its first slot).
     if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) n = this.rootMiss(t, port, via, w);
-    this.runSegment(t, n, 0, w, MfSync.ALL);
+    this.runSegment(t, n, 0, w, true);
   }
 
   /**
@@ -3467,9 +3466,9 @@ export class LflowExecutor {
    * search over the entry point's shapes and their ranking, not a compare (on http 98 % of the calls after a ct op
    * are followed by the same segment as the last time; bench/README "The executor's segments per frame (session 17)").
    */
-  private enterNext(o: MfInstr, w: Uint32Array, sync: number): void {
+  private enterNext(o: MfInstr, w: Uint32Array, synced: boolean): void {
     const ops = this.nextOps(o, w);
-    if (ops !== undefined) this.exec(ops, sync);
+    if (ops !== undefined) this.exec(ops, synced);
   }
 
   /**
@@ -3567,9 +3566,9 @@ export class LflowExecutor {
   }
 
   /** Runs segment `seg` found for entry point `cont` on `w`, or the slow path, recorded, when none was. */
-  private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, sync: number): void {
+  private runSegment(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array, synced: boolean): void {
     const ops = this.segmentOps(t, seg, cont, w);
-    if (ops !== undefined) this.exec(ops, sync);
+    if (ops !== undefined) this.exec(ops, synced);
   }
 
   /** {@link runSegment}'s counting and slow path: the ops of cached segment `seg` to run, or undefined when the slow path ran. */
@@ -3610,18 +3609,17 @@ export class LflowExecutor {
   }
 
   /**
-   * Runs a cached segment's program. `sync` (MfSync): ALL when the frame holds what the words' header fields say
-   * (storeFrame would write nothing) as the segment starts — kept while no instruction writes a header word and no
-   * GIVE brings back a parent's words, so that the closing ct call need not compare the header with the shadow again.
+   * Runs a cached segment's program. `synced`: the frame holds what the words' header fields say (storeFrame would
+   * write nothing) as the segment starts — kept while no instruction writes a header word and no GIVE brings back
+   * a parent's words, so that the closing ct call need not compare the header with the shadow again.
    */
-  private exec(ops: readonly MfInstr[], sync: number): void {
+  private exec(ops: readonly MfInstr[], synced: boolean): void {
     // The words run on are the pool's top: OUT_BEGIN and GIVE move it, and a ct op's nested segments may.
     let w = this.pool[this.depth - 1]!;
-    // `sync`, the frame against the words' header: ALL in step; ETH in step but maybe for the Ethernet addresses
-    // (after constant writes of those words alone: a ct fork's call then writes only them, syncFrame's storeEth,
-    // where storeFrame compared every header word — full-cold's SYN: `eth.dst`, 0.94 a frame); NONE. One number,
-    // where exec kept two booleans. A number from the callers too: `synced ? ALL : NONE` on a boolean argument was
-    // V8's generic ToBoolean (≈ 12 instructions a segment; bench/README "exec's sync state …", session 42).
+    // `near`: the frame holds what the words' header fields say but maybe the Ethernet addresses (true while
+    // `synced` is, and after constant writes of those words alone): a ct fork's call then writes only them
+    // (syncFrame's storeEth), where storeFrame compared every header word (full-cold's SYN: `eth.dst`, 0.94 a frame).
+    let near = synced;
     for (let i = 0; i < ops.length; i++) {
       const o = ops[i]!;
       // The constant writes recorded before the op (fuseWrites), made here: no dispatch of their own, where each
@@ -3643,14 +3641,17 @@ export class LflowExecutor {
             }
           }
         }
-        sync &= o.syncKeep;
+        if (o.setsHeader === true) {
+          synced = false;
+          if (o.setsEthOnly !== true) near = false;
+        }
       }
       // The labels are literals, each checked against MfOp by its type: with property reads (`case MfOp.SETW:`) the
       // cases were compared one by one in order, −265 instructions an http frame in exec (bench/README "The shape's
       // last hit through its segment; the executor's op dispatch (session 18)").
       switch (o.op) {
         case 18 satisfies typeof MfOp.SETW:
-          if (headerWord(o.word)) sync = MfSync.NONE;
+          if (headerWord(o.word)) synced = near = false;
           w[o.word] = ((w[o.word]! & ~o.width) | o.value) >>> 0;
           break;
         case 20 satisfies typeof MfOp.SETN:
@@ -3661,9 +3662,9 @@ export class LflowExecutor {
           // instead of on a copy.
           this.inEgress = o.inEgress;
           // Whether the call may skip syncing the frame; whether it left the frame synced (callCt sets it).
-          this.syncSkip = sync === MfSync.ALL;
+          this.syncSkip = synced;
           // Read by the call's frame sync only (syncFrame), made where the call skips none.
-          this.syncNear = sync === MfSync.ETH;
+          this.syncNear = synced === false && near === true;
           this.syncedAfter = false;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
           this.syncSkip = false;
@@ -3677,9 +3678,7 @@ export class LflowExecutor {
               // it is not: forkEndsSegment), so nothing of this segment is left to run after the next one's ops.
               ops = next;
               i = -1;
-              // `=== true`, not the field's truth: TurboFan does not know the field a boolean, and a bare test was
-              // V8's generic ToBoolean (≈ 13 instructions a ct op; bench/README "exec's sync state …", session 42).
-              sync = (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE;
+              synced = near = this.syncedAfter;
               w = this.pool[this.depth - 1]!;
               continue;
             }
@@ -3706,21 +3705,21 @@ export class LflowExecutor {
           w[69] = 0;
           break;
         case 12 satisfies typeof MfOp.DELIVER:
-          if (this.connRec === true && this.connOk === true) this.connDeliver(w, o.port as Port, sync === MfSync.ALL);
-          this.deliver(w, o.port as Port, undefined, sync === MfSync.ALL);
+          if (this.connRec === true && this.connOk === true) this.connDeliver(w, o.port as Port, synced);
+          this.deliver(w, o.port as Port, undefined, synced);
           break;
         case 15 satisfies typeof MfOp.CT_COMMIT:
           this.inEgress = o.inEgress;
-          this.syncSkip = sync === MfSync.ALL;
+          this.syncSkip = synced;
           this.syncedAfter = false;
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
           this.syncSkip = false;
           // A chassis's ct_commit inside its segment (runActions): the words after it are the key's.
           if (o.cont < 0) {
-            sync = (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE;
+            synced = near = this.syncedAfter;
             break;
           }
-          this.enterNext(o, w, (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE);
+          this.enterNext(o, w, this.syncedAfter);
           w = this.pool[this.depth - 1]!;
           break;
         case 10 satisfies typeof MfOp.SET_OUTPORT:
@@ -3732,8 +3731,8 @@ export class LflowExecutor {
         case 11 satisfies typeof MfOp.GIVE:
           this.give();
           // The parent's words may not be what the frame holds. (Unobservable today: a copy that wrote its header has
-          // cleared the sync state already, and a copy's walk with a ct call is not cached inside a longer one.)
-          sync = MfSync.NONE;
+          // cleared `synced` already, and a copy's walk with a ct call is not cached inside a longer one.)
+          synced = near = false;
           w = this.pool[this.depth - 1]!;
           break;
         case 13 satisfies typeof MfOp.DROP:
@@ -3741,18 +3740,18 @@ export class LflowExecutor {
           break;
         case 0 satisfies typeof MfOp.LOAD: {
           const a = o.action as Extract<Action, { k: 'load' }>;
-          if (headerWord(a.dst.field.word)) sync = MfSync.NONE;
+          if (headerWord(a.dst.field.word)) synced = near = false;
           this.load(a.dst, a.value, a.port, w);
           break;
         }
         case 1 satisfies typeof MfOp.MOVE: {
           const a = o.action as Extract<Action, { k: 'move' }>;
-          if (headerWord(a.dst.field.word)) sync = MfSync.NONE;
+          if (headerWord(a.dst.field.word)) synced = near = false;
           copyBits(w, a.src.field.word, a.src.lo, w, a.dst.field.word, a.dst.lo, a.dst.width);
           break;
         }
         case 2 satisfies typeof MfOp.EXCHANGE:
-          sync = MfSync.NONE;
+          synced = near = false;
           this.exchange(o.action as Extract<Action, { k: 'exchange' }>, w);
           break;
         case 3 satisfies typeof MfOp.CT_CLEAR:
@@ -3760,30 +3759,30 @@ export class LflowExecutor {
           this.connCtZeroed = true;
           break;
         case 5 satisfies typeof MfOp.DEC_TTL:
-          sync = MfSync.NONE;
+          synced = near = false;
           // Recorded only where the walk's TTL, read into its key, was above 1.
           w[W.IP_TTL] = w[W.IP_TTL]! - 1;
           break;
         case 6 satisfies typeof MfOp.PUT_FDB:
-          sync = MfSync.NONE;
+          synced = near = false;
           this.putFdb(o.action as Extract<Action, { k: 'put_fdb' }>, w);
           break;
         case 7 satisfies typeof MfOp.LEARN_HAIRPIN:
-          sync = MfSync.NONE;
+          synced = near = false;
           // The hit the key decided, run again for its learn() of the reply flow.
           this.hairpin.check(w, this.chassis!);
           break;
         case 8 satisfies typeof MfOp.LEARN_AFF:
-          sync = MfSync.NONE;
+          synced = near = false;
           this.learnAffinity(o.action as Extract<Action, { k: 'commit_lb_aff' }>, w);
           break;
         case 16 satisfies typeof MfOp.CT_SNAT_VIP:
           this.inEgress = o.inEgress;
-          this.syncSkip = sync === MfSync.ALL;
+          this.syncSkip = synced;
           this.syncedAfter = false;
           this.ctSnatToVip(w, undefined);
           this.syncSkip = false;
-          this.enterNext(o, w, (this.syncedAfter as boolean) === true ? MfSync.ALL : MfSync.NONE);
+          this.enterNext(o, w, this.syncedAfter);
           w = this.pool[this.depth - 1]!;
           break;
       }
@@ -3792,7 +3791,7 @@ export class LflowExecutor {
 
   /** A cached ct op's call may skip its frame sync (set by exec around the op). */
   private syncSkip = false;
-  /** A cached ct fork's call need sync only the Ethernet addresses (exec's sync state ETH, set around the op; syncFrame). */
+  /** A cached ct fork's call need sync only the Ethernet addresses (exec's `near`, set around the op; syncFrame). */
   private syncNear = false;
   /** The last ct call left words and frame in step (callCt; exec reads it after a cached ct op). */
   private syncedAfter = false;

@@ -54,18 +54,6 @@ export const MfOp = {
   SETN: 20,
 } as const;
 
-/**
- * exec's sync state, as bits: the frame holds what the words' header fields say (ALL: storeFrame would write
- * nothing), or does but maybe for the Ethernet addresses (ETH: a ct fork's frame sync writes only those), or may
- * differ anywhere (NONE). `ALL & ETH` is ETH and anything `& NONE` is NONE, so an op's {@link MfInstr.syncKeep} is
- * applied by one `&`.
- */
-export const MfSync = {
-  NONE: 0,
-  ETH: 2,
-  ALL: 3,
-} as const;
-
 /** One instruction. Made when a segment is recorded, never per packet. */
 export interface MfInstr {
   op: number;
@@ -122,13 +110,10 @@ export interface MfInstr {
   /** Whether {@link sets} writes a header word (the frame then no longer holds what the words say). */
   setsHeader: boolean;
   /**
-   * What {@link sets} leaves of exec's sync state, which it keeps as `state &= syncKeep` ({@link MfSync}): ALL when
-   * it writes no header word, ETH when the only header words it writes are the Ethernet addresses' (a frame in step
-   * before the op is after it but for those, which a ct fork's call then writes alone: the executor's syncFrame,
-   * packet.ts storeEth), NONE for any other header word. One field and one state where exec kept two booleans
-   * (bench/README "exec's sync state as one number … (session 42)").
+   * {@link setsHeader}, and the only header words {@link sets} writes are the Ethernet addresses': a frame in step
+   * before the op is after it but for those (exec's `near`), which a ct call then writes alone (the executor's syncFrame, packet.ts storeEth).
    */
-  syncKeep: number;
+  setsEthOnly: boolean;
   /**
    * {@link sets}' triple count, and its first three triples as properties (0 past the count), which exec writes
    * from: a property read is one load where each typed-array read costs its map, length and bounds checks again
