@@ -3486,9 +3486,9 @@ export class LflowExecutor {
   private nextOps(o: MfInstr, w: Uint32Array): readonly MfInstr[] | undefined {
     const t = this.mega!;
     let n = o.next;
-    // Followed from this op the hint compares only what the op's known bits do not decide (nextResid).
-    // The words are the pool's top (exec's).
-    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) n = this.nextMiss(t, o, w);
+    // Followed from this op the hint compares only what the op's known bits do not decide (nextResid), as chosen
+    // when the hint was set (MfInstr.nextCheck). The words are the pool's top (exec's).
+    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, o.nextCheck)) n = this.nextMiss(t, o, w);
     return this.segmentOps(t, n, o.cont, w);
   }
 
@@ -3498,20 +3498,25 @@ export class LflowExecutor {
    */
   private nextMiss(t: MegaflowTable, o: MfInstr, w: Uint32Array): MfSegment | undefined {
     const n = o.next2;
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === o ? n.resid : n.via2 === o ? n.resid2 : n.probe)) {
+    const c = o.next2Check;
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, c)) {
       // The latest first: kept in the order they were looked up, the frames of the second (full-cold's most, after
       // one of the first) failed the first hint's check every time (0.882 calls here a frame, not 0.118).
       o.next2 = o.next;
+      o.next2Check = o.nextCheck;
       o.next = n;
+      o.nextCheck = c;
       return n;
     }
     const seg = this.lookupSegment(t, o.cont, w);
     if (seg !== undefined) {
       if (o.next !== seg) {
         o.next2 = o.next;
+        o.next2Check = o.nextCheck;
         o.next = seg;
       }
       if (seg.via !== o && seg.via2 !== o && o.known !== undefined) this.nextResid(seg, o, o.known);
+      o.nextCheck = seg.via === o ? seg.resid : seg.via2 === o ? seg.resid2 : seg.probe;
     }
     return seg;
   }
@@ -4654,8 +4659,9 @@ function setResid(seg: MfSegment, via: unknown, km: Int32Array, kv: Int32Array):
   const len = ((n + 3) & ~3) * 3;
   // The first via's slot while it is free, else the second's (MfSegment.resid2).
   const first = seg.via === undefined;
-  const old = first ? seg.resid : seg.resid2;
-  const r = old.length === len ? old : new Int32Array(len);
+  // Always a new array: an op's hint check holds the one it chose (MfInstr.nextCheck), which must stay the residual
+  // of that op's via when a third via takes the second slot.
+  const r = new Int32Array(len);
   let j = 0;
   for (let i = 0; i < p.length; i += 3) {
     if (decided(p, i, km, kv)) continue;
@@ -4664,7 +4670,6 @@ function setResid(seg: MfSegment, via: unknown, km: Int32Array, kv: Int32Array):
     r[j + 2] = p[i + 2]!;
     j += 3;
   }
-  r.fill(0, j);
   if (first) {
     seg.resid = r;
     seg.via = via;

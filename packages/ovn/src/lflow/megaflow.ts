@@ -83,6 +83,17 @@ export interface MfInstr {
    */
   next2: MfSegment | undefined;
   /**
+   * The triples a check of {@link next} compares when followed from this op: the segment's residual for this op
+   * ({@link MfSegment.resid} or {@link MfSegment.resid2}, whichever names it as its via), else its whole probe —
+   * chosen when the hint is set instead of at every check (the via compares and the loads behind them: ≈ 8
+   * instructions a check, 6.6 checks a SYN). A residual is made for a (segment, via) once and never rewritten in
+   * place (the executor's `setResid`), so the array chosen stays the right one while the hint names the segment.
+   * {@link NEVER_HOLDS} until a hint is set.
+   */
+  nextCheck: Int32Array;
+  /** {@link nextCheck} for {@link next2} (the two swap together). */
+  next2Check: Int32Array;
+  /**
    * A ct op that enters a next segment: the bits of the words that are the same on every pass after its call, as the
    * segment's key and constant writes fix them — `[word, mask, value]` triples by ascending word, made with the
    * segment (the executor's `knowAfterCall`); undefined for none. A next segment's probe bits among them were
@@ -131,6 +142,12 @@ export interface MfCont {
   actions?: readonly Action[];
   index: number;
 }
+
+/**
+ * A probe no words match (word 0 masked to nothing, compared with 1), padded as a probe is: an op's hint check
+ * before any hint is set ({@link MfInstr.nextCheck}), so a hint set without its check is never taken.
+ */
+export const NEVER_HOLDS = Int32Array.of(0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
 /** The residual probe of a segment no hint has been followed to yet. */
 const NO_PROBE = new Int32Array(0);

@@ -166,7 +166,56 @@ describe('the segment hint after a ct op', () => {
     expect(stale).toBeGreaterThan(0);
     expect(flushes).toBeGreaterThan(0);
   });
+
+  it("is checked by the residual of its own op's known bits, swapped with the hint (MfInstr.nextCheck)", () => {
+    // The seeded sequence again, without flushes: after each frame each ct op's two hints (of the table's epoch)
+    // are checked by the residual of the segment's probe for that op's known bits — the whole probe for an op that
+    // knows none — however often they swapped, were replaced, or their segment took a third via.
+    const seed = 20261206;
+    const cached = side({ maxEntries: 1000 });
+    let checked = 0;
+    let residuals = 0;
+    let vias2 = 0;
+    let swaps = 0;
+    const firstOf = new Map<object, unknown>();
+    seededFrames(seed, cached, (i) => {
+      for (const t of tables(cached.ex)) {
+        for (const s of segmentsOf(t, cached.ex).held) {
+          if (s.via2 !== undefined) vias2++;
+          for (const o of s.ops) {
+            if (o.next2 !== undefined && firstOf.get(o) === o.next2) swaps++;
+            firstOf.set(o, o.next);
+            for (const [n, c] of [[o.next, o.nextCheck], [o.next2, o.next2Check]] as const) {
+              if (n === undefined || n.epoch !== t.epoch) continue;
+              checked++;
+              if (o.known !== undefined) residuals++;
+              const want = o.known === undefined ? [...n.probe] : residualOf(n.probe, o.known);
+              if ([...c].join() !== want.join()) expect({ seed, frame: i, check: [...c] }).toEqual({ seed, frame: i, check: want });
+            }
+          }
+        }
+      }
+    });
+    console.log(`hint check property: seed ${seed}, 600 frames, ${checked} hints' checks compared (${residuals} residuals), ${vias2} segment-frames with a second via, ${swaps} swaps or replacements seen`);
+    expect(residuals).toBeGreaterThan(0);
+    expect(swaps).toBeGreaterThan(0);
+  });
 });
+
+/** The residual by its definition: `probe`'s triples that the bits `known` do not decide, padded as a probe is. */
+function residualOf(probe: Int32Array, known: Int32Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < probe.length; i += 3) {
+    const [w, m, v] = [probe[i]!, probe[i + 1]!, probe[i + 2]!];
+    let km = 0;
+    let kv = 0;
+    for (let j = 0; j < known.length; j += 3) if (known[j] === w) [km, kv] = [known[j + 1]!, known[j + 2]!];
+    if ((m & ~km) === 0 && (kv & m) === v) continue;
+    out.push(w, m, v);
+  }
+  while (out.length % 12 !== 0) out.push(0, 0, 0);
+  return out;
+}
 
 /** Forgets every hint (ct ops' and ports'): the next frame's segments are all found by lookupSegment. */
 function clearHints(ex: LflowExecutor): void {

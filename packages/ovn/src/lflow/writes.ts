@@ -2,7 +2,7 @@
 // that the fusing of writes can be tested against running the writes one by one.
 import type { Action } from './actions.js';
 import { W } from './fields.js';
-import { MfOp, type MfInstr } from './megaflow.js';
+import { MfOp, NEVER_HOLDS, type MfInstr } from './megaflow.js';
 import type { Pipeline } from './types.js';
 
 /** Whether a field starting at word `word` (at most 4 words wide) may overlap the packet-header words. */
@@ -13,7 +13,7 @@ export function headerWord(word: number): boolean {
 export function instr(op: number, action?: Action, word = 0, lo = 0, width = 0, value = 0, pipeline: Pipeline = 'ingress', table = 0, cont = -1, inEgress = false, port?: unknown): MfInstr {
   // Every instruction has every property (one hidden class: the replay loop's property reads stay monomorphic).
   return {
-    op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined, next2: undefined, known: undefined, sets: NO_SETS, setsHeader: false, setsEthOnly: false,
+    op, action, word, lo, width, value, pipeline, table, cont, inEgress, port, next: undefined, next2: undefined, nextCheck: NEVER_HOLDS, next2Check: NEVER_HOLDS, known: undefined, sets: NO_SETS, setsHeader: false, setsEthOnly: false,
     nSets: 0, setWord0: 0, setKeep0: 0, setValue0: 0, setWord1: 0, setKeep1: 0, setValue1: 0, setWord2: 0, setKeep2: 0, setValue2: 0,
   };
 }
