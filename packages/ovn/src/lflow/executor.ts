@@ -22,7 +22,7 @@ import { loadCtOrig } from './ct-orig.js';
 import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeEth as storeEthImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
-import { FRAME_SHADOW, headerView, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
+import { FRAME_SHADOW, headerView, hideCt64 as hideCt64Import, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -77,8 +77,9 @@ const MfOp = MfOpImport;
 const ctResultToWords = ctResultToWordsImport;
 const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
-// The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver) bound the same way.
+// The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver, ctCommit) bound the same way.
 const loadIpv4Fresh = loadIpv4FreshImport;
+const hideCt64 = hideCt64Import;
 const storeFrame = storeFrameImport;
 const storeEth = storeEthImport;
 const reloadTranslated = reloadTranslatedImport;
@@ -1704,13 +1705,18 @@ export class LflowExecutor {
       if (constant) this.commitPlans.set(nested, req);
     }
     if (instr !== undefined && instr.port === undefined && req !== this.req) instr.port = req;
-    req.zone = w[W.OUTPORT] && this.inEgress ? w[W.OUTPORT]! : w[W.INPORT]!;
+    // Compared, not tested for truth (a field's ToBoolean is a chain of checks: bench/README "Booleans tested as
+    // booleans (session 35)").
+    req.zone = w[W.OUTPORT] !== 0 && this.inEgress === true ? w[W.OUTPORT]! : w[W.INPORT]!;
     // On a chassis the call's ct fields are hidden at once: not written into the words first (a recorded
     // connection's walk keeps what the call left, connPost).
     const hide = this.chassis !== undefined;
-    this.callCt(w, req, hide && !(this.connRec && this.connOk));
+    this.callCt(w, req, hide && !(this.connRec === true && this.connOk === true));
     if (hide) {
-      hideCt(w);
+      // The walk's first words (a SYN's commits, full-cold) through their double view: eight of the nineteen
+      // stores two words at a time.
+      if (w === this.pool[0]) hideCt64(w, this.words64);
+      else hideCt(w);
       this.connCtZeroed = true;
     }
   }

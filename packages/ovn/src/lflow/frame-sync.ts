@@ -219,3 +219,29 @@ if (
 export function headerView(shadow: Uint32Array): Uint32Array {
   return shadow.subarray(HEADER_FIRST, HEADER_LAST + 1);
 }
+
+/**
+ * The executor's `hideCt` (a chassis' ct_commit hides the call's ct fields: ct_state, ct_mark, ct_label, the ct tuple)
+ * on `w` through `w64` as well, a Float64Array view of `w`'s whole buffer (word pairs 2k, 2k + 1 as
+ * double k, 0.0 being eight zero bytes): words 14–17 and 54–65 as eight doubles, 13, 18 and 66 alone. The pairs are
+ * the layout's, checked below.
+ */
+export function hideCt64(w: Uint32Array, w64: Float64Array): void {
+  w[13] = 0;
+  w64[7] = 0;
+  w64[8] = 0;
+  w[18] = 0;
+  w64[27] = 0;
+  w64[28] = 0;
+  w64[29] = 0;
+  w64[30] = 0;
+  w64[31] = 0;
+  w64[32] = 0;
+  w[66] = 0;
+}
+if (
+  W.CT_STATE !== 13 || W.CT_MARK !== 14 || W.CT_LABEL !== 15 || W.CT_NW_DST !== 54 || W.CT_IPV6_DST !== 55 || W.CT_TP_DST !== 59 || W.CT_NW_SRC !== 60 ||
+  W.CT_IPV6_SRC !== 61 || W.CT_TP_SRC !== 65 || W.CT_NW_PROTO !== 66
+) {
+  throw new Error('frame-sync.ts: the ct words moved (hideCt64)');
+}
