@@ -22,7 +22,7 @@ import { loadCtOrig } from './ct-orig.js';
 import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeEth as storeEthImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
-import { headerView, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
+import { FRAME_SHADOW, headerView, hideCt64 as hideCt64Import, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -77,8 +77,9 @@ const MfOp = MfOpImport;
 const ctResultToWords = ctResultToWordsImport;
 const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
-// The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver) bound the same way.
+// The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver, ctCommit) bound the same way.
 const loadIpv4Fresh = loadIpv4FreshImport;
+const hideCt64 = hideCt64Import;
 const storeFrame = storeFrameImport;
 const storeEth = storeEthImport;
 const reloadTranslated = reloadTranslatedImport;
@@ -544,13 +545,13 @@ export class LflowExecutor {
   private outDecodeOf: DecodedFrame = this.outDecode;
   private frame: Uint8Array = new Uint8Array(0);
   private frameLength = 0;
-  private readonly shadow = new Uint32Array(W.SIZE);
+  // Every executor's shadow is frame-sync.ts's one array (see FRAME_SHADOW there: written at every walk's start).
+  private readonly shadow = FRAME_SHADOW;
   private readonly shadowHeader = headerView(this.shadow);
   /** The header words of the pool's first slot, where a frame's words are loaded. */
   private header0!: Uint32Array;
-  /** The pool's first slot and the shadow as doubles (loadIpv4Fresh writes their zero words two at a time). */
+  /** The pool's first slot as doubles (loadIpv4Fresh writes its zero words two at a time). */
   private words64!: Float64Array;
-  private readonly shadow64 = new Float64Array(this.shadow.buffer, 0, W.SIZE / 2);
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
   readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
@@ -979,7 +980,7 @@ export class LflowExecutor {
     if (input) this.frame = frame = this.copyInput(frame, len);
     const w = this.pool[0]!;
     // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
-    if (loadIpv4Fresh(frame, this.decoded, w, this.words64, this.shadow, this.shadow64) === false) {
+    if (loadIpv4Fresh(frame, this.decoded, w, this.words64) === false) {
       w.fill(0);
       loadFrame(frame, this.decoded, w, true);
       this.shadowHeader.set(this.header0);
@@ -1454,7 +1455,7 @@ export class LflowExecutor {
     // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
     // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
     // packet), where only a decode says what the frame holds.
-    if (this.shadowExact === true) reloadTranslated(this.frame, this.decoded, w, this.shadow);
+    if (this.shadowExact === true) reloadTranslated(this.frame, this.decoded, w);
     else this.reloadFrame(w);
   }
 
@@ -1500,7 +1501,7 @@ export class LflowExecutor {
       // A backend-less ct_lb_mark is OVS's `ct(nat)` on a chassis: it never starts a NAT, so no backend is asked for
       // (four of the five forking calls of a new connection's SYN and SYN|ACK, full-cold); only ovn-trace's mode
       // (no chassis) asks, for --lb-dst.
-      const pick = ip && (l.backends.length !== 0 || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : NO_BACKEND;
+      const pick = ip && (plan.hasBackends === true || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : NO_BACKEND;
       // A backend's request by its index, made with the plan (no Map lookup by the backend per SYN); --lb-dst's
       // address on a backend-less action (ovn-trace's mode) through lbRequest's map.
       if (pick >= 0) req = plan.backendReqs[pick]!;
@@ -1564,7 +1565,7 @@ export class LflowExecutor {
         break;
     }
     const isLb = a.k === 'ct_lb_mark' || a.k === 'ct_lb';
-    plan = { base: req, fixedZone, isLb, lb: undefined, backendReqs: [] };
+    plan = { base: req, fixedZone, isLb, hasBackends: isLb && (a as LbAction).backends.length !== 0, lb: undefined, backendReqs: [] };
     if (isLb) for (const b of (a as LbAction).backends) plan.backendReqs.push(this.lbRequest(plan, a as LbAction, b));
     this.ctPlans.set(a, plan);
     return plan;
@@ -1704,13 +1705,18 @@ export class LflowExecutor {
       if (constant) this.commitPlans.set(nested, req);
     }
     if (instr !== undefined && instr.port === undefined && req !== this.req) instr.port = req;
-    req.zone = w[W.OUTPORT] && this.inEgress ? w[W.OUTPORT]! : w[W.INPORT]!;
+    // Compared, not tested for truth (a field's ToBoolean is a chain of checks: bench/README "Booleans tested as
+    // booleans (session 35)").
+    req.zone = w[W.OUTPORT] !== 0 && this.inEgress === true ? w[W.OUTPORT]! : w[W.INPORT]!;
     // On a chassis the call's ct fields are hidden at once: not written into the words first (a recorded
     // connection's walk keeps what the call left, connPost).
     const hide = this.chassis !== undefined;
-    this.callCt(w, req, hide && !(this.connRec && this.connOk));
+    this.callCt(w, req, hide && !(this.connRec === true && this.connOk === true));
     if (hide) {
-      hideCt(w);
+      // The walk's first words (a SYN's commits, full-cold) through their double view: eight of the nineteen
+      // stores two words at a time.
+      if (w === this.pool[0]) hideCt64(w, this.words64);
+      else hideCt(w);
       this.connCtZeroed = true;
     }
   }
@@ -4512,6 +4518,11 @@ interface CtPlan {
    * V8-internalized strings, so comparing them with a literal per packet calls V8's StringEqual).
    */
   isLb: boolean;
+  /**
+   * ct_lb_mark or ct_lb with backends (the action's list, read once: per call it was the action's map, the list's
+   * two element kinds and its length).
+   */
+  hasBackends: boolean;
   lb: Map<object, CtRequest> | undefined;
   /** ct_lb_mark's and ct_lb's request for each of its backends, by the backend's index (lbRequest's, made with the plan). */
   backendReqs: CtRequest[];

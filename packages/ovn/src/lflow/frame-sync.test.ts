@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { headerFields, port } from './frame-arbitraries.test-helpers.js';
 import { buildFrame, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, type FrameSpec } from '@vippath/wire';
 import { W } from './fields.js';
-import { loadIpv4Fresh } from './frame-sync.js';
+import { FRAME_SHADOW, loadIpv4Fresh } from './frame-sync.js';
 import { loadFrame } from './packet.js';
 
 const SEED_ENV = process.env.VIPPATH_LOADFRESH_SEED;
@@ -78,8 +78,8 @@ describe('loadIpv4Fresh', () => {
     const decoder = new FrameDecoder();
     const words = new Uint32Array(W.SIZE);
     const words64 = new Float64Array(words.buffer);
-    const shadow = new Uint32Array(W.SIZE);
-    const shadow64 = new Float64Array(shadow.buffer);
+    // The executors' one shadow, which loadIpv4Fresh writes.
+    const shadow = FRAME_SHADOW;
     const ref = new Uint32Array(W.SIZE);
     const count = { loaded: 0, declined: 0, plain: 0, tcp: 0, udp: 0, sctp: 0, icmp: 0, other: 0, laterFragment: 0, tagged: 0, malformed: 0 };
     fc.assert(
@@ -93,7 +93,7 @@ describe('loadIpv4Fresh', () => {
         words.set(junk);
         shadow.set(junk.map((x) => x ^ 0x5a5a5a5a));
         const shadowBefore = shadow.slice();
-        const loaded = loadIpv4Fresh(frame, d, words, words64, shadow, shadow64);
+        const loaded = loadIpv4Fresh(frame, d, words, words64);
         expect(loaded).toBe(d.l3 === L3.IPV4 && d.ipProto !== 58);
         if (!loaded) {
           count.declined++;

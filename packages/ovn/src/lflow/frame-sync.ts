@@ -19,16 +19,36 @@ const HEADER_FIRST = W.ETH_SRC;
 const HEADER_LAST = W.ARP_OP;
 
 /**
+ * The executor's shadow — the frame's image in the header words, which storeFrame compares the words with before a
+ * ct call — one array for every executor (lflow/executor.ts's `shadow`). A module constant: TurboFan takes its
+ * address and length as known, so {@link loadIpv4Fresh}'s and {@link reloadTranslated}'s stores into it carry no
+ * bounds check (≈ 2 instructions a word; into an array handed in every store keeps its check, bench/README "A SYN's
+ * frame sync before its ct call … (session 41)"). One array serves all: a walk runs to its end before any other
+ * starts (no executor is called from inside another's walk: its calls go to conntrack, which calls none), and every
+ * walk writes the header words before it reads them — a frame's (runFrame: loadIpv4Fresh, or the header copy after
+ * loadFrame), a microflow's (`shadow.set(w)`), a replay taken again (connAgain's header copy), a nested packet's
+ * (saved and put back around it) — so no walk reads what another executor's walk left there.
+ */
+const SHADOW = new Uint32Array(W.SIZE);
+const SHADOW64 = new Float64Array(SHADOW.buffer, 0, W.SIZE / 2);
+// Exported under another name: the module's own uses read the local binding, which TurboFan folds; an exported
+// binding is a cell, loaded and checked for its initialisation at each use.
+export const FRAME_SHADOW = SHADOW;
+
+/**
  * After conntrack translated the frame in place (NAT: addresses, ports, an ICMP error's inner header; never a
- * length or an offset): reads back into `shadow`, `d` and `words` the header fields NAT can change, as a fresh
- * decode and packet.ts's `loadFrame` would. `shadow` must be the frame's image (packet.ts's `storeFrame` keeps it
- * so); `d` stays valid, so the frame is not decoded again. Only these words are written: the call was made on
+ * length or an offset): reads back into the shadow ({@link FRAME_SHADOW}), `d` and `words` the header fields NAT can
+ * change, as a fresh decode and packet.ts's `loadFrame` would. The shadow must be the frame's image (packet.ts's
+ * `storeFrame` keeps it so); `d` stays valid, so the frame is not decoded again. Only these words are written: the call was made on
  * words synced into the frame (storeFrame writes every IP header word an action can assign), so every other header
  * word of `words` already is what the frame holds — or a write OVS would have committed to the packet too and that
  * vippath's frame does not carry (a VLAN TCI, the ND words), which a full copy from `shadow` would undo.
  */
-export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, shadow: Uint32Array): void {
-  const o = d.l3Offset;
+export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array): void {
+  const shadow = SHADOW;
+  // The offsets as 16-bit numbers (a header's offset is tens of bytes): TurboFan then knows `o + 19` cannot overflow
+  // and drops each byte's overflow check and sign extension (≈ 3 instructions a byte, sixteen bytes a call).
+  const o = d.l3Offset & 0xffff;
   if (d.l3 === L3.IPV4) {
     const src = ((frame[o + 12]! << 24) | (frame[o + 13]! << 16) | (frame[o + 14]! << 8) | frame[o + 15]!) >>> 0;
     const dst = ((frame[o + 16]! << 24) | (frame[o + 17]! << 16) | (frame[o + 18]! << 8) | frame[o + 19]!) >>> 0;
@@ -43,8 +63,8 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
     loadV6(shadow, W.IPV6_DST, frame, o + 24);
     for (let i = W.IPV6_SRC; i < W.IPV6_DST + 4; i++) words[i] = shadow[i]!;
   }
-  const l4 = d.l4Offset;
-  if (l4 >= 0) {
+  if (d.l4Offset >= 0) {
+    const l4 = d.l4Offset & 0xffff;
     const proto = d.ipProto;
     if (proto === 6 || proto === 17 || proto === 132) {
       const sp = (frame[l4]! << 8) | frame[l4 + 1]!;
@@ -68,15 +88,15 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
 
 /**
  * packet.ts's `loadFrame` of an IPv4 frame into words that hold anything (the walk's words as its last run left
- * them), with every other word 0 — what `words.fill(0)` then `loadFrame` leave —, and `shadow`'s header words made
- * the same ({@link headerView}'s copy); `false`, writing nothing, for any other frame (IPv6, ARP, a non-IP
- * EtherType, IPv4 carrying protocol 58, whose ND words loadFrame reads). `words64`/`shadow64`: Float64Array views of
- * the two whole buffers: the words 0 for an IPv4 frame are written two at a time through them, a zero double being
- * eight zero bytes. The three writes it replaces — V8's builtin fill (a C++ runtime call, ≈ 200 instructions), the
+ * them), with every other word 0 — what `words.fill(0)` then `loadFrame` leave —, and the shadow's header words
+ * ({@link FRAME_SHADOW}) made the same ({@link headerView}'s copy); `false`, writing nothing, for any other frame
+ * (IPv6, ARP, a non-IP EtherType, IPv4 carrying protocol 58, whose ND words loadFrame reads). `words64`: a
+ * Float64Array view of the whole words buffer: the words 0 for an IPv4 frame are written two at a time through it
+ * (and the shadow's through its own), a zero double being eight zero bytes. The three writes it replaces — V8's builtin fill (a C++ runtime call, ≈ 200 instructions), the
  * load, the builtin set of 34 words (≈ 150 of overhead) — cost ≈ 650 instructions a frame; the zero runs' pair
  * indices are the layout's (checked below: any move of a word fails at load).
  */
-export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, words64: Float64Array, shadow: Uint32Array, shadow64: Float64Array): boolean {
+export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, words64: Float64Array): boolean {
   if (d.l3 !== L3.IPV4) return false;
   const proto = d.ipProto;
   if (proto === 58) return false;
@@ -154,6 +174,8 @@ export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32A
   words64[33] = 0;
   words64[34] = 0;
   // The shadow's header words (19..52), the same.
+  const shadow = SHADOW;
+  const shadow64 = SHADOW64;
   shadow[W.ETH_SRC] = ethSrcLo;
   shadow[W.ETH_SRC + 1] = ethSrcHi;
   shadow[W.ETH_DST] = ethDstLo;
@@ -196,4 +218,30 @@ if (
 /** `shadow`'s header words as one view (made once per shadow), for {@link reloadTranslated}'s copy. */
 export function headerView(shadow: Uint32Array): Uint32Array {
   return shadow.subarray(HEADER_FIRST, HEADER_LAST + 1);
+}
+
+/**
+ * The executor's `hideCt` (a chassis' ct_commit hides the call's ct fields: ct_state, ct_mark, ct_label, the ct tuple)
+ * on `w` through `w64` as well, a Float64Array view of `w`'s whole buffer (word pairs 2k, 2k + 1 as
+ * double k, 0.0 being eight zero bytes): words 14–17 and 54–65 as eight doubles, 13, 18 and 66 alone. The pairs are
+ * the layout's, checked below.
+ */
+export function hideCt64(w: Uint32Array, w64: Float64Array): void {
+  w[13] = 0;
+  w64[7] = 0;
+  w64[8] = 0;
+  w[18] = 0;
+  w64[27] = 0;
+  w64[28] = 0;
+  w64[29] = 0;
+  w64[30] = 0;
+  w64[31] = 0;
+  w64[32] = 0;
+  w[66] = 0;
+}
+if (
+  W.CT_STATE !== 13 || W.CT_MARK !== 14 || W.CT_LABEL !== 15 || W.CT_NW_DST !== 54 || W.CT_IPV6_DST !== 55 || W.CT_TP_DST !== 59 || W.CT_NW_SRC !== 60 ||
+  W.CT_IPV6_SRC !== 61 || W.CT_TP_SRC !== 65 || W.CT_NW_PROTO !== 66
+) {
+  throw new Error('frame-sync.ts: the ct words moved (hideCt64)');
 }
