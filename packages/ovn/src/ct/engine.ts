@@ -397,13 +397,15 @@ const finish = (h: number): number => {
  * A call's key scratch (OVS `struct conn_lookup_ctx`), one pair for every engine: CK the packet's key, TK the reply key
  * a commit makes (and checkOrigTuple's, lookupOwn's). Module-level constants because TurboFan folds such an array's
  * address and length into its code: a word at a constant index is one load or store, where a field's array costs a
- * map check, three loads (length, base, offset) and a bounds check per word (bench/README, session 42). Shared, not
+ * map check, three loads (length, base, offset) and a bounds check per word (bench/README, session 42). Each over an
+ * ArrayBuffer of its own: `new Uint32Array(11)` keeps its 44 bytes on V8's heap, where the collector may move them,
+ * and TurboFan then folds only the object, still loading its length and base and checking each index. Shared, not
  * per engine: each call writes CK before it reads it (extractKey, reuseKey, the hinted path's own stores) and TK
  * before it reads it, and the hash of CK an engine keeps (`ckHashed`) is cleared by the same writes; no engine's call
  * runs inside another's.
  */
-const CK = new Uint32Array(CT_KEY_WORDS);
-const TK = new Uint32Array(CT_KEY_WORDS);
+const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
