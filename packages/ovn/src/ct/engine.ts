@@ -406,6 +406,17 @@ const finish = (h: number): number => {
  */
 const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+/**
+ * lookupCk's memo of a miss (the key), one for every engine as CK is, and for that reason: the words of the key, then
+ * the number of the engine whose miss it is (MK_OWNER; an engine's `missVersion`, `missNow` and `missHash` are its own).
+ * An engine finds its memo gone when another engine missed since — it looks the key up then, as without the memo. A
+ * packet's ct() calls in one chassis' pipeline are that chassis' engine's, one after another, so the memo's use (a
+ * commit after its own lookup's miss, ct_lb_mark's second ct() after its first) meets no other engine's miss between.
+ */
+const MK = new Uint32Array(new ArrayBuffer((CT_KEY_WORDS + 1) * 4));
+const MK_OWNER = CT_KEY_WORDS;
+/** Engines made so far: each engine's number (MK_OWNER), from 1. */
+let engines = 0;
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -479,8 +490,9 @@ export class OvsConntrack implements WordsConntrackEngine {
   private ckHashed = false;
   /** Hash of the new connection's reply key, left by the NAT tuple search that found it free. */
   private revHash = 0;
-  /** lookupCk's memo of its last miss: the key, the insert count then (`version`) and the time. */
-  private readonly missKey = new Uint32Array(CT_KEY_WORDS);
+  /** This engine's number: MK_OWNER of its memo. */
+  private readonly engineId = ++engines;
+  /** lookupCk's memo of its last miss (the key in MK): the insert count then (`version`), the time and the hash. */
   private missVersion = -1;
   private missNow = 0;
   private missHash = 0;
@@ -1393,7 +1405,13 @@ export class OvsConntrack implements WordsConntrackEngine {
       // and the answer is that miss (what lookupCk's memo would answer, without its compare); otherwise (a
       // connection found and to be replaced, a NATed packet looked up by its reverse) lookupCk answers.
       e = -1;
-      if (missed || this.lookupCk(now) < 0) e = this.connNotFound(frame, d, req, res, now);
+      if (missed || this.lookupCk(now) < 0) {
+        // conn_not_found without commit on a TCP packet is its valid_new test and +new: here, not through the call
+        // (its entry and argument checks ≈ 100 instructions, ≈ 1.9 such calls a SYN — ct_lb_mark's first ct(), the
+        // egress zone's). `commit` strictly false: any other value goes connNotFound's way.
+        if (req.commit === false && (CK[K_META]! & 0xff0000) === 6 << 16 && tcpValidNew(read16(frame, d.l4Offset + 12) & 0xfff)) res.state = CtState.NEW;
+        else e = this.connNotFound(frame, d, req, res, now);
+      }
     }
 
     // The words entry's own functions called here, not through writeMeta's, setMark's and setLabel's tests of
@@ -1569,11 +1587,12 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private lookupCk(now: number): number {
     const ck = CK;
-    const mk = this.missKey;
+    const mk = MK;
     const meta = ck[K_META]!;
     if (
       this.missVersion === this.version &&
       now >= this.missNow &&
+      mk[MK_OWNER] === this.engineId &&
       mk[K_META] === meta &&
       mk[K_SL4] === ck[K_SL4] &&
       mk[K_DL4] === ck[K_DL4] &&
@@ -1599,6 +1618,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       mk[K_SL4] = ck[K_SL4]!;
       mk[K_DL4] = ck[K_DL4]!;
       mk[K_META] = meta;
+      mk[MK_OWNER] = this.engineId;
       if (meta & V6_BIT) for (let i = KW; i < W; i++) mk[i] = ck[i]!;
       this.missHash = this.ckHash;
       this.missVersion = this.version;
