@@ -1405,13 +1405,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       // and the answer is that miss (what lookupCk's memo would answer, without its compare); otherwise (a
       // connection found and to be replaced, a NATed packet looked up by its reverse) lookupCk answers.
       e = -1;
-      if (missed || this.lookupCk(now) < 0) {
-        // conn_not_found without commit on a TCP packet is its valid_new test and +new: here, not through the call
-        // (its entry and argument checks ≈ 100 instructions, ≈ 1.9 such calls a SYN — ct_lb_mark's first ct(), the
-        // egress zone's). `commit` strictly false: any other value goes connNotFound's way.
-        if (req.commit === false && (CK[K_META]! & 0xff0000) === 6 << 16 && tcpValidNew(read16(frame, d.l4Offset + 12) & 0xfff)) res.state = CtState.NEW;
-        else e = this.connNotFound(frame, d, req, res, now);
-      }
+      if (missed || this.lookupCk(now) < 0) e = this.connNotFound(frame, d, req, res, now);
     }
 
     // The words entry's own functions called here, not through writeMeta's, setMark's and setLabel's tests of
