@@ -406,17 +406,6 @@ const finish = (h: number): number => {
  */
 const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
-/**
- * lookupCk's memo of a miss (the key), one for every engine as CK is, and for that reason: the words of the key, then
- * the number of the engine whose miss it is (MK_OWNER; an engine's `missVersion`, `missNow` and `missHash` are its own).
- * An engine finds its memo gone when another engine missed since — it looks the key up then, as without the memo. A
- * packet's ct() calls in one chassis' pipeline are that chassis' engine's, one after another, so the memo's use (a
- * commit after its own lookup's miss, ct_lb_mark's second ct() after its first) meets no other engine's miss between.
- */
-const MK = new Uint32Array(new ArrayBuffer((CT_KEY_WORDS + 1) * 4));
-const MK_OWNER = CT_KEY_WORDS;
-/** Engines made so far: each engine's number (MK_OWNER), from 1. */
-let engines = 0;
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -490,9 +479,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private ckHashed = false;
   /** Hash of the new connection's reply key, left by the NAT tuple search that found it free. */
   private revHash = 0;
-  /** This engine's number: MK_OWNER of its memo. */
-  private readonly engineId = ++engines;
-  /** lookupCk's memo of its last miss (the key in MK): the insert count then (`version`), the time and the hash. */
+  /** lookupCk's memo of its last miss: the key, the insert count then (`version`) and the time. */
+  private readonly missKey = new Uint32Array(CT_KEY_WORDS);
   private missVersion = -1;
   private missNow = 0;
   private missHash = 0;
@@ -1581,12 +1569,11 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private lookupCk(now: number): number {
     const ck = CK;
-    const mk = MK;
+    const mk = this.missKey;
     const meta = ck[K_META]!;
     if (
       this.missVersion === this.version &&
       now >= this.missNow &&
-      mk[MK_OWNER] === this.engineId &&
       mk[K_META] === meta &&
       mk[K_SL4] === ck[K_SL4] &&
       mk[K_DL4] === ck[K_DL4] &&
@@ -1612,7 +1599,6 @@ export class OvsConntrack implements WordsConntrackEngine {
       mk[K_SL4] = ck[K_SL4]!;
       mk[K_DL4] = ck[K_DL4]!;
       mk[K_META] = meta;
-      mk[MK_OWNER] = this.engineId;
       if (meta & V6_BIT) for (let i = KW; i < W; i++) mk[i] = ck[i]!;
       this.missHash = this.ckHash;
       this.missVersion = this.version;
