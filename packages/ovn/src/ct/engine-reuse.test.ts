@@ -25,6 +25,22 @@ describe('OvsConntrack: the miss memo', () => {
     expect(r.run(synack, { zone: 1 })).toBe(EST | RPL | TRK);
   });
 
+  it("is one engine's: another engine's miss of a key this engine holds is not this engine's answer", () => {
+    // The memo's words are shared by every engine (engine.ts MK); each engine's insert count, time and hash are its own.
+    const a = new Runner();
+    const b = new Runner();
+    expect(a.run(syn(), { zone: 1, commit: true })).toBe(NEW | TRK);
+    // A's memo: another client's key missed after A's last insert (A's insert count stays).
+    expect(a.run(syn({ src: '10.0.0.2' }), { zone: 1 })).toBe(NEW | TRK);
+    const synack = () => frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    // B has no connection: the reply's key misses there, and is the memo's key now.
+    expect(b.run(synack(), { zone: 1 })).toBe(INV | TRK);
+    // A holds the connection whose reply this is.
+    expect(a.run(synack(), { zone: 1 })).toBe(EST | RPL | TRK);
+    expect(a.ct.size).toBe(1);
+    expect(b.ct.size).toBe(0);
+  });
+
   it('time running backwards finds an entry that looked expired (capture timestamps are not monotonic)', () => {
     const r = new Runner();
     const synack = frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });

@@ -394,6 +394,20 @@ const finish = (h: number): number => {
 };
 
 /**
+ * A call's key scratch (OVS `struct conn_lookup_ctx`), one pair for every engine: CK the packet's key, TK the reply key
+ * a commit makes (and checkOrigTuple's, lookupOwn's). Module-level constants because TurboFan folds such an array's
+ * address and length into its code: a word at a constant index is one load or store, where a field's array costs a
+ * map check, three loads (length, base, offset) and a bounds check per word (bench/README, session 42). Each over an
+ * ArrayBuffer of its own: `new Uint32Array(11)` keeps its 44 bytes on V8's heap, where the collector may move them,
+ * and TurboFan then folds only the object, still loading its length and base and checking each index. Shared, not
+ * per engine: each call writes CK before it reads it (extractKey, reuseKey, the hinted path's own stores) and TK
+ * before it reads it, and the hash of CK an engine keeps (`ckHashed`) is cleared by the same writes; no engine's call
+ * runs inside another's.
+ */
+const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+
+/**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
  * Implements the logical-flow executor's {@link ConntrackEngine}.
  */
@@ -454,9 +468,10 @@ export class OvsConntrack implements WordsConntrackEngine {
   private readonly zoneLimits = new Map<number, ZoneLimit>();
   private zoneLimitSeq = 0;
 
-  // Per-packet scratch (OVS `struct conn_lookup_ctx`).
-  private readonly ck = new Uint32Array(CT_KEY_WORDS);
-  private readonly tk = new Uint32Array(CT_KEY_WORDS);
+  // Per-packet scratch (OVS `struct conn_lookup_ctx`): the module's CK and TK (see there); the fields for the hinted
+  // path's reads.
+  private readonly ck = CK;
+  private readonly tk = TK;
   /** lookedTcp4's key (its own: no other path's scratch key is moved by it). */
   private readonly lk = new Uint32Array(CT_KEY_WORDS);
   /** Hash of `ck` while `ckHashed` (cleared whenever `ck` is rewritten). */
@@ -1285,7 +1300,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** The kept key into `ck`, in this call's zone (an IPv4 key: its first KW words, see CT_KEY_WORDS). */
   private reuseKey(zone: number): void {
-    const ck = this.ck;
+    const ck = CK;
     const xk = this.xk;
     ck[K_SRC] = xk[K_SRC]!;
     ck[K_DST] = xk[K_DST]!;
@@ -1301,7 +1316,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** After an extraction: keep the key if the packet is of a kind kept. */
   private keepKey(): void {
     this.xNode = -1;
-    const ck = this.ck;
+    const ck = CK;
     const proto = (ck[K_META]! >>> 16) & 0xff;
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
     if (this.xOk === false) return;
@@ -1501,7 +1516,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** initialLookup of a packet NATed by an earlier ct() in this zone: by its reverse. */
   private nattedLookup(now: number): number {
-    const ck = this.ck;
+    const ck = CK;
     const h = this.ckHash;
     const hashed = this.ckHashed;
     reverseKey(ck);
@@ -1544,7 +1559,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   private freshFound(n: number, now: number): number {
     const base = (n >> 1) * R;
     if (now >= this.recF[(base + R_EXP) >> 1]!) return -1;
-    if (this.keys[base + K_SRC] === this.ck[K_SRC] && this.originalIs(n, this.ck)) n--;
+    if (this.keys[base + K_SRC] === CK[K_SRC] && this.originalIs(n, CK)) n--;
     this.hintIn = -1;
     this.hintOut = n;
     this.hintOutGen = this.xNodeGen;
@@ -1596,7 +1611,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * then ct(commit, nat(dst=…)) on a new connection), each otherwise a full hash and chain walk.
    */
   private lookupCk(now: number): number {
-    const ck = this.ck;
+    const ck = CK;
     const mk = this.missKey;
     const meta = ck[K_META]!;
     if (
@@ -1637,8 +1652,8 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** Connection `e`'s own original key looked up (is it still live and the first match?). */
   private lookupOwn(e: number, now: number): number {
-    this.loadKey(e * 2, this.tk);
-    return this.lookupKey(this.tk, now, this.links[e * 4]!, false);
+    this.loadKey(e * 2, TK);
+    return this.lookupKey(TK, now, this.links[e * 4]!, false);
   }
 
   /** Node `n`'s key into the key `k`. */
@@ -1688,8 +1703,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private checkOrigTuple(res: CtResult, now: number): number {
     if (this.words) return this.checkOrigWords(res, now);
     if (!(res.state & NAT_BITS) || !res.hasOriginal || res.originalProto === 0) return -1;
-    const tk = this.tk;
-    const ck = this.ck;
+    const tk = TK;
+    const ck = CK;
     const v6 = (ck[K_META]! & V6_BIT) !== 0;
     if (v6) {
       for (let i = 0; i < 4; i++) {
@@ -1723,8 +1738,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     const w = this.ow;
     const oproto = w[W_PROTO]!;
     if (!(res.state & NAT_BITS) || oproto === 0) return -1;
-    const tk = this.tk;
-    const ck = this.ck;
+    const tk = TK;
+    const ck = CK;
     const v6 = (ck[K_META]! & V6_BIT) !== 0;
     const frame6 = w[W_ETH_TYPE] === 0x86dd;
     if (v6) {
@@ -1820,7 +1835,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** conn_not_found: a packet without a connection is new (or invalid); on commit it creates one. */
   private connNotFound(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): number {
-    const ck = this.ck;
+    const ck = CK;
     const proto = (ck[K_META]! >>> 16) & 0xff;
     const kind = l4Kind(proto);
     // valid_new
@@ -1875,7 +1890,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const keys = this.keys;
     // The original key, and the reply key reversed (NAT's tuple search below replaces it; it starts from `tk`, the
     // reversed key, which also gives the reply node's hash at the insert when there is no NAT).
-    const tk = this.tk;
+    const tk = TK;
     const meta = ck[K_META]!;
     const src = ck[K_SRC]!;
     const dst = ck[K_DST]!;
@@ -2055,6 +2070,8 @@ export class OvsConntrack implements WordsConntrackEngine {
         w[W_PROTO] = 0;
         return;
       }
+      // The field, not CK (the same array): `k` then merges two fields of one known map, where the constant in the
+      // merge cost a map check of `k` after it (+28 a SYN in writeMetaWords).
       k = this.ck;
       o = 0;
     }
@@ -2116,7 +2133,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       res.clearOriginal();
       return;
     }
-    const k = e >= 0 ? this.keys : this.ck;
+    const k = e >= 0 ? this.keys : CK;
     const o = e >= 0 ? (e * R) | 0 : 0;
     const meta = k[(o + K_META) | 0]!;
     const v6 = (meta & V6_BIT) !== 0;
@@ -2250,7 +2267,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.ctxRelated = false;
     this.ctxReply = false;
     this.ckHashed = false;
-    const ck = this.ck;
+    const ck = CK;
     if (d.status !== DecodeStatus.OK) {
       // A first fragment's L4 header can fail the decoder's length checks (UDP's length counts the whole datagram):
       // it is untracked as a fragment, as every other fragment is.
@@ -2417,7 +2434,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** extract_l4_icmp: echo-like messages key on id and type; errors key on the packet they carry. */
   private extractIcmp4(frame: Uint8Array, d: DecodedFrame, l4: number, size: number): number {
-    const ck = this.ck;
+    const ck = CK;
     const type = frame[l4]!;
     switch (type) {
       case 0:
@@ -2465,7 +2482,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   }
 
   private extractIcmp6(frame: Uint8Array, d: DecodedFrame, l4: number, size: number): number {
-    const ck = this.ck;
+    const ck = CK;
     const type = frame[l4]!;
     if (type === 128 || type === 129) {
       if (frame[l4 + 1] !== 0) return CtReason.L4_UNTRACKABLE;
@@ -2498,7 +2515,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** extract_l4 of an embedded packet (no checksum check, no further nesting). */
   private extractInnerL4(frame: Uint8Array, at: number, size: number, proto: number, v6: boolean, checkLen: number): boolean {
-    const ck = this.ck;
+    const ck = CK;
     ck[K_SL4] = 0;
     ck[K_DL4] = 0;
     if (proto === 6 || proto === 17) {
@@ -2766,8 +2783,8 @@ export class OvsConntrack implements WordsConntrackEngine {
    * original key, `tk` its reverse (the candidates are made there).
    */
   private natUniqueTuple(e: number, req: CtRequest, now: number): boolean {
-    const ck = this.ck;
-    const tk = this.tk;
+    const ck = CK;
+    const tk = TK;
     const act = this.recB[(((Math.imul(e, R) + R_BYTES) << 2) + B_NAT) | 0]!;
     const v6 = (ck[K_META]! & V6_BIT) !== 0;
     const proto = (ck[K_META]! >>> 16) & 0xff;
@@ -2923,7 +2940,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * for want of a tuple (+new, no entry). `tk` holds the reversed key. False when the key is taken.
    */
   private nullTuple(e: number, now: number): boolean {
-    const tk = this.tk;
+    const tk = TK;
     const meta = tk[K_META]!;
     const proto = (meta >>> 16) & 0xff;
     tk[K_SRC] = 0;
