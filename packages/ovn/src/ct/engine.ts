@@ -468,10 +468,9 @@ export class OvsConntrack implements WordsConntrackEngine {
   private readonly zoneLimits = new Map<number, ZoneLimit>();
   private zoneLimitSeq = 0;
 
-  // Per-packet scratch (OVS `struct conn_lookup_ctx`): the module's CK and TK (see there); the fields for the hinted
-  // path's reads.
+  // Per-packet scratch (OVS `struct conn_lookup_ctx`): the module's CK and TK (see there); the field for the hinted
+  // path's reads of CK (TK is read only through the module's name).
   private readonly ck = CK;
-  private readonly tk = TK;
   /** lookedTcp4's key (its own: no other path's scratch key is moved by it). */
   private readonly lk = new Uint32Array(CT_KEY_WORDS);
   /** Hash of `ck` while `ckHashed` (cleared whenever `ck` is rewritten). */
