@@ -4,6 +4,7 @@
  * lasts, and the counters read through `stageCounts` are the run's, live.
  */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { buildFrame, formatIPv4, readIPv4 } from '@vippath/wire';
 import { DEFAULT_CLUSTER, defaultObjects } from './scenario.js';
 import { SimulatedCluster } from './simulation.js';
@@ -113,5 +114,42 @@ describe('buffers reused along the path', () => {
       }
     }
     expect(got.size).toBe(pods.length);
+  });
+
+  it("the OVN hop's untraced step counts (LB and pod, edges kept per node and per pod port) are the traced steps'", () => {
+    // Traced, the hop counts its LB and pod steps through TraceRecorder.stepAt; untraced, in place with the edge ids it
+    // keeps (NodePath's LB edge, PodPort.edgeFrom/edge). Generated traffic — clients' conversations and pod-to-pod SYNs
+    // interleaved, so a pod port's steps come from one node's switch and LB places and then another's.
+    const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('client' as const), client: fc.integer({ min: 1, max: 6 }), frame: fc.integer({ min: 0, max: 4 }) }),
+      fc.record({ kind: fc.constant('pods' as const), a: fc.nat(), b: fc.nat(), port: fc.integer({ min: 40000, max: 40003 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.boolean(), (steps, flowCache) => {
+        const traced = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: true, flowCache });
+        const untraced = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: false, flowCache });
+        const pods = traced.state.pods;
+        let now = 0;
+        for (const s of steps) {
+          now += 1;
+          if (s.kind === 'client') {
+            const f = conversation(s.client)[s.frame]!;
+            traced.inject(f, now);
+            untraced.process(f, f.length, now);
+          } else {
+            const a = pods[s.a % pods.length]!;
+            const b = pods[s.b % pods.length]!;
+            if (a === b) continue;
+            const syn = buildFrame({ dst: b.mac, src: a.mac, ipv4: { src: a.ip, dst: b.ip }, tcp: { srcPort: s.port, dstPort: 80, flags: 0x02, seq: 1000, ack: 0, window: 64240 } });
+            traced.inject(syn, now, `${a.node}/${a.name}`);
+            untraced.injectTransient(syn, now, `${a.node}/${a.name}`);
+          }
+        }
+        expect({ ...untraced.stageCounts }).toEqual({ ...traced.stageCounts });
+        expect(untraced.edges()).toEqual(traced.edges());
+      }),
+      { seed, numRuns: 40 },
+    );
   });
 });

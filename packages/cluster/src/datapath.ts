@@ -138,6 +138,18 @@ const noPatchDetail = (chassis: string) => (): string => `ovn: ${chassis}'s br-p
 const unmodelledDetail = (port: string) => (): string => `ovn: output to ${port}, which vippath does not model`;
 const podIgnoredDetail = (pod: PodHost) => (): string => `pod: ${pod.ignored}`;
 
+/**
+ * The recorder's edge from place `from` into `pp`'s pod place, kept on the port (PodPort.edgeFrom) for the OVN hop's
+ * next step there. The hop's places and a pod's differ (a switch or LB place against `<node>/<pod>`): stepAt's test
+ * of a step from its own place is not needed.
+ */
+const podEdge = (rec: TraceRecorder, pp: PodPort, from: number): number => {
+  const e = rec.edgeAt(from, pp.atId);
+  pp.edgeFrom = from;
+  pp.edge = e;
+  return e;
+};
+
 const isSyn = (frame: Uint8Array, l3: number): boolean => {
   if (frame[l3 + 9] !== 6 || (((frame[l3 + 6]! & 0x1f) << 8) | frame[l3 + 7]!) !== 0) return false;
   const ihl = (frame[l3]! & 15) << 2;
@@ -228,6 +240,12 @@ export interface PodPort {
    */
   counted: { n: number } | undefined;
   countedHost: PodHost | undefined;
+  /**
+   * The recorder's edge into this pod's place from place `edgeFrom` (-1: none yet), the one the OVN hop counted last:
+   * a pod's frames come from one switch or LB place mostly, and the hop counts the step itself (see ovnHop).
+   */
+  edgeFrom: number;
+  edge: number;
 }
 
 /** What every hop shares: the recorder, the segment, the switch, the pods, time, and the observers. */
@@ -383,7 +401,7 @@ export class Datapath implements PathTaps {
     if (known) known.host = host;
     else {
       const at = `${host.pod.node}/${host.pod.name}`;
-      this.podPorts.set(lsp, { host, node: internalized(host.pod.node), at, atId: this.rec.place(at), counted: undefined, countedHost: undefined });
+      this.podPorts.set(lsp, { host, node: internalized(host.pod.node), at, atId: this.rec.place(at), counted: undefined, countedHost: undefined, edgeFrom: -1, edge: -1 });
     }
   }
 
@@ -481,6 +499,8 @@ export type NodeIds = { [K in keyof NodeNames]: number };
 export class NodePath {
   readonly ids: NodeIds;
   readonly node: string;
+  /** The recorder's edge from this node's switch to its LB place (-1 until the OVN hop first counts an LB step). */
+  private lbEdge = -1;
 
   constructor(
     private readonly dp: Datapath,
@@ -715,7 +735,10 @@ export class NodePath {
     const at = this.ids.ls;
     // Booleans compared with true/false and the taps with undefined: a plain test of a field is V8's ToBoolean chain
     // (bench/README "Booleans tested as booleans (session 35)"), per frame here.
-    if (rec.tracing === true) {
+    // Read once: what the hop calls leaves it as it found it (a cache that traces its own run restores it), and a
+    // field read after each call is reloaded — five to seven times an output.
+    const traced = rec.tracing === true;
+    if (traced) {
       if (length !== frame.length) frame = frame.subarray(0, length);
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
@@ -750,7 +773,8 @@ export class NodePath {
     const s0 = ipv6 ? word(frame, l3v6 + 8) : 0, s1 = ipv6 ? word(frame, l3v6 + 12) : 0, s2 = ipv6 ? word(frame, l3v6 + 16) : 0, s3 = ipv6 ? word(frame, l3v6 + 20) : 0;
     // The flags byte first (isSyn's last read, at the same place): most frames stop there.
     const syn = pre !== 0 ? pre > 0xffff : l3 > 0 ? (frame[l3 + ((frame[l3]! & 15) << 2) + 13]! & (SYN | ACK)) === SYN && isSyn(frame, l3) : v6 === 2;
-    const off = ipv4 ? Math.abs(l3) : ipv6 ? l3v6 : 0;
+    // Not Math.abs: its result may be 2^31, so TurboFan kept the offset a double, converted back at each use.
+    const off = ipv4 ? (l3 < 0 ? -l3 : l3) : ipv6 ? l3v6 : 0;
     // The switch's outputs leave on the chassis it ran on (SwitchOutcome.chassis is the chassis it was given: this
     // node), so out of this node's patch port: no name compared per frame.
     const count = out.count;
@@ -774,7 +798,14 @@ export class NodePath {
       const undnat = decodedOut ? (dd.ipSrc | 0) !== inSrc : ipv4Out ? ((oFrame[off + 12]! << 24) | (oFrame[off + 13]! << 16) | (oFrame[off + 14]! << 8) | oFrame[off + 15]!) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
       if (dnat || undnat) {
         const lbAt = this.ids.lb;
-        rec.stepAt(ST_LB, lbAt, rec.tracing === false ? '' : ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
+        // Untraced, the step is counted here (stepAt's counting, its edge kept): TurboFan's inlining budget is spent
+        // on the switch's call before it reaches this site, and the call cost ≈ 130 instructions a step.
+        if (!traced) {
+          let e = this.lbEdge;
+          if (e < 0) e = this.lbEdge = rec.edgeAt(at, lbAt);
+          rec.stageN[ST_LB]++;
+          rec.ef[e]!++;
+        } else rec.stepAt(ST_LB, lbAt, ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
         prev = lbAt;
       }
       if (oPort === dp.localnetIn) {
@@ -807,10 +838,10 @@ export class NodePath {
       // result's frames, the switch's buffer itself (the pod reads it before anything rewrites it), at the output's
       // length only for a pod that reads the header itself (with the switch's decode it reads what the decode
       // bounds): no view looked up per frame for a delivery nobody lists.
-      const unread = dp.deliveriesUnread === true && rec.tracing === false && !dp.portTapped;
+      const unread = dp.deliveriesUnread === true && !traced && !dp.portTapped;
       if (unread) {
         if (given === undefined && oFrame.length !== oLength) oFrame = rec.viewOf(oFrame, oLength);
-      } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && rec.tracing === false)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
+      } else if (oFrame.length !== oLength || (out.count === 1 && !dp.portTapped && !traced)) oFrame = out.frames[i] = dp.keep(oFrame, oLength);
       if (dp.onPort !== undefined) dp.port(pp.at, oFrame);
       dp.onTap?.(pp.at, oFrame);
       if (dnat && syn) {
@@ -821,11 +852,16 @@ export class NodePath {
       }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
       const replies = pod.answer(oFrame, dp.now, given);
+      // The pod's step counted here untraced, as the LB's (above); the edge from the place the port's last step came from.
+      if (!traced) {
+        rec.stageN[ST_POD]++;
+        rec.ef[pp.edgeFrom === prev ? pp.edge : podEdge(rec, pp, prev)]!++;
+      }
       if (pod.ignoredCode !== undefined) {
-        rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `ignored: ${pod.ignored}` : '', prev);
-        rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], rec.tracing === true ? podIgnoredDetail(pod) : undefined);
+        if (traced) rec.stepAt(ST_POD, pp.atId, `ignored: ${pod.ignored}`, prev);
+        rec.dropAt(pp.atId, POD_DROP_CODE[pod.ignoredCode], traced ? podIgnoredDetail(pod) : undefined);
       } else {
-        rec.stepAt(ST_POD, pp.atId, rec.tracing === true ? `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}` : '', prev);
+        if (traced) rec.stepAt(ST_POD, pp.atId, `accepted${replies.length ? `, ${replies.length} frame(s) in answer` : ''}`, prev);
         if (unread) rec.deliverUnread();
         else rec.deliver(pod.pod.name, podNode, oFrame);
       }

@@ -124,14 +124,17 @@ export const NO_PLACE = -1;
  * array loads and an increment, with no string compared or hashed. Names are looked up only for output.
  */
 export class TraceRecorder {
-  /** Visits per stage over the whole run, by stage number. */
-  private readonly stageN = new Float64Array(STAGES.length);
+  /**
+   * Visits per stage over the whole run, by stage number. Counted here by {@link stepAt}, and by the OVN hop in place
+   * of its untraced stepAt calls (with {@link ef} and {@link edgeAt}): no other writer.
+   */
+  readonly stageN = new Float64Array(STAGES.length);
   /** Visits per stage over the whole run: a live view of the counters (reads and writes go to them). */
   readonly stageCounts: Record<StageName, number>;
   /** Drops by code over the whole run. */
   readonly dropCounts = new Map<DropCode, number>();
   /** Frames per edge id; ids in the order edges were first crossed (numbers, so counting allocates nothing). Read through {@link edgeFrames}. */
-  private readonly ef: number[] = [];
+  readonly ef: number[] = [];
   /** Deltas with frames owed ({@link creditLater}), each listed once until {@link settle}. */
   private readonly owing: CounterDeltas[] = [];
   private readonly edgeNames: Array<[string, string]> = [];
@@ -347,7 +350,7 @@ export class TraceRecorder {
   }
 
   /** The id of the edge between place numbers `from → to`, made the first time it is crossed. */
-  private edgeAt(from: number, to: number): number {
+  edgeAt(from: number, to: number): number {
     const row = this.edgeOf[from]!;
     const id = row[to]!;
     return id >= 0 ? id : this.newEdge(from, to);
