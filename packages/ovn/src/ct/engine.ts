@@ -406,6 +406,22 @@ const finish = (h: number): number => {
  */
 const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+/**
+ * lookedTcp4's key, the same way and for the same reason: written whole by each lookedTcp4 call before its lookup and
+ * read only by that lookup and the hintedTcp4 call it makes next; apart from CK (the hinted path's `checked` reads it
+ * where CK may hold another packet's key).
+ */
+const LK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+/**
+ * The kept key (OvsConntrack's `xState`, samePacket): at a constant address as CK, though it lives across calls. One
+ * engine owns it at a time (`xOwner`): an engine about to write it while another owns it first sets the owner's
+ * `xState` to -1 — every read of the kept key is behind `xState !== -1` (lookedTcp4's and executeHinted's `known`,
+ * execute's `same`, samePacket's ct_state compare: a result's ct_state is never -1) — so the former owner's next call
+ * extracts its key from the packet as if none was kept. Each write is by the owner; no engine's call runs inside
+ * another's. The replays' engines call one after another on a packet's whole chassis path, rarely back to the first.
+ */
+const XK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+let xOwner: OvsConntrack | undefined;
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -471,8 +487,6 @@ export class OvsConntrack implements WordsConntrackEngine {
   // Per-packet scratch (OVS `struct conn_lookup_ctx`): the module's CK and TK (see there); the field for the hinted
   // path's reads of CK (TK is read only through the module's name).
   private readonly ck = CK;
-  /** lookedTcp4's key (its own: no other path's scratch key is moved by it). */
-  private readonly lk = new Uint32Array(CT_KEY_WORDS);
   /** Hash of `ck` while `ckHashed` (cleared whenever `ck` is rewritten). */
   private ckHash = 0;
   private ckHashed = false;
@@ -485,8 +499,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private missHash = 0;
   /** Nodes inserted so far (a lookup that missed misses again until this moves). */
   private version = 0;
-  // The packet's key kept across its ct() calls (samePacket): the key with zone 0 and the fingerprint.
-  private readonly xk = new Uint32Array(CT_KEY_WORDS);
+  // The packet's key kept across its ct() calls (samePacket): the key with zone 0 (XK, while this engine is `xOwner`)
+  // and the fingerprint.
   private xOk = false;
   private xState = -1;
   /** The result and its packet number (CtResult.packet, 0: unnumbered) the kept key was left for. */
@@ -761,7 +775,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     let sp: number;
     let dp: number;
     if (known === true) {
-      const xk = this.xk;
+      const xk = XK;
       if (xk[K_META] !== 6 << 16) return false;
       src = xk[K_SRC]! | 0;
       dst = xk[K_DST]! | 0;
@@ -777,7 +791,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = read16(frame, (at + 2) | 0);
     }
     const meta = (req.zone & 0xffff) | (6 << 16);
-    const k = this.lk;
+    const k = LK;
     k[K_SRC] = src;
     k[K_DST] = dst;
     k[K_SL4] = sp;
@@ -834,13 +848,13 @@ export class OvsConntrack implements WordsConntrackEngine {
     let dp: number;
     if (checked) {
       // The key lookedTcp4 made (from the kept key or the decode, after the same checks as below) and looked up.
-      const lk = this.lk;
+      const lk = LK;
       src = lk[K_SRC]!;
       dst = lk[K_DST]!;
       sp = lk[K_SL4]!;
       dp = lk[K_DL4]!;
     } else if (same) {
-      const xk = this.xk;
+      const xk = XK;
       if (xk[K_META] !== 6 << 16) return false;
       src = xk[K_SRC]!;
       dst = xk[K_DST]!;
@@ -902,7 +916,8 @@ export class OvsConntrack implements WordsConntrackEngine {
       // extractKey's and keepKey's.
       this.likelyNew = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
       this.xNode = -1;
-      const xk = this.xk;
+      if (xOwner !== this) this.claimX();
+      const xk = XK;
       xk[K_SRC] = src;
       xk[K_DST] = dst;
       xk[K_SL4] = sp;
@@ -1277,7 +1292,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // A numbered packet is known after its caller cleared its ct_state (the executor's hideCt between a chassis'
     // zones): same result, same number.
     if (res.state !== this.xState && (this.xState === -1 || res.packet === 0 || res.packet !== this.xPacket || res !== this.xRes)) return false;
-    const xk = this.xk;
+    const xk = XK;
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
     return (
@@ -1300,7 +1315,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** The kept key into `ck`, in this call's zone (an IPv4 key: its first KW words, see CT_KEY_WORDS). */
   private reuseKey(zone: number): void {
     const ck = CK;
-    const xk = this.xk;
+    const xk = XK;
     ck[K_SRC] = xk[K_SRC]!;
     ck[K_DST] = xk[K_DST]!;
     ck[K_SL4] = xk[K_SL4]!;
@@ -1312,6 +1327,13 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.xOk = true;
   }
 
+  /** XK becomes this engine's: its former owner's kept key is forgotten (see XK). Apart: an engine's first write. */
+  private claimX(): void {
+    const o = xOwner;
+    if (o !== undefined) o.xState = -1;
+    xOwner = this;
+  }
+
   /** After an extraction: keep the key if the packet is of a kind kept. */
   private keepKey(): void {
     this.xNode = -1;
@@ -1319,7 +1341,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     const proto = (ck[K_META]! >>> 16) & 0xff;
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
     if (this.xOk === false) return;
-    const xk = this.xk;
+    if (xOwner !== this) this.claimX();
+    const xk = XK;
     // IPv4 only: the first KW words are the key.
     // Word by word: a loop over five elements costs more than its stores here.
     xk[K_SRC] = ck[K_SRC]!;
@@ -1378,7 +1401,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const kn = this.natNode;
     if (kn < 0) return false;
     const keys = this.keys;
-    const xk = this.xk;
+    const xk = XK;
     const ko = (kn >> 1) * R + (kn & 1) * REV;
     xk[K_SRC] = keys[ko + K_DST]!;
     xk[K_DST] = keys[ko + K_SRC]!;
