@@ -412,16 +412,6 @@ const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
  * where CK may hold another packet's key).
  */
 const LK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
-/**
- * The kept key (OvsConntrack's `xState`, samePacket): at a constant address as CK, though it lives across calls. One
- * engine owns it at a time (`xOwner`): an engine about to write it while another owns it first sets the owner's
- * `xState` to -1 — every read of the kept key is behind `xState !== -1` (lookedTcp4's and executeHinted's `known`,
- * execute's `same`, samePacket's ct_state compare: a result's ct_state is never -1) — so the former owner's next call
- * extracts its key from the packet as if none was kept. Each write is by the owner; no engine's call runs inside
- * another's. The replays' engines call one after another on a packet's whole chassis path, rarely back to the first.
- */
-const XK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
-let xOwner: OvsConntrack | undefined;
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -499,8 +489,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private missHash = 0;
   /** Nodes inserted so far (a lookup that missed misses again until this moves). */
   private version = 0;
-  // The packet's key kept across its ct() calls (samePacket): the key with zone 0 (XK, while this engine is `xOwner`)
-  // and the fingerprint.
+  // The packet's key kept across its ct() calls (samePacket): the key with zone 0 and the fingerprint.
+  private readonly xk = new Uint32Array(CT_KEY_WORDS);
   private xOk = false;
   private xState = -1;
   /** The result and its packet number (CtResult.packet, 0: unnumbered) the kept key was left for. */
@@ -775,7 +765,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     let sp: number;
     let dp: number;
     if (known === true) {
-      const xk = XK;
+      const xk = this.xk;
       if (xk[K_META] !== 6 << 16) return false;
       src = xk[K_SRC]! | 0;
       dst = xk[K_DST]! | 0;
@@ -854,7 +844,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       sp = lk[K_SL4]!;
       dp = lk[K_DL4]!;
     } else if (same) {
-      const xk = XK;
+      const xk = this.xk;
       if (xk[K_META] !== 6 << 16) return false;
       src = xk[K_SRC]!;
       dst = xk[K_DST]!;
@@ -916,8 +906,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       // extractKey's and keepKey's.
       this.likelyNew = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
       this.xNode = -1;
-      if (xOwner !== this) this.claimX();
-      const xk = XK;
+      const xk = this.xk;
       xk[K_SRC] = src;
       xk[K_DST] = dst;
       xk[K_SL4] = sp;
@@ -1292,7 +1281,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // A numbered packet is known after its caller cleared its ct_state (the executor's hideCt between a chassis'
     // zones): same result, same number.
     if (res.state !== this.xState && (this.xState === -1 || res.packet === 0 || res.packet !== this.xPacket || res !== this.xRes)) return false;
-    const xk = XK;
+    const xk = this.xk;
     const l3 = d.l3Offset;
     const l4 = d.l4Offset;
     return (
@@ -1315,7 +1304,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** The kept key into `ck`, in this call's zone (an IPv4 key: its first KW words, see CT_KEY_WORDS). */
   private reuseKey(zone: number): void {
     const ck = CK;
-    const xk = XK;
+    const xk = this.xk;
     ck[K_SRC] = xk[K_SRC]!;
     ck[K_DST] = xk[K_DST]!;
     ck[K_SL4] = xk[K_SL4]!;
@@ -1327,13 +1316,6 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.xOk = true;
   }
 
-  /** XK becomes this engine's: its former owner's kept key is forgotten (see XK). Apart: an engine's first write. */
-  private claimX(): void {
-    const o = xOwner;
-    if (o !== undefined) o.xState = -1;
-    xOwner = this;
-  }
-
   /** After an extraction: keep the key if the packet is of a kind kept. */
   private keepKey(): void {
     this.xNode = -1;
@@ -1341,8 +1323,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const proto = (ck[K_META]! >>> 16) & 0xff;
     this.xOk = !this.ctxRelated && (ck[K_META]! & V6_BIT) === 0 && (proto === 6 || proto === 17);
     if (this.xOk === false) return;
-    if (xOwner !== this) this.claimX();
-    const xk = XK;
+    const xk = this.xk;
     // IPv4 only: the first KW words are the key.
     // Word by word: a loop over five elements costs more than its stores here.
     xk[K_SRC] = ck[K_SRC]!;
@@ -1401,7 +1382,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const kn = this.natNode;
     if (kn < 0) return false;
     const keys = this.keys;
-    const xk = XK;
+    const xk = this.xk;
     const ko = (kn >> 1) * R + (kn & 1) * REV;
     xk[K_SRC] = keys[ko + K_DST]!;
     xk[K_DST] = keys[ko + K_SRC]!;
