@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { rewriteIpv4Address, rewritePort } from '@vippath/wire';
 import { CtState } from '../lflow/ct-api.js';
-import { checksumsOk, F, frame, Runner, tupleOf } from './packets.test-helpers.js';
+import { checksumsOk, F, frame, Runner, tupleOf, tupleView } from './packets.test-helpers.js';
 
 const { NEW, EST, RPL, INV, TRK, DNAT, SNAT } = CtState;
 const C = '10.0.0.1';
@@ -137,5 +137,66 @@ describe("OvsConntrack: the packet's key kept across its ct() calls", () => {
     // as invalid, and so must we although the last call saw these very headers valid.
     f[14 + 20 + 4] = f[14 + 20 + 4]! ^ 0xff;
     expect(r.run(f, { zone: 1 })).toBe(INV | TRK);
+  });
+});
+
+describe("OvsConntrack: the kept key is each engine's own", () => {
+  // Words-mode runners: a packet's calls after its first take the kept key on the frame generation's promise, without
+  // samePacket's compares with the decode — a key another engine left in shared words would be taken unchecked.
+  it("another engine's call between two of a packet's calls leaves this engine the packet's own key", () => {
+    const a = new Runner({}, true);
+    const b = new Runner({}, true);
+    const f = syn();
+    a.res.reset();
+    expect(a.call(f, { zone: 1, commit: true })).toBe(NEW | TRK);
+    // B's packet (another client) is the shared array's key now.
+    expect(b.run(syn({ src: '10.0.0.2', sport: 41000 }), { zone: 1, commit: true })).toBe(NEW | TRK);
+    const promised = a.promisedCalls;
+    expect(a.call(f, { zone: 2, commit: true })).toBe(NEW | TRK);
+    // The call was made on the promise (the same generation), and tracked A's packet nonetheless.
+    expect(a.promisedCalls).toBe(promised + 1);
+    expect(a.ct.connections(0, 2).map((c) => [c.orig.src, c.orig.sport])).toEqual([[C, 40000]]);
+    expect(b.ct.connections(0, 1).map((c) => [c.orig.src, c.orig.sport])).toEqual([['10.0.0.2', 41000]]);
+  });
+
+  it("after this engine's NAT, another engine's call between keeps the translated tuple this engine's", () => {
+    const a = new Runner({}, true);
+    const b = new Runner({}, true);
+    const f = syn();
+    a.res.reset();
+    expect(a.call(f, { zone: 1, commit: true, dnat: `${B}:8080` })).toBe(NEW | TRK | DNAT);
+    const g = syn({ src: '10.0.0.2', sport: 41000 });
+    expect(b.run(g, { zone: 1, commit: true })).toBe(NEW | TRK);
+    expect(a.call(f, { zone: 2, commit: true })).toBe(NEW | TRK);
+    expect(a.ct.formatDump(0, { zone: 2 })).toEqual(['tcp,orig=(src=10.0.0.1,dst=10.1.0.5,sport=40000,dport=8080),reply=(src=10.1.0.5,dst=10.0.0.1,sport=8080,dport=40000),zone=2,protoinfo=(state=SYN_SENT)']);
+    // And B's own kept key still B's: its packet's next call, interleaved after A's.
+    expect(b.call(g, { zone: 3, commit: true })).toBe(NEW | TRK);
+    expect(b.ct.connections(0, 3).map((c) => [c.orig.src, c.orig.sport])).toEqual([['10.0.0.2', 41000]]);
+  });
+
+  it("another engine's hinted call (its own key writes) between two of a packet's calls leaves this engine its key", () => {
+    const a = new Runner({}, true);
+    const b = new Runner();
+    const g = syn({ src: '10.0.0.2', sport: 41000 });
+    expect(b.run(g, { zone: 1, commit: true })).toBe(NEW | TRK);
+    const synack = frame({ src: V, dst: '10.0.0.2', proto: 'tcp', sport: 80, dport: 41000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001 });
+    expect(b.run(synack, { zone: 1 })).toBe(EST | RPL | TRK);
+    const ack = () => frame({ src: '10.0.0.2', dst: V, proto: 'tcp', sport: 41000, dport: 80, flags: F.ACK, seq: 1001, ack: 5001 });
+    // With NAT asked, no connection is kept for process_one_fast (which the hinted path leaves to execute).
+    expect(b.run(ack(), { zone: 1, nat: 'apply' })).toBe(EST | TRK);
+    // The connection's original node, found by that ACK: the hint of B's next ACK below.
+    expect(b.ct.foundNode).toBeGreaterThanOrEqual(0);
+    const hint = [b.ct.foundNode, b.ct.foundGen, b.ct.epoch] as const;
+    b.hintTuple = tupleView(b.res);
+    const f = syn();
+    a.res.reset();
+    expect(a.call(f, { zone: 1, commit: true })).toBe(NEW | TRK);
+    // B's next packet, on the hinted path as a new packet (the hint its connection's node): hintedTcp4 keeps its key.
+    b.hint = hint;
+    b.fresh = true;
+    expect(b.run(ack(), { zone: 1 })).toBe(EST | TRK);
+    expect(b.ct.foundNode).toBe(hint[0]);
+    expect(a.call(f, { zone: 2, commit: true })).toBe(NEW | TRK);
+    expect(a.ct.connections(0, 2).map((c) => [c.orig.src, c.orig.sport])).toEqual([[C, 40000]]);
   });
 });

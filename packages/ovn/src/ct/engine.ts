@@ -406,6 +406,12 @@ const finish = (h: number): number => {
  */
 const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+/**
+ * lookedTcp4's key, the same way and for the same reason: written whole by each lookedTcp4 call before its lookup and
+ * read only by that lookup and the hintedTcp4 call it makes next; apart from CK (the hinted path's `checked` reads it
+ * where CK may hold another packet's key).
+ */
+const LK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -471,8 +477,6 @@ export class OvsConntrack implements WordsConntrackEngine {
   // Per-packet scratch (OVS `struct conn_lookup_ctx`): the module's CK and TK (see there); the field for the hinted
   // path's reads of CK (TK is read only through the module's name).
   private readonly ck = CK;
-  /** lookedTcp4's key (its own: no other path's scratch key is moved by it). */
-  private readonly lk = new Uint32Array(CT_KEY_WORDS);
   /** Hash of `ck` while `ckHashed` (cleared whenever `ck` is rewritten). */
   private ckHash = 0;
   private ckHashed = false;
@@ -777,7 +781,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       dp = read16(frame, (at + 2) | 0);
     }
     const meta = (req.zone & 0xffff) | (6 << 16);
-    const k = this.lk;
+    const k = LK;
     k[K_SRC] = src;
     k[K_DST] = dst;
     k[K_SL4] = sp;
@@ -834,7 +838,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     let dp: number;
     if (checked) {
       // The key lookedTcp4 made (from the kept key or the decode, after the same checks as below) and looked up.
-      const lk = this.lk;
+      const lk = LK;
       src = lk[K_SRC]!;
       dst = lk[K_DST]!;
       sp = lk[K_SL4]!;
