@@ -157,14 +157,7 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
         hint = [hinted.foundNode, hinted.foundGen, hinted.epoch];
         hintTuple = tupleView(a);
       }
-      const copy = f.slice();
-      const dc = new DecodedFrame();
-      decoder.decode(copy, dc, copy.length);
-      b.reset();
-      plain.execute(copy, copy.length, dc, req, b, 1000);
-      expect(ctView(a), where).toEqual(ctView(b));
-      expect([...buf.subarray(0, f.length)], where).toEqual([...copy]);
-      expect([...hinted.counters], where).toEqual([...plain.counters]);
+      expectAsPlain({ decoder, plain, req, b, a, buf, hinted }, f, where);
     };
     try {
       run(frame({ src: '10.0.0.1', dst: '10.96.0.10', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000 }), { dnat: '10.1.0.5:8080' }, 'syn');
@@ -439,14 +432,7 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
               hint = [hinted.foundNode, hinted.foundGen, hinted.epoch];
               hintTuple = tupleView(a);
             }
-            const copy = f.slice();
-            const dc = new DecodedFrame();
-            decoder.decode(copy, dc, copy.length);
-            b.reset();
-            plain.execute(copy, copy.length, dc, req, b, 1000);
-            expect(ctView(a), where).toEqual(ctView(b));
-            expect([...buf.subarray(0, f.length)], where).toEqual([...copy]);
-            expect([...hinted.counters], where).toEqual([...plain.counters]);
+            expectAsPlain({ decoder, plain, req, b, a, buf, hinted }, f, where);
             return answered;
           };
           const spec = { src: client, dst: vip, proto: 'tcp' as const, sport: g.sport, dport: g.dport };
@@ -486,3 +472,22 @@ describe('OvsConntrack: checksum verification over a reused buffer', () => {
     expect(bad).toBeGreaterThan(RUNS);
   });
 });
+
+/**
+ * `plain`'s call on a fresh copy of `f`, decoded anew: the hinted engine's result `a`, the bytes it left in `buf` and
+ * its counters must be the plain engine's.
+ */
+function expectAsPlain(
+  c: { decoder: FrameDecoder; plain: OvsConntrack; req: CtRequest; b: CtResult; a: CtResult; buf: Uint8Array; hinted: OvsConntrack },
+  f: Uint8Array,
+  where: string,
+): void {
+  const copy = f.slice();
+  const dc = new DecodedFrame();
+  c.decoder.decode(copy, dc, copy.length);
+  c.b.reset();
+  c.plain.execute(copy, copy.length, dc, c.req, c.b, 1000);
+  expect(ctView(c.a), where).toEqual(ctView(c.b));
+  expect([...c.buf.subarray(0, f.length)], where).toEqual([...copy]);
+  expect([...c.hinted.counters], where).toEqual([...c.plain.counters]);
+}

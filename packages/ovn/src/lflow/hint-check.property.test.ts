@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { LflowExecutor } from './executor.js';
 import { MfSegment } from './megaflow.js';
 import { W } from './fields.js';
+import { residualOf } from './hints.test-helpers.js';
 import { localnet, oneSwitch, rowsOf } from './switch.test-helpers.js';
 
 type Resid = { nextResid(seg: MfSegment, o: object, known: Int32Array): void };
@@ -25,21 +26,6 @@ const padded = (t: Int32Array): Int32Array => {
   p.set(t);
   return p;
 };
-
-/** The residual by its definition: the probe's triples that the known bits do not decide, padded as a probe. */
-function residualOf(probe: Int32Array, known: Int32Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < probe.length; i += 3) {
-    const [w, m, v] = [probe[i]!, probe[i + 1]!, probe[i + 2]!];
-    let km = 0;
-    let kv = 0;
-    for (let j = 0; j < known.length; j += 3) if (known[j] === w) [km, kv] = [known[j + 1]!, known[j + 2]!];
-    if ((m & ~km) === 0 && (kv & m) === v) continue;
-    out.push(w, m, v);
-  }
-  while (out.length % 12 !== 0) out.push(0, 0, 0);
-  return out;
-}
 
 const holds = (p: Int32Array, ws: Int32Array): boolean => {
   for (let i = 0; i < p.length; i += 3) if ((ws[p[i]!]! & p[i + 1]!) !== p[i + 2]) return false;

@@ -12,6 +12,7 @@ import { CtState, type ConntrackEngine, type CtRequest, type CtResult } from './
 import { LflowExecutor } from './executor.js';
 import { MfOp, type MegaflowTable, type MfSegment } from './megaflow.js';
 import { W } from './fields.js';
+import { residualOf } from './hints.test-helpers.js';
 import { localnet, oneSwitch, rowsOf, vif, type FlowRow } from './switch.test-helpers.js';
 import type { SouthboundState } from './types.js';
 
@@ -201,21 +202,6 @@ describe('the segment hint after a ct op', () => {
     expect(swaps).toBeGreaterThan(0);
   });
 });
-
-/** The residual by its definition: `probe`'s triples that the bits `known` do not decide, padded as a probe is. */
-function residualOf(probe: Int32Array, known: Int32Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < probe.length; i += 3) {
-    const [w, m, v] = [probe[i]!, probe[i + 1]!, probe[i + 2]!];
-    let km = 0;
-    let kv = 0;
-    for (let j = 0; j < known.length; j += 3) if (known[j] === w) [km, kv] = [known[j + 1]!, known[j + 2]!];
-    if ((m & ~km) === 0 && (kv & m) === v) continue;
-    out.push(w, m, v);
-  }
-  while (out.length % 12 !== 0) out.push(0, 0, 0);
-  return out;
-}
 
 /** Forgets every hint (ct ops' and ports'): the next frame's segments are all found by lookupSegment. */
 function clearHints(ex: LflowExecutor): void {
