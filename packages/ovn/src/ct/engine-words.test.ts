@@ -266,7 +266,8 @@ function check(seq: Pkt[], between?: (ct: OvsConntrack, i: number) => void): voi
         // What a caller that hides the ct fields reads back: the state, zone and rewritten flag; then the words
         // cleared on both sides (the next call's and the table's compare find a mark or label the hidden call
         // wrote from words it left unwritten).
-        expect([x.state, x.zone, x.rewritten], where).toEqual([y.state, y.zone, y.rewritten]);
+        // tupleWritten too: finishOne writes a hidden call's result fields itself, not through writeMetaWords.
+        expect([x.state, x.zone, x.rewritten, x.tupleWritten], where).toEqual([y.state, y.zone, y.rewritten, y.tupleWritten]);
         expect([...a.f.subarray(0, a.len)], where).toEqual([...b.f]);
         expect([...a.ct.counters], where).toEqual([...b.ct.counters]);
         a.hide();
