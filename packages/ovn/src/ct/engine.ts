@@ -1809,8 +1809,10 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** conn_update: dispatch to the protocol tracker; moves the expiration. */
   private connUpdate(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, now: number): number {
-    // Int32 forms of the record's offsets (Math.imul, shifts) and `| 0` sums: no overflow checks.
-    const o = Math.imul(e, R);
+    // Int32 forms of the record's offsets (Math.imul, shifts) and `| 0` sums: no overflow checks. `e | 0`: Math.imul
+    // of an argument TurboFan cannot type takes it as any number (a Smi converted to a double and back, or a heap
+    // number's); the `|` has Smi feedback, so the slot is checked a Smi and untagged (≈ 8 instructions fewer a call).
+    const o = Math.imul(e | 0, R);
     const kind = this.recB[(((o + R_BYTES) << 2) + B_L4) | 0];
     if (kind === CtL4.TCP) {
       const l4 = d.l4Offset;
@@ -2570,7 +2572,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     // The translated tuple to write: for the original direction the reply key (read backwards), for replies the original key.
     // The offsets as int32 forms (Math.imul, shifts, `| 0` sums): a slot's word offset is below 2^28, so no product or
     // sum is checked for overflow.
-    const o = Math.imul(e, R);
+    // `e | 0` as connUpdate's: the slot checked a Smi, not converted through a double.
+    const o = Math.imul(e | 0, R);
     const kn = ((e << 1) + (reply === true ? 0 : 1)) | 0;
     const ko = (o + (reply === true ? 0 : REV)) | 0;
     const natAt = (((o + R_BYTES) << 2) + B_NAT) | 0;
@@ -2618,7 +2621,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private natTcp4(frame: Uint8Array, d: DecodedFrame, e: number, reply: boolean, act: number): boolean {
     const keys = this.keys;
     // Record offsets as int32 forms (a slot's word offset is below 2^28): no overflow checks.
-    const b = Math.imul(e, R);
+    // `e | 0` as connUpdate's.
+    const b = Math.imul(e | 0, R);
     const from = (b + (reply === true ? REV : 0)) | 0;
     const to = (b + (reply === true ? 0 : REV)) | 0;
     const l3 = d.l3Offset & OFFSET_MASK;
@@ -2796,7 +2800,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private natUniqueTuple(e: number, req: CtRequest, now: number): boolean {
     const ck = CK;
     const tk = TK;
-    const act = this.recB[(((Math.imul(e, R) + R_BYTES) << 2) + B_NAT) | 0]!;
+    // `e | 0` as connUpdate's.
+    const act = this.recB[(((Math.imul(e | 0, R) + R_BYTES) << 2) + B_NAT) | 0]!;
     const v6 = (ck[K_META]! & V6_BIT) !== 0;
     const proto = (ck[K_META]! >>> 16) & 0xff;
     const pat = proto === 6 || proto === 17;

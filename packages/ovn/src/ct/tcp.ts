@@ -140,7 +140,8 @@ const wscaleOf = tcpWscale;
 /** Initialises both peers of connection `e` from its first packet (`tcp_new_conn`). */
 export function tcpNewConn(t: TcpPeers, e: number, frame: Uint8Array, l4: number, payloadLength: number): void {
   // Masked (see tcpUpdate): the offsets' sums lose their overflow checks.
-  const src = Math.imul(e, STRIDE) & OFFSET_MASK;
+  // `e | 0`: the slot checked a Smi (its `|`'s feedback), not converted through a double for Math.imul (engine.ts connUpdate).
+  const src = Math.imul(e | 0, STRIDE) & OFFSET_MASK;
   const dst = src + PEER;
   const at = l4 & OFFSET_MASK;
   const flags = read16(frame, at + 12) & 0xfff;
@@ -186,7 +187,8 @@ export function tcpUpdate(t: TcpPeers, e: number, reply: boolean, frame: Uint8Ar
   // The record's offset as Math.imul masked to 2^30 — itself: a slot's record (TCP_STRIDE words) lies below word 2^30
   // for every pool memory can hold (136 bytes a slot) — so TurboFan knows each `src + k` and `dst + k` fits an int32 and
   // checks none for overflow.
-  const rec = Math.imul(e, STRIDE) & OFFSET_MASK;
+  // `e | 0` as in tcpNewConn.
+  const rec = Math.imul(e | 0, STRIDE) & OFFSET_MASK;
   const src = rec + (reply === true ? PEER : 0);
   const dst = rec + (reply === true ? 0 : PEER);
   const at = l4 & OFFSET_MASK;
