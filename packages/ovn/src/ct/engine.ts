@@ -954,9 +954,35 @@ export class OvsConntrack implements WordsConntrackEngine {
       // counts against TurboFan's inlining budget for this function (V8's js-inlining-heuristic.cc: cumulative 920
       // bytes of bytecode, each candidate weighed 1.2 times its size), and with them noteNat no longer fit (out of
       // line, ≈ 150 instructions a frame).
-      const win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
-      let seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
-      const ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
+      // Through the buffer's 16-bit view where the checksums have one and the header starts at an even offset (the
+      // usual segment: ≈ 0.86 of these calls in http): five word reads for the twelve bytes' reads, each with its bounds
+      // check. Every index below the view's length: the words are then the bytes' (the same buffer and offset).
+      const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
+      const hj = at >> 1;
+      let win: number;
+      let seq: number;
+      let ack: number;
+      if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
+        const s0 = hv[(hj + 2) | 0]!;
+        const s1 = hv[(hj + 3) | 0]!;
+        const a0 = hv[(hj + 4) | 0]!;
+        const a1 = hv[(hj + 5) | 0]!;
+        const w = hv[(hj + 7) | 0]!;
+        if (LITTLE_ENDIAN) {
+          // Host order: each word's first byte (the network order's high one) in its low half.
+          win = ((w & 0xff) << 8) | (w >>> 8);
+          seq = (((s0 & 0xff) << 24) | ((s0 >>> 8) << 16) | ((s1 & 0xff) << 8) | (s1 >>> 8)) >>> 0;
+          ack = (((a0 & 0xff) << 24) | ((a0 >>> 8) << 16) | ((a1 & 0xff) << 8) | (a1 >>> 8)) >>> 0;
+        } else {
+          win = w;
+          seq = ((s0 << 16) | s1) >>> 0;
+          ack = ((a0 << 16) | a1) >>> 0;
+        }
+      } else {
+        win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
+        seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
+        ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
+      }
       // FIN is bit 0: one more sequence number.
       let end = (seq + len + (flags & TCP_FIN)) >>> 0;
       const sLo = t[(ps + T_SEQLO) | 0]!;
@@ -1038,7 +1064,6 @@ export class OvsConntrack implements WordsConntrackEngine {
             // in http): the same checks, the same bytes; a change to either is a change to both. The frame's bytes
             // read and written one by one, as read16/write16/write32 and foldSum do: as inlined calls they count
             // against TurboFan's inlining budget for this function (see the tracker's path above).
-            const from = (base + (reply === true ? REV : 0)) | 0;
             const to = (base + (reply === true ? 0 : REV)) | 0;
             const sums = keys[(base + R_NATSUM) | 0]!;
             let ipSum = sums >>> 16;
@@ -1054,10 +1079,13 @@ export class OvsConntrack implements WordsConntrackEngine {
               sumsOk &&
               l4 >= 0 &&
               (d.l3End & OFFSET_MASK) - at >= 20 &&
-              d.srcPort === keys[(from + K_SL4) | 0] &&
-              d.dstPort === keys[(from + K_DL4) | 0] &&
-              d.ipSrc === keys[from + K_SRC] &&
-              d.ipDst === keys[(from + K_DST) | 0]
+              // natTcp4 compares the packet with the node's own key (`from`, the node's direction): that key is
+              // (src, dst, sp, dp) here — the hint's checked key, the keyed hint's promise, the lookup's — so the same
+              // compares without four reads of the record (≈ 10 instructions each with their bounds checks).
+              d.srcPort === sp &&
+              d.dstPort === dp &&
+              d.ipSrc === src &&
+              d.ipDst === dst
             ) {
               const l3 = d.l3Offset & OFFSET_MASK;
               let ao: number;
@@ -1383,13 +1411,15 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (kn < 0) return false;
     const keys = this.keys;
     const xk = this.xk;
-    const ko = (kn >> 1) * R + (kn & 1) * REV;
-    xk[K_SRC] = keys[ko + K_DST]!;
-    xk[K_DST] = keys[ko + K_SRC]!;
-    xk[K_SL4] = keys[ko + K_DL4]!;
-    xk[K_DL4] = keys[ko + K_SL4]!;
+    // Math.imul and `| 0`: int32 arithmetic without overflow checks (a node's index is below 2^29).
+    const kb = Math.imul(kn >> 1, R);
+    const ko = (kb + (kn & 1) * REV) | 0;
+    xk[K_SRC] = keys[(ko + K_DST) | 0]!;
+    xk[K_DST] = keys[(ko + K_SRC) | 0]!;
+    xk[K_SL4] = keys[(ko + K_DL4) | 0]!;
+    xk[K_DL4] = keys[(ko + K_SL4) | 0]!;
     this.xNode = kn;
-    this.xNodeGen = keys[(kn >> 1) * R + R_GEN]!;
+    this.xNodeGen = keys[(kb + R_GEN) | 0]!;
     return true;
   }
 
