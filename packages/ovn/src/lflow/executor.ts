@@ -22,7 +22,7 @@ import { loadCtOrig } from './ct-orig.js';
 import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
 import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeEth as storeEthImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
-import { FRAME_SHADOW, headerView, hideCt64 as hideCt64Import, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
+import { FIRST_WORDS as FIRST_WORDSImport, FRAME_SHADOW, headerView, hideCtFirst as hideCtFirstImport, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -79,7 +79,8 @@ const ctWordsToResult = ctWordsToResultImport;
 const putMac = putMacImport;
 // The walk's per-packet calls (runFrameKey, syncFrame, reloadHeader, deliver, ctCommit) bound the same way.
 const loadIpv4Fresh = loadIpv4FreshImport;
-const hideCt64 = hideCt64Import;
+const hideCtFirst = hideCtFirstImport;
+const FIRST_WORDS = FIRST_WORDSImport;
 const storeFrame = storeFrameImport;
 const storeEth = storeEthImport;
 const reloadTranslated = reloadTranslatedImport;
@@ -550,8 +551,6 @@ export class LflowExecutor {
   private readonly shadowHeader = headerView(this.shadow);
   /** The header words of the pool's first slot, where a frame's words are loaded. */
   private header0!: Uint32Array;
-  /** The pool's first slot as doubles (loadIpv4Fresh writes its zero words two at a time). */
-  private words64!: Float64Array;
   private readonly scratch = new Uint8Array(16);
   private readonly matchCtx = { isResident: (port: string): boolean => this.isResident(port) };
   readonly result: ExecResult = { outputs: [], drops: [], stages: [], ct: [] };
@@ -702,7 +701,6 @@ export class LflowExecutor {
     }
     for (let i = 0; i < POOL; i++) this.addSlot();
     this.header0 = headerView(this.pool[0]!);
-    this.words64 = new Float64Array(this.pool[0]!.buffer, 0, W.SIZE / 2);
     this.ct = options.ct ?? new TraceConntrack();
     this.traceCt = this.ct instanceof TraceConntrack ? this.ct : undefined;
     this.ctHinted = hintedEngine(this.ct);
@@ -848,7 +846,8 @@ export class LflowExecutor {
     return w;
   }
   private addSlot(): void {
-    const w = new Uint32Array(W.SIZE);
+    // The first slot is every executor's one array (frame-sync.ts FIRST_WORDS: written whole at each walk's start).
+    const w = this.pool.length === 0 ? FIRST_WORDS : new Uint32Array(W.SIZE);
     this.pool.push(w);
     this.poolSigned.push(new Int32Array(w.buffer, w.byteOffset, W.SIZE));
   }
@@ -980,7 +979,7 @@ export class LflowExecutor {
     if (input) this.frame = frame = this.copyInput(frame, len);
     const w = this.pool[0]!;
     // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
-    if (loadIpv4Fresh(frame, this.decoded, w, this.words64) === false) {
+    if (loadIpv4Fresh(frame, this.decoded) === false) {
       w.fill(0);
       loadFrame(frame, this.decoded, w, true);
       this.shadowHeader.set(this.header0);
@@ -1715,7 +1714,7 @@ export class LflowExecutor {
     if (hide) {
       // The walk's first words (a SYN's commits, full-cold) through their double view: eight of the nineteen
       // stores two words at a time.
-      if (w === this.pool[0]) hideCt64(w, this.words64);
+      if (w === FIRST_WORDS) hideCtFirst();
       else hideCt(w);
       this.connCtZeroed = true;
     }

@@ -5,7 +5,7 @@
  * fragments, protocol 6 over bytes too short for a TCP header, with and without a VLAN tag; IPv6, ARP and another EtherType —
  * are decoded into one DecodedFrame reused from frame to frame (as the executor's is: a field one decode does not
  * write keeps the last frame's), by FrameDecoder and, where the layout fits, by decodePlainTcp4 as runFrame does,
- * and loaded into words and a shadow that hold random words (a walk's leftovers). Every word and the shadow's header
+ * and loaded into the executors' first pool slot and shadow, holding random words (a walk's leftovers). Every word and the shadow's header
  * must be the reference's, the shadow's other words untouched; a frame it declines leaves both untouched.
  *
  * Seed: 20261205 unless VIPPATH_LOADFRESH_SEED gives one (`random`: a new one, printed); VIPPATH_LOADFRESH_RUNS
@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { headerFields, port } from './frame-arbitraries.test-helpers.js';
 import { buildFrame, decodePlainTcp4, DecodedFrame, FrameDecoder, L3, type FrameSpec } from '@vippath/wire';
 import { W } from './fields.js';
-import { FRAME_SHADOW, loadIpv4Fresh } from './frame-sync.js';
+import { FIRST_WORDS, FRAME_SHADOW, loadIpv4Fresh } from './frame-sync.js';
 import { loadFrame } from './packet.js';
 
 const SEED_ENV = process.env.VIPPATH_LOADFRESH_SEED;
@@ -76,8 +76,8 @@ describe('loadIpv4Fresh', () => {
     console.log(`loadIpv4Fresh property: ${RUNS} runs, seed ${SEED} (VIPPATH_LOADFRESH_SEED / VIPPATH_LOADFRESH_RUNS)`);
     const d = new DecodedFrame();
     const decoder = new FrameDecoder();
-    const words = new Uint32Array(W.SIZE);
-    const words64 = new Float64Array(words.buffer);
+    // The executors' first pool slot, which loadIpv4Fresh writes.
+    const words = FIRST_WORDS;
     // The executors' one shadow, which loadIpv4Fresh writes.
     const shadow = FRAME_SHADOW;
     const ref = new Uint32Array(W.SIZE);
@@ -93,7 +93,7 @@ describe('loadIpv4Fresh', () => {
         words.set(junk);
         shadow.set(junk.map((x) => x ^ 0x5a5a5a5a));
         const shadowBefore = shadow.slice();
-        const loaded = loadIpv4Fresh(frame, d, words, words64);
+        const loaded = loadIpv4Fresh(frame, d);
         expect(loaded).toBe(d.l3 === L3.IPV4 && d.ipProto !== 58);
         if (!loaded) {
           count.declined++;

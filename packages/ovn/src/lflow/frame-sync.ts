@@ -36,6 +36,19 @@ const SHADOW64 = new Float64Array(SHADOW.buffer, 0, W.SIZE / 2);
 export const FRAME_SHADOW = SHADOW;
 
 /**
+ * Every executor's first pool slot, where a walk's frame is loaded (executor.ts `pool[0]`), and its double view. A
+ * module constant for the reason {@link SHADOW} is one: {@link loadIpv4Fresh}'s 42 stores and {@link hideCtFirst}'s
+ * 11 into an array handed in each kept its bounds check (`cmp len, idx; jna`, ≈ 2 instructions a store). Shared as
+ * the shadow is, and for the same reasons: a walk runs to its end before any other starts, and every walk writes
+ * the slot whole before it reads it — a frame's (loadIpv4Fresh, or `fill(0)` then loadFrame), a microflow's
+ * (`set`), a replayed connection's walk taken again (`fill(0)` then its key). Nothing reads the slot after its walk:
+ * an output's words are copied into the output's own array.
+ */
+const FIRST = new Uint32Array(W.SIZE);
+const FIRST64 = new Float64Array(FIRST.buffer, 0, W.SIZE / 2);
+export const FIRST_WORDS = FIRST;
+
+/**
  * After conntrack translated the frame in place (NAT: addresses, ports, an ICMP error's inner header; never a
  * length or an offset): reads back into the shadow ({@link FRAME_SHADOW}), `d` and `words` the header fields NAT can
  * change, as a fresh decode and packet.ts's `loadFrame` would. The shadow must be the frame's image (packet.ts's
@@ -87,17 +100,19 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
 }
 
 /**
- * packet.ts's `loadFrame` of an IPv4 frame into words that hold anything (the walk's words as its last run left
- * them), with every other word 0 — what `words.fill(0)` then `loadFrame` leave —, and the shadow's header words
- * ({@link FRAME_SHADOW}) made the same ({@link headerView}'s copy); `false`, writing nothing, for any other frame
- * (IPv6, ARP, a non-IP EtherType, IPv4 carrying protocol 58, whose ND words loadFrame reads). `words64`: a
- * Float64Array view of the whole words buffer: the words 0 for an IPv4 frame are written two at a time through it
- * (and the shadow's through its own), a zero double being eight zero bytes. The three writes it replaces — V8's builtin fill (a C++ runtime call, ≈ 200 instructions), the
+ * packet.ts's `loadFrame` of an IPv4 frame into the first pool slot's words ({@link FIRST_WORDS}), which hold
+ * anything (the last walk's leftovers), with every other word 0 — what `words.fill(0)` then `loadFrame` leave —, and
+ * the shadow's header words ({@link FRAME_SHADOW}) made the same ({@link headerView}'s copy); `false`, writing
+ * nothing, for any other frame (IPv6, ARP, a non-IP EtherType, IPv4 carrying protocol 58, whose ND words loadFrame
+ * reads). The words 0 for an IPv4 frame are written two at a time through the slot's double view (and the shadow's
+ * through its own), a zero double being eight zero bytes. The three writes it replaces — V8's builtin fill (a C++ runtime call, ≈ 200 instructions), the
  * load, the builtin set of 34 words (≈ 150 of overhead) — cost ≈ 650 instructions a frame; the zero runs' pair
  * indices are the layout's (checked below: any move of a word fails at load).
  */
-export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, words64: Float64Array): boolean {
+export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame): boolean {
   if (d.l3 !== L3.IPV4) return false;
+  const words = FIRST;
+  const words64 = FIRST64;
   const proto = d.ipProto;
   if (proto === 58) return false;
   // Words 0..17: the ports, flags, registers, ct_state, ct_mark and three of ct_label's words; 18 its last.
@@ -222,11 +237,13 @@ export function headerView(shadow: Uint32Array): Uint32Array {
 
 /**
  * The executor's `hideCt` (a chassis' ct_commit hides the call's ct fields: ct_state, ct_mark, ct_label, the ct tuple)
- * on `w` through `w64` as well, a Float64Array view of `w`'s whole buffer (word pairs 2k, 2k + 1 as
- * double k, 0.0 being eight zero bytes): words 14–17 and 54–65 as eight doubles, 13, 18 and 66 alone. The pairs are
- * the layout's, checked below.
+ * on the first pool slot ({@link FIRST_WORDS}) through its double view as well (word pairs 2k, 2k + 1 as double k, 0.0
+ * being eight zero bytes): words 14–17 and 54–65 as eight doubles, 13, 18 and 66 alone. The pairs are the layout's,
+ * checked below.
  */
-export function hideCt64(w: Uint32Array, w64: Float64Array): void {
+export function hideCtFirst(): void {
+  const w = FIRST;
+  const w64 = FIRST64;
   w[13] = 0;
   w64[7] = 0;
   w64[8] = 0;
@@ -243,5 +260,5 @@ if (
   W.CT_STATE !== 13 || W.CT_MARK !== 14 || W.CT_LABEL !== 15 || W.CT_NW_DST !== 54 || W.CT_IPV6_DST !== 55 || W.CT_TP_DST !== 59 || W.CT_NW_SRC !== 60 ||
   W.CT_IPV6_SRC !== 61 || W.CT_TP_SRC !== 65 || W.CT_NW_PROTO !== 66
 ) {
-  throw new Error('frame-sync.ts: the ct words moved (hideCt64)');
+  throw new Error('frame-sync.ts: the ct words moved (hideCtFirst)');
 }

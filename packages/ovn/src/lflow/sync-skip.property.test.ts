@@ -129,12 +129,12 @@ function cachedAndUncached(flows: LogicalFlow[]): { a: LflowExecutor; b: LflowEx
   return { a, b, cta, ctb };
 }
 
-function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, now: number): string {
+function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, now: number, words = false): string {
   const buf = new Uint8Array(frame.length + 8);
   buf.set(frame);
   const r = ex.runFrame(buf, frame.length, 'p1', now);
   return JSON.stringify({
-    outputs: r.outputs.map((o) => [o.port, [...o.frame.subarray(0, o.length)]]),
+    outputs: r.outputs.map((o) => (words ? [o.port, [...o.frame.subarray(0, o.length)], [...o.words]] : [o.port, [...o.frame.subarray(0, o.length)]])),
     drops: r.drops.map((d) => [d.pipeline, d.table, d.reason]),
     ct: ct.connections(now),
   });
@@ -167,9 +167,11 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
     expect(hits).toBeGreaterThan(RUNS);
   }, 180_000);
 
-  it('gives each executor its own walk\'s outputs with every executor\'s walks interleaved on other frames (one shadow for all)', () => {
+  it('gives each executor its own walk\'s outputs with every executor\'s walks interleaved on other frames (one shadow and one first slot for all)', () => {
     // frame-sync.ts's FRAME_SHADOW: one shadow for every executor, right while each walk writes the header words it
-    // will compare before reading them. Two streams whose frames differ in every header word the flows write — the
+    // will compare before reading them; FIRST_WORDS, every executor's first pool slot, right while each walk writes
+    // it whole before reading it (the outputs' words compared too: registers and ct fields a walk of the other
+    // stream left there would show in them). Two streams whose frames differ in every header word the flows write — the
     // second's already hold the values the WRITES set (eth.dst bb, ip4.src .50, ip4.dst .60, tcp.dst 8080), so a walk
     // of the first that compared with the shadow the second's left would find its writes already there and leave
     // them out of the frame. Each stream's reference: an uncached executor run alone over it; then two cached and two
@@ -188,7 +190,7 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
         const refs = streams.map((frames) => {
           const ct = new OvsConntrack();
           const ex = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct });
-          return frames.map((f, i) => view(ex, ct, f, times[i]!));
+          return frames.map((f, i) => view(ex, ct, f, times[i]!, true));
         });
         const runs = [0, 1, 0, 1].map((k, j) => {
           const ct = new OvsConntrack();
@@ -198,7 +200,7 @@ describe('cached segments: the frame sync skipped at a ct call', () => {
         });
         for (let i = 0; i < seq.length; i++) {
           for (const { k, ex, ct, cached } of runs) {
-            const x = view(ex, ct, streams[k]![i]!, times[i]!);
+            const x = view(ex, ct, streams[k]![i]!, times[i]!, true);
             if (x !== refs[k]![i]) expect({ stream: k, packet: i, cached, result: x }).toEqual({ stream: k, packet: i, cached, result: refs[k]![i] });
           }
           // Outputs of the first stream whose Ethernet destination a write changed: the case a foreign shadow breaks.
