@@ -443,10 +443,14 @@ export class LogicalSwitch {
     }
     if (length > frame.length) throw tooLong(length, frame.length);
     if (this.ct.effects !== undefined) this.ct.effects.packets++;
-    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output), unless it is lent.
-    if (lend === true) this.executor.lendNext = true;
+    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output), unless it is lent:
+    // only to a run by a port's key, which starts (and consumes the flag) without throwing — a group's name throws
+    // before the run's start, and would leave the flag to the next run.
     if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true, checksumsGood);
-    else this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded);
+    else {
+      if (lend === true) this.executor.lendNext = true;
+      this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded);
+    }
   }
 
   /** Writes the executor's result into `out`; returns whether there is an output. */

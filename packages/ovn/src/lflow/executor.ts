@@ -1026,7 +1026,7 @@ export class LflowExecutor {
   private outShared = false;
 
   /**
-   * Set by the caller just before a run (LogicalSwitch.processInto's `lend`): the input frame is lent — its caller
+   * Set by the caller just before a run (LogicalSwitch.lendNext, for its processInto): the input frame is lent — its caller
    * reads none of its bytes after the run and writes none while the run's outputs are read, and it has room for 8
    * more bytes past the frame's length (or it is copied as usual). The run then edits it in place and hands it out as
    * its first output: no copy in. Read once by the run's start and cleared there (a run consumes it, whoever's).
