@@ -231,6 +231,13 @@ export class LogicalSwitch {
   private readonly megaflows: SwitchOptions['megaflows'];
   private readonly strict: boolean;
   private readonly outcome = new SwitchOutcome();
+  /**
+   * The next {@link processInto}'s frame is lent (read and cleared by that call; other runs ignore it): from `length`
+   * on it has 8 bytes' room, and its caller neither reads its bytes after the call nor writes them while the outcome's
+   * frames are read. The switch may then edit it in place and hand it out as an output's frame, where it would copy it
+   * otherwise (LflowExecutor.lendNext). A frame whose input header the caller reads after the call is not lent.
+   */
+  lendNext = false;
   /** The previous packet's inport and chassis (checked, conntrack and executor set for them); reset on recompiling. */
   private lastInport: string | undefined;
   private lastChassis: string | undefined;
@@ -387,7 +394,9 @@ export class LogicalSwitch {
    * outcome is the same as without it.
    */
   processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome, checksumsGood = false, decoded?: Readonly<DecodedFrame>): SwitchOutcome {
-    this.run(frame, length, inport, chassis, now, false, checksumsGood, decoded);
+    const lend = this.lendNext;
+    if (lend === true) this.lendNext = false;
+    this.run(frame, length, inport, chassis, now, false, checksumsGood, decoded, lend);
     const x = this.executor;
     // One output, not emptied (fill skips those): the executor's index is the outcome's.
     if (this.fill(x.result, chassis, out) && x.outputDecoded === 0 && x.result.outputs.length === 1) {
@@ -402,7 +411,7 @@ export class LogicalSwitch {
     return out;
   }
 
-  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean, decoded?: Readonly<DecodedFrame>): void {
+  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean, decoded?: Readonly<DecodedFrame>, lend = false): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them. The executor gets
     // the port's number kept beside its name (its own kept ports compared as numbers).
@@ -434,9 +443,14 @@ export class LogicalSwitch {
     }
     if (length > frame.length) throw tooLong(length, frame.length);
     if (this.ct.effects !== undefined) this.ct.effects.packets++;
-    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output).
+    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output), unless it is lent:
+    // only to a run by a port's key, which starts (and consumes the flag) without throwing — a group's name throws
+    // before the run's start, and would leave the flag to the next run.
     if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true, checksumsGood);
-    else this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded);
+    else {
+      if (lend === true) this.executor.lendNext = true;
+      this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded);
+    }
   }
 
   /** Writes the executor's result into `out`; returns whether there is an output. */

@@ -859,6 +859,13 @@ export class LflowExecutor {
   private resetResult(): void {
     // outputs and drops are counted and handed out when the run ends (finish, outputsLive).
     const r = this.result;
+    // A lent frame was the first output's buffer until now: the caller has it back, the slot its own buffer.
+    if (this.slot0Lent === true) {
+      this.outSlots[0]!.frame = this.ownFrame0;
+      this.slot0Lent = false;
+    }
+    this.lentNow = this.lendNext;
+    this.lendNext = false;
     this.nOutputs = 0;
     this.nDrops = 0;
     this.outShared = false;
@@ -1000,6 +1007,10 @@ export class LflowExecutor {
    * the frame after that output was delivered moves the walk to {@link inputBuf} first ({@link unshare}).
    */
   private copyInput(frame: Uint8Array, length: number): Uint8Array {
+    if (this.lentNow === true && frame.length >= length + 8) {
+      this.takeLent(frame);
+      return frame;
+    }
     const out = this.outSlot(0);
     if (out.frame.length < length + 8) out.frame = new Uint8Array(Math.max(length + 64, 2048));
     const buf = out.frame;
@@ -1012,6 +1023,34 @@ export class LflowExecutor {
   private inputBuf = new Uint8Array(2048);
   /** The first output was delivered without a copy: its bytes are the frame's buffer, while `frame` is that buffer. */
   private outShared = false;
+
+  /**
+   * Set by the caller just before a run (LogicalSwitch.lendNext, for its processInto): the input frame is lent — its caller
+   * reads none of its bytes after the run and writes none while the run's outputs are read, and it has room for 8
+   * more bytes past the frame's length (or it is copied as usual). The run then edits it in place and hands it out as
+   * its first output: no copy in. Read once by the run's start and cleared there (a run consumes it, whoever's).
+   */
+  lendNext = false;
+  /** {@link lendNext} as this run's start found it. */
+  private lentNow = false;
+  /** The first output's buffer is a lent frame until the next run's start, which gives it back {@link ownFrame0}. */
+  private slot0Lent = false;
+  /** The first output's own buffer while {@link slot0Lent}: kept for the next frame that needs a copy. */
+  private ownFrame0: Uint8Array = new Uint8Array(0);
+
+  /**
+   * The lent input `f` ({@link lendNext}) as the first output's buffer and the walk's frame, in place of a copy into
+   * that buffer; the buffer it held is kept for the next run ({@link resetResult}).
+   */
+  private takeLent(f: Uint8Array): void {
+    const out = this.outSlot(0);
+    if (this.slot0Lent === false) {
+      if (this.ownFrame0 !== out.frame) this.ownFrame0 = out.frame;
+      this.slot0Lent = true;
+    }
+    if (out.frame !== f) out.frame = f;
+    if (this.frame !== f) this.frame = f;
+  }
 
   /**
    * Before a write to the frame: if the first output's bytes are the frame's (delivered without a copy), the walk
@@ -2463,13 +2502,17 @@ export class LflowExecutor {
     // it. The time too is replayConn's argument: the field is tagged (see `now`), and a store of a capture time's heap
     // number there ran V8's write barrier's builtin on every replay.
     if (input === true) {
-      // The walk runs on its output's buffer (conntrack's NAT and the Ethernet writes in place): no copy out.
-      const out = this.outSlot(0);
+      // The walk runs on its output's buffer (conntrack's NAT and the Ethernet writes in place): no copy out. A lent
+      // frame is that buffer itself: no copy in either.
       const len = this.frameLength;
-      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      if (len === f.length) out.frame.set(f);
-      else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
-      if (this.frame !== out.frame) this.frame = out.frame;
+      if (this.lentNow === true && f.length >= len + 8) this.takeLent(f);
+      else {
+        const out = this.outSlot(0);
+        if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
+        if (len === f.length) out.frame.set(f);
+        else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
+        if (this.frame !== out.frame) this.frame = out.frame;
+      }
     }
     if (tmpl === undefined) {
       this.replayConn(t, store!, data, base, now);
