@@ -152,4 +152,35 @@ describe('buffers reused along the path', () => {
       { seed, numRuns: 40 },
     );
   });
+
+  it("the OVN hop's node-down check (written out in the hop): a pod on a down node is handed nothing", () => {
+    // The hop tests the cluster's down set itself (no getter call) for the pod's node; the reference is that set. SYNs
+    // injected at pods on any node, to another pod or to the VIP, with a generated set of nodes down: a pod's SYN to the
+    // VIP that its own node's LB sends back to it (hairpin) meets the hop's check on a down node, dropped as
+    // `pod.node-down`; one to another node leaves through the localnet port and the NICs' checks.
+    const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+    fc.assert(
+      fc.property(fc.subarray(['node1', 'node2', 'node3']), fc.array(fc.record({ a: fc.nat(), b: fc.nat(), port: fc.integer({ min: 40000, max: 40007 }) }), { minLength: 1, maxLength: 12 }), fc.boolean(), (downs, pairs, traced) => {
+        const sim = new SimulatedCluster(defaultObjects(), DEFAULT_CLUSTER, { trace: traced });
+        for (const n of downs) sim.nodeDown(n, 1);
+        sim.advance(2);
+        const pods = sim.state.pods;
+        const nodeOf = new Map(pods.map((p) => [p.name, p.node]));
+        let now = 2;
+        for (const p of pairs) {
+          const a = pods[p.a % pods.length]!;
+          // One index past the pods: the VIP (the owner's MAC; OVN's LB DNATs it on the sender's node).
+          const b = pods[p.b % (pods.length + 1)];
+          if (a === b) continue;
+          const syn = buildFrame({ dst: b ? b.mac : '52:54:00:bb:00:03', src: a.mac, ipv4: { src: a.ip, dst: b ? b.ip : VIP }, tcp: { srcPort: p.port, dstPort: 80, flags: 0x02, seq: 1000, ack: 0, window: 64240 } });
+          const r = sim.inject(syn, (now += 1), `${a.node}/${a.name}`);
+          for (const d of r.delivered) expect({ pod: d.pod, down: sim.down.has(nodeOf.get(d.pod)!) }).toEqual({ pod: d.pod, down: false });
+          if (b !== undefined && !sim.down.has(a.node) && !sim.down.has(b.node)) expect(r.delivered[0]?.pod).toBe(b.name);
+          // A drop at a pod on a down node is the hop's, on the sender's own node.
+          if (r.drops.some((d) => d.code === 'pod.node-down')) expect(sim.down.has(a.node)).toBe(true);
+        }
+      }),
+      { seed, numRuns: 40 },
+    );
+  });
 });

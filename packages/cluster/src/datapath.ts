@@ -743,7 +743,10 @@ export class NodePath {
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
       dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded);
-      rec.stepAt(ST_OVN, at, '', from);
+      // The switch's step counted in place, as the LB's and the pod's below (stepAt untraced): stepAt's bytecode counts
+      // against the hop's inlining budget, which then had no room left for ovnAt (the pods' answers' re-entry).
+      rec.stageN[ST_OVN]++;
+      if (from !== at && from >= 0) rec.ef[rec.edgeAt(from, at)]!++;
       if (out.count === 0) return rec.dropAt(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
       // frame through another chassis is, before this hop is done. One output out of the localnet port is used
@@ -827,7 +830,9 @@ export class NodePath {
       const pod = pp.host;
       const podNode = pp.node;
       const podPath = podNode === this.node ? this : dp.nodes.get(podNode)!;
-      if (podPath.isDown) {
+      // isDown written out: the getter, the last of the hop's candidates for inlining, was a call on http (≈ 37 a frame).
+      const down = dp.down;
+      if (down.size !== 0 && down.has(podPath.node)) {
         rec.dropAt(pp.atId, 'pod.node-down');
         continue;
       }

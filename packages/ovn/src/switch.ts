@@ -121,8 +121,8 @@ export interface SwitchOptions {
 
 /**
  * The error of a frame length beyond its buffer, made out of line: LogicalSwitch's `run` stays within the bytecode
- * size V8's optimizing compiler inlines (460 bytes in node 20; processInto inlines it, which keeps processInto out of
- * the cluster's hop — inlined there, it pushed the hop's own callees out: bench/README, session 35).
+ * size V8's optimizing compiler inlines (460 bytes in node 20): LogicalSwitch's `into`, which is beyond it (never
+ * inlined into the cluster's hop), inlines it (bench/README, sessions 35 and 43).
  */
 function tooLong(length: number, have: number): LogicalSwitchError {
   return new LogicalSwitchError(`frame length ${length} beyond its ${have} bytes`);
@@ -310,7 +310,7 @@ export class LogicalSwitch {
     if (!this.sb.flows.has(this.name)) throw new LogicalSwitchError(`no logical switch ${this.name} in the Northbound`);
     // A recompiled switch starts with empty caches: the Northbound change voids every cached segment.
     const mega = this.megaflows;
-    // Outputs are read as frames only (fill): no flow words, which lets the cache replay connections' walks.
+    // Outputs are read as frames only (into): no flow words, which lets the cache replay connections' walks.
     const prev = this.executor as LflowExecutor | undefined;
     this.executor = new LflowExecutor(this.sb, this.name, { ct: this.ct, wordsOut: false, strict: this.strict, ...(mega ? { megaflows: mega } : {}) });
     // What OVS learned stays as long as OVS keeps it (connections stay too: the conntrack is the switch's). The
@@ -372,12 +372,12 @@ export class LogicalSwitch {
    */
   process(frame: Uint8Array, inport: string, chassis: string, now = 0, trace?: StageStep[], checksumsGood = false): SwitchResult {
     if (trace) {
-      this.run(frame, frame.length, inport, chassis, now, true, checksumsGood);
+      const o = this.into(frame, frame.length, inport, chassis, now, this.outcome, checksumsGood, undefined, true);
       const r = this.executor.result;
       steps(r, chassis, trace);
-      if (this.fill(r, chassis, this.outcome)) return this.result(this.outcome);
+      if (o.count > 0) return this.result(o);
       const drop = this.outcome.toDrop();
-      // fill's drop is the first one: the flow that made it, when an unmodelled action did.
+      // The outcome's drop is the first one: the flow that made it, when an unmodelled action did.
       const u = r.drops[0]?.unmodelled;
       if (u) drop.unmodelled = u;
       return drop;
@@ -394,14 +394,70 @@ export class LogicalSwitch {
    * outcome is the same as without it.
    */
   processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome, checksumsGood = false, decoded?: Readonly<DecodedFrame>): SwitchOutcome {
+    // The lend flag is consumed here, before anything can throw (see run).
     const lend = this.lendNext;
     if (lend === true) this.lendNext = false;
-    this.run(frame, length, inport, chassis, now, false, checksumsGood, decoded, lend);
+    return this.into(frame, length, inport, chassis, now, out, checksumsGood, decoded, false, lend);
+  }
+
+  /**
+   * {@link processInto}, traced or not. The outcome's filling is written out here, not a call: this method's bytecode
+   * is then beyond what V8's optimizing compiler inlines (460 bytes in node 20), so it is compiled on its own with
+   * `run` inlined, whichever was optimized first. Inlined into the cluster's OVN hop (as it was on full-cold, when the
+   * hop was optimized before processInto), it and the fill spent the hop's inlining budget: the pod's answer, the pod
+   * port's lookup and the answer's re-entry stayed calls there, and `run` too (bench/README, session 43).
+   */
+  private into(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, trace: boolean, lend = false): SwitchOutcome {
+    this.run(frame, length, inport, chassis, now, trace, checksumsGood, decoded, lend);
     const x = this.executor;
-    // One output, not emptied (fill skips those): the executor's index is the outcome's.
-    if (this.fill(x.result, chassis, out) && x.outputDecoded === 0 && x.result.outputs.length === 1) {
+    const r = x.result;
+    const outputs = r.outputs;
+    // Pointer stores only where the value changes (see LflowExecutor's finish: V8's write barrier).
+    if (out.chassis !== chassis) out.chassis = chassis;
+    out.table = 0;
+    let n = 0;
+    if (outputs.length === 0) {
+      out.verdict = 'drop';
+      out.stage = '';
+      out.pipeline = '';
+      const d = r.drops[0];
+      if (!d) out.code = SWITCH_NO_OUTPUT;
+      else {
+        out.code = d.reason;
+        out.stage = d.stage;
+        out.pipeline = d.pipeline;
+        out.table = d.table;
+      }
+    } else {
+      const ports = out.ports;
+      const frames = out.frames;
+      for (let i = 0; i < outputs.length; i++) {
+        const o = outputs[i]!;
+        // An output the executor could not encode is left out (as every reader of the outcome expects).
+        if (o.length === 0) continue;
+        // Compared only within the array: an element past its end (undefined) would leave the compare's feedback
+        // 'any' (V8's StrictEqual called from then on) where names alone let it compare pointers.
+        if (n >= ports.length || ports[n] !== o.port) ports[n] = o.port;
+        if (frames[n] !== o.frame) frames[n] = o.frame;
+        out.lengths[n] = o.length;
+        n++;
+      }
+      if (n === 0) {
+        out.verdict = 'drop';
+        out.stage = '';
+        out.pipeline = '';
+        out.code = SWITCH_UNDECODABLE;
+      } else {
+        if (out.verdict !== 'output') out.verdict = 'output';
+        if (out.stage !== '') out.stage = '';
+        if (out.pipeline !== '') out.pipeline = '';
+      }
+    }
+    out.count = n;
+    // One output, not emptied: the executor's index is the outcome's.
+    if (n === 1 && x.outputDecoded === 0 && outputs.length === 1) {
       const d = x.outputDecode;
-      // Pointer stores only where the value changes (fill): the executor's decode is one object.
+      // Pointer stores only where the value changes (as above): the executor's decode is one object.
       if (out.decoded !== d) out.decoded = d;
       out.decodedFor = 0;
     } else out.decodedFor = -1;
@@ -451,51 +507,6 @@ export class LogicalSwitch {
       if (lend === true) this.executor.lendNext = true;
       this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded);
     }
-  }
-
-  /** Writes the executor's result into `out`; returns whether there is an output. */
-  private fill(r: ExecResult, chassis: string, out: SwitchOutcome): boolean {
-    // Pointer stores only where the value changes (see LflowExecutor's finish: V8's write barrier).
-    if (out.chassis !== chassis) out.chassis = chassis;
-    out.count = 0;
-    out.table = 0;
-    if (r.outputs.length === 0) {
-      out.verdict = 'drop';
-      out.stage = '';
-      out.pipeline = '';
-      const d = r.drops[0];
-      if (!d) out.code = SWITCH_NO_OUTPUT;
-      else {
-        out.code = d.reason;
-        out.stage = d.stage;
-        out.pipeline = d.pipeline;
-        out.table = d.table;
-      }
-      return false;
-    }
-    let n = 0;
-    for (let i = 0; i < r.outputs.length; i++) {
-      const o = r.outputs[i]!;
-      if (o.length === 0) continue;
-      // Compared only within the array: an element past its end (undefined) would leave the compare's feedback
-      // 'any' (V8's StrictEqual called from then on) where names alone let it compare pointers.
-      if (n >= out.ports.length || out.ports[n] !== o.port) out.ports[n] = o.port;
-      if (out.frames[n] !== o.frame) out.frames[n] = o.frame;
-      out.lengths[n] = o.length;
-      n++;
-    }
-    out.count = n;
-    if (n === 0) {
-      out.verdict = 'drop';
-      out.stage = '';
-      out.pipeline = '';
-      out.code = SWITCH_UNDECODABLE;
-      return false;
-    }
-    if (out.verdict !== 'output') out.verdict = 'output';
-    if (out.stage !== '') out.stage = '';
-    if (out.pipeline !== '') out.pipeline = '';
-    return true;
   }
 
   private result(o: SwitchOutcome): SwitchResult {
