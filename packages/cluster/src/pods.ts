@@ -571,13 +571,18 @@ export class PodHost {
     if (n === 0) return NO_FRAMES;
     if (this.fresh === true) return n === 1 ? [this.r0] : [this.r0, this.r1];
     reply0.held = true;
+    // The arrays' slots compared before they are stored (see handle): the views are kept per length, mostly the same.
+    const r0 = this.r0;
     if (n === 1) {
-      this.one[0] = this.r0;
-      if (this.answered !== this.one) this.answered = this.one;
-      return this.one;
+      const one = this.one;
+      if (one[0] !== r0) one[0] = r0;
+      if (this.answered !== one) this.answered = one;
+      return one;
     }
-    this.two[0] = this.r0;
-    this.two[1] = this.r1;
+    const two = this.two;
+    const r1 = this.r1;
+    if (two[0] !== r0) two[0] = r0;
+    if (two[1] !== r1) two[1] = r1;
     if (this.answered !== this.two) this.answered = this.two;
     return this.two;
   }
@@ -587,8 +592,12 @@ export class PodHost {
     if (replies === this.one || replies === this.two) reply0.held = false;
   }
 
-  /** The next reply's bytes, `len` long: a view of a reused buffer, or a new array while an answer is held. */
-  private take(len: number): Uint8Array {
+  /**
+   * The next reply's bytes, `len` long: a view of a reused buffer, or a new array while an answer is held. `tcp4`: the
+   * caller is {@link tcp4}, which vouches for the reply itself — its slot of {@link vouched} is left as it is, not
+   * cleared, so that tcp4 stores nothing there when it already holds the buffer's decode (see handle).
+   */
+  private take(len: number, tcp4: boolean): Uint8Array {
     const i = this.count++;
     let f: Uint8Array;
     if (this.fresh === true) {
@@ -598,7 +607,7 @@ export class PodHost {
       if (i === 0) this.inShared = false;
     } else if (i === 0) {
       const s = reply0;
-      this.vouched[0] = undefined;
+      if (tcp4 === false) this.vouched[0] = undefined;
       if (len <= REPLY0_BYTES) {
         this.templated = s.ready;
         this.takenHead = s.head;
@@ -621,11 +630,12 @@ export class PodHost {
       }
       this.templated = false;
       this.takenHead = 0;
-      this.vouched[1] = undefined;
+      if (tcp4 === false) this.vouched[1] = undefined;
       f = len > VIEW_CACHE ? buf.subarray(0, len) : keptView(b.views, buf, len);
     }
-    if (i === 0) this.r0 = f;
-    else this.r1 = f;
+    if (i === 0) {
+      if (this.r0 !== f) this.r0 = f;
+    } else if (this.r1 !== f) this.r1 = f;
     return f;
   }
 
@@ -662,7 +672,9 @@ export class PodHost {
     const peer = d.ipSrc >>> 0;
     const sport = d.srcPort;
     this.rV6 = false;
-    this.rFrame = frame;
+    // Compared first, like `d` above: the frame is the switch's buffer, the same array frame after frame, and a store of
+    // it runs the write barrier's out-of-line call whenever the GC marks (≈ 52 instructions a frame on http).
+    if (this.rFrame !== frame) this.rFrame = frame;
     this.rPeer = peer | 0;
     this.rSport = sport;
     if (d.dstPort !== this.port) {
@@ -713,7 +725,7 @@ export class PodHost {
     if (d.ipProto !== 6) return this.ignore('ipv6');
     const sport = d.srcPort;
     this.rV6 = true;
-    this.rFrame = frame;
+    if (this.rFrame !== frame) this.rFrame = frame;
     this.rSrc = src;
     this.rSport = sport;
     if (d.dstPort !== this.port) {
@@ -1091,7 +1103,7 @@ export class PodHost {
 
   /** A TCP segment over IPv4 back to the sender of `req` (its MAC, and `peer`), with the `n` bytes of the {@link answerGet} response. */
   private tcp4(req: Uint8Array, peer: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
-    const f = this.take(54 + n);
+    const f = this.take(54 + n, true);
     const first = this.count === 1;
     const ip = this.ip;
     if (this.templated === true) {
@@ -1183,13 +1195,14 @@ export class PodHost {
       d.tcpAck = ack >>> 0;
       d.tcpFlags = flags & 0x1ff;
       d.payloadLength = n;
-      this.vouched[first ? 0 : 1] = d;
+      const j = first ? 0 : 1;
+      if (this.vouched[j] !== d) this.vouched[j] = d;
     }
   }
 
   /** The same over IPv6, to the source address at `src` in `req`. */
   private tcp6(req: Uint8Array, src: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, n: number): void {
-    const f = this.take(74 + n);
+    const f = this.take(74 + n, false);
     this.ethernet(f, req, 6, 0x86dd);
     this.ipv6(f, 20 + n, 6, 64, req, src);
     const sum = complement(this.tcp(f, 54, sport, dport, seq, ack, flags, window, n) + pseudoHeaderSumV6(f, 22, 38, 6, 20 + n));
@@ -1199,7 +1212,7 @@ export class PodHost {
 
   /** An ARP reply to the requester (its hardware address at `sha` in `req`, its IPv4 `spa`). */
   private arpReply(req: Uint8Array, sha: number, spa: number): void {
-    const f = this.take(42);
+    const f = this.take(42, false);
     this.ethernet(f, req, sha, 0x0806);
     f[14] = 0;
     f[15] = 1;
@@ -1219,7 +1232,7 @@ export class PodHost {
   private echoReply4(req: Uint8Array): void {
     const d = this.d;
     const rest = d.l3End - (d.l4Offset + 4);
-    const f = this.take(38 + rest);
+    const f = this.take(38 + rest, false);
     this.ethernet(f, req, 6, 0x0800);
     this.ipv4(f, 24 + rest, 1, d.ipSrc >>> 0);
     f[34] = 0;
@@ -1235,7 +1248,7 @@ export class PodHost {
   private echoReply6(req: Uint8Array, src: number): void {
     const d = this.d;
     const rest = d.l3End - (d.l4Offset + 4);
-    const f = this.take(58 + rest);
+    const f = this.take(58 + rest, false);
     this.ethernet(f, req, 6, 0x86dd);
     this.ipv6(f, 4 + rest, 58, 64, req, src);
     f[54] = 129;
@@ -1252,7 +1265,7 @@ export class PodHost {
   private neighborAdvert(req: Uint8Array, src: number): void {
     let dad = true;
     for (let i = 0; i < 16; i++) if (req[src + i] !== 0) dad = false;
-    const f = this.take(86);
+    const f = this.take(86, false);
     if (dad) {
       f[0] = 0x33;
       f[1] = 0x33;
