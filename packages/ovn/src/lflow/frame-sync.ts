@@ -126,11 +126,9 @@ export function loadIpv4Fresh(frame: Uint8Array, d: DecodedFrame): boolean {
   words64[7] = 0;
   words64[8] = 0;
   words[W.CT_LABEL + 3] = 0;
-  // Signed (no `>>> 0`): a Uint32Array store keeps the low 32 bits, so the stored words are the same, and the
-  // unsigned form cost each word a sign test and a deopt exit in TurboFan's code.
-  const ethSrcLo = (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!;
+  const ethSrcLo = ((frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!) >>> 0;
   const ethSrcHi = (frame[6]! << 8) | frame[7]!;
-  const ethDstLo = (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!;
+  const ethDstLo = ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) >>> 0;
   const ethDstHi = (frame[0]! << 8) | frame[1]!;
   const type = d.etherType;
   const tci = d.vlanCount > 0 ? (d.vlanTci[0]! | 0x1000) : 0;
