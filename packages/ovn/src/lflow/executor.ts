@@ -563,7 +563,8 @@ export class LflowExecutor {
   private readonly dropsLive: ExecDrop[] = emptyOf<ExecDrop>();
   private readonly noOutputs: ExecOutput[] = emptyOf<ExecOutput>();
   private readonly noDrops: ExecDrop[] = emptyOf<ExecDrop>();
-  private readonly outSlots: ExecOutput[] = [];
+  /** The first is made here: the walk's own-buffer and lend paths read it without a presence check. */
+  private readonly outSlots: ExecOutput[] = [newOutSlot()];
   private readonly dropSlots: ExecDrop[] = [];
   private readonly savedShadow = new Uint32Array(W.SIZE);
   private readonly natScratch = new Uint8Array(16);
@@ -998,7 +999,7 @@ export class LflowExecutor {
   }
 
   private outSlot(i: number): ExecOutput {
-    return this.outSlots[i] ?? (this.outSlots[i] = { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 });
+    return this.outSlots[i] ?? (this.outSlots[i] = newOutSlot());
   }
 
   /**
@@ -1007,11 +1008,18 @@ export class LflowExecutor {
    * the frame after that output was delivered moves the walk to {@link inputBuf} first ({@link unshare}).
    */
   private copyInput(frame: Uint8Array, length: number): Uint8Array {
+    const out = this.outSlots[0]!;
     if (this.lentNow === true && frame.length >= length + 8) {
-      this.takeLent(frame);
+      // The lent frame is the first output's buffer and the walk's frame, no copy; the slot's own buffer is kept for the
+      // next run (resetResult). Written out, as in connLookup: a method of its own was a call there.
+      if (this.slot0Lent === false) {
+        const own = out.frame;
+        if (this.ownFrame0 !== own) this.ownFrame0 = own;
+        this.slot0Lent = true;
+      }
+      out.frame = frame;
       return frame;
     }
-    const out = this.outSlot(0);
     if (out.frame.length < length + 8) out.frame = new Uint8Array(Math.max(length + 64, 2048));
     const buf = out.frame;
     if (length === frame.length) buf.set(frame);
@@ -1037,20 +1045,6 @@ export class LflowExecutor {
   private slot0Lent = false;
   /** The first output's own buffer while {@link slot0Lent}: kept for the next frame that needs a copy. */
   private ownFrame0: Uint8Array = new Uint8Array(0);
-
-  /**
-   * The lent input `f` ({@link lendNext}) as the first output's buffer and the walk's frame, in place of a copy into
-   * that buffer; the buffer it held is kept for the next run ({@link resetResult}).
-   */
-  private takeLent(f: Uint8Array): void {
-    const out = this.outSlot(0);
-    if (this.slot0Lent === false) {
-      if (this.ownFrame0 !== out.frame) this.ownFrame0 = out.frame;
-      this.slot0Lent = true;
-    }
-    if (out.frame !== f) out.frame = f;
-    if (this.frame !== f) this.frame = f;
-  }
 
   /**
    * Before a write to the frame: if the first output's bytes are the frame's (delivered without a copy), the walk
@@ -2505,13 +2499,24 @@ export class LflowExecutor {
       // The walk runs on its output's buffer (conntrack's NAT and the Ethernet writes in place): no copy out. A lent
       // frame is that buffer itself: no copy in either.
       const len = this.frameLength;
-      if (this.lentNow === true && f.length >= len + 8) this.takeLent(f);
-      else {
-        const out = this.outSlot(0);
+      const out = this.outSlots[0]!;
+      if (this.lentNow === true && f.length >= len + 8) {
+        // The lent frame as the output's buffer, as copyInput takes it — written out: a method of its own was a call
+        // here, beyond this function's inlining budget (≈ 20 a frame).
+        // The run's start gave the slot its own buffer back (resetResult), and this is the run's one take.
+        if (this.slot0Lent === false) {
+          const own = out.frame;
+          if (this.ownFrame0 !== own) this.ownFrame0 = own;
+          this.slot0Lent = true;
+        }
+        out.frame = f;
+        if (this.frame !== f) this.frame = f;
+      } else {
         if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-        if (len === f.length) out.frame.set(f);
-        else for (let i = 0; i < len; i++) out.frame[i] = f[i]!;
-        if (this.frame !== out.frame) this.frame = out.frame;
+        const buf = out.frame;
+        if (len === f.length) buf.set(f);
+        else for (let i = 0; i < len; i++) buf[i] = f[i]!;
+        if (this.frame !== buf) this.frame = buf;
       }
     }
     if (tmpl === undefined) {
@@ -4904,4 +4909,8 @@ function wordsEngine(ct: ConntrackEngine): WordsConntrackEngine | undefined {
 function hintedEngine(ct: ConntrackEngine): HintedConntrackEngine | undefined {
   const h = ct as Partial<HintedConntrackEngine>;
   return typeof h.executeHinted === 'function' ? (ct as HintedConntrackEngine) : undefined;
+}
+
+function newOutSlot(): ExecOutput {
+  return { port: '', tag: undefined, words: new Uint32Array(W.SIZE), frame: new Uint8Array(0), length: 0 };
 }
