@@ -140,6 +140,61 @@ const engineSegment = fc.record({
   flags: fc.constantFrom(0x10, 0x18, 0x11, 0x19, 0x30, 0x10, 0x18, 0x11, 0x14, 0x12),
 });
 
+type EnginePeer = typeof enginePeer extends fc.Arbitrary<infer T> ? T : never;
+type EngineSegment = typeof engineSegment extends fc.Arbitrary<infer T> ? T : never;
+const SYN = frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000, win: 1000 });
+
+/** The generated segment `g` of the connection between the peers (the server's when `g.reply`). */
+function segmentOf(orig: EnginePeer, rep: EnginePeer, g: EngineSegment): Uint8Array {
+  const s = g.reply ? rep : orig;
+  const d = g.reply ? orig : rep;
+  const seq = ((g.seqFrom === 'lo' ? s.lo : s.hi) + g.seqOff) >>> 0;
+  const ack = (d.lo + g.ackOff) >>> 0;
+  return g.reply
+    ? frame({ src: '10.1.0.5', dst: '10.0.0.1', proto: 'tcp', sport: 80, dport: 40000, flags: g.flags, seq, ack, win: g.win, payload: g.payload })
+    : frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: g.flags, seq, ack, win: g.win, payload: g.payload });
+}
+
+/**
+ * The connection committed in both engines (b's SYN given as `bSyn`, its bytes SYN's), its trackers set to the generated
+ * peers; returns the node b's second lookup found (the hint's), its generation and its entry.
+ */
+function settle(a: Runner, b: Runner, bSyn: Uint8Array, orig: EnginePeer, rep: EnginePeer): { node: number; gen: number; e: number } {
+  a.now = b.now = 1000;
+  // With `nat` (no NAT action committed: the packet is left as it is): a call without it keeps its connection for the
+  // packet's next call (process_one_fast's), which the hinted path leaves to execute.
+  a.run(SYN, { zone: 1, commit: true, nat: 'apply' });
+  b.run(bSyn, { zone: 1, commit: true, nat: 'apply' });
+  // Its SYN again, whose lookup finds the connection (a commit's first lookup found none): the hint's node.
+  a.run(SYN, { zone: 1, nat: 'apply' });
+  b.run(bSyn, { zone: 1, nat: 'apply' });
+  // The original tuple that call wrote: a hinted call finding a node of this connection may leave it (settled).
+  b.hintTuple = tupleView(b.res);
+  const node = b.ct.foundNode;
+  const e = node >> 1;
+  // Both engines' trackers set to the generated peers (the packed word as tcp.ts lays it out).
+  for (const r of [a, b]) {
+    const t = (r.ct as unknown as { tcp: Uint32Array }).tcp;
+    const p = e * TCP_STRIDE;
+    for (const [at, x] of [[p, orig], [p + TCP_PEER, rep]] as const) {
+      t[at] = x.lo;
+      t[at + 1] = x.hi;
+      t[at + 2] = (x.maxWin | (x.scale << 16) | (x.state << 24)) >>> 0;
+    }
+  }
+  return { node, gen: b.ct.foundGen, e };
+}
+
+/** The hinted engine `b` left as the plain `a`: outcome, the entry's tracker words, the connections, the counters. */
+function expectAsPlain(a: Runner, b: Runner, e: number): void {
+  expect(ctView(b.res)).toEqual(ctView(a.res));
+  const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
+  const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
+  expect([...tb.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]).toEqual([...ta.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]);
+  expect(b.ct.connections(3000)).toEqual(a.ct.connections(3000));
+  expect([...b.ct.counters]).toEqual([...a.ct.counters]);
+}
+
 describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segment written out', () => {
   it('gives tcpUpdate\'s outcome, peer words and expiration (a plain and a hinted engine on the same peers)', () => {
     for (const seqCheck of [true, false]) {
@@ -150,49 +205,15 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
         fc.property(enginePeer, enginePeer, engineSegment, (orig, rep, g) => {
           const a = new Runner({ tcpSequenceCheck: seqCheck });
           const b = new Runner({ tcpSequenceCheck: seqCheck });
-          const syn = frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000, win: 1000 });
-          a.now = b.now = 1000;
-          // With `nat` (no NAT action committed: the packet is left as it is): a call without it keeps its connection
-          // for the packet's next call (process_one_fast's), which the hinted path leaves to execute.
-          a.run(syn, { zone: 1, commit: true, nat: 'apply' });
-          b.run(syn, { zone: 1, commit: true, nat: 'apply' });
-          // Its SYN again, whose lookup finds the connection (a commit's first lookup found none): the hint's node.
-          a.run(syn, { zone: 1, nat: 'apply' });
-          b.run(syn, { zone: 1, nat: 'apply' });
-          // The original tuple that call wrote: a hinted call finding a node of this connection may leave it (settled).
-          b.hintTuple = tupleView(b.res);
-          const node = b.ct.foundNode;
-          const gen = b.ct.foundGen;
-          const e = node >> 1;
-          // Both engines' trackers set to the generated peers (the packed word as tcp.ts lays it out).
-          for (const r of [a, b]) {
-            const t = (r.ct as unknown as { tcp: Uint32Array }).tcp;
-            const p = e * TCP_STRIDE;
-            for (const [at, x] of [[p, orig], [p + TCP_PEER, rep]] as const) {
-              t[at] = x.lo;
-              t[at + 1] = x.hi;
-              t[at + 2] = (x.maxWin | (x.scale << 16) | (x.state << 24)) >>> 0;
-            }
-          }
-          const s = g.reply ? rep : orig;
-          const d = g.reply ? orig : rep;
-          const seq = ((g.seqFrom === 'lo' ? s.lo : s.hi) + g.seqOff) >>> 0;
-          const ack = (d.lo + g.ackOff) >>> 0;
-          const seg = g.reply
-            ? frame({ src: '10.1.0.5', dst: '10.0.0.1', proto: 'tcp', sport: 80, dport: 40000, flags: g.flags, seq, ack, win: g.win, payload: g.payload })
-            : frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: g.flags, seq, ack, win: g.win, payload: g.payload });
+          const { node, gen, e } = settle(a, b, SYN, orig, rep);
+          const seg = segmentOf(orig, rep, g);
           a.now = b.now = 2000;
           a.run(seg, { zone: 1, nat: 'apply' });
           // The segment's own node (the reply node for the server's), as a replay's hint names it.
           b.hint = [g.reply ? node | 1 : node & ~1, gen, b.ct.epoch];
           b.fresh = true;
           b.run(seg, { zone: 1, nat: 'apply' });
-          expect(ctView(b.res)).toEqual(ctView(a.res));
-          const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
-          const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
-          expect([...tb.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]).toEqual([...ta.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]);
-          expect(b.ct.connections(3000)).toEqual(a.ct.connections(3000));
-          expect([...b.ct.counters]).toEqual([...a.ct.counters]);
+          expectAsPlain(a, b, e);
           if (a.res.state & CtState.INV) invalid++;
           else valid++;
         }),
@@ -222,36 +243,12 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
       fc.property(enginePeer, enginePeer, engineSegment, fc.integer({ min: 0, max: 3 }), fc.boolean(), (orig, rep, g, off, seqCheck) => {
         const a = new Runner({ tcpSequenceCheck: seqCheck });
         const b = new Runner({ tcpSequenceCheck: seqCheck });
-        const s = g.reply ? rep : orig;
-        const d = g.reply ? orig : rep;
-        const seq = ((g.seqFrom === 'lo' ? s.lo : s.hi) + g.seqOff) >>> 0;
-        const ack = (d.lo + g.ackOff) >>> 0;
-        const seg = g.reply
-          ? frame({ src: '10.1.0.5', dst: '10.0.0.1', proto: 'tcp', sport: 80, dport: 40000, flags: g.flags, seq, ack, win: g.win, payload: g.payload })
-          : frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: g.flags, seq, ack, win: g.win, payload: g.payload });
-        const syn = frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000, win: 1000 });
+        const seg = segmentOf(orig, rep, g);
         // One buffer object for all of b's calls (the engine's views are of buffer objects).
-        const buf = store.subarray(off, off + Math.max(seg.length, syn.length));
+        const buf = store.subarray(off, off + Math.max(seg.length, SYN.length));
         buf.fill(0);
-        buf.set(syn);
-        a.now = b.now = 1000;
-        a.run(syn, { zone: 1, commit: true, nat: 'apply' });
-        b.run(buf, { zone: 1, commit: true, nat: 'apply' });
-        a.run(syn, { zone: 1, nat: 'apply' });
-        b.run(buf, { zone: 1, nat: 'apply' });
-        b.hintTuple = tupleView(b.res);
-        const node = b.ct.foundNode;
-        const gen = b.ct.foundGen;
-        const e = node >> 1;
-        for (const r of [a, b]) {
-          const t = (r.ct as unknown as { tcp: Uint32Array }).tcp;
-          const p = e * TCP_STRIDE;
-          for (const [at, x] of [[p, orig], [p + TCP_PEER, rep]] as const) {
-            t[at] = x.lo;
-            t[at + 1] = x.hi;
-            t[at + 2] = (x.maxWin | (x.scale << 16) | (x.state << 24)) >>> 0;
-          }
-        }
+        buf.set(SYN);
+        const { node, gen, e } = settle(a, b, buf, orig, rep);
         buf.fill(0);
         buf.set(seg);
         const views = b.ct as unknown as { sumFrame: Uint8Array | undefined; sumView: Uint16Array | undefined };
@@ -267,12 +264,7 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
           if (hasView) viewed++;
           else bytewise++;
         }
-        expect(ctView(b.res)).toEqual(ctView(a.res));
-        const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
-        const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
-        expect([...tb.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]).toEqual([...ta.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]);
-        expect(b.ct.connections(3000)).toEqual(a.ct.connections(3000));
-        expect([...b.ct.counters]).toEqual([...a.ct.counters]);
+        expectAsPlain(a, b, e);
       }),
       { numRuns: 3000, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
