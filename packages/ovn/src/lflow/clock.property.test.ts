@@ -1,7 +1,8 @@
 /**
- * The packet's time the executor hands to conntrack: kept in a slot of its own (not a field) on the walked run, the
- * cached run and a connection's replay. Every call gets the frame's time exactly as given to runFrame — fractional
- * capture times of any size — and a cached executor answers as the plain one does.
+ * The packet's time the executor hands to conntrack, on the walked run, the cached run and a connection's replay
+ * (walked again or not): every call gets the frame's time exactly as given to runFrame — fractional capture times of
+ * any size — and a cached executor answers as the plain one does. (Written for a Float64Array slot of the time, which
+ * measured slower and was not merged; it holds for the executor's tagged `now` field as well.)
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
