@@ -583,8 +583,8 @@ export class PodHost {
     const r1 = this.r1;
     if (two[0] !== r0) two[0] = r0;
     if (two[1] !== r1) two[1] = r1;
-    if (this.answered !== this.two) this.answered = this.two;
-    return this.two;
+    if (this.answered !== two) this.answered = two;
+    return two;
   }
 
   /** Done with an {@link answer}'s frames: the pod may write its buffers again. */
