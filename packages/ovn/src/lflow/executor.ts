@@ -1459,8 +1459,9 @@ export class LflowExecutor {
       if (fresh) this.ctPacket = res.packet;
       words.executeWords(this.frame, this.frameLength, this.decoded, req, res, w, this.now, this.frameGen, fresh, hidden);
       this.syncedAfter = true;
-      // NAT's translated header read back (the header words and the ct words are apart: either order).
-      if (res.rewritten === true) this.reloadHeader(w);
+      // NAT's translated header read back (the header words and the ct words are apart: either order), an IPv4
+      // frame's from the decode such an engine keeps (reloadTranslated's `kept`).
+      if (res.rewritten === true) this.reloadKept(w);
       if (hidden === false && this.connRec === true && this.connOk === true) this.connPost(w);
       return;
     }
@@ -1487,7 +1488,18 @@ export class LflowExecutor {
     // NAT changes addresses and ports in place, never the frame's layout: read those back (the shadow is the
     // frame's image) instead of decoding it again — unless the shadow came from words (a microflow, a nested
     // packet), where only a decode says what the frame holds.
-    if (this.shadowExact === true) reloadTranslated(this.frame, this.decoded, w);
+    if (this.shadowExact === true) reloadTranslated(this.frame, this.decoded, w, false);
+    else this.reloadFrame(w);
+  }
+
+  /**
+   * {@link reloadHeader} after a words engine's call, whose NAT keeps the decode's addresses and ports the frame's
+   * (reloadTranslated's `kept`). A method of its own, not an argument: callCt's bytecode with what it inlines is
+   * what decides whether forkCt inlines callCt (TurboFan counts callCt's 430 bytes and the 329 its code inlines,
+   * × 1.2, against the 920 budget: six bytes more and forkCt called it, ≈ +60 a fork).
+   */
+  private reloadKept(w: Uint32Array): void {
+    if (this.shadowExact === true) reloadTranslated(this.frame, this.decoded, w, true);
     else this.reloadFrame(w);
   }
 
@@ -1533,7 +1545,15 @@ export class LflowExecutor {
       // A backend-less ct_lb_mark is OVS's `ct(nat)` on a chassis: it never starts a NAT, so no backend is asked for
       // (four of the five forking calls of a new connection's SYN and SYN|ACK, full-cold); only ovn-trace's mode
       // (no chassis) asks, for --lb-dst.
-      const pick = ip && (plan.hasBackends === true || this.chassis === undefined) ? this.pickBackend(l.backends, l.hashFields, w[W.ETH_TYPE] === 0x86dd, copy, node) : NO_BACKEND;
+      let pick = NO_BACKEND;
+      if (ip && (plan.hasBackends === true || this.chassis === undefined)) {
+        const v6 = w[W.ETH_TYPE] === 0x86dd;
+        // The family's one backend, where the plan found nothing for the hash to choose (CtPlan.one4): pickBackend's
+        // answer without its two passes over the list (≈ 110 instructions a SYN to a one-backend VIP); --lb-dst
+        // (ovn-trace's) may choose another, so pickBackend asks whenever one is set.
+        const one = v6 ? plan.one6 : plan.one4;
+        pick = one >= 0 && this.lbDst === undefined ? one : this.pickBackend(l.backends, l.hashFields, v6, copy, node);
+      }
       // A backend's request by its index, made with the plan (no Map lookup by the backend per SYN); --lb-dst's
       // address on a backend-less action (ovn-trace's mode) through lbRequest's map.
       if (pick >= 0) req = plan.backendReqs[pick]!;
@@ -1597,10 +1617,29 @@ export class LflowExecutor {
         break;
     }
     const isLb = a.k === 'ct_lb_mark' || a.k === 'ct_lb';
-    plan = { base: req, fixedZone, isLb, hasBackends: isLb && (a as LbAction).backends.length !== 0, lb: undefined, backendReqs: [] };
+    plan = { base: req, fixedZone, isLb, hasBackends: isLb && (a as LbAction).backends.length !== 0, lb: undefined, backendReqs: [], one4: -1, one6: -1 };
+    if (isLb) {
+      plan.one4 = this.onlyBackend(a as LbAction, false);
+      plan.one6 = this.onlyBackend(a as LbAction, true);
+    }
     if (isLb) for (const b of (a as LbAction).backends) plan.backendReqs.push(this.lbRequest(plan, a as LbAction, b));
     this.ctPlans.set(a, plan);
     return plan;
+  }
+
+  /**
+   * The index pickBackend answers for a packet of the family `v6` whatever the packet, when no --lb-dst is set: the
+   * family's only backend, if its hash fields (if any) are ones OVS accepts — one bucket, nothing to hash. Else -1.
+   */
+  private onlyBackend(a: LbAction, v6: boolean): number {
+    let one = -1;
+    for (let i = 0; i < a.backends.length; i++) {
+      if (a.backends[i]!.ipv6 !== v6) continue;
+      if (one >= 0) return -1;
+      one = i;
+    }
+    if (one >= 0 && a.hashFields !== undefined && (this.hashFieldBits.get(a.hashFields) ?? this.compileFields(a.hashFields)) < 0) return -1;
+    return one;
   }
 
   /** ct_lb_mark's or ct_lb's request for backend `dst` (one per backend, made on first use). */
@@ -4573,6 +4612,12 @@ interface CtPlan {
   lb: Map<object, CtRequest> | undefined;
   /** ct_lb_mark's and ct_lb's request for each of its backends, by the backend's index (lbRequest's, made with the plan). */
   backendReqs: CtRequest[];
+  /**
+   * The index pickBackend answers for every IPv4 (one4) or IPv6 (one6) packet while no --lb-dst is set — the family's
+   * one backend, its hash fields (if any) accepted — else -1 (onlyBackend).
+   */
+  one4: number;
+  one6: number;
 }
 
 /** pickBackend's answers other than a backend's index: none, or --lb-dst's own address (a backend-less action). */

@@ -55,14 +55,42 @@ export const FIRST_WORDS = FIRST;
  * `storeFrame` keeps it so); `d` stays valid, so the frame is not decoded again. Only these words are written: the call was made on
  * words synced into the frame (storeFrame writes every IP header word an action can assign), so every other header
  * word of `words` already is what the frame holds — or a write OVS would have committed to the packet too and that
- * vippath's frame does not carry (a VLAN TCI, the ND words), which a full copy from `shadow` would undo.
+ * vippath's frame does not carry (a VLAN TCI, the ND words), which a full copy from `shadow` would undo. `kept`: the
+ * call was a words engine's, whose NAT keeps `d`'s addresses and ports (WordsConntrackEngine): an IPv4 frame's are
+ * read from `d` then, the same values.
  */
-export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array): void {
+export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint32Array, kept: boolean): void {
   const shadow = SHADOW;
+  const l3 = d.l3;
+  if (kept === true && l3 === L3.IPV4) {
+    // A words engine's NAT (WordsConntrackEngine) keeps `d`'s IPv4 addresses and TCP and UDP ports the frame's, as
+    // wire's edit functions do: four field loads where the bytes are twelve bounds-checked reads (≈ 100
+    // instructions; a SYN's walks make two of these calls). ICMP's type and code are as decoded (NAT leaves them).
+    // An IPv4 frame's L4 header is decoded for TCP, UDP, ICMP and protocol 58 only (wire's decodeL4): 58's by the bytes.
+    const proto = d.ipProto;
+    const l4 = d.l4Offset >= 0;
+    if (l4 === false || proto === 6 || proto === 17 || proto === 1) {
+      const src = d.ipSrc;
+      const dst = d.ipDst;
+      shadow[W.IPV4_SRC] = src;
+      shadow[W.IPV4_DST] = dst;
+      words[W.IPV4_SRC] = src;
+      words[W.IPV4_DST] = dst;
+      if (l4 === true) {
+        const sp = proto === 1 ? d.icmpType : d.srcPort;
+        const dp = proto === 1 ? d.icmpCode : d.dstPort;
+        shadow[W.TP_SRC] = sp;
+        shadow[W.TP_DST] = dp;
+        words[W.TP_SRC] = sp;
+        words[W.TP_DST] = dp;
+      }
+      return;
+    }
+  }
   // The offsets as 16-bit numbers (a header's offset is tens of bytes): TurboFan then knows `o + 19` cannot overflow
   // and drops each byte's overflow check and sign extension (≈ 3 instructions a byte, sixteen bytes a call).
   const o = d.l3Offset & 0xffff;
-  if (d.l3 === L3.IPV4) {
+  if (l3 === L3.IPV4) {
     const src = ((frame[o + 12]! << 24) | (frame[o + 13]! << 16) | (frame[o + 14]! << 8) | frame[o + 15]!) >>> 0;
     const dst = ((frame[o + 16]! << 24) | (frame[o + 17]! << 16) | (frame[o + 18]! << 8) | frame[o + 19]!) >>> 0;
     d.ipSrc = src;
@@ -71,7 +99,7 @@ export function reloadTranslated(frame: Uint8Array, d: DecodedFrame, words: Uint
     shadow[W.IPV4_DST] = dst;
     words[W.IPV4_SRC] = src;
     words[W.IPV4_DST] = dst;
-  } else if (d.l3 === L3.IPV6) {
+  } else if (l3 === L3.IPV6) {
     loadV6(shadow, W.IPV6_SRC, frame, o + 8);
     loadV6(shadow, W.IPV6_DST, frame, o + 24);
     for (let i = W.IPV6_SRC; i < W.IPV6_DST + 4; i++) words[i] = shadow[i]!;
