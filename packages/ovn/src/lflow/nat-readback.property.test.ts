@@ -1,0 +1,204 @@
+/**
+ * frame-sync.ts `reloadTranslated` with `kept` (the executor's read-back after a words engine's NAT: an IPv4 frame's
+ * addresses and ports taken from the decode the engine keeps) against the read of the frame's bytes (`kept` false).
+ * OvsConntrack's executeWords runs generated packets — IPv4 and IPv6; TCP, UDP, ICMP echo, ICMP errors about a
+ * connection (the backend's) or about a packet to the VIP (a router's), a later fragment, protocol 58 over IPv4,
+ * another protocol; clients to a VIP and the backends' replies — each through 1–4 ct() calls in two zones with NAT
+ * (apply, DNAT to a backend with or without a port, SNAT to the VIP), some committing. After every call that rewrote
+ * the frame, both forms read it back from the same state (the words, the shadow holding junk, the decode): the
+ * words, the whole shadow and every field of the decode must be equal. The packet then goes on with the words as
+ * read back (as the executor's walk does).
+ *
+ * Seed: 20261207 unless VIPPATH_NATBACK_SEED gives one (`random`: a new one, printed); VIPPATH_NATBACK_RUNS
+ * (default 300).
+ */
+import fc from 'fast-check';
+import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
+import { describe, expect, it } from 'vitest';
+import { CtNat, CtRequest, CtResult } from './ct-api.js';
+import { W } from './fields.js';
+import { FRAME_SHADOW, reloadTranslated } from './frame-sync.js';
+import { OvsConntrack } from '../ct/engine.js';
+import { F, frame, icmpError } from '../ct/packets.test-helpers.js';
+
+const SEED_ENV = process.env.VIPPATH_NATBACK_SEED;
+const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261207;
+const RUNS = Number(process.env.VIPPATH_NATBACK_RUNS ?? 300);
+
+const V4 = { clients: ['10.0.0.1', '192.168.7.200'], vip: '10.96.0.10', backends: ['10.1.0.5', '172.16.9.250'] };
+const V6 = { clients: ['fd00::1', 'fd00::2'], vip: 'fd00:96::10', backends: ['fd01::5', 'fd01::6'] };
+
+interface Call {
+  zone: number;
+  commit: boolean;
+  nat: 'apply' | 'dnat' | 'snat';
+  backend: number;
+  port: boolean;
+}
+interface Pkt {
+  v6: boolean;
+  proto: 'tcp' | 'udp' | 'icmp' | 'error' | 'errorVip' | 'fragment' | 'proto58' | 'other';
+  client: number;
+  sport: number;
+  backend: number;
+  reply: boolean;
+  flags: number;
+  calls: Call[];
+}
+
+const call: fc.Arbitrary<Call> = fc.record({
+  zone: fc.constantFrom(1, 1, 2),
+  commit: fc.boolean(),
+  nat: fc.constantFrom<Call['nat']>('apply', 'apply', 'dnat', 'dnat', 'snat'),
+  backend: fc.integer({ min: 0, max: 1 }),
+  port: fc.boolean(),
+});
+const pkt: fc.Arbitrary<Pkt> = fc.record({
+  v6: fc.constantFrom(false, false, false, true),
+  proto: fc.constantFrom<Pkt['proto']>('tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp', 'icmp', 'error', 'errorVip', 'fragment', 'proto58', 'other'),
+  client: fc.integer({ min: 0, max: 1 }),
+  sport: fc.constantFrom(40000, 40001, 65535),
+  backend: fc.integer({ min: 0, max: 1 }),
+  reply: fc.boolean(),
+  flags: fc.constantFrom(F.SYN, F.SYN, F.SYN | F.ACK, F.ACK, F.FIN | F.ACK),
+  calls: fc.array(call, { minLength: 1, maxLength: 4 }),
+});
+
+function build(p: Pkt): Uint8Array {
+  const a = p.v6 ? V6 : V4;
+  const client = a.clients[p.client]!;
+  const backend = a.backends[p.backend]!;
+  const [src, dst] = p.reply ? [backend, client] : [client, a.vip];
+  const [sport, dport] = p.reply ? [80, p.sport] : [p.sport, 80];
+  switch (p.proto) {
+    case 'tcp':
+      return frame({ src, dst, proto: 'tcp', sport, dport, flags: p.flags, seq: 1000, ack: p.flags & F.ACK ? 5000 : 0 });
+    case 'udp':
+      return frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
+    case 'icmp':
+      return frame({ src, dst, proto: 'icmp', icmpType: p.v6 ? (p.reply ? 129 : 128) : p.reply ? 0 : 8, icmpId: p.sport & 0xffff });
+    case 'error':
+      return icmpError(frame({ src: client, dst: backend, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
+    case 'errorVip':
+      return icmpError(frame({ src: client, dst: a.vip, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
+    case 'fragment': {
+      // A later fragment (offset ≠ 0): no L4 header decoded.
+      const f = frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
+      if (!p.v6) {
+        f[14 + 6] = 0;
+        f[14 + 7] = 4;
+        fixIpv4Sum(f);
+      }
+      return f;
+    }
+    case 'proto58':
+      return frame({ src, dst, proto: 'other', ipProto: p.v6 ? 47 : 58, payload: 8 });
+    default:
+      return frame({ src, dst, proto: 'other', ipProto: 47, payload: 8 });
+  }
+}
+
+function fixIpv4Sum(f: Uint8Array): void {
+  f[24] = 0;
+  f[25] = 0;
+  let s = 0;
+  for (let i = 14; i < 34; i += 2) s += (f[i]! << 8) | f[i + 1]!;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  const c = ~s & 0xffff;
+  f[24] = c >>> 8;
+  f[25] = c & 0xff;
+}
+
+function request(c: Call, v6: boolean, req: CtRequest): void {
+  req.reset();
+  req.zone = c.zone;
+  req.commit = c.commit;
+  req.nat = c.nat === 'apply' ? CtNat.APPLY : c.nat === 'dnat' ? CtNat.DNAT : CtNat.SNAT;
+  if (c.nat !== 'apply') {
+    req.commit = true;
+    req.natIpv6 = v6;
+    const a = v6 ? V6 : V4;
+    const to = c.nat === 'dnat' ? a.backends[c.backend]! : a.vip;
+    const f = frame({ src: to, dst: to, proto: 'udp', sport: 1, dport: 1 });
+    req.natAddrMin.set(f.subarray(v6 ? 22 : 26, v6 ? 38 : 30));
+    req.natAddrMax.set(req.natAddrMin);
+    if (c.port) req.natPortMin = req.natPortMax = c.nat === 'dnat' ? 8080 : 0;
+  }
+}
+
+/** Every own field of the decode, typed arrays copied. */
+function fieldsOf(d: DecodedFrame): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) o[k] = ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v;
+  return o;
+}
+
+describe('reloadTranslated with kept (a words engine: the decode read)', () => {
+  it('reads back the words, the shadow and the decode the frame read does, after every NATed call', () => {
+    console.log(`nat read-back property: ${RUNS} runs, seed ${SEED} (VIPPATH_NATBACK_SEED / VIPPATH_NATBACK_RUNS)`);
+    const count = { rewritten: 0, v4: 0, v6: 0, srcChanged: 0, dstChanged: 0, portChanged: 0, icmp: 0, related: 0, noL4: 0, byBytes: 0 };
+    const shadow = FRAME_SHADOW;
+    fc.assert(
+      fc.property(fc.array(pkt, { minLength: 1, maxLength: 8 }), fc.uint32Array({ minLength: W.SIZE, maxLength: W.SIZE }), (pkts, junk) => {
+        const ct = new OvsConntrack({ sweepIntervalMs: 0, maxConnections: 8 });
+        const decoder = new FrameDecoder();
+        const d = new DecodedFrame();
+        const res = new CtResult();
+        res.packet = 1;
+        const req = new CtRequest();
+        const w = new Uint32Array(W.SIZE);
+        const buf = new Uint8Array(2048);
+        let now = 1;
+        for (const p of pkts) {
+          const f = build(p);
+          buf.fill(0);
+          buf.set(f);
+          decoder.decode(buf, d, f.length);
+          w.set(junk);
+          w[W.ETH_TYPE] = d.l3 === L3.IPV6 ? 0x86dd : d.l3 === L3.IPV4 ? 0x800 : 0;
+          for (let i = W.CT_STATE; i < W.CT_LABEL + 4; i++) w[i] = 0;
+          for (let i = W.CT_NW_DST; i <= W.CT_NW_PROTO; i++) w[i] = 0;
+          res.packet++;
+          let first = true;
+          for (const c of p.calls) {
+            request(c, p.v6, req);
+            const before = { src: d.ipSrc, dst: d.ipDst, sp: d.srcPort, dp: d.dstPort };
+            ct.executeWords(buf, f.length, d, req, res, w, now++, 0, first, false);
+            first = false;
+            if (res.rewritten !== true) continue;
+            count.rewritten++;
+            const dBefore = fieldsOf(d);
+            const junkShadow = junk.map((x) => x ^ 0x3c3c3c3c);
+            // The fast form.
+            shadow.set(junkShadow);
+            const wKept = w.slice();
+            reloadTranslated(buf, d, wKept, true);
+            const shadowKept = shadow.slice();
+            const dKept = fieldsOf(d);
+            // The general form, from the same state.
+            Object.assign(d, Object.fromEntries(Object.entries(dBefore).filter(([, v]) => !Array.isArray(v))));
+            shadow.set(junkShadow);
+            reloadTranslated(buf, d, w, false);
+            expect(Array.from(wKept), 'words').toEqual(Array.from(w));
+            expect(Array.from(shadowKept), 'shadow').toEqual(Array.from(shadow));
+            expect(dKept, 'decode').toEqual(fieldsOf(d));
+            if (d.l3 === L3.IPV4) {
+              count.v4++;
+              if (d.ipSrc !== before.src) count.srcChanged++;
+              if (d.ipDst !== before.dst) count.dstChanged++;
+              if (d.srcPort !== before.sp || d.dstPort !== before.dp) count.portChanged++;
+              if (d.l4Offset < 0) count.noL4++;
+              else if (d.ipProto === 1) {
+                count.icmp++;
+                if (p.proto === 'error' || p.proto === 'errorVip') count.related++;
+              } else if (d.ipProto !== 6 && d.ipProto !== 17) count.byBytes++;
+            } else count.v6++;
+          }
+        }
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    console.log(`nat read-back property: ${JSON.stringify(count)}`);
+    for (const k of ['rewritten', 'v4', 'v6', 'srcChanged', 'dstChanged', 'portChanged', 'icmp', 'related'] as const) expect(count[k], k).toBeGreaterThan(0);
+  });
+});
