@@ -21,8 +21,8 @@ import { TraceConntrack } from './ct-trace.js';
 import { loadCtOrig } from './ct-orig.js';
 import { ctResultToWords as ctResultToWordsImport, ctWordsToResult as ctWordsToResultImport } from './ct-words.js';
 import { LOG_PIPELINE_LEN, ovnVersionOfFlows } from '../northd/stages.js';
-import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeEth as storeEthImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
-import { FIRST_WORDS as FIRST_WORDSImport, FRAME_SHADOW, headerView, hideCtFirst as hideCtFirstImport, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport } from './frame-sync.js';
+import { frameFromFlow, loadFrame, loadMac, loadV6, putMac as putMacImport, storeFrame as storeFrameImport, storeMac, storeV6, formatFlow, formatCtState } from './packet.js';
+import { FIRST_WORDS as FIRST_WORDSImport, FRAME_SHADOW, headerView, hideCtFirst as hideCtFirstImport, loadIpv4Fresh as loadIpv4FreshImport, reloadTranslated as reloadTranslatedImport, storeEthShadow as storeEthShadowImport } from './frame-sync.js';
 import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
@@ -82,7 +82,7 @@ const loadIpv4Fresh = loadIpv4FreshImport;
 const hideCtFirst = hideCtFirstImport;
 const FIRST_WORDS = FIRST_WORDSImport;
 const storeFrame = storeFrameImport;
-const storeEth = storeEthImport;
+const storeEthShadow = storeEthShadowImport;
 const reloadTranslated = reloadTranslatedImport;
 const plainTcp4Decoded = plainTcp4DecodedImport;
 const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
@@ -1425,7 +1425,7 @@ export class LflowExecutor {
     this.syncNear = false;
     if (this.decoded.status !== 0) return;
     if (this.outShared === true) this.unshare();
-    if (near === true && this.decoded.l3 !== L3.ARP) storeEth(this.frame, w, this.shadow);
+    if (near === true && this.decoded.l3 !== L3.ARP) storeEthShadow(this.frame, w);
     else if (storeFrame(this.frame, this.decoded, w, this.shadow, this.scratch) === true) this.frameGen = nextFrameGen();
   }
 

@@ -4,7 +4,7 @@
  */
 import { L3 as L3Import, type DecodedFrame } from '@vippath/wire';
 import { W as WImport } from './fields.js';
-import { loadV6 } from './packet.js';
+import { loadV6, storeEth } from './packet.js';
 
 // Imports bound to module constants, which TurboFan folds (an enum object's fields become immediates): each use of
 // an import loads its cell and checks it is initialised, and for an object its map, then the field — and an index
@@ -47,6 +47,15 @@ export const FRAME_SHADOW = SHADOW;
 const FIRST = new Uint32Array(W.SIZE);
 const FIRST64 = new Float64Array(FIRST.buffer, 0, W.SIZE / 2);
 export const FIRST_WORDS = FIRST;
+
+/**
+ * packet.ts's `storeEth` on the shadow ({@link FRAME_SHADOW}, the executor's): the Ethernet addresses that differ from
+ * it written into the frame and the shadow. The shadow a constant here (storeEth inlined): its four loads and up to
+ * four stores carry no bounds check (executor.ts syncFrame, a ct fork's sync of a SYN's `eth.dst`).
+ */
+export function storeEthShadow(frame: Uint8Array, words: Uint32Array): void {
+  storeEth(frame, words, SHADOW);
+}
 
 /**
  * After conntrack translated the frame in place (NAT: addresses, ports, an ICMP error's inner header; never a
