@@ -303,7 +303,9 @@ export interface WordsConntrackEngine extends ConntrackEngine {
    * or all 0 without one, each word written; the other family's address words 0), else as it was. The result
    * carries the rest as execute's does: on entry its `zone` and `packet` (the previous call's); on return `state`
    * (the ct_state written), `zone`, `rewritten`, `tupleWritten`, `hasOriginal` and `originalIpv6`. Its `mark`,
-   * `label` and tuple fields are neither read nor written.
+   * `label` and tuple fields are neither read nor written. A call that rewrites the frame (`rewritten`) leaves
+   * `decoded`'s IPv4 addresses and TCP and UDP ports the frame's, as wire's edit functions do: the executor reads an
+   * IPv4 frame's translated header back from there, not from the bytes.
    *
    * `gen` (0 or absent: none) is the caller's frame generation, a promise kept in one number: the caller moves it,
    * to a value it never gave any engine before, whenever anything but the engine called writes `decoded` or the
