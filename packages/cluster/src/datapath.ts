@@ -672,9 +672,10 @@ export class NodePath {
    * {@link ovn} from place number `from`, on `frame[0, length)`. `checksumsGood`: the frame is a pod's own, whose
    * checksums its stack computed (PodHost.receive): the switch's conntrack does not verify them (LogicalSwitch.process).
    * `decoded`: the pod's decode of its answer (PodHost.replyDecode), which the switch takes instead of decoding it
-   * (LogicalSwitch.processInto's).
+   * (LogicalSwitch.processInto's). `lend`: the frame is lent to the switch (LogicalSwitch.processInto's): `frame` has 8
+   * bytes' room past `length`, and the caller reads none of its bytes after the call.
    */
-  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length, checksumsGood = false, decoded?: Readonly<DecodedFrame>): void {
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length, checksumsGood = false, decoded?: Readonly<DecodedFrame>, lend?: boolean): void {
     const dp = this.dp;
     const rec = dp.rec;
     const watch = dp.watch;
@@ -686,7 +687,7 @@ export class NodePath {
     else {
       const out = dp.enterOvn();
       try {
-        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood, decoded);
+        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood, decoded, lend);
       } finally {
         dp.leaveOvn();
       }
@@ -729,7 +730,7 @@ export class NodePath {
     return true;
   }
 
-  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined): void {
+  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean | undefined): void {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
@@ -742,7 +743,7 @@ export class NodePath {
       if (length !== frame.length) frame = frame.subarray(0, length);
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
-      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded);
+      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded, lend);
       // The switch's step counted in place, as the LB's and the pod's below (stepAt untraced): stepAt's bytecode counts
       // against the hop's inlining budget, which then had no room left for ovnAt (the pods' answers' re-entry).
       rec.stageN[ST_OVN]++;
