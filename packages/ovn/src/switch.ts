@@ -405,7 +405,10 @@ export class LogicalSwitch {
    */
   private into(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, outcome: SwitchOutcome | undefined, checksumsGood: boolean | undefined, decoded: Readonly<DecodedFrame> | undefined, trace: boolean, lend: boolean | undefined): SwitchOutcome {
     const out = outcome !== undefined ? outcome : this.outcome;
-    this.run(frame, length, inport, chassis, now, trace, checksumsGood === true, decoded, lend === true);
+    // The two flags handed on as they came: the executor's run takes an undefined as false (its defaults). Compared
+    // here, each was a boolean made and kept across the run's call (a pair of spills), ≈ 24 instructions a call in
+    // TurboFan's code of this method.
+    this.run(frame, length, inport, chassis, now, trace, checksumsGood, decoded, lend);
     const x = this.executor;
     const r = x.result;
     const outputs = r.outputs;
@@ -464,7 +467,7 @@ export class LogicalSwitch {
     return out;
   }
 
-  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean): void {
+  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean | undefined, decoded: Readonly<DecodedFrame> | undefined, lend: boolean | undefined): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them. The executor gets
     // the port's number kept beside its name (its own kept ports compared as numbers).
