@@ -591,6 +591,8 @@ describe('megaflow cache', () => {
     expect(handed.taggedInput).toBeGreaterThan(0);
     expect(handed.plainNotHanded).toBeGreaterThan(0);
     expect(handed.taggedOutput).toBeGreaterThan(0);
+    // Lent frames handed out (replayed walks among them: connLookup's take).
+    expect(handed.lentOut).toBeGreaterThan(RUNS);
     expect(connHits).toBeGreaterThan(RUNS / 2);
     expect(hintsTaken).toBeGreaterThan(connHits);
     expect(connBreaks).toBeGreaterThan(0);
