@@ -847,9 +847,9 @@ export class PathCaches implements PathWatch, OutPathCache {
     // entry's, br-provider's rewrite) overwrite the old ones and the tag, and the rest is already in place.
     const len = length - 4;
     // A plain TCP/IPv4 frame (the decode handed over below: the hop reads none of its bytes after the switch) is lent
-    // to the switch, which walks it in place and hands it out (LogicalSwitch.lendNext): the whole scratch buffer from
-    // byte 4, room to spare. Any other, an exact-length view made once per length: the switch copies a frame whose
-    // length is its array's with one set(), any other byte by byte.
+    // to the switch, which walks it in place and hands it out (LogicalSwitch.processInto's `lend`, an argument down to
+    // the executor's run): the whole scratch buffer from byte 4, room to spare. Any other, an exact-length view made
+    // once per length: the switch copies a frame whose length is its array's with one set(), any other byte by byte.
     // Not while the wire is observed: an observer may keep the view of the frame it was shown (above).
     const lend = hd.status === DecodeStatus.PLAIN_TCP4_ADDRESSES && rec.tracing !== true && dp.watch === undefined && dp.onWire === undefined;
     const sw = lend ? this.scratch4 : keptView(this.scratch4Views, this.scratch4, len);
@@ -902,13 +902,10 @@ export class PathCaches implements PathWatch, OutPathCache {
       d.payloadLength = l4Length - hl;
       given = d;
     }
-    // Cleared after the call too: a hop that runs no switch (a hop limit) must not leave it for another frame.
-    if (lend) dp.ls.lendNext = true;
     try {
-      p.path.ovnAt(sw, dp.localnetIn, p.fromAt, p.depth, len, false, given);
+      p.path.ovnAt(sw, dp.localnetIn, p.fromAt, p.depth, len, false, given, lend);
     } finally {
       dp.deliveriesUnread = false;
-      dp.ls.lendNext = false;
     }
     const r = rec.finish();
     rec.tracing = saved;
@@ -1404,7 +1401,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       const before = rec.stageVector(this.narpBefore);
       const outs = rec.r.outside.length;
       const answered = rec.answered;
-      run.path.ovnAt(sw, dp.localnetIn, run.from, run.depth, len);
+      run.path.ovnAt(sw, dp.localnetIn, run.from, run.depth, len, false, undefined, false);
       const after = rec.stageVector(this.narpAfter);
       if (after[ST_WIRE] !== before[ST_WIRE] || after[ST_VLAN] !== before[ST_VLAN] || after[ST_METALLB] !== before[ST_METALLB] || after[ST_BRIDGE] !== before[ST_BRIDGE] || after[ST_HOST] !== before[ST_HOST] || rec.r.outside.length !== outs || rec.answered !== answered) {
         this.narpContinue(run, buf, length);

@@ -353,10 +353,19 @@ export class Datapath implements PathTaps {
   private readonly outcomes: SwitchOutcome[] = [];
   private ovnLevel = 0;
 
-  /** The outcome the next OVN hop writes into (its level's; {@link leaveOvn} when done with it). */
+  /**
+   * The outcome the next OVN hop writes into (its level's; {@link leaveOvn} when done with it). Inlined into the OVN hop
+   * (a pod's answer's re-entry) only while the hop's inlining budget has room: the level's first outcome is made by a
+   * method of its own, and the count read once, so that this stays small (bench/README, session 44).
+   */
   enterOvn(): SwitchOutcome {
-    const i = this.ovnLevel++;
-    return this.outcomes[i] ?? (this.outcomes[i] = new SwitchOutcome());
+    const i = this.ovnLevel;
+    this.ovnLevel = i + 1;
+    return this.outcomes[i] ?? this.newOutcome(i);
+  }
+
+  private newOutcome(i: number): SwitchOutcome {
+    return (this.outcomes[i] = new SwitchOutcome());
   }
 
   leaveOvn(): void {
@@ -621,7 +630,7 @@ export class NodePath {
         dp.wireFrom(this.node, this, wired, depth + 1);
       } else if (port === this.patchPort) {
         dp.port(n.patchAt, packet);
-        this.ovnAt(packet, dp.localnetIn, at, depth + 1);
+        this.ovnAt(packet, dp.localnetIn, at, depth + 1, packet.length, false, undefined, false);
       } else if (port === Port.LOCAL) {
         dp.port(n.br, packet);
         dp.onTap?.(n.br, packet);
@@ -665,16 +674,18 @@ export class NodePath {
    * hop-to-hop path (a cache's replay, an injection at a pod).
    */
   ovn(frame: Uint8Array, inport: string, from: string, depth: number): void {
-    this.ovnAt(frame, inport, this.dp.rec.place(from), depth);
+    this.ovnAt(frame, inport, this.dp.rec.place(from), depth, frame.length, false, undefined, false);
   }
 
   /**
    * {@link ovn} from place number `from`, on `frame[0, length)`. `checksumsGood`: the frame is a pod's own, whose
    * checksums its stack computed (PodHost.receive): the switch's conntrack does not verify them (LogicalSwitch.process).
    * `decoded`: the pod's decode of its answer (PodHost.replyDecode), which the switch takes instead of decoding it
-   * (LogicalSwitch.processInto's).
+   * (LogicalSwitch.processInto's). `lend`: the frame is lent to the switch (LogicalSwitch.processInto's): `frame` has 8
+   * bytes' room past `length`, and the caller reads none of its bytes after the call. No argument has a default: a
+   * default's bytecode counts against the OVN hop's inlining budget, which inlines this method (bench/README, session 44).
    */
-  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length = frame.length, checksumsGood = false, decoded?: Readonly<DecodedFrame>): void {
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length: number, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean): void {
     const dp = this.dp;
     const rec = dp.rec;
     const watch = dp.watch;
@@ -686,7 +697,7 @@ export class NodePath {
     else {
       const out = dp.enterOvn();
       try {
-        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood, decoded);
+        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood, decoded, lend);
       } finally {
         dp.leaveOvn();
       }
@@ -729,7 +740,7 @@ export class NodePath {
     return true;
   }
 
-  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined): void {
+  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean): void {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.ids.ls;
@@ -742,7 +753,7 @@ export class NodePath {
       if (length !== frame.length) frame = frame.subarray(0, length);
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
-      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded);
+      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded, lend);
       // The switch's step counted in place, as the LB's and the pod's below (stepAt untraced): stepAt's bytecode counts
       // against the hop's inlining budget, which then had no room left for ovnAt (the pods' answers' re-entry).
       rec.stageN[ST_OVN]++;
@@ -877,7 +888,7 @@ export class NodePath {
         // veth hands OVS — conntrack does not verify them. A frame injected at a pod (SimulatedCluster.inject) is not
         // the pod's answer and is verified.
         // With the pod's decode of it (its TCP/IPv4 answers): the switch decodes nothing.
-        podPath.ovnAt(reply, oPort, pp.atId, depth + 1, reply.length, true, pod.replyDecode(replies, j));
+        podPath.ovnAt(reply, oPort, pp.atId, depth + 1, reply.length, true, pod.replyDecode(replies, j), false);
       }
       pod.release(replies);
     }

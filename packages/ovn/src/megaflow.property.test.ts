@@ -6,7 +6,8 @@
  * (ports, chassis, bytes), drop codes and places, conntrack dumps and counters after every packet. The same on
  * real ovn-northd 23.03's flows (test/fixtures/ovsdb/sb-backup.db) with executors alone. A key that leaves out a
  * field the walk read fails here: dropping TP_DST or CT_STATE reads, or the mismatch-proof bits, was found in one
- * run each and shrunk to two packets.
+ * run each and shrunk to two packets. A frame lent to the switch (processInto's `lend`, every other frame of the third
+ * switch's) gives the outcome a copied one gives, and no later run writes the caller's buffer.
  *
  * Seeds: a fixed seed (20261201) unless VIPPATH_MEGAFLOW_SEED gives one (`random` for a new one; the test prints
  * it); fast-check prints the shrunk sequence of any failure. VIPPATH_MEGAFLOW_RUNS sets the number of sequences
@@ -300,11 +301,13 @@ function inputFacts(frame: Uint8Array): [number, number, number] {
 }
 
 /** Where the switches handed their decode over with an output (SwitchOutcome.decodedFor), and where not. */
-const handed = { toPod: 0, toLocalnet: 0, natted: 0, macRewritten: 0, taggedInput: 0, plainNotHanded: 0, multiPlain: 0, taggedOutput: 0, inputGiven: 0 };
+const handed = { toPod: 0, toLocalnet: 0, natted: 0, macRewritten: 0, taggedInput: 0, plainNotHanded: 0, multiPlain: 0, taggedOutput: 0, inputGiven: 0, lent: 0, lentOut: 0 };
 const resetHanded = (): void => {
   for (const k of Object.keys(handed) as (keyof typeof handed)[]) handed[k] = 0;
 };
 const freshDecoded = new DecodedFrame();
+/** What {@link compareRun}'s lending caller writes over its buffer once an outcome is read. */
+const LENT_JUNK = 0xee;
 const givenDecoded = new DecodedFrame();
 const copiedDecoded = new DecodedFrame();
 
@@ -355,6 +358,10 @@ export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalS
   const oc = new SwitchOutcome();
   const op = new SwitchOutcome();
   const ol = new SwitchOutcome();
+  // The third switch's caller lends every other frame (processInto's `lend`) from one buffer it reuses, as the cluster's
+  // flow cache lends its scratch buffer, and writes junk over it once the outcome is read; the other frames it hands
+  // over in buffers of their own, never to be written.
+  const lentBuf = new Uint8Array(2048).fill(LENT_JUNK);
   let now = 1000;
   for (let i = 0; i < seq.length; i++) {
     const p = seq[i]!;
@@ -371,7 +378,14 @@ export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalS
     for (let rep = 0; rep < 2; rep++) {
       cached.processInto(frame, frame.length, inport, chassis, now, oc);
       plain.processInto(frame, frame.length, inport, chassis, now, op);
-      long.processInto(longer, frame.length, inport, chassis, now, ol, false, given);
+      // Nothing since the caller's junk (the runs after a lent one, lent or not) wrote the lent buffer.
+      for (let k = 0; k < lentBuf.length; k++) if (lentBuf[k] !== LENT_JUNK) expect({ packet: i, rep, p, lentBufferWrittenAt: k }).toBeUndefined();
+      const lend = ((i + rep) & 1) === 1;
+      if (lend) {
+        lentBuf.set(frame);
+        handed.lent++;
+        long.processInto(lentBuf, frame.length, inport, chassis, now, ol, false, given, true);
+      } else long.processInto(longer, frame.length, inport, chassis, now, ol, false, given);
       const a = observe(cached, oc, now);
       const b = observe(plain, op, now);
       if (oc.count === 0 && oc.code === DropReason.UNMODELLED_ACTION) unmodelledDrops.set(`${oc.pipeline}/${oc.table}`, (unmodelledDrops.get(`${oc.pipeline}/${oc.table}`) ?? 0) + 1);
@@ -381,7 +395,12 @@ export function compareRun(v: Variant, seq: readonly Pkt[]): ReturnType<LogicalS
       for (let k = 0; k < frame.length; k++) if (longer[k] !== frame[k]) expect({ packet: i, inputChangedAt: k }).toBeUndefined();
       checkHandedDecode(oc, frame, { packet: i, rep, p, side: 'cached' });
       checkHandedDecode(op, frame, { packet: i, rep, p, side: 'uncached' });
-      checkHandedDecode(ol, frame, { packet: i, rep, p, side: 'longer buffer' });
+      checkHandedDecode(ol, frame, { packet: i, rep, p, side: lend ? 'lent buffer' : 'longer buffer' });
+      if (lend) {
+        for (let k = 0; k < ol.count; k++) if (ol.frames[k] === lentBuf) handed.lentOut++;
+        // Read: the caller's next frame may go there now.
+        lentBuf.fill(LENT_JUNK);
+      }
       // The input's decode handed out (what the cluster's OVN hop reads instead of the header): the frame as it came.
       const facts = inputFacts(frame);
       for (const o of [oc, op, ol]) if (o.inL3 !== facts[0] || (facts[0] !== 0 && (o.inSrc !== facts[1] || o.inDst !== facts[2]))) expect({ packet: i, rep, p, input: [o.inL3, o.inL3 === 0 ? 0 : o.inSrc, o.inL3 === 0 ? 0 : o.inDst] }).toEqual({ packet: i, rep, p, input: facts });
@@ -494,6 +513,8 @@ describe('megaflow cache', () => {
     expect(handed.multiPlain).toBeGreaterThan(0);
     // Frames given with their decode.
     expect(handed.inputGiven).toBeGreaterThan(RUNS);
+    // Lent frames handed out as outputs (walked in place: the lend reached the executor).
+    expect(handed.lentOut).toBeGreaterThan(RUNS);
   }, 180_000);
 
   it('replays the walks that reach an action vippath does not model as that drop, exactly as the uncached walk', () => {
@@ -570,6 +591,8 @@ describe('megaflow cache', () => {
     expect(handed.taggedInput).toBeGreaterThan(0);
     expect(handed.plainNotHanded).toBeGreaterThan(0);
     expect(handed.taggedOutput).toBeGreaterThan(0);
+    // Lent frames handed out (replayed walks among them: connLookup's take).
+    expect(handed.lentOut).toBeGreaterThan(RUNS);
     expect(connHits).toBeGreaterThan(RUNS / 2);
     expect(hintsTaken).toBeGreaterThan(connHits);
     expect(connBreaks).toBeGreaterThan(0);

@@ -231,13 +231,6 @@ export class LogicalSwitch {
   private readonly megaflows: SwitchOptions['megaflows'];
   private readonly strict: boolean;
   private readonly outcome = new SwitchOutcome();
-  /**
-   * The next {@link processInto}'s frame is lent (read and cleared by that call; other runs ignore it): from `length`
-   * on it has 8 bytes' room, and its caller neither reads its bytes after the call nor writes them while the outcome's
-   * frames are read. The switch may then edit it in place and hand it out as an output's frame, where it would copy it
-   * otherwise (LflowExecutor.lendNext). A frame whose input header the caller reads after the call is not lent.
-   */
-  lendNext = false;
   /** The previous packet's inport and chassis (checked, conntrack and executor set for them); reset on recompiling. */
   private lastInport: string | undefined;
   private lastChassis: string | undefined;
@@ -372,7 +365,7 @@ export class LogicalSwitch {
    */
   process(frame: Uint8Array, inport: string, chassis: string, now = 0, trace?: StageStep[], checksumsGood = false): SwitchResult {
     if (trace) {
-      const o = this.into(frame, frame.length, inport, chassis, now, this.outcome, checksumsGood, undefined, true);
+      const o = this.into(frame, frame.length, inport, chassis, now, this.outcome, checksumsGood, undefined, true, false);
       const r = this.executor.result;
       steps(r, chassis, trace);
       if (o.count > 0) return this.result(o);
@@ -391,10 +384,16 @@ export class LogicalSwitch {
    * (whose output buffers are the switch's, valid until the next call). Returns `out`. `decoded`: the frame's writer's
    * decode of it, taken instead of decoding the frame again — it must hold every field decodePlainTcp4 (@vippath/wire)
    * of `frame[0, length)` would write, with its values (the frame of its layout); read during the call only. The
-   * outcome is the same as without it.
+   * outcome is the same as without it. `lend`: the frame is lent — from `length` on it has 8 bytes' room, and its
+   * caller neither reads its bytes after the call nor writes them while the outcome's frames are read. The switch may
+   * then edit it in place and hand it out as an output's frame, where it would copy it otherwise (LflowExecutor's
+   * runFrameKey, `lend`); the caller has it back at the switch's next call. A frame whose input header the caller
+   * reads after the call is not lent. `out` defaults to the switch's own outcome, `checksumsGood` to false.
    */
-  processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome = this.outcome, checksumsGood = false, decoded?: Readonly<DecodedFrame>): SwitchOutcome {
-    return this.into(frame, length, inport, chassis, now, out, checksumsGood, decoded, false);
+  processInto(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out?: SwitchOutcome, checksumsGood?: boolean, decoded?: Readonly<DecodedFrame>, lend?: boolean): SwitchOutcome {
+    // The defaults taken by `into`: this wrapper's bytecode (every byte of it) counts against the inlining budget of
+    // the cluster's OVN hop, which inlines it (bench/README, session 44).
+    return this.into(frame, length, inport, chassis, now, out, checksumsGood, decoded, false, lend);
   }
 
   /**
@@ -404,11 +403,11 @@ export class LogicalSwitch {
    * hop was optimized before processInto), it and the fill spent the hop's inlining budget: the pod's answer, the pod
    * port's lookup and the answer's re-entry stayed calls there, and `run` too (bench/README, session 43).
    */
-  private into(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, trace: boolean): SwitchOutcome {
-    // The lend flag is processInto's (a traced run leaves it), consumed here before anything can throw (see run) —
-    // here and not in processInto, which the cluster's OVN hop inlines within its budget.
-    const lend = trace === false && this.lendNext === true;
-    if (lend === true) this.lendNext = false;
+  private into(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, outcome: SwitchOutcome | undefined, checksumsGood: boolean | undefined, decoded: Readonly<DecodedFrame> | undefined, trace: boolean, lend: boolean | undefined): SwitchOutcome {
+    const out = outcome !== undefined ? outcome : this.outcome;
+    // The two flags handed on as they came: the executor's run takes an undefined as false (its defaults). Compared
+    // here, each was a boolean made and kept across the run's call (a pair of spills), ≈ 24 instructions a call in
+    // TurboFan's code of this method.
     this.run(frame, length, inport, chassis, now, trace, checksumsGood, decoded, lend);
     const x = this.executor;
     const r = x.result;
@@ -468,7 +467,7 @@ export class LogicalSwitch {
     return out;
   }
 
-  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean): void {
+  private run(frame: Uint8Array, length: number, inport: string, chassis: string, now: number, trace: boolean, checksumsGood: boolean | undefined, decoded: Readonly<DecodedFrame> | undefined, lend: boolean | undefined): void {
     // The port and chassis of the previous packet were checked and set up then: a run from one port costs two compares.
     // Two ports are kept per chassis: a connection's packets and its answers alternate between them. The executor gets
     // the port's number kept beside its name (its own kept ports compared as numbers).
@@ -482,14 +481,10 @@ export class LogicalSwitch {
     else key = this.enter(inport, chassis);
     if (length > frame.length) throw tooLong(length, frame.length);
     if (this.ct.effects !== undefined) this.ct.effects.packets++;
-    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output), unless it is lent:
-    // only to a run by a port's key, which starts (and consumes the flag) without throwing — a group's name throws
-    // before the run's start, and would leave the flag to the next run.
+    // The executor copies the frame where it works on it (its buffer, or a replayed walk's output), unless it is lent.
+    // A group's name (no port's) throws before any run: nothing to lend to.
     if (key < 0) this.executor.runFrame(frame, length, inport, now, trace, true, checksumsGood);
-    else {
-      if (lend === true) this.executor.lendNext = true;
-      this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded);
-    }
+    else this.executor.runFrameKey(frame, length, key, now, trace, true, checksumsGood, decoded, lend);
   }
 
   /**

@@ -865,8 +865,6 @@ export class LflowExecutor {
       this.outSlots[0]!.frame = this.ownFrame0;
       this.slot0Lent = false;
     }
-    this.lentNow = this.lendNext;
-    this.lendNext = false;
     this.nOutputs = 0;
     this.nDrops = 0;
     this.outShared = false;
@@ -898,13 +896,13 @@ export class LflowExecutor {
    * the frame as it leaves each port. `checksumsGood`: the caller vouches for the frame's IPv4 and L4 checksums, as
    * for a pod's own frame (conntrack may then skip verifying them: CtResult.checksumsGood).
    */
-  runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false, checksumsGood = false): ExecResult {
+  runFrame(frame: Uint8Array, length: number, inport: string, now = 0, trace = false, input = false, checksumsGood = false, lend = false): ExecResult {
     // The kept records' names first (a run from one port, or two alternating, looks nothing up).
     const last = this.lastInportRecord;
     const other = this.otherInportRecord;
     const port = last !== undefined && last.name === inport ? last : other !== undefined && other.name === inport ? other : this.ports.get(inport);
     if (port === undefined) throw new LflowError('UNKNOWN_PORT', `unknown logical port "${inport}" on datapath "${this.datapath}"`);
-    return this.runFrameKey(frame, length, port.key, now, trace, input, checksumsGood);
+    return this.runFrameKey(frame, length, port.key, now, trace, input, checksumsGood, undefined, lend);
   }
 
   /**
@@ -914,8 +912,14 @@ export class LflowExecutor {
    * decoding `frame[0, length)`: it must hold every field decodePlainTcp4 (@vippath/wire) of those bytes would write,
    * with its values (decodePlainTcp4 returning true: the frame has its layout) — read during the call only, never
    * kept or written. Nothing checks it; the run is the same as without it.
+   *
+   * `lend` (with `input`): the frame is lent — its caller reads none of its bytes after the run and writes none while
+   * the run's outputs are read, and it has room for 8 more bytes past `length` (or it is copied as usual). The run
+   * then edits it in place and hands it out as its first output: no copy in. The caller has it back at the next
+   * run's start (whichever run that is), which gives the first output its own buffer again. An argument, not a field
+   * set before the call: each test of it is a compare of a value the run holds, with no store to set or clear it.
    */
-  runFrameKey(frame: Uint8Array, length: number, key: number, now = 0, trace = false, input = false, checksumsGood = false, decoded?: Readonly<DecodedFrame>): ExecResult {
+  runFrameKey(frame: Uint8Array, length: number, key: number, now = 0, trace = false, input = false, checksumsGood = false, decoded?: Readonly<DecodedFrame>, lend = false): ExecResult {
     // A run of packets mostly enters by one port: its record is kept (its key compared, nothing hashed).
     // Two are kept: a connection's packets and its answers alternate between two ports (full-cold's SYN and the
     // pod's SYN-ACK, http's requests and responses). Numbers, not names: a name compare is a pointer compare only
@@ -945,8 +949,11 @@ export class LflowExecutor {
     // A boolean from here on, so that each test below is one compare, not V8's ToBoolean chain (bench/README
     // "Booleans tested as booleans (session 35)"); `!!` alone is a call to V8's ToBoolean builtin.
     input = input === true ? true : input === false ? false : !!input;
+    // A lent input as one boolean, tested by connLookup and copyInput (an input only: a frame that is not one is the
+    // walk's already).
+    const lent = input && lend === true;
     if (input && tagged) {
-      frame = this.copyInput(frame, len);
+      frame = this.copyInput(frame, len, lent);
       input = false;
     }
     // The writer's decode copied (thirty-odd loads and stores) where decodePlainTcp4 reads the bytes and checks the
@@ -982,9 +989,9 @@ export class LflowExecutor {
     this.frameLength = len;
     const cached = !trace && this.mega !== undefined && this.decoded.status === 0;
     // An established connection's walk is looked up before the frame is loaded into words: a replay needs none.
-    const conn = cached ? this.connLookup(port, now, frame, input) : CONN_NONE;
+    const conn = cached ? this.connLookup(port, now, frame, input, lent) : CONN_NONE;
     if (conn === CONN_REPLAYED) return this.finish();
-    if (input) this.frame = frame = this.copyInput(frame, len);
+    if (input) this.frame = frame = this.copyInput(frame, len, lent);
     const w = this.pool[0]!;
     // The shadow's header words are all that is read of it (storeFrame, reloadTranslated).
     if (loadIpv4Fresh(frame, this.decoded) === false) {
@@ -1007,9 +1014,9 @@ export class LflowExecutor {
    * walk runs there, so that a walk whose one output is its first needs no copy out ({@link deliver}); a write to
    * the frame after that output was delivered moves the walk to {@link inputBuf} first ({@link unshare}).
    */
-  private copyInput(frame: Uint8Array, length: number): Uint8Array {
+  private copyInput(frame: Uint8Array, length: number, lent: boolean): Uint8Array {
     const out = this.outSlots[0]!;
-    if (this.lentNow === true && frame.length >= length + 8) {
+    if (lent === true && frame.length >= length + 8) {
       // The lent frame is the first output's buffer and the walk's frame, no copy; the slot's own buffer is kept for the
       // next run (resetResult). Written out, as in connLookup: a method of its own was a call there.
       if (this.slot0Lent === false) {
@@ -1033,15 +1040,9 @@ export class LflowExecutor {
   private outShared = false;
 
   /**
-   * Set by the caller just before a run (LogicalSwitch.lendNext, for its processInto): the input frame is lent — its caller
-   * reads none of its bytes after the run and writes none while the run's outputs are read, and it has room for 8
-   * more bytes past the frame's length (or it is copied as usual). The run then edits it in place and hands it out as
-   * its first output: no copy in. Read once by the run's start and cleared there (a run consumes it, whoever's).
+   * The first output's buffer is a lent frame ({@link runFrameKey}'s `lend`) until the next run's start, which gives it
+   * back {@link ownFrame0}.
    */
-  lendNext = false;
-  /** {@link lendNext} as this run's start found it. */
-  private lentNow = false;
-  /** The first output's buffer is a lent frame until the next run's start, which gives it back {@link ownFrame0}. */
   private slot0Lent = false;
   /** The first output's own buffer while {@link slot0Lent}: kept for the next frame that needs a copy. */
   private ownFrame0: Uint8Array = new Uint8Array(0);
@@ -2455,7 +2456,7 @@ export class LflowExecutor {
    * megaflow.ts `CONN_KEY_WORDS` says: the other words are 0 for such a frame) and looked up; a walk found is
    * replayed.
    */
-  private connLookup(port: Port, now: number, f: Uint8Array, input: boolean): number {
+  private connLookup(port: Port, now: number, f: Uint8Array, input: boolean, lent: boolean): number {
     const d = this.decoded;
     if (this.connOn === false || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
@@ -2539,7 +2540,7 @@ export class LflowExecutor {
       // frame is that buffer itself: no copy in either.
       const len = this.frameLength;
       const out = this.outSlots[0]!;
-      if (this.lentNow === true && f.length >= len + 8) {
+      if (lent === true && f.length >= len + 8) {
         // The lent frame as the output's buffer, as copyInput takes it — written out: a method of its own was a call
         // here, beyond this function's inlining budget (≈ 20 a frame).
         // The run's start gave the slot its own buffer back (resetResult), and this is the run's one take.

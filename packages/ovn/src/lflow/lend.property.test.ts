@@ -1,5 +1,5 @@
 /**
- * A lent input frame (LflowExecutor.lendNext): the run walks the caller's buffer in place and hands it out as its
+ * A lent input frame (LflowExecutor.runFrameKey's `lend`): the run walks the caller's buffer in place and hands it out as its
  * first output instead of copying it in — a replayed connection's walk (connLookup) and any other walk (copyInput,
  * a tagged frame's too). The caller gets its buffer back at the next run's start, and the first output's own buffer
  * serves the next frame that is copied. Here one executor's caller lends some frames, chosen at random, from one
@@ -103,8 +103,7 @@ function play(segs: readonly Seg[]): { lentOut: number; connHits: number } {
       let x: string;
       if (s.lend) {
         lent.set(frame);
-        a.lendNext = true;
-        const r = a.runFrame(lent, frame.length, inport, now, false, true);
+        const r = a.runFrame(lent, frame.length, inport, now, false, true, false, true);
         if (r.outputs.some((o) => o.frame === lent)) lentOut++;
         x = view(r);
         // Read: the caller's next frame may go there now.
