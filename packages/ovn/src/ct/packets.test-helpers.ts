@@ -431,7 +431,11 @@ export function settleHinted(ct: OvsConntrack, res: CtResult, hint: readonly [nu
 interface KeptKey {
   xGen: number;
   xState: number;
-  xk: Uint32Array;
+  xSrc: number;
+  xDst: number;
+  xSl4: number;
+  xDl4: number;
+  xMeta: number;
   xFrame: Uint8Array | undefined;
   xDecoded: DecodedFrame | undefined;
   xRes: CtResult | undefined;
@@ -508,7 +512,8 @@ function stalePromise(x: KeptKey, f: Uint8Array, d: DecodedFrame): string {
   const left = leftBy.get(x);
   if (left === undefined) return 'no packet left by the previous call';
   if (l3 !== left.l3 || l4 !== left.l4 || d.l3End !== left.end) return 'offsets moved';
-  const k = x.xk;
+  // The engine's kept key (int32 fields) as the uint32 words of a key.
+  const k = [x.xSrc >>> 0, x.xDst >>> 0, x.xSl4, x.xDl4, x.xMeta >>> 0];
   if (d.ipProto !== k[4]! >>> 16) return 'protocol';
   if (d.ipSrc !== k[0] || d.ipDst !== k[1] || d.srcPort !== k[2] || d.dstPort !== k[3]) return `decode ${d.ipSrc}:${d.srcPort} > ${d.ipDst}:${d.dstPort}, kept ${k[0]}:${k[2]} > ${k[1]}:${k[3]}`;
   if (read32(f, l3 + 12) !== k[0] || read32(f, l3 + 16) !== k[1] || read16(f, l4) !== k[2] || read16(f, l4 + 2) !== k[3]) return 'frame bytes of the key';
