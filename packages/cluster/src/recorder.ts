@@ -79,8 +79,16 @@ class FramePool {
     if (buf === undefined || views === undefined || buf.length < n) {
       buf = this.bufs[i] = new Uint8Array(Math.max(2048, n));
       views = this.views[i] = [];
+      this.words[i] = new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2);
     }
     return views[n] ?? (views[n] = buf.subarray(0, n));
+  }
+
+  private readonly words: Int32Array[] = [];
+
+  /** The whole words of the buffer {@link take} handed out last, from its byte 0 (made with the buffer). */
+  lastWords(): Int32Array {
+    return this.words[this.used - 1]!;
   }
 }
 
@@ -229,6 +237,14 @@ export class TraceRecorder {
   /** A buffer of `n` bytes for the transient result's lists (a frame to the outside), valid until the next frame. */
   buffer(n: number): Uint8Array {
     return this.pool.take(n);
+  }
+
+  /**
+   * The words of the {@link buffer} handed out last, from its byte 0 (an Int32Array over the pool's buffer, made once):
+   * a caller writing whole words at its start (the way-back cache's MACs and tag) without a view per frame.
+   */
+  bufferWords(): Int32Array {
+    return this.pool.lastWords();
   }
 
   /** A copy of `frame[0, length)` in a {@link buffer}. */
