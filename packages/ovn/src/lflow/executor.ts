@@ -1466,6 +1466,17 @@ export class LflowExecutor {
       if (hidden === false && this.connRec === true && this.connOk === true) this.connPost(w);
       return;
     }
+    this.callCtResult(w, req, hidden, skip);
+  }
+
+  /**
+   * {@link callCt} on an engine without the words call (the result object carries the ct fields both ways). Out of
+   * line for callCt's size: ctCommit inlines hideCtFirst (100 bytes) before callCt, and callCt's bytecode with what
+   * its code inlines, × 1.2, must fit the rest of TurboFan's 920-byte budget (bench/README "ctCommit's conntrack
+   * call inlined (session 44)").
+   */
+  private callCtResult(w: Uint32Array, req: CtRequest, hidden: boolean, skip: boolean): void {
+    const res = this.res;
     ctWordsToResult(w, res);
     // A cached segment that began with the frame in step and wrote no header word has nothing to write (exec).
     if (skip === true) this.syncSkip = false;
@@ -1496,8 +1507,9 @@ export class LflowExecutor {
   /**
    * {@link reloadHeader} after a words engine's call, whose NAT keeps the decode's addresses and ports the frame's
    * (reloadTranslated's `kept`). A method of its own, not an argument: callCt's bytecode with what it inlines is
-   * what decides whether forkCt inlines callCt (TurboFan counts callCt's 430 bytes and the 329 its code inlines,
-   * × 1.2, against the 920 budget: six bytes more and forkCt called it, ≈ +60 a fork).
+   * what decides whether forkCt and ctCommit inline callCt (TurboFan counts callCt's bytes and the ≈ 330 its code
+   * inlines, × 1.2, against the 920 budget; session 44 had forkCt calling it at six bytes more, ≈ +60 a fork, and
+   * callCtResult out of line for ctCommit, which spends 100 on hideCtFirst first).
    */
   private reloadKept(w: Uint32Array): void {
     if (this.shadowExact === true) reloadTranslated(this.frame, this.decoded, w, true);
