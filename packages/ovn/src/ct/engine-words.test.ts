@@ -23,7 +23,7 @@ import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
 import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { checkPromises, F, frame, icmpError } from './packets.test-helpers.js';
+import { checkPromises, F, frame, vipFrame, type VipPacket } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_WORDS_RUNS ?? 500);
@@ -47,7 +47,7 @@ interface Call {
 }
 interface Pkt {
   v6: boolean;
-  proto: 'tcp' | 'udp' | 'icmp' | 'error' | 'errorVip' | 'other0' | 'other47';
+  proto: VipPacket['proto'];
   client: number;
   sport: number;
   backend: number;
@@ -82,27 +82,7 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
 });
 
 function build(p: Pkt): Uint8Array {
-  const a = p.v6 ? V6 : V4;
-  const client = a.clients[p.client]!;
-  const backend = a.backends[p.backend]!;
-  const [src, dst] = p.reply ? [backend, client] : [client, a.vip];
-  const [sport, dport] = p.reply ? [80, p.sport] : [p.sport, 80];
-  switch (p.proto) {
-    case 'tcp':
-      return frame({ src, dst, proto: 'tcp', sport, dport, flags: p.flags, seq: 1000, ack: p.flags & F.ACK ? 5000 : 0, payload: p.flags & F.PSH ? 20 : 0 });
-    case 'udp':
-      return frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
-    case 'icmp':
-      return frame({ src, dst, proto: 'icmp', icmpType: p.v6 ? (p.reply ? 129 : 128) : p.reply ? 0 : 8, icmpId: p.sport & 0xff });
-    case 'error':
-      // A backend's error about the client's packet to it (after DNAT): related to that connection.
-      return icmpError(frame({ src: client, dst: backend, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
-    case 'errorVip':
-      // A router's error about the client's packet to the VIP (before DNAT).
-      return icmpError(frame({ src: client, dst: a.vip, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
-    default:
-      return frame({ src, dst, proto: 'other', ipProto: p.proto === 'other0' ? 0 : 47, payload: 8 });
-  }
+  return vipFrame(p.v6 ? V6 : V4, p);
 }
 
 /** The frame generations handed out (executeWords' `gen`), over both sides and all runs: each a number given once. */

@@ -166,6 +166,65 @@ export function icmpError(about: Uint8Array, from: string, options: { type?: num
   return ether(ipWrap(from, to, v6 ? 58 : 1, body, 2), true);
 }
 
+/** The addresses of a VIP test scenario: two clients, the VIP, two backends (one family). */
+export interface VipAddrs {
+  clients: readonly string[];
+  vip: string;
+  backends: readonly string[];
+}
+
+/** A generated packet of a VIP scenario (engine-words', nat-readback's properties). */
+export interface VipPacket {
+  proto: 'tcp' | 'udp' | 'icmp' | 'error' | 'errorVip' | 'fragment' | 'proto58' | 'other0' | 'other47';
+  client: number;
+  sport: number;
+  backend: number;
+  /** A backend's reply to the client (else the client's packet to the VIP). */
+  reply: boolean;
+  flags: number;
+}
+
+/**
+ * The frame of a {@link VipPacket} in scenario `a`: TCP (20 payload bytes with PSH), UDP, ICMP echo; an ICMP error
+ * from a backend about the client's packet to it (after DNAT: related to that connection) or about the client's
+ * packet to the VIP (a router's, before DNAT); a later IPv4 fragment (offset ≠ 0: no L4 header decoded); protocol 58
+ * over IPv4 (47 over IPv6); protocol 0 or 47.
+ */
+export function vipFrame(a: VipAddrs, p: VipPacket): Uint8Array {
+  const v6 = isV6(a.vip);
+  const client = a.clients[p.client]!;
+  const backend = a.backends[p.backend]!;
+  const [src, dst] = p.reply ? [backend, client] : [client, a.vip];
+  const [sport, dport] = p.reply ? [80, p.sport] : [p.sport, 80];
+  switch (p.proto) {
+    case 'tcp':
+      return frame({ src, dst, proto: 'tcp', sport, dport, flags: p.flags, seq: 1000, ack: p.flags & F.ACK ? 5000 : 0, payload: p.flags & F.PSH ? 20 : 0 });
+    case 'udp':
+      return frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
+    case 'icmp':
+      return frame({ src, dst, proto: 'icmp', icmpType: v6 ? (p.reply ? 129 : 128) : p.reply ? 0 : 8, icmpId: p.sport & 0xffff });
+    case 'error':
+      return icmpError(frame({ src: client, dst: backend, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
+    case 'errorVip':
+      return icmpError(frame({ src: client, dst: a.vip, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
+    case 'fragment': {
+      const f = frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
+      if (!v6) {
+        // Fragment offset 4 (× 8 bytes), then the header's sum made again.
+        f[14 + 6] = 0;
+        f[14 + 7] = 4;
+        write16(f, 24, 0);
+        write16(f, 24, internetChecksum(f, 14, 20));
+      }
+      return f;
+    }
+    case 'proto58':
+      return frame({ src, dst, proto: 'other', ipProto: v6 ? 47 : 58, payload: 8 });
+    default:
+      return frame({ src, dst, proto: 'other', ipProto: p.proto === 'other0' ? 0 : 47, payload: 8 });
+  }
+}
+
 function fmt4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }

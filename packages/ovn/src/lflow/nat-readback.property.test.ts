@@ -19,7 +19,7 @@ import { CtNat, CtRequest, CtResult } from './ct-api.js';
 import { W } from './fields.js';
 import { FRAME_SHADOW, reloadTranslated } from './frame-sync.js';
 import { OvsConntrack } from '../ct/engine.js';
-import { F, frame, icmpError } from '../ct/packets.test-helpers.js';
+import { F, frame, vipFrame, type VipPacket } from '../ct/packets.test-helpers.js';
 
 const SEED_ENV = process.env.VIPPATH_NATBACK_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261207;
@@ -37,7 +37,7 @@ interface Call {
 }
 interface Pkt {
   v6: boolean;
-  proto: 'tcp' | 'udp' | 'icmp' | 'error' | 'errorVip' | 'fragment' | 'proto58' | 'other';
+  proto: VipPacket['proto'];
   client: number;
   sport: number;
   backend: number;
@@ -55,7 +55,7 @@ const call: fc.Arbitrary<Call> = fc.record({
 });
 const pkt: fc.Arbitrary<Pkt> = fc.record({
   v6: fc.constantFrom(false, false, false, true),
-  proto: fc.constantFrom<Pkt['proto']>('tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp', 'icmp', 'error', 'errorVip', 'fragment', 'proto58', 'other'),
+  proto: fc.constantFrom<Pkt['proto']>('tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp', 'icmp', 'error', 'errorVip', 'fragment', 'proto58', 'other47'),
   client: fc.integer({ min: 0, max: 1 }),
   sport: fc.constantFrom(40000, 40001, 65535),
   backend: fc.integer({ min: 0, max: 1 }),
@@ -65,48 +65,7 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
 });
 
 function build(p: Pkt): Uint8Array {
-  const a = p.v6 ? V6 : V4;
-  const client = a.clients[p.client]!;
-  const backend = a.backends[p.backend]!;
-  const [src, dst] = p.reply ? [backend, client] : [client, a.vip];
-  const [sport, dport] = p.reply ? [80, p.sport] : [p.sport, 80];
-  switch (p.proto) {
-    case 'tcp':
-      return frame({ src, dst, proto: 'tcp', sport, dport, flags: p.flags, seq: 1000, ack: p.flags & F.ACK ? 5000 : 0 });
-    case 'udp':
-      return frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
-    case 'icmp':
-      return frame({ src, dst, proto: 'icmp', icmpType: p.v6 ? (p.reply ? 129 : 128) : p.reply ? 0 : 8, icmpId: p.sport & 0xffff });
-    case 'error':
-      return icmpError(frame({ src: client, dst: backend, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
-    case 'errorVip':
-      return icmpError(frame({ src: client, dst: a.vip, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
-    case 'fragment': {
-      // A later fragment (offset ≠ 0): no L4 header decoded.
-      const f = frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
-      if (!p.v6) {
-        f[14 + 6] = 0;
-        f[14 + 7] = 4;
-        fixIpv4Sum(f);
-      }
-      return f;
-    }
-    case 'proto58':
-      return frame({ src, dst, proto: 'other', ipProto: p.v6 ? 47 : 58, payload: 8 });
-    default:
-      return frame({ src, dst, proto: 'other', ipProto: 47, payload: 8 });
-  }
-}
-
-function fixIpv4Sum(f: Uint8Array): void {
-  f[24] = 0;
-  f[25] = 0;
-  let s = 0;
-  for (let i = 14; i < 34; i += 2) s += (f[i]! << 8) | f[i + 1]!;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  const c = ~s & 0xffff;
-  f[24] = c >>> 8;
-  f[25] = c & 0xff;
+  return vipFrame(p.v6 ? V6 : V4, p);
 }
 
 function request(c: Call, v6: boolean, req: CtRequest): void {
