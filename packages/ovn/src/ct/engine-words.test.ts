@@ -23,7 +23,7 @@ import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
 import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { checkPromises, F, frame, vipFrame, type VipPacket } from './packets.test-helpers.js';
+import { checkPromises, F, frame, natTo, vipFrame, type VipPacket } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_WORDS_RUNS ?? 500);
@@ -164,19 +164,10 @@ function request(c: Call, v6: boolean, req: CtRequest): void {
   req.zone = c.zone;
   req.commit = c.commit || c.force;
   req.force = c.force;
-  if (c.nat !== 'none') {
-    req.nat = c.nat === 'apply' ? CtNat.APPLY : c.nat === 'dnat' ? CtNat.DNAT : CtNat.SNAT;
-    if (c.nat !== 'apply') {
-      req.commit = true;
-      req.natIpv6 = v6;
-      const a = v6 ? V6 : V4;
-      const to = c.nat === 'dnat' ? a.backends[c.backend]! : a.vip;
-      const f = frame({ src: to, dst: to, proto: 'udp', sport: 1, dport: 1 });
-      // The address's bytes as the frame builder lays them out: IPv4 at 14 + 12, IPv6 at 14 + 8.
-      req.natAddrMin.set(f.subarray(v6 ? 22 : 26, v6 ? 38 : 30));
-      req.natAddrMax.set(req.natAddrMin);
-      if (c.port) req.natPortMin = req.natPortMax = c.nat === 'dnat' ? 8080 : 0;
-    }
+  if (c.nat === 'apply') req.nat = CtNat.APPLY;
+  else if (c.nat !== 'none') {
+    const a = v6 ? V6 : V4;
+    natTo(req, c.nat, c.nat === 'dnat' ? a.backends[c.backend]! : a.vip, c.port);
   }
   if (c.mark !== 0) {
     req.setMark = true;

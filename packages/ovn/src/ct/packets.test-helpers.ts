@@ -225,6 +225,22 @@ export function vipFrame(a: VipAddrs, p: VipPacket): Uint8Array {
   }
 }
 
+/**
+ * `req` set to NAT (a committing DNAT or SNAT) to the single address `to`; with `port`, DNAT's port 8080 (SNAT's
+ * range then 0–0, the engine's "keep the port"). The address's bytes as the frame builder lays them out: IPv4 at
+ * 14 + 12, IPv6 at 14 + 8.
+ */
+export function natTo(req: CtRequest, nat: 'dnat' | 'snat', to: string, port: boolean): void {
+  req.nat = nat === 'dnat' ? CtNat.DNAT : CtNat.SNAT;
+  req.commit = true;
+  const v6 = isV6(to);
+  req.natIpv6 = v6;
+  const f = frame({ src: to, dst: to, proto: 'udp', sport: 1, dport: 1 });
+  req.natAddrMin.set(f.subarray(v6 ? 22 : 26, v6 ? 38 : 30));
+  req.natAddrMax.set(req.natAddrMin);
+  if (port) req.natPortMin = req.natPortMax = nat === 'dnat' ? 8080 : 0;
+}
+
 function fmt4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }

@@ -19,7 +19,7 @@ import { CtNat, CtRequest, CtResult } from './ct-api.js';
 import { W } from './fields.js';
 import { FRAME_SHADOW, reloadTranslated } from './frame-sync.js';
 import { OvsConntrack } from '../ct/engine.js';
-import { F, frame, vipFrame, type VipPacket } from '../ct/packets.test-helpers.js';
+import { F, natTo, vipFrame, type VipPacket } from '../ct/packets.test-helpers.js';
 
 const SEED_ENV = process.env.VIPPATH_NATBACK_SEED;
 const SEED = SEED_ENV === 'random' ? (Math.random() * 2 ** 31) | 0 : SEED_ENV ? Number(SEED_ENV) : 20261207;
@@ -72,17 +72,9 @@ function request(c: Call, v6: boolean, req: CtRequest): void {
   req.reset();
   req.zone = c.zone;
   req.commit = c.commit;
-  req.nat = c.nat === 'apply' ? CtNat.APPLY : c.nat === 'dnat' ? CtNat.DNAT : CtNat.SNAT;
-  if (c.nat !== 'apply') {
-    req.commit = true;
-    req.natIpv6 = v6;
-    const a = v6 ? V6 : V4;
-    const to = c.nat === 'dnat' ? a.backends[c.backend]! : a.vip;
-    const f = frame({ src: to, dst: to, proto: 'udp', sport: 1, dport: 1 });
-    req.natAddrMin.set(f.subarray(v6 ? 22 : 26, v6 ? 38 : 30));
-    req.natAddrMax.set(req.natAddrMin);
-    if (c.port) req.natPortMin = req.natPortMax = c.nat === 'dnat' ? 8080 : 0;
-  }
+  req.nat = CtNat.APPLY;
+  const a = v6 ? V6 : V4;
+  if (c.nat !== 'apply') natTo(req, c.nat, c.nat === 'dnat' ? a.backends[c.backend]! : a.vip, c.port);
 }
 
 /** Every own field of the decode, typed arrays copied. */
