@@ -535,6 +535,13 @@ export class OvsConntrack implements WordsConntrackEngine {
   private freshNode = -1;
   private freshVersion = 0;
   private freshEpoch = 0;
+  /**
+   * The reply nodes of the two connections committed last (-1: none), newest first: the keys a new connection's
+   * answer (its SYN-ACK) looks up next, newest zone first (full-cold: the pod's, then the VIP's DNAT one). lookupCk
+   * tries `replyA` alone and, when it answers, moves `replyB` up: one candidate per lookup.
+   */
+  private replyA = -1;
+  private replyB = -1;
   /** The node whose key natPacket translated the packet to (reversed), -1 when it did not or it was an ICMP error. */
   private natNode = -1;
   private ctxReply = false;
@@ -1671,6 +1678,33 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.ckHashed = true;
       return -1;
     }
+    // Not a SYN's key (most likely in no connection), IPv4: the reply node committed last is the walk's answer when it
+    // heads its chain (the bucket of the hash it is linked under holds it first: only an insert puts a node in front,
+    // and a removed node's bucket bit or head changes), has the key and is live — or its original, as lookupKey.
+    const ra = this.replyA;
+    if (ra >= 0 && this.likelyNew === false && (meta & V6_BIT) === 0) {
+      const h = this.links[ra << 1]!;
+      const bk = h & this.bucketMask;
+      const keys = this.keys;
+      const base = Math.imul(ra >> 1, R);
+      const src = ck[K_SRC]!;
+      if (
+        this.buckets[bk] === ra &&
+        (this.occupied[bk >>> 5]! & (1 << (bk & 31))) !== 0 &&
+        keys[(base + REV + K_SRC) | 0] === src &&
+        keys[(base + REV + K_DST) | 0] === ck[K_DST] &&
+        keys[(base + REV + K_SL4) | 0] === ck[K_SL4] &&
+        keys[(base + REV + K_DL4) | 0] === ck[K_DL4] &&
+        keys[(base + REV + K_META) | 0] === meta &&
+        now < this.recF[(base + R_EXP) >> 1]!
+      ) {
+        this.replyA = this.replyB;
+        this.replyB = -1;
+        this.ckHash = h;
+        this.ckHashed = true;
+        return keys[base + K_SRC] === src && this.originalIs(ra, ck) ? ra - 1 : ra;
+      }
+    }
     if (this.ckHashed === false) {
       this.ckHash = this.hashAt(ck);
       this.ckHashed = true;
@@ -2007,6 +2041,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     const n = e << 1;
     this.insertNode(n, this.ckHash, false);
     this.insertNode((n + 1) | 0, searched === true ? this.revHash : this.hashAt(tk), searched === false);
+    this.replyB = this.replyA;
+    this.replyA = (n + 1) | 0;
     this.linkLive(e);
     this.nConns++;
     if (natted) {
@@ -3415,6 +3451,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.nConns = 0;
     this.cacheSlot = -1;
     this.xNode = -1;
+    this.replyA = -1;
+    this.replyB = -1;
     this.epochNow = ++epochs;
     for (const zl of this.zoneLimits.values()) zl.count = 0;
     this.counters[CtReason.FLUSHED]! += n;
