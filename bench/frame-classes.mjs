@@ -2,7 +2,7 @@
 // Which frames of a whole-path replay reach the OVN switch, by class (way in from the localnet port or back from a
 // pod; ARP, or TCP by flags and whether it carries data), how many per replay, how long each class's runs take, and
 // how many of them the executor answered by a connection's replay rather than its full run (segment cache, ct calls
-// made for real). The executor's runFrame and connLookup are wrapped on the prototype: each run is timed with
+// made for real). The executor's runFrame and replayConn are wrapped on the prototype: each run is timed with
 // process.hrtime (≈ 40–80 ns of its own per frame: compare classes, not absolute figures with run.mjs).
 // lossy: the http-lossy case's capture (LOSSY_MIX); a TCP segment the replay has already seen (same 4-tuple, flags
 // and sequence number: a retransmission or duplicate, or the pod's answer repeated) is classed `… again`.
@@ -47,12 +47,10 @@ let on = false;
 let replays = 0;
 const P = LflowExecutor.prototype;
 const runFrame = P.runFrame;
-// connLookup's answer 2 (CONN_REPLAYED in executor.ts): the connection's walk was replayed.
-const connLookup = P.connLookup;
-P.connLookup = function (...a) {
-  const r = connLookup.apply(this, a);
-  if (r === 2) replays++;
-  return r;
+const replayConn = P.replayConn;
+P.replayConn = function (...a) {
+  replays++;
+  return replayConn.apply(this, a);
 };
 P.runFrame = function (frame, length, inport, now, trace, input) {
   if (!on) return runFrame.call(this, frame, length, inport, now, trace, input);

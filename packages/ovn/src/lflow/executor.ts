@@ -2506,10 +2506,9 @@ export class LflowExecutor {
       if (
         data[base] === k0 && data[(base + 1) | 0] === k1 && data[(base + 2) | 0] === k2 && data[(base + 3) | 0] === k3 && data[(base + 4) | 0] === k4 && data[(base + 5) | 0] === k5 &&
         data[(base + 6) | 0] === k6 && data[(base + 7) | 0] === k7 && data[(base + 8) | 0] === k8
-      ) {
-        // ConnStore.touch written out: the replay written out below took the inlining budget it had.
-        data[(base + CONN_STAMP) | 0] = store!.tick = (store!.tick + 1) | 0;
-      } else {
+      )
+        store!.touch(base);
+      else {
         base = -1;
         sameTag = true;
       }
@@ -2546,7 +2545,7 @@ export class LflowExecutor {
       return CONN_MISSED;
     }
     // begin()'s per-run state is set only if the walk is taken again (connWalkState): nothing on the replay's way reads
-    // it. The time too is the replay's own (below): the field is tagged (see `now`), and a store of a capture time's heap
+    // it. The time too is replayConn's argument: the field is tagged (see `now`), and a store of a capture time's heap
     // number there ran V8's write barrier's builtin on every replay.
     if (input === true) {
       // The walk runs on its output's buffer (conntrack's NAT and the Ethernet writes in place): no copy out. A lent
@@ -2572,204 +2571,18 @@ export class LflowExecutor {
         if (this.frame !== buf) this.frame = buf;
       }
     }
-    // The replay, written out here: a method of its own re-read at its entry what this function holds (the decode,
-    // the store, the slot) and was a call.
-    // The recorded conntrack calls on the frame as it is; while each outcome is the recorded one the walk between
-    // them is the recorded one too (its words are functions of the frame's words, equal by the key, and of the
-    // outcomes), so only the Ethernet addresses it wrote and its output remain.
-    const cs = store!;
-    // The frame a template filled the slot for stands for the recording: the first-replay and end rules wait for the next.
-    const filling = tmpl !== undefined;
-    const res = this.res;
-    const label = res.label;
-    // The slot's words read once each: nothing the loop calls writes the store (the engine's calls write their
-    // result and the frame), so TurboFan's reload of each after a call would find the same word.
-    const steps0 = data[(base + CONN_STEPS) | 0]!;
-    const steps = steps0 & 3;
-    const frame = this.frame;
-    const hinted = this.ctHinted;
-    const epoch = hinted !== undefined ? hinted.epoch : 0;
-    const slotEpoch = data[(base + CONN_EPOCH) | 0]!;
-    // The steps' nodes were found in this epoch (no clear since, which reuses slots without moving generations).
-    const sameEpoch = hinted !== undefined && slotEpoch === epoch;
-    // The step (its outcome's offset) whose hinted call found its node and left the original tuple unwritten
-    // (HintedConntrackEngine.executeHinted): the tuple is that step's recorded one, put back only where something
-    // reads it — the next call in the same zone, or the walk taken again.
-    let pend = -1;
-    for (let k = 0; k < steps; k++) {
-      const b = (base + CONN_STEP0 + Math.imul(k, CONN_STEP)) | 0;
-      const rq = data[(b + CONN_S_REQ) | 0]!;
-      if ((rq & 1) === 0) {
-        // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
-        res.state = 0;
-        res.mark = 0;
-        label[0] = 0;
-        label[1] = 0;
-        label[2] = 0;
-        label[3] = 0;
-        res.hasOriginal = false;
-        res.originalProto = 0;
-        res.originalIpv6 = false;
-        res.originalSrcPort = 0;
-        res.originalDstPort = 0;
-      } else {
-        // The previous call's result, as callCt carries it through the words (kept only where the walk between
-        // left the ct words as that call wrote them): loadOriginal's view of the tuple it stored.
-        if (pend >= 0 && (data[(b + CONN_S_ZONE) | 0]! & 0xffff) === res.zone) restoreTuple(res, data, pend);
-        res.hasOriginal = res.originalProto !== 0;
-        res.originalIpv6 = false;
-        if (!res.hasOriginal) {
-          res.originalSrcPort = 0;
-          res.originalDstPort = 0;
-        }
-      }
-      pend = -1;
-      res.tupleWritten = false;
-      res.rewritten = false;
-      const req = this.connObjs[rq >> 1] as CtRequest;
-      req.zone = data[(b + CONN_S_ZONE) | 0]!;
-      let same = false;
-      if (hinted !== undefined) {
-        // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
-        // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
-        // new packet (`fresh`; its number moved, so samePacket would answer no).
-        // `keyed`: the step's node is what the engine found for this call's packet before — the recording's call or a
-        // replay's (written back below), each on the packet this call has: the key's addresses, protocol and ports,
-        // as the calls before it left them (their outcomes the recorded ones, or the walk was void), in the step's
-        // zone, entered with the recorded ct_state and zone (the previous outcome, or cleared: CONN_S_REQ's bit).
-        // A template's steps name none (-1, in no epoch: connFromTemplate).
-        const node0 = data[(b + CONN_S_NODE) | 0]!;
-        const gen0 = data[(b + CONN_S_GEN) | 0]!;
-        hinted.executeHinted(frame, this.frameLength, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0, true);
-        // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
-        const node = hinted.foundNode;
-        const gen = hinted.foundGen | 0;
-        if (node0 !== node || gen0 !== gen) {
-          data[(b + CONN_S_NODE) | 0] = node;
-          data[(b + CONN_S_GEN) | 0] = gen;
-        } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
-      } else {
-        this.ct.execute(frame, this.frameLength, d, req, res, now);
-      }
-      // The call's first lookup found the very node (slot, direction) whose outcome the step holds, its slot's
-      // generation and the engine's epoch unchanged — the same connection, its slot never freed (a freed slot's
-      // generation moves) nor the table cleared (the epoch moves) since. Its
-      // outcome then differs from the recorded one at most in what a live connection changes: the state (its TCP
-      // tracking, expiry, a packet refused as invalid; a new connection made in its place is ct.new, which no
-      // recorded step is) and its mark and label (ct_commit). The rest is a function of that connection and of the
-      // call's input, which is the recorded one (the key's words, the request, and — a call at a time — the
-      // previous outcome): the zone is the request's; the original tuple is the record's original key, and the
-      // translated addresses and ports and the rewritten flag come from its NAT action, its reply key and the
-      // node's direction, all written when the connection is made and never after (engine.ts connNotFound,
-      // natUniqueTuple); tupleWritten and hasOriginal are set by every lookup that finds a connection (writeMeta).
-      // The step holds the outcome of the node it names as of the slot's epoch: recorded together (connPost), the
-      // name moved only where the whole outcome was compared equal, the epoch kept only when it did not move during
-      // the walk or replay. A call answered without a first lookup (a repeated zone's fast
-      // path, an untrackable packet) names no node (-1), and is compared whole.
-      const o = (base + CONN_OUT0 + Math.imul(k, CONN_OUT)) | 0;
-      if (same && res.tupleWritten === false) pend = o;
-      if (
-        data[(b + CONN_S_STATE) | 0] !== (res.state | 0) || data[(b + CONN_S_MARK) | 0] !== (res.mark | 0) ||
-        data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0) ||
-        (!same &&
-          (data[o] !== res.zone || data[(o + 1) | 0] !== (((res.rewritten as boolean) === true ? 1 : 0) | ((res.tupleWritten as boolean) === true ? 2 : 0) | ((res.hasOriginal as boolean) === true ? 4 : 0) | ((res.originalIpv6 as boolean) === true ? 8 : 0)) || data[(o + 2) | 0] !== res.originalProto || data[(o + 3) | 0] !== res.originalSrcPort || data[(o + 4) | 0] !== res.originalDstPort ||
-            // resFlags and read32 written out: as calls they were past this function's inlining budget (920 bytes of
-            // inlined bytecode, most of it executeHinted's and mixHash's), and this compare runs on most replays.
-            data[(o + 5) | 0] !== ((res.originalSrc[0]! << 24) | (res.originalSrc[1]! << 16) | (res.originalSrc[2]! << 8) | res.originalSrc[3]!) || data[(o + 6) | 0] !== ((res.originalDst[0]! << 24) | (res.originalDst[1]! << 16) | (res.originalDst[2]! << 8) | res.originalDst[3]!) ||
-            data[(o + 7) | 0] !== (d.ipSrc | 0) || data[(o + 8) | 0] !== (d.ipDst | 0) || data[(o + 9) | 0] !== d.srcPort || data[(o + 10) | 0] !== d.dstPort))
-      ) {
-        t.stats.connBreaks++;
-        // The walk taken again starts its call k from this outcome (connAgain), tuple included.
-        if (pend === o) restoreTuple(res, data, o);
-        // The walk taken again runs on the executor's buffer, as a frame not replayed does (deliver copies out).
-        if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) this.moveFrame();
-        this.frameGen = nextFrameGen();
-        // The walk from the start needs the words the frame started with: the key's (the others are 0).
-        const w = this.pool[0]!;
-        w.fill(0);
-        this.loadConnKey(data, base);
-        LflowExecutor.unpackConnKey(this.connKey, w);
-        // A key without the flags: the frame's (conntrack writes none).
-        if (this.connFlagsMask === 0 && d.ipProto === 6) w[W.TCP_FLAGS] = d.tcpFlags;
-        this.shadowHeader.set(this.header0);
-        this.shadowExact = true;
-        this.now = now;
-        this.connWalkState();
-        this.connAgain(base, k, w);
-        // Its connection closed, expired or changed: the walk is void (a dead connection's slot is freed first).
-        cs.remove(base);
-        t.stats.connEntries = cs.size;
-        // A call's outcome was not the template's (another backend, say): the template goes too — the connection's
-        // next frame records its own walk, which makes the template again.
-        if (tmpl !== undefined) dropTemplate(t, tmpl);
-        return CONN_REPLAYED;
-      }
+    if (tmpl === undefined) {
+      this.replayConn(t, store!, data, base, now);
+      return CONN_REPLAYED;
     }
-    if (hinted !== undefined) {
-      const now = hinted.epoch;
-      data[(base + CONN_EPOCH) | 0] = now === epoch ? now : 0;
-    }
-    t.stats.hits += (steps0 >>> 3) & 0x1fff;
-    t.stats.connHits++;
-    if (steps0 < 0 && !filling) {
-      // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
-      // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
-      data[(base + CONN_STEPS) | 0] = steps0 & ~CONN_UNPROVEN;
-      t.paySynAckCredit();
-    }
-    // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
-    // output is synced, then the output (deliver's, without the words: wordsOut is off).
-    // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte); both packed alike
-    // (low words, then the high halves in one word: source above destination).
-    const frame0 = this.frame;
-    const hi = data[(base + CONN_ETH + 2) | 0]!;
-    // putMac written out, as above (past the budget it was a call on most replays).
-    if (data[(base + 2) | 0] !== data[(base + CONN_ETH + 1) | 0] || ((data[(base + 3) | 0]! ^ hi) & 0xffff) !== 0) {
-      const lo = data[(base + CONN_ETH + 1) | 0]!;
-      frame0[0] = (hi >>> 8) & 255;
-      frame0[1] = hi & 255;
-      frame0[2] = lo >>> 24;
-      frame0[3] = (lo >>> 16) & 255;
-      frame0[4] = (lo >>> 8) & 255;
-      frame0[5] = lo & 255;
-    }
-    if (data[(base + 1) | 0] !== data[(base + CONN_ETH) | 0] || (data[(base + 3) | 0]! ^ hi) >>> 16 !== 0) {
-      const lo = data[(base + CONN_ETH) | 0]!;
-      const h6 = hi >>> 16;
-      frame0[6] = (h6 >>> 8) & 255;
-      frame0[7] = h6 & 255;
-      frame0[8] = lo >>> 24;
-      frame0[9] = (lo >>> 16) & 255;
-      frame0[10] = (lo >>> 8) & 255;
-      frame0[11] = lo & 255;
-    }
-    const outPort = this.connObjs[(steps0 >>> 16) & 0x7fff] as Port;
-    const i = this.nOutputs++;
-    const out = this.outSlot(i);
-    if (out.port !== outPort.name) out.port = outPort.name;
-    if (out.tag !== undefined) out.tag = undefined;
-    let len = this.frameLength;
-    // A frame handed over as input ran on this buffer already (connLookup).
-    if (this.frame !== out.frame) {
-      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      out.frame.set(this.frameView(len));
-    }
-    if (outPort.localnet === true && outPort.tag !== undefined) {
-      len = pushVlan(out.frame, len, outPort.tag);
-      out.tag = outPort.tag;
-    }
-    out.length = len;
-    if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
-    // The decode is the output's (outputDecoded): the input's, of the plain layout, moved by the calls' NAT only.
-    if (this.inL3 !== 0 && out.tag === undefined) {
-      this.outputDecoded = i;
-      if (this.outDecodeOf !== d) this.outDecodeOf = d;
-    }
-    // A walk keyed without the flags serves its direction of the connection until that direction's last segment
-    // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
-    // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
-    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !filling) this.connEnd(t, cs, data, base);
-    if (filling) t.stats.templateHits++;
+    const breaks = t.stats.connBreaks;
+    this.connFilling = true;
+    this.replayConn(t, store!, data, base, now);
+    this.connFilling = false;
+    // A call's outcome was not the template's (another backend, say): the walk was taken again, its slot freed. The
+    // template goes too: the connection's next frame records its own walk, which makes the template again.
+    if (t.stats.connBreaks !== breaks) dropTemplate(t, tmpl);
+    else t.stats.templateHits++;
     return CONN_REPLAYED;
   }
 
@@ -2849,6 +2662,8 @@ export class LflowExecutor {
   private connTmpl: ConnTemplate | undefined = undefined;
   /** Per port key's low bits, the template shape that served its last fill (connFromTemplate tries it first). */
   private readonly tmplShapeHint = new Int8Array(TMPL_HINTS);
+  /** A replay of the slot connFromTemplate just filled (the frame stands for a recording: replayConn's first-replay and end rules wait for the next). */
+  private connFilling = false;
   /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
   private ctPacket = 0;
   /** The engine's lookup epoch when the walk being recorded made its first call. */
@@ -2963,6 +2778,182 @@ export class LflowExecutor {
     w[W.IPV4_DST] = k[7]! >>> 0;
     w[W.TP_SRC] = k[8]! >>> 16;
     w[W.TP_DST] = k[8]! & 0xffff;
+  }
+
+  /**
+   * The recorded conntrack calls on the frame as it is; while each outcome is the recorded one the walk between
+   * them is the recorded one too (its words are functions of the frame's words, equal by the key, and of the
+   * outcomes), so only the Ethernet addresses it wrote and its output remain.
+   */
+  private replayConn(t: MegaflowTable, store: ConnStore, data: Int32Array, base: number, now: number): void {
+    // The store and its words as connLookup has them (its checks of both made there: not again here).
+    const res = this.res;
+    const d = this.decoded;
+    const label = res.label;
+    // The slot's words read once each: nothing the loop calls writes the store (the engine's calls write their
+    // result and the frame), so TurboFan's reload of each after a call would find the same word.
+    const steps0 = data[(base + CONN_STEPS) | 0]!;
+    const steps = steps0 & 3;
+    const frame = this.frame;
+    const hinted = this.ctHinted;
+    const epoch = hinted !== undefined ? hinted.epoch : 0;
+    const slotEpoch = data[(base + CONN_EPOCH) | 0]!;
+    // The steps' nodes were found in this epoch (no clear since, which reuses slots without moving generations).
+    const sameEpoch = hinted !== undefined && slotEpoch === epoch;
+    // The step (its outcome's offset) whose hinted call found its node and left the original tuple unwritten
+    // (HintedConntrackEngine.executeHinted): the tuple is that step's recorded one, put back only where something
+    // reads it — the next call in the same zone, or the walk taken again.
+    let pend = -1;
+    for (let k = 0; k < steps; k++) {
+      const b = (base + CONN_STEP0 + Math.imul(k, CONN_STEP)) | 0;
+      const rq = data[(b + CONN_S_REQ) | 0]!;
+      if ((rq & 1) === 0) {
+        // What callCt hands over from words whose ct fields are all 0 (a fresh packet, or after hideCt).
+        res.state = 0;
+        res.mark = 0;
+        label[0] = 0;
+        label[1] = 0;
+        label[2] = 0;
+        label[3] = 0;
+        res.hasOriginal = false;
+        res.originalProto = 0;
+        res.originalIpv6 = false;
+        res.originalSrcPort = 0;
+        res.originalDstPort = 0;
+      } else {
+        // The previous call's result, as callCt carries it through the words (kept only where the walk between
+        // left the ct words as that call wrote them): loadOriginal's view of the tuple it stored.
+        if (pend >= 0 && (data[(b + CONN_S_ZONE) | 0]! & 0xffff) === res.zone) restoreTuple(res, data, pend);
+        res.hasOriginal = res.originalProto !== 0;
+        res.originalIpv6 = false;
+        if (!res.hasOriginal) {
+          res.originalSrcPort = 0;
+          res.originalDstPort = 0;
+        }
+      }
+      pend = -1;
+      res.tupleWritten = false;
+      res.rewritten = false;
+      const req = this.connObjs[rq >> 1] as CtRequest;
+      req.zone = data[(b + CONN_S_ZONE) | 0]!;
+      let same = false;
+      if (hinted !== undefined) {
+        // A step after the first: the packet is the one the previous step's call left, and nothing here writes the
+        // frame or the decode between calls (`next`: its key is reused without samePacket's compares). The first: a
+        // new packet (`fresh`; its number moved, so samePacket would answer no).
+        // `keyed`: the step's node is what the engine found for this call's packet before — the recording's call or a
+        // replay's (written back below), each on the packet this call has: the key's addresses, protocol and ports,
+        // as the calls before it left them (their outcomes the recorded ones, or the walk was void), in the step's
+        // zone, entered with the recorded ct_state and zone (the previous outcome, or cleared: CONN_S_REQ's bit).
+        // A template's steps name none (-1, in no epoch: connFromTemplate).
+        const node0 = data[(b + CONN_S_NODE) | 0]!;
+        const gen0 = data[(b + CONN_S_GEN) | 0]!;
+        hinted.executeHinted(frame, this.frameLength, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0, true);
+        // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
+        const node = hinted.foundNode;
+        const gen = hinted.foundGen | 0;
+        if (node0 !== node || gen0 !== gen) {
+          data[(b + CONN_S_NODE) | 0] = node;
+          data[(b + CONN_S_GEN) | 0] = gen;
+        } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
+      } else {
+        this.ct.execute(frame, this.frameLength, d, req, res, now);
+      }
+      // The call's first lookup found the very node (slot, direction) whose outcome the step holds, its slot's
+      // generation and the engine's epoch unchanged — the same connection, its slot never freed (a freed slot's
+      // generation moves) nor the table cleared (the epoch moves) since. Its
+      // outcome then differs from the recorded one at most in what a live connection changes: the state (its TCP
+      // tracking, expiry, a packet refused as invalid; a new connection made in its place is ct.new, which no
+      // recorded step is) and its mark and label (ct_commit). The rest is a function of that connection and of the
+      // call's input, which is the recorded one (the key's words, the request, and — a call at a time — the
+      // previous outcome): the zone is the request's; the original tuple is the record's original key, and the
+      // translated addresses and ports and the rewritten flag come from its NAT action, its reply key and the
+      // node's direction, all written when the connection is made and never after (engine.ts connNotFound,
+      // natUniqueTuple); tupleWritten and hasOriginal are set by every lookup that finds a connection (writeMeta).
+      // The step holds the outcome of the node it names as of the slot's epoch: recorded together (connPost), the
+      // name moved only where the whole outcome was compared equal, the epoch kept only when it did not move during
+      // the walk or replay. A call answered without a first lookup (a repeated zone's fast
+      // path, an untrackable packet) names no node (-1), and is compared whole.
+      const o = (base + CONN_OUT0 + Math.imul(k, CONN_OUT)) | 0;
+      if (same && res.tupleWritten === false) pend = o;
+      if (
+        data[(b + CONN_S_STATE) | 0] !== (res.state | 0) || data[(b + CONN_S_MARK) | 0] !== (res.mark | 0) ||
+        data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0) ||
+        (!same &&
+          (data[o] !== res.zone || data[(o + 1) | 0] !== resFlags(res) || data[(o + 2) | 0] !== res.originalProto || data[(o + 3) | 0] !== res.originalSrcPort || data[(o + 4) | 0] !== res.originalDstPort ||
+            data[(o + 5) | 0] !== (read32(res.originalSrc, 0) | 0) || data[(o + 6) | 0] !== (read32(res.originalDst, 0) | 0) ||
+            data[(o + 7) | 0] !== (d.ipSrc | 0) || data[(o + 8) | 0] !== (d.ipDst | 0) || data[(o + 9) | 0] !== d.srcPort || data[(o + 10) | 0] !== d.dstPort))
+      ) {
+        t.stats.connBreaks++;
+        // The walk taken again starts its call k from this outcome (connAgain), tuple included.
+        if (pend === o) restoreTuple(res, data, o);
+        // The walk taken again runs on the executor's buffer, as a frame not replayed does (deliver copies out).
+        if (frame !== this.inputBuf && frame === this.outSlots[0]?.frame) this.moveFrame();
+        this.frameGen = nextFrameGen();
+        // The walk from the start needs the words the frame started with: the key's (the others are 0).
+        const w = this.pool[0]!;
+        w.fill(0);
+        this.loadConnKey(data, base);
+        LflowExecutor.unpackConnKey(this.connKey, w);
+        // A key without the flags: the frame's (conntrack writes none).
+        if (this.connFlagsMask === 0 && d.ipProto === 6) w[W.TCP_FLAGS] = d.tcpFlags;
+        this.shadowHeader.set(this.header0);
+        this.shadowExact = true;
+        this.now = now;
+        this.connWalkState();
+        this.connAgain(base, k, w);
+        // Its connection closed, expired or changed: the walk is void (a dead connection's slot is freed first).
+        store.remove(base);
+        t.stats.connEntries = store.size;
+        return;
+      }
+    }
+    if (hinted !== undefined) {
+      const now = hinted.epoch;
+      data[(base + CONN_EPOCH) | 0] = now === epoch ? now : 0;
+    }
+    t.stats.hits += (steps0 >>> 3) & 0x1fff;
+    t.stats.connHits++;
+    if (steps0 < 0 && !this.connFilling) {
+      // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
+      // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
+      data[(base + CONN_STEPS) | 0] = steps0 & ~CONN_UNPROVEN;
+      t.paySynAckCredit();
+    }
+    // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
+    // output is synced, then the output (deliver's, without the words: wordsOut is off).
+    // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte); both packed alike
+    // (low words, then the high halves in one word: source above destination).
+    const frame0 = this.frame;
+    const hi = data[(base + CONN_ETH + 2) | 0]!;
+    if (data[(base + 2) | 0] !== data[(base + CONN_ETH + 1) | 0] || ((data[(base + 3) | 0]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, data[(base + CONN_ETH + 1) | 0]!, hi);
+    if (data[(base + 1) | 0] !== data[(base + CONN_ETH) | 0] || (data[(base + 3) | 0]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, data[(base + CONN_ETH) | 0]!, hi >>> 16);
+    const port = this.connObjs[(steps0 >>> 16) & 0x7fff] as Port;
+    const i = this.nOutputs++;
+    const out = this.outSlot(i);
+    if (out.port !== port.name) out.port = port.name;
+    if (out.tag !== undefined) out.tag = undefined;
+    let len = this.frameLength;
+    // A frame handed over as input ran on this buffer already (connLookup).
+    if (this.frame !== out.frame) {
+      if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
+      out.frame.set(this.frameView(len));
+    }
+    if (port.localnet === true && port.tag !== undefined) {
+      len = pushVlan(out.frame, len, port.tag);
+      out.tag = port.tag;
+    }
+    out.length = len;
+    if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
+    // The decode is the output's (outputDecoded): the input's, of the plain layout, moved by the calls' NAT only.
+    if (this.inL3 !== 0 && out.tag === undefined) {
+      this.outputDecoded = i;
+      if (this.outDecodeOf !== d) this.outDecodeOf = d;
+    }
+    // A walk keyed without the flags serves its direction of the connection until that direction's last segment
+    // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
+    // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
+    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, store, data, base);
   }
 
   /**

@@ -351,8 +351,7 @@ export class ConnStore {
   /** Slots handed out from the top (below it: in use or in the free list). */
   private top = 0;
   private hand = 0;
-  /** The last slot's stamp (touch). Not private: the executor's connLookup stamps a hit itself (past its inlining budget, touch was a call). */
-  tick = 0;
+  private tick = 0;
   /** Walks held now. */
   size = 0;
   /** Walks given up for another (the store or the key's bucket full). */
