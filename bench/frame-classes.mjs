@@ -2,7 +2,8 @@
 // Which frames of a whole-path replay reach the OVN switch, by class (way in from the localnet port or back from a
 // pod; ARP, or TCP by flags and whether it carries data), how many per replay, how long each class's runs take, and
 // how many of them the executor answered by a connection's replay rather than its full run (segment cache, ct calls
-// made for real). The executor's runFrame and replayConn are wrapped on the prototype: each run is timed with
+// made for real). The executor's runFrameKey (the switch's entry: runFrame calls it too) and replayConn are wrapped
+// on the prototype: each run is timed with
 // process.hrtime (≈ 40–80 ns of its own per frame: compare classes, not absolute figures with run.mjs).
 // lossy: the http-lossy case's capture (LOSSY_MIX); a TCP segment the replay has already seen (same 4-tuple, flags
 // and sequence number: a retransmission or duplicate, or the pod's answer repeated) is classed `… again`.
@@ -46,19 +47,22 @@ const stats = new Map();
 let on = false;
 let replays = 0;
 const P = LflowExecutor.prototype;
-const runFrame = P.runFrame;
+const runFrameKey = P.runFrameKey;
 const replayConn = P.replayConn;
 P.replayConn = function (...a) {
   replays++;
   return replayConn.apply(this, a);
 };
-P.runFrame = function (frame, length, inport, now, trace, input) {
-  if (!on) return runFrame.call(this, frame, length, inport, now, trace, input);
+P.runFrameKey = function (...a) {
+  if (!on) return runFrameKey.apply(this, a);
+  // Classed before the run: a lent frame is edited in place.
+  const [frame, , portKey] = a;
+  const port = this.portsByKey.get(portKey);
+  const key = classOf(frame, port?.name, port?.localnet === true);
   const before = replays;
   const t0 = process.hrtime.bigint();
-  const r = runFrame.call(this, frame, length, inport, now, trace, input);
+  const r = runFrameKey.apply(this, a);
   const ns = Number(process.hrtime.bigint() - t0);
-  const key = classOf(frame, inport, inport.startsWith('localnet.'));
   let s = stats.get(key);
   if (!s) stats.set(key, (s = { n: 0, ns: 0, replayed: 0 }));
   s.n++;
@@ -79,6 +83,8 @@ for (const s of stats.values()) {
   total += s.ns;
   count += s.n;
 }
+// None seen: the wrapped entry is no longer the one the switch calls (this script printed "0 switch runs" for a while).
+if (count === 0) throw new Error('no switch run went through LflowExecutor.prototype.runFrameKey: the wrapped entry is not the one the switch calls');
 console.log(`${kind}, ${frames} frames: ${count / runs} switch runs per replay, ${(total / runs / 1e6).toFixed(1)} ms in them per replay (${runs} replays after 2)`);
 // The connection replay's store after the last replay (walks replayed, of them from a template's slot, stopped at a
 // call, given up for another).
