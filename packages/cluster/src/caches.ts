@@ -15,7 +15,7 @@ import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { tagHead, TagHeadWriter } from './tag-head.js';
-import { copyWordsLe as copyWordsLeImport, copyWordsView as copyWordsViewImport, HOST_LE as COPY_LE, keptView as keptViewImport, wordBytes as wordBytesImport } from './copy-in.js';
+import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, HOST_LE as COPY_LE, keptView as keptViewImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
 
@@ -40,7 +40,7 @@ const hashInts = hashIntsImport;
 const sameBackProgram = sameBackProgramImport;
 const sameInProgram = sameInProgramImport;
 const shape6 = shape6Import;
-const copyWordsLe = copyWordsLeImport;
+const copyInLe = copyInLeImport;
 const copyWordsView = copyWordsViewImport;
 const wordBytes = wordBytesImport;
 const keptView = keptViewImport;
@@ -379,6 +379,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   private readonly scratch = new Uint8Array(65536 + 64);
   private readonly scratchView = new DataView(this.scratch.buffer);
   private readonly scratch32 = new Int32Array(this.scratch.buffer);
+  private readonly scratch64 = new Float64Array(this.scratch.buffer);
   /** The last source array {@link copyIn} read, and a DataView of it. */
   private inArray: Uint8Array | undefined;
   private readonly emptyView = new DataView(new ArrayBuffer(0));
@@ -584,10 +585,11 @@ export class PathCaches implements PathWatch, OutPathCache {
       src = this.inView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
       this.inArray = frame;
     }
-    // The words (copy-in.ts says why each way) — the frame rounded up to whole words when the source has the bytes
-    // after it (wordBytes: scratch is read at the frame's length) —, then any bytes after the last whole one.
+    // The words (copy-in.ts says why each way: doubles, then the last whole word, on a little-endian host) — the frame
+    // rounded up to whole words when the source has the bytes after it (wordBytes: scratch is read at the frame's
+    // length) —, then any bytes after the last whole one.
     const words = wordBytes(offset, length, frame.length);
-    let i = HOST_LE ? copyWordsLe(src, offset, words, this.scratch32) : copyWordsView(src, offset, words, this.scratchView);
+    let i = HOST_LE ? copyInLe(src, offset, words, this.scratch64, this.scratch32) : copyWordsView(src, offset, words, this.scratchView);
     const buf = this.scratch;
     for (; i < length; i++) buf[i] = frame[offset + i]!;
     // Not kept past the reader's use of it: a frame ending in its last 2 KiB (a capture's last records, a chunk's

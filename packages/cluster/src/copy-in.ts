@@ -1,7 +1,7 @@
 /**
- * The word copies behind PathCaches' `copyIn` (a frame from a capture's chunk into the hop's scratch), apart so that
- * a test runs both on any host: the little-endian one on this machine's words, the DataView one big-endian hosts take;
- * and the exact-length views of reused buffers the hops hand on.
+ * The copies behind PathCaches' `copyIn` (a frame from a capture's chunk into the hop's scratch), apart so that a test
+ * runs both on any host: the little-endian one (eight bytes at a time as doubles) on this machine, the DataView one
+ * big-endian hosts take; and the exact-length views of reused buffers the hops hand on.
  * @module
  */
 
@@ -9,50 +9,44 @@
 export const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * Copies the whole words of `src[offset, offset + length)` to the start of `dst32`'s bytes; returns how many bytes
- * (the rest, under four, is the caller's). Only where {@link HOST_LE}: the words read little-endian are stored in the
- * host's order, the same. Thirty-two bytes a turn, read before any is written, into an Int32Array (aligned):
- * TurboFan checks a DataView (map, detached buffer, length, base) at every turn of a loop and again after every store
- * through it — ≈ 36 instructions a word at four bytes a turn, ≈ 23 here (bench/README, "The cluster's hops per frame
- * (session 17)").
+ * Copies the whole 8-byte units of `src[offset, offset + length)` to the start of `dst64`'s bytes as float64s; returns
+ * how many bytes (the rest, under eight, is the caller's). Only where {@link HOST_LE}: the units read little-endian are
+ * stored in the host's order, the same. A double's bits go through unchanged — V8 moves a float64 read from a DataView
+ * into a Float64Array without arithmetic, NaN payloads and signalling NaNs included, in every tier (copy-in.test.ts
+ * checks them cold and optimized) — and a unit costs what an int32 word did: one bounds-checked load through the
+ * DataView and one store, half as many of each as int32 words (≈ 23 instructions a word before, bench/README "The
+ * cluster's hops per frame (session 17)"; the frame's copy 389 → ≈ 211 a frame on http, session 45). Thirty-two bytes
+ * a turn, read before any is written: TurboFan checks the DataView (map, length, base) at every turn.
  */
-export function copyWordsLe(src: DataView, offset: number, length: number, dst32: Int32Array): number {
+export function copyDoublesLe(src: DataView, offset: number, length: number, dst64: Float64Array): number {
   let i = 0;
-  for (; i + 32 <= length; i += 32) {
-    const o = offset + i;
-    const a = src.getInt32(o, true);
-    const b = src.getInt32(o + 4, true);
-    const c = src.getInt32(o + 8, true);
-    const d = src.getInt32(o + 12, true);
-    const e = src.getInt32(o + 16, true);
-    const f = src.getInt32(o + 20, true);
-    const g = src.getInt32(o + 24, true);
-    const h = src.getInt32(o + 28, true);
-    const k = i >> 2;
-    dst32[k] = a;
-    dst32[k + 1] = b;
-    dst32[k + 2] = c;
-    dst32[k + 3] = d;
-    dst32[k + 4] = e;
-    dst32[k + 5] = f;
-    dst32[k + 6] = g;
-    dst32[k + 7] = h;
+  for (; ((i + 32) | 0) <= length; i = (i + 32) | 0) {
+    const o = (offset + i) | 0;
+    const a = src.getFloat64(o, true);
+    const b = src.getFloat64((o + 8) | 0, true);
+    const c = src.getFloat64((o + 16) | 0, true);
+    const d = src.getFloat64((o + 24) | 0, true);
+    const k = i >> 3;
+    dst64[k] = a;
+    dst64[(k + 1) | 0] = b;
+    dst64[(k + 2) | 0] = c;
+    dst64[(k + 3) | 0] = d;
   }
-  // Sixteen bytes once (a 58-byte ACK's 26 after its first 32), then single words (at most three).
-  if (i + 16 <= length) {
-    const o = offset + i;
-    const a = src.getInt32(o, true);
-    const b = src.getInt32(o + 4, true);
-    const c = src.getInt32(o + 8, true);
-    const d = src.getInt32(o + 12, true);
-    const k = i >> 2;
-    dst32[k] = a;
-    dst32[k + 1] = b;
-    dst32[k + 2] = c;
-    dst32[k + 3] = d;
-    i += 16;
+  for (; ((i + 8) | 0) <= length; i = (i + 8) | 0) dst64[i >> 3] = src.getFloat64((offset + i) | 0, true);
+  return i;
+}
+
+/**
+ * copyIn's copy on a little-endian host: `src[offset, offset + words)` (`words` a multiple of four, {@link wordBytes})
+ * to the start of the buffer `dst64` and `dst32` view, eight bytes at a time ({@link copyDoublesLe}), then the last
+ * whole word if one is left; returns `words`.
+ */
+export function copyInLe(src: DataView, offset: number, words: number, dst64: Float64Array, dst32: Int32Array): number {
+  let i = copyDoublesLe(src, offset, words, dst64);
+  if (i < words) {
+    dst32[i >> 2] = src.getInt32((offset + i) | 0, true);
+    i = (i + 4) | 0;
   }
-  for (; i + 4 <= length; i += 4) dst32[i >> 2] = src.getInt32(offset + i, true);
   return i;
 }
 
@@ -67,7 +61,7 @@ export function wordBytes(offset: number, length: number, sourceLength: number):
   return offset + whole <= sourceLength ? whole : length & ~3;
 }
 
-/** {@link copyWordsLe} on any host: each word through DataViews (the byte order stated on both sides). */
+/** {@link copyInLe} on any host: each word through DataViews (the byte order stated on both sides). */
 export function copyWordsView(src: DataView, offset: number, length: number, dst: DataView): number {
   let i = 0;
   for (; i + 4 <= length; i += 4) dst.setInt32(i, src.getInt32(offset + i, true), true);
