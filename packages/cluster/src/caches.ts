@@ -15,7 +15,7 @@ import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { tagHead, TagHeadWriter } from './tag-head.js';
-import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, HOST_LE as COPY_LE, keptView as keptViewImport, wordBytes as wordBytesImport } from './copy-in.js';
+import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, DOUBLES_EXACT, HOST_LE as COPY_LE, keptView as keptViewImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
 
@@ -188,6 +188,8 @@ const mayBePartialTcp4At18 = (b: Uint8Array, d: DecodedFrame): boolean => {
 
 /** copy-in.ts's HOST_LE as this module's own constant: copyIn's test of it an imported binding cost ≈ 9 instructions a frame (session 18). */
 const HOST_LE = COPY_LE;
+/** copyIn's doubles copy: a little-endian host whose engine keeps a NaN's bits through it (copy-in.ts DOUBLES_EXACT). */
+const COPY_DOUBLES = COPY_LE && DOUBLES_EXACT;
 
 /** Mixed into the hash of a {@link BackEntry.wild} entry's key: never the slot of an exact key of the same words. */
 const WILD_MIX = 0x2545f491;
@@ -589,7 +591,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     // rounded up to whole words when the source has the bytes after it (wordBytes: scratch is read at the frame's
     // length) —, then any bytes after the last whole one.
     const words = wordBytes(offset, length, frame.length);
-    let i = HOST_LE ? copyInLe(src, offset, words, this.scratch64, this.scratch32) : copyWordsView(src, offset, words, this.scratchView);
+    let i = COPY_DOUBLES ? copyInLe(src, offset, words, this.scratch64, this.scratch32) : copyWordsView(src, offset, words, this.scratchView);
     const buf = this.scratch;
     for (; i < length; i++) buf[i] = frame[offset + i]!;
     // Not kept past the reader's use of it: a frame ending in its last 2 KiB (a capture's last records, a chunk's

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyInLe, copyWordsView, HOST_LE, wordBytes } from './copy-in.js';
+import { copyInLe, copyWordsView, DOUBLES_EXACT, HOST_LE, wordBytes } from './copy-in.js';
 
 const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
 const runs = Number(process.env.VIPPATH_PROPERTY_RUNS ?? 200);
@@ -17,6 +17,8 @@ describe('copyIn word copies', () => {
   it(`give the chunk's bytes on either host order (${runs} runs, seed ${seed})`, () => {
     console.log(`copy-in property: ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
     expect(HOST_LE).toBe(true);
+    // The load-time check agrees with what the tests below see (a false here would leave copyIn on the word copy).
+    expect(DOUBLES_EXACT).toBe(true);
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 1600, size: 'max' }), fc.nat(40), fc.nat(40), (frame, before, after) => {
         // The frame inside a chunk (other bytes around it), as a capture's reader hands it over.

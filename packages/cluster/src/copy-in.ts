@@ -9,9 +9,26 @@
 export const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
+ * Whether this engine moves a double's bits through a DataView read and a Float64Array store unchanged, asked once
+ * at load with a signalling and a quiet NaN carrying payloads. ECMAScript leaves a NaN's stored encoding to the
+ * implementation (NumericToRawBytes); V8 keeps it on the hosts Node runs on, and copy-in.test.ts checks it in every
+ * tier. An engine that did not would corrupt frames silently: the word copy is then taken instead.
+ */
+export const DOUBLES_EXACT = ((): boolean => {
+  const src = new Uint8Array([0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf4, 0x7f, 0x21, 0x43, 0x65, 0x87, 0xa9, 0xcb, 0xfd, 0xff]);
+  const view = new DataView(src.buffer);
+  const dst = new Float64Array(2);
+  dst[0] = view.getFloat64(0, true);
+  dst[1] = view.getFloat64(8, true);
+  const out = new Uint8Array(dst.buffer);
+  for (let i = 0; i < 16; i++) if (out[i] !== src[i]) return false;
+  return true;
+})();
+
+/**
  * Copies the whole 8-byte units of `src[offset, offset + length)` to the start of `dst64`'s bytes as float64s; returns
  * how many bytes (the rest, under eight, is the caller's). Only where {@link HOST_LE}: the units read little-endian are
- * stored in the host's order, the same. A double's bits go through unchanged — V8 moves a float64 read from a DataView
+ * stored in the host's order, the same; and only where {@link DOUBLES_EXACT}. A double's bits go through unchanged — V8 moves a float64 read from a DataView
  * into a Float64Array without arithmetic, NaN payloads and signalling NaNs included, in every tier (copy-in.test.ts
  * checks them cold and optimized) — and a unit costs what an int32 word did: one bounds-checked load through the
  * DataView and one store, half as many of each as int32 words (≈ 23 instructions a word before, bench/README "The
