@@ -832,7 +832,6 @@ export class PathCaches implements PathWatch, OutPathCache {
     const dp = host.dp;
     const rec = dp.rec;
     this.flows.hits++;
-    e.hits++;
     const saved = rec.tracing;
     // The booleans (an argument, fields) compared with true/false and the tap with undefined: a plain test of one
     // is V8's ToBoolean chain, per frame here (bench/README "Booleans tested as booleans (session 35)").

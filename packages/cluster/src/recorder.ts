@@ -123,6 +123,20 @@ export interface CounterDeltas {
   owed: number;
 }
 
+/**
+ * One kind of untraced step — stage `stage` at a place, from another — counted as frames owed ({@link
+ * TraceRecorder.oweFirst}): a hop that takes the same step frame after frame adds one to {@link owed} instead of the
+ * stage's counter and the edge's (made by {@link TraceRecorder.stepCounter}).
+ */
+export class StepCount implements CounterDeltas {
+  owed = 0;
+  constructor(
+    readonly stageDelta: Int32Array,
+    readonly edgeIds: Int32Array,
+    readonly edgeDelta: Int32Array,
+  ) {}
+}
+
 /** No place: a step that crossed no edge (a spontaneous frame's first step). */
 export const NO_PLACE = -1;
 
@@ -133,16 +147,17 @@ export const NO_PLACE = -1;
  */
 export class TraceRecorder {
   /**
-   * Visits per stage over the whole run, by stage number. Counted here by {@link stepAt}, and by the OVN hop in place
-   * of its untraced stepAt calls (with {@link ef} and {@link edgeAt}): no other writer.
+   * Visits per stage over the whole run, by stage number. Counted here by {@link stepAt}, and for the OVN hop's untraced
+   * steps through their {@link stepCounter}s (settled with the caches' owed deltas): no other writer. Read it after
+   * {@link settle} only (every public reader does).
    */
-  readonly stageN = new Float64Array(STAGES.length);
+  private readonly stageN = new Float64Array(STAGES.length);
   /** Visits per stage over the whole run: a live view of the counters (reads and writes go to them). */
   readonly stageCounts: Record<StageName, number>;
   /** Drops by code over the whole run. */
   readonly dropCounts = new Map<DropCode, number>();
   /** Frames per edge id; ids in the order edges were first crossed (numbers, so counting allocates nothing). Read through {@link edgeFrames}. */
-  readonly ef: number[] = [];
+  private readonly ef: number[] = [];
   /** Deltas with frames owed ({@link creditLater}), each listed once until {@link settle}. */
   private readonly owing: CounterDeltas[] = [];
   private readonly edgeNames: Array<[string, string]> = [];
@@ -436,6 +451,26 @@ export class TraceRecorder {
       ef[edgeIds[i + 1]!]! += edgeDelta[i + 1]!;
     }
     if (i < n) ef[edgeIds[i]!]! += edgeDelta[i]!;
+  }
+
+  /**
+   * The counter of an untraced step of stage `stage` at place `at` from place `from`, for a hop to count it as
+   * {@link stepAt} would (the edge made now when first crossed, as stepAt makes it): per step `if (c.owed++ === 0)
+   * rec.oweFirst(c)`, one increment where stepAt's counting is two counters' (bench/README "The OVN hop's steps
+   * owed").
+   */
+  stepCounter(stage: number, at: number, from: number): StepCount {
+    const stageDelta = new Int32Array(STAGES.length);
+    stageDelta[stage] = 1;
+    const edged = from !== at && from >= 0;
+    const edgeIds = new Int32Array(edged ? 1 : 0);
+    if (edged) edgeIds[0] = this.edgeAt(from, at);
+    return new StepCount(stageDelta, edgeIds, edgeIds.length === 1 ? new Int32Array([1]) : new Int32Array(0));
+  }
+
+  /** Lists `c`, whose {@link StepCount.owed} its caller has just raised from 0, for the next read of the counters. */
+  oweFirst(c: StepCount): void {
+    this.owing.push(c);
   }
 
   /**
