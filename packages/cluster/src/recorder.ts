@@ -124,16 +124,15 @@ export interface CounterDeltas {
 }
 
 /**
- * One kind of untraced step — stage `stage` at a place, from another — counted as frames owed ({@link
- * TraceRecorder.oweFirst}): a hop that takes the same step frame after frame adds one to {@link owed} instead of the
- * stage's counter and the edge's (made by {@link TraceRecorder.stepCounter}).
+ * One kind of untraced step — stage {@link stage} at a place, from another along edge {@link edge} (-1: none) — counted
+ * as frames owed ({@link TraceRecorder.oweFirst}): a hop that takes the same step frame after frame adds one to
+ * {@link owed} instead of the stage's counter and the edge's (made by {@link TraceRecorder.stepCounter}).
  */
-export class StepCount implements CounterDeltas {
+export class StepCount {
   owed = 0;
   constructor(
-    readonly stageDelta: Int32Array,
-    readonly edgeIds: Int32Array,
-    readonly edgeDelta: Int32Array,
+    readonly stage: number,
+    readonly edge: number,
   ) {}
 }
 
@@ -160,6 +159,8 @@ export class TraceRecorder {
   private readonly ef: number[] = [];
   /** Deltas with frames owed ({@link creditLater}), each listed once until {@link settle}. */
   private readonly owing: CounterDeltas[] = [];
+  /** Step counters with frames owed ({@link oweFirst}), each listed once until {@link settle}. */
+  private readonly owedSteps: StepCount[] = [];
   private readonly edgeNames: Array<[string, string]> = [];
   /** Place names by number, and numbers by name. */
   private readonly placeNames: string[] = [];
@@ -460,17 +461,12 @@ export class TraceRecorder {
    * owed").
    */
   stepCounter(stage: number, at: number, from: number): StepCount {
-    const stageDelta = new Int32Array(STAGES.length);
-    stageDelta[stage] = 1;
-    const edged = from !== at && from >= 0;
-    const edgeIds = new Int32Array(edged ? 1 : 0);
-    if (edged) edgeIds[0] = this.edgeAt(from, at);
-    return new StepCount(stageDelta, edgeIds, edgeIds.length === 1 ? new Int32Array([1]) : new Int32Array(0));
+    return new StepCount(stage, from !== at && from >= 0 ? this.edgeAt(from, at) : -1);
   }
 
   /** Lists `c`, whose {@link StepCount.owed} its caller has just raised from 0, for the next read of the counters. */
   oweFirst(c: StepCount): void {
-    this.owing.push(c);
+    this.owedSteps.push(c);
   }
 
   /**
@@ -489,8 +485,21 @@ export class TraceRecorder {
     return this.ef;
   }
 
-  /** Adds what {@link creditLater} owes: each listed deltas times its frames. */
+  /** Adds what {@link creditLater} and {@link oweFirst} owe: each listed deltas or step times its frames. */
   private settle(): void {
+    const steps = this.owedSteps;
+    if (steps.length !== 0) {
+      const sc = this.stageN;
+      const ef = this.ef;
+      for (let k = 0; k < steps.length; k++) {
+        const c = steps[k]!;
+        const times = c.owed;
+        c.owed = 0;
+        sc[c.stage] += times;
+        if (c.edge >= 0) ef[c.edge]! += times;
+      }
+      empty(steps);
+    }
     const list = this.owing;
     if (list.length === 0) return;
     const sc = this.stageN;
