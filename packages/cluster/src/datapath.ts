@@ -512,8 +512,8 @@ export class NodePath {
   readonly ids: NodeIds;
   readonly node: string;
   /**
-   * The counters of the OVN hop's untraced steps (TraceRecorder.stepCounter), made when each is first taken: the LB
-   * step (this node's switch place to its LB place), the switch's step by the place it came from.
+   * The counter of the OVN hop's untraced LB step (TraceRecorder.stepCounter: this node's switch place to its LB place),
+   * made when first taken; the switch's steps' are {@link ovnSteps}.
    */
   private lbStep: StepCount | undefined = undefined;
   /**
@@ -522,6 +522,7 @@ export class NodePath {
    */
   private readonly lsAt: number;
   private readonly lbAt: number;
+  /** The counters of the switch's untraced steps by the place they came from (made when each is first taken). */
   private readonly ovnSteps: Array<StepCount | undefined> = [];
   private ovnStepNowhere: StepCount | undefined = undefined;
 

@@ -147,7 +147,7 @@ export const NO_PLACE = -1;
 export class TraceRecorder {
   /**
    * Visits per stage over the whole run, by stage number. Counted here by {@link stepAt}, and for the OVN hop's untraced
-   * steps through their {@link stepCounter}s (settled with the caches' owed deltas): no other writer. Read it after
+   * steps through their {@link stepCounter}s (added by {@link settle}, as the caches' owed deltas): no other writer. Read it after
    * {@link settle} only (every public reader does).
    */
   private readonly stageN = new Float64Array(STAGES.length);
