@@ -157,12 +157,15 @@ const sameWild = (k: Int32Array, w: Int32Array, n: number, kn: number): boolean 
   return i >= n || k[i] === w[i];
 };
 
-/** Whether a wild way-back key `k` is `w[0, n)` but for the destination's two words (0 in `k`, left out here). */
+/**
+ * Whether a wild way-back key `k` is `w[0, n)` but for the destination's two words (0 in `k`, left out here). `n` is 6 or
+ * more (every back key holds the MACs, the EtherType and the shape word): those four words compared written out — the
+ * loop's turns cost ≈ 75 instructions a call, re-checking both arrays every turn — and any words after them in a loop.
+ */
 const sameBackWild = (k: Int32Array, w: Int32Array, n: number): boolean => {
-  if (k.length !== n) return false;
-  let i = 2;
-  for (; i + 1 < n; i += 2) if (k[i] !== w[i] || k[i + 1] !== w[i + 1]) return false;
-  return i >= n || k[i] === w[i];
+  if (k.length !== n || k[2] !== w[2] || k[3] !== w[3] || k[4] !== w[4] || k[5] !== w[5]) return false;
+  for (let i = 6; i < n; i++) if (k[i] !== w[i]) return false;
+  return true;
 };
 
 /**
@@ -836,7 +839,6 @@ export class PathCaches implements PathWatch, OutPathCache {
     const dp = host.dp;
     const rec = dp.rec;
     this.flows.hits++;
-    e.hits++;
     const saved = rec.tracing;
     // The booleans (an argument, fields) compared with true/false and the tap with undefined: a plain test of one
     // is V8's ToBoolean chain, per frame here (bench/README "Booleans tested as booleans (session 35)").

@@ -116,14 +116,17 @@ describe('buffers reused along the path', () => {
     expect(got.size).toBe(pods.length);
   });
 
-  it("the OVN hop's untraced step counts (LB and pod, edges kept per node and per pod port) are the traced steps'", () => {
-    // Traced, the hop counts its LB and pod steps through TraceRecorder.stepAt; untraced, in place with the edge ids it
-    // keeps (NodePath's LB edge, PodPort.edgeFrom/edge). Generated traffic — clients' conversations and pod-to-pod SYNs
-    // interleaved, so a pod port's steps come from one node's switch and LB places and then another's.
+  it("the OVN hop's untraced step counts (switch, LB and pod steps owed, their counters kept per node and per pod port) are the traced steps', whenever read", () => {
+    // Traced, the hop counts its switch, LB and pod steps through TraceRecorder.stepAt; untraced, as frames owed on the
+    // counters it keeps (TraceRecorder.stepCounter: NodePath's by the place the switch's step came from and its LB's,
+    // PodPort.steps), added when the counters are read. Generated traffic — clients' conversations and pod-to-pod SYNs
+    // interleaved, so a pod port's steps come from one node's switch and LB places and then another's — with the counts
+    // and edges read (and so settled) after any step, not only at the end.
     const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+    console.log(`datapath step-count property: seed ${seed} (VIPPATH_PROPERTY_SEED)`);
     const step = fc.oneof(
-      fc.record({ kind: fc.constant('client' as const), client: fc.integer({ min: 1, max: 6 }), frame: fc.integer({ min: 0, max: 4 }) }),
-      fc.record({ kind: fc.constant('pods' as const), a: fc.nat(), b: fc.nat(), port: fc.integer({ min: 40000, max: 40003 }) }),
+      fc.record({ kind: fc.constant('client' as const), client: fc.integer({ min: 1, max: 6 }), frame: fc.integer({ min: 0, max: 4 }), read: fc.boolean() }),
+      fc.record({ kind: fc.constant('pods' as const), a: fc.nat(), b: fc.nat(), port: fc.integer({ min: 40000, max: 40003 }), read: fc.boolean() }),
     );
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.boolean(), (steps, flowCache) => {
@@ -144,6 +147,10 @@ describe('buffers reused along the path', () => {
             const syn = buildFrame({ dst: b.mac, src: a.mac, ipv4: { src: a.ip, dst: b.ip }, tcp: { srcPort: s.port, dstPort: 80, flags: 0x02, seq: 1000, ack: 0, window: 64240 } });
             traced.inject(syn, now, `${a.node}/${a.name}`);
             untraced.injectTransient(syn, now, `${a.node}/${a.name}`);
+          }
+          if (s.read) {
+            expect({ ...untraced.stageCounts }).toEqual({ ...traced.stageCounts });
+            expect(untraced.edges()).toEqual(traced.edges());
           }
         }
         expect({ ...untraced.stageCounts }).toEqual({ ...traced.stageCounts });

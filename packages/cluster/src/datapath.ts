@@ -12,7 +12,7 @@ import { DecodedFrame, FrameDecoder, formatIPv4, formatIPv6, isVlanTpid as isVla
 import { bridgeTrace } from './bridge-trace.js';
 import { DROP_TEXT, METALLB_DROP_CODE, ovnDropCode as ovnDropCodeImport, POD_DROP_CODE } from './drops.js';
 import type { PodHost } from './pods.js';
-import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_LB as ST_LBImport, ST_METALLB as ST_METALLBImport, ST_OVN as ST_OVNImport, ST_POD as ST_PODImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport, type TraceRecorder } from './recorder.js';
+import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_LB as ST_LBImport, ST_METALLB as ST_METALLBImport, ST_OVN as ST_OVNImport, ST_POD as ST_PODImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport, type StepCount, type TraceRecorder } from './recorder.js';
 import type { WireSegment } from './segment.js';
 
 // Imports used per frame bound to module constants, which TurboFan folds (an enum object's fields and a number
@@ -139,15 +139,16 @@ const unmodelledDetail = (port: string) => (): string => `ovn: output to ${port}
 const podIgnoredDetail = (pod: PodHost) => (): string => `pod: ${pod.ignored}`;
 
 /**
- * The recorder's edge from place `from` into `pp`'s pod place, kept on the port (PodPort.edgeFrom) for the OVN hop's
- * next step there. The hop's places and a pod's differ (a switch or LB place against `<node>/<pod>`): stepAt's test
- * of a step from its own place is not needed.
+ * The counter of the pod step into `pp`'s pod place from place `from` (made when first taken: its edge then, as
+ * stepAt makes it), kept on the port by place (PodPort.steps) and as the last one (PodPort.stepFrom) for the OVN
+ * hop's next step there.
  */
-const podEdge = (rec: TraceRecorder, pp: PodPort, from: number): number => {
-  const e = rec.edgeAt(from, pp.atId);
-  pp.edgeFrom = from;
-  pp.edge = e;
-  return e;
+const podStep = (rec: TraceRecorder, pp: PodPort, from: number): StepCount => {
+  let c = pp.steps[from];
+  if (c === undefined) c = pp.steps[from] = rec.stepCounter(ST_POD, pp.atId, from);
+  pp.stepFrom = from;
+  pp.step = c;
+  return c;
 };
 
 const isSyn = (frame: Uint8Array, l3: number): boolean => {
@@ -241,11 +242,13 @@ export interface PodPort {
   counted: { n: number } | undefined;
   countedHost: PodHost | undefined;
   /**
-   * The recorder's edge into this pod's place from place `edgeFrom` (-1: none yet), the one the OVN hop counted last:
-   * a pod's frames come from one switch or LB place mostly, and the hop counts the step itself (see ovnHop).
+   * The counter of the pod step into this pod's place from place `stepFrom` (-1: none yet), the one the OVN hop counted
+   * last: a pod's frames come from one switch or LB place mostly, and the hop counts the step itself (see ovnHop).
+   * {@link steps} holds them all, by the place they come from.
    */
-  edgeFrom: number;
-  edge: number;
+  stepFrom: number;
+  step: StepCount | undefined;
+  steps: Array<StepCount | undefined>;
 }
 
 /** What every hop shares: the recorder, the segment, the switch, the pods, time, and the observers. */
@@ -410,7 +413,7 @@ export class Datapath implements PathTaps {
     if (known) known.host = host;
     else {
       const at = `${host.pod.node}/${host.pod.name}`;
-      this.podPorts.set(lsp, { host, node: internalized(host.pod.node), at, atId: this.rec.place(at), counted: undefined, countedHost: undefined, edgeFrom: -1, edge: -1 });
+      this.podPorts.set(lsp, { host, node: internalized(host.pod.node), at, atId: this.rec.place(at), counted: undefined, countedHost: undefined, stepFrom: -1, step: undefined, steps: [] });
     }
   }
 
@@ -508,8 +511,20 @@ export type NodeIds = { [K in keyof NodeNames]: number };
 export class NodePath {
   readonly ids: NodeIds;
   readonly node: string;
-  /** The recorder's edge from this node's switch to its LB place (-1 until the OVN hop first counts an LB step). */
-  private lbEdge = -1;
+  /**
+   * The counter of the OVN hop's untraced LB step (TraceRecorder.stepCounter: this node's switch place to its LB place),
+   * made when first taken; the switch's steps' are {@link ovnSteps}.
+   */
+  private lbStep: StepCount | undefined = undefined;
+  /**
+   * {@link ids}' switch and LB places as fields of their own, for the OVN hop: `ids` is made key by key (a map V8 reads
+   * through a chain of checks), ≈ 8 instructions a read in the hop's code against one load.
+   */
+  private readonly lsAt: number;
+  private readonly lbAt: number;
+  /** The counters of the switch's untraced steps by the place they came from (made when each is first taken). */
+  private readonly ovnSteps: Array<StepCount | undefined> = [];
+  private ovnStepNowhere: StepCount | undefined = undefined;
 
   constructor(
     private readonly dp: Datapath,
@@ -527,6 +542,20 @@ export class NodePath {
     const ids = {} as NodeIds;
     for (const k of Object.keys(names) as Array<keyof NodeNames>) ids[k] = dp.rec.place(names[k]);
     this.ids = ids;
+    this.lsAt = ids.ls;
+    this.lbAt = ids.lb;
+  }
+
+  /** The counter of the switch's step from place `from` (made on its first step from there). */
+  private ovnStep(rec: TraceRecorder, from: number): StepCount {
+    const at = this.ids.ls;
+    if (from < 0) return (this.ovnStepNowhere ??= rec.stepCounter(ST_OVN, at, from));
+    return (this.ovnSteps[from] = rec.stepCounter(ST_OVN, at, from));
+  }
+
+  /** The counter of the LB step (made on the first). */
+  private newLbStep(rec: TraceRecorder): StepCount {
+    return (this.lbStep = rec.stepCounter(ST_LB, this.ids.lb, this.ids.ls));
   }
 
   /** Whether this node's machine is down (the common case — nothing down — costs no lookup). */
@@ -743,7 +772,7 @@ export class NodePath {
   private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean): void {
     const dp = this.dp;
     const rec = dp.rec;
-    const at = this.ids.ls;
+    const at = this.lsAt;
     // Booleans compared with true/false and the taps with undefined: a plain test of a field is V8's ToBoolean chain
     // (bench/README "Booleans tested as booleans (session 35)"), per frame here.
     // Read once: what the hop calls leaves it as it found it (a cache that traces its own run restores it), and a
@@ -754,10 +783,11 @@ export class NodePath {
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
       dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded, lend);
-      // The switch's step counted in place, as the LB's and the pod's below (stepAt untraced): stepAt's bytecode counts
-      // against the hop's inlining budget, which then had no room left for ovnAt (the pods' answers' re-entry).
-      rec.stageN[ST_OVN]++;
-      if (from !== at && from >= 0) rec.ef[rec.edgeAt(from, at)]!++;
+      // The switch's step counted here, as the LB's and the pod's below (stepAt untraced: its bytecode counts against the
+      // hop's inlining budget, which then had no room left for ovnAt, the pods' answers' re-entry) — owed, one increment:
+      // the stage's counter and the edge's are added when the recorder's counters are next read.
+      const c = (from >= 0 ? this.ovnSteps[from] : undefined) ?? this.ovnStep(rec, from);
+      if (c.owed++ === 0) rec.oweFirst(c);
       if (out.count === 0) return rec.dropAt(at, ovnDropCode(out.code));
       // The outputs are the switch's buffers, rewritten by the next packet through it — which a pod's answer or a
       // frame through another chassis is, before this hop is done. One output out of the localnet port is used
@@ -811,14 +841,12 @@ export class NodePath {
       const dnat = decodedOut ? (dd.ipDst | 0) !== inDst : ipv4Out ? ((oFrame[off + 16]! << 24) | (oFrame[off + 17]! << 16) | (oFrame[off + 18]! << 8) | oFrame[off + 19]!) !== inDst : ipv6Out && differ16(oFrame, off + 24, d0, d1, d2, d3);
       const undnat = decodedOut ? (dd.ipSrc | 0) !== inSrc : ipv4Out ? ((oFrame[off + 12]! << 24) | (oFrame[off + 13]! << 16) | (oFrame[off + 14]! << 8) | oFrame[off + 15]!) !== inSrc : ipv6Out && differ16(oFrame, off + 8, s0, s1, s2, s3);
       if (dnat || undnat) {
-        const lbAt = this.ids.lb;
-        // Untraced, the step is counted here (stepAt's counting, its edge kept): TurboFan's inlining budget is spent
-        // on the switch's call before it reaches this site, and the call cost ≈ 130 instructions a step.
+        const lbAt = this.lbAt;
+        // Untraced, the step is counted here, owed as the switch's (above): TurboFan's inlining budget is spent on the
+        // switch's call before it reaches this site, and stepAt's call cost ≈ 130 instructions a step.
         if (!traced) {
-          let e = this.lbEdge;
-          if (e < 0) e = this.lbEdge = rec.edgeAt(at, lbAt);
-          rec.stageN[ST_LB]++;
-          rec.ef[e]!++;
+          const c = this.lbStep ?? this.newLbStep(rec);
+          if (c.owed++ === 0) rec.oweFirst(c);
         } else rec.stepAt(ST_LB, lbAt, ipv6Out ? (dnat ? `DNAT to ${formatIPv6(oFrame, off + 24)}` : `un-DNAT: source ${formatIPv6(oFrame, off + 8)}`) : dnat ? `DNAT to ${formatIPv4(readIPv4(oFrame, off + 16))}` : `un-DNAT: source ${formatIPv4(readIPv4(oFrame, off + 12))}`, at);
         prev = lbAt;
       }
@@ -868,10 +896,11 @@ export class NodePath {
       }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
       const replies = pod.answer(oFrame, dp.now, given);
-      // The pod's step counted here untraced, as the LB's (above); the edge from the place the port's last step came from.
+      // The pod's step counted here untraced, owed as the LB's (above); its counter the port's for the place its last step
+      // came from.
       if (!traced) {
-        rec.stageN[ST_POD]++;
-        rec.ef[pp.edgeFrom === prev ? pp.edge : podEdge(rec, pp, prev)]!++;
+        const c = pp.stepFrom === prev ? pp.step! : podStep(rec, pp, prev);
+        if (c.owed++ === 0) rec.oweFirst(c);
       }
       if (pod.ignoredCode !== undefined) {
         if (traced) rec.stepAt(ST_POD, pp.atId, `ignored: ${pod.ignored}`, prev);

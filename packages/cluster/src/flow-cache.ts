@@ -73,7 +73,6 @@ export interface CacheEntry {
   /** The wire's change counter when the facts below were last checked: unchanged ⇒ still true. */
   fdbStamp: number;
   bridgeVersion: number;
-  hits: number;
   prog: InProgram;
   /**
    * Keyed without the source MAC (its two words 0): made when no flow matches on it and the entry records no
@@ -94,7 +93,6 @@ export interface CacheEntry {
 export class InEntry implements CacheEntry {
   srcMac: number = null as unknown as number;
   dstMac: number = null as unknown as number;
-  hits = 0;
 
   constructor(
     public key: Int32Array,

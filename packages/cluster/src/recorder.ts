@@ -123,6 +123,19 @@ export interface CounterDeltas {
   owed: number;
 }
 
+/**
+ * One kind of untraced step — stage {@link stage} at a place, from another along edge {@link edge} (-1: none) — counted
+ * as frames owed ({@link TraceRecorder.oweFirst}): a hop that takes the same step frame after frame adds one to
+ * {@link owed} instead of the stage's counter and the edge's (made by {@link TraceRecorder.stepCounter}).
+ */
+export class StepCount {
+  owed = 0;
+  constructor(
+    readonly stage: number,
+    readonly edge: number,
+  ) {}
+}
+
 /** No place: a step that crossed no edge (a spontaneous frame's first step). */
 export const NO_PLACE = -1;
 
@@ -133,18 +146,21 @@ export const NO_PLACE = -1;
  */
 export class TraceRecorder {
   /**
-   * Visits per stage over the whole run, by stage number. Counted here by {@link stepAt}, and by the OVN hop in place
-   * of its untraced stepAt calls (with {@link ef} and {@link edgeAt}): no other writer.
+   * Visits per stage over the whole run, by stage number. Counted here by {@link stepAt}, and for the OVN hop's untraced
+   * steps through their {@link stepCounter}s (added by {@link settle}, as the caches' owed deltas): no other writer. Read it after
+   * {@link settle} only (every public reader does).
    */
-  readonly stageN = new Float64Array(STAGES.length);
+  private readonly stageN = new Float64Array(STAGES.length);
   /** Visits per stage over the whole run: a live view of the counters (reads and writes go to them). */
   readonly stageCounts: Record<StageName, number>;
   /** Drops by code over the whole run. */
   readonly dropCounts = new Map<DropCode, number>();
   /** Frames per edge id; ids in the order edges were first crossed (numbers, so counting allocates nothing). Read through {@link edgeFrames}. */
-  readonly ef: number[] = [];
+  private readonly ef: number[] = [];
   /** Deltas with frames owed ({@link creditLater}), each listed once until {@link settle}. */
   private readonly owing: CounterDeltas[] = [];
+  /** Step counters with frames owed ({@link oweFirst}), each listed once until {@link settle}. */
+  private readonly owedSteps: StepCount[] = [];
   private readonly edgeNames: Array<[string, string]> = [];
   /** Place names by number, and numbers by name. */
   private readonly placeNames: string[] = [];
@@ -439,6 +455,21 @@ export class TraceRecorder {
   }
 
   /**
+   * The counter of an untraced step of stage `stage` at place `at` from place `from`, for a hop to count it as
+   * {@link stepAt} would (the edge made now when first crossed, as stepAt makes it): per step `if (c.owed++ === 0)
+   * rec.oweFirst(c)`, one increment where stepAt's counting is two counters' (bench/README "The OVN hop's steps
+   * owed").
+   */
+  stepCounter(stage: number, at: number, from: number): StepCount {
+    return new StepCount(stage, from !== at && from >= 0 ? this.edgeAt(from, at) : -1);
+  }
+
+  /** Lists `c`, whose {@link StepCount.owed} its caller has just raised from 0, for the next read of the counters. */
+  oweFirst(c: StepCount): void {
+    this.owedSteps.push(c);
+  }
+
+  /**
    * {@link credit} of `c`'s deltas for one frame, added when the counters are next read: a cache hit counts the frame
    * instead of adding eight stage deltas and its edges' (the sums are the same — integers, added in any order —
    * and every read of the counters, {@link stageCounts}, {@link stageVector}, {@link edgeFrames}, {@link edges},
@@ -454,8 +485,21 @@ export class TraceRecorder {
     return this.ef;
   }
 
-  /** Adds what {@link creditLater} owes: each listed deltas times its frames. */
+  /** Adds what {@link creditLater} and {@link oweFirst} owe: each listed deltas or step times its frames. */
   private settle(): void {
+    const steps = this.owedSteps;
+    if (steps.length !== 0) {
+      const sc = this.stageN;
+      const ef = this.ef;
+      for (let k = 0; k < steps.length; k++) {
+        const c = steps[k]!;
+        const times = c.owed;
+        c.owed = 0;
+        sc[c.stage] += times;
+        if (c.edge >= 0) ef[c.edge]! += times;
+      }
+      empty(steps);
+    }
     const list = this.owing;
     if (list.length === 0) return;
     const sc = this.stageN;
