@@ -1497,7 +1497,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     // after ct_lb's commit, zone 1 on a SYN): freshCommit's answer, or, declined with nothing written, the path below.
     // Tested here, not in run: a call there made TurboFan inline this function into run and leave finishOne, reuseKey
     // and keepKey calls (the order it compiles them in).
-    if (nat === false && this.hideOut === true && this.freshCommit(frame, d, req, res, zone, now) === true) return;
+    // Its first test here too: a hidden call of a packet not NATed in the zone (zone 4's ct_commit on a SYN) makes no call.
+    if (nat === false && this.hideOut === true && (res.state & NAT_BITS) !== 0 && this.freshCommit(frame, d, req, res, zone, now) === true) return;
     // A new zone starts from a clean ct_state.
     if (res.state !== 0 && res.zone !== zone) res.state = 0;
 
