@@ -520,19 +520,6 @@ export class OvsConntrack implements WordsConntrackEngine {
   private callGen = 0;
   private xGen = 0;
   /**
-   * The kept key's segment as hintedTcp4 read it (segKept): the offset/flags word, the payload length, the sequence,
-   * ack (both `| 0`: int32 fields, read `>>> 0`) and window numbers. A replay's steps after its first are calls on the
-   * packet the previous call left (executeHinted's `next`), which NAT rewrote in its addresses, ports and sums only:
-   * these are the same numbers, read once a packet instead of once a step. Set by a taken hintedTcp4 that read them
-   * all, cleared by every call that runs execute's body (which keeps a key without them).
-   */
-  private segKept = false;
-  private segHw = 0;
-  private segLen = 0;
-  private segSeq = 0;
-  private segAck = 0;
-  private segWin = 0;
-  /**
    * The node whose key, reversed, the kept key is since NAT wrote the packet from it (-1: none), and its slot's
    * generation then. The next ct() in that zone looks the packet up by that very key (initial_conn_lookup of a
    * NATed packet): its hash is the node's, stored in `links`.
@@ -856,8 +843,6 @@ export class OvsConntrack implements WordsConntrackEngine {
     // The booleans compared with `true` (a pointer compare) rather than tested (V8's ToBoolean of a value it cannot type:
     // a chain of compares with false, '', an undetectable map, a number's and a bigint's); all three are booleans.
     const same = known === true || (fresh !== true && this.samePacket(frame, d, res));
-    // The previous call (on this packet: `known`) kept the segment's numbers.
-    const seg = known === true && this.segKept === true;
     const l4 = d.l4Offset;
     // The offset masked for the byte reads (OFFSET_MASK: itself once l4 ≥ 0, which the decode's or the kept key's
     // checks have said): their index adds lose their overflow checks.
@@ -896,10 +881,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     if (!checked && now >= this.recF[(base + R_EXP) >> 1]!) return false;
     // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
-    // Kept (seg): flags a taken call found valid already.
-    const hw = seg === true ? this.segHw : read16(frame, (at + 12) | 0);
+    const hw = read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
-    if (seg !== true && tcpInvalidFlags(flags)) return false;
+    if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
     // Not where the caller vouches for them (CtResult.checksumsGood: conn_key_extract's offload test, see extractKey).
     if (!same && this.validate === true && res.checksumsGood !== true) {
@@ -950,10 +934,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.hintOutGen = gen;
     const e = node >> 1;
     // conn_update: the TCP tracker and the expiration.
-    const len = seg === true ? this.segLen : ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
+    const len = ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
     const t = this.tcp;
     let r = -1;
-    let kept = seg;
     // tcpUpdate's path (OVS lib/conntrack-tcp.c tcp_conn_update) for a segment without SYN or RST — so with ACK, which
     // tcpInvalidFlags requires of it — from a peer past its first packet, found in the window: written out here,
     // where the call with its eight arguments was ≈ 80 of its ≈ 330 instructions, and ≈ 2.8 calls a frame in http.
@@ -987,43 +970,31 @@ export class OvsConntrack implements WordsConntrackEngine {
       // Through the buffer's 16-bit view where the checksums have one and the header starts at an even offset (the
       // usual segment: ≈ 0.86 of these calls in http): five word reads for the twelve bytes' reads, each with its bounds
       // check. Every index below the view's length: the words are then the bytes' (the same buffer and offset).
+      const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
+      const hj = at >> 1;
       let win: number;
       let seq: number;
       let ack: number;
-      if (seg === true) {
-        win = this.segWin;
-        seq = this.segSeq >>> 0;
-        ack = this.segAck >>> 0;
-      } else {
-        const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
-        const hj = at >> 1;
-        if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
-          const s0 = hv[(hj + 2) | 0]!;
-          const s1 = hv[(hj + 3) | 0]!;
-          const a0 = hv[(hj + 4) | 0]!;
-          const a1 = hv[(hj + 5) | 0]!;
-          const w = hv[(hj + 7) | 0]!;
-          if (LITTLE_ENDIAN) {
-            // Host order: each word's first byte (the network order's high one) in its low half.
-            win = ((w & 0xff) << 8) | (w >>> 8);
-            seq = (((s0 & 0xff) << 24) | ((s0 >>> 8) << 16) | ((s1 & 0xff) << 8) | (s1 >>> 8)) >>> 0;
-            ack = (((a0 & 0xff) << 24) | ((a0 >>> 8) << 16) | ((a1 & 0xff) << 8) | (a1 >>> 8)) >>> 0;
-          } else {
-            win = w;
-            seq = ((s0 << 16) | s1) >>> 0;
-            ack = ((a0 << 16) | a1) >>> 0;
-          }
+      if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
+        const s0 = hv[(hj + 2) | 0]!;
+        const s1 = hv[(hj + 3) | 0]!;
+        const a0 = hv[(hj + 4) | 0]!;
+        const a1 = hv[(hj + 5) | 0]!;
+        const w = hv[(hj + 7) | 0]!;
+        if (LITTLE_ENDIAN) {
+          // Host order: each word's first byte (the network order's high one) in its low half.
+          win = ((w & 0xff) << 8) | (w >>> 8);
+          seq = (((s0 & 0xff) << 24) | ((s0 >>> 8) << 16) | ((s1 & 0xff) << 8) | (s1 >>> 8)) >>> 0;
+          ack = (((a0 & 0xff) << 24) | ((a0 >>> 8) << 16) | ((a1 & 0xff) << 8) | (a1 >>> 8)) >>> 0;
         } else {
-          win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
-          seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
-          ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
+          win = w;
+          seq = ((s0 << 16) | s1) >>> 0;
+          ack = ((a0 << 16) | a1) >>> 0;
         }
-        this.segHw = hw;
-        this.segLen = len;
-        this.segSeq = seq | 0;
-        this.segAck = ack | 0;
-        this.segWin = win;
-        kept = true;
+      } else {
+        win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
+        seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
+        ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
       }
       // FIN is bit 0: one more sequence number.
       let end = (seq + len + (flags & TCP_FIN)) >>> 0;
@@ -1212,7 +1183,6 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     // A caller that made a promise for this call (executeHinted's `next` or `fresh`) keeps making them: no fingerprint.
     this.noteKey(frame, d, res, true, same, known !== true && fresh !== true);
-    this.segKept = kept;
     return true;
   }
 
@@ -1259,7 +1229,6 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** execute's body, on the result's fields or (`words`) the caller's words. */
   private run(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, fresh: boolean): void {
-    this.segKept = false;
     if (now < this.lastNow) {
       this.epochNow = ++epochs;
       this.hintIn = -1;
