@@ -759,6 +759,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       // the packet's.
       if (node >= 0) {
         const known = next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded;
+        // Both promises (a replay's later step): hintedTcp4's steps in a function without the fresh call's branches.
         if ((known === true && keyed === true ? this.nextTcp4(frame, d, req, res, now, node, gen) : this.hintedTcp4(frame, d, req, res, now, node, gen, known, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED)) === true) return;
       }
       this.hintIn = node;
@@ -821,7 +822,8 @@ export class OvsConntrack implements WordsConntrackEngine {
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
    * hinted call's instructions. `trust` says what of `n` is known (HINT_CHECKED, HINT_KEYED, HINT_LOOKED). HINT_LOOKED:
    * `n` is no caller's hint but the node lookedTcp4 found just now — the
-   * original tuple is then written whole (the caller's hint was another node).
+   * original tuple is then written whole (the caller's hint was another node). A call under `next` and `keyed` runs
+   * {@link nextTcp4}, a copy of these steps: a change here is a change there.
    */
   private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean, trust: number): boolean {
     // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
@@ -1195,10 +1197,9 @@ export class OvsConntrack implements WordsConntrackEngine {
    * constant folded in: the key from the kept one, no samePacket, no checksums, no key compare, the node's own tuple
    * left. Its own function rather than hintedTcp4's branches: fewer values live in each (TurboFan spills hintedTcp4's)
    * and its own inlining budget. The tracker's, NAT's and metadata's steps are hintedTcp4's: a change to one is a change
-   * to both (engine-nexttcp4.property compares them).
+   * to both (tcp-established.property's later zones, engine-hints and conn-replay's properties hold both to execute).
    */
   private nextTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
-    // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     if (this.cacheResult === res && this.cacheSlot >= 0) return false;
     const zone = req.zone & 0xffff;
@@ -1206,9 +1207,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (state0 & NAT_BITS) return false;
     const keys = this.keys;
     const base = ((n >> 1) * R) | 0;
-    // The keyed hint's promise: the node's key, while its slot's generation is `gen`, is the packet's — a TCP key.
+    // `keyed`: the node's key, while its slot's generation is `gen`, is the packet's (a TCP key).
     if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
-    // `next`'s promise: the kept key is the packet's (samePacket's answer; no key extracted, no checksums).
+    // `next`: the kept key is the packet's; checksums verified by the call that kept it.
     if (this.xMeta !== 6 << 16) return false;
     const l4 = d.l4Offset;
     const at = l4 & OFFSET_MASK;
@@ -1218,13 +1219,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     const dp = this.xDl4;
     const meta = zone | (6 << 16);
     if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
-    // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
     const hw = read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     const node = n;
 
-    // Taken: from here on, what execute does.
+    // Taken: hintedTcp4's steps from here (its comments say why each is written out).
     this.lastNow = now;
     res.rewritten = false;
     this.natNode = -1;
@@ -1237,19 +1237,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.hintOut = node;
     this.hintOutGen = gen;
     const e = node >> 1;
-    // conn_update: the TCP tracker and the expiration.
     const len = ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
     const t = this.tcp;
     let r = -1;
-    // tcpUpdate's path (OVS lib/conntrack-tcp.c tcp_conn_update) for a segment without SYN or RST — so with ACK, which
-    // tcpInvalidFlags requires of it — from a peer past its first packet, found in the window: written out here,
-    // where the call with its eight arguments was ≈ 80 of its ≈ 330 instructions, and ≈ 2.8 calls a frame in http.
-    // Every test tcp_conn_update makes of such a segment is made: the window scales, the segment's end (with FIN) within
-    // the sender's seqhi, its start no lower than seqlo less the receiver's largest window, the ack skew; then the
-    // same updates (largest window, seqlo, the receiver's seqhi, FIN's CLOSING, ACK's moves of the receiver's state)
-    // and the timeout the two states say. Anything else — out of the window included — is tcpUpdate's, which starts
-    // over: nothing is written here before the window holds. A change to tcpUpdate is a change here
-    // (tcp-established.property.test.ts runs both).
     const rec = Math.imul(e, T_STRIDE) & OFFSET_MASK;
     const ps = (rec + (reply === true ? T_PEER : 0)) | 0;
     const pd = (rec + (reply === true ? 0 : T_PEER)) | 0;
@@ -1267,13 +1257,6 @@ export class OvsConntrack implements WordsConntrackEngine {
         sws = T_MAX_WSCALE;
         dws = T_MAX_WSCALE;
       }
-      // The header's window, sequence and ack numbers read byte by byte (read16's and read32's code): each inlined call
-      // counts against TurboFan's inlining budget for this function (V8's js-inlining-heuristic.cc: cumulative 920
-      // bytes of bytecode, each candidate weighed 1.2 times its size), and with them noteNat no longer fit (out of
-      // line, ≈ 150 instructions a frame).
-      // Through the buffer's 16-bit view where the checksums have one and the header starts at an even offset (the
-      // usual segment: ≈ 0.86 of these calls in http): five word reads for the twelve bytes' reads, each with its bounds
-      // check. Every index below the view's length: the words are then the bytes' (the same buffer and offset).
       const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
       const hj = at >> 1;
       let win: number;
@@ -1286,7 +1269,6 @@ export class OvsConntrack implements WordsConntrackEngine {
         const a1 = hv[(hj + 5) | 0]!;
         const w = hv[(hj + 7) | 0]!;
         if (LITTLE_ENDIAN) {
-          // Host order: each word's first byte (the network order's high one) in its low half.
           win = ((w & 0xff) << 8) | (w >>> 8);
           seq = (((s0 & 0xff) << 24) | ((s0 >>> 8) << 16) | ((s1 & 0xff) << 8) | (s1 >>> 8)) >>> 0;
           ack = (((a0 & 0xff) << 24) | ((a0 >>> 8) << 16) | ((a1 & 0xff) << 8) | (a1 >>> 8)) >>> 0;
@@ -1300,13 +1282,11 @@ export class OvsConntrack implements WordsConntrackEngine {
         seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
         ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
       }
-      // FIN is bit 0: one more sequence number.
       let end = (seq + len + (flags & TCP_FIN)) >>> 0;
       const sLo = t[(ps + T_SEQLO) | 0]!;
       const sHi = t[(ps + T_SEQHI) | 0]!;
       const dLo = t[(pd + T_SEQLO) | 0]!;
       if (seq === end) {
-        // No data: the sequence check relaxed.
         seq = sLo;
         end = seq;
       }
@@ -1344,8 +1324,6 @@ export class OvsConntrack implements WordsConntrackEngine {
       res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
       createNew = false;
     } else {
-      // The packet's key, which only what follows an update that is not VALID may read (verdict's lookupOwn, a
-      // new connection's lookup and commit): a valid update reads none of it, and every other call writes it first.
       const ck = this.ck;
       ck[K_SRC] = src;
       ck[K_DST] = dst;
@@ -1360,32 +1338,18 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (createNew) this.finishOne(frame, d, req, res, zone, nat, now, e, true, false);
     else {
       if (nat) {
-        // handleNat, and natPacket's steps for an IPv4 TCP packet of a connection whose sums are made, here: the
-        // packet is one (the checks above), not related, not committing. natPacket's call and its tests on the way
-        // to natTcp4 were ≈ 165 instructions of a NATed hinted call (bench/README, session 32). natTcp4 writes
-        // nothing when it declines; natPacket then repeats these writes (the same values) and takes the
-        // field-by-field path. A copy of handleNat's test and natPacket's head: a change to either is a change here.
-        // One function shared with handleNat was tried and cost more (TurboFan then stops inlining noteNat into this
-        // path: bench/README "End of session 32").
         const nb = this.recB[((base + R_BYTES) * 4 + B_NAT) | 0]!;
         if (nb !== 0 && ((res.state & NAT_BITS) === 0 || zone !== res.zone)) {
           res.state &= ~NAT_BITS;
-          // natReverse written out: TurboFan's inlining budget for this function is spent on noteKey, readMarkLabel and
-          // noteNat, and natReverse as a call was ≈ 19 instructions a frame (bench/README, session 39).
           const act = reply === true ? ((nb & SRC) !== 0 ? (nb & ~SRC) | DST : (nb & DST) !== 0 ? (nb & ~DST) | SRC : nb) : nb;
           if ((act & (SRC | DST)) !== 0 && this.recB[((base + R_BYTES) * 4 + B_STATE) | 0] !== 0) {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
             this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
-            // natTcp4 written out (its call, with five arguments, was ≈ 60 of its ≈ 290 instructions, 1.6 calls a frame
-            // in http): the same checks, the same bytes; a change to either is a change to both. The frame's bytes
-            // read and written one by one, as read16/write16/write32 and foldSum do: as inlined calls they count
-            // against TurboFan's inlining budget for this function (see the tracker's path above).
             const to = (base + (reply === true ? 0 : REV)) | 0;
             const sums = keys[(base + R_NATSUM) | 0]!;
             let ipSum = sums >>> 16;
             let l4Sum = sums & 0xffff;
-            // A reply's sums negated, but for ±0 (natTcp4's rule: the field-by-field path then).
             let sumsOk = true;
             if (reply === true) {
               if (ipSum === 0 || ipSum === 0xffff || l4Sum === 0xffff) sumsOk = false;
@@ -1396,9 +1360,6 @@ export class OvsConntrack implements WordsConntrackEngine {
               sumsOk &&
               l4 >= 0 &&
               (d.l3End & OFFSET_MASK) - at >= 20 &&
-              // natTcp4 compares the packet with the node's own key (`from`, the node's direction): that key is
-              // (src, dst, sp, dp) here — the hint's checked key, the keyed hint's promise, the lookup's — so the same
-              // compares without four reads of the record (≈ 10 instructions each with their bounds checks).
               d.srcPort === sp &&
               d.dstPort === dp &&
               d.ipSrc === src &&
@@ -1432,7 +1393,6 @@ export class OvsConntrack implements WordsConntrackEngine {
                 frame[(at + 3) | 0] = nd;
                 d.dstPort = nd;
               }
-              // Each field's complement plus the adjustment is at most 0x1fffe: one fold reaches 16 bits (foldSum's two).
               let c = (~((frame[(l3 + 10) | 0]! << 8) | frame[(l3 + 11) | 0]!) & 0xffff) + ipSum;
               c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
               frame[(l3 + 10) | 0] = c >>> 8;
@@ -1445,15 +1405,7 @@ export class OvsConntrack implements WordsConntrackEngine {
           } else this.natPacket(frame, d, e, reply, false, res);
         }
       }
-      // finishOne for the connection found, its writeMeta without the original tuple when the node found is the
-      // hint's: the tuple is then that connection's original key, the one the call that gave the hint wrote, and
-      // left to the caller (executeHinted's contract; tupleWritten false says so). A reply node answering as the
-      // original is another node than the hint's: written whole.
-      // HINT_LOOKED's node (≈ 0.8 calls a frame in http: a walk template's steps) on the result whose tuple words are
-      // viewed: writeMeta's steps for it here — the record's original key is IPv4 TCP's, as the packet's key is (a
-      // connection's two keys share family and protocol) — without its call and its tests of words, family and
-      // protocol (≈ 250 instructions a call with the call). One call of readMarkLabel for both branches: each inlined
-      // copy counts against this function's inlining budget.
+      // The hint's own node: its tuple left to the caller (executeHinted's contract).
       res.tupleWritten = false;
       res.state |= CtState.TRK;
       res.zone = zone;
@@ -1462,7 +1414,6 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (req.setLabel) this.setLabel(e, req, res);
       if (!nat) this.keepConn(frame, d, res, e);
     }
-    // A caller that made a promise for this call (executeHinted's `next` or `fresh`) keeps making them: no fingerprint.
     this.noteKey(frame, d, res, true, true, false);
     return true;
   }
