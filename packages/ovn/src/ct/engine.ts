@@ -757,7 +757,11 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (epoch === this.epochNow) {
       // The previous call kept its key for this frame and decode when it left xState set: with the promise, that key is
       // the packet's.
-      if (node >= 0 && this.hintedTcp4(frame, d, req, res, now, node, gen, next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED) === true) return;
+      if (node >= 0) {
+        const known = next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded;
+        // Both promises (a replay's later step): hintedTcp4's steps in a function without the fresh call's branches.
+        if ((known === true && keyed === true ? this.nextTcp4(frame, d, req, res, now, node, gen) : this.hintedTcp4(frame, d, req, res, now, node, gen, known, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED)) === true) return;
+      }
       this.hintIn = node;
       this.hintInGen = gen;
     } else if ((next === true || fresh === true) && this.lookedTcp4(frame, d, req, res, now, next, fresh) === true) return;
@@ -818,7 +822,8 @@ export class OvsConntrack implements WordsConntrackEngine {
    * runs. The chain of calls execute makes (process_one, the lookups, conn_update, its tracker) was a third of a
    * hinted call's instructions. `trust` says what of `n` is known (HINT_CHECKED, HINT_KEYED, HINT_LOOKED). HINT_LOOKED:
    * `n` is no caller's hint but the node lookedTcp4 found just now — the
-   * original tuple is then written whole (the caller's hint was another node).
+   * original tuple is then written whole (the caller's hint was another node). A call under `next` and `keyed` runs
+   * {@link nextTcp4}, a copy of these steps: a change here is a change there.
    */
   private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean, trust: number): boolean {
     // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
@@ -1183,6 +1188,233 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     // A caller that made a promise for this call (executeHinted's `next` or `fresh`) keeps making them: no fingerprint.
     this.noteKey(frame, d, res, true, same, known !== true && fresh !== true);
+    return true;
+  }
+
+  /**
+   * hintedTcp4 for a call under both of executeHinted's promises `next` and `keyed` (a replay's step after its first:
+   * the packet the previous call left, the node found for its key in this zone before), with what those promises make
+   * constant folded in: the key from the kept one, no samePacket, no checksums, no key compare, the node's own tuple
+   * left. Its own function rather than hintedTcp4's branches: fewer values live in each (TurboFan spills hintedTcp4's)
+   * and its own inlining budget. The tracker's, NAT's and metadata's steps are hintedTcp4's: a change to one is a change
+   * to both (tcp-established.property's later zones, engine-hints and conn-replay's properties hold both to execute).
+   */
+  private nextTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
+    if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
+    if (this.cacheResult === res && this.cacheSlot >= 0) return false;
+    const zone = req.zone & 0xffff;
+    const state0 = res.state !== 0 && res.zone !== zone ? 0 : res.state;
+    if (state0 & NAT_BITS) return false;
+    const keys = this.keys;
+    const base = ((n >> 1) * R) | 0;
+    // `keyed`: the node's key, while its slot's generation is `gen`, is the packet's (a TCP key).
+    if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
+    // `next`: the kept key is the packet's; checksums verified by the call that kept it.
+    if (this.xMeta !== 6 << 16) return false;
+    const l4 = d.l4Offset;
+    const at = l4 & OFFSET_MASK;
+    const src = this.xSrc >>> 0;
+    const dst = this.xDst >>> 0;
+    const sp = this.xSl4;
+    const dp = this.xDl4;
+    const meta = zone | (6 << 16);
+    if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
+    const hw = read16(frame, (at + 12) | 0);
+    const flags = hw & 0xfff;
+    if (tcpInvalidFlags(flags)) return false;
+    const node = n;
+
+    // Taken: hintedTcp4's steps from here (its comments say why each is written out).
+    this.lastNow = now;
+    res.rewritten = false;
+    this.natNode = -1;
+    this.cacheSlot = -1;
+    this.ctxRelated = false;
+    this.xOk = true;
+    res.state = state0;
+    const reply = (node & 1) === 1;
+    this.ctxReply = reply;
+    this.hintOut = node;
+    this.hintOutGen = gen;
+    const e = node >> 1;
+    const len = ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
+    const t = this.tcp;
+    let r = -1;
+    const rec = Math.imul(e, T_STRIDE) & OFFSET_MASK;
+    const ps = (rec + (reply === true ? T_PEER : 0)) | 0;
+    const pd = (rec + (reply === true ? 0 : T_PEER)) | 0;
+    const sPk = t[(ps + T_PACKED) | 0]!;
+    if ((flags & (TCP_SYN | TCP_RST)) === 0 && sPk >>> 24 >= TS_SYN_SENT) {
+      const dPk = t[(pd + T_PACKED) | 0]!;
+      const sScale = (sPk >>> 16) & 0xff;
+      const dScale = (dPk >>> 16) & 0xff;
+      let sws = 0;
+      let dws = 0;
+      if ((sScale & T_WS_FLAG) !== 0 && (dScale & T_WS_FLAG) !== 0) {
+        sws = sScale & 0xf;
+        dws = dScale & 0xf;
+      } else if ((sScale & T_WS_UNKNOWN) !== 0 && (dScale & T_WS_UNKNOWN) !== 0) {
+        sws = T_MAX_WSCALE;
+        dws = T_MAX_WSCALE;
+      }
+      const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
+      const hj = at >> 1;
+      let win: number;
+      let seq: number;
+      let ack: number;
+      if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
+        const s0 = hv[(hj + 2) | 0]!;
+        const s1 = hv[(hj + 3) | 0]!;
+        const a0 = hv[(hj + 4) | 0]!;
+        const a1 = hv[(hj + 5) | 0]!;
+        const w = hv[(hj + 7) | 0]!;
+        if (LITTLE_ENDIAN) {
+          win = ((w & 0xff) << 8) | (w >>> 8);
+          seq = (((s0 & 0xff) << 24) | ((s0 >>> 8) << 16) | ((s1 & 0xff) << 8) | (s1 >>> 8)) >>> 0;
+          ack = (((a0 & 0xff) << 24) | ((a0 >>> 8) << 16) | ((a1 & 0xff) << 8) | (a1 >>> 8)) >>> 0;
+        } else {
+          win = w;
+          seq = ((s0 << 16) | s1) >>> 0;
+          ack = ((a0 << 16) | a1) >>> 0;
+        }
+      } else {
+        win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
+        seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
+        ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
+      }
+      let end = (seq + len + (flags & TCP_FIN)) >>> 0;
+      const sLo = t[(ps + T_SEQLO) | 0]!;
+      const sHi = t[(ps + T_SEQHI) | 0]!;
+      const dLo = t[(pd + T_SEQLO) | 0]!;
+      if (seq === end) {
+        seq = sLo;
+        end = seq;
+      }
+      const ackskew = (dLo - ack) | 0;
+      if (
+        (((sHi - end) | 0) >= 0 && ((seq - ((sLo - ((dPk & 0xffff) << dws)) >>> 0)) | 0) >= 0 && ackskew >= -T_MAX_ACK && ackskew <= T_MAX_ACK << sws) ||
+        this.seqCheck === false
+      ) {
+        let nsPk = sPk;
+        if ((sPk & 0xffff) < win) nsPk = (sPk & 0xffff0000) | win;
+        if (((end - sLo) | 0) > 0) t[(ps + T_SEQLO) | 0] = end;
+        const ws = win << sws;
+        if (((((ack + ws) >>> 0) - t[(pd + T_SEQHI) | 0]!) | 0) >= 0) t[(pd + T_SEQHI) | 0] = (ack + (ws > 1 ? ws : 1)) >>> 0;
+        let s = sPk >>> 24;
+        let ds = dPk >>> 24;
+        if ((flags & TCP_FIN) !== 0 && s < TS_CLOSING) s = TS_CLOSING;
+        if (ds === TS_SYN_SENT) ds = TS_ESTABLISHED;
+        else if (ds === TS_CLOSING) ds = TS_FIN_WAIT_2;
+        t[(ps + T_PACKED) | 0] = ((nsPk & 0x00ffffff) | (s << 24)) >>> 0;
+        t[(pd + T_PACKED) | 0] = ((dPk & 0x00ffffff) | (ds << 24)) >>> 0;
+        let tm: number;
+        if (s >= TS_FIN_WAIT_2 && ds >= TS_FIN_WAIT_2) tm = CtTimeout.TCP_CLOSED;
+        else if (s >= TS_CLOSING && ds >= TS_CLOSING) tm = CtTimeout.TCP_FIN_WAIT;
+        else if (s < TS_ESTABLISHED || ds < TS_ESTABLISHED) tm = CtTimeout.TCP_OPENING;
+        else if (s >= TS_CLOSING || ds >= TS_CLOSING) tm = CtTimeout.TCP_CLOSING;
+        else tm = CtTimeout.TCP_ESTABLISHED;
+        r = CtUpdate.VALID | ((tm + 1) << 4);
+      }
+    }
+    if (r < 0) r = tcpUpdate(t, e, reply, frame, at, len, this.seqCheck, flags);
+    const tm = (r >> 4) - 1;
+    if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
+    let createNew: boolean;
+    if ((r & 15) === CtUpdate.VALID) {
+      res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
+      createNew = false;
+    } else {
+      const ck = this.ck;
+      ck[K_SRC] = src;
+      ck[K_DST] = dst;
+      ck[K_SL4] = sp;
+      ck[K_DL4] = dp;
+      ck[K_META] = meta;
+      this.ckHashed = false;
+      if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
+      createNew = this.verdict(res, e, r & 15, now);
+    }
+    const nat = req.nat !== CtNat.NONE;
+    if (createNew) this.finishOne(frame, d, req, res, zone, nat, now, e, true, false);
+    else {
+      if (nat) {
+        const nb = this.recB[((base + R_BYTES) * 4 + B_NAT) | 0]!;
+        if (nb !== 0 && ((res.state & NAT_BITS) === 0 || zone !== res.zone)) {
+          res.state &= ~NAT_BITS;
+          const act = reply === true ? ((nb & SRC) !== 0 ? (nb & ~SRC) | DST : (nb & DST) !== 0 ? (nb & ~DST) | SRC : nb) : nb;
+          if ((act & (SRC | DST)) !== 0 && this.recB[((base + R_BYTES) * 4 + B_STATE) | 0] !== 0) {
+            res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
+            res.rewritten = true;
+            this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
+            const to = (base + (reply === true ? 0 : REV)) | 0;
+            const sums = keys[(base + R_NATSUM) | 0]!;
+            let ipSum = sums >>> 16;
+            let l4Sum = sums & 0xffff;
+            let sumsOk = true;
+            if (reply === true) {
+              if (ipSum === 0 || ipSum === 0xffff || l4Sum === 0xffff) sumsOk = false;
+              ipSum = 0xffff - ipSum;
+              l4Sum = 0xffff - l4Sum;
+            }
+            if (
+              sumsOk &&
+              l4 >= 0 &&
+              (d.l3End & OFFSET_MASK) - at >= 20 &&
+              d.srcPort === sp &&
+              d.dstPort === dp &&
+              d.ipSrc === src &&
+              d.ipDst === dst
+            ) {
+              const l3 = d.l3Offset & OFFSET_MASK;
+              let ao: number;
+              let a: number;
+              if (act & SRC) {
+                a = keys[(to + K_DST) | 0]!;
+                ao = (l3 + 12) | 0;
+                d.ipSrc = a;
+              } else {
+                a = keys[to + K_SRC]!;
+                ao = (l3 + 16) | 0;
+                d.ipDst = a;
+              }
+              frame[ao] = a >>> 24;
+              frame[(ao + 1) | 0] = a >>> 16;
+              frame[(ao + 2) | 0] = a >>> 8;
+              frame[(ao + 3) | 0] = a;
+              const ns = keys[(to + K_DL4) | 0]!;
+              const nd = keys[(to + K_SL4) | 0]!;
+              if (ns !== d.srcPort) {
+                frame[at] = ns >>> 8;
+                frame[(at + 1) | 0] = ns;
+                d.srcPort = ns;
+              }
+              if (nd !== d.dstPort) {
+                frame[(at + 2) | 0] = nd >>> 8;
+                frame[(at + 3) | 0] = nd;
+                d.dstPort = nd;
+              }
+              let c = (~((frame[(l3 + 10) | 0]! << 8) | frame[(l3 + 11) | 0]!) & 0xffff) + ipSum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(l3 + 10) | 0] = c >>> 8;
+              frame[(l3 + 11) | 0] = c;
+              c = (~((frame[(at + 16) | 0]! << 8) | frame[(at + 17) | 0]!) & 0xffff) + l4Sum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(at + 16) | 0] = c >>> 8;
+              frame[(at + 17) | 0] = c;
+            } else this.natPacket(frame, d, e, reply, false, res);
+          } else this.natPacket(frame, d, e, reply, false, res);
+        }
+      }
+      // The hint's own node: its tuple left to the caller (executeHinted's contract).
+      res.tupleWritten = false;
+      res.state |= CtState.TRK;
+      res.zone = zone;
+      this.readMarkLabel(e, res);
+      if (req.setMark) this.setMark(e, req, res);
+      if (req.setLabel) this.setLabel(e, req, res);
+      if (!nat) this.keepConn(frame, d, res, e);
+    }
+    this.noteKey(frame, d, res, true, true, false);
     return true;
   }
 
