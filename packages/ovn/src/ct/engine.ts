@@ -407,6 +407,14 @@ const finish = (h: number): number => {
 const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 /**
+ * tcp_valid_new by the TCP header's twelve flag bits (as connNotFound reads them: read16 at offset 12, & 0xfff), 1 where
+ * tcpValidNew says yes: made from that function, so the two cannot differ. A table over an ArrayBuffer of its own (off
+ * V8's heap, as CK) so that processOne's +new answer reads it at a constant address with no bounds check, and calls
+ * nothing TurboFan would have to inline (see processOne).
+ */
+const VALID_NEW_TCP = new Uint8Array(new ArrayBuffer(4096));
+for (let f = 0; f < 4096; f++) VALID_NEW_TCP[f] = tcpValidNew(f) ? 1 : 0;
+/**
  * lookedTcp4's key, the same way and for the same reason: written whole by each lookedTcp4 call before its lookup and
  * read only by that lookup and the hintedTcp4 call it makes next; apart from CK (the hinted path's `checked` reads it
  * where CK may hold another packet's key).
@@ -1757,6 +1765,15 @@ export class OvsConntrack implements WordsConntrackEngine {
       // No connection is ever created from an ICMP error.
       this.counters[CtReason.RELATED_NOT_FOUND]!++;
       res.state = CtState.INV;
+    } else if (missed === true && req.commit === false && (CK[K_META]! & 0xff0000) === 6 << 16 && VALID_NEW_TCP[((frame[(d.l4Offset + 12) | 0]! & 0xf) << 8) | frame[(d.l4Offset + 13) | 0]!] === 1) {
+      // conn_not_found without commit on a TCP packet its valid_new passes: +new and nothing else (connNotFound's path
+      // to its commit test, which then returns −1 — what finishOne's e stays here). Two such calls a SYN (zone 1's
+      // first ct_lb_mark, zone 4's), each a call of connNotFound whose entry and tests cost ≈ 100 instructions for one
+      // store. Written here and not in finishOne (session 42's try): finishOne is inlined into this function, so its
+      // code counts against TurboFan's inlining budget and that try moved handleNat and tcpInvalidFlags out of line;
+      // this function's own code does not count, and the test calls nothing (the flags by bytes, valid_new by table).
+      // `commit` strictly false: any other value (a JavaScript caller's falsy one) goes connNotFound's way.
+      res.state = CtState.NEW;
     } else {
       createNew = true;
     }
