@@ -1768,7 +1768,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     } else if (missed === true && req.commit === false && (CK[K_META]! & 0xff0000) === 6 << 16 && VALID_NEW_TCP[((frame[(d.l4Offset + 12) | 0]! & 0xf) << 8) | frame[(d.l4Offset + 13) | 0]!] === 1) {
       // conn_not_found without commit on a TCP packet its valid_new passes: +new and nothing else (connNotFound's path
       // to its commit test, which then returns −1 — what finishOne's e stays here). Two such calls a SYN (zone 1's
-      // first ct_lb_mark, zone 4's), each a call of connNotFound whose entry and tests cost ≈ 100 instructions for one
+      // first ct_lb_mark, zone 4's), each a call of connNotFound whose entry and tests cost ≈ 140 instructions for one
       // store. Written here and not in finishOne (session 42's try): finishOne is inlined into this function, so its
       // code counts against TurboFan's inlining budget and that try moved handleNat and tcpInvalidFlags out of line;
       // this function's own code does not count, and the test calls nothing (the flags by bytes, valid_new by table).
