@@ -29,3 +29,4 @@ export * from './decoder.js';
 export * from './edit.js';
 export * from './int-key-index.js';
 export * from './slot-order.js';
+export * from './copy-doubles.js';
