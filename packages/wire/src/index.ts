@@ -29,4 +29,3 @@ export * from './decoder.js';
 export * from './edit.js';
 export * from './int-key-index.js';
 export * from './slot-order.js';
-export * from './copy-doubles.js';

@@ -11,7 +11,7 @@
  * Per packet nothing is parsed and, with tracing off, no string is built; flow words live in a preallocated pool.
  * @module
  */
-import { copyPlainTcp4 as copyPlainTcp4Import, copyRoundedLe as copyRoundedLeImport, DOUBLES_EXACT, HOST_LE, copyPlainTcp4Segment as copyPlainTcp4SegmentImport, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded as plainTcp4DecodedImport, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
+import { copyPlainTcp4 as copyPlainTcp4Import, copyPlainTcp4Segment as copyPlainTcp4SegmentImport, DecodedFrame, FrameDecoder, L3 as L3Import, decodePlainTcp4 as decodePlainTcp4Import, plainTcp4Decoded as plainTcp4DecodedImport, VippathError, formatIPv4, formatIPv6, formatIPv6Ntop, parseIPv4, parseIPv6, parseMac, popVlan, pushVlan as pushVlanImport, read32 as read32Import, write32 as write32Import } from '@vippath/wire';
 import { compile, lower, parseMatch, simplify, type CompiledMatch, type LowExpr, type MatchEnv } from './expr.js';
 import { parseActions, unmodelledActions, type Action, type LbBackend, type NestFn } from './actions.js';
 import { LFLOW_REFUSAL_TEXT, LflowSyntaxError, LflowUnsupportedError, type LflowRefusalCode } from './lexer.js';
@@ -68,9 +68,6 @@ const headerWord = headerWordImport;
 const L3 = L3Import;
 const decodePlainTcp4 = decodePlainTcp4Import;
 const copyPlainTcp4 = copyPlainTcp4Import;
-const copyRoundedLe = copyRoundedLeImport;
-/** connLookup's copy of an input by doubles: a little-endian host whose engine keeps a NaN's bits (wire's copy-doubles.ts). */
-const COPY_DOUBLES = HOST_LE && DOUBLES_EXACT;
 const pushVlan = pushVlanImport;
 const read32 = read32Import;
 const write32 = write32Import;
@@ -549,12 +546,6 @@ export class LflowExecutor {
   private outDecodeOf: DecodedFrame = this.outDecode;
   private frame: Uint8Array = new Uint8Array(0);
   private frameLength = 0;
-  // connLookup's copy of an input into the first output by doubles: a DataView of the last source's whole buffer (a
-  // pod's answers are views of one long-lived buffer, by length) and the doubles of the last output buffer.
-  private copySrcBuf: ArrayBufferLike | undefined;
-  private copySrcView = new DataView(new ArrayBuffer(0));
-  private copyDstOf: Uint8Array | undefined;
-  private copyDst64: Float64Array = new Float64Array(0);
   // Every executor's shadow is frame-sync.ts's one array (see FRAME_SHADOW there: written at every walk's start).
   private readonly shadow = FRAME_SHADOW;
   private readonly shadowHeader = headerView(this.shadow);
@@ -2575,23 +2566,8 @@ export class LflowExecutor {
       } else {
         if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
         const buf = out.frame;
-        if (len === f.length) {
-          // By doubles rounded up (copyRoundedLe: the output's bytes past the frame are nobody's) through views kept
-          // per buffer: TypedArray.prototype.set cost ≈ 150–230 instructions a call in the builtin and memcpy whatever
-          // the length (bench/README "The way back's tagged copy by doubles").
-          if (COPY_DOUBLES) {
-            const sb = f.buffer;
-            if (sb !== this.copySrcBuf) {
-              this.copySrcBuf = sb;
-              this.copySrcView = new DataView(sb as ArrayBuffer);
-            }
-            if (buf !== this.copyDstOf) {
-              this.copyDstOf = buf;
-              this.copyDst64 = (buf.byteOffset & 7) === 0 ? new Float64Array(buf.buffer, buf.byteOffset, buf.length >> 3) : new Float64Array(0);
-            }
-            if (!copyRoundedLe(this.copySrcView, f.byteOffset, len, this.copyDst64)) buf.set(f);
-          } else buf.set(f);
-        } else for (let i = 0; i < len; i++) buf[i] = f[i]!;
+        if (len === f.length) buf.set(f);
+        else for (let i = 0; i < len; i++) buf[i] = f[i]!;
         if (this.frame !== buf) this.frame = buf;
       }
     }
