@@ -14,7 +14,7 @@ import { MAX_DEPTH as MAX_DEPTHImport, macNumber as macNumberImport, ScratchCopy
 import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
-import { tagHead, TagHeadWriter, tagTailLe as tagTailLeImport } from './tag-head.js';
+import { tagHead, TagHeadWriter } from './tag-head.js';
 import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, DOUBLES_EXACT, HOST_LE as COPY_LE, keptView as keptViewImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
@@ -44,7 +44,6 @@ const copyInLe = copyInLeImport;
 const copyWordsView = copyWordsViewImport;
 const wordBytes = wordBytesImport;
 const keptView = keptViewImport;
-const tagTailLe = tagTailLeImport;
 const ST_BRIDGE = ST_BRIDGEImport;
 const ST_HOST = ST_HOSTImport;
 const ST_METALLB = ST_METALLBImport;
@@ -1116,21 +1115,17 @@ export class PathCaches implements PathWatch, OutPathCache {
       let wired: Uint8Array;
       if (rec.transient) {
         wired = rec.buffer(len + 4);
-        // The source met before (the switch's output buffer, its views kept by the writer): the bytes after the
-        // head as doubles (tagTailLe), no view and no builtin call; the head's words written here — TagHeadWriter.write
-        // as a call took the inlining budget of the wire table's touch.
+        wired.set(rec.viewOf(frame, len), 4);
+        // TagHeadWriter.write's words written here: as a call it took the inlining budget of the wire table's touch.
         const th = this.bTagHead;
-        if (COPY_DOUBLES && frame === th.src && dp.vlan === th.vlan && len >= 12 && tagTailLe(th.srcView, len, rec.bufferDoubles16())) {
+        if (frame === th.src && dp.vlan === th.vlan && len >= 12) {
           const o = rec.bufferWords();
           const f = th.src32;
           o[0] = f[0]!;
           o[1] = f[1]!;
           o[2] = f[2]!;
           o[3] = th.tagWord;
-        } else {
-          wired.set(rec.viewOf(frame, len), 4);
-          th.write(wired, rec.bufferWords(), frame, dp.vlan);
-        }
+        } else th.write(wired, rec.bufferWords(), frame, dp.vlan);
       } else {
         wired = new Uint8Array(len + 4);
         wired.set(rec.viewOf(frame, len), 4);

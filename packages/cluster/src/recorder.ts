@@ -80,7 +80,6 @@ class FramePool {
       buf = this.bufs[i] = new Uint8Array(Math.max(2048, n));
       views = this.views[i] = [];
       this.words[i] = new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2);
-      this.doubles16[i] = new Float64Array(buf.buffer, buf.byteOffset + 16, (buf.length - 16) >> 3);
     }
     return views[n] ?? (views[n] = buf.subarray(0, n));
   }
@@ -90,13 +89,6 @@ class FramePool {
   /** The whole words of the buffer {@link take} handed out last, from its byte 0 (made with the buffer). */
   lastWords(): Int32Array {
     return this.words[this.used - 1]!;
-  }
-
-  private readonly doubles16: Float64Array[] = [];
-
-  /** The whole doubles of the buffer {@link take} handed out last, from its byte 16 (made with the buffer). */
-  lastDoubles16(): Float64Array {
-    return this.doubles16[this.used - 1]!;
   }
 }
 
@@ -269,15 +261,6 @@ export class TraceRecorder {
    */
   bufferWords(): Int32Array {
     return this.pool.lastWords();
-  }
-
-  /**
-   * The doubles of the {@link buffer} handed out last, from its byte 16 (a Float64Array over the pool's buffer, made
-   * once): the way-back cache copies a tagged frame's bytes after its head there (tag-head.ts tagTailLe). The pool's
-   * buffers are 2 KiB at least and their own; bytes past a handed-out length are nobody's.
-   */
-  bufferDoubles16(): Float64Array {
-    return this.pool.lastDoubles16();
   }
 
   /** A copy of `frame[0, length)` in a {@link buffer}. */

@@ -4,11 +4,6 @@
  * @module
  */
 
-import { copyDoublesLe as copyDoublesLeImport } from './copy-in.js';
-
-// Bound to a module constant, which TurboFan folds (caches.ts says why).
-const copyDoublesLe = copyDoublesLeImport;
-
 /** The general form: byte by byte, any buffers and offsets. */
 export function tagHead(out: Uint8Array, frame: Uint8Array, vlan: number): void {
   out[0] = frame[0]!;
@@ -46,8 +41,6 @@ export class TagHeadWriter {
   /** The source {@link src32} reads (undefined: none it can read, each takes the general form). */
   src: Uint8Array | undefined;
   src32: Int32Array = new Int32Array(3);
-  /** {@link src}'s bytes as a DataView (its byte 0 the frame's), for {@link tagTailLe}; made with {@link src32}. */
-  srcView: DataView = new DataView(new ArrayBuffer(0));
   /** NaN: no VLAN id equals it. */
   vlan = NaN;
   tagWord = 0;
@@ -72,7 +65,6 @@ export class TagHeadWriter {
     if (frame !== this.src && (frame.byteOffset & 3) === 0 && frame.length >= 12) {
       this.src = frame;
       this.src32 = new Int32Array(frame.buffer, frame.byteOffset, 3);
-      this.srcView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     }
     if (frame !== this.src || out.length < 16) return tagHead(out, frame, vlan);
     const f = this.src32;
@@ -81,21 +73,4 @@ export class TagHeadWriter {
     out32[2] = f[2]!;
     out32[3] = this.tagWord;
   }
-}
-
-/**
- * The rest of a tagged copy after its sixteen head bytes ({@link tagHead}'s): `frame[12, len)` (`src` the frame's
- * bytes from its byte 0) to `out64`, the doubles of the copy's buffer from its byte 16, eight bytes at a time
- * (copy-in.ts copyDoublesLe: only where its HOST_LE and DOUBLES_EXACT hold, the caller's test). The bytes are rounded
- * up to whole doubles: read past `len` from the source, written past the copy's `len + 4` — so only where both
- * buffers hold them (false, nothing written, otherwise: the caller copies as the general form does). `len` at least
- * 12. The way back's frame, ≈ 80 bytes, through TypedArray.prototype.set cost ≈ 150–230 instructions a call in the
- * builtin and memcpy whatever its length, with the view it needs (bench/README, "The way back's tagged copy by
- * doubles").
- */
-export function tagTailLe(src: DataView, len: number, out64: Float64Array): boolean {
-  const n = (len - 5) & ~7;
-  if (((n + 12) | 0) > src.byteLength || n >> 3 > out64.length) return false;
-  copyDoublesLe(src, 12, n, out64);
-  return true;
 }
