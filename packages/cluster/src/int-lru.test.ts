@@ -65,3 +65,41 @@ it('keeps 65 536 entries of turning-over keys, forgetting exactly the least rece
   expect(t.evictions).toBe(model.evictions);
   for (let i = 0; i < 200_000; i += 7) expect(t.get(key(i))).toBe(model.get(key(i)));
 });
+
+it('keeps LruTable order through two keys touched in turn, a third now and then (the two newest exchanged lazily)', () => {
+  // A wire's table: two MACs touched alternately, writes and touches of others between, limits small enough that the
+  // order decides every eviction — and deletions and sweeps while the newest two stand exchanged.
+  const few = [0x525400cc0001, 0x525400cc0002, 0x525400bb0003, 7];
+  const op = fc.tuple(fc.constantFrom<Op[0]>('touch', 'touch', 'touch', 'touch', 'set', 'set', 'delete', 'deleteWhere', 'deleteWhere'), fc.constantFrom(...few), fc.integer({ min: 0, max: 2 }));
+  fc.assert(
+    fc.property(fc.constantFrom(1, 2, 3, 4), fc.array(op, { maxLength: 200 }), (limit, ops) => {
+      const a = new IntLruTable<number>(limit);
+      const b = new LruTable<number, number>(limit);
+      for (const [kind, key, v] of ops) {
+        if (kind === 'set') {
+          a.set(key, v);
+          b.set(key, v);
+        } else if (kind === 'delete') {
+          a.delete(key);
+          b.delete(key);
+        } else if (kind === 'touch') {
+          if (v === 0) expect(a.touch(key)).toBe(b.touch(key));
+          else expect(a.touchIf(key, v)).toBe(b.get(key) === v && b.touch(key));
+        } else {
+          // A sweep taking one key: whichever the two newest are, exchanged or not.
+          expect(a.deleteWhere((x) => x === v)).toBe(b.deleteWhere((x) => x === v));
+        }
+        expect(a.size).toBe(b.size);
+        expect(a.evictions).toBe(b.evictions);
+        for (const k of few) expect(a.get(k)).toBe(b.get(k));
+      }
+      // The order itself: a write of a fresh key each in turn evicts the rest oldest first, as the model does.
+      for (let i = 0; i < limit + 1; i++) {
+        a.set(1000 + i, 9);
+        b.set(1000 + i, 9);
+        for (const k of few) expect(a.has(k)).toBe(b.has(k));
+      }
+    }),
+    { numRuns: 1500 },
+  );
+});

@@ -37,6 +37,15 @@ export class IntLruTable<V> {
   private seenAt0 = -1;
   private seenKey1 = -1;
   private seenAt1 = -1;
+  /**
+   * Whether the list's two newest slots stand in each other's place: the order is the list's with them exchanged. A
+   * wire's table is touched for two MACs in turn, frame after frame (the clients' gateway on the way in, the answers'
+   * source on the way back), and each touch was the other's undoing — an unlink and an append, ≈ 10 loads and stores
+   * of the links with their checks (int-lru's touch ≈ 113 instructions a call, bench/README "The wire table's two
+   * MACs in turn"): touching the second newest now flips this instead. Everything else that reads the list settles it
+   * first ({@link settle}).
+   */
+  private swapped = false;
   /** Entries forgotten to make room. */
   evictions = 0;
 
@@ -52,6 +61,7 @@ export class IntLruTable<V> {
 
   /** Doubles the slots (the table is full and below its limit) and rebuilds the index for them. */
   private grow(): void {
+    this.settle();
     const slots = this.keys.length * 2;
     const keys = new Float64Array(slots);
     keys.set(this.keys);
@@ -64,6 +74,36 @@ export class IntLruTable<V> {
     this.index.resize(slots);
     this.forgetSeen();
     for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) this.index.insert(s, this.keys[s]!);
+  }
+
+  /** The list as the order is: the two newest exchanged back when {@link swapped}. */
+  private settle(): void {
+    if (this.swapped === true) {
+      this.swapped = false;
+      const o = this.order;
+      const s = o.older[o.newest]!;
+      o.unlink(s);
+      o.append(s);
+    }
+  }
+
+  /** Slot `s`, in the list, becomes the newest of the order. */
+  private promote(s: number): void {
+    const o = this.order;
+    const n = o.newest;
+    // The list's newest: the order's newest, or its second (swapped) made the newest again by settling the exchange.
+    if (s === n) {
+      if (this.swapped === true) this.swapped = false;
+      return;
+    }
+    // The list's second: the order's newest already when swapped, else its second, made the newest by the exchange.
+    if (o.older[n] === s) {
+      if (this.swapped === false) this.swapped = true;
+      return;
+    }
+    this.settle();
+    o.unlink(s);
+    o.append(s);
   }
 
   private forgetSeen(): void {
@@ -108,11 +148,7 @@ export class IntLruTable<V> {
   touch(key: number): boolean {
     const i = this.find(key);
     if (i < 0) return false;
-    const s = this.index.slot(i);
-    if (s !== this.order.newest) {
-      this.order.unlink(s);
-      this.order.append(s);
-    }
+    this.promote(this.index.slot(i));
     return true;
   }
 
@@ -122,10 +158,7 @@ export class IntLruTable<V> {
     if (i < 0) return false;
     const s = this.index.slot(i);
     if (this.values[s] !== value) return false;
-    if (s !== this.order.newest) {
-      this.order.unlink(s);
-      this.order.append(s);
-    }
+    this.promote(s);
     return true;
   }
 
@@ -135,12 +168,10 @@ export class IntLruTable<V> {
     if (found >= 0) {
       const s = this.index.slot(found);
       this.values[s] = value;
-      if (s !== this.order.newest) {
-        this.order.unlink(s);
-        this.order.append(s);
-      }
+      this.promote(s);
       return;
     }
+    this.settle();
     let s: number;
     if (this.count >= this.limit && this.order.oldest !== EMPTY) {
       // The evicted entry's slot carries the new one.
@@ -162,6 +193,7 @@ export class IntLruTable<V> {
   delete(key: number): void {
     const i = this.find(key);
     if (i < 0) return;
+    this.settle();
     const s = this.index.slot(i);
     this.removeAt(i);
     this.release(s);
@@ -170,6 +202,7 @@ export class IntLruTable<V> {
   /** Deletes every entry whose value satisfies `drop`; returns how many. */
   deleteWhere(drop: (value: V) => boolean): number {
     let n = 0;
+    this.settle();
     for (let s = this.order.oldest; s !== EMPTY; ) {
       const next = this.order.newer[s]!;
       if (drop(this.values[s]!)) {
@@ -189,6 +222,7 @@ export class IntLruTable<V> {
     this.fresh = 0;
     this.freeCount = 0;
     this.order.clear();
+    this.swapped = false;
     this.count = 0;
   }
 
