@@ -930,6 +930,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
     // Taken: from here on, what execute does.
     this.lastNow = now;
+    // Set again below where this call reads the segment; a stale packet's numbers otherwise.
     this.segKept = false;
     res.rewritten = false;
     this.natNode = -1;
@@ -1015,6 +1016,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
         ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
       }
+      // Kept for the packet's later zones (nextTcp4): the same numbers, not read again there.
       this.segHw = hw;
       this.segLen = len;
       this.segSeq = seq | 0;
@@ -1487,6 +1489,7 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** execute's body, on the result's fields or (`words`) the caller's words. */
   private run(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, fresh: boolean): void {
+    // Any call here may be another packet's, or leave the key kept without the segment's numbers.
     this.segKept = false;
     if (now < this.lastNow) {
       this.epochNow = ++epochs;

@@ -336,8 +336,9 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
  * through the three zones, in one reused buffer, each call hinted (the first `fresh`, the later ones `next`) or plain —
  * a plain call between two hinted ones keeps the key its own way. The plain engine gets fresh copies and execute only.
  * Every call's outcome, all three connections' tracker words, the connections and the counters must be the plain
- * engine's. (Written for a form that kept the segment's numbers between such calls: measured, dropped — bench/README,
- * session 45; it holds the `next` path to execute's outcome over several zones.)
+ * engine's. nextTcp4 takes the segment's numbers (flags word, length, sequence, ack, window) a taken hintedTcp4 kept
+ * for the packet (engine.ts segKept): a later zone after a hinted first call runs on them, after a plain one reads the
+ * header; a stale or wrong kept number shows here as another outcome or other tracker words.
  */
 describe('the hinted path on a packet\'s later zones', () => {
   it('a packet\'s later zones (next) give what execute gives, with plain calls between', () => {
