@@ -27,6 +27,17 @@ const ZA = 1;
 const ZB = 4;
 const C = '10.181.1.75';
 const S = '10.180.204.4';
+const VIP = '10.96.0.10';
+
+/**
+ * How each call commits: `vip` as OVN's ct_lb_mark with one backend (ct(commit, nat(dst=S:80))) on the client's
+ * segments to a VIP — zone A DNATs them to S, zone B sees them after it (its DNAT to S:80 leaves the bytes as they
+ * are), the server's segments un-DNATed to the VIP in zone A; `self`: the same call on segments to S itself (no byte
+ * changes, the NAT bits set); `null`: ct(commit, nat) without a target — OVS 3.1 gives a new connection the reply key
+ * 0.0.0.0:80 → client:0 (engine.ts nullTuple), which no server segment finds: the server's segments are a new
+ * connection's or invalid in every zone, the client's tracked alone.
+ */
+type Commit = 'vip' | 'self' | 'null';
 
 /** One segment of the conversation. */
 interface Step {
@@ -77,14 +88,18 @@ function zoneConns(ct: OvsConntrack, zone: number, now: number): unknown[] {
     .map(({ slot, ...c }) => ({ ...c, peers: [...t.subarray(slot * TCP_STRIDE, (slot + 1) * TCP_STRIDE)] }));
 }
 
-/** Counts the hinted IPv4 TCP path's calls taken on the key the previous call kept (engine.ts hintedTcp4, `known`). */
-function countKnown(ct: OvsConntrack): { known: number } {
-  const n = { known: 0 };
+/**
+ * Counts the hinted IPv4 TCP path's calls taken on the key the previous call kept (engine.ts hintedTcp4, `known`), and
+ * its calls taken on a reply node (a server's segment).
+ */
+function countKnown(ct: OvsConntrack): { known: number; reply: number } {
+  const n = { known: 0, reply: 0 };
   const e = ct as unknown as { hintedTcp4(...a: unknown[]): boolean };
   const inner = e.hintedTcp4.bind(ct);
   e.hintedTcp4 = (...a: unknown[]): boolean => {
     const taken = inner(...a);
     if (taken && a[7] === true) n.known++;
+    if (taken && ((a[5] as number) & 1) === 1) n.reply++;
     return taken;
   };
   return n;
@@ -110,12 +125,13 @@ describe('OvsConntrack: a TCP conversation through two zones', () => {
       // Corners reached: calls whose ct_state was est in both zones of one packet (the second zone's update could come
       // from the first's), packets that passed one zone only, zone B's connection picked up after a flush, calls
       // refused as invalid, bad checksums.
-      const seen = { estBoth: 0, oneZone: 0, pickedUp: 0, invalid: 0, badSum: 0 };
+      const seen = { estBoth: 0, oneZone: 0, pickedUp: 0, invalid: 0, badSum: 0, replies: 0, replyEst: 0, dnatted: 0 };
       // Second zones answered on the hinted IPv4 TCP path with the first zone's kept key (no extraction, no checksum):
       // counted on the engine's private method, so that a run that never took that path fails rather than passes.
       let known = 0;
+      let replyHinted = 0;
       fc.assert(
-        fc.property(fc.integer({ min: 1024, max: 65535 }), fc.array(step, { minLength: 4, maxLength: 40 }), (cport, steps) => {
+        fc.property(fc.integer({ min: 1024, max: 65535 }), fc.array(step, { minLength: 4, maxLength: 40 }), fc.constantFrom<Commit>('vip', 'vip', 'self', 'null'), (cport, steps, commit) => {
           const both = new Runner({}, mode === 'words');
           const onlyA = new Runner({}, false);
           const onlyB = new Runner({}, false);
@@ -150,7 +166,7 @@ describe('OvsConntrack: a TCP conversation through two zones', () => {
             const payload = flags & F.SYN ? 0 : s.payload;
             const f = frame({
               src: s.reply ? S : C,
-              dst: s.reply ? C : S,
+              dst: s.reply ? C : commit === 'vip' ? VIP : S,
               proto: 'tcp',
               sport: s.reply ? 80 : cport,
               dport: s.reply ? cport : 80,
@@ -172,21 +188,28 @@ describe('OvsConntrack: a TCP conversation through two zones', () => {
             // pod's answer the other way round.
             const zones = s.path === 'a' ? [ZA] : s.path === 'b' ? [ZB] : s.reply ? [ZB, ZA] : [ZA, ZB];
             if (zones.length === 1) seen.oneZone++;
-            // ct(commit, nat) as OVN's stateful stage: with `nat`, no call keeps its connection for a next ct() in the
-            // zone (process_one_fast), which would leave the hinted path to execute.
-            const call = (z: number): CtCall => ({ zone: z, commit: true, nat: 'apply' });
+            // Every call with `nat` (see Commit): no call keeps its connection for a next ct() in the zone
+            // (process_one_fast), which would leave the hinted path to execute.
+            const call = (z: number): CtCall => (commit === 'null' ? { zone: z, commit: true, nat: 'apply' } : { zone: z, commit: true, dnat: `${S}:80` });
             both.res.reset();
             const states: number[] = [];
             for (let i = 0; i < zones.length; i++) {
               const z = zones[i]!;
               if (mode === 'hinted') hints.before(both, z, i > 0);
+              // The packet as the zone saw it (after the previous zone's NAT): the zone alone gets a copy.
+              const input = buf.slice(0, f.length);
               states.push(both.call(buf, call(z)));
               if (mode === 'hinted') hints.after(both, z);
               const alone = z === ZA ? onlyA : onlyB;
-              const want = alone.run(f.slice(), call(z));
-              // The packet as the zone saw it: the test's frames carry no NAT, so each zone's input is the same bytes.
+              const want = alone.run(input, call(z));
               expect({ zone: z, state: states[i] }).toEqual({ zone: z, state: want });
+              expect([...buf.subarray(0, f.length)]).toEqual([...input]);
               if (want & CtState.INV) seen.invalid++;
+              if (s.reply) {
+                seen.replies++;
+                if (want & CtState.EST) seen.replyEst++;
+              }
+              if (want & CtState.DNAT) seen.dnatted++;
             }
             if (states.length === 2 && states.every((x) => (x & CtState.EST) !== 0)) seen.estBoth++;
             expect(zoneConns(both.ct, ZA, t)).toEqual(zoneConns(onlyA.ct, ZA, t));
@@ -194,16 +217,20 @@ describe('OvsConntrack: a TCP conversation through two zones', () => {
             if (s.flushB && zoneConns(onlyB.ct, ZB, t).length > 0) seen.pickedUp++;
           }
           known += kept.known;
+          replyHinted += kept.reply;
         }),
         { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
       );
-      console.log(`engine-zones (${mode}): ${JSON.stringify(seen)}, hinted calls on the kept key ${known} (VIPPATH_CT_PROP_SEED replays a seed)`);
+      console.log(`engine-zones (${mode}): ${JSON.stringify(seen)}, hinted calls on the kept key ${known}, on a reply node ${replyHinted} (VIPPATH_CT_PROP_SEED replays a seed)`);
+      expect(seen.replyEst).toBeGreaterThan(RUNS);
+      expect(seen.dnatted).toBeGreaterThan(RUNS);
       expect(seen.estBoth).toBeGreaterThan(RUNS);
       expect(seen.oneZone).toBeGreaterThan(RUNS / 2);
       expect(seen.invalid).toBeGreaterThan(RUNS / 2);
       expect(seen.badSum).toBeGreaterThan(RUNS / 5);
       expect(seen.pickedUp).toBeGreaterThan(0);
       if (mode === 'hinted') expect(known).toBeGreaterThan(RUNS);
+      if (mode === 'hinted') expect(replyHinted).toBeGreaterThan(RUNS);
     });
   }
 });

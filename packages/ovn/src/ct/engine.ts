@@ -528,6 +528,19 @@ export class OvsConntrack implements WordsConntrackEngine {
   private callGen = 0;
   private xGen = 0;
   /**
+   * The kept key's segment as a taken hintedTcp4 read it for its tracker (segKept): the offset/flags word (flags found
+   * valid), the payload length, the sequence, ack (`| 0`: int32 fields, read `>>> 0`) and window numbers. nextTcp4 (a
+   * replay's later step: the packet the previous call left, which NAT rewrote in its addresses, ports and sums only)
+   * takes them instead of reading the header again. Set by hintedTcp4 alone (its reads only: no branch there, where
+   * form 1 of session 45 cost more in spills than it saved), cleared by its other taken calls and by execute's body.
+   */
+  private segKept = false;
+  private segHw = 0;
+  private segLen = 0;
+  private segSeq = 0;
+  private segAck = 0;
+  private segWin = 0;
+  /**
    * The node whose key, reversed, the kept key is since NAT wrote the packet from it (-1: none), and its slot's
    * generation then. The next ct() in that zone looks the packet up by that very key (initial_conn_lookup of a
    * NATed packet): its hash is the node's, stored in `links`.
@@ -925,6 +938,8 @@ export class OvsConntrack implements WordsConntrackEngine {
 
     // Taken: from here on, what execute does.
     this.lastNow = now;
+    // Set again below where this call reads the segment; a stale packet's numbers otherwise.
+    this.segKept = false;
     res.rewritten = false;
     this.natNode = -1;
     this.cacheSlot = -1;
@@ -1009,6 +1024,13 @@ export class OvsConntrack implements WordsConntrackEngine {
         seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
         ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
       }
+      // Kept for the packet's later zones (nextTcp4): the same numbers, not read again there.
+      this.segHw = hw;
+      this.segLen = len;
+      this.segSeq = seq | 0;
+      this.segAck = ack | 0;
+      this.segWin = win;
+      this.segKept = true;
       // FIN is bit 0: one more sequence number.
       let end = (seq + len + (flags & TCP_FIN)) >>> 0;
       const sLo = t[(ps + T_SEQLO) | 0]!;
@@ -1227,9 +1249,11 @@ export class OvsConntrack implements WordsConntrackEngine {
     const dp = this.xDl4;
     const meta = zone | (6 << 16);
     if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
-    const hw = read16(frame, (at + 12) | 0);
+    // The segment's numbers the previous call (hintedTcp4, on this packet: `next`) kept, its flags found valid.
+    const seg = this.segKept === true;
+    const hw = seg === true ? this.segHw : read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
-    if (tcpInvalidFlags(flags)) return false;
+    if (seg !== true && tcpInvalidFlags(flags)) return false;
     const node = n;
 
     // Taken: hintedTcp4's steps from here (its comments say why each is written out).
@@ -1245,7 +1269,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.hintOut = node;
     this.hintOutGen = gen;
     const e = node >> 1;
-    const len = ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
+    const len = seg === true ? this.segLen : ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
     const t = this.tcp;
     let r = -1;
     const rec = Math.imul(e, T_STRIDE) & OFFSET_MASK;
@@ -1265,12 +1289,16 @@ export class OvsConntrack implements WordsConntrackEngine {
         sws = T_MAX_WSCALE;
         dws = T_MAX_WSCALE;
       }
-      const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
-      const hj = at >> 1;
       let win: number;
       let seq: number;
       let ack: number;
-      if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
+      const hv = seg === true ? undefined : frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
+      const hj = at >> 1;
+      if (seg === true) {
+        win = this.segWin;
+        seq = this.segSeq >>> 0;
+        ack = this.segAck >>> 0;
+      } else if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
         const s0 = hv[(hj + 2) | 0]!;
         const s1 = hv[(hj + 3) | 0]!;
         const a0 = hv[(hj + 4) | 0]!;
@@ -1469,6 +1497,8 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /** execute's body, on the result's fields or (`words`) the caller's words. */
   private run(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, fresh: boolean): void {
+    // Any call here may be another packet's, or leave the key kept without the segment's numbers.
+    this.segKept = false;
     if (now < this.lastNow) {
       this.epochNow = ++epochs;
       this.hintIn = -1;

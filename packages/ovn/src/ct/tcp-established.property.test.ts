@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { CtTcpState, CtTimeout } from './constants.js';
 import { CtState } from '../lflow/ct-api.js';
 import { OvsConntrack } from './engine.js';
-import { ctView, F, frame, Runner, tupleView } from './packets.test-helpers.js';
+import { ctView, F, frame, Runner, tupleView, type CtCall } from './packets.test-helpers.js';
 import { allocTcpPeers, CtUpdate, TCP_PEER, TCP_STRIDE, tcpUpdate } from './tcp.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
@@ -135,6 +135,11 @@ nextProto.nextTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
   return r;
 };
 
+/** Per commit mode: server segments run, and those the hinted path took (hintedTcp4 or nextTcp4). */
+type ReplyCounts = Record<CommitMode, { replies: number; taken: number }>;
+const replyCounts = (): ReplyCounts => ({ plain: { replies: 0, taken: 0 }, dnat: { replies: 0, taken: 0 }, null: { replies: 0, taken: 0 } });
+const showReplies = (c: ReplyCounts): string => (Object.keys(c) as CommitMode[]).map((m) => `${m} ${c[m].taken}/${c[m].replies}`).join(', ');
+
 /** A peer's tracker state for the engine property: the sender's never before SYN_SENT (tcpUpdate's first-packet path). */
 const peerState = fc.constantFrom(CtTcpState.SYN_SENT, CtTcpState.ESTABLISHED, CtTcpState.ESTABLISHED, CtTcpState.ESTABLISHED, CtTcpState.CLOSING, CtTcpState.FIN_WAIT_2, CtTcpState.TIME_WAIT);
 const enginePeer = fc.record({ lo: u32, hi: u32, maxWin: fc.integer({ min: 1, max: 0xffff }), scale, state: peerState });
@@ -153,30 +158,44 @@ type EnginePeer = typeof enginePeer extends fc.Arbitrary<infer T> ? T : never;
 type EngineSegment = typeof engineSegment extends fc.Arbitrary<infer T> ? T : never;
 const SYN = frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: F.SYN, seq: 1000, win: 1000 });
 
-/** The generated segment `g` of the connection between the peers (the server's when `g.reply`). */
-function segmentOf(orig: EnginePeer, rep: EnginePeer, g: EngineSegment): Uint8Array {
+/**
+ * How the connection is committed: `plain` without `nat` (OVN's ct_commit), `dnat` to a backend's address and port
+ * (OVN's ct_lb_mark: the server's segments come from the backend and are un-DNATed, the client's DNATed), `null` with
+ * `nat` and no target — OVS 3.1 then gives the connection a reply key of 0.0.0.0:80 → client:0 (engine.ts nullTuple),
+ * which no server segment finds: those go through execute on both engines (the hint refused), a case of its own.
+ */
+type CommitMode = 'plain' | 'dnat' | 'null';
+const commitMode = fc.constantFrom<CommitMode>('plain', 'plain', 'dnat', 'dnat', 'null');
+const BACKEND = '10.2.0.7';
+const commitCall = (mode: CommitMode): CtCall =>
+  mode === 'plain' ? { zone: 1, commit: true } : mode === 'dnat' ? { zone: 1, commit: true, dnat: `${BACKEND}:8080` } : { zone: 1, commit: true, nat: 'apply' };
+
+/** The generated segment `g` of the connection between the peers (the server's when `g.reply`: the backend's after DNAT). */
+function segmentOf(orig: EnginePeer, rep: EnginePeer, g: EngineSegment, mode: CommitMode = 'plain'): Uint8Array {
   const s = g.reply ? rep : orig;
   const d = g.reply ? orig : rep;
   const seq = ((g.seqFrom === 'lo' ? s.lo : s.hi) + g.seqOff) >>> 0;
   const ack = (d.lo + g.ackOff) >>> 0;
+  const [server, port] = mode === 'dnat' ? [BACKEND, 8080] : ['10.1.0.5', 80];
   return g.reply
-    ? frame({ src: '10.1.0.5', dst: '10.0.0.1', proto: 'tcp', sport: 80, dport: 40000, flags: g.flags, seq, ack, win: g.win, payload: g.payload })
+    ? frame({ src: server, dst: '10.0.0.1', proto: 'tcp', sport: port, dport: 40000, flags: g.flags, seq, ack, win: g.win, payload: g.payload })
     : frame({ src: '10.0.0.1', dst: '10.1.0.5', proto: 'tcp', sport: 40000, dport: 80, flags: g.flags, seq, ack, win: g.win, payload: g.payload });
 }
 
 /**
- * The connection committed in both engines (b's SYN given as `bSyn`, its bytes SYN's), its trackers set to the generated
- * peers; returns the node b's second lookup found (the hint's), its generation and its entry.
+ * The connection committed in both engines as `mode` says (b's SYN given by `bSyn`, its bytes SYN's, made again for
+ * each call: a DNAT commit rewrites it), its trackers set to the generated peers; returns the node b's second lookup
+ * found (the hint's), its generation and its entry.
  */
-function settle(a: Runner, b: Runner, bSyn: Uint8Array, orig: EnginePeer, rep: EnginePeer): { node: number; gen: number; e: number } {
+function settle(a: Runner, b: Runner, bSyn: () => Uint8Array, orig: EnginePeer, rep: EnginePeer, mode: CommitMode): { node: number; gen: number; e: number } {
   a.now = b.now = 1000;
-  // With `nat` (no NAT action committed: the packet is left as it is): a call without it keeps its connection for the
-  // packet's next call (process_one_fast's), which the hinted path leaves to execute.
-  a.run(SYN, { zone: 1, commit: true, nat: 'apply' });
-  b.run(bSyn, { zone: 1, commit: true, nat: 'apply' });
+  // A commit without `nat` keeps its connection for the packet's next call (process_one_fast's), which the hinted path
+  // leaves to execute: the segment's calls below have `nat`, and each run() is a new packet.
+  a.run(SYN.slice(), commitCall(mode));
+  b.run(bSyn(), commitCall(mode));
   // Its SYN again, whose lookup finds the connection (a commit's first lookup found none): the hint's node.
-  a.run(SYN, { zone: 1, nat: 'apply' });
-  b.run(bSyn, { zone: 1, nat: 'apply' });
+  a.run(SYN.slice(), { zone: 1, nat: 'apply' });
+  b.run(bSyn(), { zone: 1, nat: 'apply' });
   // The original tuple that call wrote: a hinted call finding a node of this connection may leave it (settled).
   b.hintTuple = tupleView(b.res);
   const node = b.ct.foundNode;
@@ -194,9 +213,13 @@ function settle(a: Runner, b: Runner, bSyn: Uint8Array, orig: EnginePeer, rep: E
   return { node, gen: b.ct.foundGen, e };
 }
 
-/** The hinted engine `b` left as the plain `a`: outcome, the entry's tracker words, the connections, the counters. */
-function expectAsPlain(a: Runner, b: Runner, e: number): void {
+/**
+ * The hinted engine `b` left as the plain `a`: outcome, the segment's bytes as each left them (NAT's rewrite), the entry's
+ * tracker words, the connections, the counters.
+ */
+function expectAsPlain(a: Runner, b: Runner, e: number, fa: Uint8Array, fb: Uint8Array): void {
   expect(ctView(b.res)).toEqual(ctView(a.res));
+  expect([...fb]).toEqual([...fa]);
   const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
   const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
   expect([...tb.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]).toEqual([...ta.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]);
@@ -210,26 +233,37 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
       let valid = 0;
       let invalid = 0;
       const takenBefore = hintedTaken;
+      const replies = replyCounts();
       fc.assert(
-        fc.property(enginePeer, enginePeer, engineSegment, (orig, rep, g) => {
+        fc.property(enginePeer, enginePeer, engineSegment, commitMode, (orig, rep, g, mode) => {
           const a = new Runner({ tcpSequenceCheck: seqCheck });
           const b = new Runner({ tcpSequenceCheck: seqCheck });
-          const { node, gen, e } = settle(a, b, SYN, orig, rep);
-          const seg = segmentOf(orig, rep, g);
+          const { node, gen, e } = settle(a, b, () => SYN.slice(), orig, rep, mode);
+          const seg = segmentOf(orig, rep, g, mode);
+          const fa = seg.slice();
+          const fb = seg.slice();
           a.now = b.now = 2000;
-          a.run(seg, { zone: 1, nat: 'apply' });
+          a.run(fa, { zone: 1, nat: 'apply' });
           // The segment's own node (the reply node for the server's), as a replay's hint names it.
           b.hint = [g.reply ? node | 1 : node & ~1, gen, b.ct.epoch];
           b.fresh = true;
-          b.run(seg, { zone: 1, nat: 'apply' });
-          expectAsPlain(a, b, e);
+          const before = hintedTaken;
+          b.run(fb, { zone: 1, nat: 'apply' });
+          if (g.reply) {
+            replies[mode].replies++;
+            if (hintedTaken > before) replies[mode].taken++;
+          }
+          expectAsPlain(a, b, e, fa, fb);
           if (a.res.state & CtState.INV) invalid++;
           else valid++;
         }),
         { numRuns: 1500, ...(SEED !== undefined ? { seed: SEED } : {}) },
       );
-      console.log(`hinted path, seqCheck ${seqCheck}: ${valid} valid, ${invalid} invalid, ${hintedTaken - takenBefore} taken by hintedTcp4`);
+      console.log(`hinted path, seqCheck ${seqCheck}: ${valid} valid, ${invalid} invalid, ${hintedTaken - takenBefore} taken by hintedTcp4; server segments taken/run by commit: ${showReplies(replies)}`);
       expect(hintedTaken - takenBefore).toBeGreaterThan(500);
+      // The server's segments reach the hinted path where the connection has a reply key they find.
+      expect(replies.plain.taken).toBeGreaterThan(100);
+      expect(replies.dnat.taken).toBeGreaterThan(100);
       expect(valid).toBeGreaterThan(300);
       if (seqCheck) expect(invalid).toBeGreaterThan(300);
     }
@@ -247,37 +281,48 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
     let viewed = 0;
     let bytewise = 0;
     const takenBefore = hintedTaken;
+    const replies = replyCounts();
     const store = new Uint8Array(2048);
     fc.assert(
-      fc.property(enginePeer, enginePeer, engineSegment, fc.integer({ min: 0, max: 3 }), fc.boolean(), (orig, rep, g, off, seqCheck) => {
+      fc.property(enginePeer, enginePeer, engineSegment, fc.integer({ min: 0, max: 3 }), fc.boolean(), commitMode, (orig, rep, g, off, seqCheck, mode) => {
         const a = new Runner({ tcpSequenceCheck: seqCheck });
         const b = new Runner({ tcpSequenceCheck: seqCheck });
-        const seg = segmentOf(orig, rep, g);
+        const seg = segmentOf(orig, rep, g, mode);
         // One buffer object for all of b's calls (the engine's views are of buffer objects).
         const buf = store.subarray(off, off + Math.max(seg.length, SYN.length));
-        buf.fill(0);
-        buf.set(SYN);
-        const { node, gen, e } = settle(a, b, buf, orig, rep);
+        const synInBuf = (): Uint8Array => {
+          buf.fill(0);
+          buf.set(SYN);
+          return buf;
+        };
+        const { node, gen, e } = settle(a, b, synInBuf, orig, rep, mode);
         buf.fill(0);
         buf.set(seg);
         const views = b.ct as unknown as { sumFrame: Uint8Array | undefined; sumView: Uint16Array | undefined };
         const hasView = views.sumFrame === buf && views.sumView !== undefined;
         a.now = b.now = 2000;
-        a.run(seg, { zone: 1, nat: 'apply' });
+        const fa = seg.slice();
+        a.run(fa, { zone: 1, nat: 'apply' });
         b.hint = [g.reply ? node | 1 : node & ~1, gen, b.ct.epoch];
         b.fresh = true;
         const before = hintedTaken;
         b.run(buf, { zone: 1, nat: 'apply' });
+        if (g.reply) {
+          replies[mode].replies++;
+          if (hintedTaken > before) replies[mode].taken++;
+        }
         // Taken by the hinted path (with SYN or RST, tcpUpdate's call reads the frame itself).
         if (hintedTaken > before && (g.flags & 0x06) === 0) {
           if (hasView) viewed++;
           else bytewise++;
         }
-        expectAsPlain(a, b, e);
+        expectAsPlain(a, b, e, fa, buf.subarray(0, seg.length));
       }),
       { numRuns: 3000, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
-    console.log(`hinted path through a reused buffer: ${viewed} segments on the written-out path with the view, ${bytewise} without, ${hintedTaken - takenBefore} calls taken by hintedTcp4`);
+    console.log(`hinted path through a reused buffer: ${viewed} segments on the written-out path with the view, ${bytewise} without, ${hintedTaken - takenBefore} calls taken by hintedTcp4; server segments taken/run by commit: ${showReplies(replies)}`);
+    expect(replies.plain.taken).toBeGreaterThan(200);
+    expect(replies.dnat.taken).toBeGreaterThan(200);
     expect(viewed).toBeGreaterThan(300);
     expect(bytewise).toBeGreaterThan(300);
   });
@@ -291,8 +336,9 @@ describe('the conntrack engine\'s hinted IPv4 TCP path: tcpUpdate\'s usual segme
  * through the three zones, in one reused buffer, each call hinted (the first `fresh`, the later ones `next`) or plain —
  * a plain call between two hinted ones keeps the key its own way. The plain engine gets fresh copies and execute only.
  * Every call's outcome, all three connections' tracker words, the connections and the counters must be the plain
- * engine's. (Written for a form that kept the segment's numbers between such calls: measured, dropped — bench/README,
- * session 45; it holds the `next` path to execute's outcome over several zones.)
+ * engine's. nextTcp4 takes the segment's numbers (flags word, length, sequence, ack, window) a taken hintedTcp4 kept
+ * for the packet (engine.ts segKept): a later zone after a hinted first call runs on them, after a plain one reads the
+ * header; a stale or wrong kept number shows here as another outcome or other tracker words.
  */
 describe('the hinted path on a packet\'s later zones', () => {
   it('a packet\'s later zones (next) give what execute gives, with plain calls between', () => {
