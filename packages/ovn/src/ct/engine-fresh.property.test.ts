@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { CtRequest, CtResult } from '../lflow/ct-api.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { F, frame, natTo } from './packets.test-helpers.js';
+import { F, frame, hideCtWords, natTo } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = process.env.VIPPATH_CT_PROP_RUNS ? Number(process.env.VIPPATH_CT_PROP_RUNS) : 200;
@@ -58,10 +58,7 @@ class Side {
 
   /** The executor's hideCt after a hidden call. */
   hide(): void {
-    this.w[W.CT_STATE] = 0;
-    this.w[W.CT_MARK] = 0;
-    for (let i = 0; i < 4; i++) this.w[W.CT_LABEL + i] = this.w[W.CT_IPV6_SRC + i] = this.w[W.CT_IPV6_DST + i] = 0;
-    this.w[W.CT_NW_SRC] = this.w[W.CT_NW_DST] = this.w[W.CT_TP_SRC] = this.w[W.CT_TP_DST] = this.w[W.CT_NW_PROTO] = 0;
+    hideCtWords(this.w);
   }
 }
 

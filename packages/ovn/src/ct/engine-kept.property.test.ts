@@ -24,7 +24,7 @@ import { CtNat, CtRequest, CtResult } from '../lflow/ct-api.js';
 import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { checkPromises, F, frame, icmpError, settleHinted, tupleView, type TupleView } from './packets.test-helpers.js';
+import { checkPromises, F, frame, hideCtWords, icmpError, settleHinted, tupleView, type TupleView } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_KEPT_RUNS ?? 500);
@@ -185,14 +185,6 @@ function request(c: Call, req: CtRequest): void {
 
 /** The frame generations handed out (executeWords' `gen`), over all runs: each a number given once. */
 let gens = 0;
-
-/** The ct words a caller clears between a chassis' zones (the executor's hideCt). */
-function hideWords(w: Uint32Array): void {
-  w[W.CT_STATE] = 0;
-  w[W.CT_MARK] = 0;
-  for (let i = 0; i < 4; i++) w[W.CT_LABEL + i] = w[W.CT_IPV6_SRC + i] = w[W.CT_IPV6_DST + i] = 0;
-  w[W.CT_NW_SRC] = w[W.CT_NW_DST] = w[W.CT_TP_SRC] = w[W.CT_TP_DST] = w[W.CT_NW_PROTO] = 0;
-}
 
 /** A flow's write of the TCP/UDP source port (+1), its checksum adjusted; false where the packet has none. */
 function rewritePort(f: Uint8Array, d: DecodedFrame, decoder: FrameDecoder, len: number): boolean {
@@ -407,8 +399,8 @@ function check(opts: Opts, seq: Pkt[]): void {
       const c = calls[k]!;
       const where = `packet ${i} call ${k}`;
       if (c.before === 'hide') {
-        hideWords(a.w);
-        hideWords(b.w);
+        hideCtWords(a.w);
+        hideCtWords(b.w);
         seen.hidden++;
       } else if (c.before === 'rewrite' && a.rewrite()) {
         rewritePort(b.f, b.d, b.decoder, b.f.length);
@@ -425,8 +417,8 @@ function check(opts: Opts, seq: Pkt[]): void {
       expect([...a.ct.counters], where).toEqual([...b.ct.counters]);
       if (c.hiddenAfter) {
         // A hidden call (executeWords' `hidden`) leaves the mark, label and tuple words as they may be: cleared after.
-        hideWords(a.w);
-        hideWords(b.w);
+        hideCtWords(a.w);
+        hideCtWords(b.w);
       } else expect([...a.w], where).toEqual([...b.w]);
     }
     expect(a.ct.formatDump(now, { stats: true }), `packet ${i}`).toEqual(b.ct.formatDump(now, { stats: true }));

@@ -23,7 +23,7 @@ import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
 import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { checkPromises, F, frame, natTo, vipFrame, type VipPacket } from './packets.test-helpers.js';
+import { checkPromises, F, frame, hideCtWords, natTo, vipFrame, type VipPacket } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_WORDS_RUNS ?? 500);
@@ -126,10 +126,7 @@ class Side {
 
   /** hideCt: the ct words cleared (the executor's, between a chassis' zones). */
   hide(): void {
-    this.w[W.CT_STATE] = 0;
-    this.w[W.CT_MARK] = 0;
-    for (let i = 0; i < 4; i++) this.w[W.CT_LABEL + i] = this.w[W.CT_IPV6_SRC + i] = this.w[W.CT_IPV6_DST + i] = 0;
-    this.w[W.CT_NW_SRC] = this.w[W.CT_NW_DST] = this.w[W.CT_TP_SRC] = this.w[W.CT_TP_DST] = this.w[W.CT_NW_PROTO] = 0;
+    hideCtWords(this.w);
   }
 
   /** A flow's write of the TCP/UDP source port (+1), its checksum adjusted, as the executor's frame sync makes it. */

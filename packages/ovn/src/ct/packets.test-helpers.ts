@@ -250,6 +250,14 @@ function fmt6(b: Uint8Array, o: number): string {
   return w.join(':');
 }
 
+/** The ct words a caller clears between a chassis' zones (the executor's hideCt after a hidden call). */
+export function hideCtWords(w: Uint32Array): void {
+  w[W.CT_STATE] = 0;
+  w[W.CT_MARK] = 0;
+  for (let i = 0; i < 4; i++) w[W.CT_LABEL + i] = w[W.CT_IPV6_SRC + i] = w[W.CT_IPV6_DST + i] = 0;
+  w[W.CT_NW_SRC] = w[W.CT_NW_DST] = w[W.CT_TP_SRC] = w[W.CT_TP_DST] = w[W.CT_NW_PROTO] = 0;
+}
+
 /** Every checksum of a frame verifies (IPv4 header, L4 or ICMP; embedded IPv4 header of ICMP errors). */
 export function checksumsOk(f: Uint8Array): boolean {
   const v6 = read16(f, 12) === 0x86dd;
