@@ -32,7 +32,7 @@ export const DOUBLES_EXACT = ((): boolean => {
  * into a Float64Array without arithmetic, NaN payloads and signalling NaNs included, in every tier (copy-in.test.ts
  * checks them cold and optimized) — and a unit costs what an int32 word did: one bounds-checked load through the
  * DataView and one store, half as many of each as int32 words (≈ 23 instructions a word before, bench/README "The
- * cluster's hops per frame (session 17)"; the frame's copy 389 → ≈ 211 a frame on http, session 45). Thirty-two bytes
+ * cluster's hops per frame (session 17)"; the frame's copy 389 → ≈ 221 a frame on http in the committed form, session 45: serve 277.9 → 498.8). Thirty-two bytes
  * a turn, read before any is written: TurboFan checks the DataView (map, length, base) at every turn.
  */
 export function copyDoublesLe(src: DataView, offset: number, length: number, dst64: Float64Array): number {
