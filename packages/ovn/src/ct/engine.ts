@@ -420,6 +420,24 @@ for (let f = 0; f < 4096; f++) VALID_NEW_TCP[f] = tcpValidNew(f) ? 1 : 0;
  * where CK may hold another packet's key).
  */
 const LK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+/**
+ * The kept key's segment as a taken hintedTcp4 read it for its tracker, for nextTcp4 (a replay's later step: the packet
+ * the previous call left, which NAT rewrote in its addresses, ports and sums only), which takes them instead of reading
+ * the header again: a store number (SEG_TOKEN), the offset/flags word (flags found valid), the payload length, the
+ * sequence and ack numbers (int32: read `>>> 0`) and the window. Written by hintedTcp4 alone (its reads only: no branch
+ * there, where form 1 of session 45 cost more in spills than it saved). Off V8's heap at a constant address, as LK: a
+ * store is one instruction, where an int32 field's was three (its Smi tag) and `this` reloaded. One array for all
+ * engines: each store takes the next token (odd numbers, 1 first: never 0, also once they wrap) and the engine keeps it
+ * (segToken), so the numbers are an engine's while the two are equal — another engine's store moves the token on.
+ */
+const SEG = new Int32Array(new ArrayBuffer(6 * 4));
+const SEG_TOKEN = 0;
+const SEG_HW = 1;
+const SEG_LEN = 2;
+const SEG_SEQ = 3;
+const SEG_ACK = 4;
+const SEG_WIN = 5;
+SEG[SEG_TOKEN] = -1;
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -528,18 +546,11 @@ export class OvsConntrack implements WordsConntrackEngine {
   private callGen = 0;
   private xGen = 0;
   /**
-   * The kept key's segment as a taken hintedTcp4 read it for its tracker (segKept): the offset/flags word (flags found
-   * valid), the payload length, the sequence, ack (`| 0`: int32 fields, read `>>> 0`) and window numbers. nextTcp4 (a
-   * replay's later step: the packet the previous call left, which NAT rewrote in its addresses, ports and sums only)
-   * takes them instead of reading the header again. Set by hintedTcp4 alone (its reads only: no branch there, where
-   * form 1 of session 45 cost more in spills than it saved), cleared by its other taken calls and by execute's body.
+   * The SEG token of this engine's store of its kept key's segment (0: none): SEG holds that segment while its token is
+   * this. Cleared by hintedTcp4's taken calls that do not store (a stale packet's numbers) and by execute's body (any
+   * call there may be another packet's, or leave the key kept without the segment's numbers).
    */
-  private segKept = false;
-  private segHw = 0;
-  private segLen = 0;
-  private segSeq = 0;
-  private segAck = 0;
-  private segWin = 0;
+  private segToken = 0;
   /**
    * The node whose key, reversed, the kept key is since NAT wrote the packet from it (-1: none), and its slot's
    * generation then. The next ct() in that zone looks the packet up by that very key (initial_conn_lookup of a
@@ -849,7 +860,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private hintedTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, known: boolean, fresh: boolean, trust: number): boolean {
     // Mark and label writes need no guard: finishOne makes them as processOne does, after the same state update.
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
-    if (this.cacheResult === res && this.cacheSlot >= 0) return false;
+    // The slot first: −1 after any call that NATed, and the result compare checks the field's object type too.
+    if (this.cacheSlot >= 0 && this.cacheResult === res) return false;
     const zone = req.zone & 0xffff;
     const state0 = res.state !== 0 && res.zone !== zone ? 0 : res.state;
     if (state0 & NAT_BITS) return false;
@@ -939,7 +951,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // Taken: from here on, what execute does.
     this.lastNow = now;
     // Set again below where this call reads the segment; a stale packet's numbers otherwise.
-    this.segKept = false;
+    this.segToken = 0;
     res.rewritten = false;
     this.natNode = -1;
     this.cacheSlot = -1;
@@ -1025,12 +1037,14 @@ export class OvsConntrack implements WordsConntrackEngine {
         ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
       }
       // Kept for the packet's later zones (nextTcp4): the same numbers, not read again there.
-      this.segHw = hw;
-      this.segLen = len;
-      this.segSeq = seq | 0;
-      this.segAck = ack | 0;
-      this.segWin = win;
-      this.segKept = true;
+      SEG[SEG_HW] = hw;
+      SEG[SEG_LEN] = len;
+      SEG[SEG_SEQ] = seq;
+      SEG[SEG_ACK] = ack;
+      SEG[SEG_WIN] = win;
+      const token = (SEG[SEG_TOKEN]! + 2) | 0;
+      SEG[SEG_TOKEN] = token;
+      this.segToken = token;
       // FIN is bit 0: one more sequence number.
       let end = (seq + len + (flags & TCP_FIN)) >>> 0;
       const sLo = t[(ps + T_SEQLO) | 0]!;
@@ -1223,15 +1237,24 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   /**
    * hintedTcp4 for a call under both of executeHinted's promises `next` and `keyed` (a replay's step after its first:
-   * the packet the previous call left, the node found for its key in this zone before), with what those promises make
-   * constant folded in: the key from the kept one, no samePacket, no checksums, no key compare, the node's own tuple
-   * left. Its own function rather than hintedTcp4's branches: fewer values live in each (TurboFan spills hintedTcp4's)
-   * and its own inlining budget. The tracker's, NAT's and metadata's steps are hintedTcp4's: a change to one is a change
-   * to both (tcp-established.property's later zones, engine-hints and conn-replay's properties hold both to execute).
+   * the packet the previous call left, the node found for its key in this zone before) on the segment's numbers a
+   * taken hintedTcp4 kept for this packet (SEG, while its token is this engine's; hintedTcp4 otherwise), with what
+   * those promises make constant folded in: the key from the kept one, no samePacket, no header read, no flags test or
+   * checksums (the keeping call made them), no key compare, the node's own tuple left. Its own function rather than
+   * hintedTcp4's branches: fewer values live in each (TurboFan spills hintedTcp4's) and its own inlining budget. The
+   * tracker's, NAT's and metadata's steps are hintedTcp4's: a change to one is a change to both
+   * (tcp-established.property's later zones, engine-hints and conn-replay's properties hold both to execute).
    */
   private nextTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
+    // No numbers kept for the packet (a plain call kept its key; another engine stored since): hintedTcp4 under the same
+    // promises (`known`, so its `fresh` is moot), which reads the header. Tested here rather than in executeHinted,
+    // whose callers inline it: there its bytes cost replayConn's inlining budget (paySynAckCredit left it, +23.9 a
+    // frame in http).
+    if (this.segToken !== SEG[SEG_TOKEN]) return this.hintedTcp4(frame, d, req, res, now, n, gen, true, false, HINT_KEYED);
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
-    if (this.cacheResult === res && this.cacheSlot >= 0) return false;
+    // The slot first: it is −1 after any call that NATed (the usual one here), and the result compare is a check of
+    // the field's object type as well (≈ 8 instructions).
+    if (this.cacheSlot >= 0 && this.cacheResult === res) return false;
     const zone = req.zone & 0xffff;
     const state0 = res.state !== 0 && res.zone !== zone ? 0 : res.state;
     if (state0 & NAT_BITS) return false;
@@ -1241,19 +1264,11 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (base >= keys.length || keys[(base + R_GEN) | 0] !== gen) return false;
     // `next`: the kept key is the packet's; checksums verified by the call that kept it.
     if (this.xMeta !== 6 << 16) return false;
-    const l4 = d.l4Offset;
-    const at = l4 & OFFSET_MASK;
-    const src = this.xSrc >>> 0;
-    const dst = this.xDst >>> 0;
-    const sp = this.xSl4;
-    const dp = this.xDl4;
-    const meta = zone | (6 << 16);
     if (now >= this.recF[(base + R_EXP) >> 1]!) return false;
-    // The segment's numbers the previous call (hintedTcp4, on this packet: `next`) kept, its flags found valid.
-    const seg = this.segKept === true;
-    const hw = seg === true ? this.segHw : read16(frame, (at + 12) | 0);
+    // The kept key's words and the header's offset are read where they are used (NAT's compares, the tracker's
+    // general path, an invalid segment's key): loaded here they were live across the tracker, spilled and reloaded.
+    const hw = SEG[SEG_HW]!;
     const flags = hw & 0xfff;
-    if (seg !== true && tcpInvalidFlags(flags)) return false;
     const node = n;
 
     // Taken: hintedTcp4's steps from here (its comments say why each is written out).
@@ -1264,17 +1279,19 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.ctxRelated = false;
     this.xOk = true;
     res.state = state0;
-    const reply = (node & 1) === 1;
+    const rb = node & 1;
+    const reply = rb === 1;
     this.ctxReply = reply;
     this.hintOut = node;
     this.hintOutGen = gen;
     const e = node >> 1;
-    const len = seg === true ? this.segLen : ((d.l3End & OFFSET_MASK) - at - ((hw >> 12) << 2)) | 0;
+    const len = SEG[SEG_LEN]!;
     const t = this.tcp;
     let r = -1;
     const rec = Math.imul(e, T_STRIDE) & OFFSET_MASK;
-    const ps = (rec + (reply === true ? T_PEER : 0)) | 0;
-    const pd = (rec + (reply === true ? 0 : T_PEER)) | 0;
+    // The two peers' offsets by the direction bit's arithmetic rather than a branch on `reply` each.
+    const ps = (rec + Math.imul(rb, T_PEER)) | 0;
+    const pd = (rec + T_PEER - Math.imul(rb, T_PEER)) | 0;
     const sPk = t[(ps + T_PACKED) | 0]!;
     if ((flags & (TCP_SYN | TCP_RST)) === 0 && sPk >>> 24 >= TS_SYN_SENT) {
       const dPk = t[(pd + T_PACKED) | 0]!;
@@ -1289,35 +1306,9 @@ export class OvsConntrack implements WordsConntrackEngine {
         sws = T_MAX_WSCALE;
         dws = T_MAX_WSCALE;
       }
-      let win: number;
-      let seq: number;
-      let ack: number;
-      const hv = seg === true ? undefined : frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
-      const hj = at >> 1;
-      if (seg === true) {
-        win = this.segWin;
-        seq = this.segSeq >>> 0;
-        ack = this.segAck >>> 0;
-      } else if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
-        const s0 = hv[(hj + 2) | 0]!;
-        const s1 = hv[(hj + 3) | 0]!;
-        const a0 = hv[(hj + 4) | 0]!;
-        const a1 = hv[(hj + 5) | 0]!;
-        const w = hv[(hj + 7) | 0]!;
-        if (LITTLE_ENDIAN) {
-          win = ((w & 0xff) << 8) | (w >>> 8);
-          seq = (((s0 & 0xff) << 24) | ((s0 >>> 8) << 16) | ((s1 & 0xff) << 8) | (s1 >>> 8)) >>> 0;
-          ack = (((a0 & 0xff) << 24) | ((a0 >>> 8) << 16) | ((a1 & 0xff) << 8) | (a1 >>> 8)) >>> 0;
-        } else {
-          win = w;
-          seq = ((s0 << 16) | s1) >>> 0;
-          ack = ((a0 << 16) | a1) >>> 0;
-        }
-      } else {
-        win = (frame[(at + 14) | 0]! << 8) | frame[(at + 15) | 0]!;
-        seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
-        ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
-      }
+      const win = SEG[SEG_WIN]!;
+      let seq = SEG[SEG_SEQ]! >>> 0;
+      const ack = SEG[SEG_ACK]! >>> 0;
       let end = (seq + len + (flags & TCP_FIN)) >>> 0;
       const sLo = t[(ps + T_SEQLO) | 0]!;
       const sHi = t[(ps + T_SEQHI) | 0]!;
@@ -1352,20 +1343,21 @@ export class OvsConntrack implements WordsConntrackEngine {
         r = CtUpdate.VALID | ((tm + 1) << 4);
       }
     }
-    if (r < 0) r = tcpUpdate(t, e, reply, frame, at, len, this.seqCheck, flags);
+    if (r < 0) r = tcpUpdate(t, e, reply, frame, d.l4Offset & OFFSET_MASK, len, this.seqCheck, flags);
     const tm = (r >> 4) - 1;
     if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
     let createNew: boolean;
     if ((r & 15) === CtUpdate.VALID) {
-      res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
+      // RPL by the direction bit's product rather than a branch.
+      res.state = (res.state | CtState.EST | Math.imul(rb, CtState.RPL)) & ~CtState.NEW;
       createNew = false;
     } else {
       const ck = this.ck;
-      ck[K_SRC] = src;
-      ck[K_DST] = dst;
-      ck[K_SL4] = sp;
-      ck[K_DL4] = dp;
-      ck[K_META] = meta;
+      ck[K_SRC] = this.xSrc >>> 0;
+      ck[K_DST] = this.xDst >>> 0;
+      ck[K_SL4] = this.xSl4;
+      ck[K_DL4] = this.xDl4;
+      ck[K_META] = zone | (6 << 16);
       this.ckHashed = false;
       if ((r & 15) === CtUpdate.INVALID) this.counters[CtReason.TCP_WINDOW]!++;
       createNew = this.verdict(res, e, r & 15, now);
@@ -1392,14 +1384,16 @@ export class OvsConntrack implements WordsConntrackEngine {
               ipSum = 0xffff - ipSum;
               l4Sum = 0xffff - l4Sum;
             }
+            const l4 = d.l4Offset;
+            const at = l4 & OFFSET_MASK;
             if (
               sumsOk &&
               l4 >= 0 &&
               (d.l3End & OFFSET_MASK) - at >= 20 &&
-              d.srcPort === sp &&
-              d.dstPort === dp &&
-              d.ipSrc === src &&
-              d.ipDst === dst
+              d.srcPort === this.xSl4 &&
+              d.dstPort === this.xDl4 &&
+              d.ipSrc === this.xSrc >>> 0 &&
+              d.ipDst === this.xDst >>> 0
             ) {
               const l3 = d.l3Offset & OFFSET_MASK;
               let ao: number;
@@ -1445,12 +1439,40 @@ export class OvsConntrack implements WordsConntrackEngine {
       res.tupleWritten = false;
       res.state |= CtState.TRK;
       res.zone = zone;
-      this.readMarkLabel(e, res);
+      // readMarkLabel's result part: executeHinted, this function's only caller, cleared `words`.
+      const o = Math.imul(e, R);
+      res.mark = keys[(o + R_MARK) | 0]!;
+      const out = res.label;
+      if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
+        out[0] = 0;
+        out[1] = 0;
+        out[2] = 0;
+        out[3] = 0;
+      } else {
+        const l = (e * 4) | 0;
+        const labels = this.labels;
+        out[0] = labels[l]!;
+        out[1] = labels[(l + 1) | 0]!;
+        out[2] = labels[(l + 2) | 0]!;
+        out[3] = labels[(l + 3) | 0]!;
+      }
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
       if (!nat) this.keepConn(frame, d, res, e);
     }
-    this.noteKey(frame, d, res, true, true, false);
+    // noteKey(frame, d, res, true, true, false) without its frame and decode compares: executeHinted called this on
+    // the kept key's own frame and decode (`known`), which nothing here replaces.
+    this.xGen = this.callGen;
+    if (res.rewritten === true) {
+      if (this.noteNat() === false) {
+        this.xState = -1;
+        return true;
+      }
+      this.xL3 = -1;
+    }
+    this.xState = res.state;
+    if (this.xRes !== res) this.xRes = res;
+    this.xPacket = res.packet;
     return true;
   }
 
@@ -1498,7 +1520,7 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** execute's body, on the result's fields or (`words`) the caller's words. */
   private run(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, fresh: boolean): void {
     // Any call here may be another packet's, or leave the key kept without the segment's numbers.
-    this.segKept = false;
+    this.segToken = 0;
     if (now < this.lastNow) {
       this.epochNow = ++epochs;
       this.hintIn = -1;
