@@ -2496,7 +2496,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // A hidden call's words are cleared by its caller (a chassis' ct_commit: the executor's hideCt): ≈ 20 stores
     // and the record's loads for words nobody reads.
     if (this.hideOut === true) return;
-    // An IPv4 tuple — a SYN's five calls write four, each a call here — by its own source: the record's words all read
+    // An IPv4 tuple (all five of a full-cold SYN's calls here) by its own source: the record's words all read
     // before the first store (a store to `w` may alias any typed array, so a read after it reloads), the packet's key
     // from CK itself (a constant: a word is one load, where a merged `k` was a checked load from a field's array).
     if (e >= 0) {
@@ -3506,7 +3506,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private hashAt(k: Uint32Array): number {
     // IPv4 keys leave address words 1–3 zero: hash only the words that can differ. lookedTcp4 makes this value from
     // the words at hand: a change here must go there too, or its lookups miss and its calls take execute
-    // (conn-replay.property.test.ts's "own node looked up" case fails then).
+    // (conn-replay.property.test.ts's "own node looked up" case fails then); so must hashTk, this function on TK
+    // (engine-table.property.test.ts fails then).
     const meta = k[K_META]!;
     let h = mix(this.hashSeed, meta);
     h = mix(h, k[K_SRC]!);
@@ -3600,6 +3601,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const buckets = this.buckets;
     const occupied = this.occupied;
     const mask = this.bucketMask;
+    // A shift and `| 0`: a node's index is below 2^29 (two a slot), no overflow check.
     const at0 = n << 1;
     const b0 = h0 & mask;
     const ow0 = b0 >>> 5;
