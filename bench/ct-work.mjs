@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Conntrack work per frame of a whole-path workload: ct() calls, hash-table lookups, key extractions, key hashes
-// and inserts, counted by wrapping the engine's (private) methods — a count, not a time, so it holds on a loaded
-// machine. ROOT runs another build (a scratch copy of another commit, built). Usage:
+// and inserts (hashAt, and hashTk for the scratch reply key; insertNodes, a connection's two nodes a call), counted by
+// wrapping the engine's (private) methods — a count, not a time, so it holds on a loaded machine. ROOT runs another build (a scratch copy of another commit, built). Usage:
 //   node bench/ct-work.mjs full-cold|http [FRAMES] [ROOT]
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ const { replayInMemory } = await import(join(root, 'bench/replay-loop.mjs'));
 const { OvsConntrack } = await import(join(root, 'packages/ovn/dist/index.js'));
 const P = OvsConntrack.prototype;
 const counts = {};
-for (const m of ['execute', 'lookupKey', 'extractKey', 'hashAt', 'insertNode']) {
+for (const m of ['execute', 'lookupKey', 'extractKey', 'hashAt', 'hashTk', 'insertNodes']) {
   const f = P[m];
   if (typeof f !== 'function') continue;
   counts[m] = 0;

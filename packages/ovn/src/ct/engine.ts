@@ -144,6 +144,32 @@ const dstWord = (i: number): number => {
   return i === 0 ? K_DST : KW + 2 + i;
 };
 
+/**
+ * An IPv4 original tuple into the executor's flow words (writeMetaWords): the thirteen tuple words, the IPv6 ones 0 —
+ * OVS puts an ICMP echo's type and code where the ports go (`sl4` holds id << 16 | type << 8 | code).
+ */
+const tuple4Words = (w: Uint32Array, src: number, dst: number, sl4: number, dl4: number, meta: number): void => {
+  const proto = (meta >>> 16) & 0xff;
+  w[W_NW_SRC] = src;
+  w[W_NW_DST] = dst;
+  w[W_V6_SRC] = 0;
+  w[W_V6_SRC + 1] = 0;
+  w[W_V6_SRC + 2] = 0;
+  w[W_V6_SRC + 3] = 0;
+  w[W_V6_DST] = 0;
+  w[W_V6_DST + 1] = 0;
+  w[W_V6_DST + 2] = 0;
+  w[W_V6_DST + 3] = 0;
+  w[W_PROTO] = proto;
+  if (proto === 1) {
+    w[W_TP_SRC] = (sl4 >>> 8) & 0xff;
+    w[W_TP_DST] = sl4 & 0xff;
+  } else {
+    w[W_TP_SRC] = sl4 & 0xffff;
+    w[W_TP_DST] = dl4 & 0xffff;
+  }
+};
+
 /*
  * A connection is one record of R words (64 bytes, one cache line) in one buffer, read through three views
  * (u32, f64, bytes): both keys' first KW words — the whole of an IPv4 key — and all a lookup and an update read
@@ -617,7 +643,7 @@ export class OvsConntrack implements WordsConntrackEngine {
    * Lookup hints (see {@link executeHinted}). `epoch` moves whenever a lookup of some key could start answering
    * with another node than the one it answered before, other than by that node's own removal (its slot's
    * generation moves) or expiry (read at each use): a node that may stand in front of a live node of its key
-   * inserted into a chain that holds a node of the same hash (see insertNode), the table cleared (slots reused
+   * inserted into a chain that holds a node of the same hash (see insertNodes), the table cleared (slots reused
    * without a generation bump), a rehash, and time running backwards (an expired node in front of a key's live one
    * would be live again).
    */
@@ -1757,25 +1783,27 @@ export class OvsConntrack implements WordsConntrackEngine {
     const sp = t[(src + T_PACKED) | 0]!;
     const dp = t[(src + T_PEER + T_PACKED) | 0]!;
     if ((dp >>> 24 >= TS_FIN_WAIT_2 && sp >>> 24 >= TS_FIN_WAIT_2) || sp >>> 24 > TS_SYN_SENT) return false;
+    // The arrays' writes before the engine's field stores: after one of those TurboFan loads an array's field, length
+    // and base again.
     // nattedLookup: the key becomes the original's, with its hash; freshFound's hint.
     ck[K_SRC] = keys[base]!;
     ck[K_DST] = keys[(base + K_DST) | 0]!;
     ck[K_SL4] = keys[(base + K_SL4) | 0]!;
     ck[K_DL4] = keys[(base + K_DL4) | 0]!;
     ck[K_META] = keys[(base + K_META) | 0]!;
-    this.ckHash = this.links[(xn - 1) << 1]!;
+    const hash = this.links[(xn - 1) << 1]!;
+    // tcpUpdate's SYN branch, connUpdate's timeout.
+    t[(src + T_PACKED) | 0] = ((sp & 0x00ffffff) | (TS_SYN_SENT << 24)) >>> 0;
+    this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[CtTimeout.TCP_FIRST_PACKET]!;
+    this.ckHash = hash;
     this.ckHashed = true;
     this.ctxReply = false;
     this.hintIn = -1;
     this.hintOut = xn;
     this.hintOutGen = this.xNodeGen;
-    // tcpUpdate's SYN branch, connUpdate's timeout, verdict's VALID_NEW.
-    t[(src + T_PACKED) | 0] = ((sp & 0x00ffffff) | (TS_SYN_SENT << 24)) >>> 0;
-    this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[CtTimeout.TCP_FIRST_PACKET]!;
-    res.state |= CtState.NEW;
-    // finishOne's hidden part.
+    // verdict's VALID_NEW and finishOne's hidden part.
+    res.state |= CtState.NEW | CtState.TRK;
     res.tupleWritten = true;
-    res.state |= CtState.TRK;
     res.zone = zone;
     const e = xn >> 1;
     if (truthy(req.setMark)) this.setMarkWords(e, req);
@@ -2065,11 +2093,13 @@ export class OvsConntrack implements WordsConntrackEngine {
         keys[(base + REV + K_META) | 0] === meta &&
         now < this.recF[(base + R_EXP) >> 1]!
       ) {
+        // Read before the field stores (after them TurboFan loads the array's length and base again).
+        const hairpin = keys[base + K_SRC] === src;
         this.replyA = this.replyB;
         this.replyB = -1;
         this.ckHash = h;
         this.ckHashed = true;
-        return keys[base + K_SRC] === src && this.originalIs(ra, ck) ? ra - 1 : ra;
+        return hairpin === true && this.originalIs(ra, ck) ? ra - 1 : ra;
       }
     }
     if (this.ckHashed === false) {
@@ -2406,8 +2436,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     const natted = this.recB[(rb + B_NAT) | 0] !== 0;
     const searched = req.nat !== CtNat.NONE;
     const n = e << 1;
-    this.insertNode(n, this.ckHash, false);
-    this.insertNode((n + 1) | 0, searched === true ? this.revHash : this.hashAt(tk), searched === false);
+    this.insertNodes(n, this.ckHash, searched === true ? this.revHash : this.hashTk(), searched === false);
     this.replyB = this.replyA;
     this.replyA = (n + 1) | 0;
     this.linkLive(e);
@@ -2417,7 +2446,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.freshVersion = this.version;
       this.freshEpoch = this.epochNow;
     }
-    // natted: insertNode and linkLive leave the record's NAT byte.
+    // natted: insertNodes and linkLive leave the record's NAT byte.
     if (natted === true) this.natPacket(frame, d, e, false, this.ctxRelated, res);
     return e;
   }
@@ -2489,15 +2518,62 @@ export class OvsConntrack implements WordsConntrackEngine {
     // A hidden call's words are cleared by its caller (a chassis' ct_commit: the executor's hideCt): ≈ 20 stores
     // and the record's loads for words nobody reads.
     if (this.hideOut === true) return;
-    // The two sources in two branches (a connection's record, the packet's key) and `haveKey` compared with true:
-    // the tests of `e` once, and no ToBoolean chain on an argument TurboFan did not know a boolean.
-    let k: Uint32Array;
-    let o: number;
+    // An IPv4 tuple (all five of a full-cold SYN's calls here) by its own source: the record's words all read
+    // before the first store (a store to `w` may alias any typed array, so a read after it reloads), the packet's key
+    // from CK itself (a constant: a word is one load, where a merged `k` was a checked load from a field's array).
     if (e >= 0) {
-      this.markLabelWords(e);
-      k = this.keys;
-      o = Math.imul(e, R);
-    } else {
+      const keys = this.keys;
+      const o = Math.imul(e, R);
+      const meta = keys[(o + K_META) | 0]!;
+      if ((meta & V6_BIT) === 0) {
+        const src = keys[o]!;
+        const dst = keys[(o + K_DST) | 0]!;
+        const sl4 = keys[(o + K_SL4) | 0]!;
+        const dl4 = keys[(o + K_DL4) | 0]!;
+        const mark = keys[(o + R_MARK) | 0]!;
+        const labelled = (this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) !== 0;
+        res.hasOriginal = true;
+        res.originalIpv6 = false;
+        w[WM] = mark;
+        if (labelled === true) {
+          const l = (e * 4) | 0;
+          const labels = this.labels;
+          const l0 = labels[l]!;
+          const l1 = labels[(l + 1) | 0]!;
+          const l2 = labels[(l + 2) | 0]!;
+          const l3 = labels[(l + 3) | 0]!;
+          w[WL] = l0;
+          w[WL + 1] = l1;
+          w[WL + 2] = l2;
+          w[WL + 3] = l3;
+        } else {
+          w[WL] = 0;
+          w[WL + 1] = 0;
+          w[WL + 2] = 0;
+          w[WL + 3] = 0;
+        }
+        tuple4Words(w, src, dst, sl4, dl4, meta);
+        return;
+      }
+    } else if (haveKey === true && (CK[K_META]! & V6_BIT) === 0) {
+      const meta = CK[K_META]!;
+      res.hasOriginal = true;
+      res.originalIpv6 = false;
+      w[WM] = 0;
+      w[WL] = 0;
+      w[WL + 1] = 0;
+      w[WL + 2] = 0;
+      w[WL + 3] = 0;
+      tuple4Words(w, CK[K_SRC]!, CK[K_DST]!, CK[K_SL4]!, CK[K_DL4]!, meta);
+      return;
+    }
+    this.metaWordsOther(w, res, e, haveKey);
+  }
+
+  /** writeMetaWords' other cases: an IPv6 tuple, or none (`haveKey` false without a connection: all thirteen words 0). */
+  private metaWordsOther(w: Uint32Array, res: CtResult, e: number, haveKey: boolean): void {
+    if (e >= 0) this.markLabelWords(e);
+    else {
       w[WM] = 0;
       w[WL] = 0;
       w[WL + 1] = 0;
@@ -2517,38 +2593,22 @@ export class OvsConntrack implements WordsConntrackEngine {
         w[W_PROTO] = 0;
         return;
       }
-      // The field, not CK (the same array): `k` then merges two fields of one known map, where the constant in the
-      // merge cost a map check of `k` after it (+28 a SYN in writeMetaWords).
-      k = this.ck;
-      o = 0;
     }
-    const meta = k[(o + K_META) | 0]!;
-    const v6 = (meta & V6_BIT) !== 0;
-    const proto = (meta >>> 16) & 0xff;
+    // An IPv6 tuple (writeMetaWords wrote the IPv4 ones): an address's word i into the address's IPv6 word 3 − i.
+    const o = e >= 0 ? Math.imul(e, R) : 0;
+    const k = e >= 0 ? this.keys : CK;
+    const proto = (k[(o + K_META) | 0]! >>> 16) & 0xff;
     res.hasOriginal = true;
-    res.originalIpv6 = v6;
-    if (v6) {
-      w[W_NW_SRC] = 0;
-      w[W_NW_DST] = 0;
-      for (let i = 0; i < 4; i++) {
-        w[W_V6_SRC + 3 - i] = e >= 0 ? this.addrWord(e * 2, true, i) : k[srcWord(i)]!;
-        w[W_V6_DST + 3 - i] = e >= 0 ? this.addrWord(e * 2, false, i) : k[dstWord(i)]!;
-      }
-    } else {
-      w[W_NW_SRC] = k[o + K_SRC]!;
-      w[W_NW_DST] = k[(o + K_DST) | 0]!;
-      w[W_V6_SRC] = 0;
-      w[W_V6_SRC + 1] = 0;
-      w[W_V6_SRC + 2] = 0;
-      w[W_V6_SRC + 3] = 0;
-      w[W_V6_DST] = 0;
-      w[W_V6_DST + 1] = 0;
-      w[W_V6_DST + 2] = 0;
-      w[W_V6_DST + 3] = 0;
+    res.originalIpv6 = true;
+    w[W_NW_SRC] = 0;
+    w[W_NW_DST] = 0;
+    for (let i = 0; i < 4; i++) {
+      w[W_V6_SRC + 3 - i] = e >= 0 ? this.addrWord(e * 2, true, i) : CK[srcWord(i)]!;
+      w[W_V6_DST + 3 - i] = e >= 0 ? this.addrWord(e * 2, false, i) : CK[dstWord(i)]!;
     }
     w[W_PROTO] = proto;
-    if ((proto === 1 && !v6) || (proto === 58 && v6)) {
-      // OVS puts the ICMP type and code where the ports go.
+    if (proto === 58) {
+      // OVS puts the ICMPv6 type and code where the ports go.
       w[W_TP_SRC] = (k[(o + K_SL4) | 0]! >>> 8) & 0xff;
       w[W_TP_DST] = k[(o + K_SL4) | 0]! & 0xff;
     } else {
@@ -2757,8 +2817,10 @@ export class OvsConntrack implements WordsConntrackEngine {
         // A UDP checksum of 0 over IPv4 means "none" (RFC 768).
         if (!(proto === 17 && !v6 && stored === 0) && !this.l4ChecksumOk(frame, d, l4, size, proto)) return CtReason.L4_CHECKSUM;
       }
-      const sp = read16(frame, l4);
-      const dp = read16(frame, l4 + 2);
+      // The decode's ports, as the IPv4 addresses above: a caller keeps them the frame's (ConntrackEngine) — two field
+      // loads for four checked byte reads.
+      const sp = d.srcPort;
+      const dp = d.dstPort;
       if (sp === 0 || dp === 0) return CtReason.L4_UNTRACKABLE;
       ck[K_SL4] = sp;
       ck[K_DL4] = dp;
@@ -3253,7 +3315,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         tk[K_SRC] = amin === 0 ? ck[K_DST]! : amin;
         tk[K_SL4] = minPort;
         tk[K_DL4] = ck[K_SL4]! & 0xffff;
-        const h = this.hashAt(tk);
+        const h = this.hashTk();
         if (this.lookupKey(tk, now, h, true) < 0) {
           this.revHash = h;
           this.storeKey(e * 2 + 1, tk);
@@ -3442,10 +3504,32 @@ export class OvsConntrack implements WordsConntrackEngine {
 
   // ---------------------------------------------------------------- table
 
+  /**
+   * hashAt(TK), the same words in the same order, read from the constant scratch key itself: a word is one load, where
+   * hashAt's argument costs its map check and a checked load per word (≈ 91 instructions a call out of line; a SYN's
+   * commits hash two reply keys, the DNAT's in natUniqueTuple and the plain one's in connNotFound).
+   */
+  private hashTk(): number {
+    const meta = TK[K_META]!;
+    let h = mix(this.hashSeed, meta);
+    h = mix(h, TK[K_SRC]!);
+    h = mix(h, TK[K_DST]!);
+    h = mix(h, TK[K_SL4]!);
+    h = mix(h, TK[K_DL4]!);
+    if (meta & V6_BIT) {
+      for (let i = 1; i < 4; i++) {
+        h = mix(h, TK[srcWord(i)]!);
+        h = mix(h, TK[dstWord(i)]!);
+      }
+    }
+    return finish(h);
+  }
+
   private hashAt(k: Uint32Array): number {
     // IPv4 keys leave address words 1–3 zero: hash only the words that can differ. lookedTcp4 makes this value from
     // the words at hand: a change here must go there too, or its lookups miss and its calls take execute
-    // (conn-replay.property.test.ts's "own node looked up" case fails then).
+    // (conn-replay.property.test.ts's "own node looked up" case fails then); so must hashTk, this function on TK
+    // (engine-table.property.test.ts fails then).
     const meta = k[K_META]!;
     let h = mix(this.hashSeed, meta);
     h = mix(h, k[K_SRC]!);
@@ -3526,35 +3610,51 @@ export class OvsConntrack implements WordsConntrackEngine {
   }
 
   /**
-   * Links node `n` (its key already written) into its bucket under hash `h`. `shadows`: a live node of the same key
-   * may be in the chain. Without it the chain is not walked: a node the new one stands in front of is expired, and
+   * Links a new connection's two nodes (their keys already written) into their buckets: node `n` under hash `h0`, then
+   * node n + 1 under `h1`, in that order (the second's chain may hold the first). `shadows`: a live node of the second's
+   * key may be in its chain. Without it the chain is not walked: a node the new one stands in front of is expired, and
    * stays expired (time running back starts a new epoch), so no hint to it is taken anyway — a walk read one random
-   * node's `links` in a third or more of a full table's inserts.
+   * node's `links` in a third or more of a full table's inserts. The first node never shadows (its key's lookup just
+   * missed). One function for both, the table's arrays loaded once: after a single node's insert (its field store)
+   * TurboFan loaded the three arrays, their lengths and bases again for the second.
    */
-  private insertNode(n: number, h: number, shadows: boolean): void {
+  private insertNodes(n: number, h0: number, h1: number, shadows: boolean): void {
+    const links = this.links;
+    const buckets = this.buckets;
+    const occupied = this.occupied;
+    const mask = this.bucketMask;
     // A shift and `| 0`: a node's index is below 2^29 (two a slot), no overflow check.
-    const at = n << 1;
-    const b = h & this.bucketMask;
-    this.links[at] = h;
+    const at0 = n << 1;
+    const b0 = h0 & mask;
+    const ow0 = b0 >>> 5;
+    const bit0 = 1 << (b0 & 31);
     // An empty bucket (per the bitmap) is not read: the store alone does not wait for its cache line.
-    const ow = b >>> 5;
-    const bit = 1 << (b & 31);
-    const occ = this.occupied[ow]!;
-    if (shadows === true && (occ & bit) !== 0) {
+    const occ0 = occupied[ow0]!;
+    links[at0] = h0;
+    links[(at0 + 1) | 0] = (occ0 & bit0) !== 0 ? buckets[b0]! : -1;
+    buckets[b0] = n;
+    occupied[ow0] = occ0 | bit0;
+    const at1 = (at0 + 2) | 0;
+    const b1 = h1 & mask;
+    const ow1 = b1 >>> 5;
+    const bit1 = 1 << (b1 & 31);
+    // Read after the first's store: the two buckets' bits may share a word.
+    const occ1 = occupied[ow1]!;
+    links[at1] = h1;
+    if (shadows === true && (occ1 & bit1) !== 0) {
       // A node of the same hash (any key equal to the new one's has it) may now stand behind the new node: a hint
       // to it would no longer be what a lookup finds.
-      const links = this.links;
-      for (let m = this.buckets[b]!; m >= 0; m = links[m * 2 + 1]!) {
-        if (links[m * 2] === h) {
+      for (let m = buckets[b1]!; m >= 0; m = links[m * 2 + 1]!) {
+        if (links[m * 2] === h1) {
           this.epochNow = ++epochs;
           break;
         }
       }
     }
-    this.links[(at + 1) | 0] = (occ & bit) !== 0 ? this.buckets[b]! : -1;
-    this.buckets[b] = n;
-    this.occupied[ow] = occ | bit;
-    this.version++;
+    links[(at1 + 1) | 0] = (occ1 & bit1) !== 0 ? buckets[b1]! : -1;
+    buckets[b1] = (n + 1) | 0;
+    occupied[ow1] = occ1 | bit1;
+    this.version += 2;
   }
 
   private removeNode(n: number): void {
