@@ -810,7 +810,11 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.kw;
     const src = w[SRC_HI]! * 0x100000000 + (w[SRC_LO]! >>> 0);
     if (e.fdbStamp !== seg.changes || src !== e.srcMac) {
-      if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside' || seg.fdb.get(e.dstMac) !== e.prog.node) return false;
+      if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside') return false;
+      // The destination only when the table changed since the stamp: at the stamp it was on the entry's node (every
+      // check that moves the stamp found it there, as the entry's making did), and only a change moves it — a new
+      // source alone (a client's first frame through a wild entry) leaves it where it was: one lookup, not two.
+      if (e.fdbStamp !== seg.changes && seg.fdb.get(e.dstMac) !== e.prog.node) return false;
       e.srcMac = src;
       e.fdbStamp = seg.changes;
     }
@@ -1050,7 +1054,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.bw;
     const dst = w[0]! * 0x100000000 + (w[1]! >>> 0);
     if (e.fdbStamp !== seg.changes || dst !== e.dstMac) {
-      if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(dst) !== 'outside') return false;
+      // The source (the pod's MAC) looked up only when the table changed since the stamp (see wildInUsable).
+      if (dst === e.srcMac || (e.fdbStamp !== seg.changes && seg.fdb.get(e.srcMac) !== p.path.node) || seg.fdb.get(dst) !== 'outside') return false;
       if (dst !== e.dstMac) e.normalEntry = undefined;
       e.dstMac = dst;
       e.fdbStamp = seg.changes;
