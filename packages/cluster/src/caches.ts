@@ -1054,8 +1054,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.bw;
     const dst = w[0]! * 0x100000000 + (w[1]! >>> 0);
     if (e.fdbStamp !== seg.changes || dst !== e.dstMac) {
-      // The source (the pod's MAC) looked up only when the table changed since the stamp (see wildInUsable).
-      if (dst === e.srcMac || (e.fdbStamp !== seg.changes && seg.fdb.get(e.srcMac) !== p.path.node) || seg.fdb.get(dst) !== 'outside') return false;
+      if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(dst) !== 'outside') return false;
       if (dst !== e.dstMac) e.normalEntry = undefined;
       e.dstMac = dst;
       e.fdbStamp = seg.changes;
