@@ -15,7 +15,7 @@ import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { tagHead, TagHeadWriter } from './tag-head.js';
-import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, DOUBLES_EXACT, HOST_LE as COPY_LE, keptView as keptViewImport, wordBytes as wordBytesImport } from './copy-in.js';
+import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, DOUBLES_EXACT, HOST_LE as COPY_LE, keptView as keptViewImport, untagWords as untagWordsImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
 
@@ -33,6 +33,7 @@ const popVlan = popVlanImport;
 const readPlainTcp4Addresses = readPlainTcp4AddressesImport;
 const MAX_DEPTH = MAX_DEPTHImport;
 const macNumber = macNumberImport;
+const untagWords = untagWordsImport;
 const DROP_KEY = DROP_KEYImport;
 const BASE_WORDS = BASE_WORDSImport;
 const BASE_WORDS_6 = BASE_WORDS_6Import;
@@ -395,6 +396,7 @@ export class PathCaches implements PathWatch, OutPathCache {
   /** Exact-length views of {@link scratch}, made once per length: the wire's observer gets the frame without a view per frame. */
   private readonly scratchViews: Array<Uint8Array | undefined> = [];
   private readonly work = new Uint8Array(65536 + 64);
+  private readonly work32 = new Int32Array(this.work.buffer);
   /** Exact-length views of {@link work}, made once per length: a new-client ARP's untagged copy needs no view per window. */
   private readonly workViews: Array<Uint8Array | undefined> = [];
   private readonly hd = new DecodedFrame();
@@ -808,7 +810,11 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.kw;
     const src = w[SRC_HI]! * 0x100000000 + (w[SRC_LO]! >>> 0);
     if (e.fdbStamp !== seg.changes || src !== e.srcMac) {
-      if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside' || seg.fdb.get(e.dstMac) !== e.prog.node) return false;
+      if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside') return false;
+      // The destination only when the table changed since the stamp: at the stamp it was on the entry's node (every
+      // check that moves the stamp found it there, as the entry's making did), and only a change moves it — a new
+      // source alone (a client's first frame through a wild entry) leaves it where it was: one lookup, not two.
+      if (e.fdbStamp !== seg.changes && seg.fdb.get(e.dstMac) !== e.prog.node) return false;
       e.srcMac = src;
       e.fdbStamp = seg.changes;
     }
@@ -1109,23 +1115,51 @@ export class PathCaches implements PathWatch, OutPathCache {
       // What the NIC puts on the wire (a copy of its own: the outside's list keeps it), then the wire's hop.
       // Tagged as the NIC does (pushVlan's bytes), in one copy: the frame four bytes on, the MACs put back in
       // front of the tag. The answer is the switch's long-lived output buffer: its views by length are kept.
-      // The MACs and the tag as four words through views kept per buffer (TagHeadWriter: sixteen byte stores, each
-      // with its bounds checks, were ≈ 90 instructions a call) in the recorder's pool; a kept result's new array
-      // (a buffer met once) byte by byte.
+      // Into the recorder's pool as words through views kept per buffer (TagHeadWriter: sixteen byte stores of the
+      // head, each with its bounds checks, were ≈ 90 instructions a call); a kept result's new array (a buffer met
+      // once) with set() and the head byte by byte.
       let wired: Uint8Array;
       if (rec.transient) {
         wired = rec.buffer(len + 4);
-        wired.set(rec.viewOf(frame, len), 4);
-        // TagHeadWriter.write's words written here: as a call it took the inlining budget of the wire table's touch.
         const th = this.bTagHead;
-        if (frame === th.src && dp.vlan === th.vlan && len >= 12) {
-          const o = rec.bufferWords();
-          const f = th.src32;
+        const o = rec.bufferWords();
+        const f = th.src32;
+        // A short answer (12–56 bytes: the SYN-ACKs and ACKs, two in three) from the switch's buffer met before (the
+        // kept source of TagHeadWriter.write, whose view holds all its whole words): the whole tagged frame as fifteen
+        // word copies of a fixed count, the head's three words and the tag's, then the frame's words from byte 12 four
+        // bytes on — the words past `len` are the source's own bytes, written past the frame's `len + 4` into the
+        // pool's buffer, which is the output's alone (and never the switch's: no overlap). set() cost ≈ 180
+        // instructions a call here (the builtin's checks and a memmove call); a loop of word copies ≈ 21 a word
+        // (TurboFan checked both arrays' maps and reloaded their lengths every turn). Written here, not a call:
+        // TagHeadWriter's method, inlined, took the budget the pool's take had (then a call of ≈ 100).
+        if (frame === th.src && dp.vlan === th.vlan && len >= 12 && len <= 56 && f.length >= 14 && o.length >= 15) {
           o[0] = f[0]!;
           o[1] = f[1]!;
           o[2] = f[2]!;
           o[3] = th.tagWord;
-        } else th.write(wired, rec.bufferWords(), frame, dp.vlan);
+          o[4] = f[3]!;
+          o[5] = f[4]!;
+          o[6] = f[5]!;
+          o[7] = f[6]!;
+          o[8] = f[7]!;
+          o[9] = f[8]!;
+          o[10] = f[9]!;
+          o[11] = f[10]!;
+          o[12] = f[11]!;
+          o[13] = f[12]!;
+          o[14] = f[13]!;
+        } else {
+          // Any other: the frame four bytes on with one set(), then the head (TagHeadWriter.write's words written
+          // here too while its source and VLAN are the kept ones: as a call it took the inlining budget of the wire
+          // table's touch).
+          wired.set(rec.viewOf(frame, len), 4);
+          if (frame === th.src && dp.vlan === th.vlan && len >= 12) {
+            o[0] = f[0]!;
+            o[1] = f[1]!;
+            o[2] = f[2]!;
+            o[3] = th.tagWord;
+          } else th.write(wired, o, frame, dp.vlan);
+        }
       } else {
         wired = new Uint8Array(len + 4);
         wired.set(rec.viewOf(frame, len), 4);
@@ -1406,8 +1440,8 @@ export class PathCaches implements PathWatch, OutPathCache {
       if (k === e.runs.length) break;
       const run = e.runs[k]!;
       const sw = keptView(this.workViews, this.work, len);
-      for (let i = 0; i < 12; i++) sw[i] = buf[i]!;
-      for (let i = 16; i < length; i++) sw[i - 4] = buf[i]!;
+      // The request untagged as words (the scratch buffer holds it: serve copied it there; work is read at `len`).
+      untagWords(this.scratch32, this.work32, length);
       const before = rec.stageVector(this.narpBefore);
       const outs = rec.r.outside.length;
       const answered = rec.answered;

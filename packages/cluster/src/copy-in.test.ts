@@ -3,12 +3,13 @@
  * little-endian) on random frames at random offsets of a chunk, and must leave the same bytes as the chunk's. The
  * little-endian copy goes eight bytes at a time as float64s (copyDoublesLe): frames made mostly of NaN patterns (the
  * exponent's bits all set, any payload, signalling ones among them) must come through bit for bit, before and after
- * V8 optimizes the copy.
+ * V8 optimizes the copy. untagWords (a new client's ARP request untagged for the switch's runs) must give what the
+ * byte loop gives.
  * Seed: VIPPATH_PROPERTY_SEED (default: the clock, printed); runs: VIPPATH_PROPERTY_RUNS (default 200).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyInLe, copyWordsView, DOUBLES_EXACT, HOST_LE, wordBytes } from './copy-in.js';
+import { copyInLe, copyWordsView, DOUBLES_EXACT, HOST_LE, untagWords, wordBytes } from './copy-in.js';
 
 const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
 const runs = Number(process.env.VIPPATH_PROPERTY_RUNS ?? 200);
@@ -123,5 +124,31 @@ describe('copyIn word copies', () => {
       if (round % 500 === 499 || round === 0) for (let i = 0; i < count * 8; i++) if (bytes[i] !== chunk[4 + i]) bad++;
     }
     expect(bad).toBe(0);
+  });
+
+  it(`untag a frame as words as the byte loop does (${runs} runs, seed ${seed})`, () => {
+    console.log(`untagWords property: ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 200 }), fc.nat(12), fc.uint8Array({ minLength: 4, maxLength: 4 }), (frame, spare, junk) => {
+        // The scratch buffer as serve leaves it: the frame from byte 0, other bytes after it; the work buffer filled
+        // with a byte nobody writes.
+        const words = (frame.length + 3) >> 2;
+        const src = new Uint8Array(4 * (words + spare));
+        for (let i = 0; i < src.length; i++) src[i] = junk[i & 3]!;
+        src.set(frame);
+        const fast = new Uint8Array(4 * (words + spare)).fill(0x5a);
+        untagWords(new Int32Array(src.buffer), new Int32Array(fast.buffer), frame.length);
+        const slow = new Uint8Array(fast.length).fill(0x5a);
+        for (let i = 0; i < 12; i++) slow[i] = frame[i]!;
+        for (let i = 16; i < frame.length; i++) slow[i - 4] = frame[i]!;
+        const n = frame.length - 4;
+        expect(Buffer.from(fast.subarray(0, n)).equals(Buffer.from(slow.subarray(0, n)))).toBe(true);
+        // Past the untagged frame only its last word's bytes may be written (the source's, after the frame).
+        const from = 4 * ((n + 3) >> 2);
+        for (let i = n; i < from; i++) expect(fast[i]).toBe(src[i + 4]);
+        expect(Buffer.from(fast.subarray(from)).equals(Buffer.from(slow.subarray(from)))).toBe(true);
+      }),
+      { seed, numRuns: runs },
+    );
   });
 });

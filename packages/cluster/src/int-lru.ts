@@ -61,7 +61,7 @@ export class IntLruTable<V> {
 
   /** Doubles the slots (the table is full and below its limit) and rebuilds the index for them. */
   private grow(): void {
-    this.settle();
+    if (this.swapped === true) this.settle();
     const slots = this.keys.length * 2;
     const keys = new Float64Array(slots);
     keys.set(this.keys);
@@ -76,7 +76,10 @@ export class IntLruTable<V> {
     for (let s = this.order.oldest; s !== EMPTY; s = this.order.newer[s]!) this.index.insert(s, this.keys[s]!);
   }
 
-  /** The list as the order is: the two newest exchanged back when {@link swapped}. */
+  /**
+   * The list as the order is: the two newest exchanged back when {@link swapped}. Its callers test `swapped` first:
+   * settle is a call where it is used (not inlined into set and delete), and rarely has anything to do.
+   */
   private settle(): void {
     if (this.swapped === true) {
       this.swapped = false;
@@ -101,7 +104,7 @@ export class IntLruTable<V> {
       if (this.swapped === false) this.swapped = true;
       return;
     }
-    this.settle();
+    if (this.swapped === true) this.settle();
     o.unlink(s);
     o.append(s);
   }
@@ -171,7 +174,7 @@ export class IntLruTable<V> {
       this.promote(s);
       return;
     }
-    this.settle();
+    if (this.swapped === true) this.settle();
     let s: number;
     if (this.count >= this.limit && this.order.oldest !== EMPTY) {
       // The evicted entry's slot carries the new one.
@@ -193,7 +196,7 @@ export class IntLruTable<V> {
   delete(key: number): void {
     const i = this.find(key);
     if (i < 0) return;
-    this.settle();
+    if (this.swapped === true) this.settle();
     const s = this.index.slot(i);
     this.removeAt(i);
     this.release(s);
@@ -202,7 +205,7 @@ export class IntLruTable<V> {
   /** Deletes every entry whose value satisfies `drop`; returns how many. */
   deleteWhere(drop: (value: V) => boolean): number {
     let n = 0;
-    this.settle();
+    if (this.swapped === true) this.settle();
     for (let s = this.order.oldest; s !== EMPTY; ) {
       const next = this.order.newer[s]!;
       if (drop(this.values[s]!)) {

@@ -276,6 +276,39 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     expect(pod.log.filter((e) => e.path === '/clientip' || e.path === '/hostname')).toHaveLength(2);
   });
 
+  it('nine-byte targets (the request line\'s form written out) against the scan: each latin1 space and another byte at each of the ten places, lines cut short around them', () => {
+    const pod = new PodHost(POD);
+    const ref = new ReferencePodHost(POD);
+    const chr = (b: number): string => String.fromCharCode(b);
+    const lines: string[] = [];
+    const base = '/abcdefghi';
+    for (let k = 0; k < 10; k++) {
+      for (const b of [9, 10, 11, 12, 13, 32, 0xa0, 0x2f, 0xff]) {
+        const t = base.slice(0, k) + chr(b) + base.slice(k + 1);
+        // Ten bytes then the version; the first nine then the version (the tenth place the space or not).
+        lines.push(`GET ${t} HTTP/1.1\r\n\r\n`, `GET ${t.slice(0, 9)} HTTP/1.0\r\n`);
+      }
+    }
+    // Cut short: the nine bytes and nothing, the space and nothing, the version without its line end.
+    for (const t of ['/abcdefgh', '/clientip', '/hostname']) lines.push(`GET ${t}`, `GET ${t} `, `GET ${t} HTTP/1.1`, `GET ${t} HTTP/1.1\r`, `GET ${t} HTTP/1.1\r\n`);
+    let port = 30000;
+    let served = 0;
+    for (const line of lines) {
+      port++;
+      const syn = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x02, seq: 7, window: 64240 } });
+      const synAck = ref.receive(syn.slice(), port);
+      expect(hex(pod.receive(syn.slice(), port))).toEqual(hex(synAck));
+      const req = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x18, seq: 8, ack: (parseFrame(synAck[0]!).tcp!.seq + 1) >>> 0, window: 64240, payload: latin1(line) } });
+      const want = ref.receive(req.slice(), port);
+      expect(hex(pod.receive(req.slice(), port)), JSON.stringify(line)).toEqual(hex(want));
+      if ((parseFrame(want[0]!).tcp!.payload?.length ?? 0) > 0) served++;
+    }
+    // Not vacuous: both kinds of line served and refused.
+    expect(served).toBeGreaterThan(20);
+    expect(served).toBeLessThan(lines.length - 20);
+    expect(pod.log).toEqual(ref.log);
+  });
+
   it('the access log and the client counts past their bounds (entries, clients, path characters)', () => {
     const pod = new PodHost(POD);
     const ref = new ReferencePodHost(POD);

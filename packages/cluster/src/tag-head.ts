@@ -36,8 +36,8 @@ export function tagHead(out: Uint8Array, frame: Uint8Array, vlan: number): void 
  * form drops), takes the general form.
  */
 export class TagHeadWriter {
-  // Read by a caller that writes the four words itself (the way-back cache: its inlining budget, see write) while
-  // `frame === src`, `vlan === this.vlan` and `out` holds sixteen bytes, as write does; written only here.
+  // Read by a caller that writes the words itself (the way-back cache: its inlining budget, see write) while
+  // `frame === src` and `vlan === this.vlan`, as write does; written only here.
   /** The source {@link src32} reads (undefined: none it can read, each takes the general form). */
   src: Uint8Array | undefined;
   src32: Int32Array = new Int32Array(3);
@@ -64,7 +64,8 @@ export class TagHeadWriter {
     }
     if (frame !== this.src && (frame.byteOffset & 3) === 0 && frame.length >= 12) {
       this.src = frame;
-      this.src32 = new Int32Array(frame.buffer, frame.byteOffset, 3);
+      // Every whole word of the source, not only the MACs': the way-back cache copies a short answer through it.
+      this.src32 = new Int32Array(frame.buffer, frame.byteOffset, frame.length >> 2);
     }
     if (frame !== this.src || out.length < 16) return tagHead(out, frame, vlan);
     const f = this.src32;

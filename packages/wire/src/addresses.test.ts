@@ -23,6 +23,17 @@ describe('addresses', () => {
         const end4 = writeIPv4Text(buf, at, v4);
         expect(Buffer.from(buf.subarray(at, end4)).toString('latin1')).toBe(formatIPv4(v4));
         expect(buf[end4]).toBe(0xee);
+        for (let i = 0; i < at; i++) expect(buf[i]).toBe(0xee);
+        // Each octet's digit count (1–3) at each of the four places: the octets written out one by one.
+        for (const o of [0, 9, 10, 99, 100, 255]) {
+          for (let k = 0; k < 4; k++) {
+            const ip = ((v4 & ~(0xff << (8 * k))) | (o << (8 * k))) >>> 0;
+            buf.fill(0xee);
+            const end = writeIPv4Text(buf, at, ip);
+            expect(Buffer.from(buf.subarray(at, end)).toString('latin1')).toBe(formatIPv4(ip));
+            expect(buf[end]).toBe(0xee);
+          }
+        }
         // The source may sit in the same array as the text.
         buf.fill(0xee);
         buf.set(v6, 48);
