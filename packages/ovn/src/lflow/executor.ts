@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, CONN_SYNACK_CREDIT as CONN_SYNACK_CREDITImport, CONN_SYNACK_PAY as CONN_SYNACK_PAYImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -61,6 +61,8 @@ const CONN_S_NODE = CONN_S_NODEImport;
 const CONN_S_GEN = CONN_S_GENImport;
 const CONN_STAMP = CONN_STAMPImport;
 const CONN_HASH = CONN_HASHImport;
+const CONN_SYNACK_CREDIT = CONN_SYNACK_CREDITImport;
+const CONN_SYNACK_PAY = CONN_SYNACK_PAYImport;
 const MfDep = MfDepImport;
 const mixHash = mixHashImport;
 // exec's helpers (writes.ts) bound the same way.
@@ -2473,7 +2475,16 @@ export class LflowExecutor {
     if (this.connOn === false || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
-    if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.mega!.takeSynAckCredit())))) return CONN_NONE;
+    if (d.ipProto !== 17) {
+      if (d.ipProto !== 6) return CONN_NONE;
+      if ((frameFlags & TCP_SYN) !== 0) {
+        // MegaflowTable.takeSynAckCredit written out: TurboFan kept it a call (this function's inlining budget is
+        // the hash's), with its answer checked as any value.
+        const m = this.mega!;
+        if ((frameFlags & TCP_ACK) === 0 || m.synAckCredit <= 0) return CONN_NONE;
+        m.synAckCredit--;
+      }
+    }
     const tcpFlags = frameFlags & this.connFlagsMask;
     // The key (megaflow.ts CONN_KEY_WORDS), compared with the candidate slot's as it is made: a hit stores none of it.
     // A port key above 16 bits would not fit its bits: no replay (none does: OVN's port keys are 15 bits).
@@ -2925,7 +2936,10 @@ export class LflowExecutor {
       // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
       // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
       data[(base + CONN_STEPS) | 0] = steps0 & ~CONN_UNPROVEN;
-      t.paySynAckCredit();
+      // MegaflowTable.paySynAckCredit written out with this module's constants: inlined, its own were module
+      // bindings TurboFan loaded and checked, and Math.min compared as doubles.
+      const credit = t.synAckCredit + CONN_SYNACK_PAY;
+      t.synAckCredit = credit < CONN_SYNACK_CREDIT ? credit : CONN_SYNACK_CREDIT;
     }
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
