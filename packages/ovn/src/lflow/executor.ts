@@ -2475,16 +2475,7 @@ export class LflowExecutor {
     if (this.connOn === false || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
-    if (d.ipProto !== 17) {
-      if (d.ipProto !== 6) return CONN_NONE;
-      if ((frameFlags & TCP_SYN) !== 0) {
-        // MegaflowTable.takeSynAckCredit written out: TurboFan kept it a call (this function's inlining budget is
-        // the hash's), with its answer checked as any value.
-        const m = this.mega!;
-        if ((frameFlags & TCP_ACK) === 0 || m.synAckCredit <= 0) return CONN_NONE;
-        m.synAckCredit--;
-      }
-    }
+    if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.mega!.takeSynAckCredit())))) return CONN_NONE;
     const tcpFlags = frameFlags & this.connFlagsMask;
     // The key (megaflow.ts CONN_KEY_WORDS), compared with the candidate slot's as it is made: a hit stores none of it.
     // A port key above 16 bits would not fit its bits: no replay (none does: OVN's port keys are 15 bits).
