@@ -1038,17 +1038,97 @@ describe('connection replay: a call that found the node its step names', () => {
  * whose outputs, drops or conntrack table differ. Returns the frames replayed from template-filled slots and the
  * replays' breaks of each.
  */
-function compareTemplates(seq: readonly Step[], more: Flows = {}, macs: boolean | 'ips' = false): { filled: number; breaks: number; exactBreaks: number } {
+function compareTemplates(seq: readonly Step[], more: Flows = {}, macs: boolean | 'ips' = false, maxEntries?: number): { filled: number; breaks: number; exactBreaks: number; flushes: number } {
   const sb = southbound(false, false, false, false, more);
   const cta = new OvsConntrack();
   const ctb = new OvsConntrack();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: cta, wordsOut: false });
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: ctb, wordsOut: false });
-  a.enableMegaflows({ templates: true });
+  a.enableMegaflows({ templates: true, maxEntries });
   b.enableMegaflows({ templates: false });
-  play(seq, [a, cta], [b, ctb], undefined, macs);
+  const unwatch = watchTemplateChoice();
+  try {
+    play(seq, [a, cta], [b, ctb], undefined, macs);
+  } finally {
+    unwatch();
+  }
   const s = a.megaflowStats();
-  return { filled: s.templateHits, breaks: s.connBreaks, exactBreaks: b.megaflowStats().connBreaks };
+  return { filled: s.templateHits, breaks: s.connBreaks, exactBreaks: b.megaflowStats().connBreaks, flushes: s.flushes };
+}
+
+// The template connFromTemplate fills from, against the general form's (watchTemplateChoice).
+interface TmplLike {
+  readonly key: Int32Array;
+  readonly hash: number;
+  readonly chain: TmplLike | undefined;
+}
+interface ShapeLike {
+  readonly map: Map<number, TmplLike>;
+  readonly m1: number;
+  readonly m2: number;
+  readonly m3: number;
+  readonly m6: number;
+  readonly m7: number;
+  readonly m8: number;
+}
+interface TableLike {
+  readonly templates: ShapeLike[];
+}
+interface FillerLike {
+  readonly connKey: Int32Array;
+  readonly tmplShapeHint: Int8Array;
+  readonly connTmpl: TmplLike | undefined;
+  connFromTemplate(t: TableLike, store: unknown, h: number): number;
+}
+/** Fills and the fills whose template was the last one its port's fills took (the executor's first candidate). */
+const templateChoices = { fills: 0, repeated: 0 };
+
+/**
+ * The general form of connFromTemplate's choice: the shapes from the port's hinted one on, in each the template whose
+ * key is the frame's key under the shape's masks — every template of every chain scanned, no hash.
+ */
+function generalTemplate(x: FillerLike, t: TableLike): TmplLike | undefined {
+  const k = x.connKey;
+  const shapes = t.templates;
+  const n = shapes.length;
+  let s0 = x.tmplShapeHint[k[0]! & (x.tmplShapeHint.length - 1)]!;
+  if (s0 >= n) s0 = 0;
+  for (let i = 0; i < n; i++) {
+    const sh = shapes[(s0 + i) % n]!;
+    const want = [k[0]!, k[1]! & sh.m1, k[2]! & sh.m2, k[3]! & sh.m3, k[4]!, k[5]!, k[6]! & sh.m6, k[7]! & sh.m7, k[8]! & sh.m8];
+    for (const head of sh.map.values()) for (let c: TmplLike | undefined = head; c !== undefined; c = c.chain) if (want.every((v, j) => c!.key[j] === v)) return c;
+  }
+  return undefined;
+}
+
+/**
+ * Wraps LflowExecutor's connFromTemplate: each fill's template must be the general form's (generalTemplate, taken
+ * before the call); a call that fills nothing must have found none, or one the call dropped (its learned state moved).
+ * Returns the unwrap.
+ */
+function watchTemplateChoice(): () => void {
+  const proto = LflowExecutor.prototype as unknown as FillerLike;
+  const fill = proto.connFromTemplate;
+  const last = new Map<unknown, TmplLike>();
+  proto.connFromTemplate = function (this: FillerLike, t: TableLike, store: unknown, h: number): number {
+    const want = generalTemplate(this, t);
+    const r = fill.call(this, t, store, h);
+    if (r >= 0) {
+      templateChoices.fills++;
+      const port = this.connKey[0]! & (this.tmplShapeHint.length - 1);
+      if (last.get(port) === this.connTmpl) templateChoices.repeated++;
+      expect(this.connTmpl, 'the template a fill took').toBe(want);
+      last.set(port, this.connTmpl!);
+    } else if (r === -1 && want !== undefined) {
+      let held = false;
+      for (let c = t.templates.find((sh) => sh.map.get(want.hash) !== undefined)?.map.get(want.hash); c !== undefined; c = c.chain) if (c === want) held = true;
+      expect(held, 'a template the general form finds, not taken and still held').toBe(false);
+    }
+    return r;
+  };
+  return () => {
+    proto.connFromTemplate = fill;
+  };
 }
 
 describe('connection replay: walks filled from other connections\' walks (ConnTemplate)', () => {
@@ -1066,8 +1146,29 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    console.log(`conn-replay property, walk templates: ${RUNS} runs, seed ${SEED}: ${filled} frames replayed from a slot a template filled, ${breaks} more breaks than recording each connection's walk`);
+    console.log(
+      `conn-replay property, walk templates: ${RUNS} runs, seed ${SEED}: ${filled} frames replayed from a slot a template filled, ${breaks} more breaks than recording each connection's walk; ${templateChoices.fills} fills checked against the general lookup, ${templateChoices.repeated} of them from the template of their port's last fill`,
+    );
     expect(filled).toBeGreaterThan(RUNS / 2);
+    expect(templateChoices.repeated).toBeGreaterThan(0);
+    expect(templateChoices.repeated).toBeLessThan(templateChoices.fills);
+  }, 180_000);
+
+  it("takes no template of a table's shapes let go of: the segment table full, its templates dropped with it (a port's last fill's template among them)", () => {
+    let fills = 0;
+    let flushes = 0;
+    const connect = fc.record({ op: fc.constant('connect' as const), sport: ports, nat: fc.constantFrom(1, 1, 2) });
+    fc.assert(
+      fc.property(fc.array(connect, { minLength: 2, maxLength: 24 }), fc.constantFrom(6, 10, 16), fc.boolean(), (seq, maxEntries, readsPorts) => {
+        const s = compareTemplates(seq, { readsPorts }, false, maxEntries);
+        fills += s.filled;
+        flushes += s.flushes;
+      }),
+      { numRuns: RUNS / 4, seed: SEED },
+    );
+    console.log(`conn-replay property, templates over table flushes: ${RUNS / 4} runs, seed ${SEED}: ${fills} frames replayed from a template-filled slot, ${flushes} flushes`);
+    expect(fills).toBeGreaterThan(0);
+    expect(flushes).toBeGreaterThan(0);
   }, 180_000);
 
   it("fills a second connection from the first one's walk, tells connections apart by a port a flow reads, and takes the walk again where a call's outcome is not the template's", () => {
@@ -1085,6 +1186,10 @@ describe('connection replay: walks filled from other connections\' walks (ConnTe
     // Another backend (nat 2): the template's translated destination is not the call's — a break, the walk taken
     // again; the next ACK records the connection's own walk.
     expect(compareTemplates([c(40000), c(40003, 2)])).toMatchObject({ filled: 0, breaks: 1 });
+    // The template that broke is dropped: the port's next connection is not filled from it (its fill was the port's
+    // last), whichever template the walk recorded since makes (watchTemplateChoice compares each fill's).
+    compareTemplates([c(40000), c(40003, 2), c(40001), c(40002)]);
+    compareTemplates([c(40000), c(40003), c(40001, 2), c(40002), c(40000, 2), c(40003)], { readsPorts: true });
   });
 
   it("replays a template-filled slot's calls on the hinted path: its own node looked up, not declined to execute", () => {

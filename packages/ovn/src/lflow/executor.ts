@@ -27,7 +27,7 @@ import { NodeType, TraceNode } from './trace.js';
 import { compileHashFields, dpHashBucket, hashFieldsBucket, rssHash } from './select-group.js';
 import { HairpinTables } from './hairpin.js';
 import type { LogicalFlow, Pipeline, SouthboundState } from './types.js';
-import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
+import { CONN_DEPS as CONN_DEPSImport, CONN_ENDING as CONN_ENDINGImport, CONN_EPOCH as CONN_EPOCHImport, CONN_SEEN as CONN_SEENImport, CONN_UNPROVEN as CONN_UNPROVENImport, CONN_ETH as CONN_ETHImport, CONN_FDB as CONN_FDBImport, CONN_HAIRPIN as CONN_HAIRPINImport, CONN_KEY_WORDS as CONN_KEY_WORDSImport, CONN_MAX_STEPS as CONN_MAX_STEPSImport, CONN_SLOT as CONN_SLOTImport, CONN_SLOTS as CONN_SLOTSImport, CONN_STEP as CONN_STEPImport, CONN_STEP0 as CONN_STEP0Import, CONN_STEPS as CONN_STEPSImport, CONN_OUT as CONN_OUTImport, CONN_OUT0 as CONN_OUT0Import, CONN_S_ZONE as CONN_S_ZONEImport, CONN_S_REQ as CONN_S_REQImport, CONN_S_STATE as CONN_S_STATEImport, CONN_S_MARK as CONN_S_MARKImport, CONN_S_LABEL as CONN_S_LABELImport, CONN_S_NODE as CONN_S_NODEImport, CONN_S_GEN as CONN_S_GENImport, CONN_STAMP as CONN_STAMPImport, CONN_HASH as CONN_HASHImport, CONN_SYNACK_CREDIT as CONN_SYNACK_CREDITImport, CONN_SYNACK_PAY as CONN_SYNACK_PAYImport, ConnStore, ConnTemplate, ConnTemplateShape, CONN_TEMPLATES, CONN_TEMPLATE_SHAPES, MegaflowTable, MfDep as MfDepImport, MfOp as MfOpImport, MfSegment, MfShape, mixHash as mixHashImport, prefixProof, type MegaflowStats, type MfCont, type MfInstr } from './megaflow.js';
 import { clearForEgress, fuseWrites, headerWord as headerWordImport, instr } from './writes.js';
 
 
@@ -61,6 +61,8 @@ const CONN_S_NODE = CONN_S_NODEImport;
 const CONN_S_GEN = CONN_S_GENImport;
 const CONN_STAMP = CONN_STAMPImport;
 const CONN_HASH = CONN_HASHImport;
+const CONN_SYNACK_CREDIT = CONN_SYNACK_CREDITImport;
+const CONN_SYNACK_PAY = CONN_SYNACK_PAYImport;
 const MfDep = MfDepImport;
 const mixHash = mixHashImport;
 // exec's helpers (writes.ts) bound the same way.
@@ -2581,8 +2583,10 @@ export class LflowExecutor {
     this.connFilling = false;
     // A call's outcome was not the template's (another backend, say): the walk was taken again, its slot freed. The
     // template goes too: the connection's next frame records its own walk, which makes the template again.
-    if (t.stats.connBreaks !== breaks) dropTemplate(t, tmpl);
-    else t.stats.templateHits++;
+    if (t.stats.connBreaks !== breaks) {
+      dropTemplate(t, tmpl);
+      this.tmplGen = (this.tmplGen + 1) | 0;
+    } else t.stats.templateHits++;
     return CONN_REPLAYED;
   }
 
@@ -2662,6 +2666,11 @@ export class LflowExecutor {
   private connTmpl: ConnTemplate | undefined = undefined;
   /** Per port key's low bits, the template shape that served its last fill (connFromTemplate tries it first). */
   private readonly tmplShapeHint = new Int8Array(TMPL_HINTS);
+  /** Per port key's low bits, the template of its last fill (connFromTemplate compares it first), with tmplGen then. */
+  private readonly tmplLast: (ConnTemplate | undefined)[] = new Array<ConnTemplate | undefined>(TMPL_HINTS).fill(undefined);
+  private readonly tmplLastGen = new Int32Array(TMPL_HINTS);
+  /** Moved whenever a template leaves its shape's map (dropTemplate, the full table's clear): tmplLast's entries void. */
+  private tmplGen = 0;
   /** A replay of the slot connFromTemplate just filled (the frame stands for a recording: replayConn's first-replay and end rules wait for the next). */
   private connFilling = false;
   /** The packet number (`res.packet`) of the last conntrack call through callCt's words path. */
@@ -2918,7 +2927,10 @@ export class LflowExecutor {
       // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
       // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
       data[(base + CONN_STEPS) | 0] = steps0 & ~CONN_UNPROVEN;
-      t.paySynAckCredit();
+      // MegaflowTable.paySynAckCredit written out with this module's constants: inlined, its own were module
+      // bindings TurboFan loaded and checked, and Math.min compared as doubles.
+      const credit = t.synAckCredit + CONN_SYNACK_PAY;
+      t.synAckCredit = credit < CONN_SYNACK_CREDIT ? credit : CONN_SYNACK_CREDIT;
     }
     // The walk's Ethernet writes (the only header words it changes: kept so) as storeFrame makes them when the
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
@@ -3345,6 +3357,7 @@ export class LflowExecutor {
         // Full: all dropped, made again from the walks kept from now on.
         for (const s of shapes) s.map.clear();
         t.templateCount = 0;
+        this.tmplGen = (this.tmplGen + 1) | 0;
       }
       c = new ConnTemplate(sh, th);
       c.chain = sh.map.get(th);
@@ -3410,11 +3423,23 @@ export class LflowExecutor {
     const hi = k[0]! & (TMPL_HINTS - 1);
     let s0 = hints[hi]!;
     if (s0 >= n) s0 = 0;
-    let c: ConnTemplate | undefined;
     const k0 = k[0]!;
     const k4 = k[4]!;
     const k5 = k[5]!;
-    for (let i = 0, s = s0; i < n; i++, s = s + 1 < n ? s + 1 : 0) {
+    // The template of the port's last fill first, without the hash and the map's probe (≈ 130 instructions a fill):
+    // where no template has left any shape's map since it was found (tmplGen) and its shape is this table's hinted
+    // one, it is the template the lookup below would find first if its key matches — the one of that key in that map.
+    let c = this.tmplLast[hi];
+    if (c !== undefined) {
+      const sh = c.shape;
+      const ck = c.key;
+      if (
+        this.tmplLastGen[hi] !== this.tmplGen || shapes[s0] !== sh || ck[0] !== k0 || ck[1] !== (k[1]! & sh.m1) || ck[2] !== (k[2]! & sh.m2) || ck[3] !== (k[3]! & sh.m3) ||
+        ck[4] !== k4 || ck[5] !== k5 || ck[6] !== (k[6]! & sh.m6) || ck[7] !== (k[7]! & sh.m7) || ck[8] !== (k[8]! & sh.m8)
+      )
+        c = undefined;
+    }
+    if (c === undefined) for (let i = 0, s = s0; i < n; i++, s = s + 1 < n ? s + 1 : 0) {
       const sh = shapes[s]!;
       const k1 = k[1]! & sh.m1;
       const k2 = k[2]! & sh.m2;
@@ -3431,6 +3456,8 @@ export class LflowExecutor {
       }
       if (c !== undefined) {
         if (s !== s0) hints[hi] = s;
+        if (this.tmplLast[hi] !== c) this.tmplLast[hi] = c;
+        this.tmplLastGen[hi] = this.tmplGen;
         break;
       }
     }
@@ -3440,6 +3467,7 @@ export class LflowExecutor {
     if (deps !== 0 && (((deps & MfDep.FDB) !== 0 && img[CONN_FDB] !== this.fdbVersion) || ((deps & MfDep.HAIRPIN) !== 0 && img[CONN_HAIRPIN] !== this.hairpin.version))) {
       // What its walk read of learned state has moved, as for a slot (connLookup).
       dropTemplate(t, c);
+      this.tmplGen = (this.tmplGen + 1) | 0;
       return -1;
     }
     if (!store.admit()) return -2;
