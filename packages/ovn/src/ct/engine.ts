@@ -1176,66 +1176,42 @@ export class OvsConntrack implements WordsConntrackEngine {
               d.ipDst === dst
             ) {
               const l3 = d.l3Offset & OFFSET_MASK;
-              const srcNat = (act & SRC) !== 0;
-              const a = srcNat ? keys[(to + K_DST) | 0]! : keys[to + K_SRC]!;
-              if (srcNat) d.ipSrc = a;
-              else d.ipDst = a;
+              let ao: number;
+              let a: number;
+              if (act & SRC) {
+                a = keys[(to + K_DST) | 0]!;
+                ao = (l3 + 12) | 0;
+                d.ipSrc = a;
+              } else {
+                a = keys[to + K_SRC]!;
+                ao = (l3 + 16) | 0;
+                d.ipDst = a;
+              }
+              frame[ao] = a >>> 24;
+              frame[(ao + 1) | 0] = a >>> 16;
+              frame[(ao + 2) | 0] = a >>> 8;
+              frame[(ao + 3) | 0] = a;
               const ns = keys[(to + K_DL4) | 0]!;
               const nd = keys[(to + K_SL4) | 0]!;
-              const nv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
-              const i = l3 >> 1;
-              const j = at >> 1;
-              if (LITTLE_ENDIAN && nv !== undefined && ((l3 | at) & 1) === 0 && ((j + 8) | 0) < nv.length) {
-                // Through the buffer's 16-bit view where the checksums have one and the IPv4 header starts at an even
-                // offset (an Ethernet header and whole VLAN tags before it): word accesses for the byte ones, half as many
-                // bounds checks (bench/README "nextTcp4 read against its machine code", session 46: ≈ 290 instructions a
-                // rewrite byte by byte). One's-complement sums do not depend on byte order (RFC 1071 §2 B): on a
-                // little-endian host a field read as a word is its bytes swapped, so the sums are added swapped, once,
-                // and no field is swapped (the fold's result is the swap of the bytewise one, ±0 included: a sum is 0
-                // only for two zeros). The last index below the view's length: every word is then the bytes'.
-                const ai = (i + (srcNat ? 6 : 8)) | 0;
-                nv[ai] = (a >>> 24) | ((a >>> 8) & 0xff00);
-                nv[(ai + 1) | 0] = ((a >>> 8) & 0xff) | ((a & 0xff) << 8);
-                if (ns !== d.srcPort) {
-                  nv[j] = ((ns & 0xff) << 8) | (ns >>> 8);
-                  d.srcPort = ns;
-                }
-                if (nd !== d.dstPort) {
-                  nv[(j + 1) | 0] = ((nd & 0xff) << 8) | (nd >>> 8);
-                  d.dstPort = nd;
-                }
-                let c = (~nv[(i + 5) | 0]! & 0xffff) + (((ipSum & 0xff) << 8) | (ipSum >>> 8));
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                nv[(i + 5) | 0] = c;
-                c = (~nv[(j + 8) | 0]! & 0xffff) + (((l4Sum & 0xff) << 8) | (l4Sum >>> 8));
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                nv[(j + 8) | 0] = c;
-              } else {
-                const ao = (l3 + (srcNat ? 12 : 16)) | 0;
-                frame[ao] = a >>> 24;
-                frame[(ao + 1) | 0] = a >>> 16;
-                frame[(ao + 2) | 0] = a >>> 8;
-                frame[(ao + 3) | 0] = a;
-                if (ns !== d.srcPort) {
-                  frame[at] = ns >>> 8;
-                  frame[(at + 1) | 0] = ns;
-                  d.srcPort = ns;
-                }
-                if (nd !== d.dstPort) {
-                  frame[(at + 2) | 0] = nd >>> 8;
-                  frame[(at + 3) | 0] = nd;
-                  d.dstPort = nd;
-                }
-                // Each field's complement plus the adjustment is at most 0x1fffe: one fold reaches 16 bits (foldSum's two).
-                let c = (~((frame[(l3 + 10) | 0]! << 8) | frame[(l3 + 11) | 0]!) & 0xffff) + ipSum;
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                frame[(l3 + 10) | 0] = c >>> 8;
-                frame[(l3 + 11) | 0] = c;
-                c = (~((frame[(at + 16) | 0]! << 8) | frame[(at + 17) | 0]!) & 0xffff) + l4Sum;
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                frame[(at + 16) | 0] = c >>> 8;
-                frame[(at + 17) | 0] = c;
+              if (ns !== d.srcPort) {
+                frame[at] = ns >>> 8;
+                frame[(at + 1) | 0] = ns;
+                d.srcPort = ns;
               }
+              if (nd !== d.dstPort) {
+                frame[(at + 2) | 0] = nd >>> 8;
+                frame[(at + 3) | 0] = nd;
+                d.dstPort = nd;
+              }
+              // Each field's complement plus the adjustment is at most 0x1fffe: one fold reaches 16 bits (foldSum's two).
+              let c = (~((frame[(l3 + 10) | 0]! << 8) | frame[(l3 + 11) | 0]!) & 0xffff) + ipSum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(l3 + 10) | 0] = c >>> 8;
+              frame[(l3 + 11) | 0] = c;
+              c = (~((frame[(at + 16) | 0]! << 8) | frame[(at + 17) | 0]!) & 0xffff) + l4Sum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(at + 16) | 0] = c >>> 8;
+              frame[(at + 17) | 0] = c;
             } else this.natPacket(frame, d, e, reply, false, res);
           } else this.natPacket(frame, d, e, reply, false, res);
         }
@@ -1446,59 +1422,41 @@ export class OvsConntrack implements WordsConntrackEngine {
               d.ipDst === this.xDst >>> 0
             ) {
               const l3 = d.l3Offset & OFFSET_MASK;
-              const srcNat = (act & SRC) !== 0;
-              const a = srcNat ? keys[(to + K_DST) | 0]! : keys[to + K_SRC]!;
-              if (srcNat) d.ipSrc = a;
-              else d.ipDst = a;
+              let ao: number;
+              let a: number;
+              if (act & SRC) {
+                a = keys[(to + K_DST) | 0]!;
+                ao = (l3 + 12) | 0;
+                d.ipSrc = a;
+              } else {
+                a = keys[to + K_SRC]!;
+                ao = (l3 + 16) | 0;
+                d.ipDst = a;
+              }
+              frame[ao] = a >>> 24;
+              frame[(ao + 1) | 0] = a >>> 16;
+              frame[(ao + 2) | 0] = a >>> 8;
+              frame[(ao + 3) | 0] = a;
               const ns = keys[(to + K_DL4) | 0]!;
               const nd = keys[(to + K_SL4) | 0]!;
-              const nv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
-              const i = l3 >> 1;
-              const j = at >> 1;
-              if (LITTLE_ENDIAN && nv !== undefined && ((l3 | at) & 1) === 0 && ((j + 8) | 0) < nv.length) {
-                // hintedTcp4's word path (its comment says why).
-                const ai = (i + (srcNat ? 6 : 8)) | 0;
-                nv[ai] = (a >>> 24) | ((a >>> 8) & 0xff00);
-                nv[(ai + 1) | 0] = ((a >>> 8) & 0xff) | ((a & 0xff) << 8);
-                if (ns !== d.srcPort) {
-                  nv[j] = ((ns & 0xff) << 8) | (ns >>> 8);
-                  d.srcPort = ns;
-                }
-                if (nd !== d.dstPort) {
-                  nv[(j + 1) | 0] = ((nd & 0xff) << 8) | (nd >>> 8);
-                  d.dstPort = nd;
-                }
-                let c = (~nv[(i + 5) | 0]! & 0xffff) + (((ipSum & 0xff) << 8) | (ipSum >>> 8));
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                nv[(i + 5) | 0] = c;
-                c = (~nv[(j + 8) | 0]! & 0xffff) + (((l4Sum & 0xff) << 8) | (l4Sum >>> 8));
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                nv[(j + 8) | 0] = c;
-              } else {
-                const ao = (l3 + (srcNat ? 12 : 16)) | 0;
-                frame[ao] = a >>> 24;
-                frame[(ao + 1) | 0] = a >>> 16;
-                frame[(ao + 2) | 0] = a >>> 8;
-                frame[(ao + 3) | 0] = a;
-                if (ns !== d.srcPort) {
-                  frame[at] = ns >>> 8;
-                  frame[(at + 1) | 0] = ns;
-                  d.srcPort = ns;
-                }
-                if (nd !== d.dstPort) {
-                  frame[(at + 2) | 0] = nd >>> 8;
-                  frame[(at + 3) | 0] = nd;
-                  d.dstPort = nd;
-                }
-                let c = (~((frame[(l3 + 10) | 0]! << 8) | frame[(l3 + 11) | 0]!) & 0xffff) + ipSum;
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                frame[(l3 + 10) | 0] = c >>> 8;
-                frame[(l3 + 11) | 0] = c;
-                c = (~((frame[(at + 16) | 0]! << 8) | frame[(at + 17) | 0]!) & 0xffff) + l4Sum;
-                c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
-                frame[(at + 16) | 0] = c >>> 8;
-                frame[(at + 17) | 0] = c;
+              if (ns !== d.srcPort) {
+                frame[at] = ns >>> 8;
+                frame[(at + 1) | 0] = ns;
+                d.srcPort = ns;
               }
+              if (nd !== d.dstPort) {
+                frame[(at + 2) | 0] = nd >>> 8;
+                frame[(at + 3) | 0] = nd;
+                d.dstPort = nd;
+              }
+              let c = (~((frame[(l3 + 10) | 0]! << 8) | frame[(l3 + 11) | 0]!) & 0xffff) + ipSum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(l3 + 10) | 0] = c >>> 8;
+              frame[(l3 + 11) | 0] = c;
+              c = (~((frame[(at + 16) | 0]! << 8) | frame[(at + 17) | 0]!) & 0xffff) + l4Sum;
+              c = ~((c & 0xffff) + (c >>> 16)) & 0xffff;
+              frame[(at + 16) | 0] = c >>> 8;
+              frame[(at + 17) | 0] = c;
             } else this.natPacket(frame, d, e, reply, false, res);
           } else this.natPacket(frame, d, e, reply, false, res);
         }
