@@ -433,15 +433,6 @@ const finish = (h: number): number => {
 const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 /**
- * lookupCk's memo of its last miss (the key), as CK a constant: its five compares and stores are one load or store a
- * word where the engine's own array was a field's (map check, length, base and a bounds check each). Shared, so
- * owned: `missOwner` is the engine whose miss it holds, and another engine's lookup neither answers from it nor
- * keeps its own there until it misses (then it takes the memo over). The version, time and hash stay the owner's
- * fields.
- */
-const MK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
-let missOwner: unknown = undefined;
-/**
  * tcp_valid_new by the TCP header's twelve flag bits (as connNotFound reads them: read16 at offset 12, & 0xfff), 1 where
  * tcpValidNew says yes: made from that function, so the two cannot differ. A table over an ArrayBuffer of its own (off
  * V8's heap, as CK) so that processOne's +new answer reads it at a constant address with no bounds check, and calls
@@ -543,7 +534,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   private ckHashed = false;
   /** Hash of the new connection's reply key, left by the NAT tuple search that found it free. */
   private revHash = 0;
-  /** lookupCk's memo of its last miss (its key in MK while this engine is `missOwner`): the insert count then (`version`) and the time. */
+  /** lookupCk's memo of its last miss: the key, the insert count then (`version`) and the time. */
+  private readonly missKey = new Uint32Array(CT_KEY_WORDS);
   private missVersion = -1;
   private missNow = 0;
   private missHash = 0;
@@ -2064,10 +2056,9 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private lookupCk(now: number): number {
     const ck = CK;
-    const mk = MK;
+    const mk = this.missKey;
     const meta = ck[K_META]!;
     if (
-      missOwner === this &&
       this.missVersion === this.version &&
       now >= this.missNow &&
       mk[K_META] === meta &&
@@ -2125,7 +2116,6 @@ export class OvsConntrack implements WordsConntrackEngine {
       mk[K_DL4] = ck[K_DL4]!;
       mk[K_META] = meta;
       if (meta & V6_BIT) for (let i = KW; i < W; i++) mk[i] = ck[i]!;
-      if (missOwner !== this) missOwner = this;
       this.missHash = this.ckHash;
       this.missVersion = this.version;
       this.missNow = now;
@@ -2257,14 +2247,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (this.ctxReply === true) res.state |= CtState.RPL;
       return false;
     }
-    // The valid update (the pod's SYN|ACK in both zones on full-cold, nearly every found packet) answered here: the
-    // other answers are verdict's, a call (not inlined) of ≈ 51 instructions.
-    const r = this.connUpdate(frame, d, e, this.ctxReply, now);
-    if (r === CtUpdate.VALID) {
-      res.state = this.ctxReply === true ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
-      return false;
-    }
-    return this.verdict(res, e, r, now);
+    return this.verdict(res, e, this.connUpdate(frame, d, e, this.ctxReply, now), now);
   }
 
   /** conn_update_state's answer to the tracker's {@link CtUpdate} `r`: the ct_state bits; returns "create a new connection". */
