@@ -53,6 +53,7 @@ interface Pkt {
   backend: number;
   reply: boolean;
   flags: number;
+  icmpCode: number;
   dt: number;
   calls: Call[];
 }
@@ -77,6 +78,9 @@ const pkt: fc.Arbitrary<Pkt> = fc.record({
   backend: fc.integer({ min: 0, max: 1 }),
   reply: fc.boolean(),
   flags: fc.constantFrom(F.SYN, F.SYN, F.SYN | F.ACK, F.ACK, F.ACK, F.ACK | F.PSH, F.FIN | F.ACK, F.RST),
+  // An echo's code other than 0 too: OVS (and extractIcmp4/6) finds such a packet untrackable (+inv, the tuple
+  // cleared), so a tracked echo's tuple always has code 0; the untrackable path is compared with it.
+  icmpCode: fc.constantFrom(0, 0, 1, 0x80, 0xff),
   dt: fc.constantFrom(0, 0, 10, 1000, 400_000),
   calls: fc.array(call, { minLength: 1, maxLength: 5 }),
 });
@@ -321,7 +325,7 @@ describe('OvsConntrack.executeWords', () => {
     // The generated runs seldom reuse a labelled slot: a connection labelled, flushed, its slot taken by a new
     // connection whose hidden commit writes part of the label (the rest must be the new connection's 0s).
     const c = (label: number, commit: boolean, hiddenAfter: boolean): Call => ({ zone: 1, commit, force: false, nat: 'none', backend: 0, port: false, mark: 0, label, before: 'none', hiddenAfter });
-    const p = (client: number, dt: number, calls: Call[]): Pkt => ({ v6: false, proto: 'tcp', client, sport: 40000 + client, backend: 0, reply: false, flags: F.SYN, dt, calls });
+    const p = (client: number, dt: number, calls: Call[]): Pkt => ({ v6: false, proto: 'tcp', client, sport: 40000 + client, backend: 0, reply: false, flags: F.SYN, icmpCode: 0, dt, calls });
     check([p(0, 0, [c(0xffffffff, true, false)]), p(1, 10, [c(9, true, true)]), p(1, 10, [c(0, false, false)])], (ct, i) => {
       if (i === 1) expect(ct.flush()).toBe(1);
     });

@@ -182,6 +182,8 @@ export interface VipPacket {
   /** A backend's reply to the client (else the client's packet to the VIP). */
   reply: boolean;
   flags: number;
+  /** An ICMP echo's code (0 when absent): its tuple's destination port word, where OVS puts it. */
+  icmpCode?: number;
 }
 
 /**
@@ -202,7 +204,7 @@ export function vipFrame(a: VipAddrs, p: VipPacket): Uint8Array {
     case 'udp':
       return frame({ src, dst, proto: 'udp', sport, dport, payload: 8 });
     case 'icmp':
-      return frame({ src, dst, proto: 'icmp', icmpType: v6 ? (p.reply ? 129 : 128) : p.reply ? 0 : 8, icmpId: p.sport & 0xffff });
+      return frame({ src, dst, proto: 'icmp', icmpType: v6 ? (p.reply ? 129 : 128) : p.reply ? 0 : 8, icmpCode: p.icmpCode ?? 0, icmpId: p.sport & 0xffff });
     case 'error':
       return icmpError(frame({ src: client, dst: backend, proto: 'tcp', sport: p.sport, dport: 80, flags: F.ACK, seq: 1000, ack: 5000 }), backend);
     case 'errorVip':
