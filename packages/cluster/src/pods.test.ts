@@ -85,6 +85,17 @@ function build(c: FrameCase): Uint8Array {
 
 const hex = (fs: Uint8Array[]): string[] => fs.map((f) => Buffer.from(f).toString('hex'));
 
+/** A handshake from PEERS4[2]'s `port`, then `line` as its request, to both pods: each answer byte for byte the reference's; the request's answers. */
+function requestBoth(pod: PodHost, ref: ReferencePodHost, port: number, line: string): Uint8Array[] {
+  const syn = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x02, seq: 7, window: 64240 } });
+  const synAck = ref.receive(syn.slice(), port);
+  expect(hex(pod.receive(syn.slice(), port))).toEqual(hex(synAck));
+  const req = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x18, seq: 8, ack: (parseFrame(synAck[0]!).tcp!.seq + 1) >>> 0, window: 64240, payload: latin1(line) } });
+  const want = ref.receive(req.slice(), port);
+  expect(hex(pod.receive(req.slice(), port)), JSON.stringify(line)).toEqual(hex(want));
+  return want;
+}
+
 /** Everything the pod model exposes, to compare the two. */
 function state(p: PodHost | ReferencePodHost): unknown {
   return {
@@ -258,12 +269,7 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     let port = 20000;
     for (const line of lines) {
       port++;
-      const syn = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x02, seq: 7, window: 64240 } });
-      const synAck = ref.receive(syn.slice(), port);
-      expect(hex(pod.receive(syn.slice(), port))).toEqual(hex(synAck));
-      const req = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x18, seq: 8, ack: (parseFrame(synAck[0]!).tcp!.seq + 1) >>> 0, window: 64240, payload: latin1(line) } });
-      const want = ref.receive(req.slice(), port);
-      expect(hex(pod.receive(req.slice(), port)), JSON.stringify(line)).toEqual(hex(want));
+      const want = requestBoth(pod, ref, port, line);
       const payload = Buffer.from(parseFrame(want[0]!).tcp!.payload ?? new Uint8Array(0)).toString('latin1');
       const body = payload === '' ? '(not served)' : payload.slice(payload.indexOf('\r\n\r\n') + 4);
       bodies.set(body, (bodies.get(body) ?? 0) + 1);
@@ -295,12 +301,7 @@ describe('PodHost answers byte for byte as the buildFrame model did (pods-refere
     let served = 0;
     for (const line of lines) {
       port++;
-      const syn = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x02, seq: 7, window: 64240 } });
-      const synAck = ref.receive(syn.slice(), port);
-      expect(hex(pod.receive(syn.slice(), port))).toEqual(hex(synAck));
-      const req = buildFrame({ dst: POD.mac, src: MACS[0]!, ipv4: { src: PEERS4[2]!, dst: POD.ip }, tcp: { srcPort: port, dstPort: 80, flags: 0x18, seq: 8, ack: (parseFrame(synAck[0]!).tcp!.seq + 1) >>> 0, window: 64240, payload: latin1(line) } });
-      const want = ref.receive(req.slice(), port);
-      expect(hex(pod.receive(req.slice(), port)), JSON.stringify(line)).toEqual(hex(want));
+      const want = requestBoth(pod, ref, port, line);
       if ((parseFrame(want[0]!).tcp!.payload?.length ?? 0) > 0) served++;
     }
     // Not vacuous: both kinds of line served and refused.

@@ -12,19 +12,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { F, frame, Runner, type CtCall } from './packets.test-helpers.js';
+import { clientOpBackend, clientOpFrame, Runner, type ClientOp, type CtCall } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 
-interface Op {
+interface Op extends ClientOp {
   engine: number;
-  v6: boolean;
-  proto: 'tcp' | 'udp' | 'icmp';
-  client: number;
-  sport: number;
   zone: number;
   nat: 'none' | 'dnat' | 'snat' | 'nocommit';
-  reply: boolean;
 }
 
 // A small key space (two clients, two ports, mostly IPv4 TCP in zone 1), so that one engine's key is often the other's.
@@ -40,19 +35,8 @@ const op: fc.Arbitrary<Op> = fc.record({
 });
 
 function runOp(r: Runner, o: Op): string {
-  const client = o.v6 ? `fd00::${o.client + 1}` : `10.0.0.${o.client + 1}`;
-  const vip = o.v6 ? 'fd00:96::10' : '10.96.0.10';
-  const backend = o.v6 ? 'fd01::5' : '10.1.0.5';
-  const icmp = o.proto === 'icmp';
-  const f = frame({
-    src: o.reply ? backend : client,
-    dst: o.reply ? client : vip,
-    proto: o.proto,
-    sport: o.reply ? 8080 : o.sport,
-    dport: o.reply ? o.sport : 80,
-    flags: o.reply ? F.SYN | F.ACK : F.SYN,
-    ...(icmp ? { icmpType: o.v6 ? (o.reply ? 129 : 128) : o.reply ? 0 : 8, icmpId: o.sport } : {}),
-  });
+  const backend = clientOpBackend(o.v6);
+  const f = clientOpFrame(o);
   const call: CtCall = { zone: o.zone, commit: !o.reply && o.nat !== 'nocommit' };
   if (!o.reply && o.nat === 'snat') call.snat = o.v6 ? `[${backend}]` : backend;
   else if (!o.reply && o.nat === 'dnat') call.dnat = o.v6 ? `[${backend}]:8080` : `${backend}:8080`;

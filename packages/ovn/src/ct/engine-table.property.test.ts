@@ -12,18 +12,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CT_KEY_WORDS, OvsConntrack } from './engine.js';
-import { F, frame, Runner, type CtCall } from './packets.test-helpers.js';
+import { clientOpBackend, clientOpFrame, Runner, type ClientOp, type CtCall } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 
-interface Op {
-  v6: boolean;
-  proto: 'tcp' | 'udp' | 'icmp';
-  client: number;
-  sport: number;
+interface Op extends ClientOp {
   zone: number;
   nat: 'none' | 'dnat' | 'range' | 'snat';
-  reply: boolean;
 }
 
 const op: fc.Arbitrary<Op> = fc.record({
@@ -72,19 +67,8 @@ describe('OvsConntrack hash table', () => {
       fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), fc.constantFrom(1, 4, 64), (ops, initialCapacity) => {
         const r = new Runner({ initialCapacity, reservedCapacity: 64 });
         for (const o of ops) {
-          const client = o.v6 ? `fd00::${o.client + 1}` : `10.0.0.${o.client + 1}`;
-          const vip = o.v6 ? 'fd00:96::10' : '10.96.0.10';
-          const backend = o.v6 ? 'fd01::5' : '10.1.0.5';
-          const icmp = o.proto === 'icmp';
-          const f = frame({
-            src: o.reply ? backend : client,
-            dst: o.reply ? client : vip,
-            proto: o.proto,
-            sport: o.reply ? 8080 : o.sport,
-            dport: o.reply ? o.sport : 80,
-            flags: o.reply ? F.SYN | F.ACK : F.SYN,
-            ...(icmp ? { icmpType: o.v6 ? (o.reply ? 129 : 128) : o.reply ? 0 : 8, icmpId: o.sport } : {}),
-          });
+          const backend = clientOpBackend(o.v6);
+          const f = clientOpFrame(o);
           const target = o.v6 ? (o.nat === 'range' ? `[${backend}]:8080-8081` : `[${backend}]:8080`) : o.nat === 'range' ? '10.1.0.5-10.1.0.7:8080-8081' : `${backend}:8080`;
           const call: CtCall = { zone: o.zone, commit: !o.reply };
           if (!o.reply && o.nat === 'snat') call.snat = o.v6 ? `[${backend}]` : backend;

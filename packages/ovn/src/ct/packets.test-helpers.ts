@@ -148,6 +148,36 @@ export function frame(p: PacketSpec): Uint8Array {
   return ether(ipPacket(p));
 }
 
+/** A generated client's packet (engine-table's and engine-missmemo's operations): a client's SYN to the VIP or the backend's SYN|ACK back. */
+export interface ClientOp {
+  v6: boolean;
+  proto: 'tcp' | 'udp' | 'icmp';
+  /** Client number: 10.0.0.(n+1) or fd00::(n+1). */
+  client: number;
+  /** The client's port (an ICMP echo's id). */
+  sport: number;
+  reply: boolean;
+}
+
+/** The backend the operations' NAT targets name, by family. */
+export const clientOpBackend = (v6: boolean): string => (v6 ? 'fd01::5' : '10.1.0.5');
+
+/** The frame of a {@link ClientOp}: client → VIP port 80, or the backend's port 8080 → client. */
+export function clientOpFrame(o: ClientOp): Uint8Array {
+  const client = o.v6 ? `fd00::${o.client + 1}` : `10.0.0.${o.client + 1}`;
+  const vip = o.v6 ? 'fd00:96::10' : '10.96.0.10';
+  const backend = clientOpBackend(o.v6);
+  return frame({
+    src: o.reply ? backend : client,
+    dst: o.reply ? client : vip,
+    proto: o.proto,
+    sport: o.reply ? 8080 : o.sport,
+    dport: o.reply ? o.sport : 80,
+    flags: o.reply ? F.SYN | F.ACK : F.SYN,
+    ...(o.proto === 'icmp' ? { icmpType: o.v6 ? (o.reply ? 129 : 128) : o.reply ? 0 : 8, icmpId: o.sport } : {}),
+  });
+}
+
 /**
  * An ICMP error sent by `from` about `about` (an Ethernet frame): destination unreachable (port) by default,
  * embedding the about-packet's IP header and `embed` bytes of its payload (default: IPv4 8, IPv6 all).
