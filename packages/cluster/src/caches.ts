@@ -15,7 +15,7 @@ import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { tagHead, TagHeadWriter } from './tag-head.js';
-import { readTaggedTcp4Addresses as readTaggedTcp4AddressesImport } from './tagged-tcp4.js';
+import { plainTcp4At14 as plainTcp4At14Import, readTaggedTcp4Addresses as readTaggedTcp4AddressesImport } from './tagged-tcp4.js';
 import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, DOUBLES_EXACT, HOST_LE as COPY_LE, keptView as keptViewImport, untagWords as untagWordsImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
@@ -32,6 +32,7 @@ const L3 = L3Import;
 const plainTcp4 = plainTcp4Import;
 const popVlan = popVlanImport;
 const readTaggedTcp4Addresses = readTaggedTcp4AddressesImport;
+const plainTcp4At14 = plainTcp4At14Import;
 const MAX_DEPTH = MAX_DEPTHImport;
 const macNumber = macNumberImport;
 const untagWords = untagWordsImport;
@@ -436,6 +437,12 @@ export class PathCaches implements PathWatch, OutPathCache {
   private lastBackPath: NodePath | undefined;
   private lastBackReads: BackReads | undefined;
   private lastBackMix = 0;
+  /**
+   * The last answer's array {@link fromPatch} read and a DataView of it: the answers come from the switch's long-lived
+   * output buffer (one array over a whole http or full-cold replay), so the view is made once.
+   */
+  private backArray: Uint8Array | undefined;
+  private backView: DataView = this.emptyView;
   /**
    * {@link fromPatch}'s last wild entry found, and {@link backStamp} then; backStamp moves whenever {@link backs} gains
    * or loses an entry (a set may evict another).
@@ -955,15 +962,33 @@ export class PathCaches implements PathWatch, OutPathCache {
     reads.refresh();
     const slots = reads.slots;
     const w = this.bw;
-    w[0] = (frame[0]! << 8) | frame[1]!;
-    w[1] = (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!;
-    w[2] = (frame[6]! << 8) | frame[7]!;
-    w[3] = (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!;
+    // The MACs' words and the layout's checks through a view of the answer's array (big-endian words: one bounds check
+    // a word, not one a byte); an array too short for the view's reads, byte by byte.
+    let plain: boolean;
+    if (frame.length >= 12) {
+      let v = this.backView;
+      if (frame !== this.backArray) {
+        v = this.backView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+        this.backArray = frame;
+      }
+      w[0] = v.getUint16(0);
+      w[1] = v.getInt32(2);
+      w[2] = v.getUint16(6);
+      w[3] = v.getInt32(8);
+      // (A length past the array's, which the switch's outputs never have, is read as plainTcp4 reads it.)
+      plain = slots.length === 0 && (len <= frame.length ? plainTcp4At14(v, len) : plainTcp4(frame, len) === 14);
+    } else {
+      w[0] = (frame[0]! << 8) | frame[1]!;
+      w[1] = (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!;
+      w[2] = (frame[6]! << 8) | frame[7]!;
+      w[3] = (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!;
+      plain = slots.length === 0 && plainTcp4(frame, len) === 14;
+    }
     let n = 6;
     // The commonest answer (untagged IPv4 without options or fragment bits, a valid TCP header), when the flows
-    // read nothing beyond the base words, is keyed at fixed offsets: the decoder's checks for that layout, not
-    // the decoder. Anything else is decoded.
-    if (slots.length === 0 && plainTcp4(frame, len) === 14) {
+    // read nothing beyond the base words, is keyed at fixed offsets: the decoder's checks for that layout
+    // (plainTcp4At14: wire's plainTcp4 by words), not the decoder. Anything else is decoded.
+    if (plain) {
       w[4] = 0x0800;
       w[5] = 20 | 0x400 | (6 << 16);
     } else {

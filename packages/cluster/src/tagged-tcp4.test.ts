@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { DecodedFrame, readPlainTcp4Addresses } from '@vippath/wire';
+import { DecodedFrame, plainTcp4, readPlainTcp4Addresses } from '@vippath/wire';
 import { expect, it } from 'vitest';
-import { readTaggedTcp4Addresses } from './tagged-tcp4.js';
+import { plainTcp4At14, readTaggedTcp4Addresses } from './tagged-tcp4.js';
 
 const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
 
@@ -89,4 +89,52 @@ it(`readTaggedTcp4Addresses accepts what readPlainTcp4Addresses reads at 18, wri
   expect(taken).toBeGreaterThan(200);
   expect(refused).toBeGreaterThan(200);
   expect(untagged).toBeGreaterThan(0);
+});
+
+// The untagged layout at 14, as the switch's answers come: each byte plainTcp4 reads there near its accepted value.
+const untaggedArb = fc.record({
+  bytes: fc.uint8Array({ minLength: 54, maxLength: 128 }),
+  cut: fc.nat(),
+  typeHi: byteOr(0x08, [0x86, 0x81, 0x09]),
+  typeLo: byteOr(0x00, [0x06, 0xdd, 0x01]),
+  verIhl: byteOr(0x45, [0x46, 0x44, 0x55, 0x65, 0x4f]),
+  flagsHi: byteOr(0x40, [0x00, 0x80, 0xc0, 0x20, 0x01, 0x10, 0x60]),
+  flagsLo: byteOr(0x00, [0x01, 0x80, 0xff]),
+  proto: byteOr(6, [17, 1, 7, 0x86]),
+  total: fc.oneof(fc.integer({ min: 0, max: 140 }), fc.integer({ min: 38, max: 42 })),
+  totalFits: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, fc.constant(false)),
+  // Now and then a tag at 12 (plainTcp4 then reads at 18: never 14).
+  tagged: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, fc.constant(true)),
+  dataOffset: fc.oneof(fc.integer({ min: 0, max: 15 }), { weight: 3, arbitrary: fc.integer({ min: 5, max: 8 }) }),
+});
+
+it(`plainTcp4At14 is plainTcp4's 14, for lengths up to the array's (seed ${seed})`, () => {
+  console.log(`plainTcp4At14 property: seed ${seed} (VIPPATH_PROPERTY_SEED)`);
+  let yes = 0;
+  let no = 0;
+  fc.assert(
+    fc.property(untaggedArb, (g) => {
+      const buf = new Uint8Array(g.bytes);
+      // Any length up to the array's, mostly from 54 on.
+      const len = g.cut % 4 === 0 ? g.cut % (buf.length + 1) : 54 + (g.cut % (buf.length - 53));
+      buf[12] = g.typeHi;
+      buf[13] = g.typeLo;
+      buf[14] = g.verIhl;
+      buf[20] = g.flagsHi;
+      buf[21] = g.flagsLo;
+      buf[23] = g.proto;
+      const total = g.totalFits ? Math.max(0, len - 16 + (g.total % 4)) : g.total;
+      buf[16] = total >> 8;
+      buf[17] = total & 0xff;
+      buf[46] = (g.dataOffset << 4) | (buf[46]! & 15);
+      if (g.tagged) buf.set([0x81, 0x00], 12);
+      const general = plainTcp4(buf, len) === 14;
+      expect(plainTcp4At14(new DataView(buf.buffer), len)).toBe(general);
+      if (general) yes++;
+      else no++;
+    }),
+    { seed, numRuns: 4000 },
+  );
+  expect(yes).toBeGreaterThan(200);
+  expect(no).toBeGreaterThan(200);
 });
