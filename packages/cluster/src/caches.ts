@@ -9,12 +9,13 @@
  */
 import { BridgeEffects, extractKey as extractKeyImport, newKey as newKeyImport, type Bridge, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, readPlainTcp4Addresses as readPlainTcp4AddressesImport, untaggedTcp4Decode } from '@vippath/wire';
+import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, untaggedTcp4Decode } from '@vippath/wire';
 import { MAX_DEPTH as MAX_DEPTHImport, macNumber as macNumberImport, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { tagHead, TagHeadWriter } from './tag-head.js';
+import { plainTcp4At14 as plainTcp4At14Import, readTaggedTcp4Addresses as readTaggedTcp4AddressesImport } from './tagged-tcp4.js';
 import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, DOUBLES_EXACT, HOST_LE as COPY_LE, keptView as keptViewImport, untagWords as untagWordsImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';
@@ -30,7 +31,8 @@ const DecodeStatus = DecodeStatusImport;
 const L3 = L3Import;
 const plainTcp4 = plainTcp4Import;
 const popVlan = popVlanImport;
-const readPlainTcp4Addresses = readPlainTcp4AddressesImport;
+const readTaggedTcp4Addresses = readTaggedTcp4AddressesImport;
+const plainTcp4At14 = plainTcp4At14Import;
 const MAX_DEPTH = MAX_DEPTHImport;
 const macNumber = macNumberImport;
 const untagWords = untagWordsImport;
@@ -436,6 +438,12 @@ export class PathCaches implements PathWatch, OutPathCache {
   private lastBackReads: BackReads | undefined;
   private lastBackMix = 0;
   /**
+   * The last answer's array {@link fromPatch} read and a DataView of it: the answers come from the switch's long-lived
+   * output buffer (one array over a whole http or full-cold replay), so the view is made once.
+   */
+  private backArray: Uint8Array | undefined;
+  private backView: DataView = this.emptyView;
+  /**
    * {@link fromPatch}'s last wild entry found, and {@link backStamp} then; backStamp moves whenever {@link backs} gains
    * or loses an entry (a set may evict another).
    */
@@ -633,7 +641,8 @@ export class PathCaches implements PathWatch, OutPathCache {
 
   /**
    * The fast lane: the commonest layout (one 802.1Q tag, IPv4 without options or fragments, TCP) recognised and read
-   * at fixed offsets by @vippath/wire's readPlainTcp4Addresses — the checks FrameDecoder makes for that layout, and of
+   * at fixed offsets by readTaggedTcp4Addresses (@vippath/wire's readPlainTcp4Addresses for that layout, read by
+   * words) — the checks FrameDecoder makes for that layout, and of
    * the decoded frame only what a hit reads (completeOffloadChecksum's fields) and the key's port, as decode() sets
    * them; status says so — and its key written as {@link keyOf} would (0 when the layout differs or br-provider's
    * flows read more than the base words). The key's first words are the cache's own layout (`linkWords`': the MACs
@@ -643,15 +652,14 @@ export class PathCaches implements PathWatch, OutPathCache {
    * length in words ({@link KEY_WORDS}), with {@link WILD_SEEN} set when it is findWild's remembered entry's key.
    */
   private fastKey(length: number): number {
-    const buf = this.scratch;
     const d = this.hd;
-    // An untagged plain frame (14) is read too, for nothing: cheaper than testing the tag twice for the tagged ones.
-    if (readPlainTcp4Addresses(buf, length, d) !== 18) return 0;
+    // Big-endian words through the scratch buffer's DataView: one bounds check a word, not one a byte — the layout's
+    // checks and the addresses too (readTaggedTcp4Addresses: wire's readPlainTcp4Addresses for the tagged frames).
+    const v = this.scratchView;
+    if (!readTaggedTcp4Addresses(v, length, d)) return 0;
     this.reads.refresh(this.host.bridges);
     if (this.reads.slots.length !== 0) return 0;
     const w = this.kw;
-    // Big-endian words through the scratch buffer's DataView: one bounds check a word, not one a byte.
-    const v = this.scratchView;
     const w0 = v.getUint16(0);
     const w1 = v.getInt32(2);
     const w4 = v.getUint16(14);
@@ -954,15 +962,33 @@ export class PathCaches implements PathWatch, OutPathCache {
     reads.refresh();
     const slots = reads.slots;
     const w = this.bw;
-    w[0] = (frame[0]! << 8) | frame[1]!;
-    w[1] = (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!;
-    w[2] = (frame[6]! << 8) | frame[7]!;
-    w[3] = (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!;
+    // The MACs' words and the layout's checks through a view of the answer's array (big-endian words: one bounds check
+    // a word, not one a byte); an array too short for the view's reads, byte by byte.
+    let plain: boolean;
+    if (frame.length >= 12) {
+      let v = this.backView;
+      if (frame !== this.backArray) {
+        v = this.backView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+        this.backArray = frame;
+      }
+      w[0] = v.getUint16(0);
+      w[1] = v.getInt32(2);
+      w[2] = v.getUint16(6);
+      w[3] = v.getInt32(8);
+      // (A length past the array's, which the switch's outputs never have, is read as plainTcp4 reads it.)
+      plain = slots.length === 0 && (len <= frame.length ? plainTcp4At14(v, len) : plainTcp4(frame, len) === 14);
+    } else {
+      w[0] = (frame[0]! << 8) | frame[1]!;
+      w[1] = (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!;
+      w[2] = (frame[6]! << 8) | frame[7]!;
+      w[3] = (frame[8]! << 24) | (frame[9]! << 16) | (frame[10]! << 8) | frame[11]!;
+      plain = slots.length === 0 && plainTcp4(frame, len) === 14;
+    }
     let n = 6;
     // The commonest answer (untagged IPv4 without options or fragment bits, a valid TCP header), when the flows
-    // read nothing beyond the base words, is keyed at fixed offsets: the decoder's checks for that layout, not
-    // the decoder. Anything else is decoded.
-    if (slots.length === 0 && plainTcp4(frame, len) === 14) {
+    // read nothing beyond the base words, is keyed at fixed offsets: the decoder's checks for that layout
+    // (plainTcp4At14: wire's plainTcp4 by words), not the decoder. Anything else is decoded.
+    if (plain) {
       w[4] = 0x0800;
       w[5] = 20 | 0x400 | (6 << 16);
     } else {
