@@ -2705,6 +2705,12 @@ export class LflowExecutor {
   /** A replay stopped at a call: its live outcome, and the decode's translated fields after it. */
   private readonly connLive = new CtResult();
   private readonly connLiveD = new Int32Array(4);
+  /**
+   * The result's original addresses' first four bytes as one big-endian word each (read32's), for replayConn's whole
+   * compare: one bounds check a word where read32's four byte reads had four.
+   */
+  private readonly resSrc32 = new DataView(this.res.originalSrc.buffer, this.res.originalSrc.byteOffset, 4);
+  private readonly resDst32 = new DataView(this.res.originalDst.buffer, this.res.originalDst.byteOffset, 4);
   /** A walk taken again after a replay stopped: the calls up to `connAnswerLast` are answered, not made. */
   private connAnswerLast = -1;
   private connAnswerNext = 0;
@@ -2896,7 +2902,7 @@ export class LflowExecutor {
           : data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0)) ||
         (!same &&
           (data[o] !== res.zone || data[(o + 1) | 0] !== resFlags(res) || data[(o + 2) | 0] !== res.originalProto || data[(o + 3) | 0] !== res.originalSrcPort || data[(o + 4) | 0] !== res.originalDstPort ||
-            data[(o + 5) | 0] !== (read32(res.originalSrc, 0) | 0) || data[(o + 6) | 0] !== (read32(res.originalDst, 0) | 0) ||
+            data[(o + 5) | 0] !== this.resSrc32.getInt32(0) || data[(o + 6) | 0] !== this.resDst32.getInt32(0) ||
             data[(o + 7) | 0] !== (d.ipSrc | 0) || data[(o + 8) | 0] !== (d.ipDst | 0) || data[(o + 9) | 0] !== d.srcPort || data[(o + 10) | 0] !== d.dstPort))
       ) {
         t.stats.connBreaks++;
