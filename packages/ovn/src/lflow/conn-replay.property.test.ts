@@ -949,6 +949,64 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(kept(one)).toBe(k + 100 + 2);
     }));
 
+  it("pays no SYN|ACK credit for the replay of a slot a template just filled: that frame stands for the walk's recording", () => {
+    // Handshakes of one ACK each (full-cold's): the first connection's ACK records its walk and makes a template;
+    // nearly every later one's ACK fills a slot from it and replays it at once (connFilling) — no walk's first replay
+    // of a frame after its recording, so no credit, and no SYN|ACK's walk recorded. Paid at those replays, each fill
+    // would leave 2 more.
+    const ex = new LflowExecutor(southbound(), 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
+    ex.enableMegaflows({ templates: true });
+    let now = 1000;
+    const send = (p: Pkt): void => {
+      const f = frameOf(p);
+      const buf = new Uint8Array(f.length + 8);
+      buf.set(f);
+      ex.runFrame(buf, f.length, p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port, now++);
+    };
+    for (let i = 0; i < 100; i++) {
+      send({ kind: 'client', sport: 20000 + i, flags: 0x02, ttl: 64, nat: 0 });
+      send({ kind: 'server', sport: 20000 + i, flags: 0x12, ttl: 64, nat: 0 });
+      send({ kind: 'client', sport: 20000 + i, flags: 0x10, ttl: 64, nat: 0 });
+    }
+    const s = ex.megaflowStats();
+    // The table's credit, read from the executor's table (MegaflowTable.synAckCredit: no API shows it).
+    const credit = (ex as unknown as { mega: { synAckCredit: number } }).mega.synAckCredit;
+    expect({ filled: s.templateHits > 90, credit }).toEqual({ filled: true, credit: 0 });
+  });
+
+  it("keeps a slot a template filled from its direction's last segment for the next frame: no end check at the fill's replay", () => {
+    // Two connections interleaved so that no SYN|ACK is recorded (no walk replayed before either SYN|ACK: no credit).
+    // A's server FIN|PSH|ACK, after A's client FIN, records A's server walk (a template). B's, after B's client FIN,
+    // fills B's server slot from it: the frame stands for B's recording, which keeps a walk marked as ending for its
+    // next frame — asked at the fill's replay, conntrack's peer states (both FINs sent, the client's acknowledged) would
+    // free it at once.
+    const ex = new LflowExecutor(southbound(), 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
+    ex.enableMegaflows({ templates: true });
+    let now = 1000;
+    // The client's segments to the VIP, the server's from 10.0.0.70 (the SYN's TTL picks that backend).
+    const send = (kind: Pkt['kind'], sport: number, flags: number, ttl = 64): void => {
+      const f = frameOf({ kind, sport, flags, ttl, nat: kind === 'client' ? 0 : 1 });
+      const buf = new Uint8Array(f.length + 8);
+      buf.set(f);
+      ex.runFrame(buf, f.length, kind === 'client' ? 'p1' : SERVERS[1]!.port, now++);
+    };
+    const open = (sport: number): void => {
+      send('client', sport, 0x02, SERVERS[1]!.synTtl);
+      send('server', sport, 0x12);
+    };
+    open(40000);
+    send('client', 40000, 0x10);
+    open(40001);
+    send('client', 40001, 0x10);
+    send('client', 40000, 0x11);
+    send('server', 40000, 0x19);
+    send('client', 40001, 0x11);
+    const before = ex.megaflowStats();
+    send('server', 40001, 0x19);
+    const after = ex.megaflowStats();
+    expect({ filled: after.templateHits - before.templateHits, kept: after.connEntries - before.connEntries }).toEqual({ filled: 1, kept: 1 });
+  });
+
   it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
     // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
     // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it from the packed key's
