@@ -560,7 +560,9 @@ describe('connection replay: a call that found the node its step names', () => {
       // clear after the mark) break the walk recorded again after it.
       const second = ttl === 21 ? 22 : ttl === 25 ? 26 : ttl;
       const s = exactKeys(() => compare([{ op: 'connect', sport: 40000, nat: 1 }, ack(ttl, 1), ack(64, 3), ack(second, 1), ack(64, 3)], undefined, false, undefined, false, false, undefined, { labels: true }));
-      expect({ ttl, breaks: s.connBreaks }).toEqual({ ttl, breaks: second === ttl ? 1 : 2 });
+      // And every other ACK replayed whole — those after a label write on a walk recorded with the label not 0
+      // (CONN_RQ_LABEL: its words compared, not only the live label's zero).
+      expect({ ttl, breaks: s.connBreaks, hits: s.connHits }).toEqual({ ttl, breaks: second === ttl ? 1 : 2, hits: second === ttl ? 6 : 4 });
     }
     // stepOf's steps end most connections within a few (flushes, expiries, flags at random: RST, SYN, FIN), before a
     // walk recorded on one meets a later write: ACKs and PSH|ACKs of live connections as well make that meeting
@@ -947,6 +949,64 @@ describe('connection replay: a call that found the node its step names', () => {
     expect(kept(one)).toBe(k + 100 + 2);
     }));
 
+  it("pays no SYN|ACK credit for the replay of a slot a template just filled: that frame stands for the walk's recording", () => {
+    // Handshakes of one ACK each (full-cold's): the first connection's ACK records its walk and makes a template;
+    // nearly every later one's ACK fills a slot from it and replays it at once (connFilling) — no walk's first replay
+    // of a frame after its recording, so no credit, and no SYN|ACK's walk recorded. Paid at those replays, each fill
+    // would leave 2 more.
+    const ex = new LflowExecutor(southbound(), 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
+    ex.enableMegaflows({ templates: true });
+    let now = 1000;
+    const send = (p: Pkt): void => {
+      const f = frameOf(p);
+      const buf = new Uint8Array(f.length + 8);
+      buf.set(f);
+      ex.runFrame(buf, f.length, p.kind === 'client' ? 'p1' : SERVERS[p.nat]!.port, now++);
+    };
+    for (let i = 0; i < 100; i++) {
+      send({ kind: 'client', sport: 20000 + i, flags: 0x02, ttl: 64, nat: 0 });
+      send({ kind: 'server', sport: 20000 + i, flags: 0x12, ttl: 64, nat: 0 });
+      send({ kind: 'client', sport: 20000 + i, flags: 0x10, ttl: 64, nat: 0 });
+    }
+    const s = ex.megaflowStats();
+    // The table's credit, read from the executor's table (MegaflowTable.synAckCredit: no API shows it).
+    const credit = (ex as unknown as { mega: { synAckCredit: number } }).mega.synAckCredit;
+    expect({ filled: s.templateHits > 90, credit }).toEqual({ filled: true, credit: 0 });
+  });
+
+  it("keeps a slot a template filled from its direction's last segment for the next frame: no end check at the fill's replay", () => {
+    // Two connections interleaved so that no SYN|ACK is recorded (no walk replayed before either SYN|ACK: no credit).
+    // A's server FIN|PSH|ACK, after A's client FIN, records A's server walk (a template). B's, after B's client FIN,
+    // fills B's server slot from it: the frame stands for B's recording, which keeps a walk marked as ending for its
+    // next frame — asked at the fill's replay, conntrack's peer states (both FINs sent, the client's acknowledged) would
+    // free it at once.
+    const ex = new LflowExecutor(southbound(), 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
+    ex.enableMegaflows({ templates: true });
+    let now = 1000;
+    // The client's segments to the VIP, the server's from 10.0.0.70 (the SYN's TTL picks that backend).
+    const send = (kind: Pkt['kind'], sport: number, flags: number, ttl = 64): void => {
+      const f = frameOf({ kind, sport, flags, ttl, nat: kind === 'client' ? 0 : 1 });
+      const buf = new Uint8Array(f.length + 8);
+      buf.set(f);
+      ex.runFrame(buf, f.length, kind === 'client' ? 'p1' : SERVERS[1]!.port, now++);
+    };
+    const open = (sport: number): void => {
+      send('client', sport, 0x02, SERVERS[1]!.synTtl);
+      send('server', sport, 0x12);
+    };
+    open(40000);
+    send('client', 40000, 0x10);
+    open(40001);
+    send('client', 40001, 0x10);
+    send('client', 40000, 0x11);
+    send('server', 40000, 0x19);
+    send('client', 40001, 0x11);
+    const before = ex.megaflowStats();
+    send('server', 40001, 0x19);
+    const after = ex.megaflowStats();
+    expect({ filled: after.templateHits - before.templateHits, kept: after.connEntries - before.connEntries }).toEqual({ filled: 1, kept: 1 });
+  });
+
   it('replays the walk of its own key where another key\'s walk holds the first way with the same hash bits', () => {
     // A store of 2^20 slots: its index ways keep the hash's upper 11 bits, its first 256 buckets are chosen by the low
     // 8. Two client ports whose keys agree in those 19 bits (the key's hash as connLookup makes it from the packed key's
@@ -1130,6 +1190,66 @@ function watchTemplateChoice(): () => void {
     proto.connFromTemplate = fill;
   };
 }
+
+/**
+ * OvsConntrack without hints, whose outcome a test moves after the call while `move` is set: a replay compares such a
+ * call's outcome whole (replayConn: no node named), each word of it.
+ */
+class Moved implements ConntrackEngine {
+  readonly inner = new OvsConntrack();
+  move: ((res: CtResult, d: DecodedFrame) => void) | undefined = undefined;
+  execute(frame: Uint8Array, length: number, d: DecodedFrame, req: CtRequest, res: CtResult, now: number): void {
+    this.inner.execute(frame, length, d, req, res, now);
+    this.move?.(res, d);
+  }
+}
+
+describe('connection replay: a call compared whole', () => {
+  it("takes the walk again where one word of a call's outcome moved, the call naming no node (an engine without hints)", () => {
+    // Each word replayConn compares, moved alone in the outcome of every call of one replayed ACK: the replay must
+    // stop there. The addresses in both bytes that end their big-endian word (read32's, the DataView's), the label's
+    // words against a label recorded as 0 (CONN_RQ_LABEL clear).
+    const moves: [string, (r: CtResult, d: DecodedFrame) => void][] = [
+      ['state', (r) => (r.state ^= CtState.RPL)],
+      ['mark', (r) => (r.mark ^= 1)],
+      ...[0, 1, 2, 3].map((i): [string, (r: CtResult) => void] => [`label word ${i}`, (r) => (r.label[i] ^= 1 << (i * 8))]),
+      ['zone', (r) => (r.zone ^= 1)],
+      ['rewritten', (r) => (r.rewritten = !r.rewritten)],
+      ['tuple written', (r) => (r.tupleWritten = !r.tupleWritten)],
+      ['original protocol', (r) => (r.originalProto ^= 1)],
+      ['original source port', (r) => (r.originalSrcPort ^= 1)],
+      ['original destination port', (r) => (r.originalDstPort ^= 1)],
+      ['original source, first byte', (r) => (r.originalSrc[0] ^= 1)],
+      ['original source, fourth byte', (r) => (r.originalSrc[3] ^= 1)],
+      ['original destination, first byte', (r) => (r.originalDst[0] ^= 1)],
+      ['original destination, fourth byte', (r) => (r.originalDst[3] ^= 1)],
+      ['translated source', (_, d) => (d.ipSrc = (d.ipSrc ^ 1) >>> 0)],
+      ['translated destination', (_, d) => (d.ipDst = (d.ipDst ^ 1) >>> 0)],
+      ['translated source port', (_, d) => (d.srcPort ^= 1)],
+      ['translated destination port', (_, d) => (d.dstPort ^= 1)],
+    ];
+    for (const [what, move] of moves) {
+      const eng = new Moved();
+      const ex = new LflowExecutor(southbound(), 'ls', { chassis: 'node1', ct: eng, wordsOut: false });
+      ex.enableMegaflows({ templates: false });
+      let now = 1000;
+      const send = (p: Pkt, times = 1): void => {
+        for (let t = 0; t < times; t++) view(ex, eng.inner, frameOf(p), p.kind === 'client' ? 'p1' : SERVERS[1]!.port, (now += 1));
+      };
+      // A connection DNATed to 10.0.0.70: its ACKs' walk recorded, then replayed.
+      send({ kind: 'client', sport: 40000, flags: 0x02, ttl: SERVERS[1]!.synTtl, nat: 0 });
+      send({ kind: 'server', sport: 40000, flags: 0x12, ttl: 64, nat: 1 });
+      const ack: Pkt = { kind: 'client', sport: 40000, flags: 0x10, ttl: 64, nat: 0 };
+      send(ack, 4);
+      const before = ex.megaflowStats();
+      expect({ what, hits: before.connHits > 0, breaks: before.connBreaks }).toEqual({ what, hits: true, breaks: 0 });
+      eng.move = move;
+      send(ack);
+      eng.move = undefined;
+      expect({ what, breaks: ex.megaflowStats().connBreaks }).toEqual({ what, breaks: 1 });
+    }
+  });
+});
 
 describe('connection replay: walks filled from other connections\' walks (ConnTemplate)', () => {
   const ports = fc.constantFrom(40000, 40001, 40002, 40003);

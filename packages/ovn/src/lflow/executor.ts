@@ -54,6 +54,8 @@ const CONN_OUT = CONN_OUTImport;
 const CONN_OUT0 = CONN_OUT0Import;
 const CONN_S_ZONE = CONN_S_ZONEImport;
 const CONN_S_REQ = CONN_S_REQImport;
+/** CONN_S_REQ's bit for a step whose recorded label is not all 0 (connPost; the request's number is above it, × 4). */
+const CONN_RQ_LABEL = 2;
 const CONN_S_STATE = CONN_S_STATEImport;
 const CONN_S_MARK = CONN_S_MARKImport;
 const CONN_S_LABEL = CONN_S_LABELImport;
@@ -2703,6 +2705,12 @@ export class LflowExecutor {
   /** A replay stopped at a call: its live outcome, and the decode's translated fields after it. */
   private readonly connLive = new CtResult();
   private readonly connLiveD = new Int32Array(4);
+  /**
+   * The result's original addresses' first four bytes as one big-endian word each (read32's), for replayConn's whole
+   * compare: one bounds check a word where read32's four byte reads had four.
+   */
+  private readonly resSrc32 = new DataView(this.res.originalSrc.buffer, this.res.originalSrc.byteOffset, 4);
+  private readonly resDst32 = new DataView(this.res.originalDst.buffer, this.res.originalDst.byteOffset, 4);
   /** A walk taken again after a replay stopped: the calls up to `connAnswerLast` are answered, not made. */
   private connAnswerLast = -1;
   private connAnswerNext = 0;
@@ -2843,7 +2851,7 @@ export class LflowExecutor {
       pend = -1;
       res.tupleWritten = false;
       res.rewritten = false;
-      const req = this.connObjs[rq >> 1] as CtRequest;
+      const req = this.connObjs[rq >> 2] as CtRequest;
       req.zone = data[(b + CONN_S_ZONE) | 0]!;
       let same = false;
       if (hinted !== undefined) {
@@ -2887,10 +2895,14 @@ export class LflowExecutor {
       if (same && res.tupleWritten === false) pend = o;
       if (
         data[(b + CONN_S_STATE) | 0] !== (res.state | 0) || data[(b + CONN_S_MARK) | 0] !== (res.mark | 0) ||
-        data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0) ||
+        // A label recorded as 0 (CONN_RQ_LABEL clear: every step of http's walks) is compared without reading the slot's
+        // four words: each read cost a bounds check of its own after the engine's call.
+        ((rq & CONN_RQ_LABEL) === 0
+          ? (label[0]! | label[1]! | label[2]! | label[3]!) !== 0
+          : data[(b + CONN_S_LABEL) | 0] !== (label[0]! | 0) || data[(b + CONN_S_LABEL + 1) | 0] !== (label[1]! | 0) || data[(b + CONN_S_LABEL + 2) | 0] !== (label[2]! | 0) || data[(b + CONN_S_LABEL + 3) | 0] !== (label[3]! | 0)) ||
         (!same &&
           (data[o] !== res.zone || data[(o + 1) | 0] !== resFlags(res) || data[(o + 2) | 0] !== res.originalProto || data[(o + 3) | 0] !== res.originalSrcPort || data[(o + 4) | 0] !== res.originalDstPort ||
-            data[(o + 5) | 0] !== (read32(res.originalSrc, 0) | 0) || data[(o + 6) | 0] !== (read32(res.originalDst, 0) | 0) ||
+            data[(o + 5) | 0] !== this.resSrc32.getInt32(0) || data[(o + 6) | 0] !== this.resDst32.getInt32(0) ||
             data[(o + 7) | 0] !== (d.ipSrc | 0) || data[(o + 8) | 0] !== (d.ipDst | 0) || data[(o + 9) | 0] !== d.srcPort || data[(o + 10) | 0] !== d.dstPort))
       ) {
         t.stats.connBreaks++;
@@ -2923,7 +2935,8 @@ export class LflowExecutor {
     }
     t.stats.hits += (steps0 >>> 3) & 0x1fff;
     t.stats.connHits++;
-    if (steps0 < 0 && !this.connFilling) {
+    // Compared (here and at the end check): a plain test of the field was V8's ToBoolean chain (five compares).
+    if (steps0 < 0 && this.connFilling === false) {
       // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
       // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
       data[(base + CONN_STEPS) | 0] = steps0 & ~CONN_UNPROVEN;
@@ -2965,7 +2978,7 @@ export class LflowExecutor {
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
     // (connEnd), asked only once the direction has sent FIN or RST (this frame, or one before: CONN_ENDING).
     // Not at the frame a template filled the slot for (as a walk recorded from it: kept for its next frame).
-    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && !this.connFilling) this.connEnd(t, store, data, base);
+    if (((this.connFlagsMask === 0 && (steps0 & CONN_ENDING) !== 0) || this.endsDirection(d)) && this.connFilling === false) this.connEnd(t, store, data, base);
   }
 
   /**
@@ -3160,6 +3173,7 @@ export class LflowExecutor {
       ex[o + 5] = read32(res.originalSrc, 0);
       ex[o + 6] = read32(res.originalDst, 0);
     }
+    if ((ex[b + CONN_S_LABEL]! | ex[b + CONN_S_LABEL + 1]! | ex[b + CONN_S_LABEL + 2]! | ex[b + CONN_S_LABEL + 3]!) !== 0) ex[b + CONN_S_REQ] |= CONN_RQ_LABEL;
     ex[o + 7] = d.ipSrc;
     ex[o + 8] = d.ipDst;
     ex[o + 9] = d.srcPort;
@@ -3268,7 +3282,7 @@ export class LflowExecutor {
     const portId = this.connObj(this.connPortRec);
     if (portId > 0x7fff || this.connSegsN > 0x1fff) return;
     const ex = this.connScratch;
-    for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 1;
+    for (let k = 0; k < this.connSteps; k++) ex[CONN_STEP0 + k * CONN_STEP + CONN_S_REQ] |= this.connObj(this.connReqs[k]!) << 2;
     ex[CONN_STEPS] = this.connSteps | (this.endsDirection(this.decoded) ? CONN_ENDING : 0) | (this.connSegsN << 3) | (portId << 16) | CONN_UNPROVEN;
     // The hints hold in the epoch the walk started in, if none of its calls moved it.
     const hinted = this.ctHinted;

@@ -271,7 +271,11 @@ export const CONN_STEP0 = 16;
  */
 export const CONN_STEP = 10;
 export const CONN_S_ZONE = 0;
-/** The request's number × 2, plus 1 when the call's input is the previous call's outcome (else all ct fields 0). */
+/**
+ * The request's number × 4, plus 2 when the outcome's label is not all 0 (the replay then compares the label's
+ * words, else only that the live label is 0), plus 1 when the call's input is the previous call's outcome (else all
+ * ct fields 0).
+ */
 export const CONN_S_REQ = 1;
 export const CONN_S_STATE = 2;
 export const CONN_S_MARK = 3;
