@@ -817,20 +817,12 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.kw;
     const src = w[SRC_HI]! * 0x100000000 + (w[SRC_LO]! >>> 0);
     if (e.fdbStamp !== seg.changes || src !== e.srcMac) {
-      // The number the entry keeps (a tagged field: InEntry) for a source it holds or held just before, else a new
-      // heap number: one per new source, not one per change (on full-cold every other change is back to the gateway's MAC).
-      const before = e.srcBefore;
-      // Compared only when a number: with null, the comparison's feedback would be any value's, and src boxed for it.
-      const key = src === e.srcMac ? e.srcMac : before !== null && src === before ? before : src;
-      if ((buf[6]! & 1) !== 0 || seg.fdb.get(key) !== 'outside') return false;
+      if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside') return false;
       // The destination only when the table changed since the stamp: at the stamp it was on the entry's node (every
       // check that moves the stamp found it there, as the entry's making did), and only a change moves it — a new
       // source alone (a client's first frame through a wild entry) leaves it where it was: one lookup, not two.
       if (e.fdbStamp !== seg.changes && seg.fdb.get(e.dstMac) !== e.prog.node) return false;
-      if (key !== e.srcMac) {
-        e.srcBefore = e.srcMac;
-        e.srcMac = key;
-      }
+      e.srcMac = src;
       e.fdbStamp = seg.changes;
     }
     return true;
@@ -1069,15 +1061,9 @@ export class PathCaches implements PathWatch, OutPathCache {
     const w = this.bw;
     const dst = w[0]! * 0x100000000 + (w[1]! >>> 0);
     if (e.fdbStamp !== seg.changes || dst !== e.dstMac) {
-      // The entry's own number for a destination it holds or held just before (see wildInUsable).
-      const before = e.dstBefore;
-      const key = dst === e.dstMac ? e.dstMac : before !== null && dst === before ? before : dst;
-      if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(key) !== 'outside') return false;
-      if (key !== e.dstMac) {
-        e.normalEntry = undefined;
-        e.dstBefore = e.dstMac;
-        e.dstMac = key;
-      }
+      if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(dst) !== 'outside') return false;
+      if (dst !== e.dstMac) e.normalEntry = undefined;
+      e.dstMac = dst;
       e.fdbStamp = seg.changes;
     }
     const b = p.path.bridge;

@@ -68,8 +68,6 @@ export interface CacheEntry {
   /** The MACs as 48-bit numbers, for the wire's table (for a {@link wild} entry, the source last checked). */
   srcMac: number;
   dstMac: number;
-  /** A wild entry's source checked before {@link srcMac} (null: none), its box kept ({@link InEntry.srcBefore}). */
-  srcBefore: number;
   // What it rests on.
   generation: number;
   /** The wire's change counter when the facts below were last checked: unchanged ⇒ still true. */
@@ -95,12 +93,6 @@ export interface CacheEntry {
 export class InEntry implements CacheEntry {
   srcMac: number = null as unknown as number;
   dstMac: number = null as unknown as number;
-  /**
-   * A {@link wild} entry's source checked before {@link srcMac} (null: none), its box kept: a source that comes back
-   * (the gateway's MAC between two clients with MACs of their own, every other change on full-cold) takes it again
-   * instead of a new heap number.
-   */
-  srcBefore: number = null as unknown as number;
 
   constructor(
     public key: Int32Array,
@@ -392,8 +384,6 @@ export interface BackEntry {
   srcMac: number;
   /** The destination MAC the wire's table was last checked for (at {@link fdbStamp}). */
   dstMac: number;
-  /** A wild entry's destination checked before {@link dstMac} (null: none), its box kept ({@link OutEntry.dstBefore}). */
-  dstBefore: number;
   /**
    * Keyed without the destination MAC (a megaflow wildcarding it, as OVS's does for a field no rule matched):
    * made when nothing but NORMAL's lookup (a known port, not a flood) and the wire's lookup (the outside) read it,
@@ -415,8 +405,6 @@ export interface BackEntry {
 export class OutEntry implements BackEntry {
   srcMac: number = null as unknown as number;
   dstMac: number = null as unknown as number;
-  /** A {@link BackEntry.wild} entry's destination checked before {@link dstMac}, its box kept (see InEntry.srcBefore). */
-  dstBefore: number = null as unknown as number;
   normalEntry: MacEntry | undefined = undefined;
 
   constructor(
