@@ -5,14 +5,21 @@
 // replayCapture (what `vippath replay` runs), without outputs / with `--out` at the default level.
 // switch-new: the switch-only SYNs (bench/switch-workload.mjs), conntrack emptied before each pass.
 // http6: the http workload over IPv6 on the dual-stack scenario (this tree's capture and scenario, ROOT's simulation).
-// Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|http6|cold|warm|replay|replay-out|switch-new]
+// FROM (in-memory workloads): sampling starts at that frame of the sampled replay, so the simulation's setup
+// (tokenize, compile…) and its first frames' table growth are left out and the figure is per sampled frame, the
+// steady state. The in-process inspector answers synchronously, so sampling starts from the replay's `keep`
+// callback between two frames.
+// Usage: node bench/alloc-sample.mjs [ROOT] [FRAMES] [http|http6|cold|warm|replay|replay-out|switch-new] [FROM]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [root = new URL('..', import.meta.url).pathname, framesArg = '100000', workload = 'http'] = process.argv.slice(2);
+const [root = new URL('..', import.meta.url).pathname, framesArg = '100000', workload = 'http', fromArg = '0'] = process.argv.slice(2);
 const frames = Number(framesArg);
+const from = Number(fromArg);
+if (!Number.isInteger(from) || from < 0 || from >= frames) throw new RangeError(`FROM must be an integer in [0, FRAMES), not ${fromArg}`);
+if (from > 0 && (workload.startsWith('replay') || workload === 'switch-new')) throw new RangeError(`FROM is for the in-memory workloads, not ${workload}`);
 const w = await import(`${root}/bench/workloads.mjs`);
 const { replayInMemory } = await import(`${root}/bench/replay-loop.mjs`);
 const dual = workload === 'http6' ? (await import(new URL('./cases/http.mjs', import.meta.url).href)).DUAL_SCENARIO : undefined;
@@ -34,10 +41,21 @@ if (workload === 'switch-new') {
 await run();
 const session = new Session();
 session.connect();
-await session.post('HeapProfiler.enable');
-await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-await run();
-const { profile } = await session.post('HeapProfiler.stopSampling');
+const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+const startSampling = () => post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+await post('HeapProfiler.enable');
+if (from > 0) {
+  let n = 0;
+  const keep = () => {
+    if (n++ === from) startSampling();
+    return true;
+  };
+  replayInMemory(capture, keep, undefined, dual);
+} else {
+  await startSampling();
+  await run();
+}
+const { profile } = await post('HeapProfiler.stopSampling');
 const by = new Map();
 let total = 0;
 const walk = (n, parent) => {
@@ -48,6 +66,7 @@ const walk = (n, parent) => {
   for (const c of n.children) walk(c, `${f.functionName}:${f.lineNumber + 1}`);
 };
 walk(profile.head, '');
-console.log(`${workload}, ${frames} frames: ${(total / frames).toFixed(0)} bytes allocated per frame (the replay's simulation made once included)`);
-for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / frames).toFixed(1).padStart(8)}  ${k}`);
+const sampled = frames - from;
+console.log(from > 0 ? `${workload}, frames ${from}–${frames}: ${(total / sampled).toFixed(1)} bytes allocated per frame (steady state)` : `${workload}, ${frames} frames: ${(total / frames).toFixed(0)} bytes allocated per frame (the replay's simulation made once included)`);
+for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / sampled).toFixed(1).padStart(8)}  ${k}`);
 if (dir) rmSync(dir, { recursive: true, force: true });

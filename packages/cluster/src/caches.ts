@@ -472,6 +472,13 @@ export class PathCaches implements PathWatch, OutPathCache {
   private newArpHits = 0;
   private narp: NarpWatch | undefined;
   private readonly narpHead = new Uint8Array(ARP_HEAD);
+  /**
+   * The new client's MAC (the request's source) {@link newArpCandidate} read last, for {@link narpUsable} and
+   * {@link narpReplay}, which serve calls after it for the same request. A 48-bit number: read here from a tagged
+   * field (null first, as InEntry's MACs), it is one heap number a request, made once; computed in each (neither is
+   * inlined into serve), it was boxed again for every call it was passed to — the tables', each window's (≈ 6 a request).
+   */
+  private narpSrc: number = null as unknown as number;
   private readonly narpBefore = new Int32Array(16);
   private readonly narpAfter = new Int32Array(16);
 
@@ -1413,7 +1420,9 @@ export class PathCaches implements PathWatch, OutPathCache {
     const reads = this.reads;
     reads.refresh(this.host.bridges);
     if (reads.arpSender) return false;
-    return this.host.dp.segment.fdb.get(macNumber(buf, 6)) === undefined;
+    const src = macNumber(buf, 6);
+    this.narpSrc = src;
+    return this.host.dp.segment.fdb.get(src) === undefined;
   }
 
   /** The request's head without its sender into {@link narpHead}; returns its hash. */
@@ -1438,9 +1447,16 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < e.bridges.length; i++) if (e.bridges[i]!.version !== e.bridgeVersions[i]) return false;
     const fdb = dp.segment.fdb;
     if (fdb.size >= fdb.limit || fdb.get(e.ownerMac) !== e.owner) return false;
-    const src = macNumber(buf, 6);
-    for (const w of e.windows) for (const x of w.learned) if (!x.bridge.canLearnAnew(x.l, src)) return false;
-    for (const x of e.refreshed) if (!x.bridge.learnedStill(x.l)) return false;
+    // newArpCandidate's for this request (serve asked it first).
+    const src = this.narpSrc;
+    // Indexed, not for-of: an iterator each until TurboFan optimizes it away (every new client's request while warming up).
+    const windows = e.windows;
+    for (let k = 0; k < windows.length; k++) {
+      const learned = windows[k]!.learned;
+      for (let i = 0; i < learned.length; i++) if (!learned[i]!.bridge.canLearnAnew(learned[i]!.l, src)) return false;
+    }
+    const refreshed = e.refreshed;
+    for (let i = 0; i < refreshed.length; i++) if (!refreshed[i]!.bridge.learnedStill(refreshed[i]!.l)) return false;
     return true;
   }
 
@@ -1458,7 +1474,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     // Kept, the drops are listed (the windows' in turn with the runs'), as the full path lists them.
     rec.lean = !keep;
     dp.now = now;
-    const src = macNumber(buf, 6);
+    // newArpCandidate's for this request (see narpSrc).
+    const src = this.narpSrc;
     const windows = e.windows;
     const len = length - 4;
     for (let k = 0; k < windows.length; k++) {

@@ -42,6 +42,23 @@ it('owes the frames until read: the deltas listed once each, with their count', 
   expect(deltas.map((d) => d.owed)).toEqual([0, 0]);
 });
 
+it('every read empties the list: credited again between reads, each deltas is listed once, and the sums hold', () => {
+  const { now, later, deltas } = twins();
+  const owing = (later as unknown as { owing: CounterDeltas[] }).owing;
+  for (let round = 0; round < 3; round++) {
+    later.stageVector();
+    expect(owing).toEqual([]);
+    // b then a: listed in the order first owed since the read, each once however many frames.
+    for (const d of [deltas[1]!, deltas[0]!, deltas[1]!]) {
+      later.creditLater(d);
+      now.credit(d.stageDelta, d.edgeIds, d.edgeDelta);
+    }
+    expect(owing).toEqual([deltas[1], deltas[0]]);
+    expect([...later.stageVector()]).toEqual([...now.stageVector()]);
+    expect(later.edges()).toEqual(now.edges());
+  }
+});
+
 it('stageCounts read', () => {
   const { now, later } = twins();
   expect({ ...later.stageCounts }).toEqual({ ...now.stageCounts });
