@@ -1347,7 +1347,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     const node = n;
 
     // Taken: hintedTcp4's steps from here (its comments say why each is written out).
-    this.lastNow = now;
+    // `- 0`: hintedTcp4's (the compares' unboxed float, not `now` unboxed again for the store).
+    this.lastNow = now - 0;
     res.rewritten = false;
     this.natNode = -1;
     this.cacheSlot = -1;
