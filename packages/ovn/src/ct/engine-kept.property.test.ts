@@ -203,11 +203,13 @@ function rewritePort(f: Uint8Array, d: DecodedFrame, decoder: FrameDecoder, len:
 /** Corners reached over all runs (asserted below), counted by wrappers of the engine's own functions. */
 const seen = { calls: 0, replayed: 0, words: 0, hinted: 0, plain: 0, hintedKnown: 0, hintedFresh: 0, hintedExtracted: 0, lookedKnown: 0, lookedFresh: 0, keptByNat: 0, reusedBuffer: 0, newBuffer: 0, rewritten: 0, hidden: 0 };
 const promises = checkPromises();
-type Private = { hintedTcp4(...a: unknown[]): boolean; lookedTcp4(...a: unknown[]): boolean; noteNat(): boolean };
+type Private = { hintedTcp4(...a: unknown[]): boolean; lookedTcp4(...a: unknown[]): boolean; noteNat(): boolean; noteKey(...a: unknown[]): void };
 const P = OvsConntrack.prototype as unknown as Private;
 const hintedTcp4 = P.hintedTcp4;
 P.hintedTcp4 = function (this: unknown, ...a: unknown[]): boolean {
   const r = hintedTcp4.apply(this, a);
+  // A rewriting call keeps the rewritten packet's key: hintedTcp4 stores it in its rewrite, or noteKey's NAT part.
+  if (r && (a[3] as CtResult).rewritten) seen.keptByNat++;
   // Arguments 7 and 8: `known` (the kept key taken), `fresh`; neither (and no sameness found): the key stored afresh.
   if (r && a[7] === true) seen.hintedKnown++;
   if (r && a[8] === true) seen.hintedFresh++;
@@ -227,6 +229,12 @@ P.noteNat = function (this: unknown): boolean {
   const r = noteNat.apply(this);
   if (r) seen.keptByNat++;
   return r;
+};
+// noteKey's NAT part (noteNat's steps written out in it).
+const noteKey = P.noteKey;
+P.noteKey = function (this: { natNode: number }, ...a: unknown[]): void {
+  if (a[3] !== false && (a[2] as CtResult).rewritten === true && this.natNode >= 0) seen.keptByNat++;
+  noteKey.apply(this, a);
 };
 
 /** A hint as recorded: the node a call found, its generation, the engine's epoch then. */

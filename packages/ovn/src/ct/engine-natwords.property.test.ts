@@ -31,18 +31,42 @@ const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PR
 /** Calls taken by hintedTcp4 and by nextTcp4 on kept numbers (not those it handed to hintedTcp4). */
 let hintedTaken = 0;
 let nextTaken = 0;
-const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...a: unknown[]): boolean; nextTcp4(...a: unknown[]): boolean };
+/** Rewriting calls whose kept key was held to noteNat's, by function (hintedTcp4, nextTcp4). */
+const keptChecked = [0, 0];
+type Kept = { natNode: number; xSrc: number; xDst: number; xSl4: number; xDl4: number; xNode: number; xNodeGen: number; xState: number; xL3: number };
+const proto = OvsConntrack.prototype as unknown as { hintedTcp4(...a: unknown[]): boolean; nextTcp4(...a: unknown[]): boolean; noteNat(): boolean };
+const noteNat = proto.noteNat;
+/**
+ * A taken call that rewrote the packet (the result's `rewritten`) keeps the rewritten packet's key for its next call:
+ * noteNat's, the NAT node's key reversed (hintedTcp4 stores it in its rewrite, without noteNat's call), the state the
+ * call left, and no fingerprint (every call here is under `fresh` or `next`). noteNat run again on the engine
+ * remakes the key from `natNode`: the fields must not move.
+ */
+function checkKept(ct: unknown, res: { rewritten: boolean; state: number }, which: number): void {
+  const k = ct as Kept;
+  if (res.rewritten !== true || k.natNode < 0) return;
+  const kept = [k.xSrc, k.xDst, k.xSl4, k.xDl4, k.xNode, k.xNodeGen, k.xState, k.xL3];
+  expect(noteNat.call(ct)).toBe(true);
+  expect(kept).toEqual([k.xSrc, k.xDst, k.xSl4, k.xDl4, k.xNode, k.xNodeGen, res.state, -1]);
+  keptChecked[which]!++;
+}
 const hintedTcp4 = proto.hintedTcp4;
 proto.hintedTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
   const r = hintedTcp4.apply(this, a);
-  if (r) hintedTaken++;
+  if (r) {
+    hintedTaken++;
+    checkKept(this, a[3] as { rewritten: boolean; state: number }, 0);
+  }
   return r;
 };
 const nextTcp4 = proto.nextTcp4;
 proto.nextTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
   const before = hintedTaken;
   const r = nextTcp4.apply(this, a);
-  if (r && hintedTaken === before) nextTaken++;
+  if (r && hintedTaken === before) {
+    nextTaken++;
+    checkKept(this, a[3] as { rewritten: boolean; state: number }, 1);
+  }
   return r;
 };
 
@@ -235,7 +259,9 @@ describe("the hinted IPv4 TCP path's NAT rewrite", () => {
       ),
       { numRuns: 2500, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
-    console.log(`NAT rewrites by the hinted engine's hinted calls: hintedTcp4 ${rewrites[0]![0]} with the view, ${rewrites[0]![1]} without; nextTcp4 ${rewrites[1]![0]} with, ${rewrites[1]![1]} without; ${replies} server segments (VIPPATH_CT_PROP_SEED replays a seed)`);
+    console.log(`NAT rewrites by the hinted engine's hinted calls: hintedTcp4 ${rewrites[0]![0]} with the view, ${rewrites[0]![1]} without; nextTcp4 ${rewrites[1]![0]} with, ${rewrites[1]![1]} without; ${replies} server segments; kept keys held to noteNat's: hintedTcp4 ${keptChecked[0]}, nextTcp4 ${keptChecked[1]} (VIPPATH_CT_PROP_SEED replays a seed)`);
+    expect(keptChecked[0]).toBeGreaterThan(1500);
+    expect(keptChecked[1]).toBeGreaterThan(900);
     expect(rewrites[0]![0]).toBeGreaterThan(300);
     expect(rewrites[0]![1]).toBeGreaterThan(300);
     expect(rewrites[1]![0]).toBeGreaterThan(300);

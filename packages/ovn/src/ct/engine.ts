@@ -975,7 +975,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (trust === HINT_CHECKED && n & 1 && keys[(base + K_META) | 0] === meta && keys[(base + K_SL4) | 0] === sp && keys[(base + K_DL4) | 0] === dp && keys[base + K_SRC] === src && keys[(base + K_DST) | 0] === dst) node = n - 1;
 
     // Taken: from here on, what execute does.
-    this.lastNow = now;
+    // `- 0` (every number itself, −0 and NaN too): the float the compares above unboxed, where a plain `now` is
+    // unboxed again for the double field's store (≈ 12 instructions on a heap number).
+    this.lastNow = now - 0;
     // Set again below where this call reads the segment; a stale packet's numbers otherwise.
     this.segToken = 0;
     res.rewritten = false;
@@ -994,7 +996,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     this.xOk = true;
     res.state = state0;
-    const reply = (node & 1) === 1;
+    const rb = node & 1;
+    const reply = rb === 1;
     this.ctxReply = reply;
     this.hintOut = node;
     this.hintOutGen = gen;
@@ -1013,8 +1016,9 @@ export class OvsConntrack implements WordsConntrackEngine {
     // over: nothing is written here before the window holds. A change to tcpUpdate is a change here
     // (tcp-established.property.test.ts runs both).
     const rec = Math.imul(e, T_STRIDE) & OFFSET_MASK;
-    const ps = (rec + (reply === true ? T_PEER : 0)) | 0;
-    const pd = (rec + (reply === true ? 0 : T_PEER)) | 0;
+    // The two peers' offsets by the direction bit's arithmetic rather than a branch on `reply` each (nextTcp4's form).
+    const ps = (rec + Math.imul(rb, T_PEER)) | 0;
+    const pd = (rec + T_PEER - Math.imul(rb, T_PEER)) | 0;
     const sPk = t[(ps + T_PACKED) | 0]!;
     if ((flags & (TCP_SYN | TCP_RST)) === 0 && sPk >>> 24 >= TS_SYN_SENT) {
       const dPk = t[(pd + T_PACKED) | 0]!;
@@ -1104,12 +1108,17 @@ export class OvsConntrack implements WordsConntrackEngine {
         else if (s < TS_ESTABLISHED || ds < TS_ESTABLISHED) tm = CtTimeout.TCP_OPENING;
         else if (s >= TS_CLOSING || ds >= TS_CLOSING) tm = CtTimeout.TCP_CLOSING;
         else tm = CtTimeout.TCP_ESTABLISHED;
-        r = CtUpdate.VALID | ((tm + 1) << 4);
+        // The expiration here, before this path meets tcpUpdate's call (after which `this`'s map and each array's
+        // fields are checked and loaded again).
+        this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
+        r = CtUpdate.VALID;
       }
     }
-    if (r < 0) r = tcpUpdate(t, e, reply, frame, at, len, this.seqCheck, flags);
-    const tm = (r >> 4) - 1;
-    if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
+    if (r < 0) {
+      r = tcpUpdate(t, e, reply, frame, at, len, this.seqCheck, flags);
+      const tm = (r >> 4) - 1;
+      if (tm >= 0) this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
+    }
     let createNew: boolean;
     if ((r & 15) === CtUpdate.VALID) {
       res.state = reply ? (res.state | CtState.EST | CtState.RPL) & ~CtState.NEW : (res.state | CtState.EST) & ~CtState.NEW;
@@ -1128,6 +1137,8 @@ export class OvsConntrack implements WordsConntrackEngine {
       createNew = this.verdict(res, e, r & 15, now);
     }
     const nat = req.nat !== CtNat.NONE;
+    // Set where NAT's rewrite below has stored the kept key noteNat would (the rewritten packet's).
+    let kept = false;
     if (createNew) this.finishOne(frame, d, req, res, zone, nat, now, e, true, false);
     else {
       if (nat) {
@@ -1147,12 +1158,13 @@ export class OvsConntrack implements WordsConntrackEngine {
           if ((act & (SRC | DST)) !== 0 && this.recB[((base + R_BYTES) * 4 + B_STATE) | 0] !== 0) {
             res.state |= act & SRC ? CtState.SNAT : CtState.DNAT;
             res.rewritten = true;
-            this.natNode = (e * 2 + (reply === true ? 0 : 1)) | 0;
+            // natReverse's node: the other direction's (e * 2 + 1 − rb).
+            this.natNode = node ^ 1;
             // natTcp4 written out (its call, with five arguments, was ≈ 60 of its ≈ 290 instructions, 1.6 calls a frame
             // in http): the same checks, the same bytes; a change to either is a change to both. The frame's bytes
             // read and written one by one, as read16/write16/write32 and foldSum do: as inlined calls they count
             // against TurboFan's inlining budget for this function (see the tracker's path above).
-            const to = (base + (reply === true ? 0 : REV)) | 0;
+            const to = (base + REV - Math.imul(rb, REV)) | 0;
             const sums = keys[(base + R_NATSUM) | 0]!;
             let ipSum = sums >>> 16;
             let l4Sum = sums & 0xffff;
@@ -1176,14 +1188,19 @@ export class OvsConntrack implements WordsConntrackEngine {
               d.ipDst === dst
             ) {
               const l3 = d.l3Offset & OFFSET_MASK;
+              // The target node's key, both addresses: one for the rewrite, both (reversed, with the ports below) the
+              // kept key noteNat would make of it, stored here where they are loaded (natNode's key is `to`'s, its
+              // slot's generation `gen`: checked or read by lookedTcp4 for this call, and nothing frees it on this path).
+              const tSrc = keys[to + K_SRC]!;
+              const tDst = keys[(to + K_DST) | 0]!;
               let ao: number;
               let a: number;
               if (act & SRC) {
-                a = keys[(to + K_DST) | 0]!;
+                a = tDst;
                 ao = (l3 + 12) | 0;
                 d.ipSrc = a;
               } else {
-                a = keys[to + K_SRC]!;
+                a = tSrc;
                 ao = (l3 + 16) | 0;
                 d.ipDst = a;
               }
@@ -1193,6 +1210,13 @@ export class OvsConntrack implements WordsConntrackEngine {
               frame[(ao + 3) | 0] = a;
               const ns = keys[(to + K_DL4) | 0]!;
               const nd = keys[(to + K_SL4) | 0]!;
+              this.xSrc = tDst | 0;
+              this.xDst = tSrc | 0;
+              this.xSl4 = ns;
+              this.xDl4 = nd;
+              this.xNode = node ^ 1;
+              this.xNodeGen = gen;
+              kept = true;
               if (ns !== d.srcPort) {
                 frame[at] = ns >>> 8;
                 frame[(at + 1) | 0] = ns;
@@ -1230,7 +1254,23 @@ export class OvsConntrack implements WordsConntrackEngine {
         res.tupleWritten = !own;
         res.state |= CtState.TRK;
         res.zone = zone;
-        this.readMarkLabel(e, res);
+        // readMarkLabel's result part (executeHinted, which every call of this function is under, cleared `words`), on
+        // the record's offset at hand.
+        res.mark = keys[(base + R_MARK) | 0]!;
+        const out = res.label;
+        if ((this.recB[(((base + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
+          out[0] = 0;
+          out[1] = 0;
+          out[2] = 0;
+          out[3] = 0;
+        } else {
+          const l = (e * 4) | 0;
+          const labels = this.labels;
+          out[0] = labels[l]!;
+          out[1] = labels[(l + 1) | 0]!;
+          out[2] = labels[(l + 2) | 0]!;
+          out[3] = labels[(l + 3) | 0]!;
+        }
         if (!own) {
           const x = keys[(base + K_SRC) | 0]!;
           const y = keys[(base + K_DST) | 0]!;
@@ -1257,7 +1297,16 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (!nat) this.keepConn(frame, d, res, e);
     }
     // A caller that made a promise for this call (executeHinted's `next` or `fresh`) keeps making them: no fingerprint.
-    this.noteKey(frame, d, res, true, same, known !== true && fresh !== true);
+    if (kept === true && (known === true || fresh === true)) {
+      // noteKey's steps for a rewritten packet without the fingerprint, noteNat's part stored by the rewrite above.
+      this.xGen = this.callGen;
+      this.xState = res.state;
+      if (this.xRes !== res) this.xRes = res;
+      this.xPacket = res.packet;
+      if (this.xFrame !== frame) this.xFrame = frame;
+      if (this.xDecoded !== d) this.xDecoded = d;
+      this.xL3 = -1;
+    } else this.noteKey(frame, d, res, true, same, known !== true && fresh !== true);
     return true;
   }
 
@@ -1298,7 +1347,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     const node = n;
 
     // Taken: hintedTcp4's steps from here (its comments say why each is written out).
-    this.lastNow = now;
+    // `- 0`: hintedTcp4's (the compares' unboxed float, not `now` unboxed again for the store).
+    this.lastNow = now - 0;
     res.rewritten = false;
     this.natNode = -1;
     this.cacheSlot = -1;
@@ -1695,9 +1745,28 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private noteKey(frame: Uint8Array, d: DecodedFrame, res: CtResult, ok: boolean, same: boolean, print = true): void {
     this.xGen = this.callGen;
-    if (ok === false || (res.rewritten === true && this.noteNat() === false)) {
+    if (ok === false) {
       this.xState = -1;
       return;
+    }
+    if (res.rewritten === true) {
+      // noteNat's steps written out. As its call, TurboFan inlines it only while the call is frequent among noteKey's
+      // calls, and hintedTcp4's rewriting calls (most of them) keep their key without noteKey: run then called it
+      // out of line (+20.2 a frame in http, session 47).
+      const kn = this.natNode;
+      if (kn < 0) {
+        this.xState = -1;
+        return;
+      }
+      const keys = this.keys;
+      const kb = Math.imul(kn >> 1, R);
+      const ko = (kb + (kn & 1) * REV) | 0;
+      this.xSrc = keys[(ko + K_DST) | 0]! | 0;
+      this.xDst = keys[(ko + K_SRC) | 0]! | 0;
+      this.xSl4 = keys[(ko + K_DL4) | 0]!;
+      this.xDl4 = keys[(ko + K_SL4) | 0]!;
+      this.xNode = kn;
+      this.xNodeGen = keys[(kb + R_GEN) | 0]!;
     }
     if (same && res.rewritten === false) {
       // samePacket found the packet as the fingerprint holds it (frame, decode, offsets, tuple, both checksum fields)
