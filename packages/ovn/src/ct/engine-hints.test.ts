@@ -200,7 +200,8 @@ function check(opts: { maxConnections: number; initialCapacity: number; sweepInt
         commit: true,
         ...(o.force ? { force: true } : {}),
         ...(o.mark ? { mark: [o.mark, 0xff] as [number, number] } : {}),
-        ...(o.label ? { label: [[o.label, 0, 0, 0], [0xff, 0, 0, 0]] as [number[], number[]] } : {}),
+        // A byte in each of the label's four words, each word a different value: a read of one word for another differs.
+        ...(o.label ? { label: [[o.label, o.label << 8, o.label << 16, (o.label << 24) >>> 0], [0xff, 0xff00, 0xff0000, 0xff000000]] as [number[], number[]] } : {}),
         ...extra,
       });
       if (fromServer) {
