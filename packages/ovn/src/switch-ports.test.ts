@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFrame } from '@vippath/wire';
 import { LflowError } from './lflow/executor.js';
-import { LogicalSwitch, LogicalSwitchError } from './switch.js';
+import { LogicalSwitch, LogicalSwitchError, SwitchOutcome } from './switch.js';
 
 const port = (name: string, n: number) => ({ name, addresses: [`00:00:00:00:00:0${n} 10.0.0.${n}`] });
 const nbOf = (...names: string[]) => ({ switches: [{ name: 'ls', ports: names.map((p, i) => port(p, i + 1)) }] });
@@ -121,5 +121,59 @@ describe('the outcome traced and untraced (one fill, LogicalSwitch.into)', () =>
       }),
       { seed, numRuns: 60 },
     );
+  });
+});
+
+// `into` writes the verdict, stage and pipeline with one compare when there is one output, relying on what it wrote
+// last into the outcome ('output' with stage and pipeline empty), and fills one output without its loop. An outcome
+// reused across a run of packets must read as a new outcome given each packet alone: drops with a stage between
+// outputs, several outputs between single ones, undecodable frames, the kept ports changing.
+describe('an outcome reused across packets (LogicalSwitch.into)', () => {
+  it('reads as a new outcome for each packet, on generated runs of outputs and drops', async () => {
+    const fc = (await import('fast-check')).default;
+    const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+    console.log(`reused outcome: seed ${seed}`);
+    const macs = ['00:00:00:00:00:01', '00:00:00:00:00:02', '00:00:00:00:00:03', '00:00:00:00:00:09', 'ff:ff:ff:ff:ff:ff'];
+    const names = ['p1', 'p2', 'p3'];
+    const seen = { one: 0, several: 0, stageDrop: 0, outputAfterStageDrop: 0, decoded: 0 };
+    const pkt = fc.record({ dst: fc.nat({ max: macs.length - 1 }), src: fc.nat({ max: 3 }), inport: fc.nat({ max: 2 }), proto: fc.nat({ max: 2 }), len: fc.integer({ min: 0, max: 70 }) });
+    const view = (o: SwitchOutcome) => ({
+      verdict: o.verdict, count: o.count, chassis: o.chassis, code: o.count === 0 ? o.code : 0, stage: o.stage, pipeline: o.pipeline, table: o.table,
+      ports: o.ports.slice(0, o.count), frames: o.frames.slice(0, o.count).map((f, i) => Array.from(f.subarray(0, o.lengths[i]))),
+      decodedFor: o.decodedFor, inL3: o.inL3, inSrc: o.inSrc, inDst: o.inDst,
+    });
+    fc.assert(
+      fc.property(fc.array(pkt, { minLength: 1, maxLength: 24 }), (pkts) => {
+        const bind = { p1: 'node1', p2: 'node1', p3: 'node1' };
+        const fresh = new LogicalSwitch(nbOf(...names), 'ls', bind);
+        const kept = new LogicalSwitch(nbOf(...names), 'ls', bind);
+        const reused = new SwitchOutcome();
+        let lastStageDrop = false;
+        for (const p of pkts) {
+          const ipv4 = { src: `10.0.0.${p.src + 1}`, dst: `10.0.0.${p.dst + 1}` };
+          const l4 = p.proto === 0 ? {} : p.proto === 1 ? { ipv4, udp: { srcPort: 5000, dstPort: 53 } } : { ipv4, tcp: { srcPort: 40000, dstPort: 80, flags: { syn: true } } };
+          const built = buildFrame({ dst: macs[p.dst]!, src: macs[p.src]!, ...l4 });
+          const f = p.len < 14 ? built.slice(0, Math.max(p.len, 0)) : built;
+          const inport = names[p.inport]!;
+          const a = view(fresh.processInto(f, f.length, inport, 'node1', 0, new SwitchOutcome(), true));
+          const b = view(kept.processInto(f, f.length, inport, 'node1', 0, reused, true));
+          expect(b).toEqual(a);
+          if (a.count === 1) seen.one++;
+          if (a.count > 1) seen.several++;
+          if (a.decodedFor === 0) seen.decoded++;
+          if (a.count > 0 && lastStageDrop) seen.outputAfterStageDrop++;
+          lastStageDrop = a.count === 0 && a.stage !== '';
+          if (lastStageDrop) seen.stageDrop++;
+        }
+      }),
+      { seed, numRuns: 80 },
+    );
+    // The cases the fused compare and the one output's branch must get right all came up.
+    expect(seen.one).toBeGreaterThan(0);
+    expect(seen.several).toBeGreaterThan(0);
+    expect(seen.stageDrop).toBeGreaterThan(0);
+    expect(seen.outputAfterStageDrop).toBeGreaterThan(0);
+    expect(seen.decoded).toBeGreaterThan(0);
+    console.log(`reused outcome: ${JSON.stringify(seen)}`);
   });
 });

@@ -131,6 +131,8 @@ function tooLong(length: number, have: number): LogicalSwitchError {
 /**
  * A packet's outcome written in place by {@link LogicalSwitch.processInto}: made once by the caller and reused.
  * `frames[i]` are the switch's own buffers (`frames[i][0, lengths[i])` is output `i`), valid until the next call.
+ * Its fields are processInto's to write (a caller reads them): processInto relies on what it wrote last — `verdict`
+ * 'output' with `stage` and `pipeline` empty.
  */
 export class SwitchOutcome {
   verdict: 'output' | 'drop' = 'drop';
@@ -415,52 +417,74 @@ export class LogicalSwitch {
     // Pointer stores only where the value changes (see LflowExecutor's finish: V8's write barrier).
     if (out.chassis !== chassis) out.chassis = chassis;
     out.table = 0;
-    let n = 0;
-    if (outputs.length === 0) {
-      out.verdict = 'drop';
-      out.stage = '';
-      out.pipeline = '';
-      const d = r.drops[0];
-      if (!d) out.code = SWITCH_NO_OUTPUT;
-      else {
-        out.code = d.reason;
-        out.stage = d.stage;
-        out.pipeline = d.pipeline;
-        out.table = d.table;
-      }
-    } else {
+    // One output (nearly every frame): its own branch, without the loop's bookkeeping and with the decode's test
+    // folded in.
+    if (outputs.length === 1 && outputs[0]!.length !== 0) {
+      const o = outputs[0]!;
       const ports = out.ports;
+      if (ports.length === 0 || ports[0] !== o.port) ports[0] = o.port;
       const frames = out.frames;
-      for (let i = 0; i < outputs.length; i++) {
-        const o = outputs[i]!;
-        // An output the executor could not encode is left out (as every reader of the outcome expects).
-        if (o.length === 0) continue;
-        // Compared only within the array: an element past its end (undefined) would leave the compare's feedback
-        // 'any' (V8's StrictEqual called from then on) where names alone let it compare pointers.
-        if (n >= ports.length || ports[n] !== o.port) ports[n] = o.port;
-        if (frames[n] !== o.frame) frames[n] = o.frame;
-        out.lengths[n] = o.length;
-        n++;
+      if (frames[0] !== o.frame) frames[0] = o.frame;
+      out.lengths[0] = o.length;
+      out.count = 1;
+      // One compare for three fields: only this method writes them, and every write of 'output' empties the other
+      // two, so an outcome that says 'output' has them empty already (switch.test.ts: an output after a drop).
+      if (out.verdict !== 'output') {
+        out.verdict = 'output';
+        out.stage = '';
+        out.pipeline = '';
       }
-      if (n === 0) {
+      // Not emptied: the executor's index is the outcome's.
+      if (x.outputDecoded === 0) {
+        const d = x.outputDecode;
+        // Pointer stores only where the value changes (as above): the executor's decode is one object.
+        if (out.decoded !== d) out.decoded = d;
+        out.decodedFor = 0;
+      } else out.decodedFor = -1;
+    } else {
+      let n = 0;
+      if (outputs.length === 0) {
         out.verdict = 'drop';
         out.stage = '';
         out.pipeline = '';
-        out.code = SWITCH_UNDECODABLE;
+        const d = r.drops[0];
+        if (!d) out.code = SWITCH_NO_OUTPUT;
+        else {
+          out.code = d.reason;
+          out.stage = d.stage;
+          out.pipeline = d.pipeline;
+          out.table = d.table;
+        }
       } else {
-        if (out.verdict !== 'output') out.verdict = 'output';
-        if (out.stage !== '') out.stage = '';
-        if (out.pipeline !== '') out.pipeline = '';
+        const ports = out.ports;
+        const frames = out.frames;
+        for (let i = 0; i < outputs.length; i++) {
+          const o = outputs[i]!;
+          // An output the executor could not encode is left out (as every reader of the outcome expects).
+          if (o.length === 0) continue;
+          // Compared only within the array: an element past its end (undefined) would leave the compare's feedback
+          // 'any' (V8's StrictEqual called from then on) where names alone let it compare pointers.
+          if (n >= ports.length || ports[n] !== o.port) ports[n] = o.port;
+          if (frames[n] !== o.frame) frames[n] = o.frame;
+          out.lengths[n] = o.length;
+          n++;
+        }
+        if (n === 0) {
+          out.verdict = 'drop';
+          out.stage = '';
+          out.pipeline = '';
+          out.code = SWITCH_UNDECODABLE;
+        } else if (out.verdict !== 'output') {
+          // As in the one output's branch.
+          out.verdict = 'output';
+          out.stage = '';
+          out.pipeline = '';
+        }
       }
+      out.count = n;
+      // Several outputs (or one not encoded, the rest left out): the executor's decode is for its output 0 only.
+      out.decodedFor = -1;
     }
-    out.count = n;
-    // One output, not emptied: the executor's index is the outcome's.
-    if (n === 1 && x.outputDecoded === 0 && outputs.length === 1) {
-      const d = x.outputDecode;
-      // Pointer stores only where the value changes (as above): the executor's decode is one object.
-      if (out.decoded !== d) out.decoded = d;
-      out.decodedFor = 0;
-    } else out.decodedFor = -1;
     out.inL3 = x.inL3;
     out.inSrc = x.inSrc;
     out.inDst = x.inDst;
