@@ -5,7 +5,7 @@
  * strings, would have let it through without a flag: bench/README "V8's recurring work on the hot path (session 30)").
  */
 import { describe, expect, it } from 'vitest';
-import { buildFrame } from '@vippath/wire';
+import { buildFrame, TcpFlag } from '@vippath/wire';
 import { LflowError } from './lflow/executor.js';
 import { LogicalSwitch, LogicalSwitchError, SwitchOutcome } from './switch.js';
 
@@ -151,7 +151,7 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
         let lastStageDrop = false;
         for (const p of pkts) {
           const ipv4 = { src: `10.0.0.${p.src + 1}`, dst: `10.0.0.${p.dst + 1}` };
-          const l4 = p.proto === 0 ? {} : p.proto === 1 ? { ipv4, udp: { srcPort: 5000, dstPort: 53 } } : { ipv4, tcp: { srcPort: 40000, dstPort: 80, flags: { syn: true } } };
+          const l4 = p.proto === 0 ? {} : p.proto === 1 ? { ipv4, udp: { srcPort: 5000, dstPort: 53 } } : { ipv4, tcp: { srcPort: 40000, dstPort: 80, flags: TcpFlag.SYN } };
           const built = buildFrame({ dst: macs[p.dst]!, src: macs[p.src]!, ...l4 });
           const f = p.len < 14 ? built.slice(0, Math.max(p.len, 0)) : built;
           const inport = names[p.inport]!;
