@@ -784,10 +784,13 @@ export class OvsConntrack implements WordsConntrackEngine {
    * not got that far; 0 before its FIN; -1 when the node is none, its slot has been freed since, or it is not TCP.
    */
   tcpClosing(node: number, gen: number): number {
-    if (node < 0) return -1;
+    const keys = this.keys;
+    // e below the slot count first: then its record's offsets are below the arrays' lengths, int32 sums and products
+    // (`| 0`, Math.imul) without TurboFan's overflow checks (the connection replay asks this at each ending walk).
     const e = node >> 1;
-    const base = e * R;
-    if (base >= this.keys.length || this.keys[base + R_GEN] !== gen || this.recB[(base + R_BYTES) * 4 + B_L4] !== CtL4.TCP) return -1;
+    if (node < 0 || e >= keys.length >>> 4) return -1; // R = 16 words a record
+    const base = Math.imul(e, R);
+    if (keys[(base + R_GEN) | 0] !== gen || this.recB[(Math.imul(base, 4) + R_BYTES * 4 + B_L4) | 0] !== CtL4.TCP) return -1;
     return tcpPeerClosing(this.tcp, e, node & 1);
   }
 

@@ -84,10 +84,11 @@ export function tcpPeerState(t: TcpPeers, e: number, peer: number): number {
  * the other has not got that far; 0 before its FIN.
  */
 export function tcpPeerClosing(t: TcpPeers, e: number, peer: number): number {
-  const p = e * STRIDE;
-  const s = state(t, p + peer * PEER);
-  if (s < CLOSING) return 0;
-  return state(t, p + (peer ^ 1) * PEER) >= FIN_WAIT_2 ? 2 : 1;
+  // int32 offsets (Math.imul, `| 0`): `e` is a slot's (its caller checks it against the slot count), so these are
+  // the products and sums themselves, without TurboFan's overflow checks.
+  const p = (Math.imul(e, STRIDE) + PACKED) | 0;
+  if (t[(p + Math.imul(peer, PEER)) | 0]! >>> 24 < CLOSING) return 0;
+  return t[(p + Math.imul(peer ^ 1, PEER)) | 0]! >>> 24 >= FIN_WAIT_2 ? 2 : 1;
 }
 
 const seqGeq = (a: number, b: number): boolean => ((a - b) | 0) >= 0;

@@ -2498,6 +2498,14 @@ export class LflowExecutor {
     const k2 = (f[2]! << 24) | (f[3]! << 16) | (f[4]! << 8) | f[5]!;
     const k3 = (f[6]! << 24) | (f[7]! << 16) | (f[0]! << 8) | f[1]!;
     const k4 = (d.etherType << 16) | (d.vlanCount > 0 ? d.vlanTci[0]! | 0x1000 : 0);
+    // The Ethernet words stored before the probe, hit or miss: a store is an effect, so each word is made once here.
+    // Used only by the probe's compare and the miss path's stores, TurboFan's scheduler split each word's shifts and
+    // ors into both branches, from spilled bytes. On a hit the key's other words are a frame's before: nothing reads
+    // connKey before a miss's stores or loadConnKey fill it whole.
+    const key = this.connKey;
+    key[1] = k1;
+    key[2] = k2;
+    key[3] = k3;
     const t = this.mega!;
     const store = t.conns;
     let base = store === undefined ? -1 : store.candidate(h);
@@ -2518,11 +2526,8 @@ export class LflowExecutor {
       }
     }
     if (base < 0) {
-      const k = this.connKey;
+      const k = key;
       k[0] = k0;
-      k[1] = k1;
-      k[2] = k2;
-      k[3] = k3;
       k[4] = k4;
       k[5] = k5;
       k[6] = k6;

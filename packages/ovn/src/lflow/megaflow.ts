@@ -438,9 +438,11 @@ export class ConnStore {
   remove(base: number): void {
     // int32 forms, as find's (a base is a slot's: the division is exact).
     const slot = ((base - PAD) / SLOT) | 0;
-    this.unindex(slot);
-    this.freeList[this.nFree++] = slot;
-    this.size--;
+    this.unindexAt(base, slot);
+    const n = this.nFree;
+    this.freeList[n] = slot;
+    this.nFree = (n + 1) | 0;
+    this.size = (this.size - 1) | 0;
   }
 
   /** A slot for a new walk of key hash `h` (indexed; its data but the hash and stamp is the caller's to write): its base. */
@@ -513,9 +515,14 @@ export class ConnStore {
 
   /** Takes slot `slot`'s way out of its bucket (the bucket's last way moves into it: the ways in use stay first). */
   private unindex(slot: number): void {
+    this.unindexAt((Math.imul(slot, SLOT) + PAD) | 0, slot);
+  }
+
+  /** {@link unindex} of the slot at `base` (remove has both: no product made again). */
+  private unindexAt(base: number, slot: number): void {
     const idx = this.index;
     // int32 forms, as find's.
-    const at = Math.imul(this.data[(Math.imul(slot, SLOT) + PAD + HASH) | 0]! & this.bucketMask, WAYS);
+    const at = Math.imul(this.data[(base + HASH) | 0]! & this.bucketMask, WAYS);
     const end = (at + WAYS) | 0;
     const want = (slot + 1) | 0;
     const slotMask = this.slotMask;
