@@ -21,11 +21,8 @@ const fieldsOf = (d: DecodedFrame): number[] => FIELDS.map((f) => d[f] as number
 // masked fields flipped, the neighbours of the limits) beside any byte.
 const byteOr = (good: number, near: number[]): fc.Arbitrary<number> => fc.oneof({ weight: 24, arbitrary: fc.constant(good) }, { weight: 2, arbitrary: fc.constantFrom(...near) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) });
 
-const frameArb = fc.record({
-  bytes: fc.uint8Array({ minLength: 128, maxLength: 128 }),
-  length: fc.oneof(fc.integer({ min: 0, max: 128 }), fc.integer({ min: 56, max: 60 }), { weight: 3, arbitrary: fc.integer({ min: 58, max: 128 }) }),
-  tpidHi: byteOr(0x81, [0x80, 0x88, 0x08, 0x91]),
-  tpidLo: byteOr(0x00, [0x01, 0xa8, 0x80]),
+// The bytes both layouts' checks read, each near its accepted value (the same fields at the layout's own offsets).
+const layoutFields = {
   typeHi: byteOr(0x08, [0x86, 0x81, 0x09]),
   typeLo: byteOr(0x00, [0x06, 0xdd, 0x01]),
   verIhl: byteOr(0x45, [0x46, 0x44, 0x55, 0x65, 0x4f]),
@@ -36,9 +33,17 @@ const frameArb = fc.record({
   // The total length relative to the frame's: fitting, one over, too short for two headers.
   total: fc.oneof(fc.integer({ min: 0, max: 140 }), fc.integer({ min: 38, max: 42 })),
   totalFits: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, fc.constant(false)),
+  dataOffset: fc.oneof(fc.integer({ min: 0, max: 15 }), { weight: 3, arbitrary: fc.integer({ min: 5, max: 8 }) }),
+};
+
+const frameArb = fc.record({
+  bytes: fc.uint8Array({ minLength: 128, maxLength: 128 }),
+  length: fc.oneof(fc.integer({ min: 0, max: 128 }), fc.integer({ min: 56, max: 60 }), { weight: 3, arbitrary: fc.integer({ min: 58, max: 128 }) }),
+  tpidHi: byteOr(0x81, [0x80, 0x88, 0x08, 0x91]),
+  tpidLo: byteOr(0x00, [0x01, 0xa8, 0x80]),
+  ...layoutFields,
   // Now and then the untagged layout readPlainTcp4Addresses reads at 14 (the fast read refuses it).
   untagged: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, fc.constant(true)),
-  dataOffset: fc.oneof(fc.integer({ min: 0, max: 15 }), { weight: 3, arbitrary: fc.integer({ min: 5, max: 8 }) }),
 });
 
 it(`readTaggedTcp4Addresses accepts what readPlainTcp4Addresses reads at 18, writes the same fields, touches nothing else (seed ${seed})`, () => {
@@ -95,17 +100,9 @@ it(`readTaggedTcp4Addresses accepts what readPlainTcp4Addresses reads at 18, wri
 const untaggedArb = fc.record({
   bytes: fc.uint8Array({ minLength: 54, maxLength: 128 }),
   cut: fc.nat(),
-  typeHi: byteOr(0x08, [0x86, 0x81, 0x09]),
-  typeLo: byteOr(0x00, [0x06, 0xdd, 0x01]),
-  verIhl: byteOr(0x45, [0x46, 0x44, 0x55, 0x65, 0x4f]),
-  flagsHi: byteOr(0x40, [0x00, 0x80, 0xc0, 0x20, 0x01, 0x10, 0x60]),
-  flagsLo: byteOr(0x00, [0x01, 0x80, 0xff]),
-  proto: byteOr(6, [17, 1, 7, 0x86]),
-  total: fc.oneof(fc.integer({ min: 0, max: 140 }), fc.integer({ min: 38, max: 42 })),
-  totalFits: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, fc.constant(false)),
+  ...layoutFields,
   // Now and then a tag at 12 (plainTcp4 then reads at 18: never 14).
   tagged: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, fc.constant(true)),
-  dataOffset: fc.oneof(fc.integer({ min: 0, max: 15 }), { weight: 3, arbitrary: fc.integer({ min: 5, max: 8 }) }),
 });
 
 it(`plainTcp4At14 is plainTcp4's 14, for lengths up to the array's (seed ${seed})`, () => {
