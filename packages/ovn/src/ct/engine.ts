@@ -181,8 +181,10 @@ const tuple4Words = (w: Uint32Array, src: number, dst: number, sl4: number, dl4:
  * `links` (node n: hash at 2n, next node at 2n + 1).
  */
 const W = CT_KEY_WORDS;
+/** log2 of {@link R}: a slot count is an array's length shifted by it (tcpClosing's bound). */
+const R_LOG2 = 4;
 /** Words per connection record (even: the expiration is a float64 at an even word). */
-const R = 16;
+const R = 1 << R_LOG2;
 /** The reply key's word (node 1; node 0's key is at word 0). */
 const REV = KW;
 const R_MARK = 10;
@@ -788,7 +790,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     // e below the slot count first: then its record's offsets are below the arrays' lengths, int32 sums and products
     // (`| 0`, Math.imul) without TurboFan's overflow checks (the connection replay asks this at each ending walk).
     const e = node >> 1;
-    if (node < 0 || e >= keys.length >>> 4) return -1; // R = 16 words a record
+    if (node < 0 || e >= keys.length >>> R_LOG2) return -1;
     const base = Math.imul(e, R);
     if (keys[(base + R_GEN) | 0] !== gen || this.recB[(Math.imul(base, 4) + R_BYTES * 4 + B_L4) | 0] !== CtL4.TCP) return -1;
     return tcpPeerClosing(this.tcp, e, node & 1);
