@@ -36,6 +36,16 @@ const layoutFields = {
   dataOffset: fc.oneof(fc.integer({ min: 0, max: 15 }), { weight: 3, arbitrary: fc.integer({ min: 5, max: 8 }) }),
 };
 
+/** The layout's drawn bytes written around an IPv4 header at `l3`: the EtherType before it, version/IHL, flags, protocol. */
+const writeLayout = (buf: Uint8Array, l3: number, g: { typeHi: number; typeLo: number; verIhl: number; flagsHi: number; flagsLo: number; proto: number }): void => {
+  buf[l3 - 2] = g.typeHi;
+  buf[l3 - 1] = g.typeLo;
+  buf[l3] = g.verIhl;
+  buf[l3 + 6] = g.flagsHi;
+  buf[l3 + 7] = g.flagsLo;
+  buf[l3 + 9] = g.proto;
+};
+
 const frameArb = fc.record({
   bytes: fc.uint8Array({ minLength: 128, maxLength: 128 }),
   length: fc.oneof(fc.integer({ min: 0, max: 128 }), fc.integer({ min: 56, max: 60 }), { weight: 3, arbitrary: fc.integer({ min: 58, max: 128 }) }),
@@ -56,12 +66,7 @@ it(`readTaggedTcp4Addresses accepts what readPlainTcp4Addresses reads at 18, wri
       const buf = new Uint8Array(g.bytes);
       buf[12] = g.tpidHi;
       buf[13] = g.tpidLo;
-      buf[16] = g.typeHi;
-      buf[17] = g.typeLo;
-      buf[18] = g.verIhl;
-      buf[24] = g.flagsHi;
-      buf[25] = g.flagsLo;
-      buf[27] = g.proto;
+      writeLayout(buf, 18, g);
       // Near the frame's own: two under to one over what its length holds after the tag.
       const total = g.totalFits ? Math.max(0, g.length - 20 + (g.total % 4)) : g.total;
       buf[20] = total >> 8;
@@ -114,12 +119,7 @@ it(`plainTcp4At14 is plainTcp4's 14, for lengths up to the array's (seed ${seed}
       const buf = new Uint8Array(g.bytes);
       // Any length up to the array's, mostly from 54 on.
       const len = g.cut % 4 === 0 ? g.cut % (buf.length + 1) : 54 + (g.cut % (buf.length - 53));
-      buf[12] = g.typeHi;
-      buf[13] = g.typeLo;
-      buf[14] = g.verIhl;
-      buf[20] = g.flagsHi;
-      buf[21] = g.flagsLo;
-      buf[23] = g.proto;
+      writeLayout(buf, 14, g);
       const total = g.totalFits ? Math.max(0, len - 16 + (g.total % 4)) : g.total;
       buf[16] = total >> 8;
       buf[17] = total & 0xff;
