@@ -9,13 +9,12 @@
  */
 import { BridgeEffects, extractKey as extractKeyImport, newKey as newKeyImport, type Bridge, type Flow, type MacLearned } from '@vippath/openflow';
 import type { ResponderDrop, Speaker } from '@vippath/metallb';
-import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, popVlan as popVlanImport, untaggedTcp4Decode } from '@vippath/wire';
+import { completeOffloadChecksum as completeOffloadChecksumImport, DecodedFrame, DecodeStatus as DecodeStatusImport, FrameDecoder, L3 as L3Import, plainTcp4 as plainTcp4Import, plainTcp4At14 as plainTcp4At14Import, popVlan as popVlanImport, readTaggedTcp4Addresses as readTaggedTcp4AddressesImport, untaggedTcp4Decode } from '@vippath/wire';
 import { MAX_DEPTH as MAX_DEPTHImport, macNumber as macNumberImport, ScratchCopy, type Datapath, type NodePath, type OutPathCache, type PathWatch } from './datapath.js';
 import { DROP_KEY as DROP_KEYImport, type DropCode } from './drops.js';
 import { BackReads, BASE_WORDS as BASE_WORDSImport, BASE_WORDS_6 as BASE_WORDS_6Import, BridgeReads, FlowCache, hashInts as hashIntsImport, InEntry, OutEntry, Programs, sameBackProgram as sameBackProgramImport, sameInProgram as sameInProgramImport, shape6 as shape6Import, type ArpEntry, type BackEntry, type BackProgram, type CacheEntry, type InProgram } from './flow-cache.js';
 import { LruTable } from './lru.js';
 import { tagHead, TagHeadWriter } from './tag-head.js';
-import { plainTcp4At14 as plainTcp4At14Import, readTaggedTcp4Addresses as readTaggedTcp4AddressesImport } from './tagged-tcp4.js';
 import { copyInLe as copyInLeImport, copyWordsView as copyWordsViewImport, DOUBLES_EXACT, HOST_LE as COPY_LE, keptView as keptViewImport, untagWords as untagWordsImport, wordBytes as wordBytesImport } from './copy-in.js';
 import { ST_BRIDGE as ST_BRIDGEImport, ST_HOST as ST_HOSTImport, ST_METALLB as ST_METALLBImport, ST_VLAN as ST_VLANImport, ST_WIRE as ST_WIREImport } from './recorder.js';
 import type { InjectResult } from './recorder.js';

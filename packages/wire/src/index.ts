@@ -26,6 +26,7 @@ export * from './tcp.js';
 export * from './udp.js';
 export * from './frame.js';
 export * from './decoder.js';
+export * from './tagged-tcp4.js';
 export * from './edit.js';
 export * from './int-key-index.js';
 export * from './slot-order.js';

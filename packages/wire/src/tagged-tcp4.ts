@@ -1,11 +1,12 @@
 /**
- * The way-in cache's layout check at fixed offsets (PathCaches' fastKey), apart so that a test compares it with the
- * general reader it stands for.
+ * Word-form readers of the two layouts @vippath/cluster's path caches key at fixed offsets (the way in's tagged
+ * frames, the way back's untagged answers), beside the general readers they stand for (decoder.ts's
+ * readPlainTcp4Addresses and plainTcp4), so that a test compares each with its general reader.
  * @module
  */
-import { type DecodedFrame, DecodeStatus as DecodeStatusImport, L3 as L3Import } from '@vippath/wire';
+import { type DecodedFrame, DecodeStatus as DecodeStatusImport, L3 as L3Import } from './decoder.js';
 
-// Module constants (caches.ts says why): TurboFan folds the enums' fields into immediates.
+// Module constants: TurboFan folds the enums' fields into immediates (an imported binding is loaded each use).
 const DecodeStatus = DecodeStatusImport;
 const L3 = L3Import;
 

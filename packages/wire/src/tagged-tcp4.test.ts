@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DecodedFrame, plainTcp4, readPlainTcp4Addresses } from '@vippath/wire';
+import { DecodedFrame, plainTcp4, readPlainTcp4Addresses } from './decoder.js';
 import { expect, it } from 'vitest';
 import { plainTcp4At14, readTaggedTcp4Addresses } from './tagged-tcp4.js';
 
