@@ -34,8 +34,13 @@ const ST_POD = ST_PODImport;
 const ST_VLAN = ST_VLANImport;
 const ST_WIRE = ST_WIREImport;
 
-/** Hops a frame may take before it is taken for a loop and dropped. */
-export const MAX_DEPTH = 256;
+/**
+ * Hops a frame may take before it is taken for a loop and dropped. The hops compare with a constant of the module's
+ * own: an exported binding is read from its cell and checked for the hole at every use (5 instructions an OVN hop in
+ * the caches' hit, which inlines ovnAt).
+ */
+const HOP_LIMIT = 256;
+export const MAX_DEPTH = HOP_LIMIT;
 const SYN = 0x02;
 const ACK = 0x10;
 
@@ -456,7 +461,7 @@ export class Datapath implements PathTaps {
   /** {@link wire} from node `path` (undefined: the outside), whose port name is `from`. */
   wireFrom(from: string, path: NodePath | undefined, frame: Uint8Array, depth: number): void {
     const rec = this.rec;
-    if (depth > MAX_DEPTH) return rec.dropAt(this.wireAt, 'wire.hop-limit');
+    if (depth > HOP_LIMIT) return rec.dropAt(this.wireAt, 'wire.hop-limit');
     if (frame.length < 14) return rec.dropAt(this.wireAt, 'wire.runt');
     const seg = this.segment;
     const fdb = seg.tableOf(frame);
@@ -599,7 +604,7 @@ export class NodePath {
   /** br-provider: Kube-OVN's flows on `frame[0, length)`; its outputs go on to the VLAN interface, the patch port or LOCAL. */
   toBridge(frame: Uint8Array, length: number, inPort: number, from: number, depth: number): void {
     const dp = this.dp;
-    if (depth > MAX_DEPTH) return dp.rec.dropAt(this.ids.br, 'br-provider.hop-limit');
+    if (depth > HOP_LIMIT) return dp.rec.dropAt(this.ids.br, 'br-provider.hop-limit');
     const out = dp.enterBridge();
     try {
       this.bridgeHop(frame, length, inPort, from, depth, out);
@@ -732,7 +737,7 @@ export class NodePath {
       if (length !== frame.length) frame = frame.subarray(0, length);
       watch.atSwitch(this.node, frame, inport, rec.placeName(from), depth);
     }
-    if (depth > MAX_DEPTH) rec.dropAt(this.ids.ls, 'ovn.hop-limit');
+    if (depth > HOP_LIMIT) rec.dropAt(this.ids.ls, 'ovn.hop-limit');
     else {
       const out = dp.enterOvn();
       try {
