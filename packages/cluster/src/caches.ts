@@ -931,7 +931,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       given = d;
     }
     try {
-      p.path.ovnAt(sw, dp.localnetIn, p.fromAt, p.depth, len, false, given, lend);
+      p.path.ovnAt(sw, dp.localnetIn, p.fromAt, p.depth, len, false, given, lend, now);
     } finally {
       dp.deliveriesUnread = false;
     }
@@ -1487,7 +1487,7 @@ export class PathCaches implements PathWatch, OutPathCache {
       const before = rec.stageVector(this.narpBefore);
       const outs = rec.r.outside.length;
       const answered = rec.answered;
-      run.path.ovnAt(sw, dp.localnetIn, run.from, run.depth, len, false, undefined, false);
+      run.path.ovnAt(sw, dp.localnetIn, run.from, run.depth, len, false, undefined, false, now);
       const after = rec.stageVector(this.narpAfter);
       if (after[ST_WIRE] !== before[ST_WIRE] || after[ST_VLAN] !== before[ST_VLAN] || after[ST_METALLB] !== before[ST_METALLB] || after[ST_BRIDGE] !== before[ST_BRIDGE] || after[ST_HOST] !== before[ST_HOST] || rec.r.outside.length !== outs || rec.answered !== answered) {
         this.narpContinue(run, buf, length);

@@ -34,8 +34,13 @@ const ST_POD = ST_PODImport;
 const ST_VLAN = ST_VLANImport;
 const ST_WIRE = ST_WIREImport;
 
-/** Hops a frame may take before it is taken for a loop and dropped. */
-export const MAX_DEPTH = 256;
+/**
+ * Hops a frame may take before it is taken for a loop and dropped. The hops compare with a constant of the module's
+ * own: an exported binding is read from its cell and checked for the hole at every use (5 instructions an OVN hop in
+ * the caches' hit, which inlines ovnAt).
+ */
+const HOP_LIMIT = 256;
+export const MAX_DEPTH = HOP_LIMIT;
 const SYN = 0x02;
 const ACK = 0x10;
 
@@ -329,11 +334,19 @@ export class Datapath implements PathTaps {
     return c;
   }
   /**
-   * Simulated time (ms). Held as a tagged field, never V8's unboxed double: the time is a fractional number
-   * boxed once by whoever computes it, and a double field would box it again at every call it is passed to (the
-   * switch, the pods, br-provider: 40 bytes a frame). Starting it as null makes V8 generalise the field.
+   * Simulated time (ms), in a slot of its own. As a tagged field, every frame's store of its time (a heap number
+   * made by the driver) into this long-lived object took V8's write barrier's call once the datapath was old (the
+   * caches' hit ≈ 51 instructions a frame); a slot's store is a plain one. A read for a call boxes the number again, so
+   * the OVN hop — the switch, the pods, the answers' way back in — is handed the caller's time as an argument
+   * ({@link NodePath.ovnAt}'s `now`) instead of reading it here.
    */
-  now: number = null as unknown as number;
+  readonly clock = new Float64Array(1);
+  get now(): number {
+    return this.clock[0]!;
+  }
+  set now(t: number) {
+    this.clock[0] = t;
+  }
   onWire: PathTaps['onWire'] = undefined;
   onPort: PathTaps['onPort'] = undefined;
   onTap: PathTaps['onTap'] = undefined;
@@ -448,7 +461,7 @@ export class Datapath implements PathTaps {
   /** {@link wire} from node `path` (undefined: the outside), whose port name is `from`. */
   wireFrom(from: string, path: NodePath | undefined, frame: Uint8Array, depth: number): void {
     const rec = this.rec;
-    if (depth > MAX_DEPTH) return rec.dropAt(this.wireAt, 'wire.hop-limit');
+    if (depth > HOP_LIMIT) return rec.dropAt(this.wireAt, 'wire.hop-limit');
     if (frame.length < 14) return rec.dropAt(this.wireAt, 'wire.runt');
     const seg = this.segment;
     const fdb = seg.tableOf(frame);
@@ -591,7 +604,7 @@ export class NodePath {
   /** br-provider: Kube-OVN's flows on `frame[0, length)`; its outputs go on to the VLAN interface, the patch port or LOCAL. */
   toBridge(frame: Uint8Array, length: number, inPort: number, from: number, depth: number): void {
     const dp = this.dp;
-    if (depth > MAX_DEPTH) return dp.rec.dropAt(this.ids.br, 'br-provider.hop-limit');
+    if (depth > HOP_LIMIT) return dp.rec.dropAt(this.ids.br, 'br-provider.hop-limit');
     const out = dp.enterBridge();
     try {
       this.bridgeHop(frame, length, inPort, from, depth, out);
@@ -659,7 +672,7 @@ export class NodePath {
         dp.wireFrom(this.node, this, wired, depth + 1);
       } else if (port === this.patchPort) {
         dp.port(n.patchAt, packet);
-        this.ovnAt(packet, dp.localnetIn, at, depth + 1, packet.length, false, undefined, false);
+        this.ovnAt(packet, dp.localnetIn, at, depth + 1, packet.length, false, undefined, false, dp.now);
       } else if (port === Port.LOCAL) {
         dp.port(n.br, packet);
         dp.onTap?.(n.br, packet);
@@ -703,7 +716,7 @@ export class NodePath {
    * hop-to-hop path (a cache's replay, an injection at a pod).
    */
   ovn(frame: Uint8Array, inport: string, from: string, depth: number): void {
-    this.ovnAt(frame, inport, this.dp.rec.place(from), depth, frame.length, false, undefined, false);
+    this.ovnAt(frame, inport, this.dp.rec.place(from), depth, frame.length, false, undefined, false, this.dp.now);
   }
 
   /**
@@ -711,10 +724,12 @@ export class NodePath {
    * checksums its stack computed (PodHost.receive): the switch's conntrack does not verify them (LogicalSwitch.process).
    * `decoded`: the pod's decode of its answer (PodHost.replyDecode), which the switch takes instead of decoding it
    * (LogicalSwitch.processInto's). `lend`: the frame is lent to the switch (LogicalSwitch.processInto's): `frame` has 8
-   * bytes' room past `length`, and the caller reads none of its bytes after the call. No argument has a default: a
-   * default's bytecode counts against the OVN hop's inlining budget, which inlines this method (bench/README, session 44).
+   * bytes' room past `length`, and the caller reads none of its bytes after the call. `now`: the datapath's time
+   * ({@link Datapath.now}), as the caller holds it — the number it was handed, not boxed again from the slot. No
+   * argument has a default: a default's bytecode counts against the OVN hop's inlining budget, which inlines this
+   * method (bench/README, session 44).
    */
-  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length: number, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean): void {
+  ovnAt(frame: Uint8Array, inport: string, from: number, depth: number, length: number, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean, now: number): void {
     const dp = this.dp;
     const rec = dp.rec;
     const watch = dp.watch;
@@ -722,11 +737,11 @@ export class NodePath {
       if (length !== frame.length) frame = frame.subarray(0, length);
       watch.atSwitch(this.node, frame, inport, rec.placeName(from), depth);
     }
-    if (depth > MAX_DEPTH) rec.dropAt(this.ids.ls, 'ovn.hop-limit');
+    if (depth > HOP_LIMIT) rec.dropAt(this.ids.ls, 'ovn.hop-limit');
     else {
       const out = dp.enterOvn();
       try {
-        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood, decoded, lend);
+        this.ovnHop(frame, length, inport, from, depth, out, checksumsGood, decoded, lend, now);
       } finally {
         dp.leaveOvn();
       }
@@ -769,7 +784,7 @@ export class NodePath {
     return true;
   }
 
-  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean): void {
+  private ovnHop(frame: Uint8Array, length: number, inport: string, from: number, depth: number, out: SwitchOutcome, checksumsGood: boolean, decoded: Readonly<DecodedFrame> | undefined, lend: boolean, now: number): void {
     const dp = this.dp;
     const rec = dp.rec;
     const at = this.lsAt;
@@ -782,7 +797,7 @@ export class NodePath {
       if (length !== frame.length) frame = frame.subarray(0, length);
       if (!this.tracedSwitch(frame, inport, from, out, checksumsGood)) return;
     } else {
-      dp.ls.processInto(frame, length, inport, this.node, dp.now, out, checksumsGood, decoded, lend);
+      dp.ls.processInto(frame, length, inport, this.node, now, out, checksumsGood, decoded, lend);
       // The switch's step counted here, as the LB's and the pod's below (stepAt untraced: its bytecode counts against the
       // hop's inlining budget, which then had no room left for ovnAt, the pods' answers' re-entry) — owed, one increment:
       // the stage's counter and the edge's are added when the recorder's counters are next read.
@@ -895,7 +910,7 @@ export class NodePath {
         c.n++;
       }
       // The answers are the pod's buffers until released; observers, which may keep what they are shown, get copies.
-      const replies = pod.answer(oFrame, dp.now, given);
+      const replies = pod.answer(oFrame, now, given);
       // The pod's step counted here untraced, owed as the LB's (above); its counter the port's for the place its last step
       // came from.
       if (!traced) {
@@ -917,7 +932,7 @@ export class NodePath {
         // veth hands OVS — conntrack does not verify them. A frame injected at a pod (SimulatedCluster.inject) is not
         // the pod's answer and is verified.
         // With the pod's decode of it (its TCP/IPv4 answers): the switch decodes nothing.
-        podPath.ovnAt(reply, oPort, pp.atId, depth + 1, reply.length, true, pod.replyDecode(replies, j), false);
+        podPath.ovnAt(reply, oPort, pp.atId, depth + 1, reply.length, true, pod.replyDecode(replies, j), false, now);
       }
       pod.release(replies);
     }
