@@ -66,6 +66,18 @@ function copyInto(dst: number[], src: readonly number[]): void {
 const SRC_HI = 2;
 const SRC_LO = SRC_HI + 1;
 
+/**
+ * The MAC at `at` as a key's two words hold it (the entries keep a MAC they check again so: see CacheEntry.srcHi): its
+ * high 16 bits, and its low 32 as an int32.
+ */
+function macHi(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+function macLo(b: Uint8Array, at: number): number {
+  return (b[at + 2]! << 24) | (b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!;
+}
+
 /** A way-in key's first words, either family: the MACs, the tag, the EtherType (what the wire and the NIC read). */
 const linkWords = (w: Int32Array, buf: Uint8Array, d: DecodedFrame): void => {
   w[0] = (buf[0]! << 8) | buf[1]!;
@@ -819,17 +831,20 @@ export class PathCaches implements PathWatch, OutPathCache {
    */
   private wildInUsable(e: CacheEntry, buf: Uint8Array): boolean {
     const seg = this.host.dp.segment;
-    // The source MAC as a number from the key's two words (every caller's kw holds the frame's): two loads, not six
-    // bytes' — and no call of macNumber, which TurboFan does not always inline here (≈ 80 instructions a frame then).
+    // The source MAC as the key's two words (every caller's kw holds the frame's): two loads, not six bytes' — and no
+    // 48-bit number: the entry keeps the two words and the wire's table takes them (getHalves), where a number stored
+    // in the entry, or passed to a call not inlined, is a new heap number each time the source changes.
     const w = this.kw;
-    const src = w[SRC_HI]! * 0x100000000 + (w[SRC_LO]! >>> 0);
-    if (e.fdbStamp !== seg.changes || src !== e.srcMac) {
-      if ((buf[6]! & 1) !== 0 || seg.fdb.get(src) !== 'outside') return false;
+    const hi = w[SRC_HI]!;
+    const lo = w[SRC_LO]!;
+    if (e.fdbStamp !== seg.changes || lo !== e.srcLo || hi !== e.srcHi) {
+      if ((buf[6]! & 1) !== 0 || seg.fdb.getHalves(hi, lo) !== 'outside') return false;
       // The destination only when the table changed since the stamp: at the stamp it was on the entry's node (every
       // check that moves the stamp found it there, as the entry's making did), and only a change moves it — a new
       // source alone (a client's first frame through a wild entry) leaves it where it was: one lookup, not two.
       if (e.fdbStamp !== seg.changes && seg.fdb.get(e.dstMac) !== e.prog.node) return false;
-      e.srcMac = src;
+      e.srcHi = hi;
+      e.srcLo = lo;
       e.fdbStamp = seg.changes;
     }
     return true;
@@ -841,7 +856,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     // The wire's table: unchanged since the last check, or checked again now.
     const seg = this.host.dp.segment;
     if (e.fdbStamp !== seg.changes) {
-      if (seg.fdb.get(e.srcMac) !== 'outside' || seg.fdb.get(e.dstMac) !== e.prog.node) return false;
+      if (seg.fdb.getHalves(e.srcHi, e.srcLo) !== 'outside' || seg.fdb.get(e.dstMac) !== e.prog.node) return false;
       e.fdbStamp = seg.changes;
     }
     return true;
@@ -866,7 +881,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     rec.begin(keep);
     rec.lean = keep === false;
     dp.now = now;
-    dp.segment.fdb.touch(e.srcMac);
+    dp.segment.fdb.touchHalves(e.srcHi, e.srcLo);
     // The fast lane's frames (the subset read's status) are tested at fixed offsets first: nearly none is partial.
     const hd = this.hd;
     if ((hd.status !== DecodeStatus.PLAIN_TCP4_ADDRESSES || mayBePartialTcp4At18(buf, hd)) && completeOffloadChecksum(buf, hd)) host.checksumCompleted();
@@ -1081,14 +1096,16 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (e.generation !== host.generation || p.path.bridge.version !== e.bridgeVersion) return false;
     const seg = dp.segment;
     // The wire's table checked for the destination last met, at the stamp: a run of answers to one client (or
-    // to the gateway's MAC) costs one comparison; another destination, two lookups. The destination as a number from
-    // the key's two words (fromPatch's bw holds the answer's): no call of macNumber (see wildInUsable).
+    // to the gateway's MAC) costs two comparisons; another destination, two lookups. The destination as the key's two
+    // words (fromPatch's bw holds the answer's), kept and looked up as they are (see wildInUsable): no 48-bit number.
     const w = this.bw;
-    const dst = w[0]! * 0x100000000 + (w[1]! >>> 0);
-    if (e.fdbStamp !== seg.changes || dst !== e.dstMac) {
-      if (dst === e.srcMac || seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(dst) !== 'outside') return false;
-      if (dst !== e.dstMac) e.normalEntry = undefined;
-      e.dstMac = dst;
+    const hi = w[0]!;
+    const lo = w[1]!;
+    if (e.fdbStamp !== seg.changes || lo !== e.dstLo || hi !== e.dstHi) {
+      if ((lo === e.srcLo && hi === e.srcHi) || seg.fdb.getHalves(e.srcHi, e.srcLo) !== p.path.node || seg.fdb.getHalves(hi, lo) !== 'outside') return false;
+      if (lo !== e.dstLo || hi !== e.dstHi) e.normalEntry = undefined;
+      e.dstHi = hi;
+      e.dstLo = lo;
       e.fdbStamp = seg.changes;
     }
     const b = p.path.bridge;
@@ -1099,7 +1116,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     // NORMAL's lookup (Bridge.normalLookup) by the entry it found last for this destination while that entry stands
     // (BackEntry.normalEntry): the answers of a run go to one client, or to the gateway's MAC.
     let ne = e.normalEntry;
-    if (ne === undefined || b.entryStands(ne) === false) e.normalEntry = ne = b.normalEntry(normal, e.dstMac);
+    if (ne === undefined || b.entryStands(ne) === false) e.normalEntry = ne = b.normalEntry(normal, e.dstHi, e.dstLo);
     return b.entryLookup(ne, dp.now) === p.dstPort;
   }
 
@@ -1116,7 +1133,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (e.generation !== host.generation || p.path.bridge.version !== e.bridgeVersion) return false;
     const seg = dp.segment;
     if (e.fdbStamp !== seg.changes) {
-      if (seg.fdb.get(e.srcMac) !== p.path.node || seg.fdb.get(e.dstMac) !== 'outside') return false;
+      if (seg.fdb.getHalves(e.srcHi, e.srcLo) !== p.path.node || seg.fdb.getHalves(e.dstHi, e.dstLo) !== 'outside') return false;
       e.fdbStamp = seg.changes;
     }
     const b = p.path.bridge;
@@ -1130,7 +1147,7 @@ export class PathCaches implements PathWatch, OutPathCache {
     for (let i = 0; i < macs.length; i++) if (!b.learnedStill(macs[i]!)) return false;
     // NORMAL's lookup of the destination: the same answer as when the entry was made (still unknown, or
     // still fresh on that port; an aged entry NORMAL would forget is neither).
-    if (p.normal !== undefined && b.normalLookup(p.normal, e.dstMac, dp.now) !== p.dstPort) return false;
+    if (p.normal !== undefined && b.entryLookup(b.normalEntry(p.normal, e.dstHi, e.dstLo), dp.now) !== p.dstPort) return false;
     return true;
   }
 
@@ -1197,7 +1214,7 @@ export class PathCaches implements PathWatch, OutPathCache {
         wired.set(rec.viewOf(frame, len), 4);
         tagHead(wired, frame, dp.vlan);
       }
-      dp.segment.fdb.touch(e.srcMac);
+      dp.segment.fdb.touchHalves(e.srcHi, e.srcLo);
       dp.onWire?.(p.path.node, wired, dp.now);
       rec.r.outside.push(wired);
     }
@@ -1288,8 +1305,8 @@ export class PathCaches implements PathWatch, OutPathCache {
       key[0] = 0;
       key[1] = 0;
       const wh = (FlowCache.hashWords(key, key.length) ^ this.lastBackMix ^ WILD_MIX) & 0x3fffffff;
-      this.backs.set(wh, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, prog, true));
-    } else this.backs.set(hash, new OutEntry(key, host.generation, path.bridge.version, seg.changes, srcMac, dstMac, prog, false));
+      this.backs.set(wh, new OutEntry(key, host.generation, path.bridge.version, seg.changes, macHi(frame, 6), macLo(frame, 6), macHi(frame, 0), macLo(frame, 0), prog, true));
+    } else this.backs.set(hash, new OutEntry(key, host.generation, path.bridge.version, seg.changes, macHi(frame, 6), macLo(frame, 6), macHi(frame, 0), macLo(frame, 0), prog, false));
     this.backStamp++;
   }
 
@@ -1905,8 +1922,8 @@ export class PathCaches implements PathWatch, OutPathCache {
     if (!this.reads.src && made.stages === undefined && (setSrc || keepSrc)) {
       key[SRC_HI] = 0;
       key[SRC_LO] = 0;
-      this.flows.set((FlowCache.hashWords(key, kn) ^ WILD_MIX) & 0x3fffffff, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog, true, keepSrc));
-    } else this.flows.set(hash, new InEntry(key, kn, macNumber(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog));
+      this.flows.set((FlowCache.hashWords(key, kn) ^ WILD_MIX) & 0x3fffffff, new InEntry(key, kn, macHi(frame, 6), macLo(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog, true, keepSrc));
+    } else this.flows.set(hash, new InEntry(key, kn, macHi(frame, 6), macLo(frame, 6), macNumber(frame, 0), host.generation, dp.segment.changes, path.bridge.version, prog));
   }
 
   /** Makes an ARP entry from a watched full-path run, when everything it did is something a replay reproduces. */

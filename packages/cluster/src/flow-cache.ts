@@ -65,8 +65,14 @@ export interface CacheEntry {
    */
   key: Int32Array;
   keyLength: number;
-  /** The MACs as 48-bit numbers, for the wire's table (for a {@link wild} entry, the source last checked). */
-  srcMac: number;
+  /**
+   * The source MAC for the wire's table as the key's two words hold it — its high 16 bits and its low 32 as an int32
+   * (for a {@link wild} entry, the source last checked): two small integers, where a 48-bit number in a field is a
+   * heap number, new each time it changes (a wild entry's source changes every few frames).
+   */
+  srcHi: number;
+  srcLo: number;
+  /** The destination MAC as a 48-bit number, for the wire's table: fixed for the entry's life. */
   dstMac: number;
   // What it rests on.
   generation: number;
@@ -86,18 +92,19 @@ export interface CacheEntry {
 }
 
 /**
- * A way-in entry. The MACs are 48-bit numbers, which V8 stores in an unboxed double field by default and boxes
- * anew each time one is passed to a function not inlined (the wire's MAC table's `touch`: 16 bytes a hit).
- * Started as null, the fields are generalised to tagged ones holding a number boxed once, when the entry is made.
+ * A way-in entry. The destination MAC is a 48-bit number, which V8 stores in an unboxed double field by default and
+ * boxes anew each time it is passed to a function not inlined (the wire's MAC table's lookup: 16 bytes a call).
+ * Started as null, the field is generalised to a tagged one holding a number boxed once, when the entry is made. The
+ * source, which a wild entry's hit changes, is two small-integer fields ({@link CacheEntry.srcHi}): no box at all.
  */
 export class InEntry implements CacheEntry {
-  srcMac: number = null as unknown as number;
   dstMac: number = null as unknown as number;
 
   constructor(
     public key: Int32Array,
     public keyLength: number,
-    srcMac: number,
+    public srcHi: number,
+    public srcLo: number,
     dstMac: number,
     public generation: number,
     public fdbStamp: number,
@@ -106,7 +113,6 @@ export class InEntry implements CacheEntry {
     public wild = false,
     public keepSrc = false,
   ) {
-    this.srcMac = srcMac;
     this.dstMac = dstMac;
   }
 }
@@ -381,9 +387,18 @@ export interface BackEntry {
   generation: number;
   bridgeVersion: number;
   fdbStamp: number;
-  srcMac: number;
-  /** The destination MAC the wire's table was last checked for (at {@link fdbStamp}). */
-  dstMac: number;
+  /**
+   * The source MAC as the key's two words hold it (its high 16 bits, its low 32 as an int32), for the wire's table,
+   * whose touch a hit makes: as {@link CacheEntry.srcHi}.
+   */
+  srcHi: number;
+  srcLo: number;
+  /**
+   * The destination MAC the wire's table was last checked for (at {@link fdbStamp}), in the same form: two small
+   * integers, where a 48-bit number in a field is a new heap number each time a wild entry's destination changes.
+   */
+  dstHi: number;
+  dstLo: number;
   /**
    * Keyed without the destination MAC (a megaflow wildcarding it, as OVS's does for a field no rule matched):
    * made when nothing but NORMAL's lookup (a known port, not a flood) and the wire's lookup (the outside) read it,
@@ -394,17 +409,15 @@ export interface BackEntry {
   wild: boolean;
   prog: BackProgram;
   /**
-   * For a {@link wild} entry: the MAC entry NORMAL's lookup of {@link dstMac} found last (undefined until one, and
-   * again when dstMac changes). While it stands (its port not -1: every removal sets that, and a MAC has one entry
+   * For a {@link wild} entry: the MAC entry NORMAL's lookup of the destination ({@link dstHi}, {@link dstLo}) found
+   * last (undefined until one, and again when the destination changes). While it stands (its port not -1: every removal sets that, and a MAC has one entry
    * at a time) it is what the table holds for that MAC, so its port and age answer the lookup without the hash.
    */
   normalEntry: MacEntry | undefined;
 }
 
-/** A way-back entry (its MACs in tagged fields, as {@link InEntry}'s). */
+/** A way-back entry (its MACs as small integers, as {@link InEntry}'s source). */
 export class OutEntry implements BackEntry {
-  srcMac: number = null as unknown as number;
-  dstMac: number = null as unknown as number;
   normalEntry: MacEntry | undefined = undefined;
 
   constructor(
@@ -412,14 +425,13 @@ export class OutEntry implements BackEntry {
     public generation: number,
     public bridgeVersion: number,
     public fdbStamp: number,
-    srcMac: number,
-    dstMac: number,
+    public srcHi: number,
+    public srcLo: number,
+    public dstHi: number,
+    public dstLo: number,
     public prog: BackProgram,
     public wild: boolean,
-  ) {
-    this.srcMac = srcMac;
-    this.dstMac = dstMac;
-  }
+  ) {}
 }
 
 /** Entries by a hash of the key words; collisions are compared word by word. */

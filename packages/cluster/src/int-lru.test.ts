@@ -95,3 +95,39 @@ it(`keeps LruTable order through two keys touched in turn, a third now and then 
     { seed, numRuns: 1500 },
   );
 });
+
+it(`getHalves and touchHalves do what get and touch do for the key as its high 16 bits and its low 32 as an int32 (generated MACs; seed ${seed})`, () => {
+  // MACs and their neighbours in one half (the high 16 bits alone or the low 32 alone differing: a half compared or
+  // hashed wrongly confuses them), 0, ff:ff:ff:ff:ff:ff, low words with the top bit set; limits small enough that the
+  // order the touches make decides the evictions.
+  const base = [0, 0xffffffffffff, 0x525400cc0001, 0x5a5400cc0001, 0x525480cc0001, 0x5a5480cc0001, 0x525400cc0002, 0x0000ffffffff, 0xffff00000000, 0x000080000000];
+  // Keys by index into the list and a few any 48-bit ones, so that touches and gets mostly find their key.
+  const op = fc.tuple(fc.constantFrom('set', 'touch', 'touch', 'get', 'get', 'delete'), fc.nat(), fc.integer({ min: 0, max: 3 }));
+  fc.assert(
+    fc.property(fc.constantFrom(1, 2, 3, 5, 2000), fc.array(fc.integer({ min: 0, max: 2 ** 48 - 1 }), { maxLength: 4 }), fc.array(op, { minLength: 10, maxLength: 200 }), (limit, more, ops) => {
+      const a = new IntLruTable<number>(limit);
+      const b = new LruTable<number, number>(limit);
+      const keys = [...base, ...more];
+      for (const [kind, n, v] of ops) {
+        const key = keys[n % keys.length]!;
+        const hi = Math.floor(key / 2 ** 32);
+        const lo = key | 0;
+        if (kind === 'set') {
+          a.set(key, v);
+          b.set(key, v);
+        } else if (kind === 'delete') {
+          a.delete(key);
+          b.delete(key);
+        } else if (kind === 'touch') expect(a.touchHalves(hi, lo)).toBe(b.touch(key));
+        else expect(a.getHalves(hi, lo)).toBe(b.get(key));
+        expect(a.size).toBe(b.size);
+        expect(a.evictions).toBe(b.evictions);
+      }
+      for (const k of keys) {
+        expect(a.getHalves(Math.floor(k / 2 ** 32), k | 0)).toBe(b.get(k));
+        expect(a.get(k)).toBe(b.get(k));
+      }
+    }),
+    { seed, numRuns: 400 },
+  );
+});

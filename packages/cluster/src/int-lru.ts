@@ -15,6 +15,8 @@
  */
 import { IntKeyIndex, NO_SLOT as EMPTY, SlotOrder } from '@vippath/wire';
 
+const TWO32 = 4294967296;
+
 export class IntLruTable<V> {
   private keys: Float64Array;
   private values: Array<V | undefined>;
@@ -31,11 +33,14 @@ export class IntLruTable<V> {
    * rebuilds it (a removal shifts the positions after it back; an insertion moves none). A wire's table is asked
    * about the same two MACs frame after frame — the clients' gateway on the way in, the answers' source on the way
    * back — and a found key then costs a comparison instead of its hash and probe (bench/README, "The cluster's hops
-   * per frame (session 17)").
+   * per frame (session 17)"). The keys as their halves ({@link findHalves}: the high 16 bits, -1 for none, and the low
+   * 32 as an int32), small integers compared as they are.
    */
-  private seenKey0 = -1;
+  private seenHi0 = -1;
+  private seenLo0 = 0;
   private seenAt0 = -1;
-  private seenKey1 = -1;
+  private seenHi1 = -1;
+  private seenLo1 = 0;
   private seenAt1 = -1;
   /**
    * Whether the list's two newest slots stand in each other's place: the order is the list's with them exchanged. A
@@ -110,8 +115,8 @@ export class IntLruTable<V> {
   }
 
   private forgetSeen(): void {
-    this.seenKey0 = -1;
-    this.seenKey1 = -1;
+    this.seenHi0 = -1;
+    this.seenHi1 = -1;
   }
 
   /** Empties index position `i` (the positions after it may move). */
@@ -126,13 +131,30 @@ export class IntLruTable<V> {
 
   /** The index position holding `key`'s slot, or -1. */
   private find(key: number): number {
-    if (key === this.seenKey0) return this.seenAt0;
-    if (key === this.seenKey1) return this.seenAt1;
-    const i = this.index.find(key, this.keys);
+    // Its halves: the quotient truncated (below 2^21) and the low 32 bits as an int32 (ToInt32 keeps them).
+    return this.findHalves((key / TWO32) | 0, key | 0);
+  }
+
+  /**
+   * {@link find} for the key `hi` × 2^32 + (`lo` >>> 0) given as its halves (IntKeyIndex.findHalves): `hi` below 2^21,
+   * `lo` an int32 (the two words a frame's key holds a MAC in). The caches keep and pass a MAC they check again so,
+   * where a 48-bit number stored in an object or passed to a call not inlined is a new heap number each time.
+   */
+  private findHalves(hi: number, lo: number): number {
+    if (lo === this.seenLo0 && hi === this.seenHi0) return this.seenAt0;
+    if (lo === this.seenLo1 && hi === this.seenHi1) return this.seenAt1;
+    return this.findIndexed(hi, lo);
+  }
+
+  /** {@link findHalves} past the two keys found last: the index's probe, the key remembered. */
+  private findIndexed(hi: number, lo: number): number {
+    const i = this.index.findHalves(hi, lo, this.keys);
     if (i >= 0) {
-      this.seenKey1 = this.seenKey0;
+      this.seenHi1 = this.seenHi0;
+      this.seenLo1 = this.seenLo0;
       this.seenAt1 = this.seenAt0;
-      this.seenKey0 = key;
+      this.seenHi0 = hi;
+      this.seenLo0 = lo;
       this.seenAt0 = i;
     }
     return i;
@@ -140,6 +162,12 @@ export class IntLruTable<V> {
 
   get(key: number): V | undefined {
     const i = this.find(key);
+    return i < 0 ? undefined : this.values[this.index.slot(i)];
+  }
+
+  /** {@link get} of the key `hi` × 2^32 + (`lo` >>> 0): `hi` below 2^21, `lo` an int32 (see {@link findHalves}). */
+  getHalves(hi: number, lo: number): V | undefined {
+    const i = this.findHalves(hi, lo);
     return i < 0 ? undefined : this.values[this.index.slot(i)];
   }
 
@@ -151,6 +179,18 @@ export class IntLruTable<V> {
   touch(key: number): boolean {
     const i = this.find(key);
     if (i < 0) return false;
+    this.promote(this.index.slot(i));
+    return true;
+  }
+
+  /** {@link touch} of the key `hi` × 2^32 + (`lo` >>> 0) (as {@link getHalves}). */
+  touchHalves(hi: number, lo: number): boolean {
+    // findHalves written out: a cache hit inlines this, and findHalves, which the table's other lookups share, may
+    // have optimized code of its own by then, with the index's probe in it — too large for the hit's inlining budget.
+    let i: number;
+    if (lo === this.seenLo0 && hi === this.seenHi0) i = this.seenAt0;
+    else if (lo === this.seenLo1 && hi === this.seenHi1) i = this.seenAt1;
+    else if ((i = this.findIndexed(hi, lo)) < 0) return false;
     this.promote(this.index.slot(i));
     return true;
   }

@@ -471,10 +471,12 @@ export class Bridge {
 
   /**
    * {@link normalLookup} in two halves, for a cache that asks about one destination frame after frame: the entry the
-   * lookup of `mac` finds (undefined: none), which the cache may keep while {@link entryStands} …
+   * lookup of the MAC `hi` × 2^32 + (`lo` >>> 0) finds (undefined: none), which the cache may keep while
+   * {@link entryStands} … The MAC as the two words of the cache's key (MacTable.getHalves): the cache asks about a
+   * new destination every few frames, and a 48-bit number passed to a call would be a new heap number each time.
    */
-  normalEntry(l: MacLearned, mac: number): MacEntry | undefined {
-    return l.table.get(mac);
+  normalEntry(l: MacLearned, hi: number, lo: number): MacEntry | undefined {
+    return l.table.getHalves(hi, lo);
   }
 
   /** … and what NORMAL does with it at `now` (as normalLookup: the port, -1 for no entry, -2 aged out). */

@@ -4,7 +4,7 @@ import { MacTable } from './mac-table.js';
 
 // Keys: MACs as 48-bit numbers from a small pool (so sets, deletes and re-learnings of the same MAC meet), some
 // sharing their low 32 bits, some their high 16 (the two halves the hash mixes), plus arbitrary ones.
-const pool = [0, 1, 0x525400b50001, 0x525400b50002, 0x525400cc0001, 0x535400b50001, 0xffffffffffff, 0x100000000, 0xffffffff, 0x0000aabbccdd];
+const pool = [0, 1, 0x525400b50001, 0x525400b50002, 0x525400cc0001, 0x535400b50001, 0xffffffffffff, 0x100000000, 0xffffffff, 0x0000aabbccdd, 0x525480b50001, 0x535480b50001];
 const mac = fc.oneof(fc.constantFrom(...pool), fc.integer({ min: 0, max: 63 }).map((i) => 0x525400b50000 + i), fc.integer({ min: 0, max: 2 ** 48 - 1 }));
 const op = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), mac, port: fc.integer({ min: -1, max: 5 }) }) },
@@ -30,12 +30,17 @@ describe('MacTable: a Map of MAC numbers to entries, without a Map', () => {
             m.clear();
           } else {
             expect(t.get(o.mac)).toBe(m.get(o.mac));
+            // The MAC as a frame's key holds it: its high 16 bits, its low 32 as an int32 (negative with the top bit set).
+            expect(t.getHalves(Math.floor(o.mac / 2 ** 32), o.mac | 0)).toBe(m.get(o.mac));
             expect(t.has(o.mac)).toBe(m.has(o.mac));
           }
           expect(t.size).toBe(m.size);
         });
         // Every key still findable (a deletion that breaks a probe chain loses the ones after it), and the order.
-        for (const k of m.keys()) expect(t.get(k)).toBe(m.get(k));
+        for (const k of m.keys()) {
+          expect(t.get(k)).toBe(m.get(k));
+          expect(t.getHalves(Math.floor(k / 2 ** 32), k | 0)).toBe(m.get(k));
+        }
         for (const k of pool) expect(t.has(k)).toBe(m.has(k));
         expect([...t.entries()]).toEqual([...m.entries()]);
         expect([...t.values()]).toEqual([...m.values()]);

@@ -44,6 +44,15 @@ export class MacTable<V extends MacSlot = MacSlot> {
     return i < 0 ? undefined : this.vals[this.index.slot(i)];
   }
 
+  /**
+   * {@link get} of the MAC `hi` × 2^32 + (`lo` >>> 0) — the two words a frame's key holds it in (IntKeyIndex.findHalves:
+   * no 48-bit number passed to a call, which would be a new heap number each time).
+   */
+  getHalves(hi: number, lo: number): V | undefined {
+    const i = this.index.findHalves(hi, lo, this.keys);
+    return i < 0 ? undefined : this.vals[this.index.slot(i)];
+  }
+
   has(mac: number): boolean {
     return this.find(mac) >= 0;
   }

@@ -91,3 +91,44 @@ describe('IntKeyIndex', () => {
   });
 });
 
+
+/**
+ * MACs for the two-word form: 0, ff:ff:ff:ff:ff:ff, low words with the top bit set (negative as an int32), pairs that
+ * differ in the high 16 bits alone or the low 32 alone, and any 48-bit number.
+ */
+const MAC_SPECIALS = [0, 0xffffffffffff, 0x525400cc0001, 0x5a5400cc0001, 0x525480cc0001, 0x5a5480cc0001, 0x525400cc0002, 0x0000ffffffff, 0xffff00000000, 0x000080000000, 0x000100000000, 0xfffe80000000];
+
+describe('IntKeyIndex.findHalves', () => {
+  const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+  it(`finds what find finds for the key as its high 16 bits and its low 32 as an int32 or unsigned (generated MACs; seed ${seed})`, () => {
+    console.log(`int-key-index halves: seed ${seed} (VIPPATH_PROPERTY_SEED)`);
+    const any = fc.integer({ min: 0, max: 2 ** 48 - 1 });
+    // A MAC, and MACs like it in one half: the neighbours a half compared or hashed wrongly would confuse with it.
+    const mac = fc.oneof(fc.constantFrom(...MAC_SPECIALS), any);
+    const near = fc.tuple(mac, fc.integer({ min: 1, max: 0xffff }), fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.constantFrom('hi', 'lo', 'same')).map(([m, dh, dl, which]) => {
+      const hi = Math.floor(m / 2 ** 32);
+      const lo = m % 2 ** 32;
+      return which === 'hi' ? ((hi ^ dh) >>> 0) * 2 ** 32 + lo : which === 'lo' ? hi * 2 ** 32 + ((lo ^ dl) >>> 0) : m;
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(mac, { maxLength: 40 }), fc.array(near, { maxLength: 60 }), fc.constantFrom(4, 8, 64), (stored, asked, slots) => {
+        const index = new IntKeyIndex(Math.max(slots, stored.length));
+        const keys = new Float64Array(Math.max(slots, stored.length));
+        stored.forEach((k, s) => {
+          keys[s] = k;
+          index.insert(s, k);
+        });
+        // Each stored key's neighbours in one half too: the high 16 bits' lowest flipped, the low word's top bit.
+        const flipped = stored.flatMap((k) => [(Math.floor(k / 2 ** 32) ^ 1) * 2 ** 32 + (k % 2 ** 32), Math.floor(k / 2 ** 32) * 2 ** 32 + (((k % 2 ** 32) ^ 0x80000000) >>> 0)]);
+        for (const k of [...stored, ...asked, ...flipped]) {
+          const hi = Math.floor(k / 2 ** 32);
+          const at = index.find(k, keys);
+          expect(index.findHalves(hi, k | 0, keys)).toBe(at);
+          expect(index.findHalves(hi, k % 2 ** 32, keys)).toBe(at);
+          expect(at >= 0).toBe(stored.includes(k));
+        }
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+});

@@ -24,6 +24,17 @@ export function hashIntKey(key: number): number {
   return h ^ (h >>> 16);
 }
 
+/**
+ * {@link hashIntKey} of the key `hi` × 2^32 + (`lo` >>> 0) from its halves — the two words a frame's key holds a MAC
+ * in (`lo` read as an int32 mixes as its unsigned self), without the 48-bit number.
+ */
+function hashHalves(hi: number, lo: number): number {
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 export class IntKeyIndex {
   private index: Int32Array = new Int32Array(0);
   private mask = 0;
@@ -49,6 +60,23 @@ export class IntKeyIndex {
     const index = this.index;
     const mask = this.mask;
     const h = hashIntKey(key);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = index[2 * i]!;
+      if (s === NO_SLOT) return -1;
+      if (index[2 * i + 1] === h && keys[s] === key) return i;
+    }
+  }
+
+  /**
+   * {@link find} for the key `hi` × 2^32 + (`lo` >>> 0), `hi` a non-negative integer below 2^21 and `lo` any 32-bit
+   * integer: the key as two small integers, which a call passes as they are, where a 48-bit number passed to a call
+   * that is not inlined is a new heap number each time (the caches' wild entries ask about a new MAC every few frames).
+   */
+  findHalves(hi: number, lo: number, keys: Float64Array): number {
+    const index = this.index;
+    const mask = this.mask;
+    const h = hashHalves(hi, lo);
+    const key = hi * TWO32 + (lo >>> 0);
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const s = index[2 * i]!;
       if (s === NO_SLOT) return -1;
