@@ -289,7 +289,8 @@ describe('OvsConntrack.executeWords', () => {
 
   it("leaves on the first pool slot's words (FIRST_WORDS, written through the engine's constant) what execute leaves", () => {
     // The engine writes the mark, label and tuple through its module constant when the words are that slot (no bounds
-    // checks): the same property on that array, and the constant's writes counted (a call not hidden, words being it).
+    // checks): the same property on that array; counted, the tuple writes made through the constant and the mark writes
+    // (setMarkWords) made on that slot after them (calls not hidden).
     const inner = P.writeMetaWords!;
     const innerMark = P.setMarkWords!;
     let onFirst = 0;
@@ -311,7 +312,7 @@ describe('OvsConntrack.executeWords', () => {
       P.writeMetaWords = inner;
       P.setMarkWords = innerMark;
     }
-    console.log(`ct words property on FIRST_WORDS: ${onFirst} tuple writes, ${marksOnFirst} mark writes through the constant`);
+    console.log(`ct words property on FIRST_WORDS: ${onFirst} tuple writes through the constant, ${marksOnFirst} mark writes on the slot`);
     expect(onFirst).toBeGreaterThan(100);
     expect(marksOnFirst).toBeGreaterThan(20);
   }, 180_000);
