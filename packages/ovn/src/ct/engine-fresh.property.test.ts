@@ -71,6 +71,8 @@ function snapshot(ct: OvsConntrack): Record<string, unknown> {
   const o = ct as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
+    // The engine's mark on the shared miss memo: numbered across engines, each engine's own.
+    if (k === 'memoId') continue;
     if (/epoch/i.test(k) && typeof v === 'number') out[k] = v === o.epochNow;
     else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
     else if (ArrayBuffer.isView(v)) out[k] = Array.from(v as unknown as ArrayLike<number>);

@@ -1,9 +1,9 @@
 /**
- * lookupCk's miss memo (engine.ts `missKey`, with the insert count, time and hash of the miss) is each engine's own:
+ * lookupCk's miss memo (engine.ts `MK`, one module-level key shared by the engines, answered from only by the engine
+ * that wrote it last — MK_OWNER — with that engine's insert count, time and hash of the miss) acts as each engine's own:
  * two engines' calls interleaved answer as each engine's calls run on their own. An engine answering from another's
  * memo would call new a key it holds (its own memo's version unchanged since its miss of another key), committing a
- * second connection for it, or leave a DNAT packet unrewritten (`handoff` below). The guard for any memo shared
- * between engines (session 46 tried one module-level key with an owner check: measured slower, dropped).
+ * second connection for it, or leave a DNAT packet unrewritten (`handoff` below). Fails with the owner test dropped.
  * Generated: IPv4 and IPv6 TCP, UDP and ICMP echo packets from a few clients, each given to engine 0 or 1, committed in
  * two zones without NAT, with DNAT or SNAT, replies, lookups without commit; the same operations run on two other
  * engines, each engine's own in order without the other's in between (the first engine's all, then the second's).

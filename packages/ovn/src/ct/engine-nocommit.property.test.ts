@@ -42,6 +42,8 @@ function snapshot(ct: OvsConntrack): Record<string, unknown> {
   const o = ct as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
+    // The engine's mark on the shared miss memo: numbered across engines, each engine's own.
+    if (k === 'memoId') continue;
     if (/epoch/i.test(k) && typeof v === 'number') out[k] = v === o.epochNow;
     // The runners' frame generations are numbered across runners: by whether each is the current call's.
     else if (k === 'callGen' || k === 'xGen') out[k] = v === 0 ? 0 : v === o.callGen;

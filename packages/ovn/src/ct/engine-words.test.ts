@@ -22,6 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { CtNat, CtRequest, CtResult, CtState } from '../lflow/ct-api.js';
 import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
 import { W } from '../lflow/fields.js';
+import { FIRST_WORDS } from '../lflow/frame-sync.js';
 import { OvsConntrack } from './engine.js';
 import { checkPromises, F, frame, hideCtWords, natTo, vipFrame, type VipPacket } from './packets.test-helpers.js';
 
@@ -103,13 +104,18 @@ class Side {
   readonly decoder = new FrameDecoder();
   readonly d = new DecodedFrame();
   readonly res = new CtResult();
-  readonly w = new Uint32Array(W.SIZE);
+  readonly w: Uint32Array;
   f = new Uint8Array(0);
   private readonly buf = new Uint8Array(2048);
   len = 0;
   gen = 0;
 
-  constructor(readonly words: boolean) {
+  /** `first`: the words are the executor's first pool slot (FIRST_WORDS), which the engine writes through its constant. */
+  constructor(
+    readonly words: boolean,
+    first = false,
+  ) {
+    this.w = first ? FIRST_WORDS : new Uint32Array(W.SIZE);
     this.res.packet = 1;
   }
 
@@ -199,9 +205,12 @@ P.checkOrigWords = function (this: unknown, ...a: unknown[]) {
   return r;
 };
 
-/** `between`: run on both sides' engines before each packet (a flush). */
-function check(seq: Pkt[], between?: (ct: OvsConntrack, i: number) => void): void {
-  const a = new Side(true);
+/**
+ * `between`: run on both sides' engines before each packet (a flush). `first`: the words side's words are the
+ * executor's first pool slot (FIRST_WORDS), the array every executor call hands the engine.
+ */
+function check(seq: Pkt[], between?: (ct: OvsConntrack, i: number) => void, first = false): void {
+  const a = new Side(true, first);
   const b = new Side(false);
   const req = new CtRequest();
   let now = 1000;
@@ -276,6 +285,36 @@ describe('OvsConntrack.executeWords', () => {
     expect(promises.stale).toBe(0);
     // Every corner the words entry treats apart from the rest was reached, and compared, many times.
     for (const [k, n] of Object.entries(seen)) expect(n, k).toBeGreaterThan(5);
+  }, 180_000);
+
+  it("leaves on the first pool slot's words (FIRST_WORDS, written through the engine's constant) what execute leaves", () => {
+    // The engine writes the mark, label and tuple through its module constant when the words are that slot (no bounds
+    // checks): the same property on that array; counted, the tuple writes made through the constant and the mark writes
+    // (setMarkWords) made on that slot after them (calls not hidden).
+    const inner = P.writeMetaWords!;
+    const innerMark = P.setMarkWords!;
+    let onFirst = 0;
+    let marksOnFirst = 0;
+    P.writeMetaWords = function (this: { ow: Uint32Array; hideOut: boolean }, ...a: unknown[]) {
+      if (this.ow === FIRST_WORDS && this.hideOut !== true) onFirst++;
+      return inner.apply(this, a);
+    };
+    P.setMarkWords = function (this: { ow: Uint32Array; hideOut: boolean }, ...a: unknown[]) {
+      if (this.ow === FIRST_WORDS && this.hideOut !== true) marksOnFirst++;
+      return innerMark.apply(this, a);
+    };
+    try {
+      fc.assert(
+        fc.property(fc.array(pkt, { minLength: 1, maxLength: 30 }), (seq) => check(seq, undefined, true)),
+        { numRuns: Math.max(50, RUNS >> 1), ...(SEED !== undefined ? { seed: SEED } : {}) },
+      );
+    } finally {
+      P.writeMetaWords = inner;
+      P.setMarkWords = innerMark;
+    }
+    console.log(`ct words property on FIRST_WORDS: ${onFirst} tuple writes through the constant, ${marksOnFirst} mark writes on the slot`);
+    expect(onFirst).toBeGreaterThan(100);
+    expect(marksOnFirst).toBeGreaterThan(20);
   }, 180_000);
 
   it('keeps no fingerprint of a numbered call: a new generation without `fresh` extracts the key again; execute keeps one', () => {

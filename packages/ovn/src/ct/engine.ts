@@ -35,6 +35,7 @@ import {
 } from '@vippath/wire';
 import { CtNat as CtNatImport, CtState as CtStateImport, type CtRequest, type CtResult, type WordsConntrackEngine } from '../lflow/ct-api.js';
 import { W as FlowWords } from '../lflow/fields.js';
+import { FIRST_WORDS as FIRST_WORDSImport } from '../lflow/frame-sync.js';
 import {
   CT_DEFAULT_CONN_LIMIT,
   CT_DEFAULT_TIMEOUTS,
@@ -113,6 +114,13 @@ const W_PROTO = FlowWords.CT_NW_PROTO;
 const W_ETH_TYPE = FlowWords.ETH_TYPE;
 /** The words of no call yet: `ow` before the first executeWords (one array type in the field, never written). */
 const NO_WORDS = new Uint32Array(FlowWords.SIZE);
+/*
+ * The executor's first pool slot (frame-sync.ts FIRST_WORDS), as a module constant: every words call of both bench
+ * captures is made on it (counted: full-cold's 4.7 writeMetaWords a frame, http's 0.6, all of them). Written through
+ * this binding, TurboFan knows the array and its length, and a store at a constant word carries no bounds check
+ * (≈ 2 instructions each, eighteen a tuple write); `this.ow`, a field, is an array of unknown length.
+ */
+const FIRST = FIRST_WORDSImport;
 
 /**
  * Words per connection key: the source and destination addresses' first words, source L4, destination L4, meta,
@@ -148,6 +156,20 @@ const dstWord = (i: number): number => {
  * An IPv4 original tuple into the executor's flow words (writeMetaWords): the thirteen tuple words, the IPv6 ones 0 —
  * OVS puts an ICMP echo's type and code where the ports go (`sl4` holds id << 16 | type << 8 | code).
  */
+/**
+ * writeMetaWords' IPv4 write: the mark, the four label words and the tuple (tuple4Words). One function for both of its
+ * callers' arrays, so that the call with {@link FIRST} (inlined) stores without bounds checks and the other is the
+ * same code on any array.
+ */
+const meta4Words = (w: Uint32Array, mark: number, l0: number, l1: number, l2: number, l3: number, src: number, dst: number, sl4: number, dl4: number, meta: number): void => {
+  w[WM] = mark;
+  w[WL] = l0;
+  w[WL + 1] = l1;
+  w[WL + 2] = l2;
+  w[WL + 3] = l3;
+  tuple4Words(w, src, dst, sl4, dl4, meta);
+};
+
 const tuple4Words = (w: Uint32Array, src: number, dst: number, sl4: number, dl4: number, meta: number): void => {
   const proto = (meta >>> 16) & 0xff;
   w[W_NW_SRC] = src;
@@ -434,6 +456,16 @@ const finish = (h: number): number => {
  */
 const CK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
 const TK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+/*
+ * lookupCk's miss memo: the key of the last miss of any engine, and (MK_OWNER[0]) that engine's memoId. Module
+ * constants, as CK: a word is one load or store, where a field's array was a checked one (its map, length and base
+ * loaded; ≈ 20 of its accesses a full-cold SYN). An engine answers from it only when it wrote it last; another engine's
+ * miss in between costs the first its memo (a full lookup next), never a wrong answer. The owner as an array slot, not a
+ * module `let` (session 46's try: a context slot TurboFan loads with its hole check at each use, +70 a frame).
+ */
+const MK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
+const MK_OWNER = new Int32Array(1);
+let memoIds = 0;
 /**
  * tcp_valid_new by the TCP header's twelve flag bits (as connNotFound reads them: read16 at offset 12, & 0xfff), 1 where
  * tcpValidNew says yes: made from that function, so the two cannot differ. A table over an ArrayBuffer of its own (off
@@ -537,7 +569,8 @@ export class OvsConntrack implements WordsConntrackEngine {
   /** Hash of the new connection's reply key, left by the NAT tuple search that found it free. */
   private revHash = 0;
   /** lookupCk's memo of its last miss: the key, the insert count then (`version`) and the time. */
-  private readonly missKey = new Uint32Array(CT_KEY_WORDS);
+  /** This engine's mark on the shared miss memo (MK_OWNER): unique among the process's engines. */
+  private readonly memoId = ++memoIds;
   private missVersion = -1;
   private missNow = 0;
   private missHash = 0;
@@ -2130,10 +2163,11 @@ export class OvsConntrack implements WordsConntrackEngine {
    */
   private lookupCk(now: number): number {
     const ck = CK;
-    const mk = this.missKey;
+    const mk = MK;
     const meta = ck[K_META]!;
     if (
       this.missVersion === this.version &&
+      MK_OWNER[0] === this.memoId &&
       now >= this.missNow &&
       mk[K_META] === meta &&
       mk[K_SL4] === ck[K_SL4] &&
@@ -2190,6 +2224,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       mk[K_DL4] = ck[K_DL4]!;
       mk[K_META] = meta;
       if (meta & V6_BIT) for (let i = KW; i < W; i++) mk[i] = ck[i]!;
+      MK_OWNER[0] = this.memoId;
       this.missHash = this.ckHash;
       this.missVersion = this.version;
       this.missNow = now;
@@ -2585,7 +2620,6 @@ export class OvsConntrack implements WordsConntrackEngine {
    * words 0, all 0 without a tuple. The result keeps the zone, state and the tuple's flags.
    */
   private writeMetaWords(res: CtResult, zone: number, e: number, haveKey: boolean): void {
-    const w = this.ow;
     res.tupleWritten = true;
     res.state |= CtState.TRK;
     res.zone = zone;
@@ -2595,53 +2629,53 @@ export class OvsConntrack implements WordsConntrackEngine {
     // An IPv4 tuple (all five of a full-cold SYN's calls here) by its own source: the record's words all read
     // before the first store (a store to `w` may alias any typed array, so a read after it reloads), the packet's key
     // from CK itself (a constant: a word is one load, where a merged `k` was a checked load from a field's array).
+    let mark = 0;
+    let l0 = 0;
+    let l1 = 0;
+    let l2 = 0;
+    let l3 = 0;
+    let src = 0;
+    let dst = 0;
+    let sl4 = 0;
+    let dl4 = 0;
+    let meta = 0;
     if (e >= 0) {
       const keys = this.keys;
       const o = Math.imul(e, R);
-      const meta = keys[(o + K_META) | 0]!;
-      if ((meta & V6_BIT) === 0) {
-        const src = keys[o]!;
-        const dst = keys[(o + K_DST) | 0]!;
-        const sl4 = keys[(o + K_SL4) | 0]!;
-        const dl4 = keys[(o + K_DL4) | 0]!;
-        const mark = keys[(o + R_MARK) | 0]!;
-        const labelled = (this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) !== 0;
-        res.hasOriginal = true;
-        res.originalIpv6 = false;
-        w[WM] = mark;
-        if (labelled === true) {
-          const l = (e * 4) | 0;
-          const labels = this.labels;
-          const l0 = labels[l]!;
-          const l1 = labels[(l + 1) | 0]!;
-          const l2 = labels[(l + 2) | 0]!;
-          const l3 = labels[(l + 3) | 0]!;
-          w[WL] = l0;
-          w[WL + 1] = l1;
-          w[WL + 2] = l2;
-          w[WL + 3] = l3;
-        } else {
-          w[WL] = 0;
-          w[WL + 1] = 0;
-          w[WL + 2] = 0;
-          w[WL + 3] = 0;
-        }
-        tuple4Words(w, src, dst, sl4, dl4, meta);
+      meta = keys[(o + K_META) | 0]!;
+      if ((meta & V6_BIT) !== 0) {
+        this.metaWordsOther(this.ow, res, e, haveKey);
         return;
       }
+      src = keys[o]!;
+      dst = keys[(o + K_DST) | 0]!;
+      sl4 = keys[(o + K_SL4) | 0]!;
+      dl4 = keys[(o + K_DL4) | 0]!;
+      mark = keys[(o + R_MARK) | 0]!;
+      if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) !== 0) {
+        const l = (e * 4) | 0;
+        const labels = this.labels;
+        l0 = labels[l]!;
+        l1 = labels[(l + 1) | 0]!;
+        l2 = labels[(l + 2) | 0]!;
+        l3 = labels[(l + 3) | 0]!;
+      }
     } else if (haveKey === true && (CK[K_META]! & V6_BIT) === 0) {
-      const meta = CK[K_META]!;
-      res.hasOriginal = true;
-      res.originalIpv6 = false;
-      w[WM] = 0;
-      w[WL] = 0;
-      w[WL + 1] = 0;
-      w[WL + 2] = 0;
-      w[WL + 3] = 0;
-      tuple4Words(w, CK[K_SRC]!, CK[K_DST]!, CK[K_SL4]!, CK[K_DL4]!, meta);
+      meta = CK[K_META]!;
+      src = CK[K_SRC]!;
+      dst = CK[K_DST]!;
+      sl4 = CK[K_SL4]!;
+      dl4 = CK[K_DL4]!;
+    } else {
+      this.metaWordsOther(this.ow, res, e, haveKey);
       return;
     }
-    this.metaWordsOther(w, res, e, haveKey);
+    res.hasOriginal = true;
+    res.originalIpv6 = false;
+    // The words by the constant when they are the first slot's (both captures' calls, all of them): see FIRST.
+    const w = this.ow;
+    if (w === FIRST) meta4Words(FIRST, mark, l0, l1, l2, l3, src, dst, sl4, dl4, meta);
+    else meta4Words(w, mark, l0, l1, l2, l3, src, dst, sl4, dl4, meta);
   }
 
   /** writeMetaWords' other cases: an IPv6 tuple, or none (`haveKey` false without a connection: all thirteen words 0). */
