@@ -918,14 +918,6 @@ export class OvsConntrack implements WordsConntrackEngine {
     // The offset masked for the byte reads (OFFSET_MASK: itself once l4 ≥ 0, which the decode's or the kept key's
     // checks have said): their index adds lose their overflow checks.
     const at = l4 & OFFSET_MASK;
-    // The buffer's 16-bit view where the checksums made one, and whether the TCP header's ten words lie in it at an even
-    // offset (the usual segment): then the ports, the offset/flags word and the tracker's numbers are word reads of it,
-    // one select and one length test for all, where each byte read loaded the frame's length and base and checked the
-    // index (read16's three inlined calls were ≈ 43 instructions a call). The words are the bytes' (the same buffer and
-    // offset, every index below the view's length).
-    const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
-    const hj = at >> 1;
-    const hvOk = hv !== undefined && (at & 1) === 0 && ((hj + 9) | 0) < hv.length;
     let src: number;
     let dst: number;
     let sp: number;
@@ -950,16 +942,8 @@ export class OvsConntrack implements WordsConntrackEngine {
       // then a float compare or conversion).
       src = d.ipSrc >>> 0;
       dst = d.ipDst >>> 0;
-      if (hvOk) {
-        const w0 = hv![hj]!;
-        const w1 = hv![(hj + 1) | 0]!;
-        // Host order on a little-endian host: each word's first byte (the network order's high one) in its low half.
-        sp = LITTLE_ENDIAN ? ((w0 & 0xff) << 8) | (w0 >>> 8) : w0;
-        dp = LITTLE_ENDIAN ? ((w1 & 0xff) << 8) | (w1 >>> 8) : w1;
-      } else {
-        sp = read16(frame, at);
-        dp = read16(frame, (at + 2) | 0);
-      }
+      sp = read16(frame, at);
+      dp = read16(frame, (at + 2) | 0);
     }
     const meta = zone | (6 << 16);
     if (trust === HINT_CHECKED) {
@@ -968,11 +952,7 @@ export class OvsConntrack implements WordsConntrackEngine {
     }
     if (!checked && now >= this.recF[(base + R_EXP) >> 1]!) return false;
     // The offset/flags word, read once: the flags for the checks and the tracker, the data offset for its payload length.
-    let hw: number;
-    if (hvOk) {
-      const w6 = hv![(hj + 6) | 0]!;
-      hw = LITTLE_ENDIAN ? ((w6 & 0xff) << 8) | (w6 >>> 8) : w6;
-    } else hw = read16(frame, (at + 12) | 0);
+    const hw = read16(frame, (at + 12) | 0);
     const flags = hw & 0xfff;
     if (tcpInvalidFlags(flags)) return false;
     // After the key matched (a refused hint costs no checksum): what extractKey checks of an IPv4 TCP packet.
@@ -981,7 +961,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       // tcp4SumsOk's bare-header case written out — an IPv4 header without options and a 20-byte segment in a buffer
       // viewed at an even offset (a client's ACKs and FINs: ≈ 0.6 of these checks a frame in http) — the same sums
       // and verdict without its call, entry and tests. Anything else is its call (which makes a view where it would).
-      const v = hv;
+      const v = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
       const l3 = d.l3Offset & OFFSET_MASK;
       if (v !== undefined && (l3 & 1) === 0 && d.ipHeaderLength === 20 && (d.l3End & OFFSET_MASK) - at === 20) {
         const i = l3 >> 1;
@@ -1057,16 +1037,20 @@ export class OvsConntrack implements WordsConntrackEngine {
       // counts against TurboFan's inlining budget for this function (V8's js-inlining-heuristic.cc: cumulative 920
       // bytes of bytecode, each candidate weighed 1.2 times its size), and with them noteNat no longer fit (out of
       // line, ≈ 150 instructions a frame).
-      // Through the view (hvOk, above: ≈ 0.86 of these calls in http): five word reads for the twelve bytes' reads.
+      // Through the buffer's 16-bit view where the checksums have one and the header starts at an even offset (the
+      // usual segment: ≈ 0.86 of these calls in http): five word reads for the twelve bytes' reads, each with its bounds
+      // check. Every index below the view's length: the words are then the bytes' (the same buffer and offset).
+      const hv = frame === this.sumFrame ? this.sumView : frame === this.sumFrame2 ? this.sumView2 : undefined;
+      const hj = at >> 1;
       let win: number;
       let seq: number;
       let ack: number;
-      if (hvOk) {
-        const s0 = hv![(hj + 2) | 0]!;
-        const s1 = hv![(hj + 3) | 0]!;
-        const a0 = hv![(hj + 4) | 0]!;
-        const a1 = hv![(hj + 5) | 0]!;
-        const w = hv![(hj + 7) | 0]!;
+      if (hv !== undefined && (at & 1) === 0 && ((hj + 7) | 0) < hv.length) {
+        const s0 = hv[(hj + 2) | 0]!;
+        const s1 = hv[(hj + 3) | 0]!;
+        const a0 = hv[(hj + 4) | 0]!;
+        const a1 = hv[(hj + 5) | 0]!;
+        const w = hv[(hj + 7) | 0]!;
         if (LITTLE_ENDIAN) {
           // Host order: each word's first byte (the network order's high one) in its low half.
           win = ((w & 0xff) << 8) | (w >>> 8);
