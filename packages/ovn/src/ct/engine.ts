@@ -65,6 +65,7 @@ import {
   tcpPeerState,
   tcpUpdate as tcpUpdateImport,
   tcpValidNew as tcpValidNewImport,
+  tcpWscale as tcpWscaleImport,
   type TcpPeers,
 } from './tcp.js';
 
@@ -99,6 +100,7 @@ const tcpInvalidFlags = tcpInvalidFlagsImport;
 const tcpNewConn = tcpNewConnImport;
 const tcpUpdate = tcpUpdateImport;
 const tcpValidNew = tcpValidNewImport;
+const tcpWscale = tcpWscaleImport;
 
 /* The executor's flow words that hold a packet's ct fields (executeWords), as module constants (see above). */
 const WS = FlowWords.CT_STATE;
@@ -1058,19 +1060,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     const ps = (rec + Math.imul(rb, T_PEER)) | 0;
     const pd = (rec + T_PEER - Math.imul(rb, T_PEER)) | 0;
     const sPk = t[(ps + T_PACKED) | 0]!;
-    if ((flags & (TCP_SYN | TCP_RST)) === 0 && sPk >>> 24 >= TS_SYN_SENT) {
+    const sSt = sPk >>> 24;
+    // Past its first packet, a segment without SYN or RST (the written-out usual path); at its first, a SYN|ACK — the
+    // server's answer to the SYN, ≈ 0.39 of these calls a frame in http, each one tcpUpdate's call before (its
+    // first-packet branch) — on the path below the header read.
+    if (sSt >= TS_SYN_SENT ? (flags & (TCP_SYN | TCP_RST)) === 0 : (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
       const dPk = t[(pd + T_PACKED) | 0]!;
-      const sScale = (sPk >>> 16) & 0xff;
-      const dScale = (dPk >>> 16) & 0xff;
-      let sws = 0;
-      let dws = 0;
-      if ((sScale & T_WS_FLAG) !== 0 && (dScale & T_WS_FLAG) !== 0) {
-        sws = sScale & 0xf;
-        dws = dScale & 0xf;
-      } else if ((sScale & T_WS_UNKNOWN) !== 0 && (dScale & T_WS_UNKNOWN) !== 0) {
-        sws = T_MAX_WSCALE;
-        dws = T_MAX_WSCALE;
-      }
       // The header's window, sequence and ack numbers read byte by byte (read16's and read32's code): each inlined call
       // counts against TurboFan's inlining budget for this function (V8's js-inlining-heuristic.cc: cumulative 920
       // bytes of bytecode, each candidate weighed 1.2 times its size), and with them noteNat no longer fit (out of
@@ -1104,52 +1099,113 @@ export class OvsConntrack implements WordsConntrackEngine {
         seq = ((frame[(at + 4) | 0]! << 24) | (frame[(at + 5) | 0]! << 16) | (frame[(at + 6) | 0]! << 8) | frame[(at + 7) | 0]!) >>> 0;
         ack = ((frame[(at + 8) | 0]! << 24) | (frame[(at + 9) | 0]! << 16) | (frame[(at + 10) | 0]! << 8) | frame[(at + 11) | 0]!) >>> 0;
       }
-      // Kept for the packet's later zones (nextTcp4): the same numbers, not read again there.
-      SEG[SEG_HW] = hw;
-      SEG[SEG_LEN] = len;
-      SEG[SEG_SEQ] = seq;
-      SEG[SEG_ACK] = ack;
-      SEG[SEG_WIN] = win;
-      const token = (SEG[SEG_TOKEN]! + 2) | 0;
-      SEG[SEG_TOKEN] = token;
-      this.segToken = token;
-      // FIN is bit 0: one more sequence number.
-      let end = (seq + len + (flags & TCP_FIN)) >>> 0;
-      const sLo = t[(ps + T_SEQLO) | 0]!;
-      const sHi = t[(ps + T_SEQHI) | 0]!;
-      const dLo = t[(pd + T_SEQLO) | 0]!;
-      if (seq === end) {
-        // No data: the sequence check relaxed.
-        seq = sLo;
-        end = seq;
-      }
-      const ackskew = (dLo - ack) | 0;
-      if (
-        (((sHi - end) | 0) >= 0 && ((seq - ((sLo - ((dPk & 0xffff) << dws)) >>> 0)) | 0) >= 0 && ackskew >= -T_MAX_ACK && ackskew <= T_MAX_ACK << sws) ||
-        this.seqCheck === false
-      ) {
-        let nsPk = sPk;
-        if ((sPk & 0xffff) < win) nsPk = (sPk & 0xffff0000) | win;
-        if (((end - sLo) | 0) > 0) t[(ps + T_SEQLO) | 0] = end;
-        const ws = win << sws;
-        if (((((ack + ws) >>> 0) - t[(pd + T_SEQHI) | 0]!) | 0) >= 0) t[(pd + T_SEQHI) | 0] = (ack + (ws > 1 ? ws : 1)) >>> 0;
-        let s = sPk >>> 24;
-        let ds = dPk >>> 24;
-        if ((flags & TCP_FIN) !== 0 && s < TS_CLOSING) s = TS_CLOSING;
-        if (ds === TS_SYN_SENT) ds = TS_ESTABLISHED;
-        else if (ds === TS_CLOSING) ds = TS_FIN_WAIT_2;
-        t[(ps + T_PACKED) | 0] = ((nsPk & 0x00ffffff) | (s << 24)) >>> 0;
-        t[(pd + T_PACKED) | 0] = ((dPk & 0x00ffffff) | (ds << 24)) >>> 0;
-        let tm: number;
-        if (s >= TS_FIN_WAIT_2 && ds >= TS_FIN_WAIT_2) tm = CtTimeout.TCP_CLOSED;
-        else if (s >= TS_CLOSING && ds >= TS_CLOSING) tm = CtTimeout.TCP_FIN_WAIT;
-        else if (s < TS_ESTABLISHED || ds < TS_ESTABLISHED) tm = CtTimeout.TCP_OPENING;
-        else if (s >= TS_CLOSING || ds >= TS_CLOSING) tm = CtTimeout.TCP_CLOSING;
-        else tm = CtTimeout.TCP_ESTABLISHED;
-        // The expiration here, before this path meets tcpUpdate's call (after which `this`'s map and each array's
-        // fields are checked and loaded again).
-        this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
-        r = CtUpdate.VALID;
+      if (sSt >= TS_SYN_SENT) {
+        const sScale = (sPk >>> 16) & 0xff;
+        const dScale = (dPk >>> 16) & 0xff;
+        let sws = 0;
+        let dws = 0;
+        if ((sScale & T_WS_FLAG) !== 0 && (dScale & T_WS_FLAG) !== 0) {
+          sws = sScale & 0xf;
+          dws = dScale & 0xf;
+        } else if ((sScale & T_WS_UNKNOWN) !== 0 && (dScale & T_WS_UNKNOWN) !== 0) {
+          sws = T_MAX_WSCALE;
+          dws = T_MAX_WSCALE;
+        }
+        // Kept for the packet's later zones (nextTcp4): the same numbers, not read again there.
+        SEG[SEG_HW] = hw;
+        SEG[SEG_LEN] = len;
+        SEG[SEG_SEQ] = seq;
+        SEG[SEG_ACK] = ack;
+        SEG[SEG_WIN] = win;
+        const token = (SEG[SEG_TOKEN]! + 2) | 0;
+        SEG[SEG_TOKEN] = token;
+        this.segToken = token;
+        // FIN is bit 0: one more sequence number.
+        let end = (seq + len + (flags & TCP_FIN)) >>> 0;
+        const sLo = t[(ps + T_SEQLO) | 0]!;
+        const sHi = t[(ps + T_SEQHI) | 0]!;
+        const dLo = t[(pd + T_SEQLO) | 0]!;
+        if (seq === end) {
+          // No data: the sequence check relaxed.
+          seq = sLo;
+          end = seq;
+        }
+        const ackskew = (dLo - ack) | 0;
+        if (
+          (((sHi - end) | 0) >= 0 && ((seq - ((sLo - ((dPk & 0xffff) << dws)) >>> 0)) | 0) >= 0 && ackskew >= -T_MAX_ACK && ackskew <= T_MAX_ACK << sws) ||
+          this.seqCheck === false
+        ) {
+          let nsPk = sPk;
+          if ((sPk & 0xffff) < win) nsPk = (sPk & 0xffff0000) | win;
+          if (((end - sLo) | 0) > 0) t[(ps + T_SEQLO) | 0] = end;
+          const ws = win << sws;
+          if (((((ack + ws) >>> 0) - t[(pd + T_SEQHI) | 0]!) | 0) >= 0) t[(pd + T_SEQHI) | 0] = (ack + (ws > 1 ? ws : 1)) >>> 0;
+          let s = sPk >>> 24;
+          let ds = dPk >>> 24;
+          if ((flags & TCP_FIN) !== 0 && s < TS_CLOSING) s = TS_CLOSING;
+          if (ds === TS_SYN_SENT) ds = TS_ESTABLISHED;
+          else if (ds === TS_CLOSING) ds = TS_FIN_WAIT_2;
+          t[(ps + T_PACKED) | 0] = ((nsPk & 0x00ffffff) | (s << 24)) >>> 0;
+          t[(pd + T_PACKED) | 0] = ((dPk & 0x00ffffff) | (ds << 24)) >>> 0;
+          let tm: number;
+          if (s >= TS_FIN_WAIT_2 && ds >= TS_FIN_WAIT_2) tm = CtTimeout.TCP_CLOSED;
+          else if (s >= TS_CLOSING && ds >= TS_CLOSING) tm = CtTimeout.TCP_FIN_WAIT;
+          else if (s < TS_ESTABLISHED || ds < TS_ESTABLISHED) tm = CtTimeout.TCP_OPENING;
+          else if (s >= TS_CLOSING || ds >= TS_CLOSING) tm = CtTimeout.TCP_CLOSING;
+          else tm = CtTimeout.TCP_ESTABLISHED;
+          // The expiration here, before this path meets tcpUpdate's call (after which `this`'s map and each array's
+          // fields are checked and loaded again).
+          this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[tm]!;
+          r = CtUpdate.VALID;
+        }
+      } else {
+        // tcpUpdate's path for a SYN|ACK from a peer before SYN_SENT (OVS tcp_conn_update's `src->state <
+        // CT_DPIF_TCPS_SYN_SENT` branch, then its window check and updates), its values made in locals and stored
+        // only once the window holds: anything else is tcpUpdate's call, which starts over on the same words. What the
+        // flags make constant is folded in: tcpInvalidFlags refuses SYN with FIN or RST, so the end is one past the
+        // payload and the states move as ACK moves them; the scales are 0 but for the option read here.
+        const dScale = (dPk >>> 16) & 0xff;
+        let sw = sPk;
+        let dw = dPk;
+        let sws = 0;
+        let dws = 0;
+        if ((dScale & T_WS_FLAG) !== 0) {
+          // The other side offered scaling: this SYN|ACK's option says whether both scale (tcpWscale's answer, a
+          // byte: the shift, at most 14, with WSCALE_FLAG when present).
+          const wsc = tcpWscale(frame, at);
+          sw = ((sw & 0xff00ffff) | (wsc << 16)) >>> 0;
+          if ((wsc & T_WS_FLAG) !== 0) {
+            sws = wsc & 0xf;
+            win = ((win + (1 << sws) - 1) >> sws) & 0xffff;
+            dws = dScale & 0xf;
+          } else dw = ((dw & 0xff000000) | (((dw & 0xffff) << (dScale & 0xf)) & 0xffff)) >>> 0;
+        }
+        const end = (seq + len + 1) >>> 0;
+        const hi0 = t[(ps + T_SEQHI) | 0]!;
+        const reachW = (dw & 0xffff) << dws;
+        const reach = (end + (reachW > 1 ? reachW : 1)) >>> 0;
+        // seqhi moves to the reach where it is tcpNewConn's 1 or below it — and then no ack skew check (picking up).
+        const pick = hi0 === 1 || ((reach - hi0) | 0) >= 0;
+        const sHi = pick ? reach : hi0;
+        const ackskew = pick ? 0 : (t[(pd + T_SEQLO) | 0]! - ack) | 0;
+        // The branch stores seqlo = seq, after which the window's lower edge holds (seq no lower than seqlo less the
+        // receiver's largest window, at most 0xffff << 15 < 2^31) and the no-data case (seq === end: checked at seqlo)
+        // changes no number: tested are the upper edge and the ack skew.
+        if ((((sHi - end) | 0) >= 0 && ackskew >= -T_MAX_ACK && ackskew <= T_MAX_ACK << sws) || this.seqCheck === false) {
+          t[(ps + T_SEQLO) | 0] = ((end - seq) | 0) > 0 ? end : seq;
+          t[(ps + T_SEQHI) | 0] = sHi;
+          if ((sw & 0xffff) < win) sw = (sw & 0xffff0000) | win;
+          t[(ps + T_PACKED) | 0] = ((sw & 0x00ffffff) | (TS_SYN_SENT << 24)) >>> 0;
+          const ws = win << sws;
+          if (((((ack + ws) >>> 0) - t[(pd + T_SEQHI) | 0]!) | 0) >= 0) t[(pd + T_SEQHI) | 0] = (ack + (ws > 1 ? ws : 1)) >>> 0;
+          let ds = dw >>> 24;
+          if (ds === TS_SYN_SENT) ds = TS_ESTABLISHED;
+          else if (ds === TS_CLOSING) ds = TS_FIN_WAIT_2;
+          t[(pd + T_PACKED) | 0] = ((dw & 0x00ffffff) | (ds << 24)) >>> 0;
+          // The sender at SYN_SENT, below ESTABLISHED and CLOSING: the opening timeout, whatever the receiver's state.
+          this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[CtTimeout.TCP_OPENING]!;
+          r = CtUpdate.VALID;
+        }
       }
     }
     if (r < 0) {

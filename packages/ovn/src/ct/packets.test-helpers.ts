@@ -38,6 +38,8 @@ export interface PacketSpec {
   win?: number;
   /** TCP window scale option to include. */
   wscale?: number;
+  /** The TCP header's option bytes as given (a multiple of 4, at most 40), in place of {@link wscale}'s. */
+  tcpOptions?: readonly number[];
   /** Payload bytes (filled with a pattern). */
   payload?: number;
   /** ICMP echo (request 8 / 128, reply 0 / 129) fields. */
@@ -60,7 +62,7 @@ function isV6(a: string): boolean {
 function l4Bytes(p: PacketSpec, v6: boolean): { proto: number; bytes: Uint8Array; csumAt: number } {
   const pay = p.payload ?? 0;
   if (p.proto === 'tcp') {
-    const opts = p.wscale !== undefined ? [1, 3, 3, p.wscale] : [];
+    const opts = p.tcpOptions ?? (p.wscale !== undefined ? [1, 3, 3, p.wscale] : []);
     const hl = 20 + opts.length;
     const b = new Uint8Array(hl + pay);
     write16(b, 0, p.sport ?? 40000);
