@@ -230,6 +230,15 @@ class ReplyBuffer {
  */
 const REPLY0_BYTES = 4096;
 const REPLY0 = new Uint8Array(REPLY0_BYTES);
+/**
+ * {@link REPLY0} as big-endian words, for tcp4's fields that vary: a module constant too, so that TurboFan folds its
+ * bounds checks at constant offsets, and a field is one byte-swap and one store, where byte stores cost a shift and a
+ * store each. The values handed to it are int32 expressions (`| 0`): a tagged number is converted through a double by
+ * DataView's set (a Smi check, a conversion and its check back, ≈ 8 instructions a field in tcp4's code), and with that
+ * the words cost more than the bytes (bench/README "The pods' destination check and template fields as words (session
+ * 48)").
+ */
+const REPLY0_VIEW = new DataView(REPLY0.buffer, 0, REPLY0_BYTES);
 /** Exact-length views of {@link REPLY0}, by length. */
 const REPLY0_VIEWS: Array<Uint8Array | undefined> = [];
 
@@ -408,6 +417,9 @@ export class PodHost {
   private readonly ownDecode = new DecodedFrame();
   private d: Readonly<DecodedFrame> = this.ownDecode;
   private readonly mac: Uint8Array;
+  /** {@link mac}'s first two bytes, big-endian, and its last four as an int32 (handle's destination check). */
+  private readonly macHi: number;
+  private readonly macLo: number;
   private readonly ip: number;
   /** Its IPv6 address's bytes on a dual-stack subnet (undefined: IPv6 is not taken). */
   private readonly ip6: Uint8Array | undefined;
@@ -471,6 +483,8 @@ export class PodHost {
     this.conns = new AddressPortTable(connLimit, 64, true);
     this.conns6 = new AddressPortTable(connLimit);
     this.mac = parseMac(pod.mac);
+    this.macHi = (this.mac[0]! << 8) | this.mac[1]!;
+    this.macLo = (this.mac[2]! << 24) | (this.mac[3]! << 16) | (this.mac[4]! << 8) | this.mac[5]!;
     this.ip = parseIPv4(pod.ip);
     this.ip6 = pod.ip6 ? parseIPv6(pod.ip6) : undefined;
     this.nameBody = latin1(pod.name);
@@ -659,8 +673,10 @@ export class PodHost {
       if (d !== own) this.d = d = own;
       if (readPlainTcp4Segment(frame, frame.length, own) === 0 && this.decoder.decode(frame, own) !== 0) return this.ignore('malformed');
     }
-    const mac = this.mac;
-    if ((frame[0]! & 1) === 0 && !(frame[0] === mac[0] && frame[1] === mac[1] && frame[2] === mac[2] && frame[3] === mac[3] && frame[4] === mac[4] && frame[5] === mac[5])) {
+    // The pod's MAC as two numbers made once: the frame's six bytes compared with them, not with a typed array's (its
+    // field, length, base and a bounds check per byte).
+    const f0 = frame[0]!;
+    if ((f0 & 1) === 0 && !(((f0 << 8) | frame[1]!) === this.macHi && ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) === this.macLo)) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));
     }
     if (d.l3 === L3.ARP) {
@@ -1114,7 +1130,9 @@ export class PodHost {
       // The frame is REPLY0's (a view of it), whose last reply was a TCP/IPv4 one: its constant bytes are in place (the
       // EtherType, the IPv4 header's fixed bytes, the urgent pointer; the pod's MAC and address when the last reply was
       // this pod's), the rest written here as ethernet, ipv4 and tcp write them, into REPLY0 itself: TurboFan knows its
-      // address and length, so each byte is one store, without a bounds check. The checksums are sums of the values.
+      // address and length, so each byte is one store, without a bounds check, and each field of two or four bytes
+      // one store through REPLY0_VIEW (a byte swap, not a shift and a store per byte). The checksums are sums of the
+      // values.
       const r = REPLY0;
       const s = reply0;
       if (s.owner !== this.id) {
@@ -1138,39 +1156,22 @@ export class PodHost {
       r[4] = req[10]!;
       r[5] = req[11]!;
       const total = 40 + n;
-      r[16] = total >> 8;
-      r[17] = total & 0xff;
-      r[30] = peer >>> 24;
-      r[31] = (peer >>> 16) & 0xff;
-      r[32] = (peer >>> 8) & 0xff;
-      r[33] = peer & 0xff;
+      const v = REPLY0_VIEW;
+      v.setUint16(16, total);
+      v.setInt32(30, peer | 0);
       const ipSum = complement(this.ipSumBase + 6 + total + (peer >>> 16) + (peer & 0xffff));
-      r[24] = ipSum >> 8;
-      r[25] = ipSum & 0xff;
+      v.setUint16(24, ipSum);
       const offFlags = ((0x50 | ((flags >> 8) & 1)) << 8) | (flags & 0xff);
-      r[34] = sport >> 8;
-      r[35] = sport & 0xff;
-      r[36] = dport >> 8;
-      r[37] = dport & 0xff;
-      r[38] = seq >>> 24;
-      r[39] = (seq >>> 16) & 0xff;
-      r[40] = (seq >>> 8) & 0xff;
-      r[41] = seq & 0xff;
-      r[42] = ack >>> 24;
-      r[43] = (ack >>> 16) & 0xff;
-      r[44] = (ack >>> 8) & 0xff;
-      r[45] = ack & 0xff;
-      r[46] = offFlags >> 8;
-      r[47] = offFlags & 0xff;
-      r[48] = window >> 8;
-      r[49] = window & 0xff;
+      v.setInt32(34, (sport << 16) | (dport & 0xffff));
+      v.setInt32(38, seq | 0);
+      v.setInt32(42, ack | 0);
+      v.setInt32(46, (offFlags << 16) | (window & 0xffff));
       let tcpSum = sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
       // The response's head is in place when the buffer's last response had one of the same length and every reply
       // since has been a TCP/IPv4 one without payload (bytes 0–53 only).
       if (n > 0) tcpSum += this.writeResponse(f, 54, this.takenHead === this.respBodyLen + 1);
       const sum = complement(tcpSum + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
-      r[50] = sum >> 8;
-      r[51] = sum & 0xff;
+      v.setUint16(50, sum);
     } else {
       this.ethernet(f, req, 6, 0x0800);
       this.ipv4(f, 40 + n, 6, peer);

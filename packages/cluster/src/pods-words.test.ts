@@ -1,0 +1,115 @@
+/**
+ * The pods' word forms against the byte forms they stand for (pods.ts): handle's destination check on the pod's MAC as
+ * two numbers, against the six bytes compared; tcp4's fields written into the shared first-frame buffer as big-endian
+ * words (REPLY0_VIEW), against the same reply written byte by byte — a pod's answer while another is held gets frames of
+ * its own, written by ethernet, ipv4 and tcp, never from the template.
+ *
+ * Seed: VIPPATH_PROPERTY_SEED (default: the clock, printed); runs: VIPPATH_PROPERTY_RUNS (default 200).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildFrame, formatIPv4 } from '@vippath/wire';
+import type { PodState } from './derive.js';
+import { PodHost } from './pods.js';
+
+const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+const runs = Number(process.env.VIPPATH_PROPERTY_RUNS ?? 200);
+
+const macText = (b: readonly number[]): string => b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+const podOf = (name: string, mac: readonly number[], ip: string): PodState => ({ name, namespace: 'default', node: 'node1', ip, mac: macText(mac), ready: true, labels: {}, lsp: name });
+const hex = (r: Uint8Array[]): string[] => r.map((f) => Buffer.from(f).toString('hex'));
+
+// A unicast MAC (the group bit clear), every other bit free.
+const unicastMac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => [b[0]! & 0xfe, ...b.slice(1)]);
+
+describe('pods word forms', () => {
+  it(`the destination check on the MAC as two numbers takes what the six bytes compared take (${runs} runs, seed ${seed})`, () => {
+    console.log(`pods-words destination: ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
+    // The destination: the pod's MAC, or it with one byte changed (each place, any other value, the group bit too), or
+    // any six bytes.
+    const dstArb = fc.oneof(
+      fc.constant({ kind: 'same' as const, at: 0, to: 0, any: [0, 0, 0, 0, 0, 0] }),
+      fc.record({ kind: fc.constant('one' as const), at: fc.integer({ min: 0, max: 5 }), to: fc.integer({ min: 1, max: 255 }), any: fc.constant([0, 0, 0, 0, 0, 0]) }),
+      fc.record({ kind: fc.constant('any' as const), at: fc.constant(0), to: fc.constant(0), any: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }) }),
+    );
+    const counted = { taken: 0, refused: 0, group: 0, one: 0 };
+    fc.assert(
+      fc.property(unicastMac, fc.array(dstArb, { minLength: 1, maxLength: 8 }), (mac, dsts) => {
+        const host = new PodHost(podOf('web-0.default', mac, '10.180.204.2'));
+        let port = 40000;
+        for (const c of dsts) {
+          const dst = c.kind === 'same' ? mac.slice() : c.kind === 'one' ? mac.map((b, i) => (i === c.at ? b ^ c.to : b)) : c.any;
+          const f = buildFrame({ dst: macText(dst), src: '52:54:00:aa:01:10', ipv4: { src: '10.180.204.100', dst: '10.180.204.2' }, tcp: { srcPort: port++, dstPort: 80, flags: 0x02, seq: 7, window: 64240 } });
+          const r = host.answer(f, 0);
+          const n = r.length;
+          host.release(r);
+          // The general form: any group address is taken; a unicast one only when all six bytes are the pod's.
+          const group = (dst[0]! & 1) !== 0;
+          const taken = group || dst.every((b, i) => b === mac[i]);
+          if (c.kind === 'one') counted.one++;
+          if (group) counted.group++;
+          if (taken) counted.taken++;
+          else counted.refused++;
+          expect(host.ignoredCode).toBe(taken ? undefined : 'not-its-mac');
+          expect(n).toBe(taken ? 1 : 0);
+        }
+      }),
+      { seed, numRuns: runs },
+    );
+    expect(counted.taken).toBeGreaterThan(runs / 2);
+    expect(counted.refused).toBeGreaterThan(runs / 4);
+    expect(counted.group).toBeGreaterThan(0);
+    expect(counted.one).toBeGreaterThan(0);
+  });
+
+  it(`a TCP/IPv4 reply written into the template as words is the reply written byte by byte (${runs} runs, seed ${seed})`, () => {
+    console.log(`pods-words template: ${runs} runs, seed ${seed} (VIPPATH_PROPERTY_SEED / VIPPATH_PROPERTY_RUNS)`);
+    // Segments from any address and port with any numbers: SYNs, the data that follows (a GET answered with a
+    // response, or other bytes acknowledged), FINs, RSTs, and segments to a closed port (an RST in answer, window 0).
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    const segArb = fc.record({
+      peer: u32,
+      sport: fc.integer({ min: 1, max: 65535 }),
+      dport: fc.constantFrom(80, 80, 80, 81),
+      flags: fc.constantFrom(0x02, 0x10, 0x18, 0x11, 0x19, 0x04, 0x12),
+      seq: u32,
+      ack: u32,
+      get: fc.boolean(),
+      // Which pod answers: 0 or 1 (their own MACs and addresses: the template's owner moves between them).
+      who: fc.integer({ min: 0, max: 1 }),
+      // Whether the segment continues the last one's connection (its port and numbers), so that data and FINs meet
+      // connections in every state.
+      follow: fc.boolean(),
+    });
+    let compared = 0;
+    fc.assert(
+      fc.property(unicastMac, unicastMac, u32, fc.array(segArb, { minLength: 1, maxLength: 24 }), (mac0, mac1, ip1, segs) => {
+        const specs = [podOf('web-0.default', mac0, '10.180.204.2'), podOf('web-1.default', mac1, formatIPv4(ip1 >>> 0))];
+        // For each pod, two hosts given the same frames: one answers into the shared buffer (the template's words), the
+        // other while that answer is held (frames of its own, written byte by byte).
+        const viaTemplate = specs.map((p) => new PodHost(p));
+        const viaBytes = specs.map((p) => new PodHost(p));
+        let last: { peer: number; sport: number; seq: number; ack: number } | undefined;
+        for (const s of segs) {
+          const spec = specs[s.who]!;
+          const c = s.follow && last ? { ...s, peer: last.peer, sport: last.sport, seq: last.seq, ack: last.ack } : s;
+          const payload = c.flags & 0x08 ? Buffer.from(c.get ? 'GET /clientip HTTP/1.1\r\nHost: x\r\n\r\n' : 'hello', 'latin1') : undefined;
+          const f = buildFrame({ dst: spec.mac, src: '52:54:00:aa:01:10', ipv4: { src: formatIPv4(c.peer >>> 0), dst: spec.ip }, tcp: { srcPort: c.sport, dstPort: c.dport, flags: c.flags, seq: c.seq, ack: c.ack, window: 64240, ...(payload ? { payload } : {}) } });
+          const a = viaTemplate[s.who]!.answer(f, 0);
+          const b = viaBytes[s.who]!.answer(f, 0);
+          if (b.length > 0) expect(b[0]!.buffer).not.toBe(a[0]!.buffer);
+          expect(hex(a)).toEqual(hex(b));
+          compared += a.length;
+          viaBytes[s.who]!.release(b);
+          viaTemplate[s.who]!.release(a);
+          // The next segment of the connection: past this one's data, acknowledging what the pod sent.
+          const sent = a[0];
+          const ackOf = sent !== undefined && sent.length >= 54 ? ((sent[38]! << 24) | (sent[39]! << 16) | (sent[40]! << 8) | sent[41]!) + (sent.length - 54) + (sent[47]! & 0x03 ? 1 : 0) : c.ack;
+          last = { peer: c.peer, sport: c.sport, seq: (c.seq + (payload?.length ?? 0) + (c.flags & 0x03 ? 1 : 0)) >>> 0, ack: ackOf >>> 0 };
+        }
+      }),
+      { seed, numRuns: runs },
+    );
+    expect(compared).toBeGreaterThan(runs * 4);
+  });
+});
