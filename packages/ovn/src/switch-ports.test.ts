@@ -135,7 +135,7 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
     console.log(`reused outcome: seed ${seed}`);
     const macs = ['00:00:00:00:00:01', '00:00:00:00:00:02', '00:00:00:00:00:03', '00:00:00:00:00:09', 'ff:ff:ff:ff:ff:ff'];
     const names = ['p1', 'p2', 'p3'];
-    const seen = { one: 0, several: 0, stageDrop: 0, outputAfterStageDrop: 0, decoded: 0 };
+    const seen = { one: 0, several: 0, stageDrop: 0, outputAfterStageDrop: 0, decoded: 0, onePortChanged: 0, oneLengthChanged: 0 };
     const pkt = fc.record({ dst: fc.nat({ max: macs.length - 1 }), src: fc.nat({ max: 3 }), inport: fc.nat({ max: 2 }), proto: fc.nat({ max: 2 }), len: fc.integer({ min: 0, max: 70 }) });
     const view = (o: SwitchOutcome) => ({
       verdict: o.verdict, count: o.count, chassis: o.chassis, code: o.count === 0 ? o.code : 0, stage: o.stage, pipeline: o.pipeline, table: o.table,
@@ -149,6 +149,8 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
         const kept = new LogicalSwitch(nbOf(...names), 'ls', bind);
         const reused = new SwitchOutcome();
         let lastStageDrop = false;
+        // The previous single output's port and length: the one output's branch stores both without a compare.
+        let lastOne: { port: string; length: number } | undefined;
         for (const p of pkts) {
           const ipv4 = { src: `10.0.0.${p.src + 1}`, dst: `10.0.0.${p.dst + 1}` };
           const l4 = p.proto === 0 ? {} : p.proto === 1 ? { ipv4, udp: { srcPort: 5000, dstPort: 53 } } : { ipv4, tcp: { srcPort: 40000, dstPort: 80, flags: TcpFlag.SYN } };
@@ -158,7 +160,12 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
           const a = view(fresh.processInto(f, f.length, inport, 'node1', 0, new SwitchOutcome(), true));
           const b = view(kept.processInto(f, f.length, inport, 'node1', 0, reused, true));
           expect(b).toEqual(a);
-          if (a.count === 1) seen.one++;
+          if (a.count === 1) {
+            seen.one++;
+            if (lastOne !== undefined && lastOne.port !== a.ports[0]) seen.onePortChanged++;
+            if (lastOne !== undefined && lastOne.length !== a.frames[0]!.length) seen.oneLengthChanged++;
+            lastOne = { port: a.ports[0]!, length: a.frames[0]!.length };
+          }
           if (a.count > 1) seen.several++;
           if (a.decodedFor === 0) seen.decoded++;
           if (a.count > 0 && lastStageDrop) seen.outputAfterStageDrop++;
@@ -170,6 +177,8 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
     );
     // The cases the fused compare and the one output's branch must get right all came up.
     expect(seen.one).toBeGreaterThan(0);
+    expect(seen.onePortChanged).toBeGreaterThan(0);
+    expect(seen.oneLengthChanged).toBeGreaterThan(0);
     expect(seen.several).toBeGreaterThan(0);
     expect(seen.stageDrop).toBeGreaterThan(0);
     expect(seen.outputAfterStageDrop).toBeGreaterThan(0);
