@@ -134,9 +134,11 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
     const seed = Number(process.env.VIPPATH_PROPERTY_SEED ?? Date.now() % 2 ** 31);
     console.log(`reused outcome: seed ${seed}`);
     const macs = ['00:00:00:00:00:01', '00:00:00:00:00:02', '00:00:00:00:00:03', '00:00:00:00:00:09', 'ff:ff:ff:ff:ff:ff'];
-    const names = ['p1', 'p2', 'p3'];
-    const seen = { one: 0, several: 0, stageDrop: 0, outputAfterStageDrop: 0, decoded: 0 };
-    const pkt = fc.record({ dst: fc.nat({ max: macs.length - 1 }), src: fc.nat({ max: 3 }), inport: fc.nat({ max: 2 }), proto: fc.nat({ max: 2 }), len: fc.integer({ min: 0, max: 70 }) });
+    const names = ['p1', 'p2', 'p3', 'p4'];
+    const seen = { one: 0, several: 0, stageDrop: 0, outputAfterStageDrop: 0, decoded: 0, onePortChanged: 0, oneLengthChanged: 0, oneBufferChanged: 0, chassisChanged: 0 };
+    // p4 is bound to another chassis (a packet runs on its inport's); `lend`: the frame lent to the run, which hands
+    // it out as the first output — so that output's buffer is another one each packet.
+    const pkt = fc.record({ dst: fc.nat({ max: macs.length - 1 }), src: fc.nat({ max: 3 }), inport: fc.nat({ max: 3 }), proto: fc.nat({ max: 2 }), len: fc.integer({ min: 0, max: 70 }), lend: fc.boolean() });
     const view = (o: SwitchOutcome) => ({
       verdict: o.verdict, count: o.count, chassis: o.chassis, code: o.count === 0 ? o.code : 0, stage: o.stage, pipeline: o.pipeline, table: o.table,
       ports: o.ports.slice(0, o.count), frames: o.frames.slice(0, o.count).map((f, i) => Array.from(f.subarray(0, o.lengths[i]))),
@@ -144,21 +146,37 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
     });
     fc.assert(
       fc.property(fc.array(pkt, { minLength: 1, maxLength: 24 }), (pkts) => {
-        const bind = { p1: 'node1', p2: 'node1', p3: 'node1' };
+        const bind: Record<string, string> = { p1: 'node1', p2: 'node1', p3: 'node1', p4: 'node2' };
         const fresh = new LogicalSwitch(nbOf(...names), 'ls', bind);
         const kept = new LogicalSwitch(nbOf(...names), 'ls', bind);
         const reused = new SwitchOutcome();
         let lastStageDrop = false;
+        // The previous single output's port and length: the one output's branch stores both without a compare.
+        let lastOne: { port: string; length: number; frame: Uint8Array } | undefined;
+        let lastChassis = '';
         for (const p of pkts) {
           const ipv4 = { src: `10.0.0.${p.src + 1}`, dst: `10.0.0.${p.dst + 1}` };
           const l4 = p.proto === 0 ? {} : p.proto === 1 ? { ipv4, udp: { srcPort: 5000, dstPort: 53 } } : { ipv4, tcp: { srcPort: 40000, dstPort: 80, flags: TcpFlag.SYN } };
           const built = buildFrame({ dst: macs[p.dst]!, src: macs[p.src]!, ...l4 });
           const f = p.len < 14 ? built.slice(0, Math.max(p.len, 0)) : built;
           const inport = names[p.inport]!;
-          const a = view(fresh.processInto(f, f.length, inport, 'node1', 0, new SwitchOutcome(), true));
-          const b = view(kept.processInto(f, f.length, inport, 'node1', 0, reused, true));
+          const chassis = bind[inport]!;
+          // A lent frame has room for 8 bytes past its length; each switch is lent its own copy (the run writes it).
+          const lent = () => { const g = new Uint8Array(f.length + 8); g.set(f); return g; };
+          const fa = p.lend ? lent() : f;
+          const fb = p.lend ? lent() : f;
+          const a = view(fresh.processInto(fa, f.length, inport, chassis, 0, new SwitchOutcome(), true, undefined, p.lend));
+          const b = view(kept.processInto(fb, f.length, inport, chassis, 0, reused, true, undefined, p.lend));
           expect(b).toEqual(a);
-          if (a.count === 1) seen.one++;
+          if (a.count === 1) {
+            seen.one++;
+            if (lastOne !== undefined && lastOne.port !== a.ports[0]) seen.onePortChanged++;
+            if (lastOne !== undefined && lastOne.length !== a.frames[0]!.length) seen.oneLengthChanged++;
+            if (lastOne !== undefined && lastOne.frame !== reused.frames[0]) seen.oneBufferChanged++;
+            lastOne = { port: a.ports[0]!, length: a.frames[0]!.length, frame: reused.frames[0]! };
+          }
+          if (lastChassis !== '' && lastChassis !== chassis) seen.chassisChanged++;
+          lastChassis = chassis;
           if (a.count > 1) seen.several++;
           if (a.decodedFor === 0) seen.decoded++;
           if (a.count > 0 && lastStageDrop) seen.outputAfterStageDrop++;
@@ -170,6 +188,10 @@ describe('an outcome reused across packets (LogicalSwitch.into)', () => {
     );
     // The cases the fused compare and the one output's branch must get right all came up.
     expect(seen.one).toBeGreaterThan(0);
+    expect(seen.onePortChanged).toBeGreaterThan(0);
+    expect(seen.oneLengthChanged).toBeGreaterThan(0);
+    expect(seen.oneBufferChanged).toBeGreaterThan(0);
+    expect(seen.chassisChanged).toBeGreaterThan(0);
     expect(seen.several).toBeGreaterThan(0);
     expect(seen.stageDrop).toBeGreaterThan(0);
     expect(seen.outputAfterStageDrop).toBeGreaterThan(0);

@@ -128,6 +128,20 @@ function tooLong(length: number, have: number): LogicalSwitchError {
   return new LogicalSwitchError(`frame length ${length} beyond its ${have} bytes`);
 }
 
+// Pushed into, not written as a literal: a literal's elements start as a copy-on-write array shared with its
+// boilerplate, which the first store copies.
+function newPorts(): string[] {
+  const a: string[] = [];
+  a.push('');
+  return a;
+}
+
+function newLengths(): number[] {
+  const a: number[] = [];
+  a.push(0);
+  return a;
+}
+
 /**
  * A packet's outcome written in place by {@link LogicalSwitch.processInto}: made once by the caller and reused.
  * `frames[i]` are the switch's own buffers (`frames[i][0, lengths[i])` is output `i`), valid until the next call.
@@ -138,9 +152,13 @@ export class SwitchOutcome {
   verdict: 'output' | 'drop' = 'drop';
   /** Outputs written (`verdict` 'output' ⇔ count > 0). */
   count = 0;
-  readonly ports: string[] = [];
+  /**
+   * `ports` and `lengths` hold one element from the start (read only below `count`): the one output's stores in
+   * processInto then never grow them — an in-place store, without the growing store's capacity and length code.
+   */
+  readonly ports: string[] = newPorts();
   readonly frames: Uint8Array[] = [];
-  readonly lengths: number[] = [];
+  readonly lengths: number[] = newLengths();
   /** The chassis whose pipeline sent the outputs. */
   chassis = '';
   /** A drop's code and place (as {@link SwitchDrop}). */
@@ -422,7 +440,10 @@ export class LogicalSwitch {
     if (outputs.length === 1 && outputs[0]!.length !== 0) {
       const o = outputs[0]!;
       const ports = out.ports;
-      if (ports.length === 0 || ports[0] !== o.port) ports[0] = o.port;
+      // Stored without a compare: the names' compare checked both to be internalized strings (≈ 27 instructions a
+      // call); the store's write barrier, with both in the old generation and no marking under way, is two page-flag
+      // tests (bench/README, session 48).
+      ports[0] = o.port;
       const frames = out.frames;
       if (frames[0] !== o.frame) frames[0] = o.frame;
       out.lengths[0] = o.length;
