@@ -14,19 +14,16 @@
 export const NO_SLOT = -1;
 const TWO32 = 4294967296;
 
-/** A 32-bit hash of an integer key below 2^53 (both halves mixed: MACs differ in either). */
+/** A 32-bit hash of an integer key below 2^53 (both halves mixed: MACs differ in either): {@link hashHalves}'s. */
 export function hashIntKey(key: number): number {
   const lo = key >>> 0;
-  const hi = ((key - lo) / TWO32) | 0;
-  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
+  return hashHalves(((key - lo) / TWO32) | 0, lo);
 }
 
 /**
- * {@link hashIntKey} of the key `hi` × 2^32 + (`lo` >>> 0) from its halves — the two words a frame's key holds a MAC
- * in (`lo` read as an int32 mixes as its unsigned self), without the 48-bit number.
+ * The hash of the key `hi` × 2^32 + (`lo` >>> 0) from its halves — the two words a frame's key holds a MAC in (`lo`
+ * read as an int32 mixes as its unsigned self: `^` takes both as the same 32 bits), without the 48-bit number. The one
+ * mixing of both: {@link hashIntKey} splits its key and calls it, so find and findHalves cannot disagree.
  */
 function hashHalves(hi: number, lo: number): number {
   let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
