@@ -14,7 +14,7 @@
 export const NO_SLOT = -1;
 const TWO32 = 4294967296;
 
-/** A 32-bit hash of an integer key below 2^53 (both halves mixed: MACs differ in either): {@link hashHalves}'s. */
+/** A 32-bit hash of an integer key below 2^53 (both halves mixed: MACs differ in either): hashHalves'. */
 export function hashIntKey(key: number): number {
   const lo = key >>> 0;
   return hashHalves(((key - lo) / TWO32) | 0, lo);
