@@ -10,7 +10,8 @@
  * the NAT port search and tuple exhaustion before OVS too; two connections whose keys differ in one word only
  * (wordConvArb: a port, one address word, the zone, the protocol) the key compares; a client reaching itself through
  * the VIP (hairpinConvArb), with OVN's hairpin SNAT and without, the connections whose two ends share an address;
- * IPv4 options and IPv6 extension headers on packets and inside ICMP errors (extConvArb) the offsets; NAT to a port
+ * IPv4 options and IPv6 extension headers on packets and inside ICMP errors (extConvArb) the offsets; TCP option
+ * layouts and windows (optsConvArb) the window scale each SYN gives and the bounds built on it; NAT to a port
  * range (rangeConvArb) the range's search and exhaustion, up to which free port OVS's randomly seeded hash picks.
  * IP fragments (fragConvArb) OVS reassembles and the engine does not: there the test pins the difference. A
  * rewrite between two ct() of one zone (rewriteConvArb): whether the second answers from the connection the first
@@ -41,7 +42,7 @@
  * Cases: VIPPATH_CT_CASES (default 100 conversations), VIPPATH_CT_EST_CASES (25), VIPPATH_CT_WRAP_CASES (25),
  * VIPPATH_CT_COLLIDE_CASES (40), VIPPATH_CT_EXPIRY_CASES (40), VIPPATH_CT_WORD_CASES (40),
  * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (20), VIPPATH_CT_FRAG_CASES (30), VIPPATH_CT_RANGE_CASES (20),
- * VIPPATH_CT_REWRITE_CASES (100), VIPPATH_CT_NATFIRST_CASES (50), VIPPATH_CT_NULLNAT_CASES (25); seed printed, VIPPATH_CT_SEED replays (`random`
+ * VIPPATH_CT_REWRITE_CASES (100), VIPPATH_CT_NATFIRST_CASES (50), VIPPATH_CT_NULLNAT_CASES (25), VIPPATH_CT_OPTS_CASES (100); seed printed, VIPPATH_CT_SEED replays (`random`
  * explores); VIPPATH_CT_SHRINK=0 reports a failing conversation unshrunk (shrinking one under load can outlast the
  * test's time limit).
  */
@@ -51,6 +52,7 @@ import { CtReason, CtState } from '@vippath/ovn';
 import { checksumAdjust16, DecodedFrame, FrameDecoder, formatIPv4, internetChecksum, parseIPv4, parseIPv6, read16, read32, rewriteIpv4Address, rewriteIpv6Address, rewritePort, write16, write32 } from '@vippath/wire';
 import { OvsConntrack, type CtConnectionInfo, type CtTupleInfo, type OvsConntrackOptions } from '../packages/ovn/src/ct/engine.js';
 import { F, frame, icmpError, long6, Runner, tupleOf, tupleView, type CtCall, type TupleView } from '../packages/ovn/src/ct/packets.test-helpers.js';
+import { tcpWscale } from '../packages/ovn/src/ct/tcp.js';
 import { OvsOracle, ovsUnavailable } from './ovs-harness.js';
 
 const unavailable = ovsUnavailable();
@@ -309,7 +311,7 @@ interface Conn {
  * A packet of the conversation, or (expiryConvArb) a silence: `gap` milliseconds, or `edge`: until the first live
  * connection's expiration plus `edge` ms (edgeGap).
  */
-type Step = (typeof stepArb extends fc.Arbitrary<infer T> ? T : never) & { conn?: number; gap?: number; edge?: number; x?: boolean };
+type Step = (typeof stepArb extends fc.Arbitrary<infer T> ? T : never) & { conn?: number; gap?: number; edge?: number; x?: boolean; opts?: number[]; win?: number; seqAt?: number };
 
 /**
  * The silence of an `edge` step: from `r`'s now to the earliest expiration among its live connections, plus `edge`
@@ -380,6 +382,53 @@ const NEAR_WRAP = [0xffffffff, 0xfffffffe, 0xffffff9c, 0xffffff00, 0x7fffffff, 0
 const wrapConvArb: fc.Arbitrary<Conv> = fc
   .record({ conv: estConvArb, client: fc.constantFrom(...NEAR_WRAP), server: fc.constantFrom(...NEAR_WRAP) })
   .map(({ conv, client, server }) => ({ ...conv, isn: { client, server } }));
+
+/**
+ * TCP option layouts and windows (optsConvArb): the option bytes a segment carries, built from pieces — NOP, EOL
+ * (after which OVS reads no further), MSS, SACK-permitted, timestamps, a window scale option with any shift (0–14
+ * as sent, 15 and above clamped to 14: lib/conntrack-tcp.c v3.1.0 tcp_get_wscale, `MIN(opt[2], TCP_MAX_WSCALE)`),
+ * one whose length byte is wrong (0 or 1, stepped over as 2; 2, 4 or 5), and unknown kinds whose length is 0, 1 or
+ * runs past the header's end — cut at 40 bytes and padded to a multiple of 4 with EOL or NOP. OVS reads the option
+ * on a SYN only (tcp_conn_update's `tcp_flags & TCP_SYN` branches), and scales a peer's window only when both SYNs
+ * carried one; the windows themselves (0, 1, 1000, 32 768 besides 65 535) move the bounds the far, back and
+ * retransmitted segments meet. Every segment carries its step's layout, so the payload starts at a varying offset.
+ */
+const OPTS_CASES = Number(process.env.VIPPATH_CT_OPTS_CASES ?? 100);
+const OPT_PIECES: number[][] = [[1], [1], [0], [2, 4, 0x05, 0xb4], [4, 2], [8, 10, 0, 0, 0x12, 0x34, 0, 0, 0, 0], [30, 0], [31, 1], [254, 6, 1, 2, 3, 4], [253, 40]];
+const optPieceArb: fc.Arbitrary<number[]> = fc.oneof(
+  fc.constantFrom(...OPT_PIECES).map((p) => [...p]),
+  fc.constantFrom(0, 0, 1, 2, 7, 13, 14, 14, 15, 200, 255).map((v) => [3, 3, v]),
+  fc.tuple(fc.constantFrom(0, 1, 2, 4, 5), fc.constantFrom(1, 7, 14, 255)).map(([len, v]) => [3, len, v]),
+);
+const tcpOptsArb: fc.Arbitrary<number[]> = fc
+  .tuple(fc.array(optPieceArb, { minLength: 1, maxLength: 5 }), fc.constantFrom(0, 1))
+  .map(([pieces, pad]) => {
+    const b = pieces.flat().slice(0, 40);
+    while (b.length % 4 !== 0) b.push(pad);
+    return b;
+  });
+/**
+ * Offsets from a segment's next sequence number at the window bounds OVS checks (tcp_conn_update: `seq + len <=
+ * seqhi + (win << sws)`-style upper bounds and `seq >= seqlo - (max_win << dws)`-style lower ones), a number either
+ * side of 65 535 shifted by each scale the layouts give, and of MAX_ACKWINDOW's 66 000 (lib/conntrack-tcp.c v3.1.0).
+ */
+const SEQ_EDGES = [0, 1, 2, 7, 14].flatMap((k) => [65535 * 2 ** k, 65535 * 2 ** k + 1, -(65535 * 2 ** k), -(65535 * 2 ** k) - 1]).concat([66000, 66001, -66000, -66001]);
+const optsConvArb: fc.Arbitrary<Conv> = fc
+  .record({
+    conv: fc.oneof({ arbitrary: estConvArb, weight: 3 }, { arbitrary: convArb as fc.Arbitrary<Conv>, weight: 1 }),
+    fam: fc.constantFrom<4 | 6>(4, 4, 6),
+    // Per step: its option bytes (none for some), its window (65 535 for most).
+    opts: fc.array(fc.option(tcpOptsArb, { freq: 4, nil: undefined }), { minLength: 40, maxLength: 40 }),
+    win: fc.array(fc.constantFrom<number | undefined>(undefined, undefined, undefined, 0, 1, 1000, 32768), { minLength: 40, maxLength: 40 }),
+    // Some segments at a window's edge under each shift instead of their next number (the stream does not move).
+    seqAt: fc.array(fc.option(fc.constantFrom(...SEQ_EDGES), { freq: 3, nil: undefined }), { minLength: 40, maxLength: 40 }),
+  })
+  .map(({ conv, fam, opts, win, seqAt }) => ({
+    ...conv,
+    proto: 'tcp' as const,
+    fam,
+    steps: conv.steps.map((s: Step, i: number): Step => ({ ...s, opts: opts[i % opts.length], win: win[i % win.length], ...(i >= 3 && seqAt[i % seqAt.length] !== undefined ? { seqAt: seqAt[i % seqAt.length] } : {}) })),
+  }));
 
 /** A step of the given kind through `port` (flags by TCP_FLAGS index), otherwise plain. */
 const stepOf = (kind: Kind, port: number, flags = 2, payload = 0, conn?: number): Step => ({ kind, port, flags, seqMode: 'next', payload: payload as Step['payload'], wscale: undefined, embed: 8, ...(conn === undefined ? {} : { conn }) });
@@ -1390,9 +1439,10 @@ class Materializer {
       const me = fromClient ? 'client' : 'server';
       const other = fromClient ? 'server' : 'client';
       const base = next[me];
-      const seq = st.seqMode === 'retrans' ? base - 10 : st.seqMode === 'far' ? base + 0x40000000 : st.seqMode === 'back' ? base - 200000 : base;
-      const f = frame({ src, dst, proto: 'tcp', sport, dport, flags, seq: seq >>> 0, ack: flags & F.ACK ? next[other] >>> 0 : 0, payload: st.payload, ...(st.wscale !== undefined && flags & F.SYN ? { wscale: st.wscale } : {}) });
-      if (st.seqMode === 'next') {
+      const seq = st.seqAt !== undefined ? base + st.seqAt : st.seqMode === 'retrans' ? base - 10 : st.seqMode === 'far' ? base + 0x40000000 : st.seqMode === 'back' ? base - 200000 : base;
+      const options = st.opts !== undefined ? { tcpOptions: st.opts } : st.wscale !== undefined && flags & F.SYN ? { wscale: st.wscale } : {};
+      const f = frame({ src, dst, proto: 'tcp', sport, dport, flags, seq: seq >>> 0, ack: flags & F.ACK ? next[other] >>> 0 : 0, payload: st.payload, ...options, ...(st.win !== undefined ? { win: st.win } : {}) });
+      if (st.seqMode === 'next' && st.seqAt === undefined) {
         const to = base + st.payload + (flags & F.SYN ? 1 : 0) + (flags & F.FIN ? 1 : 0);
         if (to > 0xffffffff) seqWraps++;
         next[me] = to >>> 0;
@@ -2128,6 +2178,32 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     console.log(`conntrack vs OVS (options and extension headers): ${[...carried].map(([k, n]) => `${k}: ${n}`).join(', ')}`);
     expect(fast).toBeGreaterThan(0);
   }, Math.max(120_000, EXT_CASES * 5_000));
+  // TCP option layouts and windows (optsConvArb): the window scale OVS takes from each SYN, and the bounds it builds.
+  it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${OPTS_CASES} TCP conversations with generated option layouts and windows: same scale taken, same state, same table (seed ${SEED})`, async () => {
+    const decoder = new FrameDecoder();
+    const d = new DecodedFrame();
+    const reached = new Map<string, number>();
+    const tally = (k: string): void => void reached.set(k, (reached.get(k) ?? 0) + 1);
+    const { fast } = await compare(optsConvArb, OPTS_CASES, 'TCP options and windows', {
+      onStep: (x) => {
+        decoder.decode(x.sent, d);
+        if (d.ipProto !== 6 || d.l4Offset < 0) return;
+        const at = d.l4Offset;
+        const win = read16(x.sent, at + 14);
+        if (win < 2) tally(`window ${win}`);
+        if ((d.tcpFlags & F.SYN) === 0) {
+          if (x.sent[at + 12]! >> 4 > 5 && d.payloadLength > 0) tally('data after options');
+          return;
+        }
+        // The engine's own reading of the option (the oracle is OVS's output): tallied to show the layouts reach each case.
+        const ws = tcpWscale(x.sent, at);
+        tally(`${d.tcpFlags & F.ACK ? 'SYN|ACK' : 'SYN'} ${ws === 0 ? 'no scale' : `shift ${ws & 0xf}`}`);
+      },
+    });
+    console.log(`conntrack vs OVS (TCP options and windows): ${[...reached].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+    expect(fast).toBeGreaterThan(0);
+    for (const k of ['SYN shift 14', 'SYN shift 0', 'SYN no scale', 'SYN|ACK shift 14', 'window 0', 'data after options']) expect({ k, n: reached.get(k) ?? 0 }).not.toEqual({ k, n: 0 });
+  }, Math.max(120_000, OPTS_CASES * 5_000));
   /** Tallies over a rewrite test's conversations. */
   interface RwTally {
     packets: number;
