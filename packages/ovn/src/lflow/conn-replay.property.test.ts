@@ -282,6 +282,10 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, inport: st
   const buf = new Uint8Array(frame.length + 8);
   buf.set(frame);
   const r = ex.runFrame(buf, frame.length, inport, now);
+  // exec stores its ct ops' sync flags only true and clears neither after the call: every way through a call clears
+  // them (answerCt's for a walk taken again among them). A flag left true would skip or narrow the next walk's sync.
+  const flags = ex as unknown as { syncSkip: boolean; syncNear: boolean };
+  if (flags.syncSkip !== false || flags.syncNear !== false) throw new Error(`a ct sync flag left set after the run: skip ${flags.syncSkip}, near ${flags.syncNear}`);
   return JSON.stringify({
     outputs: r.outputs.map((o) => [o.port, [...o.frame.subarray(0, o.length)]]),
     drops: r.drops.map((d) => [d.pipeline, d.table, d.reason]),

@@ -1118,6 +1118,8 @@ export class LflowExecutor {
   private begin(w: Uint32Array, now: number, trace: boolean, localnet: boolean): void {
     this.now = now;
     this.depth = 1;
+    // Every walk begins in ingress (a cached fork does not store its op's `inEgress`: exec).
+    this.inEgress = false;
     this.lbDstConsumed = false;
     this.traceCt?.reset();
     this.inKey = w[W.INPORT]!;
@@ -1578,7 +1580,11 @@ export class LflowExecutor {
     }
     if (plan.fixedZone === false) req.zone = this.zone(w, pipeline);
     if (!ip && lb) {
-      // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark and ct_lb.
+      // ovn-trace: a non-IP packet keeps its ct_state through ct_lb_mark and ct_lb. No call: exec's sync flags
+      // cleared here as a call clears them, the frame as in step as before (exec reads syncedAfter).
+      this.syncSkip = false;
+      this.syncNear = false;
+      this.syncedAfter = false;
       if (node !== undefined) label = a.k;
     } else {
       this.callCt(copy, req);
@@ -2599,7 +2605,6 @@ export class LflowExecutor {
 
   private startCached(w: Uint32Array, now: number, conn: number, localnet: boolean): ExecResult {
     this.begin(w, now, false, localnet);
-    this.inEgress = false;
     this.pending = 0;
     this.rec = undefined;
     if (conn === CONN_MISSED || conn === CONN_DECLINED) {
@@ -3054,6 +3059,10 @@ export class LflowExecutor {
     const j = this.connAnswerNext++;
     const res = this.res;
     const d = this.decoded;
+    // exec's flags for the call, cleared as callCt's other ways clear them (syncFrame clears syncNear); the words
+    // are read back from an answer, not left in step with the frame.
+    this.syncSkip = false;
+    this.syncedAfter = false;
     this.syncFrame(w);
     if (j < this.connAnswerLast) {
       const data = this.mega!.conns!.data;
@@ -3820,15 +3829,16 @@ export class LflowExecutor {
           // A fork ends its segment, and a segment is cut at a ct call only when no walk around it has more to do
           // (recFork): nothing reads these words after the chain that follows, so conntrack runs on them in place
           // instead of on a copy.
-          this.inEgress = o.inEgress;
-          // Whether the call may skip syncing the frame; whether it left the frame synced (callCt sets it).
-          this.syncSkip = synced;
-          // Read by the call's frame sync only (syncFrame), made where the call skips none.
-          this.syncNear = synced === false && near === true;
-          this.syncedAfter = false;
+          // No `inEgress` store: nothing on a fork's way reads it (forkCt's zone is the pipeline's; a slow path's
+          // resume sets its own, and every walk begins with it false), where CT_COMMIT's zone does.
+          // Whether the call may skip syncing the frame (syncSkip), or sync only the Ethernet addresses (syncNear,
+          // read by the call's frame sync only, syncFrame): both false between ct ops, and the call's every way
+          // clears the one set (callCt's skip, syncFrame, answerCt; forkCt's way without a call) — so only a true
+          // is stored, a constant (no write barrier), and nothing is cleared here. Whether the call left the frame
+          // synced: callCt's every way sets `syncedAfter`.
+          if (synced === true) this.syncSkip = true;
+          else if (near === true) this.syncNear = true;
           this.forkCt(o.action as ForkAction, w, w, o.table, o.pipeline, undefined, o.port as CtPlan);
-          this.syncSkip = false;
-          this.syncNear = false;
           {
             const next = this.nextOps(o, w);
             if (next !== undefined) {
@@ -3836,10 +3846,11 @@ export class LflowExecutor {
               // per ct call), as its own exec would: on the pool's top, synced as the call left the frame. A fork is
               // always its segment's last op (recFork closes the recording with it; `insert` refuses a segment where
               // it is not: forkEndsSegment), so nothing of this segment is left to run after the next one's ops.
+              // The top is `w` still: the call and a cached hint take and give pool slots in pairs (only the slow
+              // path, nextOps' undefined, may leave another top) — not loaded again.
               ops = next;
               i = -1;
               synced = near = this.syncedAfter;
-              w = this.pool[this.depth - 1]!;
               continue;
             }
           }
@@ -3870,10 +3881,9 @@ export class LflowExecutor {
           break;
         case 15 satisfies typeof MfOp.CT_COMMIT:
           this.inEgress = o.inEgress;
-          this.syncSkip = synced;
-          this.syncedAfter = false;
+          // As CT_FORK's: ctCommit always calls callCt, which clears syncSkip and sets syncedAfter on every way.
+          if (synced === true) this.syncSkip = true;
           this.ctCommit((o.action as Extract<Action, { k: 'ct_commit' }>).nested, w, o);
-          this.syncSkip = false;
           // A chassis's ct_commit inside its segment (runActions): the words after it are the key's.
           if (o.cont < 0) {
             synced = near = this.syncedAfter;

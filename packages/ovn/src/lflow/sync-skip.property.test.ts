@@ -133,6 +133,8 @@ function view(ex: LflowExecutor, ct: OvsConntrack, frame: Uint8Array, now: numbe
   const buf = new Uint8Array(frame.length + 8);
   buf.set(frame);
   const r = ex.runFrame(buf, frame.length, 'p1', now);
+  const flags = ex as unknown as { syncSkip: boolean; syncNear: boolean };
+  if (flags.syncSkip !== false || flags.syncNear !== false) throw new Error(`a ct sync flag left set after the run: skip ${flags.syncSkip}, near ${flags.syncNear}`);
   return JSON.stringify({
     outputs: r.outputs.map((o) => (words ? [o.port, [...o.frame.subarray(0, o.length)], [...o.words]] : [o.port, [...o.frame.subarray(0, o.length)]])),
     drops: r.drops.map((d) => [d.pipeline, d.table, d.reason]),
