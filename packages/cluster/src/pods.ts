@@ -58,6 +58,8 @@ const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt
 const RESPONSE_HEAD = latin1('HTTP/1.1 200 OK\r\nContent-Length: ');
 const RESPONSE_MID = latin1('\r\nConnection: close\r\n\r\n');
 const NOW_BODY = latin1('NOW: simulated');
+/** {@link NOW_BODY}'s words, read four bytes at a time into the shared first reply (see PodHost.writeResponse0). */
+const NOW_BODY_VIEW = new DataView(NOW_BODY.buffer, NOW_BODY.byteOffset, NOW_BODY.byteLength);
 /** The response's bytes before a body of each length (its headers, the length among them), made once per length. */
 const RESPONSE_HEADS = new Array<Uint8Array | undefined>(4096);
 /** The sum of each of {@link RESPONSE_HEADS}' 16-bit words (the TCP checksum adds it instead of reading the head back). */
@@ -431,6 +433,10 @@ export class PodHost {
   private readonly body = new Uint8Array(512);
   private respBody: Uint8Array = NOW_BODY;
   private respBodyLen = 0;
+  /** DataViews of {@link body} and {@link nameBody}, and the one of {@link respBody} (see writeResponse0). */
+  private readonly bodyView = new DataView(this.body.buffer, this.body.byteOffset, this.body.byteLength);
+  private readonly nameBodyView: DataView;
+  private respBodyView: DataView = NOW_BODY_VIEW;
   // Replies: two reused buffers (an answer is at most two frames: the first in REPLY0, shared by every pod, the second
   // the pod's own), an exact-length view of each per length, and the arrays handed out. While a caller holds an answer
   // of any pod (until release), a nested one gets new frames.
@@ -462,6 +468,15 @@ export class PodHost {
   // The TCP segment being answered: its frame, family, source (an IPv4 address, or the offset of an IPv6 one in
   // the frame) and port — what every segment of the answer is addressed from.
   private rFrame: Uint8Array = new Uint8Array(0);
+  /**
+   * A DataView of the frame array {@link handle} met twice in a row, and that array: the switch hands a pod its
+   * output buffer, the same array frame after frame, so its MACs are read as words through a view made once (a
+   * bounds-checked load a byte otherwise). An array met once is only noted ({@link reqSeen}): results that keep their
+   * delivered frames hand out a view per length, and a view made per frame would cost more than the bytes.
+   */
+  private reqArray: Uint8Array | undefined = undefined;
+  private reqView: DataView = new DataView(new ArrayBuffer(12));
+  private reqSeen: Uint8Array | undefined = undefined;
   private rV6 = false;
   private rPeer = 0;
   private rSrc = 0;
@@ -488,6 +503,7 @@ export class PodHost {
     this.ip = parseIPv4(pod.ip);
     this.ip6 = pod.ip6 ? parseIPv6(pod.ip6) : undefined;
     this.nameBody = latin1(pod.name);
+    this.nameBodyView = new DataView(this.nameBody.buffer, this.nameBody.byteOffset, this.nameBody.byteLength);
     this.ipSumBase = 0x4500 + 0x4000 + (64 << 8) + (this.ip >>> 16) + (this.ip & 0xffff);
     this.rb0 = new ReplyBuffer(this.ip, 0);
     this.rb1 = new ReplyBuffer(this.ip, 256);
@@ -675,8 +691,22 @@ export class PodHost {
     }
     // The pod's MAC as two numbers made once: the frame's six bytes compared with them, not with a typed array's (its
     // field, length, base and a bounds check per byte).
-    const f0 = frame[0]!;
-    if ((f0 & 1) === 0 && !(((f0 << 8) | frame[1]!) === this.macHi && ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) === this.macLo)) {
+    let hi: number;
+    let lo: number;
+    if (frame === this.reqArray) {
+      const v = this.reqView;
+      hi = v.getUint16(0);
+      lo = v.getInt32(2);
+    } else {
+      hi = (frame[0]! << 8) | frame[1]!;
+      lo = (frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!;
+      if (frame !== this.reqSeen) this.reqSeen = frame;
+      else if (frame.length >= 12) {
+        this.reqView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+        this.reqArray = frame;
+      }
+    }
+    if ((hi & 0x100) === 0 && !(hi === this.macHi && lo === this.macLo)) {
       return this.ignore('not-its-mac', ((frame[0]! << 8) | frame[1]!) * 2 ** 32 + readIPv4(frame, 2));
     }
     if (d.l3 === L3.ARP) {
@@ -1014,6 +1044,7 @@ export class PodHost {
     const bodyLen = body === this.body ? remoteLen : body.length;
     this.respBody = body;
     this.respBodyLen = bodyLen;
+    this.respBodyView = known === 1 ? this.bodyView : known === 2 ? this.nameBodyView : NOW_BODY_VIEW;
     return RESPONSE_HEAD.length + decimalDigits(bodyLen) + RESPONSE_MID.length + bodyLen;
   }
 
@@ -1053,6 +1084,51 @@ export class PodHost {
       sum += b << 8;
     }
     return sum;
+  }
+
+  /**
+   * {@link writeResponse} for tcp4's template branch: into {@link REPLY0} itself at byte 54, through it and
+   * REPLY0_VIEW (module constants: TurboFan folds their bounds checks), the body read through its DataView
+   * ({@link respBodyView}) four bytes a turn. writeResponse's byte pairs cost ≈ 45 instructions a turn there (both
+   * arrays' maps, lengths and bases checked and loaded again at every byte, the sum a double). The body's sum is an
+   * int32: at most 128 turns of < 2^17.
+   */
+  private writeResponse0(headInPlace: boolean): number {
+    const bodyLen = this.respBodyLen;
+    const head = responseHead(bodyLen);
+    const r = REPLY0;
+    if (headInPlace === false) r.set(head, 54);
+    const hl = head.length;
+    const sum = bodyLen < RESPONSE_HEAD_SUMS.length ? RESPONSE_HEAD_SUMS[bodyLen]! : sumWords(head, 0, hl);
+    const to = 54 + hl;
+    const v = REPLY0_VIEW;
+    const bv = this.respBodyView;
+    let i = 0;
+    let s = 0;
+    // As in writeResponse: after the head's odd byte, if any, the body's bytes at even offsets from 54 are words' high bytes.
+    if ((hl & 1) !== 0 && bodyLen > 0) {
+      const b = bv.getUint8(0);
+      r[to] = b;
+      s = b;
+      i = 1;
+    }
+    for (; i + 3 < bodyLen; i += 4) {
+      const w = bv.getInt32(i);
+      v.setInt32(to + i, w);
+      s += (w >>> 16) + (w & 0xffff);
+    }
+    if (i + 1 < bodyLen) {
+      const x = bv.getUint16(i);
+      v.setUint16(to + i, x);
+      s += x;
+      i += 2;
+    }
+    if (i < bodyLen) {
+      const b = bv.getUint8(i);
+      r[to + i] = b;
+      s += b << 8;
+    }
+    return sum + s;
   }
 
   /** Ethernet to `frame`'s source (`dst` at `dstAt`) from the pod, of `type`. */
@@ -1149,14 +1225,21 @@ export class PodHost {
         r[29] = ip & 0xff;
         s.owner = this.id;
       }
-      r[0] = req[6]!;
-      r[1] = req[7]!;
-      r[2] = req[8]!;
-      r[3] = req[9]!;
-      r[4] = req[10]!;
-      r[5] = req[11]!;
-      const total = 40 + n;
       const v = REPLY0_VIEW;
+      // The request's source MAC as two words through handle's view of its array, when it has one.
+      if (req === this.reqArray) {
+        const rv = this.reqView;
+        v.setUint16(0, rv.getUint16(6));
+        v.setInt32(2, rv.getInt32(8));
+      } else {
+        r[0] = req[6]!;
+        r[1] = req[7]!;
+        r[2] = req[8]!;
+        r[3] = req[9]!;
+        r[4] = req[10]!;
+        r[5] = req[11]!;
+      }
+      const total = 40 + n;
       v.setUint16(16, total);
       v.setInt32(30, peer | 0);
       const ipSum = complement(this.ipSumBase + 6 + total + (peer >>> 16) + (peer & 0xffff));
@@ -1169,7 +1252,7 @@ export class PodHost {
       let tcpSum = sport + dport + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff) + offFlags + window;
       // The response's head is in place when the buffer's last response had one of the same length and every reply
       // since has been a TCP/IPv4 one without payload (bytes 0–53 only).
-      if (n > 0) tcpSum += this.writeResponse(f, 54, this.takenHead === this.respBodyLen + 1);
+      if (n > 0) tcpSum += this.writeResponse0(this.takenHead === this.respBodyLen + 1);
       const sum = complement(tcpSum + (ip >>> 16) + (ip & 0xffff) + (peer >>> 16) + (peer & 0xffff) + 6 + 20 + n);
       v.setUint16(50, sum);
     } else {
