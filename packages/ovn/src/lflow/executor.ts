@@ -861,11 +861,12 @@ export class LflowExecutor {
     this.depth--;
   }
 
-  private resetResult(): void {
+  private resetResult(keepLent = false): void {
     // outputs and drops are counted and handed out when the run ends (finish, outputsLive).
     const r = this.result;
-    // A lent frame was the first output's buffer until now: the caller has it back, the slot its own buffer.
-    if (this.slot0Lent === true) {
+    // A lent frame was the first output's buffer until now: the caller has it back, the slot its own buffer — unless
+    // the caller lends it again to this run (`keepLent`, runFrameKey's test), whose take would put it back at once.
+    if (this.slot0Lent === true && keepLent === false) {
       this.outSlots[0]!.frame = this.ownFrame0;
       this.slot0Lent = false;
     }
@@ -941,7 +942,12 @@ export class LflowExecutor {
       this.lastInportRecord = port;
       this.otherInportRecord = last;
     }
-    this.resetResult();
+    // The frame the first output lends (slot0Lent) lent again, as the run's input: an answer's output handed to the
+    // next switch (≈ 0.4 runs a frame on http). It stays the slot's buffer: giving the slot its own back here and taking
+    // the frame again below were two stores of a pointer (each V8's write barrier; the slow path's builtin where the
+    // frame is a young object). Both lent paths (copyInput's, connLookup's) take it then: `lend` with `input`, the room
+    // past `length` — every test of theirs holds (an input tagged or not: the tag is popped after copyInput's take).
+    this.resetResult(this.slot0Lent === true && lend === true && input === true && frame === this.outSlots[0]!.frame && frame.length >= length + 8);
     // A new packet (conntrack keeps a packet's key between its calls while the number stays), its checksums vouched
     // for or not by the caller: every edit the walk makes keeps them right (wire's edits, storeFrame).
     const res = this.res;
@@ -1022,13 +1028,14 @@ export class LflowExecutor {
     const out = this.outSlots[0]!;
     if (lent === true && frame.length >= length + 8) {
       // The lent frame is the first output's buffer and the walk's frame, no copy; the slot's own buffer is kept for the
-      // next run (resetResult). Written out, as in connLookup: a method of its own was a call there.
+      // next run (resetResult). Written out, as in connLookup: a method of its own was a call there. The slot lent
+      // already: this very frame (kept by runFrameKey's resetResult; nothing else takes one before this).
       if (this.slot0Lent === false) {
         const own = out.frame;
         if (this.ownFrame0 !== own) this.ownFrame0 = own;
         this.slot0Lent = true;
+        out.frame = frame;
       }
-      out.frame = frame;
       return frame;
     }
     if (out.frame.length < length + 8) out.frame = new Uint8Array(Math.max(length + 64, 2048));
@@ -2576,13 +2583,14 @@ export class LflowExecutor {
       if (lent === true && f.length >= len + 8) {
         // The lent frame as the output's buffer, as copyInput takes it — written out: a method of its own was a call
         // here, beyond this function's inlining budget (≈ 20 a frame).
-        // The run's start gave the slot its own buffer back (resetResult), and this is the run's one take.
+        // The run's start gave the slot its own buffer back (resetResult), and this is the run's one take — or kept
+        // this very frame there (the slot lent already: it is f).
         if (this.slot0Lent === false) {
           const own = out.frame;
           if (this.ownFrame0 !== own) this.ownFrame0 = own;
           this.slot0Lent = true;
+          out.frame = f;
         }
-        out.frame = f;
         if (this.frame !== f) this.frame = f;
       } else {
         if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
