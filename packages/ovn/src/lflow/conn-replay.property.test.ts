@@ -1141,7 +1141,8 @@ interface TableLike {
 interface FillerLike {
   readonly connKey: Int32Array;
   readonly tmplShapeHint: Int8Array;
-  readonly connTmpl: TmplLike | undefined;
+  /** Per port key's low bits, its last fill's template: where connLookup reads the template a fill took. */
+  readonly tmplLast: (TmplLike | undefined)[];
   connFromTemplate(t: TableLike, store: unknown, h: number): number;
 }
 /** Fills and the fills whose template was the last one its port's fills took (the executor's first candidate). */
@@ -1180,9 +1181,10 @@ function watchTemplateChoice(): () => void {
     if (r >= 0) {
       templateChoices.fills++;
       const port = this.connKey[0]! & (this.tmplShapeHint.length - 1);
-      if (last.get(port) === this.connTmpl) templateChoices.repeated++;
-      expect(this.connTmpl, 'the template a fill took').toBe(want);
-      last.set(port, this.connTmpl!);
+      const took = this.tmplLast[this.connKey[0]! & (this.tmplLast.length - 1)];
+      if (last.get(port) === took) templateChoices.repeated++;
+      expect(took, 'the template a fill took').toBe(want);
+      last.set(port, took!);
     } else if (r === -1 && want !== undefined) {
       let held = false;
       for (let c = t.templates.find((sh) => sh.map.get(want.hash) !== undefined)?.map.get(want.hash); c !== undefined; c = c.chain) if (c === want) held = true;

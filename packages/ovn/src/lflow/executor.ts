@@ -861,11 +861,12 @@ export class LflowExecutor {
     this.depth--;
   }
 
-  private resetResult(): void {
+  private resetResult(keepLent = false): void {
     // outputs and drops are counted and handed out when the run ends (finish, outputsLive).
     const r = this.result;
-    // A lent frame was the first output's buffer until now: the caller has it back, the slot its own buffer.
-    if (this.slot0Lent === true) {
+    // A lent frame was the first output's buffer until now: the caller has it back, the slot its own buffer — unless
+    // the caller lends it again to this run (`keepLent`, runFrameKey's test), whose take would put it back at once.
+    if (this.slot0Lent === true && keepLent === false) {
       this.outSlots[0]!.frame = this.ownFrame0;
       this.slot0Lent = false;
     }
@@ -941,7 +942,12 @@ export class LflowExecutor {
       this.lastInportRecord = port;
       this.otherInportRecord = last;
     }
-    this.resetResult();
+    // The frame the first output lends (slot0Lent) lent again, as the run's input: an answer's output handed to the
+    // next switch (≈ 0.4 runs a frame on http). It stays the slot's buffer: giving the slot its own back here and taking
+    // the frame again below were two stores of a pointer (each V8's write barrier; the slow path's builtin where the
+    // frame is a young object). Both lent paths (copyInput's, connLookup's) take it then: `lend` with `input`, the room
+    // past `length` — every test of theirs holds (an input tagged or not: the tag is popped after copyInput's take).
+    this.resetResult(this.slot0Lent === true && lend === true && input === true && frame === this.outSlots[0]!.frame && frame.length >= length + 8);
     // A new packet (conntrack keeps a packet's key between its calls while the number stays), its checksums vouched
     // for or not by the caller: every edit the walk makes keeps them right (wire's edits, storeFrame).
     const res = this.res;
@@ -1022,13 +1028,14 @@ export class LflowExecutor {
     const out = this.outSlots[0]!;
     if (lent === true && frame.length >= length + 8) {
       // The lent frame is the first output's buffer and the walk's frame, no copy; the slot's own buffer is kept for the
-      // next run (resetResult). Written out, as in connLookup: a method of its own was a call there.
+      // next run (resetResult). Written out, as in connLookup: a method of its own was a call there. The slot lent
+      // already: this very frame (kept by runFrameKey's resetResult; nothing else takes one before this).
       if (this.slot0Lent === false) {
         const own = out.frame;
         if (this.ownFrame0 !== own) this.ownFrame0 = own;
         this.slot0Lent = true;
+        out.frame = frame;
       }
-      out.frame = frame;
       return frame;
     }
     if (out.frame.length < length + 8) out.frame = new Uint8Array(Math.max(length + 64, 2048));
@@ -2483,7 +2490,17 @@ export class LflowExecutor {
     if (this.connOn === false || d.l3 !== L3.IPV4) return CONN_NONE;
     const l4 = d.l4Offset >= 0;
     const frameFlags = l4 && d.ipProto === 6 ? d.tcpFlags : 0;
-    if (d.ipProto !== 17 && (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && ((frameFlags & TCP_ACK) === 0 || !this.mega!.takeSynAckCredit())))) return CONN_NONE;
+    if (d.ipProto !== 17) {
+      if (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && (frameFlags & TCP_ACK) === 0)) return CONN_NONE;
+      if ((frameFlags & TCP_SYN) !== 0) {
+        // MegaflowTable.takeSynAckCredit written out (≈ 0.2 SYN|ACKs a frame on http): as a call, not inlined here, its
+        // answer was tested by V8's ToBoolean chain (the return type unknown to TurboFan).
+        const m = this.mega!;
+        const credit = m.synAckCredit;
+        if (credit <= 0) return CONN_NONE;
+        m.synAckCredit = credit - 1;
+      }
+    }
     const tcpFlags = frameFlags & this.connFlagsMask;
     // The key (megaflow.ts CONN_KEY_WORDS), compared with the candidate slot's as it is made: a hit stores none of it.
     // A port key above 16 bits would not fit its bits: no replay (none does: OVN's port keys are 15 bits).
@@ -2546,7 +2563,9 @@ export class LflowExecutor {
         if (store === undefined || t.templates.length === 0 || (base = this.connFromTemplate(t, store, h)) === -1) return CONN_MISSED;
         // The store declined the slot: startCached must not ask it again for this frame (an answer moves its count).
         if (base < 0) return CONN_DECLINED;
-        tmpl = this.connTmpl;
+        // The template filled from: connFromTemplate leaves it as its port's last fill (tmplLast, k0's hint entry) —
+        // read there rather than stored in a field of its own at each fill (a pointer store: V8's write barrier).
+        tmpl = this.tmplLast[k0 & (TMPL_HINTS - 1)];
       }
     }
     const data = store!.data;
@@ -2570,13 +2589,14 @@ export class LflowExecutor {
       if (lent === true && f.length >= len + 8) {
         // The lent frame as the output's buffer, as copyInput takes it — written out: a method of its own was a call
         // here, beyond this function's inlining budget (≈ 20 a frame).
-        // The run's start gave the slot its own buffer back (resetResult), and this is the run's one take.
+        // The run's start gave the slot its own buffer back (resetResult), and this is the run's one take — or kept
+        // this very frame there (the slot lent already: it is f).
         if (this.slot0Lent === false) {
           const own = out.frame;
           if (this.ownFrame0 !== own) this.ownFrame0 = own;
           this.slot0Lent = true;
+          out.frame = f;
         }
-        out.frame = f;
         if (this.frame !== f) this.frame = f;
       } else {
         if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
@@ -2674,8 +2694,6 @@ export class LflowExecutor {
 
   private connRec = false;
   private connOk = false;
-  /** The template connFromTemplate filled a slot from. */
-  private connTmpl: ConnTemplate | undefined = undefined;
   /** Per port key's low bits, the template shape that served its last fill (connFromTemplate tries it first). */
   private readonly tmplShapeHint = new Int8Array(TMPL_HINTS);
   /** Per port key's low bits, the template of its last fill (connFromTemplate compares it first), with tmplGen then. */
@@ -2822,6 +2840,10 @@ export class LflowExecutor {
     const steps0 = data[(base + CONN_STEPS) | 0]!;
     const steps = steps0 & 3;
     const frame = this.frame;
+    // Read once, as locals: after each engine call TurboFan checks `this`'s map and loads a field again (nothing the
+    // calls run writes either: the engine writes its result, the decode and the frame's bytes).
+    const len = this.frameLength;
+    const objs = this.connObjs;
     const hinted = this.ctHinted;
     const epoch = hinted !== undefined ? hinted.epoch : 0;
     const slotEpoch = data[(base + CONN_EPOCH) | 0]!;
@@ -2861,7 +2883,7 @@ export class LflowExecutor {
       pend = -1;
       res.tupleWritten = false;
       res.rewritten = false;
-      const req = this.connObjs[rq >> 2] as CtRequest;
+      const req = objs[rq >> 2] as CtRequest;
       req.zone = data[(b + CONN_S_ZONE) | 0]!;
       let same = false;
       if (hinted !== undefined) {
@@ -2875,7 +2897,7 @@ export class LflowExecutor {
         // A template's steps name none (-1, in no epoch: connFromTemplate).
         const node0 = data[(b + CONN_S_NODE) | 0]!;
         const gen0 = data[(b + CONN_S_GEN) | 0]!;
-        hinted.executeHinted(frame, this.frameLength, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0, true);
+        hinted.executeHinted(frame, len, d, req, res, now, node0, gen0, slotEpoch, k > 0, k === 0, true);
         // The node found now is the hint for next time (in this epoch, if nothing moved it during the walk).
         const node = hinted.foundNode;
         const gen = hinted.foundGen | 0;
@@ -2884,7 +2906,7 @@ export class LflowExecutor {
           data[(b + CONN_S_GEN) | 0] = gen;
         } else same = sameEpoch && node >= 0 && hinted.epoch === epoch;
       } else {
-        this.ct.execute(frame, this.frameLength, d, req, res, now);
+        this.ct.execute(frame, len, d, req, res, now);
       }
       // The call's first lookup found the very node (slot, direction) whose outcome the step holds, its slot's
       // generation and the engine's epoch unchanged — the same connection, its slot never freed (a freed slot's
@@ -2959,30 +2981,31 @@ export class LflowExecutor {
     // output is synced, then the output (deliver's, without the words: wordsOut is off).
     // The frame's addresses are the key's, which is the slot's (conntrack writes no Ethernet byte); both packed alike
     // (low words, then the high halves in one word: source above destination).
-    const frame0 = this.frame;
     const hi = data[(base + CONN_ETH + 2) | 0]!;
-    if (data[(base + 2) | 0] !== data[(base + CONN_ETH + 1) | 0] || ((data[(base + 3) | 0]! ^ hi) & 0xffff) !== 0) putMac(frame0, 0, data[(base + CONN_ETH + 1) | 0]!, hi);
-    if (data[(base + 1) | 0] !== data[(base + CONN_ETH) | 0] || (data[(base + 3) | 0]! ^ hi) >>> 16 !== 0) putMac(frame0, 6, data[(base + CONN_ETH) | 0]!, hi >>> 16);
-    const port = this.connObjs[(steps0 >>> 16) & 0x7fff] as Port;
-    const i = this.nOutputs++;
-    const out = this.outSlot(i);
+    if (data[(base + 2) | 0] !== data[(base + CONN_ETH + 1) | 0] || ((data[(base + 3) | 0]! ^ hi) & 0xffff) !== 0) putMac(frame, 0, data[(base + CONN_ETH + 1) | 0]!, hi);
+    if (data[(base + 1) | 0] !== data[(base + CONN_ETH) | 0] || (data[(base + 3) | 0]! ^ hi) >>> 16 !== 0) putMac(frame, 6, data[(base + CONN_ETH) | 0]!, hi >>> 16);
+    const port = objs[(steps0 >>> 16) & 0x7fff] as Port;
+    // The run's one output, at index 0: runFrameKey's resetResult counted none before connLookup, and the replay is the
+    // run's walk (a break returns above), so the slot is the first, which the executor holds from its construction.
+    this.nOutputs = 1;
+    const out = this.outSlots[0]!;
     if (out.port !== port.name) out.port = port.name;
     if (out.tag !== undefined) out.tag = undefined;
-    let len = this.frameLength;
+    let outLen = len;
     // A frame handed over as input ran on this buffer already (connLookup).
-    if (this.frame !== out.frame) {
+    if (frame !== out.frame) {
       if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
       out.frame.set(this.frameView(len));
     }
     if (port.localnet === true && port.tag !== undefined) {
-      len = pushVlan(out.frame, len, port.tag);
+      outLen = pushVlan(out.frame, len, port.tag);
       out.tag = port.tag;
     }
-    out.length = len;
-    if (this.outputsLive[i] !== out) this.outputsLive[i] = out;
+    out.length = outLen;
+    if (this.outputsLive[0] !== out) this.outputsLive[0] = out;
     // The decode is the output's (outputDecoded): the input's, of the plain layout, moved by the calls' NAT only.
     if (this.inL3 !== 0 && out.tag === undefined) {
-      this.outputDecoded = i;
+      this.outputDecoded = 0;
       if (this.outDecodeOf !== d) this.outDecodeOf = d;
     }
     // A walk keyed without the flags serves its direction of the connection until that direction's last segment
@@ -3559,7 +3582,7 @@ export class LflowExecutor {
     }
     t.stats.connEntries = store.size;
     t.stats.connEvictions = store.evictions;
-    this.connTmpl = c;
+    // `c` is tmplLast[hi] (the hint taken, or set above when found): connLookup reads the template there.
     return base;
   }
 

@@ -4,7 +4,10 @@
  * a tagged frame's too). The caller gets its buffer back at the next run's start, and the first output's own buffer
  * serves the next frame that is copied. Here one executor's caller lends some frames, chosen at random, from one
  * reused buffer (as the flow cache lends its scratch buffer) and hands the others over as input; after reading each
- * run's outputs it writes junk over that buffer, as its next frame would. Another executor runs the same frames,
+ * run's outputs it writes junk over that buffer, as its next frame would. Two such buffers, each frame's chosen at
+ * random: a lent frame lent again by the next run stays the first output's buffer (runFrameKey keeps it), another
+ * buffer must not; a frame not lent is handed over in one of them now and then (never written: the slot gave it back).
+ * Another executor runs the same frames,
  * each copied. Outputs (ports, bytes) and drops must be equal after every frame, the junk must still be in the lent
  * buffer when the caller comes back to it (nothing of a later run wrote there), and a frame not lent is never written.
  *
@@ -57,6 +60,10 @@ interface Seg {
   flags: number;
   payload: number;
   lend: boolean;
+  /** Which of the caller's two lent buffers (when `lend`; or, not lent, with `inBuf`, the buffer it is handed in). */
+  buf?: number;
+  /** Not lent, yet handed over in a lent buffer (the caller's again since this run's start): never written. */
+  inBuf?: boolean;
   times: number;
 }
 
@@ -82,34 +89,49 @@ function view(r: ReturnType<LflowExecutor['runFrame']>): string {
 const JUNK = 0xee;
 
 /** Plays `segs` (each after a handshake of its connection's, the first time it comes); returns how often a lent buffer was handed out. */
-function play(segs: readonly Seg[]): { lentOut: number; connHits: number } {
+function play(segs: readonly Seg[]): { lentOut: number; connHits: number; again: number } {
   const sb = southbound();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
   a.enableMegaflows({ templates: true });
   b.enableMegaflows({ templates: true });
-  // The caller's one lent buffer, reused frame after frame (with the 8 bytes' room lending asks for).
-  const lent = new Uint8Array(2048).fill(JUNK);
+  // The caller's two lent buffers, each reused frame after frame (with the 8 bytes' room lending asks for).
+  const bufs = [new Uint8Array(2048).fill(JUNK), new Uint8Array(2048).fill(JUNK)];
   let lentOut = 0;
+  // Lent runs whose buffer the run before lent too (and handed out): the first output's buffer kept over the run's start.
+  let again = 0;
+  let last: Uint8Array | undefined;
   let now = 1000;
   const run = (s: Seg): void => {
     const { frame, inport } = frameOf(s);
     for (let t = 0; t < s.times; t++) {
       now += 10;
-      // Nothing since the caller wrote its junk has written the lent buffer.
-      for (let i = 0; i < lent.length; i++) if (lent[i] !== JUNK) expect({ at: i, byte: lent[i] }).toEqual({ at: i, byte: JUNK });
+      // Nothing since the caller wrote its junk has written either lent buffer.
+      for (const lent of bufs) for (let i = 0; i < lent.length; i++) if (lent[i] !== JUNK) expect({ at: i, byte: lent[i] }).toEqual({ at: i, byte: JUNK });
       const copy = new Uint8Array(frame.length + 8);
       copy.set(frame);
       let x: string;
       if (s.lend) {
+        const lent = bufs[s.buf ?? 0]!;
         lent.set(frame);
         const r = a.runFrame(lent, frame.length, inport, now, false, true, false, true);
-        if (r.outputs.some((o) => o.frame === lent)) lentOut++;
+        const out = r.outputs.some((o) => o.frame === lent);
+        if (out && last === lent) again++;
+        if (out) lentOut++;
+        last = out ? lent : undefined;
         x = view(r);
         // Read: the caller's next frame may go there now.
         lent.fill(JUNK);
+      } else if (s.inBuf === true) {
+        const own = bufs[s.buf ?? 0]!;
+        own.set(frame);
+        x = view(a.runFrame(own, frame.length, inport, now, false, true));
+        expect(hex(own, frame.length)).toBe(hex(frame, frame.length));
+        own.fill(JUNK);
+        last = undefined;
       } else {
         x = view(a.runFrame(copy, frame.length, inport, now, false, true));
+        last = undefined;
         expect(hex(copy, frame.length)).toBe(hex(frame, frame.length));
       }
       const y = view(b.runFrame(copy.slice(), frame.length, inport, now, false, true));
@@ -120,14 +142,14 @@ function play(segs: readonly Seg[]): { lentOut: number; connHits: number } {
   for (const s of segs) {
     if (!opened.has(s.conn)) {
       opened.add(s.conn);
-      const h = { conn: s.conn, payload: 0, lend: s.lend, times: 1 };
+      const h = { conn: s.conn, payload: 0, lend: s.lend, buf: s.buf, times: 1 };
       run({ ...h, server: false, flags: 0x02 });
       run({ ...h, server: true, flags: 0x12 });
       run({ ...h, server: false, flags: 0x10, times: 2 });
     }
     run(s);
   }
-  return { lentOut, connHits: a.megaflowStats().connHits };
+  return { lentOut, connHits: a.megaflowStats().connHits, again };
 }
 
 const seg: fc.Arbitrary<Seg> = fc.record({
@@ -136,6 +158,8 @@ const seg: fc.Arbitrary<Seg> = fc.record({
   flags: fc.constantFrom(0x10, 0x10, 0x18, 0x18, 0x11, 0x04, 0x02, 0x12),
   payload: fc.constantFrom(0, 0, 6, 200, 1400),
   lend: fc.boolean(),
+  buf: fc.constantFrom(0, 0, 1),
+  inBuf: fc.boolean(),
   times: fc.constantFrom(1, 2, 3),
 });
 
@@ -144,17 +168,21 @@ describe('a lent input frame', () => {
     if (SEED_ENV === 'random') console.log(`lend.property seed ${SEED}`);
     let lentOut = 0;
     let connHits = 0;
+    let again = 0;
     fc.assert(
       fc.property(fc.array(seg, { minLength: 1, maxLength: 40 }), (segs) => {
         const r = play(segs);
         lentOut += r.lentOut;
         connHits += r.connHits;
+        again += r.again;
       }),
       { seed: SEED, numRuns: RUNS },
     );
     // The cases reach what they are for: lent buffers handed out as outputs, and replayed walks.
     expect(lentOut).toBeGreaterThan(RUNS);
     expect(connHits).toBeGreaterThan(RUNS);
+    console.log(`lend.property: ${lentOut} lent buffers handed out, ${again} of them lent again by the run before`);
+    expect(again).toBeGreaterThan(RUNS / 2);
   });
 
   it('is walked in place when its walk is replayed, tagged on the way out to the localnet port', () => {
