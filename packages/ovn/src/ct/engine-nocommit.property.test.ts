@@ -46,7 +46,7 @@ function snapshot(ct: OvsConntrack): Record<string, unknown> {
     if (k === 'memoId') continue;
     if (/epoch/i.test(k) && typeof v === 'number') out[k] = v === o.epochNow;
     // The runners' frame generations are numbered across runners: by whether each is the current call's.
-    else if (k === 'callGen' || k === 'xGen') out[k] = v === 0 ? 0 : v === o.callGen;
+    else if (k === 'callGen' || k === 'xGen' || k === 'synGen') out[k] = v === 0 ? 0 : v === o.callGen;
     else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
     else if (ArrayBuffer.isView(v)) out[k] = Array.from(v as unknown as ArrayLike<number>);
   }

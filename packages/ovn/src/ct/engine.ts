@@ -609,6 +609,12 @@ export class OvsConntrack implements WordsConntrackEngine {
   private callGen = 0;
   private xGen = 0;
   /**
+   * The tracker words tcpNewConn made for this engine's last TCP commit given a frame generation, and that generation
+   * (0: none). A commit given the same generation is on the same segment (see connNotFound).
+   */
+  private readonly synWords = new Uint32Array(TCP_STRIDE);
+  private synGen = 0;
+  /**
    * The SEG token of this engine's store of its kept key's segment (0: none): SEG holds that segment while its token is
    * this. Cleared by hintedTcp4's taken calls that do not store (a stale packet's numbers) and by execute's body (any
    * call there may be another packet's, or leave the key kept without the segment's numbers).
@@ -2564,8 +2570,36 @@ export class OvsConntrack implements WordsConntrackEngine {
     keys[(fwd + R_BYTES) | 0] = 0;
     this.recB[(rb + B_L4) | 0] = kind;
     if (kind === CtL4.TCP) {
-      const l4 = d.l4Offset;
-      tcpNewConn(this.tcp, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
+      // tcp_new_conn, or the words it made for this engine's last TCP commit given the same frame generation: that
+      // commit's segment (WordsConntrackEngine's promise: nothing but this engine wrote the frame since; its own writes,
+      // NAT's, change addresses, ports and checksums). A SYN commits twice — zone 1's ct_lb_mark, zone 4's hidden
+      // ct_commit — and tcpNewConn's words are a function of the segment's sequence number, flags, window, options (a
+      // walk over them for the window scale) and payload length only: the second commit's tracker is the first's, as
+      // OVS's second tcp_new_conn on the packet makes it. engine-synwords.property.test.ts compares it with tcpNewConn's.
+      const g = this.callGen;
+      const t = this.tcp;
+      const sw = this.synWords;
+      const at = Math.imul(e, T_STRIDE) & OFFSET_MASK;
+      if (g !== 0 && g === this.synGen) {
+        t[at] = sw[0]!;
+        t[(at + 1) | 0] = sw[1]!;
+        t[(at + 2) | 0] = sw[2]!;
+        t[(at + 3) | 0] = sw[3]!;
+        t[(at + 4) | 0] = sw[4]!;
+        t[(at + 5) | 0] = sw[5]!;
+      } else {
+        const l4 = d.l4Offset;
+        tcpNewConn(t, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
+        if (g !== 0) {
+          sw[0] = t[at]!;
+          sw[1] = t[(at + 1) | 0]!;
+          sw[2] = t[(at + 2) | 0]!;
+          sw[3] = t[(at + 3) | 0]!;
+          sw[4] = t[(at + 4) | 0]!;
+          sw[5] = t[(at + 5) | 0]!;
+          this.synGen = g;
+        }
+      }
       this.recF[(fwd + R_EXP) >> 1] = now + this.timeoutMs[CtTimeout.TCP_FIRST_PACKET]!;
     } else {
       this.recF[(fwd + R_EXP) >> 1] = now + this.timeoutMs[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]!;
