@@ -1154,6 +1154,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         const sHi = t[(ps + T_SEQHI) | 0]!;
         const dLo = t[(pd + T_SEQLO) | 0]!;
         TRK[TRK_SLO] = sLo;
+        TRK[TRK_SLO2] = sLo;
         TRK[TRK_SHI] = sHi;
         TRK[TRK_DLO] = dLo;
         if (seq === end) {
@@ -1168,15 +1169,19 @@ export class OvsConntrack implements WordsConntrackEngine {
         ) {
           let nsPk = sPk;
           if ((sPk & 0xffff) < win) nsPk = (sPk & 0xffff0000) | win;
-          const sLo2 = ((end - sLo) | 0) > 0 ? end : sLo;
-          t[(ps + T_SEQLO) | 0] = sLo2;
-          TRK[TRK_SLO2] = sLo2;
+          if (((end - sLo) | 0) > 0) {
+            t[(ps + T_SEQLO) | 0] = end;
+            TRK[TRK_SLO2] = end;
+          }
           const ws = win << sws;
           const dHi = t[(pd + T_SEQHI) | 0]!;
           TRK[TRK_DHI] = dHi;
-          const dHi2 = ((((ack + ws) >>> 0) - dHi) | 0) >= 0 ? (ack + (ws > 1 ? ws : 1)) >>> 0 : dHi;
-          t[(pd + T_SEQHI) | 0] = dHi2;
-          TRK[TRK_DHI2] = dHi2;
+          TRK[TRK_DHI2] = dHi;
+          if (((((ack + ws) >>> 0) - dHi) | 0) >= 0) {
+            const v = (ack + (ws > 1 ? ws : 1)) >>> 0;
+            t[(pd + T_SEQHI) | 0] = v;
+            TRK[TRK_DHI2] = v;
+          }
           let s = sPk >>> 24;
           let ds = dPk >>> 24;
           if ((flags & TCP_FIN) !== 0 && s < TS_CLOSING) s = TS_CLOSING;
