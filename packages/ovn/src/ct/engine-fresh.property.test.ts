@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { CtRequest, CtResult } from '../lflow/ct-api.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { F, frame, hideCtWords, natTo } from './packets.test-helpers.js';
+import { engineSnapshot, F, frame, hideCtWords, natTo } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = process.env.VIPPATH_CT_PROP_RUNS ? Number(process.env.VIPPATH_CT_PROP_RUNS) : 200;
@@ -60,24 +60,6 @@ class Side {
   hide(): void {
     hideCtWords(this.w);
   }
-}
-
-/**
- * Every own field of the engine that is a number, boolean, string or typed array (objects — the caller's frame,
- * result and words it keeps — are each side's own); an epoch by whether it is the engine's current one (epochs are
- * numbered across engines).
- */
-function snapshot(ct: OvsConntrack): Record<string, unknown> {
-  const o = ct as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
-    // The engine's mark on the shared miss memo: numbered across engines, each engine's own.
-    if (k === 'memoId') continue;
-    if (/epoch/i.test(k) && typeof v === 'number') out[k] = v === o.epochNow;
-    else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
-    else if (ArrayBuffer.isView(v)) out[k] = Array.from(v as unknown as ArrayLike<number>);
-  }
-  return out;
 }
 
 interface Call {
@@ -212,9 +194,9 @@ function check(pkts: Pkt[]): void {
       answered = false;
       const gen = c.noGen ? 0 : a.gen;
       a.ct.executeWords(a.f, a.f.length, a.d, req, a.res, a.w, now, gen, k === 0, c.hidden);
-      const sa = snapshot(a.ct);
+      const sa = engineSnapshot(a.ct);
       b.ct.executeWords(b.f, b.f.length, b.d, req, b.res, b.w, now, c.noGen ? 0 : b.gen, k === 0, c.hidden);
-      const sb = snapshot(b.ct);
+      const sb = engineSnapshot(b.ct);
       seen.calls++;
       if (answered) {
         seen.fast++;

@@ -13,8 +13,7 @@
 import fc from 'fast-check';
 import { foldSum, sumWords, write16 } from '@vippath/wire';
 import { describe, expect, it } from 'vitest';
-import type { OvsConntrack } from './engine.js';
-import { type CtCall, F, frame, Runner } from './packets.test-helpers.js';
+import { type CtCall, engineSnapshot, F, frame, Runner } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = process.env.VIPPATH_CT_PROP_RUNS ? Number(process.env.VIPPATH_CT_PROP_RUNS) : 150;
@@ -33,25 +32,6 @@ const SMALL = { initialCapacity: 4, reservedCapacity: 64 };
 
 /** `commit` as the general path's runner gives it: true, or 0 for false. */
 const viaCall = (c: CtCall): CtCall => ({ ...c, commit: c.commit === true ? true : (0 as unknown as boolean) });
-
-/**
- * Every own field of the engine that is a number, boolean, string or typed array; an epoch by whether it is current, a
- * frame generation by whether it is the current call's.
- */
-function snapshot(ct: OvsConntrack): Record<string, unknown> {
-  const o = ct as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
-    // The engine's mark on the shared miss memo: numbered across engines, each engine's own.
-    if (k === 'memoId') continue;
-    if (/epoch/i.test(k) && typeof v === 'number') out[k] = v === o.epochNow;
-    // The runners' frame generations are numbered across runners: by whether each is the current call's.
-    else if (k === 'callGen' || k === 'xGen' || k === 'synGen') out[k] = v === 0 ? 0 : v === o.callGen;
-    else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
-    else if (ArrayBuffer.isView(v)) out[k] = Array.from(v as unknown as ArrayLike<number>);
-  }
-  return out;
-}
 
 /** The result's own numbers, booleans and byte arrays. */
 function resultOf(r: Runner): Record<string, unknown> {
@@ -125,7 +105,7 @@ describe('a ct() without commit on a new packet', () => {
               expect(general.call(b, viaCall(call))).toBe(s);
               expect(resultOf(general)).toEqual(resultOf(inline));
               expect(b).toEqual(a);
-              expect(snapshot(general.ct)).toEqual(snapshot(inline.ct));
+              expect(engineSnapshot(general.ct, { gens: true })).toEqual(engineSnapshot(inline.ct, { gens: true }));
               // A +new answer without commit that counted nothing and committed nothing: the kind the inline test takes.
               if (p.proto === 'tcp' && call.commit === false && s === 0x21 && inline.ct.counters.every((v, i) => v === before[i])) inlineAnswers++;
             }

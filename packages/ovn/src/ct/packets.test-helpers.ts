@@ -637,3 +637,23 @@ function stalePromise(x: KeptKey, f: Uint8Array, d: DecodedFrame): string {
   if (read16(f, l3 + 10) !== left.ipSum || read16(f, l4 + (d.ipProto === 6 ? 16 : 6)) !== left.l4Sum) return 'checksum fields';
   return '';
 }
+
+/**
+ * Every own field of an engine that is a number, boolean, string or typed array, for a whole-state compare of two
+ * engines fed alike (objects — the caller's frame, result and words it keeps — are each side's own). An epoch by
+ * whether it is the engine's current one (epochs are numbered across engines); the shared miss memo's mark
+ * (`memoId`, numbered across engines) left out. `gens`: the frame generations (numbered across runners) by whether
+ * each is the current call's; `skip`: fields one side keeps and the other need not (a memo under test).
+ */
+export function engineSnapshot(ct: OvsConntrack, opts: { gens?: boolean; skip?: (field: string) => boolean } = {}): Record<string, unknown> {
+  const o = ct as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'memoId' || opts.skip?.(k) === true) continue;
+    if (/epoch/i.test(k) && typeof v === 'number') out[k] = v === o.epochNow;
+    else if (opts.gens === true && (k === 'callGen' || k === 'xGen' || k === 'synGen')) out[k] = v === 0 ? 0 : v === o.callGen;
+    else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
+    else if (ArrayBuffer.isView(v)) out[k] = Array.from(v as unknown as ArrayLike<number>);
+  }
+  return out;
+}

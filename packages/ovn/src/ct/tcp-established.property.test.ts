@@ -218,6 +218,25 @@ function settle(a: Runner, b: Runner, bSyn: () => Uint8Array, orig: EnginePeer, 
 }
 
 /**
+ * The SYN committed in each of `zones` in both engines (b's from `buf`), then seen again there: the hints b's second
+ * lookups found (node, generation) and their entries; b's hint tuple the last call's.
+ */
+function commitZones(a: Runner, b: Runner, buf: Uint8Array, zones: readonly number[]): { hints: [number, number][]; entries: number[] } {
+  a.now = b.now = 1000;
+  const hints: [number, number][] = [];
+  for (const z of zones) {
+    // Committed without `nat` (a commit with it and no NAT action leaves a reply key no reply segment finds).
+    a.run(SYN, { zone: z, commit: true });
+    b.run(buf, { zone: z, commit: true });
+    a.run(SYN, { zone: z, nat: 'apply' });
+    b.run(buf, { zone: z, nat: 'apply' });
+    hints.push([b.ct.foundNode, b.ct.foundGen]);
+  }
+  b.hintTuple = tupleView(b.res);
+  return { hints, entries: hints.map(([n]) => n >> 1) };
+}
+
+/**
  * The hinted engine `b` left as the plain `a`: outcome, the segment's bytes as each left them (NAT's rewrite), the entry's
  * tracker words, the connections, the counters.
  */
@@ -391,18 +410,7 @@ describe('the hinted path on a packet\'s later zones', () => {
           const seg = segmentOf(peers[0], peers[1], g);
           const buf = new Uint8Array(Math.max(seg0.length, seg.length, SYN.length));
           buf.set(SYN);
-          a.now = b.now = 1000;
-          const hints: [number, number][] = [];
-          for (const z of zones) {
-            // Committed without `nat` (a commit with it and no NAT action leaves a reply key no reply segment finds).
-            a.run(SYN, { zone: z, commit: true });
-            b.run(buf, { zone: z, commit: true });
-            a.run(SYN, { zone: z, nat: 'apply' });
-            b.run(buf, { zone: z, nat: 'apply' });
-            hints.push([b.ct.foundNode, b.ct.foundGen]);
-          }
-          b.hintTuple = tupleView(b.res);
-          const entries = hints.map(([n]) => n >> 1);
+          const { hints, entries } = commitZones(a, b, buf, zones);
           for (const r of [a, b]) {
             const t = (r.ct as unknown as { tcp: Uint32Array }).tcp;
             entries.forEach((e, i) => {
@@ -497,17 +505,7 @@ describe('the hinted path on a packet\'s later zones', () => {
           const seg = segmentOf(p0, p1, g);
           const buf = new Uint8Array(Math.max(seg0.length, seg.length, SYN.length));
           buf.set(SYN);
-          a.now = b.now = 1000;
-          const hints: [number, number][] = [];
-          for (const z of zones) {
-            a.run(SYN, { zone: z, commit: true });
-            b.run(buf, { zone: z, commit: true });
-            a.run(SYN, { zone: z, nat: 'apply' });
-            b.run(buf, { zone: z, nat: 'apply' });
-            hints.push([b.ct.foundNode, b.ct.foundGen]);
-          }
-          b.hintTuple = tupleView(b.res);
-          const entries = hints.map(([n]) => n >> 1);
+          const { hints, entries } = commitZones(a, b, buf, zones);
           const base = [...wordsOf(p0), ...wordsOf(p1)];
           const setWords = (): void => {
             for (const r of [a, b]) {
