@@ -2493,8 +2493,9 @@ export class LflowExecutor {
     if (d.ipProto !== 17) {
       if (d.ipProto !== 6 || ((frameFlags & TCP_SYN) !== 0 && (frameFlags & TCP_ACK) === 0)) return CONN_NONE;
       if ((frameFlags & TCP_SYN) !== 0) {
-        // MegaflowTable.takeSynAckCredit written out (≈ 0.2 SYN|ACKs a frame on http): as a call, not inlined here, its
-        // answer was tested by V8's ToBoolean chain (the return type unknown to TurboFan).
+        // A SYN|ACK takes one of MegaflowTable.synAckCredit (≈ 0.2 a frame on http), none left: neither looked up nor
+        // recorded. Here, not a method of the table's: as a call, not inlined here, its answer was tested by V8's
+        // ToBoolean chain (the return type unknown to TurboFan).
         const m = this.mega!;
         const credit = m.synAckCredit;
         if (credit <= 0) return CONN_NONE;
@@ -2972,8 +2973,9 @@ export class LflowExecutor {
       // A walk's first replay: connections here go on after their first segments (MegaflowTable.synAckCredit). Not
       // the frame a template filled the slot for: that frame stands for the recording (its next frame pays).
       data[(base + CONN_STEPS) | 0] = steps0 & ~CONN_UNPROVEN;
-      // MegaflowTable.paySynAckCredit written out with this module's constants: inlined, its own were module
-      // bindings TurboFan loaded and checked, and Math.min compared as doubles.
+      // It pays CONN_SYNACK_PAY into the credit, up to CONN_SYNACK_CREDIT: here with this module's constants, not a
+      // method of the table's (inlined, the table module's own were bindings TurboFan loaded and checked, and Math.min
+      // compared as doubles).
       const credit = t.synAckCredit + CONN_SYNACK_PAY;
       t.synAckCredit = credit < CONN_SYNACK_CREDIT ? credit : CONN_SYNACK_CREDIT;
     }

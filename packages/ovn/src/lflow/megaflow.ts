@@ -806,18 +806,6 @@ export class MegaflowTable {
    * no outcome (a replay gives the walk's).
    */
   synAckCredit = 0;
-
-  /** Takes one SYN|ACK's {@link synAckCredit}: false when none is left (its walk is then neither looked up nor recorded). */
-  takeSynAckCredit(): boolean {
-    if (this.synAckCredit <= 0) return false;
-    this.synAckCredit--;
-    return true;
-  }
-
-  /** A walk's first replay: pays {@link CONN_SYNACK_PAY} into {@link synAckCredit}, up to {@link CONN_SYNACK_CREDIT}. */
-  paySynAckCredit(): void {
-    this.synAckCredit = Math.min(this.synAckCredit + CONN_SYNACK_PAY, CONN_SYNACK_CREDIT);
-  }
   /**
    * Moved by each {@link clear}: segments of an earlier epoch are no longer in the table ({@link MfSegment.epoch}).
    * Drawn from one counter for all tables, so that an epoch names one table too (an executor's tables, one per
