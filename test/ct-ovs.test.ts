@@ -311,7 +311,7 @@ interface Conn {
  * A packet of the conversation, or (expiryConvArb) a silence: `gap` milliseconds, or `edge`: until the first live
  * connection's expiration plus `edge` ms (edgeGap).
  */
-type Step = (typeof stepArb extends fc.Arbitrary<infer T> ? T : never) & { conn?: number; gap?: number; edge?: number; x?: boolean; opts?: number[]; win?: number; seqAt?: number };
+type Step = (typeof stepArb extends fc.Arbitrary<infer T> ? T : never) & { conn?: number; gap?: number; edge?: number; x?: boolean; opts?: number[]; win?: number; seqAt?: number; ackAt?: number };
 
 /**
  * The silence of an `edge` step: from `r`'s now to the earliest expiration among its live connections, plus `edge`
@@ -391,7 +391,7 @@ const wrapConvArb: fc.Arbitrary<Conv> = fc
  * runs past the header's end — cut at 40 bytes and padded to a multiple of 4 with EOL or NOP. OVS reads the option
  * on a SYN only (tcp_conn_update's `tcp_flags & TCP_SYN` branches), and scales a peer's window only when both SYNs
  * carried one; the windows themselves (0, 1, 1000, 32 768 besides 65 535) move the bounds the far, back and
- * retransmitted segments meet. Every segment carries its step's layout, so the payload starts at a varying offset.
+ * retransmitted segments meet, and some segments sit at those bounds (SEQ_EDGES) or at an acknowledgment's (ACK_EDGES). Every segment carries its step's layout, so the payload starts at a varying offset.
  */
 const OPTS_CASES = Number(process.env.VIPPATH_CT_OPTS_CASES ?? 100);
 const OPT_PIECES: number[][] = [[1], [1], [0], [2, 4, 0x05, 0xb4], [4, 2], [8, 10, 0, 0, 0x12, 0x34, 0, 0, 0, 0], [30, 0], [31, 1], [254, 6, 1, 2, 3, 4], [253, 40]];
@@ -410,9 +410,16 @@ const tcpOptsArb: fc.Arbitrary<number[]> = fc
 /**
  * Offsets from a segment's next sequence number at the window bounds OVS checks (tcp_conn_update: `seq + len <=
  * seqhi + (win << sws)`-style upper bounds and `seq >= seqlo - (max_win << dws)`-style lower ones), a number either
- * side of 65 535 shifted by each scale the layouts give, and of MAX_ACKWINDOW's 66 000 (lib/conntrack-tcp.c v3.1.0).
+ * side of 65 535 shifted by each scale the layouts give (lib/conntrack-tcp.c v3.1.0 tcp_conn_update).
  */
-const SEQ_EDGES = [0, 1, 2, 7, 14].flatMap((k) => [65535 * 2 ** k, 65535 * 2 ** k + 1, -(65535 * 2 ** k), -(65535 * 2 ** k) - 1]).concat([66000, 66001, -66000, -66001]);
+const SEQ_EDGES = [0, 1, 2, 7, 14].flatMap((k) => [65535 * 2 ** k, 65535 * 2 ** k + 1, -(65535 * 2 ** k), -(65535 * 2 ** k) - 1]);
+/**
+ * Offsets from the acknowledgment a segment would carry (the other side's next number) at the ACK bounds OVS checks:
+ * `ackskew = receiver's seqlo − ack` within −MAXACKWINDOW … MAXACKWINDOW << sws (MAXACKWINDOW = 0xffff + 1500 =
+ * 67 035: lib/conntrack-tcp.c v3.1.0, tcp_conn_update), at each end and one past it, for each shift the layouts give.
+ */
+const MAX_ACKWINDOW = 0xffff + 1500;
+const ACK_EDGES = [0, 1, 2, 7, 14].flatMap((k) => [-(MAX_ACKWINDOW * 2 ** k), -(MAX_ACKWINDOW * 2 ** k) - 1]).concat([MAX_ACKWINDOW, MAX_ACKWINDOW + 1]);
 const optsConvArb: fc.Arbitrary<Conv> = fc
   .record({
     conv: fc.oneof({ arbitrary: estConvArb, weight: 3 }, { arbitrary: convArb as fc.Arbitrary<Conv>, weight: 1 }),
@@ -422,12 +429,14 @@ const optsConvArb: fc.Arbitrary<Conv> = fc
     win: fc.array(fc.constantFrom<number | undefined>(undefined, undefined, undefined, 0, 1, 1000, 32768), { minLength: 40, maxLength: 40 }),
     // Some segments at a window's edge under each shift instead of their next number (the stream does not move).
     seqAt: fc.array(fc.option(fc.constantFrom(...SEQ_EDGES), { freq: 3, nil: undefined }), { minLength: 40, maxLength: 40 }),
+    // And some at an acknowledgment's bounds (the sequence number the next one).
+    ackAt: fc.array(fc.option(fc.constantFrom(...ACK_EDGES), { freq: 4, nil: undefined }), { minLength: 40, maxLength: 40 }),
   })
-  .map(({ conv, fam, opts, win, seqAt }) => ({
+  .map(({ conv, fam, opts, win, seqAt, ackAt }) => ({
     ...conv,
     proto: 'tcp' as const,
     fam,
-    steps: conv.steps.map((s: Step, i: number): Step => ({ ...s, opts: opts[i % opts.length], win: win[i % win.length], ...(i >= 3 && seqAt[i % seqAt.length] !== undefined ? { seqAt: seqAt[i % seqAt.length] } : {}) })),
+    steps: conv.steps.map((s: Step, i: number): Step => ({ ...s, opts: opts[i % opts.length], win: win[i % win.length], ...(i >= 3 && seqAt[i % seqAt.length] !== undefined ? { seqAt: seqAt[i % seqAt.length] } : {}), ...(i >= 3 && ackAt[i % ackAt.length] !== undefined ? { ackAt: ackAt[i % ackAt.length] } : {}) })),
   }));
 
 /** A step of the given kind through `port` (flags by TCP_FLAGS index), otherwise plain. */
@@ -1441,7 +1450,7 @@ class Materializer {
       const base = next[me];
       const seq = st.seqAt !== undefined ? base + st.seqAt : st.seqMode === 'retrans' ? base - 10 : st.seqMode === 'far' ? base + 0x40000000 : st.seqMode === 'back' ? base - 200000 : base;
       const options = st.opts !== undefined ? { tcpOptions: st.opts } : st.wscale !== undefined && flags & F.SYN ? { wscale: st.wscale } : {};
-      const f = frame({ src, dst, proto: 'tcp', sport, dport, flags, seq: seq >>> 0, ack: flags & F.ACK ? next[other] >>> 0 : 0, payload: st.payload, ...options, ...(st.win !== undefined ? { win: st.win } : {}) });
+      const f = frame({ src, dst, proto: 'tcp', sport, dport, flags, seq: seq >>> 0, ack: flags & F.ACK ? (next[other] + (st.ackAt ?? 0)) >>> 0 : 0, payload: st.payload, ...options, ...(st.win !== undefined ? { win: st.win } : {}) });
       if (st.seqMode === 'next' && st.seqAt === undefined) {
         const to = base + st.payload + (flags & F.SYN ? 1 : 0) + (flags & F.FIN ? 1 : 0);
         if (to > 0xffffffff) seqWraps++;
@@ -2191,6 +2200,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
         const at = d.l4Offset;
         const win = read16(x.sent, at + 14);
         if (win < 2) tally(`window ${win}`);
+        if (x.step.ackAt !== undefined && (d.tcpFlags & F.ACK) !== 0) tally('ack at a bound');
         if ((d.tcpFlags & F.SYN) === 0) {
           if (x.sent[at + 12]! >> 4 > 5 && d.payloadLength > 0) tally('data after options');
           return;
@@ -2202,7 +2212,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     });
     console.log(`conntrack vs OVS (TCP options and windows): ${[...reached].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
     expect(fast).toBeGreaterThan(0);
-    for (const k of ['SYN shift 14', 'SYN shift 0', 'SYN no scale', 'SYN|ACK shift 14', 'window 0', 'data after options']) expect({ k, n: reached.get(k) ?? 0 }).not.toEqual({ k, n: 0 });
+    for (const k of ['SYN shift 14', 'SYN shift 0', 'SYN no scale', 'SYN|ACK shift 14', 'window 0', 'data after options', 'ack at a bound']) expect({ k, n: reached.get(k) ?? 0 }).not.toEqual({ k, n: 0 });
   }, Math.max(120_000, OPTS_CASES * 5_000));
   /** Tallies over a rewrite test's conversations. */
   interface RwTally {
