@@ -61,6 +61,26 @@ const CASES = Number(process.env.VIPPATH_CT_CASES ?? 100);
 const SEED = process.env.VIPPATH_CT_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.VIPPATH_CT_SEED ?? 20261201);
 
 const OUT = 9;
+/**
+ * The dumps compared with OVS's `dpctl/dump-conntrack -m -s`: timeouts, and each TCP peer's own state, window scale
+ * and flags (the verbose protoinfo), where the plain dump shows one coalesced state — so a scale taken from a SYN,
+ * a mid-stream pickup's BE_LIBERAL and SYN_RECV against ESTABLISHED are compared with OVS, not only inferred from
+ * the segments they admit.
+ */
+const DUMP_MS = { stats: true, verbose: true } as const;
+/** The verbose TCP protoinfo a dump line of OVS's shows: scales, flags, and peers in different states. */
+function dumpFeatures(line: string): string[] {
+  const p = /protoinfo=\(state_orig=(\w+),state_reply=(\w+)(?:,wscale_orig=(\d+),wscale_reply=(\d+))?,flags_orig=([\w|]+),flags_reply=([\w|]+)\)/.exec(line);
+  if (!p) return [];
+  const out: string[] = [];
+  if (p[1] !== p[2]) out.push('peers in different states');
+  if (p[1] === 'SYN_RECV' || p[2] === 'SYN_RECV') out.push('SYN_RECV');
+  if (p[3] !== undefined) out.push(p[3] !== '0' && p[4] !== '0' ? 'both scales' : 'one scale');
+  if (`${p[5]}|${p[6]}`.includes('WINDOW_SCALE')) out.push('WINDOW_SCALE');
+  if (`${p[5]}|${p[6]}`.includes('BE_LIBERAL')) out.push('BE_LIBERAL');
+  if (p[5]!.includes('|') || p[6]!.includes('|')) out.push('two flags');
+  return out;
+}
 const IN_PORTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33];
 /**
  * A second zone for the conversations whose connections differ in the zone only (wordConvArb): 261 = 0x105 differs
@@ -1655,9 +1675,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
         runEngine(r, f, 3, 4);
         expect(got.get(OUT)).toEqual([hex(f)]);
       }
-      const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '').sort();
+      const theirs = ovs.appctl('dpctl/dump-conntrack', '-m').split('\n').filter((l) => l.trim() !== '').sort();
       expect(theirs).toHaveLength(2);
-      expect(r.ct.formatDump(r.now)).toEqual(theirs);
+      expect(r.ct.formatDump(r.now, { verbose: true })).toEqual(theirs);
       expect(ovs.appctl('dpctl/ct-get-limits', 'zone=5')).toContain('zone=5,limit=2,count=2');
     } finally {
       ovs.appctl('dpctl/ct-del-limits', 'zone=5');
@@ -1683,9 +1703,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
       const same = async (name: string, port: number, f: Uint8Array, count: number): Promise<void> => {
         const got = await ovs.send(port, f.slice(), { port: OUT, count: 1 });
         runEngine(r, f, port, 4);
-        const theirs = ovs.appctl('dpctl/dump-conntrack').split('\n').filter((l) => l.trim() !== '').sort();
+        const theirs = ovs.appctl('dpctl/dump-conntrack', '-m').split('\n').filter((l) => l.trim() !== '').sort();
         const ovsCount = Number(/zone=5,limit=1,count=(\d+)/.exec(ovs.appctl('dpctl/ct-get-limits', 'zone=5'))?.[1]);
-        expect({ name, out: got.get(OUT), table: r.ct.formatDump(r.now), count: r.ct.zoneLimit(5)?.count }).toEqual({ name, out: [hex(f)], table: theirs, count: ovsCount });
+        expect({ name, out: got.get(OUT), table: r.ct.formatDump(r.now, { verbose: true }), count: r.ct.zoneLimit(5)?.count }).toEqual({ name, out: [hex(f)], table: theirs, count: ovsCount });
         expect({ name, count: ovsCount }).toEqual({ name, count });
       };
       const sweep = async (): Promise<void> => {
@@ -1745,7 +1765,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
    * The conversations `arb` generates, each packet through OVS, the plain engine and the hinted one (HintedRunner);
    * returns the calls the hinted IPv4 TCP path answered, the source ports NAT collisions moved, the commits refused
    * for want of a tuple, and for the gaps (expiryConvArb) how many there were, after how many a connection was
-   * within its last second (printed timeout 0) and at how many a connection expired. `engine`: the engines'
+   * within its last second (printed timeout 0) and at how many a connection expired, and what the verbose dumps
+   * compared showed (dumpFeatures, counted per line). `engine`: the engines'
    * options; `sharedHints`: a walk's hint is its packet kind's, whichever connection left it (the executor's replayed
    * walk serves every connection whose packets take it), rather than its connection's; `seeds`: that many more plain
    * engines with those options and hash seeds 1, 2, …, judged by OVS as the first (wordConvArb); `onStep`: told each
@@ -1756,7 +1777,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     cases: number,
     what: string,
     opts: { engine?: OvsConntrackOptions; sharedHints?: boolean; seeds?: number; onStep?: (x: StepSeen) => void } = {},
-  ): Promise<{ fast: number; moved: number; exhausted: number; gaps: number; lastSecond: number; expired: number; promised: number }> {
+  ): Promise<{ fast: number; moved: number; exhausted: number; gaps: number; lastSecond: number; expired: number; promised: number; dumped: Map<string, number> }> {
     console.log(`conntrack vs OVS (${what}): seed ${SEED}, ${cases} conversations (VIPPATH_CT_SEED=${SEED} replays)`);
     const fastBefore = fastCalls;
     let packets = 0;
@@ -1784,6 +1805,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     };
     // Which ct_state values the comparison covered (printed, so a run that never reaches rel/inv/nat shows it).
     const seen = new Map<number, number>();
+    // What OVS's verbose dump lines showed at the comparisons (dumpFeatures), so a test can assert it compared them.
+    const dumped = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(arb, async (conv) => {
         if (process.env.VIPPATH_CT_TRACE) console.log(JSON.stringify(conv));
@@ -1804,15 +1827,17 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     const gapText = gaps ? `; ${gaps} gaps, after ${lastSecond} a connection in its last second, at ${expired} a connection expired (${states.join(', ')})` : '';
     console.log(`conntrack vs OVS (${what}): ${packets} packets compared, plain and hinted (${fastCalls - fastBefore} calls by the hinted IPv4 TCP path; ${moved} source ports moved by a NAT collision, ${exhausted} commits refused for want of a tuple${gapText}) (${skipped} conversations cut at a force-expired NAT connection, ${crashes} ovs-vswitchd crashes; ${promised} words calls on the frame generation's promise); ct_state seen: ${text.join(', ')}`);
 
-    return { fast: fastCalls - fastBefore, moved, exhausted, gaps, lastSecond, expired, promised };
+    console.log(`conntrack vs OVS (${what}): the verbose dumps compared held ${[...dumped].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+    return { fast: fastCalls - fastBefore, moved, exhausted, gaps, lastSecond, expired, promised, dumped };
 
     /** The engines' tables against OVS's, timeouts included (its clock is stopped: see startOvs). */
     async function sameTables(r: Runner, h: Runner, seeded: Runner[], where: string, wr?: Runner): Promise<void> {
-      const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack', '-s')).split('\n').filter((l) => l.trim() !== '').sort();
-      expect({ where, table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ where, table: theirs });
-      if (wr) expect({ where, words: wr.ct.formatDump(wr.now, { stats: true }) }).toEqual({ where, words: theirs });
-      expect({ where, hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ where, hinted: theirs });
-      for (const [i, x] of seeded.entries()) expect({ where, seed: i + 1, table: x.ct.formatDump(r.now, { stats: true }) }).toEqual({ where, seed: i + 1, table: theirs });
+      const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack', '-m', '-s')).split('\n').filter((l) => l.trim() !== '').sort();
+      for (const line of theirs) for (const k of dumpFeatures(line)) dumped.set(k, (dumped.get(k) ?? 0) + 1);
+      expect({ where, table: r.ct.formatDump(r.now, DUMP_MS) }).toEqual({ where, table: theirs });
+      if (wr) expect({ where, words: wr.ct.formatDump(wr.now, DUMP_MS) }).toEqual({ where, words: theirs });
+      expect({ where, hinted: h.ct.formatDump(h.now, DUMP_MS) }).toEqual({ where, hinted: theirs });
+      for (const [i, x] of seeded.entries()) expect({ where, seed: i + 1, table: x.ct.formatDump(r.now, DUMP_MS) }).toEqual({ where, seed: i + 1, table: theirs });
     }
 
     async function conversation(conv: Conv): Promise<void> {
@@ -1896,7 +1921,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
   }
 
   it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${CASES} generated conversations: same bytes, ct_state, ct_mark out; same connection table (seed ${SEED})`, async () => {
-    const { promised } = await compare(convArb, CASES, 'mixed');
+    const { promised, dumped } = await compare(convArb, CASES, 'mixed');
+    // Mid-stream pickups (BE_LIBERAL) and peers whose states differ were in the verbose dumps compared.
+    for (const k of ['BE_LIBERAL', 'peers in different states']) expect({ k, n: dumped.get(k) ?? 0 }).not.toEqual({ k, n: 0 });
     // The executor's entry on its frame generation (a packet's later calls take the kept key on the promise) was among
     // what OVS checked.
     expect(promised).toBeGreaterThan(0);
@@ -2060,8 +2087,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
             expect({ i, held: got }).toEqual({ i, held: [] });
           }
         }
-        const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack')).split('\n').filter((l) => l.trim() !== '').sort();
-        expect({ reassembled: w.ct.formatDump(w.now) }).toEqual({ reassembled: theirs });
+        const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack', '-m')).split('\n').filter((l) => l.trim() !== '').sort();
+        expect({ reassembled: w.ct.formatDump(w.now, { verbose: true }) }).toEqual({ reassembled: theirs });
         expect({ engine: r.ct.formatDump(r.now) }).toEqual({ engine: tableBefore });
       }),
       { numRuns: FRAG_CASES, seed: SEED, verbose: 1, endOnFailure: process.env.VIPPATH_CT_SHRINK === '0' },
@@ -2193,7 +2220,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     const d = new DecodedFrame();
     const reached = new Map<string, number>();
     const tally = (k: string): void => void reached.set(k, (reached.get(k) ?? 0) + 1);
-    const { fast } = await compare(optsConvArb, OPTS_CASES, 'TCP options and windows', {
+    const { fast, dumped } = await compare(optsConvArb, OPTS_CASES, 'TCP options and windows', {
       onStep: (x) => {
         decoder.decode(x.sent, d);
         if (d.ipProto !== 6 || d.l4Offset < 0) return;
@@ -2213,6 +2240,8 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     console.log(`conntrack vs OVS (TCP options and windows): ${[...reached].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`);
     expect(fast).toBeGreaterThan(0);
     for (const k of ['SYN shift 14', 'SYN shift 0', 'SYN no scale', 'SYN|ACK shift 14', 'window 0', 'data after options', 'ack at a bound']) expect({ k, n: reached.get(k) ?? 0 }).not.toEqual({ k, n: 0 });
+    // OVS's own record of the scales it took (dump-conntrack -m), compared line for line with the engine's.
+    for (const k of ['both scales', 'one scale', 'WINDOW_SCALE']) expect({ k, n: dumped.get(k) ?? 0 }).not.toEqual({ k, n: 0 });
   }, Math.max(120_000, OPTS_CASES * 5_000));
   /** Tallies over a rewrite test's conversations. */
   interface RwTally {
@@ -2294,9 +2323,9 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
       expect({ i, step, hinted: got }).toEqual({ i, step, hinted: [hex(fh)] });
       m.saw(step, f);
     }
-    const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack', '-s')).split('\n').filter((l) => l.trim() !== '').sort();
-    expect({ table: r.ct.formatDump(r.now, { stats: true }) }).toEqual({ table: theirs });
-    expect({ hinted: h.ct.formatDump(h.now, { stats: true }) }).toEqual({ hinted: theirs });
+    const theirs = (await ovs.appctlAsync('dpctl/dump-conntrack', '-m', '-s')).split('\n').filter((l) => l.trim() !== '').sort();
+    expect({ table: r.ct.formatDump(r.now, DUMP_MS) }).toEqual({ table: theirs });
+    expect({ hinted: h.ct.formatDump(h.now, DUMP_MS) }).toEqual({ hinted: theirs });
   }
 
   // A caller's rewrite between two ct() of one zone (rewriteConvArb): whether the second call answers from the

@@ -35,6 +35,24 @@ describe('OvsConntrack: states', () => {
     expect(r.ct.formatDump(0)).toEqual(['tcp,orig=(src=10.0.0.1,dst=10.96.0.10,sport=40000,dport=80),reply=(src=10.96.0.10,dst=10.0.0.1,sport=80,dport=40000),zone=1,protoinfo=(state=ESTABLISHED)']);
   });
 
+  it("TCP's verbose dump (dump-conntrack -m): each peer's state, scale and flags; id and status 0", () => {
+    const r = new Runner();
+    r.run(syn({ wscale: 7 }), { zone: 1, commit: true });
+    const line = (): string => r.ct.formatDump(0, { verbose: true })[0]!;
+    const head = 'tcp,orig=(src=10.0.0.1,dst=10.96.0.10,sport=40000,dport=80),reply=(src=10.96.0.10,dst=10.0.0.1,sport=80,dport=40000),id=0,zone=1,status=0';
+    // Only the SYN's side has a scale yet; both are printed once either is set.
+    expect(line()).toBe(`${head},protoinfo=(state_orig=SYN_SENT,state_reply=CLOSED,wscale_orig=7,wscale_reply=0,flags_orig=WINDOW_SCALE,flags_reply=0)`);
+    r.run(frame({ src: V, dst: C, proto: 'tcp', sport: 80, dport: 40000, flags: F.SYN | F.ACK, seq: 5000, ack: 1001, wscale: 2 }), { zone: 1 });
+    // Each peer as OVS's pf-derived tracker keeps it (lib/conntrack-tcp.c tcp_conn_update): the SYN|ACK's sender
+    // SYN_SENT, the peer its ACK acknowledged ESTABLISHED; the plain dump prints only the larger.
+    expect(line()).toBe(`${head},protoinfo=(state_orig=ESTABLISHED,state_reply=SYN_SENT,wscale_orig=7,wscale_reply=2,flags_orig=WINDOW_SCALE,flags_reply=WINDOW_SCALE)`);
+    expect(r.ct.formatDump(0)[0]).toContain('protoinfo=(state=ESTABLISHED)');
+    // A connection picked up mid-stream: both scales unknown (BE_LIBERAL), neither printed.
+    const m = new Runner();
+    m.run(syn({ flags: F.ACK, seq: 1001, ack: 5001 }), { zone: 2, commit: true });
+    expect(m.ct.formatDump(0, { verbose: true, stats: true })[0]).toMatch(/,id=0,zone=2,status=0,timeout=\d+,protoinfo=\(state_orig=\w+,state_reply=\w+,flags_orig=BE_LIBERAL,flags_reply=BE_LIBERAL\)$/);
+  });
+
   it('UDP: est only once a reply has been seen', () => {
     const r = new Runner();
     const out = frame({ src: C, dst: V, proto: 'udp', sport: 5000, dport: 53 });

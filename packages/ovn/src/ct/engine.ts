@@ -63,6 +63,7 @@ import {
   tcpNewConn as tcpNewConnImport,
   tcpPeerClosing,
   tcpPeerState,
+  tcpPeerWscale,
   tcpUpdate as tcpUpdateImport,
   tcpValidNew as tcpValidNewImport,
   tcpWscale as tcpWscaleImport,
@@ -340,6 +341,15 @@ export interface CtConnectionInfo {
   /** TCP only: the two peers' states ({@link CtTcpState} names). */
   tcpStateOrig?: string;
   tcpStateReply?: string;
+  /**
+   * TCP only: each peer's window scale byte as OVS's `tcp_conn_get_protoinfo` reads it (lib/conntrack-tcp.c): the
+   * shift (0–14) and the dump's flags — WINDOW_SCALE when the peer's SYN carried the option, BE_LIBERAL when the
+   * connection was picked up mid-stream and the scale is unknown.
+   */
+  tcpWscaleOrig?: number;
+  tcpWscaleReply?: number;
+  tcpFlagsOrig?: string;
+  tcpFlagsReply?: string;
   /** Seconds until expiry at `now`, rounded down as OVS prints it. */
   timeout: number;
   /** Internal slot (stable while the connection lives). */
@@ -4244,6 +4254,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     if (this.recB[(e * R + R_BYTES) * 4 + B_L4] === CtL4.TCP) {
       info.tcpStateOrig = TCP_NAMES[tcpPeerState(this.tcp, e, 0)];
       info.tcpStateReply = TCP_NAMES[tcpPeerState(this.tcp, e, 1)];
+      const wo = tcpPeerWscale(this.tcp, e, 0);
+      const wr = tcpPeerWscale(this.tcp, e, 1);
+      info.tcpWscaleOrig = wo & 0xf;
+      info.tcpWscaleReply = wr & 0xf;
+      info.tcpFlagsOrig = tcpDumpFlags(wo);
+      info.tcpFlagsReply = tcpDumpFlags(wr);
     }
     return info;
   }
@@ -4254,15 +4270,28 @@ export class OvsConntrack implements WordsConntrackEngine {
   }
 
   /**
-   * The table as `ovs-appctl dpctl/dump-conntrack` prints it (lib/ct-dpif.c `ct_dpif_format_entry`, not verbose;
-   * `stats` adds `timeout=` as `-s` does), one line per live connection, sorted.
+   * The table as `ovs-appctl dpctl/dump-conntrack` prints it (lib/ct-dpif.c `ct_dpif_format_entry`; `stats` adds
+   * `timeout=` as `-s` does, `verbose` the per-peer TCP states, scales and flags as `-m` does), one line per live
+   * connection, sorted.
    */
-  formatDump(now: number, options: { zone?: number; stats?: boolean } = {}): string[] {
+  formatDump(now: number, options: { zone?: number; stats?: boolean; verbose?: boolean } = {}): string[] {
     return this.connections(now, options.zone)
-      .map((c) => formatConnection(c, options.stats ?? false))
+      .map((c) => formatConnection(c, options.stats ?? false, options.verbose ?? false))
       .sort();
   }
 }
+
+/**
+ * A peer's window scale byte as the dump's TCP flags (lib/conntrack-tcp.c `tcp_peer_to_protoinfo_flags`: only these
+ * two of lib/ct-dpif.h's CT_DPIF_TCP_FLAGS, in their bit order — WINDOW_SCALE bit 0, BE_LIBERAL bit 3), joined by
+ * `|` as lib/flow.c `format_flags` does, `0` for none.
+ */
+const tcpDumpFlags = (ws: number): string => {
+  const names: string[] = [];
+  if (ws & WSCALE_FLAG) names.push('WINDOW_SCALE');
+  if (ws & WSCALE_UNKNOWN) names.push('BE_LIBERAL');
+  return names.length ? names.join('|') : '0';
+};
 
 const TCP_NAMES: readonly string[] = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT_1', 'CLOSING', 'LAST_ACK', 'FIN_WAIT_2', 'TIME_WAIT'];
 
@@ -4377,11 +4406,17 @@ function formatTuple(t: CtTupleInfo, icmp: boolean): string {
   return `src=${t.src},dst=${t.dst}${l4}`;
 }
 
-/** One connection as `dpctl/dump-conntrack` prints it. */
-export function formatConnection(c: CtConnectionInfo, stats = false): string {
+/**
+ * One connection as `dpctl/dump-conntrack` prints it; `stats` as `-s`, `verbose` as `-m` (lib/ct-dpif.c
+ * `ct_dpif_format_entry`). The userspace datapath leaves an entry's `id` and `status` zero and counts no packets or
+ * bytes (lib/conntrack.c `conn_to_ct_dpif_entry` fills neither), so `-m` prints `id=0` and `status=0` for every entry.
+ */
+export function formatConnection(c: CtConnectionInfo, stats = false, verbose = false): string {
   const icmp = (c.proto === 1 && !c.ipv6) || (c.proto === 58 && c.ipv6);
   let s = `${PROTO_NAMES[c.proto] ?? String(c.proto)},orig=(${formatTuple(c.orig, icmp)}),reply=(${formatTuple(c.reply, icmp)})`;
+  if (verbose) s += ',id=0';
   if (c.zone) s += `,zone=${c.zone}`;
+  if (verbose) s += ',status=0';
   if (stats) s += `,timeout=${c.timeout}`;
   if (c.mark) s += `,mark=${c.mark}`;
   if (c.label.some((w) => w !== 0)) {
@@ -4393,7 +4428,12 @@ export function formatConnection(c: CtConnectionInfo, stats = false): string {
     while (bytes[k] === '00') k++;
     s += `,labels=0x${parseInt(bytes[k]!, 16).toString(16)}${bytes.slice(k + 1).join('')}`;
   }
-  if (c.tcpStateOrig !== undefined) {
+  if (c.tcpStateOrig !== undefined && verbose) {
+    // ct_dpif_format_protoinfo_tcp_verbose: both states as they are (no coalescing), the scales only when either is set.
+    s += `,protoinfo=(state_orig=${c.tcpStateOrig},state_reply=${c.tcpStateReply}`;
+    if (c.tcpWscaleOrig || c.tcpWscaleReply) s += `,wscale_orig=${c.tcpWscaleOrig},wscale_reply=${c.tcpWscaleReply}`;
+    s += `,flags_orig=${c.tcpFlagsOrig},flags_reply=${c.tcpFlagsReply})`;
+  } else if (c.tcpStateOrig !== undefined) {
     const order = TCP_NAMES;
     let st = Math.max(order.indexOf(c.tcpStateOrig), order.indexOf(c.tcpStateReply!));
     // coalesce_tcp_state: printed as the kernel would name it.

@@ -78,6 +78,14 @@ export function tcpPeerState(t: TcpPeers, e: number, peer: number): number {
 }
 
 /**
+ * The window scale byte of peer `peer` of connection `e`: the shift (low four bits), {@link WSCALE_FLAG} when its SYN
+ * carried the option, {@link WSCALE_UNKNOWN} when the connection was picked up mid-stream (dumps only).
+ */
+export function tcpPeerWscale(t: TcpPeers, e: number, peer: number): number {
+  return (t[e * STRIDE + peer * PEER + PACKED]! >>> 16) & 0xff;
+}
+
+/**
  * How far peer `peer` of connection `e` has closed its half, by the two peers' states: 2 once it has sent its FIN
  * (CLOSING or later) and the other peer has sent one and heard an ACK since (FIN_WAIT_2 or later; a RST puts both in
  * TIME_WAIT) — all this peer may still send are retransmissions and ACKs of the other's; 1 when it has sent FIN and
