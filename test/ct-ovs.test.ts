@@ -42,7 +42,7 @@
  * Cases: VIPPATH_CT_CASES (default 100 conversations), VIPPATH_CT_EST_CASES (25), VIPPATH_CT_WRAP_CASES (25),
  * VIPPATH_CT_COLLIDE_CASES (40), VIPPATH_CT_EXPIRY_CASES (40), VIPPATH_CT_WORD_CASES (40),
  * VIPPATH_CT_HAIRPIN_CASES (25), VIPPATH_CT_EXT_CASES (20), VIPPATH_CT_FRAG_CASES (30), VIPPATH_CT_RANGE_CASES (20),
- * VIPPATH_CT_REWRITE_CASES (100), VIPPATH_CT_NATFIRST_CASES (50), VIPPATH_CT_NULLNAT_CASES (25), VIPPATH_CT_OPTS_CASES (100); seed printed, VIPPATH_CT_SEED replays (`random`
+ * VIPPATH_CT_REWRITE_CASES (100), VIPPATH_CT_NATFIRST_CASES (50), VIPPATH_CT_UNNAT_CASES (40), VIPPATH_CT_NULLNAT_CASES (25), VIPPATH_CT_OPTS_CASES (100); seed printed, VIPPATH_CT_SEED replays (`random`
  * explores); VIPPATH_CT_SHRINK=0 reports a failing conversation unshrunk (shrinking one under load can outlast the
  * test's time limit).
  */
@@ -1343,6 +1343,32 @@ function sctpFrame(t: RwTuple): Uint8Array {
 }
 
 /** A rewrite conversation's packets: each connection's tuples (the translated one as OVS's output showed it) and sequence numbers. */
+/**
+ * Conversations where a natted packet's second look lands on another connection (unNatConvArb). OVS 3.1 inserts a
+ * UN_NAT conn for every commit with NAT, keyed by the connection's reply key; a packet NATed by a first ct() is looked
+ * up by its reverse key (initial_conn_lookup), and when that finds a UN_NAT conn, process_one looks the connection's
+ * original key up again (lib/conntrack.c v3.1.0, its CT_CONN_TYPE_UN_NAT branch) — whichever node of that key is first
+ * in its chain answers. A connection committed later from the translated reverse without NAT (a reply un-DNATed by a
+ * first ct() with NAT, ct_clear, a commit: its reply key is the DNAT connection's original) is first, and the packet
+ * is its reply. Each conversation: TCP or UDP, its first connection opened with DNAT, then that shadow-making step at
+ * once, then steps with a first ct() with NAT as natFirstConvArb's, aimed more often (a rewrite onto the first
+ * connection's tuple makes the natted reverse its reply key).
+ */
+const UNNAT_CASES = Number(process.env.VIPPATH_CT_UNNAT_CASES ?? 40);
+const unNatConvArb = fc
+  .tuple(
+    rwConvArbOf(
+      rwStepArbOf(fc.constantFrom(...w<First>([['plain', 1], ['nat', 2], ['dnat', 3], ['dnatA', 2], ['snat', 1], ['snatP', 1]]))).map((st) => ({ ...st, aim: st.aim < 0 && st.conn % 2 === 1 ? 0 : st.aim })),
+      fc.constantFrom<RwOpener>({ first: 'plain', rewrite: 'none', second: 'dnat' }, { first: 'dnat', rewrite: 'none', second: 'plain' }, { first: 'dnatA', rewrite: 'none', second: 'plain' }),
+    ).filter((c) => c.proto === 'tcp' || c.proto === 'udp'),
+    fc.record({ first: fc.constantFrom<First>('nat', 'dnat', 'dnatA', 'snat', 'snatP'), second: fc.constantFrom<Second>('commit', 'commit', 'plain', 'nat', 'snat') }),
+  )
+  .map(([conv, shadow]) => {
+    const opened = conv.conns.length * (conv.proto === 'tcp' ? 3 : 1);
+    const make: RwStep = { ...conv.steps[0]!, conn: 0, dir: 'rep', first: shadow.first, rewrite: 'ct_clear', second: shadow.second, flags: 2, aim: -1, open: undefined };
+    return { ...conv, steps: [...conv.steps.slice(0, opened), make, ...conv.steps.slice(opened)] };
+  });
+
 class RwMaterializer {
   private readonly orig: RwTuple[];
   private readonly xlat: RwTuple[];
@@ -2406,6 +2432,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     // value equal to the field's), or ct_clear; of those left +new, a TCP segment without SYN: where a remembered
     // connection would show (natFirstConvArb).
     const n = { translated: 0, newConn: 0, untranslated: 0, changed: 0, found: 0, missed: 0, left: 0, cleared: 0, tcpNoSynNewLeft: 0 };
+    let shadowed = 0;
     const t = await rwProperty('first ct() with NAT', natFirstConvArb, NATFIRST_CASES, (r, conv, step, { pre, state }, f) => {
       if (step.first === 'plain' || step.first === 'commit') return;
       by.set(`${step.first}/${conv.fam}`, by.get(`${step.first}/${conv.fam}`)! + 1);
@@ -2430,13 +2457,19 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
       n.changed++;
       if (conv.proto !== 'tcp' && conv.proto !== 'udp') return;
       const rev = rwKey({ src: now.dst, dst: now.src, sport: now.dport, dport: now.sport });
-      if (r.ct.connections(r.now, 5).some((c) => rwKey(c.orig) === rev || rwKey(c.reply) === rev)) n.found++;
+      const conns = r.ct.connections(r.now, 5);
+      const hit = conns.find((c) => rwKey(c.orig) === rev || rwKey(c.reply) === rev);
+      if (hit) n.found++;
       else n.missed++;
+      // OVS's UN_NAT branch: the reverse key is a NAT connection's reply, whose original key process_one looks up
+      // again — and another connection's reply key is that original (one committed from the translated reverse
+      // without NAT), which answers instead (OvsConntrack's unNatLookup).
+      if (hit?.nat && rwKey(hit.reply) === rev && conns.some((c) => c.slot !== hit.slot && rwKey(c.reply) === rwKey(hit.orig))) shadowed++;
     });
     console.log(
       `conntrack vs OVS (first ct() with NAT): ${t.packets} packets compared, plain and hinted; first calls with NAT by kind and family: ${[...by].map(([k, v]) => `${k}: ${v}`).join(', ')}; ` +
         `translated ${n.translated} (+new ${n.newConn}), not ${n.untranslated}; after a translation the rewrite changed the tuple in ${n.changed} ` +
-        `(TCP/UDP: reverse key found ${n.found}, none ${n.missed}), left it in ${n.left} (+new TCP without SYN ${n.tcpNoSynNewLeft}), ct_clear in ${n.cleared}; ` +
+        `(TCP/UDP: reverse key found ${n.found} — a NAT reply whose original another connection's reply shadows ${shadowed} —, none ${n.missed}), left it in ${n.left} (+new TCP without SYN ${n.tcpNoSynNewLeft}), ct_clear in ${n.cleared}; ` +
         `second ct() after a translation: ${[...second].map(([k, v]) => `${k}: ${v}`).join(', ')}; ` +
         `${t.cut} conversations cut at a force-expired NAT connection, ${t.crashes} ovs-vswitchd crashes; ct_state seen: ${rwStates(t.seen)}`,
     );
@@ -2445,4 +2478,22 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     for (const [k, v] of second) expect({ [`second ${k}`]: v >= 3 }).toEqual({ [`second ${k}`]: true });
     for (const k of Object.keys(n) as (keyof typeof n)[]) expect({ [k]: n[k] >= 3 }).toEqual({ [k]: true });
   }, Math.max(120_000, NATFIRST_CASES * 4_000));
+
+  // A natted packet's second look (unNatConvArb): OVS's UN_NAT branch looks the connection's original key up again,
+  // and a later connection whose reply key it is answers — the packet is that connection's reply.
+  it.skipIf(!!process.env.VIPPATH_CT_CONV)(`${UNNAT_CASES} conversations where a natted packet's reverse key is a NAT connection's reply whose original another connection's reply key shadows: same bytes, ct_state and table as OVS (seed ${SEED})`, async () => {
+    let natted = 0;
+    let shadowed = 0;
+    const t = await rwProperty('UN_NAT second look', unNatConvArb, UNNAT_CASES, (r, _conv, step, { state }, f) => {
+      if (!(state & (CtState.SNAT | CtState.DNAT)) || step.rewrite === 'ct_clear') return;
+      natted++;
+      const now = tupleOf(f);
+      const rev = rwKey({ src: now.dst, dst: now.src, sport: now.dport, dport: now.sport });
+      const conns = r.ct.connections(r.now, 5);
+      const hit = conns.find((c) => rwKey(c.orig) === rev || rwKey(c.reply) === rev);
+      if (hit?.nat && rwKey(hit.reply) === rev && conns.some((c) => c.slot !== hit.slot && rwKey(c.reply) === rwKey(hit.orig))) shadowed++;
+    });
+    console.log(`conntrack vs OVS (UN_NAT second look): ${t.packets} packets compared, plain and hinted; ${natted} second ct() calls of a natted packet, ${shadowed} of them a NAT reply whose original another connection's reply key shadows; ${t.cut} conversations cut, ${t.crashes} crashes; ct_state seen: ${rwStates(t.seen)}`);
+    expect({ shadowed: shadowed >= 3 }).toEqual({ shadowed: true });
+  }, Math.max(120_000, UNNAT_CASES * 4_000));
 });

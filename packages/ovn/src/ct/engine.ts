@@ -2223,7 +2223,11 @@ export class OvsConntrack implements WordsConntrackEngine {
       // when it is the node just committed, the walk's answer is known without it (see freshNode).
       if (xn === this.freshNode && this.version === this.freshVersion && this.epochNow === this.freshEpoch) n = this.freshFound(xn, now);
     }
-    if (n < 0) n = this.lookupFirst(now);
+    let looked = false;
+    if (n < 0) {
+      n = this.lookupFirst(now);
+      looked = true;
+    }
     if (n < 0) {
       reverseKey(ck);
       this.ckHash = h;
@@ -2231,6 +2235,13 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.ctxReply = false;
       return -1;
     }
+    // A NAT connection's reply node is OVS's UN_NAT conn (lib/conntrack.c v3.1.0 conn_not_found inserts one for every
+    // commit with NAT): initial_conn_lookup turns the key into that conn's rev_key — the connection's original key —
+    // and process_one looks that key up again (its CT_CONN_TYPE_UN_NAT branch), so whichever node of that key is first
+    // in its chain answers, in its own direction. Another connection's reply node with that key — one committed later
+    // from the translated packet's reverse without NAT — stands in front of the original's, and the packet is that
+    // connection's reply. freshFound's node needs no second look: nothing was inserted since its commit.
+    if (looked === true && (n & 1) === 1 && this.recB[(((n >> 1) * R + R_BYTES) << 2) + B_NAT] !== 0) return this.unNatLookup(n >> 1, now);
     // The packet is in the other direction of the node found; the key becomes that direction's, whose hash
     // the node stores.
     const other = (n & 1) === 0 ? 1 : 0;
@@ -2240,6 +2251,23 @@ export class OvsConntrack implements WordsConntrackEngine {
     this.ckHash = this.links[(e * 2 + other) * 2]!;
     this.ckHashed = true;
     return e;
+  }
+
+  /**
+   * nattedLookup's second look (OVS's UN_NAT branch of process_one): connection `p`'s original key looked up; the
+   * first node of it answers — `p`'s own original, or a later connection's reply node of the same key. The key stays
+   * `p`'s original (OVS's ctx->key), with its hash. Never −1: `p`'s original node shares its record's expiry with the
+   * reply node just found.
+   */
+  private unNatLookup(p: number, now: number): number {
+    const ck = CK;
+    this.loadKey(p * 2, ck);
+    const h = this.links[p * 4]!;
+    this.ckHash = h;
+    this.ckHashed = true;
+    const m = this.lookupKey(ck, now, h, false);
+    this.ctxReply = (m & 1) === 1;
+    return m >> 1;
   }
 
   /**
