@@ -891,7 +891,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (node >= 0) {
         const known = next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded;
         // Both promises (a replay's later step): hintedTcp4's steps in a function without the fresh call's branches.
-        if ((known === true && keyed === true ? this.nextTcp4(frame, d, req, res, now, node, gen) : this.hintedTcp4(frame, d, req, res, now, node, gen, known, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED)) === true) return;
+        if ((known === true && keyed === true ? this.nextTcp4(frame, d, req, res, now, node, gen, false) : this.hintedTcp4(frame, d, req, res, now, node, gen, known, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED)) === true) return;
       }
       this.hintIn = node;
       this.hintInGen = gen;
@@ -940,7 +940,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     // hashAt's value for an IPv4 key, from the words at hand (mix takes each as int32: the same bits).
     const h = finish(mix(mix(mix(mix(mix(this.hashSeed, meta), src), dst), sp), dp));
     const n = this.lookupKey(k, now, h, false);
-    return n >= 0 && this.hintedTcp4(frame, d, req, res, now, n, this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!, known, fresh, HINT_LOOKED);
+    if (n < 0) return false;
+    const g = this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!;
+    // A packet's later zone (`known`) whose earlier zone's taken call kept its segment (≈ 0.2 calls a frame in http: the
+    // client's ACK of the handshake, zones 1 and 4 found by lookup, a walk template's step): nextTcp4, which takes that
+    // call's tracker update where this connection's words are the ones it found (as every one is in http).
+    return known === true && this.segToken === SEG[SEG_TOKEN] ? this.nextTcp4(frame, d, req, res, now, n, g, true) : this.hintedTcp4(frame, d, req, res, now, n, g, known, fresh, HINT_LOOKED);
   }
 
   /**
@@ -1466,17 +1471,19 @@ export class OvsConntrack implements WordsConntrackEngine {
    * the packet the previous call left, the node found for its key in this zone before) on the segment's numbers a
    * taken hintedTcp4 kept for this packet (SEG, while its token is this engine's; hintedTcp4 otherwise), with what
    * those promises make constant folded in: the key from the kept one, no samePacket, no header read, no flags test or
-   * checksums (the keeping call made them), no key compare, the node's own tuple left. Its own function rather than
+   * checksums (the keeping call made them), no key compare, the node's own tuple left. `looked`: a call of lookedTcp4's
+   * under `next` alone, `n` the node its lookup found just now (HINT_LOOKED: what `keyed` promises holds), the tuple
+   * then written whole as hintedTcp4 writes it for that node. Its own function rather than
    * hintedTcp4's branches: fewer values live in each (TurboFan spills hintedTcp4's) and its own inlining budget. The
    * tracker's, NAT's and metadata's steps are hintedTcp4's: a change to one is a change to both
    * (tcp-established.property's later zones, engine-hints and conn-replay's properties hold both to execute).
    */
-  private nextTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
+  private nextTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, looked: boolean): boolean {
     // No numbers kept for the packet (a plain call kept its key; another engine stored since): hintedTcp4 under the same
     // promises (`known`, so its `fresh` is moot), which reads the header. Tested here rather than in executeHinted,
     // whose callers inline it: there its bytes cost replayConn's inlining budget (paySynAckCredit left it, +23.9 a
     // frame in http).
-    if (this.segToken !== SEG[SEG_TOKEN]) return this.hintedTcp4(frame, d, req, res, now, n, gen, true, false, HINT_KEYED);
+    if (this.segToken !== SEG[SEG_TOKEN]) return this.hintedTcp4(frame, d, req, res, now, n, gen, true, false, looked === true ? HINT_LOOKED : HINT_KEYED);
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     // The slot first: it is −1 after any call that NATed (the usual one here), and the result compare is a check of
     // the field's object type as well (≈ 8 instructions).
@@ -1679,26 +1686,51 @@ export class OvsConntrack implements WordsConntrackEngine {
           } else this.natPacket(frame, d, e, reply, false, res);
         }
       }
-      // The hint's own node: its tuple left to the caller (executeHinted's contract).
-      res.tupleWritten = false;
-      res.state |= CtState.TRK;
-      res.zone = zone;
-      // readMarkLabel's result part: executeHinted, this function's only caller, cleared `words`.
-      const o = Math.imul(e, R);
-      res.mark = keys[(o + R_MARK) | 0]!;
-      const out = res.label;
-      if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
-        out[0] = 0;
-        out[1] = 0;
-        out[2] = 0;
-        out[3] = 0;
-      } else {
-        const l = (e * 4) | 0;
-        const labels = this.labels;
-        out[0] = labels[l]!;
-        out[1] = labels[(l + 1) | 0]!;
-        out[2] = labels[(l + 2) | 0]!;
-        out[3] = labels[(l + 3) | 0]!;
+      // `looked`: another node than the caller's hint, its tuple written whole (hintedTcp4's HINT_LOOKED steps: on the
+      // viewed result here, else writeMeta's call).
+      if (looked === true && res !== this.metaRes) this.writeMeta(res, zone, e, true);
+      else {
+        // The hint's own node: its tuple left to the caller (executeHinted's contract).
+        res.tupleWritten = looked;
+        res.state |= CtState.TRK;
+        res.zone = zone;
+        // readMarkLabel's result part: executeHinted, this function's only caller, cleared `words`.
+        const o = Math.imul(e, R);
+        res.mark = keys[(o + R_MARK) | 0]!;
+        const out = res.label;
+        if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
+          out[0] = 0;
+          out[1] = 0;
+          out[2] = 0;
+          out[3] = 0;
+        } else {
+          const l = (e * 4) | 0;
+          const labels = this.labels;
+          out[0] = labels[l]!;
+          out[1] = labels[(l + 1) | 0]!;
+          out[2] = labels[(l + 2) | 0]!;
+          out[3] = labels[(l + 3) | 0]!;
+        }
+        if (looked === true) {
+          // hintedTcp4's copy: the record's original key is IPv4 TCP's (the packet's key is), hostOrder written out.
+          const x = keys[(o + K_SRC) | 0]!;
+          const y = keys[(o + K_DST) | 0]!;
+          const ms = this.metaSrc32!;
+          const md = this.metaDst32!;
+          res.hasOriginal = true;
+          res.originalIpv6 = false;
+          ms[0] = LITTLE_ENDIAN ? ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0 : x;
+          md[0] = LITTLE_ENDIAN ? ((y >>> 24) | ((y >>> 8) & 0xff00) | ((y & 0xff00) << 8) | (y << 24)) >>> 0 : y;
+          ms[1] = 0;
+          ms[2] = 0;
+          ms[3] = 0;
+          md[1] = 0;
+          md[2] = 0;
+          md[3] = 0;
+          res.originalProto = 6;
+          res.originalSrcPort = keys[(o + K_SL4) | 0]! & 0xffff;
+          res.originalDstPort = keys[(o + K_DL4) | 0]! & 0xffff;
+        }
       }
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);
