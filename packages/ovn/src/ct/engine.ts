@@ -486,13 +486,14 @@ const LK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
  * The kept key's segment as a taken hintedTcp4 read it for its tracker, for nextTcp4 (a replay's later step: the packet
  * the previous call left, which NAT rewrote in its addresses, ports and sums only), which takes them instead of reading
  * the header again: a store number (SEG_TOKEN), the offset/flags word (flags found valid), the payload length, the
- * sequence and ack numbers (int32: read `>>> 0`) and the window. Written by hintedTcp4 alone (its reads only: no branch
- * there, where form 1 of session 45 cost more in spills than it saved). Off V8's heap at a constant address, as LK: a
+ * sequence and ack numbers (int32: read `>>> 0`) and the window as read. Written by hintedTcp4 alone, on its usual
+ * tracker path and its SYN|ACK path (its reads only: no branch there, where form 1 of session 45 cost more in spills
+ * than it saved). Off V8's heap at a constant address, as LK: a
  * store is one instruction, where an int32 field's was three (its Smi tag) and `this` reloaded. One array for all
  * engines: each store takes the next token (odd numbers, 1 first: never 0, also once they wrap) and the engine keeps it
  * (segToken), so the numbers are an engine's while the two are equal — another engine's store moves the token on.
  */
-const SEG = new Int32Array(new ArrayBuffer(18 * 4));
+const SEG = new Int32Array(new ArrayBuffer(19 * 4));
 const SEG_TOKEN = 0;
 const SEG_HW = 1;
 const SEG_LEN = 2;
@@ -504,16 +505,17 @@ const SEG_TRK = 6;
 SEG[SEG_TOKEN] = -1;
 SEG[SEG_TRK] = -1;
 /**
- * The tracker's usual path on the segment SEG holds, as the taken hintedTcp4 that stored it ran it: the two peers'
- * words before (the sender's seqlo, seqhi and packed word, the receiver's the same), the four it wrote (the sender's
- * seqlo and packed word, the receiver's seqhi and packed word: the path leaves the other two as they were) and the
- * timeout's index; for the SEG token in SEG_TRK, and only where that call's update was VALID. The path is a function of
- * those six words, the segment and the engine's seqCheck alone, so a later zone's connection of the same packet
- * (nextTcp4: in http every one of its calls, ≈ 1 a frame — zones 1 and 4 hold a connection each and have seen the same
- * segments) whose six words are the same gets the same four words and timeout: stored from here, without the window's
- * tests and the state moves. SEG's own words 7–17 (int32: a word compared `| 0`): as an array of its own (one more
- * constant address held in a register through the tracker, in hintedTcp4's code) it cost hintedTcp4 ≈ 5 instructions a
- * frame more on http.
+ * The tracker's usual path or SYN|ACK path on the segment SEG holds, as the taken hintedTcp4 that stored it ran it: the
+ * two peers' words before (the sender's seqlo, seqhi and packed word, the receiver's the same), the five it may write
+ * (the sender's seqlo, seqhi and packed word, the receiver's seqhi and packed word: no path writes the receiver's seqlo;
+ * the usual path leaves the sender's seqhi, stored as found) and the timeout's index; for the SEG token in SEG_TRK, and
+ * only where that call's update was VALID. Each path is a function of those six words, the segment (a SYN|ACK's
+ * window-scale option too: the same packet's bytes, which NAT does not rewrite) and the engine's seqCheck alone, so a
+ * later zone's connection of the same packet (nextTcp4: in http ≈ 1.4 calls a frame — zones 1 and 4 hold a connection
+ * each and have seen the same segments) whose six words are the same gets the same five words and timeout: stored from
+ * here, without the window's tests and the state moves. SEG's own words 7–18 (int32: a word compared `| 0`): as an
+ * array of its own (one more constant address held in a register through the tracker, in hintedTcp4's code) it cost
+ * hintedTcp4 ≈ 5 instructions a frame more on http.
  */
 const TRK = SEG;
 const TRK_SPK = 7;
@@ -527,6 +529,7 @@ const TRK_SPK2 = 14;
 const TRK_DHI2 = 15;
 const TRK_DPK2 = 16;
 const TRK_TM = 17;
+const TRK_SHI2 = 18;
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -1169,6 +1172,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         TRK[TRK_SLO] = sLo;
         TRK[TRK_SLO2] = sLo;
         TRK[TRK_SHI] = sHi;
+        TRK[TRK_SHI2] = sHi;
         TRK[TRK_DLO] = dLo;
         if (seq === end) {
           // No data: the sequence check relaxed.
@@ -1231,6 +1235,23 @@ export class OvsConntrack implements WordsConntrackEngine {
         let dw = dPk;
         let sws = 0;
         let dws = 0;
+        // Kept for the packet's later zones (nextTcp4), as the usual path keeps them: the segment (the window as read),
+        // the six words the update finds (TRK).
+        SEG[SEG_HW] = hw;
+        SEG[SEG_LEN] = len;
+        SEG[SEG_SEQ] = seq;
+        SEG[SEG_ACK] = ack;
+        SEG[SEG_WIN] = win;
+        const token = (SEG[SEG_TOKEN]! + 2) | 0;
+        SEG[SEG_TOKEN] = token;
+        this.segToken = token;
+        const hi0 = t[(ps + T_SEQHI) | 0]!;
+        const dLo = t[(pd + T_SEQLO) | 0]!;
+        TRK[TRK_SPK] = sPk;
+        TRK[TRK_DPK] = dPk;
+        TRK[TRK_SLO] = t[(ps + T_SEQLO) | 0]!;
+        TRK[TRK_SHI] = hi0;
+        TRK[TRK_DLO] = dLo;
         if ((dScale & T_WS_FLAG) !== 0) {
           // The other side offered scaling: this SYN|ACK's option says whether both scale (tcpWscale's answer, a
           // byte: the shift, at most 14, with WSCALE_FLAG when present).
@@ -1243,28 +1264,43 @@ export class OvsConntrack implements WordsConntrackEngine {
           } else dw = ((dw & 0xff000000) | (((dw & 0xffff) << (dScale & 0xf)) & 0xffff)) >>> 0;
         }
         const end = (seq + len + 1) >>> 0;
-        const hi0 = t[(ps + T_SEQHI) | 0]!;
         const reachW = (dw & 0xffff) << dws;
         const reach = (end + (reachW > 1 ? reachW : 1)) >>> 0;
         // seqhi moves to the reach where it is tcpNewConn's 1 or below it — and then no ack skew check (picking up).
         const pick = hi0 === 1 || ((reach - hi0) | 0) >= 0;
         const sHi = pick ? reach : hi0;
-        const ackskew = pick ? 0 : (t[(pd + T_SEQLO) | 0]! - ack) | 0;
+        const ackskew = pick ? 0 : (dLo - ack) | 0;
         // The branch stores seqlo = seq, after which the window's lower edge holds (seq no lower than seqlo less the
         // receiver's largest window, at most 0xffff << 15 < 2^31) and the no-data case (seq === end: checked at seqlo)
         // changes no number: tested are the upper edge and the ack skew.
         if ((((sHi - end) | 0) >= 0 && ackskew >= -T_MAX_ACK && ackskew <= T_MAX_ACK << sws) || this.seqCheck === false) {
-          t[(ps + T_SEQLO) | 0] = ((end - seq) | 0) > 0 ? end : seq;
+          const sLo2 = ((end - seq) | 0) > 0 ? end : seq;
+          t[(ps + T_SEQLO) | 0] = sLo2;
           t[(ps + T_SEQHI) | 0] = sHi;
+          TRK[TRK_SLO2] = sLo2;
+          TRK[TRK_SHI2] = sHi;
           if ((sw & 0xffff) < win) sw = (sw & 0xffff0000) | win;
-          t[(ps + T_PACKED) | 0] = ((sw & 0x00ffffff) | (TS_SYN_SENT << 24)) >>> 0;
+          const sPk2 = ((sw & 0x00ffffff) | (TS_SYN_SENT << 24)) >>> 0;
+          t[(ps + T_PACKED) | 0] = sPk2;
+          TRK[TRK_SPK2] = sPk2;
           const ws = win << sws;
-          if (((((ack + ws) >>> 0) - t[(pd + T_SEQHI) | 0]!) | 0) >= 0) t[(pd + T_SEQHI) | 0] = (ack + (ws > 1 ? ws : 1)) >>> 0;
+          const dHi = t[(pd + T_SEQHI) | 0]!;
+          TRK[TRK_DHI] = dHi;
+          TRK[TRK_DHI2] = dHi;
+          if (((((ack + ws) >>> 0) - dHi) | 0) >= 0) {
+            const v = (ack + (ws > 1 ? ws : 1)) >>> 0;
+            t[(pd + T_SEQHI) | 0] = v;
+            TRK[TRK_DHI2] = v;
+          }
           let ds = dw >>> 24;
           if (ds === TS_SYN_SENT) ds = TS_ESTABLISHED;
           else if (ds === TS_CLOSING) ds = TS_FIN_WAIT_2;
-          t[(pd + T_PACKED) | 0] = ((dw & 0x00ffffff) | (ds << 24)) >>> 0;
+          const dPk2 = ((dw & 0x00ffffff) | (ds << 24)) >>> 0;
+          t[(pd + T_PACKED) | 0] = dPk2;
+          TRK[TRK_DPK2] = dPk2;
           // The sender at SYN_SENT, below ESTABLISHED and CLOSING: the opening timeout, whatever the receiver's state.
+          TRK[TRK_TM] = CtTimeout.TCP_OPENING;
+          SEG[SEG_TRK] = token;
           this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[CtTimeout.TCP_OPENING]!;
           r = CtUpdate.VALID;
         }
@@ -1542,6 +1578,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       (t[(pd + T_SEQLO) | 0]! | 0) === TRK[TRK_DLO]
     ) {
       t[(ps + T_SEQLO) | 0] = TRK[TRK_SLO2]!;
+      t[(ps + T_SEQHI) | 0] = TRK[TRK_SHI2]!;
       t[(pd + T_SEQHI) | 0] = TRK[TRK_DHI2]!;
       t[(ps + T_PACKED) | 0] = TRK[TRK_SPK2]!;
       t[(pd + T_PACKED) | 0] = TRK[TRK_DPK2]!;
