@@ -201,9 +201,9 @@ function rewritePort(f: Uint8Array, d: DecodedFrame, decoder: FrameDecoder, len:
 }
 
 /** Corners reached over all runs (asserted below), counted by wrappers of the engine's own functions. */
-const seen = { calls: 0, replayed: 0, words: 0, hinted: 0, plain: 0, hintedKnown: 0, hintedFresh: 0, hintedExtracted: 0, lookedKnown: 0, lookedFresh: 0, keptByNat: 0, reusedBuffer: 0, newBuffer: 0, rewritten: 0, hidden: 0 };
+const seen = { calls: 0, replayed: 0, words: 0, hinted: 0, plain: 0, hintedKnown: 0, hintedFresh: 0, hintedExtracted: 0, lookedKnown: 0, lookedNext: 0, lookedFresh: 0, keptByNat: 0, reusedBuffer: 0, newBuffer: 0, rewritten: 0, hidden: 0 };
 const promises = checkPromises();
-type Private = { hintedTcp4(...a: unknown[]): boolean; lookedTcp4(...a: unknown[]): boolean; noteNat(): boolean; noteKey(...a: unknown[]): void };
+type Private = { hintedTcp4(...a: unknown[]): boolean; lookedTcp4(...a: unknown[]): boolean; nextTcp4(...a: unknown[]): boolean; noteNat(): boolean; noteKey(...a: unknown[]): void };
 const P = OvsConntrack.prototype as unknown as Private;
 const hintedTcp4 = P.hintedTcp4;
 P.hintedTcp4 = function (this: unknown, ...a: unknown[]): boolean {
@@ -222,6 +222,13 @@ P.lookedTcp4 = function (this: { xState: number; xFrame: unknown; xDecoded: unkn
   const r = lookedTcp4.apply(this, a);
   if (r && known) seen.lookedKnown++;
   if (r && !known) seen.lookedFresh++;
+  return r;
+};
+// lookedTcp4's known calls nextTcp4 took (argument 7, `looked`): the segment kept by the packet's earlier call.
+const nextTcp4 = P.nextTcp4;
+P.nextTcp4 = function (this: unknown, ...a: unknown[]): boolean {
+  const r = nextTcp4.apply(this, a);
+  if (r && a[7] === true) seen.lookedNext++;
   return r;
 };
 const noteNat = P.noteNat;

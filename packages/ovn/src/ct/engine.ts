@@ -496,13 +496,14 @@ const LK = new Uint32Array(new ArrayBuffer(CT_KEY_WORDS * 4));
  * The kept key's segment as a taken hintedTcp4 read it for its tracker, for nextTcp4 (a replay's later step: the packet
  * the previous call left, which NAT rewrote in its addresses, ports and sums only), which takes them instead of reading
  * the header again: a store number (SEG_TOKEN), the offset/flags word (flags found valid), the payload length, the
- * sequence and ack numbers (int32: read `>>> 0`) and the window. Written by hintedTcp4 alone (its reads only: no branch
- * there, where form 1 of session 45 cost more in spills than it saved). Off V8's heap at a constant address, as LK: a
+ * sequence and ack numbers (int32: read `>>> 0`) and the window as read. Written by hintedTcp4 alone, on its usual
+ * tracker path and its SYN|ACK path (its reads only: no branch there, where form 1 of session 45 cost more in spills
+ * than it saved). Off V8's heap at a constant address, as LK: a
  * store is one instruction, where an int32 field's was three (its Smi tag) and `this` reloaded. One array for all
  * engines: each store takes the next token (odd numbers, 1 first: never 0, also once they wrap) and the engine keeps it
  * (segToken), so the numbers are an engine's while the two are equal — another engine's store moves the token on.
  */
-const SEG = new Int32Array(new ArrayBuffer(18 * 4));
+const SEG = new Int32Array(new ArrayBuffer(19 * 4));
 const SEG_TOKEN = 0;
 const SEG_HW = 1;
 const SEG_LEN = 2;
@@ -514,16 +515,17 @@ const SEG_TRK = 6;
 SEG[SEG_TOKEN] = -1;
 SEG[SEG_TRK] = -1;
 /**
- * The tracker's usual path on the segment SEG holds, as the taken hintedTcp4 that stored it ran it: the two peers'
- * words before (the sender's seqlo, seqhi and packed word, the receiver's the same), the four it wrote (the sender's
- * seqlo and packed word, the receiver's seqhi and packed word: the path leaves the other two as they were) and the
- * timeout's index; for the SEG token in SEG_TRK, and only where that call's update was VALID. The path is a function of
- * those six words, the segment and the engine's seqCheck alone, so a later zone's connection of the same packet
- * (nextTcp4: in http every one of its calls, ≈ 1 a frame — zones 1 and 4 hold a connection each and have seen the same
- * segments) whose six words are the same gets the same four words and timeout: stored from here, without the window's
- * tests and the state moves. SEG's own words 7–17 (int32: a word compared `| 0`): as an array of its own (one more
- * constant address held in a register through the tracker, in hintedTcp4's code) it cost hintedTcp4 ≈ 5 instructions a
- * frame more on http.
+ * The tracker's usual path or SYN|ACK path on the segment SEG holds, as the taken hintedTcp4 that stored it ran it: the
+ * two peers' words before (the sender's seqlo, seqhi and packed word, the receiver's the same), the five it may write
+ * (the sender's seqlo, seqhi and packed word, the receiver's seqhi and packed word: no path writes the receiver's seqlo;
+ * the usual path leaves the sender's seqhi, stored as found) and the timeout's index; for the SEG token in SEG_TRK, and
+ * only where that call's update was VALID. Each path is a function of those six words, the segment (a SYN|ACK's
+ * window-scale option too: the same packet's bytes, which NAT does not rewrite) and the engine's seqCheck alone, so a
+ * later zone's connection of the same packet (nextTcp4: in http ≈ 1.4 calls a frame — zones 1 and 4 hold a connection
+ * each and have seen the same segments) whose six words are the same gets the same five words and timeout: stored from
+ * here, without the window's tests and the state moves. SEG's own words 7–18 (int32: a word compared `| 0`): as an
+ * array of its own (one more constant address held in a register through the tracker, in hintedTcp4's code) it cost
+ * hintedTcp4 ≈ 5 instructions a frame more on http.
  */
 const TRK = SEG;
 const TRK_SPK = 7;
@@ -537,6 +539,7 @@ const TRK_SPK2 = 14;
 const TRK_DHI2 = 15;
 const TRK_DPK2 = 16;
 const TRK_TM = 17;
+const TRK_SHI2 = 18;
 
 /**
  * The engine. One instance is one datapath's conntrack (all zones), as `dp->conntrack` in dpif-netdev.
@@ -901,7 +904,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       if (node >= 0) {
         const known = next && this.xState !== -1 && frame === this.xFrame && d === this.xDecoded;
         // Both promises (a replay's later step): hintedTcp4's steps in a function without the fresh call's branches.
-        if ((known === true && keyed === true ? this.nextTcp4(frame, d, req, res, now, node, gen) : this.hintedTcp4(frame, d, req, res, now, node, gen, known, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED)) === true) return;
+        if ((known === true && keyed === true ? this.nextTcp4(frame, d, req, res, now, node, gen, false) : this.hintedTcp4(frame, d, req, res, now, node, gen, known, fresh, keyed === true ? HINT_KEYED : HINT_CHECKED)) === true) return;
       }
       this.hintIn = node;
       this.hintInGen = gen;
@@ -950,7 +953,12 @@ export class OvsConntrack implements WordsConntrackEngine {
     // hashAt's value for an IPv4 key, from the words at hand (mix takes each as int32: the same bits).
     const h = finish(mix(mix(mix(mix(mix(this.hashSeed, meta), src), dst), sp), dp));
     const n = this.lookupKey(k, now, h, false);
-    return n >= 0 && this.hintedTcp4(frame, d, req, res, now, n, this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!, known, fresh, HINT_LOOKED);
+    if (n < 0) return false;
+    const g = this.keys[(Math.imul(n >> 1, R) + R_GEN) | 0]!;
+    // A packet's later zone (`known`) whose earlier zone's taken call kept its segment (≈ 0.2 calls a frame in http: the
+    // client's ACK of the handshake, zones 1 and 4 found by lookup, a walk template's step): nextTcp4, which takes that
+    // call's tracker update where this connection's words are the ones it found (as every one is in http).
+    return known === true && this.segToken === SEG[SEG_TOKEN] ? this.nextTcp4(frame, d, req, res, now, n, g, true) : this.hintedTcp4(frame, d, req, res, now, n, g, known, fresh, HINT_LOOKED);
   }
 
   /**
@@ -1174,6 +1182,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         TRK[TRK_SLO] = sLo;
         TRK[TRK_SLO2] = sLo;
         TRK[TRK_SHI] = sHi;
+        TRK[TRK_SHI2] = sHi;
         TRK[TRK_DLO] = dLo;
         if (seq === end) {
           // No data: the sequence check relaxed.
@@ -1236,6 +1245,23 @@ export class OvsConntrack implements WordsConntrackEngine {
         let dw = dPk;
         let sws = 0;
         let dws = 0;
+        // Kept for the packet's later zones (nextTcp4), as the usual path keeps them: the segment (the window as read),
+        // the six words the update finds (TRK).
+        SEG[SEG_HW] = hw;
+        SEG[SEG_LEN] = len;
+        SEG[SEG_SEQ] = seq;
+        SEG[SEG_ACK] = ack;
+        SEG[SEG_WIN] = win;
+        const token = (SEG[SEG_TOKEN]! + 2) | 0;
+        SEG[SEG_TOKEN] = token;
+        this.segToken = token;
+        const hi0 = t[(ps + T_SEQHI) | 0]!;
+        const dLo = t[(pd + T_SEQLO) | 0]!;
+        TRK[TRK_SPK] = sPk;
+        TRK[TRK_DPK] = dPk;
+        TRK[TRK_SLO] = t[(ps + T_SEQLO) | 0]!;
+        TRK[TRK_SHI] = hi0;
+        TRK[TRK_DLO] = dLo;
         if ((dScale & T_WS_FLAG) !== 0) {
           // The other side offered scaling: this SYN|ACK's option says whether both scale (tcpWscale's answer, a
           // byte: the shift, at most 14, with WSCALE_FLAG when present).
@@ -1248,28 +1274,43 @@ export class OvsConntrack implements WordsConntrackEngine {
           } else dw = ((dw & 0xff000000) | (((dw & 0xffff) << (dScale & 0xf)) & 0xffff)) >>> 0;
         }
         const end = (seq + len + 1) >>> 0;
-        const hi0 = t[(ps + T_SEQHI) | 0]!;
         const reachW = (dw & 0xffff) << dws;
         const reach = (end + (reachW > 1 ? reachW : 1)) >>> 0;
         // seqhi moves to the reach where it is tcpNewConn's 1 or below it — and then no ack skew check (picking up).
         const pick = hi0 === 1 || ((reach - hi0) | 0) >= 0;
         const sHi = pick ? reach : hi0;
-        const ackskew = pick ? 0 : (t[(pd + T_SEQLO) | 0]! - ack) | 0;
+        const ackskew = pick ? 0 : (dLo - ack) | 0;
         // The branch stores seqlo = seq, after which the window's lower edge holds (seq no lower than seqlo less the
         // receiver's largest window, at most 0xffff << 15 < 2^31) and the no-data case (seq === end: checked at seqlo)
         // changes no number: tested are the upper edge and the ack skew.
         if ((((sHi - end) | 0) >= 0 && ackskew >= -T_MAX_ACK && ackskew <= T_MAX_ACK << sws) || this.seqCheck === false) {
-          t[(ps + T_SEQLO) | 0] = ((end - seq) | 0) > 0 ? end : seq;
+          const sLo2 = ((end - seq) | 0) > 0 ? end : seq;
+          t[(ps + T_SEQLO) | 0] = sLo2;
           t[(ps + T_SEQHI) | 0] = sHi;
+          TRK[TRK_SLO2] = sLo2;
+          TRK[TRK_SHI2] = sHi;
           if ((sw & 0xffff) < win) sw = (sw & 0xffff0000) | win;
-          t[(ps + T_PACKED) | 0] = ((sw & 0x00ffffff) | (TS_SYN_SENT << 24)) >>> 0;
+          const sPk2 = ((sw & 0x00ffffff) | (TS_SYN_SENT << 24)) >>> 0;
+          t[(ps + T_PACKED) | 0] = sPk2;
+          TRK[TRK_SPK2] = sPk2;
           const ws = win << sws;
-          if (((((ack + ws) >>> 0) - t[(pd + T_SEQHI) | 0]!) | 0) >= 0) t[(pd + T_SEQHI) | 0] = (ack + (ws > 1 ? ws : 1)) >>> 0;
+          const dHi = t[(pd + T_SEQHI) | 0]!;
+          TRK[TRK_DHI] = dHi;
+          TRK[TRK_DHI2] = dHi;
+          if (((((ack + ws) >>> 0) - dHi) | 0) >= 0) {
+            const v = (ack + (ws > 1 ? ws : 1)) >>> 0;
+            t[(pd + T_SEQHI) | 0] = v;
+            TRK[TRK_DHI2] = v;
+          }
           let ds = dw >>> 24;
           if (ds === TS_SYN_SENT) ds = TS_ESTABLISHED;
           else if (ds === TS_CLOSING) ds = TS_FIN_WAIT_2;
-          t[(pd + T_PACKED) | 0] = ((dw & 0x00ffffff) | (ds << 24)) >>> 0;
+          const dPk2 = ((dw & 0x00ffffff) | (ds << 24)) >>> 0;
+          t[(pd + T_PACKED) | 0] = dPk2;
+          TRK[TRK_DPK2] = dPk2;
           // The sender at SYN_SENT, below ESTABLISHED and CLOSING: the opening timeout, whatever the receiver's state.
+          TRK[TRK_TM] = CtTimeout.TCP_OPENING;
+          SEG[SEG_TRK] = token;
           this.recF[(base + R_EXP) >> 1] = now + this.timeoutMs[CtTimeout.TCP_OPENING]!;
           r = CtUpdate.VALID;
         }
@@ -1476,17 +1517,19 @@ export class OvsConntrack implements WordsConntrackEngine {
    * the packet the previous call left, the node found for its key in this zone before) on the segment's numbers a
    * taken hintedTcp4 kept for this packet (SEG, while its token is this engine's; hintedTcp4 otherwise), with what
    * those promises make constant folded in: the key from the kept one, no samePacket, no header read, no flags test or
-   * checksums (the keeping call made them), no key compare, the node's own tuple left. Its own function rather than
+   * checksums (the keeping call made them), no key compare, the node's own tuple left. `looked`: a call of lookedTcp4's
+   * under `next` alone, `n` the node its lookup found just now (HINT_LOOKED: what `keyed` promises holds), the tuple
+   * then written whole as hintedTcp4 writes it for that node. Its own function rather than
    * hintedTcp4's branches: fewer values live in each (TurboFan spills hintedTcp4's) and its own inlining budget. The
    * tracker's, NAT's and metadata's steps are hintedTcp4's: a change to one is a change to both
    * (tcp-established.property's later zones, engine-hints and conn-replay's properties hold both to execute).
    */
-  private nextTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number): boolean {
+  private nextTcp4(frame: Uint8Array, d: DecodedFrame, req: CtRequest, res: CtResult, now: number, n: number, gen: number, looked: boolean): boolean {
     // No numbers kept for the packet (a plain call kept its key; another engine stored since): hintedTcp4 under the same
     // promises (`known`, so its `fresh` is moot), which reads the header. Tested here rather than in executeHinted,
     // whose callers inline it: there its bytes cost replayConn's inlining budget (paySynAckCredit left it, +23.9 a
     // frame in http).
-    if (this.segToken !== SEG[SEG_TOKEN]) return this.hintedTcp4(frame, d, req, res, now, n, gen, true, false, HINT_KEYED);
+    if (this.segToken !== SEG[SEG_TOKEN]) return this.hintedTcp4(frame, d, req, res, now, n, gen, true, false, looked === true ? HINT_LOOKED : HINT_KEYED);
     if (now < this.lastNow || now >= this.nextSweep || req.force) return false;
     // The slot first: it is −1 after any call that NATed (the usual one here), and the result compare is a check of
     // the field's object type as well (≈ 8 instructions).
@@ -1545,6 +1588,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       (t[(pd + T_SEQLO) | 0]! | 0) === TRK[TRK_DLO]
     ) {
       t[(ps + T_SEQLO) | 0] = TRK[TRK_SLO2]!;
+      t[(ps + T_SEQHI) | 0] = TRK[TRK_SHI2]!;
       t[(pd + T_SEQHI) | 0] = TRK[TRK_DHI2]!;
       t[(ps + T_PACKED) | 0] = TRK[TRK_SPK2]!;
       t[(pd + T_PACKED) | 0] = TRK[TRK_DPK2]!;
@@ -1689,26 +1733,51 @@ export class OvsConntrack implements WordsConntrackEngine {
           } else this.natPacket(frame, d, e, reply, false, res);
         }
       }
-      // The hint's own node: its tuple left to the caller (executeHinted's contract).
-      res.tupleWritten = false;
-      res.state |= CtState.TRK;
-      res.zone = zone;
-      // readMarkLabel's result part: executeHinted, this function's only caller, cleared `words`.
-      const o = Math.imul(e, R);
-      res.mark = keys[(o + R_MARK) | 0]!;
-      const out = res.label;
-      if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
-        out[0] = 0;
-        out[1] = 0;
-        out[2] = 0;
-        out[3] = 0;
-      } else {
-        const l = (e * 4) | 0;
-        const labels = this.labels;
-        out[0] = labels[l]!;
-        out[1] = labels[(l + 1) | 0]!;
-        out[2] = labels[(l + 2) | 0]!;
-        out[3] = labels[(l + 3) | 0]!;
+      // `looked`: another node than the caller's hint, its tuple written whole (hintedTcp4's HINT_LOOKED steps: on the
+      // viewed result here, else writeMeta's call).
+      if (looked === true && res !== this.metaRes) this.writeMeta(res, zone, e, true);
+      else {
+        // The hint's own node: its tuple left to the caller (executeHinted's contract).
+        res.tupleWritten = looked;
+        res.state |= CtState.TRK;
+        res.zone = zone;
+        // readMarkLabel's result part: executeHinted, this function's only caller, cleared `words`.
+        const o = Math.imul(e, R);
+        res.mark = keys[(o + R_MARK) | 0]!;
+        const out = res.label;
+        if ((this.recB[(((o + R_BYTES) << 2) + B_FLAGS) | 0]! & F_LABEL) === 0) {
+          out[0] = 0;
+          out[1] = 0;
+          out[2] = 0;
+          out[3] = 0;
+        } else {
+          const l = (e * 4) | 0;
+          const labels = this.labels;
+          out[0] = labels[l]!;
+          out[1] = labels[(l + 1) | 0]!;
+          out[2] = labels[(l + 2) | 0]!;
+          out[3] = labels[(l + 3) | 0]!;
+        }
+        if (looked === true) {
+          // hintedTcp4's copy: the record's original key is IPv4 TCP's (the packet's key is), hostOrder written out.
+          const x = keys[(o + K_SRC) | 0]!;
+          const y = keys[(o + K_DST) | 0]!;
+          const ms = this.metaSrc32!;
+          const md = this.metaDst32!;
+          res.hasOriginal = true;
+          res.originalIpv6 = false;
+          ms[0] = LITTLE_ENDIAN ? ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0 : x;
+          md[0] = LITTLE_ENDIAN ? ((y >>> 24) | ((y >>> 8) & 0xff00) | ((y & 0xff00) << 8) | (y << 24)) >>> 0 : y;
+          ms[1] = 0;
+          ms[2] = 0;
+          ms[3] = 0;
+          md[1] = 0;
+          md[2] = 0;
+          md[3] = 0;
+          res.originalProto = 6;
+          res.originalSrcPort = keys[(o + K_SL4) | 0]! & 0xffff;
+          res.originalDstPort = keys[(o + K_DL4) | 0]! & 0xffff;
+        }
       }
       if (req.setMark) this.setMark(e, req, res);
       if (req.setLabel) this.setLabel(e, req, res);

@@ -130,12 +130,17 @@ engineProto.hintedTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean
  * handed to hintedTcp4 (no numbers kept for the packet), which hintedTaken counts.
  */
 let nextTaken = 0;
+/** Of those, the calls lookedTcp4 made (argument 7, `looked`: a hint of another epoch under `next`). */
+let nextLooked = 0;
 const nextProto = OvsConntrack.prototype as unknown as { nextTcp4(...a: unknown[]): boolean };
 const nextTcp4 = nextProto.nextTcp4;
 nextProto.nextTcp4 = function (this: OvsConntrack, ...a: unknown[]): boolean {
   const before = hintedTaken;
   const r = nextTcp4.apply(this, a);
-  if (r && hintedTaken === before) nextTaken++;
+  if (r && hintedTaken === before) {
+    nextTaken++;
+    if (a[7] === true) nextLooked++;
+  }
   return r;
 };
 
@@ -482,12 +487,14 @@ describe('the hinted path on a packet\'s later zones', () => {
    * before (then zone 2 holds the words that segment's kept update found: it must not be taken for this one). Every call's outcome, the three
    * connections' words, the connections and the counters must be the plain engine's.
    */
-  it('a later zone with the first zone\'s tracker words gives what execute gives (the kept update), one word off too', () => {
+  it('a later zone with the first zone\'s tracker words gives what execute gives (the kept update), one word off too, its node found by lookup too', () => {
     const wordsOf = (x: EnginePeer): number[] => [x.lo, x.hi, (x.maxWin | (x.scale << 16) | (x.state << 24)) >>> 0];
     const zones = [1, 2, 3] as const;
     const tweak = fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 0, max: 5 }), fc.constantFrom(1, -1, 0x80000000)) });
     let same = 0;
     let off = 0;
+    let lookedSame = 0;
+    let lookedOff = 0;
     fc.assert(
       fc.property(
         enginePeer,
@@ -498,7 +505,9 @@ describe('the hinted path on a packet\'s later zones', () => {
         fc.tuple(fc.boolean(), fc.constantFrom(true, true, true, false), fc.constantFrom(true, true, true, false), fc.constantFrom(true, true, true, false)),
         fc.boolean(),
         fc.boolean(),
-        (p0, p1, g0, g, tweaks, hintedSteps, seqCheck, setAfter) => {
+        // Per later zone: its hint of another epoch (lookedTcp4 finds the node under `next`: a walk template's step).
+        fc.tuple(fc.boolean(), fc.boolean()),
+        (p0, p1, g0, g, tweaks, hintedSteps, seqCheck, setAfter, lookedSteps) => {
           const a = new Runner({ tcpSequenceCheck: seqCheck });
           const b = new Runner({ tcpSequenceCheck: seqCheck });
           const seg0 = segmentOf(p0, p1, g0);
@@ -522,7 +531,7 @@ describe('the hinted path on a packet\'s later zones', () => {
           if (!setAfter) setWords();
           const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
           const entryWords = (e: number): number[] => [...tb.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)];
-          const hintFor = (i: number, reply: boolean): [number, number, number] => [reply ? hints[i]![0] | 1 : hints[i]![0] & ~1, hints[i]![1], b.ct.epoch];
+          const hintFor = (i: number, reply: boolean, looked = false): [number, number, number] => [reply ? hints[i]![0] | 1 : hints[i]![0] & ~1, hints[i]![1], looked ? b.ct.epoch + 1 : b.ct.epoch];
           const expectSame = (): void => {
             expect(ctView(b.res)).toEqual(ctView(a.res));
             const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
@@ -545,17 +554,24 @@ describe('the hinted path on a packet\'s later zones', () => {
           b.res.reset();
           let first: number[] = [];
           zones.forEach((z, i) => {
-            b.hint = hintedSteps[i + 1] ? hintFor(i, g.reply) : undefined;
+            const looked = i > 0 && lookedSteps[i - 1]!;
+            b.hint = hintedSteps[i + 1] ? hintFor(i, g.reply, looked) : undefined;
             b.fresh = i === 0;
             b.next = i > 0;
             const w = entryWords(entries[i]!);
             if (i === 0) first = w;
             const before = nextTaken;
+            const lookedBefore = nextLooked;
             a.call(seg, { zone: z, nat: 'apply' });
             b.call(buf, { zone: z, nat: 'apply' });
             if (nextTaken > before) {
-              if (w.every((x, j) => x === first[j])) same++;
+              const all = w.every((x, j) => x === first[j]);
+              if (all) same++;
               else off++;
+              if (nextLooked > lookedBefore) {
+                if (all) lookedSame++;
+                else lookedOff++;
+              }
             }
             expectSame();
           });
@@ -565,8 +581,10 @@ describe('the hinted path on a packet\'s later zones', () => {
       ),
       { numRuns: 1500, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
-    console.log(`later zones on the first zone's words: ${same} nextTcp4 calls with all six equal, ${off} with one off (VIPPATH_CT_PROP_SEED replays a seed)`);
+    console.log(`later zones on the first zone's words: ${same} nextTcp4 calls with all six equal, ${off} with one off; lookedTcp4's of them ${lookedSame} and ${lookedOff} (VIPPATH_CT_PROP_SEED replays a seed)`);
     expect(same).toBeGreaterThan(300);
     expect(off).toBeGreaterThan(300);
+    expect(lookedSame).toBeGreaterThan(100);
+    expect(lookedOff).toBeGreaterThan(100);
   });
 });
