@@ -62,8 +62,12 @@ const NOW_BODY = latin1('NOW: simulated');
 const NOW_BODY_VIEW = new DataView(NOW_BODY.buffer, NOW_BODY.byteOffset, NOW_BODY.byteLength);
 /** The response's bytes before a body of each length (its headers, the length among them), made once per length. */
 const RESPONSE_HEADS = new Array<Uint8Array | undefined>(4096);
-/** The sum of each of {@link RESPONSE_HEADS}' 16-bit words (the TCP checksum adds it instead of reading the head back). */
-const RESPONSE_HEAD_SUMS = new Float64Array(RESPONSE_HEADS.length);
+/**
+ * The sum of each of {@link RESPONSE_HEADS}' 16-bit words (the TCP checksum adds it instead of reading the head back).
+ * Int32: a head's sum is under 2^21, and a Float64Array's element made writeResponse0's sum, and tcp4's checksum after
+ * it, double arithmetic (≈ 80 instructions a response in bench/pod-loop.mjs: tcp4 and its caller).
+ */
+const RESPONSE_HEAD_SUMS = new Int32Array(RESPONSE_HEADS.length);
 
 /**
  * {@link RESPONSE_HEAD}, the body's length in decimal, {@link RESPONSE_MID}: one array, copied into a reply with one
