@@ -62,8 +62,12 @@ const NOW_BODY = latin1('NOW: simulated');
 const NOW_BODY_VIEW = new DataView(NOW_BODY.buffer, NOW_BODY.byteOffset, NOW_BODY.byteLength);
 /** The response's bytes before a body of each length (its headers, the length among them), made once per length. */
 const RESPONSE_HEADS = new Array<Uint8Array | undefined>(4096);
-/** The sum of each of {@link RESPONSE_HEADS}' 16-bit words (the TCP checksum adds it instead of reading the head back). */
-const RESPONSE_HEAD_SUMS = new Float64Array(RESPONSE_HEADS.length);
+/**
+ * The sum of each of {@link RESPONSE_HEADS}' 16-bit words (the TCP checksum adds it instead of reading the head back).
+ * Int32: a head's sum is under 2^21, and a Float64Array's element made writeResponse0's sum, and tcp4's checksum after
+ * it, double arithmetic (≈ 80 instructions a response in bench/pod-loop.mjs: tcp4 and its caller).
+ */
+const RESPONSE_HEAD_SUMS = new Int32Array(RESPONSE_HEADS.length);
 
 /**
  * {@link RESPONSE_HEAD}, the body's length in decimal, {@link RESPONSE_MID}: one array, copied into a reply with one
@@ -126,10 +130,10 @@ const isSpace = (b: number): boolean => {
 
 /**
  * The target's length when `len` bytes at `at` start with an HTTP/1.x GET's request line (`GET <target>
- * HTTP/1.0|1.1\r\n`, the target a run of non-space), 0 when they do not. The target starts at `at + 4`. Once per
- * request: a target's bytes are nearly all above the space, so isSpace tests them with one or two compares; the
- * version's bytes are compared with constants, not read from an array (bench/README, "The pods' request line and
- * answers' numbers (session 40)").
+ * HTTP/1.0|1.1\r\n`, the target a run of non-space), 0 when they do not; a target {@link knownPath} names is
+ * answered as minus its code (its length is 9). The target starts at `at + 4`. Once per request: a target's bytes are
+ * nearly all above the space, so isSpace tests them with one or two compares; the version's bytes are compared with
+ * constants, not read from an array (bench/README, "The pods' request line and answers' numbers (session 40)").
  */
 const getTarget = (f: Uint8Array, at: number, len: number): number => {
   const end = at + len;
@@ -137,15 +141,17 @@ const getTarget = (f: Uint8Array, at: number, len: number): number => {
   let i = at + 4;
   // A nine-byte target first (agnhost's /clientip and /hostname), its bytes and the space after it compared written
   // out: where they are, the loop stops at the same place; the loop cost ≈ 25 instructions a byte (TurboFan checks the
-  // array's map and reloads its length and base every turn).
-  if (i + 9 < end && f[i + 9] === 32 && isSpace(f[i]!) === false && isSpace(f[i + 1]!) === false && isSpace(f[i + 2]!) === false && isSpace(f[i + 3]!) === false && isSpace(f[i + 4]!) === false && isSpace(f[i + 5]!) === false && isSpace(f[i + 6]!) === false && isSpace(f[i + 7]!) === false && isSpace(f[i + 8]!) === false) i += 9;
+  // array's map and reloads its length and base every turn). The two paths first: their bytes are not spaces, and the
+  // answer needs their code (answerGet compared the same nine bytes a second time for it).
+  let known = 0;
+  if (i + 9 < end && f[i + 9] === 32 && ((known = knownPath(f, i, 9)) !== 0 || (isSpace(f[i]!) === false && isSpace(f[i + 1]!) === false && isSpace(f[i + 2]!) === false && isSpace(f[i + 3]!) === false && isSpace(f[i + 4]!) === false && isSpace(f[i + 5]!) === false && isSpace(f[i + 6]!) === false && isSpace(f[i + 7]!) === false && isSpace(f[i + 8]!) === false))) i += 9;
   else while (i < end && isSpace(f[i]!) === false) i++;
   const n = i - (at + 4);
   if (n === 0 || i + 11 > end) return 0;
   // ' HTTP/1.'
   if (f[i] !== 32 || f[i + 1] !== 72 || f[i + 2] !== 84 || f[i + 3] !== 84 || f[i + 4] !== 80 || f[i + 5] !== 47 || f[i + 6] !== 49 || f[i + 7] !== 46) return 0;
   const minor = f[i + 8];
-  return (minor === 48 || minor === 49) && f[i + 9] === 13 && f[i + 10] === 10 ? n : 0;
+  return (minor === 48 || minor === 49) && f[i + 9] === 13 && f[i + 10] === 10 ? (known !== 0 ? -known : n) : 0;
 };
 
 /**
@@ -433,10 +439,9 @@ export class PodHost {
   private readonly body = new Uint8Array(512);
   private respBody: Uint8Array = NOW_BODY;
   private respBodyLen = 0;
-  /** DataViews of {@link body} and {@link nameBody}, and the one of {@link respBody} (see writeResponse0). */
+  /** DataViews of {@link body} and {@link nameBody} (see writeResponse0). */
   private readonly bodyView = new DataView(this.body.buffer, this.body.byteOffset, this.body.byteLength);
   private readonly nameBodyView: DataView;
-  private respBodyView: DataView = NOW_BODY_VIEW;
   // Replies: two reused buffers (an answer is at most two frames: the first in REPLY0, shared by every pod, the second
   // the pod's own), an exact-length view of each per length, and the arrays handed out. While a caller holds an answer
   // of any pod (until release), a nested one gets new frames.
@@ -952,7 +957,7 @@ export class PodHost {
       conns.b[s] = nb;
       const frame = this.rFrame;
       const target = getTarget(frame, d.payloadOffset, len);
-      if (target > 0) {
+      if (target !== 0) {
         const v6 = this.rV6;
         let n: number;
         if (v6 === true) {
@@ -963,7 +968,7 @@ export class PodHost {
         } else n = writeIPv4Text(this.body, 0, this.rPeer);
         this.body[n++] = 58;
         n = writeDecimal(this.body, n, this.rSport);
-        const rlen = this.answerGet(frame, d.payloadOffset + 4, target, frame, v6 ? this.rSrc : d.l3Offset + 12, v6, this.rSport, n, now);
+        const rlen = this.answerGet(frame, d.payloadOffset + 4, target < 0 ? 9 : target, target < 0 ? -target : 0, frame, v6 ? this.rSrc : d.l3Offset + 12, v6, this.rSport, n, now);
         this.emit(a, nb, ACK | PSH | FIN, rlen);
         conns.a[s] = (a + rlen + 1) >>> 0;
         conns.c[s] = FIN_WAIT_1;
@@ -1023,19 +1028,20 @@ export class PodHost {
   /**
    * An HTTP GET as agnhost's netexec answers it, over either family: logged (bounded), its client counted by
    * address, and its body chosen (the whole response, `Connection: close`, is written into the reply by {@link writeResponse}).
-   * The target is `f[at…at+len)`; the client's address `src[srcAt…]`; `/clientip`'s body (the peer as Go's
-   * RemoteAddr prints it) is already in {@link body}, `remoteLen` long. Returns the response's length.
+   * The target is `f[at…at+len)`, `known` its {@link knownPath} code (getTarget's); the client's address `src[srcAt…]`
+   * (over IPv4 also {@link rPeer}); `/clientip`'s body (the peer as Go's RemoteAddr prints it) is already in
+   * {@link body}, `remoteLen` long. Returns the response's length.
    */
-  private answerGet(f: Uint8Array, at: number, len: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, remoteLen: number, now: number): number {
+  private answerGet(f: Uint8Array, at: number, len: number, known: number, src: Uint8Array, srcAt: number, v6: boolean, port: number, remoteLen: number, now: number): number {
     this.requests++;
-    const known = knownPath(f, at, len);
     this.accessLog.add(now, src, srcAt, v6, port, f, at, len, known);
     const t = this.clientTable;
-    const s = v6 ? t.find6(src, srcAt, 1) : t.find4(readIPv4(src, srcAt), 0);
+    // Over IPv4 the address handle decoded, not the frame's four bytes read again.
+    const s = v6 ? t.find6(src, srcAt, 1) : t.find4(this.rPeer >>> 0, 0);
     if (s >= 0) t.a[s]!++;
     else if (t.size < ACCESS_LOG_LIMITS.clients) {
       // Inserting may grow the table's columns: the slot first, then the (new) column.
-      const added = v6 ? t.insert6(src, srcAt, 1) : t.insert4(readIPv4(src, srcAt), 0);
+      const added = v6 ? t.insert6(src, srcAt, 1) : t.insert4(this.rPeer >>> 0, 0);
       t.a[added] = 1;
     }
     else this.otherClientRequests++;
@@ -1044,7 +1050,6 @@ export class PodHost {
     const bodyLen = body === this.body ? remoteLen : body.length;
     this.respBody = body;
     this.respBodyLen = bodyLen;
-    this.respBodyView = known === 1 ? this.bodyView : known === 2 ? this.nameBodyView : NOW_BODY_VIEW;
     return RESPONSE_HEAD.length + decimalDigits(bodyLen) + RESPONSE_MID.length + bodyLen;
   }
 
@@ -1089,7 +1094,7 @@ export class PodHost {
   /**
    * {@link writeResponse} for tcp4's template branch: into {@link REPLY0} itself at byte 54, through it and
    * REPLY0_VIEW (module constants: TurboFan folds their bounds checks), the body read through its DataView
-   * ({@link respBodyView}) four bytes a turn. writeResponse's byte pairs cost ≈ 45 instructions a turn there (both
+   * (chosen here from {@link respBody}: no field of its own for answerGet to store) four bytes a turn. writeResponse's byte pairs cost ≈ 45 instructions a turn there (both
    * arrays' maps, lengths and bases checked and loaded again at every byte, the sum a double). The body's sum is an
    * int32: at most 128 turns of < 2^17.
    */
@@ -1102,7 +1107,8 @@ export class PodHost {
     const sum = bodyLen < RESPONSE_HEAD_SUMS.length ? RESPONSE_HEAD_SUMS[bodyLen]! : sumWords(head, 0, hl);
     const to = 54 + hl;
     const v = REPLY0_VIEW;
-    const bv = this.respBodyView;
+    const body = this.respBody;
+    const bv = body === this.body ? this.bodyView : body === this.nameBody ? this.nameBodyView : NOW_BODY_VIEW;
     let i = 0;
     let s = 0;
     // As in writeResponse: after the head's odd byte, if any, the body's bytes at even offsets from 54 are words' high bytes.
