@@ -271,6 +271,7 @@ const T_MAX_ACK = TCP_MAX_ACK_WINDOW;
 const T_MAX_WSCALE = TCP_MAX_WSCALE;
 const T_WS_FLAG = WSCALE_FLAG;
 const T_WS_UNKNOWN = WSCALE_UNKNOWN;
+const TS_CLOSED = CtTcpStateImport.CLOSED;
 const TS_SYN_SENT = CtTcpStateImport.SYN_SENT;
 const TS_ESTABLISHED = CtTcpStateImport.ESTABLISHED;
 const TS_CLOSING = CtTcpStateImport.CLOSING;
@@ -649,10 +650,11 @@ export class OvsConntrack implements WordsConntrackEngine {
   private callGen = 0;
   private xGen = 0;
   /**
-   * The tracker words tcpNewConn made for this engine's last TCP commit given a frame generation, and that generation
-   * (0: none). A commit given the same generation is on the same segment (see connNotFound).
+   * The sender's three tracker words (seqlo, seqhi, packed) tcpNewConn made for this engine's last TCP commit given a
+   * frame generation, and that generation (0: none). A commit given the same generation is on the same segment (see
+   * connNotFound); the receiver's words follow from the sender's (see there).
    */
-  private readonly synWords = new Uint32Array(TCP_STRIDE);
+  private readonly synWords = new Uint32Array(T_PEER);
   private synGen = 0;
   /**
    * The SEG token of this engine's store of its kept key's segment (0: none): SEG holds that segment while its token is
@@ -2193,6 +2195,9 @@ export class OvsConntrack implements WordsConntrackEngine {
 
     // The words entry's own functions called here, not through writeMeta's, setMark's and setLabel's tests of
     // `words`: each of those a call of its own that TurboFan did not inline (≈ 50 instructions a call).
+    // A connection committed by this call (zone 1's ct_lb_mark commit on a SYN) has the packet's key `ck` as its
+    // original tuple, mark 0 and no label (connNotFound wrote them; nothing since wrote the record's or `ck`): its
+    // words are the packet's own, written from the constant key without the record's reads (e −1 with the key).
     if (this.words === true) {
       // A hidden call's part of writeMetaWords (its words are cleared by the caller: the three result fields, as its
       // early return leaves them) written here: ≈ 1.9 such calls a SYN (a chassis' ct_commit), each a call of
@@ -2201,7 +2206,7 @@ export class OvsConntrack implements WordsConntrackEngine {
         res.tupleWritten = true;
         res.state |= CtState.TRK;
         res.zone = zone;
-      } else this.writeMetaWords(res, zone, e, true);
+      } else this.writeMetaWords(res, zone, createNew === true ? -1 : e, true);
       if (e >= 0) {
         if (truthy(req.setMark)) this.setMarkWords(e, req);
         if (truthy(req.setLabel)) this.setLabelWords(e, req);
@@ -2709,8 +2714,8 @@ export class OvsConntrack implements WordsConntrackEngine {
     const fwd = Math.imul(e, R);
     const rb = (fwd + R_BYTES) << 2;
     const keys = this.keys;
-    // The original key, and the reply key reversed (NAT's tuple search below replaces it; it starts from `tk`, the
-    // reversed key, which also gives the reply node's hash at the insert when there is no NAT).
+    // The original key, and the reply key reversed into `tk` (NAT's tuple search below starts from it; without NAT it
+    // gives the reply node's hash at the insert).
     const tk = TK;
     const meta = ck[K_META]!;
     const src = ck[K_SRC]!;
@@ -2722,11 +2727,16 @@ export class OvsConntrack implements WordsConntrackEngine {
     keys[(fwd + K_SL4) | 0] = sl4;
     keys[(fwd + K_DL4) | 0] = dl4;
     keys[(fwd + K_META) | 0] = meta;
-    keys[(fwd + REV + K_SRC) | 0] = dst;
-    keys[(fwd + REV + K_DST) | 0] = src;
-    keys[(fwd + REV + K_SL4) | 0] = dl4;
-    keys[(fwd + REV + K_DL4) | 0] = sl4;
-    keys[(fwd + REV + K_META) | 0] = meta;
+    // The reply node's key: the reversed one without `nat`; with it, the tuple search's, stored by it (else the slot
+    // is freed, never linked).
+    const searched = req.nat !== CtNat.NONE;
+    if (searched === false) {
+      keys[(fwd + REV + K_SRC) | 0] = dst;
+      keys[(fwd + REV + K_DST) | 0] = src;
+      keys[(fwd + REV + K_SL4) | 0] = dl4;
+      keys[(fwd + REV + K_DL4) | 0] = sl4;
+      keys[(fwd + REV + K_META) | 0] = meta;
+    }
     tk[K_SRC] = dst;
     tk[K_DST] = src;
     tk[K_SL4] = dl4;
@@ -2755,23 +2765,25 @@ export class OvsConntrack implements WordsConntrackEngine {
       const t = this.tcp;
       const sw = this.synWords;
       const at = Math.imul(e, T_STRIDE) & OFFSET_MASK;
+      // Only the sender's three words are kept: tcp_new_conn gives the receiver seqlo 0, seqhi 1, max window 1, state
+      // CLOSED and the scale 0 on a SYN, unknown on anything else — the sender's own scale then (a SYN's is 0 or the
+      // option's flag with a shift below 15, never the unknown bit), so the receiver's packed word is 1 | the sender's
+      // unknown bit.
       if (g !== 0 && g === this.synGen) {
-        t[at] = sw[0]!;
-        t[(at + 1) | 0] = sw[1]!;
-        t[(at + 2) | 0] = sw[2]!;
-        t[(at + 3) | 0] = sw[3]!;
-        t[(at + 4) | 0] = sw[4]!;
-        t[(at + 5) | 0] = sw[5]!;
+        const p = sw[T_PACKED]!;
+        t[(at + T_SEQLO) | 0] = sw[T_SEQLO]!;
+        t[(at + T_SEQHI) | 0] = sw[T_SEQHI]!;
+        t[(at + T_PACKED) | 0] = p;
+        t[(at + T_PEER + T_SEQLO) | 0] = 0;
+        t[(at + T_PEER + T_SEQHI) | 0] = 1;
+        t[(at + T_PEER + T_PACKED) | 0] = (1 | (p & (T_WS_UNKNOWN << 16)) | (TS_CLOSED << 24)) >>> 0;
       } else {
         const l4 = d.l4Offset;
         tcpNewConn(t, e, frame, l4, d.l3End - l4 - ((frame[l4 + 12]! >> 4) << 2));
         if (g !== 0) {
-          sw[0] = t[at]!;
-          sw[1] = t[(at + 1) | 0]!;
-          sw[2] = t[(at + 2) | 0]!;
-          sw[3] = t[(at + 3) | 0]!;
-          sw[4] = t[(at + 4) | 0]!;
-          sw[5] = t[(at + 5) | 0]!;
+          sw[T_SEQLO] = t[(at + T_SEQLO) | 0]!;
+          sw[T_SEQHI] = t[(at + T_SEQHI) | 0]!;
+          sw[T_PACKED] = t[(at + T_PACKED) | 0]!;
           this.synGen = g;
         }
       }
@@ -2780,7 +2792,7 @@ export class OvsConntrack implements WordsConntrackEngine {
       this.recF[(fwd + R_EXP) >> 1] = now + this.timeoutMs[kind === CtL4.OTHER ? CtTimeout.OTHER_FIRST : CtTimeout.ICMP_FIRST]!;
     }
 
-    if (req.nat !== CtNat.NONE) {
+    if (searched === true) {
       let act = 0;
       if (req.nat === CtNat.DNAT) act = DST | (req.natPortMin || req.natPortMax ? DST_PORT : 0);
       else if (req.nat === CtNat.SNAT) act = SRC | (req.natPortMin || req.natPortMax ? SRC_PORT : 0);
@@ -2808,7 +2820,6 @@ export class OvsConntrack implements WordsConntrackEngine {
     // and so did the NAT tuple search's of the reply key (nullTuple's too). A reply key without `nat` was looked up
     // by nobody.
     const natted = this.recB[(rb + B_NAT) | 0] !== 0;
-    const searched = req.nat !== CtNat.NONE;
     const n = e << 1;
     this.insertNodes(n, this.ckHash, searched === true ? this.revHash : this.hashTk(), searched === false);
     this.replyB = this.replyA;
