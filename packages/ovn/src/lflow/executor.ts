@@ -3768,7 +3768,9 @@ export class LflowExecutor {
   /** {@link runSegment}'s counting and slow path: the ops of cached segment `seg` to run, or undefined when the slow path ran. */
   private segmentOps(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array): readonly MfInstr[] | undefined {
     if (seg !== undefined) {
-      if (seg.slow) {
+      // Compared, not tested for truth: V8 tracks no field type for a boolean, so `if (seg.slow)` is its ToBoolean
+      // chain (bench/README "Booleans tested as booleans (session 35)").
+      if (seg.slow === true) {
         t.stats.slow++;
         this.connOk = false;
         this.resume(cont, w);
