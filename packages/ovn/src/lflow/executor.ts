@@ -3608,9 +3608,9 @@ export class LflowExecutor {
     // runFrameKey's code (+63.6 a SYN: bench/README "A hint's second residual…", session 39).
     const via = this.chassis === undefined ? port : (this.inL3 & 0xffff) === 14 ? port.plainTok : port.rootTok;
     let n = port.root;
-    // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port).
-    // The words are the pool's top (startCached: the frame's, loaded into its first slot).
-    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) n = this.rootMiss(t, port, via, w);
+    // From this via the hint compares only what it does not decide (nextResid, or rootResid for the port), on the
+    // words the segment runs on (startCached: the frame's, loaded into the first pool slot).
+    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, w, n.via === via ? n.resid : n.via2 === via ? n.resid2 : n.probe)) n = this.rootMiss(t, port, via, w);
     this.runSegment(t, n, 0, w, true);
   }
 
@@ -3627,14 +3627,13 @@ export class LflowExecutor {
     const hints = t.rootHints;
     const i = port.idx << 1;
     while (hints.length <= i + 1) hints.push(undefined);
-    const ws = this.poolSigned[this.depth - 1]!;
     const a = hints[i];
-    if (a !== undefined && a.epoch === t.epoch && this.hintHolds(a, ws, a.via === via ? a.resid : a.via2 === via ? a.resid2 : a.probe)) {
+    if (a !== undefined && a.epoch === t.epoch && this.hintHolds(a, w, a.via === via ? a.resid : a.via2 === via ? a.resid2 : a.probe)) {
       port.root = a;
       return a;
     }
     const b = hints[i + 1];
-    if (b !== undefined && b.epoch === t.epoch && this.hintHolds(b, ws, b.via === via ? b.resid : b.via2 === via ? b.resid2 : b.probe)) {
+    if (b !== undefined && b.epoch === t.epoch && this.hintHolds(b, w, b.via === via ? b.resid : b.via2 === via ? b.resid2 : b.probe)) {
       port.root = b;
       hints[i + 1] = a;
       hints[i] = b;
@@ -3673,8 +3672,8 @@ export class LflowExecutor {
     const t = this.mega!;
     let n = o.next;
     // Followed from this op the hint compares only what the op's known bits do not decide (nextResid), as chosen
-    // when the hint was set (MfInstr.nextCheck). The words are the pool's top (exec's).
-    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, this.poolSigned[this.depth - 1]!, o.nextCheck)) n = this.nextMiss(t, o, w);
+    // when the hint was set (MfInstr.nextCheck), on the words the segment runs on (exec's `w`).
+    if (n === undefined || n.epoch !== t.epoch || !this.hintHolds(n, w, o.nextCheck)) n = this.nextMiss(t, o, w);
     return this.segmentOps(t, n, o.cont, w);
   }
 
@@ -3685,7 +3684,7 @@ export class LflowExecutor {
   private nextMiss(t: MegaflowTable, o: MfInstr, w: Uint32Array): MfSegment | undefined {
     const n = o.next2;
     const c = o.next2Check;
-    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, this.poolSigned[this.depth - 1]!, c)) {
+    if (n !== undefined && n.epoch === t.epoch && this.hintHolds(n, w, c)) {
       // The latest first: kept in the order they were looked up, the frames of the second (full-cold's most, after
       // one of the first) failed the first hint's check every time (0.882 calls here a frame, not 0.118).
       o.next2 = o.next;
@@ -3710,15 +3709,16 @@ export class LflowExecutor {
 
 
   /**
-   * Whether segment `n` (one still in the table) matches the words `ws` (the signed view of the pool's top: its
-   * callers' words are always that slot, so the view is the pool's, not made) and what it read of learned state is
-   * unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the segment's own record.
+   * Whether segment `n` (one still in the table) matches the words `ws` (those the walk runs on, as its caller holds
+   * them: no signed view of them is loaded — `probeHolds` compares `&`'s int32 results, the same from either view, and
+   * exec's hint checks each loaded `poolSigned[depth − 1]` for it, ≈ 12 instructions) and what it read of learned
+   * state is unchanged since it was recorded: a hint's check and a shape's last-hit check, both from the segment's own record.
    * `p`: the triples compared — the segment's probe, or for a hint followed from where it was set its residual
    * ({@link MfSegment.resid}), whose other bits are decided there. One function, not a core beside it: an extra call
    * level here moved TurboFan's inlining in `exec` on full-cold (bench/README "The shape's last hit through its
    * segment; the executor's op dispatch (session 18)").
    */
-  private hintHolds(n: MfSegment, ws: Int32Array, p: Int32Array): boolean {
+  private hintHolds(n: MfSegment, ws: Uint32Array, p: Int32Array): boolean {
     const deps = n.deps;
     return probeHolds(p, ws) && ((deps & MfDep.FDB) === 0 || n.fdbVersion === this.fdbVersion) && ((deps & MfDep.HAIRPIN) === 0 || n.hairpinVersion === this.hairpin.version);
   }
@@ -3768,7 +3768,9 @@ export class LflowExecutor {
   /** {@link runSegment}'s counting and slow path: the ops of cached segment `seg` to run, or undefined when the slow path ran. */
   private segmentOps(t: MegaflowTable, seg: MfSegment | undefined, cont: number, w: Uint32Array): readonly MfInstr[] | undefined {
     if (seg !== undefined) {
-      if (seg.slow) {
+      // Compared, not tested for truth: V8 tracks no field type for a boolean, so `if (seg.slow)` is its ToBoolean
+      // chain (bench/README "Booleans tested as booleans (session 35)").
+      if (seg.slow === true) {
         t.stats.slow++;
         this.connOk = false;
         this.resume(cont, w);
@@ -3993,9 +3995,6 @@ export class LflowExecutor {
   private lookupSegment(t: MegaflowTable, cont: number, w: Uint32Array): MfSegment | undefined {
     const shapes = t.points[cont];
     if (shapes === undefined) return undefined;
-    // The segment runs on the top of the pool; its signed view is read.
-    const top = this.depth - 1;
-    const ws = this.pool[top] === w ? this.poolSigned[top]! : new Int32Array(w.buffer, w.byteOffset, W.SIZE);
     // Every shape's last hit first, compared word by word as it is read (a run of one connection's packets hashes
     // nothing, and a compare stops at the first word that differs), before any shape is hashed: on http 99 % of
     // lookups are some shape's last hit, but one in two found it only after hashing the shapes ranked before it
@@ -4003,7 +4002,7 @@ export class LflowExecutor {
     // (A segment removed from its shape is never its `last`: each removal clears it.)
     for (let s = 0; s < shapes.length; s++) {
       const last = shapes[s]!.last;
-      if (last !== undefined && this.hintHolds(last, ws, last.probe)) {
+      if (last !== undefined && this.hintHolds(last, w, last.probe)) {
         this.ranked(shapes, s);
         return last;
       }
@@ -4016,7 +4015,7 @@ export class LflowExecutor {
       const n = words.length;
       let h = cont;
       for (let i = 0; i < n; i++) {
-        const v = ws[words[i]!]! & masks[i]!;
+        const v = w[words[i]!]! & masks[i]!;
         k[i] = v;
         h = mixHash(h, v);
       }
@@ -4443,7 +4442,7 @@ export class LflowExecutor {
  * indices are int32 adds without overflow checks. A miss still stops at its first word (bench/README "The segment
  * cache's lookup in V8's code (session 16)"). Small enough to be inlined where it is called.
  */
-const probeHolds = (p: Int32Array, ws: Int32Array): boolean => {
+const probeHolds = (p: Int32Array, ws: Uint32Array): boolean => {
   const n3 = p.length;
   let i = 0;
   while (

@@ -13,6 +13,7 @@ import { residualOf } from './hints.test-helpers.js';
 import { localnet, oneSwitch, rowsOf } from './switch.test-helpers.js';
 
 type Resid = { nextResid(seg: MfSegment, o: object, known: Int32Array): void };
+type Holds = { hintHolds(n: MfSegment, ws: Uint32Array, p: Int32Array): boolean };
 
 /** Triples `[word, mask, value]` by ascending word, values within their masks, a few distinct words. */
 const triples = (words: number[]): fc.Arbitrary<Int32Array> =>
@@ -64,5 +65,36 @@ describe("a ct op's hint check chosen when the hint is set", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("holds on the walk's own words (unsigned, as the pool's slots hold them) exactly where every triple holds on their signed values", () => {
+    // hintHolds compares the words the walk runs on, not a signed view of them: `&` gives the same int32 from either,
+    // and the probe's values are int32 (high bits set for most addresses). A compare of the unsigned word, or of an
+    // unsigned result, would make a hint or a shape's last hit fail where it holds — no output changes (a lookup
+    // answers then), so only a test of the check itself sees it.
+    const ex = new LflowExecutor(oneSwitch(rowsOf([[0, 0, '1', 'drop;']]), [localnet()]), 'ls', { megaflows: true }) as unknown as Holds;
+    const all = Array.from({ length: W.SIZE }, (_, i) => i);
+    let held = 0;
+    let high = 0;
+    fc.assert(
+      fc.property(triples(WORDS), triples(all.filter((i) => i % 5 === 0)), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: W.SIZE, maxLength: W.SIZE }), fc.integer({ min: 0, max: 3 }), (a, b, raw, how) => {
+        const t = how === 3 ? b : a;
+        const probe = padded(t);
+        const seg = new MfSegment(probe, new Int32Array(0), 0, [], 0, 0, 0);
+        const ws = Uint32Array.from(raw);
+        // Most cases with the probe's own values written in (it holds), some with one triple's bit flipped back.
+        if (how !== 0) for (let i = 0; i < t.length; i += 3) ws[t[i]!] = ((ws[t[i]!]! & ~t[i + 1]!) | t[i + 2]!) >>> 0;
+        if (how === 2) ws[t[0]!] = (ws[t[0]!]! ^ (t[1]! & -t[1]!)) >>> 0;
+        const want = holds(probe, new Int32Array(ws.buffer));
+        if (want) held++;
+        for (let i = 0; i < t.length; i += 3) if (t[i + 2]! < 0) high++;
+        expect(ex.hintHolds(seg, ws, probe)).toBe(want);
+      }),
+      { numRuns: 500 },
+    );
+    // Both answers reached, and probes whose values have the high bit set.
+    expect(held).toBeGreaterThan(100);
+    expect(held).toBeLessThan(450);
+    expect(high).toBeGreaterThan(50);
   });
 });
