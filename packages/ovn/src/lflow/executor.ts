@@ -90,6 +90,13 @@ const storeEthShadow = storeEthShadowImport;
 const reloadTranslated = reloadTranslatedImport;
 const plainTcp4Decoded = plainTcp4DecodedImport;
 const copyPlainTcp4Segment = copyPlainTcp4SegmentImport;
+/**
+ * %TypedArray%.prototype.set (every typed array's `set`), called as `typedSet.call(to, from, offset)` on the replay's
+ * copies: written `to.set(from)`, TurboFan (Node 20) loads `set` through a LoadIC at every call — the builtin's
+ * lookup and its named-property handler, ≈ 35 instructions a copy besides the copy itself — where this constant's
+ * call is a direct call of the builtin.
+ */
+const typedSet = Int32Array.prototype.set;
 
 /**
  * A flow or microflow the executor cannot run: an unknown datapath or port, an unparsable microflow, a flow OVN
@@ -1040,7 +1047,7 @@ export class LflowExecutor {
     }
     if (out.frame.length < length + 8) out.frame = new Uint8Array(Math.max(length + 64, 2048));
     const buf = out.frame;
-    if (length === frame.length) buf.set(frame);
+    if (length === frame.length) typedSet.call(buf, frame);
     else for (let i = 0; i < length; i++) buf[i] = frame[i]!;
     return buf;
   }
@@ -2602,7 +2609,7 @@ export class LflowExecutor {
       } else {
         if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
         const buf = out.frame;
-        if (len === f.length) buf.set(f);
+        if (len === f.length) typedSet.call(buf, f);
         else for (let i = 0; i < len; i++) buf[i] = f[i]!;
         if (this.frame !== buf) this.frame = buf;
       }
@@ -2997,7 +3004,7 @@ export class LflowExecutor {
     // A frame handed over as input ran on this buffer already (connLookup).
     if (frame !== out.frame) {
       if (out.frame.length < len + 4) out.frame = new Uint8Array(Math.max(len + 4, 2048));
-      out.frame.set(this.frameView(len));
+      typedSet.call(out.frame, this.frameView(len));
     }
     if (port.localnet === true && port.tag !== undefined) {
       outLen = pushVlan(out.frame, len, port.tag);
@@ -3529,7 +3536,7 @@ export class LflowExecutor {
     // The slot's offsets as int32 sums, unchecked for overflow (a base indexes an Int32Array: below 2^30).
     const hash = data[(base + CONN_HASH) | 0]!;
     const stamp = data[(base + CONN_STAMP) | 0]!;
-    data.set(img, base);
+    typedSet.call(data, img, base);
     data[(base + CONN_HASH) | 0] = hash;
     data[(base + CONN_STAMP) | 0] = stamp;
     const k1 = k[1]!;

@@ -64,6 +64,11 @@ interface Seg {
   buf?: number;
   /** Not lent, yet handed over in a lent buffer (the caller's again since this run's start): never written. */
   inBuf?: boolean;
+  /**
+   * Not lent, handed over in an array of exactly the frame's length (as a capture's frames come): the run copies it
+   * whole (connLookup's and copyInput's one-call copy), not byte by byte as a frame in a larger array.
+   */
+  exact?: boolean;
   times: number;
 }
 
@@ -89,7 +94,7 @@ function view(r: ReturnType<LflowExecutor['runFrame']>): string {
 const JUNK = 0xee;
 
 /** Plays `segs` (each after a handshake of its connection's, the first time it comes); returns how often a lent buffer was handed out. */
-function play(segs: readonly Seg[]): { lentOut: number; connHits: number; again: number } {
+function play(segs: readonly Seg[]): { lentOut: number; connHits: number; again: number; exactHits: number } {
   const sb = southbound();
   const a = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
   const b = new LflowExecutor(sb, 'ls', { chassis: 'node1', ct: new OvsConntrack(), wordsOut: false });
@@ -101,6 +106,8 @@ function play(segs: readonly Seg[]): { lentOut: number; connHits: number; again:
   // Lent runs whose buffer the run before lent too (and handed out): the first output's buffer kept over the run's start.
   let again = 0;
   let last: Uint8Array | undefined;
+  // Replayed walks of frames handed over in arrays of their own length.
+  let exactHits = 0;
   let now = 1000;
   const run = (s: Seg): void => {
     const { frame, inport } = frameOf(s);
@@ -129,6 +136,13 @@ function play(segs: readonly Seg[]): { lentOut: number; connHits: number; again:
         expect(hex(own, frame.length)).toBe(hex(frame, frame.length));
         own.fill(JUNK);
         last = undefined;
+      } else if (s.exact === true) {
+        const given = new Uint8Array(frame);
+        const hits = a.megaflowStats().connHits;
+        x = view(a.runFrame(given, frame.length, inport, now, false, true));
+        if (a.megaflowStats().connHits !== hits) exactHits++;
+        last = undefined;
+        expect(hex(given, frame.length)).toBe(hex(frame, frame.length));
       } else {
         x = view(a.runFrame(copy, frame.length, inport, now, false, true));
         last = undefined;
@@ -149,7 +163,7 @@ function play(segs: readonly Seg[]): { lentOut: number; connHits: number; again:
     }
     run(s);
   }
-  return { lentOut, connHits: a.megaflowStats().connHits, again };
+  return { lentOut, connHits: a.megaflowStats().connHits, again, exactHits };
 }
 
 const seg: fc.Arbitrary<Seg> = fc.record({
@@ -160,6 +174,7 @@ const seg: fc.Arbitrary<Seg> = fc.record({
   lend: fc.boolean(),
   buf: fc.constantFrom(0, 0, 1),
   inBuf: fc.boolean(),
+  exact: fc.boolean(),
   times: fc.constantFrom(1, 2, 3),
 });
 
@@ -169,20 +184,23 @@ describe('a lent input frame', () => {
     let lentOut = 0;
     let connHits = 0;
     let again = 0;
+    let exactHits = 0;
     fc.assert(
       fc.property(fc.array(seg, { minLength: 1, maxLength: 40 }), (segs) => {
         const r = play(segs);
         lentOut += r.lentOut;
         connHits += r.connHits;
         again += r.again;
+        exactHits += r.exactHits;
       }),
       { seed: SEED, numRuns: RUNS },
     );
     // The cases reach what they are for: lent buffers handed out as outputs, and replayed walks.
     expect(lentOut).toBeGreaterThan(RUNS);
     expect(connHits).toBeGreaterThan(RUNS);
-    console.log(`lend.property: ${lentOut} lent buffers handed out, ${again} of them lent again by the run before`);
+    console.log(`lend.property: ${lentOut} lent buffers handed out, ${again} of them lent again by the run before; ${exactHits} replays of frames in arrays of their own length`);
     expect(again).toBeGreaterThan(RUNS / 2);
+    expect(exactHits).toBeGreaterThan(RUNS / 2);
   });
 
   it('is walked in place when its walk is replayed, tagged on the way out to the localnet port', () => {
