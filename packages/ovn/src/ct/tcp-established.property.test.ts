@@ -242,6 +242,22 @@ function commitZones(a: Runner, b: Runner, buf: Uint8Array, zones: readonly numb
 }
 
 /**
+ * The packet before the segment under test, at time 2000: zone 1 with NAT applied, the plain engine on `seg0`, the
+ * hinted one on `buf` holding it (cleared first) as a fresh call with `hint`, not a later zone's, `keyed` as given.
+ */
+function packetBefore(a: Runner, b: Runner, buf: Uint8Array, seg0: Uint8Array, hint: Runner['hint'], keyed: boolean): void {
+  a.now = b.now = 2000;
+  buf.fill(0);
+  buf.set(seg0);
+  b.hint = hint;
+  b.fresh = true;
+  b.next = false;
+  b.keyed = keyed;
+  a.run(seg0, { zone: 1, nat: 'apply' });
+  b.run(buf, { zone: 1, nat: 'apply' });
+}
+
+/**
  * The hinted engine `b` left as the plain `a`: outcome, the segment's bytes as each left them (NAT's rewrite), the entry's
  * tracker words, the connections, the counters.
  */
@@ -434,16 +450,8 @@ describe('the hinted path on a packet\'s later zones', () => {
             const tb = (b.ct as unknown as { tcp: Uint32Array }).tcp;
             for (const e of entries) expect([...tb.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]).toEqual([...ta.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]);
           };
-          a.now = b.now = 2000;
           // The packet before: zone 1, hinted or plain (its numbers are what a stale kept segment would give).
-          buf.fill(0);
-          buf.set(seg0);
-          b.hint = hintedSteps[0] ? hintFor(0, g0.reply) : undefined;
-          b.fresh = true;
-          b.next = false;
-          b.keyed = keyed;
-          a.run(seg0, { zone: 1, nat: 'apply' });
-          b.run(buf, { zone: 1, nat: 'apply' });
+          packetBefore(a, b, buf, seg0, hintedSteps[0] ? hintFor(0, g0.reply) : undefined, keyed);
           expectSame();
           // The segment through the three zones.
           buf.fill(0);
@@ -537,15 +545,7 @@ describe('the hinted path on a packet\'s later zones', () => {
             const ta = (a.ct as unknown as { tcp: Uint32Array }).tcp;
             for (const e of entries) expect(entryWords(e)).toEqual([...ta.subarray(e * TCP_STRIDE, (e + 1) * TCP_STRIDE)]);
           };
-          a.now = b.now = 2000;
-          buf.fill(0);
-          buf.set(seg0);
-          b.hint = hintedSteps[0] ? hintFor(0, g0.reply) : undefined;
-          b.fresh = true;
-          b.next = false;
-          b.keyed = true;
-          a.run(seg0, { zone: 1, nat: 'apply' });
-          b.run(buf, { zone: 1, nat: 'apply' });
+          packetBefore(a, b, buf, seg0, hintedSteps[0] ? hintFor(0, g0.reply) : undefined, true);
           expectSame();
           if (setAfter) setWords();
           buf.fill(0);
