@@ -2285,6 +2285,19 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
    */
   type RwCount = (r: Runner, conv: RwConv, step: RwStep, mid: { pre: Uint8Array; state: number }, f: Uint8Array) => void;
   const rwKey = (t: RwTuple): string => `${long6or4(t.src)}|${long6or4(t.dst)}|${t.sport}|${t.dport}`;
+  /**
+   * What the second ct() of a packet NATed by the first, now with tuple `t`, meets in zone 5 (by the plain engine's
+   * table): whether a connection holds its reverse key, and whether that is OVS's UN_NAT case — a NAT connection's
+   * reply, whose original key process_one looks up again, shadowed there by another connection's reply key (one
+   * committed from the translated reverse without NAT), which answers instead (OvsConntrack's unNatLookup).
+   */
+  function reverseLook(r: Runner, t: RwTuple): { found: boolean; shadowed: boolean } {
+    const rev = rwKey({ src: t.dst, dst: t.src, sport: t.dport, dport: t.sport });
+    const conns = r.ct.connections(r.now, 5);
+    const hit = conns.find((c) => rwKey(c.orig) === rev || rwKey(c.reply) === rev);
+    const shadowed = !!hit?.nat && rwKey(hit.reply) === rev && conns.some((c) => c.slot !== hit.slot && rwKey(c.reply) === rwKey(hit.orig));
+    return { found: hit !== undefined, shadowed };
+  }
   const rwStates = (seen: Map<number, number>): string => {
     const names = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat'];
     return [...seen]
@@ -2456,15 +2469,10 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
       }
       n.changed++;
       if (conv.proto !== 'tcp' && conv.proto !== 'udp') return;
-      const rev = rwKey({ src: now.dst, dst: now.src, sport: now.dport, dport: now.sport });
-      const conns = r.ct.connections(r.now, 5);
-      const hit = conns.find((c) => rwKey(c.orig) === rev || rwKey(c.reply) === rev);
-      if (hit) n.found++;
+      const look = reverseLook(r, now);
+      if (look.found) n.found++;
       else n.missed++;
-      // OVS's UN_NAT branch: the reverse key is a NAT connection's reply, whose original key process_one looks up
-      // again — and another connection's reply key is that original (one committed from the translated reverse
-      // without NAT), which answers instead (OvsConntrack's unNatLookup).
-      if (hit?.nat && rwKey(hit.reply) === rev && conns.some((c) => c.slot !== hit.slot && rwKey(c.reply) === rwKey(hit.orig))) shadowed++;
+      if (look.shadowed) shadowed++;
     });
     console.log(
       `conntrack vs OVS (first ct() with NAT): ${t.packets} packets compared, plain and hinted; first calls with NAT by kind and family: ${[...by].map(([k, v]) => `${k}: ${v}`).join(', ')}; ` +
@@ -2487,11 +2495,7 @@ describe.skipIf(unavailable !== undefined)('conntrack engine vs ovs-vswitchd 3.1
     const t = await rwProperty('UN_NAT second look', unNatConvArb, UNNAT_CASES, (r, _conv, step, { state }, f) => {
       if (!(state & (CtState.SNAT | CtState.DNAT)) || step.rewrite === 'ct_clear') return;
       natted++;
-      const now = tupleOf(f);
-      const rev = rwKey({ src: now.dst, dst: now.src, sport: now.dport, dport: now.sport });
-      const conns = r.ct.connections(r.now, 5);
-      const hit = conns.find((c) => rwKey(c.orig) === rev || rwKey(c.reply) === rev);
-      if (hit?.nat && rwKey(hit.reply) === rev && conns.some((c) => c.slot !== hit.slot && rwKey(c.reply) === rwKey(hit.orig))) shadowed++;
+      if (reverseLook(r, tupleOf(f)).shadowed) shadowed++;
     });
     console.log(`conntrack vs OVS (UN_NAT second look): ${t.packets} packets compared, plain and hinted; ${natted} second ct() calls of a natted packet, ${shadowed} of them a NAT reply whose original another connection's reply key shadows; ${t.cut} conversations cut, ${t.crashes} crashes; ct_state seen: ${rwStates(t.seen)}`);
     expect({ shadowed: shadowed >= 3 }).toEqual({ shadowed: true });
