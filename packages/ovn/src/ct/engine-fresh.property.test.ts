@@ -15,12 +15,12 @@
  * Seeds: fast-check prints the seed of any failure; VIPPATH_CT_PROP_SEED replays; VIPPATH_CT_PROP_RUNS sets the runs.
  */
 import fc from 'fast-check';
-import { DecodedFrame, FrameDecoder, L3 } from '@vippath/wire';
+import { L3 } from '@vippath/wire';
 import { describe, expect, it } from 'vitest';
-import { CtRequest, CtResult } from '../lflow/ct-api.js';
+import { CtRequest } from '../lflow/ct-api.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { engineSnapshot, F, frame, hideCtWords, natTo } from './packets.test-helpers.js';
+import { engineSnapshot, EngineSide, F, frame, hideCtWords, natTo } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = process.env.VIPPATH_CT_PROP_RUNS ? Number(process.env.VIPPATH_CT_PROP_RUNS) : 200;
@@ -32,20 +32,15 @@ const CLIENTS = ['10.181.1.75', '10.181.1.76'];
 let gens = 0;
 
 /** One engine with the executor's objects for it. */
-class Side {
-  // A small pool that grows (and rehashes) in the runs; the reservation small, as the snapshots copy every array.
-  readonly ct = new OvsConntrack({ sweepIntervalMs: 0, initialCapacity: 4, reservedCapacity: 64 });
-  readonly decoder = new FrameDecoder();
-  readonly d = new DecodedFrame();
-  readonly res = new CtResult();
-  readonly w = new Uint32Array(W.SIZE);
+class Side extends EngineSide {
   f = new Uint8Array(0);
   gen = 0;
 
   constructor(general: boolean) {
+    // A small pool that grows (and rehashes) in the runs; the reservation small, as the snapshots copy every array.
+    super(new OvsConntrack({ sweepIntervalMs: 0, initialCapacity: 4, reservedCapacity: 64 }));
     // The reference: processOne's path always.
     if (general) (this.ct as unknown as { freshCommit: () => boolean }).freshCommit = () => false;
-    this.res.packet = 1;
   }
 
   start(f: Uint8Array): void {

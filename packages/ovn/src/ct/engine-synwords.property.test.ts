@@ -13,12 +13,11 @@
  * Seeds: fast-check prints the seed of any failure; VIPPATH_CT_PROP_SEED replays; VIPPATH_CT_PROP_RUNS sets the runs.
  */
 import fc from 'fast-check';
-import { DecodedFrame, FrameDecoder } from '@vippath/wire';
 import { describe, expect, it } from 'vitest';
-import { CtRequest, CtResult } from '../lflow/ct-api.js';
+import { CtRequest } from '../lflow/ct-api.js';
 import { W } from '../lflow/fields.js';
 import { OvsConntrack } from './engine.js';
-import { engineSnapshot, F, frame, hideCtWords, natTo } from './packets.test-helpers.js';
+import { engineSnapshot, EngineSide, F, frame, hideCtWords, natTo } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = process.env.VIPPATH_CT_PROP_RUNS ? Number(process.env.VIPPATH_CT_PROP_RUNS) : 200;
@@ -37,18 +36,13 @@ interface Inner {
 }
 
 /** One engine with the executor's objects for it: the frame one buffer that every packet is written into. */
-class Side {
-  readonly ct = new OvsConntrack({ sweepIntervalMs: 0, initialCapacity: 4, reservedCapacity: 64 });
-  readonly decoder = new FrameDecoder();
-  readonly d = new DecodedFrame();
-  readonly res = new CtResult();
-  readonly w = new Uint32Array(W.SIZE);
+class Side extends EngineSide {
   readonly f = new Uint8Array(BUF);
 
   constructor(general: boolean) {
+    super(new OvsConntrack({ sweepIntervalMs: 0, initialCapacity: 4, reservedCapacity: 64 }));
     // The reference: a memo generation no call is given (−1), whatever is stored into it: tcpNewConn for every commit.
     if (general) Object.defineProperty(this.ct, 'synGen', { get: () => -1, set: () => undefined });
-    this.res.packet = 1;
   }
 
   /** The caller writes `f` into its frame buffer (a new packet: `fresh`, its words cleared). */

@@ -24,7 +24,7 @@ import { ctResultToWords, ctWordsToResult } from '../lflow/ct-words.js';
 import { W } from '../lflow/fields.js';
 import { FIRST_WORDS } from '../lflow/frame-sync.js';
 import { OvsConntrack } from './engine.js';
-import { checkPromises, F, frame, hideCtWords, natTo, vipFrame, type VipPacket } from './packets.test-helpers.js';
+import { checkPromises, EngineSide, F, frame, hideCtWords, natTo, vipFrame, type VipPacket } from './packets.test-helpers.js';
 
 const SEED = process.env.VIPPATH_CT_PROP_SEED ? Number(process.env.VIPPATH_CT_PROP_SEED) : undefined;
 const RUNS = Number(process.env.VIPPATH_CT_WORDS_RUNS ?? 500);
@@ -99,12 +99,7 @@ let gens = 0;
  * write (executeWords' `gen`), so its calls after a packet's first take the kept key on that promise; the other side
  * a new frame per packet, its calls comparing the packet with the kept one.
  */
-class Side {
-  readonly ct = new OvsConntrack({ sweepIntervalMs: 0, maxConnections: 6 });
-  readonly decoder = new FrameDecoder();
-  readonly d = new DecodedFrame();
-  readonly res = new CtResult();
-  readonly w: Uint32Array;
+class Side extends EngineSide {
   f = new Uint8Array(0);
   private readonly buf = new Uint8Array(2048);
   len = 0;
@@ -115,8 +110,7 @@ class Side {
     readonly words: boolean,
     first = false,
   ) {
-    this.w = first ? FIRST_WORDS : new Uint32Array(W.SIZE);
-    this.res.packet = 1;
+    super(new OvsConntrack({ sweepIntervalMs: 0, maxConnections: 6 }), first ? FIRST_WORDS : new Uint32Array(W.SIZE));
   }
 
   start(f: Uint8Array): void {

@@ -657,3 +657,21 @@ export function engineSnapshot(ct: OvsConntrack, opts: { gens?: boolean; skip?: 
   }
   return out;
 }
+
+/**
+ * One conntrack engine with the executor's objects for its calls — decoder, decoded frame, result (packet number 1
+ * before the first packet), the flow words — as the engine properties drive one beside a reference; each test's side
+ * adds its frame and how a packet enters it.
+ */
+export class EngineSide {
+  readonly decoder = new FrameDecoder();
+  readonly d = new DecodedFrame();
+  readonly res = new CtResult();
+
+  constructor(
+    readonly ct: OvsConntrack,
+    readonly w: Uint32Array = new Uint32Array(W.SIZE),
+  ) {
+    this.res.packet = 1;
+  }
+}
